@@ -4,11 +4,9 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(join(root, 'package.json'));
 const grammarsDir = join(root, 'grammars');
 mkdirSync(grammarsDir, { recursive: true });
 
@@ -21,7 +19,7 @@ const grammars = [
 ];
 const versions = {};
 for (const [pkg, wasm, target] of grammars) {
-  const pkgDir = dirname(require.resolve(`${pkg}/package.json`));
+  const pkgDir = join(root, 'node_modules', pkg);
   const meta = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
   copyFileSync(join(pkgDir, wasm), join(grammarsDir, target));
   const license = ['LICENSE', 'LICENSE.md', 'COPYING'].map((f) => join(pkgDir, f)).find(existsSync);
@@ -31,7 +29,9 @@ for (const [pkg, wasm, target] of grammars) {
 writeFileSync(join(grammarsDir, 'versions.json'), JSON.stringify(versions, null, 2) + '\n');
 
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
-await build({ ...common, entryPoints: [join(root, 'server/src/cli.ts')], outfile: join(root, 'dist/cli.js') });
+if (existsSync(join(root, 'server/src/cli.ts'))) {
+  await build({ ...common, entryPoints: [join(root, 'server/src/cli.ts')], outfile: join(root, 'dist/cli.js') });
+}
 if (existsSync(join(root, 'client/src/extension.ts'))) {
   await build({ ...common, entryPoints: [join(root, 'client/src/extension.ts')], outfile: join(root, 'dist/extension.js'), external: ['vscode'] });
 }

@@ -1,0 +1,156 @@
+// Index expressions as polynomials over symbols (ANALYSIS.md §1). An index is usually
+// affine in the thread/lane/loop symbols, but coefficients may be symbolic products
+// (row * N gives the monomial N*threadIdx.y), so we keep a small polynomial:
+// monomial key (sorted symbol names joined by '*', '' for the constant) -> integer.
+// `unknown` marks a part we could not represent that depends on a thread, lane or loop
+// symbol: rules that need exact coefficients say nothing about such an index.
+
+export type SymbolKind = 'thread' | 'block' | 'dim' | 'lane' | 'program' | 'loop' | 'uniform';
+
+/** Classifies a symbol by its name; loop and lane symbols carry a '#' prefix. */
+export function symbolKind(name: string): SymbolKind {
+  if (name.startsWith('threadIdx.')) return 'thread';
+  if (name.startsWith('blockIdx.')) return 'block';
+  if (name.startsWith('blockDim.') || name.startsWith('gridDim.')) return 'dim';
+  if (name.startsWith('#lane')) return 'lane';
+  if (name.startsWith('#pid')) return 'program';
+  if (name.startsWith('#loop')) return 'loop';
+  return 'uniform';
+}
+
+/** A symbol whose value differs between threads/lanes/iterations (not warp-uniform). */
+export const isVarying = (name: string) => {
+  const k = symbolKind(name);
+  return k === 'thread' || k === 'lane' || k === 'loop';
+};
+
+/** Human-readable form of a symbol: '#loop3:k' -> 'k'. */
+export function displaySymbol(name: string): string {
+  const colon = name.indexOf(':');
+  return name.startsWith('#') && colon > 0 ? name.slice(colon + 1) : name;
+}
+
+export class Poly {
+  constructor(
+    readonly terms: ReadonlyMap<string, number>,
+    readonly unknown = false,
+  ) {}
+
+  static const(c: number): Poly {
+    return new Poly(c === 0 ? new Map() : new Map([['', c]]));
+  }
+  static sym(name: string): Poly {
+    return new Poly(new Map([[name, 1]]));
+  }
+  static readonly unknown = new Poly(new Map(), true);
+
+  get isConstant(): boolean {
+    return !this.unknown && [...this.terms.keys()].every((k) => k === '');
+  }
+  get constant(): number {
+    return this.terms.get('') ?? 0;
+  }
+  symbols(): Set<string> {
+    const out = new Set<string>();
+    for (const key of this.terms.keys()) if (key) for (const s of key.split('*')) out.add(s);
+    return out;
+  }
+  dependsOn(pred: (sym: string) => boolean): boolean {
+    for (const s of this.symbols()) if (pred(s)) return true;
+    return false;
+  }
+
+  add(o: Poly): Poly {
+    const m = new Map(this.terms);
+    for (const [k, v] of o.terms) {
+      const n = (m.get(k) ?? 0) + v;
+      if (n === 0) m.delete(k);
+      else m.set(k, n);
+    }
+    return new Poly(m, this.unknown || o.unknown);
+  }
+  scale(c: number): Poly {
+    if (c === 0) return this.unknown ? Poly.unknown : Poly.const(0);
+    const m = new Map<string, number>();
+    for (const [k, v] of this.terms) m.set(k, v * c);
+    return new Poly(m, this.unknown);
+  }
+  sub(o: Poly): Poly {
+    return this.add(o.scale(-1));
+  }
+  mul(o: Poly): Poly {
+    const m = new Map<string, number>();
+    for (const [k1, v1] of this.terms)
+      for (const [k2, v2] of o.terms) {
+        const key = [...(k1 ? k1.split('*') : []), ...(k2 ? k2.split('*') : [])].sort().join('*');
+        const n = (m.get(key) ?? 0) + v1 * v2;
+        if (n === 0) m.delete(key);
+        else m.set(key, n);
+      }
+    return new Poly(m, this.unknown || o.unknown);
+  }
+  /** Exact division by an integer constant, or undefined when a coefficient is not divisible. */
+  divExact(c: number): Poly | undefined {
+    if (c === 0) return undefined;
+    const m = new Map<string, number>();
+    for (const [k, v] of this.terms) {
+      if (v % c !== 0) return undefined;
+      m.set(k, v / c);
+    }
+    return new Poly(m, this.unknown);
+  }
+
+  /**
+   * The coefficient of `sym`: the sum of the monomials that contain it once, with it
+   * removed. A monomial with `sym` twice, or an unknown part, makes the result unknown.
+   */
+  coefficient(sym: string): Poly {
+    const m = new Map<string, number>();
+    let unknown = this.unknown;
+    for (const [k, v] of this.terms) {
+      if (!k) continue;
+      const parts = k.split('*');
+      const count = parts.filter((p) => p === sym).length;
+      if (count === 0) continue;
+      if (count > 1) unknown = true;
+      const rest = parts.filter((p) => p !== sym).join('*');
+      m.set(rest, (m.get(rest) ?? 0) + v);
+    }
+    return new Poly(m, unknown);
+  }
+  /** This poly without the monomials that mention `sym`. */
+  without(sym: string): Poly {
+    const m = new Map<string, number>();
+    for (const [k, v] of this.terms) if (!k.split('*').includes(sym)) m.set(k, v);
+    return new Poly(m, this.unknown);
+  }
+  /** Replaces a symbol by a poly (used to map kernel parameters to launch arguments). */
+  substitute(sym: string, value: Poly): Poly {
+    let out = new Poly(new Map(), this.unknown);
+    for (const [k, v] of this.terms) {
+      let term = Poly.const(v);
+      for (const p of k ? k.split('*') : []) term = term.mul(p === sym ? value : Poly.sym(p));
+      out = out.add(term);
+    }
+    return out;
+  }
+  equals(o: Poly): boolean {
+    if (this.unknown || o.unknown || this.terms.size !== o.terms.size) return false;
+    for (const [k, v] of this.terms) if (o.terms.get(k) !== v) return false;
+    return true;
+  }
+
+  toString(): string {
+    if (this.terms.size === 0) return this.unknown ? '?' : '0';
+    const parts: string[] = [];
+    const keys = [...this.terms.keys()].sort((a, b) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)));
+    for (const k of keys) {
+      const v = this.terms.get(k)!;
+      const syms = k ? k.split('*').map(displaySymbol).join('*') : '';
+      const abs = Math.abs(v);
+      const body = !syms ? String(abs) : abs === 1 ? syms : `${abs}*${syms}`;
+      parts.push(parts.length === 0 ? (v < 0 ? `-${body}` : body) : v < 0 ? `- ${body}` : `+ ${body}`);
+    }
+    return parts.join(' ') + (this.unknown ? ' + ?' : '');
+  }
+}

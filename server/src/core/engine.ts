@@ -1,0 +1,144 @@
+// The analysis engine: text -> tree -> facts (per function, cached by function text) ->
+// rules -> findings with severity, citations and suppressions applied. Shared by the
+// CLI, the language server and the tests; no LSP or VS Code imports.
+import type { Tree } from 'web-tree-sitter';
+import { Parsers, ParseTimeout, detectLanguage, grammarFor } from './parser';
+import { DEFAULT_CONFIG, type Config, type LanguageSetting } from './config';
+import { defaultKnowledge, type KnowledgeBase } from './knowledge';
+import { ALL_RULES } from '../rules';
+import type { Rule } from './rule';
+import { isSuppressed, suppressedLines } from './suppress';
+import { functionDefinitions, functionFacts } from './facts/cfamily';
+import { tritonFunctions } from './facts/triton';
+import type { FileFacts, FunctionFacts } from './facts/model';
+import type { FileResult, Finding, SourceLanguage } from './types';
+import { extname } from 'node:path';
+
+/** Facts of unchanged functions are reused across edits; keyed by position and text. */
+export class FactsCache {
+  private entries = new Map<string, FunctionFacts | null>();
+  private used = new Set<string>();
+  get(key: string): FunctionFacts | null | undefined {
+    const v = this.entries.get(key);
+    if (v !== undefined) this.used.add(key);
+    return v;
+  }
+  set(key: string, value: FunctionFacts | null): void {
+    this.entries.set(key, value);
+    this.used.add(key);
+  }
+  /** Drops entries not used since the last sweep (functions that were edited away). */
+  sweep(): void {
+    for (const k of this.entries.keys()) if (!this.used.has(k)) this.entries.delete(k);
+    this.used.clear();
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** Does the text look like a binary file (NUL bytes, or mostly undecodable bytes)? */
+export function looksBinary(text: string): boolean {
+  const head = text.slice(0, 8192);
+  if (head.includes('\u0000')) return true;
+  let bad = 0;
+  for (const ch of head) if (ch === '\uFFFD') bad++;
+  return head.length > 0 && bad / head.length > 0.1;
+}
+
+export function languageSettingOf(path: string, lang: SourceLanguage): LanguageSetting {
+  if (lang === 'cpp' && extname(path).toLowerCase() === '.c') return 'c';
+  return lang;
+}
+
+export class Engine {
+  constructor(
+    readonly parsers: Parsers,
+    readonly knowledge: KnowledgeBase,
+    readonly rules: readonly Rule[] = ALL_RULES,
+  ) {}
+
+  static async create(): Promise<Engine> {
+    return new Engine(await Parsers.load(), defaultKnowledge());
+  }
+
+  /** Analyses a whole file from its text (CLI, tests). Never throws on bad input. */
+  analyzeText(path: string, text: string, config: Config = DEFAULT_CONFIG, only?: ReadonlySet<string>): FileResult {
+    const language = detectLanguage(path, text);
+    if (!language) return { language: null, findings: [] };
+    const skip = this.skipReason(path, text, language, config);
+    if (skip) return { language, findings: [], error: skip };
+    let tree: Tree | undefined;
+    try {
+      tree = this.parsers.parse(grammarFor(language), text);
+      return { language, findings: this.analyzeTree(language, tree, text, config, undefined, only) };
+    } catch (e) {
+      if (e instanceof ParseTimeout) return { language, findings: [], error: `not analysed: ${e.message}` };
+      return { language, findings: [], error: `not analysed: internal error (${(e as Error).message})` };
+    } finally {
+      tree?.delete();
+    }
+  }
+
+  /** Why a file is not analysed (too large, binary, language switched off), or null. */
+  skipReason(path: string, text: string, language: SourceLanguage, config: Config): string | null {
+    if (!config.languages.includes(languageSettingOf(path, language))) return null;
+    const kb = Buffer.byteLength(text, 'utf8') / 1024;
+    if (kb > config.maxFileSizeKb) return `skipped: the file is ${Math.round(kb)} KiB, over the ${config.maxFileSizeKb} KiB limit (setting maxFileSizeKb)`;
+    if (looksBinary(text)) return 'skipped: the file looks binary (NUL bytes or invalid UTF-8)';
+    return null;
+  }
+
+  /** Facts of every function in a parsed file, reusing `cache` for unchanged functions. */
+  facts(language: SourceLanguage, tree: Tree, lines: string[], cache?: FactsCache): FileFacts {
+    const functions: FunctionFacts[] = [];
+    if (language === 'triton') {
+      functions.push(...tritonFunctions(tree.rootNode, lines));
+    } else {
+      for (const def of functionDefinitions(tree.rootNode)) {
+        const key = `${def.startPosition.row}:${def.startPosition.column}:${def.text}`;
+        let f = cache?.get(key);
+        if (f === undefined) {
+          try {
+            f = functionFacts(def, lines);
+          } catch {
+            f = null; // too deep or too strange to model: unknown means silence
+          }
+          cache?.set(key, f);
+        }
+        if (f) functions.push(f);
+      }
+    }
+    cache?.sweep();
+    return { language, functions, lines };
+  }
+
+  analyzeTree(language: SourceLanguage, tree: Tree, text: string, config: Config = DEFAULT_CONFIG, cache?: FactsCache, only?: ReadonlySet<string>, path = ''): Finding[] {
+    if (path && !config.languages.includes(languageSettingOf(path, language))) return [];
+    const lines = text.split('\n');
+    const facts = this.facts(language, tree, lines, cache);
+    const suppressed = suppressedLines(lines);
+    const findings: Finding[] = [];
+    for (const rule of this.rules) {
+      if (!rule.languages.includes(language)) continue;
+      if (only && !only.has(rule.id)) continue;
+      const setting = config.rules[rule.id] ?? rule.defaultSeverity;
+      if (setting === 'off') continue;
+      const citations = this.knowledge.rule(rule.id)?.papers ?? [];
+      for (const f of rule.check(facts)) {
+        if (isSuppressed(suppressed, f.range.start.line, rule.id)) continue;
+        findings.push({
+          ...f,
+          rule: rule.id,
+          severity: setting,
+          assumptions: f.assumptions ?? [],
+          related: f.related ?? [],
+          fixes: f.fixes ?? [],
+          citations: [...citations],
+        });
+      }
+    }
+    findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column || a.rule.localeCompare(b.rule));
+    return findings;
+  }
+}

@@ -1,0 +1,815 @@
+// Facts for CUDA C++ and C/C++ functions (ANALYSIS.md §1): walks a function body in
+// order, evaluating integer expressions into index forms over thread indices, loop
+// symbols and parameters, and records every memory access, loop and call.
+import type { Node } from 'web-tree-sitter';
+import { Poly, isVarying } from '../affine';
+import { children, field, namedChildren, nodeRange, walk } from '../syntax';
+import type {
+  AccessFact,
+  CallFact,
+  CallKind,
+  FunctionFacts,
+  KernelClass,
+  LoopFact,
+  MemorySpace,
+  ParamFact,
+  SharedArrayFact,
+} from './model';
+
+const ELEMENT_BITS: Record<string, number> = {
+  char: 8, 'signed char': 8, 'unsigned char': 8, int8_t: 8, uint8_t: 8, bool: 8,
+  short: 16, 'unsigned short': 16, int16_t: 16, uint16_t: 16,
+  half: 16, __half: 16, __nv_bfloat16: 16, nv_bfloat16: 16, bfloat16: 16,
+  int: 32, unsigned: 32, 'unsigned int': 32, int32_t: 32, uint32_t: 32, float: 32,
+  half2: 32, __half2: 32, __nv_bfloat162: 32, nv_bfloat162: 32, char4: 32, uchar4: 32,
+  long: 64, 'long long': 64, 'unsigned long': 64, int64_t: 64, uint64_t: 64, size_t: 64, double: 64,
+  float2: 64, int2: 64, uint2: 64,
+  float4: 128, int4: 128, uint4: 128, double2: 128, longlong2: 128,
+};
+/** Types that already move several elements per access. */
+const VECTOR_TYPES = new Set([
+  'float2', 'float4', 'int2', 'int4', 'uint2', 'uint4', 'double2', 'longlong2',
+  'half2', '__half2', '__nv_bfloat162', 'nv_bfloat162', 'char4', 'uchar4',
+]);
+const FLOAT_TYPES = new Set(['float', 'double', 'half', '__half', '__nv_bfloat16', 'nv_bfloat16']);
+const MATH_CALLS = /^(__)?(exp|expf|exp2f|log|logf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|sqrt|sqrtf|rsqrtf|pow|powf|erf|erff|__expf|__logf|__sinf|__cosf|__powf|hexp|hlog|hsqrt|h2exp)$/;
+const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize)$/;
+const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
+const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
+
+export function elementBits(type: string | null): number | null {
+  if (!type) return null;
+  return ELEMENT_BITS[type.replace(/\b(const|volatile|__restrict__|restrict)\b/g, '').trim()] ?? null;
+}
+
+type Value =
+  | { kind: 'int'; poly: Poly }
+  | { kind: 'ptr'; base: string; offset: Poly; elemType: string | null; space: MemorySpace; vector: boolean };
+
+interface PtrValue {
+  base: string;
+  offset: Poly;
+  elemType: string | null;
+  space: MemorySpace;
+  vector: boolean;
+}
+
+/** Symbols for opaque but warp-uniform sub-expressions (`n / 4`, `min(a, b)`). */
+function opaque(n: Node): Poly {
+  return Poly.sym(n.text.replace(/\s+/g, '').replace(/\*/g, '×'));
+}
+
+/** Strips qualifiers from a type text: `const float` -> `float`. */
+function baseType(text: string): string {
+  return text.replace(/\b(const|volatile|__restrict__|restrict|struct|typename)\b/g, '').replace(/\s+/g, ' ').trim();
+}
+
+function declaratorName(d: Node | null): { name: string; pointer: boolean; arrayDims: Node[]; restrict: boolean } | null {
+  let pointer = false;
+  let restrict = false;
+  const arrayDims: Node[] = [];
+  let cur = d;
+  while (cur) {
+    switch (cur.type) {
+      case 'identifier':
+      case 'field_identifier':
+        return { name: cur.text, pointer, arrayDims: arrayDims.reverse(), restrict };
+      case 'pointer_declarator':
+        pointer = true;
+        if (/__restrict__|restrict/.test(children(cur).filter((c) => c.type === 'type_qualifier').map((c) => c.text).join(' '))) restrict = true;
+        cur = field(cur, 'declarator');
+        break;
+      case 'reference_declarator':
+        cur = namedChildren(cur)[0] ?? null;
+        break;
+      case 'array_declarator':
+        arrayDims.push(field(cur, 'size') ?? cur);
+        cur = field(cur, 'declarator');
+        break;
+      case 'init_declarator':
+        cur = field(cur, 'declarator');
+        break;
+      default:
+        return null;
+    }
+  }
+  return null;
+}
+
+class FunctionWalker {
+  private env = new Map<string, Value>();
+  private params = new Map<string, ParamFact>();
+  private loopStack: number[] = [];
+  private nextLoopId = 0;
+  readonly loops: LoopFact[] = [];
+  readonly accesses: AccessFact[] = [];
+  readonly shared: SharedArrayFact[] = [];
+  readonly calls: CallFact[] = [];
+  readonly syncthreads: FunctionFacts['syncthreads'] = [];
+  usesVectorTypes = false;
+  arithmetic = 0;
+  indexBound: string | null = null;
+  private pendingPragmas: string[] = [];
+
+  constructor(
+    private readonly isKernel: boolean,
+    params: ParamFact[],
+    private readonly lines: string[],
+  ) {
+    for (const p of params) {
+      this.params.set(p.name, p);
+      if (p.pointer) {
+        this.env.set(p.name, {
+          kind: 'ptr', base: p.name, offset: Poly.const(0), elemType: p.type,
+          space: isKernel ? 'global' : 'host', vector: VECTOR_TYPES.has(p.type),
+        });
+        if (VECTOR_TYPES.has(p.type)) this.usesVectorTypes = true;
+      }
+    }
+  }
+
+  // ---- expressions -------------------------------------------------------------
+
+  /** The index form of an integer expression. */
+  eval(n: Node | null): Poly {
+    if (!n) return Poly.unknown;
+    switch (n.type) {
+      case 'number_literal': {
+        const v = Number(n.text.replace(/[uUlL]+$/, ''));
+        return Number.isInteger(v) ? Poly.const(v) : Poly.unknown;
+      }
+      case 'identifier': {
+        const v = this.env.get(n.text);
+        if (v?.kind === 'int') return v.poly;
+        if (v?.kind === 'ptr') return Poly.unknown;
+        return Poly.sym(n.text); // parameter, template parameter, macro or global constant
+      }
+      case 'field_expression': {
+        const arg = field(n, 'argument');
+        const f = field(n, 'field');
+        if (arg && f && /^(threadIdx|blockIdx|blockDim|gridDim)$/.test(arg.text) && /^[xyz]$/.test(f.text)) {
+          return Poly.sym(`${arg.text}.${f.text}`);
+        }
+        return this.opaqueIfUniform(n, arg ? [arg] : []);
+      }
+      case 'parenthesized_expression':
+        return this.eval(namedChildren(n)[0] ?? null);
+      case 'cast_expression':
+        return this.eval(field(n, 'value'));
+      case 'unary_expression': {
+        const op = field(n, 'operator')?.text;
+        const arg = this.eval(field(n, 'argument'));
+        if (op === '-') return arg.scale(-1);
+        if (op === '+') return arg;
+        return this.opaqueIfUniform(n, [field(n, 'argument')]);
+      }
+      case 'binary_expression':
+        return this.evalBinary(n);
+      case 'subscript_expression':
+      case 'pointer_expression': {
+        // a loaded value used as an index: uniform only if the load's index is
+        const ptr = this.accessTarget(n);
+        if (ptr && ptr.indices.every((p) => !p.unknown && !p.dependsOn(isVarying))) return opaque(n);
+        return Poly.unknown;
+      }
+      case 'call_expression': {
+        const fn = field(n, 'function');
+        const args = namedChildren(field(n, 'arguments') ?? n);
+        if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) return this.eval(args[0]);
+        return this.opaqueIfUniform(n, args);
+      }
+      case 'conditional_expression': {
+        const a = this.eval(field(n, 'consequence'));
+        const b = this.eval(field(n, 'alternative'));
+        if (a.equals(b)) return a;
+        return this.opaqueIfUniform(n, [field(n, 'condition'), field(n, 'consequence'), field(n, 'alternative')]);
+      }
+      case 'sizeof_expression':
+      case 'true':
+      case 'false':
+        return opaque(n);
+      default:
+        return Poly.unknown;
+    }
+  }
+
+  private opaqueIfUniform(n: Node, parts: (Node | null)[]): Poly {
+    for (const p of parts) {
+      if (!p) continue;
+      const v = this.eval(p);
+      if (v.unknown || v.dependsOn(isVarying)) return Poly.unknown;
+    }
+    return opaque(n);
+  }
+
+  private evalBinary(n: Node): Poly {
+    const op = field(n, 'operator')?.text;
+    const l = field(n, 'left');
+    const r = field(n, 'right');
+    if (op === '&&' || op === '||' || op === '==' || op === '!=' || op === '<' || op === '>' || op === '<=' || op === '>=') {
+      return this.opaqueIfUniform(n, [l, r]);
+    }
+    const a = this.eval(l);
+    const b = this.eval(r);
+    switch (op) {
+      case '+':
+        return a.add(b);
+      case '-':
+        return a.sub(b);
+      case '*':
+        return a.mul(b);
+      case '<<':
+        if (b.isConstant && b.constant >= 0 && b.constant < 31) return a.scale(2 ** b.constant);
+        break;
+      case '/':
+        if (b.isConstant) {
+          const q = a.divExact(b.constant);
+          if (q) return q;
+        }
+        break;
+      case '>>':
+        if (b.isConstant && b.constant >= 0 && b.constant < 31) {
+          const q = a.divExact(2 ** b.constant);
+          if (q) return q;
+        }
+        break;
+    }
+    if (a.unknown || b.unknown || a.dependsOn(isVarying) || b.dependsOn(isVarying)) return Poly.unknown;
+    return opaque(n);
+  }
+
+  /** What a pointer-valued expression points at. */
+  evalPtr(n: Node | null): PtrValue | null {
+    if (!n) return null;
+    switch (n.type) {
+      case 'identifier': {
+        const v = this.env.get(n.text);
+        return v?.kind === 'ptr' ? v : null;
+      }
+      case 'parenthesized_expression':
+        return this.evalPtr(namedChildren(n)[0] ?? null);
+      case 'binary_expression': {
+        const op = field(n, 'operator')?.text;
+        if (op !== '+' && op !== '-') return null;
+        const lp = this.evalPtr(field(n, 'left'));
+        if (lp) {
+          const off = this.eval(field(n, 'right'));
+          return { ...lp, offset: op === '+' ? lp.offset.add(off) : lp.offset.sub(off) };
+        }
+        const rp = op === '+' ? this.evalPtr(field(n, 'right')) : null;
+        return rp ? { ...rp, offset: rp.offset.add(this.eval(field(n, 'left'))) } : null;
+      }
+      case 'cast_expression': {
+        const inner = this.evalPtr(field(n, 'value'));
+        const t = field(n, 'type');
+        return inner && t ? this.recast(inner, t.text) : inner;
+      }
+      case 'call_expression': {
+        const fn = field(n, 'function');
+        const args = namedChildren(field(n, 'arguments') ?? n);
+        if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) {
+          const inner = this.evalPtr(args[0]);
+          const targ = namedChildren(field(fn, 'arguments') ?? fn)[0];
+          return inner && targ ? this.recast(inner, targ.text) : inner;
+        }
+        return null;
+      }
+      case 'pointer_expression': {
+        if (field(n, 'operator')?.text !== '&') return null;
+        const target = this.accessTarget(field(n, 'argument')!);
+        if (!target || target.indices.length !== 1) return null;
+        return { base: target.array, offset: target.indices[0], elemType: target.elemType, space: target.space, vector: target.vector };
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** A cast to another element type rescales the offset (in elements of the new type). */
+  private recast(p: PtrValue, typeText: string): PtrValue {
+    const elem = baseType(typeText.replace(/\*/g, ''));
+    if (VECTOR_TYPES.has(elem)) this.usesVectorTypes = true;
+    const oldBits = elementBits(p.elemType);
+    const newBits = elementBits(elem);
+    let offset = p.offset;
+    if (oldBits && newBits && oldBits !== newBits) {
+      const scaled = newBits > oldBits ? offset.divExact(newBits / oldBits) : offset.scale(oldBits / newBits);
+      offset = scaled ?? Poly.unknown;
+    }
+    return { ...p, elemType: elem, offset, vector: VECTOR_TYPES.has(elem) };
+  }
+
+  /** Resolves `a[i]`, `a[i][j]`, `*(p + i)` to its array and index forms. */
+  accessTarget(n: Node): Omit<AccessFact, 'kind' | 'range' | 'text' | 'loops'> | null {
+    if (n.type === 'pointer_expression') {
+      if (field(n, 'operator')?.text !== '*') return null;
+      const p = this.evalPtr(field(n, 'argument'));
+      if (!p) return null;
+      return { array: p.base, space: p.space, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType), vector: p.vector };
+    }
+    if (n.type !== 'subscript_expression') return null;
+    const indices: Node[] = [];
+    let cur: Node = n;
+    while (cur.type === 'subscript_expression') {
+      const idx = field(cur, 'indices') ?? field(cur, 'index');
+      const inner = idx ? (idx.type === 'subscript_argument_list' ? namedChildren(idx)[0] : idx) : null;
+      if (!inner) return null;
+      indices.unshift(inner);
+      cur = field(cur, 'argument')!;
+      if (!cur) return null;
+    }
+    const p = this.evalPtr(cur);
+    if (!p) return null;
+    const forms = indices.map((i) => this.eval(i));
+    if (forms.length === 1) forms[0] = p.offset.add(forms[0]);
+    else if (!p.offset.isConstant || p.offset.constant !== 0) return null;
+    return { array: p.base, space: p.space, indices: forms, elemType: p.elemType, elemBits: elementBits(p.elemType), vector: p.vector };
+  }
+
+  // ---- statements --------------------------------------------------------------
+
+  statement(n: Node): void {
+    switch (n.type) {
+      case 'compound_statement':
+        for (const c of namedChildren(n)) this.statement(c);
+        return;
+      case 'declaration':
+        this.declaration(n);
+        return;
+      case 'for_statement':
+      case 'while_statement':
+      case 'do_statement':
+      case 'for_range_loop':
+        this.loop(n);
+        return;
+      case 'preproc_call':
+      case 'preproc_pragma': {
+        const t = n.text.trim();
+        if (/^#\s*pragma\b/.test(t)) this.pendingPragmas.push(t.replace(/^#\s*pragma\s*/, ''));
+        return;
+      }
+      case 'if_statement': {
+        const cond = field(n, 'condition');
+        if (cond) {
+          this.expressions(cond);
+          this.noteBound(cond);
+        }
+        this.statement(field(n, 'consequence') ?? n);
+        const alt = field(n, 'alternative');
+        if (alt) this.statement(alt);
+        return;
+      }
+      case 'else_clause':
+        for (const c of namedChildren(n)) this.statement(c);
+        return;
+      case 'comment':
+        return;
+      default:
+        if (n.type.startsWith('preproc_')) {
+          for (const c of namedChildren(n)) if (c.type !== 'identifier' && c.type !== 'preproc_arg') this.statement(c);
+          return;
+        }
+        this.expressions(n);
+    }
+  }
+
+  private declaration(n: Node): void {
+    const typeNode = field(n, 'type');
+    const type = baseType(typeNode?.text ?? '');
+    const isShared = children(n).some((c) => c.type === 'type_qualifier' && c.text === '__shared__') || /__shared__/.test(n.text.split(/[=;]/)[0]);
+    if (VECTOR_TYPES.has(type)) this.usesVectorTypes = true;
+    for (const d of children(n)) {
+      if (!['init_declarator', 'identifier', 'pointer_declarator', 'array_declarator', 'reference_declarator'].includes(d.type)) continue;
+      if (d === typeNode) continue;
+      const info = declaratorName(d);
+      if (!info) continue;
+      const value = d.type === 'init_declarator' ? field(d, 'value') : null;
+      if (value) this.expressions(value);
+      if (info.arrayDims.length) {
+        const dims = info.arrayDims.map((s) => {
+          const v = s.type === 'array_declarator' ? Poly.unknown : this.eval(s);
+          return v.isConstant ? v.constant : null;
+        });
+        const space: MemorySpace = isShared ? 'shared' : this.isKernel ? 'local' : 'host';
+        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type) });
+        if (isShared) this.shared.push({ name: info.name, elemType: type, dims, range: nodeRange(n) });
+      } else if (info.pointer) {
+        const p = this.evalPtr(value);
+        if (p) {
+          const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
+          this.env.set(info.name, { kind: 'ptr', ...retyped });
+        } else this.env.delete(info.name);
+      } else if (FLOAT_TYPES.has(type) || VECTOR_TYPES.has(type)) {
+        this.env.set(info.name, { kind: 'int', poly: Poly.unknown });
+      } else {
+        this.env.set(info.name, { kind: 'int', poly: value ? this.eval(value) : Poly.unknown });
+      }
+    }
+  }
+
+  /** `if (i < n)` / `if (i >= n) return;`: remembers which parameter bounds the thread index. */
+  private noteBound(cond: Node): void {
+    walk(cond, (c) => {
+      if (c.type !== 'binary_expression') return;
+      const op = field(c, 'operator')?.text ?? '';
+      if (!['<', '>=', '<=', '>'].includes(op)) return;
+      const l = this.eval(field(c, 'left'));
+      const r = field(c, 'right');
+      if (r && r.type === 'identifier' && l.dependsOn((s) => s.startsWith('threadIdx.'))) this.indexBound ??= r.text;
+    });
+  }
+
+  private loop(n: Node): void {
+    const id = this.nextLoopId++;
+    const kind = n.type === 'for_statement' ? 'for' : n.type === 'while_statement' ? 'while' : n.type === 'do_statement' ? 'do' : 'range';
+    const parent = this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : null;
+    const line = this.lines[n.startPosition.row] ?? '';
+    const bodyNode = field(n, 'body');
+    const headerEnd = bodyNode ? bodyNode.startPosition : n.endPosition;
+    let headerEndCol = headerEnd.row === n.startPosition.row ? headerEnd.column : line.replace(/\s+$/, '').length;
+    while (headerEndCol > n.startPosition.column && /\s|\{/.test(line[headerEndCol - 1] ?? '')) headerEndCol--;
+    const fact: LoopFact = {
+      id, kind, variable: null, symbol: `#loop${id}:`, init: null, step: null, bound: null,
+      range: nodeRange(n),
+      headerRange: { start: { line: n.startPosition.row, column: n.startPosition.column }, end: { line: n.startPosition.row, column: headerEndCol } },
+      parent, depth: this.loopStack.length, gridStride: false, pragmas: this.pendingPragmas,
+    };
+    this.pendingPragmas = [];
+    this.loops.push(fact);
+
+    let restoreVar: [string, Value | undefined] | null = null;
+    if (kind === 'for') {
+      const init = field(n, 'initializer');
+      const cond = field(n, 'condition');
+      const update = field(n, 'update');
+      let variable: string | null = null;
+      let initPoly: Poly | null = null;
+      if (init?.type === 'declaration') {
+        const d = namedChildren(init).find((c) => c.type === 'init_declarator');
+        if (d) {
+          variable = declaratorName(d)?.name ?? null;
+          initPoly = this.eval(field(d, 'value'));
+          this.expressions(field(d, 'value'));
+        }
+      } else if (init?.type === 'assignment_expression' && field(init, 'left')?.type === 'identifier') {
+        variable = field(init, 'left')!.text;
+        initPoly = this.eval(field(init, 'right'));
+      }
+      if (variable) {
+        const step = update ? this.stepOf(update, variable) : null;
+        fact.variable = variable;
+        fact.symbol = `#loop${id}:${variable}`;
+        fact.init = initPoly;
+        fact.step = step;
+        if (cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) fact.bound = field(cond, 'right')?.text ?? null;
+        fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('blockDim.') || s.startsWith('gridDim.'));
+        if (fact.gridStride && fact.bound && /^\w+$/.test(fact.bound)) this.indexBound ??= fact.bound;
+        restoreVar = [variable, this.env.get(variable)];
+        const value = initPoly && step ? initPoly.add(Poly.sym(fact.symbol).mul(step)) : Poly.sym(fact.symbol);
+        this.env.set(variable, { kind: 'int', poly: value });
+      }
+      if (cond) this.expressions(cond);
+    } else if (kind === 'range') {
+      const right = field(n, 'right');
+      if (right) this.expressions(right);
+    } else {
+      const cond = field(n, 'condition');
+      if (cond) this.expressions(cond);
+    }
+    this.markLoopCarried(n, id, fact.variable);
+    this.loopStack.push(id);
+    if (bodyNode) this.statement(bodyNode);
+    if (kind === 'for') {
+      const update = field(n, 'update');
+      if (update) this.expressions(update, true);
+    }
+    this.loopStack.pop();
+    if (restoreVar && n.type === 'for_statement' && field(n, 'initializer')?.type === 'declaration') {
+      if (restoreVar[1]) this.env.set(restoreVar[0], restoreVar[1]);
+      else this.env.delete(restoreVar[0]);
+    }
+  }
+
+  /** `i++`, `i += s`, `i = i + s`: the per-iteration step of the loop variable. */
+  private stepOf(update: Node, variable: string): Poly | null {
+    const u = update.type === 'comma_expression' ? namedChildren(update)[0] : update;
+    if (u.type === 'update_expression' && field(u, 'argument')?.text === variable) return Poly.const(u.text.includes('++') ? 1 : -1);
+    if (u.type === 'assignment_expression' && field(u, 'left')?.text === variable) {
+      const op = field(u, 'operator')?.text;
+      const r = this.eval(field(u, 'right'));
+      if (op === '+=') return r;
+      if (op === '-=') return r.scale(-1);
+      if (op === '=') {
+        const d = r.sub(Poly.sym(variable));
+        if (!d.dependsOn((s) => s === variable)) return d;
+      }
+      if (op === '<<=' || op === '>>=' || op === '*=' || op === '/=') return null;
+    }
+    return null;
+  }
+
+  /**
+   * Integer variables assigned inside a loop body become induction variables: their
+   * value on entry plus a loop-varying symbol, so their thread-index coefficients stay
+   * known (`idx += stride` in a while loop) while any use reads as loop-dependent.
+   */
+  private markLoopCarried(loop: Node, id: number, loopVar: string | null): void {
+    const body = field(loop, 'body');
+    if (!body) return;
+    walk(body, (c) => {
+      let target: Node | null = null;
+      let op = '';
+      if (c.type === 'assignment_expression') {
+        target = field(c, 'left');
+        op = field(c, 'operator')?.text ?? '';
+      } else if (c.type === 'update_expression') {
+        target = field(c, 'argument');
+        op = '+=';
+      }
+      if (!target || target.type !== 'identifier' || target.text === loopVar) return;
+      const v = this.env.get(target.text);
+      if (v?.kind !== 'int') return;
+      if (op === '+=' || op === '-=') this.env.set(target.text, { kind: 'int', poly: v.poly.add(Poly.sym(`#loop${id}:${target.text}'`)) });
+      else this.env.set(target.text, { kind: 'int', poly: Poly.unknown });
+    });
+  }
+
+  /** Records the accesses and calls inside an expression statement and applies assignments. */
+  expressions(n: Node | null, _inUpdate = false): void {
+    if (!n) return;
+    walk(n, (c) => {
+      switch (c.type) {
+        case 'subscript_expression':
+        case 'pointer_expression':
+          if (c.type === 'pointer_expression' && field(c, 'operator')?.text !== '*') {
+            // &a[i]: an address, not an access (atomics and __ldg handle their own)
+            return true;
+          }
+          this.recordAccess(c);
+          // nested subscripts belong to this access; their index expressions may hold loads
+          for (const idx of this.indexNodes(c)) this.expressions(idx);
+          return false;
+        case 'call_expression':
+          this.recordCall(c);
+          return true;
+        case 'assignment_expression': {
+          const left = field(c, 'left');
+          const right = field(c, 'right');
+          const op = field(c, 'operator')?.text ?? '=';
+          if (left?.type === 'identifier') {
+            const v = this.env.get(left.text);
+            if (v?.kind === 'int' && !this.isLoopCarried(v)) {
+              const r = this.eval(right);
+              const cur = v.poly;
+              const next = op === '=' ? r : op === '+=' ? cur.add(r) : op === '-=' ? cur.sub(r) : op === '*=' ? cur.mul(r) : Poly.unknown;
+              if (right) this.expressions(right);
+              this.env.set(left.text, { kind: 'int', poly: next });
+              return false;
+            }
+            if (v?.kind === 'ptr' && (op === '+=' || op === '-=')) {
+              const r = this.eval(right);
+              this.env.set(left.text, { ...v, offset: op === '+=' ? v.offset.add(r) : v.offset.sub(r) });
+            } else if (v?.kind === 'ptr' && op === '=') {
+              const p = this.evalPtr(right);
+              if (p) this.env.set(left.text, { kind: 'ptr', ...p });
+            }
+          }
+          if (op !== '=' && left && !['subscript_expression', 'pointer_expression'].includes(left.type)) this.arithmetic++;
+          return true;
+        }
+        case 'binary_expression': {
+          const op = field(c, 'operator')?.text;
+          if (op === '+' || op === '-' || op === '*' || op === '/') this.arithmetic++;
+          return true;
+        }
+        case 'lambda_expression':
+          return false;
+      }
+      return true;
+    });
+  }
+
+  private isLoopCarried(v: Value): boolean {
+    return v.kind === 'int' && [...v.poly.symbols()].some((s) => s.endsWith("'"));
+  }
+
+  private indexNodes(n: Node): Node[] {
+    const out: Node[] = [];
+    let cur: Node | null = n;
+    while (cur && cur.type === 'subscript_expression') {
+      const idx = field(cur, 'indices') ?? field(cur, 'index');
+      if (idx) out.push(idx);
+      cur = field(cur, 'argument');
+    }
+    if (cur && cur !== n) out.push(cur);
+    if (n.type === 'pointer_expression') {
+      const a = field(n, 'argument');
+      if (a) out.push(a);
+    }
+    return out;
+  }
+
+  private accessKind(n: Node): AccessFact['kind'] {
+    let cur = n;
+    let parent = cur.parent;
+    while (parent && (parent.type === 'parenthesized_expression' || parent.type === 'field_expression')) {
+      cur = parent;
+      parent = parent.parent;
+    }
+    if (!parent) return 'load';
+    if (parent.type === 'assignment_expression' && field(parent, 'left')?.id === cur.id) {
+      return field(parent, 'operator')?.text === '=' ? 'store' : 'update';
+    }
+    if (parent.type === 'update_expression') return 'update';
+    return 'load';
+  }
+
+  private recordAccess(n: Node, kind?: AccessFact['kind']): void {
+    const target = this.accessTarget(n);
+    if (!target) return;
+    this.accesses.push({ ...target, kind: kind ?? this.accessKind(n), range: nodeRange(n), text: n.text, loops: [...this.loopStack] });
+  }
+
+  private recordCall(n: Node): void {
+    const fn = field(n, 'function');
+    if (!fn) return;
+    const nameNode = fn.type === 'template_function' ? field(fn, 'name') ?? fn : fn.type === 'qualified_identifier' ? field(fn, 'name') ?? fn : fn;
+    const name = nameNode.text;
+    const argList = field(n, 'arguments');
+    const args = argList ? namedChildren(argList).filter((a) => a.type !== 'comment') : [];
+    const launchSyntax = children(n).find((c) => c.type === 'kernel_call_syntax');
+    if (name === '__syncthreads' || name === '__syncwarp') this.syncthreads.push(nodeRange(n));
+    if (MATH_CALLS.test(name)) this.arithmetic += 8;
+    // device-side loads through intrinsics and atomics on an address
+    if ((name === '__ldg' || /^atomic[A-Z]/.test(name)) && args[0]) {
+      const p = this.evalPtr(args[0]);
+      if (p) {
+        this.accesses.push({
+          array: p.base, space: p.space, kind: name === '__ldg' ? 'load' : 'atomic', indices: [p.offset],
+          elemType: p.elemType, elemBits: elementBits(p.elemType), range: nodeRange(n), text: n.text, loops: [...this.loopStack], vector: p.vector,
+        });
+      }
+    }
+    let kind: CallKind = 'call';
+    if (launchSyntax) kind = 'launch';
+    else if (SYNC_CALLS.test(name)) kind = 'sync';
+    else if (COPY_CALLS.test(name)) kind = 'copy';
+    const fact: CallFact = {
+      kind, name, range: nodeRange(n), nameRange: nodeRange(nameNode),
+      args: args.map((a) => a.text), argRoots: args.map((a) => rootName(a)), loops: [...this.loopStack],
+    };
+    if (launchSyntax) {
+      const cfg = namedChildren(launchSyntax);
+      fact.grid = cfg[0]?.text.replace(/\s+/g, '');
+      fact.block = cfg[1]?.text.replace(/\s+/g, '');
+    }
+    this.calls.push(fact);
+  }
+}
+
+/** The buffer an argument expression names: `d_x`, `(float*)d_x`, `&d_x[0]`, `d_x + off`. */
+export function rootName(n: Node): string | null {
+  switch (n.type) {
+    case 'identifier':
+      return n.text;
+    case 'parenthesized_expression':
+    case 'cast_expression':
+      return rootName(field(n, 'value') ?? namedChildren(n)[namedChildren(n).length - 1]);
+    case 'pointer_expression':
+    case 'subscript_expression':
+      return rootName(field(n, 'argument')!);
+    case 'binary_expression':
+      return field(n, 'left') ? rootName(field(n, 'left')!) : null;
+    case 'call_expression': {
+      const fn = field(n, 'function');
+      const args = namedChildren(field(n, 'arguments') ?? n);
+      if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args[0]) return rootName(args[0]);
+      if (/^(thrust::raw_pointer_cast|raw_pointer_cast)$/.test(fn?.text ?? '') && args[0]) return rootName(args[0]);
+      return null;
+    }
+    case 'field_expression':
+      // x.data_ptr<float>() style: name the object
+      return n.text.replace(/\s+/g, '');
+    default:
+      return null;
+  }
+}
+
+function paramFacts(declarator: Node): ParamFact[] {
+  const list = field(declarator, 'parameters');
+  if (!list) return [];
+  const out: ParamFact[] = [];
+  for (const p of namedChildren(list)) {
+    if (p.type !== 'parameter_declaration' && p.type !== 'optional_parameter_declaration') continue;
+    const info = declaratorName(field(p, 'declarator'));
+    if (!info) continue;
+    const quals = children(p).filter((c) => c.type === 'type_qualifier').map((c) => c.text);
+    out.push({
+      name: info.name,
+      type: baseType(field(p, 'type')?.text ?? ''),
+      pointer: info.pointer || info.arrayDims.length > 0,
+      isConst: quals.includes('const') || /\bconst\b/.test(field(p, 'type')?.text ?? ''),
+      restrict: info.restrict,
+    });
+  }
+  return out;
+}
+
+/** Finds the function_declarator inside a (possibly pointer/reference) declarator. */
+function functionDeclarator(d: Node | null): Node | null {
+  let cur = d;
+  while (cur && cur.type !== 'function_declarator') cur = field(cur, 'declarator');
+  return cur;
+}
+
+function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
+  const global = w.accesses.filter((a) => a.space === 'global');
+  const innerLoops = w.loops.filter((l) => !l.gridStride);
+  const loopSyms = new Set(innerLoops.map((l) => l.symbol));
+  const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
+  if (!isKernel) {
+    if (innerLoops.length === 0) return 'other';
+  }
+  if (w.accesses.some((a) => a.kind === 'atomic')) return 'reduction';
+  // GEMM-like: a loop where two different arrays are read with the loop symbol in their index and multiplied
+  for (const l of innerLoops) {
+    const reads = w.accesses.filter((a) => a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));
+    const arrays = new Set(reads.map((a) => a.array));
+    if (arrays.size >= 2 && reads.length >= 2) return 'gemm';
+  }
+  if (innerLoops.length > 0) {
+    const loopReads = global.filter((a) => a.kind === 'load' && dependsOnLoop(a));
+    if (loopReads.length > 0 || w.shared.length > 0) return 'reduction';
+  }
+  if (isKernel && global.length > 0 && innerLoops.length === 0 && w.shared.length === 0) {
+    // stencil: the same array read at several constant offsets
+    const byArray = new Map<string, Set<string>>();
+    for (const a of global) {
+      if (a.kind !== 'load' || a.indices.length !== 1) continue;
+      const key = a.indices[0].without('').toString();
+      const set = byArray.get(a.array) ?? new Set<string>();
+      set.add(key + '|' + a.indices[0].constant);
+      byArray.set(a.array, set);
+    }
+    for (const offs of byArray.values()) if (offs.size >= 3) return 'stencil';
+    if (global.some((a) => a.kind !== 'load')) return 'elementwise';
+  }
+  return 'other';
+}
+
+/** Extracts the facts of one function_definition node. */
+export function functionFacts(def: Node, lines: string[]): FunctionFacts | null {
+  const fdecl = functionDeclarator(field(def, 'declarator'));
+  const body = field(def, 'body');
+  if (!fdecl || !body) return null;
+  const nameNode = field(fdecl, 'declarator');
+  if (!nameNode) return null;
+  const heads = children(def).filter((c) => c !== body).map((c) => c.text).join(' ');
+  const isKernel = /\b__global__\b/.test(heads);
+  const isDevice = /\b__device__\b/.test(heads);
+  const params = paramFacts(fdecl);
+  const templateParams: string[] = [];
+  const tmpl = def.parent?.type === 'template_declaration' ? def.parent : null;
+  if (tmpl) {
+    for (const p of namedChildren(field(tmpl, 'parameters') ?? tmpl)) {
+      const nm = field(p, 'declarator') ?? field(p, 'name') ?? namedChildren(p).find((c) => c.type === 'identifier' || c.type === 'type_identifier');
+      if (nm) templateParams.push(nm.text);
+    }
+  }
+  const w = new FunctionWalker(isKernel || isDevice, params, lines);
+  w.statement(body);
+  const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
+  return {
+    name: nameNode.text.replace(/^.*::/, ''),
+    range: nodeRange(def),
+    nameRange: nodeRange(nameNode.type === 'qualified_identifier' ? field(nameNode, 'name') ?? nameNode : nameNode),
+    text: def.text,
+    isKernel,
+    isDevice,
+    params,
+    templateParams,
+    loops: w.loops,
+    accesses: w.accesses,
+    shared: w.shared,
+    calls: w.calls,
+    syncthreads: w.syncthreads,
+    usesVectorTypes: w.usesVectorTypes,
+    arithmetic: w.arithmetic,
+    kernelClass: classify(w, isKernel),
+    indexBound: w.indexBound,
+    launchBounds,
+  };
+}
+
+/** All function definitions in a C-family tree, including those inside namespaces, templates and classes. */
+export function functionDefinitions(root: Node): Node[] {
+  const out: Node[] = [];
+  walk(root, (n) => {
+    if (n.type === 'function_definition') {
+      out.push(n);
+      return false;
+    }
+    return !LOOP_TYPES.has(n.type) && n.type !== 'compound_statement' ? true : n.parent?.type !== 'function_definition';
+  });
+  return out;
+}

@@ -1,0 +1,112 @@
+// The facts the rules read (ANALYSIS.md): per function, its loops, memory accesses with
+// their index forms, shared-memory declarations and calls (kernel launches, syncs,
+// copies) in source order. One shape for CUDA, C/C++ and Triton.
+import type { Poly } from '../affine';
+import type { Range, SourceLanguage } from '../types';
+
+export type MemorySpace = 'global' | 'shared' | 'local' | 'host' | 'unknown';
+export type KernelClass = 'elementwise' | 'reduction' | 'gemm' | 'stencil' | 'other';
+
+export interface ParamFact {
+  name: string;
+  /** Element type for pointers (`float` for `const float* x`), else the type itself. */
+  type: string;
+  pointer: boolean;
+  isConst: boolean;
+  restrict: boolean;
+}
+
+export interface LoopFact {
+  id: number;
+  kind: 'for' | 'while' | 'do' | 'range';
+  variable: string | null;
+  /** The loop's iteration symbol (`#loop3:k`); the variable's value is init + symbol * step. */
+  symbol: string;
+  init: Poly | null;
+  step: Poly | null;
+  /** Text of the upper bound in `i < bound`, when there is one. */
+  bound: string | null;
+  range: Range;
+  /** The loop header (`for (...)`) on its first line: where loop findings point. */
+  headerRange: Range;
+  parent: number | null;
+  depth: number;
+  /** A grid-stride loop: starts at a thread-dependent index and steps by a grid-wide stride. */
+  gridStride: boolean;
+  /** `#pragma unroll` (or similar) right before the loop. */
+  pragmas: string[];
+}
+
+export interface AccessFact {
+  /** The array or pointer the access goes through, after following local pointer aliases. */
+  array: string;
+  space: MemorySpace;
+  kind: 'load' | 'store' | 'update' | 'atomic';
+  /** One index form per subscript dimension (pointer accesses have one). */
+  indices: Poly[];
+  elemType: string | null;
+  /** Bits per element access, when the element type is known. */
+  elemBits: number | null;
+  range: Range;
+  text: string;
+  /** Enclosing loops, outermost first. */
+  loops: number[];
+  /** Accessed through a wide type: float4, int4, half2, reinterpret_cast<...4*>. */
+  vector: boolean;
+}
+
+export interface SharedArrayFact {
+  name: string;
+  elemType: string;
+  dims: (number | null)[];
+  range: Range;
+}
+
+export type CallKind = 'launch' | 'sync' | 'copy' | 'call';
+
+export interface CallFact {
+  kind: CallKind;
+  name: string;
+  range: Range;
+  /** Range of the callee name (the kernel name for a launch). */
+  nameRange: Range;
+  args: string[];
+  /** The buffer each argument names (identifier under casts, &, + offset), else null. */
+  argRoots: (string | null)[];
+  loops: number[];
+  /** For launches: the <<<grid, block, ...>>> texts, whitespace removed. */
+  grid?: string;
+  block?: string;
+}
+
+export interface FunctionFacts {
+  name: string;
+  range: Range;
+  nameRange: Range;
+  /** The text the facts were derived from: the cache key. */
+  text: string;
+  isKernel: boolean;
+  isDevice: boolean;
+  params: ParamFact[];
+  templateParams: string[];
+  loops: LoopFact[];
+  accesses: AccessFact[];
+  shared: SharedArrayFact[];
+  calls: CallFact[];
+  syncthreads: Range[];
+  /** Declares or casts to 128-bit/packed vector types (float4, int4, half2, ...). */
+  usesVectorTypes: boolean;
+  /** Arithmetic operations outside index expressions; math-library calls count 8. */
+  arithmetic: number;
+  kernelClass: KernelClass;
+  /** Name of the parameter a thread index is bounds-checked against (`if (i < n)`). */
+  indexBound: string | null;
+  launchBounds: string | null;
+}
+
+export interface FileFacts {
+  language: SourceLanguage;
+  functions: FunctionFacts[];
+  /** Lines of the source, for messages and fixes. */
+  lines: string[];
+}
