@@ -1,0 +1,255 @@
+// tiling/cpu-loop-nest: a C/C++ loop nest of depth >= 3 whose accesses are re-read
+// across an outer loop (ANALYSIS.md §1, loop variables in place of thread indices):
+// an access whose index form omits the symbol of an enclosing loop L is re-read on every
+// iteration of L, and when the loops inside L sweep it over two or more large dimensions
+// (B[k][j] under `for i`), the data touched between two re-reads is a whole matrix,
+// which we assume does not fit in cache. No blocking in the nest -> one finding on the
+// header of the nest's outermost loop.
+import type { Rule } from '../../../core/rule';
+import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import type { RelatedLocation, RuleFinding } from '../../../core/types';
+import type { Poly } from '../../../core/affine';
+
+/** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
+const SMALL_TRIP = 64;
+/** A loop stepping by this much or more (or by a symbol) over an inner loop that follows it is a tile loop. */
+const TILE_STEP = 4;
+
+type Constants = ReadonlyMap<string, number>;
+
+/** Integer constants named at file scope or in the function: `#define N 1024`, `const int K = 3;`, `constexpr size_t T = 64;`. */
+function fileConstants(lines: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of lines) {
+    let m = /^\s*#\s*define\s+([A-Za-z_]\w*)\s+\(?\s*(\d+)\s*[uUlL]*\s*\)?\s*(?:\/\/.*|\/\*.*)?$/.exec(line);
+    if (m) {
+      out.set(m[1], Number(m[2]));
+      continue;
+    }
+    const re = /\b(?:const|constexpr)\s+(?:static\s+)?(?:unsigned\s+|signed\s+)?(?:int|long|short|size_t|std::size_t|int32_t|int64_t|uint32_t|uint64_t|unsigned)\s+([A-Za-z_]\w*)\s*=\s*(\d+)\s*[uUlL]*\s*[;,]/g;
+    while ((m = re.exec(line))) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+/** The value of a bound text such as `3`, `N`, `N - 1`, or null when it is not a known constant. */
+function constantValue(text: string | null, constants: Constants): number | null {
+  if (!text) return null;
+  const m = /^\s*\(?\s*(\d+|[A-Za-z_]\w*)\s*[uUlL]*\s*(?:([+-])\s*(\d+)\s*)?\)?\s*$/.exec(text);
+  if (!m) return null;
+  const base = /^\d/.test(m[1]) ? Number(m[1]) : constants.get(m[1]);
+  if (base === undefined) return null;
+  const off = m[3] ? Number(m[3]) * (m[2] === '-' ? -1 : 1) : 0;
+  return base + off;
+}
+
+/** The loop's trip count when init, bound and step are all known constants. */
+function constantTrip(l: LoopFact, constants: Constants): number | null {
+  if (l.kind !== 'for' || !l.init || !l.init.isConstant) return null;
+  const bound = constantValue(l.bound, constants);
+  if (bound === null) return null;
+  const step = l.step?.isConstant ? l.step.constant : 1;
+  if (step === 0) return null;
+  const span = step > 0 ? bound - l.init.constant : l.init.constant - bound;
+  return Math.max(0, Math.ceil(span / Math.abs(step)));
+}
+
+/** Does a symbol belong to this loop (its iteration symbol, or a variable carried by it: `#loop3:idx'`)? */
+const ofLoop = (l: LoopFact) => (s: string) => s.startsWith(`#loop${l.id}:`);
+const dependsOnLoop = (p: Poly, l: LoopFact) => p.dependsOn(ofLoop(l));
+const accessDependsOn = (a: AccessFact, l: LoopFact) => a.indices.some((p) => dependsOnLoop(p, l));
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+interface Reuse {
+  access: AccessFact;
+  /** The outer loop the access is re-read across. */
+  loop: LoopFact;
+  /** Large loops inside `loop` that the access sweeps: the dimensions of what is re-read. */
+  sweeps: LoopFact[];
+}
+
+class Nest {
+  readonly loops: LoopFact[];
+  readonly accesses: AccessFact[];
+  private readonly byId = new Map<number, LoopFact>();
+
+  constructor(
+    readonly root: LoopFact,
+    readonly fn: FunctionFacts,
+    private readonly small: (l: LoopFact) => boolean,
+  ) {
+    for (const l of fn.loops) this.byId.set(l.id, l);
+    this.loops = fn.loops.filter((l) => this.chain(l).includes(root));
+    this.accesses = fn.accesses.filter((a) => a.loops.includes(root.id) && a.space !== 'shared');
+  }
+
+  /** The loop and its ancestors, innermost first. */
+  chain(l: LoopFact): LoopFact[] {
+    const out: LoopFact[] = [];
+    for (let cur: LoopFact | undefined = l; cur; cur = cur.parent === null ? undefined : this.byId.get(cur.parent)) out.push(cur);
+    return out;
+  }
+
+  /** Loops that make the nest deep: known loop kinds with a large or unknown trip count. */
+  counts(l: LoopFact): boolean {
+    return l.kind !== 'range' && !this.small(l);
+  }
+
+  depth(): number {
+    let best = 0;
+    for (const l of this.loops) best = Math.max(best, this.chain(l).filter((c) => this.loops.includes(c) && this.counts(c)).length);
+    return best;
+  }
+
+  /** A tile loop (`ii += BS`, `ii += 64`) with a loop inside it that starts from it, is bounded by it, or is a small tile loop. */
+  blocked(): boolean {
+    for (const outer of this.loops) {
+      const step = outer.step;
+      if (!step || step.unknown) continue;
+      const tileStep = step.isConstant ? Math.abs(step.constant) >= TILE_STEP : true;
+      if (!tileStep || !outer.variable) continue;
+      const name = new RegExp(`\\b${outer.variable}\\b`);
+      for (const inner of this.loops) {
+        if (inner === outer || !this.chain(inner).includes(outer)) continue;
+        if (inner.init && dependsOnLoop(inner.init, outer)) return true;
+        if (inner.bound && name.test(inner.bound)) return true;
+        if (this.small(inner)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Accesses re-read across an enclosing large loop, with the large loops inside it they sweep. */
+  reuses(): Reuse[] {
+    const out: Reuse[] = [];
+    for (const a of this.accesses) {
+      const loops = a.loops.map((id) => this.byId.get(id)!).filter((l) => l && this.loops.includes(l));
+      for (let i = 0; i < loops.length; i++) {
+        const l = loops[i];
+        if (!this.counts(l) || accessDependsOn(a, l)) continue;
+        const sweeps = loops.slice(i + 1).filter((inner) => this.counts(inner) && accessDependsOn(a, inner));
+        if (sweeps.length === 0) continue;
+        out.push({ access: a, loop: l, sweeps });
+        break; // the outermost loop it is re-read across
+      }
+    }
+    return out;
+  }
+
+  /** An iteration/time loop: nothing in the nest is indexed by it. */
+  isTimeLoop(l: LoopFact): boolean {
+    return !this.accesses.some((a) => a.loops.includes(l.id) && accessDependsOn(a, l));
+  }
+}
+
+const name = (l: LoopFact) => `\`${l.variable ?? (l.kind === 'while' ? 'while' : 'loop')}\``;
+function list(items: string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** Groups reuses by array and reuse loop: a stencil reads one array at several offsets. */
+function groups(reuses: Reuse[]): Reuse[][] {
+  const map = new Map<string, Reuse[]>();
+  for (const r of reuses) {
+    const key = `${r.access.array}|${r.loop.id}`;
+    const g = map.get(key) ?? [];
+    g.push(r);
+    map.set(key, g);
+  }
+  return [...map.values()];
+}
+
+function describe(g: Reuse[]): string {
+  const first = `\`${oneLine(g[0].access.text)}\``;
+  const texts = new Set(g.map((r) => oneLine(r.access.text)));
+  if (texts.size === 1) return `${first} is re-read for every ${name(g[0].loop)}`;
+  return `${first} and ${texts.size - 1} other access${texts.size > 2 ? 'es' : ''} to \`${g[0].access.array}\` are re-read for every ${name(g[0].loop)}`;
+}
+
+function tileHint(bits: number | null, type: string | null): string {
+  const bytes = (bits ?? 32) / 8;
+  const kib = (64 * 64 * bytes) / 1024;
+  return `e.g. 64×64 tiles of \`${type ?? 'float'}\` ≈ ${kib} KiB, which fits in L2 and${kib <= 32 ? '' : ' nearly'} in L1`;
+}
+
+function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
+  if (nest.depth() < 3) return null;
+  if (nest.accesses.length === 0) return null;
+  // an index we could not model (indirect, clamped, computed by a call): say nothing about the nest
+  if (nest.accesses.some((a) => a.indices.some((p) => p.unknown))) return null;
+  if (nest.blocked()) return null;
+  const reuses = nest.reuses();
+  // the re-read data must span two or more large dimensions to outgrow a cache
+  const primary = groups(reuses.filter((r) => r.sweeps.length >= 2));
+  if (primary.length === 0) return null;
+  const secondary = groups(reuses.filter((r) => r.sweeps.length === 1)).filter((g) => !primary.some((p) => p[0].access.array === g[0].access.array));
+
+  // loop order of the deepest chain, outermost first
+  const deepest = nest.loops.reduce((a, b) => (nest.chain(b).length > nest.chain(a).length ? b : a), nest.root);
+  const order = nest.chain(deepest).reverse().filter((l) => nest.counts(l));
+  const depth = order.length;
+  const orderText = order.every((l) => l.variable) ? ` (${order.map((l) => l.variable).join('-')} order)` : '';
+
+  const main = primary[0];
+  const reuseLoop = main[0].loop;
+  const blockLoops = [...new Map(main.flatMap((r) => r.sweeps).map((l) => [l.id, l])).values()].sort((a, b) => a.depth - b.depth);
+  const arr = `\`${main[0].access.array}\``;
+  const seen = [...primary, ...secondary].map(describe);
+  let advice: string;
+  if (nest.isTimeLoop(reuseLoop)) {
+    advice =
+      `tile the ${list(blockLoops.map(name))} loops and advance several ${name(reuseLoop)} steps on one tile before moving to the next ` +
+      `(time skewing or overlapped/wavefront tiling, respecting the dependences between steps), so a tile of ${arr} is reused from cache across steps`;
+  } else {
+    advice =
+      `block the ${list(blockLoops.map(name))} loops (\`for (${blockLoops[0].variable ?? 'x'}${blockLoops[0].variable ? blockLoops[0].variable[0] : ''} = 0; ...; ... += BS)\` around an inner loop bounded by \`min(... + BS, n)\`) ` +
+      `so a tile of ${arr} stays in cache while the ${name(reuseLoop)} loop re-reads it (${tileHint(main[0].access.elemBits, main[0].access.elemType)})`;
+  }
+  const message =
+    `${list(seen)} in this ${depth}-deep loop nest${orderText}, with no blocking: each pass re-reads data that ` +
+    `(for large sizes) has been evicted from cache since the last pass. To fix this, ${advice}. Or call a tuned library (BLAS, oneDNN) that blocks for you.`;
+
+  const related: RelatedLocation[] = [];
+  for (const g of [...primary, ...secondary]) {
+    for (const r of g) related.push({ range: r.access.range, message: `\`${oneLine(r.access.text)}\` does not depend on ${name(r.loop)}: re-read on every ${name(r.loop)} iteration` });
+  }
+  const mainSweeps = list(blockLoops.map(name));
+  return {
+    range: nest.root.headerRange,
+    function: fn.name,
+    confidence: 'likely',
+    assumptions: [
+      `assumes the arrays do not fit in L2: the ${mainSweeps} loops have large or unknown trip counts, so ${arr} spans a ${blockLoops.length}-D block between two re-reads`,
+      'assumes no compiler pass (Polly, -floop-block, icx loop blocking) blocks this nest for you',
+    ],
+    benefit:
+      `depends on the sizes and the cache: when ${arr} does not fit in cache, blocking cuts the memory traffic for it by about the tile size ` +
+      `(each element brought into cache is reused about that many times); when everything fits in cache already, blocking gains little`,
+    related,
+  };
+}
+
+function check(fn: FunctionFacts, constants: Constants): RuleFinding[] {
+  if (fn.isKernel || fn.isDevice) return [];
+  const small = (l: LoopFact) => {
+    const t = constantTrip(l, constants);
+    return t !== null && t <= SMALL_TRIP;
+  };
+  const out: RuleFinding[] = [];
+  for (const root of fn.loops.filter((l) => l.parent === null)) {
+    const f = checkNest(new Nest(root, fn, small), fn);
+    if (f) out.push(f);
+  }
+  return out;
+}
+
+export const rule: Rule = {
+  id: 'tiling/cpu-loop-nest',
+  languages: ['cpp'],
+  defaultSeverity: 'information',
+  check: (facts: FileFacts) => {
+    const constants = fileConstants(facts.lines);
+    return facts.functions.flatMap((fn) => check(fn, constants));
+  },
+};
