@@ -160,18 +160,31 @@ function groups(reuses: Reuse[]): Reuse[][] {
   return [...map.values()];
 }
 
-function describe(g: Reuse[]): string {
-  const first = `\`${oneLine(g[0].access.text)}\``;
-  const texts = new Set(g.map((r) => oneLine(r.access.text)));
-  if (texts.size === 1) return `${first} is re-read for every ${name(g[0].loop)}`;
-  return `${first} and ${texts.size - 1} other access${texts.size > 2 ? 'es' : ''} to \`${g[0].access.array}\` are re-read for every ${name(g[0].loop)}`;
+/** "`b[k][j]` is re-read for every `i` and `a[i][k]` for every `j`": one clause per reuse loop. */
+function describe(gs: Reuse[][]): string {
+  const byLoop = new Map<number, Reuse[][]>();
+  for (const g of gs) byLoop.set(g[0].loop.id, [...(byLoop.get(g[0].loop.id) ?? []), g]);
+  const clauses = [...byLoop.values()].map((lgs, n) => {
+    const items = lgs.map((g) => {
+      const texts = new Set(g.map((r) => oneLine(r.access.text)));
+      const more = texts.size - 1;
+      return `\`${oneLine(g[0].access.text)}\`${more > 0 ? ` (and ${more} more access${more > 1 ? 'es' : ''} to \`${g[0].access.array}\`)` : ''}`;
+    });
+    const verb = n > 0 ? '' : items.length > 1 ? 'are re-read ' : 'is re-read ';
+    return `${list(items)} ${verb}for every ${name(lgs[0][0].loop)}`;
+  });
+  return list(clauses);
 }
 
 function tileHint(bits: number | null, type: string | null): string {
   const bytes = (bits ?? 32) / 8;
-  const kib = (64 * 64 * bytes) / 1024;
-  return `e.g. 64×64 tiles of \`${type ?? 'float'}\` ≈ ${kib} KiB, which fits in L2 and${kib <= 32 ? '' : ' nearly'} in L1`;
+  const edge = bytes <= 4 ? 64 : 32;
+  const kib = (edge * edge * bytes) / 1024;
+  return `e.g. ${edge}×${edge} tiles of \`${type ?? 'float'}\` ≈ ${kib} KiB, which fit in L1 and L2`;
 }
+
+/** Two-letter tile variable for a loop variable: `k` -> `kk`, `ic` -> `ic0`. */
+const tileVar = (v: string) => (v.length === 1 ? v + v : `${v}0`);
 
 function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   if (nest.depth() < 3) return null;
@@ -180,8 +193,11 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   if (nest.accesses.some((a) => a.indices.some((p) => p.unknown))) return null;
   if (nest.blocked()) return null;
   const reuses = nest.reuses();
-  // the re-read data must span two or more large dimensions to outgrow a cache
-  const primary = groups(reuses.filter((r) => r.sweeps.length >= 2));
+  // the re-read data must span two or more large dimensions to outgrow a cache;
+  // the re-read arrays, those read (not only written) and swept over the most loops first
+  const primary = groups(reuses.filter((r) => r.sweeps.length >= 2)).sort(
+    (a, b) => Number(b[0].access.kind === 'load') - Number(a[0].access.kind === 'load') || b[0].sweeps.length - a[0].sweeps.length,
+  );
   if (primary.length === 0) return null;
   const secondary = groups(reuses.filter((r) => r.sweeps.length === 1)).filter((g) => !primary.some((p) => p[0].access.array === g[0].access.array));
 
@@ -193,39 +209,54 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
 
   const main = primary[0];
   const reuseLoop = main[0].loop;
-  const blockLoops = [...new Map(main.flatMap((r) => r.sweeps).map((l) => [l.id, l])).values()].sort((a, b) => a.depth - b.depth);
+  // the loops to block: those the re-read array is swept by (sibling loops of one name count once)
+  const blockLoops = [...new Map(main.flatMap((r) => r.sweeps).sort((a, b) => a.depth - b.depth || a.id - b.id).map((l) => [l.variable ?? `#${l.id}`, l])).values()];
   const arr = `\`${main[0].access.array}\``;
-  const seen = [...primary, ...secondary].map(describe);
+  const seen = describe([...primary, ...secondary]);
+  const timeLoop = nest.isTimeLoop(reuseLoop);
   let advice: string;
-  if (nest.isTimeLoop(reuseLoop)) {
+  if (timeLoop) {
     advice =
       `tile the ${list(blockLoops.map(name))} loops and advance several ${name(reuseLoop)} steps on one tile before moving to the next ` +
       `(time skewing or overlapped/wavefront tiling, respecting the dependences between steps), so a tile of ${arr} is reused from cache across steps`;
   } else {
+    const b = blockLoops[blockLoops.length - 1];
+    const v = b.variable;
+    const t = v ? tileVar(v) : '';
+    const example = v && b.bound ? ` (\`for (${t} = 0; ${t} < ${oneLine(b.bound)}; ${t} += BS)\` outside, \`for (${v} = ${t}; ${v} < min(${t} + BS, ${oneLine(b.bound)}); ++${v})\` inside)` : '';
     advice =
-      `block the ${list(blockLoops.map(name))} loops (\`for (${blockLoops[0].variable ?? 'x'}${blockLoops[0].variable ? blockLoops[0].variable[0] : ''} = 0; ...; ... += BS)\` around an inner loop bounded by \`min(... + BS, n)\`) ` +
+      `block the ${list(blockLoops.map(name))} loops${example} ` +
       `so a tile of ${arr} stays in cache while the ${name(reuseLoop)} loop re-reads it (${tileHint(main[0].access.elemBits, main[0].access.elemType)})`;
   }
   const message =
-    `${list(seen)} in this ${depth}-deep loop nest${orderText}, with no blocking: each pass re-reads data that ` +
-    `(for large sizes) has been evicted from cache since the last pass. To fix this, ${advice}. Or call a tuned library (BLAS, oneDNN) that blocks for you.`;
+    `${seen} in this ${depth}-deep loop nest${orderText}, with no blocking: for large sizes each pass re-reads data that ` +
+    `has been evicted from cache since the last pass. ${advice[0].toUpperCase()}${advice.slice(1)}.` +
+    (timeLoop ? '' : ' Or call a tuned library (BLAS, oneDNN), which blocks for every cache level.');
 
   const related: RelatedLocation[] = [];
+  const listed = new Set<string>();
   for (const g of [...primary, ...secondary]) {
-    for (const r of g) related.push({ range: r.access.range, message: `\`${oneLine(r.access.text)}\` does not depend on ${name(r.loop)}: re-read on every ${name(r.loop)} iteration` });
+    for (const r of g) {
+      const key = `${oneLine(r.access.text)}|${r.loop.id}`;
+      if (listed.has(key)) continue;
+      listed.add(key);
+      related.push({ range: r.access.range, message: `\`${oneLine(r.access.text)}\` does not depend on ${name(r.loop)}: re-read on every ${name(r.loop)} iteration` });
+    }
   }
   const mainSweeps = list(blockLoops.map(name));
   return {
     range: nest.root.headerRange,
+    message,
     function: fn.name,
     confidence: 'likely',
     assumptions: [
-      `assumes the arrays do not fit in L2: the ${mainSweeps} loops have large or unknown trip counts, so ${arr} spans a ${blockLoops.length}-D block between two re-reads`,
-      'assumes no compiler pass (Polly, -floop-block, icx loop blocking) blocks this nest for you',
+      `assumes the ${timeLoop ? 'grids' : blockLoops.length === 2 ? 'matrices' : 'arrays'} do not fit in L2 (their sizes are not known here): between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}`,
+      'assumes the compiler does not block the nest itself (GCC and Clang do not by default; Polly or GCC `-floop-block` can)',
     ],
-    benefit:
-      `depends on the sizes and the cache: when ${arr} does not fit in cache, blocking cuts the memory traffic for it by about the tile size ` +
-      `(each element brought into cache is reused about that many times); when everything fits in cache already, blocking gains little`,
+    benefit: timeLoop
+      ? `depends on the sizes and the cache: when the grids do not fit in cache, temporal blocking cuts memory traffic by about the number of ${name(reuseLoop)} steps advanced per tile; when they fit, it gains little`
+      : `depends on the sizes and the cache: when ${arr} does not fit in cache, blocking cuts its memory traffic by about the tile size ` +
+        `(each element brought into cache is reused about that many times before eviction); when everything fits in cache already, blocking gains little`,
     related,
   };
 }

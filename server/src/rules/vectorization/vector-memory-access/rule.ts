@@ -4,6 +4,7 @@
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
+import { symbolKind } from '../../../core/affine';
 
 const TID = 'threadIdx.x';
 /** Arithmetic per access above which we call a kernel compute-bound and stay quiet. */
@@ -19,9 +20,10 @@ function vectorizable(a: AccessFact, width: number): boolean {
   if (idx.constant % width !== 0) return false; // x[i + 1]: misaligned
   for (const key of idx.terms.keys()) {
     if (!key || key === TID) continue;
-    // block offsets and grid strides are multiples of blockDim (assumed a multiple of the width);
-    // any other symbol (a runtime offset, a row pitch) leaves the alignment unknown
-    if (!key.split('*').some((s) => s.startsWith('blockDim.') || s.startsWith('gridDim.'))) return false;
+    // Block offsets, grid strides and row pitches (`C * blockIdx.y`) scale an index, and are
+    // assumed multiples of the width; a standalone runtime offset (`x[i + offset]`) leaves
+    // the alignment unknown.
+    if (!key.split('*').some((s) => symbolKind(s) !== 'uniform')) return false;
   }
   return true;
 }
@@ -29,10 +31,15 @@ function vectorizable(a: AccessFact, width: number): boolean {
 function check(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || fn.kernelClass !== 'elementwise' || fn.usesVectorTypes) return [];
   const globals = fn.accesses.filter((a) => a.space === 'global');
-  if (globals.length === 0 || globals.some((a) => a.elemBits === null || a.elemBits > 32)) return [];
+  if (globals.length === 0) return [];
+  // a template element type (T) is assumed to be 32-bit or narrower, and said so
+  const isTemplateType = (a: AccessFact) => a.elemBits === null && fn.templateParams.includes(a.elemType ?? '');
+  const templated = globals.some(isTemplateType);
+  const bitsOf = (a: AccessFact) => (isTemplateType(a) ? 32 : a.elemBits);
+  if (globals.some((a) => bitsOf(a) === null || bitsOf(a)! > 32)) return [];
   if (fn.arithmetic > MAX_OPS_PER_ACCESS * globals.length) return [];
-  const bits = Math.min(...globals.map((a) => a.elemBits!));
-  const width = 128 / Math.max(...globals.map((a) => a.elemBits!));
+  const bits = Math.min(...globals.map((a) => bitsOf(a)!));
+  const width = 128 / Math.max(...globals.map((a) => bitsOf(a)!));
   if (!globals.every((a) => vectorizable(a, width))) return [];
   const types = [...new Set(globals.map((a) => a.elemType))].join('/');
   const loads = globals.filter((a) => a.kind === 'load').map((a) => `\`${a.text}\``);
@@ -43,7 +50,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
     function: fn.name,
     confidence: 'likely',
     assumptions: [
-      'assumes the buffers are 16-byte aligned (cudaMalloc returns 256-byte aligned memory)',
+      ...(templated ? [`assumes the template element type is 32 bits or narrower (float, int, half)`] : []),
+      'assumes the buffers are 16-byte aligned (cudaMalloc returns 256-byte aligned memory), and row pitches are multiples of the vector width',
       `assumes blockDim.x is a multiple of ${width}, and that the length is a multiple of ${width} or a scalar tail handles the rest`,
     ],
     message:

@@ -1,0 +1,208 @@
+// Protocol tests: the real server over stdio, a real JSON-RPC client.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CodeAction, Diagnostic, Hover, WorkspaceEdit, TextEdit } from 'vscode-languageserver-protocol';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { TestClient } from './client';
+
+const MATMUL = `__global__ void matmul(const float* A, const float* B, float* C, int N) {
+  int row = blockIdx.y * blockDim.y + threadIdx.y;
+  int col = blockIdx.x * blockDim.x + threadIdx.x;
+  float acc = 0.0f;
+  for (int k = 0; k < N; ++k) {
+    acc += A[row * N + k] * B[k * N + col];
+  }
+  C[row * N + col] = acc;
+}
+`;
+const TRANSPOSE = `__global__ void transpose(const float* in, float* out, int rows, int cols) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x;
+  int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x < cols && y < rows) out[x * rows + y] = in[y * cols + x];
+}
+`;
+
+let client: TestClient;
+let ws: string;
+let uri: string;
+
+const codes = (ds: Diagnostic[]) => ds.map((d) => d.code).sort();
+
+before(async () => {
+  ws = mkdtempSync(join(tmpdir(), 'ka-lsp-'));
+  uri = pathToFileURL(join(ws, 'matmul.cu')).href;
+  client = new TestClient();
+  await client.initialize(pathToFileURL(ws).href, { clientCommands: ['kernelAdvisor.explainRule', 'kernelAdvisor.openPaper'] });
+});
+after(() => client.kill());
+
+test('open publishes diagnostics with source, code, codeDescription and relatedInformation', async () => {
+  const got = client.diagnostics(uri, (p) => p.diagnostics.length > 0);
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'cuda-cpp', version: 1, text: MATMUL } });
+  const { diagnostics } = await got;
+  const d = diagnostics.find((x) => x.code === 'tiling/shared-memory');
+  assert.ok(d, `tiling finding expected, got ${JSON.stringify(codes(diagnostics))}`);
+  assert.equal(d.source, 'kernel-advisor');
+  assert.match(d.codeDescription?.href ?? '', /^https?:\/\//);
+  assert.deepEqual(d.range.start, { line: 5, character: 11 });
+  assert.match(d.message, /A\[row \* N \+ k\]/);
+  assert.ok((d.relatedInformation ?? []).some((r) => r.location.range.start.line === 4), 'the k loop is related');
+  assert.equal(d.severity, 3, 'opportunities default to information');
+});
+
+test('a change updates diagnostics: a coalescing bug appears and vanishes', async () => {
+  // version 2: replace the whole body with the transpose kernel appended (incremental edit at end)
+  const lines = MATMUL.split('\n').length - 1;
+  let p = client.nextDiagnostics(uri, 2);
+  await client.conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: { line: lines, character: 0 }, end: { line: lines, character: 0 } }, text: TRANSPOSE }],
+  });
+  let diagnostics = (await p).diagnostics;
+  assert.ok(codes(diagnostics).includes('memory/uncoalesced-access'), JSON.stringify(codes(diagnostics)));
+  const bad = diagnostics.find((d) => d.code === 'memory/uncoalesced-access')!;
+  assert.equal(bad.range.start.line, lines + 3);
+  // version 3: fix the store to be coalesced: out[y * rows + x] -> the finding vanishes
+  const lineText = TRANSPOSE.split('\n')[3];
+  const col = lineText.indexOf('x * rows + y');
+  p = client.nextDiagnostics(uri, 3);
+  await client.conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 3 },
+    contentChanges: [{ range: { start: { line: lines + 3, character: col }, end: { line: lines + 3, character: col + 'x * rows + y'.length } }, text: 'y * rows + x' }],
+  });
+  diagnostics = (await p).diagnostics;
+  assert.ok(!codes(diagnostics).includes('memory/uncoalesced-access'), JSON.stringify(codes(diagnostics)));
+  assert.ok(codes(diagnostics).includes('tiling/shared-memory'), 'the untouched kernel keeps its finding');
+});
+
+test('hover on a finding shows the citation card; elsewhere nothing, builtins a note', async () => {
+  const hover = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 5, character: 14 } })) as Hover | null;
+  assert.ok(hover, 'hover expected');
+  const md = (hover.contents as { value: string }).value;
+  assert.match(md, /tiling\/shared-memory/);
+  assert.match(md, /\*\*Read:\*\*/);
+  assert.match(md, /\[[^\]]+\]\(https?:\/\/[^)]+\) — .+, (19|20)\d\d/, 'a citation with title, link, venue and year');
+  assert.match(md, /How sure/);
+  const none = await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } });
+  assert.equal(none, null);
+  const b = pathToFileURL(join(ws, 'builtin.cu')).href;
+  const src = '__global__ void k(float* x) {\n  __syncthreads();\n  x[threadIdx.x] = 0.f;\n}\n';
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: b, languageId: 'cuda-cpp', version: 1, text: src } });
+  await client.diagnostics(b);
+  const note = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri: b }, position: { line: 1, character: 4 } })) as Hover | null;
+  assert.match((note?.contents as { value: string } | undefined)?.value ?? '', /__syncthreads.*barrier/);
+  const plain = await client.conn.sendRequest('textDocument/hover', { textDocument: { uri: b }, position: { line: 2, character: 2 } });
+  assert.equal(plain, null, 'an ordinary identifier gets no hover');
+});
+
+async function actionsAt(line: number, character: number): Promise<CodeAction[]> {
+  const { diagnostics } = await client.diagnostics(uri);
+  const here = diagnostics.filter((d) => d.range.start.line === line);
+  return (await client.conn.sendRequest('textDocument/codeAction', {
+    textDocument: { uri },
+    range: { start: { line, character }, end: { line, character } },
+    context: { diagnostics: here },
+  })) as CodeAction[];
+}
+
+test('code actions: disable for line, disable in workspace, open paper, explain; none without a finding', async () => {
+  const actions = await actionsAt(5, 14);
+  const titles = actions.map((a) => a.title);
+  assert.ok(titles.includes('Disable tiling/shared-memory for this line'), JSON.stringify(titles));
+  assert.ok(titles.includes('Disable tiling/shared-memory in this workspace'));
+  assert.ok(titles.some((t) => t.startsWith('Open paper: ')));
+  assert.ok(titles.includes('Explain tiling/shared-memory'));
+  const empty = await actionsAt(0, 0);
+  assert.deepEqual(empty, []);
+});
+
+function applyEdit(text: string, edits: TextEdit[]): string {
+  return TextDocument.applyEdits(TextDocument.create('x', 'x', 0, text), edits);
+}
+
+test('applying the suppression edit makes the finding disappear', async () => {
+  const action = (await actionsAt(5, 14)).find((a) => a.title === 'Disable tiling/shared-memory for this line')!;
+  const edits = (action.edit as WorkspaceEdit).changes![uri];
+  const current = (await client.diagnostics(uri)).diagnostics;
+  assert.ok(codes(current).includes('tiling/shared-memory'));
+  const p = client.nextDiagnostics(uri, 4);
+  await client.conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 4 },
+    contentChanges: edits.map((e) => ({ range: e.range, text: e.newText })),
+  });
+  const after = (await p).diagnostics;
+  assert.ok(!codes(after).includes('tiling/shared-memory'), JSON.stringify(codes(after)));
+  assert.match(applyEdit(MATMUL, edits), /\/\/ kernel-advisor-disable-next-line tiling\/shared-memory\n\s+acc \+=/);
+});
+
+test('the workspace edit writes .kernel-advisor.json and the server honours it', async () => {
+  const t = pathToFileURL(join(ws, 't.cu')).href;
+  const p = client.diagnostics(t, (x) => x.diagnostics.length > 0);
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: t, languageId: 'cuda-cpp', version: 1, text: TRANSPOSE } });
+  const d = (await p).diagnostics.find((x) => x.code === 'memory/uncoalesced-access')!;
+  const actions = (await client.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: t }, range: d.range, context: { diagnostics: [d] } })) as CodeAction[];
+  const disable = actions.find((a) => a.title === 'Disable memory/uncoalesced-access in this workspace')!;
+  const change = disable.edit!.documentChanges!;
+  assert.equal((change[0] as { kind: string }).kind, 'create');
+  const text = ((change[1] as { edits: TextEdit[] }).edits[0]).newText;
+  assert.deepEqual(JSON.parse(text), { rules: { 'memory/uncoalesced-access': 'off' } });
+  writeFileSync(join(ws, '.kernel-advisor.json'), text); // what the client does with the edit
+  const q = client.diagnostics(t, (x) => !codes(x.diagnostics).includes('memory/uncoalesced-access'));
+  await client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(join(ws, '.kernel-advisor.json')).href, type: 1 }] });
+  await q;
+  assert.ok(existsSync(join(ws, '.kernel-advisor.json')));
+  assert.match(readFileSync(join(ws, '.kernel-advisor.json'), 'utf8'), /"off"/);
+});
+
+test('settings change severity without a restart; bad settings give a message, not a crash', async () => {
+  client.settings = { rules: { 'tiling/shared-memory': 'warning' } };
+  const other = pathToFileURL(join(ws, 'm2.cu')).href;
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: other, languageId: 'cuda-cpp', version: 1, text: MATMUL } });
+  await client.diagnostics(other, (p) => p.diagnostics.length > 0);
+  const warned = client.diagnostics(other, (p) => p.diagnostics.some((d) => d.code === 'tiling/shared-memory' && d.severity === 2));
+  await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+  await warned;
+  client.settings = { rules: { 'tiling/shared-memory': 'loud', 'no/such-rule': 'off' }, maxFileSizeKb: -3, languages: 'cuda' };
+  const back = client.diagnostics(other, (p) => p.diagnostics.some((d) => d.code === 'tiling/shared-memory' && d.severity === 3));
+  await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+  await back;
+  const text = client.messages.map((m) => m.message).join('\n');
+  assert.match(text, /tiling\/shared-memory.*"loud"/);
+  assert.match(text, /unknown rule "no\/such-rule"/);
+  assert.match(text, /maxFileSizeKb/);
+  client.settings = {};
+  await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+});
+
+test('a file over the size limit gets one informational diagnostic; plain Python gets none', async () => {
+  const big = pathToFileURL(join(ws, 'big.cu')).href;
+  const text = MATMUL + '// padding\n'.repeat(120_000);
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: big, languageId: 'cuda-cpp', version: 1, text } });
+  const { diagnostics } = await client.diagnostics(big, (p) => p.diagnostics.length > 0);
+  assert.equal(diagnostics.length, 1);
+  assert.equal(diagnostics[0].severity, 3);
+  assert.match(diagnostics[0].message, /skipped.*KiB/);
+  const py = pathToFileURL(join(ws, 'plain.py')).href;
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: py, languageId: 'python', version: 1, text: 'import numpy as np\nx = np.zeros(3)\n' } });
+  assert.deepEqual((await client.diagnostics(py)).diagnostics, []);
+});
+
+test('custom requests: explain, knowledge base, rule ids', async () => {
+  const ex = (await client.conn.sendRequest('kernelAdvisor/explainRule', { rule: 'fusion/elementwise-chain' })) as { markdown: string };
+  assert.match(ex.markdown, /^# /);
+  assert.match(ex.markdown, /## Papers/);
+  const ids = (await client.conn.sendRequest('kernelAdvisor/ruleIds', {})) as { rules: { id: string }[] };
+  assert.equal(ids.rules.length, 15);
+  const kb = (await client.conn.sendRequest('kernelAdvisor/knowledgeBase', {})) as { markdown: string };
+  assert.ok(kb.markdown.length > 1000);
+});
+
+test('shutdown then exit ends the process with code 0', async () => {
+  const code = await client.shutdown();
+  assert.equal(code, 0);
+  assert.equal(client.stderr.join('').includes('Error'), false, client.stderr.join(''));
+});
