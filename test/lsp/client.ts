@@ -41,8 +41,8 @@ export class TestClient {
         return true;
       });
     });
-    this.conn.onNotification('window/showMessage', (p: { type: number; message: string }) => this.messages.push(p));
-    this.conn.onNotification('window/logMessage', (p: { type: number; message: string }) => this.messages.push(p));
+    this.conn.onNotification('window/showMessage', (p: { type: number; message: string }) => { this.messages.push(p); });
+    this.conn.onNotification('window/logMessage', (p: { type: number; message: string }) => { this.messages.push(p); });
     this.conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) => p.items.map(() => this.settings));
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.onRequest('window/showMessageRequest', () => null);

@@ -55,7 +55,7 @@ test('skipped files get one information diagnostic at the top', () => {
   const d = skippedDiagnostic('skipped: the file is 2048 KiB, over the 1024 KiB limit');
   assert.equal(d.severity, 3);
   assert.equal(d.range.start.line, 0);
-  assert.match(d.message, /^Kernel Advisor skipped: the file is 2048 KiB/);
+  assert.match(String(d.message), /^Kernel Advisor skipped: the file is 2048 KiB/);
 });
 
 test('code actions: fixes first and preferred, then suppression with the line indentation', () => {

@@ -49,7 +49,7 @@ test('open publishes diagnostics with source, code, codeDescription and relatedI
   assert.equal(d.source, 'kernel-advisor');
   assert.match(d.codeDescription?.href ?? '', /^https?:\/\//);
   assert.deepEqual(d.range.start, { line: 5, character: 11 });
-  assert.match(d.message, /A\[row \* N \+ k\]/);
+  assert.match(String(d.message), /A\[row \* N \+ k\]/);
   assert.ok((d.relatedInformation ?? []).some((r) => r.location.range.start.line === 4), 'the k loop is related');
   assert.equal(d.severity, 3, 'opportunities default to information');
 });
@@ -185,7 +185,7 @@ test('a file over the size limit gets one informational diagnostic; plain Python
   const { diagnostics } = await client.diagnostics(big, (p) => p.diagnostics.length > 0);
   assert.equal(diagnostics.length, 1);
   assert.equal(diagnostics[0].severity, 3);
-  assert.match(diagnostics[0].message, /skipped.*KiB/);
+  assert.match(String(diagnostics[0].message), /skipped.*KiB/);
   const py = pathToFileURL(join(ws, 'plain.py')).href;
   await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: py, languageId: 'python', version: 1, text: 'import numpy as np\nx = np.zeros(3)\n' } });
   assert.deepEqual((await client.diagnostics(py)).diagnostics, []);

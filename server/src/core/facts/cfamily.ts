@@ -330,9 +330,26 @@ class FunctionWalker {
 
   statement(n: Node): void {
     switch (n.type) {
-      case 'compound_statement':
-        for (const c of namedChildren(n)) this.statement(c);
+      case 'compound_statement': {
+        const items = namedChildren(n);
+        for (let i = 0; i < items.length; i++) {
+          const c = items[i];
+          // `for (...)\n#pragma unroll\n for (...)` without braces: the grammar ends the outer
+          // loop at the pragma (an empty body) and makes the inner loop its sibling; re-attach it.
+          if (LOOP_TYPES.has(c.type) && field(c, 'body')?.text.trim() === '') {
+            let j = i + 1;
+            const pragmas: string[] = [];
+            while (j < items.length && items[j].type === 'preproc_call' && /^#\s*pragma\b/.test(items[j].text.trim())) pragmas.push(items[j++].text.trim().replace(/^#\s*pragma\s*/, ''));
+            if (pragmas.length && j < items.length) {
+              this.loop(c, { body: items[j], pragmas });
+              i = j;
+              continue;
+            }
+          }
+          this.statement(c);
+        }
         return;
+      }
       case 'declaration':
         this.declaration(n);
         return;
@@ -419,14 +436,14 @@ class FunctionWalker {
     });
   }
 
-  private loop(n: Node): void {
+  private loop(n: Node, detached?: { body: Node; pragmas: string[] }): void {
     const id = this.nextLoopId++;
     const kind = n.type === 'for_statement' ? 'for' : n.type === 'while_statement' ? 'while' : n.type === 'do_statement' ? 'do' : 'range';
     const parent = this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : null;
     const line = this.lines[n.startPosition.row] ?? '';
-    const bodyNode = field(n, 'body');
+    const bodyNode = detached?.body ?? field(n, 'body');
     const headerEnd = bodyNode ? bodyNode.startPosition : n.endPosition;
-    let headerEndCol = headerEnd.row === n.startPosition.row ? headerEnd.column : line.replace(/\s+$/, '').length;
+    let headerEndCol = headerEnd.row === n.startPosition.row && !detached ? headerEnd.column : line.replace(/\s+$/, '').length;
     while (headerEndCol > n.startPosition.column && /\s|\{/.test(line[headerEndCol - 1] ?? '')) headerEndCol--;
     const fact: LoopFact = {
       id, kind, variable: null, symbol: `#loop${id}:`, init: null, step: null, bound: null,
@@ -476,8 +493,9 @@ class FunctionWalker {
       const cond = field(n, 'condition');
       if (cond) this.expressions(cond);
     }
-    this.markLoopCarried(n, id, fact.variable);
+    this.markLoopCarried(bodyNode, id, fact.variable);
     this.loopStack.push(id);
+    if (detached) this.pendingPragmas = detached.pragmas;
     if (bodyNode) this.statement(bodyNode);
     if (kind === 'for') {
       const update = field(n, 'update');
@@ -513,8 +531,7 @@ class FunctionWalker {
    * value on entry plus a loop-varying symbol, so their thread-index coefficients stay
    * known (`idx += stride` in a while loop) while any use reads as loop-dependent.
    */
-  private markLoopCarried(loop: Node, id: number, loopVar: string | null): void {
-    const body = field(loop, 'body');
+  private markLoopCarried(body: Node | null, id: number, loopVar: string | null): void {
     if (!body) return;
     walk(body, (c) => {
       let target: Node | null = null;
