@@ -12,6 +12,8 @@ import type { Poly } from '../../../core/affine';
 
 /** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
 const SMALL_TRIP = 64;
+/** Re-read data of a known size at or below this stays in L2 on current CPUs (256 KiB to 2 MiB): nothing to block. */
+const L2_BYTES = 256 * 1024;
 /** A loop stepping by this much or more (or by a symbol) over an inner loop that follows it is a tile loop. */
 const TILE_STEP = 4;
 
@@ -57,7 +59,6 @@ function constantTrip(l: LoopFact, constants: Constants): number | null {
 /** Does a symbol belong to this loop (its iteration symbol, or a variable carried by it: `#loop3:idx'`)? */
 const ofLoop = (l: LoopFact) => (s: string) => s.startsWith(`#loop${l.id}:`);
 const dependsOnLoop = (p: Poly, l: LoopFact) => p.dependsOn(ofLoop(l));
-const accessDependsOn = (a: AccessFact, l: LoopFact) => a.indices.some((p) => dependsOnLoop(p, l));
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 interface Reuse {
@@ -72,11 +73,14 @@ class Nest {
   readonly loops: LoopFact[];
   readonly accesses: AccessFact[];
   private readonly byId = new Map<number, LoopFact>();
+  private readonly forms = new Map<AccessFact, Poly[]>();
+  private readonly time = new Map<number, boolean>();
 
   constructor(
     readonly root: LoopFact,
     readonly fn: FunctionFacts,
     private readonly small: (l: LoopFact) => boolean,
+    private readonly trip: (l: LoopFact) => number | null,
   ) {
     for (const l of fn.loops) this.byId.set(l.id, l);
     this.loops = fn.loops.filter((l) => this.chain(l).includes(root));
@@ -119,30 +123,96 @@ class Nest {
     return false;
   }
 
-  /** Accesses re-read across an enclosing large loop, with the large loops inside it they sweep. */
+  /**
+   * The index forms over loop *values* rather than iteration counts: a loop starting at an
+   * outer loop's value (`for (j = k + 1; ...)`) gets its own variable, so `A[i][j]` in a
+   * triangular nest reads as independent of `k` (the same elements come back for each `k`).
+   */
+  valueForms(a: AccessFact): Poly[] {
+    let cached = this.forms.get(a);
+    if (cached) return cached;
+    const inner = a.loops.map((id) => this.byId.get(id)).filter((l): l is LoopFact => !!l).reverse();
+    cached = a.indices.map((p) => {
+      for (const m of inner) {
+        if (!m.init || m.init.unknown || m.init.isConstant || !m.step?.isConstant || Math.abs(m.step.constant) !== 1) continue;
+        const c = p.coefficient(m.symbol);
+        if (c.unknown || c.terms.size === 0) continue;
+        p = p.sub(c.scale(m.step.constant).mul(m.init));
+      }
+      return p;
+    });
+    this.forms.set(a, cached);
+    return cached;
+  }
+
+  dependsOn(a: AccessFact, l: LoopFact): boolean {
+    return this.valueForms(a).some((p) => dependsOnLoop(p, l));
+  }
+
+  /**
+   * Accesses re-read across an enclosing large loop, with the large loops inside it they
+   * sweep. An access is re-read across the outermost loop whose symbol its index omits;
+   * a loop that indexes nothing (a time or iteration loop) counts only when no other loop
+   * does and data flows from one pass to the next.
+   */
   reuses(): Reuse[] {
     const out: Reuse[] = [];
     for (const a of this.accesses) {
       const loops = a.loops.map((id) => this.byId.get(id)!).filter((l) => l && this.loops.includes(l));
-      for (let i = 0; i < loops.length; i++) {
+      let timeReuse: Reuse | null = null;
+      let found = false;
+      for (let i = 0; i < loops.length && !found; i++) {
         const l = loops[i];
-        if (!this.counts(l) || accessDependsOn(a, l)) continue;
-        const sweeps = loops.slice(i + 1).filter((inner) => this.counts(inner) && accessDependsOn(a, inner));
-        if (sweeps.length === 0) continue;
+        if (!this.counts(l) || this.dependsOn(a, l)) continue;
+        const sweeps = loops.slice(i + 1).filter((inner) => this.counts(inner) && this.dependsOn(a, inner));
+        if (sweeps.length === 0 || this.fitsInL2(a, sweeps)) continue;
+        if (this.isTimeLoop(l)) {
+          if (!timeReuse && this.carriesData(l)) timeReuse = { access: a, loop: l, sweeps };
+          continue;
+        }
         out.push({ access: a, loop: l, sweeps });
-        break; // the outermost loop it is re-read across
+        found = true;
       }
+      if (!found && timeReuse) out.push(timeReuse);
     }
     return out;
   }
 
+  /** All swept loops have constant trip counts and what they sweep of the array fits in L2 (a 128×128 matmul). */
+  fitsInL2(a: AccessFact, sweeps: LoopFact[]): boolean {
+    let bytes = (a.elemBits ?? 32) / 8;
+    for (const l of sweeps) {
+      const t = this.trip(l);
+      if (t === null) return false;
+      bytes *= t;
+    }
+    return bytes <= L2_BYTES;
+  }
+
   /** An iteration/time loop: nothing in the nest is indexed by it. */
   isTimeLoop(l: LoopFact): boolean {
-    return !this.accesses.some((a) => a.loops.includes(l.id) && accessDependsOn(a, l));
+    let v = this.time.get(l.id);
+    if (v === undefined) this.time.set(l.id, (v = !this.accesses.some((a) => a.loops.includes(l.id) && this.dependsOn(a, l))));
+    return v;
+  }
+
+  /**
+   * Does one pass of the loop read what an earlier pass wrote: an array both written and read
+   * inside it, or buffers swapped with `std::swap`? A benchmark repetition loop around a
+   * kernel that reads `in` and writes `out` does not, and is not worth temporal blocking.
+   */
+  carriesData(l: LoopFact): boolean {
+    const inside = this.accesses.filter((a) => a.loops.includes(l.id));
+    const written = new Set(inside.filter((a) => a.kind !== 'load').map((a) => a.array));
+    if (inside.some((a) => a.kind !== 'store' && written.has(a.array))) return true;
+    const arrays = new Set(inside.map((a) => a.array));
+    return this.fn.calls.some((c) => c.loops.includes(l.id) && c.name === 'swap' && c.argRoots.filter((r) => r && arrays.has(r)).length >= 2);
   }
 }
 
-const name = (l: LoopFact) => `\`${l.variable ?? (l.kind === 'while' ? 'while' : 'loop')}\``;
+const name = (l: LoopFact) => `\`${l.variable ?? (l.kind === 'do' ? 'do' : l.kind === 'while' ? 'while' : 'for')}\``;
+/** "every `i`", or "every pass of the `while` loop" for a loop without a variable. */
+const every = (l: LoopFact) => (l.variable ? `every ${name(l)}` : `every pass of the ${name(l)} loop`);
 function list(items: string[]): string {
   if (items.length <= 1) return items.join('');
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
@@ -171,7 +241,7 @@ function describe(gs: Reuse[][]): string {
       return `\`${oneLine(g[0].access.text)}\`${more > 0 ? ` (and ${more} more access${more > 1 ? 'es' : ''} to \`${g[0].access.array}\`)` : ''}`;
     });
     const verb = n > 0 ? '' : items.length > 1 ? 'are re-read ' : 'is re-read ';
-    return `${list(items)} ${verb}for every ${name(lgs[0][0].loop)}`;
+    return `${list(items)} ${verb}for ${every(lgs[0][0].loop)}`;
   });
   return list(clauses);
 }
@@ -195,11 +265,20 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   const reuses = nest.reuses();
   // the re-read data must span two or more large dimensions to outgrow a cache;
   // the re-read arrays, those read (not only written) and swept over the most loops first
-  const primary = groups(reuses.filter((r) => r.sweeps.length >= 2)).sort(
+  let primary = groups(reuses.filter((r) => r.sweeps.length >= 2)).sort(
     (a, b) => Number(b[0].access.kind === 'load') - Number(a[0].access.kind === 'load') || b[0].sweeps.length - a[0].sweeps.length,
   );
   if (primary.length === 0) return null;
-  const secondary = groups(reuses.filter((r) => r.sweeps.length === 1)).filter((g) => !primary.some((p) => p[0].access.array === g[0].access.array));
+  // re-reads across an index loop (i in a matmul) are the finding; across a time loop only when there are no others
+  const timeOnly = primary.every((g) => nest.isTimeLoop(g[0].loop));
+  if (!timeOnly) primary = primary.filter((g) => !nest.isTimeLoop(g[0].loop));
+  // arrays only written in the nest are rewritten, not re-read: keep them out of the message when others are re-read
+  const reads = (g: Reuse[]) => g.some((r) => r.access.kind !== 'store');
+  if (primary.some(reads)) primary = primary.filter(reads);
+  const secondary = groups(reuses.filter((r) => r.sweeps.length === 1))
+    .filter(reads)
+    .filter((g) => timeOnly || !nest.isTimeLoop(g[0].loop))
+    .filter((g) => !primary.some((p) => p[0].access.array === g[0].access.array));
 
   // loop order of the deepest chain, outermost first
   const deepest = nest.loops.reduce((a, b) => (nest.chain(b).length > nest.chain(a).length ? b : a), nest.root);
@@ -217,7 +296,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   let advice: string;
   if (timeLoop) {
     advice =
-      `tile the ${list(blockLoops.map(name))} loops and advance several ${name(reuseLoop)} steps on one tile before moving to the next ` +
+      `tile the ${list(blockLoops.map(name))} loops and advance several ${reuseLoop.variable ? `${name(reuseLoop)} steps` : `passes of the ${name(reuseLoop)} loop`} on one tile before moving to the next ` +
       `(time skewing or overlapped/wavefront tiling, respecting the dependences between steps), so a tile of ${arr} is reused from cache across steps`;
   } else {
     const b = blockLoops[blockLoops.length - 1];
@@ -240,7 +319,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
       const key = `${oneLine(r.access.text)}|${r.loop.id}`;
       if (listed.has(key)) continue;
       listed.add(key);
-      related.push({ range: r.access.range, message: `\`${oneLine(r.access.text)}\` does not depend on ${name(r.loop)}: re-read on every ${name(r.loop)} iteration` });
+      related.push({ range: r.access.range, message: `\`${oneLine(r.access.text)}\` does not depend on ${r.loop.variable ? name(r.loop) : `the ${name(r.loop)} loop`}: ${r.access.kind === 'store' ? 'rewritten' : 're-read'} on ${every(r.loop)}` });
     }
   }
   const mainSweeps = list(blockLoops.map(name));
@@ -254,22 +333,26 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
       'assumes the compiler does not block the nest itself (GCC and Clang do not by default; Polly or GCC `-floop-block` can)',
     ],
     benefit: timeLoop
-      ? `depends on the sizes and the cache: when the grids do not fit in cache, temporal blocking cuts memory traffic by about the number of ${name(reuseLoop)} steps advanced per tile; when they fit, it gains little`
+      ? `depends on the sizes and the cache: when the grids do not fit in cache, temporal blocking cuts memory traffic by about the number of ${reuseLoop.variable ? `${name(reuseLoop)} steps` : 'passes'} advanced per tile; when they fit, it gains little`
       : `depends on the sizes and the cache: when ${arr} does not fit in cache, blocking cuts its memory traffic by about the tile size ` +
         `(each element brought into cache is reused about that many times before eviction); when everything fits in cache already, blocking gains little`,
     related,
   };
 }
 
+/** Reference implementations kept to check an optimized kernel against: nobody should block those. */
+const REFERENCE = /(?:^|_)(?:ref|reference|golden|verify|validate)(?:_|$)|Reference|Golden|Ref$/;
+
 function check(fn: FunctionFacts, constants: Constants): RuleFinding[] {
-  if (fn.isKernel || fn.isDevice) return [];
+  if (fn.isKernel || fn.isDevice || REFERENCE.test(fn.name)) return [];
+  const trip = (l: LoopFact) => constantTrip(l, constants);
   const small = (l: LoopFact) => {
-    const t = constantTrip(l, constants);
+    const t = trip(l);
     return t !== null && t <= SMALL_TRIP;
   };
   const out: RuleFinding[] = [];
   for (const root of fn.loops.filter((l) => l.parent === null)) {
-    const f = checkNest(new Nest(root, fn, small), fn);
+    const f = checkNest(new Nest(root, fn, small, trip), fn);
     if (f) out.push(f);
   }
   return out;
