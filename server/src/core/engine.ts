@@ -8,7 +8,7 @@ import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
 import type { Rule } from './rule';
 import { isSuppressed, suppressedLines } from './suppress';
-import { functionDefinitions, functionFacts } from './facts/cfamily';
+import { fileArrays, functionDefinitions, functionFacts } from './facts/cfamily';
 import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, SourceLanguage } from './types';
@@ -95,12 +95,14 @@ export class Engine {
     if (language === 'triton') {
       functions.push(...tritonFunctions(tree.rootNode, lines));
     } else {
+      const globals = fileArrays(tree.rootNode);
+      const globalsKey = globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',');
       for (const def of functionDefinitions(tree.rootNode)) {
-        const key = `${def.startPosition.row}:${def.startPosition.column}:${def.text}`;
+        const key = `${def.startPosition.row}:${def.startPosition.column}:${globalsKey}:${def.text}`;
         let f = cache?.get(key);
         if (f === undefined) {
           try {
-            f = functionFacts(def, lines);
+            f = functionFacts(def, lines, globals);
           } catch {
             f = null; // too deep or too strange to model: unknown means silence
           }

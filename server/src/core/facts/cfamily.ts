@@ -37,6 +37,19 @@ const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynch
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
 
+/** `std::vector<float>`, `std::array<float, N>`, `std::span<const float>` -> `float`. */
+function containerElement(typeText: string): string | null {
+  const m = /^(?:std::)?(?:vector|array|span)\s*<\s*(?:const\s+)?([\w:]+(?:\s+\w+)?)\s*[,>]/.exec(typeText.trim());
+  return m ? m[1] : null;
+}
+
+/** An array or container declared at file scope, visible to every function. */
+export interface FileArray {
+  name: string;
+  elemType: string;
+  space: MemorySpace;
+}
+
 export function elementBits(type: string | null): number | null {
   if (!type) return null;
   return ELEMENT_BITS[type.replace(/\b(const|volatile|__restrict__|restrict)\b/g, '').trim()] ?? null;
@@ -115,7 +128,11 @@ class FunctionWalker {
     private readonly isKernel: boolean,
     params: ParamFact[],
     private readonly lines: string[],
+    fileArrays: readonly FileArray[] = [],
   ) {
+    for (const g of fileArrays) {
+      this.env.set(g.name, { kind: 'ptr', base: g.name, offset: Poly.const(0), elemType: g.elemType, space: g.space, vector: VECTOR_TYPES.has(g.elemType) });
+    }
     for (const p of params) {
       this.params.set(p.name, p);
       if (p.pointer) {
@@ -392,7 +409,8 @@ class FunctionWalker {
 
   private declaration(n: Node): void {
     const typeNode = field(n, 'type');
-    const type = baseType(typeNode?.text ?? '');
+    const container = containerElement(typeNode?.text ?? '');
+    const type = container ?? baseType(typeNode?.text ?? '');
     const isShared = children(n).some((c) => c.type === 'type_qualifier' && c.text === '__shared__') || /__shared__/.test(n.text.split(/[=;]/)[0]);
     if (VECTOR_TYPES.has(type)) this.usesVectorTypes = true;
     for (const d of children(n)) {
@@ -402,7 +420,9 @@ class FunctionWalker {
       if (!info) continue;
       const value = d.type === 'init_declarator' ? field(d, 'value') : null;
       if (value) this.expressions(value);
-      if (info.arrayDims.length) {
+      if (container && !info.pointer) {
+        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space: this.isKernel ? 'local' : 'host', vector: VECTOR_TYPES.has(type) });
+      } else if (info.arrayDims.length) {
         const dims = info.arrayDims.map((s) => {
           const v = s.type === 'array_declarator' ? Poly.unknown : this.eval(s);
           return v.isConstant ? v.constant : null;
@@ -721,10 +741,11 @@ function paramFacts(declarator: Node): ParamFact[] {
     const info = declaratorName(field(p, 'declarator'));
     if (!info) continue;
     const quals = children(p).filter((c) => c.type === 'type_qualifier').map((c) => c.text);
+    const container = containerElement(field(p, 'type')?.text ?? '');
     out.push({
       name: info.name,
-      type: baseType(field(p, 'type')?.text ?? ''),
-      pointer: info.pointer || info.arrayDims.length > 0,
+      type: container ?? baseType(field(p, 'type')?.text ?? ''),
+      pointer: info.pointer || info.arrayDims.length > 0 || container !== null,
       isConst: quals.includes('const') || /\bconst\b/.test(field(p, 'type')?.text ?? ''),
       restrict: info.restrict,
     });
@@ -775,7 +796,7 @@ function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
 }
 
 /** Extracts the facts of one function_definition node. */
-export function functionFacts(def: Node, lines: string[]): FunctionFacts | null {
+export function functionFacts(def: Node, lines: string[], fileArrays: readonly FileArray[] = []): FunctionFacts | null {
   const fdecl = functionDeclarator(field(def, 'declarator'));
   const body = field(def, 'body');
   if (!fdecl || !body) return null;
@@ -793,7 +814,7 @@ export function functionFacts(def: Node, lines: string[]): FunctionFacts | null 
       if (nm) templateParams.push(nm.text);
     }
   }
-  const w = new FunctionWalker(isKernel || isDevice, params, lines);
+  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays);
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
   return {
@@ -828,5 +849,31 @@ export function functionDefinitions(root: Node): Node[] {
     }
     return !LOOP_TYPES.has(n.type) && n.type !== 'compound_statement' ? true : n.parent?.type !== 'function_definition';
   });
+  return out;
+}
+
+/** Arrays and containers declared at file or namespace scope (`static float A[N][N];`, `__constant__ float w[9];`). */
+export function fileArrays(root: Node): FileArray[] {
+  const out: FileArray[] = [];
+  const scan = (n: Node) => {
+    for (const c of namedChildren(n)) {
+      if (c.type === 'namespace_definition' || c.type === 'linkage_specification') {
+        const body = field(c, 'body');
+        if (body) scan(body);
+        continue;
+      }
+      if (c.type !== 'declaration') continue;
+      const head = c.text.split(/[=;{]/)[0];
+      const typeText = field(c, 'type')?.text ?? '';
+      const container = containerElement(typeText);
+      const elemType = container ?? baseType(typeText);
+      const space: MemorySpace = /__shared__/.test(head) ? 'shared' : /__constant__/.test(head) ? 'constant' : /__device__|__managed__/.test(head) ? 'global' : 'host';
+      for (const d of children(c)) {
+        const info = declaratorName(d);
+        if (info && (info.arrayDims.length > 0 || (container && !info.pointer))) out.push({ name: info.name, elemType, space });
+      }
+    }
+  };
+  scan(root);
   return out;
 }
