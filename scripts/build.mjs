@@ -30,7 +30,7 @@ writeFileSync(join(grammarsDir, 'versions.json'), JSON.stringify(versions, null,
 
 // web-tree-sitter's ESM build reads import.meta.url, which a CJS bundle lacks: bundle its CJS build.
 const alias = { 'web-tree-sitter': join(root, 'node_modules/web-tree-sitter/web-tree-sitter.cjs') };
-const common = { alias, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+const common = { alias, bundle: true, minify: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 if (existsSync(join(root, 'server/src/cli.ts'))) {
   await build({ ...common, entryPoints: [join(root, 'server/src/cli.ts')], outfile: join(root, 'dist/cli.js') });
 }

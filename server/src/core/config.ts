@@ -81,7 +81,7 @@ export function validateConfig(raw: unknown, where = 'settings'): { config: Conf
   return { config, problems };
 }
 
-/** Later layers override earlier ones rule by rule (defaults < .kernel-advisor.json < editor settings). */
+/** Later layers override earlier ones rule by rule (defaults < editor settings < the workspace's .kernel-advisor.json). */
 export function mergeConfigs(base: Config, over: Partial<Config>): Config {
   return {
     rules: { ...base.rules, ...(over.rules ?? {}) },

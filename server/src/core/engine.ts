@@ -63,15 +63,15 @@ export class Engine {
   }
 
   /** Analyses a whole file from its text (CLI, tests). Never throws on bad input. */
-  analyzeText(path: string, text: string, config: Config = DEFAULT_CONFIG, only?: ReadonlySet<string>): FileResult {
-    const language = detectLanguage(path, text);
+  analyzeText(path: string, text: string, config: Config = DEFAULT_CONFIG, only?: ReadonlySet<string>, languageId?: string): FileResult {
+    const language = detectLanguage(path, text, languageId);
     if (!language) return { language: null, findings: [] };
     const skip = this.skipReason(path, text, language, config);
     if (skip) return { language, findings: [], error: skip };
     let tree: Tree | undefined;
     try {
       tree = this.parsers.parse(grammarFor(language), text);
-      return { language, findings: this.analyzeTree(language, tree, text, config, undefined, only) };
+      return { language, findings: this.analyzeTree(language, tree, text, config, undefined, only, path) };
     } catch (e) {
       if (e instanceof ParseTimeout) return { language, findings: [], error: `not analysed: ${e.message}` };
       return { language, findings: [], error: `not analysed: internal error (${(e as Error).message})` };

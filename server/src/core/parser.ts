@@ -21,12 +21,15 @@ export function isAnalysableExtension(path: string): boolean {
   return CUDA_EXTENSIONS.has(ext) || CPP_EXTENSIONS.has(ext) || ext === '.py';
 }
 
-/** The language a file is analysed as, or null when it is not ours (plain Python). */
-export function detectLanguage(path: string, text: string): SourceLanguage | null {
+/**
+ * The language a file is analysed as, or null when it is not ours (plain Python). The
+ * extension decides; without a known one (untitled buffers) the editor's language id does.
+ */
+export function detectLanguage(path: string, text: string, languageId?: string): SourceLanguage | null {
   const ext = extname(path).toLowerCase();
-  if (CUDA_EXTENSIONS.has(ext)) return 'cuda';
-  if (CPP_EXTENSIONS.has(ext)) return CUDA_SYNTAX.test(text) ? 'cuda' : 'cpp';
-  if (ext === '.py') return TRITON_IMPORT.test(text) ? 'triton' : null;
+  if (CUDA_EXTENSIONS.has(ext) || (!isAnalysableExtension(path) && languageId === 'cuda-cpp')) return 'cuda';
+  if (CPP_EXTENSIONS.has(ext) || (!isAnalysableExtension(path) && (languageId === 'cpp' || languageId === 'c'))) return CUDA_SYNTAX.test(text) ? 'cuda' : 'cpp';
+  if (ext === '.py' || (!isAnalysableExtension(path) && languageId === 'python')) return TRITON_IMPORT.test(text) ? 'triton' : null;
   return null;
 }
 

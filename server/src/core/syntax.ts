@@ -13,22 +13,14 @@ export function field(n: Node, name: string): Node | null {
   return n.childForFieldName(name);
 }
 
+// node.child(i) walks from the first child each time (quadratic on wide nodes); the
+// `children` / `namedChildren` getters fetch the whole list in one call.
 export function namedChildren(n: Node): Node[] {
-  const out: Node[] = [];
-  for (let i = 0; i < n.namedChildCount; i++) {
-    const c = n.namedChild(i);
-    if (c) out.push(c);
-  }
-  return out;
+  return n.namedChildren;
 }
 
 export function children(n: Node): Node[] {
-  const out: Node[] = [];
-  for (let i = 0; i < n.childCount; i++) {
-    const c = n.child(i);
-    if (c) out.push(c);
-  }
-  return out;
+  return n.children;
 }
 
 /** Depth-first pre-order walk; return false from `visit` to skip a subtree. */
@@ -37,10 +29,8 @@ export function walk(n: Node, visit: (n: Node) => boolean | void): void {
   while (stack.length) {
     const cur = stack.pop()!;
     if (visit(cur) === false) continue;
-    for (let i = cur.childCount - 1; i >= 0; i--) {
-      const c = cur.child(i);
-      if (c) stack.push(c);
-    }
+    const kids = cur.children;
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
   }
 }
 

@@ -99,6 +99,7 @@ export function knowledgeMarkdown(kb: KnowledgeBase): string {
   const out = ['# Kernel Advisor knowledge base', ''];
   for (const rule of kb.rules.values()) out.push(`- \`${rule.id}\` — ${rule.title}`);
   for (const rule of kb.rules.values()) out.push('', explainMarkdown(rule.id, kb).replace(/^# /, '## ').replace(/\n## /g, '\n### '));
+  out.push('', '## All papers', '', ...[...kb.papers.values()].map(citationLine));
   return out.join('\n');
 }
 

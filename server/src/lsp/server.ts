@@ -130,7 +130,7 @@ export async function startServer(connection: Connection = createConnection(Prop
 
   connection.onDidOpenTextDocument(({ textDocument: t }) => {
     const doc = TextDocument.create(t.uri, t.languageId, t.version, t.text);
-    const od = new OpenDocument(doc, detectLanguage(uriToPath(t.uri), t.text));
+    const od = new OpenDocument(doc, detectLanguage(uriToPath(t.uri), t.text, t.languageId));
     docs.get(t.uri)?.dropTree();
     docs.set(t.uri, od);
     analyze(od);
@@ -140,7 +140,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     const od = docs.get(textDocument.uri);
     if (!od) return;
     od.applyChanges(contentChanges, textDocument.version);
-    const language = detectLanguage(uriToPath(od.doc.uri), od.text);
+    const language = detectLanguage(uriToPath(od.doc.uri), od.text, od.doc.languageId);
     if (language !== od.language) {
       od.dropTree(); // e.g. a Python file that just gained `import triton`
       od.language = language;

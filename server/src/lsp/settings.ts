@@ -17,7 +17,7 @@ export class Settings {
     if (workspaceFileText !== null) {
       let raw: unknown;
       try {
-        raw = JSON.parse(workspaceFileText);
+        raw = workspaceFileText.trim() === '' ? {} : JSON.parse(workspaceFileText); // an empty file is being created
       } catch (e) {
         problems.push(`${workspaceFileName} is not valid JSON (${(e as Error).message}); it is ignored until fixed.`);
       }

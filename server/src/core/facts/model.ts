@@ -4,7 +4,7 @@
 import type { Poly } from '../affine';
 import type { Range, SourceLanguage } from '../types';
 
-export type MemorySpace = 'global' | 'shared' | 'local' | 'host' | 'unknown';
+export type MemorySpace = 'global' | 'shared' | 'constant' | 'local' | 'host' | 'unknown';
 export type KernelClass = 'elementwise' | 'reduction' | 'gemm' | 'stencil' | 'other';
 
 export interface ParamFact {
@@ -14,6 +14,8 @@ export interface ParamFact {
   pointer: boolean;
   isConst: boolean;
   restrict: boolean;
+  /** Triton: the parameter is annotated `tl.constexpr` (a compile-time value, never a pointer). */
+  constexpr?: boolean;
 }
 
 export interface LoopFact {
@@ -53,6 +55,14 @@ export interface AccessFact {
   loops: number[];
   /** Accessed through a wide type: float4, int4, half2, reinterpret_cast<...4*>. */
   vector: boolean;
+  /**
+   * Triton: for each axis of the accessed block, outermost first, the lane symbol
+   * (`#lane<k>:<name>`) laid along it, or null for an axis with no lane (broadcast).
+   * The last entry is the axis that must be contiguous. [] for a scalar access.
+   */
+  lanes?: (string | null)[];
+  /** Triton: the access has a `mask=`. */
+  masked?: boolean;
 }
 
 export interface SharedArrayFact {
@@ -77,6 +87,25 @@ export interface CallFact {
   /** For launches: the <<<grid, block, ...>>> texts, whitespace removed. */
   grid?: string;
   block?: string;
+  /** Triton: keyword arguments (`BLOCK=1024`, `num_warps=4`), with the buffer each names. */
+  keywords?: { name: string; value: string; root: string | null }[];
+  /** Triton: the callee with import aliases resolved (`F.gelu` -> `torch.nn.functional.gelu`). */
+  qualified?: string;
+  /**
+   * Triton host code records every operation on values in evaluation order, not only
+   * calls: `call` (`torch.relu(y)`, `print(y)`), `method` (`y.relu()`: name `.relu`,
+   * args[0] is the receiver), `operator` (`y + b`: name `+`; `y += b`: name `+=`),
+   * `subscript` (`y[0]`), `attribute` (`y.shape`), `assign` (`z = y`: name `=`, args[0]
+   * the right-hand side; a `for` target: name `for`), `store` (`out[i] = v`: name `[]=`),
+   * `return`, `other` (tuples, comprehensions, anything else that reads names).
+   */
+  form?: 'call' | 'method' | 'operator' | 'subscript' | 'attribute' | 'assign' | 'store' | 'return' | 'other';
+  /** Triton host code: index in `calls` of the operation that takes this one's result. */
+  parent?: number;
+  /** Triton host code: the plain names this operation's result is bound to. */
+  assignedTo?: string[];
+  /** Triton host code: the enclosing conditional branches (if/elif/else/except), outermost first. */
+  scopes?: number[];
 }
 
 export interface FunctionFacts {
@@ -102,6 +131,8 @@ export interface FunctionFacts {
   /** Name of the parameter a thread index is bounds-checked against (`if (i < n)`). */
   indexBound: string | null;
   launchBounds: string | null;
+  /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
+  decorators?: string[];
 }
 
 export interface FileFacts {

@@ -1,0 +1,26 @@
+// The custom requests of the Kernel Advisor language server (see server/src/lsp).
+// Declared here, typed once, so the commands do not spell method names by hand.
+import { RequestType } from 'vscode-languageclient/node';
+
+export interface MarkdownResult {
+  markdown: string;
+}
+export interface RuleInfo {
+  id: string;
+  title: string;
+}
+export interface AnalyzeFilesResult {
+  files: number;
+  findings: number;
+}
+
+export const ExplainRuleRequest = new RequestType<{ rule: string }, MarkdownResult, void>('kernelAdvisor/explainRule');
+export const KnowledgeBaseRequest = new RequestType<Record<string, never>, MarkdownResult, void>('kernelAdvisor/knowledgeBase');
+export const RuleIdsRequest = new RequestType<Record<string, never>, { rules: RuleInfo[] }, void>('kernelAdvisor/ruleIds');
+export const AnalyzeFilesRequest = new RequestType<{ uris: string[] }, AnalyzeFilesResult, void>('kernelAdvisor/analyzeFiles');
+
+/** Diagnostics from our server carry this source. */
+export const SOURCE = 'kernel-advisor';
+
+/** The client commands the server may put into code actions. */
+export const CLIENT_COMMANDS = ['kernelAdvisor.explainRule', 'kernelAdvisor.openPaper'];

@@ -1,0 +1,33 @@
+// The Playwright side of the UI check (suite/ui.test.js holds matmul.cu open and waits):
+// squiggle in the editor, a row in the Problems panel (Ctrl+Shift+M), the status-bar
+// count, and a screenshot for a human to look at.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SQUIGGLES = ['error', 'warning', 'info', 'hint'].map((s) => `.monaco-editor .squiggly-${s}`).join(', ');
+const STATUS_ITEM = '[id="kernel-advisor.kernel-advisor.kernelAdvisor.findings"]';
+
+/** Waits for <shared>/ui-ready.json, runs the checks, writes <shared>/ui-done.json. */
+export async function uiCheckWhenReady(page, shared, screenshot, isOver) {
+  const ready = join(shared, 'ui-ready.json');
+  while (!existsSync(ready)) {
+    if (isOver()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const result = { squiggles: 0, problemRows: 0, statusText: '' };
+  try {
+    await page.locator(SQUIGGLES).first().waitFor({ state: 'visible', timeout: 20_000 });
+    result.squiggles = await page.locator(SQUIGGLES).count();
+    await page.locator('.monaco-editor textarea').first().focus();
+    await page.keyboard.press('Control+Shift+M');
+    await page.locator('.markers-panel .monaco-list-row').first().waitFor({ state: 'visible', timeout: 20_000 });
+    result.problemRows = await page.locator('.markers-panel .monaco-list-row').count();
+    const status = page.locator(STATUS_ITEM);
+    await status.waitFor({ state: 'visible', timeout: 10_000 });
+    result.statusText = (await status.innerText()).trim();
+  } catch (e) {
+    result.error = String(e && e.message ? e.message : e).split('\n')[0];
+  }
+  await page.screenshot({ path: screenshot }).catch((e) => { result.error ??= `screenshot: ${e.message}`; });
+  writeFileSync(join(shared, 'ui-done.json'), JSON.stringify(result));
+}

@@ -1,0 +1,67 @@
+// The extension's own commands: registration, Explain Rule, Knowledge Base, Open paper.
+const assert = require('node:assert/strict');
+const vscode = require('vscode');
+const { waitFor } = require('./helpers');
+const { citedPapers, knowledgeBase } = require('./knowledge');
+
+const COMMANDS = ['kernelAdvisor.analyzeWorkspace', 'kernelAdvisor.explainRule', 'kernelAdvisor.showKnowledgeBase', 'kernelAdvisor.openPaper'];
+
+/** Runs `command` and waits for the read-only Markdown document it opens (kernel-advisor: scheme) and a Markdown preview tab. */
+async function shownMarkdown(command, ...args) {
+  const opened = [];
+  const sub = vscode.workspace.onDidOpenTextDocument((d) => opened.push(d));
+  try {
+    await vscode.commands.executeCommand(command, ...args);
+    const doc = await waitFor(() => opened.find((d) => d.languageId === 'markdown' && d.uri.scheme === 'kernel-advisor'),
+      `${command} to open a Markdown document`, 15_000);
+    await waitFor(() => (previewTabs().length > 0 ? true : undefined), 'a Markdown preview tab', 15_000,
+      (fire) => vscode.window.tabGroups.onDidChangeTabs(fire));
+    return doc;
+  } finally {
+    sub.dispose();
+  }
+}
+
+function previewTabs() {
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && /markdown/i.test(t.input.viewType));
+}
+
+describe('Commands', function () {
+  before(async function () {
+    await vscode.extensions.getExtension('kernel-advisor.kernel-advisor').activate();
+  });
+  afterEach(async function () {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('are all registered', async function () {
+    const all = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(COMMANDS.filter((c) => !all.has(c)), []);
+  });
+
+  it('Explain Rule shows the rule as Markdown, citing the knowledge base', async function () {
+    const doc = await shownMarkdown('kernelAdvisor.explainRule', 'fusion/elementwise-chain');
+    assert.match(doc.getText(), /fusion\/elementwise-chain/);
+    assert.equal(doc.uri.toString(), 'kernel-advisor:/rules/fusion/elementwise-chain.md');
+    assert.ok(citedPapers(doc.getText()).length >= 2, `the explanation cites fewer than two papers (title + year):\n${doc.getText()}`);
+  });
+
+  it('Show Knowledge Base lists every rule and every paper a rule cites', async function () {
+    const doc = await shownMarkdown('kernelAdvisor.showKnowledgeBase');
+    const kb = knowledgeBase();
+    const cited = new Set(kb.rules.flatMap((r) => r.papers));
+    const missing = [
+      ...kb.rules.filter((r) => !doc.getText().includes(r.id)).map((r) => `rule ${r.id}`),
+      ...kb.papers.filter((p) => cited.has(p.id) && !doc.getText().includes(p.title)).map((p) => `paper ${p.title}`),
+    ];
+    assert.deepEqual(missing, []);
+  });
+
+  it('Open paper refuses anything but a web link', async function () {
+    assert.equal(await vscode.commands.executeCommand('kernelAdvisor.openPaper', 'file:///etc/passwd'), false);
+    assert.equal(await vscode.commands.executeCommand('kernelAdvisor.openPaper'), false);
+    await vscode.commands.executeCommand('notifications.clearAll');
+  });
+});
