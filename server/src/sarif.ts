@@ -9,10 +9,11 @@ import type { CheckReport } from './cli';
 
 const LEVEL: Record<Severity, Result.level> = { error: 'error', warning: 'warning', information: 'note', hint: 'note' };
 
-function artifactUri(file: string, cwd: string): string {
+/** A path under the working directory is relative to %SRCROOT%; anything else is an absolute file: URI (no base). */
+function artifactLocation(file: string, cwd: string): { uri: string; uriBaseId?: string } {
   const abs = resolve(file);
   const rel = relative(cwd, abs);
-  return rel && !rel.startsWith('..') ? rel.split(sep).join('/') : pathToFileURL(abs).href;
+  return rel && !rel.startsWith('..') ? { uri: rel.split(sep).join('/'), uriBaseId: '%SRCROOT%' } : { uri: pathToFileURL(abs).href };
 }
 
 export function toSarif(report: CheckReport, kb: KnowledgeBase, version: string, cwd: string): Log {
@@ -33,7 +34,7 @@ export function toSarif(report: CheckReport, kb: KnowledgeBase, version: string,
     message: { text: f.message },
     locations: [{
       physicalLocation: {
-        artifactLocation: { uri: artifactUri(f.file, cwd), uriBaseId: '%SRCROOT%' },
+        artifactLocation: artifactLocation(f.file, cwd),
         region: { startLine: f.range.start.line + 1, startColumn: f.range.start.column + 1, endLine: f.range.end.line + 1, endColumn: f.range.end.column + 1 },
       },
       logicalLocations: f.function ? [{ name: f.function, kind: 'function' }] : undefined,
@@ -42,7 +43,7 @@ export function toSarif(report: CheckReport, kb: KnowledgeBase, version: string,
       id: i + 1,
       message: { text: r.message },
       physicalLocation: {
-        artifactLocation: { uri: artifactUri(f.file, cwd), uriBaseId: '%SRCROOT%' },
+        artifactLocation: artifactLocation(f.file, cwd),
         region: { startLine: r.range.start.line + 1, startColumn: r.range.start.column + 1, endLine: r.range.end.line + 1, endColumn: r.range.end.column + 1 },
       },
     })),
@@ -60,7 +61,7 @@ export function toSarif(report: CheckReport, kb: KnowledgeBase, version: string,
         toolExecutionNotifications: report.errors.map((e) => ({
           level: 'warning' as const,
           message: { text: e.message },
-          locations: [{ physicalLocation: { artifactLocation: { uri: artifactUri(e.file, cwd) } } }],
+          locations: [{ physicalLocation: { artifactLocation: artifactLocation(e.file, cwd) } }],
         })),
       }],
     }],

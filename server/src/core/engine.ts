@@ -8,7 +8,8 @@ import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
 import type { Rule } from './rule';
 import { isSuppressed, suppressedLines } from './suppress';
-import { fileArrays, functionDefinitions, functionFacts } from './facts/cfamily';
+import { fileArrays, functionFacts, topLevelItems } from './facts/cfamily';
+import { SourceText, mirror } from './mirror';
 import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, SourceLanguage } from './types';
@@ -92,17 +93,24 @@ export class Engine {
   /** Facts of every function in a parsed file, reusing `cache` for unchanged functions. */
   facts(language: SourceLanguage, tree: Tree, lines: string[], cache?: FactsCache): FileFacts {
     const functions: FunctionFacts[] = [];
+    const source = new SourceText(lines.join('\n'));
     if (language === 'triton') {
-      functions.push(...tritonFunctions(tree.rootNode, lines));
+      functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines));
     } else {
-      const globals = fileArrays(tree.rootNode);
+      const top = topLevelItems(tree.rootNode);
+      const globals = fileArrays(top.declarations.map((d) => mirror(d, source)));
       const globalsKey = globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',');
-      for (const def of functionDefinitions(tree.rootNode)) {
-        const key = `${def.startPosition.row}:${def.startPosition.column}:${globalsKey}:${def.text}`;
+      for (const def of top.functions) {
+        const start = def.startPosition;
+        const key = `${start.row}:${start.column}:${globalsKey}:${source.text.slice(def.startIndex, def.endIndex)}`;
         let f = cache?.get(key);
         if (f === undefined) {
           try {
-            f = functionFacts(def, lines, globals);
+            // a template's parameters sit on its template_declaration: copy from there
+            const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
+            const copy = mirror(outer, source);
+            const fn = copy.type === 'function_definition' ? copy : copy.namedChildren.find((c) => c.type === 'function_definition');
+            f = fn ? functionFacts(fn, lines, globals) : null;
           } catch {
             f = null; // too deep or too strange to model: unknown means silence
           }

@@ -1,5 +1,5 @@
 // Small helpers over web-tree-sitter nodes shared by the fact extractors.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from './mirror';
 import type { Range } from './types';
 
 export function nodeRange(n: Node): Range {

@@ -1,7 +1,7 @@
 // Facts for CUDA C++ and C/C++ functions (ANALYSIS.md §1): walks a function body in
 // order, evaluating integer expressions into index forms over thread indices, loop
 // symbols and parameters, and records every memory access, loop and call.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../mirror';
 import { Poly, isVarying } from '../affine';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type {
@@ -839,41 +839,56 @@ export function functionFacts(def: Node, lines: string[], fileArrays: readonly F
   };
 }
 
-/** All function definitions in a C-family tree, including those inside namespaces, templates and classes. */
-export function functionDefinitions(root: Node): Node[] {
-  const out: Node[] = [];
-  walk(root, (n) => {
-    if (n.type === 'function_definition') {
-      out.push(n);
-      return false;
-    }
-    return !LOOP_TYPES.has(n.type) && n.type !== 'compound_statement' ? true : n.parent?.type !== 'function_definition';
-  });
-  return out;
+/** The least of a syntax node that the top-level scan needs: web-tree-sitter's Node and SyntaxNode both have it. */
+export interface TreeNode<N> {
+  type: string;
+  children: N[];
+  parent: N | null;
 }
 
-/** Arrays and containers declared at file or namespace scope (`static float A[N][N];`, `__constant__ float w[9];`). */
-export function fileArrays(root: Node): FileArray[] {
-  const out: FileArray[] = [];
-  const scan = (n: Node) => {
-    for (const c of namedChildren(n)) {
-      if (c.type === 'namespace_definition' || c.type === 'linkage_specification') {
-        const body = field(c, 'body');
-        if (body) scan(body);
-        continue;
-      }
-      if (c.type !== 'declaration') continue;
-      const head = c.text.split(/[=;{]/)[0];
-      const typeText = field(c, 'type')?.text ?? '';
-      const container = containerElement(typeText);
-      const elemType = container ?? baseType(typeText);
-      const space: MemorySpace = /__shared__/.test(head) ? 'shared' : /__constant__/.test(head) ? 'constant' : /__device__|__managed__/.test(head) ? 'global' : 'host';
-      for (const d of children(c)) {
-        const info = declaratorName(d);
-        if (info && (info.arrayDims.length > 0 || (container && !info.pointer))) out.push({ name: info.name, elemType, space });
-      }
+/** Where a top-level scan stops descending: function bodies and expression-level code. */
+const SCAN_STOP = new Set(['compound_statement', 'initializer_list', 'argument_list', 'comment', 'string_literal', 'preproc_def', 'preproc_function_def', 'preproc_include', 'expression_statement', 'enumerator_list']);
+const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_specification', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif']);
+
+/**
+ * Function definitions (in namespaces, templates and classes too) and file-scope
+ * declarations, found without entering any function body: run on the real tree, it
+ * touches few nodes, so an edit costs little before the cache decides what to re-derive.
+ */
+export function topLevelItems<N extends TreeNode<N>>(root: N): { functions: N[]; declarations: N[] } {
+  const functions: N[] = [];
+  const declarations: N[] = [];
+  const stack: N[] = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'function_definition') {
+      functions.push(n);
+      continue;
     }
-  };
-  scan(root);
+    if (n.type === 'declaration' && n.parent && FILE_SCOPE.has(n.parent.type)) {
+      declarations.push(n);
+      continue;
+    }
+    if (SCAN_STOP.has(n.type)) continue;
+    const kids = n.children;
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
+  }
+  return { functions, declarations };
+}
+
+/** Arrays and containers declared at file scope (`static float A[N][N];`, `__constant__ float w[9];`). */
+export function fileArrays(declarations: Node[]): FileArray[] {
+  const out: FileArray[] = [];
+  for (const c of declarations) {
+    const head = c.text.split(/[=;{]/)[0];
+    const typeText = field(c, 'type')?.text ?? '';
+    const container = containerElement(typeText);
+    const elemType = container ?? baseType(typeText);
+    const space: MemorySpace = /__shared__/.test(head) ? 'shared' : /__constant__/.test(head) ? 'constant' : /__device__|__managed__/.test(head) ? 'global' : 'host';
+    for (const d of children(c)) {
+      const info = declaratorName(d);
+      if (info && (info.arrayDims.length > 0 || (container && !info.pointer))) out.push({ name: info.name, elemType, space });
+    }
+  }
   return out;
 }

@@ -14,7 +14,7 @@
 //
 // Anything the walker cannot model becomes unknown; a function that cannot be walked at
 // all (too deep, too strange) yields no facts.
-import type { Node } from 'web-tree-sitter';
+import type { SyntaxNode as Node } from '../mirror';
 import { Poly, isVarying } from '../affine';
 import { field, nodeRange, walk } from '../syntax';
 import type { Range } from '../types';

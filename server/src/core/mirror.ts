@@ -1,0 +1,148 @@
+// A plain-JavaScript copy of a syntax subtree. Every property read on a web-tree-sitter
+// Node crosses into WASM and allocates (about a microsecond each), and the fact
+// extractors read each node many times; one cursor walk that copies type, field and
+// byte range per node, with positions computed here from the line starts, makes the
+// extraction itself pure JavaScript. The copy also never touches the WASM heap again,
+// so it needs no delete().
+import type { Node as TSNode, Language } from 'web-tree-sitter';
+
+export interface Point {
+  row: number;
+  column: number;
+}
+
+/** The source text with its line starts, shared by every node copied from it. */
+export class SourceText {
+  private lineStarts: number[] | undefined;
+  constructor(readonly text: string) {}
+
+  position(index: number): Point {
+    const starts = (this.lineStarts ??= lineStartsOf(this.text));
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return { row: lo, column: index - starts[lo] };
+  }
+}
+
+function lineStartsOf(text: string): number[] {
+  const out = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) out.push(i + 1);
+  return out;
+}
+
+let nextId = 1;
+
+export class SyntaxNode {
+  parent: SyntaxNode | null = null;
+  readonly children: SyntaxNode[] = [];
+  readonly id = nextId++;
+  private named: SyntaxNode[] | undefined;
+
+  constructor(
+    private readonly source: SourceText,
+    readonly type: string,
+    readonly isNamed: boolean,
+    readonly fieldName: string | null,
+    readonly startIndex: number,
+    readonly endIndex: number,
+    /** An ERROR node, or a token the parser inserted (zero width): the text does not parse here. */
+    private readonly broken: boolean,
+  ) {}
+
+  get text(): string {
+    return this.source.text.slice(this.startIndex, this.endIndex);
+  }
+  get startPosition(): Point {
+    return this.source.position(this.startIndex);
+  }
+  get endPosition(): Point {
+    return this.source.position(this.endIndex);
+  }
+  get namedChildren(): SyntaxNode[] {
+    return (this.named ??= this.children.filter((c) => c.isNamed));
+  }
+  get childCount(): number {
+    return this.children.length;
+  }
+  get namedChildCount(): number {
+    return this.namedChildren.length;
+  }
+  child(i: number): SyntaxNode | null {
+    return this.children[i] ?? null;
+  }
+  namedChild(i: number): SyntaxNode | null {
+    return this.namedChildren[i] ?? null;
+  }
+  childForFieldName(name: string): SyntaxNode | null {
+    for (const c of this.children) if (c.fieldName === name) return c;
+    return null;
+  }
+  childrenForFieldName(name: string): SyntaxNode[] {
+    return this.children.filter((c) => c.fieldName === name);
+  }
+  fieldNameForChild(i: number): string | null {
+    return this.children[i]?.fieldName ?? null;
+  }
+  get hasError(): boolean {
+    return this.broken || this.children.some((c) => c.hasError);
+  }
+  descendantsOfType(types: string | string[]): SyntaxNode[] {
+    const want = typeof types === 'string' ? [types] : types;
+    const out: SyntaxNode[] = [];
+    const stack: SyntaxNode[] = [...this.children].reverse();
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (want.includes(n.type)) out.push(n);
+      for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+    }
+    return out;
+  }
+}
+
+const namedCache = new WeakMap<Language, Map<number, boolean>>();
+
+/** Copies the subtree under `node` (one cursor walk). */
+export function mirror(node: TSNode, source: SourceText): SyntaxNode {
+  const lang = node.tree.language;
+  let named = namedCache.get(lang);
+  if (!named) namedCache.set(lang, (named = new Map()));
+  const types = lang.types;
+  const fields = lang.fields;
+  const cursor = node.walk();
+  try {
+    const make = (fieldName: string | null): SyntaxNode => {
+      const typeId = cursor.nodeTypeId;
+      let isNamed = named!.get(typeId);
+      if (isNamed === undefined) named!.set(typeId, (isNamed = lang.nodeTypeIsNamed(typeId)));
+      const start = cursor.startIndex;
+      const end = cursor.endIndex;
+      const type = types[typeId] ?? cursor.nodeType;
+      return new SyntaxNode(source, type, isNamed, fieldName, start, end, type === 'ERROR' || (start === end && typeId !== 0 && !isNamed && type !== ''));
+    };
+    const root = make(null);
+    let parent = root; // the node whose children the cursor is visiting
+    if (!cursor.gotoFirstChild()) return root;
+    for (;;) {
+      const fieldId = cursor.currentFieldId;
+      const n = make(fieldId ? (fields[fieldId] ?? null) : null);
+      n.parent = parent;
+      parent.children.push(n);
+      if (cursor.gotoFirstChild()) {
+        parent = n;
+        continue;
+      }
+      while (!cursor.gotoNextSibling()) {
+        cursor.gotoParent();
+        if (parent === root) return root;
+        parent = parent.parent!;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}
