@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +146,50 @@ interface KnowledgeJson {
 
 const key = (f: JsonFinding) => `${f.file}:${f.range.start.line}:${f.range.start.column} ${f.rule}`;
 
+/** Newest mtime of the non-test .ts sources under `dir` (what dist/cli.js is built from). */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) newest = Math.max(newest, name === 'fixtures' ? 0 : newestSource(p));
+    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) newest = Math.max(newest, st.mtimeMs);
+  }
+  return newest;
+}
+/**
+ * These tests run the built bin: (re)build when dist/cli.js is missing or older than the
+ * sources, so they never pass or fail on a stale bundle. A lock directory keeps two test
+ * files from building at once.
+ */
+function ensureBuilt(): void {
+  const cli = join(repoRoot, 'dist', 'cli.js');
+  const stale = () =>
+    !existsSync(cli) ||
+    !existsSync(join(repoRoot, 'grammars', 'cuda.wasm')) ||
+    statSync(cli).mtimeMs < Math.max(newestSource(join(repoRoot, 'server', 'src')), statSync(join(repoRoot, 'package.json')).mtimeMs);
+  if (!stale()) return;
+  const lock = join(tmpdir(), 'kernel-advisor-test-build.lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true }); // left by a killed run
+      if (Date.now() > deadline) throw new Error(`gave up waiting for ${lock}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    if (!stale()) return; // another test file built it meanwhile
+    const b = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(b.status, 0, `build failed:\n${b.stdout}\n${b.stderr}`);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 let tmpRoot: string;
 let n = 0;
 /** A fresh directory holding `files` (relative path -> content). */
@@ -164,10 +208,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
   let knowledge: KnowledgeJson;
 
   before(async () => {
-    if (!existsSync(join(repoRoot, 'dist', 'cli.js')) || !existsSync(join(repoRoot, 'grammars', 'cuda.wasm'))) {
-      const b = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, encoding: 'utf8' });
-      assert.equal(b.status, 0, `build failed:\n${b.stderr}`);
-    }
+    ensureBuilt();
     tmpRoot = realpathSync(mkdtempSync(join(tmpdir(), 'ka-cli-')));
     const k = await ka(['knowledge', '--format', 'json'], tmpRoot);
     assert.equal(k.code, 0, k.stderr);
@@ -231,8 +272,6 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
   // json format
 
   const DESIGN_FINDING_KEYS = ['citations', 'file', 'fixes', 'function', 'message', 'range', 'rule', 'severity'];
-  /** Keys the CLI adds beyond DESIGN.md's list (ANALYSIS.md §3 "Honesty"); anything else is a defect. */
-  const EXTENSION_FINDING_KEYS = ['assumptions', 'confidence'];
 
   test('json format: exactly the shape of DESIGN.md, 1-based ranges, package.json version', async () => {
     const dir = project({ 't.cu': TRANSPOSE, 'mm.cu': MATMUL });
@@ -246,9 +285,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     assert.equal(report.findings.length, 2, JSON.stringify(report.findings, null, 1));
 
     for (const f of report.findings) {
-      const keys = Object.keys(f);
-      for (const k of DESIGN_FINDING_KEYS) assert.ok(keys.includes(k), `finding lacks "${k}"`);
-      for (const k of keys) assert.ok(DESIGN_FINDING_KEYS.includes(k) || EXTENSION_FINDING_KEYS.includes(k), `unexpected key "${k}" in a finding`);
+      assert.deepEqual(Object.keys(f).sort(), DESIGN_FINDING_KEYS, 'exactly the keys of DESIGN.md');
       assert.ok((RULE_IDS as readonly string[]).includes(f.rule), f.rule);
       assert.ok(['error', 'warning', 'information', 'hint'].includes(f.severity), f.severity);
       assert.equal(typeof f.message, 'string');
@@ -262,8 +299,6 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
       assert.ok(Array.isArray(f.citations) && f.citations.length >= 2, 'every rule cites at least two papers');
       for (const c of f.citations) assert.equal(typeof c, 'string');
       assert.ok(Number.isInteger(f.fixes) && f.fixes >= 0, `fixes is a count, got ${JSON.stringify(f.fixes)}`);
-      if ('confidence' in f) assert.ok(['proven', 'likely', 'heuristic'].includes(f.confidence as string));
-      if ('assumptions' in f) assert.ok(Array.isArray(f.assumptions) && (f.assumptions as unknown[]).every((a) => typeof a === 'string'));
     }
 
     const t = report.findings.find((f) => f.file === 't.cu');
@@ -386,7 +421,6 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
 
   test(
     'sarif format: an absolute artifact URI carries no uriBaseId (SARIF 2.1.0 §3.4.4)',
-    { todo: 'server/src/sarif.ts sets uriBaseId "%SRCROOT%" even when artifactUri() falls back to an absolute file: URI' },
     async () => {
       const dir = project({ 't.cu': TRANSPOSE });
       const elsewhere = project({});
@@ -674,12 +708,12 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     }
   });
 
-  test(
-    '.kernel-advisor.json "languages" without cuda: .cu files are not analysed',
-    { todo: 'Engine.analyzeText ignores config.languages: skipReason() returns null for a switched-off language and analyzeTree() is called without a path' },
-    async () => {
-      const dir = project({ 't.cu': TRANSPOSE, '.kernel-advisor.json': JSON.stringify({ languages: ['cpp'] }) });
-      assert.deepEqual((await kaJson(['t.cu'], dir)).report.findings, []);
-    },
-  );
+  test('.kernel-advisor.json "languages": a switched-off language is not analysed, the others are', async () => {
+    const dir = project({ 't.cu': TRANSPOSE, 'mm.cpp': cppMatmul(), '.kernel-advisor.json': JSON.stringify({ languages: ['cpp'] }) });
+    const { run, report } = await kaJson(['t.cu', 'mm.cpp'], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(report.findings.map((f) => `${f.file} ${f.rule}`), ['mm.cpp tiling/cpu-loop-nest']);
+    const cudaOnly = await kaJson(['t.cu', 'mm.cpp'], project({ 't.cu': TRANSPOSE, 'mm.cpp': cppMatmul(), '.kernel-advisor.json': JSON.stringify({ languages: ['cuda'] }) }));
+    assert.deepEqual(cudaOnly.report.findings.map((f) => `${f.file} ${f.rule}`), ['t.cu memory/uncoalesced-access']);
+  });
 });

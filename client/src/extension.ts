@@ -9,11 +9,20 @@ import { FindingsStatus } from './status';
 
 let client: LanguageClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What activate() returns: how long activation took, up to the server answering `initialize`. */
+export interface KernelAdvisorApi {
+  activationMs: number;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<KernelAdvisorApi> {
+  const started = performance.now();
   context.subscriptions.push(new FindingsStatus());
   client = createClient(context);
   registerCommands(context, client);
   await client.start();
+  const activationMs = performance.now() - started;
+  client.outputChannel.appendLine(`Kernel Advisor activated in ${activationMs.toFixed(0)} ms (server started and initialized).`);
+  return { activationMs };
 }
 
 export async function deactivate(): Promise<void> {

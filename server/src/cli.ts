@@ -105,8 +105,6 @@ function toJson(report: CheckReport) {
       function: f.function,
       citations: f.citations,
       fixes: f.fixes.length,
-      confidence: f.confidence,
-      assumptions: f.assumptions,
     })),
     errors: report.errors,
   };

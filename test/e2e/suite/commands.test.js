@@ -30,7 +30,8 @@ function previewTabs() {
 
 describe('Commands', function () {
   before(async function () {
-    await vscode.extensions.getExtension('kernel-advisor.kernel-advisor').activate();
+    const api = await vscode.extensions.getExtension('kernel-advisor.kernel-advisor').activate();
+    console.log(`    activation: ${api.activationMs.toFixed(0)} ms (server started and initialized)`);
   });
   afterEach(async function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
