@@ -1,0 +1,395 @@
+// Facts of Triton host code: launches, torch ops and what reads each buffer, in order.
+import type { SyntaxNode as Node } from '../../mirror';
+import { Poly, isVarying } from '../../affine';
+import { field, nodeRange, walk } from '../../syntax';
+import type { Range } from '../../types';
+import type { AccessFact, CallFact, CallKind, FunctionFacts, KernelClass, LoopFact, ParamFact } from '../model';
+import { compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
+
+export const COPY_METHODS = new Set(['cpu', 'item', 'tolist', 'numpy']);
+export const SKIP_STATEMENTS = new Set([
+  'function_definition', 'class_definition', 'decorated_definition', 'import_statement', 'import_from_statement',
+  'future_import_statement', 'comment', 'pass_statement', 'break_statement', 'continue_statement', 'global_statement',
+  'nonlocal_statement', 'type_alias_statement',
+]);
+
+export class HostWalker {
+  readonly calls: CallFact[] = [];
+  readonly loops: LoopFact[] = [];
+  private loopStack: number[] = [];
+  private scopeStack: number[] = [];
+  private nextScope = 0;
+
+  constructor(
+    private readonly aliases: Map<string, string>,
+    private readonly lines: string[],
+  ) {}
+
+  private push(
+    n: Node, kind: CallKind, name: string, form: NonNullable<CallFact['form']>, args: Node[], childOps: (number | null)[],
+    extra: Partial<CallFact> = {},
+  ): number {
+    const idx = this.calls.length;
+    this.calls.push({
+      kind, name, range: nodeRange(n), nameRange: extra.nameRange ?? nodeRange(n),
+      args: args.map((a) => a.text), argRoots: args.map((a) => argRoot(a)),
+      loops: [...this.loopStack], scopes: [...this.scopeStack], form, ...extra,
+    });
+    for (const c of childOps) if (c !== null && this.calls[c].parent === undefined) this.calls[c].parent = idx;
+    return idx;
+  }
+
+  private scoped(n: Node | null): void {
+    if (!n) return;
+    this.scopeStack.push(this.nextScope++);
+    this.block(n);
+    this.scopeStack.pop();
+  }
+
+  block(n: Node | null): void {
+    if (!n) return;
+    if (n.type !== 'block' && n.type !== 'module') {
+      this.statement(n);
+      return;
+    }
+    for (const c of namedChildren(n)) this.statement(c);
+  }
+
+  statement(n: Node): void {
+    if (SKIP_STATEMENTS.has(n.type)) return;
+    switch (n.type) {
+      case 'expression_statement':
+        for (const c of namedChildren(n)) {
+          if (c.type === 'assignment') this.assign(c);
+          else if (c.type === 'augmented_assignment') this.augAssign(c);
+          else this.expr(c);
+        }
+        return;
+      case 'return_statement': {
+        const v = namedChildren(n).find((c) => c.type !== 'comment') ?? null;
+        const elems = v ? (v.type === 'expression_list' || v.type === 'tuple' ? namedChildren(v) : [v]) : [];
+        const ops = elems.map((e) => this.expr(e));
+        this.push(n, 'call', 'return', 'return', elems, ops);
+        return;
+      }
+      case 'if_statement':
+        this.expr(field(n, 'condition'));
+        this.scoped(field(n, 'consequence'));
+        for (const alt of children(n).filter((c) => c.type === 'elif_clause' || c.type === 'else_clause')) {
+          if (alt.type === 'elif_clause') {
+            this.expr(field(alt, 'condition'));
+            this.scoped(field(alt, 'consequence'));
+          } else this.scoped(field(alt, 'body'));
+        }
+        return;
+      case 'for_statement':
+      case 'while_statement':
+        this.loop(n);
+        return;
+      case 'with_statement':
+        for (const c of namedChildren(n)) if (c.type === 'with_clause') for (const item of namedChildren(c)) this.expr(field(item, 'value') ?? item);
+        this.block(field(n, 'body'));
+        return;
+      case 'try_statement':
+        for (const c of namedChildren(n)) {
+          if (c.type === 'block') this.block(c);
+          else if (c.type === 'except_clause' || c.type === 'except_group_clause') {
+            this.scopeStack.push(this.nextScope++);
+            for (const cc of namedChildren(c)) if (cc.type === 'block') this.block(cc);
+            this.scopeStack.pop();
+          } else if (c.type === 'else_clause') this.block(field(c, 'body'));
+          else if (c.type === 'finally_clause') for (const cc of namedChildren(c)) if (cc.type === 'block') this.block(cc);
+        }
+        return;
+      case 'block':
+        this.block(n);
+        return;
+      default: {
+        // assert, raise, del, match and the like: whatever names they read are used here
+        const ops = namedChildren(n).map((c) => this.expr(c));
+        const names = this.identifiersIn(n);
+        if (names.length) this.push(n, 'call', n.type.replace(/_statement$/, ''), 'other', names, ops);
+      }
+    }
+  }
+
+  private loop(n: Node): void {
+    const id = this.loops.length;
+    const isFor = n.type === 'for_statement';
+    const fact: LoopFact = {
+      id, kind: isFor ? 'for' : 'while', variable: null, symbol: `#loop${id}:`, init: null, step: null, bound: null,
+      range: nodeRange(n), headerRange: headerRange(n, this.lines),
+      parent: this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : null,
+      depth: this.loopStack.length, gridStride: false, pragmas: [],
+    };
+    this.loops.push(fact);
+    if (isFor) {
+      const left = field(n, 'left');
+      const right = field(n, 'right');
+      const rOp = this.expr(right);
+      if (left?.type === 'identifier') {
+        fact.variable = left.text;
+        fact.symbol = `#loop${id}:${left.text}`;
+      }
+      if (right?.type === 'call' && compact(field(right, 'function')?.text ?? '') === 'range') {
+        const pos = argumentNodes(right).positional;
+        fact.bound = (pos.length === 1 ? pos[0] : pos[1])?.text ?? null;
+      }
+      this.loopStack.push(id);
+      if (left && right) this.push(left, 'call', 'for', 'assign', [right], [rOp], { assignedTo: this.targetNames(left) });
+    } else {
+      this.expr(field(n, 'condition'));
+      this.loopStack.push(id);
+    }
+    this.block(field(n, 'body'));
+    this.loopStack.pop();
+    for (const c of children(n)) if (c.type === 'else_clause') this.scoped(field(c, 'body'));
+  }
+
+  private targetNames(t: Node): string[] {
+    const out: string[] = [];
+    if (t.type === 'identifier') return [t.text];
+    if (['pattern_list', 'tuple_pattern', 'list_pattern', 'expression_list', 'tuple', 'list'].includes(t.type)) {
+      for (const c of namedChildren(t)) out.push(...this.targetNames(c));
+    }
+    return out;
+  }
+
+  private assign(n: Node): void {
+    const targets: Node[] = [];
+    let cur: Node | null = n;
+    while (cur && cur.type === 'assignment') {
+      const l = field(cur, 'left');
+      if (l) targets.push(l);
+      cur = field(cur, 'right');
+    }
+    if (!cur) return; // `x: int` declares, assigns nothing
+    const rOp = this.expr(cur);
+    const assignedTo: string[] = [];
+    const stores: Node[] = [];
+    const collect = (t: Node) => {
+      if (t.type === 'identifier') assignedTo.push(t.text);
+      else if (['pattern_list', 'tuple_pattern', 'list_pattern'].includes(t.type)) namedChildren(t).forEach(collect);
+      else if (t.type === 'subscript' || t.type === 'attribute') stores.push(t);
+      else if (t.type === 'list_splat_pattern') namedChildren(t).forEach(collect);
+    };
+    targets.forEach(collect);
+    this.push(n, 'call', '=', 'assign', [cur], [rOp], { assignedTo });
+    for (const s of stores) {
+      const value = field(s, 'value') ?? field(s, 'object');
+      const ops: (number | null)[] = [];
+      if (value && value.type !== 'identifier') ops.push(this.expr(value));
+      if (s.type === 'subscript') for (const c of children(s)) if (c.isNamed && c.id !== value?.id) ops.push(this.expr(c));
+      this.push(s, 'call', s.type === 'subscript' ? '[]=' : `.${field(s, 'attribute')?.text ?? ''}=`, 'store', value ? [value, cur] : [cur], ops);
+    }
+  }
+
+  private augAssign(n: Node): void {
+    const left = field(n, 'left');
+    const right = field(n, 'right');
+    if (!left || !right) return;
+    const ops: (number | null)[] = [];
+    if (left.type !== 'identifier') ops.push(this.expr(left));
+    ops.push(this.expr(right));
+    const op = field(n, 'operator')?.text ?? '';
+    this.push(n, 'call', op, 'operator', [left, right], ops, { assignedTo: left.type === 'identifier' ? [left.text] : [] });
+  }
+
+  /** Identifiers read inside a node (not attribute names, keyword names or lambda bodies). */
+  private identifiersIn(n: Node): Node[] {
+    const out: Node[] = [];
+    const seen = new Set<string>();
+    const ids = n.type === 'identifier' ? [n] : n.descendantsOfType('identifier');
+    for (const c of ids) {
+      if (seen.has(c.text)) continue;
+      const p = c.parent;
+      if (p?.type === 'attribute' && field(p, 'attribute')?.id === c.id) continue;
+      if (p?.type === 'keyword_argument' && field(p, 'name')?.id === c.id) continue;
+      seen.add(c.text);
+      out.push(c);
+    }
+    return out;
+  }
+
+  /** Records the operations inside an expression (children first); returns the index of the op for `n`. */
+  expr(n: Node | null): number | null {
+    if (!n) return null;
+    switch (n.type) {
+      case 'identifier':
+      case 'integer':
+      case 'float':
+      case 'true':
+      case 'false':
+      case 'none':
+      case 'ellipsis':
+      case 'comment':
+      case 'keyword_separator':
+      case 'positional_separator':
+        return null;
+      case 'string':
+      case 'concatenated_string':
+        if (!namedChildren(n).some((c) => c.type === 'interpolation' || c.type === 'string')) return null;
+        if (this.identifiersIn(n).length === 0) return null;
+        return this.push(n, 'call', 'f-string', 'other', this.identifiersIn(n), []);
+      case 'parenthesized_expression':
+        return this.expr(unparen(n));
+      case 'call':
+        return this.call(n);
+      case 'binary_operator': {
+        const l = field(n, 'left');
+        const r = field(n, 'right');
+        const ops = [this.expr(l), this.expr(r)];
+        return this.push(n, 'call', field(n, 'operator')?.text ?? '?', 'operator', [l!, r!].filter(Boolean), ops);
+      }
+      case 'unary_operator': {
+        const a = field(n, 'argument');
+        return this.push(n, 'call', field(n, 'operator')?.text ?? '?', 'operator', a ? [a] : [], [this.expr(a)]);
+      }
+      case 'not_operator':
+      case 'boolean_operator':
+      case 'comparison_operator': {
+        const operands = namedChildren(n).filter((c) => c.type !== 'comment');
+        const ops = operands.map((c) => this.expr(c));
+        const name = children(n).filter((c) => !c.isNamed).map((c) => c.text).join(' ');
+        return this.push(n, 'call', name, 'operator', operands, ops);
+      }
+      case 'subscript': {
+        const value = field(n, 'value');
+        const items = children(n).filter((c) => c.isNamed && c.id !== value?.id && c.type !== 'comment');
+        const ops = [this.expr(value), ...items.map((c) => this.expr(c))];
+        return this.push(n, 'call', '[]', 'subscript', [value!, ...items].filter(Boolean), ops);
+      }
+      case 'attribute': {
+        if (isModulePath(n, this.aliases)) return null; // torch.float32, triton.language
+        const o = field(n, 'object');
+        return this.push(n, 'call', `.${field(n, 'attribute')?.text ?? ''}`, 'attribute', o ? [o] : [], [this.expr(o)], {
+          nameRange: nodeRange(field(n, 'attribute') ?? n),
+        });
+      }
+      case 'slice':
+      case 'tuple':
+      case 'list':
+      case 'set':
+      case 'expression_list': {
+        const elems = namedChildren(n).filter((c) => c.type !== 'comment');
+        const ops = elems.map((c) => this.expr(c));
+        return this.push(n, 'call', n.type, 'other', elems, ops);
+      }
+      case 'dictionary': {
+        const elems: Node[] = [];
+        for (const p of namedChildren(n)) {
+          if (p.type === 'pair') {
+            const k = field(p, 'key');
+            const v = field(p, 'value');
+            if (k) elems.push(k);
+            if (v) elems.push(v);
+          } else if (p.type !== 'comment') elems.push(p);
+        }
+        const ops = elems.map((c) => this.expr(c));
+        return this.push(n, 'call', 'dict', 'other', elems, ops);
+      }
+      case 'conditional_expression': {
+        const parts = namedChildren(n);
+        const ops = parts.map((c) => this.expr(c));
+        return this.push(n, 'call', 'if-else', 'other', parts, ops);
+      }
+      case 'lambda': {
+        // not run here, but whatever it captures may be read whenever it is called
+        const params = new Set(field(n, 'parameters') ? this.identifiersIn(field(n, 'parameters')!).map((p) => p.text) : []);
+        const names = this.identifiersIn(n).filter((c) => !params.has(c.text));
+        return names.length ? this.push(n, 'call', 'lambda', 'other', names, []) : null;
+      }
+      default: {
+        // comprehensions, await, walrus, splats, ...: record the names they read
+        const names = this.identifiersIn(n);
+        return names.length ? this.push(n, 'call', n.type, 'other', names, []) : null;
+      }
+    }
+  }
+
+  private call(n: Node): number | null {
+    const fn = field(n, 'function');
+    if (!fn) return null;
+    const list = field(n, 'arguments');
+    if (list && list.type !== 'argument_list') {
+      // f(x for x in xs)
+      const names = this.identifiersIn(n);
+      return this.push(n, 'call', compact(fn.text), 'other', names, []);
+    }
+    const { positional, keywords } = argumentNodes(n);
+    const keywordValues = keywords.map((k) => field(k, 'value')).filter((v): v is Node => !!v);
+    const argOps = () => [...positional.map((a) => this.expr(a)), ...keywordValues.map((v) => this.expr(v))];
+
+    // kernel[grid](...) launches
+    const launchee = fn.type === 'subscript' ? field(fn, 'value') : null;
+    if (launchee && (launchee.type === 'identifier' || (launchee.type === 'attribute' && field(launchee, 'attribute')))) {
+      const nameNode = launchee.type === 'identifier' ? launchee : field(launchee, 'attribute')!;
+      const gridItems = children(fn).filter((c) => c.isNamed && c.id !== launchee.id && c.type !== 'comment');
+      const ops = [...gridItems.map((g) => this.expr(g)), ...argOps()];
+      return this.push(n, 'launch', nameNode.text, 'call', positional, ops, {
+        nameRange: nodeRange(nameNode), grid: gridItems.map((g) => compact(g.text)).join(','),
+        keywords: keywordFacts(keywords),
+      });
+    }
+
+    // y.relu(), x.cpu(), torch.cuda.current_stream().synchronize()
+    if (fn.type === 'attribute' && !isModulePath(field(fn, 'object'), this.aliases)) {
+      const recv = field(fn, 'object')!;
+      const attr = field(fn, 'attribute');
+      const method = attr?.text ?? '';
+      const ops = [this.expr(recv), ...argOps()];
+      let kind: CallKind = 'call';
+      if (method === 'synchronize') kind = 'sync';
+      else if (COPY_METHODS.has(method)) kind = 'copy';
+      else if ((method === 'to' || method === 'copy_') && /['"]cpu['"]|device\s*=\s*['"]cpu/.test(list?.text ?? '')) kind = 'copy';
+      return this.push(n, kind, `.${method}`, 'method', [recv, ...positional], ops, {
+        nameRange: nodeRange(attr ?? fn), keywords: keywordFacts(keywords),
+      });
+    }
+
+    // torch.relu(y), print(y), F.gelu(y), my_helper(y)
+    const ops: (number | null)[] = [];
+    if (fn.type !== 'identifier' && fn.type !== 'attribute') ops.push(this.expr(fn));
+    ops.push(...argOps());
+    const name = compact(fn.text);
+    const qualified = resolveName(name, this.aliases);
+    const kind: CallKind = /(^|\.)synchronize$/.test(qualified) ? 'sync' : 'call';
+    return this.push(n, kind, name, 'call', positional, ops, {
+      nameRange: nodeRange(fn), qualified, keywords: keywordFacts(keywords),
+    });
+  }
+}
+
+export function hostFacts(def: Node, outer: Node, decorators: string[], aliases: Map<string, string>, lines: string[]): FunctionFacts | null {
+  const nameNode = field(def, 'name');
+  const body = field(def, 'body');
+  if (!nameNode || !body) return null;
+  const w = new HostWalker(aliases, lines);
+  w.block(body);
+  return {
+    ...hostShape(nameNode.text, nodeRange(outer), nodeRange(nameNode), outer.text, paramFacts(def), w),
+    decorators,
+  };
+}
+
+/** The fact fields every host function shares: no accesses of its own, only calls in order. */
+function hostShape(name: string, range: Range, nameRange: Range, text: string, params: ParamFact[], w: HostWalker): FunctionFacts {
+  return {
+    name, range, nameRange, text, params, isKernel: false, isDevice: false, templateParams: [],
+    loops: w.loops, accesses: [], shared: [], calls: w.calls, syncthreads: [], usesVectorTypes: false,
+    arithmetic: 0, kernelClass: 'other', indexBound: null, launchBounds: null,
+  };
+}
+
+/** The module's own statements (scripts, `if __name__ == '__main__':`), when they launch kernels. */
+export function moduleFacts(root: Node, aliases: Map<string, string>, lines: string[]): FunctionFacts | null {
+  for (const c of namedChildren(root)) if (c.hasError && !SKIP_STATEMENTS.has(c.type)) return null;
+  const w = new HostWalker(aliases, lines);
+  w.block(root);
+  if (!w.calls.some((c) => c.kind === 'launch')) return null;
+  const start = { line: 0, column: 0 };
+  return {
+    ...hostShape('<module>', nodeRange(root), { start, end: start }, '', [], w),
+  };
+}
+

@@ -1,0 +1,68 @@
+// Facts for Triton files (ANALYSIS.md §1, "Triton is the same model with lanes").
+//
+// Kernels (`@triton.jit` functions): the body is walked in order, evaluating integer
+// expressions into index forms over program ids (`#pid<axis>:<name>`), lanes
+// (`#lane<k>:<name>`, one per `tl.arange`), loop symbols and parameters. A value also
+// remembers on which axis of its block each lane lies, so `rm[:, None] * s + rk[None, :]`
+// knows that `rk` runs along the last (contiguous) axis. `tl.load`/`tl.store`/atomics
+// become AccessFacts on the pointer parameter they go through.
+//
+// Host functions (everything else, plus module-level code that launches kernels): every
+// operation on values is recorded in evaluation order: `kernel[grid](...)` launches,
+// torch calls, methods, operators, subscripts, assignments and returns, with the names
+// each one reads, so a rule can follow what happens to a launch's output next.
+//
+// Anything the walker cannot model becomes unknown; a function that cannot be walked at
+// all (too deep, too strange) yields no facts.
+import type { SyntaxNode as Node } from '../../mirror';
+import { Poly, isVarying } from '../../affine';
+import { field, nodeRange, walk } from '../../syntax';
+import type { Range } from '../../types';
+import type { AccessFact, CallFact, CallKind, FunctionFacts, KernelClass, LoopFact, ParamFact } from '../model';
+import { kernelFacts } from './kernel';
+import { hostFacts, moduleFacts } from './host';
+import { children, compact, importAliases, isJitDecorator, scanStatements } from './common';
+/** Facts for every function of a Triton file: `@triton.jit` kernels and host functions. */
+export function tritonFunctions(root: Node, lines: string[]): FunctionFacts[] {
+  const out: FunctionFacts[] = [];
+  let aliases: Map<string, string>;
+  try {
+    aliases = importAliases(root);
+  } catch {
+    return out;
+  }
+  const defs: { def: Node; outer: Node; decorators: string[] }[] = [];
+  try {
+    scanStatements(root, (n) => {
+      if (n.type === 'decorated_definition') {
+        const def = field(n, 'definition');
+        if (def?.type === 'function_definition') {
+          const decorators = children(n).filter((c) => c.type === 'decorator').map((c) => compact(c.text).replace(/^@/, ''));
+          defs.push({ def, outer: n, decorators });
+        }
+      } else if (n.type === 'function_definition' && n.parent?.type !== 'decorated_definition') {
+        defs.push({ def: n, outer: n, decorators: [] });
+      }
+    });
+  } catch {
+    return out;
+  }
+  for (const { def, outer, decorators } of defs) {
+    if (outer.hasError) continue; // unparsable: no facts rather than a guess
+    try {
+      const jit = decorators.some(isJitDecorator);
+      const f = jit ? kernelFacts(outer === def ? null : outer, def, decorators, aliases, lines) : hostFacts(def, outer, decorators, aliases, lines);
+      if (f) out.push(f);
+    } catch {
+      // too deep or too strange to model: unknown means silence
+    }
+  }
+  try {
+    const m = moduleFacts(root, aliases, lines);
+    if (m) out.push(m);
+  } catch {
+    // same
+  }
+  return out;
+}
+
