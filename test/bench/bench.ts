@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir, cpus, loadavg } from 'node:os';
+import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
@@ -109,6 +109,7 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130)); // runs the 'exit' handler above
 
 async function startServer(workspace: string): Promise<Server> {
   const child = spawn(process.execPath, [SERVER, 'lsp', '--stdio'], { cwd: workspace, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -185,6 +186,11 @@ async function startServer(workspace: string): Promise<Server> {
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         try {
+          childCpuMs += processCpuMs(child.pid!);
+        } catch {
+          // already gone
+        }
+        try {
           await Promise.race([conn.sendRequest('shutdown'), new Promise((_, rej) => setTimeout(() => rej(new Error('shutdown timed out')), 3000))]);
           await conn.sendNotification('exit');
         } catch (e) {
@@ -202,6 +208,21 @@ async function startServer(workspace: string): Promise<Server> {
     },
   };
 }
+
+/** Busy CPU time of the whole machine so far, in ms (all cores; /proc/stat counts in 1/100 s). */
+function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - f[3] - f[4]) * 10;
+}
+/** CPU time (user + system) of a live process, in ms. */
+function processCpuMs(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+/** CPU time of the processes this bench started (servers, CLI runs), in ms. */
+let childCpuMs = 0;
 
 function vmRssKb(pid: number): { rss: number; hwm: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -235,7 +256,8 @@ function editSites(text: string): { comment: { line: number; character: number }
 async function main(): Promise<void> {
   if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run \`node scripts/build.mjs\` first (npm run bench does)`);
   const tStart = performance.now();
-  const loadBefore = loadavg()[0];
+  const busyBefore = machineBusyMs();
+  const ownBefore = process.cpuUsage();
   const work = mkdtempSync(join(tmpdir(), 'ka-bench-'));
   const servers: Server[] = [];
   try {
@@ -265,7 +287,7 @@ async function main(): Promise<void> {
     const warm = new FactsCache();
     engine.analyzeTree('cuda', tree, big.text, DEFAULT_CONFIG, warm);
     const rulesTimes = repeat(PARSE_REPS, () => void engine.analyzeTree('cuda', tree, big.text, DEFAULT_CONFIG, warm));
-    timeRow('  of which: analysis with every function cached (rules)', rulesTimes);
+    timeRow('  of which: analysis, every function cached (rules + assembly)', rulesTimes);
     tree.delete();
     notes.push(`input: generated ${num(big.lines)}-line CUDA file (${(big.text.length / 1024).toFixed(0)} KiB, ${big.functions} functions, ${findings} findings); node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`);
 
@@ -415,6 +437,7 @@ async function main(): Promise<void> {
       wall.push(performance.now() - t0);
       if (r.status !== 0) throw new Error(`CLI exited ${r.status}: ${r.stderr}`);
       cpu.push(Number(/BENCH_CPU_US=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1000);
+      childCpuMs += cpu[cpu.length - 1];
       cliFindings = (JSON.parse(r.stdout) as { findings: unknown[] }).findings.length;
     }
     const wallRate = cliLines / (median(wall) / 1000);
@@ -424,8 +447,9 @@ async function main(): Promise<void> {
     const startup: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
-      spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--import', cpuProbe, BIN, '--version'], { encoding: 'utf8' });
       startup.push(performance.now() - t0);
+      childCpuMs += Number(/BENCH_CPU_US=(\d+)/.exec(r.stderr)?.[1] ?? 0) / 1000;
     }
     const inproc: number[] = [];
     runCheck(engine, [dir], DEFAULT_CONFIG); // warm-up
@@ -433,8 +457,10 @@ async function main(): Promise<void> {
     const inRate = cliLines / (median(inproc) / 1000);
     rows.push({ metric: 'in-process runCheck over the same DIR (warm engine)', n: CLI_REPS, median: `${num(inRate)} lines/s`, p99: '', ratio: '', budget: '—', verdict: '—' });
     notes.push(`CLI: ${CLI_FILES} files, ${num(cliLines)} lines, ${cliFindings} findings; median wall ${ms(median(wall))} (CPU ${ms(median(cpu))}), of which process start-up (\`--version\`) ${ms(median(startup))}; in-process runCheck ${ms(median(inproc))}`);
-    notes.push(`1-min load average: ${loadBefore.toFixed(2)} before the run, ${loadavg()[0].toFixed(2)} at the end (the bench itself keeps about 1 core busy)${loadBefore > 1 ? ' — other work was running on this 2-core machine: timings are inflated' : ''}`);
-    notes.push(`total bench time ${((performance.now() - tStart) / 1000).toFixed(1)} s`);
+    const wallS = (performance.now() - tStart) / 1000;
+    const own = process.cpuUsage(ownBefore);
+    const otherS = (machineBusyMs() - busyBefore - (own.user + own.system) / 1000 - childCpuMs) / 1000;
+    notes.push(`total bench time ${wallS.toFixed(1)} s; CPU used meanwhile by processes other than the bench and its server/CLI children: ${Math.max(0, otherS).toFixed(1)} core-seconds (${Math.max(0, (100 * otherS) / wallS).toFixed(0)}% of one core on average)${otherS / wallS > 0.1 ? ' — other work shared this 2-core machine, so timings are inflated' : ''}`);
   } finally {
     for (const s of servers) await s.stop().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
