@@ -12,7 +12,7 @@ import { fileArrays, functionFacts, topLevelItems } from './facts/cfamily';
 import { SourceText, mirror } from './mirror';
 import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
-import type { FileResult, Finding, SourceLanguage } from './types';
+import type { FileResult, Finding, RuleFinding, SourceLanguage } from './types';
 import { extname } from 'node:path';
 
 /** Facts of unchanged functions are reused across edits; keyed by position and text. */
@@ -123,6 +123,12 @@ export class Engine {
     return { language, functions, lines };
   }
 
+  /**
+   * Findings of function rules, kept per function-facts object: a function whose facts
+   * came from the cache keeps its findings too (while the rule's severity is unchanged).
+   */
+  private readonly functionFindings = new WeakMap<FunctionFacts, Map<string, { severity: string; findings: Finding[] }>>();
+
   analyzeTree(language: SourceLanguage, tree: Tree, text: string, config: Config = DEFAULT_CONFIG, cache?: FactsCache, only?: ReadonlySet<string>, path = ''): Finding[] {
     if (path && !config.languages.includes(languageSettingOf(path, language))) return [];
     const lines = text.split('\n');
@@ -132,23 +138,31 @@ export class Engine {
     for (const rule of this.rules) {
       if (!rule.languages.includes(language)) continue;
       if (only && !only.has(rule.id)) continue;
-      const setting = config.rules[rule.id] ?? rule.defaultSeverity;
-      if (setting === 'off') continue;
-      const citations = this.knowledge.rule(rule.id)?.papers ?? [];
-      for (const f of rule.check(facts)) {
-        if (isSuppressed(suppressed, f.range.start.line, rule.id)) continue;
-        findings.push({
-          ...f,
-          rule: rule.id,
-          severity: setting,
-          assumptions: f.assumptions ?? [],
-          related: f.related ?? [],
-          fixes: f.fixes ?? [],
-          citations: [...citations],
-        });
-      }
+      const severity = config.rules[rule.id] ?? rule.defaultSeverity;
+      if (severity === 'off') continue;
+      const complete = (f: RuleFinding): Finding => ({
+        ...f,
+        rule: rule.id,
+        severity,
+        assumptions: f.assumptions ?? [],
+        related: f.related ?? [],
+        fixes: f.fixes ?? [],
+        citations: this.knowledge.rule(rule.id)?.papers ?? [],
+      });
+      let produced: Finding[];
+      if ('checkFunction' in rule) {
+        produced = [];
+        for (const fn of facts.functions) {
+          let perRule = this.functionFindings.get(fn);
+          if (!perRule) this.functionFindings.set(fn, (perRule = new Map()));
+          let hit = perRule.get(rule.id);
+          if (!hit || hit.severity !== severity) perRule.set(rule.id, (hit = { severity, findings: rule.checkFunction(fn).map(complete) }));
+          produced.push(...hit.findings);
+        }
+      } else produced = rule.check(facts).map(complete);
+      for (const f of produced) if (!isSuppressed(suppressed, f.range.start.line, rule.id)) findings.push(f);
     }
-    findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column || a.rule.localeCompare(b.rule));
+    findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
     return findings;
   }
 }

@@ -1,14 +1,28 @@
 // The shape of a rule: a small module over the facts (DESIGN.md "How the analysis should
-// work"). Rules never see syntax trees or the editor; they read FileFacts and return
+// work"). Rules never see syntax trees or the editor; they read facts and return
 // findings. Severity, citations and suppression are applied by the engine.
-import type { FileFacts } from './facts/model';
+import type { FileFacts, FunctionFacts } from './facts/model';
 import type { RuleId } from './ruleIds';
 import type { RuleFinding, Severity, SourceLanguage } from './types';
 
-export interface Rule {
+interface RuleMeta {
   id: RuleId;
   languages: readonly SourceLanguage[];
   /** Opportunities default to information or hint: they are advice, not errors. */
   defaultSeverity: Severity;
+}
+
+/**
+ * A rule that looks at one function at a time. Its findings are cached with the
+ * function's facts, so an edit re-runs it only on the function that changed.
+ */
+export interface FunctionRule extends RuleMeta {
+  checkFunction(fn: FunctionFacts): RuleFinding[];
+}
+
+/** A rule that relates functions (a host function's launches and the kernels they run) or reads the whole file. */
+export interface FileRule extends RuleMeta {
   check(facts: FileFacts): RuleFinding[];
 }
+
+export type Rule = FunctionRule | FileRule;

@@ -30,12 +30,11 @@ export const toLspRange = (r: Range): LspRange => ({
 export interface DiagnosticData {
   rule: string;
   fixes: Fix[];
-  citations: string[];
 }
 
 export function toDiagnostic(f: Finding, uri: string, kb: KnowledgeBase): Diagnostic {
   const docs = kb.rule(f.rule)?.docs;
-  const data: DiagnosticData = { rule: f.rule, fixes: f.fixes, citations: f.citations };
+  const data: DiagnosticData = { rule: f.rule, fixes: f.fixes };
   return {
     range: toLspRange(f.range),
     severity: SEVERITY[f.severity],
@@ -133,7 +132,7 @@ export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase
   const disable = ctx.workspaceConfig && disableInWorkspace(d, rule, ctx.workspaceConfig);
   if (disable) actions.push(disable);
   if (ctx.clientCommands.has('kernelAdvisor.openPaper')) {
-    for (const id of data.citations.slice(0, 2)) {
+    for (const id of (kb.rule(rule)?.papers ?? []).slice(0, 2)) {
       const p = kb.paper(id);
       if (p) actions.push({ title: `Open paper: ${p.title}`, kind: CodeActionKind.Empty, command: { title: 'Open paper', command: 'kernelAdvisor.openPaper', arguments: [p.url] } });
     }

@@ -26,6 +26,12 @@ import { builtinNote } from './builtins';
 import { version } from '../../../package.json';
 
 const CONFIG_FILE = '.kernel-advisor.json';
+/**
+ * Syntax trees kept for incremental re-parsing, most recently edited documents first.
+ * A tree costs about 1 MB of WASM heap per 1,000 lines, and the WASM heap never shrinks:
+ * other open documents keep their facts and re-parse from scratch when edited again.
+ */
+const MAX_TREES = 8;
 
 function uriToPath(uri: string): string {
   try {
@@ -38,6 +44,16 @@ function uriToPath(uri: string): string {
 export async function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Promise<void> {
   const engine = await Engine.create();
   const docs = new Map<string, OpenDocument>();
+  const withTrees = new Set<OpenDocument>(); // insertion order = least recently used first
+  const keepTree = (od: OpenDocument) => {
+    withTrees.delete(od);
+    withTrees.add(od);
+    for (const old of withTrees) {
+      if (withTrees.size <= MAX_TREES) break;
+      old.dropTree();
+      withTrees.delete(old);
+    }
+  };
   const findings = new Map<string, Finding[]>();
   let workspaceRoot: string | null = null;
   let clientCommands = new Set<string>();
@@ -85,8 +101,13 @@ export async function startServer(connection: Connection = createConnection(Prop
           diagnostics = [skippedDiagnostic(skip)];
         } else {
           const tree = od.reparse(engine.parsers);
+          keepTree(od);
           result = engine.analyzeTree(od.language, tree, od.text, config, od.cache, undefined, path);
-          diagnostics = result.map((f) => toDiagnostic(f, uri, engine.knowledge));
+          diagnostics = result.map((f) => {
+            let d = od.diagnostics.get(f);
+            if (!d) od.diagnostics.set(f, (d = toDiagnostic(f, uri, engine.knowledge)));
+            return d;
+          });
         }
       }
     } catch (e) {
@@ -131,7 +152,9 @@ export async function startServer(connection: Connection = createConnection(Prop
   connection.onDidOpenTextDocument(({ textDocument: t }) => {
     const doc = TextDocument.create(t.uri, t.languageId, t.version, t.text);
     const od = new OpenDocument(doc, detectLanguage(uriToPath(t.uri), t.text, t.languageId));
-    docs.get(t.uri)?.dropTree();
+    const previous = docs.get(t.uri);
+    previous?.dropTree();
+    if (previous) withTrees.delete(previous);
     docs.set(t.uri, od);
     analyze(od);
   });
@@ -149,7 +172,9 @@ export async function startServer(connection: Connection = createConnection(Prop
   });
 
   connection.onDidCloseTextDocument(({ textDocument }) => {
-    docs.get(textDocument.uri)?.dropTree();
+    const od = docs.get(textDocument.uri);
+    od?.dropTree();
+    if (od) withTrees.delete(od);
     docs.delete(textDocument.uri);
     findings.delete(textDocument.uri);
     void connection.sendDiagnostics({ uri: textDocument.uri, diagnostics: [] });
@@ -169,7 +194,17 @@ export async function startServer(connection: Connection = createConnection(Prop
       return { contents: { kind: 'markdown', value: here.map((f) => hoverMarkdown(f, engine.knowledge)).join('\n\n---\n\n') } };
     }
     const od = docs.get(textDocument.uri);
-    const node = od?.tree?.rootNode.descendantForPosition({ row: position.line, column: position.character });
+    if (!od?.language) return null;
+    let tree = od.tree;
+    if (!tree) {
+      try {
+        tree = od.reparse(engine.parsers); // its tree was dropped to save memory
+        keepTree(od);
+      } catch {
+        return null;
+      }
+    }
+    const node = tree.rootNode.descendantForPosition({ row: position.line, column: position.character });
     const note = node ? builtinNote(node) : null;
     return note ? { contents: { kind: 'markdown', value: note } } : null;
   });

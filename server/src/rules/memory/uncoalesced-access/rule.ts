@@ -72,5 +72,5 @@ export const rule: Rule = {
   id: 'memory/uncoalesced-access',
   languages: ['cuda'],
   defaultSeverity: 'warning',
-  check: (facts) => facts.functions.filter((f) => f.isKernel || f.isDevice).flatMap(check),
+  checkFunction: (fn) => (fn.isKernel || fn.isDevice ? check(fn) : []),
 };

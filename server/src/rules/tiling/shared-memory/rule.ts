@@ -69,5 +69,5 @@ export const rule: Rule = {
   id: 'tiling/shared-memory',
   languages: ['cuda'],
   defaultSeverity: 'information',
-  check: (facts) => facts.functions.flatMap(check),
+  checkFunction: check,
 };

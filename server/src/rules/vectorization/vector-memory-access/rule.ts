@@ -67,5 +67,5 @@ export const rule: Rule = {
   id: 'vectorization/vector-memory-access',
   languages: ['cuda'],
   defaultSeverity: 'information',
-  check: (facts) => facts.functions.flatMap(check),
+  checkFunction: check,
 };
