@@ -110,7 +110,8 @@ export class Engine {
             const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
             const copy = mirror(outer, source);
             const fn = copy.type === 'function_definition' ? copy : copy.namedChildren.find((c) => c.type === 'function_definition');
-            f = fn ? functionFacts(fn, lines, globals) : null;
+            // a function that does not parse cleanly is not modelled: silence, never a guess
+            f = fn && !fn.hasError ? functionFacts(fn, lines, globals) : null;
           } catch {
             f = null; // too deep or too strange to model: unknown means silence
           }

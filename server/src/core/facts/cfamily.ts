@@ -123,12 +123,17 @@ class FunctionWalker {
   arithmetic = 0;
   indexBound: string | null = null;
   private pendingPragmas: string[] = [];
+  /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
+  private branches: number[] = [];
+  private nextBranch = 0;
 
   constructor(
     private readonly isKernel: boolean,
     params: ParamFact[],
     private readonly lines: string[],
     fileArrays: readonly FileArray[] = [],
+    /** Where pointer parameters point: global for kernels, host for host code, unknown for __device__ helpers (shared or global). */
+    paramSpace: MemorySpace = isKernel ? 'global' : 'host',
   ) {
     for (const g of fileArrays) {
       this.env.set(g.name, { kind: 'ptr', base: g.name, offset: Poly.const(0), elemType: g.elemType, space: g.space, vector: VECTOR_TYPES.has(g.elemType) });
@@ -138,7 +143,7 @@ class FunctionWalker {
       if (p.pointer) {
         this.env.set(p.name, {
           kind: 'ptr', base: p.name, offset: Poly.const(0), elemType: p.type,
-          space: isKernel ? 'global' : 'host', vector: VECTOR_TYPES.has(p.type),
+          space: paramSpace, vector: VECTOR_TYPES.has(p.type),
         });
         if (VECTOR_TYPES.has(p.type)) this.usesVectorTypes = true;
       }
@@ -312,6 +317,10 @@ class FunctionWalker {
     if (oldBits && newBits && oldBits !== newBits) {
       const scaled = newBits > oldBits ? offset.divExact(newBits / oldBits) : offset.scale(oldBits / newBits);
       offset = scaled ?? Poly.unknown;
+    } else if (elem !== p.elemType && (!oldBits || !newBits)) {
+      // a cast to or from a type of unknown size (a packed struct, `Pack<T, VEC>`): the
+      // offset can no longer be counted in elements, and the access may well be wide
+      return { ...p, elemType: elem, offset: Poly.unknown, vector: true };
     }
     return { ...p, elemType: elem, offset, vector: VECTOR_TYPES.has(elem) };
   }
@@ -388,9 +397,18 @@ class FunctionWalker {
           this.expressions(cond);
           this.noteBound(cond);
         }
-        this.statement(field(n, 'consequence') ?? n);
-        const alt = field(n, 'alternative');
-        if (alt) this.statement(alt);
+        this.inBranch(field(n, 'consequence'));
+        this.inBranch(field(n, 'alternative'));
+        return;
+      }
+      case 'switch_statement': {
+        this.expressions(field(n, 'condition'));
+        for (const c of namedChildren(field(n, 'body') ?? n)) {
+          if (c.type !== 'case_statement') continue;
+          this.branches.push(this.nextBranch++);
+          for (const st of namedChildren(c)) if (st !== field(c, 'value')) this.statement(st);
+          this.branches.pop();
+        }
         return;
       }
       case 'else_clause':
@@ -405,6 +423,14 @@ class FunctionWalker {
         }
         this.expressions(n);
     }
+  }
+
+  /** Walks one arm of a conditional, so calls there know they may not run. */
+  private inBranch(n: Node | null): void {
+    if (!n) return;
+    this.branches.push(this.nextBranch++);
+    this.statement(n);
+    this.branches.pop();
   }
 
   private declaration(n: Node): void {
@@ -499,7 +525,7 @@ class FunctionWalker {
         fact.init = initPoly;
         fact.step = step;
         if (cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) fact.bound = field(cond, 'right')?.text ?? null;
-        fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('blockDim.') || s.startsWith('gridDim.'));
+        fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('gridDim.'));
         if (fact.gridStride && fact.bound && /^\w+$/.test(fact.bound)) this.indexBound ??= fact.bound;
         restoreVar = [variable, this.env.get(variable)];
         const value = initPoly && step ? initPoly.add(Poly.sym(fact.symbol).mul(step)) : Poly.sym(fact.symbol);
@@ -579,7 +605,13 @@ class FunctionWalker {
         case 'subscript_expression':
         case 'pointer_expression':
           if (c.type === 'pointer_expression' && field(c, 'operator')?.text !== '*') {
-            // &a[i]: an address, not an access (atomics and __ldg handle their own)
+            // &a[i]: an address, not an access (atomics and __ldg record their own);
+            // loads inside its index expressions still count
+            const target = field(c, 'argument');
+            if (target?.type === 'subscript_expression') {
+              for (const idx of this.indexNodes(target)) this.expressions(idx);
+              return false;
+            }
             return true;
           }
           this.recordAccess(c);
@@ -693,7 +725,7 @@ class FunctionWalker {
     else if (COPY_CALLS.test(name)) kind = 'copy';
     const fact: CallFact = {
       kind, name, range: nodeRange(n), nameRange: nodeRange(nameNode),
-      args: args.map((a) => a.text), argRoots: args.map((a) => rootName(a)), loops: [...this.loopStack],
+      args: args.map((a) => a.text), argRoots: args.map((a) => rootName(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
     if (launchSyntax) {
       const cfg = namedChildren(launchSyntax);
@@ -790,7 +822,11 @@ function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
       byArray.set(a.array, set);
     }
     for (const offs of byArray.values()) if (offs.size >= 3) return 'stencil';
-    if (global.some((a) => a.kind !== 'load')) return 'elementwise';
+    // elementwise: each thread writes its own elements; a kernel whose only stores are
+    // warp-uniform (`partial[blockIdx.x] = sum`) reduces what it read
+    const stores = global.filter((a) => a.kind !== 'load');
+    if (stores.length && stores.every((a) => a.indices.some((p) => p.unknown || p.dependsOn(isVarying)))) return 'elementwise';
+    if (stores.length) return 'reduction';
   }
   return 'other';
 }
@@ -814,7 +850,7 @@ export function functionFacts(def: Node, lines: string[], fileArrays: readonly F
       if (nm) templateParams.push(nm.text);
     }
   }
-  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays);
+  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, isKernel ? 'global' : isDevice ? 'unknown' : 'host');
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
   return {

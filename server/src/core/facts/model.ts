@@ -104,7 +104,7 @@ export interface CallFact {
   parent?: number;
   /** Triton host code: the plain names this operation's result is bound to. */
   assignedTo?: string[];
-  /** Triton host code: the enclosing conditional branches (if/elif/else/except), outermost first. */
+  /** The enclosing conditional branches (if/elif/else/except/case arms), outermost first. */
   scopes?: number[];
 }
 

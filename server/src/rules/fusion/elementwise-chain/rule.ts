@@ -5,19 +5,42 @@
 import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
+import { Poly } from '../../../core/affine';
 import { tritonElementwiseChain } from './triton';
 
 const before = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column < b.column);
 
+/** Indices of the pointer parameters a kernel writes (`write`) or reads (loads and read-modify-writes). */
 function paramIndexWritten(k: FunctionFacts, write: boolean): Set<number> {
   const out = new Set<number>();
   k.params.forEach((p, i) => {
     if (!p.pointer) return;
     const hits = k.accesses.filter((a) => a.array === p.name && a.space === 'global');
-    if (write ? hits.some((a) => a.kind !== 'load') : hits.some((a) => a.kind === 'load')) out.add(i);
+    if (write ? hits.some((a) => a.kind !== 'load') : hits.some((a) => a.kind !== 'store')) out.add(i);
   });
   return out;
 }
+
+/** An index form with loop symbols renamed, so `t[i]` in two grid-stride loops compares equal. */
+function canonical(p: Poly): string {
+  let out = p;
+  for (const s of p.symbols()) if (s.startsWith('#loop')) out = out.substitute(s, Poly.sym('#loop'));
+  return out.unknown ? '?' : out.toString();
+}
+
+/**
+ * Element i of the consumer needs element i of the producer: every access of the buffer
+ * in both kernels has one and the same index form (not `y[n - 1 - i]`, not `y[idx[i]]`).
+ */
+function sameElements(k1: FunctionFacts, p1: string, k2: FunctionFacts, p2: string): boolean {
+  const forms = new Set<string>();
+  for (const a of k1.accesses) if (a.array === p1) forms.add(a.indices.length === 1 ? canonical(a.indices[0]) : '?');
+  for (const a of k2.accesses) if (a.array === p2) forms.add(a.indices.length === 1 ? canonical(a.indices[0]) : '?');
+  return forms.size === 1 && !forms.has('?');
+}
+
+/** Calls that may sit between two launches without touching the intermediate: error checks, timing, printing. */
+const HARMLESS_CALL = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|printf|fprintf|puts|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk|CUDA_CALL)$/;
 
 /** The launch argument bound to the kernel's bounds-check parameter (`n` in `if (i < n)`). */
 function boundArg(k: FunctionFacts, launch: CallFact): string | null {
@@ -37,9 +60,17 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>): Ru
     const k2 = kernels.get(second.name);
     if (!k1 || !k2 || k1.kernelClass !== 'elementwise' || k2.kernelClass !== 'elementwise') continue;
     if (k1.params.length !== first.args.length || k2.params.length !== second.args.length) continue;
-    const written = [...paramIndexWritten(k1, true)].map((j) => first.argRoots[j]).filter((b): b is string => !!b);
-    const readIdx = paramIndexWritten(k2, false);
-    const buffer = written.find((b) => [...readIdx].some((j) => second.argRoots[j] === b));
+    // the second launch runs whenever the first did: same branch, or nested inside it (not a sibling if/else arm or case)
+    const s1 = first.scopes ?? [];
+    const s2 = second.scopes ?? [];
+    if (s1.length > s2.length || s1.some((b, k) => s2[k] !== b)) continue;
+    const readIdx = [...paramIndexWritten(k2, false)];
+    let buffer: string | undefined;
+    for (const j of paramIndexWritten(k1, true)) {
+      const b = first.argRoots[j];
+      const r = readIdx.find((x) => second.argRoots[x] === b);
+      if (b && r !== undefined && sameElements(k1, k1.params[j].name, k2, k2.params[r].name)) buffer = b;
+    }
     if (!buffer) continue;
     // same index space: both bounds-check the thread index against the same argument
     const b1 = boundArg(k1, first);
@@ -47,8 +78,11 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>): Ru
     const sameShape = first.grid === second.grid && first.block === second.block;
     if (!b1 || b1 !== b2) continue;
     // nothing in between may use the intermediate: a copy, a library call, a host access
-    const between = host.calls.filter((c) => c !== first && c !== second && before(first.range.start, c.range.start) && before(c.range.start, second.range.start));
-    if (between.some((c) => c.kind !== 'sync' && c.argRoots.includes(buffer))) continue;
+    const between = host.calls.filter((c) => c !== first && c !== second && before(first.range.end, c.range.start) && before(c.range.start, second.range.start));
+    // anything else in between may use the intermediate through a name we cannot follow
+    // (`thrust::reduce(y.begin(), y.end())` on the vector behind the raw pointer)
+    const mentions = new RegExp(`\\b${buffer.replace(/[^\w]/g, '\\$&')}\\b`);
+    if (between.some((c) => c.kind !== 'sync' && (!HARMLESS_CALL.test(c.name) || c.args.some((a) => mentions.test(a))))) continue;
     if (host.accesses.some((a) => a.array === buffer && before(first.range.start, a.range.start) && before(a.range.start, second.range.start))) continue;
     out.push({
       range: second.nameRange,

@@ -27,6 +27,12 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[]): string | null
   return null;
 }
 
+/** A loop over a small constant range, e.g. `for (int j = 0; j < 4; ++j)`. */
+function smallConstantTrip(loop: LoopFact): boolean {
+  const bound = loop.bound !== null && /^\d+$/.test(loop.bound.trim()) ? Number(loop.bound) : null;
+  return bound !== null && bound <= 16 && !!loop.init?.isConstant;
+}
+
 function check(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || fn.shared.length > 0) return [];
   const usedAxes = AXES.filter((axis) => fn.accesses.some((a) => a.space === 'global' && a.indices.some((p) => p.dependsOn((s) => s === axis))));
@@ -39,8 +45,15 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (reported.has(loop.id)) continue;
     const reads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));
     if (reads.length < 2) continue;
-    const reused = reads.map((a) => ({ a, why: reuse(a, loop, usedAxes) })).filter((r) => r.why !== null);
-    if (reused.length === 0) continue;
+    if (smallConstantTrip(loop)) continue; // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over
+    const seen = new Set<string>();
+    const reused = reads
+      .map((a) => ({ a, why: reuse(a, loop, usedAxes) }))
+      .filter((r) => r.why !== null && !seen.has(r.a.text) && seen.add(r.a.text));
+    // One re-read operand alone (a vector every thread reads, gemv's x[k]) is a warp
+    // broadcast served by the cache; staging pays off when operands are re-read along
+    // both thread axes or in a sliding window, as in matmul and convolution.
+    if (new Set(reused.map((r) => r.a.array)).size < 2) continue;
     for (let p = loop.parent; p !== null; p = fn.loops[p]?.parent ?? null) reported.add(p);
     reported.add(loop.id);
     const first = reused[0];
