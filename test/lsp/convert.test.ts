@@ -39,7 +39,9 @@ test('toDiagnostic keeps the range 0-based and carries code, source, docs, relat
   assert.equal(d.codeDescription?.href, kb.rule('memory/uncoalesced-access')!.docs);
   assert.equal(d.relatedInformation?.[0].location.uri, 'file:///w/a.cu');
   assert.equal(d.relatedInformation?.[0].location.range.start.character, 2);
-  assert.deepEqual((d.data as { rule: string }).rule, 'memory/uncoalesced-access');
+  assert.equal(d.data, undefined, 'no data without fixes (the payload is published on every keystroke)');
+  const withFix = toDiagnostic(finding({ fixes: [{ title: 't', edits: [] }] }), 'file:///w/a.cu', kb);
+  assert.deepEqual((withFix.data as { fixes: unknown[] }).fixes.length, 1);
   assert.equal(toDiagnostic(finding({ severity: 'hint' }), 'u', kb).severity, 4);
 });
 

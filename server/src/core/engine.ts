@@ -2,7 +2,7 @@
 // rules -> findings with severity, citations and suppressions applied. Shared by the
 // CLI, the language server and the tests; no LSP or VS Code imports.
 import type { Tree } from 'web-tree-sitter';
-import { Parsers, ParseTimeout, detectLanguage, grammarFor } from './parser';
+import { Parsers, ParseTimeout, detectLanguage, grammarFor, type GrammarName } from './parser';
 import { DEFAULT_CONFIG, type Config, type LanguageSetting } from './config';
 import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
@@ -59,8 +59,9 @@ export class Engine {
     readonly rules: readonly Rule[] = ALL_RULES,
   ) {}
 
-  static async create(): Promise<Engine> {
-    return new Engine(await Parsers.load(), defaultKnowledge());
+  /** An engine with the given grammars loaded (all by default; the server loads them on demand). */
+  static async create(grammars?: readonly GrammarName[]): Promise<Engine> {
+    return new Engine(await Parsers.load(grammars), defaultKnowledge());
   }
 
   /** Analyses a whole file from its text (CLI, tests). Never throws on bad input. */

@@ -39,18 +39,34 @@ export function grammarFor(lang: SourceLanguage): GrammarName {
 
 export class ParseTimeout extends Error {}
 
-/** One parser per grammar, created after the WASM runtime and grammars are loaded. */
+/**
+ * One parser per grammar. Each grammar costs about 10 MB once loaded, so the server
+ * loads a grammar when the first file that needs it opens (`ensure`); the CLI loads all.
+ */
 export class Parsers {
+  private readonly loading = new Map<GrammarName, Promise<void>>();
   private constructor(private readonly parsers: Map<GrammarName, Parser>) {}
 
-  static async load(): Promise<Parsers> {
+  static async load(grammars: readonly GrammarName[] = ['cuda', 'cpp', 'python']): Promise<Parsers> {
     await Parser.init({ locateFile: () => grammarPath('web-tree-sitter.wasm') });
-    const parsers = new Map<GrammarName, Parser>();
-    for (const name of ['cuda', 'cpp', 'python'] as GrammarName[]) {
-      const lang = await Language.load(grammarPath(`${name}.wasm`));
-      parsers.set(name, new Parser().setLanguage(lang));
+    const parsers = new Parsers(new Map());
+    for (const name of grammars) await parsers.ensure(name);
+    return parsers;
+  }
+
+  has(grammar: GrammarName): boolean {
+    return this.parsers.has(grammar);
+  }
+
+  ensure(grammar: GrammarName): Promise<void> {
+    let p = this.loading.get(grammar);
+    if (!p) {
+      p = Language.load(grammarPath(`${grammar}.wasm`)).then((lang) => {
+        this.parsers.set(grammar, new Parser().setLanguage(lang));
+      });
+      this.loading.set(grammar, p);
     }
-    return new Parsers(parsers);
+    return p;
   }
 
   /**
@@ -58,7 +74,8 @@ export class Parsers {
    * Throws ParseTimeout when the grammar takes longer than `timeoutMs`.
    */
   parse(grammar: GrammarName, text: string, oldTree?: Tree | null, timeoutMs = 2000): Tree {
-    const parser = this.parsers.get(grammar)!;
+    const parser = this.parsers.get(grammar);
+    if (!parser) throw new Error(`the ${grammar} grammar is not loaded`);
     const deadline = performance.now() + timeoutMs;
     let timedOut = false;
     const tree = parser.parse(text, oldTree ?? null, {

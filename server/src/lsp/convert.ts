@@ -26,7 +26,7 @@ export const toLspRange = (r: Range): LspRange => ({
   end: { line: r.end.line, character: r.end.column },
 });
 
-/** What travels with a diagnostic (LSP Diagnostic.data) back to codeAction. */
+/** What travels with a diagnostic (LSP Diagnostic.data) back to codeAction: only sent when the rule offers fixes. */
 export interface DiagnosticData {
   rule: string;
   fixes: Fix[];
@@ -34,7 +34,7 @@ export interface DiagnosticData {
 
 export function toDiagnostic(f: Finding, uri: string, kb: KnowledgeBase): Diagnostic {
   const docs = kb.rule(f.rule)?.docs;
-  const data: DiagnosticData = { rule: f.rule, fixes: f.fixes };
+  const data: DiagnosticData | undefined = f.fixes.length ? { rule: f.rule, fixes: f.fixes } : undefined;
   return {
     range: toLspRange(f.range),
     severity: SEVERITY[f.severity],
@@ -114,11 +114,11 @@ export interface ActionContext {
 
 /** The code actions offered on one diagnostic of ours. */
 export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase): CodeAction[] {
-  const data = d.data as DiagnosticData | undefined;
-  if (!data?.rule) return [];
-  const rule = data.rule;
+  if (d.source !== SOURCE || typeof d.code !== 'string') return [];
+  const rule = d.code;
+  const fixes = (d.data as DiagnosticData | undefined)?.fixes ?? [];
   const actions: CodeAction[] = [];
-  data.fixes.forEach((fix, i) => {
+  fixes.forEach((fix, i) => {
     const edit: WorkspaceEdit = { changes: { [ctx.uri]: fix.edits.map((e) => ({ range: toLspRange(e.range), newText: e.newText })) } };
     actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], edit, isPreferred: i === 0 });
   });

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { Engine } from '../core/engine';
-import { ParseTimeout, detectLanguage } from '../core/parser';
+import { ParseTimeout, detectLanguage, grammarFor } from '../core/parser';
 import { RULE_IDS } from '../core/ruleIds';
 import type { Finding } from '../core/types';
 import { OpenDocument } from './documents';
@@ -42,7 +42,7 @@ function uriToPath(uri: string): string {
 }
 
 export async function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Promise<void> {
-  const engine = await Engine.create();
+  const engine = await Engine.create([]); // grammars load when the first file of their language opens
   const docs = new Map<string, OpenDocument>();
   const withTrees = new Set<OpenDocument>(); // insertion order = least recently used first
   const keepTree = (od: OpenDocument) => {
@@ -89,6 +89,14 @@ export async function startServer(connection: Connection = createConnection(Prop
   /** Analyses a document and publishes its diagnostics; never throws. */
   const analyze = (od: OpenDocument) => {
     const uri = od.doc.uri;
+    if (od.language && !engine.parsers.has(grammarFor(od.language))) {
+      // first file of its language: load the grammar, then analyse the text as it is by then
+      engine.parsers.ensure(grammarFor(od.language)).then(
+        () => docs.get(uri) === od && analyze(od),
+        (e) => connection.console.error(`could not load the ${od.language} grammar: ${(e as Error).message}`),
+      );
+      return;
+    }
     let diagnostics: Diagnostic[] = [];
     let result: Finding[] = [];
     try {
@@ -212,7 +220,7 @@ export async function startServer(connection: Connection = createConnection(Prop
   connection.onCodeAction(({ textDocument, context }) => {
     const od = docs.get(textDocument.uri);
     if (!od) return [];
-    const ours = context.diagnostics.filter((d) => d.source === SOURCE && d.data);
+    const ours = context.diagnostics.filter((d) => d.source === SOURCE && typeof d.code === 'string');
     const lines = od.text.split('\n');
     const cfgUri = workspaceRoot ? pathToFileURL(join(workspaceRoot, CONFIG_FILE)).href : undefined;
     const ctx = {
@@ -246,6 +254,8 @@ export async function startServer(connection: Connection = createConnection(Prop
       } catch {
         continue;
       }
+      const language = detectLanguage(path, text);
+      if (language) await engine.parsers.ensure(grammarFor(language));
       const result = engine.analyzeText(path, text, settings.config);
       if (result.language === null) continue;
       files++;

@@ -5,7 +5,10 @@
 //   (b) a PyTorch elementwise op (`torch.relu(y + b)`, `y * 2 + 1`, `F.gelu(y)`, `y.relu_()`),
 // the intermediate makes a round trip through global memory that one fused kernel avoids.
 // Anything else first (a matmul, a reduction, a view or index, `.cpu()`, `print`,
-// `return`, a call we do not know) means silence.
+// `return`, a call we do not know) means silence. So does an elementwise expression that
+// only feeds a check on the host (`(out - ref).abs().max().item()`, `assert_close(out * 2, r)`),
+// and one whose other operand has more dimensions than the buffer (`big + out`: the result
+// outgrows the kernel's output); an operand of unknown shape is assumed to match or broadcast.
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
 
@@ -91,6 +94,160 @@ function isElementwise(c: CallFact): boolean {
   }
 }
 
+/** Reductions whose result is a scalar or a small tensor: `.max()`, `torch.sum(d)`, `max(d)`. */
+const REDUCTIONS = new Set([
+  'max', 'min', 'sum', 'mean', 'amax', 'amin', 'norm', 'std', 'var', 'prod', 'all', 'any', 'argmax', 'argmin',
+  'count_nonzero', 'median', 'nansum', 'nanmean', 'vector_norm', 'matrix_norm', 'dist',
+]);
+/** Casts and views that keep a value on its way to a check: `(out - ref).float().abs().max()`. */
+const PASS_THROUGH = new Set([
+  '.float', '.double', '.half', '.bfloat16', '.to', '.flatten', '.view', '.reshape', '.contiguous', '.detach', '.clone',
+  '.squeeze', '.unsqueeze', '.ravel', '.abs', '.abs_',
+]);
+/** Callees that compare or show a value on the host: the expression is a test, not a pipeline step. */
+const CHECK_CALLS = new Set(['print', 'allclose', 'isclose', 'equal', 'float', 'int', 'bool', 'pprint']);
+const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
+
+const lastName = (c: CallFact) => ((c.qualified ?? c.name).split('.').pop() ?? '').replace(/^\./, '');
+
+function isReduction(c: CallFact): boolean {
+  if (c.form === 'method') return REDUCTIONS.has(c.name.slice(1));
+  if (c.form !== 'call') return false;
+  const q = c.qualified ?? c.name;
+  return (['max', 'min', 'sum'].includes(q) || q.startsWith('torch.') || q.startsWith('numpy.')) && REDUCTIONS.has(lastName(c));
+}
+
+/** Does `c` take the value to the host to look at it (after a reduction when `reduced`)? */
+function isHostCheck(c: CallFact, reduced: boolean): boolean {
+  const last = lastName(c);
+  switch (c.form) {
+    case 'method':
+      if (c.name === '.item' || c.name === '.tolist' || /^\.assert/.test(c.name) || c.name === '.allclose' || c.name === '.equal') return true;
+      return reduced && c.kind === 'copy';
+    case 'call':
+      return CHECK_CALLS.has(last) || /^assert/.test(last) || (reduced && c.kind === 'copy');
+    case 'operator':
+      return reduced && COMPARISONS.has(c.name);
+    case 'other':
+      return c.name === 'assert' || c.name === 'f-string';
+    default:
+      return false;
+  }
+}
+
+/**
+ * Test and check code: the elementwise result only feeds (through casts and reductions)
+ * something that brings it to the host to compare or show: `(out - ref).abs().max().item()`,
+ * `print((out - ref).abs().max())`, `torch.testing.assert_close(out * 2, ref)`, or
+ * `err = (out - ref).abs().max()` then `assert err < tol`.
+ */
+function feedsHostCheck(calls: CallFact[], topIndex: number): boolean {
+  let idx = topIndex;
+  let reduced = false;
+  for (let hops = 0; hops < 16; hops++) {
+    const p = calls[idx].parent;
+    if (p === undefined || !calls[p]) return false;
+    const c = calls[p];
+    if (isHostCheck(c, reduced)) return true;
+    if (isReduction(c)) reduced = true;
+    else if (c.form === 'assign' && c.name === '=' && reduced && (c.assignedTo ?? []).length === 1) {
+      // a reduced value (a scalar) bound to a name: look at what first reads it
+      const use = firstUse(calls, p, c.assignedTo![0]);
+      if (!use) return false;
+      const u = calls[use.index];
+      if (isHostCheck(u, true)) return true;
+      if (!(isReduction(u) || PASS_THROUGH.has(u.name) || isElementwise(u))) return false;
+      idx = use.index;
+      continue;
+    } else if (!(PASS_THROUGH.has(c.name) && c.form === 'method') && !isElementwise(c)) return false;
+    idx = p;
+  }
+  return false;
+}
+
+/** What the host code tells about a name's shape: its rank, a key shared by names of one shape, or that it is a scalar. */
+interface Shape {
+  rank: number | null;
+  key: string | null;
+  scalar: boolean;
+}
+const CREATORS = new Set(['empty', 'zeros', 'ones', 'randn', 'rand', 'full', 'randint']);
+const LIKE = new Set(['empty_like', 'zeros_like', 'ones_like', 'randn_like', 'rand_like', 'full_like', 'randint_like']);
+const SAME_SHAPE_METHODS = new Set(['.float', '.double', '.half', '.bfloat16', '.to', '.contiguous', '.detach', '.clone', '.cuda']);
+
+/** `(m, n)` / `[m, n]` -> ['m', 'n']; anything else -> null. */
+function tupleItems(t: string): string[] | null {
+  const m = /^[([](.*)[)\]]$/s.exec(t.trim());
+  if (!m) return null;
+  const items: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of m[1]) {
+    if (ch === ',' && depth === 0) {
+      items.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    if ('([{'.includes(ch)) depth++;
+    if (')]}'.includes(ch)) depth--;
+    cur += ch;
+  }
+  if (cur.trim()) items.push(cur.trim());
+  return items;
+}
+
+/** Shapes of the names a host function creates: `torch.randn(m, n)`, `torch.empty_like(x)`, `float(...)`, typed scalar parameters. */
+function hostShapes(host: FunctionFacts): Map<string, Shape> {
+  const calls = host.calls;
+  const out = new Map<string, Shape>();
+  const unknown = (name: string): Shape => ({ rank: null, key: `=${name}`, scalar: false });
+  const get = (name: string | null): Shape | null => (name ? out.get(name) ?? unknown(name) : null);
+  for (const p of host.params) if (/^(float|int|bool|complex)$/.test(p.type)) out.set(p.name, { rank: 0, key: null, scalar: true });
+  const seen = new Set<string>();
+  calls.forEach((a, ai) => {
+    if (a.form !== 'assign' || a.name !== '=' || (a.assignedTo ?? []).length !== 1) return;
+    const target = a.assignedTo![0];
+    let shape: Shape | null = null;
+    if (/^-?\d+(\.\d*)?([eE][-+]?\d+)?$/.test(a.args[0].trim())) shape = { rank: 0, key: null, scalar: true };
+    else if (a.argRoots[0] !== null && a.args[0] === a.argRoots[0]) shape = get(a.argRoots[0]);
+    else {
+      let ri = -1;
+      for (let j = ai - 1; j >= 0; j--) if (calls[j].parent === ai) { ri = j; break; }
+      const r = ri >= 0 ? calls[ri] : null;
+      if (r?.form === 'call') {
+        const q = r.qualified ?? r.name;
+        const last = lastName(r);
+        if (q === 'float' || q === 'int' || q === 'len') shape = { rank: 0, key: null, scalar: true };
+        else if (q.startsWith('torch.') && LIKE.has(last) && r.argRoots[0]) shape = get(r.argRoots[0]);
+        else if (q.startsWith('torch.') && CREATORS.has(last)) {
+          const size = last === 'full' ? r.args.slice(0, 1) : last === 'randint' ? r.args.slice(-1) : r.args;
+          const one = size.length === 1 ? size[0].replace(/\s+/g, '') : null;
+          const like = one ? /^([A-Za-z_]\w*)\.(?:shape|size\(\))$/.exec(one) : null;
+          // one size argument: a tuple, or a single integer (`n`, `4096`, `x.numel()`, `rows * n`)
+          const integer = (t: string) =>
+            /^\d+$/.test(t) || /\.(numel|size\(\w+\))$|\.shape\[-?\d+\]$|^len\(/.test(t) || /[*+\-]|\/\//.test(t) || out.get(t)?.scalar === true;
+          const items = one ? tupleItems(one) ?? (integer(one) ? [one] : null) : size.length > 1 ? size : null;
+          if (like) shape = get(like[1]);
+          else if (items) shape = { rank: items.length, key: `(${items.map((t) => t.replace(/\s+/g, '')).join(',')})`, scalar: false };
+        }
+      } else if (r?.form === 'method') {
+        if (['.item', '.numel', '.dim', '.element_size', '.nelement'].includes(r.name)) shape = { rank: 0, key: null, scalar: true };
+        else if (SAME_SHAPE_METHODS.has(r.name) && r.argRoots[0]) shape = get(r.argRoots[0]);
+        else if ((r.name === '.view' || r.name === '.reshape') && r.args.length > 1) {
+          const items = r.args.length === 2 ? tupleItems(r.args[1]) : r.args.slice(1);
+          if (items) shape = { rank: items.length, key: null, scalar: false };
+        }
+      }
+    }
+    // assigned twice with different shapes: we cannot tell which one reaches the use
+    if (seen.has(target) && JSON.stringify(out.get(target)) !== JSON.stringify(shape)) shape = null;
+    seen.add(target);
+    if (shape) out.set(target, shape);
+    else out.set(target, { rank: null, key: `#${target}`, scalar: false });
+  });
+  return out;
+}
+
 /** The first operation after `from` that reads one of `names` (following `z = y` aliases). */
 function firstUse(calls: CallFact[], from: number, buffer: string): { index: number; names: Set<string> } | null {
   const names = new Set([buffer]);
@@ -163,6 +320,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
   const calls = host.calls;
   const fn = host.name === '<module>' ? null : host.name;
   const reported = new Set<number>();
+  const shapes = hostShapes(host);
   calls.forEach((first, i) => {
     if (first.kind !== 'launch') return;
     const k1 = kernels.get(first.name);
@@ -239,14 +397,56 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
           ((c.form === 'method' || c.form === 'call') && c.name.endsWith('_') && c.argRoots[0] !== null && use.names.has(c.argRoots[0])) ||
           (c.form === 'operator' && IN_PLACE_ARITHMETIC.has(c.name) && (c.assignedTo ?? []).some((t) => use.names.has(t))),
       );
-      const others = chain.flatMap((c) => c.argRoots).filter((r): r is string => r !== null && !use.names.has(r));
+      // test and check code (`(out - ref).abs().max().item()`): not a step of the computation
+      if (feedsHostCheck(calls, topIndex)) continue;
+      const others = [...new Set(chain.flatMap((c) => c.argRoots).filter((r): r is string => r !== null && !use.names.has(r)))];
+      // the other operands must not grow the result (`big + out` with `big` of more dims than `out` broadcasts `out` over it)
+      const mine = shapes.get(buffer) ?? { rank: null, key: `=${buffer}`, scalar: false };
+      const inputs = new Set(
+        k1.params
+          .filter((p) => k1.accesses.some((a) => a.array === p.name && a.kind === 'load'))
+          .map((p) => plainBuffer(b1.get(p.name)))
+          .filter((r): r is string => r !== null),
+      );
+      const family = new Set([mine.key, ...[...inputs].map((r) => (shapes.get(r) ?? { key: `=${r}` }).key)]);
+      const unsure: string[] = [];
+      const broadcast: string[] = [];
+      let grows = false;
+      for (const o of others) {
+        const sh = shapes.get(o) ?? { rank: null, key: `=${o}`, scalar: false };
+        if (sh.scalar || inputs.has(o) || (sh.key !== null && family.has(sh.key))) continue; // a scalar, or the shape of the kernel's own tensors
+        if (sh.rank !== null && mine.rank !== null) {
+          if (sh.rank > mine.rank) grows = true;
+          else if (sh.rank < mine.rank) {
+            // broadcast over `out`: certain when the trailing dims are the same
+            if (!(sh.key && mine.key && mine.key.endsWith(`,${sh.key.slice(1)}`))) unsure.push(o);
+            else broadcast.push(o);
+          } else if (sh.key !== mine.key) unsure.push(o);
+          continue;
+        }
+        unsure.push(o);
+      }
+      if (grows) continue;
       const again = inPlace ? null : laterUse(calls, topIndex, use.names);
       const assumptions = [
         inPlace || again
           ? `assumes the PyTorch ops run on the same device as \`${first.name}\``
           : `assumes the PyTorch ops run on the same device as \`${first.name}\` and nothing else reads \`${buffer}\``,
       ];
-      if (others.length) assumptions.push(`assumes ${listWords([...new Set(others)].map((o) => `\`${o}\``))} can be loaded inside the kernel with the same (or a broadcast) offsets`);
+      const shapeCaveat = unsure.length
+        ? ` (if ${listWords(unsure.map((o) => `\`${o}\``))} ${unsure.length > 1 ? 'have' : 'has'} the shape of \`${buffer}\` or ${unsure.length > 1 ? 'broadcast' : 'broadcasts'} to it)`
+        : '';
+      if (broadcast.length) {
+        const names = listWords(broadcast.map((o) => `\`${o}\``));
+        assumptions.push(`${names} ${broadcast.length > 1 ? 'broadcast' : 'broadcasts'} over the leading dimensions of \`${buffer}\`: the fused kernel loads ${broadcast.length > 1 ? 'them' : 'it'} at the flat offset modulo ${broadcast.length > 1 ? 'their' : 'its'} size`);
+      }
+      if (unsure.length) {
+        const names = listWords(unsure.map((o) => `\`${o}\``));
+        assumptions.push(
+          `assumes ${names} ${unsure.length > 1 ? 'have' : 'has'} the shape of \`${buffer}\` (or ${unsure.length > 1 ? 'broadcast' : 'broadcasts'} to it), so the kernel can load ${unsure.length > 1 ? 'them' : 'it'} with the same (or broadcast) offsets; ` +
+            `an operand larger than \`${buffer}\` would make the result larger than the kernel's output and leave little to save`,
+        );
+      }
       let saves = `saves a full write and read of \`${buffer}\``;
       if (again) {
         saves = `saves a full read of \`${buffer}\``;
@@ -264,7 +464,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
         assumptions,
         message:
           `\`${first.name}\` writes \`${buffer}\`; \`${expr}\` then reads it back as a separate elementwise op: ` +
-          `fuse the ${listWords(steps)} into \`${first.name}\` before its \`tl.store\` — ${saves}${chain.length === 1 ? ' and' : ','} ${rest}.`,
+          `fuse the ${listWords(steps)} into \`${first.name}\` before its \`tl.store\`${shapeCaveat} — ${saves}${chain.length === 1 ? ' and' : ','} ${rest}.`,
         benefit: `${saves}${chain.length === 1 ? ' and' : ','} ${rest}; ${BENEFIT_MEASURED}`,
         related,
       });

@@ -81,6 +81,7 @@ class Nest {
     readonly fn: FunctionFacts,
     private readonly small: (l: LoopFact) => boolean,
     private readonly trip: (l: LoopFact) => number | null,
+    private readonly lines: readonly string[],
   ) {
     for (const l of fn.loops) this.byId.set(l.id, l);
     this.loops = fn.loops.filter((l) => this.chain(l).includes(root));
@@ -105,8 +106,27 @@ class Nest {
     return best;
   }
 
-  /** A tile loop (`ii += BS`, `ii += 64`) with a loop inside it that starts from it, is bounded by it, or is a small tile loop. */
+  /**
+   * A tile loop (`ii += BS`, `ii += 64`) with a loop inside it that starts from it, is bounded by it, or is a small tile loop;
+   * a loop under `#pragma omp tile sizes(...)`; or a `while`/`do` loop stepping a tile start (`i0 += bs`) that a loop inside
+   * starts from and is bounded by (`for (i = i0; i < min(i0 + bs, n); ++i)`).
+   */
   blocked(): boolean {
+    if (this.loops.some((l) => l.pragmas.some((p) => /^omp\s+tile\b/.test(p)))) return true;
+    for (const outer of this.loops) {
+      if (outer.kind !== 'while' && outer.kind !== 'do') continue;
+      const body = this.lines.slice(outer.range.start.line, outer.range.end.line + 1).join('\n');
+      for (const inner of this.loops) {
+        if (inner === outer || !inner.init || !inner.bound || !this.chain(inner).includes(outer)) continue;
+        for (const sym of inner.init.symbols()) {
+          if (!ofLoop(outer)(sym)) continue;
+          const v = sym.slice(sym.indexOf(':') + 1).replace(/'+$/, '');
+          if (!/^[A-Za-z_]\w*$/.test(v) || !new RegExp(`\\b${v}\\b`).test(inner.bound)) continue;
+          const stepped = new RegExp(`\\b${v}\\s*(?:\\+=\\s*(?!1\\s*;)[\\w(]|=\\s*${v}\\s*\\+\\s*(?!1\\s*;)[\\w(])`);
+          if (stepped.test(body)) return true;
+        }
+      }
+    }
     for (const outer of this.loops) {
       const step = outer.step;
       if (!step || step.unknown) continue;
@@ -343,7 +363,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
 /** Reference implementations kept to check an optimized kernel against: nobody should block those. */
 const REFERENCE = /(?:^|_)(?:ref|reference|golden|verify|validate)(?:_|$)|Reference|Golden|Ref$/;
 
-function check(fn: FunctionFacts, constants: Constants): RuleFinding[] {
+function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || REFERENCE.test(fn.name)) return [];
   const trip = (l: LoopFact) => constantTrip(l, constants);
   const small = (l: LoopFact) => {
@@ -352,7 +372,7 @@ function check(fn: FunctionFacts, constants: Constants): RuleFinding[] {
   };
   const out: RuleFinding[] = [];
   for (const root of fn.loops.filter((l) => l.parent === null)) {
-    const f = checkNest(new Nest(root, fn, small, trip), fn);
+    const f = checkNest(new Nest(root, fn, small, trip, lines), fn);
     if (f) out.push(f);
   }
   return out;
@@ -364,6 +384,6 @@ export const rule: Rule = {
   defaultSeverity: 'information',
   check: (facts: FileFacts) => {
     const constants = fileConstants(facts.lines);
-    return facts.functions.flatMap((fn) => check(fn, constants));
+    return facts.functions.flatMap((fn) => check(fn, constants, facts.lines));
   },
 };
