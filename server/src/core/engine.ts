@@ -15,20 +15,25 @@ import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, RuleFinding, SourceLanguage } from './types';
 import { extname } from 'node:path';
 
-/** Facts of unchanged functions are reused across edits; keyed by position and text. */
+/**
+ * Facts of unchanged functions are reused across edits. An entry is found by the
+ * function's position and holds a private copy of its text (a slice would keep the
+ * whole old document alive); it is reused only when the text is still the same.
+ */
 export class FactsCache {
-  private entries = new Map<string, FunctionFacts | null>();
+  private entries = new Map<string, { text: string; facts: FunctionFacts | null }>();
   private used = new Set<string>();
-  get(key: string): FunctionFacts | null | undefined {
-    const v = this.entries.get(key);
-    if (v !== undefined) this.used.add(key);
-    return v;
+  get(where: string, text: string): FunctionFacts | null | undefined {
+    const e = this.entries.get(where);
+    if (!e || e.text !== text) return undefined;
+    this.used.add(where);
+    return e.facts;
   }
-  set(key: string, value: FunctionFacts | null): void {
-    this.entries.set(key, value);
-    this.used.add(key);
+  set(where: string, text: string, facts: FunctionFacts | null): void {
+    this.entries.set(where, { text: Buffer.from(text, 'utf16le').toString('utf16le'), facts });
+    this.used.add(where);
   }
-  /** Drops entries not used since the last sweep (functions that were edited away). */
+  /** Drops entries not used since the last sweep (functions that were edited away or moved). */
   sweep(): void {
     for (const k of this.entries.keys()) if (!this.used.has(k)) this.entries.delete(k);
     this.used.clear();
@@ -92,9 +97,9 @@ export class Engine {
   }
 
   /** Facts of every function in a parsed file, reusing `cache` for unchanged functions. */
-  facts(language: SourceLanguage, tree: Tree, lines: string[], cache?: FactsCache): FileFacts {
+  facts(language: SourceLanguage, tree: Tree, lines: string[], cache?: FactsCache, text = lines.join('\n')): FileFacts {
     const functions: FunctionFacts[] = [];
-    const source = new SourceText(lines.join('\n'));
+    const source = new SourceText(text);
     if (language === 'triton') {
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines));
     } else {
@@ -103,8 +108,9 @@ export class Engine {
       const globalsKey = globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',');
       for (const def of top.functions) {
         const start = def.startPosition;
-        const key = `${start.row}:${start.column}:${globalsKey}:${source.text.slice(def.startIndex, def.endIndex)}`;
-        let f = cache?.get(key);
+        const where = `${start.row}:${start.column}:${globalsKey}`;
+        const fnText = source.text.slice(def.startIndex, def.endIndex);
+        let f = cache?.get(where, fnText);
         if (f === undefined) {
           try {
             // a template's parameters sit on its template_declaration: copy from there
@@ -116,7 +122,7 @@ export class Engine {
           } catch {
             f = null; // too deep or too strange to model: unknown means silence
           }
-          cache?.set(key, f);
+          cache?.set(where, fnText, f);
         }
         if (f) functions.push(f);
       }
@@ -134,7 +140,7 @@ export class Engine {
   analyzeTree(language: SourceLanguage, tree: Tree, text: string, config: Config = DEFAULT_CONFIG, cache?: FactsCache, only?: ReadonlySet<string>, path = ''): Finding[] {
     if (path && !config.languages.includes(languageSettingOf(path, language))) return [];
     const lines = text.split('\n');
-    const facts = this.facts(language, tree, lines, cache);
+    const facts = this.facts(language, tree, lines, cache, text);
     const suppressed = suppressedLines(lines);
     const findings: Finding[] = [];
     for (const rule of this.rules) {

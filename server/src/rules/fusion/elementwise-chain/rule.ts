@@ -10,15 +10,33 @@ import { tritonElementwiseChain } from './triton';
 
 const before = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column < b.column);
 
-/** Indices of the pointer parameters a kernel writes (`write`) or reads (loads and read-modify-writes). */
-function paramIndexWritten(k: FunctionFacts, write: boolean): Set<number> {
-  const out = new Set<number>();
+/** Per kernel: which pointer parameters it writes and reads, and the index forms of each. Kept with the (cached) facts. */
+interface KernelBuffers {
+  written: number[];
+  read: number[];
+  /** Canonical index forms of all accesses of each parameter ('?' when unknown). */
+  forms: Map<string, Set<string>>;
+}
+const buffersOf = new WeakMap<FunctionFacts, KernelBuffers>();
+
+function kernelBuffers(k: FunctionFacts): KernelBuffers {
+  let b = buffersOf.get(k);
+  if (b) return b;
+  b = { written: [], read: [], forms: new Map() };
+  for (const a of k.accesses) {
+    if (a.space !== 'global') continue;
+    let set = b.forms.get(a.array);
+    if (!set) b.forms.set(a.array, (set = new Set()));
+    set.add(a.indices.length === 1 ? canonical(a.indices[0]) : '?');
+  }
   k.params.forEach((p, i) => {
     if (!p.pointer) return;
     const hits = k.accesses.filter((a) => a.array === p.name && a.space === 'global');
-    if (write ? hits.some((a) => a.kind !== 'load') : hits.some((a) => a.kind !== 'store')) out.add(i);
+    if (hits.some((a) => a.kind !== 'load')) b!.written.push(i);
+    if (hits.some((a) => a.kind !== 'store')) b!.read.push(i);
   });
-  return out;
+  buffersOf.set(k, b);
+  return b;
 }
 
 /** An index form with loop symbols renamed, so `t[i]` in two grid-stride loops compares equal. */
@@ -33,9 +51,7 @@ function canonical(p: Poly): string {
  * in both kernels has one and the same index form (not `y[n - 1 - i]`, not `y[idx[i]]`).
  */
 function sameElements(k1: FunctionFacts, p1: string, k2: FunctionFacts, p2: string): boolean {
-  const forms = new Set<string>();
-  for (const a of k1.accesses) if (a.array === p1) forms.add(a.indices.length === 1 ? canonical(a.indices[0]) : '?');
-  for (const a of k2.accesses) if (a.array === p2) forms.add(a.indices.length === 1 ? canonical(a.indices[0]) : '?');
+  const forms = new Set([...(kernelBuffers(k1).forms.get(p1) ?? []), ...(kernelBuffers(k2).forms.get(p2) ?? [])]);
   return forms.size === 1 && !forms.has('?');
 }
 
@@ -64,9 +80,9 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>): Ru
     const s1 = first.scopes ?? [];
     const s2 = second.scopes ?? [];
     if (s1.length > s2.length || s1.some((b, k) => s2[k] !== b)) continue;
-    const readIdx = [...paramIndexWritten(k2, false)];
+    const readIdx = kernelBuffers(k2).read;
     let buffer: string | undefined;
-    for (const j of paramIndexWritten(k1, true)) {
+    for (const j of kernelBuffers(k1).written) {
       const b = first.argRoots[j];
       const r = readIdx.find((x) => second.argRoots[x] === b);
       if (b && r !== undefined && sameElements(k1, k1.params[j].name, k2, k2.params[r].name)) buffer = b;

@@ -12,6 +12,8 @@ import type { Poly } from '../../../core/affine';
 
 /** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
 const SMALL_TRIP = 64;
+/** Bounds naming a filter or window size: loops over them are small, never worth blocking. */
+const FILTER_BOUND = /^(?:KH|KW|kh|kw|kH|kW|Kh|Kw|ksize|kSize|KSIZE|ks|KS|kernel_size|kernelSize|KERNEL_SIZE|kernel_h|kernel_w|kernelH|kernelW|filter_size|filterSize|FILTER_SIZE|filter_h|filter_w|FH|FW|fh|fw|radius|RADIUS|window|win)$/;
 /** Re-read data of a known size at or below this stays in L2 on current CPUs (256 KiB to 2 MiB): nothing to block. */
 const L2_BYTES = 256 * 1024;
 /** A loop stepping by this much or more (or by a symbol) over an inner loop that follows it is a tile loop. */
@@ -95,9 +97,28 @@ class Nest {
     return out;
   }
 
-  /** Loops that make the nest deep: known loop kinds with a large or unknown trip count. */
+  /** Loops that make the nest deep: known loop kinds with a large or unknown trip count, not a filter window. */
   counts(l: LoopFact): boolean {
-    return l.kind !== 'range' && !this.small(l);
+    return l.kind !== 'range' && !this.small(l) && !this.filterLoop(l);
+  }
+
+  /**
+   * A loop over a convolution filter (`r < R`, `kx < KW`, `dy <= radius`): small in practice though its
+   * bound is a parameter. `R` and `S` also name rows and sizes, so for them the loop must also be a
+   * window, its variable added to another loop's in an index (`in[(y + r) * W + x + s]`).
+   */
+  filterLoop(l: LoopFact): boolean {
+    const last = /([A-Za-z_]\w*)\s*\)?\s*$/.exec(l.bound ?? '')?.[1];
+    if (!last || !l.variable) return false;
+    if (FILTER_BOUND.test(last)) return true;
+    if (!/^(R|S)$/.test(last)) return false;
+    return this.accesses.some((a) =>
+      a.indices.some((p) => {
+        const c = p.coefficient(l.symbol);
+        if (c.unknown || c.terms.size === 0) return false;
+        return this.loops.some((o) => o !== l && p.coefficient(o.symbol).equals(c));
+      }),
+    );
   }
 
   depth(): number {
@@ -196,6 +217,23 @@ class Nest {
       if (!found && timeReuse) out.push(timeReuse);
     }
     return out;
+  }
+
+  /**
+   * A read inside `l` of an array written inside `l`, at an index that moves with `l` and differs
+   * from where it is written (`d[i][k]` against `d[i][j] = ...` under `for k`): one pass of `l`
+   * reads what an earlier pass wrote, so `l` cannot be moved inside the tile loops. An update of
+   * one element (`C[i][j] += ...`) is a reduction, not such a dependence.
+   */
+  carriedRead(l: LoopFact): AccessFact | null {
+    const inside = this.accesses.filter((a) => a.loops.includes(l.id));
+    const same = (a: AccessFact, b: AccessFact) => a.indices.length === b.indices.length && a.indices.every((p, i) => p.equals(b.indices[i]));
+    for (const r of inside) {
+      if (r.kind === 'store' || !this.dependsOn(r, l)) continue;
+      const writes = inside.filter((w) => w.kind !== 'load' && w.array === r.array);
+      if (writes.length && !writes.every((w) => same(w, r))) return r;
+    }
+    return null;
   }
 
   /** All swept loops have constant trip counts and what they sweep of the array fits in L2 (a 128×128 matmul). */
@@ -314,7 +352,17 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   const seen = describe([...primary, ...secondary]);
   const timeLoop = nest.isTimeLoop(reuseLoop);
   let advice: string;
-  if (timeLoop) {
+  const carried = timeLoop ? null : nest.carriedRead(reuseLoop);
+  if (carried) {
+    // Floyd–Warshall, LU: the reuse loop carries a dependence and must stay outermost
+    const k = name(reuseLoop);
+    advice =
+      `the ${k} loop carries a dependence (\`${oneLine(carried.text)}\` reads what earlier ${k} passes wrote to \`${carried.array}\`), so it cannot simply be moved inside tile loops: ` +
+      `blocking only the ${list(blockLoops.map(name))} loops with ${k} kept outermost is legal but leaves this reuse alone. ` +
+      `Restructure it as a blocked algorithm instead: for each block of ${k} steps, update the diagonal tile, then the tiles of its row and column, then the remaining tiles, ` +
+      `each over the whole ${k} block (as blocked LU factorization, e.g. LAPACK \`getrf\`, and blocked Floyd–Warshall do), so a tile of ${arr} is reused across a block of ${k} steps ` +
+      `(${tileHint(main[0].access.elemBits, main[0].access.elemType)})`;
+  } else if (timeLoop) {
     advice =
       `tile the ${list(blockLoops.map(name))} loops and advance several ${reuseLoop.variable ? `${name(reuseLoop)} steps` : `passes of the ${name(reuseLoop)} loop`} on one tile before moving to the next ` +
       `(time skewing or overlapped/wavefront tiling, respecting the dependences between steps), so a tile of ${arr} is reused from cache across steps`;
@@ -330,7 +378,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   const message =
     `${seen} in this ${depth}-deep loop nest${orderText}, with no blocking: for large sizes each pass re-reads data that ` +
     `has been evicted from cache since the last pass. ${advice[0].toUpperCase()}${advice.slice(1)}.` +
-    (timeLoop ? '' : ' Or call a tuned library (BLAS, oneDNN), which blocks for every cache level.');
+    (timeLoop || carried ? '' : ' Or call a tuned library (BLAS, oneDNN), which blocks for every cache level.');
 
   const related: RelatedLocation[] = [];
   const listed = new Set<string>();
@@ -368,7 +416,10 @@ function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]
   const trip = (l: LoopFact) => constantTrip(l, constants);
   const small = (l: LoopFact) => {
     const t = trip(l);
-    return t !== null && t <= SMALL_TRIP;
+    if (t !== null) return t <= SMALL_TRIP;
+    // `for (j = i; j < 16; ++j)`: a start we do not know, but an upward loop to a small constant
+    const bound = l.kind === 'for' ? constantValue(l.bound, constants) : null;
+    return bound !== null && bound <= SMALL_TRIP && !!l.step?.isConstant && l.step.constant > 0;
   };
   const out: RuleFinding[] = [];
   for (const root of fn.loops.filter((l) => l.parent === null)) {
