@@ -4,7 +4,11 @@
 // iteration of L, and when the loops inside L sweep it over two or more large dimensions
 // (B[k][j] under `for i`), the data touched between two re-reads is a whole matrix,
 // which we assume does not fit in cache. No blocking in the nest -> one finding on the
-// header of the nest's outermost loop.
+// header of the nest's outermost loop. Blocking counts when done by tile loops, by
+// `#pragma omp tile`, by a `while` loop stepping a tile start, or by a caller (a point loop
+// `for (i = i0; i < i0 + bs; ++i)`). Filter loops (`r < R`, `kx < KW`) never make a nest
+// deep nor are named as loops to block. When the re-reading loop carries a dependence
+// (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
@@ -12,6 +16,8 @@ import type { Poly } from '../../../core/affine';
 
 /** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
 const SMALL_TRIP = 64;
+/** Names of a tile or block size: `bs`, `BS`, `TILE`, `block_size`, `nb`, or a number. */
+const TILE_SIZE = '[1-9]\\d+|[4-9]|[A-Za-z_]*(?:bs|BS|[Tt]ile|TILE|[Bb]lock|BLOCK|nb|NB)[A-Za-z_0-9]*|[bB]';
 /** Bounds naming a filter or window size: loops over them are small, never worth blocking. */
 const FILTER_BOUND = /^(?:KH|KW|kh|kw|kH|kW|Kh|Kw|ksize|kSize|KSIZE|ks|KS|kernel_size|kernelSize|KERNEL_SIZE|kernel_h|kernel_w|kernelH|kernelW|filter_size|filterSize|FILTER_SIZE|filter_h|filter_w|FH|FW|fh|fw|radius|RADIUS|window|win)$/;
 /** Re-read data of a known size at or below this stays in L2 on current CPUs (256 KiB to 2 MiB): nothing to block. */
@@ -134,6 +140,14 @@ class Nest {
    */
   blocked(): boolean {
     if (this.loops.some((l) => l.pragmas.some((p) => /^omp\s+tile\b/.test(p)))) return true;
+    // a tile's point loop, the tile start given from outside (a tile kernel called by a blocked driver):
+    // `for (i = i0; i < i0 + bs; ++i)`, `for (k = kb; k < std::min(kb + BS, n); ++k)`
+    for (const l of this.loops) {
+      if (l.kind !== 'for') continue;
+      const header = this.lines[l.headerRange.start.line]?.slice(l.headerRange.start.column, l.headerRange.end.column) ?? '';
+      const m = /^for\s*\(\s*(?:[\w:<>]+\s+)*([A-Za-z_]\w*)\s*=\s*([A-Za-z_]\w*)\s*;([^;]*);/.exec(header);
+      if (m && new RegExp(`\\b${m[2]}\\s*\\+\\s*(?:${TILE_SIZE})\\b`).test(m[3])) return true;
+    }
     for (const outer of this.loops) {
       if (outer.kind !== 'while' && outer.kind !== 'do') continue;
       const body = this.lines.slice(outer.range.start.line, outer.range.end.line + 1).join('\n');
