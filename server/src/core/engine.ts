@@ -30,7 +30,7 @@ export class FactsCache {
     return e.facts;
   }
   set(where: string, text: string, facts: FunctionFacts | null): void {
-    this.entries.set(where, { text: Buffer.from(text, 'utf16le').toString('utf16le'), facts });
+    this.entries.set(where, { text: (' ' + text).slice(1), facts }); // a flat copy, not a view of the document
     this.used.add(where);
   }
   /** Drops entries not used since the last sweep (functions that were edited away or moved). */

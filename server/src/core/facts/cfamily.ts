@@ -857,7 +857,6 @@ export function functionFacts(def: Node, lines: string[], fileArrays: readonly F
     name: nameNode.text.replace(/^.*::/, ''),
     range: nodeRange(def),
     nameRange: nodeRange(nameNode.type === 'qualified_identifier' ? field(nameNode, 'name') ?? nameNode : nameNode),
-    text: def.text,
     isKernel,
     isDevice,
     params,

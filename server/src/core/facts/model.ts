@@ -112,8 +112,6 @@ export interface FunctionFacts {
   name: string;
   range: Range;
   nameRange: Range;
-  /** The text the facts were derived from: the cache key. */
-  text: string;
   isKernel: boolean;
   isDevice: boolean;
   params: ParamFact[];

@@ -367,15 +367,15 @@ export function hostFacts(def: Node, outer: Node, decorators: string[], aliases:
   const w = new HostWalker(aliases, lines);
   w.block(body);
   return {
-    ...hostShape(nameNode.text, nodeRange(outer), nodeRange(nameNode), outer.text, paramFacts(def), w),
+    ...hostShape(nameNode.text, nodeRange(outer), nodeRange(nameNode), paramFacts(def), w),
     decorators,
   };
 }
 
 /** The fact fields every host function shares: no accesses of its own, only calls in order. */
-function hostShape(name: string, range: Range, nameRange: Range, text: string, params: ParamFact[], w: HostWalker): FunctionFacts {
+function hostShape(name: string, range: Range, nameRange: Range, params: ParamFact[], w: HostWalker): FunctionFacts {
   return {
-    name, range, nameRange, text, params, isKernel: false, isDevice: false, templateParams: [],
+    name, range, nameRange, params, isKernel: false, isDevice: false, templateParams: [],
     loops: w.loops, accesses: [], shared: [], calls: w.calls, syncthreads: [], usesVectorTypes: false,
     arithmetic: 0, kernelClass: 'other', indexBound: null, launchBounds: null,
   };
@@ -389,7 +389,7 @@ export function moduleFacts(root: Node, aliases: Map<string, string>, lines: str
   if (!w.calls.some((c) => c.kind === 'launch')) return null;
   const start = { line: 0, column: 0 };
   return {
-    ...hostShape('<module>', nodeRange(root), { start, end: start }, '', [], w),
+    ...hostShape('<module>', nodeRange(root), { start, end: start }, [], w),
   };
 }
 

@@ -765,7 +765,6 @@ export function kernelFacts(dec: Node | null, def: Node, decorators: string[], a
     name: nameNode.text,
     range: nodeRange(outer),
     nameRange: nodeRange(nameNode),
-    text: outer.text,
     isKernel: true,
     isDevice: false,
     params,
