@@ -36,10 +36,12 @@ function lineStartsOf(text: string): number[] {
 }
 
 let nextId = 1;
+/** Leaves share one empty child list (most nodes are leaves; the copy is mostly garbage soon). */
+const NO_CHILDREN: SyntaxNode[] = [];
 
 export class SyntaxNode {
   parent: SyntaxNode | null = null;
-  readonly children: SyntaxNode[] = [];
+  children: SyntaxNode[] = NO_CHILDREN;
   readonly id = nextId++;
   private named: SyntaxNode[] | undefined;
 
@@ -54,8 +56,13 @@ export class SyntaxNode {
     private readonly broken: boolean,
   ) {}
 
+  /**
+   * A copy, not a view: facts keep texts (`x[i * C + c]`) across edits, and a view
+   * (a V8 sliced string) would keep that whole version of the document alive.
+   */
   get text(): string {
-    return this.source.text.slice(this.startIndex, this.endIndex);
+    const t = this.source.text.slice(this.startIndex, this.endIndex);
+    return t.length < 13 ? t : (' ' + t).slice(1);
   }
   get startPosition(): Point {
     return this.source.position(this.startIndex);
@@ -131,7 +138,8 @@ export function mirror(node: TSNode, source: SourceText): SyntaxNode {
       const fieldId = cursor.currentFieldId;
       const n = make(fieldId ? (fields[fieldId] ?? null) : null);
       n.parent = parent;
-      parent.children.push(n);
+      if (parent.children === NO_CHILDREN) parent.children = [n];
+      else parent.children.push(n);
       if (cursor.gotoFirstChild()) {
         parent = n;
         continue;

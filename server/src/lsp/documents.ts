@@ -1,17 +1,15 @@
 // Open documents: text, incrementally re-parsed tree, and the per-function facts cache.
 // Trees live on the WASM heap: every replaced or closed tree is delete()d here.
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Diagnostic, TextDocumentContentChangeEvent } from 'vscode-languageserver';
+import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { Edit, type Tree } from 'web-tree-sitter';
 import { FactsCache } from '../core/engine';
 import { grammarFor, type Parsers } from '../core/parser';
-import type { Finding, SourceLanguage } from '../core/types';
+import type { SourceLanguage } from '../core/types';
 
 export class OpenDocument {
   tree: Tree | null = null;
   readonly cache = new FactsCache();
-  /** Diagnostics of findings that survived the last edit unchanged (cached findings are the same objects). */
-  diagnostics = new WeakMap<Finding, Diagnostic>();
 
   constructor(
     public doc: TextDocument,

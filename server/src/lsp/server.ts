@@ -112,11 +112,7 @@ export async function startServer(connection: Connection = createConnection(Prop
           const tree = od.reparse(engine.parsers);
           keepTree(od);
           result = engine.analyzeTree(od.language, tree, od.text, config, od.cache, undefined, path);
-          diagnostics = result.map((f) => {
-            let d = od.diagnostics.get(f);
-            if (!d) od.diagnostics.set(f, (d = toDiagnostic(f, uri, engine.knowledge)));
-            return d;
-          });
+          diagnostics = result.map((f) => toDiagnostic(f, uri, engine.knowledge));
         }
       }
     } catch (e) {
