@@ -31,7 +31,7 @@ function previewTabs() {
 describe('Commands', function () {
   before(async function () {
     const api = await vscode.extensions.getExtension('kernel-advisor.kernel-advisor').activate();
-    console.log(`    activation: ${api.activationMs.toFixed(0)} ms (server started and initialized)`);
+    console.log(`ka-e2e|     activation: ${api.activationMs.toFixed(0)} ms (server started and initialized)`);
   });
   afterEach(async function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
