@@ -8,7 +8,7 @@ import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
 import type { Rule } from './rule';
 import { isSuppressed, suppressedLines } from './suppress';
-import { fileArrays, functionFacts, topLevelItems } from './facts/cfamily';
+import { fileArrays, fileConstants, functionFacts, topLevelItems } from './facts/cfamily';
 import { SourceText, mirror } from './mirror';
 import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
@@ -104,8 +104,10 @@ export class Engine {
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines));
     } else {
       const top = topLevelItems(tree.rootNode);
-      const globals = fileArrays(top.declarations.map((d) => mirror(d, source)));
-      const globalsKey = globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',');
+      const fileScope = top.declarations.map((d) => mirror(d, source));
+      const globals = fileArrays(fileScope);
+      const constants = fileConstants(fileScope);
+      const globalsKey = globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') + ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',');
       for (const def of top.functions) {
         const start = def.startPosition;
         const where = `${start.row}:${start.column}:${globalsKey}`;
@@ -118,7 +120,7 @@ export class Engine {
             const copy = mirror(outer, source);
             const fn = copy.type === 'function_definition' ? copy : copy.namedChildren.find((c) => c.type === 'function_definition');
             // a function that does not parse cleanly is not modelled: silence, never a guess
-            f = fn && !fn.hasError ? functionFacts(fn, lines, globals) : null;
+            f = fn && !fn.hasError ? functionFacts(fn, lines, globals, constants) : null;
           } catch {
             f = null; // too deep or too strange to model: unknown means silence
           }

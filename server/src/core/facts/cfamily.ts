@@ -132,9 +132,11 @@ class FunctionWalker {
     params: ParamFact[],
     private readonly lines: string[],
     fileArrays: readonly FileArray[] = [],
+    constants: ReadonlyMap<string, number> = new Map(),
     /** Where pointer parameters point: global for kernels, host for host code, unknown for __device__ helpers (shared or global). */
     paramSpace: MemorySpace = isKernel ? 'global' : 'host',
   ) {
+    for (const [name, value] of constants) this.env.set(name, { kind: 'int', poly: Poly.const(value) });
     for (const g of fileArrays) {
       this.env.set(g.name, { kind: 'ptr', base: g.name, offset: Poly.const(0), elemType: g.elemType, space: g.space, vector: VECTOR_TYPES.has(g.elemType) });
     }
@@ -455,7 +457,10 @@ class FunctionWalker {
         });
         const space: MemorySpace = isShared ? 'shared' : this.isKernel ? 'local' : 'host';
         this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type) });
-        if (isShared) this.shared.push({ name: info.name, elemType: type, dims, range: nodeRange(n) });
+        if (isShared) {
+          const dimRanges = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : nodeRange(s)));
+          this.shared.push({ name: info.name, elemType: type, dims, dimRanges, range: nodeRange(n) });
+        }
       } else if (info.pointer) {
         const p = this.evalPtr(value);
         if (p) {
@@ -832,7 +837,7 @@ function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
 }
 
 /** Extracts the facts of one function_definition node. */
-export function functionFacts(def: Node, lines: string[], fileArrays: readonly FileArray[] = []): FunctionFacts | null {
+export function functionFacts(def: Node, lines: string[], fileArrays: readonly FileArray[] = [], constants: ReadonlyMap<string, number> = new Map()): FunctionFacts | null {
   const fdecl = functionDeclarator(field(def, 'declarator'));
   const body = field(def, 'body');
   if (!fdecl || !body) return null;
@@ -850,7 +855,7 @@ export function functionFacts(def: Node, lines: string[], fileArrays: readonly F
       if (nm) templateParams.push(nm.text);
     }
   }
-  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, isKernel ? 'global' : isDevice ? 'unknown' : 'host');
+  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, isKernel ? 'global' : isDevice ? 'unknown' : 'host');
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
   return {
@@ -882,7 +887,7 @@ export interface TreeNode<N> {
 }
 
 /** Where a top-level scan stops descending: function bodies and expression-level code. */
-const SCAN_STOP = new Set(['compound_statement', 'initializer_list', 'argument_list', 'comment', 'string_literal', 'preproc_def', 'preproc_function_def', 'preproc_include', 'expression_statement', 'enumerator_list']);
+const SCAN_STOP = new Set(['compound_statement', 'initializer_list', 'argument_list', 'comment', 'string_literal', 'preproc_function_def', 'preproc_include', 'expression_statement', 'enumerator_list']);
 const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_specification', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif']);
 
 /**
@@ -892,7 +897,7 @@ const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_spe
  */
 export function topLevelItems<N extends TreeNode<N>>(root: N): { functions: N[]; declarations: N[] } {
   const functions: N[] = [];
-  const declarations: N[] = [];
+  const declarations: N[] = []; // file-scope declarations and #defines
   const stack: N[] = [root];
   while (stack.length) {
     const n = stack.pop()!;
@@ -900,7 +905,7 @@ export function topLevelItems<N extends TreeNode<N>>(root: N): { functions: N[];
       functions.push(n);
       continue;
     }
-    if (n.type === 'declaration' && n.parent && FILE_SCOPE.has(n.parent.type)) {
+    if ((n.type === 'declaration' || n.type === 'preproc_def') && n.parent && FILE_SCOPE.has(n.parent.type)) {
       declarations.push(n);
       continue;
     }
@@ -915,6 +920,7 @@ export function topLevelItems<N extends TreeNode<N>>(root: N): { functions: N[];
 export function fileArrays(declarations: Node[]): FileArray[] {
   const out: FileArray[] = [];
   for (const c of declarations) {
+    if (c.type !== 'declaration') continue;
     const head = c.text.split(/[=;{]/)[0];
     const typeText = field(c, 'type')?.text ?? '';
     const container = containerElement(typeText);
@@ -923,6 +929,30 @@ export function fileArrays(declarations: Node[]): FileArray[] {
     for (const d of children(c)) {
       const info = declaratorName(d);
       if (info && (info.arrayDims.length > 0 || (container && !info.pointer))) out.push({ name: info.name, elemType, space });
+    }
+  }
+  return out;
+}
+
+/** Integer constants of the file: `#define TILE 32`, `constexpr int TILE = 32;`, `const int N = 1024;`. */
+export function fileConstants(declarations: Node[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const literal = (t: string | undefined) => {
+    const m = t ? /^\(?\s*(-?\d+)[uUlL]*\s*\)?$/.exec(t.trim()) : null;
+    return m ? Number(m[1]) : null;
+  };
+  for (const c of declarations) {
+    if (c.type === 'preproc_def') {
+      const name = field(c, 'name')?.text;
+      const v = literal(field(c, 'value')?.text);
+      if (name && v !== null) out.set(name, v);
+    } else if (/^\s*(static\s+)?(constexpr|const)\b/.test(c.text) && /\b(int|unsigned|size_t|long|int32_t|int64_t|auto)\b/.test(field(c, 'type')?.text ?? '')) {
+      for (const d of children(c)) {
+        if (d.type !== 'init_declarator') continue;
+        const name = field(d, 'declarator')?.text;
+        const v = literal(field(d, 'value')?.text);
+        if (name && v !== null) out.set(name, v);
+      }
     }
   }
   return out;

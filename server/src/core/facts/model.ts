@@ -69,6 +69,8 @@ export interface SharedArrayFact {
   name: string;
   elemType: string;
   dims: (number | null)[];
+  /** Where each dimension's size is written (`32` in `tile[32][33]`), for fixes that pad it. */
+  dimRanges: (Range | null)[];
   range: Range;
 }
 
