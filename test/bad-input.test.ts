@@ -5,10 +5,10 @@
 // Hangs are caught by node:test's per-test timeout, not by timing assertions.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { assertBuilt, projects } from './support/projects';
+import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
 import { DEFAULT_CONFIG } from '../server/src/core/config';
 import type { Finding } from '../server/src/core/types';
@@ -102,67 +102,14 @@ function pseudoRandomBytes(n: number, seed = 12345): Buffer {
   return b;
 }
 
-/** Newest mtime of the non-test .ts sources under `dir` (what dist/cli.js is built from). */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    if (st.isDirectory()) newest = Math.max(newest, name === 'fixtures' ? 0 : newestSource(p));
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) newest = Math.max(newest, st.mtimeMs);
-  }
-  return newest;
-}
-/**
- * These tests run the built bin: (re)build when dist/cli.js is missing or older than the
- * sources, so they never pass or fail on a stale bundle. A lock directory keeps two test
- * files from building at once.
- */
-function ensureBuilt(): void {
-  const cli = join(repoRoot, 'dist', 'cli.js');
-  const stale = () =>
-    !existsSync(cli) ||
-    !existsSync(join(repoRoot, 'grammars', 'cuda.wasm')) ||
-    statSync(cli).mtimeMs < Math.max(newestSource(join(repoRoot, 'server', 'src')), statSync(join(repoRoot, 'package.json')).mtimeMs);
-  if (!stale()) return;
-  const lock = join(tmpdir(), 'kernel-advisor-test-build.lock');
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true }); // left by a killed run
-      if (Date.now() > deadline) throw new Error(`gave up waiting for ${lock}`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    if (!stale()) return; // another test file built it meanwhile
-    const b = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, encoding: 'utf8' });
-    assert.equal(b.status, 0, `build failed:\n${b.stdout}\n${b.stderr}`);
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
 let tmpRoot: string;
-let n = 0;
-function project(files: Record<string, string | Buffer>): string {
-  const dir = join(tmpRoot, `p${n++}`);
-  mkdirSync(dir);
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
-    writeFileSync(join(dir, rel), content);
-  }
-  return dir;
-}
+let project: (files: Record<string, string | Buffer>) => string;
 
 let engine: Engine;
 
 before(async () => {
-  ensureBuilt();
-  tmpRoot = realpathSync(mkdtempSync(join(tmpdir(), 'ka-bad-')));
+  assertBuilt();
+  ({ root: tmpRoot, project } = projects('ka-bad-'));
   engine = await Engine.create();
 });
 after(() => {

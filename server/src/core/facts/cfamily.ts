@@ -550,7 +550,7 @@ class FunctionWalker {
     if (bodyNode) this.statement(bodyNode);
     if (kind === 'for') {
       const update = field(n, 'update');
-      if (update) this.expressions(update, true);
+      if (update) this.expressions(update);
     }
     this.loopStack.pop();
     if (restoreVar && n.type === 'for_statement' && field(n, 'initializer')?.type === 'declaration') {
@@ -603,7 +603,7 @@ class FunctionWalker {
   }
 
   /** Records the accesses and calls inside an expression statement and applies assignments. */
-  expressions(n: Node | null, _inUpdate = false): void {
+  expressions(n: Node | null): void {
     if (!n) return;
     walk(n, (c) => {
       switch (c.type) {

@@ -1,9 +1,8 @@
 // Helpers shared by the Triton kernel and host walkers.
 import type { SyntaxNode as Node } from '../../mirror';
-import { Poly, isVarying } from '../../affine';
-import { field, nodeRange, walk } from '../../syntax';
+import { field } from '../../syntax';
 import type { Range } from '../../types';
-import type { AccessFact, CallFact, CallKind, FunctionFacts, KernelClass, LoopFact, ParamFact } from '../model';
+import type { CallFact, ParamFact } from '../model';
 
 export const compact = (t: string) => t.replace(/\s+/g, '');
 // The node's own child arrays (one WASM call each): indexing children one by one costs

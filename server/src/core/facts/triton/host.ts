@@ -1,9 +1,8 @@
 // Facts of Triton host code: launches, torch ops and what reads each buffer, in order.
 import type { SyntaxNode as Node } from '../../mirror';
-import { Poly, isVarying } from '../../affine';
-import { field, nodeRange, walk } from '../../syntax';
+import { field, nodeRange } from '../../syntax';
 import type { Range } from '../../types';
-import type { AccessFact, CallFact, CallKind, FunctionFacts, KernelClass, LoopFact, ParamFact } from '../model';
+import type { CallFact, CallKind, FunctionFacts, LoopFact, ParamFact } from '../model';
 import { compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 
 export const COPY_METHODS = new Set(['cpu', 'item', 'tolist', 'numpy']);

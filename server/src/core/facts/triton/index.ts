@@ -15,10 +15,8 @@
 // Anything the walker cannot model becomes unknown; a function that cannot be walked at
 // all (too deep, too strange) yields no facts.
 import type { SyntaxNode as Node } from '../../mirror';
-import { Poly, isVarying } from '../../affine';
-import { field, nodeRange, walk } from '../../syntax';
-import type { Range } from '../../types';
-import type { AccessFact, CallFact, CallKind, FunctionFacts, KernelClass, LoopFact, ParamFact } from '../model';
+import { field } from '../../syntax';
+import type { FunctionFacts } from '../model';
 import { kernelFacts } from './kernel';
 import { hostFacts, moduleFacts } from './host';
 import { children, compact, importAliases, isJitDecorator, scanStatements } from './common';

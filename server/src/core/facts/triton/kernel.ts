@@ -2,8 +2,7 @@
 import type { SyntaxNode as Node } from '../../mirror';
 import { Poly, isVarying } from '../../affine';
 import { field, nodeRange, walk } from '../../syntax';
-import type { Range } from '../../types';
-import type { AccessFact, CallFact, CallKind, FunctionFacts, KernelClass, LoopFact, ParamFact } from '../model';
+import type { AccessFact, CallFact, FunctionFacts, KernelClass, LoopFact, ParamFact } from '../model';
 import { compact, children, namedChildren, resolveName, tlFunction, isModulePath, unparen, plainName, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 
 export interface Shape {

@@ -44,6 +44,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (index.unknown) continue;
     const c = index.coefficient(TID);
     if (c.unknown || c.terms.size === 0) continue; // independent of threadIdx.x: broadcast, fine
+    // the scalar tail of a vectorized kernel: the array is also moved as vectors here,
+    // and only the thread at the end takes the scalar path
+    if (fn.accesses.some((b) => b.array === a.array && b.vector)) continue;
     const bytes = (a.elemBits ?? 32) / 8;
     let strideText: string;
     let sectors: string;
@@ -54,9 +57,6 @@ function check(fn: FunctionFacts): RuleFinding[] {
       const stride = Math.abs(c.constant);
       if (stride <= 1) continue;
       if (coversAllResidues(a, stride, globals)) continue;
-      // the scalar tail of a vectorized kernel: the array is also moved as vectors here,
-      // and only the thread at the end takes the scalar path
-      if (fn.accesses.some((b) => b.array === a.array && b.vector)) continue;
       strideText = `${stride} elements (${stride * bytes} bytes)`;
       const touched = Math.min(32, Math.ceil((32 * stride * bytes) / 32));
       const needed = Math.max(1, Math.ceil((32 * bytes) / 32));
@@ -64,7 +64,10 @@ function check(fn: FunctionFacts): RuleFinding[] {
       sectors = `a warp touches ${touched} 32-byte sectors where ${needed} would do`;
       const run = perThreadRun(a, fn);
       if (run && stride * bytes <= 16) {
-        advice = `Each thread walks ${stride} consecutive elements in the \`${run.variable ?? 'inner'}\` loop: load them as one ${stride * bytes}-byte vector per thread (e.g. float4 or uchar4), or let consecutive threads take consecutive elements and stride the loop by the block size.`;
+        const span = stride * bytes;
+        const vec = span === 16 ? 'float4, int4 or uint4' : span === 8 ? 'float2 or uint2' : span === 4 ? 'uchar4 or a 32-bit word' : `a ${span}-byte type`;
+        const walked = run.bound && /^\d+$/.test(run.bound) && run.init?.isConstant ? Number(run.bound) - run.init.constant : stride;
+        advice = `Each thread walks ${walked} of its ${stride} consecutive elements in the \`${run.variable ?? 'inner'}\` loop: load the ${span} bytes as one vector per thread (${vec}), or let consecutive threads take consecutive elements and stride the loop by the block size.`;
       }
     } else {
       strideText = `\`${c.toString()}\` elements`;
