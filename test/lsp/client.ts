@@ -26,8 +26,8 @@ export class TestClient {
   private waiters: { uri: string; pred: (p: PublishDiagnosticsParams) => boolean; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
   exitCode: Promise<number | null>;
 
-  constructor() {
-    this.proc = spawn(process.execPath, [join(repoRoot, 'dist/cli.js'), 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.proc = spawn(process.execPath, [join(repoRoot, 'dist/cli.js'), 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.proc.stderr!.on('data', (d) => this.stderr.push(String(d)));
     this.exitCode = new Promise((resolve) => this.proc.on('exit', (code) => resolve(code)));
     this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
@@ -45,7 +45,10 @@ export class TestClient {
     this.conn.onNotification('window/logMessage', (p: { type: number; message: string }) => { this.messages.push(p); });
     this.conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) => p.items.map(() => this.settings));
     this.conn.onRequest('client/registerCapability', () => null);
-    this.conn.onRequest('window/showMessageRequest', () => null);
+    this.conn.onRequest('window/showMessageRequest', (p: { type: number; message: string }) => {
+      this.messages.push(p);
+      return null;
+    });
     this.conn.listen();
   }
 

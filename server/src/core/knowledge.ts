@@ -358,8 +358,9 @@ export function loadKnowledge(dir: string = join(assetRoot(), 'knowledge')): Kno
 let cachedDefault: KnowledgeBase | undefined;
 
 /** The bundled knowledge base, loaded once. Throws KnowledgeError if it is damaged. */
+/** The bundled knowledge base (or the folder named by KERNEL_ADVISOR_KNOWLEDGE, for trying out edits to it). */
 export function defaultKnowledge(): KnowledgeBase {
-  return (cachedDefault ??= loadKnowledge());
+  return (cachedDefault ??= loadKnowledge(process.env.KERNEL_ADVISOR_KNOWLEDGE || undefined));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -42,8 +42,26 @@ function uriToPath(uri: string): string {
   }
 }
 
+/**
+ * A server that cannot analyse (a damaged knowledge base, missing grammars) still answers
+ * the protocol, says why once, and publishes nothing, rather than crash-looping the client.
+ */
+function startDisabled(connection: Connection, reason: string): void {
+  connection.onInitialize(() => ({ capabilities: {}, serverInfo: { name: 'kernel-advisor', version } }));
+  connection.onInitialized(() => {
+    connection.console.error(reason);
+    void connection.window.showErrorMessage(`Kernel Advisor cannot analyse: ${reason}`);
+  });
+  connection.listen();
+}
+
 export async function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Promise<void> {
-  const engine = await Engine.create([]); // grammars load when the first file of their language opens
+  let engine: Engine;
+  try {
+    engine = await Engine.create([]); // grammars load when the first file of their language opens
+  } catch (e) {
+    return startDisabled(connection, (e as Error).message);
+  }
   const docs = new Map<string, OpenDocument>();
   const withTrees = new Set<OpenDocument>(); // insertion order = least recently used first
   const keepTree = (od: OpenDocument) => {
