@@ -25,7 +25,7 @@ test('the CLI names the damaged file and exits 2', () => {
   assert.match(r.stderr, /papers\.json/);
 });
 
-test('the server stays up, says why once, and publishes nothing', async () => {
+test('the server stays up, says why once, and publishes nothing', { timeout: 20_000 }, async () => {
   const client = new TestClient({ ...process.env, KERNEL_ADVISOR_KNOWLEDGE: damagedKnowledge() });
   try {
     await client.initialize(null);
