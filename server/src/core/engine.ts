@@ -8,8 +8,8 @@ import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
 import type { Rule } from './rule';
 import { isSuppressed, suppressedLines } from './suppress';
-import { fileArrays, fileConstants, functionFacts, topLevelItems } from './facts/cfamily';
-import { SourceText, mirror } from './mirror';
+import { fileArrays, fileConstants, fileMacros, functionFacts, topLevelItems } from './facts/cfamily';
+import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, RuleFinding, SourceLanguage } from './types';
@@ -96,6 +96,35 @@ export class Engine {
     return null;
   }
 
+  /** Parsed macro bodies by text (the same few macros come back on every edit). */
+  private readonly macroBodies = new Map<string, SyntaxNode | null>();
+
+  /** A macro body parsed as an expression, or null when it is not one. */
+  private parseMacroBody(grammar: GrammarName, body: string): SyntaxNode | null {
+    const key = `${grammar}:${body}`;
+    let node = this.macroBodies.get(key);
+    if (node === undefined) {
+      node = null;
+      const text = `int __ka = (${body});`;
+      try {
+        const tree = this.parsers.parse(grammar, text, null, 50);
+        try {
+          const copy = mirror(tree.rootNode, new SourceText(text));
+          const value = copy.namedChildren[0]?.childForFieldName('declarator')?.childForFieldName('value');
+          const expr = value?.type === 'parenthesized_expression' ? value.namedChildren[0] : null;
+          node = expr && !copy.hasError ? expr : null;
+        } finally {
+          tree.delete();
+        }
+      } catch {
+        node = null;
+      }
+      if (this.macroBodies.size > 1000) this.macroBodies.clear();
+      this.macroBodies.set(key, node);
+    }
+    return node;
+  }
+
   /** Facts of every function in a parsed file, reusing `cache` for unchanged functions. */
   facts(language: SourceLanguage, tree: Tree, lines: string[], cache?: FactsCache, text = lines.join('\n')): FileFacts {
     const functions: FunctionFacts[] = [];
@@ -107,7 +136,11 @@ export class Engine {
       const fileScope = top.declarations.map((d) => mirror(d, source));
       const globals = fileArrays(fileScope);
       const constants = fileConstants(fileScope);
-      const globalsKey = globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') + ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',');
+      const macros = fileMacros(fileScope, (body) => this.parseMacroBody(grammarFor(language), body));
+      const globalsKey =
+        globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
+        ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
+        ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(',');
       for (const def of top.functions) {
         const start = def.startPosition;
         const where = `${start.row}:${start.column}:${globalsKey}`;
@@ -120,7 +153,7 @@ export class Engine {
             const copy = mirror(outer, source);
             const fn = copy.type === 'function_definition' ? copy : copy.namedChildren.find((c) => c.type === 'function_definition');
             // a function that does not parse cleanly is not modelled: silence, never a guess
-            f = fn && !fn.hasError ? functionFacts(fn, lines, globals, constants) : null;
+            f = fn && !fn.hasError ? functionFacts(fn, lines, globals, constants, macros) : null;
           } catch {
             f = null; // too deep or too strange to model: unknown means silence
           }

@@ -43,6 +43,13 @@ function containerElement(typeText: string): string | null {
   return m ? m[1] : null;
 }
 
+/** A function-like macro whose body is an expression (`#define IDX(r, c) ((r) * N + (c))`). */
+export interface MacroDef {
+  params: string[];
+  /** The body parsed as an expression; null when it is not one (`do { ... } while (0)`). */
+  body: Node | null;
+}
+
 /** An array or container declared at file scope, visible to every function. */
 export interface FileArray {
   name: string;
@@ -133,6 +140,7 @@ class FunctionWalker {
     private readonly lines: string[],
     fileArrays: readonly FileArray[] = [],
     constants: ReadonlyMap<string, number> = new Map(),
+    private readonly macros: ReadonlyMap<string, MacroDef> = new Map(),
     /** Where pointer parameters point: global for kernels, host for host code, unknown for __device__ helpers (shared or global). */
     paramSpace: MemorySpace = isKernel ? 'global' : 'host',
   ) {
@@ -200,6 +208,8 @@ class FunctionWalker {
         const fn = field(n, 'function');
         const args = namedChildren(field(n, 'arguments') ?? n);
         if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) return this.eval(args[0]);
+        const macro = this.macroFor(n);
+        if (macro) return this.expand(n, macro, (body) => this.eval(body));
         return this.opaqueIfUniform(n, args);
       }
       case 'conditional_expression': {
@@ -427,6 +437,31 @@ class FunctionWalker {
     }
   }
 
+  /** The expression macro a call expands, when its name is one and the argument count fits. */
+  private macroFor(call: Node): MacroDef | null {
+    const fn = field(call, 'function');
+    if (fn?.type !== 'identifier') return null;
+    const m = this.macros.get(fn.text);
+    if (!m?.body) return null;
+    return namedChildren(field(call, 'arguments') ?? call).length === m.params.length ? m : null;
+  }
+
+  /** Evaluates a macro body with its parameters bound to the call's arguments (by value, as the preprocessor would). */
+  private expand<T>(call: Node, macro: MacroDef, evaluate: (body: Node) => T): T {
+    const args = namedChildren(field(call, 'arguments') ?? call);
+    const bound = macro.params.map((p, i): [string, Value] => {
+      const ptr = this.evalPtr(args[i]);
+      return [p, ptr ? { kind: 'ptr', ...ptr } : { kind: 'int', poly: this.eval(args[i]) }];
+    });
+    const saved = macro.params.map((p) => this.env.get(p));
+    for (const [p, v] of bound) this.env.set(p, v);
+    try {
+      return evaluate(macro.body!);
+    } finally {
+      macro.params.forEach((p, i) => (saved[i] ? this.env.set(p, saved[i]!) : this.env.delete(p)));
+    }
+  }
+
   /** Walks one arm of a conditional, so calls there know they may not run. */
   private inBranch(n: Node | null): void {
     if (!n) return;
@@ -623,9 +658,18 @@ class FunctionWalker {
           // nested subscripts belong to this access; their index expressions may hold loads
           for (const idx of this.indexNodes(c)) this.expressions(idx);
           return false;
-        case 'call_expression':
+        case 'call_expression': {
+          const macro = this.macroFor(c);
+          if (macro && (macro.body!.type === 'subscript_expression' || macro.body!.type === 'pointer_expression')) {
+            // `A_(row, k)` expanding to `A[(row)*lda+(k)]`: an access, reported at the macro use
+            const target = this.expand(c, macro, (body) => this.accessTarget(body));
+            if (target) this.accesses.push({ ...target, kind: this.accessKind(c), range: nodeRange(c), text: c.text, loops: [...this.loopStack] });
+            for (const a of namedChildren(field(c, 'arguments') ?? c)) this.expressions(a);
+            return false;
+          }
           this.recordCall(c);
           return true;
+        }
         case 'assignment_expression': {
           const left = field(c, 'left');
           const right = field(c, 'right');
@@ -837,7 +881,13 @@ function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
 }
 
 /** Extracts the facts of one function_definition node. */
-export function functionFacts(def: Node, lines: string[], fileArrays: readonly FileArray[] = [], constants: ReadonlyMap<string, number> = new Map()): FunctionFacts | null {
+export function functionFacts(
+  def: Node,
+  lines: string[],
+  fileArrays: readonly FileArray[] = [],
+  constants: ReadonlyMap<string, number> = new Map(),
+  macros: ReadonlyMap<string, MacroDef> = new Map(),
+): FunctionFacts | null {
   const fdecl = functionDeclarator(field(def, 'declarator'));
   const body = field(def, 'body');
   if (!fdecl || !body) return null;
@@ -855,7 +905,7 @@ export function functionFacts(def: Node, lines: string[], fileArrays: readonly F
       if (nm) templateParams.push(nm.text);
     }
   }
-  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, isKernel ? 'global' : isDevice ? 'unknown' : 'host');
+  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host');
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
   return {
@@ -887,7 +937,7 @@ export interface TreeNode<N> {
 }
 
 /** Where a top-level scan stops descending: function bodies and expression-level code. */
-const SCAN_STOP = new Set(['compound_statement', 'initializer_list', 'argument_list', 'comment', 'string_literal', 'preproc_function_def', 'preproc_include', 'expression_statement', 'enumerator_list']);
+const SCAN_STOP = new Set(['compound_statement', 'initializer_list', 'argument_list', 'comment', 'string_literal', 'preproc_include', 'expression_statement', 'enumerator_list']);
 const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_specification', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif']);
 
 /**
@@ -905,7 +955,7 @@ export function topLevelItems<N extends TreeNode<N>>(root: N): { functions: N[];
       functions.push(n);
       continue;
     }
-    if ((n.type === 'declaration' || n.type === 'preproc_def') && n.parent && FILE_SCOPE.has(n.parent.type)) {
+    if ((n.type === 'declaration' || n.type === 'preproc_def' || n.type === 'preproc_function_def') && n.parent && FILE_SCOPE.has(n.parent.type)) {
       declarations.push(n);
       continue;
     }
@@ -954,6 +1004,23 @@ export function fileConstants(declarations: Node[]): Map<string, number> {
         if (name && v !== null) out.set(name, v);
       }
     }
+  }
+  return out;
+}
+
+/**
+ * Function-like macros of the file whose body is an expression, parsed with `parse`
+ * (which returns the expression node of `int __ka = (<body>);`, or null).
+ */
+export function fileMacros(declarations: Node[], parse: (body: string) => Node | null): Map<string, MacroDef> {
+  const out = new Map<string, MacroDef>();
+  for (const d of declarations) {
+    if (d.type !== 'preproc_function_def') continue;
+    const name = field(d, 'name')?.text;
+    const value = field(d, 'value')?.text.replace(/\\\n/g, ' ').trim();
+    if (!name || !value) continue;
+    const params = namedChildren(field(d, 'parameters') ?? d).map((p) => p.text);
+    out.set(name, { params, body: parse(value) });
   }
   return out;
 }
