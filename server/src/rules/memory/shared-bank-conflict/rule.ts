@@ -29,7 +29,7 @@ function padFix(s: SharedArrayFact, columns: number, lineText: (line: number) =>
   if (!r || r.start.line !== r.end.line) return undefined;
   const written = lineText(r.start.line).slice(r.start.column, r.end.column);
   const padded = /^\d+$/.test(written) ? String(columns + 1) : `${written} + 1`;
-  return { title: `Pad \`${s.name}\` to [${s.dims.slice(0, -1).join('][')}][${padded}]`, edits: [{ range: r, newText: padded }] };
+  return { title: `Pad the inner dimension of \`${s.name}\` to \`${padded}\``, edits: [{ range: r, newText: padded }] };
 }
 
 function check(fn: FunctionFacts, lineText: (line: number) => string): RuleFinding[] {
