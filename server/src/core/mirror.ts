@@ -95,8 +95,13 @@ export class SyntaxNode {
   fieldNameForChild(i: number): string | null {
     return this.children[i]?.fieldName ?? null;
   }
+  /** Set while copying when a descendant is broken, so `hasError` needs no walk. */
+  errorBelow = false;
   get hasError(): boolean {
-    return this.broken || this.children.some((c) => c.hasError);
+    return this.broken || this.errorBelow;
+  }
+  get isBroken(): boolean {
+    return this.broken;
   }
   descendantsOfType(types: string | string[]): SyntaxNode[] {
     const want = typeof types === 'string' ? [types] : types;
@@ -127,8 +132,11 @@ export function mirror(node: TSNode, source: SourceText): SyntaxNode {
       let isNamed = named!.get(typeId);
       if (isNamed === undefined) named!.set(typeId, (isNamed = lang.nodeTypeIsNamed(typeId)));
       const start = cursor.startIndex;
-      const end = cursor.endIndex;
       const type = types[typeId] ?? cursor.nodeType;
+      // An anonymous node is a literal token whose text is its type: when the source
+      // shows that text, its end needs no call into WASM. Otherwise (a token the parser
+      // inserted, zero width) ask the cursor.
+      const end = !isNamed && type && source.text.startsWith(type, start) ? start + type.length : cursor.endIndex;
       return new SyntaxNode(source, type, isNamed, fieldName, start, end, type === 'ERROR' || (start === end && typeId !== 0 && !isNamed && type !== ''));
     };
     const root = make(null);
@@ -138,9 +146,10 @@ export function mirror(node: TSNode, source: SourceText): SyntaxNode {
       const fieldId = cursor.currentFieldId;
       const n = make(fieldId ? (fields[fieldId] ?? null) : null);
       n.parent = parent;
+      if (n.isBroken) for (let p: SyntaxNode | null = parent; p && !p.errorBelow; p = p.parent) p.errorBelow = true;
       if (parent.children === NO_CHILDREN) parent.children = [n];
       else parent.children.push(n);
-      if (cursor.gotoFirstChild()) {
+      if (n.isNamed && cursor.gotoFirstChild()) {
         parent = n;
         continue;
       }
