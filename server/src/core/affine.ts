@@ -5,7 +5,7 @@
 // `unknown` marks a part we could not represent that depends on a thread, lane or loop
 // symbol: rules that need exact coefficients say nothing about such an index.
 
-export type SymbolKind = 'thread' | 'block' | 'dim' | 'lane' | 'program' | 'loop' | 'uniform';
+export type SymbolKind = 'thread' | 'block' | 'dim' | 'lane' | 'program' | 'loop' | 'derived' | 'uniform';
 
 /** Classifies a symbol by its name; loop and lane symbols carry a '#' prefix. */
 export function symbolKind(name: string): SymbolKind {
@@ -15,20 +15,65 @@ export function symbolKind(name: string): SymbolKind {
   if (name.startsWith('#lane')) return 'lane';
   if (name.startsWith('#pid')) return 'program';
   if (name.startsWith('#loop')) return 'loop';
+  if (name.startsWith('#op')) return 'derived';
   return 'uniform';
 }
 
 /** A symbol whose value differs between threads/lanes/iterations (not warp-uniform). */
 export const isVarying = (name: string) => {
   const k = symbolKind(name);
-  return k === 'thread' || k === 'lane' || k === 'loop';
+  return k === 'thread' || k === 'lane' || k === 'loop' || k === 'derived';
 };
 
-/** Human-readable form of a symbol: '#loop3:k' -> 'k'. */
+/** Human-readable form of a symbol: '#loop3:k' -> 'k', an atom -> its expression, an opaque `a?b:c` -> `(a?b:c)`. */
 export function displaySymbol(name: string): string {
+  const atom = atomDef(name);
+  if (atom) return `(${atom.display})`;
   const colon = name.indexOf(':');
-  return name.startsWith('#') && colon > 0 ? name.slice(colon + 1) : name;
+  const plain = name.startsWith('#') && colon > 0 ? name.slice(colon + 1) : name;
+  return /^[\w.']+$/.test(plain) ? plain : `(${plain})`;
 }
+
+/**
+ * An operation real kernels apply to thread indices that a polynomial cannot hold
+ * (`threadIdx.x % 32`, `tid >> 5`, `min(i, n - 1)`, `c ? a : b`). It becomes an atom: a
+ * symbol (`#op12`) whose definition is kept here, so the index stays a polynomial and
+ * warp-level evaluation (lanes.ts) computes its value per lane.
+ */
+export type AtomOp = '/' | '%' | '&' | '|' | '^' | '>>' | '<<' | 'min' | 'max' | '?:';
+export interface AtomDef {
+  op: AtomOp;
+  /** Operands; for '?:' [left, right, then, else] of `left <cmp> right ? then : else`. */
+  args: Poly[];
+  cmp?: string;
+  display: string;
+}
+const atoms = new Map<string, AtomDef>();
+const atomNames = new Map<string, string>();
+/** Enough for any workspace; past it new atoms are unknown rather than memory growing without end. */
+const MAX_ATOMS = 200_000;
+
+export function atomDef(name: string): AtomDef | undefined {
+  return name.startsWith('#op') ? atoms.get(name) : undefined;
+}
+
+/** The atom for `op` over `args` (interned: the same operation gives the same symbol), or unknown. */
+export function atom(op: AtomOp, args: Poly[], cmp?: string): Poly {
+  if (args.some((a) => a.unknown)) return Poly.unknown;
+  const key = `${op}${cmp ?? ''}(${args.map((a) => a.key()).join(',')})`;
+  let name = atomNames.get(key);
+  if (!name) {
+    if (atoms.size >= MAX_ATOMS) return Poly.unknown;
+    name = `#op${atoms.size}`;
+    const d = args.map((a) => a.toString());
+    const display =
+      op === '?:' ? `${d[0]} ${cmp} ${d[1]} ? ${d[2]} : ${d[3]}` : op === 'min' || op === 'max' ? `${op}(${d.join(', ')})` : `${wrap(d[0])} ${op} ${wrap(d[1])}`;
+    atoms.set(name, { op, args, cmp, display });
+    atomNames.set(key, name);
+  }
+  return Poly.sym(name);
+}
+const wrap = (t: string) => (/^[\w.()']+$/.test(t) ? t : `(${t})`);
 
 export class Poly {
   constructor(
@@ -55,9 +100,24 @@ export class Poly {
     for (const key of this.terms.keys()) if (key) for (const s of key.split('*')) out.add(s);
     return out;
   }
+  /** Does the form depend on a symbol matching `pred`, directly or through an atom's operands? */
   dependsOn(pred: (sym: string) => boolean): boolean {
-    for (const s of this.symbols()) if (pred(s)) return true;
+    for (const s of this.symbols()) {
+      if (pred(s)) return true;
+      const d = atomDef(s);
+      if (d && d.args.some((a) => a.dependsOn(pred))) return true;
+    }
     return false;
+  }
+  /** Holds an atom (a `/`, `%`, `&`, ... of a varying value): exact coefficients do not tell the whole story, lanes do. */
+  get hasAtoms(): boolean {
+    for (const s of this.symbols()) if (s.startsWith('#op')) return true;
+    return false;
+  }
+  /** A canonical text with full symbol names (loop ids kept), for interning and comparing. */
+  key(): string {
+    const keys = [...this.terms.keys()].sort();
+    return keys.map((k) => `${this.terms.get(k)}${k ? '*' + k : ''}`).join('+') + (this.unknown ? '+?' : '');
   }
 
   add(o: Poly): Poly {

@@ -16,7 +16,12 @@ export class SourceText {
   private lineStarts: number[] | undefined;
   constructor(readonly text: string) {}
 
-  position(index: number): Point {
+  /** The text the user wrote for [start, end) (a shadow source maps back to it). */
+  original(start: number, end: number): string {
+    return this.text.slice(start, end);
+  }
+
+  position(index: number, _atEnd = false): Point {
     const starts = (this.lineStarts ??= lineStartsOf(this.text));
     let lo = 0;
     let hi = starts.length - 1;
@@ -64,11 +69,16 @@ export class SyntaxNode {
     const t = this.source.text.slice(this.startIndex, this.endIndex);
     return t.length < 13 ? t : (' ' + t).slice(1);
   }
+  /** The text as the user wrote it: differs from `text` in a macro-expanded shadow (`FLOAT4(a[i])`, not its expansion). */
+  get sourceText(): string {
+    const t = this.source.original(this.startIndex, this.endIndex);
+    return t.length < 13 ? t : (' ' + t).slice(1);
+  }
   get startPosition(): Point {
     return this.source.position(this.startIndex);
   }
   get endPosition(): Point {
-    return this.source.position(this.endIndex);
+    return this.source.position(this.endIndex, true);
   }
   get namedChildren(): SyntaxNode[] {
     return (this.named ??= this.children.filter((c) => c.isNamed));

@@ -2,7 +2,8 @@
 // order, evaluating integer expressions into index forms over thread indices, loop
 // symbols and parameters, and records every memory access, loop and call.
 import type { SyntaxNode as Node } from '../mirror';
-import { Poly, isVarying } from '../affine';
+import { Poly, atom, isVarying, type AtomOp } from '../affine';
+import { distinctAcrossLanes } from '../lanes';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type {
   AccessFact,
@@ -36,6 +37,17 @@ const MATH_CALLS = /^(__)?(exp|expf|exp2f|log|logf|sin|sinf|cos|cosf|tan|tanf|ta
 const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize)$/;
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
+const COMPARISONS = new Set(['<', '<=', '>', '>=', '==', '!=']);
+const ATOM_OPS = new Set(['/', '%', '&', '|', '^', '>>', '<<']);
+/** Cache-hinted loads and stores (`__ldcs(p)`, `__stcs(p, v)`): an access through their first argument. */
+const LOAD_INTRINSICS = /^__ld(g|cs|cg|ca|lu|cv)$/;
+const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$/;
+
+/** `(x)` -> `x`. */
+function unparen(n: Node | null): Node | null {
+  while (n?.type === 'parenthesized_expression') n = namedChildren(n)[0] ?? null;
+  return n;
+}
 
 /** `std::vector<float>`, `std::array<float, N>`, `std::span<const float>` -> `float`. */
 function containerElement(typeText: string): string | null {
@@ -130,6 +142,8 @@ class FunctionWalker {
   arithmetic = 0;
   indexBound: string | null = null;
   private pendingPragmas: string[] = [];
+  /** > 0 while walking code that at most one lane of a warp runs (`if (threadIdx.x == 0)`). */
+  private singleLaneDepth = 0;
   /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
   private branches: number[] = [];
   private nextBranch = 0;
@@ -210,12 +224,25 @@ class FunctionWalker {
         if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) return this.eval(args[0]);
         const macro = this.macroFor(n);
         if (macro) return this.expand(n, macro, (body) => this.eval(body));
+        const name = fn?.text.replace(/^(::|std::)/, '');
+        if (args.length === 2 && (name === 'min' || name === 'max' || name === 'umin' || name === 'umax')) {
+          const [a, b] = args.map((x) => this.eval(x));
+          if ([a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom(name.endsWith('min') ? 'min' : 'max', [a, b]);
+        }
         return this.opaqueIfUniform(n, args);
       }
       case 'conditional_expression': {
         const a = this.eval(field(n, 'consequence'));
         const b = this.eval(field(n, 'alternative'));
         if (a.equals(b)) return a;
+        let cond = field(n, 'condition');
+        while (cond?.type === 'parenthesized_expression') cond = namedChildren(cond)[0] ?? null;
+        const cmp = cond?.type === 'binary_expression' ? field(cond, 'operator')?.text : undefined;
+        if (cond && cmp && COMPARISONS.has(cmp)) {
+          const l = this.eval(field(cond, 'left'));
+          const r = this.eval(field(cond, 'right'));
+          if ([l, r, a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom('?:', [l, r, a, b], cmp);
+        }
         return this.opaqueIfUniform(n, [field(n, 'condition'), field(n, 'consequence'), field(n, 'alternative')]);
       }
       case 'sizeof_expression':
@@ -268,7 +295,9 @@ class FunctionWalker {
         }
         break;
     }
-    if (a.unknown || b.unknown || a.dependsOn(isVarying) || b.dependsOn(isVarying)) return Poly.unknown;
+    if (a.unknown || b.unknown) return Poly.unknown;
+    // `tid / 32`, `tid % T`, `tid & 31`, `tid >> 5`: an atom, computed per lane
+    if (a.dependsOn(isVarying) || b.dependsOn(isVarying)) return op && ATOM_OPS.has(op) ? atom(op as AtomOp, [a, b]) : Poly.unknown;
     return opaque(n);
   }
 
@@ -310,7 +339,8 @@ class FunctionWalker {
       }
       case 'pointer_expression': {
         if (field(n, 'operator')?.text !== '&') return null;
-        const target = this.accessTarget(field(n, 'argument')!);
+        const arg = unparen(field(n, 'argument'));
+        const target = arg ? this.accessTarget(arg) : null;
         if (!target || target.indices.length !== 1) return null;
         return { base: target.array, offset: target.indices[0], elemType: target.elemType, space: target.space, vector: target.vector };
       }
@@ -409,8 +439,13 @@ class FunctionWalker {
           this.expressions(cond);
           this.noteBound(cond);
         }
+        const single = cond ? this.singleLaneCondition(cond) : null;
+        if (single === '==') this.singleLaneDepth++;
         this.inBranch(field(n, 'consequence'));
+        if (single === '==') this.singleLaneDepth--;
         this.inBranch(field(n, 'alternative'));
+        // `if (lane != 0) return;`: what follows runs on one lane
+        if (single === '!=' && /^\{?\s*return\b/.test(field(n, 'consequence')?.text ?? '')) this.singleLaneDepth++;
         return;
       }
       case 'switch_statement': {
@@ -510,6 +545,22 @@ class FunctionWalker {
     }
   }
 
+  /**
+   * `tid == 0`, `lane == 0`, `u == 0` with `u` lane-dependent (possibly `&&` other tests):
+   * at most one lane of a warp passes when the compared value differs in every lane.
+   * Returns the operator ('==' or '!=' for the negated test) or null.
+   */
+  private singleLaneCondition(cond: Node): '==' | '!=' | null {
+    const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
+    if (c?.type !== 'binary_expression') return null;
+    const op = field(c, 'operator')?.text;
+    if (op === '&&') return this.singleLaneCondition(field(c, 'left')!) === '==' || this.singleLaneCondition(field(c, 'right')!) === '==' ? '==' : null;
+    if (op !== '==' && op !== '!=') return null;
+    const diff = this.eval(field(c, 'left')).sub(this.eval(field(c, 'right')));
+    if (diff.unknown || !diff.dependsOn((s) => s.startsWith('threadIdx.x') || s.startsWith('#op'))) return null;
+    return distinctAcrossLanes(diff) ? op : null;
+  }
+
   /** `if (i < n)` / `if (i >= n) return;`: remembers which parameter bounds the thread index. */
   private noteBound(cond: Node): void {
     walk(cond, (c) => {
@@ -579,7 +630,7 @@ class FunctionWalker {
       const cond = field(n, 'condition');
       if (cond) this.expressions(cond);
     }
-    this.markLoopCarried(bodyNode, id, fact.variable);
+    const carried = this.markLoopCarried(bodyNode, id, fact.variable);
     this.loopStack.push(id);
     if (detached) this.pendingPragmas = detached.pragmas;
     if (bodyNode) this.statement(bodyNode);
@@ -591,7 +642,11 @@ class FunctionWalker {
     if (restoreVar && n.type === 'for_statement' && field(n, 'initializer')?.type === 'declaration') {
       if (restoreVar[1]) this.env.set(restoreVar[0], restoreVar[1]);
       else this.env.delete(restoreVar[0]);
+    } else if (restoreVar) {
+      // `for (; l < n; l += 4 * nthreads)` on an outer variable: after the loop `l` is wherever it stopped
+      this.env.set(restoreVar[0], { kind: 'int', poly: Poly.unknown });
     }
+    for (const name of carried) this.env.set(name, { kind: 'int', poly: Poly.unknown });
   }
 
   /** `i++`, `i += s`, `i = i + s`: the per-iteration step of the loop variable. */
@@ -617,8 +672,9 @@ class FunctionWalker {
    * value on entry plus a loop-varying symbol, so their thread-index coefficients stay
    * known (`idx += stride` in a while loop) while any use reads as loop-dependent.
    */
-  private markLoopCarried(body: Node | null, id: number, loopVar: string | null): void {
-    if (!body) return;
+  private markLoopCarried(body: Node | null, id: number, loopVar: string | null): string[] {
+    const carried: string[] = [];
+    if (!body) return carried;
     walk(body, (c) => {
       let target: Node | null = null;
       let op = '';
@@ -632,9 +688,11 @@ class FunctionWalker {
       if (!target || target.type !== 'identifier' || target.text === loopVar) return;
       const v = this.env.get(target.text);
       if (v?.kind !== 'int') return;
+      carried.push(target.text);
       if (op === '+=' || op === '-=') this.env.set(target.text, { kind: 'int', poly: v.poly.add(Poly.sym(`#loop${id}:${target.text}'`)) });
       else this.env.set(target.text, { kind: 'int', poly: Poly.unknown });
     });
+    return carried;
   }
 
   /** Records the accesses and calls inside an expression statement and applies assignments. */
@@ -647,7 +705,7 @@ class FunctionWalker {
           if (c.type === 'pointer_expression' && field(c, 'operator')?.text !== '*') {
             // &a[i]: an address, not an access (atomics and __ldg record their own);
             // loads inside its index expressions still count
-            const target = field(c, 'argument');
+            const target = unparen(field(c, 'argument'));
             if (target?.type === 'subscript_expression') {
               for (const idx of this.indexNodes(target)) this.expressions(idx);
               return false;
@@ -663,7 +721,7 @@ class FunctionWalker {
           if (macro && (macro.body!.type === 'subscript_expression' || macro.body!.type === 'pointer_expression')) {
             // `A_(row, k)` expanding to `A[(row)*lda+(k)]`: an access, reported at the macro use
             const target = this.expand(c, macro, (body) => this.accessTarget(body));
-            if (target) this.accesses.push({ ...target, kind: this.accessKind(c), range: nodeRange(c), text: c.text, loops: [...this.loopStack] });
+            if (target) this.pushAccess({ ...target, kind: this.accessKind(c) }, c);
             for (const a of namedChildren(field(c, 'arguments') ?? c)) this.expressions(a);
             return false;
           }
@@ -700,8 +758,12 @@ class FunctionWalker {
           if (op === '+' || op === '-' || op === '*' || op === '/') this.arithmetic++;
           return true;
         }
-        case 'lambda_expression':
+        case 'lambda_expression': {
+          // `DISPATCH_...(..., [&] { kernel<<<...>>>(...); })`: the body runs here
+          const body = field(c, 'body');
+          if (body && !this.isKernel) this.statement(body);
           return false;
+        }
       }
       return true;
     });
@@ -745,7 +807,14 @@ class FunctionWalker {
   private recordAccess(n: Node, kind?: AccessFact['kind']): void {
     const target = this.accessTarget(n);
     if (!target) return;
-    this.accesses.push({ ...target, kind: kind ?? this.accessKind(n), range: nodeRange(n), text: n.text, loops: [...this.loopStack] });
+    this.pushAccess({ ...target, kind: kind ?? this.accessKind(n) }, n);
+  }
+
+  /** Records an access at `at`, with the loops and lane guards around it. */
+  private pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops'>, at: Node): void {
+    const fact: AccessFact = { ...target, range: nodeRange(at), text: at.sourceText, loops: [...this.loopStack] };
+    if (this.singleLaneDepth > 0) fact.singleLane = true;
+    this.accesses.push(fact);
   }
 
   private recordCall(n: Node): void {
@@ -759,14 +828,10 @@ class FunctionWalker {
     if (name === '__syncthreads' || name === '__syncwarp') this.syncthreads.push(nodeRange(n));
     if (MATH_CALLS.test(name)) this.arithmetic += 8;
     // device-side loads through intrinsics and atomics on an address
-    if ((name === '__ldg' || /^atomic[A-Z]/.test(name)) && args[0]) {
+    const intrinsic = LOAD_INTRINSICS.test(name) ? 'load' : STORE_INTRINSICS.test(name) ? 'store' : /^atomic[A-Z]/.test(name) ? 'atomic' : null;
+    if (intrinsic && args[0]) {
       const p = this.evalPtr(args[0]);
-      if (p) {
-        this.accesses.push({
-          array: p.base, space: p.space, kind: name === '__ldg' ? 'load' : 'atomic', indices: [p.offset],
-          elemType: p.elemType, elemBits: elementBits(p.elemType), range: nodeRange(n), text: n.text, loops: [...this.loopStack], vector: p.vector,
-        });
-      }
+      if (p) this.pushAccess({ array: p.base, space: p.space, kind: intrinsic, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType), vector: p.vector }, n);
     }
     let kind: CallKind = 'call';
     if (launchSyntax) kind = 'launch';

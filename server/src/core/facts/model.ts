@@ -63,6 +63,8 @@ export interface AccessFact {
   lanes?: (string | null)[];
   /** Triton: the access has a `mask=`. */
   masked?: boolean;
+  /** Under a guard that leaves at most one lane of a warp active (`if (threadIdx.x == 0)`): not a warp-wide request. */
+  singleLane?: boolean;
 }
 
 export interface SharedArrayFact {

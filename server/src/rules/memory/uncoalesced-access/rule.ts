@@ -1,10 +1,11 @@
 // memory/uncoalesced-access: consecutive threads touching non-consecutive global
-// addresses (ANALYSIS.md §2, "Coalescing"): the coefficient of threadIdx.x in the
-// access's index form is a constant > 1 or a symbolic stride.
+// addresses (ANALYSIS.md §2, "Coalescing"): the access's byte addresses, evaluated for
+// the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need.
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { Poly } from '../../../core/affine';
+import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
+import { sectorCounts, type SectorCount } from '../../../core/lanes';
 
 const TID = 'threadIdx.x';
 
@@ -36,44 +37,59 @@ function perThreadRun(a: AccessFact, fn: FunctionFacts): LoopFact | undefined {
   return fn.loops.find((l) => a.loops.includes(l.id) && !l.gridStride && a.indices[0].coefficient(l.symbol).isConstant && a.indices[0].coefficient(l.symbol).constant === 1);
 }
 
+/** How the threads' addresses are spaced, in words a reader can check against the code. */
+function describeStride(index: Poly, counts: SectorCount[], bytes: number): { text: string; term: string | null; constant: number | null } {
+  const c = index.coefficient(TID);
+  if (!index.hasAtoms && !c.unknown && c.terms.size > 0) {
+    if (c.isConstant) return { text: `${Math.abs(c.constant)} elements (${Math.abs(c.constant) * bytes} bytes)`, term: threadTerm(c), constant: Math.abs(c.constant) };
+    return { text: `\`${c.toString()}\` elements`, term: threadTerm(c), constant: null };
+  }
+  const stride = counts[0].stride;
+  if (stride !== null && counts.every((k) => k.stride === stride)) return { text: `${Math.abs(stride)} elements (${Math.abs(stride) * bytes} bytes)`, term: null, constant: Math.abs(stride) };
+  // `((x + shift) % W) * H`: the atom moves with the lane, its coefficient is the distance
+  for (const sym of index.symbols()) {
+    const d = atomDef(sym);
+    if (!d || !d.args.some((p) => p.dependsOn((t) => t === TID))) continue;
+    const k = index.coefficient(sym);
+    if (!k.unknown && k.terms.size > 0 && !k.dependsOn((t) => t === TID)) return { text: k.isConstant ? `${Math.abs(k.constant)} elements` : `\`${k.toString()}\` elements`, term: null, constant: null };
+  }
+  return { text: 'irregular distances', term: null, constant: null };
+}
+
 function check(fn: FunctionFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   const globals = fn.accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
   for (const a of globals) {
     const index = a.indices[0];
-    if (index.unknown) continue;
-    const c = index.coefficient(TID);
-    if (c.unknown || c.terms.size === 0) continue; // independent of threadIdx.x: broadcast, fine
+    if (index.unknown || a.singleLane) continue; // unknown, or a request only one lane makes
+    if (!index.dependsOn((s) => s === TID)) continue; // the same address for the whole warp: a broadcast
     // the scalar tail of a vectorized kernel: the array is also moved as vectors here,
     // and only the thread at the end takes the scalar path
-    if (fn.accesses.some((b) => b.array === a.array && b.vector)) continue;
+    if (!a.vector && fn.accesses.some((b) => b.array === a.array && b.vector)) continue;
+    const assumedWidth = a.elemBits === null;
     const bytes = (a.elemBits ?? 32) / 8;
-    let strideText: string;
-    let sectors: string;
-    let advice = 'Map threadIdx.x to the contiguous (last) index, or stage the tile through shared memory and write it out transposed.';
-    let confidence: RuleFinding['confidence'] = 'proven';
+    const counts = sectorCounts(index, bytes);
+    if (!counts || !counts.every((k) => k.sectors >= 2 * k.minimum)) continue; // within 2x of ideal under some sizes: not worth a warning
+    const stride = describeStride(index, counts, bytes);
+    if (stride.constant !== null && coversAllResidues(a, stride.constant, globals)) continue;
+    // uniform symbols the verdict rests on (`N*threadIdx.x`, `tid % T`): say so
+    const symbolic = [...index.symbols()].filter((s) => symbolKind(s) === 'uniform' && index.coefficient(s).dependsOn((t) => t === TID || t.startsWith('#op')));
+    const inAtoms = index.hasAtoms ? [...new Set([...index.symbols()].flatMap((s) => atomUniforms(s)))] : [];
+    // a template parameter that multiplies the thread index (`t_col * TN`) is set at the launch: unknown here
+    if (symbolic.some((x) => fn.templateParams.includes(x))) continue;
+    const sizes = [...new Set([...symbolic, ...inAtoms])].map(displaySymbol);
+    const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth ? 'likely' : 'proven';
     const assumptions = ['assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
-    if (c.isConstant) {
-      const stride = Math.abs(c.constant);
-      if (stride <= 1) continue;
-      if (coversAllResidues(a, stride, globals)) continue;
-      strideText = `${stride} elements (${stride * bytes} bytes)`;
-      const touched = Math.min(32, Math.ceil((32 * stride * bytes) / 32));
-      const needed = Math.max(1, Math.ceil((32 * bytes) / 32));
-      if (touched <= needed) continue;
-      sectors = `a warp touches ${touched} 32-byte sectors where ${needed} would do`;
-      const run = perThreadRun(a, fn);
-      if (run && stride * bytes <= 16) {
-        const span = stride * bytes;
-        const vec = span === 16 ? 'float4, int4 or uint4' : span === 8 ? 'float2 or uint2' : span === 4 ? 'uchar4 or a 32-bit word' : `a ${span}-byte type`;
-        const walked = run.bound && /^\d+$/.test(run.bound) && run.init?.isConstant ? Number(run.bound) - run.init.constant : stride;
-        advice = `Each thread walks ${walked} of its ${stride} consecutive elements in the \`${run.variable ?? 'inner'}\` loop: load the ${span} bytes as one vector per thread (${vec}), or let consecutive threads take consecutive elements and stride the loop by the block size.`;
-      }
-    } else {
-      strideText = `\`${c.toString()}\` elements`;
-      sectors = `a warp touches up to 32 separate 32-byte sectors instead of ${Math.max(1, Math.ceil(bytes))}`;
-      confidence = 'likely';
-      assumptions.push(`assumes \`${c.toString()}\` is greater than 1 at run time`);
+    if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
+    if (assumedWidth) assumptions.push(`assumes \`${a.elemType ?? 'the element'}\` is 32 bits wide`);
+    const worst = counts.reduce((m, k) => (k.sectors > m.sectors ? k : m));
+    let advice = 'Map threadIdx.x to the contiguous (last) index, or stage the tile through shared memory and write it out transposed.';
+    const run = stride.constant !== null ? perThreadRun(a, fn) : undefined;
+    if (run && stride.constant !== null && stride.constant * bytes <= 16) {
+      const span = stride.constant * bytes;
+      const vec = span === 16 ? 'float4, int4 or uint4' : span === 8 ? 'float2 or uint2' : span === 4 ? 'uchar4 or a 32-bit word' : `a ${span}-byte type`;
+      const walked = run.bound && /^\d+$/.test(run.bound) && run.init?.isConstant ? Number(run.bound) - run.init.constant : stride.constant;
+      advice = `Each thread walks ${walked} of its ${stride.constant} consecutive elements in the \`${run.variable ?? 'inner'}\` loop: load the ${span} bytes as one vector per thread (${vec}), or let consecutive threads take consecutive elements and stride the loop by the block size.`;
     }
     const verb = a.kind === 'load' ? 'reads' : a.kind === 'store' ? 'writes' : 'updates';
     out.push({
@@ -82,12 +98,20 @@ function check(fn: FunctionFacts): RuleFinding[] {
       confidence,
       assumptions,
       message:
-        `\`${a.text}\` ${verb} global memory with a stride of ${strideText} between consecutive threads ` +
-        `(threadIdx.x enters the index as \`${threadTerm(c)}\`): ${sectors}. ${advice}`,
-      benefit: 'memory transactions for this access drop by up to the stride (8x for 32-bit elements); on an H100, moving threadIdx.x to the contiguous dimension of a naive SGEMM measured 5.46x',
+        `\`${a.text}\` ${verb} global memory with consecutive threads ${stride.text} apart` +
+        (stride.term ? ` (threadIdx.x enters the index as \`${stride.term}\`)` : '') +
+        `: a warp touches ${worst.sectors} 32-byte sectors where ${worst.minimum} would do. ${advice}`,
+      benefit: 'memory transactions for this access drop by up to the stride (8x for 32-bit elements); on an H200, moving threadIdx.x to the contiguous dimension of a naive 4096³ SGEMM measured 5.31x, and a shared-memory tiled transpose 3.01x over the naive one',
     });
   }
   return out;
+}
+
+/** The uniform sizes inside an atom (`T` in `tid % T`), which the lanes' values depend on. */
+function atomUniforms(sym: string): string[] {
+  const d = atomDef(sym);
+  if (!d) return [];
+  return d.args.flatMap((p) => [...p.symbols()].flatMap((s) => (symbolKind(s) === 'uniform' ? [s] : atomUniforms(s))));
 }
 
 export const rule: Rule = {

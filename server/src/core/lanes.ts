@@ -1,0 +1,184 @@
+// Warp-level evaluation (ANALYSIS.md §1): an index form is evaluated for the 32 lanes
+// of one warp under a few sample environments, and what a warp request costs is read
+// off the byte addresses: 32-byte sectors touched (coalescing) and words per shared
+// bank (bank conflicts). Atoms (`tid % 32`, `tid >> 5`, `min`, `?:`) are computed per
+// lane, so the operators real kernels use on thread indices need no special case.
+import { Poly, atomDef, symbolKind } from './affine';
+
+export const WARP = 32;
+
+/** Values for the symbols of one sample; the lane decides threadIdx.x (or the loop/lane symbol under test). */
+export interface Sample {
+  /** A name for the assumption this sample stands for, quoted when it decides a verdict. */
+  name: string;
+  /** Value of a warp-uniform parameter or opaque symbol (`N`, `lda`, `n/4`). */
+  uniform: (sym: string) => number;
+  /** threadIdx.x of lane 0 (a multiple of 32: lanes are threads base..base+31). */
+  laneBase: number;
+  blockDim: [number, number, number];
+  other: number;
+}
+
+/** A stable small hash, so each unknown symbol gets its own value and coincidences are unlikely. */
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
+ * The samples: symbolic sizes as powers of two ≥ 32 (tile sizes, head dims and row
+ * pitches usually are), then as odd sizes ≥ 32, each with its own warp and block.
+ */
+export const SAMPLES: readonly Sample[] = [
+  { name: 'power-of-two sizes', uniform: (s) => 2 ** (10 + (hash(s) % 3)), laneBase: 32, blockDim: [256, 4, 1], other: 3 },
+  { name: 'odd sizes', uniform: (s) => 1001 + 2 * (hash(s) % 500), laneBase: 0, blockDim: [128, 2, 1], other: 5 },
+];
+
+/** The value of a symbol in a sample for a given lane, or null when it cannot be given one. */
+function symbolValue(sym: string, lane: number, s: Sample, laneSymbol: string): number | null {
+  if (sym === laneSymbol) return laneSymbol === 'threadIdx.x' ? s.laneBase + lane : lane;
+  switch (symbolKind(sym)) {
+    case 'thread':
+      return sym === 'threadIdx.x' ? s.laneBase : 1;
+    case 'block':
+      return sym.endsWith('.x') ? 7 : 3;
+    case 'dim':
+      if (sym.startsWith('blockDim.')) return s.blockDim['xyz'.indexOf(sym.slice(-1))] ?? 1;
+      return 64; // gridDim
+    case 'loop':
+      return s.other; // the same iteration for every lane
+    case 'lane':
+    case 'program':
+      return s.other;
+    case 'derived':
+      return null; // evaluated from its definition
+    default:
+      return s.uniform(sym);
+  }
+}
+
+function evalAtom(name: string, lane: number, s: Sample, laneSymbol: string, depth: number): number | null {
+  const d = atomDef(name);
+  if (!d || depth > 16) return null;
+  const v = d.args.map((a) => evalPoly(a, lane, s, laneSymbol, depth + 1));
+  if (v.some((x) => x === null)) return null;
+  const [a, b, c, e] = v as number[];
+  switch (d.op) {
+    case '/':
+      return b === 0 ? null : Math.trunc(a / b);
+    case '%':
+      return b === 0 ? null : a % b;
+    case '&':
+      return Number(BigInt(a) & BigInt(b));
+    case '|':
+      return Number(BigInt(a) | BigInt(b));
+    case '^':
+      return Number(BigInt(a) ^ BigInt(b));
+    case '>>':
+      return b < 0 || b > 62 ? null : Math.floor(a / 2 ** b);
+    case '<<':
+      return b < 0 || b > 40 ? null : a * 2 ** b;
+    case 'min':
+      return Math.min(a, b);
+    case 'max':
+      return Math.max(a, b);
+    case '?:': {
+      const ok = d.cmp === '<' ? a < b : d.cmp === '<=' ? a <= b : d.cmp === '>' ? a > b : d.cmp === '>=' ? a >= b : d.cmp === '==' ? a === b : d.cmp === '!=' ? a !== b : null;
+      return ok === null ? null : ok ? c : e;
+    }
+  }
+}
+
+function evalPoly(p: Poly, lane: number, s: Sample, laneSymbol: string, depth = 0): number | null {
+  if (p.unknown) return null;
+  let total = 0;
+  for (const [key, coef] of p.terms) {
+    let term = coef;
+    if (key) {
+      for (const sym of key.split('*')) {
+        const v = sym.startsWith('#op') ? evalAtom(sym, lane, s, laneSymbol, depth) : symbolValue(sym, lane, s, laneSymbol);
+        if (v === null) return null;
+        term *= v;
+      }
+    }
+    total += term;
+  }
+  return Number.isSafeInteger(total) ? total : null;
+}
+
+/** The form's value in each of the 32 lanes of a warp, or null when some part is unknown. */
+export function laneValues(p: Poly, sample: Sample, laneSymbol = 'threadIdx.x'): number[] | null {
+  const out: number[] = [];
+  for (let lane = 0; lane < WARP; lane++) {
+    const v = evalPoly(p, lane, sample, laneSymbol);
+    if (v === null) return null;
+    out.push(v);
+  }
+  return out;
+}
+
+/** Does the form differ between lanes (under the first sample)? */
+export function variesAcrossLanes(p: Poly, laneSymbol = 'threadIdx.x'): boolean | null {
+  const v = laneValues(p, SAMPLES[0], laneSymbol);
+  return v === null ? null : v.some((x) => x !== v[0]);
+}
+
+/** Are all 32 lane values distinct (so an equality with a uniform value holds for at most one lane)? */
+export function distinctAcrossLanes(p: Poly): boolean {
+  return SAMPLES.every((s) => {
+    const v = laneValues(p, s);
+    return v !== null && new Set(v).size === WARP;
+  });
+}
+
+export interface SectorCount {
+  sample: Sample;
+  /** 32-byte sectors one warp request touches. */
+  sectors: number;
+  /** The fewest sectors the same bytes could occupy. */
+  minimum: number;
+  /** Element distance between lanes 0 and 1, when every neighbouring pair is the same distance apart. */
+  stride: number | null;
+}
+
+/** Sectors touched by a warp request of `bytes` per lane at element offsets `index` (elements of `bytes`). */
+export function sectorCounts(index: Poly, bytes: number, laneSymbol = 'threadIdx.x'): SectorCount[] | null {
+  const out: SectorCount[] = [];
+  for (const sample of SAMPLES) {
+    const v = laneValues(index, sample, laneSymbol);
+    if (!v) return null;
+    const sectors = new Set<number>();
+    for (const e of v) {
+      const first = Math.floor((e * bytes) / 32);
+      const last = Math.floor((e * bytes + bytes - 1) / 32);
+      for (let k = first; k <= last; k++) sectors.add(k);
+    }
+    const distinct = new Set(v).size;
+    const strides = v.slice(1).map((x, i) => x - v[i]);
+    out.push({ sample, sectors: sectors.size, minimum: Math.max(1, Math.ceil((distinct * bytes) / 32)), stride: strides.every((d) => d === strides[0]) ? strides[0] : null });
+  }
+  return out;
+}
+
+/**
+ * Bank-conflict degree of a shared access: the largest number of distinct 4-byte words
+ * one bank serves for the warp (1 = conflict-free; broadcasts of one word are free).
+ */
+export function bankConflictWays(wordIndex: (lane: number, s: Sample) => number | null, sample: Sample): number | null {
+  const perBank = new Map<number, Set<number>>();
+  for (let lane = 0; lane < WARP; lane++) {
+    const w = wordIndex(lane, sample);
+    if (w === null) return null;
+    const bank = ((w % 32) + 32) % 32;
+    let set = perBank.get(bank);
+    if (!set) perBank.set(bank, (set = new Set()));
+    set.add(w);
+  }
+  return Math.max(...[...perBank.values()].map((s) => s.size));
+}
+
+/** The per-lane value function of a form, for callers that combine several forms (row * cols + col). */
+export function laneFunction(p: Poly, laneSymbol = 'threadIdx.x'): (lane: number, s: Sample) => number | null {
+  return (lane, s) => evalPoly(p, lane, s, laneSymbol);
+}
