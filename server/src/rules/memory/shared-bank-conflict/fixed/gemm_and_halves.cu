@@ -1,6 +1,6 @@
 // Quiet: a tiled SGEMM reads As[ty][k] (same element across threadIdx.x: a broadcast)
-// and Bs[k][tx] (consecutive words); a 16-bit tile read column-wise is a different bank
-// arithmetic and is left alone; a 16-wide tile read column-wise is a 16-way conflict.
+// and Bs[k][tx] (consecutive words). A 16-bit [32][32] tile read column-wise puts lanes 16
+// words apart (16-way; padded by two halves); a 16-wide int tile read column-wise is 16-way.
 #include <cuda_fp16.h>
 #define TILE 32
 
@@ -22,10 +22,11 @@ __global__ void sgemm_tiled(const float* __restrict__ A, const float* __restrict
 }
 
 __global__ void half_columns(const __half* __restrict__ in, __half* __restrict__ out) {
-  __shared__ __half t[32][32];
+  __shared__ __half t[32][34];
   t[threadIdx.y][threadIdx.x] = in[threadIdx.y * 32 + threadIdx.x];
   __syncthreads();
   out[threadIdx.y * 32 + threadIdx.x] = t[threadIdx.x][threadIdx.y];
+//                                      ^^^^^^^^^^^^^^^^^^^^^^^^^^^ memory/shared-bank-conflict
 }
 
 __global__ void narrow_columns(const int* __restrict__ in, int* __restrict__ out) {
