@@ -182,3 +182,20 @@ export function bankConflictWays(wordIndex: (lane: number, s: Sample) => number 
 export function laneFunction(p: Poly, laneSymbol = 'threadIdx.x'): (lane: number, s: Sample) => number | null {
   return (lane, s) => evalPoly(p, lane, s, laneSymbol);
 }
+
+/**
+ * Do two threads of one block read the same element? The form is evaluated for the
+ * block's first `threads` threads along threadIdx.x (threadIdx.y held) under the first
+ * sample; null when unknown.
+ */
+export function sharedAcrossBlock(p: Poly, threads = 256): boolean | null {
+  const s = { ...SAMPLES[0], laneBase: 0 };
+  const seen = new Set<number>();
+  for (let t = 0; t < threads; t++) {
+    const v = evalPoly(p, t, s, 'threadIdx.x');
+    if (v === null) return null;
+    if (seen.has(v)) return true;
+    seen.add(v);
+  }
+  return false;
+}
