@@ -43,6 +43,20 @@ export class FactsCache {
   }
 }
 
+/** The file's `__device__` (not `__global__`) functions that parse, by name: their accesses are seen where they are called. */
+function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText): Map<string, SyntaxNode> {
+  const out = new Map<string, SyntaxNode>();
+  for (const def of defs) {
+    const head = source.text.slice(def.startIndex, def.childForFieldName('body')?.startIndex ?? def.endIndex);
+    if (!/\b__device__\b/.test(head) || /\b__global__\b/.test(head) || head.length > 2000) continue;
+    const name = /(\w+)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim())?.[1];
+    if (!name || out.has(name)) continue;
+    const copy = mirror(def, source);
+    if (!copy.hasError && copy.type === 'function_definition') out.set(name, copy);
+  }
+  return out;
+}
+
 /** Does the text look like a binary file (NUL bytes, or mostly undecodable bytes)? */
 export function looksBinary(text: string): boolean {
   const head = text.slice(0, 8192);
@@ -137,7 +151,9 @@ export class Engine {
       const globals = fileArrays(fileScope);
       const constants = fileConstants(fileScope);
       const macros = fileMacros(fileScope, (body) => this.parseMacroBody(grammarFor(language), body));
+      const helpers = deviceHelpers(top.functions, source);
       const globalsKey =
+        [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
         globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
         ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
         ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(',');
@@ -153,7 +169,7 @@ export class Engine {
             const copy = mirror(outer, source);
             const fn = copy.type === 'function_definition' ? copy : copy.namedChildren.find((c) => c.type === 'function_definition');
             // a function that does not parse cleanly is not modelled: silence, never a guess
-            f = fn && !fn.hasError ? functionFacts(fn, lines, globals, constants, macros) : null;
+            f = fn && !fn.hasError ? functionFacts(fn, lines, globals, constants, macros, helpers) : null;
           } catch {
             f = null; // too deep or too strange to model: unknown means silence
           }

@@ -37,6 +37,7 @@ const MATH_CALLS = /^(__)?(exp|expf|exp2f|log|logf|sin|sinf|cos|cosf|tan|tanf|ta
 const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize)$/;
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
+const MAX_HELPER_DEPTH = 3;
 const COMPARISONS = new Set(['<', '<=', '>', '>=', '==', '!=']);
 const ATOM_OPS = new Set(['/', '%', '&', '|', '^', '>>', '<<']);
 /** Cache-hinted loads and stores (`__ldcs(p)`, `__stcs(p, v)`): an access through their first argument. */
@@ -129,10 +130,10 @@ function declaratorName(d: Node | null): { name: string; pointer: boolean; array
 }
 
 class FunctionWalker {
-  private env = new Map<string, Value>();
+  env = new Map<string, Value>();
   private params = new Map<string, ParamFact>();
   private loopStack: number[] = [];
-  private nextLoopId = 0;
+  nextLoopId = 0;
   readonly loops: LoopFact[] = [];
   readonly accesses: AccessFact[] = [];
   readonly shared: SharedArrayFact[] = [];
@@ -152,11 +153,15 @@ class FunctionWalker {
     private readonly isKernel: boolean,
     params: ParamFact[],
     private readonly lines: string[],
-    fileArrays: readonly FileArray[] = [],
-    constants: ReadonlyMap<string, number> = new Map(),
+    private readonly fileArrays: readonly FileArray[] = [],
+    private readonly constants: ReadonlyMap<string, number> = new Map(),
     private readonly macros: ReadonlyMap<string, MacroDef> = new Map(),
     /** Where pointer parameters point: global for kernels, host for host code, unknown for __device__ helpers (shared or global). */
     paramSpace: MemorySpace = isKernel ? 'global' : 'host',
+    /** `__device__` functions of the file by name: their accesses are seen at their call sites. */
+    private readonly helpers: ReadonlyMap<string, Node> = new Map(),
+    /** How many helper calls deep this walk is (bounded). */
+    private readonly depth = 0,
   ) {
     for (const [name, value] of constants) this.env.set(name, { kind: 'int', poly: Poly.const(value) });
     for (const g of fileArrays) {
@@ -350,7 +355,7 @@ class FunctionWalker {
   }
 
   /** A cast to another element type rescales the offset (in elements of the new type). */
-  private recast(p: PtrValue, typeText: string): PtrValue {
+  recast(p: PtrValue, typeText: string): PtrValue {
     const elem = baseType(typeText.replace(/\*/g, ''));
     if (VECTOR_TYPES.has(elem)) this.usesVectorTypes = true;
     const oldBits = elementBits(p.elemType);
@@ -810,6 +815,34 @@ class FunctionWalker {
     this.pushAccess({ ...target, kind: kind ?? this.accessKind(n) }, n);
   }
 
+  /**
+   * A `__device__` helper's accesses, seen at the call: its parameters bound to the
+   * arguments' values (a pointer keeps its buffer, space and offset), so `load128cs(inp + i)`
+   * is a 16-byte global load of `inp` at this call site (ANALYSIS.md §0, "Interprocedural").
+   */
+  private inlineHelper(def: Node, args: Node[], call: Node): void {
+    const fdecl = functionDeclarator(field(def, 'declarator'));
+    const body = field(def, 'body');
+    if (!fdecl || !body) return;
+    const params = paramFacts(fdecl);
+    if (params.length !== args.length) return;
+    const inner = new FunctionWalker(true, [], this.lines, this.fileArrays, this.constants, this.macros, 'unknown', this.helpers, this.depth + 1);
+    inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
+    params.forEach((p, i) => {
+      const ptr = p.pointer ? this.evalPtr(args[i]) : null;
+      if (ptr) inner.env.set(p.name, { kind: 'ptr', ...(ptr.elemType !== p.type && p.type ? inner.recast(ptr, p.type) : ptr) });
+      else if (!p.pointer) inner.env.set(p.name, { kind: 'int', poly: this.eval(args[i]) });
+    });
+    inner.statement(body);
+    if (inner.usesVectorTypes) this.usesVectorTypes = true;
+    for (const a of inner.accesses) {
+      if (a.space === 'unknown' || a.space === 'local') continue;
+      const fact: AccessFact = { ...a, range: nodeRange(call), text: call.sourceText, loops: [...this.loopStack] };
+      if (this.singleLaneDepth > 0) fact.singleLane = true;
+      this.accesses.push(fact);
+    }
+  }
+
   /** Records an access at `at`, with the loops and lane guards around it. */
   private pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops'>, at: Node): void {
     const fact: AccessFact = { ...target, range: nodeRange(at), text: at.sourceText, loops: [...this.loopStack] };
@@ -833,6 +866,8 @@ class FunctionWalker {
       const p = this.evalPtr(args[0]);
       if (p) this.pushAccess({ array: p.base, space: p.space, kind: intrinsic, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType), vector: p.vector }, n);
     }
+    const helper = !launchSyntax && this.isKernel ? this.helpers.get(name) : undefined;
+    if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
     let kind: CallKind = 'call';
     if (launchSyntax) kind = 'launch';
     else if (SYNC_CALLS.test(name)) kind = 'sync';
@@ -952,6 +987,7 @@ export function functionFacts(
   fileArrays: readonly FileArray[] = [],
   constants: ReadonlyMap<string, number> = new Map(),
   macros: ReadonlyMap<string, MacroDef> = new Map(),
+  helpers: ReadonlyMap<string, Node> = new Map(),
 ): FunctionFacts | null {
   const fdecl = functionDeclarator(field(def, 'declarator'));
   const body = field(def, 'body');
@@ -970,7 +1006,7 @@ export function functionFacts(
       if (nm) templateParams.push(nm.text);
     }
   }
-  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host');
+  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers);
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
   return {

@@ -1,0 +1,36 @@
+// Well-known library macros whose headers usually lie outside the workspace.
+// The view does not add these; a caller consults builtinMacro for names the view lacks.
+import type { MacroDef } from './macros';
+
+const GRID_STRIDE = 'for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += blockDim.x * gridDim.x)';
+
+function def(name: string, params: string[] | null, body: string, variadic = false): MacroDef {
+  return Object.freeze({ name, params: params ? Object.freeze(params.slice()) as string[] : null, variadic, body });
+}
+
+const TABLE = new Map<string, MacroDef>([
+  ['CUDA_KERNEL_LOOP', def('CUDA_KERNEL_LOOP', ['i', 'n'], GRID_STRIDE)],
+  ['CUDA_1D_KERNEL_LOOP', def('CUDA_1D_KERNEL_LOOP', ['i', 'n'], GRID_STRIDE)],
+  ['POLYBENCH_1D', def('POLYBENCH_1D', ['var', 'dim1', 'ddim1'], 'var[dim1]')],
+  ['POLYBENCH_2D', def('POLYBENCH_2D', ['var', 'dim1', 'dim2', 'ddim1', 'ddim2'], 'var[dim1][dim2]')],
+  ['POLYBENCH_3D', def('POLYBENCH_3D', ['var', 'dim1', 'dim2', 'dim3', 'ddim1', 'ddim2', 'ddim3'], 'var[dim1][dim2][dim3]')],
+  ['POLYBENCH_4D', def('POLYBENCH_4D', ['var', 'dim1', 'dim2', 'dim3', 'dim4', 'ddim1', 'ddim2', 'ddim3', 'ddim4'], 'var[dim1][dim2][dim3][dim4]')],
+  ['SCALAR_VAL', def('SCALAR_VAL', ['x'], 'x')],
+]);
+const PB = new Map<string, MacroDef>();
+
+/** A built-in definition for a well-known library macro, or null. */
+export function builtinMacro(name: string): MacroDef | null {
+  if (typeof name !== 'string') return null;
+  const d = TABLE.get(name);
+  if (d) return d;
+  if (/^_PB_[A-Z0-9_]+$/.test(name)) {
+    let m = PB.get(name);
+    if (!m) {
+      m = def(name, null, name.slice(4).toLowerCase());
+      if (PB.size < 1000) PB.set(name, m);
+    }
+    return m;
+  }
+  return null;
+}

@@ -1,0 +1,240 @@
+// The preprocessor view of one file: macros, type aliases and integer constants from
+// the file and its local headers, with undecided `#if` branches kept as alternatives.
+import * as path from 'node:path';
+import type { MacroDef } from './macros';
+import { scanCached, scanText, digest, type Event } from './scan';
+import { evalIntExpr, type Resolver } from './expr';
+import { isWithin, type HeaderReader } from './files';
+
+export { fsHeaderReader, compileCommandsIncludeDirs, type HeaderReader } from './files';
+
+export interface ViewOptions {
+  /** Directories searched after the includer's own directory: configured includePaths and `-I` of compile_commands.json (absolute). */
+  includeDirs: readonly string[];
+  /** Files may be read only under these directories (the workspace folders and includeDirs). */
+  roots: readonly string[];
+  reader: HeaderReader;
+  maxDepth?: number; // default 8
+  maxHeaders?: number; // default 64
+}
+export interface PreprocessorView {
+  macros: Map<string, MacroDef>;
+  alternatives: Map<string, MacroDef[]>;
+  typeAliases: Map<string, string[]>;
+  constants: Map<string, number>;
+  headers: string[];
+  key: string;
+}
+
+/** Activity of a region: 1 taken, 0 skipped, 0.5 undecided (Kleene logic: and = min, or = max, not = 1 - x). */
+type Tri = number;
+const toTri = (v: number | null): Tri => (v === null ? 0.5 : v ? 1 : 0);
+
+interface MState { defs: MacroDef[]; sure: boolean; undef: boolean }
+interface Frame { parent: Tri; taken: Tri; active: Tri }
+
+const SYSTEM = /^(?:cuda|cuda_.*|cublas.*|cufft.*|curand.*|cusparse.*|cudnn.*|nvrtc|nvToolsExt|mma|crt\/.*|sm_\d+_.*|device_.*|vector_types|math_constants|cooperative_groups.*|(?:std|assert|ctype|errno|float|limits|locale|math|setjmp|signal|stdarg|stddef|stdint|stdio|stdlib|string|time|unistd|inttypes|stdbool|omp|immintrin|xmmintrin|emmintrin|pthread|sys\/.*)\.h|thrust\/.*|cub\/.*|cuda\/.*)$/;
+
+const sameDef = (a: MacroDef, b: MacroDef): boolean =>
+  a.body === b.body && a.variadic === b.variadic && (a.params === null ? b.params === null : b.params !== null && a.params.join(',') === b.params.join(','));
+
+const BUILTIN_TYPES = new Set(['void', 'bool', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', 'wchar_t',
+  'half', 'half2', '__half', '__half2', '__nv_bfloat16', '__nv_bfloat162', 'nv_bfloat16', 'nv_bfloat162', 'bfloat16', 'bf16',
+  'size_t', 'ssize_t', 'ptrdiff_t', 'int8_t', 'int16_t', 'int32_t', 'int64_t', 'uint8_t', 'uint16_t', 'uint32_t', 'uint64_t', 'uint',
+  '__nv_fp8_e4m3', '__nv_fp8_e5m2', 'at::Half', 'at::BFloat16', 'c10::Half', 'c10::BFloat16', 'cutlass::half_t', 'cutlass::bfloat16_t',
+  'std::size_t', 'std::int32_t', 'std::int64_t', 'std::uint32_t', 'std::uint64_t', 'std::int8_t', 'std::uint8_t', 'std::int16_t', 'std::uint16_t',
+  'long long', 'long double', 'unsigned int', 'unsigned long', 'unsigned char', 'unsigned short', 'unsigned long long']);
+
+function isTypeName(s: string, aliases: Map<string, string[]>): boolean {
+  const t = s.replace(/\b(?:const|volatile)\b/g, ' ').replace(/\s+/g, ' ').replace(/\s*\*+\s*$/, '').trim();
+  if (!t) return false;
+  if (BUILTIN_TYPES.has(t) || aliases.has(t)) return true;
+  if (/^(?:u?char|u?short|u?int|u?long|u?longlong|float|double|half|bfloat16)[1-4]$/.test(t)) return true;
+  return /^(?:(?:unsigned|signed|long|short) )+(?:int|long|short|char|double)$/.test(t);
+}
+
+export function buildView(file: string, text: string, options: ViewOptions): PreprocessorView {
+  const macros = new Map<string, MState>();
+  const typedefs = new Map<string, string[]>();
+  const consts = new Map<string, number>(); // NaN = conflicting values
+  const headers: string[] = [];
+  const roots = (options?.roots ?? []).filter(r => typeof r === 'string' && path.isAbsolute(r)).map(r => path.resolve(r));
+  const includeDirs = (options?.includeDirs ?? []).filter(r => typeof r === 'string' && path.isAbsolute(r)).map(r => path.resolve(r));
+  const reader = options?.reader;
+  const maxDepth = options?.maxDepth ?? 8;
+  const maxHeaders = options?.maxHeaders ?? 64;
+  let attempts = 0;
+  const visited = new Set<string>();
+  const mainPath = typeof file === 'string' && path.isAbsolute(file) ? path.resolve(file) : '';
+  if (mainPath) visited.add(mainPath);
+
+  const macroValue = (name: string, depth: number, inIf: boolean): number | null => {
+    const st = macros.get(name);
+    if (st) {
+      if (st.undef && inIf) return 0;
+      if (st.sure && st.defs.length === 1 && st.defs[0].params === null) return evalIntExpr(st.defs[0].body, resolver(inIf), depth);
+      return null;
+    }
+    const c = consts.get(name);
+    return !inIf && c !== undefined && !Number.isNaN(c) ? c : null;
+  };
+  const resolver = (inIf: boolean): Resolver => ({
+    value: (n, d) => macroValue(n, d, inIf),
+    defined: n => { const st = macros.get(n); return st ? (st.sure ? 1 : st.undef ? 0 : null) : null; },
+  });
+
+  const tryRead = (p: string): string | null => {
+    if (attempts++ > 2000 || visited.has(p) || !isWithin(roots, p)) return null;
+    try { const t = reader?.read(p); return typeof t === 'string' ? t : null; } catch { return null; }
+  };
+  const resolveInclude = (ev: { target: string; angled: boolean }, from: string): { p: string; text: string } | null => {
+    const target = ev.target;
+    if (!target || target.includes('\0')) return null;
+    const cands: string[] = [];
+    const dir = from ? path.dirname(from) : '';
+    if (path.isAbsolute(target)) cands.push(path.resolve(target));
+    else {
+      if (!ev.angled && dir) cands.push(path.resolve(dir, target));
+      for (const d of includeDirs) cands.push(path.resolve(d, target));
+      if (!ev.angled && !dir) for (const r of roots) cands.push(path.resolve(r, target));
+      if (ev.angled && !SYSTEM.test(target) && /\.[A-Za-z]+$/.test(target)) {
+        // fallback for projects without build configuration: the includer's dir and its ancestors up to a root
+        const starts = dir ? [dir] : roots;
+        for (const s of starts) {
+          const top = roots.filter(r => isWithin([r], s)).sort((a, b) => a.length - b.length)[0];
+          if (!top) continue;
+          for (let a = s, n = 0; n < 32; n++) {
+            cands.push(path.join(a, target), path.join(a, 'include', target), path.join(a, 'utilities', target));
+            if (a === top) break;
+            const up = path.dirname(a);
+            if (up === a) break;
+            a = up;
+          }
+        }
+      }
+    }
+    for (const c of cands) {
+      const t = tryRead(c);
+      if (t !== null) return { p: c, text: t };
+    }
+    return null;
+  };
+
+  const define = (def: MacroDef, a: Tri): void => {
+    const st = macros.get(def.name);
+    if (a === 1 || !st || st.undef) { macros.set(def.name, { defs: [def], sure: a === 1, undef: false }); return; }
+    if (!st.defs.some(d => sameDef(d, def))) st.defs.push(def);
+  };
+  const addConst = (name: string, v: number | null): void => {
+    if (v === null) return;
+    const old = consts.get(name);
+    consts.set(name, old === undefined || old === v ? v : NaN);
+  };
+
+  const process = (events: Event[], base: Tri, from: string, depth: number): void => {
+    const stack: Frame[] = [];
+    const cur = (): Tri => (stack.length ? stack[stack.length - 1].active : base);
+    for (const ev of events) {
+      switch (ev.k) {
+        case 'if': case 'ifdef': {
+          let c: Tri;
+          if (ev.k === 'if') c = toTri(ev.expr ? evalIntExpr(ev.expr, resolver(true)) : null);
+          else if (ev.guard && !macros.has(ev.name)) c = 1;
+          else { const d = resolver(true).defined!(ev.name); c = toTri(d === null ? null : ev.neg ? 1 - d : d); }
+          const parent = cur();
+          stack.push({ parent, taken: c, active: Math.min(parent, c) });
+          break;
+        }
+        case 'elif': {
+          const f = stack[stack.length - 1];
+          if (!f) break;
+          if (f.taken === 1) { f.active = 0; break; }
+          const c = toTri(evalIntExpr(ev.expr, resolver(true)));
+          f.active = Math.min(f.parent, 1 - f.taken, c);
+          f.taken = Math.max(f.taken, c);
+          break;
+        }
+        case 'else': {
+          const f = stack[stack.length - 1];
+          if (f) { f.active = Math.min(f.parent, 1 - f.taken); f.taken = 1; }
+          break;
+        }
+        case 'endif': stack.pop(); break;
+        default: {
+          const a = cur();
+          if (a === 0) break;
+          if (ev.k === 'define') define(ev.def, a);
+          else if (ev.k === 'undef') { if (a === 1) macros.set(ev.name, { defs: [], sure: false, undef: true }); }
+          else if (ev.k === 'typedef') {
+            const list = typedefs.get(ev.name) ?? [];
+            if (!list.includes(ev.type)) list.push(ev.type);
+            typedefs.set(ev.name, list);
+          } else if (ev.k === 'const') addConst(ev.name, evalIntExpr(ev.expr, resolver(false)));
+          else if (ev.k === 'include') {
+            if (depth >= maxDepth || headers.length >= maxHeaders) break;
+            const h = resolveInclude(ev, from);
+            if (!h) break;
+            visited.add(h.p);
+            headers.push(h.p);
+            process(scanCached(h.text), a, h.p, depth + 1);
+          }
+        }
+      }
+    }
+  };
+
+  try {
+    process(scanText(typeof text === 'string' ? text : ''), 1, mainPath, 0);
+  } catch { /* keep what was collected */ }
+  return finish(macros, typedefs, consts, headers);
+}
+
+function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[]): PreprocessorView {
+  const macros = new Map<string, MacroDef>();
+  const alternatives = new Map<string, MacroDef[]>();
+  for (const [name, st] of states) {
+    if (!st.defs.length) continue;
+    macros.set(name, st.defs[0]);
+    if (st.defs.length > 1) alternatives.set(name, st.defs.slice());
+  }
+  const typeAliases = new Map<string, string[]>();
+  const objectBodies = (name: string): string[] | null => {
+    const st = states.get(name);
+    if (!st || !st.defs.length || st.defs.some(d => d.params !== null)) return null;
+    return st.defs.map(d => d.body.replace(/^\((.*)\)$/s, '$1').trim());
+  };
+  for (const [name, targets] of typedefs) {
+    const out: string[] = [];
+    for (const t of targets) {
+      const bodies = /^[A-Za-z_]\w*$/.test(t) ? objectBodies(t) : null;
+      for (const b of bodies && bodies.every(x => isTypeName(x, typedefs)) ? bodies : [t]) if (!out.includes(b)) out.push(b);
+    }
+    typeAliases.set(name, out);
+  }
+  for (const [name] of states) {
+    const bodies = objectBodies(name);
+    if (bodies && !typeAliases.has(name) && bodies.every(b => isTypeName(b, typedefs))) typeAliases.set(name, [...new Set(bodies)]);
+  }
+  const constants = new Map<string, number>();
+  for (const [n, v] of consts) if (!Number.isNaN(v)) constants.set(n, v);
+  const res: Resolver = {
+    value: (n, d) => {
+      const st = states.get(n);
+      if (st) return st.defs.length === 1 && st.defs[0].params === null ? evalIntExpr(st.defs[0].body, res, d) : null;
+      return constants.get(n) ?? null;
+    },
+  };
+  for (const [name, st] of states) {
+    if (!st.defs.length || st.defs.some(d => d.params !== null || !d.body)) continue;
+    const vals = st.defs.map(d => evalIntExpr(d.body, res));
+    if (vals.every(v => v !== null && v === vals[0])) constants.set(name, vals[0]!);
+  }
+  const ser: string[] = [];
+  for (const [n, d] of macros) ser.push(`M${n}(${d.params?.join(',') ?? '-'}${d.variadic ? '...' : ''})=${d.body}`);
+  for (const [n, ds] of alternatives) ser.push(`A${n}=${ds.map(d => `(${d.params?.join(',') ?? '-'})${d.body}`).join('\u0001')}`);
+  for (const [n, ts] of typeAliases) ser.push(`T${n}=${ts.join('|')}`);
+  for (const [n, v] of constants) ser.push(`C${n}=${v}`);
+  for (const h of headers) ser.push(`H${h}`);
+  const joined = ser.join('\n');
+  return { macros, alternatives, typeAliases, constants, headers, key: joined.length + ':' + digest(joined) };
+}
