@@ -110,6 +110,8 @@ export interface CallFact {
   assignedTo?: string[];
   /** The enclosing conditional branches (if/elif/else/except/case arms), outermost first. */
   scopes?: number[];
+  /** A launch made inside the host function called here (a launch wrapper such as `gelu_forward`). */
+  via?: string;
 }
 
 export interface FunctionFacts {

@@ -7,6 +7,7 @@ import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/mod
 import type { RuleFinding } from '../../../core/types';
 import { Poly } from '../../../core/affine';
 import { tritonElementwiseChain } from './triton';
+import { callsThroughWrappers } from '../../../core/facts/wrappers';
 
 const before = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column < b.column);
 
@@ -65,9 +66,10 @@ function boundArg(k: FunctionFacts, launch: CallFact): string | null {
   return i >= 0 ? (launch.args[i]?.replace(/\s+/g, '') ?? null) : null;
 }
 
-function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>): RuleFinding[] {
+function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hosts: Map<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
-  const launches = host.calls.filter((c) => c.kind === 'launch');
+  const calls = callsThroughWrappers(host, hosts);
+  const launches = calls.filter((c) => c.kind === 'launch');
   for (let i = 0; i + 1 < launches.length; i++) {
     const first = launches[i];
     const second = launches[i + 1];
@@ -94,23 +96,25 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>): Ru
     const sameShape = first.grid === second.grid && first.block === second.block;
     if (!b1 || b1 !== b2) continue;
     // nothing in between may use the intermediate: a copy, a library call, a host access
-    const between = host.calls.filter((c) => c !== first && c !== second && before(first.range.end, c.range.start) && before(c.range.start, second.range.start));
+    if (first.range === second.range) continue; // two launches inside one wrapper call: the wrapper's own business
+    const between = calls.filter((c) => c !== first && c !== second && before(first.range.end, c.range.start) && before(c.range.start, second.range.start));
     // anything else in between may use the intermediate through a name we cannot follow
     // (`thrust::reduce(y.begin(), y.end())` on the vector behind the raw pointer)
     const mentions = new RegExp(`\\b${buffer.replace(/[^\w]/g, '\\$&')}\\b`);
     if (between.some((c) => c.kind !== 'sync' && (!HARMLESS_CALL.test(c.name) || c.args.some((a) => mentions.test(a))))) continue;
     if (host.accesses.some((a) => a.array === buffer && before(first.range.start, a.range.start) && before(a.range.start, second.range.start))) continue;
+    const shown = (l: CallFact) => (l.via ? `\`${l.via}\` (launching \`${l.name}\`)` : `\`${l.name}\``);
     out.push({
       range: second.nameRange,
       function: host.name,
       confidence: sameShape ? 'proven' : 'likely',
       assumptions: sameShape ? [] : [`assumes both launches cover the same \`${b1}\` elements (their grid/block shapes differ)`],
       message:
-        `\`${second.name}\` reads \`${buffer}\`, which \`${first.name}\` wrote just before over the same \`${b1}\` elements, ` +
+        `${shown(second)} reads \`${buffer}\`, which ${shown(first)} wrote just before over the same \`${b1}\` elements, ` +
         `and nothing in between needs \`${buffer}\`. Fuse the two elementwise kernels into one that keeps each value in a register: ` +
         `one launch instead of two, and \`${buffer}\` is no longer written and read back through global memory (drop it if nothing else reads it).`,
-      benefit: 'saves a full write and a full read of the intermediate plus a launch; on an H100, a scale kernel followed by a bias+relu kernel over 2^28 floats went from 2.076 ms to 1.170 ms fused (1.77x)',
-      related: [{ range: first.nameRange, message: `\`${first.name}\` writes \`${buffer}\` here` }],
+      benefit: 'saves a full write and a full read of the intermediate plus a launch; on an H200, a scale kernel followed by a bias+relu kernel over 2^28 floats went from 1.764 ms to 0.958 ms fused (1.84x)',
+      related: [{ range: first.nameRange, message: `${shown(first)} writes \`${buffer}\` here` }],
     });
   }
   return out;
@@ -123,6 +127,7 @@ export const rule: Rule = {
   check(facts: FileFacts) {
     if (facts.language === 'triton') return tritonElementwiseChain(facts);
     const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
-    return facts.functions.filter((f) => !f.isKernel && !f.isDevice).flatMap((h) => checkHost(h, kernels));
+    const hosts = new Map(facts.functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => [f.name, f]));
+    return [...hosts.values()].flatMap((h) => checkHost(h, kernels, hosts));
   },
 };

@@ -1,0 +1,56 @@
+// Host functions summarised by the launches they make (ANALYSIS.md §0, "Interprocedural"):
+// a caller of launch wrappers (`gelu_forward(out, inp, N)` launching `gelu_kernel`) sees
+// the wrapped launches at its call sites, with the wrapper's parameters replaced by the
+// caller's arguments, so the fusion rule reads one chain of launches.
+import type { CallFact, FunctionFacts } from './model';
+
+const MAX_DEPTH = 2;
+
+/** Replaces a wrapper parameter by the caller's argument in an argument text (`inp + off` -> `d_x + off`). */
+function substitute(text: string, params: readonly string[], args: readonly string[]): string {
+  if (params.length === 0) return text;
+  const names = new Map(params.map((p, i) => [p, args[i]] as const));
+  return text.replace(/\b[A-Za-z_]\w*\b/g, (w) => {
+    const a = names.get(w);
+    return a === undefined ? w : /^[\w.]+$/.test(a) ? a : `(${a})`;
+  });
+}
+
+/**
+ * The host function's calls with every call of a launch wrapper replaced by the
+ * wrapper's own launches (bounded depth), each placed at the caller's call site.
+ */
+export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, depth = 0): CallFact[] {
+  const out: CallFact[] = [];
+  for (const c of host.calls) {
+    const wrapper = c.kind === 'call' && depth < MAX_DEPTH ? hosts.get(c.name) : undefined;
+    if (!wrapper || wrapper === host || wrapper.params.length !== c.args.length) {
+      out.push(c);
+      continue;
+    }
+    const inner = callsThroughWrappers(wrapper, hosts, depth + 1).filter((w) => w.kind === 'launch');
+    if (inner.length === 0) {
+      out.push(c);
+      continue;
+    }
+    const params = wrapper.params.map((p) => p.name);
+    for (const l of inner) {
+      out.push({
+        ...l,
+        range: c.range,
+        nameRange: c.nameRange,
+        args: l.args.map((a) => substitute(a, params, c.args)),
+        argRoots: l.argRoots.map((r) => {
+          const i = r === null ? -1 : params.indexOf(r);
+          return i >= 0 ? c.argRoots[i] : r;
+        }),
+        grid: l.grid && substitute(l.grid, params, c.args),
+        block: l.block && substitute(l.block, params, c.args),
+        loops: c.loops,
+        scopes: c.scopes,
+        via: c.name,
+      });
+    }
+  }
+  return out;
+}
