@@ -217,13 +217,14 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
   // ---------------------------------------------------------------------------------------
   // json format
 
-  const DESIGN_FINDING_KEYS = ['citations', 'file', 'fixes', 'function', 'message', 'range', 'rule', 'severity'];
+  const DESIGN_FINDING_KEYS = ['assumptions', 'citations', 'confidence', 'file', 'fixes', 'function', 'message', 'range', 'rule', 'severity'];
 
   test('json format: exactly the shape of DESIGN.md, 1-based ranges, package.json version', async () => {
     const dir = project({ 't.cu': TRANSPOSE, 'mm.cu': MATMUL });
     const { run, report } = await kaJson(['t.cu', 'mm.cu'], dir);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(Object.keys(report).sort(), ['errors', 'findings', 'tool', 'version']);
+    assert.deepEqual(Object.keys(report).sort(), ['errors', 'findings', 'skipped', 'tool', 'version']);
+    assert.deepEqual(report.skipped, []);
     assert.equal(report.tool, 'kernel-advisor');
     assert.equal(report.version, PKG_VERSION);
     assert.match(report.version, /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/);

@@ -1,6 +1,6 @@
 // The `kernel-advisor` command: check (text/json/sarif), explain, knowledge, lsp.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Engine } from './core/engine';
 import { DEFAULT_CONFIG, validateConfig, type Config } from './core/config';
 import { isAnalysableExtension } from './core/parser';
@@ -26,6 +26,8 @@ class UsageError extends Error {}
 export interface CheckReport {
   findings: (Finding & { file: string })[];
   errors: { file: string; message: string }[];
+  /** Functions that could not be modelled: silence there is not a clean bill. */
+  skipped: { file: string; function: string; reason: string; line: number }[];
   files: number;
   lines: number;
 }
@@ -60,7 +62,7 @@ function collectFiles(paths: string[], errors: CheckReport['errors']): string[] 
 }
 
 export function runCheck(engine: Engine, paths: string[], config: Config, only?: ReadonlySet<string>): CheckReport {
-  const report: CheckReport = { findings: [], errors: [], files: 0, lines: 0 };
+  const report: CheckReport = { findings: [], errors: [], skipped: [], files: 0, lines: 0 };
   for (const file of collectFiles(paths, report.errors)) {
     let text: string;
     try {
@@ -75,6 +77,7 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
     report.lines += text.split('\n').length;
     if (result.error) report.errors.push({ file, message: result.error });
     for (const f of result.findings) report.findings.push({ ...f, file });
+    for (const s of result.skipped ?? []) report.skipped.push({ ...s, file });
   }
   return report;
 }
@@ -105,7 +108,10 @@ function toJson(report: CheckReport) {
       function: f.function,
       citations: f.citations,
       fixes: f.fixes.length,
+      confidence: f.confidence,
+      assumptions: f.assumptions,
     })),
+    skipped: report.skipped.map((s) => ({ file: s.file, function: s.function, line: s.line + 1, reason: s.reason })),
     errors: report.errors,
   };
 }
@@ -171,6 +177,8 @@ export async function main(argv: string[], io = { out: (s: string) => process.st
         const args = parseCheckArgs(rest);
         const config = loadConfig(args.config, io.err);
         const engine = await Engine.create();
+        // headers are read from the current folder and the folders checked, and the configured include paths
+        engine.setWorkspace([process.cwd(), ...args.paths.map((p) => (existsSync(p) && statSync(p).isDirectory() ? p : dirname(p)))], config.includePaths);
         const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined);
         if (args.format === 'json') io.out(JSON.stringify(toJson(report), null, 2));
         else if (args.format === 'sarif') io.out(JSON.stringify(toSarif(report, engine.knowledge, version, process.cwd()), null, 2));

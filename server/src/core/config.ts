@@ -14,9 +14,11 @@ export interface Config {
   rules: Partial<Record<RuleId, RuleSetting>>;
   languages: LanguageSetting[];
   maxFileSizeKb: number;
+  /** Extra header directories (besides `-I` of a compile_commands.json at the workspace root). */
+  includePaths: string[];
 }
 
-export const DEFAULT_CONFIG: Config = { rules: {}, languages: [...LANGUAGE_SETTINGS], maxFileSizeKb: 1024 };
+export const DEFAULT_CONFIG: Config = { rules: {}, languages: [...LANGUAGE_SETTINGS], maxFileSizeKb: 1024, includePaths: [] };
 
 /** JSON schema of each setting under `kernelAdvisor.` (package.json is checked against it). */
 export const SETTINGS_SCHEMA = {
@@ -39,6 +41,12 @@ export const SETTINGS_SCHEMA = {
     minimum: 1,
     description: 'Files larger than this (in KiB) are skipped with one informational diagnostic.',
   },
+  'kernelAdvisor.includePaths': {
+    type: 'array',
+    default: [],
+    items: { type: 'string' },
+    description: 'Header directories (absolute, or relative to the workspace folder) searched for #include, besides -I of a compile_commands.json at the workspace root.',
+  },
 } as const;
 
 /**
@@ -47,7 +55,7 @@ export const SETTINGS_SCHEMA = {
  */
 export function validateConfig(raw: unknown, where = 'settings'): { config: Config; problems: string[] } {
   const problems: string[] = [];
-  const config: Config = { rules: {}, languages: [...DEFAULT_CONFIG.languages], maxFileSizeKb: DEFAULT_CONFIG.maxFileSizeKb };
+  const config: Config = { rules: {}, languages: [...DEFAULT_CONFIG.languages], maxFileSizeKb: DEFAULT_CONFIG.maxFileSizeKb, includePaths: [] };
   if (raw === undefined || raw === null) return { config, problems };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { config, problems: [`${where}: expected an object, got ${JSON.stringify(raw)}; using the defaults.`] };
@@ -78,6 +86,10 @@ export function validateConfig(raw: unknown, where = 'settings'): { config: Conf
       problems.push(`${where}: "maxFileSizeKb" must be a number >= 1, got ${JSON.stringify(r.maxFileSizeKb)}; using ${DEFAULT_CONFIG.maxFileSizeKb}.`);
     } else config.maxFileSizeKb = r.maxFileSizeKb;
   }
+  if (r.includePaths !== undefined) {
+    if (!Array.isArray(r.includePaths) || r.includePaths.some((d) => typeof d !== 'string')) problems.push(`${where}: "includePaths" must be an array of directory paths.`);
+    else config.includePaths = (r.includePaths as string[]).slice(0, 64);
+  }
   return { config, problems };
 }
 
@@ -87,5 +99,6 @@ export function mergeConfigs(base: Config, over: Partial<Config>): Config {
     rules: { ...base.rules, ...(over.rules ?? {}) },
     languages: over.languages ?? base.languages,
     maxFileSizeKb: over.maxFileSizeKb ?? base.maxFileSizeKb,
+    includePaths: over.includePaths?.length ? over.includePaths : base.includePaths,
   };
 }

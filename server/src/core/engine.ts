@@ -13,7 +13,9 @@ import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, RuleFinding, SourceLanguage } from './types';
-import { extname } from 'node:path';
+import { extname, isAbsolute, resolve } from 'node:path';
+import { expandedFunction, preprocessFile } from './facts/shadow';
+import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
 
 /**
  * Facts of unchanged functions are reused across edits. An entry is found by the
@@ -57,6 +59,12 @@ function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText): M
   return out;
 }
 
+/** The name a function definition's text declares (`void k(...)` -> `k`), for reports. */
+function functionName(text: string): string {
+  const head = text.slice(0, text.indexOf('{') >= 0 ? text.indexOf('{') : 200);
+  return /([A-Za-z_]\w*)\s*\(/.exec(head.replace(/__launch_bounds__\s*\([^)]*\)/, ''))?.[1] ?? '(unnamed)';
+}
+
 /** Does the text look like a binary file (NUL bytes, or mostly undecodable bytes)? */
 export function looksBinary(text: string): boolean {
   const head = text.slice(0, 8192);
@@ -71,7 +79,27 @@ export function languageSettingOf(path: string, lang: SourceLanguage): LanguageS
   return lang;
 }
 
+/** Where headers may be read from: nothing until a workspace is set (an unsaved buffer still sees its own macros). */
+const NO_HEADERS: ViewOptions = { roots: [], includeDirs: [], reader: { read: () => null } };
+
 export class Engine {
+  private preprocess: ViewOptions = NO_HEADERS;
+
+  /**
+   * The workspace folders (headers are read only under them and the include
+   * directories), `includePaths` from the settings, and `-I` of each folder's
+   * compile_commands.json.
+   */
+  setWorkspace(roots: readonly string[], includePaths: readonly string[] = []): void {
+    const absRoots = roots.map((r) => resolve(r));
+    const configured = includePaths.map((p) => (isAbsolute(p) ? resolve(p) : resolve(absRoots[0] ?? '.', p)));
+    const probe = fsHeaderReader(absRoots);
+    const fromBuild = absRoots.flatMap((r) => compileCommandsIncludeDirs(r, probe));
+    const includeDirs = [...new Set([...configured, ...fromBuild])];
+    const allowed = [...new Set([...absRoots, ...includeDirs])];
+    this.preprocess = { roots: allowed, includeDirs, reader: fsHeaderReader(allowed) };
+  }
+
   constructor(
     readonly parsers: Parsers,
     readonly knowledge: KnowledgeBase,
@@ -92,7 +120,9 @@ export class Engine {
     let tree: Tree | undefined;
     try {
       tree = this.parsers.parse(grammarFor(language), text);
-      return { language, findings: this.analyzeTree(language, tree, text, config, undefined, only, path) };
+      const skipped: NonNullable<FileResult['skipped']> = [];
+      const findings = this.analyzeTree(language, tree, text, config, undefined, only, path, skipped);
+      return { language, findings, skipped };
     } catch (e) {
       if (e instanceof ParseTimeout) return { language, findings: [], error: `not analysed: ${e.message}` };
       return { language, findings: [], error: `not analysed: internal error (${(e as Error).message})` };
@@ -140,8 +170,9 @@ export class Engine {
   }
 
   /** Facts of every function in a parsed file, reusing `cache` for unchanged functions. */
-  facts(language: SourceLanguage, tree: Tree, lines: string[], cache?: FactsCache, text = lines.join('\n')): FileFacts {
+  facts(language: SourceLanguage, tree: Tree, lines: string[], cache?: FactsCache, text = lines.join('\n'), path = ''): FileFacts {
     const functions: FunctionFacts[] = [];
+    const skipped: FileFacts['skipped'] = [];
     const source = new SourceText(text);
     if (language === 'triton') {
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines));
@@ -149,10 +180,12 @@ export class Engine {
       const top = topLevelItems(tree.rootNode);
       const fileScope = top.declarations.map((d) => mirror(d, source));
       const globals = fileArrays(fileScope);
-      const constants = fileConstants(fileScope);
+      const pre = preprocessFile(path ? resolve(path) : '', text, this.preprocess);
+      const constants = new Map([...pre.view.constants, ...fileConstants(fileScope)]);
+      const grammar = grammarFor(language);
       const macros = fileMacros(fileScope, (body) => this.parseMacroBody(grammarFor(language), body));
       const helpers = deviceHelpers(top.functions, source);
-      const globalsKey =
+      const globalsKey = pre.key + ';' +
         [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
         globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
         ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
@@ -162,24 +195,28 @@ export class Engine {
         const where = `${start.row}:${start.column}:${globalsKey}`;
         const fnText = source.text.slice(def.startIndex, def.endIndex);
         let f = cache?.get(where, fnText);
+        let reason = 'the function could not be read (a macro or syntax the grammar cannot parse)';
         if (f === undefined) {
           try {
             // a template's parameters sit on its template_declaration: copy from there
             const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
-            const copy = mirror(outer, source);
+            // through its macros when it uses any (FLOAT4(...), CUDA_KERNEL_LOOP, qualifier macros)
+            const copy = expandedFunction(outer, source, pre, (t) => this.parsers.parse(grammar, t, null, 200)) ?? mirror(outer, source);
             const fn = copy.type === 'function_definition' ? copy : copy.namedChildren.find((c) => c.type === 'function_definition');
-            // a function that does not parse cleanly is not modelled: silence, never a guess
-            f = fn && !fn.hasError ? functionFacts(fn, lines, globals, constants, macros, helpers) : null;
-          } catch {
-            f = null; // too deep or too strange to model: unknown means silence
+            // statements the grammar could not read are left out; the rest of the function counts
+            f = fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases) : null;
+          } catch (e) {
+            f = null; // too deep or too strange to model: unknown means silence, and it is reported
+            reason = e instanceof ParseTimeout ? 'its macro expansion took too long to parse' : `it could not be modelled (${(e as Error).message})`;
           }
           cache?.set(where, fnText, f);
         }
         if (f) functions.push(f);
+        else skipped.push({ function: functionName(fnText), reason, line: def.startPosition.row });
       }
     }
     cache?.sweep();
-    return { language, functions, lines };
+    return { language, functions, lines, skipped };
   }
 
   /**
@@ -188,10 +225,15 @@ export class Engine {
    */
   private readonly functionFindings = new WeakMap<FunctionFacts, Map<string, { severity: string; findings: Finding[] }>>();
 
-  analyzeTree(language: SourceLanguage, tree: Tree, text: string, config: Config = DEFAULT_CONFIG, cache?: FactsCache, only?: ReadonlySet<string>, path = ''): Finding[] {
+  /** Findings of a parsed file; functions that could not be modelled are added to `skipped` when given. */
+  analyzeTree(
+    language: SourceLanguage, tree: Tree, text: string, config: Config = DEFAULT_CONFIG, cache?: FactsCache,
+    only?: ReadonlySet<string>, path = '', skipped?: NonNullable<FileResult['skipped']>,
+  ): Finding[] {
     if (path && !config.languages.includes(languageSettingOf(path, language))) return [];
     const lines = text.split('\n');
-    const facts = this.facts(language, tree, lines, cache, text);
+    const facts = this.facts(language, tree, lines, cache, text, path);
+    skipped?.push(...(facts.skipped ?? []));
     const suppressed = suppressedLines(lines);
     const findings: Finding[] = [];
     for (const rule of this.rules) {

@@ -66,4 +66,6 @@ export interface FileResult {
   findings: Finding[];
   /** Set when the file was skipped or could not be analysed. */
   error?: string;
+  /** Functions that could not be modelled (0-based line of their start), and why. */
+  skipped?: { function: string; reason: string; line: number }[];
 }

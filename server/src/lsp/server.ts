@@ -75,6 +75,7 @@ export async function startServer(connection: Connection = createConnection(Prop
   };
   const findings = new Map<string, Finding[]>();
   let workspaceRoot: string | null = null;
+  let workspaceFolders: string[] = [];
   let clientCommands = new Set<string>();
   let canPullConfig = false;
   const settings = new Settings((problems) => {
@@ -103,6 +104,8 @@ export async function startServer(connection: Connection = createConnection(Prop
       }
     }
     settings.update(editor, readWorkspaceConfig(), workspaceRoot ? join(workspaceRoot, CONFIG_FILE) : CONFIG_FILE);
+    // headers are read only from the workspace folders and the configured include directories
+    engine.setWorkspace(workspaceFolders, settings.config.includePaths);
   };
 
   /** Analyses a document and publishes its diagnostics; never throws. */
@@ -144,6 +147,7 @@ export async function startServer(connection: Connection = createConnection(Prop
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? null;
     workspaceRoot = folder ? uriToPath(folder) : null;
+    workspaceFolders = params.workspaceFolders?.length ? params.workspaceFolders.map((f) => uriToPath(f.uri)) : workspaceRoot ? [workspaceRoot] : [];
     canPullConfig = !!params.capabilities.workspace?.configuration;
     const opts = params.initializationOptions as { clientCommands?: unknown } | undefined;
     if (Array.isArray(opts?.clientCommands)) clientCommands = new Set(opts.clientCommands.filter((c): c is string => typeof c === 'string'));

@@ -70,9 +70,19 @@ export interface FileArray {
   space: MemorySpace;
 }
 
-export function elementBits(type: string | null): number | null {
+/** Type aliases of the file and its headers (`floatX` -> ['__nv_bfloat16', 'float'] under an undecided #if). */
+export type TypeAliases = ReadonlyMap<string, readonly string[]>;
+
+/** Bits of an element type, through aliases; with several possible types, the widest (all must be known). */
+export function elementBits(type: string | null, aliases?: TypeAliases, depth = 0): number | null {
   if (!type) return null;
-  return ELEMENT_BITS[type.replace(/\b(const|volatile|__restrict__|restrict)\b/g, '').trim()] ?? null;
+  const t = type.replace(/\b(const|volatile|__restrict__|restrict)\b/g, '').trim();
+  const known = ELEMENT_BITS[t];
+  if (known !== undefined || !aliases || depth > 4) return known ?? null;
+  const targets = aliases.get(t);
+  if (!targets?.length) return null;
+  const bits = targets.map((x) => elementBits(x, aliases, depth + 1));
+  return bits.every((b) => b !== null) ? Math.max(...(bits as number[])) : null;
 }
 
 type Value =
@@ -162,6 +172,7 @@ class FunctionWalker {
     private readonly helpers: ReadonlyMap<string, Node> = new Map(),
     /** How many helper calls deep this walk is (bounded). */
     private readonly depth = 0,
+    private readonly aliases: TypeAliases = new Map(),
   ) {
     for (const [name, value] of constants) this.env.set(name, { kind: 'int', poly: Poly.const(value) });
     for (const g of fileArrays) {
@@ -358,8 +369,8 @@ class FunctionWalker {
   recast(p: PtrValue, typeText: string): PtrValue {
     const elem = baseType(typeText.replace(/\*/g, ''));
     if (VECTOR_TYPES.has(elem)) this.usesVectorTypes = true;
-    const oldBits = elementBits(p.elemType);
-    const newBits = elementBits(elem);
+    const oldBits = elementBits(p.elemType, this.aliases);
+    const newBits = elementBits(elem, this.aliases);
     let offset = p.offset;
     if (oldBits && newBits && oldBits !== newBits) {
       const scaled = newBits > oldBits ? offset.divExact(newBits / oldBits) : offset.scale(oldBits / newBits);
@@ -378,7 +389,7 @@ class FunctionWalker {
       if (field(n, 'operator')?.text !== '*') return null;
       const p = this.evalPtr(field(n, 'argument'));
       if (!p) return null;
-      return { array: p.base, space: p.space, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType), vector: p.vector };
+      return { array: p.base, space: p.space, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector };
     }
     if (n.type !== 'subscript_expression') return null;
     const indices: Node[] = [];
@@ -396,12 +407,13 @@ class FunctionWalker {
     const forms = indices.map((i) => this.eval(i));
     if (forms.length === 1) forms[0] = p.offset.add(forms[0]);
     else if (!p.offset.isConstant || p.offset.constant !== 0) return null;
-    return { array: p.base, space: p.space, indices: forms, elemType: p.elemType, elemBits: elementBits(p.elemType), vector: p.vector };
+    return { array: p.base, space: p.space, indices: forms, elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector };
   }
 
   // ---- statements --------------------------------------------------------------
 
   statement(n: Node): void {
+    if (n.isBroken) return; // a statement the grammar could not read: the rest of the function still counts
     switch (n.type) {
       case 'compound_statement': {
         const items = namedChildren(n);
@@ -424,7 +436,7 @@ class FunctionWalker {
         return;
       }
       case 'declaration':
-        this.declaration(n);
+        if (!n.hasError) this.declaration(n);
         return;
       case 'for_statement':
       case 'while_statement':
@@ -473,6 +485,7 @@ class FunctionWalker {
           for (const c of namedChildren(n)) if (c.type !== 'identifier' && c.type !== 'preproc_arg') this.statement(c);
           return;
         }
+        if (n.hasError) return; // `out[i] = in[i] +;`: what it reads or writes is not known
         this.expressions(n);
     }
   }
@@ -704,6 +717,7 @@ class FunctionWalker {
   expressions(n: Node | null): void {
     if (!n) return;
     walk(n, (c) => {
+      if (c.isBroken) return false;
       switch (c.type) {
         case 'subscript_expression':
         case 'pointer_expression':
@@ -826,7 +840,7 @@ class FunctionWalker {
     if (!fdecl || !body) return;
     const params = paramFacts(fdecl);
     if (params.length !== args.length) return;
-    const inner = new FunctionWalker(true, [], this.lines, this.fileArrays, this.constants, this.macros, 'unknown', this.helpers, this.depth + 1);
+    const inner = new FunctionWalker(true, [], this.lines, this.fileArrays, this.constants, this.macros, 'unknown', this.helpers, this.depth + 1, this.aliases);
     inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
     params.forEach((p, i) => {
       const ptr = p.pointer ? this.evalPtr(args[i]) : null;
@@ -864,7 +878,7 @@ class FunctionWalker {
     const intrinsic = LOAD_INTRINSICS.test(name) ? 'load' : STORE_INTRINSICS.test(name) ? 'store' : /^atomic[A-Z]/.test(name) ? 'atomic' : null;
     if (intrinsic && args[0]) {
       const p = this.evalPtr(args[0]);
-      if (p) this.pushAccess({ array: p.base, space: p.space, kind: intrinsic, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType), vector: p.vector }, n);
+      if (p) this.pushAccess({ array: p.base, space: p.space, kind: intrinsic, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector }, n);
     }
     const helper = !launchSyntax && this.isKernel ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
@@ -988,6 +1002,7 @@ export function functionFacts(
   constants: ReadonlyMap<string, number> = new Map(),
   macros: ReadonlyMap<string, MacroDef> = new Map(),
   helpers: ReadonlyMap<string, Node> = new Map(),
+  aliases: TypeAliases = new Map(),
 ): FunctionFacts | null {
   const fdecl = functionDeclarator(field(def, 'declarator'));
   const body = field(def, 'body');
@@ -1006,7 +1021,7 @@ export function functionFacts(
       if (nm) templateParams.push(nm.text);
     }
   }
-  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers);
+  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers, 0, aliases);
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
   return {

@@ -142,6 +142,8 @@ export interface FunctionFacts {
 export interface FileFacts {
   language: SourceLanguage;
   functions: FunctionFacts[];
+  /** Functions that could not be modelled, and why (silence is never a clean bill). */
+  skipped?: { function: string; reason: string; line: number }[];
   /** Lines of the source, for messages and fixes. */
   lines: string[];
 }

@@ -71,7 +71,10 @@ class Cursor {
     this.op = orig ? orig.pos : 0;
   }
   next(): Tok | null {
-    if (this.pi >= 0) return this.pending[this.pi--];
+    if (this.pi >= 0) {
+      if (++this.ctx.produced > this.ctx.maxOut) throw new Limit(); // argument scans count as work
+      return this.pending[this.pi--];
+    }
     const o = this.orig;
     if (!o) return null;
     let sp = 0;
@@ -193,6 +196,7 @@ function subst(ctx: Ctx, def: MacroDef, name: Tok, args: Tok[][], depth: number)
     const glued = lhs.t + rhs.t;
     const toks = tokenize(glued, 0, glued.length, false);
     if (toks.length) toks[0].sp = lhs.sp;
+    for (let j = 1; j < toks.length; j++) toks[j].sp = lhs.t === ',' ? 1 : 0; // `, ## __VA_ARGS__` keeps `, x`
     res.push(...toks);
   }
   const hs = new Set(name.hide ?? []);
@@ -301,11 +305,12 @@ export function expandMacros(text: string, start: number, end: number, macros: M
       try { def = macros.get(text.slice(pos, r.end)); } catch { def = undefined; }
       if (def && (def.params === null || nextIsParen(text, r.end, end))) {
         let str: string | null = null;
+        let lastTok = '';
         const orig: Orig = { text, pos: r.end, end };
         try {
           const name: Tok = { k: 'ident', t: text.slice(pos, r.end), sp: 0, hide: null, blue: false };
           const toks = rescan(ctx, [name], orig, 0);
-          if (!(toks.length === 1 && toks[0] === name && orig.pos === r.end)) str = join(toks);
+          if (!(toks.length === 1 && toks[0] === name && orig.pos === r.end)) { str = join(toks); lastTok = toks.length ? toks[toks.length - 1].t : ''; }
           if (str !== null && len + str.length > ctx.maxOut) throw new Limit();
         } catch {
           truncated = true;
@@ -314,7 +319,7 @@ export function expandMacros(text: string, start: number, end: number, macros: M
         if (str !== null) {
           if (copyFrom < pos) push(text.slice(copyFrom, pos), copyFrom, pos, false);
           if (str === '' ? glues(lastChar, text.slice(orig.pos, orig.pos + 3)) : glues(lastChar, str.slice(0, 3))) str = ' ' + str;
-          if (orig.pos < end && glues(str.slice(-1) || lastChar, text.slice(orig.pos, orig.pos + 3))) str += ' ';
+          if (orig.pos < end && str.trim() && glues(lastTok, text.slice(orig.pos, orig.pos + 3))) str += ' ';
           push(str, pos, orig.pos, true);
           expandedAny = true;
           pos = copyFrom = orig.pos;

@@ -68,15 +68,24 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
   const mainPath = typeof file === 'string' && path.isAbsolute(file) ? path.resolve(file) : '';
   if (mainPath) visited.add(mainPath);
 
+  let evalBudget = 50000;
+  const memo = new Map<string, number | null>(); // cleared whenever a definition changes
   const macroValue = (name: string, depth: number, inIf: boolean): number | null => {
+    const key = (inIf ? 'i' : 'c') + name;
+    if (memo.has(key)) return memo.get(key)!;
+    if (--evalBudget < 0) return null;
+    memo.set(key, null); // a cycle evaluates to unknown
+    let v: number | null = null;
     const st = macros.get(name);
     if (st) {
-      if (st.undef && inIf) return 0;
-      if (st.sure && st.defs.length === 1 && st.defs[0].params === null) return evalIntExpr(st.defs[0].body, resolver(inIf), depth);
-      return null;
+      if (st.undef && inIf) v = 0;
+      else if (st.sure && st.defs.length === 1 && st.defs[0].params === null) v = evalIntExpr(st.defs[0].body, resolver(inIf), depth);
+    } else {
+      const c = consts.get(name);
+      v = !inIf && c !== undefined && !Number.isNaN(c) ? c : null;
     }
-    const c = consts.get(name);
-    return !inIf && c !== undefined && !Number.isNaN(c) ? c : null;
+    memo.set(key, v);
+    return v;
   };
   const resolver = (inIf: boolean): Resolver => ({
     value: (n, d) => macroValue(n, d, inIf),
@@ -121,12 +130,14 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
   };
 
   const define = (def: MacroDef, a: Tri): void => {
+    memo.clear();
     const st = macros.get(def.name);
     if (a === 1 || !st || st.undef) { macros.set(def.name, { defs: [def], sure: a === 1, undef: false }); return; }
     if (!st.defs.some(d => sameDef(d, def))) st.defs.push(def);
   };
   const addConst = (name: string, v: number | null): void => {
     if (v === null) return;
+    memo.clear();
     const old = consts.get(name);
     consts.set(name, old === undefined || old === v ? v : NaN);
   };
@@ -164,7 +175,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
           const a = cur();
           if (a === 0) break;
           if (ev.k === 'define') define(ev.def, a);
-          else if (ev.k === 'undef') { if (a === 1) macros.set(ev.name, { defs: [], sure: false, undef: true }); }
+          else if (ev.k === 'undef') { memo.clear(); if (a === 1) macros.set(ev.name, { defs: [], sure: false, undef: true }); }
           else if (ev.k === 'typedef') {
             const list = typedefs.get(ev.name) ?? [];
             if (!list.includes(ev.type)) list.push(ev.type);
@@ -217,11 +228,16 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
   }
   const constants = new Map<string, number>();
   for (const [n, v] of consts) if (!Number.isNaN(v)) constants.set(n, v);
+  const memo = new Map<string, number | null>();
   const res: Resolver = {
     value: (n, d) => {
+      if (memo.has(n)) return memo.get(n)!;
+      memo.set(n, null); // cycles evaluate to unknown
       const st = states.get(n);
-      if (st) return st.defs.length === 1 && st.defs[0].params === null ? evalIntExpr(st.defs[0].body, res, d) : null;
-      return constants.get(n) ?? null;
+      const v = st ? (st.defs.length === 1 && st.defs[0].params === null ? evalIntExpr(st.defs[0].body, res, d) : null)
+        : constants.get(n) ?? null;
+      memo.set(n, v);
+      return v;
     },
   };
   for (const [name, st] of states) {

@@ -1,0 +1,94 @@
+// The macro-expanded view of a function (ANALYSIS.md §0, "Macro-made parse errors"):
+// tree-sitter reads unexpanded text, so `FLOAT4(a[idx])`, `DEVICE_FUNCTION`,
+// `CUDA_KERNEL_LOOP(i, n)` or `DATA_TYPE POLYBENCH_2D(A, ...)` hide what the compiler
+// sees. A function that uses such macros is expanded into a shadow text and parsed
+// again; positions map back to the user's text, so findings land where they wrote it.
+import type { Tree } from 'web-tree-sitter';
+import { SourceText, mirror, type Point, type SyntaxNode } from '../mirror';
+import { buildView, builtinMacro, expandMacros, toOriginal, type MacroDef, type PreprocessorView, type Segment, type ViewOptions } from '../preprocess';
+
+/** A shadow text whose positions and source texts are those of the original. */
+export class MappedSource extends SourceText {
+  constructor(
+    text: string,
+    private readonly from: SourceText,
+    private readonly segments: Segment[],
+  ) {
+    super(text);
+  }
+  override original(start: number, end: number): string {
+    return this.from.text.slice(toOriginal(this.segments, start), toOriginal(this.segments, end, true));
+  }
+  override position(index: number, atEnd = false): Point {
+    return this.from.position(toOriginal(this.segments, index, atEnd));
+  }
+}
+
+/** What one file's functions need from the preprocessor. */
+export interface FilePreprocessing {
+  view: PreprocessorView;
+  /** Macros to expand: the view's, plus well-known library macros the file uses without a visible definition. */
+  table: Map<string, MacroDef>;
+  /** Matches a function text that uses a macro worth expanding (not a plain integer constant), or null when none is. */
+  trigger: RegExp | null;
+  /** Changes when anything above changes (the facts cache keys on it). */
+  key: string;
+}
+
+const INTEGER_BODY = /^\(?\s*-?\d+[uUlL]*\s*\)?$/;
+const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_[123]D|SCALAR_VAL|_PB_[A-Z0-9_]+)\b/g;
+
+/** Views by file and directive text: an edit inside a function body rebuilds nothing. */
+const views = new Map<string, FilePreprocessing>();
+const DIRECTIVES = /^[ \t]*(?:#|typedef\b|using\b|(?:static\s+)?(?:constexpr|const)\b)[^\n]*(?:\\\r?\n[^\n]*)*/gm;
+
+export function preprocessFile(path: string, text: string, options: ViewOptions): FilePreprocessing {
+  const directives = text.match(DIRECTIVES)?.join('\n') ?? '';
+  const builtinsUsed = [...new Set(text.match(BUILTIN_CANDIDATES) ?? [])].sort().join(',');
+  const cacheKey = `${path}\u0000${builtinsUsed}\u0000${directives}`;
+  const hit = views.get(cacheKey);
+  if (hit) return hit;
+  const view = buildView(path, text, options);
+  const table = new Map(view.macros);
+  for (const name of builtinsUsed ? builtinsUsed.split(',') : []) {
+    if (table.has(name)) continue;
+    const def = builtinMacro(name);
+    if (def) table.set(name, def);
+  }
+  // statement macros (`CUDA_CHECK(x)` as `do { ... } while (0)`, logging with __FILE__) stay calls: their
+  // bodies are error handling, and as calls the fusion rule knows them as harmless
+  for (const [name, m] of table) if (/^\s*(?:do\b|\{|if\b)/.test(m.body) || /__FILE__|__LINE__/.test(m.body)) table.delete(name);
+  // object-like macros standing for several types (`floatX` under an undecided #if) stay names: the type alias says "one of"
+  for (const name of view.typeAliases.keys()) if (view.alternatives.has(name)) table.delete(name);
+  const names = [...table.values()].filter((m) => m.params !== null || !INTEGER_BODY.test(m.body.trim())).map((m) => m.name);
+  const trigger = names.length ? new RegExp(`\\b(?:${names.map((n) => n.replace(/[^\w]/g, '\\$&')).join('|')})\\b`) : null;
+  const out = { view, table, trigger, key: `${view.key}:${builtinsUsed}` };
+  if (views.size > 200) views.clear();
+  views.set(cacheKey, out);
+  return out;
+}
+
+/**
+ * The function (or template declaration) `node` covers, re-read through its macros:
+ * the shadow's copy, or null when it uses no macro worth expanding or does not parse.
+ */
+export function expandedFunction(
+  node: { startIndex: number; endIndex: number },
+  source: SourceText,
+  pre: FilePreprocessing,
+  parse: (text: string) => Tree,
+): SyntaxNode | null {
+  const fnText = source.text.slice(node.startIndex, node.endIndex);
+  if (!pre.trigger || !pre.trigger.test(fnText)) return null;
+  const expansion = expandMacros(source.text, node.startIndex, node.endIndex, pre.table);
+  if (!expansion.expandedAny || expansion.truncated) return null;
+  const tree = parse(expansion.text);
+  try {
+    const root = mirror(tree.rootNode, new MappedSource(expansion.text, source, expansion.segments));
+    const top = root.namedChildren.find((c) => c.type === 'function_definition' || c.type === 'template_declaration');
+    if (!top) return null;
+    return top;
+  } finally {
+    tree.delete();
+  }
+}

@@ -1,0 +1,294 @@
+// The preprocessor view (server/src/core/preprocess): macro expansion with a segment map
+// back to the original text, local headers, #if alternatives, typedefs, constants, and
+// the safety of header reading (roots, symlinks, FIFOs, size).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, realpathSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  expandMacros, toOriginal, buildView, compileCommandsIncludeDirs, fsHeaderReader, builtinMacro,
+  type MacroDef, type HeaderReader, type PreprocessorView,
+} from '../server/src/core/preprocess';
+
+const NO_FILES: HeaderReader = { read: () => null };
+const view = (src: string): PreprocessorView => buildView('', src, { includeDirs: [], roots: [], reader: NO_FILES });
+/** Expands everything after the #define lines of `src` with the macros they define. */
+function expand(src: string, limits?: { maxOutput?: number; maxExpansions?: number }) {
+  const v = view(src);
+  const lines = src.split('\n');
+  let start = 0;
+  for (const l of lines) { if (!l.startsWith('#')) break; start += l.length + 1; }
+  return { v, start, ...expandMacros(src, start, src.length, v.macros, limits) };
+}
+const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+describe('expandMacros', () => {
+  test('FLOAT4: expansion and segment map back to the invocation, unexpanded text 1:1', () => {
+    const src = '#define FLOAT4(v) (reinterpret_cast<float4*>(&(v))[0])\n' +
+      '__global__ void k(float* a, float* b, int i) {\n  FLOAT4(b[4 * i]) = FLOAT4(a[4 * i]);\n}\n';
+    const r = expand(src);
+    assert.equal(r.expandedAny, true);
+    assert.equal(r.truncated, false);
+    assert.match(r.text, /\(reinterpret_cast<float4\*>\(&\(b\[4 \* i\]\)\)\[0\]\) = \(reinterpret_cast<float4\*>\(&\(a\[4 \* i\]\)\)\[0\]\);/);
+    const inv1 = src.indexOf('FLOAT4(b'), inv1End = src.indexOf(' =', inv1);
+    const inv2 = src.indexOf('FLOAT4(a'), inv2End = src.indexOf(';', inv2);
+    const exp = r.segments.filter(s => s.expanded);
+    assert.deepEqual(exp.map(s => [s.origStart, s.origEnd]), [[inv1, inv1End], [inv2, inv2End]]);
+    // inside an expansion: start -> invocation start, end -> invocation end
+    const sh = r.text.indexOf('reinterpret_cast');
+    assert.equal(toOriginal(r.segments, sh), inv1);
+    assert.equal(toOriginal(r.segments, sh + 5, true), inv1End);
+    // unexpanded text maps 1:1
+    for (const word of ['__global__', 'float* b', 'int i', ' = ', '}']) {
+      const at = r.text.indexOf(word);
+      assert.equal(toOriginal(r.segments, at), src.indexOf(word, r.start), word);
+      assert.equal(toOriginal(r.segments, at + word.length, true), src.indexOf(word, r.start) + word.length, word);
+    }
+    // the shadow text of every unexpanded segment is the original text
+    for (const s of r.segments.filter(x => !x.expanded)) assert.equal(r.text.slice(s.shadowStart, s.shadowEnd), src.slice(s.origStart, s.origEnd));
+    // segments tile both texts
+    assert.equal(r.segments[0].shadowStart, 0);
+    assert.equal(r.segments[0].origStart, r.start);
+    assert.equal(r.segments[r.segments.length - 1].origEnd, src.length);
+    assert.equal(r.segments[r.segments.length - 1].shadowEnd, r.text.length);
+  });
+
+  test('nested function-like macros with argument pre-expansion', () => {
+    const r = expand('#define SQR(x) ((x) * (x))\n#define IDX(r, c, ld) ((r) * (ld) + (c))\n#define AT(p, r, c) p[IDX(r, c, LD)]\n#define LD 64\n' +
+      'v = AT(A, SQR(i), j + 1);\n');
+    assert.equal(squash(r.text), 'v = A[((((i) * (i))) * (64) + (j + 1))];');
+    assert.equal(r.segments.filter(s => s.expanded).length, 1);
+  });
+
+  test('# stringify, ## paste, __VA_ARGS__ and GNU comma swallowing', () => {
+    const r = expand('#define STR(x) #x\n#define CAT(a, b) a##b\n#define CALL(f, ...) f(0, ##__VA_ARGS__)\n#define XSTR(x) STR(x)\n#define N 32\n' +
+      's = STR(a "q" + 1); int CAT(tile_, N) = CAT(1, 0); t = XSTR(N); CALL(g); CALL(h, 1, 2);\n');
+    assert.equal(squash(r.text), 's = "a \\"q\\" + 1"; int tile_N = 10; t = "32"; g(0); h(0, 1, 2);');
+  });
+
+  test('a self-referential macro expands once and stops', () => {
+    const r = expand('#define SELF (SELF + 1)\n#define A B\n#define B A\nx = SELF; y = A;\n');
+    assert.equal(squash(r.text), 'x = (SELF + 1); y = A;');
+    assert.equal(r.truncated, false);
+  });
+
+  test('exponential A(x) B(x) B(x) chains are truncated quickly, output under the limit', () => {
+    let defs = '';
+    for (let i = 0; i < 30; i++) defs += `#define M${i + 1}(x) M${i}(x) M${i}(x)\n`;
+    const src = defs + 'int y = 0; M30(z);\nint after = 1;\n';
+    const t0 = Date.now();
+    const r = expand(src);
+    const ms = Date.now() - t0;
+    assert.equal(r.truncated, true);
+    assert.ok(r.text.length <= Math.max(4 * (src.length - r.start), 65536), `output ${r.text.length}`);
+    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.match(r.text, /M30\(z\);\nint after = 1;/); // the rest is copied unexpanded
+    const small = expand(src, { maxExpansions: 100 });
+    assert.equal(small.truncated, true);
+  });
+
+  test('DISPATCH: a lambda argument with commas, over several lines, with #pragma inside', () => {
+    const src = '#define DISPATCH(TYPE, NAME, ...) switch (TYPE) { case 0: { using scalar_t = float; __VA_ARGS__(); } }\n' +
+      '#define RUN(KERNEL, BODY) do { KERNEL; BODY } while (0)\n' +
+      'void f(int t) {\n  DISPATCH(t, "name", [&] {\n    int a = 1, b = 2; // a comment, with commas\n#pragma unroll\n    for (int i = 0; i < 4; ++i) k<<<1, 2>>>(a, b);\n  });\n' +
+      '  RUN(go(), { x = y, z; })\n}\n';
+    const r = expand(src);
+    const body = squash(r.text);
+    assert.match(body, /switch \(t\) \{ case 0: \{ using scalar_t = float; \[&\] \{ int a = 1, b = 2; #pragma unroll for \(int i = 0; i < 4; \+\+i\) k<<<1, 2>>>\(a, b\); \}\(\); \} \}/);
+    assert.ok(!r.text.includes('// a comment'), 'comments inside arguments become whitespace');
+    assert.match(r.text, /\n#pragma unroll\n/); // still on a line of its own
+    assert.match(body, /do \{ go\(\); \{ x = y, z; \} \} while \(0\)/); // non-variadic: brace-aware fallback
+    const seg = r.segments.filter(s => s.expanded);
+    assert.equal(seg.length, 2);
+    assert.equal(seg[0].origStart, src.indexOf('DISPATCH(t'));
+    assert.equal(seg[0].origEnd, src.indexOf(';\n  RUN'));
+  });
+
+  test('not expanded: strings, comments, directive lines, a function-like name without "("', () => {
+    const src = '#define N 32\n#define F(x) x\nconst char* s = "N F(1)"; // N\n#pragma unroll N\nint F = N; auto g = F;\n';
+    const r = expand(src);
+    assert.equal(r.text, 'const char* s = "N F(1)"; // N\n#pragma unroll N\nint F = 32; auto g = F;\n');
+  });
+
+  test('object-like macro whose expansion calls a function-like macro with arguments from the source', () => {
+    const r = expand('#define G(x) (x + 1)\n#define F G\ny = F(2) * F;\n');
+    assert.equal(squash(r.text), 'y = (2 + 1) * G;');
+    const e = r.segments.filter(s => s.expanded)[0];
+    assert.equal(e.origEnd - e.origStart, 'F(2)'.length);
+  });
+
+  test('builtins: CUDA_KERNEL_LOOP, POLYBENCH_2D, _PB_NI through a falling-back table', () => {
+    const table = { get: (n: string) => builtinMacro(n) ?? undefined } as unknown as ReadonlyMap<string, MacroDef>;
+    const src = 'void k(int n, DATA_TYPE POLYBENCH_2D(A, NI, NJ, ni, nj)) {\n  CUDA_KERNEL_LOOP(idx, n) { A[idx][0] = _PB_NI; }\n}\n';
+    const r = expandMacros(src, 0, src.length, table);
+    assert.equal(squash(r.text), 'void k(int n, DATA_TYPE A[NI][NJ]) { for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < (n); idx += blockDim.x * gridDim.x) { A[idx][0] = ni; } }');
+    assert.equal(builtinMacro('POLYBENCH_1D_ARRAY_DECL'), null);
+    assert.equal(builtinMacro('SCALAR_VAL')?.body, 'x');
+    assert.equal(builtinMacro('_PB_lower'), null);
+  });
+
+  test('bad input never throws', () => {
+    const m = new Map<string, MacroDef>([['F', { name: 'F', params: ['x'], variadic: false, body: '#x ## ## x #' }], ['G', { name: 'G', params: null, variadic: false, body: 'F(' }]]);
+    for (const s of ['F(', 'F(((', 'G', 'G 1)', '"unterminated', "'", '/* open', 'R"x(raw', '#', '\\', 'F(G)(G)', '\u0000\uffff']) {
+      const r = expandMacros(s, 0, s.length, m);
+      assert.equal(typeof r.text, 'string');
+    }
+    assert.equal(expandMacros('abc', 5, -3, m).text, '');
+    assert.equal(toOriginal([], 5), 5);
+    const deep = '#define F(x) x\n' + 'F('.repeat(5000) + '1' + ')'.repeat(5000);
+    const r = expand(deep);
+    assert.equal(typeof r.text, 'string');
+  });
+});
+
+describe('buildView', () => {
+  let dir = '';
+  let outside = '';
+  before(() => {
+    dir = realpathSync(mkdtempSync(join(tmpdir(), 'ka-pp-')));
+    outside = realpathSync(mkdtempSync(join(tmpdir(), 'ka-out-')));
+    mkdirSync(join(dir, 'src'));
+    mkdirSync(join(dir, 'inc'));
+    mkdirSync(join(dir, 'include'));
+    writeFileSync(join(dir, 'src', 'common.h'), '#pragma once\n#include "cycle_a.h"\n#define TILE 32\n#define ROWS (TILE * 2)\ntypedef float real_t;\n');
+    writeFileSync(join(dir, 'src', 'cycle_a.h'), '#include "cycle_b.h"\n#define FROM_A 1\n');
+    writeFileSync(join(dir, 'src', 'cycle_b.h'), '#include "cycle_a.h"\n#include "common.h"\n#define FROM_B 2\n');
+    writeFileSync(join(dir, 'inc', 'lib.h'), '#ifndef LIB_H\n#define LIB_H\nconstexpr int LIB_N = 7;\n#endif\n');
+    writeFileSync(join(dir, 'include', 'angled.h'), '#define ANGLED 3\n');
+    writeFileSync(join(outside, 'secret.h'), '#define SECRET 1\n');
+    symlinkSync(join(outside, 'secret.h'), join(dir, 'src', 'link.h'));
+  });
+  after(() => { rmSync(dir, { recursive: true, force: true }); rmSync(outside, { recursive: true, force: true }); });
+
+  const opts = () => ({ includeDirs: [join(dir, 'inc')], roots: [dir, join(dir, 'inc')], reader: fsHeaderReader([dir, join(dir, 'inc')]) });
+
+  test('includes: relative, via includeDirs, <> fallback to <ancestor>/include, cycles read once', () => {
+    const main = join(dir, 'src', 'main.cu');
+    const v = buildView(main, '#include "common.h"\n#include <lib.h>\n#include <angled.h>\n#include <cuda_runtime.h>\n#include <vector>\n#include "main.cu"\n', opts());
+    assert.deepEqual(v.headers, [join(dir, 'src', 'common.h'), join(dir, 'src', 'cycle_a.h'), join(dir, 'src', 'cycle_b.h'), join(dir, 'inc', 'lib.h'), join(dir, 'include', 'angled.h')]);
+    assert.equal(v.macros.get('TILE')?.body, '32');
+    assert.equal(v.constants.get('TILE'), 32);
+    assert.equal(v.constants.get('ROWS'), 64);
+    assert.equal(v.constants.get('LIB_N'), 7);
+    assert.equal(v.constants.get('ANGLED'), 3);
+    assert.ok(v.macros.has('FROM_A') && v.macros.has('FROM_B'));
+    assert.deepEqual(v.typeAliases.get('real_t'), ['float']);
+  });
+
+  test('headers outside the roots, and symlinks pointing outside, are refused', () => {
+    const main = join(dir, 'src', 'main.cu');
+    const v = buildView(main, `#include "link.h"\n#include "${join(outside, 'secret.h')}"\n#include "../../${outside.split('/').pop()}/secret.h"\n`, opts());
+    assert.deepEqual(v.headers, []);
+    assert.equal(v.macros.has('SECRET'), false);
+    const r = fsHeaderReader([dir]);
+    assert.equal(r.read(join(dir, 'src', 'link.h')), null);
+    assert.equal(r.read(join(outside, 'secret.h')), null);
+    assert.equal(r.read('relative.h'), null);
+    assert.match(r.read(join(dir, 'src', 'common.h')) ?? '', /TILE/);
+  });
+
+  test('a FIFO header is refused without blocking', (t) => {
+    const fifo = join(dir, 'src', 'fifo.h');
+    const mk = spawnSync('mkfifo', [fifo]);
+    if (mk.error || mk.status !== 0 || !existsSync(fifo)) { t.skip('mkfifo not available'); return; }
+    const r = fsHeaderReader([dir]);
+    assert.equal(r.read(fifo), null);
+    const v = buildView(join(dir, 'src', 'm.cu'), '#include "fifo.h"\n#define OK 1\n', { ...opts(), reader: r });
+    assert.deepEqual(v.headers, []);
+    assert.equal(v.constants.get('OK'), 1);
+  });
+
+  test('file size limit and caching by mtime+size', () => {
+    const big = join(dir, 'src', 'big.h');
+    writeFileSync(big, '#define X 1\n' + '// pad\n'.repeat(1000));
+    assert.equal(fsHeaderReader([dir], { maxBytes: 100 }).read(big), null);
+    const r = fsHeaderReader([dir], { statIntervalMs: 0 });
+    assert.match(r.read(big) ?? '', /X 1/);
+    writeFileSync(big, '#define X 22\n');
+    assert.match(r.read(big) ?? '', /X 22/);
+  });
+
+  test('undecided #if keeps both branches: typedef and macro alternatives', () => {
+    const v = view('#ifdef ENABLE_BF16\ntypedef __nv_bfloat16 floatX;\n#define VEC 8\n#define ftype half\n#else\ntypedef float floatX;\n#define VEC 4\n#define ftype float\n#endif\n' +
+      '#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800\nusing acc_t = float;\n#else\nusing acc_t = double;\n#endif\n');
+    assert.deepEqual(v.typeAliases.get('floatX'), ['__nv_bfloat16', 'float']);
+    assert.deepEqual(v.typeAliases.get('acc_t'), ['float', 'double']);
+    assert.deepEqual(v.typeAliases.get('ftype'), ['half', 'float']);
+    assert.equal(v.macros.get('VEC')?.body, '8');
+    assert.deepEqual(v.alternatives.get('VEC')?.map(d => d.body), ['8', '4']);
+    assert.equal(v.constants.has('VEC'), false, 'a constant with two possible values is not a constant');
+  });
+
+  test('decided conditionals: #if 0/1, known macros, #elif, include guards, #undef', () => {
+    const v = view('#ifndef GUARD_H\n#define GUARD_H\n#define TILE 32\n#if 0\n#define DEAD 1\n#elif 1\n#define LIVE 1\n#else\n#define DEAD2 1\n#endif\n' +
+      '#if TILE == 32\ntypedef float T32;\n#else\ntypedef double T32;\n#endif\n#ifdef TILE\n#define HAS_TILE 1\n#endif\n' +
+      '#undef LIVE\n#ifdef LIVE\n#define DEAD3 1\n#else\n#define NOT_LIVE 1\n#endif\n#if TILE > 16 && UNKNOWN_FLAG\n#define MAYBE 1\n#endif\n#endif\n');
+    assert.ok(v.macros.has('GUARD_H') && v.macros.has('TILE'));
+    assert.equal(v.macros.has('DEAD') || v.macros.has('DEAD2') || v.macros.has('DEAD3'), false);
+    assert.ok(v.macros.has('HAS_TILE') && v.macros.has('NOT_LIVE') && v.macros.has('MAYBE'));
+    assert.equal(v.macros.has('LIVE'), false);
+    assert.deepEqual(v.typeAliases.get('T32'), ['float']);
+  });
+
+  test('constants: constexpr, const, static constexpr, #define, expressions; typedef forms', () => {
+    const v = view('#define BLOCK (256)\n#define SHIFT 1u << 4\n#define PI 3.14f\nconstexpr int TILE = 32;\nconst int N = 1024;\nstatic constexpr unsigned X = 4u;\n' +
+      'constexpr int TILE2 = TILE * 2, HALF = N / 2;\nconstexpr std::size_t BYTES{BLOCK * 4};\nconst float F = 1.0f;\n' +
+      'namespace cfg { constexpr int INNER = 8; }\nvoid f() { constexpr int LOCAL = 3; }\nstruct S { static constexpr int MEMBER = 5; };\n' +
+      'typedef unsigned   int uint_t;\ntypedef const float* cfptr;\ntypedef void (*fn_t)(int);\ntypedef struct { int a; } Pod;\ntemplate <typename T> using Vec = T*;\nusing namespace std;\n');
+    assert.equal(v.constants.get('TILE'), 32);
+    assert.equal(v.constants.get('N'), 1024);
+    assert.equal(v.constants.get('X'), 4);
+    assert.equal(v.constants.get('TILE2'), 64);
+    assert.equal(v.constants.get('HALF'), 512);
+    assert.equal(v.constants.get('BYTES'), 1024);
+    assert.equal(v.constants.get('BLOCK'), 256);
+    assert.equal(v.constants.get('SHIFT'), 16);
+    assert.equal(v.constants.get('INNER'), 8);
+    for (const n of ['PI', 'F', 'LOCAL', 'MEMBER']) assert.equal(v.constants.has(n), false, n);
+    assert.deepEqual(v.typeAliases.get('uint_t'), ['unsigned int']);
+    assert.deepEqual(v.typeAliases.get('cfptr'), ['float*']);
+    for (const n of ['fn_t', 'Pod', 'Vec']) assert.equal(v.typeAliases.has(n), false, n);
+  });
+
+  test('the key changes when a definition changes, and only then', () => {
+    const a = view('#define TILE 32\ntypedef float T;\n');
+    const b = view('#define TILE 32\ntypedef float T;\nint unrelated_edit;\n');
+    const c = view('#define TILE 64\ntypedef float T;\n');
+    assert.equal(a.key, b.key);
+    assert.notEqual(a.key, c.key);
+  });
+
+  test('compile_commands.json: -I, -isystem, --include-directory, relative to "directory"', () => {
+    writeFileSync(join(dir, 'compile_commands.json'), JSON.stringify([
+      { directory: join(dir, 'build'), command: `nvcc -Iinc -I ${join(dir, 'third')} -isystem "/opt/x y/include" -DN=1 -c ../src/main.cu`, file: 'main.cu' },
+      { directory: dir, arguments: ['clang++', '--include-directory=gen', '-I', 'inc', '-isystem/usr/local/cuda/include', '-o', 'x.o'], file: 'y.cpp' },
+    ]));
+    const dirs = compileCommandsIncludeDirs(dir, fsHeaderReader([dir]));
+    assert.deepEqual(dirs, [join(dir, 'build', 'inc'), join(dir, 'third'), '/opt/x y/include', join(dir, 'gen'), join(dir, 'inc'), '/usr/local/cuda/include']);
+    writeFileSync(join(dir, 'compile_commands.json'), '{ not json');
+    assert.deepEqual(compileCommandsIncludeDirs(dir, fsHeaderReader([dir])), []);
+    assert.deepEqual(compileCommandsIncludeDirs(join(dir, 'none'), fsHeaderReader([dir])), []);
+  });
+
+  test('limits: depth and header count; a throwing reader; garbage input', () => {
+    const files = new Map<string, string>();
+    for (let i = 0; i < 20; i++) files.set(`/r/h${i}.h`, `#include "h${i + 1}.h"\n#define D${i} ${i}\n`);
+    const reader: HeaderReader = { read: p => files.get(p) ?? null };
+    const v = buildView('/r/main.cu', '#include "h0.h"\n', { includeDirs: [], roots: ['/r'], reader, maxDepth: 3 });
+    assert.equal(v.headers.length, 3);
+    const w = buildView('/r/main.cu', '#include "h0.h"\n', { includeDirs: [], roots: ['/r'], reader, maxHeaders: 5 });
+    assert.equal(w.headers.length, 5);
+    const boom: HeaderReader = { read: () => { throw new Error('boom'); } };
+    assert.deepEqual(buildView('/r/main.cu', '#include "x.h"\n#define A 1\n', { includeDirs: [], roots: ['/r'], reader: boom }).constants.get('A'), 1);
+    for (const s of ['#if\n', '#elif 1\n#endif\n#endif\n', '#define\n#define (x)\n#define F(a,\n', '#if ((((((((((1\n', '{{{{', '}}}}typedef int x;', '#define A A\n#if A\n#endif\n']) {
+      assert.equal(typeof view(s).key, 'string');
+    }
+    let chain = '';
+    for (let i = 0; i < 40; i++) chain += `#define C${i + 1} (C${i} + C${i})\n`;
+    const t0 = Date.now();
+    view('#define C0 1\n' + chain + '#if C40 > 0\n#endif\n');
+    assert.ok(Date.now() - t0 < 2000);
+  });
+});
