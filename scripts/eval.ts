@@ -14,13 +14,14 @@
 // not expected ("applied violations": predicted where the label says the technique is
 // already applied; these are FPs too).
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Engine } from '../server/src/core/engine';
 import { DEFAULT_CONFIG } from '../server/src/core/config';
 import { ALL_RULES } from '../server/src/rules';
 import { isRuleId } from '../server/src/core/ruleIds';
 import type { Finding } from '../server/src/core/types';
+import { fsHeaderReader, type ViewOptions } from '../server/src/core/preprocess';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 export const CORPUS_DIR = join(REPO_ROOT, 'test', 'corpus');
@@ -129,7 +130,8 @@ export interface AnalysisResult {
 }
 
 /** The one place the engine is called (include paths and the like will be passed here). */
-export function analyze(engine: Engine, absPath: string, text: string): AnalysisResult {
+export function analyze(engine: Engine, absPath: string, text: string, headers?: ViewOptions): AnalysisResult {
+  if (headers) engine.setHeaderSource(headers);
   const r = engine.analyzeText(absPath, text, DEFAULT_CONFIG) as AnalysisResult & { skipped?: unknown };
   const skipped = Array.isArray(r.skipped)
     ? (r.skipped as any[]).map((s) => ({ function: String(s?.function ?? ''), reason: String(s?.reason ?? '') }))
@@ -197,6 +199,8 @@ export interface CorpusFile {
   labels: Label[];
   /** The text, or null when it cannot be read. */
   read(): string | null;
+  /** Where its headers come from (the corpus folder, or the snapshot at the pinned commit). */
+  headers: ViewOptions;
 }
 
 export interface ScoreOptions {
@@ -268,7 +272,7 @@ export function scoreFiles(engine: Engine, corpus: 'own' | 'external', files: re
     g.files++;
     g.lines += text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 
-    const analysis = analyze(engine, file.absPath, text);
+    const analysis = analyze(engine, file.absPath, text, file.headers);
     if (analysis.error) result.errors.push(`${file.display}: ${analysis.error}`);
     const findings = analysis.findings.filter((f) => scoredSet.has(f.rule));
     g.findings += findings.length;
@@ -352,10 +356,11 @@ export function evaluateOwnCorpus(engine: Engine, opts: ScoreOptions & { root?: 
   const root = opts.root ?? CORPUS_DIR;
   const labels = loadOwnLabels(root);
   const files: CorpusFile[] = [];
+  const headers = workspaceHeaders([root]);
   for (const [file, ls] of groupByFile(labels, (l) => l.file)) {
     const absPath = join(root, file);
     const top = file.split(/[\\/]/)[0];
-    files.push({ display: file, absPath, group: file.includes('/') ? top : '.', labels: ls, read: () => readText(absPath) });
+    files.push({ display: file, absPath, group: file.includes('/') ? top : '.', labels: ls, read: () => readText(absPath), headers });
   }
   const result = scoreFiles(engine, 'own', files, opts);
   result.labelFiles = ownLabelFiles(root).map((f) => relative(REPO_ROOT, f));
@@ -400,6 +405,32 @@ function hasCommit(gitDir: string, commit: string): boolean {
   }
 }
 
+/** Headers from disk under the given folders, as the CLI reads them. */
+function workspaceHeaders(roots: string[]): ViewOptions {
+  const reader = fsHeaderReader(roots);
+  return { roots, includeDirs: [], reader };
+}
+
+/** Headers of a bare snapshot, read at the pinned commit (paths under `dir` map to paths in the repository). */
+function snapshotHeaders(dir: string, gitDir: string, commit: string): ViewOptions {
+  const cache = new Map<string, string | null>();
+  const read = (abs: string): string | null => {
+    const rel = relative(dir, abs);
+    if (rel.startsWith('..') || rel === '' || isAbsolute(rel)) return null;
+    if (!cache.has(rel)) {
+      let text: string | null = null;
+      try {
+        text = git(gitDir, ['show', `${commit}:${rel.split(sep).join('/')}`]);
+      } catch {
+        text = null;
+      }
+      cache.set(rel, text !== null && text.length <= 2 * 1024 * 1024 ? text : null);
+    }
+    return cache.get(rel)!;
+  };
+  return { roots: [dir], includeDirs: [], reader: { read } };
+}
+
 /** Scores the external corpus against snapshots under `folder`. */
 export function evaluateExternalCorpus(engine: Engine, folder: string, opts: ScoreOptions & { root?: string } = {}): CorpusResult {
   const root = opts.root ?? CORPUS_DIR;
@@ -425,6 +456,7 @@ export function evaluateExternalCorpus(engine: Engine, folder: string, opts: Sco
       notScored.push({ what: repo, reason: `commit ${meta.commit} not in the snapshot at ${snap.dir}`, functions: ls.length });
       continue;
     }
+    const headers: ViewOptions = atCommit ? snapshotHeaders(snap.dir, snap.gitDir!, meta.commit) : workspaceHeaders([snap.dir]);
     for (const [path, fl] of groupByFile(ls, (l) => l.file)) {
       const read = atCommit
         ? () => {
@@ -435,7 +467,7 @@ export function evaluateExternalCorpus(engine: Engine, folder: string, opts: Sco
             }
           }
         : () => readText(join(snap.dir, path));
-      files.push({ display: `${repo}:${path}`, absPath: join(snap.dir, ...path.split('/')), group: repo, labels: fl, read });
+      files.push({ display: `${repo}:${path}`, absPath: join(snap.dir, ...path.split('/')), group: repo, labels: fl, read, headers });
     }
   }
   const result = scoreFiles(engine, 'external', files, opts);

@@ -137,6 +137,7 @@ interface JsonReport {
   version: string;
   findings: JsonFinding[];
   errors: { file: string; message: string }[];
+  skipped: { file: string; function: string; line: number; reason: string }[];
 }
 interface KnowledgeJson {
   papers: { id: string; title: string; url: string; authors: string[]; year?: number; venue: string }[];

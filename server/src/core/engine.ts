@@ -100,6 +100,11 @@ export class Engine {
     this.preprocess = { roots: allowed, includeDirs, reader: fsHeaderReader(allowed) };
   }
 
+  /** Reads headers through a reader of the caller's (the evaluation reads snapshots at a pinned commit). */
+  setHeaderSource(options: ViewOptions): void {
+    this.preprocess = options;
+  }
+
   constructor(
     readonly parsers: Parsers,
     readonly knowledge: KnowledgeBase,
