@@ -13,7 +13,7 @@ import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/mod
 import type { Range, RuleFinding } from '../../../core/types';
 
 const BENEFIT_MEASURED =
-  'on an H100, a scale kernel followed by a separate bias+relu kernel over 2^28 floats took 2.076 ms; fused into one kernel, 1.170 ms (1.77x)';
+  'on an H200, a scale kernel followed by a separate bias+relu kernel over 2^28 floats took 1.764 ms; fused into one kernel, 0.958 ms (1.84x)';
 
 /** PyTorch functions that map each element independently (`torch.X`, `torch.nn.functional.X`, `torch.special.X`). */
 const ELEMENTWISE_FUNCTIONS = new Set([
