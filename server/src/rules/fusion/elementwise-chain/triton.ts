@@ -315,7 +315,27 @@ function storedParams(k: FunctionFacts): string[] {
   return k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind !== 'load')).map((p) => p.name);
 }
 
-function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lines: string[]): RuleFinding[] {
+/**
+ * Host helpers that launch one elementwise kernel and return a tensor it wrote
+ * (`def add(x, y): out = torch.empty_like(x); k[grid](x, y, out, n); return out`), by name -> the kernel.
+ */
+function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const h of facts.functions) {
+    if (h.isKernel) continue;
+    const launches = h.calls.filter((c) => c.kind === 'launch');
+    if (launches.length !== 1) continue;
+    const k = kernels.get(launches[0].name);
+    const bound = k && k.kernelClass === 'elementwise' ? bindArguments(k, launches[0]) : null;
+    if (!k || !bound) continue;
+    const written = new Set(storedParams(k).map((p) => plainBuffer(bound.get(p))).filter((b): b is string => b !== null));
+    const ret = h.calls.find((c) => c.form === 'return');
+    if (ret && ret.argRoots.length === 1 && ret.argRoots[0] !== null && written.has(ret.argRoots[0]) && ret.args[0] === ret.argRoots[0]) out.set(h.name, k.name);
+  }
+  return out;
+}
+
+function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lines: string[], helpers: Map<string, string>): RuleFinding[] {
   const out: RuleFinding[] = [];
   const calls = host.calls;
   const fn = host.name === '<module>' ? null : host.name;
@@ -375,112 +395,156 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
       }
 
       // (b) PyTorch elementwise ops on the output
-      if (!isElementwise(next)) continue;
-      const chain: CallFact[] = [next];
-      let top = next;
-      let topIndex = use.index;
-      while (top.parent !== undefined && calls[top.parent] && isElementwise(calls[top.parent]) && sameContext(first, calls[top.parent])) {
-        topIndex = top.parent;
-        top = calls[top.parent];
-        chain.push(top);
-      }
-      // which operand carries the chain, for naming the steps
-      const steps = chain.map((c, j) => {
-        const carrier = j === 0 ? c.argRoots.findIndex((r) => r !== null && use.names.has(r)) : c.args.findIndex((a) => a.replace(/\s+/g, '') === textOf(lines, chain[j - 1].range).replace(/\s+/g, ''));
-        return stepName(c, Math.max(0, carrier));
-      });
-      const expr = textOf(lines, top.range);
-
-      // an in-place op (`y.relu_()`, `y += r`) leaves its result in the buffer itself: later reads see the fused value
-      const inPlace = chain.some(
-        (c) =>
-          ((c.form === 'method' || c.form === 'call') && c.name.endsWith('_') && c.argRoots[0] !== null && use.names.has(c.argRoots[0])) ||
-          (c.form === 'operator' && IN_PLACE_ARITHMETIC.has(c.name) && (c.assignedTo ?? []).some((t) => use.names.has(t))),
-      );
-      // test and check code (`(out - ref).abs().max().item()`): not a step of the computation
-      if (feedsHostCheck(calls, topIndex)) continue;
-      const others = [...new Set(chain.flatMap((c) => c.argRoots).filter((r): r is string => r !== null && !use.names.has(r)))];
-      // the other operands must not grow the result (`big + out` with `big` of more dims than `out` broadcasts `out` over it)
-      const mine = shapes.get(buffer) ?? { rank: null, key: `=${buffer}`, scalar: false };
       const inputs = new Set(
         k1.params
           .filter((p) => k1.accesses.some((a) => a.array === p.name && a.kind === 'load'))
           .map((p) => plainBuffer(b1.get(p.name)))
           .filter((r): r is string => r !== null),
       );
-      const family = new Set([mine.key, ...[...inputs].map((r) => (shapes.get(r) ?? { key: `=${r}` }).key)]);
-      const unsure: string[] = [];
-      const broadcast: string[] = [];
-      let grows = false;
-      for (const o of others) {
-        const sh = shapes.get(o) ?? { rank: null, key: `=${o}`, scalar: false };
-        if (sh.scalar || inputs.has(o) || (sh.key !== null && family.has(sh.key))) continue; // a scalar, or the shape of the kernel's own tensors
-        if (sh.rank !== null && mine.rank !== null) {
-          if (sh.rank > mine.rank) grows = true;
-          else if (sh.rank < mine.rank) {
-            // broadcast over `out`: certain when the trailing dims are the same
-            if (!(sh.key && mine.key && mine.key.endsWith(`,${sh.key.slice(1)}`))) unsure.push(o);
-            else broadcast.push(o);
-          } else if (sh.key !== mine.key) unsure.push(o);
-          continue;
-        }
-        unsure.push(o);
-      }
-      if (grows) continue;
-      const again = inPlace ? null : laterUse(calls, topIndex, use.names);
-      const assumptions = [
-        inPlace || again
-          ? `assumes the PyTorch ops run on the same device as \`${first.name}\``
-          : `assumes the PyTorch ops run on the same device as \`${first.name}\` and nothing else reads \`${buffer}\``,
-      ];
-      const shapeCaveat = unsure.length
-        ? ` (if ${listWords(unsure.map((o) => `\`${o}\``))} ${unsure.length > 1 ? 'have' : 'has'} the shape of \`${buffer}\` or ${unsure.length > 1 ? 'broadcast' : 'broadcasts'} to it)`
-        : '';
-      if (broadcast.length) {
-        const names = listWords(broadcast.map((o) => `\`${o}\``));
-        assumptions.push(`${names} ${broadcast.length > 1 ? 'broadcast' : 'broadcasts'} over the leading dimensions of \`${buffer}\`: the fused kernel loads ${broadcast.length > 1 ? 'them' : 'it'} at the flat offset modulo ${broadcast.length > 1 ? 'their' : 'its'} size`);
-      }
-      if (unsure.length) {
-        const names = listWords(unsure.map((o) => `\`${o}\``));
-        assumptions.push(
-          `assumes ${names} ${unsure.length > 1 ? 'have' : 'has'} the shape of \`${buffer}\` (or ${unsure.length > 1 ? 'broadcast' : 'broadcasts'} to it), so the kernel can load ${unsure.length > 1 ? 'them' : 'it'} with the same (or broadcast) offsets; ` +
-            `an operand larger than \`${buffer}\` would make the result larger than the kernel's output and leave little to save`,
-        );
-      }
-      let saves = `saves a full write and read of \`${buffer}\``;
-      if (again) {
-        saves = `saves a full read of \`${buffer}\``;
-        assumptions.push(`\`${buffer}\` is read again on line ${again.range.start.line + 1}, so the fused kernel must still store it; the read back is what goes away`);
-      }
-      const rest =
-        chain.length === 1
-          ? 'a launch'
-          : `the ${chain.length - 1 === 1 ? 'intermediate tensor' : `${chain.length - 1} intermediate tensors`} between the eager ops, and ${chain.length} launches`;
-      reported.add(use.index);
-      out.push({
-        range: top.range,
-        function: fn,
-        confidence: 'likely',
-        assumptions,
-        message:
-          `\`${first.name}\` writes \`${buffer}\`; \`${expr}\` then reads it back as a separate elementwise op: ` +
-          `fuse the ${listWords(steps)} into \`${first.name}\` before its \`tl.store\`${shapeCaveat} — ${saves}${chain.length === 1 ? ' and' : ','} ${rest}.`,
-        benefit: `${saves}${chain.length === 1 ? ' and' : ','} ${rest}; ${BENEFIT_MEASURED}`,
-        related,
-      });
+      const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: first, kernel: first.name, buffer, use, inputs, related });
+      if (f) out.push(f);
     }
   });
+  // a host helper that launches an elementwise kernel and returns its output (`out = add(x, y)`), then torch ops on it
+  calls.forEach((c) => {
+    const kernel = c.form === 'call' ? helpers.get(c.name) : undefined;
+    const assign = c.parent !== undefined ? calls[c.parent] : undefined;
+    if (!kernel || assign?.form !== 'assign' || assign.name !== '=' || (assign.assignedTo ?? []).length !== 1) return;
+    const buffer = assign.assignedTo![0];
+    const use = firstUse(calls, c.parent!, buffer);
+    if (!use || reported.has(use.index) || !sameContext(c, calls[use.index])) return;
+    const inputs = new Set(c.argRoots.filter((r): r is string => r !== null));
+    const related = [{ range: c.nameRange, message: `\`${c.name}\` launches \`${kernel}\`, which writes the tensor it returns` }];
+    const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: c, kernel, buffer, use, inputs, related });
+    if (f) out.push(f);
+  });
   return out;
+}
+
+interface HostContext {
+  host: FunctionFacts;
+  calls: CallFact[];
+  lines: string[];
+  shapes: Map<string, Shape>;
+  reported: Set<number>;
+}
+interface Producer {
+  /** The launch, or the call of a host helper that launches. */
+  call: CallFact;
+  /** The kernel that writes the buffer. */
+  kernel: string;
+  buffer: string;
+  use: { index: number; names: Set<string> };
+  /** Buffers the kernel reads (their shapes are the output's family). */
+  inputs: Set<string>;
+  related: { range: Range; message: string }[];
+}
+
+/** (b): PyTorch elementwise ops read the kernel's output right back. */
+function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
+  const { calls, lines, shapes, reported } = ctx;
+  const { use, buffer, inputs, related } = p;
+  const first = { ...p.call, name: p.kernel };
+  const fn = ctx.host.name === '<module>' ? null : ctx.host.name;
+  const next = calls[use.index];
+  if (!isElementwise(next)) return null;
+  const chain: CallFact[] = [next];
+  let top = next;
+  let topIndex = use.index;
+  while (top.parent !== undefined && calls[top.parent] && isElementwise(calls[top.parent]) && sameContext(first, calls[top.parent])) {
+    topIndex = top.parent;
+    top = calls[top.parent];
+    chain.push(top);
+  }
+  // which operand carries the chain, for naming the steps
+  const steps = chain.map((c, j) => {
+    const carrier = j === 0 ? c.argRoots.findIndex((r) => r !== null && use.names.has(r)) : c.args.findIndex((a) => a.replace(/\s+/g, '') === textOf(lines, chain[j - 1].range).replace(/\s+/g, ''));
+    return stepName(c, Math.max(0, carrier));
+  });
+  const expr = textOf(lines, top.range);
+
+  // an in-place op (`y.relu_()`, `y += r`) leaves its result in the buffer itself: later reads see the fused value
+  const inPlace = chain.some(
+    (c) =>
+      ((c.form === 'method' || c.form === 'call') && c.name.endsWith('_') && c.argRoots[0] !== null && use.names.has(c.argRoots[0])) ||
+      (c.form === 'operator' && IN_PLACE_ARITHMETIC.has(c.name) && (c.assignedTo ?? []).some((t) => use.names.has(t))),
+  );
+  // test and check code (`(out - ref).abs().max().item()`): not a step of the computation
+  if (feedsHostCheck(calls, topIndex)) return null;
+  const others = [...new Set(chain.flatMap((c) => c.argRoots).filter((r): r is string => r !== null && !use.names.has(r)))];
+  // the other operands must not grow the result (`big + out` with `big` of more dims than `out` broadcasts `out` over it)
+  const mine = shapes.get(buffer) ?? { rank: null, key: `=${buffer}`, scalar: false };
+  const family = new Set([mine.key, ...[...inputs].map((r) => (shapes.get(r) ?? { key: `=${r}` }).key)]);
+  const unsure: string[] = [];
+  const broadcast: string[] = [];
+  let grows = false;
+  for (const o of others) {
+    const sh = shapes.get(o) ?? { rank: null, key: `=${o}`, scalar: false };
+    if (sh.scalar || inputs.has(o) || (sh.key !== null && family.has(sh.key))) continue; // a scalar, or the shape of the kernel's own tensors
+    if (sh.rank !== null && mine.rank !== null) {
+      if (sh.rank > mine.rank) grows = true;
+      else if (sh.rank < mine.rank) {
+        // broadcast over `out`: certain when the trailing dims are the same
+        if (!(sh.key && mine.key && mine.key.endsWith(`,${sh.key.slice(1)}`))) unsure.push(o);
+        else broadcast.push(o);
+      } else if (sh.key !== mine.key) unsure.push(o);
+      continue;
+    }
+    unsure.push(o);
+  }
+  if (grows) return null;
+  const again = inPlace ? null : laterUse(calls, topIndex, use.names);
+  const assumptions = [
+    inPlace || again
+      ? `assumes the PyTorch ops run on the same device as \`${first.name}\``
+      : `assumes the PyTorch ops run on the same device as \`${first.name}\` and nothing else reads \`${buffer}\``,
+  ];
+  const shapeCaveat = unsure.length
+    ? ` (if ${listWords(unsure.map((o) => `\`${o}\``))} ${unsure.length > 1 ? 'have' : 'has'} the shape of \`${buffer}\` or ${unsure.length > 1 ? 'broadcast' : 'broadcasts'} to it)`
+    : '';
+  if (broadcast.length) {
+    const names = listWords(broadcast.map((o) => `\`${o}\``));
+    assumptions.push(`${names} ${broadcast.length > 1 ? 'broadcast' : 'broadcasts'} over the leading dimensions of \`${buffer}\`: the fused kernel loads ${broadcast.length > 1 ? 'them' : 'it'} at the flat offset modulo ${broadcast.length > 1 ? 'their' : 'its'} size`);
+  }
+  if (unsure.length) {
+    const names = listWords(unsure.map((o) => `\`${o}\``));
+    assumptions.push(
+      `assumes ${names} ${unsure.length > 1 ? 'have' : 'has'} the shape of \`${buffer}\` (or ${unsure.length > 1 ? 'broadcast' : 'broadcasts'} to it), so the kernel can load ${unsure.length > 1 ? 'them' : 'it'} with the same (or broadcast) offsets; ` +
+        `an operand larger than \`${buffer}\` would make the result larger than the kernel's output and leave little to save`,
+    );
+  }
+  let saves = `saves a full write and read of \`${buffer}\``;
+  if (again) {
+    saves = `saves a full read of \`${buffer}\``;
+    assumptions.push(`\`${buffer}\` is read again on line ${again.range.start.line + 1}, so the fused kernel must still store it; the read back is what goes away`);
+  }
+  const rest =
+    chain.length === 1
+      ? 'a launch'
+      : `the ${chain.length - 1 === 1 ? 'intermediate tensor' : `${chain.length - 1} intermediate tensors`} between the eager ops, and ${chain.length} launches`;
+  reported.add(use.index);
+  return {
+    range: top.range,
+    function: fn,
+    confidence: 'likely',
+    assumptions,
+    message:
+      `\`${first.name}\` writes \`${buffer}\`; \`${expr}\` then reads it back as a separate elementwise op: ` +
+      `fuse the ${listWords(steps)} into \`${first.name}\` before its \`tl.store\`${shapeCaveat} — ${saves}${chain.length === 1 ? ' and' : ','} ${rest}.`,
+    benefit: `${saves}${chain.length === 1 ? ' and' : ','} ${rest}; ${BENEFIT_MEASURED}`,
+    related,
+  };
 }
 
 export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
   if (kernels.size === 0) return [];
   const out: RuleFinding[] = [];
+  const helpers = launchHelpers(facts, kernels);
   for (const host of facts.functions) {
     if (host.isKernel) continue;
     try {
-      out.push(...checkHost(host, kernels, facts.lines));
+      out.push(...checkHost(host, kernels, facts.lines, helpers));
     } catch {
       // facts we cannot follow: no finding
     }
