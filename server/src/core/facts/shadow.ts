@@ -58,8 +58,9 @@ export function preprocessFile(path: string, text: string, options: ViewOptions)
   // statement macros (`CUDA_CHECK(x)` as `do { ... } while (0)`, logging with __FILE__) stay calls: their
   // bodies are error handling, and as calls the fusion rule knows them as harmless
   for (const [name, m] of table) if (/^\s*(?:do\b|\{|if\b)/.test(m.body) || /__FILE__|__LINE__/.test(m.body)) table.delete(name);
-  // object-like macros standing for several types (`floatX` under an undecided #if) stay names: the type alias says "one of"
-  for (const name of view.typeAliases.keys()) if (view.alternatives.has(name)) table.delete(name);
+  // a macro with several possible definitions (`NI` 128/512/2048 by dataset, `floatX` bf16 or float) stays a
+  // name: a size stays symbolic, a type alias says "one of", so a finding holds for every definition
+  for (const name of view.alternatives.keys()) table.delete(name);
   const names = [...table.values()].filter((m) => m.params !== null || !INTEGER_BODY.test(m.body.trim())).map((m) => m.name);
   const trigger = names.length ? new RegExp(`\\b(?:${names.map((n) => n.replace(/[^\w]/g, '\\$&')).join('|')})\\b`) : null;
   const out = { view, table, trigger, key: `${view.key}:${builtinsUsed}` };

@@ -6,6 +6,7 @@ import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/mo
 import type { RuleFinding } from '../../../core/types';
 import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
 import { sectorCounts, type SectorCount } from '../../../core/lanes';
+import { checkCpu } from './cpu';
 
 const TID = 'threadIdx.x';
 
@@ -116,7 +117,7 @@ function atomUniforms(sym: string): string[] {
 
 export const rule: Rule = {
   id: 'memory/uncoalesced-access',
-  languages: ['cuda'],
+  languages: ['cuda', 'cpp'],
   defaultSeverity: 'warning',
-  checkFunction: (fn) => (fn.isKernel || fn.isDevice ? check(fn) : []),
+  checkFunction: (fn) => (fn.isKernel || fn.isDevice ? check(fn) : checkCpu(fn)),
 };

@@ -445,7 +445,7 @@ function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]
 
 export const rule: Rule = {
   id: 'tiling/cpu-loop-nest',
-  languages: ['cpp'],
+  languages: ['cpp', 'cuda'],
   defaultSeverity: 'information',
   check: (facts: FileFacts) => {
     const constants = fileConstants(facts.lines);

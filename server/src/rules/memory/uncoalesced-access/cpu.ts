@@ -1,0 +1,78 @@
+// The C/C++ half of memory/uncoalesced-access (DESIGN.md: "on CPU, an inner loop walking
+// the slow dimension of a row-major array"): in an innermost loop, an access whose loop
+// variable moves a row index (`B[k][j]` under `for k`) or multiplies a row pitch
+// (`B[k * N + j]`) while an enclosing loop's variable moves the contiguous index: every
+// iteration lands on a new cache line, and interchanging the two loops makes the walk
+// contiguous (and vectorizable).
+import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import type { RuleFinding } from '../../../core/types';
+
+/** CPU reference and check code (`verify`, `*_ref`) is kept simple on purpose. */
+const REFERENCE = /(?:^|_)(?:ref|reference|golden|verify|validate|check)(?:_|$)|Reference|Golden|Ref$/;
+/** A flat stride (in elements) from which each iteration surely needs its own 64-byte line. */
+const LINE_ELEMENTS = 16;
+
+interface Walk {
+  access: AccessFact;
+  /** The enclosing loop whose variable moves the contiguous index: the one to put innermost. */
+  outer: LoopFact;
+  stride: string;
+}
+
+/** How `inner` moves this access, if it walks the slow dimension while `outer` walks the fast one. */
+function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | null {
+  if (a.indices.some((p) => p.unknown) || a.space !== 'host') return null;
+  const last = a.indices[a.indices.length - 1];
+  const moves = (p: { coefficient(s: string): { terms: ReadonlyMap<string, number> } }, l: LoopFact) => p.coefficient(l.symbol).terms.size > 0;
+  const enclosing = a.loops.map((id) => fn.loops[id]).filter((l): l is LoopFact => !!l && l.id !== inner.id && l.variable !== null);
+  if (a.indices.length >= 2) {
+    // `B[k][j]`: k moves a row index, not the last one
+    if (moves(last, inner) || !a.indices.slice(0, -1).some((p) => moves(p, inner))) return null;
+    const outer = enclosing.find((l) => {
+      const c = last.coefficient(l.symbol);
+      return c.terms.size === 1 && c.isConstant && c.constant === 1;
+    });
+    return outer ? { access: a, outer, stride: 'a whole row' } : null;
+  }
+  const c = last.coefficient(inner.symbol);
+  if (c.terms.size === 0 || c.unknown) return null;
+  if (c.isConstant && Math.abs(c.constant) < LINE_ELEMENTS) return null;
+  const outer = enclosing.find((l) => {
+    const o = last.coefficient(l.symbol);
+    return o.isConstant && o.constant === 1;
+  });
+  return outer ? { access: a, outer, stride: c.isConstant ? `${Math.abs(c.constant)} elements` : `\`${c.toString()}\` elements` } : null;
+}
+
+export function checkCpu(fn: FunctionFacts): RuleFinding[] {
+  if (fn.isKernel || fn.isDevice || REFERENCE.test(fn.name)) return [];
+  const out: RuleFinding[] = [];
+  const innermost = fn.loops.filter((l) => l.variable !== null && !fn.loops.some((c) => c.parent === l.id));
+  for (const inner of innermost) {
+    const walks = fn.accesses
+      .filter((a) => a.loops.includes(inner.id))
+      .map((a) => slowWalk(a, inner, fn))
+      .filter((w): w is Walk => w !== null);
+    if (!walks.length) continue;
+    const w = walks[0];
+    const v = inner.variable!;
+    const o = w.outer.variable!;
+    out.push({
+      range: w.access.range,
+      function: fn.name,
+      confidence: 'likely',
+      assumptions: ['assumes row-major arrays larger than the cache, and that the two loops can be interchanged (no dependence carried across them)'],
+      message:
+        `\`${w.access.text}\`: the innermost \`${v}\` loop walks the slow dimension of a row-major array (${w.stride} per step), ` +
+        `so every iteration touches a new cache line, while \`${o}\` moves the contiguous index. ` +
+        `Interchange the loops so that \`${o}\` is innermost (or block the nest), and the walk becomes contiguous and vectorizable.`,
+      benefit: 'on this workplace\'s x86-64 (gcc -O3, one thread), a 1024³ fp32 matmul went 27–40x faster in i-k-j order than in i-j-k (6.5x at 1000³)',
+      related: [
+        { range: inner.headerRange, message: `the \`${v}\` loop` },
+        { range: w.outer.headerRange, message: `the \`${o}\` loop, which moves the contiguous index` },
+        ...walks.slice(1, 3).map((x) => ({ range: x.access.range, message: `also walks a column: \`${x.access.text}\`` })),
+      ],
+    });
+  }
+  return out;
+}
