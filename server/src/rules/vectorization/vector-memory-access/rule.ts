@@ -4,7 +4,7 @@
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { isVarying, symbolKind } from '../../../core/affine';
+import { Poly, isVarying, symbolKind } from '../../../core/affine';
 
 const TID = 'threadIdx.x';
 /** Arithmetic per access above which we call a kernel compute-bound and stay quiet. */
@@ -40,8 +40,67 @@ function vectorType(type: string, bits: number, width: number): string {
   return `a ${total / 8}-byte packed type`;
 }
 
+/**
+ * Elements a thread already moves itself, one at a time, as a contiguous chunk: `in[4*i + j]`
+ * in a `j < 4` loop, or `x[2*i]` and `x[2*i + 1]` side by side. Returns the chunk length.
+ */
+function chunkOf(a: AccessFact, fn: FunctionFacts, all: AccessFact[]): number | null {
+  if (a.indices.length !== 1 || a.vector || a.kind === 'atomic' || a.singleLane) return null;
+  const idx = a.indices[0];
+  if (idx.unknown || idx.hasAtoms) return null;
+  const c = idx.coefficient(TID);
+  if (!c.isConstant || c.constant < 2 || c.constant > 16) return null;
+  const k = c.constant;
+  const bits = a.elemBits ?? 32;
+  if (k * bits > 128 || 128 % (k * bits) !== 0) return null;
+  const run = fn.loops.find((l) => a.loops.includes(l.id) && !l.gridStride && l.init?.isConstant && l.init.constant === 0 && l.bound === String(k) && idx.coefficient(l.symbol).isConstant && idx.coefficient(l.symbol).constant === 1);
+  if (run) return idx.constant % k === 0 ? k : null;
+  const shape = idx.sub(Poly.const(idx.constant)).toString();
+  const residues = new Set(
+    all.filter((b) => b.array === a.array && b.indices.length === 1 && !b.indices[0].unknown && b.indices[0].sub(Poly.const(b.indices[0].constant)).toString() === shape)
+      .map((b) => ((b.indices[0].constant % k) + k) % k),
+  );
+  return residues.size === k ? k : null;
+}
+
+/** A kernel whose threads each walk a small contiguous chunk element by element: one vector access per chunk instead. */
+function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
+  const chunks = globals.map((a) => ({ a, k: chunkOf(a, fn, globals) }));
+  const chunked = chunks.filter((c): c is { a: AccessFact; k: number } => c.k !== null);
+  if (!chunked.length) return [];
+  // everything else must already be a clean unit-stride stream (or a broadcast)
+  const rest = chunks.filter((c) => c.k === null).map((c) => c.a);
+  const clean = (a: AccessFact) => {
+    const p = a.indices.length === 1 ? a.indices[0] : null;
+    if (a.vector) return true;
+    if (!p || p.unknown || p.hasAtoms) return false;
+    const c = p.coefficient(TID);
+    return c.terms.size === 0 || (c.isConstant && c.constant === 1); // a warp broadcast, or a unit-stride stream
+  };
+  if (!rest.every(clean)) return [];
+  const first = chunked[0];
+  const bits = first.a.elemBits ?? 32;
+  const bytes = (first.k * bits) / 8;
+  const carrier = bytes === 16 ? 'float4 / int4 / uint4' : bytes === 8 ? 'float2 / uint2' : bytes === 4 ? 'a 32-bit word (uchar4, half2)' : `a ${bytes}-byte type`;
+  const names = [...new Set(chunked.map((c) => `\`${c.a.text}\``))].slice(0, 3).join(', ');
+  return [{
+    range: first.a.range,
+    function: fn.name,
+    confidence: 'likely',
+    assumptions: [`assumes the buffers are ${bytes}-byte aligned (cudaMalloc returns 256-byte aligned memory)`],
+    message:
+      `Each thread moves ${first.k} consecutive ${bits}-bit elements one at a time (${names}), so every warp request spans ${first.k}× the sectors it uses. ` +
+      `Move each chunk as one ${bytes}-byte access (${carrier}; reinterpret_cast the pointer at the chunk start).`,
+    benefit: 'one wide, fully coalesced memory instruction per chunk instead of several strided ones; on an H200, y = 2*x over 2^28 floats went from 62% to 101% of copy bandwidth (1.61x) with float4 accesses',
+  }];
+}
+
 function check(fn: FunctionFacts): RuleFinding[] {
-  if (!fn.isKernel || fn.kernelClass !== 'elementwise' || fn.usesVectorTypes) return [];
+  if (!fn.isKernel || fn.usesVectorTypes) return [];
+  if (fn.kernelClass !== 'elementwise') {
+    if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, fn.accesses.length)) return [];
+    return checkChunks(fn, fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying))));
+  }
   // warp-uniform loads (`alpha[blockIdx.y]`, a scalar parameter read once) are broadcasts, not part of the stream
   const globals = fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)));
   if (globals.length === 0) return [];
@@ -53,7 +112,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
   if (fn.arithmetic > MAX_OPS_PER_ACCESS * globals.length) return [];
   const widest = Math.max(...globals.map((a) => bitsOf(a)!));
   const width = 128 / widest; // elements per thread, so that the widest stream moves 16 bytes
-  if (!globals.every((a) => vectorizable(a, width))) return [];
+  if (!globals.every((a) => vectorizable(a, width))) return checkChunks(fn, globals);
   const byType = new Map<string, number>();
   for (const a of globals) byType.set(a.elemType ?? 'T', bitsOf(a)!);
   const kinds = [...byType].map(([t, b]) => `${b}-bit \`${t}\``).join(' and ');
