@@ -5,7 +5,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
-import { sectorCounts, type SectorCount } from '../../../core/lanes';
+import { SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
 
 const TID = 'threadIdx.x';
@@ -51,6 +51,9 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
   for (const sym of index.symbols()) {
     const d = atomDef(sym);
     if (!d || !d.args.some((p) => p.dependsOn((t) => t === TID))) continue;
+    // the atom that steps with the lane (`idx % T`), not one that is the same across the warp (`idx / (T*T)`)
+    const v = laneValues(Poly.sym(sym), SAMPLES[0]);
+    if (!v || v.filter((x, i) => i > 0 && x - v[i - 1] === 1).length < 16) continue;
     const k = index.coefficient(sym);
     if (!k.unknown && k.terms.size > 0 && !k.dependsOn((t) => t === TID)) return { text: k.isConstant ? `${Math.abs(k.constant)} elements` : `\`${k.toString()}\` elements`, term: null, constant: null };
   }
