@@ -15,7 +15,8 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[]): string | null
   const idx = a.indices[0];
   if (idx.unknown || !idx.dependsOn((s) => s === loop.symbol)) return null;
   // `weight[k]`, `bias[i]`: a vector every thread walks in step is an L1 broadcast, not a tile
-  if (!idx.dependsOn((s) => s.startsWith('threadIdx.') || s.startsWith('blockIdx.'))) return null;
+  // the same for every block (`weight[c]` with `c` from the lane): each warp re-reads it from L1, nothing to tile
+  if (!idx.dependsOn((s) => s.startsWith('blockIdx.'))) return null;
   if (idx.hasAtoms) {
     // `A[(tid / 32) * K + k]`: lanes evaluated over the block
     return sharedAcrossBlock(idx) ? 'several threads of the block read the same element' : null;
