@@ -957,7 +957,9 @@ function functionDeclarator(d: Node | null): Node | null {
 
 function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
   const global = w.accesses.filter((a) => a.space === 'global');
-  const innerLoops = w.loops.filter((l) => !l.gridStride);
+  // grid-stride and block-stride loops (`for (i = threadIdx.x; i < n; i += blockDim.x)`) spread elements over threads
+  const threadStride = (l: LoopFact) => !!l.init && l.init.dependsOn((s) => s.startsWith('threadIdx.')) && !!l.step && l.step.dependsOn((s) => s.startsWith('blockDim.'));
+  const innerLoops = w.loops.filter((l) => !l.gridStride && !threadStride(l));
   const loopSyms = new Set(innerLoops.map((l) => l.symbol));
   const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
   if (!isKernel) {
@@ -978,7 +980,7 @@ function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
     // stencil: the same array read at several constant offsets
     const byArray = new Map<string, Set<string>>();
     for (const a of global) {
-      if (a.kind !== 'load' || a.indices.length !== 1) continue;
+      if (a.kind !== 'load' || a.indices.length !== 1 || !a.indices[0].dependsOn(isVarying)) continue; // `pars[0..6]`: scalars, not a stencil
       const key = a.indices[0].without('').toString();
       const set = byArray.get(a.array) ?? new Set<string>();
       set.add(key + '|' + a.indices[0].constant);

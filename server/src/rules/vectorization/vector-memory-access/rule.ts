@@ -5,6 +5,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, isVarying, symbolKind } from '../../../core/affine';
+import { SAMPLES, laneValues } from '../../../core/lanes';
 
 const TID = 'threadIdx.x';
 /** Arithmetic per access above which we call a kernel compute-bound and stay quiet. */
@@ -15,6 +16,13 @@ function vectorizable(a: AccessFact, width: number): boolean {
   if (a.indices.length !== 1 || a.vector || a.kind === 'atomic') return false;
   const idx = a.indices[0];
   if (idx.unknown) return false;
+  if (idx.hasAtoms) {
+    // `x[idx % XBLOCK]`: per lane, consecutive elements starting at a multiple of the width, in every sample
+    return SAMPLES.every((s) => {
+      const v = laneValues(idx, s);
+      return v !== null && v[0] % width === 0 && v.every((x, i) => i === 0 || x - v[i - 1] === 1);
+    });
+  }
   const c = idx.coefficient(TID);
   if (!c.isConstant || c.constant !== 1) return false;
   if (idx.constant % width !== 0) return false; // x[i + 1]: misaligned
