@@ -2,7 +2,7 @@
 // accesses are unit-stride scalar loads/stores of <= 32-bit elements, aligned so that
 // 128-bit accesses (float4, int4, a packed struct) would do (ANALYSIS.md §2).
 import type { Rule } from '../../../core/rule';
-import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
+import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, isVarying, symbolKind } from '../../../core/affine';
 import { SAMPLES, laneValues } from '../../../core/lanes';
@@ -103,11 +103,51 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   }];
 }
 
+/** A loop that hands consecutive elements of a row to consecutive threads: `i = tid; i < C; i += blockDim.x` (or lane, 32). */
+function spreadsOverThreads(l: LoopFact): boolean {
+  if (l.gridStride || l.step?.dependsOn((s) => s.startsWith('gridDim.'))) return false; // grid-wide reductions: left alone
+  if (!l.init || !l.step || !l.init.dependsOn((s) => s === TID || s.startsWith('#op'))) return false;
+  return l.step.dependsOn((s) => s.startsWith('blockDim.')) || (l.step.isConstant && l.step.constant % 32 === 0);
+}
+
+/**
+ * A row or grid reduction (softmax, norms, sums, gemv) that streams its input through a
+ * thread-spread loop one scalar per thread per step: 4 consecutive elements per step, as
+ * one 16-byte access, move the same bytes in a quarter of the instructions.
+ */
+function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFinding[] {
+  if (streamed.length === 0 || fn.kernelClass === 'gemm' && fn.shared.length > 0) return [];
+  const spread = new Set(fn.loops.filter(spreadsOverThreads).map((l) => l.id));
+  if (!streamed.every((a) => a.loops.some((id) => spread.has(id)))) return [];
+  // rows: each block (or warp) walks its own row (`x + row * C`); a single-block sum over one small array is left alone
+  if (!streamed.every((a) => a.indices[0]?.dependsOn((s) => s.startsWith('blockIdx.')))) return [];
+  const bits = streamed.map((a) => (a.elemBits === null && fn.templateParams.includes(a.elemType ?? '') ? 32 : a.elemBits));
+  if (bits.some((b) => b === null || b > 32)) return [];
+  const width = 128 / Math.max(...(bits as number[]));
+  if (!streamed.every((a) => vectorizable(a, width))) return [];
+  const loop = fn.loops.find((l) => spread.has(l.id) && streamed[0].loops.includes(l.id))!;
+  const names = [...new Set(streamed.map((a) => `\`${a.text}\``))].slice(0, 3).join(', ');
+  return [{
+    range: fn.nameRange,
+    function: fn.name,
+    confidence: 'likely',
+    assumptions: [
+      'assumes the buffers are 16-byte aligned and the row length is a multiple of the vector width (or a scalar tail handles the rest)',
+    ],
+    message:
+      `\`${fn.name}\` streams its input one scalar per thread per step of the \`${loop.variable ?? 'loop'}\` loop (${names}). ` +
+      `Have each thread take ${width} consecutive elements per step as one 16-byte access and stride the loop ${width}× as far, with a scalar tail.`,
+    benefit: 'a quarter of the memory instructions for the same bytes; on an H200, y = 2*x over 2^28 floats went from 62% to 101% of copy bandwidth (1.61x) with float4 accesses',
+  }];
+}
+
 function check(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || fn.usesVectorTypes) return [];
   if (fn.kernelClass !== 'elementwise') {
     if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, fn.accesses.length)) return [];
-    return checkChunks(fn, fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying))));
+    const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)));
+    const chunks = checkChunks(fn, streamed);
+    return chunks.length ? chunks : checkStridedRows(fn, streamed);
   }
   // warp-uniform loads (`alpha[blockIdx.y]`, a scalar parameter read once) are broadcasts, not part of the stream
   const globals = fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)));
