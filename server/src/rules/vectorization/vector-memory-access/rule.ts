@@ -107,7 +107,8 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
 function spreadsOverThreads(l: LoopFact): boolean {
   if (l.gridStride || l.step?.dependsOn((s) => s.startsWith('gridDim.'))) return false; // grid-wide reductions: left alone
   if (!l.init || !l.step || !l.init.dependsOn((s) => s === TID || s.startsWith('#op'))) return false;
-  return l.step.dependsOn((s) => s.startsWith('blockDim.')) || (l.step.isConstant && l.step.constant % 32 === 0);
+  // the step is the block size: `blockDim.x`, a multiple of 32, or a named size (`NUM_THREADS`, a template parameter)
+  return l.step.dependsOn((s) => s.startsWith('blockDim.')) || (l.step.isConstant ? l.step.constant % 32 === 0 : [...l.step.symbols()].every((s) => symbolKind(s) === 'uniform'));
 }
 
 /**
@@ -120,7 +121,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   const spread = new Set(fn.loops.filter(spreadsOverThreads).map((l) => l.id));
   if (!streamed.every((a) => a.loops.some((id) => spread.has(id)))) return [];
   // rows: each block (or warp) walks its own row (`x + row * C`); a single-block sum over one small array is left alone
-  if (!streamed.every((a) => a.indices[0]?.dependsOn((s) => s.startsWith('blockIdx.')))) return [];
+  if (!streamed.some((a) => a.indices[0]?.dependsOn((s) => s.startsWith('blockIdx.')))) return [];
   const bits = streamed.map((a) => (a.elemBits === null && fn.templateParams.includes(a.elemType ?? '') ? 32 : a.elemBits));
   if (bits.some((b) => b === null || b > 32)) return [];
   const width = 128 / Math.max(...(bits as number[]));
