@@ -8,8 +8,22 @@ import { Poly, isVarying, symbolKind } from '../../../core/affine';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 
 const TID = 'threadIdx.x';
-/** Arithmetic per access above which we call a kernel compute-bound and stay quiet. */
-const MAX_OPS_PER_ACCESS = 12;
+/**
+ * Arithmetic per access above which we call a kernel compute-bound and stay quiet. A GPU
+ * does ~60 fp32 operations in the time it moves 4 bytes, so even GELU's tanh (counted 8)
+ * leaves an elementwise kernel memory-bound; past 24 per access we no longer say so.
+ */
+const MAX_OPS_PER_ACCESS = 24;
+
+/** `mean[idx / K]`: one or two values per warp (a per-row scalar), read through the cache, not part of the stream. */
+function rowScalar(a: AccessFact): boolean {
+  const idx = a.indices.length === 1 ? a.indices[0] : null;
+  if (!idx || idx.unknown || !idx.hasAtoms) return false;
+  return SAMPLES.every((s) => {
+    const v = laneValues(idx, s);
+    return v !== null && new Set(v).size <= 2;
+  });
+}
 
 /** Can this access become one lane of a `width`-wide vector access? */
 function vectorizable(a: AccessFact, width: number): boolean {
@@ -151,7 +165,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     return chunks.length ? chunks : checkStridedRows(fn, streamed);
   }
   // warp-uniform loads (`alpha[blockIdx.y]`, a scalar parameter read once) are broadcasts, not part of the stream
-  const globals = fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)));
+  const globals = fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
   if (globals.length === 0) return [];
   // a template element type (T) is assumed to be 32-bit or narrower, and said so
   const isTemplateType = (a: AccessFact) => a.elemBits === null && fn.templateParams.includes(a.elemType ?? '');
