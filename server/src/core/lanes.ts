@@ -188,8 +188,9 @@ export function laneFunction(p: Poly, laneSymbol = 'threadIdx.x'): (lane: number
  * block's first `threads` threads along threadIdx.x (threadIdx.y held) under the first
  * sample; null when unknown.
  */
-export function sharedAcrossBlock(p: Poly, threads = 256): boolean | null {
-  const s = { ...SAMPLES[0], laneBase: 0 };
+export function sharedAcrossBlock(p: Poly, threads = 256, tileSizes: readonly string[] = []): boolean | null {
+  // tile sizes (template parameters) at their smallest usual value, a warp: `tid % BLOCKSIZE` with BLOCKSIZE = 32
+  const s = { ...SAMPLES[0], laneBase: 0, uniform: (sym: string) => (tileSizes.includes(sym) ? 32 : SAMPLES[0].uniform(sym)) };
   const seen = new Set<number>();
   for (let t = 0; t < threads; t++) {
     const v = evalPoly(p, t, s, 'threadIdx.x');

@@ -11,7 +11,7 @@ import { sharedAcrossBlock } from '../../../core/lanes';
 const AXES = ['threadIdx.x', 'threadIdx.y'] as const;
 
 /** Why neighbouring threads re-read what this access reads, or null. */
-function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[]): string | null {
+function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: readonly string[] = []): string | null {
   const idx = a.indices[0];
   if (idx.unknown || !idx.dependsOn((s) => s === loop.symbol)) return null;
   // `weight[k]`, `bias[i]`: a vector every thread walks in step is an L1 broadcast, not a tile
@@ -19,7 +19,7 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[]): string | null
   if (!idx.dependsOn((s) => s.startsWith('blockIdx.'))) return null;
   if (idx.hasAtoms) {
     // `A[(tid / 32) * K + k]`: lanes evaluated over the block
-    return sharedAcrossBlock(idx) ? 'several threads of the block read the same element' : null;
+    return sharedAcrossBlock(idx, 256, tileSizes) ? 'several threads of the block read the same element' : null;
   }
   for (const axis of usedAxes) {
     const c = idx.coefficient(axis);
@@ -56,7 +56,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (smallConstantTrip(loop)) continue; // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over
     const seen = new Set<string>();
     const reused = reads
-      .map((a) => ({ a, why: reuse(a, loop, usedAxes) }))
+      .map((a) => ({ a, why: reuse(a, loop, usedAxes, fn.templateParams) }))
       .filter((r) => r.why !== null && !seen.has(r.a.text) && seen.add(r.a.text));
     // One re-read operand alone (a vector every thread reads, gemv's x[k]) is a warp
     // broadcast served by the cache; staging pays off when operands are re-read along
