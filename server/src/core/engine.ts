@@ -59,6 +59,25 @@ function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText): M
   return out;
 }
 
+/**
+ * Kernels whose launches in this file all use one constant blockDim.x below a warp
+ * (`dim3 block(1, 256)`) get it on a copy of their facts: a warp then spans threadIdx.y,
+ * and coalescing is judged along it. The cached facts stay as they are.
+ */
+function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
+  const xs = new Map<string, Set<number | null>>();
+  for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') {
+    let set = xs.get(c.name);
+    if (!set) xs.set(c.name, (set = new Set()));
+    set.add(c.blockX ?? null);
+  }
+  return functions.map((f) => {
+    const set = f.isKernel ? xs.get(f.name) : undefined;
+    const x = set && set.size === 1 ? [...set][0] : null;
+    return x !== null && x > 0 && x < 32 && 32 % x === 0 ? { ...f, blockDimX: x } : f;
+  });
+}
+
 /** The name a function definition's text declares (`void k(...)` -> `k`), for reports. */
 function functionName(text: string): string {
   const head = text.slice(0, text.indexOf('{') >= 0 ? text.indexOf('{') : 200);
@@ -221,7 +240,7 @@ export class Engine {
       }
     }
     cache?.sweep();
-    return { language, functions, lines, skipped };
+    return { language, functions: withLaunchShapes(functions), lines, skipped };
   }
 
   /**

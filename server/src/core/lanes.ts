@@ -17,6 +17,8 @@ export interface Sample {
   laneBase: number;
   blockDim: [number, number, number];
   other: number;
+  /** blockDim.x from the launch when below a warp: lane l is thread (l % blockX, l / blockX). */
+  blockX?: number;
 }
 
 /** A stable small hash, so each unknown symbol gets its own value and coincidences are unlikely. */
@@ -37,6 +39,11 @@ export const SAMPLES: readonly Sample[] = [
 
 /** The value of a symbol in a sample for a given lane, or null when it cannot be given one. */
 function symbolValue(sym: string, lane: number, s: Sample, laneSymbol: string): number | null {
+  if (s.blockX && laneSymbol === 'threadIdx.x') {
+    if (sym === 'threadIdx.x') return lane % s.blockX;
+    if (sym === 'threadIdx.y') return 1 + Math.floor(lane / s.blockX);
+    if (sym === 'blockDim.x') return s.blockX;
+  }
   if (sym === laneSymbol) return laneSymbol === 'threadIdx.x' ? s.laneBase + lane : lane;
   switch (symbolKind(sym)) {
     case 'thread':
@@ -143,9 +150,10 @@ export interface SectorCount {
 }
 
 /** Sectors touched by a warp request of `bytes` per lane at element offsets `index` (elements of `bytes`). */
-export function sectorCounts(index: Poly, bytes: number, laneSymbol = 'threadIdx.x'): SectorCount[] | null {
+export function sectorCounts(index: Poly, bytes: number, laneSymbol = 'threadIdx.x', blockX?: number): SectorCount[] | null {
   const out: SectorCount[] = [];
-  for (const sample of SAMPLES) {
+  for (const base of SAMPLES) {
+    const sample = blockX ? { ...base, blockX } : base;
     const v = laneValues(index, sample, laneSymbol);
     if (!v) return null;
     const sectors = new Set<number>();

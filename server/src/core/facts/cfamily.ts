@@ -529,6 +529,7 @@ class FunctionWalker {
     const type = container ?? baseType(typeNode?.text ?? '');
     const isShared = children(n).some((c) => c.type === 'type_qualifier' && c.text === '__shared__') || /__shared__/.test(n.text.split(/[=;]/)[0]);
     if (VECTOR_TYPES.has(type)) this.usesVectorTypes = true;
+    if (type === 'dim3') this.noteDim3(n);
     for (const d of children(n)) {
       if (!['init_declarator', 'identifier', 'pointer_declarator', 'array_declarator', 'reference_declarator'].includes(d.type)) continue;
       if (d === typeNode) continue;
@@ -857,6 +858,26 @@ class FunctionWalker {
     }
   }
 
+  /** `dim3 block(32, 8)` / `dim3 block = dim3(1, 256)`: the x extent, when it is a constant. */
+  private readonly dim3x = new Map<string, number | null>();
+  private noteDim3(n: Node): void {
+    for (const d of children(n)) {
+      const name = d.type === 'init_declarator' ? field(d, 'declarator')?.text : null;
+      if (!name) continue;
+      const v = field(d, 'value');
+      const first = v ? namedChildren(v.type === 'call_expression' ? field(v, 'arguments') ?? v : v)[0] : null;
+      const x = first ? this.eval(first) : Poly.unknown;
+      this.dim3x.set(name, x.isConstant ? x.constant : null);
+    }
+  }
+  /** The x extent of a launch's block argument (`256`, `block`, `dim3(1, 256)`), when constant. */
+  private blockX(arg: Node): number | null {
+    if (arg.type === 'identifier' && this.dim3x.has(arg.text)) return this.dim3x.get(arg.text)!;
+    const inner = arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3' ? namedChildren(field(arg, 'arguments') ?? arg)[0] ?? null : arg;
+    const v = this.eval(inner);
+    return v.isConstant ? v.constant : null;
+  }
+
   /** Records an access at `at`, with the loops and lane guards around it. */
   private pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops'>, at: Node): void {
     const fact: AccessFact = { ...target, range: nodeRange(at), text: at.sourceText, loops: [...this.loopStack] };
@@ -894,6 +915,8 @@ class FunctionWalker {
       const cfg = namedChildren(launchSyntax);
       fact.grid = cfg[0]?.text.replace(/\s+/g, '');
       fact.block = cfg[1]?.text.replace(/\s+/g, '');
+      const x = cfg[1] ? this.blockX(cfg[1]) : null;
+      if (x !== null) fact.blockX = x;
     }
     this.calls.push(fact);
   }

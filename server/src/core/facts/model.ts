@@ -91,6 +91,8 @@ export interface CallFact {
   /** For launches: the <<<grid, block, ...>>> texts, whitespace removed. */
   grid?: string;
   block?: string;
+  /** The launch's blockDim.x, when it is a constant (`dim3 block(1, 256)` -> 1). */
+  blockX?: number;
   /** Triton: keyword arguments (`BLOCK=1024`, `num_warps=4`), with the buffer each names. */
   keywords?: { name: string; value: string; root: string | null }[];
   /** Triton: the callee with import aliases resolved (`F.gelu` -> `torch.nn.functional.gelu`). */
@@ -135,6 +137,8 @@ export interface FunctionFacts {
   /** Name of the parameter a thread index is bounds-checked against (`if (i < n)`). */
   indexBound: string | null;
   launchBounds: string | null;
+  /** blockDim.x every launch of this kernel in the file agrees on (set per file, not cached with the function). */
+  blockDimX?: number;
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
   decorators?: string[];
 }

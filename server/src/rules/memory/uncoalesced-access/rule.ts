@@ -66,14 +66,16 @@ function check(fn: FunctionFacts): RuleFinding[] {
   for (const a of globals) {
     const index = a.indices[0];
     if (index.unknown || a.singleLane) continue; // unknown, or a request only one lane makes
-    if (!index.dependsOn((s) => s === TID)) continue; // the same address for the whole warp: a broadcast
+    // the same address for the whole warp: a broadcast (a warp spans threadIdx.y too when blockDim.x < 32)
+    if (!index.dependsOn((s) => s === TID || (!!fn.blockDimX && s === 'threadIdx.y'))) continue;
     // the scalar tail of a vectorized kernel: the array is also moved as vectors here,
     // and only the thread at the end takes the scalar path
     if (!a.vector && fn.accesses.some((b) => b.array === a.array && b.vector)) continue;
     const assumedWidth = a.elemBits === null;
     const bytes = (a.elemBits ?? 32) / 8;
-    const counts = sectorCounts(index, bytes);
-    if (!counts || !counts.every((k) => k.sectors >= 2 * k.minimum)) continue; // within 2x of ideal under some sizes: not worth a warning
+    const counts = sectorCounts(index, bytes, TID, fn.blockDimX);
+    // within 2x of ideal under some sizes, or 2 sectors at most (a half-warp broadcast in 16x16 blocks): not worth a warning
+    if (!counts || !counts.every((k) => k.sectors >= 2 * k.minimum && k.sectors > 2)) continue;
     const stride = describeStride(index, counts, bytes);
     if (stride.constant !== null && coversAllResidues(a, stride.constant, globals)) continue;
     // uniform symbols the verdict rests on (`N*threadIdx.x`, `tid % T`): say so
