@@ -634,7 +634,7 @@ class FunctionWalker {
         fact.symbol = `#loop${id}:${variable}`;
         fact.init = initPoly;
         fact.step = step;
-        if (cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) fact.bound = field(cond, 'right')?.text ?? null;
+        if (cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) fact.bound = unparen(field(cond, 'right'))?.text ?? null; // `(n)` from a macro
         fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('gridDim.'));
         if (fact.gridStride && fact.bound && /^\w+$/.test(fact.bound)) this.indexBound ??= fact.bound;
         restoreVar = [variable, this.env.get(variable)];
