@@ -42,7 +42,8 @@ function kernelBuffers(k: FunctionFacts): KernelBuffers {
 
 /** An index form with loop symbols renamed, so `t[i]` in two grid-stride loops compares equal. */
 function canonical(p: Poly): string {
-  let out = p;
+  // a grid-stride loop's step (`i * blockDim.x * gridDim.x`) walks the same index space as one pass over it
+  let out = new Poly(new Map([...p.terms].filter(([k]) => !(k.includes('#loop') && k.includes('gridDim.')))), p.unknown);
   for (const s of p.symbols()) if (s.startsWith('#loop')) out = out.substitute(s, Poly.sym('#loop'));
   return out.unknown ? '?' : out.toString();
 }
