@@ -45,11 +45,26 @@ export function tritonFunctions(root: Node, lines: string[]): FunctionFacts[] {
   } catch {
     return out;
   }
+  // `silu_kernel = triton.jit(_silu_body)`: the plain function is a kernel under the assigned name
+  const jitted = new Map<string, string>();
+  for (const st of root.namedChildren) {
+    const e = st.type === 'expression_statement' ? st.namedChildren[0] : null;
+    if (e?.type !== 'assignment') continue;
+    const left = field(e, 'left');
+    const right = field(e, 'right');
+    if (left?.type !== 'identifier' || right?.type !== 'call') continue;
+    const fn = field(right, 'function');
+    const args = field(right, 'arguments')?.namedChildren ?? [];
+    if (fn && isJitDecorator(compact(fn.text)) && args.length === 1 && args[0].type === 'identifier') jitted.set(args[0].text, left.text);
+  }
   for (const { def, outer, decorators } of defs) {
     if (outer.hasError) continue; // unparsable: no facts rather than a guess
     try {
-      const jit = decorators.some(isJitDecorator);
+      const name = field(def, 'name')?.text ?? '';
+      const alias = jitted.get(name);
+      const jit = decorators.some(isJitDecorator) || alias !== undefined;
       const f = jit ? kernelFacts(outer === def ? null : outer, def, decorators, aliases, lines) : hostFacts(def, outer, decorators, aliases, lines);
+      if (f && alias !== undefined) out.push({ ...f, name: alias }); // launched as `silu_kernel[grid](...)`
       if (f) out.push(f);
     } catch {
       // too deep or too strange to model: unknown means silence

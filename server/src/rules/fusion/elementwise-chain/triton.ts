@@ -332,7 +332,11 @@ function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): M
     if (!k || !bound) continue;
     const written = new Set(storedParams(k).map((p) => plainBuffer(bound.get(p))).filter((b): b is string => b !== null));
     const ret = h.calls.find((c) => c.form === 'return');
-    if (ret && ret.argRoots.length === 1 && ret.argRoots[0] !== null && written.has(ret.argRoots[0]) && ret.args[0] === ret.argRoots[0]) out.set(h.name, k.name);
+    // `return out`, or a view of it (`return y.view_as(x)`): the caller gets the kernel's elements
+    const r = ret ? h.calls.indexOf(ret) : -1;
+    const viewed = h.calls.find((c) => c.parent === r && c.form === 'method' && ['.view_as', '.view', '.reshape', '.contiguous'].includes(c.name));
+    const root = ret && ret.argRoots.length === 1 && ret.args[0] === ret.argRoots[0] ? ret.argRoots[0] : (viewed?.argRoots[0] ?? null);
+    if (root !== null && written.has(root)) out.set(h.name, k.name);
   }
   return out;
 }
