@@ -404,6 +404,9 @@ class FunctionWalker {
     }
     const p = this.evalPtr(cur);
     if (!p) return null;
+    // `out[c][y]` of `float out[C][H][W]`: a row, an address (`memcpy(out[c][y], ...)`), not an element
+    const rank = cur.type === 'identifier' ? this.params.get(cur.text)?.rank : undefined;
+    if (rank !== undefined && indices.length < rank) return null;
     const forms = indices.map((i) => this.eval(i));
     if (forms.length === 1) forms[0] = p.offset.add(forms[0]);
     else if (!p.offset.isConstant || p.offset.constant !== 0) return null;
@@ -964,6 +967,7 @@ function paramFacts(declarator: Node): ParamFact[] {
       name: info.name,
       type: container ?? baseType(field(p, 'type')?.text ?? ''),
       pointer: info.pointer || info.arrayDims.length > 0 || container !== null,
+      ...(info.arrayDims.length > 1 ? { rank: info.arrayDims.length } : {}),
       isConst: quals.includes('const') || /\bconst\b/.test(field(p, 'type')?.text ?? ''),
       restrict: info.restrict,
     });

@@ -14,6 +14,8 @@ export interface ParamFact {
   pointer: boolean;
   isConst: boolean;
   restrict: boolean;
+  /** Dimensions of an array parameter (`float A[N][M]` -> 2), when more than one. */
+  rank?: number;
   /** Triton: the parameter is annotated `tl.constexpr` (a compile-time value, never a pointer). */
   constexpr?: boolean;
 }

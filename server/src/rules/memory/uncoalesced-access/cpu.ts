@@ -44,11 +44,19 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
   return outer ? { access: a, outer, stride: c.isConstant ? `${Math.abs(c.constant)} elements` : `\`${c.toString()}\` elements` } : null;
 }
 
+function isAncestor(fn: FunctionFacts, ancestor: number, loop: number): boolean {
+  for (let p = fn.loops[loop]?.parent ?? null; p !== null; p = fn.loops[p]?.parent ?? null) if (p === ancestor) return true;
+  return false;
+}
+
 export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || REFERENCE.test(fn.name)) return [];
   const out: RuleFinding[] = [];
   const innermost = fn.loops.filter((l) => l.variable !== null && !fn.loops.some((c) => c.parent === l.id));
   for (const inner of innermost) {
+    // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile
+    const enclosing = fn.loops.filter((l) => l.id !== inner.id && l.variable && fn.loops.some((x) => x.id === inner.id && isAncestor(fn, l.id, inner.id)));
+    if (enclosing.some((l) => inner.init?.dependsOn((s) => s === l.symbol) || (inner.bound !== null && new RegExp(`\\b${l.variable}\\b`).test(inner.bound)))) continue;
     const walks = fn.accesses
       .filter((a) => a.loops.includes(inner.id))
       .map((a) => slowWalk(a, inner, fn))
