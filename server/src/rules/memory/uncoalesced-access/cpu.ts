@@ -56,7 +56,8 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   for (const inner of innermost) {
     // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile
     const enclosing = fn.loops.filter((l) => l.id !== inner.id && l.variable && fn.loops.some((x) => x.id === inner.id && isAncestor(fn, l.id, inner.id)));
-    if (enclosing.some((l) => inner.init?.dependsOn((s) => s === l.symbol) || (inner.bound !== null && new RegExp(`\\b${l.variable}\\b`).test(inner.bound)))) continue;
+    // (a triangular bound `j <= i` is not a tile: only `jj + BS` or `min(...)` bounds are)
+    if (enclosing.some((l) => inner.init?.dependsOn((s) => s === l.symbol) || (inner.bound !== null && new RegExp(`\\b${l.variable}\\s*\\+|min\\s*\\(`).test(inner.bound)))) continue;
     const walks = fn.accesses
       .filter((a) => a.loops.includes(inner.id))
       .map((a) => slowWalk(a, inner, fn))

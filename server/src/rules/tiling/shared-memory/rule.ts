@@ -52,7 +52,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
   for (const loop of loops) {
     if (reported.has(loop.id)) continue;
     const reads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));
-    if (reads.length < 2) continue;
+    if (reads.length === 0) continue;
     if (smallConstantTrip(loop)) continue; // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over
     const seen = new Set<string>();
     const reused = reads
