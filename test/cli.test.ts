@@ -660,7 +660,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     const dir = project({ 't.cu': TRANSPOSE, 'mm.cpp': cppMatmul(), '.kernel-advisor.json': JSON.stringify({ languages: ['cpp'] }) });
     const { run, report } = await kaJson(['t.cu', 'mm.cpp'], dir);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(report.findings.map((f) => `${f.file} ${f.rule}`), ['mm.cpp tiling/cpu-loop-nest']);
+    assert.deepEqual(report.findings.map((f) => `${f.file} ${f.rule}`), ['mm.cpp tiling/cpu-loop-nest', 'mm.cpp memory/uncoalesced-access']);
     const cudaOnly = await kaJson(['t.cu', 'mm.cpp'], project({ 't.cu': TRANSPOSE, 'mm.cpp': cppMatmul(), '.kernel-advisor.json': JSON.stringify({ languages: ['cuda'] }) }));
     assert.deepEqual(cudaOnly.report.findings.map((f) => `${f.file} ${f.rule}`), ['t.cu memory/uncoalesced-access']);
   });
