@@ -32,9 +32,22 @@ function hash(s: string): number {
  * The samples: symbolic sizes as powers of two ≥ 32 (tile sizes, head dims and row
  * pitches usually are), then as odd sizes ≥ 32, each with its own warp and block.
  */
+/** A symbol's sample value, computed once per symbol. */
+function memo(f: (s: string) => number): (s: string) => number {
+  const seen = new Map<string, number>();
+  return (s) => {
+    let v = seen.get(s);
+    if (v === undefined) {
+      if (seen.size > 10000) seen.clear();
+      seen.set(s, (v = f(s)));
+    }
+    return v;
+  };
+}
+
 export const SAMPLES: readonly Sample[] = [
-  { name: 'power-of-two sizes', uniform: (s) => 2 ** (10 + (hash(s) % 3)), laneBase: 32, blockDim: [256, 4, 1], other: 3 },
-  { name: 'odd sizes', uniform: (s) => 1001 + 2 * (hash(s) % 500), laneBase: 0, blockDim: [128, 2, 1], other: 5 },
+  { name: 'power-of-two sizes', uniform: memo((s) => 2 ** (10 + (hash(s) % 3))), laneBase: 32, blockDim: [256, 4, 1], other: 3 },
+  { name: 'odd sizes', uniform: memo((s) => 1001 + 2 * (hash(s) % 500)), laneBase: 0, blockDim: [128, 2, 1], other: 5 },
 ];
 
 /** The value of a symbol in a sample for a given lane, or null when it cannot be given one. */
@@ -97,13 +110,21 @@ function evalAtom(name: string, lane: number, s: Sample, laneSymbol: string, dep
   }
 }
 
+/** A form's monomials as (coefficient, symbols), split once: evaluation runs 64 times per access. */
+const compiled = new WeakMap<Poly, [number, string[]][]>();
+function monomials(p: Poly): [number, string[]][] {
+  let m = compiled.get(p);
+  if (!m) compiled.set(p, (m = [...p.terms].map(([key, coef]) => [coef, key ? key.split('*') : []])));
+  return m;
+}
+
 function evalPoly(p: Poly, lane: number, s: Sample, laneSymbol: string, depth = 0): number | null {
   if (p.unknown) return null;
   let total = 0;
-  for (const [key, coef] of p.terms) {
+  for (const [coef, syms] of monomials(p)) {
     let term = coef;
-    if (key) {
-      for (const sym of key.split('*')) {
+    {
+      for (const sym of syms) {
         const v = sym.startsWith('#op') ? evalAtom(sym, lane, s, laneSymbol, depth) : symbolValue(sym, lane, s, laneSymbol);
         if (v === null) return null;
         term *= v;

@@ -551,7 +551,8 @@ class FunctionWalker {
         this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type) });
         if (isShared) {
           const dimRanges = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : nodeRange(s)));
-          this.shared.push({ name: info.name, elemType: type, dims, dimRanges, range: nodeRange(n) });
+          const dimTexts = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : s.sourceText));
+          this.shared.push({ name: info.name, elemType: type, dims, dimRanges, dimTexts, range: nodeRange(n) });
         }
       } else if (info.pointer) {
         const p = this.evalPtr(value);

@@ -75,6 +75,8 @@ export interface SharedArrayFact {
   dims: (number | null)[];
   /** Where each dimension's size is written (`32` in `tile[32][33]`), for fixes that pad it. */
   dimRanges: (Range | null)[];
+  /** Each dimension's size as written (`TILE_DIM`), for fixes. */
+  dimTexts: (string | null)[];
   range: Range;
 }
 

@@ -50,15 +50,15 @@ function sizesOf(a: AccessFact): string[] {
 }
 
 /** The declaration with its inner dimension one word wider. */
-function padFix(s: SharedArrayFact, columns: number, pad: number, lineText: (line: number) => string): Fix | undefined {
+function padFix(s: SharedArrayFact, columns: number, pad: number): Fix | undefined {
   const r = s.dimRanges[s.dimRanges.length - 1];
-  if (!r || r.start.line !== r.end.line) return undefined;
-  const written = lineText(r.start.line).slice(r.start.column, r.end.column);
+  const written = s.dimTexts[s.dimTexts.length - 1];
+  if (!r || r.start.line !== r.end.line || written === null) return undefined;
   const padded = /^\d+$/.test(written) ? String(columns + pad) : `${written} + ${pad}`;
   return { title: `Pad the inner dimension of \`${s.name}\` to \`${padded}\``, edits: [{ range: r, newText: padded }] };
 }
 
-function check(fn: FunctionFacts, lineText: (line: number) => string): RuleFinding[] {
+function check(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel && !fn.isDevice) return [];
   const out: RuleFinding[] = [];
   for (const s of fn.shared) {
@@ -78,7 +78,7 @@ function check(fn: FunctionFacts, lineText: (line: number) => string): RuleFindi
     const bits = elementBits(s.elemType);
     const pad = bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0;
     const padded = columns !== null && pad > 0;
-    const fix = padded ? padFix(s, columns, pad, lineText) : undefined;
+    const fix = padded ? padFix(s, columns, pad) : undefined;
     const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
     out.push({
       range: first.a.range,
@@ -103,5 +103,5 @@ export const rule: Rule = {
   id: 'memory/shared-bank-conflict',
   languages: ['cuda'],
   defaultSeverity: 'warning',
-  check: (facts) => facts.functions.flatMap((fn) => check(fn, (line) => facts.lines[line] ?? '')),
+  checkFunction: check,
 };

@@ -71,6 +71,11 @@ function check(fn: FunctionFacts): RuleFinding[] {
     // the scalar tail of a vectorized kernel: the array is also moved as vectors here,
     // and only the thread at the end takes the scalar path
     if (!a.vector && fn.accesses.some((b) => b.array === a.array && b.vector)) continue;
+    // the common case needs no lanes: consecutive threads, consecutive elements
+    if (!index.hasAtoms && !fn.blockDimX) {
+      const unit = index.coefficient(TID);
+      if (unit.isConstant && Math.abs(unit.constant) === 1) continue;
+    }
     const assumedWidth = a.elemBits === null;
     const bytes = (a.elemBits ?? 32) / 8;
     const counts = sectorCounts(index, bytes, TID, fn.blockDimX);
