@@ -19,6 +19,8 @@ interface KernelBuffers {
   forms: Map<string, Set<string>>;
 }
 const buffersOf = new WeakMap<FunctionFacts, KernelBuffers>();
+/** A host function's findings with the kernel and wrapper facts they were computed from. */
+const hostFindings = new WeakMap<FunctionFacts, { deps: (FunctionFacts | null)[]; findings: RuleFinding[] }>();
 
 function kernelBuffers(k: FunctionFacts): KernelBuffers {
   let b = buffersOf.get(k);
@@ -129,6 +131,15 @@ export const rule: Rule = {
     if (facts.language === 'triton') return tritonElementwiseChain(facts);
     const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
     const hosts = new Map(facts.functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => [f.name, f]));
-    return [...hosts.values()].flatMap((h) => checkHost(h, kernels, hosts));
+    return [...hosts.values()].flatMap((h) => {
+      // an edit elsewhere leaves this host's findings as they were: reuse them while the facts it read are the same objects
+      const callees = (f: FunctionFacts) => f.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy').map((c) => kernels.get(c.name) ?? hosts.get(c.name) ?? null);
+      const deps = callees(h).flatMap((d) => (d && !d.isKernel && d !== h ? [d, ...callees(d)] : [d])); // wrappers are followed two deep
+      const hit = hostFindings.get(h);
+      if (hit && hit.deps.length === deps.length && hit.deps.every((d, i) => d === deps[i])) return hit.findings;
+      const findings = checkHost(h, kernels, hosts);
+      hostFindings.set(h, { deps, findings });
+      return findings;
+    });
   },
 };
