@@ -886,6 +886,8 @@ class FunctionWalker {
   private pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops'>, at: Node): void {
     const fact: AccessFact = { ...target, range: nodeRange(at), text: at.sourceText, loops: [...this.loopStack] };
     if (this.singleLaneDepth > 0) fact.singleLane = true;
+    const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
+    if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];
     this.accesses.push(fact);
   }
 

@@ -65,6 +65,8 @@ export interface AccessFact {
   lanes?: (string | null)[];
   /** Triton: the access has a `mask=`. */
   masked?: boolean;
+  /** The types an alias may stand for when an `#if` is undecided (`floatX`: `__nv_bfloat16` or `float`); elemBits is the widest. */
+  elemAlternatives?: string[];
   /** Under a guard that leaves at most one lane of a warp active (`if (threadIdx.x == 0)`): not a warp-wide request. */
   singleLane?: boolean;
 }
