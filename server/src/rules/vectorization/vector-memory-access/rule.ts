@@ -45,7 +45,9 @@ function vectorizable(a: AccessFact, width: number): boolean {
     // Block offsets, grid strides and row pitches (`C * blockIdx.y`) scale an index, and are
     // assumed multiples of the width; a standalone runtime offset (`x[i + offset]`) leaves
     // the alignment unknown.
-    if (!key.split('*').some((s) => symbolKind(s) !== 'uniform')) return false;
+    // (`r * nq * np`, a batch index times a plane size, is a pitch too: only a lone `offset` is not)
+    const parts = key.split('*');
+    if (parts.length === 1 && symbolKind(parts[0]) === 'uniform') return false;
   }
   return true;
 }
@@ -165,7 +167,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
     return chunks.length ? chunks : checkStridedRows(fn, streamed);
   }
   // warp-uniform loads (`alpha[blockIdx.y]`, a scalar parameter read once) are broadcasts, not part of the stream
-  const globals = fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
+  // (`u1[i]` with `i` from threadIdx.y is the same for a whole warp, too)
+  const warpUniform = (a: AccessFact) => a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn((s) => s === TID || s.startsWith('#op') || s.startsWith('#loop'));
+  const globals = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a));
   if (globals.length === 0) return [];
   // a template element type (T) is assumed to be 32-bit or narrower, and said so
   const isTemplateType = (a: AccessFact) => a.elemBits === null && fn.templateParams.includes(a.elemType ?? '');
