@@ -7,8 +7,8 @@
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 
-/** CPU reference and check code (`verify`, `*_ref`) is kept simple on purpose. */
-const REFERENCE = /(?:^|_)(?:ref|reference|golden|verify|validate|check)(?:_|$)|Reference|Golden|Ref$/;
+/** A reference implementation that tests compare against (`*_ref`, `*_reference`) is kept simple on purpose. */
+const REFERENCE = /(?:^|_)(?:ref|reference|golden)(?:_|$)|Reference|Golden|Ref$/;
 /** A flat stride (in elements) from which each iteration surely needs its own 64-byte line. */
 const LINE_ELEMENTS = 16;
 
@@ -66,6 +66,14 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     const w = walks[0];
     const v = inner.variable!;
     const o = w.outer.variable!;
+    // a transpose (`t[i*n + j] = a[j*n + i]`): another access walks contiguously in this loop, so an
+    // interchange only moves the column walk to it; blocking both loops is the fix
+    const transpose = fn.accesses.some((b) => b.loops.includes(inner.id) && b !== w.access && b.indices.length > 0 && !b.indices.some((p) => p.unknown) &&
+      b.indices[b.indices.length - 1].coefficient(inner.symbol).isConstant && b.indices[b.indices.length - 1].coefficient(inner.symbol).constant === 1 &&
+      (b.indices.length > 1 ? b.indices.slice(0, -1).some((p) => p.coefficient(w.outer.symbol).terms.size > 0) : !b.indices[0].coefficient(w.outer.symbol).isConstant));
+    const fix = transpose
+      ? `Block both loops (tiles of 32 to 64 elements a side) so that the rows of both arrays a tile touches stay in cache; an interchange would only move the column walk to the other array.`
+      : `Interchange the loops so that \`${o}\` is innermost (or block the nest), and the walk becomes contiguous and vectorizable.`;
     out.push({
       range: w.access.range,
       function: fn.name,
@@ -73,8 +81,7 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
       assumptions: ['assumes row-major arrays larger than the cache, and that the two loops can be interchanged (no dependence carried across them)'],
       message:
         `\`${w.access.text}\`: the innermost \`${v}\` loop walks the slow dimension of a row-major array (${w.stride} per step), ` +
-        `so every iteration touches a new cache line, while \`${o}\` moves the contiguous index. ` +
-        `Interchange the loops so that \`${o}\` is innermost (or block the nest), and the walk becomes contiguous and vectorizable.`,
+        `so every iteration touches a new cache line, while \`${o}\` moves the contiguous index. ` + fix,
       benefit: 'on this workplace\'s x86-64 (gcc -O3, one thread), a 1024³ fp32 matmul went 27–40x faster in i-k-j order than in i-j-k (6.5x at 1000³)',
       related: [
         { range: inner.headerRange, message: `the \`${v}\` loop` },
