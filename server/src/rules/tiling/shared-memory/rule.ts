@@ -55,9 +55,11 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (reads.length === 0) continue;
     if (smallConstantTrip(loop)) continue; // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over
     const seen = new Set<string>();
-    const reused = reads
-      .map((a) => ({ a, why: reuse(a, loop, usedAxes, fn.templateParams) }))
-      .filter((r) => r.why !== null && !seen.has(r.a.text) && seen.add(r.a.text));
+    const judged = reads.map((a) => ({ a, why: reuse(a, loop, usedAxes, fn.templateParams) }));
+    // a wide per-thread stream no other thread reads (a quantized gemv's packed weights) bounds the loop:
+    // staging the small operands beside it buys little
+    if (judged.some((r) => r.why === null && r.a.vector && r.a.indices[0].dependsOn((s) => s === 'threadIdx.x'))) continue;
+    const reused = judged.filter((r) => r.why !== null && !seen.has(r.a.text) && seen.add(r.a.text));
     // One re-read operand alone (a vector every thread reads, gemv's x[k]) is a warp
     // broadcast served by the cache; staging pays off when operands are re-read along
     // both thread axes or in a sliding window, as in matmul and convolution.
