@@ -31,10 +31,11 @@ function vectorizable(a: AccessFact, width: number): boolean {
   const idx = a.indices[0];
   if (idx.unknown) return false;
   if (idx.hasAtoms) {
-    // `x[idx % XBLOCK]`: per lane, consecutive elements starting at a multiple of the width, in every sample
-    return SAMPLES.every((s) => {
+    // `x[idx % XBLOCK]`: per lane, consecutive elements in every sample, starting at a multiple of the width
+    // when sizes are powers of two (the row-pitch assumption the message states)
+    return SAMPLES.every((s, k) => {
       const v = laneValues(idx, s);
-      return v !== null && v[0] % width === 0 && v.every((x, i) => i === 0 || x - v[i - 1] === 1);
+      return v !== null && (k > 0 || v[0] % width === 0) && v.every((x, i) => i === 0 || x - v[i - 1] === 1);
     });
   }
   const c = idx.coefficient(TID);
@@ -133,16 +134,26 @@ function spreadsOverThreads(l: LoopFact): boolean {
  * one 16-byte access, move the same bytes in a quarter of the instructions.
  */
 function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFinding[] {
-  if (streamed.length === 0 || fn.kernelClass === 'gemm' && fn.shared.length > 0) return [];
+  // kernels staging through shared memory (tiled transposes, tree reductions) lay their global side out for the tile
+  if (streamed.length === 0 || fn.shared.length > 0) return [];
   const spread = new Set(fn.loops.filter(spreadsOverThreads).map((l) => l.id));
-  if (!streamed.every((a) => a.loops.some((id) => spread.has(id)))) return [];
+  // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
+  // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`)
+  const steps = (a: AccessFact) =>
+    a.loops.some((id) => {
+      if (spread.has(id)) return true;
+      const c = a.indices[0]?.coefficient(fn.loops[id]?.symbol ?? '');
+      return !!c && !c.unknown && c.terms.size > 0 && (c.isConstant ? c.constant % 32 === 0 : !c.dependsOn((s) => isVarying(s) || s.startsWith('gridDim.')));
+    });
+  if (!streamed.every(steps)) return [];
   // rows: each block (or warp) walks its own row (`x + row * C`); a single-block sum over one small array is left alone
   if (!streamed.some((a) => a.indices[0]?.dependsOn((s) => s.startsWith('blockIdx.')))) return [];
   const bits = streamed.map((a) => (a.elemBits === null && fn.templateParams.includes(a.elemType ?? '') ? 32 : a.elemBits));
   if (bits.some((b) => b === null || b > 32)) return [];
   const width = 128 / Math.max(...(bits as number[]));
   if (!streamed.every((a) => vectorizable(a, width))) return [];
-  const loop = fn.loops.find((l) => spread.has(l.id) && streamed[0].loops.includes(l.id))!;
+  const loop = fn.loops.find((l) => streamed[0].loops.includes(l.id) && (spread.has(l.id) || streamed[0].indices[0].dependsOn((s) => s === l.symbol)));
+  if (!loop) return [];
   const names = [...new Set(streamed.map((a) => `\`${a.text}\``))].slice(0, 3).join(', ');
   return [{
     range: fn.nameRange,
