@@ -135,7 +135,9 @@ function spreadsOverThreads(l: LoopFact): boolean {
  */
 function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFinding[] {
   // kernels staging through shared memory (tiled transposes, tree reductions) lay their global side out for the tile
-  if (streamed.length === 0 || fn.shared.length > 0) return [];
+  // (a warp-sums scratch of at most 32 words is a reduction's, not a tile)
+  const tiles = fn.shared.filter((t) => t.dims.length > 1 || t.dims.some((d) => d === null || d > 32));
+  if (streamed.length === 0 || tiles.length > 0) return [];
   const spread = new Set(fn.loops.filter(spreadsOverThreads).map((l) => l.id));
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
   // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`)
@@ -173,7 +175,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || fn.usesVectorTypes) return [];
   if (fn.kernelClass !== 'elementwise') {
     if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, fn.accesses.length)) return [];
-    const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)));
+    const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
     const chunks = checkChunks(fn, streamed);
     return chunks.length ? chunks : checkStridedRows(fn, streamed);
   }
