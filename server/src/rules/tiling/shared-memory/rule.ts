@@ -7,6 +7,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { sharedAcrossBlock } from '../../../core/lanes';
+import { atomDef } from '../../../core/affine';
 
 const AXES = ['threadIdx.x', 'threadIdx.y'] as const;
 
@@ -19,7 +20,10 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
   if (!idx.dependsOn((s) => s.startsWith('blockIdx.'))) return null;
   if (idx.hasAtoms) {
     // `A[(tid / 32) * K + k]`: lanes evaluated over the block
-    return sharedAcrossBlock(idx, 256, tileSizes) ? 'several threads of the block read the same element' : null;
+    if (sharedAcrossBlock(idx, 256, tileSizes)) return 'several threads of the block read the same element';
+    // `key[(idx % T) * C3 + i]`: threads a whole period apart (in other blocks) read the same row
+    const periodic = [...idx.symbols()].some((sym) => atomDef(sym)?.op === '%' && atomDef(sym)!.args[0].dependsOn((t) => t.startsWith('threadIdx.')));
+    return periodic ? 'threads a whole period apart (`%` of the thread index) read the same elements' : null;
   }
   for (const axis of usedAxes) {
     const c = idx.coefficient(axis);
@@ -48,7 +52,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   const reported = new Set<number>();
   // innermost loops first, so a k-loop nested in a tile loop is reported once, at the k-loop
-  const loops = [...fn.loops].filter((l) => !l.gridStride).sort((a, b) => b.depth - a.depth);
+  // grid- and block-stride loops hand elements to threads; only loops each thread runs in full reduce
+  const spreads = (l: LoopFact) => l.gridStride || (!!l.init?.dependsOn((s) => s.startsWith('threadIdx.')) && !!l.step?.dependsOn((s) => s.startsWith('blockDim.')));
+  const loops = [...fn.loops].filter((l) => !spreads(l)).sort((a, b) => b.depth - a.depth);
   for (const loop of loops) {
     if (reported.has(loop.id)) continue;
     const reads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));
