@@ -907,6 +907,11 @@ class FunctionWalker {
       const p = this.evalPtr(args[0]);
       if (p) this.pushAccess({ array: p.base, space: p.space, kind: intrinsic, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector }, n);
     }
+    // `wmma::load_matrix_sync(frag, a + row * lda + k, lda)`: a warp-wide tile load (or store) at that address
+    if ((name === 'load_matrix_sync' || name === 'store_matrix_sync') && args[1]) {
+      const p = this.evalPtr(name === 'load_matrix_sync' ? args[1] : args[0]);
+      if (p) this.pushAccess({ array: p.base, space: p.space, kind: name === 'load_matrix_sync' ? 'load' : 'store', indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: true }, n);
+    }
     const helper = !launchSyntax && this.isKernel ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
     let kind: CallKind = 'call';
