@@ -87,6 +87,9 @@ function isElementwise(c: CallFact): boolean {
       return ELEMENTWISE_MODULES.some((m) => q.startsWith(m) && ELEMENTWISE_FUNCTIONS.has(q.slice(m.length)));
     }
     case 'method':
+      // a dtype cast (`y.half()`, `y.to(torch.float16)`) is one more pass the kernel's store could do
+      if (['.half', '.bfloat16', '.float', '.double'].includes(c.name) && c.args.length === 1) return true;
+      if (c.name === '.to' && c.args.length === 2 && /^(torch\.)?(float16|half|bfloat16|float32|float|float64|double)$/.test(c.args[1].trim())) return true;
       return ELEMENTWISE_METHODS.has(c.name);
     case 'operator':
       if (IN_PLACE_ARITHMETIC.has(c.name)) return (c.assignedTo ?? []).length > 0;
