@@ -22,6 +22,7 @@ import { ALL_RULES } from '../server/src/rules';
 import { isRuleId } from '../server/src/core/ruleIds';
 import type { Finding } from '../server/src/core/types';
 import { fsHeaderReader, type ViewOptions } from '../server/src/core/preprocess';
+import type { ProjectIndex } from '../server/src/core/project';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 export const CORPUS_DIR = join(REPO_ROOT, 'test', 'corpus');
@@ -130,8 +131,30 @@ export interface AnalysisResult {
 }
 
 /** The one place the engine is called (include paths and the like will be passed here). */
-export function analyze(engine: Engine, absPath: string, text: string, headers?: ViewOptions): AnalysisResult {
+/** The files of one project that launch kernels, read lazily; indexed once per evaluation. */
+export interface ProjectSource {
+  key: string;
+  files: () => { path: string; text: string }[];
+}
+const LAUNCHES = /<<<|\bcudaLaunchKernel\b/;
+const indexes = new Map<string, ProjectIndex | null>();
+
+/** Sets the engine's headers and project index for a file, as the CLI would for its folder. */
+function prepare(engine: Engine, headers?: ViewOptions, project?: ProjectSource): void {
   if (headers) engine.setHeaderSource(headers);
+  if (!project) return;
+  let index = indexes.get(project.key);
+  if (index === undefined) {
+    engine.project = null;
+    for (const f of project.files()) if (LAUNCHES.test(f.text)) engine.indexText(f.path, f.text);
+    index = engine.project;
+    indexes.set(project.key, index);
+  }
+  engine.project = index;
+}
+
+export function analyze(engine: Engine, absPath: string, text: string, headers?: ViewOptions, project?: ProjectSource): AnalysisResult {
+  prepare(engine, headers, project);
   const r = engine.analyzeText(absPath, text, DEFAULT_CONFIG) as AnalysisResult & { skipped?: unknown };
   const skipped = Array.isArray(r.skipped)
     ? (r.skipped as any[]).map((s) => ({ function: String(s?.function ?? ''), reason: String(s?.reason ?? '') }))
@@ -201,6 +224,8 @@ export interface CorpusFile {
   read(): string | null;
   /** Where its headers come from (the corpus folder, or the snapshot at the pinned commit). */
   headers: ViewOptions;
+  /** The project the file belongs to: its files that launch kernels, indexed once (as `kernel-advisor check DIR` does). */
+  project: ProjectSource;
 }
 
 export interface ScoreOptions {
@@ -272,7 +297,7 @@ export function scoreFiles(engine: Engine, corpus: 'own' | 'external', files: re
     g.files++;
     g.lines += text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 
-    const analysis = analyze(engine, file.absPath, text, file.headers);
+    const analysis = analyze(engine, file.absPath, text, file.headers, file.project);
     if (analysis.error) result.errors.push(`${file.display}: ${analysis.error}`);
     const findings = analysis.findings.filter((f) => scoredSet.has(f.rule));
     g.findings += findings.length;
@@ -357,10 +382,11 @@ export function evaluateOwnCorpus(engine: Engine, opts: ScoreOptions & { root?: 
   const labels = loadOwnLabels(root);
   const files: CorpusFile[] = [];
   const headers = workspaceHeaders([root]);
+  const project: ProjectSource = { key: `own:${root}`, files: () => sourceFilesUnder(root) };
   for (const [file, ls] of groupByFile(labels, (l) => l.file)) {
     const absPath = join(root, file);
     const top = file.split(/[\\/]/)[0];
-    files.push({ display: file, absPath, group: file.includes('/') ? top : '.', labels: ls, read: () => readText(absPath), headers });
+    files.push({ display: file, absPath, group: file.includes('/') ? top : '.', labels: ls, read: () => readText(absPath), headers, project });
   }
   const result = scoreFiles(engine, 'own', files, opts);
   result.labelFiles = ownLabelFiles(root).map((f) => relative(REPO_ROOT, f));
@@ -403,6 +429,43 @@ function hasCommit(gitDir: string, commit: string): boolean {
   } catch {
     return false;
   }
+}
+
+const CUDA_SOURCES = /\.(cu|cuh)$/i;
+
+/** CUDA sources under a folder (bounded), for the project index. */
+function sourceFilesUnder(root: string, out: { path: string; text: string }[] = [], depth = 0): { path: string; text: string }[] {
+  if (depth > 12 || out.length > 2000) return out;
+  for (const name of readdirSync(root)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(root, name);
+    const st = statSync(p);
+    if (st.isDirectory()) sourceFilesUnder(p, out, depth + 1);
+    else if (CUDA_SOURCES.test(name) && st.size < 2 * 1024 * 1024) {
+      const text = readText(p);
+      if (text !== null) out.push({ path: p, text });
+    }
+  }
+  return out;
+}
+
+/** CUDA sources of a snapshot at its pinned commit, for the project index. */
+function snapshotSources(dir: string, gitDir: string, commit: string): { path: string; text: string }[] {
+  const out: { path: string; text: string }[] = [];
+  let names: string[] = [];
+  try {
+    names = git(gitDir, ['ls-tree', '-r', '--name-only', commit]).split('\n').filter((n) => CUDA_SOURCES.test(n)).slice(0, 2000);
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    try {
+      out.push({ path: join(dir, ...n.split('/')), text: git(gitDir, ['show', `${commit}:${n}`]) });
+    } catch {
+      // unreadable: left out of the index
+    }
+  }
+  return out;
 }
 
 /** Headers from disk under the given folders, as the CLI reads them. */
@@ -457,6 +520,7 @@ export function evaluateExternalCorpus(engine: Engine, folder: string, opts: Sco
       continue;
     }
     const headers: ViewOptions = atCommit ? snapshotHeaders(snap.dir, snap.gitDir!, meta.commit) : workspaceHeaders([snap.dir]);
+    const project: ProjectSource = { key: `${repo}@${meta.commit}`, files: () => (atCommit ? snapshotSources(snap.dir, snap.gitDir!, meta.commit) : sourceFilesUnder(snap.dir)) };
     for (const [path, fl] of groupByFile(ls, (l) => l.file)) {
       const read = atCommit
         ? () => {
@@ -467,7 +531,7 @@ export function evaluateExternalCorpus(engine: Engine, folder: string, opts: Sco
             }
           }
         : () => readText(join(snap.dir, path));
-      files.push({ display: `${repo}:${path}`, absPath: join(snap.dir, ...path.split('/')), group: repo, labels: fl, read, headers });
+      files.push({ display: `${repo}:${path}`, absPath: join(snap.dir, ...path.split('/')), group: repo, labels: fl, read, headers, project });
     }
   }
   const result = scoreFiles(engine, 'external', files, opts);

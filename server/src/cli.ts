@@ -61,9 +61,23 @@ function collectFiles(paths: string[], errors: CheckReport['errors']): string[] 
   return out;
 }
 
+/** Files that launch kernels: the first pass indexes their kernels and launch wrappers for the whole project. */
+const LAUNCHES = /<<<|\bcudaLaunchKernel\b/;
+
 export function runCheck(engine: Engine, paths: string[], config: Config, only?: ReadonlySet<string>): CheckReport {
   const report: CheckReport = { findings: [], errors: [], skipped: [], files: 0, lines: 0 };
-  for (const file of collectFiles(paths, report.errors)) {
+  const files = collectFiles(paths, report.errors);
+  if (files.length > 1 && (!only || only.has('fusion/elementwise-chain'))) {
+    for (const file of files) {
+      try {
+        const text = readFileSync(file, 'utf8');
+        if (LAUNCHES.test(text)) engine.indexText(file, text, config);
+      } catch {
+        // reported by the second pass
+      }
+    }
+  }
+  for (const file of files) {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');

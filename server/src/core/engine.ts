@@ -14,6 +14,7 @@ import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
+import { ProjectIndex } from './project';
 import { expandedFunction, preprocessFile } from './facts/shadow';
 import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
 
@@ -117,6 +118,24 @@ export class Engine {
     const includeDirs = [...new Set([...configured, ...fromBuild])];
     const allowed = [...new Set([...absRoots, ...includeDirs])];
     this.preprocess = { roots: allowed, includeDirs, reader: fsHeaderReader(allowed) };
+  }
+
+  /** Kernels and launch wrappers of the project's other files (null: this file alone). */
+  project: ProjectIndex | null = null;
+
+  /** Adds a file's kernels and launch wrappers to the project index (the CLI's first pass). */
+  indexText(path: string, text: string, config: Config = DEFAULT_CONFIG): void {
+    const language = detectLanguage(path, text);
+    if (!language || language === 'triton' || this.skipReason(path, text, language, config)) return;
+    let tree: Tree | undefined;
+    try {
+      tree = this.parsers.parse(grammarFor(language), text);
+      (this.project ??= new ProjectIndex()).add(this.facts(language, tree, text.split('\n'), undefined, text, path));
+    } catch {
+      // a file that cannot be read adds nothing
+    } finally {
+      tree?.delete();
+    }
   }
 
   /** Reads headers through a reader of the caller's (the evaluation reads snapshots at a pinned commit). */
@@ -240,7 +259,7 @@ export class Engine {
       }
     }
     cache?.sweep();
-    return { language, functions: withLaunchShapes(functions), lines, skipped };
+    return { language, functions: withLaunchShapes(functions), lines, skipped, ...(this.project ? { project: this.project } : {}) };
   }
 
   /**

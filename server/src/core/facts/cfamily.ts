@@ -4,6 +4,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { Poly, atom, isVarying, type AtomOp } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
+import { branchId } from './model';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type {
   AccessFact,
@@ -460,19 +461,22 @@ class FunctionWalker {
           this.noteBound(cond);
         }
         const single = cond ? this.singleLaneCondition(cond) : null;
+        const stmt = this.nextBranch++;
         if (single === '==') this.singleLaneDepth++;
-        this.inBranch(field(n, 'consequence'));
+        this.inBranch(field(n, 'consequence'), stmt, 0);
         if (single === '==') this.singleLaneDepth--;
-        this.inBranch(field(n, 'alternative'));
+        this.inBranch(field(n, 'alternative'), stmt, 1);
         // `if (lane != 0) return;`: what follows runs on one lane
         if (single === '!=' && /^\{?\s*return\b/.test(field(n, 'consequence')?.text ?? '')) this.singleLaneDepth++;
         return;
       }
       case 'switch_statement': {
         this.expressions(field(n, 'condition'));
+        const stmt = this.nextBranch++;
+        let arm = 0;
         for (const c of namedChildren(field(n, 'body') ?? n)) {
           if (c.type !== 'case_statement') continue;
-          this.branches.push(this.nextBranch++);
+          this.branches.push(branchId(stmt, arm++));
           for (const st of namedChildren(c)) if (st !== field(c, 'value')) this.statement(st);
           this.branches.pop();
         }
@@ -519,9 +523,9 @@ class FunctionWalker {
   }
 
   /** Walks one arm of a conditional, so calls there know they may not run. */
-  private inBranch(n: Node | null): void {
+  private inBranch(n: Node | null, stmt: number, arm: number): void {
     if (!n) return;
-    this.branches.push(this.nextBranch++);
+    this.branches.push(branchId(stmt, arm));
     this.statement(n);
     this.branches.pop();
   }

@@ -152,8 +152,16 @@ export interface FunctionFacts {
 export interface FileFacts {
   language: SourceLanguage;
   functions: FunctionFacts[];
+  /** Kernels and launch wrappers of the other files of the project, when an index was built. */
+  project?: import('../project').ProjectIndex;
   /** Functions that could not be modelled, and why (silence is never a clean bill). */
   skipped?: { function: string; reason: string; line: number }[];
   /** Lines of the source, for messages and fixes. */
   lines: string[];
 }
+
+/** Branch ids number the arms of one conditional together: arms of one `if`/`switch` exclude each other. */
+const ARMS = 1024;
+export const branchId = (statement: number, arm: number): number => statement * ARMS + Math.min(arm, ARMS - 1);
+/** Are two branch ids arms of the same conditional (at most one of them runs)? */
+export const exclusiveArms = (a: number, b: number): boolean => a !== b && Math.floor(a / ARMS) === Math.floor(b / ARMS);

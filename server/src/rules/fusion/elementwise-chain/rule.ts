@@ -8,6 +8,8 @@ import type { RuleFinding } from '../../../core/types';
 import { Poly } from '../../../core/affine';
 import { tritonElementwiseChain } from './triton';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
+import { baseName } from '../../../core/project';
+import { exclusiveArms } from '../../../core/facts/model';
 
 const before = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column < b.column);
 
@@ -81,10 +83,13 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
     const k2 = kernels.get(second.name);
     if (!k1 || !k2 || k1.kernelClass !== 'elementwise' || k2.kernelClass !== 'elementwise') continue;
     if (k1.params.length !== first.args.length || k2.params.length !== second.args.length) continue;
-    // the second launch runs whenever the first did: same branch, or nested inside it (not a sibling if/else arm or case)
+    // never arms of one if/else or switch (at most one runs); launches under separate, sequential
+    // conditions (`if (scale != 1) scal(...); if (power != 1) powx(...)`) chain whenever both run
     const s1 = first.scopes ?? [];
     const s2 = second.scopes ?? [];
-    if (s1.length > s2.length || s1.some((b, k) => s2[k] !== b)) continue;
+    const split = s1.findIndex((b, k) => s2[k] !== b);
+    if (split >= 0 && split < s2.length && exclusiveArms(s1[split], s2[split])) continue;
+    const conditional = split >= 0;
     const readIdx = kernelBuffers(k2).read;
     let buffer: string | undefined;
     for (const j of kernelBuffers(k1).written) {
@@ -110,8 +115,11 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
     out.push({
       range: second.nameRange,
       function: host.name,
-      confidence: sameShape ? 'proven' : 'likely',
-      assumptions: sameShape ? [] : [`assumes both launches cover the same \`${b1}\` elements (their grid/block shapes differ)`],
+      confidence: sameShape && !conditional ? 'proven' : 'likely',
+      assumptions: [
+        ...(sameShape ? [] : [`assumes both launches cover the same \`${b1}\` elements (their grid/block shapes differ)`]),
+        ...(conditional ? [`the first launch runs only under its own condition: the fused kernel needs that condition as a flag`] : []),
+      ],
       message:
         `${shown(second)} reads \`${buffer}\`, which ${shown(first)} wrote just before over the same \`${b1}\` elements, ` +
         `and nothing in between needs \`${buffer}\`. Fuse the two elementwise kernels into one that keeps each value in a register: ` +
@@ -125,13 +133,15 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
 
 export const rule: Rule = {
   id: 'fusion/elementwise-chain',
-  languages: ['cuda', 'triton'],
+  languages: ['cuda', 'cpp', 'triton'], // .cpp host code calls launch wrappers too
   defaultSeverity: 'information',
   check(facts: FileFacts) {
     if (facts.language === 'triton') return tritonElementwiseChain(facts);
-    const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
-    const hosts = new Map(facts.functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => [f.name, f]));
-    return [...hosts.values()].flatMap((h) => {
+    // this file's kernels and host functions first, then the project's (wrappers defined in other files)
+    const kernels = new Map([...(facts.project?.kernels ?? []), ...facts.functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f] as const)]);
+    const hosts = new Map([...(facts.project?.hosts ?? []), ...facts.functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => [baseName(f.name), f] as const)]);
+    const mine = facts.functions.filter((f) => !f.isKernel && !f.isDevice);
+    return mine.flatMap((h) => {
       // an edit elsewhere leaves this host's findings as they were: reuse them while the facts it read are the same objects
       const callees = (f: FunctionFacts) => f.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy').map((c) => kernels.get(c.name) ?? hosts.get(c.name) ?? null);
       const deps = callees(h).flatMap((d) => (d && !d.isKernel && d !== h ? [d, ...callees(d)] : [d])); // wrappers are followed two deep
