@@ -664,4 +664,37 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     const cudaOnly = await kaJson(['t.cu', 'mm.cpp'], project({ 't.cu': TRANSPOSE, 'mm.cpp': cppMatmul(), '.kernel-advisor.json': JSON.stringify({ languages: ['cuda'] }) }));
     assert.deepEqual(cudaOnly.report.findings.map((f) => `${f.file} ${f.rule}`), ['t.cu memory/uncoalesced-access']);
   });
+  test('a chain through launch wrappers defined in another file is seen when the folder is checked', async () => {
+    const blas = [
+      '__global__ void axpy_kernel(int n, float a, const float* x, float* y) {',
+      '  int i = blockIdx.x * blockDim.x + threadIdx.x;',
+      '  if (i < n) y[i] += a * x[i];',
+      '}',
+      '__global__ void leaky_kernel(float* x, int n) {',
+      '  int i = blockIdx.x * blockDim.x + threadIdx.x;',
+      '  if (i < n) x[i] = x[i] > 0 ? x[i] : 0.1f * x[i];',
+      '}',
+      'void axpy_ongpu(int n, float a, const float* x, float* y) { axpy_kernel<<<(n + 255) / 256, 256>>>(n, a, x, y); }',
+      'void activate_ongpu(float* x, int n) { leaky_kernel<<<(n + 255) / 256, 256>>>(x, n); }',
+      '',
+    ].join('\n');
+    const layer = [
+      'void axpy_ongpu(int n, float a, const float* x, float* y);',
+      'void activate_ongpu(float* x, int n);',
+      'struct layer { int outputs; float* out_gpu; float* in_gpu; };',
+      'void forward_layer_gpu(layer l) {',
+      '  axpy_ongpu(l.outputs, 1, l.in_gpu, l.out_gpu);',
+      '  activate_ongpu(l.out_gpu, l.outputs);',
+      '}',
+      '',
+    ].join('\n');
+    const dir = project({ 'blas_kernels.cu': blas, 'layer.cpp': layer });
+    const folder = await kaJson(['--rule', 'fusion/elementwise-chain', '.'], dir);
+    assert.equal(folder.run.code, 0, folder.run.stderr);
+    assert.deepEqual(folder.report.findings.map((f) => `${f.file.replace(/^\.\//, '')}:${f.range.start.line} ${f.function}`), ['layer.cpp:6 forward_layer_gpu']);
+    assert.match(folder.report.findings[0].message, /`activate_ongpu` \(launching `leaky_kernel`\) reads `l\.out_gpu`, which `axpy_ongpu` \(launching `axpy_kernel`\) wrote/);
+    // the caller alone cannot see what the wrappers launch: silence, not a guess
+    const alone = await kaJson(['--rule', 'fusion/elementwise-chain', 'layer.cpp'], dir);
+    assert.deepEqual(alone.report.findings, []);
+  });
 });

@@ -62,6 +62,8 @@ function sameElements(k1: FunctionFacts, p1: string, k2: FunctionFacts, p2: stri
 }
 
 /** Calls that may sit between two launches without touching the intermediate: error checks, timing, printing. */
+/** Functional casts and scalar math in conditions between launches (`if (power_ != Dtype(1))`, `pow(shift, p)`). */
+const SCALAR_CALL = /^(Dtype|T|float|double|int|unsigned|half|__half|size_t|int64_t|pow|powf|exp|expf|log|logf|sqrt|sqrtf|fabs|fabsf|abs|min|max|std::min|std::max)$/;
 const HARMLESS_CALL = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|printf|fprintf|puts|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk|CUDA_CALL)$/;
 
 /** The launch argument bound to the kernel's bounds-check parameter (`n` in `if (i < n)`). */
@@ -109,7 +111,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
     // anything else in between may use the intermediate through a name we cannot follow
     // (`thrust::reduce(y.begin(), y.end())` on the vector behind the raw pointer)
     const mentions = new RegExp(`\\b${buffer.replace(/[^\w]/g, '\\$&')}\\b`);
-    if (between.some((c) => c.kind !== 'sync' && (!HARMLESS_CALL.test(c.name) || c.args.some((a) => mentions.test(a))))) continue;
+    const harmless = (c: CallFact) => HARMLESS_CALL.test(c.name) || SCALAR_CALL.test(c.name) || host.templateParams.includes(c.name);
+    if (between.some((c) => c.kind !== 'sync' && (!harmless(c) || c.args.some((a) => mentions.test(a))))) continue;
     if (host.accesses.some((a) => a.array === buffer && before(first.range.start, a.range.start) && before(a.range.start, second.range.start))) continue;
     const shown = (l: CallFact) => (l.via ? `\`${l.via}\` (launching \`${l.name}\`)` : `\`${l.name}\``);
     out.push({
