@@ -183,6 +183,35 @@ export class Engine {
     return null;
   }
 
+  /** `__device__` helpers of each header, by the header's text (headers change rarely; an edit re-reads none). */
+  private readonly helpersByHeader = new Map<string, Map<string, SyntaxNode>>();
+
+  private headerHelpers(headers: readonly string[], grammar: GrammarName): Map<string, SyntaxNode> {
+    const out = new Map<string, SyntaxNode>();
+    for (const h of headers) {
+      const text = this.preprocess.reader.read(h);
+      if (!text || !text.includes('__device__')) continue;
+      let found = this.helpersByHeader.get(text);
+      if (!found) {
+        found = new Map();
+        try {
+          const tree = this.parsers.parse(grammar, text, null, 500);
+          try {
+            found = deviceHelpers(topLevelItems(tree.rootNode).functions, new SourceText(text));
+          } finally {
+            tree.delete();
+          }
+        } catch {
+          // a header that does not parse lends no helpers
+        }
+        if (this.helpersByHeader.size > 64) this.helpersByHeader.clear();
+        this.helpersByHeader.set(text, found);
+      }
+      for (const [name, def] of found) if (!out.has(name)) out.set(name, def);
+    }
+    return out;
+  }
+
   /** Parsed macro bodies by text (the same few macros come back on every edit). */
   private readonly macroBodies = new Map<string, SyntaxNode | null>();
 
@@ -227,7 +256,8 @@ export class Engine {
       const constants = new Map([...pre.view.constants, ...fileConstants(fileScope)]);
       const grammar = grammarFor(language);
       const macros = fileMacros(fileScope, (body) => this.parseMacroBody(grammarFor(language), body));
-      const helpers = deviceHelpers(top.functions, source);
+      // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
+      const helpers = new Map([...this.headerHelpers(pre.view.headers, grammarFor(language)), ...deviceHelpers(top.functions, source)]);
       const globalsKey = pre.key + ';' +
         [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
         globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +

@@ -263,6 +263,7 @@ class FunctionWalker {
         return this.opaqueIfUniform(n, [field(n, 'condition'), field(n, 'consequence'), field(n, 'alternative')]);
       }
       case 'sizeof_expression':
+      case 'qualified_identifier': // `x128::size`, `Config::kTile`: a compile-time constant we cannot see
       case 'true':
       case 'false':
         return opaque(n);
