@@ -122,6 +122,8 @@ export class Engine {
 
   /** Kernels and launch wrappers of the project's other files (null: this file alone). */
   project: ProjectIndex | null = null;
+  /** Facts computed while indexing, by path, until the file is analysed. */
+  private readonly indexed = new Map<string, { text: string; facts: FileFacts }>();
 
   /** Adds a file's kernels and launch wrappers to the project index (the CLI's first pass). */
   indexText(path: string, text: string, config: Config = DEFAULT_CONFIG): void {
@@ -130,7 +132,10 @@ export class Engine {
     let tree: Tree | undefined;
     try {
       tree = this.parsers.parse(grammarFor(language), text);
-      (this.project ??= new ProjectIndex()).add(this.facts(language, tree, text.split('\n'), undefined, text, path));
+      const facts = this.facts(language, tree, text.split('\n'), undefined, text, path);
+      (this.project ??= new ProjectIndex()).add(facts);
+      this.indexed.set(path, { text, facts }); // the second pass reuses them
+      if (this.indexed.size > 5000) this.indexed.clear();
     } catch {
       // a file that cannot be read adds nothing
     } finally {
@@ -160,6 +165,12 @@ export class Engine {
     if (!language) return { language: null, findings: [] };
     const skip = this.skipReason(path, text, language, config);
     if (skip) return { language, findings: [], error: skip };
+    const done = this.indexed.get(path);
+    if (done) this.indexed.delete(path);
+    if (done && done.text === text && config.languages.includes(languageSettingOf(path, language))) {
+      const skipped: NonNullable<FileResult['skipped']> = [];
+      return { language, findings: this.findings(language, { ...done.facts, project: this.project ?? undefined }, config, only, skipped), skipped };
+    }
     let tree: Tree | undefined;
     try {
       tree = this.parsers.parse(grammarFor(language), text);
@@ -305,7 +316,12 @@ export class Engine {
   ): Finding[] {
     if (path && !config.languages.includes(languageSettingOf(path, language))) return [];
     const lines = text.split('\n');
-    const facts = this.facts(language, tree, lines, cache, text, path);
+    return this.findings(language, this.facts(language, tree, lines, cache, text, path), config, only, skipped);
+  }
+
+  /** The rules over a file's facts, with severities, citations and suppressions applied. */
+  private findings(language: SourceLanguage, facts: FileFacts, config: Config, only?: ReadonlySet<string>, skipped?: NonNullable<FileResult['skipped']>): Finding[] {
+    const lines = facts.lines;
     skipped?.push(...(facts.skipped ?? []));
     const suppressed = suppressedLines(lines);
     const findings: Finding[] = [];
