@@ -5,6 +5,7 @@ import type { SyntaxNode as Node } from '../mirror';
 import { Poly, atom, isVarying, type AtomOp } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
 import { branchId } from './model';
+import { LIBRARY_KERNELS } from './library';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type {
   AccessFact,
@@ -920,7 +921,7 @@ class FunctionWalker {
     const helper = !launchSyntax && this.isKernel ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
     let kind: CallKind = 'call';
-    if (launchSyntax) kind = 'launch';
+    if (launchSyntax || LIBRARY_KERNELS.has(name)) kind = 'launch'; // cuBLAS level-1 routines are one-pass kernels
     else if (SYNC_CALLS.test(name)) kind = 'sync';
     else if (COPY_CALLS.test(name)) kind = 'copy';
     const fact: CallFact = {

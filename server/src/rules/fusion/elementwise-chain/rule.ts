@@ -10,6 +10,7 @@ import { tritonElementwiseChain } from './triton';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { baseName } from '../../../core/project';
 import { exclusiveArms } from '../../../core/facts/model';
+import { LIBRARY_KERNELS } from '../../../core/facts/library';
 
 const before = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column < b.column);
 
@@ -141,7 +142,7 @@ export const rule: Rule = {
   check(facts: FileFacts) {
     if (facts.language === 'triton') return tritonElementwiseChain(facts);
     // this file's kernels and host functions first, then the project's (wrappers defined in other files)
-    const kernels = new Map([...(facts.project?.kernels ?? []), ...facts.functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f] as const)]);
+    const kernels = new Map([...LIBRARY_KERNELS, ...(facts.project?.kernels ?? []), ...facts.functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f] as const)]);
     const hosts = new Map([...(facts.project?.hosts ?? []), ...facts.functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => [baseName(f.name), f] as const)]);
     const mine = facts.functions.filter((f) => !f.isKernel && !f.isDevice);
     return mine.flatMap((h) => {
