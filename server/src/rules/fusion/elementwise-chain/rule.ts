@@ -57,9 +57,31 @@ function canonical(p: Poly): string {
  * Element i of the consumer needs element i of the producer: every access of the buffer
  * in both kernels has one and the same index form (not `y[n - 1 - i]`, not `y[idx[i]]`).
  */
-function sameElements(k1: FunctionFacts, p1: string, k2: FunctionFacts, p2: string): boolean {
-  const forms = new Set([...(kernelBuffers(k1).forms.get(p1) ?? []), ...(kernelBuffers(k2).forms.get(p2) ?? [])]);
-  return forms.size === 1 && !forms.has('?');
+function sameElements(k1: FunctionFacts, p1: string, l1: CallFact, k2: FunctionFacts, p2: string, l2: CallFact): boolean {
+  const direct = new Set([...(kernelBuffers(k1).forms.get(p1) ?? []), ...(kernelBuffers(k2).forms.get(p2) ?? [])]);
+  if (direct.size === 1 && !direct.has('?')) return true;
+  // `Y[i*INCY + OFFY]` then `X[i*INCX + OFFX]`: compare with the launches' scalar arguments put in (INCY = 1, OFFY = 0)
+  const bound = new Set([...launchForms(k1, p1, l1), ...launchForms(k2, p2, l2)]);
+  return bound.size === 1 && !bound.has('?');
+}
+
+/** The index forms of a kernel parameter's accesses, with the launch's literal and named scalar arguments substituted. */
+function launchForms(k: FunctionFacts, param: string, launch: CallFact): string[] {
+  const values = new Map<string, Poly>();
+  k.params.forEach((p, i) => {
+    const t = launch.args[i]?.replace(/\s+/g, '');
+    if (p.pointer || t === undefined) return;
+    if (/^-?\d+$/.test(t)) values.set(p.name, Poly.const(Number(t)));
+    else if (/^[A-Za-z_][\w.]*$/.test(t)) values.set(p.name, Poly.sym(t));
+  });
+  return k.accesses
+    .filter((a) => a.space === 'global' && a.array === param)
+    .map((a) => {
+      if (a.indices.length !== 1) return '?';
+      let form = a.indices[0];
+      for (const [name, v] of values) form = form.substitute(name, v);
+      return canonical(form);
+    });
 }
 
 /** Calls that may sit between two launches without touching the intermediate: error checks, timing, printing. */
@@ -98,7 +120,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
     for (const j of kernelBuffers(k1).written) {
       const b = first.argRoots[j];
       const r = readIdx.find((x) => second.argRoots[x] === b);
-      if (b && r !== undefined && sameElements(k1, k1.params[j].name, k2, k2.params[r].name)) buffer = b;
+      if (b && r !== undefined && sameElements(k1, k1.params[j].name, first, k2, k2.params[r].name, second)) buffer = b;
     }
     if (!buffer) continue;
     // same index space: both bounds-check the thread index against the same argument
