@@ -161,6 +161,25 @@ export class Poly {
   }
 
   /**
+   * `(bid * bdim + tid) * x128::size` -> `bid * bdim + tid`: a cast to a wider pack type at an
+   * offset that every term scales by one named size (the pack's element count). Undefined when
+   * no uniform symbol divides every term.
+   */
+  divideByCommonSize(): Poly | undefined {
+    if (this.unknown || this.terms.size === 0 || this.terms.has('')) return undefined;
+    const keys = [...this.terms.keys()].map((k) => k.split('*'));
+    const size = keys[0].find((s) => symbolKind(s) === 'uniform' && keys.every((k) => k.includes(s)));
+    if (!size) return undefined;
+    const m = new Map<string, number>();
+    for (const [k, v] of this.terms) {
+      const parts = k.split('*');
+      parts.splice(parts.indexOf(size), 1);
+      m.set(parts.join('*'), v);
+    }
+    return new Poly(m);
+  }
+
+  /**
    * The coefficient of `sym`: the sum of the monomials that contain it once, with it
    * removed. A monomial with `sym` twice, or an unknown part, makes the result unknown.
    */

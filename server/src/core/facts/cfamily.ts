@@ -144,6 +144,9 @@ function declaratorName(d: Node | null): { name: string; pointer: boolean; array
 class FunctionWalker {
   env = new Map<string, Value>();
   private params = new Map<string, ParamFact>();
+  get paramNames(): ReadonlySet<string> {
+    return new Set(this.params.keys());
+  }
   private loopStack: number[] = [];
   nextLoopId = 0;
   readonly loops: LoopFact[] = [];
@@ -376,7 +379,7 @@ class FunctionWalker {
     const newBits = elementBits(elem, this.aliases);
     let offset = p.offset;
     if (oldBits && newBits && oldBits !== newBits) {
-      const scaled = newBits > oldBits ? offset.divExact(newBits / oldBits) : offset.scale(oldBits / newBits);
+      const scaled = newBits > oldBits ? offset.divExact(newBits / oldBits) ?? offset.divideByCommonSize() : offset.scale(oldBits / newBits);
       offset = scaled ?? Poly.unknown;
     } else if (elem !== p.elemType && (!oldBits || !newBits)) {
       // a cast to or from a type of unknown size (a packed struct, `Pack<T, VEC>`): the
@@ -855,7 +858,9 @@ class FunctionWalker {
     inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
     params.forEach((p, i) => {
       const ptr = p.pointer ? this.evalPtr(args[i]) : null;
-      if (ptr) inner.env.set(p.name, { kind: 'ptr', ...(ptr.elemType !== p.type && p.type ? inner.recast(ptr, p.type) : ptr) });
+      // a template element type (`const ElementType* address`) is the caller's: no cast then
+      const cast = ptr && p.type && ptr.elemType !== p.type && elementBits(p.type, this.aliases) !== null;
+      if (ptr) inner.env.set(p.name, { kind: 'ptr', ...(cast ? inner.recast(ptr, p.type) : ptr) });
       else if (!p.pointer) inner.env.set(p.name, { kind: 'int', poly: this.eval(args[i]) });
     });
     inner.statement(body);
@@ -1017,7 +1022,11 @@ function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
     const loopReads = global.filter((a) => a.kind === 'load' && dependsOnLoop(a));
     if (loopReads.length > 0 || w.shared.length > 0) return 'reduction';
   }
-  if (isKernel && global.length > 0 && innerLoops.length === 0 && w.shared.length === 0) {
+  // loops over registers only (`for (k = 0; k < packed.size; ++k)` on a loaded pack) leave a kernel elementwise;
+  // a loop to a runtime count (`k <= terms`) is a computation of its own
+  const runtimeTrip = (l: LoopFact) => l.bound !== null && w.paramNames.has(l.bound.trim());
+  const memoryLoops = innerLoops.filter((l) => runtimeTrip(l) || global.some((a) => a.loops.includes(l.id)));
+  if (isKernel && global.length > 0 && memoryLoops.length === 0 && w.shared.length === 0) {
     // stencil: the same array read at several constant offsets
     const byArray = new Map<string, Set<string>>();
     for (const a of global) {
