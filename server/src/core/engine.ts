@@ -75,9 +75,16 @@ function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   return functions.map((f) => {
     const set = f.isKernel ? xs.get(f.name) : undefined;
     const x = set && set.size === 1 ? [...set][0] : null;
-    return x !== null && x > 0 && x < 32 && 32 % x === 0 ? { ...f, blockDimX: x } : f;
+    if (x === null || x <= 0 || x >= 32 || 32 % x !== 0) return f;
+    // the same copy while the facts and the shape are unchanged, so its rule findings stay cached
+    const hit = shaped.get(f);
+    if (hit?.blockDimX === x) return hit;
+    const copy = { ...f, blockDimX: x };
+    shaped.set(f, copy);
+    return copy;
   });
 }
+const shaped = new WeakMap<FunctionFacts, FunctionFacts>();
 
 /** The name a function definition's text declares (`void k(...)` -> `k`), for reports. */
 function functionName(text: string): string {
@@ -307,6 +314,7 @@ export class Engine {
    * Findings of function rules, kept per function-facts object: a function whose facts
    * came from the cache keeps its findings too (while the rule's severity is unchanged).
    */
+  private readonly completed = new WeakMap<RuleFinding, Finding>();
   private readonly functionFindings = new WeakMap<FunctionFacts, Map<string, { severity: string; findings: Finding[] }>>();
 
   /** Findings of a parsed file; functions that could not be modelled are added to `skipped` when given. */
@@ -349,7 +357,16 @@ export class Engine {
           if (!hit || hit.severity !== severity) perRule.set(rule.id, (hit = { severity, findings: rule.checkFunction(fn).map(complete) }));
           produced.push(...hit.findings);
         }
-      } else produced = rule.check(facts).map(complete);
+      } else {
+        // file rules may hand back the same finding objects (fusion caches per host function): complete them once
+        produced = rule.check(facts).map((f) => {
+          const done = this.completed.get(f);
+          if (done && done.severity === severity) return done;
+          const c = complete(f);
+          this.completed.set(f, c);
+          return c;
+        });
+      }
       for (const f of produced) if (!isSuppressed(suppressed, f.range.start.line, rule.id)) findings.push(f);
     }
     findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));

@@ -22,6 +22,13 @@ interface KernelBuffers {
   forms: Map<string, Set<string>>;
 }
 const buffersOf = new WeakMap<FunctionFacts, KernelBuffers>();
+/** Function names without template arguments, computed once per facts object (this runs on every edit). */
+const names = new WeakMap<FunctionFacts, string>();
+function nameOf(f: FunctionFacts): string {
+  let n = names.get(f);
+  if (n === undefined) names.set(f, (n = baseName(f.name)));
+  return n;
+}
 /** A host function's findings with the kernel and wrapper facts they were computed from. */
 const hostFindings = new WeakMap<FunctionFacts, { deps: (FunctionFacts | null)[]; findings: RuleFinding[] }>();
 
@@ -163,10 +170,19 @@ export const rule: Rule = {
   defaultSeverity: 'information',
   check(facts: FileFacts) {
     if (facts.language === 'triton') return tritonElementwiseChain(facts);
-    // this file's kernels and host functions first, then the project's (wrappers defined in other files)
-    const kernels = new Map([...LIBRARY_KERNELS, ...(facts.project?.kernels ?? []), ...facts.functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f] as const)]);
-    const hosts = new Map([...(facts.project?.hosts ?? []), ...facts.functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => [baseName(f.name), f] as const)]);
-    const mine = facts.functions.filter((f) => !f.isKernel && !f.isDevice);
+    // this file's kernels and host functions win over the project's (wrappers defined in other files)
+    const kernels = new Map<string, FunctionFacts>(LIBRARY_KERNELS);
+    const hosts = new Map<string, FunctionFacts>();
+    for (const [k, f] of facts.project?.kernels ?? []) kernels.set(k, f);
+    for (const [k, f] of facts.project?.hosts ?? []) hosts.set(k, f);
+    const mine: FunctionFacts[] = [];
+    for (const f of facts.functions) {
+      if (f.isKernel) kernels.set(nameOf(f), f);
+      else if (!f.isDevice) {
+        hosts.set(nameOf(f), f);
+        mine.push(f);
+      }
+    }
     return mine.flatMap((h) => {
       // an edit elsewhere leaves this host's findings as they were: reuse them while the facts it read are the same objects
       const callees = (f: FunctionFacts) => f.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy').map((c) => kernels.get(c.name) ?? hosts.get(c.name) ?? null);

@@ -31,6 +31,7 @@ type Constants = ReadonlyMap<string, number>;
 function fileConstants(lines: readonly string[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of lines) {
+    if (!line.includes('define') && !line.includes('const')) continue; // most lines: no regex at all
     let m = /^\s*#\s*define\s+([A-Za-z_]\w*)\s+\(?\s*(\d+)\s*[uUlL]*\s*\)?\s*(?:\/\/.*|\/\*.*)?$/.exec(line);
     if (m) {
       out.set(m[1], Number(m[2]));
