@@ -8,7 +8,7 @@ import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
 import type { Rule } from './rule';
 import { isSuppressed, suppressedLines } from './suppress';
-import { fileArrays, fileConstants, fileMacros, functionFacts, topLevelItems } from './facts/cfamily';
+import { fileArrays, fileConstants, fileMacros, functionFacts, topLevelItems, type FileArray, type MacroDef } from './facts/cfamily';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
@@ -230,6 +230,20 @@ export class Engine {
     return out;
   }
 
+  /** File-scope facts by the text of the file's declarations (and its preprocessor view). */
+  private readonly fileScopes = new Map<string, { globals: FileArray[]; constants: Map<string, number>; macros: Map<string, MacroDef> }>();
+  /** Long cache keys (everything a function's facts depend on outside it) as short ids. */
+  private readonly keyIds = new Map<string, string>();
+  private nextKeyId = 0;
+  private internKey(key: string): string {
+    let id = this.keyIds.get(key);
+    if (id === undefined) {
+      if (this.keyIds.size > 1000) this.keyIds.clear(); // ids keep counting: a dropped key never comes back as an old id
+      this.keyIds.set(key, (id = `#${this.nextKeyId++}`));
+    }
+    return id;
+  }
+
   /** Parsed macro bodies by text (the same few macros come back on every edit). */
   private readonly macroBodies = new Map<string, SyntaxNode | null>();
 
@@ -268,19 +282,29 @@ export class Engine {
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines));
     } else {
       const top = topLevelItems(tree.rootNode);
-      const fileScope = top.declarations.map((d) => mirror(d, source));
-      const globals = fileArrays(fileScope);
       const pre = preprocessFile(path ? resolve(path) : '', text, this.preprocess);
-      const constants = new Map([...pre.view.constants, ...fileConstants(fileScope)]);
       const grammar = grammarFor(language);
-      const macros = fileMacros(fileScope, (body) => this.parseMacroBody(grammarFor(language), body));
+      // file-scope arrays, constants and macros change rarely: read again only when their text did
+      const scopeText = top.declarations.map((d) => text.slice(d.startIndex, d.endIndex)).join('\u0000') + '\u0001' + pre.key;
+      let scope = this.fileScopes.get(scopeText);
+      if (!scope) {
+        const fileScope = top.declarations.map((d) => mirror(d, new SourceText(text)));
+        scope = {
+          globals: fileArrays(fileScope),
+          constants: new Map([...pre.view.constants, ...fileConstants(fileScope)]),
+          macros: fileMacros(fileScope, (body) => this.parseMacroBody(grammar, body)),
+        };
+        if (this.fileScopes.size > 32) this.fileScopes.clear();
+        this.fileScopes.set(scopeText, scope);
+      }
+      const { globals, constants, macros } = scope;
       // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
       const helpers = new Map([...this.headerHelpers(pre.view.headers, grammarFor(language)), ...deviceHelpers(top.functions, source)]);
-      const globalsKey = pre.key + ';' +
+      const globalsKey = this.internKey(pre.key + ';' +
         [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
         globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
         ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
-        ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(',');
+        ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(','));
       for (const def of top.functions) {
         const start = def.startPosition;
         const where = `${start.row}:${start.column}:${globalsKey}`;

@@ -40,11 +40,13 @@ const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_
 
 /** Views by file and directive text: an edit inside a function body rebuilds nothing. */
 const views = new Map<string, FilePreprocessing>();
+
 const DIRECTIVES = /^[ \t]*(?:#|typedef\b|using\b|(?:static\s+)?(?:constexpr|const)\b)[^\n]*(?:\\\r?\n[^\n]*)*/gm;
 
 export function preprocessFile(path: string, text: string, options: ViewOptions): FilePreprocessing {
   const directives = text.match(DIRECTIVES)?.join('\n') ?? '';
-  const builtinsUsed = [...new Set(text.match(BUILTIN_CANDIDATES) ?? [])].sort().join(',');
+  const mayUseBuiltins = text.includes('KERNEL_LOOP') || text.includes('POLYBENCH_') || text.includes('SCALAR_VAL') || text.includes('_PB_');
+  const builtinsUsed = mayUseBuiltins ? [...new Set(text.match(BUILTIN_CANDIDATES) ?? [])].sort().join(',') : '';
   const cacheKey = `${path}\u0000${builtinsUsed}\u0000${directives}`;
   const hit = views.get(cacheKey);
   if (hit) return hit;
