@@ -618,7 +618,7 @@ class FunctionWalker {
       id, kind, variable: null, symbol: `#loop${id}:`, init: null, step: null, bound: null,
       range: nodeRange(n),
       headerRange: { start: { line: n.startPosition.row, column: n.startPosition.column }, end: { line: n.startPosition.row, column: headerEndCol } },
-      parent, depth: this.loopStack.length, gridStride: false, pragmas: this.pendingPragmas,
+      parent, depth: this.loopStack.length, gridStride: false, blockStride: false, pragmas: this.pendingPragmas,
     };
     this.pendingPragmas = [];
     this.loops.push(fact);
@@ -649,6 +649,7 @@ class FunctionWalker {
         fact.step = step;
         if (cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) fact.bound = unparen(field(cond, 'right'))?.text ?? null; // `(n)` from a macro
         fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('gridDim.'));
+        fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('blockDim.'));
         if (fact.gridStride && fact.bound && /^\w+$/.test(fact.bound)) this.indexBound ??= fact.bound;
         restoreVar = [variable, this.env.get(variable)];
         const value = initPoly && step ? initPoly.add(Poly.sym(fact.symbol).mul(step)) : Poly.sym(fact.symbol);
@@ -1004,8 +1005,7 @@ function functionDeclarator(d: Node | null): Node | null {
 function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
   const global = w.accesses.filter((a) => a.space === 'global');
   // grid-stride and block-stride loops (`for (i = threadIdx.x; i < n; i += blockDim.x)`) spread elements over threads
-  const threadStride = (l: LoopFact) => !!l.init && l.init.dependsOn((s) => s.startsWith('threadIdx.')) && !!l.step && l.step.dependsOn((s) => s.startsWith('blockDim.'));
-  const innerLoops = w.loops.filter((l) => !l.gridStride && !threadStride(l));
+  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride);
   const loopSyms = new Set(innerLoops.map((l) => l.symbol));
   const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
   if (!isKernel) {

@@ -37,6 +37,8 @@ export interface LoopFact {
   depth: number;
   /** A grid-stride loop: starts at a thread-dependent index and steps by a grid-wide stride. */
   gridStride: boolean;
+  /** A block-stride loop (`for (i = threadIdx.x; i < C; i += blockDim.x)`): hands elements to the block's threads. */
+  blockStride: boolean;
   /** `#pragma unroll` (or similar) right before the loop. */
   pragmas: string[];
 }

@@ -119,7 +119,7 @@ export class HostWalker {
       id, kind: isFor ? 'for' : 'while', variable: null, symbol: `#loop${id}:`, init: null, step: null, bound: null,
       range: nodeRange(n), headerRange: headerRange(n, this.lines),
       parent: this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : null,
-      depth: this.loopStack.length, gridStride: false, pragmas: [],
+      depth: this.loopStack.length, gridStride: false, blockStride: false, pragmas: [],
     };
     this.loops.push(fact);
     if (isFor) {

@@ -11,6 +11,7 @@
 // outgrows the kernel's output); an operand of unknown shape is assumed to match or broadcast.
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
+import { isReferenceOracle } from '../../reference';
 
 const BENEFIT_MEASURED =
   'on an H200, a scale kernel followed by a separate bias+relu kernel over 2^28 floats took 1.764 ms; fused into one kernel, 0.958 ms (1.84x)';
@@ -30,8 +31,6 @@ const ELEMENTWISE_METHODS = new Set([
   'add', 'sub', 'mul', 'div', 'pow', 'square', 'reciprocal', 'clamp', 'clamp_min', 'clamp_max', 'clip', 'sign',
   'maximum', 'minimum', 'addcmul', 'addcdiv', 'lerp', 'nan_to_num', 'logit',
 ].flatMap((m) => [`.${m}`, `.${m}_`]));
-/** Reference implementations that tests compare against (`attention_reference`, `ref_softmax`). */
-const REFERENCE = /(?:^|_)(?:ref|reference|golden|naive_ref)(?:_|$)|Reference/;
 const ARITHMETIC = new Set(['+', '-', '*', '/', '**']);
 const IN_PLACE_ARITHMETIC = new Set(['+=', '-=', '*=', '/=']);
 /** Reads that look only at a tensor's metadata, not its contents. */
@@ -554,7 +553,7 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   const helpers = launchHelpers(facts, kernels);
   for (const host of facts.functions) {
-    if (host.isKernel || REFERENCE.test(host.name)) continue; // a test oracle is kept unfused on purpose
+    if (host.isKernel || isReferenceOracle(host.name)) continue; // a test oracle is kept unfused on purpose
     try {
       out.push(...checkHost(host, kernels, facts.lines, helpers));
     } catch {

@@ -6,9 +6,8 @@
 // contiguous (and vectorizable).
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
+import { isReferenceOracle } from '../../reference';
 
-/** A reference implementation that tests compare against (`*_ref`, `*_reference`) is kept simple on purpose. */
-const REFERENCE = /(?:^|_)(?:ref|reference|golden)(?:_|$)|Reference|Golden|Ref$/;
 /** A flat stride (in elements) from which each iteration surely needs its own 64-byte line. */
 const LINE_ELEMENTS = 16;
 
@@ -50,7 +49,7 @@ function isAncestor(fn: FunctionFacts, ancestor: number, loop: number): boolean 
 }
 
 export function checkCpu(fn: FunctionFacts): RuleFinding[] {
-  if (fn.isKernel || fn.isDevice || REFERENCE.test(fn.name)) return [];
+  if (fn.isKernel || fn.isDevice || isReferenceOracle(fn.name)) return [];
   const out: RuleFinding[] = [];
   const innermost = fn.loops.filter((l) => l.variable !== null && !fn.loops.some((c) => c.parent === l.id));
   for (const inner of innermost) {

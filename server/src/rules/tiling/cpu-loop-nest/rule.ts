@@ -9,6 +9,7 @@
 // `for (i = i0; i < i0 + bs; ++i)`). Filter loops (`r < R`, `kx < KW`) never make a nest
 // deep nor are named as loops to block. When the re-reading loop carries a dependence
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
+import { isReferenceOracle } from '../../reference';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
@@ -424,10 +425,9 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
 }
 
 /** Reference implementations kept to check an optimized kernel against: nobody should block those. */
-const REFERENCE = /(?:^|_)(?:ref|reference|golden)(?:_|$)|Reference|Golden|Ref$/;
 
 function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]): RuleFinding[] {
-  if (fn.isKernel || fn.isDevice || REFERENCE.test(fn.name)) return [];
+  if (fn.isKernel || fn.isDevice || isReferenceOracle(fn.name)) return [];
   const trip = (l: LoopFact) => constantTrip(l, constants);
   const small = (l: LoopFact) => {
     const t = trip(l);

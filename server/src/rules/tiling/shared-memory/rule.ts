@@ -53,8 +53,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const reported = new Set<number>();
   // innermost loops first, so a k-loop nested in a tile loop is reported once, at the k-loop
   // grid- and block-stride loops hand elements to threads; only loops each thread runs in full reduce
-  const spreads = (l: LoopFact) => l.gridStride || (!!l.init?.dependsOn((s) => s.startsWith('threadIdx.')) && !!l.step?.dependsOn((s) => s.startsWith('blockDim.')));
-  const loops = [...fn.loops].filter((l) => !spreads(l)).sort((a, b) => b.depth - a.depth);
+  const loops = [...fn.loops].filter((l) => !l.gridStride && !l.blockStride).sort((a, b) => b.depth - a.depth);
   for (const loop of loops) {
     if (reported.has(loop.id)) continue;
     const reads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));

@@ -123,6 +123,7 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
 /** A loop that hands consecutive elements of a row to consecutive threads: `i = tid; i < C; i += blockDim.x` (or lane, 32). */
 function spreadsOverThreads(l: LoopFact): boolean {
   if (l.gridStride || l.step?.dependsOn((s) => s.startsWith('gridDim.'))) return false; // grid-wide reductions: left alone
+  if (l.blockStride) return true;
   if (!l.init || !l.step || !l.init.dependsOn((s) => s === TID || s.startsWith('#op'))) return false;
   // the step is the block size: `blockDim.x`, a multiple of 32, or a named size (`NUM_THREADS`, a template parameter)
   return l.step.dependsOn((s) => s.startsWith('blockDim.')) || (l.step.isConstant ? l.step.constant % 32 === 0 : [...l.step.symbols()].every((s) => symbolKind(s) === 'uniform'));
