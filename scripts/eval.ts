@@ -22,7 +22,7 @@ import { ALL_RULES } from '../server/src/rules';
 import { isRuleId } from '../server/src/core/ruleIds';
 import type { Finding } from '../server/src/core/types';
 import { fsHeaderReader, type ViewOptions } from '../server/src/core/preprocess';
-import type { ProjectIndex } from '../server/src/core/project';
+import { LAUNCHES, type ProjectIndex } from '../server/src/core/project';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 export const CORPUS_DIR = join(REPO_ROOT, 'test', 'corpus');
@@ -136,7 +136,7 @@ export interface ProjectSource {
   key: string;
   files: () => { path: string; text: string }[];
 }
-const LAUNCHES = /<<<|\bcudaLaunchKernel\b/;
+
 const indexes = new Map<string, ProjectIndex | null>();
 
 /** Sets the engine's headers and project index for a file, as the CLI would for its folder. */
@@ -431,9 +431,10 @@ function hasCommit(gitDir: string, commit: string): boolean {
   }
 }
 
-const CUDA_SOURCES = /\.(cu|cuh)$/i;
+/** Sources the project index reads (as `kernel-advisor check DIR` does: every analysable file that launches or defines kernels). */
+const PROJECT_SOURCES = /\.(cu|cuh|c|cc|cpp|cxx|h|hh|hpp|py)$/i;
 
-/** CUDA sources under a folder (bounded), for the project index. */
+/** Project sources under a folder (bounded), for the project index. */
 function sourceFilesUnder(root: string, out: { path: string; text: string }[] = [], depth = 0): { path: string; text: string }[] {
   if (depth > 12 || out.length > 2000) return out;
   for (const name of readdirSync(root)) {
@@ -441,7 +442,7 @@ function sourceFilesUnder(root: string, out: { path: string; text: string }[] = 
     const p = join(root, name);
     const st = statSync(p);
     if (st.isDirectory()) sourceFilesUnder(p, out, depth + 1);
-    else if (CUDA_SOURCES.test(name) && st.size < 2 * 1024 * 1024) {
+    else if (PROJECT_SOURCES.test(name) && st.size < 2 * 1024 * 1024) {
       const text = readText(p);
       if (text !== null) out.push({ path: p, text });
     }
@@ -454,7 +455,10 @@ function snapshotSources(dir: string, gitDir: string, commit: string): { path: s
   const out: { path: string; text: string }[] = [];
   let names: string[] = [];
   try {
-    names = git(gitDir, ['ls-tree', '-r', '--name-only', commit]).split('\n').filter((n) => CUDA_SOURCES.test(n)).slice(0, 2000);
+    // only the files that can launch or define a kernel (one `git grep` instead of a read per file)
+    const pattern = LAUNCHES.source.replace(/\\b/g, '\\b').replace(/\(\?:/g, '(').replace(/\\w/g, '[A-Za-z0-9_]').replace(/\\s/g, '[[:space:]]');
+    const hits = git(gitDir, ['grep', '-l', '-E', pattern, commit, '--', ...['cu', 'cuh', 'c', 'cc', 'cpp', 'cxx', 'h', 'hh', 'hpp', 'py'].map((e) => `*.${e}`)]);
+    names = hits.split('\n').filter((n) => n).map((n) => n.slice(commit.length + 1)).slice(0, 2000);
   } catch {
     return out;
   }

@@ -8,6 +8,8 @@ import { RULE_IDS, isRuleId } from './core/ruleIds';
 import { SEVERITIES, type Finding, type Severity } from './core/types';
 import { KnowledgeError, defaultKnowledge, explainRuleText, formatCitation } from './core/knowledge';
 import { toSarif } from './sarif';
+import { LAUNCHES } from './core/project';
+import { ALL_RULES } from './rules';
 import { startServer } from './lsp/server';
 import { version } from '../../package.json';
 
@@ -62,7 +64,7 @@ function collectFiles(paths: string[], errors: CheckReport['errors']): string[] 
 }
 
 /** Files that launch kernels: the first pass indexes their kernels and launch wrappers for the whole project. */
-const LAUNCHES = /<<<|\bcudaLaunchKernel\b/;
+
 
 export function runCheck(engine: Engine, paths: string[], config: Config, only?: ReadonlySet<string>): CheckReport {
   const report: CheckReport = { findings: [], errors: [], skipped: [], files: 0, lines: 0 };
@@ -211,7 +213,7 @@ export async function main(argv: string[], io = { out: (s: string) => process.st
       case 'explain': {
         const id = rest[0];
         if (!id || !isRuleId(id)) throw new UsageError(id ? `unknown rule "${id}"` : 'explain needs a RULE-ID');
-        io.out(explainRuleText(defaultKnowledge(), id));
+        io.out(explainRuleText(defaultKnowledge(), id, ALL_RULES.find((r) => r.id === id)?.languages ?? []));
         return 0;
       }
       case 'knowledge': {

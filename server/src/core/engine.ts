@@ -135,7 +135,7 @@ export class Engine {
   /** Adds a file's kernels and launch wrappers to the project index (the CLI's first pass). */
   indexText(path: string, text: string, config: Config = DEFAULT_CONFIG): void {
     const language = detectLanguage(path, text);
-    if (!language || language === 'triton' || this.skipReason(path, text, language, config)) return;
+    if (!language || this.skipReason(path, text, language, config)) return;
     let tree: Tree | undefined;
     try {
       tree = this.parsers.parse(grammarFor(language), text);

@@ -2,6 +2,7 @@
 // knowledge/*.json, validated once at load into typed maps. No LSP or VS Code imports:
 // the CLI (`explain`, `knowledge`), the server (hovers, codeDescription) and the tests
 // all use this module.
+import type { SourceLanguage } from './types';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assetRoot } from './assets';
@@ -389,12 +390,27 @@ export function formatCitation(p: Paper): string {
 }
 
 /** Plain text for `kernel-advisor explain <rule id>`. Throws for an unknown rule id. */
-export function explainRuleText(kb: KnowledgeBase, ruleId: string): string {
+const LANGUAGE_NAMES: Record<SourceLanguage, string> = { cuda: 'CUDA', cpp: 'C/C++', triton: 'Triton' };
+
+/** "Checked in CUDA and Triton; no check yet in C/C++." for the languages a rule has a check in. */
+export function checkedInText(languages: readonly SourceLanguage[]): string {
+  const all = Object.keys(LANGUAGE_NAMES) as SourceLanguage[];
+  const names = (ls: readonly SourceLanguage[]) => {
+    const n = all.filter((l) => ls.includes(l)).map((l) => LANGUAGE_NAMES[l]);
+    return n.length > 1 ? `${n.slice(0, -1).join(', ')} and ${n[n.length - 1]}` : n.join('');
+  };
+  const missing = all.filter((l) => !languages.includes(l));
+  if (languages.length === 0) return 'No check yet in any language (knowledge only).';
+  return `Checked in ${names(languages)}${missing.length ? `; no check yet in ${names(missing)}` : ''}.`;
+}
+
+/** The text of `kernel-advisor explain`: techniques, measurements, papers; `checkedIn` names the languages the rule has a check in. */
+export function explainRuleText(kb: KnowledgeBase, ruleId: string, checkedIn?: readonly SourceLanguage[]): string {
   const rule = kb.rule(ruleId);
   if (!rule) {
     throw new Error(`Unknown rule id "${ruleId}". Known rule ids: ${[...kb.rules.keys()].join(', ')}.`);
   }
-  const out: string[] = [`${rule.id}: ${rule.title}`, ''];
+  const out: string[] = [`${rule.id}: ${rule.title}`, ...(checkedIn ? [checkedInText(checkedIn)] : []), ''];
   for (const t of kb.techniquesFor(ruleId)) {
     out.push(`Technique: ${t.name}`);
     out.push(`  ${t.summary}`);

@@ -4,9 +4,13 @@
 // kernels and the small host functions that launch them, so the fusion rule sees the
 // chain in the caller's file. Built by the CLI (and the evaluation) in a first pass.
 import type { FileFacts, FunctionFacts } from './facts/model';
+import { LIBRARY_KERNELS } from './facts/library';
 
 /** `caffe_gpu_powx<float>` -> `caffe_gpu_powx`: calls name the template, definitions its specializations. */
 export const baseName = (name: string): string => name.replace(/<.*$/s, '').trim();
+
+/** A source file that may launch or define kernels (`<<<`, `cudaLaunchKernel`, a cuBLAS routine of facts/library.ts, `@triton.jit`): the files the index reads. */
+export const LAUNCHES = /<<<|\bcudaLaunchKernel\b|@triton\.(?:jit|autotune)|\b(?:cu|hip)blas(?:Lt)?\w*(?:gemm|Gemm|Matmul|scal|axpy|copy)\w*\s*\(/;
 
 /** A wrapper is small: a few calls around its launches (bigger host functions are callers, not wrappers). */
 const MAX_WRAPPER_CALLS = 16;
@@ -15,12 +19,13 @@ export class ProjectIndex {
   readonly kernels = new Map<string, FunctionFacts>();
   readonly hosts = new Map<string, FunctionFacts>();
 
+  /** Adds a file's kernels and (C/C++/CUDA) launch wrappers; Triton host code records every operation, so only its kernels are kept. */
   add(facts: FileFacts): void {
     for (const f of facts.functions) {
       const name = baseName(f.name);
       if (f.isKernel) {
         if (!this.kernels.has(name)) this.kernels.set(name, f);
-      } else if (!f.isDevice && f.calls.length <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
+      } else if (facts.language !== 'triton' && !f.isDevice && f.calls.length <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
         if (!this.hosts.has(name)) this.hosts.set(name, f);
       }
     }
@@ -30,3 +35,27 @@ export class ProjectIndex {
     return this.kernels.size + this.hosts.size;
   }
 }
+
+/** What a file's host code can launch or call, by name: kernels (library routines, the project's, then this file's, each winning over the one before) and launch wrappers; `mine` lists this file's host functions. */
+export interface Callables {
+  kernels: Map<string, FunctionFacts>;
+  hosts: Map<string, FunctionFacts>;
+  mine: FunctionFacts[];
+}
+
+export function visibleCallables(facts: FileFacts): Callables {
+  const kernels = new Map<string, FunctionFacts>(LIBRARY_KERNELS);
+  const hosts = new Map<string, FunctionFacts>();
+  for (const [k, f] of facts.project?.kernels ?? []) kernels.set(k, f);
+  for (const [k, f] of facts.project?.hosts ?? []) hosts.set(k, f);
+  const mine: FunctionFacts[] = [];
+  for (const f of facts.functions) {
+    if (f.isKernel) kernels.set(baseName(f.name), f);
+    else if (!f.isDevice) {
+      hosts.set(baseName(f.name), f);
+      mine.push(f);
+    }
+  }
+  return { kernels, hosts, mine };
+}
+

@@ -158,6 +158,10 @@ class FunctionWalker {
   arithmetic = 0;
   indexBound: string | null = null;
   private pendingPragmas: string[] = [];
+  /** Host pointers declared as another name for a struct member (`float *c = l.output_gpu;`): calls through them name the member. */
+  private memberAliases = new Map<string, string>();
+  /** Scalar locals by name: declared type and loop depth of the declaration (for `LoopFact.reductions`). */
+  private localTypes = new Map<string, { type: string; depth: number }>();
   /** > 0 while walking code that at most one lane of a warp runs (`if (threadIdx.x == 0)`). */
   private singleLaneDepth = 0;
   /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
@@ -549,6 +553,8 @@ class FunctionWalker {
       if (!info) continue;
       const value = d.type === 'init_declarator' ? field(d, 'value') : null;
       if (value) this.expressions(value);
+      if (!container && !info.pointer && !info.arrayDims.length) this.localTypes.set(info.name, { type, depth: this.loopStack.length });
+      else this.localTypes.delete(info.name);
       if (container && !info.pointer) {
         this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space: this.isKernel ? 'local' : 'host', vector: VECTOR_TYPES.has(type) });
       } else if (info.arrayDims.length) {
@@ -564,6 +570,9 @@ class FunctionWalker {
           this.shared.push({ name: info.name, elemType: type, dims, dimRanges, dimTexts, range: nodeRange(n) });
         }
       } else if (info.pointer) {
+        const member = value && !this.isKernel ? rootName(value) : null;
+        if (member && /[.>]/.test(member)) this.memberAliases.set(info.name, member);
+        else this.memberAliases.delete(info.name);
         const p = this.evalPtr(value);
         if (p) {
           const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
@@ -601,7 +610,9 @@ class FunctionWalker {
       if (!['<', '>=', '<=', '>'].includes(op)) return;
       const l = this.eval(field(c, 'left'));
       const r = field(c, 'right');
-      if (r && r.type === 'identifier' && l.dependsOn((s) => s.startsWith('threadIdx.'))) this.indexBound ??= r.text;
+      // a parameter (`n`) or a product of them and constants (`BT * OC`, `n / 4`)
+      const bound = r && (r.type === 'identifier' || (r.type === 'binary_expression' && /^[\w\s*/()]+$/.test(r.text))) ? r.text.replace(/\s+/g, '') : null;
+      if (bound && l.dependsOn((s) => s.startsWith('threadIdx.'))) this.indexBound ??= bound;
     });
   }
 
@@ -766,6 +777,8 @@ class FunctionWalker {
           const left = field(c, 'left');
           const right = field(c, 'right');
           const op = field(c, 'operator')?.text ?? '=';
+          if (left?.type === 'identifier' && this.loopStack.length) this.noteReduction(left.text, op, right, c);
+          if (left?.type === 'identifier') this.memberAliases.delete(left.text);
           if (left?.type === 'identifier') {
             const v = this.env.get(left.text);
             if (v?.kind === 'int' && !this.isLoopCarried(v)) {
@@ -801,6 +814,21 @@ class FunctionWalker {
       }
       return true;
     });
+  }
+
+  /** `s += e`, `s -= e`, `s *= e`, `s = s + e` on a scalar declared outside the innermost enclosing loop: a reduction of that loop. */
+  private noteReduction(name: string, op: string, right: Node | null, at: Node): void {
+    const local = this.localTypes.get(name);
+    if (!local || local.depth >= this.loopStack.length) return;
+    const r = unparen(right);
+    const self = op === '=' && r?.type === 'binary_expression' && unparen(field(r, 'left'))?.text === name ? field(r, 'operator')?.text ?? '' : '';
+    const kind = self ? `${self}=` : op;
+    if (!['+=', '-=', '*='].includes(kind)) return;
+    // loop ids are positions in `loops`, except inside an inlined helper, whose loops are its own
+    const id = this.loopStack[this.loopStack.length - 1];
+    const loop = this.loops.find((l) => l.id === id);
+    if (!loop) return;
+    (loop.reductions ??= []).push({ variable: name, type: local.type, op: kind, range: nodeRange(at), declaredDepth: local.depth });
   }
 
   private isLoopCarried(v: Value): boolean {
@@ -903,6 +931,12 @@ class FunctionWalker {
     this.accesses.push(fact);
   }
 
+  /** The buffer an argument names, through member aliases. */
+  private root(a: Node): string | null {
+    const r = rootName(a);
+    return r === null ? null : this.memberAliases.get(r) ?? r;
+  }
+
   private recordCall(n: Node): void {
     const fn = field(n, 'function');
     if (!fn) return;
@@ -932,7 +966,7 @@ class FunctionWalker {
     else if (COPY_CALLS.test(name)) kind = 'copy';
     const fact: CallFact = {
       kind, name, range: nodeRange(n), nameRange: nodeRange(nameNode),
-      args: args.map((a) => a.text), argRoots: args.map((a) => rootName(a)), loops: [...this.loopStack], scopes: [...this.branches],
+      args: args.map((a) => a.text), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
     if (launchSyntax) {
       const cfg = namedChildren(launchSyntax);

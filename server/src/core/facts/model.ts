@@ -41,6 +41,12 @@ export interface LoopFact {
   blockStride: boolean;
   /** `#pragma unroll` (or similar) right before the loop. */
   pragmas: string[];
+  /**
+   * C/C++: scalar locals declared outside the loop and accumulated directly in its body
+   * (`s += x[i]`, `s = s + x[i]`, `p *= x[i]`), with their declared type and how many loops
+   * enclose the declaration (the loops between it and this one all feed the sum): reductions.
+   */
+  reductions?: { variable: string; type: string; op: string; range: Range; declaredDepth: number }[];
 }
 
 export interface AccessFact {
@@ -142,7 +148,7 @@ export interface FunctionFacts {
   /** Arithmetic operations outside index expressions; math-library calls count 8. */
   arithmetic: number;
   kernelClass: KernelClass;
-  /** Name of the parameter a thread index is bounds-checked against (`if (i < n)`). */
+  /** What a thread index is bounds-checked against (`if (i < n)`): a parameter, or a product of parameters and constants (`BT*OC`). */
   indexBound: string | null;
   launchBounds: string | null;
   /** blockDim.x every launch of this kernel in the file agrees on (set per file, not cached with the function). */

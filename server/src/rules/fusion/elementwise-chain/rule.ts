@@ -8,9 +8,9 @@ import type { RuleFinding } from '../../../core/types';
 import { Poly } from '../../../core/affine';
 import { tritonElementwiseChain } from './triton';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
-import { baseName } from '../../../core/project';
+import { launchExtent, sameExtent, type Extent } from './elements';
+import { visibleCallables } from '../../../core/project';
 import { exclusiveArms } from '../../../core/facts/model';
-import { LIBRARY_KERNELS } from '../../../core/facts/library';
 
 const before = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column < b.column);
 
@@ -22,13 +22,6 @@ interface KernelBuffers {
   forms: Map<string, Set<string>>;
 }
 const buffersOf = new WeakMap<FunctionFacts, KernelBuffers>();
-/** Function names without template arguments, computed once per facts object (this runs on every edit). */
-const names = new WeakMap<FunctionFacts, string>();
-function nameOf(f: FunctionFacts): string {
-  let n = names.get(f);
-  if (n === undefined) names.set(f, (n = baseName(f.name)));
-  return n;
-}
 /** A host function's findings with the kernel and wrapper facts they were computed from. */
 const hostFindings = new WeakMap<FunctionFacts, { deps: (FunctionFacts | null)[]; findings: RuleFinding[] }>();
 
@@ -96,13 +89,6 @@ function launchForms(k: FunctionFacts, param: string, launch: CallFact): string[
 const SCALAR_CALL = /^(Dtype|T|float|double|int|unsigned|half|__half|size_t|int64_t|pow|powf|exp|expf|log|logf|sqrt|sqrtf|fabs|fabsf|abs|min|max|std::min|std::max)$/;
 const HARMLESS_CALL = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|printf|fprintf|puts|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk|CUDA_CALL)$/;
 
-/** The launch argument bound to the kernel's bounds-check parameter (`n` in `if (i < n)`). */
-function boundArg(k: FunctionFacts, launch: CallFact): string | null {
-  if (!k.indexBound) return null;
-  const i = k.params.findIndex((p) => p.name === k.indexBound);
-  return i >= 0 ? (launch.args[i]?.replace(/\s+/g, '') ?? null) : null;
-}
-
 function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hosts: Map<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
   const calls = callsThroughWrappers(host, hosts);
@@ -124,17 +110,23 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
     const conditional = split >= 0;
     const readIdx = kernelBuffers(k2).read;
     let buffer: string | undefined;
+    let extent: Extent | null = null;
     for (const j of kernelBuffers(k1).written) {
       const b = first.argRoots[j];
       const r = readIdx.find((x) => second.argRoots[x] === b);
-      if (b && r !== undefined && sameElements(k1, k1.params[j].name, first, k2, k2.params[r].name, second)) buffer = b;
+      if (!b || r === undefined || !sameElements(k1, k1.params[j].name, first, k2, k2.params[r].name, second)) continue;
+      // same extent: both bounds-checks cover the same bits of the buffer (`n` floats, `n / 4` float4 packs)
+      const e1 = launchExtent(k1, first, k1.params[j].name);
+      const e2 = launchExtent(k2, second, k2.params[r].name);
+      if (e1 && e2 && sameExtent(e1, e2)) {
+        buffer = b;
+        extent = e1;
+      }
     }
-    if (!buffer) continue;
+    if (!buffer || !extent) continue;
+    const b1 = extent.text;
     // same index space: both bounds-check the thread index against the same argument
-    const b1 = boundArg(k1, first);
-    const b2 = boundArg(k2, second);
     const sameShape = first.grid === second.grid && first.block === second.block;
-    if (!b1 || b1 !== b2) continue;
     // nothing in between may use the intermediate: a copy, a library call, a host access
     if (first.range === second.range) continue; // two launches inside one wrapper call: the wrapper's own business
     const between = calls.filter((c) => c !== first && c !== second && before(first.range.end, c.range.start) && before(c.range.start, second.range.start));
@@ -171,18 +163,7 @@ export const rule: Rule = {
   check(facts: FileFacts) {
     if (facts.language === 'triton') return tritonElementwiseChain(facts);
     // this file's kernels and host functions win over the project's (wrappers defined in other files)
-    const kernels = new Map<string, FunctionFacts>(LIBRARY_KERNELS);
-    const hosts = new Map<string, FunctionFacts>();
-    for (const [k, f] of facts.project?.kernels ?? []) kernels.set(k, f);
-    for (const [k, f] of facts.project?.hosts ?? []) hosts.set(k, f);
-    const mine: FunctionFacts[] = [];
-    for (const f of facts.functions) {
-      if (f.isKernel) kernels.set(nameOf(f), f);
-      else if (!f.isDevice) {
-        hosts.set(nameOf(f), f);
-        mine.push(f);
-      }
-    }
+    const { kernels, hosts, mine } = visibleCallables(facts);
     return mine.flatMap((h) => {
       // an edit elsewhere leaves this host's findings as they were: reuse them while the facts it read are the same objects
       const callees = (f: FunctionFacts) => f.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy').map((c) => kernels.get(c.name) ?? hosts.get(c.name) ?? null);

@@ -6,7 +6,7 @@
 // contiguous (and vectorizable).
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { isReferenceOracle } from '../../reference';
+import { isReferenceOracle } from '../../common/reference';
 
 /** A flat stride (in elements) from which each iteration surely needs its own 64-byte line. */
 const LINE_ELEMENTS = 16;

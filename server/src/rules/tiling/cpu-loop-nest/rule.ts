@@ -9,7 +9,7 @@
 // `for (i = i0; i < i0 + bs; ++i)`). Filter loops (`r < R`, `kx < KW`) never make a nest
 // deep nor are named as loops to block. When the re-reading loop carries a dependence
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
-import { isReferenceOracle } from '../../reference';
+import { isReferenceOracle } from '../../common/reference';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';

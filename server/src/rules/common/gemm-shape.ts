@@ -1,0 +1,148 @@
+// Is it a GEMM? `kernelClass: 'gemm'` only says some loop reads two arrays at the loop index,
+// which dot products and recurrences also do. The GEMM shape from index forms: in a loop over k, two loaded operands that both walk k
+// and each carry an output dimension the other lacks (A[row][k] and B[k][col]: row is
+// A's alone, col is B's alone). That is C[row][col] += A[row][k] * B[k][col], whether the
+// dimensions come from threads, blocks, program ids, lanes or enclosing loops
+// (`for c: s[c] += Qs[tx][x] * Ks[c][x]` in attention). Not a GEMM: a GEMV or a dot
+// product (`x[k]` carries no dimension of its own), a row sweep (layernorm: both rows
+// carry the same dimensions), and a convolution window (`in[(p + r) * W + q + t]`: an
+// output position and a filter tap added on one axis; implicit GEMM is another story).
+import { Poly, atomDef, symbolKind } from '../../core/affine';
+import type { AccessFact, FunctionFacts, LoopFact } from '../../core/facts/model';
+
+export interface GemmLoop {
+  loop: LoopFact;
+  a: AccessFact;
+  b: AccessFact;
+}
+
+/** Symbols of one loop (`#loop3:k` and variants `#loop3:...`). */
+const ofLoop = (l: LoopFact) => {
+  const prefix = l.symbol.split(':')[0] + ':';
+  return (s: string) => s === l.symbol || s.startsWith(prefix);
+};
+
+/** Dimensions an index form runs over: threads, blocks, lanes, program ids, loops, opaque `/` and `%` of them. */
+function dimensions(p: Poly): Set<string> {
+  const out = new Set<string>();
+  for (const s of p.symbols()) {
+    const k = symbolKind(s);
+    if (k !== 'dim' && k !== 'uniform') out.add(s);
+  }
+  return out;
+}
+
+/** `q * stride + t`, `(p + r) * W`: an output dimension and a loop tap added with the same (or a stride's) coefficient. */
+function isWindow(p: Poly, loopSyms: readonly string[]): boolean {
+  const dims = [...dimensions(p)];
+  for (const l of loopSyms) {
+    const cl = p.coefficient(l);
+    if (cl.unknown || cl.terms.size === 0) continue;
+    for (const s of dims) {
+      if (s === l || loopSyms.includes(s)) continue;
+      const cs = p.coefficient(s);
+      if (cs.unknown || cs.terms.size === 0) continue;
+      if ([1, 2, 3, 4].some((c) => cs.equals(cl.scale(c)))) return true;
+      for (const u of cs.symbols()) if (/stride|dilation/i.test(u) && cs.equals(cl.mul(Poly.sym(u)))) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The index form without what enclosing loops start from: in `for (j2 = j1 + 1; ...)` the
+ * operand `data[i*M + j2]` runs over j2 alone, not over j1's thread too.
+ */
+function withoutLoopStarts(p: Poly, loops: readonly LoopFact[]): Poly {
+  let out = p;
+  for (const l of loops) {
+    if (!l.init || !l.step || !l.step.isConstant || l.step.constant === 0 || dimensions(l.init).size === 0) continue;
+    const c = out.coefficient(l.symbol);
+    if (c.unknown || c.terms.size === 0) continue;
+    out = out.sub(c.scale(1 / l.step.constant).mul(l.init));
+  }
+  return out;
+}
+
+/** The loop whose two operands form a GEMM, innermost first; null when there is none. */
+export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolean): GemmLoop | null {
+  // a loop that copies tiles into shared memory (`As[..] = A[..]; Bs[..] = B[..]`) is not the one that multiplies
+  const staging = (a: AccessFact) => a.space === 'global' && fn.accesses.some((s) => s.kind === 'store' && s.space === 'shared' && s.loops.join() === a.loops.join());
+  const loops = [...fn.loops].filter((l) => !l.gridStride && !l.blockStride).sort((x, y) => y.depth - x.depth);
+  for (const loop of loops) {
+    const mine = ofLoop(loop);
+    const reads = fn.accesses.filter((a) => a.kind === 'load' && a.loops.includes(loop.id) && isOperand(a) && a.indices.length > 0 && !a.indices.some((p) => p.unknown));
+    // the loop symbols an operand may walk: this loop's and those of enclosing loops
+    const enclosing = new Set<number>();
+    for (let l: LoopFact | undefined = loop; l; l = fn.loops.find((x) => x.id === l!.parent)) enclosing.add(l.id);
+    const walkers = reads.filter((a) => a.indices.some((p) => p.dependsOn(mine)));
+    for (let i = 0; i < walkers.length; i++) {
+      for (let j = i + 1; j < walkers.length; j++) {
+        const a = walkers[i];
+        const b = walkers[j];
+        if (a.array === b.array && a.indices.every((p, k) => b.indices[k] && p.equals(b.indices[k]))) continue;
+        if (staging(a) && staging(b)) continue;
+        const starts = (acc: AccessFact) => fn.loops.filter((l) => acc.loops.includes(l.id));
+        // loops nested inside this one (`for i: a[i] = As[k][ty*4 + i]`) are register copies, not dimensions of the product;
+        // an atom of the loop symbol (`k / 4`) is the loop
+        // unless the inner loop runs over an accumulated output (`for i: out[i] += p * v[t2][i]`)
+        const inner = (s: string) =>
+          symbolKind(s) === 'loop' && !fn.loops.some((l) => enclosing.has(l.id) && ofLoop(l)(s)) &&
+          !fn.accesses.some((u) => u.kind === 'update' && u.indices.some((p) => p.dependsOn((x) => x === s)));
+        const ofMine = (s: string) => mine(s) || !!atomDef(s)?.args.some((p) => p.dependsOn(mine));
+        const dims = (acc: AccessFact) =>
+          new Set(acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))]).filter((s) => !ofMine(s) && !inner(s)));
+        const da = dims(a);
+        const db = dims(b);
+        // each operand needs a dimension of its own (A's row, B's column)
+        const own = (x: Set<string>, y: Set<string>) => [...x].some((s) => !y.has(s));
+        if (!own(da, db) || !own(db, da)) continue;
+        const loopSyms = (acc: AccessFact) =>
+          [...new Set(acc.indices.flatMap((p) => [...p.symbols()]))].filter((s) => symbolKind(s) === 'loop' && fn.loops.some((l) => enclosing.has(l.id) && ofLoop(l)(s)));
+        if ([a, b].some((acc) => acc.indices.some((p) => isWindow(withoutLoopStarts(p, starts(acc)), loopSyms(acc))))) continue;
+        return { loop, a, b };
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * A register-blocked micro-kernel: `acc[i][j] += a[i] * b[j]` inside a loop over k that
+ * none of them walks (the fragments are refilled from shared memory every k). Returns the
+ * k loop with the two fragments.
+ */
+export function outerProductLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolean): GemmLoop | null {
+  const dimsOf = (a: AccessFact) => new Set(a.indices.flatMap((p) => [...dimensions(p)]));
+  for (const u of fn.accesses) {
+    if (u.kind !== 'update' || !isOperand(u) || u.indices.some((p) => p.unknown)) continue;
+    const du = dimsOf(u);
+    const same = fn.accesses.filter((a) => a.kind === 'load' && a !== u && a.loops.join() === u.loops.join() && isOperand(a) && !a.indices.some((p) => p.unknown));
+    for (const a of same) {
+      const da = dimsOf(a);
+      if (!da.size || [...da].some((s) => !du.has(s))) continue;
+      const b = same.find((x) => {
+        const dx = dimsOf(x);
+        return dx.size > 0 && [...dx].every((s) => du.has(s) && !da.has(s)) && [...du].every((s) => da.has(s) || dx.has(s));
+      });
+      if (!b) continue;
+      // the k loop: the innermost enclosing loop that no index walks
+      const k = [...u.loops].reverse().map((id) => fn.loops.find((l) => l.id === id)).find((l) => l && ![...du].some(ofLoop(l)));
+      if (k) return { loop: k, a, b };
+    }
+  }
+  return null;
+}
+
+const gemmCache = new WeakMap<FunctionFacts, boolean>();
+
+/** Is this kernel a GEMM (any element type)? Triton: it calls `tl.dot`. CUDA/C: a k-loop of the shape above. */
+export function isGemmShaped(k: FunctionFacts): boolean {
+  let hit = gemmCache.get(k);
+  if (hit === undefined) {
+    hit = k.decorators ? k.kernelClass === 'gemm' : k.kernelClass === 'gemm' && gemmLoop(k, () => true) !== null;
+    gemmCache.set(k, hit);
+  }
+  return hit;
+}
+

@@ -1,0 +1,88 @@
+// Buffers through a host function's kernel launches, for the host halves of
+// fusion/multi-pass-reduction and fusion/attention: which caller buffer each launch reads
+// and writes, found by binding the launch's arguments to the kernel's pointer parameters
+// (positional, and Triton keywords) and reading the kernel's global accesses.
+import { symbolKind } from '../../core/affine';
+import type { CallFact, FunctionFacts } from '../../core/facts/model';
+import { callsThroughWrappers } from '../../core/facts/wrappers';
+import { baseName } from '../../core/project';
+
+/** Per kernel parameter: read, swept (read at an index that moves with a loop or lane), written, written per row (at a varying index). */
+interface ParamUse {
+  read: Set<string>;
+  swept: Set<string>;
+  written: Set<string>;
+  perRow: Set<string>;
+  /** Index forms of each parameter's loads. */
+  loads: Map<string, Set<string>>;
+}
+const uses = new WeakMap<FunctionFacts, ParamUse>();
+
+const varying = (s: string) => symbolKind(s) !== 'uniform' && symbolKind(s) !== 'dim';
+
+export function paramUse(k: FunctionFacts): ParamUse {
+  let u = uses.get(k);
+  if (u) return u;
+  u = { read: new Set(), swept: new Set(), written: new Set(), perRow: new Set(), loads: new Map() };
+  for (const a of k.accesses) {
+    if (a.space !== 'global') continue;
+    if (a.kind !== 'store') u.read.add(a.array);
+    if (a.kind !== 'store') {
+      const forms = u.loads.get(a.array) ?? new Set<string>();
+      forms.add(a.indices.map(String).join(']['));
+      u.loads.set(a.array, forms);
+    }
+    if (a.kind !== 'store' && a.indices.some((p) => p.unknown || p.dependsOn((s) => ['loop', 'lane', 'thread'].includes(symbolKind(s))))) u.swept.add(a.array);
+    if (a.kind === 'load') continue;
+    u.written.add(a.array);
+    if (a.indices.some((p) => p.unknown || p.dependsOn(varying))) u.perRow.add(a.array);
+  }
+  uses.set(k, u);
+  return u;
+}
+
+/** A launch with the caller's buffers it reads and writes (root names of the arguments). */
+export interface Launch {
+  call: CallFact;
+  kernel: FunctionFacts;
+  reads: Set<string>;
+  /** Buffers read over many elements per thread or program (in a loop, across lanes or threads). */
+  swept: Set<string>;
+  writes: Set<string>;
+  /** Buffers written at a per-row (varying) index: statistics per row, not one global scalar. */
+  perRow: Set<string>;
+  /** Index forms of the loads of each caller buffer. */
+  loads: Map<string, Set<string>>;
+}
+
+/** The caller's buffer bound to each kernel parameter, or null when the arguments do not line up. */
+export function bind(k: FunctionFacts, call: CallFact): Map<string, string | null> | null {
+  const out = new Map<string, string | null>();
+  const triton = !!k.decorators;
+  if (!triton && k.params.length !== call.args.length) return null;
+  if (call.args.length > k.params.length) return null;
+  call.args.forEach((_, i) => out.set(k.params[i].name, call.argRoots[i]));
+  for (const kw of call.keywords ?? []) if (k.params.some((p) => p.name === kw.name)) out.set(kw.name, kw.root);
+  return out;
+}
+
+/** The host function's launches (through launch wrappers in C/CUDA), in source order, with the buffers bound. */
+export function launchesOf(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hosts: Map<string, FunctionFacts>, triton: boolean): Launch[] {
+  const calls = triton ? host.calls : callsThroughWrappers(host, hosts);
+  const out: Launch[] = [];
+  for (const call of calls) {
+    if (call.kind !== 'launch') continue;
+    const kernel = kernels.get(baseName(call.name));
+    const bound = kernel && bind(kernel, call);
+    if (!kernel || !bound) continue;
+    const u = paramUse(kernel);
+    const pick = (set: Set<string>) => new Set([...set].map((p) => bound.get(p)).filter((b): b is string => !!b));
+    const loads = new Map<string, Set<string>>();
+    for (const [param, forms] of u.loads) {
+      const b = bound.get(param);
+      if (b) loads.set(b, new Set([...(loads.get(b) ?? []), ...forms]));
+    }
+    out.push({ call, kernel, reads: pick(u.read), swept: pick(u.swept), writes: pick(u.written), perRow: pick(u.perRow), loads });
+  }
+  return out;
+}

@@ -1,0 +1,313 @@
+// PyTorch host code as the Triton rules read it: which operations map elements one to one,
+// which only read metadata, which bring a value to the host to check it, and how a value
+// flows from a kernel's output to the operation that first reads it. Shared by the fusion
+// rules (elementwise chains after a launch, GEMM epilogues after a matmul).
+import type { CallFact, FunctionFacts } from '../../core/facts/model';
+import type { Range } from '../../core/types';
+
+/** PyTorch functions that map each element independently (`torch.X`, `torch.nn.functional.X`, `torch.special.X`). */
+const ELEMENTWISE_FUNCTIONS = new Set([
+  'relu', 'relu_', 'relu6', 'sigmoid', 'tanh', 'exp', 'exp2', 'expm1', 'log', 'log2', 'log1p', 'sqrt', 'rsqrt', 'abs',
+  'neg', 'negative', 'sin', 'cos', 'erf', 'erfc', 'add', 'sub', 'subtract', 'mul', 'multiply', 'div', 'divide', 'true_divide',
+  'pow', 'square', 'reciprocal', 'clamp', 'clamp_min', 'clamp_max', 'clip', 'maximum', 'minimum', 'where', 'sign',
+  'gelu', 'silu', 'leaky_relu', 'elu', 'selu', 'celu', 'mish', 'softplus', 'hardtanh', 'hardswish', 'hardsigmoid',
+  'logsigmoid', 'tanhshrink', 'softsign', 'threshold', 'logit', 'addcmul', 'addcdiv', 'lerp', 'nan_to_num', 'expit',
+]);
+const ELEMENTWISE_MODULES = ['torch.', 'torch.nn.functional.', 'torch.special.'];
+/** Tensor methods that map each element independently, with their in-place forms. */
+const ELEMENTWISE_METHODS = new Set([
+  'relu', 'sigmoid', 'tanh', 'exp', 'exp2', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'abs', 'neg', 'sin', 'cos', 'erf',
+  'add', 'sub', 'mul', 'div', 'pow', 'square', 'reciprocal', 'clamp', 'clamp_min', 'clamp_max', 'clip', 'sign',
+  'maximum', 'minimum', 'addcmul', 'addcdiv', 'lerp', 'nan_to_num', 'logit',
+].flatMap((m) => [`.${m}`, `.${m}_`]));
+const ARITHMETIC = new Set(['+', '-', '*', '/', '**']);
+export const IN_PLACE_ARITHMETIC = new Set(['+=', '-=', '*=', '/=']);
+/** Reads that look only at a tensor's metadata, not its contents. */
+const METADATA = new Set([
+  '.shape', '.dtype', '.device', '.numel', '.size', '.stride', '.dim', '.ndim', '.ndimension', '.is_contiguous',
+  '.element_size', '.data_ptr', '.is_cuda', '.nelement', '.storage_offset', '.layout', '.requires_grad',
+]);
+/** Launch keywords that configure the launch rather than bind a kernel parameter. */
+export const LAUNCH_OPTIONS = new Set(['num_warps', 'num_stages', 'num_ctas', 'enable_fp_fusion', 'maxnreg', 'stream', 'warmup', 'grid', 'device']);
+
+export interface Binding {
+  text: string;
+  root: string | null;
+}
+
+/** Kernel parameter -> the launch argument bound to it, or null when the arguments do not fit. */
+export function bindArguments(k: FunctionFacts, launch: CallFact): Map<string, Binding> | null {
+  // arguments bind by position up to the first `*args` / `**config` splat; after it, only keywords bind
+  const splat = launch.args.findIndex((a) => a.startsWith('*'));
+  const positional = splat >= 0 ? launch.args.slice(0, splat) : launch.args;
+  if (positional.length > k.params.length) return null;
+  const out = new Map<string, Binding>();
+  positional.forEach((a, i) => out.set(k.params[i].name, { text: a.replace(/\s+/g, ''), root: launch.argRoots[i] }));
+  for (const kw of launch.keywords ?? []) {
+    if (LAUNCH_OPTIONS.has(kw.name)) continue;
+    if (!k.params.some((p) => p.name === kw.name) || out.has(kw.name)) return null;
+    out.set(kw.name, { text: kw.value.replace(/\s+/g, ''), root: kw.root });
+  }
+  return out;
+}
+
+/** A plain buffer name (`out`), not a slice or an expression. */
+export const plainBuffer = (b: Binding | undefined): string | null => (b && b.root && b.text === b.root ? b.root : null);
+
+export const readsAny = (c: CallFact, names: Set<string>) =>
+  c.argRoots.some((r) => r !== null && names.has(r)) || (c.keywords ?? []).some((k) => k.root !== null && names.has(k.root));
+
+export function sameContext(a: CallFact, b: CallFact): boolean {
+  return a.loops.join() === b.loops.join() && (a.scopes ?? []).join() === (b.scopes ?? []).join();
+}
+
+/** A metadata read (`y.shape`, `y.numel()`, `len(y)`) that leaves the contents alone. */
+export function isMetadata(c: CallFact, names: Set<string>): boolean {
+  if ((c.form === 'method' || c.form === 'attribute') && METADATA.has(c.name)) {
+    return c.argRoots.slice(1).every((r) => r === null || !names.has(r));
+  }
+  return c.form === 'call' && c.name === 'len';
+}
+
+/** Is this operation a PyTorch elementwise op? */
+export function isElementwise(c: CallFact): boolean {
+  switch (c.form) {
+    case 'call': {
+      const q = c.qualified ?? c.name;
+      if ((c.keywords ?? []).some((k) => k.name === 'out' || k.name === 'dim')) return false;
+      return ELEMENTWISE_MODULES.some((m) => q.startsWith(m) && ELEMENTWISE_FUNCTIONS.has(q.slice(m.length)));
+    }
+    case 'method':
+      // a dtype cast (`y.half()`, `y.to(torch.float16)`) is one more pass the kernel's store could do
+      if (['.half', '.bfloat16', '.float', '.double'].includes(c.name) && c.args.length === 1) return true;
+      if (c.name === '.to' && c.args.length === 2 && /^(torch\.)?(float16|half|bfloat16|float32|float|float64|double)$/.test(c.args[1].trim())) return true;
+      return ELEMENTWISE_METHODS.has(c.name);
+    case 'operator':
+      if (IN_PLACE_ARITHMETIC.has(c.name)) return (c.assignedTo ?? []).length > 0;
+      return ARITHMETIC.has(c.name) || (c.name === '-' && c.args.length === 1);
+    default:
+      return false;
+  }
+}
+
+/** Reductions whose result is a scalar or a small tensor: `.max()`, `torch.sum(d)`, `max(d)`. */
+const REDUCTIONS = new Set([
+  'max', 'min', 'sum', 'mean', 'amax', 'amin', 'norm', 'std', 'var', 'prod', 'all', 'any', 'argmax', 'argmin',
+  'count_nonzero', 'median', 'nansum', 'nanmean', 'vector_norm', 'matrix_norm', 'dist',
+]);
+/** Casts and views that keep a value on its way to a check: `(out - ref).float().abs().max()`. */
+const PASS_THROUGH = new Set([
+  '.float', '.double', '.half', '.bfloat16', '.to', '.flatten', '.view', '.reshape', '.contiguous', '.detach', '.clone',
+  '.squeeze', '.unsqueeze', '.ravel', '.abs', '.abs_',
+]);
+/** Callees that compare or show a value on the host: the expression is a test, not a pipeline step. */
+const CHECK_CALLS = new Set(['print', 'allclose', 'isclose', 'equal', 'float', 'int', 'bool', 'pprint']);
+const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
+
+export const lastName = (c: CallFact) => ((c.qualified ?? c.name).split('.').pop() ?? '').replace(/^\./, '');
+
+function isReduction(c: CallFact): boolean {
+  if (c.form === 'method') return REDUCTIONS.has(c.name.slice(1));
+  if (c.form !== 'call') return false;
+  const q = c.qualified ?? c.name;
+  return (['max', 'min', 'sum'].includes(q) || q.startsWith('torch.') || q.startsWith('numpy.')) && REDUCTIONS.has(lastName(c));
+}
+
+/** Does `c` take the value to the host to look at it (after a reduction when `reduced`)? */
+function isHostCheck(c: CallFact, reduced: boolean): boolean {
+  const last = lastName(c);
+  switch (c.form) {
+    case 'method':
+      if (c.name === '.item' || c.name === '.tolist' || /^\.assert/.test(c.name) || c.name === '.allclose' || c.name === '.equal') return true;
+      return reduced && c.kind === 'copy';
+    case 'call':
+      return CHECK_CALLS.has(last) || /^assert/.test(last) || (reduced && c.kind === 'copy');
+    case 'operator':
+      return reduced && COMPARISONS.has(c.name);
+    case 'other':
+      return c.name === 'assert' || c.name === 'f-string';
+    default:
+      return false;
+  }
+}
+
+/**
+ * Test and check code: the elementwise result only feeds (through casts and reductions)
+ * something that brings it to the host to compare or show: `(out - ref).abs().max().item()`,
+ * `print((out - ref).abs().max())`, `torch.testing.assert_close(out * 2, ref)`, or
+ * `err = (out - ref).abs().max()` then `assert err < tol`.
+ */
+export function feedsHostCheck(calls: CallFact[], topIndex: number): boolean {
+  let idx = topIndex;
+  let reduced = false;
+  for (let hops = 0; hops < 16; hops++) {
+    const p = calls[idx].parent;
+    if (p === undefined || !calls[p]) return false;
+    const c = calls[p];
+    if (isHostCheck(c, reduced)) return true;
+    if (isReduction(c)) reduced = true;
+    else if (c.form === 'assign' && c.name === '=' && reduced && (c.assignedTo ?? []).length === 1) {
+      // a reduced value (a scalar) bound to a name: look at what first reads it
+      const use = firstUse(calls, p, c.assignedTo![0]);
+      if (!use) return false;
+      const u = calls[use.index];
+      if (isHostCheck(u, true)) return true;
+      if (!(isReduction(u) || PASS_THROUGH.has(u.name) || isElementwise(u))) return false;
+      idx = use.index;
+      continue;
+    } else if (!(PASS_THROUGH.has(c.name) && c.form === 'method') && !isElementwise(c)) return false;
+    idx = p;
+  }
+  return false;
+}
+
+/** What the host code tells about a name's shape: its rank, a key shared by names of one shape, or that it is a scalar. */
+export interface Shape {
+  rank: number | null;
+  key: string | null;
+  scalar: boolean;
+}
+const CREATORS = new Set(['empty', 'zeros', 'ones', 'randn', 'rand', 'full', 'randint']);
+const LIKE = new Set(['empty_like', 'zeros_like', 'ones_like', 'randn_like', 'rand_like', 'full_like', 'randint_like']);
+const SAME_SHAPE_METHODS = new Set(['.float', '.double', '.half', '.bfloat16', '.to', '.contiguous', '.detach', '.clone', '.cuda']);
+
+/** `(m, n)` / `[m, n]` -> ['m', 'n']; anything else -> null. */
+function tupleItems(t: string): string[] | null {
+  const m = /^[([](.*)[)\]]$/s.exec(t.trim());
+  if (!m) return null;
+  const items: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of m[1]) {
+    if (ch === ',' && depth === 0) {
+      items.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    if ('([{'.includes(ch)) depth++;
+    if (')]}'.includes(ch)) depth--;
+    cur += ch;
+  }
+  if (cur.trim()) items.push(cur.trim());
+  return items;
+}
+
+/** Shapes of the names a host function creates: `torch.randn(m, n)`, `torch.empty_like(x)`, `float(...)`, typed scalar parameters. */
+export function hostShapes(host: FunctionFacts): Map<string, Shape> {
+  const calls = host.calls;
+  const out = new Map<string, Shape>();
+  const unknown = (name: string): Shape => ({ rank: null, key: `=${name}`, scalar: false });
+  const get = (name: string | null): Shape | null => (name ? out.get(name) ?? unknown(name) : null);
+  for (const p of host.params) if (/^(float|int|bool|complex)$/.test(p.type)) out.set(p.name, { rank: 0, key: null, scalar: true });
+  const seen = new Set<string>();
+  calls.forEach((a, ai) => {
+    if (a.form !== 'assign' || a.name !== '=' || (a.assignedTo ?? []).length !== 1) return;
+    const target = a.assignedTo![0];
+    let shape: Shape | null = null;
+    if (/^-?\d+(\.\d*)?([eE][-+]?\d+)?$/.test(a.args[0].trim())) shape = { rank: 0, key: null, scalar: true };
+    else if (a.argRoots[0] !== null && a.args[0] === a.argRoots[0]) shape = get(a.argRoots[0]);
+    else {
+      let ri = -1;
+      for (let j = ai - 1; j >= 0; j--) if (calls[j].parent === ai) { ri = j; break; }
+      const r = ri >= 0 ? calls[ri] : null;
+      if (r?.form === 'call') {
+        const q = r.qualified ?? r.name;
+        const last = lastName(r);
+        if (q === 'float' || q === 'int' || q === 'len') shape = { rank: 0, key: null, scalar: true };
+        else if (q.startsWith('torch.') && LIKE.has(last) && r.argRoots[0]) shape = get(r.argRoots[0]);
+        else if (q.startsWith('torch.') && CREATORS.has(last)) {
+          const size = last === 'full' ? r.args.slice(0, 1) : last === 'randint' ? r.args.slice(-1) : r.args;
+          const one = size.length === 1 ? size[0].replace(/\s+/g, '') : null;
+          const like = one ? /^([A-Za-z_]\w*)\.(?:shape|size\(\))$/.exec(one) : null;
+          // one size argument: a tuple, or a single integer (`n`, `4096`, `x.numel()`, `rows * n`)
+          const integer = (t: string) =>
+            /^\d+$/.test(t) || /\.(numel|size\(\w+\))$|\.shape\[-?\d+\]$|^len\(/.test(t) || /[*+\-]|\/\//.test(t) || out.get(t)?.scalar === true;
+          const items = one ? tupleItems(one) ?? (integer(one) ? [one] : null) : size.length > 1 ? size : null;
+          if (like) shape = get(like[1]);
+          else if (items) shape = { rank: items.length, key: `(${items.map((t) => t.replace(/\s+/g, '')).join(',')})`, scalar: false };
+        }
+      } else if (r?.form === 'method') {
+        if (['.item', '.numel', '.dim', '.element_size', '.nelement'].includes(r.name)) shape = { rank: 0, key: null, scalar: true };
+        else if (SAME_SHAPE_METHODS.has(r.name) && r.argRoots[0]) shape = get(r.argRoots[0]);
+        else if ((r.name === '.view' || r.name === '.reshape') && r.args.length > 1) {
+          const items = r.args.length === 2 ? tupleItems(r.args[1]) : r.args.slice(1);
+          if (items) shape = { rank: items.length, key: null, scalar: false };
+        }
+      }
+    }
+    // assigned twice with different shapes: we cannot tell which one reaches the use
+    if (seen.has(target) && JSON.stringify(out.get(target)) !== JSON.stringify(shape)) shape = null;
+    seen.add(target);
+    if (shape) out.set(target, shape);
+    else out.set(target, { rank: null, key: `#${target}`, scalar: false });
+  });
+  return out;
+}
+
+/** The first operation after `from` that reads one of `names` (following `z = y` aliases). */
+export function firstUse(calls: CallFact[], from: number, buffer: string): { index: number; names: Set<string> } | null {
+  const names = new Set([buffer]);
+  for (let j = from + 1; j < calls.length; j++) {
+    const c = calls[j];
+    if (!readsAny(c, names)) {
+      for (const t of c.assignedTo ?? []) names.delete(t); // overwritten before any read
+      if (names.size === 0) return null;
+      continue;
+    }
+    if (isMetadata(c, names)) continue;
+    if (c.form === 'other' && c.name === 'delete') {
+      for (const r of c.argRoots) if (r !== null) names.delete(r); // `del y` unbinds the name, it reads nothing
+      if (names.size === 0) return null;
+      continue;
+    }
+    if (c.form === 'assign' && c.name === '=' && c.args[0] === c.argRoots[0] && (c.assignedTo ?? []).length > 0) {
+      for (const t of c.assignedTo!) names.add(t); // z = y
+      continue;
+    }
+    return { index: j, names };
+  }
+  return null;
+}
+
+/** Any later read of the buffer, after the fused expression (it would still have to be written). */
+export function laterUse(calls: CallFact[], after: number, names: Set<string>): CallFact | null {
+  const live = new Set(names);
+  for (let j = after + 1; j < calls.length; j++) {
+    const c = calls[j];
+    if (readsAny(c, live) && !isMetadata(c, live)) return c;
+    for (const t of c.assignedTo ?? []) live.delete(t);
+    if (live.size === 0) return null;
+  }
+  return null;
+}
+
+export function textOf(lines: string[], r: Range): string {
+  const parts: string[] = [];
+  for (let l = r.start.line; l <= r.end.line; l++) {
+    const line = lines[l] ?? '';
+    parts.push(line.slice(l === r.start.line ? r.start.column : 0, l === r.end.line ? r.end.column : undefined));
+  }
+  const t = parts.join(' ').replace(/\s+/g, ' ').trim();
+  return t.length > 72 ? t.slice(0, 69) + '...' : t;
+}
+
+/** Short names of the fused steps: `+ bias`, `relu`, `* 2`. */
+export function stepName(c: CallFact, chainArg: number): string {
+  switch (c.form) {
+    case 'operator': {
+      const op = c.name.replace(/=$/, '');
+      if (c.args.length === 1) return `negation`;
+      const other = c.args[chainArg === 0 ? 1 : 0]?.replace(/\s+/g, ' ') ?? '';
+      const o = other.length > 24 ? '...' : other;
+      return chainArg === 0 ? `\`${op} ${o}\`` : `\`${o} ${op}\``;
+    }
+    case 'method':
+      return `\`${c.name.slice(1).replace(/_$/, '')}\``;
+    default:
+      return `\`${((c.qualified ?? c.name).split('.').pop() ?? '').replace(/_$/, '')}\``;
+  }
+}
+
+export function listWords(xs: string[]): string {
+  return xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+}

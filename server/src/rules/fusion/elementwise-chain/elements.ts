@@ -1,0 +1,85 @@
+// How much of a buffer a launch covers, in bits, from the kernel's bounds check (`if (i <
+// n)`, `if (idx < BT * OC)`) with the launch's arguments put in: `n` floats, and `n / 4`
+// float4 packs, are the same 32·n bits; `BT * OC` with OC = `4 * C` is `4*BT*C`. Two
+// launches chain over the same elements when these agree.
+import type { CallFact, FunctionFacts } from '../../../core/facts/model';
+
+/** A product of opaque factors times a rational constant, in a normal form. */
+interface Product {
+  factors: string[];
+  num: number;
+  den: number;
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** `4 * C`, `(n) / 4`, `BT*OC` as a product; anything else is one opaque factor. */
+function product(text: string): Product {
+  const t = text.replace(/\s+/g, '').replace(/^\((.*)\)$/, '$1');
+  const out: Product = { factors: [], num: 1, den: 1 };
+  if (!/^[\w.()]+(?:[*/][\w.()]+)*$/.test(t) || /[()]/.test(t.replace(/^\(|\)$/g, ''))) {
+    out.factors.push(t);
+    return out;
+  }
+  const parts = t.split(/(?=[*/])/);
+  for (const part of parts) {
+    const op = part[0] === '/' ? '/' : '*';
+    const f = part.replace(/^[*/]/, '');
+    if (/^\d+$/.test(f)) {
+      if (op === '*') out.num *= Number(f);
+      else out.den *= Number(f);
+    } else if (op === '*') out.factors.push(f);
+    else return { factors: [t], num: 1, den: 1 }; // division by a name: opaque
+  }
+  return out;
+}
+
+function multiply(a: Product, b: Product): Product {
+  return { factors: [...a.factors, ...b.factors], num: a.num * b.num, den: a.den * b.den };
+}
+
+function key(p: Product): string {
+  const g = gcd(p.num, p.den);
+  return `${p.num / g}/${p.den / g}*${[...p.factors].sort().join('*')}`;
+}
+
+/** Bits of the buffer's elements as the kernel accesses it (a float4 pack is 128). */
+function elementBits(k: FunctionFacts, param: string): number | null {
+  const bits = new Set(k.accesses.filter((a) => a.array === param && a.space === 'global').map((a) => a.elemBits));
+  return bits.size === 1 ? [...bits][0] : null;
+}
+
+/**
+ * The launch's extent over `param` in a normal form (`1/1*n`, and `32/1*n` in bits), or null when the kernel has
+ * no bounds check we can read. The display text is the bound with the arguments put in.
+ */
+export interface Extent {
+  /** Elements as the kernel counts them. */
+  key: string;
+  /** Bits, when the element type is known. */
+  bitsKey: string | null;
+  text: string;
+}
+
+export function launchExtent(k: FunctionFacts, launch: CallFact, param: string): Extent | null {
+  if (!k.indexBound) return null;
+  const bound = product(k.indexBound);
+  let size: Product = { factors: [], num: bound.num, den: bound.den };
+  for (const f of bound.factors) {
+    const i = k.params.findIndex((p) => p.name === f);
+    if (i < 0 || launch.args[i] === undefined) return null; // a bound that is not a parameter
+    size = multiply(size, product(launch.args[i]));
+  }
+  const bits = elementBits(k, param);
+  const text = k.indexBound.replace(/[A-Za-z_]\w*/g, (w) => {
+    const i = k.params.findIndex((p) => p.name === w);
+    const a = i >= 0 ? launch.args[i].replace(/\s+/g, '') : w;
+    return /^[\w.]+$/.test(a) || k.indexBound === w ? a : `(${a})`;
+  });
+  return { key: key(size), bitsKey: bits === null ? null : key(multiply(size, { factors: [], num: bits, den: 1 })), text };
+}
+
+/** Do two launches cover the same part of the buffer: the same count, or the same bits (`n` floats, `n / 4` float4 packs)? */
+export function sameExtent(a: Extent, b: Extent): boolean {
+  return a.key === b.key || (a.bitsKey !== null && a.bitsKey === b.bitsKey);
+}

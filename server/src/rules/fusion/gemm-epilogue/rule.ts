@@ -1,0 +1,157 @@
+// fusion/gemm-epilogue: a GEMM writes C, and the next kernel that touches C is a separate
+// elementwise pass over it (bias, activation, scale, residual). That pass reads and
+// writes the whole output again; applied to the accumulators before the GEMM's store
+// (a CUTLASS / cublasLt epilogue, or the last lines of a hand-written GEMM kernel) it
+// costs nothing extra.
+//   CUDA host code: the GEMM is a launch of a GEMM-shaped kernel, a cuBLAS / cublasLt
+//   GEMM (facts/library.ts), or a wrapper making one (`caffe_gpu_gemm`, `gemm_ongpu`,
+//   followed through callsThroughWrappers); the pass is an elementwise kernel, a cuBLAS
+//   level-1 routine, or a rank-1 GEMM (`K = 1`, beta = 1: Caffe's bias trick).
+//   Triton host code: triton.ts.
+// Quiet when the GEMM kernel applies the epilogue itself (then there is no second pass),
+// when C first goes to anything else (another GEMM, a softmax, a copy to the host), and
+// in reference oracles.
+import type { Rule } from '../../../core/rule';
+import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import { exclusiveArms } from '../../../core/facts/model';
+import type { RuleFinding } from '../../../core/types';
+import { LIBRARY_KERNELS } from '../../../core/facts/library';
+import { callsThroughWrappers } from '../../../core/facts/wrappers';
+import { visibleCallables } from '../../../core/project';
+import { isReferenceOracle } from '../../common/reference';
+import { isGemmShaped } from '../../common/gemm-shape';
+import { BENEFIT, tritonGemmEpilogue } from './triton';
+
+/** Parameter positions a kernel stores to, and loads from. */
+function written(k: FunctionFacts): number[] {
+  return k.params.flatMap((p, i) => (k.accesses.some((a) => a.array === p.name && a.kind !== 'load') ? [i] : []));
+}
+function read(k: FunctionFacts): number[] {
+  return k.params.flatMap((p, i) => (k.accesses.some((a) => a.array === p.name && a.kind !== 'store') ? [i] : []));
+}
+
+const before = (a: CallFact, b: CallFact) =>
+  a.range.start.line < b.range.start.line || (a.range.start.line === b.range.start.line && a.range.start.column < b.range.start.column);
+
+/** Do two calls run one after the other (same loop nest, never arms of one conditional)? */
+function sequential(a: CallFact, b: CallFact): boolean {
+  if (a.loops.join() !== b.loops.join()) return false;
+  const s1 = a.scopes ?? [];
+  const s2 = b.scopes ?? [];
+  const split = s1.findIndex((x, i) => s2[i] !== x);
+  return !(split >= 0 && split < s2.length && exclusiveArms(s1[split], s2[split]));
+}
+
+/** A name that says GEMM, for a callee whose body we do not have (`matmul_forward_bf16`, declared only). */
+const GEMM_NAME = /(^|_)(s|d|h|hs)?(gemm|matmul|linear)(_|$)/i;
+/** Calls that never touch the output's contents. */
+const HARMLESS = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|cublasSetStream\w*|cublasSetMathMode|printf|fprintf|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk)$/;
+
+interface Gemm {
+  call: CallFact;
+  /** The buffer it writes. */
+  output: string;
+  /** How sure we are which argument is the output. */
+  guessed: boolean;
+}
+
+function gemmOf(c: CallFact, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): Gemm | null {
+  if (c.kind === 'launch') {
+    const k = kernels.get(c.name);
+    if (!k || !(LIBRARY_KERNELS.get(c.name) === k ? k.kernelClass === 'gemm' : isGemmShaped(k)) || k.params.length !== c.args.length) return null;
+    const outs = written(k).map((i) => c.argRoots[i]).filter((r): r is string => r !== null);
+    return outs.length === 1 ? { call: c, output: outs[0], guessed: false } : null;
+  }
+  // a GEMM wrapper we cannot see into: by its name, with the output first (`matmul_forward(out, inp, weight, ...)`)
+  if (c.kind === 'call' && !hosts.has(c.name) && !kernels.has(c.name) && GEMM_NAME.test(c.name) && c.argRoots[0]) {
+    return { call: c, output: c.argRoots[0], guessed: true };
+  }
+  return null;
+}
+
+/** The pass that applies an epilogue to `output`, when the launch is one: an elementwise kernel reading it, or a rank-1 GEMM accumulating into it. */
+function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, FunctionFacts>): string | null {
+  const k = kernels.get(l.name);
+  if (!k || k.params.length !== l.args.length) return null;
+  if (k.kernelClass === 'elementwise') {
+    const reads = read(k);
+    const at = reads.filter((i) => l.argRoots[i] === output);
+    if (at.length === 0) return null;
+    // a plain copy (`A[i] = sum[i]`) computes nothing an epilogue would apply; a bias, a
+    // residual, a scale factor, a math call or an in-place update does
+    const computes =
+      reads.some((i) => !at.includes(i)) ||
+      k.params.some((p) => !p.pointer && /^(float|double|half|__half|__nv_bfloat16|Dtype|T|scalar_t|floatX)$/.test(p.type)) ||
+      k.calls.some((c) => c.kind === 'call') ||
+      k.accesses.some((a) => a.kind === 'update');
+    return computes ? 'elementwise' : null;
+  }
+  // `gemm(..., M, N, 1, 1, bias_multiplier, bias, 1, C)`: C += ones · biasᵀ, a bias add written as a GEMM
+  if (k.kernelClass === 'gemm') {
+    const kIdx = k.params.findIndex((p) => p.name === 'k');
+    const beta = k.params.findIndex((p) => p.name === 'beta');
+    const rankOne = kIdx >= 0 && l.args[kIdx]?.trim() === '1';
+    const accumulates = beta >= 0 && /^&?\(?(\(\w+\))?\s*1(\.0*)?f?\)?$/.test(l.args[beta]?.replace(/\s+/g, '') ?? '');
+    return rankOne && accumulates && written(k).some((i) => l.argRoots[i] === output) ? 'rank-1' : null;
+  }
+  return null;
+}
+
+function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
+  const out: RuleFinding[] = [];
+  const calls = callsThroughWrappers(host, hosts);
+  const reported = new Set<CallFact>();
+  calls.forEach((c, i) => {
+    const g = gemmOf(c, kernels, hosts);
+    if (!g) return;
+    // arms of one `if`/`else` after the GEMM are alternatives: a batch norm in one arm does not hide the bias kernel in the other
+    const depth = (g.call.scopes ?? []).length;
+    const otherArms: number[] = [];
+    for (const next of calls.slice(i + 1)) {
+      if (next.range === g.call.range || !before(g.call, next) || !next.argRoots.includes(g.output)) continue; // launches of one wrapper call: the wrapper's own business
+      if (!sequential(g.call, next)) continue;
+      const arm = (next.scopes ?? [])[depth];
+      if (arm !== undefined && otherArms.includes(arm)) continue; // the rest of an arm already seen to use C otherwise
+      if (otherArms.length && (arm === undefined || !otherArms.every((o) => exclusiveArms(o, arm)))) return;
+      const pass = next.kind === 'launch' ? epiloguePass(next, g.output, kernels) : next.kind === 'sync' || HARMLESS.test(next.name) ? 'harmless' : null;
+      if (pass === 'harmless') continue;
+      if (!pass || reported.has(next)) {
+        if (arm === undefined) return; // a copy, a call we cannot see, another GEMM: C is used as it is
+        otherArms.push(arm);
+        continue;
+      }
+      reported.add(next);
+      const shown = (l: CallFact) => (l.via ? `\`${l.via}\` (launching \`${l.name}\`)` : `\`${l.name}\``);
+      const what = pass === 'rank-1' ? `adds a bias to \`${g.output}\` as a second, rank-1 GEMM` : `reads \`${g.output}\` back as a separate elementwise pass`;
+      const assumptions = [`assumes nothing between the two launches needs \`${g.output}\` without the epilogue`];
+      if (g.guessed) assumptions.unshift(`assumes \`${g.call.name}\` is a GEMM that writes its first argument (its definition is not in the project)`);
+      if (kernels.get(next.name)?.params.length && written(kernels.get(next.name)!).every((j) => next.argRoots[j] !== g.output)) {
+        assumptions.push(`the pass writes a new buffer: if \`${g.output}\` itself is needed later (for a backward pass), the epilogue can store both`);
+      }
+      out.push({
+        range: next.nameRange,
+        function: host.name,
+        confidence: g.guessed ? 'heuristic' : 'likely',
+        assumptions,
+        message:
+          `${shown(next)} ${what} right after the GEMM ${shown(g.call)} wrote it: apply it in the GEMM's epilogue ` +
+          `(to the accumulators before the store; with cuBLAS, a cublasLt epilogue such as \`CUBLASLT_EPILOGUE_BIAS\` / \`_GELU_BIAS\`), so the output is written once and never read back.`,
+        benefit: BENEFIT,
+        related: [{ range: g.call.nameRange, message: `${shown(g.call)} writes \`${g.output}\` here` }],
+      });
+      return;
+    }
+  });
+  return out;
+}
+
+export const rule: Rule = {
+  id: 'fusion/gemm-epilogue',
+  languages: ['cuda', 'cpp', 'triton'], // .cpp host code calls cuBLAS and launch wrappers too
+  defaultSeverity: 'information',
+  check(facts: FileFacts) {
+    if (facts.language === 'triton') return tritonGemmEpilogue(facts);
+    const { kernels, hosts, mine } = visibleCallables(facts);
+    return mine.filter((h) => !isReferenceOracle(h.name)).flatMap((h) => checkHost(h, kernels, hosts));
+  },
+};

@@ -1,0 +1,192 @@
+// The Triton half of fusion/gemm-epilogue. In a host function, a GEMM produces a tensor:
+// a launch of a `tl.dot` kernel, a host helper that launches one and returns its output
+// (`c = matmul(a, b)`), or a PyTorch matmul (`a @ b`, `torch.matmul`, `torch.bmm`). When
+// the first thing that reads it is an elementwise op (`c * scale`, `c + bias`,
+// `F.gelu(c)`, or an elementwise kernel's launch), that op is a separate pass over the
+// whole output that the GEMM kernel could apply to its accumulator before `tl.store`.
+// Quiet when the kernel already does (its output goes straight on), when the output
+// first goes anywhere else (a reduction, a softmax, another matmul, a view), in checks
+// (`(c - ref).abs().max()`) and in reference oracles.
+import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { RuleFinding } from '../../../core/types';
+import { isReferenceOracle } from '../../common/reference';
+import { isGemmShaped } from '../../common/gemm-shape';
+import { bindArguments, feedsHostCheck, firstUse, isElementwise, plainBuffer, textOf } from '../../common/triton-host';
+
+/** What epilogue fusion measured (GPU-FACTS.md). */
+export const BENEFIT =
+  'saves a full write and read of the GEMM output and a launch; on an H200, a bf16 8192×3072×768 cublasLt GEMM followed by a separate bias+GELU kernel ran at 51% of bf16 peak, and at 71% with the bias and GELU in the GEMM epilogue (CUBLASLT_EPILOGUE_GELU_BIAS, 1.39x)';
+
+/** PyTorch matmuls (their result is the GEMM output). */
+const TORCH_MATMULS = new Set(['torch.matmul', 'torch.mm', 'torch.bmm', 'torch.nn.functional.linear']);
+const MATMUL_METHODS = new Set(['.matmul', '.mm', '.bmm']);
+
+function storedParams(k: FunctionFacts): string[] {
+  return k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind !== 'load')).map((p) => p.name);
+}
+
+/** The buffer a launch of a GEMM kernel writes, when it writes exactly one plain buffer. */
+function gemmOutput(launch: CallFact, kernels: Map<string, FunctionFacts>): string | null {
+  const k = kernels.get(launch.name);
+  if (!k || !isGemmShaped(k)) return null;
+  const bound = bindArguments(k, launch);
+  if (!bound) return null;
+  const outs = storedParams(k).map((p) => plainBuffer(bound.get(p)));
+  return outs.length === 1 ? outs[0] : null;
+}
+
+/** A host helper that launches one GEMM kernel: it returns the tensor it wrote (`return c`), or writes into its parameter `param`. */
+interface GemmHelper {
+  kernel: string;
+  param: number | null;
+}
+
+function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, GemmHelper> {
+  const out = new Map<string, GemmHelper>();
+  for (const h of facts.functions) {
+    if (h.isKernel) continue;
+    const launches = h.calls.filter((c) => c.kind === 'launch');
+    if (launches.length !== 1) continue;
+    const output = gemmOutput(launches[0], kernels);
+    if (!output) continue;
+    const ret = h.calls.find((c) => c.form === 'return');
+    const param = h.params.findIndex((p) => p.name === output);
+    if (ret && ret.args.length === 1 && ret.argRoots[0] === output && ret.args[0] === output) out.set(h.name, { kernel: launches[0].name, param: null });
+    else if (param >= 0 && !h.calls.some((c) => c.form === 'assign' && (c.assignedTo ?? []).includes(output))) out.set(h.name, { kernel: launches[0].name, param });
+  }
+  return out;
+}
+
+/** Custom ops named for an activation or bias pass (`ops.silu_and_mul(out, x)`, `gelu_fast(x)`, `add_bias(x, b)`). */
+const ACTIVATION_OP = /^(silu|gelu|relu|swiglu|geglu|gelu_tanh|gelu_fast|gelu_new|fatrelu|bias_act|add_bias|fused_add)(_and_mul|_fused|_)?\w*$/i;
+/** Views that hand the same elements on: `c.view(-1, N)` reads `c` as it is. */
+const VIEWS = new Set(['.view', '.reshape', '.flatten', '.view_as', '.contiguous']);
+const lastName = (c: CallFact) => ((c.qualified ?? c.name).split('.').pop() ?? '').replace(/^\./, '');
+
+interface Producer {
+  index: number;
+  /** What to call it in the message: the kernel, the helper (and its kernel), or the PyTorch op. */
+  shown: string;
+  /** Index of the first operation that reads its output. */
+  use: number | null;
+  output: string;
+  /** TorchInductor output code (`extern_kernels.mm`, then a `triton_poi_fused_*` kernel). */
+  inductor?: boolean;
+  /** A PyTorch matmul (cuBLAS): the fix is `torch.addmm` / `torch.compile`, not an edit of a kernel. */
+  torch?: boolean;
+}
+
+function producerOf(calls: CallFact[], i: number, kernels: Map<string, FunctionFacts>, helpers: Map<string, GemmHelper>): Producer | null {
+  const c = calls[i];
+  let shown: string;
+  // TorchInductor's output code: `extern_kernels.mm(a, b, out=buf2)` is a cuBLAS GEMM into buf2
+  if (c.form === 'call' && /(^|\.)extern_kernels\.(mm|bmm|addmm|baddbmm)$/.test(c.qualified ?? c.name)) {
+    const output = (c.keywords ?? []).find((k) => k.name === 'out')?.root;
+    const use = output ? firstUse(calls, i, output) : null;
+    return output && use ? { index: i, shown: `\`${c.name}\``, use: use.index, output, inductor: true } : null;
+  }
+  if (c.kind === 'launch') {
+    const output = gemmOutput(c, kernels);
+    if (!output) return null;
+    const use = firstUse(calls, i, output);
+    return use ? { index: i, shown: `\`${c.name}\``, use: use.index, output } : null;
+  }
+  const helper = c.form === 'call' ? helpers.get(c.name) : undefined;
+  if (helper) {
+    shown = `\`${c.name}\` (launching \`${helper.kernel}\`)`;
+    const output = helper.param !== null ? c.argRoots[helper.param] : null;
+    if (output) {
+      const use = firstUse(calls, i, output);
+      return use ? { index: i, shown, use: use.index, output } : null;
+    }
+    if (helper.param !== null) return null;
+  }
+  else if ((c.form === 'call' && TORCH_MATMULS.has(c.qualified ?? c.name)) || (c.form === 'method' && MATMUL_METHODS.has(c.name)) || (c.form === 'operator' && c.name === '@')) {
+    if (c.qualified === 'torch.nn.functional.linear' && c.args.length < 3) shown = '`F.linear`';
+    else if (c.qualified === 'torch.nn.functional.linear') return null; // its bias is already fused
+    else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
+  } else return null;
+  const torch = !helper;
+  // the result feeds an op directly (`matmul(a, b) * s`), or is bound to a name first (`c = matmul(a, b)`)
+  const parent = c.parent !== undefined ? calls[c.parent] : undefined;
+  if (!parent) return null;
+  if (parent.form === 'assign' && parent.name === '=' && (parent.assignedTo ?? []).length === 1) {
+    const output = parent.assignedTo![0];
+    const use = firstUse(calls, c.parent!, output);
+    return use ? { index: i, shown, use: use.index, output, torch } : null;
+  }
+  return { index: i, shown, use: c.parent!, output: '', torch };
+}
+
+function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, helpers: Map<string, GemmHelper>, lines: string[]): RuleFinding[] {
+  const out: RuleFinding[] = [];
+  const calls = host.calls;
+  const fn = host.name === '<module>' ? null : host.name;
+  const reported = new Set<number>();
+  calls.forEach((c, i) => {
+    const p = producerOf(calls, i, kernels, helpers);
+    if (!p || p.use === null) return;
+    if (reported.has(p.use)) return; // one pass reading two GEMM outputs (`relu(mm1 + mm2)`) is one finding
+    const next = calls[p.use];
+    // the pass runs whenever the GEMM does, or under a condition of its own (`if bias is not None: c += bias`)
+    const inner = (next.scopes ?? []).slice(0, (c.scopes ?? []).length);
+    if (c.loops.join() !== next.loops.join() || inner.join() !== (c.scopes ?? []).join()) return;
+    const conditional = (next.scopes ?? []).length > (c.scopes ?? []).length;
+    // through views of the same elements to the op that computes on them
+    let at = p.use;
+    while (calls[at].form === 'method' && VIEWS.has(calls[at].name) && calls[at].parent !== undefined) at = calls[at].parent!;
+    const op = calls[at];
+    let pass: string;
+    if (next.kind === 'launch') {
+      const k = kernels.get(next.name);
+      if (!k || k.kernelClass !== 'elementwise') return;
+      pass = `\`${next.name}\``;
+    } else if (p.inductor && op.form === 'method' && op.name === '.run' && /^triton_(poi|pointwise)_/.test(op.args[0] ?? '')) {
+      pass = `the pointwise kernel \`${op.args[0]}\``;
+    } else if (op.form === 'call' && ACTIVATION_OP.test(lastName(op))) {
+      pass = `\`${op.qualified ?? op.name}\``;
+    } else {
+      if (!isElementwise(op) || feedsHostCheck(calls, at)) return;
+      pass = `\`${textOf(lines, op.range)}\``;
+    }
+    const name = /^[A-Za-z_]\w*$/.test(p.output) ? `\`${p.output}\`` : 'its output';
+    reported.add(p.use);
+    out.push({
+      range: next.kind === 'launch' ? next.nameRange : op.range,
+      function: fn,
+      confidence: 'likely',
+      assumptions: [
+        `assumes the op runs on the GEMM's output where it is produced (same device, nothing else reads ${name} before it)`,
+        ...(conditional ? ['the pass runs under its own condition: the kernel takes it as a flag (a `tl.constexpr` or a nullable pointer)'] : []),
+      ],
+      message: p.inductor
+        ? `${pass} is a separate pass over the output of the cuBLAS GEMM ${p.shown} in this TorchInductor code: with \`torch.compile(mode="max-autotune")\` ` +
+          `Inductor can pick a Triton GEMM template with these pointwise ops fused into its epilogue, so ${name} is written once and never read back.`
+        : p.torch
+          ? `${pass} is a separate elementwise pass over the output of the cuBLAS GEMM ${p.shown}: a bias add belongs in \`torch.addmm\` / \`F.linear\`; ` +
+            `other ops fuse into a Triton GEMM's epilogue (your own \`tl.dot\` kernel, or \`torch.compile(mode="max-autotune")\`), so ${name} is written once and never read back.`
+          : `${pass} is a separate elementwise pass over the output of the GEMM ${p.shown}: apply it to the accumulator in the GEMM kernel ` +
+          `before its \`tl.store\` (an epilogue), so ${name} is written once and never read back.`,
+      benefit: BENEFIT,
+      related: [{ range: c.kind === 'launch' ? c.nameRange : c.range, message: `the GEMM writes ${name} here` }],
+    });
+  });
+  return out;
+}
+
+export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
+  // kernels of this file, then `@triton.jit` kernels of the project's other modules (`from .conv_kernels import ...`)
+  const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
+  for (const [name, k] of facts.project?.kernels ?? []) if (k.decorators && !kernels.has(name)) kernels.set(name, k);
+  const helpers = gemmHelpers(facts, kernels);
+  const out: RuleFinding[] = [];
+  for (const host of facts.functions) {
+    if (host.isKernel || isReferenceOracle(host.name)) continue;
+    try {
+      out.push(...checkHost(host, kernels, helpers, facts.lines));
+    } catch {
+      // facts we cannot follow: no finding
+    }
+  }
+  return out;
+}
