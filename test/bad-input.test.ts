@@ -31,7 +31,8 @@ const T_LINE = 5;
 const T_COL = 5;
 const TRANSPOSE_KEY = `${T_LINE}:${T_COL} memory/uncoalesced-access`;
 
-/** Matmul with threadIdx.x on rows: uncoalesced + shared-memory on line 7, uncoalesced on line 9. */
+/** Matmul with threadIdx.x on rows: precision/tensor-core-eligible on the fp32 k-loop (line 6),
+ *  uncoalesced + shared-memory on line 7, uncoalesced on line 9. */
 const ROWS_ON_X = `__global__ void mm_rows_on_x(int M, int N, int K, const float* A, const float* B, float* C) {
   int row = blockIdx.x * blockDim.x + threadIdx.x;
   int col = blockIdx.y * blockDim.y + threadIdx.y;
@@ -420,7 +421,7 @@ describe('bad input', { concurrency: 2 }, () => {
     // same findings as the LF version of the same file
     const lf = await check(['rows.cu'], project({ 'rows.cu': ROWS_ON_X }));
     assert.deepEqual(findingsOf(report, 'rows.cu'), findingsOf(lf.report, 'rows.cu'));
-    assert.deepEqual(findingsOf(report, 'rows.cu'), ['7:12 memory/uncoalesced-access', '7:12 tiling/shared-memory', '9:3 memory/uncoalesced-access']);
+    assert.deepEqual(findingsOf(report, 'rows.cu'), ['6:3 precision/tensor-core-eligible', '7:12 memory/uncoalesced-access', '7:12 tiling/shared-memory', '9:3 memory/uncoalesced-access']);
     // text format: no stray \r in the output line
     const text = await ka(['check', 'crlf.cu'], dir);
     assert.match(text.stdout, /^crlf\.cu:5:5: warning: [^\r]*\[memory\/uncoalesced-access\]$/m);
@@ -431,8 +432,8 @@ describe('bad input', { concurrency: 2 }, () => {
     lines.splice(6, 0, '    // kernel-advisor-disable-next-line memory/uncoalesced-access');
     const crlf = lines.join('\r\n');
     const r = engine.analyzeText('rows.cu', crlf);
-    assert.deepEqual(engineKeys(r.findings), ['10:3 memory/uncoalesced-access', '8:12 tiling/shared-memory']);
+    assert.deepEqual(engineKeys(r.findings), ['10:3 memory/uncoalesced-access', '6:3 precision/tensor-core-eligible', '8:12 tiling/shared-memory']);
     const { report } = await check(['rows.cu'], project({ 'rows.cu': crlf }));
-    assert.deepEqual(findingsOf(report, 'rows.cu'), ['10:3 memory/uncoalesced-access', '8:12 tiling/shared-memory']);
+    assert.deepEqual(findingsOf(report, 'rows.cu'), ['10:3 memory/uncoalesced-access', '6:3 precision/tensor-core-eligible', '8:12 tiling/shared-memory']);
   });
 });

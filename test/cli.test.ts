@@ -32,7 +32,10 @@ const TRANSPOSE_STORE = 'out[x * rows + y]';
 const TRANSPOSE_LINE = 5;
 const TRANSPOSE_COL = TRANSPOSE.split('\n')[TRANSPOSE_LINE - 1].indexOf(TRANSPOSE_STORE) + 1; // 5
 
-/** Naive matmul k-loop: A and B re-read from global memory, no staging (line 7). */
+/**
+ * Naive matmul k-loop: A and B re-read from global memory, no staging (line 7); the fp32
+ * k-loop itself (header on line 6, col 5) is a GEMM on CUDA cores: precision/tensor-core-eligible.
+ */
 const MATMUL = `__global__ void matmul(int M, int N, int K, const float* A, const float* B, float* C) {
   int row = blockIdx.y * blockDim.y + threadIdx.y;
   int col = blockIdx.x * blockDim.x + threadIdx.x;
@@ -47,10 +50,14 @@ const MATMUL = `__global__ void matmul(int M, int N, int K, const float* A, cons
 `;
 const MATMUL_LINE = 7;
 const MATMUL_COL = MATMUL.split('\n')[MATMUL_LINE - 1].indexOf('A[row * K + k]') + 1; // 14
+const MATMUL_LOOP = 'for (int k = 0; k < K; ++k)';
+const MATMUL_LOOP_LINE = 6;
+const MATMUL_LOOP_COL = MATMUL.split('\n')[MATMUL_LOOP_LINE - 1].indexOf(MATMUL_LOOP) + 1; // 5
 
 /**
  * Matmul with threadIdx.x on rows: line 7 has BOTH memory/uncoalesced-access and
- * tiling/shared-memory on `A[row * K + k]`; line 9 has memory/uncoalesced-access on C.
+ * tiling/shared-memory on `A[row * K + k]`; line 9 has memory/uncoalesced-access on C;
+ * the fp32 k-loop header (line 6, col 3) has precision/tensor-core-eligible.
  */
 const ROWS_ON_X = `__global__ void mm_rows_on_x(int M, int N, int K, const float* A, const float* B, float* C) {
   int row = blockIdx.x * blockDim.x + threadIdx.x;
@@ -175,25 +182,27 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     const r = await ka(['check', '.'], dir);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
-    // two findings, each followed by exactly one `see:` line
-    assert.equal(lines.length, 4, r.stdout);
-    const findings = [lines[0], lines[2]].map((l) => {
+    // three findings, each followed by exactly one `see:` line
+    assert.equal(lines.length, 6, r.stdout);
+    const findings = [lines[0], lines[2], lines[4]].map((l) => {
       const m = TEXT_LINE.exec(l);
       assert.ok(m, `not a finding line: ${l}`);
       return { file: m[1], line: Number(m[2]), col: Number(m[3]), severity: m[4], message: m[5], rule: m[6] };
     });
-    // files are walked in sorted order: mm.cu before t.cu
+    // files are walked in sorted order: mm.cu before t.cu; within a file, by position
     assert.deepEqual(
       findings.map((f) => `${f.file}:${f.line}:${f.col}: ${f.severity} [${f.rule}]`),
       [
+        `mm.cu:${MATMUL_LOOP_LINE}:${MATMUL_LOOP_COL}: information [precision/tensor-core-eligible]`,
         `mm.cu:${MATMUL_LINE}:${MATMUL_COL}: information [tiling/shared-memory]`,
         `t.cu:${TRANSPOSE_LINE}:${TRANSPOSE_COL}: warning [memory/uncoalesced-access]`,
       ],
     );
-    assert.match(findings[1].message, /out\[x \* rows \+ y\]/);
+    assert.match(findings[2].message, /out\[x \* rows \+ y\]/);
 
     // the see: line names the finding's key citation (first of its citations) and its URL
     const { report } = await kaJson(['.'], dir);
+    assert.equal(report.findings.length, 3);
     for (const [i, f] of report.findings.entries()) {
       const see = lines[2 * i + 1];
       assert.match(see, /^ {4}see: /, see);
@@ -203,7 +212,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
       assert.ok(see.trimEnd().endsWith(paper.url), `see: line does not end with ${paper.url}: ${see}`);
     }
     // the summary goes to stderr, not stdout
-    assert.match(r.stderr, /2 findings in 2 files/);
+    assert.match(r.stderr, /3 findings in 2 files/);
     assert.doesNotMatch(r.stdout, /findings in/);
   });
 
@@ -230,7 +239,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     assert.equal(report.version, PKG_VERSION);
     assert.match(report.version, /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/);
     assert.deepEqual(report.errors, []);
-    assert.equal(report.findings.length, 2, JSON.stringify(report.findings, null, 1));
+    assert.equal(report.findings.length, 3, JSON.stringify(report.findings, null, 1));
 
     for (const f of report.findings) {
       assert.deepEqual(Object.keys(f).sort(), DESIGN_FINDING_KEYS, 'exactly the keys of DESIGN.md');
@@ -258,12 +267,20 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
       start: { line: TRANSPOSE_LINE, column: TRANSPOSE_COL },
       end: { line: TRANSPOSE_LINE, column: TRANSPOSE_COL + TRANSPOSE_STORE.length },
     });
-    const m = report.findings.find((f) => f.file === 'mm.cu');
-    assert.ok(m, 'matmul finding missing');
-    assert.equal(m.rule, 'tiling/shared-memory');
+    assert.deepEqual(report.findings.filter((f) => f.file === 'mm.cu').map((f) => f.rule), ['precision/tensor-core-eligible', 'tiling/shared-memory']);
+    const m = report.findings.find((f) => f.file === 'mm.cu' && f.rule === 'tiling/shared-memory');
+    assert.ok(m, 'matmul tiling finding missing');
     assert.equal(m.severity, 'information');
     assert.equal(m.function, 'matmul');
     assert.deepEqual(m.range.start, { line: MATMUL_LINE, column: MATMUL_COL });
+    const tc = report.findings.find((f) => f.file === 'mm.cu' && f.rule === 'precision/tensor-core-eligible');
+    assert.ok(tc, 'matmul tensor-core finding missing');
+    assert.equal(tc.severity, 'information');
+    assert.equal(tc.function, 'matmul');
+    assert.deepEqual(tc.range, {
+      start: { line: MATMUL_LOOP_LINE, column: MATMUL_LOOP_COL },
+      end: { line: MATMUL_LOOP_LINE, column: MATMUL_LOOP_COL + MATMUL_LOOP.length },
+    });
   });
 
   test('json format: every citation id resolves in `kernel-advisor knowledge --format json`', async () => {
@@ -271,7 +288,13 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     const paperIds = new Set(knowledge.papers.map((p) => p.id));
     const dir = project({ 't.cu': TRANSPOSE, 'mm.cu': MATMUL, 'mm.cpp': cppMatmul() });
     const { report } = await kaJson(['.'], dir);
-    assert.deepEqual([...new Set(report.findings.map((f) => f.rule))].sort(), ['memory/uncoalesced-access', 'tiling/cpu-loop-nest', 'tiling/shared-memory']);
+    assert.deepEqual([...new Set(report.findings.map((f) => f.rule))].sort(), [
+      'memory/uncoalesced-access',
+      'precision/tensor-core-eligible',
+      'tiling/cpu-loop-nest',
+      'tiling/shared-memory',
+      'vectorization/cpu-simd',
+    ]);
     for (const f of report.findings) {
       for (const c of f.citations) assert.ok(paperIds.has(c), `${f.rule} cites unknown paper "${c}"`);
       assert.equal(new Set(f.citations).size, f.citations.length, `${f.rule} cites a paper twice`);
@@ -319,7 +342,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     }
 
     const results: Result[] = run.results ?? [];
-    assert.equal(results.length, 2);
+    assert.equal(results.length, 3);
     const byRule = new Map(results.map((res) => [res.ruleId, res]));
     for (const res of results) {
       assert.ok(res.ruleId && ruleIds.includes(res.ruleId), `unknown ruleId ${res.ruleId}`);
@@ -347,6 +370,15 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     assert.equal(tiling.level, 'note', 'information maps to the SARIF level "note"');
     assert.equal(tiling.locations![0].physicalLocation!.region!.startLine, MATMUL_LINE);
     assert.equal(tiling.locations![0].physicalLocation!.region!.startColumn, MATMUL_COL);
+    const tc = byRule.get('precision/tensor-core-eligible');
+    assert.ok(tc);
+    assert.equal(tc.level, 'note');
+    assert.deepEqual(tc.locations![0].physicalLocation!.region, {
+      startLine: MATMUL_LOOP_LINE,
+      startColumn: MATMUL_LOOP_COL,
+      endLine: MATMUL_LOOP_LINE,
+      endColumn: MATMUL_LOOP_COL + MATMUL_LOOP.length,
+    });
 
     // the unreadable path is reported, not dropped
     const notes = (run.invocations ?? []).flatMap((i) => i.toolExecutionNotifications ?? []);
@@ -385,7 +417,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
   test('--rule keeps only the named rules (repeatable)', async () => {
     const dir = project({ 't.cu': TRANSPOSE, 'mm.cu': MATMUL });
     const all = (await kaJson(['.'], dir)).report.findings.map((f) => f.rule).sort();
-    assert.deepEqual(all, ['memory/uncoalesced-access', 'tiling/shared-memory']);
+    assert.deepEqual(all, ['memory/uncoalesced-access', 'precision/tensor-core-eligible', 'tiling/shared-memory']);
     const tiling = await kaJson(['--rule', 'tiling/shared-memory', '.'], dir);
     assert.equal(tiling.run.code, 0);
     assert.deepEqual(tiling.report.findings.map(key), [`mm.cu:${MATMUL_LINE}:${MATMUL_COL} tiling/shared-memory`]);
@@ -456,7 +488,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     assert.equal((await ka(['check', '--fail-on', 'warning', '--rule', 'tiling/shared-memory', '.'], dir)).code, 0);
     // the output is still printed when failing
     const failing = await ka(['check', '--format', 'json', '--fail-on', 'information', '.'], dir);
-    assert.equal(JSON.parse(failing.stdout).findings.length, 2);
+    assert.equal(JSON.parse(failing.stdout).findings.length, 3);
   });
 
   test('exit code 1 with --fail-on error once config raises a rule to error', async () => {
@@ -548,20 +580,25 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
   test('kernel-advisor-disable-next-line <rule id> removes exactly that finding', async () => {
     const base = (await kaJson(['k.cu'], project({ 'k.cu': ROWS_ON_X }))).report.findings;
     const baseKeys = unshift(base, Infinity);
-    assert.deepEqual(baseKeys, ['7:12 memory/uncoalesced-access', '7:12 tiling/shared-memory', '9:3 memory/uncoalesced-access']);
+    assert.deepEqual(baseKeys, ['6:3 precision/tensor-core-eligible', '7:12 memory/uncoalesced-access', '7:12 tiling/shared-memory', '9:3 memory/uncoalesced-access']);
 
     const src = insertAbove(ROWS_ON_X, 7, '// kernel-advisor-disable-next-line memory/uncoalesced-access');
     const { run, report } = await kaJson(['k.cu'], project({ 'k.cu': src }));
     assert.equal(run.code, 0);
-    // the other rule on the same line and the same rule on another line both stay
-    assert.deepEqual(unshift(report.findings, 7), ['7:12 tiling/shared-memory', '9:3 memory/uncoalesced-access']);
+    // the other rule on the same line, the same rule on another line and the finding above all stay
+    assert.deepEqual(unshift(report.findings, 7), ['6:3 precision/tensor-core-eligible', '7:12 tiling/shared-memory', '9:3 memory/uncoalesced-access']);
     assert.equal(report.findings.find((f) => f.rule === 'tiling/shared-memory')?.range.start.line, 8, 'positions follow the inserted line');
   });
 
   test('a suppression comment naming a different rule removes nothing', async () => {
     const src = insertAbove(ROWS_ON_X, 7, '// kernel-advisor-disable-next-line vectorization/vector-memory-access');
     const { report } = await kaJson(['k.cu'], project({ 'k.cu': src }));
-    assert.deepEqual(unshift(report.findings, 7), ['7:12 memory/uncoalesced-access', '7:12 tiling/shared-memory', '9:3 memory/uncoalesced-access']);
+    assert.deepEqual(unshift(report.findings, 7), [
+      '6:3 precision/tensor-core-eligible',
+      '7:12 memory/uncoalesced-access',
+      '7:12 tiling/shared-memory',
+      '9:3 memory/uncoalesced-access',
+    ]);
   });
 
   test('a suppression comment only covers the next line', async () => {
@@ -586,7 +623,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     const { run, report } = await kaJson(['k.cu'], dir);
     assert.equal(run.code, 0);
     assert.equal(run.stderr, '', 'a valid config produces no warning');
-    assert.deepEqual(report.findings.map((f) => f.rule), ['tiling/shared-memory']);
+    assert.deepEqual(report.findings.map((f) => f.rule), ['precision/tensor-core-eligible', 'tiling/shared-memory']);
     // the same file from a cwd without the config still reports the rule
     const elsewhere = await kaJson([join(dir, 'k.cu')], project({}));
     assert.equal(elsewhere.report.findings.filter((f) => f.rule === 'memory/uncoalesced-access').length, 2);
@@ -660,7 +697,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     const dir = project({ 't.cu': TRANSPOSE, 'mm.cpp': cppMatmul(), '.kernel-advisor.json': JSON.stringify({ languages: ['cpp'] }) });
     const { run, report } = await kaJson(['t.cu', 'mm.cpp'], dir);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(report.findings.map((f) => `${f.file} ${f.rule}`), ['mm.cpp tiling/cpu-loop-nest', 'mm.cpp memory/uncoalesced-access']);
+    assert.deepEqual(report.findings.map((f) => `${f.file} ${f.rule}`), ['mm.cpp tiling/cpu-loop-nest', 'mm.cpp vectorization/cpu-simd', 'mm.cpp memory/uncoalesced-access']);
     const cudaOnly = await kaJson(['t.cu', 'mm.cpp'], project({ 't.cu': TRANSPOSE, 'mm.cpp': cppMatmul(), '.kernel-advisor.json': JSON.stringify({ languages: ['cuda'] }) }));
     assert.deepEqual(cudaOnly.report.findings.map((f) => `${f.file} ${f.rule}`), ['t.cu memory/uncoalesced-access']);
   });

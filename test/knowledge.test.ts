@@ -11,6 +11,7 @@ import {
   KnowledgeError,
   defaultKnowledge,
   explainRuleText,
+  checkedInText,
   formatCitation,
   loadKnowledge,
   validateKnowledge,
@@ -207,6 +208,10 @@ test('formatCitation and explainRuleText', () => {
     for (const p of kb.citationsFor(id)) assert.ok(t.includes(p.url), `${id}: explain text lacks ${p.url}`);
   }
   assert.throws(() => explainRuleText(kb, 'no/such-rule'), /Unknown rule id "no\/such-rule"/);
+  // the languages a rule has a check in, and the ones it has none in
+  assert.match(explainRuleText(kb, 'vectorization/packed-half', ['cuda']), /^vectorization\/packed-half: .*\nChecked in CUDA; no check yet in C\/C\+\+ and Triton\.\n/);
+  assert.match(explainRuleText(kb, 'fusion/gemm-epilogue', ['triton', 'cuda', 'cpp']), /\nChecked in CUDA, C\/C\+\+ and Triton\.\n/);
+  assert.equal(checkedInText([]), 'No check yet in any language (knowledge only).');
   const json = kb.toJSON();
   assert.equal(json.papers.length, kb.papers.size);
   assert.equal(json.rules.length, RULE_IDS.length);

@@ -11,14 +11,17 @@ __global__ void sgemm_tiled(const float* __restrict__ A, const float* __restrict
   int row = blockIdx.y * TILE + ty, col = blockIdx.x * TILE + tx;
   float acc = 0.f;
   for (int t = 0; t < N / TILE; ++t) {
+//^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ pipelining/multi-stage
     As[ty][tx] = A[row * N + t * TILE + tx];
     Bs[ty][tx] = B[(t * TILE + ty) * N + col];
     __syncthreads();
 #pragma unroll
     for (int k = 0; k < TILE; ++k) acc += As[ty][k] * Bs[k][tx];
+//  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ precision/tensor-core-eligible
     __syncthreads();
   }
   C[row * N + col] = acc;
+//^^^^^^^^^^^^^^^^ tiling/register-blocking
 }
 
 __global__ void half_columns(const __half* __restrict__ in, __half* __restrict__ out) {

@@ -1,0 +1,151 @@
+// fusion/attention: attention computed in three steps through global memory. A host
+// function produces the scores S = QKᵀ (a cuBLAS GEMM or a GEMM-like kernel), a softmax
+// kernel (a row reduction that calls exp) turns them into probabilities P, and a second
+// GEMM reads P (P·V). The T×T scores and probabilities make a round trip through HBM
+// that a flash-style kernel (online softmax over key tiles, scores kept on chip) avoids.
+// Elementwise launches between the steps (scaling, masking) are followed.
+//
+// Quiet: flash-style kernels (one launch: nothing to chain), GEMM → activation → GEMM
+// (an MLP: the middle kernel is no softmax), GEMM → layernorm → GEMM (no exp), and launches
+// in exclusive branches or different host loops. Triton / PyTorch host code: torch.ts.
+import type { Rule } from '../../../core/rule';
+import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import { exclusiveArms } from '../../../core/facts/model';
+import type { RuleFinding } from '../../../core/types';
+import { callsThroughWrappers } from '../../../core/facts/wrappers';
+import { baseName, visibleCallables, type Callables } from '../../../core/project';
+import { bind, paramUse } from '../../common/launch-flow';
+import { tritonAttention, ATTENTION_BENEFIT } from './torch';
+
+/** cuBLAS / cuBLASLt GEMMs: argument positions of A, B and the output. */
+const GEMMS: [RegExp, number, number, number][] = [
+  [/^cublas[SDHCZ]gemm(_v2)?$/, 7, 9, 12],
+  [/^cublas[SDHCZ]gemmBatched$/, 7, 9, 12],
+  [/^cublas[SDHCZ]gemmStridedBatched$/, 7, 10, 14],
+  [/^cublasGemmEx$/, 7, 10, 14],
+  [/^cublasGemmBatchedEx$/, 7, 10, 14],
+  [/^cublasGemmStridedBatchedEx$/, 7, 11, 16],
+  [/^cublasLtMatmul$/, 3, 5, 10],
+];
+
+/** One step of the host function: what it reads and writes, and what kind of step it is. */
+interface Step {
+  call: CallFact;
+  kind: 'gemm' | 'softmax' | 'other';
+  reads: Set<string>;
+  writes: Set<string>;
+}
+
+const EXP = /^(?:__)?(?:h2?)?exp(?:f|2f|2|10f)?$|^__expf$/;
+/** A softmax kernel: a row reduction that exponentiates (layernorm and GEMMs do not). */
+const isSoftmax = (k: FunctionFacts) => /softmax/i.test(k.name) || (k.kernelClass === 'reduction' && k.calls.some((c) => EXP.test(c.name)));
+
+/**
+ * A GEMM-like kernel: classified so, or a dot-product kernel (each thread loops over two
+ * different global operands, `q[i] * k[i]` may come from one buffer, and stores only after the loop).
+ */
+function isGemm(k: FunctionFacts): boolean {
+  if (k.kernelClass === 'gemm') return true;
+  if (isSoftmax(k)) return false;
+  const stores = k.accesses.filter((a) => a.space === 'global' && a.kind !== 'load');
+  return k.loops.some((l) => {
+    if (stores.some((a) => a.loops.includes(l.id))) return false;
+    const forms = new Set(
+      k.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol))).map((a) => `${a.array}[${a.indices.map(String).join('][')}]`),
+    );
+    return forms.size >= 2;
+  });
+}
+
+function steps(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hosts: Map<string, FunctionFacts>): Step[] {
+  const out: Step[] = [];
+  for (const call of callsThroughWrappers(host, hosts)) {
+    const gemm = call.kind === 'call' || call.kind === 'launch' ? GEMMS.find(([re]) => re.test(call.name)) : undefined;
+    if (gemm) {
+      const root = (i: number) => call.argRoots[i] ?? null;
+      const reads = new Set([root(gemm[1]), root(gemm[2])].filter((r): r is string => !!r));
+      const writes = new Set([root(gemm[3])].filter((r): r is string => !!r));
+      out.push({ call, kind: 'gemm', reads, writes });
+      continue;
+    }
+    if (call.kind !== 'launch') continue;
+    const k = kernels.get(baseName(call.name));
+    const bound = k && bind(k, call);
+    if (!k || !bound) continue;
+    const u = paramUse(k);
+    const pick = (set: Set<string>) => new Set([...set].map((p) => bound.get(p)).filter((b): b is string => !!b));
+    out.push({ call, kind: isGemm(k) ? 'gemm' : isSoftmax(k) ? 'softmax' : 'other', reads: pick(u.read), writes: pick(u.written) });
+  }
+  return out;
+}
+
+function together(a: CallFact, b: CallFact): boolean {
+  if (a.loops.join() !== b.loops.join()) return false;
+  const s1 = a.scopes ?? [];
+  const s2 = b.scopes ?? [];
+  const split = s1.findIndex((x, k) => s2[k] !== x);
+  return !(split >= 0 && split < s2.length && exclusiveArms(s1[split], s2[split]));
+}
+
+const shown = (c: CallFact) => `\`${c.via ?? c.name}\``;
+
+function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
+  const out: RuleFinding[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const qk = all[i];
+    if (qk.kind !== 'gemm' || qk.writes.size === 0) continue;
+    const scores = [...qk.writes][0];
+    const tainted = new Set(qk.writes);
+    let softmax: Step | null = null;
+    let probs: string | null = null;
+    for (const s of all.slice(i + 1)) {
+      if (!together(qk.call, s.call)) continue;
+      const touches = [...s.reads].some((r) => tainted.has(r));
+      if (!touches) continue;
+      if (s.kind === 'gemm') {
+        if (softmax && [...s.reads].some((r) => r === probs || tainted.has(r))) {
+          out.push({
+            range: qk.call.nameRange,
+            function: host.name,
+            confidence: 'likely',
+            assumptions: [`assumes nothing else needs the probabilities \`${probs}\` (a backward pass that reads them can recompute them, as flash attention does)`],
+            message:
+              `Attention is computed through global memory here: ${shown(qk.call)} writes the scores QKᵀ to \`${scores}\`, ${shown(softmax.call)} softmaxes them into \`${probs}\`, and ${shown(s.call)} multiplies them by V; ` +
+              `a fused flash-style kernel (online softmax over key tiles, scores kept on chip) never materializes the T×T matrices.`,
+            benefit: ATTENTION_BENEFIT,
+            related: [
+              { range: softmax.call.nameRange, message: `softmax over \`${scores}\`` },
+              { range: s.call.nameRange, message: `P·V reads \`${probs}\`` },
+            ],
+          });
+        }
+        break; // the scores went into another GEMM: the chain ends here either way
+      }
+      if (s.kind === 'softmax' && !softmax) {
+        softmax = s;
+        probs = [...s.writes][0] ?? [...s.reads].find((r) => tainted.has(r)) ?? scores;
+      }
+      for (const w of s.writes) tainted.add(w);
+    }
+  }
+  return out;
+}
+
+export const rule: Rule = {
+  id: 'fusion/attention',
+  languages: ['cuda', 'cpp', 'triton'],
+  defaultSeverity: 'information',
+  check(facts: FileFacts) {
+    if (facts.language === 'triton') return tritonAttention(facts);
+    let tables: Callables | null = null;
+    const out: RuleFinding[] = [];
+    for (const f of facts.functions) {
+      if (f.isKernel || f.isDevice) continue;
+      if (f.calls.length < 3) continue; // a wrapper call may stand for several launches, but three steps need three calls
+      tables ??= visibleCallables(facts);
+      const all = steps(f, tables.kernels, tables.hosts);
+      if (all.length >= 3) out.push(...checkHost(f, all));
+    }
+    return out;
+  },
+};

@@ -1,0 +1,102 @@
+// In-kernel read passes over one row (the in-kernel half of fusion/multi-pass-reduction).
+//
+// A pass is a loop that one thread (CUDA) or one program (Triton) runs in full over its
+// own row: a loop whose start and step do not depend on the thread index, reading
+// global memory at an index that moves with the loop and that belongs to this
+// thread's or program's row (depends on the thread, block or program id). A `__device__`
+// helper called on the row (`row_mean(x, C)`) is a pass at the call. Block-, warp- and
+// grid-stride loops hand the row's elements to many threads: the block then reads the
+// row coalesced and re-reads hit L1/L2 (measured 1.07-1.08x from merging), so a CUDA
+// kernel whose passes are cooperative is left alone.
+//
+// A kernel is reported when three or more passes read the same row data (the same
+// buffer at the same index form, or data an earlier pass stored): two statistics sweeps
+// and the output sweep, where online softmax or Welford needs one statistics sweep.
+// Two passes (an online or Welford statistics sweep plus the output sweep, a sum of
+// squares plus the normalize sweep) are the minimum for a streamed row: quiet.
+import { Poly, symbolKind } from '../../../core/affine';
+import type { FunctionFacts, LoopFact } from '../../../core/facts/model';
+import type { Range } from '../../../core/types';
+
+export interface Pass {
+  /** Where the pass is: its loop header, or the helper call's access. */
+  range: Range;
+  line: number;
+  arrays: Set<string>;
+}
+
+/** Loops with a small constant trip count (`k < 8`, a pack) are not sweeps over a row. */
+const smallTrip = (l: LoopFact) => l.bound !== null && /^\s*\d+\s*$/.test(l.bound) && Number(l.bound) <= 16;
+
+/** A loop every thread (or program) runs in full: its start and step do not involve the thread index. */
+function privateLoop(l: LoopFact, triton: boolean): boolean {
+  if (l.gridStride || l.blockStride || smallTrip(l)) return false;
+  if (triton) return true;
+  if (!l.init || !l.step || l.init.unknown || l.step.unknown) return false;
+  const threadish = (s: string) => symbolKind(s) === 'thread' || symbolKind(s) === 'lane';
+  return !l.init.dependsOn(threadish) && !l.step.dependsOn(threadish) && !l.step.dependsOn((s) => s.startsWith('blockDim.'));
+}
+
+/** The index with loop symbols renamed (and Triton lanes named by their axis), so the same element in two passes compares equal. */
+function canonical(p: Poly, lanes: readonly (string | null)[] = []): string {
+  let out = p;
+  for (const s of p.symbols()) {
+    if (s.startsWith('#loop')) out = out.substitute(s, Poly.sym('#loop'));
+    else if (s.startsWith('#lane')) out = out.substitute(s, Poly.sym(`#axis${lanes.indexOf(s)}`));
+  }
+  return out.toString();
+}
+
+const ownRow = (p: Poly) => p.dependsOn((s) => ['thread', 'block', 'program'].includes(symbolKind(s)));
+
+/**
+ * The passes of a kernel that read row data also touched by another pass, in source
+ * order, grouped by the loops around them (a grid-stride loop over rows holds its own
+ * passes). Empty when fewer than three.
+ */
+export function rowPasses(fn: FunctionFacts): Pass[] {
+  const triton = !!fn.decorators;
+  const byId = new Map(fn.loops.map((l) => [l.id, l] as const));
+  const symbols = new Set(fn.loops.map((l) => l.symbol));
+  // context (enclosing non-pass loops) -> pass key -> pass
+  const groups = new Map<string, Map<string, { pass: Pass; loads: Set<string>; touched: Set<string> }>>();
+  for (const a of fn.accesses) {
+    if (a.space !== 'global' || a.indices.length !== 1 || a.indices[0].unknown) continue;
+    const idx = a.indices[0];
+    if (!ownRow(idx)) continue;
+    const at = a.loops.findIndex((id) => byId.get(id) !== undefined && privateLoop(byId.get(id)!, triton));
+    let key: string;
+    let range: Range;
+    let context: string;
+    if (at >= 0) {
+      const loop = byId.get(a.loops[at])!;
+      // the index must move with this loop or one inside it
+      const inner = new Set(a.loops.slice(at).map((id) => byId.get(id)?.symbol));
+      if (!idx.dependsOn((s) => inner.has(s))) continue;
+      key = `L${loop.id}`;
+      range = loop.headerRange;
+      context = a.loops.slice(0, at).join(',');
+    } else if (!triton && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s)))) {
+      // an inlined `__device__` helper's loop over the row (a loop symbol outside the kernel's loops)
+      key = `H${a.range.start.line}`; // the helper's accesses sit at its call
+      range = a.range;
+      context = a.loops.join(',');
+    } else continue;
+    const group = groups.get(context) ?? new Map();
+    groups.set(context, group);
+    let entry = group.get(key);
+    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set() }, loads: new Set(), touched: new Set() }));
+    const data = `${a.array}[${canonical(idx, a.lanes)}]`;
+    entry.touched.add(data);
+    if (a.kind !== 'store') entry.loads.add(data);
+  }
+  let best: Pass[] = [];
+  for (const group of groups.values()) {
+    const entries = [...group.values()];
+    const shared = (e: (typeof entries)[number]) => [...e.loads].filter((d) => entries.some((o) => o !== e && o.touched.has(d)));
+    const readers = entries.filter((e) => shared(e).length > 0);
+    for (const e of readers) for (const d of shared(e)) e.pass.arrays.add(d.slice(0, d.indexOf('[')));
+    if (readers.length > best.length) best = readers.map((e) => e.pass).sort((x, y) => x.line - y.line);
+  }
+  return best.length >= 3 ? best : [];
+}

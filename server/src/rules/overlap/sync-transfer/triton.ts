@@ -1,0 +1,74 @@
+// The Python half of overlap/sync-transfer: in a host function, a loop whose iterations
+// queue GPU work (a Triton launch, a call of a function of the file that launches, or
+// `.cuda()` / `.backward()`) and also read a device value back on the host: `.item()`,
+// `.cpu()`, `.tolist()`, `.numpy()`, `.to("cpu")`, or `torch.cuda.synchronize()`. Each
+// read waits for everything queued so far, so the host stops running ahead of the GPU.
+// Quiet when the read-back is after the loop (`torch.stack(losses).cpu()` once), and in
+// reference functions.
+import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { RuleFinding } from '../../../core/types';
+import { isReferenceOracle } from '../../common/reference';
+
+const BENEFIT =
+  'the host keeps queuing work while the GPU runs instead of waiting for it every iteration (not measured for PyTorch host syncs; the CUDA case measured on an H200, pageable synchronous cudaMemcpy per chunk -> pinned + cudaMemcpyAsync on 4 streams, was 11.3 -> 94.3 GB/s, 8.33x)';
+/** Methods that put a tensor on the device or run device work. */
+const DEVICE_METHODS = new Set(['.cuda', '.backward']);
+
+const simpleName = (c: CallFact) => (c.qualified ?? c.name).replace(/^.*\./, '');
+
+/** Host functions of the file that launch a kernel, directly or through one more function of the file. */
+function launchingFunctions(facts: FileFacts): Set<string> {
+  const hosts = facts.functions.filter((f) => !f.isKernel);
+  const out = new Set(hosts.filter((f) => f.calls.some((c) => c.kind === 'launch')).map((f) => f.name));
+  for (const f of hosts) if (f.calls.some((c) => c.form === 'call' && out.has(simpleName(c)))) out.add(f.name);
+  return out;
+}
+
+function isDeviceWork(c: CallFact, launchers: ReadonlySet<string>): boolean {
+  if (c.kind === 'launch') return true;
+  if (c.form === 'method') return DEVICE_METHODS.has(c.name);
+  return c.form === 'call' && launchers.has(simpleName(c));
+}
+
+/** A read-back or synchronization: `.item()`, `.cpu()`, `.tolist()`, `.numpy()`, `.to("cpu")`, `torch.cuda.synchronize()`. */
+const isBlocking = (c: CallFact) => c.kind === 'copy' || c.kind === 'sync';
+
+function describe(c: CallFact): string {
+  if (c.kind === 'sync') return `\`${c.qualified ?? c.name}()\``;
+  const receiver = c.args[0] && c.args[0].length <= 40 ? c.args[0] : 'the tensor';
+  return `\`${receiver}${c.name}()\``;
+}
+
+function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>): RuleFinding[] {
+  for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
+    const inLoop = host.calls.filter((c) => c.loops.includes(loop.id));
+    const work = inLoop.find((c) => isDeviceWork(c, launchers));
+    const blocking = inLoop.filter(isBlocking);
+    if (!work || !blocking.length) continue;
+    const first = blocking[0];
+    const sync = first.kind === 'sync';
+    return [{
+      range: first.range,
+      function: host.name === '<module>' ? null : host.name,
+      confidence: 'likely',
+      assumptions: ['assumes the tensor lives on the GPU and the loop runs many iterations'],
+      message:
+        `${describe(first)} inside the loop waits for all GPU work queued so far, every iteration, so the host cannot run ahead of the GPU. ` +
+        (sync
+          ? 'Synchronize once after the loop.'
+          : 'Keep the values on the device (accumulate into a tensor, `torch.stack` them) and read them back once after the loop or every N steps.'),
+      benefit: BENEFIT,
+      related: [
+        { range: loop.headerRange, message: 'the loop' },
+        { range: work.nameRange, message: `\`${work.name}\` queues GPU work in the same iteration` },
+        ...blocking.slice(1, 6).map((c) => ({ range: c.nameRange, message: `${describe(c)} also waits for the GPU every iteration` })),
+      ],
+    }];
+  }
+  return [];
+}
+
+export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
+  const launchers = launchingFunctions(facts);
+  return facts.functions.filter((f) => !f.isKernel && !isReferenceOracle(f.name)).flatMap((h) => checkHost(h, launchers));
+}

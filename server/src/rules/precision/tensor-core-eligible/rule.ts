@@ -1,0 +1,102 @@
+// precision/tensor-core-eligible: fp32 GEMM work that runs on CUDA cores.
+//  - CUDA kernels: a k-loop whose two fp32 operands form a GEMM (shape.ts): scalar FMAs,
+//    naive or tiled in shared memory or registers. Quiet when the kernel uses wmma/mma
+//    (`wmma::mma_sync`, `load_matrix_sync`, `wgmma`), when an operand is half/bf16/double
+//    or of unknown type, and on reference kernels.
+//  - Host code: `cublasSgemm` (also `_v2`, batched, strided) and `cublasGemmEx`-style calls
+//    with fp32 inputs and fp32 compute, unless the function sets a tensor-op math mode
+//    on the handle before the call (`cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH)`) or a
+//    function of the file creates a handle and sets it there. `CUBLAS_PEDANTIC_MATH`
+//    anywhere in the file says fp32 is wanted: quiet.
+//  - Triton (triton.ts): `tl.dot(..., input_precision="ieee")` / `allow_tf32=False`, and a
+//    GEMM done as elementwise products and `tl.sum` without any `tl.dot`.
+// TF32 rounds the inputs to a 10-bit mantissa (fp32 accumulation): every finding says so.
+import type { Rule } from '../../../core/rule';
+import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { RuleFinding } from '../../../core/types';
+import { isReferenceOracle } from '../../common/reference';
+import { gemmLoop, outerProductLoop } from '../../common/gemm-shape';
+import { TF32_NUMERICS, tritonTensorCore } from './triton';
+
+const BENEFIT_CUBLAS = 'on an H200, cublasSgemm 4096^3 ran at 50.9 TFLOP/s in fp32 and at 409 TFLOP/s with the TF32 math mode (8.03x)';
+const BENEFIT_KERNEL =
+  'on an H200, the fp32 ceiling on CUDA cores (cuBLAS SGEMM 4096^3) is 50.9 TFLOP/s and TF32 tensor cores reach 409 TFLOP/s (8.03x); the best hand-written fp32 SGEMM measured (register-blocked) reached 71% of the fp32 figure';
+
+/** Tensor-core instructions or their wrappers in a kernel. */
+const TENSOR_CORE_CALL = /(^|::|\.)(mma_sync|load_matrix_sync|store_matrix_sync|fill_fragment|wmma\w*|wgmma\w*|mma\w*|ldmatrix\w*|__hmma\w*)$/;
+const FP32 = (t: string | null) => t === 'float' || t === 'const float';
+
+function checkKernel(fn: FunctionFacts): RuleFinding[] {
+  if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
+  if (fn.calls.some((c) => TENSOR_CORE_CALL.test(c.name))) return [];
+  const operand = (a: AccessFact) => FP32(a.elemType) && !a.elemAlternatives && a.space !== 'constant';
+  const g = gemmLoop(fn, operand) ?? outerProductLoop(fn, operand);
+  if (!g) return [];
+  const v = g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop';
+  return [{
+    range: g.loop.headerRange,
+    function: fn.name,
+    confidence: 'likely',
+    assumptions: [TF32_NUMERICS, 'assumes the matrices are large enough to fill 16x8x8 tensor-core tiles (tens of rows and columns or more)'],
+    message:
+      `This ${v} multiplies fp32 \`${g.a.text}\` by \`${g.b.text}\` one FMA at a time on CUDA cores: it is a matrix multiply, which tensor cores run as TF32 with fp32 accumulation. ` +
+      'Call cuBLAS/cuBLASLt with CUBLAS_TF32_TENSOR_OP_MATH (or CUTLASS), or compute the tiles with `wmma`/`mma.sync` on `wmma::precision::tf32` fragments (bf16/fp16 inputs where the numerics allow).',
+    benefit: BENEFIT_KERNEL,
+    related: [
+      { range: g.a.range, message: `\`${g.a.text}\`: one fp32 operand` },
+      { range: g.b.range, message: `\`${g.b.text}\`: the other fp32 operand` },
+    ],
+  }];
+}
+
+const SGEMM = /^cublasSgemm(_v2|Batched|StridedBatched)?$/;
+const GEMM_EX = /^cublasGemm(Ex|BatchedEx|StridedBatchedEx)$/;
+const TENSOR_MODE = /CUBLAS_TF32_TENSOR_OP_MATH|CUBLAS_TENSOR_OP_MATH/;
+
+/** fp32 inputs and fp32 compute on the CUDA cores: `cublasSgemm`, or `cublasGemmEx` with CUDA_R_32F operands and CUBLAS_COMPUTE_32F. */
+function fp32Gemm(c: CallFact): boolean {
+  if (SGEMM.test(c.name)) return true;
+  if (!GEMM_EX.test(c.name) || c.args.length < 8) return false;
+  const compute = c.args[c.args.length - 2].trim();
+  const types = c.args.filter((a) => /^CUDA_R_\w+$/.test(a.trim()));
+  return /^(CUBLAS_COMPUTE_32F|CUDA_R_32F)$/.test(compute) && types.length >= 2 && types.slice(0, 2).every((t) => t.trim() === 'CUDA_R_32F');
+}
+
+const before = (a: CallFact, b: CallFact) =>
+  a.range.start.line < b.range.start.line || (a.range.start.line === b.range.start.line && a.range.start.column < b.range.start.column);
+
+function checkHost(fn: FunctionFacts, handleSetUp: boolean): RuleFinding[] {
+  if (handleSetUp || fn.isKernel || fn.isDevice) return []; // a cuBLAS call is no simple oracle: references that call it count too
+  const gemms = fn.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy' && fp32Gemm(c));
+  const modes = fn.calls.filter((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''));
+  const plain = gemms.filter((g) => !modes.some((m) => before(m, g)));
+  if (!plain.length) return [];
+  const first = plain[0];
+  return [{
+    range: first.nameRange,
+    function: fn.name,
+    confidence: 'likely',
+    assumptions: [TF32_NUMERICS, 'assumes no other code sets a tensor-op math mode on this handle before the call'],
+    message:
+      `\`${first.name}\` multiplies fp32 matrices on CUDA cores: the handle's default math mode does not use tensor cores. ` +
+      'Set `cublasSetMathMode(handle, CUBLAS_TF32_TENSOR_OP_MATH)` once where the handle is created (or pass CUBLAS_COMPUTE_32F_FAST_TF32 to cublasGemmEx) to run it as TF32 with fp32 accumulation.',
+    benefit: BENEFIT_CUBLAS,
+    related: plain.slice(1, 6).map((c) => ({ range: c.nameRange, message: `\`${c.name}\` here too` })),
+  }];
+}
+
+export const rule: Rule = {
+  id: 'precision/tensor-core-eligible',
+  languages: ['cuda', 'cpp', 'triton'],
+  defaultSeverity: 'information',
+  check(facts: FileFacts): RuleFinding[] {
+    if (facts.language === 'triton') return tritonTensorCore(facts);
+    // a set-up function that creates a handle and puts it in a tensor-op mode (or asks for pedantic fp32) covers the file
+    const handleSetUp = facts.functions.some(
+      (f) =>
+        f.calls.some((c) => c.name === 'cublasSetMathMode' && /CUBLAS_PEDANTIC_MATH/.test(c.args[1] ?? '')) ||
+        (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''))),
+    );
+    return facts.functions.flatMap((f) => (f.isKernel ? checkKernel(f) : checkHost(f, handleSetUp)));
+  },
+};

@@ -1,0 +1,64 @@
+// The Triton half of precision/tensor-core-eligible, in `@triton.jit` kernels:
+//  - `tl.dot(a, b, input_precision="ieee")` or `allow_tf32=False`: fp32 operands multiplied
+//    on CUDA cores. When the operands are upcast on the spot (`a.to(tl.float32)`), the dot
+//    can take them in their own 16-bit type instead.
+//  - a GEMM written as elementwise products reduced with `tl.sum` or accumulated (`acc +=
+//    a * b` over k, one output per program) in a kernel with no `tl.dot` at all.
+// Quiet on the default precision (TF32 for fp32 operands), "tf32", "tf32x3", a precision
+// passed in as a parameter, and on kernels that already call `tl.dot`.
+import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { RuleFinding } from '../../../core/types';
+import { isReferenceOracle } from '../../common/reference';
+import { gemmLoop } from '../../common/gemm-shape';
+
+export const TF32_NUMERICS =
+  'TF32 rounds the multiplied inputs to a 10-bit mantissa (fp32 accumulation, about 1e-3 relative error per product); assumes the result tolerates that, otherwise use bf16/fp16 inputs with a check, or a 3xTF32 split';
+const BENEFIT_DOT = 'on an H200, tl.dot on fp32 4096^3 with input_precision="ieee" -> "tf32" measured 1.93x (B row-major) to 14.4x (B K-major)';
+const BENEFIT_NO_DOT =
+  'tensor cores only run through tl.dot: on an H200, tl.dot on fp32 4096^3 measured 1.93x (B row-major) to 14.4x (B K-major) faster as "tf32" than as "ieee" (CUDA-core FMAs), and per-output products are slower than "ieee" tl.dot';
+
+const isDot = (c: CallFact) => c.qualified === 'triton.language.dot' || c.name === 'tl.dot';
+
+/** "ieee" precision or TF32 switched off, as literals. */
+function ieee(c: CallFact): boolean {
+  return (c.keywords ?? []).some((k) => (k.name === 'input_precision' && /^['"]ieee['"]$/.test(k.value.trim())) || (k.name === 'allow_tf32' && k.value.trim() === 'False'));
+}
+
+function checkKernel(fn: FunctionFacts): RuleFinding[] {
+  if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
+  const dots = fn.calls.filter(isDot);
+  const exact = dots.filter(ieee);
+  if (exact.length) {
+    const c = exact[0];
+    const upcast = c.args.slice(0, 2).some((a) => /\.to\(\s*tl\.float32\s*\)/.test(a));
+    return [{
+      range: c.nameRange,
+      function: fn.name,
+      confidence: 'likely',
+      assumptions: [TF32_NUMERICS, ...(upcast ? [] : ['assumes the operands are fp32 (for 16-bit operands the setting changes nothing)'])],
+      message: upcast
+        ? '`tl.dot` upcasts its operands to fp32 and turns TF32 off, so it runs on CUDA cores: pass the 16-bit operands to `tl.dot` as they are (fp32 accumulation), or use `input_precision="tf32x3"` where fp32 accuracy is needed.'
+        : '`tl.dot` with "ieee" precision multiplies fp32 on CUDA cores: `input_precision="tf32"` (or "tf32x3" for near-fp32 accuracy) runs it on tensor cores with fp32 accumulation.',
+      benefit: BENEFIT_DOT,
+      related: exact.slice(1, 6).map((d) => ({ range: d.nameRange, message: 'another "ieee" `tl.dot`' })),
+    }];
+  }
+  if (dots.length) return [];
+  const g = gemmLoop(fn, () => true);
+  if (!g) return [];
+  return [{
+    range: g.loop.headerRange,
+    function: fn.name,
+    confidence: 'likely',
+    assumptions: [TF32_NUMERICS, 'assumes the operands are fp32 or 16-bit floats'],
+    message:
+      `This loop multiplies the blocks loaded from \`${g.a.array}\` and \`${g.b.array}\` elementwise and reduces the products: it is a matrix multiply without \`tl.dot\`, so it never reaches the tensor cores. ` +
+      'Load [BLOCK_M, BLOCK_K] and [BLOCK_K, BLOCK_N] tiles and accumulate `tl.dot(a, b, acc)` in fp32, one output tile per program.',
+    benefit: BENEFIT_NO_DOT,
+    related: [{ range: g.b.range, message: 'the other operand' }],
+  }];
+}
+
+export function tritonTensorCore(facts: FileFacts): RuleFinding[] {
+  return facts.functions.flatMap(checkKernel);
+}

@@ -1,0 +1,292 @@
+// vectorization/cpu-simd: a C/C++ innermost loop that gcc / clang at -O3 will not turn
+// into SIMD code, or only badly (DESIGN.md, CPU rules). One finding per loop, on its header,
+// for the first of these reasons that holds:
+//   - a floating-point reduction (`s += a[i] * b[i]`, or `y[i] += ...` under a `j` loop):
+//     without -ffast-math or `#pragma omp simd reduction`, the compiler keeps the additions
+//     in source order, one at a time;
+//   - a non-unit stride along the loop (`B[k][j]` under `for k`, `x[3 * i]`) in a loop that
+//     computes (two or more loads): gathers or no vectorization;
+//   - a libm call (`sqrt`, `exp`, `pow`) the compiler cannot vectorize under default flags
+//     (math-errno) in a loop that stores;
+//   - a load through a computed index (`src[clamp(y + dy) * w + x]`) feeding a reduction;
+//   - five or more pointer parameters without `restrict` with stores among them: run-time
+//     overlap checks, or none of it vectorized (a hint: `restrict` alone measured nothing on a saxpy).
+// A column walk counts only where an enclosing loop moves the contiguous index (the interchange
+// itself is memory/uncoalesced-access's finding; this one says what it does to SIMD).
+// Quiet on loops under `#pragma omp simd` (or ivdep / clang loop vectorize), in functions
+// using SIMD intrinsics (`_mm*`, `__m256`) or calling a hand-vectorized routine (`Step_AVX`),
+// on register tiles (four or more accumulators), on integer reductions (those vectorize), on
+// short fixed-length sums (unrolled whole), on plain copies, on kernels, device code and
+// `main`, and on CPU references: oracles by name, and functions whose output a caller checks
+// (`gemm(...); compareResults(...)`).
+import type { Rule } from '../../../core/rule';
+import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import type { RuleFinding } from '../../../core/types';
+import { isReferenceOracle } from '../../common/reference';
+
+/** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
+const SIMD_PRAGMA = /^(?:omp\s+(?:(?:parallel\s+)?for\s+)?simd\b|omp\s+declare\s+simd|simd\b|ivdep\b|GCC\s+ivdep\b|clang\s+loop\s+vectorize\s*\(\s*(?:enable|assume_safety)|vector\b)/;
+/** SIMD intrinsics: the function is vectorized by hand. */
+const INTRINSIC = /^(?:_mm\d*_\w+|__builtin_ia32_\w+|_mm_\w+|v(?:ld|st)\d\w*q?_\w+|sv\w+_[a-z]\d+\w*)$/;
+/** A call into a hand-vectorized routine (`Step_AVX<1>(&rounded, ...)`): what loops remain are its scalar tails. */
+const HAND_VECTORIZED = /(?:^|_)(?:AVX|avx|SSE|sse|NEON|neon|SIMD|simd|AVX512|avx512)(?:\d*)(?:_|$)|^(?:AVX|SIMD|NEON)\w*$/;
+const VECTOR_REGISTER = /^__m(?:64|128|256|512)[di]?$|^float32x4_t$|^float64x2_t$/;
+/** libm calls gcc and clang do not vectorize at -O3 without -fno-math-errno / -ffast-math (and a vector math library). */
+const LIBM_CALL = /^(?:sqrt|sqrtf|exp|expf|exp2|exp2f|expm1|log|logf|log2|log2f|log10|log10f|log1p|pow|powf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|erf|erff|atan|atanf|atan2|atan2f|cbrt|cbrtf|hypot|hypotf|fmod|fmodf)$/;
+const FLOAT_TYPE = /^(?:float|double|long double|float_t|double_t|real|real_t|Real|Dtype|scalar_t)$/;
+const MANY_POINTERS = 5;
+/** Sums of at most this many terms, all trip counts constant, are unrolled whole by the compiler. */
+const SHORT_SUM = 16;
+
+const isFloat = (type: string | null, fn: FunctionFacts) => !!type && (FLOAT_TYPE.test(type) || fn.templateParams.includes(type));
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+interface Reason {
+  message: string;
+  confidence: RuleFinding['confidence'];
+  assumptions: string[];
+  benefit: string;
+}
+
+const REDUCTION_BENEFIT =
+  'on this workplace\'s x86-64 (gcc 12 -O3, one thread), a float sum ran 3.5–4.7x faster with `#pragma omp simd reduction` or -ffast-math (plain -O3 reports the loop "vectorized" but adds serially)';
+const FAST_MATH = 'assumes the file is built without -ffast-math / -fassociative-math (then the compiler may reorder the sum itself)';
+
+/** Accesses made directly in this loop (it is innermost: every access under it). */
+const accessesIn = (fn: FunctionFacts, l: LoopFact) => fn.accesses.filter((a) => a.loops[a.loops.length - 1] === l.id);
+
+/** `tmp[i] += A[i][j] * x[j]` under `for j`: an element updated on every iteration at an index the loop does not move. */
+function memoryReduction(fn: FunctionFacts, l: LoopFact, inLoop: AccessFact[]): AccessFact | null {
+  const fixed = (a: AccessFact) => a.indices.every((p) => !p.unknown && !p.dependsOn((s) => s === l.symbol));
+  const same = (a: AccessFact, b: AccessFact) => a.array === b.array && a.indices.length === b.indices.length && a.indices.every((p, i) => p.equals(b.indices[i]));
+  for (const a of inLoop) {
+    if (!isFloat(a.elemType, fn) || !fixed(a)) continue;
+    if (a.kind === 'update' || (a.kind === 'store' && inLoop.some((b) => b.kind === 'load' && same(a, b)))) return a;
+  }
+  return null;
+}
+
+/** An access the loop moves by more than one element per step: a column walk or a strided read. */
+function stridedAccess(l: LoopFact, inLoop: AccessFact[]): AccessFact | null {
+  // loads first: they are what SIMD loads would fetch
+  for (const a of [...inLoop.filter((x) => x.kind !== 'store'), ...inLoop.filter((x) => x.kind === 'store')]) {
+    if (a.indices.some((p) => p.unknown)) continue;
+    const last = a.indices[a.indices.length - 1];
+    if (a.indices.slice(0, -1).some((p) => p.coefficient(l.symbol).terms.size > 0)) return a; // `B[k][j]` under `for k`
+    const c = last.coefficient(l.symbol);
+    if (c.unknown || c.terms.size === 0) continue;
+    if (!c.isConstant || Math.abs(c.constant) >= 2) return a; // `x[3 * i]`, `B[k * N + j]`
+  }
+  return null;
+}
+
+/** `x[3 * i + c]`: 2 to 15 elements per step along the contiguous index (interleaved data), not a row walk. */
+function shortStride(a: AccessFact, l: LoopFact): boolean {
+  if (a.indices.slice(0, -1).some((p) => p.coefficient(l.symbol).terms.size > 0)) return false;
+  const c = a.indices[a.indices.length - 1].coefficient(l.symbol);
+  return c.isConstant && Math.abs(c.constant) >= 2 && Math.abs(c.constant) < 16;
+}
+
+/** An enclosing loop that moves the strided access's contiguous index by one element per step: the loop to put innermost. */
+function contiguousOuter(fn: FunctionFacts, l: LoopFact, a: AccessFact): LoopFact | null {
+  const last = a.indices[a.indices.length - 1];
+  for (const id of a.loops) {
+    const o = fn.loops[id];
+    if (!o || o.id === l.id || !o.variable) continue;
+    const c = last.coefficient(o.symbol);
+    if (c.isConstant && c.constant === 1 && c.terms.size > 0) return o;
+  }
+  return null;
+}
+
+function stride(a: AccessFact, l: LoopFact): string {
+  if (a.indices.length > 1) return 'a whole row';
+  const c = a.indices[a.indices.length - 1].coefficient(l.symbol);
+  return c.isConstant ? `${Math.abs(c.constant)} elements` : `\`${c.toString()}\` elements`;
+}
+
+/** Integer constants of the file (`#define K 3`, `constexpr int kTaps = 5;`), for trip counts. */
+function fileConstants(lines: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of lines) {
+    if (!line.includes('define') && !line.includes('const')) continue;
+    const m = /^\s*#\s*define\s+([A-Za-z_]\w*)\s+\(?(\d+)\)?\s*(?:\/[/*].*)?$/.exec(line) ?? /\b(?:const|constexpr)\s+(?:static\s+)?(?:unsigned\s+)?(?:int|long|size_t|std::size_t|int64_t|uint32_t)\s+([A-Za-z_]\w*)\s*=\s*(\d+)\s*;/.exec(line);
+    if (m) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+/** The loop's trip count when its start, bound and step are constants (`dx = -1; dx <= 1`), else null. */
+function constantTrip(l: LoopFact, constants: ReadonlyMap<string, number>): number | null {
+  if (!l.init?.isConstant || !l.bound || (l.step && !(l.step.isConstant && l.step.constant > 0))) return null;
+  const b = l.bound.trim();
+  const bound = /^-?\d+$/.test(b) ? Number(b) : constants.get(b);
+  return bound === undefined ? null : Math.max(0, bound - l.init.constant + 1) / (l.step?.constant ?? 1);
+}
+
+function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>): Reason | null {
+  const v = l.variable ? `\`${l.variable}\`` : 'inner';
+  const inLoop = accessesIn(fn, l);
+  const loads = inLoop.filter((a) => a.kind !== 'store');
+  const declared = l.pragmas.some((p) => /\breduction\s*\(/.test(p));
+  // a sum over data the loop loads (a loop summing values it computes, `w += expf(...)`, is not a stream)
+  const summing = !declared && loads.length > 0;
+  // a sum over a few constant-trip loops (`s` over `c < 3`, a 3x3 window) is unrolled whole: nothing to vectorize
+  const byId = new Map(fn.loops.map((x) => [x.id, x]));
+  const length = (depth: number) => {
+    let n = 1;
+    for (let cur: LoopFact | undefined = l; cur && cur.depth >= depth; cur = cur.parent === null ? undefined : byId.get(cur.parent)) {
+      const t = constantTrip(cur, constants);
+      if (t === null) return null;
+      n *= t;
+    }
+    return n;
+  };
+  const sums = (l.reductions ?? []).filter((r) => isFloat(r.type, fn) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM);
+  // four or more accumulators (`c_00 += a_0 * b_0; c_01 += ...`) are a register tile: its parallelism is across them
+  const tile = new Set(sums.map((r) => r.variable)).size >= 4;
+  if (tile) return null; // blocked by hand
+  const scalar = summing && !tile ? sums[0] : undefined;
+  const memory = summing && !tile ? memoryReduction(fn, l, inLoop) : null;
+  const strided = scalar || memory || loads.length >= 2 ? stridedAccess(l, inLoop) : null;
+  const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
+  if (scalar) {
+    return {
+      message:
+        `The ${v} loop accumulates \`${scalar.variable}\` (\`${scalar.type}\`) in source order: without reassociation the compiler adds one element at a time, so the loop does not vectorize (or vectorizes only its loads). ` +
+        `Declare the reduction (\`#pragma omp simd reduction(${scalar.op[0]}:${scalar.variable})\`, built with -fopenmp-simd) or keep several partial sums.${walk}`,
+      confidence: 'likely',
+      assumptions: [FAST_MATH],
+      benefit: REDUCTION_BENEFIT,
+    };
+  }
+  if (memory) {
+    const t = oneLine(memory.text);
+    return {
+      message:
+        `The ${v} loop accumulates into \`${t}\`, which it does not move: the sum goes through memory in source order (and \`${memory.array}\` may alias the arrays it reads), so the loop stays scalar. ` +
+        `Accumulate in a local variable under \`#pragma omp simd reduction(+:acc)\` and store it once after the loop.${walk}`,
+      confidence: 'likely',
+      assumptions: [FAST_MATH],
+      benefit: REDUCTION_BENEFIT,
+    };
+  }
+  // a short constant stride (`rgb[3 * i + c]`, an array of structures)
+  if (strided && shortStride(strided, l)) {
+    return {
+      message:
+        `The ${v} loop reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step (interleaved data): SIMD loads need consecutive elements, so the compiler leaves the loop scalar or shuffles each vector together from several loads. ` +
+        `Store the fields as separate arrays (structure of arrays), or load whole groups and de-interleave them explicitly.`,
+      confidence: 'likely',
+      assumptions: ['assumes the groups are as large as the stride (every field of a record is read)'],
+      benefit: 'unit-stride loads let the loop use full-width SIMD loads; how much that buys depends on the arithmetic per element (not measured here for this pattern)',
+    };
+  }
+  // a column walk with a loop outside that moves the contiguous index: memory/uncoalesced-access
+  // advises the interchange for the cache; here, what it does to SIMD
+  const across = strided ? contiguousOuter(fn, l, strided) : null;
+  if (strided && across) {
+    return {
+      message:
+        `The ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, so it cannot use SIMD loads (each lane would need its own load), and the compiler leaves it scalar. ` +
+        `Once \`${across.variable}\` is the innermost loop this access is unit-stride, and the loop can use full-width SIMD loads.`,
+      confidence: 'likely',
+      assumptions: ['assumes row-major arrays and that the loops can be interchanged (no dependence carried across them)'],
+      benefit: 'the interchange itself is memory/uncoalesced-access\'s win (27–40x on a 1024³ fp32 matmul on this workplace\'s x86-64); full-width SIMD comes on top of it in the interchanged loop',
+    };
+  }
+  const stores = inLoop.filter((a) => a.kind !== 'load');
+  const libm = stores.length ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name)) : undefined;
+  if (libm) {
+    return {
+      message:
+        `The ${v} loop calls \`${libm.name}\`, which gcc and clang do not vectorize under default flags (it may set errno), so the loop stays scalar. ` +
+        `Build with -fno-math-errno (for \`sqrt\`), or -ffast-math with a vector math library (glibc libmvec) for \`exp\` / \`log\` / \`pow\`, or add \`#pragma omp simd\`.`,
+      confidence: 'likely',
+      assumptions: ['assumes the default -fmath-errno (no -ffast-math / -fno-math-errno in the build)'],
+      benefit: 'depends on the call and the flags: a vectorized loop processes 4–16 elements per instruction (not measured here for this pattern)',
+    };
+  }
+  // a filter window (`dx = -1 .. 1`) reading through a clamped or looked-up index
+  const window = (constantTrip(l, constants) ?? Infinity) <= 8;
+  const gather = window && !tile && (l.reductions ?? []).length ? loads.find((a) => a.elemBits !== null && a.indices.some((p) => p.unknown)) : undefined;
+  if (gather) {
+    return {
+      message:
+        `The ${v} loop sums loads through a computed index (\`${oneLine(gather.text)}\`), which the compiler cannot prove consecutive: it stays scalar. ` +
+        `Handle the borders (or the lookup) outside the hot loop so that the interior walks consecutive elements, and vectorize across the outer loop.`,
+      confidence: 'likely',
+      assumptions: ['assumes the computed index (a clamp, a lookup) is consecutive in the interior of the data'],
+      benefit: 'depends on the loop: interior code without the computed index can use full-width SIMD loads (not measured here for this pattern)',
+    };
+  }
+  const params = new Map(fn.params.filter((p) => p.pointer).map((p) => [p.name, p]));
+  const pointers = [...new Set(inLoop.map((a) => a.array))].filter((n) => params.has(n) && !params.get(n)!.restrict);
+  if (pointers.length >= MANY_POINTERS && stores.some((a) => pointers.includes(a.array))) {
+    return {
+      message:
+        `The ${v} loop reads and writes through ${pointers.length} pointer parameters without \`restrict\` (${pointers.slice(0, 5).map((n) => `\`${n}\``).join(', ')}): the compiler must check every pair for overlap at run time, or gives up vectorizing. ` +
+        `If they never overlap, declare them \`restrict\` (\`__restrict__\` in C++) or put \`#pragma omp simd\` on the loop.`,
+      confidence: 'heuristic',
+      assumptions: ['assumes the arrays never overlap in the callers'],
+      benefit: 'small when the compiler already versions the loop: on this workplace\'s x86-64, `restrict` on a saxpy measured no gain (gcc vectorizes both, adding a run-time overlap check); it matters when there are too many pairs to check',
+    };
+  }
+  return null;
+}
+
+/** A function that checks results (`compareResults`, `verify_result`, `value_test`, `max_abs_err`). */
+const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*)$/i;
+/** A CPU version kept to check the GPU's output against (`sgemm_gold`, `verify_result`). */
+const REFERENCE_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
+
+/**
+ * Host functions of this file that serve as references: called by a function that then checks
+ * results (`gemm(...); compareResults(C, C_outputFromGpu)`), and launching nothing themselves.
+ * Nobody should vectorize the code a GPU kernel is checked against.
+ */
+function referencesOf(facts: FileFacts): Set<string> {
+  const out = new Set<string>();
+  const local = new Map(facts.functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => [f.name, f]));
+  for (const g of facts.functions) {
+    if (!g.calls.some((c) => CHECKER.test(c.name))) continue;
+    for (const c of g.calls) {
+      const f = local.get(c.name);
+      if (f && f !== g && !CHECKER.test(f.name) && !f.calls.some((x) => x.kind === 'launch')) out.add(f.name);
+    }
+  }
+  return out;
+}
+
+function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>): RuleFinding[] {
+  if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || REFERENCE_NAME.test(fn.name) || references.has(fn.name)) return [];
+  // vectorized by hand
+  if (fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type))) return [];
+  const byId = new Map(fn.loops.map((l) => [l.id, l]));
+  const simd = (l: LoopFact) => l.pragmas.some((p) => SIMD_PRAGMA.test(p));
+  const underSimd = (l: LoopFact): boolean => {
+    for (let cur: LoopFact | undefined = l; cur; cur = cur.parent === null ? undefined : byId.get(cur.parent)) if (simd(cur)) return true;
+    return false;
+  };
+  const out: RuleFinding[] = [];
+  for (const l of fn.loops) {
+    if (l.kind !== 'for' || fn.loops.some((c) => c.parent === l.id) || underSimd(l)) continue;
+    const r = reasonFor(fn, l, constants);
+    if (!r) continue;
+    out.push({ range: l.headerRange, function: fn.name, message: r.message, confidence: r.confidence, assumptions: r.assumptions, benefit: r.benefit });
+  }
+  return out;
+}
+
+export const rule: Rule = {
+  id: 'vectorization/cpu-simd',
+  languages: ['cpp', 'cuda'],
+  defaultSeverity: 'information',
+  check: (facts: FileFacts) => {
+    const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0);
+    if (hosts.length === 0) return [];
+    const references = referencesOf(facts);
+    const constants = fileConstants(facts.lines);
+    return hosts.flatMap((fn) => check(fn, references, constants));
+  },
+};
