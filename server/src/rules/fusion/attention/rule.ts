@@ -14,6 +14,7 @@ import { exclusiveArms } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { baseName, visibleCallables, type Callables } from '../../../core/project';
+import { perHost } from '../../common/memo';
 import { bind, paramUse } from '../../common/launch-flow';
 import { tritonAttention, ATTENTION_BENEFIT } from './torch';
 
@@ -131,6 +132,12 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
   return out;
 }
 
+// an edit re-checks only the hosts whose code, kernels or wrappers it changed
+const hostCached = perHost((f, t) => {
+  const all = steps(f, t.kernels, t.hosts);
+  return all.length >= 3 ? checkHost(f, all) : [];
+});
+
 export const rule: Rule = {
   id: 'fusion/attention',
   languages: ['cuda', 'cpp', 'triton'],
@@ -143,8 +150,7 @@ export const rule: Rule = {
       if (f.isKernel || f.isDevice) continue;
       if (f.calls.length < 3) continue; // a wrapper call may stand for several launches, but three steps need three calls
       tables ??= visibleCallables(facts);
-      const all = steps(f, tables.kernels, tables.hosts);
-      if (all.length >= 3) out.push(...checkHost(f, all));
+      out.push(...hostCached(f, tables));
     }
     return out;
   },

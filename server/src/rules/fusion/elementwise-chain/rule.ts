@@ -9,6 +9,7 @@ import { Poly } from '../../../core/affine';
 import { tritonElementwiseChain } from './triton';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { launchExtent, sameExtent, type Extent } from './elements';
+import { perHost } from '../../common/memo';
 import { visibleCallables } from '../../../core/project';
 import { exclusiveArms } from '../../../core/facts/model';
 
@@ -22,8 +23,6 @@ interface KernelBuffers {
   forms: Map<string, Set<string>>;
 }
 const buffersOf = new WeakMap<FunctionFacts, KernelBuffers>();
-/** A host function's findings with the kernel and wrapper facts they were computed from. */
-const hostFindings = new WeakMap<FunctionFacts, { deps: (FunctionFacts | null)[]; findings: RuleFinding[] }>();
 
 function kernelBuffers(k: FunctionFacts): KernelBuffers {
   let b = buffersOf.get(k);
@@ -156,6 +155,9 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
   return out;
 }
 
+// an edit elsewhere leaves a host's findings as they were, while the kernels and wrappers it reads are the same facts objects
+const hostCached = perHost((h, c) => checkHost(h, c.kernels, c.hosts));
+
 export const rule: Rule = {
   id: 'fusion/elementwise-chain',
   languages: ['cuda', 'cpp', 'triton'], // .cpp host code calls launch wrappers too
@@ -164,15 +166,7 @@ export const rule: Rule = {
     if (facts.language === 'triton') return tritonElementwiseChain(facts);
     // this file's kernels and host functions win over the project's (wrappers defined in other files)
     const { kernels, hosts, mine } = visibleCallables(facts);
-    return mine.flatMap((h) => {
-      // an edit elsewhere leaves this host's findings as they were: reuse them while the facts it read are the same objects
-      const callees = (f: FunctionFacts) => f.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy').map((c) => kernels.get(c.name) ?? hosts.get(c.name) ?? null);
-      const deps = callees(h).flatMap((d) => (d && !d.isKernel && d !== h ? [d, ...callees(d)] : [d])); // wrappers are followed two deep
-      const hit = hostFindings.get(h);
-      if (hit && hit.deps.length === deps.length && hit.deps.every((d, i) => d === deps[i])) return hit.findings;
-      const findings = checkHost(h, kernels, hosts);
-      hostFindings.set(h, { deps, findings });
-      return findings;
-    });
+    const callables = { kernels, hosts, mine };
+    return mine.flatMap((h) => hostCached(h, callables));
   },
 };

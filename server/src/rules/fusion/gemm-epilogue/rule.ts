@@ -19,6 +19,7 @@ import { LIBRARY_KERNELS } from '../../../core/facts/library';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { visibleCallables } from '../../../core/project';
 import { isReferenceOracle } from '../../common/reference';
+import { perHost } from '../../common/memo';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { BENEFIT, tritonGemmEpilogue } from './triton';
 
@@ -145,6 +146,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
   return out;
 }
 
+// an edit re-checks only the hosts whose code, kernels or wrappers it changed
+const hostCached = perHost((h, c) => checkHost(h, c.kernels, c.hosts));
+
 export const rule: Rule = {
   id: 'fusion/gemm-epilogue',
   languages: ['cuda', 'cpp', 'triton'], // .cpp host code calls cuBLAS and launch wrappers too
@@ -152,6 +156,7 @@ export const rule: Rule = {
   check(facts: FileFacts) {
     if (facts.language === 'triton') return tritonGemmEpilogue(facts);
     const { kernels, hosts, mine } = visibleCallables(facts);
-    return mine.filter((h) => !isReferenceOracle(h.name)).flatMap((h) => checkHost(h, kernels, hosts));
+    const callables = { kernels, hosts, mine };
+    return mine.filter((h) => !isReferenceOracle(h.name)).flatMap((h) => hostCached(h, callables));
   },
 };

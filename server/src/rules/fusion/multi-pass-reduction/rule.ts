@@ -23,6 +23,7 @@ import type { FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { exclusiveArms } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
+import { perFunction, perHost } from '../../common/memo';
 import { launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
@@ -147,6 +148,16 @@ function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
   return out;
 }
 
+// an edit re-checks only the functions it changed (and the hosts whose kernels it changed)
+const kernelCached = perFunction(checkKernel, (triton) => String(triton));
+const hostOf = (triton: boolean) =>
+  perHost((f, t) => {
+    const launches = launchesOf(f, t.kernels, t.hosts, triton);
+    return launches.length >= 1 ? checkHost(f, launches) : [];
+  });
+const hostCuda = hostOf(false);
+const hostTriton = hostOf(true);
+
 export const rule: Rule = {
   id: 'fusion/multi-pass-reduction',
   languages: ['cuda', 'cpp', 'triton'], // .cpp host code calls launch wrappers too
@@ -156,11 +167,10 @@ export const rule: Rule = {
     const out: RuleFinding[] = [];
     let tables: Callables | null = null;
     for (const f of facts.functions) {
-      if (f.isKernel) out.push(...checkKernel(f, triton));
+      if (f.isKernel) out.push(...kernelCached(f, triton));
       else if (!f.isDevice && !isReferenceOracle(f.name) && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
         tables ??= visibleCallables(facts);
-        const launches = launchesOf(f, tables.kernels, tables.hosts, triton);
-        if (launches.length >= 1) out.push(...checkHost(f, launches));
+        out.push(...(triton ? hostTriton : hostCuda)(f, tables));
       }
     }
     return out;

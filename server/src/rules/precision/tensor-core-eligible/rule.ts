@@ -15,6 +15,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
+import { perFunction } from '../../common/memo';
 import { gemmLoop, outerProductLoop } from '../../common/gemm-shape';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 
@@ -85,6 +86,10 @@ function checkHost(fn: FunctionFacts, handleSetUp: boolean): RuleFinding[] {
   }];
 }
 
+// an edit re-checks only the functions it changed
+const kernelCached = perFunction(checkKernel);
+const hostCached = perFunction(checkHost, (handleSetUp) => String(handleSetUp));
+
 export const rule: Rule = {
   id: 'precision/tensor-core-eligible',
   languages: ['cuda', 'cpp', 'triton'],
@@ -97,6 +102,6 @@ export const rule: Rule = {
         f.calls.some((c) => c.name === 'cublasSetMathMode' && /CUBLAS_PEDANTIC_MATH/.test(c.args[1] ?? '')) ||
         (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''))),
     );
-    return facts.functions.flatMap((f) => (f.isKernel ? checkKernel(f) : checkHost(f, handleSetUp)));
+    return facts.functions.flatMap((f) => (f.isKernel ? kernelCached(f) : hostCached(f, handleSetUp)));
   },
 };

@@ -10,6 +10,8 @@
 // deep nor are named as loops to block. When the re-reading loop carries a dependence
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
 import { isReferenceOracle } from '../../common/reference';
+import { fileConstants } from '../../common/file-constants';
+import { perFunction } from '../../common/memo';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
@@ -28,21 +30,6 @@ const TILE_STEP = 4;
 
 type Constants = ReadonlyMap<string, number>;
 
-/** Integer constants named at file scope or in the function: `#define N 1024`, `const int K = 3;`, `constexpr size_t T = 64;`. */
-function fileConstants(lines: readonly string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of lines) {
-    if (!line.includes('define') && !line.includes('const')) continue; // most lines: no regex at all
-    let m = /^\s*#\s*define\s+([A-Za-z_]\w*)\s+\(?\s*(\d+)\s*[uUlL]*\s*\)?\s*(?:\/\/.*|\/\*.*)?$/.exec(line);
-    if (m) {
-      out.set(m[1], Number(m[2]));
-      continue;
-    }
-    const re = /\b(?:const|constexpr)\s+(?:static\s+)?(?:unsigned\s+|signed\s+)?(?:int|long|short|size_t|std::size_t|int32_t|int64_t|uint32_t|uint64_t|unsigned)\s+([A-Za-z_]\w*)\s*=\s*(\d+)\s*[uUlL]*\s*[;,]/g;
-    while ((m = re.exec(line))) out.set(m[1], Number(m[2]));
-  }
-  return out;
-}
 
 /** The value of a bound text such as `3`, `N`, `N - 1`, or null when it is not a known constant. */
 function constantValue(text: string | null, constants: Constants): number | null {
@@ -452,7 +439,13 @@ export const rule: Rule = {
     // host code with a loop nest at least 3 deep; the file's constants are read only then
     const nests = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && fn.loops.some((l) => l.depth >= 2));
     if (nests.length === 0) return [];
-    const constants = fileConstants(facts.lines);
-    return nests.flatMap((fn) => check(fn, constants, facts.lines));
+    const { constants, key } = fileConstants(facts.lines);
+    return nests.flatMap((fn) => checkCached(fn, constants, facts.lines, key));
   },
 };
+
+/** A nest's findings read only its own facts and lines, and the file's constants. */
+const checkCached = perFunction(
+  (fn: FunctionFacts, constants: Constants, lines: readonly string[], _key: string) => check(fn, constants, lines),
+  (_c, _l, key) => key,
+);

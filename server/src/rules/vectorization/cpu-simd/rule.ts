@@ -23,6 +23,8 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
+import { fileConstants } from '../../common/file-constants';
+import { perFunction } from '../../common/memo';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
 const SIMD_PRAGMA = /^(?:omp\s+(?:(?:parallel\s+)?for\s+)?simd\b|omp\s+declare\s+simd|simd\b|ivdep\b|GCC\s+ivdep\b|clang\s+loop\s+vectorize\s*\(\s*(?:enable|assume_safety)|vector\b)/;
@@ -105,16 +107,6 @@ function stride(a: AccessFact, l: LoopFact): string {
   return c.isConstant ? `${Math.abs(c.constant)} elements` : `\`${c.toString()}\` elements`;
 }
 
-/** Integer constants of the file (`#define K 3`, `constexpr int kTaps = 5;`), for trip counts. */
-function fileConstants(lines: readonly string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of lines) {
-    if (!line.includes('define') && !line.includes('const')) continue;
-    const m = /^\s*#\s*define\s+([A-Za-z_]\w*)\s+\(?(\d+)\)?\s*(?:\/[/*].*)?$/.exec(line) ?? /\b(?:const|constexpr)\s+(?:static\s+)?(?:unsigned\s+)?(?:int|long|size_t|std::size_t|int64_t|uint32_t)\s+([A-Za-z_]\w*)\s*=\s*(\d+)\s*;/.exec(line);
-    if (m) out.set(m[1], Number(m[2]));
-  }
-  return out;
-}
 
 /** The loop's trip count when its start, bound and step are constants (`dx = -1; dx <= 1`), else null. */
 function constantTrip(l: LoopFact, constants: ReadonlyMap<string, number>): number | null {
@@ -286,7 +278,14 @@ export const rule: Rule = {
     const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0);
     if (hosts.length === 0) return [];
     const references = referencesOf(facts);
-    const constants = fileConstants(facts.lines);
-    return hosts.flatMap((fn) => check(fn, references, constants));
+    const { constants, key } = fileConstants(facts.lines);
+    const refs = [...references].join(',');
+    return hosts.flatMap((fn) => checkCached(fn, references, constants, `${refs}|${key}`));
   },
 };
+
+/** A function's findings read its own facts, the file's reference functions and its constants. */
+const checkCached = perFunction(
+  (fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, _key: string) => check(fn, references, constants),
+  (_r, _c, key) => key,
+);

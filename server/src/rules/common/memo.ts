@@ -1,0 +1,54 @@
+// Findings kept with the facts they were computed from. The engine caches each function's
+// facts object across edits (FactsCache), so a file rule that checks one function at a
+// time can reuse that function's findings while its facts object, and whatever else the
+// check read, are the same: an edit re-checks only the functions it touched (DESIGN.md,
+// performance budgets). A host function that reads kernels and wrappers by name is
+// reused while those facts objects are the same too.
+import type { CallFact, FunctionFacts } from '../../core/facts/model';
+import type { Callables } from '../../core/project';
+import type { RuleFinding } from '../../core/types';
+
+/**
+ * `check(fn, ...args)` remembered per facts object; `key(...args)` names what else the
+ * check reads (a flag, the file's constants), so a different key computes again.
+ */
+export function perFunction<A extends unknown[]>(
+  check: (fn: FunctionFacts, ...args: A) => RuleFinding[],
+  key: (...args: A) => string = () => '',
+): (fn: FunctionFacts, ...args: A) => RuleFinding[] {
+  const cache = new WeakMap<FunctionFacts, { key: string; findings: RuleFinding[] }>();
+  return (fn, ...args) => {
+    const k = key(...args);
+    const hit = cache.get(fn);
+    if (hit && hit.key === k) return hit.findings;
+    const findings = check(fn, ...args);
+    cache.set(fn, { key: k, findings });
+    return findings;
+  };
+}
+
+/** The facts a host function's check reads by name: what each call resolves to, and for a wrapper what its calls resolve to. */
+function callees(host: FunctionFacts, c: Callables): (FunctionFacts | null)[] {
+  const resolve = (x: CallFact) => c.kernels.get(x.name) ?? c.hosts.get(x.name) ?? null;
+  const out: (FunctionFacts | null)[] = [];
+  for (const call of host.calls) {
+    if (call.kind === 'sync' || call.kind === 'copy') continue;
+    const d = resolve(call);
+    out.push(d);
+    if (d && !d.isKernel && d !== host) for (const inner of d.calls) if (inner.kind !== 'sync' && inner.kind !== 'copy') out.push(resolve(inner)); // wrappers, two deep
+  }
+  return out;
+}
+
+/** `check(host, c)` remembered per host facts object while the kernels and wrappers it calls are the same facts objects. */
+export function perHost(check: (host: FunctionFacts, c: Callables) => RuleFinding[]): (host: FunctionFacts, c: Callables) => RuleFinding[] {
+  const cache = new WeakMap<FunctionFacts, { deps: (FunctionFacts | null)[]; findings: RuleFinding[] }>();
+  return (host, c) => {
+    const deps = callees(host, c);
+    const hit = cache.get(host);
+    if (hit && hit.deps.length === deps.length && hit.deps.every((d, i) => d === deps[i])) return hit.findings;
+    const findings = check(host, c);
+    cache.set(host, { deps, findings });
+    return findings;
+  };
+}
