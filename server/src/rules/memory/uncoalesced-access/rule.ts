@@ -7,6 +7,8 @@ import type { RuleFinding } from '../../../core/types';
 import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
 import { SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
+import { tritonUncoalesced } from './triton';
+import { perFunction } from '../../common/memo';
 
 const TID = 'threadIdx.x';
 
@@ -133,9 +135,13 @@ function atomUniforms(sym: string): string[] {
   return d.args.flatMap((p) => [...p.symbols()].flatMap((s) => (symbolKind(s) === 'uniform' ? [s] : atomUniforms(s))));
 }
 
+/** CUDA kernels and C/C++ loop nests one function at a time (an edit re-checks only what it changed). */
+const checkCached = perFunction((fn: FunctionFacts) => (fn.isKernel || fn.isDevice ? check(fn) : checkCpu(fn)));
+
 export const rule: Rule = {
   id: 'memory/uncoalesced-access',
-  languages: ['cuda', 'cpp'],
+  languages: ['cuda', 'cpp', 'triton'],
   defaultSeverity: 'warning',
-  checkFunction: (fn) => (fn.isKernel || fn.isDevice ? check(fn) : checkCpu(fn)),
+  // Triton reads the launches in the file (what a stride parameter is bound to)
+  check: (facts) => (facts.language === 'triton' ? tritonUncoalesced(facts) : facts.functions.flatMap((fn) => checkCached(fn))),
 };
