@@ -2,6 +2,7 @@
 // accesses are unit-stride scalar loads/stores of <= 32-bit elements, aligned so that
 // 128-bit accesses (float4, int4, a packed struct) would do (ANALYSIS.md §2).
 import type { Rule } from '../../../core/rule';
+import { tritonVector } from './triton';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, isVarying, symbolKind } from '../../../core/affine';
@@ -226,7 +227,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
 
 export const rule: Rule = {
   id: 'vectorization/vector-memory-access',
-  languages: ['cuda'],
+  languages: ['cuda', 'triton'],
   defaultSeverity: 'information',
-  checkFunction: check,
+  checkFunction: (fn) => (fn.decorators ? tritonVector(fn) : check(fn)),
 };

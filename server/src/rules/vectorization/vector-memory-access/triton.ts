@@ -1,0 +1,117 @@
+// The Triton half of vectorization/vector-memory-access. Triton vectorizes a block's
+// loads and stores by itself (up to 16 bytes per lane) when the block is contiguous, so
+// the finding is where the code keeps it from doing so:
+//   - one element per program: every global access is a scalar (`tl.load(x_ptr + pid)`),
+//     so each program moves 4 bytes and the grid needs one program per element;
+//   - a scalar load or store in a loop that walks consecutive elements (`for i in
+//     range(n): tl.load(x_ptr + i)`), one element per iteration;
+//   - interleaved halves: the same buffer read (or written) as even and odd elements by
+//     two blocks (`x_ptrs`, `x_ptrs + 1` with the lanes two apart), each access using half
+//     of every sector; one contiguous block split in registers reads it once.
+// Quiet on contiguous blocks, per-row scalars next to block accesses (`tl.load(mean +
+// row)`), and reference oracles.
+import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
+import type { RuleFinding } from '../../../core/types';
+import { displaySymbol } from '../../../core/affine';
+import { isReferenceOracle } from '../../common/reference';
+
+const BENEFIT =
+  'fewer, wider memory instructions; on an H200, y = 2*x over 2^28 floats went from 62% to 101% of copy bandwidth (1.61x) with 16-byte accesses';
+
+const scalar = (a: AccessFact) => (a.lanes ?? []).length === 0;
+const isPid = (s: string) => s.startsWith('#pid');
+
+/**
+ * The loop symbol this scalar access walks with unit step, if any: an innermost loop doing
+ * scalar work only (a loop over groups that loads each group's metadata, then runs block
+ * loops inside, is not an element loop).
+ */
+function walkedLoop(fn: FunctionFacts, a: AccessFact): string | null {
+  for (const id of a.loops) {
+    const sym = fn.loops.find((l) => l.id === id)?.symbol;
+    if (!sym) continue;
+    if (fn.loops.some((l) => l.parent === id) || fn.accesses.some((b) => !scalar(b) && b.loops.includes(id))) continue;
+    const c = a.indices[0].coefficient(sym);
+    if (c.isConstant && c.constant !== 0) {
+      const step = fn.loops.find((l) => l.id === id)?.step;
+      if (step?.isConstant && Math.abs(step.constant * c.constant) === 1) return sym;
+    }
+  }
+  return null;
+}
+
+function onePerProgram(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
+  if (!global.length || !global.every(scalar) || !global.some((a) => a.indices[0].dependsOn(isPid))) return [];
+  if (fn.loops.length) return []; // a loop per program is another kind of kernel
+  const stores = global.filter((a) => a.kind !== 'load');
+  const at = stores[0] ?? global[0];
+  return [{
+    range: at.range,
+    function: fn.name,
+    confidence: 'likely',
+    assumptions: ['assumes the grid launches one program per element, as the scalar index says'],
+    message:
+      `\`${fn.name}\` loads and stores one scalar per program: each program moves a single element and the grid needs one program per element. ` +
+      'Give each program a block (`offs = pid * BLOCK + tl.arange(0, BLOCK)`, `mask = offs < n`) so Triton issues wide, coalesced loads and stores.',
+    benefit: BENEFIT,
+    related: global.filter((a) => a !== at).slice(0, 4).map((a) => ({ range: a.range, message: `a scalar ${a.kind === 'load' ? 'load' : 'store'} too` })),
+  }];
+}
+
+function scalarLoops(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
+  const out: RuleFinding[] = [];
+  for (const a of global) {
+    if (!scalar(a) || a.kind === 'atomic') continue;
+    const sym = walkedLoop(fn, a);
+    if (!sym) continue;
+    out.push({
+      range: a.range,
+      function: fn.name,
+      confidence: 'likely',
+      assumptions: [],
+      message:
+        `This scalar \`tl.${a.kind === 'load' ? 'load' : 'store'}\` walks consecutive elements of \`${a.array}\` one per iteration of the \`${displaySymbol(sym)}\` loop. ` +
+        `${a.kind === 'load' ? 'Load' : 'Store'} a block per iteration (\`offs = start + tl.arange(0, BLOCK)\` with a mask) and reduce or compute on the block.`,
+      benefit: BENEFIT,
+    });
+  }
+  return out;
+}
+
+/** `x_ptrs` and `x_ptrs + 1` with the last axis two elements apart: even and odd halves read separately. */
+function interleaved(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
+  const out: RuleFinding[] = [];
+  const seen = new Set<string>();
+  for (const a of global) {
+    const lane = (a.lanes ?? [])[(a.lanes ?? []).length - 1];
+    if (!lane || a.kind === 'atomic') continue;
+    const c = a.indices[0].coefficient(lane);
+    // 2 (or 2 × a stride parameter that is 1 for a contiguous tensor)
+    const k = c.isConstant ? c.constant : [...c.terms.values()].length === 1 ? [...c.terms.values()][0] : 0;
+    if (k !== 2) continue;
+    const partner = global.find((b) => b !== a && b.array === a.array && b.kind === a.kind && b.indices[0].sub(a.indices[0]).isConstant && Math.abs(b.indices[0].sub(a.indices[0]).constant) === 1);
+    const key = `${a.array}|${a.kind}`;
+    if (!partner || seen.has(key)) continue;
+    seen.add(key);
+    const first = a.range.start.line <= partner.range.start.line ? a : partner;
+    out.push({
+      range: first.range,
+      function: fn.name,
+      confidence: 'likely',
+      assumptions: ['assumes the last dimension of the tensor is contiguous (its stride is 1)'],
+      message:
+        `\`${a.array}\` is ${a.kind === 'load' ? 'read' : 'written'} as even and odd elements by two blocks whose lanes are two elements apart: each access uses half of every sector. ` +
+        `${a.kind === 'load' ? 'Load' : 'Store'} one contiguous block of pairs (\`[..., BLOCK, 2]\`) and split or join it in registers (\`tl.split\` / \`tl.join\`, or a reshape).`,
+      benefit: BENEFIT,
+      related: [{ range: (first === a ? partner : a).range, message: 'the other half' }],
+    });
+  }
+  return out;
+}
+
+export function tritonVector(fn: FunctionFacts): RuleFinding[] {
+  if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
+  const global = fn.accesses.filter((a) => a.space === 'global' && a.indices.length === 1 && !a.indices[0].unknown);
+  const one = onePerProgram(fn, global);
+  return one.length ? one : [...scalarLoops(fn, global), ...interleaved(fn, global)];
+}
