@@ -4,6 +4,7 @@
 // loop the way it slides with the thread index (a convolution window), and no
 // __shared__ staging in the kernel.
 import type { Rule } from '../../../core/rule';
+import { tritonTiling } from './triton';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { sharedAcrossBlock } from '../../../core/lanes';
@@ -97,7 +98,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
 
 export const rule: Rule = {
   id: 'tiling/shared-memory',
-  languages: ['cuda'],
+  languages: ['cuda', 'triton'],
   defaultSeverity: 'information',
-  checkFunction: check,
+  checkFunction: (fn) => (fn.decorators ? tritonTiling(fn) : check(fn)),
 };

@@ -1,0 +1,54 @@
+// The Triton half of tiling/shared-memory. Triton keeps a block on chip only within one
+// program; reuse across programs has to be built into the tiling. A kernel without
+// `tl.dot` whose loop loads a block of one operand that varies with only some of the
+// program axes its output uses (A's row block with the row axis, B's column block with
+// the column axis) has every other program along the missing axis load the same block
+// again: a GEMM done one output (or one row of outputs) per program.
+// Quiet on `tl.dot` kernels (their BLOCK_M x BLOCK_N tiles are the reuse), kernels with
+// one program axis (row kernels; a weight vector every row reads is served by L1), and
+// reference oracles.
+import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
+import type { RuleFinding } from '../../../core/types';
+import { isReferenceOracle } from '../../common/reference';
+
+const BENEFIT =
+  'global-memory reads of the reused operands drop by about the tile width; on an H200 a naive 4096³ SGEMM went from 5.1 to 8.8 TFLOP/s (1.72x) with 32x32 shared-memory tiles (CUDA)';
+
+/** The program axes an access's index varies with (`#pid0:m` -> '0'). */
+function axes(a: AccessFact): Set<string> {
+  const out = new Set<string>();
+  for (const s of a.indices[0].symbols()) {
+    const m = /^#pid(\d+):/.exec(s);
+    if (m) out.add(m[1]);
+  }
+  return out;
+}
+
+export function tritonTiling(fn: FunctionFacts): RuleFinding[] {
+  if (!fn.isKernel || isReferenceOracle(fn.name) || fn.kernelClass === 'gemm') return []; // `tl.dot` makes a kernel 'gemm'
+  const usable = (a: AccessFact) => a.indices.length === 1 && !a.indices[0].unknown;
+  const outputAxes = new Set(fn.accesses.filter((a) => a.kind !== 'load' && usable(a)).flatMap((a) => [...axes(a)]));
+  if (outputAxes.size < 2) return [];
+  for (const loop of fn.loops) {
+    const loads = fn.accesses.filter(
+      (a) => a.kind === 'load' && usable(a) && (a.lanes?.length ?? 0) > 0 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol),
+    );
+    // two operands, each missing an output axis the other has: A[m, k] and B[k, n]
+    const missing = (a: AccessFact) => [...outputAxes].filter((x) => !axes(a).has(x));
+    const a = loads.find((l) => missing(l).length > 0 && axes(l).size > 0);
+    const b = a && loads.find((l) => l.array !== a.array && missing(l).length > 0 && missing(l).some((x) => axes(a).has(x)));
+    if (!a || !b) continue;
+    return [{
+      range: a.range,
+      function: fn.name,
+      confidence: 'likely',
+      assumptions: ['assumes the grid has many programs along each output axis (large M and N)'],
+      message:
+        `In the \`${loop.variable ?? 'loop'}\` loop, the block of \`${a.array}\` depends on program axis ${missing(b).join(', ')} only and the block of \`${b.array}\` on axis ${missing(a).join(', ')} only: ` +
+        `every program along the other axis loads the same blocks again. Give each program a BLOCK_M x BLOCK_N tile of outputs and accumulate it with \`tl.dot\` over BLOCK_K slices, so each loaded block serves a whole tile.`,
+      benefit: BENEFIT,
+      related: [{ range: b.range, message: `the block of \`${b.array}\`, re-read by the programs of another row` }],
+    }];
+  }
+  return [];
+}
