@@ -9,7 +9,7 @@ const SOURCE_GLOB = '**/*.{cu,cuh,cpp,cc,cxx,c,h,hpp,hh,py}';
 const EXCLUDE_GLOB = '{**/node_modules/**,**/.git/**}';
 const BATCH_SIZE = 50;
 
-export function registerCommands(context: vscode.ExtensionContext, client: LanguageClient): void {
+export function registerCommands(context: vscode.ExtensionContext, client: LanguageClient, restartServer: () => Promise<void>): void {
   const view = new MarkdownView();
   context.subscriptions.push(view);
   const register = (id: string, fn: (...args: any[]) => Promise<unknown>) =>
@@ -18,6 +18,22 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
   register('kernelAdvisor.explainRule', (rule?: unknown) => explainRule(client, view, rule));
   register('kernelAdvisor.showKnowledgeBase', async () => view.show('/knowledge-base.md', (await client.sendRequest(KnowledgeBaseRequest, {})).markdown));
   register('kernelAdvisor.openPaper', (url?: unknown) => openPaper(url));
+  register('kernelAdvisor.restartServer', restartServer);
+  register('kernelAdvisor.showOutput', async () => client.outputChannel.show(true));
+  register('kernelAdvisor.showMenu', () => showMenu());
+}
+
+/** The status-bar item's menu: the commands a user reaches for when something looks off. */
+const MENU = [
+  { label: '$(search) Analyze Workspace', command: 'kernelAdvisor.analyzeWorkspace' },
+  { label: '$(book) Explain Rule', command: 'kernelAdvisor.explainRule' },
+  { label: '$(output) Show Output', command: 'kernelAdvisor.showOutput' },
+  { label: '$(debug-restart) Restart Server', command: 'kernelAdvisor.restartServer' },
+];
+
+async function showMenu(): Promise<unknown> {
+  const pick = await vscode.window.showQuickPick(MENU, { placeHolder: 'Kernel Advisor' });
+  return pick ? vscode.commands.executeCommand(pick.command) : undefined;
 }
 
 async function reportErrors<T>(p: Promise<T>): Promise<T | undefined> {

@@ -1,8 +1,8 @@
 // Kernel Advisor for VS Code: starts the language server, registers the commands and
-// the status-bar count. Everything else (diagnostics, hovers, code actions) comes
+// the status-bar item. Everything else (diagnostics, hovers, code actions) comes
 // from the server through vscode-languageclient.
 import * as vscode from 'vscode';
-import { LanguageClient } from 'vscode-languageclient/node';
+import { LanguageClient, State } from 'vscode-languageclient/node';
 import { createClient } from './client';
 import { registerCommands } from './commands';
 import { FindingsStatus } from './status';
@@ -16,12 +16,40 @@ export interface KernelAdvisorApi {
 
 export async function activate(context: vscode.ExtensionContext): Promise<KernelAdvisorApi> {
   const started = performance.now();
-  context.subscriptions.push(new FindingsStatus());
+  const status = new FindingsStatus();
+  context.subscriptions.push(status);
   client = createClient(context);
-  registerCommands(context, client);
-  await client.start();
+  const c = client;
+  let restarting = false;
+  context.subscriptions.push(
+    c.onDidChangeState(({ newState }) => {
+      if (newState === State.Starting) status.setState('starting');
+      else if (newState === State.Running) status.setState('ready');
+      // stopped without our asking: the client gave up restarting a crashing server
+      else if (newState === State.Stopped && !restarting) status.setState('error', 'it stopped; see the output');
+    }),
+  );
+  registerCommands(context, c, async () => {
+    restarting = true;
+    try {
+      c.outputChannel.appendLine('Restarting the Kernel Advisor server.');
+      await c.restart();
+    } finally {
+      restarting = false;
+    }
+  });
+  c.outputChannel.appendLine(`Starting the Kernel Advisor server (${context.asAbsolutePath('dist/cli.js')} lsp --stdio).`);
+  try {
+    await c.start();
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    status.setState('error', why);
+    c.outputChannel.appendLine(`The Kernel Advisor server did not start: ${why}`);
+    throw e;
+  }
+  status.setState('ready');
   const activationMs = performance.now() - started;
-  client.outputChannel.appendLine(`Kernel Advisor activated in ${activationMs.toFixed(0)} ms (server started and initialized).`);
+  c.outputChannel.appendLine(`Kernel Advisor activated in ${activationMs.toFixed(0)} ms (server started and initialized).`);
   return { activationMs };
 }
 

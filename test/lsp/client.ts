@@ -11,6 +11,8 @@ import {
   type ProtocolConnection,
   type PublishDiagnosticsParams,
   type InitializeParams,
+  type ApplyWorkspaceEditParams,
+  type ApplyWorkspaceEditResult,
 } from 'vscode-languageserver-protocol';
 
 export const repoRoot = join(__dirname, '..', '..');
@@ -20,8 +22,17 @@ export class TestClient {
   readonly proc: ChildProcess;
   readonly messages: { type: number; message: string }[] = [];
   readonly stderr: string[] = [];
+  /** Every publishDiagnostics, in the order received. */
+  readonly history: PublishDiagnosticsParams[] = [];
+  /** window/showMessageRequest: messages the user would have to answer (the server should send none). */
+  readonly messageRequests: { type: number; message: string }[] = [];
+  /** $/logTrace messages (sent while the trace is on). */
+  readonly traces: string[] = [];
   /** Configuration the server pulls with workspace/configuration. */
   settings: unknown = {};
+  /** workspace/applyEdit requests the server sent, and what the client answers to them. */
+  readonly appliedEdits: ApplyWorkspaceEditParams[] = [];
+  applyEdit: (p: ApplyWorkspaceEditParams) => ApplyWorkspaceEditResult = () => ({ applied: true });
   private latest = new Map<string, PublishDiagnosticsParams>();
   private waiters: { uri: string; pred: (p: PublishDiagnosticsParams) => boolean; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
   exitCode: Promise<number | null>;
@@ -33,6 +44,7 @@ export class TestClient {
     this.conn = createProtocolConnection(new StreamMessageReader(this.proc.stdout!), new StreamMessageWriter(this.proc.stdin!));
     this.conn.onNotification(PublishDiagnosticsNotification.type, (p) => {
       this.latest.set(p.uri, p);
+      this.history.push(p);
       this.waiters = this.waiters.filter((w) => {
         if (w.uri === p.uri && w.pred(p)) {
           w.resolve(p);
@@ -45,10 +57,16 @@ export class TestClient {
     this.conn.onNotification('window/logMessage', (p: { type: number; message: string }) => { this.messages.push(p); });
     this.conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) => p.items.map(() => this.settings));
     this.conn.onRequest('client/registerCapability', () => null);
+    this.conn.onRequest('workspace/applyEdit', (p: ApplyWorkspaceEditParams) => {
+      this.appliedEdits.push(p);
+      return this.applyEdit(p);
+    });
     this.conn.onRequest('window/showMessageRequest', (p: { type: number; message: string }) => {
       this.messages.push(p);
+      this.messageRequests.push(p);
       return null;
     });
+    this.conn.onNotification('$/logTrace', (p: { message: string }) => { this.traces.push(p.message); });
     this.conn.listen();
   }
 
@@ -57,7 +75,7 @@ export class TestClient {
       processId: process.pid,
       rootUri,
       workspaceFolders: rootUri ? [{ uri: rootUri, name: 'ws' }] : null,
-      capabilities: { workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } }, textDocument: { publishDiagnostics: { relatedInformation: true, codeDescriptionSupport: true, dataSupport: true } } },
+      capabilities: { workspace: { configuration: true, applyEdit: true, workspaceEdit: { documentChanges: true, resourceOperations: ['create'] }, didChangeConfiguration: { dynamicRegistration: true } }, textDocument: { publishDiagnostics: { relatedInformation: true, codeDescriptionSupport: true, dataSupport: true } } },
       initializationOptions,
     };
     await this.conn.sendRequest(InitializeRequest.type, params);

@@ -1,9 +1,11 @@
 // Unit tests of the LSP adapter: finding -> diagnostic, hover card, code actions, settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { codeActions, hoverMarkdown, skippedDiagnostic, toDiagnostic, type ActionContext } from '../../server/src/lsp/convert';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { TextDocumentEdit, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
+import { DISABLE_IN_WORKSPACE, codeActions, disableRuleEdit, hoverMarkdown, skippedDiagnostic, toDiagnostic, type ActionContext } from '../../server/src/lsp/convert';
 import { Settings } from '../../server/src/lsp/settings';
-import { defaultKnowledge } from '../../server/src/core/knowledge';
+import { defaultKnowledge, formatCitation } from '../../server/src/core/knowledge';
 import { validateConfig } from '../../server/src/core/config';
 import type { Finding } from '../../server/src/core/types';
 
@@ -24,8 +26,10 @@ const finding = (over: Partial<Finding> = {}): Finding => ({
 });
 const ctx = (over: Partial<ActionContext> = {}): ActionContext => ({
   uri: 'file:///w/a.cu',
+  version: 7,
   lines: ['a', 'b', 'c', '    out[x * rows + y] = 1;'],
   python: false,
+  workspaceCommand: false,
   clientCommands: new Set(),
   ...over,
 });
@@ -36,7 +40,7 @@ test('toDiagnostic keeps the range 0-based and carries code, source, docs, relat
   assert.equal(d.severity, 2);
   assert.equal(d.code, 'memory/uncoalesced-access');
   assert.equal(d.source, 'kernel-advisor');
-  assert.equal(d.codeDescription?.href, kb.rule('memory/uncoalesced-access')!.docs);
+  assert.match(d.codeDescription?.href ?? '', /^(https:\/\/|file:\/\/).*docs\/rules\/memory\/uncoalesced-access\.md$/, 'the rule id opens its page');
   assert.equal(d.relatedInformation?.[0].location.uri, 'file:///w/a.cu');
   assert.equal(d.relatedInformation?.[0].location.range.start.character, 2);
   assert.equal(d.data, undefined, 'no data without fixes (the payload is published on every keystroke)');
@@ -45,13 +49,30 @@ test('toDiagnostic keeps the range 0-based and carries code, source, docs, relat
   assert.equal(toDiagnostic(finding({ severity: 'hint' }), 'u', kb).severity, 4);
 });
 
-test('the hover card names the technique, what it buys, how sure, and resolvable papers', () => {
-  const md = hoverMarkdown(finding(), kb);
+test('the hover card: what was seen, what to do, what it buys, how sure, two papers and the full explanation', () => {
+  const f = finding({ detail: 'Consecutive threads write `rows` floats apart.\n\nSwap the index so threadIdx.x moves the last one.' });
+  const md = hoverMarkdown(f, kb, { explainCommand: true });
   assert.match(md, /`memory\/uncoalesced-access`/);
-  assert.match(md, /What it usually buys:\*\* up to 8x/);
+  assert.match(md, /\*\*Seen here:\*\* Consecutive threads write `rows` floats apart\.\n/);
+  assert.match(md, /\*\*What to do:\*\* Swap the index/);
+  assert.doesNotMatch(md, /writes with a stride/, 'the diagnostic, shown above the card, is not repeated');
+  assert.match(md, /What it buys:\*\* up to 8x/);
   assert.match(md, /How sure:\*\* likely — assumes `rows` is greater than 1/);
-  for (const id of finding().citations) assert.ok(md.includes(kb.paper(id)!.url), `cites ${id}`);
+  const [key, second, third] = f.citations.map((id) => kb.paper(id)!);
+  assert.ok(md.includes(`- ${formatCitation(key, 'markdown')}`), 'the key citation, formatted once');
+  assert.ok(md.includes(second.url));
+  assert.ok(third && !md.includes(third.url), 'only the two most relevant papers');
+  assert.ok(md.includes(`(command:kernelAdvisor.explainRule?${encodeURIComponent('["memory/uncoalesced-access"]')})`), 'links to Explain');
+  assert.match(md, new RegExp(`all ${f.citations.length} papers`));
+  const head = md.slice(0, md.indexOf('**Read:**')).split('\n').filter((l) => l.trim());
+  assert.ok(head.length <= 6, `short before the papers:\n${head.join('\n')}`);
+  // a client without the command gets the rule's page; a finding without detail gets the technique
+  const plain = hoverMarkdown(finding(), kb);
+  assert.doesNotMatch(plain, /command:/);
+  assert.match(plain, /\[Full explanation[^\]]*\]\((https|file):\/\/[^)]+\)$/);
+  assert.match(plain, /\*\*The technique:\*\*/);
 });
+
 
 test('skipped files get one information diagnostic at the top', () => {
   const d = skippedDiagnostic('skipped: the file is 2048 KiB, over the 1024 KiB limit');
@@ -60,33 +81,70 @@ test('skipped files get one information diagnostic at the top', () => {
   assert.match(String(d.message), /^Kernel Advisor skipped: the file is 2048 KiB/);
 });
 
-test('code actions: fixes first and preferred, then suppression with the line indentation', () => {
+/** The one TextDocumentEdit of a code action's edit (documentChanges, never unversioned changes). */
+function docEdit(edit: WorkspaceEdit | undefined): { textDocument: TextDocumentEdit['textDocument']; edits: TextEdit[] } {
+  assert.equal(edit?.changes, undefined, 'no unversioned changes');
+  assert.equal(edit?.documentChanges?.length, 1);
+  return edit!.documentChanges![0] as { textDocument: TextDocumentEdit['textDocument']; edits: TextEdit[] };
+}
+
+test('code actions: fixes first and preferred, then suppression; every edit carries the version it was computed for', () => {
   const fix = { title: 'Swap the index', edits: [{ range: { start: { line: 3, column: 8 }, end: { line: 3, column: 20 } }, newText: 'y * cols + x' }] };
   const d = toDiagnostic(finding({ fixes: [fix, { ...fix, title: 'Other' }] }), 'file:///w/a.cu', kb);
   const actions = codeActions(d, ctx(), kb);
   assert.equal(actions[0].title, 'Swap the index');
   assert.equal(actions[0].isPreferred, true);
   assert.equal(actions[1].isPreferred, false);
+  assert.deepEqual(docEdit(actions[0].edit).textDocument, { uri: 'file:///w/a.cu', version: 7 });
+  assert.equal(docEdit(actions[0].edit).edits[0].newText, 'y * cols + x');
   const disable = actions.find((a) => a.title === 'Disable memory/uncoalesced-access for this line')!;
-  assert.equal(disable.edit!.changes!['file:///w/a.cu'][0].newText, '    // kernel-advisor-disable-next-line memory/uncoalesced-access\n');
+  assert.deepEqual(docEdit(disable.edit).textDocument, { uri: 'file:///w/a.cu', version: 7 });
+  assert.equal(docEdit(disable.edit).edits[0].newText, '    // kernel-advisor-disable-next-line memory/uncoalesced-access\n');
   assert.equal(actions.some((a) => a.title.startsWith('Open paper')), false, 'no client command declared');
+  assert.equal(actions.some((a) => a.title.endsWith('in this workspace')), false, 'no workspace, no workspace action');
   const py = codeActions(d, ctx({ python: true }), kb).find((a) => a.title.endsWith('for this line'))!;
-  assert.match(py.edit!.changes!['file:///w/a.cu'][0].newText, /^\s*# kernel-advisor-disable/);
+  assert.match(docEdit(py.edit).edits[0].newText, /^\s*# kernel-advisor-disable/);
+  const own = codeActions(d, ctx(), kb, []);
+  assert.equal(own[0].title, 'Disable memory/uncoalesced-access for this line', 'the fixes the server passes win over what the client sent back');
 });
 
-test('disable in workspace keeps other settings and never rewrites an unreadable file', () => {
+test('disable in workspace is a server command, computed when it runs; open paper and explain are client commands', () => {
   const d = toDiagnostic(finding(), 'file:///w/a.cu', kb);
-  const cfg = 'file:///w/.kernel-advisor.json';
-  const keep = codeActions(d, ctx({ workspaceConfig: { uri: cfg, text: '{"maxFileSizeKb": 200, "rules": {"tiling/shared-memory": "hint"}}' } }), kb).find((a) => a.title.endsWith('in this workspace'))!;
-  const written = JSON.parse(keep.edit!.changes![cfg][0].newText);
-  assert.deepEqual(written, { maxFileSizeKb: 200, rules: { 'tiling/shared-memory': 'hint', 'memory/uncoalesced-access': 'off' } });
-  const broken = codeActions(d, ctx({ workspaceConfig: { uri: cfg, text: '{ "rules": ' } }), kb);
-  assert.equal(broken.some((a) => a.title.endsWith('in this workspace')), false);
+  const disable = codeActions(d, ctx({ workspaceCommand: true }), kb).find((a) => a.title.endsWith('in this workspace'))!;
+  assert.equal(disable.edit, undefined);
+  assert.deepEqual(disable.command, { title: 'Disable memory/uncoalesced-access in this workspace', command: DISABLE_IN_WORKSPACE, arguments: ['memory/uncoalesced-access'] });
   const withCommands = codeActions(d, ctx({ clientCommands: new Set(['kernelAdvisor.openPaper', 'kernelAdvisor.explainRule']) }), kb);
   const open = withCommands.filter((a) => a.title.startsWith('Open paper: '));
   assert.ok(open.length >= 1);
   assert.match(String(open[0].command!.arguments![0]), /^https?:\/\//);
   assert.equal(withCommands.at(-1)!.command!.command, 'kernelAdvisor.explainRule');
+});
+
+/** .kernel-advisor.json after the "disable in workspace" edit of `rule`, or the refusal. */
+function disabled(text: string | null, rule = 'memory/uncoalesced-access'): string {
+  const r = disableRuleEdit(rule, { uri: 'file:///w/.kernel-advisor.json', text });
+  if ('error' in r) return `error: ${r.error}`;
+  const changes = r.edit.documentChanges!;
+  const edit = changes.at(-1) as TextDocumentEdit;
+  assert.equal(edit.textDocument.version, null, 'the config file is not a synced document');
+  if (text === null) assert.deepEqual(changes[0], { kind: 'create', uri: 'file:///w/.kernel-advisor.json', options: { ignoreIfExists: true } });
+  return TextDocument.applyEdits(TextDocument.create('x', 'json', 0, text ?? ''), edit.edits as TextEdit[]);
+}
+
+test('disable in workspace writes only its entry: comments, formatting and other settings stay', () => {
+  assert.deepEqual(JSON.parse(disabled(null)), { rules: { 'memory/uncoalesced-access': 'off' } });
+  assert.deepEqual(JSON.parse(disabled('')), { rules: { 'memory/uncoalesced-access': 'off' } });
+  assert.equal(
+    disabled('{\n  // team settings\n  "languages": ["cuda"],\n  "rules": {\n    "tiling/shared-memory": "hint" // noisy here\n  }\n}\n'),
+    '{\n  // team settings\n  "languages": ["cuda"],\n  "rules": {\n    "tiling/shared-memory": "hint", // noisy here\n    "memory/uncoalesced-access": "off"\n  }\n}\n',
+  );
+  assert.equal(disabled('{\r\n\t"maxFileSizeKb": 200\r\n}\r\n'), '{\r\n\t"maxFileSizeKb": 200,\r\n\t"rules": { "memory/uncoalesced-access": "off" }\r\n}\r\n');
+  assert.equal(disabled('{"rules": {"memory/uncoalesced-access": "warning"}}'), '{"rules": {"memory/uncoalesced-access": "off"}}');
+  assert.equal(disabled('{"rules": {"tiling/shared-memory": "hint"}}'), '{"rules": {"tiling/shared-memory": "hint", "memory/uncoalesced-access": "off"}}');
+  assert.equal(disabled('{\n  "rules": {\n    "tiling/shared-memory": "hint",\n  },\n}'), '{\n  "rules": {\n    "tiling/shared-memory": "hint",\n    "memory/uncoalesced-access": "off",\n  },\n}');
+  assert.match(disabled('{ "rules": '), /^error: .* does not parse .* left as it is/);
+  assert.match(disabled('[1, 2]'), /^error: .* does not hold an object/);
+  assert.match(disabled('{"rules": ["x"]}'), /^error: "rules" .* is not an object/);
 });
 
 test('diagnostics from other tools get no actions', () => {
@@ -98,7 +156,7 @@ test('config validation names each bad value and keeps the good ones', () => {
   assert.deepEqual(config.rules, { 'tiling/shared-memory': 'hint' });
   assert.deepEqual(config.languages, ['cuda']);
   assert.equal(config.maxFileSizeKb, 1024);
-  assert.equal(problems.length, 4, problems.join('\n'));
+  assert.equal(problems.length, 3, problems.join('\n')); // one per setting, not one per bad entry
   assert.ok(problems.some((p) => p.includes('"loud"')));
   assert.ok(problems.some((p) => p.includes('unknown rule "x/y"')));
   assert.ok(problems.some((p) => p.includes('"fortran"')));
@@ -117,4 +175,23 @@ test('settings: .kernel-advisor.json overrides editor rules; each problem is rep
   assert.equal(reports.length, 1);
   assert.match(reports[0][0], /not valid JSON/);
   assert.deepEqual(s.config.rules, {});
+});
+
+test('settings: one message per setting however many entries are bad; unusable languages fall back to the defaults', () => {
+  const reports: string[][] = [];
+  const s = new Settings((p) => reports.push(p));
+  const rules = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`no/such-${i}`, 'off']));
+  s.update({ rules: { ...rules, 'tiling/shared-memory': 'loud', 'memory/uncoalesced-access': 'hint' }, languages: [1, null, {}] }, null, '.kernel-advisor.json');
+  assert.equal(reports.length, 1);
+  assert.equal(reports[0].length, 2, reports[0].join('\n'));
+  assert.match(reports[0].find((p) => p.includes('"rules"'))!, /no\/such-0.*tiling\/shared-memory/s);
+  assert.match(reports[0].find((p) => p.includes('"languages"'))!, /default languages \(cuda, cpp, c, triton\)/);
+  assert.deepEqual(s.config.languages, ['cuda', 'cpp', 'c', 'triton']);
+  assert.deepEqual(s.config.rules, { 'memory/uncoalesced-access': 'hint' }, 'bad entries fall back, good ones apply');
+  s.update({ languages: ['fortran'] }, null, '.kernel-advisor.json');
+  assert.deepEqual(s.config.languages, ['cuda', 'cpp', 'c', 'triton']);
+  s.update({ languages: ['triton', 'fortran'] }, null, '.kernel-advisor.json');
+  assert.deepEqual(s.config.languages, ['triton'], 'a usable entry is kept');
+  s.update({ languages: [] }, null, '.kernel-advisor.json');
+  assert.deepEqual(s.config.languages, [], 'an explicit empty list is a choice');
 });

@@ -1,11 +1,11 @@
 // Protocol tests: the real server over stdio, a real JSON-RPC client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { CodeAction, Diagnostic, Hover, WorkspaceEdit, TextEdit } from 'vscode-languageserver-protocol';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { CodeAction, Diagnostic, Hover, WorkspaceEdit, TextEdit, TextDocumentEdit } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { TestClient } from './client';
 
@@ -47,7 +47,7 @@ test('open publishes diagnostics with source, code, codeDescription and relatedI
   const d = diagnostics.find((x) => x.code === 'tiling/shared-memory');
   assert.ok(d, `tiling finding expected, got ${JSON.stringify(codes(diagnostics))}`);
   assert.equal(d.source, 'kernel-advisor');
-  assert.match(d.codeDescription?.href ?? '', /^https?:\/\//);
+  assert.match(d.codeDescription?.href ?? '', /docs\/rules\/tiling\/shared-memory\.md$/, 'the rule id links to its page');
   assert.deepEqual(d.range.start, { line: 5, character: 11 });
   assert.match(String(d.message), /A\[row \* N \+ k\]/);
   assert.ok((d.relatedInformation ?? []).some((r) => r.location.range.start.line === 4), 'the k loop is related');
@@ -85,7 +85,8 @@ test('hover on a finding shows the citation card; elsewhere nothing, builtins a 
   const md = (hover.contents as { value: string }).value;
   assert.match(md, /tiling\/shared-memory/);
   assert.match(md, /\*\*Read:\*\*/);
-  assert.match(md, /\[[^\]]+\]\(https?:\/\/[^)]+\) — .+, (19|20)\d\d/, 'a citation with title, link, venue and year');
+  assert.match(md, /\n- [^\n]+, \[[^\]]+\]\(https?:\/\/[^)]+\), [^\n]*(19|20)\d\d/, 'a citation with author, linked title, venue and year');
+  assert.match(md, /\(command:kernelAdvisor\.explainRule\?[^)]+\)$/, 'the full explanation opens through the declared Explain command');
   assert.match(md, /How sure/);
   const none = await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } });
   assert.equal(none, null);
@@ -126,7 +127,9 @@ function applyEdit(text: string, edits: TextEdit[]): string {
 
 test('applying the suppression edit makes the finding disappear', async () => {
   const action = (await actionsAt(5, 14)).find((a) => a.title === 'Disable tiling/shared-memory for this line')!;
-  const edits = (action.edit as WorkspaceEdit).changes![uri];
+  const change = (action.edit as WorkspaceEdit).documentChanges![0] as TextDocumentEdit;
+  assert.deepEqual(change.textDocument, { uri, version: 3 }, 'the version the diagnostics are of');
+  const edits = change.edits as TextEdit[];
   const current = (await client.diagnostics(uri)).diagnostics;
   assert.ok(codes(current).includes('tiling/shared-memory'));
   const p = client.nextDiagnostics(uri, 4);
@@ -139,23 +142,51 @@ test('applying the suppression edit makes the finding disappear', async () => {
   assert.match(applyEdit(MATMUL, edits), /\/\/ kernel-advisor-disable-next-line tiling\/shared-memory\n\s+acc \+=/);
 });
 
-test('the workspace edit writes .kernel-advisor.json and the server honours it', async () => {
+/** Applies a workspace/applyEdit the server sent to the files on disk, as a client would. */
+function applyToDisk(edit: WorkspaceEdit): void {
+  for (const c of edit.documentChanges ?? []) {
+    if ('kind' in c) {
+      if (c.kind === 'create' && !existsSync(fileURLToPath(c.uri))) writeFileSync(fileURLToPath(c.uri), '');
+      continue;
+    }
+    const path = fileURLToPath(c.textDocument.uri);
+    writeFileSync(path, applyEdit(existsSync(path) ? readFileSync(path, 'utf8') : '', c.edits as TextEdit[]));
+  }
+}
+
+test('disable in workspace: a command that edits .kernel-advisor.json as it is when run, and the server honours it', async () => {
   const t = pathToFileURL(join(ws, 't.cu')).href;
   const p = client.diagnostics(t, (x) => x.diagnostics.length > 0);
   await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: t, languageId: 'cuda-cpp', version: 1, text: TRANSPOSE } });
   const d = (await p).diagnostics.find((x) => x.code === 'memory/uncoalesced-access')!;
   const actions = (await client.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: t }, range: d.range, context: { diagnostics: [d] } })) as CodeAction[];
   const disable = actions.find((a) => a.title === 'Disable memory/uncoalesced-access in this workspace')!;
-  const change = disable.edit!.documentChanges!;
-  assert.equal((change[0] as { kind: string }).kind, 'create');
-  const text = ((change[1] as { edits: TextEdit[] }).edits[0]).newText;
-  assert.deepEqual(JSON.parse(text), { rules: { 'memory/uncoalesced-access': 'off' } });
-  writeFileSync(join(ws, '.kernel-advisor.json'), text); // what the client does with the edit
+  assert.equal(disable.edit, undefined, 'nothing computed before it is chosen');
+  const cfg = join(ws, '.kernel-advisor.json');
+  // written after the action was offered: the command must keep it, comment included
+  writeFileSync(cfg, '{\n  // ours\n  "maxFileSizeKb": 2048\n}\n');
+  const result = await client.conn.sendRequest('workspace/executeCommand', disable.command);
+  assert.deepEqual(result, { applied: true });
+  const sent = client.appliedEdits.at(-1)!;
+  assert.equal(sent.label, 'Disable memory/uncoalesced-access in this workspace');
+  applyToDisk(sent.edit);
+  assert.equal(readFileSync(cfg, 'utf8'), '{\n  // ours\n  "maxFileSizeKb": 2048,\n  "rules": { "memory/uncoalesced-access": "off" }\n}\n');
   const q = client.diagnostics(t, (x) => !codes(x.diagnostics).includes('memory/uncoalesced-access'));
-  await client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(join(ws, '.kernel-advisor.json')).href, type: 1 }] });
+  await client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(cfg).href, type: 2 }] });
   await q;
-  assert.ok(existsSync(join(ws, '.kernel-advisor.json')));
-  assert.match(readFileSync(join(ws, '.kernel-advisor.json'), 'utf8'), /"off"/);
+  // a file it cannot read back is left alone, with a message
+  writeFileSync(cfg, '{ "rules": ');
+  const before = client.appliedEdits.length;
+  assert.deepEqual(await client.conn.sendRequest('workspace/executeCommand', disable.command), { applied: false });
+  assert.equal(client.appliedEdits.length, before);
+  assert.equal(readFileSync(cfg, 'utf8'), '{ "rules": ');
+  assert.ok(client.messages.some((m) => m.type === 2 && /does not parse/.test(m.message)));
+  const bad = await client.conn.sendRequest('workspace/executeCommand', { command: disable.command!.command, arguments: ['no/such-rule'] }).catch((e: Error) => e);
+  assert.ok(bad instanceof Error);
+  unlinkSync(cfg);
+  const back = client.diagnostics(t, (x) => codes(x.diagnostics).includes('memory/uncoalesced-access'));
+  await client.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(cfg).href, type: 3 }] });
+  await back;
 });
 
 test('settings change severity without a restart; bad settings give a message, not a crash', async () => {

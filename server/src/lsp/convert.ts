@@ -3,14 +3,20 @@
 import {
   CodeAction,
   CodeActionKind,
+  CreateFile,
   DiagnosticSeverity,
+  TextDocumentEdit,
   type Diagnostic,
   type Range as LspRange,
+  type TextEdit,
   type WorkspaceEdit,
 } from 'vscode-languageserver';
-import type { KnowledgeBase, Paper } from '../core/knowledge';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
+import { formatCitation, type KnowledgeBase, type Paper } from '../core/knowledge';
 import type { Finding, Fix, Range, Severity } from '../core/types';
 import { suppressionComment } from '../core/suppress';
+import { rulePageUrl } from '../docs/links';
 
 export const SOURCE = 'kernel-advisor';
 
@@ -33,7 +39,7 @@ export interface DiagnosticData {
 }
 
 export function toDiagnostic(f: Finding, uri: string, kb: KnowledgeBase): Diagnostic {
-  const docs = kb.rule(f.rule)?.docs;
+  const docs = rulePageUrl(f.rule) ?? kb.rule(f.rule)?.docs; // the rule's page (docs/rules/), else its key paper
   const data: DiagnosticData | undefined = f.fixes.length ? { rule: f.rule, fixes: f.fixes } : undefined;
   return {
     range: toLspRange(f.range),
@@ -57,27 +63,37 @@ export function skippedDiagnostic(reason: string): Diagnostic {
   };
 }
 
-function citationLine(p: Paper): string {
-  const first = p.authors[0] ?? '';
-  const surname = first.includes(',') ? first.split(',')[0] : first.split(' ').pop() ?? first;
-  const who = p.authors.length > 1 ? `${surname} et al.` : surname;
-  return `- [${p.title}](${p.url}) — ${who}, ${p.venue}${p.year ? `, ${p.year}` : ''}`;
+const citationLine = (p: Paper) => `- ${formatCitation(p, 'markdown')}`;
+
+/** How the hover opens the full explanation: the client's Explain command where it has one, else the rule's page. */
+export interface HoverOptions {
+  explainCommand?: boolean;
 }
 
-/** The Markdown card shown when hovering a finding. */
-export function hoverMarkdown(f: Finding, kb: KnowledgeBase): string {
+/**
+ * The Markdown card shown when hovering a finding, short enough to read at a glance (the
+ * diagnostic's one-line message is shown above it by the editor): what was seen and what
+ * to do (the finding's detail), what it buys, how sure; then the two most relevant papers
+ * and a link to the full explanation with every paper.
+ */
+export function hoverMarkdown(f: Finding, kb: KnowledgeBase, opts: HoverOptions = {}): string {
   const technique = kb.techniquesFor(f.rule)[0];
-  const out: string[] = [];
-  out.push(`**${technique?.name ?? kb.rule(f.rule)?.title ?? f.rule}** · \`${f.rule}\``);
-  out.push('', `**Seen here:** ${f.message}`);
-  if (technique) out.push('', `**The technique:** ${technique.summary}`);
-  if (f.benefit) out.push('', `**What it usually buys:** ${f.benefit}.`);
+  const out: string[] = [`**${technique?.name ?? kb.rule(f.rule)?.title ?? f.rule}** · \`${f.rule}\``];
+  // detail: "what was seen" paragraph, then "what to do" (rules/common/detail.ts)
+  const [seen, ...todo] = (f.detail ?? '').split(/\n\s*\n/);
+  if (todo.length) out.push('', `**Seen here:** ${seen}`, '', `**What to do:** ${todo.join(' ')}`);
+  else if (seen) out.push('', `**What to do:** ${seen}`);
+  else if (technique) out.push('', `**The technique:** ${technique.summary}`);
+  if (f.benefit) out.push('', `**What it buys:** ${f.benefit}.`);
   else if (technique?.measured) out.push('', `**Measured:** ${technique.measured}`);
-  if (technique?.whenItDoesNot) out.push('', `**When it does not pay off:** ${technique.whenItDoesNot}`);
   const how = f.confidence === 'proven' ? 'proven from the index forms' : f.confidence === 'likely' ? 'likely' : 'a heuristic';
   out.push('', `**How sure:** ${how}${f.assumptions.length ? ` — ${f.assumptions.join('; ')}` : ''}.`);
   const papers = f.citations.map((id) => kb.paper(id)).filter((p): p is Paper => !!p);
-  if (papers.length) out.push('', '**Read:**', ...papers.map(citationLine));
+  if (papers.length) out.push('', '**Read:**', ...papers.slice(0, 2).map(citationLine));
+  const all = kb.citationsFor(f.rule).length || papers.length;
+  const label = `Full explanation: when it pays off, when it does not${all ? `, all ${all} papers` : ''}`;
+  const target = opts.explainCommand ? `command:kernelAdvisor.explainRule?${encodeURIComponent(JSON.stringify([f.rule]))}` : rulePageUrl(f.rule) ?? kb.rule(f.rule)?.docs;
+  if (target) out.push('', `[${label}](${target})`);
   return out.join('\n');
 }
 
@@ -104,33 +120,45 @@ export function knowledgeMarkdown(kb: KnowledgeBase): string {
 
 export interface ActionContext {
   uri: string;
+  /** The document version the diagnostics, fixes and lines are of: every edit carries it, so a client refuses it after a change. */
+  version: number;
   lines: string[];
   python: boolean;
-  /** URI of `.kernel-advisor.json` at the workspace root and its current content, when there is a workspace. */
-  workspaceConfig?: { uri: string; text: string | null };
+  /** Whether "Disable <rule> in this workspace" can be offered (a workspace folder, and a client that applies edits). */
+  workspaceCommand: boolean;
   /** Commands the client declared it implements (initializationOptions.clientCommands). */
   clientCommands: ReadonlySet<string>;
 }
 
-/** The code actions offered on one diagnostic of ours. */
-export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase): CodeAction[] {
+/** The server-side command behind "Disable <rule> in this workspace": it edits .kernel-advisor.json as it is when applied. */
+export const DISABLE_IN_WORKSPACE = 'kernelAdvisor.disableRuleInWorkspace';
+
+/** Edits of one document at one version (LSP documentChanges), never unversioned `changes`. */
+function versioned(uri: string, version: number, edits: TextEdit[]): WorkspaceEdit {
+  return { documentChanges: [TextDocumentEdit.create({ uri, version }, edits)] };
+}
+
+/** The code actions offered on one diagnostic of ours; `fixes` are the rule's, computed for `ctx.version`. */
+export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase, fixes: readonly Fix[] = (d.data as DiagnosticData | undefined)?.fixes ?? []): CodeAction[] {
   if (d.source !== SOURCE || typeof d.code !== 'string') return [];
   const rule = d.code;
-  const fixes = (d.data as DiagnosticData | undefined)?.fixes ?? [];
   const actions: CodeAction[] = [];
   fixes.forEach((fix, i) => {
-    const edit: WorkspaceEdit = { changes: { [ctx.uri]: fix.edits.map((e) => ({ range: toLspRange(e.range), newText: e.newText })) } };
+    const edit = versioned(ctx.uri, ctx.version, fix.edits.map((e) => ({ range: toLspRange(e.range), newText: e.newText })));
     actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], edit, isPreferred: i === 0 });
   });
   const line = d.range.start.line;
+  const at = { start: { line, character: 0 }, end: { line, character: 0 } };
   actions.push({
     title: `Disable ${rule} for this line`,
     kind: CodeActionKind.QuickFix,
     diagnostics: [d],
-    edit: { changes: { [ctx.uri]: [{ range: { start: { line, character: 0 }, end: { line, character: 0 } }, newText: suppressionComment(rule, ctx.lines[line] ?? '', ctx.python) }] } },
+    edit: versioned(ctx.uri, ctx.version, [{ range: at, newText: suppressionComment(rule, ctx.lines[line] ?? '', ctx.python) }]),
   });
-  const disable = ctx.workspaceConfig && disableInWorkspace(d, rule, ctx.workspaceConfig);
-  if (disable) actions.push(disable);
+  if (ctx.workspaceCommand) {
+    const title = `Disable ${rule} in this workspace`;
+    actions.push({ title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: DISABLE_IN_WORKSPACE, arguments: [rule] } });
+  }
   if (ctx.clientCommands.has('kernelAdvisor.openPaper')) {
     for (const id of (kb.rule(rule)?.papers ?? []).slice(0, 2)) {
       const p = kb.paper(id);
@@ -143,24 +171,62 @@ export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase
   return actions;
 }
 
-/** Writes `"rules": { "<rule>": "off" }` into .kernel-advisor.json, keeping what else is there. */
-function disableInWorkspace(d: Diagnostic, rule: string, cfg: { uri: string; text: string | null }): CodeAction | null {
-  let json: Record<string, unknown> = {};
-  if (cfg.text !== null) {
-    // never rewrite a file we cannot read back: the user's text would be lost
-    try {
-      const parsed = JSON.parse(cfg.text);
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
-      json = parsed;
-    } catch {
-      return null;
-    }
+type OffsetEdit = { offset: number; length: number; content: string };
+
+/**
+ * Adds `"key": <valueText>` as the last property of `obj`, written like its neighbours
+ * (jsonc-parser's own formatting re-indents the whole object and moves comments): on a
+ * line of its own with the previous entry's indentation, the comment after that entry
+ * staying on its line; inside a one-line object, inline.
+ */
+function addProperty(text: string, obj: JsonNode, key: string, valueText: string): OffsetEdit[] {
+  const entry = `${JSON.stringify(key)}: ${valueText}`;
+  const last = obj.children?.at(-1);
+  if (!last) return [{ offset: obj.offset + 1, length: 0, content: entry }]; // `{}`: comments inside stay where they are
+  const valueEnd = last.offset + last.length;
+  let lineEnd = text.indexOf('\n', valueEnd);
+  if (lineEnd < 0) lineEnd = text.length;
+  if (text[lineEnd - 1] === '\r') lineEnd--;
+  const rest = text.slice(valueEnd, lineEnd);
+  const comma = /^\s*,/.exec(rest);
+  const afterComma = comma ? rest.slice(comma[0].length) : rest;
+  const ownLine = text.slice(obj.offset, last.offset).includes('\n') && /^\s*(\/\/.*|\/\*.*?\*\/\s*)?$/.test(afterComma);
+  if (!ownLine) return comma ? [{ offset: valueEnd + comma[0].length, length: 0, content: ` ${entry}` }] : [{ offset: valueEnd, length: 0, content: `, ${entry}` }];
+  const lineStart = text.lastIndexOf('\n', last.offset - 1) + 1;
+  const indent = /^[ \t]*/.exec(text.slice(lineStart, last.offset))![0];
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const line = { offset: lineEnd, length: 0, content: `${eol}${indent}${entry}${comma ? ',' : ''}` };
+  return comma ? [line] : [{ offset: valueEnd, length: 0, content: ',' }, line];
+}
+
+/**
+ * The edit that sets `"rules": { "<rule>": "off" }` in .kernel-advisor.json, computed
+ * against `text` (its content when the command runs; null when there is no file): only
+ * that entry is written, the user's other settings, comments and formatting stay. A file
+ * that does not parse is never touched (the user's text would be lost): a message says why.
+ */
+export function disableRuleEdit(rule: string, cfg: { uri: string; text: string | null }): { edit: WorkspaceEdit } | { error: string } {
+  const off = JSON.stringify('off');
+  if (cfg.text === null || cfg.text.trim() === '') {
+    const text = JSON.stringify({ rules: { [rule]: 'off' } }, null, 2) + '\n';
+    const whole = { range: { start: { line: 0, character: 0 }, end: { line: cfg.text === null ? 0 : cfg.text.split('\n').length, character: 0 } }, newText: text };
+    const write = TextDocumentEdit.create({ uri: cfg.uri, version: null }, [whole]);
+    return { edit: { documentChanges: cfg.text === null ? [CreateFile.create(cfg.uri, { ignoreIfExists: true }), write] : [write] } };
   }
-  const rules = json.rules && typeof json.rules === 'object' && !Array.isArray(json.rules) ? (json.rules as Record<string, unknown>) : {};
-  const next = JSON.stringify({ ...json, rules: { ...rules, [rule]: 'off' } }, null, 2) + '\n';
-  const edit: WorkspaceEdit =
-    cfg.text === null
-      ? { documentChanges: [{ kind: 'create', uri: cfg.uri, options: { ignoreIfExists: true } }, { textDocument: { uri: cfg.uri, version: null }, edits: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: next }] }] }
-      : { changes: { [cfg.uri]: [{ range: { start: { line: 0, character: 0 }, end: { line: cfg.text.split('\n').length, character: 0 } }, newText: next }] } };
-  return { title: `Disable ${rule} in this workspace`, kind: CodeActionKind.QuickFix, diagnostics: [d], edit };
+  const errors: ParseError[] = [];
+  const root = parseTree(cfg.text, errors, { allowTrailingComma: true });
+  if (errors.length || !root) return { error: `${cfg.uri} does not parse (${printParseErrorCode(errors[0]?.error ?? 0)} at offset ${errors[0]?.offset ?? 0}); fix it first: it is left as it is.` };
+  if (root.type !== 'object') return { error: `${cfg.uri} does not hold an object; it is left as it is.` };
+  const rules = findNodeAtLocation(root, ['rules']);
+  if (rules && rules.type !== 'object') return { error: `"rules" in ${cfg.uri} is not an object; it is left as it is.` };
+  const current = rules && findNodeAtLocation(rules, [rule]);
+  const edits: OffsetEdit[] = current
+    ? [{ offset: current.offset, length: current.length, content: off }]
+    : rules
+      ? addProperty(cfg.text, rules, rule, off)
+      : addProperty(cfg.text, root, 'rules', `{ ${JSON.stringify(rule)}: ${off} }`);
+  const doc = TextDocument.create(cfg.uri, 'json', 0, cfg.text);
+  const textEdits = edits.map((e) => ({ range: { start: doc.positionAt(e.offset), end: doc.positionAt(e.offset + e.length) }, newText: e.content }));
+  // computed from the file as it is when the command runs (it is not a document the client syncs to us)
+  return { edit: { documentChanges: [TextDocumentEdit.create({ uri: cfg.uri, version: null }, textEdits)] } };
 }

@@ -1,15 +1,69 @@
-// Open documents: text, incrementally re-parsed tree, and the per-function facts cache.
+// Open documents: text, incrementally re-parsed tree, the per-function facts cache, and
+// what was last published (the version code actions are computed for).
 // Trees live on the WASM heap: every replaced or closed tree is delete()d here.
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { Edit, type Tree } from 'web-tree-sitter';
 import { FactsCache } from '../core/engine';
 import { grammarFor, type Parsers } from '../core/parser';
-import type { SourceLanguage } from '../core/types';
+import type { FunctionFacts } from '../core/facts/model';
+import type { Finding, SourceLanguage } from '../core/types';
+
+/** Thrown from inside an analysis whose time slice ran out; the functions done so far stay cached. */
+export class SliceExpired extends Error {
+  constructor() {
+    super('analysis slice expired');
+  }
+}
+
+/**
+ * A facts cache that ends a time slice at a checkpoint (before a function's facts or a
+ * rule's check are computed, see Engine): once this slice has done `ms` of such work it
+ * throws SliceExpired. The work done stays cached, so the next slice starts where this
+ * one stopped; the budget counts from the first checkpoint, so every slice makes progress
+ * however long the cached part of a pass takes on a busy machine.
+ */
+export class SlicedFactsCache extends FactsCache {
+  private budgetMs = Infinity;
+  private firstAt = -1;
+
+  startSlice(ms: number): void {
+    this.budgetMs = ms;
+    this.firstAt = -1;
+  }
+
+  endSlice(): void {
+    this.budgetMs = Infinity;
+  }
+
+  override checkpoint(): void {
+    const now = performance.now();
+    if (this.firstAt < 0) this.firstAt = now;
+    else if (now - this.firstAt > this.budgetMs) throw new SliceExpired();
+  }
+
+  override get(where: string, text: string): FunctionFacts | null | undefined {
+    const hit = super.get(where, text);
+    if (hit === undefined) this.checkpoint();
+    return hit;
+  }
+}
+
+/** The diagnostics last sent for a document: the version and text they were computed for. */
+export interface Published {
+  version: number;
+  text: string;
+  findings: Finding[];
+}
 
 export class OpenDocument {
   tree: Tree | null = null;
-  readonly cache = new FactsCache();
+  /** The document version `tree` was parsed from (-1: none yet). */
+  private parsedVersion = -1;
+  readonly cache = new SlicedFactsCache();
+  published: Published | null = null;
+  /** Time spent on the version being analysed, across its slices (trace log). */
+  work = { version: -1, ms: 0, slices: 0 };
 
   constructor(
     public doc: TextDocument,
@@ -18,6 +72,10 @@ export class OpenDocument {
 
   get text(): string {
     return this.doc.getText();
+  }
+
+  get version(): number {
+    return this.doc.version;
   }
 
   /** Applies LSP changes, editing the old tree so the next parse is incremental. */
@@ -46,17 +104,20 @@ export class OpenDocument {
     }
   }
 
-  /** Parses (incrementally when a tree exists). Throws ParseTimeout. */
+  /** The tree of the current text: parsed (incrementally when a tree exists) unless it already is. Throws ParseTimeout. */
   reparse(parsers: Parsers): Tree {
     if (!this.language) throw new Error('not an analysed language');
+    if (this.tree && this.parsedVersion === this.doc.version) return this.tree;
     const next = parsers.parse(grammarFor(this.language), this.text, this.tree);
     this.tree?.delete();
     this.tree = next;
+    this.parsedVersion = this.doc.version;
     return next;
   }
 
   dropTree(): void {
     this.tree?.delete();
     this.tree = null;
+    this.parsedVersion = -1;
   }
 }

@@ -1,31 +1,41 @@
-// The language server: a thin adapter from LSP to the analysis core. Diagnostics are
-// published synchronously on open and on every change (no debounce: re-parsing is
-// incremental and only changed functions are re-analysed, see FactsCache).
+// The language server: a thin adapter from LSP to the analysis core. Each open document
+// is analysed in short time slices (see Scheduler, SlicedFactsCache): a newer version
+// supersedes the work of an older one, and only the version just analysed is published.
+// Re-parsing is incremental and only changed functions are re-analysed, so an edit
+// usually finishes in its first slice (no debounce).
 import {
   createConnection,
   ProposedFeatures,
   TextDocumentSyncKind,
   DidChangeConfigurationNotification,
+  ErrorCodes,
+  MessageType,
+  ResponseError,
+  ShowMessageNotification,
   type Connection,
   type Diagnostic,
   type InitializeParams,
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
 import { Engine } from '../core/engine';
-import { ParseTimeout, detectLanguage, grammarFor } from '../core/parser';
-import { RULE_IDS } from '../core/ruleIds';
+import { ParseTimeout, detectLanguage, grammarFor, type GrammarName } from '../core/parser';
+import { RULE_IDS, isRuleId } from '../core/ruleIds';
 import type { Finding } from '../core/types';
-import { OpenDocument } from './documents';
-import { SOURCE, codeActions, explainMarkdown, hoverMarkdown, knowledgeMarkdown, skippedDiagnostic, toDiagnostic } from './convert';
+import { OpenDocument, SliceExpired } from './documents';
+import { DISABLE_IN_WORKSPACE, SOURCE, codeActions, disableRuleEdit, explainMarkdown, hoverMarkdown, knowledgeMarkdown, skippedDiagnostic, toDiagnostic } from './convert';
 import { Settings } from './settings';
+import { Scheduler } from './scheduler';
+import { WorkspaceAccess, uriToPath } from './workspace';
 import { builtinNote } from './builtins';
 import { version } from '../../../package.json';
 
 const CONFIG_FILE = '.kernel-advisor.json';
+const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Work per slice before the event loop gets a turn (a function's facts or rule checks are never split). */
+const SLICE_MS = 10;
 /**
  * Syntax trees kept for incremental re-parsing, for the documents edited last. Trees live
  * on the WASM heap, which never shrinks and fragments: 50 trees of 1,000 lines cost about
@@ -34,12 +44,9 @@ const CONFIG_FILE = '.kernel-advisor.json';
  */
 const MAX_TREES = 2;
 
-function uriToPath(uri: string): string {
-  try {
-    return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
-  } catch {
-    return uri;
-  }
+/** A notification, never window/showMessageRequest: nothing the user must answer. */
+function showMessage(connection: Connection, type: MessageType, message: string): void {
+  void connection.sendNotification(ShowMessageNotification.type, { type, message });
 }
 
 /**
@@ -50,7 +57,7 @@ function startDisabled(connection: Connection, reason: string): void {
   connection.onInitialize(() => ({ capabilities: {}, serverInfo: { name: 'kernel-advisor', version } }));
   connection.onInitialized(() => {
     connection.console.error(reason);
-    void connection.window.showErrorMessage(`Kernel Advisor cannot analyse: ${reason}`);
+    showMessage(connection, MessageType.Error, `Kernel Advisor cannot analyse: ${reason}`);
   });
   connection.listen();
 }
@@ -73,25 +80,27 @@ export async function startServer(connection: Connection = createConnection(Prop
       withTrees.delete(old);
     }
   };
-  const findings = new Map<string, Finding[]>();
-  let workspaceRoot: string | null = null;
+  const scheduler = new Scheduler((uri, e) => connection.console.error(`analysis of ${uri} failed: ${(e as Error).stack ?? e}`));
+  const access = new WorkspaceAccess();
   let workspaceFolders: string[] = [];
   let clientCommands = new Set<string>();
   let canPullConfig = false;
+  let canApplyEdit = false;
+  let canWatchFolders = false;
   const settings = new Settings((problems) => {
-    for (const p of problems) {
-      connection.console.warn(p);
-      void connection.window.showWarningMessage(`Kernel Advisor: ${p}`);
-    }
+    for (const p of problems) connection.console.warn(p);
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more; see the Kernel Advisor output)` : '';
+    showMessage(connection, MessageType.Warning, `Kernel Advisor: ${problems[0]}${more}`);
   });
 
-  const readWorkspaceConfig = (): string | null => {
-    if (!workspaceRoot) return null;
-    try {
-      return readFileSync(join(workspaceRoot, CONFIG_FILE), 'utf8');
-    } catch {
-      return null;
-    }
+  /** Settings come from the first workspace folder the client opened, and from nowhere else. */
+  const configPath = (): string | null => (workspaceFolders[0] ? join(workspaceFolders[0], CONFIG_FILE) : null);
+  const readWorkspaceConfig = (): { text: string | null; error?: string } => {
+    const path = configPath();
+    if (!path) return { text: null };
+    const r = access.read(path, MAX_CONFIG_BYTES);
+    if (r.ok) return { text: r.text };
+    return r.missing ? { text: null } : { text: null, error: `${path}: ${r.message}; it is ignored.` };
   };
 
   const refreshSettings = async () => {
@@ -103,27 +112,55 @@ export async function startServer(connection: Connection = createConnection(Prop
         connection.console.warn(`could not read settings: ${(e as Error).message}`);
       }
     }
-    settings.update(editor, readWorkspaceConfig(), workspaceRoot ? join(workspaceRoot, CONFIG_FILE) : CONFIG_FILE);
-    // headers are read only from the workspace folders and the configured include directories
+    access.setRoots(workspaceFolders);
+    const file = readWorkspaceConfig();
+    if (file.error) connection.console.warn(file.error);
+    settings.update(editor, file.text, configPath() ?? CONFIG_FILE);
+    // headers and files are read only from the workspace folders and the configured include directories
     engine.setWorkspace(workspaceFolders, settings.config.includePaths);
+    const base = workspaceFolders[0] ?? '/';
+    access.setRoots([...workspaceFolders, ...settings.config.includePaths.map((p) => resolve(base, p))]);
   };
 
-  /** Analyses a document and publishes its diagnostics; never throws. */
-  const analyze = (od: OpenDocument) => {
-    const uri = od.doc.uri;
+  /** Loads a grammar once, logs how long it took, then analyses the documents that waited for it. */
+  const grammarLoads = new Map<GrammarName, Promise<void>>();
+  const loadGrammar = (grammar: GrammarName) => {
+    if (grammarLoads.has(grammar)) return;
+    const started = performance.now();
+    const p = engine.parsers.ensure(grammar).then(
+      () => {
+        connection.console.info(`loaded the ${grammar} grammar in ${(performance.now() - started).toFixed(0)} ms`);
+        for (const od of docs.values()) if (od.language && grammarFor(od.language) === grammar) schedule(od);
+      },
+      (e) => connection.console.error(`could not load the ${grammar} grammar: ${(e as Error).message}`),
+    );
+    grammarLoads.set(grammar, p);
+  };
+
+  const publish = (od: OpenDocument, findings: Finding[], diagnostics: Diagnostic[]) => {
+    const { uri } = od.doc;
+    const v = od.version;
+    if (od.published && od.published.version > v) return; // never over a newer version
+    od.published = { version: v, text: od.text, findings };
+    const w = od.work;
+    connection.tracer.log(`analysed ${uriToPath(uri)} (version ${v}) in ${w.ms.toFixed(1)} ms${w.slices > 1 ? ` over ${w.slices} slices` : ''}: ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
+    void connection.sendDiagnostics({ uri, version: v, diagnostics });
+  };
+
+  /** One slice of a document's analysis, always of its current text; 'again' when the slice ran out. */
+  const step = (od: OpenDocument): 'done' | 'again' => {
+    if (docs.get(od.doc.uri) !== od) return 'done'; // closed or reopened meanwhile
     if (od.language && !engine.parsers.has(grammarFor(od.language))) {
-      // first file of its language: load the grammar, then analyse the text as it is by then
-      engine.parsers.ensure(grammarFor(od.language)).then(
-        () => docs.get(uri) === od && analyze(od),
-        (e) => connection.console.error(`could not load the ${od.language} grammar: ${(e as Error).message}`),
-      );
-      return;
+      loadGrammar(grammarFor(od.language)); // schedules the document again once loaded
+      return 'done';
     }
+    if (od.work.version !== od.version) od.work = { version: od.version, ms: 0, slices: 0 };
+    const started = performance.now();
+    let findings: Finding[] = [];
     let diagnostics: Diagnostic[] = [];
-    let result: Finding[] = [];
     try {
       if (od.language) {
-        const path = uriToPath(uri);
+        const path = uriToPath(od.doc.uri);
         const config = settings.config;
         const skip = engine.skipReason(path, od.text, od.language, config);
         if (skip) {
@@ -132,23 +169,39 @@ export async function startServer(connection: Connection = createConnection(Prop
         } else {
           const tree = od.reparse(engine.parsers);
           keepTree(od);
-          result = engine.analyzeTree(od.language, tree, od.text, config, od.cache, undefined, path);
-          diagnostics = result.map((f) => toDiagnostic(f, uri, engine.knowledge));
+          od.cache.startSlice(SLICE_MS);
+          try {
+            findings = engine.analyzeTree(od.language, tree, od.text, config, od.cache, undefined, path);
+          } finally {
+            od.cache.endSlice();
+          }
+          diagnostics = findings.map((f) => toDiagnostic(f, od.doc.uri, engine.knowledge));
         }
       }
     } catch (e) {
+      if (e instanceof SliceExpired) {
+        od.work.ms += performance.now() - started;
+        od.work.slices++;
+        return 'again';
+      }
       if (e instanceof ParseTimeout) diagnostics = [skippedDiagnostic(`not analysed: ${e.message}`)];
-      else connection.console.error(`analysis of ${uri} failed: ${(e as Error).stack ?? e}`);
+      else connection.console.error(`analysis of ${od.doc.uri} failed: ${(e as Error).stack ?? e}`);
     }
-    findings.set(uri, result);
-    void connection.sendDiagnostics({ uri, version: od.doc.version, diagnostics });
+    od.work.ms += performance.now() - started;
+    od.work.slices++;
+    publish(od, findings, diagnostics);
+    return 'done';
   };
+  const schedule = (od: OpenDocument) => scheduler.schedule(od.doc.uri, () => step(od));
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
-    const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? null;
-    workspaceRoot = folder ? uriToPath(folder) : null;
-    workspaceFolders = params.workspaceFolders?.length ? params.workspaceFolders.map((f) => uriToPath(f.uri)) : workspaceRoot ? [workspaceRoot] : [];
-    canPullConfig = !!params.capabilities.workspace?.configuration;
+    const folders = params.workspaceFolders?.length ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : [];
+    workspaceFolders = folders.filter((u) => u.startsWith('file:')).map(uriToPath);
+    access.setRoots(workspaceFolders);
+    const caps = params.capabilities;
+    canPullConfig = !!caps.workspace?.configuration;
+    canApplyEdit = !!caps.workspace?.applyEdit;
+    canWatchFolders = !!caps.workspace?.workspaceFolders;
     const opts = params.initializationOptions as { clientCommands?: unknown } | undefined;
     if (Array.isArray(opts?.clientCommands)) clientCommands = new Set(opts.clientCommands.filter((c): c is string => typeof c === 'string'));
     return {
@@ -156,21 +209,32 @@ export async function startServer(connection: Connection = createConnection(Prop
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: ['quickfix'] },
+        executeCommandProvider: { commands: [DISABLE_IN_WORKSPACE] },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'kernel-advisor', version },
     };
   });
 
-  connection.onInitialized(async () => {
-    if (canPullConfig) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'kernelAdvisor' }).catch(() => undefined);
-    await refreshSettings();
-    for (const od of docs.values()) analyze(od);
-  });
-
   const reanalyzeAll = async () => {
     await refreshSettings();
-    for (const od of docs.values()) analyze(od);
+    for (const od of docs.values()) schedule(od);
   };
+
+  connection.onInitialized(async () => {
+    connection.console.info(`Kernel Advisor ${version} started (node ${process.version}, pid ${process.pid}); workspace folders: ${workspaceFolders.join(', ') || 'none'}`);
+    if (canPullConfig) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'kernelAdvisor' }).catch(() => undefined);
+    if (canWatchFolders) {
+      connection.workspace.onDidChangeWorkspaceFolders((e) => {
+        const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
+        const added = e.added.filter((f) => f.uri.startsWith('file:')).map((f) => uriToPath(f.uri));
+        workspaceFolders = [...workspaceFolders.filter((f) => !removed.has(f)), ...added];
+        void reanalyzeAll();
+      });
+    }
+    await reanalyzeAll();
+  });
+
   connection.onDidChangeConfiguration(() => void reanalyzeAll());
   connection.onDidChangeWatchedFiles((p) => {
     if (p.changes.some((c) => c.uri.endsWith(CONFIG_FILE))) void reanalyzeAll();
@@ -183,19 +247,24 @@ export async function startServer(connection: Connection = createConnection(Prop
     previous?.dropTree();
     if (previous) withTrees.delete(previous);
     docs.set(t.uri, od);
-    analyze(od);
+    schedule(od);
   });
 
   connection.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
     const od = docs.get(textDocument.uri);
     if (!od) return;
+    if (typeof textDocument.version === 'number' && textDocument.version <= od.version) {
+      // a client bug or a reordered message: applying it would corrupt the text we hold
+      connection.console.warn(`ignored a change of ${textDocument.uri} to version ${textDocument.version}: it already is at version ${od.version}`);
+      return;
+    }
     od.applyChanges(contentChanges, textDocument.version);
     const language = detectLanguage(uriToPath(od.doc.uri), od.text, od.doc.languageId);
     if (language !== od.language) {
       od.dropTree(); // e.g. a Python file that just gained `import triton`
       od.language = language;
     }
-    analyze(od);
+    schedule(od); // supersedes the slices of an older version still queued
   });
 
   connection.onDidCloseTextDocument(({ textDocument }) => {
@@ -203,7 +272,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     od?.dropTree();
     if (od) withTrees.delete(od);
     docs.delete(textDocument.uri);
-    findings.delete(textDocument.uri);
+    scheduler.cancel(textDocument.uri);
     void connection.sendDiagnostics({ uri: textDocument.uri, diagnostics: [] });
   });
 
@@ -216,12 +285,13 @@ export async function startServer(connection: Connection = createConnection(Prop
   };
 
   connection.onHover(({ textDocument, position }) => {
-    const here = (findings.get(textDocument.uri) ?? []).filter((f) => contains(f, position.line, position.character));
-    if (here.length) {
-      return { contents: { kind: 'markdown', value: here.map((f) => hoverMarkdown(f, engine.knowledge)).join('\n\n---\n\n') } };
-    }
     const od = docs.get(textDocument.uri);
-    if (!od?.language) return null;
+    const here = (od?.published?.findings ?? []).filter((f) => contains(f, position.line, position.character));
+    if (here.length) {
+      return { contents: { kind: 'markdown', value: here.map((f) => hoverMarkdown(f, engine.knowledge, { explainCommand: clientCommands.has('kernelAdvisor.explainRule') })).join
+('\n\n---\n\n') } };
+    }
+    if (!od?.language || !engine.parsers.has(grammarFor(od.language))) return null;
     let tree = od.tree;
     if (!tree) {
       try {
@@ -236,50 +306,89 @@ export async function startServer(connection: Connection = createConnection(Prop
     return note ? { contents: { kind: 'markdown', value: note } } : null;
   });
 
+  const sameRange = (f: Finding, d: Diagnostic) =>
+    f.range.start.line === d.range.start.line && f.range.start.column === d.range.start.character &&
+    f.range.end.line === d.range.end.line && f.range.end.column === d.range.end.character;
+
   connection.onCodeAction(({ textDocument, context }) => {
     const od = docs.get(textDocument.uri);
-    if (!od) return [];
-    const ours = context.diagnostics.filter((d) => d.source === SOURCE && typeof d.code === 'string');
-    const lines = od.text.split('\n');
-    const cfgUri = workspaceRoot ? pathToFileURL(join(workspaceRoot, CONFIG_FILE)).href : undefined;
+    const published = od?.published;
+    if (!od || !published) return [];
     const ctx = {
       uri: textDocument.uri,
-      lines,
+      version: published.version,
+      lines: published.text.split('\n'),
       python: od.language === 'triton',
-      workspaceConfig: cfgUri ? { uri: cfgUri, text: readWorkspaceConfig() } : undefined,
+      workspaceCommand: canApplyEdit && workspaceFolders.length > 0,
       clientCommands,
     };
-    return ours.flatMap((d) => codeActions(d, ctx, engine.knowledge));
+    // only diagnostics of the published version: the fixes come from its findings, not from what the client sent back
+    return context.diagnostics
+      .filter((d) => d.source === SOURCE && typeof d.code === 'string')
+      .flatMap((d) => {
+        const f = published.findings.find((x) => x.rule === d.code && sameRange(x, d));
+        return f ? codeActions(d, ctx, engine.knowledge, f.fixes) : [];
+      });
+  });
+
+  /** "Disable <rule> in this workspace": edits .kernel-advisor.json as it is now, through workspace/applyEdit. */
+  connection.onExecuteCommand(async ({ command, arguments: args }) => {
+    if (command !== DISABLE_IN_WORKSPACE) throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${command}`);
+    const rule = args?.[0];
+    if (typeof rule !== 'string' || !isRuleId(rule)) throw new ResponseError(ErrorCodes.InvalidParams, `not a rule id: ${JSON.stringify(rule)}`);
+    const path = configPath();
+    if (!path) throw new ResponseError(ErrorCodes.InvalidRequest, 'no workspace folder is open');
+    const current = access.read(path, MAX_CONFIG_BYTES);
+    const result = current.ok || current.missing
+      ? disableRuleEdit(rule, { uri: pathToFileURL(path).href, text: current.ok ? current.text : null })
+      : { error: `${path}: ${current.message}; it is left as it is.` };
+    if ('error' in result) {
+      connection.console.warn(result.error);
+      showMessage(connection, MessageType.Warning, `Kernel Advisor: ${result.error}`);
+      return { applied: false };
+    }
+    // a refactoring, as when the user picks an edit from the menu: the client saves the file (VS Code: files.refactoring.autoSave)
+    const r = await connection.workspace.applyEdit({ label: `Disable ${rule} in this workspace`, edit: result.edit, metadata: { isRefactoring: true } });
+    if (!r.applied) connection.console.warn(`the client did not apply the edit of ${path}${r.failureReason ? `: ${r.failureReason}` : ''}`);
+    return { applied: r.applied };
   });
 
   connection.onRequest('kernelAdvisor/explainRule', (p: { rule?: string }) => ({ markdown: explainMarkdown(String(p?.rule ?? ''), engine.knowledge) }));
   connection.onRequest('kernelAdvisor/knowledgeBase', () => ({ markdown: knowledgeMarkdown(engine.knowledge) }));
   connection.onRequest('kernelAdvisor/ruleIds', () => ({ rules: RULE_IDS.map((id) => ({ id, title: engine.knowledge.rule(id)?.title ?? id })) }));
-  connection.onRequest('kernelAdvisor/analyzeFiles', async (p: { uris?: string[] }, token) => {
+  /** Analyses files of the workspace (Analyze Workspace); a path outside its folders fails the whole request. */
+  connection.onRequest('kernelAdvisor/analyzeFiles', async (p: { uris?: unknown }, token) => {
+    const uris = Array.isArray(p?.uris) ? p.uris : [];
+    const outside = uris.filter((u) => typeof u !== 'string' || (!docs.has(u) && !access.allows(uriToPath(u))));
+    if (outside.length) {
+      throw new ResponseError(ErrorCodes.InvalidParams, `refused: ${outside.slice(0, 3).map(String).join(', ')}${outside.length > 3 ? ` and ${outside.length - 3} more` : ''} ${outside.length === 1 ? 'is' : 'are'} outside the workspace folders`);
+    }
     let files = 0;
     let count = 0;
-    for (const uri of p?.uris ?? []) {
+    for (const uri of uris as string[]) {
       if (token.isCancellationRequested) break;
       const open = docs.get(uri);
       if (open) {
         files++;
-        count += findings.get(uri)?.length ?? 0;
+        count += open.published?.findings.length ?? 0;
         continue;
       }
       const path = uriToPath(uri);
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch {
-        continue;
+      const config = settings.config;
+      const read = access.read(path, Math.max(config.maxFileSizeKb, 1) * 1024);
+      let diagnostics: Diagnostic[];
+      if (!read.ok) {
+        if (read.missing || !detectLanguage(path, '')) continue;
+        diagnostics = [skippedDiagnostic(`skipped: ${read.message}`)];
+      } else {
+        const language = detectLanguage(path, read.text);
+        if (language) await engine.parsers.ensure(grammarFor(language));
+        const result = engine.analyzeText(path, read.text, config);
+        if (result.language === null) continue;
+        count += result.findings.length;
+        diagnostics = result.error ? [skippedDiagnostic(result.error)] : result.findings.map((f) => toDiagnostic(f, uri, engine.knowledge));
       }
-      const language = detectLanguage(path, text);
-      if (language) await engine.parsers.ensure(grammarFor(language));
-      const result = engine.analyzeText(path, text, settings.config);
-      if (result.language === null) continue;
       files++;
-      count += result.findings.length;
-      const diagnostics = result.error ? [skippedDiagnostic(result.error)] : result.findings.map((f) => toDiagnostic(f, uri, engine.knowledge));
       void connection.sendDiagnostics({ uri, diagnostics });
       await new Promise((r) => setImmediate(r)); // let cancellation and other requests through
     }
@@ -287,7 +396,10 @@ export async function startServer(connection: Connection = createConnection(Prop
   });
 
   connection.onShutdown(() => {
-    for (const od of docs.values()) od.dropTree();
+    for (const od of docs.values()) {
+      od.dropTree();
+      scheduler.cancel(od.doc.uri);
+    }
     docs.clear();
   });
 

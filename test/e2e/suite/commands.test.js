@@ -1,10 +1,11 @@
 // The extension's own commands: registration, Explain Rule, Knowledge Base, Open paper.
 const assert = require('node:assert/strict');
 const vscode = require('vscode');
-const { waitFor } = require('./helpers');
+const { openFile, waitFor, waitForFindings } = require('./helpers');
 const { citedPapers, knowledgeBase } = require('./knowledge');
 
-const COMMANDS = ['kernelAdvisor.analyzeWorkspace', 'kernelAdvisor.explainRule', 'kernelAdvisor.showKnowledgeBase', 'kernelAdvisor.openPaper'];
+const COMMANDS = ['kernelAdvisor.analyzeWorkspace', 'kernelAdvisor.explainRule', 'kernelAdvisor.showKnowledgeBase', 'kernelAdvisor.openPaper',
+  'kernelAdvisor.restartServer', 'kernelAdvisor.showOutput', 'kernelAdvisor.showMenu', 'kernelAdvisor.disableRuleInWorkspace'];
 
 /** Runs `command` and waits for the read-only Markdown document it opens (kernel-advisor: scheme) and a Markdown preview tab. */
 async function shownMarkdown(command, ...args) {
@@ -58,6 +59,17 @@ describe('Commands', function () {
       ...kb.papers.filter((p) => cited.has(p.id) && !doc.getText().includes(p.title)).map((p) => `paper ${p.title}`),
     ];
     assert.deepEqual(missing, []);
+  });
+
+  it('Restart Server starts a fresh server, which publishes the findings again', async function () {
+    const doc = await openFile('matmul.cu');
+    const before = await waitForFindings(doc.uri, (l) => l.length > 0, 'findings before the restart');
+    await vscode.commands.executeCommand('kernelAdvisor.restartServer');
+    const after = await waitForFindings(doc.uri, (l) => l.length === before.length, 'the same findings after the restart');
+    assert.deepEqual(after.map((d) => d.message).sort(), before.map((d) => d.message).sort());
+    // the new server answers requests
+    const actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, after[0].range, vscode.CodeActionKind.QuickFix.value);
+    assert.ok(actions.some((a) => / for this line$/.test(a.title)), `actions: ${actions.map((a) => a.title).join(' | ')}`);
   });
 
   it('Open paper refuses anything but a web link', async function () {

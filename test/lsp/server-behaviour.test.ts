@@ -1,0 +1,158 @@
+// The server over stdio: slices and versions (responsive, never stale), reads nothing
+// outside the workspace, settings fail soft and quiet, and it logs what it does.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CodeAction, Diagnostic, TextDocumentEdit } from 'vscode-languageserver-protocol';
+import { TestClient } from './client';
+import { generateCuda } from '../bench/generate';
+
+const TRANSPOSE = `__global__ void transpose(const float* in, float* out, int rows, int cols) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x;
+  int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x < cols && y < rows) out[x * rows + y] = in[y * cols + x];
+}
+`;
+const COALESCED = TRANSPOSE.replace('out[x * rows + y]', 'out[y * cols + x]');
+const UNCOALESCED = 'memory/uncoalesced-access';
+
+let client: TestClient;
+let ws: string;
+let outside: string;
+const url = (p: string) => pathToFileURL(p).href;
+const codes = (ds: Diagnostic[]) => ds.map((d) => String(d.code));
+const open = (uri: string, text: string, version = 1) =>
+  client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'cuda-cpp', version, text } });
+const replace = (uri: string, version: number, text: string) =>
+  client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+
+before(async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ka-srv-'));
+  ws = join(tmp, 'ws');
+  outside = join(tmp, 'outside');
+  mkdirSync(ws);
+  mkdirSync(outside);
+  // a config outside the workspace, reachable only through a link: it must not be read
+  writeFileSync(join(outside, 'config.json'), JSON.stringify({ rules: { [UNCOALESCED]: 'off' } }));
+  symlinkSync(join(outside, 'config.json'), join(ws, '.kernel-advisor.json'));
+  writeFileSync(join(outside, 'secret.cu'), TRANSPOSE);
+  symlinkSync(join(outside, 'secret.cu'), join(ws, 'link.cu'));
+  writeFileSync(join(ws, 'inside.cu'), TRANSPOSE);
+  client = new TestClient();
+  await client.conn.sendNotification('$/setTrace', { value: 'verbose' }).catch(() => undefined);
+  await client.initialize(url(ws), { clientCommands: [] });
+});
+after(() => client.kill());
+
+test('the server logs its start and each grammar load; with the trace on, each analysis and its time', async () => {
+  const uri = url(join(ws, 'a.cu'));
+  await open(uri, TRANSPOSE);
+  const { diagnostics } = await client.diagnostics(uri, (p) => p.diagnostics.length > 0);
+  assert.ok(codes(diagnostics).includes(UNCOALESCED), 'the linked config outside the workspace was not read');
+  const log = client.messages.map((m) => m.message).join('\n');
+  assert.match(log, /Kernel Advisor \d+\.\d+\.\d+ started/);
+  assert.match(log, /loaded the cuda grammar in \d+ ms/);
+  assert.match(log, /\.kernel-advisor\.json: a link to a file outside the workspace folders; it is ignored/);
+  await client.conn.sendNotification('$/setTrace', { value: 'messages' });
+  await replace(uri, 2, TRANSPOSE + '\n');
+  await client.nextDiagnostics(uri, 2);
+  assert.ok(client.traces.some((t) => /^analysed .*a\.cu \(version 2\) in \d+\.\d ms: 1 finding/.test(t)), client.traces.join('\n'));
+});
+
+test('versions going backwards are ignored; the text stays that of the newest version', async () => {
+  const uri = url(join(ws, 'versions.cu'));
+  await open(uri, TRANSPOSE, 5);
+  await client.diagnostics(uri, (p) => p.version === 5);
+  await replace(uri, 3, COALESCED); // older than what the server has: dropped
+  await replace(uri, 6, TRANSPOSE + '// v6\n');
+  const p = await client.nextDiagnostics(uri, 6);
+  assert.equal(p.version, 6);
+  assert.ok(codes(p.diagnostics).includes(UNCOALESCED), 'the version-3 text was not applied');
+  assert.ok(!client.history.some((h) => h.uri === uri && h.version === 3), 'nothing published for version 3');
+  assert.match(client.messages.map((m) => m.message).join('\n'), /ignored a change of .*versions\.cu to version 3/);
+});
+
+test('a burst of changes: versions are published in order, none over a newer one, and the last one always', async () => {
+  const uri = url(join(ws, 'burst.cu'));
+  await open(uri, TRANSPOSE);
+  await client.diagnostics(uri, (p) => p.version === 1);
+  for (let v = 2; v <= 30; v++) await replace(uri, v, v % 2 ? TRANSPOSE : COALESCED);
+  const last = await client.nextDiagnostics(uri, 30);
+  assert.deepEqual(codes(last.diagnostics).filter((c) => c === UNCOALESCED), [], 'version 30 is the coalesced text');
+  const versions = client.history.filter((h) => h.uri === uri).map((h) => h.version ?? 0);
+  assert.deepEqual(versions, [...versions].sort((a, b) => a - b), `published in order: ${versions.join(',')}`);
+});
+
+test('a large file is analysed in slices: hovers and other documents are answered before it is done', async () => {
+  const small = url(join(ws, 'small.cu'));
+  await open(small, TRANSPOSE);
+  await client.diagnostics(small, (p) => p.diagnostics.length > 0);
+  const big = url(join(ws, 'big.cu'));
+  const text = generateCuda(5000).text;
+  const bigPublished = () => client.history.some((h) => h.uri === big);
+  await open(big, text);
+  // a newer version of the big file at once: the first one is superseded, never published after it
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri: big, version: 2 }, contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '// edited\n' }] });
+  const hover = client.conn.sendRequest('textDocument/hover', { textDocument: { uri: small }, position: { line: 3, character: 32 } }).then(() => bigPublished());
+  const other = url(join(ws, 'other.cu'));
+  await open(other, TRANSPOSE);
+  const otherFirst = client.diagnostics(other, (p) => p.diagnostics.length > 0).then(() => bigPublished());
+  assert.equal(await hover, false, 'the hover waited for the whole large file');
+  assert.equal(await otherFirst, false, 'another document waited for the whole large file');
+  const done = await client.diagnostics(big, () => true, 60_000);
+  assert.equal(done.version, 2);
+  assert.ok(done.diagnostics.length > 0);
+  assert.deepEqual(client.history.filter((h) => h.uri === big).map((h) => h.version), [2], 'version 1 was superseded, not published');
+});
+
+test('code actions carry the version they were computed for; diagnostics of an older version get none', async () => {
+  const uri = url(join(ws, 'actions.cu'));
+  await open(uri, TRANSPOSE, 1);
+  const d = (await client.diagnostics(uri, (p) => p.diagnostics.length > 0)).diagnostics.find((x) => x.code === UNCOALESCED)!;
+  const ask = (diagnostic: Diagnostic) =>
+    client.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } }) as Promise<CodeAction[]>;
+  const line = (await ask(d)).find((a) => a.title === `Disable ${UNCOALESCED} for this line`)!;
+  assert.deepEqual((line.edit!.documentChanges![0] as TextDocumentEdit).textDocument, { uri, version: 1 });
+  // the finding moves down a line in version 2: the old diagnostic matches nothing there
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '\n' }] });
+  const moved = (await client.nextDiagnostics(uri, 2)).diagnostics.find((x) => x.code === UNCOALESCED)!;
+  assert.deepEqual(await ask(d), []);
+  const fresh = (await ask(moved)).find((a) => a.title === `Disable ${UNCOALESCED} for this line`)!;
+  assert.deepEqual((fresh.edit!.documentChanges![0] as TextDocumentEdit).textDocument, { uri, version: 2 });
+});
+
+test('analyzeFiles reads only under the workspace folders: other paths fail the request, links out are not followed', async () => {
+  const refused = await client.conn.sendRequest('kernelAdvisor/analyzeFiles', { uris: [url(join(ws, 'inside.cu')), url(join(outside, 'secret.cu'))] }).catch((e: Error) => e);
+  assert.ok(refused instanceof Error);
+  assert.match(refused.message, /refused: .*secret\.cu is outside the workspace folders/);
+  assert.ok(!client.history.some((h) => h.uri === url(join(ws, 'inside.cu'))), 'nothing was analysed from a refused request');
+  const traversal = await client.conn.sendRequest('kernelAdvisor/analyzeFiles', { uris: [`${url(ws)}/../outside/secret.cu`] }).catch((e: Error) => e);
+  assert.ok(traversal instanceof Error, 'a path that climbs out with .. is outside');
+  const r = (await client.conn.sendRequest('kernelAdvisor/analyzeFiles', { uris: [url(join(ws, 'inside.cu')), url(join(ws, 'link.cu'))] })) as { files: number; findings: number };
+  assert.ok((await client.diagnostics(url(join(ws, 'inside.cu')))).diagnostics.length > 0);
+  const link = await client.diagnostics(url(join(ws, 'link.cu')));
+  assert.deepEqual(link.diagnostics.map((d) => d.message), ['Kernel Advisor skipped: a link to a file outside the workspace folders']);
+  assert.equal(r.findings, 1, 'only the file inside was analysed');
+});
+
+test('bad settings: one notification per change however many entries are bad, never a request to answer', async () => {
+  const uri = url(join(ws, 'a.cu'));
+  const before = client.messages.filter((m) => m.type === 2).length;
+  const rules = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`no/such-${i}`, 'off']));
+  client.settings = { rules: { ...rules, [UNCOALESCED]: 'loud' }, languages: [1, null, {}], maxFileSizeKb: 'big' };
+  const p = client.diagnostics(uri, (x) => x.version !== undefined && codes(x.diagnostics).includes(UNCOALESCED) && client.messages.filter((m) => m.type === 2).length > before);
+  await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+  const { diagnostics } = await p;
+  assert.equal(diagnostics.find((d) => d.code === UNCOALESCED)!.severity, 2, 'the bad severity fell back to the default (warning)');
+  const warnings = client.messages.slice().filter((m) => m.type === 2);
+  const shown = warnings.filter((m) => m.message.startsWith('Kernel Advisor: '));
+  assert.equal(shown.length, 1, shown.map((m) => m.message).join('\n'));
+  assert.match(shown[0].message, /and 2 more; see the Kernel Advisor output/);
+  const logged = warnings.filter((m) => !m.message.startsWith('Kernel Advisor: ') && m.message.startsWith('settings'));
+  assert.equal(logged.length, 3, 'one per setting: rules, languages, maxFileSizeKb');
+  assert.deepEqual(client.messageRequests, []);
+  client.settings = {};
+});
