@@ -1,0 +1,529 @@
+// The words of each rule's documentation page (docs/rules/<id>.md) that the knowledge base
+// does not hold: what the check looks for, where it stays quiet, and a before/after
+// example. test/rule-docs.test.ts runs every example: "before" must fire the rule,
+// "after" must not, so the pages cannot drift from what the analysis does.
+import type { RuleId } from '../core/ruleIds';
+
+export interface RuleExample {
+  /** Picks the file extension the example is analysed as (.cu, .cpp, .py). */
+  language: 'cuda' | 'cpp' | 'triton';
+  before: string;
+  after: string;
+  /** One sentence on what changed. */
+  change: string;
+}
+
+export interface RuleText {
+  /** Markdown: what the check looks for. */
+  finds: string;
+  /** Markdown bullets: code it leaves alone. */
+  quiet: string[];
+  example: RuleExample;
+}
+
+const ELEMENTWISE_KERNELS = `__global__ void scale(const float* x, float* t, float a, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) t[i] = a * x[i];
+}
+__global__ void bias_relu(const float* t, float* y, float b, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] = fmaxf(t[i] + b, 0.f);
+}
+`;
+
+const TILED_GEMM = `#define TILE 32
+__global__ void sgemm(const float* A, const float* B, float* C, int N) {
+  __shared__ float As[TILE][TILE], Bs[TILE][TILE];
+  int row = blockIdx.y * TILE + threadIdx.y, col = blockIdx.x * TILE + threadIdx.x;
+  float acc = 0.f;
+  for (int t = 0; t < N; t += TILE) {
+    As[threadIdx.y][threadIdx.x] = A[row * N + t + threadIdx.x];
+    Bs[threadIdx.y][threadIdx.x] = B[(t + threadIdx.y) * N + col];
+    __syncthreads();
+    for (int k = 0; k < TILE; ++k) acc += As[threadIdx.y][k] * Bs[k][threadIdx.x];
+    __syncthreads();
+  }
+  C[row * N + col] = acc;
+}
+`;
+
+const TRITON_MATMUL = (stages: string) => `import triton
+import triton.language as tl
+
+
+@triton.jit
+def matmul_kernel(a_ptr, b_ptr, c_ptr, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
+    pid_m = tl.program_id(0)
+    pid_n = tl.program_id(1)
+    rm = pid_m * BM + tl.arange(0, BM)
+    rn = pid_n * BN + tl.arange(0, BN)
+    rk = tl.arange(0, BK)
+    acc = tl.zeros((BM, BN), dtype=tl.float32)
+    for k in range(0, K, BK):
+        a = tl.load(a_ptr + rm[:, None] * K + (k + rk)[None, :])
+        b = tl.load(b_ptr + (k + rk)[:, None] * N + rn[None, :])
+        acc += tl.dot(a, b)
+    tl.store(c_ptr + rm[:, None] * N + rn[None, :], acc)
+
+
+def matmul(a, b, c, M, N, K):
+    grid = (triton.cdiv(M, 128), triton.cdiv(N, 128))
+    matmul_kernel[grid](a, b, c, M, N, K, BM=128, BN=128, BK=32${stages})
+`;
+
+export const RULE_TEXT: Record<RuleId, RuleText> = {
+  'fusion/elementwise-chain': {
+    finds:
+      'Host code that launches elementwise kernels back to back, where the later kernel reads the buffer the earlier one wrote, over the same index space, with nothing in between that needs the intermediate. In Triton host code: a Triton launch whose output next goes through PyTorch elementwise operations.',
+    quiet: [
+      'a copy, a library call or a host read of the intermediate between the launches;',
+      'kernels over different index spaces (different sizes or shapes);',
+      'a second kernel that is not elementwise (a reduction, a GEMM);',
+      'launches in exclusive branches.',
+    ],
+    example: {
+      language: 'cuda',
+      before: `${ELEMENTWISE_KERNELS}void forward(const float* x, float* t, float* y, int n) {
+  scale<<<(n + 255) / 256, 256>>>(x, t, 2.f, n);
+  bias_relu<<<(n + 255) / 256, 256>>>(t, y, 0.5f, n);
+}
+`,
+      after: `__global__ void scale_bias_relu(const float* x, float* y, float a, float b, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] = fmaxf(a * x[i] + b, 0.f);
+}
+void forward(const float* x, float* y, int n) {
+  scale_bias_relu<<<(n + 255) / 256, 256>>>(x, y, 2.f, 0.5f, n);
+}
+`,
+      change: 'One kernel does both steps: the intermediate `t` never goes to global memory and one launch is saved.',
+    },
+  },
+  'fusion/gemm-epilogue': {
+    finds:
+      'A GEMM (a cuBLAS / cublasLt call, a GEMM-shaped kernel, a wrapper such as `caffe_gpu_gemm`, a `tl.dot` kernel, `torch.matmul`) whose output next goes through a separate bias, activation, scale or residual pass. That pass reads and writes the whole output again; applied to the accumulators before the GEMM stores them, it costs nothing extra.',
+    quiet: [
+      'epilogues already applied inside the GEMM kernel or through a cublasLt epilogue;',
+      'outputs that go first to another GEMM, a reduction, a softmax or the host;',
+      'plain copies and reference oracles.',
+    ],
+    example: {
+      language: 'cuda',
+      before: `#include <cublas_v2.h>
+__global__ void bias_relu(float* y, const float* bias, int M, int N) {
+  int col = blockIdx.x * blockDim.x + threadIdx.x, row = blockIdx.y;
+  if (col < N && row < M) y[row * N + col] = fmaxf(y[row * N + col] + bias[col], 0.f);
+}
+void linear_relu(cublasHandle_t h, const float* x, const float* w, const float* bias, float* y, int M, int N, int K) {
+  const float one = 1.f, zero = 0.f;
+  cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, w, K, x, K, &zero, y, N);
+  bias_relu<<<dim3((N + 255) / 256, M), 256>>>(y, bias, M, N);
+}
+`,
+      after: `#define TILE 32
+// The GEMM kernel adds the bias and applies the ReLU before its one store.
+__global__ void linear_relu(const float* X, const float* W, const float* bias, float* Y, int M, int N, int K) {
+  __shared__ float Xs[TILE][TILE], Ws[TILE][TILE];
+  int row = blockIdx.y * TILE + threadIdx.y, col = blockIdx.x * TILE + threadIdx.x;
+  float acc = 0.f;
+  for (int t = 0; t < K; t += TILE) {
+    Xs[threadIdx.y][threadIdx.x] = X[row * K + t + threadIdx.x];
+    Ws[threadIdx.y][threadIdx.x] = W[(t + threadIdx.y) * N + col];
+    __syncthreads();
+    for (int k = 0; k < TILE; ++k) acc += Xs[threadIdx.y][k] * Ws[k][threadIdx.x];
+    __syncthreads();
+  }
+  Y[row * N + col] = fmaxf(acc + bias[col], 0.f);
+}
+`,
+      change: 'The bias and the ReLU are applied to the accumulator in the GEMM (with cuBLAS: a cublasLt matmul with the `CUBLASLT_EPILOGUE_RELU_BIAS` epilogue), so `y` is written once and never re-read.',
+    },
+  },
+  'fusion/attention': {
+    finds:
+      'Attention computed in three steps through global memory: the scores `S = QKᵀ` are written out (a cuBLAS GEMM or a GEMM kernel; `q @ k.transpose(...)` in PyTorch), a softmax pass turns them into probabilities, and a second GEMM computes `P·V`. The T×T scores and probabilities make a round trip through HBM that a flash-style kernel (online softmax over key tiles, scores kept on chip) avoids.',
+    quiet: [
+      'flash-style kernels (one launch: nothing to chain) and `F.scaled_dot_product_attention`;',
+      'code that returns or stores the probabilities (they are needed);',
+      'GEMM → activation → GEMM (an MLP) and GEMM → layernorm → GEMM;',
+      'projections such as `x @ W.T`.',
+    ],
+    example: {
+      language: 'triton',
+      before: `import torch
+import triton
+
+
+def attention(q, k, v):
+    scores = q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5
+    p = torch.softmax(scores, dim=-1)
+    return p @ v
+`,
+      after: `import torch
+import torch.nn.functional as F
+import triton
+
+
+def attention(q, k, v):
+    return F.scaled_dot_product_attention(q, k, v)
+`,
+      change: 'A fused (flash) attention kernel computes the softmax online over key tiles: the scores never reach global memory.',
+    },
+  },
+  'fusion/multi-pass-reduction': {
+    finds:
+      'A softmax / normalization / reduction that reads the same rows from global memory more often than it needs to: a statistics kernel (row max, mean, sum) followed by a kernel that re-reads the same rows; a tree reduction with one launch per level; or three or more loops over a row in a thread-per-row CUDA kernel or a Triton kernel, where an online algorithm (online softmax, Welford) needs two.',
+    quiet: [
+      'online softmax and Welford forms, rows read once (kept in registers or shared memory);',
+      'block-, warp- or grid-stride sweeps over rows that stay in cache (merging them measured only 1.07×);',
+      'two-level reductions (the second launch reads the partials, not the input) and grid-wide statistics;',
+      'reference oracles.',
+    ],
+    example: {
+      language: 'cuda',
+      before: `#include <cfloat>
+__global__ void softmax_rows(const float* logits, float* probs, int rows, int cols) {
+  int r = blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= rows) return;
+  const float* x = logits + (size_t)r * cols;
+  float* y = probs + (size_t)r * cols;
+  float m = -FLT_MAX;
+  for (int c = 0; c < cols; ++c) m = fmaxf(m, x[c]);
+  float s = 0.f;
+  for (int c = 0; c < cols; ++c) s += expf(x[c] - m);
+  for (int c = 0; c < cols; ++c) y[c] = expf(x[c] - m) / s;
+}
+`,
+      after: `#include <cfloat>
+__global__ void softmax_rows(const float* logits, float* probs, int rows, int cols) {
+  int r = blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= rows) return;
+  const float* x = logits + (size_t)r * cols;
+  float* y = probs + (size_t)r * cols;
+  float m = -FLT_MAX, s = 0.f;
+  for (int c = 0; c < cols; ++c) {  // online max and rescaled sum in one sweep
+    float v = x[c], mn = fmaxf(m, v);
+    s = s * expf(m - mn) + expf(v - mn);
+    m = mn;
+  }
+  for (int c = 0; c < cols; ++c) y[c] = expf(x[c] - m) / s;
+}
+`,
+      change: 'The online softmax keeps a running maximum and rescales the running sum, so each row is read twice instead of three times.',
+    },
+  },
+  'tiling/shared-memory': {
+    finds:
+      'A loop over `k` whose global reads are also made by neighbouring threads (an index that omits a thread axis the kernel uses, as in a naive matrix multiply, or a window that slides with the thread index, as in a direct convolution), with no `__shared__` staging. In Triton: a kernel without `tl.dot` whose loop loads operand blocks that the programs of another output row or column load again.',
+    quiet: [
+      'kernels that stage their operands through `__shared__` memory;',
+      'per-thread loops without reuse across threads;',
+      'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile.',
+    ],
+    example: {
+      language: 'cuda',
+      before: `__global__ void sgemm(const float* A, const float* B, float* C, int N) {
+  int row = blockIdx.y * blockDim.y + threadIdx.y, col = blockIdx.x * blockDim.x + threadIdx.x;
+  float acc = 0.f;
+  for (int k = 0; k < N; ++k) acc += A[row * N + k] * B[k * N + col];
+  C[row * N + col] = acc;
+}
+`,
+      after: TILED_GEMM,
+      change: 'Each block loads a 32×32 tile of A and of B into shared memory once and every thread of the block reads it there: global loads drop by the tile width.',
+    },
+  },
+  'tiling/register-blocking': {
+    finds:
+      'A shared-memory tiled GEMM in which each thread computes one output element (a single global store, no register tile), so every multiply-add costs two shared-memory reads. In Triton: a kernel without `tl.dot` whose programs each store one scalar.',
+    quiet: [
+      'micro-tiles: register arrays updated in the tile loop (`float acc[TM][TN]`), several stores per thread, stores in a loop;',
+      'wide (`float4`) stores;',
+      'anything with `tl.dot` or block outputs in Triton.',
+    ],
+    example: {
+      language: 'cuda',
+      before: TILED_GEMM,
+      after: `#define TILE 32
+#define TM 4
+// blockDim = (32, 8): each thread computes TM = 4 outputs of one column of the tile.
+__global__ void sgemm(const float* A, const float* B, float* C, int N) {
+  __shared__ float As[TILE][TILE], Bs[TILE][TILE];
+  int tx = threadIdx.x, ty = threadIdx.y;
+  int row0 = blockIdx.y * TILE, col = blockIdx.x * TILE + tx;
+  float acc[TM] = {0.f, 0.f, 0.f, 0.f};
+  for (int t = 0; t < N; t += TILE) {
+    for (int m = 0; m < TM; ++m) {
+      As[ty + 8 * m][tx] = A[(row0 + ty + 8 * m) * N + t + tx];
+      Bs[ty + 8 * m][tx] = B[(t + ty + 8 * m) * N + col];
+    }
+    __syncthreads();
+    for (int k = 0; k < TILE; ++k) {
+      float b = Bs[k][tx];
+      for (int m = 0; m < TM; ++m) acc[m] += As[ty + 8 * m][k] * b;
+    }
+    __syncthreads();
+  }
+  for (int m = 0; m < TM; ++m) C[(row0 + ty + 8 * m) * N + col] = acc[m];
+}
+`,
+      change: 'Each thread keeps four accumulators in registers and uses every `Bs` value it reads four times (production kernels go to 8×8 micro-tiles and `float4` shared reads).',
+    },
+  },
+  'tiling/cpu-loop-nest': {
+    finds:
+      'A C/C++ loop nest of depth ≥ 3 whose accesses are re-read across an outer loop (matrix multiply, convolution, stencil) while the loops inside sweep a whole matrix between two re-reads, and no blocking in the nest. The finding sits on the header of the outermost loop.',
+    quiet: [
+      'nests already blocked (tile loops, `#pragma omp tile`, a caller passing the tile bounds);',
+      'nests without reuse, and small constant trip counts (channels, 3×3 windows);',
+      're-read data small enough to stay in L2, and CPU reference code.',
+    ],
+    example: {
+      language: 'cpp',
+      before: `void matmul(const float* A, const float* B, float* C, int n) {
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      float acc = 0.f;
+      for (int k = 0; k < n; ++k) acc += A[i * n + k] * B[k * n + j];
+      C[i * n + j] = acc;
+    }
+}
+`,
+      after: `void matmul(const float* A, const float* B, float* C, int n) {
+  const int BS = 64;
+  for (int ii = 0; ii < n; ii += BS)
+    for (int kk = 0; kk < n; kk += BS)
+      for (int jj = 0; jj < n; jj += BS)
+        for (int i = ii; i < ii + BS && i < n; ++i)
+          for (int k = kk; k < kk + BS && k < n; ++k)
+            for (int j = jj; j < jj + BS && j < n; ++j) C[i * n + j] += A[i * n + k] * B[k * n + j];
+}
+`,
+      change: 'The nest is blocked into 64×64 tiles that stay in cache while they are reused (C is zeroed by the caller).',
+    },
+  },
+  'vectorization/vector-memory-access': {
+    finds:
+      'A memory-bound elementwise kernel moving aligned, unit-stride scalar elements of 32 bits or less, one per thread, where 128-bit accesses (`float4`, `int4`, a packed struct) move the same bytes in a quarter of the instructions. In Triton: a kernel moving one scalar per program, a scalar element loop, or even/odd halves loaded as two blocks.',
+    quiet: [
+      'kernels that already use `float4` / `int4` / `half2`;',
+      'strided or misaligned accesses (`x[i + 1]`, `x[i + offset]`) and 64-bit elements;',
+      'compute-bound kernels.',
+    ],
+    example: {
+      language: 'cuda',
+      before: `__global__ void saxpy(int n, float a, const float* __restrict__ x, float* __restrict__ y) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] = a * x[i] + y[i];
+}
+`,
+      after: `// n4 = n / 4; the tail (n % 4 elements) is handled separately.
+__global__ void saxpy4(int n4, float a, const float4* __restrict__ x, float4* __restrict__ y) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n4) {
+    float4 xv = x[i], yv = y[i];
+    yv.x = a * xv.x + yv.x;
+    yv.y = a * xv.y + yv.y;
+    yv.z = a * xv.z + yv.z;
+    yv.w = a * xv.w + yv.w;
+    y[i] = yv;
+  }
+}
+`,
+      change: 'Each thread moves one 16-byte `float4` instead of one 4-byte `float`.',
+    },
+  },
+  'vectorization/packed-half': {
+    finds:
+      'Scalar fp16 / bf16 arithmetic on consecutive elements (`__hadd`, `__hmul`, `__float2half` round trips) where `half2` / `__nv_bfloat162` instructions do two lanes at once.',
+    quiet: [
+      '`half2` / `__nv_bfloat162` code and 8-half packs through `uint4`;',
+      'gathered or strided data, and one value per row.',
+    ],
+    example: {
+      language: 'cuda',
+      before: `#include <cuda_fp16.h>
+__global__ void axpy_half(int n, __half a, const __half* x, __half* y) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] = __hadd(__hmul(a, x[i]), y[i]);
+}
+`,
+      after: `#include <cuda_fp16.h>
+// n2 = n / 2; each thread handles two halves.
+__global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n2) y[i] = __hfma2(a, x[i], y[i]);
+}
+`,
+      change: 'One `__hfma2` computes two elements, and each load moves two halves.',
+    },
+  },
+  'vectorization/cpu-simd': {
+    finds:
+      'A C/C++ innermost loop that gcc / clang at -O3 will keep scalar: a floating-point reduction without `#pragma omp simd reduction` (the additions stay in source order), a non-unit stride or column walk, a libm call under default flags, a load through a computed index feeding a reduction, or many non-`restrict` pointers with stores among them.',
+    quiet: [
+      'loops under `#pragma omp simd`, `ivdep` or `clang loop vectorize`, and functions using intrinsics;',
+      'register tiles (four or more accumulators), integer reductions, short fixed-length sums, plain copies;',
+      'kernels, device code, `main`, and CPU reference code.',
+    ],
+    example: {
+      language: 'cpp',
+      before: `float dot(const float* a, const float* b, int n) {
+  float s = 0.f;
+  for (int i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+`,
+      after: `float dot(const float* a, const float* b, int n) {
+  float s = 0.f;
+#pragma omp simd reduction(+ : s)
+  for (int i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+`,
+      change: '`omp simd reduction` lets the compiler reassociate the sum into vector lanes (compile with `-fopenmp-simd`).',
+    },
+  },
+  'memory/uncoalesced-access': {
+    finds:
+      'A global access whose addresses, evaluated for the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need: an index whose `threadIdx.x` coefficient is greater than one or symbolic (`out[x * rows + y]`). In Triton: a block whose contiguous axis walks a constant stride of 4 or more, or a stride the launch binds to `t.stride(0)`. In C/C++: an inner loop walking the slow dimension of a row-major array.',
+    quiet: [
+      'unit-stride and warp-uniform (broadcast) indices;',
+      'transposes staged through shared memory;',
+      'indices it cannot model (gathers, data-dependent `%`).',
+    ],
+    example: {
+      language: 'cuda',
+      before: `__global__ void transpose(const float* in, float* out, int rows, int cols) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x;
+  int y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x < cols && y < rows) out[x * rows + y] = in[y * cols + x];
+}
+`,
+      after: `#define TILE 32
+// blockDim = (32, 32)
+__global__ void transpose(const float* in, float* out, int rows, int cols) {
+  __shared__ float tile[TILE][TILE + 1];
+  int x = blockIdx.x * TILE + threadIdx.x, y = blockIdx.y * TILE + threadIdx.y;
+  if (x < cols && y < rows) tile[threadIdx.y][threadIdx.x] = in[y * cols + x];
+  __syncthreads();
+  x = blockIdx.y * TILE + threadIdx.x;
+  y = blockIdx.x * TILE + threadIdx.y;
+  if (x < rows && y < cols) out[y * rows + x] = tile[threadIdx.x][threadIdx.y];
+}
+`,
+      change: 'The block transposes a tile in shared memory, so both the global read and the global write walk consecutive addresses across the warp.',
+    },
+  },
+  'memory/shared-bank-conflict': {
+    finds:
+      'A `__shared__` array (2-D, 1-D, `extern`, or through a pointer into it) whose accesses, evaluated for one warp, put several distinct 4-byte words in one bank: typically a `[32][32]` tile of 32-bit words read column-wise across `threadIdx.x`, a 32-way conflict. The quick fix pads the inner dimension by one word.',
+    quiet: [
+      'padded tiles (`[32][33]`);',
+      'row-wise and broadcast reads;',
+      '16-bit tiles, and accesses that at most one lane makes.',
+    ],
+    example: {
+      language: 'cuda',
+      before: `#define TILE 32
+__global__ void transpose(const float* in, float* out, int n) {
+  __shared__ float tile[TILE][TILE];
+  int x = blockIdx.x * TILE + threadIdx.x, y = blockIdx.y * TILE + threadIdx.y;
+  tile[threadIdx.y][threadIdx.x] = in[y * n + x];
+  __syncthreads();
+  x = blockIdx.y * TILE + threadIdx.x;
+  y = blockIdx.x * TILE + threadIdx.y;
+  out[y * n + x] = tile[threadIdx.x][threadIdx.y];
+}
+`,
+      after: `#define TILE 32
+__global__ void transpose(const float* in, float* out, int n) {
+  __shared__ float tile[TILE][TILE + 1];
+  int x = blockIdx.x * TILE + threadIdx.x, y = blockIdx.y * TILE + threadIdx.y;
+  tile[threadIdx.y][threadIdx.x] = in[y * n + x];
+  __syncthreads();
+  x = blockIdx.y * TILE + threadIdx.x;
+  y = blockIdx.x * TILE + threadIdx.y;
+  out[y * n + x] = tile[threadIdx.x][threadIdx.y];
+}
+`,
+      change: 'One word of padding per row shifts each row by one bank, so a column read hits 32 different banks (the quick fix makes this edit).',
+    },
+  },
+  'overlap/sync-transfer': {
+    finds:
+      'A host loop that launches device work (kernels, launch wrappers, cuBLAS-style calls) and, in the same iteration, blocks on the device: a synchronous `cudaMemcpy`, `cudaDeviceSynchronize`, or in PyTorch `.item()`, `.cpu()`, `torch.cuda.synchronize()`. Each iteration waits for the GPU to drain before the next launch is queued, and transfers cannot overlap kernels.',
+    quiet: [
+      'copies and syncs outside loops (set-up, the final read-back, validation);',
+      '`cudaMemcpyAsync` on streams, and per-stream syncs before a buffer is reused;',
+      'event syncs (timing) and loops that allocate device memory each iteration (test harnesses).',
+    ],
+    example: {
+      language: 'cuda',
+      before: `__global__ void process(float* d, int n);
+void run(float* h, float* d, int chunks, int n) {
+  for (int c = 0; c < chunks; ++c) {
+    cudaMemcpy(d, h + (size_t)c * n, n * sizeof(float), cudaMemcpyHostToDevice);
+    process<<<(n + 255) / 256, 256>>>(d, n);
+    cudaMemcpy(h + (size_t)c * n, d, n * sizeof(float), cudaMemcpyDeviceToHost);
+  }
+}
+`,
+      after: `__global__ void process(float* d, int n);
+// h is pinned (cudaMallocHost); d holds one chunk per stream.
+void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
+  for (int c = 0; c < chunks; ++c) {
+    cudaStream_t s = streams[c % 4];
+    float* dc = d + (size_t)(c % 4) * n;
+    cudaMemcpyAsync(dc, h + (size_t)c * n, n * sizeof(float), cudaMemcpyHostToDevice, s);
+    process<<<(n + 255) / 256, 256, 0, s>>>(dc, n);
+    cudaMemcpyAsync(h + (size_t)c * n, dc, n * sizeof(float), cudaMemcpyDeviceToHost, s);
+  }
+  cudaDeviceSynchronize();
+}
+`,
+      change: 'Pinned buffers and `cudaMemcpyAsync` on four streams let the copies of one chunk overlap the kernel of another; the host waits once, after the loop.',
+    },
+  },
+  'pipelining/multi-stage': {
+    finds:
+      'A tiled k-loop that stages its operands through one `__shared__` buffer (global → shared copy, `__syncthreads()`, compute, `__syncthreads()`), so every iteration waits for its own loads; in Triton, a `tl.dot` loop compiled only with `num_stages=1`. The gain is modest on CUDA cores (1.11× measured on a register-blocked SGEMM with 16-byte copies), so this rule defaults to `hint`.',
+    quiet: [
+      'kernels that already copy asynchronously (`cp.async`, `cuda::memcpy_async`, TMA, pipeline primitives);',
+      'double buffers (a stage dimension, `buf[k & 1]`) and register prefetch;',
+      'Triton kernels with no `num_stages` (the default is 3 stages), or any launch or config with 2 or more.',
+    ],
+    example: {
+      language: 'triton',
+      before: TRITON_MATMUL(', num_stages=1'),
+      after: TRITON_MATMUL(', num_stages=3'),
+      change: 'With three stages, Triton loads the next K-blocks while `tl.dot` works on the current one.',
+    },
+  },
+  'precision/tensor-core-eligible': {
+    finds:
+      'fp32 GEMM work that runs on CUDA cores where tensor cores (TF32, BF16 or FP16 inputs with fp32 accumulation) apply: a scalar-FMA GEMM k-loop in a kernel, `cublasSgemm` / `cublasGemmEx` in fp32 without a TF32 math mode, `tl.dot(..., input_precision="ieee")` or `allow_tf32=False`. TF32 rounds the inputs to a 10-bit mantissa: every finding says so.',
+    quiet: [
+      '`wmma` / `mma` / `wgmma` kernels and half / bf16 operands;',
+      'handles set to `CUBLAS_TF32_TENSOR_OP_MATH`, and files asking for `CUBLAS_PEDANTIC_MATH`;',
+      'GEMVs, dot products, convolution windows and reference kernels.',
+    ],
+    example: {
+      language: 'cuda',
+      before: `#include <cublas_v2.h>
+void gemm(cublasHandle_t h, const float* A, const float* B, float* C, int M, int N, int K) {
+  const float one = 1.f, zero = 0.f;
+  cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, B, N, A, K, &zero, C, N);
+}
+`,
+      after: `#include <cublas_v2.h>
+void gemm(cublasHandle_t h, const float* A, const float* B, float* C, int M, int N, int K) {
+  const float one = 1.f, zero = 0.f;
+  cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH);  // inputs rounded to TF32, fp32 accumulation
+  cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, B, N, A, K, &zero, C, N);
+}
+`,
+      change: 'The TF32 math mode runs the same call on tensor cores (8.03× on an H200 for 4096³), if TF32 inputs are accurate enough for the model.',
+    },
+  },
+};
