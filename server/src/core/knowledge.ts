@@ -367,16 +367,35 @@ export function defaultKnowledge(): KnowledgeBase {
 // ---------------------------------------------------------------------------------------
 // Formatting
 
-/** "Dao", "Ashari" (from "Ashari, A."), "Hsu" (from "Byron (Pin-Lun)Hsu"), "NVIDIA". */
+/** "Dao", "Ashari" (from "Ashari, A."), "Hsu" (from "Byron (Pin-Lun)Hsu"), "van de Geijn", "NVIDIA". */
 function surname(author: string): string {
   const a = author.trim();
   if (a.includes(',')) return a.slice(0, a.indexOf(',')).trim();
   const words = a.replace(/\([^)]*\)/g, ' ').trim().split(/\s+/);
-  return words[words.length - 1] || a;
+  // "Robert A. van de Geijn" -> "van de Geijn": lowercase particles belong to the surname
+  let i = words.length - 1;
+  while (i > 1 && /^(van|von|de|der|den|da|di|du|del|della|le|la)$/.test(words[i - 1])) i--;
+  return words.slice(i).join(' ') || a;
 }
 
-/** Short citation: `Dao et al., "FlashAttention: ...", Advances in Neural Information Processing Systems 2022`. */
-export function formatCitation(p: Paper): string {
+/** Markdown specials in a title, escaped so `*`, `_` or brackets print as themselves inside a link. */
+const escapeMarkdown = (t: string) => t.replace(/[\\`*_[\]<>]/g, (c) => `\\${c}`);
+
+/** The venue with the year, unless the venue already says it ("CAV 2017", "SC’14", "(OSDI 18)"). */
+function venueAndYear(p: Paper): string {
+  if (p.year === undefined) return p.venue;
+  const yy = String(p.year % 100).padStart(2, '0');
+  const said = new RegExp(`\\b${p.year}\\b|['’]${yy}\\b|\\b[A-Z]{2,} ${yy}\\b`).test(p.venue);
+  return said ? p.venue : `${p.venue} ${p.year}`;
+}
+
+/**
+ * The one citation formatter (CLI, explain, hovers): `Dao et al., "FlashAttention: ...",
+ * Advances in Neural Information Processing Systems 2022`. An organisation that is also
+ * the venue is named once (`"CUDA C++ Best Practices Guide", NVIDIA documentation`).
+ * `markdown` links the title to the paper.
+ */
+export function formatCitation(p: Paper, format: 'text' | 'markdown' = 'text'): string {
   const people = p.authors.filter((a) => !/^et al\.?$/i.test(a.trim()));
   const etAl = people.length !== p.authors.length;
   let who: string;
@@ -384,9 +403,10 @@ export function formatCitation(p: Paper): string {
   else if (people.length === 1) who = surname(people[0]) + (etAl ? ' et al.' : '');
   else if (people.length === 2 && !etAl) who = `${surname(people[0])} and ${surname(people[1])}`;
   else who = `${surname(people[0])} et al.`;
-  let where = p.venue;
-  if (p.year !== undefined && !new RegExp(`\\b${p.year}\\b`).test(where)) where += ` ${p.year}`;
-  return `${who}, "${p.title}", ${where}`;
+  const where = venueAndYear(p);
+  const title = format === 'markdown' ? `[${escapeMarkdown(p.title)}](${p.url})` : `"${p.title}"`;
+  if (people.length === 1 && !etAl && where.startsWith(`${who} `)) return `${title}, ${where}`;
+  return `${who}, ${title}, ${where}`;
 }
 
 /** Plain text for `kernel-advisor explain <rule id>`. Throws for an unknown rule id. */

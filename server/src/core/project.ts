@@ -12,8 +12,17 @@ export const baseName = (name: string): string => name.replace(/<.*$/s, '').trim
 /** A source file that may launch or define kernels (`<<<`, `cudaLaunchKernel`, a cuBLAS routine of facts/library.ts, `@triton.jit`): the files the index reads. */
 export const LAUNCHES = /<<<|\bcudaLaunchKernel\b|@triton\.(?:jit|autotune)|\b(?:cu|hip)blas(?:Lt)?\w*(?:gemm|Gemm|Matmul|scal|axpy|copy)\w*\s*\(/;
 
-/** A wrapper is small: a few calls around its launches (bigger host functions are callers, not wrappers). */
+/** A wrapper is small: a few calls around its launches, however many launches (bigger host functions are callers, not wrappers). */
 const MAX_WRAPPER_CALLS = 16;
+
+/** Calls other than launches and the calls inside a launch's configuration (`<<<blocks(n), B, 0, stream()>>>`). */
+function ownCalls(f: FunctionFacts): number {
+  const launches = f.calls.filter((c) => c.kind === 'launch');
+  const inside = (c: (typeof f.calls)[number]) =>
+    launches.some((l) => l !== c && (l.range.start.line < c.range.start.line || (l.range.start.line === c.range.start.line && l.range.start.column <= c.range.start.column)) &&
+      (c.range.end.line < l.range.end.line || (c.range.end.line === l.range.end.line && c.range.end.column <= l.range.end.column)));
+  return f.calls.filter((c) => c.kind !== 'launch' && !inside(c)).length;
+}
 
 export class ProjectIndex {
   readonly kernels = new Map<string, FunctionFacts>();
@@ -25,7 +34,7 @@ export class ProjectIndex {
       const name = baseName(f.name);
       if (f.isKernel) {
         if (!this.kernels.has(name)) this.kernels.set(name, f);
-      } else if (facts.language !== 'triton' && !f.isDevice && f.calls.length <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
+      } else if (facts.language !== 'triton' && !f.isDevice && ownCalls(f) <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
         if (!this.hosts.has(name)) this.hosts.set(name, f);
       }
     }

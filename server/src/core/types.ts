@@ -43,6 +43,11 @@ export interface RuleFinding {
   assumptions?: string[];
   /** Rough size of the win for this code, e.g. "global loads of A and B drop by the tile width". */
   benefit?: string;
+  /**
+   * Markdown: what to do about it and why, for the hover and the explanation. The
+   * message stays one line (the access, the problem, the cost); the remedy goes here.
+   */
+  detail?: string;
   related?: RelatedLocation[];
   fixes?: Fix[];
 }

@@ -5,6 +5,8 @@
 import type { CallFact, FunctionFacts } from './model';
 
 const MAX_DEPTH = 2;
+/** Branch-id space reserved for one expanded wrapper call (branch ids are statement * 1024 + arm). */
+const WRAPPER_SCOPES = 1 << 30;
 
 /** Replaces a wrapper parameter by the caller's argument in an argument text (`inp + off` -> `d_x + off`). */
 function substitute(text: string, params: readonly string[], args: readonly string[]): string {
@@ -34,6 +36,7 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
       continue;
     }
     const params = wrapper.params.map((p) => p.name);
+    const armsOffset = (out.length + 1) * WRAPPER_SCOPES * (depth + 1);
     for (const l of inner) {
       out.push({
         ...l,
@@ -47,7 +50,8 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
         grid: l.grid && substitute(l.grid, params, c.args),
         block: l.block && substitute(l.block, params, c.args),
         loops: c.loops,
-        scopes: c.scopes,
+        // the wrapper's own branches (`if (a == RELU) relu<<<>>>; else if ...`) stay arms of one conditional, numbered apart from the caller's
+        scopes: [...(c.scopes ?? []), ...(l.scopes ?? []).map((id) => id + armsOffset)],
         via: c.name,
       });
     }

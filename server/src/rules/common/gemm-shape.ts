@@ -8,7 +8,8 @@
 // carry the same dimensions), and a convolution window (`in[(p + r) * W + q + t]`: an
 // output position and a filter tap added on one axis; implicit GEMM is another story).
 import { Poly, atomDef, symbolKind } from '../../core/affine';
-import type { AccessFact, FunctionFacts, LoopFact } from '../../core/facts/model';
+import type { AccessFact, CallFact, FunctionFacts, LoopFact } from '../../core/facts/model';
+import { LIBRARY_KERNELS } from '../../core/facts/library';
 
 export interface GemmLoop {
   loop: LoopFact;
@@ -145,4 +146,30 @@ export function isGemmShaped(k: FunctionFacts): boolean {
   }
   return hit;
 }
+
+/** A host call that runs a GEMM: a launch of a GEMM-shaped kernel or a cuBLAS GEMM (facts/library.ts), or a call whose name says GEMM, and the buffer it writes. */
+/** A name that says GEMM, for a callee whose body we do not have (`matmul_forward_bf16`, declared only). */
+const GEMM_NAME = /(^|_)(s|d|h|hs)?(gemm|matmul|linear)(_|$)/i;
+export interface Gemm {
+  call: CallFact;
+  /** The buffer it writes. */
+  output: string;
+  /** How sure we are which argument is the output. */
+  guessed: boolean;
+}
+
+export function gemmOf(c: CallFact, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): Gemm | null {
+  if (c.kind === 'launch') {
+    const k = kernels.get(c.name);
+    if (!k || !(LIBRARY_KERNELS.get(c.name) === k ? k.kernelClass === 'gemm' : isGemmShaped(k)) || k.params.length !== c.args.length) return null;
+    const outs = k.params.flatMap((p, i) => (k.accesses.some((a) => a.array === p.name && a.kind !== 'load') ? [i] : [])).map((i) => c.argRoots[i]).filter((r): r is string => r !== null);
+    return outs.length === 1 ? { call: c, output: outs[0], guessed: false } : null;
+  }
+  // a GEMM wrapper we cannot see into: by its name, with the output first (`matmul_forward(out, inp, weight, ...)`)
+  if (c.kind === 'call' && !hosts.has(c.name) && !kernels.has(c.name) && GEMM_NAME.test(c.name) && c.argRoots[0]) {
+    return { call: c, output: c.argRoots[0], guessed: true };
+  }
+  return null;
+}
+
 

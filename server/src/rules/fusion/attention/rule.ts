@@ -8,6 +8,7 @@
 // Quiet: flash-style kernels (one launch: nothing to chain), GEMM → activation → GEMM
 // (an MLP: the middle kernel is no softmax), GEMM → layernorm → GEMM (no exp), and launches
 // in exclusive branches or different host loops. Triton / PyTorch host code: torch.ts.
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { exclusiveArms } from '../../../core/facts/model';
@@ -110,9 +111,11 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
             function: host.name,
             confidence: 'likely',
             assumptions: [`assumes nothing else needs the probabilities \`${probs}\` (a backward pass that reads them can recompute them, as flash attention does)`],
-            message:
-              `Attention is computed through global memory here: ${shown(qk.call)} writes the scores QKᵀ to \`${scores}\`, ${shown(softmax.call)} softmaxes them into \`${probs}\`, and ${shown(s.call)} multiplies them by V; ` +
-              `a fused flash-style kernel (online softmax over key tiles, scores kept on chip) never materializes the T×T matrices.`,
+            message: `unfused attention: scores QKᵀ in \`${scores}\`, softmax and P·V through global memory, T×T matrices written and read back`,
+            detail: detail(
+              `${shown(qk.call)} writes the scores QKᵀ to \`${scores}\`, ${shown(softmax.call)} softmaxes them into \`${probs}\`, and ${shown(s.call)} multiplies them by V.`,
+              'A fused flash-style kernel (online softmax over key tiles, scores kept on chip) never materializes the T×T matrices.',
+            ),
             benefit: ATTENTION_BENEFIT,
             related: [
               { range: softmax.call.nameRange, message: `softmax over \`${scores}\`` },

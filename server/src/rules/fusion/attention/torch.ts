@@ -13,6 +13,7 @@
 // `x @ self.weight.T` (a parameter, not keys), functions that return or store the
 // scores or probabilities (attention weights for hooks must stay materialized), and
 // reference oracles for tests.
+import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
@@ -92,9 +93,11 @@ function checkHost(host: FunctionFacts): RuleFinding[] {
       function: host.name === '<module>' ? null : host.name,
       confidence: 'likely',
       assumptions: ['assumes the attention weights are not needed outside this function (hooks, returned weights)'],
-      message:
-        `Attention is computed in three steps through global memory: the scores QKᵀ here, softmax on line ${line(sm)}, and P·V on line ${line(pv)}; ` +
-        `\`torch.nn.functional.scaled_dot_product_attention\` (or a flash-style Triton kernel) keeps the scores on chip and never materializes the T×T matrices.`,
+      message: `unfused attention: scores QKᵀ here, softmax (line ${line(sm)}) and P·V (line ${line(pv)}) materialize T×T matrices`,
+      detail: detail(
+        `Attention is computed in three steps through global memory: the scores QKᵀ here, softmax on line ${line(sm)}, and P·V on line ${line(pv)}.`,
+        '`torch.nn.functional.scaled_dot_product_attention` (or a flash-style Triton kernel) keeps the scores on chip and never materializes the T×T matrices.',
+      ),
       benefit: ATTENTION_BENEFIT,
       related: [
         { range: sm.nameRange, message: 'softmax of the materialized scores' },

@@ -83,3 +83,8 @@ export function launchExtent(k: FunctionFacts, launch: CallFact, param: string):
 export function sameExtent(a: Extent, b: Extent): boolean {
   return a.key === b.key || (a.bitsKey !== null && a.bitsKey === b.bitsKey);
 }
+
+/** An extent that names a count (`n`, `size`, `BT*C`), not a literal one (`1024`): two such may well be equal. */
+export function symbolic(e: Extent): boolean {
+  return /[A-Za-z_]/.test(e.text);
+}

@@ -2,14 +2,16 @@
 // where the later one reads the buffer the earlier one wrote, over the same index
 // space, with nothing in between that needs the intermediate (ANALYSIS.md §2,
 // "Fusion (host)"). Triton host code is handled by the Triton half of this rule.
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly } from '../../../core/affine';
 import { tritonElementwiseChain } from './triton';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
-import { launchExtent, sameExtent, type Extent } from './elements';
+import { launchExtent, sameExtent, symbolic, type Extent } from './elements';
 import { perHost } from '../../common/memo';
+import { gemmOf } from '../../common/gemm-shape';
 import { visibleCallables } from '../../../core/project';
 import { exclusiveArms } from '../../../core/facts/model';
 
@@ -110,6 +112,9 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
     const readIdx = kernelBuffers(k2).read;
     let buffer: string | undefined;
     let extent: Extent | null = null;
+    let guessed: [string, string] | null = null;
+    // two of the caller's own size parameters (`n_padded`, `n`) are different sizes on purpose
+    const hostParam = (t: string) => host.params.some((p) => p.name === t);
     for (const j of kernelBuffers(k1).written) {
       const b = first.argRoots[j];
       const r = readIdx.find((x) => second.argRoots[x] === b);
@@ -120,10 +125,18 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
       if (e1 && e2 && sameExtent(e1, e2)) {
         buffer = b;
         extent = e1;
+        guessed = null;
+      } else if (e1 && e2 && !extent && symbolic(e1) && symbolic(e2) && !(hostParam(e1.text) && hostParam(e2.text))) {
+        // two names for what is usually one count (`size` and `l.outputs*l.batch`): a guess, said as such
+        buffer = b;
+        guessed = [e1.text, e2.text];
       }
     }
-    if (!buffer || !extent) continue;
-    const b1 = extent.text;
+    if (!buffer || (!extent && !guessed)) continue;
+    // passes over a GEMM's output right after the GEMM are its epilogue (fusion/gemm-epilogue says so, once)
+    const writer = [...calls.slice(0, calls.indexOf(first))].reverse().find((c) => c.kind !== 'sync' && c.argRoots.includes(buffer!));
+    if (writer && gemmOf(writer, kernels, hosts)?.output === buffer) continue;
+    const b1 = extent?.text ?? guessed![0];
     // same index space: both bounds-check the thread index against the same argument
     const sameShape = first.grid === second.grid && first.block === second.block;
     // nothing in between may use the intermediate: a copy, a library call, a host access
@@ -139,15 +152,17 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
     out.push({
       range: second.nameRange,
       function: host.name,
-      confidence: sameShape && !conditional ? 'proven' : 'likely',
+      confidence: guessed ? 'heuristic' : sameShape && !conditional ? 'proven' : 'likely',
       assumptions: [
-        ...(sameShape ? [] : [`assumes both launches cover the same \`${b1}\` elements (their grid/block shapes differ)`]),
+        ...(guessed ? [`assumes \`${guessed[0]}\` and \`${guessed[1]}\` are the same count (both launches cover the whole buffer)`] : []),
+        ...(sameShape || guessed ? [] : [`assumes both launches cover the same \`${b1}\` elements (their grid/block shapes differ)`]),
         ...(conditional ? [`the first launch runs only under its own condition: the fused kernel needs that condition as a flag`] : []),
       ],
-      message:
-        `${shown(second)} reads \`${buffer}\`, which ${shown(first)} wrote just before over the same \`${b1}\` elements, ` +
-        `and nothing in between needs \`${buffer}\`. Fuse the two elementwise kernels into one that keeps each value in a register: ` +
-        `one launch instead of two, and \`${buffer}\` is no longer written and read back through global memory (drop it if nothing else reads it).`,
+      message: `\`${second.via ?? second.name}\` reads back \`${buffer}\` that \`${first.via ?? first.name}\` just wrote: an extra write, read and launch`,
+      detail: detail(
+        `${shown(second)} reads \`${buffer}\`, which ${shown(first)} wrote just before over the same \`${b1}\` elements, and nothing in between needs \`${buffer}\`.`,
+        `Fuse the two elementwise kernels into one that keeps each value in a register: one launch instead of two, and \`${buffer}\` is no longer written and read back through global memory (drop it if nothing else reads it).`,
+      ),
       benefit: 'saves a full write and a full read of the intermediate plus a launch; on an H200, a scale kernel followed by a bias+relu kernel over 2^28 floats went from 1.764 ms to 0.958 ms fused (1.84x)',
       related: [{ range: first.nameRange, message: `${shown(first)} writes \`${buffer}\` here` }],
     });

@@ -9,6 +9,7 @@
 // only feeds a check on the host (`(out - ref).abs().max().item()`, `assert_close(out * 2, r)`),
 // and one whose other operand has more dimensions than the buffer (`big + out`: the result
 // outgrows the kernel's output); an operand of unknown shape is assumed to match or broadcast.
+import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
@@ -100,10 +101,12 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
           function: fn,
           confidence,
           assumptions,
-          message:
-            `\`${first.name}\` writes \`${buffer}\` and \`${next.name}\` reads it right back${over}, with nothing in between using it. ` +
+          message: `\`${next.name}\` reads back \`${buffer}\` that \`${first.name}\` just wrote: an extra write, read and launch`,
+          detail: detail(
+            `\`${first.name}\` writes \`${buffer}\` and \`${next.name}\` reads it right back${over}, with nothing in between using it.`,
             `Fuse the two elementwise kernels into one \`@triton.jit\` kernel that keeps each value in registers between the \`tl.load\` and the \`tl.store\`: ` +
-            `one launch instead of two, and \`${buffer}\` no longer makes a round trip through global memory (drop it if nothing else reads it).`,
+              `one launch instead of two, and \`${buffer}\` no longer makes a round trip through global memory (drop it if nothing else reads it).`,
+          ),
           benefit: `saves a full write and read of \`${buffer}\` and a launch; ${BENEFIT_MEASURED}`,
           related,
         });
@@ -244,9 +247,11 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
     function: fn,
     confidence: 'likely',
     assumptions,
-    message:
-      `\`${first.name}\` writes \`${buffer}\`; \`${expr}\` then reads it back as a separate elementwise op: ` +
-      `fuse the ${listWords(steps)} into \`${first.name}\` before its \`tl.store\`${shapeCaveat} — ${saves}${chain.length === 1 ? ' and' : ','} ${rest}.`,
+    message: `\`${expr}\` reads back \`${buffer}\` that \`${first.name}\` just wrote, as a separate elementwise op`,
+    detail: detail(
+      `\`${first.name}\` writes \`${buffer}\`; \`${expr}\` then reads it back as a separate elementwise op.`,
+      `Fuse the ${listWords(steps)} into \`${first.name}\` before its \`tl.store\`${shapeCaveat} — ${saves}${chain.length === 1 ? ' and' : ','} ${rest}.`,
+    ),
     benefit: `${saves}${chain.length === 1 ? ' and' : ','} ${rest}; ${BENEFIT_MEASURED}`,
     related,
   };

@@ -11,16 +11,16 @@
 // Quiet when the GEMM kernel applies the epilogue itself (then there is no second pass),
 // when C first goes to anything else (another GEMM, a softmax, a copy to the host), and
 // in reference oracles.
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { exclusiveArms } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { LIBRARY_KERNELS } from '../../../core/facts/library';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { visibleCallables } from '../../../core/project';
 import { isReferenceOracle } from '../../common/reference';
 import { perHost } from '../../common/memo';
-import { isGemmShaped } from '../../common/gemm-shape';
+import { gemmOf } from '../../common/gemm-shape';
 import { BENEFIT, tritonGemmEpilogue } from './triton';
 
 /** Parameter positions a kernel stores to, and loads from. */
@@ -43,32 +43,8 @@ function sequential(a: CallFact, b: CallFact): boolean {
   return !(split >= 0 && split < s2.length && exclusiveArms(s1[split], s2[split]));
 }
 
-/** A name that says GEMM, for a callee whose body we do not have (`matmul_forward_bf16`, declared only). */
-const GEMM_NAME = /(^|_)(s|d|h|hs)?(gemm|matmul|linear)(_|$)/i;
 /** Calls that never touch the output's contents. */
 const HARMLESS = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|cublasSetStream\w*|cublasSetMathMode|printf|fprintf|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk)$/;
-
-interface Gemm {
-  call: CallFact;
-  /** The buffer it writes. */
-  output: string;
-  /** How sure we are which argument is the output. */
-  guessed: boolean;
-}
-
-function gemmOf(c: CallFact, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): Gemm | null {
-  if (c.kind === 'launch') {
-    const k = kernels.get(c.name);
-    if (!k || !(LIBRARY_KERNELS.get(c.name) === k ? k.kernelClass === 'gemm' : isGemmShaped(k)) || k.params.length !== c.args.length) return null;
-    const outs = written(k).map((i) => c.argRoots[i]).filter((r): r is string => r !== null);
-    return outs.length === 1 ? { call: c, output: outs[0], guessed: false } : null;
-  }
-  // a GEMM wrapper we cannot see into: by its name, with the output first (`matmul_forward(out, inp, weight, ...)`)
-  if (c.kind === 'call' && !hosts.has(c.name) && !kernels.has(c.name) && GEMM_NAME.test(c.name) && c.argRoots[0]) {
-    return { call: c, output: c.argRoots[0], guessed: true };
-  }
-  return null;
-}
 
 /** The pass that applies an epilogue to `output`, when the launch is one: an elementwise kernel reading it, or a rank-1 GEMM accumulating into it. */
 function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, FunctionFacts>): string | null {
@@ -134,9 +110,11 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
         function: host.name,
         confidence: g.guessed ? 'heuristic' : 'likely',
         assumptions,
-        message:
-          `${shown(next)} ${what} right after the GEMM ${shown(g.call)} wrote it: apply it in the GEMM's epilogue ` +
-          `(to the accumulators before the store; with cuBLAS, a cublasLt epilogue such as \`CUBLASLT_EPILOGUE_BIAS\` / \`_GELU_BIAS\`), so the output is written once and never read back.`,
+        message: `\`${next.via ?? next.name}\` ${pass === 'rank-1' ? 'adds a bias as a second GEMM' : 'is a separate pass'} over \`${g.output}\` from the GEMM \`${g.call.via ?? g.call.name}\`: an extra write and read`,
+        detail: detail(
+          `${shown(next)} ${what} right after the GEMM ${shown(g.call)} wrote it.`,
+          `Apply it in the GEMM's epilogue (to the accumulators before the store; with cuBLAS, a cublasLt epilogue such as \`CUBLASLT_EPILOGUE_BIAS\` / \`_GELU_BIAS\`), so the output is written once and never read back.`,
+        ),
         benefit: BENEFIT,
         related: [{ range: g.call.nameRange, message: `${shown(g.call)} writes \`${g.output}\` here` }],
       });

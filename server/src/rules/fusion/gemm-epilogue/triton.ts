@@ -7,6 +7,7 @@
 // Quiet when the kernel already does (its output goes straight on), when the output
 // first goes anywhere else (a reduction, a softmax, another matmul, a view), in checks
 // (`(c - ref).abs().max()`) and in reference oracles.
+import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
@@ -159,14 +160,16 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
         `assumes the op runs on the GEMM's output where it is produced (same device, nothing else reads ${name} before it)`,
         ...(conditional ? ['the pass runs under its own condition: the kernel takes it as a flag (a `tl.constexpr` or a nullable pointer)'] : []),
       ],
-      message: p.inductor
-        ? `${pass} is a separate pass over the output of the cuBLAS GEMM ${p.shown} in this TorchInductor code: with \`torch.compile(mode="max-autotune")\` ` +
-          `Inductor can pick a Triton GEMM template with these pointwise ops fused into its epilogue, so ${name} is written once and never read back.`
-        : p.torch
-          ? `${pass} is a separate elementwise pass over the output of the cuBLAS GEMM ${p.shown}: a bias add belongs in \`torch.addmm\` / \`F.linear\`; ` +
-            `other ops fuse into a Triton GEMM's epilogue (your own \`tl.dot\` kernel, or \`torch.compile(mode="max-autotune")\`), so ${name} is written once and never read back.`
-          : `${pass} is a separate elementwise pass over the output of the GEMM ${p.shown}: apply it to the accumulator in the GEMM kernel ` +
-          `before its \`tl.store\` (an epilogue), so ${name} is written once and never read back.`,
+      // the op's own text can be a long expression: the range already points at it
+      message: `${pass.length > 40 ? 'this elementwise op' : pass}: a separate pass over the output of the ${p.inductor || p.torch ? 'cuBLAS ' : ''}GEMM ${p.shown.replace(/ \(launching [^)]*\)$/, '')}, an extra write and read`,
+      detail: detail(
+        `${pass} is a separate elementwise pass over the output of the ${p.inductor || p.torch ? 'cuBLAS ' : ''}GEMM ${p.shown}${p.inductor ? ' in this TorchInductor code' : ''}.`,
+        p.inductor
+          ? `With \`torch.compile(mode="max-autotune")\` Inductor can pick a Triton GEMM template with these pointwise ops fused into its epilogue, so ${name} is written once and never read back.`
+          : p.torch
+            ? `A bias add belongs in \`torch.addmm\` / \`F.linear\`; other ops fuse into a Triton GEMM's epilogue (your own \`tl.dot\` kernel, or \`torch.compile(mode="max-autotune")\`), so ${name} is written once and never read back.`
+            : `Apply it to the accumulator in the GEMM kernel before its \`tl.store\` (an epilogue), so ${name} is written once and never read back.`,
+      ),
       benefit: BENEFIT,
       related: [{ range: c.kind === 'launch' ? c.nameRange : c.range, message: `the GEMM writes ${name} here` }],
     });

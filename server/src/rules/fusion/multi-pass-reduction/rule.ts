@@ -18,6 +18,7 @@
 // (registers or shared memory), block-, warp- or grid-stride sweeps in CUDA, two-level
 // reductions (the second launch reads the partials, not the input), global statistics
 // (a single value: the next pass needs a grid-wide barrier), reference oracles.
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { exclusiveArms } from '../../../core/facts/model';
@@ -58,10 +59,17 @@ function checkKernel(fn: FunctionFacts, triton: boolean): RuleFinding[] {
         ? ['assumes the row is wider than one block (else load it once and keep it in registers)', 'assumes the rows are long enough that re-reads miss L1']
         : ['assumes the rows are long enough that the re-reads are not all L1 hits'],
       message: triton
-        ? `This loop re-reads the row of ${list(arrays)} that another loop already swept: the kernel makes ${n} passes over it (lines ${lines}); ` +
-          `merge the statistics loops (online softmax: running max with the sum rescaled by exp(m_old - m_new); Welford, or sum and sum of squares, for mean and variance) so the row is read twice, or once if it fits one block.`
-        : `Each thread sweeps its own row of ${list(arrays)} from global memory ${n} times (lines ${lines}), uncoalesced with one thread per row; ` +
-          `merge the statistics loops (online max/sum or Welford) and give each row a warp or block that keeps it in registers or shared memory.`,
+        ? `this loop re-reads the row of ${list(arrays)}: ${n} passes over it from global memory (lines ${lines})`
+        : `each thread sweeps its own row of ${list(arrays)} ${n} times from global memory, uncoalesced (lines ${lines})`,
+      detail: triton
+        ? detail(
+            `This loop re-reads the row of ${list(arrays)} that another loop already swept: the kernel makes ${n} passes over it.`,
+            'Merge the statistics loops (online softmax: running max with the sum rescaled by exp(m_old - m_new); Welford, or sum and sum of squares, for mean and variance) so the row is read twice, or once if it fits one block.',
+          )
+        : detail(
+            `Each thread sweeps its own row of ${list(arrays)} from global memory ${n} times, and with one thread per row no access is coalesced.`,
+            'Merge the statistics loops (online max/sum or Welford) and give each row a warp or block that keeps it in registers or shared memory.',
+          ),
       benefit: IN_KERNEL_BENEFIT,
       related: passes.filter((_, i) => i !== 1).map((p) => ({ range: p.range, message: `pass over ${list([...p.arrays].map(code))}` })),
     });
@@ -98,9 +106,11 @@ function launchPerLevel(host: FunctionFacts, l: Launch): RuleFinding | null {
     function: host.name === '<module>' ? null : host.name,
     confidence: 'likely',
     assumptions: ['assumes the array is larger than the caches, so every level reads it from global memory'],
-    message:
-      `${code(l.call.name)} runs once per step of the ${code(loop.variable)} loop, adding the element ${code(param.name)} away: each level of the tree reduction is a kernel that re-reads the array from global memory; ` +
-      `reduce within each block in shared memory (or with warp shuffles) so the array is read once, then combine the per-block partials.`,
+    message: `${code(l.call.name)} once per step of the ${code(loop.variable)} loop: each tree-reduction level re-reads the array from global memory`,
+    detail: detail(
+      `${code(l.call.name)} runs once per step of the ${code(loop.variable)} loop, adding the element ${code(param.name)} away, so each level of the tree reduction is a kernel of its own.`,
+      'Reduce within each block in shared memory (or with warp shuffles) so the array is read once, then combine the per-block partials.',
+    ),
     benefit: 'the array is read once instead of once per level (log2 n levels) and the per-level launches go; this case was not measured on the H200 (merging passes inside one block-per-row kernel over cached rows bought 1.07-1.08x)',
   };
 }
@@ -133,11 +143,13 @@ function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
           function: host.name === '<module>' ? null : host.name,
           confidence: 'likely',
           assumptions: [`assumes a row of ${code(buffer)} fits one thread block or program, so one kernel can compute the statistics and the output`],
-          message:
-            `${shown(second)} reads ${code(buffer)} again after ${shown(first)} swept it for ${code(stats)}: ${passes.length} kernels read ${code(buffer)} from global memory here (${list(passes.map(shown))}); ` +
-            (statsKernels >= 2
-              ? `compute the statistics in one sweep (online max/sum, Welford) and the output in the same kernel, one block or program per row keeping the row in registers or shared memory.`
-              : `compute the statistics and the output in one kernel, one block or program per row keeping the row in registers or shared memory.`),
+          message: `${shown(second)} re-reads ${code(buffer)} after ${shown(first)} swept it: ${passes.length} kernels read it from global memory`,
+          detail: detail(
+            `${shown(second)} reads ${code(buffer)} again after ${shown(first)} swept it for ${code(stats)}: ${list(passes.map(shown))} each read it from global memory.`,
+            statsKernels >= 2
+              ? 'Compute the statistics in one sweep (online max/sum, Welford) and the output in the same kernel, one block or program per row keeping the row in registers or shared memory.'
+              : 'Compute the statistics and the output in one kernel, one block or program per row keeping the row in registers or shared memory.',
+          ),
           benefit: KERNELS_BENEFIT,
           related: passes.filter((l) => l !== second).map((l) => ({ range: l.call.nameRange, message: `${shown(l)} reads ${code(buffer)}` })),
         });

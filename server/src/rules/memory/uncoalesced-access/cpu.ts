@@ -4,6 +4,7 @@
 // (`B[k * N + j]`) while an enclosing loop's variable moves the contiguous index: every
 // iteration lands on a new cache line, and interchanging the two loops makes the walk
 // contiguous (and vectorizable).
+import { detail } from '../../common/detail';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
@@ -78,9 +79,8 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: ['assumes row-major arrays larger than the cache, and that the two loops can be interchanged (no dependence carried across them)'],
-      message:
-        `\`${w.access.text}\`: the innermost \`${v}\` loop walks the slow dimension of a row-major array (${w.stride} per step), ` +
-        `so every iteration touches a new cache line, while \`${o}\` moves the contiguous index. ` + fix,
+      message: `\`${w.access.text}\`: the innermost \`${v}\` loop walks a column (${w.stride} per step), a new cache line per step`,
+      detail: detail(`The innermost \`${v}\` loop walks the slow dimension of a row-major array, while \`${o}\` moves the contiguous index.`, fix),
       benefit: 'on this workplace\'s x86-64 (gcc -O3, one thread), a 1024³ fp32 matmul went 27–40x faster in i-k-j order than in i-j-k (6.5x at 1000³)',
       related: [
         { range: inner.headerRange, message: `the \`${v}\` loop` },

@@ -1,6 +1,7 @@
 // memory/uncoalesced-access: consecutive threads touching non-consecutive global
 // addresses (ANALYSIS.md §2, "Coalescing"): the access's byte addresses, evaluated for
 // the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need.
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -118,10 +119,11 @@ function check(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence,
       assumptions,
-      message:
-        `\`${a.text}\` ${verb} global memory with consecutive threads ${stride.text} apart` +
-        (stride.term ? ` (threadIdx.x enters the index as \`${stride.term}\`)` : '') +
-        `: a warp touches ${worst.sectors} 32-byte sectors where ${worst.minimum} would do. ${advice}`,
+      message: `\`${a.text}\` ${verb} with threads ${stride.text} apart: ${worst.sectors} sectors per warp instead of ${worst.minimum}`,
+      detail: detail(
+        `${stride.term ? `threadIdx.x enters the index as \`${stride.term}\`, so consecutive` : 'Consecutive'} threads of a warp ${verb === 'reads' ? 'read' : verb === 'writes' ? 'write' : 'update'} global memory ${stride.text} apart, and each warp request touches ${worst.sectors} 32-byte sectors where ${worst.minimum} would do.`,
+        advice,
+      ),
       benefit: 'memory transactions for this access drop by up to the stride (8x for 32-bit elements); on an H200, moving threadIdx.x to the contiguous dimension of a naive 4096³ SGEMM measured 5.31x, and a shared-memory tiled transpose 3.01x over the naive one',
     });
   }

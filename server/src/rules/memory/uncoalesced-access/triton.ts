@@ -7,6 +7,7 @@
 // per column walking down the rows).
 // Quiet when the stride is 1, unknown (no launch in the file binds it), a `.stride(-1)` /
 // last-dimension stride, in masked-out broadcasts, and in reference oracles.
+import { detail } from '../../common/detail';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { displaySymbol } from '../../../core/affine';
@@ -93,9 +94,11 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       function: k.name,
       confidence: stride.launch ? 'likely' : 'proven',
       assumptions: stride.launch ? [`assumes the tensor passed here is laid out row-major, as \`.stride(...)\` at the launch says for the call in this file`] : [],
-      message:
-        `The block's lanes along \`${axis}\` (its last, contiguous axis) are ${stride.shown} apart in \`${a.array}\`: each lane ${a.kind === 'load' ? 'reads' : 'writes'} its own memory sector. ` +
+      message: `\`${a.array}\` ${a.kind === 'load' ? 'load' : 'store'}: lanes along \`${axis}\` are ${stride.shown.replace(/ \(.*\)$/, '')} apart, one memory sector per lane`,
+      detail: detail(
+        `The block's last axis \`${axis}\` is its contiguous one, but it walks \`${a.array}\` ${stride.shown} apart, so each lane ${a.kind === 'load' ? 'reads' : 'writes'} its own sector.`,
         `Lay the block's last axis along the tensor's contiguous dimension (a 2-D block \`[BLOCK_M, BLOCK_N]\` with the unit-stride offsets in \`[None, :]\`), or have each program walk a strip of adjacent columns.`,
+      ),
       benefit: 'memory transactions for this access drop by up to the stride (8x for 32-bit elements); on an H200, moving threadIdx.x to the contiguous dimension of a naive 4096³ SGEMM measured 5.31x',
       related: stride.launch ? [{ range: stride.launch.range, message: `the launch binds the stride here` }] : [],
     });

@@ -11,6 +11,7 @@
 // loops that allocate device memory each iteration (per-configuration test harnesses).
 // Python host code (Triton/PyTorch: `.item()`, `.cpu()`, `torch.cuda.synchronize()`) is
 // handled by triton.ts.
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
@@ -76,12 +77,13 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
       `assumes the loop runs many iterations (${where})`,
       ...(copies ? ['assumes the host buffers are pageable (allocated with malloc/new/std::vector); pinned buffers (cudaHostAlloc) still need cudaMemcpyAsync on a stream to overlap'] : []),
     ],
-    message:
-      `${what} blocks the host every iteration ${where}, so the GPU drains before the next launch is queued` +
-      (copies ? ' and no transfer overlaps a kernel. ' : '. ') +
-      (copies
+    message: `${what} blocks the host each iteration ${where}: the GPU idles between launches`,
+    detail: detail(
+      `${what} waits for all queued GPU work every iteration ${where}, so the GPU idles until the host queues the next launch${copies ? ', and no transfer overlaps a kernel' : ''}.`,
+      copies
         ? 'Use pinned host buffers (cudaHostAlloc) with cudaMemcpyAsync on two or more streams so chunk i+1 copies while chunk i computes, and synchronize once after the loop (or keep the values on the device).'
-        : 'Launches on one stream already run in order: drop the per-iteration synchronization and synchronize once after the loop (use events or a stream wait where the host really needs a value).'),
+        : 'Launches on one stream already run in order: drop the per-iteration synchronization and synchronize once after the loop (use events or a stream wait where the host really needs a value).',
+    ),
     benefit: copies ? BENEFIT_COPY : BENEFIT_SYNC,
     related,
   };

@@ -5,6 +5,7 @@
 // read waits for everything queued so far, so the host stops running ahead of the GPU.
 // Quiet when the read-back is after the loop (`torch.stack(losses).cpu()` once), and in
 // reference functions.
+import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
@@ -52,11 +53,13 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>): RuleFin
       function: host.name === '<module>' ? null : host.name,
       confidence: 'likely',
       assumptions: ['assumes the tensor lives on the GPU and the loop runs many iterations'],
-      message:
-        `${describe(first)} inside the loop waits for all GPU work queued so far, every iteration, so the host cannot run ahead of the GPU. ` +
-        (sync
+      message: `${describe(first)} in the loop waits for the GPU every iteration: the host cannot run ahead`,
+      detail: detail(
+        `${describe(first)} waits for all GPU work queued so far, every iteration, so the GPU idles while the host queues the next step.`,
+        sync
           ? 'Synchronize once after the loop.'
-          : 'Keep the values on the device (accumulate into a tensor, `torch.stack` them) and read them back once after the loop or every N steps.'),
+          : 'Keep the values on the device (accumulate into a tensor, `torch.stack` them) and read them back once after the loop or every N steps.',
+      ),
       benefit: BENEFIT,
       related: [
         { range: loop.headerRange, message: 'the loop' },

@@ -12,6 +12,7 @@
 // memory after its barrier (register prefetch: the next tile is loaded during the compute;
 // or an operand streamed from global memory, as in a GEMV, which the copy does not bound).
 // Triton: see triton.ts.
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -66,10 +67,12 @@ function checkCuda(fn: FunctionFacts): RuleFinding[] {
         'assumes an sm_80 or newer GPU (cp.async) and a loop long enough for the copy latency to matter',
         ...(wide ? [] : [`assumes the copies can be made 16 bytes wide (they are ${bytes ?? 'of unknown width'}${bytes ? ' bytes' : ''} per thread now)`]),
       ],
-      message:
-        `The \`${variable}\` loop stages tiles of ${operands} through ${s.copies.length > 1 ? 'one `__shared__` buffer each' : 'one `__shared__` buffer'} (${buffers}), so each iteration waits at \`__syncthreads()\` for its own global loads before computing. ` +
-        `Double-buffer the tiles: copy the next tile into a second buffer with 16-byte \`cp.async\` (\`__pipeline_memcpy_async\`, \`cuda::memcpy_async\`) while the current one is computed` +
-        (blocked ? '.' : `; this pays after register blocking (several outputs per thread), not before.`),
+      message: `\`${variable}\` loop: single-buffered \`__shared__\` tiles (${buffers}), each iteration waits for its own global loads`,
+      detail: detail(
+        `The \`${variable}\` loop stages tiles of ${operands} through ${s.copies.length > 1 ? 'one `__shared__` buffer each' : 'one `__shared__` buffer'}, so each iteration waits at \`__syncthreads()\` for its own global loads before computing.`,
+        'Double-buffer the tiles: copy the next tile into a second buffer with 16-byte `cp.async` (`__pipeline_memcpy_async`, `cuda::memcpy_async`) while the current one is computed' +
+          (blocked ? '.' : '; this pays after register blocking (several outputs per thread), not before.'),
+      ),
       benefit:
         'modest: on an H200, double-buffering a register-blocked SGEMM with cp.async went from 76% to 84% of cuBLAS fp32 (1.11x) with 16-byte copies and only 1.02x with 4-byte copies',
       related: [

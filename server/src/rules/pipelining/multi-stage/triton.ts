@@ -7,6 +7,7 @@
 // Quiet also when any launch or config sets 2 or more, or a value we cannot read (a
 // variable, a `**config` spread, configs built elsewhere), and when the file never
 // launches the kernel and does not autotune it (it is launched elsewhere).
+import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
@@ -82,9 +83,11 @@ export function tritonMultiStage(facts: FileFacts): RuleFinding[] {
         'assumes an NVIDIA GPU of sm_80 or newer, where Triton pipelines the loads with asynchronous copies',
         'assumes the extra stage buffers fit in shared memory (num_stages=1 is sometimes chosen because, with very large blocks, they do not)',
       ],
-      message:
-        `The \`${variable}\` loop feeding \`tl.dot\` in \`${k.name}\` is only ever compiled with \`num_stages=1\`, so the loads of each K-block wait for the previous \`tl.dot\` to finish. ` +
-        `Use 3 or 4 stages (Triton's default is 3; autotune it with the block sizes) so that the loads of the next blocks overlap the current one.`,
+      message: `\`${variable}\` loop feeding \`tl.dot\`: only \`num_stages=1\`, each K-block's loads wait for the previous \`tl.dot\``,
+      detail: detail(
+        `The \`${variable}\` loop feeding \`tl.dot\` in \`${k.name}\` is only ever compiled with \`num_stages=1\`, so the loads of each K-block wait for the previous \`tl.dot\` to finish.`,
+        "Use 3 or 4 stages (Triton's default is 3; autotune it with the block sizes) so that the loads of the next blocks overlap the current one.",
+      ),
       benefit: BENEFIT,
       related: [{ range: dot.range, message: '`tl.dot` in the loop' }, ...s.sites.slice(0, 3)],
     });

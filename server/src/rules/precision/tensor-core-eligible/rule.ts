@@ -11,6 +11,7 @@
 //  - Triton (triton.ts): `tl.dot(..., input_precision="ieee")` / `allow_tf32=False`, and a
 //    GEMM done as elementwise products and `tl.sum` without any `tl.dot`.
 // TF32 rounds the inputs to a 10-bit mantissa (fp32 accumulation): every finding says so.
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -39,9 +40,11 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
     function: fn.name,
     confidence: 'likely',
     assumptions: [TF32_NUMERICS, 'assumes the matrices are large enough to fill 16x8x8 tensor-core tiles (tens of rows and columns or more)'],
-    message:
-      `This ${v} multiplies fp32 \`${g.a.text}\` by \`${g.b.text}\` one FMA at a time on CUDA cores: it is a matrix multiply, which tensor cores run as TF32 with fp32 accumulation. ` +
+    message: `this ${v} is an fp32 matrix multiply, one FMA at a time on CUDA cores: tensor cores idle`,
+    detail: detail(
+      `This ${v} multiplies fp32 \`${g.a.text}\` by \`${g.b.text}\` one FMA at a time: it is a matrix multiply, which tensor cores run as TF32 with fp32 accumulation.`,
       'Call cuBLAS/cuBLASLt with CUBLAS_TF32_TENSOR_OP_MATH (or CUTLASS), or compute the tiles with `wmma`/`mma.sync` on `wmma::precision::tf32` fragments (bf16/fp16 inputs where the numerics allow).',
+    ),
     benefit: BENEFIT_KERNEL,
     related: [
       { range: g.a.range, message: `\`${g.a.text}\`: one fp32 operand` },
@@ -78,9 +81,11 @@ function checkHost(fn: FunctionFacts, handleSetUp: boolean): RuleFinding[] {
     function: fn.name,
     confidence: 'likely',
     assumptions: [TF32_NUMERICS, 'assumes no other code sets a tensor-op math mode on this handle before the call'],
-    message:
-      `\`${first.name}\` multiplies fp32 matrices on CUDA cores: the handle's default math mode does not use tensor cores. ` +
+    message: `\`${first.name}\`: fp32 GEMM on CUDA cores, the handle's default math mode leaves tensor cores idle`,
+    detail: detail(
+      `\`${first.name}\` multiplies fp32 matrices, and no TF32 tensor-op math mode is set on its handle.`,
       'Set `cublasSetMathMode(handle, CUBLAS_TF32_TENSOR_OP_MATH)` once where the handle is created (or pass CUBLAS_COMPUTE_32F_FAST_TF32 to cublasGemmEx) to run it as TF32 with fp32 accumulation.',
+    ),
     benefit: BENEFIT_CUBLAS,
     related: plain.slice(1, 6).map((c) => ({ range: c.nameRange, message: `\`${c.name}\` here too` })),
   }];

@@ -6,6 +6,7 @@
 //    a * b` over k, one output per program) in a kernel with no `tl.dot` at all.
 // Quiet on the default precision (TF32 for fp32 operands), "tf32", "tf32x3", a precision
 // passed in as a parameter, and on kernels that already call `tl.dot`.
+import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
@@ -36,9 +37,10 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: [TF32_NUMERICS, ...(upcast ? [] : ['assumes the operands are fp32 (for 16-bit operands the setting changes nothing)'])],
-      message: upcast
-        ? '`tl.dot` upcasts its operands to fp32 and turns TF32 off, so it runs on CUDA cores: pass the 16-bit operands to `tl.dot` as they are (fp32 accumulation), or use `input_precision="tf32x3"` where fp32 accuracy is needed.'
-        : '`tl.dot` with "ieee" precision multiplies fp32 on CUDA cores: `input_precision="tf32"` (or "tf32x3" for near-fp32 accuracy) runs it on tensor cores with fp32 accumulation.',
+      message: upcast ? '`tl.dot` on operands upcast to fp32 with TF32 off: CUDA cores, not tensor cores' : '`tl.dot` with "ieee" precision: fp32 on CUDA cores, not tensor cores',
+      detail: upcast
+        ? detail('`tl.dot` upcasts its operands to fp32 and turns TF32 off, so it runs on CUDA cores.', 'Pass the 16-bit operands to `tl.dot` as they are (fp32 accumulation), or use `input_precision="tf32x3"` where fp32 accuracy is needed.')
+        : detail('`tl.dot` with "ieee" precision multiplies fp32 on CUDA cores.', '`input_precision="tf32"` (or "tf32x3" for near-fp32 accuracy) runs it on tensor cores with fp32 accumulation.'),
       benefit: BENEFIT_DOT,
       related: exact.slice(1, 6).map((d) => ({ range: d.nameRange, message: 'another "ieee" `tl.dot`' })),
     }];
@@ -51,9 +53,11 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
     function: fn.name,
     confidence: 'likely',
     assumptions: [TF32_NUMERICS, 'assumes the operands are fp32 or 16-bit floats'],
-    message:
-      `This loop multiplies the blocks loaded from \`${g.a.array}\` and \`${g.b.array}\` elementwise and reduces the products: it is a matrix multiply without \`tl.dot\`, so it never reaches the tensor cores. ` +
+    message: `\`${g.a.array}\` × \`${g.b.array}\` blocks multiplied and reduced without \`tl.dot\`: a matrix multiply off the tensor cores`,
+    detail: detail(
+      `This loop multiplies the blocks loaded from \`${g.a.array}\` and \`${g.b.array}\` elementwise and reduces the products: it is a matrix multiply without \`tl.dot\`, so it never reaches the tensor cores.`,
       'Load [BLOCK_M, BLOCK_K] and [BLOCK_K, BLOCK_N] tiles and accumulate `tl.dot(a, b, acc)` in fp32, one output tile per program.',
+    ),
     benefit: BENEFIT_NO_DOT,
     related: [{ range: g.b.range, message: 'the other operand' }],
   }];

@@ -9,6 +9,7 @@
 // `for (i = i0; i < i0 + bs; ++i)`). Filter loops (`r < R`, `kx < KW`) never make a nest
 // deep nor are named as loops to block. When the re-reading loop carries a dependence
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
+import { detail } from '../../common/detail';
 import { isReferenceOracle } from '../../common/reference';
 import { fileConstants } from '../../common/file-constants';
 import { perFunction } from '../../common/memo';
@@ -378,10 +379,12 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
       `block the ${list(blockLoops.map(name))} loops${example} ` +
       `so a tile of ${arr} stays in cache while the ${name(reuseLoop)} loop re-reads it (${tileHint(main[0].access.elemBits, main[0].access.elemType)})`;
   }
-  const message =
-    `${seen} in this ${depth}-deep loop nest${orderText}, with no blocking: for large sizes each pass re-reads data that ` +
-    `has been evicted from cache since the last pass. ${advice[0].toUpperCase()}${advice.slice(1)}.` +
-    (timeLoop || carried ? '' : ' Or call a tuned library (BLAS, oneDNN), which blocks for every cache level.');
+  // one line: the array, the loop that re-reads it, the cost; what was seen and what to do go to `detail`
+  const message = `${arr} re-read on ${every(reuseLoop)} of this unblocked ${depth}-deep nest${orderText}: cache misses for large sizes`;
+  const explanation = detail(
+    `${seen} in this ${depth}-deep loop nest, and nothing blocks it: each pass re-reads data evicted since the last one.`,
+    `${advice[0].toUpperCase()}${advice.slice(1)}.` + (timeLoop || carried ? '' : ' Or call a tuned library (BLAS, oneDNN), which blocks for every cache level.'),
+  );
 
   const related: RelatedLocation[] = [];
   const listed = new Set<string>();
@@ -397,6 +400,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   return {
     range: nest.root.headerRange,
     message,
+    detail: explanation,
     function: fn.name,
     confidence: 'likely',
     assumptions: [

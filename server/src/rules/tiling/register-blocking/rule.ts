@@ -9,6 +9,7 @@
 // Triton: a kernel without `tl.dot` whose loop loads a row-block of A (indexed by one
 // program id) and a column-block of B (indexed by the other) and stores one scalar per
 // program: one output per program. Quiet for anything with `tl.dot` or block outputs.
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -62,10 +63,11 @@ function checkCuda(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: ['assumes the output is large enough that blocks of several times more outputs still fill the GPU'],
-      message:
-        `Each thread computes one element (\`${store.text}\`), so every multiply-add of the \`${variable}\` loop reads both operands from shared memory (\`${dot[0].text}\`, \`${dot[1].text}\`). ` +
-        `Let each thread accumulate a small tile of outputs in registers (e.g. \`float acc[8][8]\`, with a larger block tile such as 128x128x8): ` +
-        `each value read from shared memory then feeds 8 multiply-adds instead of one.`,
+      message: `one output per thread (\`${store.text}\`): 2 \`__shared__\` reads per multiply-add of the \`${variable}\` loop`,
+      detail: detail(
+        `Each thread computes one element, so every multiply-add of the \`${variable}\` loop reads both operands from shared memory (\`${dot[0].text}\`, \`${dot[1].text}\`).`,
+        'Let each thread accumulate a small tile of outputs in registers (e.g. `float acc[8][8]`, with a larger block tile such as 128x128x8): each value read from shared memory then feeds 8 multiply-adds instead of one.',
+      ),
       benefit: BENEFIT,
       related: [
         { range: loop.headerRange, message: `the \`${variable}\` loop over shared-memory tiles` },
@@ -99,9 +101,11 @@ function checkTriton(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: ['assumes M and N are large enough to fill the GPU with BLOCK_M x BLOCK_N tiles'],
-      message:
-        `Each program computes one output element, so the blocks of \`${a.array}\` and \`${b.array}\` it loads in the \`${loop.variable ?? 'loop'}\` loop are used for that element only and re-read by every other program of its row and column. ` +
-        `Give each program a BLOCK_M x BLOCK_N tile of outputs and accumulate it with \`tl.dot\` over BLOCK_K slices of both operands.`,
+      message: `one output per program: the \`${a.array}\` and \`${b.array}\` blocks of the \`${loop.variable ?? 'loop'}\` loop serve one element, re-read by every other program`,
+      detail: detail(
+        `Each program computes one output element, so the blocks of \`${a.array}\` and \`${b.array}\` it loads in the \`${loop.variable ?? 'loop'}\` loop are used for that element only and re-read by every other program of its row and column.`,
+        'Give each program a BLOCK_M x BLOCK_N tile of outputs and accumulate it with `tl.dot` over BLOCK_K slices of both operands.',
+      ),
       benefit: `measured on the CUDA analogue: ${BENEFIT}`,
       related: [
         { range: a.range, message: `a block of \`${a.array}\` that only this output uses` },

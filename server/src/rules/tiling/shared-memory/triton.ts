@@ -7,6 +7,7 @@
 // Quiet on `tl.dot` kernels (their BLOCK_M x BLOCK_N tiles are the reuse), kernels with
 // one program axis (row kernels; a weight vector every row reads is served by L1), and
 // reference oracles.
+import { detail } from '../../common/detail';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
@@ -43,9 +44,11 @@ export function tritonTiling(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: ['assumes the grid has many programs along each output axis (large M and N)'],
-      message:
-        `In the \`${loop.variable ?? 'loop'}\` loop, the block of \`${a.array}\` depends on program axis ${missing(b).join(', ')} only and the block of \`${b.array}\` on axis ${missing(a).join(', ')} only: ` +
-        `every program along the other axis loads the same blocks again. Give each program a BLOCK_M x BLOCK_N tile of outputs and accumulate it with \`tl.dot\` over BLOCK_K slices, so each loaded block serves a whole tile.`,
+      message: `\`${a.array}\` and \`${b.array}\` blocks of the \`${loop.variable ?? 'loop'}\` loop: loaded again by every program along the other axis`,
+      detail: detail(
+        `In the \`${loop.variable ?? 'loop'}\` loop, the block of \`${a.array}\` depends on program axis ${missing(b).join(', ')} only and the block of \`${b.array}\` on axis ${missing(a).join(', ')} only.`,
+        'Give each program a BLOCK_M x BLOCK_N tile of outputs and accumulate it with `tl.dot` over BLOCK_K slices, so each loaded block serves a whole tile.',
+      ),
       benefit: BENEFIT,
       related: [{ range: b.range, message: `the block of \`${b.array}\`, re-read by the programs of another row` }],
     }];

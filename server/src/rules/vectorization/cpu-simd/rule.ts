@@ -19,6 +19,7 @@
 // short fixed-length sums (unrolled whole), on plain copies, on kernels, device code and
 // `main`, and on CPU references: oracles by name, and functions whose output a caller checks
 // (`gemm(...); compareResults(...)`).
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -45,6 +46,7 @@ const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 interface Reason {
   message: string;
+  detail: string;
   confidence: RuleFinding['confidence'];
   assumptions: string[];
   benefit: string;
@@ -144,9 +146,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
   if (scalar) {
     return {
-      message:
-        `The ${v} loop accumulates \`${scalar.variable}\` (\`${scalar.type}\`) in source order: without reassociation the compiler adds one element at a time, so the loop does not vectorize (or vectorizes only its loads). ` +
-        `Declare the reduction (\`#pragma omp simd reduction(${scalar.op[0]}:${scalar.variable})\`, built with -fopenmp-simd) or keep several partial sums.${walk}`,
+      message: `the ${v} loop sums \`${scalar.variable}\` (\`${scalar.type}\`) in source order: one element at a time, no SIMD`,
+      detail: detail(
+        `Without reassociation the compiler adds one element at a time, so the ${v} loop does not vectorize (or vectorizes only its loads).${walk}`,
+        `Declare the reduction (\`#pragma omp simd reduction(${scalar.op[0]}:${scalar.variable})\`, built with -fopenmp-simd) or keep several partial sums.`,
+      ),
       confidence: 'likely',
       assumptions: [FAST_MATH],
       benefit: REDUCTION_BENEFIT,
@@ -155,9 +159,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   if (memory) {
     const t = oneLine(memory.text);
     return {
-      message:
-        `The ${v} loop accumulates into \`${t}\`, which it does not move: the sum goes through memory in source order (and \`${memory.array}\` may alias the arrays it reads), so the loop stays scalar. ` +
-        `Accumulate in a local variable under \`#pragma omp simd reduction(+:acc)\` and store it once after the loop.${walk}`,
+      message: `the ${v} loop sums into \`${t}\` through memory, in source order: the loop stays scalar`,
+      detail: detail(
+        `The ${v} loop accumulates into \`${t}\`, which it does not move: the sum goes through memory in source order (and \`${memory.array}\` may alias the arrays it reads).${walk}`,
+        'Accumulate in a local variable under `#pragma omp simd reduction(+:acc)` and store it once after the loop.',
+      ),
       confidence: 'likely',
       assumptions: [FAST_MATH],
       benefit: REDUCTION_BENEFIT,
@@ -166,9 +172,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // a short constant stride (`rgb[3 * i + c]`, an array of structures)
   if (strided && shortStride(strided, l)) {
     return {
-      message:
-        `The ${v} loop reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step (interleaved data): SIMD loads need consecutive elements, so the compiler leaves the loop scalar or shuffles each vector together from several loads. ` +
-        `Store the fields as separate arrays (structure of arrays), or load whole groups and de-interleave them explicitly.`,
+      message: `the ${v} loop reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled loads`,
+      detail: detail(
+        'SIMD loads need consecutive elements, so the compiler leaves the loop scalar or shuffles each vector together from several loads.',
+        'Store the fields as separate arrays (structure of arrays), or load whole groups and de-interleave them explicitly.',
+      ),
       confidence: 'likely',
       assumptions: ['assumes the groups are as large as the stride (every field of a record is read)'],
       benefit: 'unit-stride loads let the loop use full-width SIMD loads; how much that buys depends on the arithmetic per element (not measured here for this pattern)',
@@ -179,9 +187,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const across = strided ? contiguousOuter(fn, l, strided) : null;
   if (strided && across) {
     return {
-      message:
-        `The ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, so it cannot use SIMD loads (each lane would need its own load), and the compiler leaves it scalar. ` +
+      message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD loads, the loop stays scalar`,
+      detail: detail(
+        'Each SIMD lane would need its own load, so the compiler leaves the loop scalar.',
         `Once \`${across.variable}\` is the innermost loop this access is unit-stride, and the loop can use full-width SIMD loads.`,
+      ),
       confidence: 'likely',
       assumptions: ['assumes row-major arrays and that the loops can be interchanged (no dependence carried across them)'],
       benefit: 'the interchange itself is memory/uncoalesced-access\'s win (27–40x on a 1024³ fp32 matmul on this workplace\'s x86-64); full-width SIMD comes on top of it in the interchanged loop',
@@ -191,9 +201,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const libm = stores.length ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name)) : undefined;
   if (libm) {
     return {
-      message:
-        `The ${v} loop calls \`${libm.name}\`, which gcc and clang do not vectorize under default flags (it may set errno), so the loop stays scalar. ` +
-        `Build with -fno-math-errno (for \`sqrt\`), or -ffast-math with a vector math library (glibc libmvec) for \`exp\` / \`log\` / \`pow\`, or add \`#pragma omp simd\`.`,
+      message: `the ${v} loop calls \`${libm.name}\`, which may set errno: gcc and clang keep the loop scalar`,
+      detail: detail(
+        `gcc and clang do not vectorize \`${libm.name}\` under default flags, because it may set errno.`,
+        'Build with -fno-math-errno (for `sqrt`), or -ffast-math with a vector math library (glibc libmvec) for `exp` / `log` / `pow`, or add `#pragma omp simd`.',
+      ),
       confidence: 'likely',
       assumptions: ['assumes the default -fmath-errno (no -ffast-math / -fno-math-errno in the build)'],
       benefit: 'depends on the call and the flags: a vectorized loop processes 4–16 elements per instruction (not measured here for this pattern)',
@@ -204,9 +216,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const gather = window && !tile && (l.reductions ?? []).length ? loads.find((a) => a.elemBits !== null && a.indices.some((p) => p.unknown)) : undefined;
   if (gather) {
     return {
-      message:
-        `The ${v} loop sums loads through a computed index (\`${oneLine(gather.text)}\`), which the compiler cannot prove consecutive: it stays scalar. ` +
-        `Handle the borders (or the lookup) outside the hot loop so that the interior walks consecutive elements, and vectorize across the outer loop.`,
+      message: `the ${v} loop sums loads through a computed index (\`${oneLine(gather.text)}\`): not provably consecutive, scalar`,
+      detail: detail(
+        'The compiler cannot prove the computed index consecutive, so the loop stays scalar.',
+        'Handle the borders (or the lookup) outside the hot loop so that the interior walks consecutive elements, and vectorize across the outer loop.',
+      ),
       confidence: 'likely',
       assumptions: ['assumes the computed index (a clamp, a lookup) is consecutive in the interior of the data'],
       benefit: 'depends on the loop: interior code without the computed index can use full-width SIMD loads (not measured here for this pattern)',
@@ -216,9 +230,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const pointers = [...new Set(inLoop.map((a) => a.array))].filter((n) => params.has(n) && !params.get(n)!.restrict);
   if (pointers.length >= MANY_POINTERS && stores.some((a) => pointers.includes(a.array))) {
     return {
-      message:
-        `The ${v} loop reads and writes through ${pointers.length} pointer parameters without \`restrict\` (${pointers.slice(0, 5).map((n) => `\`${n}\``).join(', ')}): the compiler must check every pair for overlap at run time, or gives up vectorizing. ` +
-        `If they never overlap, declare them \`restrict\` (\`__restrict__\` in C++) or put \`#pragma omp simd\` on the loop.`,
+      message: `the ${v} loop goes through ${pointers.length} pointers without \`restrict\`: overlap checks for every pair, or no SIMD`,
+      detail: detail(
+        `The compiler must check every pair of ${pointers.slice(0, 5).map((n) => `\`${n}\``).join(', ')} for overlap at run time, or gives up vectorizing.`,
+        'If they never overlap, declare them `restrict` (`__restrict__` in C++) or put `#pragma omp simd` on the loop.',
+      ),
       confidence: 'heuristic',
       assumptions: ['assumes the arrays never overlap in the callers'],
       benefit: 'small when the compiler already versions the loop: on this workplace\'s x86-64, `restrict` on a saxpy measured no gain (gcc vectorizes both, adding a run-time overlap check); it matters when there are too many pairs to check',
@@ -265,7 +281,7 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
     if (l.kind !== 'for' || fn.loops.some((c) => c.parent === l.id) || underSimd(l)) continue;
     const r = reasonFor(fn, l, constants);
     if (!r) continue;
-    out.push({ range: l.headerRange, function: fn.name, message: r.message, confidence: r.confidence, assumptions: r.assumptions, benefit: r.benefit });
+    out.push({ range: l.headerRange, function: fn.name, message: r.message, detail: r.detail, confidence: r.confidence, assumptions: r.assumptions, benefit: r.benefit });
   }
   return out;
 }

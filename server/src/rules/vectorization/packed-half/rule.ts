@@ -9,6 +9,7 @@
 // reinterpretation), when its 16-bit data are gathered or strided (not pairable), or
 // when each thread touches a single per-row value. The wide-load side of the same kernel
 // is vectorization/vector-memory-access's; this rule speaks about the arithmetic.
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -79,9 +80,11 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
     function: fn.name,
     confidence: 'likely',
     assumptions: [`assumes the element count is even (or a scalar tail handles the last element) and the buffers are 4-byte aligned`],
-    message:
-      `\`${fn.name}\` does ${what} on one \`${type}\` per thread, and neighbouring elements are consecutive in memory. ` +
+    message: `\`${fn.name}\`: ${math.length ? 'scalar' : 'per-element ↔ float'} ${bf16 ? 'bf16' : 'fp16'} ${math.length ? 'arithmetic' : 'round trips'} on one \`${type}\` per thread, half the throughput of \`${pair}\``,
+    detail: detail(
+      `\`${fn.name}\` does ${what} on one \`${type}\` per thread, and neighbouring elements are consecutive in memory.`,
       `Have each thread take two adjacent elements as one \`${pair}\` (${pairOps}), or eight through one 16-byte load.`,
+    ),
     benefit,
   }];
 }
@@ -110,9 +113,11 @@ function checkDispatched(fn: FunctionFacts, facts: FileFacts): RuleFinding[] {
       `assumes the Half / BFloat16 instantiations dispatched in \`${launcher.name}\` matter (for float the kernel is unchanged)`,
       'assumes the element count is even (or a scalar tail handles the last element) and the buffers are 4-byte aligned',
     ],
-    message:
-      `\`${fn.name}\` computes on one \`${type}\` per thread with operators, and \`${launcher.name}\` dispatches it on Half / BFloat16, where each operator converts to float and back. ` +
-      `For the 16-bit types, have each thread take two adjacent elements as one \`__half2\` / \`__nv_bfloat162\` and use the paired intrinsics (\`__hmul2\`, \`__hfma2\`).`,
+    message: `\`${fn.name}\`: one \`${type}\` per thread, dispatched on Half / BFloat16, converting to float and back per operator`,
+    detail: detail(
+      `\`${fn.name}\` computes on one \`${type}\` per thread with operators, and \`${launcher.name}\` dispatches it on Half / BFloat16, where each operator converts to float and back.`,
+      'For the 16-bit types, have each thread take two adjacent elements as one `__half2` / `__nv_bfloat162` and use the paired intrinsics (`__hmul2`, `__hfma2`).',
+    ),
     benefit,
   }];
 }

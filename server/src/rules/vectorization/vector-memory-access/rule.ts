@@ -1,6 +1,7 @@
 // vectorization/vector-memory-access: a memory-bound elementwise kernel whose global
 // accesses are unit-stride scalar loads/stores of <= 32-bit elements, aligned so that
 // 128-bit accesses (float4, int4, a packed struct) would do (ANALYSIS.md §2).
+import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { tritonVector } from './triton';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
@@ -114,9 +115,11 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
     function: fn.name,
     confidence: 'likely',
     assumptions: [`assumes the buffers are ${bytes}-byte aligned (cudaMalloc returns 256-byte aligned memory)`],
-    message:
-      `Each thread moves ${first.k} consecutive ${bits}-bit elements one at a time (${names}), so every warp request spans ${first.k}× the sectors it uses. ` +
+    message: `${names}: each thread moves ${first.k} consecutive ${bits}-bit elements one at a time, ${first.k}× the sectors per request`,
+    detail: detail(
+      `Each thread moves its ${first.k} consecutive ${bits}-bit elements one at a time (${names}), so every warp request spans ${first.k}× the sectors it uses.`,
       `Move each chunk as one ${bytes}-byte access (${carrier}; reinterpret_cast the pointer at the chunk start).`,
+    ),
     benefit: 'one wide, fully coalesced memory instruction per chunk instead of several strided ones; on an H200, y = 2*x over 2^28 floats went from 62% to 101% of copy bandwidth (1.61x) with float4 accesses',
   }];
 }
@@ -166,9 +169,11 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
     assumptions: [
       'assumes the buffers are 16-byte aligned and the row length is a multiple of the vector width (or a scalar tail handles the rest)',
     ],
-    message:
-      `\`${fn.name}\` streams its input one scalar per thread per step of the \`${loop.variable ?? 'loop'}\` loop (${names}). ` +
+    message: `\`${fn.name}\`: one scalar per thread per step of the \`${loop.variable ?? 'loop'}\` loop, ${width}× the memory instructions of 16-byte ones`,
+    detail: detail(
+      `\`${fn.name}\` streams its input one scalar per thread per step of the \`${loop.variable ?? 'loop'}\` loop (${names}).`,
       `Have each thread take ${width} consecutive elements per step as one 16-byte access and stride the loop ${width}× as far, with a scalar tail.`,
+    ),
     benefit: 'a quarter of the memory instructions for the same bytes; on an H200, y = 2*x over 2^28 floats went from 62% to 101% of copy bandwidth (1.61x) with float4 accesses',
   }];
 }
@@ -215,12 +220,13 @@ function check(fn: FunctionFacts): RuleFinding[] {
       'assumes the buffers are 16-byte aligned (cudaMalloc returns 256-byte aligned memory), and row pitches are multiples of the vector width',
       `assumes blockDim.x is a multiple of ${width}, and that the length is a multiple of ${width} or a scalar tail handles the rest`,
     ],
-    message:
-      `\`${fn.name}\` is a memory-bound elementwise kernel moving one scalar ${kinds} element per access ` +
-      `(${listed.map((a) => `${verb(a)} \`${a.text}\``).join(', ')}). ` +
-      (templated || alternatives.size
+    message: `\`${fn.name}\`: one scalar ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} per access, ${width}× the memory instructions of 16-byte ones`,
+    detail: detail(
+      `\`${fn.name}\` is a memory-bound elementwise kernel moving one scalar ${kinds} element per access (${listed.map((a) => `${verb(a)} \`${a.text}\``).join(', ')}).`,
+      templated || alternatives.size
         ? `Have each thread move 16 bytes at once (${width} elements of a 32-bit type, ${width * 2} of a 16-bit one: float4 / uint4; reinterpret_cast the pointers), with a scalar loop for the tail.`
-        : `Have each thread move ${width} consecutive elements at once (${carriers}; reinterpret_cast the pointers), with a scalar loop for the tail.`),
+        : `Have each thread move ${width} consecutive elements at once (${carriers}; reinterpret_cast the pointers), with a scalar loop for the tail.`,
+    ),
     benefit: 'fewer, wider memory instructions; on an H200, y = 2*x over 2^28 floats went from 62% to 101% of copy bandwidth (1.61x)',
   }];
 }

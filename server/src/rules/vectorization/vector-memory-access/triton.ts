@@ -10,6 +10,7 @@
 //     of every sector; one contiguous block split in registers reads it once.
 // Quiet on contiguous blocks, per-row scalars next to block accesses (`tl.load(mean +
 // row)`), and reference oracles.
+import { detail } from '../../common/detail';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { displaySymbol } from '../../../core/affine';
@@ -50,9 +51,11 @@ function onePerProgram(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
     function: fn.name,
     confidence: 'likely',
     assumptions: ['assumes the grid launches one program per element, as the scalar index says'],
-    message:
-      `\`${fn.name}\` loads and stores one scalar per program: each program moves a single element and the grid needs one program per element. ` +
+    message: `\`${fn.name}\`: one scalar \`tl.load\`/\`tl.store\` per program, one program per element`,
+    detail: detail(
+      `Each program of \`${fn.name}\` moves a single element, so the grid needs one program per element and no access is wide.`,
       'Give each program a block (`offs = pid * BLOCK + tl.arange(0, BLOCK)`, `mask = offs < n`) so Triton issues wide, coalesced loads and stores.',
+    ),
     benefit: BENEFIT,
     related: global.filter((a) => a !== at).slice(0, 4).map((a) => ({ range: a.range, message: `a scalar ${a.kind === 'load' ? 'load' : 'store'} too` })),
   }];
@@ -69,9 +72,11 @@ function scalarLoops(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: [],
-      message:
-        `This scalar \`tl.${a.kind === 'load' ? 'load' : 'store'}\` walks consecutive elements of \`${a.array}\` one per iteration of the \`${displaySymbol(sym)}\` loop. ` +
+      message: `scalar \`tl.${a.kind === 'load' ? 'load' : 'store'}\` of \`${a.array}\`: one element per iteration of the \`${displaySymbol(sym)}\` loop`,
+      detail: detail(
+        `This scalar \`tl.${a.kind === 'load' ? 'load' : 'store'}\` walks consecutive elements of \`${a.array}\` one per iteration of the \`${displaySymbol(sym)}\` loop.`,
         `${a.kind === 'load' ? 'Load' : 'Store'} a block per iteration (\`offs = start + tl.arange(0, BLOCK)\` with a mask) and reduce or compute on the block.`,
+      ),
       benefit: BENEFIT,
     });
   }
@@ -99,9 +104,11 @@ function interleaved(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: ['assumes the last dimension of the tensor is contiguous (its stride is 1)'],
-      message:
-        `\`${a.array}\` is ${a.kind === 'load' ? 'read' : 'written'} as even and odd elements by two blocks whose lanes are two elements apart: each access uses half of every sector. ` +
+      message: `\`${a.array}\` ${a.kind === 'load' ? 'read' : 'written'} as even and odd halves by two blocks: each access uses half of every sector`,
+      detail: detail(
+        `Two blocks whose lanes are two elements apart ${a.kind === 'load' ? 'read' : 'write'} the even and the odd elements of \`${a.array}\`.`,
         `${a.kind === 'load' ? 'Load' : 'Store'} one contiguous block of pairs (\`[..., BLOCK, 2]\`) and split or join it in registers (\`tl.split\` / \`tl.join\`, or a reshape).`,
+      ),
       benefit: BENEFIT,
       related: [{ range: (first === a ? partner : a).range, message: 'the other half' }],
     });

@@ -1,0 +1,40 @@
+// Diagnostics read like a compiler's: one line (the access, the problem, the cost), with
+// what was seen and what to do in the finding's `detail`, which the hover shows.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine } from '../server/src/core/engine';
+import type { Finding } from '../server/src/core/types';
+
+const ROOT = join(__dirname, '..');
+const SOURCE = /\.(cu|cuh|cpp|cc|c|h|hpp|py)$/;
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : SOURCE.test(n) ? [p] : [];
+  });
+}
+
+test('every finding over the examples and the corpus has a one-line message and a detail', async () => {
+  const engine = await Engine.create();
+  const findings: Finding[] = [];
+  for (const f of [...files(join(ROOT, 'examples')), ...files(join(ROOT, 'test', 'corpus'))]) {
+    findings.push(...engine.analyzeText(f, readFileSync(f, 'utf8')).findings);
+  }
+  const rules = new Set(findings.map((f) => f.rule));
+  assert.ok(rules.size >= 15, `every rule fires somewhere: ${[...rules].join(', ')}`);
+  for (const f of findings) {
+    const where = `${f.rule}: ${f.message}`;
+    assert.doesNotMatch(f.message, /\n/, where);
+    // the long tail is an access or a name quoted from the code; the advice itself is never in it
+    assert.ok(f.message.length <= 150, `${f.message.length} characters: ${where}`);
+    assert.ok(f.detail, `no detail: ${where}`);
+    const [seen, todo] = f.detail!.split('\n\n');
+    assert.ok(seen && todo, `detail is "what was seen" then "what to do": ${f.detail}`);
+    assert.notEqual(seen, f.message, where);
+  }
+  const lengths = findings.map((f) => f.message.length).sort((a, b) => a - b);
+  assert.ok(lengths[Math.floor(lengths.length / 2)] <= 120, `median message length ${lengths[Math.floor(lengths.length / 2)]}`);
+});
