@@ -29,7 +29,11 @@ for (const [pkg, wasm, target] of grammars) {
 writeFileSync(join(grammarsDir, 'versions.json'), JSON.stringify(versions, null, 2) + '\n');
 
 // web-tree-sitter's ESM build reads import.meta.url, which a CJS bundle lacks: bundle its CJS build.
-const alias = { 'web-tree-sitter': join(root, 'node_modules/web-tree-sitter/web-tree-sitter.cjs') };
+// jsonc-parser's main is a UMD build whose require('./impl/...') esbuild cannot follow: bundle its ESM build.
+const alias = {
+  'web-tree-sitter': join(root, 'node_modules/web-tree-sitter/web-tree-sitter.cjs'),
+  'jsonc-parser': join(root, 'node_modules/jsonc-parser/lib/esm/main.js'),
+};
 const common = { alias, bundle: true, minify: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 if (existsSync(join(root, 'server/src/cli.ts'))) {
   await build({ ...common, entryPoints: [join(root, 'server/src/cli.ts')], outfile: join(root, 'dist/cli.js') });

@@ -153,9 +153,15 @@ function prepare(engine: Engine, headers?: ViewOptions, project?: ProjectSource)
   engine.project = index;
 }
 
+/**
+ * The analysis budgets (functionBudgetMs, fileBudgetMs) guard the editor against pathological input; the
+ * evaluation measures what the rules find, so a loaded machine must not turn findings into skips.
+ */
+const EVAL_CONFIG = { ...DEFAULT_CONFIG, functionBudgetMs: 60_000, fileBudgetMs: 600_000 };
+
 export function analyze(engine: Engine, absPath: string, text: string, headers?: ViewOptions, project?: ProjectSource): AnalysisResult {
   prepare(engine, headers, project);
-  const r = engine.analyzeText(absPath, text, DEFAULT_CONFIG) as AnalysisResult & { skipped?: unknown };
+  const r = engine.analyzeText(absPath, text, EVAL_CONFIG) as AnalysisResult & { skipped?: unknown };
   const skipped = Array.isArray(r.skipped)
     ? (r.skipped as any[]).map((s) => ({ function: String(s?.function ?? ''), reason: String(s?.reason ?? '') }))
     : undefined;

@@ -324,17 +324,15 @@ describe('bad input', { concurrency: 2 }, () => {
   // -------------------------------------------------------------------------------------
   // unreadable paths
 
-  test('a non-existent file given explicitly is reported in errors; exit 0; the rest is analysed', SLOW, async () => {
+  test('a non-existent path given explicitly is a usage error (exit 2) naming it, nothing is analysed', SLOW, async () => {
+    // issue #10: a typo in a CI command line must fail the job, not pass it with one error entry
     const dir = project({ 'good.cu': TRANSPOSE });
-    const { report } = await check(['good.cu', 'missing.cu', 'no-such-dir'], dir);
-    assert.deepEqual(report.errors.map((e) => e.file).sort(), ['missing.cu', 'no-such-dir']);
-    for (const e of report.errors) assert.match(e.message, /cannot read|ENOENT|not found|no such/i);
-    assert.deepEqual(findingsOf(report, 'good.cu'), [TRANSPOSE_KEY]);
-    // text format: the error goes to stderr, the finding to stdout
-    const text = await ka(['check', 'good.cu', 'missing.cu'], dir);
-    assert.equal(text.code, 0);
-    assert.match(text.stderr, /missing\.cu: error: /);
-    assert.match(text.stdout, /^good\.cu:5:5: /m);
+    for (const args of [['good.cu', 'missing.cu'], ['good.cu', 'no-such-dir']]) {
+      const r = await ka(['check', '--format', 'json', ...args], dir);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`no such file or directory: ${args[1]}`));
+      assert.equal(r.stdout, '');
+    }
   });
 
   test('a directory holding an unreadable file: the file is reported, the rest analysed', SLOW, async (t) => {

@@ -321,8 +321,9 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
   // sarif format
 
   test('sarif format: SARIF 2.1.0 with driver rules, results with ruleId, level and a 1-based region', async () => {
-    const dir = project({ 't.cu': TRANSPOSE, 'mm.cu': MATMUL });
-    const r = await ka(['check', '--format', 'sarif', '.', 'missing.cu'], dir);
+    // binary.cu cannot be analysed: it must still show up, as a tool notification
+    const dir = project({ 't.cu': TRANSPOSE, 'mm.cu': MATMUL, 'binary.cu': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0, 1, 2, 3]) });
+    const r = await ka(['check', '--format', 'sarif', '.'], dir);
     assert.equal(r.code, 0, r.stderr);
     const log = JSON.parse(r.stdout) as Log;
     assert.equal(log.version, '2.1.0');
@@ -380,11 +381,11 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
       endColumn: MATMUL_LOOP_COL + MATMUL_LOOP.length,
     });
 
-    // the unreadable path is reported, not dropped
+    // the file that could not be analysed is reported, not dropped
     const notes = (run.invocations ?? []).flatMap((i) => i.toolExecutionNotifications ?? []);
     assert.ok(
-      notes.some((nt) => nt.locations?.some((l) => l.physicalLocation?.artifactLocation?.uri?.endsWith('missing.cu'))),
-      `missing.cu not among the tool notifications: ${JSON.stringify(notes)}`,
+      notes.some((nt) => nt.locations?.some((l) => l.physicalLocation?.artifactLocation?.uri?.endsWith('binary.cu'))),
+      `binary.cu not among the tool notifications: ${JSON.stringify(notes)}`,
     );
   });
 
@@ -504,6 +505,9 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     ['an unknown format', ['check', '--format', 'xml', '.'], /unknown format "xml"/],
     ['an unknown --fail-on severity', ['check', '--fail-on', 'fatal', '.'], /unknown severity "fatal"/],
     ['--rule without a value', ['check', '.', '--rule'], /--rule needs a value/],
+    ['--rule followed by another option', ['check', '--rule', '--format', 'json', '.'], /--rule needs a value/],
+    ['a value given to a flag', ['check', '--quiet=yes', '.'], /--quiet takes no value/],
+    ['an unknown short option', ['check', '-x', '.'], /unknown option -x/],
     ['an unknown command', ['frobnicate'], /unknown command "frobnicate"/],
     ['no command', [], /no command/],
   ] as const) {
@@ -729,7 +733,7 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     const folder = await kaJson(['--rule', 'fusion/elementwise-chain', '.'], dir);
     assert.equal(folder.run.code, 0, folder.run.stderr);
     assert.deepEqual(folder.report.findings.map((f) => `${f.file.replace(/^\.\//, '')}:${f.range.start.line} ${f.function}`), ['layer.cpp:6 forward_layer_gpu']);
-    assert.match(folder.report.findings[0].message, /`activate_ongpu` \(launching `leaky_kernel`\) reads `l\.out_gpu`, which `axpy_ongpu` \(launching `axpy_kernel`\) wrote/);
+    assert.match(folder.report.findings[0].message, /`activate_ongpu` reads back `l\.out_gpu` that `axpy_ongpu` just wrote/);
     // the caller alone cannot see what the wrappers launch: silence, not a guess
     const alone = await kaJson(['--rule', 'fusion/elementwise-chain', 'layer.cpp'], dir);
     assert.deepEqual(alone.report.findings, []);

@@ -1,12 +1,15 @@
 // The `kernel-advisor` command: check (text/json/sarif), explain, knowledge, lsp.
-import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { Engine } from './core/engine';
-import { DEFAULT_CONFIG, validateConfig, type Config } from './core/config';
-import { isAnalysableExtension } from './core/parser';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Engine, languageSettingOf } from './core/engine';
+import { DEFAULT_CONFIG, readConfigFile, type Config } from './core/config';
+import { detectLanguage } from './core/parser';
 import { RULE_IDS, isRuleId } from './core/ruleIds';
-import { SEVERITIES, type Finding, type Severity } from './core/types';
+import { SEVERITIES, type Finding, type Severity, type SourceLanguage } from './core/types';
 import { KnowledgeError, defaultKnowledge, explainRuleText, formatCitation } from './core/knowledge';
+import { readHead, readRegularFile } from './core/files';
+import { collectFiles } from './walk';
 import { toSarif } from './sarif';
 import { LAUNCHES } from './core/project';
 import { ALL_RULES } from './rules';
@@ -14,7 +17,14 @@ import { startServer } from './lsp/server';
 import { version } from '../../package.json';
 
 const USAGE = `Usage:
-  kernel-advisor check [--format text|json|sarif] [--rule ID]... [--fail-on SEVERITY] [--config FILE] PATH...
+  kernel-advisor check [options] PATH...
+      --format text|json|sarif   output format (default text)
+      --rule ID                  report only this rule (repeatable)
+      --fail-on SEVERITY         exit 1 when a finding is at or above SEVERITY
+      --config FILE              settings file (default: .kernel-advisor.json in the current folder)
+      --exclude GLOB             skip matching paths, .gitignore syntax (repeatable)
+  -q, --quiet                    no progress line and no summary on stderr
+  -h, --help                     this text
   kernel-advisor explain RULE-ID
   kernel-advisor knowledge --format json
   kernel-advisor lsp --stdio
@@ -23,7 +33,12 @@ const USAGE = `Usage:
 Rule ids: ${RULE_IDS.join(', ')}
 Severities: ${SEVERITIES.join(', ')}`;
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  /** Argument mistakes get the usage text; a missing path or a bad config file is said alone. */
+  constructor(message: string, readonly showUsage = true) {
+    super(message);
+  }
+}
 
 export interface CheckReport {
   findings: (Finding & { file: string })[];
@@ -34,59 +49,48 @@ export interface CheckReport {
   lines: number;
 }
 
-const SKIP_DIRS = new Set(['node_modules', '.git']);
-
-/** Expands directories into the files we analyse; explicit files are kept as given. */
-function collectFiles(paths: string[], errors: CheckReport['errors']): string[] {
-  const out: string[] = [];
-  const visit = (p: string, explicit: boolean) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch (e) {
-      errors.push({ file: p, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
-      return;
-    }
-    if (st.isDirectory()) {
-      let names: string[];
-      try {
-        names = readdirSync(p).sort();
-      } catch (e) {
-        errors.push({ file: p, message: `cannot list directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
-        return;
-      }
-      for (const name of names) if (!SKIP_DIRS.has(name)) visit(join(p, name), false);
-    } else if (isAnalysableExtension(p)) out.push(p);
-    else if (explicit) errors.push({ file: p, message: 'not a CUDA, C/C++ or Python file (expected .cu .cuh .cpp .cc .cxx .c .h .hpp .hh .py)' });
-  };
-  for (const p of paths) visit(p, true);
-  return out;
+export interface CheckOptions {
+  /** gitignore-style patterns of paths to skip (`--exclude`). */
+  exclude?: readonly string[];
+  /** Called as files are read, for a progress line. */
+  progress?: (phase: 'indexing' | 'analysing', done: number, total: number) => void;
 }
 
-/** Files that launch kernels: the first pass indexes their kernels and launch wrappers for the whole project. */
+/** Enough to tell whether an oversized `.py` file imports triton (and so is ours to report). */
+const HEAD_BYTES = 64 * 1024;
 
-
-export function runCheck(engine: Engine, paths: string[], config: Config, only?: ReadonlySet<string>): CheckReport {
+export function runCheck(engine: Engine, paths: string[], config: Config, only?: ReadonlySet<string>, opts: CheckOptions = {}): CheckReport {
   const report: CheckReport = { findings: [], errors: [], skipped: [], files: 0, lines: 0 };
-  const files = collectFiles(paths, report.errors);
+  const walked = collectFiles(paths, { exclude: opts.exclude });
+  report.errors.push(...walked.errors);
+  const files = walked.files;
+  const maxBytes = config.maxFileSizeKb * 1024;
+  // Files that launch kernels: the first pass indexes their kernels and launch wrappers for the whole project.
   if (files.length > 1 && (!only || only.has('fusion/elementwise-chain'))) {
-    for (const file of files) {
-      try {
-        const text = readFileSync(file, 'utf8');
-        if (LAUNCHES.test(text)) engine.indexText(file, text, config);
-      } catch {
-        // reported by the second pass
-      }
+    for (const [i, file] of files.entries()) {
+      opts.progress?.('indexing', i, files.length);
+      const r = readRegularFile(file, maxBytes);
+      if (r.ok && LAUNCHES.test(r.text)) engine.indexText(file, r.text, config); // failures are reported by the second pass
     }
   }
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      report.errors.push({ file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+  for (const [i, file] of files.entries()) {
+    opts.progress?.('analysing', i, files.length);
+    const r = readRegularFile(file, maxBytes);
+    if (!r.ok) {
+      if (r.reason !== 'too-large') {
+        report.errors.push({ file, message: r.message });
+        continue;
+      }
+      // measured before reading: only the head is read, to tell a plain Python file (not ours) from a Triton one
+      const language = detectLanguage(file, readHead(file, HEAD_BYTES) ?? '');
+      if (language === null) continue;
+      report.files++;
+      if (config.languages.includes(languageSettingOf(file, language))) {
+        report.errors.push({ file, message: `skipped: the file is ${Math.ceil((r.size ?? 0) / 1024)} KiB, over the ${config.maxFileSizeKb} KiB limit (setting maxFileSizeKb)` });
+      }
       continue;
     }
+    const text = r.text;
     const result = engine.analyzeText(file, text, config, only);
     if (result.language === null) continue; // a Python file that does not use Triton
     report.files++;
@@ -95,6 +99,7 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
     for (const f of result.findings) report.findings.push({ ...f, file });
     for (const s of result.skipped ?? []) report.skipped.push({ ...s, file });
   }
+  opts.progress?.('analysing', files.length, files.length);
   return report;
 }
 
@@ -132,102 +137,196 @@ function toJson(report: CheckReport) {
   };
 }
 
+/** `.kernel-advisor.json` of the current folder (a problem there is a warning) or `--config FILE` (a problem there is a usage error). */
 function loadConfig(path: string | undefined, warn: (s: string) => void): Config {
-  const file = path ?? (existsSync('.kernel-advisor.json') ? '.kernel-advisor.json' : undefined);
-  if (!file) return DEFAULT_CONFIG;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    if (path) throw new UsageError(`cannot read config ${file}: ${(e as Error).message}`);
-    warn(`kernel-advisor: ignoring ${file}: ${(e as Error).message}`);
+  const file = path ?? '.kernel-advisor.json';
+  if (path === undefined && !exists(file)) return DEFAULT_CONFIG;
+  const r = readConfigFile(file);
+  if ('error' in r) {
+    if (path !== undefined) throw new UsageError(r.error, false);
+    warn(`kernel-advisor: ${r.error}; using the defaults`);
     return DEFAULT_CONFIG;
   }
-  const { config, problems } = validateConfig(raw, file);
-  for (const p of problems) warn(`kernel-advisor: ${p}`);
-  return config;
+  for (const p of r.problems) warn(`kernel-advisor: ${p}`);
+  return r.config;
 }
+
+/** Does the path name anything (a dangling link counts: it is reported when read)? */
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR';
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false; // reported by the walk
+  }
+}
+
+/** node:util parseArgs, with its errors turned into our usage messages. */
+function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    const { code, message } = e as NodeJS.ErrnoException;
+    const opt = /'(?:-\w, )?(--?[\w-]+)/.exec(message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${opt}`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(/does not take/.test(message) ? `${opt} takes no value` : `${opt} needs a value`);
+    throw new UsageError(message);
+  }
+}
+
+const CHECK_OPTIONS = {
+  format: { type: 'string' },
+  rule: { type: 'string', multiple: true },
+  'fail-on': { type: 'string' },
+  config: { type: 'string' },
+  exclude: { type: 'string', multiple: true },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 interface CheckArgs {
   format: 'text' | 'json' | 'sarif';
   rules: string[];
   failOn?: Severity;
   config?: string;
+  exclude: string[];
+  quiet: boolean;
   paths: string[];
 }
 
-function parseCheckArgs(args: string[]): CheckArgs {
-  const out: CheckArgs = { format: 'text', rules: [], paths: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--format') {
-      const v = value();
-      if (v !== 'text' && v !== 'json' && v !== 'sarif') throw new UsageError(`unknown format "${v}" (text, json or sarif)`);
-      out.format = v;
-    } else if (a === '--rule') {
-      const v = value();
-      if (!isRuleId(v)) throw new UsageError(`unknown rule "${v}"`);
-      out.rules.push(v);
-    } else if (a === '--fail-on') {
-      const v = value();
-      if (!SEVERITIES.includes(v as Severity)) throw new UsageError(`unknown severity "${v}" (${SEVERITIES.join(', ')})`);
-      out.failOn = v as Severity;
-    } else if (a === '--config') out.config = value();
-    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-    else out.paths.push(a);
-  }
-  if (out.paths.length === 0) throw new UsageError('check needs at least one PATH');
-  return out;
+function parseCheckArgs(args: string[]): CheckArgs | 'help' {
+  const { values: v, positionals } = parse({ args, options: CHECK_OPTIONS, allowPositionals: true, strict: true });
+  if (v.help) return 'help';
+  const format = v.format ?? 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new UsageError(`unknown format "${format}" (text, json or sarif)`);
+  for (const id of v.rule ?? []) if (!isRuleId(id)) throw new UsageError(`unknown rule "${id}"`);
+  const failOn = v['fail-on'];
+  if (failOn !== undefined && !SEVERITIES.includes(failOn as Severity)) throw new UsageError(`unknown severity "${failOn}" (${SEVERITIES.join(', ')})`);
+  if (positionals.length === 0) throw new UsageError('check needs at least one PATH');
+  // a path that is not there is a typo in the command, not a file to report
+  for (const p of positionals) if (!exists(p)) throw new UsageError(`no such file or directory: ${p}`, false);
+  return { format, rules: v.rule ?? [], failOn: failOn as Severity | undefined, config: v.config, exclude: v.exclude ?? [], quiet: v.quiet ?? false, paths: positionals };
 }
 
-export async function main(argv: string[], io = { out: (s: string) => process.stdout.write(s + '\n'), err: (s: string) => process.stderr.write(s + '\n') }): Promise<number> {
+/** A rule id asked for with `--rule` must have a check for one of the languages analysed, or the run would be silently empty. */
+function checkRulesApply(ids: readonly string[], config: Config): void {
+  const analysed = new Set<SourceLanguage>(config.languages.map((l) => (l === 'c' ? 'cpp' : l)));
+  for (const id of ids) {
+    if (!ALL_RULES.some((r) => r.id === id && r.languages.some((l) => analysed.has(l)))) {
+      throw new UsageError(`rule "${id}" has no check for the languages analysed (${config.languages.join(', ') || 'none'})`, false);
+    }
+  }
+}
+
+/** Progress on a terminal only for trees this large: a small run finishes before a reader could look. */
+const PROGRESS_MIN_FILES = 50;
+
+/** A one-line progress display (`\r`-rewritten, throttled) that is wiped when the run ends. */
+function progressLine(write: (s: string) => void): NonNullable<CheckOptions['progress']> {
+  let last = 0;
+  let shown = false;
+  return (phase, done, total) => {
+    if (total < PROGRESS_MIN_FILES) return;
+    if (done >= total && phase === 'analysing') {
+      if (shown) write('\r\x1b[K');
+      return;
+    }
+    const now = Date.now();
+    if (shown && now - last < 100) return;
+    last = now;
+    shown = true;
+    write(`\r\x1b[Kkernel-advisor: ${phase} ${done}/${total} files`);
+  };
+}
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Writes to a terminal's stderr (no newline added); absent when stderr is not a terminal. */
+  tty?: (s: string) => void;
+}
+
+const processIo: Io = {
+  out: (s) => process.stdout.write(s + '\n'),
+  err: (s) => process.stderr.write(s + '\n'),
+  tty: process.stderr.isTTY ? (s) => process.stderr.write(s) : undefined,
+};
+
+async function check(rest: string[], io: Io): Promise<number> {
+  const args = parseCheckArgs(rest);
+  if (args === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  const config = loadConfig(args.config, io.err);
+  checkRulesApply(args.rules, config);
+  const engine = await Engine.create();
+  // headers are read from the current folder and the folders checked, and the configured include paths
+  engine.setWorkspace([process.cwd(), ...args.paths.map((p) => (isDirectory(p) ? p : dirname(p)))], config.includePaths);
+  const progress = io.tty && !args.quiet ? progressLine(io.tty) : undefined;
+  const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined, { exclude: args.exclude, progress });
+  if (args.format === 'json') io.out(JSON.stringify(toJson(report), null, 2));
+  else if (args.format === 'sarif') io.out(JSON.stringify(toSarif(report, engine.knowledge, version, process.cwd()), null, 2));
+  else {
+    const text = formatText(report, engine);
+    if (text) io.out(text);
+    for (const e of report.errors) io.err(`${e.file}: error: ${e.message}`);
+    if (!args.quiet) {
+      io.err(`${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} in ${report.files} file${report.files === 1 ? '' : 's'}${report.errors.length ? `, ${report.errors.length} not analysed` : ''}`);
+    }
+  }
+  if (args.failOn) {
+    const limit = SEVERITIES.indexOf(args.failOn);
+    if (report.findings.some((f) => SEVERITIES.indexOf(f.severity) <= limit)) return 1;
+  }
+  return 0;
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'check': {
-        const args = parseCheckArgs(rest);
-        const config = loadConfig(args.config, io.err);
-        const engine = await Engine.create();
-        // headers are read from the current folder and the folders checked, and the configured include paths
-        engine.setWorkspace([process.cwd(), ...args.paths.map((p) => (existsSync(p) && statSync(p).isDirectory() ? p : dirname(p)))], config.includePaths);
-        const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined);
-        if (args.format === 'json') io.out(JSON.stringify(toJson(report), null, 2));
-        else if (args.format === 'sarif') io.out(JSON.stringify(toSarif(report, engine.knowledge, version, process.cwd()), null, 2));
-        else {
-          const text = formatText(report, engine);
-          if (text) io.out(text);
-          for (const e of report.errors) io.err(`${e.file}: error: ${e.message}`);
-          io.err(`${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} in ${report.files} file${report.files === 1 ? '' : 's'}${report.errors.length ? `, ${report.errors.length} not analysed` : ''}`);
-        }
-        if (args.failOn) {
-          const limit = SEVERITIES.indexOf(args.failOn);
-          if (report.findings.some((f) => SEVERITIES.indexOf(f.severity) <= limit)) return 1;
-        }
-        return 0;
-      }
+      case 'check':
+        return await check(rest, io);
       case 'explain': {
-        const id = rest[0];
+        const { values, positionals } = parse({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+        if (values.help) {
+          io.out(USAGE);
+          return 0;
+        }
+        const id = positionals[0];
         if (!id || !isRuleId(id)) throw new UsageError(id ? `unknown rule "${id}"` : 'explain needs a RULE-ID');
+        if (positionals.length > 1) throw new UsageError('explain takes one RULE-ID');
         io.out(explainRuleText(defaultKnowledge(), id, ALL_RULES.find((r) => r.id === id)?.languages ?? []));
         return 0;
       }
       case 'knowledge': {
-        if (rest[0] !== '--format' || rest[1] !== 'json') throw new UsageError('knowledge supports --format json');
+        const { values, positionals } = parse({ args: rest, options: { format: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+        if (values.help) {
+          io.out(USAGE);
+          return 0;
+        }
+        if (values.format !== 'json' || positionals.length) throw new UsageError('knowledge supports --format json');
         io.out(JSON.stringify(defaultKnowledge().toJSON(), null, 2));
         return 0;
       }
       case 'lsp': {
-        if (!rest.includes('--stdio')) throw new UsageError('lsp needs --stdio');
+        // not strict: language clients add their own flags (`--clientProcessId=N`)
+        if (!parse({ args: rest, options: { stdio: { type: 'boolean' } }, allowPositionals: true, strict: false }).values.stdio) throw new UsageError('lsp needs --stdio');
         await startServer();
         return -1; // the server owns the process from here
       }
       case '--version':
       case '-v':
+      case '-V':
         io.out(version);
         return 0;
       case '--help':
@@ -240,7 +339,7 @@ export async function main(argv: string[], io = { out: (s: string) => process.st
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`kernel-advisor: ${e.message}\n\n${USAGE}`);
+      io.err(e.showUsage ? `kernel-advisor: ${e.message}\n\n${USAGE}` : `kernel-advisor: ${e.message}`);
       return 2;
     }
     if (e instanceof KnowledgeError) {

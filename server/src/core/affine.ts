@@ -52,6 +52,12 @@ const atoms = new Map<string, AtomDef>();
 const atomNames = new Map<string, string>();
 /** Enough for any workspace; past it new atoms are unknown rather than memory growing without end. */
 const MAX_ATOMS = 200_000;
+/**
+ * Past these a product is unknown: `x = x * x` repeated would otherwise double its
+ * monomials' length, or `(a + b) * (c + d) * ...` square its term count, at every step.
+ */
+const MAX_TERMS = 256;
+const MAX_DEGREE = 16;
 
 export function atomDef(name: string): AtomDef | undefined {
   return name.startsWith('#op') ? atoms.get(name) : undefined;
@@ -102,10 +108,18 @@ export class Poly {
   }
   /** Does the form depend on a symbol matching `pred`, directly or through an atom's operands? */
   dependsOn(pred: (sym: string) => boolean): boolean {
-    for (const s of this.symbols()) {
-      if (pred(s)) return true;
-      const d = atomDef(s);
-      if (d && d.args.some((a) => a.dependsOn(pred))) return true;
+    // atoms share operands (`h ^ (h >> 13)` repeated): each is visited once, with an explicit stack
+    const seen = new Set<string>();
+    const stack: Poly[] = [this];
+    while (stack.length) {
+      for (const s of stack.pop()!.symbols()) {
+        if (pred(s)) return true;
+        const d = atomDef(s);
+        if (d && !seen.has(s)) {
+          seen.add(s);
+          for (let i = d.args.length - 1; i >= 0; i--) stack.push(d.args[i]);
+        }
+      }
     }
     return false;
   }
@@ -127,6 +141,7 @@ export class Poly {
       if (n === 0) m.delete(k);
       else m.set(k, n);
     }
+    if (m.size > MAX_TERMS) return Poly.unknown;
     return new Poly(m, this.unknown || o.unknown);
   }
   scale(c: number): Poly {
@@ -139,10 +154,13 @@ export class Poly {
     return this.add(o.scale(-1));
   }
   mul(o: Poly): Poly {
+    if (this.terms.size * o.terms.size > MAX_TERMS) return Poly.unknown;
     const m = new Map<string, number>();
     for (const [k1, v1] of this.terms)
       for (const [k2, v2] of o.terms) {
-        const key = [...(k1 ? k1.split('*') : []), ...(k2 ? k2.split('*') : [])].sort().join('*');
+        const syms = [...(k1 ? k1.split('*') : []), ...(k2 ? k2.split('*') : [])];
+        if (syms.length > MAX_DEGREE) return Poly.unknown;
+        const key = syms.sort().join('*');
         const n = (m.get(key) ?? 0) + v1 * v2;
         if (n === 0) m.delete(key);
         else m.set(key, n);

@@ -17,6 +17,7 @@ import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
 import { expandedFunction, preprocessFile } from './facts/shadow';
 import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
+import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
 
 /**
  * Facts of unchanged functions are reused across edits. An entry is found by the
@@ -24,7 +25,7 @@ import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './
  * whole old document alive); it is reused only when the text is still the same.
  */
 export class FactsCache {
-  private entries = new Map<string, { text: string; facts: FunctionFacts | null }>();
+  private entries = new Map<string, { text: string; facts: FunctionFacts | null; reason?: string }>();
   private used = new Set<string>();
   get(where: string, text: string): FunctionFacts | null | undefined {
     const e = this.entries.get(where);
@@ -32,9 +33,13 @@ export class FactsCache {
     this.used.add(where);
     return e.facts;
   }
-  set(where: string, text: string, facts: FunctionFacts | null): void {
-    this.entries.set(where, { text: (' ' + text).slice(1), facts }); // a flat copy, not a view of the document
+  set(where: string, text: string, facts: FunctionFacts | null, reason?: string): void {
+    this.entries.set(where, { text: (' ' + text).slice(1), facts, reason }); // a flat copy, not a view of the document
     this.used.add(where);
+  }
+  /** Why the function cached at `where` has no facts (after `get` returned null). */
+  reason(where: string): string | undefined {
+    return this.entries.get(where)?.reason;
   }
   /** Drops entries not used since the last sweep (functions that were edited away or moved). */
   sweep(): void {
@@ -44,6 +49,8 @@ export class FactsCache {
   get size(): number {
     return this.entries.size;
   }
+  /** Called before each uncached piece of work (a function's facts or rule checks): the language server ends its time slices here. */
+  checkpoint(): void {}
 }
 
 /** The file's `__device__` (not `__global__`) functions that parse, by name: their accesses are seen where they are called. */
@@ -55,7 +62,7 @@ function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText): M
     const name = /(\w+)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim())?.[1];
     if (!name || out.has(name)) continue;
     const copy = mirror(def, source);
-    if (!copy.hasError && copy.type === 'function_definition') out.set(name, copy);
+    if (!copy.hasError && copy.type === 'function_definition' && nestingDepth(copy) <= MAX_NESTING) out.set(name, copy);
   }
   return out;
 }
@@ -90,6 +97,15 @@ const shaped = new WeakMap<FunctionFacts, FunctionFacts>();
 function functionName(text: string): string {
   const head = text.slice(0, text.indexOf('{') >= 0 ? text.indexOf('{') : 200);
   return /([A-Za-z_]\w*)\s*\(/.exec(head.replace(/__launch_bounds__\s*\([^)]*\)/, ''))?.[1] ?? '(unnamed)';
+}
+
+const LONE_CR = /\r(?!\n)/;
+/**
+ * A lone `\r` (old Mac line ends, or a mix) as `\n`: LSP counts `\r`, `\r\n` and `\n` as line
+ * ends, the grammar and our line splitting only `\n`. Same length, so every offset stays.
+ */
+export function crAsNewline(text: string): string {
+  return LONE_CR.test(text) ? text.replace(/\r(?!\n)/g, '\n') : text;
 }
 
 /** Does the text look like a binary file (NUL bytes, or mostly undecodable bytes)? */
@@ -134,8 +150,10 @@ export class Engine {
 
   /** Adds a file's kernels and launch wrappers to the project index (the CLI's first pass). */
   indexText(path: string, text: string, config: Config = DEFAULT_CONFIG): void {
+    text = crAsNewline(text);
     const language = detectLanguage(path, text);
     if (!language || this.skipReason(path, text, language, config)) return;
+    this.useBudget(config);
     let tree: Tree | undefined;
     try {
       tree = this.parsers.parse(grammarFor(language), text);
@@ -168,6 +186,7 @@ export class Engine {
 
   /** Analyses a whole file from its text (CLI, tests). Never throws on bad input. */
   analyzeText(path: string, text: string, config: Config = DEFAULT_CONFIG, only?: ReadonlySet<string>, languageId?: string): FileResult {
+    text = crAsNewline(text);
     const language = detectLanguage(path, text, languageId);
     if (!language) return { language: null, findings: [] };
     const skip = this.skipReason(path, text, language, config);
@@ -175,6 +194,7 @@ export class Engine {
     const done = this.indexed.get(path);
     if (done) this.indexed.delete(path);
     if (done && done.text === text && config.languages.includes(languageSettingOf(path, language))) {
+      this.useBudget(config);
       const skipped: NonNullable<FileResult['skipped']> = [];
       return { language, findings: this.findings(language, { ...done.facts, project: this.project ?? undefined }, config, only, skipped), skipped };
     }
@@ -278,8 +298,16 @@ export class Engine {
     const functions: FunctionFacts[] = [];
     const skipped: FileFacts['skipped'] = [];
     const source = new SourceText(text);
+    const fileDeadline = budgetClock() + this.limits.fileMs;
     if (language === 'triton') {
-      functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines));
+      // each kernel, host function and the module's code under its own budget, too deep ones skipped
+      const guard = (def: SyntaxNode, name: string, work: () => FunctionFacts | null): FunctionFacts | null => {
+        const reason = this.bounded(fileDeadline, work);
+        if (typeof reason !== 'string') return reason;
+        skipped.push({ function: name, reason, line: def.startPosition.row });
+        return null;
+      };
+      functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines, guard));
     } else {
       const top = topLevelItems(tree.rootNode);
       const pre = preprocessFile(path ? resolve(path) : '', text, this.preprocess);
@@ -311,21 +339,26 @@ export class Engine {
         const fnText = source.text.slice(def.startIndex, def.endIndex);
         let f = cache?.get(where, fnText);
         let reason = 'the function could not be read (a macro or syntax the grammar cannot parse)';
+        if (f === undefined && budgetClock() >= fileDeadline) {
+          // not cached: the next analysis (the next keystroke) goes on where this one stopped
+          skipped.push({ function: functionName(fnText), reason: FILE_BUDGET_SPENT, line: def.startPosition.row });
+          continue;
+        }
         if (f === undefined) {
-          try {
-            // a template's parameters sit on its template_declaration: copy from there
-            const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
+          // a template's parameters sit on its template_declaration: copy from there
+          const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
+          const result = this.bounded(fileDeadline, () => {
             // through its macros when it uses any (FLOAT4(...), CUDA_KERNEL_LOOP, qualifier macros)
             const copy = expandedFunction(outer, source, pre, (t) => this.parsers.parse(grammar, t, null, 200)) ?? mirror(outer, source);
             const fn = copy.type === 'function_definition' ? copy : copy.namedChildren.find((c) => c.type === 'function_definition');
+            if (fn && nestingDepth(fn) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
             // statements the grammar could not read are left out; the rest of the function counts
-            f = fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases) : null;
-          } catch (e) {
-            f = null; // too deep or too strange to model: unknown means silence, and it is reported
-            reason = e instanceof ParseTimeout ? 'its macro expansion took too long to parse' : `it could not be modelled (${(e as Error).message})`;
-          }
-          cache?.set(where, fnText, f);
-        }
+            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases) : null;
+          });
+          f = typeof result === 'string' ? null : result;
+          if (typeof result === 'string') reason = result;
+          if (reason !== FILE_BUDGET_SPENT) cache?.set(where, fnText, f, f ? undefined : reason);
+        } else if (f === null) reason = cache?.reason(where) ?? reason;
         if (f) functions.push(f);
         else skipped.push({ function: functionName(fnText), reason, line: def.startPosition.row });
       }
@@ -335,11 +368,43 @@ export class Engine {
   }
 
   /**
+   * Runs one function's analysis under the budget (settings functionBudgetMs, fileBudgetMs):
+   * its facts, or why there are none. Too deep, too slow or too strange to model: unknown
+   * means silence, and it is reported.
+   */
+  private bounded(fileDeadline: number, work: () => FunctionFacts | null): FunctionFacts | null | string {
+    try {
+      return withBudget(this.limits.functionMs, fileDeadline, work);
+    } catch (e) {
+      if (e instanceof BudgetExceeded) return e.message;
+      if (e instanceof ParseTimeout) return 'its macro expansion took too long to parse';
+      if (e instanceof RangeError) return TOO_DEEP; // a stack or an allocation the nesting cap did not foresee
+      return `it could not be modelled (${(e as Error).message})`;
+    }
+  }
+
+  /** The budget of the analysis under way, from the settings. */
+  private limits: BudgetLimits = DEFAULT_BUDGET;
+  private useBudget(config: Config): void {
+    this.limits = { functionMs: config.functionBudgetMs ?? DEFAULT_BUDGET.functionMs, fileMs: config.fileBudgetMs ?? DEFAULT_BUDGET.fileMs };
+  }
+
+  /**
    * Findings of function rules, kept per function-facts object: a function whose facts
    * came from the cache keeps its findings too (while the rule's severity is unchanged).
    */
   private readonly completed = new WeakMap<RuleFinding, Finding>();
-  private readonly functionFindings = new WeakMap<FunctionFacts, Map<string, { severity: string; findings: Finding[] }>>();
+  private readonly functionFindings = new WeakMap<FunctionFacts, Map<string, { severity: string; findings: Finding[]; skipped?: string }>>();
+
+  /** A rule's check under the function budget: its findings, or none and why. */
+  private checked(check: () => RuleFinding[], ms = this.limits.functionMs, setting?: string): { findings: RuleFinding[]; skipped?: string } {
+    try {
+      return { findings: withBudget(ms, Infinity, check, setting) };
+    } catch (e) {
+      if (e instanceof BudgetExceeded) return { findings: [], skipped: e.message };
+      throw e;
+    }
+  }
 
   /** Findings of a parsed file; functions that could not be modelled are added to `skipped` when given. */
   analyzeTree(
@@ -347,12 +412,23 @@ export class Engine {
     only?: ReadonlySet<string>, path = '', skipped?: NonNullable<FileResult['skipped']>,
   ): Finding[] {
     if (path && !config.languages.includes(languageSettingOf(path, language))) return [];
+    if (LONE_CR.test(text)) {
+      // the grammar reads a lone `\r` as a space, the editor as a line end: read it as the editor does
+      const same = crAsNewline(text);
+      const fresh = this.parsers.parse(grammarFor(language), same);
+      try {
+        return this.analyzeTree(language, fresh, same, config, cache, only, path, skipped);
+      } finally {
+        fresh.delete();
+      }
+    }
+    this.useBudget(config);
     const lines = text.split('\n');
-    return this.findings(language, this.facts(language, tree, lines, cache, text, path), config, only, skipped);
+    return this.findings(language, this.facts(language, tree, lines, cache, text, path), config, only, skipped, cache);
   }
 
   /** The rules over a file's facts, with severities, citations and suppressions applied. */
-  private findings(language: SourceLanguage, facts: FileFacts, config: Config, only?: ReadonlySet<string>, skipped?: NonNullable<FileResult['skipped']>): Finding[] {
+  private findings(language: SourceLanguage, facts: FileFacts, config: Config, only?: ReadonlySet<string>, skipped?: NonNullable<FileResult['skipped']>, cache?: FactsCache): Finding[] {
     const lines = facts.lines;
     skipped?.push(...(facts.skipped ?? []));
     const suppressed = suppressedLines(lines);
@@ -378,12 +454,19 @@ export class Engine {
           let perRule = this.functionFindings.get(fn);
           if (!perRule) this.functionFindings.set(fn, (perRule = new Map()));
           let hit = perRule.get(rule.id);
-          if (!hit || hit.severity !== severity) perRule.set(rule.id, (hit = { severity, findings: rule.checkFunction(fn).map(complete) }));
+          if (!hit || hit.severity !== severity) {
+            cache?.checkpoint();
+            const checked = this.checked(() => rule.checkFunction(fn));
+            perRule.set(rule.id, (hit = { severity, findings: checked.findings.map(complete), skipped: checked.skipped }));
+          }
+          if (hit.skipped) skipped?.push({ function: fn.name, reason: `${rule.id}: ${hit.skipped}`, line: fn.range.start.line });
           produced.push(...hit.findings);
         }
       } else {
         // file rules may hand back the same finding objects (fusion caches per host function): complete them once
-        produced = rule.check(facts).map((f) => {
+        const checked = this.checked(() => rule.check(facts), this.limits.fileMs, 'fileBudgetMs');
+        if (checked.skipped) skipped?.push({ function: '(file)', reason: `${rule.id}: ${checked.skipped}`, line: 0 });
+        produced = checked.findings.map((f) => {
           const done = this.completed.get(f);
           if (done && done.severity === severity) return done;
           const c = complete(f);

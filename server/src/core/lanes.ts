@@ -4,6 +4,7 @@
 // bank (bank conflicts). Atoms (`tid % 32`, `tid >> 5`, `min`, `?:`) are computed per
 // lane, so the operators real kernels use on thread indices need no special case.
 import { Poly, atomDef, symbolKind } from './affine';
+import { tick } from './budget';
 
 export const WARP = 32;
 
@@ -78,10 +79,22 @@ function symbolValue(sym: string, lane: number, s: Sample, laneSymbol: string): 
   }
 }
 
-function evalAtom(name: string, lane: number, s: Sample, laneSymbol: string, depth: number): number | null {
+/** Atom values of one lane by name and depth: atoms share operands (`h ^ (h >> 13)`), so each is computed once. */
+type AtomMemo = Map<string, number | null>;
+
+function evalAtom(name: string, lane: number, s: Sample, laneSymbol: string, depth: number, memo: AtomMemo): number | null {
+  const key = `${depth}:${name}`;
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const v = computeAtom(name, lane, s, laneSymbol, depth, memo);
+  memo.set(key, v);
+  return v;
+}
+
+function computeAtom(name: string, lane: number, s: Sample, laneSymbol: string, depth: number, memo: AtomMemo): number | null {
   const d = atomDef(name);
   if (!d || depth > 16) return null;
-  const v = d.args.map((a) => evalPoly(a, lane, s, laneSymbol, depth + 1));
+  const v = d.args.map((a) => evalPoly(a, lane, s, laneSymbol, depth + 1, memo));
   if (v.some((x) => x === null)) return null;
   const [a, b, c, e] = v as number[];
   switch (d.op) {
@@ -118,14 +131,15 @@ function monomials(p: Poly): [number, string[]][] {
   return m;
 }
 
-function evalPoly(p: Poly, lane: number, s: Sample, laneSymbol: string, depth = 0): number | null {
+function evalPoly(p: Poly, lane: number, s: Sample, laneSymbol: string, depth = 0, memo?: AtomMemo): number | null {
   if (p.unknown) return null;
+  tick();
   let total = 0;
   for (const [coef, syms] of monomials(p)) {
     let term = coef;
     {
       for (const sym of syms) {
-        const v = sym.startsWith('#op') ? evalAtom(sym, lane, s, laneSymbol, depth) : symbolValue(sym, lane, s, laneSymbol);
+        const v = sym.startsWith('#op') ? evalAtom(sym, lane, s, laneSymbol, depth, (memo ??= new Map())) : symbolValue(sym, lane, s, laneSymbol);
         if (v === null) return null;
         term *= v;
       }

@@ -7,6 +7,7 @@ import { distinctAcrossLanes } from '../lanes';
 import { branchId } from './model';
 import { LIBRARY_KERNELS } from './library';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
+import { tick } from '../budget';
 import type {
   AccessFact,
   CallFact,
@@ -45,6 +46,11 @@ const ATOM_OPS = new Set(['/', '%', '&', '|', '^', '>>', '<<']);
 /** Cache-hinted loads and stores (`__ldcs(p)`, `__stcs(p, v)`): an access through their first argument. */
 const LOAD_INTRINSICS = /^__ld(g|cs|cg|ca|lu|cv)$/;
 const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$/;
+/** Expression macros nested deeper than this, or expanded more often in one function, are unknown (`#define M1(x) M0(x) + M0(x)` doubles at each level). */
+const MAX_MACRO_DEPTH = 32;
+const MAX_MACRO_EXPANSIONS = 10_000;
+/** Longer call arguments are kept cut short: a launch's arguments are compared by text, and `f(f(f(...)))` must not keep every suffix. */
+const MAX_ARG_TEXT = 2000;
 
 /** `(x)` -> `x`. */
 function unparen(n: Node | null): Node | null {
@@ -101,7 +107,22 @@ interface PtrValue {
 
 /** Symbols for opaque but warp-uniform sub-expressions (`n / 4`, `min(a, b)`). */
 function opaque(n: Node): Poly {
+  // a huge sub-expression is named by its start, length and a hash: nested ones would otherwise keep every suffix
+  if (n.endIndex - n.startIndex > 4 * MAX_ARG_TEXT) return Poly.sym(`${n.text.slice(0, 64).replace(/\s+/g, '').replace(/\*/g, '×')}…#${n.endIndex - n.startIndex}:${textHash(n.text)}`);
   return Poly.sym(n.text.replace(/\s+/g, '').replace(/\*/g, '×'));
+}
+/**
+ * A source text for messages: cut to MAX_ARG_TEXT characters, as a flat copy (a slice would
+ * keep the whole text alive), with CRLF line ends as `\n` (a CRLF file reads the same as LF).
+ */
+function capped(t: string): string {
+  const cut = t.length > MAX_ARG_TEXT ? (' ' + t.slice(0, MAX_ARG_TEXT)).slice(1) : t;
+  return cut.includes('\r') ? cut.replace(/\r\n?/g, '\n') : cut;
+}
+function textHash(t: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 16777619);
+  return (h >>> 0).toString(36);
 }
 
 /** Strips qualifiers from a type text: `const float` -> `float`. */
@@ -204,6 +225,7 @@ class FunctionWalker {
   /** The index form of an integer expression. */
   eval(n: Node | null): Poly {
     if (!n) return Poly.unknown;
+    tick();
     switch (n.type) {
       case 'number_literal': {
         const v = Number(n.text.replace(/[uUlL]+$/, ''));
@@ -232,7 +254,7 @@ class FunctionWalker {
         const arg = this.eval(field(n, 'argument'));
         if (op === '-') return arg.scale(-1);
         if (op === '+') return arg;
-        return this.opaqueIfUniform(n, [field(n, 'argument')]);
+        return this.opaqueIfUniformValues(n, [arg]); // `~~~t`: each level evaluated once, not twice
       }
       case 'binary_expression':
         return this.evalBinary(n);
@@ -248,11 +270,12 @@ class FunctionWalker {
         const args = namedChildren(field(n, 'arguments') ?? n);
         if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) return this.eval(args[0]);
         const macro = this.macroFor(n);
-        if (macro) return this.expand(n, macro, (body) => this.eval(body));
+        if (macro) return this.expand(n, macro, (body) => this.eval(body), Poly.unknown);
         const name = fn?.text.replace(/^(::|std::)/, '');
         if (args.length === 2 && (name === 'min' || name === 'max' || name === 'umin' || name === 'umax')) {
           const [a, b] = args.map((x) => this.eval(x));
           if ([a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom(name.endsWith('min') ? 'min' : 'max', [a, b]);
+          return this.opaqueIfUniformValues(n, [a, b]);
         }
         return this.opaqueIfUniform(n, args);
       }
@@ -267,8 +290,10 @@ class FunctionWalker {
           const l = this.eval(field(cond, 'left'));
           const r = this.eval(field(cond, 'right'));
           if ([l, r, a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom('?:', [l, r, a, b], cmp);
+          // each arm evaluated once: a chain of `?:` costs its length, not 2^length
+          return this.opaqueIfUniformValues(n, [l, r, a, b]);
         }
-        return this.opaqueIfUniform(n, [field(n, 'condition'), field(n, 'consequence'), field(n, 'alternative')]);
+        return this.opaqueIfUniformValues(n, [this.eval(field(n, 'condition')), a, b]);
       }
       case 'sizeof_expression':
       case 'qualified_identifier': // `x128::size`, `Config::kTile`: a compile-time constant we cannot see
@@ -278,6 +303,11 @@ class FunctionWalker {
       default:
         return Poly.unknown;
     }
+  }
+
+  /** `opaqueIfUniform` over values already evaluated. */
+  private opaqueIfUniformValues(n: Node, values: Poly[]): Poly {
+    return values.some((v) => v.unknown || v.dependsOn(isVarying)) ? Poly.unknown : opaque(n);
   }
 
   private opaqueIfUniform(n: Node, parts: (Node | null)[]): Poly {
@@ -330,6 +360,7 @@ class FunctionWalker {
   /** What a pointer-valued expression points at. */
   evalPtr(n: Node | null): PtrValue | null {
     if (!n) return null;
+    tick();
     switch (n.type) {
       case 'identifier': {
         const v = this.env.get(n.text);
@@ -427,6 +458,7 @@ class FunctionWalker {
 
   statement(n: Node): void {
     if (n.isBroken) return; // a statement the grammar could not read: the rest of the function still counts
+    tick();
     switch (n.type) {
       case 'compound_statement': {
         const items = namedChildren(n);
@@ -515,8 +547,16 @@ class FunctionWalker {
     return namedChildren(field(call, 'arguments') ?? call).length === m.params.length ? m : null;
   }
 
-  /** Evaluates a macro body with its parameters bound to the call's arguments (by value, as the preprocessor would). */
-  private expand<T>(call: Node, macro: MacroDef, evaluate: (body: Node) => T): T {
+  /** Macro expansions of this function and its inlined helpers so far, and how deep the current one is. */
+  macroWork = { expansions: 0, depth: 0 };
+
+  /**
+   * Evaluates a macro body with its parameters bound to the call's arguments (by value, as
+   * the preprocessor would); `unknown` past the nesting and count limits.
+   */
+  private expand<T>(call: Node, macro: MacroDef, evaluate: (body: Node) => T, unknown: T): T {
+    const work = this.macroWork;
+    if (work.depth >= MAX_MACRO_DEPTH || ++work.expansions > MAX_MACRO_EXPANSIONS) return unknown;
     const args = namedChildren(field(call, 'arguments') ?? call);
     const bound = macro.params.map((p, i): [string, Value] => {
       const ptr = this.evalPtr(args[i]);
@@ -524,9 +564,11 @@ class FunctionWalker {
     });
     const saved = macro.params.map((p) => this.env.get(p));
     for (const [p, v] of bound) this.env.set(p, v);
+    work.depth++;
     try {
       return evaluate(macro.body!);
     } finally {
+      work.depth--;
       macro.params.forEach((p, i) => (saved[i] ? this.env.set(p, saved[i]!) : this.env.delete(p)));
     }
   }
@@ -744,6 +786,7 @@ class FunctionWalker {
     if (!n) return;
     walk(n, (c) => {
       if (c.isBroken) return false;
+      tick();
       switch (c.type) {
         case 'subscript_expression':
         case 'pointer_expression':
@@ -765,7 +808,7 @@ class FunctionWalker {
           const macro = this.macroFor(c);
           if (macro && (macro.body!.type === 'subscript_expression' || macro.body!.type === 'pointer_expression')) {
             // `A_(row, k)` expanding to `A[(row)*lda+(k)]`: an access, reported at the macro use
-            const target = this.expand(c, macro, (body) => this.accessTarget(body));
+            const target = this.expand(c, macro, (body) => this.accessTarget(body), null);
             if (target) this.pushAccess({ ...target, kind: this.accessKind(c) }, c);
             for (const a of namedChildren(field(c, 'arguments') ?? c)) this.expressions(a);
             return false;
@@ -885,6 +928,7 @@ class FunctionWalker {
     if (params.length !== args.length) return;
     const inner = new FunctionWalker(true, [], this.lines, this.fileArrays, this.constants, this.macros, 'unknown', this.helpers, this.depth + 1, this.aliases);
     inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
+    inner.macroWork = this.macroWork;
     params.forEach((p, i) => {
       const ptr = p.pointer ? this.evalPtr(args[i]) : null;
       // a template element type (`const ElementType* address`) is the caller's: no cast then
@@ -896,7 +940,7 @@ class FunctionWalker {
     if (inner.usesVectorTypes) this.usesVectorTypes = true;
     for (const a of inner.accesses) {
       if (a.space === 'unknown' || a.space === 'local') continue;
-      const fact: AccessFact = { ...a, range: nodeRange(call), text: call.sourceText, loops: [...this.loopStack] };
+      const fact: AccessFact = { ...a, range: nodeRange(call), text: capped(call.sourceText), loops: [...this.loopStack] };
       if (this.singleLaneDepth > 0) fact.singleLane = true;
       this.accesses.push(fact);
     }
@@ -924,7 +968,7 @@ class FunctionWalker {
 
   /** Records an access at `at`, with the loops and lane guards around it. */
   private pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops'>, at: Node): void {
-    const fact: AccessFact = { ...target, range: nodeRange(at), text: at.sourceText, loops: [...this.loopStack] };
+    const fact: AccessFact = { ...target, range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
     if (this.singleLaneDepth > 0) fact.singleLane = true;
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];
@@ -966,7 +1010,7 @@ class FunctionWalker {
     else if (COPY_CALLS.test(name)) kind = 'copy';
     const fact: CallFact = {
       kind, name, range: nodeRange(n), nameRange: nodeRange(nameNode),
-      args: args.map((a) => a.text), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
+      args: args.map((a) => capped(a.text)), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
     if (launchSyntax) {
       const cfg = namedChildren(launchSyntax);

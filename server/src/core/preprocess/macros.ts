@@ -2,6 +2,7 @@
 // A C-preprocessor-like token scan (Prosser's algorithm with hide sets), iterative,
 // bounded by output and expansion-count limits; never throws.
 import { lexToken, glues, type Kind } from './lex';
+import { tick } from '../budget';
 
 /**
  * A macro definition. For a variadic macro the last entry of `params` collects the
@@ -71,6 +72,7 @@ class Cursor {
     this.op = orig ? orig.pos : 0;
   }
   next(): Tok | null {
+    tick(); // the function's time budget covers its expansion (a BudgetExceeded ends it like a Limit)
     if (this.pi >= 0) {
       if (++this.ctx.produced > this.ctx.maxOut) throw new Limit(); // argument scans count as work
       return this.pending[this.pi--];
@@ -179,7 +181,7 @@ function subst(ctx: Ctx, def: MacroDef, name: Tok, args: Tok[][], depth: number)
         if (nearPaste) out.push({ k: 'ws', t: '', sp: 0, hide: null, blue: false, ph: true, va: p === vaIndex });
         continue;
       }
-      toks.forEach((a, j) => { const c = clone(a); if (j === 0) c.sp = t.sp; out.push(c); });
+      toks.forEach((a, j) => { tick(); const c = clone(a); if (j === 0) c.sp = t.sp; out.push(c); });
       continue;
     }
     out.push(clone(t));

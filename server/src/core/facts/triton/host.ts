@@ -1,6 +1,7 @@
 // Facts of Triton host code: launches, torch ops and what reads each buffer, in order.
 import type { SyntaxNode as Node } from '../../mirror';
 import { field, nodeRange } from '../../syntax';
+import { tick } from '../../budget';
 import type { Range } from '../../types';
 import type { CallFact, CallKind, FunctionFacts, LoopFact, ParamFact } from '../model';
 import { compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
@@ -56,6 +57,7 @@ export class HostWalker {
 
   statement(n: Node): void {
     if (SKIP_STATEMENTS.has(n.type)) return;
+    tick();
     switch (n.type) {
       case 'expression_statement':
         for (const c of namedChildren(n)) {
@@ -213,6 +215,7 @@ export class HostWalker {
   /** Records the operations inside an expression (children first); returns the index of the op for `n`. */
   expr(n: Node | null): number | null {
     if (!n) return null;
+    tick();
     switch (n.type) {
       case 'identifier':
       case 'integer':

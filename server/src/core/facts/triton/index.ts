@@ -20,8 +20,13 @@ import type { FunctionFacts } from '../model';
 import { kernelFacts } from './kernel';
 import { hostFacts, moduleFacts } from './host';
 import { children, compact, importAliases, isJitDecorator, scanStatements } from './common';
+import { BudgetExceeded, MAX_NESTING, TOO_DEEP, nestingDepth } from '../../budget';
+/** Runs one function's walk (the engine's budget and nesting cap); null when it was skipped. */
+export type Guard = (def: Node, name: string, work: () => FunctionFacts | null) => FunctionFacts | null;
+const unguarded: Guard = (_def, _name, work) => work();
+
 /** Facts for every function of a Triton file: `@triton.jit` kernels and host functions. */
-export function tritonFunctions(root: Node, lines: string[]): FunctionFacts[] {
+export function tritonFunctions(root: Node, lines: string[], guard: Guard = unguarded): FunctionFacts[] {
   const out: FunctionFacts[] = [];
   let aliases: Map<string, string>;
   try {
@@ -63,7 +68,10 @@ export function tritonFunctions(root: Node, lines: string[]): FunctionFacts[] {
       const name = field(def, 'name')?.text ?? '';
       const alias = jitted.get(name);
       const jit = decorators.some(isJitDecorator) || alias !== undefined;
-      const f = jit ? kernelFacts(outer === def ? null : outer, def, decorators, aliases, lines) : hostFacts(def, outer, decorators, aliases, lines);
+      const f = guard(outer, name || '(unnamed)', () => {
+        if (nestingDepth(outer) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
+        return jit ? kernelFacts(outer === def ? null : outer, def, decorators, aliases, lines) : hostFacts(def, outer, decorators, aliases, lines);
+      });
       if (f && alias !== undefined) out.push({ ...f, name: alias }); // launched as `silu_kernel[grid](...)`
       if (f) out.push(f);
     } catch {
@@ -71,7 +79,11 @@ export function tritonFunctions(root: Node, lines: string[]): FunctionFacts[] {
     }
   }
   try {
-    const m = moduleFacts(root, aliases, lines);
+    // module-level statements, each checked for depth (the functions' bodies are not walked here)
+    const m = guard(root, '(module)', () => {
+      if (root.namedChildren.some((st) => st.type !== 'function_definition' && st.type !== 'decorated_definition' && nestingDepth(st) > MAX_NESTING)) throw new BudgetExceeded(TOO_DEEP);
+      return moduleFacts(root, aliases, lines);
+    });
     if (m) out.push(m);
   } catch {
     // same

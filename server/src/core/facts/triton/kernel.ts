@@ -2,6 +2,7 @@
 import type { SyntaxNode as Node } from '../../mirror';
 import { Poly, isVarying } from '../../affine';
 import { field, nodeRange, walk } from '../../syntax';
+import { tick } from '../../budget';
 import type { AccessFact, CallFact, FunctionFacts, KernelClass, LoopFact, ParamFact } from '../model';
 import { compact, children, namedChildren, resolveName, tlFunction, isModulePath, unparen, plainName, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 
@@ -175,6 +176,7 @@ export class KernelWalker {
 
   eval(n: Node | null, hint?: string): Val {
     if (!n) return UNKNOWN_INT;
+    tick();
     switch (n.type) {
       case 'integer': {
         const v = Number(n.text.replace(/_/g, ''));
@@ -500,6 +502,7 @@ export class KernelWalker {
   }
 
   statement(n: Node): void {
+    tick();
     switch (n.type) {
       case 'expression_statement':
         for (const c of namedChildren(n)) {
