@@ -117,7 +117,11 @@ test('disable in workspace is a server command, computed when it runs; open pape
   const open = withCommands.filter((a) => a.title.startsWith('Open paper: '));
   assert.ok(open.length >= 1);
   assert.match(String(open[0].command!.arguments![0]), /^https?:\/\//);
-  assert.equal(withCommands.at(-1)!.command!.command, 'kernelAdvisor.explainRule');
+  // with no fix, the menu opens on the explanation, and disabling comes last
+  assert.equal(withCommands[0].command!.command, 'kernelAdvisor.explainRule');
+  assert.equal(withCommands.at(-1)!.title, 'Disable memory/uncoalesced-access for this line');
+  const fixed = codeActions(d, ctx({ clientCommands: new Set(['kernelAdvisor.explainRule']), workspaceCommand: true }), kb, [{ title: 'Swap the index', edits: [] }]);
+  assert.deepEqual(fixed.map((a) => a.title), ['Swap the index', 'Explain memory/uncoalesced-access', 'Disable memory/uncoalesced-access for this line', 'Disable memory/uncoalesced-access in this workspace']);
 });
 
 /** .kernel-advisor.json after the "disable in workspace" edit of `rule`, or the refusal. */

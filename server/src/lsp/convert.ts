@@ -147,6 +147,17 @@ export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase
     const edit = versioned(ctx.uri, ctx.version, fix.edits.map((e) => ({ range: toLspRange(e.range), newText: e.newText })));
     actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], edit, isPreferred: i === 0 });
   });
+  // the menu helps before it silences (Ctrl+. then Enter must never disable a finding): the rule's fix,
+  // then the explanation and its papers, and the disables last
+  if (ctx.clientCommands.has('kernelAdvisor.explainRule')) {
+    actions.push({ title: `Explain ${rule}`, kind: CodeActionKind.Empty, command: { title: 'Explain rule', command: 'kernelAdvisor.explainRule', arguments: [rule] } });
+  }
+  if (ctx.clientCommands.has('kernelAdvisor.openPaper')) {
+    for (const id of (kb.rule(rule)?.papers ?? []).slice(0, 2)) {
+      const p = kb.paper(id);
+      if (p) actions.push({ title: `Open paper: ${p.title}`, kind: CodeActionKind.Empty, command: { title: 'Open paper', command: 'kernelAdvisor.openPaper', arguments: [p.url] } });
+    }
+  }
   const line = d.range.start.line;
   const at = { start: { line, character: 0 }, end: { line, character: 0 } };
   actions.push({
@@ -158,15 +169,6 @@ export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase
   if (ctx.workspaceCommand) {
     const title = `Disable ${rule} in this workspace`;
     actions.push({ title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: DISABLE_IN_WORKSPACE, arguments: [rule] } });
-  }
-  if (ctx.clientCommands.has('kernelAdvisor.openPaper')) {
-    for (const id of (kb.rule(rule)?.papers ?? []).slice(0, 2)) {
-      const p = kb.paper(id);
-      if (p) actions.push({ title: `Open paper: ${p.title}`, kind: CodeActionKind.Empty, command: { title: 'Open paper', command: 'kernelAdvisor.openPaper', arguments: [p.url] } });
-    }
-  }
-  if (ctx.clientCommands.has('kernelAdvisor.explainRule')) {
-    actions.push({ title: `Explain ${rule}`, kind: CodeActionKind.Empty, command: { title: 'Explain rule', command: 'kernelAdvisor.explainRule', arguments: [rule] } });
   }
   return actions;
 }
