@@ -3,7 +3,10 @@
 // issue #10 at full size, through Engine.analyzeText. Reports crashes (an exception or an
 // internal error), findings that change with the line endings, functions skipped for their
 // budget, inputs whose analysis took longer than the function budget, and peak memory.
-// Exits 1 when anything crashed or differed. A benchmark-like tool, not a test.
+// Exits 1 when anything crashed or differed; `--out DIR` writes those inputs there.
+// A benchmark-like tool, not a test.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
 import { DEFAULT_BUDGET } from '../server/src/core/budget';
 import type { FileResult } from '../server/src/core/types';
@@ -15,6 +18,7 @@ const arg = (name: string, fallback: number) => {
 };
 const COUNT = arg('--count', 100_000);
 const SEED = arg('--seed', 1);
+const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : null;
 
 const key = (r: FileResult) => r.findings.map((f) => `${f.rule}@${f.range.start.line}:${f.range.start.column}-${f.range.end.line}:${f.range.end.column} ${f.message}`).join('\n');
 
@@ -30,8 +34,12 @@ async function main(): Promise<void> {
   let peakRss = 0;
   let slowest = { ms: 0, name: '' };
   const examples: string[] = [];
-  const note = (what: string, input: FuzzInput) => {
+  const note = (what: string, input: FuzzInput, keep = false) => {
     if (examples.length < 20) examples.push(`${what}: ${input.name} (${input.text.length} chars)`);
+    if (keep && OUT) {
+      mkdirSync(OUT, { recursive: true });
+      writeFileSync(join(OUT, `${inputs}${input.path.slice(input.path.lastIndexOf('.'))}`), input.text);
+    }
   };
 
   const run = (input: FuzzInput): FileResult | null => {
@@ -43,7 +51,7 @@ async function main(): Promise<void> {
       if (res.error?.includes('internal error')) throw new Error(res.error);
     } catch (e) {
       crashes++;
-      note(`crash (${(e as Error).message.slice(0, 120)})`, input);
+      note(`crash (${(e as Error).message.slice(0, 120)})`, input, true);
       res = null;
     }
     const ms = performance.now() - t0;
@@ -77,7 +85,7 @@ async function main(): Promise<void> {
           const other = run({ ...input, name: `${input.name} ${kind}`, text: variant });
           if (other && key(other) !== key(lf)) {
             eolDiffs++;
-            note(`findings differ with ${kind} line ends`, input);
+            note(`findings differ with ${kind} line ends`, input, true);
           }
         }
       }
