@@ -16,7 +16,7 @@ import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
-import { baseName } from '../../../core/project';
+import { baseName, visibleCallables } from '../../../core/project';
 import { isReferenceOracle } from '../../common/reference';
 import { tritonSyncTransfer } from './triton';
 
@@ -116,10 +116,7 @@ export const rule: Rule = {
   defaultSeverity: 'information',
   check(facts: FileFacts): RuleFinding[] {
     if (facts.language === 'triton') return tritonSyncTransfer(facts);
-    const hosts = new Map<string, FunctionFacts>();
-    for (const [k, f] of facts.project?.hosts ?? []) hosts.set(k, f);
-    const mine = facts.functions.filter((f) => !f.isKernel && !f.isDevice);
-    for (const f of mine) hosts.set(baseName(f.name), f);
+    const { hosts, mine } = visibleCallables(facts);
     // host functions of the file that queue device work (`step()` launching two kernels)
     const launchers = new Set<string>();
     for (const f of mine) if (f.calls.some((c) => c.kind === 'launch' || LIBRARY_WORK.test(c.name))) launchers.add(baseName(f.name).replace(/^.*::/, ''));
