@@ -1,13 +1,18 @@
 // Rule fixes as before/after text: for every rule folder with a `fixed/` folder, each
 // fixture there is the fixture of the same name with the first fix of every finding of
-// that rule applied; the fixed text must no longer draw the finding.
+// that rule applied. The fixed text must no longer draw the finding, must parse with no
+// new syntax errors, and must compile: `.cu` files with `nvcc -c -arch=sm_90` (skipped,
+// saying so, where nvcc is not installed), `.py` files as Python.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
+import { applyEdits } from '../server/src/core/fix';
+import { detectLanguage, grammarFor } from '../server/src/core/parser';
 import { ALL_RULES } from '../server/src/rules';
-import type { TextEdit } from '../server/src/core/types';
 
 const rulesDir = join(__dirname, '..', 'server/src/rules');
 let engine: Engine;
@@ -15,14 +20,45 @@ before(async () => {
   engine = await Engine.create();
 });
 
-/** Applies non-overlapping edits (0-based line/column) to a text. */
-function applyEdits(text: string, edits: TextEdit[]): string {
-  const lines = text.split('\n');
-  const offset = (p: { line: number; column: number }) => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.column;
-  const sorted = [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start));
-  let out = text;
-  for (const e of sorted) out = out.slice(0, offset(e.range.start)) + e.newText + out.slice(offset(e.range.end));
-  return out;
+const nvcc = spawnSync('nvcc', ['--version'], { encoding: 'utf8' }).status === 0;
+const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
+const scratch = mkdtempSync(join(tmpdir(), 'ka-fixes-'));
+
+/** Syntax errors (ERROR or missing nodes) in a text. */
+function syntaxErrors(path: string, text: string): number {
+  const language = detectLanguage(path, text);
+  assert.ok(language, `${path}: a language`);
+  const tree = engine.parsers.parse(grammarFor(language), text);
+  try {
+    let n = 0;
+    const cursor = tree.walk();
+    const visit = (): void => {
+      if (cursor.currentNode.isError || cursor.currentNode.isMissing) n++;
+      if (cursor.gotoFirstChild()) {
+        do visit();
+        while (cursor.gotoNextSibling());
+        cursor.gotoParent();
+      }
+    };
+    visit();
+    return n;
+  } finally {
+    tree.delete();
+  }
+}
+
+function compiles(name: string, text: string, t: { skip: (m: string) => void }): void {
+  const file = join(scratch, name);
+  writeFileSync(file, text);
+  if (extname(name) === '.cu') {
+    if (!nvcc) return t.skip('nvcc is not installed here: the fixed kernel was checked at the parse level only');
+    const r = spawnSync('nvcc', ['-c', '-arch=sm_90', '-std=c++17', '-o', join(scratch, `${name}.o`), file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `nvcc rejects the fixed ${name}:\n${r.stderr}`);
+  } else if (extname(name) === '.py') {
+    if (!python) return t.skip('no Python here: the fixed file was checked at the parse level only');
+    const r = spawnSync(python, ['-m', 'py_compile', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `Python rejects the fixed ${name}:\n${r.stderr}`);
+  }
 }
 
 const withFixes = ALL_RULES.filter((r) => existsSync(join(rulesDir, r.id, 'fixed')));
@@ -33,7 +69,7 @@ test('at least one rule offers fixes, each tested as before/after text', () => {
 
 for (const rule of withFixes) {
   for (const name of readdirSync(join(rulesDir, rule.id, 'fixed'))) {
-    test(`${rule.id}: fixing ${name}`, () => {
+    test(`${rule.id}: fixing ${name}`, (t) => {
       const path = join(rulesDir, rule.id, 'fixtures', name);
       const before = readFileSync(path, 'utf8');
       const findings = engine.analyzeText(path, before).findings.filter((f) => f.rule === rule.id);
@@ -41,7 +77,9 @@ for (const rule of withFixes) {
       for (const f of findings) assert.ok(f.fixes.length > 0, `no fix offered for ${f.message}`);
       const after = applyEdits(before, findings.map((f) => f.fixes[0].edits).flat());
       assert.equal(after, readFileSync(join(rulesDir, rule.id, 'fixed', name), 'utf8'));
-      assert.deepEqual(engine.analyzeText(path, after).findings.filter((f) => f.rule === rule.id), [], 'the fixed text is quiet');
+      assert.deepEqual(engine.analyzeText(path, after).findings.filter((f) => f.rule === rule.id).map((f) => f.message), [], 'the fixed text is quiet');
+      assert.ok(syntaxErrors(path, after) <= syntaxErrors(path, before), 'the fix adds no syntax error');
+      compiles(name, after, t);
     });
   }
 }

@@ -1,5 +1,5 @@
-// The `kernel-advisor` command: check (text/json/sarif), explain, knowledge, lsp.
-import { statSync } from 'node:fs';
+// The `kernel-advisor` command: check (text/json/sarif), fix, explain, knowledge, lsp.
+import { statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Engine, languageSettingOf } from './core/engine';
@@ -10,6 +10,7 @@ import { SEVERITIES, type Finding, type Severity, type SourceLanguage } from './
 import { KnowledgeError, defaultKnowledge, explainRuleText, formatCitation } from './core/knowledge';
 import { readHead, readRegularFile } from './core/files';
 import { collectFiles } from './walk';
+import { applyEdits, fixAllEdits } from './core/fix';
 import { toSarif } from './sarif';
 import { LAUNCHES } from './core/project';
 import { ALL_RULES } from './rules';
@@ -25,6 +26,11 @@ const USAGE = `Usage:
       --exclude GLOB             skip matching paths, .gitignore syntax (repeatable)
   -q, --quiet                    no progress line and no summary on stderr
   -h, --help                     this text
+  kernel-advisor fix [options] FILE...
+      --rule ID                  apply only this rule's fixes (repeatable)
+      --unsafe                   also apply fixes marked for review (TF32, caller changes)
+      --stdout                   print the fixed text instead of writing the file (one FILE)
+      --config FILE              settings file, as for check
   kernel-advisor explain RULE-ID
   kernel-advisor knowledge --format json
   kernel-advisor lsp --stdio
@@ -290,12 +296,56 @@ async function check(rest: string[], io: Io): Promise<number> {
   return 0;
 }
 
+const FIX_OPTIONS = {
+  rule: { type: 'string', multiple: true },
+  unsafe: { type: 'boolean' },
+  stdout: { type: 'boolean' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `kernel-advisor fix`: applies each finding's preferred fix, as the editor's "fix all" does. */
+async function fix(rest: string[], io: Io): Promise<number> {
+  const { values: v, positionals: files } = parse({ args: rest, options: FIX_OPTIONS, allowPositionals: true, strict: true });
+  if (v.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  for (const id of v.rule ?? []) if (!isRuleId(id)) throw new UsageError(`unknown rule "${id}"`);
+  if (!files.length) throw new UsageError('fix needs at least one FILE');
+  if (v.stdout && files.length > 1) throw new UsageError('--stdout takes one FILE');
+  const config = loadConfig(v.config, io.err);
+  const engine = await Engine.create();
+  engine.setWorkspace([process.cwd(), ...files.map((f) => dirname(f))], config.includePaths);
+  const only = v.rule?.length ? new Set(v.rule) : undefined;
+  let failed = false;
+  for (const file of files) {
+    const r = readRegularFile(file, config.maxFileSizeKb * 1024);
+    if (!r.ok) {
+      io.err(`${file}: error: ${r.message}`);
+      failed = true;
+      continue;
+    }
+    const result = engine.analyzeText(file, r.text, config, only);
+    const { fixes, edits } = fixAllEdits(result.findings.map((f) => ({ fixes: f.fixes })), v.unsafe ?? false);
+    const fixed = applyEdits(r.text, edits);
+    if (v.stdout) io.out(fixed.replace(/\n$/, ''));
+    else if (fixes.length) writeFileSync(file, fixed);
+    for (const f of fixes) io.err(`${file}: applied: ${f.title}`);
+    const left = result.findings.filter((f) => f.fixes.length && !fixes.includes(f.fixes[0])).length;
+    if (left) io.err(`${file}: ${left} fix${left === 1 ? '' : 'es'} not applied (${v.unsafe ? 'overlapping another' : 'marked for review: --unsafe applies them, or overlapping another'})`);
+  }
+  return failed ? 2 : 0;
+}
+
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'check':
         return await check(rest, io);
+      case 'fix':
+        return await fix(rest, io);
       case 'explain': {
         const { values, positionals } = parse({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
         if (values.help) {

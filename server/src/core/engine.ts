@@ -17,6 +17,7 @@ import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
 import { expandedFunction, preprocessFile } from './facts/shadow';
 import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
+import { fixContext, functionOf, type FixOutcome, type FixResult } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
 
 /**
@@ -196,14 +197,22 @@ export class Engine {
     if (done && done.text === text && config.languages.includes(languageSettingOf(path, language))) {
       this.useBudget(config);
       const skipped: NonNullable<FileResult['skipped']> = [];
-      return { language, findings: this.findings(language, { ...done.facts, project: this.project ?? undefined }, config, only, skipped), skipped };
+      const facts = { ...done.facts, project: this.project ?? undefined };
+      const findings = this.findings(language, facts, config, only, skipped);
+      if (!findings.some((f) => this.fixerOf(f))) return { language, findings, skipped };
+      const tree = this.parsers.parse(grammarFor(language), text);
+      try {
+        return { language, findings: this.withFixes(language, tree, text, findings, facts), skipped };
+      } finally {
+        tree.delete();
+      }
     }
     let tree: Tree | undefined;
     try {
       tree = this.parsers.parse(grammarFor(language), text);
       const skipped: NonNullable<FileResult['skipped']> = [];
       const findings = this.analyzeTree(language, tree, text, config, undefined, only, path, skipped);
-      return { language, findings, skipped };
+      return { language, findings: this.withFixes(language, tree, text, findings, this.lastFacts), skipped };
     } catch (e) {
       if (e instanceof ParseTimeout) return { language, findings: [], error: `not analysed: ${e.message}` };
       return { language, findings: [], error: `not analysed: internal error (${(e as Error).message})` };
@@ -424,7 +433,71 @@ export class Engine {
     }
     this.useBudget(config);
     const lines = text.split('\n');
-    return this.findings(language, this.facts(language, tree, lines, cache, text, path), config, only, skipped, cache);
+    const facts = (this.lastFacts = this.facts(language, tree, lines, cache, text, path));
+    return this.findings(language, facts, config, only, skipped, cache);
+  }
+
+  /** The facts of the last analyseTree, for the fixes of its findings (CLI, tests). */
+  private lastFacts: FileFacts | null = null;
+
+  private fixerOf(f: Finding) {
+    return this.rules.find((r) => r.id === f.rule)?.fix;
+  }
+
+  /** The findings with their fixers' fixes added (new objects: findings may be cached). */
+  private withFixes(language: SourceLanguage, tree: Tree, text: string, findings: Finding[], facts: FileFacts | null): Finding[] {
+    if (!facts || !findings.some((f) => this.fixerOf(f))) return findings;
+    const outcomes = this.outcomes(language, tree, text, findings, facts);
+    return findings.map((f) => {
+      const o = outcomes.get(f);
+      return o && o.fixes.length !== f.fixes.length ? { ...f, fixes: o.fixes } : f;
+    });
+  }
+
+  /**
+   * Each finding's fixes, its rule's own and its fixer's, or why none is offered: on
+   * demand (a code action, a hover) for findings of this text's analysis.
+   */
+  fixOutcomes(path: string, text: string, findings: readonly Finding[], config: Config = DEFAULT_CONFIG, cache?: FactsCache, languageId?: string): Map<Finding, FixOutcome> {
+    text = crAsNewline(text);
+    const language = detectLanguage(path, text, languageId);
+    const none = new Map(findings.map((f) => [f, { fixes: f.fixes }] as const));
+    if (!language || !findings.some((f) => this.fixerOf(f))) return none;
+    let tree: Tree | undefined;
+    try {
+      this.useBudget(config);
+      tree = this.parsers.parse(grammarFor(language), text);
+      const facts = this.facts(language, tree, text.split('\n'), cache, text, path);
+      return this.outcomes(language, tree, text, findings, { ...facts, project: this.project ?? undefined });
+    } catch {
+      return none;
+    } finally {
+      tree?.delete();
+    }
+  }
+
+  private outcomes(language: SourceLanguage, tree: Tree, text: string, findings: readonly Finding[], facts: FileFacts): Map<Finding, FixOutcome> {
+    const out = new Map<Finding, FixOutcome>();
+    const crlf = text.includes('\r\n');
+    for (const f of findings) {
+      const fixer = this.fixerOf(f);
+      if (!fixer) {
+        out.set(f, { fixes: f.fixes });
+        continue;
+      }
+      let result: FixResult;
+      try {
+        result = withBudget(this.limits.functionMs, Infinity, () => fixer(f, fixContext(language, tree, text, facts, functionOf(facts, f))));
+      } catch (e) {
+        result = { reason: e instanceof BudgetExceeded ? `writing the fix ran over its budget (${e.message})` : `the fix could not be written (${(e as Error).message})` };
+      }
+      if (Array.isArray(result)) {
+        // the editor keeps the file's line ends: generated code uses them too
+        const own = crlf ? result.map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, newText: e.newText.replace(/\r?\n/g, '\r\n') })) })) : result;
+        out.set(f, { fixes: [...own, ...f.fixes] });
+      } else out.set(f, { fixes: f.fixes, reason: f.fixes.length ? undefined : result.reason });
+    }
+    return out;
   }
 
   /** The rules over a file's facts, with severities, citations and suppressions applied. */

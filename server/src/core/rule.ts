@@ -4,12 +4,15 @@
 import type { FileFacts, FunctionFacts } from './facts/model';
 import type { RuleId } from './ruleIds';
 import type { RuleFinding, Severity, SourceLanguage } from './types';
+import type { Fixer } from './fix';
 
 interface RuleMeta {
   id: RuleId;
   languages: readonly SourceLanguage[];
   /** Opportunities default to information or hint: they are advice, not errors. */
   defaultSeverity: Severity;
+  /** Writes the code that applies the optimization for a finding (core/fix.ts), on demand. */
+  fix?: Fixer;
 }
 
 /**

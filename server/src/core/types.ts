@@ -26,6 +26,11 @@ export interface TextEdit {
 export interface Fix {
   title: string;
   edits: TextEdit[];
+  /**
+   * Applies without a user's choice (`source.fixAll`, `kernel-advisor fix`): same results
+   * for every input. Fixes that trade accuracy (TF32) or need the caller changed are not.
+   */
+  safe?: boolean;
 }
 export interface RelatedLocation {
   range: Range;

@@ -15,6 +15,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { formatCitation, type KnowledgeBase, type Paper } from '../core/knowledge';
 import type { Finding, Fix, Range, Severity } from '../core/types';
+import { fixAllEdits, type FixOutcome } from '../core/fix';
 import { suppressionComment } from '../core/suppress';
 import { rulePageUrl } from '../docs/links';
 
@@ -68,6 +69,8 @@ const citationLine = (p: Paper) => `- ${formatCitation(p, 'markdown')}`;
 /** How the hover opens the full explanation: the client's Explain command where it has one, else the rule's page. */
 export interface HoverOptions {
   explainCommand?: boolean;
+  /** The finding's fixes, or why none is offered. */
+  fix?: FixOutcome;
 }
 
 /**
@@ -86,6 +89,8 @@ export function hoverMarkdown(f: Finding, kb: KnowledgeBase, opts: HoverOptions 
   else if (technique) out.push('', `**The technique:** ${technique.summary}`);
   if (f.benefit) out.push('', `**What it buys:** ${f.benefit}.`);
   else if (technique?.measured) out.push('', `**Measured:** ${technique.measured}`);
+  if (opts.fix?.fixes.length) out.push('', `**Quick fix:** ${opts.fix.fixes[0].title}${opts.fix.fixes[0].safe ? '' : ' (review before applying)'}.`);
+  else if (opts.fix?.reason) out.push('', `**No automatic fix:** ${opts.fix.reason}.`);
   const how = f.confidence === 'proven' ? 'proven from the index forms' : f.confidence === 'likely' ? 'likely' : 'a heuristic';
   out.push('', `**How sure:** ${how}${f.assumptions.length ? ` — ${f.assumptions.join('; ')}` : ''}.`);
   const papers = f.citations.map((id) => kb.paper(id)).filter((p): p is Paper => !!p);
@@ -171,6 +176,17 @@ export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase
     actions.push({ title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: DISABLE_IN_WORKSPACE, arguments: [rule] } });
   }
   return actions;
+}
+
+/** The code action kind of "apply every safe Kernel Advisor fix" (usable on save). */
+export const FIX_ALL = `${CodeActionKind.SourceFixAll}.kernel-advisor`;
+
+/** One action applying every safe fix of the document (source.fixAll), or null when there is none. */
+export function fixAllAction(ctx: ActionContext, outcomes: readonly FixOutcome[]): CodeAction | null {
+  const { fixes, edits } = fixAllEdits(outcomes);
+  if (!fixes.length) return null;
+  const title = `Apply ${fixes.length} safe Kernel Advisor fix${fixes.length === 1 ? '' : 'es'}`;
+  return { title, kind: FIX_ALL, edit: versioned(ctx.uri, ctx.version, edits.map((e) => ({ range: toLspRange(e.range), newText: e.newText }))) };
 }
 
 type OffsetEdit = { offset: number; length: number; content: string };

@@ -7,6 +7,7 @@ import { Edit, type Tree } from 'web-tree-sitter';
 import { FactsCache } from '../core/engine';
 import { grammarFor, type Parsers } from '../core/parser';
 import type { FunctionFacts } from '../core/facts/model';
+import type { FixOutcome } from '../core/fix';
 import type { Finding, SourceLanguage } from '../core/types';
 
 /** Thrown from inside an analysis whose time slice ran out; the functions done so far stay cached. */
@@ -54,6 +55,8 @@ export interface Published {
   version: number;
   text: string;
   findings: Finding[];
+  /** Each finding's fixes or why there is none, computed on the first hover or code action. */
+  fixes?: Map<Finding, FixOutcome>;
 }
 
 export class OpenDocument {

@@ -12,6 +12,8 @@ import {
   MessageType,
   ResponseError,
   ShowMessageNotification,
+  CodeActionKind,
+  type CodeAction,
   type Connection,
   type Diagnostic,
   type InitializeParams,
@@ -24,8 +26,9 @@ import { Engine } from '../core/engine';
 import { ParseTimeout, detectLanguage, grammarFor, type GrammarName } from '../core/parser';
 import { RULE_IDS, isRuleId } from '../core/ruleIds';
 import type { Finding } from '../core/types';
-import { OpenDocument, SliceExpired } from './documents';
-import { DISABLE_IN_WORKSPACE, SOURCE, codeActions, disableRuleEdit, explainMarkdown, hoverMarkdown, knowledgeMarkdown, skippedDiagnostic, toDiagnostic } from './convert';
+import { OpenDocument, SliceExpired, type Published } from './documents';
+import type { FixOutcome } from '../core/fix';
+import { DISABLE_IN_WORKSPACE, FIX_ALL, SOURCE, codeActions, fixAllAction, disableRuleEdit, explainMarkdown, hoverMarkdown, knowledgeMarkdown, skippedDiagnostic, toDiagnostic } from './convert';
 import { Settings } from './settings';
 import { Scheduler } from './scheduler';
 import { WorkspaceAccess, uriToPath } from './workspace';
@@ -208,7 +211,7 @@ export async function startServer(connection: Connection = createConnection(Prop
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         hoverProvider: true,
-        codeActionProvider: { codeActionKinds: ['quickfix'] },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL] },
         executeCommandProvider: { commands: [DISABLE_IN_WORKSPACE] },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
@@ -284,12 +287,18 @@ export async function startServer(connection: Connection = createConnection(Prop
     return true;
   };
 
+  /** The fixes of the published findings (or why none), computed once per published version. */
+  const fixOutcomes = (od: OpenDocument, published: Published): Map<Finding, FixOutcome> =>
+    (published.fixes ??= engine.fixOutcomes(uriToPath(od.doc.uri), published.text, published.findings, settings.config, undefined, od.doc.languageId));
+
   connection.onHover(({ textDocument, position }) => {
     const od = docs.get(textDocument.uri);
-    const here = (od?.published?.findings ?? []).filter((f) => contains(f, position.line, position.character));
-    if (here.length) {
-      return { contents: { kind: 'markdown', value: here.map((f) => hoverMarkdown(f, engine.knowledge, { explainCommand: clientCommands.has('kernelAdvisor.explainRule') })).join
-('\n\n---\n\n') } };
+    const published = od?.published;
+    const here = (published?.findings ?? []).filter((f) => contains(f, position.line, position.character));
+    if (od && published && here.length) {
+      const outcomes = fixOutcomes(od, published);
+      const opts = { explainCommand: clientCommands.has('kernelAdvisor.explainRule') };
+      return { contents: { kind: 'markdown', value: here.map((f) => hoverMarkdown(f, engine.knowledge, { ...opts, fix: outcomes.get(f) })).join('\n\n---\n\n') } };
     }
     if (!od?.language || !engine.parsers.has(grammarFor(od.language))) return null;
     let tree = od.tree;
@@ -322,13 +331,21 @@ export async function startServer(connection: Connection = createConnection(Prop
       workspaceCommand: canApplyEdit && workspaceFolders.length > 0,
       clientCommands,
     };
+    const outcomes = fixOutcomes(od, published);
+    const wants = (kind: string) => !context.only || context.only.some((k) => kind === k || kind.startsWith(`${k}.`));
+    const actions: CodeAction[] = [];
+    if (wants(FIX_ALL)) {
+      const all = fixAllAction(ctx, published.findings.map((f) => outcomes.get(f) ?? { fixes: f.fixes }));
+      if (all) actions.push(all);
+    }
+    if (!wants(CodeActionKind.QuickFix)) return actions;
     // only diagnostics of the published version: the fixes come from its findings, not from what the client sent back
-    return context.diagnostics
+    return actions.concat(context.diagnostics
       .filter((d) => d.source === SOURCE && typeof d.code === 'string')
       .flatMap((d) => {
         const f = published.findings.find((x) => x.rule === d.code && sameRange(x, d));
-        return f ? codeActions(d, ctx, engine.knowledge, f.fixes) : [];
-      });
+        return f ? codeActions(d, ctx, engine.knowledge, outcomes.get(f)?.fixes ?? f.fixes) : [];
+      }));
   });
 
   /** "Disable <rule> in this workspace": edits .kernel-advisor.json as it is now, through workspace/applyEdit. */

@@ -56,7 +56,7 @@ function padFix(s: SharedArrayFact, columns: number, pad: number): Fix | undefin
   const written = s.dimTexts[s.dimTexts.length - 1];
   if (!r || r.start.line !== r.end.line || written === null) return undefined;
   const padded = /^\d+$/.test(written) ? String(columns + pad) : `${written} + ${pad}`;
-  return { title: `Pad the inner dimension of \`${s.name}\` to \`${padded}\``, edits: [{ range: r, newText: padded }] };
+  return { title: `Pad the inner dimension of \`${s.name}\` to \`${padded}\``, edits: [{ range: r, newText: padded }], safe: true };
 }
 
 function check(fn: FunctionFacts): RuleFinding[] {

@@ -1,0 +1,114 @@
+// Rewriting fixes. A rule finds; its fixer (a `fix.ts` beside the rule) writes the code
+// that applies the optimization. Fixers are code generators, so unlike rules they may
+// read the source and its syntax: they get the finding, the facts of the file and the
+// syntax of the code they rewrite. They run on demand (a code action, a hover, the CLI's
+// `fix` and JSON/SARIF output), never on every keystroke.
+import type { Node as TSNode, Tree } from 'web-tree-sitter';
+import type { FileFacts, FunctionFacts } from './facts/model';
+import { mirror, SourceText, type SyntaxNode } from './mirror';
+import type { Finding, Fix, Range, SourceLanguage } from './types';
+
+export interface FixContext {
+  language: SourceLanguage;
+  /** The file's text (LF line ends) and lines, as analysed. */
+  text: string;
+  lines: string[];
+  file: FileFacts;
+  /** The function the finding is in, when it is one the facts know. */
+  fn: FunctionFacts | null;
+  /** The syntax of the smallest node of one of `types` (any named node when omitted) that covers `range`. */
+  node(range: Range, types?: readonly string[]): SyntaxNode | null;
+  /** The facts of a function of this file by name (a launched kernel, its host caller). */
+  functionNamed(name: string): FunctionFacts | null;
+}
+
+/** What a fixer returns: its fixes, or why none is offered (the hover says it). */
+export type FixResult = Fix[] | { reason: string };
+export type Fixer = (finding: Finding, ctx: FixContext) => FixResult;
+
+/** The fixes of one finding: the rule's own (computed with the finding) and its fixer's, or why there is none. */
+export interface FixOutcome {
+  fixes: Fix[];
+  reason?: string;
+}
+
+const FUNCTION_TYPES: Record<SourceLanguage, readonly string[]> = {
+  cuda: ['function_definition'],
+  cpp: ['function_definition'],
+  triton: ['function_definition'],
+};
+export const functionTypes = (language: SourceLanguage): readonly string[] => FUNCTION_TYPES[language];
+
+/** A fix context over a parsed tree (alive while the context is used). */
+export function fixContext(language: SourceLanguage, tree: Tree, text: string, file: FileFacts, fn: FunctionFacts | null): FixContext {
+  const source = new SourceText(text);
+  const copies = new Map<number, SyntaxNode>();
+  const node = (range: Range, types?: readonly string[]): SyntaxNode | null => {
+    let n: TSNode | null = tree.rootNode.descendantForPosition(
+      { row: range.start.line, column: range.start.column },
+      { row: range.end.line, column: range.end.column },
+    );
+    while (n && (types ? !types.includes(n.type) : !n.isNamed)) n = n.parent;
+    if (!n) return null;
+    let copy = copies.get(n.id);
+    if (!copy) copies.set(n.id, (copy = mirror(n, source)));
+    return copy;
+  };
+  return {
+    language,
+    text,
+    lines: file.lines,
+    file,
+    fn,
+    node,
+    functionNamed: (name) => file.functions.find((f) => f.name === name) ?? null,
+  };
+}
+
+const contains = (outer: Range, inner: Range): boolean =>
+  (outer.start.line < inner.start.line || (outer.start.line === inner.start.line && outer.start.column <= inner.start.column)) &&
+  (outer.end.line > inner.end.line || (outer.end.line === inner.end.line && outer.end.column >= inner.end.column));
+
+/** The function of the facts a finding lies in. */
+export function functionOf(file: FileFacts, f: Finding): FunctionFacts | null {
+  return file.functions.find((fn) => fn.name === f.function && contains(fn.range, f.range)) ?? null;
+}
+
+const offsetOf = (lines: readonly string[], line: number, column: number): number => {
+  let n = 0;
+  for (let i = 0; i < line && i < lines.length; i++) n += lines[i].length + 1;
+  return n + column;
+};
+
+/** Applies non-overlapping edits to a text (0-based line/column positions of that text). */
+export function applyEdits(text: string, edits: readonly Fix['edits'][number][]): string {
+  const lines = text.split('\n');
+  const at = (p: { line: number; column: number }) => offsetOf(lines, p.line, p.column);
+  const sorted = [...edits].sort((a, b) => at(b.range.start) - at(a.range.start) || at(b.range.end) - at(a.range.end));
+  let out = text;
+  for (const e of sorted) out = out.slice(0, at(e.range.start)) + e.newText + out.slice(at(e.range.end));
+  return out;
+}
+
+const before = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column <= b.column);
+
+/**
+ * The fixes that apply together without a user's choice (`source.fixAll`, `kernel-advisor
+ * fix`): each finding's preferred fix when it is `safe`, skipping any whose edits overlap
+ * one already taken (the next run offers it again on the rewritten code).
+ */
+export function fixAllEdits(outcomes: readonly FixOutcome[], includeUnsafe = false): { fixes: Fix[]; edits: Fix['edits'] } {
+  const taken: Fix[] = [];
+  const edits: Fix['edits'] = [];
+  for (const o of outcomes) {
+    const fix = o.fixes[0];
+    if (!fix || (!fix.safe && !includeUnsafe)) continue;
+    const clash = fix.edits.some((e) => edits.some((t) => !(before(e.range.end, t.range.start) || before(t.range.end, e.range.start)) || (sameRange(e.range, t.range))));
+    if (clash) continue;
+    taken.push(fix);
+    edits.push(...fix.edits);
+  }
+  return { fixes: taken, edits };
+}
+
+const sameRange = (a: Range, b: Range) => a.start.line === b.start.line && a.start.column === b.start.column && a.end.line === b.end.line && a.end.column === b.end.column;
