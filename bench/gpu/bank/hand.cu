@@ -1,0 +1,21 @@
+// Hand-written reference (GPU-FACTS.md "coalescing", transpose; "bank conflicts"): a 32x32 tile padded to
+// [32][33], 32x8 threads, 4 rows each, both global accesses coalesced; any rows/cols.
+constexpr int TILE_DIM = 32, BLOCK_ROWS = 8;
+
+__global__ void transpose_tiled(const float* __restrict__ in, float* __restrict__ out, int rows, int cols) {
+  __shared__ float tile[TILE_DIM][TILE_DIM + 1];
+  int x = blockIdx.x * TILE_DIM + threadIdx.x;
+  int y = blockIdx.y * TILE_DIM + threadIdx.y;
+  for (int j = 0; j < TILE_DIM; j += BLOCK_ROWS)
+    if (x < cols && y + j < rows) tile[threadIdx.y + j][threadIdx.x] = in[(size_t)(y + j) * cols + x];
+  __syncthreads();
+  x = blockIdx.y * TILE_DIM + threadIdx.x;
+  y = blockIdx.x * TILE_DIM + threadIdx.y;
+  for (int j = 0; j < TILE_DIM; j += BLOCK_ROWS)
+    if (x < rows && y + j < cols) out[(size_t)(y + j) * rows + x] = tile[threadIdx.x][threadIdx.y + j];
+}
+
+void launch(const float* in, float* out, int rows, int cols) {
+  dim3 grid((cols + TILE_DIM - 1) / TILE_DIM, (rows + TILE_DIM - 1) / TILE_DIM);
+  transpose_tiled<<<grid, dim3(TILE_DIM, BLOCK_ROWS)>>>(in, out, rows, cols);
+}
