@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RULE_IDS } from '../server/src/core/ruleIds';
 import {
+  KnowledgeBase,
   KnowledgeError,
+  evidenceLine,
   defaultKnowledge,
   explainRuleText,
   checkedInText,
@@ -266,4 +268,20 @@ test('credibility: each paper\'s title, url, venue and year are in its seed docu
     }
   }
   assert.deepEqual(failures, []);
+});
+
+test('evidence records: validated, shown newest first, a fix that does not pay said so', () => {
+  const raw = readRaw();
+  const record = {
+    rule: 'vectorization/vector-memory-access', gpu: 'NVIDIA H200', workload: 'y = 2x, 2^28 fp32', beforeMs: 1.6, fixMs: 1.0, handMs: 1.0,
+    speedup: 1.6, fixOfCeiling: 1.01, handOfCeiling: 1.0, ceiling: 'device-to-device copy 4215 GB/s', checked: 'equal to the before kernel\'s', date: '2026-11-30', bench: 'bench/gpu/vector',
+  };
+  assert.deepEqual(validateKnowledge({ ...raw, evidence: [record] }), []);
+  assert.match(validateKnowledge({ ...raw, evidence: [{ ...record, rule: 'vector/nope' }] }).join('\n'), /unknown rule id "vector\/nope"/);
+  assert.match(validateKnowledge({ ...raw, evidence: [{ ...record, speedup: -1 }] }).join('\n'), /"speedup" must be a positive number/);
+  assert.match(evidenceLine(record), /^Measured on NVIDIA H200: 1\.60× \(y = 2x, 2\^28 fp32\), 101% of device-to-device copy 4215 GB\/s, hand-written 100%/);
+  assert.match(evidenceLine({ ...record, speedup: 0.97 }), /no gain \(0\.97×\)/);
+  const kb = new KnowledgeBase({ ...raw, evidence: [record, { ...record, date: '2026-12-01', speedup: 1.7 }] });
+  assert.equal(kb.evidenceFor('vectorization/vector-memory-access')[0].date, '2026-12-01');
+  assert.match(explainRuleText(kb, 'vectorization/vector-memory-access'), /The fix, measured[^\n]*\n  Measured on NVIDIA H200: 1\.70×/);
 });

@@ -49,10 +49,37 @@ export interface RuleEntry {
   docs: string;
 }
 
+/**
+ * A rule's fix measured on a GPU (bench/gpu/): the kernel the fix writes against the
+ * kernel before it and a hand-written reference, in one run, outputs checked.
+ */
+export interface Evidence {
+  rule: string;
+  gpu: string;
+  /** What ran: the operation, its size and data type ("y = 2x, 2^28 fp32"). */
+  workload: string;
+  beforeMs: number;
+  fixMs: number;
+  handMs?: number;
+  /** beforeMs / fixMs. */
+  speedup: number;
+  /** The fix's kernel as a fraction of the ceiling measured in the same run. */
+  fixOfCeiling: number;
+  handOfCeiling?: number;
+  /** The ceiling, named with its value ("device-to-device copy 4215 GB/s"). */
+  ceiling: string;
+  /** How the outputs were checked ("equal to the before kernel's", "max relative error 2e-6"). */
+  checked: string;
+  date: string;
+  /** The harness folder (bench/gpu/<pair>). */
+  bench: string;
+}
+
 export interface KnowledgeJSON {
   papers: Paper[];
   techniques: Technique[];
   rules: RuleEntry[];
+  evidence: Evidence[];
 }
 
 /** The seed documents a paper may come from (see ../shared/seeds/README.md). */
@@ -66,7 +93,7 @@ export const SEED_FILES: readonly string[] = [
 ];
 
 const PAPER_KINDS: readonly PaperKind[] = ['paper', 'documentation', 'blog'];
-const FILES = { papers: 'papers.json', techniques: 'techniques.json', rules: 'rules.json' } as const;
+const FILES = { papers: 'papers.json', techniques: 'techniques.json', rules: 'rules.json', evidence: 'evidence.json' } as const;
 type Part = keyof typeof FILES;
 const label = (part: Part) => `knowledge/${FILES[part]}`;
 
@@ -87,12 +114,19 @@ export class KnowledgeBase {
   readonly papers = new Map<string, Paper>();
   readonly techniques = new Map<string, Technique>();
   readonly rules = new Map<string, RuleEntry>();
+  readonly evidence: Evidence[];
 
   /** Expects data that passed validateKnowledge(); use loadKnowledge() to get one. */
   constructor(data: KnowledgeJSON) {
     for (const p of data.papers) this.papers.set(p.id, p);
     for (const t of data.techniques) this.techniques.set(t.id, t);
     for (const r of data.rules) this.rules.set(r.id, r);
+    this.evidence = data.evidence ?? [];
+  }
+
+  /** The measurements of a rule's fix, newest first. */
+  evidenceFor(ruleId: string): Evidence[] {
+    return this.evidence.filter((e) => e.rule === ruleId).sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0));
   }
 
   paper(id: string): Paper | undefined {
@@ -124,6 +158,7 @@ export class KnowledgeBase {
       papers: [...this.papers.values()],
       techniques: [...this.techniques.values()],
       rules: [...this.rules.values()],
+      evidence: this.evidence,
     };
   }
 }
@@ -189,6 +224,23 @@ const TECHNIQUE_FIELDS: Record<string, FieldSpec> = {
   papers: idList(true),
 };
 
+const num = (required: boolean): FieldSpec => ({ required, check: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, expect: 'a positive number' });
+const EVIDENCE_FIELDS: Record<string, FieldSpec> = {
+  rule: str(true),
+  gpu: str(true),
+  workload: str(true),
+  beforeMs: num(true),
+  fixMs: num(true),
+  handMs: num(false),
+  speedup: num(true),
+  fixOfCeiling: num(true),
+  handOfCeiling: num(false),
+  ceiling: str(true),
+  checked: str(true),
+  date: { required: true, check: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v), expect: 'a date like "2026-11-30"' },
+  bench: { required: true, check: (v) => typeof v === 'string' && /^bench\/gpu\/[\w-]+$/.test(v), expect: 'a harness folder like "bench/gpu/vector"' },
+};
+
 const RULE_FIELDS: Record<string, FieldSpec> = {
   id: str(true),
   title: str(true),
@@ -240,11 +292,11 @@ function ids(v: unknown): string[] {
  * Validates the three raw (parsed JSON) parts of the knowledge base. Returns every
  * problem as a sentence naming the file and entry; [] means the base is sound.
  */
-export function validateKnowledge(raw: { papers: unknown; techniques: unknown; rules: unknown }): string[] {
+export function validateKnowledge(raw: { papers: unknown; techniques: unknown; rules: unknown; evidence?: unknown }): string[] {
   const problems: string[] = [];
   const arrays: Partial<Record<Part, unknown[]>> = {};
   for (const part of Object.keys(FILES) as Part[]) {
-    const v = raw[part];
+    const v = part === 'evidence' ? (raw.evidence ?? []) : raw[part];
     if (!Array.isArray(v)) problems.push(`${label(part)} must hold a JSON array, but holds ${describe(v)}.`);
     else arrays[part] = v;
   }
@@ -314,6 +366,10 @@ export function validateKnowledge(raw: { papers: unknown; techniques: unknown; r
     }
   });
   checkDuplicates('rules', rules, problems);
+  (arrays.evidence ?? []).forEach((e, i) => {
+    const name = checkFields('evidence', e, i, EVIDENCE_FIELDS, problems);
+    if (name && isObj(e) && typeof e.rule === 'string' && !ruleIds.has(e.rule)) problems.push(`${label('evidence')} ${name} names an unknown rule id "${e.rule}".`);
+  });
   for (const id of RULE_IDS) {
     if (!covered.has(id)) problems.push(`${label('rules')} has no entry for the rule id "${id}".`);
   }
@@ -332,15 +388,16 @@ export function validateKnowledge(raw: { papers: unknown; techniques: unknown; r
 // ---------------------------------------------------------------------------------------
 // Loading
 
-/** Reads and validates knowledge/{papers,techniques,rules}.json; throws KnowledgeError if damaged. */
+/** Reads and validates knowledge/{papers,techniques,rules,evidence}.json (evidence may be absent); throws KnowledgeError if damaged. */
 export function loadKnowledge(dir: string = join(assetRoot(), 'knowledge')): KnowledgeBase {
   const problems: string[] = [];
-  const raw: Record<Part, unknown> = { papers: undefined, techniques: undefined, rules: undefined };
+  const raw: Record<Part, unknown> = { papers: undefined, techniques: undefined, rules: undefined, evidence: undefined };
   for (const part of Object.keys(FILES) as Part[]) {
     let text: string;
     try {
       text = readFileSync(join(dir, FILES[part]), 'utf8');
     } catch (e) {
+      if (part === 'evidence' && (e as NodeJS.ErrnoException).code === 'ENOENT') continue; // nothing measured yet
       problems.push(`${label(part)} could not be read: ${(e as Error).message}`);
       continue;
     }
@@ -439,6 +496,12 @@ export function explainRuleText(kb: KnowledgeBase, ruleId: string, checkedIn?: r
     out.push(`  Measured: ${t.measured ?? 'no measurement of our own; the benefit depends on the kernel and the GPU.'}`);
     out.push('');
   }
+  const measured = kb.evidenceFor(ruleId);
+  if (measured.length) {
+    out.push('The fix, measured (the kernel it writes, same run as the kernel before it and a hand-written one):');
+    for (const e of measured) out.push(`  ${evidenceLine(e)}`);
+    out.push('');
+  }
   out.push('Papers (key citation first):');
   kb.citationsFor(ruleId).forEach((p, i) => {
     out.push(`  [${i + 1}] ${formatCitation(p)}`);
@@ -446,4 +509,12 @@ export function explainRuleText(kb: KnowledgeBase, ruleId: string, checkedIn?: r
   });
   out.push('', `More: ${rule.docs}`);
   return out.join('\n') + '\n';
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+/** "Measured on NVIDIA H200: 1.61× (y = 2x, 2^28 fp32): 101% of device-to-device copy 4215 GB/s, hand-written 101%; bench/gpu/vector, 2026-11-30". */
+export function evidenceLine(e: Evidence): string {
+  const verdict = e.speedup < 1.02 ? `no gain (${e.speedup.toFixed(2)}×)` : `${e.speedup.toFixed(2)}×`;
+  const hand = e.handOfCeiling !== undefined ? `, hand-written ${pct(e.handOfCeiling)}` : '';
+  return `Measured on ${e.gpu}: ${verdict} (${e.workload}), ${pct(e.fixOfCeiling)} of ${e.ceiling}${hand}; outputs ${e.checked}; ${e.bench}, ${e.date}`;
 }

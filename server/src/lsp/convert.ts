@@ -13,7 +13,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { formatCitation, type KnowledgeBase, type Paper } from '../core/knowledge';
+import { evidenceLine, formatCitation, type KnowledgeBase, type Paper } from '../core/knowledge';
 import type { Finding, Fix, Range, Severity } from '../core/types';
 import { fixAllEdits, type FixOutcome } from '../core/fix';
 import { suppressionComment } from '../core/suppress';
@@ -89,6 +89,8 @@ export function hoverMarkdown(f: Finding, kb: KnowledgeBase, opts: HoverOptions 
   else if (technique) out.push('', `**The technique:** ${technique.summary}`);
   if (f.benefit) out.push('', `**What it buys:** ${f.benefit}.`);
   else if (technique?.measured) out.push('', `**Measured:** ${technique.measured}`);
+  const measured = kb.evidenceFor(f.rule)[0];
+  if (measured) out.push('', `**The fix, measured:** ${evidenceLine(measured)}.`);
   if (opts.fix?.fixes.length) out.push('', `**Quick fix:** ${opts.fix.fixes[0].title}${opts.fix.fixes[0].safe ? '' : ' (review before applying)'}.`);
   else if (opts.fix?.reason) out.push('', `**No automatic fix:** ${opts.fix.reason}.`);
   const how = f.confidence === 'proven' ? 'proven from the index forms' : f.confidence === 'likely' ? 'likely' : 'a heuristic';
@@ -111,6 +113,8 @@ export function explainMarkdown(ruleId: string, kb: KnowledgeBase): string {
     out.push('', `## ${t.name}`, '', t.summary, '', `**When it helps:** ${t.whenItHelps}`, '', `**When it does not:** ${t.whenItDoesNot}`);
     if (t.measured) out.push('', `**Measured:** ${t.measured}`);
   }
+  const measured = kb.evidenceFor(ruleId);
+  if (measured.length) out.push('', '## The fix, measured', '', ...measured.map((e) => `- ${evidenceLine(e)}`));
   out.push('', '## Papers', '', ...kb.citationsFor(ruleId).map(citationLine));
   return out.join('\n');
 }
