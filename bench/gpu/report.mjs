@@ -46,7 +46,7 @@ for (const p of pairs) {
     if (!ok) continue; // a fix whose output differs is a bug, not evidence
     const ceiling = unit === 'GB/s' ? `device-to-device copy ${Math.round(fix.ceiling)} GB/s` : p.pair === 'tf32' ? `cuBLAS fp32 ${fix.ceiling.toFixed(1)} TFLOP/s` : `cuBLAS fp32 ${fix.ceiling.toFixed(1)} TFLOP/s`;
     evidence.push({
-      rule: s.rule, gpu, workload: p.what + (s.base === 'hand-tiled' ? ', from the 32×32 shared-tiled kernel' : ''),
+      rule: s.rule, gpu, workload: p.what + (s.base === 'fix-tiled' ? ', from the shared-tiled kernel the tiling fix writes' : ''),
       beforeMs: +before.ms.toFixed(4), fixMs: +fix.ms.toFixed(4), ...(hand ? { handMs: +hand.ms.toFixed(4) } : {}),
       speedup: +speedup.toFixed(3), fixOfCeiling: +fix.of_ceiling.toFixed(3), ...(hand ? { handOfCeiling: +hand.of_ceiling.toFixed(3) } : {}),
       ceiling, checked, date, bench: `bench/gpu/${p.pair}`,
