@@ -560,8 +560,8 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     assert.match(none.stderr, /RULE-ID/);
   });
 
-  test('knowledge --format json has papers, techniques and rules for every rule id', async () => {
-    assert.deepEqual(Object.keys(knowledge).sort(), ['papers', 'rules', 'techniques']);
+  test('knowledge --format json has papers, techniques, rules for every rule id and the measured evidence', async () => {
+    assert.deepEqual(Object.keys(knowledge).sort(), ['evidence', 'papers', 'rules', 'techniques']);
     const ids = new Set(knowledge.rules.map((r) => r.id));
     for (const id of RULE_IDS) assert.ok(ids.has(id), `knowledge lacks rule ${id}`);
     assert.equal((await ka(['knowledge'], tmpRoot)).code, 2);

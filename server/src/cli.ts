@@ -3,6 +3,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Engine, languageSettingOf } from './core/engine';
+import { eolOf, lineEndsAsNewline } from './core/lineEnds';
 import { DEFAULT_CONFIG, readConfigFile, type Config } from './core/config';
 import { detectLanguage } from './core/parser';
 import { RULE_IDS, isRuleId } from './core/ruleIds';
@@ -328,7 +329,10 @@ async function fix(rest: string[], io: Io): Promise<number> {
     }
     const result = engine.analyzeText(file, r.text, config, only);
     const { fixes, edits } = fixAllEdits(result.findings.map((f) => ({ fixes: f.fixes })), v.unsafe ?? false);
-    const fixed = applyEdits(r.text, edits);
+    // edits are positions in the text with `\n` line ends; the file keeps its own
+    const eol = eolOf(r.text);
+    const lf = applyEdits(lineEndsAsNewline(r.text), edits);
+    const fixed = eol === '\n' ? lf : lf.replace(/\n/g, eol);
     if (v.stdout) io.out(fixed.replace(/\n$/, ''));
     else if (fixes.length) writeFileSync(file, fixed);
     for (const f of fixes) io.err(`${file}: applied: ${f.title}`);

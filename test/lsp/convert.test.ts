@@ -27,6 +27,7 @@ const finding = (over: Partial<Finding> = {}): Finding => ({
 const ctx = (over: Partial<ActionContext> = {}): ActionContext => ({
   uri: 'file:///w/a.cu',
   version: 7,
+  eol: '\n',
   lines: ['a', 'b', 'c', '    out[x * rows + y] = 1;'],
   python: false,
   workspaceCommand: false,

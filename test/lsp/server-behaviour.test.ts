@@ -156,3 +156,42 @@ test('bad settings: one notification per change however many entries are bad, ne
   assert.deepEqual(client.messageRequests, []);
   client.settings = {};
 });
+
+const TILED = `#define TILE_DIM 32
+__global__ void transpose_tile(const float* in, float* out, int n) {
+  __shared__ float tile[TILE_DIM][TILE_DIM];
+  int x = blockIdx.x * TILE_DIM + threadIdx.x;
+  int y = blockIdx.y * TILE_DIM + threadIdx.y;
+  tile[threadIdx.y][threadIdx.x] = in[y * n + x];
+  __syncthreads();
+  x = blockIdx.y * TILE_DIM + threadIdx.x;
+  y = blockIdx.x * TILE_DIM + threadIdx.y;
+  out[y * n + x] = tile[threadIdx.x][threadIdx.y];
+}
+`;
+
+test('CRLF and CR documents: the same diagnostics on the same lines as LF, through incremental edits; edits written with CRLF', async () => {
+  const seen: string[] = [];
+  for (const [name, eol] of [['lf', '\n'], ['crlf', '\r\n'], ['cr', '\r']] as const) {
+    const uri = url(join(ws, `eol-${name}.cu`));
+    await open(uri, TILED.replace(/\n/g, eol), 1);
+    await client.diagnostics(uri, (p) => p.diagnostics.length > 0);
+    // an edit that adds a line above the kernel, typed as the client's line end
+    await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: `// note${eol}` }] });
+    const ds = (await client.nextDiagnostics(uri, 2)).diagnostics;
+    seen.push(JSON.stringify(ds.map((d) => [d.code, d.range])));
+    if (name !== 'crlf') continue;
+    const d = ds.find((x) => x.code === 'memory/shared-bank-conflict')!;
+    const actions = (await client.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } })) as CodeAction[];
+    const disable = actions.find((a) => a.title.startsWith('Disable memory/shared-bank-conflict for this line'))!;
+    assert.match((disable.edit!.documentChanges![0] as TextDocumentEdit).edits[0].newText, /\r\n$/);
+    const all = (await client.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [], only: ['source.fixAll'] } })) as CodeAction[];
+    assert.equal(all.length, 1, 'one fix-all action');
+    assert.equal(all[0].kind, 'source.fixAll.kernel-advisor');
+    const doc = all[0].edit!.documentChanges![0] as TextDocumentEdit;
+    assert.deepEqual(doc.textDocument, { uri, version: 2 });
+    assert.ok(doc.edits.some((e) => e.newText === 'TILE_DIM + 1'), 'the padding fix is in the fix-all');
+  }
+  assert.equal(seen[1], seen[0], 'CRLF as LF');
+  assert.equal(seen[2], seen[0], 'CR as LF');
+});

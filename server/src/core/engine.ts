@@ -17,6 +17,7 @@ import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
 import { expandedFunction, preprocessFile } from './facts/shadow';
 import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
+import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, functionOf, type FixOutcome, type FixResult } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
 
@@ -151,7 +152,7 @@ export class Engine {
 
   /** Adds a file's kernels and launch wrappers to the project index (the CLI's first pass). */
   indexText(path: string, text: string, config: Config = DEFAULT_CONFIG): void {
-    text = crAsNewline(text);
+    text = lineEndsAsNewline(text);
     const language = detectLanguage(path, text);
     if (!language || this.skipReason(path, text, language, config)) return;
     this.useBudget(config);
@@ -187,7 +188,7 @@ export class Engine {
 
   /** Analyses a whole file from its text (CLI, tests). Never throws on bad input. */
   analyzeText(path: string, text: string, config: Config = DEFAULT_CONFIG, only?: ReadonlySet<string>, languageId?: string): FileResult {
-    text = crAsNewline(text);
+    text = lineEndsAsNewline(text);
     const language = detectLanguage(path, text, languageId);
     if (!language) return { language: null, findings: [] };
     const skip = this.skipReason(path, text, language, config);
@@ -459,7 +460,7 @@ export class Engine {
    * demand (a code action, a hover) for findings of this text's analysis.
    */
   fixOutcomes(path: string, text: string, findings: readonly Finding[], config: Config = DEFAULT_CONFIG, cache?: FactsCache, languageId?: string): Map<Finding, FixOutcome> {
-    text = crAsNewline(text);
+    text = lineEndsAsNewline(text);
     const language = detectLanguage(path, text, languageId);
     const none = new Map(findings.map((f) => [f, { fixes: f.fixes }] as const));
     if (!language || !findings.some((f) => this.fixerOf(f))) return none;
@@ -478,7 +479,6 @@ export class Engine {
 
   private outcomes(language: SourceLanguage, tree: Tree, text: string, findings: readonly Finding[], facts: FileFacts): Map<Finding, FixOutcome> {
     const out = new Map<Finding, FixOutcome>();
-    const crlf = text.includes('\r\n');
     for (const f of findings) {
       const fixer = this.fixerOf(f);
       if (!fixer) {
@@ -491,11 +491,7 @@ export class Engine {
       } catch (e) {
         result = { reason: e instanceof BudgetExceeded ? `writing the fix ran over its budget (${e.message})` : `the fix could not be written (${(e as Error).message})` };
       }
-      if (Array.isArray(result)) {
-        // the editor keeps the file's line ends: generated code uses them too
-        const own = crlf ? result.map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, newText: e.newText.replace(/\r?\n/g, '\r\n') })) })) : result;
-        out.set(f, { fixes: [...own, ...f.fixes] });
-      } else out.set(f, { fixes: f.fixes, reason: f.fixes.length ? undefined : result.reason });
+      if (Array.isArray(result)) out.set(f, { fixes: [...result, ...f.fixes] }); else out.set(f, { fixes: f.fixes, reason: f.fixes.length ? undefined : result.reason });
     }
     return out;
   }

@@ -8,7 +8,6 @@ import {
   TextDocumentEdit,
   type Diagnostic,
   type Range as LspRange,
-  type TextEdit,
   type WorkspaceEdit,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -16,6 +15,7 @@ import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNo
 import { evidenceLine, formatCitation, type KnowledgeBase, type Paper } from '../core/knowledge';
 import type { Finding, Fix, Range, Severity } from '../core/types';
 import { fixAllEdits, type FixOutcome } from '../core/fix';
+import { withEol } from '../core/lineEnds';
 import { suppressionComment } from '../core/suppress';
 import { rulePageUrl } from '../docs/links';
 
@@ -131,6 +131,8 @@ export interface ActionContext {
   uri: string;
   /** The document version the diagnostics, fixes and lines are of: every edit carries it, so a client refuses it after a change. */
   version: number;
+  /** The line end the client's text uses: code written by an edit uses it too. */
+  eol: '\n' | '\r\n';
   lines: string[];
   python: boolean;
   /** Whether "Disable <rule> in this workspace" can be offered (a workspace folder, and a client that applies edits). */
@@ -142,9 +144,10 @@ export interface ActionContext {
 /** The server-side command behind "Disable <rule> in this workspace": it edits .kernel-advisor.json as it is when applied. */
 export const DISABLE_IN_WORKSPACE = 'kernelAdvisor.disableRuleInWorkspace';
 
-/** Edits of one document at one version (LSP documentChanges), never unversioned `changes`. */
-function versioned(uri: string, version: number, edits: TextEdit[]): WorkspaceEdit {
-  return { documentChanges: [TextDocumentEdit.create({ uri, version }, edits)] };
+/** Edits of one document at one version (LSP documentChanges), never unversioned `changes`, in the document's line ends. */
+function versioned(ctx: ActionContext, edits: readonly { range: Range; newText: string }[]): WorkspaceEdit {
+  const lsp = withEol(edits, ctx.eol).map((e) => ({ range: toLspRange(e.range), newText: e.newText }));
+  return { documentChanges: [TextDocumentEdit.create({ uri: ctx.uri, version: ctx.version }, lsp)] };
 }
 
 /** The code actions offered on one diagnostic of ours; `fixes` are the rule's, computed for `ctx.version`. */
@@ -153,7 +156,7 @@ export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase
   const rule = d.code;
   const actions: CodeAction[] = [];
   fixes.forEach((fix, i) => {
-    const edit = versioned(ctx.uri, ctx.version, fix.edits.map((e) => ({ range: toLspRange(e.range), newText: e.newText })));
+    const edit = versioned(ctx, fix.edits);
     actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], edit, isPreferred: i === 0 });
   });
   // the menu helps before it silences (Ctrl+. then Enter must never disable a finding): the rule's fix,
@@ -168,12 +171,12 @@ export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase
     }
   }
   const line = d.range.start.line;
-  const at = { start: { line, character: 0 }, end: { line, character: 0 } };
+  const at = { start: { line, column: 0 }, end: { line, column: 0 } };
   actions.push({
     title: `Disable ${rule} for this line`,
     kind: CodeActionKind.QuickFix,
     diagnostics: [d],
-    edit: versioned(ctx.uri, ctx.version, [{ range: at, newText: suppressionComment(rule, ctx.lines[line] ?? '', ctx.python) }]),
+    edit: versioned(ctx, [{ range: at, newText: suppressionComment(rule, ctx.lines[line] ?? '', ctx.python) }]),
   });
   if (ctx.workspaceCommand) {
     const title = `Disable ${rule} in this workspace`;
@@ -190,7 +193,7 @@ export function fixAllAction(ctx: ActionContext, outcomes: readonly FixOutcome[]
   const { fixes, edits } = fixAllEdits(outcomes);
   if (!fixes.length) return null;
   const title = `Apply ${fixes.length} safe Kernel Advisor fix${fixes.length === 1 ? '' : 'es'}`;
-  return { title, kind: FIX_ALL, edit: versioned(ctx.uri, ctx.version, edits.map((e) => ({ range: toLspRange(e.range), newText: e.newText }))) };
+  return { title, kind: FIX_ALL, edit: versioned(ctx, edits) };
 }
 
 type OffsetEdit = { offset: number; length: number; content: string };

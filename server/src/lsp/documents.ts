@@ -5,6 +5,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { Edit, type Tree } from 'web-tree-sitter';
 import { FactsCache } from '../core/engine';
+import { eolOf, lineEndsAsNewline } from '../core/lineEnds';
 import { grammarFor, type Parsers } from '../core/parser';
 import type { FunctionFacts } from '../core/facts/model';
 import type { FixOutcome } from '../core/fix';
@@ -68,10 +69,19 @@ export class OpenDocument {
   /** Time spent on the version being analysed, across its slices (trace log). */
   work = { version: -1, ms: 0, slices: 0 };
 
-  constructor(
-    public doc: TextDocument,
-    public language: SourceLanguage | null,
-  ) {}
+  /** The line end the client's text mostly uses: code actions write it (the text kept here has `\n` only). */
+  readonly eol: '\n' | '\r\n';
+
+  /**
+   * Keeps the text with every line end as `\n` (LSP counts `\r\n`, `\r` and `\n` alike, so
+   * lines and columns are the client's), so CRLF and CR files parse as LF ones do.
+   */
+  constructor(doc: TextDocument, public language: SourceLanguage | null) {
+    const text = doc.getText();
+    this.eol = eolOf(text);
+    this.doc = text.includes('\r') ? TextDocument.create(doc.uri, doc.languageId, doc.version, lineEndsAsNewline(text)) : doc;
+  }
+  doc: TextDocument;
 
   get text(): string {
     return this.doc.getText();
@@ -83,7 +93,8 @@ export class OpenDocument {
 
   /** Applies LSP changes, editing the old tree so the next parse is incremental. */
   applyChanges(changes: TextDocumentContentChangeEvent[], version: number): void {
-    for (const change of changes) {
+    for (const raw of changes) {
+      const change = { ...raw, text: lineEndsAsNewline(raw.text) };
       if ('range' in change && this.tree) {
         const startIndex = this.doc.offsetAt(change.range.start);
         const oldEndIndex = this.doc.offsetAt(change.range.end);

@@ -326,6 +326,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     const ctx = {
       uri: textDocument.uri,
       version: published.version,
+      eol: od.eol,
       lines: published.text.split('\n'),
       python: od.language === 'triton',
       workspaceCommand: canApplyEdit && workspaceFolders.length > 0,
