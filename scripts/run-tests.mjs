@@ -20,10 +20,14 @@ const files = [...find(join(root, 'server/src'), []), ...find(join(root, 'test')
 const extra = process.argv.slice(2);
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...files], { stdio: 'inherit', cwd: root });
 const unit = r.status ?? 1;
-// Then the real-editor tests (test/e2e/run.mjs: code-server + Chromium; they skip
-// themselves where Chromium is missing, except under CI=true). KERNEL_ADVISOR_E2E=0 skips them.
+// Then the real-editor tests: VS Code (test/e2e/run.mjs: code-server + Chromium), then
+// Neovim (test/e2e/nvim.mjs: headless nvim); each skips itself where its editor is
+// missing, except under CI=true. KERNEL_ADVISOR_E2E=0 skips both.
 let e2e = 0;
 if (process.env.KERNEL_ADVISOR_E2E === '0') console.log('\nreal-editor tests not run (KERNEL_ADVISOR_E2E=0)');
-else e2e = spawnSync(process.execPath, [join(root, 'test/e2e/run.mjs')], { stdio: 'inherit', cwd: root }).status ?? 1;
+else {
+  const editors = ['test/e2e/run.mjs', 'test/e2e/nvim.mjs'].map((f) => spawnSync(process.execPath, [join(root, f)], { stdio: 'inherit', cwd: root }).status ?? 1);
+  e2e = editors.find((s) => s !== 0) ?? 0;
+}
 if (unit !== 0) console.error(`\nunit tests failed (exit ${unit})`);
 process.exit(unit !== 0 ? unit : e2e);

@@ -28,12 +28,12 @@ function done(passed, failed, note = '') {
   process.exit(failed === 0 ? 0 : 1);
 }
 
-/** The README's Neovim configuration: the indented block after "**Neovim**" up to "**Helix**". */
+/** The README's Neovim configuration: the first ```lua or indented block after "**Neovim**" (or a "Neovim" heading), before Helix. */
 function neovimConfigOf(markdown) {
   const lines = markdown.split('\n');
-  const from = lines.findIndex((l) => l.startsWith('**Neovim**'));
+  const from = lines.findIndex((l) => /^(\*\*|#+ )Neovim\b/.test(l));
   if (from < 0) return null;
-  const to = lines.findIndex((l, i) => i > from && l.startsWith('**Helix**'));
+  const to = lines.findIndex((l, i) => i > from && /^(\*\*|#+ )Helix\b/.test(l));
   const block = lines.slice(from + 1, to < 0 ? undefined : to);
   const fenced = block.findIndex((l) => l.startsWith('```lua'));
   let code;

@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CodeAction, Diagnostic, TextDocumentEdit } from 'vscode-languageserver-protocol';
+import type { CodeAction, Diagnostic, TextDocumentEdit, TextEdit } from 'vscode-languageserver-protocol';
 import { TestClient } from './client';
 import { generateCuda } from '../bench/generate';
 
@@ -184,13 +184,13 @@ test('CRLF and CR documents: the same diagnostics on the same lines as LF, throu
     const d = ds.find((x) => x.code === 'memory/shared-bank-conflict')!;
     const actions = (await client.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } })) as CodeAction[];
     const disable = actions.find((a) => a.title.startsWith('Disable memory/shared-bank-conflict for this line'))!;
-    assert.match((disable.edit!.documentChanges![0] as TextDocumentEdit).edits[0].newText, /\r\n$/);
+    assert.match(((disable.edit!.documentChanges![0] as TextDocumentEdit).edits[0] as TextEdit).newText, /\r\n$/);
     const all = (await client.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [], only: ['source.fixAll'] } })) as CodeAction[];
     assert.equal(all.length, 1, 'one fix-all action');
     assert.equal(all[0].kind, 'source.fixAll.kernel-advisor');
     const doc = all[0].edit!.documentChanges![0] as TextDocumentEdit;
     assert.deepEqual(doc.textDocument, { uri, version: 2 });
-    assert.ok(doc.edits.some((e) => e.newText === 'TILE_DIM + 1'), 'the padding fix is in the fix-all');
+    assert.ok(doc.edits.some((e) => (e as TextEdit).newText === 'TILE_DIM + 1'), 'the padding fix is in the fix-all');
   }
   assert.equal(seen[1], seen[0], 'CRLF as LF');
   assert.equal(seen[2], seen[0], 'CR as LF');

@@ -88,6 +88,7 @@ export async function startServer(connection: Connection = createConnection(Prop
   let workspaceFolders: string[] = [];
   let clientCommands = new Set<string>();
   let canPullConfig = false;
+  let canRegisterConfigChanges = false;
   let canApplyEdit = false;
   let canWatchFolders = false;
   const settings = new Settings((problems) => {
@@ -106,8 +107,10 @@ export async function startServer(connection: Connection = createConnection(Prop
     return r.missing ? { text: null } : { text: null, error: `${path}: ${r.message}; it is ignored.` };
   };
 
+  /** Settings a client pushed with didChangeConfiguration (clients that cannot be asked, such as Neovim 0.7). */
+  let pushedSettings: unknown = undefined;
   const refreshSettings = async () => {
-    let editor: unknown = undefined;
+    let editor: unknown = pushedSettings;
     if (canPullConfig) {
       try {
         [editor] = await connection.workspace.getConfiguration([{ section: 'kernelAdvisor' }]);
@@ -203,6 +206,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     access.setRoots(workspaceFolders);
     const caps = params.capabilities;
     canPullConfig = !!caps.workspace?.configuration;
+    canRegisterConfigChanges = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
     canApplyEdit = !!caps.workspace?.applyEdit;
     canWatchFolders = !!caps.workspace?.workspaceFolders;
     const opts = params.initializationOptions as { clientCommands?: unknown } | undefined;
@@ -226,7 +230,7 @@ export async function startServer(connection: Connection = createConnection(Prop
 
   connection.onInitialized(async () => {
     connection.console.info(`Kernel Advisor ${version} started (node ${process.version}, pid ${process.pid}); workspace folders: ${workspaceFolders.join(', ') || 'none'}`);
-    if (canPullConfig) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'kernelAdvisor' }).catch(() => undefined);
+    if (canPullConfig && canRegisterConfigChanges) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'kernelAdvisor' }).catch(() => undefined);
     if (canWatchFolders) {
       connection.workspace.onDidChangeWorkspaceFolders((e) => {
         const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
@@ -238,7 +242,11 @@ export async function startServer(connection: Connection = createConnection(Prop
     await reanalyzeAll();
   });
 
-  connection.onDidChangeConfiguration(() => void reanalyzeAll());
+  connection.onDidChangeConfiguration(({ settings: pushed }) => {
+    // a client that cannot be asked sends its settings here ({ kernelAdvisor: {...} })
+    if (!canPullConfig) pushedSettings = (pushed as { kernelAdvisor?: unknown } | null)?.kernelAdvisor;
+    void reanalyzeAll();
+  });
   connection.onDidChangeWatchedFiles((p) => {
     if (p.changes.some((c) => c.uri.endsWith(CONFIG_FILE))) void reanalyzeAll();
   });

@@ -5,9 +5,10 @@
 -- vim.lsp.start_client on Neovim 0.7 (vim.lsp.start on 0.8+); opens the fixture
 -- ($KA_NVIM_FILE, a tiled transpose with a 32-way bank conflict); waits for the
 -- diagnostics; asks for a hover and the code actions at the finding; applies the rule's
--- fix and waits for the finding to go; then sends settings of the wrong shape (`rules =
--- {}`, which Neovim encodes as a JSON array) and expects one window/showMessage
--- notification, never a window/showMessageRequest (a prompt that blocks the editor).
+-- fix and waits for the finding to go; then saves a bad .kernel-advisor.json and sends
+-- editor settings of the wrong shape (`rules = {}`, which Neovim encodes as a JSON
+-- array), and expects for each one window/showMessage notification, never a
+-- window/showMessageRequest (a prompt that blocks the editor).
 -- Written for the Lua API of Neovim 0.7 (Debian bookworm), which 0.10+ still has.
 -- Prints one line per check and exits 0 only when every check passed.
 local RULE = 'memory/shared-bank-conflict'
@@ -85,6 +86,9 @@ local function main()
   local file, config = vim.env.KA_NVIM_FILE, vim.env.KA_NVIM_CONFIG
   assert(file and config, 'KA_NVIM_FILE and KA_NVIM_CONFIG must be set (run test/e2e/nvim.mjs)')
   say('Neovim ' .. tostring(vim.version().major) .. '.' .. tostring(vim.version().minor) .. '.' .. tostring(vim.version().patch))
+  if vim.env.KA_NVIM_LOG then vim.lsp.set_log_level(vim.env.KA_NVIM_LOG) end
+  -- Neovim 0.7 does not offer workspace/configuration: the server then takes the settings it pushes
+  -- with workspace/didChangeConfiguration; 0.8+ is asked for them
   dofile(config) -- the README's configuration: a FileType autocommand
 
   vim.cmd('edit ' .. vim.fn.fnameescape(file))
@@ -112,9 +116,9 @@ local function main()
       if d.code == RULE then return d end
     end
   end
-  local started = vim.loop.hrtime()
+  local started = (vim.uv or vim.loop).hrtime()
   vim.wait(TIMEOUT, function() return raw_finding() ~= nil and #ours(buf) > 0 end, 20)
-  local ms = (vim.loop.hrtime() - started) / 1e6
+  local ms = ((vim.uv or vim.loop).hrtime() - started) / 1e6
   local shown = ours(buf)
   local first = shown[1]
   if not check(('diagnostics arrive (%d ms after the server was up)'):format(ms), first ~= nil,
@@ -167,17 +171,33 @@ local function main()
   end
 
   check('valid settings (rules = vim.empty_dict()) draw no message', #messages == 0, vim.inspect(messages))
-  -- Settings of the wrong shape: `rules = {}` reaches the server as a JSON array.
-  local n = #messages
-  client.config.settings = { kernelAdvisor = { rules = {} } }
-  vim.lsp.buf_notify(buf, 'workspace/didChangeConfiguration', { settings = client.config.settings })
-  vim.wait(TIMEOUT, function() return #messages > n end, 20)
-  local m = messages[n + 1]
-  check('a bad setting is one window/showMessage notification (' .. (m and m.message or 'none') .. ')',
-    m ~= nil and m.type == 2 and m.message:find('rules') ~= nil, vim.inspect(messages) .. '\nserver log:\n' .. table.concat(logs, '\n'))
-  vim.wait(300, function() return false end, 50) -- a second message would come right after
-  check('and never a window/showMessageRequest (a blocking prompt)', #requests == 0 and #messages == n + 1,
-    vim.inspect({ requests = requests, messages = messages }))
+
+  -- Bad settings: each draws one window/showMessage notification, never a request.
+  local function expect_one_message(name, pattern, provoke)
+    local n = #messages
+    provoke()
+    vim.wait(TIMEOUT, function() return #messages > n end, 20)
+    local m = messages[n + 1]
+    check(name .. ': one window/showMessage notification (' .. (m and m.message or 'none') .. ')',
+      m ~= nil and m.type == 2 and m.message:find(pattern) ~= nil,
+      vim.inspect(messages) .. '\nserver log:\n' .. table.concat(logs, '\n'))
+    vim.wait(300, function() return #messages > n + 1 end, 20) -- a second one would come right after
+    check(name .. ': nothing more, and no window/showMessageRequest (a blocking prompt)',
+      #requests == 0 and #messages == n + 1, vim.inspect({ requests = requests, messages = messages }))
+  end
+  -- .kernel-advisor.json, saved from Neovim (the README's BufWritePost autocommand tells the server)
+  local json = vim.fn.fnamemodify(file, ':p:h:h') .. '/.kernel-advisor.json'
+  expect_one_message('a bad .kernel-advisor.json', '"rules" must be an object', function()
+    vim.cmd('edit ' .. vim.fn.fnameescape(json))
+    vim.api.nvim_buf_set_lines(0, 0, -1, false, { '{ "rules": [] }' })
+    vim.cmd('silent write')
+    vim.cmd('buffer ' .. buf)
+  end)
+  -- editor settings of the wrong shape: `rules = {}` reaches the server as a JSON array
+  expect_one_message('rules = {} in the editor settings', 'settings %(kernelAdvisor', function()
+    client.config.settings = { kernelAdvisor = { rules = {} } }
+    client.rpc.notify('workspace/didChangeConfiguration', { settings = client.config.settings })
+  end)
 
   vim.lsp.stop_client(client.id)
   -- is_stopped: a closure on 0.7, a method on 0.11
