@@ -182,6 +182,17 @@ test('settings: .kernel-advisor.json overrides editor rules; each problem is rep
   assert.deepEqual(s.config.rules, {});
 });
 
+test('settings: the analysis budgets come from the editor or the file (the file wins); a bad one is said once and left at its default', () => {
+  const reports: string[][] = [];
+  const s = new Settings((p) => reports.push(p));
+  s.update({ functionBudgetMs: 50, fileBudgetMs: 500 }, '{"fileBudgetMs": 900}', '.kernel-advisor.json');
+  assert.equal(s.config.functionBudgetMs, 50);
+  assert.equal(s.config.fileBudgetMs, 900);
+  s.update({ functionBudgetMs: 'fast' }, null, '.kernel-advisor.json');
+  assert.equal(s.config.functionBudgetMs, undefined, 'the default (200 ms) applies');
+  assert.match(reports.flat().join('\n'), /"functionBudgetMs" must be a number of milliseconds/);
+});
+
 test('settings: one message per setting however many entries are bad; unusable languages fall back to the defaults', () => {
   const reports: string[][] = [];
   const s = new Settings((p) => reports.push(p));

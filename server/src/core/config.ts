@@ -52,6 +52,18 @@ export const SETTINGS_SCHEMA = {
     items: { type: 'string' },
     description: 'Header directories (absolute, or relative to the workspace folder) searched for #include, besides -I of a compile_commands.json at the workspace root.',
   },
+  'kernelAdvisor.functionBudgetMs': {
+    type: 'number',
+    default: 200,
+    minimum: 0,
+    description: "Milliseconds of CPU time one function's analysis may take before it is listed as skipped.",
+  },
+  'kernelAdvisor.fileBudgetMs': {
+    type: 'number',
+    default: 2000,
+    minimum: 0,
+    description: "Milliseconds of CPU time one file's analysis may take; the functions left are listed as skipped.",
+  },
 } as const;
 
 /** A value as JSON, cut short: a message must stay one readable line whatever the file holds. */

@@ -15,9 +15,6 @@ export function configJsonSchema(kb: KnowledgeBase): Record<string, unknown> {
     $schema: { type: 'string', description: 'The schema this file follows (lets editors validate it).' },
   };
   for (const [key, schema] of Object.entries(settings)) properties[key.replace(/^kernelAdvisor\./, '')] = schema;
-  // limits the file may set that the editor settings do not carry (config.ts reads them from the file only)
-  properties.functionBudgetMs = { type: 'number', minimum: 0, description: 'Milliseconds of CPU time one function\'s analysis may take before it is listed as skipped (default 200).' };
-  properties.fileBudgetMs = { type: 'number', minimum: 0, description: 'Milliseconds of CPU time one file\'s analysis may take; the functions left are listed as skipped (default 2000).' };
   const rules = properties.rules as { properties: Record<string, Record<string, unknown>> };
   for (const id of RULE_IDS) {
     const { languages, defaultSeverity } = ruleMeta(id);

@@ -11,7 +11,7 @@ function positionOf(text: string, offset: number): { line: number; column: numbe
   return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
 }
 
-const KEYS = ['rules', 'languages', 'maxFileSizeKb', 'includePaths'] as const;
+const KEYS = ['rules', 'languages', 'maxFileSizeKb', 'includePaths', 'functionBudgetMs', 'fileBudgetMs'] as const;
 type Key = (typeof KEYS)[number];
 
 /** Validates one layer key by key, so that each setting's problems become one message. */
@@ -63,6 +63,8 @@ export class Settings {
           languages: has('languages') ? fromFile.config.languages : undefined,
           maxFileSizeKb: has('maxFileSizeKb') ? fromFile.config.maxFileSizeKb : undefined,
           includePaths: has('includePaths') ? fromFile.config.includePaths : undefined,
+          functionBudgetMs: has('functionBudgetMs') ? fromFile.config.functionBudgetMs : undefined,
+          fileBudgetMs: has('fileBudgetMs') ? fromFile.config.fileBudgetMs : undefined,
         });
       }
     }
