@@ -292,3 +292,41 @@ describe('buildView', () => {
     assert.ok(Date.now() - t0 < 2000);
   });
 });
+
+describe('macros that write kernels and launch wrappers', () => {
+  test('`DEFINE_UNARY(sign, ...)` at file scope defines a kernel and its wrapper; a chain through it is found', async () => {
+    const { Engine } = await import('../server/src/core/engine');
+    const engine = await Engine.create(['cuda']);
+    const dir = mkdtempSync(join(tmpdir(), 'ka-macro-made-'));
+    mkdirSync(join(dir, 'include', 'lib'), { recursive: true });
+    mkdirSync(join(dir, 'src', 'layers'), { recursive: true });
+    // the header sits in include/, found from src/layers/ without any include path set
+    writeFileSync(join(dir, 'include', 'lib', 'math.hpp'), `#pragma once
+#define KERNEL_LOOP(i, n) for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += blockDim.x * gridDim.x)
+#define DEFINE_UNARY(name, operation) \\
+__global__ void name##_kernel(const int n, const float* x, float* y) { \\
+  KERNEL_LOOP(index, n) { operation; } \\
+} \\
+void gpu_##name(const int n, const float* x, float* y) { \\
+  name##_kernel<<<(n + 255) / 256, 256>>>(n, x, y); \\
+}
+`);
+    const text = `#include "lib/math.hpp"
+DEFINE_UNARY(sign, y[index] = (0.0f < x[index]) - (x[index] < 0.0f));
+DEFINE_UNARY(absval, y[index] = fabsf(x[index]));
+
+void backward(int n, const float* x, float* t, float* y) {
+  gpu_sign(n, x, t);
+  gpu_absval(n, t, y);
+}
+`;
+    const path = join(dir, 'src', 'layers', 'layer.cu');
+    writeFileSync(path, text);
+    engine.setWorkspace([dir]);
+    const result = engine.analyzeText(path, text);
+    const chain = result.findings.filter((f) => f.rule === 'fusion/elementwise-chain');
+    assert.equal(chain.length, 1, JSON.stringify(result.findings.map((f) => f.message)));
+    assert.equal(chain[0].range.start.line, 6, 'on the second launch, in the user\'s text');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

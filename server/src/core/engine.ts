@@ -15,7 +15,7 @@ import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
-import { expandedFunction, preprocessFile } from './facts/shadow';
+import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile } from './facts/shadow';
 import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, functionOf, type FixOutcome, type FixResult } from './fix';
@@ -303,6 +303,9 @@ export class Engine {
     return node;
   }
 
+  /** Functions written by macro invocations, by invocation (position, scope and text). */
+  private readonly macroMade = new Map<string, FunctionFacts[]>();
+
   /** Facts of every function in a parsed file, reusing `cache` for unchanged functions. */
   facts(language: SourceLanguage, tree: Tree, lines: string[], cache?: FactsCache, text = lines.join('\n'), path = ''): FileFacts {
     const functions: FunctionFacts[] = [];
@@ -371,6 +374,22 @@ export class Engine {
         } else if (f === null) reason = cache?.reason(where) ?? reason;
         if (f) functions.push(f);
         else skipped.push({ function: functionName(fnText), reason, line: def.startPosition.row });
+      }
+      // kernels and launch wrappers a macro writes (`DEFINE_AND_INSTANTIATE_GPU_UNARY_FUNC(sign, ...)`)
+      for (const span of definingMacroCalls(text, pre, top.functions)) {
+        const key = `${span.start}\u0000${globalsKey}\u0000${text.slice(span.start, span.end)}`;
+        let made = this.macroMade.get(key);
+        if (!made) {
+          const result = this.bounded(fileDeadline, () => {
+            const defs = macroDefinedFunctions(span, source, pre, (t) => this.parsers.parse(grammar, t, null, 200));
+            made = defs.map((d) => functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases)).filter((f): f is FunctionFacts => f !== null);
+            return null;
+          });
+          if (typeof result === 'string') continue;
+          if (this.macroMade.size > 500) this.macroMade.clear();
+          this.macroMade.set(key, (made ??= []));
+        }
+        functions.push(...made);
       }
     }
     cache?.sweep();

@@ -95,3 +95,46 @@ export function expandedFunction(
     tree.delete();
   }
 }
+
+/** A macro that writes kernels or launch wrappers (`DEFINE_AND_INSTANTIATE_GPU_UNARY_FUNC(name, op)`). */
+const DEFINES_GPU_CODE = /__global__|<<</;
+
+/**
+ * Invocations at file scope of function-like macros that define kernels or launch
+ * wrappers, outside the functions the grammar found (`inside`): [start, end) of each.
+ */
+export function definingMacroCalls(text: string, pre: FilePreprocessing, inside: readonly { startIndex: number; endIndex: number }[]): { start: number; end: number }[] {
+  const names = [...pre.table.values()].filter((m) => m.params !== null && DEFINES_GPU_CODE.test(m.body)).map((m) => m.name);
+  if (!names.length) return [];
+  const out: { start: number; end: number }[] = [];
+  const call = new RegExp(`^[ \\t]*(${names.map((n) => n.replace(/[^\w]/g, '\\$&')).join('|')})[ \\t]*\\(`, 'gm');
+  for (let m = call.exec(text); m; m = call.exec(text)) {
+    const start = m.index + m[0].length - m[0].trimStart().length;
+    if (inside.some((f) => f.startIndex <= start && start < f.endIndex)) continue;
+    let depth = 0;
+    let end = -1;
+    for (let i = m.index + m[0].length - 1; i < text.length && i < start + 20000; i++) {
+      const c = text[i];
+      if (c === '(') depth++;
+      else if (c === ')' && --depth === 0) {
+        end = i + 1;
+        break;
+      }
+    }
+    if (end > 0) out.push({ start, end: text[end] === ';' ? end + 1 : end });
+  }
+  return out;
+}
+
+/** The functions one such invocation defines, read from its expansion (positions are the invocation's). */
+export function macroDefinedFunctions(span: { start: number; end: number }, source: SourceText, pre: FilePreprocessing, parse: (text: string) => Tree): SyntaxNode[] {
+  const expansion = expandMacros(source.text, span.start, span.end, pre.table);
+  if (!expansion.expandedAny || expansion.truncated) return [];
+  const tree = parse(expansion.text);
+  try {
+    const root = mirror(tree.rootNode, new MappedSource(expansion.text, source, expansion.segments));
+    return root.descendantsOfType('function_definition').filter((f) => !f.parent || f.parent.type !== 'function_definition');
+  } finally {
+    tree.delete();
+  }
+}

@@ -106,8 +106,9 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
       if (!ev.angled && dir) cands.push(path.resolve(dir, target));
       for (const d of includeDirs) cands.push(path.resolve(d, target));
       if (!ev.angled && !dir) for (const r of roots) cands.push(path.resolve(r, target));
-      if (ev.angled && !SYSTEM.test(target) && /\.[A-Za-z]+$/.test(target)) {
-        // fallback for projects without build configuration: the includer's dir and its ancestors up to a root
+      if (!SYSTEM.test(target) && /\.[A-Za-z]+$/.test(target)) {
+        // fallback for projects without build configuration: the includer's dir and its ancestors up to a
+        // root, and their include/ folders (`#include "caffe/util/math_functions.hpp"` from src/caffe/util)
         const starts = dir ? [dir] : roots;
         for (const s of starts) {
           const top = roots.filter(r => isWithin([r], s)).sort((a, b) => a.length - b.length)[0];
