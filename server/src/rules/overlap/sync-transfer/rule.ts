@@ -19,6 +19,7 @@ import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { baseName, visibleCallables } from '../../../core/project';
 import { isReferenceOracle } from '../../common/reference';
 import { tritonSyncTransfer } from './triton';
+import { fix } from './fix';
 
 export const BENEFIT_COPY =
   'on an H200, 16 chunks of 64 MB moved with pageable synchronous cudaMemcpy and one kernel per chunk reached 11.3 GB/s effective; with pinned buffers and cudaMemcpyAsync on 4 streams, 94.3 GB/s (8.33x)';
@@ -114,6 +115,7 @@ export const rule: Rule = {
   id: 'overlap/sync-transfer',
   languages: ['cuda', 'cpp', 'triton'],
   defaultSeverity: 'information',
+  fix,
   check(facts: FileFacts): RuleFinding[] {
     if (facts.language === 'triton') return tritonSyncTransfer(facts);
     const { hosts, mine } = visibleCallables(facts);

@@ -20,6 +20,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { stagedLoops, type StagedLoop } from './staged';
 import { registerBlocked } from '../../tiling/register-blocking/rule';
 import { tritonMultiStage } from './triton';
+import { fix } from './fix';
 
 /** Asynchronous copies and the pipeline primitives around them: the kernel pipelines already. */
 const ASYNC = /memcpy_async|cp_async|cp\.async|__pipeline|pipeline_(?:commit|wait|producer|consumer)|wait_prior|commit_group|wait_group|cp_async_bulk|(?:^|_)tma(?:_|$)|TMA|mbarrier|arrive_and_wait|producer_acquire|consumer_wait/;
@@ -91,6 +92,7 @@ export const rule: Rule = {
   id: 'pipelining/multi-stage',
   languages: ['cuda', 'triton'],
   defaultSeverity: 'hint',
+  fix,
   check(facts: FileFacts) {
     if (facts.language === 'triton') return tritonMultiStage(facts);
     return facts.functions.flatMap((fn) => {

@@ -19,6 +19,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { perFunction } from '../../common/memo';
 import { gemmLoop, outerProductLoop } from '../../common/gemm-shape';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
+import { fix } from './fix';
 
 const BENEFIT_CUBLAS = 'on an H200, cublasSgemm 4096^3 ran at 50.9 TFLOP/s in fp32 and at 409 TFLOP/s with the TF32 math mode (8.03x)';
 const BENEFIT_KERNEL =
@@ -99,6 +100,7 @@ export const rule: Rule = {
   id: 'precision/tensor-core-eligible',
   languages: ['cuda', 'cpp', 'triton'],
   defaultSeverity: 'information',
+  fix,
   check(facts: FileFacts): RuleFinding[] {
     if (facts.language === 'triton') return tritonTensorCore(facts);
     // a set-up function that creates a handle and puts it in a tensor-op mode (or asks for pedantic fp32) covers the file
