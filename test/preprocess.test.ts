@@ -2,6 +2,7 @@
 // back to the original text, local headers, #if alternatives, typedefs, constants, and
 // the safety of header reading (roots, symlinks, FIFOs, size).
 import { describe, test, before, after } from 'node:test';
+import { Engine } from '../server/src/core/engine';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, realpathSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -295,7 +296,6 @@ describe('buildView', () => {
 
 describe('macros that write kernels and launch wrappers', () => {
   test('`DEFINE_UNARY(sign, ...)` at file scope defines a kernel and its wrapper; a chain through it is found', async () => {
-    const { Engine } = await import('../server/src/core/engine');
     const engine = await Engine.create(['cuda']);
     const dir = mkdtempSync(join(tmpdir(), 'ka-macro-made-'));
     mkdirSync(join(dir, 'include', 'lib'), { recursive: true });

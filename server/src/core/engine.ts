@@ -12,7 +12,7 @@ import { fileArrays, fileConstants, fileMacros, functionFacts, topLevelItems, ty
 import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
-import type { FileResult, Finding, RuleFinding, SourceLanguage } from './types';
+import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile } from './facts/shadow';
@@ -108,6 +108,15 @@ const LONE_CR = /\r(?!\n)/;
  */
 export function crAsNewline(text: string): string {
   return LONE_CR.test(text) ? text.replace(/\r(?!\n)/g, '\n') : text;
+}
+
+/** Fixes without repeats (the same title and edits). */
+function uniqueFixes(fixes: Fix[]): Fix[] {
+  const seen = new Set<string>();
+  return fixes.filter((x) => {
+    const key = JSON.stringify([x.title, x.edits]);
+    return !seen.has(key) && !!seen.add(key);
+  });
 }
 
 /** Does the text look like a binary file (NUL bytes, or mostly undecodable bytes)? */
@@ -510,7 +519,8 @@ export class Engine {
       } catch (e) {
         result = { reason: e instanceof BudgetExceeded ? `writing the fix ran over its budget (${e.message})` : `the fix could not be written (${(e as Error).message})` };
       }
-      if (Array.isArray(result)) out.set(f, { fixes: [...result, ...f.fixes] }); else out.set(f, { fixes: f.fixes, reason: f.fixes.length ? undefined : result.reason });
+      // findings of analyzeText already carry their fixer's fixes: each fix once
+      if (Array.isArray(result)) out.set(f, { fixes: uniqueFixes([...result, ...f.fixes]) }); else out.set(f, { fixes: f.fixes, reason: f.fixes.length ? undefined : result.reason });
     }
     return out;
   }

@@ -1,14 +1,15 @@
 // memory/shared-bank-conflict: a `__shared__` array (2-D, 1-D, extern, or through a
 // pointer into it) whose lanes' 4-byte words, evaluated for one warp, put several
-// distinct words in one bank (ANALYSIS.md §2, "Bank conflicts"). For a 2-D array of
-// 32-bit words the fix pads the inner dimension by one word.
+// distinct words in one bank (ANALYSIS.md §2, "Bank conflicts"). The fixer (fix.ts) pads
+// each row by one 4-byte word: the inner dimension of a 2-D array, the row stride of a 1-D one.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, SharedArrayFact } from '../../../core/facts/model';
-import type { Fix, RuleFinding } from '../../../core/types';
+import type { RuleFinding } from '../../../core/types';
 import { elementBits } from '../../../core/facts/cfamily';
 import { SAMPLES, bankConflictWays, laneFunction, type Sample } from '../../../core/lanes';
 import { displaySymbol, isVarying, symbolKind } from '../../../core/affine';
+import { fixBankConflict } from './fix';
 
 
 /**
@@ -50,15 +51,6 @@ function sizesOf(a: AccessFact): string[] {
   return [...out];
 }
 
-/** The declaration with its inner dimension one word wider. */
-function padFix(s: SharedArrayFact, columns: number, pad: number): Fix | undefined {
-  const r = s.dimRanges[s.dimRanges.length - 1];
-  const written = s.dimTexts[s.dimTexts.length - 1];
-  if (!r || r.start.line !== r.end.line || written === null) return undefined;
-  const padded = /^\d+$/.test(written) ? String(columns + pad) : `${written} + ${pad}`;
-  return { title: `Pad the inner dimension of \`${s.name}\` to \`${padded}\``, edits: [{ range: r, newText: padded }], safe: true };
-}
-
 function check(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel && !fn.isDevice) return [];
   const out: RuleFinding[] = [];
@@ -79,7 +71,6 @@ function check(fn: FunctionFacts): RuleFinding[] {
     const bits = elementBits(s.elemType);
     const pad = bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0;
     const padded = columns !== null && pad > 0;
-    const fix = padded ? padFix(s, columns, pad) : undefined;
     const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
     out.push({
       range: first.a.range,
@@ -95,7 +86,6 @@ function check(fn: FunctionFacts): RuleFinding[] {
       ),
       benefit: 'the access is served in one pass instead of one per conflicting word; on an H200, padding a 32x32 shared-memory transpose tile to [32][33] measured 2.15x (84% of copy bandwidth)',
       related: [{ range: s.range, message: `\`${s.name}\` is declared here` }, ...hits.slice(1).map((h) => ({ range: h.a.range, message: `also ${h.c.ways}-way: \`${h.a.text}\`` }))],
-      fixes: fix ? [fix] : [],
     });
   }
   return out;
@@ -106,4 +96,6 @@ export const rule: Rule = {
   languages: ['cuda'],
   defaultSeverity: 'warning',
   checkFunction: check,
+  // pads the rows of the array: the inner dimension of a 2-D one, the row stride of a 1-D or extern one (fix.ts)
+  fix: fixBankConflict,
 };

@@ -10,6 +10,7 @@ import { SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../co
 import { checkCpu } from './cpu';
 import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
+import { fixUncoalesced } from './fix';
 
 const TID = 'threadIdx.x';
 
@@ -146,4 +147,6 @@ export const rule: Rule = {
   defaultSeverity: 'warning',
   // Triton reads the launches in the file (what a stride parameter is bound to)
   check: (facts) => (facts.language === 'triton' ? tritonUncoalesced(facts) : facts.functions.flatMap((fn) => checkCached(fn))),
+  // CUDA kernels: swap the thread roles, or stage a transpose through a padded tile (fix.ts)
+  fix: fixUncoalesced,
 };

@@ -14,6 +14,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { SAMPLES, laneValues } from '../../../core/lanes';
+import { fix } from './fix';
 
 const HALF_TYPES = new Set(['half', '__half', '__nv_bfloat16', 'nv_bfloat16']);
 /** Scalar fp16 / bf16 arithmetic intrinsics (cuda_fp16.h, cuda_bf16.h). */
@@ -126,6 +127,7 @@ export const rule: Rule = {
   id: 'vectorization/packed-half',
   languages: ['cuda'],
   defaultSeverity: 'information',
+  fix,
   check: (facts: FileFacts) => facts.functions.flatMap((fn) => {
     const direct = checkKernel(fn);
     return direct.length ? direct : checkDispatched(fn, facts);

@@ -1,0 +1,169 @@
+// The fixes of memory/shared-bank-conflict: where padding the rows is not offered (and why),
+// and what the padded code does where it is cheap to check (fixed/ holds full before/after texts).
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine } from '../../../core/engine';
+import { applyEdits, fixAllEdits } from '../../../core/fix';
+
+const RULE = 'memory/shared-bank-conflict';
+let engine: Engine;
+before(async () => {
+  engine = await Engine.create();
+});
+
+function outcomes(text: string, path = 'kernel.cu') {
+  const findings = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE);
+  // analyzeText already carries the fixer's fixes; fixOutcomes says why where there is none
+  const o = engine.fixOutcomes(path, text, findings);
+  return findings.map((f) => ({ text: f.message, fixes: f.fixes, reason: o.get(f)!.reason }));
+}
+function fixAll(text: string, path = 'kernel.cu'): string {
+  const findings = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE);
+  return applyEdits(text, fixAllEdits(findings.map((f) => ({ fixes: f.fixes })), true).edits);
+}
+function refused(text: string, reason: RegExp) {
+  const o = outcomes(text);
+  assert.ok(o.length > 0, 'the code draws the finding');
+  for (const x of o) {
+    assert.equal(x.fixes.length, 0, `no fix for ${x.text}`);
+    assert.match(x.reason ?? '', reason);
+  }
+}
+
+test('2-D tiles keep the padding of the inner dimension', () => {
+  const text = `__global__ void t(const float* in, float* out) {
+  __shared__ float tile[32][32];
+  tile[threadIdx.y][threadIdx.x] = in[threadIdx.y * 32 + threadIdx.x];
+  __syncthreads();
+  out[threadIdx.y * 32 + threadIdx.x] = tile[threadIdx.x][threadIdx.y];
+}
+`;
+  const [o] = outcomes(text);
+  assert.equal(o.fixes[0].title, 'Pad the inner dimension of `tile` to `33`');
+  assert.ok(o.fixes[0].safe);
+  assert.match(fixAll(text), /__shared__ float tile\[32\]\[33\];/);
+});
+
+test('1-D rows: every index, the declared size and a comment; quiet afterwards', () => {
+  const text = `#define W 32
+__global__ void t(const float* in, float* out) {
+  __shared__ float s[W * W];
+  s[threadIdx.y * W + threadIdx.x] = in[threadIdx.y * W + threadIdx.x];
+  __syncthreads();
+  out[threadIdx.y * W + threadIdx.x] = s[threadIdx.x * W + threadIdx.y];
+}
+void run(const float* in, float* out) { t<<<1, dim3(32, 32)>>>(in, out); }
+`;
+  const after = fixAll(text);
+  assert.match(after, /__shared__ float s\[W \* \(W \+ 1\)\];/);
+  assert.match(after, /s\[threadIdx\.y \* \(W \+ 1\) \+ threadIdx\.x\] = in\[threadIdx\.y \* W \+ threadIdx\.x\]/, 'global indices are left alone');
+  assert.match(after, /= s\[threadIdx\.x \* \(W \+ 1\) \+ threadIdx\.y\];/);
+  assert.match(after, /\/\/ s: rows padded from W to W \+ 1 elements/);
+  assert.deepEqual(outcomes(after), []);
+});
+
+test('extern rows: pointers into the buffer move by whole padded rows and the launch allocates more (for review)', () => {
+  const text = readFileSync(join(__dirname, 'fixtures/flash_rows_launched.cu'), 'utf8');
+  const [o] = outcomes(text);
+  assert.equal(o.fixes[0].safe, false, 'a larger dynamic allocation may not fit: the user reviews it');
+  const after = fixAll(text);
+  assert.match(after, /float\* Kj = &sram\[Bc \* \(d \+ 1\)\];/);
+  assert.match(after, /const size_t sram_size = 2 \* Bc \* \(d \+ 1\) \* sizeof\(float\);/);
+  assert.match(after, /sum \+= Qi\[tx \* \(d \+ 1\) \+ x\] \* Kj\[y \* \(d \+ 1\) \+ x\]/);
+  assert.match(after, /Q\[blockIdx\.x \* tile \+ tx \* d \+ x\]/, 'the global layout is unchanged');
+});
+
+test('extern rows launched with a host name for the row length and a size variable the opt-in limit reads', () => {
+  const text = `__global__ void k(const float* q, float* o, int d) {
+  extern __shared__ float buf[];
+  for (int x = 0; x < d; ++x) buf[threadIdx.x * d + x] = q[x];
+  __syncthreads();
+  float s = 0.0f;
+  for (int x = 0; x < d; ++x) s += buf[threadIdx.x * d + x];
+  o[threadIdx.x] = s;
+}
+void run(const float* q, float* o, int head_dim) {
+  const int bytes = 128 * head_dim * sizeof(float);
+  cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+  k<<<1, 128, bytes>>>(q, o, head_dim);
+}
+`;
+  const after = fixAll(text);
+  assert.match(after, /const int bytes = 128 \* \(head_dim \+ 1\) \* sizeof\(float\);/);
+  assert.match(after, /k<<<1, 128, bytes>>>/);
+});
+
+test('no row padding where the launch or the size is out of reach', () => {
+  refused(readFileSync(join(__dirname, 'fixtures/extern_rows.cu'), 'utf8'), /set where it is launched, outside this file/);
+  const kernel = `__global__ void k(const float* q, float* o, int d) {
+  extern __shared__ float buf[];
+  for (int x = 0; x < d; ++x) buf[threadIdx.x * d + x] = q[x];
+  __syncthreads();
+  float s = 0.0f;
+  for (int x = 0; x < d; ++x) s += buf[threadIdx.x * d + x];
+  o[threadIdx.x] = s;
+}
+`;
+  refused(`${kernel}void run(const float* q, float* o, int d) { k<<<1, 128, 128 * d * sizeof(float) + 256>>>(q, o, d); }\n`, /not written as a product with `d`/);
+  refused(
+    `${kernel}void run(const float* q, float* o, int d) {
+  cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, 100000);
+  k<<<1, 128, 128 * d * sizeof(float)>>>(q, o, d);
+}
+`,
+    /MaxDynamicSharedMemorySize/,
+  );
+});
+
+test('no row padding unless every use of the array is row * W + col with the column below W', () => {
+  const launch = 'void run(const float* in, float* out) { t<<<1, dim3(32, 32)>>>(in, out); }\n';
+  // a plain index as well
+  refused(
+    `__global__ void t(const float* in, float* out) {
+  __shared__ float s[32 * 32];
+  s[threadIdx.y * 32 + threadIdx.x] = in[threadIdx.y * 32 + threadIdx.x];
+  __syncthreads();
+  out[threadIdx.y * 32 + threadIdx.x] = s[threadIdx.x * 32 + threadIdx.y] + s[threadIdx.x];
+}
+${launch}`,
+    /`s\[threadIdx\.x\]` is not indexed `row \* 32 \+ col`/,
+  );
+  // a column that may run past the row
+  refused(
+    `__global__ void t(const float* in, float* out, int c) {
+  __shared__ float s[32 * 32];
+  s[threadIdx.y * 32 + threadIdx.x] = in[threadIdx.y * 32 + threadIdx.x];
+  __syncthreads();
+  out[threadIdx.y * 32 + threadIdx.x] = s[threadIdx.x * 32 + c];
+}
+void run(const float* in, float* out, int c) { t<<<1, dim3(32, 32)>>>(in, out, c); }
+`,
+    /`c` in `s\[threadIdx\.x \* 32 \+ c\]` is not seen to stay below `32`/,
+  );
+  // blocks wider than a row: threadIdx.x may index past it
+  refused(
+    `__global__ void t(const float* in, float* out) {
+  __shared__ float s[64 * 32];
+  s[threadIdx.y * 32 + threadIdx.x] = in[threadIdx.y * 32 + threadIdx.x];
+  __syncthreads();
+  out[threadIdx.x] = s[threadIdx.x * 32 + threadIdx.y];
+}
+void run(const float* in, float* out) { t<<<1, dim3(64, 16)>>>(in, out); }
+`,
+    /`threadIdx\.x` in `s\[threadIdx\.y \* 32 \+ threadIdx\.x\]` is not seen to stay below `32`/,
+  );
+  // the array escapes to a helper
+  refused(
+    `__device__ float first(const float* p) { return p[0]; }
+__global__ void t(const float* in, float* out) {
+  __shared__ float s[32 * 32];
+  s[threadIdx.y * 32 + threadIdx.x] = in[threadIdx.y * 32 + threadIdx.x];
+  __syncthreads();
+  out[threadIdx.y * 32 + threadIdx.x] = s[threadIdx.x * 32 + threadIdx.y] + first(s);
+}
+${launch}`,
+    /`s` is also used in `first\(s\)`/,
+  );
+});

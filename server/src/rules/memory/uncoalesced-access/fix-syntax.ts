@@ -1,0 +1,256 @@
+// Syntax helpers of the memory fixers (this rule's and memory/shared-bank-conflict's):
+// the launches of a kernel in the file with their configurations, `dim3` shapes the host
+// declares, local declarations, products and the file's integer constants. Fixers only:
+// rules never read syntax.
+import type { FixContext } from '../../../core/fix';
+import type { CallFact, FunctionFacts } from '../../../core/facts/model';
+import type { SyntaxNode } from '../../../core/mirror';
+import type { Range, TextEdit } from '../../../core/types';
+import { baseName } from '../../../core/project';
+import { fileConstants } from '../../common/file-constants';
+
+export const rangeOf = (n: SyntaxNode): Range => ({
+  start: { line: n.startPosition.row, column: n.startPosition.column },
+  end: { line: n.endPosition.row, column: n.endPosition.column },
+});
+export const replace = (n: SyntaxNode, newText: string): TextEdit => ({ range: rangeOf(n), newText });
+export const sameRange = (a: Range, b: Range): boolean =>
+  a.start.line === b.start.line && a.start.column === b.start.column && a.end.line === b.end.line && a.end.column === b.end.column;
+/** Text without spaces, for comparing expressions as written (`N + 31` and `N+31`). */
+export const compact = (s: string): string => s.replace(/\s+/g, '');
+/** `(x)` -> `x`, as often as it is wrapped. */
+export function unparen(n: SyntaxNode): SyntaxNode {
+  while (n.type === 'parenthesized_expression' && n.namedChildCount === 1) n = n.namedChildren[0];
+  return n;
+}
+/** Text that can stand as a factor or operand without parentheses. */
+export const atomic = (t: string): string => (/^[\w.]+$/.test(t.trim()) ? t.trim() : `(${t.trim()})`);
+/** Drops edits with the same range and text (two launches sharing one `dim3` declaration). */
+export function uniqueEdits(edits: TextEdit[]): TextEdit[] {
+  const out: TextEdit[] = [];
+  for (const e of edits) if (!out.some((o) => sameRange(o.range, e.range) && o.newText === e.newText)) out.push(e);
+  return out;
+}
+
+/** The definition of a function of the facts. */
+export const functionNode = (ctx: FixContext, fn: FunctionFacts): SyntaxNode | null => ctx.node(fn.range, ['function_definition']);
+
+/** The identifiers named `name` under a node (not fields: `block.x` counts `block`, not `x`). */
+export const identifiers = (n: SyntaxNode, name: string): SyntaxNode[] => n.descendantsOfType(['identifier', 'type_identifier']).filter((i) => i.text === name);
+
+/** Is `inner` inside `outer` (or the same node)? */
+export const within = (inner: SyntaxNode, outer: SyntaxNode): boolean => inner.startIndex >= outer.startIndex && inner.endIndex <= outer.endIndex;
+
+/** The local declaration of `name` in a function body: the declaration, its declarator and initializer. */
+export interface LocalDecl {
+  decl: SyntaxNode;
+  declarator: SyntaxNode;
+  /** The initializer: an expression, or the `(...)` / `{...}` of a constructor. */
+  value: SyntaxNode | null;
+  type: string;
+}
+export function localDecls(body: SyntaxNode, name: string): LocalDecl[] {
+  const out: LocalDecl[] = [];
+  for (const d of body.descendantsOfType('declaration')) {
+    for (const c of d.childrenForFieldName('declarator')) {
+      const init = c.type === 'init_declarator' ? c : null;
+      let target = init ? init.childForFieldName('declarator') : c;
+      while (target && (target.type === 'pointer_declarator' || target.type === 'reference_declarator')) target = target.childForFieldName('declarator') ?? target.namedChildren[target.namedChildCount - 1] ?? null;
+      // `dim3 block(BLOCK, BLOCK);` parses as a function declaration: its "parameters" are the components
+      const vexing = !init && target?.type === 'function_declarator' ? target : null;
+      if (vexing) target = vexing.childForFieldName('declarator');
+      if (target?.type !== 'identifier' || target.text !== name) continue;
+      const value = init?.childForFieldName('value') ?? vexing?.childForFieldName('parameters') ?? null;
+      out.push({ decl: d, declarator: c, value, type: d.childForFieldName('type')?.text ?? '' });
+    }
+  }
+  return out;
+}
+
+/** Is `name` assigned anywhere but its declaration (`x = ...`, `x += ...`, `++x`)? */
+export function reassigned(body: SyntaxNode, name: string): boolean {
+  for (const a of body.descendantsOfType(['assignment_expression', 'update_expression'])) {
+    const target = a.type === 'assignment_expression' ? a.childForFieldName('left') : a.childForFieldName('argument');
+    if (target && unparen(target).type === 'identifier' && unparen(target).text === name) return true;
+  }
+  return false;
+}
+
+/** The factors of a product as written, through parentheses (`2 * (Bc * d) * sizeof(float)` -> 2, Bc, d, sizeof(float)). */
+export function factors(n: SyntaxNode): SyntaxNode[] {
+  n = unparen(n);
+  if (n.type === 'binary_expression' && n.childForFieldName('operator')?.type === '*') {
+    return [...factors(n.childForFieldName('left')!), ...factors(n.childForFieldName('right')!)];
+  }
+  return [n];
+}
+
+/** An integer the file names: a literal, `#define N 32`, `constexpr int N = 32`. */
+export function constantOf(ctx: FixContext, text: string): number | null {
+  const t = compact(text).replace(/^\((.*)\)$/, '$1');
+  if (/^\d+[uUlL]*$/.test(t)) return parseInt(t, 10);
+  return fileConstants(ctx.lines).constants.get(t) ?? null;
+}
+
+/** `32`, `BLOCK`, `BLOCK * BLOCK`: a product of the file's constants, or null. */
+export function productOf(ctx: FixContext, text: string): number | null {
+  let v = 1;
+  for (const part of text.split('*')) {
+    const c = constantOf(ctx, part);
+    if (c === null) return null;
+    v *= c;
+  }
+  return v;
+}
+
+/** The most threads per block a kernel's `__launch_bounds__(N, ...)` allows, when it says and N is constant. */
+export function maxThreads(ctx: FixContext, fn: FunctionFacts): number | null {
+  const m = fn.launchBounds ? /\(\s*([^,)]+)/.exec(fn.launchBounds) : null;
+  return m ? productOf(ctx, m[1]) : null;
+}
+
+/** A kernel launch in this file's host code, with its configuration. */
+export interface Launch {
+  host: FunctionFacts;
+  hostBody: SyntaxNode;
+  call: CallFact;
+  node: SyntaxNode;
+  /** The `<<<grid, block, shared, stream>>>` expressions. */
+  config: SyntaxNode[];
+  /** The launch's arguments, one per kernel parameter. */
+  args: SyntaxNode[];
+}
+
+/** The launches of `kernel` in this file, or why they cannot all be seen. */
+export function launchesOf(ctx: FixContext, kernel: FunctionFacts): Launch[] | { reason: string } {
+  const name = baseName(kernel.name);
+  const out: Launch[] = [];
+  for (const host of ctx.file.functions) {
+    for (const call of host.calls) {
+      if (call.kind !== 'launch' || call.via || baseName(call.name) !== name) continue;
+      const node = ctx.node(call.range, ['call_expression']);
+      const syntax = node?.namedChildren.find((c) => c.type === 'kernel_call_syntax');
+      const hostNode = functionNode(ctx, host);
+      const hostBody = hostNode?.childForFieldName('body');
+      const args = node?.childForFieldName('arguments')?.namedChildren.filter((c) => c.type !== 'comment');
+      if (!node || !syntax || !hostBody || !args) return { reason: `the launch of \`${name}\` in \`${host.name}\` could not be read` };
+      out.push({ host, hostBody, call, node, config: syntax.namedChildren.filter((c) => c.type !== 'comment'), args });
+    }
+  }
+  if (!out.length) return { reason: `\`${name}\` is launched outside this file, where its launch configuration would need the same change` };
+  // another file of the project launches it too: that launch would not change with this one
+  const mine = new Set(ctx.file.functions.map((f) => f.name));
+  for (const [host, f] of ctx.file.project?.hosts ?? []) {
+    if (mine.has(host) || mine.has(f.name)) continue;
+    if (f.calls.some((c) => c.kind === 'launch' && baseName(c.name) === name)) return { reason: `\`${f.name}\` in another file launches \`${name}\` too, and its launch would not change` };
+  }
+  return out;
+}
+
+/** The host's text for a kernel parameter at a launch (`d` for the kernel's `d`), or null. */
+export function argumentFor(kernel: FunctionFacts, launch: Launch, param: string): string | null {
+  const i = kernel.params.findIndex((p) => p.name === param);
+  if (i < 0 || launch.args.length !== kernel.params.length) return null;
+  return launch.args[i].text;
+}
+
+/** A `dim3` shape at a launch: its components as written, and where they can be rewritten. */
+export interface Dim3 {
+  /** x, y, z as written (missing ones are `1`). */
+  parts: string[];
+  /** The `(...)` or `{...}` holding the components, or null when it is not written out (a `dim3` parameter). */
+  list: SyntaxNode | null;
+  /** The variable, when the launch names one. */
+  variable: string | null;
+  /** The variable's declaration, when the launch names a local one. */
+  decl: SyntaxNode | null;
+  /** `int`-like: a one-dimensional shape (`<<<blocks, 256>>>`). */
+  scalar: boolean;
+}
+
+const DIM3 = /^(?:const\s+)?(?:::)?dim3$/;
+
+/** The components of a `dim3(...)`, `dim3{...}`, `{...}` or a constructor's `(...)`. */
+function dim3List(n: SyntaxNode): SyntaxNode | null {
+  n = unparen(n);
+  if (n.type === 'argument_list' || n.type === 'initializer_list') return n;
+  if (n.type === 'parameter_list' && n.namedChildren.every((p) => p.type === 'comment' || (p.type === 'parameter_declaration' && p.namedChildCount === 1))) return n;
+  if (n.type === 'call_expression' && DIM3.test(compact(n.childForFieldName('function')?.text ?? ''))) return n.childForFieldName('arguments');
+  if (n.type === 'compound_literal_expression' && DIM3.test(compact(n.childForFieldName('type')?.text ?? ''))) return n.childForFieldName('value');
+  return null;
+}
+const partsOf = (list: SyntaxNode): string[] => {
+  const p = list.namedChildren.filter((c) => c.type !== 'comment').map((c) => c.text);
+  while (p.length < 3) p.push('1');
+  return p;
+};
+
+/** The shape a launch's grid or block expression gives. */
+export function dim3Of(n: SyntaxNode, launch: Launch): Dim3 | null {
+  const list = dim3List(n);
+  if (list) return { parts: partsOf(list), list, variable: null, decl: null, scalar: false };
+  const e = unparen(n);
+  if (e.type === 'number_literal') return { parts: [e.text, '1', '1'], list: null, variable: null, decl: null, scalar: true };
+  if (e.type !== 'identifier') return null;
+  const decls = localDecls(launch.hostBody, e.text);
+  if (decls.length === 1) {
+    const d = decls[0];
+    if (!DIM3.test(compact(d.type)) && !/^(?:const\s+)?auto$/.test(d.type.trim())) return { parts: [e.text, '1', '1'], list: null, variable: e.text, decl: d.decl, scalar: /^(?:const\s+)?(?:unsigned\s+)?(?:int|long|size_t|int64_t|uint32_t|unsigned)$/.test(d.type.trim()) };
+    const l = d.value ? dim3List(d.value) : null;
+    if (!l) return { parts: [`${e.text}.x`, `${e.text}.y`, `${e.text}.z`], list: null, variable: e.text, decl: d.decl, scalar: false };
+    return { parts: partsOf(l), list: l, variable: e.text, decl: d.decl, scalar: false };
+  }
+  const p = launch.host.params.find((x) => x.name === e.text);
+  if (p && DIM3.test(compact(p.type)) && !p.pointer) return { parts: [`${e.text}.x`, `${e.text}.y`, `${e.text}.z`], list: null, variable: e.text, decl: null, scalar: false };
+  if (p && !p.pointer && /\b(?:int|long|size_t|unsigned)\b/.test(p.type)) return { parts: [e.text, '1', '1'], list: null, variable: e.text, decl: null, scalar: true };
+  return null;
+}
+
+/**
+ * May the declaration of a launch's `dim3` variable be rewritten for this kernel's sake:
+ * is the variable read only by launches of this kernel (and, with `alsoIn`, inside that node)?
+ */
+export function ownedByLaunches(d: Dim3, launches: Launch[], alsoIn: SyntaxNode[] = []): boolean {
+  if (!d.variable || !d.decl || !d.list) return false;
+  const host = launches.find((l) => within(d.decl!, l.hostBody));
+  if (!host) return false;
+  const configs = launches.filter((l) => l.hostBody === host.hostBody).flatMap((l) => l.config);
+  for (const id of identifiers(host.hostBody, d.variable)) {
+    if (within(id, d.decl)) continue;
+    if (configs.some((c) => unparen(c).startIndex === id.startIndex)) continue;
+    if (alsoIn.some((n) => within(id, n))) continue;
+    return false;
+  }
+  return true;
+}
+
+/** The `(a, b, c)` text of a shape's list with new components, keeping its brackets and leaving out trailing 1s it left out. */
+export function listText(d: Dim3, parts: string[]): string {
+  const open = d.list!.text.startsWith('{') ? '{' : '(';
+  const close = open === '{' ? '}' : ')';
+  const written = d.list!.namedChildren.filter((c) => c.type !== 'comment').length;
+  let n = 3;
+  while (n > 1 && n > written && parts[n - 1] === '1') n--;
+  return `${open}${parts.slice(0, n).join(', ')}${close}`;
+}
+
+/**
+ * `(E + D - 1) / D`, `(E + 31) / 32`, `(E - 1) / D + 1`, `cdiv(E, D)`: the divisor D when
+ * `text` rounds E up to a multiple of something, else null.
+ */
+export function ceilDivisor(text: string, extent: string): string | null {
+  const t = compact(text);
+  const e = compact(extent);
+  const esc = e.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const ext = `(?:${esc}|\\(${esc}\\))`;
+  let m = new RegExp(`^\\(${ext}\\+(.+)-1\\)/(.+)$`).exec(t);
+  if (m && strip(m[1]) === strip(m[2])) return strip(m[2]);
+  m = new RegExp(`^\\(${ext}\\+(\\d+)\\)/(\\d+)$`).exec(t);
+  if (m && Number(m[1]) === Number(m[2]) - 1) return m[2];
+  m = new RegExp(`^\\(${ext}-1\\)/(.+)\\+1$`).exec(t);
+  if (m) return strip(m[1]);
+  m = new RegExp(`^(?:\\w+::)?(?:cdiv|ceil_?div|div_?up|ceildiv|DIV_UP|CEIL_DIV|DIVUP|CEILDIV|div_round_up|DIV_ROUND_UP)\\(${ext},(.+)\\)$`).exec(t);
+  if (m) return strip(m[1]);
+  return null;
+}
+const strip = (t: string) => t.replace(/^\((.*)\)$/, '$1');
