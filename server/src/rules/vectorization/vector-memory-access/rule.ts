@@ -4,6 +4,7 @@
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { tritonVector } from './triton';
+import { fixVectorAccess } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, isVarying, symbolKind } from '../../../core/affine';
@@ -236,4 +237,5 @@ export const rule: Rule = {
   languages: ['cuda', 'triton'],
   defaultSeverity: 'information',
   checkFunction: (fn) => (fn.decorators ? tritonVector(fn) : check(fn)),
+  fix: fixVectorAccess,
 };

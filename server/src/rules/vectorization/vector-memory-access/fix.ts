@@ -1,0 +1,683 @@
+// The fix of vectorization/vector-memory-access (CUDA): rewrites an elementwise kernel,
+// one element `i` per thread (`if (i < n) ...`, `if (i >= n) return; ...`) or per step of
+// a grid-stride loop, so that each thread moves V consecutive elements per pointer as one
+// 128-bit access (float4 / int4 / uint4; 8 halves or bf16s in a uint4). The scalar body is
+// kept and run once per element on registers: every `p[i]` becomes `p_v[k]`, an element of
+// an aligned local array loaded and stored as one vector. A scalar path runs the original
+// code for the last partial group and whenever a pointer is not aligned for its vector
+// type, so the results are the same for every n and every pointer. A guarded kernel's
+// launches in this file take ceil(grid / V) blocks; a grid-stride kernel's stay as they are.
+import type { FixContext, Fixer, FixResult } from '../../../core/fix';
+import type { CallFact, FunctionFacts } from '../../../core/facts/model';
+import type { SyntaxNode } from '../../../core/mirror';
+import type { Fix, Range, TextEdit } from '../../../core/types';
+import { Poly } from '../../../core/affine';
+import { baseName } from '../../../core/project';
+
+/** What the rewrite needs to know of an element type. */
+interface ElemType {
+  bits: number;
+  family: 'float' | 'int' | 'uint' | 'bits';
+}
+
+const ELEM_TYPES: Record<string, ElemType> = {
+  float: { bits: 32, family: 'float' },
+  int: { bits: 32, family: 'int' },
+  'signed int': { bits: 32, family: 'int' },
+  int32_t: { bits: 32, family: 'int' },
+  unsigned: { bits: 32, family: 'uint' },
+  'unsigned int': { bits: 32, family: 'uint' },
+  uint32_t: { bits: 32, family: 'uint' },
+  __half: { bits: 16, family: 'bits' },
+  half: { bits: 16, family: 'bits' },
+  __nv_bfloat16: { bits: 16, family: 'bits' },
+  nv_bfloat16: { bits: 16, family: 'bits' },
+  short: { bits: 16, family: 'bits' },
+  'unsigned short': { bits: 16, family: 'bits' },
+  int16_t: { bits: 16, family: 'bits' },
+  uint16_t: { bits: 16, family: 'bits' },
+  char: { bits: 8, family: 'bits' },
+  'signed char': { bits: 8, family: 'bits' },
+  'unsigned char': { bits: 8, family: 'bits' },
+  int8_t: { bits: 8, family: 'bits' },
+  uint8_t: { bits: 8, family: 'bits' },
+};
+
+/** The type that carries `bytes` bytes of elements of `t` in one access. */
+function carrierOf(t: ElemType, bytes: number): string {
+  const vec = t.family === 'float' ? 'float' : t.family === 'int' ? 'int' : 'uint';
+  if (bytes === 16) return `${vec}4`;
+  if (bytes === 8) return `${vec}2`;
+  return 'unsigned int';
+}
+
+/** Identifiers a kernel body may not use for the rewrite to keep its meaning (per-thread and warp-level state). */
+const THREAD_STATE = /^(threadIdx|blockIdx|blockDim|gridDim)$/;
+const WARP_OPS = /^(__syncthreads\w*|__syncwarp|__shfl\w*|__ballot\w*|__any\w*|__all\w*|__activemask|__match\w*|__reduce\w*|atomic\w*|__threadfence\w*|this_thread_block|tiled_partition|this_grid|grid_group)$/;
+
+const isComment = (n: SyntaxNode) => n.type === 'comment';
+const statementsOf = (block: SyntaxNode): SyntaxNode[] =>
+  block.type === 'compound_statement' ? block.namedChildren.filter((c) => !isComment(c)) : [block];
+const strip = (n: SyntaxNode | null): SyntaxNode | null => {
+  while (n && n.type === 'parenthesized_expression' && n.namedChildren.length === 1) n = n.namedChildren[0];
+  return n;
+};
+const ident = (n: SyntaxNode | null): string | null => {
+  const s = strip(n);
+  return s && s.type === 'identifier' ? s.text : null;
+};
+/** `blockIdx.x * blockDim.x + threadIdx.x`, in any order: the global index of a one-element-per-thread kernel. */
+const GLOBAL_INDEX = Poly.sym('blockIdx.x').mul(Poly.sym('blockDim.x')).add(Poly.sym('threadIdx.x')).key();
+const GRID_SIZE = Poly.sym('blockDim.x').mul(Poly.sym('gridDim.x')).key();
+
+/** An expression the rewrite may copy and evaluate more often: names, literals, member reads and arithmetic. */
+function pure(n: SyntaxNode): boolean {
+  const ok = new Set(['identifier', 'number_literal', 'field_expression', 'field_identifier', 'binary_expression', 'parenthesized_expression', 'unary_expression', 'sizeof_expression', 'type_descriptor', 'primitive_type', 'qualified_identifier', 'namespace_identifier', 'cast_expression', 'type_identifier']);
+  if (n.isNamed && !ok.has(n.type)) return false;
+  if (n.type === 'unary_expression' && /^[*&]/.test(n.text)) return false;
+  return n.children.every(pure);
+}
+
+/** Wraps an expression in parentheses unless it is a primary expression, so that `(B) / 4` means what it says. */
+const paren = (n: SyntaxNode): string => (['identifier', 'number_literal', 'field_expression', 'parenthesized_expression', 'call_expression', 'qualified_identifier'].includes(n.type) ? n.text : `(${n.text})`);
+/** An operand of `+`: additive and multiplicative expressions need no parentheses. */
+const addend = (n: SyntaxNode): string => {
+  const op = n.type === 'binary_expression' ? n.childForFieldName('operator')?.text : null;
+  return op && ['+', '-', '*', '/', '%'].includes(op) ? n.text : paren(n);
+};
+
+interface Shape {
+  kind: 'guard' | 'grid-stride';
+  /** The index variable, its declared type (`const int`) and its initial value. */
+  index: string;
+  indexType: string;
+  start: SyntaxNode;
+  /** The bound in `i < bound`. */
+  bound: SyntaxNode;
+  /** The statements run for one element, and the statement they hang from. */
+  body: SyntaxNode[];
+  /** guard: the index declaration and the guard (`if (i < n) ...` or `if (i >= n) return;`); grid-stride: the loop. */
+  decl: SyntaxNode;
+  guard: SyntaxNode;
+  /** grid-stride: the step expression. */
+  step?: SyntaxNode;
+  /** The last statement the rewrite replaces (the guard, or the last element statement after `if (i >= n) return;`). */
+  last: SyntaxNode;
+}
+
+type Refusal = { reason: string };
+const refuse = (reason: string): Refusal => ({ reason });
+
+/** `i < n` (or `n > i`): the bound, when `cond` bounds `index` from above. */
+function upperBound(cond: SyntaxNode | null, index: string): SyntaxNode | null {
+  const c = strip(cond);
+  if (!c || c.type !== 'binary_expression') return null;
+  const op = c.childForFieldName('operator')?.text;
+  const l = c.childForFieldName('left');
+  const r = c.childForFieldName('right');
+  if (!l || !r) return null;
+  if (op === '<' && ident(l) === index) return r;
+  if (op === '>' && ident(r) === index) return l;
+  return null;
+}
+/** `i >= n` (or `n <= i`): the bound, when `cond` says the index is past it. */
+function pastBound(cond: SyntaxNode | null, index: string): SyntaxNode | null {
+  const c = strip(cond);
+  if (!c || c.type !== 'binary_expression') return null;
+  const op = c.childForFieldName('operator')?.text;
+  const l = c.childForFieldName('left');
+  const r = c.childForFieldName('right');
+  if (!l || !r) return null;
+  if (op === '>=' && ident(l) === index) return r;
+  if (op === '<=' && ident(r) === index) return l;
+  return null;
+}
+const conditionOf = (ifStmt: SyntaxNode): SyntaxNode | null => {
+  const c = ifStmt.childForFieldName('condition');
+  return c?.type === 'condition_clause' ? (c.childForFieldName('value') ?? c.namedChildren[0] ?? null) : c;
+};
+const isBareReturn = (n: SyntaxNode | null): boolean =>
+  !!n && ((n.type === 'return_statement' && n.namedChildren.length === 0) || (n.type === 'compound_statement' && statementsOf(n).length === 1 && isBareReturn(statementsOf(n)[0])));
+
+/** The single `T name = value` of a declaration, with T as written (qualifiers included). */
+function singleDeclaration(d: SyntaxNode): { name: string; type: string; value: SyntaxNode } | null {
+  if (d.type !== 'declaration') return null;
+  const decls = d.childrenForFieldName('declarator');
+  if (decls.length !== 1 || decls[0].type !== 'init_declarator') return null;
+  const name = decls[0].childForFieldName('declarator');
+  const value = decls[0].childForFieldName('value');
+  if (!name || name.type !== 'identifier' || !value || value.type === 'initializer_list') return null;
+  const type = d.text.slice(0, decls[0].startIndex - d.startIndex).trim();
+  if (!type || /[*&\[]|__shared__|static|extern/.test(type)) return null;
+  return { name: name.text, type, value };
+}
+
+/** The one name every buffer is indexed by (`p[i]`), or why there is none (`x[i + 1]`, `x[idx[i]]`, `x + offset`). */
+function indexOf(body: SyntaxNode, pointers: Set<string>): string | Refusal {
+  let index: string | null = null;
+  for (const id of body.descendantsOfType('identifier')) {
+    if (!pointers.has(id.text)) continue;
+    const sub = id.parent;
+    if (sub?.type !== 'subscript_expression' || id.fieldName !== 'argument') {
+      const around = sub?.type === 'argument_list' ? sub.parent ?? sub : sub ?? id;
+      return refuse(`the kernel uses \`${id.text}\` other than as \`${id.text}[i]\` (\`${around.text.length > 60 ? `${around.text.slice(0, 57)}...` : around.text}\`)`);
+    }
+    const idx = sub.childForFieldName('indices')?.namedChildren ?? [];
+    const name = idx.length === 1 ? ident(idx[0]) : null;
+    if (!name) return refuse(`the kernel reads \`${sub.text}\`, not only the thread's own element of \`${id.text}\``);
+    if (index !== null && name !== index) return refuse(`the kernel indexes its buffers with both \`${index}\` and \`${name}\``);
+    index = name;
+  }
+  return index ?? refuse('the kernel accesses no buffer through its pointer parameters');
+}
+
+/** An element loop written through a macro (`CUDA_KERNEL_LOOP(i, n) { ... }`): its name, when the body has one. */
+function loopMacro(body: SyntaxNode): string | null {
+  for (const s of statementsOf(body)) {
+    const head = s.type === 'function_definition' ? s.childForFieldName('declarator')?.childForFieldName('declarator') : s.type === 'expression_statement' ? s.namedChildren[0]?.childForFieldName('function') : null;
+    if (head?.type === 'identifier' && /^[A-Z][A-Z0-9_]*$/.test(head.text)) return head.text;
+  }
+  return null;
+}
+
+/** Finds the one-element-per-thread structure of a kernel body, or why it has none. */
+function findShape(fn: FunctionFacts, body: SyntaxNode, pointers: Set<string>, indexName: string): Shape | Refusal {
+  const stmts = statementsOf(body);
+  const mentions = (n: SyntaxNode, names: Set<string>) => n.descendantsOfType('identifier').some((x) => names.has(x.text)) || (n.type === 'identifier' && names.has(n.text));
+  // a grid-stride loop
+  const loops = stmts.filter((s) => s.type === 'for_statement' && mentions(s, pointers));
+  if (loops.length === 1) {
+    const loop = loops[0];
+    const init = loop.childForFieldName('initializer');
+    const d = init ? singleDeclaration(init) : null;
+    if (d && d.name !== indexName) return refuse(`the loop runs over \`${d.name}\`, but the buffers are indexed by \`${indexName}\``);
+    const fact = fn.loops.find((l) => l.range.start.line === loop.startPosition.row && l.range.start.column === loop.startPosition.column);
+    if (!d || !fact || !fact.gridStride) return refuse('the loop over the elements is not a grid-stride loop `for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)`');
+    if (fact.init?.key() !== GLOBAL_INDEX) return refuse(`the loop starts at \`${d.value.text}\`, not at the thread's global index \`blockIdx.x * blockDim.x + threadIdx.x\``);
+    if (fact.step?.key() !== GRID_SIZE) return refuse(`the loop steps by \`${fact.step?.toString() ?? '?'}\`, not by the grid's size \`blockDim.x * gridDim.x\``);
+    const bound = upperBound(loop.childForFieldName('condition'), d.name);
+    if (!bound) return refuse(`the loop's condition is not \`${d.name} < n\``);
+    const update = strip(loop.childForFieldName('update'));
+    let step: SyntaxNode | null = null;
+    if (update?.type === 'assignment_expression' && ident(update.childForFieldName('left')) === d.name) {
+      const op = update.childForFieldName('operator')?.text;
+      const right = update.childForFieldName('right');
+      if (op === '+=') step = right;
+      else if (op === '=' && right?.type === 'binary_expression' && right.childForFieldName('operator')?.text === '+' && ident(right.childForFieldName('left')) === d.name) step = right.childForFieldName('right');
+    }
+    if (!step || !pure(step)) return refuse('the loop\'s step is not written `i += blockDim.x * gridDim.x`');
+    const loopBody = loop.childForFieldName('body');
+    if (!loopBody) return refuse('the loop has no body');
+    return { kind: 'grid-stride', index: d.name, indexType: d.type, start: d.value, bound, body: statementsOf(loopBody), decl: loop, guard: loop, step, last: loop };
+  }
+  if (loops.length > 1) return refuse('the kernel walks its elements in more than one loop');
+  // `int i = ...; if (i < n) ...` or `int i = ...; if (i >= n) return; ...`
+  for (let k = 0; k < stmts.length; k++) {
+    const d = singleDeclaration(stmts[k]);
+    if (!d || d.name !== indexName) continue;
+    const index = new Set([d.name]);
+    for (let g = k + 1; g < stmts.length; g++) {
+      const s = stmts[g];
+      if (s.type !== 'if_statement' || !mentions(s, index)) {
+        if (mentions(s, index) || mentions(s, pointers)) break;
+        continue;
+      }
+      if (s.childForFieldName('alternative')) return refuse(`the guard \`if (${conditionOf(s)?.text})\` has an else branch`);
+      const cond = conditionOf(s);
+      const consequence = s.childForFieldName('consequence');
+      const past = pastBound(cond, d.name);
+      if (past && isBareReturn(consequence)) {
+        const rest = stmts.slice(g + 1);
+        if (!rest.length) return refuse('the kernel does nothing after its guard');
+        return { kind: 'guard', index: d.name, indexType: d.type, start: d.value, bound: past, body: rest, decl: stmts[k], guard: s, last: rest[rest.length - 1] };
+      }
+      const bound = upperBound(cond, d.name);
+      if (!bound || !consequence) return refuse(`the guard \`if (${cond?.text})\` is not \`${d.name} < n\` alone`);
+      if (stmts.slice(g + 1).some((x) => mentions(x, pointers) || mentions(x, index))) return refuse(`the kernel uses \`${d.name}\` or its buffers after the guard \`if (${cond?.text})\``);
+      return { kind: 'guard', index: d.name, indexType: d.type, start: d.value, bound, body: statementsOf(consequence), decl: stmts[k], guard: s, last: s };
+    }
+  }
+  const macro = loopMacro(body);
+  if (macro) return refuse(`the element loop is the macro \`${macro}\`, whose expansion the fix cannot rewrite`);
+  return refuse('the kernel is neither `if (i < n) ...` on one element per thread nor a grid-stride loop over the elements');
+}
+
+interface Use {
+  pointer: string;
+  node: SyntaxNode;
+  read: boolean;
+  write: boolean;
+  /** The access runs for every element (not under a condition, a loop or a short-circuit). */
+  always: boolean;
+  /** A plain `p[i] = ...` that always runs. */
+  alwaysAssigns: boolean;
+  /** Where the access takes effect in the source (a store: the end of its assignment), and whether a loop of the element code repeats it. */
+  at: number;
+  looped: boolean;
+}
+
+const LOOPS = ['for_statement', 'for_range_loop', 'while_statement', 'do_statement'];
+function inLoop(node: SyntaxNode, top: SyntaxNode): boolean {
+  for (let p: SyntaxNode | null = node; p; p = p === top ? null : p.parent) if (LOOPS.includes(p.type)) return true;
+  return false;
+}
+
+/** Does `node` run whenever the statement `top` does? */
+function unconditional(node: SyntaxNode, top: SyntaxNode): boolean {
+  for (let c = node, p = node.parent; p && c !== top; c = p, p = p.parent) {
+    switch (p.type) {
+      case 'if_statement':
+        if (c.fieldName !== 'condition') return false;
+        break;
+      case 'conditional_expression':
+        if (c.fieldName !== 'condition') return false;
+        break;
+      case 'binary_expression': {
+        const op = p.childForFieldName('operator')?.text;
+        if ((op === '&&' || op === '||') && c.fieldName !== 'left') return false;
+        break;
+      }
+      case 'for_statement':
+      case 'for_range_loop':
+      case 'while_statement':
+      case 'do_statement':
+      case 'switch_statement':
+      case 'case_statement':
+      case 'lambda_expression':
+        return false;
+    }
+  }
+  return true;
+}
+
+/** Every use of the pointers in the element statements: each must be `p[i]`. */
+function usesOf(shape: Shape, pointers: Set<string>): Use[] | Refusal {
+  const uses: Use[] = [];
+  for (const top of shape.body) {
+    const ids = top.type === 'identifier' ? [top] : top.descendantsOfType('identifier');
+    for (const id of ids) {
+      if (!pointers.has(id.text)) continue;
+      const sub = id.parent;
+      const args = sub?.type === 'subscript_expression' && id.fieldName === 'argument' ? sub.childForFieldName('indices') : null;
+      const idx = args?.namedChildren ?? [];
+      if (!sub || !args || idx.length !== 1) return refuse(`the kernel uses \`${id.text}\` other than as \`${id.text}[${shape.index}]\` (\`${(sub ?? id).text}\`)`);
+      if (ident(idx[0]) !== shape.index) return refuse(`the kernel reads \`${sub.text}\`, not only element \`${shape.index}\` of \`${id.text}\``);
+      let outer = sub;
+      while (outer.parent?.type === 'parenthesized_expression') outer = outer.parent;
+      // `__ldg(&x[i])`: a read of element i through the read-only cache, as a whole
+      const ldg = outer.parent?.type === 'pointer_expression' && outer.parent.text.startsWith('&') ? outer.parent.parent?.parent : null;
+      if (ldg?.type === 'call_expression' && ldg.childForFieldName('function')?.text === '__ldg' && ldg.childForFieldName('arguments')?.namedChildren.length === 1) {
+        uses.push({ pointer: id.text, node: ldg, read: true, write: false, always: unconditional(ldg, top), alwaysAssigns: false, at: ldg.startIndex, looped: inLoop(ldg, top) });
+        continue;
+      }
+      const parent = outer.parent;
+      let read = true;
+      let write = false;
+      let assigns = false;
+      if (parent?.type === 'assignment_expression' && outer.fieldName === 'left') {
+        write = true;
+        assigns = parent.childForFieldName('operator')?.text === '=';
+        read = !assigns;
+      } else if (parent?.type === 'update_expression') write = true;
+      else if (parent?.type === 'pointer_expression' || (parent?.type === 'unary_expression' && parent.text.startsWith('&'))) return refuse(`the kernel takes the address of \`${sub.text}\``);
+      const always = unconditional(sub, top);
+      const at = write ? parent!.endIndex : sub.startIndex;
+      uses.push({ pointer: id.text, node: sub, read, write, always, alwaysAssigns: assigns && always && parent!.parent?.type === 'expression_statement' && parent!.parent === top, at, looped: inLoop(sub, top) });
+    }
+  }
+  return uses;
+}
+
+/** Reasons the element statements cannot run V times on registers: thread state, warp operations, early exits, state carried between elements. */
+function bodyProblem(shape: Shape, fnNode: SyntaxNode): string | null {
+  const declared = new Set<string>();
+  for (const top of shape.body) {
+    for (const d of [top, ...top.descendantsOfType(['init_declarator', 'declaration', 'parameter_declaration'])]) {
+      if (d.type === 'declaration') for (const x of d.childrenForFieldName('declarator')) {
+        const name = x.type === 'init_declarator' ? x.childForFieldName('declarator') : x;
+        if (name?.type === 'identifier') declared.add(name.text);
+        else if (name) for (const i of name.descendantsOfType('identifier').slice(0, 1)) declared.add(i.text);
+      }
+    }
+    for (const n of [top, ...top.descendantsOfType(['identifier', 'return_statement', 'goto_statement', 'break_statement', 'continue_statement', 'assignment_expression', 'update_expression', 'asm_statement', 'gnu_asm_expression'])]) {
+      switch (n.type) {
+        case 'identifier':
+          if (THREAD_STATE.test(n.text)) return `the element code reads \`${n.parent?.type === 'field_expression' ? n.parent.text : n.text}\` itself`;
+          if (WARP_OPS.test(n.text)) return `the element code calls \`${n.text}\`, which needs one element per thread`;
+          break;
+        case 'return_statement':
+        case 'goto_statement':
+          return `the element code leaves early (\`${n.text}\`)`;
+        case 'break_statement':
+        case 'continue_statement': {
+          let p = n.parent;
+          while (p && p !== top && !['for_statement', 'while_statement', 'do_statement', 'switch_statement', 'for_range_loop'].includes(p.type)) p = p.parent;
+          if (!p || p === top && !['for_statement', 'while_statement', 'do_statement', 'switch_statement', 'for_range_loop'].includes(p.type)) return `the element code leaves early (\`${n.text}\`)`;
+          break;
+        }
+        case 'asm_statement':
+        case 'gnu_asm_expression':
+          return 'the element code has inline assembly';
+        case 'assignment_expression':
+        case 'update_expression': {
+          let target = n.type === 'assignment_expression' ? n.childForFieldName('left') : n.childForFieldName('argument');
+          while (target && ['subscript_expression', 'field_expression', 'parenthesized_expression', 'pointer_expression'].includes(target.type))
+            target = target.type === 'subscript_expression' ? target.childForFieldName('argument') : target.type === 'field_expression' ? target.childForFieldName('argument') : target.namedChildren[0];
+          const name = target?.type === 'identifier' ? target.text : null;
+          if (name === shape.index) return `the element code changes \`${shape.index}\``;
+          if (name && !declared.has(name) && !fnPointer(fnNode, name)) return `the element code writes \`${name}\`, which lives across elements`;
+          if (!name) return `the element code writes through \`${n.text}\``;
+          break;
+        }
+      }
+    }
+  }
+  return null;
+}
+/** A pointer parameter of the kernel (its uses are checked one by one). */
+const fnPointer = (fnNode: SyntaxNode, name: string): boolean =>
+  fnNode.descendantsOfType('parameter_declaration').some((p) => p.childForFieldName('declarator')?.type === 'pointer_declarator' && p.childForFieldName('declarator')!.descendantsOfType('identifier').some((i) => i.text === name));
+
+/** A name not used in the function. */
+function freshName(taken: Set<string>, ...candidates: string[]): string {
+  for (const c of candidates) if (!taken.has(c)) return (taken.add(c), c);
+  let c = candidates[0];
+  while (taken.has(c)) c += '_';
+  taken.add(c);
+  return c;
+}
+
+/**
+ * The element statements' source, with the comments right before the first and after the
+ * last on its line, and with `p[i]` uses replaced.
+ */
+function substituted(nodes: SyntaxNode[], text: string, replace: Map<SyntaxNode, string>): { text: string; first: SyntaxNode } {
+  const siblings = nodes[0].parent?.namedChildren ?? nodes;
+  let k = siblings.indexOf(nodes[0]);
+  // comments on their own lines (not one trailing the statement before)
+  while (k > 0 && isComment(siblings[k - 1]) && (k < 2 || siblings[k - 1].startPosition.row > siblings[k - 2].endPosition.row)) k--;
+  const first = k >= 0 ? siblings[k] : nodes[0];
+  const lastNode = nodes[nodes.length - 1];
+  const after = siblings[siblings.indexOf(lastNode) + 1];
+  const start = first.startIndex;
+  const end = after && isComment(after) && after.startPosition.row === lastNode.endPosition.row ? after.endIndex : lastNode.endIndex;
+  const reps = [...replace].filter(([n]) => n.startIndex >= start && n.endIndex <= end).sort((a, b) => b[0].startIndex - a[0].startIndex);
+  let out = text.slice(start, end);
+  for (const [n, r] of reps) out = out.slice(0, n.startIndex - start) + r + out.slice(n.endIndex - start);
+  return { text: out, first };
+}
+
+/** Moves a block of source lines from indentation `from` to `to` (the first line is placed by the caller). */
+function reindent(block: string, from: string, to: string): string {
+  return block
+    .split('\n')
+    .map((line, k) => (k === 0 ? line : line.startsWith(from) ? to + line.slice(from.length) : line.trim() ? to + line.trimStart() : ''))
+    .join('\n');
+}
+
+const lineIndent = (lines: string[], row: number): string => /^\s*/.exec(lines[row] ?? '')![0];
+
+/** The indentation of the first line a node starts, or one step deeper than the line it continues. */
+function indentOf(n: SyntaxNode, lines: string[], unit: string): string {
+  const ind = lineIndent(lines, n.startPosition.row);
+  return n.startPosition.column === ind.length ? ind : ind + unit;
+}
+
+/** Is the grid of a launch an integer expression we can divide (not a dim3)? */
+function plainGrid(grid: SyntaxNode, host: SyntaxNode | null, hostFacts: FunctionFacts | null): boolean {
+  const g = strip(grid)!;
+  if (g.type === 'number_literal') return true;
+  if (g.type === 'binary_expression') return true; // arithmetic on a dim3 does not compile
+  if (g.type === 'call_expression') {
+    // a rounding-up division (`div_up(n, 256)`, `ceil_div`, `cdiv`), or an integer function of this file
+    const callee = g.childForFieldName('function');
+    if (callee?.type !== 'identifier') return false;
+    if (/div/i.test(callee.text) && callee.text !== 'dim3') return true;
+    let root: SyntaxNode | null = host;
+    while (root?.parent) root = root.parent;
+    return (root?.descendantsOfType('function_definition') ?? []).some(
+      (f) => f.childForFieldName('declarator')?.childForFieldName('declarator')?.text === callee.text && /^(int|unsigned|unsigned int|long|long long|size_t|int64_t|uint32_t|uint64_t|int32_t)$/.test(f.childForFieldName('type')?.text ?? ''),
+    );
+  }
+  if (g.type !== 'identifier') return false;
+  const param = hostFacts?.params.find((p) => p.name === g.text);
+  if (param) return !param.pointer && /^(const\s+)?(int|unsigned|unsigned int|long|long long|size_t|int64_t|uint32_t|uint64_t|int32_t)$/.test(param.type);
+  for (const d of host?.descendantsOfType('declaration') ?? []) {
+    for (const x of d.childrenForFieldName('declarator')) {
+      const name = x.type === 'init_declarator' ? x.childForFieldName('declarator') : x;
+      if (name?.type === 'identifier' && name.text === g.text) {
+        const type = d.childForFieldName('type')?.text ?? '';
+        const value = x.type === 'init_declarator' ? strip(x.childForFieldName('value')) : null;
+        if (type === 'auto') return !!value && ['binary_expression', 'number_literal'].includes(value.type);
+        return /^(int|unsigned|unsigned int|long|long long|size_t|int64_t|uint32_t|uint64_t|int32_t)$/.test(type);
+      }
+    }
+  }
+  return false;
+}
+
+function fixCuda(ctx: FixContext): FixResult {
+  const fn = ctx.fn;
+  if (!fn || !fn.isKernel) return refuse('the finding is not on a kernel the analysis modelled');
+  if (fn.usesVectorTypes) return refuse('the kernel already uses vector types');
+  if (fn.shared.length) return refuse(`the kernel uses shared memory (\`${fn.shared[0].name}\`)`);
+  if (fn.syncthreads.length) return refuse('the kernel synchronizes its threads (`__syncthreads`)');
+  if (fn.accesses.some((a) => a.kind === 'atomic')) return refuse('the kernel uses atomics');
+  if (fn.kernelClass !== 'elementwise') return refuse(`\`${fn.name}\` is not one element per thread (it walks rows or chunks): restructure its loop by hand`);
+  const fnNode = ctx.node(fn.range, ['function_definition']);
+  const body = fnNode?.childForFieldName('body');
+  if (!fnNode || !body || body.type !== 'compound_statement' || body.hasError) return refuse('the kernel\'s body does not parse cleanly');
+  if (body.descendantsOfType('preproc_if').length || body.descendantsOfType('preproc_ifdef').length || body.descendantsOfType('preproc_call').length)
+    return refuse('the kernel\'s body has preprocessor directives');
+  const pointerParams = fn.params.filter((p) => p.pointer);
+  const volatileParam = fnNode.descendantsOfType('parameter_declaration').find((p) => /\bvolatile\b/.test(p.text));
+  if (volatileParam) return refuse(`\`${volatileParam.text}\` is volatile: each element must stay its own access`);
+  const pointers = new Set(pointerParams.map((p) => p.name));
+  const indexName = indexOf(body, pointers);
+  if (typeof indexName !== 'string') return indexName;
+  const shape = findShape(fn, body, pointers, indexName);
+  if ('reason' in shape) return shape;
+  if (shape.kind === 'guard') {
+    // every access is element `i` = blockIdx.x * blockDim.x + threadIdx.x of its buffer
+    const off = fn.accesses.find((a) => pointers.has(a.array) && a.space === 'global' && (a.indices.length !== 1 || a.indices[0].key() !== GLOBAL_INDEX));
+    if (off) return refuse(`\`${shape.index}\` in \`${off.text}\` is \`${off.indices[0]?.toString() ?? '?'}\`, not the thread's global index \`blockIdx.x * blockDim.x + threadIdx.x\``);
+  }
+  const { index } = shape;
+  // the buffers are used only in the element statements, as `p[i]`
+  const elementNodes = new Set(shape.body);
+  for (const id of body.descendantsOfType('identifier')) {
+    if (!pointers.has(id.text)) continue;
+    let p: SyntaxNode | null = id;
+    while (p && !elementNodes.has(p)) p = p.parent;
+    if (!p) return refuse(`the kernel uses \`${id.text}\` outside the element's code (\`${(id.parent ?? id).text}\`)`);
+  }
+  if (!pure(shape.bound) || shape.bound.descendantsOfType('identifier').some((x) => x.text === index) || ident(shape.bound) === index)
+    return refuse(`the bound \`${shape.bound.text}\` is not a plain expression`);
+  const problem = bodyProblem(shape, fnNode);
+  if (problem) return refuse(problem);
+  const uses = usesOf(shape, pointers);
+  if ('reason' in uses) return uses;
+  // the vector code reads every buffer before it stores any: a buffer read after another was written must not be that one
+  const restrict = (p: string) => pointerParams.find((x) => x.name === p)!.restrict;
+  for (const w of uses.filter((u) => u.write)) {
+    const r = uses.find((u) => u.read && u.pointer !== w.pointer && (u.at > w.at || u.looped || w.looped) && !(restrict(u.pointer) && restrict(w.pointer)));
+    if (r) return refuse(`\`${r.node.text}\` is read after \`${w.node.text}\` is written, and \`${r.pointer}\` may be \`${w.pointer}\` (declare both \`__restrict__\`)`);
+  }
+  // element types
+  const types = new Map<string, ElemType>();
+  for (const p of pointerParams.filter((x) => uses.some((u) => u.pointer === x.name))) {
+    if (fn.templateParams.includes(p.type)) return refuse(`\`${p.name}\` holds the template type \`${p.type}\`, whose width is known only at the launch`);
+    const t = ELEM_TYPES[p.type.replace(/\s+/g, ' ')];
+    if (!t) return refuse(`the element type \`${p.type}\` of \`${p.name}\` is not a known 8-, 16- or 32-bit type`);
+    types.set(p.name, t);
+  }
+  // a buffer moves as vectors when some access of it runs for every element; the others keep their scalar accesses
+  const names = [...new Set(uses.map((u) => u.pointer))];
+  const vectored = pointerParams.map((p) => p.name).filter((p) => uses.some((u) => u.pointer === p && u.always));
+  if (!vectored.length) return refuse('every access is under a condition, so no buffer is read or written for every element');
+  const v = 128 / Math.max(...vectored.map((p) => types.get(p)!.bits));
+  const scalarKept = names.filter((p) => !vectored.includes(p));
+
+  // names
+  const taken = new Set(fnNode.descendantsOfType(['identifier', 'field_identifier', 'type_identifier']).map((x) => x.text));
+  const vi = freshName(taken, `${index}${v}`, `${index}_vec`);
+  const k = freshName(taken, 'k', 'j', 'e', 'lane');
+  const aligned = freshName(taken, 'aligned', 'vec_ok');
+  const arr = new Map(vectored.map((p) => [p, freshName(taken, `${p}_v`, `${p}_vals`)]));
+  const vecEnd = shape.kind === 'grid-stride' ? freshName(taken, 'vec_end', `${index}_end`) : '';
+
+  const lines = ctx.lines;
+  const bodyIndent = lineIndent(lines, statementsOf(body)[0]?.startPosition.row ?? fnNode.startPosition.row + 1);
+  const unit = bodyIndent.slice(lineIndent(lines, fnNode.startPosition.row).length) || '  ';
+  const base = indentOf(shape.decl, lines, unit);
+  const bytesOf = (p: string) => (v * types.get(p)!.bits) / 8;
+  const carrier = (p: string) => carrierOf(types.get(p)!, bytesOf(p));
+  const elemType = (p: string) => pointerParams.find((x) => x.name === p)!.type;
+  const groups = `${paren(shape.bound)} / ${v}`;
+
+  // the alignment check, one mask per vector size
+  const bySize = new Map<number, string[]>();
+  for (const p of vectored) bySize.set(bytesOf(p), [...(bySize.get(bytesOf(p)) ?? []), p]);
+  // uintptr_t where the file has <cstdint>, else size_t (as wide as a pointer, and always declared)
+  const uintptr = /^\s*#\s*include\s*[<"](cstdint|stdint\.h|inttypes\.h|cinttypes)[>"]/m.test(ctx.text) ? 'uintptr_t' : 'size_t';
+  const alignedExpr = [...bySize]
+    .sort((a, b) => b[0] - a[0])
+    .map(([bytes, ps]) => `(${ps.length > 1 ? `(${ps.map((p) => `reinterpret_cast<${uintptr}>(${p})`).join(' | ')})` : `reinterpret_cast<${uintptr}>(${ps[0]})`} & ${bytes - 1}) == 0`)
+    .join(' && ');
+  const alignedDecl = `const bool ${aligned} = ${alignedExpr};`;
+
+  // the element statements on registers
+  const replace = new Map<SyntaxNode, string>();
+  for (const u of uses) if (arr.has(u.pointer)) replace.set(u.node, `${arr.get(u.pointer)}[${k}]`);
+  const { text: elemText, first: elemFirst } = substituted(shape.body, ctx.text, replace);
+  // `i` itself is still needed when the element code uses it other than as the index of a replaced `p[i]`
+  const replaced = [...replace.keys()];
+  const needIndex = shape.body.some((s) =>
+    [s, ...s.descendantsOfType('identifier')].some((x) => x.type === 'identifier' && x.text === index && !replaced.some((r) => r.startIndex <= x.startIndex && x.endIndex <= r.endIndex)),
+  );
+  const elemFrom = indentOf(elemFirst, lines, unit);
+  const written = (p: string) => uses.some((u) => u.pointer === p && u.write);
+  // loaded first unless a plain store that always runs comes before every read of it
+  const preload = (p: string) => !uses.some((w) => w.pointer === p && w.alwaysAssigns && uses.every((r) => r.pointer !== p || !r.read || r.node.startIndex > w.at));
+  const indexDecl = () => `${shape.indexType.replace(/^(const\s+)?/, 'const ')} ${index} = ${v} * ${vi} + ${k};`;
+  const declType = shape.indexType.replace(/^const\s+/, '');
+
+  const vectorPath = (ind: string): string[] => {
+    const out: string[] = [];
+    for (const p of vectored) out.push(`${ind}alignas(${bytesOf(p)}) ${elemType(p)} ${arr.get(p)}[${v}];`);
+    for (const p of vectored.filter(preload)) out.push(`${ind}*reinterpret_cast<${carrier(p)}*>(${arr.get(p)}) = reinterpret_cast<const ${carrier(p)}*>(${p})[${vi}];`);
+    out.push(`${ind}#pragma unroll`);
+    const inner = ind + unit;
+    if (!needIndex && shape.body.length === 1 && !elemText.includes('\n') && !/^(if|for|while|do|switch)\b/.test(elemText)) {
+      out.push(`${ind}for (int ${k} = 0; ${k} < ${v}; ++${k}) ${elemText}`);
+    } else {
+      out.push(`${ind}for (int ${k} = 0; ${k} < ${v}; ++${k}) {`);
+      if (needIndex) out.push(`${inner}${indexDecl()}`);
+      out.push(inner + reindent(elemText, elemFrom, inner));
+      out.push(`${ind}}`);
+    }
+    for (const p of vectored.filter(written)) out.push(`${ind}reinterpret_cast<${carrier(p)}*>(${p})[${vi}] = *reinterpret_cast<const ${carrier(p)}*>(${arr.get(p)});`);
+    return out;
+  };
+
+  // `128-bit float4`, or per buffer when some move less than 16 bytes (`uint2 for in, float4 for out`)
+  const full = vectored.every((p) => bytesOf(p) === 16);
+  const carriers = full ? `128-bit ${[...new Set(vectored.map(carrier))].join(' / ')}` : `vector (${vectored.map((p) => `${carrier(p)} for ${p}`).join(', ')})`;
+  const sameType = new Set(vectored.map(elemType)).size === 1;
+  const what = sameType ? `${v} \`${elemType(vectored[0])}\` per thread` : `${v} elements per thread`;
+  const comment = `// ${v} consecutive ${sameType ? `${elemType(vectored[0])} ` : ''}elements per thread${shape.kind === 'grid-stride' ? ' per step' : ''}, one ${carriers} access per buffer`;
+  let newText: string;
+  const range: Range = { start: { line: shape.decl.startPosition.row, column: shape.decl.startPosition.column }, end: { line: shape.last.endPosition.row, column: shape.last.endPosition.column } };
+  if (shape.kind === 'grid-stride') {
+    const loop = shape.guard;
+    const start = shape.start;
+    const step = shape.step!;
+    const header = `for (${declType} ${vi} = ${start.text}; ${vi} < ${vecEnd} / ${v}; ${vi} += ${step.text}) {`;
+    // the original loop, starting after the vector loop's elements
+    const tail = ctx.text.slice(loop.startIndex, start.startIndex) + `${vecEnd} + ${addend(start)}` + ctx.text.slice(start.endIndex, loop.endIndex);
+    newText = [
+      `${comment}; the scalar loop takes the tail (or all, for unaligned pointers)`,
+      `${base}${alignedDecl}`,
+      `${base}const ${declType} ${vecEnd} = ${aligned} ? ${groups} * ${v} : 0;`,
+      `${base}${header}`,
+      ...vectorPath(base + unit),
+      `${base}}`,
+      base + reindent(tail, indentOf(loop, lines, unit), base),
+    ].join('\n');
+  } else {
+    const scalar: string[] = [];
+    const inner = base + unit + unit;
+    scalar.push(`${base}${unit}for (int ${k} = 0; ${k} < ${v}; ++${k}) {`);
+    scalar.push(`${inner}${shape.indexType} ${index} = ${v} * ${vi} + ${k};`);
+    const original = ctx.text.slice(shape.guard.startIndex, shape.last.endIndex);
+    scalar.push(inner + reindent(original, indentOf(shape.guard, lines, unit), inner));
+    scalar.push(`${base}${unit}}`);
+    const between = ctx.text.slice(shape.decl.endIndex, shape.guard.startIndex);
+    newText = [
+      `${comment}; scalar code for the tail and unaligned pointers`,
+      `${base}${shape.indexType} ${vi} = ${shape.start.text};  // this thread's elements: ${v} * ${vi} to ${v} * ${vi} + ${v - 1}`,
+      `${base}${alignedDecl}`,
+    ].join('\n') + between + [
+      `if (${vi} < ${groups} && ${aligned}) {`,
+      ...vectorPath(base + unit),
+      `${base}} else if (${vi} <= ${groups}) {`,
+      ...scalar,
+      `${base}}`,
+    ].join('\n');
+  }
+  const edits: TextEdit[] = [{ range, newText }];
+
+  // the launches: a guarded kernel needs ceil(grid / V) blocks of the same size
+  let safe = true;
+  const notes: string[] = [];
+  if (shape.kind === 'guard') {
+    const launches: { call: CallFact; host: FunctionFacts }[] = [];
+    for (const h of ctx.file.functions) for (const c of h.calls) if (c.kind === 'launch' && baseName(c.name) === baseName(fn.name)) launches.push({ call: c, host: h });
+    const unchanged: string[] = [];
+    for (const { call, host } of launches) {
+      const callNode = ctx.node(call.range, ['call_expression']);
+      const config = callNode?.children.find((c) => c.type === 'kernel_call_syntax');
+      const grid = config?.namedChildren.filter((c) => !isComment(c))[0];
+      const hostNode = ctx.node(host.range, ['function_definition']);
+      // (a launch inside the kernel itself lies in the text the rewrite replaces)
+      if (!grid || !plainGrid(grid, hostNode, host) || host === fn) {
+        unchanged.push(`\`${grid?.text ?? call.grid ?? '?'}\` in \`${host.name}\``);
+        continue;
+      }
+      const g = strip(grid)!;
+      const text = g.type === 'identifier' || g.type === 'number_literal' ? g.text : addend(grid);
+      edits.push({ range: { start: { line: grid.startPosition.row, column: grid.startPosition.column }, end: { line: grid.endPosition.row, column: grid.endPosition.column } }, newText: `(${text} + ${v - 1}) / ${v}` });
+    }
+    // the kernel used other than by these launches (a function pointer, cudaLaunchKernel) or launched from another file
+    const root = ctx.node({ start: { line: 0, column: 0 }, end: { line: Math.max(0, lines.length - 1), column: 0 } }, ['translation_unit']);
+    const launchNames = new Set(launches.map(({ call }) => `${call.nameRange.start.line}:${call.nameRange.start.column}`));
+    const others = (root?.descendantsOfType('identifier') ?? []).filter((x) => {
+      if (x.text !== baseName(fn.name) || launchNames.has(`${x.startPosition.row}:${x.startPosition.column}`)) return false;
+      let p = x.parent;
+      while (p && ['qualified_identifier', 'template_function', 'template_declaration'].includes(p.type)) p = p.parent;
+      return p?.type !== 'function_declarator';
+    });
+    const elsewhere = [...(ctx.file.project?.hosts.values() ?? [])].filter((h) => !ctx.file.functions.some((f) => f.name === h.name) && h.calls.some((c) => c.kind === 'launch' && baseName(c.name) === baseName(fn.name)));
+    const need = `ceil(grid / ${v}) blocks`;
+    if (unchanged.length) notes.push(`change ${unchanged.map((u) => `the grid ${u}`).join(', ')} to ${need} by hand`);
+    if (elsewhere.length) notes.push(`change the launch${elsewhere.length > 1 ? 'es' : ''} in ${elsewhere.map((h) => `\`${h.name}\``).join(', ')} (another file) to ${need}`);
+    if (others.length) notes.push(`\`${fn.name}\` is also used on line ${others[0].startPosition.row + 1}, not as a launch: launches through it need ${need}`);
+    if (!launches.length && !elsewhere.length && !others.length) notes.push(`callers must launch \`${fn.name}\` with ${need} (no launch in this file)`);
+    if (notes.length) safe = false;
+  }
+  const parts = [
+    `Move ${what} with one ${carriers} access per buffer, a scalar tail and an alignment check`,
+    ...(shape.kind === 'guard' && safe ? [`launch ceil(grid / ${v}) blocks`] : []),
+    ...notes,
+    ...(scalarKept.length ? [`${scalarKept.map((p) => `\`${p}\``).join(', ')} stay${scalarKept.length === 1 ? 's' : ''} scalar (accessed under a condition)`] : []),
+  ];
+  const title = parts.join('; ');
+  const fix: Fix = { title, edits, safe };
+  return [fix];
+}
+
+export const fixVectorAccess: Fixer = (_finding, ctx) => {
+  if (ctx.language === 'triton')
+    return refuse('Triton kernels are rewritten by hand: give each program a contiguous block (`offs = pid * BLOCK + tl.arange(0, BLOCK)`) and Triton emits the 16-byte accesses');
+  return fixCuda(ctx);
+};
