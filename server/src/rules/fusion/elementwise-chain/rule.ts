@@ -3,7 +3,8 @@
 // space, with nothing in between that needs the intermediate (ANALYSIS.md §2,
 // "Fusion (host)"). Triton host code is handled by the Triton half of this rule.
 import { detail } from '../../common/detail';
-import type { Rule } from '../../../core/rule';
+import type { FileRule, Rule } from '../../../core/rule';
+import { chainFixer } from './fix';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly } from '../../../core/affine';
@@ -97,7 +98,9 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hos
   for (let i = 0; i + 1 < launches.length; i++) {
     const first = launches[i];
     const second = launches[i + 1];
-    if (first.loops.join() !== second.loops.join()) continue;
+    // the same loops, or the second opens a loop that starts by reading the first's output
+    // (`mul(a, b, y); for (i = 2; i < k; ++i) mul(y, x[i], y);`): an n-ary elementwise kernel
+    if (first.loops.join() !== second.loops.slice(0, first.loops.length).join()) continue;
     const k1 = kernels.get(first.name);
     const k2 = kernels.get(second.name);
     if (!k1 || !k2 || k1.kernelClass !== 'elementwise' || k2.kernelClass !== 'elementwise') continue;
@@ -184,4 +187,6 @@ export const rule: Rule = {
     const callables = { kernels, hosts, mine };
     return mine.flatMap((h) => hostCached(h, callables));
   },
+  // writes the fused kernel (fix.ts); it reads the rule's other findings to fuse a whole chain
+  fix: chainFixer((facts) => (rule as FileRule).check(facts)),
 };
