@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# On the GPU machine: builds every pair's harness (bench/gpu/<pair>/main.cu) and runs it;
+# On the GPU machine (bash bench/gpu/run.sh [PAIR...]): builds each pair's harness (bench/gpu/<pair>/main.cu) and runs it;
 # one JSON line per variant goes to $OUT/results.jsonl (or ./results.jsonl), build and run logs to logs.txt.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -10,7 +10,8 @@ logs="$out/logs.txt"
 : >"$logs"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader >"$out/gpu.txt" 2>&1
 nvcc --version | tail -1 >>"$out/gpu.txt"
-pairs=$(python3 -c 'import json; [print(p["pair"], p.get("libs", "")) for p in json.load(open("pairs.json"))["pairs"]]')
+# the pairs named as arguments, or every pair of pairs.json
+pairs=$(python3 -c 'import json, sys; [print(p["pair"], p.get("libs", "")) for p in json.load(open("pairs.json"))["pairs"] if len(sys.argv) < 2 or p["pair"] in sys.argv[1:]]' "$@")
 # build every harness at once (nvcc is the slow part), then run them one at a time
 while read -r pair libs; do
   [ -n "$pair" ] && [ -f "$pair/after.cu" ] || continue

@@ -14,6 +14,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
+import { fix } from './fix';
 import { inside, isAncestor, smallConstantTrip } from '../../pipelining/multi-stage/staged';
 
 const BENEFIT =
@@ -122,4 +123,5 @@ export const rule: Rule = {
   defaultSeverity: 'information',
   // Triton functions carry decorator facts (an empty list for host code); CUDA ones do not
   checkFunction: (fn: FunctionFacts) => (fn.decorators !== undefined ? checkTriton(fn) : checkCuda(fn)),
+  fix,
 };

@@ -6,6 +6,7 @@
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { tritonTiling } from './triton';
+import { fix } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { sharedAcrossBlock } from '../../../core/lanes';
@@ -104,4 +105,5 @@ export const rule: Rule = {
   languages: ['cuda', 'triton'],
   defaultSeverity: 'information',
   checkFunction: (fn) => (fn.decorators ? tritonTiling(fn) : check(fn)),
+  fix,
 };
