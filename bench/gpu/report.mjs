@@ -44,7 +44,7 @@ for (const p of pairs) {
     const checked = worst === 0 ? "equal to the before kernel's" + (edges.length ? ' (also at odd sizes)' : '') : `within ${worst.toExponential(1)} relative of the before kernel's (tolerance ${fix.tolerance})`;
     table.push(`| ${s.rule} | ${p.what} | ${cell(before)} | ${cell(fix)} | ${cell(hand)} | ${speedup.toFixed(2)}× | ${hand ? pct(hand.ms / fix.ms) : '—'} | ${ok ? checked : 'MISMATCH'} |`);
     if (!ok) continue; // a fix whose output differs is a bug, not evidence
-    const ceiling = unit === 'GB/s' ? `device-to-device copy ${Math.round(fix.ceiling)} GB/s` : p.pair === 'tf32' ? `cuBLAS fp32 ${fix.ceiling.toFixed(1)} TFLOP/s` : `cuBLAS fp32 ${fix.ceiling.toFixed(1)} TFLOP/s`;
+    const ceiling = unit === 'GB/s' ? `device-to-device copy ${Math.round(fix.ceiling)} GB/s` : `${p.ceiling ?? 'cuBLAS fp32'} ${fix.ceiling.toFixed(1)} TFLOP/s`;
     evidence.push({
       rule: s.rule, gpu, workload: p.what + (s.base === 'fix-tiled' ? ', from the shared-tiled kernel the tiling fix writes' : ''),
       beforeMs: +before.ms.toFixed(4), fixMs: +fix.ms.toFixed(4), ...(hand ? { handMs: +hand.ms.toFixed(4) } : {}),

@@ -14,12 +14,18 @@ nvcc --version | tail -1 >>"$out/gpu.txt"
 pairs=$(python3 -c 'import json, sys; [print(p["pair"], p.get("libs", "")) for p in json.load(open("pairs.json"))["pairs"] if len(sys.argv) < 2 or p["pair"] in sys.argv[1:]]' "$@")
 # build every harness at once (nvcc is the slow part), then run them one at a time
 while read -r pair libs; do
-  [ -n "$pair" ] && [ -f "$pair/after.cu" ] || continue
+  [ -n "$pair" ] && [ -f "$pair/after.cu" ] && [ -f "$pair/main.cu" ] || continue
   nvcc -O3 -arch=sm_90 -std=c++17 -o "/tmp/bench_$pair" "$pair/main.cu" $libs >"/tmp/build_$pair.log" 2>&1 &
 done <<<"$pairs"
 wait
 while read -r pair libs; do
   [ -n "$pair" ] || continue
+  if [ -f "$pair/main.py" ]; then
+    # a Triton pair: the harness is Python (python3 there holds PyTorch and Triton)
+    echo "== $pair" >>"$logs"
+    timeout 300 python3 "$pair/main.py" >>"$results" 2>>"$logs" || echo "{\"pair\":\"$pair\",\"error\":\"run failed: see logs.txt\"}" >>"$results"
+    continue
+  fi
   if [ ! -f "$pair/after.cu" ]; then echo "{\"pair\":\"$pair\",\"error\":\"no after.cu (run generate.mjs)\"}" >>"$results"; continue; fi
   echo "== $pair" >>"$logs"
   cat "/tmp/build_$pair.log" >>"$logs"
