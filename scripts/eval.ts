@@ -161,7 +161,7 @@ const EVAL_CONFIG = { ...DEFAULT_CONFIG, functionBudgetMs: 60_000, fileBudgetMs:
 
 export function analyze(engine: Engine, absPath: string, text: string, headers?: ViewOptions, project?: ProjectSource): AnalysisResult {
   prepare(engine, headers, project);
-  const r = engine.analyzeText(absPath, text, EVAL_CONFIG) as AnalysisResult & { skipped?: unknown };
+  const r = engine.analyzeText(absPath, text, EVAL_CONFIG, undefined, undefined, { fixes: false }) as AnalysisResult & { skipped?: unknown };
   const skipped = Array.isArray(r.skipped)
     ? (r.skipped as any[]).map((s) => ({ function: String(s?.function ?? ''), reason: String(s?.reason ?? '') }))
     : undefined;

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     let res: FileResult | null = null;
     try {
-      res = engine.analyzeText(input.path, input.text);
+      res = engine.analyzeText(input.path, input.text, undefined, undefined, undefined, { fixes: false });
       if (res.error?.includes('internal error')) throw new Error(res.error);
     } catch (e) {
       crashes++;

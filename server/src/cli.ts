@@ -59,6 +59,8 @@ export interface CheckReport {
 export interface CheckOptions {
   /** gitignore-style patterns of paths to skip (`--exclude`). */
   exclude?: readonly string[];
+  /** Write each finding's fixes (JSON counts them, SARIF carries them; text shows none). */
+  fixes?: boolean;
   /** Called as files are read, for a progress line. */
   progress?: (phase: 'indexing' | 'analysing', done: number, total: number) => void;
 }
@@ -98,7 +100,7 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
       continue;
     }
     const text = r.text;
-    const result = engine.analyzeText(file, text, config, only);
+    const result = engine.analyzeText(file, text, config, only, undefined, { fixes: opts.fixes ?? false });
     if (result.language === null) continue; // a Python file that does not use Triton
     report.files++;
     report.lines += text.split('\n').length;
@@ -279,7 +281,7 @@ async function check(rest: string[], io: Io): Promise<number> {
   // headers are read from the current folder and the folders checked, and the configured include paths
   engine.setWorkspace([process.cwd(), ...args.paths.map((p) => (isDirectory(p) ? p : dirname(p)))], config.includePaths);
   const progress = io.tty && !args.quiet ? progressLine(io.tty) : undefined;
-  const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined, { exclude: args.exclude, progress });
+  const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined, { exclude: args.exclude, progress, fixes: args.format !== 'text' });
   if (args.format === 'json') io.out(JSON.stringify(toJson(report), null, 2));
   else if (args.format === 'sarif') io.out(JSON.stringify(toSarif(report, engine.knowledge, version, process.cwd()), null, 2));
   else {

@@ -18,7 +18,7 @@ import { ProjectIndex } from './project';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile } from './facts/shadow';
 import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
 import { lineEndsAsNewline } from './lineEnds';
-import { fixContext, functionOf, type FixOutcome, type FixResult } from './fix';
+import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
 
 /**
@@ -196,7 +196,12 @@ export class Engine {
   }
 
   /** Analyses a whole file from its text (CLI, tests). Never throws on bad input. */
-  analyzeText(path: string, text: string, config: Config = DEFAULT_CONFIG, only?: ReadonlySet<string>, languageId?: string): FileResult {
+  /**
+   * `fixes: false` leaves out the fixers' rewrites (a report that shows no fixes need not
+   * write them: they cost more than the analysis on a file with hundreds of findings).
+   */
+  analyzeText(path: string, text: string, config: Config = DEFAULT_CONFIG, only?: ReadonlySet<string>, languageId?: string, opts: { fixes?: boolean } = {}): FileResult {
+    const fixes = opts.fixes ?? true;
     text = lineEndsAsNewline(text);
     const language = detectLanguage(path, text, languageId);
     if (!language) return { language: null, findings: [] };
@@ -209,7 +214,7 @@ export class Engine {
       const skipped: NonNullable<FileResult['skipped']> = [];
       const facts = { ...done.facts, project: this.project ?? undefined };
       const findings = this.findings(language, facts, config, only, skipped);
-      if (!findings.some((f) => this.fixerOf(f))) return { language, findings, skipped };
+      if (!fixes || !findings.some((f) => this.fixerOf(f))) return { language, findings, skipped };
       const tree = this.parsers.parse(grammarFor(language), text);
       try {
         return { language, findings: this.withFixes(language, tree, text, findings, facts), skipped };
@@ -222,7 +227,7 @@ export class Engine {
       tree = this.parsers.parse(grammarFor(language), text);
       const skipped: NonNullable<FileResult['skipped']> = [];
       const findings = this.analyzeTree(language, tree, text, config, undefined, only, path, skipped);
-      return { language, findings: this.withFixes(language, tree, text, findings, this.lastFacts), skipped };
+      return { language, findings: fixes ? this.withFixes(language, tree, text, findings, this.lastFacts) : findings, skipped };
     } catch (e) {
       if (e instanceof ParseTimeout) return { language, findings: [], error: `not analysed: ${e.message}` };
       return { language, findings: [], error: `not analysed: internal error (${(e as Error).message})` };
@@ -487,26 +492,31 @@ export class Engine {
    * Each finding's fixes, its rule's own and its fixer's, or why none is offered: on
    * demand (a code action, a hover) for findings of this text's analysis.
    */
-  fixOutcomes(path: string, text: string, findings: readonly Finding[], config: Config = DEFAULT_CONFIG, cache?: FactsCache, languageId?: string): Map<Finding, FixOutcome> {
+  fixOutcomes(
+    path: string, text: string, findings: readonly Finding[],
+    opts: { config?: Config; cache?: FactsCache; languageId?: string; /** the text's tree, when the caller keeps one */ tree?: Tree } = {},
+  ): Map<Finding, FixOutcome> {
     text = lineEndsAsNewline(text);
-    const language = detectLanguage(path, text, languageId);
+    const language = detectLanguage(path, text, opts.languageId);
     const none = new Map(findings.map((f) => [f, { fixes: f.fixes }] as const));
     if (!language || !findings.some((f) => this.fixerOf(f))) return none;
-    let tree: Tree | undefined;
+    let own: Tree | undefined;
     try {
-      this.useBudget(config);
-      tree = this.parsers.parse(grammarFor(language), text);
-      const facts = this.facts(language, tree, text.split('\n'), cache, text, path);
+      this.useBudget(opts.config ?? DEFAULT_CONFIG);
+      const tree = opts.tree ?? (own = this.parsers.parse(grammarFor(language), text));
+      const facts = this.facts(language, tree, text.split('\n'), opts.cache, text, path);
       return this.outcomes(language, tree, text, findings, { ...facts, project: this.project ?? undefined });
     } catch {
       return none;
     } finally {
-      tree?.delete();
+      own?.delete();
     }
   }
 
+
   private outcomes(language: SourceLanguage, tree: Tree, text: string, findings: readonly Finding[], facts: FileFacts): Map<Finding, FixOutcome> {
     const out = new Map<Finding, FixOutcome>();
+    const shared = fixSyntax(text);
     for (const f of findings) {
       const fixer = this.fixerOf(f);
       if (!fixer) {
@@ -515,7 +525,7 @@ export class Engine {
       }
       let result: FixResult;
       try {
-        result = withBudget(this.limits.functionMs, Infinity, () => fixer(f, fixContext(language, tree, text, facts, functionOf(facts, f))));
+        result = withBudget(this.limits.functionMs, Infinity, () => fixer(f, fixContext(language, tree, text, facts, functionOf(facts, f), shared)));
       } catch (e) {
         result = { reason: e instanceof BudgetExceeded ? `writing the fix ran over its budget (${e.message})` : `the fix could not be written (${(e as Error).message})` };
       }

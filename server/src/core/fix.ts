@@ -39,10 +39,16 @@ const FUNCTION_TYPES: Record<SourceLanguage, readonly string[]> = {
 };
 export const functionTypes = (language: SourceLanguage): readonly string[] => FUNCTION_TYPES[language];
 
+/** The syntax copies of one file's fixes, shared by its findings (a kernel's many findings copy it once). */
+export interface FixSyntax {
+  source: SourceText;
+  copies: Map<number, SyntaxNode>;
+}
+export const fixSyntax = (text: string): FixSyntax => ({ source: new SourceText(text), copies: new Map() });
+
 /** A fix context over a parsed tree (alive while the context is used). */
-export function fixContext(language: SourceLanguage, tree: Tree, text: string, file: FileFacts, fn: FunctionFacts | null): FixContext {
-  const source = new SourceText(text);
-  const copies = new Map<number, SyntaxNode>();
+export function fixContext(language: SourceLanguage, tree: Tree, text: string, file: FileFacts, fn: FunctionFacts | null, shared: FixSyntax = fixSyntax(text)): FixContext {
+  const { source, copies } = shared;
   const node = (range: Range, types?: readonly string[]): SyntaxNode | null => {
     let n: TSNode | null = tree.rootNode.descendantForPosition(
       { row: range.start.line, column: range.start.column },

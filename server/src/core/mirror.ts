@@ -113,8 +113,17 @@ export class SyntaxNode {
   get isBroken(): boolean {
     return this.broken;
   }
+  /** Scans of large subtrees (a whole file), kept: fixes of many findings ask the same question of it. */
+  private scans: Map<string, SyntaxNode[]> | undefined;
   descendantsOfType(types: string | string[]): SyntaxNode[] {
     const want = typeof types === 'string' ? [types] : types;
+    if (this.endIndex - this.startIndex < LARGE_SUBTREE) return this.scan(want);
+    const key = want.join(' ');
+    let hit = (this.scans ??= new Map()).get(key);
+    if (!hit) this.scans.set(key, (hit = this.scan(want)));
+    return hit.slice();
+  }
+  private scan(want: readonly string[]): SyntaxNode[] {
     const out: SyntaxNode[] = [];
     const stack: SyntaxNode[] = [...this.children].reverse();
     while (stack.length) {
@@ -125,6 +134,9 @@ export class SyntaxNode {
     return out;
   }
 }
+
+/** Characters from which a subtree's scans are kept (a file, not a statement). */
+const LARGE_SUBTREE = 20_000;
 
 const namedCache = new WeakMap<Language, Map<number, boolean>>();
 

@@ -295,16 +295,32 @@ export async function startServer(connection: Connection = createConnection(Prop
     return true;
   };
 
-  /** The fixes of the published findings (or why none), computed once per published version. */
-  const fixOutcomes = (od: OpenDocument, published: Published): Map<Finding, FixOutcome> =>
-    (published.fixes ??= engine.fixOutcomes(uriToPath(od.doc.uri), published.text, published.findings, settings.config, undefined, od.doc.languageId));
+  /**
+   * The fixes of published findings (or why none), written when first asked for (a hover,
+   * a code action) and kept for the version: only the findings asked about, with the
+   * document's tree and facts when the published version is the current one.
+   */
+  const fixOutcomes = (od: OpenDocument, published: Published, findings: readonly Finding[]): Map<Finding, FixOutcome> => {
+    const known = (published.fixes ??= new Map());
+    const missing = findings.filter((f) => !known.has(f));
+    if (missing.length) {
+      const current = published.version === od.version && od.tree !== null && od.language !== null;
+      const made = engine.fixOutcomes(uriToPath(od.doc.uri), published.text, missing, {
+        config: settings.config,
+        languageId: od.doc.languageId,
+        ...(current ? { cache: od.cache, tree: od.reparse(engine.parsers) } : {}),
+      });
+      for (const [f, o] of made) known.set(f, o);
+    }
+    return known;
+  };
 
   connection.onHover(({ textDocument, position }) => {
     const od = docs.get(textDocument.uri);
     const published = od?.published;
     const here = (published?.findings ?? []).filter((f) => contains(f, position.line, position.character));
     if (od && published && here.length) {
-      const outcomes = fixOutcomes(od, published);
+      const outcomes = fixOutcomes(od, published, here);
       const opts = { explainCommand: clientCommands.has('kernelAdvisor.explainRule') };
       return { contents: { kind: 'markdown', value: here.map((f) => hoverMarkdown(f, engine.knowledge, { ...opts, fix: outcomes.get(f) })).join('\n\n---\n\n') } };
     }
@@ -340,9 +356,16 @@ export async function startServer(connection: Connection = createConnection(Prop
       workspaceCommand: canApplyEdit && workspaceFolders.length > 0,
       clientCommands,
     };
-    const outcomes = fixOutcomes(od, published);
-    const wants = (kind: string) => !context.only || context.only.some((k) => kind === k || kind.startsWith(`${k}.`));
+    const asksFor = (kind: string) => !!context.only?.some((k) => kind === k || kind.startsWith(`${k}.`));
+    // quick fixes unless the client asks for other kinds; fix-all only when asked for (on save, the Source Action menu)
+    const wants = (kind: string) => (kind === FIX_ALL ? asksFor(kind) : !context.only || asksFor(kind));
     const actions: CodeAction[] = [];
+    const asked = context.diagnostics
+      .filter((d) => d.source === SOURCE && typeof d.code === 'string')
+      .map((d) => published.findings.find((x) => x.rule === d.code && sameRange(x, d)))
+      .filter((f): f is Finding => f !== undefined);
+    // fix-all writes every finding's fixes (asked for on save or from the menu, not per keystroke)
+    const outcomes = fixOutcomes(od, published, wants(FIX_ALL) ? published.findings : asked);
     if (wants(FIX_ALL)) {
       const all = fixAllAction(ctx, published.findings.map((f) => outcomes.get(f) ?? { fixes: f.fixes }));
       if (all) actions.push(all);
@@ -409,7 +432,7 @@ export async function startServer(connection: Connection = createConnection(Prop
       } else {
         const language = detectLanguage(path, read.text);
         if (language) await engine.parsers.ensure(grammarFor(language));
-        const result = engine.analyzeText(path, read.text, config);
+        const result = engine.analyzeText(path, read.text, config, undefined, undefined, { fixes: false });
         if (result.language === null) continue;
         count += result.findings.length;
         diagnostics = result.error ? [skippedDiagnostic(result.error)] : result.findings.map((f) => toDiagnostic(f, uri, engine.knowledge));
