@@ -6,6 +6,7 @@ import type { FixContext } from '../../../core/fix';
 import type { FunctionFacts } from '../../../core/facts/model';
 import type { SyntaxNode } from '../../../core/mirror';
 import type { Range } from '../../../core/types';
+import { compact, pastBound, singleInit, statementsOf, unparen, upperBound } from '../../common/fix-syntax';
 
 export type Refusal = { reason: string };
 export const refuse = (reason: string): Refusal => ({ reason });
@@ -47,13 +48,6 @@ export interface PlainKernel {
 }
 
 const BUILTINS = /^(threadIdx|blockIdx|blockDim|gridDim)$/;
-/** Whitespace-free text, for comparing code written two ways. */
-export const squash = (t: string): string => t.replace(/\s+/g, '');
-
-export function stripParens(n: SyntaxNode): SyntaxNode {
-  while (n.type === 'parenthesized_expression' && n.namedChildren.length === 1) n = n.namedChildren[0];
-  return n;
-}
 
 /** The operator token of a binary, assignment, update or unary expression. */
 export function operatorOf(n: SyntaxNode): string | null {
@@ -146,43 +140,13 @@ export function declaredNames(decl: SyntaxNode): SyntaxNode[] {
   return out;
 }
 
-/** `i < n` (or `n > i`): the bound, when the left side is the index. */
-function upperBound(cond: SyntaxNode, index: string): SyntaxNode | null {
-  const c = stripParens(cond);
-  if (c.type !== 'binary_expression') return null;
-  const l = c.childForFieldName('left');
-  const r = c.childForFieldName('right');
-  const op = operatorOf(c);
-  if (!l || !r) return null;
-  if (op === '<' && stripParens(l).text === index) return r;
-  if (op === '>' && stripParens(r).text === index) return l;
-  return null;
-}
-
-/** `i >= n` (or `n <= i`): the bound of an early return. */
-function lowerExit(cond: SyntaxNode, index: string): SyntaxNode | null {
-  const c = stripParens(cond);
-  if (c.type !== 'binary_expression') return null;
-  const l = c.childForFieldName('left');
-  const r = c.childForFieldName('right');
-  const op = operatorOf(c);
-  if (!l || !r) return null;
-  if (op === '>=' && stripParens(l).text === index) return r;
-  if (op === '<=' && stripParens(r).text === index) return l;
-  return null;
-}
-
 /** `int i = <expr>;` with one name and a value that reads only the built-in thread/block variables. */
 function indexDeclaration(d: SyntaxNode): { name: string; type: string; init: SyntaxNode } | null {
-  if (d.type !== 'declaration') return null;
-  const decls = d.childrenForFieldName('declarator');
-  if (decls.length !== 1 || decls[0].type !== 'init_declarator') return null;
-  const name = decls[0].childForFieldName('declarator');
-  const init = decls[0].childForFieldName('value');
-  if (name?.type !== 'identifier' || !init || !threadIndexOnly(init)) return null;
+  const one = singleInit(d);
+  if (!one || !threadIndexOnly(one.value)) return null;
   const type = d.childForFieldName('type')?.text;
   if (!type) return null;
-  return { name: name.text, type: squashType(d.text.slice(0, d.text.indexOf(name.text))), init };
+  return { name: one.name.text, type: squashType(d.text.slice(0, d.text.indexOf(one.name.text))), init: one.value };
 }
 
 /** The declared type of `const int i`: `int` (qualifiers and spacing dropped). */
@@ -199,9 +163,6 @@ function threadIndexOnly(e: SyntaxNode): boolean {
 }
 
 const isComment = (n: SyntaxNode) => n.type === 'comment';
-
-/** The statements of a block, or the one statement. */
-const statementsOf = (s: SyntaxNode): SyntaxNode[] => (s.type === 'compound_statement' ? s.namedChildren : [s]);
 
 /** Reads a kernel as a plain elementwise kernel, or says why it is not one. */
 export function readKernel(k: FunctionFacts, def: SyntaxNode, text: string): PlainKernel | Refusal {
@@ -268,7 +229,7 @@ export function readKernel(k: FunctionFacts, def: SyntaxNode, text: string): Pla
       if (stmts.length !== 2) return refuse(`${name} has statements after its bounds check`);
       // comments after the check (`if (i < n) y[i] = ...;  // the step`) go with the body
       statements = [...statementsOf(then), ...body.namedChildren.slice(body.namedChildren.indexOf(guard) + 1)];
-    } else if ((bound = lowerExit(cond, idx.name))) {
+    } else if ((bound = pastBound(cond, idx.name))) {
       // if (i >= n) return; BODY
       const ret = statementsOf(then).filter((c) => !isComment(c));
       if (ret.length !== 1 || ret[0].type !== 'return_statement' || ret[0].namedChildren.some((c) => !isComment(c))) return notPlain;
@@ -294,7 +255,7 @@ type Shape = Pick<PlainKernel, 'form' | 'index' | 'indexType' | 'initKey' | 'str
 
 /** The thread index and grid stride written either way round (`blockIdx.x * blockDim.x + threadIdx.x`, `threadIdx.x + blockDim.x * blockIdx.x`). */
 export function indexKeyOf(text: string): string {
-  const t = squash(text).replace(/^\((.*)\)$/, '$1');
+  const t = compact(text).replace(/^\((.*)\)$/, '$1');
   return t
     .split('+')
     .map((term) => term.split('*').sort().join('*'))
@@ -371,7 +332,7 @@ function finish(k: FunctionFacts, def: SyntaxNode, text: string, name: string, s
           return;
         }
         const args = sub.childForFieldName('indices')?.namedChildren ?? sub.namedChildren.slice(1);
-        if (args.length !== 1 || stripParens(args[0]).text !== idx!.name) {
+        if (args.length !== 1 || unparen(args[0]).text !== idx!.name) {
           const kind = sub.parent?.type === 'assignment_expression' && sub.parent.childForFieldName('left') === sub ? 'writes' : 'reads';
           why = `${name} ${kind} \`${sub.text}\`, not only element ${idx!.name}`;
         } else if (sub.parent?.type === 'pointer_expression' && !ldgOf(sub)) why = `${name} takes the address of \`${sub.text}\``;
@@ -442,7 +403,7 @@ const MAKE_VECTOR = /^make_(float|double)[1-4]$/;
 
 /** May this expression's value be the bare result of a multiply (or a call that ends in one)? */
 export function mayEndInProduct(e: SyntaxNode, isScalarParam: (name: string) => boolean): boolean {
-  const n = stripParens(e);
+  const n = unparen(e);
   switch (n.type) {
     case 'binary_expression': {
       const op = operatorOf(n);
@@ -501,7 +462,7 @@ export function mayFeedAdd(use: SyntaxNode): boolean {
       if (op === '+=' || op === '-=') return true;
       if (op !== '=') return false;
       // stored as it is to memory: exact
-      return stripParens(p.childForFieldName('left')!).type !== 'subscript_expression';
+      return unparen(p.childForFieldName('left')!).type !== 'subscript_expression';
     }
     case 'argument_list': {
       const fn = p.parent?.childForFieldName('function')?.text ?? '';

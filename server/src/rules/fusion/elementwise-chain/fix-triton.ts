@@ -12,9 +12,8 @@ import type { SyntaxNode } from '../../../core/mirror';
 import type { Finding, Range, RuleFinding, TextEdit } from '../../../core/types';
 import { bindArguments, firstUse, hostShapes, laterUse, plainBuffer } from '../../common/triton-host';
 import { FileSyntax, refuse, refused, render, walk, type Refusal } from './fix-kernel';
+import { code, nodeRange, sameRange } from '../../common/fix-syntax';
 
-const sameRange = (a: Range, b: Range) => a.start.line === b.start.line && a.start.column === b.start.column && a.end.line === b.end.line && a.end.column === b.end.column;
-const code = (t: string) => `\`${t}\``;
 const IDENT = /^[A-Za-z_]\w*$/;
 
 /** One-operand PyTorch functions (and methods) with a `tl` equivalent; `$` is the operand. */
@@ -115,7 +114,7 @@ export function fixTritonChain(f: Finding, ctx: FixContext, findingsOf: (facts: 
   };
   const valueName = value.type === 'identifier' && !usedAfter(kdef, store, value.text) ? value.text : fresh(`${out.param.replace(/_ptr$/, '') || 'out'}_val`);
   const pre: string[] = [];
-  const callFact = (n: SyntaxNode): CallFact | undefined => calls.find((c) => c.range.start.line === n.startPosition.row && c.range.start.column === n.startPosition.column && sameRange(c.range, rangeOf(n)));
+  const callFact = (n: SyntaxNode): CallFact | undefined => calls.find((c) => c.range.start.line === n.startPosition.row && c.range.start.column === n.startPosition.column && sameRange(c.range, nodeRange(n)));
   const boundParam = (name: string) => k.params.find((p) => plainBuffer(binding.get(p.name)) === name && k.accesses.some((a) => a.array === p.name && a.kind === 'load'));
   const mine = shapes.get(out.buffer);
 
@@ -280,7 +279,7 @@ export function fixTritonChain(f: Finding, ctx: FixContext, findingsOf: (facts: 
   } else {
     if (inPlace) return refuse(`the in-place ${code(expr.text)} is part of a larger expression`);
     const alias = [...out.names].find((nm) => new RegExp(`\\b${nm}\\b`).test(expr.text)) ?? out.buffer;
-    host_edit = { range: rangeOf(expr), newText: alias };
+    host_edit = { range: nodeRange(expr), newText: alias };
   }
 
   // the new kernel: a copy of the old one with the ops before the store
@@ -367,12 +366,6 @@ function usedAfter(fn: SyntaxNode, node: SyntaxNode, name: string): boolean {
     if (n.type === 'identifier' && n.text === name && n.startIndex >= node.endIndex) hit = true;
   });
   return hit;
-}
-
-function rangeOf(n: SyntaxNode): Range {
-  const s = n.startPosition;
-  const e = n.endPosition;
-  return { start: { line: s.row, column: s.column }, end: { line: e.row, column: e.column } };
 }
 
 function oneLine(r: Range, lines: string[]): string {

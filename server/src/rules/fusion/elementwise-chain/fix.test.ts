@@ -1,37 +1,35 @@
 // The fusion fix: what it writes for a chain (read as text: one fused kernel, one launch, the
 // intermediate register-only where it is the host's own scratch) and where it says why not.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../../core/engine';
 import { applyEdits, fixAllEdits } from '../../../core/fix';
-import type { Finding, Fix } from '../../../core/types';
+import type { Fix } from '../../../core/types';
+import { fixTests } from '../../../../../test/support/fixes';
 
-const RULE = 'fusion/elementwise-chain';
-let engine: Engine;
-before(async () => {
-  engine = await Engine.create();
-});
-
-function findings(src: string, path = 'chain.cu'): Finding[] {
-  return engine.analyzeText(path, src).findings.filter((f) => f.rule === RULE);
-}
+const { engine, findings, outcomes, fixed } = fixTests('fusion/elementwise-chain', 'chain.cu');
 
 /** The one finding's first fix and the text with it applied, or why there is none. */
 function fixOf(src: string, path = 'chain.cu'): { fix: Fix; after: string } | { reason: string } {
-  const fs = findings(src, path);
-  assert.equal(fs.length, 1, `one ${RULE} finding`);
-  if (fs[0].fixes.length) return { fix: fs[0].fixes[0], after: applyEdits(src, fs[0].fixes[0].edits) };
-  const o = engine.fixOutcomes(path, src, fs).get(fs[0])!;
-  assert.ok(o.reason, 'no fix, and a reason');
-  return { reason: o.reason };
+  const o = outcomes(src, path);
+  assert.equal(o.length, 1, 'one finding');
+  if (o[0].fixes.length) return { fix: o[0].fixes[0], after: applyEdits(src, o[0].fixes[0].edits) };
+  assert.ok(o[0].reason, 'no fix, and a reason');
+  return { reason: o[0].reason };
 }
 
-function fixed(src: string): { fix: Fix; after: string } {
-  const r = fixOf(src);
-  assert.ok('fix' in r, `a fix is offered (${'reason' in r ? r.reason : ''})`);
-  return r;
+/** Asserts that the text's one finding gets no fix, for a reason matching `why`. */
+function refused(src: string, why: RegExp, path?: string): void {
+  const r = fixOf(src, path);
+  assert.ok('reason' in r, `no fix is offered (got ${'fix' in r ? r.fix.title : ''})`);
+  assert.match(r.reason, why);
+}
+
+/** Why each finding of a fixture gets no fix ('fixed' where it gets one). */
+function reasonsOf(name: string): string[] {
+  const path = join(__dirname, 'fixtures', name);
+  return outcomes(readFileSync(path, 'utf8'), path).map((o) => (o.fixes.length ? 'fixed' : o.reason!));
 }
 
 /** The text of the function `name` (from its line to the closing brace at column 0). */
@@ -152,7 +150,7 @@ void launch(const float* x, const float* b, float* y, float* t, float* z, int n)
   const [first, second] = fs;
   assert.match(first.fixes[0].title, /Fuse `scale` and `bias_relu`/);
   assert.equal(second.fixes.length, 0);
-  assert.match(engine.fixOutcomes('chain.cu', src, [second]).get(second)!.reason!, /launched with different shapes/);
+  assert.match(engine().fixOutcomes('chain.cu', src, [second]).get(second)!.reason!, /launched with different shapes/);
 });
 
 test('grid-stride loops over the same elements merge into one loop', () => {
@@ -413,25 +411,12 @@ void launch(const float* x, float4* y, float* tmp, int n) {
   ],
 ];
 
-for (const [what, src, reason] of refusals) {
-  test(`no fix: ${what}`, () => {
-    const r = fixOf(src);
-    assert.ok('reason' in r, `no fix is offered (got ${'fix' in r ? r.fix.title : ''})`);
-    assert.match(r.reason, reason);
-  });
-}
+for (const [what, src, reason] of refusals) test(`no fix: ${what}`, () => refused(src, reason));
 
 test('no fix for the fixtures the fix cannot rewrite, each with its reason', () => {
-  const reasons = (name: string) => {
-    const path = join(__dirname, 'fixtures', name);
-    const src = readFileSync(path, 'utf8');
-    const fs = findings(src, path);
-    const o = engine.fixOutcomes(path, src, fs);
-    return fs.map((f) => (f.fixes.length ? 'fixed' : o.get(f)!.reason!));
-  };
-  assert.deepEqual(reasons('blas_level1_steps.cu'), ['`cublasSscal` is not a kernel defined in this file']);
-  assert.deepEqual(reasons('conditional_steps.cu'), ['the launches run under different conditions: the fused kernel would need them as flags']);
-  assert.deepEqual(reasons('control_flow_and_consumers.cu'), ['the launches run under different conditions: the fused kernel would need them as flags']);
+  assert.deepEqual(reasonsOf('blas_level1_steps.cu'), ['`cublasSscal` is not a kernel defined in this file']);
+  assert.deepEqual(reasonsOf('conditional_steps.cu'), ['the launches run under different conditions: the fused kernel would need them as flags']);
+  assert.deepEqual(reasonsOf('control_flow_and_consumers.cu'), ['the launches run under different conditions: the fused kernel would need them as flags']);
 });
 
 // --- Triton: torch elementwise ops after a launch, folded into a copy of the kernel before its store
@@ -534,23 +519,10 @@ const tritonRefusals: [string, string, RegExp][] = [
     /`bias` is not known to have the shape of `out`/,
   ],
 ];
-for (const [what, src, reason] of tritonRefusals) {
-  test(`Triton, no fix: ${what}`, () => {
-    const r = fixOf(src, 'add.py');
-    assert.ok('reason' in r, `no fix is offered (got ${'fix' in r ? r.fix.title : ''})`);
-    assert.match(r.reason, reason);
-  });
-}
+for (const [what, src, reason] of tritonRefusals) test(`Triton, no fix: ${what}`, () => refused(src, reason, 'add.py'));
 
 test('Triton, no fix for the fixtures that need more than a fold before the store', () => {
-  const reasons = (name: string) => {
-    const path = join(__dirname, 'fixtures', name);
-    const src = readFileSync(path, 'utf8');
-    const fs = findings(src, path);
-    const o = engine.fixOutcomes(path, src, fs);
-    return fs.map((f) => (f.fixes.length ? 'fixed' : o.get(f)!.reason!));
-  };
-  assert.deepEqual(reasons('scale_then_bias_relu.py'), ['fusing two Triton kernels into one is not automated: merge their bodies between the loads and the store by hand']);
-  assert.match(reasons('autotuned_activation.py')[0], /F\.gelu\(h, approximate="tanh"\)` has no direct `tl` equivalent \(its options differ\)/);
-  assert.match(reasons('host_helpers.py')[0], /launches the kernel inside its own body/);
+  assert.deepEqual(reasonsOf('scale_then_bias_relu.py'), ['fusing two Triton kernels into one is not automated: merge their bodies between the loads and the store by hand']);
+  assert.match(reasonsOf('autotuned_activation.py')[0], /F\.gelu\(h, approximate="tanh"\)` has no direct `tl` equivalent \(its options differ\)/);
+  assert.match(reasonsOf('host_helpers.py')[0], /launches the kernel inside its own body/);
 });

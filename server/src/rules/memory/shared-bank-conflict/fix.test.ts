@@ -1,36 +1,12 @@
 // The fixes of memory/shared-bank-conflict: where padding the rows is not offered (and why),
 // and what the padded code does where it is cheap to check (fixed/ holds full before/after texts).
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../../core/engine';
-import { applyEdits, fixAllEdits } from '../../../core/fix';
+import { fixTests } from '../../../../../test/support/fixes';
 
-const RULE = 'memory/shared-bank-conflict';
-let engine: Engine;
-before(async () => {
-  engine = await Engine.create();
-});
-
-function outcomes(text: string, path = 'kernel.cu') {
-  const findings = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE);
-  // analyzeText already carries the fixer's fixes; fixOutcomes says why where there is none
-  const o = engine.fixOutcomes(path, text, findings);
-  return findings.map((f) => ({ text: f.message, fixes: f.fixes, reason: o.get(f)!.reason }));
-}
-function fixAll(text: string, path = 'kernel.cu'): string {
-  const findings = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE);
-  return applyEdits(text, fixAllEdits(findings.map((f) => ({ fixes: f.fixes })), true).edits);
-}
-function refused(text: string, reason: RegExp) {
-  const o = outcomes(text);
-  assert.ok(o.length > 0, 'the code draws the finding');
-  for (const x of o) {
-    assert.equal(x.fixes.length, 0, `no fix for ${x.text}`);
-    assert.match(x.reason ?? '', reason);
-  }
-}
+const { outcomes, fixAll, refused } = fixTests('memory/shared-bank-conflict');
 
 test('2-D tiles keep the padding of the inner dimension', () => {
   const text = `__global__ void t(const float* in, float* out) {
@@ -75,8 +51,8 @@ test('extern rows: pointers into the buffer move by whole padded rows and the la
   assert.match(after, /Q\[blockIdx\.x \* tile \+ tx \* d \+ x\]/, 'the global layout is unchanged');
 });
 
-test('extern rows launched with a host name for the row length and a size variable the opt-in limit reads', () => {
-  const text = `__global__ void k(const float* q, float* o, int d) {
+/** A kernel whose threads each own a row of `d` floats in an extern tile (its launch is the test's). */
+const EXTERN_ROWS = `__global__ void k(const float* q, float* o, int d) {
   extern __shared__ float buf[];
   for (int x = 0; x < d; ++x) buf[threadIdx.x * d + x] = q[x];
   __syncthreads();
@@ -84,7 +60,10 @@ test('extern rows launched with a host name for the row length and a size variab
   for (int x = 0; x < d; ++x) s += buf[threadIdx.x * d + x];
   o[threadIdx.x] = s;
 }
-void run(const float* q, float* o, int head_dim) {
+`;
+
+test('extern rows launched with a host name for the row length and a size variable the opt-in limit reads', () => {
+  const text = `${EXTERN_ROWS}void run(const float* q, float* o, int head_dim) {
   const int bytes = 128 * head_dim * sizeof(float);
   cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
   k<<<1, 128, bytes>>>(q, o, head_dim);
@@ -97,18 +76,9 @@ void run(const float* q, float* o, int head_dim) {
 
 test('no row padding where the launch or the size is out of reach', () => {
   refused(readFileSync(join(__dirname, 'fixtures/extern_rows.cu'), 'utf8'), /set where it is launched, outside this file/);
-  const kernel = `__global__ void k(const float* q, float* o, int d) {
-  extern __shared__ float buf[];
-  for (int x = 0; x < d; ++x) buf[threadIdx.x * d + x] = q[x];
-  __syncthreads();
-  float s = 0.0f;
-  for (int x = 0; x < d; ++x) s += buf[threadIdx.x * d + x];
-  o[threadIdx.x] = s;
-}
-`;
-  refused(`${kernel}void run(const float* q, float* o, int d) { k<<<1, 128, 128 * d * sizeof(float) + 256>>>(q, o, d); }\n`, /not written as a product with `d`/);
+  refused(`${EXTERN_ROWS}void run(const float* q, float* o, int d) { k<<<1, 128, 128 * d * sizeof(float) + 256>>>(q, o, d); }\n`, /not written as a product with `d`/);
   refused(
-    `${kernel}void run(const float* q, float* o, int d) {
+    `${EXTERN_ROWS}void run(const float* q, float* o, int d) {
   cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, 100000);
   k<<<1, 128, 128 * d * sizeof(float)>>>(q, o, d);
 }

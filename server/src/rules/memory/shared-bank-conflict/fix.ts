@@ -13,26 +13,8 @@ import type { AccessFact, FunctionFacts, SharedArrayFact } from '../../../core/f
 import type { Finding, Fix, TextEdit } from '../../../core/types';
 import type { SyntaxNode } from '../../../core/mirror';
 import { elementBits } from '../../../core/facts/cfamily';
-import {
-  argumentFor,
-  compact,
-  constantOf,
-  dim3Of,
-  factors,
-  functionNode,
-  identifiers,
-  launchesOf,
-  localDecls,
-  maxThreads,
-  productOf,
-  rangeOf,
-  reassigned,
-  replace,
-  sameRange,
-  unparen,
-  within,
-  type Launch,
-} from '../uncoalesced-access/fix-syntax';
+import { argumentFor, constantOf, dim3Of, launchesOf, maxThreads, productOf, type Launch } from '../../common/fix-launches';
+import { compact, factors, functionNode, identifiers, localDecls, nodeRange, reassigned, replace, sameRange, unparen, within } from '../../common/fix-syntax';
 
 /** One 4-byte word of padding, in elements. */
 const padOf = (bits: number | null): number => (bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0);
@@ -105,7 +87,7 @@ function padRows(ctx: FixContext, fn: FunctionFacts, s: SharedArrayFact, access:
     if (a.vector) return { reason: `\`${a.text}\` moves several elements at once` };
     if (a.elemType && elementBits(a.elemType) !== bits) return { reason: `\`${a.text}\` reads \`${s.name}\` as \`${a.elemType}\`` };
     const sub = ctx.node(a.range, ['subscript_expression']);
-    if (!sub || !sameRange(rangeOf(sub), a.range) || !within(sub, node)) return { reason: `\`${s.name}\` is also used in \`${a.text}\`, not only indexed \`row * W + col\`` };
+    if (!sub || !sameRange(nodeRange(sub), a.range) || !within(sub, node)) return { reason: `\`${s.name}\` is also used in \`${a.text}\`, not only indexed \`row * W + col\`` };
     const base = unparen(sub.childForFieldName('argument')!);
     const ix = sub.childForFieldName('indices')?.namedChildren.filter((c) => c.type !== 'comment') ?? [];
     if (base.type !== 'identifier' || ix.length !== 1) return { reason: `\`${a.text}\` is not a subscript \`${s.name}[row * W + col]\`` };
@@ -272,7 +254,7 @@ function blockExtent(ctx: FixContext, fn: FunctionFacts, axis: 'x' | 'y' | 'z'):
 function sizeEdit(ctx: FixContext, s: SharedArrayFact, w: string, wNum: number | null, padded: string): { edits: TextEdit[]; dynamic: boolean } | { reason: string } {
   const r = s.dimRanges[0]!;
   const n = ctx.node(r);
-  if (!n || !sameRange(rangeOf(n), r)) return { reason: `the size of \`${s.name}\` could not be read` };
+  if (!n || !sameRange(nodeRange(n), r)) return { reason: `the size of \`${s.name}\` could not be read` };
   const wf = factors(n).filter((f) => compact(unparen(f).text) === w);
   if (wf.length) return { edits: [replace(wf[wf.length - 1], padded)], dynamic: false };
   const total = unparen(n);

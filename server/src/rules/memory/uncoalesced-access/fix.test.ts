@@ -1,38 +1,12 @@
 // The fixes of memory/uncoalesced-access: where they are not offered (and why), and what the
 // rewritten code does where it is cheap to check (fixed/ holds the full before/after texts).
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../../core/engine';
-import { applyEdits, fixAllEdits } from '../../../core/fix';
+import { fixTests } from '../../../../../test/support/fixes';
 
-const RULE = 'memory/uncoalesced-access';
-let engine: Engine;
-before(async () => {
-  engine = await Engine.create();
-});
-
-/** Each finding of the rule with its fixes, or the reason there is none. */
-function outcomes(text: string, path = 'kernel.cu') {
-  const findings = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE);
-  // analyzeText already carries the fixer's fixes; fixOutcomes says why where there is none
-  const o = engine.fixOutcomes(path, text, findings);
-  return findings.map((f) => ({ text: f.message, fixes: f.fixes, reason: o.get(f)!.reason }));
-}
-/** The text with every finding's preferred fix applied, as `kernel-advisor fix --unsafe` does. */
-function fixAll(text: string, path = 'kernel.cu'): string {
-  const findings = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE);
-  return applyEdits(text, fixAllEdits(findings.map((f) => ({ fixes: f.fixes })), true).edits);
-}
-function refused(text: string, reason: RegExp) {
-  const o = outcomes(text);
-  assert.ok(o.length > 0, 'the code draws the finding');
-  for (const x of o) {
-    assert.equal(x.fixes.length, 0, `no fix for ${x.text}`);
-    assert.match(x.reason ?? '', reason);
-  }
-}
+const { outcomes, fixAll, refused } = fixTests('memory/uncoalesced-access');
 
 const SGEMM = `
 __global__ void sgemm_rows(const float* A, const float* B, float* C, int M, int N, int K) {
@@ -250,7 +224,5 @@ test('CPU loop nests and Triton kernels get a reason, not a rewrite', () => {
     for (int i = 0; i < n; ++i) s[j] += a[i * n + j];
 }
 `;
-  const findings = engine.analyzeText('cpu.cpp', cpu).findings.filter((f) => f.rule === RULE);
-  const o = engine.fixOutcomes('cpu.cpp', cpu, findings);
-  for (const f of findings) assert.match(o.get(f)!.reason ?? '', /CPU loop nest/);
+  for (const o of outcomes(cpu, 'cpu.cpp')) assert.match(o.reason ?? '', /CPU loop nest/);
 });

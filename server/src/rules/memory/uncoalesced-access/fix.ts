@@ -16,29 +16,8 @@ import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { Finding, Fix, TextEdit } from '../../../core/types';
 import type { SyntaxNode } from '../../../core/mirror';
 import { Poly, symbolKind } from '../../../core/affine';
-import {
-  argumentFor,
-  atomic,
-  ceilDivisor,
-  compact,
-  constantOf,
-  dim3Of,
-  functionNode,
-  identifiers,
-  launchesOf,
-  listText,
-  maxThreads,
-  ownedByLaunches,
-  rangeOf,
-  reassigned,
-  replace,
-  sameRange,
-  uniqueEdits,
-  unparen,
-  within,
-  type Dim3,
-  type Launch,
-} from './fix-syntax';
+import { argumentFor, ceilDivisor, constantOf, dim3Of, launchesOf, listText, maxThreads, ownedByLaunches, type Dim3, type Launch } from '../../common/fix-launches';
+import { atomic, compact, functionNode, identifiers, linesAbove, nodeRange, reassigned, replace, sameRange, uniqueEdits, unparen, within } from '../../common/fix-syntax';
 
 const BUILTINS = ['threadIdx', 'blockIdx', 'blockDim', 'gridDim'];
 const BUILTIN = /^(?:threadIdx|blockIdx|blockDim|gridDim)$/;
@@ -181,10 +160,7 @@ function commentAbove(ctx: FixContext, body: SyntaxNode, n: SyntaxNode | undefin
   if (!n) return null;
   let s: SyntaxNode = n;
   while (s.parent && s.parent !== body) s = s.parent;
-  const line = s.startPosition.row;
-  const indent = ctx.lines[line].slice(0, s.startPosition.column);
-  if (!/^\s*$/.test(indent)) return null;
-  return { range: { start: { line, column: 0 }, end: { line, column: 0 } }, newText: `${indent}// ${text}\n` };
+  return linesAbove(ctx, s, [`// ${text}`]);
 }
 
 // ---------------------------------------------------------------- transpose through a tile
@@ -446,7 +422,7 @@ function transposeFix(ctx: FixContext, fn: FunctionFacts, node: SyntaxNode, body
     `${i2}if (${x} < ${rows} && ${y} + ${j} < ${cols}) ${t.output}[${row(y)} * ${rows} + ${x}] = ${value};`,
     `${base}}`,
   ].join('\n');
-  edits.push({ range: rangeOf(body), newText: text });
+  edits.push({ range: nodeRange(body), newText: text });
   return [
     {
       title: `Transpose through a padded 32x33 shared tile in \`${fn.name}\` (one 32x8 block per 32x32 tile), so that \`${t.input}\` and \`${t.output}\` are both accessed contiguously`,

@@ -1,23 +1,13 @@
 // The fixes of overlap/sync-transfer: where they are offered, what they write, and why
 // none is offered elsewhere (the before/after fixtures are in test/fixes.test.ts).
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../../core/engine';
 import { applyEdits } from '../../../core/fix';
+import { fixTests } from '../../../../../test/support/fixes';
 
-const RULE = 'overlap/sync-transfer';
-let engine: Engine;
-before(async () => {
-  engine = await Engine.create();
-});
-
-function outcomes(path: string, text: string) {
-  const found = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE).map((f) => ({ ...f, fixes: [] }));
-  const out = engine.fixOutcomes(path, text, found);
-  return found.map((f) => ({ finding: f, fixes: out.get(f)!.fixes, reason: out.get(f)!.reason }));
-}
+const { freshOutcomes } = fixTests('overlap/sync-transfer');
 
 const SCALE = `__global__ void scale(const float *in, float *out, float s, int n) {
   int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -34,7 +24,7 @@ const LAUNCH = '    scale<<<(chunk + 255) / 256, 256>>>(d_in, d_out, 2.0f, chunk
 const OUT = '    cudaMemcpy(h_out + off, d_out, chunk * sizeof(float), cudaMemcpyDeviceToHost);\n';
 
 function only(text: string, path = 'a.cu') {
-  const all = outcomes(path, text);
+  const all = freshOutcomes(text, path);
   assert.equal(all.length, 1, 'one finding');
   return all[0];
 }
@@ -60,7 +50,7 @@ test('copy in, launch, copy out per chunk: page-locked host memory and cudaMemcp
   // the caller's device buffers end up as before, everything allocated is freed
   assert.match(after, /cudaMemcpy\(d_out, d_out_buf\[last\], chunk_bytes, cudaMemcpyDeviceToDevice\);/);
   for (const free of ['cudaFree(d_in_buf[s])', 'cudaStreamDestroy(streams[s])', 'cudaEventDestroy(ready)']) assert.ok(after.includes(free), free);
-  assert.deepEqual(outcomes('a.cu', after), []);
+  assert.deepEqual(freshOutcomes(after, 'a.cu'), []);
 });
 
 test('a chunk-index loop with a start other than 0: the locked span starts at the first chunk', () => {
@@ -88,7 +78,7 @@ const refused = (text: string, why: RegExp, path = 'a.cu') => {
 
 test('not offered: a kernel defined elsewhere', () => {
   const path = join(__dirname, 'fixtures', 'chunked_blocking_copies.cu');
-  const o = outcomes(path, readFileSync(path, 'utf8')).find((x) => x.finding.function === 'scale_chunks')!;
+  const o = freshOutcomes(readFileSync(path, 'utf8'), path).find((x) => x.finding.function === 'scale_chunks')!;
   assert.deepEqual(o.fixes, []);
   assert.match(o.reason ?? '', /`scale_kernel` is not defined in this file/);
 });
@@ -153,7 +143,7 @@ test('device slices: used in place when each chunk has its own, refused when the
 
 test('not offered: a wait in a function called in a loop elsewhere', () => {
   const path = join(__dirname, 'fixtures', 'chunked_blocking_copies.cu');
-  const o = outcomes(path, readFileSync(path, 'utf8')).find((x) => x.finding.function === 'process_one')!;
+  const o = freshOutcomes(readFileSync(path, 'utf8'), path).find((x) => x.finding.function === 'process_one')!;
   assert.deepEqual(o.fixes, []);
   assert.match(o.reason ?? '', /called in a loop elsewhere/);
 });
@@ -161,7 +151,7 @@ test('not offered: a wait in a function called in a loop elsewhere', () => {
 test('a device sync every step of pure host code: one wait after the loop, safe', () => {
   const path = join(__dirname, 'fixtures', 'chunked_blocking_copies.cu');
   const text = readFileSync(path, 'utf8');
-  const o = outcomes(path, text).find((x) => x.finding.function === 'heat_run')!;
+  const o = freshOutcomes(text, path).find((x) => x.finding.function === 'heat_run')!;
   assert.equal(o.fixes[0].safe, true);
   const after = applyEdits(text, o.fixes[0].edits);
   assert.match(after, /d_v = tmp;\n {2}\}\n {2}\/\/ one wait after the loop.*\n {2}cudaDeviceSynchronize\(\);\n\}/);
@@ -181,7 +171,7 @@ test('not offered: a device sync next to host calls, or with launches on two str
 test('Python: .item() is left to the user, torch.cuda.synchronize() moves after the loop (not safe)', () => {
   const path = join(__dirname, 'fixtures', 'train_loop_item.py');
   const text = readFileSync(path, 'utf8');
-  const all = outcomes(path, text);
+  const all = freshOutcomes(text, path);
   const item = all.find((x) => x.finding.function === 'train')!;
   assert.deepEqual(item.fixes, []);
   assert.match(item.reason ?? '', /`loss\.item\(\)` brings a value to the host every iteration/);

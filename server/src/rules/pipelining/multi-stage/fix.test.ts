@@ -1,23 +1,13 @@
 // The fixes of pipelining/multi-stage: where they are offered, what they write, and why
 // none is offered elsewhere (the before/after fixtures are in test/fixes.test.ts).
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../../core/engine';
 import { applyEdits } from '../../../core/fix';
+import { fixTests } from '../../../../../test/support/fixes';
 
-const RULE = 'pipelining/multi-stage';
-let engine: Engine;
-before(async () => {
-  engine = await Engine.create();
-});
-
-function outcomes(path: string, text: string) {
-  const found = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE).map((f) => ({ ...f, fixes: [] }));
-  const out = engine.fixOutcomes(path, text, found);
-  return found.map((f) => ({ finding: f, fixes: out.get(f)!.fixes, reason: out.get(f)!.reason }));
-}
+const { freshOutcomes } = fixTests('pipelining/multi-stage');
 
 const fixture = (name: string) => {
   const path = join(__dirname, 'fixtures', name);
@@ -26,7 +16,7 @@ const fixture = (name: string) => {
 
 test('keyword block sizes at the launch: autotune over 3 and 4 stages at those sizes first (not safe), num_stages=3 second (safe)', () => {
   const { path, text } = fixture('dot_loops_one_stage.py');
-  const o = outcomes(path, text).find((x) => x.finding.function === 'linear_kernel')!;
+  const o = freshOutcomes(text, path).find((x) => x.finding.function === 'linear_kernel')!;
   assert.equal(o.fixes.length, 2);
   const [tune, simple] = o.fixes;
   assert.equal(tune.safe, false);
@@ -44,7 +34,7 @@ test('keyword block sizes at the launch: autotune over 3 and 4 stages at those s
 
 test('every autotune config with num_stages=1: 3 in each, safe', () => {
   const { path, text } = fixture('dot_loops_one_stage.py');
-  const o = outcomes(path, text).find((x) => x.finding.function === 'scores_kernel')!;
+  const o = freshOutcomes(text, path).find((x) => x.finding.function === 'scores_kernel')!;
   assert.equal(o.fixes.length, 1);
   assert.equal(o.fixes[0].safe, true);
   const after = applyEdits(text, o.fixes[0].edits);
@@ -54,7 +44,7 @@ test('every autotune config with num_stages=1: 3 in each, safe', () => {
 
 test('block sizes by position, a kernel that reads what it writes, launches that differ: only num_stages=3 at the launches', () => {
   const { path, text } = fixture('dot_loops_one_stage_more.py');
-  const all = outcomes(path, text);
+  const all = freshOutcomes(text, path);
   for (const name of ['matmul_kernel', 'matmul_accumulate_kernel']) {
     const o = all.find((x) => x.finding.function === name)!;
     assert.equal(o.fixes.length, 1, name);
@@ -89,7 +79,7 @@ def mm_add(a_ptr, b_ptr, c_ptr, K, BM: tl.constexpr, BK: tl.constexpr):
 def run(a, b, c, K):
     mm_add[(4,)](a, b, c, K, BM=64, BK=32, num_stages=1)
 `;
-  const [o] = outcomes('k.py', text);
+  const [o] = freshOutcomes(text, 'k.py');
   assert.equal(o.fixes.length, 1);
   assert.match(o.fixes[0].title, /num_stages=3/);
   assert.match(applyEdits(text, o.fixes[0].edits), /BM=64, BK=32, num_stages=3\)/);
@@ -97,7 +87,7 @@ def run(a, b, c, K):
 
 test('CUDA single-buffered tiles: no automatic fix, and why', () => {
   const { path, text } = fixture('single_buffer_tiles.cu');
-  const all = outcomes(path, text);
+  const all = freshOutcomes(text, path);
   assert.ok(all.length > 0);
   for (const o of all) {
     assert.deepEqual(o.fixes, []);

@@ -11,33 +11,14 @@
 import type { FixContext, Fixer, FixResult } from '../../../core/fix';
 import type { CallFact, FunctionFacts } from '../../../core/facts/model';
 import type { SyntaxNode } from '../../../core/mirror';
-import type { Finding, Fix, Position, Range, TextEdit } from '../../../core/types';
+import type { Finding, Fix, TextEdit } from '../../../core/types';
+import { at, indentOf, keywordArgs, linesAbove, nodeIn, nodeRange } from '../../common/fix-syntax';
 
 /** The stage count the fixes write: Triton's default, 2.3x the one-stage speed on an H200. */
 const STAGES = 3;
 const ONE_STAGE = /^[01]$/;
 /** Launch options autotune configs do not carry over here: their launches keep the simple fix. */
 const OPTIONS = new Set(['num_warps', 'num_stages']);
-
-const after = (a: Position, b: Position) => a.line > b.line || (a.line === b.line && a.column > b.column);
-const at = (line: number, column: number): Range => ({ start: { line, column }, end: { line, column } });
-const rangeOf = (n: SyntaxNode): Range => ({
-  start: { line: n.startPosition.row, column: n.startPosition.column },
-  end: { line: n.endPosition.row, column: n.endPosition.column },
-});
-const indentOf = (line: string) => /^\s*/.exec(line)![0];
-
-/** The smallest node of `type` under `root` covering `range` (ctx.node copies a node without its parents). */
-function nodeIn(root: SyntaxNode, range: Range, type: string): SyntaxNode | null {
-  const covers = (n: SyntaxNode) =>
-    !after({ line: n.startPosition.row, column: n.startPosition.column }, range.start) && !after(range.end, { line: n.endPosition.row, column: n.endPosition.column });
-  let best: SyntaxNode | null = null;
-  for (let n: SyntaxNode | undefined = root; n; ) {
-    if (n.type === type) best = n;
-    n = n.children.find(covers);
-  }
-  return best;
-}
 
 const PY_SCOPES = ['decorated_definition', 'function_definition', 'module'];
 
@@ -59,7 +40,7 @@ function fixTriton(_finding: Finding, ctx: FixContext): FixResult {
     for (const call of host.calls) {
       if (call.kind !== 'launch' || call.name !== k.name) continue;
       const scope = ctx.node(host.range, PY_SCOPES);
-      const node = scope && nodeIn(scope, call.range, 'call');
+      const node = scope && nodeIn(scope, call.range, ['call']);
       if (!node) return { reason: `the launch of \`${k.name}\` could not be read` };
       launches.push({ host, call, node });
     }
@@ -72,7 +53,7 @@ function fixTriton(_finding: Finding, ctx: FixContext): FixResult {
     title: `Compile \`${k.name}\` with num_stages=${STAGES} at ${launches.length > 1 ? `its ${launches.length} launches` : 'its launch'}`,
     edits: launches.flatMap((l, i) => [
       ...commentAbove(l.node, `# ${STAGES} stages (was ${stageArgs[i]!.value.text}): the next K-blocks load while tl.dot runs`, ctx),
-      { range: rangeOf(stageArgs[i]!.value), newText: String(STAGES) },
+      { range: nodeRange(stageArgs[i]!.value), newText: String(STAGES) },
     ]),
     safe: true,
   };
@@ -80,31 +61,12 @@ function fixTriton(_finding: Finding, ctx: FixContext): FixResult {
   return 'reason' in tuned ? [simple] : [tuned, simple];
 }
 
-interface KeywordArg {
-  name: string;
-  node: SyntaxNode;
-  value: SyntaxNode;
-}
-
-function keywordArgs(call: SyntaxNode): KeywordArg[] {
-  const out: KeywordArg[] = [];
-  for (const a of call.childForFieldName('arguments')?.namedChildren ?? []) {
-    if (a.type !== 'keyword_argument') continue;
-    const name = a.childForFieldName('name')?.text;
-    const value = a.childForFieldName('value');
-    if (name && value) out.push({ name, node: a, value });
-  }
-  return out;
-}
-
 /** A comment line above the statement that holds `node` (when the statement starts its line). */
 function commentAbove(node: SyntaxNode, comment: string, ctx: FixContext): TextEdit[] {
   let stmt: SyntaxNode = node;
   while (stmt.parent && !['block', 'module', 'decorated_definition'].includes(stmt.parent.type)) stmt = stmt.parent;
-  const { row, column } = stmt.startPosition;
-  const line = ctx.lines[row] ?? '';
-  if (line.slice(0, column).trim() !== '') return [];
-  return [{ range: at(row, 0), newText: `${indentOf(line)}${comment}\n` }];
+  const edit = linesAbove(ctx, stmt, [comment]);
+  return edit ? [edit] : [];
 }
 
 /** Every autotune config says num_stages=1: 3 in each. */
@@ -130,7 +92,7 @@ function fixConfigs(k: FunctionFacts, kernelNode: SyntaxNode, ctx: FixContext): 
     title: `Compile the ${n} autotune config${n > 1 ? 's' : ''} of \`${k.name}\` with num_stages=${STAGES}`,
     edits: [
       ...commentAbove(where === decorator ? decorator : stages[0], `# ${STAGES} stages (was 1): the next K-blocks load while tl.dot runs`, ctx),
-      ...stages.map((v) => ({ range: rangeOf(v), newText: String(STAGES) })),
+      ...stages.map((v) => ({ range: nodeRange(v), newText: String(STAGES) })),
     ],
     safe: true,
   }];
@@ -221,9 +183,9 @@ function removeArgs(args: SyntaxNode[], drop: (a: SyntaxNode) => boolean): TextE
     let j = i;
     while (j + 1 < args.length && drop(args[j + 1])) j++;
     // a run of dropped arguments: from the end of the kept one before it, or up to the kept one after it
-    if (i > 0) edits.push({ range: { start: rangeOf(args[i - 1]).end, end: rangeOf(args[j]).end }, newText: '' });
-    else if (j + 1 < args.length) edits.push({ range: { start: rangeOf(args[i]).start, end: rangeOf(args[j + 1]).start }, newText: '' });
-    else edits.push({ range: { start: rangeOf(args[i]).start, end: rangeOf(args[j]).end }, newText: '' });
+    if (i > 0) edits.push({ range: { start: nodeRange(args[i - 1]).end, end: nodeRange(args[j]).end }, newText: '' });
+    else if (j + 1 < args.length) edits.push({ range: { start: nodeRange(args[i]).start, end: nodeRange(args[j + 1]).start }, newText: '' });
+    else edits.push({ range: { start: nodeRange(args[i]).start, end: nodeRange(args[j]).end }, newText: '' });
     i = j + 1;
   }
   return edits;

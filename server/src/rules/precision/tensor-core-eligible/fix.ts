@@ -10,28 +10,13 @@
 import type { FixContext, Fixer, FixResult } from '../../../core/fix';
 import type { CallFact, FunctionFacts } from '../../../core/facts/model';
 import type { SyntaxNode } from '../../../core/mirror';
-import type { Finding, Fix, Position, TextEdit } from '../../../core/types';
+import type { Finding, Fix, TextEdit } from '../../../core/types';
+import { after, at, CHECK_MACRO, compact, indentOf, keywordArgs, linesAbove, nodeIn, nodeRange, samePos } from '../../common/fix-syntax';
+import { GEMM_EX, TENSOR_MODE, fp32Gemm } from './cublas';
 
 export const TF32_TRADE_OFF = '(TF32: 10-bit mantissa inputs, ~1e-3 relative error)';
 
-// the host-call shapes the rule reports (rule.ts)
-const SGEMM = /^cublasSgemm(_v2|Batched|StridedBatched)?$/;
-const GEMM_EX = /^cublasGemm(Ex|BatchedEx|StridedBatchedEx)$/;
-const TENSOR_MODE = /CUBLAS_TF32_TENSOR_OP_MATH|CUBLAS_TENSOR_OP_MATH/;
 const CREATE = /^cublasCreate(_v2)?$/;
-/** A macro that checks a status (`CUBLAS_CHECK(...)`): generated calls use it too. */
-const CHECK_MACRO = /^[A-Z][A-Z0-9_]*$/;
-
-function fp32Gemm(c: CallFact): boolean {
-  if (SGEMM.test(c.name)) return true;
-  if (!GEMM_EX.test(c.name) || c.args.length < 8) return false;
-  const compute = c.args[c.args.length - 2].trim();
-  const types = c.args.filter((a) => /^CUDA_R_\w+$/.test(a.trim()));
-  return /^(CUBLAS_COMPUTE_32F|CUDA_R_32F)$/.test(compute) && types.length >= 2 && types.slice(0, 2).every((t) => t.trim() === 'CUDA_R_32F');
-}
-
-const after = (a: Position, b: Position) => a.line > b.line || (a.line === b.line && a.column > b.column);
-const squash = (s: string) => s.replace(/\s+/g, '');
 
 export const fix: Fixer = (finding, ctx) => (ctx.language === 'triton' ? fixTriton(finding, ctx) : fixHost(finding, ctx));
 
@@ -55,7 +40,7 @@ function fixHost(finding: Finding, ctx: FixContext): FixResult {
   for (const g of plain) {
     const h = (g.args[0] ?? '').trim();
     if (!HANDLE.test(h)) return { reason: `the handle is \`${h}\`, an expression the fix would have to evaluate again` };
-    if (![...handles.keys()].some((k) => squash(k) === squash(h))) handles.set(h, g);
+    if (![...handles.keys()].some((k) => compact(k) === compact(h))) handles.set(h, g);
   }
   const edits: TextEdit[] = [];
   for (const [h, g] of handles) {
@@ -71,14 +56,14 @@ function fixHost(finding: Finding, ctx: FixContext): FixResult {
   if (fnNode && plain.every((c) => GEMM_EX.test(c.name))) {
     const compute: TextEdit[] = [];
     for (const c of plain) {
-      const call = nodeIn(fnNode, c.range, 'call_expression');
+      const call = nodeIn(fnNode, c.range, ['call_expression']);
       const args = call?.childForFieldName('arguments')?.namedChildren ?? [];
       const arg = args[args.length - 2];
       if (!arg || !/^(CUBLAS_COMPUTE_32F|CUDA_R_32F)$/.test(arg.text)) {
         compute.length = 0;
         break;
       }
-      compute.push({ range: rangeOf(arg), newText: 'CUBLAS_COMPUTE_32F_FAST_TF32' });
+      compute.push({ range: nodeRange(arg), newText: 'CUBLAS_COMPUTE_32F_FAST_TF32' });
     }
     if (compute.length) {
       const which = plain.length > 1 ? `the ${plain.length} \`${plain[0].name}\` calls` : `\`${plain[0].name}\``;
@@ -88,27 +73,9 @@ function fixHost(finding: Finding, ctx: FixContext): FixResult {
   return fixes;
 }
 
-/**
- * The smallest node of `type` under `root` that covers `range` (ctx.node copies only the
- * node it finds, without its parents: look things up inside the function's copy).
- */
-export function nodeIn(root: SyntaxNode, range: { start: Position; end: Position }, type: string): SyntaxNode | null {
-  const covers = (n: SyntaxNode) =>
-    !after({ line: n.startPosition.row, column: n.startPosition.column }, range.start) && !after(range.end, { line: n.endPosition.row, column: n.endPosition.column });
-  let best: SyntaxNode | null = null;
-  for (let n: SyntaxNode | undefined = root; n; ) {
-    if (n.type === type) best = n;
-    n = n.children.find(covers);
-  }
-  return best;
-}
-
-const samePos = (a: Position, b: Position) => a.line === b.line && a.column === b.column;
-const rangeOf = (n: SyntaxNode) => ({ start: { line: n.startPosition.row, column: n.startPosition.column }, end: { line: n.endPosition.row, column: n.endPosition.column } });
-
 /** Where `cublasSetMathMode(h, ...)` goes for the GEMM `g`, as an insertion. */
 function setModeEdit(h: string, g: CallFact, fn: FunctionFacts, ctx: FixContext): TextEdit | { reason: string } {
-  const creates = (c: CallFact) => CREATE.test(c.name) && squash(c.args[0] ?? '') === `&${squash(h)}`;
+  const creates = (c: CallFact) => CREATE.test(c.name) && compact(c.args[0] ?? '') === `&${compact(h)}`;
   const fnNode = ctx.node(fn.range, ['function_definition']);
   if (!fnNode) return { reason: 'the function could not be read' };
   // created in this function before the GEMM
@@ -125,7 +92,7 @@ function setModeEdit(h: string, g: CallFact, fn: FunctionFacts, ctx: FixContext)
     }
   }
   // the handle comes from elsewhere: before the GEMM, or before the loops around it
-  const call = nodeIn(fnNode, g.range, 'call_expression');
+  const call = nodeIn(fnNode, g.range, ['call_expression']);
   let stmt = call && statementOf(call);
   if (!stmt) return { reason: 'the statement of the GEMM call could not be read' };
   const base = /[A-Za-z_]\w*/.exec(h)?.[0] ?? h;
@@ -165,21 +132,15 @@ function statementOf(n: SyntaxNode): SyntaxNode | null {
   return s?.parent ? s : null;
 }
 
-const indentOf = (line: string) => /^\s*/.exec(line)![0];
-
+/** The call on lines of its own above the statement, with the comment; in front of it where the statement shares its line. */
 function insertBefore(stmt: SyntaxNode, code: string, ctx: FixContext): TextEdit {
   const { row, column } = stmt.startPosition;
-  const line = ctx.lines[row] ?? '';
-  if (line.slice(0, column).trim() === '') {
-    const indent = indentOf(line);
-    return { range: { start: { line: row, column: 0 }, end: { line: row, column: 0 } }, newText: `${indent}${COMMENT}\n${indent}${code}\n` };
-  }
-  return { range: { start: { line: row, column }, end: { line: row, column } }, newText: `${code} ` };
+  return linesAbove(ctx, stmt, [COMMENT, code]) ?? { range: at(row, column), newText: `${code} ` };
 }
 
 /** After the statement of the `cublasCreate` call. */
 function afterStatement(create: CallFact, h: string, fnNode: SyntaxNode, ctx: FixContext): TextEdit | { reason: string } {
-  const call = nodeIn(fnNode, create.range, 'call_expression');
+  const call = nodeIn(fnNode, create.range, ['call_expression']);
   const stmt = call && statementOf(call);
   if (!stmt) return { reason: 'the statement that creates the handle could not be read' };
   const { row, column } = stmt.endPosition;
@@ -236,24 +197,19 @@ function fixTriton(finding: Finding, ctx: FixContext): FixResult {
   const fnNode = ctx.node(fn.range, ['function_definition', 'decorated_definition']);
   if (!fnNode) return { reason: 'the kernel could not be read' };
   for (const c of exact) {
-    const call = nodeIn(fnNode, c.range, 'call');
-    const args = call?.childForFieldName('arguments')?.namedChildren ?? [];
+    const call = nodeIn(fnNode, c.range, ['call']);
     // one comment line above the first statement changed in each block
     let stmt: SyntaxNode | null | undefined = call;
     while (stmt && stmt.parent && stmt.parent.type !== 'block' && stmt.parent.type !== 'module') stmt = stmt.parent;
-    const row = stmt?.startPosition.row;
     const block = stmt?.parent?.startIndex ?? -1;
-    if (row !== undefined && !commented.has(block) && (ctx.lines[row] ?? '').slice(0, stmt!.startPosition.column).trim() === '') {
+    const comment = stmt && !commented.has(block) ? linesAbove(ctx, stmt, ['# TF32 tensor cores: inputs rounded to a 10-bit mantissa, fp32 accumulation']) : null;
+    if (comment) {
       commented.add(block);
-      const at = { line: row, column: 0 };
-      edits.push({ range: { start: at, end: at }, newText: `${indentOf(ctx.lines[row])}# TF32 tensor cores: inputs rounded to a 10-bit mantissa, fp32 accumulation\n` });
+      edits.push(comment);
     }
-    for (const kw of args.filter((a) => a.type === 'keyword_argument')) {
-      const name = kw.childForFieldName('name')?.text;
-      const value = kw.childForFieldName('value');
-      if (!value) continue;
-      if (name === 'input_precision' && /^['"]ieee['"]$/.test(value.text)) edits.push({ range: rangeOf(value), newText: `${value.text[0]}tf32${value.text[0]}` });
-      else if (name === 'allow_tf32' && value.text === 'False') edits.push({ range: rangeOf(value), newText: 'True' });
+    for (const { name, value } of call ? keywordArgs(call) : []) {
+      if (name === 'input_precision' && /^['"]ieee['"]$/.test(value.text)) edits.push({ range: nodeRange(value), newText: `${value.text[0]}tf32${value.text[0]}` });
+      else if (name === 'allow_tf32' && value.text === 'False') edits.push({ range: nodeRange(value), newText: 'True' });
     }
   }
   const values = edits.filter((e) => !e.newText.endsWith('\n'));

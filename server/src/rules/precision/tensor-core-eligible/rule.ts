@@ -19,6 +19,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { perFunction } from '../../common/memo';
 import { gemmLoop, outerProductLoop } from '../../common/gemm-shape';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
+import { TENSOR_MODE, fp32Gemm } from './cublas';
 import { fix } from './fix';
 
 const BENEFIT_CUBLAS = 'on an H200, cublasSgemm 4096^3 ran at 50.9 TFLOP/s in fp32 and at 409 TFLOP/s with the TF32 math mode (8.03x)';
@@ -52,19 +53,6 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
       { range: g.b.range, message: `\`${g.b.text}\`: the other fp32 operand` },
     ],
   }];
-}
-
-const SGEMM = /^cublasSgemm(_v2|Batched|StridedBatched)?$/;
-const GEMM_EX = /^cublasGemm(Ex|BatchedEx|StridedBatchedEx)$/;
-const TENSOR_MODE = /CUBLAS_TF32_TENSOR_OP_MATH|CUBLAS_TENSOR_OP_MATH/;
-
-/** fp32 inputs and fp32 compute on the CUDA cores: `cublasSgemm`, or `cublasGemmEx` with CUDA_R_32F operands and CUBLAS_COMPUTE_32F. */
-function fp32Gemm(c: CallFact): boolean {
-  if (SGEMM.test(c.name)) return true;
-  if (!GEMM_EX.test(c.name) || c.args.length < 8) return false;
-  const compute = c.args[c.args.length - 2].trim();
-  const types = c.args.filter((a) => /^CUDA_R_\w+$/.test(a.trim()));
-  return /^(CUBLAS_COMPUTE_32F|CUDA_R_32F)$/.test(compute) && types.length >= 2 && types.slice(0, 2).every((t) => t.trim() === 'CUDA_R_32F');
 }
 
 const before = (a: CallFact, b: CallFact) =>

@@ -1,39 +1,19 @@
 // The tiling/register-blocking fix: a shared-tiled CUDA GEMM with one output per thread becomes a
 // 128x128x8 register-blocked kernel (8x8 outputs per thread, float4 shared reads, any M, N, K),
 // and only where the facts prove the tiled GEMM.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../../core/engine';
-import { applyEdits } from '../../../core/fix';
-import type { Finding } from '../../../core/types';
+import { fixTests } from '../../../../../test/support/fixes';
 
-const RULE = 'tiling/register-blocking';
 const fixtures = join(__dirname, 'fixtures');
-let engine: Engine;
-before(async () => {
-  engine = await Engine.create();
-});
-
-function outcomes(path: string, text: string): { f: Finding; reason?: string }[] {
-  const findings = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE);
-  const out = engine.fixOutcomes(path, text, findings);
-  return findings.map((f) => ({ f, reason: out.get(f)?.reason }));
-}
-
-function fixed(path: string, text: string) {
-  const o = outcomes(path, text);
-  assert.equal(o.length, 1, 'one finding');
-  const fix = o[0].f.fixes[0];
-  assert.ok(fix, `a fix is offered (reason: ${o[0].reason})`);
-  return { fix, after: applyEdits(text, fix.edits) };
-}
+const { outcomes, fixed, whyNoFix } = fixTests('tiling/register-blocking');
 
 const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
 
 test('a 16x16 tiled kernel becomes 128x128x8 tiles with 8x8 register micro-tiles, bounds-checked, and its launch 256 threads', () => {
-  const { fix, after } = fixed('t16.cu', fixture('tiled16_alpha_beta.cu'));
+  const { fix, after } = fixed(fixture('tiled16_alpha_beta.cu'), 't16.cu');
   assert.equal(fix.safe, true);
   assert.match(fix.title, /launch in `sgemm16`: 256 threads, ceil\(N \/ 128\) x ceil\(M \/ 128\) blocks/);
   for (const s of [
@@ -58,7 +38,7 @@ test('a 16x16 tiled kernel becomes 128x128x8 tiles with 8x8 register micro-tiles
 });
 
 test('a template kernel keeps its template parameters; its launch keeps the template arguments and the stream', () => {
-  const { fix, after } = fixed('tt.cu', fixture('tiled_template_tile.cu'));
+  const { fix, after } = fixed(fixture('tiled_template_tile.cu'), 'tt.cu');
   assert.equal(fix.safe, true);
   assert.ok(after.includes('template <int TILE>\n__global__ void __launch_bounds__(256) sgemm_tiled('));
   assert.ok(after.includes('sgemm_tiled<TILE><<<grid, block, 0, stream>>>(M, N, K, dA, dB, dC);'));
@@ -66,7 +46,7 @@ test('a template kernel keeps its template parameters; its launch keeps the temp
 });
 
 test('a B tile staged transposed is read along its rows and stored k-major into a padded tile', () => {
-  const { after } = fixed('nt.cu', fixture('tiled_from_fix_nt.cu'));
+  const { after } = fixed(fixture('tiled_from_fix_nt.cu'), 'nt.cu');
   assert.ok(after.includes('__shared__ alignas(16) float Bs[BK][BN + 4];'));
   assert.ok(after.includes('*reinterpret_cast<const float4*>(&Bt[(col0 + b_j) * ldb + k0 + b_k])'));
   assert.ok(after.includes('Bs[b_k][b_j] = vb.x; Bs[b_k + 1][b_j] = vb.y;'));
@@ -74,13 +54,13 @@ test('a B tile staged transposed is read along its rows and stored k-major into 
 });
 
 test('no fix for 1-D tiles or a batched kernel, and the reason names it', () => {
-  const o = outcomes('o.cu', fixture('one_output_per_thread.cu'));
+  const o = outcomes(fixture('one_output_per_thread.cu'), 'o.cu');
   assert.equal(o.length, 2);
-  assert.ok(o.every((x) => x.f.fixes.length === 0));
+  assert.ok(o.every((x) => x.fixes.length === 0));
   assert.match(o[0].reason!, /not 2-D arrays indexed by `threadIdx.y` and `threadIdx.x`/);
   assert.match(o[1].reason!, /depends on more than the x and y block and thread indices \(a batch/);
-  const t = outcomes('d.py', fixture('dot_per_program.py'));
-  assert.ok(t.length > 0 && t.every((x) => x.f.fixes.length === 0 && /Triton/.test(x.reason!)));
+  const t = outcomes(fixture('dot_per_program.py'), 'd.py');
+  assert.ok(t.length > 0 && t.every((x) => x.fixes.length === 0 && /Triton/.test(x.reason!)));
 });
 
 const tiled = (loop: string, aLoad: string, launch = 'dim3 block(TS, TS);') => `#define TS 16
@@ -110,25 +90,19 @@ const LOOP = 'for (int t = 0; t < K; t += TS)';
 const LOAD = '(row < M && t + threadIdx.x < K) ? A[row * K + t + threadIdx.x] : 0.0f';
 
 test('preconditions: whole tiles of K, loads checked against the same bounds, a block of tile x tile threads', () => {
-  assert.equal(fixed('ok.cu', tiled(LOOP, LOAD)).fix.safe, true, 'the base case is fixed');
-  const reasonOf = (text: string) => {
-    const o = outcomes('x.cu', text);
-    assert.equal(o.length, 1);
-    assert.equal(o[0].f.fixes.length, 0, `no fix: ${o[0].f.fixes[0]?.title}`);
-    return o[0].reason!;
-  };
+  assert.equal(fixed(tiled(LOOP, LOAD), 'ok.cu').fix.safe, true, 'the base case is fixed');
   // the tile loop stops before the last partial tile: the original leaves out part of the sum
-  assert.match(reasonOf(tiled('for (int t = 0; t < K / TS; ++t)', LOAD.replace(/t \+/g, 't * TS +')).replace(/\(t \+ threadIdx.y/g, '(t * TS + threadIdx.y').replace('t + threadIdx.y < K', 't * TS + threadIdx.y < K')), /rounded up to whole tiles/);
+  assert.match(whyNoFix(tiled('for (int t = 0; t < K / TS; ++t)', LOAD.replace(/t \+/g, 't * TS +')).replace(/\(t \+ threadIdx.y/g, '(t * TS + threadIdx.y').replace('t + threadIdx.y < K', 't * TS + threadIdx.y < K'), 'x.cu'), /rounded up to whole tiles/);
   // a load checked against N where the store checks M
-  assert.match(reasonOf(tiled(LOOP, LOAD.replace('row < M', 'row < N'))), /other bounds than the store/);
+  assert.match(whyNoFix(tiled(LOOP, LOAD.replace('row < M', 'row < N')), 'x.cu'), /other bounds than the store/);
   // a fill that is not zero
-  assert.match(reasonOf(tiled(LOOP, LOAD.replace(': 0.0f', ': 1.0f'))), /fills with `1.0f`, not 0/);
+  assert.match(whyNoFix(tiled(LOOP, LOAD.replace(': 0.0f', ': 1.0f')), 'x.cu'), /fills with `1.0f`, not 0/);
   // an A load that does not check k: offered, but only for review (the original is right only for K a multiple of 16)
-  const unchecked = fixed('u.cu', tiled(LOOP, 'A[row * K + t + threadIdx.x]')).fix;
+  const unchecked = fixed(tiled(LOOP, 'A[row * K + t + threadIdx.x]'), 'u.cu').fix;
   assert.equal(unchecked.safe, false);
   assert.match(unchecked.title, /review: the tile loads of `A` do not check k < K/);
   // a block that is not 16 x 16 threads
-  const block = fixed('b.cu', tiled(LOOP, LOAD, 'dim3 block(TS, 8);')).fix;
+  const block = fixed(tiled(LOOP, LOAD, 'dim3 block(TS, 8);'), 'b.cu').fix;
   assert.equal(block.safe, false);
   assert.match(block.title, /review: the launch in `run` was not proven to cover C/);
 });

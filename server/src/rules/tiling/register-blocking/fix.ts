@@ -11,12 +11,13 @@
 import type { Fixer, FixContext } from '../../../core/fix';
 import { Poly } from '../../../core/affine';
 import type { AccessFact } from '../../../core/facts/model';
-import {
-  NoFix, accumulate, boundIsParameters, checkAccumulator, checkCalls, code, comparisons, floatParam, gemmFix, guardBounds, header, indentUnit, indexWidth, kernelOf, times,
-  inside, loopBody, loopBound, nodeRange, operandForm, outputMapping, polyText, readsAccess, refuse, storeOf, type GemmSpec, type Operand,
-} from '../shared-memory/fix-gemm';
-import { bare, ceilDiv, isZero, operand, parseExpr, type Expr } from '../shared-memory/fix-expr';
-import { namesFor } from '../shared-memory/fix';
+import { gemmFix, gemmFixer, header, indentUnit } from '../shared-memory/fix-gemm';
+import { boundIsParameters, checkCalls, comparisons, floatParam, guardBounds, kernelOf, loopBody, loopBound, operandForm, outputMapping, outputOf } from '../shared-memory/fix-gemm-read';
+import { polyText } from '../shared-memory/fix-gemm-scope';
+import { code, type GemmSpec, indexWidth, inside, matrixTexts, namesFor, type Operand, refuse, times } from '../shared-memory/fix-gemm-spec';
+import { accumulate, checkAccumulator, readsAccess, storeOf } from '../shared-memory/fix-gemm-store';
+import { bare, ceilDiv, isZero, parseExpr, type Expr } from '../shared-memory/fix-expr';
+import { nodeRange } from '../../common/fix-syntax';
 
 export const BLOCK = { BM: 128, BN: 128, BK: 8, TM: 8, TN: 8, threads: 256 };
 
@@ -146,27 +147,8 @@ export function tiledGemm(ctx: FixContext): GemmSpec {
   const notes = kUnchecked.length
     ? [`the tile loads of \`${kUnchecked.join('` and `')}\` do not check k < ${condText.slice(kExpr.s, kExpr.e).trim()}: the original is right only when it is a multiple of ${polyText(T)}`]
     : [];
-  return {
-    fn,
-    def,
-    a: roles.a!.op,
-    b: roles.b!.op,
-    c: { name: cName, ld: polyText(map.ldc) },
-    m: guard.row.boundText.trim(),
-    n: guard.col.boundText.trim(),
-    k: kText,
-    mPoly: guard.row.boundValue,
-    nPoly: guard.col.boundValue,
-    acc: acc!.acc,
-    row: guard.row.lhsName,
-    col: guard.col.lhsName,
-    store: storeOf(ctx, scope, st, acc!.acc),
-    rowAxis: map.rowAxis,
-    extent: map.extent,
-    tile: T,
-    notes,
-    wide,
-  };
+  const store = storeOf(ctx, scope, st, acc!.acc);
+  return { fn, def, a: roles.a!.op, b: roles.b!.op, k: kText, acc: acc!.acc, store, tile: T, notes, wide, ...outputOf(map, guard, cName) };
 }
 
 /** The register-blocked kernel for a spec. */
@@ -180,15 +162,7 @@ export function registerBlockedKernel(ctx: FixContext, spec: GemmSpec): string {
   const [aAt, bAt, la, lk, lb, lj, va, vb, a0, a1, b0, b1, pr, pk, pc] = ['a_at', 'b_at', 'a_i', 'a_k', 'b_k', 'b_j', 'va', 'vb', 'a0', 'a1', 'b0', 'b1', 'r', 'kk', 'c'].map((x) => n.fresh(x));
   const ind = indentUnit(ctx, spec.def);
   const [i1, i2, i3, i4] = [1, 2, 3, 4].map((d) => ind.repeat(d));
-  const M = operand(spec.m);
-  const N = operand(spec.n);
-  const K = operand(spec.k);
-  const lda = operand(spec.a.ld);
-  const ldb = operand(spec.b.ld);
-  const ldc = operand(spec.c.ld);
-  const A = spec.a.name;
-  const B = spec.b.name;
-  const C = spec.c.name;
+  const { M, N, K, lda, ldb, ldc, A, B, C } = matrixTexts(spec);
   const f4 = (p: string) => `*reinterpret_cast<const float4*>(&${p})`;
   const parts = (x: string) => ['x', 'y', 'z', 'w'].map((c) => `${x}.${c}`);
   // A(r, kk) and B(kk, c) with zero outside the matrices
@@ -287,24 +261,12 @@ export function registerBlockedKernel(ctx: FixContext, spec: GemmSpec): string {
   return lines.join('\n');
 }
 
-const cudaFix: Fixer = (finding, ctx) => {
-  try {
-    const spec = tiledGemm(ctx);
-    const kernel = registerBlockedKernel(ctx, spec);
-    return [
-      gemmFix(ctx, spec, kernel, `Rewrite \`${spec.fn.name}\` register-blocked: ${BLOCK.BM}x${BLOCK.BN}x${BLOCK.BK} tiles, ${BLOCK.TM}x${BLOCK.TN} outputs per thread`, {
-        block: [BLOCK.threads],
-        tileM: BLOCK.BM,
-        tileN: BLOCK.BN,
-      }),
-    ];
-  } catch (e) {
-    if (e instanceof NoFix) return { reason: e.message };
-    throw e;
-  }
-};
-
-export const fix: Fixer = (finding, ctx) => {
-  if (ctx.language === 'triton') return { reason: 'the automatic rewrite covers CUDA kernels; in Triton, give each program a BLOCK_M x BLOCK_N tile and use `tl.dot`' };
-  return cudaFix(finding, ctx);
-};
+export const fix: Fixer = gemmFixer('the automatic rewrite covers CUDA kernels; in Triton, give each program a BLOCK_M x BLOCK_N tile and use `tl.dot`', (ctx) => {
+  const spec = tiledGemm(ctx);
+  const kernel = registerBlockedKernel(ctx, spec);
+  return gemmFix(ctx, spec, kernel, `Rewrite \`${spec.fn.name}\` register-blocked: ${BLOCK.BM}x${BLOCK.BN}x${BLOCK.BK} tiles, ${BLOCK.TM}x${BLOCK.TN} outputs per thread`, {
+    block: [BLOCK.threads],
+    tileM: BLOCK.BM,
+    tileN: BLOCK.BN,
+  });
+});

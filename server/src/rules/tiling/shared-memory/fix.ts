@@ -8,11 +8,11 @@
 // transposed), `acc` a float from 0, `row < M && col < N` guarding the store.
 import type { Fixer, FixContext } from '../../../core/fix';
 import { Poly } from '../../../core/affine';
-import {
-  NoFix, Names, accumulate, checkAccumulator, checkCalls, code, floatParam, gemmFix, guardBounds, header, indentUnit, kernelOf, loopBody, loopBound,
-  indexWidth, macroNames, operandForm, times, outputMapping, polyText, readsAccess, refuse, storeOf, boundIsParameters, type GemmSpec, type Operand,
-} from './fix-gemm';
-import { operand } from './fix-expr';
+import { gemmFix, gemmFixer, header, indentUnit } from './fix-gemm';
+import { boundIsParameters, checkCalls, floatParam, guardBounds, kernelOf, loopBody, loopBound, operandForm, outputMapping, outputOf } from './fix-gemm-read';
+import { polyText } from './fix-gemm-scope';
+import { code, type GemmSpec, indexWidth, matrixTexts, namesFor, type Operand, refuse, times } from './fix-gemm-spec';
+import { accumulate, checkAccumulator, readsAccess, storeOf } from './fix-gemm-store';
 
 export const TILE = 32;
 
@@ -67,33 +67,7 @@ export function naiveGemm(ctx: FixContext): GemmSpec {
   const storeSpec = storeOf(ctx, scope, st, acc!.acc);
   const kText = condition!.text.slice(kExpr.s, kExpr.e).trim();
   const wide = indexWidth(scope, [guard.row.boundText, guard.col.boundText, kText, a.ld, b.ld, polyText(map.ldc)]);
-  return {
-    fn,
-    def,
-    a,
-    b,
-    c: { name: cName, ld: polyText(map.ldc) },
-    m: guard.row.boundText.trim(),
-    n: guard.col.boundText.trim(),
-    k: kText,
-    mPoly: guard.row.boundValue,
-    nPoly: guard.col.boundValue,
-    acc: acc!.acc,
-    row: guard.row.lhsName,
-    col: guard.col.lhsName,
-    store: storeSpec,
-    rowAxis: map.rowAxis,
-    extent: map.extent,
-    tile: null,
-    notes: [],
-    wide,
-  };
-}
-
-/** Local names for the generated kernel: the user's where it had them, fresh ones that clash with nothing else. */
-export function namesFor(ctx: FixContext, spec: GemmSpec): Names {
-  const reserved = new Set<string>([...spec.fn.params.map((p) => p.name), ...spec.fn.templateParams, ...macroNames(ctx), spec.fn.name]);
-  return new Names(reserved);
+  return { fn, def, a, b, k: kText, acc: acc!.acc, store: storeSpec, tile: null, notes: [], wide, ...outputOf(map, guard, cName) };
 }
 
 /** The shared-memory tiled kernel for a spec. */
@@ -112,15 +86,7 @@ export function tiledKernel(ctx: FixContext, spec: GemmSpec): string {
   const ind = indentUnit(ctx, spec.def);
   const i1 = ind;
   const i2 = ind + ind;
-  const M = operand(spec.m);
-  const N = operand(spec.n);
-  const K = operand(spec.k);
-  const lda = operand(spec.a.ld);
-  const ldb = operand(spec.b.ld);
-  const ldc = operand(spec.c.ld);
-  const A = spec.a.name;
-  const B = spec.b.name;
-  const C = spec.c.name;
+  const { M, N, K, lda, ldb, ldc, A, B, C } = matrixTexts(spec);
   // As[i][kk] = A(row0 + i, t + kk), Bs[kk][j] = B(t + kk, col0 + j); a tile stored transposed in memory is read along its rows and written column-wise (padded)
   const aLoad = spec.a.trans
     ? `${As}[${tx}][${ty}] = (blockIdx.y * ${T} + ${tx} < ${M} && ${t} + ${ty} < ${K}) ? ${A}[${times(spec, `${t} + ${ty}`, lda)} + blockIdx.y * ${T} + ${tx}] : 0.0f;`
@@ -153,19 +119,9 @@ export function tiledKernel(ctx: FixContext, spec: GemmSpec): string {
   return lines.join('\n');
 }
 
-const cudaFix: Fixer = (finding, ctx) => {
-  try {
-    const spec = naiveGemm(ctx);
-    const kernel = tiledKernel(ctx, spec);
-    return [gemmFix(ctx, spec, kernel, `Rewrite \`${spec.fn.name}\` with ${TILE}x${TILE} shared-memory tiles of \`${spec.a.name}\` and \`${spec.b.name}\``, { block: [TILE, TILE], tileM: TILE, tileN: TILE })];
-  } catch (e) {
-    if (e instanceof NoFix) return { reason: e.message };
-    throw e;
-  }
-};
-
-export const fix: Fixer = (finding, ctx) => {
-  if (ctx.language === 'triton') return { reason: 'the automatic rewrite covers CUDA kernels; a Triton kernel gets its tiles from `tl.dot` over blocks' };
-  return cudaFix(finding, ctx);
-};
+export const fix: Fixer = gemmFixer('the automatic rewrite covers CUDA kernels; a Triton kernel gets its tiles from `tl.dot` over blocks', (ctx) => {
+  const spec = naiveGemm(ctx);
+  const kernel = tiledKernel(ctx, spec);
+  return gemmFix(ctx, spec, kernel, `Rewrite \`${spec.fn.name}\` with ${TILE}x${TILE} shared-memory tiles of \`${spec.a.name}\` and \`${spec.b.name}\``, { block: [TILE, TILE], tileM: TILE, tileN: TILE });
+});
 

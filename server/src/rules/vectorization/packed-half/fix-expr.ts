@@ -144,12 +144,6 @@ export function operatorOf(n: SyntaxNode): string {
   return n.childForFieldName('operator')?.type ?? '';
 }
 
-/** Without the parentheses around it. */
-export function unparen(n: SyntaxNode): SyntaxNode {
-  while (n.type === 'parenthesized_expression' && n.namedChildren.length === 1) n = n.namedChildren[0];
-  return n;
-}
-
 /** Without parentheses and casts around it (for matching index forms only). */
 export function bare(n: SyntaxNode): SyntaxNode {
   for (;;) {

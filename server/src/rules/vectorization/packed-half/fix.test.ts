@@ -1,45 +1,21 @@
 // The fix of vectorization/packed-half: where it is not offered (and why), and what the
 // rewritten code does where that is cheap to check (fixed/ holds full before/after texts).
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../../../core/engine';
-import { applyEdits, fixAllEdits } from '../../../core/fix';
+import { fixTests } from '../../../../../test/support/fixes';
 
-const RULE = 'vectorization/packed-half';
-let engine: Engine;
-before(async () => {
-  engine = await Engine.create();
-});
+const { outcomes, fixAll, refused } = fixTests('vectorization/packed-half');
 
 const HEAD = '#include <cuda_fp16.h>\n#include <cuda_bf16.h>\n';
 
-/** Each finding of the rule with its fixes, or the reason there is none. */
-function outcomes(text: string, path = 'kernel.cu') {
-  const findings = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE);
-  const o = engine.fixOutcomes(path, text, findings);
-  return findings.map((f) => ({ message: f.message, fixes: f.fixes, reason: o.get(f)!.reason }));
-}
 /** The one fix of the text's one finding. */
 function onlyFix(text: string) {
   const o = outcomes(text);
   assert.equal(o.length, 1, 'one finding');
   assert.equal(o[0].fixes.length, 1, `a fix (${o[0].reason})`);
   return o[0].fixes[0];
-}
-/** The text with every finding's preferred fix applied, as `kernel-advisor fix --unsafe` does. */
-function fixAll(text: string, path = 'kernel.cu'): string {
-  const findings = engine.analyzeText(path, text).findings.filter((f) => f.rule === RULE);
-  return applyEdits(text, fixAllEdits(findings.map((f) => ({ fixes: f.fixes })), true).edits);
-}
-function refused(text: string, reason: RegExp) {
-  const o = outcomes(text);
-  assert.ok(o.length > 0, 'the code draws the finding');
-  for (const x of o) {
-    assert.equal(x.fixes.length, 0, `no fix for ${x.message}`);
-    assert.match(x.reason ?? '', reason);
-  }
 }
 /** Whitespace-insensitive "contains". */
 const has = (text: string, part: string) => assert.ok(text.replace(/\s+/g, ' ').includes(part.replace(/\s+/g, ' ')), `expected \`${part}\` in:\n${text}`);

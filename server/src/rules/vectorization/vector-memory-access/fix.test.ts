@@ -1,28 +1,25 @@
 // The vector-access fix: where it is refused (and why), and what it writes where it is not.
 // Kernels the rule itself passes over are given a finding by hand, so the fixer's own checks
 // are tested too (it must not rely on the rule to keep it from rewriting a gather).
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine } from '../../../core/engine';
 import { applyEdits } from '../../../core/fix';
 import type { Finding, Fix } from '../../../core/types';
+import { fixTests } from '../../../../../test/support/fixes';
 
 const RULE = 'vectorization/vector-memory-access';
-let engine: Engine;
-before(async () => {
-  engine = await Engine.create();
-});
+const { engine, findings } = fixTests(RULE, 'k.cu');
 
 const nvcc = spawnSync('nvcc', ['--version'], { encoding: 'utf8' }).status === 0;
 const scratch = mkdtempSync(join(tmpdir(), 'ka-vector-fix-'));
 
 /** The rule's finding on `kernel`, or one made by hand where the rule is quiet. */
 function findingOn(path: string, text: string, kernel: string): Finding {
-  const found = engine.analyzeText(path, text).findings.find((f) => f.rule === RULE && f.function === kernel);
+  const found = findings(text, path).find((f) => f.function === kernel);
   if (found) return found;
   const line = text.split('\n').findIndex((l) => new RegExp(`\\b${kernel}\\s*\\(`).test(l));
   assert.ok(line >= 0, `${kernel} is in the text`);
@@ -36,7 +33,7 @@ function findingOn(path: string, text: string, kernel: string): Finding {
 
 function outcome(text: string, kernel: string, path = 'k.cu'): { fixes: Fix[]; reason?: string } {
   const f = findingOn(path, text, kernel);
-  return engine.fixOutcomes(path, text, [f]).get(f)!;
+  return engine().fixOutcomes(path, text, [f]).get(f)!;
 }
 
 function refused(text: string, kernel: string, reason: RegExp, path?: string): void {

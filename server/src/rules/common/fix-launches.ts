@@ -1,89 +1,14 @@
-// Syntax helpers of the memory fixers (this rule's and memory/shared-bank-conflict's):
-// the launches of a kernel in the file with their configurations, `dim3` shapes the host
-// declares, local declarations, products and the file's integer constants. Fixers only:
-// rules never read syntax.
-import type { FixContext } from '../../../core/fix';
-import type { CallFact, FunctionFacts } from '../../../core/facts/model';
-import type { SyntaxNode } from '../../../core/mirror';
-import type { Range, TextEdit } from '../../../core/types';
-import { baseName } from '../../../core/project';
-import { fileConstants } from '../../common/file-constants';
-
-export const rangeOf = (n: SyntaxNode): Range => ({
-  start: { line: n.startPosition.row, column: n.startPosition.column },
-  end: { line: n.endPosition.row, column: n.endPosition.column },
-});
-export const replace = (n: SyntaxNode, newText: string): TextEdit => ({ range: rangeOf(n), newText });
-export const sameRange = (a: Range, b: Range): boolean =>
-  a.start.line === b.start.line && a.start.column === b.start.column && a.end.line === b.end.line && a.end.column === b.end.column;
-/** Text without spaces, for comparing expressions as written (`N + 31` and `N+31`). */
-export const compact = (s: string): string => s.replace(/\s+/g, '');
-/** `(x)` -> `x`, as often as it is wrapped. */
-export function unparen(n: SyntaxNode): SyntaxNode {
-  while (n.type === 'parenthesized_expression' && n.namedChildCount === 1) n = n.namedChildren[0];
-  return n;
-}
-/** Text that can stand as a factor or operand without parentheses. */
-export const atomic = (t: string): string => (/^[\w.]+$/.test(t.trim()) ? t.trim() : `(${t.trim()})`);
-/** Drops edits with the same range and text (two launches sharing one `dim3` declaration). */
-export function uniqueEdits(edits: TextEdit[]): TextEdit[] {
-  const out: TextEdit[] = [];
-  for (const e of edits) if (!out.some((o) => sameRange(o.range, e.range) && o.newText === e.newText)) out.push(e);
-  return out;
-}
-
-/** The definition of a function of the facts. */
-export const functionNode = (ctx: FixContext, fn: FunctionFacts): SyntaxNode | null => ctx.node(fn.range, ['function_definition']);
-
-/** The identifiers named `name` under a node (not fields: `block.x` counts `block`, not `x`). */
-export const identifiers = (n: SyntaxNode, name: string): SyntaxNode[] => n.descendantsOfType(['identifier', 'type_identifier']).filter((i) => i.text === name);
-
-/** Is `inner` inside `outer` (or the same node)? */
-export const within = (inner: SyntaxNode, outer: SyntaxNode): boolean => inner.startIndex >= outer.startIndex && inner.endIndex <= outer.endIndex;
-
-/** The local declaration of `name` in a function body: the declaration, its declarator and initializer. */
-export interface LocalDecl {
-  decl: SyntaxNode;
-  declarator: SyntaxNode;
-  /** The initializer: an expression, or the `(...)` / `{...}` of a constructor. */
-  value: SyntaxNode | null;
-  type: string;
-}
-export function localDecls(body: SyntaxNode, name: string): LocalDecl[] {
-  const out: LocalDecl[] = [];
-  for (const d of body.descendantsOfType('declaration')) {
-    for (const c of d.childrenForFieldName('declarator')) {
-      const init = c.type === 'init_declarator' ? c : null;
-      let target = init ? init.childForFieldName('declarator') : c;
-      while (target && (target.type === 'pointer_declarator' || target.type === 'reference_declarator')) target = target.childForFieldName('declarator') ?? target.namedChildren[target.namedChildCount - 1] ?? null;
-      // `dim3 block(BLOCK, BLOCK);` parses as a function declaration: its "parameters" are the components
-      const vexing = !init && target?.type === 'function_declarator' ? target : null;
-      if (vexing) target = vexing.childForFieldName('declarator');
-      if (target?.type !== 'identifier' || target.text !== name) continue;
-      const value = init?.childForFieldName('value') ?? vexing?.childForFieldName('parameters') ?? null;
-      out.push({ decl: d, declarator: c, value, type: d.childForFieldName('type')?.text ?? '' });
-    }
-  }
-  return out;
-}
-
-/** Is `name` assigned anywhere but its declaration (`x = ...`, `x += ...`, `++x`)? */
-export function reassigned(body: SyntaxNode, name: string): boolean {
-  for (const a of body.descendantsOfType(['assignment_expression', 'update_expression'])) {
-    const target = a.type === 'assignment_expression' ? a.childForFieldName('left') : a.childForFieldName('argument');
-    if (target && unparen(target).type === 'identifier' && unparen(target).text === name) return true;
-  }
-  return false;
-}
-
-/** The factors of a product as written, through parentheses (`2 * (Bc * d) * sizeof(float)` -> 2, Bc, d, sizeof(float)). */
-export function factors(n: SyntaxNode): SyntaxNode[] {
-  n = unparen(n);
-  if (n.type === 'binary_expression' && n.childForFieldName('operator')?.type === '*') {
-    return [...factors(n.childForFieldName('left')!), ...factors(n.childForFieldName('right')!)];
-  }
-  return [n];
-}
+// The launches of a kernel in this file, as the fixers that change a kernel's threads read
+// them: each launch with its `<<<grid, block, shared, stream>>>` configuration and
+// arguments, the `dim3` shapes the host declares for them (and whether a declaration may
+// be rewritten for this kernel alone), the integer constants sizes are written in, and
+// the `(n + b - 1) / b` forms that round a count up to whole blocks.
+import type { FixContext } from '../../core/fix';
+import type { CallFact, FunctionFacts } from '../../core/facts/model';
+import type { SyntaxNode } from '../../core/mirror';
+import { baseName } from '../../core/project';
+import { fileConstants } from './file-constants';
+import { compact, functionNode, identifiers, localDecls, unparen, within } from './fix-syntax';
 
 /** An integer the file names: a literal, `#define N 32`, `constexpr int N = 32`. */
 export function constantOf(ctx: FixContext, text: string): number | null {

@@ -1,0 +1,18 @@
+// The cuBLAS calls of precision/tensor-core-eligible, one home for the rule that reports
+// them and the fixer that switches them to TF32: the fp32 GEMM calls (`cublasSgemm`, or
+// `cublasGemmEx` on CUDA_R_32F operands with fp32 compute) and the math modes that
+// already allow tensor cores.
+import type { CallFact } from '../../../core/facts/model';
+
+const SGEMM = /^cublasSgemm(_v2|Batched|StridedBatched)?$/;
+export const GEMM_EX = /^cublasGemm(Ex|BatchedEx|StridedBatchedEx)$/;
+export const TENSOR_MODE = /CUBLAS_TF32_TENSOR_OP_MATH|CUBLAS_TENSOR_OP_MATH/;
+
+/** fp32 inputs and fp32 compute on the CUDA cores: `cublasSgemm`, or `cublasGemmEx` with CUDA_R_32F operands and CUBLAS_COMPUTE_32F. */
+export function fp32Gemm(c: CallFact): boolean {
+  if (SGEMM.test(c.name)) return true;
+  if (!GEMM_EX.test(c.name) || c.args.length < 8) return false;
+  const compute = c.args[c.args.length - 2].trim();
+  const types = c.args.filter((a) => /^CUDA_R_\w+$/.test(a.trim()));
+  return /^(CUBLAS_COMPUTE_32F|CUDA_R_32F)$/.test(compute) && types.length >= 2 && types.slice(0, 2).every((t) => t.trim() === 'CUDA_R_32F');
+}
