@@ -18,7 +18,7 @@ import { ProjectIndex } from './project';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile } from './facts/shadow';
 import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
 import { lineEndsAsNewline } from './lineEnds';
-import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult } from './fix';
+import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
 
 /**
@@ -473,6 +473,20 @@ export class Engine {
 
   /** The facts of the last analyseTree, for the fixes of its findings (CLI, tests). */
   private lastFacts: FileFacts | null = null;
+  /** The facts the last analyzeTree computed (the server keeps them with what it published, for fixes). */
+  get lastAnalysisFacts(): FileFacts | null {
+    return this.lastFacts;
+  }
+
+  /** The syntax copies of the last fixes, reused while the tree and text are the same (hovers over one version). */
+  private fixSyntaxMemo: { tree: Tree; text: string; syntax: FixSyntax } | null = null;
+  private fixSyntaxOf(tree: Tree, text: string): FixSyntax {
+    const m = this.fixSyntaxMemo;
+    if (m && m.tree === tree && m.text === text) return m.syntax;
+    const syntax = fixSyntax(text);
+    this.fixSyntaxMemo = { tree, text, syntax };
+    return syntax;
+  }
 
   private fixerOf(f: Finding) {
     return this.rules.find((r) => r.id === f.rule)?.fix;
@@ -494,7 +508,11 @@ export class Engine {
    */
   fixOutcomes(
     path: string, text: string, findings: readonly Finding[],
-    opts: { config?: Config; cache?: FactsCache; languageId?: string; /** the text's tree, when the caller keeps one */ tree?: Tree } = {},
+    opts: {
+      config?: Config; cache?: FactsCache; languageId?: string;
+      /** the text's tree and facts, when the caller keeps them (the server, for the version it published) */
+      tree?: Tree; facts?: FileFacts;
+    } = {},
   ): Map<Finding, FixOutcome> {
     text = lineEndsAsNewline(text);
     const language = detectLanguage(path, text, opts.languageId);
@@ -504,7 +522,7 @@ export class Engine {
     try {
       this.useBudget(opts.config ?? DEFAULT_CONFIG);
       const tree = opts.tree ?? (own = this.parsers.parse(grammarFor(language), text));
-      const facts = this.facts(language, tree, text.split('\n'), opts.cache, text, path);
+      const facts = opts.tree && opts.facts ? opts.facts : this.facts(language, tree, text.split('\n'), opts.cache, text, path);
       return this.outcomes(language, tree, text, findings, { ...facts, project: this.project ?? undefined });
     } catch {
       return none;
@@ -516,7 +534,7 @@ export class Engine {
 
   private outcomes(language: SourceLanguage, tree: Tree, text: string, findings: readonly Finding[], facts: FileFacts): Map<Finding, FixOutcome> {
     const out = new Map<Finding, FixOutcome>();
-    const shared = fixSyntax(text);
+    const shared = this.fixSyntaxOf(tree, text);
     for (const f of findings) {
       const fixer = this.fixerOf(f);
       if (!fixer) {

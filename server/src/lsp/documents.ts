@@ -7,7 +7,7 @@ import { Edit, type Tree } from 'web-tree-sitter';
 import { FactsCache } from '../core/engine';
 import { eolOf, lineEndsAsNewline } from '../core/lineEnds';
 import { grammarFor, type Parsers } from '../core/parser';
-import type { FunctionFacts } from '../core/facts/model';
+import type { FileFacts, FunctionFacts } from '../core/facts/model';
 import type { FixOutcome } from '../core/fix';
 import type { Finding, SourceLanguage } from '../core/types';
 
@@ -58,6 +58,8 @@ export interface Published {
   findings: Finding[];
   /** Each finding's fixes or why there is none, computed on the first hover or code action. */
   fixes?: Map<Finding, FixOutcome>;
+  /** The facts the findings came from (fixes are written from them). */
+  facts?: FileFacts;
 }
 
 export class OpenDocument {

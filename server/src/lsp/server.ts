@@ -26,6 +26,7 @@ import { Engine } from '../core/engine';
 import { ParseTimeout, detectLanguage, grammarFor, type GrammarName } from '../core/parser';
 import { RULE_IDS, isRuleId } from '../core/ruleIds';
 import type { Finding } from '../core/types';
+import type { FileFacts } from '../core/facts/model';
 import { OpenDocument, SliceExpired, type Published } from './documents';
 import type { FixOutcome } from '../core/fix';
 import { DISABLE_IN_WORKSPACE, FIX_ALL, SOURCE, codeActions, fixAllAction, disableRuleEdit, explainMarkdown, hoverMarkdown, knowledgeMarkdown, skippedDiagnostic, toDiagnostic } from './convert';
@@ -143,11 +144,11 @@ export async function startServer(connection: Connection = createConnection(Prop
     grammarLoads.set(grammar, p);
   };
 
-  const publish = (od: OpenDocument, findings: Finding[], diagnostics: Diagnostic[]) => {
+  const publish = (od: OpenDocument, findings: Finding[], diagnostics: Diagnostic[], facts?: FileFacts) => {
     const { uri } = od.doc;
     const v = od.version;
     if (od.published && od.published.version > v) return; // never over a newer version
-    od.published = { version: v, text: od.text, findings };
+    od.published = { version: v, text: od.text, findings, ...(facts ? { facts } : {}) };
     const w = od.work;
     connection.tracer.log(`analysed ${uriToPath(uri)} (version ${v}) in ${w.ms.toFixed(1)} ms${w.slices > 1 ? ` over ${w.slices} slices` : ''}: ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
     void connection.sendDiagnostics({ uri, version: v, diagnostics });
@@ -163,6 +164,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     if (od.work.version !== od.version) od.work = { version: od.version, ms: 0, slices: 0 };
     const started = performance.now();
     let findings: Finding[] = [];
+    let facts: FileFacts | undefined;
     let diagnostics: Diagnostic[] = [];
     try {
       if (od.language) {
@@ -178,6 +180,7 @@ export async function startServer(connection: Connection = createConnection(Prop
           od.cache.startSlice(SLICE_MS);
           try {
             findings = engine.analyzeTree(od.language, tree, od.text, config, od.cache, undefined, path);
+            facts = engine.lastAnalysisFacts ?? undefined;
           } finally {
             od.cache.endSlice();
           }
@@ -195,7 +198,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     }
     od.work.ms += performance.now() - started;
     od.work.slices++;
-    publish(od, findings, diagnostics);
+    publish(od, findings, diagnostics, facts);
     return 'done';
   };
   const schedule = (od: OpenDocument) => scheduler.schedule(od.doc.uri, () => step(od));
@@ -308,7 +311,7 @@ export async function startServer(connection: Connection = createConnection(Prop
       const made = engine.fixOutcomes(uriToPath(od.doc.uri), published.text, missing, {
         config: settings.config,
         languageId: od.doc.languageId,
-        ...(current ? { cache: od.cache, tree: od.reparse(engine.parsers) } : {}),
+        ...(current ? { cache: od.cache, tree: od.reparse(engine.parsers), facts: published.facts } : {}),
       });
       for (const [f, o] of made) known.set(f, o);
     }

@@ -29,5 +29,36 @@ export async function uiCheckWhenReady(page, shared, screenshot, isOver) {
     result.error = String(e && e.message ? e.message : e).split('\n')[0];
   }
   await page.screenshot({ path: screenshot }).catch((e) => { result.error ??= `screenshot: ${e.message}`; });
+  await hoverAndFixMenu(page, screenshot.replace(/problems\.png$/, ''), result);
   writeFileSync(join(shared, 'ui-done.json'), JSON.stringify(result));
+}
+
+/**
+ * Screenshots for people (the README, a review): the hover of the first finding, with the
+ * height of its content and of the box it is shown in, and the quick-fix menu (Ctrl+.)
+ * at it. They do not decide the test: a failure here is only noted.
+ */
+async function hoverAndFixMenu(page, prefix, result) {
+  try {
+    await page.keyboard.press('Escape');
+    const squiggle = page.locator(SQUIGGLES).first();
+    await squiggle.hover();
+    const hover = page.locator('.monaco-hover:not(.hidden)').first();
+    await hover.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.waitForTimeout(500);
+    result.hoverBox = Math.round((await hover.boundingBox())?.height ?? 0);
+    result.hoverContent = await hover.evaluate((el) => Math.round((el.querySelector('.hover-contents, .monaco-hover-content') ?? el).scrollHeight));
+    await page.screenshot({ path: `${prefix}hover.png` });
+    await page.mouse.move(0, 0);
+    await page.keyboard.press('Escape');
+    await squiggle.click();
+    await page.keyboard.press('Control+.');
+    const menu = page.locator('.action-widget, .context-view .monaco-list').first();
+    await menu.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${prefix}fix-menu.png` });
+    await page.keyboard.press('Escape');
+  } catch (e) {
+    result.screenshots = `hover/fix-menu screenshots not taken: ${String(e && e.message ? e.message : e).split('\n')[0]}`;
+  }
 }

@@ -20,5 +20,7 @@ describe('UI (seen by Playwright)', function () {
     assert.ok(ui.squiggles > 0, 'no squiggle in the editor');
     assert.ok(ui.problemRows > 0, 'no row in the Problems panel');
     assert.match(ui.statusText, new RegExp(`\\b${list.length}\\b`), `status bar shows "${ui.statusText}", expected ${list.length}`);
+    // for people: the hover's size and the screenshots (test-artifacts/e2e-hover.png, e2e-fix-menu.png)
+    console.log(`      hover: content ${ui.hoverContent ?? '?'} px in a ${ui.hoverBox ?? '?'} px box; ${ui.screenshots ?? 'hover and fix-menu screenshots in test-artifacts/'}`);
   });
 });
