@@ -160,14 +160,16 @@ export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase
     actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], edit, isPreferred: i === 0 });
   });
   // the menu helps before it silences (Ctrl+. then Enter must never disable a finding): the rule's fix,
-  // then the explanation and its papers, and the disables last
+  // then the explanation and its papers, and the disables last. VS Code lists quick fixes that name
+  // the diagnostic before those that do not (and another kind in a group below): so the fix, Explain
+  // and the papers are quick fixes of the diagnostic, the disables quick fixes that name none.
   if (ctx.clientCommands.has('kernelAdvisor.explainRule')) {
-    actions.push({ title: `Explain ${rule}`, kind: CodeActionKind.Empty, command: { title: 'Explain rule', command: 'kernelAdvisor.explainRule', arguments: [rule] } });
+    actions.push({ title: `Explain ${rule}`, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title: 'Explain rule', command: 'kernelAdvisor.explainRule', arguments: [rule] } });
   }
   if (ctx.clientCommands.has('kernelAdvisor.openPaper')) {
     for (const id of (kb.rule(rule)?.papers ?? []).slice(0, 2)) {
       const p = kb.paper(id);
-      if (p) actions.push({ title: `Open paper: ${p.title}`, kind: CodeActionKind.Empty, command: { title: 'Open paper', command: 'kernelAdvisor.openPaper', arguments: [p.url] } });
+      if (p) actions.push({ title: `Open paper: ${p.title}`, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title: 'Open paper', command: 'kernelAdvisor.openPaper', arguments: [p.url] } });
     }
   }
   const line = d.range.start.line;
@@ -175,12 +177,11 @@ export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase
   actions.push({
     title: `Disable ${rule} for this line`,
     kind: CodeActionKind.QuickFix,
-    diagnostics: [d],
     edit: versioned(ctx, [{ range: at, newText: suppressionComment(rule, ctx.lines[line] ?? '', ctx.python) }]),
   });
   if (ctx.workspaceCommand) {
     const title = `Disable ${rule} in this workspace`;
-    actions.push({ title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: DISABLE_IN_WORKSPACE, arguments: [rule] } });
+    actions.push({ title, kind: CodeActionKind.QuickFix, command: { title, command: DISABLE_IN_WORKSPACE, arguments: [rule] } });
   }
   return actions;
 }

@@ -41,8 +41,13 @@ export async function uiCheckWhenReady(page, shared, screenshot, isOver) {
 async function hoverAndFixMenu(page, prefix, result) {
   try {
     await page.keyboard.press('Escape');
+    // decorations take no pointer events: move the mouse over the squiggle's place in the text
     const squiggle = page.locator(SQUIGGLES).first();
-    await squiggle.hover();
+    const box = await squiggle.boundingBox();
+    if (!box) throw new Error('the squiggle has no box');
+    const at = { x: box.x + Math.min(box.width / 2, 20), y: box.y + box.height / 2 };
+    await page.mouse.move(at.x - 5, at.y);
+    await page.mouse.move(at.x, at.y, { steps: 5 });
     const hover = page.locator('.monaco-hover:not(.hidden)').first();
     await hover.waitFor({ state: 'visible', timeout: 10_000 });
     await page.waitForTimeout(500);
@@ -51,7 +56,7 @@ async function hoverAndFixMenu(page, prefix, result) {
     await page.screenshot({ path: `${prefix}hover.png` });
     await page.mouse.move(0, 0);
     await page.keyboard.press('Escape');
-    await squiggle.click();
+    await page.mouse.click(at.x, at.y);
     await page.keyboard.press('Control+.');
     const menu = page.locator('.action-widget, .context-view .monaco-list').first();
     await menu.waitFor({ state: 'visible', timeout: 10_000 });
