@@ -75,6 +75,18 @@ test('the hover card: what was seen, what to do, what it buys, how sure, two pap
 });
 
 
+test('the hover says the fix (or why there is none) and the fix as measured on the GPU', () => {
+  const f = finding({ detail: 'Consecutive threads write `rows` floats apart.\n\nSwap the index.' });
+  const fix = { title: 'Swap the thread-index roles of `transpose`', edits: [], safe: true };
+  const md = hoverMarkdown(f, kb, { fix: { fixes: [fix] } });
+  assert.match(md, /\*\*Quick fix:\*\* Swap the thread-index roles of `transpose`\./);
+  assert.match(md, /\*\*The fix, measured:\*\* Measured on NVIDIA H200: [\d.]+× \([^)]*; bench\/gpu\/\w+\)\./);
+  assert.match(hoverMarkdown(f, kb, { fix: { fixes: [{ ...fix, safe: false }] } }), /\(review before applying\)/);
+  assert.match(hoverMarkdown(f, kb, { fix: { fixes: [], reason: 'the kernel reads `x[i + 1]`' } }), /\*\*No automatic fix:\*\* the kernel reads `x\[i \+ 1\]`\./);
+  const head = md.slice(0, md.indexOf('**Read:**')).split('\n').filter((l) => l.trim());
+  assert.ok(head.length <= 8, `short before the papers:\n${head.join('\n')}`);
+});
+
 test('skipped files get one information diagnostic at the top', () => {
   const d = skippedDiagnostic('skipped: the file is 2048 KiB, over the 1024 KiB limit');
   assert.equal(d.severity, 3);

@@ -518,3 +518,9 @@ export function evidenceLine(e: Evidence): string {
   const hand = e.handOfCeiling !== undefined ? `, hand-written ${pct(e.handOfCeiling)}` : '';
   return `Measured on ${e.gpu}: ${verdict} (${e.workload}), ${pct(e.fixOfCeiling)} of ${e.ceiling}${hand}; outputs ${e.checked}; ${e.bench}, ${e.date}`;
 }
+
+/** The hover's one line: "Measured on NVIDIA H200: 1.59× (y = 2x, 2^28 fp32; bench/gpu/vector)". */
+export function evidenceBrief(e: Evidence): string {
+  const verdict = e.speedup < 1.02 ? `no gain (${e.speedup.toFixed(2)}×)` : `${e.speedup.toFixed(2)}×`;
+  return `Measured on ${e.gpu}: ${verdict} (${e.workload}; ${e.bench})`;
+}

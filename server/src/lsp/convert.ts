@@ -12,7 +12,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
-import { evidenceLine, formatCitation, type KnowledgeBase, type Paper } from '../core/knowledge';
+import { evidenceBrief, evidenceLine, formatCitation, type KnowledgeBase, type Paper } from '../core/knowledge';
 import type { Finding, Fix, Range, Severity } from '../core/types';
 import { fixAllEdits, type FixOutcome } from '../core/fix';
 import { withEol } from '../core/lineEnds';
@@ -90,7 +90,7 @@ export function hoverMarkdown(f: Finding, kb: KnowledgeBase, opts: HoverOptions 
   if (f.benefit) out.push('', `**What it buys:** ${f.benefit}.`);
   else if (technique?.measured) out.push('', `**Measured:** ${technique.measured}`);
   const measured = kb.evidenceFor(f.rule)[0];
-  if (measured) out.push('', `**The fix, measured:** ${evidenceLine(measured)}.`);
+  if (measured) out.push('', `**The fix, measured:** ${evidenceBrief(measured)}.`);
   if (opts.fix?.fixes.length) out.push('', `**Quick fix:** ${opts.fix.fixes[0].title}${opts.fix.fixes[0].safe ? '' : ' (review before applying)'}.`);
   else if (opts.fix?.reason) out.push('', `**No automatic fix:** ${opts.fix.reason}.`);
   const how = f.confidence === 'proven' ? 'proven from the index forms' : f.confidence === 'likely' ? 'likely' : 'a heuristic';
