@@ -79,8 +79,8 @@ test('the hover says the fix (or why there is none) and the fix as measured on t
   const f = finding({ detail: 'Consecutive threads write `rows` floats apart.\n\nSwap the index.' });
   const fix = { title: 'Swap the thread-index roles of `transpose`', edits: [], safe: true };
   const md = hoverMarkdown(f, kb, { fix: { fixes: [fix] } });
-  assert.match(md, /\*\*Quick fix:\*\* Swap the thread-index roles of `transpose`\./);
-  assert.match(md, /\*\*The fix, measured:\*\* Measured on NVIDIA H200: [\d.]+× \([^)]*; bench\/gpu\/\w+\)\./);
+  assert.match(md, /\*\*Quick fix:\*\* Swap the thread-index roles of `transpose`\. Measured on NVIDIA H200: [\d.]+× \([^)]*; bench\/gpu\/\w+\)\./);
+  assert.match(hoverMarkdown(f, kb), /\*\*The fix, measured:\*\* Measured on NVIDIA H200: /, 'without an outcome the measurement stands alone');
   assert.match(hoverMarkdown(f, kb, { fix: { fixes: [{ ...fix, safe: false }] } }), /\(review before applying\)/);
   assert.match(hoverMarkdown(f, kb, { fix: { fixes: [], reason: 'the kernel reads `x[i + 1]`' } }), /\*\*No automatic fix:\*\* the kernel reads `x\[i \+ 1\]`\./);
   const head = md.slice(0, md.indexOf('**Read:**')).split('\n').filter((l) => l.trim());

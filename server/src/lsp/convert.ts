@@ -89,10 +89,12 @@ export function hoverMarkdown(f: Finding, kb: KnowledgeBase, opts: HoverOptions 
   else if (technique) out.push('', `**The technique:** ${technique.summary}`);
   if (f.benefit) out.push('', `**What it buys:** ${f.benefit}.`);
   else if (technique?.measured) out.push('', `**Measured:** ${technique.measured}`);
+  // the fix and what it measured, in one paragraph (the card must stay short)
   const measured = kb.evidenceFor(f.rule)[0];
-  if (measured) out.push('', `**The fix, measured:** ${evidenceBrief(measured)}.`);
-  if (opts.fix?.fixes.length) out.push('', `**Quick fix:** ${opts.fix.fixes[0].title}${opts.fix.fixes[0].safe ? '' : ' (review before applying)'}.`);
+  const evidence = measured ? ` ${evidenceBrief(measured)}.` : '';
+  if (opts.fix?.fixes.length) out.push('', `**Quick fix:** ${opts.fix.fixes[0].title}${opts.fix.fixes[0].safe ? '' : ' (review before applying)'}.${evidence}`);
   else if (opts.fix?.reason) out.push('', `**No automatic fix:** ${opts.fix.reason}.`);
+  else if (measured) out.push('', `**The fix, measured:**${evidence}`);
   const how = f.confidence === 'proven' ? 'proven from the index forms' : f.confidence === 'likely' ? 'likely' : 'a heuristic';
   out.push('', `**How sure:** ${how}${f.assumptions.length ? ` — ${f.assumptions.join('; ')}` : ''}.`);
   const papers = f.citations.map((id) => kb.paper(id)).filter((p): p is Paper => !!p);
