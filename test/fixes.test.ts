@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
-import { applyEdits } from '../server/src/core/fix';
+import { applyEdits, fixAllEdits } from '../server/src/core/fix';
 import { detectLanguage, grammarFor } from '../server/src/core/parser';
 import { ALL_RULES } from '../server/src/rules';
 
@@ -88,3 +88,13 @@ for (const rule of withFixes) {
     });
   }
 }
+
+test('fix-all: each finding\'s first safe fix once, overlapping ones left for the next run, fusion before the rewrites it would undo', () => {
+  const at = (line: number) => ({ start: { line, column: 0 }, end: { line, column: 4 } });
+  const vector = { rule: 'vectorization/vector-memory-access', fixes: [{ title: 'float4', edits: [{ range: at(2), newText: 'v' }], safe: true }] };
+  const fusion = { rule: 'fusion/elementwise-chain', fixes: [{ title: 'fuse', edits: [{ range: at(2), newText: 'f' }, { range: at(9), newText: 'g' }], safe: true }] };
+  const review = { rule: 'precision/tensor-core-eligible', fixes: [{ title: 'tf32', edits: [{ range: at(5), newText: 't' }] }] };
+  assert.deepEqual(fixAllEdits([vector, fusion, review]).fixes.map((f) => f.title), ['fuse']);
+  assert.deepEqual(fixAllEdits([vector, fusion, review], true).fixes.map((f) => f.title), ['fuse', 'tf32']);
+  assert.deepEqual(fixAllEdits([vector, review]).fixes.map((f) => f.title), ['float4']);
+});

@@ -330,7 +330,7 @@ async function fix(rest: string[], io: Io): Promise<number> {
       continue;
     }
     const result = engine.analyzeText(file, r.text, config, only);
-    const { fixes, edits } = fixAllEdits(result.findings.map((f) => ({ fixes: f.fixes })), v.unsafe ?? false);
+    const { fixes, edits } = fixAllEdits(result.findings.map((f) => ({ rule: f.rule, fixes: f.fixes })), v.unsafe ?? false);
     // edits are positions in the text with `\n` line ends; the file keeps its own
     const eol = eolOf(r.text);
     const lf = applyEdits(lineEndsAsNewline(r.text), edits);

@@ -99,14 +99,26 @@ export function applyEdits(text: string, edits: readonly Fix['edits'][number][])
 const before = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column <= b.column);
 
 /**
+ * Which fixes go first when two overlap: the ones that restructure (fusion merges kernels
+ * that the others would rewrite one by one, and the fused kernel can be vectorized next),
+ * then tiling, then the rest in the order given.
+ */
+const FIRST = ['fusion/', 'tiling/'];
+const rank = (rule: string | undefined) => {
+  const i = FIRST.findIndex((p) => rule?.startsWith(p));
+  return i < 0 ? FIRST.length : i;
+};
+
+/**
  * The fixes that apply together without a user's choice (`source.fixAll`, `kernel-advisor
  * fix`): each finding's preferred fix when it is `safe`, skipping any whose edits overlap
  * one already taken (the next run offers it again on the rewritten code).
  */
-export function fixAllEdits(outcomes: readonly FixOutcome[], includeUnsafe = false): { fixes: Fix[]; edits: Fix['edits'] } {
+export function fixAllEdits(outcomes: readonly (FixOutcome & { rule?: string })[], includeUnsafe = false): { fixes: Fix[]; edits: Fix['edits'] } {
   const taken: Fix[] = [];
   const edits: Fix['edits'] = [];
-  for (const o of outcomes) {
+  const ordered = outcomes.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o.rule) - rank(b.o.rule) || a.i - b.i).map((x) => x.o);
+  for (const o of ordered) {
     const fix = o.fixes[0];
     if (!fix || (!fix.safe && !includeUnsafe)) continue;
     const clash = fix.edits.some((e) => edits.some((t) => !(before(e.range.end, t.range.start) || before(t.range.end, e.range.start)) || (sameRange(e.range, t.range))));

@@ -192,7 +192,7 @@ export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase
 export const FIX_ALL = `${CodeActionKind.SourceFixAll}.kernel-advisor`;
 
 /** One action applying every safe fix of the document (source.fixAll), or null when there is none. */
-export function fixAllAction(ctx: ActionContext, outcomes: readonly FixOutcome[]): CodeAction | null {
+export function fixAllAction(ctx: ActionContext, outcomes: readonly (FixOutcome & { rule?: string })[]): CodeAction | null {
   const { fixes, edits } = fixAllEdits(outcomes);
   if (!fixes.length) return null;
   const title = `Apply ${fixes.length} safe Kernel Advisor fix${fixes.length === 1 ? '' : 'es'}`;

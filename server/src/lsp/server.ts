@@ -370,7 +370,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     // fix-all writes every finding's fixes (asked for on save or from the menu, not per keystroke)
     const outcomes = fixOutcomes(od, published, wants(FIX_ALL) ? published.findings : asked);
     if (wants(FIX_ALL)) {
-      const all = fixAllAction(ctx, published.findings.map((f) => outcomes.get(f) ?? { fixes: f.fixes }));
+      const all = fixAllAction(ctx, published.findings.map((f) => ({ rule: f.rule, ...(outcomes.get(f) ?? { fixes: f.fixes }) })));
       if (all) actions.push(all);
     }
     if (!wants(CodeActionKind.QuickFix)) return actions;
