@@ -20,6 +20,10 @@ export interface FixContext {
   node(range: Range, types?: readonly string[]): SyntaxNode | null;
   /** The facts of a function of this file by name (a launched kernel, its host caller). */
   functionNamed(name: string): FunctionFacts | null;
+  /** The identifiers of the file spelled `name` (not in comments or strings), in order. */
+  named(name: string): SyntaxNode[];
+  /** Work shared by the fixes of one file, made once under `key` (an index of its names, its launches). */
+  perFile<T>(key: string, make: () => T): T;
 }
 
 /** What a fixer returns: its fixes, or why none is offered (the hover says it). */
@@ -43,12 +47,17 @@ export const functionTypes = (language: SourceLanguage): readonly string[] => FU
 export interface FixSyntax {
   source: SourceText;
   copies: Map<number, SyntaxNode>;
+  memo: Map<string, unknown>;
 }
-export const fixSyntax = (text: string): FixSyntax => ({ source: new SourceText(text), copies: new Map() });
+export const fixSyntax = (text: string): FixSyntax => ({ source: new SourceText(text), copies: new Map(), memo: new Map() });
 
 /** A fix context over a parsed tree (alive while the context is used). */
 export function fixContext(language: SourceLanguage, tree: Tree, text: string, file: FileFacts, fn: FunctionFacts | null, shared: FixSyntax = fixSyntax(text)): FixContext {
-  const { source, copies } = shared;
+  const { source, copies, memo } = shared;
+  const perFile = <T>(key: string, make: () => T): T => {
+    if (!memo.has(key)) memo.set(key, make());
+    return memo.get(key) as T;
+  };
   const node = (range: Range, types?: readonly string[]): SyntaxNode | null => {
     let n: TSNode | null = tree.rootNode.descendantForPosition(
       { row: range.start.line, column: range.start.column },
@@ -68,7 +77,35 @@ export function fixContext(language: SourceLanguage, tree: Tree, text: string, f
     fn,
     node,
     functionNamed: (name) => file.functions.find((f) => f.name === name) ?? null,
+    perFile,
+    named: (name) =>
+      perFile(`named ${name}`, () => {
+        // the text finds the candidates; the tree says which are identifiers (a whole-file copy would cost more)
+        const out: SyntaxNode[] = [];
+        if (!/^\w+$/.test(name)) return out;
+        for (const m of text.matchAll(new RegExp(`\\b${name}\\b`, 'g'))) {
+          const at = source.position(m.index);
+          const raw = tree.rootNode.descendantForPosition(at, { row: at.row, column: at.column + name.length });
+          if (raw?.type !== 'identifier' || raw.startIndex !== m.index) continue;
+          // copied with its file-scope item, so that its parents can be read
+          let top: TSNode = raw;
+          while (top.parent?.parent) top = top.parent;
+          let item = copies.get(top.id);
+          if (!item) copies.set(top.id, (item = mirror(top, source)));
+          const copy = descend(item, m.index, 'identifier');
+          if (copy) out.push(copy);
+        }
+        return out;
+      }),
   };
+}
+
+/** The node of `type` starting at `index` inside `n`. */
+function descend(n: SyntaxNode, index: number, type: string): SyntaxNode | null {
+  for (let at: SyntaxNode | undefined = n; at; at = at.children.find((c) => c.startIndex <= index && index < c.endIndex)) {
+    if (at.type === type && at.startIndex === index) return at;
+  }
+  return null;
 }
 
 const contains = (outer: Range, inner: Range): boolean =>

@@ -47,12 +47,21 @@ export class ProjectIndex {
 
 /** What a file's host code can launch or call, by name: kernels (library routines, the project's, then this file's, each winning over the one before) and launch wrappers; `mine` lists this file's host functions. */
 export interface Callables {
-  kernels: Map<string, FunctionFacts>;
-  hosts: Map<string, FunctionFacts>;
-  mine: FunctionFacts[];
+  kernels: ReadonlyMap<string, FunctionFacts>;
+  hosts: ReadonlyMap<string, FunctionFacts>;
+  mine: readonly FunctionFacts[];
 }
 
+/** One table per analysis: the rules that follow launches all ask (it copies the project's tables). */
+const callablesOf = new WeakMap<FileFacts, Callables>();
+
 export function visibleCallables(facts: FileFacts): Callables {
+  let known = callablesOf.get(facts);
+  if (!known) callablesOf.set(facts, (known = callables(facts)));
+  return known;
+}
+
+function callables(facts: FileFacts): Callables {
   const kernels = new Map<string, FunctionFacts>(LIBRARY_KERNELS);
   const hosts = new Map<string, FunctionFacts>();
   for (const [k, f] of facts.project?.kernels ?? []) kernels.set(k, f);

@@ -43,8 +43,15 @@ export function ruleRepositoryUrl(ruleId: string, repository?: Repository): stri
   return repo ? `${repo}/blob/main/${rulePagePath(ruleId)}` : null;
 }
 
+const pageUrls = new Map<string, string | null>();
 /** The link a rule id opens: the repository's page, else the page shipped with the package, else null (no docs/ folder). */
 export function rulePageUrl(ruleId: string): string | null {
+  let url = pageUrls.get(ruleId);
+  if (url === undefined) pageUrls.set(ruleId, (url = findRulePage(ruleId))); // every diagnostic asks, on every keystroke
+  return url;
+}
+
+function findRulePage(ruleId: string): string | null {
   const remote = ruleRepositoryUrl(ruleId);
   if (remote) return remote;
   try {

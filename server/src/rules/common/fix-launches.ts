@@ -34,6 +34,42 @@ export function maxThreads(ctx: FixContext, fn: FunctionFacts): number | null {
   return m ? productOf(ctx, m[1]) : null;
 }
 
+/** The launch calls in this file of the kernel named `name` (template arguments aside), with their host. */
+export function launchCalls(ctx: FixContext, name: string): readonly { call: CallFact; host: FunctionFacts }[] {
+  const index = ctx.perFile('launches by kernel', () => {
+    const byKernel = new Map<string, { call: CallFact; host: FunctionFacts }[]>();
+    for (const host of ctx.file.functions) {
+      for (const call of host.calls) {
+        if (call.kind !== 'launch') continue;
+        const k = baseName(call.name);
+        const list = byKernel.get(k);
+        if (list) list.push({ call, host });
+        else byKernel.set(k, [{ call, host }]);
+      }
+    }
+    return byKernel;
+  });
+  return index.get(baseName(name)) ?? [];
+}
+
+/** The project's host functions in other files that launch the kernel named `name`. */
+export function launchersElsewhere(ctx: FixContext, name: string): readonly FunctionFacts[] {
+  const index = ctx.perFile('launchers in other files', () => {
+    const mine = new Set(ctx.file.functions.map((f) => f.name));
+    const byKernel = new Map<string, FunctionFacts[]>();
+    for (const [key, host] of ctx.file.project?.hosts ?? []) {
+      if (mine.has(key) || mine.has(host.name)) continue;
+      for (const k of new Set(host.calls.filter((c) => c.kind === 'launch').map((c) => baseName(c.name)))) {
+        const list = byKernel.get(k);
+        if (list) list.push(host);
+        else byKernel.set(k, [host]);
+      }
+    }
+    return byKernel;
+  });
+  return index.get(baseName(name)) ?? [];
+}
+
 /** A kernel launch in this file's host code, with its configuration. */
 export interface Launch {
   host: FunctionFacts;
@@ -50,25 +86,20 @@ export interface Launch {
 export function launchesOf(ctx: FixContext, kernel: FunctionFacts): Launch[] | { reason: string } {
   const name = baseName(kernel.name);
   const out: Launch[] = [];
-  for (const host of ctx.file.functions) {
-    for (const call of host.calls) {
-      if (call.kind !== 'launch' || call.via || baseName(call.name) !== name) continue;
-      const node = ctx.node(call.range, ['call_expression']);
-      const syntax = node?.namedChildren.find((c) => c.type === 'kernel_call_syntax');
-      const hostNode = functionNode(ctx, host);
-      const hostBody = hostNode?.childForFieldName('body');
-      const args = node?.childForFieldName('arguments')?.namedChildren.filter((c) => c.type !== 'comment');
-      if (!node || !syntax || !hostBody || !args) return { reason: `the launch of \`${name}\` in \`${host.name}\` could not be read` };
-      out.push({ host, hostBody, call, node, config: syntax.namedChildren.filter((c) => c.type !== 'comment'), args });
-    }
+  for (const { call, host } of launchCalls(ctx, name)) {
+    if (call.via) continue;
+    const node = ctx.node(call.range, ['call_expression']);
+    const syntax = node?.namedChildren.find((c) => c.type === 'kernel_call_syntax');
+    const hostNode = functionNode(ctx, host);
+    const hostBody = hostNode?.childForFieldName('body');
+    const args = node?.childForFieldName('arguments')?.namedChildren.filter((c) => c.type !== 'comment');
+    if (!node || !syntax || !hostBody || !args) return { reason: `the launch of \`${name}\` in \`${host.name}\` could not be read` };
+    out.push({ host, hostBody, call, node, config: syntax.namedChildren.filter((c) => c.type !== 'comment'), args });
   }
   if (!out.length) return { reason: `\`${name}\` is launched outside this file, where its launch configuration would need the same change` };
   // another file of the project launches it too: that launch would not change with this one
-  const mine = new Set(ctx.file.functions.map((f) => f.name));
-  for (const [host, f] of ctx.file.project?.hosts ?? []) {
-    if (mine.has(host) || mine.has(f.name)) continue;
-    if (f.calls.some((c) => c.kind === 'launch' && baseName(c.name) === name)) return { reason: `\`${f.name}\` in another file launches \`${name}\` too, and its launch would not change` };
-  }
+  const other = launchersElsewhere(ctx, name)[0];
+  if (other) return { reason: `\`${other.name}\` in another file launches \`${name}\` too, and its launch would not change` };
   return out;
 }
 

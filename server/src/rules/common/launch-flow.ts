@@ -67,7 +67,7 @@ export function bind(k: FunctionFacts, call: CallFact): Map<string, string | nul
 }
 
 /** The host function's launches (through launch wrappers in C/CUDA), in source order, with the buffers bound. */
-export function launchesOf(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hosts: Map<string, FunctionFacts>, triton: boolean): Launch[] {
+export function launchesOf(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>, triton: boolean): Launch[] {
   const calls = triton ? host.calls : callsThroughWrappers(host, hosts);
   const out: Launch[] = [];
   for (const call of calls) {

@@ -59,7 +59,7 @@ function isGemm(k: FunctionFacts): boolean {
   });
 }
 
-function steps(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hosts: Map<string, FunctionFacts>): Step[] {
+function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): Step[] {
   const out: Step[] = [];
   for (const call of callsThroughWrappers(host, hosts)) {
     const gemm = call.kind === 'call' || call.kind === 'launch' ? GEMMS.find(([re]) => re.test(call.name)) : undefined;

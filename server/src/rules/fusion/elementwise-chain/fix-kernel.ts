@@ -72,7 +72,11 @@ export function render(n: SyntaxNode, text: string, repl: ReadonlyMap<SyntaxNode
 export class FileSyntax {
   readonly root: SyntaxNode | null;
   private readonly starts: number[] = [];
-  constructor(readonly ctx: FixContext) {
+  /** The file's syntax, made once for all the fixes of the file. */
+  static of(ctx: FixContext): FileSyntax {
+    return ctx.perFile('elementwise-chain syntax', () => new FileSyntax(ctx));
+  }
+  private constructor(ctx: FixContext) {
     let at = 0;
     for (const l of ctx.lines) {
       this.starts.push(at);

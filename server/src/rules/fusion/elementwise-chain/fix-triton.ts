@@ -81,7 +81,7 @@ export function fixTritonChain(f: Finding, ctx: FixContext, findingsOf: (facts: 
   const stores = k.accesses.filter((a) => a.array === out!.param && a.kind !== 'load');
   if (stores.length !== 1 || stores[0].kind !== 'store') return refuse(`${code(k.name)} writes ${code(out.param)} in more than one place`);
 
-  const file = new FileSyntax(ctx);
+  const file = FileSyntax.of(ctx);
   if (!file.root) return refuse('the file could not be read as syntax');
   const expr = file.exact(f.range);
   const found = file.find(k.range, 'decorated_definition') ?? file.find(k.range, 'function_definition');

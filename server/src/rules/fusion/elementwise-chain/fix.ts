@@ -20,7 +20,11 @@ import { fuse } from './fix-fuse';
 
 /** The fixer, given the rule's findings of a file (a chain of three launches is two findings, fused as one). */
 export function chainFixer(findingsOf: (facts: FileFacts) => RuleFinding[]): Fixer {
-  return (finding, ctx) => (ctx.language === 'triton' ? fixTritonChain(finding, ctx, findingsOf) : fixCudaChain(finding, ctx, findingsOf));
+  return (finding, ctx) => {
+    // the file's findings once, however many of them ask for their fix
+    const ofFile = (facts: FileFacts) => ctx.perFile('elementwise-chain findings', () => findingsOf(facts));
+    return ctx.language === 'triton' ? fixTritonChain(finding, ctx, ofFile) : fixCudaChain(finding, ctx, ofFile);
+  };
 }
 
 /** Reads the chain the finding is in (extended by the rule's other pairs in the host) and fuses it, or its first two launches. */
@@ -46,7 +50,7 @@ function fixCudaChain(f: Finding, ctx: FixContext, findingsOf: (facts: FileFacts
   const chain = [first, second];
   for (let p = pairs.find(([, b]) => b === chain[0]); p && !chain.includes(p[0]); p = pairs.find(([, b]) => b === chain[0])) chain.unshift(p[0]);
   for (let p = pairs.find(([a]) => a === chain[chain.length - 1]); p && !chain.includes(p[1]); p = pairs.find(([a]) => a === chain[chain.length - 1])) chain.push(p[1]);
-  const file = new FileSyntax(ctx);
+  const file = FileSyntax.of(ctx);
   if (!file.root) return refuse('the file could not be read as syntax');
   const whole = fuse(chain, host, ctx, file);
   if (!refused(whole) || chain.length === 2) return whole;

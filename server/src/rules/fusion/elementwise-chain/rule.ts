@@ -91,7 +91,7 @@ function launchForms(k: FunctionFacts, param: string, launch: CallFact): string[
 const SCALAR_CALL = /^(Dtype|T|float|double|int|unsigned|half|__half|size_t|int64_t|pow|powf|exp|expf|log|logf|sqrt|sqrtf|fabs|fabsf|abs|min|max|std::min|std::max)$/;
 const HARMLESS_CALL = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|printf|fprintf|puts|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk|CUDA_CALL)$/;
 
-function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hosts: Map<string, FunctionFacts>): RuleFinding[] {
+function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
   const calls = callsThroughWrappers(host, hosts);
   const launches = calls.filter((c) => c.kind === 'launch');

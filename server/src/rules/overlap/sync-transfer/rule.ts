@@ -90,7 +90,7 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
   };
 }
 
-function checkHost(host: FunctionFacts, hosts: Map<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>): RuleFinding[] {
+function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>): RuleFinding[] {
   const calls = callsThroughWrappers(host, hosts);
   // a loop with device work and a blocking call in the same iteration; the outermost such loop speaks for its nest
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {

@@ -9,6 +9,7 @@ import type { SyntaxNode } from '../../../core/mirror';
 import type { TextEdit } from '../../../core/types';
 import { bare, ceilDiv, operand, parseExpr, polyOf, splitArgs, type Expr } from './fix-expr';
 import { nodeRange } from '../../common/fix-syntax';
+import { launchersElsewhere } from '../../common/fix-launches';
 import { type Axis, code, constantsOf, type GemmSpec, inside, other, rangeOf } from './fix-gemm-spec';
 import { polyText } from './fix-gemm-scope';
 
@@ -204,11 +205,8 @@ export function launchesOf(ctx: FixContext, fn: FunctionFacts): Launch[] {
 
 /** Other places that name the kernel (a function pointer, `cudaFuncSetAttribute`), beyond its definition, declarations and launches. */
 export function otherReferences(ctx: FixContext, fn: FunctionFacts, launches: Launch[]): number[] {
-  const root = ctx.node({ start: { line: 0, column: 0 }, end: { line: 0, column: 0 } }, ['translation_unit']);
-  if (!root) return [];
   const out: number[] = [];
-  for (const id of root.descendantsOfType('identifier')) {
-    if (id.text !== fn.name) continue;
+  for (const id of ctx.named(fn.name)) {
     const r = nodeRange(id);
     if (inside(r, fn.range) || launches.some((l) => inside(r, l.call.range))) continue;
     // a prototype: `__global__ void sgemm(...);`
@@ -218,10 +216,7 @@ export function otherReferences(ctx: FixContext, fn: FunctionFacts, launches: La
     out.push(r.start.line + 1);
   }
   // launches from the project's other files
-  for (const host of ctx.file.project?.hosts.values() ?? []) {
-    if (ctx.file.functions.includes(host) || ctx.file.functions.some((f) => !f.isKernel && f.name === host.name)) continue;
-    if (host.calls.some((c) => c.kind === 'launch' && c.name === fn.name)) out.push(0);
-  }
+  out.push(...launchersElsewhere(ctx, fn.name).map(() => 0));
   return out;
 }
 

@@ -11,10 +11,11 @@
 // This module writes the vector code and rewrites the launches; fix-shape.ts recognises
 // the kernel's shape and checks that its element code may run V times on registers.
 import type { FixContext, Fixer, FixResult } from '../../../core/fix';
-import type { CallFact, FunctionFacts } from '../../../core/facts/model';
+import type { FunctionFacts } from '../../../core/facts/model';
 import type { SyntaxNode } from '../../../core/mirror';
 import type { Fix, Range, TextEdit } from '../../../core/types';
 import { baseName } from '../../../core/project';
+import { launchCalls, launchersElsewhere } from '../../common/fix-launches';
 import { addend, bodyProblem, carrierOf, ELEM_TYPES, type ElemType, findShape, GLOBAL_INDEX, ident, indexOf, isComment, paren, pure, refuse, statementsOf, strip, usesOf } from './fix-shape';
 
 /** A name not used in the function. */
@@ -270,8 +271,7 @@ function fixCuda(ctx: FixContext): FixResult {
   let safe = true;
   const notes: string[] = [];
   if (shape.kind === 'guard') {
-    const launches: { call: CallFact; host: FunctionFacts }[] = [];
-    for (const h of ctx.file.functions) for (const c of h.calls) if (c.kind === 'launch' && baseName(c.name) === baseName(fn.name)) launches.push({ call: c, host: h });
+    const launches = launchCalls(ctx, fn.name);
     const unchanged: string[] = [];
     for (const { call, host } of launches) {
       const callNode = ctx.node(call.range, ['call_expression']);
@@ -288,15 +288,14 @@ function fixCuda(ctx: FixContext): FixResult {
       edits.push({ range: { start: { line: grid.startPosition.row, column: grid.startPosition.column }, end: { line: grid.endPosition.row, column: grid.endPosition.column } }, newText: `(${text} + ${v - 1}) / ${v}` });
     }
     // the kernel used other than by these launches (a function pointer, cudaLaunchKernel) or launched from another file
-    const root = ctx.node({ start: { line: 0, column: 0 }, end: { line: Math.max(0, lines.length - 1), column: 0 } }, ['translation_unit']);
     const launchNames = new Set(launches.map(({ call }) => `${call.nameRange.start.line}:${call.nameRange.start.column}`));
-    const others = (root?.descendantsOfType('identifier') ?? []).filter((x) => {
-      if (x.text !== baseName(fn.name) || launchNames.has(`${x.startPosition.row}:${x.startPosition.column}`)) return false;
+    const others = ctx.named(baseName(fn.name)).filter((x) => {
+      if (launchNames.has(`${x.startPosition.row}:${x.startPosition.column}`)) return false;
       let p = x.parent;
       while (p && ['qualified_identifier', 'template_function', 'template_declaration'].includes(p.type)) p = p.parent;
       return p?.type !== 'function_declarator';
     });
-    const elsewhere = [...(ctx.file.project?.hosts.values() ?? [])].filter((h) => !ctx.file.functions.some((f) => f.name === h.name) && h.calls.some((c) => c.kind === 'launch' && baseName(c.name) === baseName(fn.name)));
+    const elsewhere = launchersElsewhere(ctx, fn.name);
     const need = `ceil(grid / ${v}) blocks`;
     if (unchanged.length) notes.push(`change ${unchanged.map((u) => `the grid ${u}`).join(', ')} to ${need} by hand`);
     if (elsewhere.length) notes.push(`change the launch${elsewhere.length > 1 ? 'es' : ''} in ${elsewhere.map((h) => `\`${h.name}\``).join(', ')} (another file) to ${need}`);
