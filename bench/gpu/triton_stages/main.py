@@ -39,18 +39,27 @@ def main():
     b = torch.randn((S, S), device="cuda", dtype=torch.float16)
     flop = 2.0 * S * S * S
     ceiling = flop / (median_ms(lambda: torch.matmul(a, b)) * 1e-3) / 1e12
+    variants = (("before", load("before")), ("fix", load("after")), ("hand", load("hand")))
     want = None
-    for variant, module in (("before", load("before")), ("fix", load("after")), ("hand", load("hand"))):
+    errors = {}
+    for variant, module in variants:
         got = module.matmul(a, b).float()
         torch.cuda.synchronize()
         if want is None:
             want = got
         # the same products summed in the same k order: fp16 outputs should agree to rounding
-        err = ((want - got).abs() / want.abs().clamp(min=1.0)).max().item()
-        ms = median_ms(lambda: module.matmul(a, b))
+        errors[variant] = ((want - got).abs() / want.abs().clamp(min=1.0)).max().item()
+    # timed in rounds, each in another order: at 600+ TFLOP/s the GPU's clocks drift with its power
+    # and heat, so whichever variant ran last was slower (the same kernel timed 11% apart)
+    samples = {name: [] for name, _ in variants}
+    for r in range(6):
+        for name, module in variants[r % 3:] + variants[:r % 3]:
+            samples[name].append(median_ms(lambda: module.matmul(a, b)))
+    for variant, _ in variants:
+        ms = sorted(samples[variant])[len(samples[variant]) // 2]
+        err = errors[variant]
         value = flop / (ms * 1e-3) / 1e12
         print(json.dumps({"pair": "triton_stages", "variant": variant, "ms": round(ms, 4), "unit": "TFLOP/s", "value": round(value, 2),
                           "ceiling": round(ceiling, 2), "of_ceiling": round(value / ceiling, 4), "max_rel_error": err, "tolerance": 1e-2, "ok": err <= 1e-2}), flush=True)
-
 
 main()

@@ -30,9 +30,15 @@ test('swap: every finding of the kernel offers the same swap, and fix-all applie
   assert.equal(o.length, 2);
   for (const x of o) {
     assert.equal(x.fixes.length, 1);
-    assert.ok(x.fixes[0].safe);
+    // the old grid.x, (M + 31) / 32, becomes grid.y, capped at 65,535 blocks: for review
+    assert.equal(x.fixes[0].safe, false);
+    assert.match(x.fixes[0].title, /`\(M \+ 31\) \/ 32` becomes its y dimension, which must stay within 65,535 blocks/);
     assert.deepEqual(x.fixes[0].edits, o[0].fixes[0].edits);
   }
+  // a constant grid within the limit is proven: safe
+  const fixed = outcomes(SGEMM.replace('dim3 grid((M + 31) / 32, (N + 31) / 32);', 'dim3 grid(64, 64);'));
+  assert.equal(fixed[0].fixes[0].safe, true);
+  assert.doesNotMatch(fixed[0].fixes[0].title, /65,535/);
   const after = fixAll(SGEMM);
   assert.match(after, /int row = blockIdx\.y \* blockDim\.y \+ threadIdx\.y;/);
   assert.match(after, /int col = blockIdx\.x \* blockDim\.x \+ threadIdx\.x;/);

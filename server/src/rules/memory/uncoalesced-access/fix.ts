@@ -4,7 +4,8 @@
 //    the flagged access (`row` on x, `col` on y) gets x and y swapped throughout (every
 //    threadIdx / blockIdx / blockDim / gridDim .x <-> .y) and its launches' grid (and
 //    block, unless square) swapped too: the same threads do the same work, relabelled, so
-//    consecutive threads now walk the contiguous index.
+//    consecutive threads now walk the contiguous index. Safe only when the old grid.x is
+//    a constant within grid.y's 65,535-block limit; otherwise offered for review.
 //  - stage a transpose through shared memory: a kernel that only copies
 //    `out[x * rows + y] = in[y * cols + x]` (or the reverse) becomes the tiled transpose
 //    through a padded 32x33 tile (32x8 threads, 4 rows each, bounds-checked), and its
@@ -24,6 +25,8 @@ const BUILTIN = /^(?:threadIdx|blockIdx|blockDim|gridDim)$/;
 /** Code whose meaning depends on which threads share a warp: relabelling threads changes it. */
 const WARP_LEVEL = /\b(__shfl\w*|__ballot\w*|__any\w*|__all\w*|__activemask|__syncwarp|__match_\w+|__reduce_\w+|warpSize|cooperative_groups|tiled_partition|coalesced_threads|this_thread_block|laneid)\b/;
 const ATOMIC = /\b(atomic\w*)\s*\(/;
+/** The most blocks a grid's y dimension may have. */
+const MAX_GRID_Y = 65535;
 
 interface Refusal {
   reason: string;
@@ -114,6 +117,8 @@ function swapFix(ctx: FixContext, fn: FunctionFacts, body: SyntaxNode, access: A
   if ('reason' in launches) return launches;
   const bytes = (access.elemBits ?? 32) / 8;
   const edits: TextEdit[] = [];
+  // the grid's x becomes its y, which CUDA caps at 65,535 blocks (x allows 2^31 - 1): proven only for constants
+  const unbounded = new Set<string>();
   for (const l of launches) {
     if (l.config.length < 2) return { reason: `the launch of \`${fn.name}\` in \`${l.host.name}\` could not be read` };
     const grid = dim3Of(l.config[0], l);
@@ -129,6 +134,8 @@ function swapFix(ctx: FixContext, fn: FunctionFacts, body: SyntaxNode, access: A
       edits.push(...reshape(block, l.config[1], launches, []));
     }
     edits.push(...reshape(grid, l.config[0], launches, []));
+    const x = constantOf(ctx, grid.parts[0]);
+    if (x === null || x > MAX_GRID_Y) unbounded.add(grid.parts[0].replace(/\s+/g, ' ').trim());
   }
   // the kernel: every .x <-> .y of the thread, block and grid indices
   for (const a of axes) {
@@ -139,9 +146,10 @@ function swapFix(ctx: FixContext, fn: FunctionFacts, body: SyntaxNode, access: A
   if (comment) edits.push(comment);
   return [
     {
-      title: `Swap the x and y thread indices of \`${fn.name}\` (and its launch${launches.length > 1 ? 'es' : ''}) so that threadIdx.x walks the contiguous index`,
+      title: `Swap the x and y thread indices of \`${fn.name}\` (and its launch${launches.length > 1 ? 'es' : ''}) so that threadIdx.x walks the contiguous index` +
+        (unbounded.size ? `; the grid's ${[...unbounded].map((g) => `\`${g}\``).join(', ')} becomes its y dimension, which must stay within ${MAX_GRID_Y.toLocaleString('en-US')} blocks` : ''),
       edits: uniqueEdits(edits),
-      safe: true,
+      safe: unbounded.size === 0,
     },
   ];
 }

@@ -14,11 +14,11 @@ const fixture = (name: string) => {
   return { path, text: readFileSync(path, 'utf8') };
 };
 
-test('keyword block sizes at the launch: autotune over 3 and 4 stages at those sizes first (not safe), num_stages=3 second (safe)', () => {
+test('keyword block sizes at the launch: num_stages=3 first (safe, the measured one), autotune over 3 and 4 stages at those sizes second (not safe)', () => {
   const { path, text } = fixture('dot_loops_one_stage.py');
   const o = freshOutcomes(text, path).find((x) => x.finding.function === 'linear_kernel')!;
   assert.equal(o.fixes.length, 2);
-  const [tune, simple] = o.fixes;
+  const [simple, tune] = o.fixes;
   assert.equal(tune.safe, false);
   assert.equal(simple.safe, true);
   const after = applyEdits(text, tune.edits);

@@ -27,14 +27,6 @@ def bmm_kernel(a_ptr, b_ptr, c_ptr, M, N, K,
     tl.store(c_ptrs, acc.to(tl.float16), mask=(rm[:, None] < M) & (rn[None, :] < N))
 
 
-# 3 or 4 pipeline stages (was num_stages=1), timed per size at the launched block sizes
-@triton.autotune(
-    configs=[
-        triton.Config({"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64}, num_stages=3, num_warps=8),
-        triton.Config({"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64}, num_stages=4, num_warps=8),
-    ],
-    key=["M", "N", "K"],
-)
 @triton.jit
 def linear_kernel(x_ptr, w_ptr, y_ptr, M, N, K,
                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
@@ -99,5 +91,6 @@ def linear(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     N = w.shape[0]
     y = torch.empty((M, N), device=x.device, dtype=torch.float32)
     grid = (triton.cdiv(M, 128), triton.cdiv(N, 128))
-    linear_kernel[grid](x, w, y, M, N, K)
+    # 3 stages (was 1): the next K-blocks load while tl.dot runs
+    linear_kernel[grid](x, w, y, M, N, K, BLOCK_M=128, BLOCK_N=128, BLOCK_K=64, num_warps=8, num_stages=3)
     return y
