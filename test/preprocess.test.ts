@@ -3,6 +3,7 @@
 // the safety of header reading (roots, symlinks, FIFOs, size).
 import { describe, test, before, after } from 'node:test';
 import { Engine } from '../server/src/core/engine';
+import { withBudget } from '../server/src/core/budget';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, realpathSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -291,6 +292,27 @@ describe('buildView', () => {
     const t0 = Date.now();
     view('#define C0 1\n' + chain + '#if C40 > 0\n#endif\n');
     assert.ok(Date.now() - t0 < 2000);
+  });
+});
+
+describe('the view under the time budget in force (the file budget, see Engine.facts)', () => {
+  test('scanning, reading headers and #if evaluation stop when it runs out; what was read is kept', () => {
+    const files = new Map<string, string>();
+    for (let i = 0; i < 50; i++) files.set(`/r/h${i}.h`, Array.from({ length: 200 }, (_, j) => `#define H${i}_${j} ${j}\n#if H${i}_${j} > 3\n#endif\n`).join(''));
+    const main = Array.from({ length: 50 }, (_, i) => `#include "h${i}.h"\n`).join('') + '#define LAST 1\n';
+    const opts = { includeDirs: [], roots: ['/r'], reader: { read: (p: string) => files.get(p) ?? null }, maxHeaders: 100 };
+    const full = buildView('/r/main.cu', main, opts);
+    assert.equal(full.headers.length, 50);
+    assert.equal(full.constants.get('LAST'), 1);
+    // a budget already spent: the view stops at its first clock check and returns (never throws)
+    const cut = withBudget(0, Infinity, () => buildView('/r/main.cu', main, opts));
+    assert.ok(cut.headers.length < 5, `${cut.headers.length} headers read`);
+    assert.equal(cut.constants.get('LAST'), undefined);
+    assert.notEqual(cut.key, full.key);
+    assert.equal(cut.cut, true, 'marked as cut short (preprocessFile does not cache it)');
+    assert.equal(full.cut, undefined);
+    // without a budget in force the same view as before
+    assert.equal(buildView('/r/main.cu', main, opts).key, full.key);
   });
 });
 

@@ -108,6 +108,63 @@ test('a large file is analysed in slices: hovers and other documents are answere
   assert.deepEqual(client.history.filter((h) => h.uri === big).map((h) => h.version), [2], 'version 1 was superseded, not published');
 });
 
+test("a 1 MB file's first parse runs in slices: another document and a hover are answered while it parses", async () => {
+  await client.conn.sendNotification('$/setTrace', { value: 'messages' });
+  const small = url(join(ws, 'beside-huge.cu'));
+  await open(small, TRANSPOSE);
+  await client.diagnostics(small, (p) => p.diagnostics.length > 0);
+  const huge = url(join(ws, 'huge.cu'));
+  const text = generateCuda(25_000).text; // about 1 MB, the default size limit
+  assert.ok(text.length > 900 * 1024 && text.length < 1024 * 1024);
+  // the server traces a parse that took several slices when it ends: `parsed <path> (version 1) in ... over N slices`
+  const parsedTrace = () => client.traces.find((t) => t.startsWith(`parsed ${join(ws, 'huge.cu')} (version 1)`));
+  const hugeState = () => ({ parsed: parsedTrace() !== undefined, published: client.history.some((h) => h.uri === huge) });
+  await open(huge, text);
+  // opened after the huge file: analysed in the slices between two of its parse's slices
+  const other = url(join(ws, 'opened-after-huge.cu'));
+  await open(other, TRANSPOSE);
+  await client.diagnostics(other, (p) => p.diagnostics.length > 0);
+  assert.deepEqual(hugeState(), { parsed: false, published: false }, 'another document waited for the whole parse');
+  const hover = await client.conn.sendRequest('textDocument/hover', { textDocument: { uri: small }, position: { line: 3, character: 32 } });
+  assert.deepEqual(hugeState(), { parsed: false, published: false }, 'the hover waited for the whole parse');
+  assert.ok(hover, 'the hover has its answer');
+  for (let waited = 0; !parsedTrace(); waited += 20) {
+    assert.ok(waited < 60_000, 'the parse of the huge file never ended');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const slices = Number(/over (\d+) slices/.exec(parsedTrace()!)?.[1]);
+  assert.ok(slices > 3, parsedTrace());
+  await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri: huge } }); // its analysis is not waited for
+});
+
+test('a hover where the tree was dropped (to save memory) parses it again in slices, not in one block', async () => {
+  await client.conn.sendNotification('$/setTrace', { value: 'messages' });
+  const uri = url(join(ws, 'dropped.cu'));
+  const text = generateCuda(5000, 7).text;
+  await open(uri, text);
+  const { diagnostics } = await client.diagnostics(uri, () => true, 60_000);
+  // two documents analysed after it: only the trees of the last two are kept
+  for (const name of ['keep1.cu', 'keep2.cu']) {
+    await open(url(join(ws, name)), TRANSPOSE);
+    await client.diagnostics(url(join(ws, name)), (p) => p.diagnostics.length > 0);
+  }
+  // a builtin outside every finding: its hover is the builtin's note, which needs the tree
+  const lines = text.split('\n');
+  const line = lines.findIndex((l, i) => l.includes('__syncthreads();') && !diagnostics.some((d) => d.range.start.line <= i && i <= d.range.end.line));
+  assert.ok(line >= 0);
+  const position = { line, character: lines[line].indexOf('__syncthreads') + 2 };
+  const hover = () => client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position }) as Promise<{ contents: { value: string } } | null>;
+  const from = client.traces.length;
+  assert.equal(await hover(), null, 'the first hover waited for the whole parse');
+  let note: { contents: { value: string } } | null = null;
+  for (let waited = 0; !(note = await hover()); waited += 20) {
+    assert.ok(waited < 60_000, 'the tree never came back');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.match(note.contents.value, /__syncthreads/);
+  assert.ok(client.traces.slice(from).some((t) => /^parsed .*dropped\.cu \(version 1\) in .* over \d+ slices/.test(t)), client.traces.slice(from).join('\n'));
+});
+
 test('code actions carry the version they were computed for; diagnostics of an older version get none', async () => {
   const uri = url(join(ws, 'actions.cu'));
   await open(uri, TRANSPOSE, 1);

@@ -1,4 +1,6 @@
-// Loads the tree-sitter grammars (WASM) once and parses with a time limit. Trees live on
+// Loads the tree-sitter grammars (WASM) once and parses with a time limit, in one go or
+// in slices (startParse; test/parser-slices.test.ts checks that resuming gives the tree
+// of a one-shot parse, as it does in web-tree-sitter 0.27.1). Trees live on
 // the WASM heap, which the JS garbage collector does not see: whoever gets a Tree from
 // here must call tree.delete() when done with it.
 import { Language, Parser, type Tree } from 'web-tree-sitter';
@@ -74,21 +76,73 @@ export class Parsers {
    * Throws ParseTimeout when the grammar takes longer than `timeoutMs`.
    */
   parse(grammar: GrammarName, text: string, oldTree?: Tree | null, timeoutMs = 2000): Tree {
-    const parser = this.parsers.get(grammar);
-    if (!parser) throw new Error(`the ${grammar} grammar is not loaded`);
-    const deadline = performance.now() + timeoutMs;
-    let timedOut = false;
-    const tree = parser.parse(text, oldTree ?? null, {
-      progressCallback: () => {
-        if (performance.now() > deadline) timedOut = true;
-        return timedOut;
-      },
-    } as never);
-    if (!tree || timedOut) {
-      tree?.delete();
-      parser.reset();
-      throw new ParseTimeout(`parsing took longer than ${timeoutMs} ms`);
-    }
-    return tree;
+    const p = this.startParse(grammar, text, oldTree, timeoutMs);
+    const tree = p.step(Infinity); // a slice as long as the time limit
+    if (tree) return tree;
+    p.cancel();
+    throw new ParseTimeout('the parse stopped before its end');
   }
+
+  /**
+   * A parse that runs in slices, so that a large file's first parse (hundreds of ms) never
+   * holds up the server for longer than one slice. tree-sitter stops when the progress
+   * callback says so and resumes where it stopped on the next parse call of the same
+   * Parser with the same input (unless reset). Other parses run between two slices, so an
+   * unfinished parse takes the grammar's shared Parser for itself and leaves a fresh one
+   * in its place; a parse that finishes in its first slice (an incremental re-parse after
+   * an edit, about 1 ms) costs no new Parser. `timeoutMs` counts the time spent in slices.
+   * `text` and `oldTree` must stay as they are until the parse is done or cancelled.
+   */
+  startParse(grammar: GrammarName, text: string, oldTree?: Tree | null, timeoutMs = 2000): SlicedParse {
+    const shared = this.parsers.get(grammar);
+    if (!shared) throw new Error(`the ${grammar} grammar is not loaded`);
+    let own: Parser | null = null; // holds the unfinished parse between slices
+    let spent = 0;
+    let over = false;
+    const end = () => {
+      over = true;
+      own?.delete();
+      own = null;
+    };
+    return {
+      step: (sliceMs) => {
+        if (over) throw new Error('the parse is over');
+        const parser = own ?? shared;
+        const started = performance.now();
+        const stopAt = started + Math.min(sliceMs, timeoutMs - spent);
+        const tree = parser.parse(text, oldTree ?? null, { progressCallback: () => performance.now() > stopAt } as never);
+        spent += performance.now() - started;
+        if (tree) {
+          end();
+          return tree;
+        }
+        if (spent >= timeoutMs) {
+          parser.reset(); // the shared one parses the next file from its start
+          end();
+          throw new ParseTimeout(`parsing took longer than ${timeoutMs} ms`);
+        }
+        if (!own) {
+          own = shared;
+          this.parsers.set(grammar, new Parser().setLanguage(shared.language));
+        }
+        return null;
+      },
+      cancel: () => {
+        if (!over) end();
+      },
+      get spentMs() {
+        return spent;
+      },
+    };
+  }
+}
+
+/** A parse under way (Parsers.startParse). */
+export interface SlicedParse {
+  /** Parses for about `sliceMs` more: the tree when done (the caller deletes it), null when not yet. Throws ParseTimeout. */
+  step(sliceMs: number): Tree | null;
+  /** Abandons an unfinished parse and frees its Parser (nothing to do once it returned a tree or threw). */
+  cancel(): void;
+  /** Milliseconds spent parsing so far, over all slices. */
+  readonly spentMs: number;
 }

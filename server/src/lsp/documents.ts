@@ -6,7 +6,7 @@ import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { Edit, type Tree } from 'web-tree-sitter';
 import { FactsCache } from '../core/engine';
 import { eolOf, lineEndsAsNewline } from '../core/lineEnds';
-import { grammarFor, type Parsers } from '../core/parser';
+import { grammarFor, type Parsers, type SlicedParse } from '../core/parser';
 import type { FileFacts, FunctionFacts } from '../core/facts/model';
 import type { FixOutcome } from '../core/fix';
 import type { Finding, SourceLanguage } from '../core/types';
@@ -66,6 +66,8 @@ export class OpenDocument {
   tree: Tree | null = null;
   /** The document version `tree` was parsed from (-1: none yet). */
   private parsedVersion = -1;
+  /** A parse of the current version that has not finished yet (see parseSlice). */
+  private parsing: { version: number; parse: SlicedParse; started: number; slices: number } | null = null;
   readonly cache = new SlicedFactsCache();
   published: Published | null = null;
   /** Time spent on the version being analysed, across its slices (trace log). */
@@ -95,6 +97,7 @@ export class OpenDocument {
 
   /** Applies LSP changes, editing the old tree so the next parse is incremental. */
   applyChanges(changes: TextDocumentContentChangeEvent[], version: number): void {
+    this.cancelParse(); // of the old text, and it may hold `tree`, which is edited here
     for (const raw of changes) {
       const change = { ...raw, text: lineEndsAsNewline(raw.text) };
       if ('range' in change && this.tree) {
@@ -120,18 +123,59 @@ export class OpenDocument {
     }
   }
 
-  /** The tree of the current text: parsed (incrementally when a tree exists) unless it already is. Throws ParseTimeout. */
-  reparse(parsers: Parsers): Tree {
+  /**
+   * The tree of the current version when it has been parsed (a finished analysis of the
+   * version has one unless it was dropped), else null.
+   */
+  get currentTree(): Tree | null {
+    return this.parsedVersion === this.doc.version ? this.tree : null;
+  }
+
+  /**
+   * One slice of parsing the current text: its tree (parsed incrementally when a tree
+   * exists), or null when the parse goes on in a next call. A first parse of a large file
+   * takes hundreds of ms, so it runs in slices between which the server answers others;
+   * an incremental re-parse after an edit usually finishes in its first slice. Throws
+   * ParseTimeout. `sliced` is told about a parse that needed several slices (the trace log).
+   */
+  parseSlice(parsers: Parsers, sliceMs: number, sliced?: (s: { parseMs: number; elapsedMs: number; slices: number }) => void): Tree | null {
     if (!this.language) throw new Error('not an analysed language');
-    if (this.tree && this.parsedVersion === this.doc.version) return this.tree;
-    const next = parsers.parse(grammarFor(this.language), this.text, this.tree);
+    if (this.currentTree) return this.currentTree;
+    if (this.parsing?.version !== this.doc.version) {
+      this.cancelParse();
+      this.parsing = { version: this.doc.version, parse: parsers.startParse(grammarFor(this.language), this.text, this.tree), started: performance.now(), slices: 0 };
+    }
+    const p = this.parsing;
+    let next: Tree | null;
+    try {
+      next = p.parse.step(sliceMs);
+    } catch (e) {
+      this.parsing = null; // a ParseTimeout: the parse freed its Parser
+      throw e;
+    }
+    p.slices++;
+    if (!next) return null;
+    this.parsing = null;
+    if (p.slices > 1) sliced?.({ parseMs: p.parse.spentMs, elapsedMs: performance.now() - p.started, slices: p.slices });
     this.tree?.delete();
     this.tree = next;
     this.parsedVersion = this.doc.version;
     return next;
   }
 
+  /** The tree of the current text, parsed in one go (the benchmark; the server parses in slices). Throws ParseTimeout. */
+  reparse(parsers: Parsers): Tree {
+    return this.parseSlice(parsers, Infinity)!;
+  }
+
+  private cancelParse(): void {
+    this.parsing?.parse.cancel();
+    this.parsing = null;
+  }
+
+  /** Frees the tree and any parse under way (which may be re-parsing from the tree). */
   dropTree(): void {
+    this.cancelParse();
     this.tree?.delete();
     this.tree = null;
     this.parsedVersion = -1;

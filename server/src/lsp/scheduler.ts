@@ -22,6 +22,10 @@ export class Scheduler {
     this.queue.delete(key);
   }
 
+  has(key: string): boolean {
+    return this.queue.has(key);
+  }
+
   get pending(): number {
     return this.queue.size;
   }

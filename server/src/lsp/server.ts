@@ -2,7 +2,8 @@
 // is analysed in short time slices (see Scheduler, SlicedFactsCache): a newer version
 // supersedes the work of an older one, and only the version just analysed is published.
 // Re-parsing is incremental and only changed functions are re-analysed, so an edit
-// usually finishes in its first slice (no debounce).
+// usually finishes in its first slice (no debounce); a parse from scratch (a file just
+// opened, or whose tree was dropped) runs in slices as well (OpenDocument.parseSlice).
 import {
   createConnection,
   ProposedFeatures,
@@ -154,7 +155,10 @@ export async function startServer(connection: Connection = createConnection(Prop
     void connection.sendDiagnostics({ uri, version: v, diagnostics });
   };
 
-  /** One slice of a document's analysis, always of its current text; 'again' when the slice ran out. */
+  const traceParse = (od: OpenDocument) => (p: { parseMs: number; elapsedMs: number; slices: number }) =>
+    connection.tracer.log(`parsed ${uriToPath(od.doc.uri)} (version ${od.version}) in ${p.parseMs.toFixed(1)} ms over ${p.slices} slices (${p.elapsedMs.toFixed(0)} ms elapsed)`);
+
+  /** One slice of a document's analysis (its parse first), always of its current text; 'again' when the slice ran out. */
   const step = (od: OpenDocument): 'done' | 'again' => {
     if (docs.get(od.doc.uri) !== od) return 'done'; // closed or reopened meanwhile
     if (od.language && !engine.parsers.has(grammarFor(od.language))) {
@@ -175,9 +179,11 @@ export async function startServer(connection: Connection = createConnection(Prop
           od.dropTree();
           diagnostics = [skippedDiagnostic(skip)];
         } else {
-          const tree = od.reparse(engine.parsers);
+          const tree = od.parseSlice(engine.parsers, SLICE_MS, traceParse(od));
+          if (!tree) throw new SliceExpired(); // a long (first) parse goes on in the next slice
           keepTree(od);
-          od.cache.startSlice(SLICE_MS);
+          // the analysis has what is left of the slice (it does at least one function: see SlicedFactsCache)
+          od.cache.startSlice(Math.max(0, SLICE_MS - (performance.now() - started)));
           try {
             findings = engine.analyzeTree(od.language, tree, od.text, config, od.cache, undefined, path);
             facts = engine.lastAnalysisFacts ?? undefined;
@@ -202,6 +208,17 @@ export async function startServer(connection: Connection = createConnection(Prop
     return 'done';
   };
   const schedule = (od: OpenDocument) => scheduler.schedule(od.doc.uri, () => step(od));
+  /** One slice of parsing only (a tree a hover asked for); a ParseTimeout leaves the document without one. */
+  const parseStep = (od: OpenDocument): 'done' | 'again' => {
+    if (docs.get(od.doc.uri) !== od || !od.language) return 'done';
+    try {
+      if (!od.parseSlice(engine.parsers, SLICE_MS, traceParse(od))) return 'again';
+      keepTree(od);
+    } catch {
+      // a ParseTimeout: the analysis has said so
+    }
+    return 'done';
+  };
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     const folders = params.workspaceFolders?.length ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : [];
@@ -307,11 +324,11 @@ export async function startServer(connection: Connection = createConnection(Prop
     const known = (published.fixes ??= new Map());
     const missing = findings.filter((f) => !known.has(f));
     if (missing.length) {
-      const current = published.version === od.version && od.tree !== null && od.language !== null;
+      const tree = published.version === od.version && od.language !== null ? od.currentTree : null;
       const made = engine.fixOutcomes(uriToPath(od.doc.uri), published.text, missing, {
         config: settings.config,
         languageId: od.doc.languageId,
-        ...(current ? { cache: od.cache, tree: od.reparse(engine.parsers), facts: published.facts } : {}),
+        ...(tree ? { cache: od.cache, tree, facts: published.facts } : {}),
       });
       for (const [f, o] of made) known.set(f, o);
     }
@@ -330,12 +347,19 @@ export async function startServer(connection: Connection = createConnection(Prop
     if (!od?.language || !engine.parsers.has(grammarFor(od.language))) return null;
     let tree = od.tree;
     if (!tree) {
+      // its tree was dropped to save memory: parsed again for one slice at most; a longer
+      // parse goes on in the scheduler's turns (unless an analysis of the document is queued,
+      // which parses it), and a later hover has the tree
       try {
-        tree = od.reparse(engine.parsers); // its tree was dropped to save memory
-        keepTree(od);
+        tree = od.parseSlice(engine.parsers, SLICE_MS, traceParse(od));
       } catch {
         return null;
       }
+      if (!tree) {
+        if (!scheduler.has(od.doc.uri)) scheduler.schedule(od.doc.uri, () => parseStep(od));
+        return null;
+      }
+      keepTree(od);
     }
     const node = tree.rootNode.descendantForPosition({ row: position.line, column: position.character });
     const note = node ? builtinNote(node) : null;

@@ -67,7 +67,7 @@ export function preprocessFile(path: string, text: string, options: ViewOptions)
   const trigger = names.length ? new RegExp(`\\b(?:${names.map((n) => n.replace(/[^\w]/g, '\\$&')).join('|')})\\b`) : null;
   const out = { view, table, trigger, key: `${view.key}:${builtinsUsed}` };
   if (views.size > 200) views.clear();
-  views.set(cacheKey, out);
+  if (!view.cut) views.set(cacheKey, out); // a view cut short by the budget is read again next time
   return out;
 }
 

@@ -2,6 +2,7 @@
 // the file-scope declarations the view needs (typedef/using aliases, integer constants).
 // Results are cached by content (bounded), so a header is scanned once per content.
 import { lexToken, type Kind } from './lex';
+import { tick } from '../budget';
 import type { MacroDef } from './macros';
 
 export type Event =
@@ -46,6 +47,7 @@ function cleanDirective(raw: string): string {
   const s = raw.replace(/\\\r?\n/g, '');
   let out = '';
   for (let p = 0; p < s.length;) {
+    tick();
     const r = lexToken(s, p, s.length, true);
     if (r.end <= p) break;
     out += r.kind === 'ws' || r.kind === 'comment' ? ' ' : s.slice(p, r.end);
@@ -171,6 +173,7 @@ export function scanText(text: string): Event[] {
   let kinds: Kind[] = [];
   const reset = (): void => { toks = []; kinds = []; };
   for (let p = 0; p < text.length;) {
+    tick(); // the file's time budget covers the scan (see buildView)
     const r = lexToken(text, p, text.length);
     if (r.end <= p) break;
     const s = text.slice(p, r.end);

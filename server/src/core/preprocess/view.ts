@@ -5,6 +5,7 @@ import type { MacroDef } from './macros';
 import { scanCached, scanText, digest, type Event } from './scan';
 import { evalIntExpr, type Resolver } from './expr';
 import { isWithin, type HeaderReader } from './files';
+import { BudgetExceeded, tick } from '../budget';
 
 export { fsHeaderReader, compileCommandsIncludeDirs, type HeaderReader } from './files';
 
@@ -24,6 +25,8 @@ export interface PreprocessorView {
   constants: Map<string, number>;
   headers: string[];
   key: string;
+  /** Its time budget ran out before the view was complete: what was read so far (not to be cached). */
+  cut?: boolean;
 }
 
 /** Activity of a region: 1 taken, 0 skipped, 0.5 undecided (Kleene logic: and = min, or = max, not = 1 - x). */
@@ -74,6 +77,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     const key = (inIf ? 'i' : 'c') + name;
     if (memo.has(key)) return memo.get(key)!;
     if (--evalBudget < 0) return null;
+    tick();
     memo.set(key, null); // a cycle evaluates to unknown
     let v: number | null = null;
     const st = macros.get(name);
@@ -94,6 +98,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
 
   const tryRead = (p: string): string | null => {
     if (attempts++ > 2000 || visited.has(p) || !isWithin(roots, p)) return null;
+    for (let i = 0; i < 16; i++) tick(); // a file system look-up costs more than a token
     try { const t = reader?.read(p); return typeof t === 'string' ? t : null; } catch { return null; }
   };
   const resolveInclude = (ev: { target: string; angled: boolean }, from: string): { p: string; text: string } | null => {
@@ -147,6 +152,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     const stack: Frame[] = [];
     const cur = (): Tri => (stack.length ? stack[stack.length - 1].active : base);
     for (const ev of events) {
+      tick();
       switch (ev.k) {
         case 'if': case 'ifdef': {
           let c: Tri;
@@ -195,10 +201,16 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     }
   };
 
+  let cut = false;
   try {
     process(scanText(typeof text === 'string' ? text : ''), 1, mainPath, 0);
-  } catch { /* keep what was collected */ }
-  return finish(macros, typedefs, consts, headers);
+  } catch (e) {
+    // keep what was collected: also when the time budget in force ran out (a BudgetExceeded
+    // from tick(): scanning, reading headers, evaluating #if), as when a count limit is hit
+    cut = e instanceof BudgetExceeded;
+  }
+  const view = finish(macros, typedefs, consts, headers);
+  return cut ? { ...view, cut } : view;
 }
 
 function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[]): PreprocessorView {
