@@ -3,7 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentEdit, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
-import { DISABLE_IN_WORKSPACE, codeActions, disableRuleEdit, hoverMarkdown, skippedDiagnostic, toDiagnostic, type ActionContext } from '../../server/src/lsp/convert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { DISABLE_IN_WORKSPACE, HOVER_LINE, codeActions, disableRuleEdit, hoverMarkdown, skippedDiagnostic, toDiagnostic, visibleText, type ActionContext } from '../../server/src/lsp/convert';
+import { Engine } from '../../server/src/core/engine';
+import { ALL_RULES } from '../../server/src/rules';
 import { Settings } from '../../server/src/lsp/settings';
 import { defaultKnowledge, formatCitation } from '../../server/src/core/knowledge';
 import { validateConfig } from '../../server/src/core/config';
@@ -50,41 +54,103 @@ test('toDiagnostic keeps the range 0-based and carries code, source, docs, relat
   assert.equal(toDiagnostic(finding({ severity: 'hint' }), 'u', kb).severity, 4);
 });
 
-test('the hover card: what was seen, what to do, what it buys, how sure, two papers and the full explanation', () => {
-  const f = finding({ detail: 'Consecutive threads write `rows` floats apart.\n\nSwap the index so threadIdx.x moves the last one.' });
+/** The lines of a hover card, and how many lines of about HOVER_LINE characters they take. */
+const cardLines = (md: string) => md.split('  \n');
+const rendered = (lines: string[]) => lines.reduce((n, l) => n + Math.max(1, Math.ceil(visibleText(l).length / HOVER_LINE)), 0);
+/** The lines before the papers (the short citations: a linked title first). */
+const beforePapers = (md: string) => cardLines(md).filter((l, i, all) => i < all.findIndex((x) => /^\[[^\]]+\]\(https?:/.test(x)));
+
+test('the hover card: one paragraph of short lines: seen, do, buys, sure, two papers, the technique with the full explanation', () => {
+  const f = finding({ detail: 'Consecutive threads write `rows` floats apart.\n\nSwap the index so threadIdx.x moves the last one. Then every warp writes one segment.' });
   const md = hoverMarkdown(f, kb, { explainCommand: true });
-  assert.match(md, /`memory\/uncoalesced-access`/);
-  assert.match(md, /\*\*Seen here:\*\* Consecutive threads write `rows` floats apart\.\n/);
-  assert.match(md, /\*\*What to do:\*\* Swap the index/);
+  assert.doesNotMatch(md, /\n\s*\n/, 'one paragraph: each paragraph adds its margins to the hover');
+  const lines = cardLines(md);
+  assert.match(lines[0], /^\*\*Seen:\*\* Consecutive threads write `rows` floats apart\.$/);
+  assert.equal(lines[1], '**Do:** Swap the index so threadIdx.x moves the last one.', 'what to do: its first sentence');
   assert.doesNotMatch(md, /writes with a stride/, 'the diagnostic, shown above the card, is not repeated');
-  assert.match(md, /What it buys:\*\* up to 8x/);
-  assert.match(md, /How sure:\*\* likely — assumes `rows` is greater than 1/);
+  assert.equal(lines[2], '**Buys:** up to 8x fewer transactions', "the finding's own figure: it is not from the GPU of the rule's measurement");
+  assert.equal(lines[3], '**Sure:** likely; assumes `rows` is greater than 1');
   const [key, second, third] = f.citations.map((id) => kb.paper(id)!);
-  assert.ok(md.includes(`- ${formatCitation(key, 'markdown')}`), 'the key citation, formatted once');
-  assert.ok(md.includes(second.url));
+  assert.equal(lines[4], formatCitation(key, 'markdown', { short: true }), 'the key citation, by the one formatter');
+  assert.ok(lines[5].includes(`](${second.url})`));
   assert.ok(third && !md.includes(third.url), 'only the two most relevant papers');
-  assert.ok(md.includes(`(command:kernelAdvisor.explainRule?${encodeURIComponent('["memory/uncoalesced-access"]')})`), 'links to Explain');
-  assert.match(md, new RegExp(`all ${f.citations.length} papers`));
-  const head = md.slice(0, md.indexOf('**Read:**')).split('\n').filter((l) => l.trim());
-  assert.ok(head.length <= 6, `short before the papers:\n${head.join('\n')}`);
+  assert.equal(lines.length, 7);
+  assert.equal(lines[6], `**Coalesced memory access:** [all ${kb.citationsFor(f.rule).length} papers, when it pays off and when not](command:kernelAdvisor.explainRule?${encodeURIComponent('["memory/uncoalesced-access"]')})`);
+  for (const l of lines) assert.ok(visibleText(l).length <= HOVER_LINE, `one line each: ${l}`);
   // a client without the command gets the rule's page; a finding without detail gets the technique
   const plain = hoverMarkdown(finding(), kb);
   assert.doesNotMatch(plain, /command:/);
-  assert.match(plain, /\[Full explanation[^\]]*\]\((https|file):\/\/[^)]+\)$/);
-  assert.match(plain, /\*\*The technique:\*\*/);
+  assert.match(plain, /\n\*\*Coalesced memory access:\*\* \[all \d+ papers, when it pays off and when not\]\((https|file):\/\/[^)]+\)$/);
+  assert.match(plain, /^\*\*Technique:\*\* /);
 });
 
+test('the hover leaves out what the diagnostic above it already says, and cuts long texts to a line', () => {
+  const repeated = finding({ detail: '`out[x * rows + y]` writes with a stride.\n\nSwap the index.' });
+  assert.match(hoverMarkdown(repeated, kb), /^\*\*Do:\*\* Swap the index\.  \n/, 'a "seen" sentence that repeats the diagnostic is left out');
+  const long = finding({
+    detail: 'Consecutive threads write `rows` floats apart, so each warp request touches 32 sectors where 4 would do (with 4-byte floats), on every call.\n\n'
+      + 'Have each thread move 4 consecutive elements at once (`float4`; reinterpret_cast the pointers), with a scalar loop for the tail. Launch a quarter of the blocks.',
+    assumptions: ['assumes `rows` is greater than 32 at run time (a warp spans consecutive threadIdx.x values)', 'assumes the kernel is launched with blockDim.x of at least 32'],
+  });
+  const lines = cardLines(hoverMarkdown(long, kb));
+  assert.equal(lines[0], '**Seen:** Consecutive threads write `rows` floats apart…', 'cut after a clause, the cut marked');
+  assert.equal(lines[1], '**Do:** Have each thread move 4 consecutive elements at once, with a scalar loop for the tail.', 'its first sentence, its asides left out to fit');
+  assert.equal(lines[3], '**Sure:** likely; assumes `rows` is greater than 32 at run time…');
+  const code = finding({ detail: 'x\n\nSwap the index so that threadIdx.x moves the last one with `out[y * rows + x] = in[x * cols + y] * scale + bias[y]` in the loop.' });
+  const cut = cardLines(hoverMarkdown(code, kb))[0];
+  assert.ok(visibleText(cut).length <= HOVER_LINE && cut.endsWith('…') && cut.split('`').length === 1, `never inside a code span: ${cut}`);
+});
 
-test('the hover says the fix (or why there is none) and the fix as measured on the GPU', () => {
-  const f = finding({ detail: 'Consecutive threads write `rows` floats apart.\n\nSwap the index.' });
+test('the hover says what the fix buys as measured (figure, GPU, size) and the quick fix, or why there is none, on one line', () => {
+  const f = finding({ detail: 'Consecutive threads write `rows` floats apart.\n\nSwap the index.', benefit: undefined });
   const fix = { title: 'Swap the thread-index roles of `transpose`', edits: [], safe: true };
   const md = hoverMarkdown(f, kb, { fix: { fixes: [fix] } });
-  assert.match(md, /\*\*Quick fix:\*\* Swap the thread-index roles of `transpose`\. Measured on NVIDIA H200: [\d.]+× \([^)]*; bench\/gpu\/\w+\)\./);
-  assert.match(hoverMarkdown(f, kb), /\*\*The fix, measured:\*\* Measured on NVIDIA H200: /, 'without an outcome the measurement stands alone');
-  assert.match(hoverMarkdown(f, kb, { fix: { fixes: [{ ...fix, safe: false }] } }), /\(review before applying\)/);
-  assert.match(hoverMarkdown(f, kb, { fix: { fixes: [], reason: 'the kernel reads `x[i + 1]`' } }), /\*\*No automatic fix:\*\* the kernel reads `x\[i \+ 1\]`\./);
-  const head = md.slice(0, md.indexOf('**Read:**')).split('\n').filter((l) => l.trim());
-  assert.ok(head.length <= 8, `short before the papers:\n${head.join('\n')}`);
+  assert.match(md, /\n\*\*Buys:\*\* [\d.]+× on H200 \([^)]*\d[^)]*\) · \*\*Quick fix:\*\* Swap the thread-index roles( of `transpose`|…)  \n/, 'the fix title, cut to what is left of the line');
+  assert.match(hoverMarkdown(f, kb), /\n\*\*Buys:\*\* [\d.]+× on H200 \([^)]+\)  \n/, 'without an outcome the measurement stands alone');
+  assert.match(hoverMarkdown(f, kb, { fix: { fixes: [{ ...fix, safe: false }] } }), / · \*\*Quick fix to review:\*\* Swap/);
+  assert.match(hoverMarkdown(f, kb, { fix: { fixes: [], reason: 'the kernel reads `x[i + 1]`' } }), / · \*\*No quick fix:\*\* the kernel reads `x\[i \+ 1\]`  \n/);
+  const cpu = finding({ detail: 'x\n\ny', benefit: "on this workplace's x86-64 (gcc -O3), a 1024³ fp32 matmul went 27–40x faster in i-k-j order" });
+  assert.match(hoverMarkdown(cpu, kb), /\*\*Buys:\*\* on this workplace's x86-64 \(gcc -O3\), a 1024³ fp32 matmul went 27–40x faster/, 'a figure measured elsewhere than on the GPU of the record stays');
+  assert.ok(beforePapers(md).length <= 4, `short before the papers:\n${md}`);
+});
+
+test('the hover cites in the short form of the one citation formatter: linked title, venue and year once, one line', () => {
+  const short = (id: string) => formatCitation(kb.paper(id)!, 'text', { short: true });
+  assert.equal(short('wahib2014scalable'), '"Scalable kernel fusion for memory-bound GPU applications", SC 2014');
+  assert.equal(short('alur2017gpudrano'), '"GPUDrano: Detecting Uncoalesced Accesses in GPU Programs", CAV 2017');
+  assert.equal(short('chen2018tvm'), '"TVM: An Automated End-to-End Optimizing Compiler for Deep Learning", OSDI 2018');
+  assert.equal(short('dao2022flashattention'), '"FlashAttention", Advances in Neural Information Processing Systems 2022', 'the title before its colon where the line would be long');
+  assert.equal(short('nvidia-cuda-best-practices'), '"CUDA C++ Best Practices Guide", NVIDIA documentation');
+  for (const p of kb.papers.values()) {
+    const md = formatCitation(p, 'markdown', { short: true });
+    assert.ok(md.startsWith('[') && md.includes(`](${p.url}), `), `the title linked: ${md}`);
+    assert.ok(visibleText(md).length <= HOVER_LINE, `one line: ${md}`);
+    if (p.year !== undefined) assert.equal(visibleText(md).split(String(p.year)).length, 2, `the year once: ${md}`);
+  }
+});
+
+test('every rule\'s fixture findings get a hover that fits: at most 12 lines before the papers, one line per paper', async () => {
+  const engine = await Engine.create();
+  const rulesDir = join(__dirname, '..', '..', 'server', 'src', 'rules');
+  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
+  const seen = new Set<string>();
+  for (const file of walk(rulesDir).filter((p) => basename(dirname(p)) === 'fixtures')) {
+    const text = readFileSync(file, 'utf8');
+    const { findings } = engine.analyzeText(file, text);
+    const outcomes = engine.fixOutcomes(file, text, findings);
+    for (const f of findings) {
+      seen.add(f.rule);
+      const md = hoverMarkdown(f, kb, { explainCommand: true, fix: outcomes.get(f) });
+      const head = beforePapers(md);
+      const where = `${f.rule} at ${file}:${f.range.start.line + 1}:\n${md}`;
+      assert.ok(head.length >= 3 && rendered(head) <= 12, `at most 12 lines before the papers, ${where}`);
+      assert.ok(rendered(head) <= 6 && rendered(cardLines(md)) <= 9, `in VS Code's 250 px hover box with the diagnostic (6 lines before the papers, 9 in all), ${where}`);
+      const papers = cardLines(md).slice(head.length, -1);
+      assert.ok(papers.length >= 1 && papers.length <= 2 && papers.every((l) => visibleText(l).length <= HOVER_LINE), `one line per paper, ${where}`);
+      assert.match(md, /\]\(command:kernelAdvisor\.explainRule\?[^)]+\)$/, `ends on the link to the full explanation, ${where}`);
+    }
+  }
+  assert.deepEqual([...seen].sort(), ALL_RULES.map((r) => r.id).sort(), 'every rule fires in its fixtures');
 });
 
 test('skipped files get one information diagnostic at the top', () => {

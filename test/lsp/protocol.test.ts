@@ -83,11 +83,10 @@ test('hover on a finding shows the citation card; elsewhere nothing, builtins a 
   const hover = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 5, character: 14 } })) as Hover | null;
   assert.ok(hover, 'hover expected');
   const md = (hover.contents as { value: string }).value;
-  assert.match(md, /tiling\/shared-memory/);
-  assert.match(md, /\*\*Read:\*\*/);
-  assert.match(md, /\n- [^\n]+, \[[^\]]+\]\(https?:\/\/[^)]+\), [^\n]*(19|20)\d\d/, 'a citation with author, linked title, venue and year');
-  assert.match(md, /\(command:kernelAdvisor\.explainRule\?[^)]+\)$/, 'the full explanation opens through the declared Explain command');
-  assert.match(md, /How sure/);
+  assert.match(md, /\*\*Shared-memory tiling:\*\* \[all \d+ papers/, 'the technique of tiling/shared-memory');
+  assert.match(md, /\n\[[^\]]+\]\(https?:\/\/[^)]+\), [^\n]*(19|20)\d\d  \n/, 'a short citation: linked title, venue and year');
+  assert.match(md, /\(command:kernelAdvisor\.explainRule\?[^)]*tiling%2Fshared-memory[^)]*\)$/, 'the full explanation opens through the declared Explain command');
+  assert.match(md, /\*\*Do:\*\* [^\n]+\n[^]*\*\*Sure:\*\* /);
   const none = await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } });
   assert.equal(none, null);
   const b = pathToFileURL(join(ws, 'builtin.cu')).href;

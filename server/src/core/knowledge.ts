@@ -446,13 +446,56 @@ function venueAndYear(p: Paper): string {
   return said ? p.venue : `${p.venue} ${p.year}`;
 }
 
+/** A citation line's length budget in its `short` form (about one line of a hover). */
+const SHORT_CITATION = 90;
+
+/** `text` cut at a word so that it has at most `max` characters, "…" included. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const at = text.lastIndexOf(' ', max - 1);
+  return `${text.slice(0, at > 0 ? at : max - 1).replace(/[\s,:;]+$/, '')}…`;
+}
+
+/**
+ * The venue of a one-line citation in at most `max` characters, with the year once: its
+ * acronym where the venue names one (`CAV 2017`, `SC 2014`, `OSDI 2018`, `IPDPS 2023`,
+ * `PPoPP 2015`), else the venue without "Proceedings of the", edition and second conference.
+ */
+function shortVenue(p: Paper, max: number): string {
+  const v = p.venue.trim();
+  const acronym =
+    /\(([A-Z][A-Za-z]*[A-Z](?: [A-Z]+)*)(?: ['’]?\d{2,4})?\)$/.exec(v)?.[1] ?? // "… (CAV 2017)", "… (OSDI 18)", "… (IPDPS)"
+    /^(?:\d{4} )?([A-Z][A-Za-z]*[A-Z])\s?['’]?\d{0,4}(?::|$)/.exec(v)?.[1] ?? // "SC’14: …", "SC '08: …", "PLDI 2021: …", "ASPLOS ’23"
+    / ([A-Z][a-z]*[A-Z][A-Za-z]*) \d{4}$/.exec(v)?.[1]; // "… PPoPP 2015"
+  const name = acronym ?? v.replace(/^Proceedings of (the )?/i, '').replace(/^(\d{4} )?(\d+(st|nd|rd|th) )?/, '').replace(/, Volume \d+$/, '').split(/ & |: /)[0];
+  const year = p.year === undefined ? '' : ` ${p.year}`;
+  return cut(name, max - year.length) + year;
+}
+
 /**
  * The one citation formatter (CLI, explain, hovers): `Dao et al., "FlashAttention: ...",
  * Advances in Neural Information Processing Systems 2022`. An organisation that is also
  * the venue is named once (`"CUDA C++ Best Practices Guide", NVIDIA documentation`).
- * `markdown` links the title to the paper.
+ * `markdown` links the title to the paper. `short` (a hover's line) leaves out the authors
+ * and shortens the venue (`SC 2014`), and the title to what precedes its colon where the
+ * line would be longer than about 90 characters: `[FlashAttention](…), Advances in Neural
+ * Information Processing Systems 2022`.
  */
-export function formatCitation(p: Paper, format: 'text' | 'markdown' = 'text'): string {
+export function formatCitation(p: Paper, format: 'text' | 'markdown' = 'text', opts: { short?: boolean } = {}): string {
+  if (opts.short) {
+    // the whole title where it fits, else what precedes its colon, else the venue shortened, else the title cut
+    let where = shortVenue(p, 56);
+    let title = p.title;
+    if (title.length + where.length + 2 > SHORT_CITATION) {
+      const main = /^(.{4,}?): /.exec(title)?.[1];
+      if (main && main.length + where.length + 2 <= SHORT_CITATION) title = main;
+      else {
+        where = shortVenue(p, Math.max(SHORT_CITATION - title.length - 2, 24));
+        title = cut(title, SHORT_CITATION - where.length - 2);
+      }
+    }
+    return `${format === 'markdown' ? `[${escapeMarkdown(title)}](${p.url})` : `"${title}"`}, ${where}`;
+  }
   const people = p.authors.filter((a) => !/^et al\.?$/i.test(a.trim()));
   const etAl = people.length !== p.authors.length;
   let who: string;
@@ -519,8 +562,9 @@ export function evidenceLine(e: Evidence): string {
   return `Measured on ${e.gpu}: ${verdict} (${e.workload}), ${pct(e.fixOfCeiling)} of ${e.ceiling}${hand}; outputs ${e.checked}; ${e.bench}, ${e.date}`;
 }
 
-/** The hover's one line: "Measured on NVIDIA H200: 1.59× (y = 2x, 2^28 fp32; bench/gpu/vector)". */
+/** The hover's few words: "1.59× on H200 (y = 2x, 2^28 fp32)", the workload's notes without a number left out. */
 export function evidenceBrief(e: Evidence): string {
   const verdict = e.speedup < 1.02 ? `no gain (${e.speedup.toFixed(2)}×)` : `${e.speedup.toFixed(2)}×`;
-  return `Measured on ${e.gpu}: ${verdict} (${e.workload}; ${e.bench})`;
+  const workload = e.workload.split(', ').filter((part, i) => i === 0 || /\d/.test(part)).join(', ');
+  return `${verdict} on ${e.gpu.replace(/^NVIDIA /, '')} (${workload})`;
 }

@@ -74,36 +74,165 @@ export interface HoverOptions {
 }
 
 /**
- * The Markdown card shown when hovering a finding, short enough to read at a glance (the
- * diagnostic's one-line message is shown above it by the editor): what was seen and what
- * to do (the finding's detail), what it buys, how sure; then the two most relevant papers
- * and a link to the full explanation with every paper.
+ * The characters of one line of the hover card: VS Code shows hovers about 750 px wide,
+ * some 95 characters of its 13 px text (bold and code run wider).
+ */
+export const HOVER_LINE = 90;
+
+/** What a reader sees of a line of markdown: link texts without their targets, no emphasis, code marks or escapes. */
+export const visibleText = (md: string): string =>
+  md.replace(/\[((?:\\.|[^\]\\])*)\]\([^\s)]*\)/g, '$1').replace(/\\(.)|\*\*|`/g, (_all, escaped: string | undefined) => escaped ?? '').replace(/ +$/, '');
+
+/** The positions of `md` outside code spans, with the depth of parentheses there. */
+function* prose(md: string): Generator<[number, number]> {
+  let code = false;
+  let depth = 0;
+  for (let i = 0; i < md.length; i++) {
+    if (md[i] === '`') code = !code;
+    if (code || md[i] === '`') continue;
+    if (md[i] === '(') depth++;
+    yield [i, depth];
+    if (md[i] === ')') depth = Math.max(0, depth - 1);
+  }
+}
+
+/** The first sentence of `md`. */
+function firstSentence(md: string): string {
+  for (const [i, depth] of prose(md)) {
+    if (depth === 0 && md[i] === '.' && /^\s+[A-Z`(]/.test(md.slice(i + 1)) && !/\b(e\.g|i\.e|etc|vs|cf)$/i.test(md.slice(0, i))) return md.slice(0, i + 1);
+  }
+  return md;
+}
+
+/** A speed-up figure: "1.39x", "27–40x", "8.03×". */
+const FIGURE = /\d(\.\d+)?[x×](\W|$)/;
+
+/** `md` without its asides: the parenthesised parts preceded by a space, except those with a speed-up figure. */
+function withoutAsides(md: string): string {
+  let out = '';
+  let from = 0;
+  let open = -1;
+  for (const [i, depth] of prose(md)) {
+    if (md[i] === '(' && depth === 1 && md[i - 1] === ' ') open = i - 1;
+    else if (md[i] === ')' && depth === 1 && open >= 0) {
+      if (!FIGURE.test(md.slice(open, i))) {
+        out += md.slice(from, open);
+        from = i + 1;
+      }
+      open = -1;
+    }
+  }
+  return out + md.slice(from);
+}
+
+/** `md` split at the `; ` outside code and asides. */
+function clauses(md: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (const [i, depth] of prose(md)) {
+    if (depth === 0 && md.startsWith('; ', i)) {
+      parts.push(md.slice(from, i));
+      from = i + 2;
+    }
+  }
+  return [...parts, md.slice(from)];
+}
+
+/** `md` up to the last of `marks` (outside code and asides) that leaves at most `max` visible characters, or null. */
+function cutAt(md: string, max: number, marks: RegExp): string | null {
+  let best: string | null = null;
+  for (const [i, depth] of prose(md)) {
+    if (depth !== 0 || !marks.test(md.slice(i, i + 2))) continue;
+    const head = md.slice(0, i).trimEnd();
+    if (visibleText(head).length > max) break;
+    best = head;
+  }
+  return best;
+}
+
+/**
+ * `md` in at most `max` visible characters: whole where it fits; else without its asides;
+ * else cut after a clause (`;`, `:`, `,`, ` —`) or, failing that, a word, with "…". Never
+ * inside a code span.
+ */
+function clip(md: string, max: number): string {
+  if (visibleText(md).length <= max) return md;
+  const bare = withoutAsides(md);
+  if (visibleText(bare).length <= max) return bare;
+  const heads = [md, bare].map((text) => cutAt(text, max - 1, /^([;:,] | —)/) ?? '');
+  const head = heads.reduce((a, b) => (visibleText(b).length > visibleText(a).length ? b : a));
+  if (visibleText(head).length >= max / 2) return `${head}…`;
+  const word = cutAt(bare, max - 1, /^ /);
+  return word ? `${word.replace(/[;:,]$/, '')}…` : `${visibleText(bare).slice(0, max - 1)}…`;
+}
+
+/** Of a benefit's `;`-separated clauses, those with a number where some have one and some do not. */
+function measuredPart(benefit: string): string {
+  const parts = clauses(benefit);
+  const measured = parts.filter((p) => /\d/.test(p));
+  return measured.length && measured.length < parts.length ? measured.join('; ') : benefit;
+}
+
+const STOP_WORDS = new Set('the and for with that this its are was were but not from into than then one per each every all any has have had been can may does did which when where what while there their them they these those also only just other same here over once own out such both'.split(' '));
+const words = (text: string) => new Set((text.toLowerCase().match(/[a-z0-9_]+/g) ?? []).filter((w) => w.length > 2 && !STOP_WORDS.has(w)).map((w) => w.replace(/(es|s|ed|ing)$/, '')));
+
+/** Whether `seen` says little that `shown` (the diagnostic and its related lines, shown above the card) does not: half its words or fewer are new. */
+function repeats(seen: string, shown: string): boolean {
+  const said = words(shown);
+  const own = [...words(seen)];
+  return own.filter((w) => !said.has(w)).length * 2 <= own.length;
+}
+
+/**
+ * The Markdown card shown when hovering a finding, one paragraph of short lines that fits
+ * VS Code's hover box below the diagnostic it shows (its message and related lines):
+ * what was seen here where the diagnostic does not already say it, what to do, what it buys
+ * (the fix as measured: figure, GPU and size) with the quick fix or why there is none, how
+ * sure and what it assumes; then the two most relevant papers, and the technique with a
+ * link to its full explanation (when it pays off, when not, every paper). Each line is cut to
+ * about HOVER_LINE characters (a benefit with no measurement record to two lines), a cut
+ * marked "…": the Explain view has the technique in full, the fix menu the fixes' titles.
  */
 export function hoverMarkdown(f: Finding, kb: KnowledgeBase, opts: HoverOptions = {}): string {
   const technique = kb.techniquesFor(f.rule)[0];
-  const out: string[] = [`**${technique?.name ?? kb.rule(f.rule)?.title ?? f.rule}** · \`${f.rule}\``];
+  const field = (lead: string, text: string, room = HOVER_LINE) => `**${lead}:** ${clip(text, room - lead.length - 2)}`;
+  const out: string[] = [];
   // detail: "what was seen" paragraph, then "what to do" (rules/common/detail.ts)
   const [seen, ...todo] = (f.detail ?? '').split(/\n\s*\n/);
-  if (todo.length) out.push('', `**Seen here:** ${seen}`, '', `**What to do:** ${todo.join(' ')}`);
-  else if (seen) out.push('', `**What to do:** ${seen}`);
-  else if (technique) out.push('', `**The technique:** ${technique.summary}`);
-  if (f.benefit) out.push('', `**What it buys:** ${f.benefit}.`);
-  else if (technique?.measured) out.push('', `**Measured:** ${technique.measured}`);
-  // the fix and what it measured, in one paragraph (the card must stay short)
-  const measured = kb.evidenceFor(f.rule)[0];
-  const evidence = measured ? ` ${evidenceBrief(measured)}.` : '';
-  if (opts.fix?.fixes.length) out.push('', `**Quick fix:** ${opts.fix.fixes[0].title}${opts.fix.fixes[0].safe ? '' : ' (review before applying)'}.${evidence}`);
-  else if (opts.fix?.reason) out.push('', `**No automatic fix:** ${opts.fix.reason}.`);
-  else if (measured) out.push('', `**The fix, measured:**${evidence}`);
+  const shown = [f.message, ...f.related.map((r) => r.message)].join(' ');
+  if (todo.length && !repeats(seen, shown)) out.push(field('Seen', firstSentence(seen)));
+  const remedy = todo.length ? todo.join(' ') : seen;
+  if (remedy) out.push(field('Do', firstSentence(remedy)));
+  else if (technique) out.push(field('Technique', firstSentence(technique.summary)));
+  // what it buys, as measured (the rule's GPU measurement of its fix, unless the finding's own
+  // figure is from elsewhere, e.g. a CPU), and the quick fix or why there is none, on one line
+  const measured = kb.evidenceFor(f.rule).find((e) => !f.benefit || f.benefit.includes(e.gpu.split(' ').at(-1)!));
+  const fix = opts.fix?.fixes[0];
+  const fixLead = fix ? `Quick fix${fix.safe ? '' : ' to review'}` : opts.fix?.reason ? 'No quick fix' : '';
+  const fixAlone = fix ? `**Quick fix** ${fix.safe ? 'available' : 'to review'}` : '**No quick fix**';
+  const fixText = fix?.title ?? opts.fix?.reason ?? '';
+  const sep = ' · ';
+  // the measurement record whole; else the rule's own words in up to two lines, only its clauses with a number where it has some
+  const benefit = f.benefit ?? technique?.measured;
+  const buysPart = measured ? `**Buys:** ${evidenceBrief(measured)}` : benefit ? field('Buys', measuredPart(benefit), 2 * HOVER_LINE - (fixLead ? sep.length + fixLead.length : 0)) : '';
+  const fixRoom = (visibleText(buysPart).length > HOVER_LINE ? 2 : 1) * HOVER_LINE - (buysPart ? visibleText(buysPart).length + sep.length : 0) - fixLead.length - 2;
+  const fixPart = !fixLead ? '' : fixText && fixRoom >= 12 ? `**${fixLead}:** ${clip(fixText, fixRoom)}` : fixAlone;
+  if (buysPart || fixPart) out.push([buysPart, fixPart].filter(Boolean).join(sep));
   const how = f.confidence === 'proven' ? 'proven from the index forms' : f.confidence === 'likely' ? 'likely' : 'a heuristic';
-  out.push('', `**How sure:** ${how}${f.assumptions.length ? ` — ${f.assumptions.join('; ')}` : ''}.`);
+  out.push(field('Sure', [how, ...f.assumptions].join('; ')));
+  // the two most relevant papers, one short line each (the citation formatter's short form)
   const papers = f.citations.map((id) => kb.paper(id)).filter((p): p is Paper => !!p);
-  if (papers.length) out.push('', '**Read:**', ...papers.slice(0, 2).map(citationLine));
+  out.push(...papers.slice(0, 2).map((p) => formatCitation(p, 'markdown', { short: true })));
+  const name = technique?.name ?? kb.rule(f.rule)?.title ?? f.rule;
   const all = kb.citationsFor(f.rule).length || papers.length;
-  const label = `Full explanation: when it pays off, when it does not${all ? `, all ${all} papers` : ''}`;
   const target = opts.explainCommand ? `command:kernelAdvisor.explainRule?${encodeURIComponent(JSON.stringify([f.rule]))}` : rulePageUrl(f.rule) ?? kb.rule(f.rule)?.docs;
-  if (target) out.push('', `[${label}](${target})`);
-  return out.join('\n');
+  if (target) {
+    const link = (label: string) => `**${name}:** [${label}](${target})`;
+    const full = link(`${all ? `all ${all} papers, ` : ''}when it pays off and when not`);
+    out.push(visibleText(full).length <= HOVER_LINE ? full : link(all ? `all ${all} papers` : 'explained'));
+  } else out.push(`**${name}**`);
+  // one paragraph, a line break ("two spaces") between lines: paragraphs would add their margins
+  return out.join('  \n');
 }
 
 /** Markdown for "Explain rule" and the knowledge-base view. */

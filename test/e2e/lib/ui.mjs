@@ -34,9 +34,10 @@ export async function uiCheckWhenReady(page, shared, screenshot, isOver) {
 }
 
 /**
- * Screenshots for people (the README, a review): the hover of the first finding, with the
- * height of its content and of the box it is shown in, and the quick-fix menu (Ctrl+.)
- * at it. They do not decide the test: a failure here is only noted.
+ * The hover of the first finding: the height of its content and of the box it is shown in
+ * (suite/ui.test.js asserts that the content fits), and for people (the README, a review)
+ * screenshots of it and of the quick-fix menu (Ctrl+.) at it. A failure is noted in
+ * `screenshots`; without the hover's measurement the test fails.
  */
 async function hoverAndFixMenu(page, prefix, result) {
   try {
@@ -53,6 +54,9 @@ async function hoverAndFixMenu(page, prefix, result) {
     await page.waitForTimeout(500);
     result.hoverBox = Math.round((await hover.boundingBox())?.height ?? 0);
     result.hoverContent = await hover.evaluate((el) => Math.round((el.querySelector('.hover-contents, .monaco-hover-content') ?? el).scrollHeight));
+    // where the height goes: each row of the hover (the editor's diagnostic part, our card, its status bar)
+    result.hoverRows = await hover.evaluate((el) => [...(el.querySelector('.monaco-hover-content') ?? el).children].map((r) => `${r.className.replace(/\s+/g, '.')} ${Math.round(r.getBoundingClientRect().height)}`).join(', '));
+    result.hoverWidth = Math.round((await hover.boundingBox())?.width ?? 0);
     await page.screenshot({ path: `${prefix}hover.png` });
     await page.mouse.move(0, 0);
     await page.keyboard.press('Escape');

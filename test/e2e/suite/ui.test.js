@@ -1,13 +1,14 @@
 // The one check made from outside the editor: the harness (Playwright, see
-// test/e2e/lib/ui.mjs) looks at the squiggle, the Problems panel and the status-bar
-// count while this test holds matmul.cu open. Files in <tmp>/shared carry the handshake.
+// test/e2e/lib/ui.mjs) looks at the squiggle, the Problems panel, the status-bar count and
+// the height of the hover (the DOM's, in this run) while this test holds matmul.cu open.
+// Files in <tmp>/shared carry the handshake.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { sharedDir, openFile, waitForFindings, waitFor } = require('./helpers');
 
 describe('UI (seen by Playwright)', function () {
-  it('shows the squiggle, a Problems row and the status-bar count', async function () {
+  it('shows the squiggle, a Problems row, the status-bar count and a hover that fits its box', async function () {
     this.timeout(120_000); // the harness allows each of its waits up to 20 s
     const dir = sharedDir();
     if (!dir || !fs.existsSync(path.join(dir, 'harness.json'))) this.skip(); // e.g. under @vscode/test-electron
@@ -20,7 +21,10 @@ describe('UI (seen by Playwright)', function () {
     assert.ok(ui.squiggles > 0, 'no squiggle in the editor');
     assert.ok(ui.problemRows > 0, 'no row in the Problems panel');
     assert.match(ui.statusText, new RegExp(`\\b${list.length}\\b`), `status bar shows "${ui.statusText}", expected ${list.length}`);
-    // for people: the hover's size and the screenshots (test-artifacts/e2e-hover.png, e2e-fix-menu.png)
-    console.log(`      hover: content ${ui.hoverContent ?? '?'} px in a ${ui.hoverBox ?? '?'} px box; ${ui.screenshots ?? 'hover and fix-menu screenshots in test-artifacts/'}`);
+    // the hover of the first finding fits VS Code's hover box (at most max(editor height / 4, 250 px)):
+    // its diagnostic part (message, related lines), our card and the status bar, with nothing to scroll
+    console.log(`      hover: content ${ui.hoverContent ?? '?'} px in a ${ui.hoverBox ?? '?'} px box (${ui.hoverWidth ?? '?'} px wide; rows: ${ui.hoverRows ?? '?'}); ${ui.screenshots ?? 'hover and fix-menu screenshots in test-artifacts/'}`);
+    assert.ok(ui.hoverContent > 0 && ui.hoverBox > 0, `the hover was not measured: ${ui.screenshots}`);
+    assert.ok(ui.hoverContent <= ui.hoverBox, `the hover's content is ${ui.hoverContent} px, taller than its ${ui.hoverBox} px box: it scrolls (rows: ${ui.hoverRows})`);
   });
 });
