@@ -79,10 +79,14 @@ export async function startServer(connection: Connection = createConnection(Prop
   const keepTree = (od: OpenDocument) => {
     withTrees.delete(od);
     withTrees.add(od);
-    for (const old of withTrees) {
-      if (withTrees.size <= MAX_TREES) break;
-      old.dropTree();
-      withTrees.delete(old);
+    // documents whose analysis is done give theirs up first: one still being analysed would parse again
+    for (const pass of [(d: OpenDocument) => !scheduler.has(d.doc.uri), () => true]) {
+      for (const old of withTrees) {
+        if (withTrees.size <= MAX_TREES) return;
+        if (old === od || !pass(old)) continue;
+        old.dropTree();
+        withTrees.delete(old);
+      }
     }
   };
   const scheduler = new Scheduler((uri, e) => connection.console.error(`analysis of ${uri} failed: ${(e as Error).stack ?? e}`));
@@ -182,8 +186,9 @@ export async function startServer(connection: Connection = createConnection(Prop
           const tree = od.parseSlice(engine.parsers, SLICE_MS, traceParse(od));
           if (!tree) throw new SliceExpired(); // a long (first) parse goes on in the next slice
           keepTree(od);
-          // the analysis has what is left of the slice (it does at least one function: see SlicedFactsCache)
-          od.cache.startSlice(Math.max(0, SLICE_MS - (performance.now() - started)));
+          // the analysis has what is left of the slice, and at least half a slice after a parse that
+          // took most of it (documents opened together drop each other's trees and parse again)
+          od.cache.startSlice(Math.max(SLICE_MS / 2, SLICE_MS - (performance.now() - started)));
           try {
             findings = engine.analyzeTree(od.language, tree, od.text, config, od.cache, undefined, path);
             facts = engine.lastAnalysisFacts ?? undefined;
