@@ -15,11 +15,23 @@ import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
-import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile } from './facts/shadow';
+import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
+
+/** What the facts of a C-family file's functions read outside them (Engine.fileContext). */
+interface FileContext {
+  top: { functions: Tree['rootNode'][]; declarations: Tree['rootNode'][] };
+  pre: FilePreprocessing;
+  grammar: GrammarName;
+  globals: FileArray[];
+  constants: Map<string, number>;
+  macros: Map<string, MacroDef>;
+  helpers: Map<string, SyntaxNode>;
+  globalsKey: string;
+}
 
 /**
  * Facts of unchanged functions are reused across edits. An entry is found by the
@@ -182,6 +194,7 @@ export class Engine {
   /** Reads headers through a reader of the caller's (the evaluation reads snapshots at a pinned commit). */
   setHeaderSource(options: ViewOptions): void {
     this.preprocess = options;
+    this.context = null;
   }
 
   constructor(
@@ -320,6 +333,47 @@ export class Engine {
   /** Functions written by macro invocations, by invocation (position, scope and text). */
   private readonly macroMade = new Map<string, FunctionFacts[]>();
 
+  /**
+   * What every function's facts read outside the function: the file's top-level items, its
+   * preprocessing view, file-scope arrays, constants and macros, device helpers, and a key
+   * naming all of it. Kept for the tree and text it was made from: the slices of one
+   * version's analysis (a large file takes several) read it once.
+   */
+  private context: { tree: Tree; text: string; path: string; made: FileContext } | null = null;
+  private fileContext(language: SourceLanguage, tree: Tree, text: string, path: string, fileDeadline: number): FileContext {
+    const c = this.context;
+    if (c && c.tree === tree && c.text === text && c.path === path) return c.made;
+    const source = new SourceText(text);
+    const top = topLevelItems(tree.rootNode);
+    // under the file's budget: a view whose time runs out keeps what it has read (see buildView)
+    const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess), 'fileBudgetMs');
+    const grammar = grammarFor(language);
+    // file-scope arrays, constants and macros change rarely: read again only when their text did
+    const scopeText = top.declarations.map((d) => text.slice(d.startIndex, d.endIndex)).join('\u0000') + '\u0001' + pre.key;
+    let scope = this.fileScopes.get(scopeText);
+    if (!scope) {
+      const fileScope = top.declarations.map((d) => mirror(d, new SourceText(text)));
+      scope = {
+        globals: fileArrays(fileScope),
+        constants: new Map([...pre.view.constants, ...fileConstants(fileScope)]),
+        macros: fileMacros(fileScope, (body) => this.parseMacroBody(grammar, body)),
+      };
+      if (this.fileScopes.size > 32) this.fileScopes.clear();
+      this.fileScopes.set(scopeText, scope);
+    }
+    const { globals, constants, macros } = scope;
+    // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
+    const helpers = new Map([...this.headerHelpers(pre.view.headers, grammarFor(language)), ...deviceHelpers(top.functions, source)]);
+    const globalsKey = this.internKey(pre.key + ';' +
+      [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
+      globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
+      ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
+      ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(','));
+    const made: FileContext = { top, pre, grammar, globals, constants, macros, helpers, globalsKey };
+    if (!pre.view.cut) this.context = { tree, text, path, made };
+    return made;
+  }
+
   /** Facts of every function in a parsed file, reusing `cache` for unchanged functions. */
   facts(language: SourceLanguage, tree: Tree, lines: string[], cache?: FactsCache, text = lines.join('\n'), path = ''): FileFacts {
     const functions: FunctionFacts[] = [];
@@ -336,31 +390,7 @@ export class Engine {
       };
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines, guard));
     } else {
-      const top = topLevelItems(tree.rootNode);
-      // under the file's budget: a view whose time runs out keeps what it has read (see buildView)
-      const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess), 'fileBudgetMs');
-      const grammar = grammarFor(language);
-      // file-scope arrays, constants and macros change rarely: read again only when their text did
-      const scopeText = top.declarations.map((d) => text.slice(d.startIndex, d.endIndex)).join('\u0000') + '\u0001' + pre.key;
-      let scope = this.fileScopes.get(scopeText);
-      if (!scope) {
-        const fileScope = top.declarations.map((d) => mirror(d, new SourceText(text)));
-        scope = {
-          globals: fileArrays(fileScope),
-          constants: new Map([...pre.view.constants, ...fileConstants(fileScope)]),
-          macros: fileMacros(fileScope, (body) => this.parseMacroBody(grammar, body)),
-        };
-        if (this.fileScopes.size > 32) this.fileScopes.clear();
-        this.fileScopes.set(scopeText, scope);
-      }
-      const { globals, constants, macros } = scope;
-      // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
-      const helpers = new Map([...this.headerHelpers(pre.view.headers, grammarFor(language)), ...deviceHelpers(top.functions, source)]);
-      const globalsKey = this.internKey(pre.key + ';' +
-        [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
-        globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
-        ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
-        ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(','));
+      const { top, pre, grammar, globals, constants, macros, helpers, globalsKey } = this.fileContext(language, tree, text, path, fileDeadline);
       for (const def of top.functions) {
         const start = def.startPosition;
         const where = `${start.row}:${start.column}:${globalsKey}`;
