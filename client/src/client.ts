@@ -23,7 +23,7 @@ export function createClient(context: vscode.ExtensionContext): LanguageClient {
     ]),
     synchronize: { configurationSection: 'kernelAdvisor', fileEvents: watcher },
     initializationOptions: { clientCommands: CLIENT_COMMANDS },
-    // the hover's "all N papers" link runs the Explain command; no other command link is trusted
+    // the hover's "all N papers" link runs the Explain command (the rule and the finding); no other command link is trusted
     markdown: { isTrusted: { enabledCommands: ['kernelAdvisor.explainRule'] } },
   };
   // The id `kernelAdvisor` makes the client read `kernelAdvisor.trace.server`.

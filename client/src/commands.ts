@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { MarkdownView } from './markdownView';
-import { AnalyzeFilesRequest, AnalyzeFilesResult, ExplainRuleRequest, KnowledgeBaseRequest, RuleIdsRequest } from './protocol';
+import { AnalyzeFilesRequest, AnalyzeFilesResult, ExplainRuleRequest, FindingRef, KnowledgeBaseRequest, RuleIdsRequest } from './protocol';
 
 /** The extensions the CLI walks (DESIGN.md); the server skips .py files that do not use Triton. */
 const SOURCE_GLOB = '**/*.{cu,cuh,cpp,cc,cxx,c,h,hpp,hh,py}';
@@ -15,7 +15,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
   const register = (id: string, fn: (...args: any[]) => Promise<unknown>) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, (...args) => reportErrors(fn(...args))));
   register('kernelAdvisor.analyzeWorkspace', () => analyzeWorkspace(client));
-  register('kernelAdvisor.explainRule', (rule?: unknown) => explainRule(client, view, rule));
+  register('kernelAdvisor.explainRule', (rule?: unknown, finding?: unknown) => explainRule(client, view, rule, finding));
   register('kernelAdvisor.showKnowledgeBase', async () => view.show('/knowledge-base.md', (await client.sendRequest(KnowledgeBaseRequest, {})).markdown));
   register('kernelAdvisor.openPaper', (url?: unknown) => openPaper(url));
   register('kernelAdvisor.restartServer', restartServer);
@@ -77,8 +77,18 @@ async function analyzeWorkspace(client: LanguageClient): Promise<AnalyzeFilesRes
   return total;
 }
 
-/** Explains one rule: the given id (from a code action) or one picked from the server's list. */
-async function explainRule(client: LanguageClient, view: MarkdownView, rule?: unknown): Promise<void> {
+/** The finding a hover's Explain link names, if `x` is one (it arrives from a link: only its shape is kept). */
+function findingRef(x: unknown): FindingRef | undefined {
+  const r = x as Partial<FindingRef> | null | undefined;
+  const index = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  return r && typeof r === 'object' && typeof r.uri === 'string' && index(r.line) && index(r.character) ? { uri: r.uri, line: r.line, character: r.character } : undefined;
+}
+
+/**
+ * Explains one rule: the given id (a code action passes only that; the hover's link the
+ * finding too, which then comes first, in full) or one picked from the server's list.
+ */
+async function explainRule(client: LanguageClient, view: MarkdownView, rule?: unknown, finding?: unknown): Promise<void> {
   let id = typeof rule === 'string' ? rule : undefined;
   if (!id) {
     const { rules } = await client.sendRequest(RuleIdsRequest, {});
@@ -87,7 +97,8 @@ async function explainRule(client: LanguageClient, view: MarkdownView, rule?: un
     if (!pick) return;
     id = pick.label;
   }
-  await view.show(`/rules/${id}.md`, (await client.sendRequest(ExplainRuleRequest, { rule: id })).markdown);
+  const ref = typeof rule === 'string' ? findingRef(finding) : undefined;
+  await view.show(`/rules/${id}.md`, (await client.sendRequest(ExplainRuleRequest, ref ? { rule: id, finding: ref } : { rule: id })).markdown);
 }
 
 async function openPaper(url?: unknown): Promise<boolean> {

@@ -14,7 +14,15 @@ export interface AnalyzeFilesResult {
   findings: number;
 }
 
-export const ExplainRuleRequest = new RequestType<{ rule: string }, MarkdownResult, void>('kernelAdvisor/explainRule');
+/** A finding, named by its document and where it starts: the second argument of the hover's Explain link. */
+export interface FindingRef {
+  uri: string;
+  line: number;
+  character: number;
+}
+
+/** The rule's explanation; with `finding`, that finding in full first (the server has it while the document is open). */
+export const ExplainRuleRequest = new RequestType<{ rule: string; finding?: FindingRef }, MarkdownResult, void>('kernelAdvisor/explainRule');
 export const KnowledgeBaseRequest = new RequestType<Record<string, never>, MarkdownResult, void>('kernelAdvisor/knowledgeBase');
 export const RuleIdsRequest = new RequestType<Record<string, never>, { rules: RuleInfo[] }, void>('kernelAdvisor/ruleIds');
 export const AnalyzeFilesRequest = new RequestType<{ uris: string[] }, AnalyzeFilesResult, void>('kernelAdvisor/analyzeFiles');

@@ -5,13 +5,14 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentEdit, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { DISABLE_IN_WORKSPACE, HOVER_LINE, codeActions, disableRuleEdit, hoverMarkdown, skippedDiagnostic, toDiagnostic, visibleText, type ActionContext } from '../../server/src/lsp/convert';
+import { DISABLE_IN_WORKSPACE, HOVER_LINE, codeActions, commandLink, disableRuleEdit, explainMarkdown, findingMarkdown, hoverMarkdown, isFindingRef, skippedDiagnostic, toDiagnostic, visibleText, type ActionContext } from '../../server/src/lsp/convert';
 import { Engine } from '../../server/src/core/engine';
 import { ALL_RULES } from '../../server/src/rules';
 import { Settings } from '../../server/src/lsp/settings';
 import { defaultKnowledge, formatCitation } from '../../server/src/core/knowledge';
 import { validateConfig } from '../../server/src/core/config';
 import type { Finding } from '../../server/src/core/types';
+import { explainLink, linkArgs } from '../support/command-links';
 
 const kb = defaultKnowledge();
 const finding = (over: Partial<Finding> = {}): Finding => ({
@@ -129,6 +130,60 @@ test('the hover cites in the short form of the one citation formatter: linked ti
   }
 });
 
+test('the hover\'s Explain link names the finding (its document and start) where the server knows the document; else the rule alone', () => {
+  const f = finding({ detail: 'Consecutive threads write `rows` floats apart.\n\nSwap the index. Then every warp writes one segment.' });
+  const uri = 'file:///w/my%20kernels/a%28b%29.cu';
+  const md = hoverMarkdown(f, kb, { explainCommand: true, uri });
+  const link = explainLink(md);
+  assert.ok(link, `ends on the Explain link:\n${md}`);
+  assert.doesNotMatch(link, /[()\s]/, 'no parenthesis or space to end the markdown link early');
+  assert.deepEqual(linkArgs(link), ['memory/uncoalesced-access', { uri: 'file:///w/my kernels/a(b).cu', line: 3, character: 29 }], 'VS Code decodes the query twice: the server matches the URI decoded');
+  assert.deepEqual(linkArgs(commandLink('x', ['a', { uri: 'file:///w/a.cu', line: 0, character: 1 }])), ['a', { uri: 'file:///w/a.cu', line: 0, character: 1 }]);
+  assert.ok(link.length < 200, `a short link on every hover: ${link.length} characters`);
+  // what the reader sees is the card it was: the link text only
+  assert.equal(visibleText(md), visibleText(hoverMarkdown(f, kb, { explainCommand: true })));
+  // the code action's and the palette's one-argument form stays; other editors get the rule's page
+  assert.deepEqual(linkArgs(explainLink(hoverMarkdown(f, kb, { explainCommand: true }))!), ['memory/uncoalesced-access']);
+  assert.doesNotMatch(hoverMarkdown(f, kb, { uri }), /command:/);
+  assert.ok(isFindingRef({ uri, line: 3, character: 29 }));
+  for (const bad of [null, 'x', { uri }, { uri: '', line: 0, character: 0 }, { uri, line: -1, character: 0 }, { uri, line: 1.5, character: 0 }, { uri: 7, line: 0, character: 0 }]) assert.equal(isFindingRef(bad), false, JSON.stringify(bad));
+});
+
+test('the Explain view of a finding: "This finding" first, with everything the hover cuts, then the rule as before', () => {
+  const todo = 'Have each thread move 4 consecutive elements at once (`float4`; reinterpret_cast the pointers), with a scalar loop for the tail. Launch a quarter of the blocks.';
+  const seen = 'Consecutive threads write `rows` floats apart, so each warp request touches 32 sectors where 4 would do (with 4-byte floats), on every call.';
+  const f = finding({
+    detail: `${seen}\n\n${todo}\n\nThe reads stay as they are.`,
+    assumptions: ['assumes `rows` is greater than 32 at run time (a warp spans consecutive threadIdx.x values)', 'assumes the kernel is launched with blockDim.x of at least 32'],
+  });
+  const fix = { title: 'Swap the thread-index roles of `transpose` so that `threadIdx.x` moves the last index of every access', edits: [], safe: false };
+  const rule = explainMarkdown(f.rule, kb);
+  const md = explainMarkdown(f.rule, kb, { finding: f, uri: 'file:///w/my%20kernels/a.cu', fix: { fixes: [fix] } });
+  const [head, rest] = md.split('\n## This finding\n\n');
+  assert.equal(head, rule.slice(0, rule.indexOf('\n## ')), 'after the title and the rule id');
+  assert.ok(rest.endsWith(rule.slice(rule.indexOf('\n## '))), 'then the rule\'s explanation, as it was');
+  const section = rest.slice(0, rest.indexOf('\n## ')).trimEnd();
+  assert.equal(section.trim(), findingMarkdown({ finding: f, uri: 'file:///w/my%20kernels/a.cu', fix: { fixes: [fix] } }, kb).trim());
+  assert.match(section, /^Line 4 of `a\.cu`, in `transpose`:\n\n> `out\[x \* rows \+ y\]` writes with a stride\n\n- line 2: x comes from threadIdx\.x\n/, 'where, the diagnostic and its related lines');
+  assert.ok(section.includes(`\n**Seen:** ${seen}\n`), 'the whole "seen" paragraph');
+  assert.ok(section.includes(`\n**What to do:** ${todo}\n\nThe reads stay as they are.\n`), 'every "what to do" paragraph, whole');
+  assert.ok(section.includes('\n**What it buys:** up to 8x fewer transactions\n'));
+  assert.ok(section.includes(`\n**Quick fix:** ${fix.title} (to review: Fix All leaves it out)\n`), 'the fix title, whole');
+  assert.ok(section.endsWith('\n**How sure:** likely, assuming:\n\n- assumes `rows` is greater than 32 at run time (a warp spans consecutive threadIdx.x values)\n- assumes the kernel is launched with blockDim.x of at least 32'), 'every assumption, whole');
+  // every field the hover cut ("…") is whole here
+  for (const line of cardLines(hoverMarkdown(f, kb, { fix: { fixes: [fix] } })).filter((l) => l.endsWith('…'))) {
+    const cut = line.replace(/^\*\*[^*]+:\*\* /, '').replace(/…$/, '').replace(/^.* · \*\*[^*]+:\*\* /, '');
+    for (const piece of cut.split('; ')) assert.ok(section.includes(piece.split(' (')[0]), `the hover's "${line}" is whole in the view`);
+  }
+  // no fix: the reason; several: each; a finding that is gone says so
+  assert.match(findingMarkdown({ finding: f, uri: 'u', fix: { fixes: [], reason: 'the kernel reads `x[i + 1]`' } }, kb), /\n\*\*No quick fix:\*\* the kernel reads `x\[i \+ 1\]`\n/);
+  const two = findingMarkdown({ finding: f, uri: 'u', fix: { fixes: [{ ...fix, safe: true }, { title: 'Other', edits: [] }] } }, kb);
+  assert.match(two, /\n\*\*Quick fixes\*\* \(the first preferred\):\n\n- Swap the thread-index roles[^\n]*every access\n- Other \(to review: Fix All leaves it out\)\n/);
+  assert.match(findingMarkdown({ finding: finding({ assumptions: [], detail: '- a list\n- of steps' }), uri: 'u' }, kb), /\n\*\*What to do:\*\*\n\n- a list\n- of steps\n[^]*\*\*How sure:\*\* likely\.$/, 'a list keeps its own lines; no assumptions, none listed');
+  assert.match(explainMarkdown(f.rule, kb, 'gone'), /^# [^\n]+\n\nRule `memory\/uncoalesced-access`\n\n## This finding\n\n_It is no longer reported there/);
+  assert.equal(explainMarkdown('no/such-rule', kb, { finding: f, uri: 'u' }), 'Unknown rule `no/such-rule`.');
+});
+
 test('every rule\'s fixture findings get a hover that fits: at most 12 lines before the papers, one line per paper', async () => {
   const engine = await Engine.create();
   const rulesDir = join(__dirname, '..', '..', 'server', 'src', 'rules');
@@ -140,7 +195,7 @@ test('every rule\'s fixture findings get a hover that fits: at most 12 lines bef
     const outcomes = engine.fixOutcomes(file, text, findings);
     for (const f of findings) {
       seen.add(f.rule);
-      const md = hoverMarkdown(f, kb, { explainCommand: true, fix: outcomes.get(f) });
+      const md = hoverMarkdown(f, kb, { explainCommand: true, uri: `file://${file}`, fix: outcomes.get(f) });
       const head = beforePapers(md);
       const where = `${f.rule} at ${file}:${f.range.start.line + 1}:\n${md}`;
       assert.ok(head.length >= 3 && rendered(head) <= 12, `at most 12 lines before the papers, ${where}`);

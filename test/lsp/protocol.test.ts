@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CodeAction, Diagnostic, Hover, WorkspaceEdit, TextEdit, TextDocumentEdit } from 'vscode-languageserver-protocol';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { TestClient } from './client';
+import { explainLink, linkArgs } from '../support/command-links';
 
 const MATMUL = `__global__ void matmul(const float* A, const float* B, float* C, int N) {
   int row = blockIdx.y * blockDim.y + threadIdx.y;
@@ -97,6 +98,49 @@ test('hover on a finding shows the citation card; elsewhere nothing, builtins a 
   assert.match((note?.contents as { value: string } | undefined)?.value ?? '', /__syncthreads.*barrier/);
   const plain = await client.conn.sendRequest('textDocument/hover', { textDocument: { uri: b }, position: { line: 2, character: 2 } });
   assert.equal(plain, null, 'an ordinary identifier gets no hover');
+});
+
+/** The arguments of the Explain link a hover ends on. */
+function hoverLinkArgs(md: string): unknown[] {
+  const link = explainLink(md);
+  assert.ok(link, `the hover ends on the Explain link:\n${md}`);
+  return linkArgs(link);
+}
+
+test('the hover\'s Explain link opens its finding whole above the rule; the rule alone without one; a note once it is gone', async () => {
+  const hoverAt = async (u: string, line: number, character: number) =>
+    ((await client.conn.sendRequest('textDocument/hover', { textDocument: { uri: u }, position: { line, character } })) as Hover).contents as { value: string };
+  const explain = async (params: unknown) => ((await client.conn.sendRequest('kernelAdvisor/explainRule', params)) as { markdown: string }).markdown;
+  const card = (await hoverAt(uri, 5, 14)).value;
+  const args = hoverLinkArgs(card);
+  assert.deepEqual(args, ['tiling/shared-memory', { uri, line: 5, character: 11 }], 'the rule, the document and where the finding starts');
+  const md = await explain({ rule: args[0], finding: args[1] });
+  const rule = await explain({ rule: 'tiling/shared-memory' });
+  assert.doesNotMatch(rule, /This finding/, 'the code action\'s one-argument form: the rule alone');
+  assert.ok(md.startsWith(`${rule.slice(0, rule.indexOf('\n## '))}\n## This finding\n\nLine 6 of \`matmul.cu\`, in \`matmul\`:\n\n> `), md);
+  assert.ok(md.endsWith(rule.slice(rule.indexOf('\n## '))), 'then the rule, as the one-argument form has it');
+  const { diagnostics } = await client.diagnostics(uri);
+  const d = diagnostics.find((x) => x.code === 'tiling/shared-memory' && x.range.start.line === 5)!;
+  assert.ok(md.includes(`\n> ${d.message}\n`), 'the diagnostic');
+  // what the card cut ("…") the view has whole: "what to do" goes on past the card's first sentence
+  const todo = /\n\*\*What to do:\*\* ([^\n]+)\n/.exec(md)?.[1] ?? '';
+  const doLine = /^\*\*Do:\*\* ([^\n]+?)…? {2}$/m.exec(card)?.[1] ?? '';
+  assert.ok(doLine.length > 10 && todo.length > doLine.length, `"what to do" in full:\n${todo}\nthe card: ${doLine}`);
+  assert.match(md, /\n\*\*(Quick fix|No quick fix):\*\* [^\n]{20,}\n/, 'the fix title, or why there is none');
+  assert.match(md, /\n\*\*How sure:\*\* likely, assuming:\n\n(- assumes [^\n]+\n?){2}/, 'every assumption');
+  // a URI with a space: VS Code decodes the link twice, `%20` arrives as a space, and the server still finds the document
+  const spaced = pathToFileURL(join(ws, 'my kernels', 'matmul copy.cu')).href;
+  assert.match(spaced, /%20/);
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: spaced, languageId: 'cuda-cpp', version: 1, text: MATMUL } });
+  await client.diagnostics(spaced, (p) => p.diagnostics.some((x) => x.code === 'tiling/shared-memory'));
+  const spacedArgs = hoverLinkArgs((await hoverAt(spaced, 5, 14)).value);
+  assert.equal((spacedArgs[1] as { uri: string }).uri, spaced.replace(/%20/g, ' '));
+  assert.match(await explain({ rule: spacedArgs[0], finding: spacedArgs[1] }), /\n## This finding\n\nLine 6 of `matmul copy\.cu`, in `matmul`:\n/);
+  await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri: spaced } });
+  assert.match(await explain({ rule: spacedArgs[0], finding: spacedArgs[1] }), /\n## This finding\n\n_It is no longer reported there/, 'closed since: said so, then the rule');
+  // a finding argument of the wrong shape, or a rule that is not ours: the rule alone, or unknown
+  assert.equal(await explain({ rule: 'tiling/shared-memory', finding: { uri: 5, line: 'x' } }), rule);
+  assert.equal(await explain({ rule: 'no/such-rule', finding: args[1] }), 'Unknown rule `no/such-rule`.');
 });
 
 async function actionsAt(line: number, character: number): Promise<CodeAction[]> {

@@ -13,7 +13,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node as JsonNode, type ParseError } from 'jsonc-parser';
 import { evidenceBrief, evidenceLine, formatCitation, type KnowledgeBase, type Paper } from '../core/knowledge';
-import type { Finding, Fix, Range, Severity } from '../core/types';
+import type { Confidence, Finding, Fix, Range, Severity } from '../core/types';
 import { fixAllEdits, type FixOutcome } from '../core/fix';
 import { withEol } from '../core/lineEnds';
 import { suppressionComment } from '../core/suppress';
@@ -69,9 +69,39 @@ const citationLine = (p: Paper) => `- ${formatCitation(p, 'markdown')}`;
 /** How the hover opens the full explanation: the client's Explain command where it has one, else the rule's page. */
 export interface HoverOptions {
   explainCommand?: boolean;
+  /** The document's URI: the Explain command's link then names the finding too (FindingRef), and the view shows it. */
+  uri?: string;
   /** The finding's fixes, or why none is offered. */
   fix?: FixOutcome;
 }
+
+/**
+ * The second argument of the hover's `kernelAdvisor.explainRule` link: the document and
+ * where the finding starts. The client asks the server for the finding's explanation with
+ * it (kernelAdvisor/explainRule), so the link stays short and the text comes whole.
+ */
+export interface FindingRef {
+  uri: string;
+  line: number;
+  character: number;
+}
+
+/** Whether `x` has the shape of a FindingRef (it comes back from a command link). */
+export const isFindingRef = (x: unknown): x is FindingRef => {
+  const r = x as Partial<FindingRef> | null;
+  const index = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  return typeof r === 'object' && r !== null && typeof r.uri === 'string' && r.uri.length > 0 && r.uri.length <= 4096 && index(r.line) && index(r.character);
+};
+
+/**
+ * A `command:` link running `command` with `args`, as VS Code reads them: JSON,
+ * percent-encoded, parentheses too (a markdown link target ends at an unmatched one).
+ */
+export const commandLink = (command: string, args: readonly unknown[]): string =>
+  `command:${command}?${encodeURIComponent(JSON.stringify(args)).replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+
+/** How sure a finding is, in the hover's and the Explain view's words. */
+const SURE: Record<Confidence, string> = { proven: 'proven from the index forms', likely: 'likely', heuristic: 'a heuristic' };
 
 /**
  * The characters of one line of the hover card: VS Code shows hovers about 750 px wide,
@@ -191,7 +221,8 @@ function repeats(seen: string, shown: string): boolean {
  * sure and what it assumes; then the two most relevant papers, and the technique with a
  * link to its full explanation (when it pays off, when not, every paper). Each line is cut to
  * about HOVER_LINE characters (a benefit with no measurement record to two lines), a cut
- * marked "…": the Explain view has the technique in full, the fix menu the fixes' titles.
+ * marked "…": the Explain view the link opens has this finding in full (with `opts.uri`),
+ * then the technique.
  */
 export function hoverMarkdown(f: Finding, kb: KnowledgeBase, opts: HoverOptions = {}): string {
   const technique = kb.techniquesFor(f.rule)[0];
@@ -218,14 +249,15 @@ export function hoverMarkdown(f: Finding, kb: KnowledgeBase, opts: HoverOptions 
   const fixRoom = (visibleText(buysPart).length > HOVER_LINE ? 2 : 1) * HOVER_LINE - (buysPart ? visibleText(buysPart).length + sep.length : 0) - fixLead.length - 2;
   const fixPart = !fixLead ? '' : fixText && fixRoom >= 12 ? `**${fixLead}:** ${clip(fixText, fixRoom)}` : fixAlone;
   if (buysPart || fixPart) out.push([buysPart, fixPart].filter(Boolean).join(sep));
-  const how = f.confidence === 'proven' ? 'proven from the index forms' : f.confidence === 'likely' ? 'likely' : 'a heuristic';
-  out.push(field('Sure', [how, ...f.assumptions].join('; ')));
+  out.push(field('Sure', [SURE[f.confidence], ...f.assumptions].join('; ')));
   // the two most relevant papers, one short line each (the citation formatter's short form)
   const papers = f.citations.map((id) => kb.paper(id)).filter((p): p is Paper => !!p);
   out.push(...papers.slice(0, 2).map((p) => formatCitation(p, 'markdown', { short: true })));
   const name = technique?.name ?? kb.rule(f.rule)?.title ?? f.rule;
   const all = kb.citationsFor(f.rule).length || papers.length;
-  const target = opts.explainCommand ? `command:kernelAdvisor.explainRule?${encodeURIComponent(JSON.stringify([f.rule]))}` : rulePageUrl(f.rule) ?? kb.rule(f.rule)?.docs;
+  // the Explain view, with this finding on top where the link can name it (its document and start)
+  const ref: FindingRef | undefined = opts.uri ? { uri: opts.uri, line: f.range.start.line, character: f.range.start.column } : undefined;
+  const target = opts.explainCommand ? commandLink('kernelAdvisor.explainRule', ref ? [f.rule, ref] : [f.rule]) : rulePageUrl(f.rule) ?? kb.rule(f.rule)?.docs;
   if (target) {
     const link = (label: string) => `**${name}:** [${label}](${target})`;
     const full = link(`${all ? `all ${all} papers, ` : ''}when it pays off and when not`);
@@ -235,11 +267,74 @@ export function hoverMarkdown(f: Finding, kb: KnowledgeBase, opts: HoverOptions 
   return out.join('  \n');
 }
 
-/** Markdown for "Explain rule" and the knowledge-base view. */
-export function explainMarkdown(ruleId: string, kb: KnowledgeBase): string {
+/** A finding the Explain view shows above its rule's explanation: its document, and its fixes or why there is none. */
+export interface ExplainedFinding {
+  finding: Finding;
+  uri: string;
+  fix?: FixOutcome;
+}
+
+/** The name of a document for people: the last segment of its URI, decoded (`matmul.cu`, `Untitled-1`). */
+function documentName(uri: string): string {
+  const last = uri.slice(Math.max(uri.lastIndexOf('/'), uri.indexOf(':')) + 1) || uri;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
+}
+
+/** `text` as the content of a code span, whatever backticks it holds. */
+const codeSpan = (text: string) => {
+  const ticks = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((t) => t.length)) + 1);
+  return ticks.length > 1 ? `${ticks} ${text} ${ticks}` : `${ticks}${text}${ticks}`;
+};
+
+/**
+ * The "This finding" section of the Explain view: everything the hover card cuts to a line.
+ * Where it is, the diagnostic and its related lines, the whole "seen" and "what to do"
+ * text, what it buys (and the rule's measurement of the fix where it applies), each quick
+ * fix or why there is none, how sure and every assumption.
+ */
+export function findingMarkdown(x: ExplainedFinding, kb: KnowledgeBase): string {
+  const f = x.finding;
+  const where = `Line ${f.range.start.line + 1} of ${codeSpan(documentName(x.uri))}${f.function ? `, in ${codeSpan(f.function)}` : ''}:`;
+  const out = [where, '', `> ${f.message.replace(/\n+/g, ' ')}`];
+  if (f.related.length) out.push('', ...f.related.map((r) => `- line ${r.range.start.line + 1}: ${r.message}`));
+  // detail: "what was seen" paragraph, then "what to do" (rules/common/detail.ts); one paragraph alone is what to do
+  const [seen, ...todo] = (f.detail ?? '').split(/\n\s*\n/).map((p) => p.trim());
+  const remedy = todo.length ? todo : seen ? [seen] : [];
+  // a label runs into its text's first paragraph, unless that is a list, quote, table or code block
+  const labelled = (label: string, paragraphs: string[]) =>
+    /^([-*+>|#]|\d+[.)]|```|~~~)/.test(paragraphs[0]) ? ['', `**${label}:**`, ...paragraphs.flatMap((p) => ['', p])] : ['', `**${label}:** ${paragraphs[0]}`, ...paragraphs.slice(1).flatMap((p) => ['', p])];
+  if (todo.length && seen) out.push(...labelled('Seen', [seen]));
+  if (remedy.length) out.push(...labelled('What to do', remedy));
+  // the finding's own figure, and the rule's measurement of its fix where it applies (as the hover picks it)
+  const measured = kb.evidenceFor(f.rule).find((e) => !f.benefit || f.benefit.includes(e.gpu.split(' ').at(-1)!));
+  const benefit = f.benefit ?? (measured ? undefined : kb.techniquesFor(f.rule)[0]?.measured);
+  if (benefit) out.push('', `**What it buys:** ${benefit}`);
+  if (measured) out.push('', `**${f.benefit ? 'Measured' : 'What it buys'}:** ${evidenceLine(measured)}`);
+  const fixes = x.fix?.fixes ?? f.fixes;
+  const review = (fix: Fix) => (fix.safe ? '' : ' (to review: Fix All leaves it out)');
+  if (fixes.length === 1) out.push('', `**Quick fix:** ${fixes[0].title}${review(fixes[0])}`);
+  else if (fixes.length > 1) out.push('', '**Quick fixes** (the first preferred):', '', ...fixes.map((fix) => `- ${fix.title}${review(fix)}`));
+  else if (x.fix?.reason) out.push('', `**No quick fix:** ${x.fix.reason}`);
+  out.push('', `**How sure:** ${SURE[f.confidence]}${f.assumptions.length ? ', assuming:' : '.'}`);
+  if (f.assumptions.length) out.push('', ...f.assumptions.map((a) => `- ${a}`));
+  return out.join('\n');
+}
+
+/**
+ * Markdown for "Explain rule" and the knowledge-base view. With a finding (the hover's
+ * Explain link), a "This finding" section comes first; 'gone' when the link's finding is
+ * no longer reported (the file was edited or closed since).
+ */
+export function explainMarkdown(ruleId: string, kb: KnowledgeBase, here?: ExplainedFinding | 'gone'): string {
   const rule = kb.rule(ruleId);
   if (!rule) return `Unknown rule \`${ruleId}\`.`;
   const out = [`# ${rule.title}`, '', `Rule \`${rule.id}\``];
+  if (here === 'gone') out.push('', '## This finding', '', '_It is no longer reported there: the file was edited or closed since. Hover the finding again to see it here._');
+  else if (here) out.push('', '## This finding', '', findingMarkdown(here, kb));
   for (const t of kb.techniquesFor(ruleId)) {
     out.push('', `## ${t.name}`, '', t.summary, '', `**When it helps:** ${t.whenItHelps}`, '', `**When it does not:** ${t.whenItDoesNot}`);
     if (t.measured) out.push('', `**Measured:** ${t.measured}`);

@@ -30,7 +30,7 @@ import type { Finding } from '../core/types';
 import type { FileFacts } from '../core/facts/model';
 import { OpenDocument, SliceExpired, type Published } from './documents';
 import type { FixOutcome } from '../core/fix';
-import { DISABLE_IN_WORKSPACE, FIX_ALL, SOURCE, codeActions, fixAllAction, disableRuleEdit, explainMarkdown, hoverMarkdown, knowledgeMarkdown, skippedDiagnostic, toDiagnostic } from './convert';
+import { DISABLE_IN_WORKSPACE, FIX_ALL, SOURCE, codeActions, fixAllAction, disableRuleEdit, explainMarkdown, hoverMarkdown, isFindingRef, knowledgeMarkdown, skippedDiagnostic, toDiagnostic, type ExplainedFinding, type FindingRef } from './convert';
 import { Settings } from './settings';
 import { Scheduler } from './scheduler';
 import { WorkspaceAccess, uriToPath } from './workspace';
@@ -346,7 +346,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     const here = (published?.findings ?? []).filter((f) => contains(f, position.line, position.character));
     if (od && published && here.length) {
       const outcomes = fixOutcomes(od, published, here);
-      const opts = { explainCommand: clientCommands.has('kernelAdvisor.explainRule') };
+      const opts = { explainCommand: clientCommands.has('kernelAdvisor.explainRule'), uri: textDocument.uri };
       return { contents: { kind: 'markdown', value: here.map((f) => hoverMarkdown(f, engine.knowledge, { ...opts, fix: outcomes.get(f) })).join('\n\n---\n\n') } };
     }
     if (!od?.language || !engine.parsers.has(grammarFor(od.language))) return null;
@@ -434,7 +434,35 @@ export async function startServer(connection: Connection = createConnection(Prop
     return { applied: r.applied };
   });
 
-  connection.onRequest('kernelAdvisor/explainRule', (p: { rule?: string }) => ({ markdown: explainMarkdown(String(p?.rule ?? ''), engine.knowledge) }));
+  /**
+   * The open document a command link names. VS Code decodes a command link's query twice
+   * (a `%20` of the URI arrives as a space), so URIs also match decoded.
+   */
+  const decoded = (uri: string) => {
+    try {
+      return decodeURIComponent(uri);
+    } catch {
+      return uri;
+    }
+  };
+  const openDocument = (uri: string): OpenDocument | undefined => docs.get(uri) ?? [...docs.values()].find((od) => decoded(od.doc.uri) === decoded(uri));
+
+  /** The published finding of `rule` a hover's Explain link names (where it starts), with its fixes or why none; 'gone' when there is none now. */
+  const explainedFinding = (rule: string, ref: FindingRef): ExplainedFinding | 'gone' => {
+    const od = openDocument(ref.uri);
+    const published = od?.published;
+    if (!od || !published) return 'gone';
+    const ours = published.findings.filter((f) => f.rule === rule);
+    const f = ours.find((x) => x.range.start.line === ref.line && x.range.start.column === ref.character) ?? ours.find((x) => contains(x, ref.line, ref.character));
+    return f ? { finding: f, uri: od.doc.uri, fix: fixOutcomes(od, published, [f]).get(f) } : 'gone';
+  };
+
+  /** Explain: the rule, and with `finding` (the hover's link) the finding first, in full. */
+  connection.onRequest('kernelAdvisor/explainRule', (p: { rule?: unknown; finding?: unknown } | null) => {
+    const rule = String(p?.rule ?? '');
+    const here = isFindingRef(p?.finding) && isRuleId(rule) ? explainedFinding(rule, p.finding) : undefined;
+    return { markdown: explainMarkdown(rule, engine.knowledge, here) };
+  });
   connection.onRequest('kernelAdvisor/knowledgeBase', () => ({ markdown: knowledgeMarkdown(engine.knowledge) }));
   connection.onRequest('kernelAdvisor/ruleIds', () => ({ rules: RULE_IDS.map((id) => ({ id, title: engine.knowledge.rule(id)?.title ?? id })) }));
   /** Analyses files of the workspace (Analyze Workspace); a path outside its folders fails the whole request. */

@@ -1,6 +1,6 @@
 // The Playwright side of the UI check (suite/ui.test.js holds matmul.cu open and waits):
 // squiggle in the editor, a row in the Problems panel (Ctrl+Shift+M), the status-bar
-// count, and a screenshot for a human to look at.
+// count, the hover's height, a click on its Explain link, and screenshots for a human to look at.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,6 +30,7 @@ export async function uiCheckWhenReady(page, shared, screenshot, isOver) {
   }
   await page.screenshot({ path: screenshot }).catch((e) => { result.error ??= `screenshot: ${e.message}`; });
   await hoverAndFixMenu(page, screenshot.replace(/problems\.png$/, ''), result);
+  await explainFromHover(page, screenshot.replace(/problems\.png$/, ''), result);
   writeFileSync(join(shared, 'ui-done.json'), JSON.stringify(result));
 }
 
@@ -69,5 +70,40 @@ async function hoverAndFixMenu(page, prefix, result) {
     await page.keyboard.press('Escape');
   } catch (e) {
     result.screenshots = `hover/fix-menu screenshots not taken: ${String(e && e.message ? e.message : e).split('\n')[0]}`;
+  }
+}
+
+/**
+ * A click on the Explain link of the first finding's hover, as a user makes it: VS Code
+ * runs the trusted command with the link's arguments (the rule and the finding), and
+ * suite/ui.test.js checks the Explain view it opens. `explainLink` is the link's target,
+ * `explainError` why there was no click.
+ */
+async function explainFromHover(page, prefix, result) {
+  try {
+    await page.keyboard.press('Escape');
+    const box = await page.locator(SQUIGGLES).first().boundingBox();
+    if (!box) throw new Error('the squiggle has no box');
+    const at = { x: box.x + Math.min(box.width / 2, 20), y: box.y + box.height / 2 };
+    await page.mouse.move(0, 0);
+    await page.mouse.move(at.x - 5, at.y);
+    await page.mouse.move(at.x, at.y, { steps: 5 });
+    const hover = page.locator('.monaco-hover:not(.hidden)').first();
+    await hover.waitFor({ state: 'visible', timeout: 10_000 });
+    // VS Code renders a markdown link with its target in data-href (older versions: href)
+    const link = hover.locator('a[data-href^="command:kernelAdvisor.explainRule"], a[href^="command:kernelAdvisor.explainRule"]').first();
+    await link.waitFor({ state: 'visible', timeout: 10_000 });
+    result.explainLink = (await link.getAttribute('data-href')) || (await link.getAttribute('href'));
+    await link.click();
+    // the Markdown preview's tab ("Preview <rule>.md"), then a moment for its content to render
+    const tab = page.locator('.tabs-container .tab', { hasText: /Preview .*\.md/ }).first();
+    await tab.waitFor({ state: 'visible', timeout: 15_000 });
+    result.explainTab = (await tab.innerText()).trim();
+    // the preview renders in a webview: an iframe holding the active frame
+    const heading = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame').locator('h2', { hasText: 'This finding' });
+    result.explainRendered = await heading.waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, (e) => `not rendered: ${String(e.message).split('\n')[0]}`);
+    await page.screenshot({ path: `${prefix}explain.png` }).catch(() => undefined);
+  } catch (e) {
+    result.explainError = String(e && e.message ? e.message : e).split('\n')[0];
   }
 }

@@ -1,8 +1,8 @@
 // The extension's own commands: registration, Explain Rule, Knowledge Base, Open paper.
 const assert = require('node:assert/strict');
 const vscode = require('vscode');
-const { openFile, waitFor, waitForFindings } = require('./helpers');
-const { citedPapers, knowledgeBase } = require('./knowledge');
+const { openFile, waitFor, waitForFindings, ruleOf, hoverText, explainLink, missingFromExplain } = require('./helpers');
+const { citedPapers, knowledgeBase, cliFindings } = require('./knowledge');
 
 const COMMANDS = ['kernelAdvisor.analyzeWorkspace', 'kernelAdvisor.explainRule', 'kernelAdvisor.showKnowledgeBase', 'kernelAdvisor.openPaper',
   'kernelAdvisor.restartServer', 'kernelAdvisor.showOutput', 'kernelAdvisor.showMenu', 'kernelAdvisor.disableRuleInWorkspace'];
@@ -48,6 +48,35 @@ describe('Commands', function () {
     assert.match(doc.getText(), /fusion\/elementwise-chain/);
     assert.equal(doc.uri.toString(), 'kernel-advisor:/rules/fusion/elementwise-chain.md');
     assert.ok(citedPapers(doc.getText()).length >= 2, `the explanation cites fewer than two papers (title + year):\n${doc.getText()}`);
+  });
+
+  it('the hover\'s Explain link opens the Explain view with its finding in full above the rule', async function () {
+    const rule = 'tiling/shared-memory';
+    const doc = await openFile('matmul.cu');
+    const list = await waitForFindings(doc.uri, (l) => l.some((d) => ruleOf(d) === rule), `a ${rule} finding`);
+    const finding = list.find((d) => ruleOf(d) === rule);
+    const card = hoverText(await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, finding.range.start));
+    // the link as VS Code runs it when clicked (parsed as a URI, its query decoded and read as JSON)
+    const link = explainLink(card);
+    assert.ok(link, `the hover has no Explain link:\n${card}`);
+    assert.equal(link.command, 'kernelAdvisor.explainRule');
+    assert.deepEqual(link.args, [rule, { uri: doc.uri.toString(), line: finding.range.start.line, character: finding.range.start.character }]);
+    await vscode.commands.executeCommand(link.command, ...link.args);
+    const page = 'kernel-advisor:/rules/tiling/shared-memory.md';
+    const shown = await waitFor(() => vscode.workspace.textDocuments.find((d) => d.uri.toString() === page && d.getText().includes('## This finding')),
+      'the Explain view with "This finding"', 15_000, (fire) => vscode.workspace.onDidChangeTextDocument(fire));
+    await waitFor(() => (previewTabs().length > 0 ? true : undefined), 'a Markdown preview tab', 15_000, (fire) => vscode.window.tabGroups.onDidChangeTabs(fire));
+    const text = shown.getText();
+    // the whole text the card cuts to a line each, as the CLI's SARIF has it: message, "seen", "what to do", every assumption
+    const full = cliFindings(doc.uri.fsPath).find((f) => f.rule === rule && f.message === finding.message);
+    assert.ok(full && full.detail, `the CLI reports no ${rule} finding with a detail`);
+    assert.equal(missingFromExplain(text, full), undefined, missingFromExplain(text, full));
+    assert.match(card, /\*\*Do:\*\* /);
+    assert.ok(text.indexOf('## This finding') < text.indexOf('## Papers') && citedPapers(text).length >= 2, 'then the rule, with its papers');
+    // the code action's one-argument form: the rule alone
+    await vscode.commands.executeCommand('kernelAdvisor.explainRule', rule);
+    await waitFor(() => (vscode.workspace.textDocuments.some((d) => d.uri.toString() === page && !d.getText().includes('## This finding')) ? true : undefined),
+      'the Explain view of the rule alone', 15_000, (fire) => vscode.workspace.onDidChangeTextDocument(fire));
   });
 
   it('Show Knowledge Base lists every rule and every paper a rule cites', async function () {

@@ -91,4 +91,31 @@ function hoverText(hovers) {
     .join('\n');
 }
 
-module.exports = { SOURCE, REPO, workspaceRoot, sharedDir, fileUri, openFile, ruleOf, findings, waitForFindings, waitFor, hoverText };
+/** The command and arguments of the Explain link ending a hover card, read as VS Code's opener reads a command link. */
+function explainLink(markdown) {
+  const m = /\]\((command:kernelAdvisor\.explainRule\?[^)]+)\)$/m.exec(markdown);
+  if (!m) return undefined;
+  const uri = vscode.Uri.parse(m[1]);
+  let args;
+  try {
+    args = JSON.parse(decodeURIComponent(uri.query));
+  } catch {
+    args = JSON.parse(uri.query);
+  }
+  return { command: uri.path, args: Array.isArray(args) ? args : [args] };
+}
+
+/**
+ * Whether `text` (an Explain view) shows `finding` (cliFindings) in full in its "This finding"
+ * section: undefined when it does, else what is missing.
+ */
+function missingFromExplain(text, finding) {
+  const at = text.indexOf('\n## This finding\n');
+  if (at < 0) return 'no "This finding" section';
+  const section = text.slice(at, text.indexOf('\n## ', at + 1) >= 0 ? text.indexOf('\n## ', at + 1) : undefined);
+  const wanted = [finding.message, ...finding.detail.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean), ...finding.assumptions];
+  const missing = wanted.filter((w) => !section.includes(w));
+  return missing.length ? `missing from "This finding":\n${missing.join('\n')}\n--- it reads:\n${section}` : undefined;
+}
+
+module.exports = { SOURCE, REPO, workspaceRoot, sharedDir, fileUri, openFile, ruleOf, findings, waitForFindings, waitFor, hoverText, explainLink, missingFromExplain };
