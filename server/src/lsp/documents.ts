@@ -2,7 +2,7 @@
 // what was last published (the version code actions are computed for).
 // Trees live on the WASM heap: every replaced or closed tree is delete()d here.
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
+import type { Diagnostic, TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { Edit, type Tree } from 'web-tree-sitter';
 import { FactsCache } from '../core/engine';
 import { eolOf, lineEndsAsNewline } from '../core/lineEnds';
@@ -72,6 +72,8 @@ export class OpenDocument {
   /** A parse of the current version that has not finished yet (see parseSlice). */
   private parsing: { version: number; parse: SlicedParse; started: number; slices: number } | null = null;
   readonly cache = new SlicedFactsCache();
+  /** Diagnostics by finding: an edit re-checks few functions, and the findings of the rest are the same objects. */
+  readonly diagnostics = new WeakMap<Finding, Diagnostic>();
   published: Published | null = null;
   /** Time spent on the version being analysed, across its slices (trace log). */
   work = { version: -1, ms: 0, slices: 0 };

@@ -195,7 +195,11 @@ export async function startServer(connection: Connection = createConnection(Prop
           } finally {
             od.cache.endSlice();
           }
-          diagnostics = findings.map((f) => toDiagnostic(f, od.doc.uri, engine.knowledge));
+          diagnostics = findings.map((f) => {
+            let d = od.diagnostics.get(f);
+            if (!d) od.diagnostics.set(f, (d = toDiagnostic(f, od.doc.uri, engine.knowledge)));
+            return d;
+          });
         }
       }
     } catch (e) {
