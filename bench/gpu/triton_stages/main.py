@@ -1,9 +1,11 @@
 # Triton matmul 8192^3 fp16: the single-stage kernel, what the multi-stage fix writes, the hand-set
 # num_stages=3 kernel, next to torch fp16 (the ceiling); outputs checked against the before kernel's.
 import importlib.util
+import itertools
 import json
 import os
 import sys
+import time
 
 import torch
 
@@ -49,11 +51,13 @@ def main():
             want = got
         # the same products summed in the same k order: fp16 outputs should agree to rounding
         errors[variant] = ((want - got).abs() / want.abs().clamp(min=1.0)).max().item()
-    # timed in rounds, each in another order: at 600+ TFLOP/s the GPU's clocks drift with its power
-    # and heat, so whichever variant ran last was slower (the same kernel timed 11% apart)
+    # at 600+ TFLOP/s the GPU's clocks follow its power and heat: a variant timed right after a
+    # fast one ran slower (the same kernel timed 11% apart). Each variant is timed after a pause,
+    # in every order of the three, and its median taken over all of them
     samples = {name: [] for name, _ in variants}
-    for r in range(6):
-        for name, module in variants[r % 3:] + variants[:r % 3]:
+    for order in itertools.permutations(variants):
+        for name, module in order:
+            time.sleep(0.5)
             samples[name].append(median_ms(lambda: module.matmul(a, b)))
     for variant, _ in variants:
         ms = sorted(samples[variant])[len(samples[variant]) // 2]
