@@ -469,6 +469,8 @@ export class Engine {
    */
   private readonly completed = new WeakMap<RuleFinding, Finding>();
   private readonly functionFindings = new WeakMap<FunctionFacts, Map<string, { severity: string; findings: Finding[]; skipped?: string }>>();
+  /** Findings of file rules, per facts object (one analysis, over its slices). */
+  private readonly fileRuleResults = new WeakMap<FileFacts, Map<string, { findings: RuleFinding[]; skipped?: string }>>();
 
   /** A rule's check under the function budget: its findings, or none and why. */
   private checked(check: () => RuleFinding[], ms = this.limits.functionMs, setting?: string): { findings: RuleFinding[]; skipped?: string } {
@@ -497,9 +499,23 @@ export class Engine {
       }
     }
     this.useBudget(config);
-    const lines = text.split('\n');
-    const facts = (this.lastFacts = this.facts(language, tree, lines, cache, text, path));
+    const facts = (this.lastFacts = this.slicedFacts(language, tree, text, cache, path));
     return this.findings(language, facts, config, only, skipped, cache);
+  }
+
+  /**
+   * The facts of a version analysed in slices (the server's `cache`), kept once complete: a
+   * slice that ends in the rules goes on from the same facts, and the rules' results kept
+   * for that facts object, rather than reading the whole file again.
+   */
+  private complete: { tree: Tree; text: string; cache: FactsCache; project: ProjectIndex | null; facts: FileFacts } | null = null;
+  private slicedFacts(language: SourceLanguage, tree: Tree, text: string, cache: FactsCache | undefined, path: string): FileFacts {
+    const c = this.complete;
+    if (cache && c && c.tree === tree && c.text === text && c.cache === cache && c.project === this.project) return c.facts;
+    const facts = this.facts(language, tree, text.split('\n'), cache, text, path);
+    // not when the file's budget cut it short: the next analysis goes on with the functions left
+    if (cache && !facts.skipped?.some((x) => x.reason === FILE_BUDGET_SPENT)) this.complete = { tree, text, cache, project: this.project, facts };
+    return facts;
   }
 
   /** The facts of the last analyseTree, for the fixes of its findings (CLI, tests). */
@@ -620,8 +636,15 @@ export class Engine {
           produced.push(...hit.findings);
         }
       } else {
-        // file rules may hand back the same finding objects (fusion caches per host function): complete them once
-        const checked = this.checked(() => rule.check(facts), this.limits.fileMs, 'fileBudgetMs');
+        // file rules may hand back the same finding objects (fusion caches per host function): complete them once.
+        // Each is one piece of work of the slices (kept for these facts, so the next slice goes on after it)
+        let perRule = this.fileRuleResults.get(facts);
+        if (!perRule) this.fileRuleResults.set(facts, (perRule = new Map()));
+        let checked = perRule.get(rule.id);
+        if (!checked) {
+          cache?.checkpoint();
+          perRule.set(rule.id, (checked = this.checked(() => rule.check(facts), this.limits.fileMs, 'fileBudgetMs')));
+        }
         if (checked.skipped) skipped?.push({ function: '(file)', reason: `${rule.id}: ${checked.skipped}`, line: 0 });
         produced = checked.findings.map((f) => {
           const done = this.completed.get(f);
