@@ -165,6 +165,26 @@ test('a hover where the tree was dropped (to save memory) parses it again in sli
   assert.ok(client.traces.slice(from).some((t) => /^parsed .*dropped\.cu \(version 1\) in .* over \d+ slices/.test(t)), client.traces.slice(from).join('\n'));
 });
 
+test("a hover on a finding of a large file whose tree was dropped: its fix is written after a sliced re-parse, not in the request", async () => {
+  const uri = url(join(ws, 'dropped-fix.cu'));
+  const text = generateCuda(5000, 8).text;
+  await open(uri, text);
+  const { diagnostics } = await client.diagnostics(uri, () => true, 60_000);
+  for (const name of ['keep3.cu', 'keep4.cu']) {
+    await open(url(join(ws, name)), TRANSPOSE);
+    await client.diagnostics(url(join(ws, name)), (p) => p.diagnostics.length > 0);
+  }
+  const d = diagnostics.find((x) => x.code === 'vectorization/vector-memory-access') ?? diagnostics[0];
+  const hover = async () => ((await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: d.range.start })) as { contents: { value: string } }).contents.value;
+  assert.match(await hover(), /No quick fix:\*\* the file is being parsed again/, 'the first hover wrote the fix from a whole-file parse');
+  let card = '';
+  for (let waited = 0; /being parsed again/.test((card = await hover())); waited += 20) {
+    assert.ok(waited < 60_000, 'the fix never came');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.match(card, /Quick fix|No quick fix/);
+});
+
 test('code actions carry the version they were computed for; diagnostics of an older version get none', async () => {
   const uri = url(join(ws, 'actions.cu'));
   await open(uri, TRANSPOSE, 1);

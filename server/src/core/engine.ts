@@ -261,26 +261,31 @@ export class Engine {
   /** `__device__` helpers of each header, by the header's text (headers change rarely; an edit re-reads none). */
   private readonly helpersByHeader = new Map<string, Map<string, SyntaxNode>>();
 
-  private headerHelpers(headers: readonly string[], grammar: GrammarName): Map<string, SyntaxNode> {
+  private headerHelpers(headers: readonly string[], grammar: GrammarName, fileDeadline: number): Map<string, SyntaxNode> {
     const out = new Map<string, SyntaxNode>();
     for (const h of headers) {
       const text = this.preprocess.reader.read(h);
       if (!text || !text.includes('__device__')) continue;
       let found = this.helpersByHeader.get(text);
       if (!found) {
+        // a header parsed for the first time counts against the file's budget (later ones are cached)
+        const left = fileDeadline - budgetClock();
+        if (left <= 0) continue;
         found = new Map();
+        let cut = false;
         try {
-          const tree = this.parsers.parse(grammar, text, null, 500);
+          const tree = this.parsers.parse(grammar, text, null, Math.min(500, left));
           try {
             found = deviceHelpers(topLevelItems(tree.rootNode).functions, new SourceText(text));
           } finally {
             tree.delete();
           }
-        } catch {
-          // a header that does not parse lends no helpers
+        } catch (e) {
+          // a header that does not parse lends no helpers; one the file's budget cut short is read again next time
+          cut = e instanceof ParseTimeout && left < 500;
         }
         if (this.helpersByHeader.size > 64) this.helpersByHeader.clear();
-        this.helpersByHeader.set(text, found);
+        if (!cut) this.helpersByHeader.set(text, found);
       }
       for (const [name, def] of found) if (!out.has(name)) out.set(name, def);
     }
@@ -363,7 +368,7 @@ export class Engine {
     }
     const { globals, constants, macros } = scope;
     // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
-    const helpers = new Map([...this.headerHelpers(pre.view.headers, grammarFor(language)), ...deviceHelpers(top.functions, source)]);
+    const helpers = new Map([...this.headerHelpers(pre.view.headers, grammarFor(language), fileDeadline), ...deviceHelpers(top.functions, source)]);
     const globalsKey = this.internKey(pre.key + ';' +
       [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
       globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +

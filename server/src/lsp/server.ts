@@ -28,7 +28,7 @@ import { ParseTimeout, detectLanguage, grammarFor, type GrammarName } from '../c
 import { RULE_IDS, isRuleId } from '../core/ruleIds';
 import type { Finding } from '../core/types';
 import type { FileFacts } from '../core/facts/model';
-import { OpenDocument, SliceExpired, type Published } from './documents';
+import { ONE_GO_CHARS, OpenDocument, SliceExpired, type Published } from './documents';
 import type { FixOutcome } from '../core/fix';
 import { DISABLE_IN_WORKSPACE, FIX_ALL, SOURCE, codeActions, fixAllAction, disableRuleEdit, explainMarkdown, hoverMarkdown, isFindingRef, knowledgeMarkdown, skippedDiagnostic, toDiagnostic, type ExplainedFinding, type FindingRef } from './convert';
 import { Settings } from './settings';
@@ -334,6 +334,13 @@ export async function startServer(connection: Connection = createConnection(Prop
     const missing = findings.filter((f) => !known.has(f));
     if (missing.length) {
       const tree = published.version === od.version && od.language !== null ? od.currentTree : null;
+      if (!tree && published.text.length > ONE_GO_CHARS) {
+        // writing them would parse and read a large file in one go: not while answering a request.
+        // A tree dropped to save memory is parsed again in the scheduler's turns; a newer version is being analysed
+        if (published.version === od.version && !scheduler.has(od.doc.uri)) scheduler.schedule(od.doc.uri, () => parseStep(od));
+        const later = { reason: 'the file is being parsed again' };
+        return new Map([...known, ...missing.map((f) => [f, { fixes: f.fixes, ...(f.fixes.length ? {} : later) }] as const)]);
+      }
       const made = engine.fixOutcomes(uriToPath(od.doc.uri), published.text, missing, {
         config: settings.config,
         languageId: od.doc.languageId,
