@@ -34,7 +34,7 @@ export const FILE_BUDGET_SPENT = "not analysed: the file's time budget ran out b
  * it is read at most every REFRESH_MS of wall time and extrapolated by the wall clock in
  * between, which can only overstate it, by less than REFRESH_MS (the system call can also give the core away on a busy machine: read it rarely).
  */
-const REFRESH_MS = 10;
+const REFRESH_MS = 50;
 let cpuAt = 0;
 let wallAt = -Infinity;
 export const now: () => number =

@@ -29,6 +29,7 @@ import { RULE_IDS, isRuleId } from '../core/ruleIds';
 import type { Finding } from '../core/types';
 import type { FileFacts } from '../core/facts/model';
 import { ONE_GO_CHARS, OpenDocument, SliceExpired, type Published } from './documents';
+import { stdioTransport } from './wire';
 import type { FixOutcome } from '../core/fix';
 import { DISABLE_IN_WORKSPACE, FIX_ALL, SOURCE, codeActions, fixAllAction, disableRuleEdit, explainMarkdown, hoverMarkdown, isFindingRef, knowledgeMarkdown, skippedDiagnostic, toDiagnostic, type ExplainedFinding, type FindingRef } from './convert';
 import { Settings } from './settings';
@@ -67,7 +68,7 @@ function startDisabled(connection: Connection, reason: string): void {
   connection.listen();
 }
 
-export async function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Promise<void> {
+export async function startServer(connection: Connection = createConnection(ProposedFeatures.all, ...stdioTransport())): Promise<void> {
   let engine: Engine;
   try {
     engine = await Engine.create([]); // grammars load when the first file of their language opens

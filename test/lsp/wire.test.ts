@@ -1,0 +1,41 @@
+// The stdio writer's JSON encoder: a publish joins each diagnostic's kept bytes, and must
+// say exactly what JSON.stringify says; every other message is encoded as vscode-jsonrpc does.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { jsonEncoder } from '../../server/src/lsp/wire';
+
+const utf8 = { charset: 'utf-8' as const };
+const text = async (msg: object) => Buffer.from(await jsonEncoder.encode(msg as never, utf8)).toString('utf8');
+
+const diagnostic = (line: number, message: string) => ({
+  range: { start: { line, character: 2 }, end: { line, character: 9 } },
+  severity: 2,
+  source: 'kernel-advisor',
+  code: 'memory/uncoalesced-access',
+  codeDescription: undefined, // left out, as JSON.stringify leaves it out
+  message,
+  relatedInformation: [{ location: { uri: 'file:///w/a b.cu', range: { start: { line: 1, character: 0 }, end: { line: 1, character: 3 } } }, message: 'the loop' }],
+});
+
+test('a publish encodes to the same JSON as JSON.stringify, with or without a version, non-ASCII text included', async () => {
+  const diagnostics = [diagnostic(3, '`out[x * rows + y]`: threads `rows` elements apart — 32 sectors'), diagnostic(7, 'ünïcode "quoted" \\ and\nnewline')];
+  for (const params of [{ uri: 'file:///w/a b.cu', version: 4, diagnostics }, { uri: 'file:///w/a.cu', diagnostics }, { uri: 'file:///w/a.cu', version: 5, diagnostics: [] }]) {
+    const msg = { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params };
+    assert.equal(await text(msg), JSON.stringify(msg));
+  }
+});
+
+test('a diagnostic sent again is the same bytes; a new object is encoded anew', async () => {
+  const d = diagnostic(1, 'first');
+  const publish = (diagnostics: object[]) => ({ jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params: { uri: 'file:///w/a.cu', version: 1, diagnostics } });
+  assert.equal(await text(publish([d, d])), JSON.stringify(publish([d, d])));
+  const other = { ...d, message: 'second' };
+  assert.equal(await text(publish([other])), JSON.stringify(publish([other])));
+});
+
+test('other messages, and publishes with fields the fast path does not know, are JSON.stringify', async () => {
+  const hover = { jsonrpc: '2.0', id: 3, result: { contents: { kind: 'markdown', value: '**Do:** ü' } } };
+  assert.equal(await text(hover), JSON.stringify(hover));
+  const extra = { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params: { uri: 'file:///w/a.cu', diagnostics: [diagnostic(0, 'x')], extra: 1 } };
+  assert.equal(await text(extra), JSON.stringify(extra));
+});
