@@ -4,23 +4,45 @@
 // findings while it is the same).
 const byLines = new WeakMap<readonly string[], { constants: ReadonlyMap<string, number>; key: string }>();
 
-/** What each line names, by its text: an edit changes one line, so the next version's scan reads just that one. */
+/** What each line names, by its text (a file the editor switches back to). */
 const byLine = new Map<string, readonly [string, number][]>();
 const NOTHING: readonly [string, number][] = [];
 
+/**
+ * The last version scanned and what each of its lines names: the next version (one edit
+ * later) shares all lines but a few at its start and end, so only the lines between are read.
+ */
+let last: { lines: readonly string[]; named: (readonly [string, number][])[] } | null = null;
+
 /** Integer constants named at file scope or in the function: `#define N 1024`, `const int K = 3;`, `constexpr size_t T = 64;`. */
 function scan(lines: readonly string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of lines) {
-    if (!line.includes('define') && !line.includes('const')) continue; // most lines: no regex at all
-    let named = byLine.get(line);
-    if (!named) {
-      if (byLine.size > 50_000) byLine.clear();
-      byLine.set(line, (named = lineConstants(line)));
+  const named: (readonly [string, number][])[] = new Array(lines.length);
+  let head = 0;
+  let tail = 0;
+  if (last) {
+    const before = last;
+    const most = Math.min(before.lines.length, lines.length);
+    while (head < most && before.lines[head] === lines[head]) named[head] = before.named[head++];
+    while (tail < most - head && before.lines[before.lines.length - 1 - tail] === lines[lines.length - 1 - tail]) {
+      named[lines.length - 1 - tail] = before.named[before.lines.length - 1 - tail];
+      tail++;
     }
-    for (const [k, v] of named) out.set(k, v);
   }
+  for (let i = head; i < lines.length - tail; i++) named[i] = namedBy(lines[i]);
+  last = { lines, named };
+  const out = new Map<string, number>();
+  for (const n of named) for (const [k, v] of n) out.set(k, v);
   return out;
+}
+
+function namedBy(line: string): readonly [string, number][] {
+  if (!line.includes('define') && !line.includes('const')) return NOTHING; // most lines: no regex at all
+  let named = byLine.get(line);
+  if (!named) {
+    if (byLine.size > 50_000) byLine.clear();
+    byLine.set(line, (named = lineConstants(line)));
+  }
+  return named;
 }
 
 function lineConstants(line: string): readonly [string, number][] {
