@@ -70,7 +70,18 @@ export class FactsCache {
 /** The file's `__device__` (not `__global__`) functions that parse, by name: their accesses are seen where they are called. */
 function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText): Map<string, SyntaxNode> {
   const out = new Map<string, SyntaxNode>();
+  // most functions never say __device__: the text says which may, before the tree is asked (each question crosses into WASM)
+  const said: number[] = [];
+  for (let at = source.text.indexOf('__device__'); at >= 0; at = source.text.indexOf('__device__', at + 1)) said.push(at);
+  if (!said.length) return out;
   for (const def of defs) {
+    let lo = 0; // the first mention at or after the function's start
+    for (let hi = said.length; lo < hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (said[mid] < def.startIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === said.length || said[lo] >= def.endIndex) continue;
     const head = source.text.slice(def.startIndex, def.childForFieldName('body')?.startIndex ?? def.endIndex);
     if (!/\b__device__\b/.test(head) || /\b__global__\b/.test(head) || head.length > 2000) continue;
     const name = /(\w+)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim())?.[1];
