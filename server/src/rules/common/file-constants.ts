@@ -37,9 +37,10 @@ function scan(lines: readonly string[]): Map<string, number> {
 
 function namedBy(line: string): readonly [string, number][] {
   if (!line.includes('define') && !line.includes('const')) return NOTHING; // most lines: no regex at all
+  if (line.length > 400) return lineConstants(line); // not kept: a generated or minified line could be megabytes
   let named = byLine.get(line);
   if (!named) {
-    if (byLine.size > 50_000) byLine.clear();
+    if (byLine.size > 20_000) byLine.clear();
     byLine.set(line, (named = lineConstants(line)));
   }
   return named;
