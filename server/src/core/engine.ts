@@ -19,7 +19,7 @@ import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocess
 import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
-import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
+import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
 
 /** What the facts of a C-family file's functions read outside them (Engine.fileContext). */
 interface FileContext {
@@ -31,6 +31,8 @@ interface FileContext {
   macros: Map<string, MacroDef>;
   helpers: Map<string, SyntaxNode>;
   globalsKey: string;
+  /** The file's budget ran out while its headers were read: the view or the helpers are incomplete. */
+  partial: boolean;
 }
 
 /**
@@ -39,6 +41,13 @@ interface FileContext {
  * whole old document alive); it is reused only when the text is still the same.
  */
 export class FactsCache {
+  /**
+   * What one document's analysis keeps between its slices (the engine's, per document, so
+   * that documents analysed in turn do not undo each other's progress): the file context
+   * of its tree, and its complete facts for a text.
+   */
+  context: { tree: Tree; text: string; path: string; generation: number; made: FileContext } | null = null;
+  complete: { text: string; generation: number; project: ProjectIndex | null; facts: FileFacts } | null = null;
   private entries = new Map<string, { text: string; facts: FunctionFacts | null; reason?: string }>();
   private used = new Set<string>();
   get(where: string, text: string): FunctionFacts | null | undefined {
@@ -175,7 +184,11 @@ export class Engine {
     const includeDirs = [...new Set([...configured, ...fromBuild])];
     const allowed = [...new Set([...absRoots, ...includeDirs])];
     this.preprocess = { roots: allowed, includeDirs, reader: fsHeaderReader(allowed) };
+    this.generation++;
   }
+
+  /** Counts changes of what analyses read besides the text (headers, budgets): kept contexts and facts of an older one are made again. */
+  private generation = 0;
 
   /** Kernels and launch wrappers of the project's other files (null: this file alone). */
   project: ProjectIndex | null = null;
@@ -205,7 +218,7 @@ export class Engine {
   /** Reads headers through a reader of the caller's (the evaluation reads snapshots at a pinned commit). */
   setHeaderSource(options: ViewOptions): void {
     this.preprocess = options;
-    this.context = null;
+    this.generation++;
   }
 
   constructor(
@@ -272,8 +285,9 @@ export class Engine {
   /** `__device__` helpers of each header, by the header's text (headers change rarely; an edit re-reads none). */
   private readonly helpersByHeader = new Map<string, Map<string, SyntaxNode>>();
 
-  private headerHelpers(headers: readonly string[], grammar: GrammarName, fileDeadline: number): Map<string, SyntaxNode> {
+  private headerHelpers(headers: readonly string[], grammar: GrammarName, fileDeadline: number): { helpers: Map<string, SyntaxNode>; partial: boolean } {
     const out = new Map<string, SyntaxNode>();
+    let partial = false;
     for (const h of headers) {
       const text = this.preprocess.reader.read(h);
       if (!text || !text.includes('__device__')) continue;
@@ -281,7 +295,10 @@ export class Engine {
       if (!found) {
         // a header parsed for the first time counts against the file's budget (later ones are cached)
         const left = fileDeadline - budgetClock();
-        if (left <= 0) continue;
+        if (left <= 0) {
+          partial = true;
+          continue;
+        }
         found = new Map();
         let cut = false;
         try {
@@ -295,12 +312,13 @@ export class Engine {
           // a header that does not parse lends no helpers; one the file's budget cut short is read again next time
           cut = e instanceof ParseTimeout && left < 500;
         }
+        partial ||= cut;
         if (this.helpersByHeader.size > 64) this.helpersByHeader.clear();
         if (!cut) this.helpersByHeader.set(text, found);
       }
       for (const [name, def] of found) if (!out.has(name)) out.set(name, def);
     }
-    return out;
+    return { helpers: out, partial };
   }
 
   /** File-scope facts by the text of the file's declarations (and its preprocessor view). */
@@ -352,13 +370,12 @@ export class Engine {
   /**
    * What every function's facts read outside the function: the file's top-level items, its
    * preprocessing view, file-scope arrays, constants and macros, device helpers, and a key
-   * naming all of it. Kept for the tree and text it was made from: the slices of one
-   * version's analysis (a large file takes several) read it once.
+   * naming all of it. Kept on the document's cache for the tree and text it was made from:
+   * the slices of one version's analysis (a large file takes several) read it once.
    */
-  private context: { tree: Tree; text: string; path: string; made: FileContext } | null = null;
-  private fileContext(language: SourceLanguage, tree: Tree, text: string, path: string, fileDeadline: number): FileContext {
-    const c = this.context;
-    if (c && c.tree === tree && c.text === text && c.path === path) return c.made;
+  private fileContext(language: SourceLanguage, tree: Tree, text: string, path: string, fileDeadline: number, cache?: FactsCache): FileContext {
+    const c = cache?.context;
+    if (c && c.tree === tree && c.text === text && c.path === path && c.generation === this.generation) return c.made;
     const source = new SourceText(text);
     const top = topLevelItems(tree.rootNode);
     // under the file's budget: a view whose time runs out keeps what it has read (see buildView)
@@ -379,14 +396,16 @@ export class Engine {
     }
     const { globals, constants, macros } = scope;
     // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
-    const helpers = new Map([...this.headerHelpers(pre.view.headers, grammarFor(language), fileDeadline), ...deviceHelpers(top.functions, source)]);
+    const fromHeaders = this.headerHelpers(pre.view.headers, grammarFor(language), fileDeadline);
+    const helpers = new Map([...fromHeaders.helpers, ...deviceHelpers(top.functions, source)]);
     const globalsKey = this.internKey(pre.key + ';' +
       [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
       globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
       ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
       ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(','));
-    const made: FileContext = { top, pre, grammar, globals, constants, macros, helpers, globalsKey };
-    if (!pre.view.cut) this.context = { tree, text, path, made };
+    const partial = !!pre.view.cut || fromHeaders.partial;
+    const made: FileContext = { top, pre, grammar, globals, constants, macros, helpers, globalsKey, partial };
+    if (cache && !partial) cache.context = { tree, text, path, generation: this.generation, made };
     return made;
   }
 
@@ -406,10 +425,11 @@ export class Engine {
       };
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines, guard));
     } else {
-      const { top, pre, grammar, globals, constants, macros, helpers, globalsKey } = this.fileContext(language, tree, text, path, fileDeadline);
+      const { top, pre, grammar, globals, constants, macros, helpers, globalsKey, partial } = this.fileContext(language, tree, text, path, fileDeadline, cache);
+      if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
       for (const def of top.functions) {
         const start = def.startPosition;
-        const where = `${start.row}:${start.column}:${globalsKey}`;
+        const where = `${start.row}:${start.column}:${globalsKey}:${this.generation}`;
         const fnText = source.text.slice(def.startIndex, def.endIndex);
         let f = cache?.get(where, fnText);
         let reason = 'the function could not be read (a macro or syntax the grammar cannot parse)';
@@ -476,7 +496,10 @@ export class Engine {
   /** The budget of the analysis under way, from the settings. */
   private limits: BudgetLimits = DEFAULT_BUDGET;
   private useBudget(config: Config): void {
-    this.limits = { functionMs: config.functionBudgetMs ?? DEFAULT_BUDGET.functionMs, fileMs: config.fileBudgetMs ?? DEFAULT_BUDGET.fileMs };
+    const functionMs = config.functionBudgetMs ?? DEFAULT_BUDGET.functionMs;
+    const fileMs = config.fileBudgetMs ?? DEFAULT_BUDGET.fileMs;
+    if (functionMs !== this.limits.functionMs || fileMs !== this.limits.fileMs) this.generation++; // what a smaller budget skipped may fit now
+    this.limits = { functionMs, fileMs };
   }
 
   /**
@@ -524,13 +547,12 @@ export class Engine {
    * slice that ends in the rules goes on from the same facts, and the rules' results kept
    * for that facts object, rather than reading the whole file again.
    */
-  private complete: { tree: Tree; text: string; cache: FactsCache; project: ProjectIndex | null; facts: FileFacts } | null = null;
   private slicedFacts(language: SourceLanguage, tree: Tree, text: string, cache: FactsCache | undefined, path: string): FileFacts {
-    const c = this.complete;
-    if (cache && c && c.tree === tree && c.text === text && c.cache === cache && c.project === this.project) return c.facts;
+    const c = cache?.complete;
+    if (c && c.text === text && c.generation === this.generation && c.project === this.project) return c.facts;
     const facts = this.facts(language, tree, text.split('\n'), cache, text, path);
-    // not when the file's budget cut it short: the next analysis goes on with the functions left
-    if (cache && !facts.skipped?.some((x) => x.reason === FILE_BUDGET_SPENT)) this.complete = { tree, text, cache, project: this.project, facts };
+    // not when the file's budget cut it short: the next analysis goes on with what is left
+    if (cache && !facts.skipped?.some((x) => x.reason === FILE_BUDGET_SPENT || x.reason === HEADERS_CUT)) cache.complete = { text, generation: this.generation, project: this.project, facts };
     return facts;
   }
 
@@ -541,13 +563,14 @@ export class Engine {
     return this.lastFacts;
   }
 
-  /** The syntax copies of the last fixes, reused while the tree and text are the same (hovers over one version). */
-  private fixSyntaxMemo: { tree: Tree; text: string; syntax: FixSyntax } | null = null;
-  private fixSyntaxOf(tree: Tree, text: string): FixSyntax {
+  /** The syntax copies of the last fixes, reused while the tree, text and facts are the same (hovers over one version). */
+  private fixSyntaxMemo: { tree: Tree; text: string; functions: readonly FunctionFacts[]; project: unknown; syntax: FixSyntax } | null = null;
+  private fixSyntaxOf(tree: Tree, text: string, facts: FileFacts): FixSyntax {
+    // the fixers' per-file work (launch indexes, a rule's findings) reads the facts too
     const m = this.fixSyntaxMemo;
-    if (m && m.tree === tree && m.text === text) return m.syntax;
+    if (m && m.tree === tree && m.text === text && m.functions === facts.functions && m.project === facts.project) return m.syntax;
     const syntax = fixSyntax(text);
-    this.fixSyntaxMemo = { tree, text, syntax };
+    this.fixSyntaxMemo = { tree, text, functions: facts.functions, project: facts.project, syntax };
     return syntax;
   }
 
@@ -597,7 +620,7 @@ export class Engine {
 
   private outcomes(language: SourceLanguage, tree: Tree, text: string, findings: readonly Finding[], facts: FileFacts): Map<Finding, FixOutcome> {
     const out = new Map<Finding, FixOutcome>();
-    const shared = this.fixSyntaxOf(tree, text);
+    const shared = this.fixSyntaxOf(tree, text, facts);
     for (const f of findings) {
       const fixer = this.fixerOf(f);
       if (!fixer) {

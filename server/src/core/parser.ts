@@ -110,7 +110,14 @@ export class Parsers {
         const parser = own ?? shared;
         const started = performance.now();
         const stopAt = started + Math.min(sliceMs, timeoutMs - spent);
-        const tree = parser.parse(text, oldTree ?? null, { progressCallback: () => performance.now() > stopAt } as never);
+        let tree: Tree | null;
+        try {
+          tree = parser.parse(text, oldTree ?? null, { progressCallback: () => performance.now() > stopAt } as never);
+        } catch (e) {
+          parser.reset();
+          end(); // frees a Parser of its own
+          throw e;
+        }
         spent += performance.now() - started;
         if (tree) {
           end();

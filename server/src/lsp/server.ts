@@ -338,8 +338,9 @@ export async function startServer(connection: Connection = createConnection(Prop
       if (!tree && published.text.length > ONE_GO_CHARS) {
         // writing them would parse and read a large file in one go: not while answering a request.
         // A tree dropped to save memory is parsed again in the scheduler's turns; a newer version is being analysed
-        if (published.version === od.version && !scheduler.has(od.doc.uri)) scheduler.schedule(od.doc.uri, () => parseStep(od));
-        const later = { reason: 'the file is being parsed again' };
+        const current = published.version === od.version;
+        if (current && !scheduler.has(od.doc.uri)) scheduler.schedule(od.doc.uri, () => parseStep(od));
+        const later = { reason: current ? 'the file is being parsed again' : 'a newer version of the file is being analysed' };
         return new Map([...known, ...missing.map((f) => [f, { fixes: f.fixes, ...(f.fixes.length ? {} : later) }] as const)]);
       }
       const made = engine.fixOutcomes(uriToPath(od.doc.uri), published.text, missing, {
