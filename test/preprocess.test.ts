@@ -352,3 +352,26 @@ void backward(int n, const float* x, float* t, float* y) {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('the view is read again only when a line it depends on changes', () => {
+  test("a const line in a function body reuses the view; a file-scope constant's edit reads it again", async () => {
+    const { preprocessFile } = await import('../server/src/core/facts/shadow');
+    const opts = { includeDirs: [], roots: ['/r'], reader: { read: () => null } };
+    const text = (local: string, tile: number) =>
+      `#define N 64\nconstexpr int TILE = ${tile};\n__global__ void k(float* x) {\n  const int i = ${local};\n  x[i] = 0;\n}\n`;
+    const functions = (t: string) => {
+      const start = t.indexOf('__global__');
+      return [{ startIndex: start, endIndex: t.indexOf('}\n', start) + 1 }];
+    };
+    const a = text('threadIdx.x', 32);
+    const first = preprocessFile('/r/view-key.cu', a, opts, functions(a));
+    const b = text('blockIdx.x * blockDim.x + threadIdx.x', 32);
+    assert.equal(preprocessFile('/r/view-key.cu', b, opts, functions(b)), first, 'the same view: only a kernel-local const changed');
+    const c = text('threadIdx.x', 16);
+    const third = preprocessFile('/r/view-key.cu', c, opts, functions(c));
+    assert.notEqual(third, first);
+    assert.equal(third.view.constants.get('TILE'), 16);
+    // without the function ranges, every const line counts (as before)
+    assert.notEqual(preprocessFile('/r/view-key2.cu', a, opts), preprocessFile('/r/view-key2.cu', b, opts));
+  });
+});

@@ -379,7 +379,7 @@ export class Engine {
     const source = new SourceText(text);
     const top = topLevelItems(tree.rootNode);
     // under the file's budget: a view whose time runs out keeps what it has read (see buildView)
-    const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess), 'fileBudgetMs');
+    const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess, top.functions), 'fileBudgetMs');
     const grammar = grammarFor(language);
     // file-scope arrays, constants and macros change rarely: read again only when their text did
     const scopeText = top.declarations.map((d) => text.slice(d.startIndex, d.endIndex)).join('\u0000') + '\u0001' + pre.key;

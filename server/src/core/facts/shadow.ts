@@ -38,13 +38,41 @@ export interface FilePreprocessing {
 const INTEGER_BODY = /^\(?\s*-?\d+[uUlL]*\s*\)?$/;
 const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_[123]D|SCALAR_VAL|_PB_[A-Z0-9_]+)\b/g;
 
-/** Views by file and directive text: an edit inside a function body rebuilds nothing. */
+/** Views by file and the text of the lines they depend on: an edit elsewhere (a function body) rebuilds nothing. */
 const views = new Map<string, FilePreprocessing>();
 
 const DIRECTIVES = /^[ \t]*(?:#|typedef\b|using\b|(?:static\s+)?(?:constexpr|const)\b)[^\n]*(?:\\\r?\n[^\n]*)*/gm;
 
-export function preprocessFile(path: string, text: string, options: ViewOptions): FilePreprocessing {
-  const directives = text.match(DIRECTIVES)?.join('\n') ?? '';
+/**
+ * The lines a view depends on: directives anywhere, and typedef / using / const lines outside
+ * the file's function definitions (the view reads declarations at file and namespace scope
+ * only, so the `const int i = ...` of a kernel, edited often, is not one of them).
+ */
+function viewLines(text: string, functions: readonly { startIndex: number; endIndex: number }[]): string {
+  const out: string[] = [];
+  for (const m of text.matchAll(DIRECTIVES)) {
+    if (!/^[ \t]*#/.test(m[0]) && insideAny(functions, m.index)) continue;
+    out.push(m[0]);
+  }
+  return out.join('\n');
+}
+
+/** Whether `at` lies in one of `ranges` (in document order, not overlapping). */
+function insideAny(ranges: readonly { startIndex: number; endIndex: number }[], at: number): boolean {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid].endIndex <= at) lo = mid + 1;
+    else if (ranges[mid].startIndex > at) hi = mid - 1;
+    else return true;
+  }
+  return false;
+}
+
+/** The preprocessing view of a file; `functions`, its function definitions in document order, narrow what an edit must change to read it again. */
+export function preprocessFile(path: string, text: string, options: ViewOptions, functions: readonly { startIndex: number; endIndex: number }[] = []): FilePreprocessing {
+  const directives = viewLines(text, functions);
   const mayUseBuiltins = text.includes('KERNEL_LOOP') || text.includes('POLYBENCH_') || text.includes('SCALAR_VAL') || text.includes('_PB_');
   const builtinsUsed = mayUseBuiltins ? [...new Set(text.match(BUILTIN_CANDIDATES) ?? [])].sort().join(',') : '';
   const cacheKey = `${path}\u0000${builtinsUsed}\u0000${directives}`;
