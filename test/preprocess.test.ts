@@ -13,6 +13,7 @@ import {
   expandMacros, toOriginal, buildView, compileCommandsIncludeDirs, fsHeaderReader, builtinMacro,
   type MacroDef, type HeaderReader, type PreprocessorView,
 } from '../server/src/core/preprocess';
+import { preprocessFile } from '../server/src/core/facts/shadow';
 
 const NO_FILES: HeaderReader = { read: () => null };
 const view = (src: string): PreprocessorView => buildView('', src, { includeDirs: [], roots: [], reader: NO_FILES });
@@ -354,8 +355,7 @@ void backward(int n, const float* x, float* t, float* y) {
 });
 
 describe('the view is read again only when a line it depends on changes', () => {
-  test("a const line in a function body reuses the view; a file-scope constant's edit reads it again", async () => {
-    const { preprocessFile } = await import('../server/src/core/facts/shadow');
+  test("a const line in a function body reuses the view; a file-scope constant's edit reads it again", () => {
     const opts = { includeDirs: [], roots: ['/r'], reader: { read: () => null } };
     const text = (local: string, tile: number) =>
       `#define N 64\nconstexpr int TILE = ${tile};\n__global__ void k(float* x) {\n  const int i = ${local};\n  x[i] = 0;\n}\n`;
