@@ -137,17 +137,22 @@ test("a 1 MB file's first parse runs in slices: another document and a hover are
   await client.conn.sendNotification('textDocument/didClose', { textDocument: { uri: huge } }); // its analysis is not waited for
 });
 
-test('a hover where the tree was dropped (to save memory) parses it again in slices, not in one block', async () => {
-  await client.conn.sendNotification('$/setTrace', { value: 'messages' });
-  const uri = url(join(ws, 'dropped.cu'));
-  const text = generateCuda(5000, 7).text;
+/** Opens a 5,000-line file and waits for its diagnostics, then two more documents: the server keeps the trees of the last two only. */
+async function openThenDropTree(name: string, seed: number, after: string[]) {
+  const uri = url(join(ws, name));
+  const text = generateCuda(5000, seed).text;
   await open(uri, text);
   const { diagnostics } = await client.diagnostics(uri, () => true, 60_000);
-  // two documents analysed after it: only the trees of the last two are kept
-  for (const name of ['keep1.cu', 'keep2.cu']) {
-    await open(url(join(ws, name)), TRANSPOSE);
-    await client.diagnostics(url(join(ws, name)), (p) => p.diagnostics.length > 0);
+  for (const other of after) {
+    await open(url(join(ws, other)), TRANSPOSE);
+    await client.diagnostics(url(join(ws, other)), (p) => p.diagnostics.length > 0);
   }
+  return { uri, text, diagnostics };
+}
+
+test('a hover where the tree was dropped (to save memory) parses it again in slices, not in one block', async () => {
+  await client.conn.sendNotification('$/setTrace', { value: 'messages' });
+  const { uri, text, diagnostics } = await openThenDropTree('dropped.cu', 7, ['keep1.cu', 'keep2.cu']);
   // a builtin outside every finding: its hover is the builtin's note, which needs the tree
   const lines = text.split('\n');
   const line = lines.findIndex((l, i) => l.includes('__syncthreads();') && !diagnostics.some((d) => d.range.start.line <= i && i <= d.range.end.line));
@@ -166,14 +171,7 @@ test('a hover where the tree was dropped (to save memory) parses it again in sli
 });
 
 test("a hover on a finding of a large file whose tree was dropped: its fix is written after a sliced re-parse, not in the request", async () => {
-  const uri = url(join(ws, 'dropped-fix.cu'));
-  const text = generateCuda(5000, 8).text;
-  await open(uri, text);
-  const { diagnostics } = await client.diagnostics(uri, () => true, 60_000);
-  for (const name of ['keep3.cu', 'keep4.cu']) {
-    await open(url(join(ws, name)), TRANSPOSE);
-    await client.diagnostics(url(join(ws, name)), (p) => p.diagnostics.length > 0);
-  }
+  const { uri, diagnostics } = await openThenDropTree('dropped-fix.cu', 8, ['keep3.cu', 'keep4.cu']);
   const d = diagnostics.find((x) => x.code === 'vectorization/vector-memory-access') ?? diagnostics[0];
   const hover = async () => ((await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: d.range.start })) as { contents: { value: string } }).contents.value;
   assert.match(await hover(), /No quick fix:\*\* the file is being parsed again/, 'the first hover wrote the fix from a whole-file parse');
