@@ -4,7 +4,7 @@
 // byte range per node, with positions computed here from the line starts, makes the
 // extraction itself pure JavaScript. The copy also never touches the WASM heap again,
 // so it needs no delete().
-import type { Node as TSNode, Language } from 'web-tree-sitter';
+import type { Node as TSNode, Language, TreeCursor } from 'web-tree-sitter';
 
 export interface Point {
   row: number;
@@ -139,49 +139,163 @@ export class SyntaxNode {
 const LARGE_SUBTREE = 20_000;
 
 const namedCache = new WeakMap<Language, Map<number, boolean>>();
+/** The type id of an ERROR node (tree-sitter's builtin error symbol, -1 as 16 bits). */
+const ERROR_TYPE_ID = 0xffff;
+
+/** Which node types are named, for every type of the language and ERROR (asked once). */
+function namedTypes(lang: Language): Map<number, boolean> {
+  let named = namedCache.get(lang);
+  if (!named) {
+    named = new Map();
+    for (let id = 0; id < lang.nodeTypeCount; id++) named.set(id, lang.nodeTypeIsNamed(id));
+    named.set(ERROR_TYPE_ID, lang.nodeTypeIsNamed(ERROR_TYPE_ID));
+    namedCache.set(lang, named);
+  }
+  return named;
+}
+
+/**
+ * The raw cursor functions of web-tree-sitter's WASM module. Emscripten puts a module's
+ * exports on the options object given to `Parser.init`; each of these reads (and the
+ * `goto`s write back) the cursor in the module's transfer buffer, where web-tree-sitter's
+ * own TreeCursor copies it in and out around every call. Calling them directly while
+ * the cursor stays in that buffer makes the copy about twice as fast.
+ */
+interface CursorBinding {
+  HEAP32: Int32Array;
+  _ts_init(): number;
+  _ts_tree_cursor_goto_first_child_wasm(tree: number): number;
+  _ts_tree_cursor_goto_next_sibling_wasm(tree: number): number;
+  _ts_tree_cursor_goto_parent_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_type_id_wasm(tree: number): number;
+  _ts_tree_cursor_current_field_id_wasm(tree: number): number;
+  _ts_tree_cursor_start_index_wasm(tree: number): number;
+  _ts_tree_cursor_end_index_wasm(tree: number): number;
+}
+const CURSOR_FUNCTIONS = [
+  '_ts_init',
+  '_ts_tree_cursor_goto_first_child_wasm',
+  '_ts_tree_cursor_goto_next_sibling_wasm',
+  '_ts_tree_cursor_goto_parent_wasm',
+  '_ts_tree_cursor_current_node_type_id_wasm',
+  '_ts_tree_cursor_current_field_id_wasm',
+  '_ts_tree_cursor_start_index_wasm',
+  '_ts_tree_cursor_end_index_wasm',
+] as const;
+/** Words of a cursor in the transfer buffer (web-tree-sitter's SIZE_OF_CURSOR). */
+const CURSOR_WORDS = 4;
+
+let binding: { fns: CursorBinding; transfer: number } | null = null;
+let fastCopy = true;
+
+/**
+ * Called after `Parser.init(options)`. The module is made once per process, so only the
+ * first options object is filled; later calls find nothing new and keep the binding.
+ */
+export function useBinding(options: object): void {
+  const b = options as Partial<CursorBinding>;
+  if (!(b.HEAP32 instanceof Int32Array) || !CURSOR_FUNCTIONS.every((f) => typeof b[f] === 'function')) return;
+  // ts_init only writes the library's version numbers into the transfer buffer and returns its address.
+  binding = { fns: b as CursorBinding, transfer: (b as CursorBinding)._ts_init() };
+}
+
+/** Copies through the public TreeCursor when off (tests compare the two); returns the previous setting. */
+export function setFastCopy(on: boolean): boolean {
+  const was = fastCopy;
+  fastCopy = on;
+  return was;
+}
+
+/** Cursor operations over one tree: the raw functions, or the public TreeCursor's. */
+interface Walk {
+  typeId(): number;
+  fieldId(): number;
+  start(): number;
+  end(): number;
+  firstChild(): boolean;
+  nextSibling(): boolean;
+  parent(): boolean;
+  done(): void;
+}
+
+function publicWalk(cursor: TreeCursor): Walk {
+  return {
+    typeId: () => cursor.nodeTypeId,
+    fieldId: () => cursor.currentFieldId,
+    start: () => cursor.startIndex,
+    end: () => cursor.endIndex,
+    firstChild: () => cursor.gotoFirstChild(),
+    nextSibling: () => cursor.gotoNextSibling(),
+    parent: () => cursor.gotoParent(),
+    done: () => cursor.delete(),
+  };
+}
+
+function rawWalk(cursor: TreeCursor, b: NonNullable<typeof binding>): Walk | null {
+  const handle = cursor as unknown as Record<number, number> & { tree?: Record<number, unknown> };
+  const tree = handle.tree?.[0];
+  if (typeof tree !== 'number' || typeof handle[0] !== 'number') return null;
+  void cursor.nodeTypeId; // copies the cursor into the transfer buffer, where the raw calls keep it
+  const f = b.fns;
+  return {
+    typeId: () => f._ts_tree_cursor_current_node_type_id_wasm(tree),
+    fieldId: () => f._ts_tree_cursor_current_field_id_wasm(tree),
+    start: () => f._ts_tree_cursor_start_index_wasm(tree),
+    end: () => f._ts_tree_cursor_end_index_wasm(tree),
+    firstChild: () => f._ts_tree_cursor_goto_first_child_wasm(tree) === 1,
+    nextSibling: () => f._ts_tree_cursor_goto_next_sibling_wasm(tree) === 1,
+    parent: () => f._ts_tree_cursor_goto_parent_wasm(tree) === 1,
+    done: () => {
+      // The walk may have grown the cursor's stack (a new address): hand the cursor back
+      // to its owner before it frees it. HEAP32 is read now, after any memory growth.
+      const heap = f.HEAP32;
+      for (let i = 0; i < CURSOR_WORDS; i++) handle[i] = heap[(b.transfer >> 2) + i];
+      cursor.delete();
+    },
+  };
+}
 
 /** Copies the subtree under `node` (one cursor walk). */
 export function mirror(node: TSNode, source: SourceText): SyntaxNode {
   const lang = node.tree.language;
-  let named = namedCache.get(lang);
-  if (!named) namedCache.set(lang, (named = new Map()));
+  const named = namedTypes(lang);
   const types = lang.types;
   const fields = lang.fields;
   const cursor = node.walk();
+  const walk = (fastCopy && binding && rawWalk(cursor, binding)) || publicWalk(cursor);
   try {
     const make = (fieldName: string | null): SyntaxNode => {
-      const typeId = cursor.nodeTypeId;
-      let isNamed = named!.get(typeId);
-      if (isNamed === undefined) named!.set(typeId, (isNamed = lang.nodeTypeIsNamed(typeId)));
-      const start = cursor.startIndex;
-      const type = types[typeId] ?? cursor.nodeType;
+      const typeId = walk.typeId();
+      const isNamed = named.get(typeId) ?? false;
+      const start = walk.start();
+      const type = types[typeId] ?? 'ERROR';
       // An anonymous node is a literal token whose text is its type: when the source
       // shows that text, its end needs no call into WASM. Otherwise (a token the parser
       // inserted, zero width) ask the cursor.
-      const end = !isNamed && type && source.text.startsWith(type, start) ? start + type.length : cursor.endIndex;
+      const end = !isNamed && type && source.text.startsWith(type, start) ? start + type.length : walk.end();
       return new SyntaxNode(source, type, isNamed, fieldName, start, end, type === 'ERROR' || (start === end && typeId !== 0 && !isNamed && type !== ''));
     };
     const root = make(null);
     let parent = root; // the node whose children the cursor is visiting
-    if (!cursor.gotoFirstChild()) return root;
+    if (!walk.firstChild()) return root;
     for (;;) {
-      const fieldId = cursor.currentFieldId;
+      const fieldId = walk.fieldId();
       const n = make(fieldId ? (fields[fieldId] ?? null) : null);
       n.parent = parent;
       if (n.isBroken) for (let p: SyntaxNode | null = parent; p && !p.errorBelow; p = p.parent) p.errorBelow = true;
       if (parent.children === NO_CHILDREN) parent.children = [n];
       else parent.children.push(n);
-      if (n.isNamed && cursor.gotoFirstChild()) {
+      if (n.isNamed && walk.firstChild()) {
         parent = n;
         continue;
       }
-      while (!cursor.gotoNextSibling()) {
-        cursor.gotoParent();
+      while (!walk.nextSibling()) {
+        walk.parent();
         if (parent === root) return root;
         parent = parent.parent!;
       }
     }
   } finally {
-    cursor.delete();
+    walk.done();
   }
 }

@@ -7,6 +7,7 @@ import { Language, Parser, type Tree } from 'web-tree-sitter';
 import { extname } from 'node:path';
 import { grammarPath } from './assets';
 import type { SourceLanguage } from './types';
+import { useBinding } from './mirror';
 
 export type GrammarName = 'cuda' | 'cpp' | 'python';
 
@@ -50,7 +51,10 @@ export class Parsers {
   private constructor(private readonly parsers: Map<GrammarName, Parser>) {}
 
   static async load(grammars: readonly GrammarName[] = ['cuda', 'cpp', 'python']): Promise<Parsers> {
-    await Parser.init({ locateFile: () => grammarPath('web-tree-sitter.wasm') });
+    // Emscripten fills the options object with the module's exports: the fast tree copy uses them.
+    const binding = { locateFile: () => grammarPath('web-tree-sitter.wasm') };
+    await Parser.init(binding);
+    useBinding(binding);
     const parsers = new Parsers(new Map());
     for (const name of grammars) await parsers.ensure(name);
     return parsers;
