@@ -101,10 +101,15 @@ export class Poly {
   get constant(): number {
     return this.terms.get('') ?? 0;
   }
-  symbols(): Set<string> {
+  /** Kept: a poly never changes, and rules ask for its symbols many times. */
+  private symbolSet: ReadonlySet<string> | undefined;
+  private keyText: string | undefined;
+  private shown: string | undefined;
+  symbols(): ReadonlySet<string> {
+    if (this.symbolSet) return this.symbolSet;
     const out = new Set<string>();
     for (const key of this.terms.keys()) if (key) for (const s of key.split('*')) out.add(s);
-    return out;
+    return (this.symbolSet = out);
   }
   /** Does the form depend on a symbol matching `pred`, directly or through an atom's operands? */
   dependsOn(pred: (sym: string) => boolean): boolean {
@@ -130,8 +135,9 @@ export class Poly {
   }
   /** A canonical text with full symbol names (loop ids kept), for interning and comparing. */
   key(): string {
+    if (this.keyText !== undefined) return this.keyText;
     const keys = [...this.terms.keys()].sort();
-    return keys.map((k) => `${this.terms.get(k)}${k ? '*' + k : ''}`).join('+') + (this.unknown ? '+?' : '');
+    return (this.keyText = keys.map((k) => `${this.terms.get(k)}${k ? '*' + k : ''}`).join('+') + (this.unknown ? '+?' : ''));
   }
 
   add(o: Poly): Poly {
@@ -238,6 +244,9 @@ export class Poly {
   }
 
   toString(): string {
+    return (this.shown ??= this.show());
+  }
+  private show(): string {
     if (this.terms.size === 0) return this.unknown ? '?' : '0';
     const parts: string[] = [];
     const keys = [...this.terms.keys()].sort((a, b) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)));

@@ -21,9 +21,19 @@ import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
 
+/** A stretch of the text, by index. */
+interface Span {
+  startIndex: number;
+  endIndex: number;
+}
+
+const spansOf = (nodes: readonly Tree['rootNode'][]): Span[] => nodes.map((d) => ({ startIndex: d.startIndex, endIndex: d.endIndex }));
+
 /** What the facts of a C-family file's functions read outside them (Engine.fileContext). */
 interface FileContext {
   top: { functions: Tree['rootNode'][]; declarations: Tree['rootNode'][] };
+  /** Where each of `top.functions` lies, read once: each end asked of the tree is a call into WASM. */
+  spans: Span[];
   pre: FilePreprocessing;
   grammar: GrammarName;
   globals: FileArray[];
@@ -77,21 +87,23 @@ export class FactsCache {
 }
 
 /** The file's `__device__` (not `__global__`) functions that parse, by name: their accesses are seen where they are called. */
-function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText): Map<string, SyntaxNode> {
+function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText, spans: readonly Span[] = spansOf(defs)): Map<string, SyntaxNode> {
   const out = new Map<string, SyntaxNode>();
   // most functions never say __device__: the text says which may, before the tree is asked (each question crosses into WASM)
   const said: number[] = [];
   for (let at = source.text.indexOf('__device__'); at >= 0; at = source.text.indexOf('__device__', at + 1)) said.push(at);
   if (!said.length) return out;
-  for (const def of defs) {
+  for (let i = 0; i < defs.length; i++) {
+    const { startIndex, endIndex } = spans[i];
     let lo = 0; // the first mention at or after the function's start
     for (let hi = said.length; lo < hi; ) {
       const mid = (lo + hi) >> 1;
-      if (said[mid] < def.startIndex) lo = mid + 1;
+      if (said[mid] < startIndex) lo = mid + 1;
       else hi = mid;
     }
-    if (lo === said.length || said[lo] >= def.endIndex) continue;
-    const head = source.text.slice(def.startIndex, def.childForFieldName('body')?.startIndex ?? def.endIndex);
+    if (lo === said.length || said[lo] >= endIndex) continue;
+    const def = defs[i];
+    const head = source.text.slice(startIndex, def.childForFieldName('body')?.startIndex ?? endIndex);
     if (!/\b__device__\b/.test(head) || /\b__global__\b/.test(head) || head.length > 2000) continue;
     const name = /(\w+)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim())?.[1];
     if (!name || out.has(name)) continue;
@@ -378,8 +390,9 @@ export class Engine {
     if (c && c.tree === tree && c.text === text && c.path === path && c.generation === this.generation) return c.made;
     const source = new SourceText(text);
     const top = topLevelItems(tree.rootNode);
+    const spans = spansOf(top.functions);
     // under the file's budget: a view whose time runs out keeps what it has read (see buildView)
-    const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess, top.functions), 'fileBudgetMs');
+    const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess, spans), 'fileBudgetMs');
     const grammar = grammarFor(language);
     // file-scope arrays, constants and macros change rarely: read again only when their text did
     const scopeText = top.declarations.map((d) => text.slice(d.startIndex, d.endIndex)).join('\u0000') + '\u0001' + pre.key;
@@ -397,14 +410,14 @@ export class Engine {
     const { globals, constants, macros } = scope;
     // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
     const fromHeaders = this.headerHelpers(pre.view.headers, grammarFor(language), fileDeadline);
-    const helpers = new Map([...fromHeaders.helpers, ...deviceHelpers(top.functions, source)]);
+    const helpers = new Map([...fromHeaders.helpers, ...deviceHelpers(top.functions, source, spans)]);
     const globalsKey = this.internKey(pre.key + ';' +
       [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
       globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
       ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
       ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(','));
     const partial = !!pre.view.cut || fromHeaders.partial;
-    const made: FileContext = { top, pre, grammar, globals, constants, macros, helpers, globalsKey, partial };
+    const made: FileContext = { top, spans, pre, grammar, globals, constants, macros, helpers, globalsKey, partial };
     if (cache && !partial) cache.context = { tree, text, path, generation: this.generation, made };
     return made;
   }
@@ -425,12 +438,13 @@ export class Engine {
       };
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines, guard));
     } else {
-      const { top, pre, grammar, globals, constants, macros, helpers, globalsKey, partial } = this.fileContext(language, tree, text, path, fileDeadline, cache);
+      const { top, spans, pre, grammar, globals, constants, macros, helpers, globalsKey, partial } = this.fileContext(language, tree, text, path, fileDeadline, cache);
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
-      for (const def of top.functions) {
+      for (let i = 0; i < top.functions.length; i++) {
+        const def = top.functions[i];
         const start = def.startPosition;
         const where = `${start.row}:${start.column}:${globalsKey}:${this.generation}`;
-        const fnText = source.text.slice(def.startIndex, def.endIndex);
+        const fnText = source.text.slice(spans[i].startIndex, spans[i].endIndex);
         let f = cache?.get(where, fnText);
         let reason = 'the function could not be read (a macro or syntax the grammar cannot parse)';
         if (f === undefined && budgetClock() >= fileDeadline) {
@@ -457,7 +471,7 @@ export class Engine {
         else skipped.push({ function: functionName(fnText), reason, line: def.startPosition.row });
       }
       // kernels and launch wrappers a macro writes (`DEFINE_AND_INSTANTIATE_GPU_UNARY_FUNC(sign, ...)`)
-      for (const span of definingMacroCalls(text, pre, top.functions)) {
+      for (const span of definingMacroCalls(text, pre, spans)) {
         const key = `${span.start}\u0000${globalsKey}\u0000${text.slice(span.start, span.end)}`;
         let made = this.macroMade.get(key);
         if (!made) {

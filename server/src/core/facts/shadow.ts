@@ -41,33 +41,44 @@ const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_
 /** Views by file and the text of the lines they depend on: an edit elsewhere (a function body) rebuilds nothing. */
 const views = new Map<string, FilePreprocessing>();
 
-const DIRECTIVES = /^[ \t]*(?:#|typedef\b|using\b|(?:static\s+)?(?:constexpr|const)\b)[^\n]*(?:\\\r?\n[^\n]*)*/gm;
+/** A directive line (with its continuation lines), or a typedef / using / const one, at a line start. */
+const VIEW_LINE_AT = /[ \t]*(?:#|typedef\b|using\b|(?:static\s+)?(?:constexpr|const)\b)[^\n]*(?:\\\r?\n[^\n]*)*/y;
+const BLANK = /^[ \t]*$/;
 
 /**
  * The lines a view depends on: directives anywhere, and typedef / using / const lines outside
  * the file's function definitions (the view reads declarations at file and namespace scope
- * only, so the `const int i = ...` of a kernel, edited often, is not one of them).
+ * only, so the `const int i = ...` of a kernel, edited often, is not one of them). Between
+ * functions every line is looked at; inside one, only lines that start with `#` (found by
+ * indexOf: function bodies are most of a file, and this runs on every edit).
  */
 function viewLines(text: string, functions: readonly { startIndex: number; endIndex: number }[]): string {
   const out: string[] = [];
-  for (const m of text.matchAll(DIRECTIVES)) {
-    if (!/^[ \t]*#/.test(m[0]) && insideAny(functions, m.index)) continue;
+  let consumed = 0; // a match takes its continuation lines with it
+  const take = (lineStart: number, directiveOnly: boolean): void => {
+    if (lineStart < consumed) return;
+    VIEW_LINE_AT.lastIndex = lineStart;
+    const m = VIEW_LINE_AT.exec(text);
+    if (!m || (directiveOnly && m[0].trimStart()[0] !== '#')) return;
     out.push(m[0]);
+    consumed = lineStart + m[0].length;
+  };
+  const nextLineStart = (at: number): number => {
+    const nl = text.indexOf('\n', at);
+    return nl === -1 ? text.length + 1 : nl + 1;
+  };
+  let at = 0;
+  for (let i = 0; i <= functions.length; i++) {
+    const f = functions[i] ?? { startIndex: text.length + 1, endIndex: text.length + 1 };
+    for (let line = at === 0 || text[at - 1] === '\n' ? at : nextLineStart(at); line < f.startIndex && line <= text.length; line = nextLineStart(line)) take(line, false);
+    const end = Math.min(f.endIndex, text.length);
+    for (let h = text.indexOf('#', Math.max(at, f.startIndex)); h !== -1 && h < end; h = text.indexOf('#', h + 1)) {
+      const line = text.lastIndexOf('\n', h - 1) + 1;
+      if (BLANK.test(text.slice(line, h))) take(line, true);
+    }
+    at = Math.max(at, f.endIndex);
   }
   return out.join('\n');
-}
-
-/** Whether `at` lies in one of `ranges` (in document order, not overlapping). */
-function insideAny(ranges: readonly { startIndex: number; endIndex: number }[], at: number): boolean {
-  let lo = 0;
-  let hi = ranges.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (ranges[mid].endIndex <= at) lo = mid + 1;
-    else if (ranges[mid].startIndex > at) hi = mid - 1;
-    else return true;
-  }
-  return false;
 }
 
 /** The preprocessing view of a file; `functions`, its function definitions in document order, narrow what an edit must change to read it again. */
