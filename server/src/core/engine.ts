@@ -6,7 +6,7 @@ import { Parsers, ParseTimeout, detectLanguage, grammarFor, type GrammarName } f
 import { DEFAULT_CONFIG, type Config, type LanguageSetting } from './config';
 import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
-import type { Rule } from './rule';
+import type { FileRule, FunctionRule, Rule } from './rule';
 import { isSuppressed, suppressedLines } from './suppress';
 import { fileArrays, fileConstants, fileMacros, functionFacts, topLevelItems, type FileArray, type MacroDef } from './facts/cfamily';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
@@ -146,12 +146,14 @@ function functionName(text: string): string {
 }
 
 const LONE_CR = /\r(?!\n)/;
+/** Whether the text has a lone `\r`; the regex runs only where there is a `\r` at all (an edit checks the whole file). */
+const hasLoneCr = (text: string): boolean => text.indexOf('\r') !== -1 && LONE_CR.test(text);
 /**
  * A lone `\r` (old Mac line ends, or a mix) as `\n`: LSP counts `\r`, `\r\n` and `\n` as line
  * ends, the grammar and our line splitting only `\n`. Same length, so every offset stays.
  */
 export function crAsNewline(text: string): string {
-  return LONE_CR.test(text) ? text.replace(/\r(?!\n)/g, '\n') : text;
+  return hasLoneCr(text) ? text.replace(/\r(?!\n)/g, '\n') : text;
 }
 
 /** Fixes without repeats (the same title and edits). */
@@ -522,6 +524,8 @@ export class Engine {
    */
   private readonly completed = new WeakMap<RuleFinding, Finding>();
   private readonly functionFindings = new WeakMap<FunctionFacts, Map<string, { severity: string; findings: Finding[]; skipped?: string }>>();
+  /** All function rules' findings of a function, for one set of rules and severities (`key`). */
+  private readonly functionResults = new WeakMap<FunctionFacts, { key: string; findings: Finding[]; skipped: NonNullable<FileResult['skipped']> }>();
   /** Findings of file rules, per facts object (one analysis, over its slices). */
   private readonly fileRuleResults = new WeakMap<FileFacts, Map<string, { findings: RuleFinding[]; skipped?: string }>>();
 
@@ -541,7 +545,7 @@ export class Engine {
     only?: ReadonlySet<string>, path = '', skipped?: NonNullable<FileResult['skipped']>,
   ): Finding[] {
     if (path && !config.languages.includes(languageSettingOf(path, language))) return [];
-    if (LONE_CR.test(text)) {
+    if (hasLoneCr(text)) {
       // the grammar reads a lone `\r` as a space, the editor as a line end: read it as the editor does
       const same = crAsNewline(text);
       const fresh = this.parsers.parse(grammarFor(language), same);
@@ -659,55 +663,65 @@ export class Engine {
     skipped?.push(...(facts.skipped ?? []));
     const suppressed = suppressedLines(lines);
     const findings: Finding[] = [];
-    for (const rule of this.rules) {
-      if (!rule.languages.includes(language)) continue;
-      if (only && !only.has(rule.id)) continue;
+    const keep = (f: Finding) => {
+      if (!suppressed.size || !isSuppressed(suppressed, f.range.start.line, f.rule)) findings.push(f);
+    };
+    const active = this.rules.flatMap((rule) => {
+      if (!rule.languages.includes(language) || (only && !only.has(rule.id))) return [];
       const severity = config.rules[rule.id] ?? rule.defaultSeverity;
-      if (severity === 'off') continue;
-      const complete = (f: RuleFinding): Finding => ({
-        ...f,
-        rule: rule.id,
-        severity,
-        assumptions: f.assumptions ?? [],
-        related: f.related ?? [],
-        fixes: f.fixes ?? [],
-        citations: this.knowledge.rule(rule.id)?.papers ?? [],
-      });
-      let produced: Finding[];
-      if ('checkFunction' in rule) {
-        produced = [];
-        for (const fn of facts.functions) {
-          let perRule = this.functionFindings.get(fn);
-          if (!perRule) this.functionFindings.set(fn, (perRule = new Map()));
+      return severity === 'off' ? [] : [{ rule, severity }];
+    });
+    const complete = (rule: Rule, severity: Finding['severity']) => (f: RuleFinding): Finding => ({
+      ...f,
+      rule: rule.id,
+      severity,
+      assumptions: f.assumptions ?? [],
+      related: f.related ?? [],
+      fixes: f.fixes ?? [],
+      citations: this.knowledge.rule(rule.id)?.papers ?? [],
+    });
+    // function rules: each function's findings of all of them, kept together per facts object
+    // while the rules and severities are the same (an edit re-checks the functions it changed)
+    const perFunction = active.filter((a) => 'checkFunction' in a.rule);
+    const key = perFunction.map((a) => `${a.rule.id}=${a.severity}`).join(',');
+    for (const fn of facts.functions) {
+      let done = this.functionResults.get(fn);
+      if (!done || done.key !== key) {
+        done = { key, findings: [], skipped: [] };
+        let perRule = this.functionFindings.get(fn);
+        if (!perRule) this.functionFindings.set(fn, (perRule = new Map()));
+        for (const { rule, severity } of perFunction) {
           let hit = perRule.get(rule.id);
           if (!hit || hit.severity !== severity) {
             cache?.checkpoint();
-            const checked = this.checked(() => rule.checkFunction(fn));
-            perRule.set(rule.id, (hit = { severity, findings: checked.findings.map(complete), skipped: checked.skipped }));
+            const checked = this.checked(() => (rule as FunctionRule).checkFunction(fn));
+            perRule.set(rule.id, (hit = { severity, findings: checked.findings.map(complete(rule, severity)), skipped: checked.skipped }));
           }
-          if (hit.skipped) skipped?.push({ function: fn.name, reason: `${rule.id}: ${hit.skipped}`, line: fn.range.start.line });
-          produced.push(...hit.findings);
+          if (hit.skipped) done.skipped.push({ function: fn.name, reason: `${rule.id}: ${hit.skipped}`, line: fn.range.start.line });
+          done.findings.push(...hit.findings);
         }
-      } else {
-        // file rules may hand back the same finding objects (fusion caches per host function): complete them once.
-        // Each is one piece of work of the slices (kept for these facts, so the next slice goes on after it)
-        let perRule = this.fileRuleResults.get(facts);
-        if (!perRule) this.fileRuleResults.set(facts, (perRule = new Map()));
-        let checked = perRule.get(rule.id);
-        if (!checked) {
-          cache?.checkpoint();
-          perRule.set(rule.id, (checked = this.checked(() => rule.check(facts), this.limits.fileMs, 'fileBudgetMs')));
-        }
-        if (checked.skipped) skipped?.push({ function: '(file)', reason: `${rule.id}: ${checked.skipped}`, line: 0 });
-        produced = checked.findings.map((f) => {
-          const done = this.completed.get(f);
-          if (done && done.severity === severity) return done;
-          const c = complete(f);
-          this.completed.set(f, c);
-          return c;
-        });
+        this.functionResults.set(fn, done);
       }
-      for (const f of produced) if (!isSuppressed(suppressed, f.range.start.line, rule.id)) findings.push(f);
+      if (done.skipped.length) skipped?.push(...done.skipped);
+      for (const f of done.findings) keep(f);
+    }
+    for (const { rule, severity } of active) {
+      if ('checkFunction' in rule) continue;
+      // file rules may hand back the same finding objects (fusion caches per host function): complete them once.
+      // Each is one piece of work of the slices (kept for these facts, so the next slice goes on after it)
+      let perRule = this.fileRuleResults.get(facts);
+      if (!perRule) this.fileRuleResults.set(facts, (perRule = new Map()));
+      let checked = perRule.get(rule.id);
+      if (!checked) {
+        cache?.checkpoint();
+        perRule.set(rule.id, (checked = this.checked(() => (rule as FileRule).check(facts), this.limits.fileMs, 'fileBudgetMs')));
+      }
+      if (checked.skipped) skipped?.push({ function: '(file)', reason: `${rule.id}: ${checked.skipped}`, line: 0 });
+      for (const f of checked.findings) {
+        let done = this.completed.get(f);
+        if (!done || done.severity !== severity) this.completed.set(f, (done = complete(rule, severity)(f)));
+        keep(done);
+      }
     }
     findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
     return findings;

@@ -36,6 +36,7 @@ export interface FilePreprocessing {
 }
 
 const INTEGER_BODY = /^\(?\s*-?\d+[uUlL]*\s*\)?$/;
+const MAY_USE_BUILTINS = /KERNEL_LOOP|POLYBENCH_|SCALAR_VAL|_PB_/;
 const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_[123]D|SCALAR_VAL|_PB_[A-Z0-9_]+)\b/g;
 
 /** Views by file and the text of the lines they depend on: an edit elsewhere (a function body) rebuilds nothing. */
@@ -84,8 +85,8 @@ function viewLines(text: string, functions: readonly { startIndex: number; endIn
 /** The preprocessing view of a file; `functions`, its function definitions in document order, narrow what an edit must change to read it again. */
 export function preprocessFile(path: string, text: string, options: ViewOptions, functions: readonly { startIndex: number; endIndex: number }[] = []): FilePreprocessing {
   const directives = viewLines(text, functions);
-  const mayUseBuiltins = text.includes('KERNEL_LOOP') || text.includes('POLYBENCH_') || text.includes('SCALAR_VAL') || text.includes('_PB_');
-  const builtinsUsed = mayUseBuiltins ? [...new Set(text.match(BUILTIN_CANDIDATES) ?? [])].sort().join(',') : '';
+  // one pass over the text (runs on every edit): most files name none of them
+  const builtinsUsed = MAY_USE_BUILTINS.test(text) ? [...new Set(text.match(BUILTIN_CANDIDATES) ?? [])].sort().join(',') : '';
   const cacheKey = `${path}\u0000${builtinsUsed}\u0000${directives}`;
   const hit = views.get(cacheKey);
   if (hit) return hit;
