@@ -58,6 +58,11 @@ export class FactsCache {
    */
   context: { tree: Tree; text: string; path: string; generation: number; made: FileContext } | null = null;
   complete: { text: string; generation: number; project: ProjectIndex | null; facts: FileFacts } | null = null;
+  /**
+   * The lines of a text, when whoever holds the document keeps them across edits (an edit
+   * replaces a few; the others stay the same strings, which later comparisons see at once).
+   */
+  lines: { text: string; lines: string[] } | null = null;
   private entries = new Map<string, { text: string; facts: FunctionFacts | null; reason?: string }>();
   private used = new Set<string>();
   get(where: string, text: string): FunctionFacts | null | undefined {
@@ -446,7 +451,7 @@ export class Engine {
         const def = top.functions[i];
         const start = def.startPosition;
         const where = `${start.row}:${start.column}:${globalsKey}:${this.generation}`;
-        const fnText = source.text.slice(spans[i].startIndex, spans[i].endIndex);
+        const fnText = text.slice(spans[i].startIndex, spans[i].endIndex);
         let f = cache?.get(where, fnText);
         let reason = 'the function could not be read (a macro or syntax the grammar cannot parse)';
         if (f === undefined && budgetClock() >= fileDeadline) {
@@ -568,7 +573,8 @@ export class Engine {
   private slicedFacts(language: SourceLanguage, tree: Tree, text: string, cache: FactsCache | undefined, path: string): FileFacts {
     const c = cache?.complete;
     if (c && c.text === text && c.generation === this.generation && c.project === this.project) return c.facts;
-    const facts = this.facts(language, tree, text.split('\n'), cache, text, path);
+    const lines = cache?.lines?.text === text ? cache.lines.lines : text.split('\n');
+    const facts = this.facts(language, tree, lines, cache, text, path);
     // not when the file's budget cut it short: the next analysis goes on with what is left
     if (cache && !facts.skipped?.some((x) => x.reason === FILE_BUDGET_SPENT || x.reason === HEADERS_CUT)) cache.complete = { text, generation: this.generation, project: this.project, facts };
     return facts;

@@ -2,7 +2,7 @@
 // what was last published (the version code actions are computed for).
 // Trees live on the WASM heap: every replaced or closed tree is delete()d here.
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Diagnostic, TextDocumentContentChangeEvent } from 'vscode-languageserver';
+import type { Diagnostic, Position, TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { Edit, type Tree } from 'web-tree-sitter';
 import { FactsCache } from '../core/engine';
 import { eolOf, lineEndsAsNewline } from '../core/lineEnds';
@@ -62,6 +62,23 @@ export interface Published {
   facts?: FileFacts;
 }
 
+/**
+ * `lines` (of `before`'s text) with `range` replaced by `text`, as `after` holds it; null
+ * when they do not add up to `after`'s lines (the caller splits the whole text then).
+ */
+function editedLines(lines: readonly string[], before: TextDocument, after: TextDocument, range: { start: Position; end: Position }, text: string): string[] | null {
+  // the positions as TextDocument.update reads them: ordered, clamped to the document and to each line's end
+  let [startOffset, endOffset] = [before.offsetAt(range.start), before.offsetAt(range.end)];
+  if (startOffset > endOffset) [startOffset, endOffset] = [endOffset, startOffset];
+  const start = before.positionAt(startOffset);
+  const end = before.positionAt(endOffset);
+  if (start.line >= lines.length || end.line >= lines.length) return null;
+  const middle = (lines[start.line].slice(0, start.character) + text + lines[end.line].slice(end.character)).split('\n');
+  const out = lines.slice(0, start.line).concat(middle, lines.slice(end.line + 1));
+  if (out.length !== after.lineCount || !after.getText().startsWith(middle.join('\n'), after.offsetAt({ line: start.line, character: 0 }))) return null;
+  return out;
+}
+
 /** Characters parsed in one go rather than in slices: about 1,500 lines, 20 ms from scratch here. */
 export const ONE_GO_CHARS = 64 * 1024;
 
@@ -89,8 +106,14 @@ export class OpenDocument {
     const text = doc.getText();
     this.eol = eolOf(text);
     this.doc = text.includes('\r') ? TextDocument.create(doc.uri, doc.languageId, doc.version, lineEndsAsNewline(text)) : doc;
+    this.keepLines(this.doc.getText().split('\n'));
   }
   doc: TextDocument;
+
+  /** The analysis reads the text's lines from the cache: an edit replaces the lines it touched, the others stay the same strings. */
+  private keepLines(lines: string[]): void {
+    this.cache.lines = { text: this.text, lines };
+  }
 
   get text(): string {
     return this.doc.getText();
@@ -124,7 +147,10 @@ export class OpenDocument {
       } else {
         this.dropTree(); // a full-text change: parse from scratch
       }
+      const before = this.doc;
       this.doc = TextDocument.update(this.doc, [change], version);
+      const kept = this.cache.lines;
+      this.keepLines(('range' in change && kept?.text === before.getText() && editedLines(kept.lines, before, this.doc, change.range, change.text)) || this.text.split('\n'));
     }
   }
 

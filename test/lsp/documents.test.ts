@@ -1,0 +1,56 @@
+// An open document keeps its text's lines across edits (the analysis reads them from its
+// cache): after any sequence of changes they are the lines of the text, and lines an
+// edit did not touch are the same strings as before.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
+import { OpenDocument } from '../../server/src/lsp/documents';
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+const open = (text: string) => new OpenDocument(TextDocument.create('file:///t.cu', 'cuda-cpp', 1, text), 'cuda');
+const linesOf = (od: OpenDocument) => {
+  const kept = od.cache.lines;
+  assert.ok(kept, 'the document keeps lines');
+  assert.equal(kept.text, od.text, 'for its current text');
+  return kept.lines;
+};
+
+test('lines kept across random edits are the lines of the text', () => {
+  const rnd = prng(7);
+  const pieces = ['', 'x', 'zz', '\n', 'a\nb', '\r\n', 'line\r\nnext\n', '{\n  y;\n}', '\r'];
+  const od = open('__global__ void k(float* a) {\n  a[threadIdx.x] = 0.f;\n}\n\nint main() {\n  return 0;\n}\n');
+  for (let v = 2; v < 600; v++) {
+    const lines = od.text.split('\n');
+    const pos = () => {
+      const line = Math.floor(rnd() * (lines.length + 2)); // sometimes past the end
+      const character = Math.floor(rnd() * ((lines[line]?.length ?? 3) + 3)); // sometimes past the line's end
+      return { line, character };
+    };
+    const [a, b] = [pos(), pos()];
+    const change: TextDocumentContentChangeEvent = rnd() < 0.03 ? { text: pieces[v % pieces.length] + 'whole\n' } : { range: { start: a, end: b }, text: pieces[Math.floor(rnd() * pieces.length)] }; // reversed ranges too
+    od.applyChanges([change], v);
+    assert.deepEqual(linesOf(od), od.text.split('\n'), `after version ${v}`);
+  }
+});
+
+test('an edit inside one line leaves the other lines the same strings', () => {
+  const text = Array.from({ length: 200 }, (_, i) => `  const int v${i} = ${i} * threadIdx.x + blockIdx.x * blockDim.x;`).join('\n');
+  const od = open(text);
+  const before = linesOf(od);
+  od.applyChanges([{ range: { start: { line: 100, character: 5 }, end: { line: 100, character: 5 } }, text: 'z' }], 2);
+  const after = linesOf(od);
+  assert.equal(after.length, before.length);
+  for (let i = 0; i < after.length; i++) if (i !== 100) assert.ok(after[i] === before[i], `line ${i} is the same string`);
+  assert.equal(after[100], before[100].slice(0, 5) + 'z' + before[100].slice(5));
+  // several changes in one notification, the second on lines the first moved
+  od.applyChanges([
+    { range: { start: { line: 10, character: 0 }, end: { line: 12, character: 0 } }, text: '' },
+    { range: { start: { line: 50, character: 2 }, end: { line: 50, character: 2 } }, text: 'p\nq\n' },
+  ], 3);
+  assert.deepEqual(linesOf(od), od.text.split('\n'));
+});
