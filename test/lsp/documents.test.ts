@@ -27,30 +27,37 @@ test('lines kept across random edits are the lines of the text', () => {
   for (let v = 2; v < 600; v++) {
     const lines = od.text.split('\n');
     const pos = () => {
-      const line = Math.floor(rnd() * (lines.length + 2)); // sometimes past the end
-      const character = Math.floor(rnd() * ((lines[line]?.length ?? 3) + 3)); // sometimes past the line's end
-      return { line, character };
+      const line = Math.floor(rnd() * lines.length);
+      return { line, character: Math.floor(rnd() * (lines[line].length + 1)) };
     };
     const [a, b] = [pos(), pos()];
     const change: TextDocumentContentChangeEvent = rnd() < 0.03 ? { text: pieces[v % pieces.length] + 'whole\n' } : { range: { start: a, end: b }, text: pieces[Math.floor(rnd() * pieces.length)] }; // reversed ranges too
+    const splits = od.splits;
     od.applyChanges([change], v);
     assert.deepEqual(linesOf(od), od.text.split('\n'), `after version ${v}`);
+    if ('range' in change) assert.equal(od.splits, splits, `version ${v}: the edit did not split the whole text`);
   }
 });
 
-test('an edit inside one line leaves the other lines the same strings', () => {
+test('an edit inside one line replaces that line only, without splitting the whole text', () => {
   const text = Array.from({ length: 200 }, (_, i) => `  const int v${i} = ${i} * threadIdx.x + blockIdx.x * blockDim.x;`).join('\n');
   const od = open(text);
   const before = linesOf(od);
+  assert.equal(od.splits, 1, 'split once, when opened');
   od.applyChanges([{ range: { start: { line: 100, character: 5 }, end: { line: 100, character: 5 } }, text: 'z' }], 2);
+  assert.equal(od.splits, 1, 'not split again for an edit');
   const after = linesOf(od);
   assert.equal(after.length, before.length);
-  for (let i = 0; i < after.length; i++) if (i !== 100) assert.ok(after[i] === before[i], `line ${i} is the same string`);
+  for (let i = 0; i < after.length; i++) if (i !== 100) assert.equal(after[i], before[i], `line ${i}`);
   assert.equal(after[100], before[100].slice(0, 5) + 'z' + before[100].slice(5));
   // several changes in one notification, the second on lines the first moved
   od.applyChanges([
     { range: { start: { line: 10, character: 0 }, end: { line: 12, character: 0 } }, text: '' },
     { range: { start: { line: 50, character: 2 }, end: { line: 50, character: 2 } }, text: 'p\nq\n' },
   ], 3);
+  assert.deepEqual(linesOf(od), od.text.split('\n'));
+  assert.equal(od.splits, 1);
+  // a range past the end of a line or of the document (a client bug): still the lines of the text
+  od.applyChanges([{ range: { start: { line: 5, character: 500 }, end: { line: 900, character: 3 } }, text: 'tail' }], 4);
   assert.deepEqual(linesOf(od), od.text.split('\n'));
 });

@@ -62,21 +62,28 @@ export interface Published {
   facts?: FileFacts;
 }
 
-/**
- * `lines` (of `before`'s text) with `range` replaced by `text`, as `after` holds it; null
- * when they do not add up to `after`'s lines (the caller splits the whole text then).
- */
-function editedLines(lines: readonly string[], before: TextDocument, after: TextDocument, range: { start: Position; end: Position }, text: string): string[] | null {
-  // the positions as TextDocument.update reads them: ordered, clamped to the document and to each line's end
-  let [startOffset, endOffset] = [before.offsetAt(range.start), before.offsetAt(range.end)];
+/** Where a change's range lies, as TextDocument.update reads it: ordered, clamped to the document and to each line's end. */
+function editedSpan(doc: TextDocument, range: { start: Position; end: Position }): { start: Position; end: Position } {
+  let [startOffset, endOffset] = [doc.offsetAt(range.start), doc.offsetAt(range.end)];
   if (startOffset > endOffset) [startOffset, endOffset] = [endOffset, startOffset];
-  const start = before.positionAt(startOffset);
-  const end = before.positionAt(endOffset);
+  return { start: doc.positionAt(startOffset), end: doc.positionAt(endOffset) };
+}
+
+/**
+ * `lines` with the span replaced by `text`, when they add up to the lines of `after` (the
+ * document once changed); else null, and the caller splits the whole text.
+ */
+function editedLines(lines: readonly string[], { start, end }: { start: Position; end: Position }, text: string, after: TextDocument): string[] | null {
   if (start.line >= lines.length || end.line >= lines.length) return null;
   const middle = (lines[start.line].slice(0, start.character) + text + lines[end.line].slice(end.character)).split('\n');
   const out = lines.slice(0, start.line).concat(middle, lines.slice(end.line + 1));
-  if (out.length !== after.lineCount || !after.getText().startsWith(middle.join('\n'), after.offsetAt({ line: start.line, character: 0 }))) return null;
-  return out;
+  // checked against the text itself (TextDocument's own line index can be off after a range past the end)
+  let offset = 0;
+  for (let i = 0; i < start.line; i++) offset += out[i].length + 1;
+  let length = offset - 1;
+  for (let i = start.line; i < out.length; i++) length += out[i].length + 1;
+  const now = after.getText();
+  return length === now.length && now.startsWith(middle.join('\n'), offset) ? out : null;
 }
 
 /** Characters parsed in one go rather than in slices: about 1,500 lines, 20 ms from scratch here. */
@@ -107,8 +114,12 @@ export class OpenDocument {
     this.eol = eolOf(text);
     this.doc = text.includes('\r') ? TextDocument.create(doc.uri, doc.languageId, doc.version, lineEndsAsNewline(text)) : doc;
     this.keepLines(this.doc.getText().split('\n'));
+    this.splits = 1;
   }
   doc: TextDocument;
+
+  /** Times the whole text was split into lines (opening, a full-text change): an edit within the text splits none. */
+  splits = 0;
 
   /** The analysis reads the text's lines from the cache: an edit replaces the lines it touched, the others stay the same strings. */
   private keepLines(lines: string[]): void {
@@ -147,10 +158,13 @@ export class OpenDocument {
       } else {
         this.dropTree(); // a full-text change: parse from scratch
       }
-      const before = this.doc;
-      this.doc = TextDocument.update(this.doc, [change], version);
+      // TextDocument.update changes the document in place: read the edit's lines before it
       const kept = this.cache.lines;
-      this.keepLines(('range' in change && kept?.text === before.getText() && editedLines(kept.lines, before, this.doc, change.range, change.text)) || this.text.split('\n'));
+      const at = 'range' in change && kept?.text === this.doc.getText() ? editedSpan(this.doc, change.range) : null;
+      this.doc = TextDocument.update(this.doc, [change], version);
+      const lines = at && kept ? editedLines(kept.lines, at, change.text, this.doc) : null;
+      if (!lines) this.splits++;
+      this.keepLines(lines ?? this.text.split('\n'));
     }
   }
 
