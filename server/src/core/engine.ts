@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG, type Config, type LanguageSetting } from './config';
 import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
 import type { FileRule, FunctionRule, Rule } from './rule';
-import { isSuppressed, suppressedLines } from './suppress';
+import { isSuppressed, mayBeSuppressed, suppressedLines } from './suppress';
 import { fileArrays, fileConstants, fileMacros, functionFacts, topLevelItems, type FileArray, type MacroDef } from './facts/cfamily';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { tritonFunctions } from './facts/triton';
@@ -392,10 +392,10 @@ export class Engine {
    * naming all of it. Kept on the document's cache for the tree and text it was made from:
    * the slices of one version's analysis (a large file takes several) read it once.
    */
-  private fileContext(language: SourceLanguage, tree: Tree, text: string, path: string, fileDeadline: number, cache?: FactsCache): FileContext {
+  private fileContext(language: SourceLanguage, tree: Tree, source: SourceText, path: string, fileDeadline: number, cache?: FactsCache): FileContext {
+    const text = source.text;
     const c = cache?.context;
     if (c && c.tree === tree && c.text === text && c.path === path && c.generation === this.generation) return c.made;
-    const source = new SourceText(text);
     const top = topLevelItems(tree.rootNode);
     const spans = spansOf(top.functions);
     // under the file's budget: a view whose time runs out keeps what it has read (see buildView)
@@ -433,7 +433,7 @@ export class Engine {
   facts(language: SourceLanguage, tree: Tree, lines: string[], cache?: FactsCache, text = lines.join('\n'), path = ''): FileFacts {
     const functions: FunctionFacts[] = [];
     const skipped: FileFacts['skipped'] = [];
-    const source = new SourceText(text);
+    const source = new SourceText(text, lines);
     const fileDeadline = budgetClock() + this.limits.fileMs;
     if (language === 'triton') {
       // each kernel, host function and the module's code under its own budget, too deep ones skipped
@@ -445,7 +445,7 @@ export class Engine {
       };
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines, guard));
     } else {
-      const { top, spans, pre, grammar, globals, constants, macros, helpers, globalsKey, partial } = this.fileContext(language, tree, text, path, fileDeadline, cache);
+      const { top, spans, pre, grammar, globals, constants, macros, helpers, globalsKey, partial } = this.fileContext(language, tree, source, path, fileDeadline, cache);
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
       for (let i = 0; i < top.functions.length; i++) {
         const def = top.functions[i];
@@ -562,7 +562,7 @@ export class Engine {
     }
     this.useBudget(config);
     const facts = (this.lastFacts = this.slicedFacts(language, tree, text, cache, path));
-    return this.findings(language, facts, config, only, skipped, cache);
+    return this.findings(language, facts, config, only, skipped, cache, text);
   }
 
   /**
@@ -664,10 +664,10 @@ export class Engine {
   }
 
   /** The rules over a file's facts, with severities, citations and suppressions applied. */
-  private findings(language: SourceLanguage, facts: FileFacts, config: Config, only?: ReadonlySet<string>, skipped?: NonNullable<FileResult['skipped']>, cache?: FactsCache): Finding[] {
-    const lines = facts.lines;
+  private findings(language: SourceLanguage, facts: FileFacts, config: Config, only?: ReadonlySet<string>, skipped?: NonNullable<FileResult['skipped']>, cache?: FactsCache, text?: string): Finding[] {
     skipped?.push(...(facts.skipped ?? []));
-    const suppressed = suppressedLines(lines);
+    // one search of the text, when the caller has it, instead of one per line
+    const suppressed = text !== undefined && !mayBeSuppressed(text) ? new Map<number, never>() : suppressedLines(facts.lines);
     const findings: Finding[] = [];
     const keep = (f: Finding) => {
       if (!suppressed.size || !isSuppressed(suppressed, f.range.start.line, f.rule)) findings.push(f);

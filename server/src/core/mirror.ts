@@ -14,7 +14,11 @@ export interface Point {
 /** The source text with its line starts, shared by every node copied from it. */
 export class SourceText {
   private lineStarts: number[] | undefined;
-  constructor(readonly text: string) {}
+  /** `lines`, when the caller has them (`text` split at '\n'), give the line starts without a search of the text. */
+  constructor(
+    readonly text: string,
+    private readonly lines?: readonly string[],
+  ) {}
 
   /** The text the user wrote for [start, end) (a shadow source maps back to it). */
   original(start: number, end: number): string {
@@ -22,7 +26,7 @@ export class SourceText {
   }
 
   position(index: number, _atEnd = false): Point {
-    const starts = (this.lineStarts ??= lineStartsOf(this.text));
+    const starts = (this.lineStarts ??= this.lines ? lineStartsFrom(this.lines) : lineStartsOf(this.text));
     let lo = 0;
     let hi = starts.length - 1;
     while (lo < hi) {
@@ -32,6 +36,12 @@ export class SourceText {
     }
     return { row: lo, column: index - starts[lo] };
   }
+}
+
+function lineStartsFrom(lines: readonly string[]): number[] {
+  const out = new Array<number>(lines.length);
+  for (let i = 0, at = 0; i < lines.length; at += lines[i].length + 1, i++) out[i] = at;
+  return out;
 }
 
 function lineStartsOf(text: string): number[] {

@@ -1,11 +1,17 @@
 // Suppression comments: `// kernel-advisor-disable-next-line <rule id>[, <rule id>...]`
 // (`# ...` in Python) silences those rules on the next line; with no id, every rule.
+const MARK = 'kernel-advisor-disable';
 const DIRECTIVE = /(?:\/\/|#)\s*kernel-advisor-disable-next-line\b([^\n]*)/;
+
+/** Whether a text may hold a suppression comment at all (most do not). */
+export function mayBeSuppressed(text: string): boolean {
+  return text.includes(MARK);
+}
 
 export function suppressedLines(lines: string[]): Map<number, Set<string> | 'all'> {
   const out = new Map<number, Set<string> | 'all'>();
   for (let i = 0; i < lines.length; i++) {
-    if (!lines[i].includes('kernel-advisor-disable')) continue;
+    if (!lines[i].includes(MARK)) continue;
     const m = DIRECTIVE.exec(lines[i]);
     if (!m) continue;
     const ids = m[1].replace(/\*\/.*$/, '').split(/[\s,]+/).filter((s) => /^[a-z-]+\/[a-z-]+$/.test(s));

@@ -27,8 +27,19 @@ export function perFunction<A extends unknown[]>(
   };
 }
 
+/** Each host's callees by the callables they were resolved in (one per file version): the fusion rules ask the same. */
+const calleesIn = new WeakMap<Callables, WeakMap<FunctionFacts, (FunctionFacts | null)[]>>();
+
 /** The facts a host function's check reads by name: what each call resolves to, and for a wrapper what its calls resolve to. */
 function callees(host: FunctionFacts, c: Callables): (FunctionFacts | null)[] {
+  let known = calleesIn.get(c);
+  if (!known) calleesIn.set(c, (known = new WeakMap()));
+  let out = known.get(host);
+  if (!out) known.set(host, (out = resolveCallees(host, c)));
+  return out;
+}
+
+function resolveCallees(host: FunctionFacts, c: Callables): (FunctionFacts | null)[] {
   const resolve = (x: CallFact) => c.kernels.get(x.name) ?? c.hosts.get(x.name) ?? null;
   const out: (FunctionFacts | null)[] = [];
   for (const call of host.calls) {

@@ -183,9 +183,8 @@ export const rule: Rule = {
   check(facts: FileFacts) {
     if (facts.language === 'triton') return tritonElementwiseChain(facts);
     // this file's kernels and host functions win over the project's (wrappers defined in other files)
-    const { kernels, hosts, mine } = visibleCallables(facts);
-    const callables = { kernels, hosts, mine };
-    return mine.flatMap((h) => hostCached(h, callables));
+    const callables = visibleCallables(facts);
+    return callables.mine.flatMap((h) => hostCached(h, callables));
   },
   // writes the fused kernel (fix.ts); it reads the rule's other findings to fuse a whole chain
   fix: chainFixer((facts) => (rule as FileRule).check(facts)),

@@ -133,8 +133,7 @@ export const rule: Rule = {
   defaultSeverity: 'information',
   check(facts: FileFacts) {
     if (facts.language === 'triton') return tritonGemmEpilogue(facts);
-    const { kernels, hosts, mine } = visibleCallables(facts);
-    const callables = { kernels, hosts, mine };
-    return mine.filter((h) => !isReferenceOracle(h.name)).flatMap((h) => hostCached(h, callables));
+    const callables = visibleCallables(facts);
+    return callables.mine.filter((h) => !isReferenceOracle(h.name)).flatMap((h) => hostCached(h, callables));
   },
 };
