@@ -87,6 +87,13 @@ export class FactsCache {
   get size(): number {
     return this.entries.size;
   }
+  /** Forgets everything but the lines: the next analysis derives every function's facts again. */
+  clear(): void {
+    this.entries.clear();
+    this.used.clear();
+    this.context = null;
+    this.complete = null;
+  }
   /** Called before each uncached piece of work (a function's facts or rule checks): the language server ends its time slices here. */
   checkpoint(): void {}
 }

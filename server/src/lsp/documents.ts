@@ -220,6 +220,16 @@ export class OpenDocument {
     this.parsing = null;
   }
 
+  /**
+   * Gives up the facts kept for the next edit (most of a document's memory): for a document
+   * whose tree was given up too, whose next edit is read from scratch anyway. Hovers and
+   * code actions on it derive what they need again.
+   */
+  releaseFacts(): void {
+    this.cache.clear();
+    if (this.published) delete this.published.facts;
+  }
+
   /** Frees the tree and any parse under way (which may be re-parsing from the tree). */
   dropTree(): void {
     this.cancelParse();

@@ -10,11 +10,16 @@ export class Scheduler {
   private readonly queue = new Map<string, Step>();
   private timer: NodeJS.Immediate | null = null;
 
-  constructor(private readonly onError: (key: string, e: unknown) => void = () => undefined) {}
+  constructor(
+    private readonly onError: (key: string, e: unknown) => void = () => undefined,
+    /** Told when work is queued and when the queue has run dry (see IdleCompaction). */
+    private readonly activity: { busy(): void; idle(): void } = { busy: () => undefined, idle: () => undefined },
+  ) {}
 
   /** Queues `step` for `key`, replacing a pending one (which keeps its turn). */
   schedule(key: string, step: Step): void {
     this.queue.set(key, step);
+    this.activity.busy();
     this.kick();
   }
 
@@ -49,5 +54,6 @@ export class Scheduler {
     // a step may have been re-queued meanwhile (it never is synchronously, but keep the newer one)
     if (result === 'again' && !this.queue.has(key)) this.queue.set(key, step);
     if (this.queue.size) this.kick();
+    else this.activity.idle();
   }
 }

@@ -34,6 +34,7 @@ import type { FixOutcome } from '../core/fix';
 import { DISABLE_IN_WORKSPACE, FIX_ALL, SOURCE, codeActions, fixAllAction, disableRuleEdit, explainMarkdown, hoverMarkdown, isFindingRef, knowledgeMarkdown, skippedDiagnostic, toDiagnostic, type ExplainedFinding, type FindingRef } from './convert';
 import { Settings } from './settings';
 import { Scheduler } from './scheduler';
+import { IdleCompaction } from './memory';
 import { WorkspaceAccess, uriToPath } from './workspace';
 import { builtinNote } from './builtins';
 import { version } from '../../../package.json';
@@ -80,17 +81,23 @@ export async function startServer(connection: Connection = createConnection(Prop
   const keepTree = (od: OpenDocument) => {
     withTrees.delete(od);
     withTrees.add(od);
-    // documents whose analysis is done give theirs up first: one still being analysed would parse again
+    // documents whose analysis is done give theirs up first, and their facts with it; one still
+    // being analysed would parse again (it keeps its facts: its slices go on from them)
     for (const pass of [(d: OpenDocument) => !scheduler.has(d.doc.uri), () => true]) {
       for (const old of withTrees) {
         if (withTrees.size <= MAX_TREES) return;
         if (old === od || !pass(old)) continue;
         old.dropTree();
+        if (!scheduler.has(old.doc.uri)) old.releaseFacts();
         withTrees.delete(old);
       }
     }
   };
-  const scheduler = new Scheduler((uri, e) => connection.console.error(`analysis of ${uri} failed: ${(e as Error).stack ?? e}`));
+  const mb = (bytes: number) => `${Math.round(bytes / 1048576)} MB`;
+  const memory = new IdleCompaction(({ before, after, ms }) =>
+    connection.tracer.log(`idle after a burst of work: the heap gave back ${mb(before - after)} (${mb(before)} to ${mb(after)}) in ${ms.toFixed(0)} ms`),
+  );
+  const scheduler = new Scheduler((uri, e) => connection.console.error(`analysis of ${uri} failed: ${(e as Error).stack ?? e}`), memory);
   const access = new WorkspaceAccess();
   let workspaceFolders: string[] = [];
   let clientCommands = new Set<string>();
@@ -155,6 +162,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     const v = od.version;
     if (od.published && od.published.version > v) return; // never over a newer version
     od.published = { version: v, text: od.text, findings, ...(facts ? { facts } : {}) };
+    if (!withTrees.has(od)) od.releaseFacts(); // its tree was given up while it was analysed: so are its facts, now it is done
     const w = od.work;
     connection.tracer.log(`analysed ${uriToPath(uri)} (version ${v}) in ${w.ms.toFixed(1)} ms${w.slices > 1 ? ` over ${w.slices} slices` : ''}: ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
     void connection.sendDiagnostics({ uri, version: v, diagnostics });
@@ -518,6 +526,7 @@ export async function startServer(connection: Connection = createConnection(Prop
   });
 
   connection.onShutdown(() => {
+    memory.dispose();
     for (const od of docs.values()) {
       od.dropTree();
       scheduler.cancel(od.doc.uri);

@@ -1,0 +1,74 @@
+// Memory given back after a burst of work. Opening many files at once (a folder, a
+// session restore) allocates far more than it keeps: each document's facts are kept only
+// while it has a tree (see releaseFacts), but V8 keeps the heap at the size the burst
+// needed, and never shrinks it while the server waits for the next message (its memory
+// reducer runs on idle notifications Node does not send). 50 open 1,000-line files: the
+// heap holds about 30 MB of live objects in about 115 MB. Full collections when the server
+// falls idle after such a burst give about 40 MB back (70 ms here). Typing in one file does
+// not grow the heap this way (its garbage dies young), so this runs after bursts only.
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** Heap growth since the last collection (or start) that makes an idle moment worth one. */
+const GROWTH_BYTES = 32 * 1024 * 1024;
+/** How long the server must have had nothing to do: a message arriving meanwhile postpones it. */
+const IDLE_MS = 100;
+
+let collector: (() => void) | null | undefined;
+
+/** V8's own full collection, made callable once: null where the runtime does not allow it. */
+function fullCollection(): (() => void) | null {
+  if (collector === undefined) {
+    try {
+      setFlagsFromString('--expose-gc'); // takes effect for contexts created from now on
+      const gc: unknown = runInNewContext('typeof gc === "function" ? gc : null');
+      collector = typeof gc === 'function' ? (gc as () => void) : null;
+    } catch {
+      collector = null;
+    }
+  }
+  return collector;
+}
+
+const committed = (): number => getHeapStatistics().total_heap_size;
+
+export class IdleCompaction {
+  private timer: NodeJS.Timeout | null = null;
+  private baseline = committed();
+
+  /** Collections made (tests read it). */
+  collections = 0;
+
+  /** Told the heap's committed bytes around each collection, and its time (the trace log). */
+  constructor(private readonly onCollect?: (c: { before: number; after: number; ms: number }) => void) {}
+
+  /** Work arrived: an idle collection waiting to run waits for the next idle moment. */
+  busy(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** The server has nothing queued: after IDLE_MS of that, collect once if a burst grew the heap. */
+  idle(): void {
+    this.busy();
+    if (committed() - this.baseline < GROWTH_BYTES) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const gc = fullCollection();
+      if (!gc) return;
+      const before = committed();
+      const started = performance.now();
+      // the first collection frees the burst's garbage; the pages it leaves empty go back in the second
+      gc();
+      gc();
+      this.collections++;
+      this.baseline = committed();
+      this.onCollect?.({ before, after: this.baseline, ms: performance.now() - started });
+    }, IDLE_MS);
+    this.timer.unref();
+  }
+
+  dispose(): void {
+    this.busy();
+  }
+}

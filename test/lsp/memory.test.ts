@@ -1,0 +1,48 @@
+// The server gives memory back after a burst of work (lsp/memory.ts): a collection when it
+// falls idle after the heap grew, none while work keeps arriving or when it barely grew.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { getHeapStatistics } from 'node:v8';
+import { IdleCompaction } from '../../server/src/lsp/memory';
+
+const committed = () => getHeapStatistics().total_heap_size;
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Holds about `mb` MB of objects at once (the heap must grow to hold them), garbage once it returns. */
+function burst(mb: number): number {
+  const kept: { i: number; s: string; a: number[] }[] = [];
+  for (let i = 0; i < mb * 6000; i++) kept.push({ i, s: `item ${i}`, a: [i, i + 1, i + 2] });
+  return kept.length;
+}
+
+test('after a burst that grew the heap, an idle moment gives the pages back', async () => {
+  const seen: { before: number; after: number }[] = [];
+  const m = new IdleCompaction((c) => seen.push(c));
+  const start = committed();
+  burst(150);
+  assert.ok(committed() - start > 32 * 1024 * 1024, 'the burst grew the heap');
+  m.idle();
+  await wait(400);
+  assert.equal(m.collections, 1);
+  assert.ok(seen[0].after < seen[0].before, `the heap shrank: ${seen[0].before} -> ${seen[0].after}`);
+  // no new growth: the next idle moment collects nothing
+  m.idle();
+  await wait(300);
+  assert.equal(m.collections, 1);
+  m.dispose();
+});
+
+test('work arriving before the idle delay postpones the collection', async () => {
+  const m = new IdleCompaction();
+  const start = committed();
+  burst(150);
+  assert.ok(committed() - start > 32 * 1024 * 1024, 'the burst grew the heap');
+  m.idle();
+  m.busy();
+  await wait(300);
+  assert.equal(m.collections, 0, 'busy cancelled it');
+  m.idle();
+  await wait(400);
+  assert.equal(m.collections, 1);
+  m.dispose();
+});
