@@ -179,7 +179,7 @@ function fixCuda(ctx: FixContext): FixResult {
   const bySize = new Map<number, string[]>();
   for (const p of vectored) bySize.set(bytesOf(p), [...(bySize.get(bytesOf(p)) ?? []), p]);
   // uintptr_t where the file has <cstdint>, else size_t (as wide as a pointer, and always declared)
-  const uintptr = /^\s*#\s*include\s*[<"](cstdint|stdint\.h|inttypes\.h|cinttypes)[>"]/m.test(ctx.text) ? 'uintptr_t' : 'size_t';
+  const uintptr = ctx.perFile('includes <cstdint>', () => /^\s*#\s*include\s*[<"](cstdint|stdint\.h|inttypes\.h|cinttypes)[>"]/m.test(ctx.text)) ? 'uintptr_t' : 'size_t';
   const alignedExpr = [...bySize]
     .sort((a, b) => b[0] - a[0])
     .map(([bytes, ps]) => `(${ps.length > 1 ? `(${ps.map((p) => `reinterpret_cast<${uintptr}>(${p})`).join(' | ')})` : `reinterpret_cast<${uintptr}>(${ps[0]})`} & ${bytes - 1}) == 0`)
