@@ -52,7 +52,10 @@ function fixCudaChain(f: Finding, ctx: FixContext, findingsOf: (facts: FileFacts
   for (let p = pairs.find(([a]) => a === chain[chain.length - 1]); p && !chain.includes(p[1]); p = pairs.find(([a]) => a === chain[chain.length - 1])) chain.push(p[1]);
   const file = FileSyntax.of(ctx);
   if (!file.root) return refuse('the file could not be read as syntax');
-  const whole = fuse(chain, host, ctx, file);
+  // each finding of a chain asks for the same fused kernel: written once per chain
+  const fused = (calls: CallFact[]) =>
+    ctx.perFile(`fused ${host.name}: ${calls.map((c) => `${c.nameRange.start.line}:${c.nameRange.start.column}`).join(' ')}`, () => fuse(calls, host, ctx, file));
+  const whole = fused(chain);
   if (!refused(whole) || chain.length === 2) return whole;
-  return fuse([first, second], host, ctx, file);
+  return fused([first, second]);
 }

@@ -317,5 +317,7 @@ function fixCuda(ctx: FixContext): FixResult {
 export const fixVectorAccess: Fixer = (_finding, ctx) => {
   if (ctx.language === 'triton')
     return refuse('Triton kernels are rewritten by hand: give each program a contiguous block (`offs = pid * BLOCK + tl.arange(0, BLOCK)`) and Triton emits the 16-byte accesses');
-  return fixCuda(ctx);
+  // the fix rewrites the whole kernel, the same for each of its findings: written once per kernel
+  const at = ctx.fn ? `${ctx.fn.range.start.line}:${ctx.fn.range.start.column}` : '-';
+  return ctx.perFile(`vector-memory-access fix of the kernel at ${at}`, () => fixCuda(ctx));
 };
