@@ -157,6 +157,9 @@ function functionName(text: string): string {
   return /([A-Za-z_]\w*)\s*\(/.exec(head.replace(/__launch_bounds__\s*\([^)]*\)/, ''))?.[1] ?? '(unnamed)';
 }
 
+/** Characters of indexed files whose trees the engine keeps for their second pass: about 200,000 lines. */
+const KEPT_TREE_CHARS = 8 * 1024 * 1024;
+
 const LONE_CR = /\r(?!\n)/;
 /** Whether the text has a lone `\r`; the regex runs only where there is a `\r` at all (an edit checks the whole file). */
 const hasLoneCr = (text: string): boolean => text.indexOf('\r') !== -1 && LONE_CR.test(text);
@@ -218,8 +221,19 @@ export class Engine {
 
   /** Kernels and launch wrappers of the project's other files (null: this file alone). */
   project: ProjectIndex | null = null;
-  /** Facts computed while indexing, by path, until the file is analysed. */
-  private readonly indexed = new Map<string, { text: string; facts: FileFacts }>();
+  /** Facts computed while indexing, by path, until the file is analysed; the first files keep their trees too. */
+  private readonly indexed = new Map<string, { text: string; facts: FileFacts; tree?: Tree }>();
+  /** Characters of the indexed files whose trees are kept (the second pass writes fixes from them, parsing none again). */
+  private keptTreeChars = 0;
+
+  /** Takes the indexed entry of `path` out, the caller owning its tree (if any). */
+  private takeIndexed(path: string): { text: string; facts: FileFacts; tree?: Tree } | undefined {
+    const done = this.indexed.get(path);
+    if (!done) return undefined;
+    this.indexed.delete(path);
+    if (done.tree) this.keptTreeChars -= done.text.length;
+    return done;
+  }
 
   /** Adds a file's kernels and launch wrappers to the project index (the CLI's first pass). */
   indexText(path: string, text: string, config: Config = DEFAULT_CONFIG): void {
@@ -232,8 +246,15 @@ export class Engine {
       tree = this.parsers.parse(grammarFor(language), text);
       const facts = this.facts(language, tree, text.split('\n'), undefined, text, path);
       (this.project ??= new ProjectIndex()).add(facts);
-      this.indexed.set(path, { text, facts }); // the second pass reuses them
-      if (this.indexed.size > 5000) this.indexed.clear();
+      this.takeIndexed(path)?.tree?.delete();
+      // the second pass reuses them, and the tree while the kept ones stay small (WASM memory never shrinks)
+      const keep = this.keptTreeChars + text.length <= KEPT_TREE_CHARS && this.indexed.size < 5000;
+      this.indexed.set(path, { text, facts, ...(keep ? { tree } : {}) });
+      if (keep) {
+        this.keptTreeChars += text.length;
+        tree = undefined;
+      }
+      if (this.indexed.size > 5000) for (const p of [...this.indexed.keys()]) this.takeIndexed(p)?.tree?.delete();
     } catch {
       // a file that cannot be read adds nothing
     } finally {
@@ -266,25 +287,28 @@ export class Engine {
   analyzeText(path: string, text: string, config: Config = DEFAULT_CONFIG, only?: ReadonlySet<string>, languageId?: string, opts: { fixes?: boolean } = {}): FileResult {
     const fixes = opts.fixes ?? true;
     text = lineEndsAsNewline(text);
+    const done = this.takeIndexed(path);
     const language = detectLanguage(path, text, languageId);
-    if (!language) return { language: null, findings: [] };
-    const skip = this.skipReason(path, text, language, config);
-    if (skip) return { language, findings: [], error: skip };
-    const done = this.indexed.get(path);
-    if (done) this.indexed.delete(path);
+    const skip = language && this.skipReason(path, text, language, config);
+    if (!language || skip) {
+      done?.tree?.delete();
+      return language ? { language, findings: [], error: skip as string } : { language: null, findings: [] };
+    }
     if (done && done.text === text && config.languages.includes(languageSettingOf(path, language))) {
-      this.useBudget(config);
-      const skipped: NonNullable<FileResult['skipped']> = [];
-      const facts = { ...done.facts, project: this.project ?? undefined };
-      const findings = this.findings(language, facts, config, only, skipped);
-      if (!fixes || !findings.some((f) => this.fixerOf(f))) return { language, findings, skipped };
-      const tree = this.parsers.parse(grammarFor(language), text);
+      let tree = done.tree;
       try {
+        this.useBudget(config);
+        const skipped: NonNullable<FileResult['skipped']> = [];
+        const facts = { ...done.facts, project: this.project ?? undefined };
+        const findings = this.findings(language, facts, config, only, skipped);
+        if (!fixes || !findings.some((f) => this.fixerOf(f))) return { language, findings, skipped };
+        tree ??= this.parsers.parse(grammarFor(language), text);
         return { language, findings: this.withFixes(language, tree, text, findings, facts), skipped };
       } finally {
-        tree.delete();
+        tree?.delete();
       }
     }
+    done?.tree?.delete();
     let tree: Tree | undefined;
     try {
       tree = this.parsers.parse(grammarFor(language), text);

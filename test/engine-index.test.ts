@@ -1,0 +1,44 @@
+// The CLI's two passes (Engine.indexText, then analyzeText): the second reuses the first's
+// facts and, for the first files, its trees; the findings and fixes are those of a file
+// analysed alone, and every kept tree is freed whichever way the second pass goes.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from '../server/src/core/engine';
+import { DEFAULT_CONFIG } from '../server/src/core/config';
+import { generateCuda } from './bench/generate';
+
+let engine: Engine;
+before(async () => {
+  engine = await Engine.create(['cuda']);
+});
+
+const kept = (e: Engine) => (e as unknown as { keptTreeChars: number }).keptTreeChars;
+const summary = (r: ReturnType<Engine['analyzeText']>) => r.findings.map((f) => `${f.rule} ${f.range.start.line}:${f.range.start.column} ${f.fixes.length} ${f.fixes.map((x) => x.title).join('|')}`);
+
+test('indexed files keep their trees for the second pass, with the findings and fixes of a file read alone', async () => {
+  const alone = await Engine.create(['cuda']);
+  const files = [0, 1, 2].map((i) => ({ path: `/tmp/ka-index/k${i}.cu`, text: generateCuda(300, 40 + i).text }));
+  for (const f of files) engine.indexText(f.path, f.text);
+  assert.equal(kept(engine), files.reduce((n, f) => n + f.text.length, 0), 'every tree kept');
+  for (const f of files) {
+    const got = engine.analyzeText(f.path, f.text);
+    const want = alone.analyzeText(f.path, f.text);
+    assert.ok(got.findings.some((x) => x.fixes.length), 'some finding has a fix');
+    assert.deepEqual(summary(got), summary(want));
+  }
+  assert.equal(kept(engine), 0, 'every kept tree was used and freed');
+});
+
+test('a kept tree is freed when the second pass finds another text, another language or none', () => {
+  const text = generateCuda(200, 7).text;
+  engine.indexText('/tmp/ka-index/a.cu', text);
+  engine.indexText('/tmp/ka-index/b.cu', text);
+  engine.indexText('/tmp/ka-index/c.cu', text);
+  assert.equal(kept(engine), 3 * text.length);
+  engine.analyzeText('/tmp/ka-index/a.cu', text + '\n// changed\n', DEFAULT_CONFIG);
+  engine.analyzeText('/tmp/ka-index/b.cu', text, { ...DEFAULT_CONFIG, maxFileSizeKb: 1 }); // skipped: over the size limit
+  engine.indexText('/tmp/ka-index/c.cu', text); // indexed again: the old tree goes
+  assert.equal(kept(engine), text.length);
+  engine.analyzeText('/tmp/ka-index/c.cu', text, DEFAULT_CONFIG, undefined, undefined, { fixes: false });
+  assert.equal(kept(engine), 0);
+});
