@@ -1,8 +1,11 @@
 // Facts for CUDA C++ and C/C++ functions (ANALYSIS.md §1): walks a function body in
-// order, evaluating integer expressions into index forms over thread indices, loop
-// symbols and parameters, and records every memory access, loop and call.
+// order, statement by statement (its expressions become index forms in evaluate.ts), and
+// records every memory access, loop and call, inlining `__device__` helpers at their calls.
 import type { SyntaxNode as Node } from '../mirror';
-import { Poly, atom, isVarying, type AtomOp } from '../affine';
+import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElement, declaratorName, elementBits, type TypeAliases } from './ctypes';
+import { Evaluator, capped, unparen, type Value } from './evaluate';
+import type { FileArray, MacroDef } from './file-scope';
+import { Poly, isVarying } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
 import { branchId } from './model';
 import { LIBRARY_KERNELS } from './library';
@@ -20,151 +23,16 @@ import type {
   SharedArrayFact,
 } from './model';
 
-const ELEMENT_BITS: Record<string, number> = {
-  char: 8, 'signed char': 8, 'unsigned char': 8, int8_t: 8, uint8_t: 8, bool: 8,
-  short: 16, 'unsigned short': 16, int16_t: 16, uint16_t: 16,
-  half: 16, __half: 16, __nv_bfloat16: 16, nv_bfloat16: 16, bfloat16: 16,
-  int: 32, unsigned: 32, 'unsigned int': 32, int32_t: 32, uint32_t: 32, float: 32,
-  half2: 32, __half2: 32, __nv_bfloat162: 32, nv_bfloat162: 32, char4: 32, uchar4: 32,
-  long: 64, 'long long': 64, 'unsigned long': 64, int64_t: 64, uint64_t: 64, size_t: 64, double: 64,
-  float2: 64, int2: 64, uint2: 64,
-  float4: 128, int4: 128, uint4: 128, double2: 128, longlong2: 128,
-};
-/** Types that already move several elements per access. */
-const VECTOR_TYPES = new Set([
-  'float2', 'float4', 'int2', 'int4', 'uint2', 'uint4', 'double2', 'longlong2',
-  'half2', '__half2', '__nv_bfloat162', 'nv_bfloat162', 'char4', 'uchar4',
-]);
-const FLOAT_TYPES = new Set(['float', 'double', 'half', '__half', '__nv_bfloat16', 'nv_bfloat16']);
 const MATH_CALLS = /^(__)?(exp|expf|exp2f|log|logf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|sqrt|sqrtf|rsqrtf|pow|powf|erf|erff|__expf|__logf|__sinf|__cosf|__powf|hexp|hlog|hsqrt|h2exp)$/;
 const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize)$/;
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
 const MAX_HELPER_DEPTH = 3;
-const COMPARISONS = new Set(['<', '<=', '>', '>=', '==', '!=']);
-const ATOM_OPS = new Set(['/', '%', '&', '|', '^', '>>', '<<']);
 /** Cache-hinted loads and stores (`__ldcs(p)`, `__stcs(p, v)`): an access through their first argument. */
 const LOAD_INTRINSICS = /^__ld(g|cs|cg|ca|lu|cv)$/;
 const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$/;
-/** Expression macros nested deeper than this, or expanded more often in one function, are unknown (`#define M1(x) M0(x) + M0(x)` doubles at each level). */
-const MAX_MACRO_DEPTH = 32;
-const MAX_MACRO_EXPANSIONS = 10_000;
-/** Longer call arguments are kept cut short: a launch's arguments are compared by text, and `f(f(f(...)))` must not keep every suffix. */
-const MAX_ARG_TEXT = 2000;
 
-/** `(x)` -> `x`. */
-function unparen(n: Node | null): Node | null {
-  while (n?.type === 'parenthesized_expression') n = namedChildren(n)[0] ?? null;
-  return n;
-}
-
-/** `std::vector<float>`, `std::array<float, N>`, `std::span<const float>` -> `float`. */
-function containerElement(typeText: string): string | null {
-  const m = /^(?:std::)?(?:vector|array|span)\s*<\s*(?:const\s+)?([\w:]+(?:\s+\w+)?)\s*[,>]/.exec(typeText.trim());
-  return m ? m[1] : null;
-}
-
-/** A function-like macro whose body is an expression (`#define IDX(r, c) ((r) * N + (c))`). */
-export interface MacroDef {
-  params: string[];
-  /** The body parsed as an expression; null when it is not one (`do { ... } while (0)`). */
-  body: Node | null;
-}
-
-/** An array or container declared at file scope, visible to every function. */
-export interface FileArray {
-  name: string;
-  elemType: string;
-  space: MemorySpace;
-}
-
-/** Type aliases of the file and its headers (`floatX` -> ['__nv_bfloat16', 'float'] under an undecided #if). */
-export type TypeAliases = ReadonlyMap<string, readonly string[]>;
-
-/** Bits of an element type, through aliases; with several possible types, the widest (all must be known). */
-export function elementBits(type: string | null, aliases?: TypeAliases, depth = 0): number | null {
-  if (!type) return null;
-  const t = type.replace(/\b(const|volatile|__restrict__|restrict)\b/g, '').trim();
-  const known = ELEMENT_BITS[t];
-  if (known !== undefined || !aliases || depth > 4) return known ?? null;
-  const targets = aliases.get(t);
-  if (!targets?.length) return null;
-  const bits = targets.map((x) => elementBits(x, aliases, depth + 1));
-  return bits.every((b) => b !== null) ? Math.max(...(bits as number[])) : null;
-}
-
-type Value =
-  | { kind: 'int'; poly: Poly }
-  | { kind: 'ptr'; base: string; offset: Poly; elemType: string | null; space: MemorySpace; vector: boolean };
-
-interface PtrValue {
-  base: string;
-  offset: Poly;
-  elemType: string | null;
-  space: MemorySpace;
-  vector: boolean;
-}
-
-/** Symbols for opaque but warp-uniform sub-expressions (`n / 4`, `min(a, b)`). */
-function opaque(n: Node): Poly {
-  // a huge sub-expression is named by its start, length and a hash: nested ones would otherwise keep every suffix
-  if (n.endIndex - n.startIndex > 4 * MAX_ARG_TEXT) return Poly.sym(`${n.text.slice(0, 64).replace(/\s+/g, '').replace(/\*/g, '×')}…#${n.endIndex - n.startIndex}:${textHash(n.text)}`);
-  return Poly.sym(n.text.replace(/\s+/g, '').replace(/\*/g, '×'));
-}
-/**
- * A source text for messages: cut to MAX_ARG_TEXT characters, as a flat copy (a slice would
- * keep the whole text alive), with CRLF line ends as `\n` (a CRLF file reads the same as LF).
- */
-function capped(t: string): string {
-  const cut = t.length > MAX_ARG_TEXT ? (' ' + t.slice(0, MAX_ARG_TEXT)).slice(1) : t;
-  return cut.includes('\r') ? cut.replace(/\r\n?/g, '\n') : cut;
-}
-function textHash(t: string): string {
-  let h = 2166136261;
-  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 16777619);
-  return (h >>> 0).toString(36);
-}
-
-/** Strips qualifiers from a type text: `const float` -> `float`. */
-function baseType(text: string): string {
-  return text.replace(/\b(const|volatile|__restrict__|restrict|struct|typename)\b/g, '').replace(/\s+/g, ' ').trim();
-}
-
-function declaratorName(d: Node | null): { name: string; pointer: boolean; arrayDims: Node[]; restrict: boolean } | null {
-  let pointer = false;
-  let restrict = false;
-  const arrayDims: Node[] = [];
-  let cur = d;
-  while (cur) {
-    switch (cur.type) {
-      case 'identifier':
-      case 'field_identifier':
-        return { name: cur.text, pointer, arrayDims: arrayDims.reverse(), restrict };
-      case 'pointer_declarator':
-        pointer = true;
-        if (/__restrict__|restrict/.test(children(cur).filter((c) => c.type === 'type_qualifier').map((c) => c.text).join(' '))) restrict = true;
-        cur = field(cur, 'declarator');
-        break;
-      case 'reference_declarator':
-        cur = namedChildren(cur)[0] ?? null;
-        break;
-      case 'array_declarator':
-        arrayDims.push(field(cur, 'size') ?? cur);
-        cur = field(cur, 'declarator');
-        break;
-      case 'init_declarator':
-        cur = field(cur, 'declarator');
-        break;
-      default:
-        return null;
-    }
-  }
-  return null;
-}
-
-class FunctionWalker {
-  env = new Map<string, Value>();
-  private params = new Map<string, ParamFact>();
+class FunctionWalker extends Evaluator {
   get paramNames(): ReadonlySet<string> {
     return new Set(this.params.keys());
   }
@@ -175,7 +43,6 @@ class FunctionWalker {
   readonly shared: SharedArrayFact[] = [];
   readonly calls: CallFact[] = [];
   readonly syncthreads: FunctionFacts['syncthreads'] = [];
-  usesVectorTypes = false;
   arithmetic = 0;
   indexBound: string | null = null;
   private pendingPragmas: string[] = [];
@@ -195,15 +62,16 @@ class FunctionWalker {
     private readonly lines: string[],
     private readonly fileArrays: readonly FileArray[] = [],
     private readonly constants: ReadonlyMap<string, number> = new Map(),
-    private readonly macros: ReadonlyMap<string, MacroDef> = new Map(),
+    macros: ReadonlyMap<string, MacroDef> = new Map(),
     /** Where pointer parameters point: global for kernels, host for host code, unknown for __device__ helpers (shared or global). */
     paramSpace: MemorySpace = isKernel ? 'global' : 'host',
     /** `__device__` functions of the file by name: their accesses are seen at their call sites. */
     private readonly helpers: ReadonlyMap<string, Node> = new Map(),
     /** How many helper calls deep this walk is (bounded). */
     private readonly depth = 0,
-    private readonly aliases: TypeAliases = new Map(),
+    aliases: TypeAliases = new Map(),
   ) {
+    super(macros, aliases);
     for (const [name, value] of constants) this.env.set(name, { kind: 'int', poly: Poly.const(value) });
     for (const g of fileArrays) {
       this.env.set(g.name, { kind: 'ptr', base: g.name, offset: Poly.const(0), elemType: g.elemType, space: g.space, vector: VECTOR_TYPES.has(g.elemType) });
@@ -218,240 +86,6 @@ class FunctionWalker {
         if (VECTOR_TYPES.has(p.type)) this.usesVectorTypes = true;
       }
     }
-  }
-
-  // ---- expressions -------------------------------------------------------------
-
-  /** The index form of an integer expression. */
-  eval(n: Node | null): Poly {
-    if (!n) return Poly.unknown;
-    tick();
-    switch (n.type) {
-      case 'number_literal': {
-        const v = Number(n.text.replace(/[uUlL]+$/, ''));
-        return Number.isInteger(v) ? Poly.const(v) : Poly.unknown;
-      }
-      case 'identifier': {
-        const v = this.env.get(n.text);
-        if (v?.kind === 'int') return v.poly;
-        if (v?.kind === 'ptr') return Poly.unknown;
-        return Poly.sym(n.text); // parameter, template parameter, macro or global constant
-      }
-      case 'field_expression': {
-        const arg = field(n, 'argument');
-        const f = field(n, 'field');
-        if (arg && f && /^(threadIdx|blockIdx|blockDim|gridDim)$/.test(arg.text) && /^[xyz]$/.test(f.text)) {
-          return Poly.sym(`${arg.text}.${f.text}`);
-        }
-        return this.opaqueIfUniform(n, arg ? [arg] : []);
-      }
-      case 'parenthesized_expression':
-        return this.eval(namedChildren(n)[0] ?? null);
-      case 'cast_expression':
-        return this.eval(field(n, 'value'));
-      case 'unary_expression': {
-        const op = field(n, 'operator')?.text;
-        const arg = this.eval(field(n, 'argument'));
-        if (op === '-') return arg.scale(-1);
-        if (op === '+') return arg;
-        return this.opaqueIfUniformValues(n, [arg]); // `~~~t`: each level evaluated once, not twice
-      }
-      case 'binary_expression':
-        return this.evalBinary(n);
-      case 'subscript_expression':
-      case 'pointer_expression': {
-        // a loaded value used as an index: uniform only if the load's index is
-        const ptr = this.accessTarget(n);
-        if (ptr && ptr.indices.every((p) => !p.unknown && !p.dependsOn(isVarying))) return opaque(n);
-        return Poly.unknown;
-      }
-      case 'call_expression': {
-        const fn = field(n, 'function');
-        const args = namedChildren(field(n, 'arguments') ?? n);
-        if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) return this.eval(args[0]);
-        const macro = this.macroFor(n);
-        if (macro) return this.expand(n, macro, (body) => this.eval(body), Poly.unknown);
-        const name = fn?.text.replace(/^(::|std::)/, '');
-        if (args.length === 2 && (name === 'min' || name === 'max' || name === 'umin' || name === 'umax')) {
-          const [a, b] = args.map((x) => this.eval(x));
-          if ([a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom(name.endsWith('min') ? 'min' : 'max', [a, b]);
-          return this.opaqueIfUniformValues(n, [a, b]);
-        }
-        return this.opaqueIfUniform(n, args);
-      }
-      case 'conditional_expression': {
-        const a = this.eval(field(n, 'consequence'));
-        const b = this.eval(field(n, 'alternative'));
-        if (a.equals(b)) return a;
-        let cond = field(n, 'condition');
-        while (cond?.type === 'parenthesized_expression') cond = namedChildren(cond)[0] ?? null;
-        const cmp = cond?.type === 'binary_expression' ? field(cond, 'operator')?.text : undefined;
-        if (cond && cmp && COMPARISONS.has(cmp)) {
-          const l = this.eval(field(cond, 'left'));
-          const r = this.eval(field(cond, 'right'));
-          if ([l, r, a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom('?:', [l, r, a, b], cmp);
-          // each arm evaluated once: a chain of `?:` costs its length, not 2^length
-          return this.opaqueIfUniformValues(n, [l, r, a, b]);
-        }
-        return this.opaqueIfUniformValues(n, [this.eval(field(n, 'condition')), a, b]);
-      }
-      case 'sizeof_expression':
-      case 'qualified_identifier': // `x128::size`, `Config::kTile`: a compile-time constant we cannot see
-      case 'true':
-      case 'false':
-        return opaque(n);
-      default:
-        return Poly.unknown;
-    }
-  }
-
-  /** `opaqueIfUniform` over values already evaluated. */
-  private opaqueIfUniformValues(n: Node, values: Poly[]): Poly {
-    return values.some((v) => v.unknown || v.dependsOn(isVarying)) ? Poly.unknown : opaque(n);
-  }
-
-  private opaqueIfUniform(n: Node, parts: (Node | null)[]): Poly {
-    for (const p of parts) {
-      if (!p) continue;
-      const v = this.eval(p);
-      if (v.unknown || v.dependsOn(isVarying)) return Poly.unknown;
-    }
-    return opaque(n);
-  }
-
-  private evalBinary(n: Node): Poly {
-    const op = field(n, 'operator')?.text;
-    const l = field(n, 'left');
-    const r = field(n, 'right');
-    if (op === '&&' || op === '||' || op === '==' || op === '!=' || op === '<' || op === '>' || op === '<=' || op === '>=') {
-      return this.opaqueIfUniform(n, [l, r]);
-    }
-    const a = this.eval(l);
-    const b = this.eval(r);
-    switch (op) {
-      case '+':
-        return a.add(b);
-      case '-':
-        return a.sub(b);
-      case '*':
-        return a.mul(b);
-      case '<<':
-        if (b.isConstant && b.constant >= 0 && b.constant < 31) return a.scale(2 ** b.constant);
-        break;
-      case '/':
-        if (b.isConstant) {
-          const q = a.divExact(b.constant);
-          if (q) return q;
-        }
-        break;
-      case '>>':
-        if (b.isConstant && b.constant >= 0 && b.constant < 31) {
-          const q = a.divExact(2 ** b.constant);
-          if (q) return q;
-        }
-        break;
-    }
-    if (a.unknown || b.unknown) return Poly.unknown;
-    // `tid / 32`, `tid % T`, `tid & 31`, `tid >> 5`: an atom, computed per lane
-    if (a.dependsOn(isVarying) || b.dependsOn(isVarying)) return op && ATOM_OPS.has(op) ? atom(op as AtomOp, [a, b]) : Poly.unknown;
-    return opaque(n);
-  }
-
-  /** What a pointer-valued expression points at. */
-  evalPtr(n: Node | null): PtrValue | null {
-    if (!n) return null;
-    tick();
-    switch (n.type) {
-      case 'identifier': {
-        const v = this.env.get(n.text);
-        return v?.kind === 'ptr' ? v : null;
-      }
-      case 'parenthesized_expression':
-        return this.evalPtr(namedChildren(n)[0] ?? null);
-      case 'binary_expression': {
-        const op = field(n, 'operator')?.text;
-        if (op !== '+' && op !== '-') return null;
-        const lp = this.evalPtr(field(n, 'left'));
-        if (lp) {
-          const off = this.eval(field(n, 'right'));
-          return { ...lp, offset: op === '+' ? lp.offset.add(off) : lp.offset.sub(off) };
-        }
-        const rp = op === '+' ? this.evalPtr(field(n, 'right')) : null;
-        return rp ? { ...rp, offset: rp.offset.add(this.eval(field(n, 'left'))) } : null;
-      }
-      case 'cast_expression': {
-        const inner = this.evalPtr(field(n, 'value'));
-        const t = field(n, 'type');
-        return inner && t ? this.recast(inner, t.text) : inner;
-      }
-      case 'call_expression': {
-        const fn = field(n, 'function');
-        const args = namedChildren(field(n, 'arguments') ?? n);
-        if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) {
-          const inner = this.evalPtr(args[0]);
-          const targ = namedChildren(field(fn, 'arguments') ?? fn)[0];
-          return inner && targ ? this.recast(inner, targ.text) : inner;
-        }
-        return null;
-      }
-      case 'pointer_expression': {
-        if (field(n, 'operator')?.text !== '&') return null;
-        const arg = unparen(field(n, 'argument'));
-        const target = arg ? this.accessTarget(arg) : null;
-        if (!target || target.indices.length !== 1) return null;
-        return { base: target.array, offset: target.indices[0], elemType: target.elemType, space: target.space, vector: target.vector };
-      }
-      default:
-        return null;
-    }
-  }
-
-  /** A cast to another element type rescales the offset (in elements of the new type). */
-  recast(p: PtrValue, typeText: string): PtrValue {
-    const elem = baseType(typeText.replace(/\*/g, ''));
-    if (VECTOR_TYPES.has(elem)) this.usesVectorTypes = true;
-    const oldBits = elementBits(p.elemType, this.aliases);
-    const newBits = elementBits(elem, this.aliases);
-    let offset = p.offset;
-    if (oldBits && newBits && oldBits !== newBits) {
-      const scaled = newBits > oldBits ? offset.divExact(newBits / oldBits) ?? offset.divideByCommonSize() : offset.scale(oldBits / newBits);
-      offset = scaled ?? Poly.unknown;
-    } else if (elem !== p.elemType && (!oldBits || !newBits)) {
-      // a cast to or from a type of unknown size (a packed struct, `Pack<T, VEC>`): the
-      // offset can no longer be counted in elements, and the access may well be wide
-      return { ...p, elemType: elem, offset: Poly.unknown, vector: true };
-    }
-    return { ...p, elemType: elem, offset, vector: VECTOR_TYPES.has(elem) };
-  }
-
-  /** Resolves `a[i]`, `a[i][j]`, `*(p + i)` to its array and index forms. */
-  accessTarget(n: Node): Omit<AccessFact, 'kind' | 'range' | 'text' | 'loops'> | null {
-    if (n.type === 'pointer_expression') {
-      if (field(n, 'operator')?.text !== '*') return null;
-      const p = this.evalPtr(field(n, 'argument'));
-      if (!p) return null;
-      return { array: p.base, space: p.space, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector };
-    }
-    if (n.type !== 'subscript_expression') return null;
-    const indices: Node[] = [];
-    let cur: Node = n;
-    while (cur.type === 'subscript_expression') {
-      const idx = field(cur, 'indices') ?? field(cur, 'index');
-      const inner = idx ? (idx.type === 'subscript_argument_list' ? namedChildren(idx)[0] : idx) : null;
-      if (!inner) return null;
-      indices.unshift(inner);
-      cur = field(cur, 'argument')!;
-      if (!cur) return null;
-    }
-    const p = this.evalPtr(cur);
-    if (!p) return null;
-    // `out[c][y]` of `float out[C][H][W]`: a row, an address (`memcpy(out[c][y], ...)`), not an element
-    const rank = cur.type === 'identifier' ? this.params.get(cur.text)?.rank : undefined;
-    if (rank !== undefined && indices.length < rank) return null;
-    const forms = indices.map((i) => this.eval(i));
-    if (forms.length === 1) forms[0] = p.offset.add(forms[0]);
-    else if (!p.offset.isConstant || p.offset.constant !== 0) return null;
-    return { array: p.base, space: p.space, indices: forms, elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector };
   }
 
   // ---- statements --------------------------------------------------------------
@@ -535,41 +169,6 @@ class FunctionWalker {
         }
         if (n.hasError) return; // `out[i] = in[i] +;`: what it reads or writes is not known
         this.expressions(n);
-    }
-  }
-
-  /** The expression macro a call expands, when its name is one and the argument count fits. */
-  private macroFor(call: Node): MacroDef | null {
-    const fn = field(call, 'function');
-    if (fn?.type !== 'identifier') return null;
-    const m = this.macros.get(fn.text);
-    if (!m?.body) return null;
-    return namedChildren(field(call, 'arguments') ?? call).length === m.params.length ? m : null;
-  }
-
-  /** Macro expansions of this function and its inlined helpers so far, and how deep the current one is. */
-  macroWork = { expansions: 0, depth: 0 };
-
-  /**
-   * Evaluates a macro body with its parameters bound to the call's arguments (by value, as
-   * the preprocessor would); `unknown` past the nesting and count limits.
-   */
-  private expand<T>(call: Node, macro: MacroDef, evaluate: (body: Node) => T, unknown: T): T {
-    const work = this.macroWork;
-    if (work.depth >= MAX_MACRO_DEPTH || ++work.expansions > MAX_MACRO_EXPANSIONS) return unknown;
-    const args = namedChildren(field(call, 'arguments') ?? call);
-    const bound = macro.params.map((p, i): [string, Value] => {
-      const ptr = this.evalPtr(args[i]);
-      return [p, ptr ? { kind: 'ptr', ...ptr } : { kind: 'int', poly: this.eval(args[i]) }];
-    });
-    const saved = macro.params.map((p) => this.env.get(p));
-    for (const [p, v] of bound) this.env.set(p, v);
-    work.depth++;
-    try {
-      return evaluate(macro.body!);
-    } finally {
-      work.depth--;
-      macro.params.forEach((p, i) => (saved[i] ? this.env.set(p, saved[i]!) : this.env.delete(p)));
     }
   }
 
@@ -1173,100 +772,4 @@ export function functionFacts(
     indexBound: w.indexBound,
     launchBounds,
   };
-}
-
-/** The least of a syntax node that the top-level scan needs: web-tree-sitter's Node and SyntaxNode both have it. */
-export interface TreeNode<N> {
-  type: string;
-  children: N[];
-  parent: N | null;
-}
-
-/** Where a top-level scan stops descending: function bodies and expression-level code. */
-const SCAN_STOP = new Set(['compound_statement', 'initializer_list', 'argument_list', 'comment', 'string_literal', 'preproc_include', 'expression_statement', 'enumerator_list']);
-const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_specification', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif']);
-
-/**
- * Function definitions (in namespaces, templates and classes too) and file-scope
- * declarations, found without entering any function body: run on the real tree, it
- * touches few nodes, so an edit costs little before the cache decides what to re-derive.
- */
-export function topLevelItems<N extends TreeNode<N>>(root: N): { functions: N[]; declarations: N[] } {
-  const functions: N[] = [];
-  const declarations: N[] = []; // file-scope declarations and #defines
-  const stack: N[] = [root];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n.type === 'function_definition') {
-      functions.push(n);
-      continue;
-    }
-    if ((n.type === 'declaration' || n.type === 'preproc_def' || n.type === 'preproc_function_def') && n.parent && FILE_SCOPE.has(n.parent.type)) {
-      declarations.push(n);
-      continue;
-    }
-    if (SCAN_STOP.has(n.type)) continue;
-    const kids = n.children;
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
-  }
-  return { functions, declarations };
-}
-
-/** Arrays and containers declared at file scope (`static float A[N][N];`, `__constant__ float w[9];`). */
-export function fileArrays(declarations: Node[]): FileArray[] {
-  const out: FileArray[] = [];
-  for (const c of declarations) {
-    if (c.type !== 'declaration') continue;
-    const head = c.text.split(/[=;{]/)[0];
-    const typeText = field(c, 'type')?.text ?? '';
-    const container = containerElement(typeText);
-    const elemType = container ?? baseType(typeText);
-    const space: MemorySpace = /__shared__/.test(head) ? 'shared' : /__constant__/.test(head) ? 'constant' : /__device__|__managed__/.test(head) ? 'global' : 'host';
-    for (const d of children(c)) {
-      const info = declaratorName(d);
-      if (info && (info.arrayDims.length > 0 || (container && !info.pointer))) out.push({ name: info.name, elemType, space });
-    }
-  }
-  return out;
-}
-
-/** Integer constants of the file: `#define TILE 32`, `constexpr int TILE = 32;`, `const int N = 1024;`. */
-export function fileConstants(declarations: Node[]): Map<string, number> {
-  const out = new Map<string, number>();
-  const literal = (t: string | undefined) => {
-    const m = t ? /^\(?\s*(-?\d+)[uUlL]*\s*\)?$/.exec(t.trim()) : null;
-    return m ? Number(m[1]) : null;
-  };
-  for (const c of declarations) {
-    if (c.type === 'preproc_def') {
-      const name = field(c, 'name')?.text;
-      const v = literal(field(c, 'value')?.text);
-      if (name && v !== null) out.set(name, v);
-    } else if (/^\s*(static\s+)?(constexpr|const)\b/.test(c.text) && /\b(int|unsigned|size_t|long|int32_t|int64_t|auto)\b/.test(field(c, 'type')?.text ?? '')) {
-      for (const d of children(c)) {
-        if (d.type !== 'init_declarator') continue;
-        const name = field(d, 'declarator')?.text;
-        const v = literal(field(d, 'value')?.text);
-        if (name && v !== null) out.set(name, v);
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * Function-like macros of the file whose body is an expression, parsed with `parse`
- * (which returns the expression node of `int __ka = (<body>);`, or null).
- */
-export function fileMacros(declarations: Node[], parse: (body: string) => Node | null): Map<string, MacroDef> {
-  const out = new Map<string, MacroDef>();
-  for (const d of declarations) {
-    if (d.type !== 'preproc_function_def') continue;
-    const name = field(d, 'name')?.text;
-    const value = field(d, 'value')?.text.replace(/\\\n/g, ' ').trim();
-    if (!name || !value) continue;
-    const params = namedChildren(field(d, 'parameters') ?? d).map((p) => p.text);
-    out.set(name, { params, body: parse(value) });
-  }
-  return out;
 }

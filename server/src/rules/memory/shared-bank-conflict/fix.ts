@@ -12,7 +12,7 @@ import type { FixContext, FixResult } from '../../../core/fix';
 import type { AccessFact, FunctionFacts, SharedArrayFact } from '../../../core/facts/model';
 import type { Finding, Fix, TextEdit } from '../../../core/types';
 import type { SyntaxNode } from '../../../core/mirror';
-import { elementBits } from '../../../core/facts/cfamily';
+import { elementBits } from '../../../core/facts/ctypes';
 import { argumentFor, constantOf, dim3Of, launchesOf, maxThreads, productOf, type Launch } from '../../common/fix-launches';
 import { compact, factors, functionNode, identifiers, localDecls, nodeRange, reassigned, replace, sameRange, unparen, within } from '../../common/fix-syntax';
 

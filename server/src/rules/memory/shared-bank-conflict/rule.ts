@@ -6,7 +6,7 @@ import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, SharedArrayFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { elementBits } from '../../../core/facts/cfamily';
+import { elementBits } from '../../../core/facts/ctypes';
 import { SAMPLES, bankConflictWays, laneFunction, type Sample } from '../../../core/lanes';
 import { displaySymbol, isVarying, symbolKind } from '../../../core/affine';
 import { fixBankConflict } from './fix';

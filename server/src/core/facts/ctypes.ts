@@ -1,0 +1,78 @@
+// C and CUDA types as the facts read them: element widths (through the file's aliases),
+// vector types, containers, qualifiers, and the name a declarator declares.
+import type { SyntaxNode as Node } from '../mirror';
+import { children, field, namedChildren } from '../syntax';
+
+const ELEMENT_BITS: Record<string, number> = {
+  char: 8, 'signed char': 8, 'unsigned char': 8, int8_t: 8, uint8_t: 8, bool: 8,
+  short: 16, 'unsigned short': 16, int16_t: 16, uint16_t: 16,
+  half: 16, __half: 16, __nv_bfloat16: 16, nv_bfloat16: 16, bfloat16: 16,
+  int: 32, unsigned: 32, 'unsigned int': 32, int32_t: 32, uint32_t: 32, float: 32,
+  half2: 32, __half2: 32, __nv_bfloat162: 32, nv_bfloat162: 32, char4: 32, uchar4: 32,
+  long: 64, 'long long': 64, 'unsigned long': 64, int64_t: 64, uint64_t: 64, size_t: 64, double: 64,
+  float2: 64, int2: 64, uint2: 64,
+  float4: 128, int4: 128, uint4: 128, double2: 128, longlong2: 128,
+};
+/** Types that already move several elements per access. */
+export const VECTOR_TYPES = new Set([
+  'float2', 'float4', 'int2', 'int4', 'uint2', 'uint4', 'double2', 'longlong2',
+  'half2', '__half2', '__nv_bfloat162', 'nv_bfloat162', 'char4', 'uchar4',
+]);
+export const FLOAT_TYPES = new Set(['float', 'double', 'half', '__half', '__nv_bfloat16', 'nv_bfloat16']);
+/** `std::vector<float>`, `std::array<float, N>`, `std::span<const float>` -> `float`. */
+export function containerElement(typeText: string): string | null {
+  const m = /^(?:std::)?(?:vector|array|span)\s*<\s*(?:const\s+)?([\w:]+(?:\s+\w+)?)\s*[,>]/.exec(typeText.trim());
+  return m ? m[1] : null;
+}
+
+/** Type aliases of the file and its headers (`floatX` -> ['__nv_bfloat16', 'float'] under an undecided #if). */
+export type TypeAliases = ReadonlyMap<string, readonly string[]>;
+
+/** Bits of an element type, through aliases; with several possible types, the widest (all must be known). */
+export function elementBits(type: string | null, aliases?: TypeAliases, depth = 0): number | null {
+  if (!type) return null;
+  const t = type.replace(/\b(const|volatile|__restrict__|restrict)\b/g, '').trim();
+  const known = ELEMENT_BITS[t];
+  if (known !== undefined || !aliases || depth > 4) return known ?? null;
+  const targets = aliases.get(t);
+  if (!targets?.length) return null;
+  const bits = targets.map((x) => elementBits(x, aliases, depth + 1));
+  return bits.every((b) => b !== null) ? Math.max(...(bits as number[])) : null;
+}
+
+/** Strips qualifiers from a type text: `const float` -> `float`. */
+export function baseType(text: string): string {
+  return text.replace(/\b(const|volatile|__restrict__|restrict|struct|typename)\b/g, '').replace(/\s+/g, ' ').trim();
+}
+
+export function declaratorName(d: Node | null): { name: string; pointer: boolean; arrayDims: Node[]; restrict: boolean } | null {
+  let pointer = false;
+  let restrict = false;
+  const arrayDims: Node[] = [];
+  let cur = d;
+  while (cur) {
+    switch (cur.type) {
+      case 'identifier':
+      case 'field_identifier':
+        return { name: cur.text, pointer, arrayDims: arrayDims.reverse(), restrict };
+      case 'pointer_declarator':
+        pointer = true;
+        if (/__restrict__|restrict/.test(children(cur).filter((c) => c.type === 'type_qualifier').map((c) => c.text).join(' '))) restrict = true;
+        cur = field(cur, 'declarator');
+        break;
+      case 'reference_declarator':
+        cur = namedChildren(cur)[0] ?? null;
+        break;
+      case 'array_declarator':
+        arrayDims.push(field(cur, 'size') ?? cur);
+        cur = field(cur, 'declarator');
+        break;
+      case 'init_declarator':
+        cur = field(cur, 'declarator');
+        break;
+      default:
+        return null;
+    }
+  }
+  return null;
+}

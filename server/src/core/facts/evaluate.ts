@@ -1,0 +1,339 @@
+// Integer and pointer expressions of C-family code as index forms (ANALYSIS.md §1): an
+// integer becomes a polynomial over thread indices, loop symbols and parameters, with
+// atoms for `/`, `%`, `&`, `>>`, `min` and `?:` of varying values; a pointer becomes a base
+// array, an offset, an element type and a memory space. Expression macros are expanded
+// as they are evaluated. The statement walker (cfamily.ts) builds on this.
+import type { SyntaxNode as Node } from '../mirror';
+import { Poly, atom, isVarying, type AtomOp } from '../affine';
+import { field, namedChildren } from '../syntax';
+import { tick } from '../budget';
+import { VECTOR_TYPES, baseType, elementBits, type TypeAliases } from './ctypes';
+import type { MacroDef } from './file-scope';
+import type { AccessFact, MemorySpace, ParamFact } from './model';
+
+const COMPARISONS = new Set(['<', '<=', '>', '>=', '==', '!=']);
+const ATOM_OPS = new Set(['/', '%', '&', '|', '^', '>>', '<<']);
+/** Expression macros nested deeper than this, or expanded more often in one function, are unknown (`#define M1(x) M0(x) + M0(x)` doubles at each level). */
+const MAX_MACRO_DEPTH = 32;
+const MAX_MACRO_EXPANSIONS = 10_000;
+/** Longer call arguments are kept cut short: a launch's arguments are compared by text, and `f(f(f(...)))` must not keep every suffix. */
+export const MAX_ARG_TEXT = 2000;
+
+/** `(x)` -> `x`. */
+export function unparen(n: Node | null): Node | null {
+  while (n?.type === 'parenthesized_expression') n = namedChildren(n)[0] ?? null;
+  return n;
+}
+
+export type Value =
+  | { kind: 'int'; poly: Poly }
+  | { kind: 'ptr'; base: string; offset: Poly; elemType: string | null; space: MemorySpace; vector: boolean };
+
+export interface PtrValue {
+  base: string;
+  offset: Poly;
+  elemType: string | null;
+  space: MemorySpace;
+  vector: boolean;
+}
+
+/** Symbols for opaque but warp-uniform sub-expressions (`n / 4`, `min(a, b)`). */
+function opaque(n: Node): Poly {
+  // a huge sub-expression is named by its start, length and a hash: nested ones would otherwise keep every suffix
+  if (n.endIndex - n.startIndex > 4 * MAX_ARG_TEXT) return Poly.sym(`${n.text.slice(0, 64).replace(/\s+/g, '').replace(/\*/g, '×')}…#${n.endIndex - n.startIndex}:${textHash(n.text)}`);
+  return Poly.sym(n.text.replace(/\s+/g, '').replace(/\*/g, '×'));
+}
+/**
+ * A source text for messages: cut to MAX_ARG_TEXT characters, as a flat copy (a slice would
+ * keep the whole text alive), with CRLF line ends as `\n` (a CRLF file reads the same as LF).
+ */
+export function capped(t: string): string {
+  const cut = t.length > MAX_ARG_TEXT ? (' ' + t.slice(0, MAX_ARG_TEXT)).slice(1) : t;
+  return cut.includes('\r') ? cut.replace(/\r\n?/g, '\n') : cut;
+}
+function textHash(t: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 16777619);
+  return (h >>> 0).toString(36);
+}
+
+export class Evaluator {
+  env = new Map<string, Value>();
+  protected params = new Map<string, ParamFact>();
+  /** The function reads or writes through vector types (`float4`, `half2`) somewhere. */
+  usesVectorTypes = false;
+
+  constructor(
+    protected readonly macros: ReadonlyMap<string, MacroDef>,
+    protected readonly aliases: TypeAliases,
+  ) {}
+
+  // ---- expressions -------------------------------------------------------------
+
+  /** The index form of an integer expression. */
+  eval(n: Node | null): Poly {
+    if (!n) return Poly.unknown;
+    tick();
+    switch (n.type) {
+      case 'number_literal': {
+        const v = Number(n.text.replace(/[uUlL]+$/, ''));
+        return Number.isInteger(v) ? Poly.const(v) : Poly.unknown;
+      }
+      case 'identifier': {
+        const v = this.env.get(n.text);
+        if (v?.kind === 'int') return v.poly;
+        if (v?.kind === 'ptr') return Poly.unknown;
+        return Poly.sym(n.text); // parameter, template parameter, macro or global constant
+      }
+      case 'field_expression': {
+        const arg = field(n, 'argument');
+        const f = field(n, 'field');
+        if (arg && f && /^(threadIdx|blockIdx|blockDim|gridDim)$/.test(arg.text) && /^[xyz]$/.test(f.text)) {
+          return Poly.sym(`${arg.text}.${f.text}`);
+        }
+        return this.opaqueIfUniform(n, arg ? [arg] : []);
+      }
+      case 'parenthesized_expression':
+        return this.eval(namedChildren(n)[0] ?? null);
+      case 'cast_expression':
+        return this.eval(field(n, 'value'));
+      case 'unary_expression': {
+        const op = field(n, 'operator')?.text;
+        const arg = this.eval(field(n, 'argument'));
+        if (op === '-') return arg.scale(-1);
+        if (op === '+') return arg;
+        return this.opaqueIfUniformValues(n, [arg]); // `~~~t`: each level evaluated once, not twice
+      }
+      case 'binary_expression':
+        return this.evalBinary(n);
+      case 'subscript_expression':
+      case 'pointer_expression': {
+        // a loaded value used as an index: uniform only if the load's index is
+        const ptr = this.accessTarget(n);
+        if (ptr && ptr.indices.every((p) => !p.unknown && !p.dependsOn(isVarying))) return opaque(n);
+        return Poly.unknown;
+      }
+      case 'call_expression': {
+        const fn = field(n, 'function');
+        const args = namedChildren(field(n, 'arguments') ?? n);
+        if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) return this.eval(args[0]);
+        const macro = this.macroFor(n);
+        if (macro) return this.expand(n, macro, (body) => this.eval(body), Poly.unknown);
+        const name = fn?.text.replace(/^(::|std::)/, '');
+        if (args.length === 2 && (name === 'min' || name === 'max' || name === 'umin' || name === 'umax')) {
+          const [a, b] = args.map((x) => this.eval(x));
+          if ([a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom(name.endsWith('min') ? 'min' : 'max', [a, b]);
+          return this.opaqueIfUniformValues(n, [a, b]);
+        }
+        return this.opaqueIfUniform(n, args);
+      }
+      case 'conditional_expression': {
+        const a = this.eval(field(n, 'consequence'));
+        const b = this.eval(field(n, 'alternative'));
+        if (a.equals(b)) return a;
+        let cond = field(n, 'condition');
+        while (cond?.type === 'parenthesized_expression') cond = namedChildren(cond)[0] ?? null;
+        const cmp = cond?.type === 'binary_expression' ? field(cond, 'operator')?.text : undefined;
+        if (cond && cmp && COMPARISONS.has(cmp)) {
+          const l = this.eval(field(cond, 'left'));
+          const r = this.eval(field(cond, 'right'));
+          if ([l, r, a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom('?:', [l, r, a, b], cmp);
+          // each arm evaluated once: a chain of `?:` costs its length, not 2^length
+          return this.opaqueIfUniformValues(n, [l, r, a, b]);
+        }
+        return this.opaqueIfUniformValues(n, [this.eval(field(n, 'condition')), a, b]);
+      }
+      case 'sizeof_expression':
+      case 'qualified_identifier': // `x128::size`, `Config::kTile`: a compile-time constant we cannot see
+      case 'true':
+      case 'false':
+        return opaque(n);
+      default:
+        return Poly.unknown;
+    }
+  }
+
+  /** `opaqueIfUniform` over values already evaluated. */
+  private opaqueIfUniformValues(n: Node, values: Poly[]): Poly {
+    return values.some((v) => v.unknown || v.dependsOn(isVarying)) ? Poly.unknown : opaque(n);
+  }
+
+  private opaqueIfUniform(n: Node, parts: (Node | null)[]): Poly {
+    for (const p of parts) {
+      if (!p) continue;
+      const v = this.eval(p);
+      if (v.unknown || v.dependsOn(isVarying)) return Poly.unknown;
+    }
+    return opaque(n);
+  }
+
+  private evalBinary(n: Node): Poly {
+    const op = field(n, 'operator')?.text;
+    const l = field(n, 'left');
+    const r = field(n, 'right');
+    if (op === '&&' || op === '||' || op === '==' || op === '!=' || op === '<' || op === '>' || op === '<=' || op === '>=') {
+      return this.opaqueIfUniform(n, [l, r]);
+    }
+    const a = this.eval(l);
+    const b = this.eval(r);
+    switch (op) {
+      case '+':
+        return a.add(b);
+      case '-':
+        return a.sub(b);
+      case '*':
+        return a.mul(b);
+      case '<<':
+        if (b.isConstant && b.constant >= 0 && b.constant < 31) return a.scale(2 ** b.constant);
+        break;
+      case '/':
+        if (b.isConstant) {
+          const q = a.divExact(b.constant);
+          if (q) return q;
+        }
+        break;
+      case '>>':
+        if (b.isConstant && b.constant >= 0 && b.constant < 31) {
+          const q = a.divExact(2 ** b.constant);
+          if (q) return q;
+        }
+        break;
+    }
+    if (a.unknown || b.unknown) return Poly.unknown;
+    // `tid / 32`, `tid % T`, `tid & 31`, `tid >> 5`: an atom, computed per lane
+    if (a.dependsOn(isVarying) || b.dependsOn(isVarying)) return op && ATOM_OPS.has(op) ? atom(op as AtomOp, [a, b]) : Poly.unknown;
+    return opaque(n);
+  }
+
+  /** What a pointer-valued expression points at. */
+  evalPtr(n: Node | null): PtrValue | null {
+    if (!n) return null;
+    tick();
+    switch (n.type) {
+      case 'identifier': {
+        const v = this.env.get(n.text);
+        return v?.kind === 'ptr' ? v : null;
+      }
+      case 'parenthesized_expression':
+        return this.evalPtr(namedChildren(n)[0] ?? null);
+      case 'binary_expression': {
+        const op = field(n, 'operator')?.text;
+        if (op !== '+' && op !== '-') return null;
+        const lp = this.evalPtr(field(n, 'left'));
+        if (lp) {
+          const off = this.eval(field(n, 'right'));
+          return { ...lp, offset: op === '+' ? lp.offset.add(off) : lp.offset.sub(off) };
+        }
+        const rp = op === '+' ? this.evalPtr(field(n, 'right')) : null;
+        return rp ? { ...rp, offset: rp.offset.add(this.eval(field(n, 'left'))) } : null;
+      }
+      case 'cast_expression': {
+        const inner = this.evalPtr(field(n, 'value'));
+        const t = field(n, 'type');
+        return inner && t ? this.recast(inner, t.text) : inner;
+      }
+      case 'call_expression': {
+        const fn = field(n, 'function');
+        const args = namedChildren(field(n, 'arguments') ?? n);
+        if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) {
+          const inner = this.evalPtr(args[0]);
+          const targ = namedChildren(field(fn, 'arguments') ?? fn)[0];
+          return inner && targ ? this.recast(inner, targ.text) : inner;
+        }
+        return null;
+      }
+      case 'pointer_expression': {
+        if (field(n, 'operator')?.text !== '&') return null;
+        const arg = unparen(field(n, 'argument'));
+        const target = arg ? this.accessTarget(arg) : null;
+        if (!target || target.indices.length !== 1) return null;
+        return { base: target.array, offset: target.indices[0], elemType: target.elemType, space: target.space, vector: target.vector };
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** A cast to another element type rescales the offset (in elements of the new type). */
+  recast(p: PtrValue, typeText: string): PtrValue {
+    const elem = baseType(typeText.replace(/\*/g, ''));
+    if (VECTOR_TYPES.has(elem)) this.usesVectorTypes = true;
+    const oldBits = elementBits(p.elemType, this.aliases);
+    const newBits = elementBits(elem, this.aliases);
+    let offset = p.offset;
+    if (oldBits && newBits && oldBits !== newBits) {
+      const scaled = newBits > oldBits ? offset.divExact(newBits / oldBits) ?? offset.divideByCommonSize() : offset.scale(oldBits / newBits);
+      offset = scaled ?? Poly.unknown;
+    } else if (elem !== p.elemType && (!oldBits || !newBits)) {
+      // a cast to or from a type of unknown size (a packed struct, `Pack<T, VEC>`): the
+      // offset can no longer be counted in elements, and the access may well be wide
+      return { ...p, elemType: elem, offset: Poly.unknown, vector: true };
+    }
+    return { ...p, elemType: elem, offset, vector: VECTOR_TYPES.has(elem) };
+  }
+
+  /** Resolves `a[i]`, `a[i][j]`, `*(p + i)` to its array and index forms. */
+  accessTarget(n: Node): Omit<AccessFact, 'kind' | 'range' | 'text' | 'loops'> | null {
+    if (n.type === 'pointer_expression') {
+      if (field(n, 'operator')?.text !== '*') return null;
+      const p = this.evalPtr(field(n, 'argument'));
+      if (!p) return null;
+      return { array: p.base, space: p.space, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector };
+    }
+    if (n.type !== 'subscript_expression') return null;
+    const indices: Node[] = [];
+    let cur: Node = n;
+    while (cur.type === 'subscript_expression') {
+      const idx = field(cur, 'indices') ?? field(cur, 'index');
+      const inner = idx ? (idx.type === 'subscript_argument_list' ? namedChildren(idx)[0] : idx) : null;
+      if (!inner) return null;
+      indices.unshift(inner);
+      cur = field(cur, 'argument')!;
+      if (!cur) return null;
+    }
+    const p = this.evalPtr(cur);
+    if (!p) return null;
+    // `out[c][y]` of `float out[C][H][W]`: a row, an address (`memcpy(out[c][y], ...)`), not an element
+    const rank = cur.type === 'identifier' ? this.params.get(cur.text)?.rank : undefined;
+    if (rank !== undefined && indices.length < rank) return null;
+    const forms = indices.map((i) => this.eval(i));
+    if (forms.length === 1) forms[0] = p.offset.add(forms[0]);
+    else if (!p.offset.isConstant || p.offset.constant !== 0) return null;
+    return { array: p.base, space: p.space, indices: forms, elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector };
+  }
+
+  /** The expression macro a call expands, when its name is one and the argument count fits. */
+  protected macroFor(call: Node): MacroDef | null {
+    const fn = field(call, 'function');
+    if (fn?.type !== 'identifier') return null;
+    const m = this.macros.get(fn.text);
+    if (!m?.body) return null;
+    return namedChildren(field(call, 'arguments') ?? call).length === m.params.length ? m : null;
+  }
+
+  /** Macro expansions of this function and its inlined helpers so far, and how deep the current one is. */
+  macroWork = { expansions: 0, depth: 0 };
+
+  /**
+   * Evaluates a macro body with its parameters bound to the call's arguments (by value, as
+   * the preprocessor would); `unknown` past the nesting and count limits.
+   */
+  protected expand<T>(call: Node, macro: MacroDef, evaluate: (body: Node) => T, unknown: T): T {
+    const work = this.macroWork;
+    if (work.depth >= MAX_MACRO_DEPTH || ++work.expansions > MAX_MACRO_EXPANSIONS) return unknown;
+    const args = namedChildren(field(call, 'arguments') ?? call);
+    const bound = macro.params.map((p, i): [string, Value] => {
+      const ptr = this.evalPtr(args[i]);
+      return [p, ptr ? { kind: 'ptr', ...ptr } : { kind: 'int', poly: this.eval(args[i]) }];
+    });
+    const saved = macro.params.map((p) => this.env.get(p));
+    for (const [p, v] of bound) this.env.set(p, v);
+    work.depth++;
+    try {
+      return evaluate(macro.body!);
+    } finally {
+      work.depth--;
+      macro.params.forEach((p, i) => (saved[i] ? this.env.set(p, saved[i]!) : this.env.delete(p)));
+    }
+  }
+}

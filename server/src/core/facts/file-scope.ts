@@ -1,0 +1,117 @@
+// What a C-family file declares outside its functions: where its function definitions
+// are (found without entering a body), and its file-scope arrays, integer constants and
+// expression macros, which every function's facts read.
+import type { SyntaxNode as Node } from '../mirror';
+import { children, field, namedChildren } from '../syntax';
+import { baseType, containerElement, declaratorName } from './ctypes';
+import type { MemorySpace } from './model';
+
+/** A function-like macro whose body is an expression (`#define IDX(r, c) ((r) * N + (c))`). */
+export interface MacroDef {
+  params: string[];
+  /** The body parsed as an expression; null when it is not one (`do { ... } while (0)`). */
+  body: Node | null;
+}
+
+/** An array or container declared at file scope, visible to every function. */
+export interface FileArray {
+  name: string;
+  elemType: string;
+  space: MemorySpace;
+}
+
+/** The least of a syntax node that the top-level scan needs: web-tree-sitter's Node and SyntaxNode both have it. */
+export interface TreeNode<N> {
+  type: string;
+  children: N[];
+  parent: N | null;
+}
+
+/** Where a top-level scan stops descending: function bodies and expression-level code. */
+const SCAN_STOP = new Set(['compound_statement', 'initializer_list', 'argument_list', 'comment', 'string_literal', 'preproc_include', 'expression_statement', 'enumerator_list']);
+const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_specification', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif']);
+
+/**
+ * Function definitions (in namespaces, templates and classes too) and file-scope
+ * declarations, found without entering any function body: run on the real tree, it
+ * touches few nodes, so an edit costs little before the cache decides what to re-derive.
+ */
+export function topLevelItems<N extends TreeNode<N>>(root: N): { functions: N[]; declarations: N[] } {
+  const functions: N[] = [];
+  const declarations: N[] = []; // file-scope declarations and #defines
+  const stack: N[] = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'function_definition') {
+      functions.push(n);
+      continue;
+    }
+    if ((n.type === 'declaration' || n.type === 'preproc_def' || n.type === 'preproc_function_def') && n.parent && FILE_SCOPE.has(n.parent.type)) {
+      declarations.push(n);
+      continue;
+    }
+    if (SCAN_STOP.has(n.type)) continue;
+    const kids = n.children;
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
+  }
+  return { functions, declarations };
+}
+
+/** Arrays and containers declared at file scope (`static float A[N][N];`, `__constant__ float w[9];`). */
+export function fileArrays(declarations: Node[]): FileArray[] {
+  const out: FileArray[] = [];
+  for (const c of declarations) {
+    if (c.type !== 'declaration') continue;
+    const head = c.text.split(/[=;{]/)[0];
+    const typeText = field(c, 'type')?.text ?? '';
+    const container = containerElement(typeText);
+    const elemType = container ?? baseType(typeText);
+    const space: MemorySpace = /__shared__/.test(head) ? 'shared' : /__constant__/.test(head) ? 'constant' : /__device__|__managed__/.test(head) ? 'global' : 'host';
+    for (const d of children(c)) {
+      const info = declaratorName(d);
+      if (info && (info.arrayDims.length > 0 || (container && !info.pointer))) out.push({ name: info.name, elemType, space });
+    }
+  }
+  return out;
+}
+
+/** Integer constants of the file: `#define TILE 32`, `constexpr int TILE = 32;`, `const int N = 1024;`. */
+export function fileConstants(declarations: Node[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const literal = (t: string | undefined) => {
+    const m = t ? /^\(?\s*(-?\d+)[uUlL]*\s*\)?$/.exec(t.trim()) : null;
+    return m ? Number(m[1]) : null;
+  };
+  for (const c of declarations) {
+    if (c.type === 'preproc_def') {
+      const name = field(c, 'name')?.text;
+      const v = literal(field(c, 'value')?.text);
+      if (name && v !== null) out.set(name, v);
+    } else if (/^\s*(static\s+)?(constexpr|const)\b/.test(c.text) && /\b(int|unsigned|size_t|long|int32_t|int64_t|auto)\b/.test(field(c, 'type')?.text ?? '')) {
+      for (const d of children(c)) {
+        if (d.type !== 'init_declarator') continue;
+        const name = field(d, 'declarator')?.text;
+        const v = literal(field(d, 'value')?.text);
+        if (name && v !== null) out.set(name, v);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Function-like macros of the file whose body is an expression, parsed with `parse`
+ * (which returns the expression node of `int __ka = (<body>);`, or null).
+ */
+export function fileMacros(declarations: Node[], parse: (body: string) => Node | null): Map<string, MacroDef> {
+  const out = new Map<string, MacroDef>();
+  for (const d of declarations) {
+    if (d.type !== 'preproc_function_def') continue;
+    const name = field(d, 'name')?.text;
+    const value = field(d, 'value')?.text.replace(/\\\n/g, ' ').trim();
+    if (!name || !value) continue;
+    const params = namedChildren(field(d, 'parameters') ?? d).map((p) => p.text);
+    out.set(name, { params, body: parse(value) });
+  }
+  return out;
+}
