@@ -97,7 +97,7 @@ export class OpenDocument {
   private parsing: { version: number; parse: SlicedParse; started: number; slices: number } | null = null;
   readonly cache = new SlicedFactsCache();
   /** Diagnostics by finding: an edit re-checks few functions, and the findings of the rest are the same objects. */
-  readonly diagnostics = new WeakMap<Finding, Diagnostic>();
+  diagnostics = new WeakMap<Finding, Diagnostic>();
   published: Published | null = null;
   /** Time spent on the version being analysed, across its slices (trace log). */
   work = { version: -1, ms: 0, slices: 0 };
@@ -228,6 +228,8 @@ export class OpenDocument {
   releaseFacts(): void {
     this.cache.clear();
     if (this.published) delete this.published.facts;
+    // its next findings are new objects (made from new facts): the diagnostics kept for these, and their encoded bytes, go too
+    this.diagnostics = new WeakMap();
   }
 
   /** Frees the tree and any parse under way (which may be re-parsing from the tree). */
