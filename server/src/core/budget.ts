@@ -108,15 +108,21 @@ export function withBudget<T>(ms: number, fileDeadline: number, work: () => T, s
 
 /** The deepest nesting under `root` (iterative: the depth it measures is the input's). */
 export function nestingDepth<N extends { children: readonly N[] }>(root: N, stopAt = MAX_NESTING + 1): number {
+  // two stacks rather than a pair per node: every function is measured, and a pair each is most of the cost
   let deepest = 0;
-  const stack: [N, number][] = [[root, 0]];
-  while (stack.length) {
-    const [n, d] = stack.pop()!;
+  const nodes: N[] = [root];
+  const depths: number[] = [0];
+  while (nodes.length) {
+    const n = nodes.pop()!;
+    const d = depths.pop()!;
     if (d > deepest) {
       deepest = d;
       if (deepest >= stopAt) return deepest;
     }
-    for (const c of n.children) stack.push([c, d + 1]);
+    for (const c of n.children) {
+      nodes.push(c);
+      depths.push(d + 1);
+    }
   }
   return deepest;
 }

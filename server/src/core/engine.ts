@@ -709,15 +709,18 @@ export class Engine {
       const severity = config.rules[rule.id] ?? rule.defaultSeverity;
       return severity === 'off' ? [] : [{ rule, severity }];
     });
-    const complete = (rule: Rule, severity: Finding['severity']) => (f: RuleFinding): Finding => ({
-      ...f,
-      rule: rule.id,
-      severity,
-      assumptions: f.assumptions ?? [],
-      related: f.related ?? [],
-      fixes: f.fixes ?? [],
-      citations: this.knowledge.rule(rule.id)?.papers ?? [],
-    });
+    const complete = (rule: Rule, severity: Finding['severity']) => {
+      const citations = this.knowledge.rule(rule.id)?.papers ?? [];
+      return (f: RuleFinding): Finding => ({
+        ...f,
+        rule: rule.id,
+        severity,
+        assumptions: f.assumptions ?? [],
+        related: f.related ?? [],
+        fixes: f.fixes ?? [],
+        citations,
+      });
+    };
     // function rules: each function's findings of all of them, kept together per facts object
     // while the rules and severities are the same (an edit re-checks the functions it changed)
     const perFunction = active.filter((a) => 'checkFunction' in a.rule);
@@ -755,9 +758,10 @@ export class Engine {
         perRule.set(rule.id, (checked = this.checked(() => (rule as FileRule).check(facts), this.limits.fileMs, 'fileBudgetMs')));
       }
       if (checked.skipped) skipped?.push({ function: '(file)', reason: `${rule.id}: ${checked.skipped}`, line: 0 });
+      const completeOne = complete(rule, severity);
       for (const f of checked.findings) {
         let done = this.completed.get(f);
-        if (!done || done.severity !== severity) this.completed.set(f, (done = complete(rule, severity)(f)));
+        if (!done || done.severity !== severity) this.completed.set(f, (done = completeOne(f)));
         keep(done);
       }
     }
