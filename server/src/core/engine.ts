@@ -280,38 +280,39 @@ export class Engine {
     return new Engine(await Parsers.load(grammars), defaultKnowledge());
   }
 
-  /** Analyses a whole file from its text (CLI, tests). Never throws on bad input. */
   /**
+   * Analyses a whole file from its text (CLI, tests). Never throws on bad input.
    * `fixes: false` leaves out the fixers' rewrites (a report that shows no fixes need not
    * write them: they cost more than the analysis on a file with hundreds of findings).
    */
   analyzeText(path: string, text: string, config: Config = DEFAULT_CONFIG, only?: ReadonlySet<string>, languageId?: string, opts: { fixes?: boolean } = {}): FileResult {
-    const fixes = opts.fixes ?? true;
-    text = lineEndsAsNewline(text);
-    const done = this.takeIndexed(path);
-    const language = detectLanguage(path, text, languageId);
-    const skip = language && this.skipReason(path, text, language, config);
-    if (!language || skip) {
-      done?.tree?.delete();
-      return language ? { language, findings: [], error: skip as string } : { language: null, findings: [] };
+    const indexed = this.takeIndexed(path);
+    try {
+      return this.analyzeWhole(path, lineEndsAsNewline(text), config, only, languageId, opts.fixes ?? true, indexed);
+    } finally {
+      indexed?.tree?.delete(); // a tree kept from indexing, used or not
     }
-    if (done && done.text === text && config.languages.includes(languageSettingOf(path, language))) {
-      let tree = done.tree;
-      try {
+  }
+
+  private analyzeWhole(
+    path: string, text: string, config: Config, only: ReadonlySet<string> | undefined, languageId: string | undefined, fixes: boolean,
+    indexed: { text: string; facts: FileFacts; tree?: Tree } | undefined,
+  ): FileResult {
+    const language = detectLanguage(path, text, languageId);
+    if (!language) return { language: null, findings: [] };
+    const skip = this.skipReason(path, text, language, config);
+    if (skip) return { language, findings: [], error: skip };
+    let tree: Tree | undefined; // parsed here, and so freed here
+    try {
+      if (indexed && indexed.text === text && config.languages.includes(languageSettingOf(path, language))) {
         this.useBudget(config);
         const skipped: NonNullable<FileResult['skipped']> = [];
-        const facts = { ...done.facts, project: this.project ?? undefined };
-        const findings = this.findings(language, facts, config, only, skipped);
+        const facts = { ...indexed.facts, project: this.project ?? undefined };
+        const findings = this.findings(language, facts, config, only, skipped, undefined, text);
         if (!fixes || !findings.some((f) => this.fixerOf(f))) return { language, findings, skipped };
-        tree ??= this.parsers.parse(grammarFor(language), text);
-        return { language, findings: this.withFixes(language, tree, text, findings, facts), skipped };
-      } finally {
-        tree?.delete();
+        const syntax = indexed.tree ?? (tree = this.parsers.parse(grammarFor(language), text));
+        return { language, findings: this.withFixes(language, syntax, text, findings, facts), skipped };
       }
-    }
-    done?.tree?.delete();
-    let tree: Tree | undefined;
-    try {
       tree = this.parsers.parse(grammarFor(language), text);
       const skipped: NonNullable<FileResult['skipped']> = [];
       const findings = this.analyzeTree(language, tree, text, config, undefined, only, path, skipped);
