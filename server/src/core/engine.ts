@@ -17,7 +17,7 @@ import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './ty
 import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
-import { compileCommandsIncludeDirs, fsHeaderReader, type ViewOptions } from './preprocess';
+import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
@@ -528,7 +528,8 @@ export class Engine {
       }
     }
     cache?.sweep();
-    return { language, functions: withLaunchShapes(functions), lines, skipped, ...(this.project ? { project: this.project } : {}) };
+    const build = language === 'triton' ? DEFAULT_BUILD : buildFlagsFor(path, this.preprocess);
+    return { language, functions: withLaunchShapes(functions), lines, skipped, ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}) };
   }
 
   /**

@@ -28,6 +28,8 @@ const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynch
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
 const MAX_HELPER_DEPTH = 3;
+/** Characters of a helper call quoted as the subject of its accesses' findings. */
+const MAX_QUOTED_CALL = 60;
 /** Cache-hinted loads and stores (`__ldcs(p)`, `__stcs(p, v)`): an access through their first argument. */
 const LOAD_INTRINSICS = /^__ld(g|cs|cg|ca|lu|cv)$/;
 const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$/;
@@ -537,9 +539,17 @@ class FunctionWalker extends Evaluator {
     });
     inner.statement(body);
     if (inner.usesVectorTypes) this.usesVectorTypes = true;
+    // `load128cs(inp + i)` says what is read; a call over several lines is named by the access inside it
+    const callText = call.sourceText;
+    const quoted = callText.length <= MAX_QUOTED_CALL && !callText.includes('\n');
+    const name = field(fdecl, 'declarator')?.text ?? 'helper';
     for (const a of inner.accesses) {
       if (a.space === 'unknown' || a.space === 'local') continue;
-      const fact: AccessFact = { ...a, range: nodeRange(call), text: capped(call.sourceText), loops: [...this.loopStack] };
+      const fact: AccessFact = { ...a, range: nodeRange(call), loops: [...this.loopStack] };
+      if (quoted) {
+        fact.text = capped(callText);
+        delete fact.helper;
+      } else fact.helper ??= name;
       if (this.singleLaneDepth > 0) fact.singleLane = true;
       this.accesses.push(fact);
     }

@@ -77,6 +77,8 @@ export interface AccessFact {
   elemAlternatives?: string[];
   /** Under a guard that leaves at most one lane of a warp active (`if (threadIdx.x == 0)`): not a warp-wide request. */
   singleLane?: boolean;
+  /** A `__device__` helper's access seen at a call too long to quote (its range is the call): the helper's name; `text` is then the access inside it. */
+  helper?: string;
 }
 
 export interface SharedArrayFact {
@@ -166,6 +168,8 @@ export interface FileFacts {
   skipped?: { function: string; reason: string; line: number }[];
   /** Lines of the source, for messages and fixes. */
   lines: string[];
+  /** What the project's build files say about float math (`-Ofast`, `-ffast-math`); absent: default flags. */
+  build?: import('../preprocess').BuildFlags;
 }
 
 /** Branch ids number the arms of one conditional together: arms of one `if`/`switch` exclude each other. */

@@ -36,8 +36,10 @@ export interface FilePreprocessing {
 }
 
 const INTEGER_BODY = /^\(?\s*-?\d+[uUlL]*\s*\)?$/;
-const MAY_USE_BUILTINS = /KERNEL_LOOP|POLYBENCH_|SCALAR_VAL|_PB_/;
-const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_[123]D|SCALAR_VAL|_PB_[A-Z0-9_]+)\b/g;
+/** Nothing, or only qualifiers: what `RESTRICT`, `INLINE` or `HOST_DEVICE` stand for. */
+const QUALIFIER_BODY = /^(?:(?:__restrict__|__restrict|restrict|inline|__inline__|__forceinline__|__noinline__|static|__host__|__device__)\s*)*$/;
+const MAY_USE_BUILTINS = /KERNEL_LOOP|POLYBENCH_|SCALAR_VAL|_PB_|RESTRICT/;
+const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_[123]D|SCALAR_VAL|_PB_[A-Z0-9_]+|_{0,2}RESTRICT_{0,2})\b/g;
 
 /** Views by file and the text of the lines they depend on: an edit elsewhere (a function body) rebuilds nothing. */
 const views = new Map<string, FilePreprocessing>();
@@ -102,7 +104,12 @@ export function preprocessFile(path: string, text: string, options: ViewOptions,
   for (const [name, m] of table) if (/^\s*(?:do\b|\{|if\b)/.test(m.body) || /__FILE__|__LINE__/.test(m.body)) table.delete(name);
   // a macro with several possible definitions (`NI` 128/512/2048 by dataset, `floatX` bf16 or float) stays a
   // name: a size stays symbolic, a type alias says "one of", so a finding holds for every definition
-  for (const name of view.alternatives.keys()) table.delete(name);
+  // — unless every definition only qualifies a declaration (`RESTRICT` as `__restrict__`, `__restrict` or
+  // nothing): any of them parses the same, and left as a name it breaks the parameter list
+  for (const [name, defs] of view.alternatives) {
+    if (defs.every((d) => d.params === null && QUALIFIER_BODY.test(d.body.trim()))) table.set(name, defs[0]);
+    else table.delete(name);
+  }
   const names = [...table.values()].filter((m) => m.params !== null || !INTEGER_BODY.test(m.body.trim())).map((m) => m.name);
   const trigger = names.length ? new RegExp(`\\b(?:${names.map((n) => n.replace(/[^\w]/g, '\\$&')).join('|')})\\b`) : null;
   const out = { view, table, trigger, key: `${view.key}:${builtinsUsed}` };

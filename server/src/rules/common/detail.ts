@@ -7,3 +7,13 @@
 export function detail(seen: string, todo: string): string {
   return `${seen.trim()}\n\n${todo.trim()}`;
 }
+
+/** Characters of a symbolic size quoted in a message; a longer one (a product of a conv's shape) is not read, only skimmed. */
+const QUOTED_SIZE = 40;
+
+/** A distance in elements as a message says it: `` `lda` elements ``, or a long symbolic one in words. */
+export function elementsText(size: { isConstant: boolean; constant: number; toString(): string }): string {
+  if (size.isConstant) return `${Math.abs(size.constant)} elements`;
+  const text = size.toString();
+  return text.length <= QUOTED_SIZE ? `\`${text}\` elements` : 'a symbolic product of sizes, many elements';
+}

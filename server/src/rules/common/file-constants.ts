@@ -1,3 +1,4 @@
+import type { LoopFact } from '../../core/facts/model';
 // The integer constants a file names (`#define N 1024`, `const int K = 3;`, `constexpr
 // size_t T = 64;`), for the trip counts of CPU loop nests; read once per source text, with
 // a key that says whether two texts name the same constants (a per-function cache keeps
@@ -53,6 +54,14 @@ function lineConstants(line: string): readonly [string, number][] {
   const re = /\b(?:const|constexpr)\s+(?:static\s+)?(?:unsigned\s+|signed\s+)?(?:int|long|short|size_t|std::size_t|int32_t|int64_t|uint32_t|uint64_t|unsigned)\s+([A-Za-z_]\w*)\s*=\s*(\d+)\s*[uUlL]*\s*[;,]/g;
   while ((m = re.exec(line))) out.push([m[1], Number(m[2])]);
   return out.length ? out : NOTHING;
+}
+
+/** A loop's trip count when its start, bound and step are constants (`dx = -1; dx <= 1`, `i < WARMUP`), else null. */
+export function constantTrip(l: LoopFact, constants: ReadonlyMap<string, number>): number | null {
+  if (!l.init?.isConstant || !l.bound || (l.step && !(l.step.isConstant && l.step.constant > 0))) return null;
+  const b = l.bound.trim();
+  const bound = /^-?\d+$/.test(b) ? Number(b) : constants.get(b);
+  return bound === undefined ? null : Math.max(0, bound - l.init.constant + 1) / (l.step?.constant ?? 1);
 }
 
 export function fileConstants(lines: readonly string[]): { constants: ReadonlyMap<string, number>; key: string } {

@@ -1,6 +1,9 @@
 // Reference implementations that tests compare against (`matmul_ref`, `attention_reference`,
-// `golden_softmax`, and in Triton projects the eager `ff_pytorch` / `torch_softmax`) are kept simple on purpose: rules stay quiet in them. One home for the
+// `golden_softmax`, `REF_MMult`, and in Triton projects the eager `ff_pytorch` / `torch_softmax`) are kept simple on purpose: rules stay quiet in them. One home for the
 // name test, so every rule agrees on what counts as an oracle.
-const REFERENCE = /(?:^|_)(?:ref|reference|golden)(?:_|$)|Reference|Golden|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
+const REFERENCE = /(?:^|_)(?:ref|reference|golden|REF|REFERENCE|GOLDEN)(?:_|$)|Reference|Golden|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
 
-export const isReferenceOracle = (functionName: string): boolean => REFERENCE.test(functionName);
+/** A test framework's test body (`TEST(Gemm, Small) { ... }` reads as a function named TEST): test code, not a target. */
+const TEST_BODY = /^(?:TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P|BOOST_AUTO_TEST_CASE|BOOST_FIXTURE_TEST_CASE|TEST_CASE|SCENARIO)$/;
+
+export const isReferenceOracle = (functionName: string): boolean => REFERENCE.test(functionName) || TEST_BODY.test(functionName);

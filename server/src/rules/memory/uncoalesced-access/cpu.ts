@@ -4,7 +4,7 @@
 // (`B[k * N + j]`) while an enclosing loop's variable moves the contiguous index: every
 // iteration lands on a new cache line, and interchanging the two loops makes the walk
 // contiguous (and vectorizable).
-import { detail } from '../../common/detail';
+import { detail, elementsText } from '../../common/detail';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
@@ -41,7 +41,7 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
     const o = last.coefficient(l.symbol);
     return o.isConstant && o.constant === 1;
   });
-  return outer ? { access: a, outer, stride: c.isConstant ? `${Math.abs(c.constant)} elements` : `\`${c.toString()}\` elements` } : null;
+  return outer ? { access: a, outer, stride: elementsText(c) } : null;
 }
 
 function isAncestor(fn: FunctionFacts, ancestor: number, loop: number): boolean {

@@ -1,7 +1,7 @@
 // memory/uncoalesced-access: consecutive threads touching non-consecutive global
 // addresses (ANALYSIS.md §2, "Coalescing"): the access's byte addresses, evaluated for
 // the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need.
-import { detail } from '../../common/detail';
+import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -13,19 +13,19 @@ import { perFunction } from '../../common/memo';
 import { fixUncoalesced } from './fix';
 
 const TID = 'threadIdx.x';
+/** A BLAS-style increment (`incx`, `INCY`, `inc_x`): callers pass 1 for contiguous vectors, nearly always. */
+const BLAS_INCREMENT = /^inc(?:r(?:ement)?)?_?[a-z]?$/i;
 
 /** Accesses of one array with the same stride whose offsets fill every residue (x[3i], x[3i+1], x[3i+2]) use whole sectors together. */
 function coversAllResidues(a: AccessFact, stride: number, all: AccessFact[]): boolean {
   if (stride > 16) return false;
-  const shape = a.indices[0].without('').toString();
   const residues = new Set<number>();
   for (const b of all) {
     if (b.array !== a.array || b.indices.length !== 1 || b.indices[0].unknown) continue;
-    const c = b.indices[0].coefficient(TID);
-    if (!c.isConstant || c.constant !== stride) continue;
-    const rest = b.indices[0].sub(Poly.const(b.indices[0].constant));
-    if (rest.without('').toString() !== shape) continue;
-    residues.add(((b.indices[0].constant % stride) + stride) % stride);
+    // the same index up to a constant: `b[col + 1]` beside `b[col]`, whatever `col` is made of
+    const d = b.indices[0].sub(a.indices[0]);
+    if (d.unknown || !d.isConstant) continue;
+    residues.add(((d.constant % stride) + stride) % stride);
   }
   return residues.size === stride;
 }
@@ -47,7 +47,7 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
   const c = index.coefficient(TID);
   if (!index.hasAtoms && !c.unknown && c.terms.size > 0) {
     if (c.isConstant) return { text: `${Math.abs(c.constant)} elements (${Math.abs(c.constant) * bytes} bytes)`, term: threadTerm(c), constant: Math.abs(c.constant) };
-    return { text: `\`${c.toString()}\` elements`, term: threadTerm(c), constant: null };
+    return { text: elementsText(c), term: threadTerm(c), constant: null };
   }
   const stride = counts[0].stride;
   if (stride !== null && counts.every((k) => k.stride === stride)) return { text: `${Math.abs(stride)} elements (${Math.abs(stride) * bytes} bytes)`, term: null, constant: Math.abs(stride) };
@@ -59,7 +59,9 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
     const v = laneValues(Poly.sym(sym), SAMPLES[0]);
     if (!v || v.filter((x, i) => i > 0 && x - v[i - 1] === 1).length < 16) continue;
     const k = index.coefficient(sym);
-    if (!k.unknown && k.terms.size > 0 && !k.dependsOn((t) => t === TID)) return { text: k.isConstant ? `${Math.abs(k.constant)} elements` : `\`${k.toString()}\` elements`, term: null, constant: null };
+    if (k.unknown || k.terms.size === 0 || k.dependsOn((t) => t === TID)) continue;
+    if (k.isConstant) return { text: `${Math.abs(k.constant)} elements (${Math.abs(k.constant) * bytes} bytes)`, term: null, constant: Math.abs(k.constant) };
+    return { text: elementsText(k), term: null, constant: null };
   }
   return { text: 'irregular distances', term: null, constant: null };
 }
@@ -85,6 +87,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
     const counts = sectorCounts(index, bytes, TID, fn.blockDimX);
     // within 2x of ideal under some sizes, or 2 sectors at most (a half-warp broadcast in 16x16 blocks): not worth a warning
     if (!counts || !counts.every((k) => k.sectors >= 2 * k.minimum && k.sectors > 2)) continue;
+    // `Y[OFFY + i*INCY]`: a strided BLAS vector is the caller's choice, and 1 in practice
+    const unit = index.coefficient(TID);
+    if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && BLAS_INCREMENT.test(unit.toString())) continue;
     const stride = describeStride(index, counts, bytes);
     if (stride.constant !== null && coversAllResidues(a, stride.constant, globals)) continue;
     // uniform symbols the verdict rests on (`N*threadIdx.x`, `tid % T`): say so
@@ -120,7 +125,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence,
       assumptions,
-      message: `\`${a.text}\` ${verb} with threads ${stride.text} apart: ${worst.sectors} sectors per warp instead of ${worst.minimum}`,
+      message: `\`${a.text}\`${a.helper ? ` in \`${a.helper}\`` : ''} ${verb} with threads ${stride.text} apart: ${worst.sectors} sectors per warp instead of ${worst.minimum}`,
       detail: detail(
         `${stride.term ? `threadIdx.x enters the index as \`${stride.term}\`, so consecutive` : 'Consecutive'} threads of a warp ${verb === 'reads' ? 'read' : verb === 'writes' ? 'write' : 'update'} global memory ${stride.text} apart, and each warp request touches ${worst.sectors} 32-byte sectors where ${worst.minimum} would do.`,
         advice,

@@ -7,8 +7,10 @@
 // and is itself called inside a loop of the file (a per-chunk `step()`) counts too.
 // Quiet on copies and syncs outside loops (set-up, final read-back, validation), on
 // `cudaMemcpyAsync` + streams, on waits for one stream of an array (`cudaStreamSynchronize(
-// streams[s])`: buffer-reuse waits of a stream pipeline), on event syncs (timing), and on
-// loops that allocate device memory each iteration (per-configuration test harnesses).
+// streams[s])`: buffer-reuse waits of a stream pipeline), on event syncs (timing), on
+// loops that allocate device memory each iteration (per-configuration test harnesses), on
+// loops that read a clock or record events (a benchmark times each launch: the sync is the
+// measurement) and on loops of a few constant iterations (warm-up runs).
 // Python host code (Triton/PyTorch: `.item()`, `.cpu()`, `torch.cuda.synchronize()`) is
 // handled by triton.ts.
 import { detail } from '../../common/detail';
@@ -18,6 +20,7 @@ import type { RelatedLocation, RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { baseName, visibleCallables } from '../../../core/project';
 import { isReferenceOracle } from '../../common/reference';
+import { constantTrip, fileConstants } from '../../common/file-constants';
 import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
 
@@ -32,6 +35,13 @@ const DEVICE_SYNC = /^(cudaDeviceSynchronize|cudaThreadSynchronize)$/;
 const LIBRARY_WORK = /^(cublas\w*(gemm|gemv|Gemm|Gemv|axpy|scal|dot|nrm2|copy|trsm|syrk)\w*|cublasLtMatmul|cufftExec\w*|cusparse\w*(SpMV|SpMM|mv|mm)\w*|cudnn(Convolution|Activation|Softmax|Pooling|BatchNorm|AddTensor)\w*|cudaLaunchKernel|cudaLaunchCooperativeKernel|cudaGraphLaunch)$/;
 /** Per-iteration allocation: the loop is a harness that sets everything up again each time. */
 const ALLOCATION = /^(cudaMalloc|cudaMallocManaged|cudaMallocHost|cudaHostAlloc|cudaFree)$/;
+
+/** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
+const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;
+const TIMER_OBJECT = /timer|clock|stopwatch/i;
+const isTiming = (c: CallFact): boolean => TIMING.test(calleeName(c)) || TIMER_OBJECT.test(c.name);
+/** Iterations of a warm-up loop (`for (i = 0; i < 3; i++)`): too few for the idle GPU to matter. */
+const FEW_ITERATIONS = 8;
 
 /** The callee name without an object or namespace (`ops[i].run` -> `run`, `Op::run` -> `run`). */
 const calleeName = (c: CallFact): string => baseName(c.name).replace(/^.*(?:\.|->|::)/, '');
@@ -90,7 +100,7 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
   };
 }
 
-function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>): RuleFinding[] {
+function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, constants: ReadonlyMap<string, number>): RuleFinding[] {
   const calls = callsThroughWrappers(host, hosts);
   // a loop with device work and a blocking call in the same iteration; the outermost such loop speaks for its nest
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
@@ -98,7 +108,8 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     const work = deviceWork(inLoop, launchers);
     const blocking = inLoop.filter((c) => blockingKind(c) !== null);
     if (!work.length || !blocking.length) continue;
-    if (inLoop.some((c) => ALLOCATION.test(c.name))) continue;
+    if (inLoop.some((c) => ALLOCATION.test(c.name) || isTiming(c))) continue;
+    if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS) continue;
     const v = loop.variable ? ` over \`${loop.variable}\`` : '';
     return [finding(host, { calls: inLoop, work }, blocking, `of the loop${v}`, loop)];
   }
@@ -107,7 +118,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
   if (caller === undefined) return [];
   const work = deviceWork(calls, launchers);
   const blocking = calls.filter((c) => blockingKind(c) !== null && c.loops.length === 0);
-  if (!work.length || !blocking.length || calls.some((c) => ALLOCATION.test(c.name))) return [];
+  if (!work.length || !blocking.length || calls.some((c) => ALLOCATION.test(c.name) || isTiming(c))) return [];
   return [finding(host, { calls, work }, blocking, `(\`${host.name}\` is called in a loop of \`${caller}\`)`, null)];
 }
 
@@ -125,6 +136,7 @@ export const rule: Rule = {
     // functions of the file called inside a loop, with the caller's name
     const iterated = new Map<string, string>();
     for (const f of mine) for (const c of f.calls) if (c.kind === 'call' && c.loops.length && !iterated.has(calleeName(c))) iterated.set(calleeName(c), f.name);
-    return mine.filter((f) => !isReferenceOracle(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated));
+    const { constants } = fileConstants(facts.lines);
+    return mine.filter((f) => !isReferenceOracle(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants));
   },
 };

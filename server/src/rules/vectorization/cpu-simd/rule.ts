@@ -24,7 +24,8 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
-import { fileConstants } from '../../common/file-constants';
+import { constantTrip, fileConstants } from '../../common/file-constants';
+import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFunction } from '../../common/memo';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
@@ -40,6 +41,8 @@ const FLOAT_TYPE = /^(?:float|double|long double|float_t|double_t|real|real_t|Re
 const MANY_POINTERS = 5;
 /** Sums of at most this many terms, all trip counts constant, are unrolled whole by the compiler. */
 const SHORT_SUM = 16;
+/** Iterations of a loop the compiler unrolls whole rather than vectorizes. */
+const TINY_TRIP = 4;
 
 const isFloat = (type: string | null, fn: FunctionFacts) => !!type && (FLOAT_TYPE.test(type) || fn.templateParams.includes(type));
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -54,7 +57,7 @@ interface Reason {
 
 const REDUCTION_BENEFIT =
   'on this workplace\'s x86-64 (gcc 12 -O3, one thread), a float sum ran 3.5–4.7x faster with `#pragma omp simd reduction` or -ffast-math (plain -O3 reports the loop "vectorized" but adds serially)';
-const FAST_MATH = 'assumes the file is built without -ffast-math / -fassociative-math (then the compiler may reorder the sum itself)';
+const FAST_MATH = 'assumes the file is built without -ffast-math / -fassociative-math (none in a Makefile, CMakeLists.txt or compile_commands.json from its folder up to the workspace root); with them the compiler may reorder a sum in a local itself';
 
 /** Accesses made directly in this loop (it is innermost: every access under it). */
 const accessesIn = (fn: FunctionFacts, l: LoopFact) => fn.accesses.filter((a) => a.loops[a.loops.length - 1] === l.id);
@@ -110,15 +113,7 @@ function stride(a: AccessFact, l: LoopFact): string {
 }
 
 
-/** The loop's trip count when its start, bound and step are constants (`dx = -1; dx <= 1`), else null. */
-function constantTrip(l: LoopFact, constants: ReadonlyMap<string, number>): number | null {
-  if (!l.init?.isConstant || !l.bound || (l.step && !(l.step.isConstant && l.step.constant > 0))) return null;
-  const b = l.bound.trim();
-  const bound = /^-?\d+$/.test(b) ? Number(b) : constants.get(b);
-  return bound === undefined ? null : Math.max(0, bound - l.init.constant + 1) / (l.step?.constant ?? 1);
-}
-
-function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>): Reason | null {
+function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags): Reason | null {
   const v = l.variable ? `\`${l.variable}\`` : 'inner';
   const inLoop = accessesIn(fn, l);
   const loads = inLoop.filter((a) => a.kind !== 'store');
@@ -140,7 +135,8 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // four or more accumulators (`c_00 += a_0 * b_0; c_01 += ...`) are a register tile: its parallelism is across them
   const tile = new Set(sums.map((r) => r.variable)).size >= 4;
   if (tile) return null; // blocked by hand
-  const scalar = summing && !tile ? sums[0] : undefined;
+  // built with -Ofast / -ffast-math: the compiler reorders a sum in a local itself (one through memory stays scalar: aliasing)
+  const scalar = summing && !tile && !build.fastMath ? sums[0] : undefined;
   const memory = summing && !tile ? memoryReduction(fn, l, inLoop) : null;
   const strided = scalar || memory || loads.length >= 2 ? stridedAccess(l, inLoop) : null;
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
@@ -169,8 +165,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
       benefit: REDUCTION_BENEFIT,
     };
   }
+  // a loop of a few constant iterations (`j < 2` over a 2x2 block) is unrolled, not vectorized: its own
+  // accesses say nothing (a filter window's computed index below is about the loops around it)
+  const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP;
   // a short constant stride (`rgb[3 * i + c]`, an array of structures)
-  if (strided && shortStride(strided, l)) {
+  if (strided && !tiny && shortStride(strided, l)) {
     return {
       message: `the ${v} loop reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled loads`,
       detail: detail(
@@ -185,7 +184,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // a column walk with a loop outside that moves the contiguous index: memory/uncoalesced-access
   // advises the interchange for the cache; here, what it does to SIMD
   const across = strided ? contiguousOuter(fn, l, strided) : null;
-  if (strided && across) {
+  if (strided && across && !tiny) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD loads, the loop stays scalar`,
       detail: detail(
@@ -198,7 +197,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
     };
   }
   const stores = inLoop.filter((a) => a.kind !== 'load');
-  const libm = stores.length ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name)) : undefined;
+  const libm = stores.length && !tiny && !build.noMathErrno ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name)) : undefined;
   if (libm) {
     return {
       message: `the ${v} loop calls \`${libm.name}\`, which may set errno: gcc and clang keep the loop scalar`,
@@ -207,7 +206,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
         'Build with -fno-math-errno (for `sqrt`), or -ffast-math with a vector math library (glibc libmvec) for `exp` / `log` / `pow`, or add `#pragma omp simd`.',
       ),
       confidence: 'likely',
-      assumptions: ['assumes the default -fmath-errno (no -ffast-math / -fno-math-errno in the build)'],
+      assumptions: ['assumes the default -fmath-errno (no -Ofast, -ffast-math or -fno-math-errno in a Makefile, CMakeLists.txt or compile_commands.json from its folder up to the workspace root)'],
       benefit: 'depends on the call and the flags: a vectorized loop processes 4–16 elements per instruction (not measured here for this pattern)',
     };
   }
@@ -228,7 +227,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   }
   const params = new Map(fn.params.filter((p) => p.pointer).map((p) => [p.name, p]));
   const pointers = [...new Set(inLoop.map((a) => a.array))].filter((n) => params.has(n) && !params.get(n)!.restrict);
-  if (pointers.length >= MANY_POINTERS && stores.some((a) => pointers.includes(a.array))) {
+  if (pointers.length >= MANY_POINTERS && !tiny && stores.some((a) => pointers.includes(a.array))) {
     return {
       message: `the ${v} loop goes through ${pointers.length} pointers without \`restrict\`: overlap checks for every pair, or no SIMD`,
       detail: detail(
@@ -244,7 +243,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
 }
 
 /** A function that checks results (`compareResults`, `verify_result`, `value_test`, `max_abs_err`). */
-const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*)$/i;
+const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*|(?:EXPECT|ASSERT)_[A-Z_]+)$/i;
 /** A CPU version kept to check the GPU's output against (`sgemm_gold`, `verify_result`). */
 const REFERENCE_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
 
@@ -266,7 +265,7 @@ function referencesOf(facts: FileFacts): Set<string> {
   return out;
 }
 
-function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>): RuleFinding[] {
+function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || REFERENCE_NAME.test(fn.name) || references.has(fn.name)) return [];
   // vectorized by hand
   if (fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type))) return [];
@@ -279,7 +278,7 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
   const out: RuleFinding[] = [];
   for (const l of fn.loops) {
     if (l.kind !== 'for' || fn.loops.some((c) => c.parent === l.id) || underSimd(l)) continue;
-    const r = reasonFor(fn, l, constants);
+    const r = reasonFor(fn, l, constants, build);
     if (!r) continue;
     out.push({ range: l.headerRange, function: fn.name, message: r.message, detail: r.detail, confidence: r.confidence, assumptions: r.assumptions, benefit: r.benefit });
   }
@@ -296,12 +295,13 @@ export const rule: Rule = {
     const references = referencesOf(facts);
     const { constants, key } = fileConstants(facts.lines);
     const refs = [...references].join(',');
-    return hosts.flatMap((fn) => checkCached(fn, references, constants, `${refs}|${key}`));
+    const build = facts.build ?? DEFAULT_BUILD;
+    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, `${refs}|${key}|${build.fastMath}${build.noMathErrno}`));
   },
 };
 
-/** A function's findings read its own facts, the file's reference functions and its constants. */
+/** A function's findings read its own facts, the file's reference functions, its constants and its build flags. */
 const checkCached = perFunction(
-  (fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, _key: string) => check(fn, references, constants),
-  (_r, _c, key) => key,
+  (fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, _key: string) => check(fn, references, constants, build),
+  (_r, _c, _b, key) => key,
 );

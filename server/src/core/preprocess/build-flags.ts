@@ -1,0 +1,56 @@
+// What the project's build says about floating-point math. `-Ofast` / `-ffast-math` let the
+// compiler reassociate float sums and call vector math without errno, which decides whether
+// a CPU loop vectorizes; rules that would otherwise assume default flags read this. Read from
+// the build files beside the source and in the folders above it, up to the workspace root:
+// compile_commands.json, Makefile, CMakeLists.txt. Read through the header reader, so only
+// what the workspace allows, and nothing is run.
+import * as path from 'node:path';
+import type { ViewOptions } from './view';
+
+export interface BuildFlags {
+  /** -Ofast, -ffast-math or -fassociative-math: float sums may be reordered, so they vectorize. */
+  fastMath: boolean;
+  /** -Ofast, -ffast-math or -fno-math-errno: math calls set no errno, so a vector math library can take them. */
+  noMathErrno: boolean;
+}
+
+export const DEFAULT_BUILD: BuildFlags = Object.freeze({ fastMath: false, noMathErrno: false });
+
+const BUILD_FILES = ['compile_commands.json', 'build/compile_commands.json', 'Makefile', 'makefile', 'GNUmakefile', 'CMakeLists.txt'];
+const FAST_MATH = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fassociative-math)\b/m;
+const NO_MATH_ERRNO = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fno-math-errno)\b/m;
+/** Folders looked at above the source's own. */
+const MAX_LEVELS = 12;
+/** How long a folder's answer is kept before its build files are read again (an edited Makefile counts soon). */
+const RECHECK_MS = 2000;
+
+const cached = new WeakMap<ViewOptions, Map<string, { flags: BuildFlags; at: number }>>();
+
+/** The flags that apply to the file at `file` (relative: to the current folder, as the CLI names files), or the defaults when no build file says otherwise. */
+export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
+  if (typeof file !== 'string' || file === '' || file.includes('\0') || options.roots.length === 0) return DEFAULT_BUILD;
+  let byDir = cached.get(options);
+  if (!byDir) cached.set(options, (byDir = new Map()));
+  const dir = path.dirname(path.resolve(file));
+  const now = Date.now();
+  const hit = byDir.get(dir);
+  if (hit && now - hit.at < RECHECK_MS) return hit.flags;
+  const roots = options.roots.map((r) => path.resolve(r));
+  let fastMath = false;
+  let noMathErrno = false;
+  for (let d = dir, level = 0; level <= MAX_LEVELS; level++) {
+    for (const name of BUILD_FILES) {
+      const text = options.reader.read(path.join(d, name));
+      if (text === null) continue;
+      fastMath ||= FAST_MATH.test(text);
+      noMathErrno ||= NO_MATH_ERRNO.test(text);
+    }
+    const up = path.dirname(d);
+    if (roots.includes(d) || up === d) break;
+    d = up;
+  }
+  const flags = fastMath || noMathErrno ? { fastMath, noMathErrno } : DEFAULT_BUILD;
+  if (byDir.size > 1000) byDir.clear();
+  byDir.set(dir, { flags, at: now });
+  return flags;
+}

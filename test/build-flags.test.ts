@@ -1,0 +1,78 @@
+// Build flags read from the project's build files: -Ofast / -ffast-math change what a CPU
+// loop vectorizes, so vectorization/cpu-simd stops assuming default flags where the
+// Makefile, CMakeLists.txt or compile_commands.json says otherwise.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../server/src/core/engine';
+import { buildFlagsFor, fsHeaderReader } from '../server/src/core/preprocess';
+
+const SOURCE = `float sum(const float* a, int n) {
+  float s = 0.0f;
+  for (int i = 0; i < n; ++i) s += a[i];
+  return s;
+}
+
+void mean_rows(const float* x, float* mean, int rows, int cols) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) mean[r] += x[r * cols + c];
+}
+
+void activate(float* y, const float* x, int n) {
+  for (int i = 0; i < n; ++i) y[i] = expf(x[i]);
+}
+`;
+
+let engine: Engine;
+let dir: string;
+before(async () => {
+  engine = await Engine.create();
+  dir = mkdtempSync(join(tmpdir(), 'ka-build-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function simdFindings(project: string): string[] {
+  const path = join(project, 'src', 'blas.c');
+  mkdirSync(join(project, 'src'), { recursive: true });
+  writeFileSync(path, SOURCE);
+  engine.setWorkspace([project]);
+  return engine.analyzeText(path, SOURCE).findings.filter((f) => f.rule === 'vectorization/cpu-simd').map((f) => f.message);
+}
+
+describe('build flags', () => {
+  test('without build files: the sum in a local, the sum through memory and the libm call are all reported', () => {
+    const found = simdFindings(join(dir, 'plain'));
+    assert.equal(found.length, 3, found.join('\n'));
+  });
+
+  test('a Makefile with -Ofast: the sum in a local and the libm call vectorize; the sum through memory stays (aliasing)', () => {
+    const project = join(dir, 'ofast');
+    mkdirSync(project, { recursive: true });
+    writeFileSync(join(project, 'Makefile'), 'CC=gcc\nOPTS=-Ofast\nCFLAGS=-Wall $(OPTS)\n');
+    const found = simdFindings(project);
+    assert.equal(found.length, 1, found.join('\n'));
+    assert.match(found[0], /through memory/);
+  });
+
+  test('-fno-math-errno in compile_commands.json quiets only the libm call', () => {
+    const project = join(dir, 'noerrno');
+    mkdirSync(project, { recursive: true });
+    writeFileSync(join(project, 'compile_commands.json'), JSON.stringify([{ directory: project, command: 'gcc -O3 -fno-math-errno -c src/blas.c', file: 'src/blas.c' }]));
+    const found = simdFindings(project);
+    assert.equal(found.length, 2, found.join('\n'));
+    assert.ok(!found.some((m) => /errno/.test(m)), found.join('\n'));
+  });
+
+  test('only folders up to the workspace root are read, and a word like -Ofastest is not the flag', () => {
+    const outer = join(dir, 'outer');
+    const inner = join(outer, 'inner');
+    mkdirSync(join(inner, 'src'), { recursive: true });
+    writeFileSync(join(outer, 'CMakeLists.txt'), 'add_compile_options(-ffast-math)\n');
+    writeFileSync(join(inner, 'CMakeLists.txt'), 'set(CMAKE_C_FLAGS "-O3 -Ofastest")\n');
+    const file = join(inner, 'src', 'x.c');
+    assert.deepEqual(buildFlagsFor(file, { roots: [inner], includeDirs: [], reader: fsHeaderReader([inner]) }), { fastMath: false, noMathErrno: false });
+    assert.deepEqual(buildFlagsFor(file, { roots: [outer], includeDirs: [], reader: fsHeaderReader([outer]) }), { fastMath: true, noMathErrno: true });
+  });
+});
