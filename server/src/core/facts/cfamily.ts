@@ -428,7 +428,8 @@ class FunctionWalker extends Evaluator {
             if (v?.kind === 'int' && !this.isLoopCarried(v)) {
               const r = this.eval(right);
               const cur = v.poly;
-              const next = op === '=' ? r : op === '+=' ? cur.add(r) : op === '-=' ? cur.sub(r) : op === '*=' ? cur.mul(r) : Poly.unknown;
+              // `id /= c`, `t %= T`, `x >>= 1`: as `id = id / c`, per lane when it depends on the thread
+              const next = op === '=' ? r : op.length >= 2 && op.endsWith('=') ? this.combine(op.slice(0, -1), cur, r, c) : Poly.unknown;
               if (right) this.expressions(right);
               this.env.set(left.text, { kind: 'int', poly: next });
               return false;

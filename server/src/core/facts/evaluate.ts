@@ -174,8 +174,11 @@ export class Evaluator {
     if (op === '&&' || op === '||' || op === '==' || op === '!=' || op === '<' || op === '>' || op === '<=' || op === '>=') {
       return this.opaqueIfUniform(n, [l, r]);
     }
-    const a = this.eval(l);
-    const b = this.eval(r);
+    return this.combine(op, this.eval(l), this.eval(r), n);
+  }
+
+  /** `a op b` of values already evaluated (`x / c`, and `x /= c` in an assignment); `n` names a uniform result. */
+  protected combine(op: string | undefined, a: Poly, b: Poly, n: Node): Poly {
     switch (op) {
       case '+':
         return a.add(b);

@@ -15,6 +15,9 @@ import { fixUncoalesced } from './fix';
 const TID = 'threadIdx.x';
 /** A BLAS-style increment (`incx`, `INCY`, `inc_x`): callers pass 1 for contiguous vectors, nearly always. */
 const BLAS_INCREMENT = /^inc(?:r(?:ement)?)?_?[a-z]?$/i;
+/** A convolution's stride (`stride`, `stride_w`) beside its window parameters: 1 or 2, not a row length. */
+const CONV_STRIDE = /^stride(?:_?[hwxy])?$/i;
+const CONV_WINDOW = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|pad(?:ding)?(?:_?[hwxy])?|dilation(?:_?[hwxy])?|filter_?(?:size|width|height|[hw]))$/i;
 
 /** Accesses of one array with the same stride whose offsets fill every residue (x[3i], x[3i+1], x[3i+2]) use whole sectors together. */
 function coversAllResidues(a: AccessFact, stride: number, all: AccessFact[]): boolean {
@@ -43,11 +46,11 @@ function perThreadRun(a: AccessFact, fn: FunctionFacts): LoopFact | undefined {
 }
 
 /** How the threads' addresses are spaced, in words a reader can check against the code. */
-function describeStride(index: Poly, counts: SectorCount[], bytes: number): { text: string; term: string | null; constant: number | null } {
+function describeStride(index: Poly, counts: SectorCount[], bytes: number): { text: string; term: string | null; constant: number | null; by?: string } {
   const c = index.coefficient(TID);
   if (!index.hasAtoms && !c.unknown && c.terms.size > 0) {
     if (c.isConstant) return { text: `${Math.abs(c.constant)} elements (${Math.abs(c.constant) * bytes} bytes)`, term: threadTerm(c), constant: Math.abs(c.constant) };
-    return { text: elementsText(c), term: threadTerm(c), constant: null };
+    return { text: elementsText(c), term: threadTerm(c), constant: null, by: c.toString() };
   }
   const stride = counts[0].stride;
   if (stride !== null && counts.every((k) => k.stride === stride)) return { text: `${Math.abs(stride)} elements (${Math.abs(stride) * bytes} bytes)`, term: null, constant: Math.abs(stride) };
@@ -61,7 +64,7 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
     const k = index.coefficient(sym);
     if (k.unknown || k.terms.size === 0 || k.dependsOn((t) => t === TID)) continue;
     if (k.isConstant) return { text: `${Math.abs(k.constant)} elements (${Math.abs(k.constant) * bytes} bytes)`, term: null, constant: Math.abs(k.constant) };
-    return { text: elementsText(k), term: null, constant: null };
+    return { text: elementsText(k), term: null, constant: null, by: k.toString() };
   }
   return { text: 'irregular distances', term: null, constant: null };
 }
@@ -91,6 +94,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
     const unit = index.coefficient(TID);
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && BLAS_INCREMENT.test(unit.toString())) continue;
     const stride = describeStride(index, counts, bytes);
+    // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
+    if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
     if (stride.constant !== null && coversAllResidues(a, stride.constant, globals)) continue;
     // uniform symbols the verdict rests on (`N*threadIdx.x`, `tid % T`): say so
     const symbolic = [...index.symbols()].filter((s) => symbolKind(s) === 'uniform' && index.coefficient(s).dependsOn((t) => t === TID || t.startsWith('#op')));
