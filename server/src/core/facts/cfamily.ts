@@ -301,7 +301,11 @@ class FunctionWalker extends Evaluator {
         fact.symbol = `#loop${id}:${variable}`;
         fact.init = initPoly;
         fact.step = step;
-        if (cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) fact.bound = unparen(field(cond, 'right'))?.text ?? null; // `(n)` from a macro
+        if (cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) {
+          fact.bound = unparen(field(cond, 'right'))?.text ?? null; // `(n)` from a macro
+          const cmp = field(cond, 'operator')?.text;
+          if (cmp === '<=' || cmp === '>=') fact.inclusive = true;
+        }
         fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('gridDim.'));
         fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('blockDim.'));
         if (fact.gridStride && fact.bound && /^\w+$/.test(fact.bound)) this.indexBound ??= fact.bound;

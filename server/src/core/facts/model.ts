@@ -30,6 +30,8 @@ export interface LoopFact {
   step: Poly | null;
   /** Text of the upper bound in `i < bound`, when there is one. */
   bound: string | null;
+  /** The bound is reached (`i <= bound`, `i >= bound`). */
+  inclusive?: boolean;
   range: Range;
   /** The loop header (`for (...)`) on its first line: where loop findings point. */
   headerRange: Range;

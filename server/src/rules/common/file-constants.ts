@@ -56,12 +56,26 @@ function lineConstants(line: string): readonly [string, number][] {
   return out.length ? out : NOTHING;
 }
 
-/** A loop's trip count when its start, bound and step are constants (`dx = -1; dx <= 1`, `i < WARMUP`), else null. */
+/** The value of a bound text such as `3`, `N`, `N - 1`, or null when it is not a known constant. */
+export function constantValue(text: string | null, constants: ReadonlyMap<string, number>): number | null {
+  if (!text) return null;
+  const m = /^\s*\(?\s*(\d+|[A-Za-z_]\w*)\s*[uUlL]*\s*(?:([+-])\s*(\d+)\s*)?\)?\s*$/.exec(text);
+  if (!m) return null;
+  const base = /^\d/.test(m[1]) ? Number(m[1]) : constants.get(m[1]);
+  if (base === undefined) return null;
+  const off = m[3] ? Number(m[3]) * (m[2] === '-' ? -1 : 1) : 0;
+  return base + off;
+}
+
+/** A `for` loop's trip count when its start, bound and step are constants (`i < WARMUP`, `dx = -1; dx <= 1`), else null. */
 export function constantTrip(l: LoopFact, constants: ReadonlyMap<string, number>): number | null {
-  if (!l.init?.isConstant || !l.bound || (l.step && !(l.step.isConstant && l.step.constant > 0))) return null;
-  const b = l.bound.trim();
-  const bound = /^-?\d+$/.test(b) ? Number(b) : constants.get(b);
-  return bound === undefined ? null : Math.max(0, bound - l.init.constant + 1) / (l.step?.constant ?? 1);
+  if (l.kind !== 'for' || !l.init || !l.init.isConstant) return null;
+  const bound = constantValue(l.bound, constants);
+  if (bound === null) return null;
+  const step = l.step?.isConstant ? l.step.constant : 1;
+  if (step === 0) return null;
+  const span = (step > 0 ? bound - l.init.constant : l.init.constant - bound) + (l.inclusive ? 1 : 0);
+  return Math.max(0, Math.ceil(span / Math.abs(step)));
 }
 
 export function fileConstants(lines: readonly string[]): { constants: ReadonlyMap<string, number>; key: string } {

@@ -10,8 +10,8 @@
 // deep nor are named as loops to block. When the re-reading loop carries a dependence
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
 import { detail } from '../../common/detail';
-import { isReferenceOracle } from '../../common/reference';
-import { fileConstants } from '../../common/file-constants';
+import { calledOnlyFromTests, isReferenceOracle } from '../../common/reference';
+import { constantTrip, constantValue, fileConstants } from '../../common/file-constants';
 import { perFunction } from '../../common/memo';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
@@ -31,28 +31,6 @@ const TILE_STEP = 4;
 
 type Constants = ReadonlyMap<string, number>;
 
-
-/** The value of a bound text such as `3`, `N`, `N - 1`, or null when it is not a known constant. */
-function constantValue(text: string | null, constants: Constants): number | null {
-  if (!text) return null;
-  const m = /^\s*\(?\s*(\d+|[A-Za-z_]\w*)\s*[uUlL]*\s*(?:([+-])\s*(\d+)\s*)?\)?\s*$/.exec(text);
-  if (!m) return null;
-  const base = /^\d/.test(m[1]) ? Number(m[1]) : constants.get(m[1]);
-  if (base === undefined) return null;
-  const off = m[3] ? Number(m[3]) * (m[2] === '-' ? -1 : 1) : 0;
-  return base + off;
-}
-
-/** The loop's trip count when init, bound and step are all known constants. */
-function constantTrip(l: LoopFact, constants: Constants): number | null {
-  if (l.kind !== 'for' || !l.init || !l.init.isConstant) return null;
-  const bound = constantValue(l.bound, constants);
-  if (bound === null) return null;
-  const step = l.step?.isConstant ? l.step.constant : 1;
-  if (step === 0) return null;
-  const span = step > 0 ? bound - l.init.constant : l.init.constant - bound;
-  return Math.max(0, Math.ceil(span / Math.abs(step)));
-}
 
 /** Does a symbol belong to this loop (its iteration symbol, or a variable carried by it: `#loop3:idx'`)? */
 const ofLoop = (l: LoopFact) => (s: string) => s.startsWith(`#loop${l.id}:`);
@@ -441,7 +419,8 @@ export const rule: Rule = {
   defaultSeverity: 'information',
   check: (facts: FileFacts) => {
     // host code with a loop nest at least 3 deep; the file's constants are read only then
-    const nests = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && fn.loops.some((l) => l.depth >= 2));
+    const tested = calledOnlyFromTests(facts.functions);
+    const nests = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !tested.has(fn.name) && fn.loops.some((l) => l.depth >= 2));
     if (nests.length === 0) return [];
     const { constants, key } = fileConstants(facts.lines);
     return nests.flatMap((fn) => checkCached(fn, constants, facts.lines, key));
