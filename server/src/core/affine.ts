@@ -260,3 +260,62 @@ export class Poly {
     return parts.join(' ') + (this.unknown ? ' + ?' : '');
   }
 }
+
+/**
+ * `p` with some symbols given integer values, inside atoms too: `tid % (K / T)` with the
+ * template arguments K = 512, T = 128 is `tid % 4`, and an atom of constants is its value.
+ */
+export function bindSymbols(p: Poly, values: ReadonlyMap<string, number>, depth = 0): Poly {
+  if (p.unknown || !values.size || depth > 16 || !p.dependsOn((s) => values.has(s))) return p;
+  let out = p;
+  for (const s of p.symbols()) {
+    const v = values.get(s);
+    if (v !== undefined) {
+      out = out.substitute(s, Poly.const(v));
+      continue;
+    }
+    const d = atomDef(s);
+    if (!d || !d.args.some((a) => a.dependsOn((x) => values.has(x)))) continue;
+    out = out.substitute(s, foldAtom(d.op, d.args.map((a) => bindSymbols(a, values, depth + 1)), d.cmp));
+  }
+  return out;
+}
+
+/** An atom over arguments that may now be constants: its value when they all are. */
+function foldAtom(op: AtomOp, args: Poly[], cmp?: string): Poly {
+  if (args.every((a) => a.isConstant)) {
+    const [a, b, c, e] = args.map((x) => x.constant);
+    const value = constantAtom(op, a, b, c, e, cmp);
+    if (value !== null) return Poly.const(value);
+  }
+  if (op === '/' && args[1].isConstant) return args[0].divExact(args[1].constant) ?? atom(op, args, cmp);
+  return atom(op, args, cmp);
+}
+
+/** The value of an atom whose arguments are the integers a, b (and c, e for `?:`), or null (division by zero, a shift out of range). */
+export function constantAtom(op: AtomOp, a: number, b: number, c: number, e: number, cmp?: string): number | null {
+  switch (op) {
+    case '/':
+      return b === 0 ? null : Math.trunc(a / b);
+    case '%':
+      return b === 0 ? null : a % b;
+    case '&':
+      return Number(BigInt(a) & BigInt(b));
+    case '|':
+      return Number(BigInt(a) | BigInt(b));
+    case '^':
+      return Number(BigInt(a) ^ BigInt(b));
+    case '>>':
+      return b < 0 || b > 62 ? null : Math.floor(a / 2 ** b);
+    case '<<':
+      return b < 0 || b > 40 ? null : a * 2 ** b;
+    case 'min':
+      return Math.min(a, b);
+    case 'max':
+      return Math.max(a, b);
+    case '?:': {
+      const ok = cmp === '<' ? a < b : cmp === '<=' ? a <= b : cmp === '>' ? a > b : cmp === '>=' ? a >= b : cmp === '==' ? a === b : cmp === '!=' ? a !== b : null;
+      return ok === null ? null : ok ? c : e;
+    }
+  }
+}

@@ -3,7 +3,7 @@
 // off the byte addresses: 32-byte sectors touched (coalescing) and words per shared
 // bank (bank conflicts). Atoms (`tid % 32`, `tid >> 5`, `min`, `?:`) are computed per
 // lane, so the operators real kernels use on thread indices need no special case.
-import { Poly, atomDef, symbolKind } from './affine';
+import { Poly, atomDef, constantAtom, symbolKind } from './affine';
 import { tick } from './budget';
 
 export const WARP = 32;
@@ -97,30 +97,7 @@ function computeAtom(name: string, lane: number, s: Sample, laneSymbol: string, 
   const v = d.args.map((a) => evalPoly(a, lane, s, laneSymbol, depth + 1, memo));
   if (v.some((x) => x === null)) return null;
   const [a, b, c, e] = v as number[];
-  switch (d.op) {
-    case '/':
-      return b === 0 ? null : Math.trunc(a / b);
-    case '%':
-      return b === 0 ? null : a % b;
-    case '&':
-      return Number(BigInt(a) & BigInt(b));
-    case '|':
-      return Number(BigInt(a) | BigInt(b));
-    case '^':
-      return Number(BigInt(a) ^ BigInt(b));
-    case '>>':
-      return b < 0 || b > 62 ? null : Math.floor(a / 2 ** b);
-    case '<<':
-      return b < 0 || b > 40 ? null : a * 2 ** b;
-    case 'min':
-      return Math.min(a, b);
-    case 'max':
-      return Math.max(a, b);
-    case '?:': {
-      const ok = d.cmp === '<' ? a < b : d.cmp === '<=' ? a <= b : d.cmp === '>' ? a > b : d.cmp === '>=' ? a >= b : d.cmp === '==' ? a === b : d.cmp === '!=' ? a !== b : null;
-      return ok === null ? null : ok ? c : e;
-    }
-  }
+  return constantAtom(d.op, a, b, c, e, d.cmp);
 }
 
 /** A form's monomials as (coefficient, symbols), split once: evaluation runs 64 times per access. */

@@ -627,6 +627,8 @@ class FunctionWalker extends Evaluator {
       args: args.map((a) => capped(a.text)), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
     if (launchSyntax) {
+      // `kernel<64, float><<<...>>>`: the template arguments bind the kernel's parameters at this launch
+      if (fn.type === 'template_function') fact.templateArgs = namedChildren(field(fn, 'arguments') ?? fn).map((a) => capped(a.text));
       const cfg = namedChildren(launchSyntax);
       fact.grid = cfg[0]?.text.replace(/\s+/g, '');
       fact.block = cfg[1]?.text.replace(/\s+/g, '');

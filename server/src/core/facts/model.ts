@@ -111,6 +111,8 @@ export interface CallFact {
   block?: string;
   /** The launch's blockDim.x, when it is a constant (`dim3 block(1, 256)` -> 1). */
   blockX?: number;
+  /** For launches of a template kernel: the template argument texts (`kernel<64, float><<<...>>>` -> ['64', 'float']). */
+  templateArgs?: string[];
   /** Triton: keyword arguments (`BLOCK=1024`, `num_warps=4`), with the buffer each names. */
   keywords?: { name: string; value: string; root: string | null }[];
   /** Triton: the callee with import aliases resolved (`F.gelu` -> `torch.nn.functional.gelu`). */

@@ -3,9 +3,11 @@
 // the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need.
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import { baseName } from '../../../core/project';
+import { constantValue, fileConstants } from '../../common/file-constants';
 import type { RuleFinding } from '../../../core/types';
-import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
+import { Poly, atomDef, bindSymbols, displaySymbol, symbolKind } from '../../../core/affine';
 import { SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
 import { tritonUncoalesced } from './triton';
@@ -70,9 +72,28 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
   return { text: 'irregular distances', term: null, constant: null };
 }
 
-function check(fn: FunctionFacts): RuleFinding[] {
+/** Template parameters bound to integers at every launch of the kernel in its file: `D` of `attn<64><<<...>>>`. */
+type Bindings = ReadonlyMap<string, number>;
+const NO_BINDINGS: Bindings = new Map();
+
+/** An access with the template arguments put in, and which ones (`` `STRIDE` = 8 ``), for the finding's assumptions. */
+type BoundAccess = AccessFact & { boundAt?: string };
+
+/** The accesses with the kernel's bound template parameters put in (`in[t * STRIDE]` with STRIDE = 8 is `in[8*t]`). */
+function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAccess[] {
+  if (!bindings.size) return fn.accesses;
+  return fn.accesses.map((a) => {
+    const used = [...bindings].filter(([name]) => a.indices.some((p) => p.dependsOn((s) => s === name)));
+    if (!used.length) return a;
+    const indices = a.indices.map((p) => bindSymbols(p, bindings));
+    return { ...a, indices, boundAt: used.map(([name, v]) => `\`${name}\` = ${v}`).join(', ') };
+  });
+}
+
+function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const out: RuleFinding[] = [];
-  const globals = fn.accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
+  const accesses = boundAccesses(fn, bindings);
+  const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
   for (const a of globals) {
     const index = a.indices[0];
     if (index.unknown || a.singleLane) continue; // unknown, or a request only one lane makes
@@ -80,7 +101,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (!index.dependsOn((s) => s === TID || (!!fn.blockDimX && s === 'threadIdx.y'))) continue;
     // the scalar tail of a vectorized kernel: the array is also moved as vectors here,
     // and only the thread at the end takes the scalar path
-    if (!a.vector && fn.accesses.some((b) => b.array === a.array && b.vector)) continue;
+    if (!a.vector && accesses.some((b) => b.array === a.array && b.vector)) continue;
     // the common case needs no lanes: consecutive threads, consecutive elements
     if (!index.hasAtoms && !fn.blockDimX) {
       const unit = index.coefficient(TID);
@@ -101,16 +122,19 @@ function check(fn: FunctionFacts): RuleFinding[] {
     // uniform symbols the verdict rests on (`N*threadIdx.x`, `tid % T`): say so
     const symbolic = [...index.symbols()].filter((s) => symbolKind(s) === 'uniform' && index.coefficient(s).dependsOn((t) => t === TID || t.startsWith('#op')));
     const inAtoms = index.hasAtoms ? [...new Set([...index.symbols()].flatMap((s) => atomUniforms(s)))] : [];
-    // a template parameter that multiplies the thread index (`t_col * TN`) is set at the launch: unknown here
-    if (symbolic.some((x) => fn.templateParams.includes(x))) continue;
+    // a template parameter that multiplies the thread index (`t_col * TN`, `(K / T) * tx`) is set at the launch: unknown here
+    if (symbolic.some((x) => fn.templateParams.includes(x) || fn.templateParams.some((t) => new RegExp(`\\b${t}\\b`).test(displaySymbol(x))))) continue;
     const sizes = [...new Set([...symbolic, ...inAtoms])].map(displaySymbol);
     const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth ? 'likely' : 'proven';
     const assumptions = ['assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     if (assumedWidth) assumptions.push(`assumes \`${a.elemType ?? 'the element'}\` is 32 bits wide`);
+    if (a.boundAt) assumptions.push(`${a.boundAt}: the template argument of every launch of \`${fn.name}\` in this file`);
     const worst = counts.reduce((m, k) => (k.sectors > m.sectors ? k : m));
     let advice = 'Map threadIdx.x to the contiguous (last) index, or stage the tile through shared memory and write it out transposed.';
-    const run = stride.constant !== null ? perThreadRun(a, fn) : undefined;
+    const found = stride.constant !== null ? perThreadRun(a, fn) : undefined;
+    // `j < VEC` with VEC bound at the launch reads as `j < 4`
+    const run = found?.bound && bindings.has(found.bound.trim()) ? { ...found, bound: String(bindings.get(found.bound.trim())) } : found;
     // vectors a thread walks as its own contiguous chunk (`*(inputs_ptr + ic_0)` over float4s, ic_0 < 4):
     // the warp's footprint is dense across the loop, and the accesses are already wide
     if (run && a.vector && stride.constant !== null && run.bound && /^\d+$/.test(run.bound) && run.init?.isConstant && Number(run.bound) - run.init.constant === stride.constant) continue;
@@ -149,8 +173,32 @@ function atomUniforms(sym: string): string[] {
   return d.args.flatMap((p) => [...p.symbols()].flatMap((s) => (symbolKind(s) === 'uniform' ? [s] : atomUniforms(s))));
 }
 
+/** Each template kernel's parameters that every launch in the file sets to one integer (literal or named constant). */
+function templateBindings(facts: FileFacts): Map<string, Bindings> {
+  const out = new Map<string, Bindings>();
+  const templated = facts.functions.filter((f) => f.isKernel && f.templateParams.length > 0);
+  if (!templated.length) return out;
+  const { constants } = fileConstants(facts.lines);
+  const launches = facts.functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' && c.templateArgs));
+  for (const k of templated) {
+    const mine = launches.filter((c) => baseName(c.name) === baseName(k.name));
+    if (!mine.length) continue;
+    const bound = new Map<string, number>();
+    k.templateParams.forEach((name, i) => {
+      const values = new Set(mine.map((c) => constantValue(c.templateArgs![i] ?? null, constants)));
+      const [v] = values;
+      if (values.size === 1 && v !== null && v !== undefined) bound.set(name, v);
+    });
+    if (bound.size) out.set(k.name, bound);
+  }
+  return out;
+}
+
 /** CUDA kernels and C/C++ loop nests one function at a time (an edit re-checks only what it changed). */
-const checkCached = perFunction((fn: FunctionFacts) => (fn.isKernel || fn.isDevice ? check(fn) : checkCpu(fn)));
+const checkCached = perFunction(
+  (fn: FunctionFacts, bindings: Bindings) => (fn.isKernel || fn.isDevice ? check(fn, bindings) : checkCpu(fn)),
+  (bindings) => [...bindings].join(),
+);
 
 export const rule: Rule = {
   id: 'memory/uncoalesced-access',
@@ -160,7 +208,8 @@ export const rule: Rule = {
   check: (facts) => {
     if (facts.language === 'triton') return tritonUncoalesced(facts);
     const tested = calledOnlyFromTests(facts.functions); // a test's expected results: CPU code nobody tunes
-    return facts.functions.flatMap((fn) => (tested.has(fn.name) ? [] : checkCached(fn)));
+    const bindings = templateBindings(facts);
+    return facts.functions.flatMap((fn) => (tested.has(fn.name) ? [] : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS)));
   },
   // CUDA kernels: swap the thread roles, or stage a transpose through a padded tile (fix.ts)
   fix: fixUncoalesced,

@@ -1,0 +1,33 @@
+// Index forms with template arguments put in (bindSymbols): the value reaches inside
+// `/`, `%` and shifts, and an atom whose arguments all become constants is its value.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Poly, atom, bindSymbols } from '../server/src/core/affine';
+
+const sym = Poly.sym;
+
+test('a bound parameter multiplying the thread index becomes a constant stride', () => {
+  const p = sym('threadIdx.x').mul(sym('STRIDE')).add(sym('n'));
+  const bound = bindSymbols(p, new Map([['STRIDE', 8]]));
+  assert.equal(bound.coefficient('threadIdx.x').constant, 8);
+  assert.ok(bound.coefficient('threadIdx.x').isConstant);
+  assert.ok(bound.dependsOn((s) => s === 'n'), 'unbound symbols stay');
+});
+
+test('inside atoms: `tid % (K / T)` with K = 512, T = 128 is `tid % 4`; an atom of constants folds', () => {
+  const tid = sym('threadIdx.x');
+  const ratio = atom('/', [sym('K'), sym('T')]);
+  const p = atom('%', [tid, ratio]);
+  const bound = bindSymbols(p, new Map([['K', 512], ['T', 128]]));
+  assert.ok(!bound.dependsOn((s) => s === 'K' || s === 'T'));
+  assert.ok(bound.equals(atom('%', [tid, Poly.const(4)])), bound.toString());
+  assert.equal(bindSymbols(ratio, new Map([['K', 512], ['T', 128]])).constant, 4);
+  assert.equal(bindSymbols(atom('>>', [sym('W'), Poly.const(2)]), new Map([['W', 64]])).constant, 16);
+});
+
+test('exact division by a bound constant stays affine; nothing bound, nothing changes', () => {
+  const p = atom('/', [sym('threadIdx.x').scale(8), sym('V')]);
+  assert.ok(bindSymbols(p, new Map([['V', 4]])).equals(sym('threadIdx.x').scale(2)));
+  assert.equal(bindSymbols(p, new Map()), p);
+  assert.equal(bindSymbols(p, new Map([['other', 1]])), p);
+});
