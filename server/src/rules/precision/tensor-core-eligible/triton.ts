@@ -5,7 +5,9 @@
 //  - a GEMM written as elementwise products reduced with `tl.sum` or accumulated (`acc +=
 //    a * b` over k, one output per program) in a kernel with no `tl.dot` at all.
 // Quiet on the default precision (TF32 for fp32 operands), "tf32", "tf32x3", a precision
-// passed in as a parameter, and on kernels that already call `tl.dot`.
+// passed in as a parameter, on kernels that already call `tl.dot`, on TF32 turned off in a
+// kernel that casts to its inputs' type (written for 16-bit inputs too), and on recurrences
+// that store a result every step of the product loop.
 import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -25,6 +27,9 @@ function ieee(c: CallFact): boolean {
   return (c.keywords ?? []).some((k) => (k.name === 'input_precision' && /^['"]ieee['"]$/.test(k.value.trim())) || (k.name === 'allow_tf32' && k.value.trim() === 'False'));
 }
 
+/** A cast to another value's type (`b_o.to(p_o.dtype.element_ty)`, `x.to(b_k.dtype)`): the kernel runs on whatever type it is given, 16-bit inputs included. */
+const castsToGivenType = (c: CallFact) => c.name.endsWith('.to') && /\.dtype\b/.test(c.args[0] ?? '');
+
 function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   const dots = fn.calls.filter(isDot);
@@ -32,6 +37,9 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (exact.length) {
     const c = exact[0];
     const upcast = c.args.slice(0, 2).some((a) => /\.to\(\s*tl\.float32\s*\)/.test(a));
+    // TF32 turned off in a kernel written for any input type: a no-op on 16-bit inputs, and on fp32 the
+    // author's choice of precision (recurrences over chunks, where TF32 error accumulates)
+    if (!upcast && fn.calls.some(castsToGivenType)) return [];
     return [{
       range: c.nameRange,
       function: fn.name,
@@ -48,6 +56,9 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (dots.length) return [];
   const g = gemmLoop(fn, () => true);
   if (!g) return [];
+  // a recurrence (`h += k[:, None] * v[None, :]`, then `o = tl.sum(h * q[:, None], 0)` stored every step) is
+  // sequential in its loop: chunking it into matrix products is a different algorithm, not a tl.dot away
+  if (fn.accesses.some((a) => a.kind !== 'load' && a.loops.includes(g.loop.id))) return [];
   return [{
     range: g.loop.headerRange,
     function: fn.name,
