@@ -6,7 +6,9 @@
 // each lane reads its own 32-byte sector (`x_ptr + rows * stride_row + col`: one program
 // per column walking down the rows).
 // Quiet when the stride is 1, unknown (no launch in the file binds it), a `.stride(-1)` /
-// last-dimension stride, in masked-out broadcasts, and in reference oracles.
+// last-dimension stride, when another axis of the block may be the contiguous one (Triton
+// then orders the threads along it: a transposed tile is read coalesced), in masked-out
+// broadcasts, and in reference oracles.
 import { detail } from '../../common/detail';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -69,6 +71,24 @@ function leadingStride(k: FunctionFacts, param: string, launches: Launch[]): Str
   return seen;
 }
 
+/**
+ * Could another axis of the block be the contiguous one? Triton's coalescing orders the
+ * threads along whichever axis has unit stride (`x[offs_m[:, None] * 1 + offs_k[None, :] * ld]`
+ * is read along axis 0), so only an access with no such axis is uncoalesced: every other
+ * axis must walk a constant stride of MIN_STRIDE or more, or a leading-dimension stride.
+ */
+function anotherAxisMayBeContiguous(a: AccessFact, k: FunctionFacts, launches: Launch[]): boolean {
+  const lanes = (a.lanes ?? []).slice(0, -1).filter((l): l is string => l !== null);
+  return lanes.some((lane) => {
+    const c = a.indices[0].coefficient(lane);
+    if (c.terms.size === 0) return false; // the axis does not move the address: a broadcast
+    if (c.isConstant) return Math.abs(c.constant) < MIN_STRIDE;
+    const syms = [...c.symbols()];
+    const param = syms.length === 1 && c.toString() === syms[0] ? syms[0] : null;
+    return !(param && launches.length && leadingStride(k, param, launches));
+  });
+}
+
 function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
   const out: RuleFinding[] = [];
   const reported = new Set<string>();
@@ -86,7 +106,7 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       if (param && launches.length) stride = leadingStride(k, param, launches);
     }
     const key = `${a.array}|${a.kind}`;
-    if (!stride || reported.has(key)) continue;
+    if (!stride || reported.has(key) || anotherAxisMayBeContiguous(a, k, launches)) continue;
     reported.add(key);
     const axis = displaySymbol(lane);
     out.push({
