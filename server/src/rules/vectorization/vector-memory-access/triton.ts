@@ -20,6 +20,8 @@ const BENEFIT =
   'fewer, wider memory instructions; on an H200, y = 2*x over 2^28 floats went from 62% to 101% of copy bandwidth (1.61x) with 16-byte accesses';
 
 const scalar = (a: AccessFact) => (a.lanes ?? []).length === 0;
+/** Names a kernel may call that are not `@triton.jit` helpers. */
+const PYTHON_BUILTINS = new Set(['range', 'min', 'max', 'len', 'abs', 'int', 'float', 'bool', 'print', 'static_range', 'static_print', 'static_assert']);
 const isPid = (s: string) => s.startsWith('#pid');
 
 /**
@@ -44,6 +46,12 @@ function walkedLoop(fn: FunctionFacts, a: AccessFact): string | null {
 function onePerProgram(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
   if (!global.length || !global.every(scalar) || !global.some((a) => a.indices[0].dependsOn(isPid))) return [];
   if (fn.loops.length) return []; // a loop per program is another kind of kernel
+  // an access we could not read may well be the block one (`logits_ptr + col_offsets` after the pointer moved by a row)
+  if (fn.accesses.some((a) => a.space === 'global' && (a.indices.length !== 1 || a.indices[0].unknown))) return [];
+  // block pointers and tensor descriptors move the data in blocks (`tl.load(p_q, boundary_check=...)`)
+  if (fn.calls.some((c) => /(?:^|\.)(?:make_block_ptr|make_tensor_descriptor|\w*tensor_descriptor)$/.test(c.name))) return [];
+  // a kernel can only call other `@triton.jit` functions: the block work may be theirs
+  if (fn.calls.some((c) => /^[A-Za-z_]\w*$/.test(c.name) && !PYTHON_BUILTINS.has(c.name))) return [];
   const stores = global.filter((a) => a.kind !== 'load');
   const at = stores[0] ?? global[0];
   return [{
