@@ -7,7 +7,8 @@
 //    with fp32 inputs and fp32 compute, unless the function sets a tensor-op math mode
 //    on the handle before the call (`cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH)`) or a
 //    function of the file creates a handle and sets it there. `CUBLAS_PEDANTIC_MATH`
-//    anywhere in the file says fp32 is wanted: quiet.
+//    anywhere in the file says fp32 is wanted: quiet. So are references and baselines
+//    (`gemm_cuBLAS_reference`, a program's `main`, `test_*` / `bench*` drivers).
 //  - Triton (triton.ts): `tl.dot(..., input_precision="ieee")` / `allow_tf32=False`, and a
 //    GEMM done as elementwise products and `tl.sum` without any `tl.dot`.
 // TF32 rounds the inputs to a 10-bit mantissa (fp32 accumulation): every finding says so.
@@ -29,6 +30,8 @@ const BENEFIT_KERNEL =
 /** Tensor-core instructions or their wrappers in a kernel. */
 const TENSOR_CORE_CALL = /(^|::|\.)(mma_sync|load_matrix_sync|store_matrix_sync|fill_fragment|wmma\w*|wgmma\w*|mma\w*|ldmatrix\w*|__hmma\w*)$/;
 const FP32 = (t: string | null) => t === 'float' || t === 'const float';
+/** A program's entry or a test / benchmark driver (`main`, `test_cublas`, `benchmark_sgemm`). */
+const BASELINE_DRIVER = /^(?:main|test\w*|\w+_test|bench\w*|\w*_bench(?:mark)?)$/i;
 
 function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
@@ -59,8 +62,10 @@ const before = (a: CallFact, b: CallFact) =>
   a.range.start.line < b.range.start.line || (a.range.start.line === b.range.start.line && a.range.start.column < b.range.start.column);
 
 function checkHost(fn: FunctionFacts, handleSetUp: boolean): RuleFinding[] {
-  // a cuBLAS reference (`gemm_cuBLAS_reference`) is what a kernel's results are checked against: fp32 on purpose
-  if (handleSetUp || fn.isKernel || fn.isDevice || isReferenceOracle(fn.name)) return [];
+  // a cuBLAS reference (`gemm_cuBLAS_reference`) is what a kernel's results are checked against, and cuBLAS in a
+  // program's `main` or a test / benchmark driver is the baseline a hand-written GEMM is timed and checked against:
+  // fp32 on purpose
+  if (handleSetUp || fn.isKernel || fn.isDevice || isReferenceOracle(fn.name) || BASELINE_DRIVER.test(fn.name)) return [];
   const gemms = fn.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy' && fp32Gemm(c));
   const modes = fn.calls.filter((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''));
   const plain = gemms.filter((g) => !modes.some((m) => before(m, g)));
