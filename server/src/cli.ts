@@ -74,8 +74,9 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
   report.errors.push(...walked.errors);
   const files = walked.files;
   const maxBytes = config.maxFileSizeKb * 1024;
-  // Files that launch kernels: the first pass indexes their kernels and launch wrappers for the whole project.
-  if (files.length > 1 && (!only || only.has('fusion/elementwise-chain'))) {
+  // Files that launch kernels: the first pass indexes their kernels and launch wrappers for the whole project
+  // (chains through wrappers, and template arguments of kernels launched from another file: every rule may read it).
+  if (files.length > 1) {
     for (const [i, file] of files.entries()) {
       opts.progress?.('indexing', i, files.length);
       const r = readRegularFile(file, maxBytes);

@@ -266,7 +266,7 @@ export class Poly {
  * template arguments K = 512, T = 128 is `tid % 4`, and an atom of constants is its value.
  */
 export function bindSymbols(p: Poly, values: ReadonlyMap<string, number>, depth = 0): Poly {
-  if (p.unknown || !values.size || depth > 16 || !p.dependsOn((s) => values.has(s))) return p;
+  if (p.unknown || !values.size || depth > 16 || !mentionsAny(p, values)) return p;
   let out = p;
   for (const s of p.symbols()) {
     const v = values.get(s);
@@ -275,10 +275,67 @@ export function bindSymbols(p: Poly, values: ReadonlyMap<string, number>, depth 
       continue;
     }
     const d = atomDef(s);
-    if (!d || !d.args.some((a) => a.dependsOn((x) => values.has(x)))) continue;
-    out = out.substitute(s, foldAtom(d.op, d.args.map((a) => bindSymbols(a, values, depth + 1)), d.cmp));
+    if (d) {
+      if (d.args.some((a) => mentionsAny(a, values))) out = out.substitute(s, foldAtom(d.op, d.args.map((a) => bindSymbols(a, values, depth + 1)), d.cmp));
+      continue;
+    }
+    // a uniform expression kept as its text (`BN/TN`: the same for every thread): its value when every name in it is bound
+    const folded = symbolKind(s) === 'uniform' ? constantText(s, values) : null;
+    if (folded !== null) out = out.substitute(s, Poly.const(folded));
   }
   return out;
+}
+
+const NAME = /[A-Za-z_]\w*/g;
+
+/** Does `p` depend on any of these names: as symbols, inside atoms, or inside a uniform expression kept as text (`BN/TN`)? */
+export function mentionsAny(p: Poly, values: ReadonlyMap<string, number>): boolean {
+  return p.dependsOn((s) => values.has(s) || (symbolKind(s) === 'uniform' && /[^\w.]/.test(s) && (s.match(NAME) ?? []).some((n) => values.has(n))));
+}
+
+/** The integer value of an expression text (`BN/TN`, `(BM×BK)/4`) whose names all have values, C's truncating division; else null. */
+function constantText(text: string, values: ReadonlyMap<string, number>): number | null {
+  if (text.length > 200 || !/^[\w()+\-×*/%\s]+$/.test(text)) return null;
+  const names = text.match(NAME) ?? [];
+  if (!names.length || names.some((n) => !/^\d/.test(n) && !values.has(n))) return null;
+  const tokens = text.match(/\d+|[A-Za-z_]\w*|[()+\-×*/%]/g) ?? [];
+  let at = 0;
+  const primary = (): number | null => {
+    const t = tokens[at++];
+    if (t === undefined) return null;
+    if (t === '(') {
+      const v = sum();
+      return tokens[at++] === ')' ? v : null;
+    }
+    if (t === '-') {
+      const v = primary();
+      return v === null ? null : -v;
+    }
+    if (/^\d+$/.test(t)) return Number(t);
+    return values.get(t) ?? null;
+  };
+  const product = (): number | null => {
+    let v = primary();
+    while (v !== null && (tokens[at] === '×' || tokens[at] === '*' || tokens[at] === '/' || tokens[at] === '%')) {
+      const op = tokens[at++];
+      const r = primary();
+      if (r === null || ((op === '/' || op === '%') && r === 0)) return null;
+      v = op === '/' ? Math.trunc(v / r) : op === '%' ? v % r : v * r;
+    }
+    return v;
+  };
+  const sum = (): number | null => {
+    let v = product();
+    while (v !== null && (tokens[at] === '+' || tokens[at] === '-')) {
+      const op = tokens[at++];
+      const r = product();
+      if (r === null) return null;
+      v = op === '+' ? v + r : v - r;
+    }
+    return v;
+  };
+  const v = sum();
+  return v !== null && at === tokens.length && Number.isSafeInteger(v) ? v : null;
 }
 
 /** An atom over arguments that may now be constants: its value when they all are. */

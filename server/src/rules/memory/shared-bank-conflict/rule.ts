@@ -10,6 +10,8 @@ import { elementBits } from '../../../core/facts/ctypes';
 import { SAMPLES, bankConflictWays, laneFunction, type Sample } from '../../../core/lanes';
 import { displaySymbol, isVarying, symbolKind } from '../../../core/affine';
 import { fixBankConflict } from './fix';
+import { perFunction } from '../../common/memo';
+import { NO_BINDINGS, boundAccesses, templateBindings, type BoundAccess, type Bindings } from '../../common/template-bindings';
 
 
 /**
@@ -51,14 +53,15 @@ function sizesOf(a: AccessFact): string[] {
   return [...out];
 }
 
-function check(fn: FunctionFacts): RuleFinding[] {
+function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   if (!fn.isKernel && !fn.isDevice) return [];
   const out: RuleFinding[] = [];
+  const accesses = boundAccesses(fn, bindings);
   for (const s of fn.shared) {
-    const hits = fn.accesses
+    const hits = accesses
       .filter((a) => a.space === 'shared' && a.array === s.name)
       .map((a) => ({ a, c: conflictWays(a, s) }))
-      .filter((h): h is { a: AccessFact; c: { ways: number; certain: boolean } } => h.c !== null && h.c.ways > 1);
+      .filter((h): h is { a: BoundAccess; c: { ways: number; certain: boolean } } => h.c !== null && h.c.ways > 1);
     if (!hits.length) continue;
     const worst = hits.reduce((m, h) => (h.c.ways > m.c.ways ? h : m));
     const first = hits[0];
@@ -67,6 +70,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     const sizes = sizesOf(first.a);
     const assumptions = ['assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and a warp of 32 consecutive threadIdx.x'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are multiples' : 'is a multiple'} of 32 (a power of two such as 64)`);
+    if (first.a.boundAt) assumptions.push(`${first.a.boundAt}: the template argument of every launch of \`${fn.name}\` in this file`);
     // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes
     const bits = elementBits(s.elemType);
     const pad = bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0;
@@ -91,11 +95,18 @@ function check(fn: FunctionFacts): RuleFinding[] {
   return out;
 }
 
+/** One function at a time (an edit re-checks only what it changed), with its launches' template arguments. */
+const checkCached = perFunction(check, (bindings: Bindings) => [...bindings].join());
+
 export const rule: Rule = {
   id: 'memory/shared-bank-conflict',
   languages: ['cuda'],
   defaultSeverity: 'warning',
-  checkFunction: check,
+  // a template kernel's parameters come from its launches in the file (`<128, 128, 8, 8, 8>`): a file rule
+  check: (facts) => {
+    const bindings = templateBindings(facts);
+    return facts.functions.flatMap((fn) => checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS));
+  },
   // pads the rows of the array: the inner dimension of a 2-D one, the row stride of a 1-D or extern one (fix.ts)
   fix: fixBankConflict,
 };

@@ -3,11 +3,10 @@
 // the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need.
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
-import { baseName } from '../../../core/project';
-import { constantValue, fileConstants } from '../../common/file-constants';
+import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import { NO_BINDINGS, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
-import { Poly, atomDef, bindSymbols, displaySymbol, symbolKind } from '../../../core/affine';
+import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
 import { SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
 import { tritonUncoalesced } from './triton';
@@ -72,24 +71,6 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
   return { text: 'irregular distances', term: null, constant: null };
 }
 
-/** Template parameters bound to integers at every launch of the kernel in its file: `D` of `attn<64><<<...>>>`. */
-type Bindings = ReadonlyMap<string, number>;
-const NO_BINDINGS: Bindings = new Map();
-
-/** An access with the template arguments put in, and which ones (`` `STRIDE` = 8 ``), for the finding's assumptions. */
-type BoundAccess = AccessFact & { boundAt?: string };
-
-/** The accesses with the kernel's bound template parameters put in (`in[t * STRIDE]` with STRIDE = 8 is `in[8*t]`). */
-function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAccess[] {
-  if (!bindings.size) return fn.accesses;
-  return fn.accesses.map((a) => {
-    const used = [...bindings].filter(([name]) => a.indices.some((p) => p.dependsOn((s) => s === name)));
-    if (!used.length) return a;
-    const indices = a.indices.map((p) => bindSymbols(p, bindings));
-    return { ...a, indices, boundAt: used.map(([name, v]) => `\`${name}\` = ${v}`).join(', ') };
-  });
-}
-
 function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const out: RuleFinding[] = [];
   const accesses = boundAccesses(fn, bindings);
@@ -140,6 +121,10 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (run && a.vector && stride.constant !== null && run.bound && /^\d+$/.test(run.bound) && run.init?.isConstant && Number(run.bound) - run.init.constant === stride.constant) continue;
     // a helper inlined at one call reports once there
     if (out.some((f) => f.range.start.line === a.range.start.line && f.range.start.column === a.range.start.column)) continue;
+    // a register tile's row (`C[... + threadCol * TN + resIdxN]`, TN = 8 floats): each thread's loop writes one whole
+    // 32-byte sector, so across the loop every sector is used whole; the wide stores are vectorization's advice
+    const walksWholeChunk = !!run?.bound && /^\d+$/.test(run.bound) && !!run.init?.isConstant && Number(run.bound) - run.init.constant === stride.constant;
+    if (walksWholeChunk && stride.constant !== null && stride.constant * bytes > 16 && stride.constant * bytes <= 32) continue;
     if (run && stride.constant !== null && stride.constant * bytes <= 16) {
       const span = stride.constant * bytes;
       // the thread's own loop walks its whole chunk of ≤ 16 bytes: the warp uses every sector across the
@@ -171,27 +156,6 @@ function atomUniforms(sym: string): string[] {
   const d = atomDef(sym);
   if (!d) return [];
   return d.args.flatMap((p) => [...p.symbols()].flatMap((s) => (symbolKind(s) === 'uniform' ? [s] : atomUniforms(s))));
-}
-
-/** Each template kernel's parameters that every launch in the file sets to one integer (literal or named constant). */
-function templateBindings(facts: FileFacts): Map<string, Bindings> {
-  const out = new Map<string, Bindings>();
-  const templated = facts.functions.filter((f) => f.isKernel && f.templateParams.length > 0);
-  if (!templated.length) return out;
-  const { constants } = fileConstants(facts.lines);
-  const launches = facts.functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' && c.templateArgs));
-  for (const k of templated) {
-    const mine = launches.filter((c) => baseName(c.name) === baseName(k.name));
-    if (!mine.length) continue;
-    const bound = new Map<string, number>();
-    k.templateParams.forEach((name, i) => {
-      const values = new Set(mine.map((c) => constantValue(c.templateArgs![i] ?? null, constants)));
-      const [v] = values;
-      if (values.size === 1 && v !== null && v !== undefined) bound.set(name, v);
-    });
-    if (bound.size) out.set(k.name, bound);
-  }
-  return out;
 }
 
 /** CUDA kernels and C/C++ loop nests one function at a time (an edit re-checks only what it changed). */

@@ -1,0 +1,50 @@
+// Template parameters of a kernel that its launches set (`gather<8><<<...>>>`,
+// `rows<TILE_SIZE>` with `static const int TILE_SIZE = 16;` in the launcher): when every
+// launch in the kernel's file or the project's launch wrappers passes the same integer, the rules that evaluate lanes put it
+// in, so a stride or a shared-memory index set at the launch is judged with its value.
+import type { AccessFact, FileFacts, FunctionFacts } from '../../core/facts/model';
+import { bindSymbols, mentionsAny } from '../../core/affine';
+import { baseName } from '../../core/project';
+import { constantValue, fileConstants } from './file-constants';
+
+/** Template parameters bound to integers at every launch of the kernel in its file: `D` of `attn<64><<<...>>>`. */
+export type Bindings = ReadonlyMap<string, number>;
+export const NO_BINDINGS: Bindings = new Map();
+
+/** An access with the template arguments put in, and which ones (`` `STRIDE` = 8 ``), for the finding's assumptions. */
+export type BoundAccess = AccessFact & { boundAt?: string };
+
+/** The accesses with the kernel's bound template parameters put in (`in[t * STRIDE]` with STRIDE = 8 is `in[8*t]`). */
+export function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAccess[] {
+  if (!bindings.size) return fn.accesses;
+  return fn.accesses.map((a) => {
+    const used = [...bindings].filter(([name, v]) => a.indices.some((p) => mentionsAny(p, new Map([[name, v]]))));
+    if (!used.length) return a;
+    const indices = a.indices.map((p) => bindSymbols(p, bindings));
+    return { ...a, indices, boundAt: used.map(([name, v]) => `\`${name}\` = ${v}`).join(', ') };
+  });
+}
+
+/** Each template kernel's parameters that every launch in the file sets to one integer (literal or named constant). */
+export function templateBindings(facts: FileFacts): Map<string, Bindings> {
+  const out = new Map<string, Bindings>();
+  const templated = facts.functions.filter((f) => f.isKernel && f.templateParams.length > 0);
+  if (!templated.length) return out;
+  const { constants } = fileConstants(facts.lines);
+  // the file's functions, and the project's launch wrappers (a kernel in a header, launched from a .cu file)
+  const callers = [...facts.functions, ...(facts.project?.hosts.values() ?? [])];
+  const launches = callers.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' && c.templateArgs));
+  for (const k of templated) {
+    const mine = launches.filter((c) => baseName(c.name) === baseName(k.name));
+    if (!mine.length) continue;
+    const bound = new Map<string, number>();
+    k.templateParams.forEach((name, i) => {
+      const values = new Set(mine.map((c) => constantValue(c.templateArgs![i] ?? null, constants)));
+      const [v] = values;
+      if (values.size === 1 && v !== null && v !== undefined) bound.set(name, v);
+    });
+    if (bound.size) out.set(k.name, bound);
+  }
+  return out;
+}
+
