@@ -71,7 +71,11 @@ export function atom(op: AtomOp, args: Poly[], cmp?: string): Poly {
   if (!name) {
     if (atoms.size >= MAX_ATOMS) return Poly.unknown;
     name = `#op${atoms.size}`;
-    const d = args.map((a) => a.toString());
+    // capped: an atom over the last one twice (`t ^= t >> 13` again and again) would double its text each time
+    const d = args.map((a) => {
+      const t = a.toString();
+      return t.length > MAX_ATOM_TEXT ? `${t.slice(0, MAX_ATOM_TEXT - 1)}…` : t;
+    });
     const display =
       op === '?:' ? `${d[0]} ${cmp} ${d[1]} ? ${d[2]} : ${d[3]}` : op === 'min' || op === 'max' ? `${op}(${d.join(', ')})` : `${wrap(d[0])} ${op} ${wrap(d[1])}`;
     atoms.set(name, { op, args, cmp, display });
@@ -80,6 +84,8 @@ export function atom(op: AtomOp, args: Poly[], cmp?: string): Poly {
   return Poly.sym(name);
 }
 const wrap = (t: string) => (/^[\w.()']+$/.test(t) ? t : `(${t})`);
+/** Characters of an operand's text inside an atom's display. */
+const MAX_ATOM_TEXT = 120;
 
 export class Poly {
   constructor(

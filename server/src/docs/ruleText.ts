@@ -390,6 +390,8 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
     quiet: [
       'unit-stride and warp-uniform (broadcast) indices;',
       'transposes staged through shared memory;',
+      'BLAS increments (`x[i * incx]`, 1 in practice) and convolution strides (`stride` beside `ksize` / `pad`);',
+      'Triton tiles with another axis that may be the contiguous one (Triton orders the threads along it);',
       'indices it cannot model (gathers, data-dependent `%`).',
     ],
     example: {
@@ -456,7 +458,8 @@ __global__ void transpose(const float* in, float* out, int n) {
     quiet: [
       'copies and syncs outside loops (set-up, the final read-back, validation);',
       '`cudaMemcpyAsync` on streams, and per-stream syncs before a buffer is reused;',
-      'event syncs (timing) and loops that allocate device memory each iteration (test harnesses).',
+      'event syncs, and loops that read a clock or record events around the launch (a benchmark timing each launch);',
+      'warm-up loops of a few constant iterations, and loops that allocate device memory each iteration (test harnesses).',
     ],
     example: {
       language: 'cuda',
@@ -506,7 +509,9 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
     quiet: [
       '`wmma` / `mma` / `wgmma` kernels and half / bf16 operands;',
       'handles set to `CUBLAS_TF32_TENSOR_OP_MATH`, and files asking for `CUBLAS_PEDANTIC_MATH`;',
-      'GEMVs, dot products, convolution windows and reference kernels.',
+      'GEMVs, dot products, convolution windows and reference kernels;',
+      'cuBLAS references and baselines (`gemm_cuBLAS_reference`, a program\'s `main`, `test_*` / `bench*` drivers);',
+      'Triton kernels that turn TF32 off while casting to their inputs\' type (written for 16-bit inputs too), and recurrences that store every step.',
     ],
     example: {
       language: 'cuda',
