@@ -18,6 +18,7 @@ import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
+import { isTestPath } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
@@ -529,7 +530,11 @@ export class Engine {
     }
     cache?.sweep();
     const build = language === 'triton' ? DEFAULT_BUILD : buildFlagsFor(path, this.preprocess);
-    return { language, functions: withLaunchShapes(functions), lines, skipped, ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}) };
+    const testCode = isTestPath(path, this.preprocess.roots);
+    return {
+      language, functions: withLaunchShapes(functions), lines, skipped,
+      ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(testCode ? { testCode } : {}),
+    };
   }
 
   /**
@@ -703,7 +708,10 @@ export class Engine {
     // one search of the text, when the caller has it, instead of one per line
     const suppressed = text !== undefined && !mayBeSuppressed(text) ? new Map<number, never>() : suppressedLines(facts.lines);
     const findings: Finding[] = [];
+    // a test file's host code and CPU loops are its scaffolding (references, data, checks); its kernels are still checked
+    const kernels = facts.testCode ? new Set(facts.functions.filter((f) => f.isKernel || f.isDevice).map((f) => f.name)) : null;
     const keep = (f: Finding) => {
+      if (kernels && (f.function === null || !kernels.has(f.function))) return;
       if (!suppressed.size || !isSuppressed(suppressed, f.range.start.line, f.rule)) findings.push(f);
     };
     const active = this.rules.flatMap((rule) => {

@@ -174,6 +174,8 @@ export interface FileFacts {
   lines: string[];
   /** What the project's build files say about float math (`-Ofast`, `-ffast-math`); absent: default flags. */
   build?: import('../preprocess').BuildFlags;
+  /** The file lies in a test folder of the workspace or is named as a test (core/test-code.ts): only its kernels' findings count. */
+  testCode?: boolean;
 }
 
 /** Branch ids number the arms of one conditional together: arms of one `if`/`switch` exclude each other. */

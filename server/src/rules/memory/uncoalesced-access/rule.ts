@@ -15,6 +15,8 @@ import { calledOnlyFromTests } from '../../common/reference';
 import { fixUncoalesced } from './fix';
 
 const TID = 'threadIdx.x';
+/** The names in an expression's text. */
+const NAMES = /[A-Za-z_]\w*/g;
 /** A BLAS-style increment (`incx`, `INCY`, `inc_x`): callers pass 1 for contiguous vectors, nearly always. */
 const BLAS_INCREMENT = /^inc(?:r(?:ement)?)?_?[a-z]?$/i;
 /** A convolution's stride (`stride`, `stride_w`) beside its window parameters: 1 or 2, not a row length. */
@@ -104,7 +106,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const symbolic = [...index.symbols()].filter((s) => symbolKind(s) === 'uniform' && index.coefficient(s).dependsOn((t) => t === TID || t.startsWith('#op')));
     const inAtoms = index.hasAtoms ? [...new Set([...index.symbols()].flatMap((s) => atomUniforms(s)))] : [];
     // a template parameter that multiplies the thread index (`t_col * TN`, `(K / T) * tx`) is set at the launch: unknown here
-    if (symbolic.some((x) => fn.templateParams.includes(x) || fn.templateParams.some((t) => new RegExp(`\\b${t}\\b`).test(displaySymbol(x))))) continue;
+    if (symbolic.some((x) => fn.templateParams.includes(x) || (displaySymbol(x).match(NAMES) ?? []).some((n) => fn.templateParams.includes(n)))) continue;
     const sizes = [...new Set([...symbolic, ...inAtoms])].map(displaySymbol);
     const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth ? 'likely' : 'proven';
     const assumptions = ['assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];

@@ -226,7 +226,12 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
     };
   }
   const params = new Map(fn.params.filter((p) => p.pointer).map((p) => [p.name, p]));
-  const pointers = [...new Set(inLoop.map((a) => a.array))].filter((n) => params.has(n) && !params.get(n)!.restrict);
+  // only pointers that may alias a stored one count: C's aliasing rules keep `const int *incx` apart from a `double *`
+  const storedTypes = new Set(stores.map((a) => params.get(a.array)).filter((p) => p && !p.restrict).map((p) => baseType(p!.type)));
+  const pointers = [...new Set(inLoop.map((a) => a.array))].filter((n) => {
+    const p = params.get(n);
+    return !!p && !p.restrict && [...storedTypes].some((t) => mayAlias(t, baseType(p.type)));
+  });
   if (pointers.length >= MANY_POINTERS && !tiny && stores.some((a) => pointers.includes(a.array))) {
     return {
       message: `the ${v} loop goes through ${pointers.length} pointers without \`restrict\`: overlap checks for every pair, or no SIMD`,
@@ -241,6 +246,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   }
   return null;
 }
+
+/** The pointee type without qualifiers (`const double` -> `double`). */
+const baseType = (t: string): string => t.replace(/\b(?:const|volatile|restrict|__restrict__|__restrict)\b/g, '').replace(/\s+/g, ' ').trim();
+/** Types whose objects may overlap under C's aliasing rules: the same type, or character / void / unknown ones. */
+const mayAlias = (a: string, b: string): boolean => a === b || [a, b].some((t) => t === '' || /^(?:(?:un)?signed )?char$|^void$/.test(t));
 
 /** A function that checks results (`compareResults`, `verify_result`, `value_test`, `max_abs_err`). */
 const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*|(?:EXPECT|ASSERT)_[A-Z_]+)$/i;

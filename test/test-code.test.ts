@@ -1,0 +1,60 @@
+// Test code by where it lives (core/test-code.ts): in a test folder of the workspace only
+// the kernels' findings count (the host code and CPU loops are the test's scaffolding), and
+// a workspace that itself sits in a folder called `test` is not all test code.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../server/src/core/engine';
+import { isTestPath } from '../server/src/core/test-code';
+
+const CPU_AND_KERNEL = `void make_matrix(double* a, const double* b, int n) {
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) a[i * n + j] = b[j * n + i] + 1.0;
+}
+
+__global__ void strided(const float* x, float* y, int n, int ld) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] = x[i * ld];
+}
+`;
+
+let engine: Engine;
+let dir: string;
+before(async () => {
+  engine = await Engine.create();
+  dir = mkdtempSync(join(tmpdir(), 'ka-tests-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('folders and file names that say test, below the workspace folder', () => {
+  const root = '/work/repo';
+  assert.equal(isTestPath('/work/repo/tests/gemm.cpp', [root]), true);
+  assert.equal(isTestPath('/work/repo/blastest/src/dblat3.c', [root]), true);
+  assert.equal(isTestPath('/work/repo/src/test_gemm.cpp', [root]), true);
+  assert.equal(isTestPath('/work/repo/src/gemm_test.cc', [root]), true);
+  assert.equal(isTestPath('/work/repo/src/gemm.cpp', [root]), false);
+  assert.equal(isTestPath('/work/repo/src/latest.cpp', [root]), false, 'a file name containing "test" is not a test');
+  assert.equal(isTestPath('/home/me/test/repo/src/gemm.cpp', ['/home/me/test/repo']), false, 'only the path below the workspace folder counts');
+  assert.equal(isTestPath('/elsewhere/tests/x.c', [root]), false, 'outside every workspace folder');
+  assert.equal(isTestPath('/work/repo/tests/x.c', []), false);
+});
+
+test('in a tests folder the CPU loops are quiet and the kernel is still checked', () => {
+  const src = join(dir, 'src');
+  const tests = join(dir, 'tests');
+  mkdirSync(src, { recursive: true });
+  mkdirSync(tests, { recursive: true });
+  engine.setWorkspace([dir]);
+  const rules = (path: string) => {
+    writeFileSync(path, CPU_AND_KERNEL);
+    return engine.analyzeText(path, CPU_AND_KERNEL).findings.map((f) => `${f.function} ${f.rule}`).sort();
+  };
+  const inSource = rules(join(src, 'ops.cu'));
+  const inTests = rules(join(tests, 'ops.cu'));
+  assert.ok(inSource.some((f) => f.startsWith('make_matrix ')), inSource.join('\n'));
+  assert.deepEqual(inTests.filter((f) => f.startsWith('make_matrix ')), []);
+  assert.deepEqual(inTests.filter((f) => f.startsWith('strided ')), inSource.filter((f) => f.startsWith('strided ')));
+  assert.ok(inTests.includes('strided memory/uncoalesced-access'), inTests.join('\n'));
+});
