@@ -9,7 +9,7 @@
 // kernel that casts to its inputs' type (written for 16-bit inputs too), and on recurrences
 // that store a result every step of the product loop.
 import { detail } from '../../common/detail';
-import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { gemmLoop } from '../../common/gemm-shape';
@@ -19,6 +19,16 @@ export const TF32_NUMERICS =
 const BENEFIT_DOT = 'on an H200, tl.dot on fp32 4096^3 with input_precision="ieee" -> "tf32" measured 1.93x (B row-major) to 14.4x (B K-major)';
 const BENEFIT_NO_DOT =
   'tensor cores only run through tl.dot: on an H200, tl.dot on fp32 4096^3 measured 1.93x (B row-major) to 14.4x (B K-major) faster as "tf32" than as "ieee" (CUDA-core FMAs), and per-output products are slower than "ieee" tl.dot';
+
+/** The program axes an access's index moves with (`#pid0:m` -> '0'). */
+function programAxes(a: AccessFact): Set<string> {
+  const out = new Set<string>();
+  for (const p of a.indices) for (const s of p.symbols()) {
+    const m = /^#pid(\d+):/.exec(s);
+    if (m) out.add(m[1]);
+  }
+  return out;
+}
 
 const isDot = (c: CallFact) => c.qualified === 'triton.language.dot' || c.name === 'tl.dot';
 
@@ -59,6 +69,12 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   // a recurrence (`h += k[:, None] * v[None, :]`, then `o = tl.sum(h * q[:, None], 0)` stored every step) is
   // sequential in its loop: chunking it into matrix products is a different algorithm, not a tl.dot away
   if (fn.accesses.some((a) => a.kind !== 'load' && a.loops.includes(g.loop.id))) return [];
+  // a matrix product spreads its outputs over programs along both operands: A's block moves with one program
+  // axis, B's with another (`m` and `n`). Operands that share their axes (one query's probabilities times V in
+  // decode attention) make a matrix-vector product, which tensor cores do not speed up
+  const ax = programAxes(g.a);
+  const bx = programAxes(g.b);
+  if (![...ax].some((x) => !bx.has(x)) || ![...bx].some((x) => !ax.has(x))) return [];
   return [{
     range: g.loop.headerRange,
     function: fn.name,

@@ -5,8 +5,9 @@
 // the column axis) has every other program along the missing axis load the same block
 // again: a GEMM done one output (or one row of outputs) per program.
 // Quiet on `tl.dot` kernels (their BLOCK_M x BLOCK_N tiles are the reuse), kernels with
-// one program axis (row kernels; a weight vector every row reads is served by L1), and
-// reference oracles.
+// one program axis (row kernels; a weight vector every row reads is served by L1), blocks
+// indexed through a value the kernel loaded or computed (a sequence's start, a request's
+// row: it may vary with the missing axis), and reference oracles.
 import { detail } from '../../common/detail';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -35,7 +36,11 @@ export function tritonTiling(fn: FunctionFacts): RuleFinding[] {
       (a) => a.kind === 'load' && usable(a) && (a.lanes?.length ?? 0) > 0 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol),
     );
     // two operands, each missing an output axis the other has: A[m, k] and B[k, n]
-    const missing = (a: AccessFact) => [...outputAxes].filter((x) => !axes(a).has(x));
+    // an index through a value the kernel computed or loaded (`start = tl.load(B_Start_Loc + cur_batch)`) may
+    // vary with any axis: no claim about what it misses
+    const params = new Set(fn.params.map((p) => p.name));
+    const traced = (a: AccessFact) => [...a.indices[0].symbols()].every((s) => s.startsWith('#') || params.has(s));
+    const missing = (a: AccessFact) => (traced(a) ? [...outputAxes].filter((x) => !axes(a).has(x)) : []);
     const a = loads.find((l) => missing(l).length > 0 && axes(l).size > 0);
     const b = a && loads.find((l) => l.array !== a.array && missing(l).length > 0 && missing(l).some((x) => axes(a).has(x)));
     if (!a || !b) continue;
