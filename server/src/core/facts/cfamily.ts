@@ -164,6 +164,15 @@ class FunctionWalker extends Evaluator {
         return;
       case 'comment':
         return;
+      case 'return_statement':
+      case 'goto_statement':
+        // leaves every loop around it: their trip counts are not known on entry
+        for (const id of this.loopStack) {
+          const l = this.loops.find((x) => x.id === id);
+          if (l) l.exits = true;
+        }
+        this.expressions(n);
+        return;
       default:
         if (n.type.startsWith('preproc_')) {
           for (const c of namedChildren(n)) if (c.type !== 'identifier' && c.type !== 'preproc_arg') this.statement(c);

@@ -32,6 +32,8 @@ export interface LoopFact {
   bound: string | null;
   /** The bound is reached (`i <= bound`, `i >= bound`). */
   inclusive?: boolean;
+  /** A `return` or `goto` inside leaves the loop early (C/C++). */
+  exits?: boolean;
   range: Range;
   /** The loop header (`for (...)`) on its first line: where loop findings point. */
   headerRange: Range;

@@ -114,6 +114,8 @@ function stride(a: AccessFact, l: LoopFact): string {
 
 
 function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags): Reason | null {
+  // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
+  if (l.exits) return null;
   const v = l.variable ? `\`${l.variable}\`` : 'inner';
   const inLoop = accessesIn(fn, l);
   const loads = inLoop.filter((a) => a.kind !== 'store');
