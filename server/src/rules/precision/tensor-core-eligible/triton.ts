@@ -9,7 +9,8 @@
 // kernel that casts to its inputs' type (written for 16-bit inputs too), and on recurrences
 // that store a result every step of the product loop.
 import { detail } from '../../common/detail';
-import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import { programAxes } from '../../common/program-axes';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { gemmLoop } from '../../common/gemm-shape';
@@ -19,16 +20,6 @@ export const TF32_NUMERICS =
 const BENEFIT_DOT = 'on an H200, tl.dot on fp32 4096^3 with input_precision="ieee" -> "tf32" measured 1.93x (B row-major) to 14.4x (B K-major)';
 const BENEFIT_NO_DOT =
   'tensor cores only run through tl.dot: on an H200, tl.dot on fp32 4096^3 measured 1.93x (B row-major) to 14.4x (B K-major) faster as "tf32" than as "ieee" (CUDA-core FMAs), and per-output products are slower than "ieee" tl.dot';
-
-/** The program axes an access's index moves with (`#pid0:m` -> '0'). */
-function programAxes(a: AccessFact): Set<string> {
-  const out = new Set<string>();
-  for (const p of a.indices) for (const s of p.symbols()) {
-    const m = /^#pid(\d+):/.exec(s);
-    if (m) out.add(m[1]);
-  }
-  return out;
-}
 
 const isDot = (c: CallFact) => c.qualified === 'triton.language.dot' || c.name === 'tl.dot';
 
