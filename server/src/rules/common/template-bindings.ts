@@ -25,8 +25,17 @@ export function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAcces
   });
 }
 
+/** Per analysis: the coalescing and bank-conflict rules both ask. */
+const bindingsOf = new WeakMap<FileFacts, Map<string, Bindings>>();
+
 /** Each template kernel's parameters that every launch in the file sets to one integer (literal or named constant). */
 export function templateBindings(facts: FileFacts): Map<string, Bindings> {
+  let out = bindingsOf.get(facts);
+  if (!out) bindingsOf.set(facts, (out = findBindings(facts)));
+  return out;
+}
+
+function findBindings(facts: FileFacts): Map<string, Bindings> {
   const out = new Map<string, Bindings>();
   const templated = facts.functions.filter((f) => f.isKernel && f.templateParams.length > 0);
   if (!templated.length) return out;
