@@ -375,3 +375,15 @@ describe('the view is read again only when a line it depends on changes', () => 
     assert.notEqual(preprocessFile('/r/view-key2.cu', a, opts), preprocessFile('/r/view-key2.cu', b, opts));
   });
 });
+
+describe('branches the compiler never sees', () => {
+  const strided = (name: string) => `__global__ void ${name}(float *x, int n) { int i = blockIdx.x*blockDim.x+threadIdx.x; x[i*n] = 0; }\n`;
+  test('`#if 0`, the `#else` of `#if 1` and an `#elif 0` are left out; a condition naming a macro keeps both branches', async () => {
+    const text = `#if 0\n${strided('dead_if0')}#endif\n#if 1\n${strided('live_if1')}#else\n${strided('dead_else')}#endif\n` +
+      `#if USE_X\n${strided('maybe_a')}#elif 0\n${strided('dead_elif')}#else\n${strided('maybe_b')}#endif\n` +
+      `__global__ void body(float *x, int n) { int i = blockIdx.x*blockDim.x+threadIdx.x;\n#if 0\n x[i*n] = 0;\n#endif\n}\n`;
+    const result = (await Engine.create(['cuda'])).analyzeText('/r/dead.cu', text);
+    const where = result.findings.filter((f) => f.rule === 'memory/uncoalesced-access').map((f) => f.function).sort();
+    assert.deepEqual(where, ['live_if1', 'maybe_a', 'maybe_b']);
+  });
+});

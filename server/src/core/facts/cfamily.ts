@@ -2,6 +2,7 @@
 // order, statement by statement (its expressions become index forms in evaluate.ts), and
 // records every memory access, loop and call, inlining `__device__` helpers at their calls.
 import type { SyntaxNode as Node } from '../mirror';
+import { liveChildren } from './dead-branches';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElement, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
@@ -175,7 +176,7 @@ class FunctionWalker extends Evaluator {
         return;
       default:
         if (n.type.startsWith('preproc_')) {
-          for (const c of namedChildren(n)) if (c.type !== 'identifier' && c.type !== 'preproc_arg') this.statement(c);
+          for (const c of liveChildren(n)) if (c.isNamed && c.type !== 'identifier' && c.type !== 'preproc_arg') this.statement(c);
           return;
         }
         if (n.hasError) return; // `out[i] = in[i] +;`: what it reads or writes is not known

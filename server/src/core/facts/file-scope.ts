@@ -3,6 +3,7 @@
 // expression macros, which every function's facts read.
 import type { SyntaxNode as Node } from '../mirror';
 import { children, field, namedChildren } from '../syntax';
+import { liveChildren } from './dead-branches';
 import { baseType, containerElement, declaratorName } from './ctypes';
 import type { MemorySpace } from './model';
 
@@ -23,8 +24,11 @@ export interface FileArray {
 /** The least of a syntax node that the top-level scan needs: web-tree-sitter's Node and SyntaxNode both have it. */
 export interface TreeNode<N> {
   type: string;
+  text: string;
+  startIndex: number;
   children: N[];
   parent: N | null;
+  childForFieldName(name: string): N | null;
 }
 
 /** Where a top-level scan stops descending: function bodies and expression-level code. */
@@ -51,7 +55,7 @@ export function topLevelItems<N extends TreeNode<N>>(root: N): { functions: N[];
       continue;
     }
     if (SCAN_STOP.has(n.type)) continue;
-    const kids = n.children;
+    const kids = liveChildren(n); // not into `#if 0`
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
   }
   return { functions, declarations };

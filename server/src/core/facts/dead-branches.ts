@@ -1,0 +1,39 @@
+// `#if 0 ... #endif` (and the `#else` of `#if 1`): code the compiler never sees. Only
+// conditions that decide themselves count (literals and arithmetic on them); a condition
+// naming a macro stays undecided, since a build may define it (`-DUSE_FP16`).
+import { evalIntExpr } from '../preprocess/expr';
+
+/** The least of a syntax node this needs: web-tree-sitter's Node and the mirror both have it. */
+interface BranchNode<N> {
+  type: string;
+  text: string;
+  startIndex: number;
+  children: N[];
+  childForFieldName(name: string): N | null;
+}
+
+const NOTHING_KNOWN = { value: () => null, defined: () => null };
+
+/** 1 taken, 0 never, null undecided. */
+function decided<N extends BranchNode<N>>(n: N): number | null {
+  const cond = n.childForFieldName('condition');
+  if (!cond) return null;
+  const v = evalIntExpr(cond.text, NOTHING_KNOWN);
+  return v === null ? null : v ? 1 : 0;
+}
+
+/**
+ * The children of `n` the compiler can see: all of them unless `n` is an `#if`/`#elif`
+ * whose condition decides itself; then the branch it rules out is left out (the condition
+ * itself is dropped too, so nothing reads it as code).
+ */
+export function liveChildren<N extends BranchNode<N>>(n: N): N[] {
+  if (n.type !== 'preproc_if' && n.type !== 'preproc_elif') return n.children;
+  const v = decided(n);
+  if (v === null) return n.children;
+  const alternative = n.childForFieldName('alternative');
+  const cond = n.childForFieldName('condition');
+  if (v === 0) return alternative ? [alternative] : [];
+  // by position: web-tree-sitter makes a new object at each access
+  return n.children.filter((c) => c.startIndex !== alternative?.startIndex && c.startIndex !== cond?.startIndex);
+}
