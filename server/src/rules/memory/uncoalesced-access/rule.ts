@@ -22,6 +22,8 @@ const NAMES = /[A-Za-z_]\w*/g;
 const BLAS_INCREMENT = /^inc(?:r(?:ement)?)?_?[a-z]?$/i;
 /** A convolution's stride (`stride`, `stride_w`) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy])?$/i;
+/** A resampling step's name (`sample`, `stride`, `step_w`), as opposed to a shape's extent (`layers`, `C`). */
+const STEP_NAME = /^(?:stride|sample|step|dilation|scale|factor)s?(?:_?[hwxy])?$/i;
 const CONV_WINDOW = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|pad(?:ding)?(?:_?[hwxy])?|dilation(?:_?[hwxy])?|filter_?(?:size|width|height|[hw]))$/i;
 
 /** Accesses of one array with the same stride whose offsets fill every residue (x[3i], x[3i+1], x[3i+2]) use whole sectors together. */
@@ -51,7 +53,7 @@ function perThreadRun(a: AccessFact, fn: FunctionFacts): LoopFact | undefined {
 }
 
 /** How the threads' addresses are spaced, in words a reader can check against the code. */
-function describeStride(index: Poly, counts: SectorCount[], bytes: number): { text: string; term: string | null; constant: number | null; by?: string } {
+function describeStride(index: Poly, counts: SectorCount[], bytes: number): { text: string; term: string | null; constant: number | null; by?: string; atom?: string } {
   const c = index.coefficient(TID);
   if (!index.hasAtoms && !c.unknown && c.terms.size > 0) {
     if (c.isConstant) return { text: `${Math.abs(c.constant)} elements (${Math.abs(c.constant) * bytes} bytes)`, term: threadTerm(c), constant: Math.abs(c.constant) };
@@ -68,8 +70,8 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
     if (!v || v.filter((x, i) => i > 0 && x - v[i - 1] === 1).length < 16) continue;
     const k = index.coefficient(sym);
     if (k.unknown || k.terms.size === 0 || k.dependsOn((t) => t === TID)) continue;
-    if (k.isConstant) return { text: `${Math.abs(k.constant)} elements (${Math.abs(k.constant) * bytes} bytes)`, term: null, constant: Math.abs(k.constant) };
-    return { text: elementsText(k), term: null, constant: null, by: k.toString() };
+    if (k.isConstant) return { text: `${Math.abs(k.constant)} elements (${Math.abs(k.constant) * bytes} bytes)`, term: null, constant: Math.abs(k.constant), atom: sym };
+    return { text: elementsText(k), term: null, constant: null, by: k.toString(), atom: sym };
   }
   return { text: 'irregular distances', term: null, constant: null };
 }
@@ -103,6 +105,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
     if (stride.constant !== null && coversAllResidues(a, stride.constant, globals)) continue;
+    if (samplingStep(index, stride, fn)) continue;
     // uniform symbols the verdict rests on (`N*threadIdx.x`, `tid % T`): say so
     const symbolic = [...index.symbols()].filter((s) => symbolKind(s) === 'uniform' && index.coefficient(s).dependsOn((t) => t === TID || t.startsWith('#op')));
     const inAtoms = index.hasAtoms ? [...new Set([...index.symbols()].flatMap((s) => atomUniforms(s)))] : [];
@@ -152,6 +155,18 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     }, `\`${a.text}\` ${verb} with the same stride`);
   }
   return out.list();
+}
+
+/**
+ * `out[i*sample + w2*(j*sample + ...)]` with `i = id % minw`: the lanes walk the innermost
+ * coordinate of a flat index the kernel took apart, and nothing else here moves by one
+ * element. So the multiplier is a step inside a row (a resampling stride: 1 or 2 in
+ * practice), not a row pitch; `key[t2*C3 + i]` with a loop over `i` is a real row walk.
+ */
+function samplingStep(index: Poly, stride: { atom?: string; by?: string }, fn: FunctionFacts): boolean {
+  if (!stride.atom || !stride.by || atomDef(stride.atom)?.op !== '%' || !STEP_NAME.test(stride.by)) return false;
+  const loopVars = new Set(fn.loops.map((l) => l.symbol));
+  return ![...index.symbols()].some((s) => loopVars.has(s) && index.coefficient(s).isConstant && Math.abs(index.coefficient(s).constant) === 1);
 }
 
 /** The uniform sizes inside an atom (`T` in `tid % T`), which the lanes' values depend on. */

@@ -192,6 +192,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const warpUniform = (a: AccessFact) => a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn((s) => s === TID || s.startsWith('#op') || s.startsWith('#loop'));
   const globals = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a));
   if (globals.length === 0) return [];
+  // a producer that reads nothing from global memory (a fill, a texture resampler, an RNG's output): set-up
+  // work whose stores already coalesce, and whose values come from elsewhere
+  if (!globals.some((a) => a.kind === 'load' || a.kind === 'update')) return [];
   // a template element type (T) is assumed to be 32-bit or narrower, and said so
   const isTemplateType = (a: AccessFact) => a.elemBits === null && fn.templateParams.includes(a.elemType ?? '');
   const templated = globals.some(isTemplateType);
