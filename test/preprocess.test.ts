@@ -387,3 +387,31 @@ describe('branches the compiler never sees', () => {
     assert.deepEqual(where, ['live_if1', 'maybe_a', 'maybe_b']);
   });
 });
+
+describe("a header's helpers", () => {
+  test("a project's own overload of a builtin (`atomicAdd(half*, half)`) is not inlined where CUDA's is called", async () => {
+    const engine = await Engine.create(['cuda']);
+    const dir = mkdtempSync(join(tmpdir(), 'ka-builtin-overload-'));
+    writeFileSync(join(dir, 'compat.cuh'), `#pragma once
+__device__ __forceinline__ void atomicAdd_half(half* address, half val) {
+  unsigned int* word = (unsigned int*)((char*)address - ((size_t)address & 2));
+  unsigned int old = *word, assumed;
+  do { assumed = old; old = atomicCAS(word, assumed, old + ((size_t)address & 2 ? 1u << 16 : 1u)); } while (assumed != old);
+}
+__device__ __forceinline__ void atomicAdd(half* address, half val) { atomicAdd_half(address, val); }
+`);
+    const text = `#include "compat.cuh"
+__global__ void accumulate_errors(const float* in, float* err, int grid) {
+  int col = blockIdx.x * blockDim.x + threadIdx.x;
+  float4 v = *((float4*)(in + col * 4));
+  for (int i = 0; i <= grid; i++) atomicAdd(&err[i * 128 + col % 128], v.x);
+}
+`;
+    const path = join(dir, 'errors.cu');
+    writeFileSync(path, text);
+    engine.setWorkspace([dir]);
+    const found = engine.analyzeText(path, text).findings.filter((f) => f.rule === 'memory/uncoalesced-access');
+    assert.deepEqual(found.map((f) => f.message), [], 'consecutive lanes add into consecutive floats');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -626,7 +626,8 @@ class FunctionWalker extends Evaluator {
       const p = this.evalPtr(name === 'load_matrix_sync' ? args[1] : args[0]);
       if (p) this.pushAccess({ array: p.base, space: p.space, kind: name === 'load_matrix_sync' ? 'load' : 'store', indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: true }, n);
     }
-    const helper = !launchSyntax && this.isKernel ? this.helpers.get(name) : undefined;
+    // (a project's own overload of a builtin, `atomicAdd(half*, half)` for old GPUs, is not the one a float argument calls)
+    const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
     let kind: CallKind = 'call';
     if (launchSyntax || LIBRARY_KERNELS.has(name)) kind = 'launch'; // cuBLAS level-1 routines are one-pass kernels
