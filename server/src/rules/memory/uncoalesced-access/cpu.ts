@@ -9,8 +9,8 @@ import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/mo
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 
-/** A flat stride (in elements) from which each iteration surely needs its own 64-byte line. */
-const LINE_ELEMENTS = 16;
+/** A cache line: a flat stride of at least this many bytes needs a new line each iteration. */
+const LINE_BYTES = 64;
 
 interface Walk {
   access: AccessFact;
@@ -36,7 +36,7 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
   }
   const c = last.coefficient(inner.symbol);
   if (c.terms.size === 0 || c.unknown) return null;
-  if (c.isConstant && Math.abs(c.constant) < LINE_ELEMENTS) return null;
+  if (c.isConstant && Math.abs(c.constant) * ((a.elemBits ?? 32) / 8) < LINE_BYTES) return null; // 32 int8s apart: two steps per line
   const outer = enclosing.find((l) => {
     const o = last.coefficient(l.symbol);
     return o.isConstant && o.constant === 1;

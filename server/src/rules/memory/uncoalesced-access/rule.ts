@@ -14,6 +14,7 @@ import { perFunction } from '../../common/memo';
 import { calledOnlyFromTests } from '../../common/reference';
 import { fixUncoalesced } from './fix';
 import { AlikeFindings } from '../../common/alike';
+import { coversAllResidues } from '../../common/residues';
 
 const TID = 'threadIdx.x';
 /** The names in an expression's text. */
@@ -25,20 +26,6 @@ const CONV_STRIDE = /^stride(?:_?[hwxy])?$/i;
 /** A resampling step's name (`sample`, `stride`, `step_w`), as opposed to a shape's extent (`layers`, `C`). */
 const STEP_NAME = /^(?:stride|sample|step|dilation|scale|factor)s?(?:_?[hwxy])?$/i;
 const CONV_WINDOW = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|pad(?:ding)?(?:_?[hwxy])?|dilation(?:_?[hwxy])?|filter_?(?:size|width|height|[hw]))$/i;
-
-/** Accesses of one array with the same stride whose offsets fill every residue (x[3i], x[3i+1], x[3i+2]) use whole sectors together. */
-function coversAllResidues(a: AccessFact, stride: number, all: AccessFact[]): boolean {
-  if (stride > 16) return false;
-  const residues = new Set<number>();
-  for (const b of all) {
-    if (b.array !== a.array || b.indices.length !== 1 || b.indices[0].unknown) continue;
-    // the same index up to a constant: `b[col + 1]` beside `b[col]`, whatever `col` is made of
-    const d = b.indices[0].sub(a.indices[0]);
-    if (d.unknown || !d.isConstant) continue;
-    residues.add(((d.constant % stride) + stride) % stride);
-  }
-  return residues.size === stride;
-}
 
 /** `N*threadIdx.x`, `(TILE + 1)*threadIdx.x`: how threadIdx.x enters the index. */
 function threadTerm(c: Poly): string {

@@ -19,11 +19,12 @@
 // short fixed-length sums (unrolled whole), on plain copies, on kernels, device code and
 // `main`, and on CPU references: oracles by name, and functions whose output a caller checks
 // (`gemm(...); compareResults(...)`).
+import { coversAllResidues } from '../../common/residues';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { isReferenceOracle } from '../../common/reference';
+import { isReferenceOracle, isResultCheck } from '../../common/reference';
 import { constantTrip, fileConstants } from '../../common/file-constants';
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFunction } from '../../common/memo';
@@ -171,7 +172,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // accesses say nothing (a filter window's computed index below is about the loops around it)
   const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP;
   // a short constant stride (`rgb[3 * i + c]`, an array of structures)
-  if (strided && !tiny && shortStride(strided, l)) {
+  // every field of each record is read (`w[8*k]` ... `w[8*k + 7]`): whole contiguous groups, which the compiler packs itself
+  const wholeGroups = !!strided && coversAllResidues(strided, Math.abs(strided.indices[strided.indices.length - 1].coefficient(l.symbol).constant), inLoop);
+  if (strided && !tiny && !wholeGroups && shortStride(strided, l)) {
     return {
       message: `the ${v} loop reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled loads`,
       detail: detail(
@@ -278,7 +281,7 @@ function referencesOf(facts: FileFacts): Set<string> {
 }
 
 function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags): RuleFinding[] {
-  if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || REFERENCE_NAME.test(fn.name) || references.has(fn.name)) return [];
+  if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || isResultCheck(fn.name) || REFERENCE_NAME.test(fn.name) || references.has(fn.name)) return [];
   // vectorized by hand
   if (fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type))) return [];
   const byId = new Map(fn.loops.map((l) => [l.id, l]));
