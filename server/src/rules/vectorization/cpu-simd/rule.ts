@@ -172,8 +172,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // accesses say nothing (a filter window's computed index below is about the loops around it)
   const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP;
   // a short constant stride (`rgb[3 * i + c]`, an array of structures)
-  // every field of each record is read (`w[8*k]` ... `w[8*k + 7]`): whole contiguous groups, which the compiler packs itself
-  const wholeGroups = !!strided && coversAllResidues(strided, Math.abs(strided.indices[strided.indices.length - 1].coefficient(l.symbol).constant), inLoop);
+  // every field of records of 8 or more is read (`w[8*k]` ... `w[8*k + 7]`): contiguous blocks, not interleaved fields
+  // (three channels of a pixel, read whole, still want a structure of arrays)
+  const groupSize = strided ? Math.abs(strided.indices[strided.indices.length - 1].coefficient(l.symbol).constant) : 0;
+  const wholeGroups = !!strided && groupSize >= 8 && coversAllResidues(strided, groupSize, inLoop);
   if (strided && !tiny && !wholeGroups && shortStride(strided, l)) {
     return {
       message: `the ${v} loop reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled loads`,
