@@ -574,6 +574,14 @@ class FunctionWalker extends Evaluator {
   private readonly dim3x = new Map<string, number | null>();
   private noteDim3(n: Node): void {
     for (const d of children(n)) {
+      // `dim3 block(tokens, threads)` with names for arguments reads as a function declaration (C++'s most vexing parse)
+      if (d.type === 'function_declarator') {
+        const name = field(d, 'declarator')?.text;
+        const first = namedChildren(field(d, 'parameters') ?? d)[0]?.text.trim() ?? '';
+        const known = /^[A-Za-z_]\w*$/.test(first) ? this.env.get(first) : undefined;
+        if (name) this.dim3x.set(name, known?.kind === 'int' && known.poly.isConstant ? known.poly.constant : null);
+        continue;
+      }
       const name = d.type === 'init_declarator' ? field(d, 'declarator')?.text : null;
       if (!name) continue;
       const v = field(d, 'value');
