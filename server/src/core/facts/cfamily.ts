@@ -57,6 +57,10 @@ class FunctionWalker extends Evaluator {
   private singleLaneDepth = 0;
   /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
   private branches: number[] = [];
+  /** The run of `if (v == c)` tests just walked in this block (a dispatch on `v`). */
+  private dispatch: { variable: string; stmt: number; values: Set<string> } | null = null;
+  /** The branch statement of the `if` just walked when its only arm ends in `return`. */
+  private returningIf: number | null = null;
   private nextBranch = 0;
 
   constructor(
@@ -99,8 +103,12 @@ class FunctionWalker extends Evaluator {
     switch (n.type) {
       case 'compound_statement': {
         const items = namedChildren(n);
+        const outer = this.dispatch;
+        this.dispatch = null;
+        let pushed = 0; // `if (done) { ...; return; }`: the statements after it are the other arm
         for (let i = 0; i < items.length; i++) {
           const c = items[i];
+          if (c.type !== 'if_statement' && c.type !== 'comment') this.dispatch = null;
           // `for (...)\n#pragma unroll\n for (...)` without braces: the grammar ends the outer
           // loop at the pragma (an empty body) and makes the inner loop its sibling; re-attach it.
           if (LOOP_TYPES.has(c.type) && field(c, 'body')?.text.trim() === '') {
@@ -114,7 +122,14 @@ class FunctionWalker extends Evaluator {
             }
           }
           this.statement(c);
+          const returned = c.type === 'if_statement' ? this.returningIf : null;
+          if (returned !== null) {
+            this.branches.push(branchId(returned, ARM_AFTER_RETURN));
+            pushed++;
+          }
         }
+        for (; pushed > 0; pushed--) this.branches.pop();
+        this.dispatch = outer;
         return;
       }
       case 'declaration':
@@ -139,11 +154,19 @@ class FunctionWalker extends Evaluator {
           this.noteBound(cond);
         }
         const single = cond ? this.singleLaneCondition(cond) : null;
-        const stmt = this.nextBranch++;
+        // `if (beam == 1) k<1><<<>>>(); if (beam == 2) k<2><<<>>>();`: one dispatch, its tests arms of one conditional
+        const test = !field(n, 'alternative') && cond ? equalityTest(cond) : null;
+        const chained = test && this.dispatch?.variable === test.variable && !this.dispatch.values.has(test.value) ? this.dispatch : null;
+        const stmt = chained ? chained.stmt : this.nextBranch++;
+        const arm = chained ? chained.values.size : 0;
+        this.dispatch = test ? { variable: test.variable, stmt, values: new Set([...(chained?.values ?? []), test.value]) } : null;
         if (single === '==') this.singleLaneDepth++;
-        this.inBranch(field(n, 'consequence'), stmt, 0);
+        this.inBranch(field(n, 'consequence'), stmt, arm);
         if (single === '==') this.singleLaneDepth--;
         this.inBranch(field(n, 'alternative'), stmt, 1);
+        // (an arm of a dispatch that returns leaves the other arms' statements running after it: not a split)
+        this.returningIf = !chained && !field(n, 'alternative') && endsInReturn(field(n, 'consequence')) ? stmt : null;
+        if (this.returningIf !== null) this.dispatch = null;
         // `if (lane != 0) return;`: what follows runs on one lane
         if (single === '!=' && /^\{?\s*return\b/.test(field(n, 'consequence')?.text ?? '')) this.singleLaneDepth++;
         return;
@@ -684,6 +707,36 @@ export function rootName(n: Node): string | null {
     default:
       return null;
   }
+}
+
+/** The arm that the statements after `if (c) { ...; return; }` in the same block form. */
+const ARM_AFTER_RETURN = 1;
+
+/** `beam_size == 2`, `2 == beam_size`, `p.mode == MODE_A`: the variable and the value it is tested against. */
+function equalityTest(cond: Node): { variable: string; value: string } | null {
+  let e = cond;
+  while (e.type === 'condition_clause' || e.type === 'parenthesized_expression') {
+    const inner = namedChildren(e).filter((c) => c.type !== 'comment');
+    if (inner.length !== 1) return null;
+    e = inner[0];
+  }
+  if (e.type !== 'binary_expression' || field(e, 'operator')?.text !== '==') return null;
+  const [l, r] = [field(e, 'left'), field(e, 'right')];
+  if (!l || !r) return null;
+  const isVar = (x: Node) => ['identifier', 'field_expression'].includes(x.type);
+  const isValue = (x: Node) => x.type === 'number_literal' || x.type === 'char_literal' || (x.type === 'identifier' && /^[A-Z][A-Z0-9_]*$/.test(x.text)) || x.type === 'qualified_identifier';
+  if (isVar(l) && isValue(r)) return { variable: l.text, value: r.text };
+  if (isVar(r) && isValue(l)) return { variable: r.text, value: l.text };
+  return null;
+}
+
+/** Whether the arm always leaves the function: `return;` or a block whose last statement is one. */
+function endsInReturn(n: Node | null): boolean {
+  if (!n) return false;
+  if (n.type === 'return_statement') return true;
+  if (n.type !== 'compound_statement') return false;
+  const items = namedChildren(n).filter((c) => c.type !== 'comment');
+  return items.length > 0 && items[items.length - 1].type === 'return_statement';
 }
 
 function paramFacts(declarator: Node): ParamFact[] {
