@@ -33,7 +33,8 @@ const GEMMS: [RegExp, number, number, number][] = [
 /** One step of the host function: what it reads and writes, and what kind of step it is. */
 interface Step {
   call: CallFact;
-  kind: 'gemm' | 'softmax' | 'other';
+  /** `elementwise`: a scale, mask or dropout kernel the scores pass through; `other`: anything else (a top-k, a gather). */
+  kind: 'gemm' | 'softmax' | 'elementwise' | 'other';
   reads: Set<string>;
   writes: Set<string>;
 }
@@ -76,7 +77,8 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
     if (!k || !bound) continue;
     const u = paramUse(k);
     const pick = (set: Set<string>) => new Set([...set].map((p) => bound.get(p)).filter((b): b is string => !!b));
-    out.push({ call, kind: isGemm(k) ? 'gemm' : isSoftmax(k) ? 'softmax' : 'other', reads: pick(u.read), writes: pick(u.written) });
+    const kind = isGemm(k) ? 'gemm' : isSoftmax(k) ? 'softmax' : k.kernelClass === 'elementwise' ? 'elementwise' : 'other';
+    out.push({ call, kind, reads: pick(u.read), writes: pick(u.written) });
   }
   return out;
 }
@@ -90,6 +92,20 @@ function together(a: CallFact, b: CallFact): boolean {
 }
 
 const shown = (c: CallFact) => `\`${c.via ?? c.name}\``;
+
+const sameRange = (a: CallFact['range'], b: CallFact['range']) =>
+  a.start.line === b.start.line && a.start.column === b.start.column && a.end.line === b.end.line && a.end.column === b.end.column;
+
+/**
+ * A cuBLAS scores GEMM whose m or n is 1 or a beam width (`cur_step + 1, 1, head_dim`):
+ * decoding a token (or a beam's few), where the scores are a row, not a T×T matrix. Or one
+ * whose m or n counts experts: a MoE router's gate, whose softmax picks experts.
+ */
+function notTxT(call: CallFact): boolean {
+  if (!GEMMS.some(([re]) => re.test(call.name))) return false;
+  const [m, n] = [call.args[3], call.args[4]].map((a) => (a ?? '').trim());
+  return [m, n].some((a) => a === '1' || /beam|expert/i.test(a));
+}
 
 function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
   const out: RuleFinding[] = [];
@@ -105,7 +121,9 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
       const touches = [...s.reads].some((r) => tainted.has(r));
       if (!touches) continue;
       if (s.kind === 'gemm') {
-        if (softmax && [...s.reads].some((r) => r === probs || tainted.has(r))) {
+        // all three steps inside one call of a wrapper: the wrapper's own finding says it, not each caller
+        const inOneCall = !!qk.call.via && !!softmax && [softmax.call, s.call].every((c) => c.via === qk.call.via && sameRange(c.range, qk.call.range));
+        if (softmax && !inOneCall && !notTxT(qk.call) && [...s.reads].some((r) => r === probs || tainted.has(r))) {
           out.push({
             range: qk.call.nameRange,
             function: host.name,
@@ -129,7 +147,8 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
         softmax = s;
         probs = [...s.writes][0] ?? [...s.reads].find((r) => tainted.has(r)) ?? scores;
       }
-      for (const w of s.writes) tainted.add(w);
+      // the scores flow on through a softmax or elementwise steps; a top-k or index kernel (a MoE router) ends them
+      if (s.kind === 'softmax' || s.kind === 'elementwise') for (const w of s.writes) tainted.add(w);
     }
   }
   return out;
