@@ -15,7 +15,7 @@ import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
-import { ProjectIndex } from './project';
+import { ProjectIndex, baseName } from './project';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
 import { isTestPath } from './test-code';
@@ -134,13 +134,14 @@ function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText, sp
  */
 function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   const xs = new Map<string, Set<number | null>>();
+  // by base name: `k<float><<<...>>>` launches the specialization `template <> __global__ void k<float>(...)`
   for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') {
-    let set = xs.get(c.name);
-    if (!set) xs.set(c.name, (set = new Set()));
+    let set = xs.get(baseName(c.name));
+    if (!set) xs.set(baseName(c.name), (set = new Set()));
     set.add(c.blockX ?? null);
   }
   return functions.map((f) => {
-    const set = f.isKernel ? xs.get(f.name) : undefined;
+    const set = f.isKernel ? xs.get(baseName(f.name)) : undefined;
     const x = set && set.size === 1 ? [...set][0] : null;
     if (x === null || x <= 0 || x >= 32 || 32 % x !== 0) return f;
     // the same copy while the facts and the shape are unchanged, so its rule findings stay cached
