@@ -61,7 +61,12 @@ function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, 
       k.params.some((p) => !p.pointer && /^(float|double|half|__half|__nv_bfloat16|Dtype|T|scalar_t|floatX)$/.test(p.type)) ||
       k.calls.some((c) => c.kind === 'call') ||
       k.accesses.some((a) => a.kind === 'update');
-    return computes ? 'elementwise' : null;
+    // a layout change (`ker_arrange_qkv`: read [B,T,H,d], write [B,H,T,d]) writes elsewhere than it reads:
+    // a GEMM epilogue cannot move elements between threads, so the pass stays whatever the bias does
+    const readAt = k.accesses.filter((a) => a.kind !== 'store' && at.some((i) => a.array === k.params[i].name)).map((a) => a.indices.join(','));
+    const storedAt = k.accesses.filter((a) => a.kind !== 'load' && a.space === 'global').map((a) => a.indices.join(','));
+    const permutes = readAt.length > 0 && storedAt.length > 0 && !storedAt.some((w) => readAt.includes(w));
+    return computes && !permutes ? 'elementwise' : null;
   }
   // `gemm(..., M, N, 1, 1, bias_multiplier, bias, 1, C)`: C += ones · biasᵀ, a bias add written as a GEMM
   if (k.kernelClass === 'gemm') {
