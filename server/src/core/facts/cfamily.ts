@@ -634,6 +634,8 @@ class FunctionWalker extends Evaluator {
 
   /** The buffer an argument names, through member aliases. */
   private root(a: Node): string | null {
+    // `w[offset + 2]` passed whole: an element of an array of pointers (a layer's weights), a buffer of its own
+    if (a.type === 'subscript_expression') return a.text.replace(/\s+/g, '');
     const r = rootName(a);
     return r === null ? null : this.memberAliases.get(r) ?? r;
   }
