@@ -96,7 +96,7 @@ export class Evaluator {
       case 'parenthesized_expression':
         return this.eval(namedChildren(n)[0] ?? null);
       case 'cast_expression':
-        return this.eval(field(n, 'value'));
+        return this.castAsBinary(n) ?? this.eval(field(n, 'value'));
       case 'unary_expression': {
         const op = field(n, 'operator')?.text;
         const arg = this.eval(field(n, 'argument'));
@@ -174,7 +174,38 @@ export class Evaluator {
     if (op === '&&' || op === '||' || op === '==' || op === '!=' || op === '<' || op === '>' || op === '<=' || op === '>=') {
       return this.opaqueIfUniform(n, [l, r]);
     }
+    // `(i) + (j) * n` misread as `((i) +(j)) * n`: the sign binds to `(j) * n`, as written
+    if (l?.type === 'cast_expression' && (op === '*' || op === '/' || op === '%')) {
+      const value = field(l, 'value');
+      const sign = value?.type === 'unary_expression' ? field(value, 'operator')?.text : undefined;
+      const left = (sign === '+' || sign === '-') && this.castAsBinary(l) ? this.castOperand(l) : null;
+      if (left) return this.combine(sign, left, this.combine(op, this.eval(field(value!, 'argument')), this.eval(r), n), n);
+    }
     return this.combine(op, this.eval(l), this.eval(r), n);
+  }
+
+  /** The variable a misread cast names as its type (`i` in `(i) + x`). */
+  private castOperand(n: Node): Poly | null {
+    const name = field(n, 'type')?.text.trim() ?? '';
+    const known = this.env.get(name);
+    const param = this.params.get(name);
+    return known?.kind === 'int' ? known.poly : param && !param.pointer ? Poly.sym(name) : null;
+  }
+
+  /**
+   * `(i) + (j) * n`, the body of `#define IDX(i, j) ((i) + (j) * n)`, reads to the grammar as a
+   * cast of `+(j)` to a type named `i`. When `i` is an integer variable, it is the sum it looks like.
+   */
+  private castAsBinary(n: Node): Poly | null {
+    const name = field(n, 'type')?.text.trim() ?? '';
+    const value = field(n, 'value');
+    if (!value || !/^[A-Za-z_]\w*$/.test(name)) return null;
+    const left = this.castOperand(n);
+    if (!left) return null;
+    const op = field(value, 'operator')?.text;
+    if (value.type === 'unary_expression' && (op === '+' || op === '-')) return this.combine(op, left, this.eval(field(value, 'argument')), n);
+    if (value.type === 'pointer_expression' && op === '*') return this.combine('*', left, this.eval(field(value, 'argument')), n);
+    return null;
   }
 
   /** `a op b` of values already evaluated (`x / c`, and `x /= c` in an assignment); `n` names a uniform result. */

@@ -25,7 +25,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle, isResultCheck } from '../../common/reference';
-import { constantTrip, fileConstants } from '../../common/file-constants';
+import { constantTrip, fileConstants, windowLoop } from '../../common/file-constants';
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFunction } from '../../common/memo';
 
@@ -60,8 +60,12 @@ const REDUCTION_BENEFIT =
   'on this workplace\'s x86-64 (gcc 12 -O3, one thread), a float sum ran 3.5–4.7x faster with `#pragma omp simd reduction` or -ffast-math (plain -O3 reports the loop "vectorized" but adds serially)';
 const FAST_MATH = 'assumes the file is built without -ffast-math / -fassociative-math (none in a Makefile, CMakeLists.txt or compile_commands.json from its folder up to the workspace root); with them the compiler may reorder a sum in a local itself';
 
-/** Accesses made directly in this loop (it is innermost: every access under it). */
-const accessesIn = (fn: FunctionFacts, l: LoopFact) => fn.accesses.filter((a) => a.loops[a.loops.length - 1] === l.id);
+/** Accesses made in this loop (it is innermost: every access under it, the taps of a stencil window inside it too). */
+const accessesIn = (fn: FunctionFacts, l: LoopFact) =>
+  fn.accesses.filter((a) => {
+    const at = a.loops.indexOf(l.id);
+    return at >= 0 && a.loops.slice(at + 1).every((id) => { const w = fn.loops.find((x) => x.id === id); return !!w && windowLoop(w, fn.loops); });
+  });
 
 /** `tmp[i] += A[i][j] * x[j]` under `for j`: an element updated on every iteration at an index the loop does not move. */
 function memoryReduction(fn: FunctionFacts, l: LoopFact, inLoop: AccessFact[]): AccessFact | null {
@@ -294,7 +298,8 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
   };
   const out: RuleFinding[] = [];
   for (const l of fn.loops) {
-    if (l.kind !== 'for' || fn.loops.some((c) => c.parent === l.id) || underSimd(l)) continue;
+    // innermost: no loops inside but a stencil's taps, which are unrolled (the loop around them is the one to vectorize)
+    if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
     const r = reasonFor(fn, l, constants, build);
     if (!r) continue;
     out.push({ range: l.headerRange, function: fn.name, message: r.message, detail: r.detail, confidence: r.confidence, assumptions: r.assumptions, benefit: r.benefit });
