@@ -377,14 +377,22 @@ describe('the view is read again only when a line it depends on changes', () => 
 });
 
 describe('branches the compiler never sees', () => {
-  const strided = (name: string) => `__global__ void ${name}(float *x, int n) { int i = blockIdx.x*blockDim.x+threadIdx.x; x[i*n] = 0; }\n`;
+  const strided = (name: string) => `__global__ void ${name}(float *x, int n) { int i = blockIdx.x*blockDim.x+threadIdx.x; x[i*n] += 1; }\n`;
   test('`#if 0`, the `#else` of `#if 1` and an `#elif 0` are left out; a condition naming a macro keeps both branches', async () => {
     const text = `#if 0\n${strided('dead_if0')}#endif\n#if 1\n${strided('live_if1')}#else\n${strided('dead_else')}#endif\n` +
       `#if USE_X\n${strided('maybe_a')}#elif 0\n${strided('dead_elif')}#else\n${strided('maybe_b')}#endif\n` +
-      `__global__ void body(float *x, int n) { int i = blockIdx.x*blockDim.x+threadIdx.x;\n#if 0\n x[i*n] = 0;\n#endif\n}\n`;
+      `__global__ void body(float *x, int n) { int i = blockIdx.x*blockDim.x+threadIdx.x;\n#if 0\n x[i*n] += 1;\n#endif\n}\n`;
     const result = (await Engine.create(['cuda'])).analyzeText('/r/dead.cu', text);
     const where = result.findings.filter((f) => f.rule === 'memory/uncoalesced-access').map((f) => f.function).sort();
     assert.deepEqual(where, ['live_if1', 'maybe_a', 'maybe_b']);
+  });
+
+  test('a debug build\'s code (`#ifdef PRK_DEBUG`, `#ifndef NDEBUG`) is left out; its `#else` is the release build', async () => {
+    const text = `#ifdef PRK_DEBUG\n${strided('debug_only')}#else\n${strided('release_a')}#endif\n` +
+      `#ifndef NDEBUG\n${strided('asserts_on')}#else\n${strided('release_b')}#endif\n#ifdef USE_FP16\n${strided('maybe_fp16')}#endif\n`;
+    const result = (await Engine.create(['cuda'])).analyzeText('/r/debug.cu', text);
+    const where = result.findings.filter((f) => f.rule === 'memory/uncoalesced-access').map((f) => f.function).sort();
+    assert.deepEqual(where, ['maybe_fp16', 'release_a', 'release_b']);
   });
 });
 

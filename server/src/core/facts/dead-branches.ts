@@ -28,6 +28,7 @@ function decided<N extends BranchNode<N>>(n: N): number | null {
  * itself is dropped too, so nothing reads it as code).
  */
 export function liveChildren<N extends BranchNode<N>>(n: N): N[] {
+  if (n.type === 'preproc_ifdef') return releaseBuild(n);
   if (n.type !== 'preproc_if' && n.type !== 'preproc_elif') return n.children;
   const v = decided(n);
   if (v === null) return n.children;
@@ -36,4 +37,20 @@ export function liveChildren<N extends BranchNode<N>>(n: N): N[] {
   if (v === 0) return alternative ? [alternative] : [];
   // by position: web-tree-sitter makes a new object at each access
   return n.children.filter((c) => c.startIndex !== alternative?.startIndex && c.startIndex !== cond?.startIndex);
+}
+
+/** A debug build's switch: `PRK_DEBUG`, `DEBUG`, `DEBUG_KERNELS`. */
+const DEBUG_MACRO = /(?:^|_)DEBUG(?:_|$)/;
+
+/**
+ * `#ifdef DEBUG` code is compiled only in debug builds and `#ifndef NDEBUG` code only
+ * without NDEBUG: a performance tool reads the release build, where neither is.
+ */
+function releaseBuild<N extends BranchNode<N>>(n: N): N[] {
+  const name = n.childForFieldName('name')?.text ?? '';
+  const negated = n.children[0]?.type === '#ifndef';
+  const debugOnly = negated ? name === 'NDEBUG' : DEBUG_MACRO.test(name);
+  if (!debugOnly) return n.children;
+  const alternative = n.childForFieldName('alternative');
+  return alternative ? [alternative] : [];
 }
