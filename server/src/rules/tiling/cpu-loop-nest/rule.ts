@@ -11,6 +11,7 @@
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
 import { detail } from '../../common/detail';
 import { calledOnlyFromTests, isReferenceOracle } from '../../common/reference';
+import { outsideTimedRegion } from '../../common/timed-region';
 import { constantTrip, constantValue, fileConstants } from '../../common/file-constants';
 import { perFunction } from '../../common/memo';
 import type { Rule } from '../../../core/rule';
@@ -406,7 +407,8 @@ function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]
     return bound !== null && bound <= SMALL_TRIP && !!l.step?.isConstant && l.step.constant > 0;
   };
   const out: RuleFinding[] = [];
-  for (const root of fn.loops.filter((l) => l.parent === null)) {
+  // (a benchmark's set-up before its first clock read, or its check of the results after the last)
+  for (const root of fn.loops.filter((l) => l.parent === null && !outsideTimedRegion(fn, l))) {
     const f = checkNest(new Nest(root, fn, small, trip, lines), fn);
     if (f) out.push(f);
   }
