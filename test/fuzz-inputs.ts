@@ -110,7 +110,7 @@ export function randomExtension(r: () => number): string {
 export function pathological(n: number, deep: number): FuzzInput[] {
   const arms = Array.from({ length: n }, (_, i) => `t == ${i} ? ${i}`).join(' : ');
   const doubling = ['#define M0(x) ((x) + (x))', ...Array.from({ length: n }, (_, i) => `#define M${i + 1}(x) M${i}(x) + M${i}(x)`)].join('\n');
-  const kernel = (body: string) => `__global__ void k(float* o, int n) {\n  int t = threadIdx.x;\n  ${body}\n}\n__global__ void ok(float* o, int s) { o[threadIdx.x * s] = 1.0f; }\n`;
+  const kernel = (body: string) => `__global__ void k(float* o, int n) {\n  int t = threadIdx.x;\n  ${body}\n}\n__global__ void ok(float* o, int s) { o[threadIdx.x * s] += 1.0f; }\n`;
   return [
     { name: `?: chain of ${n} arms (.c)`, path: '/fuzz/ternary.c', text: `int g(int t, int *o) {\n  o[${arms} : 0] = 1;\n  return 0;\n}\n` },
     { name: `?: chain of ${n} arms (.cu)`, path: '/fuzz/ternary.cu', text: kernel(`o[${arms} : 0] = 1.0f;`) },

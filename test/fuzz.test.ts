@@ -62,7 +62,7 @@ describe('pathological shapes end bounded, the rest of the file still analysed',
 
 describe('time budgets (settings functionBudgetMs, fileBudgetMs)', () => {
   const big = `__global__ void big(float* o, int s) {\n${Array.from({ length: 150 }, (_, i) => `  o[threadIdx.x * s + ${i}] = o[threadIdx.x + ${i}] * 2.0f;`).join('\n')}\n}\n`;
-  const small = '__global__ void small(float* o, int s) { o[threadIdx.x * s] = 1.0f; }\n';
+  const small = '__global__ void small(float* o, int s) { o[threadIdx.x * s] += 1.0f; }\n';
   const input = { name: 'big and small', path: '/fuzz/budget.cu', text: big + small };
 
   test('a function over its budget is listed in skipped with the reason; the others are analysed', () => {
@@ -105,7 +105,7 @@ describe('line ends are lines (LF, CRLF, CR, mixed give the same findings)', () 
   });
 
   test('a comment inside a multi-line #define does not silence the function after it', () => {
-    const kernel = '__global__ void k(float* o, int s) { o[threadIdx.x * s] = SCALE(1.0f); }\n';
+    const kernel = '__global__ void k(float* o, int s) { o[threadIdx.x * s] += SCALE(1.0f); }\n';
     for (const def of [
       '#define SCALE(x) \\\n  ((x) /* scale */ * 2)\n',
       '#define SCALE(x) /* a\n b */ ((x) * 2)\n',

@@ -32,8 +32,9 @@ const MAX_HELPER_DEPTH = 3;
 /** Characters of a helper call quoted as the subject of its accesses' findings. */
 const MAX_QUOTED_CALL = 60;
 /** Cache-hinted loads and stores (`__ldcs(p)`, `__stcs(p, v)`): an access through their first argument. */
-/** Calls that combine values across threads: warp shuffles and block / warp reduction helpers. */
-const CROSS_THREAD_REDUCE = /^__shfl\w*_sync$|^__reduce_\w+_sync$|(?:block|warp)_?(?:all)?_?reduce|BlockReduce|WarpReduce/i;
+/** Calls that combine values across threads: block / warp reduction helpers, and warp shuffles. */
+const REDUCE_HELPER = /^__reduce_\w+_sync$|(?:block|warp)_?(?:all)?_?reduce|BlockReduce|WarpReduce/i;
+const SHUFFLE = /^__shfl(?:_xor|_down|_up)?_sync$/;
 const LOAD_INTRINSICS = /^__ld(g|cs|cg|ca|lu|cv)$/;
 const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$/;
 
@@ -783,7 +784,9 @@ function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
   }
   if (w.accesses.some((a) => a.kind === 'atomic')) return 'reduction';
   // threads combining values (`blockReduceMax(v)`, `__shfl_xor_sync`, cub's BlockReduce): a row reduction, whatever its loops
-  if (isKernel && w.calls.some((c) => CROSS_THREAD_REDUCE.test(c.name))) return 'reduction';
+  // (a butterfly of shuffles: in a loop, or unrolled; one shuffle alone exchanges neighbours)
+  const shuffles = w.calls.filter((c) => SHUFFLE.test(c.name));
+  if (isKernel && (w.calls.some((c) => REDUCE_HELPER.test(c.name)) || shuffles.some((c) => c.loops.length > 0) || shuffles.length >= 3)) return 'reduction';
   // GEMM-like: a loop where two different arrays are read with the loop symbol in their index and multiplied
   for (const l of innerLoops) {
     const reads = w.accesses.filter((a) => a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));

@@ -61,7 +61,7 @@ test('swap: inline and one-dimensional grids, grids shared with another kernel',
 __global__ void ${name}(float* m, int rows, int cols) {
   int r = blockIdx.x * blockDim.x + threadIdx.x;
   int c = blockIdx.y * blockDim.y + threadIdx.y;
-  if (r < rows && c < cols) m[r * cols + c] = 0.0f;
+  if (r < rows && c < cols) m[r * cols + c] *= 0.5f;
 }`;
   const inline = `${kernel('zero')}
 void run(float* m, int rows, int cols) { zero<<<dim3((rows + 15) / 16, (cols + 15) / 16), dim3(16, 16)>>>(m, rows, cols); }
