@@ -154,6 +154,11 @@ function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
 }
 const shaped = new WeakMap<FunctionFacts, FunctionFacts>();
 
+const UNREADABLE = 'the function could not be read (a macro or syntax the grammar cannot parse)';
+
+/** Loops, subscripts, launches and library calls: what every rule reads. A function with none of them cannot hide a finding. */
+const mayHoldFindings = (text: string): boolean => /\b(?:for|while|do)\b|\[|<<<|\b(?:cu\w+|\w*(?:gemm|Gemm|GEMM|launch|Launch|kernel|Kernel|memcpy|Memcpy)\w*)\s*[(<]/.test(text);
+
 /** The name a function definition's text declares (`void k(...)` -> `k`), for reports. */
 function functionName(text: string): string {
   const head = text.slice(0, text.indexOf('{') >= 0 ? text.indexOf('{') : 200);
@@ -488,7 +493,7 @@ export class Engine {
         const where = `${start.row}:${start.column}:${globalsKey}:${this.generation}`;
         const fnText = text.slice(spans[i].startIndex, spans[i].endIndex);
         let f = cache?.get(where, fnText);
-        let reason = 'the function could not be read (a macro or syntax the grammar cannot parse)';
+        let reason = UNREADABLE;
         if (f === undefined && budgetClock() >= fileDeadline) {
           // not cached: the next analysis (the next keystroke) goes on where this one stopped
           skipped.push({ function: functionName(fnText), reason: FILE_BUDGET_SPENT, line: def.startPosition.row });
@@ -510,7 +515,8 @@ export class Engine {
           if (reason !== FILE_BUDGET_SPENT) cache?.set(where, fnText, f, f ? undefined : reason);
         } else if (f === null) reason = cache?.reason(where) ?? reason;
         if (f) functions.push(f);
-        else skipped.push({ function: functionName(fnText), reason, line: def.startPosition.row });
+        // (a getter or constructor the grammar could not read has nothing a rule looks at: not worth a `skipped` line)
+        else if (reason !== UNREADABLE || mayHoldFindings(fnText)) skipped.push({ function: functionName(fnText), reason, line: def.startPosition.row });
       }
       // kernels and launch wrappers a macro writes (`DEFINE_AND_INSTANTIATE_GPU_UNARY_FUNC(sign, ...)`)
       for (const span of definingMacroCalls(text, pre, spans)) {
