@@ -423,3 +423,24 @@ __global__ void accumulate_errors(const float* in, float* err, int grid) {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('export macros in class heads', () => {
+  test('`class OPENMM_EXPORT Thermostat : public Force {`: the member functions are read, and the text shown is the file\'s', async () => {
+    const text = `namespace lib {
+class LIB_EXPORT Thermostat : public Force {
+public:
+    void scale(float* x, int n) {
+        float s = 0.0f;
+        for (int i = 0; i < n; ++i) s += x[i];
+        x[0] = s;
+    }
+};
+}
+`;
+    const result = (await Engine.create(['cpp'])).analyzeText('/r/thermostat.h', text);
+    assert.deepEqual(result.skipped ?? [], []);
+    const sum = result.findings.find((f) => f.rule === 'vectorization/cpu-simd');
+    assert.equal(sum?.function, 'scale');
+    assert.equal(sum?.range.start.line, 5);
+  });
+});

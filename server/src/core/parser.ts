@@ -97,7 +97,8 @@ export class Parsers {
    * an edit, about 1 ms) costs no new Parser. `timeoutMs` counts the time spent in slices.
    * `text` and `oldTree` must stay as they are until the parse is done or cancelled.
    */
-  startParse(grammar: GrammarName, text: string, oldTree?: Tree | null, timeoutMs = 2000): SlicedParse {
+  startParse(grammar: GrammarName, source: string, oldTree?: Tree | null, timeoutMs = 2000): SlicedParse {
+    const text = grammar === 'python' ? source : withoutExportMacros(source);
     const shared = this.parsers.get(grammar);
     if (!shared) throw new Error(`the ${grammar} grammar is not loaded`);
     let own: Parser | null = null; // holds the unfinished parse between slices
@@ -156,4 +157,16 @@ export interface SlicedParse {
   cancel(): void;
   /** Milliseconds spent parsing so far, over all slices. */
   readonly spentMs: number;
+}
+
+/**
+ * `class OPENMM_EXPORT Force : public Base {`: an export macro (empty, or `__declspec(...)`
+ * on one platform) between `class` and the name makes the grammar read the whole class as
+ * one broken function, and its member functions are lost. The grammar gets the macro as
+ * spaces instead: every offset stays where it was, and the text shown is the file's own.
+ */
+const EXPORT_MACRO = /\b(class|struct)(\s+)([A-Z][A-Z0-9_]*[A-Z0-9])(?=\s+[A-Za-z_]\w*\s*(?:[:{]|final\b))/g;
+export function withoutExportMacros(text: string): string {
+  if (!text.includes('class ') && !text.includes('struct ')) return text;
+  return text.replace(EXPORT_MACRO, (_m, kw: string, sp: string, name: string) => kw + sp + ' '.repeat(name.length));
 }
