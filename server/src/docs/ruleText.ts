@@ -104,7 +104,8 @@ void forward(const float* x, float* y, int n) {
       'A GEMM (a cuBLAS / cublasLt call, a GEMM-shaped kernel, a wrapper such as `caffe_gpu_gemm`, a `tl.dot` kernel, `torch.matmul`) whose output next goes through a separate bias, activation, scale or residual pass. That pass reads and writes the whole output again; applied to the accumulators before the GEMM stores them, it costs nothing extra.',
     quiet: [
       'epilogues already applied inside the GEMM kernel or through a cublasLt epilogue;',
-      'outputs that go first to another GEMM, a reduction, a softmax or the host;',
+      'outputs that go first to another GEMM, a reduction, a softmax (a kernel combining values across threads) or the host;',
+      'passes that write elsewhere than they read (a head split, a permute): an epilogue cannot move elements;',
       'plain copies and reference oracles.',
     ],
     example: {
@@ -146,6 +147,8 @@ __global__ void linear_relu(const float* X, const float* W, const float* bias, f
       'flash-style kernels (one launch: nothing to chain) and `F.scaled_dot_product_attention`;',
       'code that returns or stores the probabilities (they are needed);',
       'GEMM → activation → GEMM (an MLP) and GEMM → layernorm → GEMM;',
+      'decoding (a scores GEMM with one query, or a beam\'s few) and MoE gates (a GEMM over experts whose softmax picks them);',
+      'the callers of a function that holds the whole chain (it is reported there, once);',
       'projections such as `x @ W.T`.',
     ],
     example: {
@@ -363,8 +366,9 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'A C/C++ innermost loop that gcc / clang at -O3 will keep scalar: a floating-point reduction without `#pragma omp simd reduction` (the additions stay in source order), a non-unit stride or column walk, a libm call under default flags, a load through a computed index feeding a reduction, or many non-`restrict` pointers with stores among them.',
     quiet: [
       'loops under `#pragma omp simd`, `ivdep` or `clang loop vectorize`, and functions using intrinsics;',
-      'register tiles (four or more accumulators), integer reductions, short fixed-length sums, plain copies;',
-      'kernels, device code, `main`, and CPU reference code.',
+      'register tiles (four or more accumulators), integer reductions, short fixed-length sums, plain copies, records of 8 or more fields read whole;',
+      'a stencil\'s compile-time taps (`-RADIUS..RADIUS`: the loop around them is judged);',
+      'kernels, device code, `main`, CPU reference code, scalar fallbacks of SIMD paths (`*_fallback`, `*_nonavx2`), result checks (`check*`, `verify*`), and loops before a driver\'s first clock read or after its last.',
     ],
     example: {
       language: 'cpp',
@@ -386,11 +390,12 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
   },
   'memory/uncoalesced-access': {
     finds:
-      'A global access whose addresses, evaluated for the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need: an index whose `threadIdx.x` coefficient is greater than one or symbolic (`out[x * rows + y]`). In Triton: a block whose contiguous axis walks a constant stride of 4 or more, or a stride the launch binds to `t.stride(0)`. In C/C++: an inner loop walking the slow dimension of a row-major array.',
+      'A global access whose addresses, evaluated for the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need: an index whose `threadIdx.x` coefficient is greater than one or symbolic (`out[x * rows + y]`). In Triton: a block whose contiguous axis walks a constant stride of 4 or more, or a stride the launch binds to `t.stride(0)`. In C/C++: an inner loop walking the slow dimension of a row-major array. Accesses of one array with the same stride are one finding; the others are its related locations.',
     quiet: [
       'unit-stride and warp-uniform (broadcast) indices;',
       'transposes staged through shared memory;',
-      'BLAS increments (`x[i * incx]`, 1 in practice) and convolution strides (`stride` beside `ksize` / `pad`);',
+      'BLAS increments (`x[i * incx]`, 1 in practice), convolution strides (`stride` beside `ksize` / `pad`) and resampling steps on the lanes\' innermost coordinate (`out[x * sample + w * (...)]`);',
+      'kernels that read nothing from global memory (set-up fills), and launches whose blocks are one thread wide in x (a warp then spans threadIdx.y);',
       'Triton tiles with another axis that may be the contiguous one (Triton orders the threads along it);',
       'indices it cannot model (gathers, data-dependent `%`).',
     ],
