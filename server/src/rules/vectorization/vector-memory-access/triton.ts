@@ -23,6 +23,8 @@ const scalar = (a: AccessFact) => (a.lanes ?? []).length === 0;
 /** Names a kernel may call that are not `@triton.jit` helpers. */
 const PYTHON_BUILTINS = new Set(['range', 'min', 'max', 'len', 'abs', 'int', 'float', 'bool', 'print', 'static_range', 'static_print', 'static_assert']);
 const isPid = (s: string) => s.startsWith('#pid');
+/** A count of partial results (`num_chunks`, `NUM_SPLITS`, `n_blocks`): a first kernel's outputs, a few per row. */
+const PARTIALS = /^(?:num|n)_?(?:chunks?|blocks?|splits?|partials?|parts?|segments?)$/i;
 
 /**
  * The loop symbol this scalar access walks with unit step, if any: an innermost loop doing
@@ -75,6 +77,10 @@ function scalarLoops(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
     if (!scalar(a) || a.kind === 'atomic') continue;
     const sym = walkedLoop(fn, a);
     if (!sym) continue;
+    // each program combining its own few partials (`for c in range(num_chunks)`, written by a first
+    // kernel): the second level of a two-level reduction; one program walking the whole array is not
+    const bound = fn.loops.find((l) => l.symbol === sym)?.bound?.trim() ?? '';
+    if (PARTIALS.test(bound) && a.indices[0].dependsOn(isPid)) continue;
     out.push({
       range: a.range,
       function: fn.name,
