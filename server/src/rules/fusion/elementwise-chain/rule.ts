@@ -120,7 +120,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     const hostParam = (t: string) => host.params.some((p) => p.name === t);
     for (const j of kernelBuffers(k1).written) {
       const b = first.argRoots[j];
-      const r = readIdx.find((x) => second.argRoots[x] === b);
+      const r = readIdx.find((x) => second.argRoots[x] === b && !disjointSlices(first.args[j], second.args[x]));
       if (!b || r === undefined || !sameElements(k1, k1.params[j].name, first, k2, k2.params[r].name, second)) continue;
       // same extent: both bounds-checks cover the same bits of the buffer (`n` floats, `n / 4` float4 packs)
       const e1 = launchExtent(k1, first, k1.params[j].name);
@@ -189,3 +189,14 @@ export const rule: Rule = {
   // writes the fused kernel (fix.ts); it reads the rule's other findings to fuse a whole chain
   fix: chainFixer((facts) => (rule as FileRule).check(facts)),
 };
+
+/** `tmp + 1 * n` and `tmp + 2 * n`: slices of one buffer at different multiples of one size, which never overlap. */
+function disjointSlices(a: string | undefined, b: string | undefined): boolean {
+  const slice = (t: string | undefined) => {
+    const m = /^\s*([A-Za-z_][\w.>-]*)\s*\+\s*(\d+)\s*\*\s*([A-Za-z_][\w.>-]*)\s*$/.exec(t ?? '');
+    return m ? { base: m[1], k: Number(m[2]), size: m[3] } : null;
+  };
+  const x = slice(a);
+  const y = slice(b);
+  return !!x && !!y && x.base === y.base && x.size === y.size && x.k !== y.k;
+}
