@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
-import { isTestPath } from '../server/src/core/test-code';
+import { isReferencePath, isRuntimeKernelSource, isTestPath } from '../server/src/core/test-code';
 
 const CPU_AND_KERNEL = `void make_matrix(double* a, const double* b, int n) {
   for (int i = 0; i < n; ++i)
@@ -58,3 +58,31 @@ test('in a tests folder the CPU loops are quiet and the kernel is still checked'
   assert.deepEqual(inTests.filter((f) => f.startsWith('strided ')), inSource.filter((f) => f.startsWith('strided ')));
   assert.ok(inTests.includes('strided memory/uncoalesced-access'), inTests.join('\n'));
 });
+
+test('a reference folder and kernel source for a run-time compiler: nothing reported', () => {
+  const root = '/work/repo';
+  assert.equal(isReferencePath('/work/repo/platforms/reference/src/forces.cpp', [root]), true);
+  assert.equal(isReferencePath('/work/repo/src/reference.cpp', [root]), false, 'a file named reference is judged by its name elsewhere');
+  assert.equal(isReferencePath('/home/reference/repo/src/x.cpp', ['/home/reference/repo']), false);
+  const ref = join(dir, 'platforms', 'reference');
+  mkdirSync(ref, { recursive: true });
+  engine.setWorkspace([dir]);
+  const path = join(ref, 'ops.cu');
+  writeFileSync(path, CPU_AND_KERNEL);
+  assert.deepEqual(engine.analyzeText(path, CPU_AND_KERNEL).findings, []);
+  const portable = `KERNEL void scale(GLOBAL float* x, int n, int ld) {
+  for (int i = GLOBAL_ID; i < n; i += GLOBAL_SIZE) {
+    float s = 0.0f;
+    for (int j = 0; j < n; ++j) s += x[j * ld + i];
+    x[i] = s;
+  }
+}
+`;
+  assert.equal(isRuntimeKernelSource(portable), true);
+  assert.equal(isRuntimeKernelSource(CPU_AND_KERNEL), false);
+  const kernels = join(dir, 'src', 'kernels.cc');
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  writeFileSync(kernels, portable);
+  assert.deepEqual(engine.analyzeText(kernels, portable).findings, []);
+});
+

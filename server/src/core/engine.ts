@@ -18,7 +18,7 @@ import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex, baseName } from './project';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
-import { isTestPath } from './test-code';
+import { isReferencePath, isRuntimeKernelSource, isTestPath } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
@@ -538,9 +538,11 @@ export class Engine {
     cache?.sweep();
     const build = language === 'triton' ? DEFAULT_BUILD : buildFlagsFor(path, this.preprocess);
     const testCode = isTestPath(path, this.preprocess.roots);
+    const notTuned = isReferencePath(path, this.preprocess.roots) || (language === 'cpp' && isRuntimeKernelSource(text));
     return {
       language, functions: withLaunchShapes(functions), lines, skipped,
       ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(testCode ? { testCode } : {}),
+      ...(notTuned ? { notTuned } : {}),
     };
   }
 
@@ -718,6 +720,7 @@ export class Engine {
     // a test file's host code and CPU loops are its scaffolding (references, data, checks); its kernels are still checked
     const kernels = facts.testCode ? new Set(facts.functions.filter((f) => f.isKernel || f.isDevice).map((f) => f.name)) : null;
     const keep = (f: Finding) => {
+      if (facts.notTuned) return; // a reference implementation, or kernel source for a run-time compiler
       if (kernels && (f.function === null || !kernels.has(f.function))) return;
       if (!suppressed.size || !isSuppressed(suppressed, f.range.start.line, f.rule)) findings.push(f);
     };

@@ -10,7 +10,32 @@ const TEST_FOLDER = /test/i;
 const TEST_FILE = /^test_|_test\.[^.]+$|_tests\.[^.]+$/i;
 
 export function isTestPath(file: string, roots: readonly string[]): boolean {
-  if (typeof file !== 'string' || file === '' || roots.length === 0) return false;
+  const parts = pathBelowRoot(file, roots);
+  if (!parts) return false;
+  const name = parts.pop()!;
+  return TEST_FILE.test(name) || parts.some((p) => TEST_FOLDER.test(p));
+}
+
+/**
+ * A reference implementation by where it lives: a folder named `reference` (OpenMM's
+ * Reference platform, a library's `reference/` kernels). Slow on purpose, the yardstick the
+ * optimized code is checked against: nothing in it is reported.
+ */
+export function isReferencePath(file: string, roots: readonly string[]): boolean {
+  const parts = pathBelowRoot(file, roots);
+  return !!parts && parts.slice(0, -1).some((p) => /^references?$/i.test(p));
+}
+
+/**
+ * Kernel source compiled at run time (OpenCL C, or a portable dialect through macros:
+ * `KERNEL void f(GLOBAL real* x)`, `GLOBAL_ID`): in a .cc or .h file it is neither the
+ * C++ it looks like nor CUDA, so no rule reads it.
+ */
+export const isRuntimeKernelSource = (text: string): boolean => /\b(?:KERNEL|__kernel)\s+void\b|\bGLOBAL_ID\b|\bget_global_id\s*\(/.test(text);
+
+/** The file's path below the workspace folder that holds it, as segments; null outside every folder. */
+function pathBelowRoot(file: string, roots: readonly string[]): string[] | null {
+  if (typeof file !== 'string' || file === '' || roots.length === 0) return null;
   const abs = path.resolve(file);
   let best: string | null = null;
   for (const r of roots) {
@@ -19,8 +44,5 @@ export function isTestPath(file: string, roots: readonly string[]): boolean {
     if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
     if (best === null || rel.length < best.length) best = rel;
   }
-  if (best === null) return false;
-  const parts = best.split(path.sep);
-  const name = parts.pop()!;
-  return TEST_FILE.test(name) || parts.some((p) => TEST_FOLDER.test(p));
+  return best === null ? null : best.split(path.sep);
 }

@@ -23,6 +23,8 @@ const NAMES = /[A-Za-z_]\w*/g;
 const BLAS_INCREMENT = /^inc(?:r(?:ement)?)?_?[a-z]?$/i;
 /** A convolution's stride (`stride`, `stride_w`) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy])?$/i;
+/** A boolean's name (`is_vector`, `has_bias`, `use_scale`): as a multiplier, 0 or 1. */
+const FLAG_NAME = /^(?:is|has|use|with|enable)_?[A-Za-z]\w*$|_is_\w+$/;
 /** A resampling step's name (`sample`, `stride`, `step_w`), as opposed to a shape's extent (`layers`, `C`). */
 const STEP_NAME = /^(?:stride|sample|step|dilation|scale|factor)s?(?:_?[hwxy])?$/i;
 const CONV_WINDOW = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|pad(?:ding)?(?:_?[hwxy])?|dilation(?:_?[hwxy])?|filter_?(?:size|width|height|[hw]))$/i;
@@ -96,6 +98,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
     if (stride.constant !== null && coversAllResidues(a, stride.constant, globals)) continue;
     if (samplingStep(index, stride, fn)) continue;
+    // `scale[threadIdx.x * scale_is_vector]`: a 0/1 flag (a vector or one broadcast value), not a row length
+    if (stride.by && FLAG_NAME.test(stride.by)) continue;
     // uniform symbols the verdict rests on (`N*threadIdx.x`, `tid % T`): say so
     const symbolic = [...index.symbols()].filter((s) => symbolKind(s) === 'uniform' && index.coefficient(s).dependsOn((t) => t === TID || t.startsWith('#op')));
     const inAtoms = index.hasAtoms ? [...new Set([...index.symbols()].flatMap((s) => atomUniforms(s)))] : [];
