@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
-import { isReferencePath, isRuntimeKernelSource, isTestPath } from '../server/src/core/test-code';
+import { isNotTunedPath, isRuntimeKernelSource, isTestPath } from '../server/src/core/test-code';
 
 const CPU_AND_KERNEL = `void make_matrix(double* a, const double* b, int n) {
   for (int i = 0; i < n; ++i)
@@ -59,11 +59,13 @@ test('in a tests folder the CPU loops are quiet and the kernel is still checked'
   assert.ok(inTests.includes('strided memory/uncoalesced-access'), inTests.join('\n'));
 });
 
-test('a reference folder and kernel source for a run-time compiler: nothing reported', () => {
+test('reference and vendored folders, and kernel source for a run-time compiler: nothing reported', () => {
   const root = '/work/repo';
-  assert.equal(isReferencePath('/work/repo/platforms/reference/src/forces.cpp', [root]), true);
-  assert.equal(isReferencePath('/work/repo/src/reference.cpp', [root]), false, 'a file named reference is judged by its name elsewhere');
-  assert.equal(isReferencePath('/home/reference/repo/src/x.cpp', ['/home/reference/repo']), false);
+  assert.equal(isNotTunedPath('/work/repo/platforms/reference/src/forces.cpp', [root]), true);
+  assert.equal(isNotTunedPath('/work/repo/src/reference.cpp', [root]), false, 'a file named reference is judged by its name elsewhere');
+  assert.equal(isNotTunedPath('/home/reference/repo/src/x.cpp', ['/home/reference/repo']), false);
+  assert.equal(isNotTunedPath('/work/repo/3rdparty/cub/block/reduce.cuh', [root]), true, 'vendored');
+  assert.equal(isNotTunedPath('/work/repo/third_party/eigen/x.h', [root]), true, 'vendored');
   const ref = join(dir, 'platforms', 'reference');
   mkdirSync(ref, { recursive: true });
   engine.setWorkspace([dir]);

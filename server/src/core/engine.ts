@@ -18,7 +18,7 @@ import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex, baseName } from './project';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
-import { isReferencePath, isRuntimeKernelSource, isTestPath } from './test-code';
+import { isNotTunedPath, isRuntimeKernelSource, isTestPath } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
@@ -538,7 +538,7 @@ export class Engine {
     cache?.sweep();
     const build = language === 'triton' ? DEFAULT_BUILD : buildFlagsFor(path, this.preprocess);
     const testCode = isTestPath(path, this.preprocess.roots);
-    const notTuned = isReferencePath(path, this.preprocess.roots) || (language === 'cpp' && isRuntimeKernelSource(text));
+    const notTuned = isNotTunedPath(path, this.preprocess.roots) || (language === 'cpp' && isRuntimeKernelSource(text));
     return {
       language, functions: withLaunchShapes(functions), lines, skipped,
       ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(testCode ? { testCode } : {}),

@@ -17,13 +17,16 @@ export function isTestPath(file: string, roots: readonly string[]): boolean {
 }
 
 /**
- * A reference implementation by where it lives: a folder named `reference` (OpenMM's
- * Reference platform, a library's `reference/` kernels). Slow on purpose, the yardstick the
- * optimized code is checked against: nothing in it is reported.
+ * Code the project does not tune, by where it lives: a reference implementation's folder
+ * (OpenMM's Reference platform, a library's `reference/` kernels: slow on purpose, the
+ * yardstick the optimized code is checked against) and vendored code (`third_party/`,
+ * `3rdparty/`, `vendor/`, `external/`, `deps/`: someone else's, updated by copying it again).
+ * Nothing in it is reported.
  */
-export function isReferencePath(file: string, roots: readonly string[]): boolean {
+const NOT_TUNED_FOLDER = /^(?:references?|third[_-]?party|3rd[_-]?party|vendor(?:ed)?|external|extern|deps)$/i;
+export function isNotTunedPath(file: string, roots: readonly string[]): boolean {
   const parts = pathBelowRoot(file, roots);
-  return !!parts && parts.slice(0, -1).some((p) => /^references?$/i.test(p));
+  return !!parts && parts.slice(0, -1).some((p) => NOT_TUNED_FOLDER.test(p));
 }
 
 /**

@@ -178,7 +178,7 @@ export interface FileFacts {
   build?: import('../preprocess').BuildFlags;
   /** The file lies in a test folder of the workspace or is named as a test (core/test-code.ts): only its kernels' findings count. */
   testCode?: boolean;
-  /** Nothing in it is reported: a reference implementation's folder, or kernel source compiled at run time (core/test-code.ts). */
+  /** Nothing in it is reported: a reference implementation's or vendored code's folder, or kernel source compiled at run time (core/test-code.ts). */
   notTuned?: boolean;
 }
 

@@ -38,6 +38,10 @@ const INTRINSIC = /^(?:_mm\d*_\w+|__builtin_ia32_\w+|_mm_\w+|v(?:ld|st)\d\w*q?_\
 const HAND_VECTORIZED = /(?:^|_)(?:AVX|avx|SSE|sse|NEON|neon|SIMD|simd|AVX512|avx512)(?:\d*)(?:_|$)|^(?:AVX|SIMD|NEON)\w*$/;
 const VECTOR_REGISTER = /^__m(?:64|128|256|512)[di]?$|^float32x4_t$|^float64x2_t$/;
 /** libm calls gcc and clang do not vectorize at -O3 without -fno-math-errno / -ffast-math (and a vector math library). */
+/** Calls that keep a loop scalar: random numbers, methods of objects, element swaps (a plain function may be an inline helper from a header). */
+const OPAQUE_CALL = /^(?:std::)?rand$|rand_r|drand48|[Rr]andom|_distribution|[Gg]aussian|NormallyDistributed|\.|->|(?:^|::)swap$/;
+/** Calls compilers inline or vectorize themselves: min / max / abs, casts, and the usual element accessors. */
+const INLINE_CALL = /^(?:std::)?(?:min|max|fmin|fminf|fmax|fmaxf|abs|fabs|fabsf|floor|floorf|ceil|ceilf|round|roundf|rint|rintf|copysign|copysignf|fma|fmaf|static_cast|reinterpret_cast|const_cast|size|data|at|operator\[\]|get|real|imag|conj|norm)$/;
 const LIBM_CALL = /^(?:sqrt|sqrtf|exp|expf|exp2|exp2f|expm1|log|logf|log2|log2f|log10|log10f|log1p|pow|powf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|erf|erff|atan|atanf|atan2|atan2f|cbrt|cbrtf|hypot|hypotf|fmod|fmodf)$/;
 const FLOAT_TYPE = /^(?:float|double|long double|float_t|double_t|real|real_t|Real|Dtype|scalar_t)$/;
 const MANY_POINTERS = 5;
@@ -119,9 +123,12 @@ function stride(a: AccessFact, l: LoopFact): string {
 }
 
 
-function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags): Reason | null {
+function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>): Reason | null {
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
   if (l.exits) return null;
+  // a call the compiler cannot see through (`getNormallyDistributedRandomNumber()`, `std::swap` on two
+  // elements, a getter from another file) keeps the loop scalar whatever else it does: our advice would not change that
+  if (fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && !local.has(c.name) && OPAQUE_CALL.test(c.name) && !INLINE_CALL.test(c.name.replace(/^.*(?:\.|->|::)/, '')))) return null;
   const v = l.variable ? `\`${l.variable}\`` : 'inner';
   const inLoop = accessesIn(fn, l);
   const loads = inLoop.filter((a) => a.kind !== 'store');
@@ -180,7 +187,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // every field of records of 8 or more is read (`w[8*k]` ... `w[8*k + 7]`): contiguous blocks, not interleaved fields
   // (three channels of a pixel, read whole, still want a structure of arrays)
   const groupSize = strided ? Math.abs(strided.indices[strided.indices.length - 1].coefficient(l.symbol).constant) : 0;
-  const wholeGroups = !!strided && groupSize >= 8 && coversAllResidues(strided, groupSize, inLoop);
+  // (or a loop unrolled by hand, `i += 4` over `v[i]` ... `v[i + 3]` on every array it touches: a contiguous copy or transform)
+  const unrolledByHand = !!strided && groupSize >= 2 && inLoop.every((a) => coversAllResidues(a, groupSize, inLoop));
+  const wholeGroups = !!strided && ((groupSize >= 8 && coversAllResidues(strided, groupSize, inLoop)) || unrolledByHand);
   if (strided && !tiny && !wholeGroups && shortStride(strided, l)) {
     return {
       message: `the ${v} loop reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled loads`,
@@ -287,7 +296,7 @@ function referencesOf(facts: FileFacts): Set<string> {
   return out;
 }
 
-function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags): RuleFinding[] {
+function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || isResultCheck(fn.name) || REFERENCE_NAME.test(fn.name) || references.has(fn.name)) return [];
   // vectorized by hand
   if (fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type))) return [];
@@ -302,7 +311,7 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
     // innermost: no loops inside but a stencil's taps, which are unrolled (the loop around them is the one to vectorize)
     if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
     if (outsideTimedRegion(fn, l)) continue; // a benchmark's set-up or its check of the results
-    const r = reasonFor(fn, l, constants, build);
+    const r = reasonFor(fn, l, constants, build, local);
     if (!r) continue;
     out.push({ range: l.headerRange, function: fn.name, message: r.message, detail: r.detail, confidence: r.confidence, assumptions: r.assumptions, benefit: r.benefit });
   }
@@ -320,12 +329,16 @@ export const rule: Rule = {
     const { constants, key } = fileConstants(facts.lines);
     const refs = [...references].join(',');
     const build = facts.build ?? DEFAULT_BUILD;
-    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, `${refs}|${key}|${build.fastMath}${build.noMathErrno}`));
+    // the file's own functions (and its headers' helpers, seen as calls too) may be inlined into a loop
+    const local = new Set(facts.functions.map((f) => f.name));
+    const names = [...local].join(',');
+    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, `${refs}|${key}|${build.fastMath}${build.noMathErrno}|${names}`));
   },
 };
 
-/** A function's findings read its own facts, the file's reference functions, its constants and its build flags. */
+/** A function's findings read its own facts, the file's reference functions, its constants, its build flags and the names it defines. */
 const checkCached = perFunction(
-  (fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, _key: string) => check(fn, references, constants, build),
-  (_r, _c, _b, key) => key,
+  (fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, _key: string) =>
+    check(fn, references, constants, build, local),
+  (_r, _c, _b, _l, key) => key,
 );
