@@ -148,12 +148,12 @@ describe('kernel-advisor CLI in CI', { concurrency: 2 }, () => {
       '.gitignore': 'generated/\n',
       'a.cu': TRANSPOSE,
       'generated/g.cu': TRANSPOSE,
-      'third_party/v.cu': TRANSPOSE,
+      'extras/v.cu': TRANSPOSE,
       'src/s.cuh': TRANSPOSE,
     });
     symlinkSync('.', join(dir, 'loop'));
     symlinkSync(outside, join(dir, 'outside'));
-    const r = await ka(['check', '--format', 'json', '--exclude', 'third_party/', '--exclude', '*.cuh', '.'], dir);
+    const r = await ka(['check', '--format', 'json', '--exclude', 'extras/', '--exclude', '*.cuh', '.'], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(filesOf(r), ['a.cu']);
     assert.deepEqual(JSON.parse(r.stdout).errors, []);
@@ -161,7 +161,7 @@ describe('kernel-advisor CLI in CI', { concurrency: 2 }, () => {
     const withFifo = await ka(['check', '--format', 'json', '.'], dir);
     assert.equal(withFifo.code, 0);
     assert.deepEqual(JSON.parse(withFifo.stdout).errors, [{ file: 'pipe.cu', message: 'not analysed: not a regular file (a FIFO)' }]);
-    assert.deepEqual(filesOf(withFifo), ['a.cu', 'src/s.cuh', 'third_party/v.cu']);
+    assert.deepEqual(filesOf(withFifo), ['a.cu', 'extras/v.cu', 'src/s.cuh']);
   });
 
   test('--quiet drops the summary line; stderr that is not a terminal never gets a progress line', async () => {
