@@ -2,6 +2,7 @@
 // `x[3i+2]`) read whole groups together: across them the bytes are contiguous, so neither a
 // GPU warp nor a CPU loop wastes any of what it fetches.
 import type { AccessFact } from '../../core/facts/model';
+import { SAMPLES, laneValues } from '../../core/lanes';
 
 /** Whether the accesses of `a`'s array with the same index up to a constant in the last subscript cover every residue of `stride`. */
 export function coversAllResidues(a: AccessFact, stride: number, all: readonly AccessFact[]): boolean {
@@ -17,4 +18,29 @@ export function coversAllResidues(a: AccessFact, stride: number, all: readonly A
     residues.add(((d.constant % stride) + stride) % stride);
   }
   return residues.size === stride;
+}
+
+/**
+ * `__ldg(in + idx)` ... `__ldg(in + idx + 3)` with lanes four apart within 32-element
+ * column chunks (an int8 COL32 layout): however irregular the lanes' spacing, the sibling
+ * accesses together fill the sectors the warp touches. Judged on the union of their byte
+ * addresses, per sample of the sizes: at most twice the sectors those bytes need.
+ */
+export function siblingsFillSectors(a: AccessFact, bytes: number, all: readonly AccessFact[], blockX?: number): boolean {
+  if (a.indices.length !== 1 || a.indices[0].unknown) return false;
+  const deltas = new Set<number>();
+  for (const b of all) {
+    if (b.array !== a.array || b.indices.length !== 1 || b.indices[0].unknown) continue;
+    const d = b.indices[0].sub(a.indices[0]);
+    if (!d.unknown && d.isConstant) deltas.add(d.constant);
+  }
+  if (deltas.size < 2) return false;
+  return SAMPLES.every((base) => {
+    const v = laneValues(a.indices[0], blockX ? { ...base, blockX } : base);
+    if (!v) return false;
+    const addresses = new Set<number>();
+    for (const x of v) for (const d of deltas) addresses.add((x + d) * bytes);
+    const sectors = new Set([...addresses].map((b) => Math.floor(b / 32)));
+    return sectors.size < 2 * Math.ceil((addresses.size * bytes) / 32);
+  });
 }

@@ -14,7 +14,7 @@ import { perFunction } from '../../common/memo';
 import { calledOnlyFromTests } from '../../common/reference';
 import { fixUncoalesced } from './fix';
 import { AlikeFindings } from '../../common/alike';
-import { coversAllResidues } from '../../common/residues';
+import { coversAllResidues, siblingsFillSectors } from '../../common/residues';
 
 const TID = 'threadIdx.x';
 /** The names in an expression's text. */
@@ -97,6 +97,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
     if (stride.constant !== null && coversAllResidues(a, stride.constant, globals)) continue;
+    if (stride.constant === null && siblingsFillSectors(a, bytes, globals, fn.blockDimX)) continue; // irregular lanes, whole sectors together
     if (samplingStep(index, stride, fn)) continue;
     // `scale[threadIdx.x * scale_is_vector]`: a 0/1 flag (a vector or one broadcast value), not a row length
     if (stride.by && FLAG_NAME.test(stride.by)) continue;
