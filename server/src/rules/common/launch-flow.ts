@@ -2,10 +2,21 @@
 // fusion/multi-pass-reduction and fusion/attention: which caller buffer each launch reads
 // and writes, found by binding the launch's arguments to the kernel's pointer parameters
 // (positional, and Triton keywords) and reading the kernel's global accesses.
-import { symbolKind } from '../../core/affine';
+import { symbolKind, type Poly } from '../../core/affine';
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import { callsThroughWrappers } from '../../core/facts/wrappers';
 import { baseName } from '../../core/project';
+
+/**
+ * Whether an index reaches rows, not only columns: it moves with the block or program (a
+ * block per row), or with the thread at a pitch (`x[tid * C + j]`, a thread per row).
+ * `gamma[j]`, a layer norm's weights read by every row, does not.
+ */
+function rowData(p: Poly): boolean {
+  if (p.dependsOn((s) => symbolKind(s) === 'block' || symbolKind(s) === 'program')) return true;
+  const t = p.coefficient('threadIdx.x');
+  return p.dependsOn((s) => s.startsWith('#op')) || (t.terms.size > 0 && !(t.isConstant && Math.abs(t.constant) === 1));
+}
 
 /** Per kernel parameter: read, swept (read at an index that moves with a loop or lane), written, written per row (at a varying index). */
 interface ParamUse {
@@ -32,7 +43,7 @@ export function paramUse(k: FunctionFacts): ParamUse {
       forms.add(a.indices.map(String).join(']['));
       u.loads.set(a.array, forms);
     }
-    if (a.kind !== 'store' && a.indices.some((p) => p.unknown || p.dependsOn((s) => ['loop', 'lane', 'thread'].includes(symbolKind(s))))) u.swept.add(a.array);
+    if (a.kind !== 'store' && a.indices.some((p) => p.unknown || (p.dependsOn((s) => ['loop', 'lane', 'thread'].includes(symbolKind(s))) && rowData(p)))) u.swept.add(a.array);
     if (a.kind === 'load') continue;
     u.written.add(a.array);
     if (a.indices.some((p) => p.unknown || p.dependsOn(varying))) u.perRow.add(a.array);
