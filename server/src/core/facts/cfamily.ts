@@ -60,6 +60,8 @@ class FunctionWalker extends Evaluator {
   private singleLaneDepth = 0;
   /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
   private branches: number[] = [];
+  /** References bound to one element (`float4& out = out4[idx]`): writes through them are stores there. */
+  private readonly elementRefs = new Map<string, Node>();
   /** The run of `if (v == c)` tests just walked in this block (a dispatch on `v`). */
   private dispatch: { variable: string; stmt: number; values: Set<string> } | null = null;
   /** The branch statement of the `if` just walked when its only arm ends in `return`. */
@@ -231,7 +233,11 @@ class FunctionWalker extends Evaluator {
       const info = declaratorName(d);
       if (!info) continue;
       const value = d.type === 'init_declarator' ? field(d, 'value') : null;
-      if (value) this.expressions(value);
+      // `float4& out = out4[idx];`: a name for the element, read or written where it is used, not here
+      const element = value && field(d, 'declarator')?.type === 'reference_declarator' && (value.type === 'subscript_expression' || (value.type === 'pointer_expression' && field(value, 'operator')?.text === '*'));
+      if (element) this.elementRefs.set(info.name, value);
+      else this.elementRefs.delete(info.name);
+      if (value && !element) this.expressions(value);
       if (!container && !info.pointer && !info.arrayDims.length) this.localTypes.set(info.name, { type, depth: this.loopStack.length });
       else this.localTypes.delete(info.name);
       if (container && !info.pointer) {
@@ -461,6 +467,18 @@ class FunctionWalker extends Evaluator {
           const left = field(c, 'left');
           const right = field(c, 'right');
           const op = field(c, 'operator')?.text ?? '=';
+          // through a reference to an element (`out = v`, `out.x = v`): a store to that element
+          const named = left?.type === 'field_expression' ? field(left, 'argument') : left;
+          const element = named?.type === 'identifier' ? this.elementRefs.get(named.text) : undefined;
+          if (element) {
+            const target = this.accessTarget(element);
+            if (target) {
+              this.pushAccess({ ...target, kind: op === '=' ? 'store' : 'update' }, left!);
+              this.accesses[this.accesses.length - 1].text = capped(element.sourceText); // `out[i * n]`, the element it names
+            }
+            if (right) this.expressions(right);
+            return false;
+          }
           if (left?.type === 'identifier' && this.loopStack.length) this.noteReduction(left.text, op, right, c);
           if (left?.type === 'identifier') this.memberAliases.delete(left.text);
           if (left?.type === 'identifier') {
