@@ -60,8 +60,8 @@ class FunctionWalker extends Evaluator {
   private singleLaneDepth = 0;
   /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
   private branches: number[] = [];
-  /** References bound to one element (`float4& out = out4[idx]`): writes through them are stores there. */
-  private readonly elementRefs = new Map<string, Node>();
+  /** References bound to one element (`float4& out = out4[idx]`), by name: the access recorded where each was bound. */
+  private readonly elementRefs = new Map<string, AccessFact>();
   /** The run of `if (v == c)` tests just walked in this block (a dispatch on `v`). */
   private dispatch: { variable: string; stmt: number; values: Set<string> } | null = null;
   /** The branch statement of the `if` just walked when its only arm ends in `return`. */
@@ -233,11 +233,13 @@ class FunctionWalker extends Evaluator {
       const info = declaratorName(d);
       if (!info) continue;
       const value = d.type === 'init_declarator' ? field(d, 'value') : null;
-      // `float4& out = out4[idx];`: a name for the element, read or written where it is used, not here
+      // `float4& out = out4[idx];`: a name for the element; read here unless something is assigned through it
       const element = value && field(d, 'declarator')?.type === 'reference_declarator' && (value.type === 'subscript_expression' || (value.type === 'pointer_expression' && field(value, 'operator')?.text === '*'));
-      if (element) this.elementRefs.set(info.name, value);
+      const before = this.accesses.length;
+      if (value) this.expressions(value);
+      const bound = element ? this.accesses.slice(before).find((a) => a.range.start.line === value.startPosition.row && a.range.start.column === value.startPosition.column) : undefined;
+      if (bound) this.elementRefs.set(info.name, bound);
       else this.elementRefs.delete(info.name);
-      if (value && !element) this.expressions(value);
       if (!container && !info.pointer && !info.arrayDims.length) this.localTypes.set(info.name, { type, depth: this.loopStack.length });
       else this.localTypes.delete(info.name);
       if (container && !info.pointer) {
@@ -471,11 +473,8 @@ class FunctionWalker extends Evaluator {
           const named = left?.type === 'field_expression' ? field(left, 'argument') : left;
           const element = named?.type === 'identifier' ? this.elementRefs.get(named.text) : undefined;
           if (element) {
-            const target = this.accessTarget(element);
-            if (target) {
-              this.pushAccess({ ...target, kind: op === '=' ? 'store' : 'update' }, left!);
-              this.accesses[this.accesses.length - 1].text = capped(element.sourceText); // `out[i * n]`, the element it names
-            }
+            // the access recorded where it was bound is this write (`out = v` stores, `out += v` updates)
+            if (element.kind === 'load' || (element.kind === 'store' && op !== '=')) element.kind = op === '=' ? 'store' : 'update';
             if (right) this.expressions(right);
             return false;
           }
