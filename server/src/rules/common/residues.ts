@@ -34,7 +34,8 @@ export function siblingsFillSectors(a: AccessFact, bytes: number, all: readonly 
     const d = b.indices[0].sub(a.indices[0]);
     if (!d.unknown && d.isConstant) deltas.add(d.constant);
   }
-  if (deltas.size < 2) return false;
+  // (a few neighbours per lane, as `coversAllResidues` allows: a thread walking a long row of its own is still a row per lane)
+  if (deltas.size < 2 || Math.max(...deltas) - Math.min(...deltas) >= 16) return false;
   return SAMPLES.every((base) => {
     const v = laneValues(a.indices[0], blockX ? { ...base, blockX } : base);
     if (!v) return false;
