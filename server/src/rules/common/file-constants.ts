@@ -95,19 +95,28 @@ export function fileConstants(lines: readonly string[]): { constants: ReadonlyMa
  */
 export function windowLoop(l: LoopFact, loops: readonly LoopFact[]): boolean {
   if (l.kind !== 'for' || !l.init || l.bound === null) return false;
-  // radii: symbols some loop of the function starts at the negative of
-  const radii = new Set<string>();
-  for (const x of loops) {
-    const init = x.init;
-    if (!init || init.terms.size !== 1 || init.constant !== 0) continue;
-    const [[key, c]] = [...init.terms];
-    // a compile-time radius (`RADIUS`, set by a `-D` flag): the taps unroll; a run-time `radius` is a loop of its own
-    if (c === -1 && /^[A-Z][A-Z0-9_]*$/.test(key)) radii.add(key);
-  }
+  const radii = radiiOf(loops);
   if (!radii.size) return false;
   const bound = l.bound.trim();
   const [first] = [...l.init.terms];
   const fromMinusRadius = l.init.terms.size === 1 && l.init.constant === 0 && first[1] === -1 && radii.has(first[0]);
   if (fromMinusRadius) return radii.has(bound) || /^-?[01]$/.test(bound); // the window, or its negative half
   return l.init.isConstant && (l.init.constant === 0 || l.init.constant === 1) && radii.has(bound); // its positive half
+}
+
+/** Radii: symbols some loop of the function starts at the negative of; once per function's loops (rules ask per loop and per access). */
+const radiiByLoops = new WeakMap<readonly LoopFact[], ReadonlySet<string>>();
+function radiiOf(loops: readonly LoopFact[]): ReadonlySet<string> {
+  let radii = radiiByLoops.get(loops);
+  if (radii) return radii;
+  const found = new Set<string>();
+  for (const x of loops) {
+    const init = x.init;
+    if (!init || init.terms.size !== 1 || init.constant !== 0) continue;
+    const [[key, c]] = [...init.terms];
+    // a compile-time radius (`RADIUS`, set by a `-D` flag): the taps unroll; a run-time `radius` is a loop of its own
+    if (c === -1 && /^[A-Z][A-Z0-9_]*$/.test(key)) found.add(key);
+  }
+  radiiByLoops.set(loops, (radii = found));
+  return radii;
 }

@@ -16,6 +16,7 @@ import type { RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { baseName, visibleCallables, type Callables } from '../../../core/project';
 import { perHost } from '../../common/memo';
+import { sameRange } from '../../common/fix-syntax';
 import { bind, paramUse } from '../../common/launch-flow';
 import { tritonAttention, ATTENTION_BENEFIT } from './torch';
 
@@ -92,9 +93,6 @@ function together(a: CallFact, b: CallFact): boolean {
 }
 
 const shown = (c: CallFact) => `\`${c.via ?? c.name}\``;
-
-const sameRange = (a: CallFact['range'], b: CallFact['range']) =>
-  a.start.line === b.start.line && a.start.column === b.start.column && a.end.line === b.end.line && a.end.column === b.end.column;
 
 /**
  * A cuBLAS scores GEMM whose m or n is 1 or a beam width (`cur_step + 1, 1, head_dim`):
