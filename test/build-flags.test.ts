@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
 import { buildFlagsFor, fsHeaderReader } from '../server/src/core/preprocess';
+import { flagsSaid } from '../server/src/core/preprocess/build-flags';
 
 const SOURCE = `float sum(const float* a, int n) {
   float s = 0.0f;
@@ -74,5 +75,23 @@ describe('build flags', () => {
     const file = join(inner, 'src', 'x.c');
     assert.deepEqual(buildFlagsFor(file, { roots: [inner], includeDirs: [], reader: fsHeaderReader([inner]) }), { fastMath: false, noMathErrno: false });
     assert.deepEqual(buildFlagsFor(file, { roots: [outer], includeDirs: [], reader: fsHeaderReader([outer]) }), { fastMath: true, noMathErrno: true });
+  });
+
+  test('comments and the recipes of targets other than the default goal do not count', () => {
+    const makefile = [
+      'CC = gcc',
+      '# -Ofast enables all -O3 optimizations.',
+      '.PHONY: run',
+      'run: run.c',
+      '\t$(CC) -O3 -o run run.c -lm # not -Ofast here',
+      'runfast: run.c',
+      '\t$(CC) -Ofast -o run run.c -lm',
+    ].join('\n');
+    assert.doesNotMatch(flagsSaid('Makefile', makefile), /Ofast/);
+    // the default goal's own recipe, target-specific variables and global variables count
+    assert.match(flagsSaid('Makefile', makefile.replace('-O3 -o run', '-Ofast -o run')), /-Ofast -o run/);
+    assert.match(flagsSaid('Makefile', 'all: app\napp: CFLAGS += -ffast-math\n'), /-ffast-math/);
+    assert.match(flagsSaid('Makefile', 'CFLAGS = -O2 -ffast-math\nall: app\n\t$(CC) $(CFLAGS)\n'), /-ffast-math/);
+    assert.doesNotMatch(flagsSaid('CMakeLists.txt', '# add_compile_options(-ffast-math)\nset(X 1)\n'), /fast-math/);
   });
 });

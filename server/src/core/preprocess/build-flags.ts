@@ -19,6 +19,37 @@ export const DEFAULT_BUILD: BuildFlags = Object.freeze({ fastMath: false, noMath
 const BUILD_FILES = ['compile_commands.json', 'build/compile_commands.json', 'Makefile', 'makefile', 'GNUmakefile', 'CMakeLists.txt'];
 const FAST_MATH = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fassociative-math)\b/m;
 const NO_MATH_ERRNO = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fno-math-errno)\b/m;
+/**
+ * The part of a build file that sets flags for the default build: comments left out (a
+ * Makefile that explains `-Ofast` in a comment does not use it), and in a Makefile the
+ * recipes of targets other than the default goal (`make runfast` is something a user asks for).
+ */
+export function flagsSaid(fileName: string, text: string): string {
+  if (fileName === 'compile_commands.json') return text;
+  const lines = text.split('\n').map((l) => l.replace(/(^|[^\\])#.*$/, '$1'));
+  if (fileName === 'CMakeLists.txt') return lines.join('\n');
+  const kept: string[] = [];
+  let goal: string | null = null; // the first ordinary target: what a plain `make` builds
+  let inGoal = false;
+  for (const line of lines) {
+    if (line.startsWith('\t')) {
+      if (inGoal) kept.push(line);
+      continue;
+    }
+    const rule = /^([^\s:=][^:=]*?)\s*::?(?!=)/.exec(line);
+    if (rule) {
+      const targets = rule[1].trim().split(/\s+/);
+      if (goal === null && !targets[0].startsWith('.') && !targets[0].includes('%')) goal = targets[0];
+      const targetVariable = /^\s*[\w.]+\s*(?:[:+?]?=)/.test(line.slice(rule[0].length));
+      if (targetVariable) kept.push(line); // `app: CFLAGS += -Ofast` reaches the goal's prerequisites too
+      else inGoal = goal !== null && targets.includes(goal);
+      continue;
+    }
+    kept.push(line); // variables and includes apply to every target
+  }
+  return kept.join('\n');
+}
+
 /** Folders looked at above the source's own. */
 const MAX_LEVELS = 12;
 /** How long a folder's answer is kept before its build files are read again (an edited Makefile counts soon). */
@@ -42,8 +73,9 @@ export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
     for (const name of BUILD_FILES) {
       const text = options.reader.read(path.join(d, name));
       if (text === null) continue;
-      fastMath ||= FAST_MATH.test(text);
-      noMathErrno ||= NO_MATH_ERRNO.test(text);
+      const said = flagsSaid(name, text);
+      fastMath ||= FAST_MATH.test(said);
+      noMathErrno ||= NO_MATH_ERRNO.test(said);
     }
     const up = path.dirname(d);
     if (roots.includes(d) || up === d) break;
