@@ -279,7 +279,8 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
     quiet: [
       'nests already blocked (tile loops, `#pragma omp tile`, a caller passing the tile bounds);',
       'nests without reuse, and small constant trip counts (channels, 3×3 windows);',
-      're-read data small enough to stay in L2, and CPU reference code.',
+      're-read data small enough to stay in L2;',
+      'CPU reference code: a kernel\'s CPU twin (`sgemm_naive_cpu` in a file with kernels), a product filled into an expected output (`matmul(A, B, C_ref)`), result checks (`check*`, `verify*`, `CheckResult`), and functions called only before a driver\'s first clock read or after its last. A CPU version timed between two clock reads is measured work and is reported.',
     ],
     example: {
       language: 'cpp',
@@ -368,7 +369,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'loops under `#pragma omp simd`, `ivdep` or `clang loop vectorize`, and functions using intrinsics;',
       'register tiles (four or more accumulators), integer reductions, short fixed-length sums, plain copies, records of 8 or more fields read whole;',
       'a stencil\'s compile-time taps (`-RADIUS..RADIUS`: the loop around them is judged);',
-      'kernels, device code, `main`, CPU reference code, scalar fallbacks of SIMD paths (`*_fallback`, `*_nonavx2`), result checks (`check*`, `verify*`), and loops before a driver\'s first clock read or after its last.',
+      'kernels, device code, `main`, CPU reference code (a kernel\'s CPU twin, expected outputs, functions whose output a caller checks), scalar fallbacks of SIMD paths (`*_fallback`, `*_nonavx2`), result checks (`check*`, `verify*`), and loops before a driver\'s first clock read or after its last.',
     ],
     example: {
       language: 'cpp',
@@ -397,7 +398,8 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'BLAS increments (`x[i * incx]`, 1 in practice), convolution strides (`stride` beside `ksize` / `pad`) and resampling steps on the lanes\' innermost coordinate (`out[x * sample + w * (...)]`);',
       'kernels that read nothing from global memory (set-up fills), and launches whose blocks are one thread wide in x (a warp then spans threadIdx.y);',
       'Triton tiles with another axis that may be the contiguous one (Triton orders the threads along it);',
-      'indices it cannot model (gathers, data-dependent `%`).',
+      'indices it cannot model (gathers, data-dependent `%`);',
+      'C/C++: CPU reference code, as for tiling/cpu-loop-nest (a kernel\'s CPU twin, expected outputs, result checks, set-up outside a driver\'s timed region).',
     ],
     example: {
       language: 'cuda',

@@ -2,7 +2,8 @@
 // `golden_softmax`, `REF_MMult`, and in Triton projects the eager `ff_pytorch` / `torch_softmax`)
 // and the scalar fallbacks of SIMD paths are kept simple on purpose: rules stay quiet in them.
 // One home for the name test, so every rule agrees on what counts as one.
-import type { FunctionFacts } from '../../core/facts/model';
+import type { CallFact, FunctionFacts } from '../../core/facts/model';
+import { insideTimedRegion, outsideTimedRegion } from './timed-region';
 const REFERENCE = /(?:^|_)(?:ref|reference|golden|REF|REFERENCE|GOLDEN)(?:_|$)|Reference|Golden|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
 
 /** A test framework's test body (`TEST(Gemm, Small) { ... }` reads as a function named TEST): test code, not a target. */
@@ -14,8 +15,17 @@ const SCALAR_TWIN = /(?:^|_)(?:fallback|non_?avx\d*|non_?simd|no_?simd|non_?neon
 export const isReferenceOracle = (functionName: string): boolean =>
   REFERENCE.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName);
 
-/** A check of the results after the timed work (`checkTRIADresults`, `verify_output`, `validate`): its sums and scans run once. */
-export const isResultCheck = (functionName: string): boolean => /^(?:check|verify|validate)(?:[A-Z_]|$)/.test(functionName);
+/** A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`): its sums and scans run once. */
+export const isResultCheck = (functionName: string): boolean => /^(?:[Cc]heck|[Vv]erify|[Vv]alidate)(?:[A-Z_]|$)/.test(functionName);
+
+/** Calls that compare results (`compareResults(C, C_gpu)`, `EXPECT_NEAR`, `allclose`). */
+const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*|(?:EXPECT|ASSERT)_[A-Z_]+)$/i;
+/** A CPU version kept to check the GPU's output against, by name (`sgemm_gold`, `verify_result`, `compare_output`). */
+const CHECK_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
+/** The CPU twin of a GPU kernel, in a file with kernels: `sgemm_naive_cpu`, `gemvCPU`, `cpu_gemm`, `sumArraysOnHost`, `matmul_host`. */
+const CPU_TWIN = /cpu|CPU|Cpu|OnHost|(?:^|_)host(?:_|$)|^host[A-Z]|Host$/;
+/** An argument that receives expected results: `C_ref`, `ref`, `gold`, `expected`, `out_cpu`, `hostRef`, `h_C_cpu`. */
+const EXPECTED_OUTPUT = /(?:^|_)(?:ref|gold|golden|expected|cpu|truth)(?:_|$)|(?:Ref|Gold|Expected|CPU|Cpu)$|^(?:expected|groundtruth|groudtruth)/i;
 
 /**
  * Host functions of a file that only its test bodies call (`naiveMatmul` checked by
@@ -29,3 +39,56 @@ export function calledOnlyFromTests(functions: readonly FunctionFacts[]): Readon
   return fromTests;
 }
 const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** `caller` compares results after calling `name` (which is no checker itself). */
+const checksResults = (caller: FunctionFacts, name: string): boolean => !CHECKER.test(name) && caller.calls.some((c) => CHECKER.test(c.name));
+
+/**
+ * Host functions of this file whose output a caller checks (`gemm(...); compareResults(C, C_gpu)`),
+ * launching nothing themselves, timed or not: a benchmark's CPU baseline keeps the simple
+ * loops it is compared with (cpu-simd leaves them alone; the loop nest and column walks still count where timed).
+ */
+export function checkedByCaller(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  const local = new Map(functions.filter((f) => !f.isKernel && !f.isDevice && !f.calls.some((c) => c.kind === 'launch')).map((f) => [f.name, f]));
+  for (const g of functions) for (const c of g.calls) if (local.has(c.name) && c.name !== g.name && checksResults(g, c.name)) out.add(c.name);
+  return out;
+}
+
+const untunedMemo = new WeakMap<readonly FunctionFacts[], ReadonlySet<string>>();
+
+/**
+ * Host functions of a file that nobody tunes: the expected results of its tests, references
+ * by name, and functions its own code uses only as a reference or around the timed work —
+ * the CPU twin of a kernel (`sgemm_naive_cpu` beside `sgemm_naive_kernel`), a function whose
+ * caller then compares results (`gemm(...); compareResults(C, C_gpu)`) or which fills an
+ * expected output (`matmul(A, B, C_ref)`), and one called only before a driver's first
+ * clock read or after its last. A call between two clock reads makes it measured work,
+ * whatever its name (`mm2_cpu` timed against the GPU): the CPU rules speak there.
+ */
+export function untunedHosts(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  const known = untunedMemo.get(functions);
+  if (known) return known;
+  const out = new Set(calledOnlyFromTests(functions));
+  const gpuFile = functions.some((f) => f.isKernel || f.calls.some((c) => c.kind === 'launch'));
+  const hosts = new Map(functions.filter((f) => !f.isKernel && !f.isDevice && f.name !== 'main' && !f.calls.some((c) => c.kind === 'launch')).map((f) => [f.name, f]));
+  const sites = new Map<string, { caller: FunctionFacts; call: CallFact }[]>();
+  for (const caller of functions)
+    for (const call of caller.calls) if (hosts.has(call.name) && call.name !== caller.name) (sites.get(call.name) ?? sites.set(call.name, []).get(call.name)!).push({ caller, call });
+  for (const name of hosts.keys()) {
+    if (isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name)) {
+      out.add(name);
+      continue;
+    }
+    const at = sites.get(name) ?? [];
+    if (at.some((s) => insideTimedRegion(s.caller, s.call))) continue;
+    const reference =
+      (gpuFile && CPU_TWIN.test(name)) ||
+      at.some((s) => checksResults(s.caller, name)) ||
+      at.some((s) => s.call.argRoots.some((r) => r !== null && EXPECTED_OUTPUT.test(r))) ||
+      (at.length > 0 && at.every((s) => outsideTimedRegion(s.caller, s.call)));
+    if (reference) out.add(name);
+  }
+  untunedMemo.set(functions, out);
+  return out;
+}

@@ -2,16 +2,34 @@
 // end before the first read set the data up, and the loops that start after the last read
 // check the results: they run once, and nobody tunes them. The CPU rules leave them alone
 // (a program's `main` already is; drivers such as `run<T>()` are the same code elsewhere).
-import type { FunctionFacts, LoopFact } from '../../core/facts/model';
+import type { FunctionFacts } from '../../core/facts/model';
+import type { Range } from '../../core/types';
 
 /** Clock reads: POSIX, OpenMP, MPI, `std::chrono::…::now()` (named `now`), and the usual benchmark helpers. */
-const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|clock_gettime|now|dclock|bli_clock|get_time|getTime|cpuSecond|walltime|wall_time|timer_start|timer_stop|tic|toc)$/;
+const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|clock_gettime|now|dclock|bli_clock|get_time|getTime|cpuSecond|walltime|wall_time|timer_start|timer_stop|tic|toc|sdkStartTimer|sdkStopTimer|cudaEventRecord|hipEventRecord|polybench_timer_start|polybench_timer_stop|startTimer|stopTimer|start_timer|stop_timer)$/;
+
+/** The lines of the function's first and last clock reads, or null with fewer than two. */
+function timedLines(fn: FunctionFacts): { first: number; last: number } | null {
+  let first = Infinity;
+  let last = -Infinity;
+  let reads = 0;
+  for (const c of fn.calls) {
+    if (!CLOCK.test(c.name)) continue;
+    reads++;
+    first = Math.min(first, c.range.start.line);
+    last = Math.max(last, c.range.start.line);
+  }
+  return reads >= 2 ? { first, last } : null;
+}
 
 /** Whether `l` lies wholly before the function's first clock read or after its last (it needs two reads). */
-export function outsideTimedRegion(fn: FunctionFacts, l: LoopFact): boolean {
-  const clocks = fn.calls.filter((c) => CLOCK.test(c.name)).map((c) => c.range.start.line);
-  if (clocks.length < 2) return false;
-  const first = Math.min(...clocks);
-  const last = Math.max(...clocks);
-  return l.range.end.line < first || l.range.start.line > last;
+export function outsideTimedRegion(fn: FunctionFacts, l: { range: Range }): boolean {
+  const t = timedLines(fn);
+  return !!t && (l.range.end.line < t.first || l.range.start.line > t.last);
+}
+
+/** Whether `l` lies between the function's first and last clock reads: the work a driver measures. */
+export function insideTimedRegion(fn: FunctionFacts, l: { range: Range }): boolean {
+  const t = timedLines(fn);
+  return !!t && l.range.start.line > t.first && l.range.end.line < t.last;
 }

@@ -11,7 +11,7 @@ import { SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../co
 import { checkCpu } from './cpu';
 import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
-import { calledOnlyFromTests } from '../../common/reference';
+import { untunedHosts } from '../../common/reference';
 import { fixUncoalesced } from './fix';
 import { AlikeFindings } from '../../common/alike';
 import { coversAllResidues, siblingsFillSectors } from '../../common/residues';
@@ -184,9 +184,9 @@ export const rule: Rule = {
   // Triton reads the launches in the file (what a stride parameter is bound to)
   check: (facts) => {
     if (facts.language === 'triton') return tritonUncoalesced(facts);
-    const tested = calledOnlyFromTests(facts.functions); // a test's expected results: CPU code nobody tunes
+    const untuned = untunedHosts(facts.functions); // references, a test's expected results, set-up: CPU code nobody tunes
     const bindings = templateBindings(facts);
-    return facts.functions.flatMap((fn) => (tested.has(fn.name) ? [] : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS)));
+    return facts.functions.flatMap((fn) => (untuned.has(fn.name) ? [] : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS)));
   },
   // CUDA kernels: swap the thread roles, or stage a transpose through a padded tile (fix.ts)
   fix: fixUncoalesced,

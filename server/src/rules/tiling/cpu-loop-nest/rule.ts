@@ -10,7 +10,7 @@
 // deep nor are named as loops to block. When the re-reading loop carries a dependence
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
 import { detail } from '../../common/detail';
-import { calledOnlyFromTests, isReferenceOracle } from '../../common/reference';
+import { isReferenceOracle, untunedHosts } from '../../common/reference';
 import { outsideTimedRegion } from '../../common/timed-region';
 import { constantTrip, constantValue, fileConstants } from '../../common/file-constants';
 import { perFunction } from '../../common/memo';
@@ -421,8 +421,8 @@ export const rule: Rule = {
   defaultSeverity: 'information',
   check: (facts: FileFacts) => {
     // host code with a loop nest at least 3 deep; the file's constants are read only then
-    const tested = calledOnlyFromTests(facts.functions);
-    const nests = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !tested.has(fn.name) && fn.loops.some((l) => l.depth >= 2));
+    const untuned = untunedHosts(facts.functions);
+    const nests = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && fn.loops.some((l) => l.depth >= 2));
     if (nests.length === 0) return [];
     const { constants, key } = fileConstants(facts.lines);
     return nests.flatMap((fn) => checkCached(fn, constants, facts.lines, key));

@@ -17,15 +17,15 @@
 // using SIMD intrinsics (`_mm*`, `__m256`) or calling a hand-vectorized routine (`Step_AVX`),
 // on register tiles (four or more accumulators), on integer reductions (those vectorize), on
 // short fixed-length sums (unrolled whole), on plain copies, on kernels, device code and
-// `main`, and on CPU references: oracles by name, and functions whose output a caller checks
-// (`gemm(...); compareResults(...)`).
+// `main`, and on CPU references and set-up (common/reference.ts: oracles by name, a kernel's
+// CPU twin, functions whose output a caller checks, `gemm(...); compareResults(...)`).
 import { coversAllResidues } from '../../common/residues';
 import { outsideTimedRegion } from '../../common/timed-region';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { isReferenceOracle, isResultCheck } from '../../common/reference';
+import { checkedByCaller, untunedHosts } from '../../common/reference';
 import { constantTrip, fileConstants, windowLoop } from '../../common/file-constants';
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFunction } from '../../common/memo';
@@ -274,30 +274,8 @@ const baseType = (t: string): string => t.replace(/\b(?:const|volatile|restrict|
 const mayAlias = (a: string, b: string): boolean => a === b || [a, b].some((t) => t === '' || /^(?:(?:un)?signed )?char$|^void$/.test(t));
 
 /** A function that checks results (`compareResults`, `verify_result`, `value_test`, `max_abs_err`). */
-const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*|(?:EXPECT|ASSERT)_[A-Z_]+)$/i;
-/** A CPU version kept to check the GPU's output against (`sgemm_gold`, `verify_result`). */
-const REFERENCE_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
-
-/**
- * Host functions of this file that serve as references: called by a function that then checks
- * results (`gemm(...); compareResults(C, C_outputFromGpu)`), and launching nothing themselves.
- * Nobody should vectorize the code a GPU kernel is checked against.
- */
-function referencesOf(facts: FileFacts): Set<string> {
-  const out = new Set<string>();
-  const local = new Map(facts.functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => [f.name, f]));
-  for (const g of facts.functions) {
-    if (!g.calls.some((c) => CHECKER.test(c.name))) continue;
-    for (const c of g.calls) {
-      const f = local.get(c.name);
-      if (f && f !== g && !CHECKER.test(f.name) && !f.calls.some((x) => x.kind === 'launch')) out.add(f.name);
-    }
-  }
-  return out;
-}
-
 function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>): RuleFinding[] {
-  if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || isResultCheck(fn.name) || REFERENCE_NAME.test(fn.name) || references.has(fn.name)) return [];
+  if (fn.isKernel || fn.isDevice || fn.name === 'main' || references.has(fn.name)) return [];
   // vectorized by hand
   if (fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type))) return [];
   const byId = new Map(fn.loops.map((l) => [l.id, l]));
@@ -325,7 +303,7 @@ export const rule: Rule = {
   check: (facts: FileFacts) => {
     const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0);
     if (hosts.length === 0) return [];
-    const references = referencesOf(facts);
+    const references = new Set([...untunedHosts(facts.functions), ...checkedByCaller(facts.functions)]);
     const { constants, key } = fileConstants(facts.lines);
     const refs = [...references].join(',');
     const build = facts.build ?? DEFAULT_BUILD;
