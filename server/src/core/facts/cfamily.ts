@@ -615,23 +615,43 @@ class FunctionWalker extends Evaluator {
 
   /** `dim3 block(32, 8)` / `dim3 block = dim3(1, 256)`: the x extent, when it is a constant. */
   private readonly dim3x = new Map<string, number | null>();
+  /** The same declarations' x * y * z, when all are constant. */
+  private readonly dim3size = new Map<string, number | null>();
   private noteDim3(n: Node): void {
     for (const d of children(n)) {
       // `dim3 block(tokens, threads)` with names for arguments reads as a function declaration (C++'s most vexing parse)
       if (d.type === 'function_declarator') {
         const name = field(d, 'declarator')?.text;
-        const first = namedChildren(field(d, 'parameters') ?? d)[0]?.text.trim() ?? '';
-        const known = /^[A-Za-z_]\w*$/.test(first) ? this.env.get(first) : undefined;
-        if (name) this.dim3x.set(name, known?.kind === 'int' && known.poly.isConstant ? known.poly.constant : null);
+        const dims = namedChildren(field(d, 'parameters') ?? d).map((p) => {
+          const text = p.text.trim();
+          const known = /^[A-Za-z_]\w*$/.test(text) ? this.env.get(text) : undefined;
+          return known?.kind === 'int' && known.poly.isConstant ? known.poly.constant : null;
+        });
+        if (name) this.noteDims(name, dims);
         continue;
       }
       const name = d.type === 'init_declarator' ? field(d, 'declarator')?.text : null;
       if (!name) continue;
       const v = field(d, 'value');
-      const first = v ? namedChildren(v.type === 'call_expression' ? field(v, 'arguments') ?? v : v)[0] : null;
-      const x = first ? this.eval(first) : Poly.unknown;
-      this.dim3x.set(name, x.isConstant ? x.constant : null);
+      const args = v ? namedChildren(v.type === 'call_expression' ? field(v, 'arguments') ?? v : v) : [];
+      this.noteDims(name, args.map((a) => { const x = this.eval(a); return x.isConstant ? x.constant : null; }));
     }
+  }
+  private noteDims(name: string, dims: (number | null)[]): void {
+    this.dim3x.set(name, dims[0] ?? null);
+    this.dim3size.set(name, dims.length && dims.every((x) => x !== null) ? dims.reduce<number>((a, b) => a * b!, 1) : null);
+  }
+  /** The number of blocks (or threads) a launch argument gives (`1`, `grid`, `dim3(2, 2)`), when constant. */
+  private extent(arg: Node): number | null {
+    if (arg.type === 'identifier' && this.dim3size.has(arg.text)) return this.dim3size.get(arg.text)!;
+    const dims = arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3' ? namedChildren(field(arg, 'arguments') ?? arg) : [arg];
+    let size = 1;
+    for (const d of dims) {
+      const v = this.eval(d);
+      if (!v.isConstant) return null;
+      size *= v.constant;
+    }
+    return size;
   }
   /** The x extent of a launch's block argument (`256`, `block`, `dim3(1, 256)`), when constant. */
   private blockX(arg: Node): number | null {
@@ -698,6 +718,8 @@ class FunctionWalker extends Evaluator {
       fact.block = cfg[1]?.text.replace(/\s+/g, '');
       const x = cfg[1] ? this.blockX(cfg[1]) : null;
       if (x !== null) fact.blockX = x;
+      const blocks = cfg[0] ? this.extent(cfg[0]) : null;
+      if (blocks !== null) fact.gridBlocks = blocks;
     }
     this.calls.push(fact);
   }

@@ -113,6 +113,8 @@ export interface CallFact {
   block?: string;
   /** The launch's blockDim.x, when it is a constant (`dim3 block(1, 256)` -> 1). */
   blockX?: number;
+  /** The launch's number of blocks, when constant (`<<<1, 256>>>`, `dim3 grid(2, 2)` -> 4). */
+  gridBlocks?: number;
   /** For launches of a template kernel: the template argument texts (`kernel<64, float><<<...>>>` -> ['64', 'float']). */
   templateArgs?: string[];
   /** Triton: keyword arguments (`BLOCK=1024`, `num_warps=4`), with the buffer each names. */
@@ -161,6 +163,8 @@ export interface FunctionFacts {
   launchBounds: string | null;
   /** blockDim.x every launch of this kernel in the file agrees on (set per file, not cached with the function). */
   blockDimX?: number;
+  /** Every launch of this kernel in the file is one block (`<<<1, 256>>>`): a demo or a last reduction stage, not a stream (set per file). */
+  singleBlock?: boolean;
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
   decorators?: string[];
 }

@@ -180,7 +180,8 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
 }
 
 function check(fn: FunctionFacts): RuleFinding[] {
-  if (!fn.isKernel || fn.usesVectorTypes) return [];
+  // one block per launch (`<<<1, 256>>>`): a demo or a last reduction stage; launching more blocks comes first
+  if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock) return [];
   if (fn.kernelClass !== 'elementwise') {
     if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, fn.accesses.length)) return [];
     const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
