@@ -117,6 +117,8 @@ export interface CallFact {
   gridBlocks?: number;
   /** For launches of a template kernel: the template argument texts (`kernel<64, float><<<...>>>` -> ['64', 'float']). */
   templateArgs?: string[];
+  /** Their values where the launching code makes them constant (`const int BM = 64; k<BM><<<...>>>` -> [64]). */
+  templateValues?: (number | null)[];
   /** Triton: keyword arguments (`BLOCK=1024`, `num_warps=4`), with the buffer each names. */
   keywords?: { name: string; value: string; root: string | null }[];
   /** Triton: the callee with import aliases resolved (`F.gelu` -> `torch.nn.functional.gelu`). */

@@ -48,7 +48,7 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     if (!mine.length) continue;
     const bound = new Map<string, number>();
     k.templateParams.forEach((name, i) => {
-      const values = new Set(mine.map((c) => constantValue(c.templateArgs![i] ?? null, constants)));
+      const values = new Set(mine.map((c) => c.templateValues?.[i] ?? constantValue(c.templateArgs![i] ?? null, constants)));
       const [v] = values;
       if (values.size === 1 && v !== null && v !== undefined) bound.set(name, v);
     });
