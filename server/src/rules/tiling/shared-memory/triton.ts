@@ -7,7 +7,8 @@
 // Quiet on `tl.dot` kernels (their BLOCK_M x BLOCK_N tiles are the reuse), kernels with
 // one program axis (row kernels; a weight vector every row reads is served by L1), blocks
 // indexed through a value the kernel loaded or computed (a sequence's start, a request's
-// row: it may vary with the missing axis), and reference oracles.
+// row: it may vary with the missing axis), loops that store an output every iteration (a scan
+// or time recurrence over a carried state, not a contraction), and reference oracles.
 import { detail } from '../../common/detail';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -23,6 +24,9 @@ export function tritonTiling(fn: FunctionFacts): RuleFinding[] {
   const outputAxes = new Set(fn.accesses.filter((a) => a.kind !== 'load' && usable(a)).flatMap((a) => [...programAxes(a)]));
   if (outputAxes.size < 2) return [];
   for (const loop of fn.loops) {
+    // a loop that stores an output per iteration (`tl.store(p_o, ...)` with p_o advancing by a row) is a scan or a time
+    // recurrence over a state it carries (`h = h * decay + k[None, :] * v[:, None]`), not a contraction over k
+    if (fn.accesses.some((x) => x.kind !== 'load' && x.loops.includes(loop.id) && x.indices.some((p) => !p.unknown && p.dependsOn((s) => s === loop.symbol)))) continue;
     const loads = fn.accesses.filter(
       (a) => a.kind === 'load' && usable(a) && (a.lanes?.length ?? 0) > 0 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol),
     );
