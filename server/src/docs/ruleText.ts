@@ -313,7 +313,8 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
       'kernels that already use `float4` / `int4` / `half2`;',
       'strided or misaligned accesses (`x[i + 1]`, `x[i + offset]`) and 64-bit elements;',
       'compute-bound kernels;',
-      'kernels every launch in the file runs as one block (`<<<1, 256>>>`, `dim3 grid(1)`): a demo or a last reduction stage, where launching more blocks comes first.',
+      'kernels every launch in the file runs as one block (`<<<1, 256>>>`, `dim3 grid(1)`): a demo or a last reduction stage, where launching more blocks comes first;',
+      'Triton even/odd pairs touched once before or after a loop when the loop itself walks such pairs (a scan\'s state, loaded once per program).',
     ],
     example: {
       language: 'cuda',

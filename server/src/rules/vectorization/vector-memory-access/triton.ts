@@ -101,7 +101,12 @@ function scalarLoops(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
 function interleaved(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
   const out: RuleFinding[] = [];
   const seen = new Set<string>();
+  // a kernel that walks a loop (a scan over time steps) and also touches pairs once before or after it:
+  // the loop's pairs are the ones that cost (`s_ptr` loaded once per program, then `length` steps)
+  const pairs = global.filter((a) => (a.lanes?.length ?? 0) > 0 && global.some((b) => b !== a && b.array === a.array && b.kind === a.kind && b.indices[0].sub(a.indices[0]).isConstant && Math.abs(b.indices[0].sub(a.indices[0]).constant) === 1));
+  const looped = pairs.some((a) => a.loops.length > 0);
   for (const a of global) {
+    if (looped && a.loops.length === 0) continue;
     const lane = (a.lanes ?? [])[(a.lanes ?? []).length - 1];
     if (!lane || a.kind === 'atomic') continue;
     const c = a.indices[0].coefficient(lane);
