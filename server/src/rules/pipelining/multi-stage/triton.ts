@@ -45,18 +45,6 @@ function autotuneStages(decorator: string, hosts: FunctionFacts[]): (number | nu
   });
 }
 
-/**
- * The values a launch's `num_stages=` argument can take: a literal, or a name the launching
- * function assigns literals to (`num_stages = 1` ... `num_stages=num_stages`; each branch's value).
- */
-function valuesOf(text: string, host: FunctionFacts): (number | null)[] {
-  const name = text.trim();
-  if (!/^[A-Za-z_]\w*$/.test(name)) return [literal(name)];
-  const assigned = host.calls.filter((c) => c.form === 'assign' && c.name === '=' && c.assignedTo?.includes(name));
-  if (!assigned.length || assigned.some((c) => c.assignedTo!.length !== 1)) return [null];
-  return assigned.map((c) => literal(c.args[0] ?? ''));
-}
-
 function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
   const out: Stages = { values: [], sites: [] };
   const hosts = facts.functions.filter((f) => !f.isKernel);
@@ -68,7 +56,7 @@ function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
       const kw = (c.keywords ?? []).find((x) => x.name === 'num_stages');
       // `**config`, `*args`: the options may be in there
       if (c.args.some((a) => a.startsWith('*'))) out.values.push(null);
-      else if (kw) out.values.push(...valuesOf(kw.value, h));
+      else if (kw) out.values.push(literal(kw.value));
       else if (!autotune.length) out.values.push(DEFAULT_STAGES); // under autotune the configs decide
       out.sites.push({ range: c.nameRange, message: kw ? `launched with \`num_stages=${kw.value}\`` : 'launched here' });
     }
