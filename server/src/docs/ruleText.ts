@@ -428,7 +428,7 @@ __global__ void transpose(const float* in, float* out, int rows, int cols) {
   },
   'memory/shared-bank-conflict': {
     finds:
-      'A `__shared__` array (2-D, 1-D, `extern`, or through a pointer into it) whose accesses, evaluated for one warp, put several distinct 4-byte words in one bank: typically a `[32][32]` tile of 32-bit words read column-wise across `threadIdx.x`, a 32-way conflict. The quick fix pads the inner dimension by one word.',
+      'A `__shared__` array (2-D, 1-D, `extern`, or through a pointer into it) whose accesses, evaluated for one warp, put several distinct 4-byte words in one bank: typically a `[32][32]` tile of 32-bit words read column-wise across `threadIdx.x`, a 32-way conflict. The block\'s extents and template arguments that every launch in the file sets (`dim3 block(32, 16)`, `k<BM, BN><<<...>>>` with the launcher\'s constants) are put in before the lanes are evaluated, and the finding names them. The quick fix pads the inner dimension by one word.',
     quiet: [
       'padded tiles (`[32][33]`);',
       'row-wise and broadcast reads;',

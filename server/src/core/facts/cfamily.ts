@@ -615,8 +615,9 @@ class FunctionWalker extends Evaluator {
 
   /** `dim3 block(32, 8)` / `dim3 block = dim3(1, 256)`: the x extent, when it is a constant. */
   private readonly dim3x = new Map<string, number | null>();
-  /** The same declarations' x * y * z, when all are constant. */
+  /** The same declarations' x * y * z, when all are constant, and each extent. */
   private readonly dim3size = new Map<string, number | null>();
+  private readonly dim3dims = new Map<string, (number | null)[]>();
   private noteDim3(n: Node): void {
     for (const d of children(n)) {
       // `dim3 block(tokens, threads)` with names for arguments reads as a function declaration (C++'s most vexing parse)
@@ -640,6 +641,13 @@ class FunctionWalker extends Evaluator {
   private noteDims(name: string, dims: (number | null)[]): void {
     this.dim3x.set(name, dims[0] ?? null);
     this.dim3size.set(name, dims.length && dims.every((x) => x !== null) ? dims.reduce<number>((a, b) => a * b!, 1) : null);
+    this.dim3dims.set(name, dims);
+  }
+  /** A launch argument's extents (`256`, `block`, `dim3(32, 16)`), each null where not constant. */
+  private extents(arg: Node): (number | null)[] {
+    if (arg.type === 'identifier' && this.dim3dims.has(arg.text)) return this.dim3dims.get(arg.text)!;
+    const dims = arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3' ? namedChildren(field(arg, 'arguments') ?? arg) : [arg];
+    return dims.map((d) => { const v = this.eval(d); return v.isConstant ? v.constant : null; });
   }
   /** The number of blocks (or threads) a launch argument gives (`1`, `grid`, `dim3(2, 2)`), when constant. */
   private extent(arg: Node): number | null {
@@ -728,6 +736,8 @@ class FunctionWalker extends Evaluator {
       fact.block = cfg[1]?.text.replace(/\s+/g, '');
       const x = cfg[1] ? this.blockX(cfg[1]) : null;
       if (x !== null) fact.blockX = x;
+      const dims = cfg[1] ? this.extents(cfg[1]) : [];
+      if (dims.some((d) => d !== null)) fact.blockDims = dims;
       const blocks = cfg[0] ? this.extent(cfg[0]) : null;
       if (blocks !== null) fact.gridBlocks = blocks;
     }

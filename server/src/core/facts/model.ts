@@ -113,6 +113,8 @@ export interface CallFact {
   block?: string;
   /** The launch's blockDim.x, when it is a constant (`dim3 block(1, 256)` -> 1). */
   blockX?: number;
+  /** The launch's block extents x, y, z as written (`256` -> [256], `dim3 block(32, 16)` -> [32, 16]); null where not constant. */
+  blockDims?: (number | null)[];
   /** The launch's number of blocks, when constant (`<<<1, 256>>>`, `dim3 grid(2, 2)` -> 4). */
   gridBlocks?: number;
   /** For launches of a template kernel: the template argument texts (`kernel<64, float><<<...>>>` -> ['64', 'float']). */

@@ -28,7 +28,7 @@ export function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAcces
 /** Per analysis: the coalescing and bank-conflict rules both ask. */
 const bindingsOf = new WeakMap<FileFacts, Map<string, Bindings>>();
 
-/** Each template kernel's parameters that every launch in the file sets to one integer (literal or named constant). */
+/** Each kernel's template parameters and block extents that every launch in the file sets to one integer (literal or named constant). */
 export function templateBindings(facts: FileFacts): Map<string, Bindings> {
   let out = bindingsOf.get(facts);
   if (!out) bindingsOf.set(facts, (out = findBindings(facts)));
@@ -37,23 +37,28 @@ export function templateBindings(facts: FileFacts): Map<string, Bindings> {
 
 function findBindings(facts: FileFacts): Map<string, Bindings> {
   const out = new Map<string, Bindings>();
-  const templated = facts.functions.filter((f) => f.isKernel && f.templateParams.length > 0);
-  if (!templated.length) return out;
+  const kernels = facts.functions.filter((f) => f.isKernel);
+  if (!kernels.length) return out;
   const { constants } = fileConstants(facts.lines);
   // the file's functions, and the project's launch wrappers (a kernel in a header, launched from a .cu file)
   const callers = [...facts.functions, ...(facts.project?.hosts.values() ?? [])];
-  const launches = callers.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' && c.templateArgs));
-  for (const k of templated) {
+  const launches = callers.flatMap((f) => f.calls.filter((c) => c.kind === 'launch'));
+  for (const k of kernels) {
     const mine = launches.filter((c) => baseName(c.name) === baseName(k.name));
     if (!mine.length) continue;
     const bound = new Map<string, number>();
     k.templateParams.forEach((name, i) => {
-      const values = new Set(mine.map((c) => c.templateValues?.[i] ?? constantValue(c.templateArgs![i] ?? null, constants)));
+      const values = new Set(mine.map((c) => (c.templateArgs ? c.templateValues?.[i] ?? constantValue(c.templateArgs[i] ?? null, constants) : null)));
       const [v] = values;
       if (values.size === 1 && v !== null && v !== undefined) bound.set(name, v);
+    });
+    // the block's shape, when every launch gives the same (`dim3 block(32, 16)`: blockDim.y = 16; `<<<g, 256>>>`: y = 1)
+    ['x', 'y', 'z'].forEach((axis, i) => {
+      const values = new Set(mine.map((c) => (c.blockDims ? (i < c.blockDims.length ? c.blockDims[i] : 1) : null)));
+      const [v] = values;
+      if (values.size === 1 && v !== null && v !== undefined && v > 0) bound.set(`blockDim.${axis}`, v);
     });
     if (bound.size) out.set(k.name, bound);
   }
   return out;
 }
-
