@@ -2,7 +2,7 @@
 // `rows<TILE_SIZE>` with `static const int TILE_SIZE = 16;` in the launcher): when every
 // launch in the kernel's file or the project's launch wrappers passes the same integer, the rules that evaluate lanes put it
 // in, so a stride or a shared-memory index set at the launch is judged with its value.
-import type { AccessFact, FileFacts, FunctionFacts } from '../../core/facts/model';
+import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../core/facts/model';
 import { bindSymbols, mentionsAny } from '../../core/affine';
 import { baseName } from '../../core/project';
 import { constantValue, fileConstants } from './file-constants';
@@ -39,16 +39,17 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
   const out = new Map<string, Bindings>();
   const kernels = facts.functions.filter((f) => f.isKernel);
   if (!kernels.length) return out;
-  const { constants } = fileConstants(facts.lines);
+  let constants: ReturnType<typeof fileConstants>['constants'] | undefined; // read only for a template kernel
   // the file's functions, and the project's launch wrappers (a kernel in a header, launched from a .cu file)
   const callers = [...facts.functions, ...(facts.project?.hosts.values() ?? [])];
-  const launches = callers.flatMap((f) => f.calls.filter((c) => c.kind === 'launch'));
+  const launches = new Map<string, CallFact[]>();
+  for (const f of callers) for (const c of f.calls) if (c.kind === 'launch') (launches.get(baseName(c.name)) ?? launches.set(baseName(c.name), []).get(baseName(c.name))!).push(c);
   for (const k of kernels) {
-    const mine = launches.filter((c) => baseName(c.name) === baseName(k.name));
-    if (!mine.length) continue;
+    const mine = launches.get(baseName(k.name));
+    if (!mine) continue;
     const bound = new Map<string, number>();
     k.templateParams.forEach((name, i) => {
-      const values = new Set(mine.map((c) => (c.templateArgs ? c.templateValues?.[i] ?? constantValue(c.templateArgs[i] ?? null, constants) : null)));
+      const values = new Set(mine.map((c) => (c.templateArgs ? c.templateValues?.[i] ?? constantValue(c.templateArgs[i] ?? null, (constants ??= fileConstants(facts.lines).constants)) : null)));
       const [v] = values;
       if (values.size === 1 && v !== null && v !== undefined) bound.set(name, v);
     });
