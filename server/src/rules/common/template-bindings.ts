@@ -35,6 +35,18 @@ export function templateBindings(facts: FileFacts): Map<string, Bindings> {
   return out;
 }
 
+const AXES = ['blockDim.x', 'blockDim.y', 'blockDim.z'];
+/** Each kernel's launches and what they bound, at its last analysis. */
+const previous = new WeakMap<FunctionFacts, { launches: CallFact[]; bound: Bindings | undefined }>();
+const keys = new WeakMap<Bindings, string>();
+
+/** A cache key naming the bindings (the rules that put them in are re-run when they change). */
+export function bindingsKey(b: Bindings): string {
+  let k = keys.get(b);
+  if (k === undefined) keys.set(b, (k = [...b].join()));
+  return k;
+}
+
 function findBindings(facts: FileFacts): Map<string, Bindings> {
   const out = new Map<string, Bindings>();
   const kernels = facts.functions.filter((f) => f.isKernel);
@@ -43,23 +55,38 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
   // the file's functions, and the project's launch wrappers (a kernel in a header, launched from a .cu file)
   const callers = [...facts.functions, ...(facts.project?.hosts.values() ?? [])];
   const launches = new Map<string, CallFact[]>();
-  for (const f of callers) for (const c of f.calls) if (c.kind === 'launch') (launches.get(baseName(c.name)) ?? launches.set(baseName(c.name), []).get(baseName(c.name))!).push(c);
+  for (const f of callers)
+    for (const c of f.calls) {
+      if (c.kind !== 'launch') continue;
+      const base = baseName(c.name);
+      const list = launches.get(base);
+      if (list) list.push(c);
+      else launches.set(base, [c]);
+    }
   for (const k of kernels) {
     const mine = launches.get(baseName(k.name));
     if (!mine) continue;
-    const bound = new Map<string, number>();
-    k.templateParams.forEach((name, i) => {
-      const values = new Set(mine.map((c) => (c.templateArgs ? c.templateValues?.[i] ?? constantValue(c.templateArgs[i] ?? null, (constants ??= fileConstants(facts.lines).constants)) : null)));
-      const [v] = values;
-      if (values.size === 1 && v !== null && v !== undefined) bound.set(name, v);
-    });
+    // after an edit elsewhere: the same launch facts give the same block shape (template values may read
+    // the file's constants, so template kernels are bound again)
+    const last = previous.get(k);
+    if (last && !k.templateParams.length && last.launches.length === mine.length && last.launches.every((c, i) => c === mine[i])) {
+      if (last.bound) out.set(k.name, last.bound);
+      continue;
+    }
+    let bound: Map<string, number> | undefined;
+    // `name` bound where every launch gives it the same value
+    const bind = (name: string, value: (c: CallFact) => number | null | undefined) => {
+      const v = value(mine[0]);
+      if (v === null || v === undefined) return;
+      for (let i = 1; i < mine.length; i++) if (value(mine[i]) !== v) return;
+      (bound ??= new Map()).set(name, v);
+    };
+    k.templateParams.forEach((name, i) =>
+      bind(name, (c) => (c.templateArgs ? c.templateValues?.[i] ?? constantValue(c.templateArgs[i] ?? null, (constants ??= fileConstants(facts.lines).constants)) : null)));
     // the block's shape, when every launch gives the same (`dim3 block(32, 16)`: blockDim.y = 16; `<<<g, 256>>>`: y = 1)
-    ['x', 'y', 'z'].forEach((axis, i) => {
-      const values = new Set(mine.map((c) => (c.blockDims ? (i < c.blockDims.length ? c.blockDims[i] : 1) : null)));
-      const [v] = values;
-      if (values.size === 1 && v !== null && v !== undefined && v > 0) bound.set(`blockDim.${axis}`, v);
-    });
-    if (bound.size) out.set(k.name, bound);
+    for (let i = 0; i < 3; i++) bind(AXES[i], (c) => (c.blockDims ? (i < c.blockDims.length ? c.blockDims[i] || null : 1) : null));
+    if (bound) out.set(k.name, bound);
+    previous.set(k, { launches: mine, bound });
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { SAMPLES, bankConflictWays, laneFunction, type Sample } from '../../../c
 import { displaySymbol, isVarying, symbolKind } from '../../../core/affine';
 import { fixBankConflict } from './fix';
 import { perFunction } from '../../common/memo';
-import { NO_BINDINGS, boundAccesses, templateBindings, type BoundAccess, type Bindings } from '../../common/template-bindings';
+import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type BoundAccess, type Bindings } from '../../common/template-bindings';
 
 
 /**
@@ -96,7 +96,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
 }
 
 /** One function at a time (an edit re-checks only what it changed), with its launches' template arguments. */
-const checkCached = perFunction(check, (bindings: Bindings) => [...bindings].join());
+const checkCached = perFunction(check, (bindings: Bindings) => bindingsKey(bindings));
 
 export const rule: Rule = {
   id: 'memory/shared-bank-conflict',

@@ -4,7 +4,7 @@
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
-import { NO_BINDINGS, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
+import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
 import { SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
@@ -174,7 +174,7 @@ function atomUniforms(sym: string): string[] {
 /** CUDA kernels and C/C++ loop nests one function at a time (an edit re-checks only what it changed). */
 const checkCached = perFunction(
   (fn: FunctionFacts, bindings: Bindings) => (fn.isKernel || fn.isDevice ? check(fn, bindings) : checkCpu(fn)),
-  (bindings) => [...bindings].join(),
+  (bindings) => bindingsKey(bindings),
 );
 
 export const rule: Rule = {
