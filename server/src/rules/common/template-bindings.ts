@@ -36,6 +36,22 @@ export function templateBindings(facts: FileFacts): Map<string, Bindings> {
 }
 
 const AXES = ['blockDim.x', 'blockDim.y', 'blockDim.z'];
+const NO_LAUNCHES: ReadonlyMap<string, CallFact[]> = new Map();
+const projectLaunches = new WeakMap<object, { size: number; launches: ReadonlyMap<string, CallFact[]> }>();
+
+/** The launches these functions make, by the kernel's base name. */
+function launchIndex(functions: Iterable<FunctionFacts>): ReadonlyMap<string, CallFact[]> {
+  const out = new Map<string, CallFact[]>();
+  for (const f of functions)
+    for (const c of f.calls) {
+      if (c.kind !== 'launch') continue;
+      const base = baseName(c.name);
+      const list = out.get(base);
+      if (list) list.push(c);
+      else out.set(base, [c]);
+    }
+  return out;
+}
 /** Each kernel's launches and what they bound, at its last analysis. */
 const previous = new WeakMap<FunctionFacts, { launches: CallFact[]; bound: Bindings | undefined }>();
 const keys = new WeakMap<Bindings, string>();
@@ -52,19 +68,24 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
   const kernels = facts.functions.filter((f) => f.isKernel);
   if (!kernels.length) return out;
   let constants: ReturnType<typeof fileConstants>['constants'] | undefined; // read only for a template kernel
-  // the file's functions, and the project's launch wrappers (a kernel in a header, launched from a .cu file)
-  const callers = [...facts.functions, ...(facts.project?.hosts.values() ?? [])];
-  const launches = new Map<string, CallFact[]>();
-  for (const f of callers)
-    for (const c of f.calls) {
-      if (c.kind !== 'launch') continue;
-      const base = baseName(c.name);
-      const list = launches.get(base);
-      if (list) list.push(c);
-      else launches.set(base, [c]);
-    }
+  // the file's functions, and the project's launch wrappers (a kernel in a header, launched from a .cu file);
+  // the project's launches are indexed once per version of the project, not once per file
+  const local = launchIndex(facts.functions);
+  let remote = NO_LAUNCHES;
+  if (facts.project) {
+    // the index only grows (ProjectIndex.add keeps the first of a name): its size names its version
+    const known = projectLaunches.get(facts.project);
+    remote = known && known.size === facts.project.size ? known.launches : launchIndex(facts.project.hosts.values());
+    if (remote !== known?.launches) projectLaunches.set(facts.project, { size: facts.project.size, launches: remote });
+  }
+  const launchesOf = (name: string): CallFact[] | undefined => {
+    const base = baseName(name);
+    const a = local.get(base);
+    const b = remote.get(base);
+    return a && b ? [...a, ...b] : a ?? b;
+  };
   for (const k of kernels) {
-    const mine = launches.get(baseName(k.name));
+    const mine = launchesOf(k.name);
     if (!mine) continue;
     // after an edit elsewhere: the same launch facts give the same block shape (template values may read
     // the file's constants, so template kernels are bound again)
