@@ -134,22 +134,21 @@ function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText, sp
  */
 function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   const xs = new Map<string, Set<number | null>>();
-  const blocks = new Map<string, (number | null)[]>();
+  const oneBlock = new Map<string, boolean>(); // every launch of the kernel is one block
   // by base name: `k<float><<<...>>>` launches the specialization `template <> __global__ void k<float>(...)`
   for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') {
     const base = baseName(c.name);
     let set = xs.get(base);
     if (!set) xs.set(base, (set = new Set()));
     set.add(c.blockX ?? null);
-    (blocks.get(base) ?? blocks.set(base, []).get(base)!).push(c.gridBlocks ?? null);
+    oneBlock.set(base, (oneBlock.get(base) ?? true) && c.gridBlocks === 1);
   }
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const set = xs.get(baseName(f.name));
     let x = set && set.size === 1 ? [...set][0] : null;
     if (x !== null && (x <= 0 || x >= 32 || 32 % x !== 0)) x = null;
-    const grids = blocks.get(baseName(f.name));
-    const singleBlock = !!grids && grids.every((g) => g === 1);
+    const singleBlock = oneBlock.get(baseName(f.name)) ?? false;
     if (x === null && !singleBlock) return f;
     // the same copy while the facts and the shape are unchanged, so its rule findings stay cached
     const hit = shaped.get(f);

@@ -613,10 +613,7 @@ class FunctionWalker extends Evaluator {
     }
   }
 
-  /** `dim3 block(32, 8)` / `dim3 block = dim3(1, 256)`: the x extent, when it is a constant. */
-  private readonly dim3x = new Map<string, number | null>();
-  /** The same declarations' x * y * z, when all are constant, and each extent. */
-  private readonly dim3size = new Map<string, number | null>();
+  /** `dim3 block(32, 8)` / `dim3 block = dim3(1, 256)`: each extent, null where not constant. */
   private readonly dim3dims = new Map<string, (number | null)[]>();
   private noteDim3(n: Node): void {
     for (const d of children(n)) {
@@ -628,20 +625,15 @@ class FunctionWalker extends Evaluator {
           const known = /^[A-Za-z_]\w*$/.test(text) ? this.env.get(text) : undefined;
           return known?.kind === 'int' && known.poly.isConstant ? known.poly.constant : null;
         });
-        if (name) this.noteDims(name, dims);
+        if (name) this.dim3dims.set(name, dims);
         continue;
       }
       const name = d.type === 'init_declarator' ? field(d, 'declarator')?.text : null;
       if (!name) continue;
       const v = field(d, 'value');
       const args = v ? namedChildren(v.type === 'call_expression' ? field(v, 'arguments') ?? v : v) : [];
-      this.noteDims(name, args.map((a) => { const x = this.eval(a); return x.isConstant ? x.constant : null; }));
+      this.dim3dims.set(name, args.map((a) => { const x = this.eval(a); return x.isConstant ? x.constant : null; }));
     }
-  }
-  private noteDims(name: string, dims: (number | null)[]): void {
-    this.dim3x.set(name, dims[0] ?? null);
-    this.dim3size.set(name, dims.length && dims.every((x) => x !== null) ? dims.reduce<number>((a, b) => a * b!, 1) : null);
-    this.dim3dims.set(name, dims);
   }
   /** A launch argument's extents (`256`, `block`, `dim3(32, 16)`), each null where not constant. */
   private extents(arg: Node): (number | null)[] {
@@ -649,24 +641,10 @@ class FunctionWalker extends Evaluator {
     const dims = arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3' ? namedChildren(field(arg, 'arguments') ?? arg) : [arg];
     return dims.map((d) => { const v = this.eval(d); return v.isConstant ? v.constant : null; });
   }
-  /** The number of blocks (or threads) a launch argument gives (`1`, `grid`, `dim3(2, 2)`), when constant. */
+  /** The number of blocks a launch's grid argument gives (`1`, `grid`, `dim3(2, 2)`), when every extent is constant. */
   private extent(arg: Node): number | null {
-    if (arg.type === 'identifier' && this.dim3size.has(arg.text)) return this.dim3size.get(arg.text)!;
-    const dims = arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3' ? namedChildren(field(arg, 'arguments') ?? arg) : [arg];
-    let size = 1;
-    for (const d of dims) {
-      const v = this.eval(d);
-      if (!v.isConstant) return null;
-      size *= v.constant;
-    }
-    return size;
-  }
-  /** The x extent of a launch's block argument (`256`, `block`, `dim3(1, 256)`), when constant. */
-  private blockX(arg: Node): number | null {
-    if (arg.type === 'identifier' && this.dim3x.has(arg.text)) return this.dim3x.get(arg.text)!;
-    const inner = arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3' ? namedChildren(field(arg, 'arguments') ?? arg)[0] ?? null : arg;
-    const v = this.eval(inner);
-    return v.isConstant ? v.constant : null;
+    const dims = this.extents(arg);
+    return dims.length && dims.every((d) => d !== null) ? dims.reduce<number>((a, b) => a * b!, 1) : null;
   }
 
   /** Records an access at `at`, with the loops and lane guards around it. */
@@ -734,9 +712,8 @@ class FunctionWalker extends Evaluator {
       const cfg = namedChildren(launchSyntax);
       fact.grid = cfg[0]?.text.replace(/\s+/g, '');
       fact.block = cfg[1]?.text.replace(/\s+/g, '');
-      const x = cfg[1] ? this.blockX(cfg[1]) : null;
-      if (x !== null) fact.blockX = x;
       const dims = cfg[1] ? this.extents(cfg[1]) : [];
+      if (dims[0] !== null && dims[0] !== undefined) fact.blockX = dims[0];
       if (dims.some((d) => d !== null)) fact.blockDims = dims;
       const blocks = cfg[0] ? this.extent(cfg[0]) : null;
       if (blocks !== null) fact.gridBlocks = blocks;
