@@ -51,6 +51,12 @@ export interface LoopFact {
    * enclose the declaration (the loops between it and this one all feed the sum): reductions.
    */
   reductions?: { variable: string; type: string; op: string; range: Range; declaredDepth: number }[];
+  /**
+   * Python: the loop walks a literal list or tuple, written in place or bound to a local
+   * name (`for size in [1024, 4096]`, `sizes = [...]; for M, N, K in sizes`), of this many
+   * items: a sweep over test cases or settings, not a steady-state loop.
+   */
+  literalItems?: number;
 }
 
 export interface AccessFact {

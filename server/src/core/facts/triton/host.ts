@@ -19,6 +19,8 @@ export class HostWalker {
   private loopStack: number[] = [];
   private scopeStack: number[] = [];
   private nextScope = 0;
+  /** Local names last bound to a list or tuple literal, with its number of items. */
+  private literalSequences = new Map<string, number>();
 
   constructor(
     private readonly aliases: Map<string, string>,
@@ -132,6 +134,8 @@ export class HostWalker {
         fact.variable = left.text;
         fact.symbol = `#loop${id}:${left.text}`;
       }
+      const items = right ? literalItems(right) ?? (right.type === 'identifier' ? this.literalSequences.get(right.text) : undefined) : undefined;
+      if (items !== undefined && items !== null) fact.literalItems = items;
       if (right?.type === 'call' && compact(field(right, 'function')?.text ?? '') === 'range') {
         const pos = argumentNodes(right).positional;
         fact.bound = (pos.length === 1 ? pos[0] : pos[1])?.text ?? null;
@@ -175,6 +179,11 @@ export class HostWalker {
       else if (t.type === 'list_splat_pattern') namedChildren(t).forEach(collect);
     };
     targets.forEach(collect);
+    const items = literalItems(cur);
+    for (const name of assignedTo) {
+      if (items !== null && targets.length === 1 && targets[0].type === 'identifier') this.literalSequences.set(name, items);
+      else this.literalSequences.delete(name);
+    }
     this.push(n, 'call', '=', 'assign', [cur], [rOp], { assignedTo });
     for (const s of stores) {
       const value = field(s, 'value') ?? field(s, 'object');
@@ -395,3 +404,10 @@ export function moduleFacts(root: Node, aliases: Map<string, string>, lines: str
   };
 }
 
+/** The number of items of a list or tuple literal (`[1024, 4096]`, `(a, b)`), or null. */
+function literalItems(n: Node): number | null {
+  const v = unparen(n);
+  if (!v || (v.type !== 'list' && v.type !== 'tuple')) return null;
+  const items = namedChildren(v).filter((c) => c.type !== 'comment');
+  return items.some((c) => c.type === 'list_splat' || c.type === 'dictionary_splat') ? null : items.length;
+}
