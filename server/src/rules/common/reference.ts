@@ -26,6 +26,8 @@ const CHECK_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
 const CPU_TWIN = /cpu|CPU|Cpu|OnHost|(?:^|_)host(?:_|$)|^host[A-Z]|Host$/;
 /** An argument that receives expected results: `C_ref`, `ref`, `gold`, `expected`, `out_cpu`, `hostRef`, `h_C_cpu`. */
 const EXPECTED_OUTPUT = /(?:^|_)(?:ref|gold|golden|expected|cpu|truth)(?:_|$)|(?:Ref|Gold|Expected|CPU|Cpu)$|^(?:expected|groundtruth|groudtruth)/i;
+/** A name that holds expected results (`C_ref`, `ref`, `expected`, `out_cpu`): the reference side of a check. */
+export const isExpectedOutput = (name: string): boolean => EXPECTED_OUTPUT.test(name);
 
 /**
  * Host functions of a file that only its test bodies call (`naiveMatmul` checked by
@@ -85,7 +87,7 @@ export function untunedHosts(functions: readonly FunctionFacts[]): ReadonlySet<s
     const reference =
       (gpuFile && CPU_TWIN.test(name)) ||
       at.some((s) => checksResults(s.caller, name)) ||
-      at.some((s) => s.call.argRoots.some((r) => r !== null && EXPECTED_OUTPUT.test(r))) ||
+      at.some((s) => s.call.argRoots.some((r) => r !== null && isExpectedOutput(r))) ||
       (at.length > 0 && at.every((s) => outsideTimedRegion(s.caller, s.call)));
     if (reference) out.add(name);
   }

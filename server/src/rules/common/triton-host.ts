@@ -2,6 +2,7 @@
 // which only read metadata, which bring a value to the host to check it, and how a value
 // flows from a kernel's output to the operation that first reads it. Shared by the fusion
 // rules (elementwise chains after a launch, GEMM epilogues after a matmul).
+import { isExpectedOutput } from './reference';
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import type { Range } from '../../core/types';
 
@@ -135,7 +136,8 @@ function isHostCheck(c: CallFact, reduced: boolean): boolean {
  * Test and check code: the elementwise result only feeds (through casts and reductions)
  * something that brings it to the host to compare or show: `(out - ref).abs().max().item()`,
  * `print((out - ref).abs().max())`, `torch.testing.assert_close(out * 2, ref)`, or
- * `err = (out - ref).abs().max()` then `assert err < tol`.
+ * `err = (out - ref).abs().max()` then `assert err < tol`; and the expected side of such a
+ * check: a result bound to a reference name (`ref = torch.mm(a.float(), b.float()).half()`).
  */
 export function feedsHostCheck(calls: CallFact[], topIndex: number): boolean {
   let idx = topIndex;
@@ -145,6 +147,7 @@ export function feedsHostCheck(calls: CallFact[], topIndex: number): boolean {
     if (p === undefined || !calls[p]) return false;
     const c = calls[p];
     if (isHostCheck(c, reduced)) return true;
+    if (c.form === 'assign' && (c.assignedTo ?? []).some(isExpectedOutput)) return true;
     if (isReduction(c)) reduced = true;
     else if (c.form === 'assign' && c.name === '=' && reduced && (c.assignedTo ?? []).length === 1) {
       // a reduced value (a scalar) bound to a name: look at what first reads it
