@@ -396,6 +396,8 @@ describe('bad input', { concurrency: 2 }, () => {
       assert.deepEqual(r.findings, [], name);
     }
     assert.equal(engine.analyzeText('c.py', triton).language, null, 'a commented-out import is not an import');
+    assert.equal(engine.analyzeText('m.py', 'import torch, triton, triton.language as tl\n').language, 'triton', 'one import of several modules');
+    assert.equal(engine.analyzeText('n.py', 'import tritonclient.http as httpclient\n').language, null, 'another package whose name starts with triton');
     const { report } = await check(['.'], project({ 'lc.cu': lineComments, 'bc.cu': blockComment, 'c.py': triton }));
     assert.deepEqual(report.findings, []);
     assert.deepEqual(report.errors, []);

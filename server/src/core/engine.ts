@@ -15,7 +15,8 @@ import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
-import { ProjectIndex, baseName } from './project';
+import { ProjectIndex } from './project';
+import { withLaunchShapes } from './launch-shapes';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
 import { isNotTunedPath, isRuntimeKernelSource, isTestPath } from './test-code';
@@ -126,39 +127,6 @@ function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText, sp
   }
   return out;
 }
-
-/**
- * Kernels whose launches in this file all use one constant blockDim.x below a warp
- * (`dim3 block(1, 256)`) get it on a copy of their facts: a warp then spans threadIdx.y,
- * and coalescing is judged along it. The cached facts stay as they are.
- */
-function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
-  const xs = new Map<string, Set<number | null>>();
-  const oneBlock = new Map<string, boolean>(); // every launch of the kernel is one block
-  // by base name: `k<float><<<...>>>` launches the specialization `template <> __global__ void k<float>(...)`
-  for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') {
-    const base = baseName(c.name);
-    let set = xs.get(base);
-    if (!set) xs.set(base, (set = new Set()));
-    set.add(c.blockX ?? null);
-    oneBlock.set(base, (oneBlock.get(base) ?? true) && c.gridBlocks === 1);
-  }
-  return functions.map((f) => {
-    if (!f.isKernel) return f;
-    const set = xs.get(baseName(f.name));
-    let x = set && set.size === 1 ? [...set][0] : null;
-    if (x !== null && (x <= 0 || x >= 32 || 32 % x !== 0)) x = null;
-    const singleBlock = oneBlock.get(baseName(f.name)) ?? false;
-    if (x === null && !singleBlock) return f;
-    // the same copy while the facts and the shape are unchanged, so its rule findings stay cached
-    const hit = shaped.get(f);
-    if (hit && hit.blockDimX === (x ?? undefined) && !!hit.singleBlock === singleBlock) return hit;
-    const copy = { ...f, ...(x !== null ? { blockDimX: x } : {}), ...(singleBlock ? { singleBlock } : {}) };
-    shaped.set(f, copy);
-    return copy;
-  });
-}
-const shaped = new WeakMap<FunctionFacts, FunctionFacts>();
 
 const UNREADABLE = 'the function could not be read (a macro or syntax the grammar cannot parse)';
 

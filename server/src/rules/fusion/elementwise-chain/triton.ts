@@ -190,6 +190,8 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   );
   // test and check code (`(out - ref).abs().max().item()`): not a step of the computation
   if (feedsHostCheck(calls, topIndex)) return null;
+  // a one-element result (`total = torch.zeros(1)` that blocks `tl.atomic_add` into): the op costs a launch, not a pass over memory
+  if (isOneElement(shapes.get(buffer))) return null;
   const others = [...new Set(chain.flatMap((c) => c.argRoots).filter((r): r is string => r !== null && !use.names.has(r)))];
   // the other operands must not grow the result (`big + out` with `big` of more dims than `out` broadcasts `out` over it)
   const mine = shapes.get(buffer) ?? { rank: null, key: `=${buffer}`, scalar: false };
@@ -271,4 +273,9 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
     }
   }
   return out;
+}
+
+/** A tensor of one element (`torch.zeros(1)`, `torch.empty(())`, `torch.zeros((1,))`). */
+function isOneElement(shape: Shape | undefined): boolean {
+  return shape?.key === '(1)' || shape?.key === '()';
 }

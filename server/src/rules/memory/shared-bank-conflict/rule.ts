@@ -19,29 +19,40 @@ import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type BoundAc
  * lanes of a warp under each sample (ANALYSIS.md §2, "Bank conflicts"); 1 = none.
  * Returns the degree under the first sample (power-of-two sizes) and whether every
  * sample agrees; null when the index is unknown or the element is not 1, 2 or 4 bytes.
+ * With a launch's blockDim.x below a warp (`dim3 threads(16, 16)`), a warp spans threadIdx.y too.
  */
-function conflictWays(a: AccessFact, s: SharedArrayFact): { ways: number; certain: boolean } | null {
+function conflictWays(a: AccessFact, s: SharedArrayFact, blockX?: number): { ways: number; certain: boolean } | null {
   if (a.vector || a.singleLane || a.indices.some((p) => p.unknown)) return null;
   const bits = elementBits(a.elemType ?? s.elemType);
   if (bits === null || bits > 32) return null;
   const bytes = bits / 8;
-  let flat;
-  if (a.indices.length === 1) flat = laneFunction(a.indices[0]);
+  const waysFor = (flat: (lane: number, sample: Sample) => number | null) => {
+    const word = (lane: number, sample: Sample) => {
+      const e = flat(lane, sample);
+      return e === null ? null : Math.floor((e * bytes) / 4);
+    };
+    return SAMPLES.map((sample) => bankConflictWays(word, blockX ? { ...sample, blockX } : sample));
+  };
+  let degrees;
+  if (a.indices.length === 1) degrees = waysFor(laneFunction(a.indices[0]));
   else if (a.indices.length === 2 && s.dims.length === 2 && s.dims[1] !== null) {
     const row = laneFunction(a.indices[0]);
     const col = laneFunction(a.indices[1]);
-    const columns = s.dims[1];
-    flat = (lane: number, sample: Sample) => {
+    const rows = (columns: number) => (lane: number, sample: Sample) => {
       const r = row(lane, sample);
       const c = col(lane, sample);
       return r === null || c === null ? null : r * columns + c;
     };
+    degrees = waysFor(rows(s.dims[1]));
+    // lanes on several rows whose conflict a padded row keeps (two half-warp rows of a 16-wide block
+    // meeting in a few banks): not the conflict the advice removes
+    const sample = blockX ? { ...SAMPLES[0], blockX } : SAMPLES[0];
+    const rowsTouched = new Set(Array.from({ length: 32 }, (_, lane) => row(lane, sample)));
+    if (rowsTouched.size > 1 && degrees[0] !== null) {
+      const padded = waysFor(rows(s.dims[1] + 4 / bytes));
+      if (padded[0] !== null && padded[0] >= degrees[0]) return null;
+    }
   } else return null;
-  const word = (lane: number, sample: Sample) => {
-    const e = flat(lane, sample);
-    return e === null ? null : Math.floor((e * bytes) / 4);
-  };
-  const degrees = SAMPLES.map((sample) => bankConflictWays(word, sample));
   if (degrees.some((d) => d === null)) return null;
   return { ways: degrees[0]!, certain: degrees.every((d) => d === degrees[0]) };
 }
@@ -60,7 +71,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   for (const s of fn.shared) {
     const hits = accesses
       .filter((a) => a.space === 'shared' && a.array === s.name)
-      .map((a) => ({ a, c: conflictWays(a, s) }))
+      .map((a) => ({ a, c: conflictWays(a, s, fn.blockDimX) }))
       .filter((h): h is { a: BoundAccess; c: { ways: number; certain: boolean } } => h.c !== null && h.c.ways > 1);
     if (!hits.length) continue;
     const worst = hits.reduce((m, h) => (h.c.ways > m.c.ways ? h : m));

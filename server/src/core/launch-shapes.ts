@@ -1,0 +1,99 @@
+// What a file's launches tell the rules about its kernels, put into each kernel's facts
+// before any rule runs: the block's x extent when it is below a warp (a warp then spans
+// threadIdx.y), that every launch is one block, and the element type a template kernel
+// is instantiated with (`matmul<float><<<...>>>`: `T* A` is a `float*`), when every
+// launch in the file agrees.
+import type { CallFact, FunctionFacts } from './facts/model';
+import { elementBits } from './facts/ctypes';
+import { baseName } from './project';
+
+interface Seen {
+  xs: Set<number | null>;
+  oneBlock: boolean;
+  /** Per template parameter: the types the launches give it (a non-type argument adds null). */
+  types: (Set<string | null>)[];
+}
+
+/** A template argument that names a type whose width is known (`float`, `half`, `double`). */
+const typeArgument = (arg: string | undefined): string | null => {
+  const t = arg?.trim() ?? '';
+  return /^[A-Za-z_][\w: ]*$/.test(t) && elementBits(t) !== null ? t : null;
+};
+
+function collect(functions: readonly FunctionFacts[]): Map<string, Seen> {
+  const out = new Map<string, Seen>();
+  // by base name: `k<float><<<...>>>` launches the specialization `template <> __global__ void k<float>(...)`
+  for (const f of functions)
+    for (const c of f.calls) {
+      if (c.kind !== 'launch') continue;
+      const base = baseName(c.name);
+      let seen = out.get(base);
+      if (!seen) out.set(base, (seen = { xs: new Set(), oneBlock: true, types: [] }));
+      seen.xs.add(c.blockX ?? null);
+      seen.oneBlock &&= c.gridBlocks === 1;
+      addTypes(seen, c);
+    }
+  return out;
+}
+
+function addTypes(seen: Seen, c: CallFact): void {
+  const args = c.templateArgs ?? [];
+  const n = Math.max(args.length, seen.types.length);
+  for (let i = 0; i < n; i++) (seen.types[i] ??= new Set()).add(typeArgument(args[i]));
+}
+
+/** The kernel's type parameters that every launch sets to one known type: `T` -> `float`. */
+function typeBindings(f: FunctionFacts, seen: Seen | undefined): Map<string, string> | null {
+  if (!seen || !f.templateParams.length) return null;
+  let out: Map<string, string> | null = null;
+  f.templateParams.forEach((name, i) => {
+    const set = seen.types[i];
+    const only = set && set.size === 1 ? [...set][0] : null;
+    if (only) (out ??= new Map()).set(name, only);
+  });
+  return out;
+}
+
+/** Type texts with the bound parameters put in: `const T` -> `const float`. */
+function substitute(type: string, types: ReadonlyMap<string, string>): string {
+  return type.replace(/[A-Za-z_]\w*/g, (w) => types.get(w) ?? w);
+}
+
+function withTypes(f: FunctionFacts, types: ReadonlyMap<string, string>): Partial<FunctionFacts> {
+  const sub = (t: string) => substitute(t, types);
+  return {
+    params: f.params.map((p) => ({ ...p, type: sub(p.type) })),
+    accesses: f.accesses.map((a) => {
+      if (!a.elemType || a.elemBits !== null) return a;
+      const elemType = sub(a.elemType);
+      return elemType === a.elemType ? a : { ...a, elemType, elemBits: elementBits(elemType) };
+    }),
+    shared: f.shared.map((s) => ({ ...s, elemType: sub(s.elemType) })),
+  };
+}
+
+/** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
+export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
+  const launches = collect(functions);
+  return functions.map((f) => {
+    if (!f.isKernel) return f;
+    const seen = launches.get(baseName(f.name));
+    let x = seen && seen.xs.size === 1 ? [...seen.xs][0] : null;
+    if (x !== null && (x <= 0 || x >= 32 || 32 % x !== 0)) x = null;
+    const singleBlock = seen?.oneBlock ?? false;
+    const types = typeBindings(f, seen);
+    if (x === null && !singleBlock && !types) return f;
+    const key = `${x}|${singleBlock}|${types ? [...types].join() : ''}`;
+    const hit = shaped.get(f);
+    if (hit && hit.key === key) return hit.facts;
+    const facts: FunctionFacts = {
+      ...f,
+      ...(types ? withTypes(f, types) : {}),
+      ...(x !== null ? { blockDimX: x } : {}),
+      ...(singleBlock ? { singleBlock } : {}),
+    };
+    shaped.set(f, { key, facts });
+    return facts;
+  });
+}
+const shaped = new WeakMap<FunctionFacts, { key: string; facts: FunctionFacts }>();
