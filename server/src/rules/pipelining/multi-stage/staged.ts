@@ -45,9 +45,20 @@ const fixedTrip = (loop: LoopFact) => {
  * on the same line or the next two (`s_b[i] =\n    b[k * N + col];`).
  */
 function copySource(store: AccessFact, ordered: AccessFact[]): AccessFact | undefined {
-  const next = ordered[ordered.indexOf(store) + 1];
-  if (!next || next.space !== 'global' || next.kind !== 'load') return undefined;
-  return next.range.start.line - store.range.start.line <= 2 ? next : undefined;
+  const at = ordered.indexOf(store);
+  const next = ordered[at + 1];
+  if (!next || next.range.start.line - store.range.start.line > 2 || next.kind !== 'load') return undefined;
+  if (next.space === 'global') return next;
+  // through a register array filled from global memory earlier in the iteration (`reg[4*i..] = float4 load;
+  // As[transposed] = reg[4*i]`): a copy that transposes on its way, not a prefetch of the next tile
+  if (next.space !== 'local') return undefined;
+  for (let i = at - 1; i >= 0; i--) {
+    const a = ordered[i];
+    if (a.array !== next.array || a.kind !== 'store' || a.space !== 'local') continue;
+    if (a.loops.join() !== store.loops.slice(0, a.loops.length).join()) return undefined;
+    return copySource(a, ordered);
+  }
+  return undefined;
 }
 
 /** Loops of a kernel that stage tiles through shared memory and compute from them (outermost first). */

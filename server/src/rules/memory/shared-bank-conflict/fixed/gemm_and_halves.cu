@@ -11,7 +11,6 @@ __global__ void sgemm_tiled(const float* __restrict__ A, const float* __restrict
   int row = blockIdx.y * TILE + ty, col = blockIdx.x * TILE + tx;
   float acc = 0.f;
   for (int t = 0; t < N / TILE; ++t) {
-//^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ pipelining/multi-stage
     As[ty][tx] = A[row * N + t * TILE + tx];
     Bs[ty][tx] = B[(t * TILE + ty) * N + col];
     __syncthreads();
