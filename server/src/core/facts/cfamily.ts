@@ -29,6 +29,8 @@ const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynch
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
 const MAX_HELPER_DEPTH = 3;
+/** Past this many runs per thread a statement's arithmetic no longer changes a verdict. */
+const MAX_OPS_WEIGHT = 1 << 16;
 /** Characters of a helper call quoted as the subject of its accesses' findings. */
 const MAX_QUOTED_CALL = 60;
 /** Cache-hinted loads and stores (`__ldcs(p)`, `__stcs(p, v)`): an access through their first argument. */
@@ -50,6 +52,8 @@ class FunctionWalker extends Evaluator {
   readonly calls: CallFact[] = [];
   readonly syncthreads: FunctionFacts['syncthreads'] = [];
   arithmetic = 0;
+  /** How many times a statement here runs per thread: the product of the enclosing loops' constant trip counts. */
+  private opsWeight = 1;
   indexBound: string | null = null;
   private pendingPragmas: string[] = [];
   /** Host pointers declared as another name for a struct member (`float *c = l.output_gpu;`): calls through them name the member. */
@@ -349,6 +353,8 @@ class FunctionWalker extends Evaluator {
           fact.bound = unparen(field(cond, 'right'))?.text ?? null; // `(n)` from a macro
           const cmp = field(cond, 'operator')?.text;
           if (cmp === '<=' || cmp === '>=') fact.inclusive = true;
+          const bound = this.eval(unparen(field(cond, 'right')));
+          if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? undefined;
         }
         fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('gridDim.'));
         fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('blockDim.'));
@@ -366,6 +372,8 @@ class FunctionWalker extends Evaluator {
       if (cond) this.expressions(cond);
     }
     const carried = this.markLoopCarried(bodyNode, id, fact.variable);
+    const outerWeight = this.opsWeight;
+    if (fact.trips) this.opsWeight = Math.min(outerWeight * fact.trips, MAX_OPS_WEIGHT);
     this.loopStack.push(id);
     if (detached) this.pendingPragmas = detached.pragmas;
     if (bodyNode) this.statement(bodyNode);
@@ -374,6 +382,7 @@ class FunctionWalker extends Evaluator {
       if (update) this.expressions(update);
     }
     this.loopStack.pop();
+    this.opsWeight = outerWeight;
     if (restoreVar && n.type === 'for_statement' && field(n, 'initializer')?.type === 'declaration') {
       if (restoreVar[1]) this.env.set(restoreVar[0], restoreVar[1]);
       else this.env.delete(restoreVar[0]);
@@ -499,12 +508,12 @@ class FunctionWalker extends Evaluator {
               if (p) this.env.set(left.text, { kind: 'ptr', ...p });
             }
           }
-          if (op !== '=' && left && !['subscript_expression', 'pointer_expression'].includes(left.type)) this.arithmetic++;
+          if (op !== '=' && left && !['subscript_expression', 'pointer_expression'].includes(left.type)) this.arithmetic += this.opsWeight;
           return true;
         }
         case 'binary_expression': {
           const op = field(c, 'operator')?.text;
-          if (op === '+' || op === '-' || op === '*' || op === '/') this.arithmetic++;
+          if (op === '+' || op === '-' || op === '*' || op === '/') this.arithmetic += this.opsWeight;
           return true;
         }
         case 'lambda_expression': {
@@ -673,7 +682,7 @@ class FunctionWalker extends Evaluator {
     const args = argList ? namedChildren(argList).filter((a) => a.type !== 'comment') : [];
     const launchSyntax = children(n).find((c) => c.type === 'kernel_call_syntax');
     if (name === '__syncthreads' || name === '__syncwarp') this.syncthreads.push(nodeRange(n));
-    if (MATH_CALLS.test(name)) this.arithmetic += 8;
+    if (MATH_CALLS.test(name)) this.arithmetic += 8 * this.opsWeight;
     // device-side loads through intrinsics and atomics on an address
     const intrinsic = LOAD_INTRINSICS.test(name) ? 'load' : STORE_INTRINSICS.test(name) ? 'store' : /^atomic[A-Z]/.test(name) ? 'atomic' : null;
     if (intrinsic && args[0]) {
@@ -754,6 +763,15 @@ export function rootName(n: Node): string | null {
 const ARM_AFTER_RETURN = 1;
 
 /** `beam_size == 2`, `2 == beam_size`, `p.mode == MODE_A`: the variable and the value it is tested against. */
+/** Iterations of `for (i = init; i < bound; i += step)` when all three are constants (small positive steps only). */
+function tripCount(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | null {
+  if (!init?.isConstant || !step?.isConstant || !bound.isConstant) return null;
+  const s = step.constant;
+  if (s <= 0) return null;
+  const span = bound.constant - init.constant + (inclusive ? 1 : 0);
+  return span > 0 ? Math.ceil(span / s) : 0;
+}
+
 function equalityTest(cond: Node): { variable: string; value: string } | null {
   let e = cond;
   while (e.type === 'condition_clause' || e.type === 'parenthesized_expression') {

@@ -32,6 +32,8 @@ export interface LoopFact {
   bound: string | null;
   /** The bound is reached (`i <= bound`, `i >= bound`). */
   inclusive?: boolean;
+  /** The number of iterations, when init, bound and step are constants (C/C++). */
+  trips?: number;
   /** A `return` or `goto` inside leaves the loop early (C/C++). */
   exits?: boolean;
   range: Range;

@@ -18,6 +18,12 @@ const TID = 'threadIdx.x';
  */
 const MAX_OPS_PER_ACCESS = 24;
 
+/** Accesses per thread, counting those in constant-trip loops once per iteration (the arithmetic is counted that way). */
+function accessRuns(fn: FunctionFacts, accesses: readonly AccessFact[]): number {
+  const trips = new Map(fn.loops.map((l) => [l.id, l.trips || 1]));
+  return accesses.reduce((sum, a) => sum + Math.min(a.loops.reduce((w, id) => w * (trips.get(id) ?? 1), 1), 1 << 16), 0);
+}
+
 /** `mean[idx / K]`: one or two values per warp (a per-row scalar), read through the cache, not part of the stream. */
 function rowScalar(a: AccessFact): boolean {
   const idx = a.indices.length === 1 ? a.indices[0] : null;
@@ -183,7 +189,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // one block per launch (`<<<1, 256>>>`): a demo or a last reduction stage; launching more blocks comes first
   if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock) return [];
   if (fn.kernelClass !== 'elementwise') {
-    if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, fn.accesses.length)) return [];
+    if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, accessRuns(fn, fn.accesses))) return [];
     const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
     const chunks = checkChunks(fn, streamed);
     return chunks.length ? chunks : checkStridedRows(fn, streamed);
@@ -201,7 +207,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const templated = globals.some(isTemplateType);
   const bitsOf = (a: AccessFact) => (isTemplateType(a) ? 32 : a.elemBits);
   if (globals.some((a) => bitsOf(a) === null || bitsOf(a)! > 32)) return [];
-  if (fn.arithmetic > MAX_OPS_PER_ACCESS * globals.length) return [];
+  if (fn.arithmetic > MAX_OPS_PER_ACCESS * accessRuns(fn, globals)) return [];
   const widest = Math.max(...globals.map((a) => bitsOf(a)!));
   const width = 128 / widest; // elements per thread, so that the widest stream moves 16 bytes
   if (!globals.every((a) => vectorizable(a, width))) return checkChunks(fn, globals);
