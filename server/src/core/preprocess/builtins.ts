@@ -16,6 +16,8 @@ const TABLE = new Map<string, MacroDef>([
   ['POLYBENCH_3D', def('POLYBENCH_3D', ['var', 'dim1', 'dim2', 'dim3', 'ddim1', 'ddim2', 'ddim3'], 'var[dim1][dim2][dim3]')],
   ['POLYBENCH_4D', def('POLYBENCH_4D', ['var', 'dim1', 'dim2', 'dim3', 'dim4', 'ddim1', 'ddim2', 'ddim3', 'ddim4'], 'var[dim1][dim2][dim3][dim4]')],
   ['SCALAR_VAL', def('SCALAR_VAL', ['x'], 'x')],
+  // CUDA's alignment attribute (`__shared__ __align__(16) float s[...]`): no effect on what is read, and the grammar does not know it
+  ['__align__', def('__align__', ['n'], '')],
   // a project's portable spelling of `__restrict__`, defined by its build (`-DHAS_RESTRICT`) or a header not found
   ...['RESTRICT', '__RESTRICT', '_RESTRICT', 'RESTRICT__', '__RESTRICT__'].map((n): [string, MacroDef] => [n, def(n, null, '__restrict__')]),
 ]);
