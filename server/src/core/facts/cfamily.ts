@@ -307,6 +307,13 @@ class FunctionWalker extends Evaluator {
     });
   }
 
+  /** `std::cout << x << y`: output, recorded (at its innermost `<<`, the one the stream starts) as a call named after the stream, like printf. */
+  private noteStreamOutput(n: Node): void {
+    const left = field(n, 'left');
+    if (!left || !/^(?:std::)?(?:cout|cerr|clog)$/.test(left.text)) return;
+    this.calls.push({ kind: 'call', name: left.text, range: nodeRange(n), nameRange: nodeRange(left), args: [], argRoots: [], loops: [...this.loopStack], scopes: [...this.branches] });
+  }
+
   private loop(n: Node, detached?: { body: Node; pragmas: string[] }): void {
     const id = this.nextLoopId++;
     const kind = n.type === 'for_statement' ? 'for' : n.type === 'while_statement' ? 'while' : n.type === 'do_statement' ? 'do' : 'range';
@@ -514,6 +521,7 @@ class FunctionWalker extends Evaluator {
         case 'binary_expression': {
           const op = field(c, 'operator')?.text;
           if (op === '+' || op === '-' || op === '*' || op === '/') this.arithmetic += this.opsWeight;
+          else if (op === '<<') this.noteStreamOutput(c);
           return true;
         }
         case 'lambda_expression': {

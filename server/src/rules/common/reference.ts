@@ -15,8 +15,9 @@ const SCALAR_TWIN = /(?:^|_)(?:fallback|non_?avx\d*|non_?simd|no_?simd|non_?neon
 export const isReferenceOracle = (functionName: string): boolean =>
   REFERENCE.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName);
 
-/** A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`): its sums and scans run once. */
-export const isResultCheck = (functionName: string): boolean => /^(?:[Cc]heck|[Vv]erify|[Vv]alidate)(?:[A-Z_]|$)/.test(functionName);
+/** A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`, `assert_allclose`): its sums and scans run once. */
+export const isResultCheck = (functionName: string): boolean =>
+  /^(?:[Cc]heck|[Vv]erify|[Vv]alidate|[Aa]ssert|[Cc]ompare)(?:[A-Z_]|$)|all_?close|AllClose/.test(functionName);
 
 /** Calls that compare results (`compareResults(C, C_gpu)`, `EXPECT_NEAR`, `allclose`). */
 const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*|(?:EXPECT|ASSERT)_[A-Z_]+)$/i;

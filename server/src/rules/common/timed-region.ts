@@ -1,7 +1,8 @@
 // A benchmark driver reads a clock before and after the work it measures. The loops that
 // end before the first read set the data up, and the loops that start after the last read
-// check the results: they run once, and nobody tunes them. The CPU rules leave them alone
-// (a program's `main` already is; drivers such as `run<T>()` are the same code elsewhere).
+// check the results: they run once, and nobody tunes them. Neither does anyone tune a loop
+// that prints each iteration: the output costs more than the memory walk. The CPU rules
+// leave them alone (a program's `main` already is; drivers such as `run<T>()` are the same code elsewhere).
 import type { FunctionFacts } from '../../core/facts/model';
 import type { Range } from '../../core/types';
 
@@ -32,4 +33,12 @@ export function outsideTimedRegion(fn: FunctionFacts, l: { range: Range }): bool
 export function insideTimedRegion(fn: FunctionFacts, l: { range: Range }): boolean {
   const t = timedLines(fn);
   return !!t && l.range.start.line > t.first && l.range.end.line < t.last;
+}
+
+/** Output calls: C stdio and the C++ streams (`std::cout << x` is read as a call named `std::cout`). */
+const OUTPUT = /^(?:printf|fprintf|puts|putchar|fputs|fputc|fwrite|(?:std::)?(?:cout|cerr|clog))$/;
+
+/** A loop that runs once around the measured work, or prints in every iteration (`print_matrix`): nobody tunes it. */
+export function untunedLoop(fn: FunctionFacts, l: { id: number; range: Range }): boolean {
+  return outsideTimedRegion(fn, l) || fn.calls.some((c) => c.loops.includes(l.id) && OUTPUT.test(c.name));
 }

@@ -9,7 +9,7 @@ import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/mo
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { windowLoop } from '../../common/file-constants';
-import { outsideTimedRegion } from '../../common/timed-region';
+import { untunedLoop } from '../../common/timed-region';
 
 /** A cache line: a flat stride of at least this many bytes needs a new line each iteration. */
 const LINE_BYTES = 64;
@@ -56,7 +56,7 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name)) return [];
   const out: RuleFinding[] = [];
   // (a stencil's taps, `jj = -RADIUS; jj <= RADIUS`, are unrolled: the loop around them decides)
-  const innermost = fn.loops.filter((l) => l.variable !== null && !windowLoop(l, fn.loops) && !fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) && !outsideTimedRegion(fn, l));
+  const innermost = fn.loops.filter((l) => l.variable !== null && !windowLoop(l, fn.loops) && !fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) && !untunedLoop(fn, l));
   for (const inner of innermost) {
     // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile
     const enclosing = fn.loops.filter((l) => l.id !== inner.id && l.variable && fn.loops.some((x) => x.id === inner.id && isAncestor(fn, l.id, inner.id)));

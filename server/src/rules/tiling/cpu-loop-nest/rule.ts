@@ -11,7 +11,7 @@
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
 import { detail } from '../../common/detail';
 import { isReferenceOracle, untunedHosts } from '../../common/reference';
-import { outsideTimedRegion } from '../../common/timed-region';
+import { untunedLoop } from '../../common/timed-region';
 import { constantTrip, constantValue, fileConstants } from '../../common/file-constants';
 import { perFunction } from '../../common/memo';
 import type { Rule } from '../../../core/rule';
@@ -408,7 +408,7 @@ function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]
   };
   const out: RuleFinding[] = [];
   // (a benchmark's set-up before its first clock read, or its check of the results after the last)
-  for (const root of fn.loops.filter((l) => l.parent === null && !outsideTimedRegion(fn, l))) {
+  for (const root of fn.loops.filter((l) => l.parent === null && !untunedLoop(fn, l))) {
     const f = checkNest(new Nest(root, fn, small, trip, lines), fn);
     if (f) out.push(f);
   }

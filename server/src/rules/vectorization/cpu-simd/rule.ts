@@ -20,7 +20,7 @@
 // `main`, and on CPU references and set-up (common/reference.ts: oracles by name, a kernel's
 // CPU twin, functions whose output a caller checks, `gemm(...); compareResults(...)`).
 import { coversAllResidues } from '../../common/residues';
-import { outsideTimedRegion } from '../../common/timed-region';
+import { untunedLoop } from '../../common/timed-region';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
@@ -288,7 +288,7 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
   for (const l of fn.loops) {
     // innermost: no loops inside but a stencil's taps, which are unrolled (the loop around them is the one to vectorize)
     if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
-    if (outsideTimedRegion(fn, l)) continue; // a benchmark's set-up or its check of the results
+    if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
     const r = reasonFor(fn, l, constants, build, local);
     if (!r) continue;
     out.push({ range: l.headerRange, function: fn.name, message: r.message, detail: r.detail, confidence: r.confidence, assumptions: r.assumptions, benefit: r.benefit });
