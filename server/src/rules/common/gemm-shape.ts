@@ -6,7 +6,8 @@
 // (`for c: s[c] += Qs[tx][x] * Ks[c][x]` in attention). Not a GEMM: a GEMV or a dot
 // product (`x[k]` carries no dimension of its own), a row sweep (layernorm: both rows
 // carry the same dimensions), and a convolution window (`in[(p + r) * W + q + t]`: an
-// output position and a filter tap added on one axis; implicit GEMM is another story).
+// output position and a filter tap added on one axis, or a nest of a few constant taps, a
+// 3x3 or 5x5 filter however its index is clamped; implicit GEMM is another story).
 import { Poly, atomDef, symbolKind } from '../../core/affine';
 import type { AccessFact, CallFact, FunctionFacts, LoopFact } from '../../core/facts/model';
 import { LIBRARY_KERNELS } from '../../core/facts/library';
@@ -65,6 +66,17 @@ function withoutLoopStarts(p: Poly, loops: readonly LoopFact[]): Poly {
   return out;
 }
 
+/** Whether these loops all have constant trip counts whose product is at most 64. */
+function smallConstantNest(fn: FunctionFacts, loops: ReadonlySet<number>): boolean {
+  let product = 1;
+  for (const l of fn.loops) {
+    if (!loops.has(l.id)) continue;
+    if (!l.trips) return false;
+    product *= l.trips;
+  }
+  return product <= 64;
+}
+
 /** The loop whose two operands form a GEMM, innermost first; null when there is none. */
 export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolean): GemmLoop | null {
   // a loop that copies tiles into shared memory (`As[..] = A[..]; Bs[..] = B[..]`) is not the one that multiplies
@@ -76,6 +88,8 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
     // the loop symbols an operand may walk: this loop's and those of enclosing loops
     const enclosing = new Set<number>();
     for (let l: LoopFact | undefined = loop; l; l = fn.loops.find((x) => x.id === l!.parent)) enclosing.add(l.id);
+    // a few taps in all (a 3x3 or 5x5 filter: every enclosing loop has a constant trip count, 64 at most together): a window, not a k dimension
+    if (smallConstantNest(fn, enclosing)) continue;
     const walkers = reads.filter((a) => a.indices.some((p) => p.dependsOn(mine)));
     for (let i = 0; i < walkers.length; i++) {
       for (let j = i + 1; j < walkers.length; j++) {
