@@ -5,6 +5,8 @@
 import type { CallFact, FunctionFacts } from './model';
 
 const MAX_DEPTH = 2;
+/** Device allocations: a buffer a wrapper allocates is local to it. */
+const ALLOCATE = /^(?:cudaMalloc|cudaMallocManaged|cudaMallocAsync|cudaMallocHost|cudaMallocPitch|hipMalloc)$/;
 /** Branch-id space reserved for one expanded wrapper call (branch ids are statement * 1024 + arm). */
 const WRAPPER_SCOPES = 1 << 30;
 
@@ -36,6 +38,8 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
       continue;
     }
     const params = wrapper.params.map((p) => p.name);
+    // buffers the wrapper allocates itself are its own, whatever the caller's are named
+    const own = new Set(wrapper.calls.filter((w) => ALLOCATE.test(w.name)).map((w) => w.argRoots[0]).filter((r): r is string => !!r));
     const armsOffset = (out.length + 1) * WRAPPER_SCOPES * (depth + 1);
     for (const l of inner) {
       out.push({
@@ -45,7 +49,7 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
         args: l.args.map((a) => substitute(a, params, c.args)),
         argRoots: l.argRoots.map((r) => {
           const i = r === null ? -1 : params.indexOf(r);
-          return i >= 0 ? c.argRoots[i] : r;
+          return i >= 0 ? c.argRoots[i] : r !== null && own.has(r) ? `${wrapper.name}::${r}` : r;
         }),
         grid: l.grid && substitute(l.grid, params, c.args),
         block: l.block && substitute(l.block, params, c.args),
