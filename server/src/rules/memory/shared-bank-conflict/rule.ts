@@ -74,8 +74,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       .map((a) => ({ a, c: conflictWays(a, s, fn.blockDimX) }))
       .filter((h): h is { a: BoundAccess; c: { ways: number; certain: boolean } } => h.c !== null && h.c.ways > 1);
     if (!hits.length) continue;
-    const worst = hits.reduce((m, h) => (h.c.ways > m.c.ways ? h : m));
-    const first = hits[0];
+    // the access to report: the hottest (most deeply nested: the k-loop, not the epilogue), then the worst
+    const first = hits.reduce((m, h) => (h.a.loops.length > m.a.loops.length || (h.a.loops.length === m.a.loops.length && h.c.ways > m.c.ways) ? h : m));
+    const worst = first;
     const verb = first.a.kind === 'load' ? 'reads' : 'writes';
     const columns = s.dims.length === 2 ? s.dims[1] : null;
     const sizes = sizesOf(first.a);
@@ -100,7 +101,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
           : `Pad each row by one word (a row stride of \`d + 1\` words instead of \`d\`) or swizzle the column index, so that the lanes' words fall in different banks.`,
       ),
       benefit: 'the access is served in one pass instead of one per conflicting word; on an H200, padding a 32x32 shared-memory transpose tile to [32][33] measured 2.15x (84% of copy bandwidth)',
-      related: [{ range: s.range, message: `\`${s.name}\` is declared here` }, ...hits.slice(1).map((h) => ({ range: h.a.range, message: `also ${h.c.ways}-way: \`${h.a.text}\`` }))],
+      related: [{ range: s.range, message: `\`${s.name}\` is declared here` }, ...hits.filter((h) => h !== first).map((h) => ({ range: h.a.range, message: `also ${h.c.ways}-way: \`${h.a.text}\`` }))],
     });
   }
   return out;

@@ -13,7 +13,6 @@ __global__ void scores(const float* __restrict__ Q, const float* __restrict__ K,
   const int tx = threadIdx.x;
   for (int x = 0; x < d; x++) {
     Qi[tx * (d + 1) + x] = Q[blockIdx.x * tile + tx * d + x];
-//  ^^^^^^^^^^^^^^ memory/shared-bank-conflict
 //                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ memory/uncoalesced-access
     Kj[tx * (d + 1) + x] = K[blockIdx.x * tile + tx * d + x];
 //                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ memory/uncoalesced-access
@@ -23,6 +22,7 @@ __global__ void scores(const float* __restrict__ Q, const float* __restrict__ K,
     float sum = 0.0f;
     for (int x = 0; x < d; x++) sum += Qi[tx * (d + 1) + x] * Kj[y * (d + 1) + x];
 //  ^^^^^^^^^^^^^^^^^^^^^^^^^^^ precision/tensor-core-eligible
+//                                     ^^^^^^^^^^^^^^ memory/shared-bank-conflict
     S[(blockIdx.x * Bc + tx) * Bc + y] = sum;
 //  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ memory/uncoalesced-access
   }
