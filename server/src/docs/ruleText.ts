@@ -308,11 +308,11 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
   },
   'vectorization/vector-memory-access': {
     finds:
-      'A memory-bound elementwise kernel moving aligned, unit-stride scalar elements of 32 bits or less, one per thread, where 128-bit accesses (`float4`, `int4`, a packed struct) move the same bytes in a quarter of the instructions. In Triton: a kernel moving one scalar per program, a scalar element loop, or even/odd halves loaded as two blocks.',
+      'A memory-bound elementwise kernel moving aligned, unit-stride scalar elements of 32 bits or less, one per thread, where 128-bit accesses (`float4`, `int4`, a packed struct) move the same bytes in a quarter of the instructions; also row and grid-stride reductions that stream their input one scalar per thread per step. In Triton: a kernel moving one scalar per program, a scalar element loop, or even/odd halves loaded as two blocks.',
     quiet: [
       'kernels that already use `float4` / `int4` / `half2`;',
       'strided or misaligned accesses (`x[i + 1]`, `x[i + offset]`) and 64-bit elements;',
-      'compute-bound kernels;',
+      'compute-bound kernels (arithmetic in constant-trip loops counts once per iteration), and kernels running a run-time number of math rounds per element (`for (it < iterations) v = sinf(v)`);',
       'kernels every launch in the file runs as one block (`<<<1, 256>>>`, `dim3 grid(1)`): a demo or a last reduction stage, where launching more blocks comes first;',
       'Triton even/odd pairs touched once before or after a loop when the loop itself walks such pairs (a scan\'s state, loaded once per program).',
     ],

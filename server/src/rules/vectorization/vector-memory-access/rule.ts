@@ -133,8 +133,7 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
 
 /** A loop that hands consecutive elements of a row to consecutive threads: `i = tid; i < C; i += blockDim.x` (or lane, 32). */
 function spreadsOverThreads(l: LoopFact): boolean {
-  if (l.gridStride || l.step?.dependsOn((s) => s.startsWith('gridDim.'))) return false; // grid-wide reductions: left alone
-  if (l.blockStride) return true;
+  if (l.blockStride || l.gridStride) return true;
   if (!l.init || !l.step || !l.init.dependsOn((s) => s === TID || s.startsWith('#op'))) return false;
   // the step is the block size: `blockDim.x`, a multiple of 32, or a named size (`NUM_THREADS`, a template parameter)
   return l.step.dependsOn((s) => s.startsWith('blockDim.')) || (l.step.isConstant ? l.step.constant % 32 === 0 : [...l.step.symbols()].every((s) => symbolKind(s) === 'uniform'));
@@ -185,9 +184,23 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   }];
 }
 
+/** Math functions: a loop of them per element, run a run-time number of times, may well be compute-bound. */
+const MATH = /^(?:__)?(?:sin|cos|tan|exp|exp2|log|log2|sqrt|rsqrt|pow|tanh|erf)f?$/;
+
+/**
+ * A loop inside the loop over elements, with no memory access of its own, that calls math
+ * functions a run-time number of times per element (`for (it < iterations) v = sinf(v)`).
+ */
+function computeLoop(fn: FunctionFacts): boolean {
+  const touches = (id: number) => fn.accesses.some((a) => a.space === 'global' && a.loops.includes(id));
+  return fn.loops.some((l) => l.parent !== null && touches(l.parent) && !l.trips && !fn.accesses.some((a) => a.loops.includes(l.id)) && fn.calls.some((c) => c.loops.includes(l.id) && MATH.test(c.name)));
+}
+
 function check(fn: FunctionFacts): RuleFinding[] {
   // one block per launch (`<<<1, 256>>>`): a demo or a last reduction stage; launching more blocks comes first
   if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock) return [];
+  // per-element work of unknown length: memory-bound or not depends on a run-time count
+  if (computeLoop(fn)) return [];
   if (fn.kernelClass !== 'elementwise') {
     if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, accessRuns(fn, fn.accesses))) return [];
     const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
