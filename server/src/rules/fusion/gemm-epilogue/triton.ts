@@ -161,7 +161,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
         ...(conditional ? ['the pass runs under its own condition: the kernel takes it as a flag (a `tl.constexpr` or a nullable pointer)'] : []),
       ],
       // the op's own text can be a long expression: the range already points at it
-      message: `${pass.length > 40 ? 'this elementwise op' : pass}: a separate pass over the output of the ${p.inductor || p.torch ? 'cuBLAS ' : ''}GEMM ${p.shown.replace(/ \(launching [^)]*\)$/, '')}, an extra write and read`,
+      message: `${pass.length > 40 ? opName(op) : pass}: a separate pass over the output of the ${p.inductor || p.torch ? 'cuBLAS ' : ''}GEMM ${p.shown.replace(/ \(launching [^)]*\)$/, '')}, an extra write and read`,
       detail: detail(
         `${pass} is a separate elementwise pass over the output of the ${p.inductor || p.torch ? 'cuBLAS ' : ''}GEMM ${p.shown}${p.inductor ? ' in this TorchInductor code' : ''}.`,
         p.inductor
@@ -192,4 +192,11 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
     }
   }
   return out;
+}
+
+/** A long elementwise expression named by its operation: `` `.half()` ``, `` the `+` ``. */
+function opName(op: CallFact): string {
+  if (op.form === 'method') return `\`${op.name}()\``;
+  if (op.form === 'operator') return `the \`${op.name}\``;
+  return op.form === 'call' ? `\`${op.qualified ?? op.name}(...)\`` : 'this elementwise op';
 }

@@ -80,7 +80,10 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const verb = first.a.kind === 'load' ? 'reads' : 'writes';
     const columns = s.dims.length === 2 ? s.dims[1] : null;
     const sizes = sizesOf(first.a);
-    const assumptions = ['assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and a warp of 32 consecutive threadIdx.x'];
+    const warp = fn.blockDimX
+      ? `a warp of ${32 / fn.blockDimX} rows of ${fn.blockDimX} threads (blockDim.x is ${fn.blockDimX} at every launch in this file)`
+      : 'a warp of 32 consecutive threadIdx.x';
+    const assumptions = [`assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and ${warp}`];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are multiples' : 'is a multiple'} of 32 (a power of two such as 64)`);
     if (first.a.boundAt) assumptions.push(`${first.a.boundAt}: the template argument of every launch of \`${fn.name}\` in this file`);
     // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes

@@ -83,13 +83,13 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: ['assumes row-major arrays larger than the cache, and that the two loops can be interchanged (no dependence carried across them)'],
-      message: `\`${w.access.text}\`: the innermost \`${v}\` loop walks a column (${w.stride} per step), a new cache line per step`,
+      message: `\`${w.access.text}\`: the innermost \`${v}\` loop strides ${w.stride} per step, a new cache line per step`,
       detail: detail(`The innermost \`${v}\` loop walks the slow dimension of a row-major array, while \`${o}\` moves the contiguous index.`, fix),
       benefit: 'on this workplace\'s x86-64 (gcc -O3, one thread), a 1024³ fp32 matmul went 27–40x faster in i-k-j order than in i-j-k (6.5x at 1000³)',
       related: [
         { range: inner.headerRange, message: `the \`${v}\` loop` },
         { range: w.outer.headerRange, message: `the \`${o}\` loop, which moves the contiguous index` },
-        ...walks.slice(1, 3).map((x) => ({ range: x.access.range, message: `also walks a column: \`${x.access.text}\`` })),
+        ...walks.slice(1, 3).map((x) => ({ range: x.access.range, message: `also strides across rows: \`${x.access.text}\`` })),
       ],
     });
   }
