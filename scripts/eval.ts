@@ -146,7 +146,10 @@ function prepare(engine: Engine, headers?: ViewOptions, project?: ProjectSource)
   let index = indexes.get(project.key);
   if (index === undefined) {
     engine.project = null;
-    for (const f of project.files()) if (LAUNCHES.test(f.text)) engine.indexText(f.path, f.text);
+    for (const f of project.files()) {
+      if (LAUNCHES.test(f.text)) engine.indexText(f.path, f.text);
+      engine.indexReferences(f.path, f.text);
+    }
     index = engine.project;
     indexes.set(project.key, index);
   }

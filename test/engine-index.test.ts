@@ -42,3 +42,25 @@ test('a kept tree is freed when the second pass finds another text, another lang
   engine.analyzeText('/tmp/ka-index/c.cu', text, DEFAULT_CONFIG, undefined, undefined, { fixes: false });
   assert.equal(kept(engine), 0);
 });
+
+test('a function another file calls with an expected-results argument is a reference: the CPU rules leave it alone', async () => {
+  const naive = `void matmul_naive(const float *A, const float *B, float *C, int m, int n, int k) {
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++)
+      for (int p = 0; p < k; p++) C[j * m + i] += A[p * m + i] * B[j * k + p];
+}
+`;
+  const driver = `void matmul_naive(const float *A, const float *B, float *C, int m, int n, int k);
+int main() {
+  float *A = 0, *B = 0, *C = 0, *C_ref = 0;
+  matmul_naive(A, B, C_ref, 512, 512, 512);
+  return 0;
+}
+`;
+  const cpu = await Engine.create(['cpp']);
+  const cpuRules = (r: ReturnType<Engine['analyzeText']>) => r.findings.filter((f) => /cpu-|uncoalesced/.test(f.rule)).map((f) => f.rule);
+  assert.ok(cpuRules(cpu.analyzeText('/tmp/ka-ref/naive.c', naive)).length > 0, 'read alone, the naive product is reported');
+  const withDriver = await Engine.create(['cpp']);
+  withDriver.indexReferences('/tmp/ka-ref/test.c', driver);
+  assert.deepEqual(cpuRules(withDriver.analyzeText('/tmp/ka-ref/naive.c', naive)), []);
+});

@@ -80,7 +80,9 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
     for (const [i, file] of files.entries()) {
       opts.progress?.('indexing', i, files.length);
       const r = readRegularFile(file, maxBytes);
-      if (r.ok && LAUNCHES.test(r.text)) engine.indexText(file, r.text, config); // failures are reported by the second pass
+      if (!r.ok) continue; // failures are reported by the second pass
+      if (LAUNCHES.test(r.text)) engine.indexText(file, r.text, config);
+      engine.indexReferences(file, r.text);
     }
   }
   for (const [i, file] of files.entries()) {

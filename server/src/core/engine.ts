@@ -19,7 +19,7 @@ import { ProjectIndex } from './project';
 import { withLaunchShapes } from './launch-shapes';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
-import { isNotTunedPath, isRuntimeKernelSource, isTestPath } from './test-code';
+import { isNotTunedPath, isRuntimeKernelSource, isTestPath, referenceCallees } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
@@ -242,6 +242,16 @@ export class Engine {
     } finally {
       tree?.delete();
     }
+  }
+
+  /** Notes the functions a C/C++/CUDA file calls with expected-results arguments (the CLI's first pass, every file). */
+  indexReferences(path: string, text: string): void {
+    const language = detectLanguage(path, text);
+    if (language !== 'cuda' && language !== 'cpp') return;
+    const names = referenceCallees(text);
+    if (!names.length) return;
+    const project = (this.project ??= new ProjectIndex());
+    for (const n of names) project.references.add(n);
   }
 
   /** Reads headers through a reader of the caller's (the evaluation reads snapshots at a pinned commit). */

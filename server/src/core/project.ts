@@ -27,6 +27,8 @@ function ownCalls(f: FunctionFacts): number {
 export class ProjectIndex {
   readonly kernels = new Map<string, FunctionFacts>();
   readonly hosts = new Map<string, FunctionFacts>();
+  /** Functions some file of the project calls with an expected-results argument (`matmul_naive(A, B, C_ref)`): references. */
+  readonly references = new Set<string>();
 
   /** Adds a file's kernels and (C/C++/CUDA) launch wrappers; Triton host code records every operation, so only its kernels are kept. */
   add(facts: FileFacts): void {

@@ -49,3 +49,28 @@ function pathBelowRoot(file: string, roots: readonly string[]): string[] | null 
   }
   return best === null ? null : best.split(path.sep);
 }
+
+/** A name that holds expected results: `C_ref`, `ref`, `gold`, `expected`, `out_cpu`, `hostRef`, `h_C_cpu`. */
+export const EXPECTED_OUTPUT = /(?:^|_)(?:ref|gold|golden|expected|cpu|truth)(?:_|$)|(?:Ref|Gold|Expected|CPU|Cpu)$|^(?:expected|groundtruth|groudtruth)/i;
+
+/** Calls whose argument list is flat or one level deep (`f(a, b[i], g(c))`), for the scan below. */
+const CALL = /\b([A-Za-z_]\w*)\s*\(((?:[^()]|\([^()]*\)){0,600}?)\)/g;
+const MAY_NAME_EXPECTED = /ref|Ref|REF|gold|Gold|expected|Expected|cpu|CPU|Cpu|truth/;
+const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'memcpy', 'memset', 'free', 'malloc', 'cudaMemcpy', 'cudaMalloc', 'cudaFree', 'printf', 'fprintf']);
+
+/**
+ * Functions this text calls with an argument that holds expected results
+ * (`matmul_naive(A, B, C_ref, m, n, k)` in a test driver): references wherever they are
+ * defined. A scan of the text, so that a project's test drivers, which launch nothing and
+ * so are not indexed, still say which functions are their yardsticks.
+ */
+export function referenceCallees(text: string): string[] {
+  if (!MAY_NAME_EXPECTED.test(text)) return [];
+  const out = new Set<string>();
+  for (const m of text.matchAll(CALL)) {
+    if (KEYWORDS.has(m[1])) continue;
+    const args = m[2].split(',').map((a) => a.trim().replace(/^[&*(]+|[)\s]+$/g, ''));
+    if (args.some((a) => /^[A-Za-z_]\w*$/.test(a) && EXPECTED_OUTPUT.test(a))) out.add(m[1]);
+  }
+  return [...out];
+}

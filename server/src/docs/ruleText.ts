@@ -280,7 +280,7 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
       'nests already blocked (tile loops, `#pragma omp tile`, a caller passing the tile bounds);',
       'nests without reuse, and small constant trip counts (channels, 3×3 windows);',
       're-read data small enough to stay in L2;',
-      'CPU reference code: a kernel\'s CPU twin (`sgemm_naive_cpu` in a file with kernels), a product filled into an expected output (`matmul(A, B, C_ref)`), result checks (`check*`, `verify*`, `CheckResult`), and functions called only before a driver\'s first clock read or after its last. A CPU version timed between two clock reads is measured work and is reported.',
+      'CPU reference code: a kernel\'s CPU twin (`sgemm_naive_cpu` in a file with kernels), a product filled into an expected output (`matmul(A, B, C_ref)`, in this file or, when the CLI checks a folder, in any file of it), result checks (`check*`, `verify*`, `assert_*`, `CheckResult`, `*allclose*`), loops that print every iteration, and functions called only before a driver\'s first clock read or after its last. A CPU version timed between two clock reads is measured work and is reported.',
     ],
     example: {
       language: 'cpp',

@@ -4,6 +4,7 @@
 // One home for the name test, so every rule agrees on what counts as one.
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import { insideTimedRegion, outsideTimedRegion } from './timed-region';
+import { EXPECTED_OUTPUT } from '../../core/test-code';
 const REFERENCE = /(?:^|_)(?:ref|reference|golden|REF|REFERENCE|GOLDEN)(?:_|$)|Reference|Golden|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
 
 /** A test framework's test body (`TEST(Gemm, Small) { ... }` reads as a function named TEST): test code, not a target. */
@@ -25,8 +26,6 @@ const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkRe
 const CHECK_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
 /** The CPU twin of a GPU kernel, in a file with kernels: `sgemm_naive_cpu`, `gemvCPU`, `cpu_gemm`, `sumArraysOnHost`, `matmul_host`. */
 const CPU_TWIN = /cpu|CPU|Cpu|OnHost|(?:^|_)host(?:_|$)|^host[A-Z]|Host$/;
-/** An argument that receives expected results: `C_ref`, `ref`, `gold`, `expected`, `out_cpu`, `hostRef`, `h_C_cpu`. */
-const EXPECTED_OUTPUT = /(?:^|_)(?:ref|gold|golden|expected|cpu|truth)(?:_|$)|(?:Ref|Gold|Expected|CPU|Cpu)$|^(?:expected|groundtruth|groudtruth)/i;
 /** A name that holds expected results (`C_ref`, `ref`, `expected`, `out_cpu`): the reference side of a check. */
 export const isExpectedOutput = (name: string): boolean => EXPECTED_OUTPUT.test(name);
 
@@ -67,12 +66,15 @@ const untunedMemo = new WeakMap<readonly FunctionFacts[], ReadonlySet<string>>()
  * caller then compares results (`gemm(...); compareResults(C, C_gpu)`) or which fills an
  * expected output (`matmul(A, B, C_ref)`), and one called only before a driver's first
  * clock read or after its last. A call between two clock reads makes it measured work,
- * whatever its name (`mm2_cpu` timed against the GPU): the CPU rules speak there.
+ * whatever its name (`mm2_cpu` timed against the GPU): the CPU rules speak there. With the
+ * project, also a function another file calls with an expected-results argument.
  */
-export function untunedHosts(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+export function untunedHosts(functions: readonly FunctionFacts[], project?: { references: ReadonlySet<string> }): ReadonlySet<string> {
   const known = untunedMemo.get(functions);
   if (known) return known;
   const out = new Set(calledOnlyFromTests(functions));
+  // called with an expected-results argument in another file of the project (a test driver's `C_ref`)
+  for (const f of functions) if (project?.references.has(f.name)) out.add(f.name);
   const gpuFile = functions.some((f) => f.isKernel || f.calls.some((c) => c.kind === 'launch'));
   const hosts = new Map(functions.filter((f) => !f.isKernel && !f.isDevice && f.name !== 'main' && !f.calls.some((c) => c.kind === 'launch')).map((f) => [f.name, f]));
   const sites = new Map<string, { caller: FunctionFacts; call: CallFact }[]>();

@@ -184,7 +184,7 @@ export const rule: Rule = {
   // Triton reads the launches in the file (what a stride parameter is bound to)
   check: (facts) => {
     if (facts.language === 'triton') return tritonUncoalesced(facts);
-    const untuned = untunedHosts(facts.functions); // references, a test's expected results, set-up: CPU code nobody tunes
+    const untuned = untunedHosts(facts.functions, facts.project); // references, a test's expected results, set-up: CPU code nobody tunes
     const bindings = templateBindings(facts);
     return facts.functions.flatMap((fn) => (untuned.has(fn.name) ? [] : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS)));
   },

@@ -421,7 +421,7 @@ export const rule: Rule = {
   defaultSeverity: 'information',
   check: (facts: FileFacts) => {
     // host code with a loop nest at least 3 deep; the file's constants are read only then
-    const untuned = untunedHosts(facts.functions);
+    const untuned = untunedHosts(facts.functions, facts.project);
     const nests = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && fn.loops.some((l) => l.depth >= 2));
     if (nests.length === 0) return [];
     const { constants, key } = fileConstants(facts.lines);

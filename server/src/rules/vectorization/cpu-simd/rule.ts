@@ -303,7 +303,7 @@ export const rule: Rule = {
   check: (facts: FileFacts) => {
     const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0);
     if (hosts.length === 0) return [];
-    const references = new Set([...untunedHosts(facts.functions), ...checkedByCaller(facts.functions)]);
+    const references = new Set([...untunedHosts(facts.functions, facts.project), ...checkedByCaller(facts.functions)]);
     const { constants, key } = fileConstants(facts.lines);
     const refs = [...references].join(',');
     const build = facts.build ?? DEFAULT_BUILD;
