@@ -51,9 +51,12 @@ function isAncestor(fn: FunctionFacts, ancestor: number, loop: number): boolean 
   return false;
 }
 
+/** A packing routine (`pack_panelB`, `packA`, `bli_spackm`): it reads one layout to write another, on purpose, once per block. */
+const PACKING = /(?:^|_)(?:un)?pack|[a-z](?:Un)?Pack|^(?:Un)?Pack|[a-z]packm/;
+
 export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   // a program's `main` sets data up and prints it (cpu-simd leaves it alone too)
-  if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name)) return [];
+  if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || PACKING.test(fn.name)) return [];
   const out: RuleFinding[] = [];
   // (a stencil's taps, `jj = -RADIUS; jj <= RADIUS`, are unrolled: the loop around them decides)
   const innermost = fn.loops.filter((l) => l.variable !== null && !windowLoop(l, fn.loops) && !fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) && !untunedLoop(fn, l));
