@@ -45,6 +45,9 @@ class FunctionWalker extends Evaluator {
     return new Set(this.params.keys());
   }
   private loopStack: number[] = [];
+  /** Switches open around the statement being read, and around the innermost loop when it began (a `break` leaves the loop only when they are equal). */
+  private switchDepth = 0;
+  private loopSwitchDepth = 0;
   nextLoopId = 0;
   readonly loops: LoopFact[] = [];
   readonly accesses: AccessFact[] = [];
@@ -184,14 +187,24 @@ class FunctionWalker extends Evaluator {
         this.expressions(field(n, 'condition'));
         const stmt = this.nextBranch++;
         let arm = 0;
+        // a `break` in a case leaves the switch, not the loop around it
+        this.switchDepth++;
         for (const c of namedChildren(field(n, 'body') ?? n)) {
           if (c.type !== 'case_statement') continue;
           this.branches.push(branchId(stmt, arm++));
           for (const st of namedChildren(c)) if (st !== field(c, 'value')) this.statement(st);
           this.branches.pop();
         }
+        this.switchDepth--;
         return;
       }
+      case 'break_statement':
+        // leaves the innermost loop early (unless it leaves a switch): its trip count is not known on entry
+        if (this.switchDepth === this.loopSwitchDepth && this.loopStack.length) {
+          const l = this.loops.find((x) => x.id === this.loopStack[this.loopStack.length - 1]);
+          if (l) l.exits = true;
+        }
+        return;
       case 'else_clause':
         for (const c of namedChildren(n)) this.statement(c);
         return;
@@ -381,6 +394,8 @@ class FunctionWalker extends Evaluator {
     const carried = this.markLoopCarried(bodyNode, id, fact.variable);
     const outerWeight = this.opsWeight;
     if (fact.trips) this.opsWeight = Math.min(outerWeight * fact.trips, MAX_OPS_WEIGHT);
+    const outerSwitches = this.loopSwitchDepth;
+    this.loopSwitchDepth = this.switchDepth;
     this.loopStack.push(id);
     if (detached) this.pendingPragmas = detached.pragmas;
     if (bodyNode) this.statement(bodyNode);
@@ -390,6 +405,7 @@ class FunctionWalker extends Evaluator {
     }
     this.loopStack.pop();
     this.opsWeight = outerWeight;
+    this.loopSwitchDepth = outerSwitches;
     if (restoreVar && n.type === 'for_statement' && field(n, 'initializer')?.type === 'declaration') {
       if (restoreVar[1]) this.env.set(restoreVar[0], restoreVar[1]);
       else this.env.delete(restoreVar[0]);

@@ -34,7 +34,7 @@ export interface LoopFact {
   inclusive?: boolean;
   /** The number of iterations, when init, bound and step are constants (C/C++). */
   trips?: number;
-  /** A `return` or `goto` inside leaves the loop early (C/C++). */
+  /** A `return`, `goto` or (not inside a `switch`) `break` inside leaves the loop early (C/C++). */
   exits?: boolean;
   range: Range;
   /** The loop header (`for (...)`) on its first line: where loop findings point. */

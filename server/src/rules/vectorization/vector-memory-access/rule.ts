@@ -196,11 +196,17 @@ function computeLoop(fn: FunctionFacts): boolean {
   return fn.loops.some((l) => l.parent !== null && touches(l.parent) && !l.trips && !fn.accesses.some((a) => a.loops.includes(l.id)) && fn.calls.some((c) => c.loops.includes(l.id) && MATH.test(c.name)));
 }
 
+/** An atomic every thread issues for each element it reads (a histogram, a count, `index_add`): the atomics bound the kernel, not the loads. */
+function atomicPerElement(fn: FunctionFacts): boolean {
+  const loads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load');
+  return fn.accesses.some((u) => u.kind === 'atomic' && !u.singleLane && loads.some((l) => l.loops.every((id) => u.loops.includes(id))));
+}
+
 function check(fn: FunctionFacts): RuleFinding[] {
   // one block per launch (`<<<1, 256>>>`): a demo or a last reduction stage; launching more blocks comes first
   if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock) return [];
   // per-element work of unknown length: memory-bound or not depends on a run-time count
-  if (computeLoop(fn)) return [];
+  if (computeLoop(fn) || atomicPerElement(fn)) return [];
   if (fn.kernelClass !== 'elementwise') {
     if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, accessRuns(fn, fn.accesses))) return [];
     const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
