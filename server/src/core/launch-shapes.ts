@@ -1,8 +1,8 @@
 // What a file's launches tell the rules about its kernels, put into each kernel's facts
 // before any rule runs: the block's x extent when it is below a warp (a warp then spans
-// threadIdx.y), that every launch is one block, and the element type a template kernel
-// is instantiated with (`matmul<float><<<...>>>`: `T* A` is a `float*`), when every
-// launch in the file agrees.
+// threadIdx.y), that every launch is one block, that every launch passes a small constant
+// count (a demo size), and the element type a template kernel is instantiated with
+// (`matmul<float><<<...>>>`: `T* A` is a `float*`), when every launch in the file agrees.
 import type { CallFact, FunctionFacts } from './facts/model';
 import { elementBits } from './facts/ctypes';
 import { baseName } from './project';
@@ -10,6 +10,7 @@ import { baseName } from './project';
 interface Seen {
   xs: Set<number | null>;
   oneBlock: boolean;
+  launches: CallFact[];
   /** Per template parameter: the types the launches give it (a non-type argument adds null). */
   types: (Set<string | null>)[];
 }
@@ -28,7 +29,8 @@ function collect(functions: readonly FunctionFacts[]): Map<string, Seen> {
       if (c.kind !== 'launch') continue;
       const base = baseName(c.name);
       let seen = out.get(base);
-      if (!seen) out.set(base, (seen = { xs: new Set(), oneBlock: true, types: [] }));
+      if (!seen) out.set(base, (seen = { xs: new Set(), oneBlock: true, launches: [], types: [] }));
+      seen.launches.push(c);
       seen.xs.add(c.blockX ?? null);
       seen.oneBlock &&= c.gridBlocks === 1;
       addTypes(seen, c);
@@ -72,6 +74,17 @@ function withTypes(f: FunctionFacts, types: ReadonlyMap<string, string>): Partia
   };
 }
 
+/** Elements at or below which a launch is a demo size (32 KiB of fp32): launch latency, not bandwidth, decides. */
+const SMALL_PROBLEM = 1 << 13;
+
+/** A 1-D kernel every launch of which passes a constant of at most SMALL_PROBLEM for the count its thread index is checked against. */
+function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
+  // a 2-D or 3-D kernel checks one extent of several (`x < width`): its count is their product
+  if (f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))))) return false;
+  const i = f.indexBound ? f.params.findIndex((p) => p.name === f.indexBound) : -1;
+  return i >= 0 && !!seen?.launches.length && seen.launches.every((c) => (c.argValues?.[i] ?? Infinity) <= SMALL_PROBLEM);
+}
+
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   const launches = collect(functions);
@@ -82,8 +95,9 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     if (x !== null && (x <= 0 || x >= 32 || 32 % x !== 0)) x = null;
     const singleBlock = seen?.oneBlock ?? false;
     const types = typeBindings(f, seen);
-    if (x === null && !singleBlock && !types) return f;
-    const key = `${x}|${singleBlock}|${types ? [...types].join() : ''}`;
+    const small = smallProblem(f, seen);
+    if (x === null && !singleBlock && !types && !small) return f;
+    const key = `${x}|${singleBlock}|${small}|${types ? [...types].join() : ''}`;
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
     const facts: FunctionFacts = {
@@ -91,6 +105,7 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
       ...(types ? withTypes(f, types) : {}),
       ...(x !== null ? { blockDimX: x } : {}),
       ...(singleBlock ? { singleBlock } : {}),
+      ...(small ? { smallProblem: small } : {}),
     };
     shaped.set(f, { key, facts });
     return facts;

@@ -314,6 +314,7 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
       'strided or misaligned accesses (`x[i + 1]`, `x[i + offset]`) and 64-bit elements;',
       'compute-bound kernels (arithmetic in constant-trip loops counts once per iteration), and kernels running a run-time number of math rounds per element (`for (it < iterations) v = sinf(v)`);',
       'kernels every launch in the file runs as one block (`<<<1, 256>>>`, `dim3 grid(1)`): a demo or a last reduction stage, where launching more blocks comes first;',
+      '1-D kernels every launch of which in the file passes a demo size (at most 8,192 elements, `N = 1024`) for the count the thread index is checked against, and kernels issuing an atomic per element they read;',
       'Triton even/odd pairs touched once before or after a loop when the loop itself walks such pairs (a scan\'s state, loaded once per program).',
     ],
     example: {

@@ -750,6 +750,11 @@ class FunctionWalker extends Evaluator {
       if (dims.some((d) => d !== null)) fact.blockDims = dims;
       const blocks = cfg[0] ? this.extent(cfg[0]) : null;
       if (blocks !== null) fact.gridBlocks = blocks;
+      const values = args.map((a) => {
+        const v = this.eval(a);
+        return v.isConstant ? v.constant : null;
+      });
+      if (values.some((v) => v !== null)) fact.argValues = values;
     }
     this.calls.push(fact);
   }

@@ -127,6 +127,8 @@ export interface CallFact {
   gridBlocks?: number;
   /** For launches of a template kernel: the template argument texts (`kernel<64, float><<<...>>>` -> ['64', 'float']). */
   templateArgs?: string[];
+  /** A launch's arguments that are constants where it is made (`k<<<g, b>>>(d, 1024)`, `int n = 1 << 10; ...(d, n)`), else null. */
+  argValues?: (number | null)[];
   /** Their values where the launching code makes them constant (`const int BM = 64; k<BM><<<...>>>` -> [64]). */
   templateValues?: (number | null)[];
   /** Triton: keyword arguments (`BLOCK=1024`, `num_warps=4`), with the buffer each names. */
@@ -177,6 +179,8 @@ export interface FunctionFacts {
   blockDimX?: number;
   /** Every launch of this kernel in the file is one block (`<<<1, 256>>>`): a demo or a last reduction stage, not a stream (set per file). */
   singleBlock?: boolean;
+  /** Every launch of this kernel in the file passes a small constant (at most 8,192) for the count its thread index is checked against: a demo size (set per file). */
+  smallProblem?: boolean;
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
   decorators?: string[];
 }
