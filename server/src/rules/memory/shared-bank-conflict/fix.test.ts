@@ -137,3 +137,18 @@ ${launch}`,
     /`s` is also used in `first\(s\)`/,
   );
 });
+
+test('no one-word pad for an array also read 16 bytes at a time: it would misalign those reads', () => {
+  refused(
+    `__global__ void t(const float* in, float* out) {
+  __shared__ float s[32 * 32];
+  s[threadIdx.x * 32 + threadIdx.y] = in[threadIdx.y * 32 + threadIdx.x];
+  __syncthreads();
+  float4 v = *reinterpret_cast<const float4*>(&s[threadIdx.y * 32 + 4 * (threadIdx.x % 8)]);
+  out[threadIdx.y * 32 + threadIdx.x] = v.x + v.y + v.z + v.w;
+}
+void run(const float* in, float* out) { t<<<1, dim3(32, 32)>>>(in, out); }
+`,
+    /accessed 8 or 16 bytes at a time/,
+  );
+});

@@ -35,6 +35,10 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
   if (!fn || !access || !s) return { reason: 'the shared array of this access could not be found' };
   const pad = padOf(elementBits(s.elemType));
   if (!pad) return { reason: `\`${s.elemType}\` elements are not 1, 2 or 4 bytes wide` };
+  // a row padded by one word no longer starts 8 or 16 bytes aligned: the wide accesses would break
+  if (fn.accesses.some((a) => a.space === 'shared' && a.array === s.name && a.vector)) {
+    return { reason: `\`${s.name}\` is also accessed 8 or 16 bytes at a time, which a one-word pad would misalign: pad its rows by 16 bytes or swizzle the column index instead` };
+  }
   if (s.dims.length === 2) {
     const columns = s.dims[1];
     if (columns === null) return { reason: `the inner dimension \`${s.dimTexts[1] ?? ''}\` of \`${s.name}\` is not a constant` };
