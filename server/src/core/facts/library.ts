@@ -6,6 +6,11 @@
 import { Poly } from '../affine';
 import type { AccessFact, FunctionFacts, ParamFact } from './model';
 
+/** Math-library functions (each counted as 8 operations of arithmetic). */
+export const MATH_CALLS = /^(__)?(exp|expf|exp2f|log|logf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|sqrt|sqrtf|rsqrtf|pow|powf|erf|erff|__expf|__logf|__sinf|__cosf|__powf|hexp|hlog|hsqrt|h2exp)$/;
+/** Device (and pinned host) allocations. */
+export const DEVICE_ALLOCATION = /^(?:cudaMalloc|cudaMallocManaged|cudaMallocAsync|cudaMallocHost|cudaHostAlloc|cudaMallocPitch|hipMalloc)$/;
+
 const NOWHERE = { start: { line: 0, column: 0 }, end: { line: 0, column: 0 } };
 /** Element i of the pass, as a one-pass elementwise kernel indexes it. */
 const ELEMENT = Poly.sym('blockDim.x').mul(Poly.sym('blockIdx.x')).add(Poly.sym('threadIdx.x'));

@@ -3,10 +3,9 @@
 // the wrapped launches at its call sites, with the wrapper's parameters replaced by the
 // caller's arguments, so the fusion rule reads one chain of launches.
 import type { CallFact, FunctionFacts } from './model';
+import { DEVICE_ALLOCATION } from './library';
 
 const MAX_DEPTH = 2;
-/** Device allocations: a buffer a wrapper allocates is local to it. */
-const ALLOCATE = /^(?:cudaMalloc|cudaMallocManaged|cudaMallocAsync|cudaMallocHost|cudaMallocPitch|hipMalloc)$/;
 /** Branch-id space reserved for one expanded wrapper call (branch ids are statement * 1024 + arm). */
 const WRAPPER_SCOPES = 1 << 30;
 
@@ -39,7 +38,7 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
     }
     const params = wrapper.params.map((p) => p.name);
     // buffers the wrapper allocates itself are its own, whatever the caller's are named
-    const own = new Set(wrapper.calls.filter((w) => ALLOCATE.test(w.name)).map((w) => w.argRoots[0]).filter((r): r is string => !!r));
+    const own = new Set(wrapper.calls.filter((w) => DEVICE_ALLOCATION.test(w.name)).map((w) => w.argRoots[0]).filter((r): r is string => !!r));
     const armsOffset = (out.length + 1) * WRAPPER_SCOPES * (depth + 1);
     for (const l of inner) {
       out.push({

@@ -18,6 +18,7 @@ import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
+import { DEVICE_ALLOCATION } from '../../../core/facts/library';
 import { baseName, visibleCallables } from '../../../core/project';
 import { isReferenceOracle } from '../../common/reference';
 import { constantTrip, fileConstants } from '../../common/file-constants';
@@ -33,8 +34,8 @@ const BLOCKING_COPY = /^(cudaMemcpy|cudaMemcpy2D|cudaMemcpy3D|cudaMemcpyToSymbol
 const DEVICE_SYNC = /^(cudaDeviceSynchronize|cudaThreadSynchronize)$/;
 /** Library calls that queue device work like a launch. */
 const LIBRARY_WORK = /^(cublas\w*(gemm|gemv|Gemm|Gemv|axpy|scal|dot|nrm2|copy|trsm|syrk)\w*|cublasLtMatmul|cufftExec\w*|cusparse\w*(SpMV|SpMM|mv|mm)\w*|cudnn(Convolution|Activation|Softmax|Pooling|BatchNorm|AddTensor)\w*|cudaLaunchKernel|cudaLaunchCooperativeKernel|cudaGraphLaunch)$/;
-/** Per-iteration allocation: the loop is a harness that sets everything up again each time. */
-const ALLOCATION = /^(cudaMalloc|cudaMallocManaged|cudaMallocHost|cudaHostAlloc|cudaFree)$/;
+/** Per-iteration allocation or free: the loop is a harness that sets everything up again each time. */
+const isAllocation = (c: CallFact) => DEVICE_ALLOCATION.test(c.name) || c.name === 'cudaFree';
 
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
 const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;
@@ -108,7 +109,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     const work = deviceWork(inLoop, launchers);
     const blocking = inLoop.filter((c) => blockingKind(c) !== null);
     if (!work.length || !blocking.length) continue;
-    if (inLoop.some((c) => ALLOCATION.test(c.name) || isTiming(c))) continue;
+    if (inLoop.some((c) => isAllocation(c) || isTiming(c))) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS) continue;
     const v = loop.variable ? ` over \`${loop.variable}\`` : '';
     return [finding(host, { calls: inLoop, work }, blocking, `of the loop${v}`, loop)];
@@ -118,7 +119,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
   if (caller === undefined) return [];
   const work = deviceWork(calls, launchers);
   const blocking = calls.filter((c) => blockingKind(c) !== null && c.loops.length === 0);
-  if (!work.length || !blocking.length || calls.some((c) => ALLOCATION.test(c.name) || isTiming(c))) return [];
+  if (!work.length || !blocking.length || calls.some((c) => isAllocation(c) || isTiming(c))) return [];
   return [finding(host, { calls, work }, blocking, `(\`${host.name}\` is called in a loop of \`${caller}\`)`, null)];
 }
 

@@ -9,6 +9,7 @@ import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/mo
 import type { RuleFinding } from '../../../core/types';
 import { Poly, isVarying, symbolKind } from '../../../core/affine';
 import { SAMPLES, laneValues } from '../../../core/lanes';
+import { MATH_CALLS } from '../../../core/facts/library';
 
 const TID = 'threadIdx.x';
 /**
@@ -184,8 +185,6 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   }];
 }
 
-/** Math functions: a loop of them per element, run a run-time number of times, may well be compute-bound. */
-const MATH = /^(?:__)?(?:sin|cos|tan|exp|exp2|log|log2|sqrt|rsqrt|pow|tanh|erf)f?$/;
 
 /**
  * A loop inside the loop over elements, with no memory access of its own, that calls math
@@ -193,7 +192,7 @@ const MATH = /^(?:__)?(?:sin|cos|tan|exp|exp2|log|log2|sqrt|rsqrt|pow|tanh|erf)f
  */
 function computeLoop(fn: FunctionFacts): boolean {
   const touches = (id: number) => fn.accesses.some((a) => a.space === 'global' && a.loops.includes(id));
-  return fn.loops.some((l) => l.parent !== null && touches(l.parent) && !l.trips && !fn.accesses.some((a) => a.loops.includes(l.id)) && fn.calls.some((c) => c.loops.includes(l.id) && MATH.test(c.name)));
+  return fn.loops.some((l) => l.parent !== null && touches(l.parent) && !l.trips && !fn.accesses.some((a) => a.loops.includes(l.id)) && fn.calls.some((c) => c.loops.includes(l.id) && MATH_CALLS.test(c.name)));
 }
 
 /** An atomic every thread issues for each element it reads (a histogram, a count, `index_add`): the atomics bound the kernel, not the loads. */
