@@ -79,10 +79,10 @@ const SMALL_PROBLEM = 1 << 13;
 
 /** A 1-D kernel every launch of which passes a constant of at most SMALL_PROBLEM for the count its thread index is checked against. */
 function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
-  // a 2-D or 3-D kernel checks one extent of several (`x < width`): its count is their product
-  if (f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))))) return false;
   const i = f.indexBound ? f.params.findIndex((p) => p.name === f.indexBound) : -1;
-  return i >= 0 && !!seen?.launches.length && seen.launches.every((c) => (c.argValues?.[i] ?? Infinity) <= SMALL_PROBLEM);
+  if (i < 0 || !seen?.launches.length || !seen.launches.every((c) => (c.argValues?.[i] ?? Infinity) <= SMALL_PROBLEM)) return false;
+  // a 2-D or 3-D kernel checks one extent of several (`x < width`): its count is their product
+  return !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));
 }
 
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
