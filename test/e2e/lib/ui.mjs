@@ -82,7 +82,10 @@ async function hoverAndFixMenu(page, prefix, result) {
 async function explainFromHover(page, prefix, result) {
   try {
     await page.keyboard.press('Escape');
-    const box = await page.locator(SQUIGGLES).first().boundingBox();
+    // the quick-fix menu just closed: the editor may still be re-rendering its decorations
+    const squiggle = page.locator(SQUIGGLES).first();
+    await squiggle.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {});
+    const box = await squiggle.boundingBox();
     if (!box) throw new Error('the squiggle has no box');
     const at = { x: box.x + Math.min(box.width / 2, 20), y: box.y + box.height / 2 };
     await page.mouse.move(0, 0);
