@@ -2,7 +2,7 @@
 // `/`, `%` and shifts, and an atom whose arguments all become constants is its value.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Poly, atom, bindSymbols } from '../server/src/core/affine';
+import { Poly, atom, bindSymbols, recomposeDivMod } from '../server/src/core/affine';
 
 const sym = Poly.sym;
 
@@ -30,4 +30,19 @@ test('exact division by a bound constant stays affine; nothing bound, nothing ch
   assert.ok(bindSymbols(p, new Map([['V', 4]])).equals(sym('threadIdx.x').scale(2)));
   assert.equal(bindSymbols(p, new Map()), p);
   assert.equal(bindSymbols(p, new Map([['other', 1]])), p);
+});
+
+test('an index rebuilt from the coordinates a thread index was split into is the thread index again', () => {
+  const idx = Poly.sym('idx');
+  const [size, n] = [Poly.sym('size'), Poly.sym('n')];
+  const outer = atom('/', [idx, size]);
+  const [i, j, k] = [atom('%', [idx, size]), atom('%', [outer, n]), atom('/', [outer, n])];
+  // darknet's add_bias_kernel: output[(k * n + j) * size + i]
+  assert.equal(recomposeDivMod(k.mul(n).add(j).mul(size).add(i)).toString(), 'idx');
+  assert.equal(recomposeDivMod(k.mul(n).add(j).mul(size).add(i).add(Poly.const(3)).scale(2)).toString(), '2*idx + 6');
+  // a coordinate left out (`k * n * size + i`) is not the thread index
+  const partial = k.mul(n).mul(size).add(i);
+  assert.equal(recomposeDivMod(partial).toString(), partial.toString());
+  // `j * size + i` alone is idx only modulo n * size: kept as it is
+  assert.notEqual(recomposeDivMod(j.mul(size).add(i)).toString(), 'idx');
 });

@@ -344,6 +344,34 @@ function constantText(text: string, values: ReadonlyMap<string, number>): number
   return v !== null && at === tokens.length && Number.isSafeInteger(v) ? v : null;
 }
 
+/**
+ * `(x / n) * n + x % n` is `x` (C's truncating division, for either sign): the index a kernel
+ * rebuilds from the coordinates it split its thread index into (`(k * n + j) * size + i` with
+ * `i = idx % size`, `j = idx / size % n`, `k = idx / size / n`) reads as the thread index again.
+ */
+export function recomposeDivMod(p: Poly): Poly {
+  if (p.unknown || !p.hasAtoms) return p;
+  for (let round = 0; round < 16; round++) {
+    let next: Poly | null = null;
+    for (const [key, c] of p.terms) {
+      const parts = key ? key.split('*') : [];
+      const at = parts.findIndex((s) => atomDef(s)?.op === '%');
+      if (at < 0) continue;
+      const [x, n] = atomDef(parts[at])!.args;
+      const div = atomNames.get(`/(${x.key()},${n.key()})`);
+      if (!div) continue;
+      const rest = parts.filter((_, i) => i !== at).reduce((acc, s) => acc.mul(Poly.sym(s)), Poly.const(c));
+      const whole = rest.mul(Poly.sym(div)).mul(n);
+      if (whole.unknown || [...whole.terms].some(([k, v]) => p.terms.get(k) !== v)) continue;
+      next = p.sub(whole).sub(rest.mul(Poly.sym(parts[at]))).add(rest.mul(x));
+      break;
+    }
+    if (!next) return p;
+    p = next;
+  }
+  return p;
+}
+
 /** An atom over arguments that may now be constants: its value when they all are. */
 function foldAtom(op: AtomOp, args: Poly[], cmp?: string): Poly {
   if (args.every((a) => a.isConstant)) {

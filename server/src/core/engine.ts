@@ -9,6 +9,7 @@ import { ALL_RULES } from '../rules';
 import type { FileRule, FunctionRule, Rule } from './rule';
 import { isSuppressed, mayBeSuppressed, suppressedLines } from './suppress';
 import { functionFacts } from './facts/cfamily';
+import { hostHelpers, inlinedStale, type HostHelpers } from './facts/host-inline';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { tritonFunctions } from './facts/triton';
@@ -43,6 +44,8 @@ interface FileContext {
   constants: Map<string, number>;
   macros: Map<string, MacroDef>;
   helpers: Map<string, SyntaxNode>;
+  /** Host functions with loops, inlined where another function's loop calls them. */
+  hostHelpers: HostHelpers;
   globalsKey: string;
   /** The file's budget ran out while its headers were read: the view or the helpers are incomplete. */
   partial: boolean;
@@ -448,9 +451,18 @@ export class Engine {
       ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
       ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(','));
     const partial = !!pre.view.cut || fromHeaders.partial;
-    const made: FileContext = { top, spans, pre, grammar, globals, constants, macros, helpers, globalsKey, partial };
+    const hostHelpersOf = hostHelpers(text, spans, (i) => this.readFunction(top.functions[i], source, pre, grammar));
+    const made: FileContext = { top, spans, pre, grammar, globals, constants, macros, helpers, hostHelpers: hostHelpersOf, globalsKey, partial };
     if (cache && !partial) cache.context = { tree, text, path, generation: this.generation, made };
     return made;
+  }
+
+  /** A top-level function's tree, through its macros when it uses any (FLOAT4(...), CUDA_KERNEL_LOOP, qualifier macros). */
+  private readFunction(def: Tree['rootNode'], source: SourceText, pre: FilePreprocessing, grammar: GrammarName): SyntaxNode | null {
+    // a template's parameters sit on its template_declaration: copy from there
+    const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
+    const copy = expandedFunction(outer, source, pre, (t) => this.parsers.parse(grammar, t, null, 200)) ?? mirror(outer, source);
+    return copy.type === 'function_definition' ? copy : copy.namedChildren.find((c) => c.type === 'function_definition') ?? null;
   }
 
   /** Facts of every function in a parsed file, reusing `cache` for unchanged functions. */
@@ -469,7 +481,7 @@ export class Engine {
       };
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines, guard));
     } else {
-      const { top, spans, pre, grammar, globals, constants, macros, helpers, globalsKey, partial } = this.fileContext(language, tree, source, path, fileDeadline, cache);
+      const { top, spans, pre, grammar, globals, constants, macros, helpers, hostHelpers: hosts, globalsKey, partial } = this.fileContext(language, tree, source, path, fileDeadline, cache);
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
       for (let i = 0; i < top.functions.length; i++) {
         const def = top.functions[i];
@@ -477,6 +489,7 @@ export class Engine {
         const where = `${start.row}:${start.column}:${globalsKey}:${this.generation}`;
         const fnText = text.slice(spans[i].startIndex, spans[i].endIndex);
         let f = cache?.get(where, fnText);
+        if (f && inlinedStale(f, hosts)) f = undefined;
         let reason = UNREADABLE;
         if (f === undefined && budgetClock() >= fileDeadline) {
           // not cached: the next analysis (the next keystroke) goes on where this one stopped
@@ -484,15 +497,11 @@ export class Engine {
           continue;
         }
         if (f === undefined) {
-          // a template's parameters sit on its template_declaration: copy from there
-          const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
           const result = this.bounded(fileDeadline, () => {
-            // through its macros when it uses any (FLOAT4(...), CUDA_KERNEL_LOOP, qualifier macros)
-            const copy = expandedFunction(outer, source, pre, (t) => this.parsers.parse(grammar, t, null, 200)) ?? mirror(outer, source);
-            const fn = copy.type === 'function_definition' ? copy : copy.namedChildren.find((c) => c.type === 'function_definition');
+            const fn = this.readFunction(def, source, pre, grammar);
             if (fn && nestingDepth(fn) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
             // statements the grammar could not read are left out; the rest of the function counts
-            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases) : null;
+            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts) : null;
           });
           f = typeof result === 'string' ? null : result;
           if (typeof result === 'string') reason = result;

@@ -12,11 +12,13 @@ import { branchId } from './model';
 import { LIBRARY_KERNELS, MATH_CALLS } from './library';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import { tick } from '../budget';
+import { HOST_LOOP_IDS, type HostHelpers, type HostHelper } from './host-inline';
 import type {
   AccessFact,
   CallFact,
   CallKind,
   FunctionFacts,
+  InlinedCall,
   KernelClass,
   LoopFact,
   MemorySpace,
@@ -36,8 +38,9 @@ const MAX_QUOTED_CALL = 60;
 /** Calls that combine values across threads: block / warp reduction helpers, and warp shuffles. */
 const REDUCE_HELPER = /^__reduce_\w+_sync$|(?:block|warp)_?(?:all)?_?reduce|BlockReduce|WarpReduce/i;
 const SHUFFLE = /^__shfl(?:_xor|_down|_up)?_sync$/;
-const LOAD_INTRINSICS = /^__ld(g|cs|cg|ca|lu|cv)$/;
-const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$/;
+/** CUDA's cache-hinted loads, and x86 SIMD loads through an address (`_mm_load_pd(&A(0, p))`, `_mm256_loadu_ps`, `_mm_loaddup_pd`). */
+const LOAD_INTRINSICS = /^__ld(g|cs|cg|ca|lu|cv)$|^_mm\d*_(?:load[u1]?|loaddup|broadcast)_\w+$/;
+const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$|^_mm\d*_storeu?_\w+$/;
 
 class FunctionWalker extends Evaluator {
   get paramNames(): ReadonlySet<string> {
@@ -48,6 +51,13 @@ class FunctionWalker extends Evaluator {
   private switchDepth = 0;
   private loopSwitchDepth = 0;
   nextLoopId = 0;
+  /** Host code: the file's helpers with loops, inlined where a loop calls them (core/facts/host-inline.ts). */
+  hostHelpers?: HostHelpers;
+  /** Loop ids of inlined host helpers, shared by every walk of one function (its own loops' ids are positions in `loops`). */
+  private hostIds = { next: HOST_LOOP_IDS };
+  readonly inlined: InlinedCall[] = [];
+  /** The file's functions called in a loop here, with their text (see `FunctionFacts.calleeTexts`). */
+  readonly calleeTexts = new Map<string, string>();
   readonly loops: LoopFact[] = [];
   readonly accesses: AccessFact[] = [];
   readonly shared: SharedArrayFact[] = [];
@@ -619,14 +629,7 @@ class FunctionWalker extends Evaluator {
     if (params.length !== args.length) return;
     const inner = new FunctionWalker(true, [], this.lines, this.fileArrays, this.constants, this.macros, 'unknown', this.helpers, this.depth + 1, this.aliases);
     inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
-    inner.macroWork = this.macroWork;
-    params.forEach((p, i) => {
-      const ptr = p.pointer ? this.evalPtr(args[i]) : null;
-      // a template element type (`const ElementType* address`) is the caller's: no cast then
-      const cast = ptr && p.type && ptr.elemType !== p.type && elementBits(p.type, this.aliases) !== null;
-      if (ptr) inner.env.set(p.name, { kind: 'ptr', ...(cast ? inner.recast(ptr, p.type) : ptr) });
-      else if (!p.pointer) inner.env.set(p.name, { kind: 'int', poly: this.eval(args[i]) });
-    });
+    this.bindParams(inner, params, args);
     inner.statement(body);
     if (inner.usesVectorTypes) this.usesVectorTypes = true;
     // `load128cs(inp + i)` says what is read; a call over several lines is named by the access inside it
@@ -643,6 +646,48 @@ class FunctionWalker extends Evaluator {
       if (this.singleLaneDepth > 0) fact.singleLane = true;
       this.accesses.push(fact);
     }
+  }
+
+  /** A helper's parameters bound to a call's arguments: a pointer keeps its buffer, space and offset, an integer its value. */
+  private bindParams(inner: FunctionWalker, params: readonly ParamFact[], args: readonly Node[]): void {
+    inner.macroWork = this.macroWork;
+    params.forEach((p, i) => {
+      const ptr = p.pointer ? this.evalPtr(args[i]) : null;
+      // a template element type (`const ElementType* address`) is the caller's: no cast then
+      const cast = ptr && p.type && ptr.elemType !== p.type && elementBits(p.type, this.aliases) !== null;
+      if (ptr) inner.env.set(p.name, { kind: 'ptr', ...(cast ? inner.recast(ptr, p.type) : ptr) });
+      else if (!p.pointer) inner.env.set(p.name, { kind: 'int', poly: this.eval(args[i]) });
+    });
+  }
+
+  /**
+   * A host helper with loops called inside a loop (`AddDot(k, &A(i, 0), lda, &B(0, j), &C(i, j))`):
+   * its loops and accesses as seen at this call, kept apart in `inlined` so that only the rules
+   * that ask for the combined nest (core/facts/host-inline.ts) see them.
+   */
+  private inlineHostCall(helper: HostHelper, args: Node[], name: string): void {
+    const fdecl = functionDeclarator(field(helper.def, 'declarator'));
+    const body = field(helper.def, 'body');
+    if (!fdecl || !body) return;
+    const params = paramFacts(fdecl);
+    if (params.length !== args.length) return;
+    const ids = this.hostIds;
+    if (this.depth > 0) ids.next = Math.max(ids.next, this.nextLoopId);
+    const inner = new FunctionWalker(false, [], this.lines, this.fileArrays, this.constants, this.macros, 'host', this.helpers, this.depth + 1, this.aliases);
+    inner.hostHelpers = this.hostHelpers;
+    inner.hostIds = ids;
+    inner.nextLoopId = ids.next;
+    this.bindParams(inner, params, args);
+    inner.statement(body);
+    ids.next = Math.max(ids.next, inner.nextLoopId);
+    if (this.depth > 0) this.nextLoopId = ids.next;
+    for (const [n, t] of inner.calleeTexts) this.calleeTexts.set(n, t);
+    const around = this.loopStack;
+    const under = (l: LoopFact): LoopFact => ({ ...l, parent: l.parent ?? (around.length ? around[around.length - 1] : null), depth: l.depth + around.length, helper: l.helper ?? name });
+    const at = (a: AccessFact): AccessFact => ({ ...a, loops: [...around, ...a.loops] });
+    const own = inner.accesses.filter((a) => a.space !== 'local' && a.space !== 'unknown');
+    if (inner.loops.length) this.inlined.push({ name, loops: inner.loops.map(under), accesses: own.map(at) });
+    for (const c of inner.inlined) this.inlined.push({ ...c, loops: c.loops.map(under), accesses: c.accesses.map(at) });
   }
 
   /** `dim3 block(32, 8)` / `dim3 block = dim3(1, 256)`: each extent, null where not constant. */
@@ -720,6 +765,13 @@ class FunctionWalker extends Evaluator {
     // (a project's own overload of a builtin, `atomicAdd(half*, half)` for old GPUs, is not the one a float argument calls)
     const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
+    else if (!this.isKernel && !launchSyntax && (this.loopStack.length || this.depth > 0) && this.depth < MAX_HELPER_DEPTH) {
+      // (a name not defined yet counts too: the caller is read again once it is)
+      const text = this.hostHelpers?.text(name);
+      if (this.hostHelpers) this.calleeTexts.set(name, text ?? '');
+      const hostHelper = text !== undefined ? this.hostHelpers?.get(name) : undefined;
+      if (hostHelper) this.inlineHostCall(hostHelper, args, name);
+    }
     let kind: CallKind = 'call';
     if (launchSyntax || LIBRARY_KERNELS.has(name)) kind = 'launch'; // cuBLAS level-1 routines are one-pass kernels
     else if (SYNC_CALLS.test(name)) kind = 'sync';
@@ -912,6 +964,7 @@ export function functionFacts(
   macros: ReadonlyMap<string, MacroDef> = new Map(),
   helpers: ReadonlyMap<string, Node> = new Map(),
   aliases: TypeAliases = new Map(),
+  hostHelpers?: HostHelpers,
 ): FunctionFacts | null {
   const fdecl = functionDeclarator(field(def, 'declarator'));
   const body = field(def, 'body');
@@ -931,6 +984,7 @@ export function functionFacts(
     }
   }
   const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers, 0, aliases);
+  if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
   return {
@@ -951,5 +1005,7 @@ export function functionFacts(
     kernelClass: classify(w, isKernel),
     indexBound: w.indexBound,
     launchBounds,
+    ...(w.inlined.length ? { inlined: w.inlined } : {}),
+    ...(w.calleeTexts.size ? { calleeTexts: [...w.calleeTexts] } : {}),
   };
 }

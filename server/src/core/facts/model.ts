@@ -59,6 +59,8 @@ export interface LoopFact {
    * items: a sweep over test cases or settings, not a steady-state loop.
    */
   literalItems?: number;
+  /** A host helper's loop seen at a call (`FunctionFacts.inlined`): the helper's name. */
+  helper?: string;
 }
 
 export interface AccessFact {
@@ -183,6 +185,22 @@ export interface FunctionFacts {
   smallProblem?: boolean;
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
   decorators?: string[];
+  /** C/C++ host code: the file's helpers with loops called inside this function's loops, as seen at each call (core/facts/host-inline.ts). */
+  inlined?: InlinedCall[];
+  /** The file's functions this one's loops call (through its helpers too), with their text when read: a cached function is stale when one changed. */
+  calleeTexts?: [name: string, text: string][];
+}
+
+/**
+ * A host helper's loops and accesses seen at a call inside a loop (`AddDot(k, &A(i,0), lda, ...)`
+ * in `for i, for j`), with its parameters bound to the call's arguments: the loop nest the
+ * two functions make together. Its loops' ids are its own (from 100000 up) and its outermost
+ * loops' parent is the call's innermost loop; its accesses' `loops` start with the call's.
+ */
+export interface InlinedCall {
+  name: string;
+  loops: LoopFact[];
+  accesses: AccessFact[];
 }
 
 export interface FileFacts {

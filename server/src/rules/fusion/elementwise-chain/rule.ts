@@ -7,7 +7,7 @@ import type { FileRule, Rule } from '../../../core/rule';
 import { chainFixer } from './fix';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { Poly } from '../../../core/affine';
+import { Poly, recomposeDivMod } from '../../../core/affine';
 import { tritonElementwiseChain } from './triton';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { launchExtent, sameExtent, symbolic, type Extent } from './elements';
@@ -49,6 +49,8 @@ function kernelBuffers(k: FunctionFacts): KernelBuffers {
 
 /** An index form with loop symbols renamed, so `t[i]` in two grid-stride loops compares equal. */
 function canonical(p: Poly): string {
+  // `(k * n + j) * size + i` rebuilt from `idx / size / n`, `idx / size % n`, `idx % size` is `idx`
+  p = recomposeDivMod(p);
   // a grid-stride loop's step (`i * blockDim.x * gridDim.x`) walks the same index space as one pass over it
   let out = new Poly(new Map([...p.terms].filter(([k]) => !(k.includes('#loop') && k.includes('gridDim.')))), p.unknown);
   for (const s of p.symbols()) if (s.startsWith('#loop')) out = out.substitute(s, Poly.sym('#loop'));

@@ -14,6 +14,7 @@ import { isReferenceOracle, untunedHosts } from '../../common/reference';
 import { untunedLoop } from '../../common/timed-region';
 import { constantTrip, constantValue, fileConstants } from '../../common/file-constants';
 import { perFunction } from '../../common/memo';
+import { HOST_LOOP_IDS, withInlined } from '../../../core/facts/host-inline';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
@@ -29,6 +30,8 @@ const FILTER_BOUND = /^(?:KH|KW|kh|kw|kH|kW|Kh|Kw|ksize|kSize|KSIZE|ks|KS|kernel
 const L2_BYTES = 256 * 1024;
 /** A loop stepping by this much or more (or by a symbol) over an inner loop that follows it is a tile loop. */
 const TILE_STEP = 4;
+/** A loop stepping by this much or more (or by a symbol) hands a cache tile to the helpers it calls. */
+const TILE_HANDOFF_STEP = 16;
 
 type Constants = ReadonlyMap<string, number>;
 
@@ -60,9 +63,11 @@ class Nest {
     private readonly trip: (l: LoopFact) => number | null,
     private readonly lines: readonly string[],
   ) {
-    for (const l of fn.loops) this.byId.set(l.id, l);
-    this.loops = fn.loops.filter((l) => this.chain(l).includes(root));
-    this.accesses = fn.accesses.filter((a) => a.loops.includes(root.id) && a.space !== 'shared');
+    // with the loops of helpers called inside the nest (`for i, for j: AddDot(k, ...)` loops over p)
+    const whole = withInlined(fn);
+    for (const l of whole.loops) this.byId.set(l.id, l);
+    this.loops = whole.loops.filter((l) => this.chain(l).includes(root));
+    this.accesses = whole.accesses.filter((a) => a.loops.includes(root.id) && a.space !== 'shared');
   }
 
   /** The loop and its ancestors, innermost first. */
@@ -144,7 +149,8 @@ class Nest {
         if (this.small(inner)) return true;
       }
     }
-    return false;
+    // a tile handed to a helper: a loop stepping by a cache tile (`p += kc`) around a call whose loops are inlined here
+    return this.loops.some((l) => l.id >= HOST_LOOP_IDS && this.chain(l).some((o) => o.id < HOST_LOOP_IDS && tileStride(o)));
   }
 
   /**
@@ -251,7 +257,7 @@ class Nest {
   }
 }
 
-const name = (l: LoopFact) => `\`${l.variable ?? (l.kind === 'do' ? 'do' : l.kind === 'while' ? 'while' : 'for')}\``;
+const name = (l: LoopFact) => `\`${l.variable ?? (l.kind === 'do' ? 'do' : l.kind === 'while' ? 'while' : 'for')}\`` + (l.helper ? ` (in \`${l.helper}\`)` : '');
 /** "every `i`", or "every pass of the `while` loop" for a loop without a variable. */
 const every = (l: LoopFact) => (l.variable ? `every ${name(l)}` : `every pass of the ${name(l)} loop`);
 function list(items: string[]): string {
@@ -292,6 +298,22 @@ function tileHint(bits: number | null, type: string | null): string {
   const edge = bytes <= 4 ? 64 : 32;
   const kib = (edge * edge * bytes) / 1024;
   return `e.g. ${edge}×${edge} tiles of \`${type ?? 'float'}\` ≈ ${kib} KiB, which fit in L1 and L2`;
+}
+
+/** A loop stepping by a cache tile (`i += mc`, `p += 128`): what it calls works on one tile. */
+const tileStride = (l: LoopFact) => !!l.step && !l.step.unknown && (l.step.isConstant ? Math.abs(l.step.constant) >= TILE_HANDOFF_STEP : true);
+
+/** Functions every call of which in the file sits in a tile loop (`InnerKernel(ib, n, pb, &A(i, p), ...)` under `p += kc`): blocked by their callers. */
+function tiledCallees(functions: readonly FunctionFacts[]): Set<string> {
+  const inTile = new Map<string, boolean>();
+  for (const fn of functions) {
+    for (const c of fn.calls) {
+      if (c.kind !== 'call') continue;
+      const tiled = c.loops.some((id) => { const l = fn.loops[id]; return !!l && tileStride(l); });
+      inTile.set(c.name, (inTile.get(c.name) ?? true) && tiled);
+    }
+  }
+  return new Set([...inTile].filter(([, t]) => t).map(([n]) => n));
 }
 
 /** Two-letter tile variable for a loop variable: `k` -> `kk`, `ic` -> `ic0`. */
@@ -422,7 +444,8 @@ export const rule: Rule = {
   check: (facts: FileFacts) => {
     // host code with a loop nest at least 3 deep; the file's constants are read only then
     const untuned = untunedHosts(facts.functions, facts.project);
-    const nests = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && fn.loops.some((l) => l.depth >= 2));
+    const tiled = tiledCallees(facts.functions);
+    const nests = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && !tiled.has(fn.name) && withInlined(fn).loops.some((l) => l.depth >= 2));
     if (nests.length === 0) return [];
     const { constants, key } = fileConstants(facts.lines);
     return nests.flatMap((fn) => checkCached(fn, constants, facts.lines, key));
