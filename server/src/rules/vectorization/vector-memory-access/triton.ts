@@ -9,7 +9,9 @@
 //     two blocks (`x_ptrs`, `x_ptrs + 1` with the lanes two apart), each access using half
 //     of every sector; one contiguous block split in registers reads it once.
 // Quiet on contiguous blocks, per-row scalars next to block accesses (`tl.load(mean +
-// row)`), and reference oracles.
+// row)`), reference oracles, and scalars that are indices rather than data: a program's
+// bookkeeping stored where loaded values say, an id or pointer table walked to find where
+// the loop's other accesses go.
 import { detail } from '../../common/detail';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -45,6 +47,12 @@ function walkedLoop(fn: FunctionFacts, a: AccessFact): string | null {
   return null;
 }
 
+/** A symbol of an index that is neither a parameter nor one the facts made (program ids, lanes, loops): a local holding a loaded value. */
+function loadedValue(fn: FunctionFacts): (s: string) => boolean {
+  const params = new Set(fn.params.map((p) => p.name));
+  return (s) => !s.startsWith('#') && !params.has(s);
+}
+
 function onePerProgram(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
   if (!global.length || !global.every(scalar) || !global.some((a) => a.indices[0].dependsOn(isPid))) return [];
   if (fn.loops.length) return []; // a loop per program is another kind of kernel
@@ -55,6 +63,10 @@ function onePerProgram(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
   // a kernel can only call other `@triton.jit` functions: the block work may be theirs
   if (fn.calls.some((c) => /^[A-Za-z_]\w*$/.test(c.name) && !PYTHON_BUILTINS.has(c.name))) return [];
   const stores = global.filter((a) => a.kind !== 'load');
+  // a store to where loaded values say (`req_to_token + cur_req_idx * stride`): one item's bookkeeping
+  // (a request, a sequence), a table update per item rather than one element of a stream
+  const loaded = loadedValue(fn);
+  if (stores.some((a) => a.indices[0].dependsOn(loaded))) return [];
   const at = stores[0] ?? global[0];
   return [{
     range: at.range,
@@ -81,6 +93,14 @@ function scalarLoops(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
     // kernel): the second level of a two-level reduction; one program walking the whole array is not
     const bound = fn.loops.find((l) => l.symbol === sym)?.bound?.trim() ?? '';
     if (PARTIALS.test(bound) && a.indices[0].dependsOn(isPid)) continue;
+    // a table walked to find where to go (`eos_id = tl.load(eos_ids + i)` then `tl.load(logits + eos_id)`,
+    // a pointer table): the loop also reaches memory through addresses it loaded, so its scalars are indices
+    const loop = fn.loops.find((l) => l.symbol === sym)!;
+    const inLoop = fn.accesses.filter((b) => b.space !== 'shared' && b.loops.includes(loop.id));
+    const loadedValues = loadedValue(fn);
+    if (inLoop.some((b) => b !== a && (b.indices.length !== 1 || b.indices[0].unknown || b.indices[0].dependsOn(loadedValues)))) continue;
+    // (or through a pointer it loaded, `tl.store(tl.load(ptrs + i).to(tl.pointer_type(...)) + offs, ...)`, which is no access we can read)
+    if (fn.calls.filter((c) => /^tl\.(?:load|store)$/.test(c.name) && c.loops.includes(loop.id)).length > inLoop.length) continue;
     out.push({
       range: a.range,
       function: fn.name,
