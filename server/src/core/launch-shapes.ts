@@ -2,7 +2,8 @@
 // before any rule runs: the block's x extent when it is below a warp (a warp then spans
 // threadIdx.y), that every launch is one block, that every launch passes a small constant
 // count (a demo size), and the element type a template kernel is instantiated with
-// (`matmul<float><<<...>>>`: `T* A` is a `float*`), when every launch in the file agrees.
+// (`matmul<float><<<...>>>`: `T* A` is a `float*`) when every launch in the file agrees, or
+// the types it may be when they differ.
 import type { CallFact, FunctionFacts } from './facts/model';
 import { elementBits } from './facts/ctypes';
 import { baseName } from './project';
@@ -44,14 +45,16 @@ function addTypes(seen: Seen, c: CallFact): void {
   for (let i = 0; i < n; i++) (seen.types[i] ??= new Set()).add(typeArgument(args[i]));
 }
 
-/** The kernel's type parameters that every launch sets to one known type: `T` -> `float`. */
-function typeBindings(f: FunctionFacts, seen: Seen | undefined): Map<string, string> | null {
+/**
+ * The kernel's type parameters that the launches set to known types: one (`T` -> `float`), or
+ * several (`Transpose_Kernel<__half>` and `<float>`: `T` is one of them).
+ */
+function typeBindings(f: FunctionFacts, seen: Seen | undefined): Map<string, string[]> | null {
   if (!seen || !f.templateParams.length) return null;
-  let out: Map<string, string> | null = null;
+  let out: Map<string, string[]> | null = null;
   f.templateParams.forEach((name, i) => {
     const set = seen.types[i];
-    const only = set && set.size === 1 ? [...set][0] : null;
-    if (only) (out ??= new Map()).set(name, only);
+    if (set && set.size && !set.has(null)) (out ??= new Map()).set(name, [...set] as string[]);
   });
   return out;
 }
@@ -61,14 +64,24 @@ function substitute(type: string, types: ReadonlyMap<string, string>): string {
   return type.replace(/[A-Za-z_]\w*/g, (w) => types.get(w) ?? w);
 }
 
-function withTypes(f: FunctionFacts, types: ReadonlyMap<string, string>): Partial<FunctionFacts> {
-  const sub = (t: string) => substitute(t, types);
+function withTypes(f: FunctionFacts, choices: ReadonlyMap<string, string[]>): Partial<FunctionFacts> {
+  const one = new Map([...choices].filter(([, c]) => c.length === 1).map(([n, c]) => [n, c[0]]));
+  const several = [...choices].filter(([, c]) => c.length > 1);
+  const sub = (t: string) => substitute(t, one);
   return {
     params: f.params.map((p) => ({ ...p, type: sub(p.type) })),
     accesses: f.accesses.map((a) => {
       if (!a.elemType || a.elemBits !== null) return a;
       const elemType = sub(a.elemType);
-      return elemType === a.elemType ? a : { ...a, elemType, elemBits: elementBits(elemType) };
+      const bits = elementBits(elemType);
+      if (bits !== null) return { ...a, elemType, elemBits: bits };
+      // `T` launched as `__half` and as `float`: one of them, the widest for the width (as for an undecided `#if`)
+      const [name, types] = several.find(([n]) => new RegExp(`\\b${n}\\b`).test(elemType)) ?? [];
+      if (!name || !types) return elemType === a.elemType ? a : { ...a, elemType };
+      const alternatives = types.map((t) => substitute(elemType, new Map([[name, t]])));
+      const widths = alternatives.map((t) => elementBits(t));
+      if (widths.some((w) => w === null)) return { ...a, elemType };
+      return { ...a, elemType, elemAlternatives: alternatives, elemBits: Math.max(...(widths as number[])) };
     }),
     shared: f.shared.map((s) => ({ ...s, elemType: sub(s.elemType) })),
   };

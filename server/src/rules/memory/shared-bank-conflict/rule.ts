@@ -21,9 +21,21 @@ import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type BoundAc
  * sample agrees; null when the index is unknown or the element is not 1, 2 or 4 bytes.
  * With a launch's blockDim.x below a warp (`dim3 threads(16, 16)`), a warp spans threadIdx.y too.
  */
-function conflictWays(a: AccessFact, s: SharedArrayFact, blockX?: number): { ways: number; certain: boolean } | null {
+function conflictWays(a: AccessFact, s: SharedArrayFact, blockX?: number): { ways: number; certain: boolean; byType?: string } | null {
+  if (!a.elemAlternatives) return waysAt(a, s, elementBits(a.elemType ?? s.elemType), blockX);
+  // a template kernel launched with several element types (`<__half>`, `<float>`): the fewest ways of them
+  const each = a.elemAlternatives.map((t) => ({ t, c: waysAt(a, s, elementBits(t), blockX) }));
+  if (each.some((e) => e.c === null)) return null;
+  const least = Math.min(...each.map((e) => e.c!.ways));
+  return {
+    ways: least,
+    certain: each.every((e) => e.c!.certain),
+    byType: each.map((e) => `${e.c!.ways}-way for \`${e.t}\``).join(', '),
+  };
+}
+
+function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?: number): { ways: number; certain: boolean } | null {
   if (a.vector || a.singleLane || a.indices.some((p) => p.unknown)) return null;
-  const bits = elementBits(a.elemType ?? s.elemType);
   if (bits === null || bits > 32) return null;
   const bytes = bits / 8;
   const waysFor = (flat: (lane: number, sample: Sample) => number | null) => {
@@ -60,7 +72,9 @@ function conflictWays(a: AccessFact, s: SharedArrayFact, blockX?: number): { way
 /** Sizes the lanes' words depend on (`d` in `Qi[tx * d + x]`), which the verdict assumes. */
 function sizesOf(a: AccessFact): string[] {
   const out = new Set<string>();
-  for (const p of a.indices) for (const sym of p.symbols()) if (symbolKind(sym) === 'uniform' && p.coefficient(sym).dependsOn(isVarying)) out.add(displaySymbol(sym));
+  // (a size that only scales a loop's step, `k * row_stride`, is the same for every lane)
+  const acrossLanes = (s: string) => isVarying(s) && symbolKind(s) !== 'loop';
+  for (const p of a.indices) for (const sym of p.symbols()) if (symbolKind(sym) === 'uniform' && p.coefficient(sym).dependsOn(acrossLanes)) out.add(displaySymbol(sym));
   return [...out];
 }
 
@@ -72,7 +86,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const hits = accesses
       .filter((a) => a.space === 'shared' && a.array === s.name)
       .map((a) => ({ a, c: conflictWays(a, s, fn.blockDimX) }))
-      .filter((h): h is { a: BoundAccess; c: { ways: number; certain: boolean } } => h.c !== null && h.c.ways > 1);
+      .filter((h): h is { a: BoundAccess; c: { ways: number; certain: boolean; byType?: string } } => h.c !== null && h.c.ways > 1);
     if (!hits.length) continue;
     // the access to report: the hottest (most deeply nested: the k-loop, not the epilogue), then the worst
     const first = hits.reduce((m, h) => (h.a.loops.length > m.a.loops.length || (h.a.loops.length === m.a.loops.length && h.c.ways > m.c.ways) ? h : m));
@@ -85,6 +99,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       : 'a warp of 32 consecutive threadIdx.x';
     const assumptions = [`assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and ${warp}`];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are multiples' : 'is a multiple'} of 32 (a power of two such as 64)`);
+    if (first.c.byType) assumptions.push(`assumes \`${first.a.elemType}\` is one of the types this file's launches give it: ${first.c.byType}; the fewest is reported`);
     if (first.a.boundAt) assumptions.push(`${first.a.boundAt}: the template argument of every launch of \`${fn.name}\` in this file`);
     // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes
     const bits = elementBits(s.elemType);
