@@ -69,6 +69,8 @@ export function constantValue(text: string | null, constants: ReadonlyMap<string
 
 /** A `for` loop's trip count when its start, bound and step are constants (`i < WARMUP`, `dx = -1; dx <= 1`), else null. */
 export function constantTrip(l: LoopFact, constants: ReadonlyMap<string, number>): number | null {
+  // the facts' own count (`tile_size` a local set to 16) when they have one
+  if (l.trips !== undefined) return l.trips;
   if (l.kind !== 'for' || !l.init || !l.init.isConstant) return null;
   const bound = constantValue(l.bound, constants);
   if (bound === null) return null;

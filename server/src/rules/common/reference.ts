@@ -1,6 +1,6 @@
 // Reference implementations that tests compare against (`matmul_ref`, `attention_reference`,
 // `golden_softmax`, `REF_MMult`, and in Triton projects the eager `ff_pytorch` / `torch_softmax`)
-// and the scalar fallbacks of SIMD paths are kept simple on purpose: rules stay quiet in them.
+// the scalar fallbacks of SIMD paths, and warm-up kernels are kept simple on purpose: rules stay quiet in them.
 // One home for the name test, so every rule agrees on what counts as one.
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import { insideTimedRegion, outsideTimedRegion } from './timed-region';
@@ -13,8 +13,11 @@ const TEST_BODY = /^(?:TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P|BOOST_AUTO_TES
 /** The portable scalar twin of a SIMD path (`softmax_cpu_nonavx2`, `dequant_fallback`): the machines that matter take the other one. */
 const SCALAR_TWIN = /(?:^|_)(?:fallback|non_?avx\d*|non_?simd|no_?simd|non_?neon)(?:_|$)|Fallback/i;
 
+/** A kernel launched only to wake the GPU up before the timed runs (`warmup`, `warm_up_kernel`, `warmUpGPU`). */
+const WARM_UP = /^warm_?up(?:_|[A-Z]|$)/i;
+
 export const isReferenceOracle = (functionName: string): boolean =>
-  REFERENCE.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName);
+  REFERENCE.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName) || WARM_UP.test(functionName);
 
 /** A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`, `assert_allclose`): its sums and scans run once. */
 export const isResultCheck = (functionName: string): boolean =>

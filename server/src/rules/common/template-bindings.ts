@@ -111,3 +111,14 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
   }
   return out;
 }
+
+/**
+ * blockDim.x when it is below a warp (a warp then spans threadIdx.y too): what the file's
+ * launches agree on, else what the project's launches bind (a kernel in a header launched
+ * from the .cu file that includes it).
+ */
+export function warpRowWidth(fn: FunctionFacts, bindings: Bindings): number | undefined {
+  if (fn.blockDimX) return fn.blockDimX;
+  const x = bindings.get('blockDim.x');
+  return x !== undefined && x > 0 && x < 32 && 32 % x === 0 ? x : undefined;
+}

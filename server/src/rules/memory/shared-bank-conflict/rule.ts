@@ -11,7 +11,7 @@ import { SAMPLES, bankConflictWays, laneFunction, type Sample } from '../../../c
 import { displaySymbol, isVarying, symbolKind } from '../../../core/affine';
 import { fixBankConflict } from './fix';
 import { perFunction } from '../../common/memo';
-import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type BoundAccess, type Bindings } from '../../common/template-bindings';
+import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
 
 
 /**
@@ -82,10 +82,11 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   if (!fn.isKernel && !fn.isDevice) return [];
   const out: RuleFinding[] = [];
   const accesses = boundAccesses(fn, bindings);
+  const blockX = warpRowWidth(fn, bindings);
   for (const s of fn.shared) {
     const hits = accesses
       .filter((a) => a.space === 'shared' && a.array === s.name)
-      .map((a) => ({ a, c: conflictWays(a, s, fn.blockDimX) }))
+      .map((a) => ({ a, c: conflictWays(a, s, blockX) }))
       .filter((h): h is { a: BoundAccess; c: { ways: number; certain: boolean; byType?: string } } => h.c !== null && h.c.ways > 1);
     if (!hits.length) continue;
     // the access to report: the hottest (most deeply nested: the k-loop, not the epilogue), then the worst
@@ -94,8 +95,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const verb = first.a.kind === 'load' ? 'reads' : 'writes';
     const columns = s.dims.length === 2 ? s.dims[1] : null;
     const sizes = sizesOf(first.a);
-    const warp = fn.blockDimX
-      ? `a warp of ${32 / fn.blockDimX} rows of ${fn.blockDimX} threads (blockDim.x is ${fn.blockDimX} at every launch in this file)`
+    const warp = blockX
+      ? `a warp of ${32 / blockX} rows of ${blockX} threads (blockDim.x is ${blockX} at every launch${fn.blockDimX ? ' in this file' : ''})`
       : 'a warp of 32 consecutive threadIdx.x';
     const assumptions = [`assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and ${warp}`];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are multiples' : 'is a multiple'} of 32 (a power of two such as 64)`);

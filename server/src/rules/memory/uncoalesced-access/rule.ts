@@ -4,7 +4,7 @@
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
-import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
+import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, warpRowWidth, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
 import { SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
@@ -69,6 +69,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const out = new AlikeFindings();
   const accesses = boundAccesses(fn, bindings);
   const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
+  const blockX = warpRowWidth(fn, bindings);
   // a kernel that reads nothing from global memory fills its output from indices and constants:
   // set-up (`A[i*order + j] = i` before the timed loop), run once
   if (fn.isKernel && !accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
@@ -76,18 +77,18 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const index = a.indices[0];
     if (index.unknown || a.singleLane) continue; // unknown, or a request only one lane makes
     // the same address for the whole warp: a broadcast (a warp spans threadIdx.y too when blockDim.x < 32)
-    if (!index.dependsOn((s) => s === TID || (!!fn.blockDimX && s === 'threadIdx.y'))) continue;
+    if (!index.dependsOn((s) => s === TID || (!!blockX && s === 'threadIdx.y'))) continue;
     // the scalar tail of a vectorized kernel: the array is also moved as vectors here,
     // and only the thread at the end takes the scalar path
     if (!a.vector && accesses.some((b) => b.array === a.array && b.vector)) continue;
     // the common case needs no lanes: consecutive threads, consecutive elements
-    if (!index.hasAtoms && !fn.blockDimX) {
+    if (!index.hasAtoms && !blockX) {
       const unit = index.coefficient(TID);
       if (unit.isConstant && Math.abs(unit.constant) === 1) continue;
     }
     const assumedWidth = a.elemBits === null;
     const bytes = (a.elemBits ?? 32) / 8;
-    const counts = sectorCounts(index, bytes, TID, fn.blockDimX);
+    const counts = sectorCounts(index, bytes, TID, blockX);
     // within 2x of ideal under some sizes, or 2 sectors at most (a half-warp broadcast in 16x16 blocks): not worth a warning
     if (!counts || !counts.every((k) => k.sectors >= 2 * k.minimum && k.sectors > 2)) continue;
     // `Y[OFFY + i*INCY]`: a strided BLAS vector is the caller's choice, and 1 in practice
@@ -97,7 +98,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
     if (stride.constant !== null && coversAllResidues(a, stride.constant, globals)) continue;
-    if (stride.constant === null && siblingsFillSectors(a, bytes, globals, fn.blockDimX)) continue; // irregular lanes, whole sectors together
+    if (stride.constant === null && siblingsFillSectors(a, bytes, globals, blockX)) continue; // irregular lanes, whole sectors together
     if (samplingStep(index, stride, fn)) continue;
     // `scale[threadIdx.x * scale_is_vector]`: a 0/1 flag (a vector or one broadcast value), not a row length
     if (stride.by && FLAG_NAME.test(stride.by)) continue;

@@ -2,10 +2,12 @@
 // also make (ANALYSIS.md §2, "Tiling"): an index form that omits a thread axis the
 // kernel uses (every thread along it reads the same element), or that slides with the
 // loop the way it slides with the thread index (a convolution window), and no
-// __shared__ staging in the kernel.
+// __shared__ staging in the kernel. Also a block's tree reduction kept in global memory
+// (global-tree.ts).
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { tritonTiling } from './triton';
+import { globalTreeReduction } from './global-tree';
 import { fix } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -104,6 +106,6 @@ export const rule: Rule = {
   id: 'tiling/shared-memory',
   languages: ['cuda', 'triton'],
   defaultSeverity: 'information',
-  checkFunction: (fn) => (fn.decorators ? tritonTiling(fn) : check(fn)),
+  checkFunction: (fn) => (fn.decorators ? tritonTiling(fn) : [...check(fn), ...globalTreeReduction(fn)]),
   fix,
 };
