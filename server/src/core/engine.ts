@@ -18,6 +18,7 @@ import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './ty
 import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
 import { withLaunchShapes } from './launch-shapes';
+import { withCallSiteTrips } from './call-sites';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
 import { isNotTunedPath, isRuntimeKernelSource, isTestPath, referenceCallees } from './test-code';
@@ -533,7 +534,7 @@ export class Engine {
     const testCode = isTestPath(path, this.preprocess.roots);
     const notTuned = isNotTunedPath(path, this.preprocess.roots) || (language === 'cpp' && isRuntimeKernelSource(text));
     return {
-      language, functions: withLaunchShapes(functions), lines, skipped,
+      language, functions: language === 'triton' ? functions : withCallSiteTrips(withLaunchShapes(functions), lines), lines, skipped,
       ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(testCode ? { testCode } : {}),
       ...(notTuned ? { notTuned } : {}),
     };

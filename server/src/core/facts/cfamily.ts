@@ -765,7 +765,9 @@ class FunctionWalker extends Evaluator {
     // (a project's own overload of a builtin, `atomicAdd(half*, half)` for old GPUs, is not the one a float argument calls)
     const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
-    else if (!this.isKernel && !launchSyntax && (this.loopStack.length || this.depth > 0) && this.depth < MAX_HELPER_DEPTH) {
+    // a call of one of the file's host functions: its constant arguments tell the callee's trip counts (core/call-sites.ts)
+    const ownCallee = !this.isKernel && !launchSyntax && this.hostHelpers?.text(name) !== undefined;
+    if (!helper && !this.isKernel && !launchSyntax && (this.loopStack.length || this.depth > 0) && this.depth < MAX_HELPER_DEPTH) {
       // (a name not defined yet counts too: the caller is read again once it is)
       const text = this.hostHelpers?.text(name);
       if (this.hostHelpers) this.calleeTexts.set(name, text ?? '');
@@ -780,6 +782,10 @@ class FunctionWalker extends Evaluator {
       kind, name, range: nodeRange(n), nameRange: nodeRange(nameNode),
       args: args.map((a) => capped(a.text)), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
+    if (ownCallee) {
+      const values = args.map((a) => { const v = this.eval(a); return v.isConstant ? v.constant : null; });
+      if (values.some((v) => v !== null)) fact.argValues = values;
+    }
     if (launchSyntax) {
       // `kernel<64, float><<<...>>>`: the template arguments bind the kernel's parameters at this launch
       if (fn.type === 'template_function') {
@@ -844,7 +850,7 @@ const ARM_AFTER_RETURN = 1;
 
 /** `beam_size == 2`, `2 == beam_size`, `p.mode == MODE_A`: the variable and the value it is tested against. */
 /** Iterations of `for (i = init; i < bound; i += step)` when all three are constants (small positive steps only). */
-function tripCount(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | null {
+export function tripCount(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | null {
   if (!init?.isConstant || !step?.isConstant || !bound.isConstant) return null;
   const s = step.constant;
   if (s <= 0) return null;

@@ -129,7 +129,7 @@ export interface CallFact {
   gridBlocks?: number;
   /** For launches of a template kernel: the template argument texts (`kernel<64, float><<<...>>>` -> ['64', 'float']). */
   templateArgs?: string[];
-  /** A launch's arguments that are constants where it is made (`k<<<g, b>>>(d, 1024)`, `int n = 1 << 10; ...(d, n)`), else null. */
+  /** A launch's, or a call's of one of the file's own host functions, arguments that are constants where it is made (`k<<<g, b>>>(d, 1024)`, `int n = 1 << 10; ...(d, n)`), else null. */
   argValues?: (number | null)[];
   /** Their values where the launching code makes them constant (`const int BM = 64; k<BM><<<...>>>` -> [64]). */
   templateValues?: (number | null)[];

@@ -13,6 +13,8 @@ import { untunedLoop } from '../../common/timed-region';
 
 /** A cache line: a flat stride of at least this many bytes needs a new line each iteration. */
 const LINE_BYTES = 64;
+/** An inner loop of at most this many steps walks so few lines that they stay in L1 for the next step of the loop around it. */
+const FEW_ROWS = 16;
 
 interface Walk {
   access: AccessFact;
@@ -61,6 +63,8 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   // (a stencil's taps, `jj = -RADIUS; jj <= RADIUS`, are unrolled: the loop around them decides)
   const innermost = fn.loops.filter((l) => l.variable !== null && !windowLoop(l, fn.loops) && !fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) && !untunedLoop(fn, l));
   for (const inner of innermost) {
+    // a few rows (`r < rows`, every caller passing BATCH_SIZE 8): the lines they touch stay in L1 while the outer loop moves along them
+    if (inner.trips !== undefined && inner.trips <= FEW_ROWS) continue;
     // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile
     const enclosing = fn.loops.filter((l) => l.id !== inner.id && l.variable && fn.loops.some((x) => x.id === inner.id && isAncestor(fn, l.id, inner.id)));
     // (a triangular bound `j <= i` is not a tile: only `jj + BS` or `min(...)` bounds are)

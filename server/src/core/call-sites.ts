@@ -1,0 +1,67 @@
+// What a file's calls tell the rules about its host functions, put into their facts before
+// any rule runs: a loop bounded by a parameter that every call passes the same constant
+// (`matmul_forward(Xb, W1, z1, BATCH_SIZE, ...)`, BATCH_SIZE 8) runs that many times, as if
+// the bound were written there. Only for functions no other file can call (`static` ones,
+// and any function of a program file, one with `main`): a library routine's callers elsewhere
+// may pass other sizes.
+import type { CallFact, FunctionFacts, LoopFact } from './facts/model';
+import { tripCount } from './facts/cfamily';
+import { Poly } from './affine';
+
+/** Each host function with the trip counts its callers fix; the same object while nothing changed, so rule results stay cached. */
+export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly string[]): FunctionFacts[] {
+  const calls = new Map<string, { call: CallFact; caller: FunctionFacts }[]>();
+  for (const caller of functions)
+    for (const call of caller.calls) {
+      if (call.kind !== 'call') continue;
+      const list = calls.get(call.name);
+      if (list) list.push({ call, caller });
+      else calls.set(call.name, [{ call, caller }]);
+    }
+  const program = functions.some((f) => f.name === 'main');
+  const local = functions.filter((f) => !f.isKernel && !f.isDevice && calls.has(f.name) && (program || isStatic(f, lines)));
+  if (!local.length) return functions;
+  // the constant each parameter gets at every call; through the callers' own bound parameters
+  // (`linear_backward(..., BATCH_SIZE, ...)` passing `rows` on to `matmul_at_b`), a few levels deep
+  const bound = new Map<FunctionFacts, Map<string, number>>();
+  for (let round = 0; round < 3; round++) {
+    for (const f of local) {
+      const mine = calls.get(f.name)!;
+      const out = new Map<string, number>();
+      f.params.forEach((p, i) => {
+        if (p.pointer) return;
+        const values = mine.map(({ call, caller }) => {
+          if (call.args.length !== f.params.length) return null;
+          return call.argValues?.[i] ?? bound.get(caller)?.get(call.args[i].trim()) ?? null;
+        });
+        if (values[0] !== null && values.every((v) => v === values[0])) out.set(p.name, values[0]);
+      });
+      bound.set(f, out);
+    }
+  }
+  return functions.map((f) => {
+    const known = bound.get(f);
+    if (!known?.size || !f.loops.length) return f;
+    const key = [...known].join();
+    const hit = tripped.get(f);
+    if (hit && hit.key === key) return hit.facts;
+    let changed = false;
+    const loops = f.loops.map((l): LoopFact => {
+      const v = l.trips === undefined && l.kind === 'for' && l.bound !== null ? known.get(l.bound.trim()) : undefined;
+      const trips = v !== undefined ? tripCount(l.init, l.step, Poly.const(v), !!l.inclusive) : null;
+      if (trips === null) return l;
+      changed = true;
+      return { ...l, trips };
+    });
+    const facts = changed ? { ...f, loops } : f;
+    tripped.set(f, { key, facts });
+    return facts;
+  });
+}
+const tripped = new WeakMap<FunctionFacts, { key: string; facts: FunctionFacts }>();
+
+/** `static void f(...)`: the head before the name says so. */
+function isStatic(f: FunctionFacts, lines: readonly string[]): boolean {
+  const head = lines.slice(f.range.start.line, f.nameRange.start.line + 1).join(' ');
+  return /\bstatic\b/.test(head);
+}
