@@ -92,10 +92,13 @@ const SMALL_PROBLEM = 1 << 13;
 
 /** A 1-D kernel every launch of which passes a constant of at most SMALL_PROBLEM for the count its thread index is checked against. */
 function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
-  const i = f.indexBound ? f.params.findIndex((p) => p.name === f.indexBound) : -1;
-  if (i < 0 || !seen?.launches.length || !seen.launches.every((c) => (c.argValues?.[i] ?? Infinity) <= SMALL_PROBLEM)) return false;
-  // a 2-D or 3-D kernel checks one extent of several (`x < width`): its count is their product
-  return !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));
+  if (!seen?.launches.length) return false;
+  const multiDim = f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));
+  // a 2-D or 3-D kernel checks one extent per axis (`row < rows && col < cols`): its count is their product
+  const bounds = multiDim ? f.indexBounds ?? [] : f.indexBound ? [f.indexBound] : [];
+  const at = bounds.map((b) => f.params.findIndex((p) => p.name === b));
+  if (!at.length || at.some((i) => i < 0)) return false;
+  return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) <= SMALL_PROBLEM);
 }
 
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */

@@ -67,6 +67,8 @@ class FunctionWalker extends Evaluator {
   /** How many times a statement here runs per thread: the product of the enclosing loops' constant trip counts. */
   private opsWeight = 1;
   indexBound: string | null = null;
+  /** Every parameter a thread index is checked against (`row < rows && col < cols`): the extents of a 2-D or 3-D kernel. */
+  readonly indexBounds = new Set<string>();
   private pendingPragmas: string[] = [];
   /** Host pointers declared as another name for a struct member (`float *c = l.output_gpu;`): calls through them name the member. */
   private memberAliases = new Map<string, string>();
@@ -325,7 +327,10 @@ class FunctionWalker extends Evaluator {
       const r = field(c, 'right');
       // a parameter (`n`) or a product of them and constants (`BT * OC`, `n / 4`)
       const bound = r && (r.type === 'identifier' || (r.type === 'binary_expression' && /^[\w\s*/()]+$/.test(r.text))) ? r.text.replace(/\s+/g, '') : null;
-      if (bound && l.dependsOn((s) => s.startsWith('threadIdx.'))) this.indexBound ??= bound;
+      if (bound && l.dependsOn((s) => s.startsWith('threadIdx.'))) {
+        this.indexBound ??= bound;
+        this.indexBounds.add(bound);
+      }
     });
   }
 
@@ -1010,6 +1015,7 @@ export function functionFacts(
     arithmetic: w.arithmetic,
     kernelClass: classify(w, isKernel),
     indexBound: w.indexBound,
+    ...(w.indexBounds.size > 1 ? { indexBounds: [...w.indexBounds] } : {}),
     launchBounds,
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeTexts.size ? { calleeTexts: [...w.calleeTexts] } : {}),

@@ -176,6 +176,8 @@ export interface FunctionFacts {
   kernelClass: KernelClass;
   /** What a thread index is bounds-checked against (`if (i < n)`): a parameter, or a product of parameters and constants (`BT*OC`). */
   indexBound: string | null;
+  /** Every bound a thread index is checked against, when there are several (`row < rows && col < cols`). */
+  indexBounds?: string[];
   launchBounds: string | null;
   /** blockDim.x every launch of this kernel in the file agrees on (set per file, not cached with the function). */
   blockDimX?: number;
