@@ -17,7 +17,8 @@
 // Quiet: online (max with a rescaled sum in one loop) and Welford forms, rows read once
 // (registers or shared memory), block-, warp- or grid-stride sweeps in CUDA, two-level
 // reductions (the second launch reads the partials, not the input), global statistics
-// (a single value: the next pass needs a grid-wide barrier), reference oracles.
+// (a single value: the next pass needs a grid-wide barrier), reference oracles, and scans
+// (the first pass rewrites the buffer or calls `tl.cumsum`; the second adds block totals back).
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { FileFacts, FunctionFacts } from '../../../core/facts/model';
@@ -125,8 +126,11 @@ function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
   const shown = (l: Launch) => code(l.call.via ?? l.call.name);
   launches.forEach((first, i) => {
     if (first.kernel.kernelClass !== 'reduction') return;
+    // a scan's first pass (`tl.cumsum`, or rewriting the buffer with its prefix sums) writes block totals that the
+    // next pass adds back: scan-then-propagate, not statistics then normalize
+    if (first.kernel.calls.some((c) => /(?:^|\.)(?:cumsum|cumprod|associative_scan)$/.test(c.name))) return;
     for (const buffer of first.swept) {
-      if (reported.has(buffer)) continue;
+      if (reported.has(buffer) || first.writes.has(buffer)) continue;
       // statistics per row of `buffer`, written by the first launch and read by a later one together with the buffer
       for (const stats of first.perRow) {
         if (stats === buffer) continue;
