@@ -92,7 +92,8 @@ const SMALL_PROBLEM = 1 << 13;
 
 /** A 1-D kernel every launch of which passes a constant of at most SMALL_PROBLEM for the count its thread index is checked against. */
 function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
-  if (!seen?.launches.length) return false;
+  // (most launches pass no constant: nothing to read in the kernel then)
+  if (!seen?.launches.length || !seen.launches.every((c) => c.argValues)) return false;
   const multiDim = f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));
   // a 2-D or 3-D kernel checks one extent per axis (`row < rows && col < cols`): its count is their product
   const bounds = multiDim ? f.indexBounds ?? [] : f.indexBound ? [f.indexBound] : [];

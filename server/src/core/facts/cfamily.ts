@@ -28,6 +28,8 @@ import type {
 
 const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize)$/;
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
+/** Calls of the CUDA runtime and libraries, the C library and C++ streams: never one of the file's own functions. */
+const LIBRARY_CALL = /^(?:cuda|cu[A-Z]|cublas|cudnn|cusparse|curand|nccl|nv|std::|__)|^(?:printf|fprintf|sprintf|snprintf|puts|malloc|calloc|realloc|free|memcpy|memset|assert|exit|abort|rand|srand|time|clock|sizeof|fopen|fclose|fread|fwrite)$|[.:>]/;
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
 const MAX_HELPER_DEPTH = 3;
 /** Past this many runs per thread a statement's arithmetic no longer changes a verdict. */
@@ -771,8 +773,10 @@ class FunctionWalker extends Evaluator {
     const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
     // a call of one of the file's host functions: its constant arguments tell the callee's trip counts (core/call-sites.ts)
-    const ownCallee = !this.isKernel && !launchSyntax && this.hostHelpers?.text(name) !== undefined;
-    if (!helper && !this.isKernel && !launchSyntax && (this.loopStack.length || this.depth > 0) && this.depth < MAX_HELPER_DEPTH) {
+    // (library calls never are: the file's functions are then not indexed at all)
+    const mayBeOwn = !this.isKernel && !launchSyntax && !!this.hostHelpers && !LIBRARY_CALL.test(name);
+    const ownCallee = mayBeOwn && this.hostHelpers!.text(name) !== undefined;
+    if (mayBeOwn && (this.loopStack.length || this.depth > 0) && this.depth < MAX_HELPER_DEPTH) {
       // (a name not defined yet counts too: the caller is read again once it is)
       const text = this.hostHelpers?.text(name);
       if (this.hostHelpers) this.calleeTexts.set(name, text ?? '');

@@ -29,28 +29,20 @@ export interface HostHelpers {
  * never ask); `read` makes the tree of one of them.
  */
 export function hostHelpers(text: string, spans: readonly { startIndex: number; endIndex: number }[], read: (i: number) => Node | null): HostHelpers {
-  const bodyStart = (i: number) => openingBrace(text, spans[i].startIndex, spans[i].endIndex);
   let byName: Map<string, number> | null = null;
   // host functions by name, and whether each holds a loop
-  const all = new Map<string, { i: number; loops: boolean }>();
+  const all = new Map<string, { i: number; shape: Shape }>();
   const index = (): Map<string, number> => {
     if (byName) return byName;
     byName = new Map();
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i];
       if (s.endIndex - s.startIndex > MAX_HELPER_CHARS) continue;
-      const body = bodyStart(i);
-      if (body === null) continue;
-      const head = text.slice(s.startIndex, body);
-      if (/\b__(?:global|device)__\b/.test(head)) continue;
-      const name = /(\w+)\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*(?:const\s*)?$/.exec(head.trim())?.[1];
-      if (name && name !== 'main' && !all.has(name)) all.set(name, { i, loops: LOOP.test(text.slice(body, s.endIndex)) });
+      const shape = shapeOf(text.slice(s.startIndex, s.endIndex));
+      if (shape && !all.has(shape.name)) all.set(shape.name, { i, shape });
     }
     // those with a loop, and those that call one (`AddDot1x4` calling `AddDot` four times)
-    for (const [name, h] of all) {
-      const body = text.slice(spans[h.i].startIndex, spans[h.i].endIndex);
-      if (h.loops || [...body.matchAll(CALLED)].some((m) => m[1] !== name && all.get(m[1])?.loops)) byName.set(name, h.i);
-    }
+    for (const [name, h] of all) if (h.shape.loops || h.shape.callees.some((c) => c !== name && all.get(c)?.shape.loops)) byName.set(name, h.i);
     return byName;
   };
   const made = new Map<string, HostHelper | null>();
@@ -74,6 +66,39 @@ export function hostHelpers(text: string, spans: readonly { startIndex: number; 
     },
   };
 }
+
+/** What the index needs of one host function: its name, whether it holds a loop, the names it calls. */
+interface Shape {
+  name: string;
+  loops: boolean;
+  callees: string[];
+}
+
+/**
+ * A function's shape by its text, kept across edits (an edit changes one function's text; the
+ * others are found again by theirs), or null for a kernel, `__device__` code or `main`.
+ */
+function shapeOf(fn: string): Shape | null {
+  const known = shapes.get(fn);
+  if (known !== undefined) return known;
+  let shape: Shape | null = null;
+  const body = openingBrace(fn, 0, fn.length);
+  if (body !== null) {
+    const head = fn.slice(0, body);
+    const name = /\b__(?:global|device)__\b/.test(head) ? undefined : /(\w+)\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*(?:const\s*)?$/.exec(head.trim())?.[1];
+    if (name && name !== 'main') {
+      const inside = fn.slice(body);
+      shape = { name, loops: LOOP.test(inside), callees: [...new Set([...inside.matchAll(CALLED)].map((m) => m[1]))] };
+    }
+  }
+  if (shapes.size > MAX_SHAPES) shapes.clear();
+  // a copy of its own: a slice would keep the whole text of that version of the file alive
+  shapes.set(Buffer.from(fn, 'utf8').toString('utf8'), shape);
+  return shape;
+}
+const shapes = new Map<string, Shape | null>();
+/** Function texts whose shapes are kept (a few large files' worth). */
+const MAX_SHAPES = 5000;
 
 /** Where a function's body begins: its first `{` outside parentheses (read from the text: each question to the tree crosses into WASM). */
 function openingBrace(text: string, from: number, to: number): number | null {

@@ -463,9 +463,10 @@ export const rule: Rule = {
   check: (facts: FileFacts) => {
     // host code with a loop nest at least 3 deep; the file's constants are read only then
     const untuned = untunedHosts(facts.functions, facts.project);
+    const deep = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && withInlined(fn).loops.some((l) => l.depth >= 2));
+    if (deep.length === 0) return [];
     const tiled = tiledCallees(facts.functions);
-    const nests = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && !tiled.has(fn.name) && withInlined(fn).loops.some((l) => l.depth >= 2));
-    if (nests.length === 0) return [];
+    const nests = deep.filter((fn) => !tiled.has(fn.name));
     const { constants, key } = fileConstants(facts.lines);
     return nests.flatMap((fn) => checkCached(fn, constants, facts.lines, key));
   },
