@@ -257,6 +257,8 @@ class FunctionWalker extends Evaluator {
     const isShared = children(n).some((c) => c.type === 'type_qualifier' && c.text === '__shared__') || /__shared__/.test(n.text.split(/[=;]/)[0]);
     if (VECTOR_TYPES.has(type)) this.usesVectorTypes = true;
     if (type === 'dim3') this.noteDim3(n);
+    // `int threads = 256;` in another branch than an earlier `dim3 threads(16, 16)`: that name is no longer the dim3
+    else if (this.dim3dims.size) for (const d of namedChildren(n)) { const name = declaratorName(d)?.name; if (name) this.dim3dims.delete(name); }
     for (const d of children(n)) {
       if (!['init_declarator', 'identifier', 'pointer_declarator', 'array_declarator', 'reference_declarator'].includes(d.type)) continue;
       if (d === typeNode) continue;
