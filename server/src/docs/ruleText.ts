@@ -217,11 +217,12 @@ __global__ void softmax_rows(const float* logits, float* probs, int rows, int co
   },
   'tiling/shared-memory': {
     finds:
-      'A loop over `k` whose global reads are also made by neighbouring threads (an index that omits a thread axis the kernel uses, as in a naive matrix multiply, or a window that slides with the thread index, as in a direct convolution), with no `__shared__` staging. In Triton: a kernel without `tl.dot` whose loop loads operand blocks that the programs of another output row or column load again.',
+      'A loop over `k` whose global reads are also made by neighbouring threads (an index that omits a thread axis the kernel uses, as in a naive matrix multiply, or a window that slides with the thread index, as in a direct convolution), with no `__shared__` staging. Also a block\'s tree reduction done in place in global memory (`input[i] += input[i + stride]` with `__syncthreads()` between levels), where a `__shared__` array would hold the partial sums on chip. In Triton: a kernel without `tl.dot` whose loop loads operand blocks that the programs of another output row or column load again.',
     quiet: [
       'kernels that stage their operands through `__shared__` memory;',
       'per-thread loops without reuse across threads;',
-      'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile.',
+      'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile;',
+      'warm-up kernels (`warmup`, `warm_up_kernel`) and reference kernels.',
     ],
     example: {
       language: 'cuda',
@@ -275,10 +276,11 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
   },
   'tiling/cpu-loop-nest': {
     finds:
-      'A C/C++ loop nest of depth ≥ 3 whose accesses are re-read across an outer loop (matrix multiply, convolution, stencil) while the loops inside sweep a whole matrix between two re-reads, and no blocking in the nest. The finding sits on the header of the outermost loop.',
+      'A C/C++ loop nest of depth ≥ 3 whose accesses are re-read across an outer loop (matrix multiply, convolution, stencil) while the loops inside sweep a whole matrix between two re-reads, and no blocking in the nest. A nest split over functions counts as one: a helper of the same file called inside a loop (`for j, for i: AddDot(k, &A(i, 0), ...)`, the `p` loop in `AddDot`) is read at the call with its arguments put in. The finding sits on the header of the outermost loop.',
     quiet: [
-      'nests already blocked (tile loops, `#pragma omp tile`, a caller passing the tile bounds);',
-      'nests without reuse, and small constant trip counts (channels, 3×3 windows);',
+      'nests already blocked (tile loops, `#pragma omp tile`, a caller passing the tile bounds, point loops that walk a tile by a relative offset such as `C[(i + ir) * N + j]` or `tile_a = A + tile_row * K`, a tile loop handing each tile to a helper, and helpers every call of which sits in such a tile loop);',
+      'nests without reuse, and small constant trip counts (channels, 3×3 windows, or a parameter every call in a program file passes as a small constant, such as a batch of 8);',
+      'a benchmark\'s repeat loop around a call of a whole nest (the nest is reported in its own function);',
       're-read data small enough to stay in L2;',
       'CPU reference code: a kernel\'s CPU twin (`sgemm_naive_cpu` in a file with kernels), a product filled into an expected output (`matmul(A, B, C_ref)`, in this file or, when the CLI checks a folder, in any file of it), result checks (`check*`, `verify*`, `assert_*`, `CheckResult`, `*allclose*`), loops that print every iteration, and functions called only before a driver\'s first clock read or after its last. A CPU version timed between two clock reads is measured work and is reported.',
     ],
@@ -429,7 +431,7 @@ __global__ void transpose(const float* in, float* out, int rows, int cols) {
   },
   'memory/shared-bank-conflict': {
     finds:
-      'A `__shared__` array (2-D, 1-D, `extern`, or through a pointer into it) whose accesses, evaluated for one warp, put several distinct 4-byte words in one bank: typically a `[32][32]` tile of 32-bit words read column-wise across `threadIdx.x`, a 32-way conflict. The block\'s extents and template arguments that every launch in the file sets (`dim3 block(32, 16)`, `k<BM, BN><<<...>>>` with the launcher\'s constants) are put in before the lanes are evaluated, and the finding names them. The quick fix pads the inner dimension by one word.',
+      'A `__shared__` array (2-D, 1-D, `extern`, or through a pointer into it) whose accesses, evaluated for one warp, put several distinct 4-byte words in one bank: typically a `[32][32]` tile of 32-bit words read column-wise across `threadIdx.x`, a 32-way conflict. The block\'s extents and template arguments that every launch in the file sets (`dim3 block(32, 16)`, `k<BM, BN><<<...>>>` with the launcher\'s constants) are put in before the lanes are evaluated, and the finding names them (for a kernel in a header, the launches of the files that include it). A template kernel launched with several element types (`k<__half>`, `k<float>`) is evaluated for each and reported with the fewest ways. The quick fix pads the inner dimension by one word.',
     quiet: [
       'padded tiles (`[32][33]`);',
       'row-wise and broadcast reads;',
