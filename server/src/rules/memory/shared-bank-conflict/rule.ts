@@ -21,16 +21,21 @@ import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, warpRowWidth
  * sample agrees; null when the index is unknown or the element is not 1, 2 or 4 bytes.
  * With a launch's blockDim.x below a warp (`dim3 threads(16, 16)`), a warp spans threadIdx.y too.
  */
-function conflictWays(a: AccessFact, s: SharedArrayFact, blockX?: number): { ways: number; certain: boolean; byType?: string } | null {
-  if (!a.elemAlternatives) return waysAt(a, s, elementBits(a.elemType ?? s.elemType), blockX);
-  // a template kernel launched with several element types (`<__half>`, `<float>`): the fewest ways of them
-  const each = a.elemAlternatives.map((t) => ({ t, c: waysAt(a, s, elementBits(t), blockX) }));
+function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number): { ways: number; certain: boolean; byType?: string } | null {
+  const type = a.elemType ?? s.elemType;
+  const bits = elementBits(type);
+  // a template kernel launched with several element types (`<__half>`, `<float>`), or with one no launch
+  // here names (`T` set by a caller's own template): the fewest ways among them (a 16- or 32-bit `T`)
+  const choices = a.elemAlternatives?.map((t) => ({ t: `\`${t}\``, bits: elementBits(t) }))
+    ?? (bits === null && templateParams.includes(type) ? [{ t: '16-bit', bits: 16 }, { t: '32-bit', bits: 32 }] : null);
+  if (!choices) return waysAt(a, s, bits, blockX);
+  const each = choices.map((c) => ({ t: c.t, c: waysAt(a, s, c.bits, blockX) }));
   if (each.some((e) => e.c === null)) return null;
   const least = Math.min(...each.map((e) => e.c!.ways));
   return {
     ways: least,
     certain: each.every((e) => e.c!.certain),
-    byType: each.map((e) => `${e.c!.ways}-way for \`${e.t}\``).join(', '),
+    byType: each.map((e) => `${e.c!.ways}-way for ${a.elemAlternatives ? '' : 'a '}${e.t} \`${type}\``).join(', '),
   };
 }
 
@@ -83,10 +88,14 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const out: RuleFinding[] = [];
   const accesses = boundAccesses(fn, bindings);
   const blockX = warpRowWidth(fn, bindings);
-  for (const s of fn.shared) {
+  for (const declared of fn.shared) {
+    // `T tile[tile_size][tile_size]` with `tile_size` a template parameter the launches set
+    const s = declared.dims.some((d) => d === null) && bindings.size
+      ? { ...declared, dims: declared.dims.map((d, i) => d ?? bindings.get(declared.dimTexts[i]?.trim() ?? '') ?? null) }
+      : declared;
     const hits = accesses
       .filter((a) => a.space === 'shared' && a.array === s.name)
-      .map((a) => ({ a, c: conflictWays(a, s, blockX) }))
+      .map((a) => ({ a, c: conflictWays(a, s, fn.templateParams, blockX) }))
       .filter((h): h is { a: BoundAccess; c: { ways: number; certain: boolean; byType?: string } } => h.c !== null && h.c.ways > 1);
     if (!hits.length) continue;
     // the access to report: the hottest (most deeply nested: the k-loop, not the epilogue), then the worst
@@ -100,7 +109,11 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       : 'a warp of 32 consecutive threadIdx.x';
     const assumptions = [`assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and ${warp}`];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are multiples' : 'is a multiple'} of 32 (a power of two such as 64)`);
-    if (first.c.byType) assumptions.push(`assumes \`${first.a.elemType}\` is one of the types this file's launches give it: ${first.c.byType}; the fewest is reported`);
+    if (first.c.byType) {
+      assumptions.push(first.a.elemAlternatives
+        ? `assumes \`${first.a.elemType}\` is one of the types this file's launches give it: ${first.c.byType}; the fewest is reported`
+        : `assumes \`${first.a.elemType ?? s.elemType}\` (no launch here names it) is a 16- or 32-bit type: ${first.c.byType}; the fewest is reported`);
+    }
     if (first.a.boundAt) assumptions.push(`${first.a.boundAt}: the template argument of every launch of \`${fn.name}\` in this file`);
     // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes
     const bits = elementBits(s.elemType);
