@@ -142,7 +142,8 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     if (!buffer || (!extent && !guessed)) continue;
     // passes over a GEMM's output right after the GEMM are its epilogue (fusion/gemm-epilogue says so, once)
     const writer = [...calls.slice(0, calls.indexOf(first))].reverse().find((c) => c.kind !== 'sync' && c.argRoots.includes(buffer!));
-    if (writer && gemmOf(writer, kernels, hosts)?.output === buffer) continue;
+    // (one GEMM in the same loops: a GEMM per slice in a loop, `gemm(..., c + i * n)` per image, leaves a whole-buffer pass that is no epilogue)
+    if (writer && writer.loops.join() === first.loops.join() && gemmOf(writer, kernels, hosts)?.output === buffer) continue;
     const b1 = extent?.text ?? guessed![0];
     // same index space: both bounds-check the thread index against the same argument
     const sameShape = first.grid === second.grid && first.block === second.block;
