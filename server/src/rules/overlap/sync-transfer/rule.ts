@@ -111,7 +111,14 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     if (!work.length || !blocking.length) continue;
     if (inLoop.some((c) => isAllocation(c) || isTiming(c))) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS) continue;
-    const v = loop.variable ? ` over \`${loop.variable}\`` : '';
+    // named by the innermost loop inside it that still holds both (the per-batch `b` loop in the `epoch` loop): its trips set the cost
+    let named = loop;
+    for (const l of host.loops) {
+      if (l.depth <= named.depth) continue;
+      const mine = calls.filter((c) => c.loops.includes(l.id));
+      if (mine.length && mine.every((c) => c.loops.includes(loop.id)) && deviceWork(mine, launchers).length && mine.some((c) => blockingKind(c) !== null)) named = l;
+    }
+    const v = named.variable ? ` over \`${named.variable}\`` : '';
     return [finding(host, { calls: inLoop, work }, blocking, `of the loop${v}`, loop)];
   }
   // called inside a loop elsewhere in the file: the whole body runs once per iteration
