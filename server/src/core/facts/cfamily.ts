@@ -58,8 +58,8 @@ class FunctionWalker extends Evaluator {
   /** Loop ids of inlined host helpers, shared by every walk of one function (its own loops' ids are positions in `loops`). */
   private hostIds = { next: HOST_LOOP_IDS };
   readonly inlined: InlinedCall[] = [];
-  /** The file's functions called in a loop here, with their text (see `FunctionFacts.calleeTexts`). */
-  readonly calleeTexts = new Map<string, string>();
+  /** The file's functions called in a loop here, with their text's key (see `FunctionFacts.calleeVersions`). */
+  readonly calleeVersions = new Map<string, string>();
   readonly loops: LoopFact[] = [];
   readonly accesses: AccessFact[] = [];
   readonly shared: SharedArrayFact[] = [];
@@ -690,7 +690,7 @@ class FunctionWalker extends Evaluator {
     inner.statement(body);
     ids.next = Math.max(ids.next, inner.nextLoopId);
     if (this.depth > 0) this.nextLoopId = ids.next;
-    for (const [n, t] of inner.calleeTexts) this.calleeTexts.set(n, t);
+    for (const [n, t] of inner.calleeVersions) this.calleeVersions.set(n, t);
     const around = this.loopStack;
     const under = (l: LoopFact): LoopFact => ({ ...l, parent: l.parent ?? (around.length ? around[around.length - 1] : null), depth: l.depth + around.length, helper: l.helper ?? name });
     const at = (a: AccessFact): AccessFact => ({ ...a, loops: [...around, ...a.loops] });
@@ -777,12 +777,12 @@ class FunctionWalker extends Evaluator {
     // a call of one of the file's host functions: its constant arguments tell the callee's trip counts (core/call-sites.ts)
     // (library calls never are: the file's functions are then not indexed at all)
     const mayBeOwn = !this.isKernel && !launchSyntax && !!this.hostHelpers && !LIBRARY_CALL.test(name);
-    const ownCallee = mayBeOwn && this.hostHelpers!.text(name) !== undefined;
+    const ownCallee = mayBeOwn && this.hostHelpers!.version(name) !== undefined;
     if (mayBeOwn && (this.loopStack.length || this.depth > 0) && this.depth < MAX_HELPER_DEPTH) {
       // (a name not defined yet counts too: the caller is read again once it is)
-      const text = this.hostHelpers?.text(name);
-      if (this.hostHelpers) this.calleeTexts.set(name, text ?? '');
-      const hostHelper = text !== undefined ? this.hostHelpers?.get(name) : undefined;
+      const version = this.hostHelpers?.version(name);
+      if (this.hostHelpers) this.calleeVersions.set(name, version ?? '');
+      const hostHelper = version !== undefined ? this.hostHelpers?.get(name) : undefined;
       if (hostHelper) this.inlineHostCall(hostHelper, args, name);
     }
     let kind: CallKind = 'call';
@@ -1024,6 +1024,6 @@ export function functionFacts(
     ...(w.indexBounds.size > 1 ? { indexBounds: [...w.indexBounds] } : {}),
     launchBounds,
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
-    ...(w.calleeTexts.size ? { calleeTexts: [...w.calleeTexts] } : {}),
+    ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),
   };
 }

@@ -19,8 +19,8 @@ export interface HostHelper {
 /** The file's host functions that hold a loop, by name, each read (macros expanded) only when a caller asks for it. */
 export interface HostHelpers {
   get(name: string): HostHelper | undefined;
-  /** The current text of the file's host function of that name, helper or not, without reading it: to check a cached caller. */
-  text(name: string): string | undefined;
+  /** A key naming the current text of the file's host function of that name, helper or not (its length and a hash): to check a cached caller. */
+  version(name: string): string | undefined;
 }
 
 /**
@@ -31,22 +31,22 @@ export interface HostHelpers {
 export function hostHelpers(text: string, spans: readonly { startIndex: number; endIndex: number }[], read: (i: number) => Node | null): HostHelpers {
   let byName: Map<string, number> | null = null;
   // host functions by name, and whether each holds a loop
-  const all = new Map<string, { i: number; shape: Shape }>();
+  const all = new Map<string, { i: number; shape: Shape; key: string }>();
   const index = (): Map<string, number> => {
     if (byName) return byName;
     byName = new Map();
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i];
       if (s.endIndex - s.startIndex > MAX_HELPER_CHARS) continue;
-      const shape = shapeOf(text.slice(s.startIndex, s.endIndex));
-      if (shape && !all.has(shape.name)) all.set(shape.name, { i, shape });
+      const key = textKey(text, s.startIndex, s.endIndex);
+      const shape = shapeOf(key, () => text.slice(s.startIndex, s.endIndex));
+      if (shape && !all.has(shape.name)) all.set(shape.name, { i, shape, key });
     }
     // those with a loop, and those that call one (`AddDot1x4` calling `AddDot` four times)
     for (const [name, h] of all) if (h.shape.loops || h.shape.callees.some((c) => c !== name && all.get(c)?.shape.loops)) byName.set(name, h.i);
     return byName;
   };
   const made = new Map<string, HostHelper | null>();
-  const textOf = (i: number) => text.slice(spans[i].startIndex, spans[i].endIndex);
   return {
     get(name) {
       const i = index().get(name);
@@ -59,10 +59,9 @@ export function hostHelpers(text: string, spans: readonly { startIndex: number; 
       }
       return h ?? undefined;
     },
-    text(name) {
+    version(name) {
       index();
-      const h = all.get(name);
-      return h === undefined ? undefined : textOf(h.i);
+      return all.get(name)?.key;
     },
   };
 }
@@ -74,13 +73,21 @@ interface Shape {
   callees: string[];
 }
 
+/** A function's text named by its length and an FNV-1a hash: kept instead of the text (a slice would keep the whole file alive). */
+function textKey(text: string, from: number, to: number): string {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return `${to - from}:${(h >>> 0).toString(36)}`;
+}
+
 /**
- * A function's shape by its text, kept across edits (an edit changes one function's text; the
- * others are found again by theirs), or null for a kernel, `__device__` code or `main`.
+ * A function's shape by its text's key, kept across edits (an edit changes one function's
+ * text; the others are found again by theirs), or null for a kernel, `__device__` code or `main`.
  */
-function shapeOf(fn: string): Shape | null {
-  const known = shapes.get(fn);
+function shapeOf(key: string, read: () => string): Shape | null {
+  const known = shapes.get(key);
   if (known !== undefined) return known;
+  const fn = read();
   let shape: Shape | null = null;
   const body = openingBrace(fn, 0, fn.length);
   if (body !== null) {
@@ -92,13 +99,12 @@ function shapeOf(fn: string): Shape | null {
     }
   }
   if (shapes.size > MAX_SHAPES) shapes.clear();
-  // a copy of its own: a slice would keep the whole text of that version of the file alive
-  shapes.set(Buffer.from(fn, 'utf8').toString('utf8'), shape);
+  shapes.set(key, shape);
   return shape;
 }
 const shapes = new Map<string, Shape | null>();
-/** Function texts whose shapes are kept (a few large files' worth). */
-const MAX_SHAPES = 5000;
+/** Function shapes kept (a few large workspaces' worth). */
+const MAX_SHAPES = 20000;
 
 /** Where a function's body begins: its first `{` outside parentheses (read from the text: each question to the tree crosses into WASM). */
 function openingBrace(text: string, from: number, to: number): number | null {
@@ -117,7 +123,7 @@ const LOOP = /\b(?:for|while)\s*\(|\bdo\s*\{/;
 
 /** A cached function is stale when a helper it inlined has changed since. */
 export const inlinedStale = (fn: FunctionFacts, helpers: HostHelpers | undefined): boolean =>
-  !!fn.calleeTexts?.some(([name, text]) => (helpers?.text(name) ?? '') !== text);
+  !!fn.calleeVersions?.some(([name, version]) => (helpers?.version(name) ?? '') !== version);
 
 /** The function's loops and accesses with those of the helpers it calls inside its loops: whole loop nests. */
 export function withInlined(fn: FunctionFacts): { loops: LoopFact[]; accesses: AccessFact[] } {

@@ -189,8 +189,8 @@ export interface FunctionFacts {
   decorators?: string[];
   /** C/C++ host code: the file's helpers with loops called inside this function's loops, as seen at each call (core/facts/host-inline.ts). */
   inlined?: InlinedCall[];
-  /** The file's functions this one's loops call (through its helpers too), with their text when read: a cached function is stale when one changed. */
-  calleeTexts?: [name: string, text: string][];
+  /** The file's functions this one's loops call (through its helpers too), with a key naming their text when read: a cached function is stale when one changed. */
+  calleeVersions?: [name: string, version: string][];
 }
 
 /**
