@@ -11,6 +11,7 @@ import type { AccessFact, FunctionFacts, LoopFact } from './model';
 export const HOST_LOOP_IDS = 100000;
 /** Helpers longer than this are programs of their own, not a piece of a loop nest. */
 const MAX_HELPER_CHARS = 20000;
+const DEVICE_CODE = /\b__(?:global|device)__\b/;
 
 export interface HostHelper {
   def: Node;
@@ -38,9 +39,12 @@ export function hostHelpers(text: string, spans: readonly { startIndex: number; 
     for (let i = 0; i < spans.length; i++) {
       const s = spans[i];
       if (s.endIndex - s.startIndex > MAX_HELPER_CHARS) continue;
-      const key = textKey(text, s.startIndex, s.endIndex);
-      const shape = shapeOf(key, () => text.slice(s.startIndex, s.endIndex));
-      if (shape && !all.has(shape.name)) all.set(shape.name, { i, shape, key });
+      // kernels and `__device__` code are never host helpers: told from their heads, their bodies are not looked up
+      // (`__global__` comes before the parameters, so the first `{` at all bounds the search)
+      const brace = text.indexOf('{', s.startIndex);
+      if (brace >= 0 && brace < s.endIndex && DEVICE_CODE.test(text.slice(s.startIndex, brace))) continue;
+      const known = shapeOf(text.slice(s.startIndex, s.endIndex));
+      if (known && !all.has(known.shape.name)) all.set(known.shape.name, { i, shape: known.shape, key: known.key });
     }
     // those with a loop, and those that call one (`AddDot1x4` calling `AddDot` four times)
     for (const [name, h] of all) if (h.shape.loops || h.shape.callees.some((c) => c !== name && all.get(c)?.shape.loops)) byName.set(name, h.i);
@@ -74,36 +78,36 @@ interface Shape {
 }
 
 /** A function's text named by its length and an FNV-1a hash: kept instead of the text (a slice would keep the whole file alive). */
-function textKey(text: string, from: number, to: number): string {
+function textKey(text: string): string {
   let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return `${to - from}:${(h >>> 0).toString(36)}`;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return `${text.length}:${(h >>> 0).toString(36)}`;
 }
 
 /**
- * A function's shape by its text's key, kept across edits (an edit changes one function's
- * text; the others are found again by theirs), or null for a kernel, `__device__` code or `main`.
+ * A host function's shape and key by its text, kept across edits (an edit changes one
+ * function's text; the others are found again by theirs, through the map's native string
+ * hash, so only a new text is hashed here), or null for a kernel, `__device__` code or `main`.
  */
-function shapeOf(key: string, read: () => string): Shape | null {
-  const known = shapes.get(key);
+function shapeOf(fn: string): { shape: Shape; key: string } | null {
+  const known = shapes.get(fn);
   if (known !== undefined) return known;
-  const fn = read();
-  let shape: Shape | null = null;
+  let found: { shape: Shape; key: string } | null = null;
   const body = openingBrace(fn, 0, fn.length);
   if (body !== null) {
     const head = fn.slice(0, body);
-    const name = /\b__(?:global|device)__\b/.test(head) ? undefined : /(\w+)\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*(?:const\s*)?$/.exec(head.trim())?.[1];
+    const name = DEVICE_CODE.test(head) ? undefined : /(\w+)\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*(?:const\s*)?$/.exec(head.trim())?.[1];
     if (name && name !== 'main') {
       const inside = fn.slice(body);
-      shape = { name, loops: LOOP.test(inside), callees: [...new Set([...inside.matchAll(CALLED)].map((m) => m[1]))] };
+      found = { shape: { name, loops: LOOP.test(inside), callees: [...new Set([...inside.matchAll(CALLED)].map((m) => m[1]))] }, key: textKey(fn) };
     }
   }
   if (shapes.size > MAX_SHAPES) shapes.clear();
-  shapes.set(key, shape);
-  return shape;
+  shapes.set((' ' + fn).slice(1), found); // a flat copy: a slice of the document would keep all of it alive
+  return found;
 }
-const shapes = new Map<string, Shape | null>();
-/** Function shapes kept (a few large workspaces' worth). */
+/** Function shapes by text (a few large workspaces' worth). */
+const shapes = new Map<string, { shape: Shape; key: string } | null>();
 const MAX_SHAPES = 20000;
 
 /** Where a function's body begins: its first `{` outside parentheses (read from the text: each question to the tree crosses into WASM). */
