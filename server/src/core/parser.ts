@@ -16,8 +16,12 @@ const CPP_EXTENSIONS = new Set(['.cpp', '.cc', '.cxx', '.c', '.h', '.hpp', '.hh'
 
 /** Does this C/C++ text use CUDA syntax? Decides the grammar only, not any finding. */
 const CUDA_SYNTAX = /__global__|__device__|__shared__|<<<|\bthreadIdx\b/;
-/** A Python file is analysed only when it imports triton (`import triton`, `import torch, triton`, `from triton import jit`). */
-const TRITON_IMPORT = /^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*triton\b|from[ \t]+triton\b)/m;
+/**
+ * A Python file is analysed only when it uses Triton: it imports triton (`import triton`,
+ * `import torch, triton`, `from triton import jit`) or decorates a kernel with `@triton.jit`
+ * (a notebook cell or tutorial snippet saved without its imports).
+ */
+const TRITON_IMPORT = /^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*triton\b|from[ \t]+triton\b|@triton\.(?:jit|autotune|heuristics)\b)/m;
 
 export function isAnalysableExtension(path: string): boolean {
   const ext = extname(path).toLowerCase();

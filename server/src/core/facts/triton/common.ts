@@ -56,8 +56,11 @@ export function importAliases(root: Node): Map<string, string> {
       }
     }
   });
+  // a snippet saved without its imports (a notebook cell, a tutorial's solution) still means the usual modules
+  for (const [name, module] of CONVENTIONAL_IMPORTS) if (!out.has(name)) out.set(name, module);
   return out;
 }
+const CONVENTIONAL_IMPORTS: readonly [string, string][] = [['triton', 'triton'], ['tl', 'triton.language'], ['torch', 'torch']];
 
 /** `F.gelu` -> `torch.nn.functional.gelu` through the file's imports. */
 export function resolveName(text: string, aliases: Map<string, string>): string {

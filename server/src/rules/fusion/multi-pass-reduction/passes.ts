@@ -64,7 +64,12 @@ export function rowPasses(fn: FunctionFacts): Pass[] {
     if (a.space !== 'global' || a.indices.length !== 1 || a.indices[0].unknown) continue;
     const idx = a.indices[0];
     if (!ownRow(idx)) continue;
-    const at = a.loops.findIndex((id) => byId.get(id) !== undefined && privateLoop(byId.get(id)!, triton));
+    // the sweep is the outermost private loop the index moves with: a loop around it that the index
+    // ignores repeats the sweep (a bisection's iterations, a benchmark's repeats) and is its context
+    const at = a.loops.findIndex((id) => {
+      const l = byId.get(id);
+      return l !== undefined && privateLoop(l, triton) && idx.dependsOn((s) => s === l.symbol);
+    });
     let key: string;
     let range: Range;
     let context: string;
