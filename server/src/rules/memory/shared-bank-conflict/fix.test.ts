@@ -152,3 +152,27 @@ void run(const float* in, float* out) { t<<<1, dim3(32, 32)>>>(in, out); }
     /accessed 8 or 16 bytes at a time/,
   );
 });
+
+test('lanes that meet within one row: the finding says padding does not help, and no padding is offered', () => {
+  const text = `#define BK 8
+#define BN 128
+#define TN 8
+__global__ void mm(const float* A, const float* B, float* C, int K) {
+  __shared__ float Bs[BK][BN];
+  float acc[TN] = {0.f};
+  for (int t = 0; t < K; t += BK) {
+    Bs[threadIdx.y][threadIdx.x] = B[(t + threadIdx.y) * BN + threadIdx.x];
+    __syncthreads();
+    for (int k = 0; k < BK; ++k)
+      for (int j = 0; j < TN; ++j) acc[j] += Bs[k][threadIdx.x * TN + j];
+    __syncthreads();
+  }
+  for (int j = 0; j < TN; ++j) C[threadIdx.x * TN + j] = acc[j];
+}
+void run(const float* A, const float* B, float* C, int K) { mm<<<1, dim3(16, 8)>>>(A, B, C, K); }
+`;
+  const [o] = outcomes(text);
+  assert.ok(o, 'the conflict is reported');
+  assert.deepEqual(o.fixes, []);
+  assert.match(o.reason ?? '', /meet within one row of `Bs`/);
+});

@@ -13,6 +13,8 @@ import type { AccessFact, FunctionFacts, SharedArrayFact } from '../../../core/f
 import type { Finding, Fix, TextEdit } from '../../../core/types';
 import type { SyntaxNode } from '../../../core/mirror';
 import { elementBits } from '../../../core/facts/ctypes';
+import { NO_BINDINGS, templateBindings, warpRowWidth } from '../../common/template-bindings';
+import { conflictWays } from './ways';
 import { argumentFor, constantOf, dim3Of, launchesOf, maxThreads, productOf, type Launch } from '../../common/fix-launches';
 import { compact, factors, functionNode, identifiers, localDecls, nodeRange, reassigned, replace, sameRange, unparen, within } from '../../common/fix-syntax';
 
@@ -40,6 +42,10 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
     return { reason: `\`${s.name}\` is also accessed 8 or 16 bytes at a time, which a one-word pad would misalign: pad its rows by 16 bytes or swizzle the column index instead` };
   }
   if (s.dims.length === 2) {
+    const bindings = templateBindings(ctx.file).get(fn.name) ?? NO_BINDINGS;
+    if (conflictWays(access, s, fn.templateParams, warpRowWidth(fn, bindings))?.withinRow) {
+      return { reason: `the lanes of \`${access.text}\` meet within one row of \`${s.name}\`: padding the rows does not change their banks (re-map the lanes to consecutive columns instead)` };
+    }
     const columns = s.dims[1];
     if (columns === null) return { reason: `the inner dimension \`${s.dimTexts[1] ?? ''}\` of \`${s.name}\` is not a constant` };
     const fix = padFix(s, columns, pad);

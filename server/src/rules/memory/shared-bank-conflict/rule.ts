@@ -4,75 +4,15 @@
 // each row by one 4-byte word: the inner dimension of a 2-D array, the row stride of a 1-D one.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { AccessFact, FunctionFacts, SharedArrayFact } from '../../../core/facts/model';
+import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { elementBits } from '../../../core/facts/ctypes';
-import { SAMPLES, bankConflictWays, laneFunction, type Sample } from '../../../core/lanes';
 import { displaySymbol, isVarying, symbolKind } from '../../../core/affine';
+import { conflictWays, type Ways } from './ways';
 import { fixBankConflict } from './fix';
 import { perFunction } from '../../common/memo';
 import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
 
-
-/**
- * How many distinct 4-byte words one bank serves for this access, evaluated for the 32
- * lanes of a warp under each sample (ANALYSIS.md §2, "Bank conflicts"); 1 = none.
- * Returns the degree under the first sample (power-of-two sizes) and whether every
- * sample agrees; null when the index is unknown or the element is not 1, 2 or 4 bytes.
- * With a launch's blockDim.x below a warp (`dim3 threads(16, 16)`), a warp spans threadIdx.y too.
- */
-function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number): { ways: number; certain: boolean; byType?: string } | null {
-  const type = a.elemType ?? s.elemType;
-  const bits = elementBits(type);
-  // a template kernel launched with several element types (`<__half>`, `<float>`), or with one no launch
-  // here names (`T` set by a caller's own template): the fewest ways among them (a 16- or 32-bit `T`)
-  const choices = a.elemAlternatives?.map((t) => ({ t: `\`${t}\``, bits: elementBits(t) }))
-    ?? (bits === null && templateParams.includes(type) ? [{ t: '16-bit', bits: 16 }, { t: '32-bit', bits: 32 }] : null);
-  if (!choices) return waysAt(a, s, bits, blockX);
-  const each = choices.map((c) => ({ t: c.t, c: waysAt(a, s, c.bits, blockX) }));
-  if (each.some((e) => e.c === null)) return null;
-  const least = Math.min(...each.map((e) => e.c!.ways));
-  return {
-    ways: least,
-    certain: each.every((e) => e.c!.certain),
-    byType: each.map((e) => `${e.c!.ways}-way for ${a.elemAlternatives ? '' : 'a '}${e.t} \`${type}\``).join(', '),
-  };
-}
-
-function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?: number): { ways: number; certain: boolean } | null {
-  if (a.vector || a.singleLane || a.indices.some((p) => p.unknown)) return null;
-  if (bits === null || bits > 32) return null;
-  const bytes = bits / 8;
-  const waysFor = (flat: (lane: number, sample: Sample) => number | null) => {
-    const word = (lane: number, sample: Sample) => {
-      const e = flat(lane, sample);
-      return e === null ? null : Math.floor((e * bytes) / 4);
-    };
-    return SAMPLES.map((sample) => bankConflictWays(word, blockX ? { ...sample, blockX } : sample));
-  };
-  let degrees;
-  if (a.indices.length === 1) degrees = waysFor(laneFunction(a.indices[0]));
-  else if (a.indices.length === 2 && s.dims.length === 2 && s.dims[1] !== null) {
-    const row = laneFunction(a.indices[0]);
-    const col = laneFunction(a.indices[1]);
-    const rows = (columns: number) => (lane: number, sample: Sample) => {
-      const r = row(lane, sample);
-      const c = col(lane, sample);
-      return r === null || c === null ? null : r * columns + c;
-    };
-    degrees = waysFor(rows(s.dims[1]));
-    // lanes on several rows whose conflict a padded row keeps (two half-warp rows of a 16-wide block
-    // meeting in a few banks): not the conflict the advice removes
-    const sample = blockX ? { ...SAMPLES[0], blockX } : SAMPLES[0];
-    const rowsTouched = new Set(Array.from({ length: 32 }, (_, lane) => row(lane, sample)));
-    if (rowsTouched.size > 1 && degrees[0] !== null) {
-      const padded = waysFor(rows(s.dims[1] + 4 / bytes));
-      if (padded[0] !== null && padded[0] >= degrees[0]) return null;
-    }
-  } else return null;
-  if (degrees.some((d) => d === null)) return null;
-  return { ways: degrees[0]!, certain: degrees.every((d) => d === degrees[0]) };
-}
 
 /** Sizes the lanes' words depend on (`d` in `Qi[tx * d + x]`), which the verdict assumes. */
 function sizesOf(a: AccessFact): string[] {
@@ -96,7 +36,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const hits = accesses
       .filter((a) => a.space === 'shared' && a.array === s.name)
       .map((a) => ({ a, c: conflictWays(a, s, fn.templateParams, blockX) }))
-      .filter((h): h is { a: BoundAccess; c: { ways: number; certain: boolean; byType?: string } } => h.c !== null && h.c.ways > 1);
+      .filter((h): h is { a: BoundAccess; c: Ways } => h.c !== null && h.c.ways > 1);
     if (!hits.length) continue;
     // the access to report: the hottest (most deeply nested: the k-loop, not the epilogue), then the worst
     const first = hits.reduce((m, h) => (h.a.loops.length > m.a.loops.length || (h.a.loops.length === m.a.loops.length && h.c.ways > m.c.ways) ? h : m));
@@ -128,7 +68,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       message: `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict, replayed ${worst.c.ways} times per warp`,
       detail: detail(
         `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,
-        padded
+        first.c.withinRow
+          ? `The lanes meet in the banks within one row of \`${s.name}\` (their columns are several words apart), so padding the rows does not remove it: lay the threads out so that consecutive lanes read consecutive columns, or consecutive 16-byte \`float4\` chunks of the row, as warp-tiled SGEMMs do.`
+          : padded
           ? `Pad the inner dimension by one word (\`${s.name}[${s.dims[0]}][${columns + pad}]\`) so that consecutive rows start in different banks.`
           : `Pad each row by one word (a row stride of \`d + 1\` words instead of \`d\`) or swizzle the column index, so that the lanes' words fall in different banks.`,
       ),

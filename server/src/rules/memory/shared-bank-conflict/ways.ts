@@ -1,0 +1,83 @@
+// How many ways a warp's access to a `__shared__` array conflicts, and whether padding its
+// rows by one word would remove the conflict (the rule reports, the fixer pads: both ask here).
+import type { AccessFact, SharedArrayFact } from '../../../core/facts/model';
+import { elementBits } from '../../../core/facts/ctypes';
+import { SAMPLES, bankConflictWays, laneFunction, type Sample } from '../../../core/lanes';
+
+export interface Ways {
+  ways: number;
+  certain: boolean;
+  /** Per element type, for a template kernel launched with several (or none named). */
+  byType?: string;
+  /**
+   * The lanes meet within one row of a 2-D array (`Bs[k][tx * TN + j]`: a stride of TN words
+   * between lanes), which no row padding changes: reading 16 bytes per lane or re-mapping
+   * the lanes does.
+   */
+  withinRow?: boolean;
+}
+
+/**
+ * How many distinct 4-byte words one bank serves for this access, evaluated for the 32
+ * lanes of a warp under each sample (ANALYSIS.md §2, "Bank conflicts"); 1 = none.
+ * Returns the degree under the first sample (power-of-two sizes) and whether every
+ * sample agrees; null when the index is unknown or the element is not 1, 2 or 4 bytes.
+ * With a launch's blockDim.x below a warp (`dim3 threads(16, 16)`), a warp spans threadIdx.y too.
+ */
+export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number): Ways | null {
+  const type = a.elemType ?? s.elemType;
+  const bits = elementBits(type);
+  // a template kernel launched with several element types (`<__half>`, `<float>`), or with one no launch
+  // here names (`T` set by a caller's own template): the fewest ways among them (a 16- or 32-bit `T`)
+  const choices = a.elemAlternatives?.map((t) => ({ t: `\`${t}\``, bits: elementBits(t) }))
+    ?? (bits === null && templateParams.includes(type) ? [{ t: '16-bit', bits: 16 }, { t: '32-bit', bits: 32 }] : null);
+  if (!choices) return waysAt(a, s, bits, blockX);
+  const each = choices.map((c) => ({ t: c.t, c: waysAt(a, s, c.bits, blockX) }));
+  if (each.some((e) => e.c === null)) return null;
+  const least = Math.min(...each.map((e) => e.c!.ways));
+  return {
+    ways: least,
+    certain: each.every((e) => e.c!.certain),
+    withinRow: each.every((e) => e.c!.withinRow) || undefined,
+    byType: each.map((e) => `${e.c!.ways}-way for ${a.elemAlternatives ? '' : 'a '}${e.t} \`${type}\``).join(', '),
+  };
+}
+
+function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?: number): Omit<Ways, 'byType'> | null {
+  if (a.vector || a.singleLane || a.indices.some((p) => p.unknown)) return null;
+  if (bits === null || bits > 32) return null;
+  const bytes = bits / 8;
+  const waysFor = (flat: (lane: number, sample: Sample) => number | null) => {
+    const word = (lane: number, sample: Sample) => {
+      const e = flat(lane, sample);
+      return e === null ? null : Math.floor((e * bytes) / 4);
+    };
+    return SAMPLES.map((sample) => bankConflictWays(word, blockX ? { ...sample, blockX } : sample));
+  };
+  let degrees: (number | null)[];
+  if (a.indices.length === 1) degrees = waysFor(laneFunction(a.indices[0]));
+  else if (a.indices.length === 2 && s.dims.length === 2 && s.dims[1] !== null) {
+    const row = laneFunction(a.indices[0]);
+    const col = laneFunction(a.indices[1]);
+    const rows = (columns: number) => (lane: number, sample: Sample) => {
+      const r = row(lane, sample);
+      const c = col(lane, sample);
+      return r === null || c === null ? null : r * columns + c;
+    };
+    degrees = waysFor(rows(s.dims[1]));
+    // lanes on several rows whose conflict a padded row keeps (two half-warp rows of a 16-wide block
+    // meeting in a few banks): not the conflict the advice removes
+    const sample = blockX ? { ...SAMPLES[0], blockX } : SAMPLES[0];
+    const rowsTouched = new Set(Array.from({ length: 32 }, (_, lane) => row(lane, sample)));
+    if (rowsTouched.size > 1 && degrees[0] !== null) {
+      const padded = waysFor(rows(s.dims[1] + 4 / bytes));
+      if (padded[0] !== null && padded[0] >= degrees[0]) return null;
+    }
+    if (rowsTouched.size === 1 && degrees.every((d) => d !== null)) {
+      return { ways: degrees[0]!, certain: degrees.every((d) => d === degrees[0]), withinRow: true };
+    }
+  } else return null;
+  if (degrees.some((d) => d === null)) return null;
+  return { ways: degrees[0]!, certain: degrees.every((d) => d === degrees[0]) };
+}
+
