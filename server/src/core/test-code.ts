@@ -20,11 +20,18 @@ export function isTestPath(file: string, roots: readonly string[]): boolean {
  * Code the project does not tune, by where it lives: a reference implementation's folder
  * (OpenMM's Reference platform, a library's `reference/` kernels: slow on purpose, the
  * yardstick the optimized code is checked against) and vendored code (`third_party/`,
- * `3rdparty/`, `vendor/`, `external/`, `deps/`: someone else's, updated by copying it again).
- * Nothing in it is reported.
+ * `3rdparty/`, `vendor/`, `external/`, `deps/`: someone else's, updated by copying it again),
+ * and a file named for reference implementations. Nothing in it is reported.
  */
+/**
+ * A file of reference implementations by its name (`cpu_ref.h`, `ref_ops.cu`, `reference.cu`,
+ * `reference_kernels.cu`, `gemm_golden.c`, `SoftmaxRef.cpp`); a name that only ends in the word
+ * (`check_against_reference.py`, `element_reference.cu`) describes something else.
+ */
+const REFERENCE_FILE = /(?:^|[_-])(?:ref|golden)(?:[_-]|$)|^[Rr]eference(?:[_-]|[A-Z]|$)|Golden|Ref$/;
 const NOT_TUNED_FOLDER = /^(?:references?|third[_-]?party|3rd[_-]?party|vendor(?:ed)?|external|extern|deps)$/i;
 export function isNotTunedPath(file: string, roots: readonly string[]): boolean {
+  if (typeof file === 'string' && REFERENCE_FILE.test(path.basename(file).replace(/\.[^.]*$/, ''))) return true;
   const parts = pathBelowRoot(file, roots);
   return !!parts && parts.slice(0, -1).some((p) => NOT_TUNED_FOLDER.test(p));
 }

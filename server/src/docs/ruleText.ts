@@ -317,7 +317,7 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
       'compute-bound kernels (arithmetic in constant-trip loops counts once per iteration), and kernels running a run-time number of math rounds per element (`for (it < iterations) v = sinf(v)`);',
       'kernels every launch in the file runs as one block (`<<<1, 256>>>`, `dim3 grid(1)`): a demo or a last reduction stage, where launching more blocks comes first;',
       '1-D kernels every launch of which in the file passes a demo size (at most 8,192 elements, `N = 1024`) for the count the thread index is checked against, and kernels issuing an atomic per element they read;',
-      'Triton even/odd pairs touched once before or after a loop when the loop itself walks such pairs (a scan\'s state, loaded once per program).',
+      'Triton even/odd pairs touched once before or after a loop when the loop itself walks such pairs (a scan\'s state, loaded once per program), and scalar loops over a literal handful of words (`for i in range(5)`, resetting sync flags).',
     ],
     example: {
       language: 'cuda',
@@ -374,7 +374,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'loops under `#pragma omp simd`, `ivdep` or `clang loop vectorize`, and functions using intrinsics;',
       'register tiles (four or more accumulators), integer reductions, short fixed-length sums, plain copies, records of 8 or more fields read whole;',
       'a stencil\'s compile-time taps (`-RADIUS..RADIUS`: the loop around them is judged);',
-      'kernels, device code, `main`, CPU reference code (a kernel\'s CPU twin, expected outputs, functions whose output a caller checks), scalar fallbacks of SIMD paths (`*_fallback`, `*_nonavx2`), result checks (`check*`, `verify*`), and loops before a driver\'s first clock read or after its last.',
+      'kernels, device code, `main`, CPU reference code (a kernel\'s CPU twin, expected outputs, functions whose output a caller checks), scalar fallbacks of SIMD paths (`*_fallback`, `*_nonavx2`), result checks (`check*`, `verify*`), functions that read or write files (`fopen`, `fprintf`, `fread`: input and output, not the computation), files named for reference implementations (`cpu_ref.h`, `reference.cu`), and loops before a driver\'s first clock read or after its last.',
     ],
     example: {
       language: 'cpp',
@@ -404,6 +404,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'kernels that read nothing from global memory (set-up fills), and launches whose blocks are one thread wide in x (a warp then spans threadIdx.y);',
       'Triton tiles with another axis that may be the contiguous one (Triton orders the threads along it);',
       'indices it cannot model (gathers, data-dependent `%`);',
+      'accesses a kernel makes once per thread outside its main loop (a loop over a run-time size) while that loop moves global memory: a register tile\'s epilogue store, a per-block readout;',
       'C/C++: CPU reference code, as for tiling/cpu-loop-nest (a kernel\'s CPU twin, expected outputs, result checks, set-up outside a driver\'s timed region).',
     ],
     example: {
@@ -435,6 +436,7 @@ __global__ void transpose(const float* in, float* out, int rows, int cols) {
     quiet: [
       'padded tiles (`[32][33]`);',
       'row-wise and broadcast reads;',
+      'conflicts of 2 or 4 ways in accesses made once per thread outside the kernel\'s main loop (a staging copy before it, a GEMM epilogue or a per-block readout after it);',
       '16-bit tiles, and accesses that at most one lane makes.',
     ],
     example: {

@@ -25,6 +25,11 @@ export const isResultCheck = (functionName: string): boolean =>
 
 /** Calls that compare results (`compareResults(C, C_gpu)`, `EXPECT_NEAR`, `allclose`). */
 const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*|(?:EXPECT|ASSERT)_[A-Z_]+)$/i;
+/**
+ * Calls of a function that reads or writes files (`writeenergy`: `fopen`, a checksum loop, `fprintf`;
+ * a loader's `fread`): its loops load the input or write the output, outside the computation.
+ */
+const FILE_IO = /^(?:std::)?(?:fopen|fdopen|fprintf|fwrite|fputs|fread|fscanf|fgets|fclose)$/;
 /** A CPU version kept to check the GPU's output against, by name (`sgemm_gold`, `verify_result`, `compare_output`). */
 const CHECK_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
 /** The CPU twin of a GPU kernel, in a file with kernels: `sgemm_naive_cpu`, `gemvCPU`, `cpu_gemm`, `sumArraysOnHost`, `matmul_host`. */
@@ -84,7 +89,7 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
   for (const caller of functions)
     for (const call of caller.calls) if (hosts.has(call.name) && call.name !== caller.name) (sites.get(call.name) ?? sites.set(call.name, []).get(call.name)!).push({ caller, call });
   for (const name of hosts.keys()) {
-    if (isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name)) {
+    if (isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name))) {
       out.add(name);
       continue;
     }

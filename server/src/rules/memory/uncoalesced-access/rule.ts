@@ -13,6 +13,7 @@ import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
 import { untunedHosts } from '../../common/reference';
 import { fixUncoalesced } from './fix';
+import { boundByLaunches, outsideMainLoop } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
 import { coversAllResidues, siblingsFillSectors } from '../../common/residues';
 
@@ -70,6 +71,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const accesses = boundAccesses(fn, bindings);
   const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
   const blockX = warpRowWidth(fn, bindings);
+  const known = boundByLaunches(bindings);
   // a kernel that reads nothing from global memory fills its output from indices and constants:
   // set-up (`A[i*order + j] = i` before the timed loop), run once
   if (fn.isKernel && !accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
@@ -81,6 +83,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // the scalar tail of a vectorized kernel: the array is also moved as vectors here,
     // and only the thread at the end takes the scalar path
     if (!a.vector && accesses.some((b) => b.array === a.array && b.vector)) continue;
+    // once per thread next to a main loop that moves the kernel's data (a per-block readout, an epilogue)
+    if (outsideMainLoop(a, fn, accesses, known, 'space')) continue;
     // the common case needs no lanes: consecutive threads, consecutive elements
     if (!index.hasAtoms && !blockX) {
       const unit = index.coefficient(TID);
@@ -118,23 +122,25 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const found = stride.constant !== null ? perThreadRun(a, fn) : undefined;
     // `j < VEC` with VEC bound at the launch reads as `j < 4`
     const run = found?.bound && bindings.has(found.bound.trim()) ? { ...found, bound: String(bindings.get(found.bound.trim())) } : found;
+    // how many consecutive elements the thread's own loop walks (`j < TN` with TN a constant: 8)
+    const walked = run ? run.trips ?? (run.bound && /^\d+$/.test(run.bound) && run.init?.isConstant ? Number(run.bound) - run.init.constant : null) : null;
+    const walksWholeChunk = walked !== null && walked === stride.constant;
     // vectors a thread walks as its own contiguous chunk (`*(inputs_ptr + ic_0)` over float4s, ic_0 < 4):
     // the warp's footprint is dense across the loop, and the accesses are already wide
-    if (run && a.vector && stride.constant !== null && run.bound && /^\d+$/.test(run.bound) && run.init?.isConstant && Number(run.bound) - run.init.constant === stride.constant) continue;
+    if (a.vector && walksWholeChunk) continue;
     // a helper inlined at one call reports once there
     if (out.has(a.range.start.line, a.range.start.column)) continue;
     // a register tile's row (`C[... + threadCol * TN + resIdxN]`, TN = 8 floats): each thread's loop writes one whole
     // 32-byte sector, so across the loop every sector is used whole; the wide stores are vectorization's advice
-    const walksWholeChunk = !!run?.bound && /^\d+$/.test(run.bound) && !!run.init?.isConstant && Number(run.bound) - run.init.constant === stride.constant;
-    if (walksWholeChunk && stride.constant !== null && stride.constant * bytes > 16 && stride.constant * bytes <= 32) continue;
+    // (where it runs once per thread after the main loop: a streaming kernel's own chunks are its traffic)
+    if (walksWholeChunk && stride.constant !== null && stride.constant * bytes > 16 && stride.constant * bytes <= 32 && outsideMainLoop(a, fn, accesses, known, 'space')) continue;
     if (run && stride.constant !== null && stride.constant * bytes <= 16) {
       const span = stride.constant * bytes;
       // the thread's own loop walks its whole chunk of ≤ 16 bytes: the warp uses every sector across the
       // loop, and one vector per thread is the fix (vectorization/vector-memory-access says so)
-      if (run.bound && /^\d+$/.test(run.bound) && run.init?.isConstant && Number(run.bound) - run.init.constant === stride.constant) continue;
+      if (walksWholeChunk) continue;
       const vec = span === 16 ? 'float4, int4 or uint4' : span === 8 ? 'float2 or uint2' : span === 4 ? 'uchar4 or a 32-bit word' : `a ${span}-byte type`;
-      const walked = run.bound && /^\d+$/.test(run.bound) && run.init?.isConstant ? Number(run.bound) - run.init.constant : stride.constant;
-      advice = `Each thread walks ${walked} of its ${stride.constant} consecutive elements in the \`${run.variable ?? 'inner'}\` loop: load the ${span} bytes as one vector per thread (${vec}), or let consecutive threads take consecutive elements and stride the loop by the block size.`;
+      advice = `Each thread walks ${walked ?? stride.constant} of its ${stride.constant} consecutive elements in the \`${run.variable ?? 'inner'}\` loop: load the ${span} bytes as one vector per thread (${vec}), or let consecutive threads take consecutive elements and stride the loop by the block size.`;
     }
     const verb = a.kind === 'load' ? 'reads' : a.kind === 'store' ? 'writes' : 'updates';
     out.add(`${a.array}|${stride.text}`, a.array, {

@@ -83,6 +83,9 @@ function onePerProgram(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
   }];
 }
 
+/** Trip counts up to this are a few words, not a stream worth widening. */
+const SMALL_TRIPS = 16;
+
 function scalarLoops(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const a of global) {
@@ -96,6 +99,9 @@ function scalarLoops(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
     // a table walked to find where to go (`eos_id = tl.load(eos_ids + i)` then `tl.load(logits + eos_id)`,
     // a pointer table): the loop also reaches memory through addresses it loaded, so its scalars are indices
     const loop = fn.loops.find((l) => l.symbol === sym)!;
+    // a handful of words (`for i in range(5): tl.store(flag_ptr + i, 0)`, a megakernel resetting its sync flags):
+    // bookkeeping, not a stream
+    if (/^\d+$/.test(bound) && Number(bound) <= SMALL_TRIPS && (!loop.init || loop.init.isConstant)) continue;
     const inLoop = fn.accesses.filter((b) => b.space !== 'shared' && b.loops.includes(loop.id));
     const loadedValues = loadedValue(fn);
     if (inLoop.some((b) => b !== a && (b.indices.length !== 1 || b.indices[0].unknown || b.indices[0].dependsOn(loadedValues)))) continue;

@@ -1,0 +1,30 @@
+// Where a kernel spends its time. An access inside its main loop (one whose trip count is a
+// run-time size: `k < K`, a grid-stride loop) runs once per iteration; an access outside
+// every such loop, in a kernel that has one, runs once per thread (the epilogue's store of a
+// register tile, a staging copy, a per-block readout after the loop) and is a small share of
+// the kernel's traffic: a rule about how well one access uses memory leaves it alone there.
+import type { AccessFact, FunctionFacts, LoopFact } from '../../core/facts/model';
+
+/**
+ * A loop whose trip count is not a known constant (`k < K`, a grid-stride loop), as the facts,
+ * its literal bound or `known` (a template parameter the launches set: `n < TN`) tell.
+ */
+export const runtimeLoop = (l: LoopFact, known: (bound: string) => boolean = () => false): boolean =>
+  l.trips === undefined && !(l.bound !== null && (/^\s*\d+\s*$/.test(l.bound) || known(l.bound.trim())));
+
+/**
+ * `a` runs outside the function's main loops, while another access runs inside one: of the
+ * same memory space (`space`: a global load before a tree reduction over shared memory is
+ * the kernel's traffic still), or of any (`any`: a shared-memory readout after a streaming loop).
+ */
+export function outsideMainLoop(
+  a: AccessFact, fn: FunctionFacts, accesses: readonly AccessFact[], known: (bound: string) => boolean, beside: 'space' | 'any',
+): boolean {
+  const main = new Set(fn.loops.filter((l) => runtimeLoop(l, known)).map((l) => l.id));
+  if (!main.size || a.loops.some((id) => main.has(id))) return false;
+  return accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && b.loops.some((id) => main.has(id)));
+}
+
+/** A bound made of numbers and template parameters every launch sets (`8 * BN`, `TN`): a constant at run time. */
+export const boundByLaunches = (bindings: ReadonlyMap<string, number>) => (bound: string): boolean =>
+  bindings.size > 0 && (bound.match(/[A-Za-z_]\w*/g) ?? []).every((name) => bindings.has(name));
