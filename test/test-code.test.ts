@@ -62,7 +62,11 @@ test('in a tests folder the CPU loops are quiet and the kernel is still checked'
 test('reference and vendored folders, and kernel source for a run-time compiler: nothing reported', () => {
   const root = '/work/repo';
   assert.equal(isNotTunedPath('/work/repo/platforms/reference/src/forces.cpp', [root]), true);
-  assert.equal(isNotTunedPath('/work/repo/src/reference.cpp', [root]), false, 'a file named reference is judged by its name elsewhere');
+  assert.equal(isNotTunedPath('/work/repo/src/reference.cpp', [root]), true, 'a file named for reference implementations');
+  assert.equal(isNotTunedPath('/work/repo/code/common/cpu_ref.h', []), true, 'by its name, whatever the workspace');
+  assert.equal(isNotTunedPath('/work/repo/src/SoftmaxRef.cpp', [root]), true);
+  assert.equal(isNotTunedPath('/work/repo/src/refine.cu', [root]), false);
+  assert.equal(isNotTunedPath('/work/repo/src/preference.cpp', [root]), false);
   assert.equal(isNotTunedPath('/home/reference/repo/src/x.cpp', ['/home/reference/repo']), false);
   assert.equal(isNotTunedPath('/work/repo/3rdparty/cub/block/reduce.cuh', [root]), true, 'vendored');
   assert.equal(isNotTunedPath('/work/repo/third_party/eigen/x.h', [root]), true, 'vendored');
