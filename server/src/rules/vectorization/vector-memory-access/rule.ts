@@ -187,12 +187,15 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
 
 
 /**
- * A loop inside the loop over elements, with no memory access of its own, that calls math
- * functions a run-time number of times per element (`for (it < iterations) v = sinf(v)`).
+ * A loop per element, with no global access of its own (constant or shared tables are read
+ * in place), that calls math functions a run-time number of times per element: inside the
+ * loop over elements (`for (it < iterations) v = sinf(v)`), or in a kernel whose elements are
+ * loaded before it and stored after it (`sOutR += ... cos(expArg)` over the k-space samples).
  */
 function computeLoop(fn: FunctionFacts): boolean {
-  const touches = (id: number) => fn.accesses.some((a) => a.space === 'global' && a.loops.includes(id));
-  return fn.loops.some((l) => l.parent !== null && touches(l.parent) && !l.trips && !fn.accesses.some((a) => a.loops.includes(l.id)) && fn.calls.some((c) => c.loops.includes(l.id) && MATH_CALLS.test(c.name)));
+  const global = fn.accesses.filter((a) => a.space === 'global');
+  const perElement = (l: LoopFact) => (l.parent !== null ? global.some((a) => a.loops.includes(l.parent!)) : global.some((a) => a.loops.length === 0));
+  return fn.loops.some((l) => !l.trips && perElement(l) && !global.some((a) => a.loops.includes(l.id)) && fn.calls.some((c) => c.loops.includes(l.id) && MATH_CALLS.test(c.name)));
 }
 
 /** An atomic every thread issues for each element it reads (a histogram, a count, `index_add`): the atomics bound the kernel, not the loads. */
