@@ -94,4 +94,12 @@ describe('build flags', () => {
     assert.match(flagsSaid('Makefile', 'CFLAGS = -O2 -ffast-math\nall: app\n\t$(CC) $(CFLAGS)\n'), /-ffast-math/);
     assert.doesNotMatch(flagsSaid('CMakeLists.txt', '# add_compile_options(-ffast-math)\nset(X 1)\n'), /fast-math/);
   });
+
+  test('a setting indented inside a conditional is a setting, not a recipe line', () => {
+    const makefile = ['LANGUAGE=c', 'ifeq ($(slowmath), 1)', '\tAPP_CFLAGS = -fp-model precise', 'else', '\tAPP_CFLAGS = -ffast-math', 'endif', 'run: main.o', '\tAPP_CFLAGS=-Ofast $(CC) main.o'].join('\n');
+    const said = flagsSaid('Makefile', makefile);
+    assert.match(said, /APP_CFLAGS = -ffast-math/);
+    assert.match(said, /-Ofast \$\(CC\)/, "the default goal's recipe still counts");
+    assert.doesNotMatch(flagsSaid('Makefile', 'all: app\nother: x\n\tCFLAGS=-Ofast make x\n'), /Ofast/, "another target's recipe does not");
+  });
 });

@@ -471,6 +471,7 @@ __global__ void transpose(const float* in, float* out, int n) {
       'A host loop that launches device work (kernels, launch wrappers, cuBLAS-style calls) and, in the same iteration, blocks on the device: a synchronous `cudaMemcpy`, `cudaDeviceSynchronize`, or in PyTorch `.item()`, `.cpu()`, `torch.cuda.synchronize()`. Each iteration waits for the GPU to drain before the next launch is queued, and transfers cannot overlap kernels.',
     quiet: [
       'copies and syncs outside loops (set-up, the final read-back, validation);',
+      'copies of one scalar the loop decides on (`cudaMemcpy(&count, d_count, sizeof(int), ...)` then `if (count == 0) break;`, or the next launch\'s grid: a frontier size, a convergence flag), and uploads of `__constant__` tables (`cudaMemcpyToSymbol` before the launch that reads them); a scalar that is only logged (a loss per step) is still reported;',
       '`cudaMemcpyAsync` on streams, and per-stream syncs before a buffer is reused;',
       'event syncs, and loops that read a clock or record events around the launch (a benchmark timing each launch);',
       'warm-up loops of a few constant iterations, and loops that allocate device memory each iteration (test harnesses).',

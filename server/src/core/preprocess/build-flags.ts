@@ -31,11 +31,13 @@ export function flagsSaid(fileName: string, text: string): string {
   const kept: string[] = [];
   let goal: string | null = null; // the first ordinary target: what a plain `make` builds
   let inGoal = false;
+  let inRecipe = false; // a tab-indented line belongs to the rule above it, or (after a variable or `ifeq`) is a setting
   for (const line of lines) {
     if (line.startsWith('\t')) {
-      if (inGoal) kept.push(line);
+      if (inGoal || (!inRecipe && /^\t\s*[\w.]+\s*(?:[:+?]?=)/.test(line))) kept.push(line);
       continue;
     }
+    if (line.trim() !== '') inRecipe = false;
     const rule = /^([^\s:=][^:=]*?)\s*::?(?!=)/.exec(line);
     if (rule) {
       const targets = rule[1].trim().split(/\s+/);
@@ -43,6 +45,7 @@ export function flagsSaid(fileName: string, text: string): string {
       const targetVariable = /^\s*[\w.]+\s*(?:[:+?]?=)/.test(line.slice(rule[0].length));
       if (targetVariable) kept.push(line); // `app: CFLAGS += -Ofast` reaches the goal's prerequisites too
       else inGoal = goal !== null && targets.includes(goal);
+      inRecipe = !targetVariable;
       continue;
     }
     kept.push(line); // variables and includes apply to every target

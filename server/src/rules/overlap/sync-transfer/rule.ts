@@ -5,7 +5,10 @@
 // stream. Each iteration then waits for the GPU to drain before the next launch is
 // queued, and transfers cannot overlap kernels. A host function that launches and blocks
 // and is itself called inside a loop of the file (a per-chunk `step()`) counts too.
-// Quiet on copies and syncs outside loops (set-up, final read-back, validation), on
+// Quiet on copies and syncs outside loops (set-up, final read-back, validation), on copies of
+// one scalar the loop decides on (`cudaMemcpy(&count, ...)` then `if (count == 0) break`, or
+// the next launch's grid) and of `__constant__` tables (`cudaMemcpyToSymbol`: the next launch
+// reads them), on
 // `cudaMemcpyAsync` + streams, on waits for one stream of an array (`cudaStreamSynchronize(
 // streams[s])`: buffer-reuse waits of a stream pipeline), on event syncs (timing), on
 // loops that allocate device memory each iteration (per-configuration test harnesses), on
@@ -50,13 +53,35 @@ const calleeName = (c: CallFact): string => baseName(c.name).replace(/^.*(?:\.|-
 /** Does this call block the host until the device (or one stream of it) has drained? */
 export function blockingKind(c: CallFact): 'copy' | 'sync' | null {
   if (c.kind === 'copy' && BLOCKING_COPY.test(c.name)) {
-    return c.args.some((a) => /\bcudaMemcpyDeviceToDevice\b/.test(a)) ? null : 'copy';
+    if (c.args.some((a) => /\bcudaMemcpyDeviceToDevice\b/.test(a))) return null;
+    // a table for `__constant__` memory that the next launch reads: the upload is part of the algorithm
+    if (c.name === 'cudaMemcpyToSymbol') return null;
+    return 'copy';
   }
   if (c.kind !== 'sync') return null;
   if (DEVICE_SYNC.test(c.name)) return 'sync';
   // one stream of an array (`streams[s]`): a pipeline waiting before it reuses that slot's buffers
   if (c.name === 'cudaStreamSynchronize') return /\[/.test(c.args[0] ?? '') ? null : 'sync';
   return null; // cudaEventSynchronize: timing
+}
+
+/** The host variable of a copy of one scalar (`cudaMemcpy(&count, d_count, sizeof(int), ...)`, either way), or null. */
+function oneValue(c: CallFact): string | null {
+  const [dst, src, size] = c.args;
+  if (!/^sizeof\s*\(\s*[\w\s]+\)$/.test(size?.trim() ?? '')) return null;
+  return [dst, src].map((a) => /^&\s*(\w+)$/.exec(a?.trim() ?? '')?.[1]).find((v) => v !== undefined) ?? null;
+}
+
+/**
+ * A scalar the loop needs to go on: a frontier's size or a convergence flag read back to decide
+ * whether to stop (the loop leaves early, or tests it) or how wide the next launch is. A value
+ * only logged or collected (`history.push_back(loss)`) is not: reading it later would do.
+ */
+function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[]): boolean {
+  const v = oneValue(c);
+  if (v === null) return false;
+  const mentions = (text: string | null | undefined) => !!text && new RegExp(`\\b${v}\\b`).test(text);
+  return !!loop.exits || mentions(loop.bound) || inLoop.some((l) => l.kind === 'launch' && (mentions(l.grid) || mentions(l.block)));
 }
 
 interface Body {
@@ -107,7 +132,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
     const inLoop = calls.filter((c) => c.loops.includes(loop.id));
     const work = deviceWork(inLoop, launchers);
-    const blocking = inLoop.filter((c) => blockingKind(c) !== null);
+    const blocking = inLoop.filter((c) => blockingKind(c) !== null && !decidesLoop(c, loop, inLoop));
     if (!work.length || !blocking.length) continue;
     if (inLoop.some((c) => isAllocation(c) || isTiming(c))) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS) continue;
