@@ -47,6 +47,12 @@ function canonical(p: Poly, lanes: readonly (string | null)[] = []): string {
   return out.toString();
 }
 
+/** Consecutive threads take consecutive elements (`threadIdx.x` enters with coefficient 1): a block-stride sweep. */
+const laneConsecutive = (p: Poly) => {
+  const c = p.coefficient('threadIdx.x');
+  return c.isConstant && c.constant === 1;
+};
+
 const ownRow = (p: Poly) => p.dependsOn((s) => ['thread', 'block', 'program'].includes(symbolKind(s)));
 
 /**
@@ -81,8 +87,9 @@ export function rowPasses(fn: FunctionFacts): Pass[] {
       key = `L${loop.id}`;
       range = loop.headerRange;
       context = a.loops.slice(0, at).join(',');
-    } else if (!triton && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s)))) {
-      // an inlined `__device__` helper's loop over the row (a loop symbol outside the kernel's loops)
+    } else if (!triton && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s))) && !laneConsecutive(idx)) {
+      // an inlined `__device__` helper's loop over the row (a loop symbol outside the kernel's loops),
+      // unless the block shares it out (`for (idx = tid; idx < N; idx += BLOCK_SIZE)`: consecutive lanes, consecutive elements)
       key = `H${a.range.start.line}`; // the helper's accesses sit at its call
       range = a.range;
       context = a.loops.join(',');

@@ -17,7 +17,8 @@
 // Quiet: online (max with a rescaled sum in one loop) and Welford forms, rows read once
 // (registers or shared memory), block-, warp- or grid-stride sweeps in CUDA, two-level
 // reductions (the second launch reads the partials, not the input), global statistics
-// (a single value: the next pass needs a grid-wide barrier), reference oracles, and scans
+// (a single value: the next pass needs a grid-wide barrier), two kernels whose first merges
+// a row split over several blocks with atomics (the same barrier), reference oracles, and scans
 // (the first pass rewrites the buffer or calls `tl.cumsum`; the second adds block totals back).
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
@@ -80,6 +81,10 @@ function checkKernel(fn: FunctionFacts, triton: boolean): RuleFinding[] {
 }
 
 /** Two launches that can run one after the other (not arms of one if/else, same host loops). */
+/** The kernel combines its blocks' results in global memory with atomics (`atomicCAS` on a packed max and sum, `atomicAdd`). */
+const mergesAcrossBlocks = (k: FunctionFacts): boolean =>
+  k.accesses.some((a) => a.space === 'global' && a.kind === 'atomic' && !a.singleLane) || k.calls.some((c) => /^atomic(?:CAS|Max|Add)\w*$/.test(c.name));
+
 function together(a: Launch, b: Launch): boolean {
   if (a.call.loops.join() !== b.call.loops.join()) return false;
   const s1 = a.call.scopes ?? [];
@@ -140,6 +145,9 @@ function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
         const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l));
         if (!second || second.call.range === first.call.range) continue;
         const passes = launches.slice(i).filter((l) => together(first, l) && l.reads.has(buffer));
+        // a row split over several blocks whose statistics the first kernel merges with atomics (an online max and
+        // sum combined by `atomicCAS`): two reads are the minimum, the merge needing a grid-wide barrier
+        if (passes.length === 2 && mergesAcrossBlocks(first.kernel)) continue;
         const statsKernels = passes.filter((l) => l.kernel.kernelClass === 'reduction' && l.swept.has(buffer) && [...l.perRow].some((w) => w !== buffer)).length;
         reported.add(buffer);
         out.push({
