@@ -28,6 +28,12 @@ function ieee(c: CallFact): boolean {
   return (c.keywords ?? []).some((k) => (k.name === 'input_precision' && /^['"]ieee['"]$/.test(k.value.trim())) || (k.name === 'allow_tf32' && k.value.trim() === 'False'));
 }
 
+/** How the code turns TF32 off, as written (`allow_tf32=False`, `input_precision="ieee"`). */
+const setting = (c: CallFact): string => {
+  const k = (c.keywords ?? []).find((x) => x.name === 'allow_tf32' || x.name === 'input_precision');
+  return k ? `\`${k.name}=${k.value.trim()}\`` : '"ieee" precision';
+};
+
 /** A cast to another value's type (`b_o.to(p_o.dtype.element_ty)`, `x.to(b_k.dtype)`): the kernel runs on whatever type it is given, 16-bit inputs included. */
 const castsToGivenType = (c: CallFact) => c.name.endsWith('.to') && /\.dtype\b/.test(c.args[0] ?? '');
 
@@ -46,10 +52,10 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: [TF32_NUMERICS, ...(upcast ? [] : ['assumes the operands are fp32 (for 16-bit operands the setting changes nothing)'])],
-      message: upcast ? '`tl.dot` on operands upcast to fp32 with TF32 off: CUDA cores, not tensor cores' : '`tl.dot` with "ieee" precision: fp32 on CUDA cores, not tensor cores',
+      message: upcast ? '`tl.dot` on operands upcast to fp32 with TF32 off: CUDA cores, not tensor cores' : `\`tl.dot\` with ${setting(c)}: fp32 on CUDA cores, not tensor cores`,
       detail: upcast
         ? detail('`tl.dot` upcasts its operands to fp32 and turns TF32 off, so it runs on CUDA cores.', 'Pass the 16-bit operands to `tl.dot` as they are (fp32 accumulation), or use `input_precision="tf32x3"` where fp32 accuracy is needed.')
-        : detail('`tl.dot` with "ieee" precision multiplies fp32 on CUDA cores.', '`input_precision="tf32"` (or "tf32x3" for near-fp32 accuracy) runs it on tensor cores with fp32 accumulation.'),
+        : detail(`\`tl.dot\` with ${setting(c)} multiplies fp32 on CUDA cores.`, '`input_precision="tf32"` (or "tf32x3" for near-fp32 accuracy) runs it on tensor cores with fp32 accumulation.'),
       benefit: BENEFIT_DOT,
       related: exact.slice(1, 6).map((d) => ({ range: d.nameRange, message: 'another "ieee" `tl.dot`' })),
     }];
