@@ -3,11 +3,11 @@
 // a workspace that itself sits in a folder called `test` is not all test code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
-import { isNotTunedPath, isRuntimeKernelSource, isTestPath } from '../server/src/core/test-code';
+import { isNotTunedPath, isRuntimeKernelSource, isTestPath, otherAcceleratorOf } from '../server/src/core/test-code';
 
 const CPU_AND_KERNEL = `void make_matrix(double* a, const double* b, int n) {
   for (int i = 0; i < n; ++i)
@@ -92,3 +92,27 @@ test('reference and vendored folders, and kernel source for a run-time compiler:
   assert.deepEqual(engine.analyzeText(kernels, portable).findings, []);
 });
 
+
+test("another vendor's backend folder is named; NVIDIA's and ordinary folders are not", () => {
+  const root = '/work/lib';
+  assert.equal(otherAcceleratorOf('/work/lib/fla/ops/kda/backends/triton_ascend/chunk_intra.py', [root]), 'ascend');
+  assert.equal(otherAcceleratorOf('/work/lib/src/runtime/backend/_cambricon/ops/add.py', [root]), 'cambricon');
+  assert.equal(otherAcceleratorOf('/work/lib/kernels/musa/gemm.mu', []), 'musa');
+  assert.equal(otherAcceleratorOf('/work/lib/src/runtime/backend/_nvidia/ops/add.py', [root]), null);
+  assert.equal(otherAcceleratorOf('/work/lib/ascend_notes/x.py', [root]), null, 'a folder only named like one');
+  assert.equal(otherAcceleratorOf('/home/npu/lib/x.cu', ['/home/npu/lib']), null, 'above the workspace folder');
+});
+
+test("in another vendor's backend folder, NVIDIA-only advice (tensor cores, copy pipelines) is left out", () => {
+  const text = readFileSync(join(__dirname, '../server/src/rules/precision/tensor-core-eligible/fixtures/dot_ieee.py'), 'utf8');
+  const nvidia = join(dir, 'ops', 'backends', 'triton');
+  const ascend = join(dir, 'ops', 'backends', 'triton_ascend');
+  mkdirSync(nvidia, { recursive: true });
+  mkdirSync(ascend, { recursive: true });
+  engine.setWorkspace([dir]);
+  const rules = (folder: string) => engine.analyzeText(join(folder, 'chunk.py'), text).findings.map((f) => f.rule);
+  assert.ok(rules(nvidia).includes('precision/tensor-core-eligible'));
+  const there = rules(ascend);
+  assert.ok(!there.includes('precision/tensor-core-eligible'), there.join('\n'));
+  assert.ok(there.includes('tiling/shared-memory'), 'the other rules still apply');
+});

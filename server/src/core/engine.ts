@@ -21,7 +21,7 @@ import { withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
-import { isNotTunedPath, isRuntimeKernelSource, isTestPath, referenceCallees } from './test-code';
+import { isNotTunedPath, isRuntimeKernelSource, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
@@ -533,10 +533,11 @@ export class Engine {
     const build = language === 'triton' ? DEFAULT_BUILD : buildFlagsFor(path, this.preprocess);
     const testCode = isTestPath(path, this.preprocess.roots);
     const notTuned = isNotTunedPath(path, this.preprocess.roots) || (language === 'cpp' && isRuntimeKernelSource(text));
+    const otherAccelerator = otherAcceleratorOf(path, this.preprocess.roots);
     return {
       language, functions: language === 'triton' ? functions : withCallSiteTrips(withLaunchShapes(functions), lines), lines, skipped,
       ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(testCode ? { testCode } : {}),
-      ...(notTuned ? { notTuned } : {}),
+      ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}),
     };
   }
 

@@ -81,3 +81,21 @@ export function referenceCallees(text: string): string[] {
   }
   return [...out];
 }
+
+/**
+ * Folder names of backends for accelerators other than NVIDIA GPUs (Huawei Ascend NPUs, Cambricon
+ * MLUs, Kunlunxin XPUs, Moore Threads MUSA, MetaX, Iluvatar, Hygon DCUs, Enflame GCUs): Triton and
+ * CUDA-like libraries keep one such folder per vendor (`backends/triton_ascend/`, `_cambricon/`).
+ */
+const OTHER_ACCELERATOR = /^_?(?:triton_?)?(ascend|npu|cambricon|mlu|kunlunxin|kunlun|mthreads|musa|metax|maca|iluvatar|hygon|dcu|enflame|gcu)$/i;
+
+/** The vendor whose backend folder holds the file (below the workspace folder, or anywhere when none is set), or null. */
+export function otherAcceleratorOf(file: string, roots: readonly string[]): string | null {
+  if (typeof file !== 'string' || file === '') return null;
+  const parts = pathBelowRoot(file, roots) ?? path.resolve(file).split(path.sep);
+  for (const p of parts.slice(0, -1)) {
+    const m = OTHER_ACCELERATOR.exec(p);
+    if (m) return m[1].toLowerCase();
+  }
+  return null;
+}

@@ -511,7 +511,8 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
       'kernels that already copy asynchronously (`cp.async`, `cuda::memcpy_async`, TMA, pipeline primitives);',
       'double buffers (a stage dimension, `buf[k & 1]`) and register prefetch;',
       'tiles copied 4 bytes at a time into a kernel with one output per thread (1.02× measured with 4-byte copies): tiling/register-blocking comes first;',
-      'Triton kernels with no `num_stages` (the default is 3 stages), or any launch or config with 2 or more.',
+      'Triton kernels with no `num_stages` (the default is 3 stages), or any launch or config with 2 or more;',
+      'files in another vendor\'s backend folder (`triton_ascend/`, `_cambricon/`, `musa/`), which pipeline copies their own way.',
     ],
     example: {
       language: 'triton',
@@ -528,7 +529,8 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
       'handles set to `CUBLAS_TF32_TENSOR_OP_MATH`, and files asking for `CUBLAS_PEDANTIC_MATH`;',
       'GEMVs, dot products, convolution windows and reference kernels;',
       'cuBLAS references and baselines (`gemm_cuBLAS_reference`, a program\'s `main`, `test_*` / `bench*` drivers);',
-      'Triton kernels that turn TF32 off while casting to their inputs\' type (written for 16-bit inputs too), and recurrences that store every step.',
+      'Triton kernels that turn TF32 off while casting to their inputs\' type (written for 16-bit inputs too), and recurrences that store every step;',
+      'files in another vendor\'s backend folder (`triton_ascend/`, `_cambricon/`, `musa/`): TF32 is NVIDIA\'s.',
     ],
     example: {
       language: 'cuda',

@@ -220,6 +220,11 @@ export interface FileFacts {
   testCode?: boolean;
   /** Nothing in it is reported: a reference implementation's or vendored code's folder, or kernel source compiled at run time (core/test-code.ts). */
   notTuned?: boolean;
+  /**
+   * The file lies in a backend folder for another vendor's accelerator (`triton_ascend/`, `_cambricon/`,
+   * `musa/`: core/test-code.ts), where advice about NVIDIA's tensor cores and copy pipelines does not hold.
+   */
+  otherAccelerator?: string;
 }
 
 /** Branch ids number the arms of one conditional together: arms of one `if`/`switch` exclude each other. */

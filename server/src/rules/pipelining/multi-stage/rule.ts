@@ -98,6 +98,7 @@ export const rule: Rule = {
   defaultSeverity: 'hint',
   fix,
   check(facts: FileFacts) {
+    if (facts.otherAccelerator) return []; // `cp.async` and Triton's num_stages pipelining are NVIDIA's; other backends pipeline their own way
     if (facts.language === 'triton') return tritonMultiStage(facts);
     return facts.functions.flatMap((fn) => {
       let hit = cached.get(fn);

@@ -96,6 +96,7 @@ export const rule: Rule = {
   defaultSeverity: 'information',
   fix,
   check(facts: FileFacts): RuleFinding[] {
+    if (facts.otherAccelerator) return []; // TF32 on NVIDIA tensor cores: another vendor's backend has its own matrix units and formats
     if (facts.language === 'triton') return tritonTensorCore(facts);
     // a set-up function that creates a handle and puts it in a tensor-op mode (or asks for pedantic fp32) covers the file
     const handleSetUp = facts.functions.some(
