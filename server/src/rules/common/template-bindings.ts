@@ -17,12 +17,20 @@ export type BoundAccess = AccessFact & { boundAt?: string };
 /** The accesses with the kernel's bound template parameters put in (`in[t * STRIDE]` with STRIDE = 8 is `in[8*t]`). */
 export function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAccess[] {
   if (!bindings.size) return fn.accesses;
-  return fn.accesses.map((a) => {
-    const used = [...bindings].filter(([name, v]) => a.indices.some((p) => mentionsAny(p, new Map([[name, v]]))));
-    if (!used.length) return a;
-    const indices = a.indices.map((p) => bindSymbols(p, bindings));
-    return { ...a, indices, boundAt: used.map(([name, v]) => `\`${name}\` = ${v}`).join(', ') };
-  });
+  // the coalescing and bank-conflict rules both ask, with the same bindings
+  let byFunction = boundMemo.get(bindings);
+  if (!byFunction) boundMemo.set(bindings, (byFunction = new WeakMap()));
+  let out = byFunction.get(fn);
+  if (!out) byFunction.set(fn, (out = fn.accesses.map((a) => bindAccess(a, bindings))));
+  return out;
+}
+const boundMemo = new WeakMap<Bindings, WeakMap<FunctionFacts, BoundAccess[]>>();
+
+function bindAccess(a: AccessFact, bindings: Bindings): BoundAccess {
+  if (!a.indices.some((p) => mentionsAny(p, bindings))) return a;
+  const used = [...bindings].filter(([name, v]) => a.indices.some((p) => mentionsAny(p, new Map([[name, v]]))));
+  const indices = a.indices.map((p) => bindSymbols(p, bindings));
+  return { ...a, indices, boundAt: used.map(([name, v]) => `\`${name}\` = ${v}`).join(', ') };
 }
 
 /** Per analysis: the coalescing and bank-conflict rules both ask. */
