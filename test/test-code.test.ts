@@ -67,6 +67,8 @@ test('reference and vendored folders, and kernel source for a run-time compiler:
   assert.equal(isNotTunedPath('/work/repo/src/SoftmaxRef.cpp', [root]), true);
   assert.equal(isNotTunedPath('/work/repo/src/refine.cu', [root]), false);
   assert.equal(isNotTunedPath('/work/repo/src/preference.cpp', [root]), false);
+  assert.equal(isNotTunedPath('/work/repo/src/reference_kernels.cu', [root]), true);
+  assert.equal(isNotTunedPath('/work/repo/src/reference_counting.cpp', [root]), false);
   assert.equal(isNotTunedPath('/home/reference/repo/src/x.cpp', ['/home/reference/repo']), false);
   assert.equal(isNotTunedPath('/work/repo/3rdparty/cub/block/reduce.cuh', [root]), true, 'vendored');
   assert.equal(isNotTunedPath('/work/repo/third_party/eigen/x.h', [root]), true, 'vendored');

@@ -25,10 +25,10 @@ export function isTestPath(file: string, roots: readonly string[]): boolean {
  */
 /**
  * A file of reference implementations by its name (`cpu_ref.h`, `ref_ops.cu`, `reference.cu`,
- * `reference_kernels.cu`, `gemm_golden.c`, `SoftmaxRef.cpp`); a name that only ends in the word
- * (`check_against_reference.py`, `element_reference.cu`) describes something else.
+ * `reference_kernels.cu`, `gemm_golden.c`, `SoftmaxRef.cpp`); other names with the word
+ * (`check_against_reference.py`, `reference_counting.cpp`) describe something else.
  */
-const REFERENCE_FILE = /(?:^|[_-])(?:ref|golden)(?:[_-]|$)|^[Rr]eference(?:[_-]|[A-Z]|$)|Golden|Ref$/;
+const REFERENCE_FILE = /(?:^|[_-])(?:ref|golden)(?:[_-]|$)|^[Rr]eferences?(?:[_-](?:impls?|implementations?|kernels?|ops|cpu|gpu|cuda)|[A-Z]|$)|Golden|Ref$/;
 const NOT_TUNED_FOLDER = /^(?:references?|third[_-]?party|3rd[_-]?party|vendor(?:ed)?|external|extern|deps)$/i;
 export function isNotTunedPath(file: string, roots: readonly string[]): boolean {
   if (typeof file === 'string' && REFERENCE_FILE.test(path.basename(file).replace(/\.[^.]*$/, ''))) return true;

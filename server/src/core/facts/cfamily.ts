@@ -920,7 +920,8 @@ function paramFacts(declarator: Node): ParamFact[] {
 /** Finds the function_declarator inside a (possibly pointer/reference) declarator. */
 function functionDeclarator(d: Node | null): Node | null {
   let cur = d;
-  while (cur && cur.type !== 'function_declarator') cur = field(cur, 'declarator');
+  // (`Real_t& x(Index_t i)`: the grammar gives a reference declarator no `declarator` field)
+  while (cur && cur.type !== 'function_declarator') cur = cur.type === 'reference_declarator' ? namedChildren(cur).at(-1) ?? null : field(cur, 'declarator');
   return cur;
 }
 
