@@ -38,3 +38,14 @@ test('every finding over the examples and the corpus has a one-line message and 
   const lengths = findings.map((f) => f.message.length).sort((a, b) => a - b);
   assert.ok(lengths[Math.floor(lengths.length / 2)] <= 120, `median message length ${lengths[Math.floor(lengths.length / 2)]}`);
 });
+
+test('a guard that leaves the first threads active sizes the warp request (if (tid < 8): 8 lanes, 8-way)', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/first_threads_guard.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.match(f.message, /8-way bank conflict/);
+  assert.ok(f.assumptions.some((a) => /first 8 threads/.test(a)), f.assumptions.join('\n'));
+  const full = readFileSync(path, 'utf8').replace('if (threadIdx.x < 8) ', '');
+  const [g] = engine.analyzeText(path, full).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.match(g.message, /32-way bank conflict/);
+});

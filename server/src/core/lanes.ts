@@ -161,13 +161,23 @@ export interface SectorCount {
   stride: number | null;
 }
 
-/** Sectors touched by a warp request of `bytes` per lane at element offsets `index` (elements of `bytes`). */
-export function sectorCounts(index: Poly, bytes: number, laneSymbol = 'threadIdx.x', blockX?: number): SectorCount[] | null {
+/**
+ * The sample as the block's first warp when only its first `active` threads run (`if (tid < 20)`):
+ * the other warps make no request there.
+ */
+export const firstWarp = (sample: Sample, active: number | undefined): Sample => (active !== undefined && active < WARP ? { ...sample, laneBase: 0 } : sample);
+
+/**
+ * Sectors touched by a warp request of `bytes` per lane at element offsets `index` (elements of
+ * `bytes`), by the warp's lanes or, under a guard, by its first `active` lanes.
+ */
+export function sectorCounts(index: Poly, bytes: number, laneSymbol = 'threadIdx.x', blockX?: number, active?: number): SectorCount[] | null {
   const out: SectorCount[] = [];
   for (const base of SAMPLES) {
-    const sample = blockX ? { ...base, blockX } : base;
-    const v = laneValues(index, sample, laneSymbol);
-    if (!v) return null;
+    const sample = firstWarp(blockX ? { ...base, blockX } : base, active);
+    const all = laneValues(index, sample, laneSymbol);
+    if (!all) return null;
+    const v = active !== undefined && active < WARP ? all.slice(0, active) : all;
     const sectors = new Set<number>();
     for (const e of v) {
       const first = Math.floor((e * bytes) / 32);
@@ -185,9 +195,9 @@ export function sectorCounts(index: Poly, bytes: number, laneSymbol = 'threadIdx
  * Bank-conflict degree of a shared access: the largest number of distinct 4-byte words
  * one bank serves for the warp (1 = conflict-free; broadcasts of one word are free).
  */
-export function bankConflictWays(wordIndex: (lane: number, s: Sample) => number | null, sample: Sample): number | null {
+export function bankConflictWays(wordIndex: (lane: number, s: Sample) => number | null, sample: Sample, active = WARP): number | null {
   const perBank = new Map<number, Set<number>>();
-  for (let lane = 0; lane < WARP; lane++) {
+  for (let lane = 0; lane < Math.min(active, WARP); lane++) {
     const w = wordIndex(lane, sample);
     if (w === null) return null;
     const bank = ((w % 32) + 32) % 32;

@@ -78,6 +78,8 @@ class FunctionWalker extends Evaluator {
   private localTypes = new Map<string, { type: string; depth: number }>();
   /** > 0 while walking code that at most one lane of a warp runs (`if (threadIdx.x == 0)`). */
   private singleLaneDepth = 0;
+  /** The block's first threads that a guard around here leaves active (`if (tid < 20)`), or null for all. */
+  private activeLanes: number | null = null;
   /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
   private branches: number[] = [];
   /** References bound to one element (`float4& out = out4[idx]`), by name: the access recorded where each was bound. */
@@ -186,7 +188,11 @@ class FunctionWalker extends Evaluator {
         const arm = chained ? chained.values.size : 0;
         this.dispatch = test ? { variable: test.variable, stmt, values: new Set([...(chained?.values ?? []), test.value]) } : null;
         if (single === '==') this.singleLaneDepth++;
+        const outer = this.activeLanes;
+        const few = cond ? this.firstThreadsCondition(cond) : null;
+        if (few !== null) this.activeLanes = Math.min(few, outer ?? few);
         this.inBranch(field(n, 'consequence'), stmt, arm);
+        this.activeLanes = outer;
         if (single === '==') this.singleLaneDepth--;
         this.inBranch(field(n, 'alternative'), stmt, 1);
         // (an arm of a dispatch that returns leaves the other arms' statements running after it: not a split)
@@ -319,6 +325,29 @@ class FunctionWalker extends Evaluator {
     const diff = this.eval(field(c, 'left')).sub(this.eval(field(c, 'right')));
     if (diff.unknown || !diff.dependsOn((s) => s.startsWith('threadIdx.x') || s.startsWith('#op'))) return null;
     return distinctAcrossLanes(diff) ? op : null;
+  }
+
+  /**
+   * `tid < 20` (`threadIdx.x < K`, `K > tid`, `<=`), with the bound a constant below a warp: how
+   * many of the block's first threads pass; null for any other condition.
+   */
+  private firstThreadsCondition(cond: Node): number | null {
+    const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
+    if (c?.type !== 'binary_expression') return null;
+    const op = field(c, 'operator')?.text;
+    if (op === '&&') {
+      const l = this.firstThreadsCondition(field(c, 'left')!);
+      const r = this.firstThreadsCondition(field(c, 'right')!);
+      return l === null ? r : r === null ? l : Math.min(l, r);
+    }
+    const left = this.eval(field(c, 'left'));
+    const right = this.eval(field(c, 'right'));
+    const [tid, bound, inclusive] = op === '<' || op === '<=' ? [left, right, op === '<='] : op === '>' || op === '>=' ? [right, left, op === '>='] : [null, null, false];
+    if (!tid || !bound || tid.unknown || bound.unknown || !bound.isConstant) return null;
+    const t = tid.coefficient('threadIdx.x');
+    if (!t.isConstant || t.constant !== 1 || tid.symbols().size !== 1 || tid.constant !== 0) return null;
+    const k = bound.constant + (inclusive ? 1 : 0);
+    return k >= 2 && k < 32 ? k : null;
   }
 
   /** `if (i < n)` / `if (i >= n) return;`: remembers which parameter bounds the thread index. */
@@ -653,6 +682,7 @@ class FunctionWalker extends Evaluator {
         delete fact.helper;
       } else fact.helper ??= name;
       if (this.singleLaneDepth > 0) fact.singleLane = true;
+      if (this.activeLanes !== null) fact.activeLanes = Math.min(this.activeLanes, a.activeLanes ?? 32);
       this.accesses.push(fact);
     }
   }
@@ -737,6 +767,7 @@ class FunctionWalker extends Evaluator {
   private pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops'>, at: Node): void {
     const fact: AccessFact = { ...target, range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
     if (this.singleLaneDepth > 0) fact.singleLane = true;
+    if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];
     this.accesses.push(fact);

@@ -91,6 +91,11 @@ export interface AccessFact {
   elemAlternatives?: string[];
   /** Under a guard that leaves at most one lane of a warp active (`if (threadIdx.x == 0)`): not a warp-wide request. */
   singleLane?: boolean;
+  /**
+   * Under a guard that leaves only the block's first few threads active (`if (tid < NUM_BINS)`,
+   * NUM_BINS = 20): that many lanes of the first warp make the request (2 to 31).
+   */
+  activeLanes?: number;
   /** A `__device__` helper's access seen at a call too long to quote (its range is the call): the helper's name; `text` is then the access inside it. */
   helper?: string;
 }

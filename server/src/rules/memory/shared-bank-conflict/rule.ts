@@ -53,7 +53,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const verb = first.a.kind === 'load' ? 'reads' : 'writes';
     const columns = s.dims.length === 2 ? s.dims[1] : null;
     const sizes = sizesOf(first.a);
-    const warp = blockX
+    const warp = first.a.activeLanes
+      ? `the ${first.a.activeLanes} lanes of the first warp that pass the guard around it (the block's first ${first.a.activeLanes} threads)`
+      : blockX
       ? `a warp of ${32 / blockX} rows of ${blockX} threads (blockDim.x is ${blockX} at every launch${fn.blockDimX ? ' in this file' : ''})`
       : 'a warp of 32 consecutive threadIdx.x';
     const assumptions = [`assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and ${warp}`];

@@ -2,7 +2,7 @@
 // rows by one word would remove the conflict (the rule reports, the fixer pads: both ask here).
 import type { AccessFact, SharedArrayFact } from '../../../core/facts/model';
 import { elementBits } from '../../../core/facts/ctypes';
-import { SAMPLES, bankConflictWays, laneFunction, type Sample } from '../../../core/lanes';
+import { SAMPLES, bankConflictWays, firstWarp, laneFunction, type Sample } from '../../../core/lanes';
 
 export interface Ways {
   ways: number;
@@ -52,7 +52,7 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
       const e = flat(lane, sample);
       return e === null ? null : Math.floor((e * bytes) / 4);
     };
-    return SAMPLES.map((sample) => bankConflictWays(word, blockX ? { ...sample, blockX } : sample));
+    return SAMPLES.map((sample) => bankConflictWays(word, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes));
   };
   let degrees: (number | null)[];
   if (a.indices.length === 1) degrees = waysFor(laneFunction(a.indices[0]));
@@ -67,8 +67,8 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
     degrees = waysFor(rows(s.dims[1]));
     // lanes on several rows whose conflict a padded row keeps (two half-warp rows of a 16-wide block
     // meeting in a few banks): not the conflict the advice removes
-    const sample = blockX ? { ...SAMPLES[0], blockX } : SAMPLES[0];
-    const rowsTouched = new Set(Array.from({ length: 32 }, (_, lane) => row(lane, sample)));
+    const sample = firstWarp(blockX ? { ...SAMPLES[0], blockX } : SAMPLES[0], a.activeLanes);
+    const rowsTouched = new Set(Array.from({ length: a.activeLanes ?? 32 }, (_, lane) => row(lane, sample)));
     if (rowsTouched.size > 1 && degrees[0] !== null) {
       const padded = waysFor(rows(s.dims[1] + 4 / bytes));
       if (padded[0] !== null && padded[0] >= degrees[0]) return null;

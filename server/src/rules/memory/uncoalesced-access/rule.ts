@@ -92,7 +92,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     }
     const assumedWidth = a.elemBits === null;
     const bytes = (a.elemBits ?? 32) / 8;
-    const counts = sectorCounts(index, bytes, TID, blockX);
+    const counts = sectorCounts(index, bytes, TID, blockX, a.activeLanes);
     // within 2x of ideal under some sizes, or 2 sectors at most (a half-warp broadcast in 16x16 blocks): not worth a warning
     if (!counts || !counts.every((k) => k.sectors >= 2 * k.minimum && k.sectors > 2)) continue;
     // `Y[OFFY + i*INCY]`: a strided BLAS vector is the caller's choice, and 1 in practice
@@ -113,7 +113,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (symbolic.some((x) => fn.templateParams.includes(x) || (displaySymbol(x).match(NAMES) ?? []).some((n) => fn.templateParams.includes(n)))) continue;
     const sizes = [...new Set([...symbolic, ...inAtoms])].map(displaySymbol);
     const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth ? 'likely' : 'proven';
-    const assumptions = ['assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
+    const assumptions = [a.activeLanes
+      ? `only the block's first ${a.activeLanes} threads pass the guard around it: one warp request of ${a.activeLanes} lanes`
+      : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     if (assumedWidth) assumptions.push(`assumes \`${a.elemType ?? 'the element'}\` is 32 bits wide`);
     if (a.boundAt) assumptions.push(`${a.boundAt}: the template argument of every launch of \`${fn.name}\` in this file`);
