@@ -39,6 +39,10 @@ test('folders and file names that say test, below the workspace folder', () => {
   assert.equal(isTestPath('/home/me/test/repo/src/gemm.cpp', ['/home/me/test/repo']), false, 'only the path below the workspace folder counts');
   assert.equal(isTestPath('/elsewhere/tests/x.c', [root]), false, 'outside every workspace folder');
   assert.equal(isTestPath('/work/repo/tests/x.c', []), false);
+  assert.equal(isTestPath('/work/repo/kernels/benchmarks/flash_bench.py', [root]), true, 'a Python benchmark script');
+  assert.equal(isTestPath('/work/repo/bench/softmax.py', [root]), true);
+  assert.equal(isTestPath('/work/repo/benchmarks/sgemm/src/base/sgemm.cc', [root]), false, 'a C benchmark suite is the program tuned');
+  assert.equal(isTestPath('/work/repo/ops/benchmark_utils.cu', [root]), false);
 });
 
 test('in a tests folder the CPU loops are quiet and the kernel is still checked', () => {

@@ -1,5 +1,6 @@
 // Test code by where it lives: a folder of the workspace named for tests (`tests/`,
-// `testing/`, `blastest/`, `unittests/`) or a file named `test_*` / `*_test.*`. Its host
+// `testing/`, `blastest/`, `unittests/`) or a file named `test_*` / `*_test.*`, and Python
+// benchmark scripts (`*_bench.py`, `benchmarks/`). Its host
 // code and CPU loops are the test's own scaffolding (data generators, reference results,
 // checkers, timing), so the engine keeps only findings in its kernels there. Judged on the
 // path below the workspace folder that holds the file, so a project kept under a folder
@@ -8,11 +9,19 @@ import * as path from 'node:path';
 
 const TEST_FOLDER = /test/i;
 const TEST_FILE = /^test_|_test\.[^.]+$|_tests\.[^.]+$/i;
+/**
+ * A Python benchmark script or folder (`flash_bench.py`, `benchmarks/`): its host code times the
+ * Triton kernels against eager PyTorch baselines, which are the yardstick, not the target. (C and
+ * CUDA benchmark suites, such as Parboil's `benchmarks/`, are the programs being tuned.)
+ */
+const PY_BENCH_FILE = /(?:^|_)bench(?:mark)?s?(?:_|\.py$)/i;
+const PY_BENCH_FOLDER = /^bench(?:mark)?s?$/i;
 
 export function isTestPath(file: string, roots: readonly string[]): boolean {
   const parts = pathBelowRoot(file, roots);
   if (!parts) return false;
   const name = parts.pop()!;
+  if (name.endsWith('.py') && (PY_BENCH_FILE.test(name) || parts.some((p) => PY_BENCH_FOLDER.test(p)))) return true;
   return TEST_FILE.test(name) || parts.some((p) => TEST_FOLDER.test(p));
 }
 
