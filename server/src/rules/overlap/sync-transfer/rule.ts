@@ -167,8 +167,16 @@ export const rule: Rule = {
     const launchers = new Set<string>();
     for (const f of mine) if (f.calls.some((c) => c.kind === 'launch' || LIBRARY_WORK.test(c.name))) launchers.add(baseName(f.name).replace(/^.*::/, ''));
     // functions of the file called inside a loop, with the caller's name
+    // helpers called in a loop, by name -> the caller; not where that loop reads a clock or records
+    // events around the call (a benchmark timing each call: the wait is the measurement)
     const iterated = new Map<string, string>();
-    for (const f of mine) for (const c of f.calls) if (c.kind === 'call' && c.loops.length && !iterated.has(calleeName(c))) iterated.set(calleeName(c), f.name);
+    for (const f of mine) {
+      for (const c of f.calls) {
+        if (c.kind !== 'call' || !c.loops.length || iterated.has(calleeName(c))) continue;
+        const loop = c.loops[c.loops.length - 1];
+        if (!f.calls.some((t) => t.loops.includes(loop) && isTiming(t))) iterated.set(calleeName(c), f.name);
+      }
+    }
     const { constants } = fileConstants(facts.lines);
     return mine.filter((f) => !isReferenceOracle(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants));
   },
