@@ -14,6 +14,13 @@ export const NO_BINDINGS: Bindings = new Map();
 /** An access with the template arguments put in, and which ones (`` `STRIDE` = 8 ``), for the finding's assumptions. */
 export type BoundAccess = AccessFact & { boundAt?: string };
 
+/** The assumption a bound access rests on: the block size or template arguments that every launch of `kernel` in the file sets. */
+export function boundAssumption(a: BoundAccess, kernel: string): string | null {
+  if (!a.boundAt) return null;
+  const onlyBlock = (a.boundAt.match(/`[^`]+`/g) ?? []).every((n) => n.startsWith('`blockDim.'));
+  return `${a.boundAt}: ${onlyBlock ? 'the block size' : 'the template arguments or block size'} of every launch of \`${kernel}\` in this file`;
+}
+
 /** The accesses with the kernel's bound template parameters put in (`in[t * STRIDE]` with STRIDE = 8 is `in[8*t]`). */
 export function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAccess[] {
   if (!bindings.size) return fn.accesses;

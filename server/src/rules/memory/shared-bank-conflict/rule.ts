@@ -12,7 +12,7 @@ import { conflictWays, type Ways } from './ways';
 import { boundByLaunches, outsideMainLoop } from '../../common/hot-loops';
 import { fixBankConflict } from './fix';
 import { perFunction } from '../../common/memo';
-import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
+import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
 
 
 /** Sizes the lanes' words depend on (`d` in `Qi[tx * d + x]`), which the verdict assumes. */
@@ -65,7 +65,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
         ? `assumes \`${first.a.elemType}\` is one of the types this file's launches give it: ${first.c.byType}; the fewest is reported`
         : `assumes \`${first.a.elemType ?? s.elemType}\` (no launch here names it) is a 16- or 32-bit type: ${first.c.byType}; the fewest is reported`);
     }
-    if (first.a.boundAt) assumptions.push(`${first.a.boundAt}: the template argument of every launch of \`${fn.name}\` in this file`);
+    const bound = boundAssumption(first.a, fn.name);
+    if (bound) assumptions.push(bound);
     // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes
     const bits = elementBits(s.elemType);
     const pad = bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0;

@@ -4,7 +4,7 @@
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
-import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, warpRowWidth, type Bindings } from '../../common/template-bindings';
+import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindings, warpRowWidth, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
 import { SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
@@ -118,7 +118,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     if (assumedWidth) assumptions.push(`assumes \`${a.elemType ?? 'the element'}\` is 32 bits wide`);
-    if (a.boundAt) assumptions.push(`${a.boundAt}: the template argument of every launch of \`${fn.name}\` in this file`);
+    const bound = boundAssumption(a, fn.name);
+    if (bound) assumptions.push(bound);
     const worst = counts.reduce((m, k) => (k.sectors > m.sectors ? k : m));
     let advice = 'Map threadIdx.x to the contiguous (last) index, or stage the tile through shared memory and write it out transposed.';
     const found = stride.constant !== null ? perThreadRun(a, fn) : undefined;

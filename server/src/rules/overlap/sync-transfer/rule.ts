@@ -111,7 +111,7 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
     function: host.name,
     confidence: 'likely',
     assumptions: [
-      `assumes the loop runs many iterations (${where})`,
+      `assumes the loop runs many iterations`,
       ...(copies ? ['assumes the host buffers are pageable (allocated with malloc/new/std::vector); pinned buffers (cudaHostAlloc) still need cudaMemcpyAsync on a stream to overlap'] : []),
     ],
     message: `${what} blocks the host each iteration ${where}: the GPU idles between launches`,

@@ -255,9 +255,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   });
   if (pointers.length >= MANY_POINTERS && !tiny && stores.some((a) => pointers.includes(a.array))) {
     return {
-      message: `the ${v} loop goes through ${pointers.length} pointers without \`restrict\`: overlap checks for every pair, or no SIMD`,
+      message: `the ${v} loop goes through ${pointers.length} pointers without \`restrict\`: run-time overlap checks between its stores and the other pointers, or no SIMD`,
       detail: detail(
-        `The compiler must check every pair of ${pointers.slice(0, 5).map((n) => `\`${n}\``).join(', ')} for overlap at run time, or gives up vectorizing.`,
+        `The compiler must check the stored arrays against the others of ${pointers.slice(0, 5).map((n) => `\`${n}\``).join(', ')} for overlap at run time, or gives up vectorizing.`,
         'If they never overlap, declare them `restrict` (`__restrict__` in C++) or put `#pragma omp simd` on the loop.',
       ),
       confidence: 'heuristic',
