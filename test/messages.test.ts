@@ -49,3 +49,12 @@ test('a guard that leaves the first threads active sizes the warp request (if (t
   const [g] = engine.analyzeText(path, full).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
   assert.match(g.message, /32-way bank conflict/);
 });
+
+test('a GEMM followed by several elementwise passes over its output is one epilogue finding naming them all', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/fusion/gemm-epilogue/fixtures/gemm_kernel_epilogue.cu');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'fusion/gemm-epilogue' && x.function === 'mlp_up_bias');
+  assert.equal(found.length, 1);
+  assert.match(found[0].message, /`bias_add` and `gelu_kernel` are 2 separate passes over `h`/);
+  assert.ok(found[0].related.some((r) => /`gelu_kernel` makes another pass/.test(r.message)));
+});

@@ -101,7 +101,7 @@ void forward(const float* x, float* y, int n) {
   },
   'fusion/gemm-epilogue': {
     finds:
-      'A GEMM (a cuBLAS / cublasLt call, a GEMM-shaped kernel, a wrapper such as `caffe_gpu_gemm`, a `tl.dot` kernel, `torch.matmul`) whose output next goes through a separate bias, activation, scale or residual pass. That pass reads and writes the whole output again; applied to the accumulators before the GEMM stores them, it costs nothing extra.',
+      'A GEMM (a cuBLAS / cublasLt call, a GEMM-shaped kernel, a wrapper such as `caffe_gpu_gemm`, a `tl.dot` kernel, `torch.matmul`) whose output next goes through a separate bias, activation, scale or residual pass. That pass reads and writes the whole output again; applied to the accumulators before the GEMM stores them, it costs nothing extra. Several such passes in a row (bias, then GELU) are one finding that names them all.',
     quiet: [
       'epilogues already applied inside the GEMM kernel or through a cublasLt epilogue;',
       'outputs that go first to another GEMM, a reduction, a softmax (a kernel combining values across threads) or the host;',

@@ -103,6 +103,16 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
         continue;
       }
       reported.add(next);
+      // the elementwise passes right after it over the same output (bias, then GELU, then a residual add):
+      // one epilogue applies them all
+      const later: CallFact[] = [];
+      for (const more of calls.slice(calls.indexOf(next) + 1)) {
+        if (!more.argRoots.includes(g.output) || !sequential(next, more)) continue;
+        if (more.kind === 'sync' || HARMLESS.test(more.name)) continue;
+        if (more.kind !== 'launch' || epiloguePass(more, g.output, kernels) !== 'elementwise') break;
+        later.push(more);
+        reported.add(more);
+      }
       const shown = (l: CallFact) => (l.via ? `\`${l.via}\` (launching \`${l.name}\`)` : `\`${l.name}\``);
       const what = pass === 'rank-1' ? `adds a bias to \`${g.output}\` as a second, rank-1 GEMM` : `reads \`${g.output}\` back as a separate elementwise pass`;
       const assumptions = [`assumes nothing between the two launches needs \`${g.output}\` without the epilogue`];
@@ -115,13 +125,18 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
         function: host.name,
         confidence: g.guessed ? 'heuristic' : 'likely',
         assumptions,
-        message: `\`${next.via ?? next.name}\` ${pass === 'rank-1' ? 'adds a bias as a second GEMM' : 'is a separate pass'} over \`${g.output}\` from the GEMM \`${g.call.via ?? g.call.name}\`: an extra write and read`,
+        message: later.length
+          ? `${[next, ...later].map((l) => `\`${l.via ?? l.name}\``).join(', ').replace(/, ([^,]*)$/, ' and $1')} are ${later.length + 1} separate passes over \`${g.output}\` from the GEMM \`${g.call.via ?? g.call.name}\`: an extra write and read each`
+          : `\`${next.via ?? next.name}\` ${pass === 'rank-1' ? 'adds a bias as a second GEMM' : 'is a separate pass'} over \`${g.output}\` from the GEMM \`${g.call.via ?? g.call.name}\`: an extra write and read`,
         detail: detail(
           `${shown(next)} ${what} right after the GEMM ${shown(g.call)} wrote it.`,
           `Apply it in the GEMM's epilogue (to the accumulators before the store; with cuBLAS, a cublasLt epilogue such as \`CUBLASLT_EPILOGUE_BIAS\` / \`_GELU_BIAS\`), so the output is written once and never read back.`,
         ),
         benefit: BENEFIT,
-        related: [{ range: g.call.nameRange, message: `${shown(g.call)} writes \`${g.output}\` here` }],
+        related: [
+          { range: g.call.nameRange, message: `${shown(g.call)} writes \`${g.output}\` here` },
+          ...later.map((l) => ({ range: l.nameRange, message: `${shown(l)} makes another pass over \`${g.output}\`` })),
+        ],
       });
       return;
     }
