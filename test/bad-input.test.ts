@@ -40,8 +40,9 @@ const ROWS_ON_X = `__global__ void mm_rows_on_x(int M, int N, int K, const float
   float acc = 0.0f;
   for (int k = 0; k < K; ++k) {
     acc += A[row * K + k] * B[k * N + col];
+    if (k % 64 != 63) continue;
+  C[row * N + col] += acc;
   }
-  C[row * N + col] = acc;
 }
 `;
 
