@@ -27,9 +27,10 @@ export const isResultCheck = (functionName: string): boolean =>
 const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*|(?:EXPECT|ASSERT)_[A-Z_]+)$/i;
 /**
  * Calls of a function that reads or writes files (`writeenergy`: `fopen`, a checksum loop, `fprintf`;
- * a loader's `fread`): its loops load the input or write the output, outside the computation.
+ * a loader's `fread`; an `std::ofstream`'s `outfile.close()`): its loops load the input or write the
+ * output, outside the computation.
  */
-const FILE_IO = /^(?:std::)?(?:fopen|fdopen|fprintf|fwrite|fputs|fread|fscanf|fgets|fclose)$/;
+const FILE_IO = /^(?:std::)?(?:fopen|fdopen|fprintf|fwrite|fputs|fread|fscanf|fgets|fclose)$|^\w+\.(?:open|close|is_open)$/;
 /** A CPU version kept to check the GPU's output against, by name (`sgemm_gold`, `verify_result`, `compare_output`). */
 const CHECK_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
 /** The CPU twin of a GPU kernel, in a file with kernels: `sgemm_naive_cpu`, `gemvCPU`, `cpu_gemm`, `sumArraysOnHost`, `matmul_host`. */
