@@ -123,14 +123,18 @@ function scalarLoops(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
   return out;
 }
 
-/** `x_ptrs` and `x_ptrs + 1` with the last axis two elements apart: even and odd halves read separately. */
+/**
+ * `x_ptrs` and `x_ptrs + 1` with the last axis two elements apart: even and odd halves read
+ * separately. One finding per kernel and direction, naming every array read that way (a RoPE
+ * kernel splits its frequencies, q and k alike: one cause).
+ */
 function interleaved(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
-  const out: RuleFinding[] = [];
   const seen = new Set<string>();
   // a kernel that walks a loop (a scan over time steps) and also touches pairs once before or after it:
   // the loop's pairs are the ones that cost (`s_ptr` loaded once per program, then `length` steps)
   const pairs = global.filter((a) => (a.lanes?.length ?? 0) > 0 && global.some((b) => b !== a && b.array === a.array && b.kind === a.kind && b.indices[0].sub(a.indices[0]).isConstant && Math.abs(b.indices[0].sub(a.indices[0]).constant) === 1));
   const looped = pairs.some((a) => a.loops.length > 0);
+  const found: { kind: AccessFact['kind']; first: AccessFact; other: AccessFact }[] = [];
   for (const a of global) {
     if (looped && a.loops.length === 0) continue;
     const lane = (a.lanes ?? [])[(a.lanes ?? []).length - 1];
@@ -144,18 +148,30 @@ function interleaved(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
     if (!partner || seen.has(key)) continue;
     seen.add(key);
     const first = a.range.start.line <= partner.range.start.line ? a : partner;
+    found.push({ kind: a.kind, first, other: first === a ? partner : a });
+  }
+  const out: RuleFinding[] = [];
+  for (const kind of ['load', 'store', 'update'] as const) {
+    const mine = found.filter((f) => f.kind === kind);
+    if (!mine.length) continue;
+    const arrays = mine.map((f) => `\`${f.first.array}\``);
+    const names = arrays.length === 1 ? arrays[0] : `${arrays.slice(0, -1).join(', ')} and ${arrays[arrays.length - 1]}`;
+    const verb = kind === 'load' ? 'read' : 'written';
     out.push({
-      range: first.range,
+      range: mine[0].first.range,
       function: fn.name,
       confidence: 'likely',
       assumptions: ['assumes the last dimension of the tensor is contiguous (its stride is 1)'],
-      message: `\`${a.array}\` ${a.kind === 'load' ? 'read' : 'written'} as even and odd halves by two blocks: each access uses half of every sector`,
+      message: `${names} ${verb} as even and odd halves by two blocks${mine.length > 1 ? ' each' : ''}: two strided accesses where one contiguous one would do`,
       detail: detail(
-        `Two blocks whose lanes are two elements apart ${a.kind === 'load' ? 'read' : 'write'} the even and the odd elements of \`${a.array}\`.`,
-        `${a.kind === 'load' ? 'Load' : 'Store'} one contiguous block of pairs (\`[..., BLOCK, 2]\`) and split or join it in registers (\`tl.split\` / \`tl.join\`, or a reshape).`,
+        `Two blocks whose lanes are two elements apart ${kind === 'load' ? 'read' : 'write'} the even and the odd elements of ${names}, so no access is wider than one element per lane.`,
+        `${kind === 'load' ? 'Load' : 'Store'} one contiguous block of pairs (\`[..., BLOCK, 2]\`) and split or join it in registers (\`tl.split\` / \`tl.join\`, or a reshape). Where each program handles one short row, give it several rows as well: the contiguous form is what lets the wider program pay.`,
       ),
       benefit: BENEFIT,
-      related: [{ range: (first === a ? partner : a).range, message: 'the other half' }],
+      related: mine.flatMap((f, i) => [
+        ...(i > 0 ? [{ range: f.first.range, message: `\`${f.first.array}\` too` }] : []),
+        { range: f.other.range, message: `the other half of \`${f.first.array}\`` },
+      ]),
     });
   }
   return out;
