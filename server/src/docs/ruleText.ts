@@ -469,7 +469,7 @@ __global__ void transpose(const float* in, float* out, int n) {
   },
   'overlap/sync-transfer': {
     finds:
-      'A host loop that launches device work (kernels, launch wrappers, cuBLAS-style calls) and, in the same iteration, blocks on the device: a synchronous `cudaMemcpy`, `cudaDeviceSynchronize`, or in PyTorch `.item()`, `.cpu()`, `torch.cuda.synchronize()`. Each iteration waits for the GPU to drain before the next launch is queued, and transfers cannot overlap kernels.',
+      'A host loop that launches device work (kernels, launch wrappers, cuBLAS-style calls, in PyTorch also tensors made on the device such as `torch.arange(n, device=x.device)`) and, in the same iteration, blocks on the device: a synchronous `cudaMemcpy`, `cudaDeviceSynchronize`, or in PyTorch `.item()`, `.cpu()`, `torch.cuda.synchronize()`. Each iteration waits for the GPU to drain before the next launch is queued, and transfers cannot overlap kernels.',
     quiet: [
       'copies and syncs outside loops (set-up, the final read-back, validation);',
       'copies of one scalar the loop decides on (`cudaMemcpy(&count, d_count, sizeof(int), ...)` then `if (count == 0) break;`, or the next launch\'s grid: a frontier size, a convergence flag), and uploads of `__constant__` tables (`cudaMemcpyToSymbol` before the launch that reads them); a scalar that is only logged (a loss per step) is still reported;',

@@ -19,6 +19,9 @@ const WARM_UP = /^warm_?up(?:_|[A-Z]|$)/i;
 export const isReferenceOracle = (functionName: string): boolean =>
   REFERENCE.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName) || WARM_UP.test(functionName);
 
+/** A pytest test function (`test_bwd_correctness`, `testSoftmax`) in a Python file: its host code builds data and checks results. */
+export const isPythonTest = (functionName: string): boolean => /^test(?:_|[A-Z]|$)/.test(functionName);
+
 /** A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`, `assert_allclose`): its sums and scans run once. */
 export const isResultCheck = (functionName: string): boolean =>
   /^(?:[Cc]heck|[Vv]erify|[Vv]alidate|[Aa]ssert|[Cc]ompare)(?:[A-Z_]|$)|all_?close|AllClose/.test(functionName);
