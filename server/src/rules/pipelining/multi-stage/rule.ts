@@ -5,7 +5,8 @@
 // next tile copied with `cp.async` while the current one is computed, hide that wait.
 // Measured, the CUDA gain is modest (1.11x on a register-blocked SGEMM with 16-byte
 // copies, 1.02x with 4-byte copies), so the finding is a hint and says so.
-// Quiet when: narrow copies feed one output per thread (register blocking comes first); the
+// Quiet when: narrow copies feed one output per thread, or products that read both operands
+// from shared memory (register blocking comes first); the
 // kernel already copies asynchronously (`cp.async`, `__pipeline_memcpy_async`,
 // `cuda::memcpy_async`, TMA, pipeline/barrier primitives); a shared index depends on the
 // loop (a stage index alternating, `buf[k & 1][...]`) or cannot be read; an array has a
@@ -15,7 +16,7 @@
 // Triton: see triton.ts.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { AccessFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { stagedLoops, type StagedLoop } from './staged';
@@ -46,6 +47,22 @@ function names(xs: string[], and = ' and '): string {
   return u.length > 1 ? `${u.slice(0, -1).join(', ')}${and}${u[u.length - 1]}` : u[0];
 }
 
+/**
+ * Every statement of the loop that reads a shared tile reads two of them (`acc[i] += As[r][k] * Bs[k][c]`):
+ * each product fetches both operands from shared memory, none is kept in a register (`b = Bs[k][tx]`,
+ * a fragment array, a query row loaded before the loop).
+ */
+function bothFromShared(fn: FunctionFacts, loop: LoopFact): boolean {
+  const byStatement = new Map<number, Set<string>>();
+  for (const a of fn.accesses) {
+    if (a.space !== 'shared' || a.kind !== 'load' || !a.loops.includes(loop.id)) continue;
+    const arrays = byStatement.get(a.range.start.line) ?? new Set<string>();
+    arrays.add(a.array);
+    byStatement.set(a.range.start.line, arrays);
+  }
+  return byStatement.size > 0 && [...byStatement.values()].every((arrays) => arrays.size >= 2);
+}
+
 function checkCuda(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   if (fn.calls.some((c) => ASYNC.test(c.name))) return [];
@@ -61,6 +78,10 @@ function checkCuda(fn: FunctionFacts): RuleFinding[] {
     // narrow copies feeding one output per thread: double buffering measured 1.02x with 4-byte copies,
     // and register blocking and wider copies come first (the register-blocking rule says so)
     if (!wide && !blocked) continue;
+    // narrow copies into a kernel whose products read both operands from shared memory (`acc[i] += As[r][k] *
+    // Bs[k][c]`, no operand kept in a register): shared-load bound, so fragments in registers and wider copies
+    // come before a second stage
+    if (!wide && bothFromShared(fn, s.loop)) continue;
     const variable = s.loop.variable ?? 'loop';
     const buffers = names(s.copies.map((c) => c.array), ', ');
     const operands = names(s.sources.map((c) => c.array));
