@@ -13,16 +13,18 @@ export const runtimeLoop = (l: LoopFact, known: (bound: string) => boolean = () 
   l.trips === undefined && !(l.bound !== null && (/^\s*\d+\s*$/.test(l.bound) || known(l.bound.trim())));
 
 /**
- * `a` runs outside the function's main loops, while another access runs inside one: of the
- * same memory space (`space`: a global load before a tree reduction over shared memory is
- * the kernel's traffic still), or of any (`any`: a shared-memory readout after a streaming loop).
+ * The function's main loops, found once: `outside(a, beside)` says whether `a` runs outside every
+ * one of them while another access runs inside one, of the same memory space (`space`: a global
+ * load before a tree reduction over shared memory is the kernel's traffic still) or of any (`any`:
+ * a shared-memory readout after a streaming loop).
  */
-export function outsideMainLoop(
-  a: AccessFact, fn: FunctionFacts, accesses: readonly AccessFact[], known: (bound: string) => boolean, beside: 'space' | 'any',
-): boolean {
+export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], known: (bound: string) => boolean) {
   const main = new Set(fn.loops.filter((l) => runtimeLoop(l, known)).map((l) => l.id));
-  if (!main.size || a.loops.some((id) => main.has(id))) return false;
-  return accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && b.loops.some((id) => main.has(id)));
+  const inMain = (x: AccessFact) => x.loops.some((id) => main.has(id));
+  return {
+    outside: (a: AccessFact, beside: 'space' | 'any'): boolean =>
+      main.size > 0 && !inMain(a) && accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && inMain(b)),
+  };
 }
 
 /** A bound made of numbers and template parameters every launch sets (`8 * BN`, `TN`): a constant at run time. */

@@ -9,7 +9,7 @@ import type { RuleFinding } from '../../../core/types';
 import { elementBits } from '../../../core/facts/ctypes';
 import { displaySymbol, isVarying, symbolKind } from '../../../core/affine';
 import { conflictWays, type Ways } from './ways';
-import { boundByLaunches, outsideMainLoop } from '../../common/hot-loops';
+import { boundByLaunches, mainLoops } from '../../common/hot-loops';
 import { fixBankConflict } from './fix';
 import { perFunction } from '../../common/memo';
 import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
@@ -32,7 +32,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const out: RuleFinding[] = [];
   const accesses = boundAccesses(fn, bindings);
   const blockX = warpRowWidth(fn, bindings);
-  const known = boundByLaunches(bindings);
+  const hot = mainLoops(fn, accesses, boundByLaunches(bindings));
   for (const declared of fn.shared) {
     // `T tile[tile_size][tile_size]` with `tile_size` a template parameter the launches set
     const s = declared.dims.some((d) => d === null) && bindings.size
@@ -45,7 +45,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       // once per thread next to the kernel's main loop (a staging copy, a per-block readout after a streaming
       // loop, a GEMM's epilogue): a few replays there are a small share of the kernel's time; 8 ways or more
       // (an epilogue's accumulators staged with a row stride of 128 words) still are not
-      .filter((h) => h.c.ways >= COLD_WAYS || !outsideMainLoop(h.a, fn, accesses, known, 'any'));
+      .filter((h) => h.c.ways >= COLD_WAYS || !hot.outside(h.a, 'any'));
     if (!hits.length) continue;
     // the access to report: the hottest (most deeply nested: the k-loop, not the epilogue), then the worst
     const first = hits.reduce((m, h) => (h.a.loops.length > m.a.loops.length || (h.a.loops.length === m.a.loops.length && h.c.ways > m.c.ways) ? h : m));

@@ -13,7 +13,7 @@ import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
 import { untunedHosts } from '../../common/reference';
 import { fixUncoalesced } from './fix';
-import { boundByLaunches, outsideMainLoop } from '../../common/hot-loops';
+import { boundByLaunches, mainLoops } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
 import { coversAllResidues, siblingsFillSectors } from '../../common/residues';
 
@@ -71,7 +71,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const accesses = boundAccesses(fn, bindings);
   const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
   const blockX = warpRowWidth(fn, bindings);
-  const known = boundByLaunches(bindings);
+  const hot = mainLoops(fn, accesses, boundByLaunches(bindings));
   // a kernel that reads nothing from global memory fills its output from indices and constants:
   // set-up (`A[i*order + j] = i` before the timed loop), run once
   if (fn.isKernel && !accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
@@ -84,7 +84,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // and only the thread at the end takes the scalar path
     if (!a.vector && accesses.some((b) => b.array === a.array && b.vector)) continue;
     // once per thread next to a main loop that moves the kernel's data (a per-block readout, an epilogue)
-    if (outsideMainLoop(a, fn, accesses, known, 'space')) continue;
+    if (hot.outside(a, 'space')) continue;
     // the common case needs no lanes: consecutive threads, consecutive elements
     if (!index.hasAtoms && !blockX) {
       const unit = index.coefficient(TID);
@@ -133,10 +133,6 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (a.vector && walksWholeChunk) continue;
     // a helper inlined at one call reports once there
     if (out.has(a.range.start.line, a.range.start.column)) continue;
-    // a register tile's row (`C[... + threadCol * TN + resIdxN]`, TN = 8 floats): each thread's loop writes one whole
-    // 32-byte sector, so across the loop every sector is used whole; the wide stores are vectorization's advice
-    // (where it runs once per thread after the main loop: a streaming kernel's own chunks are its traffic)
-    if (walksWholeChunk && stride.constant !== null && stride.constant * bytes > 16 && stride.constant * bytes <= 32 && outsideMainLoop(a, fn, accesses, known, 'space')) continue;
     if (run && stride.constant !== null && stride.constant * bytes <= 16) {
       const span = stride.constant * bytes;
       // the thread's own loop walks its whole chunk of ≤ 16 bytes: the warp uses every sector across the
