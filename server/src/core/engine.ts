@@ -23,7 +23,7 @@ import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocess
 import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
 import { isNotTunedPath, isRuntimeKernelSource, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
-import { fixContext, fixSyntax, functionOf, type FixOutcome, type FixResult, type FixSyntax } from './fix';
+import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
 
 /** A stretch of the text, by index. */
@@ -632,11 +632,11 @@ export class Engine {
 
   /** The syntax copies of the last fixes, reused while the tree, text and facts are the same (hovers over one version). */
   private fixSyntaxMemo: { tree: Tree; text: string; functions: readonly FunctionFacts[]; project: unknown; syntax: FixSyntax } | null = null;
-  private fixSyntaxOf(tree: Tree, text: string, facts: FileFacts): FixSyntax {
+  private fixSyntaxOf(tree: Tree, text: string, facts: FileFacts, whole: boolean): FixSyntax {
     // the fixers' per-file work (launch indexes, a rule's findings) reads the facts too
     const m = this.fixSyntaxMemo;
-    if (m && m.tree === tree && m.text === text && m.functions === facts.functions && m.project === facts.project) return m.syntax;
-    const syntax = fixSyntax(text);
+    if (m && m.tree === tree && m.text === text && m.functions === facts.functions && m.project === facts.project && (m.syntax.whole || !whole)) return m.syntax;
+    const syntax = whole ? wholeFixSyntax(tree, text) : fixSyntax(text);
     this.fixSyntaxMemo = { tree, text, functions: facts.functions, project: facts.project, syntax };
     return syntax;
   }
@@ -648,7 +648,8 @@ export class Engine {
   /** The findings with their fixers' fixes added (new objects: findings may be cached). */
   private withFixes(language: SourceLanguage, tree: Tree, text: string, findings: Finding[], facts: FileFacts | null): Finding[] {
     if (!facts || !findings.some((f) => this.fixerOf(f))) return findings;
-    const outcomes = this.outcomes(language, tree, text, findings, facts);
+    // every finding's fixes at once: one copy of the file serves them all
+    const outcomes = this.outcomes(language, tree, text, findings, facts, true);
     return findings.map((f) => {
       const o = outcomes.get(f);
       return o && o.fixes.length !== f.fixes.length ? { ...f, fixes: o.fixes } : f;
@@ -685,9 +686,9 @@ export class Engine {
   }
 
 
-  private outcomes(language: SourceLanguage, tree: Tree, text: string, findings: readonly Finding[], facts: FileFacts): Map<Finding, FixOutcome> {
+  private outcomes(language: SourceLanguage, tree: Tree, text: string, findings: readonly Finding[], facts: FileFacts, whole = false): Map<Finding, FixOutcome> {
     const out = new Map<Finding, FixOutcome>();
-    const shared = this.fixSyntaxOf(tree, text, facts);
+    const shared = this.fixSyntaxOf(tree, text, facts, whole);
     for (const f of findings) {
       const fixer = this.fixerOf(f);
       if (!fixer) {

@@ -48,12 +48,21 @@ export interface FixSyntax {
   source: SourceText;
   copies: Map<number, SyntaxNode>;
   memo: Map<string, unknown>;
+  /** A copy of the whole file, when the fixes of many findings are written at once (CLI, JSON): every node is found in it, none copied twice. */
+  whole?: SyntaxNode;
 }
 export const fixSyntax = (text: string): FixSyntax => ({ source: new SourceText(text), copies: new Map(), memo: new Map() });
 
+/** The fix syntax of a whole file, copied once (cheaper than one copy per function when most functions have fixable findings). */
+export function wholeFixSyntax(tree: Tree, text: string): FixSyntax {
+  const syntax = fixSyntax(text);
+  syntax.whole = mirror(tree.rootNode, syntax.source);
+  return syntax;
+}
+
 /** A fix context over a parsed tree (alive while the context is used). */
 export function fixContext(language: SourceLanguage, tree: Tree, text: string, file: FileFacts, fn: FunctionFacts | null, shared: FixSyntax = fixSyntax(text)): FixContext {
-  const { source, copies, memo } = shared;
+  const { source, copies, memo, whole } = shared;
   const perFile = <T>(key: string, make: () => T): T => {
     if (!memo.has(key)) memo.set(key, make());
     return memo.get(key) as T;
@@ -65,6 +74,8 @@ export function fixContext(language: SourceLanguage, tree: Tree, text: string, f
     );
     while (n && (types ? !types.includes(n.type) : !n.isNamed)) n = n.parent;
     if (!n) return null;
+    const inWhole = whole && descendTo(whole, n.startIndex, n.endIndex, n.type);
+    if (inWhole) return inWhole;
     let copy = copies.get(n.id);
     if (!copy) copies.set(n.id, (copy = mirror(n, source)));
     return copy;
@@ -83,21 +94,47 @@ export function fixContext(language: SourceLanguage, tree: Tree, text: string, f
         // the text finds the candidates; the tree says which are identifiers (a whole-file copy would cost more)
         const out: SyntaxNode[] = [];
         if (!/^\w+$/.test(name)) return out;
-        for (const m of text.matchAll(new RegExp(`\\b${name}\\b`, 'g'))) {
-          const at = source.position(m.index);
+        // many names at once (whole-file fixes): where each word starts, found in one pass; else a search per name
+        const starts = whole ? wordStarts(perFile, text).get(name) ?? [] : [...text.matchAll(new RegExp(`\\b${name}\\b`, 'g'))].map((m) => m.index);
+        for (const index of starts) {
+          if (whole) {
+            const copy = descend(whole, index, 'identifier');
+            if (copy && copy.endIndex === index + name.length) out.push(copy);
+            continue;
+          }
+          const at = source.position(index);
           const raw = tree.rootNode.descendantForPosition(at, { row: at.row, column: at.column + name.length });
-          if (raw?.type !== 'identifier' || raw.startIndex !== m.index) continue;
+          if (raw?.type !== 'identifier' || raw.startIndex !== index) continue;
           // copied with its file-scope item, so that its parents can be read
           let top: TSNode = raw;
           while (top.parent?.parent) top = top.parent;
           let item = copies.get(top.id);
           if (!item) copies.set(top.id, (item = mirror(top, source)));
-          const copy = descend(item, m.index, 'identifier');
+          const copy = descend(item, index, 'identifier');
           if (copy) out.push(copy);
         }
         return out;
       }),
   };
+}
+
+const wordStarts = (perFile: FixContext['perFile'], text: string): Map<string, number[]> =>
+  perFile('word starts', () => {
+    const at = new Map<string, number[]>();
+    for (const m of text.matchAll(/\b[A-Za-z_]\w*/g)) {
+      const list = at.get(m[0]);
+      if (list) list.push(m.index);
+      else at.set(m[0], [m.index]);
+    }
+    return at;
+  });
+
+/** The outermost node of `type` spanning [start, end) inside `n`. */
+function descendTo(n: SyntaxNode, start: number, end: number, type: string): SyntaxNode | null {
+  for (let at: SyntaxNode | undefined = n; at; at = at.children.find((c) => c.startIndex <= start && end <= c.endIndex && c.endIndex > c.startIndex)) {
+    if (at.type === type && at.startIndex === start && at.endIndex === end) return at;
+  }
+  return null;
 }
 
 /** The node of `type` starting at `index` inside `n`. */
