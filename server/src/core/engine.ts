@@ -20,7 +20,7 @@ import { ProjectIndex } from './project';
 import { withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
-import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, type ViewOptions } from './preprocess';
+import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type ViewOptions } from './preprocess';
 import { isNotTunedPath, isRuntimeKernelSource, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
@@ -530,7 +530,7 @@ export class Engine {
       }
     }
     cache?.sweep();
-    const build = language === 'triton' ? DEFAULT_BUILD : buildFlagsFor(path, this.preprocess);
+    const build = language === 'triton' ? DEFAULT_BUILD : withSourcePragmas(buildFlagsFor(path, this.preprocess), text);
     const testCode = isTestPath(path, this.preprocess.roots);
     const notTuned = isNotTunedPath(path, this.preprocess.roots) || (language === 'cpp' && isRuntimeKernelSource(text));
     const otherAccelerator = otherAcceleratorOf(path, this.preprocess.roots);

@@ -409,6 +409,15 @@ class FunctionWalker extends Evaluator {
       } else if (init?.type === 'assignment_expression' && field(init, 'left')?.type === 'identifier') {
         variable = field(init, 'left')!.text;
         initPoly = this.eval(field(init, 'right'));
+      } else if (!init && update) {
+        // `for (; l + 3 < n; l += 4 * nthreads)` goes on from where `l` is: its value now is the loop's start
+        const stepped = steppedName(update);
+        const now = stepped ? this.env.get(stepped) : undefined;
+        if (stepped && now?.kind === 'int') {
+          variable = stepped;
+          initPoly = now.poly;
+          if (now.poly.unknown) fact.tail = true;
+        }
       }
       if (variable) {
         const step = update ? this.stepOf(update, variable) : null;
@@ -677,6 +686,9 @@ class FunctionWalker extends Evaluator {
     for (const a of inner.accesses) {
       if (a.space === 'unknown' || a.space === 'local') continue;
       const fact: AccessFact = { ...a, range: nodeRange(call), loops: [...this.loopStack] };
+      // the helper's loops around the access (a chunk the thread walks inside `cuWelfordMuSigma2`)
+      const around = [...(a.helperLoops ?? []), ...inner.loops.filter((l) => a.loops.includes(l.id))];
+      if (around.length) fact.helperLoops = around;
       if (quoted) {
         fact.text = capped(callText);
         delete fact.helper;
@@ -1058,4 +1070,11 @@ export function functionFacts(
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),
   };
+}
+
+/** The variable a loop's update steps (`l += s`, `++l`), if it is one plain name. */
+function steppedName(update: Node): string | null {
+  const u = update.type === 'comma_expression' ? namedChildren(update)[0] : update;
+  const target = u.type === 'update_expression' ? field(u, 'argument') : u.type === 'assignment_expression' ? field(u, 'left') : null;
+  return target?.type === 'identifier' ? target.text : null;
 }

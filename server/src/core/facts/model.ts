@@ -30,6 +30,8 @@ export interface LoopFact {
   step: Poly | null;
   /** Text of the upper bound in `i < bound`, when there is one. */
   bound: string | null;
+  /** `for (; l < n; ++l)` after a loop that left `l` where it stopped: the scalar tail of a vector or chunked loop. */
+  tail?: boolean;
   /** The bound is reached (`i <= bound`, `i >= bound`). */
   inclusive?: boolean;
   /** The number of iterations, when init, bound and step are constants (C/C++). */
@@ -98,6 +100,8 @@ export interface AccessFact {
   activeLanes?: number;
   /** A `__device__` helper's access seen at a call too long to quote (its range is the call): the helper's name; `text` is then the access inside it. */
   helper?: string;
+  /** A `__device__` helper's access seen at a call: the helper's own loops around it, outermost first (their symbols are in `indices`; `loops` are the caller's). */
+  helperLoops?: LoopFact[];
 }
 
 export interface SharedArrayFact {

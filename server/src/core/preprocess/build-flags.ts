@@ -58,6 +58,20 @@ const MAX_LEVELS = 12;
 /** How long a folder's answer is kept before its build files are read again (an edited Makefile counts soon). */
 const RECHECK_MS = 2000;
 
+/**
+ * Fast math asked for in the source: `#pragma GCC optimize("-ffast-math")` (or through a macro:
+ * `_Pragma("GCC optimize(\"-ffast-math\")")`), `float_control(precise, off)`, `clang fp reassociate(on)`,
+ * `__attribute__((optimize("fast-math")))`. The file's own sums may then be reordered.
+ */
+const SOURCE_FAST_MATH = /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math|fassociative-math)|float_control\s*\(\s*precise\s*,\s*off|\bfp\s+reassociate\s*\(\s*on/;
+
+/** The build's flags, with fast math where the file's source asks for it. */
+export function withSourcePragmas(flags: BuildFlags, text: string): BuildFlags {
+  if (flags.fastMath || !SOURCE_FAST_MATH.test(text)) return flags;
+  // only -ffast-math / -Ofast themselves also drop errno from math calls
+  return { fastMath: true, noMathErrno: flags.noMathErrno || /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math)/.test(text) };
+}
+
 const cached = new WeakMap<ViewOptions, Map<string, { flags: BuildFlags; at: number }>>();
 
 /** The flags that apply to the file at `file` (relative: to the current folder, as the CLI names files), or the defaults when no build file says otherwise. */

@@ -3,4 +3,4 @@
 export { expandMacros, toOriginal, type MacroDef, type MacroTable, type Segment, type Expansion } from './macros';
 export { buildView, compileCommandsIncludeDirs, fsHeaderReader, type HeaderReader, type ViewOptions, type PreprocessorView } from './view';
 export { builtinMacro } from './builtins';
-export { buildFlagsFor, DEFAULT_BUILD, type BuildFlags } from './build-flags';
+export { buildFlagsFor, DEFAULT_BUILD, withSourcePragmas, type BuildFlags } from './build-flags';

@@ -22,6 +22,9 @@ export const isReferenceOracle = (functionName: string): boolean =>
 /** A pytest test function (`test_bwd_correctness`, `testSoftmax`) in a Python file: its host code builds data and checks results. */
 export const isPythonTest = (functionName: string): boolean => /^test(?:_|[A-Z]|$)/.test(functionName);
 
+/** A Python function under `@torch.compile` (`@torch.compile()`, `@torch.compile(mode="max-autotune")`): Inductor fuses its pointwise ops into their producers, so the fusion rules leave it alone. */
+export const compiledByTorch = (fn: FunctionFacts): boolean => !!fn.decorators?.some((d) => /^(?:torch\.)?compile(?:\(|$)/.test(d));
+
 /** A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`, `assert_allclose`): its sums and scans run once. */
 export const isResultCheck = (functionName: string): boolean =>
   /^(?:[Cc]heck|[Vv]erify|[Vv]alidate|[Aa]ssert|[Cc]ompare)(?:[A-Z_]|$)|all_?close|AllClose/.test(functionName);

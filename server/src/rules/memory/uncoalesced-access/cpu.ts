@@ -60,6 +60,8 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   // a program's `main` sets data up and prints it (cpu-simd leaves it alone too)
   if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || PACKING.test(fn.name)) return [];
   const out: RuleFinding[] = [];
+  // loops that walk the same way under the same outer loop (a normalization's mean, variance and output passes): one cause, one finding
+  const byCause = new Map<string, { finding: RuleFinding; more: number }>();
   // (a stencil's taps, `jj = -RADIUS; jj <= RADIUS`, are unrolled: the loop around them decides)
   const innermost = fn.loops.filter((l) => l.variable !== null && !windowLoop(l, fn.loops) && !fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) && !untunedLoop(fn, l));
   for (const inner of innermost) {
@@ -85,7 +87,14 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     const fix = transpose
       ? `Block both loops (tiles of 32 to 64 elements a side) so that the rows of both arrays a tile touches stay in cache; an interchange would only move the column walk to the other array.`
       : `Interchange the loops so that \`${o}\` is innermost (or block the nest), and the walk becomes contiguous and vectorizable.`;
-    out.push({
+    const cause = `${w.outer.id}|${w.stride}`;
+    const same = byCause.get(cause);
+    if (same) {
+      same.more++;
+      (same.finding.related ??= []).push({ range: w.access.range, message: `the same walk in another \`${v}\` loop: \`${w.access.text}\`` });
+      continue;
+    }
+    const finding: RuleFinding = {
       range: w.access.range,
       function: fn.name,
       confidence: 'likely',
@@ -98,7 +107,12 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
         { range: w.outer.headerRange, message: `the \`${o}\` loop, which moves the contiguous index` },
         ...walks.slice(1, 3).map((x) => ({ range: x.access.range, message: `also strides across rows: \`${x.access.text}\`` })),
       ],
-    });
+    };
+    byCause.set(cause, { finding, more: 0 });
+    out.push(finding);
   }
-  return out;
+  return out.map((f) => {
+    const more = [...byCause.values()].find((g) => g.finding === f)?.more ?? 0;
+    return more ? { ...f, message: `${f.message} (and ${more} more loop${more > 1 ? 's' : ''} like it)` } : f;
+  });
 }

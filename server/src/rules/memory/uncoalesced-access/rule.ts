@@ -39,7 +39,8 @@ function threadTerm(c: Poly): string {
 
 /** A loop of this function over consecutive elements that a thread walks by itself (`for (j = 0; j < 4; ++j) y[base + j]`). */
 function perThreadRun(a: AccessFact, fn: FunctionFacts): LoopFact | undefined {
-  return fn.loops.find((l) => a.loops.includes(l.id) && !l.gridStride && a.indices[0].coefficient(l.symbol).isConstant && a.indices[0].coefficient(l.symbol).constant === 1);
+  const around = [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
+  return around.find((l) => !l.gridStride && a.indices[0].coefficient(l.symbol).isConstant && a.indices[0].coefficient(l.symbol).constant === 1);
 }
 
 /** How the threads' addresses are spaced, in words a reader can check against the code. */

@@ -89,6 +89,17 @@ function anotherAxisMayBeContiguous(a: AccessFact, k: FunctionFacts, launches: L
   });
 }
 
+/**
+ * A vector read in a `tl.dot` loop beside the 2-D tiles it feeds (`A_scale + offs_am * stride_asm`, a
+ * quantized GEMM's per-row scales): a small share of the loop's bytes, and the next steps reuse its sectors.
+ */
+function scaleBesideTiles(a: AccessFact, k: FunctionFacts): boolean {
+  if (a.kind !== 'load' || (a.lanes?.length ?? 0) !== 1 || !a.loops.length) return false;
+  const inner = a.loops[a.loops.length - 1];
+  const dot = k.calls.some((c) => /(?:^|\.)dot(?:_scaled)?$/.test(c.name) && c.loops.includes(inner));
+  return dot && k.accesses.some((t) => t.kind === 'load' && t.loops.includes(inner) && (t.lanes?.length ?? 0) >= 2);
+}
+
 function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
   const out: RuleFinding[] = [];
   const reported = new Set<string>();
@@ -106,7 +117,7 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       if (param && launches.length) stride = leadingStride(k, param, launches);
     }
     const key = `${a.array}|${a.kind}`;
-    if (!stride || reported.has(key) || anotherAxisMayBeContiguous(a, k, launches)) continue;
+    if (!stride || reported.has(key) || anotherAxisMayBeContiguous(a, k, launches) || scaleBesideTiles(a, k)) continue;
     reported.add(key);
     const axis = displaySymbol(lane);
     out.push({

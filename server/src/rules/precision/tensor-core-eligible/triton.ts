@@ -63,6 +63,8 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (dots.length) return [];
   const g = gemmLoop(fn, () => true);
   if (!g) return [];
+  // a scalar `tl.load` per step times a block (`acc += weight * residual`) is a scaled vector sum, not a matrix product
+  if (!g.a.lanes?.length || !g.b.lanes?.length) return [];
   // a recurrence (`h += k[:, None] * v[None, :]`, then `o = tl.sum(h * q[:, None], 0)` stored every step) is
   // sequential in its loop: chunking it into matrix products is a different algorithm, not a tl.dot away
   if (fn.accesses.some((a) => a.kind !== 'load' && a.loops.includes(g.loop.id))) return [];

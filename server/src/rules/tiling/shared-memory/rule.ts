@@ -44,6 +44,22 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
   return null;
 }
 
+/** `mean[i1]` with `i1` from blockIdx alone: the whole block reads one element, one broadcast request per warp. */
+const blockUniform = (a: AccessFact): boolean => !a.indices[0].dependsOn((s) => s.startsWith('threadIdx.') || s.startsWith('#op'));
+
+/** The loops around an access: the function's and, for a helper's access, the helper's own. */
+const loopsAround = (a: AccessFact, fn: FunctionFacts): LoopFact[] => [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
+
+/**
+ * `curr_mean = mean[i1]` once per row, then `for (k ...) input[i1 * n2 + k]`: a per-iteration
+ * scalar read beside an inner loop that streams the row is a small share of the traffic, not a tile.
+ */
+function besideInnerStream(a: AccessFact, fn: FunctionFacts, loop: LoopFact): boolean {
+  const own = new Set(loopsAround(a, fn).map((l) => l.symbol));
+  return fn.accesses.some((s) => s !== a && s.space === 'global' && s.kind === 'load' && s.indices.length === 1 && s.loops.includes(loop.id) &&
+    loopsAround(s, fn).some((l) => !own.has(l.symbol) && l.symbol !== loop.symbol && s.indices[0].dependsOn((x) => x === l.symbol)));
+}
+
 /** A loop over a small constant range, e.g. `for (int j = 0; j < 4; ++j)`. */
 function smallConstantTrip(loop: LoopFact): boolean {
   const bound = loop.bound !== null && /^\d+$/.test(loop.bound.trim()) ? Number(loop.bound) : null;
@@ -70,6 +86,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
     // staging the small operands beside it buys little
     if (judged.some((r) => r.why === null && r.a.vector && r.a.indices[0].dependsOn((s) => s === 'threadIdx.x'))) continue;
     const reused = judged.filter((r) => r.why !== null && !seen.has(r.a.text) && seen.add(r.a.text));
+    // only per-row scalars (`mean[i1]`, `invvar[i1]`): broadcasts to the block, or reads beside an inner loop that streams the row
+    if (reused.every((r) => blockUniform(r.a) || besideInnerStream(r.a, fn, loop))) continue;
     // One re-read operand alone (a vector every thread reads, gemv's x[k]) is a warp
     // broadcast served by the cache; staging pays off when operands are re-read along
     // both thread axes or in a sliding window, as in matmul and convolution.

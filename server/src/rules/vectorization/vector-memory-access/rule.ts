@@ -88,7 +88,8 @@ function chunkOf(a: AccessFact, fn: FunctionFacts, all: AccessFact[]): number | 
   const k = c.constant;
   const bits = a.elemBits ?? 32;
   if (k * bits > 128 || 128 % (k * bits) !== 0) return null;
-  const run = fn.loops.find((l) => a.loops.includes(l.id) && !l.gridStride && l.init?.isConstant && l.init.constant === 0 && l.bound === String(k) && idx.coefficient(l.symbol).isConstant && idx.coefficient(l.symbol).constant === 1);
+  const around = [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
+  const run = around.find((l) => !l.gridStride && l.init?.isConstant && l.init.constant === 0 && l.bound === String(k) && idx.coefficient(l.symbol).isConstant && idx.coefficient(l.symbol).constant === 1);
   if (run) return idx.constant % k === 0 ? k : null;
   const shape = idx.sub(Poly.const(idx.constant)).toString();
   const residues = new Set(
@@ -104,7 +105,9 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   const chunked = chunks.filter((c): c is { a: AccessFact; k: number } => c.k !== null);
   if (!chunked.length) return [];
   // everything else must already be a clean unit-stride stream (or a broadcast)
-  const rest = chunks.filter((c) => c.k === null).map((c) => c.a);
+  // the scalar tail after the chunked loop (`for (; l < n; ++l)`) finishes the last few elements
+  const inTail = (a: AccessFact) => fn.loops.some((l) => l.tail && a.loops.includes(l.id)) || !!a.helperLoops?.some((l) => l.tail);
+  const rest = chunks.filter((c) => c.k === null && !inTail(c.a)).map((c) => c.a);
   const clean = (a: AccessFact) => {
     const p = a.indices.length === 1 ? a.indices[0] : null;
     if (a.vector) return true;
