@@ -105,6 +105,19 @@ export class FactsCache {
   checkpoint(): void {}
 }
 
+/**
+ * `__global__ void LAUNCH_BOUNDS(T, B)` then `name(...) { ... }`: a macro between the qualifiers and
+ * the name (empty in the build) splits the definition into a declaration missing its `;` and a
+ * definition without a type. The declaration's qualifiers are the definition's.
+ */
+function splitHead(def: Tree['rootNode']): string {
+  if (def.childForFieldName('type')) return '';
+  const prev = def.previousNamedSibling;
+  const decl = prev?.type === 'template_declaration' ? prev.lastNamedChild : prev;
+  if (!decl || decl.type !== 'declaration' || decl.text.trimEnd().endsWith(';') || decl.endPosition.row < def.startPosition.row - 2) return '';
+  return /\b__(?:global|device)__\b/.test(decl.text) ? decl.text : '';
+}
+
 /** The file's `__device__` (not `__global__`) functions that parse, by name: their accesses are seen where they are called. */
 function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText, spans: readonly Span[] = spansOf(defs)): Map<string, SyntaxNode> {
   const out = new Map<string, SyntaxNode>();
@@ -502,7 +515,7 @@ export class Engine {
             const fn = this.readFunction(def, source, pre, grammar);
             if (fn && nestingDepth(fn) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
             // statements the grammar could not read are left out; the rest of the function counts
-            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts) : null;
+            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, splitHead(def)) : null;
           });
           f = typeof result === 'string' ? null : result;
           if (typeof result === 'string') reason = result;

@@ -87,6 +87,9 @@ function withTypes(f: FunctionFacts, choices: ReadonlyMap<string, string[]>): Pa
   };
 }
 
+/** A pointer argument cast to a 16-byte vector type: `reinterpret_cast<const uint4*>(a)`, `(float4*)x`. */
+const VECTOR_CAST = /reinterpret_cast\s*<\s*(?:const\s+)?(?:u?int4|float4|double2|u?longlong2)\s*\*\s*>|\(\s*(?:const\s+)?(?:u?int4|float4|double2)\s*\*\s*\)/;
+
 /** Elements at or below which a launch is a demo size (32 KiB of fp32): launch latency, not bandwidth, decides. */
 const SMALL_PROBLEM = 1 << 13;
 
@@ -113,8 +116,9 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     const singleBlock = seen?.oneBlock ?? false;
     const types = typeBindings(f, seen);
     const small = smallProblem(f, seen);
-    if (x === null && !singleBlock && !types && !small) return f;
-    const key = `${x}|${singleBlock}|${small}|${types ? [...types].join() : ''}`;
+    const vectorLaunch = f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)));
+    if (x === null && !singleBlock && !types && !small && !vectorLaunch) return f;
+    const key = `${x}|${singleBlock}|${small}|${vectorLaunch}|${types ? [...types].join() : ''}`;
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
     const facts: FunctionFacts = {
@@ -123,6 +127,7 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
       ...(x !== null ? { blockDimX: x } : {}),
       ...(singleBlock ? { singleBlock } : {}),
       ...(small ? { smallProblem: small } : {}),
+      ...(vectorLaunch ? { vectorLaunch } : {}),
     };
     shaped.set(f, { key, facts });
     return facts;

@@ -82,6 +82,8 @@ class FunctionWalker extends Evaluator {
   private activeLanes: number | null = null;
   /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
   private branches: number[] = [];
+  /** Loops whose iterations the enclosing `if`s pick a few of (`if (i == n - 1)`, `if (i % 100 == 0)`). */
+  private readonly rareLoops: number[] = [];
   /** References bound to one element (`float4& out = out4[idx]`), by name: the access recorded where each was bound. */
   private readonly elementRefs = new Map<string, AccessFact>();
   /** The run of `if (v == c)` tests just walked in this block (a dispatch on `v`). */
@@ -191,7 +193,10 @@ class FunctionWalker extends Evaluator {
         const outer = this.activeLanes;
         const few = cond ? this.firstThreadsCondition(cond) : null;
         if (few !== null) this.activeLanes = Math.min(few, outer ?? few);
+        const rare = cond ? this.rareIterationLoops(cond) : [];
+        this.rareLoops.push(...rare);
         this.inBranch(field(n, 'consequence'), stmt, arm);
+        this.rareLoops.length -= rare.length;
         this.activeLanes = outer;
         if (single === '==') this.singleLaneDepth--;
         this.inBranch(field(n, 'alternative'), stmt, 1);
@@ -446,6 +451,7 @@ class FunctionWalker extends Evaluator {
     } else {
       const cond = field(n, 'condition');
       if (cond) this.expressions(cond);
+      if (cond && cond.endIndex - cond.startIndex <= 120) fact.condition = cond.text;
     }
     const carried = this.markLoopCarried(bodyNode, id, fact.variable);
     const outerWeight = this.opsWeight;
@@ -470,6 +476,31 @@ class FunctionWalker extends Evaluator {
       this.env.set(restoreVar[0], { kind: 'int', poly: Poly.unknown });
     }
     for (const name of carried) this.env.set(name, { kind: 'int', poly: Poly.unknown });
+  }
+
+  /**
+   * The enclosing loops an `if` runs on a few iterations of: `i == n - 1`, `i == 0`, `i % 100 == 0`,
+   * `(i + 1) % K == 0` with `i` the loop's variable and nothing on the other side that moves with the loop.
+   */
+  private rareIterationLoops(cond: Node): number[] {
+    let e: Node | null = cond;
+    while (e && (e.type === 'condition_clause' || e.type === 'parenthesized_expression')) e = namedChildren(e).find((c) => c.type !== 'comment') ?? null;
+    if (!e || e.type !== 'binary_expression' || field(e, 'operator')?.text !== '==') return [];
+    const sides = [field(e, 'left'), field(e, 'right')].map((x) => unparen(x));
+    const out: number[] = [];
+    for (const id of this.loopStack) {
+      const v = this.loops.find((l) => l.id === id)?.variable;
+      if (!v) continue;
+      const names = (x: Node | null) => !!x && new RegExp(`\\b${v}\\b`).test(x.text);
+      const tests = (x: Node | null) => {
+        if (!x) return false;
+        if (x.type === 'identifier') return x.text === v;
+        // `i % K`, `(i + 1) % K`
+        return x.type === 'binary_expression' && field(x, 'operator')?.text === '%' && names(field(x, 'left')) && !names(field(x, 'right'));
+      };
+      if ((tests(sides[0]) && !names(sides[1])) || (tests(sides[1]) && !names(sides[0]))) out.push(id);
+    }
+    return out;
   }
 
   /** `i++`, `i += s`, `i = i + s`: the per-iteration step of the loop variable. */
@@ -836,6 +867,9 @@ class FunctionWalker extends Evaluator {
       kind, name, range: nodeRange(n), nameRange: nodeRange(nameNode),
       args: args.map((a) => capped(a.text)), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
+    if (this.rareLoops.length) fact.rareIn = [...this.rareLoops];
+    const scope = fn.type === 'qualified_identifier' ? field(fn, 'scope')?.text : undefined;
+    if (scope) fact.scope = scope;
     if (ownCallee) {
       const values = args.map((a) => { const v = this.eval(a); return v.isConstant ? v.constant : null; });
       if (values.some((v) => v !== null)) fact.argValues = values;
@@ -1026,13 +1060,15 @@ export function functionFacts(
   helpers: ReadonlyMap<string, Node> = new Map(),
   aliases: TypeAliases = new Map(),
   hostHelpers?: HostHelpers,
+  /** Qualifiers a macro split off the definition (`__global__ void LAUNCH_BOUNDS(T, B) name(...)`): see splitHead. */
+  splitOff = '',
 ): FunctionFacts | null {
   const fdecl = functionDeclarator(field(def, 'declarator'));
   const body = field(def, 'body');
   if (!fdecl || !body) return null;
   const nameNode = field(fdecl, 'declarator');
   if (!nameNode) return null;
-  const heads = children(def).filter((c) => c !== body).map((c) => c.text).join(' ');
+  const heads = splitOff + ' ' + children(def).filter((c) => c !== body).map((c) => c.text).join(' ');
   const isKernel = /\b__global__\b/.test(heads);
   const isDevice = /\b__device__\b/.test(heads);
   const params = paramFacts(fdecl);

@@ -30,6 +30,8 @@ export interface LoopFact {
   step: Poly | null;
   /** Text of the upper bound in `i < bound`, when there is one. */
   bound: string | null;
+  /** A `while` / `do` loop's condition as written (`frontier_length > 0`), at most a line. */
+  condition?: string;
   /** `for (; l < n; ++l)` after a loop that left `l` where it stopped: the scalar tail of a vector or chunked loop. */
   tail?: boolean;
   /** The bound is reached (`i <= bound`, `i >= bound`). */
@@ -146,6 +148,8 @@ export interface CallFact {
   keywords?: { name: string; value: string; root: string | null }[];
   /** Triton: the callee with import aliases resolved (`F.gelu` -> `torch.nn.functional.gelu`). */
   qualified?: string;
+  /** C++: the scope a qualified callee is named in (`Timer` of `Timer::Start()`; `name` is then `Start`). */
+  scope?: string;
   /**
    * Triton host code records every operation on values in evaluation order, not only
    * calls: `call` (`torch.relu(y)`, `print(y)`), `method` (`y.relu()`: name `.relu`,
@@ -163,6 +167,8 @@ export interface CallFact {
   scopes?: number[];
   /** A launch made inside the host function called here (a launch wrapper such as `gelu_forward`). */
   via?: string;
+  /** Loops (ids) in which the call runs only on some iterations: under `if (i == n - 1)`, `if (step % 100 == 0)` on the loop's variable. */
+  rareIn?: number[];
 }
 
 export interface FunctionFacts {
@@ -194,6 +200,8 @@ export interface FunctionFacts {
   singleBlock?: boolean;
   /** Every launch of this kernel in the file passes a small constant (at most 8,192) for the count its thread index is checked against: a demo size (set per file). */
   smallProblem?: boolean;
+  /** A template kernel a launch of the file instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`): its scalar launches are the fallback (set per file). */
+  vectorLaunch?: boolean;
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
   decorators?: string[];
   /** C/C++ host code: the file's helpers with loops called inside this function's loops, as seen at each call (core/facts/host-inline.ts). */

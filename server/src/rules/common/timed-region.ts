@@ -9,13 +9,16 @@ import type { Range } from '../../core/types';
 /** Clock reads: POSIX, OpenMP, MPI, `std::chrono::…::now()` (named `now`), and the usual benchmark helpers. */
 const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|clock_gettime|now|dclock|bli_clock|get_time|getTime|cpuSecond|walltime|wall_time|timer_start|timer_stop|tic|toc|sdkStartTimer|sdkStopTimer|cudaEventRecord|hipEventRecord|polybench_timer_start|polybench_timer_stop|startTimer|stopTimer|start_timer|stop_timer)$/;
 
+const TIMER_CLASS = /timer|clock|stopwatch/i;
+
 /** The lines of the function's first and last clock reads, or null with fewer than two. */
 function timedLines(fn: FunctionFacts): { first: number; last: number } | null {
   let first = Infinity;
   let last = -Infinity;
   let reads = 0;
   for (const c of fn.calls) {
-    if (!CLOCK.test(c.name)) continue;
+    // (`Timer::Start()`, `Timer::Stop(t, "...")`: a timer class's start and stop)
+    if (!CLOCK.test(c.name) && !(TIMER_CLASS.test(c.scope ?? '') && /^(?:[Ss]tart|[Ss]top|[Rr]eset|[Ee]lapsed)/.test(c.name))) continue;
     reads++;
     first = Math.min(first, c.range.start.line);
     last = Math.max(last, c.range.start.line);

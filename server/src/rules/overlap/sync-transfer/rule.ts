@@ -43,7 +43,7 @@ const isAllocation = (c: CallFact) => DEVICE_ALLOCATION.test(c.name) || c.name =
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
 const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;
 const TIMER_OBJECT = /timer|clock|stopwatch/i;
-const isTiming = (c: CallFact): boolean => TIMING.test(calleeName(c)) || TIMER_OBJECT.test(c.name);
+const isTiming = (c: CallFact): boolean => TIMING.test(calleeName(c)) || TIMER_OBJECT.test(c.name) || TIMER_OBJECT.test(c.scope ?? '');
 /** Iterations of a warm-up loop (`for (i = 0; i < 3; i++)`): too few for the idle GPU to matter. */
 const FEW_ITERATIONS = 8;
 
@@ -81,7 +81,7 @@ function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[]): 
   const v = oneValue(c);
   if (v === null) return false;
   const mentions = (text: string | null | undefined) => !!text && new RegExp(`\\b${v}\\b`).test(text);
-  return !!loop.exits || mentions(loop.bound) || inLoop.some((l) => l.kind === 'launch' && (mentions(l.grid) || mentions(l.block)));
+  return !!loop.exits || mentions(loop.bound) || mentions(loop.condition) || inLoop.some((l) => l.kind === 'launch' && (mentions(l.grid) || mentions(l.block)));
 }
 
 interface Body {
@@ -132,7 +132,8 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
     const inLoop = calls.filter((c) => c.loops.includes(loop.id));
     const work = deviceWork(inLoop, launchers);
-    const blocking = inLoop.filter((c) => blockingKind(c) !== null && !decidesLoop(c, loop, inLoop));
+    // (a read-back under `if (i == n - 1)` or `if (step % 100 == 0)` waits on a few iterations only)
+    const blocking = inLoop.filter((c) => blockingKind(c) !== null && !decidesLoop(c, loop, inLoop) && !c.rareIn?.includes(loop.id));
     if (!work.length || !blocking.length) continue;
     if (inLoop.some((c) => isAllocation(c) || isTiming(c))) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS) continue;

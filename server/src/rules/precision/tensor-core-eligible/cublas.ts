@@ -10,7 +10,8 @@ export const TENSOR_MODE = /CUBLAS_TF32_TENSOR_OP_MATH|CUBLAS_TENSOR_OP_MATH/;
 
 /** fp32 inputs and fp32 compute on the CUDA cores: `cublasSgemm`, or `cublasGemmEx` with CUDA_R_32F operands and CUBLAS_COMPUTE_32F. */
 export function fp32Gemm(c: CallFact): boolean {
-  if (SGEMM.test(c.name)) return true;
+  // the legacy cublas.h API (`cublasSgemm('t', 'n', ...)`, no handle) has no math mode to set: porting it comes first
+  if (SGEMM.test(c.name)) return !/^'.'$/.test(c.args[0]?.trim() ?? '');
   if (!GEMM_EX.test(c.name) || c.args.length < 8) return false;
   const compute = c.args[c.args.length - 2].trim();
   const types = c.args.filter((a) => /^CUDA_R_\w+$/.test(a.trim()));

@@ -210,7 +210,8 @@ function atomicPerElement(fn: FunctionFacts): boolean {
 function check(fn: FunctionFacts): RuleFinding[] {
   // one block per launch (`<<<1, 256>>>`): a demo or a last reduction stage; launching more blocks comes first;
   // a demo size at every launch (`n = 1024`): the launch's latency, not its bandwidth, decides
-  if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem) return [];
+  // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
+  if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch) return [];
   // per-element work of unknown length: memory-bound or not depends on a run-time count
   if (computeLoop(fn) || atomicPerElement(fn)) return [];
   if (fn.kernelClass !== 'elementwise') {
