@@ -36,7 +36,7 @@ function rowScalar(a: AccessFact): boolean {
 }
 
 /** Can this access become one lane of a `width`-wide vector access? */
-function vectorizable(a: AccessFact, width: number): boolean {
+function vectorizable(a: AccessFact, width: number, counts: ReadonlySet<string> = new Set()): boolean {
   if (a.indices.length !== 1 || a.vector || a.kind === 'atomic') return false;
   const idx = a.indices[0];
   if (idx.unknown) return false;
@@ -57,8 +57,9 @@ function vectorizable(a: AccessFact, width: number): boolean {
     // assumed multiples of the width; a standalone runtime offset (`x[i + offset]`) leaves
     // the alignment unknown.
     // (`r * nq * np`, a batch index times a plane size, is a pitch too: only a lone `offset` is not)
+    // (`y = x[i + numel]` with `i < numel`: the second half of a [2, numel] input, a row the count itself pitches)
     const parts = key.split('*');
-    if (parts.length === 1 && symbolKind(parts[0]) === 'uniform') return false;
+    if (parts.length === 1 && symbolKind(parts[0]) === 'uniform' && !counts.has(parts[0])) return false;
   }
   return true;
 }
@@ -236,7 +237,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
   if (fn.arithmetic > MAX_OPS_PER_ACCESS * accessRuns(fn, globals)) return [];
   const widest = Math.max(...globals.map((a) => bitsOf(a)!));
   const width = 128 / widest; // elements per thread, so that the widest stream moves 16 bytes
-  if (!globals.every((a) => vectorizable(a, width))) return checkChunks(fn, globals);
+  // the element counts the kernel's loops run to (a guard's bound, `i < half` in a halving tree, may be odd: not these)
+  const counts = new Set(fn.loops.map((l) => l.bound?.trim()).filter((b): b is string => !!b && /^\w+$/.test(b)));
+  if (!globals.every((a) => vectorizable(a, width, counts))) return checkChunks(fn, globals);
   const byType = new Map<string, number>();
   for (const a of globals) byType.set(a.elemType ?? 'T', bitsOf(a)!);
   const alternatives = new Map(globals.filter((a) => a.elemAlternatives).map((a) => [a.elemType ?? '', a.elemAlternatives!]));
