@@ -1070,8 +1070,9 @@ export function functionFacts(
   if (!nameNode) return null;
   const heads = splitOff + ' ' + children(def).filter((c) => c !== body).map((c) => c.text).join(' ');
   const isKernel = /\b__global__\b/.test(heads);
-  const isDevice = /\b__device__\b/.test(heads);
   const params = paramFacts(fdecl);
+  // a SYCL kernel body (`operator()(sycl::nd_item<1> item)`, `SYCL_EXTERNAL`) runs per work-item on a GPU: device code too
+  const isDevice = /\b__device__\b|\bSYCL_EXTERNAL\b/.test(heads) || params.some((p) => /\b(?:sycl::)?nd_item\s*</.test(p.type));
   const templateParams: string[] = [];
   const tmpl = def.parent?.type === 'template_declaration' ? def.parent : null;
   if (tmpl) {

@@ -10,6 +10,7 @@ import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { windowLoop } from '../../common/file-constants';
 import { untunedLoop } from '../../common/timed-region';
+import { countsFewItems } from '../../common/few-items';
 
 /** A cache line: a flat stride of at least this many bytes needs a new line each iteration. */
 const LINE_BYTES = 64;
@@ -67,6 +68,8 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   for (const inner of innermost) {
     // a few rows (`r < rows`, every caller passing BATCH_SIZE 8): the lines they touch stay in L1 while the outer loop moves along them
     if (inner.trips !== undefined && inner.trips <= FEW_ROWS) continue;
+    // a loop over the classes (`k < num_class_`) of each row `i`: a few streams the outer loop walks in order
+    if (countsFewItems(inner.bound)) continue;
     // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile
     const enclosing = fn.loops.filter((l) => l.id !== inner.id && l.variable && fn.loops.some((x) => x.id === inner.id && isAncestor(fn, l.id, inner.id)));
     // (a triangular bound `j <= i` is not a tile: only `jj + BS` or `min(...)` bounds are)

@@ -40,7 +40,22 @@ function threadTerm(c: Poly): string {
 /** A loop of this function over consecutive elements that a thread walks by itself (`for (j = 0; j < 4; ++j) y[base + j]`). */
 function perThreadRun(a: AccessFact, fn: FunctionFacts): LoopFact | undefined {
   const around = [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
-  return around.find((l) => !l.gridStride && a.indices[0].coefficient(l.symbol).isConstant && a.indices[0].coefficient(l.symbol).constant === 1);
+  const index = withinRow(a.indices[0]);
+  return around.find((l) => !l.gridStride && index.coefficient(l.symbol).isConstant && index.coefficient(l.symbol).constant === 1);
+}
+
+/**
+ * `(offset + j) % numCols` with a run-time column count: inside a row the remainder moves with its
+ * argument, so a thread's `j` loop walks consecutive columns (a flat index taken apart per item).
+ */
+function withinRow(index: Poly): Poly {
+  let out = index;
+  for (const s of index.symbols()) {
+    const d = atomDef(s);
+    if (d?.op !== '%' || d.args.length !== 2 || d.args[1].isConstant) continue;
+    out = out.substitute(s, d.args[0]);
+  }
+  return out;
 }
 
 /** How the threads' addresses are spaced, in words a reader can check against the code. */

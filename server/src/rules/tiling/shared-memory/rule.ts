@@ -61,7 +61,11 @@ function besideInnerStream(a: AccessFact, fn: FunctionFacts, loop: LoopFact): bo
 }
 
 /** A loop over a small constant range, e.g. `for (int j = 0; j < 4; ++j)`. */
-function smallConstantTrip(loop: LoopFact): boolean {
+function smallConstantTrip(loop: LoopFact, fn: FunctionFacts): boolean {
+  // (`j < ITEMS_PER_THREAD` with a constant the facts know counts too)
+  if (loop.trips !== undefined) return loop.trips <= 16;
+  // `#pragma unroll` over a template parameter: a compile-time item loop (a thread's few outputs), not a k dimension
+  if (loop.bound && fn.templateParams.includes(loop.bound.trim()) && loop.pragmas.some((p) => /^unroll\b/.test(p))) return true;
   const bound = loop.bound !== null && /^\d+$/.test(loop.bound.trim()) ? Number(loop.bound) : null;
   return bound !== null && bound <= 16 && !!loop.init?.isConstant;
 }
@@ -79,7 +83,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (reported.has(loop.id)) continue;
     const reads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));
     if (reads.length === 0) continue;
-    if (smallConstantTrip(loop)) continue; // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over
+    if (smallConstantTrip(loop, fn)) continue; // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over
     const seen = new Set<string>();
     const judged = reads.map((a) => ({ a, why: reuse(a, loop, usedAxes, fn.templateParams) }));
     // a wide per-thread stream no other thread reads (a quantized gemv's packed weights) bounds the loop:

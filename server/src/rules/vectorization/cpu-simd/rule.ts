@@ -29,6 +29,7 @@ import { checkedByCaller, untunedHosts } from '../../common/reference';
 import { constantTrip, fileConstants, windowLoop } from '../../common/file-constants';
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFunction } from '../../common/memo';
+import { countsFewItems } from '../../common/few-items';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
 const SIMD_PRAGMA = /^(?:omp\s+(?:(?:parallel\s+)?for\s+)?simd\b|omp\s+declare\s+simd|simd\b|ivdep\b|GCC\s+ivdep\b|clang\s+loop\s+vectorize\s*\(\s*(?:enable|assume_safety)|vector\b)/;
@@ -146,13 +147,18 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
     }
     return n;
   };
-  const sums = (l.reductions ?? []).filter((r) => isFloat(r.type, fn) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM);
+  // (a sum over the classes or threads, `k < num_class_`, is as short)
+  const sums = countsFewItems(l.bound) ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM);
   // four or more accumulators (`c_00 += a_0 * b_0; c_01 += ...`) are a register tile: its parallelism is across them
   const tile = new Set(sums.map((r) => r.variable)).size >= 4;
   if (tile) return null; // blocked by hand
   // built with -Ofast / -ffast-math: the compiler reorders a sum in a local itself (one through memory stays scalar: aliasing)
-  const scalar = summing && !tile && !build.fastMath ? sums[0] : undefined;
-  const memory = summing && !tile ? memoryReduction(fn, l, inLoop) : null;
+  // loads through loaded indices (`label_gain_[label[sorted_idx[j]]]`) or stores to them: gathers and
+  // scatters keep the loop scalar whatever the sum's order, so the sum is not what to change
+  const indirect = inLoop.some((a) => a.indices.some((p) => p.unknown));
+  const few = countsFewItems(l.bound);
+  const scalar = summing && !tile && !build.fastMath && !indirect ? sums[0] : undefined;
+  const memory = summing && !tile && !indirect && !few ? memoryReduction(fn, l, inLoop) : null;
   const strided = scalar || memory || loads.length >= 2 ? stridedAccess(l, inLoop) : null;
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
   if (scalar) {
@@ -182,7 +188,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   }
   // a loop of a few constant iterations (`j < 2` over a 2x2 block) is unrolled, not vectorized: its own
   // accesses say nothing (a filter window's computed index below is about the loops around it)
-  const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP;
+  const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP || countsFewItems(l.bound);
   // a short constant stride (`rgb[3 * i + c]`, an array of structures)
   // every field of records of 8 or more is read (`w[8*k]` ... `w[8*k + 7]`): contiguous blocks, not interleaved fields
   // (three channels of a pixel, read whole, still want a structure of arrays)
