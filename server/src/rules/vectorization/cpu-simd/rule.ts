@@ -297,6 +297,12 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
     if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
     const r = reasonFor(fn, l, constants, build, local);
     if (!r) continue;
+    // the same cause in another loop of the function (a weighted and an unweighted twin): one finding, both places
+    const twin = out.find((f) => f.message === r.message);
+    if (twin) {
+      (twin.related ??= []).push({ range: l.headerRange, message: 'the same in this loop' });
+      continue;
+    }
     out.push({ range: l.headerRange, function: fn.name, message: r.message, detail: r.detail, confidence: r.confidence, assumptions: r.assumptions, benefit: r.benefit });
   }
   return out;
