@@ -436,6 +436,8 @@ class FunctionWalker extends Evaluator {
           if (cmp === '<=' || cmp === '>=') fact.inclusive = true;
           const bound = this.eval(unparen(field(cond, 'right')));
           if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? undefined;
+          // a countdown (`i = NDim - 1; i >= 0; i--`) runs as many times
+          else if ((cmp === '>' || cmp === '>=') && step?.isConstant && step.constant < 0) fact.trips = tripCount(bound, step.scale(-1), initPoly ?? Poly.unknown, cmp === '>=') ?? undefined;
         }
         fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('gridDim.'));
         fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('blockDim.'));
@@ -584,6 +586,14 @@ class FunctionWalker extends Evaluator {
           this.recordCall(c);
           return true;
         }
+        case 'gnu_asm_expression': {
+          // inline PTX (`asm volatile("mma.sync.aligned.m16n8k8...")`): tensor-core work the rules see as an `mma` call
+          const code = field(c, 'assembly_code')?.text ?? '';
+          if (/\b(?:w?gmma|mma)\.|\bldmatrix\b|\bHMMA\b/.test(code)) {
+            this.calls.push({ kind: 'call', name: 'mma_asm', range: nodeRange(c), nameRange: nodeRange(c), args: [], argRoots: [], loops: [...this.loopStack], scopes: [...this.branches] });
+          }
+          return true;
+        }
         case 'assignment_expression': {
           const left = field(c, 'left');
           const right = field(c, 'right');
@@ -730,6 +740,18 @@ class FunctionWalker extends Evaluator {
     }
   }
 
+  /** The caller's variables a helper takes by non-const reference (`int& q_size`): unknown after the call. */
+  private forgetReferenceArgs(def: Node, args: readonly Node[]): void {
+    const fdecl = functionDeclarator(field(def, 'declarator'));
+    const params = fdecl ? namedChildren(field(fdecl, 'parameters') ?? fdecl).filter((p) => p.type === 'parameter_declaration') : [];
+    params.forEach((p, i) => {
+      const d = field(p, 'declarator');
+      const arg = args[i] ? unparen(args[i]) : null;
+      if (d?.type !== 'reference_declarator' || /\bconst\b/.test(p.text) || arg?.type !== 'identifier') return;
+      if (this.env.get(arg.text)?.kind === 'int') this.env.set(arg.text, { kind: 'int', poly: Poly.unknown });
+    });
+  }
+
   /** A helper's parameters bound to a call's arguments: a pointer keeps its buffer, space and offset, an integer its value. */
   private bindParams(inner: FunctionWalker, params: readonly ParamFact[], args: readonly Node[]): void {
     inner.macroWork = this.macroWork;
@@ -848,6 +870,8 @@ class FunctionWalker extends Evaluator {
     // (a project's own overload of a builtin, `atomicAdd(half*, half)` for old GPUs, is not the one a float argument calls)
     const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
+    // `CheckPixelInsidePoint(..., q_size, ...)` with `int& q_size`: the helper changes the caller's variable
+    if (helper) this.forgetReferenceArgs(helper, args);
     // a call of one of the file's host functions: its constant arguments tell the callee's trip counts (core/call-sites.ts)
     // (library calls never are: the file's functions are then not indexed at all)
     const mayBeOwn = !this.isKernel && !launchSyntax && !!this.hostHelpers && !LIBRARY_CALL.test(name);

@@ -19,13 +19,37 @@ export const runtimeLoop = (l: LoopFact, known: (bound: string) => boolean = () 
  * a shared-memory readout after a streaming loop).
  */
 export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], known: (bound: string) => boolean) {
-  const main = new Set(fn.loops.filter((l) => runtimeLoop(l, known)).map((l) => l.id));
-  const inMain = (x: AccessFact) => x.loops.some((id) => main.has(id));
+  const runtime = fn.loops.filter((l) => runtimeLoop(l, known));
+  // a loop that only stores (`for (k < q_size) out[idx + k] = q[k]`, the results a loop over the faces
+  // found) writes the thread's outputs: not a main loop while another one reads
+  const reads = (l: LoopFact) => accesses.some((x) => x.kind !== 'store' && (x.space === 'global' || x.space === 'shared') && x.loops.includes(l.id));
+  const main = new Set((runtime.some(reads) ? runtime.filter(reads) : runtime).map((l) => l.id));
+  const byId = new Map(fn.loops.map((l) => [l.id, l]));
+  const ancestors = (l: LoopFact): Set<number> => {
+    const out = new Set<number>();
+    for (let p = l.parent; p !== null && p !== undefined; p = byId.get(p)?.parent ?? null) out.add(p);
+    return out;
+  };
   return {
+    // outside every main loop around a main loop that moves data, or (in a grid-stride loop over pixels)
+    // after the inner main loop of its iteration: once per element, beside the loop that does the work
     outside: (a: AccessFact, beside: 'space' | 'any'): boolean =>
-      main.size > 0 && !inMain(a) && accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && inMain(b)),
+      [...main].some((id) => {
+        if (a.loops.includes(id)) return false;
+        const m = byId.get(id)!;
+        const up = ancestors(m);
+        const around = a.loops.filter((x) => main.has(x));
+        if (!around.every((x) => up.has(x))) return false;
+        // inside main loops too: only grid-stride loops over elements (pixels), beside a loop nested in them over
+        // a run-time count (the faces), not a staging copy over a tile (`e < TILE * 64`)
+        if (around.length && (m.bound === null || COMPILE_TIME.test(m.bound) || !around.every((x) => byId.get(x)?.gridStride))) return false;
+        return accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && b.loops.includes(id));
+      }),
   };
 }
+
+/** A bound of numbers and constant-like names (`TILE * 64`, `BM*BK`; a lone `M` or `N` is a run-time size). */
+const COMPILE_TIME = /^(?:[\d\s*+\-/()]|[A-Z][A-Z0-9_]+)+$/;
 
 /** A bound made of numbers and template parameters every launch sets (`8 * BN`, `TN`): a constant at run time. */
 export const boundByLaunches = (bindings: ReadonlyMap<string, number>) => (bound: string): boolean =>

@@ -41,7 +41,8 @@ function threadTerm(c: Poly): string {
 function perThreadRun(a: AccessFact, fn: FunctionFacts): LoopFact | undefined {
   const around = [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
   const index = withinRow(a.indices[0]);
-  return around.find((l) => !l.gridStride && index.coefficient(l.symbol).isConstant && index.coefficient(l.symbol).constant === 1);
+  // (forwards or counting down: `for (i = NDim - 1; i >= 0; i--) out[i] = ...`)
+  return around.find((l) => !l.gridStride && index.coefficient(l.symbol).isConstant && Math.abs(index.coefficient(l.symbol).constant) === 1);
 }
 
 /**

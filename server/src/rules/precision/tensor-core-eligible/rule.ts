@@ -104,6 +104,9 @@ export const rule: Rule = {
         f.calls.some((c) => c.name === 'cublasSetMathMode' && /CUBLAS_PEDANTIC_MATH/.test(c.args[1] ?? '')) ||
         (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''))),
     );
-    return facts.functions.flatMap((f) => (f.isKernel ? kernelCached(f) : hostCached(f, handleSetUp)));
+    // `..._f32f32f32` beside `..._tf32tf32f32`, `gemm_fp32` beside `gemm_tf32`: the TF32 kernel exists, a flag picks it
+    const names = new Set([...facts.functions.map((f) => f.name), ...(facts.project?.kernels.keys() ?? [])]);
+    const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && names.has(twin));
+    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp)));
   },
 };

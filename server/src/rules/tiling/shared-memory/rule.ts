@@ -12,7 +12,7 @@ import { fix } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { sharedAcrossBlock } from '../../../core/lanes';
-import { atomDef } from '../../../core/affine';
+import { Poly, atomDef } from '../../../core/affine';
 
 const AXES = ['threadIdx.x', 'threadIdx.y'] as const;
 
@@ -27,7 +27,12 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
     // `A[(tid / 32) * K + k]`: lanes evaluated over the block
     if (sharedAcrossBlock(idx, 256, tileSizes)) return 'several threads of the block read the same element';
     // `key[(idx % T) * C3 + i]`: threads a whole period apart (in other blocks) read the same row
-    const periodic = [...idx.symbols()].some((sym) => atomDef(sym)?.op === '%' && atomDef(sym)!.args[0].dependsOn((t) => t.startsWith('threadIdx.')));
+    // (unless the quotient puts them back together: `n * (H*W) * K + (t % (H*W)) * K` with `n = t / (H*W)` is `t * K`)
+    const atoms = [...idx.symbols()].map((sym) => ({ sym, d: atomDef(sym) })).filter((x) => x.d !== undefined);
+    const recombined = (r: (typeof atoms)[number]) =>
+      atoms.some((q) => q.d!.op === '/' && q.d!.args.length === 2 && q.d!.args.every((x, k) => x.equals(r.d!.args[k])) &&
+        idx.coefficient(q.sym).equals(idx.coefficient(r.sym).mul(r.d!.args[1])));
+    const periodic = atoms.some((r) => r.d!.op === '%' && r.d!.args[0].dependsOn((t) => t.startsWith('threadIdx.')) && !recombined(r));
     return periodic ? 'threads a whole period apart (`%` of the thread index) read the same elements' : null;
   }
   for (const axis of usedAxes) {
@@ -45,7 +50,9 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
 }
 
 /** `mean[i1]` with `i1` from blockIdx alone: the whole block reads one element, one broadcast request per warp. */
-const blockUniform = (a: AccessFact): boolean => !a.indices[0].dependsOn((s) => s.startsWith('threadIdx.') || s.startsWith('#op'));
+const blockUniform = (a: AccessFact): boolean => !threadDependent(a.indices[0]);
+const threadDependent = (p: Poly): boolean =>
+  p.dependsOn((s) => s.startsWith('threadIdx.') || (s.startsWith('#op') && (atomDef(s)?.args.some(threadDependent) ?? true)));
 
 /** The loops around an access: the function's and, for a helper's access, the helper's own. */
 const loopsAround = (a: AccessFact, fn: FunctionFacts): LoopFact[] => [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
@@ -78,7 +85,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const reported = new Set<number>();
   // innermost loops first, so a k-loop nested in a tile loop is reported once, at the k-loop
   // grid- and block-stride loops hand elements to threads; only loops each thread runs in full reduce
-  const loops = [...fn.loops].filter((l) => !l.gridStride && !l.blockStride).sort((a, b) => b.depth - a.depth);
+  // (`chunk = blockIdx.x; chunk += gridDim.x` hands work to blocks the same way)
+  const blocksStride = (l: LoopFact) => !!l.init?.dependsOn((s) => s.startsWith('blockIdx.')) && !!l.step?.dependsOn((s) => s.startsWith('gridDim.'));
+  const loops = [...fn.loops].filter((l) => !l.gridStride && !l.blockStride && !blocksStride(l)).sort((a, b) => b.depth - a.depth);
   for (const loop of loops) {
     if (reported.has(loop.id)) continue;
     const reads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));
