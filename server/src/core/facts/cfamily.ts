@@ -395,6 +395,7 @@ class FunctionWalker extends Evaluator {
       parent, depth: this.loopStack.length, gridStride: false, blockStride: false, pragmas: this.pendingPragmas,
     };
     this.pendingPragmas = [];
+    if (this.branches.length) fact.scopes = [...this.branches];
     this.loops.push(fact);
 
     let restoreVar: [string, Value | undefined] | null = null;

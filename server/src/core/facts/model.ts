@@ -32,6 +32,8 @@ export interface LoopFact {
   bound: string | null;
   /** A `while` / `do` loop's condition as written (`frontier_length > 0`), at most a line. */
   condition?: string;
+  /** The branches (`branchId`s) the loop is inside, outermost first, when it is inside any. */
+  scopes?: number[];
   /** `for (; l < n; ++l)` after a loop that left `l` where it stopped: the scalar tail of a vector or chunked loop. */
   tail?: boolean;
   /** The bound is reached (`i <= bound`, `i >= bound`). */

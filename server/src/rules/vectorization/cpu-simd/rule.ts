@@ -23,7 +23,7 @@ import { coversAllResidues } from '../../common/residues';
 import { untunedLoop } from '../../common/timed-region';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import { exclusiveArms, type AccessFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { checkedByCaller, untunedHosts } from '../../common/reference';
 import { constantTrip, fileConstants, windowLoop } from '../../common/file-constants';
@@ -291,18 +291,21 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
     return false;
   };
   const out: RuleFinding[] = [];
+  const reported: LoopFact[] = []; // the loop of each finding in `out`
+  const exclusive = (a: LoopFact, b: LoopFact) => (a.scopes ?? []).some((x) => (b.scopes ?? []).some((y) => exclusiveArms(x, y)));
   for (const l of fn.loops) {
     // innermost: no loops inside but a stencil's taps, which are unrolled (the loop around them is the one to vectorize)
     if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
     if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
     const r = reasonFor(fn, l, constants, build, local);
     if (!r) continue;
-    // the same cause in another loop of the function (a weighted and an unweighted twin): one finding, both places
-    const twin = out.find((f) => f.message === r.message);
+    // the same cause in the other arm of an `if` (a weighted and an unweighted twin): one finding, both places
+    const twin = out.find((f, k) => f.message === r.message && exclusive(reported[k], l));
     if (twin) {
       (twin.related ??= []).push({ range: l.headerRange, message: 'the same in this loop' });
       continue;
     }
+    reported.push(l);
     out.push({ range: l.headerRange, function: fn.name, message: r.message, detail: r.detail, confidence: r.confidence, assumptions: r.assumptions, benefit: r.benefit });
   }
   return out;
