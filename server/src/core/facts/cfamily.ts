@@ -415,6 +415,16 @@ class FunctionWalker extends Evaluator {
       } else if (init?.type === 'assignment_expression' && field(init, 'left')?.type === 'identifier') {
         variable = field(init, 'left')!.text;
         initPoly = this.eval(field(init, 'right'));
+      } else if (init?.type === 'comma_expression') {
+        // `for (i = 0, s = 0.0f; i < n; ++i)`: the stepped one is the loop's variable, the others run once before it
+        const stepped = update ? steppedName(update) : null;
+        for (const part of commaParts(init)) {
+          const left = part.type === 'assignment_expression' ? field(part, 'left') : null;
+          if (left?.type === 'identifier' && left.text === stepped && variable === null) {
+            variable = stepped;
+            initPoly = this.eval(field(part, 'right'));
+          } else this.expressions(part);
+        }
       } else if (!init && update) {
         // `for (; l + 3 < n; l += 4 * nthreads)` goes on from where `l` is: its value now is the loop's start
         const stepped = steppedName(update);
@@ -1139,4 +1149,10 @@ function steppedName(update: Node): string | null {
   const u = update.type === 'comma_expression' ? namedChildren(update)[0] : update;
   const target = u.type === 'update_expression' ? field(u, 'argument') : u.type === 'assignment_expression' ? field(u, 'left') : null;
   return target?.type === 'identifier' ? target.text : null;
+}
+
+/** `a = 0, b = 1, c = 2` as its parts, in order. */
+function commaParts(n: Node): Node[] {
+  if (n.type !== 'comma_expression') return [n];
+  return [...commaParts(field(n, 'left') ?? n), ...(field(n, 'right') ? commaParts(field(n, 'right')!) : [])];
 }

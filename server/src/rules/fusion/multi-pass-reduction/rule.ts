@@ -144,6 +144,9 @@ function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
         const perElement = (l: Launch) => [...(l.loads.get(stats) ?? [])].some((f) => l.loads.get(buffer)?.has(f));
         const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l));
         if (!second || second.call.range === first.call.range) continue;
+        // the consumer is a matrix multiply (`tl.dot` over tiles: flash attention's backward reading `do` with `delta`):
+        // it loads the buffer tile by tile for its own products, and no online form folds the statistic into it
+        if (second.kernel.calls.some((c) => /(?:^|\.)dot$/.test(c.name))) continue;
         const passes = launches.slice(i).filter((l) => together(first, l) && l.reads.has(buffer));
         // a row split over several blocks whose statistics the first kernel merges with atomics (an online max and
         // sum combined by `atomicCAS`): two reads are the minimum, the merge needing a grid-wide barrier

@@ -279,11 +279,14 @@ const baseType = (t: string): string => t.replace(/\b(?:const|volatile|restrict|
 /** Types whose objects may overlap under C's aliasing rules: the same type, or character / void / unknown ones. */
 const mayAlias = (a: string, b: string): boolean => a === b || [a, b].some((t) => t === '' || /^(?:(?:un)?signed )?char$|^void$/.test(t));
 
+/** Vectorized by hand: intrinsics, vector-register types, or a hand-vectorized routine. */
+const byHand = (fn: FunctionFacts): boolean =>
+  fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type));
+
 /** A function that checks results (`compareResults`, `verify_result`, `value_test`, `max_abs_err`). */
 function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || fn.name === 'main' || references.has(fn.name)) return [];
-  // vectorized by hand
-  if (fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type))) return [];
+  if (byHand(fn)) return [];
   const byId = new Map(fn.loops.map((l) => [l.id, l]));
   const simd = (l: LoopFact) => l.pragmas.some((p) => SIMD_PRAGMA.test(p));
   const underSimd = (l: LoopFact): boolean => {
@@ -318,7 +321,9 @@ export const rule: Rule = {
   check: (facts: FileFacts) => {
     const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0);
     if (hosts.length === 0) return [];
-    const references = new Set([...untunedHosts(facts.functions, facts.project), ...checkedByCaller(facts.functions)]);
+    // the plain `#else` twin of a function the file also writes with intrinsics (`#ifdef __SSE__ ... #else ...`): the fallback
+    const twins = facts.functions.filter(byHand).map((f) => f.name);
+    const references = new Set([...untunedHosts(facts.functions, facts.project), ...checkedByCaller(facts.functions), ...twins]);
     const { constants, key } = fileConstants(facts.lines);
     const refs = [...references].join(',');
     const build = facts.build ?? DEFAULT_BUILD;
