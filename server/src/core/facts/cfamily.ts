@@ -108,6 +108,7 @@ class FunctionWalker extends Evaluator {
     aliases: TypeAliases = new Map(),
   ) {
     super(macros, aliases);
+    this.memberSpace = paramSpace;
     for (const [name, value] of constants) this.env.set(name, { kind: 'int', poly: Poly.const(value) });
     for (const g of fileArrays) {
       this.env.set(g.name, { kind: 'ptr', base: g.name, offset: Poly.const(0), elemType: g.elemType, space: g.space, vector: VECTOR_TYPES.has(g.elemType) });

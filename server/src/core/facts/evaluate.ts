@@ -62,6 +62,8 @@ export class Evaluator {
   protected params = new Map<string, ParamFact>();
   /** The function reads or writes through vector types (`float4`, `half2`) somewhere. */
   usesVectorTypes = false;
+  /** Where a parameter's pointer members point (`p->x`, `params.input`): as its pointer parameters do. */
+  protected memberSpace: MemorySpace | null = null;
 
   constructor(
     protected readonly macros: ReadonlyMap<string, MacroDef>,
@@ -275,6 +277,19 @@ export class Evaluator {
           return inner && targ ? this.recast(inner, targ.text) : inner;
         }
         return null;
+      }
+      case 'field_expression': {
+        // an array member of a parameter (`p->x[i]`, `params.input[idx]`, `this->data_[i]` in a method): its
+        // own buffer, of an element type the facts do not know
+        let obj: Node | null = n;
+        while (obj && obj.type === 'field_expression') obj = unparen(field(obj, 'argument'));
+        // (a struct passed by value or reference: only a kernel's, `Params p` with device pointers in it; a host
+        // function's `const Config& c` is set-up data more often than a buffer)
+        const ofParam = this.memberSpace === 'global' && obj?.type === 'identifier' && this.params.has(obj.text) && this.env.get(obj.text) === undefined;
+        const ofPtrParam = obj?.type === 'identifier' && this.params.get(obj.text)?.pointer;
+        const ofThis = obj?.type === 'this' && this.memberSpace === 'host';
+        if (!this.memberSpace || !(ofParam || ofPtrParam || ofThis) || n.text.length > 80) return null;
+        return { base: n.text, offset: Poly.const(0), elemType: null, space: this.memberSpace, vector: false };
       }
       case 'pointer_expression': {
         if (field(n, 'operator')?.text !== '&') return null;
