@@ -79,7 +79,8 @@ export const RULE_TEXT: Record<RuleId, RuleText> = {
       'a copy, a library call or a host read of the intermediate between the launches;',
       'kernels over different index spaces (different sizes or shapes);',
       'a second kernel that is not elementwise (a reduction, a GEMM);',
-      'launches in exclusive branches.',
+      'launches in exclusive branches;',
+      'Python functions under `@torch.compile`: Inductor fuses their pointwise operations itself.',
     ],
     example: {
       language: 'cuda',
@@ -106,7 +107,8 @@ void forward(const float* x, float* y, int n) {
       'epilogues already applied inside the GEMM kernel or through a cublasLt epilogue;',
       'outputs that go first to another GEMM, a reduction, a softmax (a kernel combining values across threads) or the host;',
       'passes that write elsewhere than they read (a head split, a permute): an epilogue cannot move elements;',
-      'plain copies and reference oracles.',
+      'plain copies and reference oracles;',
+      'Python functions under `@torch.compile`: Inductor decides the epilogue fusion there.',
     ],
     example: {
       language: 'cuda',
@@ -181,7 +183,8 @@ def attention(q, k, v):
       'block-, warp- or grid-stride sweeps over rows that stay in cache (merging them measured only 1.07×), also in `__device__` helpers the block shares out (`for (idx = tid; idx < n; idx += BLOCK)`);',
       'two-level reductions (the second launch reads the partials, not the input), grid-wide statistics, and two kernels whose first merges a row split over several blocks with atomics;',
       'sweeps repeated by an outer loop the index ignores (a bisection\'s iterations);',
-      'reference oracles.',
+      'reference oracles;',
+      'a per-row statistic that only matrix-multiply kernels (`tl.dot` over tiles) read with the buffer, as flash attention\'s backward reads `do` with `delta`: they load the buffer tile by tile for their own products.',
     ],
     example: {
       language: 'cuda',
@@ -223,7 +226,8 @@ __global__ void softmax_rows(const float* logits, float* probs, int rows, int co
       'kernels that stage their operands through `__shared__` memory;',
       'per-thread loops without reuse across threads;',
       'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile;',
-      'warm-up kernels (`warmup`, `warm_up_kernel`) and reference kernels.',
+      'warm-up kernels (`warmup`, `warm_up_kernel`) and reference kernels;',
+      'per-row scalars (`mean[i1]`, `invvar[i1]`) that the whole block reads as one element, or that sit beside an inner loop streaming the row; per-chunk scalars of a loop that hands chunks to blocks (`chunk = blockIdx.x; chunk += gridDim.x`); flat thread indices taken apart with `/` and `%` and put back together (`n * HW * K + (t % HW) * K`), which each thread reads alone; `#pragma unroll` item loops over a template count.',
     ],
     example: {
       language: 'cuda',
@@ -318,7 +322,8 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
       'compute-bound kernels (arithmetic in constant-trip loops counts once per iteration), and kernels running a run-time number of math rounds per element (`for (it < iterations) v = sinf(v)`);',
       'kernels every launch in the file runs as one block (`<<<1, 256>>>`, `dim3 grid(1)`): a demo or a last reduction stage, where launching more blocks comes first;',
       '1-D kernels every launch of which in the file passes a demo size (at most 8,192 elements, `N = 1024`) for the count the thread index is checked against, and kernels issuing an atomic per element they read;',
-      'Triton even/odd pairs touched once before or after a loop when the loop itself walks such pairs (a scan\'s state, loaded once per program), and scalar loops over a literal handful of words (`for i in range(5)`, resetting sync flags).',
+      'Triton even/odd pairs touched once before or after a loop when the loop itself walks such pairs (a scan\'s state, loaded once per program), and scalar loops over a literal handful of words (`for i in range(5)`, resetting sync flags);',
+      'template kernels that a launch of the file also instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`): the scalar launch is the fallback for odd sizes.',
     ],
     example: {
       language: 'cuda',
@@ -375,7 +380,8 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'loops under `#pragma omp simd`, `ivdep` or `clang loop vectorize`, and functions using intrinsics;',
       'register tiles (four or more accumulators), integer reductions, short fixed-length sums, plain copies, records of 8 or more fields read whole;',
       'a stencil\'s compile-time taps (`-RADIUS..RADIUS`: the loop around them is judged);',
-      'kernels, device code, `main`, CPU reference code (a kernel\'s CPU twin, expected outputs, functions whose output a caller checks), scalar fallbacks of SIMD paths (`*_fallback`, `*_nonavx2`), result checks (`check*`, `verify*`), functions that read or write files (`fopen`, `fprintf`, `fread`: input and output, not the computation), files named for reference implementations (`cpu_ref.h`, `reference.cu`), and loops before a driver\'s first clock read or after its last.',
+      'kernels, device code, `main`, CPU reference code (a kernel\'s CPU twin, expected outputs, functions whose output a caller checks), scalar fallbacks of SIMD paths (`*_fallback`, `*_nonavx2`), result checks (`check*`, `verify*`), functions that read or write files (`fopen`, `fprintf`, `fread`: input and output, not the computation), files named for reference implementations (`cpu_ref.h`, `reference.cu`), and loops before a driver\'s first clock read or after its last;',
+      'files that ask for fast math in the source (`#pragma GCC optimize("-ffast-math")`, also through a macro, `float_control(precise, off)`, `#pragma clang fp reassociate(on)`); loops over a handful of classes, threads or ranking cut-offs (`num_class_`, `eval_at_.size()`); sums in loops that gather or scatter through loaded indices, where the order of the sum is not the blocker; the plain `#else` twin of a function the file also writes with intrinsics; SYCL work-item bodies.',
     ],
     example: {
       language: 'cpp',
@@ -406,7 +412,8 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'Triton tiles with another axis that may be the contiguous one (Triton orders the threads along it);',
       'indices it cannot model (gathers, data-dependent `%`);',
       'accesses a kernel makes once per thread outside its main loop (a loop over a run-time size) while that loop moves global memory: a register tile\'s epilogue store, a per-block readout;',
-      'C/C++: CPU reference code, as for tiling/cpu-loop-nest (a kernel\'s CPU twin, expected outputs, result checks, set-up outside a driver\'s timed region).',
+      'C/C++: CPU reference code, as for tiling/cpu-loop-nest (a kernel\'s CPU twin, expected outputs, result checks, set-up outside a driver\'s timed region);',
+      'the results a grid-stride loop\'s element writes after its inner loop over a run-time count (a rasterizer\'s per-pixel top-K after the loop over faces); a handful of the block\'s first threads (`if (tid < 16)`) writing once per block beside whole-block traffic; a thread\'s own record written by a countdown loop; on the CPU, inner loops over a handful of classes or threads (`k < num_class_`); in Triton, per-row scale vectors beside the 2-D tiles of a `tl.dot` loop.',
     ],
     example: {
       language: 'cuda',
@@ -475,7 +482,8 @@ __global__ void transpose(const float* in, float* out, int n) {
       'copies of one scalar the loop decides on (`cudaMemcpy(&count, d_count, sizeof(int), ...)` then `if (count == 0) break;`, or the next launch\'s grid: a frontier size, a convergence flag), and uploads of `__constant__` tables (`cudaMemcpyToSymbol` before the launch that reads them); a scalar that is only logged (a loss per step) is still reported;',
       '`cudaMemcpyAsync` on streams, and per-stream syncs before a buffer is reused;',
       'event syncs, and loops that read a clock or record events around the launch (a benchmark timing each launch);',
-      'warm-up loops of a few constant iterations, and loops that allocate device memory each iteration (test harnesses).',
+      'warm-up loops of a few constant iterations, and loops that allocate device memory each iteration (test harnesses);',
+      'a scalar the loop\'s condition tests (`while (frontier_length > 0)`); waits under a guard that picks a few iterations (`if (i == n - 1)`, `if (step % 100 == 0)`); waits beside a timer class\'s `Start` / `Stop`.',
     ],
     example: {
       language: 'cuda',
@@ -530,7 +538,8 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
       'GEMVs, dot products, convolution windows and reference kernels;',
       'cuBLAS references and baselines (`gemm_cuBLAS_reference`, a program\'s `main`, `test_*` / `bench*` drivers);',
       'Triton kernels that turn TF32 off while casting to their inputs\' type (written for 16-bit inputs too), and recurrences that store every step;',
-      'files in another vendor\'s backend folder (`triton_ascend/`, `_cambricon/`, `musa/`): TF32 is NVIDIA\'s.',
+      'files in another vendor\'s backend folder (`triton_ascend/`, `_cambricon/`, `musa/`): TF32 is NVIDIA\'s;',
+      'kernels that issue tensor-core instructions in inline PTX (`asm("mma.sync...")`, `ldmatrix`); fp32 kernels with a TF32 twin in the file (`..._f32f32f32` beside `..._tf32tf32f32`), which a flag selects; the legacy handle-less `cublasSgemm(\'n\', \'n\', ...)`, which has no math mode to set.',
     ],
     example: {
       language: 'cuda',
