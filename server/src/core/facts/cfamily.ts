@@ -3,6 +3,7 @@
 // records every memory access, loop and call, inlining `__device__` helpers at their calls.
 import type { SyntaxNode as Node } from '../mirror';
 import { liveChildren } from './dead-branches';
+import { lambdaLoop, type LambdaLoop } from './lambda-loops';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElement, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
@@ -492,6 +493,31 @@ class FunctionWalker extends Evaluator {
     for (const name of carried) this.env.set(name, { kind: 'int', poly: Poly.unknown });
   }
 
+  /** A loop written as a call with a lambda body (facts/lambda-loops.ts): from `start` (else 0) to `count` by 1. */
+  private callLoop(lambda: Node, l: LambdaLoop): void {
+    const id = this.nextLoopId++;
+    const call = lambda.parent!.parent!;
+    const line = call.startPosition.row;
+    const fact: LoopFact = {
+      id, kind: 'for', variable: l.variable, symbol: `#loop${id}:${l.variable}`, init: l.start ? this.eval(l.start) : Poly.const(0), step: Poly.const(1),
+      bound: l.count.text, range: nodeRange(call),
+      headerRange: { start: { line, column: call.startPosition.column }, end: { line, column: (this.lines[line] ?? '').trimEnd().length } },
+      parent: this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : null, depth: this.loopStack.length, gridStride: false, blockStride: false, pragmas: [],
+    };
+    if (this.branches.length) fact.scopes = [...this.branches];
+    this.loops.push(fact);
+    this.expressions(l.count);
+    const saved = this.env.get(l.variable);
+    this.env.set(l.variable, { kind: 'int', poly: fact.init!.add(Poly.sym(fact.symbol)) });
+    const carried = this.markLoopCarried(l.body, id, l.variable);
+    this.loopStack.push(id);
+    this.statement(l.body);
+    this.loopStack.pop();
+    if (saved) this.env.set(l.variable, saved);
+    else this.env.delete(l.variable);
+    for (const name of carried) this.env.set(name, { kind: 'int', poly: Poly.unknown });
+  }
+
   /**
    * The enclosing loops an `if` runs on a few iterations of: `i == n - 1`, `i == 0`, `i % 100 == 0`,
    * `(i + 1) % K == 0` with `i` the loop's variable and nothing on the other side that moves with the loop.
@@ -650,6 +676,12 @@ class FunctionWalker extends Evaluator {
           return true;
         }
         case 'lambda_expression': {
+          // `for_i(parallelize, n, [&](size_t i) { ... })`: a loop over `i`
+          const asLoop = this.isKernel ? null : lambdaLoop(c);
+          if (asLoop) {
+            this.callLoop(c, asLoop);
+            return false;
+          }
           // `DISPATCH_...(..., [&] { kernel<<<...>>>(...); })`: the body runs here
           const body = field(c, 'body');
           if (body && !this.isKernel) this.statement(body);
