@@ -4,7 +4,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { liveChildren } from './dead-branches';
 import { lambdaLoop, type LambdaLoop } from './lambda-loops';
-import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElement, declaratorName, elementBits, type TypeAliases } from './ctypes';
+import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
 import { Poly, isVarying } from '../affine';
@@ -265,7 +265,7 @@ class FunctionWalker extends Evaluator {
 
   private declaration(n: Node): void {
     const typeNode = field(n, 'type');
-    const container = containerElement(typeNode?.text ?? '');
+    const container = containerElementOf(typeNode?.text ?? '', this.aliases);
     const type = container ?? baseType(typeNode?.text ?? '');
     const isShared = children(n).some((c) => c.type === 'type_qualifier' && c.text === '__shared__') || /__shared__/.test(n.text.split(/[=;]/)[0]);
     if (VECTOR_TYPES.has(type)) this.usesVectorTypes = true;
@@ -757,7 +757,7 @@ class FunctionWalker extends Evaluator {
     const fdecl = functionDeclarator(field(def, 'declarator'));
     const body = field(def, 'body');
     if (!fdecl || !body) return;
-    const params = paramFacts(fdecl);
+    const params = paramFacts(fdecl, this.aliases);
     if (params.length !== args.length) return;
     const inner = new FunctionWalker(true, [], this.lines, this.fileArrays, this.constants, this.macros, 'unknown', this.helpers, this.depth + 1, this.aliases);
     inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
@@ -817,7 +817,7 @@ class FunctionWalker extends Evaluator {
     const fdecl = functionDeclarator(field(helper.def, 'declarator'));
     const body = field(helper.def, 'body');
     if (!fdecl || !body) return;
-    const params = paramFacts(fdecl);
+    const params = paramFacts(fdecl, this.aliases);
     if (params.length !== args.length) return;
     const ids = this.hostIds;
     if (this.depth > 0) ids.next = Math.max(ids.next, this.nextLoopId);
@@ -1040,7 +1040,7 @@ function endsInReturn(n: Node | null): boolean {
   return items.length > 0 && items[items.length - 1].type === 'return_statement';
 }
 
-function paramFacts(declarator: Node): ParamFact[] {
+function paramFacts(declarator: Node, aliases?: TypeAliases): ParamFact[] {
   const list = field(declarator, 'parameters');
   if (!list) return [];
   const out: ParamFact[] = [];
@@ -1049,7 +1049,7 @@ function paramFacts(declarator: Node): ParamFact[] {
     const info = declaratorName(field(p, 'declarator'));
     if (!info) continue;
     const quals = children(p).filter((c) => c.type === 'type_qualifier').map((c) => c.text);
-    const container = containerElement(field(p, 'type')?.text ?? '');
+    const container = containerElementOf(field(p, 'type')?.text ?? '', aliases);
     out.push({
       name: info.name,
       type: container ?? baseType(field(p, 'type')?.text ?? ''),
@@ -1138,7 +1138,7 @@ export function functionFacts(
   if (!nameNode) return null;
   const heads = splitOff + ' ' + children(def).filter((c) => c !== body).map((c) => c.text).join(' ');
   const isKernel = /\b__global__\b/.test(heads);
-  const params = paramFacts(fdecl);
+  const params = paramFacts(fdecl, aliases);
   // a SYCL kernel body (`operator()(sycl::nd_item<1> item)`, `SYCL_EXTERNAL`) runs per work-item on a GPU: device code too
   const isDevice = /\b__device__\b|\bSYCL_EXTERNAL\b/.test(heads) || params.some((p) => /\b(?:sycl::)?nd_item\s*</.test(p.type));
   const templateParams: string[] = [];

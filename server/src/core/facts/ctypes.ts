@@ -25,6 +25,15 @@ export function containerElement(typeText: string): string | null {
   return m ? m[1] : null;
 }
 
+/** The element type of a container type, through an alias (`typedef std::vector<float_t, A> vec_t;`: `vec_t` holds `float_t`). */
+export function containerElementOf(typeText: string, aliases?: TypeAliases): string | null {
+  const direct = containerElement(typeText);
+  if (direct || !aliases) return direct;
+  const name = typeText.replace(/\b(?:const|volatile)\b|[&*]/g, '').trim();
+  const elems = [...new Set((aliases.get(name) ?? []).map((t) => containerElement(t)))];
+  return elems.length === 1 ? elems[0] : null;
+}
+
 /** Type aliases of the file and its headers (`floatX` -> ['__nv_bfloat16', 'float'] under an undecided #if). */
 export type TypeAliases = ReadonlyMap<string, readonly string[]>;
 
