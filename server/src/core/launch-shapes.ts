@@ -4,7 +4,7 @@
 // count (a demo size), and the element type a template kernel is instantiated with
 // (`matmul<float><<<...>>>`: `T* A` is a `float*`) when every launch in the file agrees, or
 // the types it may be when they differ.
-import type { CallFact, FunctionFacts } from './facts/model';
+import { exclusiveArms, type CallFact, type FunctionFacts } from './facts/model';
 import { elementBits } from './facts/ctypes';
 import { baseName } from './project';
 
@@ -90,6 +90,21 @@ function withTypes(f: FunctionFacts, choices: ReadonlyMap<string, string[]>): Pa
 /** A pointer argument cast to a 16-byte vector type: `reinterpret_cast<const uint4*>(a)`, `(float4*)x`. */
 const VECTOR_CAST = /reinterpret_cast\s*<\s*(?:const\s+)?(?:u?int4|float4|double2|u?longlong2)\s*\*\s*>|\(\s*(?:const\s+)?(?:u?int4|float4|double2)\s*\*\s*\)/;
 
+/** A pointer argument cast to a packed or vector type: `(const half2*)x`, `reinterpret_cast<float4*>(y)`. */
+const PACKED_CAST = /\(\s*(?:const\s+)?(?:half2|__half2|__nv_bfloat162|nv_bfloat162|float2|float4|u?int4|u?int2)\s*\*\s*\)|_cast\s*<\s*(?:const\s+)?(?:half2|__half2|__nv_bfloat162|float2|float4|u?int4|u?int2)\s*\*\s*>/;
+
+/**
+ * Every launch of the kernel sits in one arm of a conditional whose other arm launches another kernel
+ * on packed or vector casts of the buffers (`if (n & 1) k_fp16<<<>>>(...); else k_packed<<<>>>((const half2*)x, ...)`):
+ * the scalar kernel is the fallback for sizes the packed one cannot take.
+ */
+function packedTwin(seen: Seen | undefined, name: string, functions: readonly FunctionFacts[]): boolean {
+  if (!seen?.launches.length) return false;
+  const launches = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch'));
+  return seen.launches.every((l) => launches.some((m) => baseName(m.name) !== baseName(name) && m.args.some((a) => PACKED_CAST.test(a)) &&
+    (l.scopes ?? []).some((x) => (m.scopes ?? []).some((y) => exclusiveArms(x, y)))));
+}
+
 /** Elements at or below which a launch is a demo size (32 KiB of fp32): launch latency, not bandwidth, decides. */
 const SMALL_PROBLEM = 1 << 13;
 
@@ -116,7 +131,7 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     const singleBlock = seen?.oneBlock ?? false;
     const types = typeBindings(f, seen);
     const small = smallProblem(f, seen);
-    const vectorLaunch = f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)));
+    const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, functions);
     if (x === null && !singleBlock && !types && !small && !vectorLaunch) return f;
     const key = `${x}|${singleBlock}|${small}|${vectorLaunch}|${types ? [...types].join() : ''}`;
     const hit = shaped.get(f);

@@ -1,6 +1,7 @@
 // `#if 0 ... #endif` (and the `#else` of `#if 1`): code the compiler never sees. Only
-// conditions that decide themselves count (literals and arithmetic on them); a condition
-// naming a macro stays undecided, since a build may define it (`-DUSE_FP16`).
+// conditions that decide themselves count (literals and arithmetic on them, and the CUDA
+// toolkit's version macros); a condition naming another macro stays undecided, since a build
+// may define it (`-DUSE_FP16`).
 import { evalIntExpr } from '../preprocess/expr';
 
 /** The least of a syntax node this needs: web-tree-sitter's Node and the mirror both have it. */
@@ -12,13 +13,18 @@ interface BranchNode<N> {
   childForFieldName(name: string): N | null;
 }
 
-const NOTHING_KNOWN = { value: () => null, defined: () => null };
+/**
+ * The toolkit's version macros, as a current CUDA toolkit defines them (12.x: the one any GPU the advice
+ * is for needs): `#if CUDART_VERSION < 11000` code is for toolkits nobody builds with any more.
+ */
+const TOOLKIT: Record<string, number> = { CUDART_VERSION: 12000, CUDA_VERSION: 12000, __CUDACC_VER_MAJOR__: 12 };
+const TOOLKIT_KNOWN = { value: (name: string) => TOOLKIT[name] ?? null, defined: (name: string) => (name in TOOLKIT ? 1 : null) };
 
 /** 1 taken, 0 never, null undecided. */
 function decided<N extends BranchNode<N>>(n: N): number | null {
   const cond = n.childForFieldName('condition');
   if (!cond) return null;
-  const v = evalIntExpr(cond.text, NOTHING_KNOWN);
+  const v = evalIntExpr(cond.text, TOOLKIT_KNOWN);
   return v === null ? null : v ? 1 : 0;
 }
 

@@ -202,7 +202,10 @@ export interface FunctionFacts {
   singleBlock?: boolean;
   /** Every launch of this kernel in the file passes a small constant (at most 8,192) for the count its thread index is checked against: a demo size (set per file). */
   smallProblem?: boolean;
-  /** A template kernel a launch of the file instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`): its scalar launches are the fallback (set per file). */
+  /**
+   * A template kernel a launch of the file instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`),
+   * or a kernel launched only where the other arm of the condition launches a packed twin (`(const half2*)x`): the fallback (set per file).
+   */
   vectorLaunch?: boolean;
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
   decorators?: string[];

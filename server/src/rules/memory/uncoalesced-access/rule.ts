@@ -22,6 +22,8 @@ const TID = 'threadIdx.x';
 const NAMES = /[A-Za-z_]\w*/g;
 /** A BLAS-style increment (`incx`, `INCY`, `inc_x`): callers pass 1 for contiguous vectors, nearly always. */
 const BLAS_INCREMENT = /^inc(?:r(?:ement)?)?_?[a-z]?$/i;
+/** A stride member of a layout struct: `s.d_stride_cache`, `p->stride_x`, `shape.strides[3]`-like names. */
+const LAYOUT_STRIDE = /^\w+(?:\.|->)(?:\w+_)?strides?(?:_\w+)?$/i;
 /** A convolution's stride (`stride`, `stride_w`) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy])?$/i;
 /** A boolean's name (`is_vector`, `has_bias`, `use_scale`): as a multiplier, 0 or 1. */
@@ -117,6 +119,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // `Y[OFFY + i*INCY]`: a strided BLAS vector is the caller's choice, and 1 in practice
     const unit = index.coefficient(TID);
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && BLAS_INCREMENT.test(unit.toString())) continue;
+    // `idx_d * src_stride.d_stride_cache`: a layout descriptor's stride for the axis the lanes run along, which
+    // generic permute and copy kernels take for every axis (the innermost one is 1 at run time, as a BLAS increment)
+    if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && LAYOUT_STRIDE.test(unit.toString())) continue;
     const stride = describeStride(index, counts, bytes);
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;

@@ -58,7 +58,7 @@ function pairedStream(fn: FunctionFacts, isHalf: (a: AccessFact) => boolean): Ac
   return stream;
 }
 
-const alreadyPacked = (fn: FunctionFacts) => fn.usesVectorTypes || fn.accesses.some((a) => a.vector && a.space !== 'shared') || fn.calls.some((c) => PAIRED.test(c.name));
+const alreadyPacked = (fn: FunctionFacts) => fn.usesVectorTypes || !!fn.vectorLaunch || fn.accesses.some((a) => a.vector && a.space !== 'shared') || fn.calls.some((c) => PAIRED.test(c.name));
 
 function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || alreadyPacked(fn)) return [];
