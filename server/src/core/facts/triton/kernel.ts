@@ -620,10 +620,14 @@ export class KernelWalker {
           this.silent++;
           const start = startN ? this.toInt(this.eval(startN)).poly : Poly.const(0);
           const step = stepN ? this.toInt(this.eval(stepN)).poly : Poly.const(1);
+          const stop = this.toInt(this.eval(stopN)).poly;
           this.silent--;
           fact.init = start;
           fact.step = step;
           fact.bound = stopN.text;
+          // `range(n, n + 1)`: one step, as many as the difference says when start and stop differ by a constant
+          const span = stop.unknown || start.unknown ? null : stop.sub(start);
+          if (span?.isConstant && step.isConstant && step.constant > 0) fact.trips = Math.max(0, Math.ceil(span.constant / step.constant));
         }
       } else if (right) this.eval(right);
       if (variable) {

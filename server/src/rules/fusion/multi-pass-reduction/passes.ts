@@ -26,7 +26,8 @@ export interface Pass {
 }
 
 /** Loops with a small constant trip count (`k < 8`, a pack) are not sweeps over a row. */
-const smallTrip = (l: LoopFact) => l.bound !== null && /^\s*\d+\s*$/.test(l.bound) && Number(l.bound) <= 16;
+// (`range(n, n + 1)`, a causal diagonal peeled off the sweep before it, is one step of that sweep)
+const smallTrip = (l: LoopFact) => (l.trips !== undefined && l.trips <= 1) || (l.bound !== null && /^\s*\d+\s*$/.test(l.bound) && Number(l.bound) <= 16);
 
 /** A loop every thread (or program) runs in full: its start and step do not involve the thread index. */
 function privateLoop(l: LoopFact, triton: boolean): boolean {
