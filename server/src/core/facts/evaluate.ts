@@ -93,6 +93,9 @@ export class Evaluator {
         if (arg && f && /^(threadIdx|blockIdx|blockDim|gridDim)$/.test(arg.text) && /^[xyz]$/.test(f.text)) {
           return Poly.sym(`${arg.text}.${f.text}`);
         }
+        // cooperative groups: `block.thread_index().x`, `block.group_index().y`, `block.group_dim().x`
+        const cg = arg && f && /^[xyz]$/.test(f.text) ? cooperativeIndex(arg) : null;
+        if (cg && f) return Poly.sym(`${cg}.${f.text}`);
         return this.opaqueIfUniform(n, arg ? [arg] : []);
       }
       case 'parenthesized_expression':
@@ -121,6 +124,9 @@ export class Evaluator {
         if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) return this.eval(args[0]);
         const macro = this.macroFor(n);
         if (macro) return this.expand(n, macro, (body) => this.eval(body), Poly.unknown);
+        // cooperative groups: `cg::this_grid().thread_rank()` is the global thread index, a block's the thread's place in it
+        const rank = args.length === 0 ? threadRank(fn) : null;
+        if (rank) return rank;
         const name = fn?.text.replace(/^(::|std::)/, '');
         if (args.length === 2 && (name === 'min' || name === 'max' || name === 'umin' || name === 'umax')) {
           const [a, b] = args.map((x) => this.eval(x));
@@ -385,4 +391,31 @@ export class Evaluator {
       macro.params.forEach((p, i) => (saved[i] ? this.env.set(p, saved[i]!) : this.env.delete(p)));
     }
   }
+}
+
+/** The object a cooperative-groups method is called on: a grid, a thread block, or neither (a tile: not modelled). */
+function groupKind(obj: Node | null): 'grid' | 'block' | null {
+  const t = obj?.text.replace(/\s+/g, '') ?? '';
+  if (/(?:^|::)this_grid\(\)$|^(?:grid|g)$/.test(t)) return 'grid';
+  if (/(?:^|::)this_thread_block\(\)$|^(?:block|cta|tb|thread_block)$/.test(t)) return 'block';
+  return null;
+}
+
+/** `block.thread_index()` -> threadIdx, `block.group_index()` -> blockIdx, `block.group_dim()` / `dim_threads()` -> blockDim. */
+function cooperativeIndex(call: Node): string | null {
+  if (call.type !== 'call_expression') return null;
+  const fn = field(call, 'function');
+  if (fn?.type !== 'field_expression' || groupKind(field(fn, 'argument')) !== 'block') return null;
+  const method = field(fn, 'field')?.text;
+  return method === 'thread_index' ? 'threadIdx' : method === 'group_index' ? 'blockIdx' : method === 'group_dim' || method === 'dim_threads' ? 'blockDim' : null;
+}
+
+/** `grid.thread_rank()`: blockIdx.x * blockDim.x + threadIdx.x (a 1-D launch); `block.thread_rank()`: threadIdx.x (a 1-D block). */
+function threadRank(fn: Node | null): Poly | null {
+  if (fn?.type !== 'field_expression' || field(fn, 'field')?.text !== 'thread_rank') return null;
+  const kind = groupKind(field(fn, 'argument'));
+  const tid = Poly.sym('threadIdx.x');
+  if (kind === 'block') return tid;
+  if (kind === 'grid') return Poly.sym('blockIdx.x').mul(Poly.sym('blockDim.x')).add(tid);
+  return null;
 }

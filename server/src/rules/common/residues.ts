@@ -6,7 +6,12 @@ import { SAMPLES, laneValues } from '../../core/lanes';
 
 /** Whether the accesses of `a`'s array with the same index up to a constant in the last subscript cover every residue of `stride`. */
 export function coversAllResidues(a: AccessFact, stride: number, all: readonly AccessFact[]): boolean {
-  if (stride > 16 || stride < 1 || a.indices.some((p) => p.unknown)) return false;
+  return residuesCovered(a, stride, all) === stride;
+}
+
+/** How many of the `stride` residues the accesses of `a`'s row make (`x[4*i]`, `x[4*i + 1]`, `x[4*i + 3]`: 3 of 4). */
+export function residuesCovered(a: AccessFact, stride: number, all: readonly AccessFact[]): number {
+  if (stride > 16 || stride < 1 || a.indices.some((p) => p.unknown)) return 0;
   const last = a.indices.length - 1;
   const residues = new Set<number>();
   for (const b of all) {
@@ -17,7 +22,7 @@ export function coversAllResidues(a: AccessFact, stride: number, all: readonly A
     if (d.unknown || !d.isConstant) continue;
     residues.add(((d.constant % stride) + stride) % stride);
   }
-  return residues.size === stride;
+  return residues.size;
 }
 
 /**

@@ -15,7 +15,7 @@ import { untunedHosts } from '../../common/reference';
 import { fixUncoalesced } from './fix';
 import { boundByLaunches, mainLoops } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
-import { coversAllResidues, siblingsFillSectors } from '../../common/residues';
+import { coversAllResidues, residuesCovered, siblingsFillSectors } from '../../common/residues';
 
 const TID = 'threadIdx.x';
 /** The names in an expression's text. */
@@ -126,7 +126,14 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
     if (stride.constant !== null && coversAllResidues(a, stride.constant, globals)) continue;
+    // most fields of small records read together (`dL_dconics[4*idx]`, `[4*idx + 1]`, `[4*idx + 3]`): the sectors
+    // fetched are mostly used, within twice what the bytes need
+    if (stride.constant !== null && stride.constant <= 8) {
+      const covered = residuesCovered(a, stride.constant, globals);
+      if (covered >= 2 && covered * 2 >= stride.constant) continue;
+    }
     if (stride.constant === null && siblingsFillSectors(a, bytes, globals, blockX)) continue; // irregular lanes, whole sectors together
+    if (stride.constant === null && fieldsOfRecord(a, index, globals)) continue;
     if (samplingStep(index, stride, fn)) continue;
     // `scale[threadIdx.x * scale_is_vector]`: a 0/1 flag (a vector or one broadcast value), not a row length
     if (stride.by && FLAG_NAME.test(stride.by)) continue;
@@ -180,6 +187,24 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     }, `\`${a.text}\` ${verb} with the same stride`);
   }
   return out.list();
+}
+
+/**
+ * `inputs += b * D; x = inputs[0]; y = inputs[1]; z = inputs[2]`: a record of `D` values read field by field
+ * at literal offsets 0, 1, ... k-1 and nowhere else (no loop walks it). Such a pitch is the record's width,
+ * the fields the code names (xyz: 3), not a row of 32 or more: the warp's sectors are used whole.
+ */
+function fieldsOfRecord(a: AccessFact, index: Poly, all: readonly AccessFact[]): boolean {
+  const pitch = index.coefficient(TID);
+  if (pitch.unknown || pitch.isConstant || pitch.terms.size !== 1) return false;
+  const same = all.filter((b) => b.array === a.array && b.indices.length === 1 && !b.indices[0].unknown);
+  if (same.some((b) => !b.indices[0].coefficient(TID).equals(pitch) || b.indices[0].dependsOn((s) => s.startsWith('#loop')))) return false;
+  const deltas = same.map((b) => b.indices[0].sub(index));
+  if (deltas.some((d) => !d.isConstant)) return false;
+  const offsets = new Set(deltas.map((d) => d.constant));
+  const low = Math.min(...offsets);
+  // the fields 0 .. k-1 of the record, each read (k >= 2)
+  return offsets.size >= 2 && [...offsets].every((o) => o - low < offsets.size);
 }
 
 /**
