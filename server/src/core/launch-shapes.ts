@@ -98,10 +98,9 @@ const PACKED_CAST = /\(\s*(?:const\s+)?(?:half2|__half2|__nv_bfloat162|nv_bfloat
  * on packed or vector casts of the buffers (`if (n & 1) k_fp16<<<>>>(...); else k_packed<<<>>>((const half2*)x, ...)`):
  * the scalar kernel is the fallback for sizes the packed one cannot take.
  */
-function packedTwin(seen: Seen | undefined, name: string, functions: readonly FunctionFacts[]): boolean {
-  if (!seen?.launches.length) return false;
-  const launches = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch'));
-  return seen.launches.every((l) => launches.some((m) => baseName(m.name) !== baseName(name) && m.args.some((a) => PACKED_CAST.test(a)) &&
+function packedTwin(seen: Seen | undefined, name: string, packed: readonly CallFact[]): boolean {
+  if (!seen?.launches.length || !packed.length) return false;
+  return seen.launches.every((l) => packed.some((m) => baseName(m.name) !== baseName(name) &&
     (l.scopes ?? []).some((x) => (m.scopes ?? []).some((y) => exclusiveArms(x, y)))));
 }
 
@@ -123,6 +122,8 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   const launches = collect(functions);
+  // launches on packed or vector casts inside a conditional, found once for all the kernels
+  const packed = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' && c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const seen = launches.get(baseName(f.name));
@@ -131,7 +132,7 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     const singleBlock = seen?.oneBlock ?? false;
     const types = typeBindings(f, seen);
     const small = smallProblem(f, seen);
-    const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, functions);
+    const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed);
     if (x === null && !singleBlock && !types && !small && !vectorLaunch) return f;
     const key = `${x}|${singleBlock}|${small}|${vectorLaunch}|${types ? [...types].join() : ''}`;
     const hit = shaped.get(f);
