@@ -280,8 +280,16 @@ const baseType = (t: string): string => t.replace(/\b(?:const|volatile|restrict|
 const mayAlias = (a: string, b: string): boolean => a === b || [a, b].some((t) => t === '' || /^(?:(?:un)?signed )?char$|^void$/.test(t));
 
 /** Vectorized by hand: intrinsics, vector-register types, or a hand-vectorized routine. */
-const byHand = (fn: FunctionFacts): boolean =>
-  fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type));
+const byHand = (fn: FunctionFacts): boolean => {
+  let known = handVectorized.get(fn);
+  if (known === undefined) {
+    known = fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type));
+    handVectorized.set(fn, known);
+  }
+  return known;
+};
+/** Per function facts (kept across edits): every file-level check asks for every function. */
+const handVectorized = new WeakMap<FunctionFacts, boolean>();
 
 /** A function that checks results (`compareResults`, `verify_result`, `value_test`, `max_abs_err`). */
 function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>): RuleFinding[] {
