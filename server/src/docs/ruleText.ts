@@ -108,7 +108,8 @@ void forward(const float* x, float* y, int n) {
       'outputs that go first to another GEMM, a reduction, a softmax (a kernel combining values across threads) or the host;',
       'passes that write elsewhere than they read (a head split, a permute): an epilogue cannot move elements;',
       'plain copies and reference oracles;',
-      'Python functions under `@torch.compile`: Inductor decides the epilogue fusion there.',
+      'Python functions under `@torch.compile`: Inductor decides the epilogue fusion there;',
+      'code under `#if CUDART_VERSION < 11000` (a toolkit nobody builds with; the live branch often fuses the bias with a cublasLt epilogue).',
     ],
     example: {
       language: 'cuda',
@@ -184,7 +185,8 @@ def attention(q, k, v):
       'two-level reductions (the second launch reads the partials, not the input), grid-wide statistics, and two kernels whose first merges a row split over several blocks with atomics;',
       'sweeps repeated by an outer loop the index ignores (a bisection\'s iterations);',
       'reference oracles;',
-      'a per-row statistic that only matrix-multiply kernels (`tl.dot` over tiles) read with the buffer, as flash attention\'s backward reads `do` with `delta`: they load the buffer tile by tile for their own products.',
+      'a per-row statistic that only matrix-multiply kernels (`tl.dot` over tiles) read with the buffer, as flash attention\'s backward reads `do` with `delta`: they load the buffer tile by tile for their own products;',
+      'a causal diagonal peeled off a sweep (`for it in range(n, n + 1)` after `range(0, n)`), which is one step of that sweep.',
     ],
     example: {
       language: 'cuda',
@@ -323,7 +325,8 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
       'kernels every launch in the file runs as one block (`<<<1, 256>>>`, `dim3 grid(1)`): a demo or a last reduction stage, where launching more blocks comes first;',
       '1-D kernels every launch of which in the file passes a demo size (at most 8,192 elements, `N = 1024`) for the count the thread index is checked against, and kernels issuing an atomic per element they read;',
       'Triton even/odd pairs touched once before or after a loop when the loop itself walks such pairs (a scan\'s state, loaded once per program), and scalar loops over a literal handful of words (`for i in range(5)`, resetting sync flags);',
-      'template kernels that a launch of the file also instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`): the scalar launch is the fallback for odd sizes.',
+      'template kernels that a launch of the file also instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`): the scalar launch is the fallback for odd sizes;',
+      'a scalar kernel launched only where the other arm of its condition launches a `half2` / `float4` twin (`if (n & 1) k_fp16<<<...>>>(...); else k_packed<<<...>>>((const half2*)x, ...)`).',
     ],
     example: {
       language: 'cuda',
@@ -353,7 +356,8 @@ __global__ void saxpy4(int n4, float a, const float4* __restrict__ x, float4* __
       'Scalar fp16 / bf16 arithmetic on consecutive elements (`__hadd`, `__hmul`, `__float2half` round trips) where `half2` / `__nv_bfloat162` instructions do two lanes at once.',
     quiet: [
       '`half2` / `__nv_bfloat162` code and 8-half packs through `uint4`;',
-      'gathered or strided data, and one value per row.',
+      'gathered or strided data, and one value per row;',
+      'a scalar kernel launched only where the other arm of its condition launches a packed `half2` twin: the fallback for odd sizes.',
     ],
     example: {
       language: 'cuda',
@@ -413,7 +417,8 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'indices it cannot model (gathers, data-dependent `%`);',
       'accesses a kernel makes once per thread outside its main loop (a loop over a run-time size) while that loop moves global memory: a register tile\'s epilogue store, a per-block readout;',
       'C/C++: CPU reference code, as for tiling/cpu-loop-nest (a kernel\'s CPU twin, expected outputs, result checks, set-up outside a driver\'s timed region);',
-      'the results a grid-stride loop\'s element writes after its inner loop over a run-time count (a rasterizer\'s per-pixel top-K after the loop over faces); a handful of the block\'s first threads (`if (tid < 16)`) writing once per block beside whole-block traffic; a thread\'s own record written by a countdown loop; on the CPU, inner loops over a handful of classes or threads (`k < num_class_`); in Triton, per-row scale vectors beside the 2-D tiles of a `tl.dot` loop.',
+      'the results a grid-stride loop\'s element writes after its inner loop over a run-time count (a rasterizer\'s per-pixel top-K after the loop over faces); a handful of the block\'s first threads (`if (tid < 16)`) writing once per block beside whole-block traffic; a thread\'s own record written by a countdown loop; on the CPU, inner loops over a handful of classes or threads (`k < num_class_`); in Triton, per-row scale vectors beside the 2-D tiles of a `tl.dot` loop;',
+      'most fields of small records read together (`x[4*i]`, `x[4*i + 1]`, `x[4*i + 3]`), a record\'s fields read at literal offsets under a symbolic pitch (`inputs += b * D; inputs[0], inputs[1], inputs[2]`), and a layout struct\'s stride on the lanes\' axis (`idx_d * s.d_stride`), taken as 1 like a BLAS increment.',
     ],
     example: {
       language: 'cuda',
