@@ -385,7 +385,8 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'register tiles (four or more accumulators), integer reductions, short fixed-length sums, plain copies, records of 8 or more fields read whole;',
       'a stencil\'s compile-time taps (`-RADIUS..RADIUS`: the loop around them is judged);',
       'kernels, device code, `main`, CPU reference code (a kernel\'s CPU twin, expected outputs, functions whose output a caller checks), scalar fallbacks of SIMD paths (`*_fallback`, `*_nonavx2`), result checks (`check*`, `verify*`), functions that read or write files (`fopen`, `fprintf`, `fread`: input and output, not the computation), files named for reference implementations (`cpu_ref.h`, `reference.cu`), and loops before a driver\'s first clock read or after its last;',
-      'files that ask for fast math in the source (`#pragma GCC optimize("-ffast-math")`, also through a macro, `float_control(precise, off)`, `#pragma clang fp reassociate(on)`); loops over a handful of classes, threads or ranking cut-offs (`num_class_`, `eval_at_.size()`); sums in loops that gather or scatter through loaded indices, where the order of the sum is not the blocker; the plain `#else` twin of a function the file also writes with intrinsics; SYCL work-item bodies.',
+      'files that ask for fast math in the source (`#pragma GCC optimize("-ffast-math")`, also through a macro, `float_control(precise, off)`, `#pragma clang fp reassociate(on)`); loops over a handful of classes, threads or ranking cut-offs (`num_class_`, `eval_at_.size()`); sums in loops that gather or scatter through loaded indices, where the order of the sum is not the blocker; the plain `#else` twin of a function the file also writes with intrinsics; SYCL work-item bodies;',
+      'column walks memory/uncoalesced-access reports (one cause, one finding: its interchange is the advice, and the interchanged loop vectorizes).',
     ],
     example: {
       language: 'cpp',

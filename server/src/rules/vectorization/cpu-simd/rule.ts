@@ -30,6 +30,7 @@ import { constantTrip, fileConstants, windowLoop } from '../../common/file-const
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFunction } from '../../common/memo';
 import { countsFewItems } from '../../common/few-items';
+import { checkCpu } from '../../memory/uncoalesced-access/cpu';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
 const SIMD_PRAGMA = /^(?:omp\s+(?:(?:parallel\s+)?for\s+)?simd\b|omp\s+declare\s+simd|simd\b|ivdep\b|GCC\s+ivdep\b|clang\s+loop\s+vectorize\s*\(\s*(?:enable|assume_safety)|vector\b)/;
@@ -124,7 +125,7 @@ function stride(a: AccessFact, l: LoopFact): string {
 }
 
 
-function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>): Reason | null {
+function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, walked: ReadonlySet<string>): Reason | null {
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
   if (l.exits) return null;
   // a call the compiler cannot see through (`getNormallyDistributedRandomNumber()`, `std::swap` on two
@@ -211,7 +212,8 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // a column walk with a loop outside that moves the contiguous index: memory/uncoalesced-access
   // advises the interchange for the cache; here, what it does to SIMD
   const across = strided ? contiguousOuter(fn, l, strided) : null;
-  if (strided && across && !tiny) {
+  // (one cause, one finding: where memory/uncoalesced-access reports this walk, its interchange is the advice)
+  if (strided && across && !tiny && !walked.has(at(strided.range))) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD loads, the loop stays scalar`,
       detail: detail(
@@ -279,6 +281,8 @@ const baseType = (t: string): string => t.replace(/\b(?:const|volatile|restrict|
 /** Types whose objects may overlap under C's aliasing rules: the same type, or character / void / unknown ones. */
 const mayAlias = (a: string, b: string): boolean => a === b || [a, b].some((t) => t === '' || /^(?:(?:un)?signed )?char$|^void$/.test(t));
 
+const at = (r: { start: { line: number; column: number } }): string => `${r.start.line}:${r.start.column}`;
+
 /** Vectorized by hand: intrinsics, vector-register types, or a hand-vectorized routine. */
 const byHand = (fn: FunctionFacts): boolean => {
   let known = handVectorized.get(fn);
@@ -303,12 +307,14 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
   };
   const out: RuleFinding[] = [];
   const reported: LoopFact[] = []; // the loop of each finding in `out`
+  // the column walks memory/uncoalesced-access reports in this function, by where their access starts
+  const walked = new Set(checkCpu(fn).flatMap((f) => [f.range, ...(f.related ?? []).map((r) => r.range)]).map(at));
   const exclusive = (a: LoopFact, b: LoopFact) => (a.scopes ?? []).some((x) => (b.scopes ?? []).some((y) => exclusiveArms(x, y)));
   for (const l of fn.loops) {
     // innermost: no loops inside but a stencil's taps, which are unrolled (the loop around them is the one to vectorize)
     if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
     if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
-    const r = reasonFor(fn, l, constants, build, local);
+    const r = reasonFor(fn, l, constants, build, local, walked);
     if (!r) continue;
     // the same cause in the other arm of an `if` (a weighted and an unweighted twin): one finding, both places
     const twin = out.find((f, k) => f.message === r.message && exclusive(reported[k], l));
