@@ -4,6 +4,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { liveChildren } from './dead-branches';
 import { lambdaLoop, type LambdaLoop } from './lambda-loops';
+import { commaParts, rareIterationLoops, steppedName } from './loop-forms';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
@@ -195,7 +196,7 @@ class FunctionWalker extends Evaluator {
         const outer = this.activeLanes;
         const few = cond ? this.firstThreadsCondition(cond) : null;
         if (few !== null) this.activeLanes = Math.min(few, outer ?? few);
-        const rare = cond ? this.rareIterationLoops(cond) : [];
+        const rare = cond ? rareIterationLoops(cond, this.loopStack.map((id) => this.loops.find((l) => l.id === id)!).filter((l) => l)) : [];
         this.rareLoops.push(...rare);
         this.inBranch(field(n, 'consequence'), stmt, arm);
         this.rareLoops.length -= rare.length;
@@ -516,31 +517,6 @@ class FunctionWalker extends Evaluator {
     if (saved) this.env.set(l.variable, saved);
     else this.env.delete(l.variable);
     for (const name of carried) this.env.set(name, { kind: 'int', poly: Poly.unknown });
-  }
-
-  /**
-   * The enclosing loops an `if` runs on a few iterations of: `i == n - 1`, `i == 0`, `i % 100 == 0`,
-   * `(i + 1) % K == 0` with `i` the loop's variable and nothing on the other side that moves with the loop.
-   */
-  private rareIterationLoops(cond: Node): number[] {
-    let e: Node | null = cond;
-    while (e && (e.type === 'condition_clause' || e.type === 'parenthesized_expression')) e = namedChildren(e).find((c) => c.type !== 'comment') ?? null;
-    if (!e || e.type !== 'binary_expression' || field(e, 'operator')?.text !== '==') return [];
-    const sides = [field(e, 'left'), field(e, 'right')].map((x) => unparen(x));
-    const out: number[] = [];
-    for (const id of this.loopStack) {
-      const v = this.loops.find((l) => l.id === id)?.variable;
-      if (!v) continue;
-      const names = (x: Node | null) => !!x && new RegExp(`\\b${v}\\b`).test(x.text);
-      const tests = (x: Node | null) => {
-        if (!x) return false;
-        if (x.type === 'identifier') return x.text === v;
-        // `i % K`, `(i + 1) % K`
-        return x.type === 'binary_expression' && field(x, 'operator')?.text === '%' && names(field(x, 'left')) && !names(field(x, 'right'));
-      };
-      if ((tests(sides[0]) && !names(sides[1])) || (tests(sides[1]) && !names(sides[0]))) out.push(id);
-    }
-    return out;
   }
 
   /** `i++`, `i += s`, `i = i + s`: the per-iteration step of the loop variable. */
@@ -1175,17 +1151,4 @@ export function functionFacts(
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),
   };
-}
-
-/** The variable a loop's update steps (`l += s`, `++l`), if it is one plain name. */
-function steppedName(update: Node): string | null {
-  const u = update.type === 'comma_expression' ? namedChildren(update)[0] : update;
-  const target = u.type === 'update_expression' ? field(u, 'argument') : u.type === 'assignment_expression' ? field(u, 'left') : null;
-  return target?.type === 'identifier' ? target.text : null;
-}
-
-/** `a = 0, b = 1, c = 2` as its parts, in order. */
-function commaParts(n: Node): Node[] {
-  if (n.type !== 'comma_expression') return [n];
-  return [...commaParts(field(n, 'left') ?? n), ...(field(n, 'right') ? commaParts(field(n, 'right')!) : [])];
 }
