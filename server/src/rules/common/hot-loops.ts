@@ -48,6 +48,9 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
   };
 }
 
+/** The loops around an access, outermost first: the function's, then (for a `__device__` helper's access) the helper's own. */
+export const loopsAround = (a: AccessFact, fn: FunctionFacts): LoopFact[] => [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
+
 /** A bound of numbers and constant-like names (`TILE * 64`, `BM*BK`; a lone `M` or `N` is a run-time size). */
 const COMPILE_TIME = /^(?:[\d\s*+\-/()]|[A-Z][A-Z0-9_]+)+$/;
 

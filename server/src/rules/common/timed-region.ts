@@ -9,7 +9,8 @@ import type { Range } from '../../core/types';
 /** Clock reads: POSIX, OpenMP, MPI, `std::chrono::…::now()` (named `now`), and the usual benchmark helpers. */
 const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|clock_gettime|now|dclock|bli_clock|get_time|getTime|cpuSecond|walltime|wall_time|timer_start|timer_stop|tic|toc|sdkStartTimer|sdkStopTimer|cudaEventRecord|hipEventRecord|polybench_timer_start|polybench_timer_stop|startTimer|stopTimer|start_timer|stop_timer)$/;
 
-const TIMER_CLASS = /timer|clock|stopwatch/i;
+/** A timer object or class by name (`Timer::Stop`, `cpu_timer.start()`, `stopwatch`). */
+export const TIMER_CLASS = /timer|clock|stopwatch/i;
 
 /** The lines of the function's first and last clock reads, or null with fewer than two. */
 function timedLines(fn: FunctionFacts): { first: number; last: number } | null {

@@ -13,7 +13,7 @@ import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
 import { untunedHosts } from '../../common/reference';
 import { fixUncoalesced } from './fix';
-import { boundByLaunches, mainLoops } from '../../common/hot-loops';
+import { boundByLaunches, loopsAround, mainLoops } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
 import { coversAllResidues, residuesCovered, siblingsFillSectors } from '../../common/residues';
 
@@ -41,10 +41,9 @@ function threadTerm(c: Poly): string {
 
 /** A loop of this function over consecutive elements that a thread walks by itself (`for (j = 0; j < 4; ++j) y[base + j]`). */
 function perThreadRun(a: AccessFact, fn: FunctionFacts): LoopFact | undefined {
-  const around = [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
   const index = withinRow(a.indices[0]);
   // (forwards or counting down: `for (i = NDim - 1; i >= 0; i--) out[i] = ...`)
-  return around.find((l) => !l.gridStride && index.coefficient(l.symbol).isConstant && Math.abs(index.coefficient(l.symbol).constant) === 1);
+  return loopsAround(a, fn).find((l) => !l.gridStride && index.coefficient(l.symbol).isConstant && Math.abs(index.coefficient(l.symbol).constant) === 1);
 }
 
 /**

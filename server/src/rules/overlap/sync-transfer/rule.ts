@@ -27,6 +27,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { constantTrip, fileConstants } from '../../common/file-constants';
 import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
+import { TIMER_CLASS } from '../../common/timed-region';
 
 export const BENEFIT_COPY =
   'on an H200, 16 chunks of 64 MB moved with pageable synchronous cudaMemcpy and one kernel per chunk reached 11.3 GB/s effective; with pinned buffers and cudaMemcpyAsync on 4 streams, 94.3 GB/s (8.33x)';
@@ -42,8 +43,7 @@ const isAllocation = (c: CallFact) => DEVICE_ALLOCATION.test(c.name) || c.name =
 
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
 const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;
-const TIMER_OBJECT = /timer|clock|stopwatch/i;
-const isTiming = (c: CallFact): boolean => TIMING.test(calleeName(c)) || TIMER_OBJECT.test(c.name) || TIMER_OBJECT.test(c.scope ?? '');
+const isTiming = (c: CallFact): boolean => TIMING.test(calleeName(c)) || TIMER_CLASS.test(c.name) || TIMER_CLASS.test(c.scope ?? '');
 /** Iterations of a warm-up loop (`for (i = 0; i < 3; i++)`): too few for the idle GPU to matter. */
 const FEW_ITERATIONS = 8;
 

@@ -13,6 +13,7 @@ import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/mo
 import type { RuleFinding } from '../../../core/types';
 import { sharedAcrossBlock } from '../../../core/lanes';
 import { Poly, atomDef } from '../../../core/affine';
+import { loopsAround } from '../../common/hot-loops';
 
 const AXES = ['threadIdx.x', 'threadIdx.y'] as const;
 
@@ -54,8 +55,6 @@ const blockUniform = (a: AccessFact): boolean => !threadDependent(a.indices[0]);
 const threadDependent = (p: Poly): boolean =>
   p.dependsOn((s) => s.startsWith('threadIdx.') || (s.startsWith('#op') && (atomDef(s)?.args.some(threadDependent) ?? true)));
 
-/** The loops around an access: the function's and, for a helper's access, the helper's own. */
-const loopsAround = (a: AccessFact, fn: FunctionFacts): LoopFact[] => [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
 
 /**
  * `curr_mean = mean[i1]` once per row, then `for (k ...) input[i1 * n2 + k]`: a per-iteration

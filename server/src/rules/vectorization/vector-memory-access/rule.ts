@@ -10,6 +10,7 @@ import type { RuleFinding } from '../../../core/types';
 import { Poly, isVarying, symbolKind } from '../../../core/affine';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
+import { loopsAround } from '../../common/hot-loops';
 
 const TID = 'threadIdx.x';
 /**
@@ -89,8 +90,7 @@ function chunkOf(a: AccessFact, fn: FunctionFacts, all: AccessFact[]): number | 
   const k = c.constant;
   const bits = a.elemBits ?? 32;
   if (k * bits > 128 || 128 % (k * bits) !== 0) return null;
-  const around = [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
-  const run = around.find((l) => !l.gridStride && l.init?.isConstant && l.init.constant === 0 && l.bound === String(k) && idx.coefficient(l.symbol).isConstant && idx.coefficient(l.symbol).constant === 1);
+  const run = loopsAround(a, fn).find((l) => !l.gridStride && l.init?.isConstant && l.init.constant === 0 && l.bound === String(k) && idx.coefficient(l.symbol).isConstant && idx.coefficient(l.symbol).constant === 1);
   if (run) return idx.constant % k === 0 ? k : null;
   const shape = idx.sub(Poly.const(idx.constant)).toString();
   const residues = new Set(
@@ -107,7 +107,7 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   if (!chunked.length) return [];
   // everything else must already be a clean unit-stride stream (or a broadcast)
   // the scalar tail after the chunked loop (`for (; l < n; ++l)`) finishes the last few elements
-  const inTail = (a: AccessFact) => fn.loops.some((l) => l.tail && a.loops.includes(l.id)) || !!a.helperLoops?.some((l) => l.tail);
+  const inTail = (a: AccessFact) => loopsAround(a, fn).some((l) => l.tail);
   const rest = chunks.filter((c) => c.k === null && !inTail(c.a)).map((c) => c.a);
   const clean = (a: AccessFact) => {
     const p = a.indices.length === 1 ? a.indices[0] : null;
