@@ -48,20 +48,37 @@ function fixTriton(_finding: Finding, ctx: FixContext): FixResult {
       launches.push({ host, call, node });
     }
   }
-  const stageArgs = launches.map((l) => keywordArgs(l.node).find((a) => a.name === 'num_stages'));
-  if (!launches.length || stageArgs.some((a) => !a || !ONE_STAGE.test(a.value.text)))
+  // each launch's `num_stages=1`, or the `num_stages = 1` of the local it passes
+  const stageValues = launches.map((l) => {
+    const arg = keywordArgs(l.node).find((a) => a.name === 'num_stages');
+    return arg && (ONE_STAGE.test(arg.value.text) ? [arg.value] : localLiterals(arg.value.text, l.host, ctx));
+  });
+  if (!launches.length || stageValues.some((v) => !v?.length || v.some((n) => !ONE_STAGE.test(n.text))))
     return { reason: `not every launch of \`${k.name}\` in this file passes \`num_stages=1\`` };
+  const values = [...new Map(stageValues.flat().map((v) => [v!.startIndex, v!])).values()];
 
   const simple: Fix = {
     title: `Compile \`${k.name}\` with num_stages=${STAGES} at ${launches.length > 1 ? `its ${launches.length} launches` : 'its launch'}`,
-    edits: launches.flatMap((l, i) => [
-      ...commentAbove(l.node, `# ${STAGES} stages (was ${stageArgs[i]!.value.text}): the next K-blocks load while tl.dot runs`, ctx),
-      { range: nodeRange(stageArgs[i]!.value), newText: String(STAGES) },
+    edits: values.flatMap((v) => [
+      ...commentAbove(v, `# ${STAGES} stages (was ${v.text}): the next K-blocks load while tl.dot runs`, ctx),
+      { range: nodeRange(v), newText: String(STAGES) },
     ]),
     safe: true,
   };
   const tuned = autotune(k, kernelNode, launches.map((l) => l.node), ctx);
   return 'reason' in tuned ? [simple] : [simple, tuned];
+}
+
+/** The right-hand sides of the assignments of local `name` in `host` (`num_stages = 1`), or null when one is not a plain `name = value`. */
+function localLiterals(name: string, host: FunctionFacts, ctx: FixContext): SyntaxNode[] | null {
+  if (!/^[A-Za-z_]\w*$/.test(name)) return null;
+  const scope = ctx.node(host.range, PY_SCOPES);
+  const bound = host.calls.filter((c) => c.form === 'assign' && c.assignedTo?.includes(name));
+  const rights = bound.map((c) => {
+    const a = scope && nodeIn(scope, c.range, ['assignment']);
+    return a?.childForFieldName('left')?.text === name ? a.childForFieldName('right') : null;
+  });
+  return rights.length && rights.every(Boolean) ? (rights as SyntaxNode[]) : null;
 }
 
 /** A comment line above the statement that holds `node` (when the statement starts its line). */

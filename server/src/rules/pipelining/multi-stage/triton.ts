@@ -45,6 +45,17 @@ function autotuneStages(decorator: string, hosts: FunctionFacts[]): (number | nu
   });
 }
 
+/** The values `text` can have at a launch in `host`: a literal, or a local bound only to literals (`num_stages = 1`; every assignment counts). */
+function valuesOf(text: string, host: FunctionFacts): (number | null)[] {
+  const value = literal(text);
+  if (value !== null || !/^[A-Za-z_]\w*$/.test(text.trim())) return [value];
+  const name = text.trim();
+  if (host.params.some((p) => p.name === name)) return [null];
+  const bound = host.calls.filter((c) => c.form === 'assign' && c.assignedTo?.includes(name));
+  // `num_stages = 1 if small else 2` and tuple unpacking are not single literals: unknown
+  return bound.length && bound.every((c) => c.name === '=' && c.assignedTo!.length === 1) ? bound.map((c) => literal(c.args[0] ?? '')) : [null];
+}
+
 function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
   const out: Stages = { values: [], sites: [] };
   const hosts = facts.functions.filter((f) => !f.isKernel);
@@ -56,7 +67,7 @@ function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
       const kw = (c.keywords ?? []).find((x) => x.name === 'num_stages');
       // `**config`, `*args`: the options may be in there
       if (c.args.some((a) => a.startsWith('*'))) out.values.push(null);
-      else if (kw) out.values.push(literal(kw.value));
+      else if (kw) out.values.push(...valuesOf(kw.value, h));
       else if (!autotune.length) out.values.push(DEFAULT_STAGES); // under autotune the configs decide
       out.sites.push({ range: c.nameRange, message: kw ? `launched with \`num_stages=${kw.value}\`` : 'launched here' });
     }

@@ -1,6 +1,7 @@
 # More tl.dot loops compiled with one stage: block sizes passed by position, an
 # accumulate-into-C kernel (autotune would run it more than once), two launches with
-# different block sizes, and autotune configs built by a helper.
+# different block sizes, autotune configs built by a helper, and a launch passing a
+# local that holds 1.
 import torch
 import triton
 import triton.language as tl
@@ -95,3 +96,23 @@ def matmul_tuned(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     grid = lambda META: (triton.cdiv(M, META["BLOCK_M"]), triton.cdiv(N, META["BLOCK_N"]))
     matmul_tuned_kernel[grid](a, b, c, M, N, K)
     return c
+
+
+@triton.jit
+def attention_local_stages_kernel(q_ptr, k_ptr, o_ptr, N, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    acc = tl.zeros((BLOCK, BLOCK), dtype=tl.float32)
+    q = tl.load(q_ptr + offs[:, None] * BLOCK + offs[None, :])
+    for start_n in range(0, N, BLOCK):
+  # ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ pipelining/multi-stage
+        k = tl.load(k_ptr + (start_n + offs)[None, :] * BLOCK + offs[:, None])
+        acc += tl.dot(q, k)
+    tl.store(o_ptr + offs[:, None] * BLOCK + offs[None, :], acc)
+
+
+def attention(q: torch.Tensor, k: torch.Tensor, o: torch.Tensor, N: int) -> torch.Tensor:
+    num_warps = 4 if N <= 64 else 8
+    # 3 stages (was 1): the next K-blocks load while tl.dot runs
+    num_stages = 3
+    attention_local_stages_kernel[(1,)](q, k, o, N, BLOCK=64, num_warps=num_warps, num_stages=num_stages)
+    return o
