@@ -40,6 +40,8 @@ export interface LoopFact {
   inclusive?: boolean;
   /** The number of iterations, when init, bound and step are constants (C/C++). */
   trips?: number;
+  /** Triton: the stop value of `range(...)` as evaluated (`range(0, i_i)` with `i_i = i_c % NC` -> `i_c % NC`). */
+  limit?: Poly;
   /** A `return`, `goto` or (not inside a `switch`) `break` inside leaves the loop early (C/C++). */
   exits?: boolean;
   range: Range;

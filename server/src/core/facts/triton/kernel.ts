@@ -625,6 +625,7 @@ export class KernelWalker {
           fact.init = start;
           fact.step = step;
           fact.bound = stopN.text;
+          if (!stop.unknown) fact.limit = stop;
           // `range(n, n + 1)`: one step, as many as the difference says when start and stop differ by a constant
           const span = stop.unknown || start.unknown ? null : stop.sub(start);
           if (span?.isConstant && step.isConstant && step.constant > 0) fact.trips = Math.max(0, Math.ceil(span.constant / step.constant));

@@ -52,7 +52,10 @@ function canonical(p: Poly): string {
   // `(k * n + j) * size + i` rebuilt from `idx / size / n`, `idx / size % n`, `idx % size` is `idx`
   p = recomposeDivMod(p);
   // a grid-stride loop's step (`i * blockDim.x * gridDim.x`) walks the same index space as one pass over it
-  let out = new Poly(new Map([...p.terms].filter(([k]) => !(k.includes('#loop') && k.includes('gridDim.')))), p.unknown);
+  // and a flat thread id over a 2-D grid (`(blockIdx.x + blockIdx.y*gridDim.x) * blockDim.x + threadIdx.x`, for
+  // more blocks than gridDim.x takes) numbers the same elements as the 1-D `blockIdx.x * blockDim.x + threadIdx.x`
+  const spread = (k: string) => (k.includes('#loop') && k.includes('gridDim.')) || (k.includes('blockIdx.y') && k.includes('gridDim.x'));
+  let out = new Poly(new Map([...p.terms].filter(([k]) => !spread(k))), p.unknown);
   for (const s of p.symbols()) if (s.startsWith('#loop')) out = out.substitute(s, Poly.sym('#loop'));
   return out.unknown ? '?' : out.toString();
 }

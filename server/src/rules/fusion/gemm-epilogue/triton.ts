@@ -75,7 +75,12 @@ interface Producer {
   inductor?: boolean;
   /** A PyTorch matmul (cuBLAS): the fix is `torch.addmm` / `torch.compile`, not an edit of a kernel. */
   torch?: boolean;
+  /** `layer_weight.gate_up_proj.mm(x)`: a layer object's own GEMM method, which dispatches to its backend (cuBLAS, quantized kernels). */
+  layerMethod?: boolean;
 }
+
+/** The attribute a layer object is kept under (`gate_up_proj`, `fc1`, `dense`), not a tensor's (`weight`). */
+const LAYER_ATTRIBUTE = /\.\w*(proj|linear|fc\d*|dense|mlp|experts?)$/i;
 
 function producerOf(calls: CallFact[], i: number, kernels: Map<string, FunctionFacts>, helpers: Map<string, GemmHelper>): Producer | null {
   const c = calls[i];
@@ -108,15 +113,16 @@ function producerOf(calls: CallFact[], i: number, kernels: Map<string, FunctionF
     else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
   } else return null;
   const torch = !helper;
+  const layerMethod = c.form === 'method' && LAYER_ATTRIBUTE.test(c.args[0] ?? '');
   // the result feeds an op directly (`matmul(a, b) * s`), or is bound to a name first (`c = matmul(a, b)`)
   const parent = c.parent !== undefined ? calls[c.parent] : undefined;
   if (!parent) return null;
   if (parent.form === 'assign' && parent.name === '=' && (parent.assignedTo ?? []).length === 1) {
     const output = parent.assignedTo![0];
     const use = firstUse(calls, c.parent!, output);
-    return use ? { index: i, shown, use: use.index, output, torch } : null;
+    return use ? { index: i, shown, use: use.index, output, torch, layerMethod } : null;
   }
-  return { index: i, shown, use: c.parent!, output: '', torch };
+  return { index: i, shown, use: c.parent!, output: '', torch, layerMethod };
 }
 
 function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, helpers: Map<string, GemmHelper>, lines: string[]): RuleFinding[] {
@@ -145,6 +151,9 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
     } else if (p.inductor && op.form === 'method' && op.name === '.run' && /^triton_(poi|pointwise)_/.test(op.args[0] ?? '')) {
       pass = `the pointwise kernel \`${op.args[0]}\``;
     } else if (op.form === 'call' && ACTIVATION_OP.test(lastName(op))) {
+      // a layer's GEMM method, then the one fused activation kernel the project wrote for it: the GEMM is
+      // whatever backend the layer holds (cuBLAS, a quantized kernel), and the pass after it is already one
+      if (p.layerMethod && !(op.qualified ?? op.name).startsWith('torch.')) return;
       pass = `\`${op.qualified ?? op.name}\``;
     } else {
       if (!isElementwise(op) || feedsHostCheck(calls, at)) return;

@@ -8,7 +8,7 @@
 // variable, a `**config` spread, configs built elsewhere), and when the file never
 // launches the kernel and does not autotune it (it is launched elsewhere).
 import { detail } from '../../common/detail';
-import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 
@@ -75,12 +75,32 @@ function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
   return out;
 }
 
+/** Names a loop bound may use besides the kernel's constexpr parameters: `tl.cdiv(K, BK)`, `triton.cdiv`, `min`. */
+const BOUND_HELPERS = new Set(['tl', 'triton', 'cdiv', 'min', 'max', 'range', 'static_range']);
+
+/**
+ * `for i_k in range(tl.cdiv(K, BK))` with K and BK `tl.constexpr`: a loop over a fixed feature dimension
+ * (a head dimension in blocks, a chunk's sub-blocks), a handful of trips known at compile time. There is
+ * no steady state for a second stage to overlap; pipelining pays on loops over a runtime length.
+ */
+function fixedTrips(loop: LoopFact | undefined, k: FunctionFacts): boolean {
+  if (!loop) return true;
+  if (loop.trips !== undefined) return true;
+  const constexprs = new Set(k.params.filter((p) => p.constexpr).map((p) => p.name));
+  const names = [loop.bound ?? '', loop.init?.toString() ?? ''].flatMap((t) => t.match(/[A-Za-z_]\w*/g) ?? []);
+  if (loop.bound && names.every((n) => constexprs.has(n) || BOUND_HELPERS.has(n))) return true;
+  // `range(0, i_i)` with `i_i = i_c % NC` (a uniform value, kept as the symbol `i_c%NC`): fewer than NC trips
+  const belowConstexpr = (s: string) => constexprs.has(/^\(?[\w.]+%([A-Za-z_]\w*)\)?$/.exec(s)?.[1] ?? '');
+  return !!loop.limit && loop.limit.terms.size > 0 && [...loop.limit.symbols()].every((s) => constexprs.has(s) || belowConstexpr(s));
+}
+
 export function tritonMultiStage(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const k of facts.functions) {
     if (!k.isKernel || isReferenceOracle(k.name)) continue;
-    const dot = k.calls.find((c) => isDot(c) && c.loops.length > 0);
-    const loop = dot && k.loops.find((l) => l.id === dot.loops[dot.loops.length - 1]);
+    const innermost = (c: CallFact) => k.loops.find((l) => l.id === c.loops[c.loops.length - 1]);
+    const dot = k.calls.find((c) => isDot(c) && c.loops.length > 0 && !fixedTrips(innermost(c)!, k));
+    const loop = dot && innermost(dot);
     if (!dot || !loop) continue;
     const s = stagesOf(k, facts);
     // unset means the default (3): only a kernel that is always compiled with one stage is reported
