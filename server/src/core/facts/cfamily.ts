@@ -877,7 +877,9 @@ class FunctionWalker extends Evaluator {
     if (name === '__syncthreads' || name === '__syncwarp') this.syncthreads.push(nodeRange(n));
     if (MATH_CALLS.test(name)) this.arithmetic += 8 * this.opsWeight;
     // device-side loads through intrinsics and atomics on an address
-    const intrinsic = LOAD_INTRINSICS.test(name) ? 'load' : STORE_INTRINSICS.test(name) ? 'store' : /^atomic[A-Z]/.test(name) ? 'atomic' : null;
+    // (a library's atomic wrapper, `cuda::atomic::Add(out + i, v)`, is one too)
+    const atomic = /^atomic[A-Z]/.test(name) || (fn.type === 'qualified_identifier' && /\batomic::[A-Z]\w*$/.test(fn.text));
+    const intrinsic = LOAD_INTRINSICS.test(name) ? 'load' : STORE_INTRINSICS.test(name) ? 'store' : atomic ? 'atomic' : null;
     if (intrinsic && args[0]) {
       const p = this.evalPtr(args[0]);
       if (p) this.pushAccess({ array: p.base, space: p.space, kind: intrinsic, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector }, n);

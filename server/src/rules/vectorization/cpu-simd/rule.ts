@@ -158,7 +158,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // scatters keep the loop scalar whatever the sum's order, so the sum is not what to change
   const indirect = inLoop.some((a) => a.indices.some((p) => p.unknown));
   const few = countsFewItems(l.bound);
-  const scalar = summing && !tile && !build.fastMath && !indirect ? sums[0] : undefined;
+  // `entropy -= p * logf(p)`, `sum += powf(x[i], t)`: the libm call keeps the loop scalar under default flags
+  // (glibc's vector math needs -ffast-math), so declaring the reduction would not vectorize it either
+  const libmBound = fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name) && !(build.noMathErrno && /^sqrtf?$/.test(c.name)));
+  const scalar = summing && !tile && !build.fastMath && !indirect && !libmBound ? sums[0] : undefined;
   const memory = summing && !tile && !indirect && !few ? memoryReduction(fn, l, inLoop) : null;
   const strided = scalar || memory || loads.length >= 2 ? stridedAccess(l, inLoop) : null;
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
