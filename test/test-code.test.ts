@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
-import { isNotTunedPath, isRuntimeKernelSource, isTestPath, otherAcceleratorOf } from '../server/src/core/test-code';
+import { isNotTunedPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, otherAcceleratorOf } from '../server/src/core/test-code';
 
 const CPU_AND_KERNEL = `void make_matrix(double* a, const double* b, int n) {
   for (int i = 0; i < n; ++i)
@@ -61,6 +61,22 @@ test('in a tests folder the CPU loops are quiet and the kernel is still checked'
   assert.deepEqual(inTests.filter((f) => f.startsWith('make_matrix ')), []);
   assert.deepEqual(inTests.filter((f) => f.startsWith('strided ')), inSource.filter((f) => f.startsWith('strided ')));
   assert.ok(inTests.includes('strided memory/uncoalesced-access'), inTests.join('\n'));
+});
+
+test('in a folder of scalar fallbacks the CPU loops are quiet and the kernel is still checked', () => {
+  const root = '/work/repo';
+  assert.equal(isScalarFallbackPath('/work/repo/kernels/cpu/fallback/bitpacking/uint7.h', [root]), true);
+  assert.equal(isScalarFallbackPath('/work/repo/kernels/cpu/fallbacks/matmul.h', [root]), true);
+  assert.equal(isScalarFallbackPath('/work/repo/kernels/cpu/fallback.cpp', [root]), false, 'a file named so is judged by its functions');
+  assert.equal(isScalarFallbackPath('/home/fallback/repo/src/gemm.cpp', ['/home/fallback/repo']), false, 'only the path below the workspace folder counts');
+  const fallback = join(dir, 'cpu', 'fallback');
+  mkdirSync(fallback, { recursive: true });
+  engine.setWorkspace([dir]);
+  const path = join(fallback, 'ops.cu');
+  writeFileSync(path, CPU_AND_KERNEL);
+  const found = engine.analyzeText(path, CPU_AND_KERNEL).findings.map((f) => `${f.function} ${f.rule}`);
+  assert.deepEqual(found.filter((f) => f.startsWith('make_matrix ')), []);
+  assert.ok(found.includes('strided memory/uncoalesced-access'), found.join('\n'));
 });
 
 test('reference and vendored folders, and kernel source for a run-time compiler: nothing reported', () => {

@@ -21,7 +21,7 @@ import { withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type ViewOptions } from './preprocess';
-import { isNotTunedPath, isRuntimeKernelSource, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
+import { isNotTunedPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
@@ -544,12 +544,12 @@ export class Engine {
     }
     cache?.sweep();
     const build = language === 'triton' ? DEFAULT_BUILD : withSourcePragmas(buildFlagsFor(path, this.preprocess), text);
-    const testCode = isTestPath(path, this.preprocess.roots);
+    const kernelsOnly = isTestPath(path, this.preprocess.roots) || isScalarFallbackPath(path, this.preprocess.roots);
     const notTuned = isNotTunedPath(path, this.preprocess.roots) || (language === 'cpp' && isRuntimeKernelSource(text));
     const otherAccelerator = otherAcceleratorOf(path, this.preprocess.roots);
     return {
       language, functions: language === 'triton' ? functions : withCallSiteTrips(withLaunchShapes(functions), lines), lines, skipped,
-      ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(testCode ? { testCode } : {}),
+      ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
       ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}),
     };
   }
@@ -726,8 +726,9 @@ export class Engine {
     // one search of the text, when the caller has it, instead of one per line
     const suppressed = text !== undefined && !mayBeSuppressed(text) ? new Map<number, never>() : suppressedLines(facts.lines);
     const findings: Finding[] = [];
-    // a test file's host code and CPU loops are its scaffolding (references, data, checks); its kernels are still checked
-    const kernels = facts.testCode ? new Set(facts.functions.filter((f) => f.isKernel || f.isDevice).map((f) => f.name)) : null;
+    // a test file's host code and CPU loops are its scaffolding (references, data, checks), a fallback folder's the
+    // portable twins of SIMD paths; their kernels are still checked
+    const kernels = facts.kernelsOnly ? new Set(facts.functions.filter((f) => f.isKernel || f.isDevice).map((f) => f.name)) : null;
     const keep = (f: Finding) => {
       if (facts.notTuned) return; // a reference implementation, or kernel source for a run-time compiler
       if (kernels && (f.function === null || !kernels.has(f.function))) return;

@@ -26,6 +26,16 @@ export function isTestPath(file: string, roots: readonly string[]): boolean {
 }
 
 /**
+ * A folder of scalar fallbacks (`torch_free_kernels/fallback/bitpacking/`): the portable C++ twins of
+ * the SIMD (NEON, AVX) paths beside it, kept plain on purpose; machines that matter take the other path.
+ */
+const FALLBACK_FOLDER = /^fallbacks?$/i;
+export function isScalarFallbackPath(file: string, roots: readonly string[]): boolean {
+  const parts = pathBelowRoot(file, roots);
+  return !!parts && parts.slice(0, -1).some((p) => FALLBACK_FOLDER.test(p));
+}
+
+/**
  * Code the project does not tune, by where it lives: a reference implementation's folder
  * (OpenMM's Reference platform, a library's `reference/` kernels: slow on purpose, the
  * yardstick the optimized code is checked against) and vendored code (`third_party/`,

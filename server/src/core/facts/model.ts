@@ -240,8 +240,11 @@ export interface FileFacts {
   lines: string[];
   /** What the project's build files say about float math (`-Ofast`, `-ffast-math`); absent: default flags. */
   build?: import('../preprocess').BuildFlags;
-  /** The file lies in a test folder of the workspace or is named as a test (core/test-code.ts): only its kernels' findings count. */
-  testCode?: boolean;
+  /**
+   * Only its kernels' findings count (core/test-code.ts): the file lies in a test folder of the workspace or is
+   * named as a test, or lies in a folder of scalar fallbacks (`fallback/`), whose CPU loops are the portable twins of SIMD paths.
+   */
+  kernelsOnly?: boolean;
   /** Nothing in it is reported: a reference implementation's or vendored code's folder, or kernel source compiled at run time (core/test-code.ts). */
   notTuned?: boolean;
   /**
