@@ -104,13 +104,20 @@ function packedTwin(seen: Seen | undefined, name: string, packed: readonly CallF
     (l.scopes ?? []).some((x) => (m.scopes ?? []).some((y) => exclusiveArms(x, y)))));
 }
 
-/** Elements at or below which a launch is a demo size (32 KiB of fp32): launch latency, not bandwidth, decides. */
-const SMALL_PROBLEM = 1 << 13;
+/** Elements at or below which a launch is a demo size (64 KiB of fp32, a few microseconds): launch latency, not bandwidth, decides. */
+const SMALL_PROBLEM = 1 << 14;
 
-/** A 1-D kernel every launch of which passes a constant of at most SMALL_PROBLEM for the count its thread index is checked against. */
+/**
+ * A kernel every launch of which passes a constant of at most SMALL_PROBLEM for the count its thread index is
+ * checked against, or, with no such check, launches at most that many threads (`dim3 grid(nElem / block.x)`).
+ */
 function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
+  if (!seen?.launches.length) return false;
+  const unchecked = !f.indexBound && !f.indexBounds?.length;
+  if (unchecked) return seen.launches.every((c) => c.gridBlocks !== undefined && (c.blockDims ?? []).length > 0 && c.blockDims!.every((d) => d !== null) &&
+    c.gridBlocks * c.blockDims!.reduce<number>((n, d) => n * d!, 1) <= SMALL_PROBLEM);
   // (most launches pass no constant: nothing to read in the kernel then)
-  if (!seen?.launches.length || !seen.launches.every((c) => c.argValues)) return false;
+  if (!seen.launches.every((c) => c.argValues)) return false;
   const multiDim = f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));
   // a 2-D or 3-D kernel checks one extent per axis (`row < rows && col < cols`): its count is their product
   const bounds = multiDim ? f.indexBounds ?? [] : f.indexBound ? [f.indexBound] : [];

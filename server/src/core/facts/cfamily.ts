@@ -272,7 +272,12 @@ class FunctionWalker extends Evaluator {
     if (VECTOR_TYPES.has(type)) this.usesVectorTypes = true;
     if (type === 'dim3') this.noteDim3(n);
     // `int threads = 256;` in another branch than an earlier `dim3 threads(16, 16)`: that name is no longer the dim3
-    else if (this.dim3dims.size) for (const d of namedChildren(n)) { const name = declaratorName(d)?.name; if (name) this.dim3dims.delete(name); }
+    else if (this.dim3dims.size) {
+      for (const d of namedChildren(n)) {
+        const name = declaratorName(d)?.name;
+        if (name && this.dim3dims.delete(name)) for (const axis of ['x', 'y', 'z']) this.env.delete(`${name}.${axis}`);
+      }
+    }
     for (const d of children(n)) {
       if (!['init_declarator', 'identifier', 'pointer_declarator', 'array_declarator', 'reference_declarator'].includes(d.type)) continue;
       if (d === typeNode) continue;
@@ -833,7 +838,13 @@ class FunctionWalker extends Evaluator {
       if (!name) continue;
       const v = field(d, 'value');
       const args = v ? namedChildren(v.type === 'call_expression' ? field(v, 'arguments') ?? v : v) : [];
-      this.dim3dims.set(name, args.map((a) => { const x = this.eval(a); return x.isConstant ? x.constant : null; }));
+      const dims = args.map((a) => { const x = this.eval(a); return x.isConstant ? x.constant : null; });
+      this.dim3dims.set(name, dims);
+      // `dim3 grid(nElem / block.x)`: the extents read as `block.x`, `block.y` (a dim3's missing ones are 1)
+      ['x', 'y', 'z'].forEach((axis, i) => {
+        const extent = i < dims.length ? dims[i] : 1;
+        if (extent !== null) this.env.set(`${name}.${axis}`, { kind: 'int', poly: Poly.const(extent) });
+      });
     }
   }
   /** A launch argument's extents (`256`, `block`, `dim3(32, 16)`), each null where not constant. */

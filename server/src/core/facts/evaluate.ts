@@ -96,6 +96,9 @@ export class Evaluator {
         // cooperative groups: `block.thread_index().x`, `block.group_index().y`, `block.group_dim().x`
         const cg = arg && f && /^[xyz]$/.test(f.text) ? cooperativeIndex(arg) : null;
         if (cg && f) return Poly.sym(`${cg}.${f.text}`);
+        // an extent of a local `dim3` with constant extents (`block.x` of `dim3 block(1024)`)
+        const extent = arg?.type === 'identifier' && f && /^[xyz]$/.test(f.text) ? this.env.get(`${arg.text}.${f.text}`) : undefined;
+        if (extent?.kind === 'int') return extent.poly;
         return this.opaqueIfUniform(n, arg ? [arg] : []);
       }
       case 'parenthesized_expression':

@@ -226,6 +226,10 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const warpUniform = (a: AccessFact) => a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn((s) => s === TID || s.startsWith('#op') || s.startsWith('#loop'));
   const globals = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a));
   if (globals.length === 0) return [];
+  // indexed by threadIdx alone (`in[threadIdx.x]`): every block walks the same blockDim elements, a lane demo
+  // or a per-block table of at most 1024 values, never a stream
+  const onlyThreads = (a: AccessFact) => a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn((s) => !/^threadIdx\.[xyz]$/.test(s) && symbolKind(s) !== 'uniform');
+  if (globals.every(onlyThreads)) return [];
   // a producer that reads nothing from global memory (a fill, a texture resampler, an RNG's output): set-up
   // work whose stores already coalesce, and whose values come from elsewhere
   if (!globals.some((a) => a.kind === 'load' || a.kind === 'update')) return [];
