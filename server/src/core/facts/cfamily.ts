@@ -33,6 +33,8 @@ const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|
 /** Calls of the CUDA runtime and libraries, the C library and C++ streams: never one of the file's own functions. */
 const LIBRARY_CALL = /^(?:cuda|cu[A-Z]|cublas|cudnn|cusparse|curand|nccl|nv|std::|__)|^(?:printf|fprintf|sprintf|snprintf|puts|malloc|calloc|realloc|free|memcpy|memset|assert|exit|abort|rand|srand|time|clock|sizeof|fopen|fclose|fread|fwrite)$|[.:>]/;
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
+/** A value parsed from the command line: `atoi(argv[2])`, `std::stoi(argv[i])`, `strtol(argv[1], NULL, 10)`. */
+const COMMAND_LINE_VALUE = /^\s*(?:std::)?(?:atoi|atol|atoll|stoi|stol|stoul|strtol|strtoul)\s*\(\s*argv\s*\[/;
 const MAX_HELPER_DEPTH = 3;
 /** Past this many runs per thread a statement's arithmetic no longer changes a verdict. */
 const MAX_OPS_WEIGHT = 1 << 16;
@@ -630,6 +632,12 @@ class FunctionWalker extends Evaluator {
           if (left?.type === 'identifier') this.memberAliases.delete(left.text);
           if (left?.type === 'identifier') {
             const v = this.env.get(left.text);
+            // `if (argc >= 4) dimx = atoi(argv[2]);`: a command-line override of a default; the program's default
+            // run keeps the value it started with (`int dimx = BDIMX;`), the one shapes are judged at
+            if (v?.kind === 'int' && v.poly.isConstant && op === '=' && right && COMMAND_LINE_VALUE.test(right.text)) {
+              this.expressions(right);
+              return false;
+            }
             if (v?.kind === 'int' && !this.isLoopCarried(v)) {
               const r = this.eval(right);
               const cur = v.poly;
