@@ -8,6 +8,7 @@ import { fixVectorAccess } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, isVarying, symbolKind } from '../../../core/affine';
+import { isReferenceOracle } from '../../common/reference';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
 import { loopsAround } from '../../common/hot-loops';
@@ -213,6 +214,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // a demo size at every launch (`n = 1024`): the launch's latency, not its bandwidth, decides
   // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
   if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch) return [];
+  // a warm-up, a reference or a scalar fallback kernel is plain on purpose
+  if (isReferenceOracle(fn.name)) return [];
   // per-element work of unknown length: memory-bound or not depends on a run-time count
   if (computeLoop(fn) || atomicPerElement(fn)) return [];
   if (fn.kernelClass !== 'elementwise') {
