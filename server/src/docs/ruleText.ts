@@ -74,7 +74,7 @@ def matmul(a, b, c, M, N, K):
 export const RULE_TEXT: Record<RuleId, RuleText> = {
   'fusion/elementwise-chain': {
     finds:
-      'Host code that launches elementwise kernels back to back, where the later kernel reads the buffer the earlier one wrote, over the same index space, with nothing in between that needs the intermediate. In Triton host code: a Triton launch whose output next goes through PyTorch elementwise operations.',
+      'Host code that launches elementwise kernels back to back, where the later kernel reads the buffer the earlier one wrote, over the same index space, with nothing in between that needs the intermediate. A flat thread id over a 2-D grid (`(blockIdx.x + blockIdx.y * gridDim.x) * blockDim.x + threadIdx.x`) numbers the same elements as a 1-D one. In Triton host code: a Triton launch whose output next goes through PyTorch elementwise operations.',
     quiet: [
       'a copy, a library call or a host read of the intermediate between the launches;',
       'kernels over different index spaces (different sizes or shapes);',
@@ -109,6 +109,7 @@ void forward(const float* x, float* y, int n) {
       'passes that write elsewhere than they read (a head split, a permute): an epilogue cannot move elements;',
       'plain copies and reference oracles;',
       'Python functions under `@torch.compile`: Inductor decides the epilogue fusion there;',
+      'a layer object\'s own GEMM method (`layer_weight.gate_up_proj.mm(x)`, whose backend may be cuBLAS or a quantized kernel) followed by the project\'s one fused activation kernel (`silu_and_mul_fwd`);',
       'code under `#if CUDART_VERSION < 11000` (a toolkit nobody builds with; the live branch often fuses the bias with a cublasLt epilogue).',
     ],
     example: {
@@ -323,7 +324,8 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
       'strided or misaligned accesses (`x[i + 1]`, `x[i + offset]`) and 64-bit elements;',
       'compute-bound kernels (arithmetic in constant-trip loops counts once per iteration), and kernels running a run-time number of math rounds per element (`for (it < iterations) v = sinf(v)`);',
       'kernels every launch in the file runs as one block (`<<<1, 256>>>`, `dim3 grid(1)`): a demo or a last reduction stage, where launching more blocks comes first;',
-      '1-D kernels every launch of which in the file passes a demo size (at most 8,192 elements, `N = 1024`) for the count the thread index is checked against, and kernels issuing an atomic per element they read;',
+      'kernels every launch of which in the file passes a demo size (at most 16,384 elements, `N = 1024`) for the count the thread index is checked against, or, with no bounds check, starts at most that many threads (`dim3 grid(nElem / block.x)`); kernels indexed by `threadIdx` alone (a lane demo, a per-block table); and kernels issuing an atomic per element they read (`atomicAdd`, a library wrapper such as `cuda::atomic::Add`);',
+      'warm-up, reference and scalar-fallback kernels (`warmup`, `*_ref`, `*_fallback`): plain on purpose;',
       'Triton even/odd pairs touched once before or after a loop when the loop itself walks such pairs (a scan\'s state, loaded once per program), and scalar loops over a literal handful of words (`for i in range(5)`, resetting sync flags);',
       'template kernels that a launch of the file also instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`): the scalar launch is the fallback for odd sizes;',
       'a scalar kernel launched only where the other arm of its condition launches a `half2` / `float4` twin (`if (n & 1) k_fp16<<<...>>>(...); else k_packed<<<...>>>((const half2*)x, ...)`).',
@@ -385,7 +387,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'register tiles (four or more accumulators), integer reductions, short fixed-length sums, plain copies, records of 8 or more fields read whole;',
       'a stencil\'s compile-time taps (`-RADIUS..RADIUS`: the loop around them is judged);',
       'kernels, device code, `main`, CPU reference code (a kernel\'s CPU twin, expected outputs, functions whose output a caller checks), scalar fallbacks of SIMD paths (`*_fallback`, `*_nonavx2`), result checks (`check*`, `verify*`), functions that read or write files (`fopen`, `fprintf`, `fread`: input and output, not the computation), files named for reference implementations (`cpu_ref.h`, `reference.cu`), and loops before a driver\'s first clock read or after its last;',
-      'files that ask for fast math in the source (`#pragma GCC optimize("-ffast-math")`, also through a macro, `float_control(precise, off)`, `#pragma clang fp reassociate(on)`); loops over a handful of classes, threads or ranking cut-offs (`num_class_`, `eval_at_.size()`); sums in loops that gather or scatter through loaded indices, where the order of the sum is not the blocker; the plain `#else` twin of a function the file also writes with intrinsics; SYCL work-item bodies;',
+      'files that ask for fast math in the source (`#pragma GCC optimize("-ffast-math")`, also through a macro, `float_control(precise, off)`, `#pragma clang fp reassociate(on)`); loops over a handful of classes, threads or ranking cut-offs (`num_class_`, `eval_at_.size()`); sums in loops that gather or scatter through loaded indices, and sums whose terms call libm (`h -= p[i] * logf(p[i])`) without -ffast-math, where the order of the sum is not the blocker; CPU loops in a folder of scalar fallbacks (`fallback/`); the plain `#else` twin of a function the file also writes with intrinsics; SYCL work-item bodies;',
       'column walks memory/uncoalesced-access reports (one cause, one finding: its interchange is the advice, and the interchanged loop vectorizes).',
     ],
     example: {
@@ -525,7 +527,8 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
       'kernels that already copy asynchronously (`cp.async`, `cuda::memcpy_async`, TMA, pipeline primitives);',
       'double buffers (a stage dimension, `buf[k & 1]`) and register prefetch;',
       'tiles copied 4 bytes at a time into a kernel with one output per thread, or whose products read both operands from shared memory (1.02× measured with 4-byte copies): register blocking comes first;',
-      'Triton kernels with no `num_stages` (the default is 3 stages), or any launch or config with 2 or more;',
+      'Triton kernels with no `num_stages` (the default is 3 stages), or any launch or config with 2 or more (a local passed as `num_stages=num_stages` reads as the values it is assigned);',
+      'Triton `tl.dot` loops with a compile-time trip count (`range(tl.cdiv(K, BK))` with `K` and `BK` `tl.constexpr`, `range(0, i_i)` with `i_i = i_c % NC`): a few trips over a fixed dimension, no steady state to overlap;',
       'files in another vendor\'s backend folder (`triton_ascend/`, `_cambricon/`, `musa/`), which pipeline copies their own way.',
     ],
     example: {
