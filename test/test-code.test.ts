@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
+import { DEFAULT_CONFIG } from '../server/src/core/config';
 import { isNotTunedPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, otherAcceleratorOf } from '../server/src/core/test-code';
 
 const CPU_AND_KERNEL = `void make_matrix(double* a, const double* b, int n) {
@@ -98,6 +99,10 @@ test('reference and vendored folders, and kernel source for a run-time compiler:
   const path = join(ref, 'ops.cu');
   writeFileSync(path, CPU_AND_KERNEL);
   assert.deepEqual(engine.analyzeText(path, CPU_AND_KERNEL).findings, []);
+  // nor are its functions listed as skipped, or a file too large for the limit reported: it is never read
+  const unparsable = `${CPU_AND_KERNEL}\nMACRO_MADE(void) broken( {\n`;
+  assert.deepEqual(engine.analyzeText(path, unparsable).skipped ?? [], []);
+  assert.equal(engine.analyzeText(path, 'x'.repeat(2 * 1024 * 1024), { ...DEFAULT_CONFIG, maxFileSizeKb: 1 }).error, undefined);
   const portable = `KERNEL void scale(GLOBAL float* x, int n, int ld) {
   for (int i = GLOBAL_ID; i < n; i += GLOBAL_SIZE) {
     float s = 0.0f;

@@ -308,6 +308,8 @@ export class Engine {
   ): FileResult {
     const language = detectLanguage(path, text, languageId);
     if (!language) return { language: null, findings: [] };
+    // a reference implementation's or vendored code's folder: nothing in it is reported, so nothing is read
+    if (this.isNotTuned(path)) return { language, findings: [] };
     const skip = this.skipReason(path, text, language, config);
     if (skip) return { language, findings: [], error: skip };
     let tree: Tree | undefined; // parsed here, and so freed here
@@ -331,6 +333,11 @@ export class Engine {
     } finally {
       tree?.delete();
     }
+  }
+
+  /** A file in a reference implementation's or vendored code's folder of the workspace (core/test-code.ts): never reported. */
+  isNotTuned(path: string): boolean {
+    return isNotTunedPath(path, this.preprocess.roots);
   }
 
   /** Why a file is not analysed (too large, binary, language switched off), or null. */
