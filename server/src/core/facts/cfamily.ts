@@ -183,6 +183,12 @@ class FunctionWalker extends Evaluator {
       }
       case 'if_statement': {
         const cond = field(n, 'condition');
+        // `if constexpr (ELTS == 16)` on constants the file fixes: only the arm the compiler keeps is code
+        const folded = cond ? this.constexprArm(n, cond) : null;
+        if (folded) {
+          if (folded !== 'none') this.statement(folded);
+          return;
+        }
         if (cond) {
           this.expressions(cond);
           this.noteBound(cond);
@@ -825,6 +831,22 @@ class FunctionWalker extends Evaluator {
     const own = inner.accesses.filter((a) => a.space !== 'local' && a.space !== 'unknown');
     if (inner.loops.length) this.inlined.push({ name, loops: inner.loops.map(under), accesses: own.map(at) });
     for (const c of inner.inlined) this.inlined.push({ ...c, loops: c.loops.map(under), accesses: c.accesses.map(at) });
+  }
+
+  /** The arm an `if constexpr` keeps when its condition compares constants (`CVT_ELTS == 16`), 'none' when no arm; null otherwise. */
+  private constexprArm(n: Node, cond: Node): Node | 'none' | null {
+    if (!children(n).some((c) => c.type === 'constexpr')) return null;
+    const test = unparen(cond.type === 'condition_clause' ? field(cond, 'value') ?? namedChildren(cond)[0] ?? null : cond);
+    if (test?.type !== 'binary_expression') return null;
+    const op = field(test, 'operator')?.text ?? '';
+    const l = this.eval(field(test, 'left'));
+    const r = this.eval(field(test, 'right'));
+    if (!l.isConstant || !r.isConstant) return null;
+    const compare: Record<string, (a: number, b: number) => boolean> = { '==': (a, b) => a === b, '!=': (a, b) => a !== b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
+    if (!compare[op]) return null;
+    const kept = compare[op](l.constant, r.constant) ? field(n, 'consequence') : field(n, 'alternative');
+    const arm = kept?.type === 'else_clause' ? namedChildren(kept)[0] ?? null : kept;
+    return arm ?? 'none';
   }
 
   /** `dim3 block(32, 8)` / `dim3 block = dim3(1, 256)`: each extent, null where not constant. */

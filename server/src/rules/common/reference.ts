@@ -84,6 +84,12 @@ const untunedMemo = new WeakMap<readonly FunctionFacts[], ReadonlySet<string>>()
  * whatever its name (`mm2_cpu` timed against the GPU): the CPU rules speak there. With the
  * project, also a function another file calls with an expected-results argument.
  */
+/** Suffixes of a function's SIMD version beside its plain one (`resample_row_hv_2` and `resample_row_hv_2_simd`). */
+const SIMD_SUFFIXES = ['_simd', '_sse', '_sse2', '_sse4', '_avx', '_avx2', '_avx512', '_neon', '_vsx', '_rvv', 'Simd', 'SSE', 'AVX', 'AVX2', 'NEON'];
+
+/** The plain function is the scalar fallback when the file also defines it with a SIMD suffix: the machines that matter take that one. */
+const hasSimdTwin = (name: string, names: ReadonlySet<string>): boolean => SIMD_SUFFIXES.some((s) => names.has(name + s));
+
 export function untunedHosts(functions: readonly FunctionFacts[], project?: { references: ReadonlySet<string> }): ReadonlySet<string> {
   const known = untunedMemo.get(functions);
   if (known) return known;
@@ -95,8 +101,9 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
   const sites = new Map<string, { caller: FunctionFacts; call: CallFact }[]>();
   for (const caller of functions)
     for (const call of caller.calls) if (hosts.has(call.name) && call.name !== caller.name) (sites.get(call.name) ?? sites.set(call.name, []).get(call.name)!).push({ caller, call });
+  const names = new Set(functions.map((f) => f.name));
   for (const name of hosts.keys()) {
-    if (isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name))) {
+    if (isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name)) || hasSimdTwin(name, names)) {
       out.add(name);
       continue;
     }

@@ -202,7 +202,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const wholeGroups = !!strided && ((groupSize >= 8 && coversAllResidues(strided, groupSize, inLoop)) || unrolledByHand);
   if (strided && !tiny && !wholeGroups && shortStride(strided, l)) {
     return {
-      message: `the ${v} loop reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled loads`,
+      message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled ${strided.kind === 'store' ? 'stores' : 'loads'}`,
       detail: detail(
         'SIMD loads need consecutive elements, so the compiler leaves the loop scalar or shuffles each vector together from several loads.',
         'Store the fields as separate arrays (structure of arrays), or load whole groups and de-interleave them explicitly.',
