@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  expandMacros, toOriginal, buildView, compileCommandsIncludeDirs, fsHeaderReader, builtinMacro,
+  expandMacros, toOriginal, buildView, cmakeIncludeDirs, compileCommandsIncludeDirs, fsHeaderReader, builtinMacro,
   type MacroDef, type HeaderReader, type PreprocessorView,
 } from '../server/src/core/preprocess';
 import { preprocessFile } from '../server/src/core/facts/shadow';
@@ -273,6 +273,53 @@ describe('buildView', () => {
     writeFileSync(join(dir, 'compile_commands.json'), '{ not json');
     assert.deepEqual(compileCommandsIncludeDirs(dir, fsHeaderReader([dir])), []);
     assert.deepEqual(compileCommandsIncludeDirs(join(dir, 'none'), fsHeaderReader([dir])), []);
+  });
+
+  test('CMakeLists.txt: include_directories and target_include_directories, relative to the root; other variables skipped', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ka-cmake-'));
+    writeFileSync(join(root, 'CMakeLists.txt'), [
+      'cmake_minimum_required(VERSION 3.18)',
+      '# include_directories(commented/out)',
+      'include_directories(include)',
+      'include_directories(include/utils "third_party/json")',
+      'if (USE_CUDA)',
+      '  include_directories(${CMAKE_CURRENT_SOURCE_DIR}/include/devices/cuda)',
+      'endif()',
+      'target_include_directories(fastllm PUBLIC ${PROJECT_SOURCE_DIR}/src PRIVATE gen)',
+      'include_directories(${CUDA_TOOLKIT_ROOT_DIR}/include $<BUILD_INTERFACE:x>)',
+    ].join('\n'));
+    assert.deepEqual(cmakeIncludeDirs(root, fsHeaderReader([root])), ['include', 'include/utils', 'third_party/json', 'include/devices/cuda', 'src', 'gen'].map((d) => join(root, d)));
+    assert.deepEqual(cmakeIncludeDirs(join(root, 'none'), fsHeaderReader([root])), []);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('a header found through CMake\'s include directories expands its vector-cast macro; a vendored include directory stays vendored', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ka-cmake-'));
+    mkdirSync(join(root, 'include', 'cuda'), { recursive: true });
+    mkdirSync(join(root, 'src', 'linear'), { recursive: true });
+    mkdirSync(join(root, 'third_party', 'lib'), { recursive: true });
+    writeFileSync(join(root, 'CMakeLists.txt'), 'include_directories(include/cuda third_party/lib)\n');
+    writeFileSync(join(root, 'include', 'cuda', 'common.cuh'), '#define FETCH_FLOAT4(p) (reinterpret_cast<float4*>(&(p))[0])\n');
+    const kernel = `#include "common.cuh"
+__global__ void scale4(float* a, float* b, int n) {
+  int i = (blockIdx.x * blockDim.x + threadIdx.x) * 4;
+  if (i + 3 < n) { float4 v = FETCH_FLOAT4(a[i]); v.x *= 2.f; v.y *= 2.f; v.z *= 2.f; v.w *= 2.f; FETCH_FLOAT4(b[i]) = v; }
+}
+__global__ void strided(const float* x, float* y, int n, int ld) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] = x[i * ld];
+}
+`;
+    const path = join(root, 'src', 'linear', 'scale.cu');
+    writeFileSync(path, kernel);
+    const vendored = join(root, 'third_party', 'lib', 'strided.cu');
+    writeFileSync(vendored, kernel);
+    const engine = await Engine.create(['cuda']);
+    engine.setWorkspace([root]);
+    const found = engine.analyzeText(path, kernel).findings.filter((f) => f.rule === 'memory/uncoalesced-access').map((f) => f.function);
+    assert.deepEqual(found, ['strided'], 'FETCH_FLOAT4(a[i]) with i = 4 * thread: one 16-byte load per lane, coalesced');
+    assert.deepEqual(engine.analyzeText(vendored, kernel).findings, [], 'third_party/ is vendored, also when it is an include directory');
+    rmSync(root, { recursive: true, force: true });
   });
 
   test('limits: depth and header count; a throwing reader; garbage input', () => {

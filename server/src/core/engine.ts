@@ -20,7 +20,7 @@ import { ProjectIndex } from './project';
 import { withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
-import { buildFlagsFor, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type ViewOptions } from './preprocess';
+import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type ViewOptions } from './preprocess';
 import { isNotTunedPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
@@ -198,6 +198,8 @@ const NO_HEADERS: ViewOptions = { roots: [], includeDirs: [], reader: { read: ()
 
 export class Engine {
   private preprocess: ViewOptions = NO_HEADERS;
+  /** The workspace folders alone: where a file lies (a test, vendored or fallback folder) is judged below them, not below an include directory. */
+  private workspaceRoots: readonly string[] = [];
 
   /**
    * The workspace folders (headers are read only under them and the include
@@ -208,10 +210,15 @@ export class Engine {
     const absRoots = roots.map((r) => resolve(r));
     const configured = includePaths.map((p) => (isAbsolute(p) ? resolve(p) : resolve(absRoots[0] ?? '.', p)));
     const probe = fsHeaderReader(absRoots);
-    const fromBuild = absRoots.flatMap((r) => compileCommandsIncludeDirs(r, probe));
+    // a build's compile_commands.json, else what the CMakeLists.txt at the folder's root says
+    const fromBuild = absRoots.flatMap((r) => {
+      const compiled = compileCommandsIncludeDirs(r, probe);
+      return compiled.length ? compiled : cmakeIncludeDirs(r, probe);
+    });
     const includeDirs = [...new Set([...configured, ...fromBuild])];
     const allowed = [...new Set([...absRoots, ...includeDirs])];
     this.preprocess = { roots: allowed, includeDirs, reader: fsHeaderReader(allowed) };
+    this.workspaceRoots = absRoots;
     this.generation++;
   }
 
@@ -337,7 +344,7 @@ export class Engine {
 
   /** A file in a reference implementation's or vendored code's folder of the workspace (core/test-code.ts): never reported. */
   isNotTuned(path: string): boolean {
-    return isNotTunedPath(path, this.preprocess.roots);
+    return isNotTunedPath(path, this.workspaceRoots);
   }
 
   /** Why a file is not analysed (too large, binary, language switched off), or null. */
@@ -551,9 +558,9 @@ export class Engine {
     }
     cache?.sweep();
     const build = language === 'triton' ? DEFAULT_BUILD : withSourcePragmas(buildFlagsFor(path, this.preprocess), text);
-    const kernelsOnly = isTestPath(path, this.preprocess.roots) || isScalarFallbackPath(path, this.preprocess.roots);
-    const notTuned = isNotTunedPath(path, this.preprocess.roots) || (language === 'cpp' && isRuntimeKernelSource(text));
-    const otherAccelerator = otherAcceleratorOf(path, this.preprocess.roots);
+    const kernelsOnly = isTestPath(path, this.workspaceRoots) || isScalarFallbackPath(path, this.workspaceRoots);
+    const notTuned = isNotTunedPath(path, this.workspaceRoots) || (language === 'cpp' && isRuntimeKernelSource(text));
+    const otherAccelerator = otherAcceleratorOf(path, this.workspaceRoots);
     return {
       language, functions: language === 'triton' ? functions : withCallSiteTrips(withLaunchShapes(functions), lines), lines, skipped,
       ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),

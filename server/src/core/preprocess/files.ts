@@ -130,3 +130,36 @@ export function compileCommandsIncludeDirs(root: string, reader: HeaderReader): 
     return [];
   }
 }
+
+/** The variables a CMake path may start with that name the folder of the root CMakeLists.txt. */
+const CMAKE_ROOT_VAR = /^\$\{(?:CMAKE_CURRENT_SOURCE_DIR|CMAKE_SOURCE_DIR|PROJECT_SOURCE_DIR|CMAKE_CURRENT_LIST_DIR)\}\/?/;
+
+/**
+ * The directories `include_directories(...)` and `target_include_directories(t PUBLIC ...)` of
+ * <root>/CMakeLists.txt name, absolute: a project built with CMake and not yet configured (no
+ * compile_commands.json) still says where its headers are. Paths under other variables are skipped.
+ */
+export function cmakeIncludeDirs(root: string, reader: HeaderReader): string[] {
+  try {
+    if (typeof root !== 'string' || !path.isAbsolute(root)) return [];
+    const text = reader.read(path.join(root, 'CMakeLists.txt'));
+    if (text === null || text.length > 2 * 1024 * 1024) return [];
+    const out = new Set<string>();
+    const code = text.replace(/#[^\n]*/g, '');
+    for (const m of code.matchAll(/\b(?:target_)?include_directories\s*\(([^)]*)\)/gi)) {
+      const words = m[1].trim().split(/\s+/).map((w) => w.replace(/^"|"$/g, ''));
+      const isTarget = /^target_/i.test(m[0]);
+      for (const [i, w] of words.entries()) {
+        if (isTarget && i === 0) continue; // the target's name
+        if (/^(?:PUBLIC|PRIVATE|INTERFACE|SYSTEM|BEFORE|AFTER)$/.test(w) || w === '') continue;
+        const rel = w.replace(CMAKE_ROOT_VAR, '');
+        if (rel.includes('$') || rel.includes('<')) continue; // another variable or a generator expression
+        out.add(path.resolve(root, rel));
+        if (out.size >= 200) return [...out];
+      }
+    }
+    return [...out];
+  } catch {
+    return [];
+  }
+}

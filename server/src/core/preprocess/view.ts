@@ -7,7 +7,7 @@ import { evalIntExpr, type Resolver } from './expr';
 import { isWithin, type HeaderReader } from './files';
 import { BudgetExceeded, tick } from '../budget';
 
-export { fsHeaderReader, compileCommandsIncludeDirs, type HeaderReader } from './files';
+export { fsHeaderReader, compileCommandsIncludeDirs, cmakeIncludeDirs, type HeaderReader } from './files';
 
 export interface ViewOptions {
   /** Directories searched after the includer's own directory: configured includePaths and `-I` of compile_commands.json (absolute). */
