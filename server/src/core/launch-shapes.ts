@@ -127,8 +127,14 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
 }
 
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
+/** An explicit specialization for a 16-bit type (`template <> __global__ void k<__half>(...)`). */
+const HALF_SPECIALIZATION = /<\s*(?:__half|half|__nv_bfloat16|nv_bfloat16|bf16|__hip_bfloat16)\s*>\s*$/;
+
 export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   const launches = collect(functions);
+  // generic kernels with a 16-bit specialization beside them: the specialization is the fp16 path a
+  // half-precision build runs, the generic one the fp32 build's (its scalar accesses are that build's business)
+  const halfSpecialized = new Set(functions.filter((f) => f.isKernel && HALF_SPECIALIZATION.test(f.name)).map((f) => baseName(f.name)));
   // launches on packed or vector casts inside a conditional, found once for all the kernels
   const packed = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' && c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
   return functions.map((f) => {
@@ -139,7 +145,8 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     const singleBlock = seen?.oneBlock ?? false;
     const types = typeBindings(f, seen);
     const small = smallProblem(f, seen);
-    const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed);
+    const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed) ||
+      (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name));
     if (x === null && !singleBlock && !types && !small && !vectorLaunch) return f;
     const key = `${x}|${singleBlock}|${small}|${vectorLaunch}|${types ? [...types].join() : ''}`;
     const hit = shaped.get(f);

@@ -202,11 +202,12 @@ export interface FunctionFacts {
   blockDimX?: number;
   /** Every launch of this kernel in the file is one block (`<<<1, 256>>>`): a demo or a last reduction stage, not a stream (set per file). */
   singleBlock?: boolean;
-  /** Every launch of this kernel in the file passes a small constant (at most 8,192) for the count its thread index is checked against: a demo size (set per file). */
+  /** Every launch of this kernel in the file passes a small constant (at most 16,384) for the count its thread index is checked against, or starts at most that many threads: a demo size (set per file). */
   smallProblem?: boolean;
   /**
    * A template kernel a launch of the file instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`),
-   * or a kernel launched only where the other arm of the condition launches a packed twin (`(const half2*)x`): the fallback (set per file).
+   * or a kernel launched only where the other arm of the condition launches a packed twin (`(const half2*)x`), or a generic
+   * template kernel beside its own `__half` / bf16 specialization (the fp32 build's path): the fallback (set per file).
    */
   vectorLaunch?: boolean;
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
