@@ -4,7 +4,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { liveChildren } from './dead-branches';
 import { lambdaLoop, type LambdaLoop } from './lambda-loops';
-import { commaParts, rareIterationLoops, steppedName } from './loop-forms';
+import { chunkTailArm, commaParts, rareIterationLoops, steppedName } from './loop-forms';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
@@ -88,6 +88,8 @@ class FunctionWalker extends Evaluator {
   private branches: number[] = [];
   /** Loops whose iterations the enclosing `if`s pick a few of (`if (i == n - 1)`, `if (i % 100 == 0)`). */
   private readonly rareLoops: number[] = [];
+  /** Inside the short-remainder arm of a chunked loop (loop-forms.ts `chunkTailArm`). */
+  private chunkTailDepth = 0;
   /** References bound to one element (`float4& out = out4[idx]`), by name: the access recorded where each was bound. */
   private readonly elementRefs = new Map<string, AccessFact>();
   /** The run of `if (v == c)` tests just walked in this block (a dispatch on `v`). */
@@ -204,13 +206,20 @@ class FunctionWalker extends Evaluator {
         const outer = this.activeLanes;
         const few = cond ? this.firstThreadsCondition(cond) : null;
         if (few !== null) this.activeLanes = Math.min(few, outer ?? few);
-        const rare = cond ? rareIterationLoops(cond, this.loopStack.map((id) => this.loops.find((l) => l.id === id)!).filter((l) => l)) : [];
+        const enclosing = this.loopStack.map((id) => this.loops.find((l) => l.id === id)!).filter((l) => l);
+        const rare = cond ? rareIterationLoops(cond, enclosing) : [];
+        // `if (remaining >= 4) { vector step } else { scalar tail }` in a chunked loop: the tail arm's accesses
+        const tail = cond && enclosing.length ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);
+        if (tail === 'consequence') this.chunkTailDepth++;
         this.inBranch(field(n, 'consequence'), stmt, arm);
+        if (tail === 'consequence') this.chunkTailDepth--;
         this.rareLoops.length -= rare.length;
         this.activeLanes = outer;
         if (single === '==') this.singleLaneDepth--;
+        if (tail === 'alternative') this.chunkTailDepth++;
         this.inBranch(field(n, 'alternative'), stmt, 1);
+        if (tail === 'alternative') this.chunkTailDepth--;
         // (an arm of a dispatch that returns leaves the other arms' statements running after it: not a split)
         this.returningIf = !chained && !field(n, 'alternative') && endsInReturn(field(n, 'consequence')) ? stmt : null;
         if (this.returningIf !== null) this.dispatch = null;
@@ -774,6 +783,7 @@ class FunctionWalker extends Evaluator {
         delete fact.helper;
       } else fact.helper ??= name;
       if (this.singleLaneDepth > 0) fact.singleLane = true;
+    if (this.chunkTailDepth > 0) fact.chunkTail = true;
       if (this.activeLanes !== null) fact.activeLanes = Math.min(this.activeLanes, a.activeLanes ?? 32);
       this.accesses.push(fact);
     }
@@ -893,6 +903,7 @@ class FunctionWalker extends Evaluator {
   private pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops'>, at: Node): void {
     const fact: AccessFact = { ...target, range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
     if (this.singleLaneDepth > 0) fact.singleLane = true;
+    if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];

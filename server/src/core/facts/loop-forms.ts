@@ -3,6 +3,7 @@
 // and the `if`s inside a loop that pick a few of its iterations (`if (i == n - 1)`).
 import type { SyntaxNode as Node } from '../mirror';
 import type { LoopFact } from './model';
+import { Poly } from '../affine';
 import { unparen } from './evaluate';
 import { field, namedChildren } from '../syntax';
 
@@ -43,4 +44,43 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[]): 
     if ((tests(sides[0]) && !names(sides[1])) || (tests(sides[1]) && !names(sides[0]))) out.push(loop.id);
   }
   return out;
+}
+
+/** The most elements a chunk may hold for its short remainder to count as a tail (a float4 / 8 x half / 16 x byte step). */
+const MAX_CHUNK = 16;
+
+/**
+ * The arm of an `if` that handles the short remainder of a chunked loop: `if (remaining >= 4) { vector step }
+ * else { for (j < remaining) ... }` or `if (i + 3 < m) ... else ...`, inside `for (i = tid * 4; ...; i += BLOCK * 4)`.
+ * The condition compares `m - i` (through locals) with a small constant, `i` an enclosing loop's variable stepping
+ * by at least that many elements: only the loop's last chunk takes the short arm. 'consequence', 'alternative' or null.
+ */
+export function chunkTailArm(cond: Node, evaluate: (n: Node | null) => Poly, enclosing: readonly LoopFact[]): 'consequence' | 'alternative' | null {
+  let e: Node | null = cond;
+  while (e && (e.type === 'condition_clause' || e.type === 'parenthesized_expression')) e = namedChildren(e).find((c) => c.type !== 'comment') ?? null;
+  const op = e?.type === 'binary_expression' ? field(e, 'operator')?.text : undefined;
+  if (!e || !op || !['<', '<=', '>', '>='].includes(op)) return null;
+  // left - right, so the test reads `diff op 0`
+  const diff = evaluate(field(e, 'left')).sub(evaluate(field(e, 'right')));
+  if (diff.unknown) return null;
+  for (const loop of enclosing) {
+    // the variable's value is init + symbol * step: `m - i` holds -step * symbol
+    const { init, step } = loop;
+    if (!init || !step || init.unknown || step.unknown) continue;
+    const k = diff.coefficient(loop.symbol);
+    const sign = k.equals(step.scale(-1)) ? -1 : k.equals(step) ? 1 : 0;
+    if (!sign) continue;
+    // what is left besides the loop's variable: a constant within a chunk, and sizes that do not change in the loop
+    const i = init.add(Poly.sym(loop.symbol).mul(step));
+    const rest = diff.sub(i.scale(sign));
+    const c = rest.constant;
+    // (an outer loop's variable or `min(blkStart + 128, m)` is the same for every step of this loop: fine)
+    if (Math.abs(c) > MAX_CHUNK || rest.dependsOn((s) => s === loop.symbol || s.startsWith('threadIdx.'))) continue;
+    // the loop moves a chunk of at least that size per step (`i += BLOCK * 4`, `i += 4`)
+    if (step.isConstant && step.constant < Math.max(2, Math.abs(c))) continue;
+    // `m - i >= 4` (`i` with sign -1, `>`/`>=`): the alternative is the tail; `m - i < 4`: the consequence
+    const mainWhenGreater = (sign < 0) === (op === '>' || op === '>=');
+    return mainWhenGreater ? 'alternative' : 'consequence';
+  }
+  return null;
 }

@@ -99,6 +99,8 @@ export interface AccessFact {
   elemAlternatives?: string[];
   /** Under a guard that leaves at most one lane of a warp active (`if (threadIdx.x == 0)`): not a warp-wide request. */
   singleLane?: boolean;
+  /** In the short-remainder arm of a chunked loop (`else { for (j < remaining) ... }` after `if (remaining >= 4)`): only its last chunk runs it. */
+  chunkTail?: boolean;
   /**
    * Under a guard that leaves only the block's first few threads active (`if (tid < NUM_BINS)`,
    * NUM_BINS = 20): that many lanes of the first warp make the request (2 to 31).

@@ -15,7 +15,8 @@
 // Two passes (an online or Welford statistics sweep plus the output sweep, a sum of
 // squares plus the normalize sweep) are the minimum for a streamed row: quiet.
 import { Poly, symbolKind } from '../../../core/affine';
-import type { FunctionFacts, LoopFact } from '../../../core/facts/model';
+import { laneValues, SAMPLES } from '../../../core/lanes';
+import { exclusiveArms, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { Range } from '../../../core/types';
 
 export interface Pass {
@@ -23,6 +24,18 @@ export interface Pass {
   range: Range;
   line: number;
   arrays: Set<string>;
+  /** The branches the pass's loop is inside (`LoopFact.scopes`): passes in arms of one if/else never both run. */
+  scopes: readonly number[];
+}
+
+/** Two passes that can both run in one thread: not in different arms of one if/else (a full block and its remainder). */
+const together = (a: Pass, b: Pass): boolean => !a.scopes.some((x) => b.scopes.some((y) => exclusiveArms(x, y)));
+
+/** The most passes that run together, in source order (a pass joins when it can run with every pass taken so far). */
+function runTogether(passes: Pass[]): Pass[] {
+  const out: Pass[] = [];
+  for (const p of passes) if (out.every((q) => together(p, q))) out.push(p);
+  return out;
 }
 
 /** Loops with a small constant trip count (`k < 8`, a pack) are not sweeps over a row. */
@@ -48,10 +61,23 @@ function canonical(p: Poly, lanes: readonly (string | null)[] = []): string {
   return out.toString();
 }
 
-/** Consecutive threads take consecutive elements (`threadIdx.x` enters with coefficient 1): a block-stride sweep. */
+/**
+ * A loop that hands the row's elements out to the threads (`for (i = tid * 4; i < m; i += BLOCK * 4)`, block- or
+ * grid-stride): a helper called in it (`accumulate4(A, i, ...)`) walks the thread's chunk of a shared sweep, not a row of its own.
+ */
+const sharedOut = (l: LoopFact | undefined): boolean =>
+  !!l && (l.blockStride || l.gridStride || (!!l.init && !l.init.unknown && l.init.dependsOn((s) => symbolKind(s) === 'thread' || symbolKind(s) === 'lane')));
+
+/**
+ * Consecutive threads take consecutive elements (`threadIdx.x` enters with coefficient 1, or through
+ * `idx % headDim`, evaluated per lane): a block-stride sweep, or columns a warp reads as one row segment.
+ */
 const laneConsecutive = (p: Poly) => {
   const c = p.coefficient('threadIdx.x');
-  return c.isConstant && c.constant === 1;
+  if (c.isConstant && c.constant === 1) return true;
+  if (!p.hasAtoms) return false;
+  const v = laneValues(p, SAMPLES[0]);
+  return !!v && v.filter((x, i) => i > 0 && x - v[i - 1] === 1).length >= 16;
 };
 
 const ownRow = (p: Poly) => p.dependsOn((s) => ['thread', 'block', 'program'].includes(symbolKind(s)));
@@ -80,15 +106,19 @@ export function rowPasses(fn: FunctionFacts): Pass[] {
     let key: string;
     let range: Range;
     let context: string;
+    let scopes: readonly number[] = [];
     if (at >= 0) {
+      // the warp reads each step as one row segment (`x[r * wide + d]`, `d = idx % headDim`): a cooperative sweep, coalesced
+      if (!triton && laneConsecutive(idx)) continue;
       const loop = byId.get(a.loops[at])!;
       // the index must move with this loop or one inside it
       const inner = new Set(a.loops.slice(at).map((id) => byId.get(id)?.symbol));
       if (!idx.dependsOn((s) => inner.has(s))) continue;
       key = `L${loop.id}`;
       range = loop.headerRange;
+      scopes = loop.scopes ?? [];
       context = a.loops.slice(0, at).join(',');
-    } else if (!triton && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s))) && !laneConsecutive(idx)) {
+    } else if (!triton && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s))) && !laneConsecutive(idx) && !a.loops.some((id) => sharedOut(byId.get(id)))) {
       // an inlined `__device__` helper's loop over the row (a loop symbol outside the kernel's loops),
       // unless the block shares it out (`for (idx = tid; idx < N; idx += BLOCK_SIZE)`: consecutive lanes, consecutive elements)
       key = `H${a.range.start.line}`; // the helper's accesses sit at its call
@@ -98,7 +128,7 @@ export function rowPasses(fn: FunctionFacts): Pass[] {
     const group = groups.get(context) ?? new Map();
     groups.set(context, group);
     let entry = group.get(key);
-    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set() }, loads: new Set(), touched: new Set() }));
+    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes }, loads: new Set(), touched: new Set() }));
     const data = `${a.array}[${canonical(idx, a.lanes)}]`;
     entry.touched.add(data);
     if (a.kind !== 'store') entry.loads.add(data);
@@ -109,7 +139,8 @@ export function rowPasses(fn: FunctionFacts): Pass[] {
     const shared = (e: (typeof entries)[number]) => [...e.loads].filter((d) => entries.some((o) => o !== e && o.touched.has(d)));
     const readers = entries.filter((e) => shared(e).length > 0);
     for (const e of readers) for (const d of shared(e)) e.pass.arrays.add(d.slice(0, d.indexOf('[')));
-    if (readers.length > best.length) best = readers.map((e) => e.pass).sort((x, y) => x.line - y.line);
+    const passes = runTogether(readers.map((e) => e.pass).sort((x, y) => x.line - y.line));
+    if (passes.length > best.length) best = passes;
   }
   return best.length >= 3 ? best : [];
 }

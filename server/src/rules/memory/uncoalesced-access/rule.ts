@@ -96,6 +96,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   for (const a of globals) {
     const index = a.indices[0];
     if (index.unknown || a.singleLane) continue; // unknown, or a request only one lane makes
+    // the scalar remainder of a chunked loop (`else { for (j < remaining) ... }`): the last chunk of a row takes it, once
+    if (a.chunkTail) continue;
     // the same address for the whole warp: a broadcast (a warp spans threadIdx.y too when blockDim.x < 32)
     if (!index.dependsOn((s) => s === TID || (!!blockX && s === 'threadIdx.y'))) continue;
     // the scalar tail of a vectorized kernel: the array is also moved as vectors here,

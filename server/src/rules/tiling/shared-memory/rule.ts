@@ -28,11 +28,12 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
     // `A[(tid / 32) * K + k]`: lanes evaluated over the block
     if (sharedAcrossBlock(idx, 256, tileSizes)) return 'several threads of the block read the same element';
     // `key[(idx % T) * C3 + i]`: threads a whole period apart (in other blocks) read the same row
-    // (unless the quotient puts them back together: `n * (H*W) * K + (t % (H*W)) * K` with `n = t / (H*W)` is `t * K`)
+    // (unless the quotient tells them apart: `n * (H*W) * K + (t % (H*W)) * K` with `n = t / (H*W)` is `t * K`, and
+    // `(blk * ratio + r) * D + d` with `blk = idx / D`, `d = idx % D` puts threads a period apart a row further on)
     const atoms = [...idx.symbols()].map((sym) => ({ sym, d: atomDef(sym) })).filter((x) => x.d !== undefined);
     const recombined = (r: (typeof atoms)[number]) =>
       atoms.some((q) => q.d!.op === '/' && q.d!.args.length === 2 && q.d!.args.every((x, k) => x.equals(r.d!.args[k])) &&
-        idx.coefficient(q.sym).equals(idx.coefficient(r.sym).mul(r.d!.args[1])));
+        idx.coefficient(q.sym).terms.size > 0 && !idx.coefficient(q.sym).dependsOn((t) => t === loop.symbol));
     const periodic = atoms.some((r) => r.d!.op === '%' && r.d!.args[0].dependsOn((t) => t.startsWith('threadIdx.')) && !recombined(r));
     return periodic ? 'threads a whole period apart (`%` of the thread index) read the same elements' : null;
   }
