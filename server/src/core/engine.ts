@@ -281,6 +281,7 @@ export class Engine {
   /** Reads headers through a reader of the caller's (the evaluation reads snapshots at a pinned commit). */
   setHeaderSource(options: ViewOptions): void {
     this.preprocess = options;
+    this.workspaceRoots = options.roots;
     this.generation++;
   }
 
