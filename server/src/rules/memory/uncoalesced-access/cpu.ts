@@ -68,6 +68,8 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   for (const inner of innermost) {
     // a few rows (`r < rows`, every caller passing BATCH_SIZE 8): the lines they touch stay in L1 while the outer loop moves along them
     if (inner.trips !== undefined && inner.trips <= FEW_ROWS) continue;
+    // (`iy < BROW` with BROW a template parameter: a micro-kernel's compile-time register block, as few)
+    if (inner.bound !== null && fn.templateParams.includes(inner.bound.trim())) continue;
     // a loop over the classes (`k < num_class_`) of each row `i`: a few streams the outer loop walks in order
     if (countsFewItems(inner.bound)) continue;
     // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile

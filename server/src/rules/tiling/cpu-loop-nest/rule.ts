@@ -443,6 +443,9 @@ function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]
   const small = (l: LoopFact) => {
     const t = trip(l);
     if (t !== null) return t <= SMALL_TRIP;
+    // `for (ix = 0; ix < AROW; ++ix)` with AROW a template parameter: a compile-time tile (a micro-kernel's
+    // register block), already the blocked shape
+    if (l.bound !== null && fn.templateParams.includes(l.bound.trim())) return true;
     // `for (j = i; j < 16; ++j)`: a start we do not know, but an upward loop to a small constant
     const bound = l.kind === 'for' ? constantValue(l.bound, constants) : null;
     return bound !== null && bound <= SMALL_TRIP && !!l.step?.isConstant && l.step.constant > 0;
