@@ -8,7 +8,7 @@ import { chunkTailArm, commaParts, rareIterationLoops, steppedName } from './loo
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
-import { Poly, isVarying } from '../affine';
+import { Poly, atomDef, isVarying } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
 import { branchId } from './model';
 import { LIBRARY_KERNELS, MATH_CALLS } from './library';
@@ -380,6 +380,27 @@ class FunctionWalker extends Evaluator {
     return k >= 2 && k < 32 ? k : null;
   }
 
+  /**
+   * A loop that starts at the lane (`r = threadIdx.x`, `r = threadIdx.x & 31`) and runs to a constant below a warp
+   * (`r < 4`): that many lanes run its body (the first iteration is all of them), as under `if (lane < 4)`.
+   */
+  private firstLanesLoop(n: Node, fact: LoopFact): number | null {
+    const cond = field(n, 'condition');
+    if (!fact.init || fact.init.unknown || cond?.type !== 'binary_expression' || field(cond, 'left')?.text !== fact.variable) return null;
+    const op = field(cond, 'operator')?.text;
+    if (op !== '<' && op !== '<=') return null;
+    const bound = this.eval(unparen(field(cond, 'right')));
+    if (!bound.isConstant) return null;
+    const lane = fact.init.coefficient('threadIdx.x');
+    const plainLane = lane.isConstant && lane.constant === 1 && fact.init.symbols().size === 1 && fact.init.constant === 0;
+    const only = fact.init.symbols().size === 1 && fact.init.terms.size === 1 ? [...fact.init.symbols()][0] : null;
+    const def = only !== null ? atomDef(only) : undefined;
+    const laneAtom = !!def && def.args[0]?.equals(Poly.sym('threadIdx.x')) && ((def.op === '&' && def.args[1]?.isConstant && def.args[1].constant === 31) || (def.op === '%' && def.args[1]?.isConstant && def.args[1].constant === 32));
+    if (!plainLane && !laneAtom) return null;
+    const k = bound.constant + (op === '<=' ? 1 : 0);
+    return k >= 1 && k < 32 ? k : null;
+  }
+
   /** `if (i < n)` / `if (i >= n) return;`: remembers which parameter bounds the thread index. */
   private noteBound(cond: Node): void {
     walk(cond, (c) => {
@@ -492,6 +513,10 @@ class FunctionWalker extends Evaluator {
       if (cond && cond.endIndex - cond.startIndex <= 120) fact.condition = cond.text;
     }
     const carried = this.markLoopCarried(bodyNode, id, fact.variable);
+    // `for (r = lane; r < HC_MULT; r += 32)` with HC_MULT = 4: only the warp's first lanes run the body
+    const outerLanes = this.activeLanes;
+    const few = kind === 'for' ? this.firstLanesLoop(n, fact) : null;
+    if (few !== null) this.activeLanes = Math.min(few, outerLanes ?? few);
     const outerWeight = this.opsWeight;
     if (fact.trips) this.opsWeight = Math.min(outerWeight * fact.trips, MAX_OPS_WEIGHT);
     const outerSwitches = this.loopSwitchDepth;
@@ -499,6 +524,7 @@ class FunctionWalker extends Evaluator {
     this.loopStack.push(id);
     if (detached) this.pendingPragmas = detached.pragmas;
     if (bodyNode) this.statement(bodyNode);
+    this.activeLanes = outerLanes;
     if (kind === 'for') {
       const update = field(n, 'update');
       if (update) this.expressions(update);
