@@ -184,6 +184,7 @@ def attention(q, k, v):
       'online softmax and Welford forms, rows read once (kept in registers or shared memory);',
       'block-, warp- or grid-stride sweeps over rows that stay in cache (merging them measured only 1.07×), also in `__device__` helpers the block shares out (`for (idx = tid; idx < n; idx += BLOCK)`);',
       'two-level reductions (the second launch reads the partials, not the input), grid-wide statistics, and two kernels whose first merges a row split over several blocks with atomics;',
+      'helpers called inside a loop that hands the row out to the threads (`for (i = tid * 4; i < m; i += BLOCK * 4) accumulate4(a, i, ...)`), passes a warp reads as one row segment (`x[r * D + d]` with `d = idx % D`), and passes in different arms of one if/else (a full chunk and its remainder), which never both run;',
       'sweeps repeated by an outer loop the index ignores (a bisection\'s iterations);',
       'reference oracles;',
       'a per-row statistic that only matrix-multiply kernels (`tl.dot` over tiles) read with the buffer, as flash attention\'s backward reads `do` with `delta`: they load the buffer tile by tile for their own products;',
@@ -229,6 +230,7 @@ __global__ void softmax_rows(const float* logits, float* probs, int rows, int co
       'kernels that stage their operands through `__shared__` memory;',
       'per-thread loops without reuse across threads;',
       'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile;',
+      'flat indices taken apart with `/` and `%` whose quotient tells threads a period apart (`(blk * ratio + r) * D + d` with `blk = idx / D`, `d = idx % D`): they read different rows;',
       'warm-up kernels (`warmup`, `warm_up_kernel`) and reference kernels;',
       'per-row scalars (`mean[i1]`, `invvar[i1]`) that the whole block reads as one element, or that sit beside an inner loop streaming the row; per-chunk scalars of a loop that hands chunks to blocks (`chunk = blockIdx.x; chunk += gridDim.x`); flat thread indices taken apart with `/` and `%` and put back together (`n * HW * K + (t % HW) * K`), which each thread reads alone; `#pragma unroll` item loops over a template count.',
     ],
@@ -287,7 +289,7 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
       'A C/C++ loop nest of depth ≥ 3 whose accesses are re-read across an outer loop (matrix multiply, convolution, stencil) while the loops inside sweep a whole matrix between two re-reads, and no blocking in the nest. A nest split over functions counts as one: a helper of the same file called inside a loop (`for j, for i: AddDot(k, &A(i, 0), ...)`, the `p` loop in `AddDot`) is read at the call with its arguments put in. The finding sits on the header of the outermost loop.',
     quiet: [
       'nests already blocked (tile loops, `#pragma omp tile`, a caller passing the tile bounds, point loops that walk a tile by a relative offset such as `C[(i + ir) * N + j]` or `tile_a = A + tile_row * K`, a tile loop handing each tile to a helper, and helpers every call of which sits in such a tile loop);',
-      'nests without reuse, and small constant trip counts (channels, 3×3 windows, or a parameter every call in a program file passes as a small constant, such as a batch of 8);',
+      'nests without reuse, and small constant trip counts (channels, 3×3 windows, or a parameter every call in a program file passes as a small constant, such as a batch of 8), and loops to a template parameter (`ix < AROW`: a micro-kernel\'s compile-time register block);',
       'a benchmark\'s repeat loop around a call of a whole nest (the nest is reported in its own function);',
       're-read data small enough to stay in L2;',
       'CPU reference code: a kernel\'s CPU twin (`sgemm_naive_cpu` in a file with kernels), a product filled into an expected output (`matmul(A, B, C_ref)`, in this file or, when the CLI checks a folder, in any file of it), result checks (`check*`, `verify*`, `assert_*`, `CheckResult`, `*allclose*`), loops that print every iteration, and functions called only before a driver\'s first clock read or after its last. A CPU version timed between two clock reads is measured work and is reported.',
@@ -414,6 +416,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
     quiet: [
       'unit-stride and warp-uniform (broadcast) indices;',
       'transposes staged through shared memory;',
+      'the short remainder of a chunked loop (`if (remaining >= 4) { vector step } else { for (j < remaining) ... }` inside `for (i = tid * 4; ...; i += BLOCK * 4)`), which only the last chunk of a row runs; accesses under a loop that starts at the lane and runs to a small constant (`for (r = lane; r < 4; r += 32)`) count only those lanes;',
       'BLAS increments (`x[i * incx]`, 1 in practice), convolution strides (`stride` beside `ksize` / `pad`) and resampling steps on the lanes\' innermost coordinate (`out[x * sample + w * (...)]`);',
       'kernels that read nothing from global memory (set-up fills), and launches whose blocks are one thread wide in x (a warp then spans threadIdx.y);',
       'Triton tiles with another axis that may be the contiguous one (Triton orders the threads along it);',
@@ -451,6 +454,7 @@ __global__ void transpose(const float* in, float* out, int rows, int cols) {
       'A `__shared__` array (2-D, 1-D, `extern`, or through a pointer into it) whose accesses, evaluated for one warp, put several distinct 4-byte words in one bank: typically a `[32][32]` tile of 32-bit words read column-wise across `threadIdx.x`, a 32-way conflict. The block\'s extents and template arguments that every launch in the file sets (`dim3 block(32, 16)`, `k<BM, BN><<<...>>>` with the launcher\'s constants) are put in before the lanes are evaluated, and the finding names them (for a kernel in a header, the launches of the files that include it). A template kernel launched with several element types (`k<__half>`, `k<float>`) is evaluated for each and reported with the fewest ways. Under a guard that leaves only the block\'s first threads active (`if (tid < 20)`), those lanes make the request. The quick fix pads the inner dimension by one word; when the lanes meet within one row (`Bs[k][tx * TN + j]`, lanes TN words apart), padding changes nothing, so the finding says to re-map the lanes to consecutive columns or 16-byte chunks instead, and offers no fix.',
     quiet: [
       'padded tiles (`[32][33]`);',
+      'accesses under a loop that starts at the lane and runs to a small constant (`for (r = lane; r < 4; r += 32)`): only those lanes, as under `if (lane < 4)`;',
       'row-wise and broadcast reads;',
       'conflicts of 2 or 4 ways in accesses made once per thread outside the kernel\'s main loop (a staging copy before it, a GEMM epilogue or a per-block readout after it);',
       '16-bit tiles, and accesses that at most one lane makes.',
