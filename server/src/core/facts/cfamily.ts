@@ -4,11 +4,11 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { liveChildren } from './dead-branches';
 import { lambdaLoop, type LambdaLoop } from './lambda-loops';
-import { chunkTailArm, commaParts, rareIterationLoops, steppedName } from './loop-forms';
+import { chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName } from './loop-forms';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
-import { Poly, atomDef, isVarying } from '../affine';
+import { Poly, isVarying } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
 import { branchId } from './model';
 import { LIBRARY_KERNELS, MATH_CALLS } from './library';
@@ -186,7 +186,7 @@ class FunctionWalker extends Evaluator {
       case 'if_statement': {
         const cond = field(n, 'condition');
         // `if constexpr (ELTS == 16)` on constants the file fixes: only the arm the compiler keeps is code
-        const folded = cond ? this.constexprArm(n, cond) : null;
+        const folded = cond ? constexprArm(n, cond, (x) => this.eval(x)) : null;
         if (folded) {
           if (folded !== 'none') this.statement(folded);
           return;
@@ -380,27 +380,6 @@ class FunctionWalker extends Evaluator {
     return k >= 2 && k < 32 ? k : null;
   }
 
-  /**
-   * A loop that starts at the lane (`r = threadIdx.x`, `r = threadIdx.x & 31`) and runs to a constant below a warp
-   * (`r < 4`): that many lanes run its body (the first iteration is all of them), as under `if (lane < 4)`.
-   */
-  private firstLanesLoop(n: Node, fact: LoopFact): number | null {
-    const cond = field(n, 'condition');
-    if (!fact.init || fact.init.unknown || cond?.type !== 'binary_expression' || field(cond, 'left')?.text !== fact.variable) return null;
-    const op = field(cond, 'operator')?.text;
-    if (op !== '<' && op !== '<=') return null;
-    const bound = this.eval(unparen(field(cond, 'right')));
-    if (!bound.isConstant) return null;
-    const lane = fact.init.coefficient('threadIdx.x');
-    const plainLane = lane.isConstant && lane.constant === 1 && fact.init.symbols().size === 1 && fact.init.constant === 0;
-    const only = fact.init.symbols().size === 1 && fact.init.terms.size === 1 ? [...fact.init.symbols()][0] : null;
-    const def = only !== null ? atomDef(only) : undefined;
-    const laneAtom = !!def && def.args[0]?.equals(Poly.sym('threadIdx.x')) && ((def.op === '&' && def.args[1]?.isConstant && def.args[1].constant === 31) || (def.op === '%' && def.args[1]?.isConstant && def.args[1].constant === 32));
-    if (!plainLane && !laneAtom) return null;
-    const k = bound.constant + (op === '<=' ? 1 : 0);
-    return k >= 1 && k < 32 ? k : null;
-  }
-
   /** `if (i < n)` / `if (i >= n) return;`: remembers which parameter bounds the thread index. */
   private noteBound(cond: Node): void {
     walk(cond, (c) => {
@@ -515,7 +494,7 @@ class FunctionWalker extends Evaluator {
     const carried = this.markLoopCarried(bodyNode, id, fact.variable);
     // `for (r = lane; r < HC_MULT; r += 32)` with HC_MULT = 4: only the warp's first lanes run the body
     const outerLanes = this.activeLanes;
-    const few = kind === 'for' ? this.firstLanesLoop(n, fact) : null;
+    const few = kind === 'for' ? firstLanesLoop(n, fact, (x) => this.eval(x)) : null;
     if (few !== null) this.activeLanes = Math.min(few, outerLanes ?? few);
     const outerWeight = this.opsWeight;
     if (fact.trips) this.opsWeight = Math.min(outerWeight * fact.trips, MAX_OPS_WEIGHT);
@@ -867,22 +846,6 @@ class FunctionWalker extends Evaluator {
     const own = inner.accesses.filter((a) => a.space !== 'local' && a.space !== 'unknown');
     if (inner.loops.length) this.inlined.push({ name, loops: inner.loops.map(under), accesses: own.map(at) });
     for (const c of inner.inlined) this.inlined.push({ ...c, loops: c.loops.map(under), accesses: c.accesses.map(at) });
-  }
-
-  /** The arm an `if constexpr` keeps when its condition compares constants (`CVT_ELTS == 16`), 'none' when no arm; null otherwise. */
-  private constexprArm(n: Node, cond: Node): Node | 'none' | null {
-    if (!children(n).some((c) => c.type === 'constexpr')) return null;
-    const test = unparen(cond.type === 'condition_clause' ? field(cond, 'value') ?? namedChildren(cond)[0] ?? null : cond);
-    if (test?.type !== 'binary_expression') return null;
-    const op = field(test, 'operator')?.text ?? '';
-    const l = this.eval(field(test, 'left'));
-    const r = this.eval(field(test, 'right'));
-    if (!l.isConstant || !r.isConstant) return null;
-    const compare: Record<string, (a: number, b: number) => boolean> = { '==': (a, b) => a === b, '!=': (a, b) => a !== b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
-    if (!compare[op]) return null;
-    const kept = compare[op](l.constant, r.constant) ? field(n, 'consequence') : field(n, 'alternative');
-    const arm = kept?.type === 'else_clause' ? namedChildren(kept)[0] ?? null : kept;
-    return arm ?? 'none';
   }
 
   /** `dim3 block(32, 8)` / `dim3 block = dim3(1, 256)`: each extent, null where not constant. */

@@ -1,11 +1,13 @@
-// Loop shapes the C/C++ walker reads beyond `for (int i = 0; i < n; ++i)`: a loop that goes on
-// from a variable (`for (; l < n; l += s)`), comma initializers (`for (i = 0, s = 0.0f; ...)`),
-// and the `if`s inside a loop that pick a few of its iterations (`if (i == n - 1)`).
+// Loop and branch shapes the C/C++ walker reads beyond `for (int i = 0; i < n; ++i)`: a loop that
+// goes on from a variable (`for (; l < n; l += s)`), comma initializers (`for (i = 0, s = 0.0f; ...)`),
+// the `if`s inside a loop that pick a few of its iterations (`if (i == n - 1)`) or its short
+// remainder (`if (remaining >= 4) ... else`), loops only a few lanes run (`for (r = lane; r < 4; ...)`),
+// and the arm an `if constexpr` keeps.
 import type { SyntaxNode as Node } from '../mirror';
 import type { LoopFact } from './model';
-import { Poly } from '../affine';
+import { Poly, atomDef } from '../affine';
 import { unparen } from './evaluate';
-import { field, namedChildren } from '../syntax';
+import { children, field, namedChildren } from '../syntax';
 
 /** The variable a loop's update steps (`l += s`, `++l`), if it is one plain name. */
 export function steppedName(update: Node): string | null {
@@ -83,4 +85,42 @@ export function chunkTailArm(cond: Node, evaluate: (n: Node | null) => Poly, enc
     return mainWhenGreater ? 'alternative' : 'consequence';
   }
   return null;
+}
+
+/** The arm an `if constexpr` keeps when its condition compares constants (`CVT_ELTS == 16`), 'none' when no arm; null otherwise. */
+export function constexprArm(n: Node, cond: Node, evaluate: (n: Node | null) => Poly): Node | 'none' | null {
+  if (!children(n).some((c) => c.type === 'constexpr')) return null;
+  const test = unparen(cond.type === 'condition_clause' ? field(cond, 'value') ?? namedChildren(cond)[0] ?? null : cond);
+  if (test?.type !== 'binary_expression') return null;
+  const op = field(test, 'operator')?.text ?? '';
+  const l = evaluate(field(test, 'left'));
+  const r = evaluate(field(test, 'right'));
+  if (!l.isConstant || !r.isConstant) return null;
+  const compare: Record<string, (a: number, b: number) => boolean> = { '==': (a, b) => a === b, '!=': (a, b) => a !== b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
+  if (!compare[op]) return null;
+  const kept = compare[op](l.constant, r.constant) ? field(n, 'consequence') : field(n, 'alternative');
+  const arm = kept?.type === 'else_clause' ? namedChildren(kept)[0] ?? null : kept;
+  return arm ?? 'none';
+}
+
+/**
+ * A loop that starts at the lane (`r = threadIdx.x`, `r = threadIdx.x & 31`) and runs to a constant below a warp
+ * (`r < 4`): that many lanes run its body (the first iteration is all of them), as under `if (lane < 4)`.
+ */
+export function firstLanesLoop(n: Node, fact: LoopFact, evaluate: (n: Node | null) => Poly): number | null {
+  const cond = field(n, 'condition');
+  if (!fact.init || fact.init.unknown || cond?.type !== 'binary_expression' || field(cond, 'left')?.text !== fact.variable) return null;
+  const op = field(cond, 'operator')?.text;
+  if (op !== '<' && op !== '<=') return null;
+  const bound = evaluate(unparen(field(cond, 'right')));
+  if (!bound.isConstant) return null;
+  const lane = fact.init.coefficient('threadIdx.x');
+  const plainLane = lane.isConstant && lane.constant === 1 && fact.init.symbols().size === 1 && fact.init.constant === 0;
+  const only = fact.init.symbols().size === 1 && fact.init.terms.size === 1 ? [...fact.init.symbols()][0] : null;
+  const def = only !== null ? atomDef(only) : undefined;
+  const mask = (op: string, c: number) => def?.op === op && !!def.args[1]?.isConstant && def.args[1].constant === c;
+  const laneAtom = !!def && !!def.args[0]?.equals(Poly.sym('threadIdx.x')) && (mask('&', 31) || mask('%', 32));
+  if (!plainLane && !laneAtom) return null;
+  const k = bound.constant + (op === '<=' ? 1 : 0);
+  return k >= 1 && k < 32 ? k : null;
 }
