@@ -24,6 +24,9 @@ const CONVERSION = /^(?:__half2float|__float2half(?:_r[nzdu])?|__bfloat162float|
 /** Intrinsics on pairs: the kernel already packs. */
 const PAIRED = /^(?:__h\w*2(?:_sat|_rn|_relu)?|h2\w+|__h2div|__floats2(?:half2|bfloat162)_rn|__float2(?:half2|bfloat162)_rn|__half22float2|__bfloat1622float2|__float22(?:half2|bfloat162)_rn|__halves2(?:half2|bfloat162)|__(?:low|high)2(?:half|float|bfloat16)|__(?:lows|highs)2(?:half2|bfloat162)|__(?:half|bfloat16)2(?:half2|bfloat162)|make_(?:half2|bfloat162))$/;
 const TID = 'threadIdx.x';
+/** A widening conversion's call as a whole argument (`__half2float(x[i])`), and a numeric constant (`0.f`). */
+const CONVERTED = /^\s*(?:__half2float|__bfloat162float|__ushort_as_half|__ushort_as_bfloat16)\s*\((?:[^()]|\([^()]*\))*\)\s*$/;
+const LITERAL = /^\s*-?\d+(?:\.\d*)?(?:e-?\d+)?f?\s*$/i;
 
 const is16BitFloat = (a: AccessFact) => !!a.elemType && HALF_TYPES.has(a.elemType) && !a.vector;
 
@@ -66,8 +69,13 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (!stream) return [];
   const math = fn.calls.filter((c) => c.kind === 'call' && SCALAR_MATH.test(c.name));
   const conversions = fn.calls.filter((c) => c.kind === 'call' && CONVERSION.test(c.name));
-  // a round trip: 16-bit data both read and written, converted per element on the way
-  const roundTrip = conversions.length > 0 && stream.some((a) => a.kind === 'load') && stream.some((a) => a.kind !== 'load');
+  // a round trip: 16-bit data both read and written, converted per element on the way, with float
+  // arithmetic between (`__float2half(__half2float(x[i]) * s)`); a conversion of a conversion
+  // (`__float2bfloat16_rn(__half2float(x[i]))`) or of a constant only changes the type: the wide loads
+  // and stores that kernel wants are vectorization/vector-memory-access's
+  const narrowing = conversions.filter((c) => /^__float2/.test(c.name));
+  const onlyRetypes = narrowing.length > 0 && narrowing.every((c) => CONVERTED.test(c.args[0] ?? '') || LITERAL.test(c.args[0] ?? ''));
+  const roundTrip = conversions.length > 0 && !onlyRetypes && stream.some((a) => a.kind === 'load') && stream.some((a) => a.kind !== 'load');
   if (math.length === 0 && !roundTrip) return [];
   const type = stream[0].elemType!;
   const bf16 = /bfloat16/.test(type);

@@ -96,3 +96,28 @@ __global__ void row_scale_half(const __half* __restrict__ x, const __half* __res
 void launch_haxpby(const __half* x, __half* y, int n, cudaStream_t stream) {
   haxpby<<<((n + 255) / 256 + 7) / 8, 256, 0, stream>>>(x, y, __float2half(2.0f), __float2half(1.0f), n);
 }
+
+// A bf16 axpy that converts, computes and converts back per element.
+__global__ void bf16_axpy(__nv_bfloat16* __restrict__ y, const __nv_bfloat16* __restrict__ x, float alpha, int n) {
+//              ^^^^^^^^^ vectorization/vector-memory-access
+  // Packed bf16: from y's first 16-byte boundary on, 8 elements per thread as 4 __nv_bfloat162 through 16-byte loads / stores; scalar loops take the elements before it, the tail and unaligned arrays.
+  const int head = n >= 8 ? (int)((16 - (size_t)y % 16) % 16 / 2) : 0;
+  const long long i = head + 8LL * (blockIdx.x * blockDim.x + threadIdx.x);
+  if (i == head) for (int k = 0; k < head; ++k) y[i - head + k] = __float2bfloat16_rn(__bfloat162float(y[i - head + k]) + alpha * __bfloat162float(x[i - head + k]));
+  if (i + 8 <= n && ((size_t)(y + i) | (size_t)(x + i)) % 16 == 0) {
+    uint4 y8 = *reinterpret_cast<const uint4*>(y + i);
+    __nv_bfloat162* y2 = reinterpret_cast<__nv_bfloat162*>(&y8);
+    const uint4 x8 = *reinterpret_cast<const uint4*>(x + i);
+    const __nv_bfloat162* x2 = reinterpret_cast<const __nv_bfloat162*>(&x8);
+    #pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      const float2 xf = __bfloat1622float2(x2[k]);
+      const float2 yf = __bfloat1622float2(y2[k]);
+      y2[k] = __floats2bfloat162_rn(yf.x + alpha * xf.x, yf.y + alpha * xf.y);
+    }
+    *reinterpret_cast<uint4*>(y + i) = y8;
+  } else {
+    for (int k = 0; k < 8 && i + k < n; ++k) y[i + k] = __float2bfloat16_rn(__bfloat162float(y[i + k]) + alpha * __bfloat162float(x[i + k]));
+  }
+//                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ vectorization/packed-half
+}
