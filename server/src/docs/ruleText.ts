@@ -361,6 +361,7 @@ __global__ void saxpy4(int n4, float a, const float4* __restrict__ x, float4* __
     quiet: [
       '`half2` / `__nv_bfloat162` code and 8-half packs through `uint4`;',
       'gathered or strided data, and one value per row;',
+      'type conversions with no arithmetic between (`__float2bfloat16_rn(__half2float(x[i]))`, a constant fill): their wide loads and stores are vectorization/vector-memory-access\'s;',
       'a scalar kernel launched only where the other arm of its condition launches a packed `half2` twin: the fallback for odd sizes.',
     ],
     example: {
