@@ -4,7 +4,7 @@
 // count (a demo size), and the element type a template kernel is instantiated with
 // (`matmul<float><<<...>>>`: `T* A` is a `float*`) when every launch in the file agrees, or
 // the types it may be when they differ.
-import { exclusiveArms, type CallFact, type FunctionFacts } from './facts/model';
+import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { elementBits } from './facts/ctypes';
 import { baseName } from './project';
 
@@ -101,7 +101,7 @@ const PACKED_CAST = /\(\s*(?:const\s+)?(?:half2|__half2|__nv_bfloat162|nv_bfloat
 function packedTwin(seen: Seen | undefined, name: string, packed: readonly CallFact[]): boolean {
   if (!seen?.launches.length || !packed.length) return false;
   return seen.launches.every((l) => packed.some((m) => baseName(m.name) !== baseName(name) &&
-    (l.scopes ?? []).some((x) => (m.scopes ?? []).some((y) => exclusiveArms(x, y)))));
+    neverTogether(l.scopes, m.scopes)));
 }
 
 /** Elements at or below which a launch is a demo size (64 KiB of fp32, a few microseconds): launch latency, not bandwidth, decides. */

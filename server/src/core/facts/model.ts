@@ -262,3 +262,5 @@ const ARMS = 1024;
 export const branchId = (statement: number, arm: number): number => statement * ARMS + Math.min(arm, ARMS - 1);
 /** Are two branch ids arms of the same conditional (at most one of them runs)? */
 export const exclusiveArms = (a: number, b: number): boolean => a !== b && Math.floor(a / ARMS) === Math.floor(b / ARMS);
+/** Code under branches `a` and under branches `b` (each outermost first) never runs in one pass: they sit in arms of one conditional. */
+export const neverTogether = (a: readonly number[] = [], b: readonly number[] = []): boolean => a.some((x) => b.some((y) => exclusiveArms(x, y)));

@@ -16,7 +16,7 @@
 // squares plus the normalize sweep) are the minimum for a streamed row: quiet.
 import { Poly, symbolKind } from '../../../core/affine';
 import { laneValues, SAMPLES } from '../../../core/lanes';
-import { exclusiveArms, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
+import { neverTogether, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { Range } from '../../../core/types';
 
 export interface Pass {
@@ -29,7 +29,7 @@ export interface Pass {
 }
 
 /** Two passes that can both run in one thread: not in different arms of one if/else (a full block and its remainder). */
-const together = (a: Pass, b: Pass): boolean => !a.scopes.some((x) => b.scopes.some((y) => exclusiveArms(x, y)));
+const together = (a: Pass, b: Pass): boolean => !neverTogether(a.scopes, b.scopes);
 
 /** The most passes that run together, in source order (a pass joins when it can run with every pass taken so far). */
 function runTogether(passes: Pass[]): Pass[] {

@@ -23,7 +23,7 @@ import { coversAllResidues } from '../../common/residues';
 import { untunedLoop } from '../../common/timed-region';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import { exclusiveArms, type AccessFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
+import { neverTogether, type AccessFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { checkedByCaller, untunedHosts } from '../../common/reference';
 import { constantTrip, fileConstants, windowLoop } from '../../common/file-constants';
@@ -312,7 +312,7 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
   const reported: LoopFact[] = []; // the loop of each finding in `out`
   // the column walks memory/uncoalesced-access reports in this function, by where their access starts
   const walked = new Set(checkCpu(fn).flatMap((f) => [f.range, ...(f.related ?? []).map((r) => r.range)]).map(at));
-  const exclusive = (a: LoopFact, b: LoopFact) => (a.scopes ?? []).some((x) => (b.scopes ?? []).some((y) => exclusiveArms(x, y)));
+  const exclusive = (a: LoopFact, b: LoopFact) => neverTogether(a.scopes, b.scopes);
   for (const l of fn.loops) {
     // innermost: no loops inside but a stencil's taps, which are unrolled (the loop around them is the one to vectorize)
     if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
