@@ -23,6 +23,7 @@ import { isRuleId } from '../server/src/core/ruleIds';
 import type { Finding } from '../server/src/core/types';
 import { fsHeaderReader, type ViewOptions } from '../server/src/core/preprocess';
 import { LAUNCHES, type ProjectIndex } from '../server/src/core/project';
+import { UNREACHED } from '../server/src/core/reachability';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 export const CORPUS_DIR = join(REPO_ROOT, 'test', 'corpus');
@@ -131,7 +132,7 @@ export interface AnalysisResult {
 }
 
 /** The one place the engine is called (include paths and the like will be passed here). */
-/** The files of one project that launch kernels, read lazily; indexed once per evaluation. */
+/** The source files of one project, read lazily; indexed once per evaluation. */
 export interface ProjectSource {
   key: string;
   files: () => { path: string; text: string }[];
@@ -323,9 +324,9 @@ export function scoreFiles(engine: Engine, corpus: 'own' | 'external', files: re
       }
     }
 
-    // modelled: not in the engine's skipped list, and the file was analysed
+    // modelled: not in the engine's skipped list (code nothing runs is modelled, left unreported on purpose), and the file was analysed
     for (const l of file.labels) {
-      const skip = analysis.error ? { reason: analysis.error } : analysis.skipped?.find((s) => s.function === l.function);
+      const skip = analysis.error ? { reason: analysis.error } : analysis.skipped?.find((s) => s.function === l.function && s.reason !== UNREACHED);
       if (skip) result.skipped.push({ where: where(file, l), reason: skip.reason });
       else result.modelled++;
     }
@@ -459,24 +460,28 @@ function sourceFilesUnder(root: string, out: { path: string; text: string }[] = 
   return out;
 }
 
-/** CUDA sources of a snapshot at its pinned commit, for the project index. */
+/** Sources of a snapshot at its pinned commit, for the project index (as the CLI walks a checkout: every source file). */
 function snapshotSources(dir: string, gitDir: string, commit: string): { path: string; text: string }[] {
   const out: { path: string; text: string }[] = [];
-  let names: string[] = [];
   try {
-    // only the files that can launch or define a kernel (one `git grep` instead of a read per file)
-    const pattern = LAUNCHES.source.replace(/\\b/g, '\\b').replace(/\(\?:/g, '(').replace(/\\w/g, '[A-Za-z0-9_]').replace(/\\s/g, '[[:space:]]');
-    const hits = git(gitDir, ['grep', '-l', '-E', pattern, commit, '--', ...['cu', 'cuh', 'c', 'cc', 'cpp', 'cxx', 'h', 'hh', 'hpp', 'py'].map((e) => `*.${e}`)]);
-    names = hits.split('\n').filter((n) => n).map((n) => n.slice(commit.length + 1)).slice(0, 2000);
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    try {
-      out.push({ path: join(dir, ...n.split('/')), text: git(gitDir, ['show', `${commit}:${n}`]) });
-    } catch {
-      // unreadable: left out of the index
+    const names = git(gitDir, ['ls-tree', '-r', '--name-only', commit]).split('\n').filter((n) => PROJECT_SOURCES.test(n)).slice(0, 20000);
+    // one `git cat-file --batch` for all of them instead of a process per file
+    const raw = execFileSync('git', ['--git-dir', gitDir, 'cat-file', '--batch'], {
+      input: names.map((n) => `${commit}:${n}\n`).join(''), maxBuffer: 2 ** 30, stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    let p = 0;
+    for (const n of names) {
+      const eol = raw.indexOf(10, p);
+      if (eol < 0) break;
+      const head = raw.toString('utf8', p, eol).split(' ');
+      p = eol + 1;
+      if (head[1] !== 'blob') continue; // "missing"
+      const size = Number(head[2]);
+      if (size < 2 * 1024 * 1024) out.push({ path: join(dir, ...n.split('/')), text: raw.toString('utf8', p, p + size) });
+      p += size + 1;
     }
+  } catch {
+    // unreadable: an empty index
   }
   return out;
 }

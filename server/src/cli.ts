@@ -14,6 +14,7 @@ import { collectFiles } from './walk';
 import { applyEdits, fixAllEdits } from './core/fix';
 import { toSarif } from './sarif';
 import { LAUNCHES } from './core/project';
+import { UNREACHED } from './core/reachability';
 import { ALL_RULES } from './rules';
 import { startServer } from './lsp/server';
 import { version } from '../../package.json';
@@ -114,6 +115,12 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
   }
   opts.progress?.('analysing', files.length, files.length);
   return report;
+}
+
+/** Functions left unreported because nothing in the project runs them: said, so silence is not read as a clean bill. */
+function unreachedNote(report: CheckReport): string {
+  const n = report.skipped.filter((s) => s.reason === UNREACHED).length;
+  return n ? `; ${n} function${n === 1 ? '' : 's'} nothing in the project launches or calls left unreported (--format json lists them under "skipped")` : '';
 }
 
 function formatText(report: CheckReport, engine: Engine): string {
@@ -293,7 +300,7 @@ async function check(rest: string[], io: Io): Promise<number> {
     if (text) io.out(text);
     for (const e of report.errors) io.err(`${e.file}: error: ${e.message}`);
     if (!args.quiet) {
-      io.err(`${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} in ${report.files} file${report.files === 1 ? '' : 's'}${report.errors.length ? `, ${report.errors.length} not analysed` : ''}`);
+      io.err(`${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} in ${report.files} file${report.files === 1 ? '' : 's'}${report.errors.length ? `, ${report.errors.length} not analysed` : ''}${unreachedNote(report)}`);
     }
   }
   if (args.failOn) {

@@ -2,7 +2,7 @@
 // rules -> findings with severity, citations and suppressions applied. Shared by the
 // CLI, the language server and the tests; no LSP or VS Code imports.
 import type { Tree } from 'web-tree-sitter';
-import { Parsers, ParseTimeout, detectLanguage, grammarFor, type GrammarName } from './parser';
+import { Parsers, ParseTimeout, detectLanguage, grammarFor, isAnalysableExtension, type GrammarName } from './parser';
 import { DEFAULT_CONFIG, type Config, type LanguageSetting } from './config';
 import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
@@ -19,6 +19,7 @@ import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
 import { withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
+import { addNameUses, unreachedFunctions, UNREACHED } from './reachability';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type ViewOptions } from './preprocess';
 import { isNotTunedPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
@@ -157,6 +158,7 @@ function functionName(text: string): string {
 }
 
 /** Characters of indexed files whose trees the engine keeps for their second pass: about 200,000 lines. */
+const NONE: ReadonlySet<FunctionFacts> = new Set();
 const KEPT_TREE_CHARS = 8 * 1024 * 1024;
 
 const LONE_CR = /\r(?!\n)/;
@@ -270,12 +272,14 @@ export class Engine {
 
   /** Notes the functions a C/C++/CUDA file calls with expected-results arguments (the CLI's first pass, every file). */
   indexReferences(path: string, text: string): void {
+    if (!isAnalysableExtension(path) || looksBinary(text)) return;
+    const project = (this.project ??= new ProjectIndex());
+    // every source counts its uses of names, plain Python too (it calls the Triton wrappers)
+    addNameUses(project.names, lineEndsAsNewline(text), extname(path).toLowerCase() === '.py');
+    project.namedFiles++;
     const language = detectLanguage(path, text);
     if (language !== 'cuda' && language !== 'cpp') return;
-    const names = referenceCallees(text);
-    if (!names.length) return;
-    const project = (this.project ??= new ProjectIndex());
-    for (const n of names) project.references.add(n);
+    for (const n of referenceCallees(text)) project.references.add(n);
   }
 
   /** Reads headers through a reader of the caller's (the evaluation reads snapshots at a pinned commit). */
@@ -736,6 +740,18 @@ export class Engine {
   }
 
   /** The rules over a file's facts, with severities, citations and suppressions applied. */
+  /** The file's functions nothing in the project reaches, once per facts and project (none without a project of several files). */
+  private unreached(facts: FileFacts, text?: string): ReadonlySet<FunctionFacts> {
+    const project = facts.project;
+    if (!project || project.namedFiles < 2 || facts.notTuned) return NONE;
+    const hit = this.unreachedMemo.get(facts);
+    if (hit && hit.project === project) return hit.dead;
+    const dead = unreachedFunctions(facts, text ?? facts.lines.join('\n'), project.names);
+    this.unreachedMemo.set(facts, { project, dead });
+    return dead;
+  }
+  private readonly unreachedMemo = new WeakMap<FileFacts, { project: ProjectIndex; dead: ReadonlySet<FunctionFacts> }>();
+
   private findings(language: SourceLanguage, facts: FileFacts, config: Config, only?: ReadonlySet<string>, skipped?: NonNullable<FileResult['skipped']>, cache?: FactsCache, text?: string): Finding[] {
     skipped?.push(...(facts.skipped ?? []));
     // one search of the text, when the caller has it, instead of one per line
@@ -744,9 +760,17 @@ export class Engine {
     // a test file's host code and CPU loops are its scaffolding (references, data, checks), a fallback folder's the
     // portable twins of SIMD paths; their kernels are still checked
     const kernels = facts.kernelsOnly ? new Set(facts.functions.filter((f) => f.isKernel || f.isDevice).map((f) => f.name)) : null;
+    // code nothing in the project launches or calls: nobody runs it; those it silences are listed
+    const dead = new Map([...this.unreached(facts, text)].map((f) => [f.name, f] as const));
+    const silenced = new Set<string>();
     const keep = (f: Finding) => {
       if (facts.notTuned) return; // a reference implementation, or kernel source for a run-time compiler
       if (kernels && (f.function === null || !kernels.has(f.function))) return;
+      if (f.function !== null && dead.has(f.function)) {
+        if (!silenced.has(f.function)) skipped?.push({ function: f.function, reason: UNREACHED, line: dead.get(f.function)!.range.start.line });
+        silenced.add(f.function);
+        return;
+      }
       if (!suppressed.size || !isSuppressed(suppressed, f.range.start.line, f.rule)) findings.push(f);
     };
     const active = this.rules.flatMap((rule) => {

@@ -5,6 +5,7 @@
 // chain in the caller's file. Built by the CLI (and the evaluation) in a first pass.
 import type { FileFacts, FunctionFacts } from './facts/model';
 import { LIBRARY_KERNELS } from './facts/library';
+import { emptyNameUses, type NameUses } from './reachability';
 
 /** `caffe_gpu_powx<float>` -> `caffe_gpu_powx`: calls name the template, definitions its specializations. */
 export const baseName = (name: string): string => name.replace(/<.*$/s, '').trim();
@@ -29,6 +30,10 @@ export class ProjectIndex {
   readonly hosts = new Map<string, FunctionFacts>();
   /** Functions some file of the project calls with an expected-results argument (`matmul_naive(A, B, C_ref)`): references. */
   readonly references = new Set<string>();
+  /** Where the project's files use each name (calls, launches, pointers, strings): what nothing reaches (core/reachability.ts). */
+  readonly names: NameUses = emptyNameUses();
+  /** Files whose names were counted. */
+  namedFiles = 0;
 
   /** Adds a file's kernels and (C/C++/CUDA) launch wrappers; Triton host code records every operation, so only its kernels are kept. */
   add(facts: FileFacts): void {

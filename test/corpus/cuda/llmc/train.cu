@@ -7,6 +7,7 @@ and the step loop. Kernels live in the other translation units.
 
 // launchers from gelu.cu / encoder.cu
 void gelu_forward(floatX *out, const floatX *inp, int N, cudaStream_t stream);
+void gelu_backward_inplace(floatX *d_in_out, const floatX *inp, int N, cudaStream_t stream);
 void residual_forward(floatX *out, const floatX *inp1, const floatX *inp2, int N,
                       cudaStream_t stream);
 void add_bias(floatX *out, const floatX *bias, int BT, int OC, cudaStream_t stream);
@@ -28,6 +29,11 @@ void mlp_forward(MLPActs &a, const floatX *x, const floatX *w_fc, const floatX *
   gelu_forward(a.fch_gelu, a.fch, BT * 4 * C, stream);
   matmul_forward_bf16(a.fcproj, a.fch_gelu, w_proj, BT, 4 * C, C, stream);
   residual_forward(a.residual, x, a.fcproj, BT * C, stream);
+}
+
+// Backward through the GELU: dL/d(fch) overwrites dL/d(fch_gelu) in place.
+void mlp_gelu_backward(const MLPActs &a, floatX *dfch_gelu, int BT, int C, cudaStream_t stream) {
+  gelu_backward_inplace(dfch_gelu, a.fch, BT * 4 * C, stream);
 }
 
 // Inference-only variant: GELU output goes straight into the residual add, two

@@ -101,6 +101,11 @@ __global__ void hgemm_wmma_f32acc(int M, int N, int K, const half *A, const half
 void run_sgemm(int kernel, int M, int N, int K, float alpha, float *A, float *B, float beta,
                float *C, cudaStream_t stream) {
   switch (kernel) {
+    case 1: {
+      dim3 grid(CEIL_DIV(M, 32), CEIL_DIV(N, 32));
+      sgemm_naive<<<grid, dim3(32, 32), 0, stream>>>(M, N, K, alpha, A, B, beta, C);
+      break;
+    }
     case 2: {
       dim3 grid(CEIL_DIV(M, 32), CEIL_DIV(N, 32));
       sgemm_global_mem_coalesce<32><<<grid, 32 * 32, 0, stream>>>(M, N, K, alpha, A, B, beta, C);
@@ -109,6 +114,11 @@ void run_sgemm(int kernel, int M, int N, int K, float alpha, float *A, float *B,
     case 3: {
       dim3 grid(CEIL_DIV(M, 32), CEIL_DIV(N, 32));
       sgemm_shared_mem_block<32><<<grid, 32 * 32, 0, stream>>>(M, N, K, alpha, A, B, beta, C);
+      break;
+    }
+    case 4: {
+      dim3 grid(CEIL_DIV(M, 32), CEIL_DIV(N, 32));
+      sgemm_global_rowmajor_threads<32><<<grid, 32 * 32, 0, stream>>>(M, N, K, alpha, A, B, beta, C);
       break;
     }
     case 5: {

@@ -1,0 +1,300 @@
+// Which functions nothing in the project reaches (ANALYSIS.md §0, "launch and buffer flow"):
+// a kernel no code launches, a wrapper no code calls (`mean_gpu` beside the `fast_mean_gpu`
+// the project uses), a Triton kernel whose launch was commented out. Advice on them is noise:
+// nobody runs that code. Only the CLI's project pass can tell (the editor sees one file), and
+// only in a file the project uses (some other function of it is called from elsewhere, or it
+// has `main`): a file nothing calls yet is new code, still being written.
+//
+// A scan of tokens, not of facts: every file of the project is read once, comments and
+// `#if 0` blocks dropped, and each identifier counted where it is used (a call, a launch, a
+// pointer, a string) rather than declared (`void mean_gpu(...);` in a header, `def k(...)`).
+import { atLineStart, lexToken, isIdentChar, isIdentStart } from './preprocess/lex';
+import type { FileFacts, FunctionFacts } from './facts/model';
+import type { Position } from './types';
+
+/** The `skipped` reason of such a function: modelled, and left unreported on purpose. */
+export const UNREACHED = 'not reached: nothing in the project launches or calls it';
+
+export interface NameUses {
+  /** Uses of each name a C/C++/CUDA function may have: in those files, and in Python strings (`load_inline(functions=["f"])`). */
+  readonly cUses: Map<string, number>;
+  /** Uses of each name a Python function may have: in Python files, and in C/C++ strings. */
+  readonly pyUses: Map<string, number>;
+  /** How many files define a function of each name (several: a use elsewhere may be of another one). */
+  readonly defined: Map<string, number>;
+  /** Pieces glued by `##` in macros (`elementwise_add_##T##_kernel`): names built from them are used where no scan sees them. */
+  readonly pasted: { prefixes: Set<string>; suffixes: Set<string> };
+}
+
+export function emptyNameUses(): NameUses {
+  return { cUses: new Map(), pyUses: new Map(), defined: new Map(), pasted: { prefixes: new Set(), suffixes: new Set() } };
+}
+
+interface Use { name: string; offset: number; inString?: boolean }
+interface Scan { uses: Use[]; defs: Set<string> }
+
+/** A name followed by `(` after one of these is called, not declared (`return f(x)`, `else g()`). */
+const CALLING_WORDS = new Set([
+  'return', 'else', 'do', 'case', 'throw', 'new', 'delete', 'co_return', 'co_yield', 'co_await', 'goto', 'sizeof', 'decltype',
+  'await', 'yield', 'and', 'or', 'not', 'in', 'is', 'if', 'elif', 'while', 'lambda', 'assert', 'print', 'from', 'import', 'as', 'with', 'for',
+]);
+/** The only words after which `(...)` and then a name start a definition: `__global__ void __launch_bounds__(256) k(...)`, `LAUNCH_BOUNDS(T, B) k(...)`. */
+const DECLARING_CALL = /^(?:__launch_bounds__|__attribute__|[A-Z][A-Z0-9_]*)$/;
+
+/** Adds a file's uses to the project's counts. */
+export function addNameUses(into: NameUses, text: string, python: boolean): void {
+  const scan = scanUses(text, python, into.pasted);
+  for (const u of scan.uses) {
+    const counts = python === !u.inString ? into.pyUses : into.cUses;
+    counts.set(u.name, (counts.get(u.name) ?? 0) + 1);
+  }
+  for (const d of scan.defs) into.defined.set(d, (into.defined.get(d) ?? 0) + 1);
+}
+
+/** The identifiers a text uses, in order, with the `##` pieces of its macros added to `pasted`. */
+function scanUses(text: string, python: boolean, pasted?: NameUses['pasted']): Scan {
+  return python ? scanPython(text) : scanC(blankIfZero(text), pasted);
+}
+
+/** Every identifier of a C/C++ text that is a use (a short look-back per name), and the pieces its macros glue. */
+function scanC(text: string, pasted?: NameUses['pasted']): Scan {
+  const out: Use[] = [];
+  const defs = new Set<string>();
+  // a declared name waits for its parameter list to close: a body after it makes it a definition
+  const pending: { name: string; depth: number }[] = [];
+  const end = text.length;
+  let prev: { kind: string; text: string } | null = null;
+  let prev2: { kind: string; text: string } | null = null;
+  let inDirective = false;
+  // the identifier before each open parenthesis still open, to tell `__launch_bounds__(256) k(` from `(void) k(`
+  const parenOwner: (string | null)[] = [];
+  let lastClosedOwner: string | null = null;
+  for (let p = 0; p < end;) {
+    const t = lexToken(text, p, end, true);
+    if (t.end <= p) break;
+    const start = p;
+    p = t.end;
+    if (t.kind === 'ws' || t.kind === 'comment') {
+      // a directive's last word (`#endif`) is not a type before the next line's name
+      if (inDirective && /(?:^|[^\\])\n/.test(text.slice(start, t.end))) {
+        inDirective = false;
+        prev = prev2 = null;
+      }
+      continue;
+    }
+    const s = text.slice(start, t.end);
+    if (s === '#' && atLineStart(text, start)) inDirective = true;
+    if (t.kind === 'string' || t.kind === 'char') {
+      if (t.kind === 'string') stringUses(s, start, out);
+      prev2 = prev;
+      prev = { kind: t.kind, text: '' };
+      continue;
+    }
+    if (s === '##' && pasted) {
+      if (prev?.kind === 'ident' && prev.text.length >= 3) pasted.prefixes.add(prev.text);
+      const after = lexAfter(text, p);
+      if (after && after.length >= 3) pasted.suffixes.add(after);
+    }
+    if (t.kind === 'ident') {
+      const next = nextSignificant(text, p);
+      const typeBefore = (x: typeof prev) => x?.kind === 'ident' && !CALLING_WORDS.has(x.text);
+      // after a type (`void k(`, `float *mean_gpu;` in a struct) the name is declared, not used
+      const declared = typeBefore(prev) || ((prev?.text === '*' || prev?.text === '&') && typeBefore(prev2)) ||
+        (next === '(' && prev?.text === ')' && lastClosedOwner !== null && DECLARING_CALL.test(lastClosedOwner));
+      // a member (`x.transpose(`, `l.mean_gpu`) or an array (`pack_b[8]`) is not a C function of that name
+      const member = prev?.text === '.' || prev?.text === '->' || next === '[' || next === '.' || next === '->';
+      if (declared) {
+        if (next === '(') pending.push({ name: s, depth: parenOwner.length });
+      } else if (!member) out.push({ name: s, offset: start });
+    }
+    if (s === '(') parenOwner.push(prev?.kind === 'ident' ? prev.text : null);
+    if (s === ')') {
+      lastClosedOwner = parenOwner.pop() ?? null;
+      const last = pending[pending.length - 1];
+      if (last && last.depth === parenOwner.length) {
+        pending.pop();
+        if (bodyFollows(text, p)) defs.add(last.name);
+      }
+    }
+    prev2 = prev;
+    prev = { kind: t.kind, text: s };
+  }
+  return { uses: out, defs };
+}
+
+/** After a declaration's parameters: `{` (past `const`, `noexcept`, `override`), or a constructor's `:`. */
+function bodyFollows(text: string, p: number): boolean {
+  const end = text.length;
+  for (let words = 0; p < end && words < 6;) {
+    const t = lexToken(text, p, end, true);
+    if (t.end <= p) return false;
+    const s = text.slice(p, t.end);
+    p = t.end;
+    if (t.kind === 'ws' || t.kind === 'comment') continue;
+    if (s === '{' || s === ':') return true;
+    if (t.kind !== 'ident') return false;
+    words++;
+  }
+  return false;
+}
+
+function nextSignificant(text: string, p: number): string {
+  const end = text.length;
+  while (p < end) {
+    const t = lexToken(text, p, end, true);
+    if (t.end <= p) return '';
+    if (t.kind !== 'ws' && t.kind !== 'comment') return text.slice(p, t.end);
+    p = t.end;
+  }
+  return '';
+}
+
+function lexAfter(text: string, p: number): string | null {
+  const s = nextSignificant(text, p);
+  return s && isIdentStart(s.charCodeAt(0)) ? s : null;
+}
+
+/** Names inside a string literal are uses: `m.def("gelu", &gelu)`, NVRTC sources, `load_inline(functions=["f"])`. */
+function stringUses(s: string, offset: number, out: Use[]): void {
+  for (const m of s.matchAll(/[A-Za-z_]\w*/g)) out.push({ name: m[0], offset: offset + m.index!, inString: true });
+}
+
+/** The text with `#if 0` ... `#endif` (or `#else`) blanked, lines kept. */
+function blankIfZero(text: string): string {
+  if (!/^[ \t]*#[ \t]*if[ \t]+0\b/m.test(text)) return text;
+  const lines = text.split('\n');
+  let depth = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (depth === 0) {
+      if (/^[ \t]*#[ \t]*if[ \t]+0\b/.test(l)) { depth = 1; lines[i] = ''; }
+      continue;
+    }
+    if (/^[ \t]*#[ \t]*if/.test(l)) depth++;
+    else if (/^[ \t]*#[ \t]*endif/.test(l)) depth--;
+    else if (depth === 1 && /^[ \t]*#[ \t]*(?:else|elif)/.test(l)) { depth = 0; lines[i] = ''; continue; }
+    if (depth >= 0) lines[i] = '';
+    if (depth < 0) depth = 0;
+  }
+  return lines.join('\n');
+}
+
+/** Python: names outside comments; `def`/`class` names are declarations; string contents are uses. */
+function scanPython(text: string): Scan {
+  const out: Use[] = [];
+  const defs = new Set<string>();
+  const end = text.length;
+  let prevWord = '';
+  for (let p = 0; p < end;) {
+    const c = text.charCodeAt(p);
+    if (c === 35) { // '#': to the end of the line
+      const nl = text.indexOf('\n', p);
+      p = nl < 0 ? end : nl;
+      continue;
+    }
+    if (c === 34 || c === 39) {
+      const triple = text.startsWith(text[p].repeat(3), p);
+      const close = triple ? text.indexOf(text[p].repeat(3), p + 3) : stringEnd(text, p);
+      const stop = close < 0 ? end : close + (triple ? 3 : 1);
+      stringUses(text.slice(p, stop), p, out);
+      p = stop;
+      prevWord = '';
+      continue;
+    }
+    if (isIdentStart(c)) {
+      let q = p + 1;
+      while (q < end && isIdentChar(text.charCodeAt(q))) q++;
+      const name = text.slice(p, q);
+      if (prevWord !== 'def' && prevWord !== 'class') out.push({ name, offset: p });
+      else defs.add(name);
+      prevWord = name;
+      p = q;
+      continue;
+    }
+    if (c !== 32 && c !== 9) prevWord = '';
+    p++;
+  }
+  return { uses: out, defs };
+}
+
+function stringEnd(text: string, p: number): number {
+  const q = text.charCodeAt(p);
+  for (let i = p + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 92) { i++; continue; }
+    if (c === q || c === 10) return i;
+  }
+  return -1;
+}
+
+/**
+ * Entry points the scan cannot see being called: `main`, macro-made functions (`PYBIND11_MODULE`), methods,
+ * operators, tests, and a Python module's public functions (its API: callers may live outside the project).
+ */
+function isEntryPoint(f: FunctionFacts, python: boolean): boolean {
+  const name = f.name;
+  if (name === 'main' || name.startsWith('(') || /[:.~]|operator/.test(name) || /^[A-Z][A-Z0-9_]*$/.test(name) || /^test/i.test(name)) return true;
+  // a Python method (`forward` of an autograd Function, run by `.apply`) or nested function; a public host function
+  return python && (f.range.start.column > 0 || (!f.isKernel && !name.startsWith('_')));
+}
+
+const before = (a: Position, b: Position) => a.line < b.line || (a.line === b.line && a.column < b.column);
+const within = (p: Position, f: FunctionFacts) => !before(p, f.range.start) && before(p, f.range.end);
+
+/**
+ * The functions of a file nothing in the project reaches: no use in another file, none in a
+ * function of this file that is reached, and none at file scope; only when the file is used
+ * (some function of it is used elsewhere, or it has `main`).
+ */
+export function unreachedFunctions(facts: FileFacts, text: string, project: NameUses): Set<FunctionFacts> {
+  const python = facts.language === 'triton';
+  const dead = new Set<FunctionFacts>();
+  const fns = facts.functions.filter((f) => !f.name.startsWith('('));
+  if (!fns.length) return dead;
+  const uses = scanUses(text, python).uses;
+  const here = new Map<string, number>();
+  for (const u of uses) if (!u.inString) here.set(u.name, (here.get(u.name) ?? 0) + 1); // as the project counted them
+  const short = (f: FunctionFacts) => f.name.replace(/<.*$/s, '');
+  const counts = python ? project.pyUses : project.cUses;
+  const elsewhere = (f: FunctionFacts) => (counts.get(short(f)) ?? 0) - (here.get(short(f)) ?? 0) > 0;
+  const pasted = (f: FunctionFacts) => [...project.pasted.prefixes].some((p) => short(f).startsWith(p)) || [...project.pasted.suffixes].some((s) => short(f).endsWith(s));
+  const live = new Set<FunctionFacts>(fns.filter((f) => isEntryPoint(f, python) || elsewhere(f) || pasted(f)));
+  // a file nothing uses yet is new code; a name other files define too may be used there of theirs
+  if (!fns.some((f) => f.name === 'main' || (elsewhere(f) && (project.defined.get(short(f)) ?? 0) <= 1))) return dead;
+  // the innermost function around each use of a name of this file
+  const byName = new Map<string, FunctionFacts[]>();
+  for (const f of fns) byName.set(short(f), [...(byName.get(short(f)) ?? []), f]);
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const users = new Map<FunctionFacts, (FunctionFacts | null)[]>();
+  for (const u of uses) {
+    const targets = byName.get(u.name);
+    if (!targets) continue;
+    const pos = positionOf(lineStarts, u.offset);
+    let owner: FunctionFacts | null = null;
+    for (const f of facts.functions) if (!f.name.startsWith('(') && within(pos, f) && (!owner || within(f.range.start, owner))) owner = f;
+    for (const t of targets) if (owner !== t) users.set(t, [...(users.get(t) ?? []), owner]);
+  }
+  // reached: used at file scope or by a reached function, from the entry points and names used elsewhere
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const f of fns) {
+      if (live.has(f)) continue;
+      if ((users.get(f) ?? []).some((u) => u === null || live.has(u))) {
+        live.add(f);
+        changed = true;
+      }
+    }
+  }
+  for (const f of fns) if (!live.has(f)) dead.add(f);
+  return dead;
+}
+
+function positionOf(lineStarts: number[], offset: number): Position {
+  let lo = 0, hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid] <= offset) lo = mid; else hi = mid - 1;
+  }
+  return { line: lo, column: offset - lineStarts[lo] };
+}

@@ -1,0 +1,146 @@
+// What nothing in the project reaches (core/reachability.ts), through the CLI's project pass:
+// a kernel nobody launches, or launched only by a wrapper nobody calls, is not advised on and
+// is listed as unreached; a file nothing uses yet (new code), public Python functions, names
+// glued by `##` and launches under `#if 0` or in comments are told apart.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Engine } from '../server/src/core/engine';
+import { DEFAULT_CONFIG } from '../server/src/core/config';
+import { runCheck } from '../server/src/cli';
+import { UNREACHED } from '../server/src/core/reachability';
+
+let engine: Engine;
+before(async () => {
+  engine = await Engine.create();
+});
+
+/** Writes the files under a fresh folder and checks it as `kernel-advisor check DIR` does. */
+function check(files: Record<string, string>) {
+  const root = mkdtempSync(join(tmpdir(), 'ka-reach-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
+  const fresh = new Engine(engine.parsers, engine.knowledge); // a project index of its own
+  const report = runCheck(fresh, [root], DEFAULT_CONFIG);
+  const where = (fn: string) => report.findings.filter((f) => f.function === fn).map((f) => f.rule);
+  return { report, where, unreached: unreachedIn(report) };
+}
+
+const unreachedIn = (report: ReturnType<typeof runCheck>) => report.skipped.filter((s) => s.reason === UNREACHED).map((s) => s.function).sort();
+
+const SCALE = (name: string) => `__global__ void ${name}(float *out, const float *x, float s, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = x[i] * s;
+}
+`;
+
+const KERNELS = `${SCALE('scale_kernel')}
+${SCALE('scale_old_kernel')}
+${SCALE('scale_unlaunched_kernel')}
+// scale_unlaunched_kernel<<<blocks, 256>>>(out, x, s, n);  (a launch in a comment)
+void scale_gpu(float *out, const float *x, float s, int n) {
+#ifdef DEBUG
+  check_sizes(n);
+#endif
+  scale_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+}
+void scale_old_gpu(float *out, const float *x, float s, int n) {
+  scale_old_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+}
+#if 0
+void scale_unlaunched_gpu(float *out, const float *x, float s, int n) {
+  scale_unlaunched_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+}
+#endif
+`;
+
+const HEADER = `void scale_gpu(float *out, const float *x, float s, int n);
+void scale_old_gpu(float *out, const float *x, float s, int n);
+`;
+
+const LAYER = `#include "blas.h"
+void forward_layer(float *out, const float *x, int n) {
+  scale_gpu(out, x, 0.5f, n);
+}
+`;
+
+test('a kernel nobody launches, or only a wrapper nobody calls, is not advised on and is listed as skipped, not reached', () => {
+  const { where, unreached } = check({ 'src/blas_kernels.cu': KERNELS, 'src/blas.h': HEADER, 'src/layer.c': LAYER });
+  assert.ok(where('scale_kernel').includes('vectorization/vector-memory-access'), 'the kernel the project launches is advised on');
+  assert.deepEqual(where('scale_old_kernel'), [], 'launched only by scale_old_gpu, which is declared in a header but never called');
+  assert.deepEqual(where('scale_unlaunched_kernel'), [], 'its launches are in a comment and under #if 0');
+  assert.deepEqual(unreached, ['scale_old_kernel', 'scale_unlaunched_kernel'], 'listed where a finding was left out (scale_old_gpu has none)');
+});
+
+test('a file nothing in the project uses yet is new code: all of it is checked', () => {
+  const { where, unreached } = check({ 'src/blas_kernels.cu': KERNELS, 'src/other.c': 'int other(int a) { return a + 1; }\n' });
+  assert.ok(where('scale_old_kernel').includes('vectorization/vector-memory-access'));
+  assert.ok(where('scale_unlaunched_kernel').includes('vectorization/vector-memory-access'));
+  assert.deepEqual(unreached, []);
+});
+
+test('a file checked alone has no project: nothing is judged unreached', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ka-reach-'));
+  writeFileSync(join(root, 'k.cu'), KERNELS);
+  const report = runCheck(new Engine(engine.parsers, engine.knowledge), [join(root, 'k.cu')], DEFAULT_CONFIG);
+  assert.ok(report.findings.some((f) => f.function === 'scale_unlaunched_kernel'));
+  assert.deepEqual(unreachedIn(report), []);
+});
+
+test('a name glued by ## in a macro may be launched there: it counts as reached', () => {
+  const pasted = `${SCALE('scale_f32_kernel')}
+#define BIND(T) void scale_##T(float *o, const float *x, float s, int n) { scale_##T##_kernel<<<(n + 255) / 256, 256>>>(o, x, s, n); }
+BIND(f32)
+void scale_gpu(float *out, const float *x, float s, int n) { scale_f32(out, x, s, n); }
+`;
+  const { where, unreached } = check({ 'src/k.cu': pasted, 'src/layer.c': LAYER });
+  assert.ok(where('scale_f32_kernel').includes('vectorization/vector-memory-access'));
+  assert.deepEqual(unreached, []);
+});
+
+test('Triton: a kernel whose launch is commented out is unreached; a public host function is the module\'s API', () => {
+  // three sweeps over each row (max, sum of exponentials, normalize): a finding with or without a launch
+  const softmax = (name: string) => `@triton.jit
+def ${name}(out_ptr, in_ptr, row_stride, n_cols, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    m = tl.full([BLOCK], -float("inf"), tl.float32)
+    for start in range(0, n_cols, BLOCK):
+        cols = start + tl.arange(0, BLOCK)
+        m = tl.maximum(m, tl.load(in_ptr + row * row_stride + cols, mask=cols < n_cols, other=-float("inf")))
+    row_max = tl.max(m, axis=0)
+    s = tl.zeros([BLOCK], tl.float32)
+    for start in range(0, n_cols, BLOCK):
+        cols = start + tl.arange(0, BLOCK)
+        s += tl.exp(tl.load(in_ptr + row * row_stride + cols, mask=cols < n_cols, other=-float("inf")) - row_max)
+    denom = tl.sum(s, axis=0)
+    for start in range(0, n_cols, BLOCK):
+        cols = start + tl.arange(0, BLOCK)
+        x = tl.load(in_ptr + row * row_stride + cols, mask=cols < n_cols, other=-float("inf"))
+        tl.store(out_ptr + row * row_stride + cols, tl.exp(x - row_max) / denom, mask=cols < n_cols)
+`;
+  const kernels = `import triton
+import triton.language as tl
+
+${softmax('_softmax_kernel')}
+${softmax('_softmax_old_kernel')}
+${softmax('_softmax_api_kernel')}
+def softmax(x, out):
+    _softmax_kernel[(x.shape[0],)](out, x, x.stride(0), x.shape[1], BLOCK=1024)
+    # _softmax_old_kernel[(x.shape[0],)](out, x, x.stride(0), x.shape[1], BLOCK=1024)
+    return out
+
+def softmax_api(x, out):
+    _softmax_api_kernel[(x.shape[0],)](out, x, x.stride(0), x.shape[1], BLOCK=1024)
+    return out
+`;
+  const user = 'from kernels import softmax\n\ndef run(x, out):\n    return softmax(x, out)\n';
+  const { where, unreached } = check({ 'pkg/kernels.py': kernels, 'pkg/model.py': user });
+  assert.ok(where('_softmax_kernel').includes('fusion/multi-pass-reduction'));
+  assert.ok(where('_softmax_api_kernel').includes('fusion/multi-pass-reduction'), 'softmax_api is public: callers may live outside the project');
+  assert.deepEqual(where('_softmax_old_kernel'), []);
+  assert.deepEqual(unreached, ['_softmax_old_kernel']);
+});
