@@ -104,16 +104,22 @@ function packedTwin(seen: Seen | undefined, name: string, packed: readonly CallF
     neverTogether(l.scopes, m.scopes)));
 }
 
-/** Elements at or below which a launch is a demo size (64 KiB of fp32, a few microseconds): launch latency, not bandwidth, decides. */
-const SMALL_PROBLEM = 1 << 14;
+/**
+ * Elements at or below which a launch is launch-bound (2 MiB of fp32 read and written): measured on an H200
+ * (bench/gpu/sizes, results/2026-12-01), `y = 2*x` takes about 4 µs per back-to-back launch from 2^12 to
+ * 2^19 elements whether scalar or float4; float4 first wins at 2^20 (1.34×), then 1.5-1.9×.
+ */
+const SMALL_PROBLEM = 1 << 19;
 
 /**
  * A kernel every launch of which passes a constant of at most SMALL_PROBLEM for the count its thread index is
- * checked against, or, with no such check, launches at most that many threads (`dim3 grid(nElem / block.x)`).
+ * checked against, or, with no such check and no loop in a thread, launches at most that many threads (`dim3 grid(nElem / block.x)`).
  */
 function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   if (!seen?.launches.length) return false;
   const unchecked = !f.indexBound && !f.indexBounds?.length;
+  // (threads count the elements only when each thread touches a few: a loop per thread, 128 loads in reduce7, moves more)
+  if (unchecked && f.accesses.some((a) => a.loops.length)) return false;
   if (unchecked) return seen.launches.every((c) => c.gridBlocks !== undefined && (c.blockDims ?? []).length > 0 && c.blockDims!.every((d) => d !== null) &&
     c.gridBlocks * c.blockDims!.reduce<number>((n, d) => n * d!, 1) <= SMALL_PROBLEM);
   // (most launches pass no constant: nothing to read in the kernel then)
