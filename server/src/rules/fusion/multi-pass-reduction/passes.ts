@@ -26,6 +26,8 @@ export interface Pass {
   arrays: Set<string>;
   /** The branches the pass's loop is inside (`LoopFact.scopes`): passes in arms of one if/else never both run. */
   scopes: readonly number[];
+  /** A loop of the `__device__` helper called here (its passes share the call's range): the helper's name. */
+  helper?: string;
 }
 
 /** Two passes that can both run in one thread: not in different arms of one if/else (a full block and its remainder). */
@@ -41,6 +43,9 @@ function runTogether(passes: Pass[]): Pass[] {
 /** Loops with a small constant trip count (`k < 8`, a pack) are not sweeps over a row. */
 // (`range(n, n + 1)`, a causal diagonal peeled off the sweep before it, is one step of that sweep)
 const smallTrip = (l: LoopFact) => (l.trips !== undefined && l.trips <= 1) || (l.bound !== null && /^\s*\d+\s*$/.test(l.bound) && Number(l.bound) <= 16);
+
+/** `softmax_device(input + off, n, ...)` -> `softmax_device`. */
+const calleeOf = (text: string): string | undefined => /^\s*([A-Za-z_]\w*)\s*\(/.exec(text)?.[1];
 
 /** A loop every thread (or program) runs in full: its start and step do not involve the thread index. */
 function privateLoop(l: LoopFact, triton: boolean): boolean {
@@ -107,6 +112,7 @@ export function rowPasses(fn: FunctionFacts): Pass[] {
     let range: Range;
     let context: string;
     let scopes: readonly number[] = [];
+    let helper: string | undefined;
     if (at >= 0) {
       // the warp reads each step as one row segment (`x[r * wide + d]`, `d = idx % headDim`): a cooperative sweep, coalesced
       if (!triton && laneConsecutive(idx)) continue;
@@ -121,14 +127,17 @@ export function rowPasses(fn: FunctionFacts): Pass[] {
     } else if (!triton && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s))) && !laneConsecutive(idx) && !a.loops.some((id) => sharedOut(byId.get(id)))) {
       // an inlined `__device__` helper's loop over the row (a loop symbol outside the kernel's loops),
       // unless the block shares it out (`for (idx = tid; idx < N; idx += BLOCK_SIZE)`: consecutive lanes, consecutive elements)
-      key = `H${a.range.start.line}`; // the helper's accesses sit at its call
+      // the helper's accesses sit at its call; each of its own loops over the row is a pass (`softmax_device`'s max, sum and divide)
+      const sweep = a.helperLoops?.find((l) => privateLoop(l, false) && idx.dependsOn((s) => s === l.symbol));
+      key = `H${a.range.start.line}:${a.range.start.column}:${sweep?.id ?? ''}`;
       range = a.range;
       context = a.loops.join(',');
+      helper = sweep ? a.helper ?? calleeOf(a.text) : undefined;
     } else continue;
     const group = groups.get(context) ?? new Map();
     groups.set(context, group);
     let entry = group.get(key);
-    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes }, loads: new Set(), touched: new Set() }));
+    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes, ...(helper ? { helper } : {}) }, loads: new Set(), touched: new Set() }));
     const data = `${a.array}[${canonical(idx, a.lanes)}]`;
     entry.touched.add(data);
     if (a.kind !== 'store') entry.loads.add(data);

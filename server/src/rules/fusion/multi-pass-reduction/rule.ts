@@ -51,7 +51,9 @@ function checkKernel(fn: FunctionFacts, triton: boolean): RuleFinding[] {
   const passes = isReferenceOracle(fn.name) ? [] : rowPasses(fn);
   if (passes.length >= 3) {
     const arrays = [...new Set(passes.flatMap((p) => [...p.arrays]))].map(code);
-    const lines = list(passes.map((p) => String(p.line + 1)));
+    // passes inside one helper call share its line: name the helper instead
+    const helper = passes.every((p) => p.helper && p.helper === passes[0].helper && p.line === passes[0].line) ? passes[0].helper : undefined;
+    const lines = helper ? `in ${code(helper)}, line ${passes[0].line + 1}` : `lines ${list(passes.map((p) => String(p.line + 1)))}`;
     const n = passes.length;
     hit.push({
       range: passes[1].range,
@@ -61,8 +63,8 @@ function checkKernel(fn: FunctionFacts, triton: boolean): RuleFinding[] {
         ? ['assumes the row is wider than one block (else load it once and keep it in registers)', 'assumes the rows are long enough that re-reads miss L1']
         : ['assumes the rows are long enough that the re-reads are not all L1 hits'],
       message: triton
-        ? `this loop re-reads the row of ${list(arrays)}: ${n} passes over it from global memory (lines ${lines})`
-        : `each thread sweeps its own row of ${list(arrays)} ${n} times from global memory, uncoalesced (lines ${lines})`,
+        ? `this loop re-reads the row of ${list(arrays)}: ${n} passes over it from global memory (${lines})`
+        : `each thread sweeps its own row of ${list(arrays)} ${n} times from global memory, uncoalesced (${lines})`,
       detail: triton
         ? detail(
             `This loop re-reads the row of ${list(arrays)} that another loop already swept: the kernel makes ${n} passes over it.`,
