@@ -62,9 +62,12 @@ const HEADER = `void scale_gpu(float *out, const float *x, float s, int n);
 void scale_old_gpu(float *out, const float *x, float s, int n);
 `;
 
+// a struct field named like a wrapper (`l.scale_old_gpu`) is not a call of it; a method called through a member is
 const LAYER = `#include "blas.h"
-void forward_layer(float *out, const float *x, int n) {
+struct layer { float *scale_old_gpu; };
+void forward_layer(struct layer l, float *out, const float *x, int n) {
   scale_gpu(out, x, 0.5f, n);
+  l.scale_old_gpu = 0;
 }
 `;
 
@@ -74,6 +77,33 @@ test('a kernel nobody launches, or only a wrapper nobody calls, is not advised o
   assert.deepEqual(where('scale_old_kernel'), [], 'launched only by scale_old_gpu, which is declared in a header but never called');
   assert.deepEqual(where('scale_unlaunched_kernel'), [], 'its launches are in a comment and under #if 0');
   assert.deepEqual(unreached, ['scale_old_kernel', 'scale_unlaunched_kernel'], 'listed where a finding was left out (scale_old_gpu has none)');
+});
+
+test('C++: a method the project calls through an object (`m.scale(...)`, `p->scale_rows(...)`) is reached, and so are the kernels it launches', () => {
+  const kernels = `${SCALE('scale_kernel')}
+${SCALE('scale_rows_kernel')}
+struct Scaler {
+  void scale(float *out, const float *x, float s, int n) {
+    scale_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+  }
+  void scale_rows(float *out, const float *x, float s, int n) {
+    scale_rows_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+  }
+};
+void scale_gpu(float *out, const float *x, float s, int n) {
+  Scaler().scale(out, x, s, n);
+}
+`;
+  const user = `struct Scaler;
+void forward(Scaler *p, float *out, const float *x, int n) {
+  scale_gpu(out, x, 0.5f, n);
+  p->scale_rows(out, x, 0.5f, n);
+}
+`;
+  const { where, unreached } = check({ 'src/scaler.cu': kernels, 'src/model.cpp': user });
+  assert.ok(where('scale_kernel').includes('vectorization/vector-memory-access'));
+  assert.ok(where('scale_rows_kernel').includes('vectorization/vector-memory-access'));
+  assert.deepEqual(unreached, []);
 });
 
 test('a file nothing in the project uses yet is new code: all of it is checked', () => {

@@ -35,6 +35,8 @@ test('folders and file names that say test, below the workspace folder', () => {
   assert.equal(isTestPath('/work/repo/blastest/src/dblat3.c', [root]), true);
   assert.equal(isTestPath('/work/repo/src/test_gemm.cpp', [root]), true);
   assert.equal(isTestPath('/work/repo/src/gemm_test.cc', [root]), true);
+  assert.equal(isTestPath('/work/repo/src/rnnlm/sampler-test.cc', [root]), true, 'the hyphenated form (`*-test.cc`)');
+  assert.equal(isTestPath('/work/repo/src/contest.cc', [root]), false);
   assert.equal(isTestPath('/work/repo/src/gemm.cpp', [root]), false);
   assert.equal(isTestPath('/work/repo/src/latest.cpp', [root]), false, 'a file name containing "test" is not a test');
   assert.equal(isTestPath('/home/me/test/repo/src/gemm.cpp', ['/home/me/test/repo']), false, 'only the path below the workspace folder counts');

@@ -101,8 +101,8 @@ function scanC(text: string, pasted?: NameUses['pasted']): Scan {
       // after a type (`void k(`, `float *mean_gpu;` in a struct) the name is declared, not used
       const declared = typeBefore(prev) || ((prev?.text === '*' || prev?.text === '&') && typeBefore(prev2)) ||
         (next === '(' && prev?.text === ')' && lastClosedOwner !== null && DECLARING_CALL.test(lastClosedOwner));
-      // a member (`x.transpose(`, `l.mean_gpu`) or an array (`pack_b[8]`) is not a C function of that name
-      const member = prev?.text === '.' || prev?.text === '->' || next === '[' || next === '.' || next === '->';
+      // a field (`l.mean_gpu`) or an array (`pack_b[8]`) is no function of that name; a member call (`deriv->CompObjfAndDeriv(`) may be a method's
+      const member = ((prev?.text === '.' || prev?.text === '->') && next !== '(') || next === '[' || next === '.' || next === '->';
       if (declared) {
         if (next === '(') pending.push({ name: s, depth: parenOwner.length });
       } else if (!member) out.push({ name: s, offset: start });
@@ -231,9 +231,11 @@ function stringEnd(text: string, p: number): number {
  * Entry points the scan cannot see being called: `main`, macro-made functions (`PYBIND11_MODULE`), methods,
  * operators, tests, and a Python module's public functions (its API: callers may live outside the project).
  */
-function isEntryPoint(f: FunctionFacts, python: boolean): boolean {
+function isEntryPoint(f: FunctionFacts, python: boolean, lines: readonly string[]): boolean {
   const name = f.name;
   if (name === 'main' || name.startsWith('(') || /[:.~]|operator/.test(name) || /^[A-Z][A-Z0-9_]*$/.test(name) || /^test/i.test(name)) return true;
+  // a method defined out of its class (`void CuMatrix<Real>::CompObjfAndDeriv(`): virtual calls, constructors
+  if (!python && (lines[f.nameRange.start.line] ?? '').slice(0, f.nameRange.start.column).trimEnd().endsWith('::')) return true;
   // a Python method (`forward` of an autograd Function, run by `.apply`) or nested function; a public host function
   return python && (f.range.start.column > 0 || (!f.isKernel && !name.startsWith('_')));
 }
@@ -258,7 +260,7 @@ export function unreachedFunctions(facts: FileFacts, text: string, project: Name
   const counts = python ? project.pyUses : project.cUses;
   const elsewhere = (f: FunctionFacts) => (counts.get(short(f)) ?? 0) - (here.get(short(f)) ?? 0) > 0;
   const pasted = (f: FunctionFacts) => [...project.pasted.prefixes].some((p) => short(f).startsWith(p)) || [...project.pasted.suffixes].some((s) => short(f).endsWith(s));
-  const live = new Set<FunctionFacts>(fns.filter((f) => isEntryPoint(f, python) || elsewhere(f) || pasted(f)));
+  const live = new Set<FunctionFacts>(fns.filter((f) => isEntryPoint(f, python, facts.lines) || elsewhere(f) || pasted(f)));
   // a file nothing uses yet is new code; a name other files define too may be used there of theirs
   if (!fns.some((f) => f.name === 'main' || (elsewhere(f) && (project.defined.get(short(f)) ?? 0) <= 1))) return dead;
   // the innermost function around each use of a name of this file

@@ -1,5 +1,5 @@
 // Test code by where it lives: a folder of the workspace named for tests (`tests/`,
-// `testing/`, `blastest/`, `unittests/`) or a file named `test_*` / `*_test.*`, and Python
+// `testing/`, `blastest/`, `unittests/`) or a file named `test_*` / `*_test.*` / `*-test.*`, and Python
 // benchmark scripts (`*_bench.py`, `benchmarks/`). Its host
 // code and CPU loops are the test's own scaffolding (data generators, reference results,
 // checkers, timing), so the engine keeps only findings in its kernels there. Judged on the
@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 
 const TEST_FOLDER = /test/i;
-const TEST_FILE = /^test_|_test\.[^.]+$|_tests\.[^.]+$/i;
+const TEST_FILE = /^test[_-]|[_-]tests?\.[^.]+$/i;
 /**
  * A Python benchmark script or folder (`flash_bench.py`, `benchmarks/`): its host code times the
  * Triton kernels against eager PyTorch baselines, which are the yardstick, not the target. (C and
