@@ -125,7 +125,7 @@ function stride(a: AccessFact, l: LoopFact): string {
 }
 
 
-function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, walked: ReadonlySet<string>): Reason | null {
+function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, walked: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>): Reason | null {
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
   if (l.exits) return null;
   // a call the compiler cannot see through (`getNormallyDistributedRandomNumber()`, `std::swap` on two
@@ -161,8 +161,12 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // `entropy -= p * logf(p)`, `sum += powf(x[i], t)`: the libm call keeps the loop scalar under default flags
   // (glibc's vector math needs -ffast-math), so declaring the reduction would not vectorize it either
   const libmBound = fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name) && !(build.noMathErrno && /^sqrtf?$/.test(c.name)));
-  const scalar = summing && !tile && !build.fastMath && !indirect && !libmBound ? sums[0] : undefined;
-  const memory = summing && !tile && !indirect && !few ? memoryReduction(fn, l, inLoop) : null;
+  // a sum loop no other loop repeats (not nested, in a function the file calls, but in no loop) runs once per call
+  // of its caller: O(n) beside what the caller does (a weight normalization before the averaging), rarely the hot spot.
+  // (a function the file does not call is API: its callers are elsewhere)
+  const repeated = l.parent !== null || hot.get(fn.name) !== false;
+  const scalar = repeated && summing && !tile && !build.fastMath && !indirect && !libmBound ? sums[0] : undefined;
+  const memory = repeated && summing && !tile && !indirect && !few ? memoryReduction(fn, l, inLoop) : null;
   const strided = scalar || memory || loads.length >= 2 ? stridedAccess(l, inLoop) : null;
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
   if (scalar) {
@@ -299,7 +303,7 @@ const byHand = (fn: FunctionFacts): boolean => {
 const handVectorized = new WeakMap<FunctionFacts, boolean>();
 
 /** A function that checks results (`compareResults`, `verify_result`, `value_test`, `max_abs_err`). */
-function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>): RuleFinding[] {
+function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || fn.name === 'main' || references.has(fn.name)) return [];
   if (byHand(fn)) return [];
   const byId = new Map(fn.loops.map((l) => [l.id, l]));
@@ -317,7 +321,7 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
     // innermost: no loops inside but a stencil's taps, which are unrolled (the loop around them is the one to vectorize)
     if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
     if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
-    const r = reasonFor(fn, l, constants, build, local, walked);
+    const r = reasonFor(fn, l, constants, build, local, walked, hot);
     if (!r) continue;
     // the same cause in the other arm of an `if` (a weighted and an unweighted twin): one finding, both places
     const twin = out.find((f, k) => f.message === r.message && exclusive(reported[k], l));
@@ -347,13 +351,33 @@ export const rule: Rule = {
     // the file's own functions (and its headers' helpers, seen as calls too) may be inlined into a loop
     const local = new Set(facts.functions.map((f) => f.name));
     const names = [...local].join(',');
-    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, `${refs}|${key}|${build.fastMath}${build.noMathErrno}|${names}`));
+    const hot = calledInLoops(facts.functions);
+    const hotKey = [...hot].map(([k, v]) => `${k}${v ? '+' : '-'}`).join(',');
+    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, hot, `${refs}|${key}|${build.fastMath}${build.noMathErrno}|${names}|${hotKey}`));
   },
 };
 
+/**
+ * Each function the file calls: true when some call repeats (inside a loop, `AddDot1x4` in the matmul's `j`
+ * loop, or from such a function, `AddDot` from `AddDot1x4`) or comes from `main`, false when every call runs once
+ * per call of a caller that is itself called once.
+ */
+function calledInLoops(functions: readonly FunctionFacts[]): Map<string, boolean> {
+  const callee = (c: FunctionFacts['calls'][number]) => c.name.replace(/^.*(?:\.|->|::)/, '');
+  const calls = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'call').map((c) => ({ from: f.name, to: callee(c), inLoop: c.loops.length > 0 })));
+  const hot = new Map(calls.map((c) => [c.to, false] as [string, boolean]));
+  // (what `main` calls is the program's computation, run once or not: a benchmark's kernel)
+  for (const c of calls) if (c.inLoop || c.from === 'main') hot.set(c.to, true);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const c of calls) if (hot.get(c.from) && !hot.get(c.to)) (hot.set(c.to, true), (grew = true));
+  }
+  return hot;
+}
+
 /** A function's findings read its own facts, the file's reference functions, its constants, its build flags and the names it defines. */
 const checkCached = perFunction(
-  (fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, _key: string) =>
-    check(fn, references, constants, build, local),
-  (_r, _c, _b, _l, key) => key,
+  (fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, _key: string) =>
+    check(fn, references, constants, build, local, hot),
+  (_r, _c, _b, _l, _h, key) => key,
 );
