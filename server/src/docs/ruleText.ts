@@ -422,6 +422,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'kernels that read nothing from global memory (set-up fills), and launches whose blocks are one thread wide in x (a warp then spans threadIdx.y);',
       'Triton tiles with another axis that may be the contiguous one (Triton orders the threads along it);',
       'indices it cannot model (gathers, data-dependent `%`);',
+      'a thread per diagonal element (`mat[i * ld + i]`, the packed `mat[(i + 1) * (i + 2) / 2 - 1]`) with no loop moving it: one element per row is the access itself, and no remapping coalesces it;',
       'accesses a kernel makes once per thread outside its main loop (a loop over a run-time size) while that loop moves global memory: a register tile\'s epilogue store, a per-block readout;',
       'C/C++: CPU reference code, as for tiling/cpu-loop-nest (a kernel\'s CPU twin, expected outputs, result checks, set-up outside a driver\'s timed region);',
       'the results a grid-stride loop\'s element writes after its inner loop over a run-time count (a rasterizer\'s per-pixel top-K after the loop over faces); a handful of the block\'s first threads (`if (tid < 16)`) writing once per block beside whole-block traffic; a thread\'s own record written by a countdown loop; on the CPU, inner loops over a handful of classes or threads (`k < num_class_`); in Triton, per-row scale vectors beside the 2-D tiles of a `tl.dot` loop;',

@@ -84,6 +84,27 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
   return { text: 'irregular distances', term: null, constant: null };
 }
 
+/**
+ * A walk down a matrix diagonal: the thread is both row and column (`mat[i * ld + i]`, lanes `ld + 1` apart),
+ * or the diagonal of packed triangular storage (`mat[(i + 1) * (i + 2) / 2 - 1]`, each lane one further than the
+ * last), with no loop moving it. One element per row is the access itself, no remapping of threads coalesces it,
+ * and the kernel moves n elements of an n x n matrix.
+ */
+function diagonalWalk(index: Poly): boolean {
+  // (a loop moving along the row from the diagonal, `G[j1 * cols + j2]` for `j2 = j1 ...`, walks a row)
+  if (index.dependsOn((s) => s.startsWith('#loop'))) return false;
+  const unit = index.coefficient(TID);
+  // (exactly `ld + 1`: a padded row, `W + 2`, is a row walk)
+  if (!index.hasAtoms) {
+    const row = [...unit.symbols()];
+    return !unit.unknown && Math.abs(unit.constant) === 1 && row.length === 1 && symbolKind(row[0]) === 'uniform' && unit.coefficient(row[0]).isConstant && unit.coefficient(row[0]).constant === 1;
+  }
+  const v = laneValues(index, SAMPLES[0]);
+  if (!v || v.length < 3) return false;
+  const steps = v.slice(1).map((x, k) => x - v[k]);
+  return steps.every((d, k) => d > 0 && (k === 0 || d - steps[k - 1] === steps[1] - steps[0])) && steps[1] > steps[0];
+}
+
 function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const out = new AlikeFindings();
   const accesses = boundAccesses(fn, bindings);
@@ -136,6 +157,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (stride.constant === null && siblingsFillSectors(a, bytes, globals, blockX)) continue; // irregular lanes, whole sectors together
     if (stride.constant === null && fieldsOfRecord(a, index, globals)) continue;
     if (samplingStep(index, stride, fn)) continue;
+    if (diagonalWalk(index)) continue;
     // `scale[threadIdx.x * scale_is_vector]`: a 0/1 flag (a vector or one broadcast value), not a row length
     if (stride.by && FLAG_NAME.test(stride.by)) continue;
     // uniform symbols the verdict rests on (`N*threadIdx.x`, `tid % T`): say so
