@@ -158,8 +158,8 @@ function functionName(text: string): string {
 }
 
 /** Characters of indexed files whose trees the engine keeps for their second pass: about 200,000 lines. */
-const NONE: ReadonlySet<FunctionFacts> = new Set();
 const KEPT_TREE_CHARS = 8 * 1024 * 1024;
+const NONE: ReadonlySet<FunctionFacts> = new Set();
 
 const LONE_CR = /\r(?!\n)/;
 /** Whether the text has a lone `\r`; the regex runs only where there is a `\r` at all (an edit checks the whole file). */
@@ -739,7 +739,6 @@ export class Engine {
     return out;
   }
 
-  /** The rules over a file's facts, with severities, citations and suppressions applied. */
   /** The file's functions nothing in the project reaches, once per facts and project (none without a project of several files). */
   private unreached(facts: FileFacts, text?: string): ReadonlySet<FunctionFacts> {
     const project = facts.project;
@@ -752,6 +751,8 @@ export class Engine {
   }
   private readonly unreachedMemo = new WeakMap<FileFacts, { project: ProjectIndex; dead: ReadonlySet<FunctionFacts> }>();
 
+  /** The rules over a file's facts, with severities, citations and suppressions applied. */
+
   private findings(language: SourceLanguage, facts: FileFacts, config: Config, only?: ReadonlySet<string>, skipped?: NonNullable<FileResult['skipped']>, cache?: FactsCache, text?: string): Finding[] {
     skipped?.push(...(facts.skipped ?? []));
     // one search of the text, when the caller has it, instead of one per line
@@ -761,7 +762,9 @@ export class Engine {
     // portable twins of SIMD paths; their kernels are still checked
     const kernels = facts.kernelsOnly ? new Set(facts.functions.filter((f) => f.isKernel || f.isDevice).map((f) => f.name)) : null;
     // code nothing in the project launches or calls: nobody runs it; those it silences are listed
-    const dead = new Map([...this.unreached(facts, text)].map((f) => [f.name, f] as const));
+    // (findings name their function: a name any reached function also has, an overload, stays reported)
+    const unreached = this.unreached(facts, text);
+    const dead = new Map([...unreached].filter((f) => facts.functions.every((g) => g.name !== f.name || unreached.has(g))).map((f) => [f.name, f] as const));
     const silenced = new Set<string>();
     const keep = (f: Finding) => {
       if (facts.notTuned) return; // a reference implementation, or kernel source for a run-time compiler

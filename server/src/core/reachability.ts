@@ -45,6 +45,7 @@ const DECLARING_CALL = /^(?:__launch_bounds__|__attribute__|[A-Z][A-Z0-9_]*)$/;
 export function addNameUses(into: NameUses, text: string, python: boolean): void {
   const scan = scanUses(text, python, into.pasted);
   for (const u of scan.uses) {
+    // a name in code counts for functions of the file's own language, a name in a string for those of the other
     const counts = python === !u.inString ? into.pyUses : into.cUses;
     counts.set(u.name, (counts.get(u.name) ?? 0) + 1);
   }
