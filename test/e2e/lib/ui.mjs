@@ -35,6 +35,26 @@ export async function uiCheckWhenReady(page, shared, screenshot, isOver) {
 }
 
 /**
+ * Where the first visible squiggle is on the page. The editor renders only the lines in view
+ * and re-renders decorations after a menu closes, so a squiggle can be detached for a moment
+ * or scrolled away: wait for one, and if none shows, click the first Problems row, which
+ * reveals its finding in the editor as a user would, then look again.
+ */
+async function squiggleBox(page) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const squiggle = page.locator(SQUIGGLES).filter({ visible: true }).first();
+    const shown = await squiggle.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false);
+    const box = shown ? await squiggle.boundingBox().catch(() => null) : null;
+    if (box && box.width > 0 && box.height > 0) return box;
+    const row = page.locator('.markers-panel .monaco-list-row').first();
+    if (await row.isVisible().catch(() => false)) await row.click().catch(() => {});
+    else await page.keyboard.press('Control+Shift+M');
+    await page.waitForTimeout(500);
+  }
+  throw new Error('the squiggle has no box');
+}
+
+/**
  * The hover of the first finding: the height of its content and of the box it is shown in
  * (suite/ui.test.js asserts that the content fits), and for people (the README, a review)
  * screenshots of it and of the quick-fix menu (Ctrl+.) at it. A failure is noted in
@@ -44,9 +64,7 @@ async function hoverAndFixMenu(page, prefix, result) {
   try {
     await page.keyboard.press('Escape');
     // decorations take no pointer events: move the mouse over the squiggle's place in the text
-    const squiggle = page.locator(SQUIGGLES).first();
-    const box = await squiggle.boundingBox();
-    if (!box) throw new Error('the squiggle has no box');
+    const box = await squiggleBox(page);
     const at = { x: box.x + Math.min(box.width / 2, 20), y: box.y + box.height / 2 };
     await page.mouse.move(at.x - 5, at.y);
     await page.mouse.move(at.x, at.y, { steps: 5 });
@@ -83,10 +101,7 @@ async function explainFromHover(page, prefix, result) {
   try {
     await page.keyboard.press('Escape');
     // the quick-fix menu just closed: the editor may still be re-rendering its decorations
-    const squiggle = page.locator(SQUIGGLES).first();
-    await squiggle.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {});
-    const box = await squiggle.boundingBox();
-    if (!box) throw new Error('the squiggle has no box');
+    const box = await squiggleBox(page);
     const at = { x: box.x + Math.min(box.width / 2, 20), y: box.y + box.height / 2 };
     await page.mouse.move(0, 0);
     await page.mouse.move(at.x - 5, at.y);
