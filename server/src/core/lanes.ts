@@ -194,18 +194,28 @@ export function sectorCounts(index: Poly, bytes: number, laneSymbol = 'threadIdx
 /**
  * Bank-conflict degree of a shared access: the largest number of distinct 4-byte words
  * one bank serves for the warp (1 = conflict-free; broadcasts of one word are free).
+ * An 8-byte access (`wordsPerLane` 2: a double) is served a half-warp at a time, each
+ * lane's two words in one pass: the degree is the worse half's.
  */
-export function bankConflictWays(wordIndex: (lane: number, s: Sample) => number | null, sample: Sample, active = WARP): number | null {
-  const perBank = new Map<number, Set<number>>();
-  for (let lane = 0; lane < Math.min(active, WARP); lane++) {
-    const w = wordIndex(lane, sample);
-    if (w === null) return null;
-    const bank = ((w % 32) + 32) % 32;
-    let set = perBank.get(bank);
-    if (!set) perBank.set(bank, (set = new Set()));
-    set.add(w);
+export function bankConflictWays(wordIndex: (lane: number, s: Sample) => number | null, sample: Sample, active = WARP, wordsPerLane: 1 | 2 = 1): number | null {
+  const lanes = Math.min(active, WARP);
+  const phase = WARP / wordsPerLane;
+  let worst = 0;
+  for (let start = 0; start < lanes; start += phase) {
+    const perBank = new Map<number, Set<number>>();
+    for (let lane = start; lane < Math.min(start + phase, lanes); lane++) {
+      const first = wordIndex(lane, sample);
+      if (first === null) return null;
+      for (let w = first; w < first + wordsPerLane; w++) {
+        const bank = ((w % 32) + 32) % 32;
+        let set = perBank.get(bank);
+        if (!set) perBank.set(bank, (set = new Set()));
+        set.add(w);
+      }
+    }
+    worst = Math.max(worst, ...[...perBank.values()].map((s) => s.size));
   }
-  return Math.max(...[...perBank.values()].map((s) => s.size));
+  return worst;
 }
 
 /** The per-lane value function of a form, for callers that combine several forms (row * cols + col). */

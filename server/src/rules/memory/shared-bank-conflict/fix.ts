@@ -18,8 +18,14 @@ import { conflictWays } from './ways';
 import { argumentFor, constantOf, dim3Of, launchesOf, maxThreads, productOf, type Launch } from '../../common/fix-launches';
 import { compact, factors, functionNode, identifiers, localDecls, nodeRange, reassigned, replace, sameRange, unparen, within } from '../../common/fix-syntax';
 
-/** One 4-byte word of padding, in elements. */
-const padOf = (bits: number | null): number => (bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0);
+/** One 4-byte word of padding, in elements; one 8-byte element (a half-warp's pass then starts two banks on). */
+const padOf = (bits: number | null): number => (bits === 64 || bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0);
+
+/** The pad of an array whose element type may be a project typedef, or one of several an `#if` picks (all must agree). */
+function padFor(s: SharedArrayFact, access: AccessFact): number {
+  const pads = (access.elemAlternatives ?? [s.elemType]).map((t) => padOf(elementBits(t) ?? access.elemBits));
+  return pads.every((p) => p === pads[0]) ? pads[0] : 0;
+}
 
 /** The declaration with its inner dimension one word wider. */
 export function padFix(s: SharedArrayFact, columns: number, pad: number): Fix | undefined {
@@ -35,8 +41,8 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
   const access = fn?.accesses.find((a) => a.space === 'shared' && sameRange(a.range, finding.range));
   const s = access && fn!.shared.find((x) => x.name === access.array);
   if (!fn || !access || !s) return { reason: 'the shared array of this access could not be found' };
-  const pad = padOf(elementBits(s.elemType));
-  if (!pad) return { reason: `\`${s.elemType}\` elements are not 1, 2 or 4 bytes wide` };
+  const pad = padFor(s, access);
+  if (!pad) return { reason: `\`${s.elemType}\` elements are not 1, 2, 4 or 8 bytes wide (in every build)` };
   // a row padded by one word no longer starts 8 or 16 bytes aligned: the wide accesses would break
   if (fn.accesses.some((a) => a.space === 'shared' && a.array === s.name && a.vector)) {
     return { reason: `\`${s.name}\` is also accessed 8 or 16 bytes at a time, which a one-word pad would misalign: pad its rows by 16 bytes or swizzle the column index instead` };

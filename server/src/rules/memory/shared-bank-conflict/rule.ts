@@ -61,15 +61,17 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const assumptions = [`assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and ${warp}`];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are multiples' : 'is a multiple'} of 32 (a power of two such as 64)`);
     if (first.c.byType) {
+      // alternatives come from the launches of a template kernel, or from an `#if` the build decides (`typedef double real`)
+      const fromLaunches = fn.templateParams.includes(first.a.elemType ?? '');
       assumptions.push(first.a.elemAlternatives
-        ? `assumes \`${first.a.elemType}\` is one of the types this file's launches give it: ${first.c.byType}; the fewest is reported`
+        ? `assumes \`${first.a.elemType}\` is one of the types ${fromLaunches ? "this file's launches give it" : 'an `#if` of the build may make it'}: ${first.c.byType}; the fewest is reported`
         : `assumes \`${first.a.elemType ?? s.elemType}\` (no launch here names it) is a 16- or 32-bit type: ${first.c.byType}; the fewest is reported`);
     }
     const bound = boundAssumption(first.a, fn.name);
     if (bound) assumptions.push(bound);
-    // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes
-    const bits = elementBits(s.elemType);
-    const pad = bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0;
+    // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes; one element of 8 bytes (each half-warp's pass)
+    const bits = elementBits(s.elemType) ?? first.a.elemBits;
+    const pad = bits === 64 || bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0;
     const padded = columns !== null && pad > 0;
     const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
     out.push({

@@ -21,12 +21,13 @@ export interface Ways {
  * How many distinct 4-byte words one bank serves for this access, evaluated for the 32
  * lanes of a warp under each sample (ANALYSIS.md §2, "Bank conflicts"); 1 = none.
  * Returns the degree under the first sample (power-of-two sizes) and whether every
- * sample agrees; null when the index is unknown or the element is not 1, 2 or 4 bytes.
+ * sample agrees; null when the index is unknown or the element is not 1, 2, 4 or 8 bytes.
  * With a launch's blockDim.x below a warp (`dim3 threads(16, 16)`), a warp spans threadIdx.y too.
  */
 export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number): Ways | null {
   const type = a.elemType ?? s.elemType;
-  const bits = elementBits(type);
+  // (a project typedef, `real`, is known by the width the facts resolved for it)
+  const bits = elementBits(type) ?? a.elemBits;
   // a template kernel launched with several element types (`<__half>`, `<float>`), or with one no launch
   // here names (`T` set by a caller's own template): the fewest ways among them (a 16- or 32-bit `T`)
   const choices = a.elemAlternatives?.map((t) => ({ t: `\`${t}\``, bits: elementBits(t) }))
@@ -45,14 +46,14 @@ export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: 
 
 function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?: number): Omit<Ways, 'byType'> | null {
   if (a.vector || a.singleLane || a.indices.some((p) => p.unknown)) return null;
-  if (bits === null || bits > 32) return null;
+  if (bits === null || bits > 64) return null;
   const bytes = bits / 8;
   const waysFor = (flat: (lane: number, sample: Sample) => number | null) => {
     const word = (lane: number, sample: Sample) => {
       const e = flat(lane, sample);
       return e === null ? null : Math.floor((e * bytes) / 4);
     };
-    return SAMPLES.map((sample) => bankConflictWays(word, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes));
+    return SAMPLES.map((sample) => bankConflictWays(word, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes, bits === 64 ? 2 : 1));
   };
   let degrees: (number | null)[];
   if (a.indices.length === 1) degrees = waysFor(laneFunction(a.indices[0]));
@@ -70,7 +71,7 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
     const sample = firstWarp(blockX ? { ...SAMPLES[0], blockX } : SAMPLES[0], a.activeLanes);
     const rowsTouched = new Set(Array.from({ length: a.activeLanes ?? 32 }, (_, lane) => row(lane, sample)));
     if (rowsTouched.size > 1 && degrees[0] !== null) {
-      const padded = waysFor(rows(s.dims[1] + 4 / bytes));
+      const padded = waysFor(rows(s.dims[1] + Math.max(1, 4 / bytes)));
       if (padded[0] !== null && padded[0] >= degrees[0]) return null;
     }
     if (rowsTouched.size === 1 && degrees.every((d) => d !== null)) {
