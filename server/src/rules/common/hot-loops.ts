@@ -57,3 +57,17 @@ const COMPILE_TIME = /^(?:[\d\s*+\-/()]|[A-Z][A-Z0-9_]+)+$/;
 /** A bound made of numbers and template parameters every launch sets (`8 * BN`, `TN`): a constant at run time. */
 export const boundByLaunches = (bindings: ReadonlyMap<string, number>) => (bound: string): boolean =>
   bindings.size > 0 && (bound.match(/[A-Za-z_]\w*/g) ?? []).every((name) => bindings.has(name));
+
+/**
+ * Arguments from which a call is a routine doing the step's real work (a BLAS-style
+ * micro-kernel: sizes, scalars, three buffers and their strides).
+ */
+const ROUTINE_ARGS = 8;
+
+/**
+ * A loop each step of which calls such a routine (`ker(m, n, k, alpha, a, rsa, csa, ...)`, the kernel
+ * picked from a dispatch table `kmap[i][j]`): the call is the work, and the loop's own loads are
+ * bookkeeping, neither a cache nor a SIMD concern.
+ */
+export const callsRoutine = (fn: FunctionFacts, l: LoopFact): boolean =>
+  fn.calls.some((c) => c.kind === 'call' && c.loops.includes(l.id) && c.args.length >= ROUTINE_ARGS);

@@ -11,6 +11,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { windowLoop } from '../../common/file-constants';
 import { untunedLoop } from '../../common/timed-region';
 import { countsFewItems } from '../../common/few-items';
+import { callsRoutine } from '../../common/hot-loops';
 
 /** A cache line: a flat stride of at least this many bytes needs a new line each iteration. */
 const LINE_BYTES = 64;
@@ -72,6 +73,8 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     if (inner.bound !== null && fn.templateParams.includes(inner.bound.trim())) continue;
     // a loop over the classes (`k < num_class_`) of each row `i`: a few streams the outer loop walks in order
     if (countsFewItems(inner.bound)) continue;
+    // each step calls a micro-kernel (`kmap[i][j]` picks it): the call is the work
+    if (callsRoutine(fn, inner)) continue;
     // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile
     const enclosing = fn.loops.filter((l) => l.id !== inner.id && l.variable && fn.loops.some((x) => x.id === inner.id && isAncestor(fn, l.id, inner.id)));
     // (a triangular bound `j <= i` is not a tile: only `jj + BS` or `min(...)` bounds are)

@@ -30,6 +30,7 @@ import { constantTrip, fileConstants, windowLoop } from '../../common/file-const
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFunction } from '../../common/memo';
 import { countsFewItems } from '../../common/few-items';
+import { callsRoutine } from '../../common/hot-loops';
 import { checkCpu } from '../../memory/uncoalesced-access/cpu';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
@@ -321,6 +322,7 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
     // innermost: no loops inside but a stencil's taps, which are unrolled (the loop around them is the one to vectorize)
     if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
     if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
+    if (callsRoutine(fn, l)) continue; // each step calls a routine that does the work (a dispatched micro-kernel)
     const r = reasonFor(fn, l, constants, build, local, walked, hot);
     if (!r) continue;
     // the same cause in the other arm of an `if` (a weighted and an unweighted twin): one finding, both places
