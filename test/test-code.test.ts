@@ -95,6 +95,7 @@ test('reference and vendored folders, and kernel source for a run-time compiler:
   assert.equal(isNotTunedPath('/home/reference/repo/src/x.cpp', ['/home/reference/repo']), false);
   assert.equal(isNotTunedPath('/work/repo/3rdparty/cub/block/reduce.cuh', [root]), true, 'vendored');
   assert.equal(isNotTunedPath('/work/repo/third_party/eigen/x.h', [root]), true, 'vendored');
+  assert.equal(isNotTunedPath('/work/repo/dependencies/json/json.hpp', [root]), true, 'vendored (tiny-cuda-nn keeps its submodules there)');
   const ref = join(dir, 'platforms', 'reference');
   mkdirSync(ref, { recursive: true });
   engine.setWorkspace([dir]);

@@ -39,7 +39,7 @@ export function isScalarFallbackPath(file: string, roots: readonly string[]): bo
  * Code the project does not tune, by where it lives: a reference implementation's folder
  * (OpenMM's Reference platform, a library's `reference/` kernels: slow on purpose, the
  * yardstick the optimized code is checked against) and vendored code (`third_party/`,
- * `3rdparty/`, `vendor/`, `external/`, `deps/`: someone else's, updated by copying it again),
+ * `3rdparty/`, `vendor/`, `external/`, `deps/`, `dependencies/`: someone else's, updated by copying it again),
  * and a file named for reference implementations. Nothing in it is reported.
  */
 /**
@@ -48,7 +48,7 @@ export function isScalarFallbackPath(file: string, roots: readonly string[]): bo
  * (`check_against_reference.py`, `reference_counting.cpp`) describe something else.
  */
 const REFERENCE_FILE = /(?:^|[_-])(?:ref|golden)(?:[_-]|$)|^[Rr]eferences?(?:[_-](?:impls?|implementations?|kernels?|ops|cpu|gpu|cuda)|[A-Z]|$)|Golden|Ref$/;
-const NOT_TUNED_FOLDER = /^(?:references?|third[_-]?party|3rd[_-]?party|vendor(?:ed)?|external|extern|deps)$/i;
+const NOT_TUNED_FOLDER = /^(?:references?|third[_-]?party|3rd[_-]?party|vendor(?:ed)?|external|extern|deps|dependencies)$/i;
 export function isNotTunedPath(file: string, roots: readonly string[]): boolean {
   if (typeof file === 'string' && REFERENCE_FILE.test(path.basename(file).replace(/\.[^.]*$/, ''))) return true;
   const parts = pathBelowRoot(file, roots);
