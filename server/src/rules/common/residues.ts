@@ -1,26 +1,58 @@
 // Accesses of one array whose offsets fill every residue of their stride (`x[3i]`, `x[3i+1]`,
 // `x[3i+2]`) read whole groups together: across them the bytes are contiguous, so neither a
 // GPU warp nor a CPU loop wastes any of what it fetches.
-import type { AccessFact } from '../../core/facts/model';
+import type { AccessFact, LoopFact } from '../../core/facts/model';
+import { Poly } from '../../core/affine';
 import { SAMPLES, laneValues } from '../../core/lanes';
 
 /** Whether the accesses of `a`'s array with the same index up to a constant in the last subscript cover every residue of `stride`. */
-export function coversAllResidues(a: AccessFact, stride: number, all: readonly AccessFact[]): boolean {
-  return residuesCovered(a, stride, all) === stride;
+export function coversAllResidues(a: AccessFact, stride: number, all: readonly AccessFact[], loops: readonly LoopFact[] = []): boolean {
+  return residuesCovered(a, stride, all, loops) === stride;
 }
 
-/** How many of the `stride` residues the accesses of `a`'s row make (`x[4*i]`, `x[4*i + 1]`, `x[4*i + 3]`: 3 of 4). */
-export function residuesCovered(a: AccessFact, stride: number, all: readonly AccessFact[]): number {
+/** The longest loop over a record's fields that is read as unrolled (`for (j = 0; j < 3; ++j) v[3 * i + j]`). */
+const RECORD_LOOP = 16;
+
+/** The values a short constant-trip loop's variable takes (`j = 0, 1, 2`), or null. */
+function unrolledValues(l: LoopFact): number[] | null {
+  if (l.trips === undefined || l.trips < 1 || l.trips > RECORD_LOOP || !l.init?.isConstant || !l.step?.isConstant || l.step.constant === 0) return null;
+  return Array.from({ length: l.trips }, (_, k) => l.init!.constant + k * l.step!.constant);
+}
+
+/**
+ * How many of the `stride` residues the accesses of `a`'s row make (`x[4*i]`, `x[4*i + 1]`, `x[4*i + 3]`: 3 of 4).
+ * With `loops`, a short constant-trip loop over the record counts each of its steps (`covars[i * 2 + j]`
+ * for `i, j < 2`: all 4).
+ */
+export function residuesCovered(a: AccessFact, stride: number, all: readonly AccessFact[], loops: readonly LoopFact[] = []): number {
   if (stride > 16 || stride < 1 || a.indices.some((p) => p.unknown)) return 0;
   const last = a.indices.length - 1;
+  const unrolled = new Map<string, number[]>();
+  for (const l of loops) {
+    const v = unrolledValues(l);
+    if (v) unrolled.set(l.symbol, v);
+  }
+  // the index without the record loops' terms: the record's base, the same for every field
+  const baseOf = (p: Poly) => [...unrolled.keys()].reduce((q, sym) => q.substitute(sym, Poly.const(0)), p);
+  const base = baseOf(a.indices[last]);
   const residues = new Set<number>();
   for (const b of all) {
     if (b.array !== a.array || b.indices.length !== a.indices.length || b.indices.some((p) => p.unknown)) continue;
     // the same row (every subscript but the last equal), and the last the same up to a constant, whatever it is made of
     if (b.indices.slice(0, last).some((p, k) => { const d = p.sub(a.indices[k]); return d.unknown || !d.isConstant || d.constant !== 0; })) continue;
-    const d = b.indices[last].sub(a.indices[last]);
+    const d = baseOf(b.indices[last]).sub(base);
     if (d.unknown || !d.isConstant) continue;
-    residues.add(((d.constant % stride) + stride) % stride);
+    let offsets: number[] | null = [d.constant];
+    for (const [sym, values] of unrolled) {
+      const c = b.indices[last].coefficient(sym);
+      if (c.terms.size === 0) continue;
+      if (c.unknown || !c.isConstant) {
+        offsets = null;
+        break;
+      }
+      offsets = offsets.flatMap((o) => values.map((v) => o + c.constant * v));
+    }
+    for (const o of offsets ?? []) residues.add(((o % stride) + stride) % stride);
   }
   return residues.size;
 }

@@ -15,7 +15,7 @@ import { untunedHosts } from '../../common/reference';
 import { fixUncoalesced } from './fix';
 import { boundByLaunches, loopsAround, mainLoops } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
-import { coversAllResidues, residuesCovered, siblingsFillSectors } from '../../common/residues';
+import { residuesCovered, siblingsFillSectors } from '../../common/residues';
 
 const TID = 'threadIdx.x';
 /** The names in an expression's text. */
@@ -147,12 +147,12 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const stride = describeStride(index, counts, bytes);
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
-    if (stride.constant !== null && coversAllResidues(a, stride.constant, globals)) continue;
-    // most fields of small records read together (`dL_dconics[4*idx]`, `[4*idx + 1]`, `[4*idx + 3]`): the sectors
-    // fetched are mostly used, within twice what the bytes need
-    if (stride.constant !== null && stride.constant <= 8) {
-      const covered = residuesCovered(a, stride.constant, globals);
-      if (covered >= 2 && covered * 2 >= stride.constant) continue;
+    // most fields of records of up to 16 elements read together (`dL_dconics[4*idx]`, `[4*idx + 1]`, `[4*idx + 3]`;
+    // `scratch[off + 0..7]` of 9; `covars[i * 2 + j]` over `i, j < 2`): the sectors fetched are mostly used, within
+    // twice what the bytes need
+    if (stride.constant !== null) {
+      const covered = residuesCovered(a, stride.constant, globals, [...fn.loops, ...globals.flatMap((g) => g.helperLoops ?? [])]);
+      if (covered === stride.constant || (covered >= 2 && covered * 2 >= stride.constant)) continue;
     }
     if (stride.constant === null && siblingsFillSectors(a, bytes, globals, blockX)) continue; // irregular lanes, whole sectors together
     if (stride.constant === null && fieldsOfRecord(a, index, globals)) continue;
