@@ -60,6 +60,21 @@ function withinRow(index: Poly): Poly {
   return out;
 }
 
+/**
+ * `y[base + j]` and `x[base + j]` in one `j` loop, the thread index scaled alike: a thread streams its own
+ * chunk of two arrays element by element (a blocked layout), not the fields of one record.
+ */
+function chunkedStream(a: AccessFact, globals: readonly AccessFact[], loops: readonly LoopFact[]): boolean {
+  const p = a.indices[0];
+  return globals.some((b) => {
+    if (b.array === a.array || b.indices.length !== 1 || b.indices[0].unknown) return false;
+    const q = b.indices[0];
+    if (q.coefficient(TID).toString() !== p.coefficient(TID).toString()) return false;
+    const unit = (f: Poly, sym: string) => f.coefficient(sym).isConstant && f.coefficient(sym).constant === 1;
+    return a.loops.some((id) => b.loops.includes(id) && !!loops[id] && unit(p, loops[id].symbol) && unit(q, loops[id].symbol));
+  });
+}
+
 /** How the threads' addresses are spaced, in words a reader can check against the code. */
 function describeStride(index: Poly, counts: SectorCount[], bytes: number): { text: string; term: string | null; constant: number | null; by?: string; atom?: string } {
   const c = index.coefficient(TID);
@@ -151,7 +166,10 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // `scratch[off + 0..7]` of 9; `covars[i * 2 + j]` over `i, j < 2`): the sectors fetched are mostly used, within
     // twice what the bytes need
     if (stride.constant !== null) {
-      const covered = residuesCovered(a, stride.constant, globals, [...fn.loops, ...globals.flatMap((g) => g.helperLoops ?? [])]);
+      // (a loop that moves another array's chunk in step, `y[base + j] = f(x[base + j])`, is a blocked elementwise
+      // layout the kernel chose: the striped one coalesces, so those steps do not count as fields of a record)
+      const record = chunkedStream(a, globals, fn.loops) ? [] : [...fn.loops, ...globals.flatMap((g) => g.helperLoops ?? [])];
+      const covered = residuesCovered(a, stride.constant, globals, record);
       if (covered === stride.constant || (covered >= 2 && covered * 2 >= stride.constant)) continue;
     }
     if (stride.constant === null && siblingsFillSectors(a, bytes, globals, blockX)) continue; // irregular lanes, whole sectors together
