@@ -27,6 +27,10 @@ import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
 
+/** Text on one line: the line breaks and indentation of quoted code become single spaces. */
+const oneLine = (s: string): string =>
+  s.includes('\n') ? s.replace(/(\S?)\s*\n\s*(\S?)/g, (_, a: string, b: string) => a + (/[[(]/.test(a) || /[\])[]/.test(b) ? '' : ' ') + b) : s;
+
 /** A stretch of the text, by index. */
 interface Span {
   startIndex: number;
@@ -785,10 +789,12 @@ export class Engine {
       const citations = this.knowledge.rule(rule.id)?.papers ?? [];
       return (f: RuleFinding): Finding => ({
         ...f,
+        // a message is one line: code quoted from several lines (`A[row +\n    k]`) is shown on one
+        message: oneLine(f.message),
         rule: rule.id,
         severity,
         assumptions: f.assumptions ?? [],
-        related: f.related ?? [],
+        related: (f.related ?? []).map((r) => (r.message.includes('\n') ? { ...r, message: oneLine(r.message) } : r)),
         fixes: f.fixes ?? [],
         citations,
       });

@@ -48,6 +48,15 @@ const SHUFFLE = /^__shfl(?:_xor|_down|_up)?_sync$/;
 const LOAD_INTRINSICS = /^__ld(g|cs|cg|ca|lu|cv)$|^_mm\d*_(?:load[u1]?|loaddup|broadcast)_\w+$/;
 const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$|^_mm\d*_storeu?_\w+$/;
 
+
+/** `size_t const row{blockIdx.x * blockDim.x + threadIdx.x}`, `for (size_t k{0U}; ...)`: one braced item is the value. */
+function initializerValue(d: Node): Node | null {
+  const v = field(d, 'value');
+  if (v?.type !== 'initializer_list') return v;
+  const items = namedChildren(v).filter((c) => c.type !== 'comment');
+  return items.length === 1 ? items[0] : v;
+}
+
 class FunctionWalker extends Evaluator {
   get paramNames(): ReadonlySet<string> {
     return new Set(this.params.keys());
@@ -300,7 +309,7 @@ class FunctionWalker extends Evaluator {
       if (d === typeNode) continue;
       const info = declaratorName(d);
       if (!info) continue;
-      const value = d.type === 'init_declarator' ? field(d, 'value') : null;
+      const value = d.type === 'init_declarator' ? initializerValue(d) : null;
       // `float4& out = out4[idx];`: a name for the element; read here unless something is assigned through it
       const element = value && field(d, 'declarator')?.type === 'reference_declarator' && (value.type === 'subscript_expression' || (value.type === 'pointer_expression' && field(value, 'operator')?.text === '*'));
       const before = this.accesses.length;
@@ -434,8 +443,8 @@ class FunctionWalker extends Evaluator {
         const d = namedChildren(init).find((c) => c.type === 'init_declarator');
         if (d) {
           variable = declaratorName(d)?.name ?? null;
-          initPoly = this.eval(field(d, 'value'));
-          this.expressions(field(d, 'value'));
+          initPoly = this.eval(initializerValue(d));
+          this.expressions(initializerValue(d));
         }
       } else if (init?.type === 'assignment_expression' && field(init, 'left')?.type === 'identifier') {
         variable = field(init, 'left')!.text;
