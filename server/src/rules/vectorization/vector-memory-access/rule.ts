@@ -21,6 +21,26 @@ const TID = 'threadIdx.x';
  */
 const MAX_OPS_PER_ACCESS = 24;
 
+/**
+ * Bytes a thread loads per step from which 16-byte accesses no longer pay: measured on an H200
+ * (bench/gpu/chunks/chunk_records.cu, results/2026-12-01): one 4-byte stream per thread, float4 1.60x;
+ * two (8 bytes), 1.27x; four (16 bytes), 1.06x; a thread's own 4 consecutive floats as 4 scalars, 1.00x.
+ * With that many independent loads in flight the scalar kernel is already near the bandwidth.
+ */
+const ENOUGH_LOAD_BYTES = 16;
+
+/** The bytes a thread loads per step of its busiest loop (or outside loops): each distinct load of the step once. */
+function loadBytes(accesses: readonly AccessFact[], bitsOf: (a: AccessFact) => number | null): number {
+  const perStep = new Map<string, Map<string, number>>(); // loops around -> load text -> bytes
+  for (const a of accesses) {
+    if (a.kind !== 'load' && a.kind !== 'update') continue;
+    const step = a.loops.join();
+    if (!perStep.has(step)) perStep.set(step, new Map());
+    perStep.get(step)!.set(a.text, (bitsOf(a) ?? 32) / 8);
+  }
+  return Math.max(0, ...[...perStep.values()].map((loads) => [...loads.values()].reduce((x, y) => x + y, 0)));
+}
+
 /** Accesses per thread, counting those in constant-trip loops once per iteration (the arithmetic is counted that way). */
 function accessRuns(fn: FunctionFacts, accesses: readonly AccessFact[]): number {
   const trips = new Map(fn.loops.map((l) => [l.id, l.trips || 1]));
@@ -118,6 +138,10 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
     return c.terms.size === 0 || (c.isConstant && c.constant === 1); // a warp broadcast, or a unit-stride stream
   };
   if (!rest.every(clean)) return [];
+  // a thread that already loads 16 bytes or more per step (its chunk and the other streams) gains nothing measurable
+  // (a chunk loads its k elements of its array, whether one access in a `j < k` loop or k accesses side by side)
+  const chunkLoads = new Map(chunked.filter((c) => c.a.kind !== 'store').map((c) => [c.a.array, (c.k * (c.a.elemBits ?? 32)) / 8]));
+  if ([...chunkLoads.values()].reduce((x, y) => x + y, 0) + loadBytes(rest, (a) => a.elemBits) >= ENOUGH_LOAD_BYTES) return [];
   const first = chunked[0];
   const bits = first.a.elemBits ?? 32;
   const bytes = (first.k * bits) / 8;
@@ -171,6 +195,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   if (bits.some((b) => b === null || b > 32)) return [];
   const width = 128 / Math.max(...(bits as number[]));
   if (!streamed.every((a) => vectorizable(a, width))) return [];
+  if (loadBytes(streamed, (a) => a.elemBits ?? 32) >= ENOUGH_LOAD_BYTES) return [];
   const loop = fn.loops.find((l) => streamed[0].loops.includes(l.id) && (spread.has(l.id) || streamed[0].indices[0].dependsOn((s) => s === l.symbol)));
   if (!loop) return [];
   const names = [...new Set(streamed.map((a) => `\`${a.text}\``))].slice(0, 3).join(', ');
@@ -242,6 +267,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const bitsOf = (a: AccessFact) => (isTemplateType(a) ? 32 : a.elemBits);
   if (globals.some((a) => bitsOf(a) === null || bitsOf(a)! > 32)) return [];
   if (fn.arithmetic > MAX_OPS_PER_ACCESS * accessRuns(fn, globals)) return [];
+  // four or more 4-byte streams per thread: already near the bandwidth
+  if (loadBytes(globals, bitsOf) >= ENOUGH_LOAD_BYTES) return [];
   const widest = Math.max(...globals.map((a) => bitsOf(a)!));
   const width = 128 / widest; // elements per thread, so that the widest stream moves 16 bytes
   // the element counts the kernel's loops run to (a guard's bound, `i < half` in a halving tree, may be odd: not these)
