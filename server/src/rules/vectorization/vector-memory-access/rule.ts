@@ -22,23 +22,46 @@ const TID = 'threadIdx.x';
 const MAX_OPS_PER_ACCESS = 24;
 
 /**
- * Bytes a thread loads per step from which 16-byte accesses no longer pay: measured on an H200
- * (bench/gpu/chunks/chunk_records.cu, results/2026-12-01): one 4-byte stream per thread, float4 1.60x;
- * two (8 bytes), 1.27x; four (16 bytes), 1.06x; a thread's own 4 consecutive floats as 4 scalars, 1.00x.
- * With that many independent loads in flight the scalar kernel is already near the bandwidth.
+ * Bytes a thread has in flight per step from which 16-byte accesses no longer pay: measured on an
+ * H200 (bench/gpu/chunks, results/2026-12-01): one 4-byte load per thread, float4 1.60x; two (8 bytes),
+ * 1.27-1.29x; four (16 bytes: `y = a + b + c + d`, AdamW's x, g, m, v), 1.06-1.07x; a thread's own 4
+ * consecutive floats as 4 scalars, 1.00x. With that many independent loads in flight the scalar
+ * kernel is already near the bandwidth.
  */
 const ENOUGH_LOAD_BYTES = 16;
 
-/** The bytes a thread loads per step of its busiest loop (or outside loops): each distinct load of the step once. */
-function loadBytes(accesses: readonly AccessFact[], bitsOf: (a: AccessFact) => number | null): number {
-  const perStep = new Map<string, Map<string, number>>(); // loops around -> load text -> bytes
+/**
+ * The bytes a thread has in flight per step of its busiest loop (or outside loops): each distinct load
+ * once. A store through a pointer that may alias the next loads (neither is `__restrict__`) keeps them
+ * behind it: `C[i] = A[i] + B[i]; C[i + 1] = A[i + 1] + B[i + 1]` has 8 bytes in flight at a time, not
+ * 16 (measured: float2 still 1.25x there).
+ */
+function loadBytes(fn: FunctionFacts, accesses: readonly AccessFact[], bitsOf: (a: AccessFact) => number | null): number {
+  const restrict = (a: AccessFact) => fn.params.some((p) => p.name === a.array && p.restrict);
+  const perStep = new Map<string, AccessFact[]>();
   for (const a of accesses) {
-    if (a.kind !== 'load' && a.kind !== 'update') continue;
     const step = a.loops.join();
-    if (!perStep.has(step)) perStep.set(step, new Map());
-    perStep.get(step)!.set(a.text, (bitsOf(a) ?? 32) / 8);
+    if (!perStep.has(step)) perStep.set(step, []);
+    perStep.get(step)!.push(a);
   }
-  return Math.max(0, ...[...perStep.values()].map((loads) => [...loads.values()].reduce((x, y) => x + y, 0)));
+  let most = 0;
+  for (const step of perStep.values()) {
+    const ordered = [...step].sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column);
+    const groups = new Map<number, Map<string, number>>(); // stores passed -> load text -> bytes
+    const stores: AccessFact[] = [];
+    for (const a of ordered) {
+      if (a.kind === 'store' || a.kind === 'atomic') {
+        stores.push(a);
+        continue;
+      }
+      const behind = stores.filter((st) => !restrict(st) && !restrict(a)).length;
+      if (!groups.has(behind)) groups.set(behind, new Map());
+      groups.get(behind)!.set(a.text, (bitsOf(a) ?? 32) / 8);
+      if (a.kind === 'update') stores.push(a);
+    }
+    for (const g of groups.values()) most = Math.max(most, [...g.values()].reduce((x, y) => x + y, 0));
+  }
+  return most;
 }
 
 /** Accesses per thread, counting those in constant-trip loops once per iteration (the arithmetic is counted that way). */
@@ -139,9 +162,17 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   };
   if (!rest.every(clean)) return [];
   // a thread that already loads 16 bytes or more per step (its chunk and the other streams) gains nothing measurable
-  // (a chunk loads its k elements of its array, whether one access in a `j < k` loop or k accesses side by side)
-  const chunkLoads = new Map(chunked.filter((c) => c.a.kind !== 'store').map((c) => [c.a.array, (c.k * (c.a.elemBits ?? 32)) / 8]));
-  if ([...chunkLoads.values()].reduce((x, y) => x + y, 0) + loadBytes(rest, (a) => a.elemBits) >= ENOUGH_LOAD_BYTES) return [];
+  // a chunk read side by side (`x[2*i]`, `x[2*i + 1]`) is k loads of the step; one read in a `j < k` loop is k loads
+  // in flight when the compiler may issue them together (no store in the loop that may alias it)
+  const sideBySide = (c: { a: AccessFact; k: number }) => chunked.filter((d) => d.a.array === c.a.array).length >= c.k;
+  const restrict = (a: AccessFact) => fn.params.some((p) => p.name === a.array && p.restrict);
+  const inLoop = chunked.filter((c) => !sideBySide(c) && c.a.kind !== 'store');
+  const loopBytes = inLoop.reduce((sum, c) => {
+    const held = globals.some((st) => st.kind !== 'load' && st.loops.join() === c.a.loops.join() && !restrict(st) && !restrict(c.a));
+    return sum + ((held ? 1 : c.k) * (c.a.elemBits ?? 32)) / 8;
+  }, 0);
+  const straight = [...chunked.filter((c) => sideBySide(c)).map((c) => c.a), ...rest];
+  if (loopBytes + loadBytes(fn, straight, (a) => a.elemBits) >= ENOUGH_LOAD_BYTES) return [];
   const first = chunked[0];
   const bits = first.a.elemBits ?? 32;
   const bytes = (first.k * bits) / 8;
@@ -195,7 +226,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   if (bits.some((b) => b === null || b > 32)) return [];
   const width = 128 / Math.max(...(bits as number[]));
   if (!streamed.every((a) => vectorizable(a, width))) return [];
-  if (loadBytes(streamed, (a) => a.elemBits ?? 32) >= ENOUGH_LOAD_BYTES) return [];
+  if (loadBytes(fn, streamed, (a) => a.elemBits ?? 16) >= ENOUGH_LOAD_BYTES) return [];
   const loop = fn.loops.find((l) => streamed[0].loops.includes(l.id) && (spread.has(l.id) || streamed[0].indices[0].dependsOn((s) => s === l.symbol)));
   if (!loop) return [];
   const names = [...new Set(streamed.map((a) => `\`${a.text}\``))].slice(0, 3).join(', ');
@@ -267,8 +298,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const bitsOf = (a: AccessFact) => (isTemplateType(a) ? 32 : a.elemBits);
   if (globals.some((a) => bitsOf(a) === null || bitsOf(a)! > 32)) return [];
   if (fn.arithmetic > MAX_OPS_PER_ACCESS * accessRuns(fn, globals)) return [];
-  // four or more 4-byte streams per thread: already near the bandwidth
-  if (loadBytes(globals, bitsOf) >= ENOUGH_LOAD_BYTES) return [];
+  // four or more 4-byte streams per thread: already near the bandwidth (a template `T`: counted as 16-bit, its narrowest usual width)
+  if (loadBytes(fn, globals, (a) => (isTemplateType(a) ? 16 : a.elemBits)) >= ENOUGH_LOAD_BYTES) return [];
   const widest = Math.max(...globals.map((a) => bitsOf(a)!));
   const width = 128 / widest; // elements per thread, so that the widest stream moves 16 bytes
   // the element counts the kernel's loops run to (a guard's bound, `i < half` in a halving tree, may be odd: not these)
