@@ -9,6 +9,8 @@
 //             thread, each step a whole warp's consecutive floats)
 //   rec9      an AoS record of 9 floats per thread, all 9 read (lanes 36 B apart), vs soa9 (9 arrays)
 //   rec16of2  2 of the 16 floats of a record read (lanes 64 B apart), vs soa2 (2 arrays)
+//   rec9w     an AoS record of 9 floats per thread written whole (lanes 36 B apart), vs soa9w
+//   blocked8r a thread's 8 consecutive floats read as 8 scalars, one float written, vs striped8r
 //   sum2/sum4 y = a + b (+ c + d): 8 or 16 bytes loaded per thread as scalars, vs the same as float4s
 // Used by memory/uncoalesced-access (records a thread mostly uses) and vectorization/vector-memory-access (chunks).
 //   nvcc -O3 -arch=sm_90 -std=c++17 -o /tmp/chunk_records chunk_records.cu && /tmp/chunk_records
@@ -89,6 +91,38 @@ __global__ void soa2(float* __restrict__ y, const float* __restrict__ r, int rec
   y[i] = r[i] + r[(size_t)records + i];
 }
 
+__global__ void rec9w(float* __restrict__ r, const float* __restrict__ x, int records) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= records) return;
+  float v = x[i];
+  float* p = r + (size_t)i * 9;
+#pragma unroll
+  for (int k = 0; k < 9; ++k) p[k] = v * (k + 1);
+}
+__global__ void soa9w(float* __restrict__ r, const float* __restrict__ x, int records) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= records) return;
+  float v = x[i];
+#pragma unroll
+  for (int k = 0; k < 9; ++k) r[(size_t)k * records + i] = v * (k + 1);
+}
+__global__ void blocked8r(float* __restrict__ y, const float* __restrict__ x, int n8) {
+  int t = blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= n8) return;
+  float s = 0.f;
+#pragma unroll
+  for (int k = 0; k < 8; ++k) s += x[(size_t)t * 8 + k];
+  y[t] = s;
+}
+__global__ void striped8r(float* __restrict__ y, const float* __restrict__ x, int n8) {
+  int t = blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= n8) return;
+  float s = 0.f;
+#pragma unroll
+  for (int k = 0; k < 8; ++k) s += x[(size_t)k * n8 + t];
+  y[t] = s;
+}
+
 // several input streams: the bytes a thread has in flight grow with them
 __global__ void sum2(float* __restrict__ y, const float* __restrict__ a, const float* __restrict__ b, int n) {
   int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -160,6 +194,13 @@ int main() {
   const double r2 = sizeof(float) * (2.0 * rec16n + rec16n);
   row("rec16of2", per_launch_us([&] { rec16of2<<<(rec16n + B - 1) / B, B>>>(y, x, rec16n); }), r2);
   row("soa2", per_launch_us([&] { soa2<<<(rec16n + B - 1) / B, B>>>(y, x, rec16n); }), r2);
+  const double w9 = sizeof(float) * (9.0 * rec9n + rec9n);
+  row("rec9w", per_launch_us([&] { rec9w<<<(rec9n + B - 1) / B, B>>>(y, x, rec9n); }), w9);
+  row("soa9w", per_launch_us([&] { soa9w<<<(rec9n + B - 1) / B, B>>>(y, x, rec9n); }), w9);
+  const int n8 = n / 8;
+  const double r8 = sizeof(float) * (8.0 * n8 + n8);
+  row("blocked8r", per_launch_us([&] { blocked8r<<<(n8 + B - 1) / B, B>>>(y, x, n8); }), r8);
+  row("striped8r", per_launch_us([&] { striped8r<<<(n8 + B - 1) / B, B>>>(y, x, n8); }), r8);
   // 4 input streams of n/4 floats each: the same bytes in as the streams above
   const int q = n / 4;
   const float *a = x, *b = x + q, *c = x + 2 * q, *d = x + 3 * q;
