@@ -128,6 +128,10 @@ describe('expandMacros', () => {
     const r = expandMacros(src, 0, src.length, table);
     assert.equal(squash(r.text), 'void k(int n, DATA_TYPE A[NI][NJ]) { for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < (n); idx += blockDim.x * gridDim.x) { A[idx][0] = ni; } }');
     assert.equal(builtinMacro('POLYBENCH_1D_ARRAY_DECL'), null);
+    // a project's `#pragma unroll` macro whose header is not found expands to nothing; a bare UNROLL (sometimes with arguments) is left alone
+    assert.equal(builtinMacro('NGP_PRAGMA_UNROLL')?.body, '');
+    assert.equal(builtinMacro('CUTLASS_PRAGMA_NO_UNROLL')?.body, '');
+    assert.equal(builtinMacro('UNROLL'), null);
     assert.equal(builtinMacro('SCALAR_VAL')?.body, 'x');
     assert.equal(builtinMacro('_PB_lower'), null);
   });

@@ -22,12 +22,27 @@ const TABLE = new Map<string, MacroDef>([
   ...['RESTRICT', '__RESTRICT', '_RESTRICT', 'RESTRICT__', '__RESTRICT__'].map((n): [string, MacroDef] => [n, def(n, null, '__restrict__')]),
 ]);
 const PB = new Map<string, MacroDef>();
+/**
+ * A project's spelling of `#pragma unroll` (`NGP_PRAGMA_UNROLL`, `TCNN_PRAGMA_UNROLL`, `CUTLASS_PRAGMA_UNROLL`,
+ * `CUDA_UNROLL`: `_Pragma("unroll")` in a header not found): nothing, so that the loop after it parses as one
+ * (not a bare `UNROLL`, which some projects define with arguments).
+ */
+const UNROLL_PRAGMA = /^(?:[A-Z0-9_]*PRAGMA_(?:NO_)?UNROLL|(?:CUDA|HIP|CUTE|GPU)_(?:NO_)?UNROLL)$/;
+const PRAGMAS = new Map<string, MacroDef>();
 
 /** A built-in definition for a well-known library macro, or null. */
 export function builtinMacro(name: string): MacroDef | null {
   if (typeof name !== 'string') return null;
   const d = TABLE.get(name);
   if (d) return d;
+  if (UNROLL_PRAGMA.test(name)) {
+    let m = PRAGMAS.get(name);
+    if (!m) {
+      m = def(name, null, '');
+      if (PRAGMAS.size < 100) PRAGMAS.set(name, m);
+    }
+    return m;
+  }
   if (/^_PB_[A-Z0-9_]+$/.test(name)) {
     let m = PB.get(name);
     if (!m) {
