@@ -56,7 +56,8 @@ function loadBytes(fn: FunctionFacts, accesses: readonly AccessFact[], bitsOf: (
       }
       const behind = stores.filter((st) => !restrict(st) && !restrict(a)).length;
       if (!groups.has(behind)) groups.set(behind, new Map());
-      groups.get(behind)!.set(a.text, (bitsOf(a) ?? 32) / 8);
+      // (by array and index: a helper's accesses seen at its call all carry the call's text)
+      groups.get(behind)!.set(`${a.array}|${a.indices.map(String).join(',')}`, (bitsOf(a) ?? 32) / 8);
       if (a.kind === 'update') stores.push(a);
     }
     for (const g of groups.values()) most = Math.max(most, [...g.values()].reduce((x, y) => x + y, 0));
