@@ -48,7 +48,6 @@ const SHUFFLE = /^__shfl(?:_xor|_down|_up)?_sync$/;
 const LOAD_INTRINSICS = /^__ld(g|cs|cg|ca|lu|cv)$|^_mm\d*_(?:load[u1]?|loaddup|broadcast)_\w+$/;
 const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$|^_mm\d*_storeu?_\w+$/;
 
-
 /** `size_t const row{blockIdx.x * blockDim.x + threadIdx.x}`, `for (size_t k{0U}; ...)`: one braced item is the value. */
 function initializerValue(d: Node): Node | null {
   const v = field(d, 'value');

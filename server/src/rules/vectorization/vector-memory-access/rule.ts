@@ -37,7 +37,7 @@ const ENOUGH_LOAD_BYTES = 16;
  * 16 (measured: float2 still 1.25x there).
  */
 function loadBytes(fn: FunctionFacts, accesses: readonly AccessFact[], bitsOf: (a: AccessFact) => number | null): number {
-  const restrict = (a: AccessFact) => fn.params.some((p) => p.name === a.array && p.restrict);
+  const restrict = (a: AccessFact) => isRestrict(fn, a);
   const perStep = new Map<string, AccessFact[]>();
   for (const a of accesses) {
     const step = a.loops.join();
@@ -47,7 +47,7 @@ function loadBytes(fn: FunctionFacts, accesses: readonly AccessFact[], bitsOf: (
   let most = 0;
   for (const step of perStep.values()) {
     const ordered = [...step].sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column);
-    const groups = new Map<number, Map<string, number>>(); // stores passed -> load text -> bytes
+    const groups = new Map<number, Map<string, number>>(); // stores passed -> load (array and index) -> bytes
     const stores: AccessFact[] = [];
     for (const a of ordered) {
       if (a.kind === 'store' || a.kind === 'atomic') {
@@ -64,6 +64,9 @@ function loadBytes(fn: FunctionFacts, accesses: readonly AccessFact[], bitsOf: (
   }
   return most;
 }
+
+/** The access is through a `__restrict__` parameter of the kernel. */
+const isRestrict = (fn: FunctionFacts, a: AccessFact): boolean => fn.params.some((p) => p.name === a.array && p.restrict);
 
 /** Accesses per thread, counting those in constant-trip loops once per iteration (the arithmetic is counted that way). */
 function accessRuns(fn: FunctionFacts, accesses: readonly AccessFact[]): number {
@@ -166,7 +169,7 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   // a chunk read side by side (`x[2*i]`, `x[2*i + 1]`) is k loads of the step; one read in a `j < k` loop is k loads
   // in flight when the compiler may issue them together (no store in the loop that may alias it)
   const sideBySide = (c: { a: AccessFact; k: number }) => chunked.filter((d) => d.a.array === c.a.array).length >= c.k;
-  const restrict = (a: AccessFact) => fn.params.some((p) => p.name === a.array && p.restrict);
+  const restrict = (a: AccessFact) => isRestrict(fn, a);
   const inLoop = chunked.filter((c) => !sideBySide(c) && c.a.kind !== 'store');
   const loopBytes = inLoop.reduce((sum, c) => {
     const held = globals.some((st) => st.kind !== 'load' && st.loops.join() === c.a.loops.join() && !restrict(st) && !restrict(c.a));
