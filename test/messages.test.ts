@@ -58,3 +58,19 @@ test('a GEMM followed by several elementwise passes over its output is one epilo
   assert.match(found[0].message, /`bias_add` and `gelu_kernel` are 2 separate passes over `h`/);
   assert.ok(found[0].related.some((r) => /`gelu_kernel` makes another pass/.test(r.message)));
 });
+
+test('an access written over several lines is quoted on one line, without spaces inside its brackets', async () => {
+  const engine = await Engine.create();
+  const text = `__global__ void tile_cols(const float* __restrict__ A, float* __restrict__ B, int N) {
+  __shared__ float tile[32][32];
+  int x = blockIdx.x * 32 + threadIdx.x, y = blockIdx.y * 32 + threadIdx.y;
+  tile[threadIdx.y][threadIdx.x] = A[y * N + x];
+  __syncthreads();
+  B[(blockIdx.x * 32 + threadIdx.y) * N + blockIdx.y * 32 + threadIdx.x] = tile[threadIdx.x]
+                                                                             [threadIdx.y];
+}
+`;
+  const f = engine.analyzeText('/tmp/tile_cols.cu', text).findings.find((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.ok(f, 'the column read conflicts');
+  assert.match(f.message, /^`tile\[threadIdx\.x\]\[threadIdx\.y\]` reads /);
+});

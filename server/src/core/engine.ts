@@ -27,9 +27,17 @@ import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
 
-/** Text on one line: the line breaks and indentation of quoted code become single spaces. */
-const oneLine = (s: string): string =>
-  s.includes('\n') ? s.replace(/(\S?)\s*\n\s*(\S?)/g, (_, a: string, b: string) => a + (/[[(]/.test(a) || /[\])[]/.test(b) ? '' : ' ') + b) : s;
+/** Text on one line: the line breaks and indentation of quoted code become single spaces (none inside brackets). */
+function oneLine(s: string): string {
+  if (!s.includes('\n')) return s;
+  let out = '';
+  for (const part of s.split('\n')) {
+    const line = part.trim();
+    if (!line) continue;
+    out += out && !/[[(]$/.test(out) && !/^[\])[,;]/.test(line) ? ` ${line}` : line;
+  }
+  return out;
+}
 
 /** A stretch of the text, by index. */
 interface Span {

@@ -41,17 +41,18 @@ export async function uiCheckWhenReady(page, shared, screenshot, isOver) {
  * reveals its finding in the editor as a user would, then look again.
  */
 async function squiggleBox(page) {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; ; attempt++) {
     const squiggle = page.locator(SQUIGGLES).filter({ visible: true }).first();
     const shown = await squiggle.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false);
     const box = shown ? await squiggle.boundingBox().catch(() => null) : null;
     if (box && box.width > 0 && box.height > 0) return box;
+    if (attempt === 3) throw new Error('the squiggle has no box');
     const row = page.locator('.markers-panel .monaco-list-row').first();
     if (await row.isVisible().catch(() => false)) await row.click().catch(() => {});
-    else await page.keyboard.press('Control+Shift+M');
+    // (the shortcut toggles: only when the panel is not showing)
+    else if (!(await page.locator('.markers-panel').first().isVisible().catch(() => false))) await page.keyboard.press('Control+Shift+M');
     await page.waitForTimeout(500);
   }
-  throw new Error('the squiggle has no box');
 }
 
 /**

@@ -56,6 +56,9 @@ function initializerValue(d: Node): Node | null {
   return items.length === 1 ? items[0] : v;
 }
 
+/** `int j{}`: a scalar's empty braces value-initialise it to zero. */
+const emptyBraces = (v: Node | null): boolean => v?.type === 'initializer_list' && namedChildren(v).every((c) => c.type === 'comment');
+
 class FunctionWalker extends Evaluator {
   get paramNames(): ReadonlySet<string> {
     return new Set(this.params.keys());
@@ -344,7 +347,7 @@ class FunctionWalker extends Evaluator {
       } else if (FLOAT_TYPES.has(type) || VECTOR_TYPES.has(type)) {
         this.env.set(info.name, { kind: 'int', poly: Poly.unknown });
       } else {
-        this.env.set(info.name, { kind: 'int', poly: value ? this.eval(value) : Poly.unknown });
+        this.env.set(info.name, { kind: 'int', poly: emptyBraces(value) ? Poly.const(0) : value ? this.eval(value) : Poly.unknown });
       }
     }
   }
@@ -442,7 +445,7 @@ class FunctionWalker extends Evaluator {
         const d = namedChildren(init).find((c) => c.type === 'init_declarator');
         if (d) {
           variable = declaratorName(d)?.name ?? null;
-          initPoly = this.eval(initializerValue(d));
+          initPoly = emptyBraces(initializerValue(d)) ? Poly.const(0) : this.eval(initializerValue(d));
           this.expressions(initializerValue(d));
         }
       } else if (init?.type === 'assignment_expression' && field(init, 'left')?.type === 'identifier') {

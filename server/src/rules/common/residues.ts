@@ -42,7 +42,9 @@ export function residuesCovered(a: AccessFact, stride: number, all: readonly Acc
     if (b.indices.slice(0, last).some((p, k) => { const d = p.sub(a.indices[k]); return d.unknown || !d.isConstant || d.constant !== 0; })) continue;
     const d = baseOf(b.indices[last]).sub(base);
     if (d.unknown || !d.isConstant) continue;
-    let offsets: number[] | null = [d.constant];
+    const mod = (o: number) => ((o % stride) + stride) % stride;
+    // (only residues matter: reduced after each loop, at most `stride` of them)
+    let offsets: number[] | null = [mod(d.constant)];
     for (const [sym, values] of unrolled) {
       const c = b.indices[last].coefficient(sym);
       if (c.terms.size === 0) continue;
@@ -50,9 +52,10 @@ export function residuesCovered(a: AccessFact, stride: number, all: readonly Acc
         offsets = null;
         break;
       }
-      offsets = offsets.flatMap((o) => values.map((v) => o + c.constant * v));
+      offsets = [...new Set(offsets.flatMap((o) => values.map((v) => mod(o + c.constant * v))))];
     }
-    for (const o of offsets ?? []) residues.add(((o % stride) + stride) % stride);
+    for (const o of offsets ?? []) residues.add(o);
+    if (residues.size === stride) break;
   }
   return residues.size;
 }

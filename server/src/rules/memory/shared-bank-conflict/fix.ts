@@ -22,7 +22,7 @@ import { compact, factors, functionNode, identifiers, localDecls, nodeRange, rea
 const padOf = (bits: number | null): number => (bits === 64 || bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0);
 
 /** The pad of an array whose element type may be a project typedef, or one of several an `#if` picks (all must agree). */
-function padFor(s: SharedArrayFact, access: AccessFact): number {
+export function padFor(s: SharedArrayFact, access: AccessFact): number {
   const pads = (access.elemAlternatives ?? [s.elemType]).map((t) => padOf(elementBits(t) ?? access.elemBits));
   return pads.every((p) => p === pads[0]) ? pads[0] : 0;
 }
@@ -42,7 +42,11 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
   const s = access && fn!.shared.find((x) => x.name === access.array);
   if (!fn || !access || !s) return { reason: 'the shared array of this access could not be found' };
   const pad = padFor(s, access);
-  if (!pad) return { reason: `\`${s.elemType}\` elements are not 1, 2, 4 or 8 bytes wide (in every build)` };
+  if (!pad) {
+    return access.elemAlternatives
+      ? { reason: `\`${s.elemType}\` is ${access.elemAlternatives.map((t) => `\`${t}\``).join(' or ')} by the build, and one pad does not suit them all` }
+      : { reason: `\`${s.elemType}\` elements are not 1, 2, 4 or 8 bytes wide` };
+  }
   // a row padded by one word no longer starts 8 or 16 bytes aligned: the wide accesses would break
   if (fn.accesses.some((a) => a.space === 'shared' && a.array === s.name && a.vector)) {
     return { reason: `\`${s.name}\` is also accessed 8 or 16 bytes at a time, which a one-word pad would misalign: pad its rows by 16 bytes or swizzle the column index instead` };

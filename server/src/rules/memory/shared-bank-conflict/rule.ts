@@ -10,7 +10,7 @@ import { elementBits } from '../../../core/facts/ctypes';
 import { displaySymbol, isVarying, symbolKind } from '../../../core/affine';
 import { conflictWays, type Ways } from './ways';
 import { boundByLaunches, mainLoops } from '../../common/hot-loops';
-import { fixBankConflict } from './fix';
+import { fixBankConflict, padFor } from './fix';
 import { perFunction } from '../../common/memo';
 import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
 
@@ -69,9 +69,11 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     }
     const bound = boundAssumption(first.a, fn.name);
     if (bound) assumptions.push(bound);
-    // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes; one element of 8 bytes (each half-warp's pass)
+    // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes; one element of 8 bytes (each half-warp's pass);
+    // the fixer's pad, so that the advice and the fix agree (none when the builds' types need different pads)
     const bits = elementBits(s.elemType) ?? first.a.elemBits;
-    const pad = bits === 64 || bits === 32 ? 1 : bits === 16 ? 2 : bits === 8 ? 4 : 0;
+    const pad = padFor(s, first.a);
+    const padUnit = bits === 64 ? 'one 8-byte element' : 'one word';
     const padded = columns !== null && pad > 0;
     const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
     out.push({
@@ -85,7 +87,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
         first.c.withinRow
           ? `The lanes meet in the banks within one row of \`${s.name}\` (their columns are several words apart), so padding the rows does not remove it: lay the threads out so that consecutive lanes read consecutive columns, or consecutive 16-byte \`float4\` chunks of the row, as warp-tiled SGEMMs do.`
           : padded
-          ? `Pad the inner dimension by one word (\`${s.name}[${s.dims[0]}][${columns + pad}]\`) so that consecutive rows start in different banks.`
+          ? `Pad the inner dimension by ${padUnit} (\`${s.name}[${s.dims[0]}][${columns + pad}]\`) so that consecutive rows start in different banks.`
           : `Pad each row by one word (a row stride of \`d + 1\` words instead of \`d\`) or swizzle the column index, so that the lanes' words fall in different banks.`,
       ),
       benefit: 'the access is served in one pass instead of one per conflicting word; on an H200, padding a 32x32 shared-memory transpose tile to [32][33] measured 2.15x (84% of copy bandwidth)',

@@ -126,6 +126,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
   const blockX = warpRowWidth(fn, bindings);
   const hot = mainLoops(fn, accesses, boundByLaunches(bindings));
+  // short loops that may walk a thread's record, its own and its helpers'
+  const recordLoops = [...fn.loops, ...globals.flatMap((g) => g.helperLoops ?? [])];
   // a kernel that reads nothing from global memory fills its output from indices and constants:
   // set-up (`A[i*order + j] = i` before the timed loop), run once
   if (fn.isKernel && !accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
@@ -171,8 +173,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (stride.constant !== null) {
       // (a loop that moves another array's chunk in step, `y[base + j] = f(x[base + j])`, is a blocked elementwise
       // layout the kernel chose: the striped one coalesces, so those steps do not count as fields of a record)
-      const record = chunkedStream(a, globals, fn.loops) ? [] : [...fn.loops, ...globals.flatMap((g) => g.helperLoops ?? [])];
-      const covered = residuesCovered(a, stride.constant, globals, record);
+      const record = chunkedStream(a, globals, fn.loops) ? [] : recordLoops;
+      // (a store's record is written whole by its stores: loads of the other fields fill no hole)
+      const covered = residuesCovered(a, stride.constant, a.kind === 'load' ? globals : globals.filter((g) => g.kind !== 'load'), record);
       const mostly = covered >= 2 && covered * 2 >= stride.constant && (a.kind === 'load' || stride.constant * bytes <= 16);
       if (covered === stride.constant || mostly) continue;
     }

@@ -37,6 +37,11 @@ const ENOUGH_LOAD_BYTES = 16;
  * 16 (measured: float2 still 1.25x there).
  */
 function loadBytes(fn: FunctionFacts, accesses: readonly AccessFact[], bitsOf: (a: AccessFact) => number | null): number {
+  return Math.max(0, ...loadBytesPerStep(fn, accesses, bitsOf).values());
+}
+
+/** `loadBytes` for each step (the loops around, joined), as a map. */
+function loadBytesPerStep(fn: FunctionFacts, accesses: readonly AccessFact[], bitsOf: (a: AccessFact) => number | null): Map<string, number> {
   const restrict = (a: AccessFact) => isRestrict(fn, a);
   const perStep = new Map<string, AccessFact[]>();
   for (const a of accesses) {
@@ -44,9 +49,12 @@ function loadBytes(fn: FunctionFacts, accesses: readonly AccessFact[], bitsOf: (
     if (!perStep.has(step)) perStep.set(step, []);
     perStep.get(step)!.push(a);
   }
-  let most = 0;
-  for (const step of perStep.values()) {
-    const ordered = [...step].sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column);
+  const out = new Map<string, number>();
+  // a store's range is its left-hand side, which starts before the loads of its own right-hand side:
+  // on one line, the loads go first
+  const order = (a: AccessFact) => (a.kind === 'store' || a.kind === 'atomic' ? 1 : 0);
+  for (const [key, step] of perStep) {
+    const ordered = [...step].sort((a, b) => a.range.start.line - b.range.start.line || order(a) - order(b) || a.range.start.column - b.range.start.column);
     const groups = new Map<number, Map<string, number>>(); // stores passed -> load (array and index) -> bytes
     const stores: AccessFact[] = [];
     for (const a of ordered) {
@@ -60,9 +68,9 @@ function loadBytes(fn: FunctionFacts, accesses: readonly AccessFact[], bitsOf: (
       groups.get(behind)!.set(`${a.array}|${a.indices.map(String).join(',')}`, (bitsOf(a) ?? 32) / 8);
       if (a.kind === 'update') stores.push(a);
     }
-    for (const g of groups.values()) most = Math.max(most, [...g.values()].reduce((x, y) => x + y, 0));
+    out.set(key, Math.max(0, ...[...groups.values()].map((g) => [...g.values()].reduce((x, y) => x + y, 0))));
   }
-  return most;
+  return out;
 }
 
 /** The access is through a `__restrict__` parameter of the kernel. */
@@ -171,12 +179,14 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   const sideBySide = (c: { a: AccessFact; k: number }) => chunked.filter((d) => d.a.array === c.a.array).length >= c.k;
   const restrict = (a: AccessFact) => isRestrict(fn, a);
   const inLoop = chunked.filter((c) => !sideBySide(c) && c.a.kind !== 'store');
-  const loopBytes = inLoop.reduce((sum, c) => {
+  // per step (the loops around): the chunks read in that step's loop, and its other loads
+  const perStep = loadBytesPerStep(fn, [...chunked.filter((c) => sideBySide(c)).map((c) => c.a), ...rest], (a) => a.elemBits);
+  for (const c of inLoop) {
     const held = globals.some((st) => st.kind !== 'load' && st.loops.join() === c.a.loops.join() && !restrict(st) && !restrict(c.a));
-    return sum + ((held ? 1 : c.k) * (c.a.elemBits ?? 32)) / 8;
-  }, 0);
-  const straight = [...chunked.filter((c) => sideBySide(c)).map((c) => c.a), ...rest];
-  if (loopBytes + loadBytes(fn, straight, (a) => a.elemBits) >= ENOUGH_LOAD_BYTES) return [];
+    const step = c.a.loops.join();
+    perStep.set(step, (perStep.get(step) ?? 0) + ((held ? 1 : c.k) * (c.a.elemBits ?? 32)) / 8);
+  }
+  if (Math.max(0, ...perStep.values()) >= ENOUGH_LOAD_BYTES) return [];
   const first = chunked[0];
   const bits = first.a.elemBits ?? 32;
   const bytes = (first.k * bits) / 8;
