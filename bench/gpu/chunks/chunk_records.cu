@@ -14,13 +14,7 @@
 //   sum2/sum4 y = a + b (+ c + d): 8 or 16 bytes loaded per thread as scalars, vs the same as float4s
 // Used by memory/uncoalesced-access (records a thread mostly uses) and vectorization/vector-memory-access (chunks).
 //   nvcc -O3 -arch=sm_90 -std=c++17 -o /tmp/chunk_records chunk_records.cu && /tmp/chunk_records
-#include <cuda_runtime.h>
-#include <cstdio>
-#include <cstdlib>
-#include <vector>
-#include <algorithm>
-
-#define CHECK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { std::fprintf(stderr, "%s\n", cudaGetErrorString(e_)); std::exit(1); } } while (0)
+#include "timing.cuh"
 
 __global__ void unit(float* __restrict__ y, const float* __restrict__ x, int n) {
   int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -144,27 +138,6 @@ __global__ void sum4v(float* __restrict__ y, const float* __restrict__ a, const 
   float4 p = *reinterpret_cast<const float4*>(a + i), q = *reinterpret_cast<const float4*>(b + i);
   float4 r = *reinterpret_cast<const float4*>(c + i), s = *reinterpret_cast<const float4*>(d + i);
   *reinterpret_cast<float4*>(y + i) = make_float4(p.x + q.x + r.x + s.x, p.y + q.y + r.y + s.y, p.z + q.z + r.z + s.z, p.w + q.w + r.w + s.w);
-}
-
-template <typename Launch>
-static float per_launch_us(Launch launch) {
-  cudaEvent_t a, b;
-  CHECK(cudaEventCreate(&a));
-  CHECK(cudaEventCreate(&b));
-  for (int w = 0; w < 5; ++w) launch();
-  std::vector<float> runs;
-  for (int r = 0; r < 7; ++r) {
-    CHECK(cudaEventRecord(a));
-    for (int l = 0; l < 20; ++l) launch();
-    CHECK(cudaEventRecord(b));
-    CHECK(cudaEventSynchronize(b));
-    float ms = 0;
-    CHECK(cudaEventElapsedTime(&ms, a, b));
-    runs.push_back(1000.0f * ms / 20);
-  }
-  std::sort(runs.begin(), runs.end());
-  CHECK(cudaGetLastError());
-  return runs[runs.size() / 2];
 }
 
 int main() {

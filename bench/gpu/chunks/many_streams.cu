@@ -5,13 +5,7 @@
 //   adamw        x, g, m, v loaded, m, v, x stored, one per thread (ggml opt_step_adamw_f32) vs float4
 //   nocoarse     C[i] = A[i] + B[i], one per thread (8 bytes loaded)                   vs float4
 //   nvcc -O3 -arch=sm_90 -std=c++17 -o /tmp/many_streams many_streams.cu && /tmp/many_streams
-#include <cuda_runtime.h>
-#include <cstdio>
-#include <cstdlib>
-#include <vector>
-#include <algorithm>
-
-#define CHECK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { std::fprintf(stderr, "%s\n", cudaGetErrorString(e_)); std::exit(1); } } while (0)
+#include "timing.cuh"
 
 __global__ void coarsened2(const float* A, const float* B, float* C, int n) {
   int i = (blockIdx.x * blockDim.x + threadIdx.x) * 2;
@@ -55,27 +49,6 @@ __global__ void adamw_float4(float* __restrict__ x, const float* __restrict__ g,
   adam1(X.x, G.x, M.x, V.x, pars); adam1(X.y, G.y, M.y, V.y, pars);
   adam1(X.z, G.z, M.z, V.z, pars); adam1(X.w, G.w, M.w, V.w, pars);
   *reinterpret_cast<float4*>(gm + i) = M; *reinterpret_cast<float4*>(gv + i) = V; *reinterpret_cast<float4*>(x + i) = X;
-}
-
-template <typename Launch>
-static float per_launch_us(Launch launch) {
-  cudaEvent_t a, b;
-  CHECK(cudaEventCreate(&a));
-  CHECK(cudaEventCreate(&b));
-  for (int w = 0; w < 5; ++w) launch();
-  std::vector<float> runs;
-  for (int r = 0; r < 7; ++r) {
-    CHECK(cudaEventRecord(a));
-    for (int l = 0; l < 20; ++l) launch();
-    CHECK(cudaEventRecord(b));
-    CHECK(cudaEventSynchronize(b));
-    float ms = 0;
-    CHECK(cudaEventElapsedTime(&ms, a, b));
-    runs.push_back(1000.0f * ms / 20);
-  }
-  std::sort(runs.begin(), runs.end());
-  CHECK(cudaGetLastError());
-  return runs[runs.size() / 2];
 }
 
 int main() {
