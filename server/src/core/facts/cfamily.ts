@@ -905,6 +905,7 @@ class FunctionWalker extends Evaluator {
     if (this.singleLaneDepth > 0) fact.singleLane = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
+    if (this.branches.length) fact.scopes = [...this.branches];
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];
     this.accesses.push(fact);

@@ -85,6 +85,8 @@ export interface AccessFact {
   text: string;
   /** Enclosing loops, outermost first. */
   loops: number[];
+  /** The if/else or switch arms around it (branch ids, as a CallFact's `scopes`), when inside any. */
+  scopes?: number[];
   /** Accessed through a wide type: float4, int4, half2, reinterpret_cast<...4*>. */
   vector: boolean;
   /**

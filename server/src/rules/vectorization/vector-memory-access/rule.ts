@@ -5,7 +5,7 @@ import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { tritonVector } from './triton';
 import { fixVectorAccess } from './fix';
-import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, isVarying, symbolKind } from '../../../core/affine';
 import { isReferenceOracle } from '../../common/reference';
@@ -55,7 +55,7 @@ function loadBytesPerStep(fn: FunctionFacts, accesses: readonly AccessFact[], bi
   const order = (a: AccessFact) => (a.kind === 'store' || a.kind === 'atomic' ? 1 : 0);
   for (const [key, step] of perStep) {
     const ordered = [...step].sort((a, b) => a.range.start.line - b.range.start.line || order(a) - order(b) || a.range.start.column - b.range.start.column);
-    const groups = new Map<number, Map<string, number>>(); // stores passed -> load (array and index) -> bytes
+    const groups = new Map<number, Map<string, AccessFact>>(); // stores passed -> load (array and index) -> the load
     const stores: AccessFact[] = [];
     for (const a of ordered) {
       if (a.kind === 'store' || a.kind === 'atomic') {
@@ -65,10 +65,14 @@ function loadBytesPerStep(fn: FunctionFacts, accesses: readonly AccessFact[], bi
       const behind = stores.filter((st) => !restrict(st) && !restrict(a)).length;
       if (!groups.has(behind)) groups.set(behind, new Map());
       // (by array and index: a helper's accesses seen at its call all carry the call's text)
-      groups.get(behind)!.set(`${a.array}|${a.indices.map(String).join(',')}`, (bitsOf(a) ?? 32) / 8);
+      groups.get(behind)!.set(`${a.array}|${a.indices.map(String).join(',')}`, a);
       if (a.kind === 'update') stores.push(a);
     }
-    out.set(key, Math.max(0, ...[...groups.values()].map((g) => [...g.values()].reduce((x, y) => x + y, 0))));
+    // loads in arms of which one runs (`if (mode) ... a[i] + b[i]; else ... c[i] * d[i]`) are not in flight together:
+    // the most any one load's company of loads that may run with it adds up to
+    const inFlight = (loads: AccessFact[]) =>
+      Math.max(0, ...loads.map((a) => loads.filter((b) => !neverTogether(a.scopes, b.scopes)).reduce((sum, b) => sum + (bitsOf(b) ?? 32) / 8, 0)));
+    out.set(key, Math.max(0, ...[...groups.values()].map((g) => inFlight([...g.values()]))));
   }
   return out;
 }
