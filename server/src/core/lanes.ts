@@ -194,10 +194,11 @@ export function sectorCounts(index: Poly, bytes: number, laneSymbol = 'threadIdx
 /**
  * Bank-conflict degree of a shared access: the largest number of distinct 4-byte words
  * one bank serves for the warp (1 = conflict-free; broadcasts of one word are free).
- * An 8-byte access (`wordsPerLane` 2: a double) is served a half-warp at a time, each
- * lane's two words in one pass: the degree is the worse half's.
+ * An 8-byte access (`wordsPerLane` 2: a double, a float2) is served a half-warp at a time,
+ * a 16-byte one (4: a float4) a quarter-warp at a time, each lane's words in one pass: the
+ * degree is the worst phase's.
  */
-export function bankConflictWays(wordIndex: (lane: number, s: Sample) => number | null, sample: Sample, active = WARP, wordsPerLane: 1 | 2 = 1): number | null {
+export function bankConflictWays(wordIndex: (lane: number, s: Sample) => number | null, sample: Sample, active = WARP, wordsPerLane: 1 | 2 | 4 = 1): number | null {
   const lanes = Math.min(active, WARP);
   const phase = WARP / wordsPerLane;
   let worst = 0;

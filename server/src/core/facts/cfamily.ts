@@ -329,7 +329,7 @@ class FunctionWalker extends Evaluator {
           return v.isConstant ? v.constant : null;
         });
         const space: MemorySpace = isShared ? 'shared' : this.isKernel ? 'local' : 'host';
-        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type) });
+        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type), ...(isShared && dims.length > 1 ? { dims } : {}) });
         if (isShared) {
           const dimRanges = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : nodeRange(s)));
           const dimTexts = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : s.sourceText));

@@ -27,7 +27,7 @@ export function unparen(n: Node | null): Node | null {
 
 export type Value =
   | { kind: 'int'; poly: Poly }
-  | { kind: 'ptr'; base: string; offset: Poly; elemType: string | null; space: MemorySpace; vector: boolean };
+  | { kind: 'ptr'; base: string; offset: Poly; elemType: string | null; space: MemorySpace; vector: boolean; dims?: readonly (number | null)[] };
 
 export interface PtrValue {
   base: string;
@@ -35,6 +35,24 @@ export interface PtrValue {
   elemType: string | null;
   space: MemorySpace;
   vector: boolean;
+  /** A declared `__shared__` array's dimensions (`Bs[2][8][128]`): `&Bs[s][k][c]` is then one flat offset. */
+  dims?: readonly (number | null)[];
+}
+
+/**
+ * `&a[i][j][k]` of `a[D0][D1][D2]` as one offset in elements, `(i * D1 + j) * D2 + k`, when the
+ * inner dimensions are constants; a row's address (`&a[i]`) is its first element's.
+ */
+function flatOffset(indices: readonly Poly[], dims: readonly (number | null)[]): Poly | null {
+  if (dims.length < indices.length) return null;
+  let flat = indices[0];
+  for (let k = 1; k < dims.length; k++) {
+    const d = dims[k];
+    if (d === null) return null;
+    flat = flat.scale(d);
+    if (k < indices.length) flat = flat.add(indices[k]);
+  }
+  return flat;
 }
 
 /** Symbols for opaque but warp-uniform sub-expressions (`n / 4`, `min(a, b)`). */
@@ -304,8 +322,12 @@ export class Evaluator {
         if (field(n, 'operator')?.text !== '&') return null;
         const arg = unparen(field(n, 'argument'));
         const target = arg ? this.accessTarget(arg) : null;
-        if (!target || target.indices.length !== 1) return null;
-        return { base: target.array, offset: target.indices[0], elemType: target.elemType, space: target.space, vector: target.vector };
+        if (!target) return null;
+        // an element or row of a 2-D or 3-D shared array (`FETCH_FLOAT4(Bs[stage][k][tx * 4])`): its flat offset
+        const dims = target.space === 'shared' && arg?.type === 'subscript_expression' ? this.declaredDims(arg) : undefined;
+        const offset = dims ? flatOffset(target.indices, dims) : target.indices.length === 1 ? target.indices[0] : null;
+        if (!offset) return null;
+        return { base: target.array, offset, elemType: target.elemType, space: target.space, vector: target.vector };
       }
       default:
         return null;
@@ -328,6 +350,14 @@ export class Evaluator {
       return { ...p, elemType: elem, offset: Poly.unknown, vector: true };
     }
     return { ...p, elemType: elem, offset, vector: VECTOR_TYPES.has(elem) };
+  }
+
+  /** The declared dimensions of the array `a[i][j]` subscripts (a name bound to a declared array). */
+  private declaredDims(n: Node): readonly (number | null)[] | undefined {
+    let cur: Node | null = n;
+    while (cur && cur.type === 'subscript_expression') cur = field(cur, 'argument');
+    const v = cur?.type === 'identifier' ? this.env.get(cur.text) : undefined;
+    return v?.kind === 'ptr' ? v.dims : undefined;
   }
 
   /** Resolves `a[i]`, `a[i][j]`, `*(p + i)` to its array and index forms. */

@@ -45,15 +45,18 @@ export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: 
 }
 
 function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?: number): Omit<Ways, 'byType'> | null {
-  if (a.vector || a.singleLane || a.indices.some((p) => p.unknown)) return null;
-  if (bits === null || bits > 64) return null;
+  if (a.singleLane || a.indices.some((p) => p.unknown)) return null;
+  // a wide access (`*reinterpret_cast<float4*>(&Bs[k * BN + tx])`) is indexed in its own units: a flat index only
+  if (a.vector && (a.indices.length !== 1 || (bits !== 32 && bits !== 64 && bits !== 128))) return null;
+  if (bits === null || bits > (a.vector ? 128 : 64)) return null;
   const bytes = bits / 8;
+  const wordsPerLane = bits === 128 ? 4 : bits === 64 ? 2 : 1;
   const waysFor = (flat: (lane: number, sample: Sample) => number | null) => {
     const word = (lane: number, sample: Sample) => {
       const e = flat(lane, sample);
       return e === null ? null : Math.floor((e * bytes) / 4);
     };
-    return SAMPLES.map((sample) => bankConflictWays(word, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes, bits === 64 ? 2 : 1));
+    return SAMPLES.map((sample) => bankConflictWays(word, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes, wordsPerLane));
   };
   let degrees: (number | null)[];
   if (a.indices.length === 1) degrees = waysFor(laneFunction(a.indices[0]));
