@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Log, Result } from 'sarif';
 import { RULE_IDS } from '../server/src/core/ruleIds';
+import { withBatchBudget } from '../server/src/cli';
+import { BATCH_BUDGET } from '../server/src/core/budget';
+import { DEFAULT_CONFIG } from '../server/src/core/config';
 
 const repoRoot = join(__dirname, '..');
 const BIN = join(repoRoot, 'bin', 'kernel-advisor.js');
@@ -738,5 +741,17 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     // the caller alone cannot see what the wrappers launch: silence, not a guess
     const alone = await kaJson(['--rule', 'fusion/elementwise-chain', 'layer.cpp'], dir);
     assert.deepEqual(alone.report.findings, []);
+  });
+});
+
+describe('the command line waits for complete results', () => {
+  test('its time budgets default to the batch ones; settings a user gives are kept', () => {
+    const batch = withBatchBudget(DEFAULT_CONFIG);
+    assert.equal(batch.functionBudgetMs, BATCH_BUDGET.functionMs);
+    assert.equal(batch.fileBudgetMs, BATCH_BUDGET.fileMs);
+    assert.ok(BATCH_BUDGET.functionMs > 200 && BATCH_BUDGET.fileMs > 2000, 'above the editor defaults');
+    const mine = withBatchBudget({ ...DEFAULT_CONFIG, functionBudgetMs: 50, fileBudgetMs: 0 });
+    assert.equal(mine.functionBudgetMs, 50);
+    assert.equal(mine.fileBudgetMs, 0);
   });
 });

@@ -5,7 +5,8 @@
 // so these tests check that behaviour, never the clock. `npm run fuzz` runs many more.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine } from '../server/src/core/engine';
+import { Engine, FactsCache } from '../server/src/core/engine';
+import { overItsTime } from '../server/src/core/budget';
 import { DEFAULT_CONFIG, type Config } from '../server/src/core/config';
 import type { FileResult } from '../server/src/core/types';
 import { lineEndingVariants, mutate, pathological, randomBytes, randomExtension, rng, ruleFixtures, type FuzzInput } from './fuzz-inputs';
@@ -75,6 +76,20 @@ describe('time budgets (settings functionBudgetMs, fileBudgetMs)', () => {
     const full = analyse(input, { ...DEFAULT_CONFIG, functionBudgetMs: 60_000, fileBudgetMs: 60_000 });
     assert.deepEqual(full.skipped, []);
     assert.ok(full.findings.some((f) => f.function === 'big'));
+  });
+
+  test('a function over its own time budget is tried again by the next analyses, then left skipped until it changes', () => {
+    const r = analyse({ ...input, path: '/fuzz/budget3.cu' }, { ...DEFAULT_CONFIG, functionBudgetMs: 0 });
+    assert.ok(overItsTime(skippedAs(r, 'big') ?? ''), 'the reason names the function budget');
+    const cache = new FactsCache();
+    const text = 'void big() {}';
+    cache.set('1:0', text, null, skippedAs(r, 'big'), true);
+    assert.equal(cache.get('1:0', text), undefined, 'the second analysis tries again');
+    cache.set('1:0', text, null, skippedAs(r, 'big'), true);
+    assert.equal(cache.get('1:0', text), null, 'after two tries it stays skipped');
+    assert.equal(cache.get('1:0', text + ' '), undefined, 'until its text changes');
+    cache.set('2:0', text, null, 'not modelled: too deep');
+    assert.equal(cache.get('2:0', text), null, 'a step or depth bound is not retried');
   });
 
   test('once the file budget is spent, the functions left are listed as skipped', () => {

@@ -14,6 +14,7 @@ import { collectFiles } from './walk';
 import { applyEdits, fixAllEdits } from './core/fix';
 import { toSarif } from './sarif';
 import { LAUNCHES } from './core/project';
+import { BATCH_BUDGET } from './core/budget';
 import { UNREACHED } from './core/reachability';
 import { ALL_RULES } from './rules';
 import { startServer } from './lsp/server';
@@ -69,7 +70,15 @@ export interface CheckOptions {
 /** Enough to tell whether an oversized `.py` file imports triton (and so is ours to report). */
 const HEAD_BYTES = 64 * 1024;
 
+/** The settings with the batch time budgets where the user set none (core/budget.ts, BATCH_BUDGET). */
+export const withBatchBudget = (config: Config): Config => ({
+  ...config,
+  functionBudgetMs: config.functionBudgetMs ?? BATCH_BUDGET.functionMs,
+  fileBudgetMs: config.fileBudgetMs ?? BATCH_BUDGET.fileMs,
+});
+
 export function runCheck(engine: Engine, paths: string[], config: Config, only?: ReadonlySet<string>, opts: CheckOptions = {}): CheckReport {
+  config = withBatchBudget(config);
   const report: CheckReport = { findings: [], errors: [], skipped: [], files: 0, lines: 0 };
   const walked = collectFiles(paths, { exclude: opts.exclude });
   report.errors.push(...walked.errors);
@@ -328,7 +337,7 @@ async function fix(rest: string[], io: Io): Promise<number> {
   for (const id of v.rule ?? []) if (!isRuleId(id)) throw new UsageError(`unknown rule "${id}"`);
   if (!files.length) throw new UsageError('fix needs at least one FILE');
   if (v.stdout && files.length > 1) throw new UsageError('--stdout takes one FILE');
-  const config = loadConfig(v.config, io.err);
+  const config = withBatchBudget(loadConfig(v.config, io.err));
   const engine = await Engine.create();
   engine.setWorkspace([process.cwd(), ...files.map((f) => dirname(f))], config.includePaths);
   const only = v.rule?.length ? new Set(v.rule) : undefined;

@@ -25,7 +25,7 @@ import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BU
 import { isNotTunedPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
-import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, withBudget, type BudgetLimits } from './budget';
+import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, overItsTime, withBudget, type BudgetLimits } from './budget';
 
 /** Text on one line: the line breaks and indentation of quoted code become single spaces (none inside brackets). */
 function oneLine(s: string): string {
@@ -70,6 +70,9 @@ interface FileContext {
  * function's position and holds a private copy of its text (a slice would keep the
  * whole old document alive); it is reused only when the text is still the same.
  */
+/** Analyses that try a function again after it ran over its time budget. */
+const TIME_RETRIES = 2;
+
 export class FactsCache {
   /**
    * What one document's analysis keeps between its slices (the engine's, per document, so
@@ -83,16 +86,23 @@ export class FactsCache {
    * replaces a few; the others stay the same strings, which later comparisons see at once).
    */
   lines: { text: string; lines: string[] } | null = null;
-  private entries = new Map<string, { text: string; facts: FunctionFacts | null; reason?: string }>();
+  private entries = new Map<string, { text: string; facts: FunctionFacts | null; reason?: string; timedOut?: number }>();
   private used = new Set<string>();
   get(where: string, text: string): FunctionFacts | null | undefined {
     const e = this.entries.get(where);
     if (!e || e.text !== text) return undefined;
+    // over its time budget: tried again by the next analyses, a few times (the first ones of a fresh
+    // server also pay for compiling the analyser), then left skipped until the function changes
+    if (e.timedOut !== undefined && e.timedOut < TIME_RETRIES) return undefined;
     this.used.add(where);
     return e.facts;
   }
-  set(where: string, text: string, facts: FunctionFacts | null, reason?: string): void {
-    this.entries.set(where, { text: (' ' + text).slice(1), facts, reason }); // a flat copy, not a view of the document
+  /** `timedOut`: the function ran over its time budget (not its step or depth bound), so it is worth another try. */
+  set(where: string, text: string, facts: FunctionFacts | null, reason?: string, timedOut = false): void {
+    const before = this.entries.get(where);
+    const tries = timedOut ? (before?.text === text ? (before.timedOut ?? 0) + 1 : 1) : undefined;
+    // a flat copy of the text, not a view of the document
+    this.entries.set(where, { text: before?.text === text ? before.text : (' ' + text).slice(1), facts, reason, ...(tries !== undefined ? { timedOut: tries } : {}) });
     this.used.add(where);
   }
   /** Why the function cached at `where` has no facts (after `get` returned null). */
@@ -550,7 +560,7 @@ export class Engine {
           });
           f = typeof result === 'string' ? null : result;
           if (typeof result === 'string') reason = result;
-          if (reason !== FILE_BUDGET_SPENT) cache?.set(where, fnText, f, f ? undefined : reason);
+          if (reason !== FILE_BUDGET_SPENT) cache?.set(where, fnText, f, f ? undefined : reason, f === null && overItsTime(reason));
         } else if (f === null) reason = cache?.reason(where) ?? reason;
         if (f) functions.push(f);
         // (a getter or constructor the grammar could not read has nothing a rule looks at: not worth a `skipped` line)
