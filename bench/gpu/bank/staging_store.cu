@@ -14,7 +14,9 @@
 //   gain measured for the fix is, if anything, too small)
 // and the B fragment's float4 reads: Bs[i * 128 + tx + n] with tx = (t % 16) * 8 puts a quarter-warp's
 // 16-byte reads 32 bytes apart (2-way) in every variant above; f4_pad_bsplit reads each thread's 8
-// columns as two float4 64 columns apart (tx = (t % 16) * 4, and + 64): conflict-free
+// columns as two float4 64 columns apart (tx = (t % 16) * 4, and + 64): conflict-free; f4_pad_bscalar
+// reads f4_pad's B fragment as 8 unrolled scalar loads (4-way as scalars, 2-way if the compiler merges
+// them into 16-byte loads: the SASS of the run says which)
 // Every variant's C is checked against a plain one-thread-per-output GEMM at 512^3 first.
 //   nvcc -O3 -arch=sm_90 -std=c++17 -o /tmp/staging bench/gpu/bank/staging_store.cu && /tmp/staging
 #include "../chunks/timing.cuh"
@@ -25,7 +27,7 @@ constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8, THREADS = 256;
 enum Store { F4_T, SCALAR_T, ROW_MAJOR };
 
 // STORE: how A reaches shared memory (float4 or 4 scalars 8 lanes along k, stored transposed; or kept row-major); PAD: words added to each As row
-template <Store STORE, int PAD, bool BSPLIT = false>
+template <Store STORE, int PAD, bool BSPLIT = false, bool BSCALAR = false>
 __global__ void __launch_bounds__(THREADS) sgemm(int M, int N, int K, const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C) {
   constexpr int LDA = (STORE == ROW_MAJOR ? BK : BM) + PAD;
   __shared__ __align__(16) float As[(STORE == ROW_MAJOR ? BM : BK) * LDA];
@@ -84,8 +86,14 @@ __global__ void __launch_bounds__(THREADS) sgemm(int M, int N, int K, const floa
           *reinterpret_cast<float4*>(&a[m]) = *reinterpret_cast<const float4*>(&As[i * LDA + ty + m]);
         }
       }
+      if (BSCALAR) {
+        // the same fragment as 8 scalar loads of consecutive floats: does the compiler merge them into 16-byte ones?
 #pragma unroll
-      for (int n = 0; n < TN; n += 4) *reinterpret_cast<float4*>(&b[n]) = *reinterpret_cast<const float4*>(&Bs[i * BN + bcol(n)]);
+        for (int n = 0; n < TN; ++n) b[n] = Bs[i * BN + tx + n];
+      } else {
+#pragma unroll
+        for (int n = 0; n < TN; n += 4) *reinterpret_cast<float4*>(&b[n]) = *reinterpret_cast<const float4*>(&Bs[i * BN + bcol(n)]);
+      }
 #pragma unroll
       for (int m = 0; m < TM; ++m)
 #pragma unroll
@@ -123,6 +131,7 @@ int main() {
       {"inner_2way", "row-major As, inner loop reads As[(ty + m) * 8 + i]: 2-way", sgemm<ROW_MAJOR, 0>},
       {"inner_pad", "row-major As with rows of 9 words: conflict-free", sgemm<ROW_MAJOR, 1>},
       {"f4_pad_bsplit", "f4_pad, and B fragments read as two float4 64 columns apart: conflict-free", sgemm<F4_T, 4, true>},
+      {"f4_pad_bscalar", "f4_pad, with the B fragment read as 8 scalar floats (unrolled)", sgemm<F4_T, 4, false, true>},
   };
   const int n = 4096, small = 512;
   std::vector<float> hA(size_t(n) * n), hB(size_t(n) * n);

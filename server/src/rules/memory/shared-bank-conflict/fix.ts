@@ -53,7 +53,11 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
   }
   if (s.dims.length === 2) {
     const bindings = templateBindings(ctx.file).get(fn.name) ?? NO_BINDINGS;
-    if (conflictWays(access, s, fn.templateParams, warpRowWidth(fn, bindings))?.withinRow) {
+    const ways = conflictWays(access, s, fn.templateParams, warpRowWidth(fn, bindings), { loops: fn.loops, bindings });
+    if (ways?.merged) {
+      return { reason: `\`${access.text}\` is read or written ${ways.merged * 4} bytes at a time once the compiler merges the unrolled loop: a pad of one word would misalign it (re-map the lanes to consecutive chunks instead)` };
+    }
+    if (ways?.withinRow) {
       return { reason: `the lanes of \`${access.text}\` meet within one row of \`${s.name}\`: padding the rows does not change their banks (re-map the lanes to consecutive columns instead)` };
     }
     const columns = s.dims[1];

@@ -45,7 +45,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       : declared;
     const hits = accesses
       .filter((a) => a.space === 'shared' && a.array === s.name)
-      .map((a) => ({ a, c: conflictWays(a, s, fn.templateParams, blockX) }))
+      .map((a) => ({ a, c: conflictWays(a, s, fn.templateParams, blockX, { loops: fn.loops, bindings }) }))
       .filter((h): h is { a: BoundAccess; c: Ways } => h.c !== null && h.c.ways > 1)
       // once per thread next to the kernel's main loop (a staging copy, a per-block readout after a streaming
       // loop, a GEMM's epilogue): a few replays there are a small share of the kernel's time; 8 ways or more
@@ -82,16 +82,17 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const padUnit = bits === 64 ? 'one 8-byte element' : 'one word';
     const padded = columns !== null && pad > 0;
     const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
-    // a wide access is served a half- or quarter-warp at a time: 2 or 4 passes even without a conflict
-    const wide = first.a.vector && (first.a.elemBits === 64 || first.a.elemBits === 128) ? first.a.elemBits / 32 : 0;
+    // a wide access (or 4-byte ones the compiler merges) is served a half- or quarter-warp at a time: 2 or 4 passes even without a conflict
+    const wide = first.a.vector && (first.a.elemBits === 64 || first.a.elemBits === 128) ? first.a.elemBits / 32 : first.c.merged ?? 0;
     const phase = wide === 4 ? "each quarter-warp's 16-byte" : "each half-warp's 8-byte";
+    const mergedNote = first.c.merged ? ` (the unrolled loop's consecutive ${verb === 'reads' ? 'loads' : 'stores'}, merged by the compiler)` : '';
     out.push({
       range: first.a.range,
       function: fn.name,
       confidence: sizes.length || !first.c.certain ? 'likely' : 'proven',
       assumptions,
       message: wide
-        ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in ${phase} accesses, ${wide * worst.c.ways} passes per warp instead of ${wide}`
+        ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in ${phase} accesses${mergedNote}, ${wide * worst.c.ways} passes per warp instead of ${wide}`
         : `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict, replayed ${worst.c.ways} times per warp`,
       detail: detail(
         `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,

@@ -1,6 +1,7 @@
 // How many ways a warp's access to a `__shared__` array conflicts, and whether padding its
 // rows by one word would remove the conflict (the rule reports, the fixer pads: both ask here).
-import type { AccessFact, SharedArrayFact } from '../../../core/facts/model';
+import type { AccessFact, LoopFact, SharedArrayFact } from '../../../core/facts/model';
+import type { Poly } from '../../../core/affine';
 import { elementBits } from '../../../core/facts/ctypes';
 import { SAMPLES, bankConflictWays, firstWarp, laneFunction, type Sample } from '../../../core/lanes';
 
@@ -15,6 +16,53 @@ export interface Ways {
    * the lanes does.
    */
   withinRow?: boolean;
+  /** 4-byte accesses the compiler merges into 8- or 16-byte ones (2 or 4 words per lane): an unrolled loop over consecutive words. */
+  merged?: 2 | 4;
+}
+
+/** What the lanes' evaluation needs to know of the function: its loops, and the template arguments its launches set. */
+export interface LoopContext {
+  loops: readonly LoopFact[];
+  bindings: ReadonlyMap<string, number>;
+}
+
+/** A loop's constant trip count: from the facts, or `i < TN` with `TN` a template argument every launch sets. */
+function constantTrips(l: LoopFact, bindings: ReadonlyMap<string, number>): number | undefined {
+  if (l.trips !== undefined) return l.trips;
+  const bound = l.bound?.trim();
+  if (!bound || !bindings.has(bound) || !l.init?.isConstant || l.init.constant !== 0 || !l.step?.isConstant || l.step.constant !== 1) return undefined;
+  return bindings.get(bound)! + (l.inclusive ? 1 : 0);
+}
+
+/** Loops the compiler unrolls whole (and so may merge their loads): a constant count it can lay out. */
+const UNROLLED_TRIPS = 64;
+
+/**
+ * 4-byte loads or stores of consecutive words in the innermost loop, which the compiler unrolls
+ * (`b[n] = Bs[k * BN + tx + n]` for n < 8), at an address it can prove 16- or 8-byte aligned: ptxas merges them into LDS.128 / LDS.64
+ * (checked in the SASS of bench/gpu/bank/staging_store.cu: 8 scalar reads became 2 LDS.128, timed the same
+ * as explicit float4). The words per lane and the index of the first.
+ */
+function mergedAccess(flat: Poly, loops: readonly LoopFact[], a: AccessFact, ctx: LoopContext): { words: 2 | 4; base: Poly } | null {
+  // the innermost loop around the access, whose consecutive accesses stay side by side once unrolled (an outer
+  // loop's merge depends on the whole nest being unrolled, which the compiler may not do)
+  const innermost = a.loops.at(-1);
+  for (const l of loops) {
+    if (l.id !== innermost) continue;
+    const trips = constantTrips(l, ctx.bindings);
+    if (trips === undefined || trips < 2 || trips > UNROLLED_TRIPS) continue;
+    const words = trips % 4 === 0 ? 4 : trips % 2 === 0 ? 2 : null;
+    if (!words) continue;
+    // the loop's symbol alone, with coefficient 1; every other part a multiple of the width (alignment the compiler can prove)
+    let ok = !flat.unknown;
+    for (const [k, v] of flat.terms) {
+      const parts = k ? k.split('*') : [];
+      if (parts.includes(l.symbol)) ok &&= parts.length === 1 && v === 1;
+      else ok &&= v % words === 0;
+    }
+    if (ok && flat.terms.get(l.symbol) === 1) return { words, base: flat.without(l.symbol) };
+  }
+  return null;
 }
 
 /**
@@ -24,7 +72,7 @@ export interface Ways {
  * sample agrees; null when the index is unknown or the element is not 1, 2, 4 or 8 bytes.
  * With a launch's blockDim.x below a warp (`dim3 threads(16, 16)`), a warp spans threadIdx.y too.
  */
-export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number): Ways | null {
+export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number, ctx?: LoopContext): Ways | null {
   const type = a.elemType ?? s.elemType;
   // (a project typedef, `real`, is known by the width the facts resolved for it)
   const bits = elementBits(type) ?? a.elemBits;
@@ -32,8 +80,8 @@ export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: 
   // here names (`T` set by a caller's own template): the fewest ways among them (a 16- or 32-bit `T`)
   const choices = a.elemAlternatives?.map((t) => ({ t: `\`${t}\``, bits: elementBits(t) }))
     ?? (bits === null && templateParams.includes(type) ? [{ t: '16-bit', bits: 16 }, { t: '32-bit', bits: 32 }] : null);
-  if (!choices) return waysAt(a, s, bits, blockX);
-  const each = choices.map((c) => ({ t: c.t, c: waysAt(a, s, c.bits, blockX) }));
+  if (!choices) return waysAt(a, s, bits, blockX, ctx);
+  const each = choices.map((c) => ({ t: c.t, c: waysAt(a, s, c.bits, blockX, ctx) }));
   if (each.some((e) => e.c === null)) return null;
   const least = Math.min(...each.map((e) => e.c!.ways));
   return {
@@ -44,7 +92,7 @@ export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: 
   };
 }
 
-function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?: number): Omit<Ways, 'byType'> | null {
+function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?: number, ctx?: LoopContext): Omit<Ways, 'byType'> | null {
   if (a.singleLane || a.indices.some((p) => p.unknown)) return null;
   // a wide access (`*reinterpret_cast<float4*>(&Bs[k * BN + tx])`) is indexed in its own units: a flat index only
   if (a.vector && (a.indices.length !== 1 || (bits !== 32 && bits !== 64 && bits !== 128))) return null;
@@ -58,6 +106,16 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
     };
     return SAMPLES.map((sample) => bankConflictWays(word, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes, wordsPerLane));
   };
+  // consecutive 4-byte words an unrolled loop reads or writes: served as the merged 8- or 16-byte accesses they become
+  const columns = s.dims.length === 2 ? s.dims[1] : null;
+  const flat = a.indices.length === 1 ? a.indices[0] : a.indices.length === 2 && columns !== null ? a.indices[0].scale(columns).add(a.indices[1]) : null;
+  const merged = ctx && bits === 32 && !a.vector && flat ? mergedAccess(flat, ctx.loops, a, ctx) : null;
+  if (merged) {
+    const base = laneFunction(merged.base);
+    const degrees = SAMPLES.map((sample) => bankConflictWays(base, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes, merged.words));
+    if (degrees.some((d) => d === null)) return null;
+    return { ways: degrees[0]!, certain: degrees.every((d) => d === degrees[0]), merged: merged.words };
+  }
   let degrees: (number | null)[];
   if (a.indices.length === 1) degrees = waysFor(laneFunction(a.indices[0]));
   else if (a.indices.length === 2 && s.dims.length === 2 && s.dims[1] !== null) {
