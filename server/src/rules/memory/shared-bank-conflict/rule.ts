@@ -12,6 +12,7 @@ import { conflictWays, type Ways } from './ways';
 import { boundByLaunches, mainLoops } from '../../common/hot-loops';
 import { fixBankConflict, padFor } from './fix';
 import { perFunction } from '../../common/memo';
+import { constantValue } from '../../common/file-constants';
 import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
 
 
@@ -39,9 +40,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const blockX = warpRowWidth(fn, bindings);
   const hot = mainLoops(fn, accesses, boundByLaunches(bindings));
   for (const declared of fn.shared) {
-    // `T tile[tile_size][tile_size]` with `tile_size` a template parameter the launches set
+    // `T tile[tile_size][tile_size]`, `Bs[BK][BN + 1]` with `tile_size`, `BN` template parameters the launches set
     const s = declared.dims.some((d) => d === null) && bindings.size
-      ? { ...declared, dims: declared.dims.map((d, i) => d ?? bindings.get(declared.dimTexts[i]?.trim() ?? '') ?? null) }
+      ? { ...declared, dims: declared.dims.map((d, i) => d ?? constantValue(declared.dimTexts[i] ?? null, bindings)) }
       : declared;
     const hits = accesses
       .filter((a) => a.space === 'shared' && a.array === s.name)

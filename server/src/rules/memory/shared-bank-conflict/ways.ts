@@ -2,6 +2,7 @@
 // rows by one word would remove the conflict (the rule reports, the fixer pads: both ask here).
 import type { AccessFact, LoopFact, SharedArrayFact } from '../../../core/facts/model';
 import type { Poly } from '../../../core/affine';
+import { constantTrip } from '../../common/file-constants';
 import { elementBits } from '../../../core/facts/ctypes';
 import { SAMPLES, bankConflictWays, firstWarp, laneFunction, type Sample } from '../../../core/lanes';
 
@@ -26,14 +27,6 @@ export interface LoopContext {
   bindings: ReadonlyMap<string, number>;
 }
 
-/** A loop's constant trip count: from the facts, or `i < TN` with `TN` a template argument every launch sets. */
-function constantTrips(l: LoopFact, bindings: ReadonlyMap<string, number>): number | undefined {
-  if (l.trips !== undefined) return l.trips;
-  const bound = l.bound?.trim();
-  if (!bound || !bindings.has(bound) || !l.init?.isConstant || l.init.constant !== 0 || !l.step?.isConstant || l.step.constant !== 1) return undefined;
-  return bindings.get(bound)! + (l.inclusive ? 1 : 0);
-}
-
 /** Loops the compiler unrolls whole (and so may merge their loads): a constant count it can lay out. */
 const UNROLLED_TRIPS = 64;
 
@@ -49,8 +42,9 @@ function mergedAccess(flat: Poly, loops: readonly LoopFact[], a: AccessFact, ctx
   const innermost = a.loops.at(-1);
   for (const l of loops) {
     if (l.id !== innermost) continue;
-    const trips = constantTrips(l, ctx.bindings);
-    if (trips === undefined || trips < 2 || trips > UNROLLED_TRIPS) continue;
+    // (`n < TN` with `TN` a template argument every launch sets counts too)
+    const trips = constantTrip(l, ctx.bindings);
+    if (trips === null || trips < 2 || trips > UNROLLED_TRIPS) continue;
     const words = trips % 4 === 0 ? 4 : trips % 2 === 0 ? 2 : null;
     if (!words) continue;
     // the loop's symbol alone, with coefficient 1; every other part a multiple of the width (alignment the compiler can prove)
