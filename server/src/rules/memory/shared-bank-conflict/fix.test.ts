@@ -154,9 +154,10 @@ void run(const float* in, float* out) { t<<<1, dim3(32, 32)>>>(in, out); }
 });
 
 test('lanes that meet within one row: the finding says padding does not help, and no padding is offered', () => {
+  // 3 columns per thread, 8 apart: the loads stay 4-byte (an odd count is not merged), 4 words apart across 16 lanes
   const text = `#define BK 8
 #define BN 128
-#define TN 8
+#define TN 3
 __global__ void mm(const float* A, const float* B, float* C, int K) {
   __shared__ float Bs[BK][BN];
   float acc[TN] = {0.f};
@@ -164,7 +165,7 @@ __global__ void mm(const float* A, const float* B, float* C, int K) {
     Bs[threadIdx.y][threadIdx.x] = B[(t + threadIdx.y) * BN + threadIdx.x];
     __syncthreads();
     for (int k = 0; k < BK; ++k)
-      for (int j = 0; j < TN; ++j) acc[j] += Bs[k][threadIdx.x * TN + j];
+      for (int j = 0; j < TN; ++j) acc[j] += Bs[k][threadIdx.x * 8 + j];
     __syncthreads();
   }
   for (int j = 0; j < TN; ++j) C[threadIdx.x * TN + j] = acc[j];
@@ -175,4 +176,9 @@ void run(const float* A, const float* B, float* C, int K) { mm<<<1, dim3(16, 8)>
   assert.ok(o, 'the conflict is reported');
   assert.deepEqual(o.fixes, []);
   assert.match(o.reason ?? '', /meet within one row of `Bs`/);
+  // 8 consecutive columns: the compiler reads them 16 bytes at a time, which a one-word pad would misalign
+  const [merged] = outcomes(text.replace('#define TN 3', '#define TN 8'));
+  assert.ok(merged, 'the merged loads still conflict (2-way)');
+  assert.deepEqual(merged.fixes, []);
+  assert.match(merged.reason ?? '', /16 bytes at a time once the compiler merges the unrolled loop/);
 });

@@ -85,18 +85,16 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
     // a wide access (or 4-byte ones the compiler merges) is served a half- or quarter-warp at a time: 2 or 4 passes even without a conflict
     const wide = first.a.vector && (first.a.elemBits === 64 || first.a.elemBits === 128) ? first.a.elemBits / 32 : first.c.merged ?? 0;
-    const phase = wide === 4 ? "each quarter-warp's 16-byte" : "each half-warp's 8-byte";
-    const mergedNote = first.c.merged ? ` (the unrolled loop's consecutive ${verb === 'reads' ? 'loads' : 'stores'}, merged by the compiler)` : '';
     out.push({
       range: first.a.range,
       function: fn.name,
       confidence: sizes.length || !first.c.certain ? 'likely' : 'proven',
       assumptions,
       message: wide
-        ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in ${phase} accesses${mergedNote}, ${wide * worst.c.ways} passes per warp instead of ${wide}`
+        ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in its ${wide * 4}-byte${first.c.merged ? ' merged' : ''} accesses, ${wide * worst.c.ways} passes per warp instead of ${wide}`
         : `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict, replayed ${worst.c.ways} times per warp`,
       detail: detail(
-        `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,
+        `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.` + (first.c.merged ? ` The unrolled loop's consecutive 4-byte ${verb === 'reads' ? 'loads' : 'stores'} are merged by the compiler into ${wide * 4}-byte ones.` : '') + (wide ? ` ${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${wide} passes per warp when conflict-free.` : ''),
         wide
           ? `Lay the lanes out so that the ${wide === 4 ? '8 lanes of a quarter-warp' : '16 lanes of a half-warp'} touch consecutive ${wide * 4}-byte chunks: a thread's 8 columns read as two \`float4\` 64 columns apart rather than as 8 consecutive ones, as warp-tiled SGEMMs do, or swizzle the chunk index. A pad of one word would misalign the wide accesses.`
           : first.c.withinRow
