@@ -78,15 +78,23 @@ describe('time budgets (settings functionBudgetMs, fileBudgetMs)', () => {
     assert.ok(full.findings.some((f) => f.function === 'big'));
   });
 
-  test('a function over its own time budget is tried again by the next analyses, then left skipped until it changes', () => {
+  test('a function over its own time budget is tried again by the analyses of the next two versions, then left skipped until it changes', () => {
     const r = analyse({ ...input, path: '/fuzz/budget3.cu' }, { ...DEFAULT_CONFIG, functionBudgetMs: 0 });
     assert.ok(overItsTime(skippedAs(r, 'big') ?? ''), 'the reason names the function budget');
     const cache = new FactsCache();
     const text = 'void big() {}';
+    const version = (n: number) => (cache.lines = { text: `${text}\n// version ${n}`, lines: [] });
+    version(1);
     cache.set('1:0', text, null, skippedAs(r, 'big'), true);
-    assert.equal(cache.get('1:0', text), undefined, 'the second analysis tries again');
-    cache.set('1:0', text, null, skippedAs(r, 'big'), true);
-    assert.equal(cache.get('1:0', text), null, 'after two tries it stays skipped');
+    assert.equal(cache.get('1:0', text), null, 'not again in the slices of the same version');
+    for (const n of [2, 3]) {
+      version(n);
+      assert.equal(cache.get('1:0', text), undefined, `the analysis of version ${n} tries again`);
+      cache.set('1:0', text, null, skippedAs(r, 'big'), true);
+      assert.equal(cache.get('1:0', text), null, `once in version ${n}`);
+    }
+    version(4);
+    assert.equal(cache.get('1:0', text), null, 'after two more tries it stays skipped');
     assert.equal(cache.get('1:0', text + ' '), undefined, 'until its text changes');
     cache.set('2:0', text, null, 'not modelled: too deep');
     assert.equal(cache.get('2:0', text), null, 'a step or depth bound is not retried');

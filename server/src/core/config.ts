@@ -17,9 +17,9 @@ export interface Config {
   maxFileSizeKb: number;
   /** Extra header directories (besides `-I` of a compile_commands.json at the workspace root). */
   includePaths: string[];
-  /** Milliseconds one function's analysis may take before it is listed as skipped (default 200). */
+  /** Milliseconds one function's analysis may take before it is listed as skipped (default 200 in the editor, 1000 on the command line: core/budget.ts). */
   functionBudgetMs?: number;
-  /** Milliseconds one file's analysis may take; the functions left are listed as skipped (default 2000). */
+  /** Milliseconds one file's analysis may take; the functions left are listed as skipped (default 2000 in the editor, 10000 on the command line). */
   fileBudgetMs?: number;
 }
 

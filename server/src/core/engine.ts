@@ -70,7 +70,7 @@ interface FileContext {
  * function's position and holds a private copy of its text (a slice would keep the
  * whole old document alive); it is reused only when the text is still the same.
  */
-/** Analyses that try a function again after it ran over its time budget. */
+/** Analyses of later versions of a text that try a function again after it ran over its time budget. */
 const TIME_RETRIES = 2;
 
 export class FactsCache {
@@ -85,24 +85,33 @@ export class FactsCache {
    * The lines of a text, when whoever holds the document keeps them across edits (an edit
    * replaces a few; the others stay the same strings, which later comparisons see at once).
    */
-  lines: { text: string; lines: string[] } | null = null;
-  private entries = new Map<string, { text: string; facts: FunctionFacts | null; reason?: string; timedOut?: number }>();
+  get lines(): { text: string; lines: string[] } | null {
+    return this.kept;
+  }
+  set lines(value: { text: string; lines: string[] } | null) {
+    if (value?.text !== this.kept?.text) this.version++;
+    this.kept = value;
+  }
+  private kept: { text: string; lines: string[] } | null = null;
+  /** Counts the versions of the text the holder kept: one analysis per version, however many slices it takes. */
+  private version = 0;
+  private entries = new Map<string, { text: string; facts: FunctionFacts | null; reason?: string; timedOut?: { tries: number; version: number } }>();
   private used = new Set<string>();
   get(where: string, text: string): FunctionFacts | null | undefined {
     const e = this.entries.get(where);
     if (!e || e.text !== text) return undefined;
-    // over its time budget: tried again by the next analyses, a few times (the first ones of a fresh
-    // server also pay for compiling the analyser), then left skipped until the function changes
-    if (e.timedOut !== undefined && e.timedOut < TIME_RETRIES) return undefined;
+    // over its time budget: tried again by the analyses of the next versions of the text (the first analyses of a
+    // fresh server also pay for compiling the analyser), then left skipped until the function itself changes
+    if (e.timedOut && e.timedOut.tries <= TIME_RETRIES && e.timedOut.version !== this.version) return undefined;
     this.used.add(where);
     return e.facts;
   }
   /** `timedOut`: the function ran over its time budget (not its step or depth bound), so it is worth another try. */
   set(where: string, text: string, facts: FunctionFacts | null, reason?: string, timedOut = false): void {
     const before = this.entries.get(where);
-    const tries = timedOut ? (before?.text === text ? (before.timedOut ?? 0) + 1 : 1) : undefined;
+    const tries = timedOut ? (before?.text === text ? (before.timedOut?.tries ?? 0) + 1 : 1) : undefined;
     // a flat copy of the text, not a view of the document
-    this.entries.set(where, { text: before?.text === text ? before.text : (' ' + text).slice(1), facts, reason, ...(tries !== undefined ? { timedOut: tries } : {}) });
+    this.entries.set(where, { text: before?.text === text ? before.text : (' ' + text).slice(1), facts, reason, ...(tries !== undefined ? { timedOut: { tries, version: this.version } } : {}) });
     this.used.add(where);
   }
   /** Why the function cached at `where` has no facts (after `get` returned null). */

@@ -357,7 +357,8 @@ export class Evaluator {
     let cur: Node | null = n;
     while (cur && cur.type === 'subscript_expression') cur = field(cur, 'argument');
     const v = cur?.type === 'identifier' ? this.env.get(cur.text) : undefined;
-    return v?.kind === 'ptr' ? v.dims : undefined;
+    // the array itself, not a pointer made from it (`float* p = (float*)tile` is flat: `p[i]` is element i)
+    return v?.kind === 'ptr' && v.base === cur!.text && v.offset.isConstant && v.offset.constant === 0 ? v.dims : undefined;
   }
 
   /** Resolves `a[i]`, `a[i][j]`, `*(p + i)` to its array and index forms. */

@@ -46,13 +46,13 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
         return accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && b.loops.includes(id));
       }),
     // a shared-memory store that fills a tile once per step of a main loop, beside the loop nested in that step
-    // which reads shared memory over and over (a tiled GEMM's staging store, next to its k-slice loop)
+    // which reads the same tile over and over (a tiled GEMM's staging store, next to its k-slice loop)
     staging: (a: AccessFact): boolean => {
       if (a.kind !== 'store' || a.space !== 'shared') return false;
       const step = a.loops.filter((x) => main.has(x)).at(-1);
       if (step === undefined) return false;
       const inner = fn.loops.filter((l) => !a.loops.includes(l.id) && ancestors(l).has(step));
-      return inner.some((l) => accesses.some((b) => b.space === 'shared' && b.kind !== 'store' && b.loops.includes(l.id)));
+      return inner.some((l) => accesses.some((b) => b.space === 'shared' && b.array === a.array && b.kind !== 'store' && b.loops.includes(l.id)));
     },
   };
 }

@@ -47,16 +47,19 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
       ? { reason: `\`${s.elemType}\` is ${access.elemAlternatives.map((t) => `\`${t}\``).join(' or ')} by the build, and one pad does not suit them all` }
       : { reason: `\`${s.elemType}\` elements are not 1, 2, 4 or 8 bytes wide` };
   }
-  // a row padded by one word no longer starts 8 or 16 bytes aligned: the wide accesses would break
-  if (fn.accesses.some((a) => a.space === 'shared' && a.array === s.name && a.vector)) {
+  const bindings = templateBindings(ctx.file).get(fn.name) ?? NO_BINDINGS;
+  const loops = { loops: fn.loops, bindings };
+  const ways = conflictWays(access, s, fn.templateParams, warpRowWidth(fn, bindings), loops);
+  if (ways?.merged) {
+    return { reason: `\`${access.text}\` is read or written ${ways.merged * 4} bytes at a time once the compiler merges the unrolled loop: a pad of one word would misalign it (re-map the lanes to consecutive chunks instead)` };
+  }
+  // a row padded by one word no longer starts 8 or 16 bytes aligned: the wide accesses, written so or merged by the
+  // compiler from an unrolled loop (a GEMM's fragment reads), would break, and their conflicts move into the hot loop
+  const wide = (a: (typeof fn.accesses)[number]) => a.vector || !!conflictWays(a, s, fn.templateParams, warpRowWidth(fn, bindings), loops)?.merged;
+  if (fn.accesses.some((a) => a.space === 'shared' && a.array === s.name && wide(a))) {
     return { reason: `\`${s.name}\` is also accessed 8 or 16 bytes at a time, which a one-word pad would misalign: pad its rows by 16 bytes or swizzle the column index instead` };
   }
   if (s.dims.length === 2) {
-    const bindings = templateBindings(ctx.file).get(fn.name) ?? NO_BINDINGS;
-    const ways = conflictWays(access, s, fn.templateParams, warpRowWidth(fn, bindings), { loops: fn.loops, bindings });
-    if (ways?.merged) {
-      return { reason: `\`${access.text}\` is read or written ${ways.merged * 4} bytes at a time once the compiler merges the unrolled loop: a pad of one word would misalign it (re-map the lanes to consecutive chunks instead)` };
-    }
     if (ways?.withinRow) {
       return { reason: `the lanes of \`${access.text}\` meet within one row of \`${s.name}\`: padding the rows does not change their banks (re-map the lanes to consecutive columns instead)` };
     }

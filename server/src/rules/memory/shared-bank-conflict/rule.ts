@@ -88,15 +88,19 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     out.push({
       range: first.a.range,
       function: fn.name,
-      confidence: sizes.length || !first.c.certain ? 'likely' : 'proven',
+      // (merged loads rest on what the compiler does: likely)
+      confidence: sizes.length || !first.c.certain || first.c.merged ? 'likely' : 'proven',
       assumptions,
       message: wide
         ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in its ${wide * 4}-byte${first.c.merged ? ' merged' : ''} accesses, ${wide * worst.c.ways} passes per warp instead of ${wide}`
         : `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict, replayed ${worst.c.ways} times per warp`,
       detail: detail(
-        `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.` + (first.c.merged ? ` The unrolled loop's consecutive 4-byte ${verb === 'reads' ? 'loads' : 'stores'} are merged by the compiler into ${wide * 4}-byte ones.` : '') + (wide ? ` ${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${wide} passes per warp when conflict-free.` : ''),
         wide
-          ? `Lay the lanes out so that the ${wide === 4 ? '8 lanes of a quarter-warp' : '16 lanes of a half-warp'} touch consecutive ${wide * 4}-byte chunks: a thread's 8 columns read as two \`float4\` 64 columns apart rather than as 8 consecutive ones, as warp-tiled SGEMMs do, or swizzle the chunk index. A pad of one word would misalign the wide accesses.`
+          ? (first.c.merged ? `The unrolled loop's consecutive 4-byte ${verb === 'reads' ? 'loads' : 'stores'} are merged by the compiler into ${wide * 4}-byte ones. ` : '') +
+            `${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${wide} passes per warp when conflict-free; here one bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` in a ${wide === 4 ? 'quarter' : 'half'}-warp, so it takes ${wide * worst.c.ways}.`
+          : `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,
+        wide
+          ? `Lay the lanes out so that the ${wide === 4 ? '8 lanes of a quarter-warp' : '16 lanes of a half-warp'} touch consecutive ${wide * 4}-byte chunks, or swizzle the chunk index${first.a.kind === 'load' && wide === 4 ? ' (for a register-blocked GEMM\'s fragments: a thread\'s 8 columns read as two `float4` 64 columns apart rather than side by side, as warp-tiled SGEMMs do)' : ''}. A pad of one word would misalign the wide accesses.`
           : first.c.withinRow
           ? `The lanes meet in the banks within one row of \`${s.name}\` (their columns are several words apart), so padding the rows does not remove it: lay the threads out so that consecutive lanes read consecutive columns, or consecutive 16-byte \`float4\` chunks of the row, as warp-tiled SGEMMs do.`
           : padded
@@ -104,7 +108,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
           : `Pad each row by one word (a row stride of \`d + 1\` words instead of \`d\`) or swizzle the column index, so that the lanes' words fall in different banks.`,
       ),
       benefit: wide
-        ? `the access is served in ${wide} passes instead of ${wide * worst.c.ways}; on an H200, reading a register-blocked SGEMM's B fragments as two float4 64 columns apart instead of 32 bytes apart within a quarter-warp measured 1.09x`
+        ? `the access is served in ${wide} passes instead of ${wide * worst.c.ways}${first.a.kind === 'load' && wide === 4 ? "; on an H200, reading a register-blocked SGEMM's B fragments as two float4 64 columns apart instead of 32 bytes apart within a quarter-warp measured 1.09x" : ''}`
         : 'the access is served in one pass instead of one per conflicting word; on an H200, padding a 32x32 shared-memory transpose tile to [32][33] measured 2.15x (84% of copy bandwidth)',
       related: [{ range: s.range, message: `\`${s.name}\` is declared here` }, ...hits.filter((h) => h !== first).map((h) => ({ range: h.a.range, message: `also ${h.c.ways}-way: \`${h.a.text}\`` }))],
     });

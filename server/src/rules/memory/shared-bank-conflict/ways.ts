@@ -1,7 +1,7 @@
 // How many ways a warp's access to a `__shared__` array conflicts, and whether padding its
 // rows by one word would remove the conflict (the rule reports, the fixer pads: both ask here).
 import type { AccessFact, LoopFact, SharedArrayFact } from '../../../core/facts/model';
-import type { Poly } from '../../../core/affine';
+import { symbolKind, type Poly } from '../../../core/affine';
 import { constantTrip } from '../../common/file-constants';
 import { elementBits } from '../../../core/facts/ctypes';
 import { SAMPLES, bankConflictWays, firstWarp, laneFunction, type Sample } from '../../../core/lanes';
@@ -42,6 +42,8 @@ function mergedAccess(flat: Poly, loops: readonly LoopFact[], a: AccessFact, ctx
   const innermost = a.loops.at(-1);
   for (const l of loops) {
     if (l.id !== innermost) continue;
+    // kept rolled (`#pragma unroll 1`), or left early (a `break`): the loads stay one at a time
+    if (l.exits || l.pragmas.some((x) => /\bunroll\s*\(?\s*1\s*\)?\s*$/.test(x))) return null;
     // (`n < TN` with `TN` a template argument every launch sets counts too)
     const trips = constantTrip(l, ctx.bindings);
     if (trips === null || trips < 2 || trips > UNROLLED_TRIPS) continue;
@@ -54,7 +56,11 @@ function mergedAccess(flat: Poly, loops: readonly LoopFact[], a: AccessFact, ctx
       if (parts.includes(l.symbol)) ok &&= parts.length === 1 && v === 1;
       else ok &&= v % words === 0;
     }
-    if (ok && flat.terms.get(l.symbol) === 1) return { words, base: flat.without(l.symbol) };
+    const base = flat.without(l.symbol);
+    // the rest must not move with the loop either (`4 * (j & 1)`, `(j / 2)`: the words are not consecutive)
+    const named = l.variable ? new RegExp(`\\b${l.variable}\\b`) : null;
+    if (base.dependsOn((x) => x === l.symbol || (named !== null && symbolKind(x) === 'uniform' && named.test(x)))) return null;
+    if (ok && flat.terms.get(l.symbol) === 1) return { words, base };
   }
   return null;
 }
@@ -82,6 +88,7 @@ export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: 
     ways: least,
     certain: each.every((e) => e.c!.certain),
     withinRow: each.every((e) => e.c!.withinRow) || undefined,
+    merged: each.every((e) => e.c!.merged === each[0].c!.merged) ? each[0].c!.merged : undefined,
     byType: each.map((e) => `${e.c!.ways}-way for ${a.elemAlternatives ? '' : 'a '}${e.t} \`${type}\``).join(', '),
   };
 }
