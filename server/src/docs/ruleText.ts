@@ -460,7 +460,7 @@ __global__ void transpose(const float* in, float* out, int rows, int cols) {
       'accesses under a loop that starts at the lane and runs to a small constant (`for (r = lane; r < 4; r += 32)`): only those lanes, as under `if (lane < 4)`;',
       'row-wise and broadcast reads;',
       'conflicts of 2 or 4 ways in accesses made once per thread outside the kernel\'s main loop (a staging copy before it, a GEMM epilogue or a per-block readout after it);',
-      'conflicts of fewer than 8 ways in a tile\'s store once per step of the main loop, beside the loop that then reads the tile over and over (a tiled GEMM\'s transposing staging store: 2-way there measured 1.01× on an H200, 8-way 1.11×, which is reported);',
+      'conflicts of fewer than 8 ways in a tile\'s store once per step of the main loop, beside the loop that then reads the tile over and over (a tiled GEMM\'s transposing staging store: 2-way there measured 1.02× on an H200, 8-way 1.11×, which is reported);',
       '16-bit tiles, and accesses that at most one lane makes.',
     ],
     example: {
