@@ -49,13 +49,14 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
   }
   const bindings = templateBindings(ctx.file).get(fn.name) ?? NO_BINDINGS;
   const loops = { loops: fn.loops, bindings };
-  const ways = conflictWays(access, s, fn.templateParams, warpRowWidth(fn, bindings), loops);
+  const blockX = warpRowWidth(fn, bindings);
+  const ways = conflictWays(access, s, fn.templateParams, blockX, loops);
   if (ways?.merged) {
     return { reason: `\`${access.text}\` is read or written ${ways.merged * 4} bytes at a time once the compiler merges the unrolled loop: a pad of one word would misalign it (re-map the lanes to consecutive chunks instead)` };
   }
   // a row padded by one word no longer starts 8 or 16 bytes aligned: the wide accesses, written so or merged by the
   // compiler from an unrolled loop (a GEMM's fragment reads), would break, and their conflicts move into the hot loop
-  const wide = (a: (typeof fn.accesses)[number]) => a.vector || !!conflictWays(a, s, fn.templateParams, warpRowWidth(fn, bindings), loops)?.merged;
+  const wide = (a: (typeof fn.accesses)[number]) => a.vector || !!conflictWays(a, s, fn.templateParams, blockX, loops)?.merged;
   if (fn.accesses.some((a) => a.space === 'shared' && a.array === s.name && wide(a))) {
     return { reason: `\`${s.name}\` is also accessed 8 or 16 bytes at a time, which a one-word pad would misalign: pad its rows by 16 bytes or swizzle the column index instead` };
   }

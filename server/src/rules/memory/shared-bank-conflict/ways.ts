@@ -36,33 +36,28 @@ const UNROLLED_TRIPS = 64;
  * (checked in the SASS of bench/gpu/bank/staging_store.cu: 8 scalar reads became 2 LDS.128, timed the same
  * as explicit float4). The words per lane and the index of the first.
  */
-function mergedAccess(flat: Poly, loops: readonly LoopFact[], a: AccessFact, ctx: LoopContext): { words: 2 | 4; base: Poly } | null {
+function mergedAccess(flat: Poly, a: AccessFact, ctx: LoopContext): { words: 2 | 4; base: Poly } | null {
   // the innermost loop around the access, whose consecutive accesses stay side by side once unrolled (an outer
   // loop's merge depends on the whole nest being unrolled, which the compiler may not do)
-  const innermost = a.loops.at(-1);
-  for (const l of loops) {
-    if (l.id !== innermost) continue;
-    // kept rolled (`#pragma unroll 1`), or left early (a `break`): the loads stay one at a time
-    if (l.exits || l.pragmas.some((x) => /\bunroll\s*\(?\s*1\s*\)?\s*$/.test(x))) return null;
-    // (`n < TN` with `TN` a template argument every launch sets counts too)
-    const trips = constantTrip(l, ctx.bindings);
-    if (trips === null || trips < 2 || trips > UNROLLED_TRIPS) continue;
-    const words = trips % 4 === 0 ? 4 : trips % 2 === 0 ? 2 : null;
-    if (!words) continue;
-    // the loop's symbol alone, with coefficient 1; every other part a multiple of the width (alignment the compiler can prove)
-    let ok = !flat.unknown;
-    for (const [k, v] of flat.terms) {
-      const parts = k ? k.split('*') : [];
-      if (parts.includes(l.symbol)) ok &&= parts.length === 1 && v === 1;
-      else ok &&= v % words === 0;
-    }
-    const base = flat.without(l.symbol);
-    // the rest must not move with the loop either (`4 * (j & 1)`, `(j / 2)`: the words are not consecutive)
-    const named = l.variable ? new RegExp(`\\b${l.variable}\\b`) : null;
-    if (base.dependsOn((x) => x === l.symbol || (named !== null && symbolKind(x) === 'uniform' && named.test(x)))) return null;
-    if (ok && flat.terms.get(l.symbol) === 1) return { words, base };
+  const l = ctx.loops.find((x) => x.id === a.loops.at(-1));
+  if (!l || flat.unknown || flat.terms.get(l.symbol) !== 1) return null;
+  // kept rolled (`#pragma unroll 1`), or left early (a `break`): the loads stay one at a time
+  if (l.exits || l.pragmas.some((x) => /\bunroll\s*\(?\s*1\s*\)?\s*$/.test(x))) return null;
+  // (`n < TN` with `TN` a template argument every launch sets counts too)
+  const trips = constantTrip(l, ctx.bindings);
+  if (trips === null || trips < 2 || trips > UNROLLED_TRIPS) return null;
+  const words = trips % 4 === 0 ? 4 : trips % 2 === 0 ? 2 : null;
+  if (!words) return null;
+  // the loop's symbol alone, with coefficient 1; every other part a multiple of the width (alignment the compiler can prove)
+  for (const [k, v] of flat.terms) {
+    const parts = k ? k.split('*') : [];
+    if (parts.includes(l.symbol) ? parts.length !== 1 : v % words !== 0) return null;
   }
-  return null;
+  const base = flat.without(l.symbol);
+  // the rest must not move with the loop either (`4 * (j & 1)`, `(j / 2)`: the words are not consecutive)
+  const named = l.variable ? new RegExp(`\\b${l.variable}\\b`) : null;
+  if (base.dependsOn((x) => x === l.symbol || (named !== null && symbolKind(x) === 'uniform' && named.test(x)))) return null;
+  return { words, base };
 }
 
 /**
@@ -99,21 +94,21 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
   if (a.vector && (a.indices.length !== 1 || (bits !== 32 && bits !== 64 && bits !== 128))) return null;
   if (bits === null || bits > (a.vector ? 128 : 64)) return null;
   const bytes = bits / 8;
-  const wordsPerLane = bits === 128 ? 4 : bits === 64 ? 2 : 1;
+  const perSample = (word: (lane: number, sample: Sample) => number | null, wordsPerLane: 1 | 2 | 4) =>
+    SAMPLES.map((sample) => bankConflictWays(word, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes, wordsPerLane));
   const waysFor = (flat: (lane: number, sample: Sample) => number | null) => {
     const word = (lane: number, sample: Sample) => {
       const e = flat(lane, sample);
       return e === null ? null : Math.floor((e * bytes) / 4);
     };
-    return SAMPLES.map((sample) => bankConflictWays(word, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes, wordsPerLane));
+    return perSample(word, bits === 128 ? 4 : bits === 64 ? 2 : 1);
   };
   // consecutive 4-byte words an unrolled loop reads or writes: served as the merged 8- or 16-byte accesses they become
   const columns = s.dims.length === 2 ? s.dims[1] : null;
   const flat = a.indices.length === 1 ? a.indices[0] : a.indices.length === 2 && columns !== null ? a.indices[0].scale(columns).add(a.indices[1]) : null;
-  const merged = ctx && bits === 32 && !a.vector && flat ? mergedAccess(flat, ctx.loops, a, ctx) : null;
+  const merged = ctx && bits === 32 && !a.vector && flat ? mergedAccess(flat, a, ctx) : null;
   if (merged) {
-    const base = laneFunction(merged.base);
-    const degrees = SAMPLES.map((sample) => bankConflictWays(base, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes, merged.words));
+    const degrees = perSample(laneFunction(merged.base), merged.words);
     if (degrees.some((d) => d === null)) return null;
     return { ways: degrees[0]!, certain: degrees.every((d) => d === degrees[0]), merged: merged.words };
   }
