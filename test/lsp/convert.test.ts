@@ -40,7 +40,7 @@ const ctx = (over: Partial<ActionContext> = {}): ActionContext => ({
   ...over,
 });
 
-test('toDiagnostic keeps the range 0-based and carries code, source, docs, related and data', () => {
+test('toDiagnostic keeps the range 0-based and carries code, source, docs and related, and no fixes', () => {
   const d = toDiagnostic(finding(), 'file:///w/a.cu', kb);
   assert.deepEqual(d.range, { start: { line: 3, character: 29 }, end: { line: 3, character: 46 } });
   assert.equal(d.severity, 2);
@@ -49,9 +49,8 @@ test('toDiagnostic keeps the range 0-based and carries code, source, docs, relat
   assert.match(d.codeDescription?.href ?? '', /^(https:\/\/|file:\/\/).*docs\/rules\/memory\/uncoalesced-access\.md$/, 'the rule id opens its page');
   assert.equal(d.relatedInformation?.[0].location.uri, 'file:///w/a.cu');
   assert.equal(d.relatedInformation?.[0].location.range.start.character, 2);
-  assert.equal(d.data, undefined, 'no data without fixes (the payload is published on every keystroke)');
   const withFix = toDiagnostic(finding({ fixes: [{ title: 't', edits: [] }] }), 'file:///w/a.cu', kb);
-  assert.deepEqual((withFix.data as { fixes: unknown[] }).fixes.length, 1);
+  assert.equal(withFix.data, undefined, 'fixes stay on the server: the payload is published on every keystroke');
   assert.equal(toDiagnostic(finding({ severity: 'hint' }), 'u', kb).severity, 4);
 });
 
@@ -224,8 +223,8 @@ function docEdit(edit: WorkspaceEdit | undefined): { textDocument: TextDocumentE
 
 test('code actions: fixes first and preferred, then suppression; every edit carries the version it was computed for', () => {
   const fix = { title: 'Swap the index', edits: [{ range: { start: { line: 3, column: 8 }, end: { line: 3, column: 20 } }, newText: 'y * cols + x' }] };
-  const d = toDiagnostic(finding({ fixes: [fix, { ...fix, title: 'Other' }] }), 'file:///w/a.cu', kb);
-  const actions = codeActions(d, ctx(), kb);
+  const d = toDiagnostic(finding(), 'file:///w/a.cu', kb);
+  const actions = codeActions(d, ctx(), kb, [fix, { ...fix, title: 'Other' }]);
   assert.equal(actions[0].title, 'Swap the index');
   assert.equal(actions[0].isPreferred, true);
   assert.equal(actions[1].isPreferred, false);
@@ -236,18 +235,18 @@ test('code actions: fixes first and preferred, then suppression; every edit carr
   assert.equal(docEdit(disable.edit).edits[0].newText, '    // kernel-advisor-disable-next-line memory/uncoalesced-access\n');
   assert.equal(actions.some((a) => a.title.startsWith('Open paper')), false, 'no client command declared');
   assert.equal(actions.some((a) => a.title.endsWith('in this workspace')), false, 'no workspace, no workspace action');
-  const py = codeActions(d, ctx({ python: true }), kb).find((a) => a.title.endsWith('for this line'))!;
+  const py = codeActions(d, ctx({ python: true }), kb, []).find((a) => a.title.endsWith('for this line'))!;
   assert.match(docEdit(py.edit).edits[0].newText, /^\s*# kernel-advisor-disable/);
-  const own = codeActions(d, ctx(), kb, []);
-  assert.equal(own[0].title, 'Disable memory/uncoalesced-access for this line', 'the fixes the server passes win over what the client sent back');
+  const none = codeActions(d, ctx(), kb, []);
+  assert.equal(none[0].title, 'Disable memory/uncoalesced-access for this line', 'without fixes the menu starts with the disables');
 });
 
 test('disable in workspace is a server command, computed when it runs; open paper and explain are client commands', () => {
   const d = toDiagnostic(finding(), 'file:///w/a.cu', kb);
-  const disable = codeActions(d, ctx({ workspaceCommand: true }), kb).find((a) => a.title.endsWith('in this workspace'))!;
+  const disable = codeActions(d, ctx({ workspaceCommand: true }), kb, []).find((a) => a.title.endsWith('in this workspace'))!;
   assert.equal(disable.edit, undefined);
   assert.deepEqual(disable.command, { title: 'Disable memory/uncoalesced-access in this workspace', command: DISABLE_IN_WORKSPACE, arguments: ['memory/uncoalesced-access'] });
-  const withCommands = codeActions(d, ctx({ clientCommands: new Set(['kernelAdvisor.openPaper', 'kernelAdvisor.explainRule']) }), kb);
+  const withCommands = codeActions(d, ctx({ clientCommands: new Set(['kernelAdvisor.openPaper', 'kernelAdvisor.explainRule']) }), kb, []);
   const open = withCommands.filter((a) => a.title.startsWith('Open paper: '));
   assert.ok(open.length >= 1);
   assert.match(String(open[0].command!.arguments![0]), /^https?:\/\//);
@@ -286,7 +285,7 @@ test('disable in workspace writes only its entry: comments, formatting and other
 });
 
 test('diagnostics from other tools get no actions', () => {
-  assert.deepEqual(codeActions({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, message: 'x', source: 'clangd' }, ctx(), kb), []);
+  assert.deepEqual(codeActions({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, message: 'x', source: 'clangd' }, ctx(), kb, []), []);
 });
 
 test('config validation names each bad value and keeps the good ones', () => {

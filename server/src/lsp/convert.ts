@@ -33,15 +33,12 @@ export const toLspRange = (r: Range): LspRange => ({
   end: { line: r.end.line, character: r.end.column },
 });
 
-/** What travels with a diagnostic (LSP Diagnostic.data) back to codeAction: only sent when the rule offers fixes. */
-export interface DiagnosticData {
-  rule: string;
-  fixes: Fix[];
-}
-
+/**
+ * A finding as the editor shows it. Its fixes stay on the server (codeAction reads them from
+ * the published findings): the publish, sent on every keystroke, carries no edits.
+ */
 export function toDiagnostic(f: Finding, uri: string, kb: KnowledgeBase): Diagnostic {
   const docs = rulePageUrl(f.rule) ?? kb.rule(f.rule)?.docs; // the rule's page (docs/rules/), else its key paper
-  const data: DiagnosticData | undefined = f.fixes.length ? { rule: f.rule, fixes: f.fixes } : undefined;
   return {
     range: toLspRange(f.range),
     severity: SEVERITY[f.severity],
@@ -50,7 +47,6 @@ export function toDiagnostic(f: Finding, uri: string, kb: KnowledgeBase): Diagno
     codeDescription: docs ? { href: docs } : undefined,
     message: f.message,
     relatedInformation: f.related.map((r) => ({ location: { uri, range: toLspRange(r.range) }, message: r.message })),
-    data,
   };
 }
 
@@ -377,7 +373,7 @@ function versioned(ctx: ActionContext, edits: readonly { range: Range; newText: 
 }
 
 /** The code actions offered on one diagnostic of ours; `fixes` are the rule's, computed for `ctx.version`. */
-export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase, fixes: readonly Fix[] = (d.data as DiagnosticData | undefined)?.fixes ?? []): CodeAction[] {
+export function codeActions(d: Diagnostic, ctx: ActionContext, kb: KnowledgeBase, fixes: readonly Fix[]): CodeAction[] {
   if (d.source !== SOURCE || typeof d.code !== 'string') return [];
   const rule = d.code;
   const actions: CodeAction[] = [];
