@@ -67,7 +67,9 @@ const SOURCE_FAST_MATH = /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math|
 
 /** The build's flags, with fast math where the file's source asks for it. */
 export function withSourcePragmas(flags: BuildFlags, text: string): BuildFlags {
-  if (flags.fastMath || !SOURCE_FAST_MATH.test(text)) return flags;
+  // (runs on every edit: a plain search for the words first, the regex over the file only where one is)
+  const mayAsk = text.includes('optimize') || text.includes('float_control') || text.includes('reassociate');
+  if (flags.fastMath || !mayAsk || !SOURCE_FAST_MATH.test(text)) return flags;
   // only -ffast-math / -Ofast themselves also drop errno from math calls
   return { fastMath: true, noMathErrno: flags.noMathErrno || /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math)/.test(text) };
 }

@@ -366,13 +366,25 @@ export const rule: Rule = {
  */
 function calledInLoops(functions: readonly FunctionFacts[]): Map<string, boolean> {
   const callee = (c: FunctionFacts['calls'][number]) => c.name.replace(/^.*(?:\.|->|::)/, '');
-  const calls = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'call').map((c) => ({ from: f.name, to: callee(c), inLoop: c.loops.length > 0 })));
-  const hot = new Map(calls.map((c) => [c.to, false] as [string, boolean]));
-  // (what `main` calls is the program's computation, run once or not: a benchmark's kernel)
-  for (const c of calls) if (c.inLoop || c.from === 'main') hot.set(c.to, true);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const c of calls) if (hot.get(c.from) && !hot.get(c.to)) (hot.set(c.to, true), (grew = true));
+  const hot = new Map<string, boolean>();
+  const calleesOf = new Map<string, string[]>();
+  const seeds: string[] = [];
+  for (const f of functions) {
+    for (const c of f.calls) {
+      if (c.kind !== 'call') continue;
+      const to = callee(c);
+      if (!hot.has(to)) hot.set(to, false);
+      (calleesOf.get(f.name) ?? calleesOf.set(f.name, []).get(f.name)!).push(to);
+      // (what `main` calls is the program's computation, run once or not: a benchmark's kernel)
+      if (c.loops.length > 0 || f.name === 'main') seeds.push(to);
+    }
+  }
+  // what a hot function calls is hot too
+  while (seeds.length) {
+    const name = seeds.pop()!;
+    if (hot.get(name)) continue;
+    hot.set(name, true);
+    for (const to of calleesOf.get(name) ?? []) if (!hot.get(to)) seeds.push(to);
   }
   return hot;
 }
