@@ -125,8 +125,9 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   // (most launches pass no constant: nothing to read in the kernel then)
   if (!seen.launches.every((c) => c.argValues)) return false;
   const multiDim = f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));
-  // a 2-D or 3-D kernel checks one extent per axis (`row < rows && col < cols`): its count is their product
-  const bounds = multiDim ? f.indexBounds ?? [] : f.indexBound ? [f.indexBound] : [];
+  // a 2-D or 3-D kernel checks one extent per axis (`row < rows && col < cols`): its count is their product; one
+  // check of a flat index over a 2-D grid (`idx = blockDim.x * (blockIdx.x + blockIdx.y * gridDim.x) + threadIdx.x`) is the count
+  const bounds = multiDim && f.indexBounds?.length ? f.indexBounds : f.indexBound ? [f.indexBound] : [];
   const at = bounds.map((b) => f.params.findIndex((p) => p.name === b));
   if (!at.length || at.some((i) => i < 0)) return false;
   return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) <= SMALL_PROBLEM);

@@ -4,6 +4,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { liveChildren } from './dead-branches';
 import { lambdaLoop, type LambdaLoop } from './lambda-loops';
+import { markLoopCarried } from './loop-carried';
 import { chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName } from './loop-forms';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
@@ -297,7 +298,8 @@ class FunctionWalker extends Evaluator {
     const container = containerElementOf(typeNode?.text ?? '', this.aliases);
     const type = container ?? baseType(typeNode?.text ?? '');
     const isShared = children(n).some((c) => c.type === 'type_qualifier' && c.text === '__shared__') || /__shared__/.test(n.text.split(/[=;]/)[0]);
-    if (VECTOR_TYPES.has(type)) this.usesVectorTypes = true;
+    // (four random numbers at once, `float4 r = curand_uniform4(&state)`, are the generator's output, not a vector access)
+    if (VECTOR_TYPES.has(type) && !randomDraws(n)) this.usesVectorTypes = true;
     if (type === 'dim3') this.noteDim3(n);
     // `int threads = 256;` in another branch than an earlier `dim3 threads(16, 16)`: that name is no longer the dim3
     else if (this.dim3dims.size) {
@@ -329,7 +331,9 @@ class FunctionWalker extends Evaluator {
           return v.isConstant ? v.constant : null;
         });
         const space: MemorySpace = isShared ? 'shared' : this.isKernel ? 'local' : 'host';
-        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type), ...(isShared && dims.length > 1 ? { dims } : {}) });
+        // (a dim of template arguments, `[BK][BN]`, stays a symbol: the launches bind it)
+        const flatDims = info.arrayDims.map((s, i) => (dims[i] !== null ? Poly.const(dims[i]!) : s.type === 'array_declarator' ? null : uniformOrNull(this.eval(s))));
+        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type), ...(isShared && dims.length > 1 ? { dims: flatDims } : {}) });
         if (isShared) {
           const dimRanges = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : nodeRange(s)));
           const dimTexts = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : s.sourceText));
@@ -502,7 +506,7 @@ class FunctionWalker extends Evaluator {
       if (cond) this.expressions(cond);
       if (cond && cond.endIndex - cond.startIndex <= 120) fact.condition = cond.text;
     }
-    const carried = this.markLoopCarried(bodyNode, id, fact.variable);
+    const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x));
     // `for (r = lane; r < HC_MULT; r += 32)` with HC_MULT = 4: only the warp's first lanes run the body
     const outerLanes = this.activeLanes;
     const few = kind === 'for' ? firstLanesLoop(n, fact, (x) => this.eval(x)) : null;
@@ -548,7 +552,7 @@ class FunctionWalker extends Evaluator {
     this.expressions(l.count);
     const saved = this.env.get(l.variable);
     this.env.set(l.variable, { kind: 'int', poly: fact.init!.add(Poly.sym(fact.symbol)) });
-    const carried = this.markLoopCarried(l.body, id, l.variable);
+    const carried = markLoopCarried(l.body, id, l.variable, this.env, (x) => this.eval(x));
     this.loopStack.push(id);
     this.statement(l.body);
     this.loopStack.pop();
@@ -573,34 +577,6 @@ class FunctionWalker extends Evaluator {
       if (op === '<<=' || op === '>>=' || op === '*=' || op === '/=') return null;
     }
     return null;
-  }
-
-  /**
-   * Integer variables assigned inside a loop body become induction variables: their
-   * value on entry plus a loop-varying symbol, so their thread-index coefficients stay
-   * known (`idx += stride` in a while loop) while any use reads as loop-dependent.
-   */
-  private markLoopCarried(body: Node | null, id: number, loopVar: string | null): string[] {
-    const carried: string[] = [];
-    if (!body) return carried;
-    walk(body, (c) => {
-      let target: Node | null = null;
-      let op = '';
-      if (c.type === 'assignment_expression') {
-        target = field(c, 'left');
-        op = field(c, 'operator')?.text ?? '';
-      } else if (c.type === 'update_expression') {
-        target = field(c, 'argument');
-        op = '+=';
-      }
-      if (!target || target.type !== 'identifier' || target.text === loopVar) return;
-      const v = this.env.get(target.text);
-      if (v?.kind !== 'int') return;
-      carried.push(target.text);
-      if (op === '+=' || op === '-=') this.env.set(target.text, { kind: 'int', poly: v.poly.add(Poly.sym(`#loop${id}:${target.text}'`)) });
-      else this.env.set(target.text, { kind: 'int', poly: Poly.unknown });
-    });
-    return carried;
   }
 
   /** Records the accesses and calls inside an expression statement and applies assignments. */
@@ -1206,4 +1182,15 @@ export function functionFacts(
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),
   };
+}
+
+/** A value every thread shares and the launches may bind (`BN`, `BN + 1`), else null. */
+function uniformOrNull(p: Poly): Poly | null {
+  return p.unknown || p.dependsOn(isVarying) ? null : p;
+}
+
+/** A declaration whose every value is drawn from cuRAND (`float4 rand = curand_uniform4(&state)`). */
+function randomDraws(decl: Node): boolean {
+  const values = namedChildren(decl).filter((d) => d.type === 'init_declarator').map((d) => field(d, 'value'));
+  return values.length > 0 && values.every((v) => v?.type === 'call_expression' && /^curand/.test(field(v, 'function')?.text ?? ''));
 }

@@ -27,7 +27,7 @@ export function unparen(n: Node | null): Node | null {
 
 export type Value =
   | { kind: 'int'; poly: Poly }
-  | { kind: 'ptr'; base: string; offset: Poly; elemType: string | null; space: MemorySpace; vector: boolean; dims?: readonly (number | null)[] };
+  | { kind: 'ptr'; base: string; offset: Poly; elemType: string | null; space: MemorySpace; vector: boolean; dims?: readonly (Poly | null)[] };
 
 export interface PtrValue {
   base: string;
@@ -35,21 +35,24 @@ export interface PtrValue {
   elemType: string | null;
   space: MemorySpace;
   vector: boolean;
-  /** A declared `__shared__` array's dimensions (`Bs[2][8][128]`): `&Bs[s][k][c]` is then one flat offset. */
-  dims?: readonly (number | null)[];
+  /**
+   * A declared `__shared__` array's dimensions (`Bs[2][8][128]`, or `Bs[2][BK][BN]` of a template's
+   * arguments, bound at its launches): `&Bs[s][k][c]` is then one flat offset.
+   */
+  dims?: readonly (Poly | null)[];
 }
 
 /**
  * `&a[i][j][k]` of `a[D0][D1][D2]` as one offset in elements, `(i * D1 + j) * D2 + k`, when the
  * inner dimensions are constants; a row's address (`&a[i]`) is its first element's.
  */
-function flatOffset(indices: readonly Poly[], dims: readonly (number | null)[]): Poly | null {
+function flatOffset(indices: readonly Poly[], dims: readonly (Poly | null)[]): Poly | null {
   if (dims.length < indices.length) return null;
   let flat = indices[0];
   for (let k = 1; k < dims.length; k++) {
     const d = dims[k];
     if (d === null) return null;
-    flat = flat.scale(d);
+    flat = flat.mul(d);
     if (k < indices.length) flat = flat.add(indices[k]);
   }
   return flat;
@@ -342,7 +345,11 @@ export class Evaluator {
     const newBits = elementBits(elem, this.aliases);
     let offset = p.offset;
     if (oldBits && newBits && oldBits !== newBits) {
-      const scaled = newBits > oldBits ? offset.divExact(newBits / oldBits) ?? offset.divideByCommonSize() : offset.scale(oldBits / newBits);
+      const ratio = newBits / oldBits;
+      // a shared tile's offset of template sizes (`s * BK * BN + k * BN + 8 * tx`) in 16-byte units: the quotient,
+      // computed per lane once the launches bind the sizes (an aligned vector access divides exactly)
+      const inUnits = (o: Poly) => (p.space === 'shared' && !o.unknown ? atom('/', [o, Poly.const(ratio)]) : null);
+      const scaled = newBits > oldBits ? offset.divExact(ratio) ?? offset.divideByCommonSize() ?? inUnits(offset) : offset.scale(oldBits / newBits);
       offset = scaled ?? Poly.unknown;
     } else if (elem !== p.elemType && (!oldBits || !newBits)) {
       // a cast to or from a type of unknown size (a packed struct, `Pack<T, VEC>`): the
@@ -353,7 +360,7 @@ export class Evaluator {
   }
 
   /** The declared dimensions of the array `a[i][j]` subscripts (a name bound to a declared array). */
-  private declaredDims(n: Node): readonly (number | null)[] | undefined {
+  private declaredDims(n: Node): readonly (Poly | null)[] | undefined {
     let cur: Node | null = n;
     while (cur && cur.type === 'subscript_expression') cur = field(cur, 'argument');
     const v = cur?.type === 'identifier' ? this.env.get(cur.text) : undefined;

@@ -7,7 +7,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { elementBits } from '../../../core/facts/ctypes';
-import { displaySymbol, isVarying, symbolKind } from '../../../core/affine';
+import { atomDef, displaySymbol, isVarying, symbolKind } from '../../../core/affine';
 import { conflictWays, type Ways } from './ways';
 import { boundByLaunches, mainLoops } from '../../common/hot-loops';
 import { fixBankConflict, padFor } from './fix';
@@ -24,6 +24,17 @@ function sizesOf(a: AccessFact): string[] {
   for (const p of a.indices) for (const sym of p.symbols()) if (symbolKind(sym) === 'uniform' && p.coefficient(sym).dependsOn(acrossLanes)) out.add(displaySymbol(sym));
   return [...out];
 }
+
+/**
+ * A wide access to a tile whose offset in elements holds a run-time size, counted in vector units
+ * (`&out_smem[row * M + c]` as a `float4`: `(row * M + c) / 4`): where its lanes fall depends on M.
+ * Sizes the launches bind (`Bs[s][k][8 * tx]` of `Bs[2][BK][BN]`) are in by now.
+ */
+const runtimeQuotient = (a: AccessFact) =>
+  a.vector && a.indices.some((p) => p.dependsOn((s) => {
+    const d = atomDef(s);
+    return !!d && d.op === '/' && d.args[1].isConstant && d.args[0].dependsOn((x) => symbolKind(x) === 'uniform');
+  }));
 
 /**
  * Replays from which an access outside the main loop, or a tile's staging store inside it, is
@@ -45,7 +56,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       ? { ...declared, dims: declared.dims.map((d, i) => d ?? constantValue(declared.dimTexts[i] ?? null, bindings)) }
       : declared;
     const hits = accesses
-      .filter((a) => a.space === 'shared' && a.array === s.name)
+      .filter((a) => a.space === 'shared' && a.array === s.name && !runtimeQuotient(a))
       .map((a) => ({ a, c: conflictWays(a, s, fn.templateParams, blockX, { loops: fn.loops, bindings }) }))
       .filter((h): h is { a: BoundAccess; c: Ways } => h.c !== null && h.c.ways > 1)
       // once per thread next to the kernel's main loop (a staging copy, a per-block readout after a streaming

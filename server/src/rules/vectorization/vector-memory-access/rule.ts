@@ -72,10 +72,18 @@ function loadBytesPerStep(fn: FunctionFacts, accesses: readonly AccessFact[], bi
     // the most any one load's company of loads that may run with it adds up to
     const inFlight = (loads: AccessFact[]) =>
       Math.max(0, ...loads.map((a) => loads.filter((b) => !neverTogether(a.scopes, b.scopes)).reduce((sum, b) => sum + (bitsOf(b) ?? 32) / 8, 0)));
-    out.set(key, Math.max(0, ...[...groups.values()].map((g) => inFlight([...g.values()]))));
+    const bytes = Math.max(0, ...[...groups.values()].map((g) => inFlight([...g.values()])));
+    // a short constant-trip loop of loads with no store between them (`for (step < 4) in[step] += x[i + step * stride]`)
+    // is unrolled: all its iterations' loads are in flight together
+    const inner = fn.loops.find((l) => l.id === step[0].loops[step[0].loops.length - 1]);
+    const unrolled = inner?.trips && inner.trips > 1 && inner.trips <= MAX_UNROLLED_TRIPS && stores.length === 0 ? inner.trips : 1;
+    out.set(key, bytes * unrolled);
   }
   return out;
 }
+
+/** Trip counts up to which a constant-trip loop is taken as unrolled by the compiler. */
+const MAX_UNROLLED_TRIPS = 16;
 
 /** The access is through a `__restrict__` parameter of the kernel. */
 const isRestrict = (fn: FunctionFacts, a: AccessFact): boolean => fn.params.some((p) => p.name === a.array && p.restrict);
@@ -224,9 +232,11 @@ function spreadsOverThreads(l: LoopFact): boolean {
  * one 16-byte access, move the same bytes in a quarter of the instructions.
  */
 function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFinding[] {
-  // kernels staging through shared memory (tiled transposes, tree reductions) lay their global side out for the tile
-  // (a warp-sums scratch of at most 32 words is a reduction's, not a tile)
-  const tiles = fn.shared.filter((t) => t.dims.length > 1 || t.dims.some((d) => d === null || d > 32));
+  // kernels staging through shared memory (tiled transposes) lay their global side out for the tile; a tree
+  // reduction's scratch (`smem[tid] = sum` after the loop, or warp sums of at most 32 words) is filled from registers
+  const streamLoops = new Set(streamed.flatMap((a) => a.loops));
+  const filledInStream = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name && a.kind !== 'load' && (a.loops.some((id) => streamLoops.has(id)) || streamed.some((s) => s.text === a.text)));
+  const tiles = fn.shared.filter((t) => t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (streamLoops.size === 0 || filledInStream(t.name))));
   if (streamed.length === 0 || tiles.length > 0) return [];
   const spread = new Set(fn.loops.filter(spreadsOverThreads).map((l) => l.id));
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
