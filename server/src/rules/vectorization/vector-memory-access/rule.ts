@@ -232,11 +232,13 @@ function spreadsOverThreads(l: LoopFact): boolean {
  * one 16-byte access, move the same bytes in a quarter of the instructions.
  */
 function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFinding[] {
-  // kernels staging through shared memory (tiled transposes) lay their global side out for the tile; a tree
-  // reduction's scratch (`smem[tid] = sum` after the loop, or warp sums of at most 32 words) is filled from registers
-  const streamLoops = new Set(streamed.flatMap((a) => a.loops));
-  const filledInStream = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name && a.kind !== 'load' && (a.loops.some((id) => streamLoops.has(id)) || streamed.some((s) => s.text === a.text)));
-  const tiles = fn.shared.filter((t) => t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (streamLoops.size === 0 || filledInStream(t.name))));
+  // kernels staging through shared memory (tiled transposes) lay their global side out for the tile; a grid-stride
+  // sum's tree scratch (`smem[tid] = sum` after the loop) is filled from registers, and its stream is the whole
+  // input (a block per row may have a row of a few hundred elements: a few loads per thread before the tree)
+  const gridStride = new Set(fn.loops.filter((l) => l.gridStride).map((l) => l.id));
+  const wholeInput = streamed.every((a) => a.loops.some((id) => gridStride.has(id)));
+  const filledInStream = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name && a.kind !== 'load' && a.loops.some((id) => gridStride.has(id)));
+  const tiles = fn.shared.filter((t) => t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (!wholeInput || filledInStream(t.name))));
   if (streamed.length === 0 || tiles.length > 0) return [];
   const spread = new Set(fn.loops.filter(spreadsOverThreads).map((l) => l.id));
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
