@@ -46,16 +46,21 @@ function memo(f: (s: string) => number): (s: string) => number {
   };
 }
 
+/** A parameter named as a switch (`scale_is_vector`, `use_bias`, `hasMask`): 0 or 1, a multiplier that picks a layout, not a size. */
+export const FLAG_NAME = /^(?:is|has|use|with|enable)(?:_|[A-Z])|_(?:is|has|use)_|_flag$/;
+
 export const SAMPLES: readonly Sample[] = [
-  { name: 'power-of-two sizes', uniform: memo((s) => 2 ** (10 + (hash(s) % 3))), laneBase: 32, blockDim: [256, 4, 1], other: 3 },
-  { name: 'odd sizes', uniform: memo((s) => 1001 + 2 * (hash(s) % 500)), laneBase: 0, blockDim: [128, 2, 1], other: 5 },
+  { name: 'power-of-two sizes', uniform: memo((s) => (FLAG_NAME.test(s) ? 1 : 2 ** (10 + (hash(s) % 3)))), laneBase: 32, blockDim: [256, 4, 1], other: 3 },
+  { name: 'odd sizes', uniform: memo((s) => (FLAG_NAME.test(s) ? 0 : 1001 + 2 * (hash(s) % 500))), laneBase: 0, blockDim: [128, 2, 1], other: 5 },
 ];
 
 /** The value of a symbol in a sample for a given lane, or null when it cannot be given one. */
 function symbolValue(sym: string, lane: number, s: Sample, laneSymbol: string): number | null {
   if (s.blockX && laneSymbol === 'threadIdx.x') {
     if (sym === 'threadIdx.x') return lane % s.blockX;
-    if (sym === 'threadIdx.y') return 1 + Math.floor(lane / s.blockX);
+    // the block's second warp: its rows start at a multiple of the rows a warp spans (a warp of 8-wide rows
+    // is rows 4-7, never 1-4, which would put a byte tile's word boundaries where no warp has them)
+    if (sym === 'threadIdx.y') return WARP / s.blockX + Math.floor(lane / s.blockX);
     if (sym === 'blockDim.x') return s.blockX;
   }
   if (sym === laneSymbol) return laneSymbol === 'threadIdx.x' ? s.laneBase + lane : lane;

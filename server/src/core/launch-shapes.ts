@@ -4,6 +4,7 @@
 // count (a demo size), and the element type a template kernel is instantiated with
 // (`matmul<float><<<...>>>`: `T* A` is a `float*`) when every launch in the file agrees, or
 // the types it may be when they differ.
+import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { elementBits } from './facts/ctypes';
 import { baseName } from './project';
@@ -120,8 +121,9 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   const unchecked = !f.indexBound && !f.indexBounds?.length;
   // (threads count the elements only when each thread touches a few: a loop per thread, 128 loads in reduce7, moves more)
   if (unchecked && f.accesses.some((a) => a.loops.length)) return false;
-  if (unchecked) return seen.launches.every((c) => c.gridBlocks !== undefined && (c.blockDims ?? []).length > 0 && c.blockDims!.every((d) => d !== null) &&
-    c.gridBlocks * c.blockDims!.reduce<number>((n, d) => n * d!, 1) <= SMALL_PROBLEM);
+  // (or a grid sized by a batch's sequences, `div_up(local_batch_size, 512)`: facts/sequence-bound.ts)
+  if (unchecked) return seen.launches.every((c) => sequenceGrid(c.grid) || (c.gridBlocks !== undefined && (c.blockDims ?? []).length > 0 && c.blockDims!.every((d) => d !== null) &&
+    c.gridBlocks * c.blockDims!.reduce<number>((n, d) => n * d!, 1) <= SMALL_PROBLEM));
   // (most launches pass no constant: nothing to read in the kernel then)
   if (!seen.launches.every((c) => c.argValues)) return false;
   const multiDim = f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));

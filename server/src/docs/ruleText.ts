@@ -417,8 +417,9 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
     finds:
       'A global access whose addresses, evaluated for the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need: an index whose `threadIdx.x` coefficient is greater than one or symbolic (`out[x * rows + y]`). In Triton: a block whose contiguous axis walks a constant stride of 4 or more, or a stride the launch binds to `t.stride(0)`. In C/C++: an inner loop walking the slow dimension of a row-major array. Accesses of one array with the same stride are one finding; the others are its related locations. Under a guard that leaves only the block\'s first threads active (`if (tid < 16)`), those lanes make the request.',
     quiet: [
-      'unit-stride and warp-uniform (broadcast) indices;',
+      'unit-stride and warp-uniform (broadcast) indices, and a multiplier named as a switch (`amax[row * scale_is_vector]`, `use_bias`, `has_mask`: 0 or 1, a broadcast or unit stride);',
       'transposes staged through shared memory;',
+      'decoding bookkeeping a thread per sequence of the batch runs (`if (index < batch_size)`, `i < batch_size * beam_width`), and lanes a batch apart (ids kept `[step, batch]`: coalesced at batch 1): a few KB whatever the layout;',
       'the short remainder of a chunked loop (`if (remaining >= 4) { vector step } else { for (j < remaining) ... }` inside `for (i = tid * 4; ...; i += BLOCK * 4)`), which only the last chunk of a row runs; accesses under a loop that starts at the lane and runs to a small constant (`for (r = lane; r < 4; r += 32)`) count only those lanes;',
       'BLAS increments (`x[i * incx]`, 1 in practice), convolution strides (`stride` beside `ksize` / `pad`) and resampling steps on the lanes\' innermost coordinate (`out[x * sample + w * (...)]`);',
       'kernels that read nothing from global memory (set-up fills), and launches whose blocks are one thread wide in x (a warp then spans threadIdx.y);',
@@ -462,6 +463,7 @@ __global__ void transpose(const float* in, float* out, int rows, int cols) {
       'row-wise and broadcast reads;',
       'conflicts of 2 or 4 ways in accesses made once per thread outside the kernel\'s main loop (a staging copy before it, a GEMM epilogue or a per-block readout after it);',
       'conflicts of fewer than 8 ways in a tile\'s store once per step of the main loop, beside the loop that then reads the tile over and over (a tiled GEMM\'s transposing staging store: 2-way there measured 1.02× on an H200, 8-way 1.11×, which is reported);',
+      'conflicts of fewer than 8 ways in a kernel with no main loop, at an access in no loop (a staging transpose: each thread\'s word passes through the tile once, and the global loads and stores decide its time; the 2.15× measured for padding a transpose tile was a 32-way conflict);',
       '16-bit tiles, and accesses that at most one lane makes.',
     ],
     example: {

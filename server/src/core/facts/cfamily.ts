@@ -5,6 +5,7 @@ import type { SyntaxNode as Node } from '../mirror';
 import { liveChildren } from './dead-branches';
 import { lambdaLoop, type LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
+import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName } from './loop-forms';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
@@ -96,6 +97,8 @@ class FunctionWalker extends Evaluator {
   private singleLaneDepth = 0;
   /** The block's first threads that a guard around here leaves active (`if (tid < 20)`), or null for all. */
   private activeLanes: number | null = null;
+  /** Inside a guard or loop that lets only a batch's worth of threads through (facts/sequence-bound.ts). */
+  private perSequenceDepth = 0;
   /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
   private branches: number[] = [];
   /** Loops whose iterations the enclosing `if`s pick a few of (`if (i == n - 1)`, `if (i % 100 == 0)`). */
@@ -224,7 +227,10 @@ class FunctionWalker extends Evaluator {
         const tail = cond && enclosing.length ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);
         if (tail === 'consequence') this.chunkTailDepth++;
+        const perSequence = cond ? sequenceGuard(cond, (x) => this.eval(x)) : false;
+        if (perSequence) this.perSequenceDepth++;
         this.inBranch(field(n, 'consequence'), stmt, arm);
+        if (perSequence) this.perSequenceDepth--;
         if (tail === 'consequence') this.chunkTailDepth--;
         this.rareLoops.length -= rare.length;
         this.activeLanes = outer;
@@ -237,6 +243,8 @@ class FunctionWalker extends Evaluator {
         if (this.returningIf !== null) this.dispatch = null;
         // `if (lane != 0) return;`: what follows runs on one lane
         if (single === '!=' && /^\{?\s*return\b/.test(field(n, 'consequence')?.text ?? '')) this.singleLaneDepth++;
+        // `if (gidx >= batch_size * beam_width) return;`: what follows runs on a thread per sequence
+        if (cond && endsInReturn(field(n, 'consequence')) && !field(n, 'alternative') && sequenceExit(cond, (x) => this.eval(x))) this.perSequenceDepth++;
         return;
       }
       case 'switch_statement': {
@@ -507,6 +515,10 @@ class FunctionWalker extends Evaluator {
       if (cond && cond.endIndex - cond.startIndex <= 120) fact.condition = cond.text;
     }
     const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x));
+    // `for (i = tid; i < batch_size * beam_width; i += stride)`: a thread per sequence
+    const loopCond = kind === 'for' || kind === 'while' ? field(n, 'condition') : null;
+    const perSequence = !!loopCond && sequenceGuard(loopCond, (x) => this.eval(x));
+    if (perSequence) this.perSequenceDepth++;
     // `for (r = lane; r < HC_MULT; r += 32)` with HC_MULT = 4: only the warp's first lanes run the body
     const outerLanes = this.activeLanes;
     const few = kind === 'for' ? firstLanesLoop(n, fact, (x) => this.eval(x)) : null;
@@ -524,6 +536,7 @@ class FunctionWalker extends Evaluator {
       if (update) this.expressions(update);
     }
     this.loopStack.pop();
+    if (perSequence) this.perSequenceDepth--;
     this.opsWeight = outerWeight;
     this.loopSwitchDepth = outerSwitches;
     if (restoreVar && n.type === 'for_statement' && field(n, 'initializer')?.type === 'declaration') {
@@ -777,6 +790,7 @@ class FunctionWalker extends Evaluator {
       if (this.singleLaneDepth > 0) fact.singleLane = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
       if (this.activeLanes !== null) fact.activeLanes = Math.min(this.activeLanes, a.activeLanes ?? 32);
+      if (this.perSequenceDepth > 0) fact.perSequence = true;
       this.accesses.push(fact);
     }
   }
@@ -881,6 +895,7 @@ class FunctionWalker extends Evaluator {
     if (this.singleLaneDepth > 0) fact.singleLane = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
+    if (this.perSequenceDepth > 0) fact.perSequence = true;
     if (this.branches.length) fact.scopes = [...this.branches];
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];

@@ -108,6 +108,8 @@ export interface AccessFact {
    * NUM_BINS = 20): that many lanes of the first warp make the request (2 to 31).
    */
   activeLanes?: number;
+  /** Made only by a batch's worth of threads, one per sequence (`if (index < batch_size)`): a few KB in all. */
+  perSequence?: boolean;
   /** A `__device__` helper's access seen at a call too long to quote (its range is the call): the helper's name; `text` is then the access inside it. */
   helper?: string;
   /** A `__device__` helper's access seen at a call: the helper's own loops around it, outermost first (their symbols are in `indices`; `loops` are the caller's). */

@@ -9,7 +9,7 @@ import type { RuleFinding } from '../../../core/types';
 import { elementBits } from '../../../core/facts/ctypes';
 import { atomDef, displaySymbol, isVarying, symbolKind } from '../../../core/affine';
 import { conflictWays, type Ways } from './ways';
-import { boundByLaunches, mainLoops } from '../../common/hot-loops';
+import { boundByLaunches, mainLoops, runtimeLoop } from '../../common/hot-loops';
 import { fixBankConflict, padFor } from './fix';
 import { perFunction } from '../../common/memo';
 import { constantValue } from '../../common/file-constants';
@@ -49,7 +49,13 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const out: RuleFinding[] = [];
   const accesses = boundAccesses(fn, bindings);
   const blockX = warpRowWidth(fn, bindings);
-  const hot = mainLoops(fn, accesses, boundByLaunches(bindings));
+  const known = boundByLaunches(bindings);
+  const hot = mainLoops(fn, accesses, known);
+  // no main loop at all (a staging transpose: each thread's words pass through the tile once): its global
+  // traffic decides, and a few replays of an access in no loop are noise (the 2.15x measured for padding
+  // was a 32-way transpose tile)
+  const noMainLoop = !fn.loops.some((l) => runtimeLoop(l, known));
+  const once = (a: AccessFact) => noMainLoop && a.loops.length === 0;
   for (const declared of fn.shared) {
     // `T tile[tile_size][tile_size]`, `Bs[BK][BN + 1]` with `tile_size`, `BN` template parameters the launches set
     const s = declared.dims.some((d) => d === null) && bindings.size
@@ -62,8 +68,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       // once per thread next to the kernel's main loop (a staging copy, a per-block readout after a streaming
       // loop, a GEMM's epilogue): a few replays there are a small share of the kernel's time; 8 ways or more
       // (an epilogue's accumulators staged with a row stride of 128 words) still are not; nor is a tile's store once per
-      // step of the main loop, beside the loop that then reads the tile over and over
-      .filter((h) => h.c.ways >= COLD_WAYS || !(hot.outside(h.a, 'any') || hot.staging(h.a)));
+      // step of the main loop, beside the loop that then reads the tile over and over; nor one in a kernel without a main loop
+      .filter((h) => h.c.ways >= COLD_WAYS || !(once(h.a) || hot.outside(h.a, 'any') || hot.staging(h.a)));
     if (!hits.length) continue;
     // the access to report: the hottest (most deeply nested: the k-loop, not the epilogue), then the worst
     const first = hits.reduce((m, h) => (h.a.loops.length > m.a.loops.length || (h.a.loops.length === m.a.loops.length && h.c.ways > m.c.ways) ? h : m));

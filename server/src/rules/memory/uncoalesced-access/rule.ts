@@ -7,7 +7,8 @@ import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/mo
 import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindings, warpRowWidth, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
-import { SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
+import { countsSequences } from '../../../core/facts/sequence-bound';
+import { FLAG_NAME, SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
 import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
@@ -26,8 +27,6 @@ const BLAS_INCREMENT = /^inc(?:r(?:ement)?)?_?[a-z]?$/i;
 const LAYOUT_STRIDE = /^\w+(?:\.|->)(?:\w+_)?strides?(?:_\w+)?$/i;
 /** A convolution's stride (`stride`, `stride_w`) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy])?$/i;
-/** A boolean's name (`is_vector`, `has_bias`, `use_scale`): as a multiplier, 0 or 1. */
-const FLAG_NAME = /^(?:is|has|use|with|enable)_?[A-Za-z]\w*$|_is_\w+$/;
 /** A resampling step's name (`sample`, `stride`, `step_w`), as opposed to a shape's extent (`layers`, `C`). */
 const STEP_NAME = /^(?:stride|sample|step|dilation|scale|factor)s?(?:_?[hwxy])?$/i;
 const CONV_WINDOW = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|pad(?:ding)?(?:_?[hwxy])?|dilation(?:_?[hwxy])?|filter_?(?:size|width|height|[hw]))$/i;
@@ -136,6 +135,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (index.unknown || a.singleLane) continue; // unknown, or a request only one lane makes
     // the scalar remainder of a chunked loop (`else { for (j < remaining) ... }`): the last chunk of a row takes it, once
     if (a.chunkTail) continue;
+    // a thread per sequence of a batch (`if (index < batch_size)`): a few KB whatever the layout
+    if (a.perSequence) continue;
     // the same address for the whole warp: a broadcast (a warp spans threadIdx.y too when blockDim.x < 32)
     if (!index.dependsOn((s) => s === TID || (!!blockX && s === 'threadIdx.y'))) continue;
     // the scalar tail of a vectorized kernel: the array is also moved as vectors here,
@@ -185,6 +186,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (diagonalWalk(index)) continue;
     // `scale[threadIdx.x * scale_is_vector]`: a 0/1 flag (a vector or one broadcast value), not a row length
     if (stride.by && FLAG_NAME.test(stride.by)) continue;
+    // lanes a batch apart (`output_ids[step * batch_size + b]`, ids kept [step, batch]): coalesced at batch 1, a few KB
+    if (stride.by && countsSequences(stride.by)) continue;
     // uniform symbols the verdict rests on (`N*threadIdx.x`, `tid % T`): say so
     const symbolic = [...index.symbols()].filter((s) => symbolKind(s) === 'uniform' && index.coefficient(s).dependsOn((t) => t === TID || t.startsWith('#op')));
     const inAtoms = index.hasAtoms ? [...new Set([...index.symbols()].flatMap((s) => atomUniforms(s)))] : [];

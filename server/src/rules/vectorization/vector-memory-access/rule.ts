@@ -300,6 +300,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // a demo size at every launch (`n = 1024`): the launch's latency, not its bandwidth, decides
   // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
   if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch) return [];
+  // a thread per sequence of a batch (`if (gidx < batch_size * beam_width)`): a few hundred elements, launch-bound
+  const globalsOf = fn.accesses.filter((a) => a.space === 'global');
+  if (globalsOf.length && globalsOf.every((a) => a.perSequence)) return [];
   // a warm-up, a reference or a scalar fallback kernel is plain on purpose
   if (isReferenceOracle(fn.name)) return [];
   // per-element work of unknown length: memory-bound or not depends on a run-time count

@@ -1,0 +1,52 @@
+// Requests that only a batch's worth of threads make: one thread per sequence of an
+// inference batch (`if (index < batch_size)`, `for (i = tid; i < batch_size * beam_width;
+// i += stride)`). A batch is one to a few hundred sequences, so such code moves a few KB
+// whatever its access pattern; the layout it reads ([step, batch] ids) is usually the API's.
+import type { SyntaxNode as Node } from '../mirror';
+import type { Poly } from '../affine';
+import { field, namedChildren } from '../syntax';
+import { unparen } from './evaluate';
+
+/**
+ * A count of sequences: `batch_size`, `param.batch_size * param.beam_width`, `padded_batchsize`, `num_beams`.
+ * (A bare `batch` is not one: generic kernels name any count of independent rows so, darknet's softmax rows.)
+ */
+const SEQUENCES = /^(?:(?:local_|padded_|max_)?batch_?size|batchSize|(?:num_)?beams|beam_?(?:width|size)|beamWidth|batch_?beam(?:_?size)?)$/;
+
+/** Is this text a product of sequence counts (members of a parameter struct included)? */
+export function countsSequences(text: string): boolean {
+  const parts = text.split('*').map((p) => p.replace(/[()\s]/g, '').replace(/^.*(?:\.|->)/, ''));
+  return parts.length > 0 && parts.every((p) => SEQUENCES.test(p));
+}
+
+/** `lane-dependent < batch count` (or `<=`, or `>`/`>=` the other way round), alone or in a conjunction. */
+export function sequenceGuard(cond: Node, evaluate: (n: Node | null) => Poly): boolean {
+  const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
+  if (c?.type !== 'binary_expression') return false;
+  const op = field(c, 'operator')?.text;
+  if (op === '&&') return sequenceGuard(field(c, 'left')!, evaluate) || sequenceGuard(field(c, 'right')!, evaluate);
+  const [index, bound] = op === '<' || op === '<=' ? [field(c, 'left'), field(c, 'right')] : op === '>' || op === '>=' ? [field(c, 'right'), field(c, 'left')] : [null, null];
+  if (!index || !bound || !countsSequences(bound.text)) return false;
+  const i = evaluate(index);
+  return !i.unknown && i.dependsOn((s) => s.startsWith('threadIdx.'));
+}
+
+/** `if (gidx >= batch_size * beam_width) return;`: what follows runs on a thread per sequence. */
+export function sequenceExit(cond: Node, evaluate: (n: Node | null) => Poly): boolean {
+  const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
+  if (c?.type !== 'binary_expression') return false;
+  const op = field(c, 'operator')?.text;
+  if (op === '||') return sequenceExit(field(c, 'left')!, evaluate) || sequenceExit(field(c, 'right')!, evaluate);
+  const [index, bound] = op === '>=' || op === '>' ? [field(c, 'left'), field(c, 'right')] : op === '<=' || op === '<' ? [field(c, 'right'), field(c, 'left')] : [null, null];
+  if (!index || !bound || !countsSequences(bound.text)) return false;
+  const i = evaluate(index);
+  return !i.unknown && i.dependsOn((s) => s.startsWith('threadIdx.'));
+}
+
+/** A launch's grid sized by a sequence count (`div_up(local_batch_size, 512)`, `batch_size * beam_width`): a thread per sequence. */
+export function sequenceGrid(grid: string | undefined): boolean {
+  if (!grid) return false;
+  // the names that are not called (`div_up(`, `ceil(`, `dim3(`, `min(` are arithmetic)
+  const names = [...grid.matchAll(/[A-Za-z_][\w.>-]*(?!\w|\s*\()/g)].map((m) => m[0]).filter((n) => !/^(?:dim3|min|max|ceil|div_up|ceil_div|CEIL_DIV|DIV_UP)$/.test(n));
+  return names.length > 0 && names.every((n) => countsSequences(n));
+}
