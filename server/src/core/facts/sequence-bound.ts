@@ -21,26 +21,29 @@ export function countsSequences(text: string): boolean {
 
 /** `lane-dependent < batch count` (or `<=`, or `>`/`>=` the other way round), alone or in a conjunction. */
 export function sequenceGuard(cond: Node, evaluate: (n: Node | null) => Poly): boolean {
-  const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
-  if (c?.type !== 'binary_expression') return false;
-  const op = field(c, 'operator')?.text;
-  if (op === '&&') return sequenceGuard(field(c, 'left')!, evaluate) || sequenceGuard(field(c, 'right')!, evaluate);
-  const [index, bound] = op === '<' || op === '<=' ? [field(c, 'left'), field(c, 'right')] : op === '>' || op === '>=' ? [field(c, 'right'), field(c, 'left')] : [null, null];
-  if (!index || !bound || !countsSequences(bound.text)) return false;
-  const i = evaluate(index);
-  return !i.unknown && i.dependsOn((s) => s.startsWith('threadIdx.'));
+  return comparesToSequences(cond, evaluate, false);
 }
 
 /** `if (gidx >= batch_size * beam_width) return;`: what follows runs on a thread per sequence. */
 export function sequenceExit(cond: Node, evaluate: (n: Node | null) => Poly): boolean {
+  return comparesToSequences(cond, evaluate, true);
+}
+
+/** A lane-dependent index compared with a sequence count: below it (a guard), or at or past it (`exit`, an early return). */
+function comparesToSequences(cond: Node, evaluate: (n: Node | null) => Poly, exit: boolean): boolean {
   const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
   if (c?.type !== 'binary_expression') return false;
-  const op = field(c, 'operator')?.text;
-  if (op === '||') return sequenceExit(field(c, 'left')!, evaluate) || sequenceExit(field(c, 'right')!, evaluate);
-  const [index, bound] = op === '>=' || op === '>' ? [field(c, 'left'), field(c, 'right')] : op === '<=' || op === '<' ? [field(c, 'right'), field(c, 'left')] : [null, null];
+  const op = field(c, 'operator')?.text ?? '';
+  if (op === (exit ? '||' : '&&')) return comparesToSequences(field(c, 'left')!, evaluate, exit) || comparesToSequences(field(c, 'right')!, evaluate, exit);
+  const below = op === '<' || op === '<=';
+  const above = op === '>' || op === '>=';
+  if (!below && !above) return false;
+  // the index on the side the bound is not: `i < n` and `n > i` guard, `i >= n` and `n <= i` exit
+  const indexLeft = below !== exit;
+  const [index, bound] = indexLeft ? [field(c, 'left'), field(c, 'right')] : [field(c, 'right'), field(c, 'left')];
   if (!index || !bound || !countsSequences(bound.text)) return false;
   const i = evaluate(index);
-  return !i.unknown && i.dependsOn((s) => s.startsWith('threadIdx.'));
+  return !i.unknown && i.dependsOn((sym) => sym.startsWith('threadIdx.'));
 }
 
 /** A launch's grid sized by a sequence count (`div_up(local_batch_size, 512)`, `batch_size * beam_width`): a thread per sequence. */
