@@ -15,6 +15,9 @@ const SEQUENCES = /^(?:(?:local_|padded_|max_)?batch_?size|batchSize|(?:num_)?be
 
 /** Is this text a product of sequence counts (members of a parameter struct included)? */
 export function countsSequences(text: string): boolean {
+  // `(batch_first ? 1 : batch_size)`: a layout switch between unit stride and a batch apart
+  const pick = /^\(?[^?]+\?([^:]+):([^)]+)\)?$/.exec(text.replace(/\s+/g, ''));
+  if (pick) return [pick[1], pick[2]].every((arm) => arm === '1' || countsSequences(arm)) && [pick[1], pick[2]].some((arm) => arm !== '1');
   const parts = text.split('*').map((p) => p.replace(/[()\s]/g, '').replace(/^.*(?:\.|->)/, ''));
   return parts.length > 0 && parts.every((p) => SEQUENCES.test(p));
 }
