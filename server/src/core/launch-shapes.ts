@@ -99,9 +99,10 @@ const PACKED_CAST = /\(\s*(?:const\s+)?(?:half2|__half2|__nv_bfloat162|nv_bfloat
  * on packed or vector casts of the buffers (`if (n & 1) k_fp16<<<>>>(...); else k_packed<<<>>>((const half2*)x, ...)`):
  * the scalar kernel is the fallback for sizes the packed one cannot take.
  */
-function packedTwin(seen: Seen | undefined, name: string, packed: readonly CallFact[]): boolean {
-  if (!seen?.launches.length || !packed.length) return false;
-  return seen.launches.every((l) => packed.some((m) => baseName(m.name) !== baseName(name) &&
+function packedTwin(seen: Seen | undefined, name: string, packed: ReadonlyMap<CallFact, FunctionFacts>, owner: ReadonlyMap<CallFact, FunctionFacts>): boolean {
+  if (!seen?.launches.length || !packed.size) return false;
+  // (arms of one conditional: branch ids are a function's own, so the twin is launched by the same host function)
+  return seen.launches.every((l) => [...packed].some(([m, host]) => host === owner.get(l) && baseName(m.name) !== baseName(name) &&
     neverTogether(l.scopes, m.scopes)));
 }
 
@@ -145,7 +146,8 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   // half-precision build runs, the generic one the fp32 build's (its scalar accesses are that build's business)
   const halfSpecialized = new Set(functions.filter((f) => f.isKernel && HALF_SPECIALIZATION.test(f.name)).map((f) => baseName(f.name)));
   // launches on packed or vector casts inside a conditional, found once for all the kernels
-  const packed = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' && c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
+  const owner = new Map(functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch').map((c) => [c, f] as const)));
+  const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const seen = launches.get(baseName(f.name));
@@ -154,7 +156,7 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     const singleBlock = seen?.oneBlock ?? false;
     const types = typeBindings(f, seen);
     const small = smallProblem(f, seen);
-    const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed) ||
+    const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name));
     if (x === null && !singleBlock && !types && !small && !vectorLaunch) return f;
     const key = `${x}|${singleBlock}|${small}|${vectorLaunch}|${types ? [...types].join() : ''}`;
