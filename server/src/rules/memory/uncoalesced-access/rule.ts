@@ -25,6 +25,11 @@ const NAMES = /[A-Za-z_]\w*/g;
 const BLAS_INCREMENT = /^inc(?:r(?:ement)?)?_?[a-z]?$/i;
 /** A stride member of a layout struct: `s.d_stride_cache`, `p->stride_x`, `shape.strides[3]`-like names. */
 const LAYOUT_STRIDE = /^\w+(?:\.|->)(?:\w+_)?strides?(?:_\w+)?$/i;
+/** A parameter named as one axis's stride (`stride_d`, `o_stride_h`, `x_stride`, `strideW`). */
+const AXIS_STRIDE = /^(?:[a-z]+_)?stride_?[A-Za-z0-9]+$|^[a-z0-9]+_stride$|^stride[A-Z]\w*$/;
+/** `name` is a parameter of a kernel that takes three or more per-axis strides. */
+const axisStrideOf = (fn: FunctionFacts, name: string): boolean =>
+  AXIS_STRIDE.test(name) && fn.params.some((p) => p.name === name) && fn.params.filter((p) => !p.pointer && AXIS_STRIDE.test(p.name)).length >= 3;
 /** A convolution's stride (`stride`, `stride_w`) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy])?$/i;
 /** A resampling step's name (`sample`, `stride`, `step_w`), as opposed to a shape's extent (`layers`, `C`). */
@@ -119,6 +124,19 @@ function diagonalWalk(index: Poly): boolean {
   return steps.every((d, k) => d > 0 && (k === 0 || d - steps[k - 1] === steps[1] - steps[0])) && steps[1] > steps[0];
 }
 
+/** Multipliers of the thread index this large are a hash's, not a row pitch's (a pitch is a size: below 2^16 here). */
+const HASH_MULTIPLIER = 1 << 16;
+
+/** An index taken modulo a size after multiplying the thread index by a hash constant. */
+function hashedIndex(index: Poly): boolean {
+  return index.dependsOn((s) => {
+    const d = atomDef(s);
+    if (!d || d.op !== '%') return false;
+    const c = d.args[0].coefficient(TID);
+    return c.isConstant && Math.abs(c.constant) >= HASH_MULTIPLIER;
+  });
+}
+
 function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const out = new AlikeFindings();
   const accesses = boundAccesses(fn, bindings);
@@ -162,6 +180,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // `idx_d * src_stride.d_stride_cache`: a layout descriptor's stride for the axis the lanes run along, which
     // generic permute and copy kernels take for every axis (the innermost one is 1 at run time, as a BLAS increment)
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && LAYOUT_STRIDE.test(unit.toString())) continue;
+    // `d_id * stride_d` in a kernel that takes a stride for every axis (`stride_s, stride_b, stride_h, stride_d`,
+    // a PyTorch tensor's `.stride(i)`): the lanes' axis is the caller's innermost one, 1 for a contiguous tensor
+    if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && axisStrideOf(fn, unit.toString())) continue;
     const stride = describeStride(index, counts, bytes);
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
@@ -184,6 +205,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (stride.constant === null && fieldsOfRecord(a, index, globals)) continue;
     if (samplingStep(index, stride, fn)) continue;
     if (diagonalWalk(index)) continue;
+    // `(i * 56924617 + j * 19349663) % N`: a hash picks the element (random sampling), a gather no layout coalesces
+    if (hashedIndex(index)) continue;
     // `scale[threadIdx.x * scale_is_vector]`: a 0/1 flag (a vector or one broadcast value), not a row length
     if (stride.by && FLAG_NAME.test(stride.by)) continue;
     // lanes a batch apart (`output_ids[step * batch_size + b]`, ids kept [step, batch]): coalesced at batch 1, a few KB
