@@ -47,7 +47,7 @@ function memo(f: (s: string) => number): (s: string) => number {
 }
 
 /** A parameter named as a switch (`scale_is_vector`, `use_bias`, `hasMask`): 0 or 1, a multiplier that picks a layout, not a size. */
-export const FLAG_NAME = /^(?:is|has|use|with|enable)(?:_|[A-Z])|_(?:is|has|use)_|_flag$/;
+export const FLAG_NAME = /^(?!.*(?:[sS]ize|[lL]en|[lL]ength|[cC]ount|[nN]um|[sS]tride|[dD]im|[wW]idth|[hH]eight|[rR]ows|[cC]ols)$)(?:(?:is|has|use|with|enable)(?:_|[A-Z])|.*_(?:is|has|use)_|.*_flag$)/;
 
 export const SAMPLES: readonly Sample[] = [
   { name: 'power-of-two sizes', uniform: memo((s) => (FLAG_NAME.test(s) ? 1 : 2 ** (10 + (hash(s) % 3)))), laneBase: 32, blockDim: [256, 4, 1], other: 3 },

@@ -130,7 +130,8 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   const multiDim = f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));
   // a 2-D or 3-D kernel checks one extent per axis (`row < rows && col < cols`): its count is their product; one
   // check of a flat index over a 2-D grid (`idx = blockDim.x * (blockIdx.x + blockIdx.y * gridDim.x) + threadIdx.x`) is the count
-  const bounds = multiDim && f.indexBounds?.length ? f.indexBounds : f.indexBound ? [f.indexBound] : [];
+  const flatGrid = f.accesses.some((a) => a.indices.some((p) => [...p.terms.keys()].some((k) => k.includes('blockIdx.y') && k.includes('gridDim.x'))));
+  const bounds = multiDim && !flatGrid ? f.indexBounds ?? [] : f.indexBound ? [f.indexBound] : [];
   const at = bounds.map((b) => f.params.findIndex((p) => p.name === b));
   if (!at.length || at.some((i) => i < 0)) return false;
   return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) <= SMALL_PROBLEM);

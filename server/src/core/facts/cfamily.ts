@@ -97,8 +97,11 @@ class FunctionWalker extends Evaluator {
   private singleLaneDepth = 0;
   /** The block's first threads that a guard around here leaves active (`if (tid < 20)`), or null for all. */
   private activeLanes: number | null = null;
-  /** Inside a guard or loop that lets only a batch's worth of threads through (facts/sequence-bound.ts). */
-  private perSequenceDepth = 0;
+  /**
+   * Inside a guard or loop that lets only a batch's worth of threads through (facts/sequence-bound.ts): the
+   * loop depth it holds at (a loop opened inside it, over a vocabulary or a length, moves more than a few values).
+   */
+  private perSequenceAt: number | null = null;
   /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
   private branches: number[] = [];
   /** Loops whose iterations the enclosing `if`s pick a few of (`if (i == n - 1)`, `if (i % 100 == 0)`). */
@@ -155,6 +158,9 @@ class FunctionWalker extends Evaluator {
       case 'compound_statement': {
         const items = namedChildren(n);
         const outer = this.dispatch;
+        // an early return (`if (lane != 0) return;`, `if (gidx >= batch_size) return;`) holds for the rest of its block only
+        const outerSingle = this.singleLaneDepth;
+        const outerSequence = this.perSequenceAt;
         this.dispatch = null;
         let pushed = 0; // `if (done) { ...; return; }`: the statements after it are the other arm
         for (let i = 0; i < items.length; i++) {
@@ -181,6 +187,8 @@ class FunctionWalker extends Evaluator {
         }
         for (; pushed > 0; pushed--) this.branches.pop();
         this.dispatch = outer;
+        this.singleLaneDepth = outerSingle;
+        this.perSequenceAt = outerSequence;
         return;
       }
       case 'declaration':
@@ -227,10 +235,10 @@ class FunctionWalker extends Evaluator {
         const tail = cond && enclosing.length ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);
         if (tail === 'consequence') this.chunkTailDepth++;
-        const perSequence = cond ? sequenceGuard(cond, (x) => this.eval(x)) : false;
-        if (perSequence) this.perSequenceDepth++;
+        const outerPerSequence = this.perSequenceAt;
+        if (cond && sequenceGuard(cond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length;
         this.inBranch(field(n, 'consequence'), stmt, arm);
-        if (perSequence) this.perSequenceDepth--;
+        this.perSequenceAt = outerPerSequence;
         if (tail === 'consequence') this.chunkTailDepth--;
         this.rareLoops.length -= rare.length;
         this.activeLanes = outer;
@@ -244,7 +252,7 @@ class FunctionWalker extends Evaluator {
         // `if (lane != 0) return;`: what follows runs on one lane
         if (single === '!=' && /^\{?\s*return\b/.test(field(n, 'consequence')?.text ?? '')) this.singleLaneDepth++;
         // `if (gidx >= batch_size * beam_width) return;`: what follows runs on a thread per sequence
-        if (cond && endsInReturn(field(n, 'consequence')) && !field(n, 'alternative') && sequenceExit(cond, (x) => this.eval(x))) this.perSequenceDepth++;
+        if (cond && endsInReturn(field(n, 'consequence')) && !field(n, 'alternative') && sequenceExit(cond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length;
         return;
       }
       case 'switch_statement': {
@@ -517,8 +525,8 @@ class FunctionWalker extends Evaluator {
     const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x));
     // `for (i = tid; i < batch_size * beam_width; i += stride)`: a thread per sequence
     const loopCond = kind === 'for' || kind === 'while' ? field(n, 'condition') : null;
-    const perSequence = !!loopCond && sequenceGuard(loopCond, (x) => this.eval(x));
-    if (perSequence) this.perSequenceDepth++;
+    const outerPerSequence = this.perSequenceAt;
+    if (loopCond && sequenceGuard(loopCond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length + 1;
     // `for (r = lane; r < HC_MULT; r += 32)` with HC_MULT = 4: only the warp's first lanes run the body
     const outerLanes = this.activeLanes;
     const few = kind === 'for' ? firstLanesLoop(n, fact, (x) => this.eval(x)) : null;
@@ -536,7 +544,7 @@ class FunctionWalker extends Evaluator {
       if (update) this.expressions(update);
     }
     this.loopStack.pop();
-    if (perSequence) this.perSequenceDepth--;
+    this.perSequenceAt = outerPerSequence;
     this.opsWeight = outerWeight;
     this.loopSwitchDepth = outerSwitches;
     if (restoreVar && n.type === 'for_statement' && field(n, 'initializer')?.type === 'declaration') {
@@ -790,7 +798,7 @@ class FunctionWalker extends Evaluator {
       if (this.singleLaneDepth > 0) fact.singleLane = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
       if (this.activeLanes !== null) fact.activeLanes = Math.min(this.activeLanes, a.activeLanes ?? 32);
-      if (this.perSequenceDepth > 0) fact.perSequence = true;
+      if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt && !fact.helperLoops?.length) fact.perSequence = true;
       this.accesses.push(fact);
     }
   }
@@ -895,7 +903,7 @@ class FunctionWalker extends Evaluator {
     if (this.singleLaneDepth > 0) fact.singleLane = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
-    if (this.perSequenceDepth > 0) fact.perSequence = true;
+    if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt) fact.perSequence = true;
     if (this.branches.length) fact.scopes = [...this.branches];
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];

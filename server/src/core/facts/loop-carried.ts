@@ -2,7 +2,7 @@
 // what they are worth while the body runs, seen from its first statement.
 import type { SyntaxNode as Node } from '../mirror';
 import { Poly, symbolKind } from '../affine';
-import { field, walk } from '../syntax';
+import { field, namedChildren, walk } from '../syntax';
 import type { Value } from './evaluate';
 
 /** Differs between the lanes of a warp (a thread or lane index, also inside an atom). */
@@ -43,18 +43,33 @@ export function markLoopCarried(body: Node | null, id: number, loopVar: string |
   const entry = new Map(names.map((n) => [n, (env.get(n) as Extract<Value, { kind: 'int' }>).poly]));
   const stepped = (n: string) => assignments.every((a) => a.name !== n || a.op === '+=' || a.op === '-=');
   for (const n of names) env.set(n, { kind: 'int', poly: stepped(n) ? entry.get(n)!.add(Poly.sym(`#loop${id}:${n}'`)) : Poly.sym(`#loop${id}:${n}~`) });
-  // a shared value stays shared only if every assignment's right side is, with the others' values in the body
-  // (`a = b; b = threadIdx.x` is lane-dependent from the second iteration): again until nothing changes
+  // names the body declares (its locals, inner loops' variables) are not in `env` yet: a right side reading one is not known
+  const locals = new Set<string>();
+  walk(body, (c) => {
+    if (c.type === 'init_declarator' || c.type === 'declaration') {
+      const d = c.type === 'init_declarator' ? field(c, 'declarator') : null;
+      if (d?.type === 'identifier') locals.add(d.text);
+      if (c.type === 'declaration') for (const x of namedChildren(c)) if (x.type === 'identifier') locals.add(x.text);
+    }
+  });
+  const readsLocal = (n: Node | null) => {
+    let hit = false;
+    if (n) walk(n, (c) => void (c.type === 'identifier' && locals.has(c.text) && (hit = true)));
+    return hit;
+  };
+  // a shared value stays shared only if it starts the same for every lane and every assignment's right side is
+  // the same for every lane, with the others' values in the body (`a = b; b = threadIdx.x` is lane-dependent from
+  // the second iteration; `c = (c + 1) & 31` from `c = threadIdx.x` never is shared): again until nothing changes
   const shared = new Set(names.filter((n) => !stepped(n)));
-  for (let changed = true, rounds = 0; changed && rounds < 4; rounds++) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const n of shared) {
       const before = entry.get(n)!;
-      const ok = assignments.every((a) => {
+      const ok = !before.unknown && !laneDependent(before) && assignments.every((a) => {
         if (a.name !== n) return true;
+        if (readsLocal(a.right)) return false;
         const r = a.right ? evaluate(a.right) : Poly.const(1);
-        // `s ^= 1` also reads the value it had: shared only if that was
-        return !r.unknown && !laneDependent(r) && (a.op === '=' || (!before.unknown && !laneDependent(before)));
+        return !r.unknown && !laneDependent(r);
       });
       if (ok) continue;
       shared.delete(n);

@@ -16,7 +16,7 @@ const SEQUENCES = /^(?:(?:local_|padded_|max_)?batch_?size|batchSize|(?:num_)?be
 /** Is this text a product of sequence counts (members of a parameter struct included)? */
 export function countsSequences(text: string): boolean {
   // `(batch_first ? 1 : batch_size)`: a layout switch between unit stride and a batch apart
-  const pick = /^\(?[^?]+\?([^:]+):([^)]+)\)?$/.exec(text.replace(/\s+/g, ''));
+  const pick = /^\(?[A-Za-z_][\w.]*\?([^:()?]+):([^:()?]+)\)?$/.exec(text.replace(/\s+/g, ''));
   if (pick) return [pick[1], pick[2]].every((arm) => arm === '1' || countsSequences(arm)) && [pick[1], pick[2]].some((arm) => arm !== '1');
   const parts = text.split('*').map((p) => p.replace(/[()\s]/g, '').replace(/^.*(?:\.|->)/, ''));
   return parts.length > 0 && parts.every((p) => SEQUENCES.test(p));
@@ -49,10 +49,28 @@ function comparesToSequences(cond: Node, evaluate: (n: Node | null) => Poly, exi
   return !i.unknown && i.dependsOn((sym) => sym.startsWith('threadIdx.'));
 }
 
-/** A launch's grid sized by a sequence count (`div_up(local_batch_size, 512)`, `batch_size * beam_width`): a thread per sequence. */
+/** A launch's grid sized by a sequence count alone (`div_up(local_batch_size, 512)`, `(batch_size + 255) / 256`, `batch_size * beam_width`). */
 export function sequenceGrid(grid: string | undefined): boolean {
   if (!grid) return false;
-  // the names that are not called (`div_up(`, `ceil(`, `dim3(`, `min(` are arithmetic)
-  const names = [...grid.matchAll(/[A-Za-z_][\w.>-]*(?!\w|\s*\()/g)].map((m) => m[0]).filter((n) => !/^(?:dim3|min|max|ceil|div_up|ceil_div|CEIL_DIV|DIV_UP)$/.test(n));
-  return names.length > 0 && names.every((n) => countsSequences(n));
+  // (a macro's expansion parenthesizes every operand: `(((n) + (512) - 1) / (512))`)
+  let g = grid.replace(/\s+/g, '');
+  for (let k = 0; k < 8 && /\(([\w.]+)\)/.test(g); k++) g = g.replace(/\(([\w.]+)\)/g, '$1');
+  if (/^\((.*)\)$/.test(g) && balanced(g.slice(1, -1))) g = g.slice(1, -1);
+  const call = /^(?:div_up|ceil_div|DIV_UP|CEIL_DIV|CEILDIV)\((.+),\d+\)$/.exec(g);
+  if (call) return countsSequences(call[1]);
+  const rounded = /^\((.+)\+(\d+)-1\)\/(\d+)$/.exec(g);
+  if (rounded) return rounded[2] === rounded[3] && countsSequences(rounded[1]);
+  const plus = /^\((.+)\+(\d+)\)\/(\d+)$/.exec(g);
+  if (plus) return Number(plus[2]) + 1 === Number(plus[3]) && countsSequences(plus[1]);
+  return countsSequences(g);
+}
+
+/** Do the parentheses of `t` balance (so that `(a)+(b)` is not taken for one wrapped expression)? */
+function balanced(t: string): boolean {
+  let depth = 0;
+  for (const ch of t) {
+    depth += ch === '(' ? 1 : ch === ')' ? -1 : 0;
+    if (depth < 0) return false;
+  }
+  return depth === 0;
 }

@@ -55,7 +55,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   // traffic decides, and a few replays of an access in no loop are noise (the 2.15x measured for padding
   // was a 32-way transpose tile)
   const noMainLoop = !fn.loops.some((l) => runtimeLoop(l, known));
-  const once = (a: AccessFact) => noMainLoop && a.loops.length === 0;
+  // (a `__device__` helper's own loops around the access count: its k-loop runs the access many times)
+  const once = (a: AccessFact) => noMainLoop && a.loops.length === 0 && !a.helperLoops?.length;
   for (const declared of fn.shared) {
     // `T tile[tile_size][tile_size]`, `Bs[BK][BN + 1]` with `tile_size`, `BN` template parameters the launches set
     const s = declared.dims.some((d) => d === null) && bindings.size

@@ -25,11 +25,18 @@ const NAMES = /[A-Za-z_]\w*/g;
 const BLAS_INCREMENT = /^inc(?:r(?:ement)?)?_?[a-z]?$/i;
 /** A stride member of a layout struct: `s.d_stride_cache`, `p->stride_x`, `shape.strides[3]`-like names. */
 const LAYOUT_STRIDE = /^\w+(?:\.|->)(?:\w+_)?strides?(?:_\w+)?$/i;
-/** A parameter named as one axis's stride (`stride_d`, `o_stride_h`, `x_stride`, `strideW`). */
-const AXIS_STRIDE = /^(?:[a-z]+_)?stride_?[A-Za-z0-9]+$|^[a-z0-9]+_stride$|^stride[A-Z]\w*$/;
-/** `name` is a parameter of a kernel that takes three or more per-axis strides. */
-const axisStrideOf = (fn: FunctionFacts, name: string): boolean =>
-  AXIS_STRIDE.test(name) && fn.params.some((p) => p.name === name) && fn.params.filter((p) => !p.pointer && AXIS_STRIDE.test(p.name)).length >= 3;
+/** A parameter named as one axis's stride: `stride_d`, `o_stride_h` (a prefix, `stride_`, the axis). */
+const AXIS_STRIDE = /^((?:[a-z]+_)?stride_)([A-Za-z0-9]+)$/;
+/**
+ * `name` is the last of three or more per-axis strides of one tensor (`stride_s, stride_b, stride_h, stride_d`, in
+ * that order: a PyTorch tensor's `.stride(i)`, outermost first): the innermost axis's stride, 1 when contiguous.
+ */
+const axisStrideOf = (fn: FunctionFacts, name: string): boolean => {
+  const m = AXIS_STRIDE.exec(name);
+  if (!m) return false;
+  const family = fn.params.filter((p) => !p.pointer && AXIS_STRIDE.exec(p.name)?.[1] === m[1]);
+  return family.length >= 3 && family[family.length - 1].name === name;
+};
 /** A convolution's stride (`stride`, `stride_w`) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy])?$/i;
 /** A resampling step's name (`sample`, `stride`, `step_w`), as opposed to a shape's extent (`layers`, `C`). */

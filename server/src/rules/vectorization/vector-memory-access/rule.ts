@@ -76,7 +76,10 @@ function loadBytesPerStep(fn: FunctionFacts, accesses: readonly AccessFact[], bi
     // a short constant-trip loop of loads with no store between them (`for (step < 4) in[step] += x[i + step * stride]`)
     // is unrolled: all its iterations' loads are in flight together
     const inner = fn.loops.find((l) => l.id === step[0].loops[step[0].loops.length - 1]);
-    const unrolled = inner?.trips && inner.trips > 1 && inner.trips <= MAX_UNROLLED_TRIPS && stores.length === 0 ? inner.trips : 1;
+    // (kept rolled or left early, the loads wait; ones that do not move with the loop are loaded once)
+    const rolled = !inner || inner.exits || inner.pragmas.some((x) => /\bunroll\s*\(?\s*1\s*\)?\s*$/.test(x));
+    const moving = step.filter((a) => a.kind !== 'store' && a.indices.some((p) => p.dependsOn((x) => x === inner?.symbol)));
+    const unrolled = !rolled && inner.trips && inner.trips > 1 && inner.trips <= MAX_UNROLLED_TRIPS && stores.length === 0 && moving.length ? inner.trips : 1;
     out.set(key, bytes * unrolled);
   }
   return out;
