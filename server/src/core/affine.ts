@@ -25,6 +25,9 @@ export const isVarying = (name: string) => {
   return k === 'thread' || k === 'lane' || k === 'loop' || k === 'derived';
 };
 
+/** Does `p` differ between the lanes of a warp (a thread or lane index, also inside an atom)? */
+export const dependsOnLane = (p: Poly): boolean => p.dependsOn((s) => symbolKind(s) === 'thread' || symbolKind(s) === 'lane');
+
 /** Human-readable form of a symbol: '#loop3:k' -> 'k', an atom -> its expression, an opaque `a?b:c` -> `(a?b:c)`. */
 export function displaySymbol(name: string): string {
   const atom = atomDef(name);

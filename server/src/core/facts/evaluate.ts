@@ -44,7 +44,8 @@ export interface PtrValue {
 
 /**
  * `&a[i][j][k]` of `a[D0][D1][D2]` as one offset in elements, `(i * D1 + j) * D2 + k`, when the
- * inner dimensions are constants; a row's address (`&a[i]`) is its first element's.
+ * inner dimensions are known (constants, or template arguments the launches bind); a row's address
+ * (`&a[i]`) is its first element's.
  */
 function flatOffset(indices: readonly Poly[], dims: readonly (Poly | null)[]): Poly | null {
   if (dims.length < indices.length) return null;

@@ -1,12 +1,10 @@
 // Integer variables a loop body assigns (ANALYSIS.md §1, "variables written in a loop"):
 // what they are worth while the body runs, seen from its first statement.
 import type { SyntaxNode as Node } from '../mirror';
-import { Poly, symbolKind } from '../affine';
+import { Poly, dependsOnLane } from '../affine';
 import { field, namedChildren, walk } from '../syntax';
 import type { Value } from './evaluate';
 
-/** Differs between the lanes of a warp (a thread or lane index, also inside an atom). */
-const laneDependent = (p: Poly) => p.dependsOn((s) => symbolKind(s) === 'thread' || symbolKind(s) === 'lane');
 
 interface Assignment {
   name: string;
@@ -65,11 +63,11 @@ export function markLoopCarried(body: Node | null, id: number, loopVar: string |
     changed = false;
     for (const n of shared) {
       const before = entry.get(n)!;
-      const ok = !before.unknown && !laneDependent(before) && assignments.every((a) => {
+      const ok = !before.unknown && !dependsOnLane(before) && assignments.every((a) => {
         if (a.name !== n) return true;
         if (readsLocal(a.right)) return false;
         const r = a.right ? evaluate(a.right) : Poly.const(1);
-        return !r.unknown && !laneDependent(r);
+        return !r.unknown && !dependsOnLane(r);
       });
       if (ok) continue;
       shared.delete(n);

@@ -14,7 +14,7 @@
 // and the output sweep, where online softmax or Welford needs one statistics sweep.
 // Two passes (an online or Welford statistics sweep plus the output sweep, a sum of
 // squares plus the normalize sweep) are the minimum for a streamed row: quiet.
-import { Poly, symbolKind } from '../../../core/affine';
+import { Poly, dependsOnLane, symbolKind } from '../../../core/affine';
 import { laneValues, SAMPLES } from '../../../core/lanes';
 import { neverTogether, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { Range } from '../../../core/types';
@@ -52,8 +52,7 @@ function privateLoop(l: LoopFact, triton: boolean): boolean {
   if (l.gridStride || l.blockStride || smallTrip(l)) return false;
   if (triton) return true;
   if (!l.init || !l.step || l.init.unknown || l.step.unknown) return false;
-  const threadish = (s: string) => symbolKind(s) === 'thread' || symbolKind(s) === 'lane';
-  return !l.init.dependsOn(threadish) && !l.step.dependsOn(threadish) && !l.step.dependsOn((s) => s.startsWith('blockDim.'));
+  return !dependsOnLane(l.init) && !dependsOnLane(l.step) && !l.step.dependsOn((s) => s.startsWith('blockDim.'));
 }
 
 /** The index with loop symbols renamed (and Triton lanes named by their axis), so the same element in two passes compares equal. */

@@ -237,7 +237,8 @@ function spreadsOverThreads(l: LoopFact): boolean {
 function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFinding[] {
   // kernels staging through shared memory (tiled transposes) lay their global side out for the tile; a grid-stride
   // sum's tree scratch (`smem[tid] = sum` after the loop) is filled from registers, and its stream is the whole
-  // input (a block per row may have a row of a few hundred elements: a few loads per thread before the tree)
+  // input (a block per row may have a row of a few hundred elements: a few loads per thread before the tree);
+  // a scratch of at most 32 words (warp sums) is a reduction's, never a tile
   const gridStride = new Set(fn.loops.filter((l) => l.gridStride).map((l) => l.id));
   const wholeInput = streamed.every((a) => a.loops.some((id) => gridStride.has(id)));
   const filledInStream = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name && a.kind !== 'load' && a.loops.some((id) => gridStride.has(id)));
