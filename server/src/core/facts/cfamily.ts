@@ -7,7 +7,7 @@ import { lambdaLoop, type LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName } from './loop-forms';
-import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, type TypeAliases } from './ctypes';
+import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
 import { Poly, isVarying } from '../affine';
@@ -359,6 +359,10 @@ class FunctionWalker extends Evaluator {
         const member = value && !this.isKernel ? rootName(value) : null;
         if (member && /[.>]/.test(member)) this.memberAliases.set(info.name, member);
         else this.memberAliases.delete(info.name);
+        if (info.rows) {
+          this.pointerToArray(info.name, type, info.rows, value);
+          continue;
+        }
         const p = this.evalPtr(value);
         if (p) {
           const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
@@ -370,6 +374,17 @@ class FunctionWalker extends Evaluator {
         this.env.set(info.name, { kind: 'int', poly: emptyBraces(value) ? Poly.const(0) : value ? this.eval(value) : Poly.unknown });
       }
     }
+  }
+
+  /** `float (*s)[2][T][T] = (float (*)[2][T][T])smem`: `(*s)[b][r][c]` is then one flat offset into smem. */
+  private pointerToArray(name: string, type: string, rows: readonly Node[], value: Node | null): void {
+    const p = this.evalPtr(value);
+    if (!p) {
+      this.env.delete(name);
+      return;
+    }
+    const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
+    this.env.set(name, { kind: 'ptr', ...retyped, rows: rows.map((r) => uniformOrNull(this.eval(r))) });
   }
 
   /**
@@ -654,6 +669,12 @@ class FunctionWalker extends Evaluator {
             // the access recorded where it was bound is this write (`out = v` stores, `out += v` updates)
             if (element.kind === 'load' || (element.kind === 'store' && op !== '=')) element.kind = op === '=' ? 'store' : 'update';
             if (right) this.expressions(right);
+            return false;
+          }
+          const declared = op === '=' ? misparsedArrayPointer(left, this.aliases) : null;
+          if (declared) {
+            this.expressions(right);
+            this.pointerToArray(declared.name, declared.type, declared.rows, right);
             return false;
           }
           if (left?.type === 'identifier' && this.loopStack.length) this.noteReduction(left.text, op, right, c);

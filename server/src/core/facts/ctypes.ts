@@ -54,16 +54,29 @@ export function baseType(text: string): string {
   return text.replace(/\b(const|volatile|__restrict__|restrict|struct|typename)\b/g, '').replace(/\s+/g, ' ').trim();
 }
 
-export function declaratorName(d: Node | null): { name: string; pointer: boolean; arrayDims: Node[]; restrict: boolean } | null {
+/**
+ * A declarator's name and shape. `rows` are the dims of the array a pointer points at
+ * (`float (*s)[2][T][T]`: a pointer, rows [2, T, T]), not dims of the declared name.
+ */
+export function declaratorName(d: Node | null): { name: string; pointer: boolean; arrayDims: Node[]; restrict: boolean; rows?: Node[] } | null {
   let pointer = false;
   let restrict = false;
-  const arrayDims: Node[] = [];
+  let arrayDims: Node[] = [];
+  let rows: Node[] | undefined;
   let cur = d;
   while (cur) {
     switch (cur.type) {
       case 'identifier':
       case 'field_identifier':
-        return { name: cur.text, pointer, arrayDims: arrayDims.reverse(), restrict };
+        return { name: cur.text, pointer, arrayDims: arrayDims.reverse(), restrict, ...(rows ? { rows } : {}) };
+      case 'parenthesized_declarator':
+        // `(*s)[2][T][T]`: the dims outside the parentheses are the pointee's
+        if (!rows && arrayDims.length) {
+          rows = arrayDims.reverse();
+          arrayDims = [];
+        }
+        cur = namedChildren(cur)[0] ?? null;
+        break;
       case 'pointer_declarator':
         pointer = true;
         if (/__restrict__|restrict/.test(children(cur).filter((c) => c.type === 'type_qualifier').map((c) => c.text).join(' '))) restrict = true;
@@ -85,3 +98,28 @@ export function declaratorName(d: Node | null): { name: string; pointer: boolean
   }
   return null;
 }
+
+/**
+ * `float (*s)[2][T][T] = ...` inside a function, which the grammar reads as an assignment to
+ * `float(*s)[2][T][T]` (a call subscripted): the declared pointer's name, element type and
+ * the dims it points at. Only a built-in or known-size element type counts (`get(*p)[i] = v` is a call).
+ */
+export function misparsedArrayPointer(left: Node | null, aliases?: TypeAliases): { name: string; type: string; rows: Node[] } | null {
+  const rows: Node[] = [];
+  let cur = left;
+  while (cur?.type === 'subscript_expression') {
+    const idx = field(cur, 'indices') ?? field(cur, 'index');
+    const inner = idx?.type === 'subscript_argument_list' ? namedChildren(idx)[0] : idx;
+    if (!inner || (idx?.type === 'subscript_argument_list' && namedChildren(idx).length !== 1)) return null;
+    rows.unshift(inner);
+    cur = field(cur, 'argument');
+  }
+  if (cur?.type !== 'call_expression' || !rows.length) return null;
+  const fn = field(cur, 'function');
+  const args = namedChildren(field(cur, 'arguments') ?? cur);
+  const type = fn?.text ?? '';
+  if (!fn || !(fn.type === 'primitive_type' || (fn.type === 'identifier' && elementBits(type, aliases) !== null))) return null;
+  const ptr = args.length === 1 && args[0].type === 'pointer_expression' && field(args[0], 'operator')?.text === '*' ? field(args[0], 'argument') : null;
+  return ptr?.type === 'identifier' ? { name: ptr.text, type, rows } : null;
+}
+

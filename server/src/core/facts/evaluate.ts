@@ -27,7 +27,7 @@ export function unparen(n: Node | null): Node | null {
 
 export type Value =
   | { kind: 'int'; poly: Poly }
-  | { kind: 'ptr'; base: string; offset: Poly; elemType: string | null; space: MemorySpace; vector: boolean; dims?: readonly (Poly | null)[] };
+  | ({ kind: 'ptr' } & PtrValue);
 
 export interface PtrValue {
   base: string;
@@ -40,6 +40,8 @@ export interface PtrValue {
    * arguments, bound at its launches): `&Bs[s][k][c]` is then one flat offset.
    */
   dims?: readonly (Poly | null)[];
+  /** The dims of the array a pointer to an array points at (`float (*s)[2][T][T]`: 2, T, T). */
+  rows?: readonly (Poly | null)[];
 }
 
 /**
@@ -340,7 +342,8 @@ export class Evaluator {
 
   /** A cast to another element type rescales the offset (in elements of the new type). */
   recast(p: PtrValue, typeText: string): PtrValue {
-    const elem = baseType(typeText.replace(/\*/g, ''));
+    // (`float (*)[2][T][T]`, a pointer to an array: its element is the array's)
+    const elem = baseType(typeText.replace(/\(\s*\*\s*\)\s*(?:\[[^\]]*\]\s*)+$/, '').replace(/\*/g, ''));
     if (VECTOR_TYPES.has(elem)) this.usesVectorTypes = true;
     const oldBits = elementBits(p.elemType, this.aliases);
     const newBits = elementBits(elem, this.aliases);
@@ -388,6 +391,8 @@ export class Evaluator {
       cur = field(cur, 'argument')!;
       if (!cur) return null;
     }
+    const rowed = this.rowedAccess(cur, indices);
+    if (rowed !== undefined) return rowed;
     const p = this.evalPtr(cur);
     if (!p) return null;
     // `out[c][y]` of `float out[C][H][W]`: a row, an address (`memcpy(out[c][y], ...)`), not an element
@@ -397,6 +402,23 @@ export class Evaluator {
     if (forms.length === 1) forms[0] = p.offset.add(forms[0]);
     else if (!p.offset.isConstant || p.offset.constant !== 0) return null;
     return { array: p.base, space: p.space, indices: forms, elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector };
+  }
+
+  /**
+   * An element through a pointer to an array: `(*s)[b][r][c]`, or `s[i][r][c]`, of `float (*s)[2][T][T]`,
+   * as one flat offset; null for a row (fewer subscripts); undefined when `cur` is no such pointer.
+   */
+  private rowedAccess(cur: Node, indices: readonly Node[]): Omit<AccessFact, 'kind' | 'range' | 'text' | 'loops'> | null | undefined {
+    const inner = unparen(cur);
+    const deref = inner?.type === 'pointer_expression' && field(inner, 'operator')?.text === '*';
+    const name = deref ? unparen(field(inner!, 'argument')) : inner;
+    const v = name?.type === 'identifier' ? this.env.get(name.text) : undefined;
+    if (v?.kind !== 'ptr' || !v.rows) return undefined;
+    const dims = deref ? v.rows : [null, ...v.rows];
+    if (indices.length !== dims.length) return null;
+    const flat = flatOffset(indices.map((i) => this.eval(i)), dims);
+    if (!flat) return null;
+    return { array: v.base, space: v.space, indices: [v.offset.add(flat)], elemType: v.elemType, elemBits: elementBits(v.elemType, this.aliases), vector: v.vector };
   }
 
   /** The expression macro a call expands, when its name is one and the argument count fits. */
