@@ -3,7 +3,7 @@
 // math_functions.cu, `axpy_ongpu(...)` in blas_kernels.cu). The index keeps, by name, the
 // kernels and the small host functions that launch them, so the fusion rule sees the
 // chain in the caller's file. Built by the CLI (and the evaluation) in a first pass.
-import type { FileFacts, FunctionFacts } from './facts/model';
+import type { CallFact, FileFacts, FunctionFacts } from './facts/model';
 import { LIBRARY_KERNELS } from './facts/library';
 import { emptyNameUses, type NameUses } from './reachability';
 
@@ -25,6 +25,11 @@ function ownCalls(f: FunctionFacts): number {
   return f.calls.filter((c) => c.kind !== 'launch' && !inside(c)).length;
 }
 
+/** A launch whose template arguments name its launcher's own template parameters: bound where the launcher is instantiated. */
+export function forwardsTemplateArgs(c: CallFact, launcher: FunctionFacts): boolean {
+  return !!c.templateArgs?.some((a) => launcher.templateParams.includes(a.trim()));
+}
+
 export class ProjectIndex {
   readonly kernels = new Map<string, FunctionFacts>();
   readonly hosts = new Map<string, FunctionFacts>();
@@ -32,6 +37,12 @@ export class ProjectIndex {
   readonly references = new Set<string>();
   /** Where the project's files use each name (calls, launches, pointers, strings): what nothing reaches (core/reachability.ts). */
   readonly names: NameUses = emptyNameUses();
+  /**
+   * Every launch a host function of the project makes, by the kernel's base name, and whether it
+   * passes on its launcher's own template parameters (`k<BM, BN><<<...>>>` in `template <int BM, int BN> void run()`).
+   */
+  readonly launches = new Map<string, { call: CallFact; forwarded: boolean }[]>();
+  private launchCount = 0;
   /** Files whose names were counted. */
   namedFiles = 0;
 
@@ -41,14 +52,22 @@ export class ProjectIndex {
       const name = baseName(f.name);
       if (f.isKernel) {
         if (!this.kernels.has(name)) this.kernels.set(name, f);
-      } else if (facts.language !== 'triton' && !f.isDevice && ownCalls(f) <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
-        if (!this.hosts.has(name)) this.hosts.set(name, f);
+      } else if (facts.language !== 'triton' && !f.isDevice) {
+        if (ownCalls(f) <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call') && !this.hosts.has(name)) this.hosts.set(name, f);
+        // (any host function's: `main` launching `gemm<64, 64, 8, 4, 4>` binds the template arguments of a kernel in a header)
+        for (const c of f.calls) {
+          if (c.kind !== 'launch') continue;
+          const list = this.launches.get(baseName(c.name)) ?? [];
+          if (!list.length) this.launches.set(baseName(c.name), list);
+          list.push({ call: c, forwarded: forwardsTemplateArgs(c, f) });
+          this.launchCount++;
+        }
       }
     }
   }
 
   get size(): number {
-    return this.kernels.size + this.hosts.size;
+    return this.kernels.size + this.hosts.size + this.launchCount;
   }
 }
 

@@ -4,7 +4,7 @@
 // in, so a stride or a shared-memory index set at the launch is judged with its value.
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../core/facts/model';
 import { bindSymbols, mentionsAny } from '../../core/affine';
-import { baseName } from '../../core/project';
+import { baseName, forwardsTemplateArgs } from '../../core/project';
 import { constantValue, fileConstants } from './file-constants';
 
 /** Template parameters bound to integers at every launch of the kernel in its file: `D` of `attn<64><<<...>>>`. */
@@ -51,19 +51,21 @@ export function templateBindings(facts: FileFacts): Map<string, Bindings> {
 }
 
 const AXES = ['blockDim.x', 'blockDim.y', 'blockDim.z'];
-const NO_LAUNCHES: ReadonlyMap<string, CallFact[]> = new Map();
-const projectLaunches = new WeakMap<object, { size: number; launches: ReadonlyMap<string, CallFact[]> }>();
+const NO_LAUNCHES: ReadonlyMap<string, Launch[]> = new Map();
+
+type Launch = { call: CallFact; forwarded: boolean };
 
 /** The launches these functions make, by the kernel's base name. */
-function launchIndex(functions: Iterable<FunctionFacts>): ReadonlyMap<string, CallFact[]> {
-  const out = new Map<string, CallFact[]>();
+function launchIndex(functions: Iterable<FunctionFacts>): ReadonlyMap<string, Launch[]> {
+  const out = new Map<string, Launch[]>();
   for (const f of functions)
     for (const c of f.calls) {
       if (c.kind !== 'launch') continue;
       const base = baseName(c.name);
       const list = out.get(base);
-      if (list) list.push(c);
-      else out.set(base, [c]);
+      const launch = { call: c, forwarded: forwardsTemplateArgs(c, f) };
+      if (list) list.push(launch);
+      else out.set(base, [launch]);
     }
   return out;
 }
@@ -86,22 +88,17 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
   // the file's functions, and the project's launch wrappers (a kernel in a header, launched from a .cu file);
   // the project's launches are indexed once per version of the project, not once per file
   const local = launchIndex(facts.functions);
-  let remote = NO_LAUNCHES;
-  if (facts.project) {
-    // the index only grows (ProjectIndex.add keeps the first of a name): its size names its version
-    const known = projectLaunches.get(facts.project);
-    remote = known && known.size === facts.project.size ? known.launches : launchIndex(facts.project.hosts.values());
-    if (remote !== known?.launches) projectLaunches.set(facts.project, { size: facts.project.size, launches: remote });
-  }
-  const launchesOf = (name: string): CallFact[] | undefined => {
+  const remote = facts.project?.launches ?? NO_LAUNCHES;
+  const launchesOf = (name: string): Launch[] | undefined => {
     const base = baseName(name);
     const a = local.get(base);
     const b = remote.get(base);
     return a && b ? [...a, ...b] : a ?? b;
   };
   for (const k of kernels) {
-    const mine = launchesOf(k.name);
-    if (!mine) continue;
+    const all = launchesOf(k.name);
+    if (!all) continue;
+    const mine = all.map((l) => l.call);
     // after an edit elsewhere: the same launch facts give the same block shape (template values may read
     // the file's constants, so template kernels are bound again)
     const last = previous.get(k);
@@ -111,16 +108,19 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     }
     let bound: Map<string, number> | undefined;
     // `name` bound where every launch gives it the same value
-    const bind = (name: string, value: (c: CallFact) => number | null | undefined) => {
-      const v = value(mine[0]);
+    const bind = (name: string, launches: readonly CallFact[], value: (c: CallFact) => number | null | undefined) => {
+      const v = value(launches[0]);
       if (v === null || v === undefined) return;
-      for (let i = 1; i < mine.length; i++) if (value(mine[i]) !== v) return;
+      for (let i = 1; i < launches.length; i++) if (value(launches[i]) !== v) return;
       (bound ??= new Map()).set(name, v);
     };
+    // (a generic launcher passing on its own template parameters, `k<BM, BN><<<...>>>`, is bound where it is
+    // instantiated: the kernel's arguments are what its concrete launches give)
+    const concrete = all.filter((l) => !l.forwarded).map((l) => l.call);
     k.templateParams.forEach((name, i) =>
-      bind(name, (c) => (c.templateArgs ? c.templateValues?.[i] ?? constantValue(c.templateArgs[i] ?? null, (constants ??= fileConstants(facts.lines).constants)) : null)));
+      bind(name, concrete.length ? concrete : mine, (c) => (c.templateArgs ? c.templateValues?.[i] ?? constantValue(c.templateArgs[i] ?? null, (constants ??= fileConstants(facts.lines).constants)) : null)));
     // the block's shape, when every launch gives the same (`dim3 block(32, 16)`: blockDim.y = 16; `<<<g, 256>>>`: y = 1)
-    for (let i = 0; i < 3; i++) bind(AXES[i], (c) => (c.blockDims ? (i < c.blockDims.length ? c.blockDims[i] || null : 1) : null));
+    for (let i = 0; i < 3; i++) bind(AXES[i], mine, (c) => (c.blockDims ? (i < c.blockDims.length ? c.blockDims[i] || null : 1) : null));
     if (bound) out.set(k.name, bound);
     previous.set(k, { launches: mine, bound });
   }
