@@ -5,7 +5,7 @@
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../core/facts/model';
 import { bindSymbols, mentionsAny } from '../../core/affine';
 import { baseName, forwardsTemplateArgs } from '../../core/project';
-import { constantValue, fileConstants } from './file-constants';
+import { constantTrip, constantValue, fileConstants } from './file-constants';
 
 /** Template parameters bound to integers at every launch of the kernel in its file: `D` of `attn<64><<<...>>>`. */
 export type Bindings = ReadonlyMap<string, number>;
@@ -28,8 +28,16 @@ export function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAcces
   let byFunction = boundMemo.get(bindings);
   if (!byFunction) boundMemo.set(bindings, (byFunction = new WeakMap()));
   let out = byFunction.get(fn);
-  if (!out) byFunction.set(fn, (out = fn.accesses.map((a) => bindAccess(a, bindings))));
+  if (!out) byFunction.set(fn, (out = fn.accesses.filter((a) => !inEmptyLoop(a, fn, bindings)).map((a) => bindAccess(a, bindings))));
   return out;
+}
+
+/** An access in a loop its bound arguments leave empty (`for (i = 3; i < stride; ++i)` with `stride` = 3): it never runs. */
+function inEmptyLoop(a: AccessFact, fn: FunctionFacts, bindings: Bindings): boolean {
+  return a.loops.some((id) => {
+    const l = fn.loops.find((x) => x.id === id);
+    return l !== undefined && constantTrip(l, bindings) === 0;
+  });
 }
 const boundMemo = new WeakMap<Bindings, WeakMap<FunctionFacts, BoundAccess[]>>();
 
