@@ -37,8 +37,8 @@ const axisStrideOf = (fn: FunctionFacts, name: string): boolean => {
   const family = fn.params.filter((p) => !p.pointer && AXIS_STRIDE.exec(p.name)?.[1] === m[1]);
   return family.length >= 3 && family[family.length - 1].name === name;
 };
-/** A convolution's stride (`stride`, `stride_w`) beside its window parameters: 1 or 2, not a row length. */
-const CONV_STRIDE = /^stride(?:_?[hwxy])?$/i;
+/** A convolution's stride (`stride`, `stride_w`, `stride.x` of an int2) beside its window parameters: 1 or 2, not a row length. */
+const CONV_STRIDE = /^stride(?:_?[hwxy]|\.[xyz])?$/i;
 /** A resampling step's name (`sample`, `stride`, `step_w`), as opposed to a shape's extent (`layers`, `C`). */
 const STEP_NAME = /^(?:stride|sample|step|dilation|scale|factor)s?(?:_?[hwxy])?$/i;
 const CONV_WINDOW = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|pad(?:ding)?(?:_?[hwxy])?|dilation(?:_?[hwxy])?|filter_?(?:size|width|height|[hw]))$/i;
