@@ -77,6 +77,10 @@ function smallConstantTrip(loop: LoopFact, fn: FunctionFacts): boolean {
   return bound !== null && bound <= 16 && !!loop.init?.isConstant;
 }
 
+/** A loop over a convolution kernel's taps (`kernel_x < kernel_size`, `ksize`, `KERNEL_W`): 3 to 7 of them, as a rule. */
+const KERNEL_TAPS = /^(?:kernel_?(?:size|[hwxy])(?:_?[hwxy])?|ksize(?:_?[hwxy])?|k_?size|kernel(?:\.|->)[xyhw])$/i;
+const tapLoop = (l: LoopFact): boolean => l.bound !== null && KERNEL_TAPS.test(l.bound.trim());
+
 function check(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || fn.shared.length > 0) return [];
   const usedAxes = AXES.filter((axis) => fn.accesses.some((a) => a.space === 'global' && a.indices.some((p) => p.dependsOn((s) => s === axis))));
@@ -101,6 +105,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
     const reused = judged.filter((r) => r.why !== null && !seen.has(r.a.text) && seen.add(r.a.text));
     // only per-row scalars (`mean[i1]`, `invvar[i1]`): broadcasts to the block, or reads beside an inner loop that streams the row
     if (reused.every((r) => blockUniform(r.a) || besideInnerStream(r.a, fn, loop))) continue;
+    // a 1-D window over a convolution kernel's few taps (a depthwise convolution): a warp's neighbours re-read a
+    // few elements L1 already holds; a 2-D window (taps along two loops) is still worth a halo tile
+    if (tapLoop(loop) && !reused.some((r) => fn.loops.some((l) => l !== loop && tapLoop(l) && r.a.indices[0].dependsOn((x) => x === l.symbol)))) continue;
     // One re-read operand alone (a vector every thread reads, gemv's x[k]) is a warp
     // broadcast served by the cache; staging pays off when operands are re-read along
     // both thread axes or in a sliding window, as in matmul and convolution.
