@@ -1,7 +1,8 @@
 // Requests that only a batch's worth of threads make: one thread per sequence of an
 // inference batch (`if (index < batch_size)`, `for (i = tid; i < batch_size * beam_width;
-// i += stride)`). A batch is one to a few hundred sequences, so such code moves a few KB
-// whatever its access pattern; the layout it reads ([step, batch] ids) is usually the API's.
+// i += stride)`), or per channel of a normalization's statistics (`idx < batch_size * channel_size`).
+// A batch is one to a few hundred sequences, and a layer a few thousand channels, so such code
+// moves a few KB whatever its access pattern; the layout it reads ([step, batch] ids) is usually the API's.
 import type { SyntaxNode as Node } from '../mirror';
 import type { Poly } from '../affine';
 import { field, namedChildren } from '../syntax';
@@ -13,13 +14,33 @@ import { unparen } from './evaluate';
  */
 const SEQUENCES = /^(?:(?:local_|padded_|max_)?batch_?size|batchSize|(?:num_)?beams|beam_?(?:width|size)|beamWidth|batch_?beam(?:_?size)?)$/;
 
+/**
+ * A count of channels or groups (`channel_size`, `num_channels`, `num_groups`): a thread per channel, or per
+ * (sample, channel) pair, is a few thousand threads at most, as small as a batch's sequences. (A bare `C` is not
+ * one: it names columns as often as channels.)
+ */
+const CHANNELS = /^(?:(?:num_?|n_?|in_?|out_?)?channels?(?:_?(?:size|num|count))?|(?:num_?|n_?)groups)_?$/;
+
 /** Is this text a product of sequence counts (members of a parameter struct included)? */
 export function countsSequences(text: string): boolean {
+  return countsOf(text, false);
+}
+
+/** A product of sequence counts, and of channel counts too when `channels` (members of a parameter struct included). */
+function countsOf(text: string, channels: boolean): boolean {
   // `(batch_first ? 1 : batch_size)`: a layout switch between unit stride and a batch apart
   const pick = /^\(?[A-Za-z_][\w.]*\?([^:()?]+):([^:()?]+)\)?$/.exec(text.replace(/\s+/g, ''));
-  if (pick) return [pick[1], pick[2]].every((arm) => arm === '1' || countsSequences(arm)) && [pick[1], pick[2]].some((arm) => arm !== '1');
+  if (pick) return [pick[1], pick[2]].every((arm) => arm === '1' || countsOf(arm, channels)) && [pick[1], pick[2]].some((arm) => arm !== '1');
   const parts = text.split('*').map((p) => p.replace(/[()\s]/g, '').replace(/^.*(?:\.|->)/, ''));
-  return parts.length > 0 && parts.every((p) => SEQUENCES.test(p));
+  return parts.length > 0 && parts.every((p) => SEQUENCES.test(p) || (channels && CHANNELS.test(p)));
+}
+
+/** The same of a bound's value (`idx < outer_size` with `outer_size = batch_size * channel_size`): one product of such counts. */
+function countsSequencesIn(p: Poly, channels: boolean): boolean {
+  if (p.unknown || p.terms.size !== 1) return false;
+  const [[monomial, coefficient]] = [...p.terms];
+  const factors = monomial ? monomial.split('*') : [];
+  return coefficient === 1 && factors.length > 0 && factors.every((f) => countsOf(f, channels));
 }
 
 /** `lane-dependent < batch count` (or `<=`, or `>`/`>=` the other way round), alone or in a conjunction. */
@@ -44,12 +65,16 @@ function comparesToSequences(cond: Node, evaluate: (n: Node | null) => Poly, exi
   // the index on the side the bound is not: `i < n` and `n > i` guard, `i >= n` and `n <= i` exit
   const indexLeft = below !== exit;
   const [index, bound] = indexLeft ? [field(c, 'left'), field(c, 'right')] : [field(c, 'right'), field(c, 'left')];
-  if (!index || !bound || !countsSequences(bound.text)) return false;
+  if (!index || !bound) return false;
   const i = evaluate(index);
-  return !i.unknown && i.dependsOn((sym) => sym.startsWith('threadIdx.'));
+  if (i.unknown || !i.dependsOn((sym) => sym.startsWith('threadIdx.'))) return false;
+  // channels count the threads only for an index over the whole grid (`blockIdx.x * blockDim.x + threadIdx.x < C`): a
+  // block per row whose threads walk the row's `channels` (a hidden size) is rows x channels of work
+  const channels = i.dependsOn((sym) => sym.startsWith('blockIdx.'));
+  return countsOf(bound.text, channels) || countsSequencesIn(evaluate(bound), channels);
 }
 
-/** A launch's grid sized by a sequence count alone (`div_up(local_batch_size, 512)`, `(batch_size + 255) / 256`, `batch_size * beam_width`). */
+/** A launch's grid sized by a sequence or channel count alone (`div_up(local_batch_size, 512)`, `(batch_size + 255) / 256`, `batch_size * beam_width`, `div_up(channels, 256)`). */
 export function sequenceGrid(grid: string | undefined): boolean {
   if (!grid) return false;
   // (a macro's expansion parenthesizes every operand: `(((n) + (512) - 1) / (512))`)
@@ -57,12 +82,12 @@ export function sequenceGrid(grid: string | undefined): boolean {
   for (let k = 0; k < 8 && /\(([\w.]+)\)/.test(g); k++) g = g.replace(/\(([\w.]+)\)/g, '$1');
   if (/^\((.*)\)$/.test(g) && balanced(g.slice(1, -1))) g = g.slice(1, -1);
   const call = /^(?:div_up|ceil_div|DIV_UP|CEIL_DIV|CEILDIV)\((.+),\d+\)$/.exec(g);
-  if (call) return countsSequences(call[1]);
+  if (call) return countsOf(call[1], true);
   const rounded = /^\((.+)\+(\d+)-1\)\/(\d+)$/.exec(g);
-  if (rounded) return rounded[2] === rounded[3] && countsSequences(rounded[1]);
+  if (rounded) return rounded[2] === rounded[3] && countsOf(rounded[1], true);
   const plus = /^\((.+)\+(\d+)\)\/(\d+)$/.exec(g);
-  if (plus) return Number(plus[2]) + 1 === Number(plus[3]) && countsSequences(plus[1]);
-  return countsSequences(g);
+  if (plus) return Number(plus[2]) + 1 === Number(plus[3]) && countsOf(plus[1], true);
+  return countsOf(g, true);
 }
 
 /** Do the parentheses of `t` balance (so that `(a)+(b)` is not taken for one wrapped expression)? */
