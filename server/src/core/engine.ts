@@ -11,6 +11,7 @@ import { isSuppressed, mayBeSuppressed, suppressedLines } from './suppress';
 import { functionFacts } from './facts/cfamily';
 import { hostHelpers, inlinedStale, type HostHelpers } from './facts/host-inline';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
+import { fileSwitches } from './facts/file-switches';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
@@ -487,7 +488,7 @@ export class Engine {
     const text = source.text;
     const c = cache?.context;
     if (c && c.tree === tree && c.text === text && c.path === path && c.generation === this.generation) return c.made;
-    const top = topLevelItems(tree.rootNode);
+    const top = topLevelItems(tree.rootNode, fileSwitches(source.lines));
     const spans = spansOf(top.functions);
     // under the file's budget: a view whose time runs out keeps what it has read (see buildView)
     const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess, spans), 'fileBudgetMs');

@@ -17,7 +17,7 @@ export class SourceText {
   /** `lines`, when the caller has them (`text` split at '\n'), give the line starts without a search of the text. */
   constructor(
     readonly text: string,
-    private readonly lines?: readonly string[],
+    readonly lines?: readonly string[],
   ) {}
 
   /** The text the user wrote for [start, end) (a shadow source maps back to it). */

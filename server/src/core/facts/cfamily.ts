@@ -3,6 +3,7 @@
 // records every memory access, loop and call, inlining `__device__` helpers at their calls.
 import type { SyntaxNode as Node } from '../mirror';
 import { liveChildren } from './dead-branches';
+import { fileSwitches } from './file-switches';
 import { lambdaLoop, type LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
@@ -293,7 +294,7 @@ class FunctionWalker extends Evaluator {
         return;
       default:
         if (n.type.startsWith('preproc_')) {
-          for (const c of liveChildren(n)) if (c.isNamed && c.type !== 'identifier' && c.type !== 'preproc_arg') this.statement(c);
+          for (const c of liveChildren(n, fileSwitches(this.lines))) if (c.isNamed && c.type !== 'identifier' && c.type !== 'preproc_arg') this.statement(c);
           return;
         }
         if (n.hasError) return; // `out[i] = in[i] +;`: what it reads or writes is not known

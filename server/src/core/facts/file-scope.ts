@@ -4,6 +4,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { children, field, namedChildren } from '../syntax';
 import { liveChildren } from './dead-branches';
+import type { FileSwitches } from './file-switches';
 import { baseType, containerElement, declaratorName } from './ctypes';
 import type { MemorySpace } from './model';
 
@@ -40,7 +41,7 @@ const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_spe
  * declarations, found without entering any function body: run on the real tree, it
  * touches few nodes, so an edit costs little before the cache decides what to re-derive.
  */
-export function topLevelItems<N extends TreeNode<N>>(root: N): { functions: N[]; declarations: N[] } {
+export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwitches): { functions: N[]; declarations: N[] } {
   const functions: N[] = [];
   const declarations: N[] = []; // file-scope declarations and #defines
   const stack: N[] = [root];
@@ -55,7 +56,7 @@ export function topLevelItems<N extends TreeNode<N>>(root: N): { functions: N[];
       continue;
     }
     if (SCAN_STOP.has(n.type)) continue;
-    const kids = liveChildren(n); // not into `#if 0`
+    const kids = liveChildren(n, switches); // not into `#if 0`, nor a branch the file's own switches rule out
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
   }
   return { functions, declarations };

@@ -1,0 +1,55 @@
+// A file's own switches: `#define USE_PARALLEL_REDUCTION` (or `#define TILED 1`) at the top of
+// a file, outside any `#if`, decides the `#if`/`#ifdef` that test it; a switch left commented
+// out (`// #define CATEGORICAL_OVER_SIZE0`) and defined nowhere else in the file is off.
+// A build may still pass `-D`, but the file's own choice is the build its author runs.
+
+/** The file's decided switches: a value for each defined one, 0 for one commented out. */
+export interface FileSwitches {
+  readonly defined: ReadonlyMap<string, number>;
+  readonly off: ReadonlySet<string>;
+}
+
+const NONE: FileSwitches = { defined: new Map(), off: new Set() };
+const memo = new WeakMap<readonly string[], FileSwitches>();
+
+const IF = /^\s*#\s*if(?:n?def)?\b/;
+const ENDIF = /^\s*#\s*endif\b/;
+const DEFINE = /^\s*#\s*define\s+([A-Za-z_]\w*)(?![\w(])\s*(.*)$/;
+const UNDEF = /^\s*#\s*undef\s+([A-Za-z_]\w*)/;
+const COMMENTED = /^\s*\/\/\s*#\s*define\s+([A-Za-z_]\w*)(?![\w(])/;
+
+/** The switches a file's lines define or comment out (the same array object is read once). */
+export function fileSwitches(lines: readonly string[] | undefined): FileSwitches {
+  if (!lines) return NONE;
+  let out = memo.get(lines);
+  if (!out) memo.set(lines, (out = scan(lines)));
+  return out;
+}
+
+function scan(lines: readonly string[]): FileSwitches {
+  // a cheap test first: most files define no switch
+  if (!lines.some((l) => l.includes('define'))) return NONE;
+  const defined = new Map<string, number>();
+  const commented = new Set<string>();
+  const unsure = new Set<string>(); // defined under an `#if`, or undefined again
+  let depth = 0;
+  for (const line of lines) {
+    if (IF.test(line)) depth++;
+    else if (ENDIF.test(line)) depth = Math.max(0, depth - 1);
+    const d = DEFINE.exec(line);
+    if (d) {
+      const body = d[2].replace(/\/\/.*$|\/\*.*?\*\//g, '').trim();
+      const value = body === '' ? 1 : /^\(?\s*\d+\s*\)?$/.test(body) ? Number(body.replace(/[()\s]/g, '')) : null;
+      if (depth > 0 || value === null || defined.has(d[1])) unsure.add(d[1]);
+      else defined.set(d[1], value);
+      continue;
+    }
+    const u = UNDEF.exec(line);
+    if (u) unsure.add(u[1]);
+    const c = depth === 0 ? COMMENTED.exec(line) : null;
+    if (c) commented.add(c[1]);
+  }
+  for (const name of unsure) defined.delete(name);
+  const off = new Set([...commented].filter((n) => !defined.has(n) && !unsure.has(n)));
+  return defined.size || off.size ? { defined, off } : NONE;
+}
