@@ -141,14 +141,32 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
 /** An explicit specialization for a 16-bit type (`template <> __global__ void k<__half>(...)`). */
 const HALF_SPECIALIZATION = /<\s*(?:__half|half|__nv_bfloat16|nv_bfloat16|bf16|__hip_bfloat16)\s*>\s*$/;
 
+/** The file's launches, by kernel, with the function each is in: read again only when a launch changed. */
+interface FileLaunches {
+  calls: CallFact[];
+  launches: Map<string, Seen>;
+  owner: Map<CallFact, FunctionFacts>;
+  /** launches on packed or vector casts inside a conditional, found once for all the kernels */
+  packed: Map<CallFact, FunctionFacts>;
+}
+/** The last file's (an edit inside a kernel leaves every launch fact as it was). */
+let lastLaunches: FileLaunches | null = null;
+
+function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
+  const calls: CallFact[] = [];
+  const owner = new Map<CallFact, FunctionFacts>();
+  for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') (calls.push(c), owner.set(c, f));
+  const last = lastLaunches;
+  if (last && last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i] && last.owner.get(c) === owner.get(c))) return last;
+  const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
+  return (lastLaunches = { calls, launches: collect(functions), owner, packed });
+}
+
 export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
-  const launches = collect(functions);
+  const { launches, owner, packed } = fileLaunches(functions);
   // generic kernels with a 16-bit specialization beside them: the specialization is the fp16 path a
   // half-precision build runs, the generic one the fp32 build's (its scalar accesses are that build's business)
   const halfSpecialized = new Set(functions.filter((f) => f.isKernel && HALF_SPECIALIZATION.test(f.name)).map((f) => baseName(f.name)));
-  // launches on packed or vector casts inside a conditional, found once for all the kernels
-  const owner = new Map(functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch').map((c) => [c, f] as const)));
-  const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const seen = launches.get(baseName(f.name));

@@ -34,6 +34,9 @@ function scan(lines: readonly string[]): FileSwitches {
   const unsure = new Set<string>(); // defined under an `#if`, or undefined again
   let depth = 0;
   for (const line of lines) {
+    // (only directives and comments matter: one look at the first character skips the rest)
+    const first = firstChar(line);
+    if (first !== 35 /* # */ && first !== 47 /* / */) continue;
     if (IF.test(line)) depth++;
     else if (ENDIF.test(line)) depth = Math.max(0, depth - 1);
     const d = DEFINE.exec(line);
@@ -52,4 +55,13 @@ function scan(lines: readonly string[]): FileSwitches {
   for (const name of unsure) defined.delete(name);
   const off = new Set([...commented].filter((n) => !defined.has(n) && !unsure.has(n)));
   return defined.size || off.size ? { defined, off } : NONE;
+}
+
+/** The code of a line's first non-blank character, or -1. */
+function firstChar(line: string): number {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9) return c;
+  }
+  return -1;
 }

@@ -63,8 +63,11 @@ const NO_LAUNCHES: ReadonlyMap<string, Launch[]> = new Map();
 
 type Launch = { call: CallFact; forwarded: boolean };
 
-/** The launches these functions make, by the kernel's base name. */
-function launchIndex(functions: Iterable<FunctionFacts>): ReadonlyMap<string, Launch[]> {
+/** The launches these functions make, by the kernel's base name (the last file's again while its launch facts are the same: an edit inside a kernel). */
+function launchIndex(functions: readonly FunctionFacts[]): ReadonlyMap<string, Launch[]> {
+  const calls = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch'));
+  const last = lastIndex;
+  if (last && last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i])) return last.index;
   const out = new Map<string, Launch[]>();
   for (const f of functions)
     for (const c of f.calls) {
@@ -75,8 +78,10 @@ function launchIndex(functions: Iterable<FunctionFacts>): ReadonlyMap<string, La
       if (list) list.push(launch);
       else out.set(base, [launch]);
     }
+  lastIndex = { calls, index: out };
   return out;
 }
+let lastIndex: { calls: CallFact[]; index: ReadonlyMap<string, Launch[]> } | null = null;
 /** Each kernel's launches and what they bound, at its last analysis. */
 const previous = new WeakMap<FunctionFacts, { launches: CallFact[]; bound: Bindings | undefined }>();
 const keys = new WeakMap<Bindings, string>();
