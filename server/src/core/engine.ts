@@ -488,7 +488,8 @@ export class Engine {
     const text = source.text;
     const c = cache?.context;
     if (c && c.tree === tree && c.text === text && c.path === path && c.generation === this.generation) return c.made;
-    const top = topLevelItems(tree.rootNode, fileSwitches(source.lines));
+    const switches = fileSwitches(source.lines);
+    const top = topLevelItems(tree.rootNode, switches);
     const spans = spansOf(top.functions);
     // under the file's budget: a view whose time runs out keeps what it has read (see buildView)
     const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess, spans), 'fileBudgetMs');
@@ -514,7 +515,9 @@ export class Engine {
       [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
       globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
       ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
-      ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(','));
+      ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(',') +
+      // (a switch commented out or back in decides the #if of functions whose own text did not change)
+      ';' + [...switches.defined].join(',') + '|' + [...switches.off].join(','));
     const partial = !!pre.view.cut || fromHeaders.partial;
     const hostHelpersOf = hostHelpers(text, spans, (i) => this.readFunction(top.functions[i], source, pre, grammar));
     const made: FileContext = { top, spans, pre, grammar, globals, constants, macros, helpers, hostHelpers: hostHelpersOf, globalsKey, partial };

@@ -26,8 +26,40 @@ function ownCalls(f: FunctionFacts): number {
 }
 
 /** A launch whose template arguments name its launcher's own template parameters: bound where the launcher is instantiated. */
-export function forwardsTemplateArgs(c: CallFact, launcher: FunctionFacts): boolean {
+function forwardsTemplateArgs(c: CallFact, launcher: FunctionFacts): boolean {
   return !!c.templateArgs?.some((a) => launcher.templateParams.includes(a.trim()));
+}
+
+/**
+ * The launches these functions make, with each forwarded one (`k<BM, BN><<<...>>>` in `template <int BM, int BN>
+ * void run()`) read once for every call of its launcher with template arguments (`run<128, 8>(...)`): the values
+ * that launch runs with. One whose launcher no such call instantiates stays `forwarded` (its values unknown).
+ */
+export function resolvedLaunches(functions: readonly FunctionFacts[]): { call: CallFact; forwarded: boolean }[] {
+  const out: { call: CallFact; forwarded: boolean }[] = [];
+  let instantiations: Map<string, CallFact[]> | undefined;
+  for (const f of functions)
+    for (const c of f.calls) {
+      if (c.kind !== 'launch') continue;
+      if (!forwardsTemplateArgs(c, f)) {
+        out.push({ call: c, forwarded: false });
+        continue;
+      }
+      if (!instantiations) {
+        instantiations = new Map();
+        for (const g of functions) for (const x of g.calls) if (x.kind === 'call' && x.templateValues) (instantiations.get(baseName(x.name)) ?? instantiations.set(baseName(x.name), []).get(baseName(x.name))!).push(x);
+      }
+      const calls = instantiations.get(baseName(f.name)) ?? [];
+      if (!calls.length) out.push({ call: c, forwarded: true });
+      for (const at of calls) {
+        const values = (c.templateArgs ?? []).map((a, i) => {
+          const k = f.templateParams.indexOf(a.trim());
+          return k >= 0 ? at.templateValues?.[k] ?? null : c.templateValues?.[i] ?? null;
+        });
+        out.push({ call: { ...c, templateValues: values }, forwarded: false });
+      }
+    }
+  return out;
 }
 
 export class ProjectIndex {
@@ -38,11 +70,10 @@ export class ProjectIndex {
   /** Where the project's files use each name (calls, launches, pointers, strings): what nothing reaches (core/reachability.ts). */
   readonly names: NameUses = emptyNameUses();
   /**
-   * Every launch a host function of the project makes, by the kernel's base name, and whether it
-   * passes on its launcher's own template parameters (`k<BM, BN><<<...>>>` in `template <int BM, int BN> void run()`).
+   * Every launch a host function of the project makes, by the kernel's base name (a forwarded one read at each
+   * instantiation of its launcher: resolvedLaunches).
    */
   readonly launches = new Map<string, { call: CallFact; forwarded: boolean }[]>();
-  private launchCount = 0;
   /** Files whose names were counted. */
   namedFiles = 0;
 
@@ -52,22 +83,18 @@ export class ProjectIndex {
       const name = baseName(f.name);
       if (f.isKernel) {
         if (!this.kernels.has(name)) this.kernels.set(name, f);
-      } else if (facts.language !== 'triton' && !f.isDevice) {
-        if (ownCalls(f) <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call') && !this.hosts.has(name)) this.hosts.set(name, f);
-        // (any host function's: `main` launching `gemm<64, 64, 8, 4, 4>` binds the template arguments of a kernel in a header)
-        for (const c of f.calls) {
-          if (c.kind !== 'launch') continue;
-          const list = this.launches.get(baseName(c.name)) ?? [];
-          if (!list.length) this.launches.set(baseName(c.name), list);
-          list.push({ call: c, forwarded: forwardsTemplateArgs(c, f) });
-          this.launchCount++;
-        }
+      } else if (facts.language !== 'triton' && !f.isDevice && ownCalls(f) <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
+        if (!this.hosts.has(name)) this.hosts.set(name, f);
       }
     }
-  }
-
-  get size(): number {
-    return this.kernels.size + this.hosts.size + this.launchCount;
+    // (any host function's: `main` launching `gemm<64, 64, 8, 4, 4>` binds the template arguments of a kernel in a header)
+    if (facts.language === 'triton') return;
+    for (const launch of resolvedLaunches(facts.functions)) {
+      const base = baseName(launch.call.name);
+      const list = this.launches.get(base) ?? [];
+      if (!list.length) this.launches.set(base, list);
+      list.push(launch);
+    }
   }
 }
 

@@ -994,19 +994,20 @@ class FunctionWalker extends Evaluator {
       const values = args.map((a) => { const v = this.eval(a); return v.isConstant ? v.constant : null; });
       if (values.some((v) => v !== null)) fact.argValues = values;
     }
+    // `kernel<64, float><<<...>>>`: the template arguments bind the kernel's parameters at this launch (and a
+    // launcher's, `run_tile<128, 8>(...)`, those of the launches it passes its parameters on to)
+    if (fn.type === 'template_function' && (launchSyntax || ownCallee)) {
+      const targs = namedChildren(field(fn, 'arguments') ?? fn);
+      fact.templateArgs = targs.map((a) => capped(a.text));
+      const values = targs.map((a) => {
+        // `k<BM, 8>`: a name reads as a type (`BM`), a number as an expression
+        const known = a.type === 'type_descriptor' ? this.env.get(a.text.trim()) : undefined;
+        const v = a.type === 'type_descriptor' ? (known?.kind === 'int' ? known.poly : Poly.unknown) : this.eval(a);
+        return v.isConstant ? v.constant : null;
+      });
+      if (values.some((v) => v !== null)) fact.templateValues = values;
+    }
     if (launchSyntax) {
-      // `kernel<64, float><<<...>>>`: the template arguments bind the kernel's parameters at this launch
-      if (fn.type === 'template_function') {
-        const targs = namedChildren(field(fn, 'arguments') ?? fn);
-        fact.templateArgs = targs.map((a) => capped(a.text));
-        const values = targs.map((a) => {
-          // `k<BM, 8>`: a name reads as a type (`BM`), a number as an expression
-          const known = a.type === 'type_descriptor' ? this.env.get(a.text.trim()) : undefined;
-          const v = a.type === 'type_descriptor' ? (known?.kind === 'int' ? known.poly : Poly.unknown) : this.eval(a);
-          return v.isConstant ? v.constant : null;
-        });
-        if (values.some((v) => v !== null)) fact.templateValues = values;
-      }
       const cfg = namedChildren(launchSyntax);
       fact.grid = cfg[0]?.text.replace(/\s+/g, '');
       fact.block = cfg[1]?.text.replace(/\s+/g, '');

@@ -40,7 +40,8 @@ const NO_SWITCHES = fileSwitches(undefined);
  * itself is dropped too, so nothing reads it as code).
  */
 export function liveChildren<N extends BranchNode<N>>(n: N, switches: FileSwitches = NO_SWITCHES): N[] {
-  if (n.type === 'preproc_ifdef') return switched(n, switches) ?? releaseBuild(n);
+  // (a debug switch stays the release build's, off, even where the file turns it on)
+  if (n.type === 'preproc_ifdef') return debugSwitch(n) ? releaseBuild(n) : switched(n, switches) ?? n.children;
   if (n.type !== 'preproc_if' && n.type !== 'preproc_elif') return n.children;
   const v = decided(n, switches);
   if (v === null) return n.children;
@@ -69,11 +70,13 @@ const DEBUG_MACRO = /(?:^|_)DEBUG(?:_|$)/;
  * `#ifdef DEBUG` code is compiled only in debug builds and `#ifndef NDEBUG` code only
  * without NDEBUG: a performance tool reads the release build, where neither is.
  */
-function releaseBuild<N extends BranchNode<N>>(n: N): N[] {
+function debugSwitch<N extends BranchNode<N>>(n: N): boolean {
   const name = n.childForFieldName('name')?.text ?? '';
-  const negated = n.children[0]?.type === '#ifndef';
-  const debugOnly = negated ? name === 'NDEBUG' : DEBUG_MACRO.test(name);
-  if (!debugOnly) return n.children;
+  return n.children[0]?.type === '#ifndef' ? name === 'NDEBUG' : DEBUG_MACRO.test(name);
+}
+
+/** A debug switch's release-build branch: its `#else`, if any. */
+function releaseBuild<N extends BranchNode<N>>(n: N): N[] {
   const alternative = n.childForFieldName('alternative');
   return alternative ? [alternative] : [];
 }

@@ -49,6 +49,22 @@ export interface PtrValue {
  * inner dimensions are known (constants, or template arguments the launches bind); a row's address
  * (`&a[i]`) is its first element's.
  */
+/** `p + k` in elements: k whole rows for a pointer to an array (`tile + 1` of `float (*tile)[32]` is 32 elements on); null when a row's size is not known. */
+function rowsOf(p: PtrValue, k: Poly): Poly | null {
+  if (!p.rows) return k;
+  let size = Poly.const(1);
+  for (const r of p.rows) {
+    if (r === null) return null;
+    size = size.mul(r);
+  }
+  return k.mul(size);
+}
+
+function withoutRows(p: PtrValue): PtrValue {
+  const { rows: _rows, ...flat } = p;
+  return flat;
+}
+
 function flatOffset(indices: readonly Poly[], dims: readonly (Poly | null)[]): Poly | null {
   if (dims.length < indices.length) return null;
   let flat = indices[0];
@@ -290,11 +306,12 @@ export class Evaluator {
         if (op !== '+' && op !== '-') return null;
         const lp = this.evalPtr(field(n, 'left'));
         if (lp) {
-          const off = this.eval(field(n, 'right'));
-          return { ...lp, offset: op === '+' ? lp.offset.add(off) : lp.offset.sub(off) };
+          const off = rowsOf(lp, this.eval(field(n, 'right')));
+          return off ? { ...lp, offset: op === '+' ? lp.offset.add(off) : lp.offset.sub(off) } : null;
         }
         const rp = op === '+' ? this.evalPtr(field(n, 'right')) : null;
-        return rp ? { ...rp, offset: rp.offset.add(this.eval(field(n, 'left'))) } : null;
+        const off = rp ? rowsOf(rp, this.eval(field(n, 'left'))) : null;
+        return rp && off ? { ...rp, offset: rp.offset.add(off) } : null;
       }
       case 'cast_expression': {
         const inner = this.evalPtr(field(n, 'value'));
@@ -342,7 +359,9 @@ export class Evaluator {
 
   /** A cast to another element type rescales the offset (in elements of the new type). */
   recast(p: PtrValue, typeText: string): PtrValue {
-    // (`float (*)[2][T][T]`, a pointer to an array: its element is the array's)
+    // (`float (*)[2][T][T]`, a pointer to an array: its element is the array's; a cast to a flat pointer, `(float*)tile`,
+    // indexes elements, not rows)
+    if (p.rows && !/\(\s*\*\s*\)\s*\[/.test(typeText)) p = withoutRows(p);
     const elem = baseType(typeText.replace(/\(\s*\*\s*\)\s*(?:\[[^\]]*\]\s*)+$/, '').replace(/\*/g, ''));
     if (VECTOR_TYPES.has(elem)) this.usesVectorTypes = true;
     const oldBits = elementBits(p.elemType, this.aliases);

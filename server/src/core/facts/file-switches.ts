@@ -33,7 +33,20 @@ function scan(lines: readonly string[]): FileSwitches {
   const commented = new Set<string>();
   const unsure = new Set<string>(); // defined under an `#if`, or undefined again
   let depth = 0;
-  for (const line of lines) {
+  let inComment = false; // inside a `/* ... */` spanning lines: a `#define` there is text
+  for (const whole of lines) {
+    let line = whole;
+    if (inComment) {
+      const end = line.indexOf('*/');
+      if (end < 0) continue;
+      inComment = false;
+      line = line.slice(end + 2);
+    }
+    const open = line.lastIndexOf('/*');
+    if (open >= 0 && line.indexOf('*/', open + 2) < 0) {
+      inComment = true;
+      line = line.slice(0, open);
+    }
     // (only directives and comments matter: one look at the first character skips the rest)
     const first = firstChar(line);
     if (first !== 35 /* # */ && first !== 47 /* / */) continue;

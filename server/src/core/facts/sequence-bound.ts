@@ -70,8 +70,15 @@ function comparesToSequences(cond: Node, evaluate: (n: Node | null) => Poly, exi
   if (i.unknown || !i.dependsOn((sym) => sym.startsWith('threadIdx.'))) return false;
   // channels count the threads only for an index over the whole grid (`blockIdx.x * blockDim.x + threadIdx.x < C`): a
   // block per row whose threads walk the row's `channels` (a hidden size) is rows x channels of work
-  const channels = i.dependsOn((sym) => sym.startsWith('blockIdx.'));
+  const channels = i.dependsOn((sym) => sym.startsWith('blockIdx.')) && !otherGridAxes(c);
   return countsOf(bound.text, channels) || countsSequencesIn(evaluate(bound), channels);
+}
+
+/** Does the function around `n` use a second grid or block axis (a channel bound then bounds one axis of several)? */
+function otherGridAxes(n: Node): boolean {
+  let f: Node | null = n;
+  while (f && f.type !== 'function_definition') f = f.parent;
+  return !f || /\b(?:blockIdx|threadIdx|blockDim|gridDim)\.[yz]\b/.test(f.text);
 }
 
 /** A launch's grid sized by a sequence or channel count alone (`div_up(local_batch_size, 512)`, `(batch_size + 255) / 256`, `batch_size * beam_width`, `div_up(channels, 256)`). */
@@ -87,7 +94,8 @@ export function sequenceGrid(grid: string | undefined): boolean {
   if (rounded) return rounded[2] === rounded[3] && countsOf(rounded[1], true);
   const plus = /^\((.+)\+(\d+)\)\/(\d+)$/.exec(g);
   if (plus) return Number(plus[2]) + 1 === Number(plus[3]) && countsOf(plus[1], true);
-  return countsOf(g, true);
+  // (`<<<channels, 1024>>>` is a block per channel, its threads walking the channel: not a small grid)
+  return countsOf(g, false);
 }
 
 /** Do the parentheses of `t` balance (so that `(a)+(b)` is not taken for one wrapped expression)? */

@@ -4,7 +4,7 @@
 // in, so a stride or a shared-memory index set at the launch is judged with its value.
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../core/facts/model';
 import { bindSymbols, mentionsAny } from '../../core/affine';
-import { baseName, forwardsTemplateArgs } from '../../core/project';
+import { baseName, resolvedLaunches } from '../../core/project';
 import { constantTrip, constantValue, fileConstants } from './file-constants';
 
 /** Template parameters bound to integers at every launch of the kernel in its file: `D` of `attn<64><<<...>>>`. */
@@ -32,11 +32,16 @@ export function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAcces
   return out;
 }
 
-/** An access in a loop its bound arguments leave empty (`for (i = 3; i < stride; ++i)` with `stride` = 3): it never runs. */
+/**
+ * An access in a loop its bound arguments leave empty (`for (i = 3; i < stride; ++i)` with `stride` = 3): it never
+ * runs. Only a loop counting up by a constant to a bound argument: a countdown (`s = 16; s > 0; s >>= 1`) compares
+ * the other way, which the loop's facts do not record.
+ */
 function inEmptyLoop(a: AccessFact, fn: FunctionFacts, bindings: Bindings): boolean {
   return a.loops.some((id) => {
     const l = fn.loops.find((x) => x.id === id);
-    return l !== undefined && constantTrip(l, bindings) === 0;
+    if (!l?.bound || !l.step?.isConstant || l.step.constant <= 0 || !bindings.has(l.bound.trim())) return false;
+    return constantTrip(l, bindings) === 0;
   });
 }
 const boundMemo = new WeakMap<Bindings, WeakMap<FunctionFacts, BoundAccess[]>>();
@@ -65,19 +70,17 @@ type Launch = { call: CallFact; forwarded: boolean };
 
 /** The launches these functions make, by the kernel's base name (the last file's again while its launch facts are the same: an edit inside a kernel). */
 function launchIndex(functions: readonly FunctionFacts[]): ReadonlyMap<string, Launch[]> {
-  const calls = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch'));
+  // (a launcher's instantiations too: `run_tile<128, 8>(...)` says what its forwarded launch runs with)
+  const calls = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' || c.templateValues));
   const last = lastIndex;
   if (last && last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i])) return last.index;
   const out = new Map<string, Launch[]>();
-  for (const f of functions)
-    for (const c of f.calls) {
-      if (c.kind !== 'launch') continue;
-      const base = baseName(c.name);
-      const list = out.get(base);
-      const launch = { call: c, forwarded: forwardsTemplateArgs(c, f) };
-      if (list) list.push(launch);
-      else out.set(base, [launch]);
-    }
+  for (const launch of resolvedLaunches(functions)) {
+    const base = baseName(launch.call.name);
+    const list = out.get(base);
+    if (list) list.push(launch);
+    else out.set(base, [launch]);
+  }
   lastIndex = { calls, index: out };
   return out;
 }
@@ -104,9 +107,9 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
   const remote = facts.project?.launches ?? NO_LAUNCHES;
   const launchesOf = (name: string): Launch[] | undefined => {
     const base = baseName(name);
-    const a = local.get(base);
-    const b = remote.get(base);
-    return a && b ? [...a, ...b] : a ?? b;
+    // a kernel its own file launches is bound by those launches (another file's `main` may launch a kernel of the same
+    // name, its own variant); one it does not, a header's, by the project's
+    return local.get(base) ?? remote.get(base);
   };
   for (const k of kernels) {
     const all = launchesOf(k.name);
