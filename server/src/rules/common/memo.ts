@@ -12,11 +12,11 @@ import type { RuleFinding } from '../../core/types';
  * `check(fn, ...args)` remembered per facts object; `key(...args)` names what else the
  * check reads (a flag, the file's constants), so a different key computes again.
  */
-export function perFunction<A extends unknown[]>(
-  check: (fn: FunctionFacts, ...args: A) => RuleFinding[],
+export function perFunction<A extends unknown[], R = RuleFinding>(
+  check: (fn: FunctionFacts, ...args: A) => R[],
   key: (...args: A) => string = () => '',
-): (fn: FunctionFacts, ...args: A) => RuleFinding[] {
-  const cache = new WeakMap<FunctionFacts, { key: string; findings: RuleFinding[] }>();
+): (fn: FunctionFacts, ...args: A) => R[] {
+  const cache = new WeakMap<FunctionFacts, { key: string; findings: R[] }>();
   return (fn, ...args) => {
     const k = key(...args);
     const hit = cache.get(fn);

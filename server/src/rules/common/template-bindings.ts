@@ -96,8 +96,23 @@ export function bindingsKey(b: Bindings): string {
   return k;
 }
 
+/**
+ * Kernels whose launches give their template parameters different values (a tuner's sweep of `<64, 64, 8, 4, 4>`,
+ * `<128, 128, 8, 8, 8>`, ...): the bindings of each distinct launch, at most MAX_ALTERNATIVES. A rule that finds a
+ * problem under every one reports the least of it, as for a template's alternative element types.
+ */
+export function templateAlternatives(facts: FileFacts): ReadonlyMap<string, readonly Bindings[]> {
+  templateBindings(facts);
+  return alternativesOf.get(facts) ?? NO_ALTERNATIVES;
+}
+const alternativesOf = new WeakMap<FileFacts, Map<string, Bindings[]>>();
+const NO_ALTERNATIVES: ReadonlyMap<string, readonly Bindings[]> = new Map();
+const MAX_ALTERNATIVES = 8;
+
 function findBindings(facts: FileFacts): Map<string, Bindings> {
   const out = new Map<string, Bindings>();
+  const alternatives = new Map<string, Bindings[]>();
+  alternativesOf.set(facts, alternatives);
   const kernels = facts.functions.filter((f) => f.isKernel);
   if (!kernels.length) return out;
   let constants: ReturnType<typeof fileConstants>['constants'] | undefined; // read only for a template kernel
@@ -133,14 +148,38 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     // (a generic launcher passing on its own template parameters, `k<BM, BN><<<...>>>`, is bound where it is
     // instantiated: the kernel's arguments are what its concrete launches give)
     const concrete = all.filter((l) => !l.forwarded).map((l) => l.call);
-    k.templateParams.forEach((name, i) =>
-      bind(name, concrete.length ? concrete : mine, (c) => (c.templateArgs ? c.templateValues?.[i] ?? constantValue(c.templateArgs[i] ?? null, (constants ??= fileConstants(facts.lines).constants)) : null)));
+    const templateValue = (c: CallFact, i: number) =>
+      c.templateArgs ? c.templateValues?.[i] ?? constantValue(c.templateArgs[i] ?? null, (constants ??= fileConstants(facts.lines).constants)) : null;
+    const blockValue = (c: CallFact, i: number) => (c.blockDims ? (i < c.blockDims.length ? c.blockDims[i] || null : 1) : null);
+    const bindable = concrete.length ? concrete : mine;
+    k.templateParams.forEach((name, i) => bind(name, bindable, (c) => templateValue(c, i)));
     // the block's shape, when every launch gives the same (`dim3 block(32, 16)`: blockDim.y = 16; `<<<g, 256>>>`: y = 1)
-    for (let i = 0; i < 3; i++) bind(AXES[i], mine, (c) => (c.blockDims ? (i < c.blockDims.length ? c.blockDims[i] || null : 1) : null));
+    for (let i = 0; i < 3; i++) bind(AXES[i], mine, (c) => blockValue(c, i));
     if (bound) out.set(k.name, bound);
+    const alts = k.templateParams.length && bindable.length > 1 ? alternativeBindings(k.templateParams, bindable, templateValue, blockValue) : undefined;
+    if (alts) alternatives.set(k.name, alts);
     previous.set(k, { launches: mine, bound });
   }
   return out;
+}
+
+/** Each distinct launch's full bindings (every template parameter known at each), when they differ; else undefined. */
+function alternativeBindings(
+  params: readonly string[], launches: readonly CallFact[],
+  templateValue: (c: CallFact, i: number) => number | null | undefined, blockValue: (c: CallFact, i: number) => number | null,
+): Bindings[] | undefined {
+  const seen = new Map<string, Bindings>();
+  for (const c of launches) {
+    const values = params.map((_, i) => templateValue(c, i));
+    if (values.some((v) => v === null || v === undefined)) return undefined;
+    const b = new Map(params.map((p, i) => [p, values[i]!] as const));
+    for (let i = 0; i < 3; i++) {
+      const v = blockValue(c, i);
+      if (v !== null) b.set(AXES[i], v);
+    }
+    seen.set([...b].join(), b);
+  }
+  return seen.size > 1 && seen.size <= MAX_ALTERNATIVES ? [...seen.values()] : undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ import { boundByLaunches, mainLoops, runtimeLoop } from '../../common/hot-loops'
 import { fixBankConflict, padFor } from './fix';
 import { perFunction } from '../../common/memo';
 import { constantValue } from '../../common/file-constants';
-import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
+import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlternatives, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
 
 
 /** Sizes the lanes' words depend on (`d` in `Qi[tx * d + x]`), which the verdict assumes. */
@@ -44,9 +44,16 @@ const runtimeQuotient = (a: AccessFact) =>
  */
 const COLD_WAYS = 8;
 
-function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
+/** A finding with the shared array it is about and its ways (the least is reported over a tuner's launches). */
+interface Conflict {
+  finding: RuleFinding;
+  array: string;
+  ways: number;
+}
+
+function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
   if (!fn.isKernel && !fn.isDevice) return [];
-  const out: RuleFinding[] = [];
+  const out: Conflict[] = [];
   const accesses = boundAccesses(fn, bindings);
   const blockX = warpRowWidth(fn, bindings);
   const known = boundByLaunches(bindings);
@@ -103,7 +110,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
     // a wide access (or 4-byte ones the compiler merges) is served a half- or quarter-warp at a time: 2 or 4 passes even without a conflict
     const wide = first.a.vector && (first.a.elemBits === 64 || first.a.elemBits === 128) ? first.a.elemBits / 32 : first.c.merged ?? 0;
-    out.push({
+    out.push({ array: s.name, ways: worst.c.ways, finding: {
       range: first.a.range,
       function: fn.name,
       // (merged loads rest on what the compiler does: likely)
@@ -129,9 +136,25 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
         ? `the access is served in ${wide} passes instead of ${wide * worst.c.ways}${first.a.kind === 'load' && wide === 4 ? "; on an H200, reading a register-blocked SGEMM's B fragments as two float4 64 columns apart instead of 32 bytes apart within a quarter-warp measured 1.09x" : ''}`
         : 'the access is served in one pass instead of one per conflicting word; on an H200, padding a 32x32 shared-memory transpose tile to [32][33] measured 2.15x (84% of copy bandwidth)',
       related: [{ range: s.range, message: `\`${s.name}\` is declared here` }, ...hits.filter((h) => h !== first).map((h) => ({ range: h.a.range, message: `also ${h.c.ways}-way: \`${h.a.text}\`` }))],
-    });
+    } });
   }
   return out;
+}
+
+/**
+ * A kernel its launches instantiate with different template values (a tuner's sweep): a conflict on an array under
+ * every one of them, reported as under the one with the fewest ways.
+ */
+function leastOver(each: readonly Conflict[][]): RuleFinding[] {
+  return each[0]
+    .filter((x) => each.every((e) => e.some((y) => y.array === x.array)))
+    .map((x) => {
+      const { finding } = each.map((e) => e.find((y) => y.array === x.array)!).reduce((m, y) => (y.ways < m.ways ? y : m));
+      // (its values are one launch's, not every launch's)
+      const assumptions = finding.assumptions?.map((a) => a.replace(/: the template arguments or block size of every launch of (`[^`]+`) in this file$/,
+        `: the template arguments and block size of the launch of $1 with the fewest ways, of the ${each.length} sets of values its launches give`));
+      return { ...finding, assumptions };
+    });
 }
 
 /** One function at a time (an edit re-checks only what it changed), with its launches' template arguments. */
@@ -144,7 +167,11 @@ export const rule: Rule = {
   // a template kernel's parameters come from its launches in the file (`<128, 128, 8, 8, 8>`): a file rule
   check: (facts) => {
     const bindings = templateBindings(facts);
-    return facts.functions.flatMap((fn) => checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS));
+    const alternatives = templateAlternatives(facts);
+    return facts.functions.flatMap((fn) => {
+      const alts = alternatives.get(fn.name);
+      return alts ? leastOver(alts.map((b: Bindings) => checkCached(fn, b))) : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS).map((c) => c.finding);
+    });
   },
   // pads the rows of the array: the inner dimension of a 2-D one, the row stride of a 1-D or extern one (fix.ts)
   fix: fixBankConflict,
