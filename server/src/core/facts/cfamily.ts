@@ -9,7 +9,7 @@ import { markLoopCarried } from './loop-carried';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName } from './loop-forms';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
-import { Evaluator, capped, unparen, type Value } from './evaluate';
+import { Evaluator, capped, rowsOf, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
 import { Poly, isVarying } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
@@ -698,8 +698,10 @@ class FunctionWalker extends Evaluator {
               return false;
             }
             if (v?.kind === 'ptr' && (op === '+=' || op === '-=')) {
-              const r = this.eval(right);
-              this.env.set(left.text, { ...v, offset: op === '+=' ? v.offset.add(r) : v.offset.sub(r) });
+              // (`tile += k` of a pointer to rows moves k whole rows)
+              const r = rowsOf(v, this.eval(right));
+              if (r) this.env.set(left.text, { ...v, offset: op === '+=' ? v.offset.add(r) : v.offset.sub(r) });
+              else this.env.delete(left.text);
             } else if (v?.kind === 'ptr' && op === '=') {
               const p = this.evalPtr(right);
               if (p) this.env.set(left.text, { kind: 'ptr', ...p });
@@ -996,6 +998,8 @@ class FunctionWalker extends Evaluator {
     }
     // `kernel<64, float><<<...>>>`: the template arguments bind the kernel's parameters at this launch (and a
     // launcher's, `run_tile<128, 8>(...)`, those of the launches it passes its parameters on to)
+    // (the caller is read again once such a callee is defined or changes: its instantiations bind that callee's launches)
+    if (fn.type === 'template_function' && mayBeOwn && this.hostHelpers) this.calleeVersions.set(name, this.hostHelpers.version(name) ?? '');
     if (fn.type === 'template_function' && (launchSyntax || ownCallee)) {
       const targs = namedChildren(field(fn, 'arguments') ?? fn);
       fact.templateArgs = targs.map((a) => capped(a.text));

@@ -3,7 +3,7 @@
 // toolkit's version macros, and the file's own switches: file-switches.ts); a condition naming
 // another macro stays undecided, since a build may define it (`-DUSE_FP16`).
 import { evalIntExpr } from '../preprocess/expr';
-import { fileSwitches, type FileSwitches } from './file-switches';
+import { DEBUG_MACRO, fileSwitches, type FileSwitches } from './file-switches';
 
 /** The least of a syntax node this needs: web-tree-sitter's Node and the mirror both have it. */
 interface BranchNode<N> {
@@ -63,8 +63,6 @@ function switched<N extends BranchNode<N>>(n: N, switches: FileSwitches): N[] | 
   return n.children.filter((c) => c.startIndex !== alternative?.startIndex && c.startIndex !== n.childForFieldName('name')?.startIndex);
 }
 
-/** A debug build's switch: `PRK_DEBUG`, `DEBUG`, `DEBUG_KERNELS`. */
-const DEBUG_MACRO = /(?:^|_)DEBUG(?:_|$)/;
 
 /**
  * `#ifdef DEBUG` code is compiled only in debug builds and `#ifndef NDEBUG` code only

@@ -50,7 +50,7 @@ export interface PtrValue {
  * (`&a[i]`) is its first element's.
  */
 /** `p + k` in elements: k whole rows for a pointer to an array (`tile + 1` of `float (*tile)[32]` is 32 elements on); null when a row's size is not known. */
-function rowsOf(p: PtrValue, k: Poly): Poly | null {
+export function rowsOf(p: PtrValue, k: Poly): Poly | null {
   if (!p.rows) return k;
   let size = Poly.const(1);
   for (const r of p.rows) {

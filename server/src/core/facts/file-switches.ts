@@ -12,6 +12,9 @@ export interface FileSwitches {
 const NONE: FileSwitches = { defined: new Map(), off: new Set() };
 const memo = new WeakMap<readonly string[], FileSwitches>();
 
+/** A debug build's switch: `PRK_DEBUG`, `DEBUG`, `DEBUG_KERNELS` (and `NDEBUG`). */
+export const DEBUG_MACRO = /(?:^|_)DEBUG(?:_|$)/;
+
 const IF = /^\s*#\s*if(?:n?def)?\b/;
 const ENDIF = /^\s*#\s*endif\b/;
 const DEFINE = /^\s*#\s*define\s+([A-Za-z_]\w*)(?![\w(])\s*(.*)$/;
@@ -42,7 +45,9 @@ function scan(lines: readonly string[]): FileSwitches {
       inComment = false;
       line = line.slice(end + 2);
     }
-    const open = line.lastIndexOf('/*');
+    // (a `/*` after `//`, `// nvcc src/*.cu`, opens nothing)
+    const lineComment = line.indexOf('//');
+    const open = lineComment === 0 ? -1 : line.lastIndexOf('/*', lineComment > 0 ? lineComment - 1 : Infinity);
     if (open >= 0 && line.indexOf('*/', open + 2) < 0) {
       inComment = true;
       line = line.slice(0, open);
@@ -53,6 +58,7 @@ function scan(lines: readonly string[]): FileSwitches {
     if (IF.test(line)) depth++;
     else if (ENDIF.test(line)) depth = Math.max(0, depth - 1);
     const d = DEFINE.exec(line);
+    if (d && DEBUG_MACRO.test(d[1])) continue; // a debug switch stays the release build's (dead-branches.ts)
     if (d) {
       const body = d[2].replace(/\/\/.*$|\/\*.*?\*\//g, '').trim();
       const value = body === '' ? 1 : /^\(?\s*\d+\s*\)?$/.test(body) ? Number(body.replace(/[()\s]/g, '')) : null;

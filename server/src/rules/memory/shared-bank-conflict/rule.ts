@@ -151,7 +151,7 @@ function leastOver(each: readonly Conflict[][]): RuleFinding[] {
     .map((x) => {
       const { finding } = each.map((e) => e.find((y) => y.array === x.array)!).reduce((m, y) => (y.ways < m.ways ? y : m));
       // (its values are one launch's, not every launch's)
-      const assumptions = finding.assumptions?.map((a) => a.replace(/: the template arguments or block size of every launch of (`[^`]+`) in this file$/,
+      const assumptions = finding.assumptions?.map((a) => a.replace(/: the (?:template arguments or block size|block size) of every launch of (`[^`]+`) in this file$/,
         `: the template arguments and block size of the launch of $1 with the fewest ways, of the ${each.length} sets of values its launches give`));
       return { ...finding, assumptions };
     });
@@ -159,6 +159,11 @@ function leastOver(each: readonly Conflict[][]): RuleFinding[] {
 
 /** One function at a time (an edit re-checks only what it changed), with its launches' template arguments. */
 const checkCached = perFunction(check, (bindings: Bindings) => bindingsKey(bindings));
+/** The same for a tuner's sweep: all its sets of values at once. */
+const sweepCached = perFunction(
+  (fn: FunctionFacts, alts: readonly Bindings[]) => leastOver(alts.map((b) => check(fn, b))),
+  (alts: readonly Bindings[]) => alts.map(bindingsKey).join('|'),
+);
 
 export const rule: Rule = {
   id: 'memory/shared-bank-conflict',
@@ -170,7 +175,7 @@ export const rule: Rule = {
     const alternatives = templateAlternatives(facts);
     return facts.functions.flatMap((fn) => {
       const alts = alternatives.get(fn.name);
-      return alts ? leastOver(alts.map((b: Bindings) => checkCached(fn, b))) : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS).map((c) => c.finding);
+      return alts ? sweepCached(fn, alts) : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS).map((c) => c.finding);
     });
   },
   // pads the rows of the array: the inner dimension of a 2-D one, the row stride of a 1-D or extern one (fix.ts)
