@@ -68,10 +68,12 @@ function comparesToSequences(cond: Node, evaluate: (n: Node | null) => Poly, exi
   if (!index || !bound) return false;
   const i = evaluate(index);
   if (i.unknown || !i.dependsOn((sym) => sym.startsWith('threadIdx.'))) return false;
-  // channels count the threads only for an index over the whole grid (`blockIdx.x * blockDim.x + threadIdx.x < C`): a
-  // block per row whose threads walk the row's `channels` (a hidden size) is rows x channels of work
-  const channels = i.dependsOn((sym) => sym.startsWith('blockIdx.')) && !otherGridAxes(c);
-  return countsOf(bound.text, channels) || countsSequencesIn(evaluate(bound), channels);
+  const value = evaluate(bound);
+  if (countsOf(bound.text, false) || countsSequencesIn(value, false)) return true;
+  // channels count the threads only for an index over the whole of a 1-D grid (`blockIdx.x * blockDim.x + threadIdx.x < C`):
+  // a block per row whose threads walk the row's `channels` (a hidden size) is rows x channels of work
+  if (!i.dependsOn((sym) => sym.startsWith('blockIdx.'))) return false;
+  return (countsOf(bound.text, true) || countsSequencesIn(value, true)) && !otherGridAxes(c);
 }
 
 /** Does the function around `n` use a second grid or block axis (a channel bound then bounds one axis of several)? */
