@@ -14,12 +14,19 @@ export const NO_BINDINGS: Bindings = new Map();
 /** An access with the template arguments put in, and which ones (`` `STRIDE` = 8 ``), for the finding's assumptions. */
 export type BoundAccess = AccessFact & { boundAt?: string };
 
-/** The assumption a bound access rests on: the block size or template arguments that every launch of `kernel` in the file sets. */
-export function boundAssumption(a: BoundAccess, kernel: string): string | null {
+/**
+ * The assumption a bound access rests on: the block size or template arguments that every launch of `kernel` in the
+ * file sets, or, for one of a tuner's sets (`bindings` from templateAlternatives), that one launch's.
+ */
+export function boundAssumption(a: BoundAccess, kernel: string, bindings?: Bindings): string | null {
   if (!a.boundAt) return null;
+  const sets = bindings ? sweepSize.get(bindings) : undefined;
+  if (sets) return `${a.boundAt}: the template arguments and block size of one launch of \`${kernel}\`, of the ${sets} sets of values its launches give`;
   const onlyBlock = (a.boundAt.match(/`[^`]+`/g) ?? []).every((n) => n.startsWith('`blockDim.'));
   return `${a.boundAt}: ${onlyBlock ? 'the block size' : 'the template arguments or block size'} of every launch of \`${kernel}\` in this file`;
 }
+/** Bindings that are one of a tuner's sets, with how many sets there are. */
+const sweepSize = new WeakMap<Bindings, number>();
 
 /** The accesses with the kernel's bound template parameters put in (`in[t * STRIDE]` with STRIDE = 8 is `in[8*t]`). */
 export function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAccess[] {
@@ -179,7 +186,9 @@ function alternativeBindings(
     }
     seen.set([...b].join(), b);
   }
-  return seen.size > 1 && seen.size <= MAX_ALTERNATIVES ? [...seen.values()] : undefined;
+  if (seen.size < 2 || seen.size > MAX_ALTERNATIVES) return undefined;
+  for (const b of seen.values()) sweepSize.set(b, seen.size);
+  return [...seen.values()];
 }
 
 /**

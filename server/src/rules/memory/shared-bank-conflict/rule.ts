@@ -99,7 +99,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
         ? `assumes \`${first.a.elemType}\` is one of the types ${fromLaunches ? "this file's launches give it" : 'an `#if` of the build may make it'}: ${first.c.byType}; the fewest is reported`
         : `assumes \`${first.a.elemType ?? s.elemType}\` (no launch here names it) is a 16- or 32-bit type: ${first.c.byType}; the fewest is reported`);
     }
-    const bound = boundAssumption(first.a, fn.name);
+    const bound = boundAssumption(first.a, fn.name, bindings);
     if (bound) assumptions.push(bound);
     // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes; one element of 8 bytes (each half-warp's pass);
     // the fixer's pad, so that the advice and the fix agree (none when the builds' types need different pads)
@@ -148,13 +148,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
 function leastOver(each: readonly Conflict[][]): RuleFinding[] {
   return each[0]
     .filter((x) => each.every((e) => e.some((y) => y.array === x.array)))
-    .map((x) => {
-      const { finding } = each.map((e) => e.find((y) => y.array === x.array)!).reduce((m, y) => (y.ways < m.ways ? y : m));
-      // (its values are one launch's, not every launch's)
-      const assumptions = finding.assumptions?.map((a) => a.replace(/: the (?:template arguments or block size|block size) of every launch of (`[^`]+`) in this file$/,
-        `: the template arguments and block size of the launch of $1 with the fewest ways, of the ${each.length} sets of values its launches give`));
-      return { ...finding, assumptions };
-    });
+    .map((x) => each.map((e) => e.find((y) => y.array === x.array)!).reduce((m, y) => (y.ways < m.ways ? y : m)).finding);
 }
 
 /** One function at a time (an edit re-checks only what it changed), with its launches' template arguments. */
