@@ -1015,6 +1015,8 @@ class FunctionWalker extends Evaluator {
       const cfg = namedChildren(launchSyntax);
       fact.grid = cfg[0]?.text.replace(/\s+/g, '');
       fact.block = cfg[1]?.text.replace(/\s+/g, '');
+      const stream = cfg[3]?.text.replace(/\s+/g, '');
+      if (stream && !/^(0|NULL|nullptr|cudaStreamLegacy)$/.test(stream)) fact.stream = stream;
       const dims = cfg[1] ? this.extents(cfg[1]) : [];
       if (dims[0] !== null && dims[0] !== undefined) fact.blockX = dims[0];
       if (dims.some((d) => d !== null)) fact.blockDims = dims;

@@ -142,6 +142,8 @@ export interface CallFact {
   /** For launches: the <<<grid, block, ...>>> texts, whitespace removed. */
   grid?: string;
   block?: string;
+  /** For launches: the stream argument (`<<<g, b, 0, s1>>>` -> `s1`), whitespace removed; absent for the default stream. */
+  stream?: string;
   /** The launch's blockDim.x, when it is a constant (`dim3 block(1, 256)` -> 1). */
   blockX?: number;
   /** The launch's block extents x, y, z as written (`256` -> [256], `dim3 block(32, 16)` -> [32, 16]); null where not constant. */

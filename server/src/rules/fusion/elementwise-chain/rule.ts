@@ -95,6 +95,8 @@ function launchForms(k: FunctionFacts, param: string, launch: CallFact): string[
 /** Functional casts and scalar math in conditions between launches (`if (power_ != Dtype(1))`, `pow(shift, p)`). */
 const SCALAR_CALL = /^(Dtype|T|float|double|int|unsigned|half|__half|size_t|int64_t|pow|powf|exp|expf|log|logf|sqrt|sqrtf|fabs|fabsf|abs|min|max|std::min|std::max)$/;
 const HARMLESS_CALL = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|printf|fprintf|puts|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk|CUDA_CALL)$/;
+/** A container's or tensor's accessor (`bottom.size()` in a loop's condition, `top[0]->cpu_diff()`): it reads a size or a pointer, it runs nothing. */
+const ACCESSOR_CALL = /(\.|->)(size|count|numel|length|shape|dim|num_axes|(mutable_)?(cpu|gpu)_(data|diff)|data|type)$/;
 
 function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
@@ -111,6 +113,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     if (!k1 || !k2 || k1.kernelClass !== 'elementwise' || k2.kernelClass !== 'elementwise') continue;
     // the same launch again (a warm-up, then the timed repetitions): a benchmark, not a chain of steps
     if (first.name === second.name && sameTexts(first.args, second.args)) continue;
+    // launches on two streams, ordered by an event (`cudaStreamWaitEvent`): the split is the code's design, for overlap
+    // (a wrapper's stream is its own parameter's name, which says nothing of the caller's streams)
+    if (!first.via && !second.via && first.stream !== second.stream) continue;
     if (k1.params.length !== first.args.length || k2.params.length !== second.args.length) continue;
     // never arms of one if/else or switch (at most one runs); launches under separate, sequential
     // conditions (`if (scale != 1) scal(...); if (power != 1) powx(...)`) chain whenever both run
@@ -156,7 +161,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     // anything else in between may use the intermediate through a name we cannot follow
     // (`thrust::reduce(y.begin(), y.end())` on the vector behind the raw pointer)
     const mentions = new RegExp(`\\b${buffer.replace(/[^\w]/g, '\\$&')}\\b`);
-    const harmless = (c: CallFact) => HARMLESS_CALL.test(c.name) || SCALAR_CALL.test(c.name) || host.templateParams.includes(c.name);
+    const harmless = (c: CallFact) => HARMLESS_CALL.test(c.name) || (ACCESSOR_CALL.test(c.name) && c.args.length <= 1) || SCALAR_CALL.test(c.name) || host.templateParams.includes(c.name);
     if (between.some((c) => c.kind !== 'sync' && (!harmless(c) || c.args.some((a) => mentions.test(a))))) continue;
     if (host.accesses.some((a) => a.array === buffer && before(first.range.start, a.range.start) && before(a.range.start, second.range.start))) continue;
     const shown = (l: CallFact) => (l.via ? `\`${l.via}\` (launching \`${l.name}\`)` : `\`${l.name}\``);
