@@ -48,7 +48,12 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
         args: l.args.map((a) => substitute(a, params, c.args)),
         argRoots: l.argRoots.map((r) => {
           const i = r === null ? -1 : params.indexOf(r);
-          return i >= 0 ? c.argRoots[i] : r !== null && own.has(r) ? `${wrapper.name}::${r}` : r;
+          if (i >= 0) return c.argRoots[i];
+          // a member of a parameter (`input.cudaData`, `t->data`) is that member of the caller's argument
+          const member = r === null ? null : /^([A-Za-z_]\w*)((?:\.|->).+)$/.exec(r);
+          const j = member ? params.indexOf(member[1]) : -1;
+          if (j >= 0) return c.argRoots[j] === null ? null : `${c.argRoots[j]}${member![2]}`;
+          return r !== null && own.has(r) ? `${wrapper.name}::${r}` : r;
         }),
         grid: l.grid && substitute(l.grid, params, c.args),
         block: l.block && substitute(l.block, params, c.args),

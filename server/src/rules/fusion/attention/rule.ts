@@ -11,7 +11,7 @@
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
-import { exclusiveArms } from '../../../core/facts/model';
+import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { baseName, visibleCallables, type Callables } from '../../../core/project';
@@ -81,6 +81,17 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
     const kind = isGemm(k) ? 'gemm' : isSoftmax(k) ? 'softmax' : k.kernelClass === 'elementwise' ? 'elementwise' : 'other';
     out.push({ call, kind, reads: pick(u.read), writes: pick(u.written) });
   }
+  // a step that picks its kernel softmaxes only sometimes: a wrapper's alternatives (`ApplyMoeGate(x, y, gateType)`: a
+  // SwiGLU, or a softmax over experts), or the arms of a branch (`if (v4) PrepareDownInput(...) else ApplyGate(...)`)
+  // where the other arm activates: the branch picks an activation, the exp in one arm is a SiLU's
+  out.forEach((s, i) => {
+    if (s.kind !== 'softmax') return;
+    const alternative = (t: Step) => t.kind !== 'softmax' && t.kind !== 'gemm' && (s.call.via && t.call.via === s.call.via && sameRange(t.call.range, s.call.range) || neverTogether(s.call.scopes, t.call.scopes));
+    // (the steps right after it that never run with it: the other arms)
+    for (let j = i + 1; j < out.length && neverTogether(s.call.scopes, out[j].call.scopes) || (j < out.length && sameRange(out[j].call.range, s.call.range)); j++)
+      if (alternative(out[j])) s.kind = 'other';
+    for (let j = i - 1; j >= 0 && sameRange(out[j].call.range, s.call.range); j--) if (alternative(out[j])) s.kind = 'other';
+  });
   return out;
 }
 
@@ -121,7 +132,9 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
       if (s.kind === 'gemm') {
         // all three steps inside one call of a wrapper: the wrapper's own finding says it, not each caller
         const inOneCall = !!qk.call.via && !!softmax && [softmax.call, s.call].every((c) => c.via === qk.call.via && sameRange(c.range, qk.call.range));
-        if (softmax && !inOneCall && !notTxT(qk.call) && [...s.reads].some((r) => r === probs || tainted.has(r))) {
+        // (a wrapper's alternative GEMMs for one call, one per element type: one finding)
+        const said = out.some((f) => sameRange(f.range, qk.call.nameRange));
+        if (softmax && !inOneCall && !said && !notTxT(qk.call) && [...s.reads].some((r) => r === probs || tainted.has(r))) {
           out.push({
             range: qk.call.nameRange,
             function: host.name,

@@ -14,7 +14,7 @@ import { launchExtent, sameExtent, symbolic, type Extent } from './elements';
 import { perHost } from '../../common/memo';
 import { gemmOf } from '../../common/gemm-shape';
 import { visibleCallables } from '../../../core/project';
-import { exclusiveArms } from '../../../core/facts/model';
+import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 
 const before = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column < b.column);
 
@@ -91,6 +91,15 @@ function launchForms(k: FunctionFacts, param: string, launch: CallFact): string[
     });
 }
 
+/**
+ * A kernel that adds into one of its buffers element by element (`out[i] += scale * x[in_index]`): whatever an
+ * elementwise kernel wrote there just before (a `fill(out, 0)`) folds into its load, however it reads its other operands.
+ */
+function accumulates(k: FunctionFacts): boolean {
+  const b = kernelBuffers(k);
+  return b.written.some((i) => b.read.includes(i) && (b.forms.get(k.params[i].name)?.size ?? 0) === 1);
+}
+
 /** Calls that may sit between two launches without touching the intermediate: error checks, timing, printing. */
 /** Functional casts and scalar math in conditions between launches (`if (power_ != Dtype(1))`, `pow(shift, p)`). */
 const SCALAR_CALL = /^(Dtype|T|float|double|int|unsigned|half|__half|size_t|int64_t|pow|powf|exp|expf|log|logf|sqrt|sqrtf|fabs|fabsf|abs|min|max|std::min|std::max)$/;
@@ -102,15 +111,13 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
   const out: RuleFinding[] = [];
   const calls = callsThroughWrappers(host, hosts);
   const launches = calls.filter((c) => c.kind === 'launch');
-  for (let i = 0; i + 1 < launches.length; i++) {
-    const first = launches[i];
-    const second = launches[i + 1];
+  for (const [first, second] of nextLaunches(launches)) {
     // the same loops, or the second opens a loop that starts by reading the first's output
     // (`mul(a, b, y); for (i = 2; i < k; ++i) mul(y, x[i], y);`): an n-ary elementwise kernel
     if (first.loops.join() !== second.loops.slice(0, first.loops.length).join()) continue;
     const k1 = kernels.get(first.name);
     const k2 = kernels.get(second.name);
-    if (!k1 || !k2 || k1.kernelClass !== 'elementwise' || k2.kernelClass !== 'elementwise') continue;
+    if (!k1 || !k2 || k1.kernelClass !== 'elementwise' || (k2.kernelClass !== 'elementwise' && !accumulates(k2))) continue;
     // the same launch again (a warm-up, then the timed repetitions): a benchmark, not a chain of steps
     if (first.name === second.name && sameTexts(first.args, second.args)) continue;
     // launches on two streams, ordered by an event (`cudaStreamWaitEvent`): the split is the code's design, for overlap
@@ -124,7 +131,8 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     const split = s1.findIndex((b, k) => s2[k] !== b);
     if (split >= 0 && split < s2.length && exclusiveArms(s1[split], s2[split])) continue;
     const conditional = split >= 0;
-    const readIdx = kernelBuffers(k2).read;
+      // a consumer that is no elementwise kernel (a gather into `out[i] += x[i / stride]`) takes only its in-place operand
+    const readIdx = k2.kernelClass === 'elementwise' ? kernelBuffers(k2).read : kernelBuffers(k2).read.filter((x) => kernelBuffers(k2).written.includes(x));
     let buffer: string | undefined;
     let extent: Extent | null = null;
     let guessed: [string, string] | null = null;
@@ -137,7 +145,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       // same extent: both bounds-checks cover the same bits of the buffer (`n` floats, `n / 4` float4 packs)
       const e1 = launchExtent(k1, first, k1.params[j].name);
       const e2 = launchExtent(k2, second, k2.params[r].name);
-      if (e1 && e2 && sameExtent(e1, e2)) {
+          if (e1 && e2 && sameExtent(e1, e2)) {
         buffer = b;
         extent = e1;
         guessed = null;
@@ -157,7 +165,8 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     const sameShape = first.grid === second.grid && first.block === second.block;
     // nothing in between may use the intermediate: a copy, a library call, a host access
     if (first.range === second.range) continue; // two launches inside one wrapper call: the wrapper's own business
-    const between = calls.filter((c) => c !== first && c !== second && before(first.range.end, c.range.start) && before(c.range.start, second.range.start));
+    // (what sits in another arm of the branch the second launch is in never runs before it)
+    const between = calls.filter((c) => c !== first && c !== second && before(first.range.end, c.range.start) && before(c.range.start, second.range.start) && !neverTogether(c.scopes, second.scopes));
     // anything else in between may use the intermediate through a name we cannot follow
     // (`thrust::reduce(y.begin(), y.end())` on the vector behind the raw pointer)
     const mentions = new RegExp(`\\b${buffer.replace(/[^\w]/g, '\\$&')}\\b`);
@@ -165,6 +174,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     if (between.some((c) => c.kind !== 'sync' && (!harmless(c) || c.args.some((a) => mentions.test(a))))) continue;
     if (host.accesses.some((a) => a.array === buffer && before(first.range.start, a.range.start) && before(a.range.start, second.range.start))) continue;
     const shown = (l: CallFact) => (l.via ? `\`${l.via}\` (launching \`${l.name}\`)` : `\`${l.name}\``);
+    // a wrapper that launches one of two kernels (`if (logistic) k1<<<...>>> else k2<<<...>>>`) is one call: one finding
+    const at = second.nameRange.start;
+    if (out.some((f) => f.range.start.line === at.line && f.range.start.column === at.column)) continue;
     out.push({
       range: second.nameRange,
       function: host.name,
@@ -184,6 +196,17 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     });
   }
   return out;
+}
+
+/**
+ * Each launch with the one after it, and with that one's alternatives (`fill(out); if (reverse) up(x, out) else
+ * up(out, x)`): the launches in the other arms of the branch the next launch sits in, each of which may run next.
+ */
+function* nextLaunches(launches: readonly CallFact[]): Generator<[CallFact, CallFact]> {
+  for (let i = 0; i + 1 < launches.length; i++) {
+    yield [launches[i], launches[i + 1]];
+    for (let j = i + 2; j < launches.length && launches.slice(i + 1, j).every((l) => neverTogether(l.scopes, launches[j].scopes)); j++) yield [launches[i], launches[j]];
+  }
 }
 
 // an edit elsewhere leaves a host's findings as they were, while the kernels and wrappers it reads are the same facts objects
