@@ -4,7 +4,7 @@
 // array, an offset, an element type and a memory space. Expression macros are expanded
 // as they are evaluated. The statement walker (cfamily.ts) builds on this.
 import type { SyntaxNode as Node } from '../mirror';
-import { Poly, atom, isVarying, type AtomOp } from '../affine';
+import { Poly, atom, constantAtom, isVarying, type AtomOp } from '../affine';
 import { field, namedChildren } from '../syntax';
 import { tick } from '../budget';
 import { VECTOR_TYPES, baseType, elementBits, type TypeAliases } from './ctypes';
@@ -285,6 +285,11 @@ export class Evaluator {
         break;
     }
     if (a.unknown || b.unknown) return Poly.unknown;
+    // two constants: C's integer arithmetic (`(4 + 16 - 1) / 16` is 1 block)
+    if (a.isConstant && b.isConstant && op && ATOM_OPS.has(op)) {
+      const v = constantAtom(op as AtomOp, a.constant, b.constant, 0, 0);
+      if (v !== null) return Poly.const(v);
+    }
     // `tid / 32`, `tid % T`, `tid & 31`, `tid >> 5`: an atom, computed per lane
     if (a.dependsOn(isVarying) || b.dependsOn(isVarying)) return op && ATOM_OPS.has(op) ? atom(op as AtomOp, [a, b]) : Poly.unknown;
     return opaque(n);
