@@ -38,6 +38,8 @@ function scan(lines: readonly string[]): FileSwitches {
   let depth = 0;
   let inComment = false; // inside a `/* ... */` spanning lines: a `#define` there is text
   for (const whole of lines) {
+    // (most lines hold neither a directive nor a comment: one native search and a look at the first character)
+    if (!inComment && whole.indexOf('/') < 0 && firstChar(whole) !== 35 /* # */) continue;
     let line = whole;
     if (inComment) {
       const end = line.indexOf('*/');
