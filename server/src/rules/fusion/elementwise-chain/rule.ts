@@ -117,7 +117,8 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     if (first.loops.join() !== second.loops.slice(0, first.loops.length).join()) continue;
     const k1 = kernels.get(first.name);
     const k2 = kernels.get(second.name);
-    if (!k1 || !k2 || k1.kernelClass !== 'elementwise' || (k2.kernelClass !== 'elementwise' && !accumulates(k2))) continue;
+    // (a consumer that is no elementwise kernel takes a fill, which reads nothing: `fill(out, 0)`, then `out[i] += ...`)
+    if (!k1 || !k2 || k1.kernelClass !== 'elementwise' || (k2.kernelClass !== 'elementwise' && !(kernelBuffers(k1).read.length === 0 && accumulates(k2)))) continue;
     // the same launch again (a warm-up, then the timed repetitions): a benchmark, not a chain of steps
     if (first.name === second.name && sameTexts(first.args, second.args)) continue;
     // launches on two streams, ordered by an event (`cudaStreamWaitEvent`): the split is the code's design, for overlap
