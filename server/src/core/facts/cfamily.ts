@@ -893,7 +893,7 @@ class FunctionWalker extends Evaluator {
           const known = /^[A-Za-z_]\w*$/.test(text) ? this.env.get(text) : undefined;
           return known?.kind === 'int' && known.poly.isConstant ? known.poly.constant : null;
         });
-        if (name) this.dim3dims.set(name, dims);
+        if (name) this.noteDims(name, dims);
         continue;
       }
       const name = d.type === 'init_declarator' ? field(d, 'declarator')?.text : null;
@@ -901,13 +901,16 @@ class FunctionWalker extends Evaluator {
       const v = field(d, 'value');
       const args = v ? namedChildren(v.type === 'call_expression' ? field(v, 'arguments') ?? v : v) : [];
       const dims = args.map((a) => { const x = this.eval(a); return x.isConstant ? x.constant : null; });
-      this.dim3dims.set(name, dims);
-      // `dim3 grid(nElem / block.x)`: the extents read as `block.x`, `block.y` (a dim3's missing ones are 1)
-      ['x', 'y', 'z'].forEach((axis, i) => {
-        const extent = i < dims.length ? dims[i] : 1;
-        if (extent !== null) this.env.set(`${name}.${axis}`, { kind: 'int', poly: Poly.const(extent) });
-      });
+      this.noteDims(name, dims);
     }
+  }
+  private noteDims(name: string, dims: (number | null)[]): void {
+    this.dim3dims.set(name, dims);
+    // `dim3 grid(nElem / block.x)`: the extents read as `block.x`, `block.y` (a dim3's missing ones are 1)
+    ['x', 'y', 'z'].forEach((axis, i) => {
+      const extent = i < dims.length ? dims[i] : 1;
+      if (extent !== null) this.env.set(`${name}.${axis}`, { kind: 'int', poly: Poly.const(extent) });
+    });
   }
   /** A launch argument's extents (`256`, `block`, `dim3(32, 16)`), each null where not constant. */
   private extents(arg: Node): (number | null)[] {

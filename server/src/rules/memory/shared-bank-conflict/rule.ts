@@ -17,6 +17,9 @@ import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlter
 
 
 /** Sizes the lanes' words depend on (`d` in `Qi[tx * d + x]`), which the verdict assumes. */
+/** A convolution's or resampler's window size (`k_size`, `h_ksize`, `kernel_size`, `filterSize`): an odd count of taps. */
+const WINDOW_SIZE = /(?:^|[^A-Za-z])(?:k_?size|kernel_?size|filter_?size|window_?size)/i;
+
 function sizesOf(a: AccessFact): string[] {
   const out = new Set<string>();
   // (a size that only scales a loop's step, `k * row_stride`, is the same for every lane)
@@ -77,7 +80,10 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       // loop, a GEMM's epilogue): a few replays there are a small share of the kernel's time; 8 ways or more
       // (an epilogue's accumulators staged with a row stride of 128 words) still are not; nor is a tile's store once per
       // step of the main loop, beside the loop that then reads the tile over and over; nor one in a kernel without a main loop
-      .filter((h) => h.c.ways >= COLD_WAYS || !(once(h.a) || hot.outside(h.a, 'any') || hot.staging(h.a)));
+      .filter((h) => h.c.ways >= COLD_WAYS || !(once(h.a) || hot.outside(h.a, 'any') || hot.staging(h.a)))
+      // a filter window's size (`k_size = 2 * ceil(support) + 1`, `ksize` of a blur) is odd by construction: rows of
+      // it fall on every bank, so a conflict that rests on its being a multiple of 32 never happens
+      .filter((h) => !sizesOf(h.a).some((x) => WINDOW_SIZE.test(x)));
     if (!hits.length) continue;
     // the access to report: the hottest (most deeply nested: the k-loop, not the epilogue), then the worst
     const first = hits.reduce((m, h) => (h.a.loops.length > m.a.loops.length || (h.a.loops.length === m.a.loops.length && h.c.ways > m.c.ways) ? h : m));
