@@ -16,10 +16,10 @@ import { constantValue } from '../../common/file-constants';
 import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlternatives, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
 
 
-/** Sizes the lanes' words depend on (`d` in `Qi[tx * d + x]`), which the verdict assumes. */
 /** A convolution's or resampler's window size (`k_size`, `h_ksize`, `kernel_size`, `filterSize`): an odd count of taps. */
 const WINDOW_SIZE = /(?:^|[^A-Za-z])(?:k_?size|kernel_?size|filter_?size|window_?size)/i;
 
+/** Sizes the lanes' words depend on (`d` in `Qi[tx * d + x]`), which the verdict assumes. */
 function sizesOf(a: AccessFact): string[] {
   const out = new Set<string>();
   // (a size that only scales a loop's step, `k * row_stride`, is the same for every lane)
