@@ -6,7 +6,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindings, warpRowWidth, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
-import { Poly, atomDef, displaySymbol, symbolKind } from '../../../core/affine';
+import { Poly, atomDef, bindSymbols, displaySymbol, symbolKind } from '../../../core/affine';
 import { countsSequences } from '../../../core/facts/sequence-bound';
 import { FLAG_NAME, SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
@@ -39,6 +39,24 @@ const axisStrideOf = (fn: FunctionFacts, name: string): boolean => {
 };
 /** A convolution's stride (`stride`, `stride_w`, `stride.x` of an int2) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy]|\.[xyz])?$/i;
+/** A convolution's stride, padding and dilation by name (`stride_w`; `sw`, `pw`, `dw` beside `kw`), and its window's size. */
+const CONV_STEP = /^(?:stride|dilation)(?:_?[hwxy])?$|^[sd][hw]$/i;
+const CONV_PAD = /^pad(?:ding)?(?:_?[hwxy])?$|^p[hw]$/i;
+const CONV_SIZE = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|k[hw])$/i;
+
+/** A convolution's or pooling kernel's shape parameters with their usual values, when it takes a window size (else empty). */
+function convShape(fn: FunctionFacts): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!fn.params.some((p) => !p.pointer && CONV_SIZE.test(p.name))) return out;
+  for (const p of fn.params) {
+    if (p.pointer) continue;
+    if (CONV_STEP.test(p.name)) out.set(p.name, 1);
+    else if (CONV_PAD.test(p.name)) out.set(p.name, 1);
+    else if (CONV_SIZE.test(p.name)) out.set(p.name, 3);
+  }
+  return out;
+}
+
 /** A resampling step's name (`sample`, `stride`, `step_w`), as opposed to a shape's extent (`layers`, `C`). */
 const STEP_NAME = /^(?:stride|sample|step|dilation|scale|factor)s?(?:_?[hwxy])?$/i;
 const CONV_WINDOW = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|pad(?:ding)?(?:_?[hwxy])?|dilation(?:_?[hwxy])?|filter_?(?:size|width|height|[hw]))$/i;
@@ -183,7 +201,12 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const bytes = (a.elemBits ?? 32) / 8;
     const counts = sectorCounts(index, bytes, TID, blockX, a.activeLanes);
     // within 2x of ideal under some sizes, or 2 sectors at most (a half-warp broadcast in 16x16 blocks): not worth a warning
-    if (!counts || !counts.every((k) => k.sectors >= 2 * k.minimum && k.sectors > 2)) continue;
+    const worthIt = (ks: SectorCount[] | null) => !!ks && ks.every((k) => k.sectors >= 2 * k.minimum && k.sectors > 2);
+    if (!counts || !worthIt(counts)) continue;
+    // a convolution's or pooling window's shape (`stride`, `pad`, `ksize`; `sw`, `pw`, `kw`) is a few elements, not a
+    // row: with its usual values (stride 1, pad 1, a 3-wide window) col2im's and pooling's lanes walk one element apart
+    const shape = convShape(fn);
+    if (shape.size && !worthIt(sectorCounts(bindSymbols(index, shape), bytes, TID, blockX, a.activeLanes))) continue;
     // `Y[OFFY + i*INCY]`: a strided BLAS vector is the caller's choice, and 1 in practice
     const unit = index.coefficient(TID);
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && BLAS_INCREMENT.test(unit.toString())) continue;
