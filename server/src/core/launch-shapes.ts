@@ -12,6 +12,8 @@ import { baseName } from './project';
 interface Seen {
   xs: Set<number | null>;
   oneBlock: boolean;
+  /** every launch is one block of fewer threads than a warp */
+  subWarp: boolean;
   launches: CallFact[];
   /** Per template parameter: the types the launches give it (a non-type argument adds null). */
   types: (Set<string | null>)[];
@@ -31,10 +33,11 @@ function collect(functions: readonly FunctionFacts[]): Map<string, Seen> {
       if (c.kind !== 'launch') continue;
       const base = baseName(c.name);
       let seen = out.get(base);
-      if (!seen) out.set(base, (seen = { xs: new Set(), oneBlock: true, launches: [], types: [] }));
+      if (!seen) out.set(base, (seen = { xs: new Set(), oneBlock: true, subWarp: true, launches: [], types: [] }));
       seen.launches.push(c);
       seen.xs.add(c.blockX ?? null);
       seen.oneBlock &&= c.gridBlocks === 1;
+      seen.subWarp &&= c.gridBlocks === 1 && !!c.blockDims?.length && c.blockDims.every((d) => d !== null) && c.blockDims.reduce<number>((n, d) => n * d!, 1) < 32;
       addTypes(seen, c);
     }
   return out;
@@ -173,12 +176,13 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     let x = seen && seen.xs.size === 1 ? [...seen.xs][0] : null;
     if (x !== null && (x <= 0 || x >= 32 || 32 % x !== 0)) x = null;
     const singleBlock = seen?.oneBlock ?? false;
+    const subWarp = seen?.subWarp ?? false;
     const types = typeBindings(f, seen);
     const small = smallProblem(f, seen);
     const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name));
     if (x === null && !singleBlock && !types && !small && !vectorLaunch) return f;
-    const key = `${x}|${singleBlock}|${small}|${vectorLaunch}|${types ? [...types].join() : ''}`;
+    const key = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${types ? [...types].join() : ''}`;
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
     const facts: FunctionFacts = {
@@ -186,6 +190,7 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
       ...(types ? withTypes(f, types) : {}),
       ...(x !== null ? { blockDimX: x } : {}),
       ...(singleBlock ? { singleBlock } : {}),
+      ...(subWarp ? { subWarp } : {}),
       ...(small ? { smallProblem: small } : {}),
       ...(vectorLaunch ? { vectorLaunch } : {}),
     };

@@ -210,6 +210,8 @@ export interface FunctionFacts {
   blockDimX?: number;
   /** Every launch of this kernel in the file is one block (`<<<1, 256>>>`): a demo or a last reduction stage, not a stream (set per file). */
   singleBlock?: boolean;
+  /** Every launch of this kernel in the file is one block of fewer than 32 threads (`<<<1, 4>>>`): less than a warp in all (set per file). */
+  subWarp?: boolean;
   /** Every launch of this kernel in the file passes a small constant (at most 2^19, launch-bound on an H200) for the count its thread index is checked against, or starts at most that many threads: a demo size (set per file). */
   smallProblem?: boolean;
   /**

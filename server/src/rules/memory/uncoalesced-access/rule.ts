@@ -173,9 +173,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   // a kernel that reads nothing from global memory fills its output from indices and constants:
   // set-up (`A[i*order + j] = i` before the timed loop), run once
   if (fn.isKernel && !accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
-  // one block per launch (`<<<1, 256>>>`) whose threads touch a few elements each: a demo or a last reduction stage,
-  // a few KB; launching more blocks comes first. (A thread that loops over a run-time length moves more: `gather_tree`.)
-  if (fn.singleBlock && globals.every((a) => a.loops.every((id) => (fn.loops.find((l) => l.id === id)?.trips ?? Infinity) <= 16))) return [];
+  // every launch is less than a warp (`<<<1, block.x / SEGM>>>` of 4 threads) whose threads touch a few elements each:
+  // a demo with no warp to coalesce. (A thread that loops over a run-time length moves more.)
+  if (fn.subWarp && globals.every((a) => a.loops.every((id) => (fn.loops.find((l) => l.id === id)?.trips ?? Infinity) <= 16))) return [];
   for (const a of globals) {
     const index = a.indices[0];
     if (index.unknown || a.singleLane) continue; // unknown, or a request only one lane makes
