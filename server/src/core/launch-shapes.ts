@@ -165,8 +165,21 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   return (lastLaunches = { calls, launches: collect(functions), owner, packed });
 }
 
+/**
+ * A kernel whose warp runs along threadIdx.y (launched with blocks of (1, 32)): its threads walk a row from
+ * `threadIdx.y` in steps of `blockDim.y` and meet with warp shuffles (`row = blockIdx.x * blockDim.x + threadIdx.x;
+ * for (col = threadIdx.y; col < ncols; col += blockDim.y)`, then `__shfl_xor_sync`): the shuffles sum over the
+ * lanes that walked the row, so those lanes are one warp, and blockDim.x is 1.
+ */
+function warpAlongY(fn: FunctionFacts): boolean {
+  if (!fn.calls.some((c) => /^__shfl(?:_xor|_down|_up)?(?:_sync)?$/.test(c.name))) return false;
+  const yWalks = fn.loops.filter((l) => l.init?.toString() === 'threadIdx.y' && l.step?.toString() === 'blockDim.y');
+  return yWalks.length > 0 && !fn.loops.some((l) => l.init?.dependsOn((s) => s === 'threadIdx.x'));
+}
+
 export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   const { launches, owner, packed } = fileLaunches(functions);
+  const helpers = new Map(functions.filter((f) => f.isDevice).map((f) => [baseName(f.name), f]));
   // generic kernels with a 16-bit specialization beside them: the specialization is the fp16 path a
   // half-precision build runs, the generic one the fp32 build's (its scalar accesses are that build's business)
   const halfSpecialized = new Set(functions.filter((f) => f.isKernel && HALF_SPECIALIZATION.test(f.name)).map((f) => baseName(f.name)));
@@ -175,6 +188,8 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     const seen = launches.get(baseName(f.name));
     let x = seen && seen.xs.size === 1 ? [...seen.xs][0] : null;
     if (x !== null && (x <= 0 || x >= 32 || 32 % x !== 0)) x = null;
+    // launched from elsewhere (a Rust or Python host) with blocks of (1, 32): its row walk says so
+    if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const singleBlock = seen?.oneBlock ?? false;
     const subWarp = seen?.subWarp ?? false;
     const types = typeBindings(f, seen);

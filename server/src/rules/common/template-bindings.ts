@@ -201,3 +201,4 @@ export function warpRowWidth(fn: FunctionFacts, bindings: Bindings): number | un
   const x = bindings.get('blockDim.x');
   return x !== undefined && x > 0 && x < 32 && 32 % x === 0 ? x : undefined;
 }
+

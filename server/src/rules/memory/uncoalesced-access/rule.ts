@@ -39,20 +39,48 @@ const axisStrideOf = (fn: FunctionFacts, name: string): boolean => {
 };
 /** A convolution's stride (`stride`, `stride_w`, `stride.x` of an int2) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy]|\.[xyz])?$/i;
-/** A convolution's stride, padding and dilation by name (`stride_w`; `sw`, `pw`, `dw` beside `kw`), and its window's size. */
-const CONV_STEP = /^(?:stride|dilation)(?:_?[hwxy])?$|^[sd][hw]$/i;
-const CONV_PAD = /^pad(?:ding)?(?:_?[hwxy])?$|^p[hw]$/i;
-const CONV_SIZE = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|k[hw])$/i;
+/** A convolution's stride, padding and dilation by name (`stride_w`, `h_stride`; `sw`, `pw`, `dw` beside `kw`), and its window's size (`ksize`, `kw`, `w_k`). */
+const CONV_STEP = /^(?:[hwxy]_?)?(?:stride|dilation)(?:_?[hwxy])?$|^[sd][hw]$/i;
+const CONV_PAD = /^(?:[hwxy]_?)?pad(?:ding)?(?:_?[hwxy])?$|^p[hw]$/i;
+const CONV_SIZE = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|k_?[hw]|[hw]_k)$/i;
 
-/** A convolution's or pooling kernel's shape parameters with their usual values, when it takes a window size (else empty). */
+/**
+ * A convolution's or pooling kernel's shape parameters with their usual values, when it takes a window size or both a
+ * stride and a padding (else empty).
+ */
 function convShape(fn: FunctionFacts): Map<string, number> {
   const out = new Map<string, number>();
-  if (!fn.params.some((p) => !p.pointer && CONV_SIZE.test(p.name))) return out;
+  const scalars = fn.params.filter((p) => !p.pointer);
+  const window = scalars.some((p) => CONV_SIZE.test(p.name)) || (scalars.some((p) => CONV_STEP.test(p.name)) && scalars.some((p) => CONV_PAD.test(p.name)));
+  if (!window) return out;
   for (const p of fn.params) {
     if (p.pointer) continue;
     if (CONV_STEP.test(p.name)) out.set(p.name, 1);
     else if (CONV_PAD.test(p.name)) out.set(p.name, 1);
     else if (CONV_SIZE.test(p.name)) out.set(p.name, 3);
+  }
+  return out;
+}
+
+/** An element of a layout's strides array, as the index reads it: `(src_s[3])`, `(strides[2])`. */
+const STRIDES_ELEMENT = /^\(?((?:\w+_)?s|\w*strides?)\[(\d+)\]\)?$/;
+
+/**
+ * The innermost stride of each strides array the kernel reads (`src_s[3]` where it reads `src_s[0..3]`), set to 1 where
+ * this index uses it. (An index that uses only `src_s[1]` runs its lanes along another axis: nothing is set.)
+ */
+function innermostStrides(fn: FunctionFacts, index: Poly): Map<string, number> {
+  const axes = new Map<string, number>();
+  const element = (sym: string) => STRIDES_ELEMENT.exec(displaySymbol(sym));
+  for (const a of fn.accesses) for (const p of a.indices) for (const sym of p.symbols()) {
+    const m = element(sym);
+    if (m) axes.set(m[1], Math.max(axes.get(m[1]) ?? 0, Number(m[2])));
+  }
+  const out = new Map<string, number>();
+  for (const sym of index.symbols()) {
+    const m = element(sym);
+    // (one axis alone says nothing of which is innermost)
+    if (m && Number(m[2]) > 0 && Number(m[2]) === axes.get(m[1])) out.set(sym, 1);
   }
   return out;
 }
@@ -205,8 +233,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (!counts || !worthIt(counts)) continue;
     // a convolution's or pooling window's shape (`stride`, `pad`, `ksize`; `sw`, `pw`, `kw`) is a few elements, not a
     // row: with its usual values (stride 1, pad 1, a 3-wide window) col2im's and pooling's lanes walk one element apart
-    const shape = convShape(fn);
-    if (shape.size && !worthIt(sectorCounts(bindSymbols(index, shape), bytes, TID, blockX, a.activeLanes))) continue;
+    // and a layout's per-axis strides read from an array (`src_s[3]` of `src_s[0..3]`): the innermost is 1 when contiguous
+    const usual = new Map([...convShape(fn), ...innermostStrides(fn, index)]);
+    if (usual.size && !worthIt(sectorCounts(bindSymbols(index, usual), bytes, TID, blockX, a.activeLanes))) continue;
     // `Y[OFFY + i*INCY]`: a strided BLAS vector is the caller's choice, and 1 in practice
     const unit = index.coefficient(TID);
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && BLAS_INCREMENT.test(unit.toString())) continue;
