@@ -17,6 +17,7 @@ import { fixUncoalesced } from './fix';
 import { boundByLaunches, loopsAround, mainLoops } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
 import { residuesCovered, siblingsFillSectors } from '../../common/residues';
+import { convShape } from '../../common/conv-shape';
 
 const TID = 'threadIdx.x';
 /** The names in an expression's text. */
@@ -39,29 +40,6 @@ const axisStrideOf = (fn: FunctionFacts, name: string): boolean => {
 };
 /** A convolution's stride (`stride`, `stride_w`, `stride.x` of an int2) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy]|\.[xyz])?$/i;
-/** A convolution's stride, padding and dilation by name (`stride_w`, `h_stride`; `sw`, `pw`, `dw` beside `kw`), and its window's size (`ksize`, `kw`, `w_k`). */
-const CONV_STEP = /^(?:[hwxy]_?)?(?:stride|dilation)(?:_?[hwxy])?$|^[sd][hw]$/i;
-const CONV_PAD = /^(?:[hwxy]_?)?pad(?:ding)?(?:_?[hwxy])?$|^p[hw]$/i;
-const CONV_SIZE = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|k_?[hw]|[hw]_k)$/i;
-
-/**
- * A convolution's or pooling kernel's shape parameters with their usual values, when it takes a window size or both a
- * stride and a padding (else empty).
- */
-function convShape(fn: FunctionFacts): Map<string, number> {
-  const out = new Map<string, number>();
-  const scalars = fn.params.filter((p) => !p.pointer);
-  const window = scalars.some((p) => CONV_SIZE.test(p.name)) || (scalars.some((p) => CONV_STEP.test(p.name)) && scalars.some((p) => CONV_PAD.test(p.name)));
-  if (!window) return out;
-  for (const p of fn.params) {
-    if (p.pointer) continue;
-    if (CONV_STEP.test(p.name)) out.set(p.name, 1);
-    else if (CONV_PAD.test(p.name)) out.set(p.name, 1);
-    else if (CONV_SIZE.test(p.name)) out.set(p.name, 3);
-  }
-  return out;
-}
-
 /** An element of a layout's strides array, as the index reads it: `(src_s[3])`, `(strides[2])`. */
 const STRIDES_ELEMENT = /^\(?((?:\w+_)?s|\w*strides?)\[(\d+)\]\)?$/;
 

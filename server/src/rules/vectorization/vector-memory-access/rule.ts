@@ -7,11 +7,12 @@ import { tritonVector } from './triton';
 import { fixVectorAccess } from './fix';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { Poly, isVarying, symbolKind } from '../../../core/affine';
+import { Poly, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
 import { isReferenceOracle } from '../../common/reference';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
 import { loopsAround } from '../../common/hot-loops';
+import { convShape } from '../../common/conv-shape';
 
 const TID = 'threadIdx.x';
 /**
@@ -344,7 +345,11 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const width = 128 / widest; // elements per thread, so that the widest stream moves 16 bytes
   // the element counts the kernel's loops run to (a guard's bound, `i < half` in a halving tree, may be odd: not these)
   const counts = new Set(fn.loops.map((l) => l.bound?.trim()).filter((b): b is string => !!b && /^\w+$/.test(b)));
-  if (!globals.every((a) => vectorizable(a, width, counts))) return checkChunks(fn, globals);
+  // (a convolution's accesses under its usual shape too: col2im's `src` lanes, contiguous while the stride is taken
+  // for a row pitch, are a gather one stride apart)
+  const shape = convShape(fn);
+  const usual = (a: AccessFact): AccessFact => (shape.size ? { ...a, indices: a.indices.map((p) => bindSymbols(p, shape)) } : a);
+  if (!globals.every((a) => vectorizable(a, width, counts) && vectorizable(usual(a), width, counts))) return checkChunks(fn, globals);
   const byType = new Map<string, number>();
   for (const a of globals) byType.set(a.elemType ?? 'T', bitsOf(a)!);
   const alternatives = new Map(globals.filter((a) => a.elemAlternatives).map((a) => [a.elemType ?? '', a.elemAlternatives!]));

@@ -1,0 +1,29 @@
+// A convolution's or pooling kernel's shape by parameter name: its stride, padding and dilation are a few
+// elements (1 or 2), its window 3 to 7 taps, never a row. Lane evaluation assumes unknown sizes are large (a row
+// pitch); for these the usual values say where the lanes really fall (col2im's lanes one element apart, not a
+// stride apart).
+import type { FunctionFacts } from '../../core/facts/model';
+
+/** A convolution's stride, padding and dilation by name (`stride_w`, `h_stride`; `sw`, `pw`, `dw` beside `kw`), and its window's size (`ksize`, `kw`, `w_k`). */
+const CONV_STEP = /^(?:[hwxy]_?)?(?:stride|dilation)(?:_?[hwxy])?$|^[sd][hw]$/i;
+const CONV_PAD = /^(?:[hwxy]_?)?pad(?:ding)?(?:_?[hwxy])?$|^p[hw]$/i;
+const CONV_SIZE = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|k_?[hw]|[hw]_k)$/i;
+
+/**
+ * A convolution's or pooling kernel's shape parameters with their usual values, when it takes a window size or both a
+ * stride and a padding (else empty).
+ */
+export function convShape(fn: FunctionFacts): Map<string, number> {
+  const out = new Map<string, number>();
+  const scalars = fn.params.filter((p) => !p.pointer);
+  const window = scalars.some((p) => CONV_SIZE.test(p.name)) || (scalars.some((p) => CONV_STEP.test(p.name)) && scalars.some((p) => CONV_PAD.test(p.name)));
+  if (!window) return out;
+  for (const p of fn.params) {
+    if (p.pointer) continue;
+    if (CONV_STEP.test(p.name)) out.set(p.name, 1);
+    else if (CONV_PAD.test(p.name)) out.set(p.name, 1);
+    else if (CONV_SIZE.test(p.name)) out.set(p.name, 3);
+  }
+  return out;
+}
+
