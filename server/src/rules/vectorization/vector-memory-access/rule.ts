@@ -324,7 +324,14 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // warp-uniform loads (`alpha[blockIdx.y]`, a scalar parameter read once) are broadcasts, not part of the stream
   // (`u1[i]` with `i` from threadIdx.y is the same for a whole warp, too)
   const warpUniform = (a: AccessFact) => a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn((s) => s === TID || s.startsWith('#op') || s.startsWith('#loop'));
-  const globals = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a));
+  // a helper's walk over a small array every lane reads alike (`is_contiguous(num_dims, dims, strides)`): layout metadata
+  const helperWalk = (a: AccessFact) => !!a.helperLoops?.length && a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn((s) => s === TID || s.startsWith('#op'));
+  const streams = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a) && !helperWalk(a));
+  // a contiguous fast path beside a general-layout fallback (`if (is_contiguous(...)) out[i] = f(inp[i]); else
+  // out[i] = f(inp[strided_i])`): the fast path is the stream the kernel exists for, the fallback's gathers are none
+  const known = (a: AccessFact) => !a.indices.some((p) => p.unknown);
+  const fallback = (a: AccessFact) => !known(a) && !!a.scopes?.length && streams.some((b) => known(b) && neverTogether(a.scopes, b.scopes));
+  const globals = streams.filter((a) => !fallback(a));
   if (globals.length === 0) return [];
   // indexed by threadIdx alone (`in[threadIdx.x]`): every block walks the same blockDim elements, a lane demo
   // or a per-block table of at most 1024 values, never a stream
