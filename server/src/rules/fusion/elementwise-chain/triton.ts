@@ -10,6 +10,7 @@
 // and one whose other operand has more dimensions than the buffer (`big + out`: the result
 // outgrows the kernel's output); an operand of unknown shape is assumed to match or broadcast.
 import { detail } from '../../common/detail';
+import { eagerChains } from './eager';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
 import { compiledByTorch, isPythonTest, isReferenceOracle } from '../../common/reference';
@@ -267,7 +268,11 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   for (const host of facts.functions) {
     if (host.isKernel || isReferenceOracle(host.name) || isPythonTest(host.name) || compiledByTorch(host)) continue; // a test oracle is kept unfused on purpose
     try {
-      out.push(...checkHost(host, kernels, facts.lines, helpers));
+      const launched = checkHost(host, kernels, facts.lines, helpers);
+      out.push(...launched);
+      // eager PyTorch runs (eager.ts) the launch chains above do not already take in
+      const near = (f: RuleFinding, g: RuleFinding) => Math.abs(f.range.start.line - g.range.start.line) <= 2;
+      out.push(...eagerChains(host).filter((e) => !launched.some((f) => near(e, f) || (f.related ?? []).some((r) => near(e, { ...f, range: r.range })))));
     } catch {
       // facts we cannot follow: no finding
     }
