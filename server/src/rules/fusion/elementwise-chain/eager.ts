@@ -4,7 +4,7 @@
 // kernel per operation in eager mode, each reading and writing the whole tensor. One Triton
 // kernel (or torch.compile on the function) keeps the values in registers.
 //
-// Quiet: runs of fewer than MIN_STEPS operations; runs of plain arithmetic with no PyTorch call
+// Quiet: runs of fewer than MIN_STEPS operations; plain-PyTorch versions kept for comparison (`naive_*`); runs of plain arithmetic with no PyTorch call
 // or tensor method in them (Python numbers look the same); steps that only feed a check on the
 // host; operations under different loops or branches.
 import { detail } from '../../common/detail';
@@ -12,8 +12,14 @@ import type { CallFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { feedsHostCheck, firstUse, isElementwise, listWords, sameContext, stepName } from '../../common/triton-host';
 
-/** The fewest eager operations a run must have to be worth one kernel: two passes are often a view and a cast. */
-const MIN_STEPS = 3;
+/**
+ * The fewest eager operations a run must have to be worth a kernel of its own: shorter runs are mostly set-up (a
+ * scale and a cast, a quantizer's clamp and divide), which a reader fuses only once the long ones are done.
+ */
+const MIN_STEPS = 4;
+
+/** A plain PyTorch version kept beside the kernels to compare them with (`naive_gdn_gate`, `ref_rmsnorm`): eager on purpose. */
+const NAIVE = /^(?:naive|ref|reference|eager|torch|pytorch)_/i;
 
 /** A PyTorch function or a tensor method (`torch.rsqrt(...)`, `x.float()`): tensors, not Python numbers. */
 const onTensors = (c: CallFact) => c.form === 'method' || (c.form === 'call' && (c.qualified ?? c.name).startsWith('torch.'));
@@ -62,6 +68,7 @@ function wholeTensors(host: FunctionFacts): Set<number> {
 
 /** The longest run of eager elementwise operations in the host function (one finding a function: the runs of one computation overlap). */
 export function eagerChains(host: FunctionFacts): RuleFinding[] {
+  if (NAIVE.test(host.name)) return [];
   const calls = host.calls;
   const whole = wholeTensors(host);
   const taken = new Set<number>();
