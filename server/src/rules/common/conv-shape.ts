@@ -26,4 +26,3 @@ export function convShape(fn: FunctionFacts): Map<string, number> {
   }
   return out;
 }
-

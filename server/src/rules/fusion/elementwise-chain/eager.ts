@@ -4,9 +4,10 @@
 // kernel per operation in eager mode, each reading and writing the whole tensor. One Triton
 // kernel (or torch.compile on the function) keeps the values in registers.
 //
-// Quiet: runs of fewer than MIN_STEPS operations; plain-PyTorch versions kept for comparison (`naive_*`); runs of plain arithmetic with no PyTorch call
-// or tensor method in them (Python numbers look the same); steps that only feed a check on the
-// host; operations under different loops or branches.
+// Quiet: runs of fewer than MIN_STEPS operations; plain-PyTorch versions kept for comparison
+// (`naive_*`); runs of plain arithmetic with no PyTorch call or tensor method in them (Python
+// numbers look the same), or over no whole tensor (a scalar statistic); steps that only feed a
+// check on the host; operations under different loops or branches.
 import { detail } from '../../common/detail';
 import type { CallFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
