@@ -330,7 +330,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // a contiguous fast path beside a general-layout fallback (`if (is_contiguous(...)) out[i] = f(inp[i]); else
   // out[i] = f(inp[strided_i])`): the fast path is the stream the kernel exists for, the fallback's gathers are none
   const known = (a: AccessFact) => !a.indices.some((p) => p.unknown);
-  const fallback = (a: AccessFact) => !known(a) && !!a.scopes?.length && streams.some((b) => known(b) && neverTogether(a.scopes, b.scopes));
+  // (the same buffer in both: `inp[i]` in one arm, `inp[strided_i]` in the other)
+  const fallback = (a: AccessFact) => !known(a) && !!a.scopes?.length && streams.some((b) => known(b) && b.array === a.array && neverTogether(a.scopes, b.scopes));
   const globals = streams.filter((a) => !fallback(a));
   if (globals.length === 0) return [];
   // indexed by threadIdx alone (`in[threadIdx.x]`): every block walks the same blockDim elements, a lane demo
