@@ -43,20 +43,26 @@ const CONV_STRIDE = /^stride(?:_?[hwxy]|\.[xyz])?$/i;
 /** An element of a layout's strides array, as the index reads it: `(src_s[3])`, `(strides[2])`. */
 const STRIDES_ELEMENT = /^\(?((?:\w+_)?s|\w*strides?)\[(\d+)\]\)?$/;
 
-/**
- * The innermost stride of each strides array the kernel reads (`src_s[3]` where it reads `src_s[0..3]`), set to 1 where
- * this index uses it. (An index that uses only `src_s[1]` runs its lanes along another axis: nothing is set.)
- */
-function innermostStrides(fn: FunctionFacts, index: Poly): Map<string, number> {
+const stridesElement = (sym: string) => STRIDES_ELEMENT.exec(displaySymbol(sym));
+
+/** The last axis of each strides array the kernel reads (`src_s` -> 3 where it reads `src_s[0..3]`). */
+function strideAxes(fn: FunctionFacts): Map<string, number> {
   const axes = new Map<string, number>();
-  const element = (sym: string) => STRIDES_ELEMENT.exec(displaySymbol(sym));
   for (const a of fn.accesses) for (const p of a.indices) for (const sym of p.symbols()) {
-    const m = element(sym);
+    const m = stridesElement(sym);
     if (m) axes.set(m[1], Math.max(axes.get(m[1]) ?? 0, Number(m[2])));
   }
+  return axes;
+}
+
+/**
+ * The innermost stride of each strides array (`src_s[3]` of `src_s[0..3]`), set to 1 where this index uses it. (An
+ * index that uses only `src_s[1]` runs its lanes along another axis: nothing is set.)
+ */
+function innermostStrides(axes: ReadonlyMap<string, number>, index: Poly): Map<string, number> {
   const out = new Map<string, number>();
   for (const sym of index.symbols()) {
-    const m = element(sym);
+    const m = stridesElement(sym);
     // (one axis alone says nothing of which is innermost)
     if (m && Number(m[2]) > 0 && Number(m[2]) === axes.get(m[1])) out.set(sym, 1);
   }
@@ -181,6 +187,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   if (fn.isKernel && !accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
   // every launch is less than a warp (`<<<1, block.x / SEGM>>>` of 4 threads) whose threads touch a few elements each:
   // a demo with no warp to coalesce. (A thread that loops over a run-time length moves more.)
+  // (a convolution's usual shape and the kernel's strides arrays, read once the first access needs them)
+  let shape: Map<string, number> | undefined;
+  let axes: Map<string, number> | undefined;
   if (fn.subWarp && globals.every((a) => a.loops.every((id) => (fn.loops.find((l) => l.id === id)?.trips ?? Infinity) <= 16))) return [];
   for (const a of globals) {
     const index = a.indices[0];
@@ -212,7 +221,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // a convolution's or pooling window's shape (`stride`, `pad`, `ksize`; `sw`, `pw`, `kw`) is a few elements, not a
     // row: with its usual values (stride 1, pad 1, a 3-wide window) col2im's and pooling's lanes walk one element apart
     // and a layout's per-axis strides read from an array (`src_s[3]` of `src_s[0..3]`): the innermost is 1 when contiguous
-    const usual = new Map([...convShape(fn), ...innermostStrides(fn, index)]);
+    const usual = new Map([...(shape ??= convShape(fn)), ...innermostStrides((axes ??= strideAxes(fn)), index)]);
     if (usual.size && !worthIt(sectorCounts(bindSymbols(index, usual), bytes, TID, blockX, a.activeLanes))) continue;
     // `Y[OFFY + i*INCY]`: a strided BLAS vector is the caller's choice, and 1 in practice
     const unit = index.coefficient(TID);
