@@ -11,6 +11,7 @@ import { isSuppressed, mayBeSuppressed, suppressedLines } from './suppress';
 import { functionFacts } from './facts/cfamily';
 import { hostHelpers, inlinedStale, type HostHelpers } from './facts/host-inline';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
+import { recordLayouts, recordsKey, type RecordLayouts } from './facts/records';
 import { fileSwitches } from './facts/file-switches';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { tritonFunctions } from './facts/triton';
@@ -58,6 +59,7 @@ interface FileContext {
   globals: FileArray[];
   constants: Map<string, number>;
   macros: Map<string, MacroDef>;
+  records: RecordLayouts;
   helpers: Map<string, SyntaxNode>;
   /** Host functions with loops, inlined where another function's loop calls them. */
   hostHelpers: HostHelpers;
@@ -433,7 +435,7 @@ export class Engine {
   }
 
   /** File-scope facts by the text of the file's declarations (and its preprocessor view). */
-  private readonly fileScopes = new Map<string, { globals: FileArray[]; constants: Map<string, number>; macros: Map<string, MacroDef> }>();
+  private readonly fileScopes = new Map<string, { globals: FileArray[]; constants: Map<string, number>; macros: Map<string, MacroDef>; records: RecordLayouts }>();
   /** Long cache keys (everything a function's facts depend on outside it) as short ids. */
   private readonly keyIds = new Map<string, string>();
   private nextKeyId = 0;
@@ -503,11 +505,12 @@ export class Engine {
         globals: fileArrays(fileScope),
         constants: new Map([...pre.view.constants, ...fileConstants(fileScope)]),
         macros: fileMacros(fileScope, (body) => this.parseMacroBody(grammar, body)),
+        records: recordLayouts(fileScope, pre.view.typeAliases),
       };
       if (this.fileScopes.size > 32) this.fileScopes.clear();
       this.fileScopes.set(scopeText, scope);
     }
-    const { globals, constants, macros } = scope;
+    const { globals, constants, macros, records } = scope;
     // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
     const fromHeaders = this.headerHelpers(pre.view.headers, grammarFor(language), fileDeadline);
     const helpers = new Map([...fromHeaders.helpers, ...deviceHelpers(top.functions, source, spans)]);
@@ -516,11 +519,12 @@ export class Engine {
       globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
       ';' + [...constants].map(([k, v]) => `${k}=${v}`).join(',') +
       ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(',') +
+      ';' + recordsKey(records) +
       // (a switch commented out or back in decides the #if of functions whose own text did not change)
       ';' + [...switches.defined].join(',') + '|' + [...switches.off].join(','));
     const partial = !!pre.view.cut || fromHeaders.partial;
     const hostHelpersOf = hostHelpers(text, spans, (i) => this.readFunction(top.functions[i], source, pre, grammar));
-    const made: FileContext = { top, spans, pre, grammar, globals, constants, macros, helpers, hostHelpers: hostHelpersOf, globalsKey, partial };
+    const made: FileContext = { top, spans, pre, grammar, globals, constants, macros, records, helpers, hostHelpers: hostHelpersOf, globalsKey, partial };
     if (cache && !partial) cache.context = { tree, text, path, generation: this.generation, made };
     return made;
   }
@@ -549,7 +553,7 @@ export class Engine {
       };
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines, guard));
     } else {
-      const { top, spans, pre, grammar, globals, constants, macros, helpers, hostHelpers: hosts, globalsKey, partial } = this.fileContext(language, tree, source, path, fileDeadline, cache);
+      const { top, spans, pre, grammar, globals, constants, macros, records, helpers, hostHelpers: hosts, globalsKey, partial } = this.fileContext(language, tree, source, path, fileDeadline, cache);
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
       for (let i = 0; i < top.functions.length; i++) {
         const def = top.functions[i];
@@ -569,7 +573,7 @@ export class Engine {
             const fn = this.readFunction(def, source, pre, grammar);
             if (fn && nestingDepth(fn) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
             // statements the grammar could not read are left out; the rest of the function counts
-            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, splitHead(def)) : null;
+            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, splitHead(def), records) : null;
           });
           f = typeof result === 'string' ? null : result;
           if (typeof result === 'string') reason = result;
@@ -586,7 +590,7 @@ export class Engine {
         if (!made) {
           const result = this.bounded(fileDeadline, () => {
             const defs = macroDefinedFunctions(span, source, pre, (t) => this.parsers.parse(grammar, t, null, 200));
-            made = defs.map((d) => functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases)).filter((f): f is FunctionFacts => f !== null);
+            made = defs.map((d) => functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases, undefined, '', records)).filter((f): f is FunctionFacts => f !== null);
             return null;
           });
           if (typeof result === 'string') continue;

@@ -8,6 +8,7 @@ import { lambdaLoop, type LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName } from './loop-forms';
+import { fieldAccess, type RecordLayouts } from './records';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { Evaluator, capped, rowsOf, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
@@ -131,6 +132,8 @@ class FunctionWalker extends Evaluator {
     /** How many helper calls deep this walk is (bounded). */
     private readonly depth = 0,
     aliases: TypeAliases = new Map(),
+    /** The file's plain structs: a field of an array of them is an access at its offset. */
+    private readonly records: RecordLayouts = new Map(),
   ) {
     super(macros, aliases);
     this.memberSpace = paramSpace;
@@ -786,6 +789,9 @@ class FunctionWalker extends Evaluator {
   private recordAccess(n: Node, kind?: AccessFact['kind']): void {
     const target = this.accessTarget(n);
     if (!target) return;
+    // `data[i].g` of an array of structs: the field, at its offset in the record
+    const member = this.records.size ? fieldAccess(n, target, this.records, this.aliases) : null;
+    if (member) return this.pushAccess({ ...member.target, kind: kind ?? this.accessKind(n) }, member.at);
     this.pushAccess({ ...target, kind: kind ?? this.accessKind(n) }, n);
   }
 
@@ -800,7 +806,7 @@ class FunctionWalker extends Evaluator {
     if (!fdecl || !body) return;
     const params = paramFacts(fdecl, this.aliases);
     if (params.length !== args.length) return;
-    const inner = new FunctionWalker(true, [], this.lines, this.fileArrays, this.constants, this.macros, 'unknown', this.helpers, this.depth + 1, this.aliases);
+    const inner = new FunctionWalker(true, [], this.lines, this.fileArrays, this.constants, this.macros, 'unknown', this.helpers, this.depth + 1, this.aliases, this.records);
     inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
     this.bindParams(inner, params, args);
     inner.statement(body);
@@ -864,7 +870,7 @@ class FunctionWalker extends Evaluator {
     if (params.length !== args.length) return;
     const ids = this.hostIds;
     if (this.depth > 0) ids.next = Math.max(ids.next, this.nextLoopId);
-    const inner = new FunctionWalker(false, [], this.lines, this.fileArrays, this.constants, this.macros, 'host', this.helpers, this.depth + 1, this.aliases);
+    const inner = new FunctionWalker(false, [], this.lines, this.fileArrays, this.constants, this.macros, 'host', this.helpers, this.depth + 1, this.aliases, this.records);
     inner.hostHelpers = this.hostHelpers;
     inner.hostIds = ids;
     inner.nextLoopId = ids.next;
@@ -1192,6 +1198,7 @@ export function functionFacts(
   hostHelpers?: HostHelpers,
   /** Qualifiers a macro split off the definition (`__global__ void LAUNCH_BOUNDS(T, B) name(...)`): see splitHead. */
   splitOff = '',
+  records: RecordLayouts = new Map(),
 ): FunctionFacts | null {
   const fdecl = functionDeclarator(field(def, 'declarator'));
   const body = field(def, 'body');
@@ -1211,7 +1218,7 @@ export function functionFacts(
       if (nm) templateParams.push(nm.text);
     }
   }
-  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers, 0, aliases);
+  const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers, 0, aliases, records);
   if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;

@@ -1,6 +1,6 @@
 // What a C-family file declares outside its functions: where its function definitions
-// are (found without entering a body), and its file-scope arrays, integer constants and
-// expression macros, which every function's facts read.
+// are (found without entering a body), and its file-scope arrays, integer constants,
+// expression macros and structs, which every function's facts read.
 import type { SyntaxNode as Node } from '../mirror';
 import { children, field, namedChildren } from '../syntax';
 import { liveChildren } from './dead-branches';
@@ -51,15 +51,25 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
       functions.push(n);
       continue;
     }
-    if ((n.type === 'declaration' || n.type === 'preproc_def' || n.type === 'preproc_function_def') && n.parent && FILE_SCOPE.has(n.parent.type)) {
+    const fileScope = !!n.parent && FILE_SCOPE.has(n.parent.type);
+    if ((n.type === 'declaration' || n.type === 'preproc_def' || n.type === 'preproc_function_def') && fileScope) {
       declarations.push(n);
       continue;
     }
+    // a plain struct (`struct S {...};`, `typedef struct {...} S;`): the layout its arrays' fields are read at
+    // (one with methods is a class: its text would key every function's facts, and its fields are rarely arrays' elements)
+    if (fileScope && plainRecord(n.type === 'type_definition' ? n.childForFieldName('type') : n)) declarations.push(n);
     if (SCAN_STOP.has(n.type)) continue;
     const kids = liveChildren(n, switches); // not into `#if 0`, nor a branch the file's own switches rule out
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
   }
   return { functions, declarations };
+}
+
+/** A struct with a body of fields only. */
+function plainRecord<N extends TreeNode<N>>(n: N | null): boolean {
+  const body = n?.type === 'struct_specifier' ? n.childForFieldName('body') : null;
+  return !!body && body.children.every((c) => ['{', '}', ';', 'field_declaration', 'comment'].includes(c.type));
 }
 
 /** Arrays and containers declared at file scope (`static float A[N][N];`, `__constant__ float w[9];`). */
