@@ -38,8 +38,8 @@ export interface FilePreprocessing {
 const INTEGER_BODY = /^\(?\s*-?\d+[uUlL]*\s*\)?$/;
 /** Nothing, or only qualifiers: what `RESTRICT`, `INLINE` or `HOST_DEVICE` stand for. */
 const QUALIFIER_BODY = /^(?:(?:__restrict__|__restrict|restrict|inline|__inline__|__forceinline__|__noinline__|static|__host__|__device__)\s*)*$/;
-const MAY_USE_BUILTINS = /KERNEL_LOOP|POLYBENCH_|SCALAR_VAL|_PB_|RESTRICT|__align__|UNROLL/;
-const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_[123]D|SCALAR_VAL|_PB_[A-Z0-9_]+|_{0,2}RESTRICT_{0,2}|__align__|[A-Z0-9_]*PRAGMA_(?:NO_)?UNROLL|(?:CUDA|HIP|CUTE|GPU)_(?:NO_)?UNROLL)\b/g;
+const MAY_USE_BUILTINS = /KERNEL_LOOP|POLYBENCH_|SCALAR_VAL|_PB_|RESTRICT|__align__|UNROLL|CUTLASS_|CUTE_/;
+const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_[123]D|SCALAR_VAL|_PB_[A-Z0-9_]+|_{0,2}RESTRICT_{0,2}|__align__|[A-Z0-9_]*PRAGMA_(?:NO_)?UNROLL|(?:CUDA|HIP|CUTE|GPU)_(?:NO_)?UNROLL|CUTLASS_(?:GLOBAL|DEVICE|HOST_DEVICE)|CUTE_(?:HOST_)?DEVICE)\b/g;
 
 /** Views by file and the text of the lines they depend on: an edit elsewhere (a function body) rebuilds nothing. */
 const views = new Map<string, FilePreprocessing>();

@@ -18,6 +18,10 @@ const TABLE = new Map<string, MacroDef>([
   ['SCALAR_VAL', def('SCALAR_VAL', ['x'], 'x')],
   // CUDA's alignment attribute (`__shared__ __align__(16) float s[...]`): no effect on what is read, and the grammar does not know it
   ['__align__', def('__align__', ['n'], '')],
+  // CUTLASS's and CuTe's qualifier macros (`CUTLASS_GLOBAL void kernel(...)`), from headers rarely in the workspace
+  ['CUTLASS_GLOBAL', def('CUTLASS_GLOBAL', null, '__global__')],
+  ...['CUTLASS_DEVICE', 'CUTE_DEVICE'].map((n): [string, MacroDef] => [n, def(n, null, '__forceinline__ __device__')]),
+  ...['CUTLASS_HOST_DEVICE', 'CUTE_HOST_DEVICE'].map((n): [string, MacroDef] => [n, def(n, null, '__forceinline__ __host__ __device__')]),
   // a project's portable spelling of `__restrict__`, defined by its build (`-DHAS_RESTRICT`) or a header not found
   ...['RESTRICT', '__RESTRICT', '_RESTRICT', 'RESTRICT__', '__RESTRICT__'].map((n): [string, MacroDef] => [n, def(n, null, '__restrict__')]),
 ]);
