@@ -13,6 +13,8 @@ import { SAMPLES, laneValues } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
 import { loopsAround } from '../../common/hot-loops';
 import { convShape } from '../../common/conv-shape';
+import { readsDenseTargets } from '../../common/loss';
+import { countsFewItems } from '../../common/few-items';
 
 const TID = 'threadIdx.x';
 /**
@@ -180,6 +182,8 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   // a thread's few values read once before the loop that streams the rest (`h_bounds[2*x]`, `[2*x + 1]`, then the
   // window's taps): a small share of its traffic
   if (chunked.every((c) => c.a.loops.length === 0) && globals.some((g) => g.loops.length > 0 && !chunked.some((c) => c.a === g))) return [];
+  // a table of one entry per few items (a per-SM schedule, `sm_idx < kNumSMs`): a few hundred bytes in all
+  if (chunked.every((c) => loopsAround(c.a, fn).some((l) => countsFewItems(l.bound)))) return [];
   // everything else must already be a clean unit-stride stream (or a broadcast)
   // the scalar tail after the chunked loop (`for (; l < n; ++l)`) finishes the last few elements
   const inTail = (a: AccessFact) => loopsAround(a, fn).some((l) => l.tail);
@@ -311,8 +315,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // a thread per sequence of a batch (`if (gidx < batch_size * beam_width)`): a few hundred elements, launch-bound
   const globalsOf = fn.accesses.filter((a) => a.space === 'global');
   if (globalsOf.length && globalsOf.every((a) => a.perSequence)) return [];
-  // a warm-up, a reference or a scalar fallback kernel is plain on purpose
-  if (isReferenceOracle(fn.name)) return [];
+  // a warm-up, a reference or a scalar fallback kernel is plain on purpose; a loss runs once a step on the outputs
+  if (isReferenceOracle(fn.name) || readsDenseTargets(fn)) return [];
   // per-element work of unknown length: memory-bound or not depends on a run-time count
   if (computeLoop(fn) || atomicPerElement(fn)) return [];
   if (fn.kernelClass !== 'elementwise') {

@@ -103,6 +103,10 @@ function scalarLoops(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
     // bookkeeping, not a stream
     if (/^\d+$/.test(bound) && Number(bound) <= SMALL_TRIPS && (!loop.init || loop.init.isConstant)) continue;
     const inLoop = fn.accesses.filter((b) => b.space !== 'shared' && b.loops.includes(loop.id));
+    // a program that holds a block loaded outside this loop, and whose loop moves no block: each scalar loaded is
+    // applied to the whole block in registers (`new_ids = tl.where(ids == tl.load(table + i), ...)`), a table's word
+    // per BLOCK elements of work, not a stream (scalars stored one per iteration, a top-k's picks, still are one)
+    if (a.kind === 'load' && !inLoop.some((b) => !scalar(b)) && global.some((b) => !scalar(b) && b.kind === 'load' && !b.loops.includes(loop.id))) continue;
     const loadedValues = loadedValue(fn);
     if (inLoop.some((b) => b !== a && (b.indices.length !== 1 || b.indices[0].unknown || b.indices[0].dependsOn(loadedValues)))) continue;
     // (or through a pointer it loaded, `tl.store(tl.load(ptrs + i).to(tl.pointer_type(...)) + offs, ...)`, which is no access we can read)
