@@ -50,6 +50,18 @@ test('a guard that leaves the first threads active sizes the warp request (if (t
   assert.match(g.message, /32-way bank conflict/);
 });
 
+test('a field of an array of structures is quoted as written and advised as a layout: a structure of arrays, or whole records', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/aos_fields.cu');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  const store = found.find((f) => f.message.startsWith('`data[i].result`'));
+  assert.ok(store, found.map((f) => f.message).join('\n'));
+  assert.match(store.message, /writes with threads 8 elements \(32 bytes\) apart/);
+  assert.match(store.detail ?? '', /array of `Coefficients` records \(32 bytes each\).*structure of arrays/s);
+  // the field's index is the analysis' own (`8*threadIdx.x + 7`): never quoted as if the code wrote it
+  assert.doesNotMatch(store.detail ?? '', /8\*threadIdx\.x/);
+});
+
 test('a GEMM followed by several elementwise passes over its output is one epilogue finding naming them all', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/fusion/gemm-epilogue/fixtures/gemm_kernel_epilogue.cu');

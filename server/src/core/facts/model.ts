@@ -110,6 +110,8 @@ export interface AccessFact {
   activeLanes?: number;
   /** Made only by a batch's worth of threads, one per sequence (`if (index < batch_size)`): a few KB in all. */
   perSequence?: boolean;
+  /** A field of an array-of-structures element (`data[i].g`): the record's type and size; the index counts fields of the access's type. */
+  field?: { record: string; bytes: number };
   /** A `__device__` helper's access seen at a call too long to quote (its range is the call): the helper's name; `text` is then the access inside it. */
   helper?: string;
   /** A `__device__` helper's access seen at a call: the helper's own loops around it, outermost first (their symbols are in `indices`; `loops` are the caller's). */

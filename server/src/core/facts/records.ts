@@ -134,5 +134,5 @@ export function fieldAccess(
   if (rec.bytes % bytes !== 0 || offset % bytes !== 0) return null;
   const bits = elementBits(type, aliases) ?? bytes * 8;
   const index = target.indices[0].scale(rec.bytes / bytes).add(Poly.const(offset / bytes));
-  return { target: { ...target, indices: [index], elemType: type, elemBits: bits, vector: false }, at };
+  return { target: { ...target, indices: [index], elemType: type, elemBits: bits, vector: false, field: { record: baseType(target.elemType!), bytes: rec.bytes } }, at };
 }

@@ -295,6 +295,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       const vec = span === 16 ? 'float4, int4 or uint4' : span === 8 ? 'float2 or uint2' : span === 4 ? 'uchar4 or a 32-bit word' : `a ${span}-byte type`;
       advice = `Each thread walks ${walked ?? stride.constant} of its ${stride.constant} consecutive elements in the \`${run.variable ?? 'inner'}\` loop: load the ${span} bytes as one vector per thread (${vec}), or let consecutive threads take consecutive elements and stride the loop by the block size.`;
     }
+    // an array of structures: the record's size is the stride, and the layout is the fix
+    if (a.field) advice = `\`${a.array}\` is an array of \`${a.field.record}\` records (${a.field.bytes} bytes each), of which this ${a.kind === 'load' ? 'read' : 'write'} uses one field: keep the fields the kernel touches as separate arrays (a structure of arrays), or move each record whole (one 16-byte access per thread where it fits).`;
     const verb = a.kind === 'load' ? 'reads' : a.kind === 'store' ? 'writes' : 'updates';
     out.add(`${a.array}|${stride.text}`, a.array, {
       range: a.range,
@@ -303,7 +305,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       assumptions,
       message: `\`${a.text}\`${a.helper ? ` in \`${a.helper}\`` : ''} ${verb} with threads ${stride.text} apart: ${worst.sectors} sectors per warp instead of ${worst.minimum}`,
       detail: detail(
-        `${stride.term ? `threadIdx.x enters the index as \`${stride.term}\`, so consecutive` : 'Consecutive'} threads of a warp ${verb === 'reads' ? 'read' : verb === 'writes' ? 'write' : 'update'} global memory ${stride.text} apart, and each warp request touches ${worst.sectors} 32-byte sectors where ${worst.minimum} would do.`,
+        `${stride.term && !a.field ? `threadIdx.x enters the index as \`${stride.term}\`, so consecutive` : 'Consecutive'} threads of a warp ${verb === 'reads' ? 'read' : verb === 'writes' ? 'write' : 'update'} global memory ${stride.text} apart, and each warp request touches ${worst.sectors} 32-byte sectors where ${worst.minimum} would do.`,
         advice,
       ),
       benefit: 'memory transactions for this access drop by up to the stride (8x for 32-bit elements); on an H200, moving threadIdx.x to the contiguous dimension of a naive 4096³ SGEMM measured 5.31x, and a shared-memory tiled transpose 3.01x over the naive one',
