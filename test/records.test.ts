@@ -1,4 +1,4 @@
-// Fields of arrays of structures (core/facts/records.ts): each field is an access of its own
+// Element widths and fields of arrays of structures (core/facts/records.ts): each field is an access of its own
 // type at its offset, the index counted in fields, under C's natural alignment.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,4 +40,10 @@ __global__ void k(Node* nodes, Odd* o, float* out) { int i = threadIdx.x; out[i]
   assert.ok(got.includes('nodes[i] -> threadIdx.x (Node, null)'), got.join('\n'));
   // Odd is 3 bytes of chars: `b` is char 1 of 3
   assert.ok(got.includes('o[i].b -> 3*threadIdx.x + 1 (char, 8)'), got.join('\n'));
+});
+
+test('64-bit integers of every spelling are 8 bytes: `unsigned long long int` masks (NMS) are not taken for 32-bit words', () => {
+  const got = accesses(`__global__ void k(unsigned long long int* mask, long int* pos, int n) { int i = threadIdx.x; mask[i] = 1ULL << i; pos[i] = i; }`);
+  assert.ok(got.includes('mask[i] -> threadIdx.x (unsigned long long int, 64)'), got.join('\n'));
+  assert.ok(got.includes('pos[i] -> threadIdx.x (long int, 64)'), got.join('\n'));
 });

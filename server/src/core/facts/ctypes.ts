@@ -9,7 +9,8 @@ const ELEMENT_BITS: Record<string, number> = {
   half: 16, __half: 16, __nv_bfloat16: 16, nv_bfloat16: 16, bfloat16: 16,
   int: 32, unsigned: 32, 'unsigned int': 32, int32_t: 32, uint32_t: 32, float: 32,
   half2: 32, __half2: 32, __nv_bfloat162: 32, nv_bfloat162: 32, char4: 32, uchar4: 32,
-  long: 64, 'long long': 64, 'unsigned long': 64, int64_t: 64, uint64_t: 64, size_t: 64, double: 64,
+  long: 64, 'long long': 64, 'unsigned long': 64, 'unsigned long long': 64, 'long int': 64, 'long long int': 64,
+  'unsigned long int': 64, 'unsigned long long int': 64, int64_t: 64, uint64_t: 64, size_t: 64, double: 64,
   float2: 64, int2: 64, uint2: 64,
   float4: 128, int4: 128, uint4: 128, double2: 128, longlong2: 128,
 };

@@ -19,6 +19,7 @@ const IF = /^\s*#\s*if(?:n?def)?\b/;
 const ENDIF = /^\s*#\s*endif\b/;
 const DEFINE = /^\s*#\s*define\s+([A-Za-z_]\w*)(?![\w(])\s*(.*)$/;
 const UNDEF = /^\s*#\s*undef\s+([A-Za-z_]\w*)/;
+const GUARD = /^\s*#\s*ifndef\s+([A-Za-z_]\w*)\s*$/;
 const COMMENTED = /^\s*\/\/\s*#\s*define\s+([A-Za-z_]\w*)(?![\w(])/;
 
 /** The switches a file's lines define or comment out (the same array object is read once). */
@@ -36,6 +37,9 @@ function scan(lines: readonly string[]): FileSwitches {
   const commented = new Set<string>();
   const unsure = new Set<string>(); // defined under an `#if`, or undefined again
   let depth = 0;
+  let directives = 0; // seen so far (the include guard is the first two)
+  let guard: string | null = null;
+  let guardDepth = 0;
   let inComment = false; // inside a `/* ... */` spanning lines: a `#define` there is text
   for (const whole of lines) {
     // (most lines hold neither a directive nor a comment: one native search and a look at the first character)
@@ -57,20 +61,32 @@ function scan(lines: readonly string[]): FileSwitches {
     // (only directives and comments matter: one look at the first character skips the rest)
     const first = firstChar(line);
     if (first !== 35 /* # */ && first !== 47 /* / */) continue;
-    if (IF.test(line)) depth++;
-    else if (ENDIF.test(line)) depth = Math.max(0, depth - 1);
+    if (IF.test(line)) {
+      depth++;
+      // a header's include guard (`#ifndef X_H`, then `#define X_H` with no value, as its first directives) wraps the
+      // whole file: not a condition on what it defines
+      const g = directives === 0 ? GUARD.exec(line) : null;
+      if (g) guard = g[1];
+    } else if (ENDIF.test(line)) depth = Math.max(0, depth - 1);
     const d = DEFINE.exec(line);
+    const guardDefine = !!d && d[1] === guard && directives === 1 && depth === 1 && d[2].replace(/\/\/.*$|\/\*.*?\*\//g, '').trim() === '';
+    if (first === 35) directives++;
+    if (guardDefine) {
+      guardDepth = 1;
+      continue;
+    }
     if (d && DEBUG_MACRO.test(d[1])) continue; // a debug switch stays the release build's (dead-branches.ts)
     if (d) {
       const body = d[2].replace(/\/\/.*$|\/\*.*?\*\//g, '').trim();
-      const value = body === '' ? 1 : /^\(?\s*\d+\s*\)?$/.test(body) ? Number(body.replace(/[()\s]/g, '')) : null;
-      if (depth > 0 || value === null || defined.has(d[1])) unsure.add(d[1]);
+      // (`true` and `false` are 1 and 0 in a C++ `#if`)
+      const value = body === '' || body === 'true' ? 1 : body === 'false' ? 0 : /^\(?\s*\d+\s*\)?$/.test(body) ? Number(body.replace(/[()\s]/g, '')) : null;
+      if (depth > guardDepth || value === null || defined.has(d[1])) unsure.add(d[1]);
       else defined.set(d[1], value);
       continue;
     }
     const u = UNDEF.exec(line);
     if (u) unsure.add(u[1]);
-    const c = depth === 0 ? COMMENTED.exec(line) : null;
+    const c = depth <= guardDepth ? COMMENTED.exec(line) : null;
     if (c) commented.add(c[1]);
   }
   for (const name of unsure) defined.delete(name);
