@@ -53,7 +53,9 @@ const SHORT_SUM = 16;
 /** Iterations of a loop the compiler unrolls whole rather than vectorizes. */
 const TINY_TRIP = 4;
 
-const isFloat = (type: string | null, fn: FunctionFacts) => !!type && (FLOAT_TYPE.test(type) || fn.templateParams.includes(type));
+/** A template parameter named as an index or integer type (`Index`, `IdxT`, `index_t`): integer sums vectorize as written. */
+const INDEX_TYPE = /^(?:Index|Idx|Int|Integer|Offset|Size)(?:T|_t|Type)?$|^(?:index|idx|int|offset|size)_t$/;
+const isFloat = (type: string | null, fn: FunctionFacts) => !!type && (FLOAT_TYPE.test(type) || (fn.templateParams.includes(type) && !INDEX_TYPE.test(type)));
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 interface Reason {
@@ -81,6 +83,9 @@ function memoryReduction(fn: FunctionFacts, l: LoopFact, inLoop: AccessFact[]): 
   const same = (a: AccessFact, b: AccessFact) => a.array === b.array && a.indices.length === b.indices.length && a.indices.every((p, i) => p.equals(b.indices[i]));
   for (const a of inLoop) {
     if (!isFloat(a.elemType, fn) || !fixed(a)) continue;
+    // (a plain store beside a plain store of another element of the array permutes it, a swap in a sort: no sum;
+    // `C(0,0) += ...; C(0,1) += ...` are four sums)
+    if (a.kind === 'store' && inLoop.some((b) => b.kind === 'store' && b.array === a.array && !same(a, b))) continue;
     if (a.kind === 'update' || (a.kind === 'store' && inLoop.some((b) => b.kind === 'load' && same(a, b)))) return a;
   }
   return null;
@@ -150,7 +155,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
     return n;
   };
   // (a sum over the classes or threads, `k < num_class_`, is as short)
-  const sums = countsFewItems(l.bound) ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM);
+  // (and a `#pragma unroll` loop over a template parameter, `i < NDim`, is a compile-time few)
+  const unrolledItems = l.bound !== null && fn.templateParams.includes(l.bound.trim()) && l.pragmas.some((p) => /^unroll\b/.test(p));
+  const sums = countsFewItems(l.bound) || unrolledItems ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM);
   // four or more accumulators (`c_00 += a_0 * b_0; c_01 += ...`) are a register tile: its parallelism is across them
   const tile = new Set(sums.map((r) => r.variable)).size >= 4;
   if (tile) return null; // blocked by hand
