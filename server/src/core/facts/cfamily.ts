@@ -79,6 +79,8 @@ class FunctionWalker extends Evaluator {
   readonly inlined: InlinedCall[] = [];
   /** The file's functions called in a loop here, with their text's key (see `FunctionFacts.calleeVersions`). */
   readonly calleeVersions = new Map<string, string>();
+  /** Functions this one hands a global buffer to that it could not read (device code). */
+  readonly opaqueBufferCalls = new Set<string>();
   readonly loops: LoopFact[] = [];
   readonly accesses: AccessFact[] = [];
   readonly shared: SharedArrayFact[] = [];
@@ -241,15 +243,25 @@ class FunctionWalker extends Evaluator {
         if (tail === 'consequence') this.chunkTailDepth++;
         const outerPerSequence = this.perSequenceAt;
         if (cond && sequenceGuard(cond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length;
+        const entry = new Map(this.env);
         this.inBranch(field(n, 'consequence'), stmt, arm);
+        const afterThen = this.env;
         this.perSequenceAt = outerPerSequence;
         if (tail === 'consequence') this.chunkTailDepth--;
         this.rareLoops.length -= rare.length;
         this.activeLanes = outer;
         if (single === '==') this.singleLaneDepth--;
         if (tail === 'alternative') this.chunkTailDepth++;
+        // each arm starts from the values before the `if`; after it, a variable the arms leave different is either
+        // (`start = 0; if (diagonal) start = tid + 1;`): unknown. An arm that returns leaves nothing behind
+        this.env = new Map(entry);
         this.inBranch(field(n, 'alternative'), stmt, 1);
         if (tail === 'alternative') this.chunkTailDepth--;
+        const thenExits = endsInExit(field(n, 'consequence'));
+        const elseExits = !!field(n, 'alternative') && endsInExit(field(n, 'alternative'));
+        // (a clamp, `if (row < 0) row = 0;`, tests the variable it assigns: the edge case; the value before is the usual one)
+        const tested = new Set(cond ? identifiersOf(cond) : []);
+        this.env = thenExits ? this.env : elseExits ? afterThen : joinValues(afterThen, this.env, entry, tested);
         // (an arm of a dispatch that returns leaves the other arms' statements running after it: not a split)
         this.returningIf = !chained && !field(n, 'alternative') && endsInReturn(field(n, 'consequence')) ? stmt : null;
         if (this.returningIf !== null) this.dispatch = null;
@@ -811,6 +823,7 @@ class FunctionWalker extends Evaluator {
     this.bindParams(inner, params, args);
     inner.statement(body);
     if (inner.usesVectorTypes) this.usesVectorTypes = true;
+    for (const c of inner.opaqueBufferCalls) this.opaqueBufferCalls.add(c);
     // `load128cs(inp + i)` says what is read; a call over several lines is named by the access inside it
     const callText = call.sourceText;
     const quoted = callText.length <= MAX_QUOTED_CALL && !callText.includes('\n');
@@ -977,6 +990,9 @@ class FunctionWalker extends Evaluator {
     // (a project's own overload of a builtin, `atomicAdd(half*, half)` for old GPUs, is not the one a float argument calls)
     const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
+    // a function we cannot read, handed a global buffer: what it reads or writes there is unknown
+    else if (!helper && !intrinsic && !launchSyntax && this.isKernel && !MATH_CALLS.test(name) && !/^(?:__|atomic|printf$|assert$)/.test(name) &&
+      args.some((a) => a.type !== 'number_literal' && this.evalPtr(a)?.space === 'global')) this.opaqueBufferCalls.add(name);
     // `CheckPixelInsidePoint(..., q_size, ...)` with `int& q_size`: the helper changes the caller's variable
     if (helper) this.forgetReferenceArgs(helper, args);
     // a call of one of the file's host functions: its constant arguments tell the callee's trip counts (core/call-sites.ts)
@@ -1100,6 +1116,41 @@ function equalityTest(cond: Node): { variable: string; value: string } | null {
 }
 
 /** Whether the arm always leaves the function: `return;` or a block whose last statement is one. */
+/** The names an expression mentions. */
+function identifiersOf(n: Node): string[] {
+  const out: string[] = [];
+  walk(n, (c) => {
+    if (c.type === 'identifier') out.push(c.text);
+    return true;
+  });
+  return out;
+}
+
+/** An arm whose last statement leaves it for good (`return`, `break`, `continue`, `goto`): nothing it assigns is seen after the `if`. */
+function endsInExit(n: Node | null): boolean {
+  if (!n) return false;
+  const last = n.type === 'compound_statement' ? namedChildren(n).filter((c) => c.type !== 'comment').at(-1) : n;
+  return !!last && ['return_statement', 'break_statement', 'continue_statement', 'goto_statement'].includes(last.type);
+}
+
+/**
+ * The values after two arms: one a variable has in both, unknown where they differ (a pointer keeps its buffer);
+ * a variable the condition tests keeps its value from before (`tested`: a clamp's edge case aside).
+ */
+function joinValues(a: Map<string, Value>, b: Map<string, Value>, entry: Map<string, Value>, tested: ReadonlySet<string>): Map<string, Value> {
+  const out = new Map<string, Value>();
+  for (const [name, x] of a) {
+    const y = b.get(name);
+    if (!y) continue; // declared in one arm only: out of scope after it
+    const before = tested.has(name) ? entry.get(name) : undefined;
+    if (x === y) out.set(name, x);
+    else if (before) out.set(name, before);
+    else if (x.kind === 'int' && y.kind === 'int') out.set(name, x.poly.equals(y.poly) ? x : { kind: 'int', poly: Poly.unknown });
+    else if (x.kind === 'ptr' && y.kind === 'ptr' && x.base === y.base) out.set(name, x.offset.equals(y.offset) ? x : { ...x, offset: Poly.unknown });
+  }
+  return out;
+}
+
 function endsInReturn(n: Node | null): boolean {
   if (!n) return false;
   if (n.type === 'return_statement') return true;
@@ -1236,6 +1287,7 @@ export function functionFacts(
     calls: w.calls,
     syncthreads: w.syncthreads,
     usesVectorTypes: w.usesVectorTypes,
+    ...(w.opaqueBufferCalls.size ? { opaqueBufferCalls: [...w.opaqueBufferCalls] } : {}),
     arithmetic: w.arithmetic,
     kernelClass: classify(w, isKernel),
     indexBound: w.indexBound,

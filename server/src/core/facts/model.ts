@@ -202,6 +202,8 @@ export interface FunctionFacts {
   usesVectorTypes: boolean;
   /** Arithmetic operations outside index expressions; math-library calls count 8. */
   arithmetic: number;
+  /** Device code: functions it hands a global buffer to that the analysis could not read (`bilinear_interpolate(input, ...)` from a header not found): their accesses are unknown. */
+  opaqueBufferCalls?: string[];
   kernelClass: KernelClass;
   /** What a thread index is bounds-checked against (`if (i < n)`): a parameter, or a product of parameters and constants (`BT*OC`). */
   indexBound: string | null;

@@ -319,6 +319,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
   if (isReferenceOracle(fn.name) || readsDenseTargets(fn)) return [];
   // per-element work of unknown length: memory-bound or not depends on a run-time count
   if (computeLoop(fn) || atomicPerElement(fn)) return [];
+  // a function we could not read is handed a global buffer (`bilinear_interpolate(input, ...)` from a header not
+  // found): its gathers may be the kernel's traffic, so what the kernel streams is unknown
+  if (fn.opaqueBufferCalls?.length) return [];
   if (fn.kernelClass !== 'elementwise') {
     if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, accessRuns(fn, fn.accesses))) return [];
     const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
