@@ -42,7 +42,8 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
         if (!around.every((x) => up.has(x))) return false;
         // inside main loops too: only grid-stride loops over elements (pixels), beside a loop nested in them over
         // a run-time count (the faces), not a staging copy over a tile (`e < TILE * 64`)
-        if (around.length && (m.bound === null || COMPILE_TIME.test(m.bound) || !around.every((x) => byId.get(x)?.gridStride))) return false;
+        // (or loops that hand blocks their work, `row = blockIdx.x; row += gridDim.x`: each step is one block's unit)
+        if (around.length && (m.bound === null || COMPILE_TIME.test(m.bound) || !around.every((x) => handsOutWork(byId.get(x))))) return false;
         return accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && b.loops.includes(id));
       }),
     // a shared-memory store that fills a tile once per step of a main loop, beside the loop nested in that step
@@ -56,6 +57,10 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
     },
   };
 }
+
+/** A loop that hands each thread (grid-stride) or each block (`x = blockIdx.x; x += gridDim.x`) its next unit of work. */
+const handsOutWork = (l: LoopFact | undefined): boolean =>
+  !!l && (l.gridStride || (!!l.init?.dependsOn((s) => s.startsWith('blockIdx.')) && !!l.step?.dependsOn((s) => s.startsWith('gridDim.'))));
 
 /** The loops around an access, outermost first: the function's, then (for a `__device__` helper's access) the helper's own. */
 export const loopsAround = (a: AccessFact, fn: FunctionFacts): LoopFact[] => [...fn.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
