@@ -384,6 +384,9 @@ class FunctionWalker extends Evaluator {
           const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
           this.env.set(info.name, { kind: 'ptr', ...retyped });
         } else this.env.delete(info.name);
+      } else if (type === 'auto' && value && this.evalPtr(value)) {
+        // `auto out = voxels + voxelidx * stride;`: a pointer into the buffer, as if declared `T* out`
+        this.env.set(info.name, { kind: 'ptr', ...this.evalPtr(value)! });
       } else if (FLOAT_TYPES.has(type) || VECTOR_TYPES.has(type)) {
         this.env.set(info.name, { kind: 'int', poly: Poly.unknown });
       } else {

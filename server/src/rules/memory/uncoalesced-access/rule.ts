@@ -251,7 +251,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       if (covered === stride.constant || mostly) continue;
     }
     if (stride.constant === null && siblingsFillSectors(a, bytes, globals, blockX)) continue; // irregular lanes, whole sectors together
-    if (stride.constant === null && fieldsOfRecord(a, index, globals)) continue;
+    if (stride.constant === null && fieldsOfRecord(a, index, globals, fn.loops)) continue;
     if (samplingStep(index, stride, fn)) continue;
     if (diagonalWalk(index)) continue;
     // `(i * 56924617 + j * 19349663) % N`: a hash picks the element (random sampling), a gather no layout coalesces
@@ -319,11 +319,13 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
  * at literal offsets 0, 1, ... k-1 and nowhere else (no loop walks it). Such a pitch is the record's width,
  * the fields the code names (xyz: 3), not a row of 32 or more: the warp's sectors are used whole.
  */
-function fieldsOfRecord(a: AccessFact, index: Poly, all: readonly AccessFact[]): boolean {
+function fieldsOfRecord(a: AccessFact, index: Poly, all: readonly AccessFact[], loops: readonly LoopFact[]): boolean {
   const pitch = index.coefficient(TID);
   if (pitch.unknown || pitch.isConstant || pitch.terms.size !== 1) return false;
   const same = all.filter((b) => b.array === a.array && b.indices.length === 1 && !b.indices[0].unknown);
-  if (same.some((b) => !b.indices[0].coefficient(TID).equals(pitch) || b.indices[0].dependsOn((s) => s.startsWith('#loop')))) return false;
+  // (a grid-stride loop moves the thread to its next record whole: `points + index * num_features` in CUDA_KERNEL_LOOP)
+  const nextRecord = new Set(loops.filter((l) => l.gridStride).map((l) => l.symbol));
+  if (same.some((b) => !b.indices[0].coefficient(TID).equals(pitch) || b.indices[0].dependsOn((s) => s.startsWith('#loop') && !nextRecord.has(s)))) return false;
   const deltas = same.map((b) => b.indices[0].sub(index));
   if (deltas.some((d) => !d.isConstant)) return false;
   const offsets = new Set(deltas.map((d) => d.constant));
