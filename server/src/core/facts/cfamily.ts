@@ -993,9 +993,10 @@ class FunctionWalker extends Evaluator {
     // (a project's own overload of a builtin, `atomicAdd(half*, half)` for old GPUs, is not the one a float argument calls)
     const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
-    // a function we cannot read, handed a global buffer: what it reads or writes there is unknown
-    else if (!helper && !intrinsic && !launchSyntax && this.isKernel && !MATH_CALLS.test(name) && !/^(?:__|atomic|printf$|assert$)/.test(name) &&
-      args.some((a) => a.type !== 'number_literal' && this.evalPtr(a)?.space === 'global')) this.opaqueBufferCalls.add(name);
+    // a function we cannot read, handed a global buffer: what it reads or writes there is unknown (not a cast, a
+    // random-number set-up, or a load or store wrapper such as `ldg(&src[i])`, which moves what it is handed)
+    else if (!helper && !intrinsic && !launchSyntax && this.isKernel && !MATH_CALLS.test(name) && !KNOWN_BUFFER_CALL.test(name) &&
+      args.some((a) => (a.type === 'identifier' || a.type === 'binary_expression') && this.evalPtr(a)?.space === 'global')) this.opaqueBufferCalls.add(name);
     // `CheckPixelInsidePoint(..., q_size, ...)` with `int& q_size`: the helper changes the caller's variable
     if (helper) this.forgetReferenceArgs(helper, args);
     // a call of one of the file's host functions: its constant arguments tell the callee's trip counts (core/call-sites.ts)
@@ -1128,6 +1129,9 @@ function identifiersOf(n: Node): string[] {
   });
   return out;
 }
+
+/** Calls handed a buffer whose effect is known without their body: intrinsics, casts, random-number set-up, load and store wrappers. */
+const KNOWN_BUFFER_CALL = /^(?:__|atomic|printf$|assert$|curand|memcpy$|memset$)|_cast$|ldg|load|store|^(?:ld|st)_|[Ll]oad|[Ss]tore/;
 
 /** An arm whose last statement leaves it for good (`return`, `break`, `continue`, `goto`): nothing it assigns is seen after the `if`. */
 function endsInExit(n: Node | null): boolean {
