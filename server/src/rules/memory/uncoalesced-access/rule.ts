@@ -8,6 +8,7 @@ import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindi
 import type { RuleFinding } from '../../../core/types';
 import { Poly, atomDef, bindSymbols, displaySymbol, symbolKind } from '../../../core/affine';
 import { countsSequences } from '../../../core/facts/sequence-bound';
+import { FLOAT_TYPES } from '../../../core/facts/ctypes';
 import { FLAG_NAME, SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
 import { tritonUncoalesced } from './triton';
@@ -235,6 +236,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     const stride = describeStride(index, counts, bytes);
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
+    // `src_h = (size_t)(dst_h * h_scale)`: lanes a floating-point scale apart (a resampler's factor, 0.5 to 2), not a row
+    if (stride.by && (stride.by.match(/[A-Za-z_]\w*/g) ?? []).some((name) => fn.params.some((p) => p.name === name && !p.pointer && FLOAT_TYPES.has(p.type)))) continue;
     // most fields of records of up to 16 elements read together (`dL_dconics[4*idx]`, `[4*idx + 1]`, `[4*idx + 3]`;
     // `scratch[off + 0..7]` of 9; `covars[i * 2 + j]` over `i, j < 2`): the sectors fetched are mostly used, within
     // twice what the bytes need. A record stored is left alone when it is written whole (every byte of its sectors
