@@ -10,7 +10,7 @@ import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName } from './loop-forms';
 import { fieldAccess, type RecordLayouts } from './records';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
-import { Evaluator, capped, rowsOf, unparen, type Value } from './evaluate';
+import { Evaluator, capped, rowsOf, unparen, type PtrValue, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
 import { Poly, isVarying } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
@@ -254,14 +254,13 @@ class FunctionWalker extends Evaluator {
         if (tail === 'alternative') this.chunkTailDepth++;
         // each arm starts from the values before the `if`; after it, a variable the arms leave different is either
         // (`start = 0; if (diagonal) start = tid + 1;`): unknown. An arm that returns leaves nothing behind
-        this.env = new Map(entry);
+        this.env = field(n, 'alternative') ? new Map(entry) : entry;
         this.inBranch(field(n, 'alternative'), stmt, 1);
         if (tail === 'alternative') this.chunkTailDepth--;
         const thenExits = endsInExit(field(n, 'consequence'));
         const elseExits = !!field(n, 'alternative') && endsInExit(field(n, 'alternative'));
         // (a clamp, `if (row < 0) row = 0;`, tests the variable it assigns: the edge case; the value before is the usual one)
-        const tested = new Set(cond ? identifiersOf(cond) : []);
-        this.env = thenExits ? this.env : elseExits ? afterThen : joinValues(afterThen, this.env, entry, tested);
+        this.env = thenExits ? this.env : elseExits ? afterThen : joinValues(afterThen, this.env, entry, () => new Set(cond ? identifiersOf(cond) : []));
         // (an arm of a dispatch that returns leaves the other arms' statements running after it: not a split)
         this.returningIf = !chained && !field(n, 'alternative') && endsInReturn(field(n, 'consequence')) ? stmt : null;
         if (this.returningIf !== null) this.dispatch = null;
@@ -346,6 +345,7 @@ class FunctionWalker extends Evaluator {
       const info = declaratorName(d);
       if (!info) continue;
       const value = d.type === 'init_declarator' ? initializerValue(d) : null;
+      let pointee: PtrValue | null = null;
       // `float4& out = out4[idx];`: a name for the element; read here unless something is assigned through it
       const element = value && field(d, 'declarator')?.type === 'reference_declarator' && (value.type === 'subscript_expression' || (value.type === 'pointer_expression' && field(value, 'operator')?.text === '*'));
       const before = this.accesses.length;
@@ -384,9 +384,9 @@ class FunctionWalker extends Evaluator {
           const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
           this.env.set(info.name, { kind: 'ptr', ...retyped });
         } else this.env.delete(info.name);
-      } else if (type === 'auto' && value && this.evalPtr(value)) {
+      } else if (type === 'auto' && (pointee = value ? this.evalPtr(value) : null)) {
         // `auto out = voxels + voxelidx * stride;`: a pointer into the buffer, as if declared `T* out`
-        this.env.set(info.name, { kind: 'ptr', ...this.evalPtr(value)! });
+        this.env.set(info.name, { kind: 'ptr', ...pointee });
       } else if (FLOAT_TYPES.has(type) || VECTOR_TYPES.has(type)) {
         this.env.set(info.name, { kind: 'int', poly: Poly.unknown });
       } else {
@@ -1142,16 +1142,20 @@ function endsInExit(n: Node | null): boolean {
 
 /**
  * The values after two arms: one a variable has in both, unknown where they differ (a pointer keeps its buffer);
- * a variable the condition tests keeps its value from before (`tested`: a clamp's edge case aside).
+ * a variable the condition tests keeps its value from before (`testedNames`: a clamp's edge case aside).
  */
-function joinValues(a: Map<string, Value>, b: Map<string, Value>, entry: Map<string, Value>, tested: ReadonlySet<string>): Map<string, Value> {
+function joinValues(a: Map<string, Value>, b: Map<string, Value>, entry: Map<string, Value>, testedNames: () => ReadonlySet<string>): Map<string, Value> {
   const out = new Map<string, Value>();
+  let tested: ReadonlySet<string> | undefined; // read only when two arms differ
   for (const [name, x] of a) {
     const y = b.get(name);
     if (!y) continue; // declared in one arm only: out of scope after it
-    const before = tested.has(name) ? entry.get(name) : undefined;
-    if (x === y) out.set(name, x);
-    else if (before) out.set(name, before);
+    if (x === y) {
+      out.set(name, x);
+      continue;
+    }
+    const before = (tested ??= testedNames()).has(name) ? entry.get(name) : undefined;
+    if (before) out.set(name, before);
     else if (x.kind === 'int' && y.kind === 'int') out.set(name, x.poly.equals(y.poly) ? x : { kind: 'int', poly: Poly.unknown });
     else if (x.kind === 'ptr' && y.kind === 'ptr' && x.base === y.base) out.set(name, x.offset.equals(y.offset) ? x : { ...x, offset: Poly.unknown });
   }
