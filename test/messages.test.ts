@@ -57,7 +57,7 @@ test('a field of an array of structures is quoted as written and advised as a la
   const store = found.find((f) => f.message.startsWith('`data[i].result`'));
   assert.ok(store, found.map((f) => f.message).join('\n'));
   assert.match(store.message, /writes with threads 8 elements \(32 bytes\) apart/);
-  assert.match(store.detail ?? '', /array of `Coefficients` records \(32 bytes each\).*structure of arrays/s);
+  assert.match(store.detail ?? '', /array of `PixelRecord` records \(32 bytes each\).*structure of arrays/s);
   // the field's index is the analysis' own (`8*threadIdx.x + 7`): never quoted as if the code wrote it
   assert.doesNotMatch(store.detail ?? '', /8\*threadIdx\.x/);
 });
