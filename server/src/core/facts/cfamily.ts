@@ -1131,7 +1131,7 @@ function identifiersOf(n: Node): string[] {
 }
 
 /** Calls handed a buffer whose effect is known without their body: intrinsics, casts, random-number set-up, load and store wrappers. */
-const KNOWN_BUFFER_CALL = /^(?:__|atomic|printf$|assert$|curand|memcpy$|memset$)|_cast$|ldg|load|store|^(?:ld|st)_|[Ll]oad|[Ss]tore/;
+const KNOWN_BUFFER_CALL = /^(?:__|atomic|printf$|assert$|curand|memcpy$|memset$)|_cast$|ldg|[Ll]oad|[Ss]tore|^(?:ld|st)_/;
 
 /** An arm whose last statement leaves it for good (`return`, `break`, `continue`, `goto`): nothing it assigns is seen after the `if`. */
 function endsInExit(n: Node | null): boolean {
