@@ -150,7 +150,7 @@ async function startServer(workspace: string): Promise<Server> {
       workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } },
       textDocument: {
         synchronization: { didSave: false },
-        publishDiagnostics: { versionSupport: true, relatedInformation: true },
+        publishDiagnostics: { versionSupport: true, relatedInformation: true, codeDescriptionSupport: true }, // as VS Code declares them
         hover: { contentFormat: ['markdown', 'plaintext'] },
         codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix'] } } },
       },

@@ -5,7 +5,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentEdit, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { DISABLE_IN_WORKSPACE, HOVER_LINE, codeActions, commandLink, disableRuleEdit, explainMarkdown, findingMarkdown, hoverMarkdown, isFindingRef, skippedDiagnostic, toDiagnostic, visibleText, type ActionContext } from '../../server/src/lsp/convert';
+import { DISABLE_IN_WORKSPACE, HOVER_LINE, codeActions, commandLink, disableRuleEdit, explainMarkdown, findingMarkdown, hoverMarkdown, isFindingRef, skippedDiagnostic, toDiagnostic, diagnosticSupport, visibleText, type ActionContext } from '../../server/src/lsp/convert';
 import { Engine } from '../../server/src/core/engine';
 import { ALL_RULES } from '../../server/src/rules';
 import { Settings } from '../../server/src/lsp/settings';
@@ -52,6 +52,18 @@ test('toDiagnostic keeps the range 0-based and carries code, source, docs and re
   const withFix = toDiagnostic(finding({ fixes: [{ title: 't', edits: [] }] }), 'file:///w/a.cu', kb);
   assert.equal(withFix.data, undefined, 'fixes stay on the server: the payload is published on every keystroke');
   assert.equal(toDiagnostic(finding({ severity: 'hint' }), 'u', kb).severity, 4);
+});
+
+test('toDiagnostic sends only what the client shows: no empty related list, no link or related list it did not ask for', () => {
+  const alone = toDiagnostic(finding({ related: [] }), 'file:///w/a.cu', kb);
+  assert.equal('relatedInformation' in alone, false, 'an empty list is left out of every publish');
+  const plain = toDiagnostic(finding(), 'file:///w/a.cu', kb, diagnosticSupport({}));
+  assert.equal('codeDescription' in plain, false);
+  assert.equal('relatedInformation' in plain, false);
+  assert.equal(plain.code, 'memory/uncoalesced-access', 'the rule id stays');
+  const full = toDiagnostic(finding(), 'file:///w/a.cu', kb, diagnosticSupport({ codeDescriptionSupport: true, relatedInformation: true }));
+  assert.ok(full.codeDescription?.href);
+  assert.equal(full.relatedInformation?.length, 1);
 });
 
 /** The lines of a hover card, and how many lines of about HOVER_LINE characters they take. */

@@ -33,20 +33,37 @@ export const toLspRange = (r: Range): LspRange => ({
   end: { line: r.end.line, character: r.end.column },
 });
 
+/** The optional diagnostic properties a client said it shows (its publishDiagnostics capabilities). */
+export interface DiagnosticSupport {
+  codeDescription: boolean;
+  relatedInformation: boolean;
+}
+
+export const FULL_SUPPORT: DiagnosticSupport = { codeDescription: true, relatedInformation: true };
+
+/** What a client's `textDocument.publishDiagnostics` capabilities say it shows. */
+export const diagnosticSupport = (caps: { codeDescriptionSupport?: boolean; relatedInformation?: boolean } | undefined): DiagnosticSupport => ({
+  codeDescription: !!caps?.codeDescriptionSupport,
+  relatedInformation: !!caps?.relatedInformation,
+});
+
 /**
  * A finding as the editor shows it. Its fixes stay on the server (codeAction reads them from
- * the published findings): the publish, sent on every keystroke, carries no edits.
+ * the published findings): the publish, sent on every keystroke, carries no edits, and no
+ * property the client does not show (an empty related list, a link it cannot open).
  */
-export function toDiagnostic(f: Finding, uri: string, kb: KnowledgeBase): Diagnostic {
-  const docs = rulePageUrl(f.rule) ?? kb.rule(f.rule)?.docs; // the rule's page (docs/rules/), else its key paper
+export function toDiagnostic(f: Finding, uri: string, kb: KnowledgeBase, support: DiagnosticSupport = FULL_SUPPORT): Diagnostic {
+  const docs = support.codeDescription ? (rulePageUrl(f.rule) ?? kb.rule(f.rule)?.docs) : undefined; // the rule's page (docs/rules/), else its key paper
   return {
     range: toLspRange(f.range),
     severity: SEVERITY[f.severity],
     source: SOURCE,
     code: f.rule,
-    codeDescription: docs ? { href: docs } : undefined,
+    ...(docs ? { codeDescription: { href: docs } } : {}),
     message: f.message,
-    relatedInformation: f.related.map((r) => ({ location: { uri, range: toLspRange(r.range) }, message: r.message })),
+    ...(support.relatedInformation && f.related.length
+      ? { relatedInformation: f.related.map((r) => ({ location: { uri, range: toLspRange(r.range) }, message: r.message })) }
+      : {}),
   };
 }
 

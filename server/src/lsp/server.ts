@@ -31,7 +31,7 @@ import type { FileFacts } from '../core/facts/model';
 import { ONE_GO_CHARS, OpenDocument, SliceExpired, type Published } from './documents';
 import { stdioTransport } from './wire';
 import type { FixOutcome } from '../core/fix';
-import { DISABLE_IN_WORKSPACE, FIX_ALL, SOURCE, codeActions, fixAllAction, disableRuleEdit, explainMarkdown, hoverMarkdown, isFindingRef, knowledgeMarkdown, skippedDiagnostic, toDiagnostic, type ExplainedFinding, type FindingRef } from './convert';
+import { DISABLE_IN_WORKSPACE, FIX_ALL, SOURCE, codeActions, fixAllAction, disableRuleEdit, explainMarkdown, hoverMarkdown, isFindingRef, knowledgeMarkdown, skippedDiagnostic, toDiagnostic, diagnosticSupport, FULL_SUPPORT, type DiagnosticSupport, type ExplainedFinding, type FindingRef } from './convert';
 import { Settings } from './settings';
 import { Scheduler } from './scheduler';
 import { IdleCompaction } from './memory';
@@ -101,6 +101,8 @@ export async function startServer(connection: Connection = createConnection(Prop
   const access = new WorkspaceAccess();
   let workspaceFolders: string[] = [];
   let clientCommands = new Set<string>();
+  /** The diagnostic properties the client shows (its capabilities). */
+  let shown: DiagnosticSupport = FULL_SUPPORT;
   let canPullConfig = false;
   let canRegisterConfigChanges = false;
   let canApplyEdit = false;
@@ -206,7 +208,7 @@ export async function startServer(connection: Connection = createConnection(Prop
           }
           diagnostics = findings.map((f) => {
             let d = od.diagnostics.get(f);
-            if (!d) od.diagnostics.set(f, (d = toDiagnostic(f, od.doc.uri, engine.knowledge)));
+            if (!d) od.diagnostics.set(f, (d = toDiagnostic(f, od.doc.uri, engine.knowledge, shown)));
             return d;
           });
         }
@@ -247,6 +249,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     canRegisterConfigChanges = !!caps.workspace?.didChangeConfiguration?.dynamicRegistration;
     canApplyEdit = !!caps.workspace?.applyEdit;
     canWatchFolders = !!caps.workspace?.workspaceFolders;
+    shown = diagnosticSupport(caps.textDocument?.publishDiagnostics);
     const opts = params.initializationOptions as { clientCommands?: unknown } | undefined;
     if (Array.isArray(opts?.clientCommands)) clientCommands = new Set(opts.clientCommands.filter((c): c is string => typeof c === 'string'));
     return {
@@ -516,7 +519,7 @@ export async function startServer(connection: Connection = createConnection(Prop
         const result = engine.analyzeText(path, read.text, config, undefined, undefined, { fixes: false });
         if (result.language === null) continue;
         count += result.findings.length;
-        diagnostics = result.error ? [skippedDiagnostic(result.error)] : result.findings.map((f) => toDiagnostic(f, uri, engine.knowledge));
+        diagnostics = result.error ? [skippedDiagnostic(result.error)] : result.findings.map((f) => toDiagnostic(f, uri, engine.knowledge, shown));
       }
       files++;
       void connection.sendDiagnostics({ uri, diagnostics });
