@@ -144,8 +144,9 @@ function interleaved(fn: FunctionFacts, global: AccessFact[]): RuleFinding[] {
     const lane = (a.lanes ?? [])[(a.lanes ?? []).length - 1];
     if (!lane || a.kind === 'atomic') continue;
     const c = a.indices[0].coefficient(lane);
-    // 2 (or 2 × a stride parameter that is 1 for a contiguous tensor)
-    const k = c.isConstant ? c.constant : [...c.terms.values()].length === 1 ? [...c.terms.values()][0] : 0;
+    // 2 (or 2 × a stride parameter that is 1 for a contiguous tensor; `(offs * NH + h) * 2` puts lanes 2·NH apart)
+    const strideOnly = [...c.symbols()].every((s) => /stride/i.test(s));
+    const k = c.isConstant ? c.constant : [...c.terms.values()].length === 1 && strideOnly ? [...c.terms.values()][0] : 0;
     if (k !== 2) continue;
     const partner = global.find((b) => b !== a && b.array === a.array && b.kind === a.kind && b.indices[0].sub(a.indices[0]).isConstant && Math.abs(b.indices[0].sub(a.indices[0]).constant) === 1);
     const key = `${a.array}|${a.kind}`;
