@@ -174,8 +174,10 @@ function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText, sp
     if (!/\b__device__\b/.test(head) || /\b__global__\b/.test(head) || head.length > 2000) continue;
     const name = /(\w+)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim())?.[1];
     if (!name || out.has(name)) continue;
-    const copy = mirror(def, source);
-    if (!copy.hasError && copy.type === 'function_definition' && nestingDepth(copy) <= MAX_NESTING) out.set(name, copy);
+    // a template helper keeps its parameters (`template <int N, bool TRANSPOSED>`): a call's arguments bind them
+    const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
+    const copy = mirror(outer, source);
+    if (!copy.hasError && (copy.type === 'function_definition' || copy.type === 'template_declaration') && nestingDepth(copy) <= MAX_NESTING) out.set(name, copy);
   }
   return out;
 }

@@ -6,8 +6,9 @@ import { liveChildren } from './dead-branches';
 import { fileSwitches } from './file-switches';
 import { lambdaLoop, type LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
+import { helperFunction, templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
-import { chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName } from './loop-forms';
+import { chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName, whileAsFor } from './loop-forms';
 import { fieldAccess, type RecordLayouts } from './records';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { Evaluator, capped, rowsOf, unparen, type PtrValue, type Value } from './evaluate';
@@ -119,6 +120,8 @@ class FunctionWalker extends Evaluator {
   /** The branch statement of the `if` just walked when its only arm ends in `return`. */
   private returningIf: number | null = null;
   private nextBranch = 0;
+  /** An inlined helper's template parameters bound to constants at the call (`stage<16, false>(...)`): `if`s on them are decided. */
+  private templateConstants: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly isKernel: boolean,
@@ -215,7 +218,7 @@ class FunctionWalker extends Evaluator {
       case 'if_statement': {
         const cond = field(n, 'condition');
         // `if constexpr (ELTS == 16)` on constants the file fixes: only the arm the compiler keeps is code
-        const folded = cond ? constexprArm(n, cond, (x) => this.eval(x)) : null;
+        const folded = cond ? constexprArm(n, cond, (x) => this.eval(x), this.templateConstants) : null;
         if (folded) {
           if (folded !== 'none') this.statement(folded);
           return;
@@ -331,6 +334,7 @@ class FunctionWalker extends Evaluator {
     const isShared = children(n).some((c) => c.type === 'type_qualifier' && c.text === '__shared__') || /__shared__/.test(n.text.split(/[=;]/)[0]);
     // (four random numbers at once, `float4 r = curand_uniform4(&state)`, are the generator's output, not a vector access)
     if (VECTOR_TYPES.has(type) && !randomDraws(n)) this.usesVectorTypes = true;
+    if (this.groupTiles.size || /\b(?:thread_block_tile|tiled_partition)\b/.test(n.text)) this.noteGroupTiles(n);
     if (type === 'dim3') this.noteDim3(n);
     // `int threads = 256;` in another branch than an earlier `dim3 threads(16, 16)`: that name is no longer the dim3
     else if (this.dim3dims.size) {
@@ -489,10 +493,14 @@ class FunctionWalker extends Evaluator {
     this.loops.push(fact);
 
     let restoreVar: [string, Value | undefined] | null = null;
-    if (kind === 'for') {
-      const init = field(n, 'initializer');
-      const cond = field(n, 'condition');
-      const update = field(n, 'update');
+    const stepped = kind === 'while' ? whileAsFor(n) : null;
+    const whileCond = kind === 'while' ? field(n, 'condition') : null;
+    if (whileCond && whileCond.endIndex - whileCond.startIndex <= 120) fact.condition = whileCond.text;
+    if (kind === 'for' || stepped) {
+      // a stepped `while` reads as `for (; cond; step)`: it goes on from where its variable is
+      const init = stepped ? null : field(n, 'initializer');
+      const cond = stepped ? stepped.cond : field(n, 'condition');
+      const update = stepped ? stepped.update : field(n, 'update');
       let variable: string | null = null;
       let initPoly: Poly | null = null;
       if (init?.type === 'declaration') {
@@ -554,7 +562,7 @@ class FunctionWalker extends Evaluator {
     } else {
       const cond = field(n, 'condition');
       if (cond) this.expressions(cond);
-      if (cond && cond.endIndex - cond.startIndex <= 120) fact.condition = cond.text;
+      if (cond && cond.endIndex - cond.startIndex <= 120) fact.condition ??= cond.text;
     }
     const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x));
     // `for (i = tid; i < batch_size * beam_width; i += stride)`: a thread per sequence
@@ -815,14 +823,16 @@ class FunctionWalker extends Evaluator {
    * arguments' values (a pointer keeps its buffer, space and offset), so `load128cs(inp + i)`
    * is a 16-byte global load of `inp` at this call site (ANALYSIS.md §0, "Interprocedural").
    */
-  private inlineHelper(def: Node, args: Node[], call: Node): void {
-    const fdecl = functionDeclarator(field(def, 'declarator'));
-    const body = field(def, 'body');
-    if (!fdecl || !body) return;
+  private inlineHelper(helper: Node, args: Node[], call: Node): void {
+    const def = helperFunction(helper);
+    const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
+    const body = def ? field(def, 'body') : null;
+    if (!def || !fdecl || !body) return;
     const params = paramFacts(fdecl, this.aliases);
     if (params.length !== args.length) return;
     const inner = new FunctionWalker(true, [], this.lines, this.fileArrays, this.constants, this.macros, 'unknown', this.helpers, this.depth + 1, this.aliases, this.records);
     inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
+    this.bindTemplateArgs(inner, helper, call);
     this.bindParams(inner, params, args);
     inner.statement(body);
     if (inner.usesVectorTypes) this.usesVectorTypes = true;
@@ -850,8 +860,9 @@ class FunctionWalker extends Evaluator {
   }
 
   /** The caller's variables a helper takes by non-const reference (`int& q_size`): unknown after the call. */
-  private forgetReferenceArgs(def: Node, args: readonly Node[]): void {
-    const fdecl = functionDeclarator(field(def, 'declarator'));
+  private forgetReferenceArgs(helper: Node, args: readonly Node[]): void {
+    const def = helperFunction(helper);
+    const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
     const params = fdecl ? namedChildren(field(fdecl, 'parameters') ?? fdecl).filter((p) => p.type === 'parameter_declaration') : [];
     params.forEach((p, i) => {
       const d = field(p, 'declarator');
@@ -859,6 +870,23 @@ class FunctionWalker extends Evaluator {
       if (d?.type !== 'reference_declarator' || /\bconst\b/.test(p.text) || arg?.type !== 'identifier') return;
       if (this.env.get(arg.text)?.kind === 'int') this.env.set(arg.text, { kind: 'int', poly: Poly.unknown });
     });
+  }
+
+  /** A template helper's value parameters bound to the call's template arguments, or their defaults (`<128, 16, false>`). */
+  private bindTemplateArgs(inner: FunctionWalker, helper: Node, call: Node): void {
+    if (helper.type !== 'template_declaration') return;
+    const fn = field(call, 'function');
+    const given = fn?.type === 'template_function' ? namedChildren(field(fn, 'arguments') ?? fn).filter((a) => a.type !== 'comment') : [];
+    const bound = new Set<string>();
+    templateParameters(helper).forEach((p, i) => {
+      const arg = given[i] ?? p.default;
+      if (!p.name || !arg || arg.type === 'type_descriptor') return;
+      const value = arg.type === 'true' ? Poly.const(1) : arg.type === 'false' ? Poly.const(0) : this.eval(arg);
+      if (!value.isConstant) return;
+      inner.env.set(p.name, { kind: 'int', poly: value });
+      bound.add(p.name);
+    });
+    inner.templateConstants = bound;
   }
 
   /** A helper's parameters bound to a call's arguments: a pointer keeps its buffer, space and offset, an integer its value. */
@@ -1272,14 +1300,8 @@ export function functionFacts(
   const params = paramFacts(fdecl, aliases);
   // a SYCL kernel body (`operator()(sycl::nd_item<1> item)`, `SYCL_EXTERNAL`) runs per work-item on a GPU: device code too
   const isDevice = /\b__device__\b|\bSYCL_EXTERNAL\b/.test(heads) || params.some((p) => /\b(?:sycl::)?nd_item\s*</.test(p.type));
-  const templateParams: string[] = [];
   const tmpl = def.parent?.type === 'template_declaration' ? def.parent : null;
-  if (tmpl) {
-    for (const p of namedChildren(field(tmpl, 'parameters') ?? tmpl)) {
-      const nm = field(p, 'declarator') ?? field(p, 'name') ?? namedChildren(p).find((c) => c.type === 'identifier' || c.type === 'type_identifier');
-      if (nm) templateParams.push(nm.text);
-    }
-  }
+  const templateParams = tmpl ? templateParameters(tmpl).flatMap((p) => (p.name ? [p.name] : [])) : [];
   const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers, 0, aliases, records);
   if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);

@@ -99,6 +99,8 @@ function textHash(t: string): string {
 
 export class Evaluator {
   env = new Map<string, Value>();
+  /** Cooperative-groups tiles by name and size (`thread_block_tile<32> warp = tiled_partition<32>(block)`). */
+  protected groupTiles = new Map<string, number>();
   protected params = new Map<string, ParamFact>();
   /** The function reads or writes through vector types (`float4`, `half2`) somewhere. */
   usesVectorTypes = false;
@@ -168,7 +170,7 @@ export class Evaluator {
         const macro = this.macroFor(n);
         if (macro) return this.expand(n, macro, (body) => this.eval(body), Poly.unknown);
         // cooperative groups: `cg::this_grid().thread_rank()` is the global thread index, a block's the thread's place in it
-        const rank = args.length === 0 ? threadRank(fn) : null;
+        const rank = args.length === 0 ? threadRank(fn) ?? this.tileQuery(fn, n) : null;
         if (rank) return rank;
         const name = fn?.text.replace(/^(::|std::)/, '');
         if (args.length === 2 && (name === 'min' || name === 'max' || name === 'umin' || name === 'umax')) {
@@ -257,6 +259,42 @@ export class Evaluator {
     if (value.type === 'unary_expression' && (op === '+' || op === '-')) return this.combine(op, left, this.eval(field(value, 'argument')), n);
     if (value.type === 'pointer_expression' && op === '*') return this.combine('*', left, this.eval(field(value, 'argument')), n);
     return null;
+  }
+
+  /**
+   * A tile's place in the block, for a 1-D block whose warps the tiles split: `warp.thread_rank()`
+   * is the lane (`threadIdx.x % 32`), `meta_group_rank()` the warp (`threadIdx.x / 32`), `size()` 32.
+   */
+  private tileQuery(fn: Node | null, n: Node): Poly | null {
+    const obj = fn?.type === 'field_expression' ? field(fn, 'argument') : null;
+    const size = obj?.type === 'identifier' ? this.groupTiles.get(obj.text) : undefined;
+    if (!size) return null;
+    const tid = Poly.sym('threadIdx.x');
+    const k = Poly.const(size);
+    switch (field(fn!, 'field')?.text) {
+      case 'thread_rank':
+        return this.combine('%', tid, k, n);
+      case 'meta_group_rank':
+        return this.combine('/', tid, k, n);
+      case 'size':
+      case 'num_threads':
+        return k;
+      case 'meta_group_size':
+        return this.combine('/', Poly.sym('blockDim.x'), k, n);
+      default:
+        return null;
+    }
+  }
+
+  /** Notes the tiles a declaration makes (`cg::thread_block_tile<32> warp = ...`, `auto tile = cg::tiled_partition<16>(block)`). */
+  protected noteGroupTiles(decl: Node): void {
+    const size = /\b(?:thread_block_tile|tiled_partition)\s*<\s*(\d+)\s*>/.exec(decl.text)?.[1];
+    for (const d of namedChildren(decl)) {
+      const name = d.type === 'init_declarator' ? field(d, 'declarator') : d.type === 'identifier' ? d : null;
+      if (name?.type !== 'identifier') continue;
+      if (size && +size > 0 && +size <= 32) this.groupTiles.set(name.text, +size);
+      else this.groupTiles.delete(name.text);
+    }
   }
 
   /** `a op b` of values already evaluated (`x / c`, and `x /= c` in an assignment); `n` names a uniform result. */

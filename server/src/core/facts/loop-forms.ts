@@ -7,13 +7,30 @@ import type { SyntaxNode as Node } from '../mirror';
 import type { LoopFact } from './model';
 import { Poly, atomDef } from '../affine';
 import { unparen } from './evaluate';
-import { children, field, namedChildren } from '../syntax';
+import { children, field, namedChildren, walk } from '../syntax';
 
 /** The variable a loop's update steps (`l += s`, `++l`), if it is one plain name. */
 export function steppedName(update: Node): string | null {
   const u = update.type === 'comma_expression' ? namedChildren(update)[0] : update;
   const target = u.type === 'update_expression' ? field(u, 'argument') : u.type === 'assignment_expression' ? field(u, 'left') : null;
   return target?.type === 'identifier' ? target.text : null;
+}
+
+/**
+ * A `while` loop that steps its tested variable as its body's last statement
+ * (`while (i < n) { ...; i += blockDim.x * gridDim.x; }`, the grid-stride form of many
+ * tutorials): the condition and that step, read as `for (; i < n; i += ...)` reads them.
+ */
+export function whileAsFor(n: Node): { cond: Node; update: Node } | null {
+  if (n.type !== 'while_statement') return null;
+  let cond: Node | null = field(n, 'condition');
+  while (cond && (cond.type === 'condition_clause' || cond.type === 'parenthesized_expression')) cond = namedChildren(cond).find((c) => c.type !== 'comment') ?? null;
+  const tested = cond?.type === 'binary_expression' ? unparen(field(cond, 'left')) : null;
+  const body = field(n, 'body');
+  if (!cond || tested?.type !== 'identifier' || body?.type !== 'compound_statement') return null;
+  const last = namedChildren(body).filter((c) => c.type !== 'comment').at(-1);
+  const update = last?.type === 'expression_statement' ? namedChildren(last)[0] : null;
+  return update && steppedName(update) === tested.text ? { cond, update } : null;
 }
 
 /** `a = 0, b = 1, c = 2` as its parts, in order. */
@@ -87,20 +104,63 @@ export function chunkTailArm(cond: Node, evaluate: (n: Node | null) => Poly, enc
   return null;
 }
 
-/** The arm an `if constexpr` keeps when its condition compares constants (`CVT_ELTS == 16`), 'none' when no arm; null otherwise. */
-export function constexprArm(n: Node, cond: Node, evaluate: (n: Node | null) => Poly): Node | 'none' | null {
-  if (!children(n).some((c) => c.type === 'constexpr')) return null;
+/**
+ * The arm an `if` keeps when the compiler decides it: an `if constexpr` comparing constants
+ * (`CVT_ELTS == 16`), or an `if` on a helper's template constants only (`if (TRANSPOSED)` in
+ * `stage<16, false>(...)`). 'none' when that arm is absent; null when the test is not decided.
+ */
+export function constexprArm(n: Node, cond: Node, evaluate: (n: Node | null) => Poly, templateConstants: ReadonlySet<string> = NO_NAMES): Node | 'none' | null {
   const test = unparen(cond.type === 'condition_clause' ? field(cond, 'value') ?? namedChildren(cond)[0] ?? null : cond);
-  if (test?.type !== 'binary_expression') return null;
-  const op = field(test, 'operator')?.text ?? '';
-  const l = evaluate(field(test, 'left'));
-  const r = evaluate(field(test, 'right'));
-  if (!l.isConstant || !r.isConstant) return null;
-  const compare: Record<string, (a: number, b: number) => boolean> = { '==': (a, b) => a === b, '!=': (a, b) => a !== b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
-  if (!compare[op]) return null;
-  const kept = compare[op](l.constant, r.constant) ? field(n, 'consequence') : field(n, 'alternative');
+  if (!test) return null;
+  let holds: boolean | null = null;
+  if (children(n).some((c) => c.type === 'constexpr') && test.type === 'binary_expression') holds = compared(test, evaluate);
+  else if (templateConstants.size && onlyNames(test, templateConstants)) holds = decided(test, evaluate);
+  if (holds === null) return null;
+  const kept = holds ? field(n, 'consequence') : field(n, 'alternative');
   const arm = kept?.type === 'else_clause' ? namedChildren(kept)[0] ?? null : kept;
   return arm ?? 'none';
+}
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+const COMPARE: Partial<Record<string, (a: number, b: number) => boolean>> = { '==': (a, b) => a === b, '!=': (a, b) => a !== b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
+
+/** `A op B` of two constants, else null. */
+function compared(test: Node, evaluate: (n: Node | null) => Poly): boolean | null {
+  const compare = COMPARE[field(test, 'operator')?.text ?? ''];
+  const l = evaluate(field(test, 'left'));
+  const r = evaluate(field(test, 'right'));
+  return compare && l.isConstant && r.isConstant ? compare(l.constant, r.constant) : null;
+}
+
+/** A test of constants: `FLAG`, `!FLAG`, `A && B`, `A || B`, `N == 4`. */
+function decided(test: Node, evaluate: (n: Node | null) => Poly): boolean | null {
+  const t = unparen(test);
+  if (!t) return null;
+  if (t.type === 'unary_expression' && field(t, 'operator')?.text === '!') {
+    const inner = decided(field(t, 'argument')!, evaluate);
+    return inner === null ? null : !inner;
+  }
+  if (t.type === 'binary_expression') {
+    const op = field(t, 'operator')?.text;
+    if (op === '&&' || op === '||') {
+      const [a, b] = [decided(field(t, 'left')!, evaluate), decided(field(t, 'right')!, evaluate)];
+      return a === null || b === null ? null : op === '&&' ? a && b : a || b;
+    }
+    return compared(t, evaluate);
+  }
+  const v = evaluate(t);
+  return v.isConstant ? v.constant !== 0 : null;
+}
+
+/** Whether every name in `n` is one of `names` (and it names one at least). */
+function onlyNames(n: Node, names: ReadonlySet<string>): boolean {
+  let some = false;
+  let other = false;
+  walk(n, (c) => {
+    if (c.type === 'identifier') (names.has(c.text) ? (some = true) : (other = true));
+    return !other;
+  });
+  return some && !other;
 }
 
 /**
