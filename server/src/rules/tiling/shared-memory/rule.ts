@@ -19,11 +19,13 @@ const AXES = ['threadIdx.x', 'threadIdx.y'] as const;
 
 /** Why neighbouring threads re-read what this access reads, or null. */
 function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: readonly string[] = []): string | null {
-  const idx = a.indices[0];
-  if (idx.unknown || !idx.dependsOn((s) => s === loop.symbol)) return null;
+  const written = a.indices[0];
+  if (written.unknown || !written.dependsOn((s) => s === loop.symbol)) return null;
   // `weight[k]`, `bias[i]`: a vector every thread walks in step is an L1 broadcast, not a tile
   // the same for every block (`weight[c]` with `c` from the lane): each warp re-reads it from L1, nothing to tile
-  if (!idx.dependsOn((s) => s.startsWith('blockIdx.'))) return null;
+  if (!written.dependsOn((s) => s.startsWith('blockIdx.'))) return null;
+  // a window clamped at the image's edges (`min(max(y + dy - 2, 0), h - 1)`) slides as the unclamped one inside it
+  const idx = declamped(written);
   if (idx.hasAtoms) {
     // `A[(tid / 32) * K + k]`: lanes evaluated over the block
     if (sharedAcrossBlock(idx, 256, tileSizes)) return 'several threads of the block read the same element';
@@ -51,6 +53,21 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
   return null;
 }
 
+/** `min(max(e, lo), hi)` with uniform bounds as `e`, inside them: the index a clamped window reads away from the edges. */
+function declamped(p: Poly, depth = 0): Poly {
+  if (!p.hasAtoms || depth > 4) return p;
+  let out = p;
+  for (const sym of p.symbols()) {
+    const d = atomDef(sym);
+    if (!d || (d.op !== 'min' && d.op !== 'max') || d.args.length !== 2) continue;
+    const moving = d.args.filter((x) => x.dependsOn((s) => !isUniformSymbol(s)));
+    if (moving.length !== 1) continue;
+    out = out.substitute(sym, declamped(moving[0], depth + 1));
+  }
+  return out;
+}
+const isUniformSymbol = (s: string): boolean => !s.startsWith('threadIdx.') && !s.startsWith('blockIdx.') && !s.startsWith('#loop') && !(atomDef(s)?.args.some((x) => x.dependsOn((t) => !isUniformSymbol(t))) ?? false);
+
 /** `mean[i1]` with `i1` from blockIdx alone: the whole block reads one element, one broadcast request per warp. */
 const blockUniform = (a: AccessFact): boolean => !threadDependent(a.indices[0]);
 const threadDependent = (p: Poly): boolean =>
@@ -70,11 +87,24 @@ function besideInnerStream(a: AccessFact, fn: FunctionFacts, loop: LoopFact): bo
 /** A loop over a small constant range, e.g. `for (int j = 0; j < 4; ++j)`. */
 function smallConstantTrip(loop: LoopFact, fn: FunctionFacts): boolean {
   // (`j < ITEMS_PER_THREAD` with a constant the facts know counts too)
-  if (loop.trips !== undefined) return loop.trips <= 16;
+  if (loop.trips !== undefined) return loop.trips <= MAX_SMALL_TRIPS;
   // `#pragma unroll` over a template parameter: a compile-time item loop (a thread's few outputs), not a k dimension
   if (loop.bound && fn.templateParams.includes(loop.bound.trim()) && loop.pragmas.some((p) => /^unroll\b/.test(p))) return true;
   const bound = loop.bound !== null && /^\d+$/.test(loop.bound.trim()) ? Number(loop.bound) : null;
   return bound !== null && bound <= 16 && !!loop.init?.isConstant;
+}
+
+/** Trips up to which a constant loop has nothing to amortise a tile over. */
+const MAX_SMALL_TRIPS = 16;
+
+/**
+ * The taps of a window read over nested constant loops, each moving the index (a 7x7 filter's
+ * `in[(r0 + i) * N + (c0 + j)]`): the product of their trips, or 0 when `loop` is not one of them.
+ */
+function windowTaps(a: AccessFact, loop: LoopFact, fn: FunctionFacts): number {
+  const axes = loopsAround(a, fn).filter((l) => l.trips !== undefined && a.indices[0].dependsOn((s) => s === l.symbol));
+  if (axes.length < 2 || !axes.includes(loop)) return 0;
+  return axes.reduce((n, l) => n * l.trips!, 1);
 }
 
 /** A loop over a convolution kernel's taps (`kernel_x < kernel_size`, `ksize`, `KERNEL_W`): 3 to 7 of them, as a rule. */
@@ -97,7 +127,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (reported.has(loop.id)) continue;
     const reads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));
     if (reads.length === 0) continue;
-    if (smallConstantTrip(loop, fn)) continue; // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over
+    // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over, unless it is one axis of a larger window
+    if (smallConstantTrip(loop, fn) && !reads.some((a) => windowTaps(a, loop, fn) > MAX_SMALL_TRIPS)) continue;
     const seen = new Set<string>();
     const judged = reads.map((a) => ({ a, why: reuse(a, loop, usedAxes, fn.templateParams) }));
     // a wide per-thread stream no other thread reads (a quantized gemv's packed weights) bounds the loop:
