@@ -314,6 +314,8 @@ export class Evaluator {
           const q = a.divExact(b.constant);
           if (q) return q;
         }
+        // `n / n` (a helper's `size / parts` called with the same value twice): 1, as a size is never 0
+        if (!a.unknown && !a.isConstant && a.equals(b)) return Poly.const(1);
         break;
       case '>>':
         if (b.isConstant && b.constant >= 0 && b.constant < 31) {

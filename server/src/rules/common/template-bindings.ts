@@ -23,7 +23,7 @@ export function boundAssumption(a: BoundAccess, kernel: string, bindings?: Bindi
   const sets = bindings ? sweepSize.get(bindings) : undefined;
   if (sets) return `${a.boundAt}: the template arguments and block size of one launch of \`${kernel}\`, of the ${sets} sets of values its launches give`;
   const onlyBlock = (a.boundAt.match(/`[^`]+`/g) ?? []).every((n) => n.startsWith('`blockDim.'));
-  return `${a.boundAt}: ${onlyBlock ? 'the block size' : 'the template arguments or block size'} of every launch of \`${kernel}\` in this file`;
+  return `${a.boundAt}: ${onlyBlock ? 'the block size' : 'the arguments or block size'} of every launch of \`${kernel}\` in this file`;
 }
 /** Bindings that are one of a tuner's sets, with how many sets there are. */
 const sweepSize = new WeakMap<Bindings, number>();
@@ -71,6 +71,8 @@ export function templateBindings(facts: FileFacts): Map<string, Bindings> {
 }
 
 const AXES = ['blockDim.x', 'blockDim.y', 'blockDim.z'];
+/** A scalar parameter whose launch value can be bound: an integer type (a float's `1.0f` is no index). */
+const INTEGER_PARAM = /^(?:const\s+)?(?:(?:unsigned|signed|short|long|int|size_t|ssize_t|ptrdiff_t|u?int(?:8|16|32|64)_t|index_t|uint|dim_t)\b\s*)+$/;
 const NO_LAUNCHES: ReadonlyMap<string, Launch[]> = new Map();
 
 type Launch = { call: CallFact; forwarded: boolean };
@@ -160,6 +162,10 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     const blockValue = (c: CallFact, i: number) => (c.blockDims ? (i < c.blockDims.length ? c.blockDims[i] || null : 1) : null);
     const bindable = concrete.length ? concrete : mine;
     k.templateParams.forEach((name, i) => bind(name, bindable, (c) => templateValue(c, i)));
+    // an integer argument every launch passes as the same constant (`channels` = 3, a pool's `stride` = 2)
+    k.params.forEach((p, i) => {
+      if (!p.pointer && INTEGER_PARAM.test(p.type) && !bound?.has(p.name)) bind(p.name, mine, (c) => c.argValues?.[i]);
+    });
     // the block's shape, when every launch gives the same (`dim3 block(32, 16)`: blockDim.y = 16; `<<<g, 256>>>`: y = 1)
     for (let i = 0; i < 3; i++) bind(AXES[i], mine, (c) => blockValue(c, i));
     if (bound) out.set(k.name, bound);
