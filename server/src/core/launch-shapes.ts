@@ -8,6 +8,7 @@ import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { elementBits } from './facts/ctypes';
 import { baseName } from './project';
+import { Poly } from './affine';
 
 interface Seen {
   xs: Set<number | null>;
@@ -136,8 +137,22 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   const flatGrid = f.accesses.some((a) => a.indices.some((p) => [...p.terms.keys()].some((k) => k.includes('blockIdx.y') && k.includes('gridDim.x'))));
   const bounds = multiDim && !flatGrid ? f.indexBounds ?? [] : f.indexBound ? [f.indexBound] : [];
   const at = bounds.map((b) => f.params.findIndex((p) => p.name === b));
+  // (a count the kernel computes from its arguments, `int total = rows * cols; if (k >= total)`: its value at each launch)
+  if (at.length === 1 && at[0] < 0 && f.indexBoundValue) return seen.launches.every((c) => (launchValue(f, f.indexBoundValue!, c) ?? Infinity) <= SMALL_PROBLEM);
   if (!at.length || at.some((i) => i < 0)) return false;
   return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) <= SMALL_PROBLEM);
+}
+
+/** `value` (over the kernel's parameters) with a launch's constant arguments put in, when they make it a constant. */
+function launchValue(f: FunctionFacts, value: Poly, c: CallFact): number | null {
+  let v = value;
+  for (const sym of value.symbols()) {
+    const i = f.params.findIndex((p) => p.name === sym);
+    const arg = i >= 0 ? c.argValues?.[i] : null;
+    if (arg === null || arg === undefined) return null;
+    v = v.substitute(sym, Poly.const(arg));
+  }
+  return v.isConstant ? v.constant : null;
 }
 
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */

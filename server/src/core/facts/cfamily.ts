@@ -91,6 +91,7 @@ class FunctionWalker extends Evaluator {
   /** How many times a statement here runs per thread: the product of the enclosing loops' constant trip counts. */
   private opsWeight = 1;
   indexBound: string | null = null;
+  indexBoundValue: Poly | null = null;
   /** Every parameter a thread index is checked against (`row < rows && col < cols`): the extents of a 2-D or 3-D kernel. */
   readonly indexBounds = new Set<string>();
   private pendingPragmas: string[] = [];
@@ -460,6 +461,7 @@ class FunctionWalker extends Evaluator {
       // a parameter (`n`) or a product of them and constants (`BT * OC`, `n / 4`)
       const bound = r && (r.type === 'identifier' || (r.type === 'binary_expression' && /^[\w\s*/()]+$/.test(r.text))) ? r.text.replace(/\s+/g, '') : null;
       if (bound && l.dependsOn((s) => s.startsWith('threadIdx.'))) {
+        if (this.indexBound === null) this.indexBoundValue = this.eval(r);
         this.indexBound ??= bound;
         this.indexBounds.add(bound);
       }
@@ -1259,14 +1261,24 @@ function classify(w: FunctionWalker, isKernel: boolean): KernelClass {
   if (isKernel && global.length > 0 && memoryLoops.length === 0 && w.shared.length === 0) {
     // stencil: the same array read at several constant offsets
     const byArray = new Map<string, Set<string>>();
+    const fields = new Map<string, { key: string; unit: Poly; offsets: number[] }>();
     for (const a of global) {
       if (a.kind !== 'load' || a.indices.length !== 1 || !a.indices[0].dependsOn(isVarying)) continue; // `pars[0..6]`: scalars, not a stencil
       const key = a.indices[0].without('').toString();
       const set = byArray.get(a.array) ?? new Set<string>();
       set.add(key + '|' + a.indices[0].constant);
       byArray.set(a.array, set);
+      const f = fields.get(a.array) ?? { key, unit: a.indices[0].coefficient('threadIdx.x'), offsets: [] };
+      if (f.key === key) f.offsets.push(a.indices[0].constant);
+      else f.key = '';
+      fields.set(a.array, f);
     }
-    for (const offs of byArray.values()) if (offs.size >= 3) return 'stencil';
+    // (`px[3 * k]`, `px[3 * k + 1]`, `px[3 * k + 2]`: the fields of one interleaved record, each thread's own)
+    const record = (array: string) => {
+      const f = fields.get(array);
+      return !!f?.key && f.unit.isConstant && Math.max(...f.offsets) - Math.min(...f.offsets) < Math.abs(f.unit.constant);
+    };
+    for (const [array, offs] of byArray) if (offs.size >= 3 && !record(array)) return 'stencil';
     // elementwise: each thread writes its own elements; a kernel whose only stores are
     // warp-uniform (`partial[blockIdx.x] = sum`) reduces what it read
     const stores = global.filter((a) => a.kind !== 'load');
@@ -1325,6 +1337,7 @@ export function functionFacts(
     kernelClass: classify(w, isKernel),
     indexBound: w.indexBound,
     ...(w.indexBounds.size > 1 ? { indexBounds: [...w.indexBounds] } : {}),
+    ...(w.indexBoundValue && !w.indexBoundValue.unknown ? { indexBoundValue: w.indexBoundValue } : {}),
     launchBounds,
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),

@@ -209,6 +209,8 @@ export interface FunctionFacts {
   indexBound: string | null;
   /** Every bound a thread index is checked against, when there are several (`row < rows && col < cols`). */
   indexBounds?: string[];
+  /** The first bound's value over the parameters (`total` of `int total = rows * cols; if (k >= total)` is `rows*cols`). */
+  indexBoundValue?: Poly;
   launchBounds: string | null;
   /** blockDim.x every launch of this kernel in the file agrees on (set per file, not cached with the function). */
   blockDimX?: number;

@@ -47,7 +47,8 @@ export function residuesCovered(a: AccessFact, stride: number, all: readonly Acc
     let offsets: number[] | null = [mod(d.constant)];
     for (const [sym, values] of unrolled) {
       const c = b.indices[last].coefficient(sym);
-      if (c.terms.size === 0) continue;
+      // (a loop that moves the whole record, a stencil's rows `(py + t) * cols * 3`, moves every field alike)
+      if (c.terms.size === 0 || (!c.isConstant && c.equals(a.indices[last].coefficient(sym)))) continue;
       if (c.unknown || !c.isConstant) {
         offsets = null;
         break;

@@ -17,6 +17,7 @@ import { untunedHosts } from '../../common/reference';
 import { fixUncoalesced } from './fix';
 import { boundByLaunches, loopsAround, mainLoops } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
+import { declamped } from '../../common/clamps';
 import { residuesCovered, siblingsFillSectors } from '../../common/residues';
 import { convShape } from '../../common/conv-shape';
 
@@ -193,7 +194,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   let axes: Map<string, number> | undefined;
   if (fn.subWarp && globals.every((a) => a.loops.every((id) => (fn.loops.find((l) => l.id === id)?.trips ?? Infinity) <= 16))) return [];
   for (const a of globals) {
-    const index = a.indices[0];
+    // (a row or column clamped at the edges moves as the unclamped one away from them)
+    const index = declamped(a.indices[0]);
     if (index.unknown || a.singleLane) continue; // unknown, or a request only one lane makes
     // the scalar remainder of a chunked loop (`else { for (j < remaining) ... }`): the last chunk of a row takes it, once
     if (a.chunkTail) continue;

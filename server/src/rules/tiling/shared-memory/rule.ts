@@ -14,6 +14,7 @@ import type { RuleFinding } from '../../../core/types';
 import { sharedAcrossBlock } from '../../../core/lanes';
 import { Poly, atomDef } from '../../../core/affine';
 import { loopsAround } from '../../common/hot-loops';
+import { declamped } from '../../common/clamps';
 
 const AXES = ['threadIdx.x', 'threadIdx.y'] as const;
 
@@ -52,21 +53,6 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
   }
   return null;
 }
-
-/** `min(max(e, lo), hi)` with uniform bounds as `e`, inside them: the index a clamped window reads away from the edges. */
-function declamped(p: Poly, depth = 0): Poly {
-  if (!p.hasAtoms || depth > 4) return p;
-  let out = p;
-  for (const sym of p.symbols()) {
-    const d = atomDef(sym);
-    if (!d || (d.op !== 'min' && d.op !== 'max') || d.args.length !== 2) continue;
-    const moving = d.args.filter((x) => x.dependsOn((s) => !isUniformSymbol(s)));
-    if (moving.length !== 1) continue;
-    out = out.substitute(sym, declamped(moving[0], depth + 1));
-  }
-  return out;
-}
-const isUniformSymbol = (s: string): boolean => !s.startsWith('threadIdx.') && !s.startsWith('blockIdx.') && !s.startsWith('#loop') && !(atomDef(s)?.args.some((x) => x.dependsOn((t) => !isUniformSymbol(t))) ?? false);
 
 /** `mean[i1]` with `i1` from blockIdx alone: the whole block reads one element, one broadcast request per warp. */
 const blockUniform = (a: AccessFact): boolean => !threadDependent(a.indices[0]);
