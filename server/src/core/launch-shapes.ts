@@ -129,6 +129,8 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   // (or a grid sized by a batch's sequences, `div_up(local_batch_size, 512)`: facts/sequence-bound.ts)
   if (unchecked) return seen.launches.every((c) => sequenceGrid(c.grid) || (c.gridBlocks !== undefined && (c.blockDims ?? []).length > 0 && c.blockDims!.every((d) => d !== null) &&
     c.gridBlocks * c.blockDims!.reduce<number>((n, d) => n * d!, 1) <= SMALL_PROBLEM));
+  // (a count the file fixes, `while (tid < N)` with `#define N (33 * 1024)`: the same at every launch)
+  if (f.indexBoundValue?.isConstant && !f.indexBounds?.length) return f.indexBoundValue.constant <= SMALL_PROBLEM;
   // (most launches pass no constant: nothing to read in the kernel then)
   if (!seen.launches.every((c) => c.argValues)) return false;
   const multiDim = f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));

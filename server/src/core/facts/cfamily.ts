@@ -552,7 +552,11 @@ class FunctionWalker extends Evaluator {
         }
         fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('gridDim.'));
         fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('blockDim.'));
-        if (fact.gridStride && fact.bound && /^\w+$/.test(fact.bound)) this.indexBound ??= fact.bound;
+        // (a parameter, or a product of them and constants: `n`, `33 * 1024` of a `#define N`)
+        if (fact.gridStride && fact.bound && /^[\w\s*/()]+$/.test(fact.bound) && this.indexBound === null) {
+          this.indexBound = fact.bound.replace(/\s+/g, '');
+          this.indexBoundValue = this.eval(unparen(field(cond!, 'right')));
+        }
         restoreVar = [variable, this.env.get(variable)];
         const value = initPoly && step ? initPoly.add(Poly.sym(fact.symbol).mul(step)) : Poly.sym(fact.symbol);
         this.env.set(variable, { kind: 'int', poly: value });
