@@ -79,6 +79,21 @@ test('a kernel nobody launches, or only a wrapper nobody calls, is not advised o
   assert.deepEqual(unreached, ['scale_old_kernel', 'scale_unlaunched_kernel'], 'listed where a finding was left out (scale_old_gpu has none)');
 });
 
+test('lessons that each define a kernel of the same name: one lesson\'s launch runs its own, not the other\'s', () => {
+  const lesson = (launched: boolean) => `${SCALE('scale_naive')}
+int main() {
+  float *out = 0, *x = 0;
+  const int n = 1 << 24;
+  ${launched ? 'scale_naive<<<(n + 255) / 256, 256>>>(out, x, 2.0f, n);' : 'cudaMemset(out, 0, n * sizeof(float));'}
+  return 0;
+}
+`;
+  const { report, unreached } = check({ 'lesson1/main.cu': lesson(true), 'lesson2/main.cu': lesson(false) });
+  const advised = report.findings.filter((f) => f.function === 'scale_naive').map((f) => f.file.replace(/^.*ka-reach-[^/]+\//, ''));
+  assert.deepEqual([...new Set(advised)], ['lesson1/main.cu'], 'only the lesson that launches its kernel is advised on');
+  assert.deepEqual(unreached, ['scale_naive'], 'the other lesson\'s kernel is listed as not reached');
+});
+
 test('C++: a method the project calls through an object (`m.scale(...)`, `p->scale_rows(...)`) is reached, and so are the kernels it launches', () => {
   const kernels = `${SCALE('scale_kernel')}
 ${SCALE('scale_rows_kernel')}

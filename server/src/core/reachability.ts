@@ -17,7 +17,7 @@ export const UNREACHED = 'not reached: nothing in the project launches or calls 
 
 export interface NameUses {
   /** Uses of each name a C/C++/CUDA function may have: in those files, and in Python strings (`load_inline(functions=["f"])`). */
-  readonly cUses: Map<string, number>;
+  readonly cUses: Map<string, number>;  // (not counting a file's uses of a name it defines itself)
   /** Uses of each name a Python function may have: in Python files, and in C/C++ strings. */
   readonly pyUses: Map<string, number>;
   /** How many files define a function of each name (several: a use elsewhere may be of another one). */
@@ -45,6 +45,9 @@ const DECLARING_CALL = /^(?:__launch_bounds__|__attribute__|[A-Z][A-Z0-9_]*)$/;
 export function addNameUses(into: NameUses, text: string, python: boolean): void {
   const scan = scanUses(text, python, into.pasted);
   for (const u of scan.uses) {
+    // a use in a file that defines the name is of that file's own function: a tutorial's lessons each define and
+    // launch their own `transposeNaive`, and one lesson's launch does not run another's
+    if (!u.inString && scan.defs.has(u.name)) continue;
     // a name in code counts for functions of the file's own language, a name in a string for those of the other
     const counts = python === !u.inString ? into.pyUses : into.cUses;
     counts.set(u.name, (counts.get(u.name) ?? 0) + 1);
@@ -254,9 +257,10 @@ export function unreachedFunctions(facts: FileFacts, text: string, project: Name
   const dead = new Set<FunctionFacts>();
   const fns = facts.functions.filter((f) => !f.name.startsWith('('));
   if (!fns.length) return dead;
-  const uses = scanUses(text, python).uses;
+  const { uses, defs } = scanUses(text, python);
   const here = new Map<string, number>();
-  for (const u of uses) if (!u.inString) here.set(u.name, (here.get(u.name) ?? 0) + 1); // as the project counted them
+  // as the project counted them (a name this file defines: its uses here were not)
+  for (const u of uses) if (!u.inString && !defs.has(u.name)) here.set(u.name, (here.get(u.name) ?? 0) + 1);
   const short = (f: FunctionFacts) => f.name.replace(/<.*$/s, '');
   const counts = python ? project.pyUses : project.cUses;
   const elsewhere = (f: FunctionFacts) => (counts.get(short(f)) ?? 0) - (here.get(short(f)) ?? 0) > 0;
