@@ -37,6 +37,7 @@ const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynch
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
 /** Calls of the CUDA runtime and libraries, the C library and C++ streams: never one of the file's own functions. */
 const LIBRARY_CALL = /^(?:cuda|cu[A-Z]|cublas|cudnn|cusparse|curand|nccl|nv|std::|__)|^(?:printf|fprintf|sprintf|snprintf|puts|malloc|calloc|realloc|free|memcpy|memset|assert|exit|abort|rand|srand|time|clock|sizeof|fopen|fclose|fread|fwrite)$|[.:>]/;
+const NO_NAMES: ReadonlySet<string> = new Set();
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
 /** A value parsed from the command line: `atoi(argv[2])`, `std::stoi(argv[i])`, `strtol(argv[1], NULL, 10)`. */
 const COMMAND_LINE_VALUE = /^\s*(?:std::)?(?:atoi|atol|atoll|stoi|stol|stoul|strtol|strtoul)\s*\(\s*argv\s*\[/;
@@ -122,7 +123,7 @@ class FunctionWalker extends Evaluator {
   private returningIf: number | null = null;
   private nextBranch = 0;
   /** An inlined helper's template parameters bound to constants at the call (`stage<16, false>(...)`): `if`s on them are decided. */
-  private templateConstants: ReadonlySet<string> = new Set();
+  private templateConstants: ReadonlySet<string> = NO_NAMES;
 
   constructor(
     private readonly isKernel: boolean,
@@ -335,7 +336,7 @@ class FunctionWalker extends Evaluator {
     const isShared = children(n).some((c) => c.type === 'type_qualifier' && c.text === '__shared__') || /__shared__/.test(n.text.split(/[=;]/)[0]);
     // (four random numbers at once, `float4 r = curand_uniform4(&state)`, are the generator's output, not a vector access)
     if (VECTOR_TYPES.has(type) && !randomDraws(n)) this.usesVectorTypes = true;
-    if (this.groupTiles.size || /\b(?:thread_block_tile|tiled_partition)\b/.test(n.text)) this.noteGroupTiles(n);
+    if (this.groupTiles?.size || /\b(?:thread_block_tile|tiled_partition)\b/.test(n.text)) this.noteGroupTiles(n);
     if (type === 'dim3') this.noteDim3(n);
     // `int threads = 256;` in another branch than an earlier `dim3 threads(16, 16)`: that name is no longer the dim3
     else if (this.dim3dims.size) {

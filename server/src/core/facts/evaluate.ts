@@ -100,7 +100,7 @@ function textHash(t: string): string {
 export class Evaluator {
   env = new Map<string, Value>();
   /** Cooperative-groups tiles by name and size (`thread_block_tile<32> warp = tiled_partition<32>(block)`). */
-  protected groupTiles = new Map<string, number>();
+  protected groupTiles: Map<string, number> | null = null;
   protected params = new Map<string, ParamFact>();
   /** The function reads or writes through vector types (`float4`, `half2`) somewhere. */
   usesVectorTypes = false;
@@ -267,7 +267,7 @@ export class Evaluator {
    */
   private tileQuery(fn: Node | null, n: Node): Poly | null {
     const obj = fn?.type === 'field_expression' ? field(fn, 'argument') : null;
-    const size = obj?.type === 'identifier' ? this.groupTiles.get(obj.text) : undefined;
+    const size = obj?.type === 'identifier' ? this.groupTiles?.get(obj.text) : undefined;
     if (!size) return null;
     const tid = Poly.sym('threadIdx.x');
     const k = Poly.const(size);
@@ -292,8 +292,8 @@ export class Evaluator {
     for (const d of namedChildren(decl)) {
       const name = d.type === 'init_declarator' ? field(d, 'declarator') : d.type === 'identifier' ? d : null;
       if (name?.type !== 'identifier') continue;
-      if (size && +size > 0 && +size <= 32) this.groupTiles.set(name.text, +size);
-      else this.groupTiles.delete(name.text);
+      if (size && +size > 0 && +size <= 32) (this.groupTiles ??= new Map()).set(name.text, +size);
+      else this.groupTiles?.delete(name.text);
     }
   }
 
