@@ -16,8 +16,11 @@ import type { Position } from './types';
 export const UNREACHED = 'not reached: nothing in the project launches or calls it';
 
 export interface NameUses {
-  /** Uses of each name a C/C++/CUDA function may have: in those files, and in Python strings (`load_inline(functions=["f"])`). */
-  readonly cUses: Map<string, number>;  // (not counting a file's uses of a name it defines itself)
+  /**
+   * Uses of each name a C/C++/CUDA function may have: in those files, and in Python strings (`load_inline(functions=["f"])`);
+   * not a file's uses of a name it defines itself (those are of its own function), here and in `pyUses`.
+   */
+  readonly cUses: Map<string, number>;
   /** Uses of each name a Python function may have: in Python files, and in C/C++ strings. */
   readonly pyUses: Map<string, number>;
   /** How many files define a function of each name (several: a use elsewhere may be of another one). */

@@ -8,7 +8,7 @@ import { lambdaLoop, type LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
 import { helperFunction, templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
-import { chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName, whileAsFor } from './loop-forms';
+import { NO_NAMES, chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName, whileAsFor } from './loop-forms';
 import { fieldAccess, type RecordLayouts } from './records';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { Evaluator, capped, rowsOf, unparen, type PtrValue, type Value } from './evaluate';
@@ -37,7 +37,6 @@ const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynch
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
 /** Calls of the CUDA runtime and libraries, the C library and C++ streams: never one of the file's own functions. */
 const LIBRARY_CALL = /^(?:cuda|cu[A-Z]|cublas|cudnn|cusparse|curand|nccl|nv|std::|__)|^(?:printf|fprintf|sprintf|snprintf|puts|malloc|calloc|realloc|free|memcpy|memset|assert|exit|abort|rand|srand|time|clock|sizeof|fopen|fclose|fread|fwrite)$|[.:>]/;
-const NO_NAMES: ReadonlySet<string> = new Set();
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
 /** A value parsed from the command line: `atoi(argv[2])`, `std::stoi(argv[i])`, `strtol(argv[1], NULL, 10)`. */
 const COMMAND_LINE_VALUE = /^\s*(?:std::)?(?:atoi|atol|atoll|stoi|stol|stoul|strtol|strtoul)\s*\(\s*argv\s*\[/;

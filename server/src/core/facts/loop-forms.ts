@@ -104,6 +104,9 @@ export function chunkTailArm(cond: Node, evaluate: (n: Node | null) => Poly, enc
   return null;
 }
 
+/** No names: the template constants of a walk that has none. */
+export const NO_NAMES: ReadonlySet<string> = new Set();
+
 /**
  * The arm an `if` keeps when the compiler decides it: an `if constexpr` comparing constants
  * (`CVT_ELTS == 16`), or an `if` on a helper's template constants only (`if (TRANSPOSED)` in
@@ -120,7 +123,6 @@ export function constexprArm(n: Node, cond: Node, evaluate: (n: Node | null) => 
   const arm = kept?.type === 'else_clause' ? namedChildren(kept)[0] ?? null : kept;
   return arm ?? 'none';
 }
-const NO_NAMES: ReadonlySet<string> = new Set();
 
 const COMPARE: Partial<Record<string, (a: number, b: number) => boolean>> = { '==': (a, b) => a === b, '!=': (a, b) => a !== b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
 
