@@ -23,7 +23,7 @@ import { withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
 import { addNameUses, unreachedFunctions, UNREACHED } from './reachability';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
-import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type ViewOptions } from './preprocess';
+import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type PreprocessorView, type ViewOptions } from './preprocess';
 import { isNotTunedPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
@@ -153,13 +153,47 @@ function splitHead(def: Tree['rootNode']): string {
   return /\b__(?:global|device)__\b/.test(decl.text) ? decl.text : '';
 }
 
+/**
+ * The words that say `__device__` in a function's head: the keyword, and object-like macros that
+ * stand for it (`#define HOST_DEVICE_INLINE HOST_DEVICE __forceinline__`, `HOST_DEVICE` being
+ * `__host__ __device__` in a CUDA build, empty in the other branch of its `#if`).
+ */
+export function deviceWords(view: PreprocessorView): string[] {
+  let known = wordsOfView.get(view);
+  if (!known) wordsOfView.set(view, (known = readDeviceWords(view)));
+  return known;
+}
+const wordsOfView = new WeakMap<PreprocessorView, string[]>();
+
+function readDeviceWords(view: PreprocessorView): string[] {
+  const says = new Map<string, boolean>();
+  const bodies = (name: string) => view.alternatives.get(name) ?? (view.macros.has(name) ? [view.macros.get(name)!] : []);
+  const sayDevice = (name: string, depth: number): boolean => {
+    const known = says.get(name);
+    if (known !== undefined) return known;
+    says.set(name, false); // (a cycle says nothing)
+    const yes = depth < 4 && bodies(name).some((d) => d.params === null && !/\b__global__\b/.test(d.body) &&
+      (/\b__device__\b/.test(d.body) || (d.body.match(/\b[A-Z_][A-Z0-9_]*\b/g) ?? []).some((w) => sayDevice(w, depth + 1))));
+    says.set(name, yes);
+    return yes;
+  };
+  const out = ['__device__'];
+  for (const name of new Set([...view.macros.keys(), ...view.alternatives.keys()])) if (/^[A-Z_][A-Z0-9_]*$/.test(name) && sayDevice(name, 0)) out.push(name);
+  return out;
+}
+
 /** The file's `__device__` (not `__global__`) functions that parse, by name: their accesses are seen where they are called. */
-function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText, spans: readonly Span[] = spansOf(defs)): Map<string, SyntaxNode> {
+function deviceHelpers(
+  defs: readonly Tree['rootNode'][], source: SourceText, spans: readonly Span[] = spansOf(defs), words: readonly string[] = ['__device__'],
+  expand?: (def: Tree['rootNode']) => SyntaxNode | null,
+): Map<string, SyntaxNode> {
   const out = new Map<string, SyntaxNode>();
   // most functions never say __device__: the text says which may, before the tree is asked (each question crosses into WASM)
   const said: number[] = [];
-  for (let at = source.text.indexOf('__device__'); at >= 0; at = source.text.indexOf('__device__', at + 1)) said.push(at);
+  for (const w of words) for (let at = source.text.indexOf(w); at >= 0; at = source.text.indexOf(w, at + 1)) said.push(at);
   if (!said.length) return out;
+  if (words.length > 1) said.sort((a, b) => a - b);
+  const saysDevice = words.length > 1 ? new RegExp(`\\b(?:${words.join('|')})\\b`) : /\b__device__\b/;
   for (let i = 0; i < defs.length; i++) {
     const { startIndex, endIndex } = spans[i];
     let lo = 0; // the first mention at or after the function's start
@@ -171,12 +205,18 @@ function deviceHelpers(defs: readonly Tree['rootNode'][], source: SourceText, sp
     if (lo === said.length || said[lo] >= endIndex) continue;
     const def = defs[i];
     const head = source.text.slice(startIndex, def.childForFieldName('body')?.startIndex ?? endIndex);
-    if (!/\b__device__\b/.test(head) || /\b__global__\b/.test(head) || head.length > 2000) continue;
+    if (!saysDevice.test(head) || /\b__global__\b/.test(head) || head.length > 2000) continue;
     const name = /(\w+)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim())?.[1];
     if (!name || out.has(name)) continue;
     // a template helper keeps its parameters (`template <int N, bool TRANSPOSED>`): a call's arguments bind them
     const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
-    const copy = mirror(outer, source);
+    let copy = mirror(outer, source);
+    // (`HOST_DEVICE_INLINE T name(...)`: the grammar reads the qualifier macro as a type; its expansion parses)
+    if (copy.hasError && expand) {
+      const expanded = expand(outer);
+      const def = expanded?.type === 'translation_unit' ? expanded.namedChildren.find((c) => c.type === 'function_definition' || c.type === 'template_declaration') : expanded;
+      if (def) copy = def;
+    }
     if (!copy.hasError && (copy.type === 'function_definition' || copy.type === 'template_declaration') && nestingDepth(copy) <= MAX_NESTING) out.set(name, copy);
   }
   return out;
@@ -400,13 +440,16 @@ export class Engine {
   /** `__device__` helpers of each header, by the header's text (headers change rarely; an edit re-reads none). */
   private readonly helpersByHeader = new Map<string, Map<string, SyntaxNode>>();
 
-  private headerHelpers(headers: readonly string[], grammar: GrammarName, fileDeadline: number): { helpers: Map<string, SyntaxNode>; partial: boolean } {
+  private headerHelpers(pre: FilePreprocessing, grammar: GrammarName, fileDeadline: number, words: readonly string[]): { helpers: Map<string, SyntaxNode>; partial: boolean } {
+    const headers = pre.view.headers;
     const out = new Map<string, SyntaxNode>();
     let partial = false;
+    const wordsKey = words.join(',');
     for (const h of headers) {
       const text = this.preprocess.reader.read(h);
       if (!text || !text.includes('__device__')) continue;
-      let found = this.helpersByHeader.get(text);
+      const key = `${wordsKey}\u0000${text}`;
+      let found = this.helpersByHeader.get(key);
       if (!found) {
         // a header parsed for the first time counts against the file's budget (later ones are cached)
         const left = fileDeadline - budgetClock();
@@ -419,7 +462,8 @@ export class Engine {
         try {
           const tree = this.parsers.parse(grammar, text, null, Math.min(500, left));
           try {
-            found = deviceHelpers(topLevelItems(tree.rootNode).functions, new SourceText(text));
+            const source = new SourceText(text);
+            found = deviceHelpers(topLevelItems(tree.rootNode).functions, source, undefined, words, words.length > 1 ? (d) => this.expanded(d, source, pre, grammar) : undefined);
           } finally {
             tree.delete();
           }
@@ -429,7 +473,7 @@ export class Engine {
         }
         partial ||= cut;
         if (this.helpersByHeader.size > 64) this.helpersByHeader.clear();
-        if (!cut) this.helpersByHeader.set(text, found);
+        if (!cut) this.helpersByHeader.set(key, found);
       }
       for (const [name, def] of found) if (!out.has(name)) out.set(name, def);
     }
@@ -514,8 +558,9 @@ export class Engine {
     }
     const { globals, constants, macros, records } = scope;
     // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
-    const fromHeaders = this.headerHelpers(pre.view.headers, grammarFor(language), fileDeadline);
-    const helpers = new Map([...fromHeaders.helpers, ...deviceHelpers(top.functions, source, spans)]);
+    const words = deviceWords(pre.view);
+    const fromHeaders = this.headerHelpers(pre, grammarFor(language), fileDeadline, words);
+    const helpers = new Map([...fromHeaders.helpers, ...deviceHelpers(top.functions, source, spans, words, words.length > 1 ? (d) => this.expanded(d, source, pre, grammar) : undefined)]);
     const globalsKey = this.internKey(pre.key + ';' +
       [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
       globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +
@@ -532,6 +577,11 @@ export class Engine {
   }
 
   /** A top-level function's tree, through its macros when it uses any (FLOAT4(...), CUDA_KERNEL_LOOP, qualifier macros). */
+  /** A definition read through the file's macros (null when none of them is in it). */
+  private expanded(def: Tree['rootNode'], source: SourceText, pre: FilePreprocessing, grammar: GrammarName): SyntaxNode | null {
+    return expandedFunction(def, source, pre, (t) => this.parsers.parse(grammar, t, null, 200));
+  }
+
   private readFunction(def: Tree['rootNode'], source: SourceText, pre: FilePreprocessing, grammar: GrammarName): SyntaxNode | null {
     // a template's parameters sit on its template_declaration: copy from there
     const outer = def.parent?.type === 'template_declaration' ? def.parent : def;

@@ -106,8 +106,14 @@ export function preprocessFile(path: string, text: string, options: ViewOptions,
   // name: a size stays symbolic, a type alias says "one of", so a finding holds for every definition
   // — unless every definition only qualifies a declaration (`RESTRICT` as `__restrict__`, `__restrict` or
   // nothing): any of them parses the same, and left as a name it breaks the parameter list
+  // (`HOST_DEVICE_INLINE` as `HOST_DEVICE __forceinline__`, `HOST_DEVICE` itself one of them, qualifies too)
+  const qualifies = (name: string, depth = 0): boolean => {
+    const defs = view.alternatives.get(name) ?? (view.macros.has(name) ? [view.macros.get(name)!] : []);
+    return depth < 4 && defs.length > 0 && defs.every((d) => d.params === null &&
+      (QUALIFIER_BODY.test(d.body.trim()) || d.body.trim().split(/\s+/).every((w) => QUALIFIER_BODY.test(w) || (w !== name && /^[A-Z_][A-Z0-9_]*$/.test(w) && qualifies(w, depth + 1)))));
+  };
   for (const [name, defs] of view.alternatives) {
-    if (defs.every((d) => d.params === null && QUALIFIER_BODY.test(d.body.trim()))) table.set(name, defs[0]);
+    if (qualifies(name)) table.set(name, defs[0]);
     else table.delete(name);
   }
   const names = [...table.values()].filter((m) => m.params !== null || !INTEGER_BODY.test(m.body.trim())).map((m) => m.name);
