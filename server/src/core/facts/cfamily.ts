@@ -8,14 +8,14 @@ import { lambdaLoop, type LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
 import { helperFunction, templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
-import { NO_NAMES, chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName, whileAsFor } from './loop-forms';
+import { COMPARE, NO_NAMES, chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName, whileAsFor } from './loop-forms';
 import { fieldAccess, type RecordLayouts } from './records';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { Evaluator, capped, rowsOf, unparen, type PtrValue, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
-import { Poly, isVarying } from '../affine';
+import { Poly, atomDef, isVarying } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
-import { branchId } from './model';
+import { branchId, type CompileTimeGuard } from './model';
 import { LIBRARY_KERNELS, MATH_CALLS } from './library';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import { tick } from '../budget';
@@ -41,6 +41,21 @@ const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 
 /** A value parsed from the command line: `atoi(argv[2])`, `std::stoi(argv[i])`, `strtol(argv[1], NULL, 10)`. */
 const COMMAND_LINE_VALUE = /^\s*(?:std::)?(?:atoi|atol|atoll|stoi|stol|stoul|strtol|strtoul)\s*\(\s*argv\s*\[/;
 const MAX_HELPER_DEPTH = 3;
+/** What only device code reads: a thread's coordinates, a block barrier. */
+const GPU_BUILTINS = /\bthreadIdx\s*\.\s*[xyz]\b|\b__syncthreads\s*\(/;
+
+/** A value of these names alone (through `K / WK` and the like): known when they are. */
+function ofNames(p: Poly, names: ReadonlySet<string>, depth = 0): boolean {
+  if (p.unknown || depth > 8) return false;
+  return [...p.symbols()].every((s) => {
+    if (names.has(s)) return true;
+    const d = atomDef(s);
+    if (d) return d.args.every((a) => ofNames(a, names, depth + 1));
+    // a uniform expression kept as its text (`K/WK`)
+    const words = s.match(/[A-Za-z_]\w*/g) ?? [];
+    return words.length > 0 && words.every((w) => names.has(w));
+  });
+}
 /** Past this many runs per thread a statement's arithmetic no longer changes a verdict. */
 const MAX_OPS_WEIGHT = 1 << 16;
 /** Characters of a helper call quoted as the subject of its accesses' findings. */
@@ -123,6 +138,24 @@ class FunctionWalker extends Evaluator {
   private nextBranch = 0;
   /** An inlined helper's template parameters bound to constants at the call (`stage<16, false>(...)`): `if`s on them are decided. */
   private templateConstants: ReadonlySet<string> = NO_NAMES;
+  /** The kernel's template parameters: tests of them alone are decided at each launch. */
+  templateParams: ReadonlySet<string> = NO_NAMES;
+  /** Host code: names given to a kernel's instantiation (`auto kernel_func = k<64, 64>;`). */
+  private kernelAliases = new Map<string, Node>();
+  /** The undecided compile-time tests around the statement being read, innermost last. */
+  private guards: CompileTimeGuard[] = [];
+
+  /** `if constexpr (SLICES > 1)`, or a plain `if` comparing template parameters only: a test each launch decides. */
+  private compileTimeGuard(n: Node, cond: Node): CompileTimeGuard | null {
+    if (!this.templateParams.size) return null;
+    const test = unparen(cond.type === 'condition_clause' ? field(cond, 'value') ?? namedChildren(cond)[0] ?? null : cond);
+    const op = test?.type === 'binary_expression' ? field(test, 'operator')?.text : undefined;
+    if (!test || !op || !COMPARE[op]) return null;
+    const left = this.eval(field(test, 'left'));
+    const right = this.eval(field(test, 'right'));
+    if (!ofNames(left, this.templateParams) || !ofNames(right, this.templateParams) || (left.isConstant && right.isConstant)) return null;
+    return { left, op: op as CompileTimeGuard['op'], right, holds: true };
+  }
 
   constructor(
     private readonly isKernel: boolean,
@@ -247,8 +280,11 @@ class FunctionWalker extends Evaluator {
         if (tail === 'consequence') this.chunkTailDepth++;
         const outerPerSequence = this.perSequenceAt;
         if (cond && sequenceGuard(cond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length;
+        const guard = cond ? this.compileTimeGuard(n, cond) : null;
         const entry = new Map(this.env);
+        if (guard) this.guards.push(guard);
         this.inBranch(field(n, 'consequence'), stmt, arm);
+        if (guard) this.guards[this.guards.length - 1] = { ...guard, holds: false };
         const afterThen = this.env;
         this.perSequenceAt = outerPerSequence;
         if (tail === 'consequence') this.chunkTailDepth--;
@@ -260,6 +296,7 @@ class FunctionWalker extends Evaluator {
         // (`start = 0; if (diagonal) start = tid + 1;`): unknown. An arm that returns leaves nothing behind
         this.env = field(n, 'alternative') ? new Map(entry) : entry;
         this.inBranch(field(n, 'alternative'), stmt, 1);
+        if (guard) this.guards.pop();
         if (tail === 'alternative') this.chunkTailDepth--;
         const thenExits = endsInExit(field(n, 'consequence'));
         const elseExits = !!field(n, 'alternative') && endsInExit(field(n, 'alternative'));
@@ -280,12 +317,18 @@ class FunctionWalker extends Evaluator {
         let arm = 0;
         // a `break` in a case leaves the switch, not the loop around it
         this.switchDepth++;
+        // a thread runs one case (an activation picked by `a`): the switch's arithmetic is its busiest case's
+        const before = this.arithmetic;
+        let busiest = 0;
         for (const c of namedChildren(field(n, 'body') ?? n)) {
           if (c.type !== 'case_statement') continue;
           this.branches.push(branchId(stmt, arm++));
           for (const st of namedChildren(c)) if (st !== field(c, 'value')) this.statement(st);
           this.branches.pop();
+          busiest = Math.max(busiest, this.arithmetic - before);
+          this.arithmetic = before;
         }
+        this.arithmetic = before + busiest;
         this.switchDepth--;
         return;
       }
@@ -350,6 +393,8 @@ class FunctionWalker extends Evaluator {
       const info = declaratorName(d);
       if (!info) continue;
       const value = d.type === 'init_declarator' ? initializerValue(d) : null;
+      // `auto kernel_func = dense_kernel<CTA_M, CTA_N>;` then `kernel_func<<<...>>>`: a launch of that instantiation
+      if (!this.isKernel && value?.type === 'template_function' && typeNode?.text === 'auto') this.kernelAliases.set(info.name, value);
       let pointee: PtrValue | null = null;
       // `float4& out = out4[idx];`: a name for the element; read here unless something is assigned through it
       const element = value && field(d, 'declarator')?.type === 'reference_declarator' && (value.type === 'subscript_expression' || (value.type === 'pointer_expression' && field(value, 'operator')?.text === '*'));
@@ -841,6 +886,8 @@ class FunctionWalker extends Evaluator {
     this.bindTemplateArgs(inner, helper, call);
     this.bindParams(inner, params, args);
     inner.statement(body);
+    // the helper's arithmetic is the caller's thread's, once per call (a polygon IoU before one store)
+    this.arithmetic += Math.min(inner.arithmetic * this.opsWeight, MAX_OPS_WEIGHT);
     if (inner.usesVectorTypes) this.usesVectorTypes = true;
     for (const c of inner.opaqueBufferCalls) this.opaqueBufferCalls.add(c);
     // `load128cs(inp + i)` says what is read; a call over several lines is named by the access inside it
@@ -988,6 +1035,7 @@ class FunctionWalker extends Evaluator {
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
     if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt) fact.perSequence = true;
     if (this.branches.length) fact.scopes = [...this.branches];
+    if (this.guards.length) fact.compileTimeGuards = [...this.guards];
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];
     this.accesses.push(fact);
@@ -1002,8 +1050,9 @@ class FunctionWalker extends Evaluator {
   }
 
   private recordCall(n: Node): void {
-    const fn = field(n, 'function');
-    if (!fn) return;
+    const called = field(n, 'function');
+    if (!called) return;
+    const fn = called.type === 'identifier' && this.kernelAliases.size ? this.kernelAliases.get(called.text) ?? called : called;
     const nameNode = fn.type === 'template_function' ? field(fn, 'name') ?? fn : fn.type === 'qualified_identifier' ? field(fn, 'name') ?? fn : fn;
     const name = nameNode.text;
     const argList = field(n, 'arguments');
@@ -1315,10 +1364,13 @@ export function functionFacts(
   const isKernel = /\b__global__\b/.test(heads);
   const params = paramFacts(fdecl, aliases);
   // a SYCL kernel body (`operator()(sycl::nd_item<1> item)`, `SYCL_EXTERNAL`) runs per work-item on a GPU: device code too
-  const isDevice = /\b__device__\b|\bSYCL_EXTERNAL\b/.test(heads) || params.some((p) => /\b(?:sycl::)?nd_item\s*</.test(p.type));
+  // (so is a body that reads the thread's coordinates: device code behind a qualifier macro from a header not found, `CK_TILE_DEVICE`)
+  const isDevice = /\b__device__\b|\bSYCL_EXTERNAL\b/.test(heads) || params.some((p) => /\b(?:sycl::)?nd_item\s*</.test(p.type)) ||
+    (!isKernel && GPU_BUILTINS.test(body.text));
   const tmpl = def.parent?.type === 'template_declaration' ? def.parent : null;
   const templateParams = tmpl ? templateParameters(tmpl).flatMap((p) => (p.name ? [p.name] : [])) : [];
   const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers, 0, aliases, records);
+  if (isKernel && templateParams.length) w.templateParams = new Set(templateParams);
   if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;

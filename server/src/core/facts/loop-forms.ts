@@ -124,7 +124,8 @@ export function constexprArm(n: Node, cond: Node, evaluate: (n: Node | null) => 
   return arm ?? 'none';
 }
 
-const COMPARE: Partial<Record<string, (a: number, b: number) => boolean>> = { '==': (a, b) => a === b, '!=': (a, b) => a !== b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
+/** The comparison operators' meanings, for tests decided on constants. */
+export const COMPARE: Partial<Record<string, (a: number, b: number) => boolean>> = { '==': (a, b) => a === b, '!=': (a, b) => a !== b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b };
 
 /** `A op B` of two constants, else null. */
 function compared(test: Node, evaluate: (n: Node | null) => Poly): boolean | null {

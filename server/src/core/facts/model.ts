@@ -87,6 +87,8 @@ export interface AccessFact {
   loops: number[];
   /** The if/else or switch arms around it (branch ids, as a CallFact's `scopes`), when inside any. */
   scopes?: number[];
+  /** Compile-time tests around it the facts could not decide (`if constexpr (K / WK > 1)`): a launch's template arguments decide them. */
+  compileTimeGuards?: CompileTimeGuard[];
   /** Accessed through a wide type: float4, int4, half2, reinterpret_cast<...4*>. */
   vector: boolean;
   /**
@@ -278,3 +280,11 @@ export const branchId = (statement: number, arm: number): number => statement * 
 export const exclusiveArms = (a: number, b: number): boolean => a !== b && Math.floor(a / ARMS) === Math.floor(b / ARMS);
 /** Code under branches `a` and under branches `b` (each outermost first) never runs in one pass: they sit in arms of one conditional. */
 export const neverTogether = (a: readonly number[] = [], b: readonly number[] = []): boolean => a.some((x) => b.some((y) => exclusiveArms(x, y)));
+
+/** `left op right` of template parameters, and whether the access is in the arm where it holds. */
+export interface CompileTimeGuard {
+  left: Poly;
+  op: '==' | '!=' | '<' | '<=' | '>' | '>=';
+  right: Poly;
+  holds: boolean;
+}

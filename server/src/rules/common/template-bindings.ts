@@ -4,6 +4,7 @@
 // in, so a stride or a shared-memory index set at the launch is judged with its value.
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../core/facts/model';
 import { bindSymbols, mentionsAny } from '../../core/affine';
+import { COMPARE } from '../../core/facts/loop-forms';
 import { baseName, resolvedLaunches } from '../../core/project';
 import { constantTrip, constantValue, fileConstants } from './file-constants';
 
@@ -35,8 +36,17 @@ export function boundAccesses(fn: FunctionFacts, bindings: Bindings): BoundAcces
   let byFunction = boundMemo.get(bindings);
   if (!byFunction) boundMemo.set(bindings, (byFunction = new WeakMap()));
   let out = byFunction.get(fn);
-  if (!out) byFunction.set(fn, (out = fn.accesses.filter((a) => !inEmptyLoop(a, fn, bindings)).map((a) => bindAccess(a, bindings))));
+  if (!out) byFunction.set(fn, (out = fn.accesses.filter((a) => !inEmptyLoop(a, fn, bindings) && !compiledOut(a, bindings)).map((a) => bindAccess(a, bindings))));
   return out;
+}
+
+/** An access in the arm of `if constexpr (K / WK > 1)` that the launch's arguments (K = WK = 64) leave out of the build. */
+function compiledOut(a: AccessFact, bindings: Bindings): boolean {
+  return !!a.compileTimeGuards?.some((g) => {
+    const l = bindSymbols(g.left, bindings);
+    const r = bindSymbols(g.right, bindings);
+    return l.isConstant && r.isConstant && COMPARE[g.op]!(l.constant, r.constant) !== g.holds;
+  });
 }
 
 /**

@@ -176,6 +176,9 @@ function hashedIndex(index: Poly): boolean {
   });
 }
 
+/** fp32 operations a GPU does in the time it moves one byte (~60 per 4-byte word: H100/H200 ratio of FLOP/s to bytes/s). */
+const OPS_PER_BYTE = 15;
+
 function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const out = new AlikeFindings();
   const accesses = boundAccesses(fn, bindings);
@@ -221,6 +224,9 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // within 2x of ideal under some sizes, or 2 sectors at most (a half-warp broadcast in 16x16 blocks): not worth a warning
     const worthIt = (ks: SectorCount[] | null) => !!ks && ks.every((k) => k.sectors >= 2 * k.minimum && k.sectors > 2);
     if (!counts || !worthIt(counts)) continue;
+    // once per thread after arithmetic that outweighs the extra sectors (a polygon IoU in a helper, then one
+    // store): a GPU does ~15 fp32 operations in the time it moves a byte, so the wasted bytes cost less than the work
+    if (!a.loops.length && !a.helperLoops?.length && fn.arithmetic >= OPS_PER_BYTE * Math.max(...counts.map((k) => k.sectors - k.minimum))) continue;
     // a convolution's or pooling window's shape (`stride`, `pad`, `ksize`; `sw`, `pw`, `kw`) is a few elements, not a
     // row: with its usual values (stride 1, pad 1, a 3-wide window) col2im's and pooling's lanes walk one element apart
     // and a layout's per-axis strides read from an array (`src_s[3]` of `src_s[0..3]`): the innermost is 1 when contiguous
