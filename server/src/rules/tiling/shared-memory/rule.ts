@@ -33,10 +33,19 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
     // `key[(idx % T) * C3 + i]`: threads a whole period apart (in other blocks) read the same row
     // (unless the quotient tells them apart: `n * (H*W) * K + (t % (H*W)) * K` with `n = t / (H*W)` is `t * K`, and
     // `(blk * ratio + r) * D + d` with `blk = idx / D`, `d = idx % D` puts threads a period apart a row further on)
+    // (or every digit of a mixed-radix split is there: `w = idx % W; h = (idx / W) % H; c = idx / W / H` names each thread once)
     const atoms = [...idx.symbols()].map((sym) => ({ sym, d: atomDef(sym) })).filter((x) => x.d !== undefined);
-    const recombined = (r: (typeof atoms)[number]) =>
-      atoms.some((q) => q.d!.op === '/' && q.d!.args.length === 2 && q.d!.args.every((x, k) => x.equals(r.d!.args[k])) &&
-        idx.coefficient(q.sym).terms.size > 0 && !idx.coefficient(q.sym).dependsOn((t) => t === loop.symbol));
+    const counts = (sym: string) => idx.coefficient(sym).terms.size > 0 && !idx.coefficient(sym).dependsOn((t) => t === loop.symbol);
+    const quotientOf = (p: Poly, x: Poly, m: Poly) => {
+      const only = [...p.symbols()];
+      const q = only.length === 1 && p.coefficient(only[0]).isConstant && p.coefficient(only[0]).constant === 1 && p.constant === 0 ? atomDef(only[0]) : undefined;
+      return !!q && q.op === '/' && q.args.length === 2 && q.args[0].equals(x) && q.args[1].equals(m);
+    };
+    // the quotient `x / m` is in the index, itself or as the digits it splits into
+    const covered = (x: Poly, m: Poly, depth = 0): boolean => depth < 6 && atoms.some((q) => counts(q.sym) && q.d!.args.length === 2 && (
+      (q.d!.op === '/' && q.d!.args[0].equals(x) && q.d!.args[1].equals(m)) ||
+      (q.d!.op === '%' && quotientOf(q.d!.args[0], x, m) && covered(q.d!.args[0], q.d!.args[1], depth + 1))));
+    const recombined = (r: (typeof atoms)[number]) => r.d!.args.length === 2 && covered(r.d!.args[0], r.d!.args[1]);
     const periodic = atoms.some((r) => r.d!.op === '%' && r.d!.args[0].dependsOn((t) => t.startsWith('threadIdx.')) && !recombined(r));
     return periodic ? 'threads a whole period apart (`%` of the thread index) read the same elements' : null;
   }
