@@ -411,6 +411,11 @@ export class Evaluator {
     if (VECTOR_TYPES.has(elem)) this.usesVectorTypes = true;
     const oldBits = elementBits(p.elemType, this.aliases);
     const newBits = elementBits(elem, this.aliases);
+    // an untyped base (`const void* x`, a `Params` member) cast to its elements' type (`(const T*)p.x`): what it
+    // holds, indexed from there in those elements (a templated struct, `Pack<T, 4>`, may still be wide)
+    if ((p.elemType === null || baseType(p.elemType) === 'void') && p.offset.isConstant && p.offset.constant === 0 && elem !== 'void') {
+      return { ...p, elemType: elem, vector: VECTOR_TYPES.has(elem) || (newBits === null && /[<:]/.test(elem)) };
+    }
     let offset = p.offset;
     if (oldBits && newBits && oldBits !== newBits) {
       const ratio = newBits / oldBits;
