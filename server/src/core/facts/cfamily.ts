@@ -142,6 +142,8 @@ class FunctionWalker extends Evaluator {
   templateParams: ReadonlySet<string> = NO_NAMES;
   /** Host code: names given to a kernel's instantiation (`auto kernel_func = k<64, 64>;`). */
   private kernelAliases = new Map<string, Node>();
+  /** The busiest arm of each template parameter's `if (A == c)` tests: the arithmetic of the one an instantiation keeps. */
+  selectedArithmetic = new Map<string, number>();
   /** The undecided compile-time tests around the statement being read, innermost last. */
   private guards: CompileTimeGuard[] = [];
 
@@ -283,7 +285,14 @@ class FunctionWalker extends Evaluator {
         const guard = cond ? this.compileTimeGuard(n, cond) : null;
         const entry = new Map(this.env);
         if (guard) this.guards.push(guard);
+        // `if (A == 4)`, `if (A == 5)` on a template parameter: one of them is compiled in, its arithmetic counts
+        const selector = guard?.op === '==' && guard.right.isConstant && !field(n, 'alternative') ? String(guard.left) : null;
+        const arithmeticBefore = this.arithmetic;
         this.inBranch(field(n, 'consequence'), stmt, arm);
+        if (selector !== null) {
+          this.selectedArithmetic.set(selector, Math.max(this.selectedArithmetic.get(selector) ?? 0, this.arithmetic - arithmeticBefore));
+          this.arithmetic = arithmeticBefore;
+        }
         if (guard) this.guards[this.guards.length - 1] = { ...guard, holds: false };
         const afterThen = this.env;
         this.perSequenceAt = outerPerSequence;
@@ -540,6 +549,7 @@ class FunctionWalker extends Evaluator {
     this.loops.push(fact);
 
     let restoreVar: [string, Value | undefined] | null = null;
+    const companions: string[] = [];
     const stepped = kind === 'while' ? whileAsFor(n) : null;
     const whileCond = kind === 'while' ? field(n, 'condition') : null;
     if (whileCond && whileCond.endIndex - whileCond.startIndex <= 120) fact.condition = whileCond.text;
@@ -605,6 +615,15 @@ class FunctionWalker extends Evaluator {
         restoreVar = [variable, this.env.get(variable)];
         const value = initPoly && step ? initPoly.add(Poly.sym(fact.symbol).mul(step)) : Poly.sym(fact.symbol);
         this.env.set(variable, { kind: 'int', poly: value });
+        // `k++, xi += blockDim.x`: a second variable stepped with the loop's, from where it is now
+        for (const part of update && !stepped ? commaParts(update).slice(1) : []) {
+          const name = steppedName(part);
+          const now = name && name !== variable ? this.env.get(name) : undefined;
+          const by = name && now?.kind === 'int' && !now.poly.unknown ? this.stepOf(part, name) : null;
+          if (!name || !by || by.unknown || by.dependsOn((x) => x === name || x === fact.symbol)) continue;
+          this.env.set(name, { kind: 'int', poly: (now as { poly: Poly }).poly.add(Poly.sym(fact.symbol).mul(by)) });
+          companions.push(name);
+        }
       }
       if (cond) this.expressions(cond);
     } else if (kind === 'range') {
@@ -647,7 +666,7 @@ class FunctionWalker extends Evaluator {
       // `for (; l < n; l += 4 * nthreads)` on an outer variable: after the loop `l` is wherever it stopped
       this.env.set(restoreVar[0], { kind: 'int', poly: Poly.unknown });
     }
-    for (const name of carried) this.env.set(name, { kind: 'int', poly: Poly.unknown });
+    for (const name of [...carried, ...companions]) this.env.set(name, { kind: 'int', poly: Poly.unknown });
   }
 
   /** A loop written as a call with a lambda body (facts/lambda-loops.ts): from `start` (else 0) to `count` by 1. */
@@ -1389,7 +1408,7 @@ export function functionFacts(
     syncthreads: w.syncthreads,
     usesVectorTypes: w.usesVectorTypes,
     ...(w.opaqueBufferCalls.size ? { opaqueBufferCalls: [...w.opaqueBufferCalls] } : {}),
-    arithmetic: w.arithmetic,
+    arithmetic: w.arithmetic + [...w.selectedArithmetic.values()].reduce((a, b) => a + b, 0),
     kernelClass: classify(w, isKernel),
     indexBound: w.indexBound,
     ...(w.indexBounds.size > 1 ? { indexBounds: [...w.indexBounds] } : {}),

@@ -371,7 +371,10 @@ export class Evaluator {
           const targ = namedChildren(field(fn, 'arguments') ?? fn)[0];
           return inner && targ ? this.recast(inner, targ.text) : inner;
         }
-        return null;
+        // `(scalar_t)((const T*)p.x)[xi]`: a cast to a type the grammar does not know reads as a call of `(scalar_t)`;
+        // subscripted, its one argument is the pointer
+        const typeLike = fn?.type === 'parenthesized_expression' && namedChildren(fn).length === 1 && namedChildren(fn)[0].type === 'identifier';
+        return typeLike && args.length === 1 ? this.evalPtr(args[0]) : null;
       }
       case 'field_expression': {
         // an array member of a parameter (`p->x[i]`, `params.input[idx]`, `this->data_[i]` in a method): its
