@@ -138,8 +138,6 @@ class FunctionWalker extends Evaluator {
   private nextBranch = 0;
   /** An inlined helper's template parameters bound to constants at the call (`stage<16, false>(...)`): `if`s on them are decided. */
   private templateConstants: ReadonlySet<string> = NO_NAMES;
-  /** The kernel's template parameters: tests of them alone are decided at each launch. */
-  templateParams: ReadonlySet<string> = NO_NAMES;
   /** Host code: names given to a kernel's instantiation (`auto kernel_func = k<64, 64>;`). */
   private kernelAliases = new Map<string, Node>();
   /** The busiest arm of each template parameter's `if (A == c)` tests: the arithmetic of the one an instantiation keeps. */
@@ -1389,7 +1387,8 @@ export function functionFacts(
   const tmpl = def.parent?.type === 'template_declaration' ? def.parent : null;
   const templateParams = tmpl ? templateParameters(tmpl).flatMap((p) => (p.name ? [p.name] : [])) : [];
   const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers, 0, aliases, records);
-  if (isKernel && templateParams.length) w.templateParams = new Set(templateParams);
+  // (tests of them alone are decided at each launch of a kernel)
+  if (templateParams.length) w.templateParams = new Set(templateParams);
   if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;

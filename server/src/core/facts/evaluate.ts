@@ -98,6 +98,8 @@ function textHash(t: string): string {
 }
 
 export class Evaluator {
+  /** The function's template parameters (`T` of `template <typename T>`): a type among them is an element type. */
+  templateParams: ReadonlySet<string> = new Set();
   env = new Map<string, Value>();
   /** Cooperative-groups tiles by name and size (`thread_block_tile<32> warp = tiled_partition<32>(block)`). */
   protected groupTiles: Map<string, number> | null = null;
@@ -416,8 +418,10 @@ export class Evaluator {
     const newBits = elementBits(elem, this.aliases);
     // an untyped base (`const void* x`, a `Params` member) cast to its elements' type (`(const T*)p.x`): what it
     // holds, indexed from there in those elements (a templated struct, `Pack<T, 4>`, may still be wide)
-    if ((p.elemType === null || baseType(p.elemType) === 'void') && p.offset.isConstant && p.offset.constant === 0 && elem !== 'void') {
-      return { ...p, elemType: elem, vector: VECTOR_TYPES.has(elem) || (newBits === null && /[<:]/.test(elem)) };
+    // (so is a byte buffer's base, `extern __shared__ char smem[]`, cast to a template parameter's type: `(T*)smem`)
+    const atBase = p.offset.isConstant && p.offset.constant === 0 && elem !== 'void';
+    if (atBase && (p.elemType === null || baseType(p.elemType) === 'void' || (newBits === null && this.templateParams.has(elem)))) {
+      return { ...p, elemType: elem, vector: VECTOR_TYPES.has(elem) || (newBits === null && !this.templateParams.has(elem) && /[<:]/.test(elem)) };
     }
     let offset = p.offset;
     if (oldBits && newBits && oldBits !== newBits) {

@@ -250,7 +250,16 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   const gridStride = new Set(fn.loops.filter((l) => l.gridStride).map((l) => l.id));
   const wholeInput = streamed.every((a) => a.loops.some((id) => gridStride.has(id)));
   const filledInStream = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name && a.kind !== 'load' && a.loops.some((id) => gridStride.has(id)));
-  const tiles = fn.shared.filter((t) => t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (!wholeInput || filledInStream(t.name))));
+  // (a row kept in shared memory as it streams in, `sm[i] = in[row * n + i]`, indexed as the stream is: a cache, not a tile
+  // its global side is laid out for)
+  const rowCache = (name: string) => {
+    const uses = fn.accesses.filter((a) => a.space === 'shared' && a.array === name);
+    return uses.length > 0 && uses.every((a) => a.indices.length === 1 && !a.indices[0].unknown && streamed.some((g) => {
+      const d = g.indices[0]?.sub(a.indices[0]);
+      return !!d && !d.unknown && !d.dependsOn((x) => isVarying(x) || x.startsWith('#loop'));
+    }));
+  };
+  const tiles = fn.shared.filter((t) => t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (!wholeInput || filledInStream(t.name)) && !rowCache(t.name)));
   if (streamed.length === 0 || tiles.length > 0) return [];
   const spread = new Set(fn.loops.filter(spreadsOverThreads).map((l) => l.id));
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
