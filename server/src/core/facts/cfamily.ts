@@ -44,6 +44,22 @@ const MAX_HELPER_DEPTH = 3;
 /** What only device code reads: a thread's coordinates, a block barrier. */
 const GPU_BUILTINS = /\bthreadIdx\s*\.\s*[xyz]\b|\b__syncthreads\s*\(/;
 
+/**
+ * `for (i = 0; i < n_left; ++i)` with `n_left = n % 4`: the remainder after a vector loop, at most 3 steps (counted
+ * as that many: the loop is short whatever `n` is).
+ */
+function remainderTrips(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | undefined {
+  const only = [...bound.symbols()];
+  const single = only.length === 1 && bound.constant === 0 && bound.coefficient(only[0]).isConstant && bound.coefficient(only[0]).constant === 1;
+  if (!single) return undefined;
+  const d = atomDef(only[0]);
+  // (or kept as its text when the dividend is uniform: `n%4`)
+  const text = !d ? /^[\w().]+%\(?(\d+)\)?$/.exec(only[0].replace(/\s+/g, '')) : null;
+  const modulus = d?.op === '%' && d.args[1]?.isConstant ? d.args[1].constant : text ? Number(text[1]) : 0;
+  if (!init?.isConstant || init.constant !== 0 || !step?.isConstant || step.constant !== 1 || modulus < 2 || modulus > 64) return undefined;
+  return modulus - (inclusive ? 0 : 1);
+}
+
 /** A value of these names alone (through `K / WK` and the like): known when they are. */
 function ofNames(p: Poly, names: ReadonlySet<string>, depth = 0): boolean {
   if (p.unknown || depth > 8) return false;
@@ -599,7 +615,7 @@ class FunctionWalker extends Evaluator {
           const cmp = field(cond, 'operator')?.text;
           if (cmp === '<=' || cmp === '>=') fact.inclusive = true;
           const bound = this.eval(unparen(field(cond, 'right')));
-          if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? undefined;
+          if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? remainderTrips(initPoly, step, bound, cmp === '<=');
           // a countdown (`i = NDim - 1; i >= 0; i--`) runs as many times
           else if ((cmp === '>' || cmp === '>=') && step?.isConstant && step.constant < 0) fact.trips = tripCount(bound, step.scale(-1), initPoly ?? Poly.unknown, cmp === '>=') ?? undefined;
         }
