@@ -5,6 +5,7 @@ import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { tritonVector } from './triton';
 import { fixVectorAccess } from './fix';
+import { checkNarrowRecords } from './narrow-records';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
@@ -373,7 +374,10 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // for a row pitch, are a gather one stride apart)
   const shape = convShape(fn);
   const usual = (a: AccessFact): AccessFact => (shape.size ? { ...a, indices: a.indices.map((p) => bindSymbols(p, shape)) } : a);
-  if (!globals.every((a) => vectorizable(a, width, counts) && vectorizable(usual(a), width, counts))) return checkChunks(fn, globals);
+  if (!globals.every((a) => vectorizable(a, width, counts) && vectorizable(usual(a), width, counts))) {
+    const chunks = checkChunks(fn, globals);
+    return chunks.length ? chunks : checkNarrowRecords(fn, globals);
+  }
   const byType = new Map<string, number>();
   for (const a of globals) byType.set(a.elemType ?? 'T', bitsOf(a)!);
   const alternatives = new Map(globals.filter((a) => a.elemAlternatives).map((a) => [a.elemType ?? '', a.elemAlternatives!]));
