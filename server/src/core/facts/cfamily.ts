@@ -291,7 +291,7 @@ class FunctionWalker extends Evaluator {
         const enclosing = this.loopStack.map((id) => this.loops.find((l) => l.id === id)!).filter((l) => l);
         const rare = cond ? rareIterationLoops(cond, enclosing) : [];
         // `if (remaining >= 4) { vector step } else { scalar tail }` in a chunked loop: the tail arm's accesses
-        const tail = cond && enclosing.length ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
+        const tail = cond ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);
         if (tail === 'consequence') this.chunkTailDepth++;
         const outerPerSequence = this.perSequenceAt;
@@ -438,7 +438,7 @@ class FunctionWalker extends Evaluator {
         const space: MemorySpace = isShared ? 'shared' : this.isKernel ? 'local' : 'host';
         // (a dim of template arguments, `[BK][BN]`, stays a symbol: the launches bind it)
         const flatDims = info.arrayDims.map((s, i) => (dims[i] !== null ? Poly.const(dims[i]!) : s.type === 'array_declarator' ? null : uniformOrNull(this.eval(s))));
-        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type), ...(isShared && dims.length > 1 ? { dims: flatDims } : {}) });
+        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type), ...(isShared && dims.length > 1 ? { dims: flatDims } : {}), ...(info.pointer ? { pointers: true } : {}) });
         if (isShared) {
           const dimRanges = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : nodeRange(s)));
           const dimTexts = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : s.sourceText));

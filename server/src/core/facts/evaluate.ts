@@ -42,6 +42,8 @@ export interface PtrValue {
   dims?: readonly (Poly | null)[];
   /** The dims of the array a pointer to an array points at (`float (*s)[2][T][T]`: 2, T, T). */
   rows?: readonly (Poly | null)[];
+  /** An array of pointers (`__shared__ float* peer[R]`): `peer[r][i]` reads through the loaded pointer. */
+  pointers?: boolean;
 }
 
 /**
@@ -198,8 +200,13 @@ export class Evaluator {
         }
         return this.opaqueIfUniformValues(n, [this.eval(field(n, 'condition')), a, b]);
       }
+      case 'qualified_identifier': {
+        // `P::kVec` of a plain struct in the file: its value
+        const known = this.env.get(n.text.replace(/\s+/g, ''));
+        if (known?.kind === 'int') return known.poly;
+        return opaque(n); // `x128::size`, `Config::kTile`: a compile-time constant we cannot see
+      }
       case 'sizeof_expression':
-      case 'qualified_identifier': // `x128::size`, `Config::kTile`: a compile-time constant we cannot see
       case 'true':
       case 'false':
         return opaque(n);
@@ -471,6 +478,10 @@ export class Evaluator {
     if (rowed !== undefined) return rowed;
     const p = this.evalPtr(cur);
     if (!p) return null;
+    // `peer[r][i]` of `float* peer[R]`: element i of the buffer the pointer `peer[r]` names (global in a kernel)
+    if (p.pointers && indices.length === 2 && p.offset.isConstant && p.offset.constant === 0) {
+      return { array: `${p.base}[${indices[0].text.replace(/\s+/g, '')}]`, space: this.memberSpace ?? 'unknown', indices: [this.eval(indices[1])], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector };
+    }
     // `out[c][y]` of `float out[C][H][W]`: a row, an address (`memcpy(out[c][y], ...)`), not an element
     const rank = cur.type === 'identifier' ? this.params.get(cur.text)?.rank : undefined;
     if (rank !== undefined && indices.length < rank) return null;

@@ -109,6 +109,16 @@ export function fileConstants(declarations: Node[]): Map<string, number> {
         const v = literal(field(d, 'value')?.text);
         if (name && v !== null) out.set(name, v);
       }
+    } else {
+      // a plain struct's `static constexpr int kVec = 4;`: `P::kVec` is 4
+      const record = c.type === 'type_definition' ? field(c, 'type') : c;
+      const name = record?.type === 'struct_specifier' ? field(record, 'name')?.text : undefined;
+      for (const f of name ? namedChildren(field(record!, 'body') ?? record!) : []) {
+        if (f.type !== 'field_declaration' || !/^\s*static\s+(constexpr|const)\b/.test(f.text)) continue;
+        const m = /\b(\w+)\s*=\s*([^;]+);?\s*$/.exec(f.text);
+        const v = m ? literal(m[2]) : null;
+        if (m && v !== null) out.set(`${name}::${m[1]}`, v);
+      }
     }
   }
   return out;

@@ -101,6 +101,17 @@ export function chunkTailArm(cond: Node, evaluate: (n: Node | null) => Poly, enc
     const mainWhenGreater = (sign < 0) === (op === '>' || op === '>=');
     return mainWhenGreater ? 'alternative' : 'consequence';
   }
+  // `if (4 * (tid + 1) <= n) { one word } else { its bytes one by one }`: each thread owns a chunk of 4, and only the
+  // thread whose chunk runs past the end takes the scalar arm
+  const k = diff.coefficient('threadIdx.x');
+  if (k.isConstant && Math.abs(k.constant) >= 2 && Math.abs(k.constant) <= MAX_CHUNK) {
+    const rest = diff.sub(Poly.sym('threadIdx.x').scale(k.constant));
+    const c = rest.constant;
+    if (c !== 0 && Math.abs(c) <= Math.abs(k.constant) && !rest.dependsOn((x) => x.startsWith('threadIdx.') || x.startsWith('#'))) {
+      const mainWhenGreater = (k.constant < 0) === (op === '>' || op === '>=');
+      return mainWhenGreater ? 'alternative' : 'consequence';
+    }
+  }
   return null;
 }
 

@@ -211,6 +211,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (!a.vector && accesses.some((b) => b.array === a.array && b.vector)) continue;
     // once per thread next to a main loop that moves the kernel's data (a per-block readout, an epilogue)
     if (hot.outside(a, 'space')) continue;
+    // once per thread of a quarter warp at most (`if (threadIdx.x < 8)`, a setup step): a few sectors a block
+    if (!a.loops.length && !a.helperLoops?.length && a.activeLanes !== undefined && a.activeLanes <= 8) continue;
     // a handful of the first lanes (`if (tid < 16)`), once per block, beside accesses the whole block makes: a per-block readout
     if (a.activeLanes !== undefined && a.activeLanes <= 16 && !a.loops.length && globals.some((b) => b !== a && b.activeLanes === undefined && !b.singleLane && b.indices[0].dependsOn((s) => s === TID))) continue;
     // the common case needs no lanes: consecutive threads, consecutive elements
