@@ -22,6 +22,13 @@ export const isReferenceOracle = (functionName: string): boolean =>
 /** A pytest test function (`test_bwd_correctness`, `testSoftmax`) in a Python file: its host code builds data and checks results. */
 export const isPythonTest = (functionName: string): boolean => /^test(?:_|[A-Z]|$)/.test(functionName);
 
+/**
+ * Python host code nobody tunes: a test, or the eager version a kernel is checked against (`naive_recurrent_rwkv6`,
+ * `naive_chunk_gla`). (A CUDA `naive_matmul` kernel is the code to improve: this reads Python host functions only.)
+ */
+export const isPythonOracle = (functionName: string): boolean =>
+  isPythonTest(functionName) || isReferenceOracle(functionName) || /^naive(?:_|[A-Z])/.test(functionName);
+
 /** A Python function under `@torch.compile` (`@torch.compile()`, `@torch.compile(mode="max-autotune")`): Inductor fuses its pointwise ops into their producers, so the fusion rules leave it alone. */
 export const compiledByTorch = (fn: FunctionFacts): boolean => !!fn.decorators?.some((d) => /^(?:torch\.)?compile(?:\(|$)/.test(d));
 

@@ -16,7 +16,7 @@
 import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { isReferenceOracle } from '../../common/reference';
+import { isPythonOracle } from '../../common/reference';
 
 export const ATTENTION_BENEFIT =
   'on an H200, bf16 B=8 H=16 T=2048 D=64: eager attention (scores materialized, softmax, P·V) 2.299 ms -> fused flash (SDPA) 0.480 ms non-causal (4.79x); causal 4.561 -> 0.286 ms (15.9x)';
@@ -110,7 +110,7 @@ function checkHost(host: FunctionFacts): RuleFinding[] {
 export function tritonAttention(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const f of facts.functions) {
-    if (f.isKernel || isReferenceOracle(f.name) || !f.calls.some(isSoftmax)) continue;
+    if (f.isKernel || isPythonOracle(f.name) || !f.calls.some(isSoftmax)) continue;
     out.push(...checkHost(f));
   }
   return out;

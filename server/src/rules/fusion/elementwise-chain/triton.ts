@@ -13,7 +13,7 @@ import { detail } from '../../common/detail';
 import { eagerChains } from './eager';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
-import { compiledByTorch, isPythonTest, isReferenceOracle } from '../../common/reference';
+import { compiledByTorch, isPythonOracle } from '../../common/reference';
 import {
   IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, isElementwise, laterUse, listWords, plainBuffer, sameContext, stepName, textOf, type Shape,
 } from '../../common/triton-host';
@@ -266,7 +266,7 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   const helpers = launchHelpers(facts, kernels);
   for (const host of facts.functions) {
-    if (host.isKernel || isReferenceOracle(host.name) || isPythonTest(host.name) || compiledByTorch(host)) continue; // a test oracle is kept unfused on purpose
+    if (host.isKernel || isPythonOracle(host.name) || compiledByTorch(host)) continue; // a test oracle is kept unfused on purpose
     try {
       const launched = checkHost(host, kernels, facts.lines, helpers);
       out.push(...launched);

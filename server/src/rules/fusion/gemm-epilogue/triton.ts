@@ -10,7 +10,7 @@
 import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { compiledByTorch, isPythonTest, isReferenceOracle } from '../../common/reference';
+import { compiledByTorch, isPythonOracle } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { bindArguments, feedsHostCheck, firstUse, isElementwise, plainBuffer, textOf } from '../../common/triton-host';
 
@@ -193,7 +193,7 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   const helpers = gemmHelpers(facts, kernels);
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
-    if (host.isKernel || isReferenceOracle(host.name) || isPythonTest(host.name) || compiledByTorch(host)) continue;
+    if (host.isKernel || isPythonOracle(host.name) || compiledByTorch(host)) continue;
     try {
       out.push(...checkHost(host, kernels, helpers, facts.lines));
     } catch {
