@@ -15,11 +15,12 @@ import { unparen } from './evaluate';
 const SEQUENCES = /^(?:(?:local_|padded_|max_)?batch_?size|batchSize|(?:num_)?beams|beam_?(?:width|size)|beamWidth|batch_?beam(?:_?size)?)$/;
 
 /**
- * A count of channels or groups (`channel_size`, `num_channels`, `num_groups`): a thread per channel, or per
- * (sample, channel) pair, is a few thousand threads at most, as small as a batch's sequences. (A bare `C` is not
- * one: it names columns as often as channels.)
+ * A count of channels or groups (`channel_size`, `num_channels`, `num_groups`; the tensors of a grouped
+ * update, `num_tensors`; a mixture's experts): a thread per channel, or per (sample, channel) pair, is a few
+ * thousand threads at most, as small as a batch's sequences. (A bare `C` is not one: it names columns as
+ * often as channels.)
  */
-const CHANNELS = /^(?:(?:num_?|n_?|in_?|out_?)?channels?(?:_?(?:size|num|count))?|(?:num_?|n_?)groups)_?$/;
+const CHANNELS = /^(?:(?:num_?|n_?|in_?|out_?)?channels?(?:_?(?:size|num|count))?|(?:num_?|n_?)(?:groups|tensors|experts))_?$/;
 
 /** Is this text a product of sequence counts (members of a parameter struct included)? */
 export function countsSequences(text: string): boolean {
