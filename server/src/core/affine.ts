@@ -304,16 +304,16 @@ export function mentionsAny(p: Poly, values: ReadonlyMap<string, number>): boole
 
 /** The integer value of an expression text (`BN/TN`, `(BM×BK)/4`) whose names all have values, C's truncating division; else null. */
 function constantText(text: string, values: ReadonlyMap<string, number>): number | null {
-  if (text.length > 200 || !/^[\w()+\-×*/%\s]+$/.test(text)) return null;
+  if (text.length > 200 || !/^[\w()+\-×*/%?:\s]+$/.test(text)) return null;
   const names = text.match(NAME) ?? [];
   if (!names.length || names.some((n) => !/^\d/.test(n) && !values.has(n))) return null;
-  const tokens = text.match(/\d+|[A-Za-z_]\w*|[()+\-×*/%]/g) ?? [];
+  const tokens = text.match(/\d+|[A-Za-z_]\w*|[()+\-×*/%?:]/g) ?? [];
   let at = 0;
   const primary = (): number | null => {
     const t = tokens[at++];
     if (t === undefined) return null;
     if (t === '(') {
-      const v = sum();
+      const v = choice();
       return tokens[at++] === ')' ? v : null;
     }
     if (t === '-') {
@@ -343,7 +343,17 @@ function constantText(text: string, values: ReadonlyMap<string, number>): number
     }
     return v;
   };
-  const v = sum();
+  // `kBoth ? 4 : 2` on a bound template flag
+  const choice = (): number | null => {
+    const c = sum();
+    if (c === null || tokens[at] !== '?') return c;
+    at++;
+    const a = choice();
+    if (a === null || tokens[at++] !== ':') return null;
+    const b = choice();
+    return b === null ? null : c !== 0 ? a : b;
+  };
+  const v = choice();
   return v !== null && at === tokens.length && Number.isSafeInteger(v) ? v : null;
 }
 

@@ -206,9 +206,11 @@ export class Evaluator {
         if (known?.kind === 'int') return known.poly;
         return opaque(n); // `x128::size`, `Config::kTile`: a compile-time constant we cannot see
       }
-      case 'sizeof_expression':
       case 'true':
+        return Poly.const(1);
       case 'false':
+        return Poly.const(0);
+      case 'sizeof_expression':
         return opaque(n);
       default:
         return Poly.unknown;
