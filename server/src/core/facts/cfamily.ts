@@ -820,6 +820,14 @@ class FunctionWalker extends Evaluator {
           if (op !== '=' && left && !['subscript_expression', 'pointer_expression'].includes(left.type)) this.arithmetic += this.opsWeight;
           return true;
         }
+        case 'update_expression': {
+          // `h++;` between two stores (`out[h] = a; h++; out[h] = b;`): the next element
+          const arg = field(c, 'argument');
+          const v = arg?.type === 'identifier' ? this.env.get(arg.text) : undefined;
+          const by = c.text.includes('++') ? 1 : -1;
+          if (v?.kind === 'int' && !v.poly.unknown && !this.isLoopCarried(v)) this.env.set(arg!.text, { kind: 'int', poly: v.poly.add(Poly.const(by)) });
+          return true;
+        }
         case 'binary_expression': {
           const op = field(c, 'operator')?.text;
           if (op === '+' || op === '-' || op === '*' || op === '/') this.arithmetic += this.opsWeight;
