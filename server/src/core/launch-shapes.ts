@@ -95,6 +95,11 @@ function withTypes(f: FunctionFacts, choices: ReadonlyMap<string, string[]>): Pa
 /** A pointer argument cast to a 16-byte vector type: `reinterpret_cast<const uint4*>(a)`, `(float4*)x`. */
 const VECTOR_CAST = /reinterpret_cast\s*<\s*(?:const\s+)?(?:u?int4|float4|double2|u?longlong2)\s*\*\s*>|\(\s*(?:const\s+)?(?:u?int4|float4|double2)\s*\*\s*\)/;
 
+/** A kernel named as the scalar path beside a vector one (`_not_aligned`, `_unaligned`, `_scalar`, `_odd`). */
+const SCALAR_PATH = /(?:^|_)(?:not_?aligned|unaligned|misaligned|scalar|odd)(?:_|$)/i;
+const NO_KERNELS: ReadonlySet<string> = new Set();
+const NO_ARMS: ReadonlyMap<CallFact, FunctionFacts> = new Map();
+
 /** A pointer argument cast to a packed or vector type: `(const half2*)x`, `reinterpret_cast<float4*>(y)`. */
 const PACKED_CAST = /\(\s*(?:const\s+)?(?:half2|__half2|__nv_bfloat162|nv_bfloat162|float2|float4|u?int4|u?int2)\s*\*\s*\)|_cast\s*<\s*(?:const\s+)?(?:half2|__half2|__nv_bfloat162|float2|float4|u?int4|u?int2)\s*\*\s*>/;
 
@@ -196,6 +201,12 @@ function warpAlongY(fn: FunctionFacts): boolean {
 
 export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   const { launches, owner, packed } = fileLaunches(functions);
+  // a kernel named as the scalar path (`relu_bwd_not_aligned`) launched in the other arm from one that moves vectors itself
+  // (`if (n % 2 == 0) relu_bwd_vec2<<<>>>(...); else relu_bwd_not_aligned<<<>>>(...)`): the fallback for sizes the vector one cannot take
+  const vectorKernels = functions.some((f) => f.isKernel && SCALAR_PATH.test(f.name))
+    ? new Set(functions.filter((f) => f.isKernel && f.accesses.some((a) => a.vector && a.space === 'global')).map((f) => baseName(f.name)))
+    : NO_KERNELS;
+  const vectorArms = vectorKernels.size ? new Map([...owner].filter(([c]) => c.scopes?.length && vectorKernels.has(baseName(c.name)))) : NO_ARMS;
   const helpers = new Map(functions.filter((f) => f.isDevice).map((f) => [baseName(f.name), f]));
   // generic kernels with a 16-bit specialization beside them: the specialization is the fp16 path a
   // half-precision build runs, the generic one the fp32 build's (its scalar accesses are that build's business)
@@ -212,6 +223,7 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     const types = typeBindings(f, seen);
     const small = smallProblem(f, seen);
     const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
+      (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name));
     if (x === null && !singleBlock && !types && !small && !vectorLaunch) return f;
     const key = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${types ? [...types].join() : ''}`;
