@@ -130,7 +130,7 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   if (!seen?.launches.length) return false;
   const unchecked = !f.indexBound && !f.indexBounds?.length;
   // (threads count the elements only when each thread touches a few: a loop per thread, 128 loads in reduce7, moves more)
-  if (unchecked && f.accesses.some((a) => a.loops.length)) return false;
+  if (unchecked && f.accesses.some((a) => a.loops.length)) return seen.launches.every((c) => blocksWalkFixedExtents(f, c));
   // (or a grid sized by a batch's sequences, `div_up(local_batch_size, 512)`: facts/sequence-bound.ts)
   if (unchecked) return seen.launches.every((c) => sequenceGrid(c.grid) || (c.gridBlocks !== undefined && (c.blockDims ?? []).length > 0 && c.blockDims!.every((d) => d !== null) &&
     c.gridBlocks * c.blockDims!.reduce<number>((n, d) => n * d!, 1) <= SMALL_PROBLEM));
@@ -148,6 +148,31 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   if (at.length === 1 && at[0] < 0 && f.indexBoundValue) return seen.launches.every((c) => (launchValue(f, f.indexBoundValue!, c) ?? Infinity) <= SMALL_PROBLEM);
   if (!at.length || at.some((i) => i < 0)) return false;
   return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) <= SMALL_PROBLEM);
+}
+
+/**
+ * Whether a launch of a fixed grid whose blocks walk loops over extents it fixes (`r < L1`, `c < L2` with 10 and 10
+ * passed, over 64 blocks) moves at most SMALL_PROBLEM elements through each global access: the blocks times the
+ * loops' extents.
+ */
+function blocksWalkFixedExtents(f: FunctionFacts, c: CallFact): boolean {
+  if (c.gridBlocks === undefined || !c.argValues) return false;
+  const extent = (bound: string | null): number | null => {
+    const b = bound?.trim() ?? '';
+    if (/^\d+$/.test(b)) return Number(b);
+    const i = f.params.findIndex((p) => p.name === b);
+    return i >= 0 ? c.argValues?.[i] ?? null : null;
+  };
+  const globals = f.accesses.filter((a) => a.space === 'global');
+  return globals.length > 0 && globals.every((a) => {
+    let n = c.gridBlocks!;
+    for (const id of a.loops) {
+      const e = extent(f.loops.find((l) => l.id === id)?.bound ?? null);
+      if (e === null) return false;
+      n *= e;
+    }
+    return n <= SMALL_PROBLEM;
+  });
 }
 
 /** `value` (over the kernel's parameters) with a launch's constant arguments put in, when they make it a constant. */
