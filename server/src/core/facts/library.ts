@@ -7,7 +7,7 @@ import { Poly } from '../affine';
 import type { AccessFact, FunctionFacts, ParamFact } from './model';
 
 /** Math-library functions (each counted as 8 operations of arithmetic). */
-export const MATH_CALLS = /^(__)?(exp|expf|exp2f|log|logf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|sqrt|sqrtf|rsqrtf|pow|powf|erf|erff|__expf|__logf|__sinf|__cosf|__powf|hexp|hlog|hsqrt|h2exp)$/;
+export const MATH_CALLS = /^(__)?(exp|expf|exp2|exp2f|exp10f?|expm1f?|log|logf|log2f?|log10f?|log1pf?|sin|sinf|cos|cosf|tan|tanf|sinhf?|coshf?|tanh|tanhf|asinf?|acosf?|atanf?|atan2f?|sqrt|sqrtf|rsqrtf?|cbrtf?|pow|powf|erf|erff|erfcf?|lgammaf?|tgammaf?|__expf|__logf|__log2f|__sinf|__cosf|__tanf|__powf|hexp|hlog|hsqrt|h2exp)$/;
 /** Device (and pinned host) allocations. */
 export const DEVICE_ALLOCATION = /^(?:cudaMalloc|cudaMallocManaged|cudaMallocAsync|cudaMallocHost|cudaHostAlloc|cudaMallocPitch|hipMalloc)$/;
 
