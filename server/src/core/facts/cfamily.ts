@@ -8,12 +8,12 @@ import { lambdaLoop, type LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
 import { helperFunction, templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
-import { COMPARE, NO_NAMES, chunkTailArm, commaParts, constexprArm, firstLanesLoop, rareIterationLoops, steppedName, whileAsFor } from './loop-forms';
+import { COMPARE, NO_NAMES, chunkTailArm, commaParts, constexprArm, firstLanesLoop, ofNames, rareIterationLoops, remainderTrips, steppedName, whileAsFor } from './loop-forms';
 import { fieldAccess, type RecordLayouts } from './records';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { Evaluator, capped, rowsOf, unparen, type PtrValue, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
-import { Poly, atomDef, isVarying } from '../affine';
+import { Poly, isVarying } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
 import { branchId, type CompileTimeGuard } from './model';
 import { LIBRARY_KERNELS, MATH_CALLS } from './library';
@@ -44,34 +44,6 @@ const MAX_HELPER_DEPTH = 3;
 /** What only device code reads: a thread's coordinates, a block barrier. */
 const GPU_BUILTINS = /\bthreadIdx\s*\.\s*[xyz]\b|\b__syncthreads\s*\(/;
 
-/**
- * `for (i = 0; i < n_left; ++i)` with `n_left = n % 4`: the remainder after a vector loop, at most 3 steps (counted
- * as that many: the loop is short whatever `n` is).
- */
-function remainderTrips(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | undefined {
-  const only = [...bound.symbols()];
-  const single = only.length === 1 && bound.constant === 0 && bound.coefficient(only[0]).isConstant && bound.coefficient(only[0]).constant === 1;
-  if (!single) return undefined;
-  const d = atomDef(only[0]);
-  // (or kept as its text when the dividend is uniform: `n%4`)
-  const text = !d ? /^[\w().]+%\(?(\d+)\)?$/.exec(only[0].replace(/\s+/g, '')) : null;
-  const modulus = d?.op === '%' && d.args[1]?.isConstant ? d.args[1].constant : text ? Number(text[1]) : 0;
-  if (!init?.isConstant || init.constant !== 0 || !step?.isConstant || step.constant !== 1 || modulus < 2 || modulus > 64) return undefined;
-  return modulus - (inclusive ? 0 : 1);
-}
-
-/** A value of these names alone (through `K / WK` and the like): known when they are. */
-function ofNames(p: Poly, names: ReadonlySet<string>, depth = 0): boolean {
-  if (p.unknown || depth > 8) return false;
-  return [...p.symbols()].every((s) => {
-    if (names.has(s)) return true;
-    const d = atomDef(s);
-    if (d) return d.args.every((a) => ofNames(a, names, depth + 1));
-    // a uniform expression kept as its text (`K/WK`)
-    const words = s.match(/[A-Za-z_]\w*/g) ?? [];
-    return words.length > 0 && words.every((w) => names.has(w));
-  });
-}
 /** Past this many runs per thread a statement's arithmetic no longer changes a verdict. */
 const MAX_OPS_WEIGHT = 1 << 16;
 /** Characters of a helper call quoted as the subject of its accesses' findings. */

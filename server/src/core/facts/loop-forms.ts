@@ -198,3 +198,32 @@ export function firstLanesLoop(n: Node, fact: LoopFact, evaluate: (n: Node | nul
   const k = bound.constant + (op === '<=' ? 1 : 0);
   return k >= 1 && k < 32 ? k : null;
 }
+
+/**
+ * `for (i = 0; i < n_left; ++i)` with `n_left = n % 4`: the remainder after a vector loop, at most 3 steps (counted
+ * as that many: the loop is short whatever `n` is).
+ */
+export function remainderTrips(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | undefined {
+  const only = [...bound.symbols()];
+  const single = only.length === 1 && bound.constant === 0 && bound.coefficient(only[0]).isConstant && bound.coefficient(only[0]).constant === 1;
+  if (!single) return undefined;
+  const d = atomDef(only[0]);
+  // (or kept as its text when the dividend is uniform: `n%4`)
+  const text = !d ? /^[\w().]+%\(?(\d+)\)?$/.exec(only[0].replace(/\s+/g, '')) : null;
+  const modulus = d?.op === '%' && d.args[1]?.isConstant ? d.args[1].constant : text ? Number(text[1]) : 0;
+  if (!init?.isConstant || init.constant !== 0 || !step?.isConstant || step.constant !== 1 || modulus < 2 || modulus > 64) return undefined;
+  return modulus - (inclusive ? 0 : 1);
+}
+
+/** A value of these names alone (through `K / WK` and the like): known when they are. */
+export function ofNames(p: Poly, names: ReadonlySet<string>, depth = 0): boolean {
+  if (p.unknown || depth > 8) return false;
+  return [...p.symbols()].every((s) => {
+    if (names.has(s)) return true;
+    const d = atomDef(s);
+    if (d) return d.args.every((a) => ofNames(a, names, depth + 1));
+    // a uniform expression kept as its text (`K/WK`)
+    const words = s.match(/[A-Za-z_]\w*/g) ?? [];
+    return words.length > 0 && words.every((w) => names.has(w));
+  });
+}
