@@ -68,7 +68,7 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
 
 /** A struct with a body of fields only. */
 function plainRecord<N extends TreeNode<N>>(n: N | null): boolean {
-  const body = n?.type === 'struct_specifier' ? n.childForFieldName('body') : null;
+  const body = n?.type === 'struct_specifier' || n?.type === 'union_specifier' ? n.childForFieldName('body') : null;
   return !!body && body.children.every((c) => ['{', '}', ';', 'field_declaration', 'comment'].includes(c.type));
 }
 
@@ -110,9 +110,9 @@ export function fileConstants(declarations: Node[]): Map<string, number> {
         if (name && v !== null) out.set(name, v);
       }
     } else {
-      // a plain struct's `static constexpr int kVec = 4;`: `P::kVec` is 4
+      // a plain struct's (or union's) `static constexpr int kVec = 4;`: `P::kVec` is 4
       const record = c.type === 'type_definition' ? field(c, 'type') : c;
-      const name = record?.type === 'struct_specifier' ? field(record, 'name')?.text : undefined;
+      const name = record?.type === 'struct_specifier' || record?.type === 'union_specifier' ? field(record, 'name')?.text : undefined;
       for (const f of name ? namedChildren(field(record!, 'body') ?? record!) : []) {
         if (f.type !== 'field_declaration' || !/^\s*static\s+(constexpr|const)\b/.test(f.text)) continue;
         const m = /\b(\w+)\s*=\s*([^;]+);?\s*$/.exec(f.text);
