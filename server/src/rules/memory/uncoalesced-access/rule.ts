@@ -228,7 +228,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (!counts || !worthIt(counts)) continue;
     // once per thread after arithmetic that outweighs the extra sectors (a polygon IoU in a helper, then one
     // store): a GPU does ~15 fp32 operations in the time it moves a byte, so the wasted bytes cost less than the work
-    if (!a.loops.length && !a.helperLoops?.length && fn.arithmetic >= OPS_PER_BYTE * Math.max(...counts.map((k) => k.sectors - k.minimum))) continue;
+    // (the kernel's arithmetic shared among its global accesses: index math counts too, and a kernel of 300 accesses is no compute)
+    if (!a.loops.length && !a.helperLoops?.length && fn.arithmetic / globals.length >= OPS_PER_BYTE * Math.max(...counts.map((k) => k.sectors - k.minimum))) continue;
     // a convolution's or pooling window's shape (`stride`, `pad`, `ksize`; `sw`, `pw`, `kw`) is a few elements, not a
     // row: with its usual values (stride 1, pad 1, a 3-wide window) col2im's and pooling's lanes walk one element apart
     // and a layout's per-axis strides read from an array (`src_s[3]` of `src_s[0..3]`): the innermost is 1 when contiguous
