@@ -2,7 +2,7 @@
 // `/`, `%` and shifts, and an atom whose arguments all become constants is its value.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Poly, atom, bindSymbols, recomposeDivMod } from '../server/src/core/affine';
+import { Poly, atom, bindSymbols, loneSymbol, recomposeDivMod } from '../server/src/core/affine';
 
 const sym = Poly.sym;
 
@@ -45,4 +45,19 @@ test('an index rebuilt from the coordinates a thread index was split into is the
   assert.equal(recomposeDivMod(partial).toString(), partial.toString());
   // `j * size + i` alone is idx only modulo n * size: kept as it is
   assert.notEqual(recomposeDivMod(j.mul(size).add(i)).toString(), 'idx');
+});
+
+test('loneSymbol names a bare symbol only: not a scaled, shifted or summed one, nor a constant', () => {
+  assert.equal(loneSymbol(Poly.sym('n%4')), 'n%4');
+  assert.equal(loneSymbol(Poly.sym('n').scale(2)), null);
+  assert.equal(loneSymbol(Poly.sym('n').add(Poly.const(1))), null);
+  assert.equal(loneSymbol(Poly.sym('a').add(Poly.sym('b'))), null);
+  assert.equal(loneSymbol(Poly.const(3)), null);
+  assert.equal(loneSymbol(Poly.unknown), null);
+});
+
+test('bound flags decide a choice kept as text: (kBoth?4:2) with kBoth = 1 is 4, and 128 / it is 32', () => {
+  const choice = Poly.sym('(kBoth?4:2)');
+  assert.equal(String(bindSymbols(choice, new Map([['kBoth', 1]]))), '4');
+  assert.equal(String(bindSymbols(Poly.sym('(128)/((kBoth?4:2))'), new Map([['kBoth', 0]]))), '64');
 });

@@ -4,7 +4,7 @@
 // array, an offset, an element type and a memory space. Expression macros are expanded
 // as they are evaluated. The statement walker (cfamily.ts) builds on this.
 import type { SyntaxNode as Node } from '../mirror';
-import { Poly, atom, constantAtom, isVarying, symbolKind, type AtomOp } from '../affine';
+import { Poly, atom, constantAtom, isVarying, loneSymbol, symbolKind, type AtomOp } from '../affine';
 import { field, namedChildren } from '../syntax';
 import { tick } from '../budget';
 import { VECTOR_TYPES, baseType, elementBits, type TypeAliases } from './ctypes';
@@ -344,8 +344,7 @@ export class Evaluator {
     // `tid / 32`, `tid % T`, `tid & 31`, `tid >> 5`: an atom, computed per lane
     if (a.dependsOn(isVarying) || b.dependsOn(isVarying)) return op && ATOM_OPS.has(op) ? atom(op as AtomOp, [a, b]) : Poly.unknown;
     // `128 / kPer` with `kPer` a local named for `kBoth ? 4 : 2`: named by what it is made of, so a launch's flag decides it
-    const single = (p: Poly) => (p.isConstant ? String(p.constant) : p.terms.size === 1 && p.constant === 0 && [...p.symbols()].length === 1 && p.coefficient([...p.symbols()][0]).isConstant && p.coefficient([...p.symbols()][0]).constant === 1 ? [...p.symbols()][0] : null);
-    const [ta, tb] = [single(a), single(b)];
+    const [ta, tb] = [a, b].map((p) => (p.isConstant ? String(p.constant) : loneSymbol(p)));
     if (op && ta !== null && tb !== null && [ta, tb].some((t) => symbolKind(t) === 'uniform' && /[?:]/.test(t))) return Poly.sym(`(${ta})${op}(${tb})`);
     return opaque(n);
   }

@@ -5,7 +5,7 @@
 // and the arm an `if constexpr` keeps.
 import type { SyntaxNode as Node } from '../mirror';
 import type { LoopFact } from './model';
-import { Poly, atomDef } from '../affine';
+import { Poly, atomDef, loneSymbol } from '../affine';
 import { unparen } from './evaluate';
 import { children, field, namedChildren, walk } from '../syntax';
 
@@ -204,12 +204,11 @@ export function firstLanesLoop(n: Node, fact: LoopFact, evaluate: (n: Node | nul
  * as that many: the loop is short whatever `n` is).
  */
 export function remainderTrips(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | undefined {
-  const only = [...bound.symbols()];
-  const single = only.length === 1 && bound.constant === 0 && bound.coefficient(only[0]).isConstant && bound.coefficient(only[0]).constant === 1;
-  if (!single) return undefined;
-  const d = atomDef(only[0]);
+  const sym = loneSymbol(bound);
+  if (sym === null) return undefined;
+  const d = atomDef(sym);
   // (or kept as its text when the dividend is uniform: `n%4`)
-  const text = !d ? /^[\w().]+%\(?(\d+)\)?$/.exec(only[0].replace(/\s+/g, '')) : null;
+  const text = !d ? /^[\w().]+%\(?(\d+)\)?$/.exec(sym.replace(/\s+/g, '')) : null;
   const modulus = d?.op === '%' && d.args[1]?.isConstant ? d.args[1].constant : text ? Number(text[1]) : 0;
   if (!init?.isConstant || init.constant !== 0 || !step?.isConstant || step.constant !== 1 || modulus < 2 || modulus > 64) return undefined;
   return modulus - (inclusive ? 0 : 1);

@@ -12,7 +12,7 @@ import { fix } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { sharedAcrossBlock } from '../../../core/lanes';
-import { Poly, atomDef } from '../../../core/affine';
+import { Poly, atomDef, loneSymbol } from '../../../core/affine';
 import { loopsAround } from '../../common/hot-loops';
 import { declamped } from '../../common/clamps';
 
@@ -37,8 +37,8 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
     const atoms = [...idx.symbols()].map((sym) => ({ sym, d: atomDef(sym) })).filter((x) => x.d !== undefined);
     const counts = (sym: string) => idx.coefficient(sym).terms.size > 0 && !idx.coefficient(sym).dependsOn((t) => t === loop.symbol);
     const quotientOf = (p: Poly, x: Poly, m: Poly) => {
-      const only = [...p.symbols()];
-      const q = only.length === 1 && p.coefficient(only[0]).isConstant && p.coefficient(only[0]).constant === 1 && p.constant === 0 ? atomDef(only[0]) : undefined;
+      const sym = loneSymbol(p);
+      const q = sym !== null ? atomDef(sym) : undefined;
       return !!q && q.op === '/' && q.args.length === 2 && q.args[0].equals(x) && q.args[1].equals(m);
     };
     // the quotient `x / m` is in the index, itself or as the digits it splits into

@@ -7,7 +7,7 @@
 import { detail } from '../../common/detail';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { Poly } from '../../../core/affine';
+import { coversAllResidues } from '../../common/residues';
 
 const TID = 'threadIdx.x';
 /** Record lengths (elements per thread) this check reads: a pixel of 2 to 4 channels. */
@@ -22,30 +22,19 @@ function lanesApart(a: AccessFact): number | null {
   return c.isConstant && c.constant >= 1 && c.constant <= MAX_RECORD ? c.constant : null;
 }
 
-/** Whether `a`'s record is moved whole: every offset of the record's bytes is accessed (by `all`, same array and shape). */
-function wholeRecord(a: AccessFact, k: number, all: readonly AccessFact[]): boolean {
-  const idx = a.indices[0];
-  const shape = idx.sub(Poly.const(idx.constant)).toString();
-  const offsets = new Set(
-    all.filter((b) => b.array === a.array && b.indices[0].sub(Poly.const(b.indices[0].constant)).toString() === shape)
-      .map((b) => ((b.indices[0].constant % k) + k) % k),
-  );
-  return offsets.size === k;
-}
-
 /** A kernel whose threads each move one interleaved byte record a byte at a time, beside byte streams. */
 export function checkNarrowRecords(fn: FunctionFacts, globals: readonly AccessFact[]): RuleFinding[] {
   const apart = globals.map(lanesApart);
   if (!globals.length || apart.some((k) => k === null)) return [];
   const records = globals.filter((_, i) => apart[i]! >= 2);
-  if (!records.length || !records.every((a) => wholeRecord(a, lanesApart(a)!, globals))) return [];
+  if (!records.length || !records.every((a) => coversAllResidues(a, lanesApart(a)!, globals))) return [];
   // (a record of 4 bytes is one uchar4 already: the chunk check's case)
   const k = Math.max(...apart.map((x) => x!));
   if (k === 4) return [];
   const names = [...new Set(records.map((a) => `\`${a.text}\``))].slice(0, 3).join(', ');
   const streams = globals.filter((_, i) => apart[i] === 1);
   const verb = (xs: readonly AccessFact[]) => (xs.every((a) => a.kind === 'load') ? 'reads' : xs.every((a) => a.kind === 'store') ? 'writes' : 'moves');
-  const beside = streams.length ? ` (and ${verb(streams).replace(/s$/, '')}s 1 byte)` : '';
+  const beside = streams.length ? ` (and ${verb(streams)} 1 byte)` : '';
   return [{
     range: fn.nameRange,
     function: fn.name,
