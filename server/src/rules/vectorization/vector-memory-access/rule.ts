@@ -323,7 +323,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
   if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch) return [];
   // a thread per sequence of a batch (`if (gidx < batch_size * beam_width)`): a few hundred elements, launch-bound
-  const globalsOf = fn.accesses.filter((a) => a.space === 'global');
+  // (a word the whole grid reads alike, a no-op flag `noop[0]`, is no stream of its own)
+  const globalsOf = fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)));
   if (globalsOf.length && globalsOf.every((a) => a.perSequence)) return [];
   // a warm-up, a reference or a scalar fallback kernel is plain on purpose; a loss runs once a step on the outputs
   if (isReferenceOracle(fn.name) || readsDenseTargets(fn)) return [];
