@@ -86,3 +86,15 @@ test('an access written over several lines is quoted on one line, without spaces
   assert.ok(f, 'the column read conflicts');
   assert.match(f.message, /^`tile\[threadIdx\.x\]\[threadIdx\.y\]` reads /);
 });
+
+test('a strided pick (nothing else touches the elements between the lanes) is advised as a layout, a row walk as a thread remapping', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/strided_pick.cu');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  const pick = found.find((f) => f.function === 'take_every');
+  const walk = found.find((f) => f.function === 'row_sums');
+  assert.ok(pick && walk, found.map((f) => f.message).join('\n'));
+  assert.match(pick.detail ?? '', /no mapping of threads fetches fewer sectors: keep `in` so that these elements are contiguous/);
+  assert.doesNotMatch(pick.detail ?? '', /Map threadIdx\.x/);
+  assert.match(walk.detail ?? '', /Map threadIdx\.x to the contiguous/);
+});

@@ -309,6 +309,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       const vec = span === 16 ? 'float4, int4 or uint4' : span === 8 ? 'float2 or uint2' : span === 4 ? 'uchar4 or a 32-bit word' : `a ${span}-byte type`;
       advice = `Each thread walks ${walked ?? stride.constant} of its ${stride.constant} consecutive elements in the \`${run.variable ?? 'inner'}\` loop: load the ${span} bytes as one vector per thread (${vec}), or let consecutive threads take consecutive elements and stride the loop by the block size.`;
     }
+    // a strided pick (one column of each row): no mapping of threads helps, the layout does
+    if (!a.field && stridedPick(a, index, globals)) advice = `Nothing else in the kernel ${a.kind === 'load' ? 'reads' : 'writes'} the elements between the lanes, so no mapping of threads fetches fewer sectors: keep \`${a.array}\` so that these elements are contiguous (transposed, or as an array of their own), or move this ${a.kind === 'load' ? 'read' : 'write'} into the kernel that ${a.kind === 'load' ? 'produces' : 'consumes'} the data.`;
     // an array of structures: the record's size is the stride, and the layout is the fix
     if (a.field) advice = `\`${a.array}\` is an array of \`${a.field.record}\` records (${a.field.bytes} bytes each), of which this ${a.kind === 'load' ? 'read' : 'write'} uses one field: keep the fields the kernel touches as separate arrays (a structure of arrays), or move each record whole (one 16-byte access per thread where it fits).`;
     const verb = a.kind === 'load' ? 'reads' : a.kind === 'store' ? 'writes' : 'updates';
@@ -358,6 +360,23 @@ function samplingStep(index: Poly, stride: { atom?: string; by?: string }, fn: F
   if (!stride.atom || !stride.by || atomDef(stride.atom)?.op !== '%' || !STEP_NAME.test(stride.by)) return false;
   const loopVars = new Set(fn.loops.map((l) => l.symbol));
   return ![...index.symbols()].some((s) => loopVars.has(s) && index.coefficient(s).isConstant && Math.abs(index.coefficient(s).constant) === 1);
+}
+
+/**
+ * `out[i] = in[i * stride]`: a strided pick out of the array's layout (a strided view, one column of each
+ * row). Nothing in the kernel touches the elements between the lanes: no other access of the array, and no
+ * loop, block or other thread axis moving the index by less than the lanes' run-time distance (the `k` of
+ * `A[row * K + k]` and the `y` of a transpose's `in[x * H + y]` fill those gaps: there, remapping the threads
+ * is the fix). A pick's fix is the layout, or moving the access to where the data is made.
+ */
+function stridedPick(a: AccessFact, index: Poly, globals: readonly AccessFact[]): boolean {
+  const pitch = index.coefficient(TID);
+  if (index.hasAtoms || pitch.unknown || pitch.isConstant || pitch.terms.size !== 1) return false;
+  if (globals.some((b) => b !== a && b.array === a.array)) return false;
+  const [pitchSymbols] = [...pitch.terms.keys()].map((k) => k.split('*'));
+  // a coefficient every term of which carries the pitch moves the index by whole multiples of it
+  const multiple = (c: Poly) => !c.unknown && c.terms.size > 0 && !c.terms.has('') && [...c.terms.keys()].every((k) => pitchSymbols.every((s) => k.split('*').includes(s)));
+  return [...index.symbols()].every((s) => s === TID || symbolKind(s) === 'uniform' || symbolKind(s) === 'dim' || multiple(index.coefficient(s)));
 }
 
 /** The uniform sizes inside an atom (`T` in `tid % T`), which the lanes' values depend on. */
