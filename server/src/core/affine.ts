@@ -297,7 +297,6 @@ export function bindSymbols(p: Poly, values: ReadonlyMap<string, number>, depth 
 
 const NAME = /[A-Za-z_]\w*/g;
 
-/** Does `p` depend on any of these names: as symbols, inside atoms, or inside a uniform expression kept as text (`BN/TN`)? */
 /** The one symbol `p` is, with coefficient 1 and nothing added (`n%4`, `K/WK`), else null. */
 export function loneSymbol(p: Poly): string | null {
   if (p.unknown || p.constant !== 0 || p.terms.size !== 1) return null;
@@ -307,6 +306,7 @@ export function loneSymbol(p: Poly): string | null {
   return c.isConstant && c.constant === 1 ? only[0] : null;
 }
 
+/** Does `p` depend on any of these names: as symbols, inside atoms, or inside a uniform expression kept as text (`BN/TN`)? */
 export function mentionsAny(p: Poly, values: ReadonlyMap<string, number>): boolean {
   return p.dependsOn((s) => values.has(s) || (symbolKind(s) === 'uniform' && /[^\w.]/.test(s) && (s.match(NAME) ?? []).some((n) => values.has(n))));
 }

@@ -187,6 +187,26 @@ function launchValue(f: FunctionFacts, value: Poly, c: CallFact): number | null 
   return v.isConstant ? v.constant : null;
 }
 
+/**
+ * A pointer argument at a lone run-time offset (`acc + offset`, `&buf[start]`, `x + 3`): its alignment is not the
+ * allocation's. (A product, `out + b * T * C`, steps whole rows and is taken to keep it, as inside kernels.)
+ */
+const OFFSET_POINTER = /^\(?\s*(?:\(\s*[\w:<>\s*]+\)\s*)?(?:[A-Za-z_][\w.>-]*\s*\+\s*([A-Za-z_]\w*|\d+)|&\s*[A-Za-z_][\w.>-]*\s*\[\s*([A-Za-z_]\w*|\d+)\s*\])\s*\)?$/;
+
+/** A lone offset that may break 16-byte alignment: a name, or a constant not a multiple of 4 elements (`x + 1`). */
+function offsetArgument(arg: string): boolean {
+  const m = OFFSET_POINTER.exec(arg);
+  const off = m?.[1] ?? m?.[2];
+  if (!off) return false;
+  return /^\d+$/.test(off) ? Number(off) % 4 !== 0 : true;
+}
+
+/** The kernel's pointer parameters that every launch passes at such an offset. */
+function offsetBuffers(f: FunctionFacts, seen: Seen | undefined): string[] {
+  if (!seen?.launches.length) return [];
+  return f.params.filter((p, i) => p.pointer && seen.launches.every((c) => c.args.length === f.params.length && offsetArgument(c.args[i] ?? ''))).map((p) => p.name);
+}
+
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 /** An explicit specialization for a 16-bit type (`template <> __global__ void k<__half>(...)`). */
 const HALF_SPECIALIZATION = /<\s*(?:__half|half|__nv_bfloat16|nv_bfloat16|bf16|__hip_bfloat16)\s*>\s*$/;
@@ -249,9 +269,12 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     const small = smallProblem(f, seen);
     const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
-      (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name));
-    if (x === null && !singleBlock && !types && !small && !vectorLaunch) return f;
-    const key = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${types ? [...types].join() : ''}`;
+      (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) ||
+      // (launched only where a size is not a multiple of the vector width: `if (d % 16 == 0) vector path; else k<<<>>>`)
+      (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm));
+    const offsets = offsetBuffers(f, seen);
+    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length) return f;
+    const key = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}`;
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
     const facts: FunctionFacts = {
@@ -262,6 +285,7 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
       ...(subWarp ? { subWarp } : {}),
       ...(small ? { smallProblem: small } : {}),
       ...(vectorLaunch ? { vectorLaunch } : {}),
+      ...(offsets.length ? { offsetBuffers: offsets } : {}),
     };
     shaped.set(f, { key, facts });
     return facts;

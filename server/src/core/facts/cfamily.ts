@@ -8,12 +8,12 @@ import { lambdaLoop, type LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
 import { helperFunction, templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
-import { COMPARE, NO_NAMES, chunkTailArm, commaParts, constexprArm, firstLanesLoop, ofNames, rareIterationLoops, remainderTrips, steppedName, whileAsFor } from './loop-forms';
+import { COMPARE, NO_NAMES, chunkTailArm, remainderArm, commaParts, constexprArm, firstLanesLoop, ofNames, rareIterationLoops, remainderTrips, steppedName, whileAsFor } from './loop-forms';
 import { fieldAccess, type RecordLayouts } from './records';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { Evaluator, capped, rowsOf, unparen, type PtrValue, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
-import { Poly, isVarying } from '../affine';
+import { Poly, isVarying, loneSymbol } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
 import { branchId, type CompileTimeGuard } from './model';
 import { LIBRARY_KERNELS, MATH_CALLS } from './library';
@@ -106,6 +106,8 @@ class FunctionWalker extends Evaluator {
   private singleLaneDepth = 0;
   /** The block's first threads that a guard around here leaves active (`if (tid < 20)`), or null for all. */
   private activeLanes: number | null = null;
+  /** The same guard's bound when it is a name (`if (tid < R)`, R a template parameter): bound at the launch by the rules. */
+  private firstThreads: string | null = null;
   /**
    * Inside a guard or loop that lets only a batch's worth of threads through (facts/sequence-bound.ts): the
    * loop depth it holds at (a loop opened inside it, over a vocabulary or a length, moves more than a few values).
@@ -117,6 +119,8 @@ class FunctionWalker extends Evaluator {
   private readonly rareLoops: number[] = [];
   /** Inside the short-remainder arm of a chunked loop (loop-forms.ts `chunkTailArm`). */
   private chunkTailDepth = 0;
+  /** Inside the arm of an `if` that runs when a size is not a multiple of a vector width (`else` of `n % 4 == 0`). */
+  private remainderDepth = 0;
   /** References bound to one element (`float4& out = out4[idx]`), by name: the access recorded where each was bound. */
   private readonly elementRefs = new Map<string, AccessFact>();
   /** The run of `if (v == c)` tests just walked in this block (a dispatch on `v`). */
@@ -258,14 +262,18 @@ class FunctionWalker extends Evaluator {
         this.dispatch = test ? { variable: test.variable, stmt, values: new Set([...(chained?.values ?? []), test.value]) } : null;
         if (single === '==') this.singleLaneDepth++;
         const outer = this.activeLanes;
+        const outerFirst = this.firstThreads;
         const few = cond ? this.firstThreadsCondition(cond) : null;
         if (few !== null) this.activeLanes = Math.min(few, outer ?? few);
+        else if (cond) this.firstThreads = this.firstThreadsName(cond) ?? outerFirst;
         const enclosing = this.loopStack.map((id) => this.loops.find((l) => l.id === id)!).filter((l) => l);
         const rare = cond ? rareIterationLoops(cond, enclosing) : [];
         // `if (remaining >= 4) { vector step } else { scalar tail }` in a chunked loop: the tail arm's accesses
         const tail = cond ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);
         if (tail === 'consequence') this.chunkTailDepth++;
+        const remainder = cond ? remainderArm(cond, (x) => this.eval(x)) : null;
+        if (remainder === 'consequence') this.remainderDepth++;
         const outerPerSequence = this.perSequenceAt;
         if (cond && sequenceGuard(cond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length;
         const guard = cond ? this.compileTimeGuard(n, cond) : null;
@@ -283,16 +291,20 @@ class FunctionWalker extends Evaluator {
         const afterThen = this.env;
         this.perSequenceAt = outerPerSequence;
         if (tail === 'consequence') this.chunkTailDepth--;
+        if (remainder === 'consequence') this.remainderDepth--;
         this.rareLoops.length -= rare.length;
         this.activeLanes = outer;
+        this.firstThreads = outerFirst;
         if (single === '==') this.singleLaneDepth--;
         if (tail === 'alternative') this.chunkTailDepth++;
+        if (remainder === 'alternative') this.remainderDepth++;
         // each arm starts from the values before the `if`; after it, a variable the arms leave different is either
         // (`start = 0; if (diagonal) start = tid + 1;`): unknown. An arm that returns leaves nothing behind
         this.env = field(n, 'alternative') ? new Map(entry) : entry;
         this.inBranch(field(n, 'alternative'), stmt, 1);
         if (guard) this.guards.pop();
         if (tail === 'alternative') this.chunkTailDepth--;
+        if (remainder === 'alternative') this.remainderDepth--;
         const thenExits = endsInExit(field(n, 'consequence'));
         const elseExits = !!field(n, 'alternative') && endsInExit(field(n, 'alternative'));
         // (a clamp, `if (row < 0) row = 0;`, tests the variable it assigns: the edge case; the value before is the usual one)
@@ -471,6 +483,16 @@ class FunctionWalker extends Evaluator {
    * `tid < 20` (`threadIdx.x < K`, `K > tid`, `<=`), with the bound a constant below a warp: how
    * many of the block's first threads pass; null for any other condition.
    */
+  /** `if (threadIdx.x < R)` with `R` a bare name: `R` (a launch may set it). */
+  private firstThreadsName(cond: Node): string | null {
+    const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
+    if (c?.type !== 'binary_expression' || field(c, 'operator')?.text !== '<') return null;
+    const tid = this.eval(field(c, 'left'));
+    const bound = this.eval(field(c, 'right'));
+    if (tid.unknown || tid.symbols().size !== 1 || !tid.coefficient('threadIdx.x').isConstant || tid.coefficient('threadIdx.x').constant !== 1 || tid.constant !== 0) return null;
+    return loneSymbol(bound);
+  }
+
   private firstThreadsCondition(cond: Node): number | null {
     const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
     if (c?.type !== 'binary_expression') return null;
@@ -1046,6 +1068,7 @@ class FunctionWalker extends Evaluator {
     if (this.singleLaneDepth > 0) fact.singleLane = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
+    else if (this.firstThreads !== null) fact.firstThreads = this.firstThreads;
     if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt) fact.perSequence = true;
     if (this.branches.length) fact.scopes = [...this.branches];
     if (this.guards.length) fact.compileTimeGuards = [...this.guards];
@@ -1115,6 +1138,7 @@ class FunctionWalker extends Evaluator {
       args: args.map((a) => capped(a.text)), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
     if (this.rareLoops.length) fact.rareIn = [...this.rareLoops];
+    if (kind === 'launch' && this.remainderDepth > 0) fact.remainderArm = true;
     const scope = fn.type === 'qualified_identifier' ? field(fn, 'scope')?.text : undefined;
     if (scope) fact.scope = scope;
     if (ownCallee) {

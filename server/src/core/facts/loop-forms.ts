@@ -226,3 +226,35 @@ export function ofNames(p: Poly, names: ReadonlySet<string>, depth = 0): boolean
     return words.length > 0 && words.every((w) => names.has(w));
   });
 }
+
+/** Vector widths in elements a size is tested against before a vector path: 2, 4, 8 and 16. */
+const VECTOR_WIDTHS = new Set([2, 4, 8, 16]);
+
+/**
+ * The arm of an `if` that runs when a size is not a multiple of a vector width: the `else` of
+ * `if (n % 4 == 0)` (alone or in a conjunction: `n % 4 == 0 && aligned(p)`), or the body of `if (n % 4 != 0)`
+ * and `if (n % 4)`. A kernel launched there is the scalar fallback of a vector path (a sibling kernel, a
+ * run-time-compiled one). 'consequence', 'alternative' or null.
+ */
+export function remainderArm(cond: Node, evaluate: (n: Node | null) => Poly): 'consequence' | 'alternative' | null {
+  let e: Node | null = cond;
+  while (e && (e.type === 'condition_clause' || e.type === 'parenthesized_expression')) e = namedChildren(e).find((c) => c.type !== 'comment') ?? null;
+  if (!e) return null;
+  // (a size: not a loop's step, `if (it % 2 == 0)` alternating kernels, nor a thread's index)
+  const byWidth = (x: Node | null) => {
+    while (x && x.type === 'parenthesized_expression') x = namedChildren(x)[0] ?? null;
+    if (!x || x.type !== 'binary_expression' || field(x, 'operator')?.text !== '%' || !VECTOR_WIDTHS.has(Number(field(x, 'right')?.text))) return false;
+    const size = evaluate(field(x, 'left'));
+    return !size.unknown && !size.isConstant && !size.dependsOn((sym) => sym.startsWith('#') || sym.includes('Idx.'));
+  };
+  const op = e.type === 'binary_expression' ? field(e, 'operator')?.text : undefined;
+  // `n % 4` alone: true when there is a remainder
+  if (byWidth(e)) return 'consequence';
+  if (op === '&&') return remainderArm(field(e, 'left')!, evaluate) === 'alternative' || remainderArm(field(e, 'right')!, evaluate) === 'alternative' ? 'alternative' : null;
+  if (op !== '==' && op !== '!=') return null;
+  const [l, r] = [field(e, 'left'), field(e, 'right')];
+  const tested = byWidth(l) && r?.text === '0' ? true : byWidth(r) && l?.text === '0';
+  if (!tested) return null;
+  return op === '==' ? 'alternative' : 'consequence';
+}
+

@@ -110,6 +110,8 @@ export interface AccessFact {
    * NUM_BINS = 20): that many lanes of the first warp make the request (2 to 31).
    */
   activeLanes?: number;
+  /** Under `if (threadIdx.x < R)` with `R` a name a launch may set (a template parameter): `R`, which the rules bind to the launch's value. */
+  firstThreads?: string;
   /** Made only by a batch's worth of threads, one per sequence (`if (index < batch_size)`): a few KB in all. */
   perSequence?: boolean;
   /** A field of an array-of-structures element (`data[i].g`): the record's type and size; the index counts fields of the access's type. */
@@ -183,6 +185,8 @@ export interface CallFact {
   scopes?: number[];
   /** A launch made inside the host function called here (a launch wrapper such as `gelu_forward`). */
   via?: string;
+  /** A launch in the arm that runs when a size is not a multiple of a vector width (the `else` of `if (n % 4 == 0)`): a scalar fallback. */
+  remainderArm?: boolean;
   /** Loops (ids) in which the call runs only on some iterations: under `if (i == n - 1)`, `if (step % 100 == 0)` on the loop's variable. */
   rareIn?: number[];
 }
@@ -228,6 +232,11 @@ export interface FunctionFacts {
    * template kernel beside its own `__half` / bf16 specialization (the fp32 build's path): the fallback (set per file).
    */
   vectorLaunch?: boolean;
+  /**
+   * Pointer parameters every launch of the file passes at a run-time offset of unknown alignment (`k<<<g, b>>>(acc + offset, ...)`,
+   * `&buf[start]`): a 16-byte access through them needs an alignment check first (set per file).
+   */
+  offsetBuffers?: string[];
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
   decorators?: string[];
   /** C/C++ host code: the file's helpers with loops called inside this function's loops, as seen at each call (core/facts/host-inline.ts). */

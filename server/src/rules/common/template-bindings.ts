@@ -64,6 +64,9 @@ function inEmptyLoop(a: AccessFact, fn: FunctionFacts, bindings: Bindings): bool
 const boundMemo = new WeakMap<Bindings, WeakMap<FunctionFacts, BoundAccess[]>>();
 
 function bindAccess(a: AccessFact, bindings: Bindings): BoundAccess {
+  // `if (threadIdx.x < R)` with R = 8 at the launch: the first 8 lanes make the request
+  const lanes = a.firstThreads !== undefined ? bindings.get(a.firstThreads) : undefined;
+  if (lanes !== undefined && lanes >= 2 && lanes < 32) a = { ...a, activeLanes: lanes };
   if (!a.indices.some((p) => mentionsAny(p, bindings))) return a;
   const used = [...bindings].filter(([name, v]) => a.indices.some((p) => mentionsAny(p, new Map([[name, v]]))));
   const indices = a.indices.map((p) => bindSymbols(p, bindings));

@@ -322,6 +322,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // a demo size at every launch (`n = 1024`): the launch's latency, not its bandwidth, decides
   // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
   if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch) return [];
+  // a buffer every launch passes at a run-time offset (`acc + offset`): 16-byte accesses need an alignment check and a
+  // scalar head first, a restructure the kernel's callers decide
+  if (fn.offsetBuffers?.some((name) => fn.accesses.some((a) => a.space === 'global' && a.array === name))) return [];
   // a thread per sequence of a batch (`if (gidx < batch_size * beam_width)`): a few hundred elements, launch-bound
   // (a word the whole grid reads alike, a no-op flag `noop[0]`, is no stream of its own)
   const globalsOf = fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)));
