@@ -98,3 +98,11 @@ test('a strided pick (nothing else touches the elements between the lanes) is ad
   assert.doesNotMatch(pick.detail ?? '', /Map threadIdx\.x/);
   assert.match(walk.detail ?? '', /Map threadIdx\.x to the contiguous/);
 });
+
+test('an FP8 element is one byte: lanes a row apart touch 32 sectors where 1 would do', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/fp8_elements.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f.message, /32 sectors per warp instead of 1$/);
+  assert.ok(!f.assumptions.some((a) => /32 bits wide/.test(a)), f.assumptions.join('\n'));
+});

@@ -5,6 +5,9 @@ import { children, field, namedChildren } from '../syntax';
 
 const ELEMENT_BITS: Record<string, number> = {
   char: 8, 'signed char': 8, 'unsigned char': 8, int8_t: 8, uint8_t: 8, bool: 8,
+  // the FP8 formats of cuda_fp8.h, one byte each
+  __nv_fp8_e4m3: 8, __nv_fp8_e5m2: 8, __nv_fp8_e8m0: 8, __nv_fp8_storage_t: 8, fp8e4m3: 8, fp8e5m2: 8,
+  __nv_fp8x2_e4m3: 16, __nv_fp8x2_e5m2: 16, __nv_fp8x4_e4m3: 32, __nv_fp8x4_e5m2: 32,
   short: 16, 'unsigned short': 16, int16_t: 16, uint16_t: 16,
   half: 16, __half: 16, __nv_bfloat16: 16, nv_bfloat16: 16, bfloat16: 16,
   int: 32, unsigned: 32, 'unsigned int': 32, int32_t: 32, uint32_t: 32, float: 32,
@@ -18,6 +21,7 @@ const ELEMENT_BITS: Record<string, number> = {
 export const VECTOR_TYPES = new Set([
   'float2', 'float4', 'int2', 'int4', 'uint2', 'uint4', 'double2', 'longlong2',
   'half2', '__half2', '__nv_bfloat162', 'nv_bfloat162', 'char4', 'uchar4',
+  '__nv_fp8x2_e4m3', '__nv_fp8x2_e5m2', '__nv_fp8x4_e4m3', '__nv_fp8x4_e5m2',
 ]);
 export const FLOAT_TYPES = new Set(['float', 'double', 'half', '__half', '__nv_bfloat16', 'nv_bfloat16']);
 /** `std::vector<float>`, `std::array<float, N>`, `std::span<const float>` -> `float`. */
