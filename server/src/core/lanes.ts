@@ -230,19 +230,23 @@ export function laneFunction(p: Poly, laneSymbol = 'threadIdx.x'): (lane: number
 }
 
 /**
- * Do two threads of one block read the same element? The form is evaluated for the
- * block's first `threads` threads along threadIdx.x (threadIdx.y held) under the first
- * sample; null when unknown.
+ * Which threads of one block read the same element: 'warps' when threads of two different warps do (a
+ * tile staged once serves them all), 'lanes' when only lanes of one warp do (one broadcast request,
+ * nothing to stage), false when no two do. The form is evaluated for the block's first `threads`
+ * threads along threadIdx.x (threadIdx.y held) under the first sample; null when unknown.
  */
-export function sharedAcrossBlock(p: Poly, threads = 256, tileSizes: readonly string[] = []): boolean | null {
+export function sharedAcrossBlock(p: Poly, threads = 256, tileSizes: readonly string[] = []): 'warps' | 'lanes' | false | null {
   // tile sizes (template parameters) at their smallest usual value, a warp: `tid % BLOCKSIZE` with BLOCKSIZE = 32
   const s = { ...SAMPLES[0], laneBase: 0, uniform: (sym: string) => (tileSizes.includes(sym) ? 32 : SAMPLES[0].uniform(sym)) };
-  const seen = new Set<number>();
+  const warpOf = new Map<number, number>();
+  let lanes = false;
   for (let t = 0; t < threads; t++) {
     const v = evalPoly(p, t, s, 'threadIdx.x');
     if (v === null) return null;
-    if (seen.has(v)) return true;
-    seen.add(v);
+    const w = warpOf.get(v);
+    if (w !== undefined && w !== t >> 5) return 'warps';
+    if (w !== undefined) lanes = true;
+    warpOf.set(v, t >> 5);
   }
-  return false;
+  return lanes ? 'lanes' : false;
 }

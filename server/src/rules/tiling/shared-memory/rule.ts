@@ -11,12 +11,15 @@ import { globalTreeReduction } from './global-tree';
 import { fix } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { sharedAcrossBlock } from '../../../core/lanes';
+import { SAMPLES, laneValues, sharedAcrossBlock } from '../../../core/lanes';
 import { Poly, atomDef, loneSymbol } from '../../../core/affine';
 import { loopsAround } from '../../common/hot-loops';
 import { declamped } from '../../common/clamps';
 
 const AXES = ['threadIdx.x', 'threadIdx.y'] as const;
+
+/** The reason for a row of elements every warp of the block reads: staging it once serves them all, a tile on its own. */
+const ACROSS_WARPS = 'the warps of the block read the same elements';
 
 /** Why neighbouring threads re-read what this access reads, or null. */
 function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: readonly string[] = []): string | null {
@@ -28,8 +31,16 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
   // a window clamped at the image's edges (`min(max(y + dy - 2, 0), h - 1)`) slides as the unclamped one inside it
   const idx = declamped(written);
   if (idx.hasAtoms) {
-    // `A[(tid / 32) * K + k]`: lanes evaluated over the block
-    if (sharedAcrossBlock(idx, 256, tileSizes)) return 'several threads of the block read the same element';
+    // `B[k * N + (tid % 32)]`: lanes evaluated over the block; other warps read what this one reads. (`A[(tid / 32) * K + k]`,
+    // the same for a warp's lanes and another row for each warp, is one broadcast request per warp: nothing re-read)
+    const shared = sharedAcrossBlock(idx, 256, tileSizes);
+    if (shared === 'lanes') return null;
+    if (shared === 'warps') {
+      // (a warp's lanes on distinct elements, a row segment: a per-channel `bias[(i / step) % C]` is a broadcast the cache
+      // serves; and warps along threadIdx.x: with a threadIdx.y axis, `tid % 32` may be the whole of a (32, 4) block's x)
+      const lanes = laneValues(idx, SAMPLES[0]);
+      return lanes && new Set(lanes).size >= 16 && !usedAxes.includes('threadIdx.y') ? ACROSS_WARPS : 'several warps of the block read the same element';
+    }
     // `key[(idx % T) * C3 + i]`: threads a whole period apart (in other blocks) read the same row
     // (unless the quotient tells them apart: `n * (H*W) * K + (t % (H*W)) * K` with `n = t / (H*W)` is `t * K`, and
     // `(blk * ratio + r) * D + d` with `blk = idx / D`, `d = idx % D` puts threads a period apart a row further on)
@@ -140,7 +151,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
     // both thread axes or in a sliding window, as in matmul and convolution.
     // a 2-D sliding window (direct convolution, a blur) is worth staging on its own
     const window2d = reused.length === 1 && reused[0].why!.includes(' + 1 reads at step') && fn.loops.filter((l) => reused[0].a.indices[0].dependsOn((s) => s === l.symbol)).length >= 2;
-    if (reused.length < 2 && !window2d) continue;
+    // (so is a row every warp of the block re-reads, its lanes apart: the coalesced naive SGEMM's `B[k * N + (tid % 32)]`)
+    if (reused.length < 2 && !window2d && !reused.some((r) => r.why === ACROSS_WARPS)) continue;
     for (let p = loop.parent; p !== null; p = fn.loops[p]?.parent ?? null) reported.add(p);
     reported.add(loop.id);
     const first = reused[0];
