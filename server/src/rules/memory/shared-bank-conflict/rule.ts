@@ -40,12 +40,26 @@ const runtimeQuotient = (a: AccessFact) =>
   }));
 
 /**
- * Replays from which an access outside the main loop, or a tile's staging store inside it, is
- * still worth a finding. On an H200 a register-blocked SGEMM whose transposing staging store
- * is 2-way ran 1.02x slower than with it conflict-free, 8-way 1.11x
- * (bench/gpu/bank/staging_store.cu).
+ * Replays from which an access outside the main loop, a tile's staging store inside it, or one of a
+ * tile each element of which passes through once, is still worth a finding. On an H200 a
+ * register-blocked SGEMM whose transposing staging store is 2-way ran 1.02x slower than with it
+ * conflict-free, 8-way 1.11x (bench/gpu/bank/staging_store.cu); a 16384^2 transpose staged through
+ * a tile 1.00x at 2-way, 1.01x at 4-way, 1.11x at 8-way, 1.38x at 16 and 2.18x at 32 (pass_through.cu).
  */
 const COLD_WAYS = 8;
+
+/**
+ * A shared array each element of which passes through once (a pack or a transpose staged through shared memory):
+ * every store of it sits beside a global load in the same loops, every load beside a global store, and no loop
+ * re-reads it without global traffic of its own (a GEMM's k-loop does). Its global traffic decides: shared memory
+ * moves several times DRAM's bytes per second, so a few replays there are hidden (a 32-way transpose tile is not:
+ * padding it measured 2.15x on an H200).
+ */
+function passThrough(name: string, accesses: readonly AccessFact[]): boolean {
+  const mine = accesses.filter((a) => a.space === 'shared' && a.array === name);
+  const beside = (a: AccessFact, kind: 'load' | 'store') => accesses.some((g) => g.space === 'global' && g.kind === kind && g.loops.join() === a.loops.join());
+  return mine.length > 0 && mine.every((a) => (a.kind === 'store' ? beside(a, 'load') : a.kind === 'load' && beside(a, 'store')));
+}
 
 /** A finding with the shared array it is about and its ways (the least is reported over a tuner's launches). */
 interface Conflict {
@@ -80,7 +94,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       // loop, a GEMM's epilogue): a few replays there are a small share of the kernel's time; 8 ways or more
       // (an epilogue's accumulators staged with a row stride of 128 words) still are not; nor is a tile's store once per
       // step of the main loop, beside the loop that then reads the tile over and over; nor one in a kernel without a main loop
-      .filter((h) => h.c.ways >= COLD_WAYS || !(once(h.a) || hot.outside(h.a, 'any') || hot.staging(h.a)))
+      .filter((h) => h.c.ways >= COLD_WAYS || !(once(h.a) || hot.outside(h.a, 'any') || hot.staging(h.a) || passThrough(s.name, accesses)))
       // a filter window's size (`k_size = 2 * ceil(support) + 1`, `ksize` of a blur) is odd by construction: rows of
       // it fall on every bank, so a conflict that rests on its being a multiple of 32 never happens
       .filter((h) => !sizesOf(h.a).some((x) => WINDOW_SIZE.test(x)));
