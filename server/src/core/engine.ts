@@ -612,9 +612,9 @@ export class Engine {
         const start = def.startPosition;
         const where = `${start.row}:${start.column}:${globalsKey}:${this.generation}`;
         const fnText = text.slice(spans[i].startIndex, spans[i].endIndex);
-        // the cached facts are of the text read (readFunction): a template's parameters sit on its template_declaration
-        const outer = def.parent?.type === 'template_declaration' ? def.parent : null;
-        const readText = outer ? text.slice(outer.startIndex, spans[i].endIndex) : fnText;
+        // cached with the text since the function before it: what the facts read before the definition (a template's
+        // parameters on its template_declaration, a split head's qualifiers) is in it, without asking the tree (a call into WASM)
+        const readText = text.slice(i > 0 ? Math.min(spans[i - 1].endIndex, spans[i].startIndex) : 0, spans[i].endIndex);
         let f = cache?.get(where, readText);
         if (f && inlinedStale(f, hosts)) f = undefined;
         let reason = UNREADABLE;
