@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { OpenDocument } from '../../server/src/lsp/documents';
+import { Engine } from '../../server/src/core/engine';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -60,4 +63,19 @@ test('an edit inside one line replaces that line only, without splitting the who
   // a range past the end of a line or of the document (a client bug): still the lines of the text
   od.applyChanges([{ range: { start: { line: 5, character: 500 }, end: { line: 900, character: 3 } }, text: 'tail' }], 4);
   assert.deepEqual(linesOf(od), od.text.split('\n'));
+});
+
+test("an edit of a template's parameter list re-reads the function: its facts are cached with the template header", async () => {
+  const engine = await Engine.create();
+  const path = join(__dirname, '../../server/src/rules/memory/shared-bank-conflict/fixtures/template_flag_ternary.cu');
+  const text = readFileSync(path, 'utf8');
+  const od = new OpenDocument(TextDocument.create('file:///t.cu', 'cuda-cpp', 1, text), 'cuda');
+  const analyse = () => engine.analyzeTree('cuda', od.reparse(engine.parsers), od.text, undefined, od.cache, undefined, '/t.cu').map((f) => [f.rule, f.range, f.message, f.assumptions]);
+  const fresh = () => engine.analyzeText('/t.cu', od.text).findings.map((f) => [f.rule, f.range, f.message, f.assumptions]);
+  assert.deepEqual(analyse(), fresh());
+  // `template <bool kBoth, typename OT>` of stage_unpadded loses its flag: the function's own text is the same
+  const line = od.text.split('\n').findIndex((l, i, all) => l.startsWith('template <bool kBoth') && all[i + 1].includes('stage_unpadded'));
+  od.applyChanges([{ range: { start: { line, character: 10 }, end: { line, character: 21 } }, text: '' }], 2);
+  assert.deepEqual(analyse(), fresh());
+  od.dropTree();
 });

@@ -612,7 +612,10 @@ export class Engine {
         const start = def.startPosition;
         const where = `${start.row}:${start.column}:${globalsKey}:${this.generation}`;
         const fnText = text.slice(spans[i].startIndex, spans[i].endIndex);
-        let f = cache?.get(where, fnText);
+        // cached with the text since the function before it: what the facts read before the definition (a template's
+        // parameters on its template_declaration, a split head's qualifiers) is in it, without asking the tree (a call into WASM)
+        const readText = text.slice(i > 0 ? Math.min(spans[i - 1].endIndex, spans[i].startIndex) : 0, spans[i].endIndex);
+        let f = cache?.get(where, readText);
         if (f && inlinedStale(f, hosts)) f = undefined;
         let reason = UNREADABLE;
         if (f === undefined && budgetClock() >= fileDeadline) {
@@ -629,7 +632,7 @@ export class Engine {
           });
           f = typeof result === 'string' ? null : result;
           if (typeof result === 'string') reason = result;
-          if (reason !== FILE_BUDGET_SPENT) cache?.set(where, fnText, f, f ? undefined : reason, f === null && overItsTime(reason));
+          if (reason !== FILE_BUDGET_SPENT) cache?.set(where, readText, f, f ? undefined : reason, f === null && overItsTime(reason));
         } else if (f === null) reason = cache?.reason(where) ?? reason;
         if (f) functions.push(f);
         // (a getter or constructor the grammar could not read has nothing a rule looks at: not worth a `skipped` line)
