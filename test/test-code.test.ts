@@ -1,6 +1,7 @@
 // Test code by where it lives (core/test-code.ts): in a test folder of the workspace only
-// the kernels' findings count (the host code and CPU loops are the test's scaffolding), and
-// a workspace that itself sits in a folder called `test` is not all test code.
+// the kernels' findings count (the host code and CPU loops are the test's scaffolding), a
+// Python test file reports nothing, and a workspace that itself sits in a folder called
+// `test` is not all test code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
 import { DEFAULT_CONFIG } from '../server/src/core/config';
-import { isNotTunedPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, otherAcceleratorOf } from '../server/src/core/test-code';
+import { isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, otherAcceleratorOf } from '../server/src/core/test-code';
 
 const CPU_AND_KERNEL = `void make_matrix(double* a, const double* b, int n) {
   for (int i = 0; i < n; ++i)
@@ -64,6 +65,46 @@ test('in a tests folder the CPU loops are quiet and the kernel is still checked'
   assert.deepEqual(inTests.filter((f) => f.startsWith('make_matrix ')), []);
   assert.deepEqual(inTests.filter((f) => f.startsWith('strided ')), inSource.filter((f) => f.startsWith('strided ')));
   assert.ok(inTests.includes('strided memory/uncoalesced-access'), inTests.join('\n'));
+});
+
+const TRITON_PAIRS = `import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def pair_sum(X, Z, n, BLOCK: tl.constexpr):
+    off = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    m = off < n
+    x = tl.load(X + 2 * off, mask=m)
+    y = tl.load(X + 2 * off + 1, mask=m)
+    tl.store(Z + off, x + y, mask=m)
+
+
+def test_pair_sum():
+    x = torch.randn(1 << 20, device="cuda")
+    z = torch.empty(1 << 19, device="cuda")
+    pair_sum[(512,)](x, z, 1 << 19, BLOCK=1024)
+    torch.testing.assert_close(z, x[::2] + x[1::2])
+`;
+
+test('a Python test file (pytest) reports nothing: its Triton kernels exercise the code under test', () => {
+  const root = '/work/repo';
+  assert.equal(isPythonTestPath('/work/repo/python/test/unit/language/test_core.py', [root]), true);
+  assert.equal(isPythonTestPath('/work/repo/ops/test_pairs.py', [root]), true);
+  assert.equal(isPythonTestPath('/work/repo/ops/pairs_test.py', [root]), true);
+  assert.equal(isPythonTestPath('/work/repo/ops/pairs.py', [root]), false);
+  assert.equal(isPythonTestPath('/work/repo/tests/ops.cu', [root]), false, 'CUDA test folders keep their kernels checked');
+  assert.equal(isPythonTestPath('/work/repo/benchmarks/bench_pairs.py', [root]), false, 'a benchmark script times its kernels');
+  mkdirSync(join(dir, 'python', 'test'), { recursive: true });
+  mkdirSync(join(dir, 'ops'), { recursive: true });
+  engine.setWorkspace([dir]);
+  const rules = (path: string) => {
+    writeFileSync(path, TRITON_PAIRS);
+    return engine.analyzeText(path, TRITON_PAIRS).findings.map((f) => `${f.function} ${f.rule}`);
+  };
+  assert.ok(rules(join(dir, 'ops', 'pairs.py')).includes('pair_sum vectorization/vector-memory-access'));
+  assert.deepEqual(rules(join(dir, 'python', 'test', 'test_pairs.py')), []);
 });
 
 test('in a folder of scalar fallbacks the CPU loops are quiet and the kernel is still checked', () => {

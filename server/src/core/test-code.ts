@@ -26,6 +26,18 @@ export function isTestPath(file: string, roots: readonly string[]): boolean {
 }
 
 /**
+ * A Python test file (`test_core.py`, anything under `tests/`): its Triton kernels exist to exercise the
+ * compiler or the library under test (`def test_...: @triton.jit def kernel`), against eager references;
+ * nobody tunes them, so nothing in it is reported. (A benchmark script's kernels may be the ones timed.)
+ */
+export function isPythonTestPath(file: string, roots: readonly string[]): boolean {
+  const parts = pathBelowRoot(file, roots);
+  if (!parts) return false;
+  const name = parts.pop()!;
+  return name.endsWith('.py') && (TEST_FILE.test(name) || parts.some((p) => TEST_FOLDER.test(p)));
+}
+
+/**
  * A folder of scalar fallbacks (`torch_free_kernels/fallback/bitpacking/`): the portable C++ twins of
  * the SIMD (NEON, AVX) paths beside it, kept plain on purpose; machines that matter take the other path.
  */
