@@ -228,6 +228,15 @@ describe('buildView', () => {
     assert.equal(v.constants.has('VEC'), false, 'a constant with two possible values is not a constant');
   });
 
+  test('a build switch chain (#ifdef X / #define T X / #else / #define T 16) with X defined nowhere: the file\'s own 16', () => {
+    const v = view('#ifdef TILE_SMALL\n#define TS TILE_SMALL\n#elif defined(TILE_LARGE)\n#define TS TILE_LARGE\n#else\n#define TS 16\n#endif\n' +
+      '#ifdef WIDE\n#define VEC 8\n#else\n#define VEC 4\n#endif\n');
+    assert.equal(v.constants.get('TS'), 16);
+    assert.equal(v.macros.get('TS')?.body, '16');
+    assert.deepEqual(v.alternatives.get('TS')?.map(d => d.body), ['TILE_SMALL', 'TILE_LARGE', '16'], 'the alternatives are all kept');
+    assert.equal(v.constants.has('VEC'), false, 'two values the file gives itself are still two');
+  });
+
   test('decided conditionals: #if 0/1, known macros, #elif, include guards, #undef', () => {
     const v = view('#ifndef GUARD_H\n#define GUARD_H\n#define TILE 32\n#if 0\n#define DEAD 1\n#elif 1\n#define LIVE 1\n#else\n#define DEAD2 1\n#endif\n' +
       '#if TILE == 32\ntypedef float T32;\n#else\ntypedef double T32;\n#endif\n#ifdef TILE\n#define HAS_TILE 1\n#endif\n' +

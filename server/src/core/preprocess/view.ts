@@ -216,9 +216,13 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
 function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[]): PreprocessorView {
   const macros = new Map<string, MacroDef>();
   const alternatives = new Map<string, MacroDef[]>();
+  // an alternative that is a bare name nothing the view sees defines: `#ifdef WG_A / #define TS WG_A / #else /
+  // #define TS 16` with WG_A given only by a build that sets it; the other alternatives are the file's own values
+  const undefinedName = (d: MacroDef) => d.params === null && /^[A-Za-z_]\w*$/.test(d.body.trim()) && !states.get(d.body.trim())?.defs.length && !consts.has(d.body.trim());
+  const known = (st: MState) => (st.defs.some((d) => !undefinedName(d)) ? st.defs.filter((d) => !undefinedName(d)) : st.defs);
   for (const [name, st] of states) {
     if (!st.defs.length) continue;
-    macros.set(name, st.defs[0]);
+    macros.set(name, known(st)[0]);
     if (st.defs.length > 1) alternatives.set(name, st.defs.slice());
   }
   const typeAliases = new Map<string, string[]>();
@@ -255,7 +259,7 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
   };
   for (const [name, st] of states) {
     if (!st.defs.length || st.defs.some(d => d.params !== null || !d.body)) continue;
-    const vals = st.defs.map(d => evalIntExpr(d.body, res));
+    const vals = known(st).map(d => evalIntExpr(d.body, res));
     if (vals.every(v => v !== null && v === vals[0])) constants.set(name, vals[0]!);
   }
   const ser: string[] = [];
