@@ -106,3 +106,10 @@ test('an FP8 element is one byte: lanes a row apart touch 32 sectors where 1 wou
   assert.match(f.message, /32 sectors per warp instead of 1$/);
   assert.ok(!f.assumptions.some((a) => /32 bits wide/.test(a)), f.assumptions.join('\n'));
 });
+
+test('shared-memory atomics in an unrolled loop are one word each: lanes 16 words apart are 16-way, not merged 16-byte accesses', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/shared_atomic_rows.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.match(f.message, /16-way bank conflict, replayed 16 times per warp$/);
+});

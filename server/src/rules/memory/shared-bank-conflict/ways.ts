@@ -41,6 +41,8 @@ function mergedAccess(flat: Poly, a: AccessFact, ctx: LoopContext): { words: 2 |
   // loop's merge depends on the whole nest being unrolled, which the compiler may not do)
   const l = ctx.loops.find((x) => x.id === a.loops.at(-1));
   if (!l || flat.unknown || flat.terms.get(l.symbol) !== 1) return null;
+  // (an atomic is one word per instruction: `atomicAdd(&acc[k * D + d], 1)` over d is never merged)
+  if (a.kind === 'atomic') return null;
   // kept rolled (`#pragma unroll 1`), or left early (a `break`): the loads stay one at a time
   if (l.exits || l.pragmas.some((x) => /\bunroll\s*\(?\s*1\s*\)?\s*$/.test(x))) return null;
   // (`n < TN` with `TN` a template argument every launch sets counts too)
