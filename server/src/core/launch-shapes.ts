@@ -207,7 +207,6 @@ function offsetBuffers(f: FunctionFacts, seen: Seen | undefined): string[] {
   return f.params.filter((p, i) => p.pointer && seen.launches.every((c) => c.args.length === f.params.length && offsetArgument(c.args[i] ?? ''))).map((p) => p.name);
 }
 
-/** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 /** An explicit specialization for a 16-bit type (`template <> __global__ void k<__half>(...)`). */
 const HALF_SPECIALIZATION = /<\s*(?:__half|half|__nv_bfloat16|nv_bfloat16|bf16|__hip_bfloat16)\s*>\s*$/;
 
@@ -244,6 +243,7 @@ function warpAlongY(fn: FunctionFacts): boolean {
   return yWalks.length > 0 && !fn.loops.some((l) => l.init?.dependsOn((s) => s === 'threadIdx.x'));
 }
 
+/** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   const { launches, owner, packed } = fileLaunches(functions);
   // a kernel named as the scalar path (`relu_bwd_not_aligned`) launched in the other arm from one that moves vectors itself

@@ -479,10 +479,6 @@ class FunctionWalker extends Evaluator {
     return distinctAcrossLanes(diff) ? op : null;
   }
 
-  /**
-   * `tid < 20` (`threadIdx.x < K`, `K > tid`, `<=`), with the bound a constant below a warp: how
-   * many of the block's first threads pass; null for any other condition.
-   */
   /** `if (threadIdx.x < R)` with `R` a bare name: `R` (a launch may set it). */
   private firstThreadsName(cond: Node): string | null {
     const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
@@ -493,6 +489,10 @@ class FunctionWalker extends Evaluator {
     return loneSymbol(bound);
   }
 
+  /**
+   * `tid < 20` (`threadIdx.x < K`, `K > tid`, `<=`), with the bound a constant below a warp: how
+   * many of the block's first threads pass; null for any other condition.
+   */
   private firstThreadsCondition(cond: Node): number | null {
     const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
     if (c?.type !== 'binary_expression') return null;
