@@ -57,7 +57,9 @@ const COLD_WAYS = 8;
  */
 function passThrough(name: string, accesses: readonly AccessFact[]): boolean {
   const mine = accesses.filter((a) => a.space === 'shared' && a.array === name);
-  const beside = (a: AccessFact, kind: 'load' | 'store') => accesses.some((g) => g.space === 'global' && g.kind === kind && g.loops.join() === a.loops.join());
+  // (the same loops: the kernel's, and those of the helper an access was inlined from)
+  const where = (a: AccessFact) => `${a.loops.join()}|${(a.helperLoops ?? []).map((l) => l.symbol).join()}`;
+  const beside = (a: AccessFact, kind: 'load' | 'store') => accesses.some((g) => g.space === 'global' && g.kind === kind && where(g) === where(a));
   return mine.length > 0 && mine.every((a) => (a.kind === 'store' ? beside(a, 'load') : a.kind === 'load' && beside(a, 'store')));
 }
 
