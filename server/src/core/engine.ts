@@ -437,8 +437,13 @@ export class Engine {
     return null;
   }
 
-  /** `__device__` helpers of each header, by the header's text (headers change rarely; an edit re-reads none). */
-  private readonly helpersByHeader = new Map<string, Map<string, SyntaxNode>>();
+  /**
+   * `__device__` helpers of each header, by the header's text and then the words (headers change rarely; an edit
+   * re-reads none). The text itself is the key: the reader hands back the same string while a header is unchanged,
+   * and V8 keeps a string's hash (a key made by joining text and words would be hashed anew every time).
+   */
+  private readonly helpersByHeader = new Map<string, Map<string, Map<string, SyntaxNode>>>();
+  private helpersByHeaderCount = 0;
 
   private headerHelpers(pre: FilePreprocessing, grammar: GrammarName, fileDeadline: number, words: readonly string[]): { helpers: Map<string, SyntaxNode>; partial: boolean } {
     const headers = pre.view.headers;
@@ -448,8 +453,7 @@ export class Engine {
     for (const h of headers) {
       const text = this.preprocess.reader.read(h);
       if (!text || !text.includes('__device__')) continue;
-      const key = `${wordsKey}\u0000${text}`;
-      let found = this.helpersByHeader.get(key);
+      let found = this.helpersByHeader.get(text)?.get(wordsKey);
       if (!found) {
         // a header parsed for the first time counts against the file's budget (later ones are cached)
         const left = fileDeadline - budgetClock();
@@ -472,8 +476,16 @@ export class Engine {
           cut = e instanceof ParseTimeout && left < 500;
         }
         partial ||= cut;
-        if (this.helpersByHeader.size > 64) this.helpersByHeader.clear();
-        if (!cut) this.helpersByHeader.set(key, found);
+        if (this.helpersByHeaderCount > 64) {
+          this.helpersByHeader.clear();
+          this.helpersByHeaderCount = 0;
+        }
+        if (!cut) {
+          let byWords = this.helpersByHeader.get(text);
+          if (!byWords) this.helpersByHeader.set(text, (byWords = new Map()));
+          byWords.set(wordsKey, found);
+          this.helpersByHeaderCount++;
+        }
       }
       for (const [name, def] of found) if (!out.has(name)) out.set(name, def);
     }

@@ -3,9 +3,12 @@ import type { SyntaxNode as Node } from './mirror';
 import type { Range } from './types';
 
 export function nodeRange(n: Node): Range {
+  // each position is a search of the line starts: read once
+  const start = n.startPosition;
+  const end = n.endPosition;
   return {
-    start: { line: n.startPosition.row, column: n.startPosition.column },
-    end: { line: n.endPosition.row, column: n.endPosition.column },
+    start: { line: start.row, column: start.column },
+    end: { line: end.row, column: end.column },
   };
 }
 

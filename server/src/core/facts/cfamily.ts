@@ -748,7 +748,7 @@ class FunctionWalker extends Evaluator {
           if (macro && (macro.body!.type === 'subscript_expression' || macro.body!.type === 'pointer_expression')) {
             // `A_(row, k)` expanding to `A[(row)*lda+(k)]`: an access, reported at the macro use
             const target = this.expand(c, macro, (body) => this.accessTarget(body), null);
-            if (target) this.pushAccess({ ...target, kind: this.accessKind(c) }, c);
+            if (target) this.pushAccess(target, c, this.accessKind(c));
             for (const a of namedChildren(field(c, 'arguments') ?? c)) this.expressions(a);
             return false;
           }
@@ -900,8 +900,8 @@ class FunctionWalker extends Evaluator {
     if (!target) return;
     // `data[i].g` of an array of structs: the field, at its offset in the record
     const member = this.records.size ? fieldAccess(n, target, this.records, this.aliases) : null;
-    if (member) return this.pushAccess({ ...member.target, kind: kind ?? this.accessKind(n) }, member.at);
-    this.pushAccess({ ...target, kind: kind ?? this.accessKind(n) }, n);
+    if (member) return this.pushAccess(member.target, member.at, kind ?? this.accessKind(n));
+    this.pushAccess(target, n, kind ?? this.accessKind(n));
   }
 
   /**
@@ -1062,9 +1062,11 @@ class FunctionWalker extends Evaluator {
     return dims.length && dims.every((d) => d !== null) ? dims.reduce<number>((a, b) => a * b!, 1) : null;
   }
 
-  /** Records an access at `at`, with the loops and lane guards around it. */
-  private pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops'>, at: Node): void {
-    const fact: AccessFact = { ...target, range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
+  /** Records an access at `at`, with the loops and lane guards around it (of `kind` when given: one copy of the target, not two). */
+  private pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops' | 'kind'> & Partial<Pick<AccessFact, 'kind'>>, at: Node, kind?: AccessFact['kind']): void {
+    const fact: AccessFact = kind !== undefined
+      ? { ...target, kind, range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] }
+      : { ...(target as Omit<AccessFact, 'range' | 'text' | 'loops'>), range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
     if (this.singleLaneDepth > 0) fact.singleLane = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;

@@ -44,24 +44,26 @@ const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_spe
 export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwitches): { functions: N[]; declarations: N[] } {
   const functions: N[] = [];
   const declarations: N[] = []; // file-scope declarations and #defines
-  const stack: N[] = [root];
+  // each node with its parent's type: a web-tree-sitter Node's `parent` searches down from the root every time
+  const stack: [N, string | null][] = [[root, root.parent?.type ?? null]];
   while (stack.length) {
-    const n = stack.pop()!;
-    if (n.type === 'function_definition') {
+    const [n, parentType] = stack.pop()!;
+    const type = n.type; // (a call into WASM on a web-tree-sitter Node)
+    if (type === 'function_definition') {
       functions.push(n);
       continue;
     }
-    const fileScope = !!n.parent && FILE_SCOPE.has(n.parent.type);
-    if ((n.type === 'declaration' || n.type === 'preproc_def' || n.type === 'preproc_function_def') && fileScope) {
+    const fileScope = parentType !== null && FILE_SCOPE.has(parentType);
+    if ((type === 'declaration' || type === 'preproc_def' || type === 'preproc_function_def') && fileScope) {
       declarations.push(n);
       continue;
     }
     // a plain struct (`struct S {...};`, `typedef struct {...} S;`): the layout its arrays' fields are read at
     // (one with methods is a class: its text would key every function's facts, and its fields are rarely arrays' elements)
-    if (fileScope && plainRecord(n.type === 'type_definition' ? n.childForFieldName('type') : n)) declarations.push(n);
-    if (SCAN_STOP.has(n.type)) continue;
-    const kids = liveChildren(n, switches); // not into `#if 0`, nor a branch the file's own switches rule out
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
+    if (fileScope && plainRecord(type === 'type_definition' ? n.childForFieldName('type') : n)) declarations.push(n);
+    if (SCAN_STOP.has(type)) continue;
+    const kids = liveChildren(n, switches); // not into `#if 0`, nor a branch the file's own switches rule out (children of n all)
+    for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], type]);
   }
   return { functions, declarations };
 }

@@ -5,10 +5,19 @@ import * as path from 'node:path';
 
 export interface HeaderReader { /** Absolute path -> text, or null when it does not exist / is not allowed / too large. */ read(absPath: string): string | null; }
 
+/** An absolute POSIX path that path.resolve leaves as it is (no `//`, `.` or `..` part, no trailing `/`). */
+const resolvedPosix = (s: string): boolean => path.sep === '/' && s.charCodeAt(0) === 47 && !/\/\.{0,2}(?:\/|$)/.test(s);
+
 /** Is `p` equal to or below one of `roots`? (lexical; both absolute) */
 export function isWithin(roots: readonly string[], p: string): boolean {
+  const plain = resolvedPosix(p);
   for (const r of roots) {
     if (typeof r !== 'string' || !r) continue;
+    if (plain && resolvedPosix(r)) {
+      // what path.relative says below, by prefix (the header search asks this of many candidate paths)
+      if (p === r || (p.startsWith(r) && p.charCodeAt(r.length) === 47 && !p.startsWith('..', r.length + 1))) return true;
+      continue;
+    }
     const rel = path.relative(path.resolve(r), p);
     if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) return true;
   }

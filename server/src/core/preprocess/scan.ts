@@ -29,15 +29,19 @@ export function digest(s: string): string {
 }
 
 const CACHE_MAX = 500;
+/**
+ * By the text itself: the header reader hands back the same string object while a header is unchanged, and V8
+ * keeps a string's hash, so a hit costs no pass over the text (a digest is one per call). The texts are the
+ * reader's own cached ones.
+ */
 const cache = new Map<string, Event[]>();
 
 /** Events of a header's text, from the module-level cache when the same content was seen. */
 export function scanCached(text: string): Event[] {
-  const key = text.length + ':' + digest(text);
-  const hit = cache.get(key);
-  if (hit) { cache.delete(key); cache.set(key, hit); return hit; }
+  const hit = cache.get(text);
+  if (hit) { cache.delete(text); cache.set(text, hit); return hit; }
   const ev = scanText(text);
-  cache.set(key, ev);
+  cache.set(text, ev);
   while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
   return ev;
 }

@@ -123,10 +123,10 @@ export const code = (t: string) => `\`${t.replace(/\s+/g, ' ').trim()}\``;
 export function constantsOf(ctx: FixContext, within?: Range): Map<string, number> {
   const out = new Map<string, number>();
   const bad = new Set<string>();
-  const fnRanges = ctx.file.functions.map((f) => f.range);
+  // the lines inside functions, marked once (not every function's range asked at every line)
+  const inFn = within ? null : linesInFunctions(ctx);
   ctx.lines.forEach((line, i) => {
-    const inFn = fnRanges.some((r) => r.start.line <= i && i <= r.end.line);
-    if (within ? !(within.start.line <= i && i <= within.end.line) : inFn && !/^\s*#\s*define/.test(line)) return;
+    if (within ? !(within.start.line <= i && i <= within.end.line) : inFn![i] && !/^\s*#\s*define/.test(line)) return;
     const m =
       /^\s*#\s*define\s+(\w+)\s+\(?\s*(\d+)[uUlL]*\s*\)?\s*(?:\/\/.*|\/\*.*)?$/.exec(line) ??
       /^\s*(?:static\s+)?(?:constexpr|const)\s+(?:static\s+)?(?:unsigned\s+int|unsigned|int|long|size_t|int64_t|uint32_t|int32_t)\s+(\w+)\s*=\s*(\d+)[uUlL]*\s*;/.exec(line);
@@ -137,6 +137,15 @@ export function constantsOf(ctx: FixContext, within?: Range): Map<string, number
   });
   for (const b of bad) out.delete(b);
   return out;
+}
+
+/** 1 at each line some function of the file spans, by line (kept per file: each kernel's fix asks). */
+function linesInFunctions(ctx: FixContext): Uint8Array {
+  return ctx.perFile('lines in functions', () => {
+    const marks = new Uint8Array(ctx.lines.length);
+    for (const { range } of ctx.file.functions) marks.fill(1, Math.max(0, range.start.line), range.end.line + 1);
+    return marks;
+  });
 }
 
 /** Names `#define`d anywhere in the file: generated code must not use them. */
