@@ -613,8 +613,10 @@ class FunctionWalker extends Evaluator {
           // a countdown (`i = NDim - 1; i >= 0; i--`) runs as many times
           else if ((cmp === '>' || cmp === '>=') && step?.isConstant && step.constant < 0) fact.trips = tripCount(bound, step.scale(-1), initPoly ?? Poly.unknown, cmp === '>=') ?? undefined;
         }
-        fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('gridDim.'));
-        fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn((s) => s.startsWith('blockDim.'));
+        // (a step kept as text, `(blockDim.x * gridDim.x) / 32` warps in the grid, names its dimensions inside it)
+        const names = (dim: string) => (sym: string) => sym.startsWith(dim) || (/[^\w.]/.test(sym) && sym.includes(dim));
+        fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn(names('gridDim.'));
+        fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn(names('blockDim.'));
         // (a parameter, or a product of them and constants: `n`, `33 * 1024` of a `#define N`)
         if (fact.gridStride && fact.bound && /^[\w\s*/()]+$/.test(fact.bound) && this.indexBound === null) {
           this.indexBound = fact.bound.replace(/\s+/g, '');

@@ -1,0 +1,44 @@
+// What a kernel's loops say about how threads share the work (core/facts/cfamily.ts): a loop
+// that starts at a thread's (or warp's) index and steps by the grid's count of them hands
+// the elements to the whole grid, however the count is spelled.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from '../server/src/core/engine';
+import type { FunctionFacts } from '../server/src/core/facts/model';
+
+let engine: Engine;
+before(async () => {
+  engine = await Engine.create(['cuda']);
+});
+
+function kernels(text: string): FunctionFacts[] {
+  const tree = engine.parsers.parse('cuda', text);
+  try {
+    return engine.facts('cuda', tree, text.split('\n')).functions;
+  } finally {
+    tree.delete();
+  }
+}
+
+test('a warp-stride loop over the grid is a grid-stride loop, with or without parentheses around its step', () => {
+  const body = (warps: string) => `{
+  int gid = blockIdx.x * blockDim.x + threadIdx.x;
+  int warp = gid / 32, lane = gid % 32;
+  int warps = ${warps};
+  for (int seg = warp; seg < nseg; seg += warps) {
+    int off = offsets[seg];
+    int len = lengths[seg];
+    for (int e = lane; e < len; e += 32) v[off + e] = 0.f;
+  }
+}`;
+  const fns = kernels(`__global__ void plain(const int* offsets, const int* lengths, int nseg, float* v) ${body('blockDim.x * gridDim.x / 32')}
+__global__ void grouped(const int* offsets, const int* lengths, int nseg, float* v) ${body('(blockDim.x * gridDim.x) / 32')}
+`);
+  for (const f of fns) {
+    const seg = f.loops.find((l) => l.variable === 'seg')!;
+    assert.equal(seg.gridStride, true, `${f.name}: the segment loop steps over the grid's warps`);
+    assert.equal(seg.blockStride, false, f.name);
+    // (two arrays read at the segment's index are no GEMM: the loop hands segments to warps, it walks no k)
+    assert.notEqual(f.kernelClass, 'gemm', f.name);
+  }
+});
