@@ -184,6 +184,18 @@ describe('buildView', () => {
     assert.deepEqual(v.typeAliases.get('real_t'), ['float']);
   });
 
+  test('without build configuration, a header in a sibling includes/ or inc/ folder of an ancestor is found', () => {
+    mkdirSync(join(dir, 'kernels', 'cuda'), { recursive: true });
+    mkdirSync(join(dir, 'kernels', 'includes'), { recursive: true });
+    writeFileSync(join(dir, 'kernels', 'includes', 'kernels.h'), '#define WARP_SIZE 32\n');
+    const main = join(dir, 'kernels', 'cuda', 'softmax.cu');
+    const none = { includeDirs: [], roots: [dir], reader: fsHeaderReader([dir]) };
+    const v = buildView(main, '#include "kernels.h"\n#include "lib.h"\n', none);
+    assert.deepEqual(v.headers, [join(dir, 'kernels', 'includes', 'kernels.h'), join(dir, 'inc', 'lib.h')]);
+    assert.equal(v.constants.get('WARP_SIZE'), 32);
+    assert.equal(v.constants.get('LIB_N'), 7);
+  });
+
   test('headers outside the roots, and symlinks pointing outside, are refused', () => {
     const main = join(dir, 'src', 'main.cu');
     const v = buildView(main, `#include "link.h"\n#include "${join(outside, 'secret.h')}"\n#include "../../${outside.split('/').pop()}/secret.h"\n`, opts());

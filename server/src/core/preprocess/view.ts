@@ -38,6 +38,9 @@ interface Frame { parent: Tri; taken: Tri; active: Tri }
 
 const SYSTEM = /^(?:cuda|cuda_.*|cublas.*|cufft.*|curand.*|cusparse.*|cudnn.*|nvrtc|nvToolsExt|mma|crt\/.*|sm_\d+_.*|device_.*|vector_types|math_constants|cooperative_groups.*|(?:std|assert|ctype|errno|float|limits|locale|math|setjmp|signal|stdarg|stddef|stdint|stdio|stdlib|string|time|unistd|inttypes|stdbool|omp|immintrin|xmmintrin|emmintrin|pthread|sys\/.*)\.h|thrust\/.*|cub\/.*|cuda\/.*)$/;
 
+/** Where projects without build configuration keep their headers, beside the folders of their sources. */
+const INCLUDE_FOLDERS = ['include', 'includes', 'inc', 'utilities'];
+
 const sameDef = (a: MacroDef, b: MacroDef): boolean =>
   a.body === b.body && a.variadic === b.variadic && (a.params === null ? b.params === null : b.params !== null && a.params.join(',') === b.params.join(','));
 
@@ -113,13 +116,14 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
       if (!ev.angled && !dir) for (const r of roots) cands.push(path.resolve(r, target));
       if (!SYSTEM.test(target) && /\.[A-Za-z]+$/.test(target)) {
         // fallback for projects without build configuration: the includer's dir and its ancestors up to a
-        // root, and their include/ folders (`#include "caffe/util/math_functions.hpp"` from src/caffe/util)
+        // root, and their include/ folders (`#include "caffe/util/math_functions.hpp"` from src/caffe/util; `kernels.h`
+        // from csrc/kernels/cuda/ in csrc/kernels/includes/)
         const starts = dir ? [dir] : roots;
         for (const s of starts) {
           const top = roots.filter(r => isWithin([r], s)).sort((a, b) => a.length - b.length)[0];
           if (!top) continue;
           for (let a = s, n = 0; n < 32; n++) {
-            cands.push(path.join(a, target), path.join(a, 'include', target), path.join(a, 'utilities', target));
+            cands.push(path.join(a, target), ...INCLUDE_FOLDERS.map((f) => path.join(a, f, target)));
             if (a === top) break;
             const up = path.dirname(a);
             if (up === a) break;
