@@ -789,8 +789,9 @@ class FunctionWalker extends Evaluator {
           if (left?.type === 'identifier') {
             const v = this.env.get(left.text);
             // `if (argc >= 4) dimx = atoi(argv[2]);`: a command-line override of a default; the program's default
-            // run keeps the value it started with (`int dimx = BDIMX;`), the one shapes are judged at
-            if (v?.kind === 'int' && v.poly.isConstant && op === '=' && right && COMMAND_LINE_VALUE.test(right.text)) {
+            // run keeps the value it started with (`int dimx = BDIMX;`), the one shapes are judged at; a placeholder
+            // (`int order = 0;`) or an unconditional `order = atoi(argv[2]);` is no default any run keeps
+            if (v?.kind === 'int' && v.poly.isConstant && v.poly.constant !== 0 && this.branches.length && op === '=' && right && COMMAND_LINE_VALUE.test(right.text)) {
               this.expressions(right);
               return false;
             }
