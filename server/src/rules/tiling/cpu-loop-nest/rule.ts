@@ -9,6 +9,7 @@
 // `for (i = i0; i < i0 + bs; ++i)`). Filter loops (`r < R`, `kx < KW`) never make a nest
 // deep nor are named as loops to block. When the re-reading loop carries a dependence
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
+import { hasBlockedTwin } from '../../common/blocked-twin';
 import { detail } from '../../common/detail';
 import { isReferenceOracle, untunedHosts } from '../../common/reference';
 import { untunedLoop } from '../../common/timed-region';
@@ -453,6 +454,8 @@ function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]
   const out: RuleFinding[] = [];
   // (a benchmark's set-up before its first clock read, or its check of the results after the last)
   for (const root of fn.loops.filter((l) => l.parent === null && !untunedLoop(fn, l))) {
+    // the plain arm beside a blocked one (`if (nb >= n || !tiling) {...} else {tiled}`): the code blocks already
+    if (hasBlockedTwin(fn, root, (other) => new Nest(other, fn, small, trip, lines).blocked())) continue;
     const f = checkNest(new Nest(root, fn, small, trip, lines), fn);
     if (f) out.push(f);
   }
