@@ -4,20 +4,20 @@
 // it, or to interchange its loops, repeats what the other arm does.
 import { neverTogether, type FunctionFacts, type LoopFact } from '../../core/facts/model';
 
-/** The outermost loop around `l`. */
-export function rootLoop(fn: FunctionFacts, l: LoopFact): LoopFact {
-  let cur = l;
-  for (let p = cur.parent; p !== null; p = cur.parent) {
+/** `l` and the loops around it, innermost first. */
+export function loopAndAncestors(fn: FunctionFacts, l: LoopFact): LoopFact[] {
+  const out = [l];
+  for (let p = l.parent; p !== null; p = fn.loops[p]?.parent ?? null) {
     const up = fn.loops[p];
     if (!up) break;
-    cur = up;
+    out.push(up);
   }
-  return cur;
+  return out;
 }
 
-/** Whether another top-level nest of `fn`, in an arm that never runs with `root`'s, is blocked. */
+/** Whether another nest beside `root` (under the same loop, or none), in an arm that never runs with `root`'s, is blocked. */
 export function hasBlockedTwin(fn: FunctionFacts, root: LoopFact, isBlocked: (other: LoopFact) => boolean): boolean {
-  return fn.loops.some((l) => l.parent === null && l.id !== root.id && neverTogether(root.scopes, l.scopes) && isBlocked(l));
+  return fn.loops.some((l) => l.parent === root.parent && l.id !== root.id && neverTogether(root.scopes, l.scopes) && isBlocked(l));
 }
 
 /**
@@ -25,17 +25,8 @@ export function hasBlockedTwin(fn: FunctionFacts, root: LoopFact, isBlocked: (ot
  * loop's variable (`for (k = kk; ...)`) or bounded by it plus a size or a `min` (`k < kk + nb`, `min(ii + BS, n)`).
  */
 export function tiledNest(fn: FunctionFacts, root: LoopFact): boolean {
-  const under = (l: LoopFact): LoopFact[] => {
-    const out: LoopFact[] = [];
-    for (let p = l.parent; p !== null; p = fn.loops[p]?.parent ?? null) {
-      const up = fn.loops[p];
-      if (!up) break;
-      out.push(up);
-    }
-    return out;
-  };
   return fn.loops.some((l) => {
-    const outer = under(l);
+    const outer = loopAndAncestors(fn, l).slice(1);
     if (!outer.some((o) => o.id === root.id)) return false;
     return outer.some((o) => !!o.variable && (!!l.init?.dependsOn((s) => s === o.symbol) ||
       (l.bound !== null && new RegExp(`\\b${o.variable}\\s*\\+|\\bmin\\s*\\(`).test(l.bound))));

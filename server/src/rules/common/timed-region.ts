@@ -19,13 +19,26 @@ function timedLines(fn: FunctionFacts): { first: number; last: number } | null {
   let reads = 0;
   for (const c of fn.calls) {
     // (`Timer::Start()`, `Timer::Stop(t, "...")`: a timer class's start and stop)
-    if (!CLOCK.test(c.name) && !(TIMER_CLASS.test(c.scope ?? '') && /^(?:[Ss]tart|[Ss]top|[Rr]eset|[Ee]lapsed)/.test(c.name))) continue;
+    if (!isClockRead(c)) continue;
     reads++;
     first = Math.min(first, c.range.start.line);
     last = Math.max(last, c.range.start.line);
   }
   return reads >= 2 ? { first, last } : null;
 }
+
+/**
+ * A benchmark's repetition loop: the first clock read sits inside it (`if (iter == 1) t = wtime();`, the
+ * first pass a warm-up) and the last after it. Its iterations repeat the measured work; data they share
+ * is the repetition, not reuse a time-step loop offers to blocking.
+ */
+export function repetitionLoop(fn: FunctionFacts, l: { id: number; range: Range }): boolean {
+  const reads = fn.calls.filter(isClockRead);
+  return reads.some((c) => c.loops.includes(l.id)) && reads.some((c) => c.range.start.line > l.range.end.line);
+}
+
+const isClockRead = (c: FunctionFacts['calls'][number]) =>
+  CLOCK.test(c.name) || (TIMER_CLASS.test(c.scope ?? '') && /^(?:[Ss]tart|[Ss]top|[Rr]eset|[Ee]lapsed)/.test(c.name));
 
 /** Whether `l` lies wholly before the function's first clock read or after its last (it needs two reads). */
 export function outsideTimedRegion(fn: FunctionFacts, l: { range: Range }): boolean {

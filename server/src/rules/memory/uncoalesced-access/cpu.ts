@@ -12,7 +12,7 @@ import { windowLoop } from '../../common/file-constants';
 import { untunedLoop } from '../../common/timed-region';
 import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
-import { hasBlockedTwin, rootLoop, tiledNest } from '../../common/blocked-twin';
+import { hasBlockedTwin, loopAndAncestors, tiledNest } from '../../common/blocked-twin';
 
 /** A cache line: a flat stride of at least this many bytes needs a new line each iteration. */
 const LINE_BYTES = 64;
@@ -77,7 +77,7 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     // each step calls a micro-kernel (`kmap[i][j]` picks it): the call is the work
     if (callsRoutine(fn, inner)) continue;
     // the plain arm beside a tiled one (`if (nb >= n || !tiling) {...} else {tiled}`): the code blocks already
-    if (hasBlockedTwin(fn, rootLoop(fn, inner), (r) => tiledNest(fn, r))) continue;
+    if (loopAndAncestors(fn, inner).some((l) => hasBlockedTwin(fn, l, (r) => tiledNest(fn, r)))) continue;
     // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile
     const enclosing = fn.loops.filter((l) => l.id !== inner.id && l.variable && fn.loops.some((x) => x.id === inner.id && isAncestor(fn, l.id, inner.id)));
     // (a triangular bound `j <= i` is not a tile: only `jj + BS` or `min(...)` bounds are)

@@ -12,7 +12,7 @@
 import { hasBlockedTwin } from '../../common/blocked-twin';
 import { detail } from '../../common/detail';
 import { isReferenceOracle, untunedHosts } from '../../common/reference';
-import { untunedLoop } from '../../common/timed-region';
+import { repetitionLoop, untunedLoop } from '../../common/timed-region';
 import { constantTrip, constantValue, fileConstants } from '../../common/file-constants';
 import { perFunction } from '../../common/memo';
 import { HOST_LOOP_IDS, withInlined } from '../../../core/facts/host-inline';
@@ -453,7 +453,10 @@ function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]
   };
   const out: RuleFinding[] = [];
   // (a benchmark's set-up before its first clock read, or its check of the results after the last)
-  for (const root of fn.loops.filter((l) => l.parent === null && !untunedLoop(fn, l))) {
+  // (a benchmark's repetition loop, `for (iter ...) { if (iter == 1) t = wtime(); ... }`, repeats the nests inside it: those are the roots)
+  const roots = (parent: number | null): LoopFact[] =>
+    fn.loops.filter((l) => l.parent === parent && !untunedLoop(fn, l)).flatMap((l) => (repetitionLoop(fn, l) ? roots(l.id) : [l]));
+  for (const root of roots(null)) {
     // the plain arm beside a blocked one (`if (nb >= n || !tiling) {...} else {tiled}`): the code blocks already
     if (hasBlockedTwin(fn, root, (other) => new Nest(other, fn, small, trip, lines).blocked())) continue;
     const f = checkNest(new Nest(root, fn, small, trip, lines), fn);
