@@ -4,10 +4,15 @@
 // stride apart).
 import type { FunctionFacts } from '../../core/facts/model';
 
-/** A convolution's stride, padding and dilation by name (`stride_w`, `h_stride`; `sw`, `pw`, `dw` beside `kw`), and its window's size (`ksize`, `kw`, `w_k`). */
-const CONV_STEP = /^(?:[hwxy]_?)?(?:stride|dilation)(?:_?[hwxy])?$|^[sd][hw]$/i;
-const CONV_PAD = /^(?:[hwxy]_?)?pad(?:ding)?(?:_?[hwxy])?$|^p[hw]$/i;
-const CONV_SIZE = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|k_?[hw]|[hw]_k)$/i;
+/** An axis a convolution parameter names: `_w`, `h_`, `_width`, `height_`. */
+const AXIS = '(?:[hwxy]|height|width)';
+/**
+ * A convolution's stride, padding and dilation by name (`stride_w`, `h_stride`, `stride_width`; `sw`, `pw`, `dw` beside
+ * `kw`), and its window's size (`ksize`, `kw`, `w_k`, `kernel_width`).
+ */
+const CONV_STEP = new RegExp(`^(?:${AXIS}_?)?(?:stride|dilation)(?:_?${AXIS})?$|^[sd][hw]$`, 'i');
+const CONV_PAD = new RegExp(`^(?:${AXIS}_?)?pad(?:ding)?(?:_?${AXIS})?$|^p[hw]$`, 'i');
+const CONV_SIZE = new RegExp(`^(?:k(?:ernel)?_?size(?:_?${AXIS})?|ksize|k_?[hw]|[hw]_k|kernel_?(?:height|width))$`, 'i');
 
 /**
  * A convolution's or pooling kernel's shape parameters with their usual values, when it takes a window size or both a
