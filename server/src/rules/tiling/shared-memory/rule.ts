@@ -31,6 +31,9 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
   // a window clamped at the image's edges (`min(max(y + dy - 2, 0), h - 1)`) slides as the unclamped one inside it
   const idx = declamped(written);
   if (idx.hasAtoms) {
+    // a thread axis the index never reaches, not even through `/` or `%` (`in[(x / ow + i) * w + x % ow]` in a block
+    // whose threadIdx.y picks the filter): every thread along it reads the same element
+    for (const axis of usedAxes) if (!reaches(idx, axis)) return `every thread along ${axis} reads the same element`;
     // `B[k * N + (tid % 32)]`: lanes evaluated over the block; other warps read what this one reads. (`A[(tid / 32) * K + k]`,
     // the same for a warp's lanes and another row for each warp, is one broadcast request per warp: nothing re-read)
     const shared = sharedAcrossBlock(idx, 256, tileSizes);
@@ -73,6 +76,10 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
   }
   return null;
 }
+
+/** Whether an index depends on a thread axis, directly or through the operands of its `/`, `%`, `&`, `>>` (an atom we cannot read does). */
+const reaches = (p: Poly, axis: string): boolean =>
+  p.dependsOn((s) => s === axis || (s.startsWith('#op') && (atomDef(s)?.args.some((x) => reaches(x, axis)) ?? true)));
 
 /** `mean[i1]` with `i1` from blockIdx alone: the whole block reads one element, one broadcast request per warp. */
 const blockUniform = (a: AccessFact): boolean => !threadDependent(a.indices[0]);
