@@ -195,10 +195,13 @@ function alternativeBindings(
   templateValue: (c: CallFact, i: number) => number | null | undefined, blockValue: (c: CallFact, i: number) => number | null,
 ): Bindings[] | undefined {
   const seen = new Map<string, Bindings>();
+  // the integer parameters: a type parameter (`T` of `k<float, 4>`) has no value at any launch
+  const valued = params.map((_, i) => launches.some((c) => templateValue(c, i) !== null && templateValue(c, i) !== undefined));
+  if (!valued.some(Boolean)) return undefined;
   for (const c of launches) {
-    const values = params.map((_, i) => templateValue(c, i));
+    const values = params.map((_, i) => (valued[i] ? templateValue(c, i) : 0));
     if (values.some((v) => v === null || v === undefined)) return undefined;
-    const b = new Map(params.map((p, i) => [p, values[i]!] as const));
+    const b = new Map(params.flatMap((p, i) => (valued[i] ? [[p, values[i]!] as const] : [])));
     for (let i = 0; i < 3; i++) {
       const v = blockValue(c, i);
       if (v !== null) b.set(AXES[i], v);
