@@ -21,6 +21,7 @@ import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
 import { withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
+import { explicitInstantiations } from './facts/instantiations';
 import { addNameUses, unreachedFunctions, UNREACHED } from './reachability';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type PreprocessorView, type ViewOptions } from './preprocess';
@@ -607,6 +608,7 @@ export class Engine {
     const skipped: FileFacts['skipped'] = [];
     const source = new SourceText(text, lines);
     const fileDeadline = budgetClock() + this.limits.fileMs;
+    let fileConstantsSeen: ReadonlyMap<string, number> = new Map();
     if (language === 'triton') {
       // each kernel, host function and the module's code under its own budget, too deep ones skipped
       const guard = (def: SyntaxNode, name: string, work: () => FunctionFacts | null): FunctionFacts | null => {
@@ -618,6 +620,7 @@ export class Engine {
       functions.push(...tritonFunctions(mirror(tree.rootNode, source), lines, guard));
     } else {
       const { top, spans, pre, grammar, globals, constants, macros, records, helpers, hostHelpers: hosts, globalsKey, partial } = this.fileContext(language, tree, source, path, fileDeadline, cache);
+      fileConstantsSeen = constants;
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
       for (let i = 0; i < top.functions.length; i++) {
         const def = top.functions[i];
@@ -673,10 +676,11 @@ export class Engine {
     const notTuned = isNotTunedPath(path, this.workspaceRoots) || (language === 'cpp' && isRuntimeKernelSource(text)) ||
       (language === 'triton' && isPythonTestPath(path, this.workspaceRoots));
     const otherAccelerator = otherAcceleratorOf(path, this.workspaceRoots);
+    const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen);
     return {
       language, functions: language === 'triton' ? functions : withCallSiteTrips(withLaunchShapes(functions), lines), lines, skipped,
       ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
-      ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}),
+      ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(instantiations.length ? { instantiations } : {}),
     };
   }
 

@@ -35,7 +35,7 @@ function forwardsTemplateArgs(c: CallFact, launcher: FunctionFacts): boolean {
  * void run()`) read once for every call of its launcher with template arguments (`run<128, 8>(...)`): the values
  * that launch runs with. One whose launcher no such call instantiates stays `forwarded` (its values unknown).
  */
-export function resolvedLaunches(functions: readonly FunctionFacts[]): { call: CallFact; forwarded: boolean }[] {
+export function resolvedLaunches(functions: readonly FunctionFacts[], explicit: readonly CallFact[] = []): { call: CallFact; forwarded: boolean }[] {
   const out: { call: CallFact; forwarded: boolean }[] = [];
   let instantiations: Map<string, CallFact[]> | undefined;
   for (const f of functions)
@@ -47,7 +47,9 @@ export function resolvedLaunches(functions: readonly FunctionFacts[]): { call: C
       }
       if (!instantiations) {
         instantiations = new Map();
-        for (const g of functions) for (const x of g.calls) if (x.kind === 'call' && x.templateValues) (instantiations.get(baseName(x.name)) ?? instantiations.set(baseName(x.name), []).get(baseName(x.name))!).push(x);
+        // (the launcher's calls with template arguments, and its explicit instantiations: `template void run<16, 64>(...);`)
+        const calls = [...functions.flatMap((g) => g.calls), ...explicit];
+        for (const x of calls) if (x.kind === 'call' && x.templateValues) (instantiations.get(baseName(x.name)) ?? instantiations.set(baseName(x.name), []).get(baseName(x.name))!).push(x);
       }
       const calls = instantiations.get(baseName(f.name)) ?? [];
       if (!calls.length) out.push({ call: c, forwarded: true });
@@ -89,7 +91,7 @@ export class ProjectIndex {
     }
     // (any host function's: `main` launching `gemm<64, 64, 8, 4, 4>` binds the template arguments of a kernel in a header)
     if (facts.language === 'triton') return;
-    for (const launch of resolvedLaunches(facts.functions)) {
+    for (const launch of resolvedLaunches(facts.functions, facts.instantiations)) {
       const base = baseName(launch.call.name);
       const list = this.launches.get(base) ?? [];
       if (!list.length) this.launches.set(base, list);

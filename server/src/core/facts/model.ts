@@ -266,6 +266,8 @@ export interface FileFacts {
   skipped?: { function: string; reason: string; line: number }[];
   /** Lines of the source, for messages and fixes. */
   lines: string[];
+  /** Explicit instantiations of function templates (`template void run<16, 64>(...);`): facts/instantiations.ts. */
+  instantiations?: CallFact[];
   /** What the project's build files say about float math (`-Ofast`, `-ffast-math`); absent: default flags. */
   build?: import('../preprocess').BuildFlags;
   /**

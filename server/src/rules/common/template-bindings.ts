@@ -91,13 +91,13 @@ const NO_LAUNCHES: ReadonlyMap<string, Launch[]> = new Map();
 type Launch = { call: CallFact; forwarded: boolean };
 
 /** The launches these functions make, by the kernel's base name (the last file's again while its launch facts are the same: an edit inside a kernel). */
-function launchIndex(functions: readonly FunctionFacts[]): ReadonlyMap<string, Launch[]> {
-  // (a launcher's instantiations too: `run_tile<128, 8>(...)` says what its forwarded launch runs with)
-  const calls = functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' || c.templateValues));
+function launchIndex(functions: readonly FunctionFacts[], explicit: readonly CallFact[] = []): ReadonlyMap<string, Launch[]> {
+  // (a launcher's instantiations too: `run_tile<128, 8>(...)`, `template void run_tile<128, 8>(...);` say what its forwarded launch runs with)
+  const calls = [...functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' || c.templateValues)), ...explicit];
   const last = lastIndex;
   if (last && last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i])) return last.index;
   const out = new Map<string, Launch[]>();
-  for (const launch of resolvedLaunches(functions)) {
+  for (const launch of resolvedLaunches(functions, explicit)) {
     const base = baseName(launch.call.name);
     const list = out.get(base);
     if (list) list.push(launch);
@@ -140,7 +140,7 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
   let constants: ReturnType<typeof fileConstants>['constants'] | undefined; // read only for a template kernel
   // the file's functions, and the project's launch wrappers (a kernel in a header, launched from a .cu file);
   // the project's launches are indexed once per version of the project, not once per file
-  const local = launchIndex(facts.functions);
+  const local = launchIndex(facts.functions, facts.instantiations);
   const remote = facts.project?.launches ?? NO_LAUNCHES;
   const launchesOf = (name: string): Launch[] | undefined => {
     const base = baseName(name);
@@ -149,7 +149,8 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     return local.get(base) ?? remote.get(base);
   };
   for (const k of kernels) {
-    const all = launchesOf(k.name);
+    // a template kernel nothing here launches is built with its explicit instantiations' arguments (`template __global__ void k<4>(...);`)
+    const all = launchesOf(k.name) ?? instantiatedAs(k, facts.instantiations);
     if (!all) continue;
     const mine = all.map((l) => l.call);
     // after an edit elsewhere: the same launch facts give the same block shape (template values may read
@@ -187,6 +188,14 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     previous.set(k, { launches: mine, bound });
   }
   return out;
+}
+
+/** A template kernel's explicit instantiations, read as launches that give only template arguments. */
+function instantiatedAs(k: FunctionFacts, explicit: readonly CallFact[] | undefined): Launch[] | undefined {
+  if (!k.templateParams.length || !explicit?.length) return undefined;
+  const base = baseName(k.name);
+  const mine = explicit.filter((c) => c.name === base).map((call) => ({ call, forwarded: false }));
+  return mine.length ? mine : undefined;
 }
 
 /** Each distinct launch's full bindings (every template parameter known at each), when they differ; else undefined. */
