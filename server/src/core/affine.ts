@@ -193,15 +193,20 @@ export class Poly {
     return new Poly(m, this.unknown);
   }
 
+  /** A uniform symbol every term of the offset is scaled by (`x128::size` of `(bid * bdim + tid) * x128::size`, `T` of `row * T`). */
+  commonSize(): string | undefined {
+    if (this.unknown || this.terms.size === 0 || this.terms.has('')) return undefined;
+    const keys = [...this.terms.keys()].map((k) => k.split('*'));
+    return keys[0].find((s) => symbolKind(s) === 'uniform' && keys.every((k) => k.includes(s)));
+  }
+
   /**
    * `(bid * bdim + tid) * x128::size` -> `bid * bdim + tid`: a cast to a wider pack type at an
    * offset that every term scales by one named size (the pack's element count). Undefined when
    * no uniform symbol divides every term.
    */
   divideByCommonSize(): Poly | undefined {
-    if (this.unknown || this.terms.size === 0 || this.terms.has('')) return undefined;
-    const keys = [...this.terms.keys()].map((k) => k.split('*'));
-    const size = keys[0].find((s) => symbolKind(s) === 'uniform' && keys.every((k) => k.includes(s)));
+    const size = this.commonSize();
     if (!size) return undefined;
     const m = new Map<string, number>();
     for (const [k, v] of this.terms) {

@@ -16,6 +16,9 @@ const ATOM_OPS = new Set(['/', '%', '&', '|', '^', '>>', '<<']);
 /** Expression macros nested deeper than this, or expanded more often in one function, are unknown (`#define M1(x) M0(x) + M0(x)` doubles at each level). */
 const MAX_MACRO_DEPTH = 32;
 const MAX_MACRO_EXPANSIONS = 10_000;
+/** The element count of a vector pack, by name: `x128::size`, `VecSize`, `kPackSize`, `ELTS_PER_THREAD`, `ILP`. */
+const PACK_COUNT = /::(?:size|kSize|N|kN|kElts)$|vec|pack|elts|elems|^ilp$|^kN$|^N_?ELEM/i;
+
 /** Longer call arguments are kept cut short: a launch's arguments are compared by text, and `f(f(f(...)))` must not keep every suffix. */
 export const MAX_ARG_TEXT = 2000;
 
@@ -441,7 +444,12 @@ export class Evaluator {
       // a shared tile's offset of template sizes (`s * BK * BN + k * BN + 8 * tx`) in 16-byte units: the quotient,
       // computed per lane once the launches bind the sizes (an aligned vector access divides exactly)
       const inUnits = (o: Poly) => (p.space === 'shared' && !o.unknown ? atom('/', [o, Poly.const(ratio)]) : null);
-      const scaled = newBits > oldBits ? offset.divExact(ratio) ?? offset.divideByCommonSize() ?? inUnits(offset) : offset.scale(oldBits / newBits);
+      // an offset scaled by the pack's own element count (`idx * x128::size`, `i * VEC`) is `idx` packs; one scaled by
+      // a row length (`row * T` cast to float4) is `row` rows of `T / 4` packs each
+      const common = offset.commonSize();
+      const byPack = common && PACK_COUNT.test(common) ? offset.divideByCommonSize() : undefined;
+      const perRow = common && !byPack ? offset.substitute(common, atom('/', [Poly.sym(common), Poly.const(ratio)])) : undefined;
+      const scaled = newBits > oldBits ? offset.divExact(ratio) ?? byPack ?? perRow ?? inUnits(offset) : offset.scale(oldBits / newBits);
       offset = scaled ?? Poly.unknown;
     } else if (elem !== p.elemType && (!oldBits || !newBits)) {
       // a cast to or from a type of unknown size (a packed struct, `Pack<T, VEC>`): the
