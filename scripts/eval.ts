@@ -148,7 +148,9 @@ function prepare(engine: Engine, headers?: ViewOptions, project?: ProjectSource)
   if (index === undefined) {
     engine.project = null;
     for (const f of project.files()) {
-      if (LAUNCHES.test(f.text)) engine.indexText(f.path, f.text);
+      // (under the evaluation's budgets, as the files themselves are analysed: a project's headers read through git
+      // on a loaded machine must not drop a file's launch wrappers from the index)
+      if (LAUNCHES.test(f.text)) engine.indexText(f.path, f.text, EVAL_CONFIG);
       engine.indexReferences(f.path, f.text);
     }
     index = engine.project;
