@@ -136,10 +136,37 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
     if (!v || v.filter((x, i) => i > 0 && x - v[i - 1] === 1).length < 16) continue;
     const k = index.coefficient(sym);
     if (k.unknown || k.terms.size === 0 || k.dependsOn((t) => t === TID)) continue;
+    // its coefficient is the lanes' distance only when the rest of the index is the same across the warp: in
+    // `(tid / 2) * K + tid % 2` (two lanes per row) the pairs sit a row apart, however the pair's own lanes step
+    const rest = laneValues(index.without(sym), SAMPLES[0]);
+    if (!rest) continue;
+    if (rest.some((x) => x !== rest[0])) {
+      const groups = laneGroups(index, v, rest, bytes);
+      if (groups) return groups;
+      continue;
+    }
     if (k.isConstant) return { text: `${Math.abs(k.constant)} elements (${Math.abs(k.constant) * bytes} bytes)`, term: null, constant: Math.abs(k.constant), atom: sym };
     return { text: elementsText(k), term: null, constant: null, by: k.toString(), atom: sym };
   }
   return { text: 'irregular distances', term: null, constant: null };
+}
+
+/**
+ * Lanes in groups along a row, the groups a row apart (`(tid / 2) * K + tid % 2`, two lanes per row of a GEMV): the
+ * group's size is the period of the atom that steps with the lane, the distance the coefficient of the quotient.
+ */
+function laneGroups(index: Poly, steps: readonly number[], rest: readonly number[], bytes: number): ReturnType<typeof describeStride> | null {
+  const size = steps.indexOf(steps[0], 1);
+  if (size < 2 || size >= 32 || rest.some((x, i) => x !== rest[i - (i % size)])) return null;
+  for (const sym of index.symbols()) {
+    const d = atomDef(sym);
+    if (d?.op !== '/' || !d.args[0]?.dependsOn((t) => t === TID)) continue;
+    const k = index.coefficient(sym);
+    if (k.unknown || k.terms.size === 0 || k.dependsOn((t) => t === TID)) continue;
+    const apart = k.isConstant ? `${Math.abs(k.constant)} elements (${Math.abs(k.constant) * bytes} bytes)` : elementsText(k);
+    return { text: `in groups of ${size} lanes, the groups ${apart}`, term: null, constant: null, ...(k.isConstant ? {} : { by: k.toString() }) };
+  }
+  return null;
 }
 
 /**
