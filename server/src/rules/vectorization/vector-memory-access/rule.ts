@@ -8,7 +8,7 @@ import { fixVectorAccess } from './fix';
 import { checkNarrowRecords } from './narrow-records';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { Poly, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
+import { Poly, atomDef, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
 import { isReferenceOracle } from '../../common/reference';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
@@ -243,6 +243,10 @@ function spreadsOverThreads(l: LoopFact): boolean {
  * thread-spread loop one scalar per thread per step: 4 consecutive elements per step, as
  * one 16-byte access, move the same bytes in a quarter of the instructions.
  */
+/** A symbol that tells blocks, warps or rows of threads apart: `blockIdx.*`, `threadIdx.y`, `threadIdx.x / 32`. */
+const rowOfThreads = (s: string): boolean =>
+  /^blockIdx\.|^threadIdx\.[yz]$/.test(s) || (s.startsWith('#op') && (atomDef(s)?.op !== '%' || (atomDef(s)?.args.some((p) => p.dependsOn(rowOfThreads)) ?? true)));
+
 function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFinding[] {
   // kernels staging through shared memory (tiled transposes) lay their global side out for the tile; a grid-stride
   // sum's tree scratch (`smem[tid] = sum` after the loop) is filled from registers, and its stream is the whole
@@ -260,7 +264,18 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
       return !!d && !d.unknown && !d.dependsOn((x) => isVarying(x) || x.startsWith('#loop'));
     }));
   };
-  const tiles = fn.shared.filter((t) => t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (!wholeInput || filledInStream(t.name)) && !rowCache(t.name)));
+  // (nor a copy of a vector every row reads alike, a GEMV's `for (i = tid; i < K; i += blockDim.x) xs[i] = x[i]`: filled
+  // from global memory in a loop and indexed the same in every block and warp, it holds no row of the stream; a
+  // reduction's scratch, `s[tid] = sum` after the loop, is filled from registers)
+  const broadcastCache = (name: string) => {
+    const uses = fn.accesses.filter((a) => a.space === 'shared' && a.array === name);
+    // (the fill's source too is the same for every block and warp: not a block's own slice of the stream, `ks[tid] = k[t]`)
+    const sameForAll = (g: AccessFact) => g.indices.length === 1 && !g.indices[0].unknown && !g.indices[0].dependsOn(rowOfThreads);
+    const filledFromGlobal = (a: AccessFact) => a.kind === 'load' ||
+      (a.loops.length > 0 && fn.accesses.some((g) => g.space === 'global' && g.kind === 'load' && g.loops.join() === a.loops.join() && sameForAll(g)));
+    return uses.length > 0 && uses.every((a) => a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(rowOfThreads) && filledFromGlobal(a));
+  };
+  const tiles = fn.shared.filter((t) => t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (!wholeInput || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name)));
   if (streamed.length === 0 || tiles.length > 0) return [];
   const spread = new Set(fn.loops.filter(spreadsOverThreads).map((l) => l.id));
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
