@@ -243,6 +243,10 @@ function spreadsOverThreads(l: LoopFact): boolean {
  * thread-spread loop one scalar per thread per step: 4 consecutive elements per step, as
  * one 16-byte access, move the same bytes in a quarter of the instructions.
  */
+/** Whether a coefficient divides by the grid's size (`(n / 4) / gridDim.x`, kept as text or as an atom): a block's share of the whole input. */
+const mentionsGridDim = (p: Poly): boolean =>
+  !p.unknown && p.dependsOn((s) => /\/\s*\(?\s*gridDim\.x\b/.test(s) || (s.startsWith('#op') && atomDef(s)?.op === '/' && !!atomDef(s)?.args[1]?.dependsOn((t) => t === 'gridDim.x')));
+
 /** A symbol that tells blocks, warps or rows of threads apart: `blockIdx.*`, `threadIdx.y`, `threadIdx.x / 32`. */
 const rowOfThreads = (s: string): boolean =>
   /^blockIdx\.|^threadIdx\.[yz]$/.test(s) || (s.startsWith('#op') && (atomDef(s)?.op !== '%' || (atomDef(s)?.args.some((p) => p.dependsOn(rowOfThreads)) ?? true)));
@@ -253,7 +257,9 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // input (a block per row may have a row of a few hundred elements: a few loads per thread before the tree);
   // a scratch of at most 32 words (warp sums) is a reduction's, never a tile
   const gridStride = new Set(fn.loops.filter((l) => l.gridStride).map((l) => l.id));
-  const wholeInput = streamed.every((a) => a.loops.some((id) => gridStride.has(id)));
+  // (so is a block's share of the whole input, `blockIdx.x * (n / gridDim.x) + tid` stepping by the block: the grid splits n)
+  const gridShare = (a: AccessFact) => !!a.indices[0] && !a.indices[0].unknown && mentionsGridDim(a.indices[0].coefficient('blockIdx.x'));
+  const wholeInput = streamed.every((a) => a.loops.some((id) => gridStride.has(id)) || (a.loops.length > 0 && gridShare(a)));
   const filledInStream = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name && a.kind !== 'load' && a.loops.some((id) => gridStride.has(id)));
   // (a row kept in shared memory as it streams in, `sm[i] = in[row * n + i]`, indexed as the stream is: a cache, not a tile
   // its global side is laid out for)
