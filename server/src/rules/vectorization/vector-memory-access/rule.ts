@@ -260,7 +260,9 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // (so is a block's share of the whole input, `blockIdx.x * (n / gridDim.x) + tid` stepping by the block: the grid splits n)
   const gridShare = (a: AccessFact) => !!a.indices[0] && !a.indices[0].unknown && mentionsGridDim(a.indices[0].coefficient('blockIdx.x'));
   const wholeInput = streamed.every((a) => a.loops.some((id) => gridStride.has(id)) || (a.loops.length > 0 && gridShare(a)));
-  const filledInStream = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name && a.kind !== 'load' && a.loops.some((id) => gridStride.has(id)));
+  // (a thread's own slot it adds into as the stream goes by, `sdata[tid] += in[i]`, is a running sum kept in shared memory, not a tile)
+  const ownSlot = (a: AccessFact) => a.kind === 'update' && a.indices.length === 1 && a.indices[0].toString() === 'threadIdx.x';
+  const filledInStream = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name && a.kind !== 'load' && !ownSlot(a) && a.loops.some((id) => gridStride.has(id)));
   // (a row kept in shared memory as it streams in, `sm[i] = in[row * n + i]`, indexed as the stream is: a cache, not a tile
   // its global side is laid out for)
   const rowCache = (name: string) => {
