@@ -43,7 +43,7 @@ export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly st
   }
   return functions.map((f) => {
     const known = bound.get(f);
-    if (!known?.size || !f.loops.length) return f;
+    if (!known?.size || (!f.loops.length && !f.calls.some((c) => c.kind === 'launch'))) return f;
     const key = [...known].join();
     const hit = tripped.get(f);
     if (hit && hit.key === key) return hit.facts;
@@ -55,7 +55,16 @@ export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly st
       changed = true;
       return { ...l, trips };
     });
-    const facts = changed ? { ...f, loops } : f;
+    // a launch passing a parameter on (`softmax_kernel<<<...>>>(out, inp, N, C)` in a wrapper `main` calls with C = 50257):
+    // the launch's argument is the constant every call gives
+    const calls = f.calls.map((c): CallFact => {
+      if (c.kind !== 'launch') return c;
+      const values = c.args.map((a, i) => c.argValues?.[i] ?? known.get(a.trim()) ?? null);
+      if (!values.some((v, i) => v !== null && (c.argValues?.[i] ?? null) === null)) return c;
+      changed = true;
+      return { ...c, argValues: values };
+    });
+    const facts = changed ? { ...f, loops, calls } : f;
     tripped.set(f, { key, facts });
     return facts;
   });

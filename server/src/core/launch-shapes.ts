@@ -147,7 +147,29 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   // (a count the kernel computes from its arguments, `int total = rows * cols; if (k >= total)`: its value at each launch)
   if (at.length === 1 && at[0] < 0 && f.indexBoundValue) return seen.launches.every((c) => (launchValue(f, f.indexBoundValue!, c) ?? Infinity) <= SMALL_PROBLEM);
   if (!at.length || at.some((i) => i < 0)) return false;
-  return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) <= SMALL_PROBLEM);
+  // (each thread's own loop over a row, `for (i = lane; i < C; i += 32)` under `if (row >= N) return`, moves C elements per row)
+  return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) * perThreadLoops(f, c) <= SMALL_PROBLEM);
+}
+
+/** How many times a thread's loops run its global accesses at this launch (1 with none; Infinity when a bound is not known there). */
+function perThreadLoops(f: FunctionFacts, c: CallFact): number {
+  const extent = (bound: string | null): number => {
+    const b = bound?.trim() ?? '';
+    if (/^\d+$/.test(b)) return Number(b);
+    const i = f.params.findIndex((p) => p.name === b);
+    return i >= 0 ? c.argValues?.[i] ?? Infinity : Infinity;
+  };
+  let most = 1;
+  for (const a of f.accesses) {
+    if (a.space !== 'global') continue;
+    let n = 1;
+    for (const id of a.loops) {
+      const l = f.loops.find((x) => x.id === id);
+      n *= l?.trips ?? extent(l?.bound ?? null);
+    }
+    most = Math.max(most, n);
+  }
+  return most;
 }
 
 /**
@@ -243,6 +265,19 @@ function warpAlongY(fn: FunctionFacts): boolean {
   return yWalks.length > 0 && !fn.loops.some((l) => l.init?.dependsOn((s) => s === 'threadIdx.x'));
 }
 
+/** The integer parameters every launch of the kernel passes one and the same constant for. */
+function launchValues(f: FunctionFacts, seen: Seen | undefined): Record<string, number> | null {
+  if (!seen?.launches.length) return null;
+  let out: Record<string, number> | null = null;
+  f.params.forEach((p, i) => {
+    if (p.pointer) return;
+    const v = seen.launches[0].argValues?.[i];
+    if (v === null || v === undefined || !seen.launches.every((c) => c.argValues?.[i] === v)) return;
+    (out ??= {})[p.name] = v;
+  });
+  return out;
+}
+
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
   const { launches, owner, packed } = fileLaunches(functions);
@@ -273,8 +308,9 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
       // (launched only where a size is not a multiple of the vector width: `if (d % 16 == 0) vector path; else k<<<>>>`)
       (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm));
     const offsets = offsetBuffers(f, seen);
-    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length) return f;
-    const key = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}`;
+    const values = launchValues(f, seen);
+    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values) return f;
+    const key = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}`;
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
     const facts: FunctionFacts = {
@@ -286,6 +322,7 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
       ...(small ? { smallProblem: small } : {}),
       ...(vectorLaunch ? { vectorLaunch } : {}),
       ...(offsets.length ? { offsetBuffers: offsets } : {}),
+      ...(values ? { launchValues: values } : {}),
     };
     shaped.set(f, { key, facts });
     return facts;

@@ -226,6 +226,8 @@ export interface FunctionFacts {
   subWarp?: boolean;
   /** Every launch of this kernel in the file passes a small constant (at most 2^19, launch-bound on an H200) for the count its thread index is checked against, or starts at most that many threads: a demo size (set per file). */
   smallProblem?: boolean;
+  /** Integer parameters every launch passes the same constant for (`C` = 50257), directly or through a wrapper `main` calls. */
+  launchValues?: Readonly<Record<string, number>>;
   /**
    * A template kernel a launch of the file instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`),
    * or a kernel launched only where the other arm of the condition launches a packed twin (`(const half2*)x`), or a generic

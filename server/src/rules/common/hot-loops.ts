@@ -69,8 +69,11 @@ export const loopsAround = (a: AccessFact, fn: FunctionFacts): LoopFact[] => [..
 const COMPILE_TIME = /^(?:[\d\s*+\-/()]|[A-Z][A-Z0-9_]+)+$/;
 
 /** A bound made of numbers and template parameters every launch sets (`8 * BN`, `TN`): a constant at run time. */
-export const boundByLaunches = (bindings: ReadonlyMap<string, number>) => (bound: string): boolean =>
-  bindings.size > 0 && (bound.match(/[A-Za-z_]\w*/g) ?? []).every((name) => bindings.has(name));
+export const boundByLaunches = (bindings: ReadonlyMap<string, number>, params: readonly string[] = []) => (bound: string): boolean =>
+  bindings.size > 0 && (bound.match(/[A-Za-z_]\w*/g) ?? []).every((name) => bindings.has(name) && !(params.includes(name) && bindings.get(name)! > FEW_TRIPS));
+
+/** A run-time argument every launch sets to more than this (`t < k`, k = 4096) still bounds a main loop; a few (`n < 8`) do not. */
+const FEW_TRIPS = 64;
 
 /**
  * Arguments from which a call is a routine doing the step's real work (a BLAS-style

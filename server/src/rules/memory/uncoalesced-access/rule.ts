@@ -211,7 +211,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
   const accesses = boundAccesses(fn, bindings);
   const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
   const blockX = warpRowWidth(fn, bindings);
-  const hot = mainLoops(fn, accesses, boundByLaunches(bindings));
+  const hot = mainLoops(fn, accesses, boundByLaunches(bindings, fn.params.map((p) => p.name)));
   // short loops that may walk a thread's record, its own and its helpers'
   const recordLoops = [...fn.loops, ...globals.flatMap((g) => g.helperLoops ?? [])];
   // a kernel that reads nothing from global memory fills its output from indices and constants:

@@ -243,6 +243,21 @@ function spreadsOverThreads(l: LoopFact): boolean {
  * thread-spread loop one scalar per thread per step: 4 consecutive elements per step, as
  * one 16-byte access, move the same bytes in a quarter of the instructions.
  */
+/**
+ * A row pitch every launch sets to no multiple of the vector width (`x = inp + row * C` with C = 50257): most rows
+ * start off a 16-byte boundary, so wide accesses need a scalar head per row first (or a padded pitch).
+ */
+function oddPitch(fn: FunctionFacts, a: AccessFact, width: number): boolean {
+  const index = a.indices[0];
+  if (!fn.launchValues || !index || index.unknown) return false;
+  // (the pitch alone times the row, `row * C`: in `c * K * H * W` the pitch is the product, not K)
+  return Object.entries(fn.launchValues).some(([p, v]) => [...index.terms].some(([k, coef]) => {
+    const parts = k.split('*');
+    const pitch = parts.filter((s) => !rowOfThreads(s));
+    return pitch.length === 1 && pitch[0] === p && parts.length > 1 && (coef * v) % width !== 0;
+  }));
+}
+
 /** Whether a coefficient divides by the grid's size (`(n / 4) / gridDim.x`, kept as text or as an atom): a block's share of the whole input. */
 const mentionsGridDim = (p: Poly): boolean =>
   !p.unknown && p.dependsOn((s) => /\/\s*\(?\s*gridDim\.x\b/.test(s) || (s.startsWith('#op') && atomDef(s)?.op === '/' && !!atomDef(s)?.args[1]?.dependsOn((t) => t === 'gridDim.x')));
@@ -301,6 +316,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   if (bits.some((b) => b === null || b > 32)) return [];
   const width = 128 / Math.max(...(bits as number[]));
   if (!streamed.every((a) => vectorizable(a, width))) return [];
+  if (streamed.some((a) => oddPitch(fn, a, width))) return [];
   if (loadBytes(fn, streamed, (a) => a.elemBits ?? 16) >= ENOUGH_LOAD_BYTES) return [];
   const loop = fn.loops.find((l) => streamed[0].loops.includes(l.id) && (spread.has(l.id) || streamed[0].indices[0].dependsOn((s) => s === l.symbol)));
   if (!loop) return [];
