@@ -145,7 +145,7 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   const bounds = multiDim && !flatGrid ? f.indexBounds ?? [] : f.indexBound ? [f.indexBound] : [];
   const at = bounds.map((b) => f.params.findIndex((p) => p.name === b));
   // (a count the kernel computes from its arguments, `int total = rows * cols; if (k >= total)`: its value at each launch)
-  if (at.length === 1 && at[0] < 0 && f.indexBoundValue) return seen.launches.every((c) => (launchValue(f, f.indexBoundValue!, c) ?? Infinity) <= SMALL_PROBLEM);
+  if (at.length === 1 && at[0] < 0 && f.indexBoundValue) return seen.launches.every((c) => (launchValue(f, f.indexBoundValue!, c) ?? Infinity) * perThreadLoops(f, c) <= SMALL_PROBLEM);
   if (!at.length || at.some((i) => i < 0)) return false;
   // (each thread's own loop over a row, `for (i = lane; i < C; i += 32)` under `if (row >= N) return`, moves C elements per row)
   return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) * perThreadLoops(f, c) <= SMALL_PROBLEM);
