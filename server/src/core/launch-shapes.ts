@@ -165,7 +165,9 @@ function perThreadLoops(f: FunctionFacts, c: CallFact): number {
     let n = 1;
     for (const id of a.loops) {
       const l = f.loops.find((x) => x.id === id);
-      n *= l?.trips ?? extent(l?.bound ?? null);
+      // (the loop over the elements themselves, a grid-stride one or one to the count checked, is that count)
+      if (!l || l.gridStride || (l.bound !== null && (l.bound.trim() === f.indexBound || f.indexBounds?.includes(l.bound.trim())))) continue;
+      n *= l.trips ?? extent(l.bound);
     }
     most = Math.max(most, n);
   }
