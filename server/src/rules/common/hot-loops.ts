@@ -69,11 +69,10 @@ export const loopsAround = (a: AccessFact, fn: FunctionFacts): LoopFact[] => [..
 const COMPILE_TIME = /^(?:[\d\s*+\-/()]|[A-Z][A-Z0-9_]+)+$/;
 
 /** A bound made of numbers and template parameters every launch sets (`8 * BN`, `TN`): a constant at run time. */
+// (a run-time argument every launch happens to pass the same value for, `t < k` with k = 4096 or `r <= filter_size / 2`
+// with 9, still bounds a loop the kernel runs as long as the caller asks: only template parameters are compile-time)
 export const boundByLaunches = (bindings: ReadonlyMap<string, number>, params: readonly string[] = []) => (bound: string): boolean =>
-  bindings.size > 0 && (bound.match(/[A-Za-z_]\w*/g) ?? []).every((name) => bindings.has(name) && !(params.includes(name) && bindings.get(name)! > FEW_TRIPS));
-
-/** A run-time argument every launch sets to more than this (`t < k`, k = 4096) still bounds a main loop; a few (`n < 8`) do not. */
-const FEW_TRIPS = 64;
+  bindings.size > 0 && (bound.match(/[A-Za-z_]\w*/g) ?? []).every((name) => bindings.has(name) && !params.includes(name));
 
 /**
  * Arguments from which a call is a routine doing the step's real work (a BLAS-style
