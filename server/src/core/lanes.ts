@@ -50,7 +50,7 @@ function memo(f: (s: string) => number): (s: string) => number {
 export const FLAG_NAME = /^(?!.*(?:[sS]ize|[lL]en|[lL]ength|[cC]ount|[nN]um|[sS]tride|[dD]im|[wW]idth|[hH]eight|[rR]ows|[cC]ols)$)(?:(?:is|has|use|with|enable)(?:_|[A-Z])|.*_(?:is|has|use)_|.*_flag$)/;
 
 /** The element count of a vector pack (`x128::size`, `VEC_SIZE`, `kPackSize`, `ELTS_PER_THREAD`): 2 to 16 elements, never a row. */
-export const PACK_SIZE_NAME = /::(?:size|kSize|kElts|kN)$|^k?_?(?:vec|pack)_?(?:size|width|len)?$|^(?:elts|elems)_per_\w+$|^n_elems?$/i;
+export const PACK_SIZE_NAME = /::(?:size|kSize|kElts|kN)\)?$|^\(?k?_?(?:vec|pack)_?(?:size|width|len)?\)?$|^\(?(?:elts|elems)_per_\w+\)?$|^\(?n_elems?\)?$/i;
 
 export const SAMPLES: readonly Sample[] = [
   { name: 'power-of-two sizes', uniform: memo((s) => (FLAG_NAME.test(s) ? 1 : PACK_SIZE_NAME.test(s) ? 8 : 2 ** (10 + (hash(s) % 3)))), laneBase: 32, blockDim: [256, 4, 1], other: 3 },
