@@ -8,7 +8,8 @@ import { fixVectorAccess } from './fix';
 import { checkNarrowRecords } from './narrow-records';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { Poly, atomDef, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
+import { Poly, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
+import { mentionsGridDim, oddPitch, rowOfThreads } from './rows';
 import { isReferenceOracle } from '../../common/reference';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
@@ -243,29 +244,6 @@ function spreadsOverThreads(l: LoopFact): boolean {
  * thread-spread loop one scalar per thread per step: 4 consecutive elements per step, as
  * one 16-byte access, move the same bytes in a quarter of the instructions.
  */
-/**
- * A row pitch every launch sets to no multiple of the vector width (`x = inp + row * C` with C = 50257): most rows
- * start off a 16-byte boundary, so wide accesses need a scalar head per row first (or a padded pitch).
- */
-function oddPitch(fn: FunctionFacts, a: AccessFact, width: number): boolean {
-  const index = a.indices[0];
-  if (!fn.launchValues || !index || index.unknown) return false;
-  // (the pitch alone times the row, `row * C`: in `c * K * H * W` the pitch is the product, not K)
-  return Object.entries(fn.launchValues).some(([p, v]) => [...index.terms].some(([k, coef]) => {
-    const parts = k.split('*');
-    const pitch = parts.filter((s) => !rowOfThreads(s));
-    return pitch.length === 1 && pitch[0] === p && parts.length > 1 && (coef * v) % width !== 0;
-  }));
-}
-
-/** Whether a coefficient divides by the grid's size (`(n / 4) / gridDim.x`, kept as text or as an atom): a block's share of the whole input. */
-const mentionsGridDim = (p: Poly): boolean =>
-  !p.unknown && p.dependsOn((s) => /\/\s*\(?\s*gridDim\.x\b/.test(s) || (s.startsWith('#op') && atomDef(s)?.op === '/' && !!atomDef(s)?.args[1]?.dependsOn((t) => t === 'gridDim.x')));
-
-/** A symbol that tells blocks, warps or rows of threads apart: `blockIdx.*`, `threadIdx.y`, `threadIdx.x / 32`. */
-const rowOfThreads = (s: string): boolean =>
-  /^blockIdx\.|^threadIdx\.[yz]$/.test(s) || (s.startsWith('#op') && (atomDef(s)?.op !== '%' || (atomDef(s)?.args.some((p) => p.dependsOn(rowOfThreads)) ?? true)));
-
 function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFinding[] {
   // kernels staging through shared memory (tiled transposes) lay their global side out for the tile; a grid-stride
   // sum's tree scratch (`smem[tid] = sum` after the loop) is filled from registers, and its stream is the whole
