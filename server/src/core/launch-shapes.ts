@@ -151,14 +151,16 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) * perThreadLoops(f, c) <= SMALL_PROBLEM);
 }
 
+/** A loop bound's value at a launch: a literal, or a parameter the launch passes a constant for; else null. */
+function loopExtent(f: FunctionFacts, c: CallFact, bound: string | null): number | null {
+  const b = bound?.trim() ?? '';
+  if (/^\d+$/.test(b)) return Number(b);
+  const i = f.params.findIndex((p) => p.name === b);
+  return i >= 0 ? c.argValues?.[i] ?? null : null;
+}
+
 /** How many times a thread's loops run its global accesses at this launch (1 with none; Infinity when a bound is not known there). */
 function perThreadLoops(f: FunctionFacts, c: CallFact): number {
-  const extent = (bound: string | null): number => {
-    const b = bound?.trim() ?? '';
-    if (/^\d+$/.test(b)) return Number(b);
-    const i = f.params.findIndex((p) => p.name === b);
-    return i >= 0 ? c.argValues?.[i] ?? Infinity : Infinity;
-  };
   let most = 1;
   for (const a of f.accesses) {
     if (a.space !== 'global') continue;
@@ -167,7 +169,7 @@ function perThreadLoops(f: FunctionFacts, c: CallFact): number {
       const l = f.loops.find((x) => x.id === id);
       // (the loop over the elements themselves, a grid-stride one or one to the count checked, is that count)
       if (!l || l.gridStride || (l.bound !== null && (l.bound.trim() === f.indexBound || f.indexBounds?.includes(l.bound.trim())))) continue;
-      n *= l.trips ?? extent(l.bound);
+      n *= l.trips ?? loopExtent(f, c, l.bound) ?? Infinity;
     }
     most = Math.max(most, n);
   }
@@ -181,17 +183,11 @@ function perThreadLoops(f: FunctionFacts, c: CallFact): number {
  */
 function blocksWalkFixedExtents(f: FunctionFacts, c: CallFact): boolean {
   if (c.gridBlocks === undefined || !c.argValues) return false;
-  const extent = (bound: string | null): number | null => {
-    const b = bound?.trim() ?? '';
-    if (/^\d+$/.test(b)) return Number(b);
-    const i = f.params.findIndex((p) => p.name === b);
-    return i >= 0 ? c.argValues?.[i] ?? null : null;
-  };
   const globals = f.accesses.filter((a) => a.space === 'global');
   return globals.length > 0 && globals.every((a) => {
     let n = c.gridBlocks!;
     for (const id of a.loops) {
-      const e = extent(f.loops.find((l) => l.id === id)?.bound ?? null);
+      const e = loopExtent(f, c, f.loops.find((l) => l.id === id)?.bound ?? null);
       if (e === null) return false;
       n *= e;
     }

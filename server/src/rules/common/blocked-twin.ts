@@ -27,8 +27,15 @@ export function hasBlockedTwin(fn: FunctionFacts, root: LoopFact, isBlocked: (ot
 export function tiledNest(fn: FunctionFacts, root: LoopFact): boolean {
   return fn.loops.some((l) => {
     const outer = loopAndAncestors(fn, l).slice(1);
-    if (!outer.some((o) => o.id === root.id)) return false;
-    return outer.some((o) => !!o.variable && (!!l.init?.dependsOn((s) => s === o.symbol) ||
-      (l.bound !== null && new RegExp(`\\b${o.variable}\\s*\\+|\\bmin\\s*\\(`).test(l.bound))));
+    return outer.some((o) => o.id === root.id) && outer.some((o) => pointLoopOf(l, o));
   });
+}
+
+/**
+ * Whether `inner` walks inside a tile of `outer`: it starts from `outer`'s variable (`for (k = kk; ...)`) or is bounded by it
+ * plus a size or by a `min` (`k < kk + nb`, `min(ii + BS, n)`); a triangular bound `j <= i` is no tile.
+ */
+export function pointLoopOf(inner: LoopFact, outer: LoopFact): boolean {
+  return !!outer.variable && (!!inner.init?.dependsOn((s) => s === outer.symbol) ||
+    (inner.bound !== null && new RegExp(`\\b${outer.variable}\\s*\\+|\\bmin\\s*\\(`).test(inner.bound)));
 }

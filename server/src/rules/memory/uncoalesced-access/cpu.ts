@@ -12,7 +12,7 @@ import { windowLoop } from '../../common/file-constants';
 import { untunedLoop } from '../../common/timed-region';
 import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
-import { hasBlockedTwin, loopAndAncestors, tiledNest } from '../../common/blocked-twin';
+import { hasBlockedTwin, loopAndAncestors, pointLoopOf, tiledNest } from '../../common/blocked-twin';
 
 /** A cache line: a flat stride of at least this many bytes needs a new line each iteration. */
 const LINE_BYTES = 64;
@@ -51,11 +51,6 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
   return outer ? { access: a, outer, stride: elementsText(c) } : null;
 }
 
-function isAncestor(fn: FunctionFacts, ancestor: number, loop: number): boolean {
-  for (let p = fn.loops[loop]?.parent ?? null; p !== null; p = fn.loops[p]?.parent ?? null) if (p === ancestor) return true;
-  return false;
-}
-
 /** A packing routine (`pack_panelB`, `packA`, `bli_spackm`): it reads one layout to write another, on purpose, once per block. */
 const PACKING = /(?:^|_)(?:un)?pack|[a-z](?:Un)?Pack|^(?:Un)?Pack|[a-z]packm/;
 
@@ -79,9 +74,7 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     // the plain arm beside a tiled one (`if (nb >= n || !tiling) {...} else {tiled}`): the code blocks already
     if (loopAndAncestors(fn, inner).some((l) => hasBlockedTwin(fn, l, (r) => tiledNest(fn, r)))) continue;
     // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile
-    const enclosing = fn.loops.filter((l) => l.id !== inner.id && l.variable && fn.loops.some((x) => x.id === inner.id && isAncestor(fn, l.id, inner.id)));
-    // (a triangular bound `j <= i` is not a tile: only `jj + BS` or `min(...)` bounds are)
-    if (enclosing.some((l) => inner.init?.dependsOn((s) => s === l.symbol) || (inner.bound !== null && new RegExp(`\\b${l.variable}\\s*\\+|min\\s*\\(`).test(inner.bound)))) continue;
+    if (loopAndAncestors(fn, inner).slice(1).some((l) => pointLoopOf(inner, l))) continue;
     const walks = fn.accesses
       .filter((a) => a.loops.includes(inner.id))
       .map((a) => slowWalk(a, inner, fn))
