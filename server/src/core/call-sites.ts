@@ -5,7 +5,7 @@
 // and any function of a program file, one with `main`): a library routine's callers elsewhere
 // may pass other sizes.
 import type { CallFact, FunctionFacts, LoopFact } from './facts/model';
-import { tripCount } from './facts/cfamily';
+import { tripCount } from './facts/c-syntax';
 import { Poly } from './affine';
 
 /** Each host function with the trip counts its callers fix; the same object while nothing changed, so rule results stay cached. */

@@ -1,0 +1,163 @@
+// Syntax helpers of the C/C++ walk (cfamily.ts): declarators, parameters, arms of an `if`,
+// and how the values of two arms join.
+import type { SyntaxNode as Node } from '../mirror';
+import { Poly, isVarying } from '../affine';
+import { children, field, namedChildren, walk } from '../syntax';
+import { baseType, containerElementOf, declaratorName, type TypeAliases } from './ctypes';
+import type { Value } from './evaluate';
+import type { ParamFact } from './model';
+
+/** `size_t const row{blockIdx.x * blockDim.x + threadIdx.x}`, `for (size_t k{0U}; ...)`: one braced item is the value. */
+export function initializerValue(d: Node): Node | null {
+  const v = field(d, 'value');
+  if (v?.type !== 'initializer_list') return v;
+  const items = namedChildren(v).filter((c) => c.type !== 'comment');
+  return items.length === 1 ? items[0] : v;
+}
+
+/** `int j{}`: a scalar's empty braces value-initialise it to zero. */
+export const emptyBraces = (v: Node | null): boolean => v?.type === 'initializer_list' && namedChildren(v).every((c) => c.type === 'comment');
+
+/** The buffer an argument expression names: `d_x`, `(float*)d_x`, `&d_x[0]`, `d_x + off`. */
+export function rootName(n: Node): string | null {
+  switch (n.type) {
+    case 'identifier':
+      return n.text;
+    case 'parenthesized_expression':
+    case 'cast_expression':
+      return rootName(field(n, 'value') ?? namedChildren(n)[namedChildren(n).length - 1]);
+    case 'pointer_expression':
+    case 'subscript_expression':
+      return rootName(field(n, 'argument')!);
+    case 'binary_expression':
+      return field(n, 'left') ? rootName(field(n, 'left')!) : null;
+    case 'call_expression': {
+      const fn = field(n, 'function');
+      const args = namedChildren(field(n, 'arguments') ?? n);
+      if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args[0]) return rootName(args[0]);
+      if (/^(thrust::raw_pointer_cast|raw_pointer_cast)$/.test(fn?.text ?? '') && args[0]) return rootName(args[0]);
+      return null;
+    }
+    case 'field_expression':
+      // x.data_ptr<float>() style: name the object
+      return n.text.replace(/\s+/g, '');
+    default:
+      return null;
+  }
+}
+
+/** Iterations of `for (i = init; i < bound; i += step)` when all three are constants (small positive steps only). */
+export function tripCount(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | null {
+  if (!init?.isConstant || !step?.isConstant || !bound.isConstant) return null;
+  const s = step.constant;
+  if (s <= 0) return null;
+  const span = bound.constant - init.constant + (inclusive ? 1 : 0);
+  return span > 0 ? Math.ceil(span / s) : 0;
+}
+
+/** `beam_size == 2`, `2 == beam_size`, `p.mode == MODE_A`: the variable and the value it is tested against. */
+export function equalityTest(cond: Node): { variable: string; value: string } | null {
+  let e = cond;
+  while (e.type === 'condition_clause' || e.type === 'parenthesized_expression') {
+    const inner = namedChildren(e).filter((c) => c.type !== 'comment');
+    if (inner.length !== 1) return null;
+    e = inner[0];
+  }
+  if (e.type !== 'binary_expression' || field(e, 'operator')?.text !== '==') return null;
+  const [l, r] = [field(e, 'left'), field(e, 'right')];
+  if (!l || !r) return null;
+  const isVar = (x: Node) => ['identifier', 'field_expression'].includes(x.type);
+  const isValue = (x: Node) => x.type === 'number_literal' || x.type === 'char_literal' || (x.type === 'identifier' && /^[A-Z][A-Z0-9_]*$/.test(x.text)) || x.type === 'qualified_identifier';
+  if (isVar(l) && isValue(r)) return { variable: l.text, value: r.text };
+  if (isVar(r) && isValue(l)) return { variable: r.text, value: l.text };
+  return null;
+}
+
+/** The names an expression mentions. */
+export function identifiersOf(n: Node): string[] {
+  const out: string[] = [];
+  walk(n, (c) => {
+    if (c.type === 'identifier') out.push(c.text);
+    return true;
+  });
+  return out;
+}
+
+/** An arm whose last statement leaves it for good (`return`, `break`, `continue`, `goto`): nothing it assigns is seen after the `if`. */
+export function endsInExit(n: Node | null): boolean {
+  if (!n) return false;
+  const last = n.type === 'compound_statement' ? namedChildren(n).filter((c) => c.type !== 'comment').at(-1) : n;
+  return !!last && ['return_statement', 'break_statement', 'continue_statement', 'goto_statement'].includes(last.type);
+}
+
+/**
+ * The values after two arms: one a variable has in both, unknown where they differ (a pointer keeps its buffer);
+ * a variable the condition tests keeps its value from before (`testedNames`: a clamp's edge case aside).
+ */
+export function joinValues(a: Map<string, Value>, b: Map<string, Value>, entry: Map<string, Value>, testedNames: () => ReadonlySet<string>): Map<string, Value> {
+  const out = new Map<string, Value>();
+  let tested: ReadonlySet<string> | undefined; // read only when two arms differ
+  for (const [name, x] of a) {
+    const y = b.get(name);
+    if (!y) continue; // declared in one arm only: out of scope after it
+    if (x === y) {
+      out.set(name, x);
+      continue;
+    }
+    const before = (tested ??= testedNames()).has(name) ? entry.get(name) : undefined;
+    if (before) out.set(name, before);
+    else if (x.kind === 'int' && y.kind === 'int') out.set(name, x.poly.equals(y.poly) ? x : { kind: 'int', poly: Poly.unknown });
+    else if (x.kind === 'ptr' && y.kind === 'ptr' && x.base === y.base) out.set(name, x.offset.equals(y.offset) ? x : { ...x, offset: Poly.unknown });
+  }
+  return out;
+}
+
+/** Whether the arm always leaves the function: `return;` or a block whose last statement is one. */
+export function endsInReturn(n: Node | null): boolean {
+  if (!n) return false;
+  if (n.type === 'return_statement') return true;
+  if (n.type !== 'compound_statement') return false;
+  const items = namedChildren(n).filter((c) => c.type !== 'comment');
+  return items.length > 0 && items[items.length - 1].type === 'return_statement';
+}
+
+/** A function's parameters: name, element type, whether a pointer (or array, or container), rank, const and restrict. */
+export function paramFacts(declarator: Node, aliases?: TypeAliases): ParamFact[] {
+  const list = field(declarator, 'parameters');
+  if (!list) return [];
+  const out: ParamFact[] = [];
+  for (const p of namedChildren(list)) {
+    if (p.type !== 'parameter_declaration' && p.type !== 'optional_parameter_declaration') continue;
+    const info = declaratorName(field(p, 'declarator'));
+    if (!info) continue;
+    const quals = children(p).filter((c) => c.type === 'type_qualifier').map((c) => c.text);
+    const container = containerElementOf(field(p, 'type')?.text ?? '', aliases);
+    out.push({
+      name: info.name,
+      type: container ?? baseType(field(p, 'type')?.text ?? ''),
+      pointer: info.pointer || info.arrayDims.length > 0 || container !== null,
+      ...(info.arrayDims.length > 1 ? { rank: info.arrayDims.length } : {}),
+      isConst: quals.includes('const') || /\bconst\b/.test(field(p, 'type')?.text ?? ''),
+      restrict: info.restrict,
+    });
+  }
+  return out;
+}
+
+/** Finds the function_declarator inside a (possibly pointer/reference) declarator. */
+export function functionDeclarator(d: Node | null): Node | null {
+  let cur = d;
+  // (`Real_t& x(Index_t i)`: the grammar gives a reference declarator no `declarator` field)
+  while (cur && cur.type !== 'function_declarator') cur = cur.type === 'reference_declarator' ? namedChildren(cur).at(-1) ?? null : field(cur, 'declarator');
+  return cur;
+}
+/** A value every thread shares and the launches may bind (`BN`, `BN + 1`), else null. */
+export function uniformOrNull(p: Poly): Poly | null {
+  return p.unknown || p.dependsOn(isVarying) ? null : p;
+}
+
+/** A declaration whose every value is drawn from cuRAND (`float4 rand = curand_uniform4(&state)`). */
+export function randomDraws(decl: Node): boolean {
+  const values = namedChildren(decl).filter((d) => d.type === 'init_declarator').map((d) => field(d, 'value'));
+  return values.length > 0 && values.every((v) => v?.type === 'call_expression' && /^curand/.test(field(v, 'function')?.text ?? ''));
+}

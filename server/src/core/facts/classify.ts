@@ -1,0 +1,77 @@
+// The small per-function classifier (DESIGN.md "Analysis"): elementwise, reduction,
+// GEMM-like, stencil or other, from the loop structure and accesses a walk recorded.
+import { Poly, isVarying } from '../affine';
+import type { AccessFact, CallFact, KernelClass, LoopFact, SharedArrayFact } from './model';
+
+/** Calls that combine values across threads: block / warp reduction helpers, and warp shuffles. */
+const REDUCE_HELPER = /^__reduce_\w+_sync$|(?:block|warp)_?(?:all)?_?reduce|BlockReduce|WarpReduce/i;
+const SHUFFLE = /^__shfl(?:_xor|_down|_up)?_sync$/;
+
+/** What a walk of one function found, as far as the classifier reads it. */
+export interface WalkedFunction {
+  readonly accesses: readonly AccessFact[];
+  readonly loops: readonly LoopFact[];
+  readonly calls: readonly CallFact[];
+  readonly shared: readonly SharedArrayFact[];
+  readonly paramNames: ReadonlySet<string>;
+}
+
+/** The kind of computation a function is, from its loops and accesses (DESIGN.md: elementwise / reduction / GEMM-like / stencil). */
+export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
+  const global = w.accesses.filter((a) => a.space === 'global');
+  // grid-stride and block-stride loops (`for (i = threadIdx.x; i < n; i += blockDim.x)`) spread elements over threads
+  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride);
+  const loopSyms = new Set(innerLoops.map((l) => l.symbol));
+  const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
+  if (!isKernel) {
+    if (innerLoops.length === 0) return 'other';
+  }
+  if (w.accesses.some((a) => a.kind === 'atomic')) return 'reduction';
+  // threads combining values (`blockReduceMax(v)`, `__shfl_xor_sync`, cub's BlockReduce): a row reduction, whatever its loops
+  // (a butterfly of shuffles: in a loop, or unrolled; one shuffle alone exchanges neighbours)
+  const shuffles = w.calls.filter((c) => SHUFFLE.test(c.name));
+  if (isKernel && (w.calls.some((c) => REDUCE_HELPER.test(c.name)) || shuffles.some((c) => c.loops.length > 0) || shuffles.length >= 3)) return 'reduction';
+  // GEMM-like: a loop where two different arrays are read with the loop symbol in their index and multiplied
+  for (const l of innerLoops) {
+    const reads = w.accesses.filter((a) => a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));
+    const arrays = new Set(reads.map((a) => a.array));
+    if (arrays.size >= 2 && reads.length >= 2) return 'gemm';
+  }
+  if (innerLoops.length > 0) {
+    const loopReads = global.filter((a) => a.kind === 'load' && dependsOnLoop(a));
+    if (loopReads.length > 0 || w.shared.length > 0) return 'reduction';
+  }
+  // loops over registers only (`for (k = 0; k < packed.size; ++k)` on a loaded pack) leave a kernel elementwise;
+  // a loop to a runtime count (`k <= terms`) is a computation of its own
+  const runtimeTrip = (l: LoopFact) => l.bound !== null && w.paramNames.has(l.bound.trim());
+  const memoryLoops = innerLoops.filter((l) => runtimeTrip(l) || global.some((a) => a.loops.includes(l.id)));
+  if (isKernel && global.length > 0 && memoryLoops.length === 0 && w.shared.length === 0) {
+    // stencil: the same array read at several constant offsets
+    const byArray = new Map<string, Set<string>>();
+    const fields = new Map<string, { key: string; unit: Poly; offsets: number[] }>();
+    for (const a of global) {
+      if (a.kind !== 'load' || a.indices.length !== 1 || !a.indices[0].dependsOn(isVarying)) continue; // `pars[0..6]`: scalars, not a stencil
+      const key = a.indices[0].without('').toString();
+      const set = byArray.get(a.array) ?? new Set<string>();
+      set.add(key + '|' + a.indices[0].constant);
+      byArray.set(a.array, set);
+      const f = fields.get(a.array) ?? { key, unit: a.indices[0].coefficient('threadIdx.x'), offsets: [] };
+      if (f.key === key) f.offsets.push(a.indices[0].constant);
+      else f.key = '';
+      fields.set(a.array, f);
+    }
+    // (`px[3 * k]`, `px[3 * k + 1]`, `px[3 * k + 2]`: the fields of one interleaved record, each thread's own)
+    const record = (array: string) => {
+      const f = fields.get(array);
+      return !!f?.key && f.unit.isConstant && Math.max(...f.offsets) - Math.min(...f.offsets) < Math.abs(f.unit.constant);
+    };
+    for (const [array, offs] of byArray) if (offs.size >= 3 && !record(array)) return 'stencil';
+    // elementwise: each thread writes its own elements; a kernel whose only stores are
+    // warp-uniform (`partial[blockIdx.x] = sum`) reduces what it read
+    const stores = global.filter((a) => a.kind !== 'load');
+    if (stores.length && stores.every((a) => a.indices.some((p) => p.unknown || p.dependsOn(isVarying)))) return 'elementwise';
+    if (stores.length) return 'reduction';
+  }
+  return 'other';
+}
+

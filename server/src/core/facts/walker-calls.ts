@@ -1,0 +1,241 @@
+// Calls in a C/C++ walk (cfamily.ts): launches, syncs and copies recorded as call facts, loads
+// and stores through intrinsics, and `__device__` / host helpers inlined at their call sites.
+import type { SyntaxNode as Node } from '../mirror';
+import { helperFunction, templateParameters } from './templates';
+import { elementBits } from './ctypes';
+import { capped, unparen } from './evaluate';
+import { Poly } from '../affine';
+import { LIBRARY_KERNELS, MATH_CALLS } from './library';
+import { children, field, namedChildren, nodeRange } from '../syntax';
+import type { HostHelper } from './host-inline';
+import type { AccessFact, CallFact, CallKind, LoopFact, MemorySpace, ParamFact } from './model';
+import { functionDeclarator, paramFacts } from './c-syntax';
+import { MAX_OPS_WEIGHT, WalkerState } from './walker-state';
+
+const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize)$/;
+const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
+/** Calls of the CUDA runtime and libraries, the C library and C++ streams: never one of the file's own functions. */
+const LIBRARY_CALL = /^(?:cuda|cu[A-Z]|cublas|cudnn|cusparse|curand|nccl|nv|std::|__)|^(?:printf|fprintf|sprintf|snprintf|puts|malloc|calloc|realloc|free|memcpy|memset|assert|exit|abort|rand|srand|time|clock|sizeof|fopen|fclose|fread|fwrite)$|[.:>]/;
+const MAX_HELPER_DEPTH = 3;
+/** Characters of a helper call quoted as the subject of its accesses' findings. */
+const MAX_QUOTED_CALL = 60;
+/** Cache-hinted loads and stores (`__ldcs(p)`, `__stcs(p, v)`), and x86 SIMD loads through an address (`_mm_load_pd(&A(0, p))`, `_mm256_loadu_ps`, `_mm_loaddup_pd`): an access through their first argument. */
+const LOAD_INTRINSICS = /^__ld(g|cs|cg|ca|lu|cv)$|^_mm\d*_(?:load[u1]?|loaddup|broadcast)_\w+$/;
+const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$|^_mm\d*_storeu?_\w+$/;
+/** Calls handed a buffer whose effect is known without their body: intrinsics, casts, random-number set-up, load and store wrappers. */
+const KNOWN_BUFFER_CALL = /^(?:__|atomic|printf$|assert$|curand|memcpy$|memset$)|_cast$|ldg|[Ll]oad|[Ss]tore|^(?:ld|st)_/;
+
+export abstract class CallWalker extends WalkerState {
+  /** A walk of a helper's body called from here, one level deeper: a kernel's (device) or the host's. */
+  protected abstract nested(isKernel: boolean, space: MemorySpace): CallWalker;
+
+  /**
+   * A `__device__` helper's accesses, seen at the call: its parameters bound to the
+   * arguments' values (a pointer keeps its buffer, space and offset), so `load128cs(inp + i)`
+   * is a 16-byte global load of `inp` at this call site (ANALYSIS.md §0, "Interprocedural").
+   */
+  protected inlineHelper(helper: Node, args: Node[], call: Node): void {
+    const def = helperFunction(helper);
+    const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
+    const body = def ? field(def, 'body') : null;
+    if (!def || !fdecl || !body) return;
+    const params = paramFacts(fdecl, this.aliases);
+    if (params.length !== args.length) return;
+    const inner = this.nested(true, 'unknown');
+    inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
+    this.bindTemplateArgs(inner, helper, call);
+    this.bindParams(inner, params, args);
+    inner.statement(body);
+    // the helper's arithmetic is the caller's thread's, once per call (a polygon IoU before one store)
+    this.arithmetic += Math.min(inner.arithmetic * this.opsWeight, MAX_OPS_WEIGHT);
+    if (inner.usesVectorTypes) this.usesVectorTypes = true;
+    for (const c of inner.opaqueBufferCalls) this.opaqueBufferCalls.add(c);
+    // `load128cs(inp + i)` says what is read; a call over several lines is named by the access inside it
+    const callText = call.sourceText;
+    const quoted = callText.length <= MAX_QUOTED_CALL && !callText.includes('\n');
+    const name = field(fdecl, 'declarator')?.text ?? 'helper';
+    for (const a of inner.accesses) {
+      if (a.space === 'unknown' || a.space === 'local') continue;
+      const fact: AccessFact = { ...a, range: nodeRange(call), loops: [...this.loopStack] };
+      // the helper's loops around the access (a chunk the thread walks inside `cuWelfordMuSigma2`)
+      const around = [...(a.helperLoops ?? []), ...inner.loops.filter((l) => a.loops.includes(l.id))];
+      if (around.length) fact.helperLoops = around;
+      if (quoted) {
+        fact.text = capped(callText);
+        delete fact.helper;
+      } else fact.helper ??= name;
+      if (this.singleLaneDepth > 0) fact.singleLane = true;
+      if (this.chunkTailDepth > 0) fact.chunkTail = true;
+      if (this.activeLanes !== null) fact.activeLanes = Math.min(this.activeLanes, a.activeLanes ?? 32);
+      if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt && !fact.helperLoops?.length) fact.perSequence = true;
+      this.accesses.push(fact);
+    }
+  }
+
+  /** The caller's variables a helper takes by non-const reference (`int& q_size`): unknown after the call. */
+  protected forgetReferenceArgs(helper: Node, args: readonly Node[]): void {
+    const def = helperFunction(helper);
+    const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
+    const params = fdecl ? namedChildren(field(fdecl, 'parameters') ?? fdecl).filter((p) => p.type === 'parameter_declaration') : [];
+    params.forEach((p, i) => {
+      const d = field(p, 'declarator');
+      const arg = args[i] ? unparen(args[i]) : null;
+      if (d?.type !== 'reference_declarator' || /\bconst\b/.test(p.text) || arg?.type !== 'identifier') return;
+      if (this.env.get(arg.text)?.kind === 'int') this.env.set(arg.text, { kind: 'int', poly: Poly.unknown });
+    });
+  }
+
+  /** A template helper's value parameters bound to the call's template arguments, or their defaults (`<128, 16, false>`). */
+  protected bindTemplateArgs(inner: CallWalker, helper: Node, call: Node): void {
+    if (helper.type !== 'template_declaration') return;
+    const fn = field(call, 'function');
+    const given = fn?.type === 'template_function' ? namedChildren(field(fn, 'arguments') ?? fn).filter((a) => a.type !== 'comment') : [];
+    const bound = new Set<string>();
+    templateParameters(helper).forEach((p, i) => {
+      const arg = given[i] ?? p.default;
+      if (!p.name || !arg || arg.type === 'type_descriptor') return;
+      const value = arg.type === 'true' ? Poly.const(1) : arg.type === 'false' ? Poly.const(0) : this.eval(arg);
+      if (!value.isConstant) return;
+      inner.env.set(p.name, { kind: 'int', poly: value });
+      bound.add(p.name);
+    });
+    inner.templateConstants = bound;
+  }
+
+  /** A helper's parameters bound to a call's arguments: a pointer keeps its buffer, space and offset, an integer its value. */
+  protected bindParams(inner: CallWalker, params: readonly ParamFact[], args: readonly Node[]): void {
+    inner.macroWork = this.macroWork;
+    params.forEach((p, i) => {
+      const ptr = p.pointer ? this.evalPtr(args[i]) : null;
+      // a template element type (`const ElementType* address`) is the caller's: no cast then
+      const cast = ptr && p.type && ptr.elemType !== p.type && elementBits(p.type, this.aliases) !== null;
+      if (ptr) inner.env.set(p.name, { kind: 'ptr', ...(cast ? inner.recast(ptr, p.type) : ptr) });
+      else if (!p.pointer) inner.env.set(p.name, { kind: 'int', poly: this.eval(args[i]) });
+    });
+  }
+
+  /**
+   * A host helper with loops called inside a loop (`AddDot(k, &A(i, 0), lda, &B(0, j), &C(i, j))`):
+   * its loops and accesses as seen at this call, kept apart in `inlined` so that only the rules
+   * that ask for the combined nest (core/facts/host-inline.ts) see them.
+   */
+  protected inlineHostCall(helper: HostHelper, args: Node[], name: string): void {
+    const fdecl = functionDeclarator(field(helper.def, 'declarator'));
+    const body = field(helper.def, 'body');
+    if (!fdecl || !body) return;
+    const params = paramFacts(fdecl, this.aliases);
+    if (params.length !== args.length) return;
+    const ids = this.hostIds;
+    if (this.depth > 0) ids.next = Math.max(ids.next, this.nextLoopId);
+    const inner = this.nested(false, 'host');
+    inner.hostHelpers = this.hostHelpers;
+    inner.hostIds = ids;
+    inner.nextLoopId = ids.next;
+    this.bindParams(inner, params, args);
+    inner.statement(body);
+    ids.next = Math.max(ids.next, inner.nextLoopId);
+    if (this.depth > 0) this.nextLoopId = ids.next;
+    for (const [n, t] of inner.calleeVersions) this.calleeVersions.set(n, t);
+    const around = this.loopStack;
+    const under = (l: LoopFact): LoopFact => ({ ...l, parent: l.parent ?? (around.length ? around[around.length - 1] : null), depth: l.depth + around.length, helper: l.helper ?? name });
+    const at = (a: AccessFact): AccessFact => ({ ...a, loops: [...around, ...a.loops] });
+    const own = inner.accesses.filter((a) => a.space !== 'local' && a.space !== 'unknown');
+    if (inner.loops.length) this.inlined.push({ name, loops: inner.loops.map(under), accesses: own.map(at) });
+    for (const c of inner.inlined) this.inlined.push({ ...c, loops: c.loops.map(under), accesses: c.accesses.map(at) });
+  }
+
+  protected recordCall(n: Node): void {
+    const called = field(n, 'function');
+    if (!called) return;
+    const fn = called.type === 'identifier' && this.kernelAliases.size ? this.kernelAliases.get(called.text) ?? called : called;
+    const nameNode = fn.type === 'template_function' ? field(fn, 'name') ?? fn : fn.type === 'qualified_identifier' ? field(fn, 'name') ?? fn : fn;
+    const name = nameNode.text;
+    const argList = field(n, 'arguments');
+    const args = argList ? namedChildren(argList).filter((a) => a.type !== 'comment') : [];
+    const launchSyntax = children(n).find((c) => c.type === 'kernel_call_syntax');
+    if (name === '__syncthreads' || name === '__syncwarp') this.syncthreads.push(nodeRange(n));
+    if (MATH_CALLS.test(name)) this.arithmetic += 8 * this.opsWeight;
+    // device-side loads through intrinsics and atomics on an address
+    // (a library's atomic wrapper, `cuda::atomic::Add(out + i, v)`, is one too)
+    const atomic = /^atomic[A-Z]/.test(name) || (fn.type === 'qualified_identifier' && /\batomic::[A-Z]\w*$/.test(fn.text));
+    const intrinsic = LOAD_INTRINSICS.test(name) ? 'load' : STORE_INTRINSICS.test(name) ? 'store' : atomic ? 'atomic' : null;
+    if (intrinsic && args[0]) {
+      const p = this.evalPtr(args[0]);
+      if (p) this.pushAccess({ array: p.base, space: p.space, kind: intrinsic, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector }, n);
+    }
+    // `wmma::load_matrix_sync(frag, a + row * lda + k, lda)`: a warp-wide tile load (or store) at that address
+    if ((name === 'load_matrix_sync' || name === 'store_matrix_sync') && args[1]) {
+      const p = this.evalPtr(name === 'load_matrix_sync' ? args[1] : args[0]);
+      if (p) this.pushAccess({ array: p.base, space: p.space, kind: name === 'load_matrix_sync' ? 'load' : 'store', indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: true }, n);
+    }
+    // (a project's own overload of a builtin, `atomicAdd(half*, half)` for old GPUs, is not the one a float argument calls)
+    const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helpers.get(name) : undefined;
+    if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
+    // a function we cannot read, handed a global buffer: what it reads or writes there is unknown (not a cast, a
+    // random-number set-up, or a load or store wrapper such as `ldg(&src[i])`, which moves what it is handed)
+    else if (!helper && !intrinsic && !launchSyntax && this.isKernel && !MATH_CALLS.test(name) && !KNOWN_BUFFER_CALL.test(name) &&
+      args.some((a) => (a.type === 'identifier' || a.type === 'binary_expression') && this.evalPtr(a)?.space === 'global')) this.opaqueBufferCalls.add(name);
+    // `CheckPixelInsidePoint(..., q_size, ...)` with `int& q_size`: the helper changes the caller's variable
+    if (helper) this.forgetReferenceArgs(helper, args);
+    // a call of one of the file's host functions: its constant arguments tell the callee's trip counts (core/call-sites.ts)
+    // (library calls never are: the file's functions are then not indexed at all)
+    const mayBeOwn = !this.isKernel && !launchSyntax && !!this.hostHelpers && !LIBRARY_CALL.test(name);
+    const ownCallee = mayBeOwn && this.hostHelpers!.version(name) !== undefined;
+    if (mayBeOwn && (this.loopStack.length || this.depth > 0) && this.depth < MAX_HELPER_DEPTH) {
+      // (a name not defined yet counts too: the caller is read again once it is)
+      const version = this.hostHelpers?.version(name);
+      if (this.hostHelpers) this.calleeVersions.set(name, version ?? '');
+      const hostHelper = version !== undefined ? this.hostHelpers?.get(name) : undefined;
+      if (hostHelper) this.inlineHostCall(hostHelper, args, name);
+    }
+    let kind: CallKind = 'call';
+    if (launchSyntax || LIBRARY_KERNELS.has(name)) kind = 'launch'; // cuBLAS level-1 routines are one-pass kernels
+    else if (SYNC_CALLS.test(name)) kind = 'sync';
+    else if (COPY_CALLS.test(name)) kind = 'copy';
+    const fact: CallFact = {
+      kind, name, range: nodeRange(n), nameRange: nodeRange(nameNode),
+      args: args.map((a) => capped(a.text)), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
+    };
+    if (this.rareLoops.length) fact.rareIn = [...this.rareLoops];
+    if (kind === 'launch' && this.remainderDepth > 0) fact.remainderArm = true;
+    const scope = fn.type === 'qualified_identifier' ? field(fn, 'scope')?.text : undefined;
+    if (scope) fact.scope = scope;
+    if (ownCallee) {
+      const values = args.map((a) => { const v = this.eval(a); return v.isConstant ? v.constant : null; });
+      if (values.some((v) => v !== null)) fact.argValues = values;
+    }
+    // `kernel<64, float><<<...>>>`: the template arguments bind the kernel's parameters at this launch (and a
+    // launcher's, `run_tile<128, 8>(...)`, those of the launches it passes its parameters on to)
+    // (the caller is read again once such a callee is defined or changes: its instantiations bind that callee's launches)
+    if (fn.type === 'template_function' && mayBeOwn && this.hostHelpers) this.calleeVersions.set(name, this.hostHelpers.version(name) ?? '');
+    if (fn.type === 'template_function' && (launchSyntax || ownCallee)) {
+      const targs = namedChildren(field(fn, 'arguments') ?? fn);
+      fact.templateArgs = targs.map((a) => capped(a.text));
+      const values = targs.map((a) => {
+        // `k<BM, 8>`: a name reads as a type (`BM`), a number as an expression
+        const known = a.type === 'type_descriptor' ? this.env.get(a.text.trim()) : undefined;
+        const v = a.type === 'type_descriptor' ? (known?.kind === 'int' ? known.poly : Poly.unknown) : this.eval(a);
+        return v.isConstant ? v.constant : null;
+      });
+      if (values.some((v) => v !== null)) fact.templateValues = values;
+    }
+    if (launchSyntax) {
+      const cfg = namedChildren(launchSyntax);
+      fact.grid = cfg[0]?.text.replace(/\s+/g, '');
+      fact.block = cfg[1]?.text.replace(/\s+/g, '');
+      const stream = cfg[3]?.text.replace(/\s+/g, '');
+      if (stream && !/^(0|NULL|nullptr|cudaStreamLegacy)$/.test(stream)) fact.stream = stream;
+      const dims = cfg[1] ? this.extents(cfg[1]) : [];
+      if (dims[0] !== null && dims[0] !== undefined) fact.blockX = dims[0];
+      if (dims.some((d) => d !== null)) fact.blockDims = dims;
+      const blocks = cfg[0] ? this.extent(cfg[0]) : null;
+      if (blocks !== null) fact.gridBlocks = blocks;
+      const values = args.map((a) => {
+        const v = this.eval(a);
+        return v.isConstant ? v.constant : null;
+      });
+      if (values.some((v) => v !== null)) fact.argValues = values;
+    }
+    this.calls.push(fact);
+  }
+}

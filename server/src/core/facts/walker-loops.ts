@@ -1,0 +1,202 @@
+// Loops in a C/C++ walk (cfamily.ts): each loop's variable, start, step, bound and trip count,
+// grid- and block-stride loops, and the loop-carried values its body leaves unknown.
+import type { SyntaxNode as Node } from '../mirror';
+import type { LambdaLoop } from './lambda-loops';
+import { markLoopCarried } from './loop-carried';
+import { sequenceGuard } from './sequence-bound';
+import { commaParts, firstLanesLoop, remainderTrips, steppedName, whileAsFor } from './loop-forms';
+import { declaratorName } from './ctypes';
+import { unparen, type Value } from './evaluate';
+import { Poly } from '../affine';
+import { field, namedChildren, nodeRange } from '../syntax';
+import type { LoopFact } from './model';
+import { emptyBraces, initializerValue, tripCount } from './c-syntax';
+import { CallWalker } from './walker-calls';
+import { MAX_OPS_WEIGHT } from './walker-state';
+
+export abstract class LoopWalker extends CallWalker {
+  protected loop(n: Node, detached?: { body: Node; pragmas: string[] }): void {
+    const id = this.nextLoopId++;
+    const kind = n.type === 'for_statement' ? 'for' : n.type === 'while_statement' ? 'while' : n.type === 'do_statement' ? 'do' : 'range';
+    const parent = this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : null;
+    const line = this.lines[n.startPosition.row] ?? '';
+    const bodyNode = detached?.body ?? field(n, 'body');
+    const headerEnd = bodyNode ? bodyNode.startPosition : n.endPosition;
+    let headerEndCol = headerEnd.row === n.startPosition.row && !detached ? headerEnd.column : line.replace(/\s+$/, '').length;
+    while (headerEndCol > n.startPosition.column && /\s|\{/.test(line[headerEndCol - 1] ?? '')) headerEndCol--;
+    const fact: LoopFact = {
+      id, kind, variable: null, symbol: `#loop${id}:`, init: null, step: null, bound: null,
+      range: nodeRange(n),
+      headerRange: { start: { line: n.startPosition.row, column: n.startPosition.column }, end: { line: n.startPosition.row, column: headerEndCol } },
+      parent, depth: this.loopStack.length, gridStride: false, blockStride: false, pragmas: this.pendingPragmas,
+    };
+    this.pendingPragmas = [];
+    if (this.branches.length) fact.scopes = [...this.branches];
+    this.loops.push(fact);
+
+    let restoreVar: [string, Value | undefined] | null = null;
+    const companions: string[] = [];
+    const stepped = kind === 'while' ? whileAsFor(n) : null;
+    const whileCond = kind === 'while' ? field(n, 'condition') : null;
+    if (whileCond && whileCond.endIndex - whileCond.startIndex <= 120) fact.condition = whileCond.text;
+    if (kind === 'for' || stepped) {
+      // a stepped `while` reads as `for (; cond; step)`: it goes on from where its variable is
+      const init = stepped ? null : field(n, 'initializer');
+      const cond = stepped ? stepped.cond : field(n, 'condition');
+      const update = stepped ? stepped.update : field(n, 'update');
+      let variable: string | null = null;
+      let initPoly: Poly | null = null;
+      if (init?.type === 'declaration') {
+        const d = namedChildren(init).find((c) => c.type === 'init_declarator');
+        if (d) {
+          variable = declaratorName(d)?.name ?? null;
+          initPoly = emptyBraces(initializerValue(d)) ? Poly.const(0) : this.eval(initializerValue(d));
+          this.expressions(initializerValue(d));
+        }
+      } else if (init?.type === 'assignment_expression' && field(init, 'left')?.type === 'identifier') {
+        variable = field(init, 'left')!.text;
+        initPoly = this.eval(field(init, 'right'));
+      } else if (init?.type === 'comma_expression') {
+        // `for (i = 0, s = 0.0f; i < n; ++i)`: the stepped one is the loop's variable, the others run once before it
+        const stepped = update ? steppedName(update) : null;
+        for (const part of commaParts(init)) {
+          const left = part.type === 'assignment_expression' ? field(part, 'left') : null;
+          if (left?.type === 'identifier' && left.text === stepped && variable === null) {
+            variable = stepped;
+            initPoly = this.eval(field(part, 'right'));
+          } else this.expressions(part);
+        }
+      } else if (!init && update) {
+        // `for (; l + 3 < n; l += 4 * nthreads)` goes on from where `l` is: its value now is the loop's start
+        const stepped = steppedName(update);
+        const now = stepped ? this.env.get(stepped) : undefined;
+        if (stepped && now?.kind === 'int') {
+          variable = stepped;
+          initPoly = now.poly;
+          if (now.poly.unknown) fact.tail = true;
+        }
+      }
+      if (variable) {
+        const step = update ? this.stepOf(update, variable) : null;
+        fact.variable = variable;
+        fact.symbol = `#loop${id}:${variable}`;
+        fact.init = initPoly;
+        fact.step = step;
+        if (cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) {
+          fact.bound = unparen(field(cond, 'right'))?.text ?? null; // `(n)` from a macro
+          const cmp = field(cond, 'operator')?.text;
+          if (cmp === '<=' || cmp === '>=') fact.inclusive = true;
+          const bound = this.eval(unparen(field(cond, 'right')));
+          if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? remainderTrips(initPoly, step, bound, cmp === '<=');
+          // a countdown (`i = NDim - 1; i >= 0; i--`) runs as many times
+          else if ((cmp === '>' || cmp === '>=') && step?.isConstant && step.constant < 0) fact.trips = tripCount(bound, step.scale(-1), initPoly ?? Poly.unknown, cmp === '>=') ?? undefined;
+        }
+        // (a step kept as text, `(blockDim.x * gridDim.x) / 32` warps in the grid, names its dimensions inside it)
+        const names = (dim: string) => (sym: string) => sym.startsWith(dim) || (/[^\w.]/.test(sym) && sym.includes(dim));
+        fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn(names('gridDim.'));
+        fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn(names('blockDim.'));
+        // (a parameter, or a product of them and constants: `n`, `33 * 1024` of a `#define N`)
+        if (fact.gridStride && fact.bound && /^[\w\s*/()]+$/.test(fact.bound) && this.indexBound === null) {
+          this.indexBound = fact.bound.replace(/\s+/g, '');
+          this.indexBoundValue = this.eval(unparen(field(cond!, 'right')));
+        }
+        restoreVar = [variable, this.env.get(variable)];
+        const value = initPoly && step ? initPoly.add(Poly.sym(fact.symbol).mul(step)) : Poly.sym(fact.symbol);
+        this.env.set(variable, { kind: 'int', poly: value });
+        // `k++, xi += blockDim.x`: a second variable stepped with the loop's, from where it is now
+        for (const part of update && !stepped ? commaParts(update).slice(1) : []) {
+          const name = steppedName(part);
+          const now = name && name !== variable ? this.env.get(name) : undefined;
+          const by = name && now?.kind === 'int' && !now.poly.unknown ? this.stepOf(part, name) : null;
+          if (!name || !by || by.unknown || by.dependsOn((x) => x === name || x === fact.symbol)) continue;
+          this.env.set(name, { kind: 'int', poly: (now as { poly: Poly }).poly.add(Poly.sym(fact.symbol).mul(by)) });
+          companions.push(name);
+        }
+      }
+      if (cond) this.expressions(cond);
+    } else if (kind === 'range') {
+      const right = field(n, 'right');
+      if (right) this.expressions(right);
+    } else {
+      const cond = field(n, 'condition');
+      if (cond) this.expressions(cond);
+      if (cond && cond.endIndex - cond.startIndex <= 120) fact.condition ??= cond.text;
+    }
+    const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x));
+    // `for (i = tid; i < batch_size * beam_width; i += stride)`: a thread per sequence
+    const loopCond = kind === 'for' || kind === 'while' ? field(n, 'condition') : null;
+    const outerPerSequence = this.perSequenceAt;
+    if (loopCond && sequenceGuard(loopCond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length + 1;
+    // `for (r = lane; r < HC_MULT; r += 32)` with HC_MULT = 4: only the warp's first lanes run the body
+    const outerLanes = this.activeLanes;
+    const few = kind === 'for' ? firstLanesLoop(n, fact, (x) => this.eval(x)) : null;
+    if (few !== null) this.activeLanes = Math.min(few, outerLanes ?? few);
+    const outerWeight = this.opsWeight;
+    if (fact.trips) this.opsWeight = Math.min(outerWeight * fact.trips, MAX_OPS_WEIGHT);
+    const outerSwitches = this.loopSwitchDepth;
+    this.loopSwitchDepth = this.switchDepth;
+    this.loopStack.push(id);
+    if (detached) this.pendingPragmas = detached.pragmas;
+    if (bodyNode) this.statement(bodyNode);
+    this.activeLanes = outerLanes;
+    if (kind === 'for') {
+      const update = field(n, 'update');
+      if (update) this.expressions(update);
+    }
+    this.loopStack.pop();
+    this.perSequenceAt = outerPerSequence;
+    this.opsWeight = outerWeight;
+    this.loopSwitchDepth = outerSwitches;
+    if (restoreVar && n.type === 'for_statement' && field(n, 'initializer')?.type === 'declaration') {
+      if (restoreVar[1]) this.env.set(restoreVar[0], restoreVar[1]);
+      else this.env.delete(restoreVar[0]);
+    } else if (restoreVar) {
+      // `for (; l < n; l += 4 * nthreads)` on an outer variable: after the loop `l` is wherever it stopped
+      this.env.set(restoreVar[0], { kind: 'int', poly: Poly.unknown });
+    }
+    for (const name of [...carried, ...companions]) this.env.set(name, { kind: 'int', poly: Poly.unknown });
+  }
+
+  /** A loop written as a call with a lambda body (facts/lambda-loops.ts): from `start` (else 0) to `count` by 1. */
+  protected callLoop(lambda: Node, l: LambdaLoop): void {
+    const id = this.nextLoopId++;
+    const call = lambda.parent!.parent!;
+    const line = call.startPosition.row;
+    const fact: LoopFact = {
+      id, kind: 'for', variable: l.variable, symbol: `#loop${id}:${l.variable}`, init: l.start ? this.eval(l.start) : Poly.const(0), step: Poly.const(1),
+      bound: l.count.text, range: nodeRange(call),
+      headerRange: { start: { line, column: call.startPosition.column }, end: { line, column: (this.lines[line] ?? '').trimEnd().length } },
+      parent: this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : null, depth: this.loopStack.length, gridStride: false, blockStride: false, pragmas: [],
+    };
+    if (this.branches.length) fact.scopes = [...this.branches];
+    this.loops.push(fact);
+    this.expressions(l.count);
+    const saved = this.env.get(l.variable);
+    this.env.set(l.variable, { kind: 'int', poly: fact.init!.add(Poly.sym(fact.symbol)) });
+    const carried = markLoopCarried(l.body, id, l.variable, this.env, (x) => this.eval(x));
+    this.loopStack.push(id);
+    this.statement(l.body);
+    this.loopStack.pop();
+    if (saved) this.env.set(l.variable, saved);
+    else this.env.delete(l.variable);
+    for (const name of carried) this.env.set(name, { kind: 'int', poly: Poly.unknown });
+  }
+
+  /** `i++`, `i += s`, `i = i + s`: the per-iteration step of the loop variable. */
+  protected stepOf(update: Node, variable: string): Poly | null {
+    const u = update.type === 'comma_expression' ? namedChildren(update)[0] : update;
+    if (u.type === 'update_expression' && field(u, 'argument')?.text === variable) return Poly.const(u.text.includes('++') ? 1 : -1);
+    if (u.type === 'assignment_expression' && field(u, 'left')?.text === variable) {
+      const op = field(u, 'operator')?.text;
+      const r = this.eval(field(u, 'right'));
+      if (op === '+=') return r;
+      if (op === '-=') return r.scale(-1);
+      if (op === '=') {
+        const d = r.sub(Poly.sym(variable));
+        if (!d.dependsOn((s) => s === variable)) return d;
+      }
+      if (op === '<<=' || op === '>>=' || op === '*=' || op === '/=') return null;
+    }
+    return null;
+  }
+}

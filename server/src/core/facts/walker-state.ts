@@ -1,0 +1,342 @@
+// The state of one walk of a C/C++ function (cfamily.ts): what it has recorded so far
+// (loops, accesses, calls), the guards and loops around the statement being read, and how
+// an access is recorded with them.
+import type { SyntaxNode as Node } from '../mirror';
+import { COMPARE, NO_NAMES, ofNames } from './loop-forms';
+import { fieldAccess, type RecordLayouts } from './records';
+import { VECTOR_TYPES, type TypeAliases } from './ctypes';
+import { Evaluator, capped, unparen, type Value } from './evaluate';
+import type { FileArray, MacroDef } from './file-scope';
+import { Poly, loneSymbol } from '../affine';
+import { distinctAcrossLanes } from '../lanes';
+import { children, field, namedChildren, nodeRange, walk } from '../syntax';
+import { HOST_LOOP_IDS, type HostHelpers } from './host-inline';
+import type { AccessFact, CallFact, CompileTimeGuard, FunctionFacts, InlinedCall, LoopFact, MemorySpace, ParamFact, SharedArrayFact } from './model';
+import { rootName } from './c-syntax';
+
+/** Past this many runs per thread a statement's arithmetic no longer changes a verdict. */
+export const MAX_OPS_WEIGHT = 1 << 16;
+
+export abstract class WalkerState extends Evaluator {
+  get paramNames(): ReadonlySet<string> {
+    return new Set(this.params.keys());
+  }
+  protected loopStack: number[] = [];
+  /** Switches open around the statement being read, and around the innermost loop when it began (a `break` leaves the loop only when they are equal). */
+  protected switchDepth = 0;
+  protected loopSwitchDepth = 0;
+  nextLoopId = 0;
+  /** Host code: the file's helpers with loops, inlined where a loop calls them (core/facts/host-inline.ts). */
+  hostHelpers?: HostHelpers;
+  /** Loop ids of inlined host helpers, shared by every walk of one function (its own loops' ids are positions in `loops`). */
+  protected hostIds = { next: HOST_LOOP_IDS };
+  readonly inlined: InlinedCall[] = [];
+  /** The file's functions called in a loop here, with their text's key (see `FunctionFacts.calleeVersions`). */
+  readonly calleeVersions = new Map<string, string>();
+  /** Functions this one hands a global buffer to that it could not read (device code). */
+  readonly opaqueBufferCalls = new Set<string>();
+  readonly loops: LoopFact[] = [];
+  readonly accesses: AccessFact[] = [];
+  readonly shared: SharedArrayFact[] = [];
+  readonly calls: CallFact[] = [];
+  readonly syncthreads: FunctionFacts['syncthreads'] = [];
+  arithmetic = 0;
+  /** How many times a statement here runs per thread: the product of the enclosing loops' constant trip counts. */
+  protected opsWeight = 1;
+  indexBound: string | null = null;
+  indexBoundValue: Poly | null = null;
+  /** Every parameter a thread index is checked against (`row < rows && col < cols`): the extents of a 2-D or 3-D kernel. */
+  readonly indexBounds = new Set<string>();
+  protected pendingPragmas: string[] = [];
+  /** Host pointers declared as another name for a struct member (`float *c = l.output_gpu;`): calls through them name the member. */
+  protected memberAliases = new Map<string, string>();
+  /** Scalar locals by name: declared type and loop depth of the declaration (for `LoopFact.reductions`). */
+  protected localTypes = new Map<string, { type: string; depth: number }>();
+  /** > 0 while walking code that at most one lane of a warp runs (`if (threadIdx.x == 0)`). */
+  protected singleLaneDepth = 0;
+  /** The block's first threads that a guard around here leaves active (`if (tid < 20)`), or null for all. */
+  protected activeLanes: number | null = null;
+  /** The same guard's bound when it is a name (`if (tid < R)`, R a template parameter): bound at the launch by the rules. */
+  protected firstThreads: string | null = null;
+  /**
+   * Inside a guard or loop that lets only a batch's worth of threads through (facts/sequence-bound.ts): the
+   * loop depth it holds at (a loop opened inside it, over a vocabulary or a length, moves more than a few values).
+   */
+  protected perSequenceAt: number | null = null;
+  /** Enclosing arms of if/else and switch cases, outermost first (each arm has its own id). */
+  protected branches: number[] = [];
+  /** Loops whose iterations the enclosing `if`s pick a few of (`if (i == n - 1)`, `if (i % 100 == 0)`). */
+  protected readonly rareLoops: number[] = [];
+  /** Inside the short-remainder arm of a chunked loop (loop-forms.ts `chunkTailArm`). */
+  protected chunkTailDepth = 0;
+  /** Inside the arm of an `if` that runs when a size is not a multiple of a vector width (`else` of `n % 4 == 0`). */
+  protected remainderDepth = 0;
+  /** References bound to one element (`float4& out = out4[idx]`), by name: the access recorded where each was bound. */
+  protected readonly elementRefs = new Map<string, AccessFact>();
+  /** The run of `if (v == c)` tests just walked in this block (a dispatch on `v`). */
+  protected dispatch: { variable: string; stmt: number; values: Set<string> } | null = null;
+  /** The branch statement of the `if` just walked when its only arm ends in `return`. */
+  protected returningIf: number | null = null;
+  protected nextBranch = 0;
+  /** An inlined helper's template parameters bound to constants at the call (`stage<16, false>(...)`): `if`s on them are decided. */
+  protected templateConstants: ReadonlySet<string> = NO_NAMES;
+  /** Host code: names given to a kernel's instantiation (`auto kernel_func = k<64, 64>;`). */
+  protected kernelAliases = new Map<string, Node>();
+  /** The busiest arm of each template parameter's `if (A == c)` tests: the arithmetic of the one an instantiation keeps. */
+  selectedArithmetic = new Map<string, number>();
+  /** The undecided compile-time tests around the statement being read, innermost last. */
+  protected guards: CompileTimeGuard[] = [];
+
+  /** `if constexpr (SLICES > 1)`, or a plain `if` comparing template parameters only: a test each launch decides. */
+  protected compileTimeGuard(n: Node, cond: Node): CompileTimeGuard | null {
+    if (!this.templateParams.size) return null;
+    const test = unparen(cond.type === 'condition_clause' ? field(cond, 'value') ?? namedChildren(cond)[0] ?? null : cond);
+    const op = test?.type === 'binary_expression' ? field(test, 'operator')?.text : undefined;
+    if (!test || !op || !COMPARE[op]) return null;
+    const left = this.eval(field(test, 'left'));
+    const right = this.eval(field(test, 'right'));
+    if (!ofNames(left, this.templateParams) || !ofNames(right, this.templateParams) || (left.isConstant && right.isConstant)) return null;
+    return { left, op: op as CompileTimeGuard['op'], right, holds: true };
+  }
+
+  constructor(
+    protected readonly isKernel: boolean,
+    params: ParamFact[],
+    protected readonly lines: string[],
+    protected readonly fileArrays: readonly FileArray[] = [],
+    protected readonly constants: ReadonlyMap<string, number> = new Map(),
+    macros: ReadonlyMap<string, MacroDef> = new Map(),
+    /** Where pointer parameters point: global for kernels, host for host code, unknown for __device__ helpers (shared or global). */
+    paramSpace: MemorySpace = isKernel ? 'global' : 'host',
+    /** `__device__` functions of the file by name: their accesses are seen at their call sites. */
+    protected readonly helpers: ReadonlyMap<string, Node> = new Map(),
+    /** How many helper calls deep this walk is (bounded). */
+    protected readonly depth = 0,
+    aliases: TypeAliases = new Map(),
+    /** The file's plain structs: a field of an array of them is an access at its offset. */
+    protected readonly records: RecordLayouts = new Map(),
+  ) {
+    super(macros, aliases);
+    this.memberSpace = paramSpace;
+    for (const [name, value] of constants) this.env.set(name, { kind: 'int', poly: Poly.const(value) });
+    for (const g of fileArrays) {
+      this.env.set(g.name, { kind: 'ptr', base: g.name, offset: Poly.const(0), elemType: g.elemType, space: g.space, vector: VECTOR_TYPES.has(g.elemType) });
+    }
+    for (const p of params) {
+      this.params.set(p.name, p);
+      if (p.pointer) {
+        this.env.set(p.name, {
+          kind: 'ptr', base: p.name, offset: Poly.const(0), elemType: p.type,
+          space: paramSpace, vector: VECTOR_TYPES.has(p.type),
+        });
+        if (VECTOR_TYPES.has(p.type)) this.usesVectorTypes = true;
+      }
+    }
+  }
+
+  /** Walks one statement (cfamily.ts). */
+  abstract statement(n: Node): void;
+  /** Records the accesses and calls inside an expression and applies its assignments (cfamily.ts). */
+  abstract expressions(n: Node | null): void;
+
+  /**
+   * `tid == 0`, `lane == 0`, `u == 0` with `u` lane-dependent (possibly `&&` other tests):
+   * at most one lane of a warp passes when the compared value differs in every lane.
+   * Returns the operator ('==' or '!=' for the negated test) or null.
+   */
+  protected singleLaneCondition(cond: Node): '==' | '!=' | null {
+    const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
+    if (c?.type !== 'binary_expression') return null;
+    const op = field(c, 'operator')?.text;
+    if (op === '&&') return this.singleLaneCondition(field(c, 'left')!) === '==' || this.singleLaneCondition(field(c, 'right')!) === '==' ? '==' : null;
+    if (op !== '==' && op !== '!=') return null;
+    const diff = this.eval(field(c, 'left')).sub(this.eval(field(c, 'right')));
+    if (diff.unknown || !diff.dependsOn((s) => s.startsWith('threadIdx.x') || s.startsWith('#op'))) return null;
+    return distinctAcrossLanes(diff) ? op : null;
+  }
+
+  /** `if (threadIdx.x < R)` with `R` a bare name: `R` (a launch may set it). */
+  protected firstThreadsName(cond: Node): string | null {
+    const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
+    if (c?.type !== 'binary_expression' || field(c, 'operator')?.text !== '<') return null;
+    const tid = this.eval(field(c, 'left'));
+    const bound = this.eval(field(c, 'right'));
+    if (tid.unknown || tid.symbols().size !== 1 || !tid.coefficient('threadIdx.x').isConstant || tid.coefficient('threadIdx.x').constant !== 1 || tid.constant !== 0) return null;
+    return loneSymbol(bound);
+  }
+
+  /**
+   * `tid < 20` (`threadIdx.x < K`, `K > tid`, `<=`), with the bound a constant below a warp: how
+   * many of the block's first threads pass; null for any other condition.
+   */
+  protected firstThreadsCondition(cond: Node): number | null {
+    const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
+    if (c?.type !== 'binary_expression') return null;
+    const op = field(c, 'operator')?.text;
+    if (op === '&&') {
+      const l = this.firstThreadsCondition(field(c, 'left')!);
+      const r = this.firstThreadsCondition(field(c, 'right')!);
+      return l === null ? r : r === null ? l : Math.min(l, r);
+    }
+    const left = this.eval(field(c, 'left'));
+    const right = this.eval(field(c, 'right'));
+    const [tid, bound, inclusive] = op === '<' || op === '<=' ? [left, right, op === '<='] : op === '>' || op === '>=' ? [right, left, op === '>='] : [null, null, false];
+    if (!tid || !bound || tid.unknown || bound.unknown || !bound.isConstant) return null;
+    const t = tid.coefficient('threadIdx.x');
+    if (!t.isConstant || t.constant !== 1 || tid.symbols().size !== 1 || tid.constant !== 0) return null;
+    const k = bound.constant + (inclusive ? 1 : 0);
+    return k >= 2 && k < 32 ? k : null;
+  }
+
+  /** `if (i < n)` / `if (i >= n) return;`: remembers which parameter bounds the thread index. */
+  protected noteBound(cond: Node): void {
+    walk(cond, (c) => {
+      if (c.type !== 'binary_expression') return;
+      const op = field(c, 'operator')?.text ?? '';
+      if (!['<', '>=', '<=', '>'].includes(op)) return;
+      const l = this.eval(field(c, 'left'));
+      const r = field(c, 'right');
+      // a parameter (`n`) or a product of them and constants (`BT * OC`, `n / 4`)
+      const bound = r && (r.type === 'identifier' || (r.type === 'binary_expression' && /^[\w\s*/()]+$/.test(r.text))) ? r.text.replace(/\s+/g, '') : null;
+      if (bound && l.dependsOn((s) => s.startsWith('threadIdx.'))) {
+        if (this.indexBound === null) this.indexBoundValue = this.eval(r);
+        this.indexBound ??= bound;
+        this.indexBounds.add(bound);
+      }
+    });
+  }
+
+  /** `std::cout << x << y`: output, recorded (at its innermost `<<`, the one the stream starts) as a call named after the stream, like printf. */
+  protected noteStreamOutput(n: Node): void {
+    const left = field(n, 'left');
+    if (!left || !/^(?:std::)?(?:cout|cerr|clog)$/.test(left.text)) return;
+    this.calls.push({ kind: 'call', name: left.text, range: nodeRange(n), nameRange: nodeRange(left), args: [], argRoots: [], loops: [...this.loopStack], scopes: [...this.branches] });
+  }
+
+  /** `s += e`, `s -= e`, `s *= e`, `s = s + e` on a scalar declared outside the innermost enclosing loop: a reduction of that loop. */
+  protected noteReduction(name: string, op: string, right: Node | null, at: Node): void {
+    const local = this.localTypes.get(name);
+    if (!local || local.depth >= this.loopStack.length) return;
+    const r = unparen(right);
+    const self = op === '=' && r?.type === 'binary_expression' && unparen(field(r, 'left'))?.text === name ? field(r, 'operator')?.text ?? '' : '';
+    const kind = self ? `${self}=` : op;
+    if (!['+=', '-=', '*='].includes(kind)) return;
+    // loop ids are positions in `loops`, except inside an inlined helper, whose loops are its own
+    const id = this.loopStack[this.loopStack.length - 1];
+    const loop = this.loops.find((l) => l.id === id);
+    if (!loop) return;
+    (loop.reductions ??= []).push({ variable: name, type: local.type, op: kind, range: nodeRange(at), declaredDepth: local.depth });
+  }
+
+  protected isLoopCarried(v: Value): boolean {
+    return v.kind === 'int' && [...v.poly.symbols()].some((s) => s.endsWith("'"));
+  }
+
+  protected indexNodes(n: Node): Node[] {
+    const out: Node[] = [];
+    let cur: Node | null = n;
+    while (cur && cur.type === 'subscript_expression') {
+      const idx = field(cur, 'indices') ?? field(cur, 'index');
+      if (idx) out.push(idx);
+      cur = field(cur, 'argument');
+    }
+    if (cur && cur !== n) out.push(cur);
+    if (n.type === 'pointer_expression') {
+      const a = field(n, 'argument');
+      if (a) out.push(a);
+    }
+    return out;
+  }
+
+  protected accessKind(n: Node): AccessFact['kind'] {
+    let cur = n;
+    let parent = cur.parent;
+    while (parent && (parent.type === 'parenthesized_expression' || parent.type === 'field_expression')) {
+      cur = parent;
+      parent = parent.parent;
+    }
+    if (!parent) return 'load';
+    if (parent.type === 'assignment_expression' && field(parent, 'left')?.id === cur.id) {
+      return field(parent, 'operator')?.text === '=' ? 'store' : 'update';
+    }
+    if (parent.type === 'update_expression') return 'update';
+    return 'load';
+  }
+
+  protected recordAccess(n: Node, kind?: AccessFact['kind']): void {
+    const target = this.accessTarget(n);
+    if (!target) return;
+    // `data[i].g` of an array of structs: the field, at its offset in the record
+    const member = this.records.size ? fieldAccess(n, target, this.records, this.aliases) : null;
+    if (member) return this.pushAccess(member.target, member.at, kind ?? this.accessKind(n));
+    this.pushAccess(target, n, kind ?? this.accessKind(n));
+  }
+
+  /** `dim3 block(32, 8)` / `dim3 block = dim3(1, 256)`: each extent, null where not constant. */
+  protected readonly dim3dims = new Map<string, (number | null)[]>();
+  protected noteDim3(n: Node): void {
+    for (const d of children(n)) {
+      // `dim3 block(tokens, threads)` with names for arguments reads as a function declaration (C++'s most vexing parse)
+      if (d.type === 'function_declarator') {
+        const name = field(d, 'declarator')?.text;
+        const dims = namedChildren(field(d, 'parameters') ?? d).map((p) => {
+          const text = p.text.trim();
+          const known = /^[A-Za-z_]\w*$/.test(text) ? this.env.get(text) : undefined;
+          return known?.kind === 'int' && known.poly.isConstant ? known.poly.constant : null;
+        });
+        if (name) this.noteDims(name, dims);
+        continue;
+      }
+      const name = d.type === 'init_declarator' ? field(d, 'declarator')?.text : null;
+      if (!name) continue;
+      const v = field(d, 'value');
+      const args = v ? namedChildren(v.type === 'call_expression' ? field(v, 'arguments') ?? v : v) : [];
+      const dims = args.map((a) => { const x = this.eval(a); return x.isConstant ? x.constant : null; });
+      this.noteDims(name, dims);
+    }
+  }
+  protected noteDims(name: string, dims: (number | null)[]): void {
+    this.dim3dims.set(name, dims);
+    // `dim3 grid(nElem / block.x)`: the extents read as `block.x`, `block.y` (a dim3's missing ones are 1)
+    ['x', 'y', 'z'].forEach((axis, i) => {
+      const extent = i < dims.length ? dims[i] : 1;
+      if (extent !== null) this.env.set(`${name}.${axis}`, { kind: 'int', poly: Poly.const(extent) });
+    });
+  }
+  /** A launch argument's extents (`256`, `block`, `dim3(32, 16)`), each null where not constant. */
+  protected extents(arg: Node): (number | null)[] {
+    if (arg.type === 'identifier' && this.dim3dims.has(arg.text)) return this.dim3dims.get(arg.text)!;
+    const dims = arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3' ? namedChildren(field(arg, 'arguments') ?? arg) : [arg];
+    return dims.map((d) => { const v = this.eval(d); return v.isConstant ? v.constant : null; });
+  }
+  /** The number of blocks a launch's grid argument gives (`1`, `grid`, `dim3(2, 2)`), when every extent is constant. */
+  protected extent(arg: Node): number | null {
+    const dims = this.extents(arg);
+    return dims.length && dims.every((d) => d !== null) ? dims.reduce<number>((a, b) => a * b!, 1) : null;
+  }
+
+  /** Records an access at `at`, with the loops and lane guards around it (of `kind` when given: one copy of the target, not two). */
+  protected pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops' | 'kind'> & Partial<Pick<AccessFact, 'kind'>>, at: Node, kind?: AccessFact['kind']): void {
+    const fact: AccessFact = kind !== undefined
+      ? { ...target, kind, range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] }
+      : { ...(target as Omit<AccessFact, 'range' | 'text' | 'loops'>), range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
+    if (this.singleLaneDepth > 0) fact.singleLane = true;
+    if (this.chunkTailDepth > 0) fact.chunkTail = true;
+    if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
+    else if (this.firstThreads !== null) fact.firstThreads = this.firstThreads;
+    if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt) fact.perSequence = true;
+    if (this.branches.length) fact.scopes = [...this.branches];
+    if (this.guards.length) fact.compileTimeGuards = [...this.guards];
+    const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
+    if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];
+    this.accesses.push(fact);
+  }
+
+  /** The buffer an argument names, through member aliases. */
+  protected root(a: Node): string | null {
+    // `w[offset + 2]` passed whole: an element of an array of pointers (a layer's weights), a buffer of its own
+    if (a.type === 'subscript_expression') return a.text.replace(/\s+/g, '');
+    const r = rootName(a);
+    return r === null ? null : this.memberAliases.get(r) ?? r;
+  }
+}
