@@ -185,6 +185,9 @@ export class Evaluator {
           if ([a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom(name.endsWith('min') ? 'min' : 'max', [a, b]);
           return this.opaqueIfUniformValues(n, [a, b]);
         }
+        const helperName = fn?.type === 'template_function' ? field(fn, 'name')?.text : fn?.type === 'identifier' ? fn.text : undefined;
+        const returned = helperName ? this.helperValue(n, helperName, args) : null;
+        if (returned) return returned;
         return this.opaqueIfUniform(n, args);
       }
       case 'conditional_expression': {
@@ -218,6 +221,11 @@ export class Evaluator {
       default:
         return Poly.unknown;
     }
+  }
+
+  /** The value a call of one of the file's helpers returns (`at2(row, k, cols)`), when the walk can read it; null here. */
+  protected helperValue(_call: Node, _name: string, _args: readonly Node[]): Poly | null {
+    return null;
   }
 
   /** `opaqueIfUniform` over values already evaluated. */

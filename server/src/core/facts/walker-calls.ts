@@ -25,6 +25,20 @@ const STORE_INTRINSICS = /^__st(cs|cg|wb|wt)$|^_mm\d*_storeu?_\w+$/;
 /** Calls handed a buffer whose effect is known without their body: intrinsics, casts, random-number set-up, load and store wrappers. */
 const KNOWN_BUFFER_CALL = /^(?:__|atomic|printf$|assert$|curand|memcpy$|memset$)|_cast$|ldg|[Ll]oad|[Ss]tore|^(?:ld|st)_/;
 
+/** Integer types an index helper returns (`int`, `size_t`, `int64_t`, `unsigned long`, `index_t`). */
+const INDEX_TYPE = /^(?:(?:unsigned|signed|long|short|const)\s+)*(?:int|long|short|unsigned|size_t|ptrdiff_t|u?int(?:32|64)_t|index_t|idx_t|IndexType)$/;
+
+/** A helper's body read as an index: scalar declarations, then `return <expression>;`, for an integer return type. */
+function returnedIndex(def: Node): { before: Node[]; value: Node } | null {
+  const type = field(def, 'type')?.text.replace(/\s+/g, ' ').trim() ?? '';
+  if (!INDEX_TYPE.test(type)) return null;
+  const items = namedChildren(field(def, 'body') ?? def).filter((c) => c.type !== 'comment');
+  const last = items.at(-1);
+  const value = last?.type === 'return_statement' ? namedChildren(last)[0] : undefined;
+  if (!value || !items.slice(0, -1).every((d) => d.type === 'declaration' && !/[[*&]/.test(d.text.split('=')[0]))) return null;
+  return { before: items.slice(0, -1), value };
+}
+
 export abstract class CallWalker extends WalkerState {
   /** A walk of a helper's body called from here, one level deeper: a kernel's (device) or the host's. */
   protected abstract nested(isKernel: boolean, space: MemorySpace): CallWalker;
@@ -70,6 +84,27 @@ export abstract class CallWalker extends WalkerState {
       if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt && !fact.helperLoops?.length) fact.perSequence = true;
       this.accesses.push(fact);
     }
+  }
+
+  /**
+   * `m[at2(row, k, cols)]` with `int at2(int r, int k, int c) { return r * c + k; }`: the index a
+   * helper returns, its parameters bound to this call's arguments (scalar declarations before the
+   * `return` are read too), so the access has the index the helper computes.
+   */
+  protected override helperValue(call: Node, name: string, args: readonly Node[]): Poly | null {
+    const helper = this.isKernel && this.depth < MAX_HELPER_DEPTH ? this.helpers.get(name) : undefined;
+    const def = helper ? helperFunction(helper) : null;
+    const returned = def ? returnedIndex(def) : null;
+    const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
+    if (!helper || !returned || !fdecl) return null;
+    const params = paramFacts(fdecl, this.aliases);
+    if (params.length !== args.length || params.some((p) => p.pointer)) return null;
+    const inner = this.nested(true, 'unknown');
+    this.bindTemplateArgs(inner, helper, call);
+    this.bindParams(inner, params, args);
+    for (const d of returned.before) inner.statement(d);
+    const value = inner.eval(returned.value);
+    return value.unknown ? null : value;
   }
 
   /** The caller's variables a helper takes by non-const reference (`int& q_size`): unknown after the call. */
