@@ -34,7 +34,8 @@ export function displaySymbol(name: string): string {
   if (atom) return `(${atom.display})`;
   const colon = name.indexOf(':');
   const plain = name.startsWith('#') && colon > 0 ? name.slice(colon + 1) : name;
-  return /^[\w.']+$/.test(plain) ? plain : `(${plain})`;
+  // (a call with plain arguments, `x.size(1)`, reads as one term)
+  return /^[\w.']+(?:\([\w.,]*\))?$/.test(plain) ? plain : `(${plain})`;
 }
 
 /**

@@ -3,7 +3,8 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { Poly, isVarying } from '../affine';
 import { children, field, namedChildren, walk } from '../syntax';
-import { baseType, containerElementOf, declaratorName, type TypeAliases } from './ctypes';
+import { baseType, containerElementOf, declaratorName, tensorAccessor, type TypeAliases } from './ctypes';
+import type { MacroDef } from './file-scope';
 import type { Value } from './evaluate';
 import type { ParamFact } from './model';
 
@@ -122,7 +123,7 @@ export function endsInReturn(n: Node | null): boolean {
 }
 
 /** A function's parameters: name, element type, whether a pointer (or array, or container), rank, const and restrict. */
-export function paramFacts(declarator: Node, aliases?: TypeAliases): ParamFact[] {
+export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: ReadonlyMap<string, MacroDef>): ParamFact[] {
   const list = field(declarator, 'parameters');
   if (!list) return [];
   const out: ParamFact[] = [];
@@ -131,7 +132,17 @@ export function paramFacts(declarator: Node, aliases?: TypeAliases): ParamFact[]
     const info = declaratorName(field(p, 'declarator'));
     if (!info) continue;
     const quals = children(p).filter((c) => c.type === 'type_qualifier').map((c) => c.text);
-    const container = containerElementOf(field(p, 'type')?.text ?? '', aliases);
+    const typeText = field(p, 'type')?.text ?? '';
+    // (`const TensorAcc4R input` with `#define TensorAcc4R PackedTensorAccessor32<scalar_t, 4, RestrictPtrTraits>`)
+    // (or `using Acc2 = at::PackedTensorAccessor32<float, 2, at::RestrictPtrTraits>;`)
+    const named = baseType(typeText);
+    const accessor = tensorAccessor(typeText) ?? tensorAccessor(macros?.get(named)?.body?.text ?? '') ??
+      aliases?.get(named)?.map(tensorAccessor).find((a) => a) ?? null;
+    if (accessor) {
+      out.push({ name: info.name, type: accessor.elem, pointer: true, rank: accessor.rank, accessor: true, isConst: /\bconst\b/.test(p.text), restrict: true });
+      continue;
+    }
+    const container = containerElementOf(typeText, aliases);
     out.push({
       name: info.name,
       type: container ?? baseType(field(p, 'type')?.text ?? ''),

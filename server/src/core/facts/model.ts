@@ -16,6 +16,8 @@ export interface ParamFact {
   restrict: boolean;
   /** Dimensions of an array parameter (`float A[N][M]` -> 2), when more than one. */
   rank?: number;
+  /** A PyTorch tensor accessor (`acc[n][c][h][w]`): `rank` subscripts index a contiguous tensor of that many dims. */
+  accessor?: boolean;
   /** Triton: the parameter is annotated `tl.constexpr` (a compile-time value, never a pointer). */
   constexpr?: boolean;
 }

@@ -53,7 +53,7 @@ export abstract class CallWalker extends WalkerState {
     const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
     const body = def ? field(def, 'body') : null;
     if (!def || !fdecl || !body) return;
-    const params = paramFacts(fdecl, this.aliases);
+    const params = paramFacts(fdecl, this.aliases, this.macros);
     if (params.length !== args.length) return;
     const inner = this.nested(true, 'unknown');
     inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
@@ -97,7 +97,7 @@ export abstract class CallWalker extends WalkerState {
     const returned = def ? returnedIndex(def) : null;
     const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
     if (!helper || !returned || !fdecl) return null;
-    const params = paramFacts(fdecl, this.aliases);
+    const params = paramFacts(fdecl, this.aliases, this.macros);
     if (params.length !== args.length || params.some((p) => p.pointer)) return null;
     const inner = this.nested(true, 'unknown');
     this.bindTemplateArgs(inner, helper, call);
@@ -158,7 +158,7 @@ export abstract class CallWalker extends WalkerState {
     const fdecl = functionDeclarator(field(helper.def, 'declarator'));
     const body = field(helper.def, 'body');
     if (!fdecl || !body) return;
-    const params = paramFacts(fdecl, this.aliases);
+    const params = paramFacts(fdecl, this.aliases, this.macros);
     if (params.length !== args.length) return;
     const ids = this.hostIds;
     if (this.depth > 0) ids.next = Math.max(ids.next, this.nextLoopId);

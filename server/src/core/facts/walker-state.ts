@@ -125,9 +125,11 @@ export abstract class WalkerState extends Evaluator {
     for (const p of params) {
       this.params.set(p.name, p);
       if (p.pointer) {
+        // an accessor's `acc[i][j][k]` is the element of a contiguous tensor: dims `acc.size(1)`, `acc.size(2)` after the first
+        const rows = p.accessor && p.rank ? Array.from({ length: p.rank - 1 }, (_, k) => Poly.sym(`${p.name}.size(${k + 1})`)) : undefined;
         this.env.set(p.name, {
           kind: 'ptr', base: p.name, offset: Poly.const(0), elemType: p.type,
-          space: paramSpace, vector: VECTOR_TYPES.has(p.type),
+          space: paramSpace, vector: VECTOR_TYPES.has(p.type), ...(rows ? { rows } : {}),
         });
         if (VECTOR_TYPES.has(p.type)) this.usesVectorTypes = true;
       }
