@@ -12,8 +12,20 @@ export function declamped(p: Poly, depth = 0): Poly {
     if (!d || (d.op !== 'min' && d.op !== 'max') || d.args.length !== 2) continue;
     const moving = d.args.filter((x) => x.dependsOn((s) => !isUniformSymbol(s)));
     if (moving.length !== 1) continue;
-    out = out.substitute(sym, declamped(moving[0], depth + 1));
+    // (a bound that falls as the thread index grows, `max(0, R - x)`, `min(win, W + R - x)`, is clamped for every
+    // thread past the first few: the other arm is the value there)
+    const other = d.args.find((x) => x !== moving[0])!;
+    out = out.substitute(sym, fallsWithThread(moving[0]) ? other : declamped(moving[0], depth + 1));
   }
   return out;
+}
+
+/** Whether `p` decreases as the thread index grows: every thread-dependent term has a negative constant coefficient. */
+function fallsWithThread(p: Poly): boolean {
+  const terms = [...p.symbols()].filter((s) => !s.startsWith('#loop') && !isUniformSymbol(s));
+  return terms.length > 0 && terms.every((s) => {
+    const c = p.coefficient(s);
+    return c.isConstant && c.constant < 0;
+  });
 }
 const isUniformSymbol = (s: string): boolean => !s.startsWith('threadIdx.') && !s.startsWith('blockIdx.') && !s.startsWith('#loop') && !(atomDef(s)?.args.some((x) => x.dependsOn((t) => !isUniformSymbol(t))) ?? false);
