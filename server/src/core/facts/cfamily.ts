@@ -27,6 +27,13 @@ const COMMAND_LINE_VALUE = /^\s*(?:std::)?(?:atoi|atol|atoll|stoi|stol|stoul|str
 /** What only device code reads: a thread's coordinates, a block barrier. */
 const GPU_BUILTINS = /\bthreadIdx\s*\.\s*[xyz]\b|\b__syncthreads\s*\(/;
 
+/** A host pointer's initial value that names a buffer the walk cannot trace: an allocation, a call's result, a struct member. */
+function hostBufferSource(value: Node): boolean {
+  let v: Node | null = unparen(value);
+  while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
+  return v?.type === 'new_expression' || v?.type === 'call_expression' || v?.type === 'field_expression';
+}
+
 /** The arm that the statements after `if (c) { ...; return; }` in the same block form. */
 const ARM_AFTER_RETURN = 1;
 
@@ -291,6 +298,9 @@ class FunctionWalker extends LoopWalker {
         if (p) {
           const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
           this.env.set(info.name, { kind: 'ptr', ...retyped });
+        } else if (!this.isKernel && value && hostBufferSource(value)) {
+          // `double* d = new double[n]`, `(float*)malloc(...)`, `t.data_ptr<float>()`, `in.values` of a struct: a buffer of its own
+          this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else this.env.delete(info.name);
       } else if (type === 'auto' && (pointee = value ? this.evalPtr(value) : null)) {
         // `auto out = voxels + voxelidx * stride;`: a pointer into the buffer, as if declared `T* out`
