@@ -39,10 +39,25 @@ function nextStep(calls: CallFact[], i: number): number | null {
     const use = firstUse(calls, from, name);
     return use && step(calls[use.index]) && sameContext(c, calls[use.index]) ? use.index : null;
   };
-  if (c.parent === undefined) return (c.assignedTo ?? []).length === 1 ? byName(i, c.assignedTo![0]) : null;
+  // (an in-place step, `m.mul_(b1).add_(g)` as a statement, leaves its result in the tensor it was called on)
+  if (c.parent === undefined) {
+    if ((c.assignedTo ?? []).length === 1) return byName(i, c.assignedTo![0]);
+    const target = inPlaceTarget(calls, i);
+    return target ? byName(i, target) : null;
+  }
   const p = calls[c.parent];
   if (step(p)) return sameContext(c, p) ? c.parent : null;
   return p.form === 'assign' && p.name === '=' && (p.assignedTo ?? []).length === 1 ? byName(c.parent, p.assignedTo![0]) : null;
+}
+
+/** The tensor an in-place step writes: `m` of `m.add_(g)`, and of `m.mul_(b1).add_(g)` (its receiver is in-place on `m`). */
+function inPlaceTarget(calls: readonly CallFact[], i: number, depth = 0): string | null {
+  const c = calls[i];
+  if (c.form !== 'method' || !c.name.endsWith('_') || depth > 8) return null;
+  if (c.argRoots[0] && c.args[0] === c.argRoots[0]) return c.argRoots[0];
+  // (the receiver is the operation this call's expression starts with)
+  const receiver = calls.findIndex((r, j) => j < i && r.parent === i && r.range.start.line === c.range.start.line && r.range.start.column === c.range.start.column);
+  return receiver >= 0 ? inPlaceTarget(calls, receiver, depth + 1) : null;
 }
 
 /** Views that keep a tensor's size: what they return is as big as what they read. */
