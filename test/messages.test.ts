@@ -50,6 +50,13 @@ test('a guard that leaves the first threads active sizes the warp request (if (t
   assert.match(g.message, /32-way bank conflict/);
 });
 
+test('lanes a symbolic row apart are said to be that far apart, also when warp-uniform / and % pick the chunk', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/chunked_blocks.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f.message, /reads with threads `dims` elements apart/);
+});
+
 test('a field of an array of structures is quoted as written and advised as a layout: a structure of arrays, or whole records', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/aos_fields.cu');

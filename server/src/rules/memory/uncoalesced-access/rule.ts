@@ -121,7 +121,8 @@ function chunkedStream(a: AccessFact, globals: readonly AccessFact[], loops: rea
 /** How the threads' addresses are spaced, in words a reader can check against the code. */
 function describeStride(index: Poly, counts: SectorCount[], bytes: number): { text: string; term: string | null; constant: number | null; by?: string; atom?: string } {
   const c = index.coefficient(TID);
-  if (!index.hasAtoms && !c.unknown && c.terms.size > 0) {
+  // (atoms the same across the warp, `chunk / per_cloud` of a block's chunk, leave the lane's coefficient the distance)
+  if (!laneAtom(index) && !c.unknown && c.terms.size > 0) {
     if (c.isConstant) return { text: `${Math.abs(c.constant)} elements (${Math.abs(c.constant) * bytes} bytes)`, term: threadTerm(c), constant: Math.abs(c.constant) };
     return { text: elementsText(c), term: threadTerm(c), constant: null, by: c.toString() };
   }
@@ -150,6 +151,9 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
   }
   return { text: 'irregular distances', term: null, constant: null };
 }
+
+/** Whether an atom of `p` (`/`, `%`, `min`, ...) takes the lane's index, directly or through another atom. */
+const laneAtom = (p: Poly): boolean => p.hasAtoms && [...p.symbols()].some((s) => atomDef(s)?.args.some((a) => a.dependsOn((t) => t === TID) || laneAtom(a)) ?? false);
 
 /**
  * Lanes in groups along a row, the groups a row apart (`(tid / 2) * K + tid % 2`, two lanes per row of a GEMV): the
