@@ -15,6 +15,7 @@ import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../co
 import type { RuleFinding } from '../../../core/types';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 import { fix } from './fix';
+import { perFunction } from '../../common/memo';
 
 const HALF_TYPES = new Set(['half', '__half', '__nv_bfloat16', 'nv_bfloat16']);
 /** Scalar fp16 / bf16 arithmetic intrinsics (cuda_fp16.h, cuda_bf16.h). */
@@ -131,13 +132,16 @@ function checkDispatched(fn: FunctionFacts, facts: FileFacts): RuleFinding[] {
   }];
 }
 
+/** `checkKernel` kept with each function's facts: an edit re-checks only the functions it changed. */
+const kernelFindings = perFunction(checkKernel);
+
 export const rule: Rule = {
   id: 'vectorization/packed-half',
   languages: ['cuda'],
   defaultSeverity: 'information',
   fix,
   check: (facts: FileFacts) => facts.functions.flatMap((fn) => {
-    const direct = checkKernel(fn);
+    const direct = kernelFindings(fn);
     return direct.length ? direct : checkDispatched(fn, facts);
   }),
 };
