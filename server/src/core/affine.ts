@@ -44,11 +44,12 @@ export function displaySymbol(name: string): string {
  * symbol (`#op12`) whose definition is kept here, so the index stays a polynomial and
  * warp-level evaluation (lanes.ts) computes its value per lane.
  */
-export type AtomOp = '/' | '%' | '&' | '|' | '^' | '>>' | '<<' | 'min' | 'max' | '?:';
+export type AtomOp = '/' | '%' | '&' | '|' | '^' | '>>' | '<<' | 'min' | 'max' | '?:' | 'segment';
 export interface AtomDef {
   op: AtomOp;
-  /** Operands; for '?:' [left, right, then, else] of `left <cmp> right ? then : else`. */
+  /** Operands; for '?:' [left, right, then, else] of `left <cmp> right ? then : else`; for 'segment' [row]. */
   args: Poly[];
+  /** The comparison of '?:'; the load a 'segment' starts at, as written (`rowptr[row]`). */
   cmp?: string;
   display: string;
 }
@@ -81,7 +82,8 @@ export function atom(op: AtomOp, args: Poly[], cmp?: string): Poly {
       return t.length > MAX_ATOM_TEXT ? `${t.slice(0, MAX_ATOM_TEXT - 1)}…` : t;
     });
     const display =
-      op === '?:' ? `${d[0]} ${cmp} ${d[1]} ? ${d[2]} : ${d[3]}` : op === 'min' || op === 'max' ? `${op}(${d.join(', ')})` : `${wrap(d[0])} ${op} ${wrap(d[1])}`;
+      op === '?:' ? `${d[0]} ${cmp} ${d[1]} ? ${d[2]} : ${d[3]}` : op === 'min' || op === 'max' ? `${op}(${d.join(', ')})` :
+      op === 'segment' ? cmp ?? `segment(${d[0]})` : `${wrap(d[0])} ${op} ${wrap(d[1])}`;
     atoms.set(name, { op, args, cmp, display });
     atomNames.set(key, name);
   }
@@ -412,6 +414,13 @@ function foldAtom(op: AtomOp, args: Poly[], cmp?: string): Poly {
 }
 
 /** The value of an atom whose arguments are the integers a, b (and c, e for `?:`), or null (division by zero, a shift out of range). */
+/**
+ * Where a row of a CSR structure starts (`rowptr[row]`, a 'segment' atom), sampled as row × 16 elements: the rows of
+ * sparse matrices and segment reductions hold tens of elements on average, so a thread per row puts each lane of a
+ * warp in sectors of its own.
+ */
+export const SEGMENT_SPREAD = 16;
+
 export function constantAtom(op: AtomOp, a: number, b: number, c: number, e: number, cmp?: string): number | null {
   switch (op) {
     case '/':
@@ -432,6 +441,8 @@ export function constantAtom(op: AtomOp, a: number, b: number, c: number, e: num
       return Math.min(a, b);
     case 'max':
       return Math.max(a, b);
+    case 'segment':
+      return a * SEGMENT_SPREAD;
     case '?:': {
       const ok = cmp === '<' ? a < b : cmp === '<=' ? a <= b : cmp === '>' ? a > b : cmp === '>=' ? a >= b : cmp === '==' ? a === b : cmp === '!=' ? a !== b : null;
       return ok === null ? null : ok ? c : e;

@@ -309,6 +309,9 @@ class FunctionWalker extends LoopWalker {
         this.env.set(info.name, { kind: 'int', poly: Poly.unknown });
       } else {
         this.env.set(info.name, { kind: 'int', poly: emptyBraces(value) ? Poly.const(0) : value ? this.eval(value) : Poly.unknown });
+        const loaded = value && this.isKernel ? this.offsetLoad(value) : null;
+        if (loaded) this.loadedOffsets.set(info.name, loaded);
+        else this.loadedOffsets.delete(info.name);
       }
     }
   }
@@ -388,7 +391,10 @@ class FunctionWalker extends LoopWalker {
             return false;
           }
           if (left?.type === 'identifier' && this.loopStack.length) this.noteReduction(left.text, op, right, c);
-          if (left?.type === 'identifier') this.memberAliases.delete(left.text);
+          if (left?.type === 'identifier') {
+            this.memberAliases.delete(left.text);
+            this.loadedOffsets.delete(left.text);
+          }
           if (left?.type === 'identifier') {
             const v = this.env.get(left.text);
             // `if (argc >= 4) dimx = atoi(argv[2]);`: a command-line override of a default; the program's default

@@ -7,7 +7,7 @@ import { sequenceGuard } from './sequence-bound';
 import { commaParts, firstLanesLoop, remainderTrips, steppedName, whileAsFor } from './loop-forms';
 import { declaratorName } from './ctypes';
 import { unparen, type Value } from './evaluate';
-import { Poly } from '../affine';
+import { Poly, atom } from '../affine';
 import { field, namedChildren, nodeRange } from '../syntax';
 import type { LoopFact } from './model';
 import { emptyBraces, initializerValue, tripCount } from './c-syntax';
@@ -75,6 +75,11 @@ export abstract class LoopWalker extends CallWalker {
           initPoly = now.poly;
           if (now.poly.unknown) fact.tail = true;
         }
+      }
+      // `for (e = rowptr[row]; e < rowptr[row + 1]; ++e)`: the thread walks its own row of a CSR structure
+      const startNode = init?.type === 'declaration' ? initializerValue(namedChildren(init).find((c) => c.type === 'init_declarator') ?? init) : init?.type === 'assignment_expression' ? field(init, 'right') : null;
+      if (variable && this.isKernel && (initPoly === null || initPoly.unknown) && startNode && cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) {
+        initPoly = this.segmentStart(startNode, field(cond, 'right')) ?? initPoly;
       }
       if (variable) {
         const step = update ? this.stepOf(update, variable) : null;
@@ -155,6 +160,15 @@ export abstract class LoopWalker extends CallWalker {
       this.env.set(restoreVar[0], { kind: 'int', poly: Poly.unknown });
     }
     for (const name of [...carried, ...companions]) this.env.set(name, { kind: 'int', poly: Poly.unknown });
+  }
+
+  /** A CSR row's start (`rowptr[row]`) when the loop's bound is the next row's (`rowptr[row + 1]`): a 'segment' atom over the row. */
+  private segmentStart(start: Node, bound: Node | null): Poly | null {
+    const first = this.offsetLoad(start);
+    const last = first ? this.offsetLoad(bound) : null;
+    if (!first || !last || first.array !== last.array) return null;
+    const next = last.index.sub(first.index);
+    return next.isConstant && next.constant === 1 ? atom('segment', [first.index], first.text) : null;
   }
 
   /** A loop written as a call with a lambda body (facts/lambda-loops.ts): from `start` (else 0) to `count` by 1. */

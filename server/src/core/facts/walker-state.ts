@@ -17,6 +17,14 @@ import { rootName } from './c-syntax';
 /** Past this many runs per thread a statement's arithmetic no longer changes a verdict. */
 export const MAX_OPS_WEIGHT = 1 << 16;
 
+/** An integer read from a global array at an index that differs per thread (`rowptr[row]`). */
+export interface OffsetLoad {
+  array: string;
+  index: Poly;
+  /** The load as written (`rowptr[row]`). */
+  text: string;
+}
+
 export abstract class WalkerState extends Evaluator {
   get paramNames(): ReadonlySet<string> {
     return new Set(this.params.keys());
@@ -73,6 +81,8 @@ export abstract class WalkerState extends Evaluator {
   protected remainderDepth = 0;
   /** References bound to one element (`float4& out = out4[idx]`), by name: the access recorded where each was bound. */
   protected readonly elementRefs = new Map<string, AccessFact>();
+  /** Integers loaded from a global array at a thread's own index (`long first = rowptr[row];`), by name: a CSR row's bounds. */
+  protected readonly loadedOffsets = new Map<string, OffsetLoad>();
   /** The run of `if (v == c)` tests just walked in this block (a dispatch on `v`). */
   protected dispatch: { variable: string; stmt: number; values: Set<string> } | null = null;
   /** The branch statement of the `if` just walked when its only arm ends in `return`. */
@@ -134,6 +144,20 @@ export abstract class WalkerState extends Evaluator {
         if (VECTOR_TYPES.has(p.type)) this.usesVectorTypes = true;
       }
     }
+  }
+
+  /** `rowptr[row]`, `__ldg(&rowptr[row])`, `(int)rowptr[row]`, or a name declared as one: the array and the thread's index into it. */
+  protected offsetLoad(n: Node | null): OffsetLoad | null {
+    let v = unparen(n);
+    while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
+    if (!v) return null;
+    if (v.type === 'identifier') return this.loadedOffsets.get(v.text) ?? null;
+    const call = v.type === 'call_expression' && /^__ldg$/.test(field(v, 'function')?.text ?? '') ? namedChildren(field(v, 'arguments') ?? v)[0] : null;
+    const p = call ? this.evalPtr(call) : null;
+    const target = p ? { array: p.base, space: p.space, indices: [p.offset] } : v.type === 'subscript_expression' || v.type === 'pointer_expression' ? this.accessTarget(v) : null;
+    if (!target || target.space !== 'global' || target.indices.length !== 1) return null;
+    const index = target.indices[0];
+    return !index.unknown && index.dependsOn((s) => s.startsWith('threadIdx.')) ? { array: target.array, index, text: capped(v.text.replace(/\s+/g, '')) } : null;
   }
 
   /** Walks one statement (cfamily.ts). */

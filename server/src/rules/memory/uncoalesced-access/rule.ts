@@ -6,7 +6,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindings, warpRowWidth, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
-import { Poly, atomDef, bindSymbols, displaySymbol, symbolKind } from '../../../core/affine';
+import { Poly, SEGMENT_SPREAD, atomDef, bindSymbols, displaySymbol, symbolKind, type AtomDef } from '../../../core/affine';
 import { countsSequences } from '../../../core/facts/sequence-bound';
 import { FLOAT_TYPES } from '../../../core/facts/ctypes';
 import { FLAG_NAME, SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
@@ -120,6 +120,9 @@ function chunkedStream(a: AccessFact, globals: readonly AccessFact[], loops: rea
 
 /** How the threads' addresses are spaced, in words a reader can check against the code. */
 function describeStride(index: Poly, counts: SectorCount[], bytes: number): { text: string; term: string | null; constant: number | null; by?: string; atom?: string } {
+  // `vals[e]` for `e` from `rowptr[row]`: each thread walks its own row of a CSR structure
+  const segment = csrRow(index);
+  if (segment) return { text: 'a CSR row', term: null, constant: null };
   const c = index.coefficient(TID);
   // (atoms the same across the warp, `chunk / per_cloud` of a block's chunk, leave the lane's coefficient the distance)
   if (!laneAtom(index) && !c.unknown && c.terms.size > 0) {
@@ -151,6 +154,10 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
   }
   return { text: 'irregular distances', term: null, constant: null };
 }
+
+/** The CSR row start (`rowptr[row]`, a 'segment' atom) an index walks from, when it differs per lane. */
+const csrRow = (p: Poly): AtomDef | undefined =>
+  [...p.symbols()].map((s) => atomDef(s)).find((d) => d?.op === 'segment' && d.args[0].dependsOn((t) => t === TID || laneAtom(Poly.sym(t))));
 
 /** Whether an atom of `p` (`/`, `%`, `min`, ...) takes the lane's index, directly or through another atom. */
 const laneAtom = (p: Poly): boolean => p.hasAtoms && [...p.symbols()].some((s) => atomDef(s)?.args.some((a) => a.dependsOn((t) => t === TID) || laneAtom(a)) ?? false);
@@ -311,12 +318,14 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // a template parameter that multiplies the thread index (`t_col * TN`, `(K / T) * tx`) is set at the launch: unknown here
     if (symbolic.some((x) => fn.templateParams.includes(x) || (displaySymbol(x).match(NAMES) ?? []).some((n) => fn.templateParams.includes(n)))) continue;
     const sizes = [...new Set([...symbolic, ...inAtoms])].map(displaySymbol);
-    const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth ? 'likely' : 'proven';
+    const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth || csrRow(index) ? 'likely' : 'proven';
     const assumptions = [a.activeLanes
       ? `only the block's first ${a.activeLanes} threads pass the guard around it: one warp request of ${a.activeLanes} lanes`
       : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     if (assumedWidth) assumptions.push(`assumes \`${a.elemType ?? 'the element'}\` is 32 bits wide`);
+    const row = csrRow(index);
+    if (row) assumptions.push(`assumes the rows hold ${SEGMENT_SPREAD} or more elements on average (a sparse matrix's rows usually hold tens)`);
     const bound = boundAssumption(a, fn.name);
     if (bound) assumptions.push(bound);
     const worst = counts.reduce((m, k) => (k.sectors > m.sectors ? k : m));
@@ -340,6 +349,8 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       const vec = span === 16 ? 'float4, int4 or uint4' : span === 8 ? 'float2 or uint2' : span === 4 ? 'uchar4 or a 32-bit word' : `a ${span}-byte type`;
       advice = `Each thread walks ${walked ?? stride.constant} of its ${stride.constant} consecutive elements in the \`${run.variable ?? 'inner'}\` loop: load the ${span} bytes as one vector per thread (${vec}), or let consecutive threads take consecutive elements and stride the loop by the block size.`;
     }
+    // a thread per CSR row: a warp (or a few lanes) per row reads each row's elements together
+    if (row) advice = `Give each row a warp, or a group of lanes sized to the rows' length (CSR-vector): the lanes read consecutive elements of the row and combine their partial results with warp shuffles.`;
     // a strided pick (one column of each row): no mapping of threads helps, the layout does
     if (!a.field && stridedPick(a, index, globals)) advice = `Nothing else in the kernel ${a.kind === 'load' ? 'reads' : 'writes'} the elements between the lanes, so no mapping of threads fetches fewer sectors: keep \`${a.array}\` so that these elements are contiguous (transposed, or as an array of their own), or move this ${a.kind === 'load' ? 'read' : 'write'} into the kernel that ${a.kind === 'load' ? 'produces' : 'consumes'} the data.`;
     // an array of structures: the record's size is the stride, and the layout is the fix
@@ -350,7 +361,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
       function: fn.name,
       confidence,
       assumptions,
-      message: `\`${a.text}\`${a.helper ? ` in \`${a.helper}\`` : ''} ${verb} with threads ${stride.text} apart: ${worst.sectors} sectors per warp instead of ${worst.minimum}`,
+      message: `\`${a.text}\`${a.helper ? ` in \`${a.helper}\`` : ''} ${verb} ${row ? `a CSR row per thread (from \`${row.display}\`)` : `with threads ${stride.text} apart`}: ${worst.sectors} sectors per warp instead of ${worst.minimum}`,
       detail: detail(
         `${stride.term && !a.field ? `threadIdx.x enters the index as \`${stride.term}\`, so consecutive` : 'Consecutive'} threads of a warp ${verb === 'reads' ? 'read' : verb === 'writes' ? 'write' : 'update'} global memory ${stride.text} apart, and each warp request touches ${worst.sectors} 32-byte sectors where ${worst.minimum} would do.`,
         advice,
