@@ -413,7 +413,6 @@ function foldAtom(op: AtomOp, args: Poly[], cmp?: string): Poly {
   return atom(op, args, cmp);
 }
 
-/** The value of an atom whose arguments are the integers a, b (and c, e for `?:`), or null (division by zero, a shift out of range). */
 /**
  * Where a row of a CSR structure starts (`rowptr[row]`, a 'segment' atom), sampled as row × 16 elements: the rows of
  * sparse matrices and segment reductions hold tens of elements on average, so a thread per row puts each lane of a
@@ -421,6 +420,7 @@ function foldAtom(op: AtomOp, args: Poly[], cmp?: string): Poly {
  */
 export const SEGMENT_SPREAD = 16;
 
+/** The value of an atom whose arguments are the integers a, b (and c, e for `?:`), or null (division by zero, a shift out of range). */
 export function constantAtom(op: AtomOp, a: number, b: number, c: number, e: number, cmp?: string): number | null {
   switch (op) {
     case '/':

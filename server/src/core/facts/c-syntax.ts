@@ -139,7 +139,7 @@ export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: Rea
     const accessor = tensorAccessor(typeText) ?? tensorAccessor(macros?.get(named)?.body?.text ?? '') ??
       aliases?.get(named)?.map(tensorAccessor).find((a) => a) ?? null;
     if (accessor) {
-      out.push({ name: info.name, type: accessor.elem, pointer: true, rank: accessor.rank, accessor: true, isConst: /\bconst\b/.test(p.text), restrict: true });
+      out.push({ name: info.name, type: accessor.elem, pointer: true, rank: accessor.rank, accessor: true, isConst: /\bconst\b/.test(p.text), restrict: accessor.restrict });
       continue;
     }
     const container = containerElementOf(typeText, aliases);

@@ -34,9 +34,9 @@ export function containerElement(typeText: string): string | null {
  * A PyTorch tensor accessor (`torch::PackedTensorAccessor32<float, 3, RestrictPtrTraits>`,
  * `at::TensorAccessor<scalar_t, 2>`, `GenericPackedTensorAccessor<...>`): its element type and rank.
  */
-export function tensorAccessor(typeText: string): { elem: string; rank: number } | null {
+export function tensorAccessor(typeText: string): { elem: string; rank: number; restrict: boolean } | null {
   const m = /^(?:(?:at|torch)::)?(?:Generic)?(?:Packed)?TensorAccessor(?:32|64)?\s*<\s*([\w:]+(?:\s+\w+)?)\s*,\s*(\d+)\s*[,>]/.exec(typeText.replace(/\bconst\b/g, '').trim());
-  return m ? { elem: m[1], rank: Number(m[2]) } : null;
+  return m ? { elem: m[1], rank: Number(m[2]), restrict: /RestrictPtrTraits/.test(typeText) } : null;
 }
 
 /** The element type of a container type, through an alias (`typedef std::vector<float_t, A> vec_t;`: `vec_t` holds `float_t`). */
