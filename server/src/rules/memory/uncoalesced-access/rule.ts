@@ -318,13 +318,13 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // a template parameter that multiplies the thread index (`t_col * TN`, `(K / T) * tx`) is set at the launch: unknown here
     if (symbolic.some((x) => fn.templateParams.includes(x) || (displaySymbol(x).match(NAMES) ?? []).some((n) => fn.templateParams.includes(n)))) continue;
     const sizes = [...new Set([...symbolic, ...inAtoms])].map(displaySymbol);
-    const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth || csrRow(index) ? 'likely' : 'proven';
+    const row = csrRow(index);
+    const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth || row ? 'likely' : 'proven';
     const assumptions = [a.activeLanes
       ? `only the block's first ${a.activeLanes} threads pass the guard around it: one warp request of ${a.activeLanes} lanes`
       : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     if (assumedWidth) assumptions.push(`assumes \`${a.elemType ?? 'the element'}\` is 32 bits wide`);
-    const row = csrRow(index);
     if (row) assumptions.push(`assumes the rows hold ${SEGMENT_SPREAD} or more elements on average (a sparse matrix's rows usually hold tens)`);
     const bound = boundAssumption(a, fn.name);
     if (bound) assumptions.push(bound);
