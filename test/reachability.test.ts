@@ -128,6 +128,15 @@ test('a file nothing in the project uses yet is new code: all of it is checked',
   assert.deepEqual(unreached, []);
 });
 
+test('a library\'s qualified name (`at::Tensor`, `wmma::row_major`) is no use of a project function of that name: the file stays new code', () => {
+  const { where, unreached } = check({
+    'index.cu': `__device__ int at(int r, int c, int ld) { return r * ld + c; }\n__device__ int row_major(int r, int c, int ld) { return r * ld + c; }\n${SCALE('scale_kernel')}`,
+    'binding.cpp': 'void run(at::Tensor x) { nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 16, half, nvcuda::wmma::row_major> f; }\n',
+  });
+  assert.deepEqual(unreached, []);
+  assert.ok(where('scale_kernel').length > 0);
+});
+
 test('a file checked alone has no project: nothing is judged unreached', () => {
   const root = mkdtempSync(join(tmpdir(), 'ka-reach-'));
   writeFileSync(join(root, 'k.cu'), KERNELS);

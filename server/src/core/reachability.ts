@@ -63,6 +63,9 @@ function scanUses(text: string, python: boolean, pasted?: NameUses['pasted']): S
   return python ? scanPython(text) : scanC(blankIfZero(text), pasted);
 }
 
+/** Namespaces of the standard and GPU libraries: what they qualify is theirs. */
+const LIBRARY_NAMESPACES = new Set(['std', 'at', 'torch', 'c10', 'wmma', 'nvcuda', 'cub', 'thrust', 'cuda', 'cooperative_groups', 'cg', 'cute', 'cutlass', 'Eigen']);
+
 /** Every identifier of a C/C++ text that is a use (a short look-back per name), and the pieces its macros glue. */
 function scanC(text: string, pasted?: NameUses['pasted']): Scan {
   const out: Use[] = [];
@@ -109,7 +112,9 @@ function scanC(text: string, pasted?: NameUses['pasted']): Scan {
       const declared = typeBefore(prev) || ((prev?.text === '*' || prev?.text === '&') && typeBefore(prev2)) ||
         (next === '(' && prev?.text === ')' && lastClosedOwner !== null && DECLARING_CALL.test(lastClosedOwner));
       // a field (`l.mean_gpu`) or an array (`pack_b[8]`) is no function of that name; a member call (`deriv->CompObjfAndDeriv(`) may be a method's
-      const member = ((prev?.text === '.' || prev?.text === '->') && next !== '(') || next === '[' || next === '.' || next === '->';
+      const member = ((prev?.text === '.' || prev?.text === '->') && next !== '(') || next === '[' || next === '.' || next === '->' ||
+        // a qualifier (`at::`), or a library's own name (`wmma::row_major`, `std::max`): no function of the project
+        next === '::' || (prev?.text === '::' && prev2?.kind === 'ident' && LIBRARY_NAMESPACES.has(prev2.text));
       if (declared) {
         if (next === '(') pending.push({ name: s, depth: parenOwner.length });
       } else if (!member) out.push({ name: s, offset: start });
