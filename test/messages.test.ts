@@ -57,6 +57,18 @@ test('lanes a symbolic row apart are said to be that far apart, also when warp-u
   assert.match(f.message, /reads with threads `dims` elements apart/);
 });
 
+test('lane groups are said to be a row apart by the quotient that splits the warp (lane / 4), not by a warp-uniform one (warp / 4)', async () => {
+  const engine = await Engine.create();
+  const code = `__global__ void fragment_store(const float* __restrict__ acc, float* out, int ld) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int warp_row = warp / 4;
+  out[(blockIdx.x * 32 + warp_row * 16 + lane / 4) * ld + blockIdx.y * 8 + (lane % 4) * 2] = acc[blockIdx.x];
+}
+`;
+  const [f] = engine.analyzeText('fragment_store.cu', code).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f.message, /in groups of 4 lanes, the groups `ld` elements apart/);
+});
+
 test('a field of an array of structures is quoted as written and advised as a layout: a structure of arrays, or whole records', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/aos_fields.cu');

@@ -172,6 +172,9 @@ function laneGroups(index: Poly, steps: readonly number[], rest: readonly number
   for (const sym of index.symbols()) {
     const d = atomDef(sym);
     if (d?.op !== '/' || !d.args[0]?.dependsOn((t) => t === TID)) continue;
+    // (the quotient that tells the groups apart, `lane / 4`, not one the same across the warp, `warp / WARPS_N`)
+    const q = laneValues(Poly.sym(sym), SAMPLES[0]);
+    if (!q || q.every((x) => x === q[0])) continue;
     const k = index.coefficient(sym);
     if (k.unknown || k.terms.size === 0 || k.dependsOn((t) => t === TID)) continue;
     const apart = k.isConstant ? `${Math.abs(k.constant)} elements (${Math.abs(k.constant) * bytes} bytes)` : elementsText(k);
