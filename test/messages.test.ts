@@ -69,6 +69,13 @@ test('lane groups are said to be a row apart by the quotient that splits the war
   assert.match(f.message, /in groups of 4 lanes, the groups `ld` elements apart/);
 });
 
+test('an explicit instantiation sets a template kernel\'s element type: __half moves 8 elements per 16-byte access', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/vectorization/vector-memory-access/fixtures/instantiated_half.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'vectorization/vector-memory-access');
+  assert.match(f.message, /8× the memory instructions of 16-byte ones/);
+});
+
 test('a field of an array of structures is quoted as written and advised as a layout: a structure of arrays, or whole records', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/aos_fields.cu');

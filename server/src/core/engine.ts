@@ -678,7 +678,7 @@ export class Engine {
     const otherAccelerator = otherAcceleratorOf(path, this.workspaceRoots);
     const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen);
     return {
-      language, functions: language === 'triton' ? functions : withLaunchShapes(withCallSiteTrips(functions, lines)), lines, skipped,
+      language, functions: language === 'triton' ? functions : withLaunchShapes(withCallSiteTrips(functions, lines), instantiations), lines, skipped,
       ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
       ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(instantiations.length ? { instantiations } : {}),
     };

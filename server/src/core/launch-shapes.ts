@@ -2,8 +2,8 @@
 // before any rule runs: the block's x extent when it is below a warp (a warp then spans
 // threadIdx.y), that every launch is one block, that every launch passes a small constant
 // count (a demo size), and the element type a template kernel is instantiated with
-// (`matmul<float><<<...>>>`: `T* A` is a `float*`) when every launch in the file agrees, or
-// the types it may be when they differ.
+// (`matmul<float><<<...>>>`, or an explicit instantiation `template __global__ void matmul<float>(...)`:
+// `T* A` is a `float*`) when every launch in the file agrees, or the types it may be when they differ.
 import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { elementBits } from './facts/ctypes';
@@ -44,7 +44,7 @@ function collect(functions: readonly FunctionFacts[]): Map<string, Seen> {
   return out;
 }
 
-function addTypes(seen: Seen, c: CallFact): void {
+function addTypes(seen: Pick<Seen, 'types'>, c: CallFact): void {
   const args = c.templateArgs ?? [];
   const n = Math.max(args.length, seen.types.length);
   for (let i = 0; i < n; i++) (seen.types[i] ??= new Set()).add(typeArgument(args[i]));
@@ -54,13 +54,24 @@ function addTypes(seen: Seen, c: CallFact): void {
  * The kernel's type parameters that the launches set to known types: one (`T` -> `float`), or
  * several (`Transpose_Kernel<__half>` and `<float>`: `T` is one of them).
  */
-function typeBindings(f: FunctionFacts, seen: Seen | undefined): Map<string, string[]> | null {
-  if (!seen || !f.templateParams.length) return null;
+function typeBindings(f: FunctionFacts, seen: Seen | undefined, instantiated: readonly Set<string | null>[] = []): Map<string, string[]> | null {
+  if ((!seen && !instantiated.length) || !f.templateParams.length) return null;
   let out: Map<string, string[]> | null = null;
   f.templateParams.forEach((name, i) => {
-    const set = seen.types[i];
-    if (set && set.size && !set.has(null)) (out ??= new Map()).set(name, [...set] as string[]);
+    const set = new Set([...(seen?.types[i] ?? []), ...(instantiated[i] ?? [])]);
+    if (set.size && !set.has(null)) (out ??= new Map()).set(name, [...set] as string[]);
   });
+  return out;
+}
+
+/** The types each kernel's explicit instantiations give its parameters (`template __global__ void k<half, 1024>(...);`), by base name. */
+function instantiatedTypes(instantiations: readonly CallFact[]): Map<string, Set<string | null>[]> {
+  const out = new Map<string, Set<string | null>[]>();
+  for (const c of instantiations) {
+    const seen = { types: out.get(baseName(c.name)) ?? [] };
+    addTypes(seen, c);
+    out.set(baseName(c.name), seen.types);
+  }
   return out;
 }
 
@@ -98,6 +109,7 @@ const VECTOR_CAST = /reinterpret_cast\s*<\s*(?:const\s+)?(?:u?int4|float4|double
 /** A kernel named as the scalar path beside a vector one (`_not_aligned`, `_unaligned`, `_scalar`, `_odd`). */
 const SCALAR_PATH = /(?:^|_)(?:not_?aligned|unaligned|misaligned|scalar|odd)(?:_|$)/i;
 const NO_KERNELS: ReadonlySet<string> = new Set();
+const NO_TYPES: ReadonlyMap<string, Set<string | null>[]> = new Map();
 const NO_ARMS: ReadonlyMap<CallFact, FunctionFacts> = new Map();
 
 /** A pointer argument cast to a packed or vector type: `(const half2*)x`, `reinterpret_cast<float4*>(y)`. */
@@ -277,8 +289,9 @@ function launchValues(f: FunctionFacts, seen: Seen | undefined): Record<string, 
 }
 
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
-export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
+export function withLaunchShapes(functions: FunctionFacts[], instantiations: readonly CallFact[] = []): FunctionFacts[] {
   const { launches, owner, packed } = fileLaunches(functions);
+  const instantiated = instantiations.length ? instantiatedTypes(instantiations) : NO_TYPES;
   // a kernel named as the scalar path (`relu_bwd_not_aligned`) launched in the other arm from one that moves vectors itself
   // (`if (n % 2 == 0) relu_bwd_vec2<<<>>>(...); else relu_bwd_not_aligned<<<>>>(...)`): the fallback for sizes the vector one cannot take
   const vectorKernels = functions.some((f) => f.isKernel && SCALAR_PATH.test(f.name))
@@ -298,7 +311,7 @@ export function withLaunchShapes(functions: FunctionFacts[]): FunctionFacts[] {
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const singleBlock = seen?.oneBlock ?? false;
     const subWarp = seen?.subWarp ?? false;
-    const types = typeBindings(f, seen);
+    const types = typeBindings(f, seen, instantiated.get(baseName(f.name)));
     const small = smallProblem(f, seen);
     const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
