@@ -17,6 +17,7 @@ import { loopsAround } from '../../common/hot-loops';
 import { convShape } from '../../common/conv-shape';
 import { readsDenseTargets } from '../../common/loss';
 import { countsFewItems } from '../../common/few-items';
+import { elementBits } from '../../../core/facts/ctypes';
 
 const TID = 'threadIdx.x';
 /**
@@ -290,12 +291,12 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   if (!streamed.every(steps)) return [];
   // rows: each block (or warp) walks its own row (`x + row * C`); a single-block sum over one small array is left alone
   if (!streamed.some((a) => a.indices[0]?.dependsOn((s) => s.startsWith('blockIdx.')))) return [];
-  const bits = streamed.map((a) => (a.elemBits === null && fn.templateParams.includes(a.elemType ?? '') ? 32 : a.elemBits));
+  const bits = streamed.map((a) => (a.elemBits === null && fn.templateParams.includes(a.elemType ?? '') ? 32 : judgedBits(a)));
   if (bits.some((b) => b === null || b > 32)) return [];
   const width = 128 / Math.max(...(bits as number[]));
   if (!streamed.every((a) => vectorizable(a, width))) return [];
   if (streamed.some((a) => oddPitch(fn, a, width))) return [];
-  if (loadBytes(fn, streamed, (a) => a.elemBits ?? 16) >= ENOUGH_LOAD_BYTES) return [];
+  if (loadBytes(fn, streamed, (a) => judgedBits(a) ?? 16) >= ENOUGH_LOAD_BYTES) return [];
   const loop = fn.loops.find((l) => streamed[0].loops.includes(l.id) && (spread.has(l.id) || streamed[0].indices[0].dependsOn((s) => s === l.symbol)));
   if (!loop) return [];
   const names = [...new Set(streamed.map((a) => `\`${a.text}\``))].slice(0, 3).join(', ');
@@ -385,11 +386,11 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // a template element type (T) is assumed to be 32-bit or narrower, and said so
   const isTemplateType = (a: AccessFact) => a.elemBits === null && fn.templateParams.includes(a.elemType ?? '');
   const templated = globals.some(isTemplateType);
-  const bitsOf = (a: AccessFact) => (isTemplateType(a) ? 32 : a.elemBits);
+  const bitsOf = (a: AccessFact) => (isTemplateType(a) ? 32 : judgedBits(a));
   if (globals.some((a) => bitsOf(a) === null || bitsOf(a)! > 32)) return [];
   if (fn.arithmetic > MAX_OPS_PER_ACCESS * accessRuns(fn, globals)) return [];
   // four or more 4-byte streams per thread: already near the bandwidth (a template `T`: counted as 16-bit, its narrowest usual width)
-  if (loadBytes(fn, globals, (a) => (isTemplateType(a) ? 16 : a.elemBits)) >= ENOUGH_LOAD_BYTES) return [];
+  if (loadBytes(fn, globals, (a) => (isTemplateType(a) ? 16 : judgedBits(a))) >= ENOUGH_LOAD_BYTES) return [];
   const widest = Math.max(...globals.map((a) => bitsOf(a)!));
   const width = 128 / widest; // elements per thread, so that the widest stream moves 16 bytes
   // the element counts the kernel's loops run to (a guard's bound, `i < half` in a halving tree, may be odd: not these)
@@ -419,6 +420,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     confidence: 'likely',
     assumptions: [
       ...(templated ? [`assumes the template element type is 32 bits or narrower (float, int, half, bf16; set at the launch)`] : []),
+      ...narrowedAssumption(globals),
       'assumes the buffers are 16-byte aligned (cudaMalloc returns 256-byte aligned memory), and row pitches are multiples of the vector width',
       `assumes blockDim.x is a multiple of ${width}, and that the length is a multiple of ${width} or a scalar tail handles the rest`,
     ],
@@ -431,6 +433,27 @@ function check(fn: FunctionFacts): RuleFinding[] {
     ),
     benefit: 'fewer, wider memory instructions; on an H200, y = 2*x over 2^28 floats went from 62% to 101% of copy bandwidth (1.61x)',
   }];
+}
+
+/**
+ * The width a vector rewrite is judged at: an element type that is one of several under an undecided `#if`
+ * (`real`: `double` under `USE_DP`, else `float`) at its widest alternative of 32 bits or less (the one a
+ * 16-byte access gains most on, said in an assumption); otherwise its own width.
+ */
+function judgedBits(a: AccessFact): number | null {
+  if (a.elemBits === null || a.elemBits <= 32 || !a.elemAlternatives) return a.elemBits;
+  const fits = a.elemAlternatives.map((t) => elementBits(t)).filter((b): b is number => b !== null && b <= 32);
+  return fits.length ? Math.max(...fits) : a.elemBits;
+}
+
+/** `assumes `real` is `float` (...)` for the accesses judged at a narrower alternative than their widest. */
+function narrowedAssumption(accesses: readonly AccessFact[]): string[] {
+  const narrowed = accesses.find((a) => a.elemBits !== null && judgedBits(a) !== a.elemBits);
+  if (!narrowed) return [];
+  const bits = judgedBits(narrowed)!;
+  const chosen = narrowed.elemAlternatives!.filter((t) => elementBits(t) === bits);
+  const wide = narrowed.elemAlternatives!.filter((t) => (elementBits(t) ?? 0) > 32);
+  return [`assumes \`${narrowed.elemType}\` is \`${chosen.join('` or `')}\` (an undecided \`#if\` makes it ${narrowed.elemAlternatives!.map((t) => `\`${t}\``).join(' or ')}; as \`${wide.join('` or `')}\`, a 16-byte access moves ${128 / (elementBits(wide[0]) ?? 64)} elements)`];
 }
 
 export const rule: Rule = {
