@@ -118,13 +118,13 @@ export abstract class LoopWalker extends CallWalker {
           companions.push(name);
         }
       }
-      if (cond) this.expressions(cond);
+      if (cond) this.inLoop(id, () => this.expressions(cond));
     } else if (kind === 'range') {
       const right = field(n, 'right');
       if (right) this.expressions(right);
     } else {
       const cond = field(n, 'condition');
-      if (cond) this.expressions(cond);
+      if (cond) this.inLoop(id, () => this.expressions(cond));
       if (cond && cond.endIndex - cond.startIndex <= 120) fact.condition ??= cond.text;
     }
     const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x));
@@ -160,6 +160,13 @@ export abstract class LoopWalker extends CallWalker {
       this.env.set(restoreVar[0], { kind: 'int', poly: Poly.unknown });
     }
     for (const name of [...carried, ...companions]) this.env.set(name, { kind: 'int', poly: Poly.unknown });
+  }
+
+  /** Walks a loop's condition as part of the loop: it runs on every iteration (`while (sqrtf(t) < lim)`). */
+  private inLoop(id: number, walk: () => void): void {
+    this.loopStack.push(id);
+    walk();
+    this.loopStack.pop();
   }
 
   /** A CSR row's start (`rowptr[row]`) when the loop's bound is the next row's (`rowptr[row + 1]`): a 'segment' atom over the row. */
