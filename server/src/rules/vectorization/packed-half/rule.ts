@@ -102,15 +102,28 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
 /** `AT_DISPATCH_FLOATING_TYPES_AND2(at::ScalarType::Half, at::ScalarType::BFloat16, ...)`: the dispatch runs its lambda on 16-bit floats. */
 const dispatchesHalf = (c: CallFact) => /DISPATCH/.test(c.name) && (/HALF|BFLOAT16/.test(c.name) || c.args.some((a) => /^(?:at::|c10::)?(?:ScalarType::)?(?:Half|BFloat16)$/.test(a.trim())));
 
+/** Each kernel's first host in the file that launches it under a Half / BFloat16 dispatch, read once per file version. */
+const launchersOf = new WeakMap<FileFacts, Map<string, FunctionFacts>>();
+function halfLaunchers(facts: FileFacts): Map<string, FunctionFacts> {
+  let out = launchersOf.get(facts);
+  if (out) return out;
+  launchersOf.set(facts, (out = new Map()));
+  for (const h of facts.functions) {
+    if (h.isKernel || !h.calls.some(dispatchesHalf)) continue;
+    for (const c of h.calls) if (c.kind === 'launch' && !out.has(c.name)) out.set(c.name, h);
+  }
+  return out;
+}
+
 /**
  * A template kernel (`scalar_t`) launched in this file under a dispatch that names Half or
  * BFloat16, computing with operators on its pairable `scalar_t` stream: for those types each
  * operator converts to float and back per element.
  */
 function checkDispatched(fn: FunctionFacts, facts: FileFacts): RuleFinding[] {
-  if (!fn.isKernel || alreadyPacked(fn) || fn.templateParams.length === 0 || fn.arithmetic === 0) return [];
-  const launcher = facts.functions.find((h) => !h.isKernel && h.calls.some(dispatchesHalf) && h.calls.some((c) => c.kind === 'launch' && c.name === fn.name));
-  if (!launcher) return [];
+  if (!fn.isKernel || fn.templateParams.length === 0 || fn.arithmetic === 0) return [];
+  const launcher = halfLaunchers(facts).get(fn.name);
+  if (!launcher || alreadyPacked(fn)) return [];
   const isT = (a: AccessFact) => !a.vector && !!a.elemType && fn.templateParams.includes(a.elemType);
   const stream = pairedStream(fn, isT);
   if (!stream || !stream.some((a) => a.kind === 'load') || !stream.some((a) => a.kind !== 'load')) return [];
