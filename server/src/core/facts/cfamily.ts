@@ -450,6 +450,8 @@ class FunctionWalker extends LoopWalker {
           // `DISPATCH_...(..., [&] { kernel<<<...>>>(...); })`: the body runs here
           const body = field(c, 'body');
           if (body && !this.isKernel) this.statement(body);
+          // `auto emit = [&](int k) { out[k] = v; };` in a kernel: its body runs where `emit(...)` is called
+          else if (body && c.parent?.type === 'init_declarator' && field(c.parent, 'declarator')?.type === 'identifier') this.lambdas.set(field(c.parent, 'declarator')!.text, c);
           return false;
         }
       }

@@ -42,7 +42,7 @@ export interface LoopFact {
   inclusive?: boolean;
   /** The number of iterations, when init, bound and step are constants (C/C++). */
   trips?: number;
-  /** Triton: the stop value of `range(...)` as evaluated (`range(0, i_i)` with `i_i = i_c % NC` -> `i_c % NC`). */
+  /** The bound as evaluated: `y < y1` with `y1 = (oy + 1) * S`; Triton's `range(0, i_i)` with `i_i = i_c % NC` -> `i_c % NC`. */
   limit?: Poly;
   /** A `return`, `goto` or (not inside a `switch`) `break` inside leaves the loop early (C/C++). */
   exits?: boolean;

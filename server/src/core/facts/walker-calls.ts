@@ -53,11 +53,26 @@ export abstract class CallWalker extends WalkerState {
     const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
     const body = def ? field(def, 'body') : null;
     if (!def || !fdecl || !body) return;
-    const params = paramFacts(fdecl, this.aliases, this.macros);
-    if (params.length !== args.length) return;
     const inner = this.nested(true, 'unknown');
-    inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
     this.bindTemplateArgs(inner, helper, call);
+    this.inlineBody(inner, fdecl, body, args, call, field(fdecl, 'declarator')?.text ?? 'helper');
+  }
+
+  /** A kernel's lambda called by name: its body at the call, seeing the kernel's variables as it captures them. */
+  protected inlineLambda(lambda: Node, name: string, args: Node[], call: Node): void {
+    const body = field(lambda, 'body');
+    if (!body) return;
+    const inner = this.nested(true, 'unknown');
+    for (const [k, v] of this.env) inner.env.set(k, v);
+    inner.templateConstants = this.templateConstants;
+    this.inlineBody(inner, field(lambda, 'declarator'), body, args, call, name);
+  }
+
+  /** A helper's or lambda's body walked one level deeper with its parameters bound; its accesses are this call's. */
+  private inlineBody(inner: CallWalker, fdecl: Node | null, body: Node, args: Node[], call: Node, name: string): void {
+    const params = fdecl ? paramFacts(fdecl, this.aliases, this.macros) : [];
+    if (params.length !== args.length) return;
+    inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
     this.bindParams(inner, params, args);
     inner.statement(body);
     // the helper's arithmetic is the caller's thread's, once per call (a polygon IoU before one store)
@@ -67,7 +82,6 @@ export abstract class CallWalker extends WalkerState {
     // `load128cs(inp + i)` says what is read; a call over several lines is named by the access inside it
     const callText = call.sourceText;
     const quoted = callText.length <= MAX_QUOTED_CALL && !callText.includes('\n');
-    const name = field(fdecl, 'declarator')?.text ?? 'helper';
     for (const a of inner.accesses) {
       if (a.space === 'unknown' || a.space === 'local') continue;
       const fact: AccessFact = { ...a, range: nodeRange(call), loops: [...this.loopStack] };
@@ -204,6 +218,11 @@ export abstract class CallWalker extends WalkerState {
       if (p) this.pushAccess({ array: p.base, space: p.space, kind: name === 'load_matrix_sync' ? 'load' : 'store', indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: true }, n);
     }
     // (a project's own overload of a builtin, `atomicAdd(half*, half)` for old GPUs, is not the one a float argument calls)
+    const lambda = this.isKernel && fn.type === 'identifier' ? this.lambdas.get(name) : undefined;
+    if (lambda) {
+      if (this.depth < MAX_HELPER_DEPTH) this.inlineLambda(lambda, name, args, n);
+      return;
+    }
     const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helpers.get(name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
     // a function we cannot read, handed a global buffer: what it reads or writes there is unknown (not a cast, a

@@ -92,6 +92,7 @@ export abstract class LoopWalker extends CallWalker {
           const cmp = field(cond, 'operator')?.text;
           if (cmp === '<=' || cmp === '>=') fact.inclusive = true;
           const bound = this.eval(unparen(field(cond, 'right')));
+          if (!bound.unknown) fact.limit = bound;
           if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? remainderTrips(initPoly, step, bound, cmp === '<=');
           // a countdown (`i = NDim - 1; i >= 0; i--`) runs as many times
           else if ((cmp === '>' || cmp === '>=') && step?.isConstant && step.constant < 0) fact.trips = tripCount(bound, step.scale(-1), initPoly ?? Poly.unknown, cmp === '>=') ?? undefined;

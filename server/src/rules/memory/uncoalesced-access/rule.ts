@@ -4,7 +4,7 @@
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
-import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateBindings, warpRowWidth, type Bindings } from '../../common/template-bindings';
+import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlternatives, templateBindings, warpRowWidth, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, SEGMENT_SPREAD, atomDef, bindSymbols, displaySymbol, symbolKind, type AtomDef } from '../../../core/affine';
 import { countsSequences } from '../../../core/facts/sequence-bound';
@@ -220,7 +220,8 @@ function hashedIndex(index: Poly): boolean {
 /** fp32 operations a GPU does in the time it moves one byte (~60 per 4-byte word: H100/H200 ratio of FLOP/s to bytes/s). */
 const OPS_PER_BYTE = 15;
 
-function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
+/** `sectors`, when given, gets each reported access's sectors per warp request, by its position (a sweep compares them). */
+function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, number>): RuleFinding[] {
   const out = new AlikeFindings();
   const accesses = boundAccesses(fn, bindings);
   const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
@@ -329,7 +330,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     if (assumedWidth) assumptions.push(`assumes \`${a.elemType ?? 'the element'}\` is 32 bits wide`);
     if (row) assumptions.push(`assumes the rows hold ${SEGMENT_SPREAD} or more elements on average (a sparse matrix's rows usually hold tens)`);
-    const bound = boundAssumption(a, fn.name);
+    const bound = boundAssumption(a, fn.name, bindings);
     if (bound) assumptions.push(bound);
     const worst = counts.reduce((m, k) => (k.sectors > m.sectors ? k : m));
     let advice = 'Map threadIdx.x to the contiguous (last) index, or stage the tile through shared memory and write it out transposed.';
@@ -359,6 +360,7 @@ function check(fn: FunctionFacts, bindings: Bindings): RuleFinding[] {
     // an array of structures: the record's size is the stride, and the layout is the fix
     if (a.field) advice = `\`${a.array}\` is an array of \`${a.field.record}\` records (${a.field.bytes} bytes each), of which this ${a.kind === 'load' ? 'read' : 'write'} uses one field: keep the fields the kernel touches as separate arrays (a structure of arrays), or move each record whole (one 16-byte access per thread where it fits).`;
     const verb = a.kind === 'load' ? 'reads' : a.kind === 'store' ? 'writes' : 'updates';
+    sectors?.set(at(a), worst.sectors);
     out.add(`${a.array}|${stride.text}`, a.array, {
       range: a.range,
       function: fn.name,
@@ -437,6 +439,27 @@ const checkCached = perFunction(
   (bindings) => bindingsKey(bindings),
 );
 
+const at = (x: { range: RuleFinding['range'] }) => `${x.range.start.line}:${x.range.start.column}`;
+
+/**
+ * A template kernel its launches instantiate with different arguments (`k<3, 2>`, `k<3, 4>`): each set of values
+ * checked, and an access reported when every one makes it uncoalesced, with the fewest sectors any of them gives.
+ */
+const sweepCached = perFunction(
+  (fn: FunctionFacts, alts: readonly Bindings[]) => {
+    const runs = alts.map((b) => {
+      const sectors = new Map<string, number>();
+      return { findings: check(fn, b, sectors), sectors };
+    });
+    return runs[0].findings.flatMap((f) => {
+      if (!runs.every((r) => r.sectors.has(at(f)))) return [];
+      const least = runs.reduce((m, r) => (r.sectors.get(at(f))! < m.sectors.get(at(f))! ? r : m));
+      return [least.findings.find((g) => at(g) === at(f)) ?? f];
+    });
+  },
+  (alts: readonly Bindings[]) => alts.map(bindingsKey).join('|'),
+);
+
 export const rule: Rule = {
   id: 'memory/uncoalesced-access',
   languages: ['cuda', 'cpp', 'triton'],
@@ -446,7 +469,12 @@ export const rule: Rule = {
     if (facts.language === 'triton') return tritonUncoalesced(facts);
     const untuned = untunedHosts(facts.functions, facts.project); // references, a test's expected results, set-up: CPU code nobody tunes
     const bindings = templateBindings(facts);
-    return facts.functions.flatMap((fn) => (untuned.has(fn.name) ? [] : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS)));
+    const alternatives = templateAlternatives(facts);
+    return facts.functions.flatMap((fn) => {
+      if (untuned.has(fn.name)) return [];
+      const alts = fn.isKernel ? alternatives.get(fn.name) : undefined;
+      return alts ? sweepCached(fn, alts) : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS);
+    });
   },
   // CUDA kernels: swap the thread roles, or stage a transpose through a padded tile (fix.ts)
   fix: fixUncoalesced,

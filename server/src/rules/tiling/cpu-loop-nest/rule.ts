@@ -182,6 +182,9 @@ class Nest {
     cached = a.indices.map((p) => {
       for (const m of inner) {
         if (!m.init || m.init.unknown || m.init.isConstant || !m.step?.isConstant || Math.abs(m.step.constant) !== 1) continue;
+        // a window whose end moves with the loops its start does (`y = oy*S; y < oy*S + S`): each outer step reads
+        // the next window, not the same elements again
+        if (m.limit && m.init.dependsOn((s) => s.startsWith('#loop') && m.limit!.dependsOn((t) => t === s))) continue;
         const c = p.coefficient(m.symbol);
         if (c.unknown || c.terms.size === 0) continue;
         p = p.sub(c.scale(m.step.constant).mul(m.init));
