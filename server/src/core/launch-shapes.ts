@@ -47,7 +47,13 @@ function collect(functions: readonly FunctionFacts[]): Map<string, Seen> {
 function addTypes(seen: Pick<Seen, 'types'>, c: CallFact): void {
   const args = c.templateArgs ?? [];
   const n = Math.max(args.length, seen.types.length);
-  for (let i = 0; i < n; i++) (seen.types[i] ??= new Set()).add(typeArgument(args[i]));
+  for (let i = 0; i < n; i++) {
+    const set = (seen.types[i] ??= new Set());
+    // `k<scalar_t>` inside an ATen dispatch of float and double only: those two (with a 16-bit type among them, the
+    // parameter stays a template type, judged as the narrowest usual width)
+    if (args[i]?.trim() === 'scalar_t' && c.dispatchTypes?.every((t) => (elementBits(t) ?? 0) >= 32)) for (const t of c.dispatchTypes) set.add(t);
+    else set.add(typeArgument(args[i]));
+  }
 }
 
 /**

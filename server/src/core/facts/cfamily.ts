@@ -5,6 +5,7 @@ import type { SyntaxNode as Node } from '../mirror';
 import { liveChildren } from './dead-branches';
 import { fileSwitches } from './file-switches';
 import { lambdaLoop } from './lambda-loops';
+import { dispatchedTypes } from './aten-dispatch';
 import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops } from './loop-forms';
@@ -449,7 +450,12 @@ class FunctionWalker extends LoopWalker {
           }
           // `DISPATCH_...(..., [&] { kernel<<<...>>>(...); })`: the body runs here
           const body = field(c, 'body');
-          if (body && !this.isKernel) this.statement(body);
+          if (body && !this.isKernel) {
+            const outer = this.dispatchTypes;
+            this.dispatchTypes = dispatchedTypes(c) ?? outer;
+            this.statement(body);
+            this.dispatchTypes = outer;
+          }
           // `auto emit = [&](int k) { out[k] = v; };` in a kernel: its body runs where `emit(...)` is called
           else if (body && c.parent?.type === 'init_declarator' && field(c.parent, 'declarator')?.type === 'identifier') this.lambdas.set(field(c.parent, 'declarator')!.text, c);
           return false;

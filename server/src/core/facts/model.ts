@@ -158,6 +158,10 @@ export interface CallFact {
   blockDims?: (number | null)[];
   /** The launch's number of blocks, when constant (`<<<1, 256>>>`, `dim3 grid(2, 2)` -> 4). */
   gridBlocks?: number;
+  /** For launches inside an ATen dispatch (`AT_DISPATCH_FLOATING_TYPES(..., [&] { ... })`): the types `scalar_t` takes. */
+  dispatchTypes?: string[];
+  /** For launches: the arguments whose value is a tensor's stride (`x.stride(0)`, or a local set to it), by position. */
+  tensorStrideArgs?: number[];
   /** For launches of a template kernel: the template argument texts (`kernel<64, float><<<...>>>` -> ['64', 'float']). */
   templateArgs?: string[];
   /** A launch's, or a call's of one of the file's own host functions, arguments that are constants where it is made (`k<<<g, b>>>(d, 1024)`, `int n = 1 << 10; ...(d, n)`), else null. */

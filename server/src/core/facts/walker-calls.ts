@@ -17,6 +17,8 @@ const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|
 /** Calls of the CUDA runtime and libraries, the C library and C++ streams: never one of the file's own functions. */
 const LIBRARY_CALL = /^(?:cuda|cu[A-Z]|cublas|cudnn|cusparse|curand|nccl|nv|std::|__)|^(?:printf|fprintf|sprintf|snprintf|puts|malloc|calloc|realloc|free|memcpy|memset|assert|exit|abort|rand|srand|time|clock|sizeof|fopen|fclose|fread|fwrite)$|[.:>]/;
 const MAX_HELPER_DEPTH = 3;
+/** A PyTorch tensor's stride as an argument's value (`x.stride(0)`, `grad.stride(-1)`). */
+const TENSOR_STRIDE = /^[\w.]+\.stride\(\s*-?\w+\s*\)$/;
 /** Characters of a helper call quoted as the subject of its accesses' findings. */
 const MAX_QUOTED_CALL = 60;
 /** Cache-hinted loads and stores (`__ldcs(p)`, `__stcs(p, v)`), and x86 SIMD loads through an address (`_mm_load_pd(&A(0, p))`, `_mm256_loadu_ps`, `_mm_loaddup_pd`): an access through their first argument. */
@@ -274,6 +276,7 @@ export abstract class CallWalker extends WalkerState {
       if (values.some((v) => v !== null)) fact.templateValues = values;
     }
     if (launchSyntax) {
+      if (this.dispatchTypes) fact.dispatchTypes = this.dispatchTypes;
       const cfg = namedChildren(launchSyntax);
       fact.grid = cfg[0]?.text.replace(/\s+/g, '');
       fact.block = cfg[1]?.text.replace(/\s+/g, '');
@@ -284,11 +287,12 @@ export abstract class CallWalker extends WalkerState {
       if (dims.some((d) => d !== null)) fact.blockDims = dims;
       const blocks = cfg[0] ? this.extent(cfg[0]) : null;
       if (blocks !== null) fact.gridBlocks = blocks;
-      const values = args.map((a) => {
-        const v = this.eval(a);
-        return v.isConstant ? v.constant : null;
-      });
+      const polys = args.map((a) => this.eval(a));
+      const values = polys.map((v) => (v.isConstant ? v.constant : null));
       if (values.some((v) => v !== null)) fact.argValues = values;
+      // `t.stride(0)`, or a local set to it: a tensor's stride, the caller's layout
+      const strides = polys.flatMap((v, i) => (v.terms.size === 1 && TENSOR_STRIDE.test(v.toString()) ? [i] : []));
+      if (strides.length) fact.tensorStrideArgs = strides;
     }
     this.calls.push(fact);
   }

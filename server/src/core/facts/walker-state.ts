@@ -92,6 +92,8 @@ export abstract class WalkerState extends Evaluator {
   protected templateConstants: ReadonlySet<string> = NO_NAMES;
   /** Host code: names given to a kernel's instantiation (`auto kernel_func = k<64, 64>;`). */
   protected kernelAliases = new Map<string, Node>();
+  /** Host code inside an ATen dispatch's lambda: the types `scalar_t` takes there (facts/aten-dispatch.ts). */
+  protected dispatchTypes: string[] | null = null;
   /** A kernel's named lambdas (`auto emit = [&](int k) { ... };`): walked where they are called. */
   protected lambdas = new Map<string, Node>();
   /** The busiest arm of each template parameter's `if (A == c)` tests: the arithmetic of the one an instantiation keeps. */

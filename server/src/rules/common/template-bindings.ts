@@ -128,6 +128,14 @@ export function templateAlternatives(facts: FileFacts): ReadonlyMap<string, read
   return alternativesOf.get(facts) ?? NO_ALTERNATIVES;
 }
 const alternativesOf = new WeakMap<FileFacts, Map<string, Bindings[]>>();
+
+/** Each kernel's integer parameters that every launch passes a tensor's stride (`t.stride(0)`): the caller's layout. */
+export function tensorStrideParams(facts: FileFacts): ReadonlyMap<string, ReadonlySet<string>> {
+  templateBindings(facts);
+  return stridesOf.get(facts) ?? NO_STRIDES;
+}
+const stridesOf = new WeakMap<FileFacts, Map<string, Set<string>>>();
+const NO_STRIDES: ReadonlyMap<string, ReadonlySet<string>> = new Map();
 const NO_ALTERNATIVES: ReadonlyMap<string, readonly Bindings[]> = new Map();
 const MAX_ALTERNATIVES = 8;
 
@@ -135,6 +143,8 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
   const out = new Map<string, Bindings>();
   const alternatives = new Map<string, Bindings[]>();
   alternativesOf.set(facts, alternatives);
+  const strides = new Map<string, Set<string>>();
+  stridesOf.set(facts, strides);
   const kernels = facts.functions.filter((f) => f.isKernel);
   if (!kernels.length) return out;
   let constants: ReturnType<typeof fileConstants>['constants'] | undefined; // read only for a template kernel
@@ -153,6 +163,8 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     const all = launchesOf(k.name) ?? instantiatedAs(k, facts.instantiations);
     if (!all) continue;
     const mine = all.map((l) => l.call);
+    const strideParams = k.params.filter((p, i) => !p.pointer && mine.every((c) => c.tensorStrideArgs?.includes(i))).map((p) => p.name);
+    if (strideParams.length) strides.set(k.name, new Set(strideParams));
     // after an edit elsewhere: the same launch facts give the same block shape (template values may read
     // the file's constants, so template kernels are bound again)
     const last = previous.get(k);

@@ -4,7 +4,7 @@
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
-import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlternatives, templateBindings, warpRowWidth, type Bindings } from '../../common/template-bindings';
+import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlternatives, templateBindings, tensorStrideParams, warpRowWidth, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, SEGMENT_SPREAD, atomDef, bindSymbols, displaySymbol, symbolKind, type AtomDef } from '../../../core/affine';
 import { countsSequences } from '../../../core/facts/sequence-bound';
@@ -221,7 +221,7 @@ function hashedIndex(index: Poly): boolean {
 const OPS_PER_BYTE = 15;
 
 /** `sectors`, when given, gets each reported access's sectors per warp request, by its position (a sweep compares them). */
-function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, number>): RuleFinding[] {
+function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, number>, strideParams?: ReadonlySet<string>): RuleFinding[] {
   const out = new AlikeFindings();
   const accesses = boundAccesses(fn, bindings);
   const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
@@ -286,6 +286,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // `d_id * stride_d` in a kernel that takes a stride for every axis (`stride_s, stride_b, stride_h, stride_d`,
     // a PyTorch tensor's `.stride(i)`): the lanes' axis is the caller's innermost one, 1 for a contiguous tensor
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && axisStrideOf(fn, unit.toString())) continue;
+    // `w[i * sw]` with `t.stride(0)` passed for `sw` at every launch, and no loop walking another axis: one value per
+    // thread of a column or broadcast view (stride 1, or 0 when expanded), not a row the thread walks
+    if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && strideParams?.has(unit.toString()) && !index.dependsOn((s) => s.startsWith('#loop'))) continue;
     const stride = describeStride(index, counts, bytes);
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
@@ -435,8 +438,8 @@ function atomUniforms(sym: string): string[] {
 
 /** CUDA kernels and C/C++ loop nests one function at a time (an edit re-checks only what it changed). */
 const checkCached = perFunction(
-  (fn: FunctionFacts, bindings: Bindings) => (fn.isKernel || fn.isDevice ? check(fn, bindings) : checkCpu(fn)),
-  (bindings) => bindingsKey(bindings),
+  (fn: FunctionFacts, bindings: Bindings, strides?: ReadonlySet<string>) => (fn.isKernel || fn.isDevice ? check(fn, bindings, undefined, strides) : checkCpu(fn)),
+  (bindings, strides) => `${bindingsKey(bindings)}|${[...(strides ?? [])].join()}`,
 );
 
 const at = (x: { range: RuleFinding['range'] }) => `${x.range.start.line}:${x.range.start.column}`;
@@ -446,10 +449,10 @@ const at = (x: { range: RuleFinding['range'] }) => `${x.range.start.line}:${x.ra
  * checked, and an access reported when every one makes it uncoalesced, with the fewest sectors any of them gives.
  */
 const sweepCached = perFunction(
-  (fn: FunctionFacts, alts: readonly Bindings[]) => {
+  (fn: FunctionFacts, alts: readonly Bindings[], strides?: ReadonlySet<string>) => {
     const runs = alts.map((b) => {
       const sectors = new Map<string, number>();
-      return { findings: check(fn, b, sectors), sectors };
+      return { findings: check(fn, b, sectors, strides), sectors };
     });
     return runs[0].findings.flatMap((f) => {
       if (!runs.every((r) => r.sectors.has(at(f)))) return [];
@@ -457,7 +460,7 @@ const sweepCached = perFunction(
       return [least.findings.find((g) => at(g) === at(f)) ?? f];
     });
   },
-  (alts: readonly Bindings[]) => alts.map(bindingsKey).join('|'),
+  (alts: readonly Bindings[], strides?: ReadonlySet<string>) => `${alts.map(bindingsKey).join('|')}|${[...(strides ?? [])].join()}`,
 );
 
 export const rule: Rule = {
@@ -470,10 +473,11 @@ export const rule: Rule = {
     const untuned = untunedHosts(facts.functions, facts.project); // references, a test's expected results, set-up: CPU code nobody tunes
     const bindings = templateBindings(facts);
     const alternatives = templateAlternatives(facts);
+    const strides = tensorStrideParams(facts);
     return facts.functions.flatMap((fn) => {
       if (untuned.has(fn.name)) return [];
       const alts = fn.isKernel ? alternatives.get(fn.name) : undefined;
-      return alts ? sweepCached(fn, alts) : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS);
+      return alts ? sweepCached(fn, alts, strides.get(fn.name)) : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS, strides.get(fn.name));
     });
   },
   // CUDA kernels: swap the thread roles, or stage a transpose through a padded tile (fix.ts)

@@ -110,7 +110,9 @@ function halfLaunchers(facts: FileFacts): Map<string, FunctionFacts> {
   launchersOf.set(facts, (out = new Map()));
   for (const h of facts.functions) {
     if (h.isKernel || !h.calls.some(dispatchesHalf)) continue;
-    for (const c of h.calls) if (c.kind === 'launch' && !out.has(c.name)) out.set(c.name, h);
+    // (a launch inside an ATen dispatch of its own is built for that dispatch's types: float and double, or with half)
+    const half = (c: CallFact) => !c.dispatchTypes || c.dispatchTypes.some((t) => t === 'half' || t === '__nv_bfloat16');
+    for (const c of h.calls) if (c.kind === 'launch' && half(c) && !out.has(c.name)) out.set(c.name, h);
   }
   return out;
 }

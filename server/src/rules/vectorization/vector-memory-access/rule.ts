@@ -312,7 +312,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
     function: fn.name,
     confidence: 'likely',
     assumptions: [
-      ...narrowedAssumption(streamed),
+      ...narrowedAssumption(streamed, fn.templateParams),
       'assumes the buffers are 16-byte aligned and the row length is a multiple of the vector width (or a scalar tail handles the rest)',
       'assumes rows of several hundred elements or more: on an H200 a block per row of 1024 floats ran 2.05x faster with float4, one of 128 floats 1.01x',
     ],
@@ -428,7 +428,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     confidence: 'likely',
     assumptions: [
       ...(templated ? [`assumes the template element type is 32 bits or narrower (float, int, half, bf16; set at the launch)`] : []),
-      ...narrowedAssumption(globals),
+      ...narrowedAssumption(globals, fn.templateParams),
       'assumes the buffers are 16-byte aligned (cudaMalloc returns 256-byte aligned memory), and row pitches are multiples of the vector width',
       `assumes blockDim.x is a multiple of ${width}, and that the length is a multiple of ${width} or a scalar tail handles the rest`,
     ],
@@ -455,13 +455,15 @@ function judgedBits(a: AccessFact): number | null {
 }
 
 /** `assumes `real` is `float` (...)` for the accesses judged at a narrower alternative than their widest. */
-function narrowedAssumption(accesses: readonly AccessFact[]): string[] {
+function narrowedAssumption(accesses: readonly AccessFact[], templateParams: readonly string[]): string[] {
   const narrowed = accesses.find((a) => a.elemBits !== null && judgedBits(a) !== a.elemBits);
   if (!narrowed) return [];
   const bits = judgedBits(narrowed)!;
   const chosen = narrowed.elemAlternatives!.filter((t) => elementBits(t) === bits);
   const wide = narrowed.elemAlternatives!.filter((t) => (elementBits(t) ?? 0) > 32);
-  return [`assumes \`${narrowed.elemType}\` is \`${chosen.join('` or `')}\` (an undecided \`#if\` makes it ${narrowed.elemAlternatives!.map((t) => `\`${t}\``).join(' or ')}; as \`${wide.join('` or `')}\`, a 16-byte access moves ${128 / (elementBits(wide[0]) ?? 64)} elements)`];
+  // (a template parameter's alternatives are its launches' types; a type alias's, an undecided `#if`'s arms)
+  const why = templateParams.includes(narrowed.elemType ?? '') ? 'its launches build it as' : 'an undecided `#if` makes it';
+  return [`assumes \`${narrowed.elemType}\` is \`${chosen.join('` or `')}\` (${why} ${narrowed.elemAlternatives!.map((t) => `\`${t}\``).join(' or ')}; as \`${wide.join('` or `')}\`, a 16-byte access moves ${128 / (elementBits(wide[0]) ?? 64)} elements)`];
 }
 
 export const rule: Rule = {
