@@ -223,6 +223,11 @@ export class Evaluator {
     }
   }
 
+  /** One of the file's plain structs, whose layout is known (the walk knows them). */
+  protected isRecord(_type: string): boolean {
+    return false;
+  }
+
   /** The value a call of one of the file's helpers returns (`at2(row, k, cols)`), when the walk can read it; null here. */
   protected helperValue(_call: Node, _name: string, _args: readonly Node[]): Poly | null {
     return null;
@@ -459,6 +464,9 @@ export class Evaluator {
       const perRow = common && !byPack ? offset.substitute(common, atom('/', [Poly.sym(common), Poly.const(ratio)])) : undefined;
       const scaled = newBits > oldBits ? offset.divExact(ratio) ?? byPack ?? perRow ?? inUnits(offset) : offset.scale(oldBits / newBits);
       offset = scaled ?? Poly.unknown;
+    } else if (atBase && newBits === null && this.isRecord(elem)) {
+      // a flat buffer viewed as the file's records (`(const Gaussian*)flat`): indexed in records from its start
+      return { ...p, elemType: elem, vector: false };
     } else if (elem !== p.elemType && (!oldBits || !newBits)) {
       // a cast to or from a type of unknown size (a packed struct, `Pack<T, VEC>`): the
       // offset can no longer be counted in elements, and the access may well be wide

@@ -4,7 +4,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { COMPARE, NO_NAMES, ofNames } from './loop-forms';
 import { fieldAccess, type RecordLayouts } from './records';
-import { VECTOR_TYPES, type TypeAliases } from './ctypes';
+import { VECTOR_TYPES, baseType, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
 import { Poly, loneSymbol } from '../affine';
@@ -291,6 +291,10 @@ export abstract class WalkerState extends Evaluator {
     }
     if (parent.type === 'update_expression') return 'update';
     return 'load';
+  }
+
+  protected override isRecord(type: string): boolean {
+    return this.records.has(baseType(type));
   }
 
   protected recordAccess(n: Node, kind?: AccessFact['kind']): void {

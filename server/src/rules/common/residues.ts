@@ -12,6 +12,8 @@ export function coversAllResidues(a: AccessFact, stride: number, all: readonly A
 
 /** The longest loop over a record's fields that is read as unrolled (`for (j = 0; j < 3; ++j) v[3 * i + j]`). */
 const RECORD_LOOP = 16;
+/** The most elements a record read or written field by field has: a longer one (48 coefficients a thread) is a row. */
+export const MAX_RECORD = 16;
 
 /** The values a short constant-trip loop's variable takes (`j = 0, 1, 2`), or null. */
 function unrolledValues(l: LoopFact): number[] | null {
@@ -25,7 +27,7 @@ function unrolledValues(l: LoopFact): number[] | null {
  * for `i, j < 2`: all 4).
  */
 export function residuesCovered(a: AccessFact, stride: number, all: readonly AccessFact[], loops: readonly LoopFact[] = []): number {
-  if (stride > 16 || stride < 1 || a.indices.some((p) => p.unknown)) return 0;
+  if (stride > MAX_RECORD || stride < 1 || a.indices.some((p) => p.unknown)) return 0;
   const last = a.indices.length - 1;
   const unrolled = new Map<string, number[]>();
   for (const l of loops) {

@@ -18,7 +18,7 @@ import { fixUncoalesced } from './fix';
 import { boundByLaunches, loopsAround, mainLoops } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
 import { declamped } from '../../common/clamps';
-import { residuesCovered, siblingsFillSectors } from '../../common/residues';
+import { MAX_RECORD, residuesCovered, siblingsFillSectors } from '../../common/residues';
 import { convShape } from '../../common/conv-shape';
 
 const TID = 'threadIdx.x';
@@ -396,8 +396,8 @@ function fieldsOfRecord(a: AccessFact, index: Poly, all: readonly AccessFact[], 
   if (deltas.some((d) => !d.isConstant)) return false;
   const offsets = new Set(deltas.map((d) => d.constant));
   const low = Math.min(...offsets);
-  // the fields 0 .. k-1 of the record, each read (k >= 2)
-  return offsets.size >= 2 && [...offsets].every((o) => o - low < offsets.size);
+  // the fields 0 .. k-1 of the record, each read (2 <= k <= 16, as for a record of a constant size)
+  return offsets.size >= 2 && offsets.size <= MAX_RECORD && [...offsets].every((o) => o - low < offsets.size);
 }
 
 /**
