@@ -308,6 +308,9 @@ class FunctionWalker extends LoopWalker {
         this.env.set(info.name, { kind: 'ptr', ...pointee });
       } else if (FLOAT_TYPES.has(type) || VECTOR_TYPES.has(type)) {
         this.env.set(info.name, { kind: 'int', poly: Poly.unknown });
+      } else if (this.isKernel && value && (pointee = this.sharedAddress(value))) {
+        // `uint32_t addr = __cvta_generic_to_shared(&tile[r][c]);` for an `ldmatrix`: the address of that element
+        this.env.set(info.name, { kind: 'ptr', ...pointee });
       } else {
         this.env.set(info.name, { kind: 'int', poly: emptyBraces(value) ? Poly.const(0) : value ? this.eval(value) : Poly.unknown });
         const loaded = value && this.isKernel ? this.offsetLoad(value) : null;
@@ -370,6 +373,7 @@ class FunctionWalker extends LoopWalker {
           if (/\b(?:w?gmma|mma)\.|\bldmatrix\b|\bHMMA\b/.test(code)) {
             this.calls.push({ kind: 'call', name: 'mma_asm', range: nodeRange(c), nameRange: nodeRange(c), args: [], argRoots: [], loops: [...this.loopStack], scopes: [...this.branches] });
           }
+          if (this.isKernel) this.asmAccesses(c, code);
           return true;
         }
         case 'assignment_expression': {

@@ -102,6 +102,9 @@ function textHash(t: string): string {
   return (h >>> 0).toString(36);
 }
 
+/** Conversions of a generic pointer to the 32-bit shared-window address PTX takes (CUDA's, and CUTLASS's and common helpers'). */
+const SHARED_ADDRESS = /^(?:__cvta_generic_to_shared|(?:cute::)?cast_smem_ptr_to_uint|smem_u32addr|get_smem_pointer|cvta_to_shared_u32)$/;
+
 export class Evaluator {
   /** The function's template parameters (`T` of `template <typename T>`): a type among them is an element type. */
   templateParams: ReadonlySet<string> = new Set();
@@ -366,6 +369,20 @@ export class Evaluator {
   }
 
   /** What a pointer-valued expression points at. */
+  /**
+   * `__cvta_generic_to_shared(&tile[r][c])`, under casts to an integer (`static_cast<uint32_t>(...)`): the 32-bit
+   * shared address inline PTX takes, read as the pointer it was made from.
+   */
+  sharedAddress(n: Node | null): PtrValue | null {
+    n = unparen(n);
+    while (n && (n.type === 'cast_expression' || (n.type === 'call_expression' && /_cast$/.test(field(field(n, 'function') ?? n, 'name')?.text ?? '')))) {
+      n = unparen(n.type === 'cast_expression' ? field(n, 'value') : namedChildren(field(n, 'arguments') ?? n)[0] ?? null);
+    }
+    if (n?.type !== 'call_expression' || !SHARED_ADDRESS.test(field(n, 'function')?.text ?? '')) return null;
+    const p = this.evalPtr(namedChildren(field(n, 'arguments') ?? n)[0] ?? null);
+    return p?.space === 'shared' ? p : null;
+  }
+
   evalPtr(n: Node | null): PtrValue | null {
     if (!n) return null;
     tick();
@@ -441,6 +458,8 @@ export class Evaluator {
     // indexes elements, not rows)
     if (p.rows && !/\(\s*\*\s*\)\s*\[/.test(typeText)) p = withoutRows(p);
     const elem = baseType(typeText.replace(/\(\s*\*\s*\)\s*(?:\[[^\]]*\]\s*)+$/, '').replace(/\*/g, ''));
+    // `(void*)(&tile[k] + off)` handed to PTX or a copy: an address, still counted in the elements it was taken in
+    if (elem === 'void' && p.elemType && baseType(p.elemType) !== 'void') return p;
     if (VECTOR_TYPES.has(elem)) this.usesVectorTypes = true;
     const oldBits = elementBits(p.elemType, this.aliases);
     const newBits = elementBits(elem, this.aliases);

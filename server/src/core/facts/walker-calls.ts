@@ -195,6 +195,30 @@ export abstract class CallWalker extends WalkerState {
     for (const c of inner.inlined) this.inlined.push({ ...c, loops: c.loops.map(under), accesses: c.accesses.map(at) });
   }
 
+  /**
+   * Inline PTX that moves shared memory: `ldmatrix ... [%4]` (each lane hands a 16-byte row), `ld.shared.v4.u32` /
+   * `st.shared.v2.f32` (the vector's width) at the address operand; and `cvta.to.shared` turning a shared pointer
+   * into the 32-bit address those take (the output names the pointer from then on).
+   */
+  protected asmAccesses(n: Node, code: string): void {
+    const operands = (list: string) => namedChildren(field(n, list) ?? n).filter((o) => o.type.endsWith('_operand')).map((o) => field(o, 'value'));
+    const outs = field(n, 'output_operands') ? operands('output_operands') : [];
+    const ins = field(n, 'input_operands') ? operands('input_operands') : [];
+    if (/\bcvta\.to\.shared\b/.test(code) && outs.length === 1 && outs[0]?.type === 'identifier') {
+      const p = ins.map((x) => (x ? this.evalPtr(x) : null)).find((x) => x?.space === 'shared');
+      if (p) this.env.set(outs[0].text, { kind: 'ptr', ...p });
+    }
+    const m = /\b(ldmatrix|ld\.shared|st\.shared)([\w.]*)\s[^;]*?\[\s*%(\d+)\s*\]/.exec(code);
+    const at = m ? [...outs, ...ins][Number(m[3])] : null;
+    const p = at ? this.evalPtr(at) : null;
+    if (!m || !at || p?.space !== 'shared') return;
+    const width = m[1] === 'ldmatrix' || /\.v4\b/.test(m[2]) ? 'uint4' : /\.v2\b/.test(m[2]) ? 'uint2' : 'unsigned';
+    const wide = this.recast(p, width);
+    this.pushAccess({ array: wide.base, space: 'shared', kind: m[1] === 'st.shared' ? 'store' : 'load', indices: [wide.offset], elemType: width, elemBits: elementBits(width, this.aliases), vector: width !== 'unsigned' }, n);
+    // quoted as the instruction and its address operand, not the whole statement
+    this.accesses[this.accesses.length - 1].text = capped(`${m[1]}${m[2]} [${at.text}]`);
+  }
+
   protected recordCall(n: Node): void {
     const called = field(n, 'function');
     if (!called) return;
