@@ -60,16 +60,15 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
   if (fn.accesses.some((a) => a.space === 'shared' && a.array === s.name && wide(a))) {
     return { reason: `\`${s.name}\` is also accessed 8 or 16 bytes at a time, which a one-word pad would misalign: pad its rows by 16 bytes or swizzle the column index instead` };
   }
-  if (s.dims.length === 2) {
+  if (s.dims.length >= 2) {
     if (ways?.withinRow) {
       return { reason: `the lanes of \`${access.text}\` meet within one row of \`${s.name}\`: padding the rows does not change their banks (re-map the lanes to consecutive columns instead)` };
     }
-    const columns = s.dims[1];
-    if (columns === null) return { reason: `the inner dimension \`${s.dimTexts[1] ?? ''}\` of \`${s.name}\` is not a constant` };
+    const columns = s.dims[s.dims.length - 1];
+    if (columns === null) return { reason: `the inner dimension \`${s.dimTexts[s.dims.length - 1] ?? ''}\` of \`${s.name}\` is not a constant` };
     const fix = padFix(s, columns, pad);
     return fix ? [fix] : { reason: `the inner dimension of \`${s.name}\` is not written on one line` };
   }
-  if (s.dims.length !== 1) return { reason: `\`${s.name}\` has ${s.dims.length} dimensions: only the inner one of a 2-D array or the rows of a 1-D one are padded` };
   return padRows(ctx, fn, s, access, pad);
 }
 

@@ -116,7 +116,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
     const first = hits.reduce((m, h) => (h.a.loops.length > m.a.loops.length || (h.a.loops.length === m.a.loops.length && h.c.ways > m.c.ways) ? h : m));
     const worst = first;
     const verb = first.a.kind === 'load' ? 'reads' : 'writes';
-    const columns = s.dims.length === 2 ? s.dims[1] : null;
+    const columns = s.dims.length >= 2 ? s.dims[s.dims.length - 1] : null;
     const sizes = sizesOf(first.a);
     const warp = first.a.activeLanes
       ? `the ${first.a.activeLanes} lanes of the first warp that pass the guard around it (the block's first ${first.a.activeLanes} threads)`
@@ -162,7 +162,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
           : first.c.withinRow
           ? `The lanes meet in the banks within one row of \`${s.name}\` (their columns are several words apart), so padding the rows does not remove it: lay the threads out so that consecutive lanes read consecutive columns, or consecutive 16-byte \`float4\` chunks of the row, as warp-tiled SGEMMs do.`
           : padded
-          ? `Pad the inner dimension by ${padUnit} (\`${s.name}[${s.dims[0]}][${columns + pad}]\`) so that consecutive rows start in different banks.`
+          ? `Pad the inner dimension by ${padUnit} (\`${s.name}${s.dims.map((d, i) => `[${i === s.dims.length - 1 ? columns + pad : d ?? ''}]`).join('')}\`) so that consecutive rows start in different banks.`
           : `Pad each row by one word (a row stride of \`d + 1\` words instead of \`d\`) or swizzle the column index, so that the lanes' words fall in different banks.`,
       ),
       benefit: wide

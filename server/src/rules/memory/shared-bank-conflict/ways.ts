@@ -106,8 +106,12 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
     return perSample(word, bits === 128 ? 4 : bits === 64 ? 2 : 1);
   };
   // consecutive 4-byte words an unrolled loop reads or writes: served as the merged 8- or 16-byte accesses they become
-  const columns = s.dims.length === 2 ? s.dims[1] : null;
-  const flat = a.indices.length === 1 ? a.indices[0] : a.indices.length === 2 && columns !== null ? a.indices[0].scale(columns).add(a.indices[1]) : null;
+  // a 2-D or 3-D tile (`slab[part][row][k]`): its rows are what the outer subscripts pick, `columns` words each
+  const columns = s.dims.length >= 2 ? s.dims[s.dims.length - 1] : null;
+  const middle = s.dims.slice(1, -1);
+  const nested = a.indices.length >= 2 && a.indices.length === s.dims.length && columns !== null && middle.every((d) => d !== null);
+  const rowIndex = nested ? a.indices.slice(1, -1).reduce((r, p, k) => r.scale(middle[k]!).add(p), a.indices[0]) : null;
+  const flat = a.indices.length === 1 ? a.indices[0] : rowIndex ? rowIndex.scale(columns!).add(a.indices[a.indices.length - 1]) : null;
   const merged = ctx && bits === 32 && !a.vector && flat ? mergedAccess(flat, a, ctx) : null;
   if (merged) {
     const degrees = perSample(laneFunction(merged.base), merged.words);
@@ -116,21 +120,21 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
   }
   let degrees: (number | null)[];
   if (a.indices.length === 1) degrees = waysFor(laneFunction(a.indices[0]));
-  else if (a.indices.length === 2 && s.dims.length === 2 && s.dims[1] !== null) {
-    const row = laneFunction(a.indices[0]);
-    const col = laneFunction(a.indices[1]);
+  else if (rowIndex && columns !== null) {
+    const row = laneFunction(rowIndex);
+    const col = laneFunction(a.indices[a.indices.length - 1]);
     const rows = (columns: number) => (lane: number, sample: Sample) => {
       const r = row(lane, sample);
       const c = col(lane, sample);
       return r === null || c === null ? null : r * columns + c;
     };
-    degrees = waysFor(rows(s.dims[1]));
+    degrees = waysFor(rows(columns));
     // lanes on several rows whose conflict a padded row keeps (two half-warp rows of a 16-wide block
     // meeting in a few banks): not the conflict the advice removes
     const sample = firstWarp(blockX ? { ...SAMPLES[0], blockX } : SAMPLES[0], a.activeLanes);
     const rowsTouched = new Set(Array.from({ length: a.activeLanes ?? 32 }, (_, lane) => row(lane, sample)));
     if (rowsTouched.size > 1 && degrees[0] !== null) {
-      const padded = waysFor(rows(s.dims[1] + Math.max(1, 4 / bytes)));
+      const padded = waysFor(rows(columns + Math.max(1, 4 / bytes)));
       if (padded[0] !== null && padded[0] >= degrees[0]) return null;
     }
     if (rowsTouched.size === 1 && degrees.every((d) => d !== null)) {
