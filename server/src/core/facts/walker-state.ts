@@ -105,6 +105,12 @@ export abstract class WalkerState extends Evaluator {
   protected compileTimeGuard(n: Node, cond: Node): CompileTimeGuard | null {
     if (!this.templateParams.size) return null;
     const test = unparen(cond.type === 'condition_clause' ? field(cond, 'value') ?? namedChildren(cond)[0] ?? null : cond);
+    // a flag (`if constexpr (WIDE)`, `if constexpr (!HAS_BIAS)`): the flag against 0
+    const negated = test?.type === 'unary_expression' && field(test, 'operator')?.text === '!';
+    const flag = unparen(negated ? field(test!, 'argument') : test);
+    if (flag?.type === 'identifier' && this.templateParams.has(flag.text)) {
+      return { left: Poly.sym(flag.text), op: negated ? '==' : '!=', right: Poly.const(0), holds: true };
+    }
     const op = test?.type === 'binary_expression' ? field(test, 'operator')?.text : undefined;
     if (!test || !op || !COMPARE[op]) return null;
     const left = this.eval(field(test, 'left'));
