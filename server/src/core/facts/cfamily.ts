@@ -437,6 +437,8 @@ class FunctionWalker extends LoopWalker {
           const v = arg?.type === 'identifier' ? this.env.get(arg.text) : undefined;
           const by = c.text.includes('++') ? 1 : -1;
           if (v?.kind === 'int' && !v.poly.unknown && !this.isLoopCarried(v)) this.env.set(arg!.text, { kind: 'int', poly: v.poly.add(Poly.const(by)) });
+          // `p++` outside a loop that steps it (there, its per-iteration symbol already says where it is)
+          else if (v?.kind === 'ptr' && !this.isLoopCarried({ kind: 'int', poly: v.offset })) this.env.set(arg!.text, { ...v, offset: v.offset.add(Poly.const(by)) });
           return true;
         }
         case 'binary_expression': {

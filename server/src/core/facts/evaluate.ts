@@ -436,6 +436,13 @@ export class Evaluator {
         if (!this.memberSpace || !(ofParam || ofPtrParam || ofThis) || n.text.length > 80) return null;
         return { base: n.text, offset: Poly.const(0), elemType: null, space: this.memberSpace, vector: false };
       }
+      case 'update_expression': {
+        // `*p++` reads where `p` points now; `*++p` one element further (the walk then moves `p`)
+        const arg = unparen(field(n, 'argument'));
+        const p = arg?.type === 'identifier' ? this.evalPtr(arg) : null;
+        if (!p || n.text.trimStart().startsWith(arg!.text)) return p;
+        return { ...p, offset: p.offset.add(Poly.const(n.text.includes('++') ? 1 : -1)) };
+      }
       case 'pointer_expression': {
         if (field(n, 'operator')?.text !== '&') return null;
         const arg = unparen(field(n, 'argument'));

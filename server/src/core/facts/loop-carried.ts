@@ -1,5 +1,5 @@
-// Integer variables a loop body assigns (ANALYSIS.md §1, "variables written in a loop"):
-// what they are worth while the body runs, seen from its first statement.
+// Integer variables a loop body assigns, and pointers it steps (ANALYSIS.md §1, "variables
+// written in a loop"): what they are worth while the body runs, seen from its first statement.
 import type { SyntaxNode as Node } from '../mirror';
 import { Poly, dependsOnLane } from '../affine';
 import { field, namedChildren, walk } from '../syntax';
@@ -20,10 +20,15 @@ interface Assignment {
  * - otherwise assigned from values every lane shares (`stage ^= 1`, `buf = k & 1`): one
  *   per-iteration symbol, the same for the whole warp, so `Bs[stage][k][tx]` keeps its lanes;
  * - else unknown.
+ * A pointer the body only steps (`wp += D`, `p++`) points at its entry offset plus a per-iteration
+ * symbol: `wp[k]` then moves with the loop as `w[j * D + k]` does.
  */
 export function markLoopCarried(body: Node | null, id: number, loopVar: string | null, env: Map<string, Value>, evaluate: (n: Node | null) => Poly): string[] {
   if (!body) return [];
   const assignments: Assignment[] = [];
+  const pointers = new Map<string, Poly[]>();
+  const assignedPointers = new Set<string>();
+  const stepped: string[] = [];
   walk(body, (c) => {
     let target: Node | null = null;
     let op = '';
@@ -34,13 +39,34 @@ export function markLoopCarried(body: Node | null, id: number, loopVar: string |
       target = field(c, 'argument');
       op = '+=';
     }
-    if (!target || target.type !== 'identifier' || target.text === loopVar || env.get(target.text)?.kind !== 'int') return;
+    if (!target || target.type !== 'identifier' || target.text === loopVar) return;
+    const kind = env.get(target.text)?.kind;
+    if (kind === 'ptr' && (op === '+=' || op === '-=')) {
+      // its step per iteration: `+= D`, `++` (one element), `-= s`
+      const right = c.type === 'assignment_expression' ? field(c, 'right') : null;
+      const by = right ? evaluate(right) : Poly.const(1);
+      const down = op === '-=' || (c.type === 'update_expression' && c.text.includes('--'));
+      const steps = pointers.get(target.text) ?? [];
+      steps.push(down ? by.scale(-1) : by);
+      pointers.set(target.text, steps);
+    } else if (kind === 'ptr') assignedPointers.add(target.text);
+    if (kind !== 'int') return;
     assignments.push({ name: target.text, op, right: c.type === 'assignment_expression' ? field(c, 'right') : null });
   });
+  // a pointer the body steps (`wp += D`, `*p++`) and never sets: where it points moves with the iterations
+  // (one step the whole warp shares, `A += BK`, is a multiple of it each iteration: the alignment it keeps stays known)
+  for (const [n, steps] of pointers) {
+    const v = env.get(n);
+    if (assignedPointers.has(n) || v?.kind !== 'ptr' || v.rows) continue;
+    const iteration = Poly.sym(`#loop${id}:${n}'`);
+    const one = steps.length === 1 && !steps[0].unknown && !dependsOnLane(steps[0]) ? steps[0] : null;
+    env.set(n, { ...v, offset: v.offset.add(one ? one.mul(iteration) : iteration) });
+    stepped.push(n);
+  }
   const names = [...new Set(assignments.map((a) => a.name))];
   const entry = new Map(names.map((n) => [n, (env.get(n) as Extract<Value, { kind: 'int' }>).poly]));
-  const stepped = (n: string) => assignments.every((a) => a.name !== n || a.op === '+=' || a.op === '-=');
-  for (const n of names) env.set(n, { kind: 'int', poly: stepped(n) ? entry.get(n)!.add(Poly.sym(`#loop${id}:${n}'`)) : Poly.sym(`#loop${id}:${n}~`) });
+  const onlyStepped = (n: string) => assignments.every((a) => a.name !== n || a.op === '+=' || a.op === '-=');
+  for (const n of names) env.set(n, { kind: 'int', poly: onlyStepped(n) ? entry.get(n)!.add(Poly.sym(`#loop${id}:${n}'`)) : Poly.sym(`#loop${id}:${n}~`) });
   // names the body declares (its locals, inner loops' variables) are not in `env` yet: a right side reading one is not known
   const locals = new Set<string>();
   walk(body, (c) => {
@@ -58,7 +84,7 @@ export function markLoopCarried(body: Node | null, id: number, loopVar: string |
   // a shared value stays shared only if it starts the same for every lane and every assignment's right side is
   // the same for every lane, with the others' values in the body (`a = b; b = threadIdx.x` is lane-dependent from
   // the second iteration; `c = (c + 1) & 31` from `c = threadIdx.x` never is shared): again until nothing changes
-  const shared = new Set(names.filter((n) => !stepped(n)));
+  const shared = new Set(names.filter((n) => !onlyStepped(n)));
   for (let changed = true; changed;) {
     changed = false;
     for (const n of shared) {
@@ -75,5 +101,5 @@ export function markLoopCarried(body: Node | null, id: number, loopVar: string |
       changed = true;
     }
   }
-  return names;
+  return [...names, ...stepped];
 }

@@ -160,7 +160,15 @@ export abstract class LoopWalker extends CallWalker {
       // `for (; l < n; l += 4 * nthreads)` on an outer variable: after the loop `l` is wherever it stopped
       this.env.set(restoreVar[0], { kind: 'int', poly: Poly.unknown });
     }
-    for (const name of [...carried, ...companions]) this.env.set(name, { kind: 'int', poly: Poly.unknown });
+    this.forgetCarried([...carried, ...companions]);
+  }
+
+  /** After a loop: what its body changed is wherever the last iteration left it (a stepped pointer keeps its buffer). */
+  private forgetCarried(names: readonly string[]): void {
+    for (const name of names) {
+      const v = this.env.get(name);
+      this.env.set(name, v?.kind === 'ptr' ? { ...v, offset: Poly.unknown } : { kind: 'int', poly: Poly.unknown });
+    }
   }
 
   /** Walks a loop's condition as part of the loop: it runs on every iteration (`while (sqrtf(t) < lim)`). */
@@ -201,7 +209,7 @@ export abstract class LoopWalker extends CallWalker {
     this.loopStack.pop();
     if (saved) this.env.set(l.variable, saved);
     else this.env.delete(l.variable);
-    for (const name of carried) this.env.set(name, { kind: 'int', poly: Poly.unknown });
+    this.forgetCarried(carried);
   }
 
   /** `i++`, `i += s`, `i = i + s`: the per-iteration step of the loop variable. */
