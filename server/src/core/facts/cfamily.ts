@@ -10,7 +10,7 @@ import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops } from './loop-forms';
 import type { RecordLayouts } from './records';
-import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, misparsedArrayPointer, type TypeAliases } from './ctypes';
+import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { rowsOf, unparen, type PtrValue } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
 import { Poly } from '../affine';
@@ -33,6 +33,19 @@ function hostBufferSource(value: Node): boolean {
   let v: Node | null = unparen(value);
   while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
   return v?.type === 'new_expression' || v?.type === 'call_expression' || v?.type === 'field_expression';
+}
+
+/** `img.at<float>(y, x)`: the object and the element type. */
+const ELEMENT_AT = /^([A-Za-z_]\w*)\s*(?:\.|->)\s*at\s*<\s*([A-Za-z_][\w:]*)\s*>$/;
+/** A row of an image or blob object (OpenCV's `img.ptr<float>(y)`, ncnn's `blob.channel(q)`, `m.row(i)`): object, method, index. */
+const ROW_ACCESSOR = /^([A-Za-z_]\w*)\s*(?:\.|->)\s*(row|ptr|channel|depth|plane)\s*(?:<[^<>]*>)?$/;
+function rowAccessor(value: Node): { object: string; method: string; index: Node } | null {
+  let v: Node | null = unparen(value);
+  while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
+  if (v?.type !== 'call_expression') return null;
+  const m = ROW_ACCESSOR.exec(field(v, 'function')?.text ?? '');
+  const args = namedChildren(field(v, 'arguments') ?? v);
+  return m && args.length === 1 ? { object: m[1], method: m[2], index: args[0] } : null;
 }
 
 /** The arm that the statements after `if (c) { ...; return; }` in the same block form. */
@@ -262,6 +275,7 @@ class FunctionWalker extends LoopWalker {
       // `auto kernel_func = dense_kernel<CTA_M, CTA_N>;` then `kernel_func<<<...>>>`: a launch of that instantiation
       if (!this.isKernel && value?.type === 'template_function' && typeNode?.text === 'auto') this.kernelAliases.set(info.name, value);
       let pointee: PtrValue | null = null;
+      let row: ReturnType<typeof rowAccessor> = null;
       // `float4& out = out4[idx];`: a name for the element; read here unless something is assigned through it
       const element = value && field(d, 'declarator')?.type === 'reference_declarator' && (value.type === 'subscript_expression' || (value.type === 'pointer_expression' && field(value, 'operator')?.text === '*'));
       const before = this.accesses.length;
@@ -299,6 +313,11 @@ class FunctionWalker extends LoopWalker {
         if (p) {
           const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
           this.env.set(info.name, { kind: 'ptr', ...retyped });
+        } else if (!this.isKernel && value && (row = rowAccessor(value))) {
+          // `const float* r = img.ptr<float>(y)`: row `y` of the object's buffer, rows a run-time pitch apart
+          const at = this.eval(row.index);
+          const pitch = Poly.sym(`${row.method}_pitch(${row.object})`);
+          this.env.set(info.name, { kind: 'ptr', base: row.object, offset: at.unknown ? Poly.unknown : at.mul(pitch), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else if (!this.isKernel && value && hostBufferSource(value)) {
           // `double* d = new double[n]`, `(float*)malloc(...)`, `t.data_ptr<float>()`, `in.values` of a struct: a buffer of its own
           this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
@@ -356,6 +375,15 @@ class FunctionWalker extends LoopWalker {
           for (const idx of this.indexNodes(c)) this.expressions(idx);
           return false;
         case 'call_expression': {
+          // `img.at<float>(y, x)` (OpenCV): element (y, x) of the object's buffer, rows a run-time pitch apart
+          const element = this.isKernel ? null : ELEMENT_AT.exec(field(c, 'function')?.text ?? '');
+          const at = element ? namedChildren(field(c, 'arguments') ?? c) : [];
+          if (element && at.length === 2) {
+            const index = this.eval(at[0]).mul(Poly.sym(`row_pitch(${element[1]})`)).add(this.eval(at[1]));
+            this.pushAccess({ array: element[1], space: 'host', indices: [index], elemType: element[2], elemBits: elementBits(element[2], this.aliases), vector: false }, c, this.accessKind(c));
+            for (const a of at) this.expressions(a);
+            return false;
+          }
           const macro = this.macroFor(c);
           if (macro && (macro.body!.type === 'subscript_expression' || macro.body!.type === 'pointer_expression')) {
             // `A_(row, k)` expanding to `A[(row)*lda+(k)]`: an access, reported at the macro use
