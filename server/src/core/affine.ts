@@ -319,11 +319,11 @@ export function mentionsAny(p: Poly, values: ReadonlyMap<string, number>): boole
   return p.dependsOn((s) => values.has(s) || (symbolKind(s) === 'uniform' && /[^\w.]/.test(s) && (s.match(NAME) ?? []).some((n) => values.has(n))));
 }
 
-/** The integer value of an expression text (`BN/TN`, `(BM×BK)/4`) whose names all have values, C's truncating division; else null. */
-function constantText(text: string, values: ReadonlyMap<string, number>): number | null {
+/** The integer value of an expression text (`BN/TN`, `(BM×BK)/4`, `BLOCK + 8`) whose names all have values, C's truncating division; else null. */
+export function constantText(text: string, values: ReadonlyMap<string, number>): number | null {
   if (text.length > 200 || !/^[\w()+\-×*/%?:\s]+$/.test(text)) return null;
   const names = text.match(NAME) ?? [];
-  if (!names.length || names.some((n) => !/^\d/.test(n) && !values.has(n))) return null;
+  if (names.some((n) => !values.has(n))) return null;
   const tokens = text.match(/\d+|[A-Za-z_]\w*|[()+\-×*/%?:]/g) ?? [];
   let at = 0;
   const primary = (): number | null => {

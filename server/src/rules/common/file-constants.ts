@@ -1,8 +1,9 @@
-import type { LoopFact } from '../../core/facts/model';
 // The integer constants a file names (`#define N 1024`, `const int K = 3;`, `constexpr
 // size_t T = 64;`), for the trip counts of CPU loop nests; read once per source text, with
 // a key that says whether two texts name the same constants (a per-function cache keeps
 // findings while it is the same).
+import type { LoopFact } from '../../core/facts/model';
+import { constantText } from '../../core/affine';
 const byLines = new WeakMap<readonly string[], { constants: ReadonlyMap<string, number>; key: string }>();
 
 /** What each line names, by its text (a file the editor switches back to). */
@@ -58,46 +59,8 @@ function lineConstants(line: string): readonly [string, number][] {
 
 /** The value of a bound text such as `3`, `N`, `N - 1`, or null when it is not a known constant. */
 export function constantValue(text: string | null, constants: ReadonlyMap<string, number>): number | null {
-  if (!text) return null;
-  // integers and names joined by + - * / and parentheses (`BLOCK + SKEW`, `(TILE * 2) - 1`, `16u`)
-  const tokens = text.replace(/(\d)[uUlL]+\b/g, '$1').match(/\d+|[A-Za-z_]\w*|[-+*/()]|\S/g) ?? [];
-  let at = 0;
-  const factor = (): number | null => {
-    const t = tokens[at++];
-    if (t === '(') {
-      const v = sum();
-      return tokens[at++] === ')' ? v : null;
-    }
-    if (t === '-') {
-      const v = factor();
-      return v === null ? null : -v;
-    }
-    if (t === undefined) return null;
-    if (/^\d+$/.test(t)) return Number(t);
-    return /^[A-Za-z_]\w*$/.test(t) ? constants.get(t) ?? null : null;
-  };
-  const product = (): number | null => {
-    let v = factor();
-    while (v !== null && (tokens[at] === '*' || tokens[at] === '/')) {
-      const op = tokens[at++];
-      const w = factor();
-      if (w === null || (op === '/' && w === 0)) return null;
-      v = op === '*' ? v * w : Math.trunc(v / w);
-    }
-    return v;
-  };
-  const sum = (): number | null => {
-    let v = product();
-    while (v !== null && (tokens[at] === '+' || tokens[at] === '-')) {
-      const op = tokens[at++];
-      const w = product();
-      if (w === null) return null;
-      v = op === '+' ? v + w : v - w;
-    }
-    return v;
-  };
-  const v = sum();
-  return v !== null && at === tokens.length && Number.isSafeInteger(v) ? v : null;
+  // integers and names joined by operators and parentheses (`N - 1`, `BLOCK + SKEW`, `16u`)
+  return text ? constantText(text.replace(/(\d)[uUlL]+\b/g, '$1'), constants) : null;
 }
 
 /** A `for` loop's trip count when its start, bound and step are constants (`i < WARMUP`, `dx = -1; dx <= 1`), else null. */
