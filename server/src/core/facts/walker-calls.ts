@@ -223,7 +223,11 @@ export abstract class CallWalker extends WalkerState {
     const called = field(n, 'function');
     if (!called) return;
     const fn = called.type === 'identifier' && this.kernelAliases.size ? this.kernelAliases.get(called.text) ?? called : called;
-    const nameNode = fn.type === 'template_function' ? field(fn, 'name') ?? fn : fn.type === 'qualified_identifier' ? field(fn, 'name') ?? fn : fn;
+    // (`detail::k<S, D>` and `a::b::k<T>`: the template under the qualifiers carries the arguments)
+    let unqualified: Node = fn;
+    for (let inner = field(unqualified, 'name'); unqualified.type === 'qualified_identifier' && inner; inner = field(unqualified, 'name')) unqualified = inner;
+    const tmpl = unqualified.type === 'template_function' ? unqualified : null;
+    const nameNode = tmpl ? field(tmpl, 'name') ?? tmpl : unqualified;
     const name = nameNode.text;
     const argList = field(n, 'arguments');
     const args = argList ? namedChildren(argList).filter((a) => a.type !== 'comment') : [];
@@ -287,9 +291,9 @@ export abstract class CallWalker extends WalkerState {
     // `kernel<64, float><<<...>>>`: the template arguments bind the kernel's parameters at this launch (and a
     // launcher's, `run_tile<128, 8>(...)`, those of the launches it passes its parameters on to)
     // (the caller is read again once such a callee is defined or changes: its instantiations bind that callee's launches)
-    if (fn.type === 'template_function' && mayBeOwn && this.hostHelpers) this.calleeVersions.set(name, this.hostHelpers.version(name) ?? '');
-    if (fn.type === 'template_function' && (launchSyntax || ownCallee)) {
-      const targs = namedChildren(field(fn, 'arguments') ?? fn);
+    if (tmpl && mayBeOwn && this.hostHelpers) this.calleeVersions.set(name, this.hostHelpers.version(name) ?? '');
+    if (tmpl && (launchSyntax || ownCallee)) {
+      const targs = namedChildren(field(tmpl, 'arguments') ?? tmpl);
       fact.templateArgs = targs.map((a) => capped(a.text));
       const values = targs.map((a) => {
         // `k<BM, 8>`: a name reads as a type (`BM`), a number as an expression
