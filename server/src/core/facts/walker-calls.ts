@@ -88,7 +88,8 @@ export abstract class CallWalker extends WalkerState {
       if (a.space === 'unknown' || a.space === 'local') continue;
       const fact: AccessFact = { ...a, range: nodeRange(call), loops: [...this.loopStack] };
       // the helper's loops around the access (a chunk the thread walks inside `cuWelfordMuSigma2`)
-      const around = [...(a.helperLoops ?? []), ...inner.loops.filter((l) => a.loops.includes(l.id))];
+      // (outermost first: this helper's loops, then those of the helpers it called inside them)
+      const around = [...inner.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];
       if (around.length) fact.helperLoops = around;
       if (quoted) {
         fact.text = capped(callText);

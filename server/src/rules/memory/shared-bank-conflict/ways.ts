@@ -37,9 +37,10 @@ const UNROLLED_TRIPS = 64;
  * as explicit float4). The words per lane and the index of the first.
  */
 function mergedAccess(flat: Poly, a: AccessFact, ctx: LoopContext): { words: 2 | 4; base: Poly } | null {
-  // the innermost loop around the access, whose consecutive accesses stay side by side once unrolled (an outer
-  // loop's merge depends on the whole nest being unrolled, which the compiler may not do)
-  const l = ctx.loops.find((x) => x.id === a.loops.at(-1));
+  // the innermost loop around the access (an inlined helper's or lambda's own, when it has one), whose consecutive
+  // accesses stay side by side once unrolled (an outer loop's merge depends on the whole nest being unrolled, which
+  // the compiler may not do)
+  const l = a.helperLoops?.length ? a.helperLoops.at(-1) : ctx.loops.find((x) => x.id === a.loops.at(-1));
   if (!l || flat.unknown || flat.terms.get(l.symbol) !== 1) return null;
   // (an atomic is one word per instruction: `atomicAdd(&acc[k * D + d], 1)` over d is never merged)
   if (a.kind === 'atomic') return null;
