@@ -182,7 +182,8 @@ export class Evaluator {
         // cooperative groups: `cg::this_grid().thread_rank()` is the global thread index, a block's the thread's place in it
         const rank = args.length === 0 ? threadRank(fn) ?? this.tileQuery(fn, n) : null;
         if (rank) return rank;
-        const name = fn?.text.replace(/^(::|std::)/, '');
+        // (`std::min<uint64_t>(a, b)`, `cuda::std::max(...)`: the same min and max)
+        const name = fn?.text.replace(/^(?:::)?(?:(?:std|cuda|thrust)::)*/, '').replace(/\s*<[^<>]*>$/, '');
         if (args.length === 2 && (name === 'min' || name === 'max' || name === 'umin' || name === 'umax')) {
           const [a, b] = args.map((x) => this.eval(x));
           if ([a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom(name.endsWith('min') ? 'min' : 'max', [a, b]);
