@@ -19,6 +19,8 @@ const LIBRARY_CALL = /^(?:cuda|cu[A-Z]|cublas|cudnn|cusparse|curand|nccl|nv|std:
 const MAX_HELPER_DEPTH = 3;
 /** A PyTorch tensor's stride as an argument's value (`x.stride(0)`, `grad.stride(-1)`). */
 const TENSOR_STRIDE = /^[\w.]+\.stride\(\s*-?\w+\s*\)$/;
+/** Methods that ask an object for its shape or bounds, not its data. */
+const SHAPE_QUERY = /^(?:size|sizes|stride|strides|dim|ndim|numel|shape|rows|cols|width|height|capacity|empty|begin|end|length)$/;
 /** Characters of a helper call quoted as the subject of its accesses' findings. */
 const MAX_QUOTED_CALL = 60;
 /** Cache-hinted loads and stores (`__ldcs(p)`, `__stcs(p, v)`), and x86 SIMD loads through an address (`_mm_load_pd(&A(0, p))`, `_mm256_loadu_ps`, `_mm_loaddup_pd`): an access through their first argument. */
@@ -260,6 +262,14 @@ export abstract class CallWalker extends WalkerState {
     // random-number set-up, or a load or store wrapper such as `ldg(&src[i])`, which moves what it is handed)
     else if (!helper && !intrinsic && !launchSyntax && this.isKernel && !MATH_CALLS.test(name) && !KNOWN_BUFFER_CALL.test(name) &&
       args.some((a) => (a.type === 'identifier' || a.type === 'binary_expression') && this.evalPtr(a)?.space === 'global')) this.opaqueBufferCalls.add(name);
+    // a method of an object the kernel takes by value (`table.find(key)` of a hash table, a handle holding device
+    // pointers): memory the walk cannot see, unless it only asks for the object's shape (`acc.size(0)`)
+    else if (this.isKernel && fn.type === 'field_expression' && !helper) {
+      const object = unparen(field(fn, 'argument'));
+      const param = object?.type === 'identifier' && this.env.get(object.text) === undefined ? this.params.get(object.text) : undefined;
+      const method = field(fn, 'field')?.text ?? '';
+      if (param && !param.pointer && !param.accessor && elementBits(param.type, this.aliases) === null && !SHAPE_QUERY.test(method)) this.opaqueBufferCalls.add(name);
+    }
     // `CheckPixelInsidePoint(..., q_size, ...)` with `int& q_size`: the helper changes the caller's variable
     if (helper) this.forgetReferenceArgs(helper, args);
     // a call of one of the file's host functions: its constant arguments tell the callee's trip counts (core/call-sites.ts)
