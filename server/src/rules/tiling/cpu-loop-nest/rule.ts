@@ -214,6 +214,8 @@ class Nest {
       for (let i = 0; i < loops.length && !found; i++) {
         const l = loops[i];
         if (!this.counts(l) || this.dependsOn(a, l)) continue;
+        // a scratch array each pass of `l` fills before reading it back: nothing read comes from an earlier pass
+        if (!this.isTimeLoop(l) && this.refilledEachPass(a, l)) continue;
         const sweeps = loops.slice(i + 1).filter((inner) => this.counts(inner) && this.dependsOn(a, inner));
         if (sweeps.length === 0 || this.fitsInL2(a, sweeps)) continue;
         if (this.isTimeLoop(l)) {
@@ -226,6 +228,19 @@ class Nest {
       if (!found && timeReuse) out.push(timeReuse);
     }
     return out;
+  }
+
+  /**
+   * `sys[j][i] = ...` over the whole plane, then `... = sys[j][i]` in the same pass of `k`: the read's
+   * array is stored to earlier in the pass at an index that `l` does not move, so each pass reads
+   * what it wrote itself (a per-plane scratch, privatizable), not what an earlier pass left.
+   */
+  refilledEachPass(a: AccessFact, l: LoopFact): boolean {
+    const before = (x: AccessFact, y: AccessFact) => x.range.start.line < y.range.start.line || (x.range.start.line === y.range.start.line && x.range.start.column < y.range.start.column);
+    const inPass = this.accesses.filter((x) => x.array === a.array && x.loops.includes(l.id));
+    // (the filling store itself: nothing of the array is read in the pass before it)
+    if (a.kind === 'store') return !inPass.some((x) => x.kind !== 'store' && before(x, a));
+    return a.kind === 'load' && inPass.some((w) => w.kind === 'store' && before(w, a) && !this.dependsOn(w, l));
   }
 
   /**
