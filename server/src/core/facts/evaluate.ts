@@ -544,7 +544,10 @@ export class Evaluator {
     const forms = indices.map((i) => this.eval(i));
     if (forms.length === 1) forms[0] = p.offset.add(forms[0]);
     else if (!p.offset.isConstant || p.offset.constant !== 0) return null;
-    return { array: p.base, space: p.space, indices: forms, elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector };
+    // `ng[l][k]` of `int ng[LEVELS + 1][3]`: 3 elements a row
+    const inner = forms.length >= 2 && p.dims?.length === forms.length ? p.dims.slice(1) : [];
+    const rowElems = inner.length && inner.every((d) => d?.isConstant) ? inner.reduce((n, d) => n * d!.constant, 1) : undefined;
+    return { array: p.base, space: p.space, indices: forms, elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector, ...(rowElems !== undefined ? { rowElems } : {}) };
   }
 
   /**

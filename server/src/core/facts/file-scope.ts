@@ -20,6 +20,8 @@ export interface FileArray {
   name: string;
   elemType: string;
   space: MemorySpace;
+  /** The declared extents as written (`[LEVELS + 1][3]`: `LEVELS + 1`, `3`), for a multi-dimensional array. */
+  dimTexts?: string[];
 }
 
 /** The least of a syntax node that the top-level scan needs: web-tree-sitter's Node and SyntaxNode both have it. */
@@ -86,7 +88,9 @@ export function fileArrays(declarations: Node[]): FileArray[] {
     const space: MemorySpace = /__shared__/.test(head) ? 'shared' : /__constant__/.test(head) ? 'constant' : /__device__|__managed__/.test(head) ? 'global' : 'host';
     for (const d of children(c)) {
       const info = declaratorName(d);
-      if (info && (info.arrayDims.length > 0 || (container && !info.pointer))) out.push({ name: info.name, elemType, space });
+      if (info && (info.arrayDims.length > 0 || (container && !info.pointer))) {
+        out.push({ name: info.name, elemType, space, ...(info.arrayDims.length > 1 ? { dimTexts: info.arrayDims.map((x) => x.text) } : {}) });
+      }
     }
   }
   return out;

@@ -122,6 +122,8 @@ export interface AccessFact {
   helper?: string;
   /** A `__device__` helper's access seen at a call: the helper's own loops around it, outermost first (their symbols are in `indices`; `loops` are the caller's). */
   helperLoops?: LoopFact[];
+  /** Elements in one row of a multi-dimensional array whose inner extents are known (`int ng[L][3]`: 3). */
+  rowElems?: number;
 }
 
 export interface SharedArrayFact {

@@ -7,7 +7,7 @@ import { fieldAccess, type RecordLayouts } from './records';
 import { VECTOR_TYPES, baseType, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
-import { Poly, loneSymbol } from '../affine';
+import { Poly, constantText, loneSymbol } from '../affine';
 import { distinctAcrossLanes } from '../lanes';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import { HOST_LOOP_IDS, type HostHelpers } from './host-inline';
@@ -140,7 +140,12 @@ export abstract class WalkerState extends Evaluator {
     this.memberSpace = paramSpace;
     for (const [name, value] of constants) this.env.set(name, { kind: 'int', poly: Poly.const(value) });
     for (const g of fileArrays) {
-      this.env.set(g.name, { kind: 'ptr', base: g.name, offset: Poly.const(0), elemType: g.elemType, space: g.space, vector: VECTOR_TYPES.has(g.elemType) });
+      // (`int ng[LEVELS + 1][3]`: its extents, so that a row's size in bytes is known)
+      const dims = g.dimTexts?.map((t) => {
+        const v = constantText(t, constants);
+        return v === null ? null : Poly.const(v);
+      });
+      this.env.set(g.name, { kind: 'ptr', base: g.name, offset: Poly.const(0), elemType: g.elemType, space: g.space, vector: VECTOR_TYPES.has(g.elemType), ...(dims ? { dims } : {}) });
     }
     for (const p of params) {
       this.params.set(p.name, p);

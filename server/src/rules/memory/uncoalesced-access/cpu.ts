@@ -35,6 +35,8 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
   if (a.indices.length >= 2) {
     // `B[k][j]`: k moves a row index, not the last one
     if (moves(last, inner) || !a.indices.slice(0, -1).some((p) => moves(p, inner))) return null;
+    // rows shorter than a cache line (`int ng[L][3]`: 12 bytes): several steps share each line
+    if (a.rowElems !== undefined && a.rowElems * ((a.elemBits ?? 32) / 8) < LINE_BYTES) return null;
     const outer = enclosing.find((l) => {
       const c = last.coefficient(l.symbol);
       return c.terms.size === 1 && c.isConstant && c.constant === 1;
