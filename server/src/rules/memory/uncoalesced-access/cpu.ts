@@ -80,7 +80,10 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     const walks = fn.accesses
       .filter((a) => a.loops.includes(inner.id))
       .map((a) => slowWalk(a, inner, fn))
-      .filter((w): w is Walk => w !== null);
+      .filter((w): w is Walk => w !== null)
+      // the loop moving along the rows is a tile's (`j < BLK` under `jj += BLK`): a blocked transpose, whose rows stay
+      // cached across the tile's few columns
+      .filter((w) => !loopAndAncestors(fn, w.outer).slice(1).some((l) => pointLoopOf(w.outer, l)));
     if (!walks.length) continue;
     const w = walks[0];
     const v = inner.variable!;
