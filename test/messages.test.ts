@@ -139,3 +139,19 @@ test('shared-memory atomics in an unrolled loop are one word each: lanes 16 word
   const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
   assert.match(f.message, /16-way bank conflict, replayed 16 times per warp$/);
 });
+
+test('a recurrence inside one pass of the reuse loop is no dependence that loop carries: plain blocking is advised, not a blocked-LU restructure', async () => {
+  const engine = await Engine.create();
+  const text = [
+    'static double w[400][400], out[400][400][400];',
+    'void sweep(int n) {',
+    '  for (int k = 0; k < n; k++)',
+    '    for (int j = 0; j < n; j++)',
+    '      for (int i = 1; i < n; i++) out[k][j][i] = out[k][j][i - 1] * w[j][i] + 1.0;',
+    '}',
+  ].join('\n');
+  const [f] = engine.analyzeText('/tmp/sweep.cpp', text).findings.filter((x) => x.rule === 'tiling/cpu-loop-nest');
+  assert.match(f.message, /`w` re-read on every `k`/);
+  assert.doesNotMatch(f.detail ?? '', /carries a dependence/);
+  assert.match(f.detail ?? '', /block the/i);
+});

@@ -252,10 +252,14 @@ class Nest {
   carriedRead(l: LoopFact): AccessFact | null {
     const inside = this.accesses.filter((a) => a.loops.includes(l.id));
     const same = (a: AccessFact, b: AccessFact) => a.indices.length === b.indices.length && a.indices.every((p, i) => p.equals(b.indices[i]));
+    // (`out[k][j][i - 1]` against `out[k][j][i] = ...`: a subscript both write as the same function of `l` alone pins
+    // them to the same pass, so the read sees this pass's writes, not an earlier one's)
+    const ownsL = (p: Poly) => dependsOnLoop(p, l) && !p.dependsOn((s) => s.startsWith('#loop') && !ofLoop(l)(s));
+    const samePass = (a: AccessFact, b: AccessFact) => a.indices.length === b.indices.length && a.indices.some((p, i) => ownsL(p) && p.equals(b.indices[i]));
     for (const r of inside) {
       if (r.kind === 'store' || !this.dependsOn(r, l)) continue;
       const writes = inside.filter((w) => w.kind !== 'load' && w.array === r.array);
-      if (writes.length && !writes.every((w) => same(w, r))) return r;
+      if (writes.length && !writes.every((w) => same(w, r) || samePass(w, r))) return r;
     }
     return null;
   }
