@@ -231,16 +231,17 @@ class Nest {
   }
 
   /**
-   * `sys[j][i] = ...` over the whole plane, then `... = sys[j][i]` in the same pass of `k`: the read's
-   * array is stored to earlier in the pass at an index that `l` does not move, so each pass reads
-   * what it wrote itself (a per-plane scratch, privatizable), not what an earlier pass left.
+   * `sys[j][i] = ...` over the whole plane, then `... = sys[j][i]` in the same pass of `k`: the array's
+   * first access in each pass (in source order) is a store that `l` does not move, so the pass reads and
+   * rewrites what it wrote itself (a per-plane scratch, privatizable), not what an earlier pass left.
+   * (A first statement that also reads the array, `s[j] = s[j] + 1`, reads the earlier pass's values.)
    */
   refilledEachPass(a: AccessFact, l: LoopFact): boolean {
-    const before = (x: AccessFact, y: AccessFact) => x.range.start.line < y.range.start.line || (x.range.start.line === y.range.start.line && x.range.start.column < y.range.start.column);
     const inPass = this.accesses.filter((x) => x.array === a.array && x.loops.includes(l.id));
-    // (the filling store itself: nothing of the array is read in the pass before it)
-    if (a.kind === 'store') return !inPass.some((x) => x.kind !== 'store' && before(x, a));
-    return a.kind === 'load' && inPass.some((w) => w.kind === 'store' && before(w, a) && !this.dependsOn(w, l));
+    const first = inPass.reduce<AccessFact | null>((m, x) => (!m || x.range.start.line < m.range.start.line ||
+      (x.range.start.line === m.range.start.line && x.range.start.column < m.range.start.column) ? x : m), null);
+    if (!first || first.kind !== 'store' || this.dependsOn(first, l)) return false;
+    return !inPass.some((x) => x.kind !== 'store' && x.range.start.line === first.range.start.line);
   }
 
   /**
