@@ -48,6 +48,16 @@ function rowAccessor(value: Node): { object: string; method: string; index: Node
   return m && args.length === 1 ? { object: m[1], method: m[2], index: args[0] } : null;
 }
 
+/** Whether an identifier in `n` passes `test`. */
+function mentions(n: Node, test: (name: string) => boolean): boolean {
+  let hit = false;
+  walk(n, (c) => {
+    if (c.type === 'identifier' && test(c.text)) hit = true;
+    return !hit;
+  });
+  return hit;
+}
+
 /** The arm that the statements after `if (c) { ...; return; }` in the same block form. */
 const ARM_AFTER_RETURN = 1;
 
@@ -313,14 +323,16 @@ class FunctionWalker extends LoopWalker {
         if (p) {
           const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
           this.env.set(info.name, { kind: 'ptr', ...retyped });
-        } else if (!this.isKernel && value && (row = rowAccessor(value))) {
+        } else if (!this.isKernel && value && (row = rowAccessor(value)) && this.stableObject(row.object)) {
           // `const float* r = img.ptr<float>(y)`: row `y` of the object's buffer, rows a run-time pitch apart
           const at = this.eval(row.index);
           const pitch = Poly.sym(`${row.method}_pitch(${row.object})`);
           this.env.set(info.name, { kind: 'ptr', base: row.object, offset: at.unknown ? Poly.unknown : at.mul(pitch), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else if (!this.isKernel && value && hostBufferSource(value)) {
           // `double* d = new double[n]`, `(float*)malloc(...)`, `t.data_ptr<float>()`, `in.values` of a struct: a buffer of its own
-          this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
+          // (made from a loop's variable or an object declared in a loop, `blobs[b].channel(q)`: another buffer on each pass)
+          const varies = this.loopStack.length > 0 && mentions(value, (name) => !this.stableObject(name) && (this.localTypes.has(name) || this.isLoopVariable(name)));
+          this.env.set(info.name, { kind: 'ptr', base: info.name, offset: varies ? Poly.unknown : Poly.const(0), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else this.env.delete(info.name);
       } else if (type === 'auto' && (pointee = value ? this.evalPtr(value) : null)) {
         // `auto out = voxels + voxelidx * stride;`: a pointer into the buffer, as if declared `T* out`
@@ -378,7 +390,7 @@ class FunctionWalker extends LoopWalker {
           // `img.at<float>(y, x)` (OpenCV): element (y, x) of the object's buffer, rows a run-time pitch apart
           const element = this.isKernel ? null : ELEMENT_AT.exec(field(c, 'function')?.text ?? '');
           const at = element ? namedChildren(field(c, 'arguments') ?? c) : [];
-          if (element && at.length === 2) {
+          if (element && at.length === 2 && this.stableObject(element[1])) {
             const index = this.eval(at[0]).mul(Poly.sym(`row_pitch(${element[1]})`)).add(this.eval(at[1]));
             this.pushAccess({ array: element[1], space: 'host', indices: [index], elemType: element[2], elemBits: elementBits(element[2], this.aliases), vector: false }, c, this.accessKind(c));
             for (const a of at) this.expressions(a);

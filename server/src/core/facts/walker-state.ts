@@ -304,6 +304,17 @@ export abstract class WalkerState extends Evaluator {
     return 'load';
   }
 
+  /** An object that is the same on every pass of the loops around: a parameter, or a local declared outside them. */
+  protected stableObject(name: string): boolean {
+    const local = this.localTypes.get(name);
+    return local ? local.depth === 0 : this.params.has(name) && !this.isLoopVariable(name);
+  }
+
+  /** The variable of a loop the walk is inside. */
+  protected isLoopVariable(name: string): boolean {
+    return this.loopStack.some((id) => this.loops.find((l) => l.id === id)?.variable === name);
+  }
+
   protected override isRecord(type: string): boolean {
     return this.records.has(baseType(type));
   }
