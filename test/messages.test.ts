@@ -155,3 +155,17 @@ test('a recurrence inside one pass of the reuse loop is no dependence that loop 
   assert.doesNotMatch(f.detail ?? '', /carries a dependence/);
   assert.match(f.detail ?? '', /block the/i);
 });
+
+test('a pitch made of several sizes is assumed long as a whole (`deg*deg` at least 32), not each size', async () => {
+  const engine = await Engine.create();
+  const text = [
+    '__global__ void basis(const float* v, float* out, int n, int deg) {',
+    '  int i = blockIdx.x * blockDim.x + threadIdx.x;',
+    '  if (i < n) out[i * deg * deg] = v[i];',
+    '}',
+    'void run(const float* v, float* o, int n, int d) { basis<<<(n + 255) / 256, 256>>>(v, o, n, d); }',
+  ].join('\n');
+  const [f] = engine.analyzeText('/tmp/basis.cu', text).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f.message, /`deg\*deg` elements apart/);
+  assert.ok(f.assumptions.includes('assumes `deg*deg` is at least 32 at run time'), f.assumptions.join('\n'));
+});

@@ -324,7 +324,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     const inAtoms = index.hasAtoms ? [...new Set([...index.symbols()].flatMap((s) => atomUniforms(s)))] : [];
     // a template parameter that multiplies the thread index (`t_col * TN`, `(K / T) * tx`) is set at the launch: unknown here
     if (symbolic.some((x) => fn.templateParams.includes(x) || (displaySymbol(x).match(NAMES) ?? []).some((n) => fn.templateParams.includes(n)))) continue;
-    const sizes = [...new Set([...symbolic, ...inAtoms])].map(displaySymbol);
+    // (a pitch made of several sizes, `6*levels` or `C*C`, is assumed long as a whole: it need not be each factor)
+    const pitch = !unit.unknown && !unit.isConstant && !inAtoms.length && (unit.terms.size > 1 || [...unit.terms.keys()].some((k) => k.includes('*')) || [...unit.terms.values()].some((c) => c !== 1)) ? stride.by : undefined;
+    const sizes = pitch ? [pitch] : [...new Set([...symbolic, ...inAtoms])].map(displaySymbol);
     const row = csrRow(index);
     const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth || row ? 'likely' : 'proven';
     const assumptions = [a.activeLanes
