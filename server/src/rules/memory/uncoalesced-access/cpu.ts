@@ -13,6 +13,7 @@ import { untunedLoop } from '../../common/timed-region';
 import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
 import { hasBlockedTwin, loopAndAncestors, pointLoopOf, tiledNest } from '../../common/blocked-twin';
+import { atomDef, type Poly } from '../../../core/affine';
 
 /** A cache line: a flat stride of at least this many bytes needs a new line each iteration. */
 const LINE_BYTES = 64;
@@ -27,6 +28,22 @@ interface Walk {
 }
 
 /** How `inner` moves this access, if it walks the slow dimension while `outer` walks the fast one. */
+/**
+ * Whether a step of `l` moves the index by one element: `j` of `a[k * n + j]` under `for j`, or the column `t % cols`
+ * of a flattened loop (`for t: i = t / cols; j = t % cols`), which moves by one except where a row ends.
+ */
+function movesByOne(index: Poly, l: LoopFact): boolean {
+  const unit = (p: Poly) => {
+    const c = p.coefficient(l.symbol);
+    return c.isConstant && c.constant === 1;
+  };
+  return unit(index) || [...index.symbols()].some((s) => {
+    const d = atomDef(s);
+    const c = index.coefficient(s);
+    return d?.op === '%' && c.isConstant && c.constant === 1 && unit(d.args[0]);
+  });
+}
+
 function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | null {
   if (a.indices.some((p) => p.unknown) || a.space !== 'host') return null;
   const last = a.indices[a.indices.length - 1];
@@ -46,10 +63,7 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
   const c = last.coefficient(inner.symbol);
   if (c.terms.size === 0 || c.unknown) return null;
   if (c.isConstant && Math.abs(c.constant) * ((a.elemBits ?? 32) / 8) < LINE_BYTES) return null; // 32 int8s apart: two steps per line
-  const outer = enclosing.find((l) => {
-    const o = last.coefficient(l.symbol);
-    return o.isConstant && o.constant === 1;
-  });
+  const outer = enclosing.find((l) => movesByOne(last, l));
   return outer ? { access: a, outer, stride: elementsText(c) } : null;
 }
 
