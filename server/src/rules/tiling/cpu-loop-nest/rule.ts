@@ -237,7 +237,15 @@ class Nest {
    * (A first statement that also reads the array, `s[j] = s[j] + 1`, reads the earlier pass's values.)
    */
   refilledEachPass(a: AccessFact, l: LoopFact): boolean {
-    const inPass = this.accesses.filter((x) => x.array === a.array && x.loops.includes(l.id));
+    const key = `${a.array}\u0000${l.id}`;
+    let known = this.refilled.get(key);
+    if (known === undefined) this.refilled.set(key, (known = this.startsAfresh(a.array, l)));
+    return known;
+  }
+  private readonly refilled = new Map<string, boolean>();
+
+  private startsAfresh(array: string, l: LoopFact): boolean {
+    const inPass = this.accesses.filter((x) => x.array === array && x.loops.includes(l.id));
     const first = inPass.reduce<AccessFact | null>((m, x) => (!m || x.range.start.line < m.range.start.line ||
       (x.range.start.line === m.range.start.line && x.range.start.column < m.range.start.column) ? x : m), null);
     if (!first || first.kind !== 'store' || this.dependsOn(first, l)) return false;
