@@ -98,7 +98,8 @@ function withTypes(f: FunctionFacts, choices: ReadonlyMap<string, string[]>): Pa
       const bits = elementBits(elemType);
       if (bits !== null) return { ...a, elemType, elemBits: bits };
       // `T` launched as `__half` and as `float`: one of them, the widest for the width (as for an undecided `#if`)
-      const [name, types] = several.find(([n]) => new RegExp(`\\b${n}\\b`).test(elemType)) ?? [];
+      const words = elemType.split(/[^\w]+/);
+      const [name, types] = several.find(([n]) => words.includes(n)) ?? [];
       if (!name || !types) return elemType === a.elemType ? a : { ...a, elemType };
       const alternatives = types.map((t) => substitute(elemType, new Map([[name, t]])));
       const widths = alternatives.map((t) => elementBits(t));

@@ -219,7 +219,7 @@ export abstract class CallWalker extends WalkerState {
     const wide = this.recast(p, width);
     this.pushAccess({ array: wide.base, space: 'shared', kind: m[1] === 'st.shared' ? 'store' : 'load', indices: [wide.offset], elemType: width, elemBits: elementBits(width, this.aliases), vector: width !== 'unsigned' }, n);
     // quoted as the instruction and its address operand, not the whole statement
-    this.accesses[this.accesses.length - 1].text = capped(`${m[1]}${m[2]} [${at.text}]`);
+    this.accesses[this.accesses.length - 1].text = capped(`${m[1]} [${at.text}]`);
   }
 
   protected recordCall(n: Node): void {
