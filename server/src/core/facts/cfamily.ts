@@ -6,6 +6,7 @@ import { liveChildren } from './dead-branches';
 import { fileSwitches } from './file-switches';
 import { lambdaLoop } from './lambda-loops';
 import { dispatchedTypes } from './aten-dispatch';
+import { elementAt, rowAccessor, rowPitch } from './object-rows';
 import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops } from './loop-forms';
@@ -33,29 +34,6 @@ function hostBufferSource(value: Node): boolean {
   let v: Node | null = unparen(value);
   while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
   return v?.type === 'new_expression' || v?.type === 'call_expression' || v?.type === 'field_expression';
-}
-
-/** `img.at<float>(y, x)`: the object and the element type. */
-const ELEMENT_AT = /^([A-Za-z_]\w*)\s*(?:\.|->)\s*at\s*<\s*([A-Za-z_][\w:]*)\s*>$/;
-/** A row of an image or blob object (OpenCV's `img.ptr<float>(y)`, ncnn's `blob.channel(q)`, `m.row(i)`): object, method, index. */
-const ROW_ACCESSOR = /^([A-Za-z_]\w*)\s*(?:\.|->)\s*(row|ptr|channel|depth|plane)\s*(?:<[^<>]*>)?$/;
-function rowAccessor(value: Node): { object: string; method: string; index: Node } | null {
-  let v: Node | null = unparen(value);
-  while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
-  if (v?.type !== 'call_expression') return null;
-  const m = ROW_ACCESSOR.exec(field(v, 'function')?.text ?? '');
-  const args = namedChildren(field(v, 'arguments') ?? v);
-  return m && args.length === 1 ? { object: m[1], method: m[2], index: args[0] } : null;
-}
-
-/** Whether an identifier in `n` passes `test`. */
-function mentions(n: Node, test: (name: string) => boolean): boolean {
-  let hit = false;
-  walk(n, (c) => {
-    if (c.type === 'identifier' && test(c.text)) hit = true;
-    return !hit;
-  });
-  return hit;
 }
 
 /** The arm that the statements after `if (c) { ...; return; }` in the same block form. */
@@ -326,12 +304,11 @@ class FunctionWalker extends LoopWalker {
         } else if (!this.isKernel && value && (row = rowAccessor(value)) && this.stableObject(row.object)) {
           // `const float* r = img.ptr<float>(y)`: row `y` of the object's buffer, rows a run-time pitch apart
           const at = this.eval(row.index);
-          const pitch = Poly.sym(`${row.method}_pitch(${row.object})`);
-          this.env.set(info.name, { kind: 'ptr', base: row.object, offset: at.unknown ? Poly.unknown : at.mul(pitch), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
+          this.env.set(info.name, { kind: 'ptr', base: row.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch(row.method, row.object)), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else if (!this.isKernel && value && hostBufferSource(value)) {
           // `double* d = new double[n]`, `(float*)malloc(...)`, `t.data_ptr<float>()`, `in.values` of a struct: a buffer of its own
           // (made from a loop's variable or an object declared in a loop, `blobs[b].channel(q)`: another buffer on each pass)
-          const varies = this.loopStack.length > 0 && mentions(value, (name) => !this.stableObject(name) && (this.localTypes.has(name) || this.isLoopVariable(name)));
+          const varies = this.loopStack.length > 0 && identifiersOf(value).some((name) => !this.stableObject(name) && (this.localTypes.has(name) || this.isLoopVariable(name)));
           this.env.set(info.name, { kind: 'ptr', base: info.name, offset: varies ? Poly.unknown : Poly.const(0), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else this.env.delete(info.name);
       } else if (type === 'auto' && (pointee = value ? this.evalPtr(value) : null)) {
@@ -387,13 +364,13 @@ class FunctionWalker extends LoopWalker {
           for (const idx of this.indexNodes(c)) this.expressions(idx);
           return false;
         case 'call_expression': {
-          // `img.at<float>(y, x)` (OpenCV): element (y, x) of the object's buffer, rows a run-time pitch apart
-          const element = this.isKernel ? null : ELEMENT_AT.exec(field(c, 'function')?.text ?? '');
-          const at = element ? namedChildren(field(c, 'arguments') ?? c) : [];
-          if (element && at.length === 2 && this.stableObject(element[1])) {
-            const index = this.eval(at[0]).mul(Poly.sym(`row_pitch(${element[1]})`)).add(this.eval(at[1]));
-            this.pushAccess({ array: element[1], space: 'host', indices: [index], elemType: element[2], elemBits: elementBits(element[2], this.aliases), vector: false }, c, this.accessKind(c));
-            for (const a of at) this.expressions(a);
+          // `img.at<float>(y, x)` (OpenCV): element (y, x) of the object's buffer
+          const element = this.isKernel ? null : elementAt(c);
+          if (element && this.stableObject(element.object)) {
+            const index = this.eval(element.row).mul(rowPitch('row', element.object)).add(this.eval(element.column));
+            this.pushAccess({ array: element.object, space: 'host', indices: [index], elemType: element.type, elemBits: elementBits(element.type, this.aliases), vector: false }, c, this.accessKind(c));
+            this.expressions(element.row);
+            this.expressions(element.column);
             return false;
           }
           const macro = this.macroFor(c);
@@ -478,7 +455,7 @@ class FunctionWalker extends LoopWalker {
           const by = c.text.includes('++') ? 1 : -1;
           if (v?.kind === 'int' && !v.poly.unknown && !this.isLoopCarried(v)) this.env.set(arg!.text, { kind: 'int', poly: v.poly.add(Poly.const(by)) });
           // `p++` outside a loop that steps it (there, its per-iteration symbol already says where it is)
-          else if (v?.kind === 'ptr' && !this.isLoopCarried({ kind: 'int', poly: v.offset })) this.env.set(arg!.text, { ...v, offset: v.offset.add(Poly.const(by)) });
+          else if (v?.kind === 'ptr' && !this.isLoopCarried(v)) this.env.set(arg!.text, { ...v, offset: v.offset.add(Poly.const(by)) });
           return true;
         }
         case 'binary_expression': {

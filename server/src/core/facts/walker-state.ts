@@ -25,6 +25,9 @@ export interface OffsetLoad {
   text: string;
 }
 
+/** A value a loop steps (facts/loop-carried.ts): its per-iteration symbol stands for where it is. */
+const steppedByLoop = (p: Poly): boolean => [...p.symbols()].some((s) => s.endsWith("'"));
+
 export abstract class WalkerState extends Evaluator {
   get paramNames(): ReadonlySet<string> {
     return new Set(this.params.keys());
@@ -270,7 +273,7 @@ export abstract class WalkerState extends Evaluator {
   }
 
   protected isLoopCarried(v: Value): boolean {
-    return v.kind === 'int' && [...v.poly.symbols()].some((s) => s.endsWith("'"));
+    return v.kind === 'int' ? steppedByLoop(v.poly) : steppedByLoop(v.offset);
   }
 
   protected indexNodes(n: Node): Node[] {
