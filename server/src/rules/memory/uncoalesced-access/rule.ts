@@ -19,6 +19,7 @@ import { boundByLaunches, loopsAround, mainLoops } from '../../common/hot-loops'
 import { AlikeFindings } from '../../common/alike';
 import { declamped } from '../../common/clamps';
 import { MAX_RECORD, residuesCovered, siblingsFillSectors } from '../../common/residues';
+import { judgedBits, narrowing } from '../../common/element-width';
 import { convShape } from '../../common/conv-shape';
 
 const TID = 'threadIdx.x';
@@ -263,7 +264,8 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
       if (unit.isConstant && Math.abs(unit.constant) === 1) continue;
     }
     const assumedWidth = a.elemBits === null;
-    const bytes = (a.elemBits ?? 32) / 8;
+    // (`T` built as `float` and `double`, `real` under an undecided `#if`: judged at the 32-bit build, and said so)
+    const bytes = (judgedBits(a) ?? 32) / 8;
     const counts = sectorCounts(index, bytes, TID, blockX, a.activeLanes);
     // within 2x of ideal under some sizes, or 2 sectors at most (a half-warp broadcast in 16x16 blocks): not worth a warning
     const worthIt = (ks: SectorCount[] | null) => !!ks && ks.every((k) => k.sectors >= 2 * k.minimum && k.sectors > 2);
@@ -333,6 +335,8 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
       ? `only the block's first ${a.activeLanes} threads pass the guard around it: one warp request of ${a.activeLanes} lanes`
       : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
+    const narrowed = narrowing([a], fn.templateParams);
+    if (narrowed) assumptions.push(`assumes \`${a.elemType}\` is \`${narrowed.chosen.join('` or `')}\` (${narrowed.why})`);
     if (assumedWidth) assumptions.push(`assumes \`${a.elemType ?? 'the element'}\` is 32 bits wide`);
     if (row) assumptions.push(`assumes the rows hold ${SEGMENT_SPREAD} or more elements on average (a sparse matrix's rows usually hold tens)`);
     const bound = boundAssumption(a, fn.name, bindings);

@@ -18,6 +18,7 @@ import { convShape } from '../../common/conv-shape';
 import { readsDenseTargets } from '../../common/loss';
 import { countsFewItems } from '../../common/few-items';
 import { elementBits } from '../../../core/facts/ctypes';
+import { judgedBits, narrowing } from '../../common/element-width';
 
 const TID = 'threadIdx.x';
 /**
@@ -443,27 +444,11 @@ function check(fn: FunctionFacts): RuleFinding[] {
   }];
 }
 
-/**
- * The width a vector rewrite is judged at: an element type that is one of several under an undecided `#if`
- * (`real`: `double` under `USE_DP`, else `float`) at its widest alternative of 32 bits or less (the one a
- * 16-byte access gains most on, said in an assumption); otherwise its own width.
- */
-function judgedBits(a: AccessFact): number | null {
-  if (a.elemBits === null || a.elemBits <= 32 || !a.elemAlternatives) return a.elemBits;
-  const fits = a.elemAlternatives.map((t) => elementBits(t)).filter((b): b is number => b !== null && b <= 32);
-  return fits.length ? Math.max(...fits) : a.elemBits;
-}
-
 /** `assumes `real` is `float` (...)` for the accesses judged at a narrower alternative than their widest. */
 function narrowedAssumption(accesses: readonly AccessFact[], templateParams: readonly string[]): string[] {
-  const narrowed = accesses.find((a) => a.elemBits !== null && judgedBits(a) !== a.elemBits);
-  if (!narrowed) return [];
-  const bits = judgedBits(narrowed)!;
-  const chosen = narrowed.elemAlternatives!.filter((t) => elementBits(t) === bits);
-  const wide = narrowed.elemAlternatives!.filter((t) => (elementBits(t) ?? 0) > 32);
-  // (a template parameter's alternatives are its launches' types; a type alias's, an undecided `#if`'s arms)
-  const why = templateParams.includes(narrowed.elemType ?? '') ? 'its launches build it as' : 'an undecided `#if` makes it';
-  return [`assumes \`${narrowed.elemType}\` is \`${chosen.join('` or `')}\` (${why} ${narrowed.elemAlternatives!.map((t) => `\`${t}\``).join(' or ')}; as \`${wide.join('` or `')}\`, a 16-byte access moves ${128 / (elementBits(wide[0]) ?? 64)} elements)`];
+  const n = narrowing(accesses, templateParams);
+  if (!n) return [];
+  return [`assumes \`${n.access.elemType}\` is \`${n.chosen.join('` or `')}\` (${n.why}; as \`${n.wide.join('` or `')}\`, a 16-byte access moves ${128 / (elementBits(n.wide[0]) ?? 64)} elements)`];
 }
 
 export const rule: Rule = {
