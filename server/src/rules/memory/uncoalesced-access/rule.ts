@@ -397,11 +397,17 @@ function fieldsOfRecord(a: AccessFact, index: Poly, all: readonly AccessFact[], 
   const same = all.filter((b) => b.array === a.array && b.indices.length === 1 && !b.indices[0].unknown);
   // (a grid-stride loop moves the thread to its next record whole: `points + index * num_features` in CUDA_KERNEL_LOOP)
   const nextRecord = new Set(loops.filter((l) => l.gridStride).map((l) => l.symbol));
-  if (same.some((b) => !b.indices[0].coefficient(TID).equals(pitch) || b.indices[0].dependsOn((s) => s.startsWith('#loop') && !nextRecord.has(s)))) return false;
+  if (same.some((b) => !b.indices[0].coefficient(TID).equals(pitch))) return false;
   const deltas = same.map((b) => b.indices[0].sub(index));
   if (deltas.some((d) => !d.isConstant)) return false;
   const offsets = new Set(deltas.map((d) => d.constant));
   const low = Math.min(...offsets);
+  // (a pointer a loop steps by the record, `xyzs += 3` after `xyzs[0..2]`: the thread writes its records one after another)
+  const byRecord = (s: string) => {
+    const c = index.coefficient(s);
+    return nextRecord.has(s) || (s.endsWith("'") && c.isConstant && c.constant === offsets.size);
+  };
+  if (index.dependsOn((s) => s.startsWith('#loop') && !byRecord(s))) return false;
   // the fields 0 .. k-1 of the record, each read (2 <= k <= 16, as for a record of a constant size)
   return offsets.size >= 2 && offsets.size <= MAX_RECORD && [...offsets].every((o) => o - low < offsets.size);
 }
