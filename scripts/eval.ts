@@ -12,7 +12,9 @@
 // starts inside the function's lines (a finding inside nested labeled functions counts for
 // the innermost). TP: expected and predicted; FN: expected, not predicted; FP: predicted,
 // not expected ("applied violations": predicted where the label says the technique is
-// already applied; these are FPs too).
+// already applied; these are FPs too). Rule ids a label lists under "unsure" (the labeler
+// could not decide whether an expert would act there) are not scored for that function, either
+// way; each rule counts them apart ("unsure"), so they are never hidden.
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -42,6 +44,8 @@ export interface Label {
   lines: [number, number];
   expected: string[];
   applied: string[];
+  /** Rule ids the labeler could not decide for this function: not scored (neither TP, FP nor FN). */
+  unsure: string[];
   note?: string;
   /** External corpus only. */
   repo?: string;
@@ -73,6 +77,7 @@ function toLabel(raw: any, source: string, external: boolean): Label {
     lines: [Number(lines[0]), Number(lines[1])],
     expected: Array.isArray(raw?.expected) ? raw.expected.map(String) : [],
     applied: Array.isArray(raw?.applied) ? raw.applied.map(String) : [],
+    unsure: Array.isArray(raw?.unsure) ? raw.unsure.map(String) : [],
     note: raw?.note,
     repo: external ? String(raw?.repo ?? '') : undefined,
     source,
@@ -183,6 +188,8 @@ export interface RuleScore {
   fn: number;
   /** Predicted where the label says the technique is already applied (also in fp). */
   applied: number;
+  /** Labeled functions not scored for this rule because their label lists it as unsure. */
+  unsure: number;
   /** null: no predictions (precision) / nothing expected (recall). */
   precision: number | null;
   recall: number | null;
@@ -249,7 +256,7 @@ const where = (f: CorpusFile, l: Label) => `${f.display}:${l.lines[0]}-${l.lines
 const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
 
 function emptyScore(rule: string): RuleScore {
-  return { rule, tp: 0, fp: 0, fn: 0, applied: 0, precision: null, recall: null, missed: [], falsePositives: [], appliedViolations: [] };
+  return { rule, tp: 0, fp: 0, fn: 0, applied: 0, unsure: 0, precision: null, recall: null, missed: [], falsePositives: [], appliedViolations: [] };
 }
 
 function finish(s: RuleScore): RuleScore {
@@ -337,6 +344,10 @@ export function scoreFiles(engine: Engine, corpus: 'own' | 'external', files: re
       const got = predicted.get(l)!;
       for (const r of scored) {
         const s = perRule.get(r)!;
+        if (l.unsure.includes(r)) {
+          s.unsure++;
+          continue;
+        }
         const exp = l.expected.includes(r);
         const pred = got.has(r);
         if (exp && pred) s.tp++;
@@ -361,6 +372,7 @@ export function scoreFiles(engine: Engine, corpus: 'own' | 'external', files: re
     t.fp += s.fp;
     t.fn += s.fn;
     t.applied += s.applied;
+    t.unsure += s.unsure;
   }
   finish(t);
   result.groups = [...groups.values()]
@@ -591,8 +603,8 @@ export function formatResult(r: CorpusResult): string {
   const title = r.corpus === 'own' ? 'own corpus' : 'external corpus';
   out.push(`== ${title}: ${r.functions} labeled functions scored` + (r.labelFiles.length ? ` (labels: ${r.labelFiles.join(', ')})` : ''));
   for (const n of r.notScored) out.push(`not scored: ${n.what} — ${n.reason} (${n.functions} labeled function${n.functions === 1 ? '' : 's'})`);
-  const row = (s: RuleScore) => [s.rule, s.tp, s.fp, s.fn, pct(s.precision), pct(s.recall), s.applied];
-  out.push(table(['rule', 'TP', 'FP', 'FN', 'precision', 'recall', 'applied violations'], [...r.rules.map(row), row(r.total)]));
+  const row = (s: RuleScore) => [s.rule, s.tp, s.fp, s.fn, pct(s.precision), pct(s.recall), s.applied, s.unsure];
+  out.push(table(['rule', 'TP', 'FP', 'FN', 'precision', 'recall', 'applied violations', 'unsure (not scored)'], [...r.rules.map(row), row(r.total)]));
   out.push('');
   out.push(
     table(

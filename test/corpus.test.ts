@@ -15,6 +15,8 @@ import {
   loadExternalLabels,
   loadOwnLabels,
   ownLabelFiles,
+  scoreFiles,
+  type CorpusFile,
   type CorpusResult,
   type Floor,
 } from '../scripts/eval';
@@ -61,8 +63,11 @@ test('every label (own and external) names known rule ids only', () => {
   const problems: string[] = [];
   const { labels: external, repositories } = loadExternalLabels();
   for (const l of [...loadOwnLabels(), ...external]) {
-    for (const [field, ids] of [['expected', l.expected], ['applied', l.applied]] as const)
-      for (const id of ids) if (!isRuleId(id)) problems.push(`${l.source}: ${l.repo ? l.repo + ':' : ''}${l.file} ${l.function}: unknown rule id "${id}" in ${field}`);
+    const at = `${l.source}: ${l.repo ? l.repo + ':' : ''}${l.file} ${l.function}`;
+    for (const [field, ids] of [['expected', l.expected], ['applied', l.applied], ['unsure', l.unsure]] as const)
+      for (const id of ids) if (!isRuleId(id)) problems.push(`${at}: unknown rule id "${id}" in ${field}`);
+    // a rule is either decided (expected or not) or unsure, never both
+    for (const id of l.unsure) if (l.expected.includes(id)) problems.push(`${at}: "${id}" is both expected and unsure`);
     const [a, b] = l.lines;
     if (!Number.isInteger(a) || !Number.isInteger(b) || a < 1 || b < a) problems.push(`${l.source}: ${l.file} ${l.function}: bad lines [${a}, ${b}]`);
   }
@@ -100,4 +105,27 @@ test('per rule, precision and recall on the own corpus stay at or above test/cor
     if (recall < min.recall) problems.push(`${rule}: recall ${fmt(s.recall)} < floor ${min.recall} (TP ${s.tp}, FN ${s.fn}); missed: ${first10(s.missed)}`);
   }
   assert.ok(problems.length === 0, `below the committed floor (fix the regression; re-run npm run eval -- --update-floor only where labels changed on purpose):\n  ${problems.join('\n  ')}`);
+});
+
+test('a rule a label lists as unsure is scored neither way for that function, and counted apart', async () => {
+  const engine = await Engine.create();
+  // a strided read every lane makes: memory/uncoalesced-access reports it
+  const text = '__global__ void col(float* out, const float* in, int n) {\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  out[i] = in[i * n];\n}\n';
+  const file = (label: { expected: string[]; unsure: string[] }): CorpusFile => ({
+    display: 'col.cu',
+    absPath: join(CORPUS_DIR, 'no-such-dir', 'col.cu'),
+    group: '.',
+    labels: [{ file: 'col.cu', function: 'col', lines: [1, 4], applied: [], source: 'test', ...label }],
+    read: () => text,
+    headers: { includeDirs: [], roots: [] },
+    project: { key: 'unsure-test', files: () => [] },
+  });
+  const rule = 'memory/uncoalesced-access';
+  const score = (label: { expected: string[]; unsure: string[] }) => scoreFiles(engine, 'own', [file(label)], { rules: [rule] }).rules[0];
+  const decided = score({ expected: [], unsure: [] });
+  assert.deepEqual([decided.tp, decided.fp, decided.fn, decided.unsure], [0, 1, 0, 0], 'the finding is a false positive when the label says no');
+  const unsure = score({ expected: [], unsure: [rule] });
+  assert.deepEqual([unsure.tp, unsure.fp, unsure.fn, unsure.unsure], [0, 0, 0, 1]);
+  const other = score({ expected: [], unsure: ['tiling/shared-memory'] });
+  assert.equal(other.fp, 1, 'unsure of another rule leaves this one scored');
 });
