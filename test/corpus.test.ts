@@ -117,7 +117,7 @@ test('a rule a label lists as unsure is scored neither way for that function, an
     group: '.',
     labels: [{ file: 'col.cu', function: 'col', lines: [1, 4], applied: [], source: 'test', ...label }],
     read: () => text,
-    headers: { includeDirs: [], roots: [] },
+    headers: { includeDirs: [], roots: [], reader: { read: () => null } },
     project: { key: 'unsure-test', files: () => [] },
   });
   const rule = 'memory/uncoalesced-access';
