@@ -106,12 +106,15 @@ function withinRow(index: Poly): Poly {
 
 /**
  * `y[base + j]` and `x[base + j]` in one `j` loop, the thread index scaled alike: a thread streams its own
- * chunk of two arrays element by element (a blocked layout), not the fields of one record.
+ * chunk of two arrays element by element (a blocked layout), not the fields of one record. So does a chunk
+ * updated in place (`x[base + j] = f(x[base + j])`): one formula for every element, as no record's fields have.
  */
 function chunkedStream(a: AccessFact, globals: readonly AccessFact[], loops: readonly LoopFact[]): boolean {
   const p = a.indices[0];
   return globals.some((b) => {
-    if (b.array === a.array || b.indices.length !== 1 || b.indices[0].unknown) return false;
+    if (b.indices.length !== 1 || b.indices[0].unknown) return false;
+    const inPlace = b.array === a.array && b.kind !== a.kind && b.indices[0].toString() === p.toString();
+    if (b.array === a.array && !inPlace) return false;
     const q = b.indices[0];
     if (q.coefficient(TID).toString() !== p.coefficient(TID).toString()) return false;
     const unit = (f: Poly, sym: string) => f.coefficient(sym).isConstant && f.coefficient(sym).constant === 1;
