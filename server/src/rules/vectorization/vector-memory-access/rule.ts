@@ -408,7 +408,10 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // for a row pitch, are a gather one stride apart)
   const shape = convShape(fn);
   const usual = (a: AccessFact): AccessFact => (shape.size ? { ...a, indices: a.indices.map((p) => bindSymbols(p, shape)) } : a);
-  if (!globals.every((a) => vectorizable(a, width, counts) && vectorizable(usual(a), width, counts))) {
+  // (and with the values every launch passes: `src[(i / dims) * stride + i % dims]` with dims = 3 reads runs of 3)
+  const values = new Map(Object.entries(fn.launchValues ?? {}));
+  const launched = (a: AccessFact): AccessFact => (values.size && a.indices.some((p) => p.hasAtoms) ? { ...a, indices: a.indices.map((p) => bindSymbols(p, values)) } : a);
+  if (!globals.every((a) => vectorizable(a, width, counts) && vectorizable(usual(a), width, counts) && vectorizable(launched(a), width, counts))) {
     const chunks = checkChunks(fn, globals);
     return chunks.length ? chunks : checkNarrowRecords(fn, globals);
   }
