@@ -237,6 +237,11 @@ export class Evaluator {
     return null;
   }
 
+  /** The pointer a call of one of the file's helpers returns (`row_ptr(base, row, pitch)`), when the walk can read it; null here. */
+  protected helperPointer(_call: Node, _name: string, _args: readonly Node[]): PtrValue | null {
+    return null;
+  }
+
   /** `opaqueIfUniform` over values already evaluated. */
   private opaqueIfUniformValues(n: Node, values: Poly[]): Poly {
     return values.some((v) => v.unknown || v.dependsOn(isVarying)) ? Poly.unknown : opaque(n);
@@ -422,7 +427,9 @@ export class Evaluator {
         // `(scalar_t)((const T*)p.x)[xi]`: a cast to a type the grammar does not know reads as a call of `(scalar_t)`;
         // subscripted, its one argument is the pointer
         const typeLike = fn?.type === 'parenthesized_expression' && namedChildren(fn).length === 1 && namedChildren(fn)[0].type === 'identifier';
-        return typeLike && args.length === 1 ? this.evalPtr(args[0]) : null;
+        if (typeLike && args.length === 1) return this.evalPtr(args[0]);
+        const helperName = fn?.type === 'template_function' ? field(fn, 'name')?.text : fn?.type === 'identifier' ? fn.text : undefined;
+        return helperName ? this.helperPointer(n, helperName, args) : null;
       }
       case 'field_expression': {
         // an array member of a parameter (`p->x[i]`, `params.input[idx]`, `this->data_[i]` in a method): its

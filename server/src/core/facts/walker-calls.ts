@@ -3,7 +3,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { helperFunction, templateParameters } from './templates';
 import { elementBits } from './ctypes';
-import { capped, unparen } from './evaluate';
+import { capped, unparen, type PtrValue } from './evaluate';
 import { Poly } from '../affine';
 import { LIBRARY_KERNELS, MATH_CALLS } from './library';
 import { children, field, namedChildren, nodeRange } from '../syntax';
@@ -35,7 +35,16 @@ const INDEX_TYPE = /^(?:(?:unsigned|signed|long|short|const)\s+)*(?:int|long|sho
 /** A helper's body read as an index: scalar declarations, then `return <expression>;`, for an integer return type. */
 function returnedIndex(def: Node): { before: Node[]; value: Node } | null {
   const type = field(def, 'type')?.text.replace(/\s+/g, ' ').trim() ?? '';
-  if (!INDEX_TYPE.test(type)) return null;
+  return INDEX_TYPE.test(type) && field(def, 'declarator')?.type !== 'pointer_declarator' ? returnedExpression(def) : null;
+}
+
+/** A helper returning a pointer (`T* row_ptr(T* base, int row, int pitch)`) read the same way: `return base + row * pitch;`. */
+function returnedPointer(def: Node): { before: Node[]; value: Node } | null {
+  return field(def, 'declarator')?.type === 'pointer_declarator' ? returnedExpression(def) : null;
+}
+
+/** Scalar declarations, then `return <expression>;`: the body as one expression. */
+function returnedExpression(def: Node): { before: Node[]; value: Node } | null {
   const items = namedChildren(field(def, 'body') ?? def).filter((c) => c.type !== 'comment');
   const last = items.at(-1);
   const value = last?.type === 'return_statement' ? namedChildren(last)[0] : undefined;
@@ -124,6 +133,21 @@ export abstract class CallWalker extends WalkerState {
     for (const d of returned.before) inner.statement(d);
     const value = inner.eval(returned.value);
     return value.unknown ? null : value;
+  }
+
+  protected override helperPointer(call: Node, name: string, args: readonly Node[]): PtrValue | null {
+    const helper = this.isKernel && this.depth < MAX_HELPER_DEPTH ? this.helpers.get(name) : undefined;
+    const def = helper ? helperFunction(helper) : null;
+    const returned = def ? returnedPointer(def) : null;
+    const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
+    if (!helper || !returned || !fdecl) return null;
+    const params = paramFacts(fdecl, this.aliases, this.macros);
+    if (params.length !== args.length) return null;
+    const inner = this.nested(true, 'unknown');
+    this.bindTemplateArgs(inner, helper, call);
+    this.bindParams(inner, params, args);
+    for (const d of returned.before) inner.statement(d);
+    return inner.evalPtr(returned.value);
   }
 
   /** The caller's variables a helper takes by non-const reference (`int& q_size`): unknown after the call. */
