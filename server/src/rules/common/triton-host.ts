@@ -62,13 +62,24 @@ export function sameContext(a: CallFact, b: CallFact): boolean {
   return a.loops.join() === b.loops.join() && (a.scopes ?? []).join() === (b.scopes ?? []).join();
 }
 
-/** A metadata read (`y.shape`, `y.numel()`, `len(y)`) that leaves the contents alone. */
+/** Allocations shaped like a tensor (`torch.empty_like(y)`): they read its shape and type, not its contents. */
+const SHAPED_LIKE = /^(?:torch\.)?(?:empty|zeros|ones|full|rand|randn)_like$/;
+
+/** A metadata read (`y.shape`, `y.numel()`, `len(y)`, `torch.empty_like(y)`) that leaves the contents alone. */
 export function isMetadata(c: CallFact, names: Set<string>): boolean {
   if ((c.form === 'method' || c.form === 'attribute') && METADATA.has(c.name)) {
     return c.argRoots.slice(1).every((r) => r === null || !names.has(r));
   }
+  if (c.form === 'call' && SHAPED_LIKE.test(c.qualified ?? c.name)) return c.argRoots.slice(1).every((r) => r === null || !names.has(r));
   return c.form === 'call' && c.name === 'len';
 }
+
+/** Views of the same elements (`y.view(-1)`, `y.reshape(shape)`): the buffer under another shape, nothing moved. */
+const VIEWS = new Set(['.view', '.view_as', '.reshape', '.flatten', '.unsqueeze', '.squeeze']);
+
+/** A view of the buffer whose other arguments do not read it. */
+const isView = (c: CallFact, names: Set<string>) =>
+  c.form === 'method' && VIEWS.has(c.name) && c.argRoots[0] !== null && names.has(c.argRoots[0]) && c.argRoots.slice(1).every((r) => r === null || !names.has(r));
 
 /** Is this operation a PyTorch elementwise op? */
 export function isElementwise(c: CallFact): boolean {
@@ -258,6 +269,15 @@ export function firstUse(calls: CallFact[], from: number, buffer: string): { ind
       continue;
     }
     if (isMetadata(c, names)) continue;
+    if (isView(c, names)) {
+      // `t = t.view(shape)`: the name now holds the view (an alias); inside a larger expression the view is read as the buffer
+      const holder = c.parent !== undefined ? calls[c.parent] : undefined;
+      if (holder?.form === 'assign' && holder.name === '=' && c.parent! > j) {
+        for (const t of holder.assignedTo ?? []) names.add(t);
+        j = c.parent!;
+      }
+      continue;
+    }
     if (c.form === 'other' && c.name === 'delete') {
       for (const r of c.argRoots) if (r !== null) names.delete(r); // `del y` unbinds the name, it reads nothing
       if (names.size === 0) return null;

@@ -4,7 +4,8 @@
 //   (a) a launch of another elementwise kernel that loads it over the same elements, or
 //   (b) a PyTorch elementwise op (`torch.relu(y + b)`, `y * 2 + 1`, `F.gelu(y)`, `y.relu_()`),
 // the intermediate makes a round trip through global memory that one fused kernel avoids.
-// Anything else first (a matmul, a reduction, a view or index, `.cpu()`, `print`,
+// Views (`t.view(shape)`) and shape reads (`torch.empty_like(t)`) move no data: the buffer is
+// followed through them. Anything else first (a matmul, a reduction, an index, `.cpu()`, `print`,
 // `return`, a call we do not know) means silence. So does an elementwise expression that
 // only feeds a check on the host (`(out - ref).abs().max().item()`, `assert_close(out * 2, r)`),
 // and one whose other operand has more dimensions than the buffer (`big + out`: the result
