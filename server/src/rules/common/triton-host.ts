@@ -269,13 +269,12 @@ export function firstUse(calls: CallFact[], from: number, buffer: string): { ind
       continue;
     }
     if (isMetadata(c, names)) continue;
-    if (isView(c, names)) {
-      // `t = t.view(shape)`: the name now holds the view (an alias); inside a larger expression the view is read as the buffer
-      const holder = c.parent !== undefined ? calls[c.parent] : undefined;
-      if (holder?.form === 'assign' && holder.name === '=' && c.parent! > j) {
-        for (const t of holder.assignedTo ?? []) names.add(t);
-        j = c.parent!;
-      }
+    // `t = t.view(shape)`: the name now holds a view of the same elements (an alias). (Inside a larger expression the
+    // view is the use: the expression's own reads do not name the buffer, and the rules look through it from there.)
+    const holder = isView(c, names) && c.parent !== undefined && c.parent > j ? calls[c.parent] : undefined;
+    if (holder?.form === 'assign' && holder.name === '=') {
+      for (const t of holder.assignedTo ?? []) names.add(t);
+      j = c.parent!;
       continue;
     }
     if (c.form === 'other' && c.name === 'delete') {
