@@ -95,7 +95,15 @@ export function endsInExit(n: Node | null): boolean {
  * The values after two arms: one a variable has in both, unknown where they differ (a pointer keeps its buffer);
  * a variable the condition tests keeps its value from before (`testedNames`: a clamp's edge case aside).
  */
-export function joinValues(a: Map<string, Value>, b: Map<string, Value>, entry: Map<string, Value>, testedNames: () => ReadonlySet<string>): Map<string, Value> {
+/** A value every lane of a warp shares (`ptr[1]`, `n / 4`), known or named. */
+const warpUniform = (p: Poly) => !p.unknown && !p.dependsOn(isVarying);
+
+/**
+ * After an `if`: a variable both arms leave alike keeps its value; one they leave different is unknown, unless the
+ * condition and both values are the same for a whole warp (`seg = 0; if (blockIdx.x >= ptr[1]) seg = 1;`): then it
+ * is one warp-uniform value, named after the variable, and an index built on it (`ptr[seg] + threadIdx.x`) keeps its lanes.
+ */
+export function joinValues(a: Map<string, Value>, b: Map<string, Value>, entry: Map<string, Value>, testedNames: () => ReadonlySet<string>, uniformCondition = false): Map<string, Value> {
   const out = new Map<string, Value>();
   let tested: ReadonlySet<string> | undefined; // read only when two arms differ
   for (const [name, x] of a) {
@@ -107,7 +115,10 @@ export function joinValues(a: Map<string, Value>, b: Map<string, Value>, entry: 
     }
     const before = (tested ??= testedNames()).has(name) ? entry.get(name) : undefined;
     if (before) out.set(name, before);
-    else if (x.kind === 'int' && y.kind === 'int') out.set(name, x.poly.equals(y.poly) ? x : { kind: 'int', poly: Poly.unknown });
+    else if (x.kind === 'int' && y.kind === 'int') {
+      const uniform = uniformCondition && warpUniform(x.poly) && warpUniform(y.poly);
+      out.set(name, x.poly.equals(y.poly) ? x : { kind: 'int', poly: uniform ? Poly.sym(name) : Poly.unknown });
+    }
     else if (x.kind === 'ptr' && y.kind === 'ptr' && x.base === y.base) out.set(name, x.offset.equals(y.offset) ? x : { ...x, offset: Poly.unknown });
   }
   return out;

@@ -12,9 +12,9 @@ import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops } from './loop-forms';
 import type { RecordLayouts } from './records';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
-import { rowsOf, unparen, type PtrValue } from './evaluate';
+import { rowsOf, unparen, type PtrValue, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
-import { Poly } from '../affine';
+import { Poly, isVarying } from '../affine';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import { tick } from '../budget';
 import type { HostHelpers } from './host-inline';
@@ -168,7 +168,8 @@ class FunctionWalker extends LoopWalker {
         const thenExits = endsInExit(field(n, 'consequence'));
         const elseExits = !!field(n, 'alternative') && endsInExit(field(n, 'alternative'));
         // (a clamp, `if (row < 0) row = 0;`, tests the variable it assigns: the edge case; the value before is the usual one)
-        this.env = thenExits ? this.env : elseExits ? afterThen : joinValues(afterThen, this.env, entry, () => new Set(cond ? identifiersOf(cond) : []));
+        const uniformCondition = !!cond && this.uniformIn(entry, cond);
+        this.env = thenExits ? this.env : elseExits ? afterThen : joinValues(afterThen, this.env, entry, () => new Set(cond ? identifiersOf(cond) : []), uniformCondition);
         // (an arm of a dispatch that returns leaves the other arms' statements running after it: not a split)
         this.returningIf = !chained && !field(n, 'alternative') && endsInReturn(field(n, 'consequence')) ? stmt : null;
         if (this.returningIf !== null) this.dispatch = null;
@@ -227,6 +228,20 @@ class FunctionWalker extends LoopWalker {
         }
         if (n.hasError) return; // `out[i] = in[i] +;`: what it reads or writes is not known
         this.expressions(n);
+    }
+  }
+
+  /** Whether a condition is the same for a whole warp, evaluated with the variables' values before the `if`. */
+  private uniformIn(env: Map<string, Value>, cond: Node): boolean {
+    const now = this.env;
+    this.env = env;
+    try {
+      // (C++ wraps the test in a condition clause: `if (int x = f(); x > 0)` has two parts, read as unknown)
+      const clause = cond.type === 'condition_clause' ? namedChildren(cond) : [cond];
+      const v = clause.length === 1 ? this.eval(clause[0]) : Poly.unknown;
+      return !v.unknown && !v.dependsOn(isVarying);
+    } finally {
+      this.env = now;
     }
   }
 
