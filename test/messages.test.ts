@@ -169,3 +169,13 @@ test('a pitch made of several sizes is assumed long as a whole (`deg*deg` at lea
   assert.match(f.message, /`deg\*deg` elements apart/);
   assert.ok(f.assumptions.includes('assumes `deg*deg` is at least 32 at run time'), f.assumptions.join('\n'));
 });
+
+test('an interleaved tree reduction is given the range of its conflict over the doubling loop, and sequential addressing as the fix', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/interleaved_tree.cu');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.equal(found.length, 1);
+  assert.match(found[0].message, /2- to 32-way bank conflict as `s` changes \(32-way at `s` = 16\)$/);
+  assert.match(found[0].detail ?? '', /sequential addressing/);
+  assert.doesNotMatch(found[0].detail ?? '', /Pad /);
+});

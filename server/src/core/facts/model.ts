@@ -30,6 +30,8 @@ export interface LoopFact {
   symbol: string;
   init: Poly | null;
   step: Poly | null;
+  /** A loop that multiplies its variable each pass (`s *= 2`, `s <<= 1`: 2; `s /= 2`, `s >>= 1`: 0.5); its step is then null. */
+  factor?: number;
   /** Text of the upper bound in `i < bound`, when there is one. */
   bound: string | null;
   /** A `while` / `do` loop's condition as written (`frontier_length > 0`), at most a line. */

@@ -87,6 +87,8 @@ export abstract class LoopWalker extends CallWalker {
         fact.symbol = `#loop${id}:${variable}`;
         fact.init = initPoly;
         fact.step = step;
+        const factor = step === null && update ? factorOf(update, variable) : null;
+        if (factor !== null) fact.factor = factor;
         if (cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) {
           fact.bound = unparen(field(cond, 'right'))?.text ?? null; // `(n)` from a macro
           const cmp = field(cond, 'operator')?.text;
@@ -228,5 +230,25 @@ export abstract class LoopWalker extends CallWalker {
       if (op === '<<=' || op === '>>=' || op === '*=' || op === '/=') return null;
     }
     return null;
+  }
+}
+
+/** `s *= 2`, `s <<= 1` (2), `s /= 2`, `s >>= 1` (0.5): a loop variable multiplied each pass by a constant power of two. */
+function factorOf(update: Node, variable: string): number | null {
+  const u = update.type === 'comma_expression' ? namedChildren(update)[0] : update;
+  if (u?.type !== 'assignment_expression' || field(u, 'left')?.text !== variable) return null;
+  const by = Number(field(u, 'right')?.text.trim());
+  if (!Number.isInteger(by) || by < 1 || by > 16) return null;
+  switch (field(u, 'operator')?.text) {
+    case '*=':
+      return by >= 2 && (by & (by - 1)) === 0 ? by : null;
+    case '/=':
+      return by >= 2 && (by & (by - 1)) === 0 ? 1 / by : null;
+    case '<<=':
+      return by <= 4 ? 2 ** by : null;
+    case '>>=':
+      return by <= 4 ? 2 ** -by : null;
+    default:
+      return null;
   }
 }

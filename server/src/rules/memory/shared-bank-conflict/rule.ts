@@ -8,7 +8,7 @@ import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { elementBits } from '../../../core/facts/ctypes';
 import { atomDef, displaySymbol, isVarying, symbolKind } from '../../../core/affine';
-import { conflictWays, type Ways } from './ways';
+import { conflictWays, sweptWays, type Ways } from './ways';
 import { boundByLaunches, mainLoops, runtimeLoop } from '../../common/hot-loops';
 import { fixBankConflict, padFor } from './fix';
 import { perFunction } from '../../common/memo';
@@ -101,7 +101,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       : declared;
     const hits = accesses
       .filter((a) => a.space === 'shared' && a.array === s.name && !runtimeQuotient(a))
-      .map((a) => ({ a, c: conflictWays(a, s, fn.templateParams, blockX, { loops: fn.loops, bindings }) }))
+      .map((a) => ({ a, c: sweptWays(a, s, fn.templateParams, blockX, { loops: fn.loops, bindings }) ?? conflictWays(a, s, fn.templateParams, blockX, { loops: fn.loops, bindings }) }))
       .filter((h): h is { a: BoundAccess; c: Ways } => h.c !== null && h.c.ways > 1)
       // once per thread next to the kernel's main loop (a staging copy, a per-block readout after a streaming
       // loop, a GEMM's epilogue): a few replays there are a small share of the kernel's time; 8 ways or more
@@ -116,6 +116,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
     const first = hits.reduce((m, h) => (h.a.loops.length > m.a.loops.length || (h.a.loops.length === m.a.loops.length && h.c.ways > m.c.ways) ? h : m));
     const worst = first;
     const verb = first.a.kind === 'load' ? 'reads' : 'writes';
+    const sweep = first.c.sweep;
     const columns = s.dims.length >= 2 ? s.dims[s.dims.length - 1] : null;
     const sizes = sizesOf(first.a);
     const warp = first.a.activeLanes
@@ -151,14 +152,20 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       assumptions,
       message: wide
         ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in its ${wide * 4}-byte${first.c.merged ? ' merged' : ''} accesses, ${wide * worst.c.ways} passes per warp instead of ${wide}`
+        : sweep && sweep.least < sweep.most
+        ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${sweep.least}- to ${sweep.most}-way bank conflict as \`${sweep.variable}\` changes (${sweep.most}-way at \`${sweep.variable}\` = ${sweep.at})`
         : `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict, replayed ${worst.c.ways} times per warp`,
       detail: detail(
         wide
           ? (first.c.merged ? `The unrolled loop's consecutive 4-byte ${verb === 'reads' ? 'loads' : 'stores'} are merged by the compiler into ${wide * 4}-byte ones. ` : '') +
             `${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${wide} passes per warp when conflict-free; here one bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` in a ${wide === 4 ? 'quarter' : 'half'}-warp, so it takes ${wide * worst.c.ways}.`
+          : sweep && sweep.least < sweep.most
+          ? `Each pass of the \`${sweep.variable}\` loop spreads the lanes further apart: one bank serves ${sweep.least} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp at the first pass and ${sweep.most} at \`${sweep.variable}\` = ${sweep.at}, so the access is replayed up to ${sweep.most} times.`
           : `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,
         wide
           ? `Lay the lanes out so that the ${wide === 4 ? '8 lanes of a quarter-warp' : '16 lanes of a half-warp'} touch consecutive ${wide * 4}-byte chunks, or swizzle the chunk index${first.a.kind === 'load' && wide === 4 ? ' (for a register-blocked GEMM\'s fragments: a thread\'s 8 columns read as two `float4` 64 columns apart rather than side by side, as warp-tiled SGEMMs do)' : ''}. A pad of one word would misalign the wide accesses.`
+          : sweep && s.dims.length === 1
+          ? `Use sequential addressing: at each step let the first \`${sweep.variable}\` threads combine element \`tid\` with element \`tid + ${sweep.variable}\` (\`${sweep.variable}\` halving from the block size), so a warp's lanes read consecutive words; or reduce within each warp with \`__shfl_down_sync\` first.`
           : first.c.withinRow
           ? `The lanes meet in the banks within one row of \`${s.name}\` (their columns are several words apart), so padding the rows does not remove it: lay the threads out so that consecutive lanes read consecutive columns, or consecutive 16-byte \`float4\` chunks of the row, as warp-tiled SGEMMs do.`
           : padded

@@ -1,7 +1,7 @@
 // How many ways a warp's access to a `__shared__` array conflicts, and whether padding its
 // rows by one word would remove the conflict (the rule reports, the fixer pads: both ask here).
 import type { AccessFact, LoopFact, SharedArrayFact } from '../../../core/facts/model';
-import { symbolKind, type Poly } from '../../../core/affine';
+import { Poly, displaySymbol, symbolKind } from '../../../core/affine';
 import { constantTrip } from '../../common/file-constants';
 import { elementBits } from '../../../core/facts/ctypes';
 import { SAMPLES, bankConflictWays, firstWarp, laneFunction, type Sample } from '../../../core/lanes';
@@ -19,6 +19,35 @@ export interface Ways {
   withinRow?: boolean;
   /** 4-byte accesses the compiler merges into 8- or 16-byte ones (2 or 4 words per lane): an unrolled loop over consecutive words. */
   merged?: 2 | 4;
+  /** A doubling loop's variable in the index (`2 * s * tid`, s = 1, 2, 4, ...): the fewest and most ways over its values. */
+  sweep?: { variable: string; least: number; most: number; at: number };
+}
+
+/** Values a multiplying loop's variable takes (`s = 1; s < 1024; s *= 2`), at most 12; up to 512 when the bound is not a constant. */
+function factorValues(l: LoopFact): number[] {
+  if (!l.factor || !l.init?.isConstant) return [];
+  const limit = l.limit?.isConstant ? l.limit.constant : null;
+  const out: number[] = [];
+  for (let v = l.init.constant; out.length < 12 && v >= 1; v = Math.trunc(v * l.factor)) {
+    if (l.factor > 1 ? v >= (limit ?? 1024) + (l.inclusive ? 1 : 0) : limit !== null && v <= limit - (l.inclusive ? 1 : 0)) break;
+    out.push(v);
+  }
+  return out;
+}
+
+/**
+ * The ways of an access whose index holds a doubling (or halving) loop's variable, at each value the loop gives it:
+ * an interleaved tree reduction (`v[2 * s * tid]`) goes from 2-way at s = 1 to 32-way at s = 16.
+ */
+export function sweptWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number, ctx?: LoopContext): Ways | null {
+  const l = ctx?.loops.find((x) => a.loops.includes(x.id) && a.indices.some((p) => p.dependsOn((y) => y === x.symbol)));
+  const values = l ? factorValues(l) : [];
+  if (!l || values.length < 2) return null;
+  const each = values.map((v) => ({ v, c: conflictWays({ ...a, indices: a.indices.map((p) => p.substitute(l.symbol, Poly.const(v))) }, s, templateParams, blockX, ctx) }));
+  if (each.some((e) => e.c === null)) return null;
+  const most = each.reduce((m, e) => (e.c!.ways > m.c!.ways ? e : m));
+  const least = Math.min(...each.map((e) => e.c!.ways));
+  return { ...most.c!, ways: most.c!.ways, sweep: { variable: l.variable ?? displaySymbol(l.symbol), least, most: most.c!.ways, at: most.v } };
 }
 
 /** What the lanes' evaluation needs to know of the function: its loops, and the template arguments its launches set. */
