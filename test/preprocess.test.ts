@@ -196,6 +196,19 @@ describe('buildView', () => {
     assert.equal(v.constants.get('LIB_N'), 7);
   });
 
+  test("a folder opened by itself finds the headers its files include by the folder's own name; nothing above it is read", () => {
+    const lib = join(dir, 'netlib');
+    mkdirSync(join(lib, 'util'), { recursive: true });
+    mkdirSync(join(lib, 'layers'), { recursive: true });
+    writeFileSync(join(lib, 'util', 'types.h'), 'typedef float float_t;\n#define LANES 8\n');
+    writeFileSync(join(dir, 'above.h'), '#define ABOVE 1\n');
+    const only = { includeDirs: [], roots: [lib], reader: fsHeaderReader([lib]) };
+    const v = buildView(join(lib, 'layers', 'fc.h'), '#include "netlib/util/types.h"\n#include "above.h"\n', only);
+    assert.deepEqual(v.headers, [join(lib, 'util', 'types.h')]);
+    assert.equal(v.constants.get('LANES'), 8);
+    assert.ok(!v.macros.has('ABOVE'));
+  });
+
   test('headers outside the roots, and symlinks pointing outside, are refused', () => {
     const main = join(dir, 'src', 'main.cu');
     const v = buildView(main, `#include "link.h"\n#include "${join(outside, 'secret.h')}"\n#include "../../${outside.split('/').pop()}/secret.h"\n`, opts());

@@ -129,6 +129,9 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
             if (up === a) break;
             a = up;
           }
+          // a folder opened by itself that its own files include by its name (`#include "tiny_dnn/util/util.h"` in the
+          // folder tiny_dnn): the name's parent is where the paths start, and what they name is still inside the folder
+          if (target.split('/')[0] === path.basename(top)) cands.push(path.join(path.dirname(top), target));
         }
       }
     }
