@@ -434,6 +434,17 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     assert.deepEqual(none.report.findings, []);
   });
 
+  test('files of reference or vendored code are not reported, and said so: a skipped entry in json, a count on stderr', async () => {
+    const root = project({ 'proj/t.cu': TRANSPOSE, 'proj/t_ref.cu': TRANSPOSE, 'proj/third_party/lib/t.cu': TRANSPOSE });
+    const { run, report } = await kaJson(['proj'], root);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual([...new Set(report.findings.map((f) => f.file))], [join('proj', 't.cu')]);
+    const files = report.skipped.filter((s) => s.function === '(file)' && /reference implementation or vendored code/.test(s.reason)).map((s) => s.file).sort();
+    assert.deepEqual(files, [join('proj', 't_ref.cu'), join('proj', 'third_party', 'lib', 't.cu')].sort());
+    const text = await ka(['check', 'proj'], root);
+    assert.match(text.stderr, /2 files of reference or vendored code \(by name or folder\) not reported/);
+  });
+
   test('directories are walked recursively; node_modules and .git are skipped; other extensions ignored', async () => {
     const root = project({
       'proj/t.cu': TRANSPOSE,

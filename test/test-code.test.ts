@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
 import { DEFAULT_CONFIG } from '../server/src/core/config';
-import { isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, otherAcceleratorOf } from '../server/src/core/test-code';
+import { NOT_TUNED, isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, otherAcceleratorOf } from '../server/src/core/test-code';
 
 const CPU_AND_KERNEL = `void make_matrix(double* a, const double* b, int n) {
   for (int i = 0; i < n; ++i)
@@ -143,9 +143,10 @@ test('reference and vendored folders, and kernel source for a run-time compiler:
   const path = join(ref, 'ops.cu');
   writeFileSync(path, CPU_AND_KERNEL);
   assert.deepEqual(engine.analyzeText(path, CPU_AND_KERNEL).findings, []);
-  // nor are its functions listed as skipped, or a file too large for the limit reported: it is never read
+  // nor are its functions listed as skipped, or a file too large for the limit reported: it is never read; the file
+  // itself is listed once, so that its silence is not read as a clean bill
   const unparsable = `${CPU_AND_KERNEL}\nMACRO_MADE(void) broken( {\n`;
-  assert.deepEqual(engine.analyzeText(path, unparsable).skipped ?? [], []);
+  assert.deepEqual(engine.analyzeText(path, unparsable).skipped, [{ function: '(file)', reason: NOT_TUNED, line: 0 }]);
   assert.equal(engine.analyzeText(path, 'x'.repeat(2 * 1024 * 1024), { ...DEFAULT_CONFIG, maxFileSizeKb: 1 }).error, undefined);
   const portable = `KERNEL void scale(GLOBAL float* x, int n, int ld) {
   for (int i = GLOBAL_ID; i < n; i += GLOBAL_SIZE) {

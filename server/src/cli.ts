@@ -17,6 +17,7 @@ import { toSarif } from './sarif';
 import { LAUNCHES } from './core/project';
 import { BATCH_BUDGET } from './core/budget';
 import { UNREACHED } from './core/reachability';
+import { NOT_TUNED } from './core/test-code';
 import { ALL_RULES } from './rules';
 import { startServer } from './lsp/server';
 import { version } from '../../package.json';
@@ -127,7 +128,18 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
   return report;
 }
 
-/** Functions left unreported because nothing in the project runs them: said, so silence is not read as a clean bill. */
+/** What was read and left unreported on purpose, said so that silence is not read as a clean bill. */
+function skippedNote(report: CheckReport): string {
+  return notTunedNote(report) + unreachedNote(report);
+}
+
+/** Files read as reference implementations or vendored code (`ref_ops.cu`, `third_party/`). */
+function notTunedNote(report: CheckReport): string {
+  const n = report.skipped.filter((s) => s.reason === NOT_TUNED).length;
+  return n ? `; ${n} file${n === 1 ? '' : 's'} of reference or vendored code (by name or folder) not reported` : '';
+}
+
+/** Functions nothing in the project runs. */
 function unreachedNote(report: CheckReport): string {
   const n = report.skipped.filter((s) => s.reason === UNREACHED).length;
   return n ? `; ${n} function${n === 1 ? '' : 's'} nothing in the project launches or calls left unreported (--format json lists them under "skipped")` : '';
@@ -310,7 +322,7 @@ async function check(rest: string[], io: Io): Promise<number> {
     if (text) io.out(text);
     for (const e of report.errors) io.err(`${e.file}: error: ${e.message}`);
     if (!args.quiet) {
-      io.err(`${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} in ${report.files} file${report.files === 1 ? '' : 's'}${report.errors.length ? `, ${report.errors.length} not analysed` : ''}${unreachedNote(report)}`);
+      io.err(`${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} in ${report.files} file${report.files === 1 ? '' : 's'}${report.errors.length ? `, ${report.errors.length} not analysed` : ''}${skippedNote(report)}`);
     }
   }
   if (args.failOn) {

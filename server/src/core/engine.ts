@@ -25,7 +25,7 @@ import { explicitInstantiations } from './facts/instantiations';
 import { addNameUses, unreachedFunctions, UNREACHED } from './reachability';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type PreprocessorView, type ViewOptions } from './preprocess';
-import { isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
+import { NOT_TUNED, isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, overItsTime, withBudget, type BudgetLimits } from './budget';
@@ -398,7 +398,7 @@ export class Engine {
     const language = detectLanguage(path, text, languageId);
     if (!language) return { language: null, findings: [] };
     // a reference implementation's or vendored code's folder: nothing in it is reported, so nothing is read
-    if (this.isNotTuned(path)) return { language, findings: [] };
+    if (this.isNotTuned(path)) return { language, findings: [], skipped: [{ function: '(file)', reason: NOT_TUNED, line: 0 }] };
     const skip = this.skipReason(path, text, language, config);
     if (skip) return { language, findings: [], error: skip };
     let tree: Tree | undefined; // parsed here, and so freed here

@@ -61,6 +61,9 @@ export function isScalarFallbackPath(file: string, roots: readonly string[]): bo
  */
 const REFERENCE_FILE = /(?:^|[_-])(?:ref|golden)(?:[_-]|$)|^[Rr]eferences?(?:[_-](?:impls?|implementations?|kernels?|ops|cpu|gpu|cuda)|[A-Z]|$)|Golden|Ref$/;
 const NOT_TUNED_FOLDER = /^(?:references?|third[_-]?party|3rd[_-]?party|vendor(?:ed)?|external|extern|deps|dependencies)$/i;
+/** The `skipped` reason of a file so placed or named: read as the project's own reference or someone else's code. */
+export const NOT_TUNED = 'not reported: a reference implementation or vendored code, by its name or folder';
+
 export function isNotTunedPath(file: string, roots: readonly string[]): boolean {
   if (typeof file === 'string' && REFERENCE_FILE.test(path.basename(file).replace(/\.[^.]*$/, ''))) return true;
   const parts = pathBelowRoot(file, roots);
