@@ -6,7 +6,7 @@ import { liveChildren } from './dead-branches';
 import { fileSwitches } from './file-switches';
 import { lambdaLoop } from './lambda-loops';
 import { dispatchedTypes } from './aten-dispatch';
-import { elementAt, rowAccessor, rowPitch } from './object-rows';
+import { containerRow, elementAt, rowAccessor, rowPitch } from './object-rows';
 import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops } from './loop-forms';
@@ -288,7 +288,12 @@ class FunctionWalker extends LoopWalker {
       else this.elementRefs.delete(info.name);
       if (!container && !info.pointer && !info.arrayDims.length) this.localTypes.set(info.name, { type, depth: this.loopStack.length });
       else this.localTypes.delete(info.name);
-      if (container && !info.pointer) {
+      // `const std::vector<float>& in = X[s];`: row `s` of the container of rows `X` (a sample of a batch), not a buffer of its own
+      const sample = container && !info.pointer && !this.isKernel && value ? containerRow(value) : null;
+      if (sample && this.stableObject(sample.object)) {
+        const at = this.eval(sample.index);
+        this.env.set(info.name, { kind: 'ptr', base: sample.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch('row', sample.object)), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
+      } else if (container && !info.pointer) {
         this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space: this.isKernel ? 'local' : 'host', vector: VECTOR_TYPES.has(type) });
       } else if (info.arrayDims.length) {
         const dims = info.arrayDims.map((s) => {

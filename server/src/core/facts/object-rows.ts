@@ -20,6 +20,16 @@ export function rowAccessor(value: Node): { object: string; method: string; inde
   return m && args.length === 1 ? { object: m[1], method: m[2], index: args[0] } : null;
 }
 
+/** `X[s]` naming an element that is itself a row (`const std::vector<float>& in = X[s]`): the object and the index; else null. */
+export function containerRow(value: Node): { object: string; index: Node } | null {
+  const v = unparen(value);
+  if (v?.type !== 'subscript_expression') return null;
+  const object = unparen(field(v, 'argument'));
+  const indices = namedChildren(field(v, 'indices') ?? field(v, 'index') ?? v).filter((c) => c.type !== 'comment');
+  const index = field(v, 'index') ?? (indices.length === 1 ? indices[0] : null);
+  return object?.type === 'identifier' && index ? { object: object.text, index } : null;
+}
+
 /** `img.at<float>(y, x)`: the object, the element type and the two coordinates; else null. */
 export function elementAt(call: Node): { object: string; type: string; row: Node; column: Node } | null {
   const m = ELEMENT_AT.exec(field(call, 'function')?.text ?? '');
