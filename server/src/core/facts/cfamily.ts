@@ -231,6 +231,14 @@ class FunctionWalker extends LoopWalker {
     }
   }
 
+  /** `auto& in = X[s]` with `X` a parameter holding a container of containers: the rows' element type; else null. */
+  private autoRowElement(typeText: string, d: Node, object: string): string | null {
+    if (baseType(typeText) !== 'auto' || field(d, 'declarator')?.type !== 'reference_declarator') return null;
+    const rows = this.params.get(object)?.type;
+    const row = rows ? rowType(rows) : null;
+    return row ? containerElementOf(row, this.aliases) : null;
+  }
+
   /** Whether a condition is the same for a whole warp, evaluated with the variables' values before the `if`. */
   private uniformIn(env: Map<string, Value>, cond: Node): boolean {
     const now = this.env;
@@ -288,11 +296,13 @@ class FunctionWalker extends LoopWalker {
       else this.elementRefs.delete(info.name);
       if (!container && !info.pointer && !info.arrayDims.length) this.localTypes.set(info.name, { type, depth: this.loopStack.length });
       else this.localTypes.delete(info.name);
-      // `const std::vector<float>& in = X[s];`: row `s` of the container of rows `X` (a sample of a batch), not a buffer of its own
-      const sample = container && !info.pointer && !this.isKernel && value ? containerRow(value) : null;
-      if (sample && this.stableObject(sample.object)) {
+      // `const std::vector<float>& in = X[s];` (or `const auto& in = X[s];` of a vector of vectors): row `s` of the
+      // container of rows `X` (a sample of a batch), not a buffer of its own
+      const sample = !info.pointer && !this.isKernel && value ? containerRow(value) : null;
+      const rowElem = sample && (container ? type : this.autoRowElement(typeNode?.text ?? '', d, sample.object));
+      if (sample && rowElem && this.stableObject(sample.object)) {
         const at = this.eval(sample.index);
-        this.env.set(info.name, { kind: 'ptr', base: sample.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch('row', sample.object)), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
+        this.env.set(info.name, { kind: 'ptr', base: sample.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch('row', sample.object)), elemType: rowElem, space: 'host', vector: VECTOR_TYPES.has(rowElem) });
       } else if (container && !info.pointer) {
         this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space: this.isKernel ? 'local' : 'host', vector: VECTOR_TYPES.has(type) });
       } else if (info.arrayDims.length) {
@@ -567,4 +577,19 @@ export function functionFacts(
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),
   };
+}
+
+/** The row type of a container of rows: `std::vector<std::vector<float, A>>` -> `std::vector<float, A>` (the first template argument). */
+function rowType(typeText: string): string | null {
+  const m = /^(?:const\s+)?(?:std::)?vector\s*</.exec(typeText.trim());
+  if (!m) return null;
+  const t = typeText.trim();
+  let depth = 0;
+  for (let i = m[0].length; i < t.length; i++) {
+    const ch = t[i];
+    if (ch === '<') depth++;
+    else if ((ch === '>' || ch === ',') && depth === 0) return t.slice(m[0].length, i).trim();
+    else if (ch === '>') depth--;
+  }
+  return null;
 }
