@@ -120,34 +120,32 @@ export abstract class CallWalker extends WalkerState {
    * `return` are read too), so the access has the index the helper computes.
    */
   protected override helperValue(call: Node, name: string, args: readonly Node[]): Poly | null {
-    const helper = this.isKernel && this.depth < MAX_HELPER_DEPTH ? this.helpers.get(name) : undefined;
-    const def = helper ? helperFunction(helper) : null;
-    const returned = def ? returnedIndex(def) : null;
-    const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
-    if (!helper || !returned || !fdecl) return null;
-    const params = paramFacts(fdecl, this.aliases, this.macros);
-    if (params.length !== args.length || params.some((p) => p.pointer)) return null;
-    const inner = this.nested(true, 'unknown');
-    this.bindTemplateArgs(inner, helper, call);
-    this.bindParams(inner, params, args);
-    for (const d of returned.before) inner.statement(d);
-    const value = inner.eval(returned.value);
-    return value.unknown ? null : value;
+    const r = this.boundReturn(call, name, args, returnedIndex, false);
+    const value = r ? r.inner.eval(r.value) : null;
+    return value && !value.unknown ? value : null;
   }
 
   protected override helperPointer(call: Node, name: string, args: readonly Node[]): PtrValue | null {
+    const r = this.boundReturn(call, name, args, returnedPointer, true);
+    return r ? r.inner.evalPtr(r.value) : null;
+  }
+
+  /** A helper whose body is one returned expression, walked with the call's arguments bound: the walk and that expression. */
+  private boundReturn(
+    call: Node, name: string, args: readonly Node[], returned: (def: Node) => { before: Node[]; value: Node } | null, pointerParams: boolean,
+  ): { inner: CallWalker; value: Node } | null {
     const helper = this.isKernel && this.depth < MAX_HELPER_DEPTH ? this.helpers.get(name) : undefined;
     const def = helper ? helperFunction(helper) : null;
-    const returned = def ? returnedPointer(def) : null;
+    const body = def ? returned(def) : null;
     const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
-    if (!helper || !returned || !fdecl) return null;
+    if (!helper || !body || !fdecl) return null;
     const params = paramFacts(fdecl, this.aliases, this.macros);
-    if (params.length !== args.length) return null;
+    if (params.length !== args.length || (!pointerParams && params.some((p) => p.pointer))) return null;
     const inner = this.nested(true, 'unknown');
     this.bindTemplateArgs(inner, helper, call);
     this.bindParams(inner, params, args);
-    for (const d of returned.before) inner.statement(d);
-    return inner.evalPtr(returned.value);
+    for (const d of body.before) inner.statement(d);
+    return { inner, value: body.value };
   }
 
   /** The caller's variables a helper takes by non-const reference (`int& q_size`): unknown after the call. */
