@@ -40,14 +40,14 @@ function factorValues(l: LoopFact): number[] {
  * an interleaved tree reduction (`v[2 * s * tid]`) goes from 2-way at s = 1 to 32-way at s = 16.
  */
 export function sweptWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number, ctx?: LoopContext): Ways | null {
-  const l = ctx?.loops.find((x) => a.loops.includes(x.id) && a.indices.some((p) => p.dependsOn((y) => y === x.symbol)));
+  const l = ctx?.loops.find((x) => x.factor && a.loops.includes(x.id) && a.indices.some((p) => p.dependsOn((y) => y === x.symbol)));
   const values = l ? factorValues(l) : [];
   if (!l || values.length < 2) return null;
   const each = values.map((v) => ({ v, c: conflictWays({ ...a, indices: a.indices.map((p) => p.substitute(l.symbol, Poly.const(v))) }, s, templateParams, blockX, ctx) }));
   if (each.some((e) => e.c === null)) return null;
   const most = each.reduce((m, e) => (e.c!.ways > m.c!.ways ? e : m));
   const least = Math.min(...each.map((e) => e.c!.ways));
-  return { ...most.c!, ways: most.c!.ways, sweep: { variable: l.variable ?? displaySymbol(l.symbol), least, most: most.c!.ways, at: most.v } };
+  return { ...most.c!, sweep: { variable: l.variable ?? displaySymbol(l.symbol), least, most: most.c!.ways, at: most.v } };
 }
 
 /** What the lanes' evaluation needs to know of the function: its loops, and the template arguments its launches set. */
