@@ -3,7 +3,8 @@
 // check the results: they run once, and nobody tunes them. Neither does anyone tune a loop
 // that prints each iteration: the output costs more than the memory walk. The CPU rules
 // leave them alone (a program's `main` already is; drivers such as `run<T>()` are the same code elsewhere).
-import type { FunctionFacts } from '../../core/facts/model';
+// Nor the CPU arm of a device dispatch (`case CPU: loops; case CUDA: kernel<<<...>>>`): a GPU build takes the launch.
+import { neverTogether, type FunctionFacts } from '../../core/facts/model';
 import type { Range } from '../../core/types';
 
 /** Clock reads: POSIX, OpenMP, MPI, `std::chrono::…::now()` (named `now`), and the usual benchmark helpers. */
@@ -55,7 +56,10 @@ export function insideTimedRegion(fn: FunctionFacts, l: { range: Range }): boole
 /** Output calls: C stdio and the C++ streams (`std::cout << x` is read as a call named `std::cout`). */
 const OUTPUT = /^(?:printf|fprintf|puts|putchar|fputs|fputc|fwrite|(?:std::)?(?:cout|cerr|clog))$/;
 
-/** A loop that runs once around the measured work, or prints in every iteration (`print_matrix`): nobody tunes it. */
-export function untunedLoop(fn: FunctionFacts, l: { id: number; range: Range }): boolean {
-  return outsideTimedRegion(fn, l) || fn.calls.some((c) => c.loops.includes(l.id) && OUTPUT.test(c.name));
+/**
+ * A loop that runs once around the measured work, or prints in every iteration (`print_matrix`), or is the CPU arm
+ * of a conditional whose other arm launches a kernel for the same job: nobody tunes it.
+ */
+export function untunedLoop(fn: FunctionFacts, l: { id: number; range: Range; scopes?: number[] }): boolean {
+  return outsideTimedRegion(fn, l) || fn.calls.some((c) => (c.loops.includes(l.id) && OUTPUT.test(c.name)) || (c.kind === 'launch' && neverTogether(l.scopes, c.scopes)));
 }
