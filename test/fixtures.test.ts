@@ -53,7 +53,15 @@ const totals = { tp: 0, fp: 0, fn: 0 };
 for (const file of files) {
   test(`fixture ${relative(rulesDir, file)}`, () => {
     const text = readFileSync(file, 'utf8');
-    const result = engine.analyzeText(file, text);
+    // a fixture that includes a header beside it reads it as a checked folder would (the CLI's workspace)
+    const withHeaders = /^#include\s+"/m.test(text);
+    if (withHeaders) engine.setWorkspace([dirname(file)]);
+    let result;
+    try {
+      result = engine.analyzeText(file, text);
+    } finally {
+      if (withHeaders) engine.setWorkspace([]);
+    }
     assert.equal(result.error, undefined, `analysis error: ${result.error}`);
     const lines = text.split('\n');
     const got = result.findings.map((f) => findingKey(f, lines)).sort();

@@ -113,7 +113,7 @@ export function preprocessFile(path: string, text: string, options: ViewOptions,
       (QUALIFIER_BODY.test(d.body.trim()) || d.body.trim().split(/\s+/).every((w) => QUALIFIER_BODY.test(w) || (w !== name && /^[A-Z_][A-Z0-9_]*$/.test(w) && qualifies(w, depth + 1)))));
   };
   for (const [name, defs] of view.alternatives) {
-    if (qualifies(name)) table.set(name, defs[0]);
+    if (qualifies(name) || loadsItsArgument(defs)) table.set(name, defs[0]);
     else table.delete(name);
   }
   const names = [...table.values()].filter((m) => m.params !== null || !INTEGER_BODY.test(m.body.trim())).map((m) => m.name);
@@ -122,6 +122,21 @@ export function preprocessFile(path: string, text: string, options: ViewOptions,
   if (views.size > 200) views.clear();
   if (!view.cut) views.set(cacheKey, out); // a view cut short by the budget is read again next time
   return out;
+}
+
+/** A load through a read-only or cache-hinted path (`__ldg(p)`), or a plain dereference (`*(p)`, `(p)[0]`). */
+const LOAD_BODY = /^(?:__ld(?:g|ca|cg|cs|lu|cv)\s*\(\s*(\(?)\s*(\w+)\s*\)?\s*\)|\*\s*(\(?)\s*(\w+)\s*\)?|\(\s*(\w+)\s*\)\s*\[\s*0\s*\])$/;
+
+/**
+ * A load wrapper defined once per platform (`VLLM_LDG(arg)`: `__ldg(arg)` for CUDA, `*(arg)` under
+ * `#ifdef USE_ROCM`): every definition reads the one pointer it is given, so any of them shows the access.
+ */
+function loadsItsArgument(defs: readonly MacroDef[]): boolean {
+  return defs.every((d) => {
+    if (d.params?.length !== 1) return false;
+    const m = LOAD_BODY.exec(d.body.trim());
+    return !!m && (m[2] ?? m[4] ?? m[5]) === d.params[0];
+  });
 }
 
 /**
