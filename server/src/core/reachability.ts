@@ -252,6 +252,10 @@ function isEntryPoint(f: FunctionFacts, python: boolean, lines: readonly string[
   return python && (f.range.start.column > 0 || (!f.isKernel && !name.startsWith('_')));
 }
 
+/** `template void run<float>(...)` or `template void run(float*, int);`: `template` not followed by `<`, then the name before its `(`. */
+const EXPLICIT_INSTANTIATION = /^[ \t]*(?:extern[ \t]+)?template[ \t]+(?!<)[^;{}()]*?\b([A-Za-z_]\w*)[ \t]*(?:<[^;{}()]*>)?[ \t]*\(/gm;
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 const before = (a: Position, b: Position) => a.line < b.line || (a.line === b.line && a.column < b.column);
 const within = (p: Position, f: FunctionFacts) => !before(p, f.range.start) && before(p, f.range.end);
 
@@ -273,7 +277,9 @@ export function unreachedFunctions(facts: FileFacts, text: string, project: Name
   const counts = python ? project.pyUses : project.cUses;
   const elsewhere = (f: FunctionFacts) => (counts.get(short(f)) ?? 0) - (here.get(short(f)) ?? 0) > 0;
   const pasted = (f: FunctionFacts) => [...project.pasted.prefixes].some((p) => short(f).startsWith(p)) || [...project.pasted.suffixes].some((s) => short(f).endsWith(s));
-  const live = new Set<FunctionFacts>(fns.filter((f) => isEntryPoint(f, python, facts.lines) || elsewhere(f) || pasted(f)));
+  // an explicit instantiation (`template void run(float*, int);`) exports the function to other translation units
+  const instantiated = python ? NO_NAMES : new Set([...text.matchAll(EXPLICIT_INSTANTIATION)].map((m) => m[1]));
+  const live = new Set<FunctionFacts>(fns.filter((f) => isEntryPoint(f, python, facts.lines) || elsewhere(f) || pasted(f) || instantiated.has(short(f))));
   // a file nothing uses yet is new code; a name other files define too may be used there of theirs
   if (!fns.some((f) => f.name === 'main' || (elsewhere(f) && (project.defined.get(short(f)) ?? 0) <= 1))) return dead;
   // the innermost function around each use of a name of this file
