@@ -287,13 +287,13 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   };
   const tiles = fn.shared.filter((t) => t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name)));
   if (streamed.length === 0 || tiles.length > 0) return [];
-  const spread = new Set(fn.loops.filter(spreadsOverThreads).map((l) => l.id));
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
-  // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`)
+  // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`); the loop may be a `__device__` helper's
+  // (`row_mul(out, in, d, blockIdx.x)` walking the row), seen where the kernel calls it
   const steps = (a: AccessFact) =>
-    a.loops.some((id) => {
-      if (spread.has(id)) return true;
-      const c = a.indices[0]?.coefficient(fn.loops[id]?.symbol ?? '');
+    loopsAround(a, fn).some((l) => {
+      if (spreadsOverThreads(l)) return true;
+      const c = a.indices[0]?.coefficient(l.symbol);
       return !!c && !c.unknown && c.terms.size > 0 && (c.isConstant ? c.constant % 32 === 0 : !c.dependsOn((s) => isVarying(s) || s.startsWith('gridDim.')));
     });
   if (!streamed.every(steps)) return [];
@@ -305,7 +305,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   if (!streamed.every((a) => vectorizable(a, width))) return [];
   if (streamed.some((a) => oddPitch(fn, a, width))) return [];
   if (loadBytes(fn, streamed, (a) => judgedBits(a) ?? 16) >= ENOUGH_LOAD_BYTES) return [];
-  const loop = fn.loops.find((l) => streamed[0].loops.includes(l.id) && (spread.has(l.id) || streamed[0].indices[0].dependsOn((s) => s === l.symbol)));
+  const loop = loopsAround(streamed[0], fn).find((l) => spreadsOverThreads(l) || streamed[0].indices[0].dependsOn((s) => s === l.symbol));
   if (!loop) return [];
   const names = [...new Set(streamed.map((a) => `\`${a.text}\``))].slice(0, 3).join(', ');
   return [{
@@ -403,7 +403,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const widest = Math.max(...globals.map((a) => bitsOf(a)!));
   const width = 128 / widest; // elements per thread, so that the widest stream moves 16 bytes
   // the element counts the kernel's loops run to (a guard's bound, `i < half` in a halving tree, may be odd: not these)
-  const counts = new Set(fn.loops.map((l) => l.bound?.trim()).filter((b): b is string => !!b && /^\w+$/.test(b)));
+  // (a `__device__` helper's loops too, seen where the kernel calls it)
+  const counts = new Set([...fn.loops, ...globals.flatMap((a) => a.helperLoops ?? [])].map((l) => l.bound?.trim()).filter((b): b is string => !!b && /^\w+$/.test(b)));
   // (a convolution's accesses under its usual shape too: col2im's `src` lanes, contiguous while the stride is taken
   // for a row pitch, are a gather one stride apart)
   const shape = convShape(fn);
