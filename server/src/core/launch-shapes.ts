@@ -295,6 +295,19 @@ function launchValues(f: FunctionFacts, seen: Seen | undefined): Record<string, 
   return out;
 }
 
+/**
+ * Kernels that share their name with another kernel of the file that moves global memory in vector types, and move none
+ * themselves (overloads: an explicit specialization, `k<float, float>`, is another type's path, judged on its own).
+ */
+function scalarOverloads(functions: readonly FunctionFacts[]): ReadonlySet<FunctionFacts> {
+  const byName = new Map<string, FunctionFacts[]>();
+  for (const f of functions) if (f.isKernel && f.name === baseName(f.name)) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
+  const out = new Set<FunctionFacts>();
+  const vectorized = (f: FunctionFacts) => f.accesses.some((a) => a.vector && a.space === 'global');
+  for (const same of byName.values()) if (same.length > 1 && same.some(vectorized)) for (const f of same) if (!vectorized(f)) out.add(f);
+  return out;
+}
+
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 export function withLaunchShapes(functions: FunctionFacts[], instantiations: readonly CallFact[] = []): FunctionFacts[] {
   const { launches, owner, packed } = fileLaunches(functions);
@@ -309,6 +322,9 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   // generic kernels with a 16-bit specialization beside them: the specialization is the fp16 path a
   // half-precision build runs, the generic one the fp32 build's (its scalar accesses are that build's business)
   const halfSpecialized = new Set(functions.filter((f) => f.isKernel && HALF_SPECIALIZATION.test(f.name)).map((f) => baseName(f.name)));
+  // overloads of one kernel chosen at compile time (`enable_if_t<(W > 0)>` vs `<(W == 0)>`), one of which moves
+  // vectors: the scalar one is the fallback for what the vector one cannot take (misaligned rows, fp32)
+  const overloadFallbacks = scalarOverloads(functions);
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const seen = launches.get(baseName(f.name));
@@ -322,7 +338,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
     const small = smallProblem(f, seen);
     const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
-      (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) ||
+      (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f) ||
       // (launched only where a size is not a multiple of the vector width: `if (d % 16 == 0) vector path; else k<<<>>>`)
       (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm));
     const offsets = offsetBuffers(f, seen);
