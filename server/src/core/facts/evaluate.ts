@@ -368,9 +368,10 @@ export class Evaluator {
     }
     // `tid / 32`, `tid % T`, `tid & 31`, `tid >> 5`: an atom, computed per lane
     if (a.dependsOn(isVarying) || b.dependsOn(isVarying)) return op && ATOM_OPS.has(op) ? atom(op as AtomOp, [a, b]) : Poly.unknown;
-    // `128 / kPer` with `kPer` a local named for `kBoth ? 4 : 2`: named by what it is made of, so a launch's flag decides it
+    // `128 / kPer` with `kPer` a local named for `kBoth ? 4 : 2`, or `32 / lanes` with `lanes` one for `32 / GROUPS`: named
+    // by what it is made of (not by the local's name), so a launch's values decide it
     const [ta, tb] = [a, b].map((p) => (p.isConstant ? String(p.constant) : loneSymbol(p)));
-    if (op && ta !== null && tb !== null && [ta, tb].some((t) => symbolKind(t) === 'uniform' && /[?:]/.test(t))) return Poly.sym(`(${ta})${op}(${tb})`);
+    if (op && ta !== null && tb !== null && [ta, tb].some((t) => symbolKind(t) === 'uniform' && /[^\w.]/.test(t))) return Poly.sym(`(${ta})${op}(${tb})`);
     return opaque(n);
   }
 
