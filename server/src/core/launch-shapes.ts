@@ -296,15 +296,20 @@ function launchValues(f: FunctionFacts, seen: Seen | undefined): Record<string, 
 }
 
 /**
- * Kernels that share their name with another kernel of the file that moves global memory in vector types, and move none
- * themselves (overloads: an explicit specialization, `k<float, float>`, is another type's path, judged on its own).
+ * Kernels that share their name and parameter types with another kernel of the file that moves global memory in vector
+ * types, and move none themselves: overloads picked by a compile-time test on the same arguments. (A specialization for
+ * another type, `k(half2* x)` beside `k(T* x)`, is that type's path: the generic one is the other types', judged on its own.)
  */
 function scalarOverloads(functions: readonly FunctionFacts[]): ReadonlySet<FunctionFacts> {
-  const byName = new Map<string, FunctionFacts[]>();
-  for (const f of functions) if (f.isKernel && f.name === baseName(f.name)) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
+  const bySignature = new Map<string, FunctionFacts[]>();
+  for (const f of functions) {
+    if (!f.isKernel || f.name !== baseName(f.name)) continue;
+    const key = `${f.name}(${f.params.map((p) => p.type).join(',')})`;
+    bySignature.set(key, [...(bySignature.get(key) ?? []), f]);
+  }
   const out = new Set<FunctionFacts>();
   const vectorized = (f: FunctionFacts) => f.accesses.some((a) => a.vector && a.space === 'global');
-  for (const same of byName.values()) if (same.length > 1 && same.some(vectorized)) for (const f of same) if (!vectorized(f)) out.add(f);
+  for (const same of bySignature.values()) if (same.length > 1 && same.some(vectorized)) for (const f of same) if (!vectorized(f)) out.add(f);
   return out;
 }
 
