@@ -76,6 +76,18 @@ test('an explicit instantiation sets a template kernel\'s element type: __half m
   assert.match(f.message, /8× the memory instructions of 16-byte ones/);
 });
 
+test('a template element type no launch sets is counted as 32-bit, and the message gives the 16-bit factor too', async () => {
+  const engine = await Engine.create();
+  const code = `template <typename T>
+__global__ void scale(T* out, const T* in, float s, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = (T)((float)in[i] * s);
+}
+`;
+  const [f] = engine.analyzeText('scale.cu', code).findings.filter((x) => x.rule === 'vectorization/vector-memory-access');
+  assert.match(f.message, /4× the memory instructions of 16-byte ones \(8× for a 16-bit `T`\)/);
+});
+
 test('a field of an array of structures is quoted as written and advised as a layout: a structure of arrays, or whole records', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/aos_fields.cu');

@@ -437,7 +437,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
       'assumes the buffers are 16-byte aligned (cudaMalloc returns 256-byte aligned memory), and row pitches are multiples of the vector width',
       `assumes blockDim.x is a multiple of ${width}, and that the length is a multiple of ${width} or a scalar tail handles the rest`,
     ],
-    message: `\`${fn.name}\`: one scalar ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} per access, ${width}× the memory instructions of 16-byte ones`,
+    // (a template type counted as 32-bit: its usual 16-bit builds, fp16 and bf16, move twice as many per 16 bytes)
+    message: `\`${fn.name}\`: one scalar ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} per access, ${width}× the memory instructions of 16-byte ones${templated && width === 4 ? ` (8× for a 16-bit \`${globals.find(isTemplateType)!.elemType}\`)` : ''}`,
     detail: detail(
       `\`${fn.name}\` is a memory-bound elementwise kernel moving one scalar ${kinds} element per access (${listed.map((a) => `${verb(a)} \`${a.text}\``).join(', ')}).`,
       templated || alternatives.size
