@@ -83,6 +83,8 @@ function flatOffset(indices: readonly Poly[], dims: readonly (Poly | null)[]): P
 }
 
 /** Symbols for opaque but warp-uniform sub-expressions (`n / 4`, `min(a, b)`). */
+const NAMES_IN_TEXT = /[A-Za-z_]\w*/g;
+
 function opaque(n: Node): Poly {
   // a huge sub-expression is named by its start, length and a hash: nested ones would otherwise keep every suffix
   if (n.endIndex - n.startIndex > 4 * MAX_ARG_TEXT) return Poly.sym(`${n.text.slice(0, 64).replace(/\s+/g, '').replace(/\*/g, '×')}…#${n.endIndex - n.startIndex}:${textHash(n.text)}`);
@@ -372,6 +374,8 @@ export class Evaluator {
     // by what it is made of (not by the local's name), so a launch's values decide it
     const [ta, tb] = [a, b].map((p) => (p.isConstant ? String(p.constant) : loneSymbol(p)));
     if (op && ta !== null && tb !== null && [ta, tb].some((t) => symbolKind(t) === 'uniform' && /[^\w.]/.test(t))) return Poly.sym(`(${ta})${op}(${tb})`);
+    // (and `BlockDim / C` with `C` a local alias of the template parameter `ChunkSize`: by the parameter's name)
+    if (op && ta !== null && tb !== null && (n.text.match(NAMES_IN_TEXT) ?? []).some((w) => w !== ta && w !== tb)) return Poly.sym(`(${ta})${op}(${tb})`);
     return opaque(n);
   }
 
