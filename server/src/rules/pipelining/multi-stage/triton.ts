@@ -65,9 +65,9 @@ function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
     for (const c of h.calls) {
       if (c.kind !== 'launch' || c.name !== k.name) continue;
       const kw = (c.keywords ?? []).find((x) => x.name === 'num_stages');
-      // `**config`, `*args`: the options may be in there
-      if (c.args.some((a) => a.startsWith('*'))) out.values.push(null);
-      else if (kw) out.values.push(...valuesOf(kw.value, h));
+      // `**config`: the options may be in there (a positional `*strides` fills the kernel's parameters only)
+      if (kw) out.values.push(...valuesOf(kw.value, h));
+      else if (c.args.some((a) => a.startsWith('**'))) out.values.push(null);
       else if (!autotune.length) out.values.push(DEFAULT_STAGES); // under autotune the configs decide
       out.sites.push({ range: c.nameRange, message: kw ? `launched with \`num_stages=${kw.value}\`` : 'launched here' });
     }
