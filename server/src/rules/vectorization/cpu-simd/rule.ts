@@ -7,7 +7,7 @@
 //   - a non-unit stride along the loop (`B[k][j]` under `for k`, `x[3 * i]`) in a loop that
 //     computes (two or more loads): gathers or no vectorization;
 //   - a libm call (`sqrt`, `exp`, `pow`) the compiler cannot vectorize under default flags
-//     (math-errno) in a loop that stores;
+//     (math-errno for `sqrt`; `exp`, `pow` need -ffast-math's vector math library) in a loop that stores;
 //   - a load through a computed index (`src[clamp(y + dy) * w + x]`) feeding a reduction;
 //   - five or more pointer parameters without `restrict` with stores among them: run-time
 //     overlap checks, or none of it vectorized (a hint: `restrict` alone measured nothing on a saxpy).
@@ -40,11 +40,13 @@ const INTRINSIC = /^(?:_mm\d*_\w+|__builtin_ia32_\w+|_mm_\w+|v(?:ld|st)\d\w*q?_\
 /** A call into a hand-vectorized routine (`Step_AVX<1>(&rounded, ...)`): what loops remain are its scalar tails. */
 const HAND_VECTORIZED = /(?:^|_)(?:AVX|avx|SSE|sse|NEON|neon|SIMD|simd|AVX512|avx512)(?:\d*)(?:_|$)|^(?:AVX|SIMD|NEON)\w*$/;
 const VECTOR_REGISTER = /^__m(?:64|128|256|512)[di]?$|^float32x4_t$|^float64x2_t$/;
-/** libm calls gcc and clang do not vectorize at -O3 without -fno-math-errno / -ffast-math (and a vector math library). */
+/** libm calls gcc and clang do not vectorize at -O3: `sqrt` without -fno-math-errno, the others without -ffast-math and a vector math library. */
 /** Calls that keep a loop scalar: random numbers, methods of objects, element swaps (a plain function may be an inline helper from a header). */
 const OPAQUE_CALL = /^(?:std::)?rand$|rand_r|drand48|[Rr]andom|_distribution|[Gg]aussian|NormallyDistributed|\.|->|(?:^|::)swap$/;
 /** Calls compilers inline or vectorize themselves: min / max / abs, casts, and the usual element accessors. */
 const INLINE_CALL = /^(?:std::)?(?:min|max|fmin|fminf|fmax|fmaxf|abs|fabs|fabsf|floor|floorf|ceil|ceilf|round|roundf|rint|rintf|copysign|copysignf|fma|fmaf|static_cast|reinterpret_cast|const_cast|size|data|at|operator\[\]|get|real|imag|conj|norm)$/;
+/** `std::pow(2, 12)`: every argument a literal, folded at compile time (no call is left in the loop). */
+const constantCall = (c: { args: readonly string[] }) => c.args.length > 0 && c.args.every((a) => /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*\s*$/.test(a));
 const LIBM_CALL = /^(?:sqrt|sqrtf|exp|expf|exp2|exp2f|expm1|log|logf|log2|log2f|log10|log10f|log1p|pow|powf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|erf|erff|atan|atanf|atan2|atan2f|cbrt|cbrtf|hypot|hypotf|fmod|fmodf)$/;
 const FLOAT_TYPE = /^(?:float|double|long double|float_t|double_t|real|real_t|Real|Dtype|scalar_t)$/;
 const MANY_POINTERS = 5;
@@ -55,7 +57,17 @@ const TINY_TRIP = 4;
 
 /** A template parameter named as an index or integer type (`Index`, `IdxT`, `index_t`): integer sums vectorize as written. */
 const INDEX_TYPE = /^(?:Index|Idx|Int|Integer|Offset|Size)(?:T|_t|Type)?$|^(?:index|idx|int|offset|size)_t$/;
-const isFloat = (type: string | null, fn: FunctionFacts) => !!type && (FLOAT_TYPE.test(type) || (fn.templateParams.includes(type) && !INDEX_TYPE.test(type)));
+/** Integer element types by their usual spellings (`int8_t`, `uint8`, `unsigned char`, `int32`). */
+const INTEGER_ELEMENT = /^(?:(?:unsigned|signed)\s+)?(?:char|short|int|long(?:\s+long)?)$|^u?int(?:8|16|32|64)(?:_t)?$|^(?:unsigned|size_t|uint)$/;
+/**
+ * A function whose data pointers all hold integers (`const int8_t* w`, `int32_t* out`, a quantized kernel): a template
+ * type it sums in (`AccumT`, `BiasType`) accumulates integers, which vectorize as written.
+ */
+function integerData(fn: FunctionFacts): boolean {
+  const data = fn.params.filter((p) => p.pointer).map((p) => p.type.replace(/\bconst\b|[*&]/g, ' ').replace(/\s+/g, ' ').trim()).filter((t) => !fn.templateParams.includes(t));
+  return data.length > 0 && data.every((t) => INTEGER_ELEMENT.test(t));
+}
+const isFloat = (type: string | null, fn: FunctionFacts) => !!type && (FLOAT_TYPE.test(type) || (fn.templateParams.includes(type) && !INDEX_TYPE.test(type) && !integerData(fn)));
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 interface Reason {
@@ -79,7 +91,9 @@ const accessesIn = (fn: FunctionFacts, l: LoopFact) =>
 
 /** `tmp[i] += A[i][j] * x[j]` under `for j`: an element updated on every iteration at an index the loop does not move. */
 function memoryReduction(fn: FunctionFacts, l: LoopFact, inLoop: AccessFact[]): AccessFact | null {
-  const fixed = (a: AccessFact) => a.indices.every((p) => !p.unknown && !p.dependsOn((s) => s === l.symbol));
+  // (a pointer this loop steps, `*p = f(*p); ++p;`, moves with it: its per-iteration symbol is the loop's)
+  const moves = (s: string) => s === l.symbol || (s.startsWith(`#loop${l.id}:`) && s.endsWith("'"));
+  const fixed = (a: AccessFact) => a.indices.every((p) => !p.unknown && !p.dependsOn(moves));
   const same = (a: AccessFact, b: AccessFact) => a.array === b.array && a.indices.length === b.indices.length && a.indices.every((p, i) => p.equals(b.indices[i]));
   for (const a of inLoop) {
     if (!isFloat(a.elemType, fn) || !fixed(a)) continue;
@@ -168,7 +182,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const few = countsFewItems(l.bound);
   // `entropy -= p * logf(p)`, `sum += powf(x[i], t)`: the libm call keeps the loop scalar under default flags
   // (glibc's vector math needs -ffast-math), so declaring the reduction would not vectorize it either
-  const libmBound = fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name) && !(build.noMathErrno && /^sqrtf?$/.test(c.name)));
+  const libmBound = fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name) && !constantCall(c) && !(build.noMathErrno && /^sqrtf?$/.test(c.name)));
   // a sum loop no other loop repeats (not nested, in a function the file calls, but in no loop) runs once per call
   // of its caller: O(n) beside what the caller does (a weight normalization before the averaging), rarely the hot spot.
   // (a function the file does not call is API: its callers are elsewhere)
@@ -241,16 +255,29 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
     };
   }
   const stores = inLoop.filter((a) => a.kind !== 'load');
-  const libm = stores.length && !tiny && !build.noMathErrno ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name)) : undefined;
+  // (-fno-math-errno frees `sqrt` only: `exp`, `tanh` still need -ffast-math's vector math library)
+  const libm = stores.length && !tiny && !build.fastMath
+    ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name) && !constantCall(c) && !(build.noMathErrno && /^sqrtf?$/.test(c.name)))
+    : undefined;
   if (libm) {
+    // `sqrt` is one instruction once errno is off; the others need a vector math library, errno or not
+    const root = /^sqrtf?$/.test(libm.name);
     return {
-      message: `the ${v} loop calls \`${libm.name}\`, which may set errno: gcc and clang keep the loop scalar`,
+      message: root
+        ? `the ${v} loop calls \`${libm.name}\`, which may set errno: gcc and clang keep the loop scalar`
+        : `the ${v} loop calls \`${libm.name}\`, which gcc and clang vectorize only with a vector math library: the loop stays scalar`,
       detail: detail(
-        `gcc and clang do not vectorize \`${libm.name}\` under default flags, because it may set errno.`,
-        'Build with -fno-math-errno (for `sqrt`), or -ffast-math with a vector math library (glibc libmvec) for `exp` / `log` / `pow`, or add `#pragma omp simd`.',
+        root
+          ? `gcc and clang do not vectorize \`${libm.name}\` under default flags, because it may set errno.`
+          : `gcc and clang have no vector \`${libm.name}\` of their own: under default flags (and with -fno-math-errno alone) the loop calls it one element at a time.`,
+        root
+          ? 'Build with -fno-math-errno (or -ffast-math), or add `#pragma omp simd`.'
+          : `Build with -ffast-math and a vector math library (glibc libmvec on x86-64, or SLEEF), or compute \`${libm.name}\` with a polynomial approximation the loop can vectorize.`,
       ),
       confidence: 'likely',
-      assumptions: ['assumes the default -fmath-errno (no -Ofast, -ffast-math or -fno-math-errno in a Makefile, CMakeLists.txt or compile_commands.json from its folder up to the workspace root)'],
+      assumptions: [root
+        ? 'assumes the default -fmath-errno (no -Ofast, -ffast-math or -fno-math-errno in a Makefile, CMakeLists.txt or compile_commands.json from its folder up to the workspace root)'
+        : 'assumes no -Ofast or -ffast-math (none in a Makefile, CMakeLists.txt or compile_commands.json from its folder up to the workspace root)'],
       benefit: 'depends on the call and the flags: a vectorized loop processes 4–16 elements per instruction (not measured here for this pattern)',
     };
   }
