@@ -301,13 +301,20 @@ function launchValues(f: FunctionFacts, seen: Seen | undefined): Record<string, 
  * another type, `k(half2* x)` beside `k(T* x)`, is that type's path: the generic one is the other types', judged on its own.)
  */
 function scalarOverloads(functions: readonly FunctionFacts[]): ReadonlySet<FunctionFacts> {
+  const out = new Set<FunctionFacts>();
+  // (on every edit: most files define each kernel name once, and only a repeated name is looked at further)
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const f of functions) if (f.isKernel) (seen.has(f.name) ? repeated : seen).add(f.name);
+  if (!repeated.size) return out;
   const bySignature = new Map<string, FunctionFacts[]>();
   for (const f of functions) {
-    if (!f.isKernel || f.name !== baseName(f.name)) continue;
+    if (!f.isKernel || !repeated.has(f.name) || f.name !== baseName(f.name)) continue;
     const key = `${f.name}(${f.params.map((p) => p.type).join(',')})`;
-    bySignature.set(key, [...(bySignature.get(key) ?? []), f]);
+    const same = bySignature.get(key);
+    if (same) same.push(f);
+    else bySignature.set(key, [f]);
   }
-  const out = new Set<FunctionFacts>();
   const vectorized = (f: FunctionFacts) => f.accesses.some((a) => a.vector && a.space === 'global');
   for (const same of bySignature.values()) if (same.length > 1 && same.some(vectorized)) for (const f of same) if (!vectorized(f)) out.add(f);
   return out;
