@@ -199,9 +199,10 @@ def softmax_api(x, out):
   assert.deepEqual(unreached, ['_softmax_old_kernel']);
 });
 
-test('a launcher explicitly instantiated for other files is an entry point, its kernel reached', () => {
+for (const spacing of [' ', '  ', '\t']) test(`a launcher explicitly instantiated for other files is an entry point, its kernel reached (template${JSON.stringify(spacing)}<)`, () => {
   // the header's inline helper calls into the .cu (so the file is in use); the template launcher is only
-  // instantiated (`template void run_scale(float*, ...);`), for callers in other translation units
+  // instantiated (`template void run_scale(float*, ...);`), for callers in other translation units;
+  // a template's own head (`template  <typename T>`, however spaced) is no instantiation
   const { unreached, where } = check({
     'scale.h': `#pragma once
 void zero_flags(int *flags);
@@ -210,15 +211,15 @@ template <typename T> void run_scale(T *out, const T *x, T s, int n);
 `,
     'scale.cu': `#include "scale.h"
 void zero_flags(int *flags) { cudaMemset(flags, 0, 4); }
-template <typename T>
+template${spacing}<typename T>
 __global__ void scale_t(T *out, const T *x, T s, int n) {
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = x[i] * s;
 }
-template <typename T>
+template${spacing}<typename T>
 void run_scale(T *out, const T *x, T s, int n) { scale_t<<<(n + 255) / 256, 256>>>(out, x, s, n); }
 template void run_scale(float *out, const float *x, float s, int n);
-template <typename T>
+template${spacing}<typename T>
 __global__ void never_launched(T *out, const T *x, int n) {
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = x[i];

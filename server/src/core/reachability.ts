@@ -253,7 +253,7 @@ function isEntryPoint(f: FunctionFacts, python: boolean, lines: readonly string[
 }
 
 /** `template void run<float>(...)` or `template void run(float*, int);`: `template` not followed by `<`, then the name before its `(`. */
-const EXPLICIT_INSTANTIATION = /^[ \t]*(?:extern[ \t]+)?template[ \t]+(?!<)[^;{}()]*?\b([A-Za-z_]\w*)[ \t]*(?:<[^;{}()]*>)?[ \t]*\(/gm;
+const EXPLICIT_INSTANTIATION = /^[ \t]*(?:extern[ \t]+)?template(?![ \t]*<)[ \t]+[^;{}()]*?\b([A-Za-z_]\w*)[ \t]*(?:<[^;{}()]*>)?[ \t]*\(/gm;
 const NO_NAMES: ReadonlySet<string> = new Set();
 
 const before = (a: Position, b: Position) => a.line < b.line || (a.line === b.line && a.column < b.column);
