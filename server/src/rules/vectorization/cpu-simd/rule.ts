@@ -64,7 +64,8 @@ const INTEGER_ELEMENT = /^(?:(?:unsigned|signed)\s+)?(?:char|short|int|long(?:\s
  * type it sums in (`AccumT`, `BiasType`) accumulates integers, which vectorize as written.
  */
 function integerData(fn: FunctionFacts): boolean {
-  const data = fn.params.filter((p) => p.pointer).map((p) => p.type.replace(/\bconst\b|[*&]/g, ' ').replace(/\s+/g, ' ').trim()).filter((t) => !fn.templateParams.includes(t));
+  const data = fn.params.filter((p) => p.pointer).map((p) => p.type.replace(/\bconst\b|[*&]/g, ' ').replace(/\s+/g, ' ').trim());
+  // data of a template type (`const T* a` beside `const int* mask`) may be float
   return data.length > 0 && data.every((t) => INTEGER_ELEMENT.test(t));
 }
 const isFloat = (type: string | null, fn: FunctionFacts) => !!type && (FLOAT_TYPE.test(type) || (fn.templateParams.includes(type) && !INDEX_TYPE.test(type) && !integerData(fn)));
