@@ -84,6 +84,7 @@ function flatOffset(indices: readonly Poly[], dims: readonly (Poly | null)[]): P
 
 /** Symbols for opaque but warp-uniform sub-expressions (`n / 4`, `min(a, b)`). */
 const NAMES_IN_TEXT = /[A-Za-z_]\w*/g;
+const NUMBER_LITERALS = /\b\d[\w.]*/g;
 
 function opaque(n: Node): Poly {
   // a huge sub-expression is named by its start, length and a hash: nested ones would otherwise keep every suffix
@@ -373,9 +374,12 @@ export class Evaluator {
     // `128 / kPer` with `kPer` a local named for `kBoth ? 4 : 2`, or `32 / lanes` with `lanes` one for `32 / GROUPS`: named
     // by what it is made of (not by the local's name), so a launch's values decide it
     const [ta, tb] = [a, b].map((p) => (p.isConstant ? String(p.constant) : loneSymbol(p)));
-    if (op && ta !== null && tb !== null && [ta, tb].some((t) => symbolKind(t) === 'uniform' && /[^\w.]/.test(t))) return Poly.sym(`(${ta})${op}(${tb})`);
-    // (and `BlockDim / C` with `C` a local alias of the template parameter `ChunkSize`: by the parameter's name)
-    if (op && ta !== null && tb !== null && (n.text.match(NAMES_IN_TEXT) ?? []).some((w) => w !== ta && w !== tb)) return Poly.sym(`(${ta})${op}(${tb})`);
+    // (a name longer than opaque() keeps is not composed: quotients of quotients would grow without bound)
+    if (!op || ta === null || tb === null || ta.length + tb.length > 4 * MAX_ARG_TEXT) return opaque(n);
+    if ([ta, tb].some((t) => symbolKind(t) === 'uniform' && /[^\w.]/.test(t))) return Poly.sym(`(${ta})${op}(${tb})`);
+    // (and `BlockDim / C` with `C` a local alias of the template parameter `ChunkSize`: by the parameter's name;
+    // a literal's suffix, `4u`, is no name)
+    if ((n.text.replace(NUMBER_LITERALS, ' ').match(NAMES_IN_TEXT) ?? []).some((w) => w !== ta && w !== tb)) return Poly.sym(`(${ta})${op}(${tb})`);
     return opaque(n);
   }
 

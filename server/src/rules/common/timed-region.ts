@@ -58,7 +58,7 @@ const OUTPUT = /^(?:printf|fprintf|puts|putchar|fputs|fputc|fwrite|(?:std::)?(?:
 
 /**
  * A loop that runs once around the measured work, or prints in every iteration (`print_matrix`), or is the CPU arm
- * of a conditional whose other arm launches a kernel for the same job: nobody tunes it.
+ * of a conditional whose other arm launches a kernel (the GPU path; the CPU one is its fallback): nobody tunes it.
  */
 export function untunedLoop(fn: FunctionFacts, l: { id: number; range: Range; scopes?: number[] }): boolean {
   return outsideTimedRegion(fn, l) || fn.calls.some((c) => (c.loops.includes(l.id) && OUTPUT.test(c.name)) || (c.kind === 'launch' && neverTogether(l.scopes, c.scopes)));
