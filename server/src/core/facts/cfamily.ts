@@ -36,6 +36,21 @@ function hostBufferSource(value: Node): boolean {
   return v?.type === 'new_expression' || v?.type === 'call_expression' || v?.type === 'field_expression';
 }
 
+/** `s->key_cache + loff + t * kv_dim`: such a buffer and the element offsets added to it (in any order), else the value alone. */
+function hostBufferAt(value: Node): { source: Node; offsets: Node[] } {
+  const terms: Node[] = [];
+  const flatten = (n: Node | null): void => {
+    const v = unparen(n);
+    if (v?.type === 'binary_expression' && field(v, 'operator')?.text === '+') {
+      flatten(field(v, 'left'));
+      flatten(field(v, 'right'));
+    } else if (v) terms.push(v);
+  };
+  flatten(value);
+  const sources = terms.filter(hostBufferSource);
+  return sources.length === 1 && terms.length > 1 ? { source: sources[0], offsets: terms.filter((t) => t !== sources[0]) } : { source: value, offsets: [] };
+}
+
 /** The arm that the statements after `if (c) { ...; return; }` in the same block form. */
 const ARM_AFTER_RETURN = 1;
 
@@ -329,17 +344,24 @@ class FunctionWalker extends LoopWalker {
         }
         const p = this.evalPtr(value);
         if (p) {
-          const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
+          // (a member of unknown type, `s->key_cache + off` into a `float*`: C allows no other element type there, so the
+          // offset was counted in the declared one)
+          const retyped = p.elemType === null && type && type !== 'void' ? { ...p, elemType: type, vector: VECTOR_TYPES.has(type) } : p.elemType !== type && type ? this.recast(p, type) : p;
           this.env.set(info.name, { kind: 'ptr', ...retyped });
         } else if (!this.isKernel && value && (row = rowAccessor(value)) && this.stableObject(row.object)) {
           // `const float* r = img.ptr<float>(y)`: row `y` of the object's buffer, rows a run-time pitch apart
           const at = this.eval(row.index);
           this.env.set(info.name, { kind: 'ptr', base: row.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch(row.method, row.object)), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
-        } else if (!this.isKernel && value && hostBufferSource(value)) {
+        } else if (!this.isKernel && value && hostBufferSource(hostBufferAt(value).source)) {
           // `double* d = new double[n]`, `(float*)malloc(...)`, `t.data_ptr<float>()`, `in.values` of a struct: a buffer of its own
-          // (made from a loop's variable or an object declared in a loop, `blobs[b].channel(q)`: another buffer on each pass)
-          const varies = this.loopStack.length > 0 && identifiersOf(value).some((name) => !this.stableObject(name) && (this.localTypes.has(name) || this.isLoopVariable(name)));
-          this.env.set(info.name, { kind: 'ptr', base: info.name, offset: varies ? Poly.unknown : Poly.const(0), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
+          // (made from a loop's variable or an object declared in a loop, `blobs[b].channel(q)`: another buffer on each pass),
+          // at an element offset when one is added (`s->key_cache + t * kv_dim`)
+          const { source, offsets } = hostBufferAt(value);
+          const varies = this.loopStack.length > 0 && identifiersOf(source).some((name) => !this.stableObject(name) && (this.localTypes.has(name) || this.isLoopVariable(name)));
+          const at = varies ? Poly.unknown : offsets.reduce((sum, o) => sum.add(this.eval(o)), Poly.const(0));
+          // (a member, `s->q`, is one buffer whichever local points into it, and the name calls pass it by)
+          const member = offsets.length && unparen(source)?.type === 'field_expression' && source.text.length <= 80 ? source.text.replace(/\s+/g, '') : null;
+          this.env.set(info.name, { kind: 'ptr', base: member ?? info.name, offset: at, elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else this.env.delete(info.name);
       } else if (type === 'auto' && (pointee = value ? this.evalPtr(value) : null)) {
         // `auto out = voxels + voxelidx * stride;`: a pointer into the buffer, as if declared `T* out`

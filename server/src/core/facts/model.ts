@@ -2,7 +2,7 @@
 // their index forms, shared-memory declarations and calls (kernel launches, syncs,
 // copies) in source order. One shape for CUDA, C/C++ and Triton.
 import type { Poly } from '../affine';
-import type { Range, SourceLanguage } from '../types';
+import type { Position, Range, SourceLanguage } from '../types';
 
 export type MemorySpace = 'global' | 'shared' | 'constant' | 'local' | 'host' | 'unknown';
 export type KernelClass = 'elementwise' | 'reduction' | 'gemm' | 'stencil' | 'other';
@@ -86,6 +86,8 @@ export interface AccessFact {
   /** Bits per element access, when the element type is known. */
   elemBits: number | null;
   range: Range;
+  /** An inlined host helper's access: where the function calls the helper (its place in the function's order). */
+  calledAt?: Position;
   text: string;
   /** Enclosing loops, outermost first. */
   loops: number[];
