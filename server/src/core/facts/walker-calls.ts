@@ -195,7 +195,7 @@ export abstract class CallWalker extends WalkerState {
    * its loops and accesses as seen at this call, kept apart in `inlined` so that only the rules
    * that ask for the combined nest (core/facts/host-inline.ts) see them.
    */
-  protected inlineHostCall(helper: HostHelper, args: Node[], name: string): void {
+  protected inlineHostCall(helper: HostHelper, args: Node[], name: string, call: Node): void {
     const fdecl = functionDeclarator(field(helper.def, 'declarator'));
     const body = field(helper.def, 'body');
     if (!fdecl || !body) return;
@@ -214,7 +214,8 @@ export abstract class CallWalker extends WalkerState {
     for (const [n, t] of inner.calleeVersions) this.calleeVersions.set(n, t);
     const around = this.loopStack;
     const under = (l: LoopFact): LoopFact => ({ ...l, parent: l.parent ?? (around.length ? around[around.length - 1] : null), depth: l.depth + around.length, helper: l.helper ?? name });
-    const at = (a: AccessFact): AccessFact => ({ ...a, loops: [...around, ...a.loops] });
+    const calledAt = nodeRange(call).start;
+    const at = (a: AccessFact): AccessFact => ({ ...a, loops: [...around, ...a.loops], calledAt });
     const own = inner.accesses.filter((a) => a.space !== 'local' && a.space !== 'unknown');
     if (inner.loops.length) this.inlined.push({ name, loops: inner.loops.map(under), accesses: own.map(at) });
     for (const c of inner.inlined) this.inlined.push({ ...c, loops: c.loops.map(under), accesses: c.accesses.map(at) });
@@ -303,7 +304,7 @@ export abstract class CallWalker extends WalkerState {
       const version = this.hostHelpers?.version(name);
       if (this.hostHelpers) this.calleeVersions.set(name, version ?? '');
       const hostHelper = version !== undefined ? this.hostHelpers?.get(name) : undefined;
-      if (hostHelper) this.inlineHostCall(hostHelper, args, name);
+      if (hostHelper) this.inlineHostCall(hostHelper, args, name, n);
     }
     let kind: CallKind = 'call';
     if (launchSyntax || LIBRARY_KERNELS.has(name)) kind = 'launch'; // cuBLAS level-1 routines are one-pass kernels

@@ -17,8 +17,8 @@ import { constantTrip, constantValue, fileConstants } from '../../common/file-co
 import { perFunction } from '../../common/memo';
 import { HOST_LOOP_IDS, withInlined } from '../../../core/facts/host-inline';
 import type { Rule } from '../../../core/rule';
-import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
-import type { RelatedLocation, RuleFinding } from '../../../core/types';
+import type { AccessFact, CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import type { Position, Range, RelatedLocation, RuleFinding } from '../../../core/types';
 import type { Poly } from '../../../core/affine';
 
 /** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
@@ -215,7 +215,7 @@ class Nest {
         const l = loops[i];
         if (!this.counts(l) || this.dependsOn(a, l)) continue;
         // a scratch array each pass of `l` fills before reading it back: nothing read comes from an earlier pass
-        if (!this.isTimeLoop(l) && this.refilledEachPass(a, l)) continue;
+        if ((!this.isTimeLoop(l) && this.refilledEachPass(a, l)) || this.handedToCall(a.array, l)) continue;
         const sweeps = loops.slice(i + 1).filter((inner) => this.counts(inner) && this.dependsOn(a, inner));
         if (sweeps.length === 0 || this.fitsInL2(a, sweeps)) continue;
         if (this.isTimeLoop(l)) {
@@ -228,6 +228,20 @@ class Nest {
       if (!found && timeReuse) out.push(timeReuse);
     }
     return out;
+  }
+
+  /**
+   * `matmul(s->q, ...)` or `memset(xb, ...)` in a pass of `l`, a call the nest does not see into: it may rewrite the
+   * buffer on every pass (a layer loop), so what the nest reads of it need not be the last pass's data.
+   */
+  handedToCall(array: string, l: LoopFact): boolean {
+    // (a helper inlined into the nest with its accesses of the buffer is seen into, and so is an intrinsic the walk read
+    // as an access, `_mm256_loadu_ps(&B[k * ldb + j])`; `std::swap` of two buffers is a time step's ping-pong, which
+    // carriesData reads)
+    const within = (p: Position, r: Range) => (p.line > r.start.line || (p.line === r.start.line && p.column >= r.start.column)) && (p.line < r.end.line || (p.line === r.end.line && p.column <= r.end.column));
+    const seen = (call: CallFact) =>
+      this.accesses.some((a) => a.array === array && within(a.calledAt ?? a.range.start, call.range));
+    return this.fn.calls.some((c) => c.kind === 'call' && c.name !== 'swap' && c.loops.includes(l.id) && c.argRoots.includes(array) && !seen(c));
   }
 
   /**
@@ -246,10 +260,12 @@ class Nest {
 
   private startsAfresh(array: string, l: LoopFact): boolean {
     const inPass = this.accesses.filter((x) => x.array === array && x.loops.includes(l.id));
-    const first = inPass.reduce<AccessFact | null>((m, x) => (!m || x.range.start.line < m.range.start.line ||
-      (x.range.start.line === m.range.start.line && x.range.start.column < m.range.start.column) ? x : m), null);
+    // (an inlined helper's access comes where the helper is called, not at its own line above the caller)
+    const at = (x: AccessFact) => x.calledAt ?? x.range.start;
+    const first = inPass.reduce<AccessFact | null>((m, x) => (!m || at(x).line < at(m).line ||
+      (at(x).line === at(m).line && at(x).column < at(m).column) ? x : m), null);
     if (!first || first.kind !== 'store' || this.dependsOn(first, l)) return false;
-    return !inPass.some((x) => x.kind !== 'store' && x.range.start.line === first.range.start.line);
+    return !inPass.some((x) => x.kind !== 'store' && at(x).line === at(first).line);
   }
 
   /**
