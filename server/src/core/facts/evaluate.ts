@@ -119,6 +119,8 @@ export class Evaluator {
   usesVectorTypes = false;
   /** Where a parameter's pointer members point (`p->x`, `params.input`): as its pointer parameters do. */
   protected memberSpace: MemorySpace | null = null;
+  /** Host pointers to a struct of the caller's (`RunState* s = &t->state;`): their members are buffers, as a pointer parameter's are. */
+  protected readonly structPointers = new Set<string>();
 
   constructor(
     protected readonly macros: ReadonlyMap<string, MacroDef>,
@@ -448,7 +450,7 @@ export class Evaluator {
         // (a struct passed by value or reference: only a kernel's, `Params p` with device pointers in it; a host
         // function's `const Config& c` is set-up data more often than a buffer)
         const ofParam = this.memberSpace === 'global' && obj?.type === 'identifier' && this.params.has(obj.text) && this.env.get(obj.text) === undefined;
-        const ofPtrParam = obj?.type === 'identifier' && this.params.get(obj.text)?.pointer;
+        const ofPtrParam = obj?.type === 'identifier' && (this.params.get(obj.text)?.pointer || this.structPointers.has(obj.text));
         const ofThis = obj?.type === 'this' && this.memberSpace === 'host';
         if (!this.memberSpace || !(ofParam || ofPtrParam || ofThis) || n.text.length > 80) return null;
         return { base: n.text, offset: Poly.const(0), elemType: null, space: this.memberSpace, vector: false };
