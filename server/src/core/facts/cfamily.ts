@@ -381,6 +381,11 @@ class FunctionWalker extends LoopWalker {
         if (loaded) this.loadedOffsets.set(info.name, loaded);
         else this.loadedOffsets.delete(info.name);
       }
+      // a buffer of its own declared here (`std::vector<float> v;`, `float tmp[64];`, `new float[n]`): a new one on each
+      // pass of the loops around
+      const own = this.env.get(info.name);
+      if (own?.kind === 'ptr' && own.base === info.name) this.declaredIn.set(info.name, [...this.loopStack]);
+      else this.declaredIn.delete(info.name);
     }
   }
 

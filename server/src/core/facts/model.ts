@@ -88,6 +88,8 @@ export interface AccessFact {
   range: Range;
   /** An inlined host helper's access: where the function calls the helper (its place in the function's order). */
   calledAt?: Position;
+  /** A buffer the function declares itself: the loops around its declaration, on each pass of which it is a new one. */
+  declaredUnder?: number[];
   text: string;
   /** Enclosing loops, outermost first. */
   loops: number[];

@@ -215,7 +215,8 @@ export abstract class CallWalker extends WalkerState {
     const around = this.loopStack;
     const under = (l: LoopFact): LoopFact => ({ ...l, parent: l.parent ?? (around.length ? around[around.length - 1] : null), depth: l.depth + around.length, helper: l.helper ?? name });
     const calledAt = nodeRange(call).start;
-    const at = (a: AccessFact): AccessFact => ({ ...a, loops: [...around, ...a.loops], calledAt });
+    // (a buffer the helper declares is a new one on every call: every pass of the loops around the call too)
+    const at = (a: AccessFact): AccessFact => ({ ...a, loops: [...around, ...a.loops], calledAt, ...(a.declaredUnder ? { declaredUnder: [...around, ...a.declaredUnder] } : {}) });
     const own = inner.accesses.filter((a) => a.space !== 'local' && a.space !== 'unknown');
     if (inner.loops.length) this.inlined.push({ name, loops: inner.loops.map(under), accesses: own.map(at) });
     for (const c of inner.inlined) this.inlined.push({ ...c, loops: c.loops.map(under), accesses: c.accesses.map(at) });

@@ -61,6 +61,8 @@ export abstract class WalkerState extends Evaluator {
   protected pendingPragmas: string[] = [];
   /** Host pointers declared as another name for a struct member (`float *c = l.output_gpu;`): calls through them name the member. */
   protected memberAliases = new Map<string, string>();
+  /** Buffers the function declares, by name: the loops around each declaration (`AccessFact.declaredUnder`). */
+  protected readonly declaredIn = new Map<string, number[]>();
   /** Scalar locals by name: declared type and loop depth of the declaration (for `LoopFact.reductions`). */
   protected localTypes = new Map<string, { type: string; depth: number }>();
   /** > 0 while walking code that at most one lane of a warp runs (`if (threadIdx.x == 0)`). */
@@ -386,6 +388,8 @@ export abstract class WalkerState extends Evaluator {
     if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt) fact.perSequence = true;
     if (this.branches.length) fact.scopes = [...this.branches];
     if (this.guards.length) fact.compileTimeGuards = [...this.guards];
+    const declared = this.declaredIn.get(fact.array);
+    if (declared) fact.declaredUnder = declared;
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];
     this.accesses.push(fact);

@@ -213,7 +213,8 @@ class Nest {
       let found = false;
       for (let i = 0; i < loops.length && !found; i++) {
         const l = loops[i];
-        if (!this.counts(l) || this.dependsOn(a, l)) continue;
+        // (a buffer declared inside `l` is a new one on each pass: nothing of it is re-read)
+        if (!this.counts(l) || this.dependsOn(a, l) || a.declaredUnder?.includes(l.id)) continue;
         // a scratch array each pass of `l` fills before reading it back: nothing read comes from an earlier pass
         if ((!this.isTimeLoop(l) && this.refilledEachPass(a, l)) || this.handedToCall(a.array, l)) continue;
         const sweeps = loops.slice(i + 1).filter((inner) => this.counts(inner) && this.dependsOn(a, inner));
