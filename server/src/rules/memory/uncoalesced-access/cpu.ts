@@ -63,6 +63,9 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
   const c = last.coefficient(inner.symbol);
   if (c.terms.size === 0 || c.unknown) return null;
   if (c.isConstant && Math.abs(c.constant) * ((a.elemBits ?? 32) / 8) < LINE_BYTES) return null; // 32 int8s apart: two steps per line
+  // a row pitch that is a template parameter (`B[k * N + j]` in `_micro_gemm<..., N, ...>`): a micro-kernel's packed
+  // tile, a compile-time few columns wide, whose rows stay cached
+  if (!c.isConstant && c.terms.size === 1 && fn.templateParams.includes([...c.terms.keys()][0])) return null;
   const outer = enclosing.find((l) => movesByOne(last, l));
   return outer ? { access: a, outer, stride: elementsText(c) } : null;
 }
