@@ -236,6 +236,14 @@ class Nest {
    * buffer on every pass (a layer loop), so what the nest reads of it need not be the last pass's data.
    */
   handedToCall(array: string, l: LoopFact): boolean {
+    const key = `${array}\u0000${l.id}`;
+    let known = this.handed.get(key);
+    if (known === undefined) this.handed.set(key, (known = this.passedToOpaqueCall(array, l)));
+    return known;
+  }
+  private readonly handed = new Map<string, boolean>();
+
+  private passedToOpaqueCall(array: string, l: LoopFact): boolean {
     // (a helper inlined into the nest with its accesses of the buffer is seen into, and so is an intrinsic the walk read
     // as an access, `_mm256_loadu_ps(&B[k * ldb + j])`; `std::swap` of two buffers is a time step's ping-pong, which
     // carriesData reads)
