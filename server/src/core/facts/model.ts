@@ -57,7 +57,7 @@ export interface LoopFact {
   gridStride: boolean;
   /** A block-stride loop (`for (i = threadIdx.x; i < C; i += blockDim.x)`): hands elements to the block's threads. */
   blockStride: boolean;
-  /** `#pragma unroll` (or similar) right before the loop. */
+  /** `#pragma unroll` (or similar) right before the loop; a Triton loop's own directives, `tl.range(..., num_stages=3)`, as `num_stages=3`. */
   pragmas: string[];
   /**
    * C/C++: scalar locals declared outside the loop and accumulated directly in its body

@@ -613,8 +613,10 @@ export class KernelWalker {
       if (right?.type === 'call') {
         const fn = compact(field(right, 'function')?.text ?? '');
         const q = resolveName(fn, this.aliases);
-        const { positional } = argumentNodes(right);
+        const { positional, keywords } = argumentNodes(right);
         this.eval(right); // records tl.cdiv and friends inside the bounds
+        // `tl.range(..., num_stages=3, loop_unroll_factor=2)`: per-loop compiler directives
+        if (RANGE_CALLS.has(fn) || RANGE_CALLS.has(q)) for (const k of keywordFacts(keywords)) if (k.name) fact.pragmas.push(`${k.name}=${k.value.replace(/\s+/g, '')}`);
         if ((RANGE_CALLS.has(fn) || RANGE_CALLS.has(q)) && positional.length >= 1 && positional.length <= 3) {
           const [startN, stopN, stepN] = positional.length === 1 ? [null, positional[0], null] : [positional[0], positional[1], positional[2] ?? null];
           this.silent++;

@@ -102,8 +102,10 @@ export function tritonMultiStage(facts: FileFacts): RuleFinding[] {
     const dot = k.calls.find((c) => isDot(c) && c.loops.length > 0 && !fixedTrips(innermost(c)!, k));
     const loop = dot && innermost(dot);
     if (!dot || !loop) continue;
-    const s = stagesOf(k, facts);
-    // unset means the default (3): only a kernel that is always compiled with one stage is reported
+    // `tl.range(..., num_stages=3)`: the loop's own setting wins over the kernel's (Triton 3.2+); one we cannot read counts as set
+    const own = loop.pragmas.map((p) => /^num_stages=(.*)$/.exec(p)?.[1]).find((v) => v !== undefined);
+    const s: Stages = own !== undefined ? { values: [literal(own)], sites: [{ range: loop.headerRange, message: `\`num_stages=${own}\` on the loop itself` }] } : stagesOf(k, facts);
+    // unset means the default (3): only a loop that is always compiled with one stage is reported
     if (s.values.length === 0 || s.values.some((v) => v === null || v >= 2)) continue;
     const variable = loop.variable ?? 'loop';
     out.push({
