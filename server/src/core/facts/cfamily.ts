@@ -227,6 +227,14 @@ class FunctionWalker extends LoopWalker {
         return;
       case 'comment':
         return;
+      case 'try_statement':
+        // the guarded statements, as a block (a plugin's `enqueue` wraps its launches in try/catch); the
+        // handlers are the error path, not the work
+        {
+          const body = field(n, 'body');
+          if (body) this.statement(body);
+        }
+        return;
       case 'return_statement':
       case 'goto_statement':
         // leaves every loop around it: their trip counts are not known on entry
