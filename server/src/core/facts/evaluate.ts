@@ -254,11 +254,20 @@ export class Evaluator {
 
   private opaqueIfUniform(n: Node, parts: (Node | null)[]): Poly {
     for (const p of parts) {
-      if (!p) continue;
+      if (!p || this.fixedPointer(p)) continue;
       const v = this.eval(p);
       if (v.unknown || v.dependsOn(isVarying)) return Poly.unknown;
     }
     return opaque(n);
+  }
+
+  /**
+   * A pointer name at a fixed place (`m` of `m->cols`, `shape` of `ncols(shape)`): what is read through it is the same
+   * for every lane and every pass, as a struct passed by value is (`l.outputs`); one moved by a loop or a lane is not.
+   */
+  private fixedPointer(p: Node): boolean {
+    const v = p.type === 'identifier' ? this.env.get(p.text) : undefined;
+    return v?.kind === 'ptr' && !v.offset.unknown && v.offset.isConstant;
   }
 
   private evalBinary(n: Node): Poly {

@@ -15,6 +15,8 @@ import { callsRoutine } from '../../common/hot-loops';
 import { hasBlockedTwin, loopAndAncestors, pointLoopOf, tiledNest } from '../../common/blocked-twin';
 import { atomDef, type Poly } from '../../../core/affine';
 
+/** The channel count of an interleaved image (`c`, `nChannels`, `img->channels`): 1 to 4. */
+const PIXEL_CHANNELS = /^(?:[\w.]+(?:->|\.))?(?:n_?|num_?)?(?:c|ch|channels?|Channels)$/;
 /** A cache line: a flat stride of at least this many bytes needs a new line each iteration. */
 const LINE_BYTES = 64;
 /** An inner loop of at most this many steps walks so few lines that they stay in L1 for the next step of the loop around it. */
@@ -66,6 +68,8 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
   // a row pitch that is a template parameter (`B[k * N + j]` in `_micro_gemm<..., N, ...>`): a micro-kernel's packed
   // tile, a compile-time few columns wide, whose rows stay cached
   if (!c.isConstant && c.terms.size === 1 && fn.templateParams.includes([...c.terms.keys()][0])) return null;
+  // 8- or 16-bit pixels `channels` apart (`data[i * step + j * c + k]`, an interleaved image's channels): a few bytes per step
+  if (!c.isConstant && c.terms.size === 1 && (a.elemBits ?? 32) <= 16 && PIXEL_CHANNELS.test([...c.terms.keys()][0])) return null;
   const outer = enclosing.find((l) => movesByOne(last, l));
   return outer ? { access: a, outer, stride: elementsText(c) } : null;
 }
