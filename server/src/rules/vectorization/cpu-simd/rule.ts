@@ -242,8 +242,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // a column walk with a loop outside that moves the contiguous index: memory/uncoalesced-access
   // advises the interchange for the cache; here, what it does to SIMD
   const across = strided ? contiguousOuter(fn, l, strided) : null;
-  // (one cause, one finding: where memory/uncoalesced-access reports this walk, its interchange is the advice)
-  if (strided && across && !tiny && !walked.has(at(strided.range))) {
+  // (one cause, one finding: where memory/uncoalesced-access reports a walk of this loop, under any of its accesses
+  // (it names a loop it folds into another finding by that loop's first access), its interchange is the advice)
+  if (strided && across && !tiny && !inLoop.some((a) => walked.has(at(a.range)))) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD loads, the loop stays scalar`,
       detail: detail(
