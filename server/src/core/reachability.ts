@@ -11,6 +11,7 @@
 import { atLineStart, lexToken, isIdentChar, isIdentStart } from './preprocess/lex';
 import type { FileFacts, FunctionFacts } from './facts/model';
 import type { Position } from './types';
+import { positionBefore } from './positions';
 
 /** The `skipped` reason of such a function: modelled, and left unreported on purpose. */
 export const UNREACHED = 'not reached: nothing in the project launches or calls it';
@@ -256,8 +257,7 @@ function isEntryPoint(f: FunctionFacts, python: boolean, lines: readonly string[
 const EXPLICIT_INSTANTIATION = /^[ \t]*(?:extern[ \t]+)?template(?![ \t]*<)[ \t]+[^;{}()]*?\b([A-Za-z_]\w*)[ \t]*(?:<[^;{}()]*>)?[ \t]*\(/gm;
 const NO_NAMES: ReadonlySet<string> = new Set();
 
-const before = (a: Position, b: Position) => a.line < b.line || (a.line === b.line && a.column < b.column);
-const within = (p: Position, f: FunctionFacts) => !before(p, f.range.start) && before(p, f.range.end);
+const within = (p: Position, f: FunctionFacts) => !positionBefore(p, f.range.start) && positionBefore(p, f.range.end);
 
 /**
  * The functions of a file nothing in the project reaches: no use in another file, none in a

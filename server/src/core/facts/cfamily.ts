@@ -36,8 +36,8 @@ function hostBufferSource(value: Node): boolean {
   return v?.type === 'new_expression' || v?.type === 'call_expression' || v?.type === 'field_expression';
 }
 
-/** `s->key_cache + loff + t * kv_dim`: such a buffer and the element offsets added to it (in any order), else the value alone. */
-function hostBufferAt(value: Node): { source: Node; offsets: Node[] } {
+/** `s->key_cache + loff + t * kv_dim`, or the buffer alone: such a buffer and the element offsets added to it (in any order); else null. */
+function hostBufferAt(value: Node): { source: Node; offsets: Node[] } | null {
   const terms: Node[] = [];
   const flatten = (n: Node | null): void => {
     const v = unparen(n);
@@ -48,7 +48,8 @@ function hostBufferAt(value: Node): { source: Node; offsets: Node[] } {
   };
   flatten(value);
   const sources = terms.filter(hostBufferSource);
-  return sources.length === 1 && terms.length > 1 ? { source: sources[0], offsets: terms.filter((t) => t !== sources[0]) } : { source: value, offsets: [] };
+  if (sources.length === 1 && terms.length > 1) return { source: sources[0], offsets: terms.filter((t) => t !== sources[0]) };
+  return hostBufferSource(value) ? { source: value, offsets: [] } : null;
 }
 
 /** The arm that the statements after `if (c) { ...; return; }` in the same block form. */
@@ -310,6 +311,7 @@ class FunctionWalker extends LoopWalker {
       if (!this.isKernel && value?.type === 'template_function' && typeNode?.text === 'auto') this.kernelAliases.set(info.name, value);
       let pointee: PtrValue | null = null;
       let row: ReturnType<typeof rowAccessor> = null;
+      let buffer: ReturnType<typeof hostBufferAt> = null;
       // `float4& out = out4[idx];`: a name for the element; read here unless something is assigned through it
       const element = value && field(d, 'declarator')?.type === 'reference_declarator' && (value.type === 'subscript_expression' || (value.type === 'pointer_expression' && field(value, 'operator')?.text === '*'));
       const before = this.accesses.length;
@@ -360,11 +362,11 @@ class FunctionWalker extends LoopWalker {
           // `const float* r = img.ptr<float>(y)`: row `y` of the object's buffer, rows a run-time pitch apart
           const at = this.eval(row.index);
           this.env.set(info.name, { kind: 'ptr', base: row.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch(row.method, row.object)), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
-        } else if (!this.isKernel && value && hostBufferSource(hostBufferAt(value).source)) {
+        } else if (!this.isKernel && value && (buffer = hostBufferAt(value))) {
           // `double* d = new double[n]`, `(float*)malloc(...)`, `t.data_ptr<float>()`, `in.values` of a struct: a buffer of its own
           // (made from a loop's variable or an object declared in a loop, `blobs[b].channel(q)`: another buffer on each pass),
           // at an element offset when one is added (`s->key_cache + t * kv_dim`)
-          const { source, offsets } = hostBufferAt(value);
+          const { source, offsets } = buffer;
           const varies = this.loopStack.length > 0 && identifiersOf(source).some((name) => !this.stableObject(name) && (this.localTypes.has(name) || this.isLoopVariable(name)));
           const at = varies ? Poly.unknown : offsets.reduce((sum, o) => sum.add(this.eval(o)), Poly.const(0));
           // (a member, `s->q`, is one buffer whichever local points into it, and the name calls pass it by)

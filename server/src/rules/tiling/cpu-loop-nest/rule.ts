@@ -18,7 +18,8 @@ import { perFunction } from '../../common/memo';
 import { HOST_LOOP_IDS, withInlined } from '../../../core/facts/host-inline';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
-import type { Position, Range, RelatedLocation, RuleFinding } from '../../../core/types';
+import type { RelatedLocation, RuleFinding } from '../../../core/types';
+import { positionBefore, rangeHolds } from '../../../core/positions';
 import type { Poly } from '../../../core/affine';
 
 /** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
@@ -247,9 +248,7 @@ class Nest {
     // (a helper inlined into the nest with its accesses of the buffer is seen into, and so is an intrinsic the walk read
     // as an access, `_mm256_loadu_ps(&B[k * ldb + j])`; `std::swap` of two buffers is a time step's ping-pong, which
     // carriesData reads)
-    const within = (p: Position, r: Range) => (p.line > r.start.line || (p.line === r.start.line && p.column >= r.start.column)) && (p.line < r.end.line || (p.line === r.end.line && p.column <= r.end.column));
-    const seen = (call: CallFact) =>
-      this.accesses.some((a) => a.array === array && within(a.calledAt ?? a.range.start, call.range));
+    const seen = (call: CallFact) => this.accesses.some((a) => a.array === array && rangeHolds(call.range, a.calledAt ?? a.range.start));
     return this.fn.calls.some((c) => c.kind === 'call' && c.name !== 'swap' && c.loops.includes(l.id) && c.argRoots.includes(array) && !seen(c));
   }
 
@@ -271,8 +270,7 @@ class Nest {
     const inPass = this.accesses.filter((x) => x.array === array && x.loops.includes(l.id));
     // (an inlined helper's access comes where the helper is called, not at its own line above the caller)
     const at = (x: AccessFact) => x.calledAt ?? x.range.start;
-    const first = inPass.reduce<AccessFact | null>((m, x) => (!m || at(x).line < at(m).line ||
-      (at(x).line === at(m).line && at(x).column < at(m).column) ? x : m), null);
+    const first = inPass.reduce<AccessFact | null>((m, x) => (!m || positionBefore(at(x), at(m)) ? x : m), null);
     if (!first || first.kind !== 'store' || this.dependsOn(first, l)) return false;
     return !inPass.some((x) => x.kind !== 'store' && at(x).line === at(first).line);
   }
