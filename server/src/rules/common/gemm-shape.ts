@@ -8,7 +8,7 @@
 // carry the same dimensions), and a convolution window (`in[(p + r) * W + q + t]`: an
 // output position and a filter tap added on one axis, or a nest of a few constant taps, a
 // 3x3 or 5x5 filter however its index is clamped; implicit GEMM is another story).
-import { Poly, atomDef, symbolKind } from '../../core/affine';
+import { Poly, atomDef, isVarying, symbolKind } from '../../core/affine';
 import type { AccessFact, CallFact, FunctionFacts, LoopFact } from '../../core/facts/model';
 import { LIBRARY_KERNELS } from '../../core/facts/library';
 
@@ -104,9 +104,16 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         const inner = (s: string) =>
           symbolKind(s) === 'loop' && !fn.loops.some((l) => enclosing.has(l.id) && ofLoop(l)(s)) &&
           !fn.accesses.some((u) => u.kind === 'update' && u.indices.some((p) => p.dependsOn((x) => x === s)));
+        // `i / 32` or `i % 32` of such a loop's `i` (a row and column of one flat inner walk) runs over what `i` starts from
+        const expand = (s: string): string[] => {
+          const args = atomDef(s)?.args;
+          if (!args) return [s];
+          const syms = args.flatMap((p) => [...p.symbols()]);
+          return syms.some(inner) ? syms.filter((x) => isVarying(x) && !inner(x)).flatMap(expand) : [s];
+        };
         const ofMine = (s: string) => mine(s) || !!atomDef(s)?.args.some((p) => p.dependsOn(mine));
         const dims = (acc: AccessFact) =>
-          new Set(acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))]).filter((s) => !ofMine(s) && !inner(s)));
+          new Set(acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))].flatMap(expand)).filter((s) => !ofMine(s) && !inner(s)));
         const da = dims(a);
         const db = dims(b);
         // each operand needs a dimension of its own (A's row, B's column)

@@ -22,6 +22,30 @@ const AXES = ['threadIdx.x', 'threadIdx.y'] as const;
 /** The reason for a row of elements every warp of the block reads: staging it once serves them all, a tile on its own. */
 const ACROSS_WARPS = 'the warps of the block read the same elements';
 
+/** The reason for a row that threads a period apart (`h = idx % NH`: the heads) read. */
+const PERIODIC = 'threads a whole period apart (`%` of the thread index) read the same elements';
+/** The same with a period of a block or more (a feature map `H * W`, a sequence `T`): the readers sit in different blocks. */
+const PERIODIC_ACROSS_BLOCKS = 'threads a whole period apart (`%` of the thread index, in other blocks) read the same elements';
+
+/** A name for the size of a feature map or a sequence: hundreds of elements or more, as a rule. */
+const WIDE_EXTENT = /^(?:[a-z]*_?hw|hw_?[a-z]*|[a-z_]*(?:spatial|area|plane|pixels?|seq(?:_?len)?|length)[a-z_]*|T|L)$/i;
+
+/** The thread distance after which `x % m` repeats: `m`, times the divisors `x` is a quotient by (`(idx / W) % H` repeats every `W * H`). */
+function periodOf(x: Poly, m: Poly): Poly {
+  const sym = loneSymbol(x);
+  const q = sym !== null ? atomDef(sym) : undefined;
+  return q && q.op === '/' && q.args.length === 2 ? periodOf(q.args[0], q.args[1].mul(m)) : m;
+}
+
+/** Whether `m`, a period, spans a whole block of threads: a constant of 256 or more, a product (`H * W`), or a map's or sequence's size. */
+function spansBlocks(m: Poly): boolean {
+  if (m.unknown) return false;
+  if (m.isConstant) return m.constant >= 256;
+  const sym = loneSymbol(m);
+  if (sym !== null) return WIDE_EXTENT.test(sym.replace(/^.*(?:\.|->)/, ''));
+  return [...m.terms.keys()].some((k) => k.split('*').length >= 2 && !k.split('*').some((x) => x.startsWith('#')));
+}
+
 /** Why neighbouring threads re-read what this access reads, or null. */
 function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: readonly string[] = []): string | null {
   const written = a.indices[0];
@@ -61,8 +85,10 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
       (q.d!.op === '/' && q.d!.args[0].equals(x) && q.d!.args[1].equals(m)) ||
       (q.d!.op === '%' && quotientOf(q.d!.args[0], x, m) && covered(q.d!.args[0], q.d!.args[1], depth + 1))));
     const recombined = (r: (typeof atoms)[number]) => r.d!.args.length === 2 && covered(r.d!.args[0], r.d!.args[1]);
-    const periodic = atoms.some((r) => r.d!.op === '%' && r.d!.args[0].dependsOn((t) => t.startsWith('threadIdx.')) && !recombined(r));
-    return periodic ? 'threads a whole period apart (`%` of the thread index) read the same elements' : null;
+    const periods = atoms.filter((r) => r.d!.op === '%' && r.d!.args[0].dependsOn((t) => t.startsWith('threadIdx.')) && !recombined(r));
+    if (periods.length === 0) return null;
+    // threads that read one element agree on every remainder in the index, so they are the widest period apart
+    return periods.some((r) => r.d!.args.length === 2 && spansBlocks(periodOf(r.d!.args[0], r.d!.args[1]))) ? PERIODIC_ACROSS_BLOCKS : PERIODIC;
   }
   for (const axis of usedAxes) {
     const c = idx.coefficient(axis);
@@ -156,6 +182,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
     // a 1-D window over a convolution kernel's few taps (a depthwise convolution): a warp's neighbours re-read a
     // few elements L1 already holds; a 2-D window (taps along two loops) is still worth a halo tile
     if (tapLoop(loop) && !reused.some((r) => fn.loops.some((l) => l !== loop && tapLoop(l) && r.a.indices[0].dependsOn((x) => x === l.symbol)))) continue;
+    // threads a period apart and nothing else: with the period a feature map or a sequence long, the readers of an
+    // element sit in different blocks, and a block has nothing to stage (L2 serves the reuse across blocks)
+    if (reused.every((r) => r.why === PERIODIC_ACROSS_BLOCKS)) continue;
     // One re-read operand alone (a vector every thread reads, gemv's x[k]) is a warp
     // broadcast served by the cache; staging pays off when operands are re-read along
     // both thread axes or in a sliding window, as in matmul and convolution.
