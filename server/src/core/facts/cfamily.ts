@@ -204,14 +204,32 @@ class FunctionWalker extends LoopWalker {
         // a thread runs one case (an activation picked by `a`): the switch's arithmetic is its busiest case's
         const before = this.arithmetic;
         let busiest = 0;
+        // each case starts from the values before the switch (unless the one above falls through into it); after it,
+        // a variable the cases leave different is one of their values: unknown (`case NCHW: step = 1; break; case NC32: step = 32;`)
+        const cond = field(n, 'condition');
+        const entry = new Map(this.env);
+        let after: Map<string, Value> | null = null;
+        let fallsThrough = false;
+        let hasDefault = false;
+        const join = (a: Map<string, Value> | null, b: Map<string, Value>) =>
+          a ? joinValues(a, b, entry, () => new Set(cond ? identifiersOf(cond) : []), !!cond && this.uniformIn(entry, cond)) : b;
         for (const c of namedChildren(field(n, 'body') ?? n)) {
           if (c.type !== 'case_statement') continue;
+          if (!field(c, 'value')) hasDefault = true;
+          if (!fallsThrough) this.env = new Map(entry);
           this.branches.push(branchId(stmt, arm++));
-          for (const st of namedChildren(c)) if (st !== field(c, 'value')) this.statement(st);
+          const body = namedChildren(c).filter((st) => st !== field(c, 'value') && st.type !== 'comment');
+          for (const st of body) this.statement(st);
           this.branches.pop();
+          let end = body.at(-1);
+          while (end?.type === 'compound_statement') end = namedChildren(end).filter((x) => x.type !== 'comment').at(-1);
+          const last = end?.type;
+          fallsThrough = last === undefined || !['return_statement', 'break_statement', 'continue_statement', 'goto_statement', 'throw_statement'].includes(last);
+          if (last === 'break_statement' || fallsThrough) after = join(after, this.env);
           busiest = Math.max(busiest, this.arithmetic - before);
           this.arithmetic = before;
         }
+        this.env = hasDefault ? (after ?? entry) : join(after, entry);
         this.arithmetic = before + busiest;
         this.switchDepth--;
         return;
