@@ -16,7 +16,7 @@
 // squares plus the normalize sweep) are the minimum for a streamed row: quiet.
 import { Poly, dependsOnLane, symbolKind } from '../../../core/affine';
 import { laneValues, SAMPLES } from '../../../core/lanes';
-import { neverTogether, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
+import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { Range } from '../../../core/types';
 
 export interface Pass {
@@ -91,13 +91,13 @@ const ownRow = (p: Poly) => p.dependsOn((s) => ['thread', 'block', 'program'].in
  * order, grouped by the loops around them (a grid-stride loop over rows holds its own
  * passes). Empty when fewer than three.
  */
-export function rowPasses(fn: FunctionFacts): Pass[] {
+export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = fn.accesses): Pass[] {
   const triton = !!fn.decorators;
   const byId = new Map(fn.loops.map((l) => [l.id, l] as const));
   const symbols = new Set(fn.loops.map((l) => l.symbol));
   // context (enclosing non-pass loops) -> pass key -> pass
   const groups = new Map<string, Map<string, { pass: Pass; loads: Set<string>; touched: Set<string> }>>();
-  for (const a of fn.accesses) {
+  for (const a of accesses) {
     if (a.space !== 'global' || a.indices.length !== 1 || a.indices[0].unknown) continue;
     const idx = a.indices[0];
     if (!ownRow(idx)) continue;

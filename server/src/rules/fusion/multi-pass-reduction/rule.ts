@@ -30,6 +30,7 @@ import { perFunction, perHost } from '../../common/memo';
 import { launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
+import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
 
 const KERNELS_BENEFIT =
   'each extra kernel re-reads the rows from L2 or HBM and adds a launch and a round trip of the statistics; for scale, merging passes inside one ' +
@@ -42,13 +43,10 @@ const list = (xs: string[]) => (xs.length <= 2 ? xs.join(' and ') : `${xs.slice(
 const code = (s: string) => `\`${s}\``;
 
 /** In-kernel passes, cached with the (cached) kernel facts. */
-const kernelFindings = new WeakMap<FunctionFacts, RuleFinding[]>();
-
-function checkKernel(fn: FunctionFacts, triton: boolean): RuleFinding[] {
-  let hit = kernelFindings.get(fn);
-  if (hit) return hit;
-  hit = [];
-  const passes = isReferenceOracle(fn.name) ? [] : rowPasses(fn);
+function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings): RuleFinding[] {
+  const hit: RuleFinding[] = [];
+  // (with the values every launch gives: `goff` = 1 makes a column sweep's lanes consecutive, a cooperative pass)
+  const passes = isReferenceOracle(fn.name) ? [] : rowPasses(fn, boundAccesses(fn, bindings));
   if (passes.length >= 3) {
     const arrays = [...new Set(passes.flatMap((p) => [...p.arrays]))].map(code);
     // passes inside one helper call share its line: name the helper instead
@@ -78,7 +76,6 @@ function checkKernel(fn: FunctionFacts, triton: boolean): RuleFinding[] {
       related: passes.filter((_, i) => i !== 1).map((p) => ({ range: p.range, message: `pass over ${list([...p.arrays].map(code))}` })),
     });
   }
-  kernelFindings.set(fn, hit);
   return hit;
 }
 
@@ -178,7 +175,7 @@ function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
 }
 
 // an edit re-checks only the functions it changed (and the hosts whose kernels it changed)
-const kernelCached = perFunction(checkKernel, (triton) => String(triton));
+const kernelCached = perFunction(checkKernel, (triton, bindings) => `${triton}|${bindingsKey(bindings)}`);
 const hostOf = (triton: boolean) =>
   perHost((f, t) => {
     const launches = launchesOf(f, t.kernels, t.hosts, triton);
@@ -195,8 +192,9 @@ export const rule: Rule = {
     const triton = facts.language === 'triton';
     const out: RuleFinding[] = [];
     let tables: Callables | null = null;
+    const bindings = triton ? null : templateBindings(facts);
     for (const f of facts.functions) {
-      if (f.isKernel) out.push(...kernelCached(f, triton));
+      if (f.isKernel) out.push(...kernelCached(f, triton, bindings?.get(f.name) ?? NO_BINDINGS));
       else if (!f.isDevice && !isReferenceOracle(f.name) && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
         tables ??= visibleCallables(facts);
         out.push(...(triton ? hostTriton : hostCuda)(f, tables));
