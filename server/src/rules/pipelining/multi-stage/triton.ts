@@ -6,9 +6,11 @@
 // H200: a launch without `num_stages` compiles with 3 stages and runs at the 3-stage speed).
 // Quiet also when any launch or config sets 2 or more, or a value we cannot read (a
 // variable, a `**config` spread, configs built elsewhere), and when the file never
-// launches the kernel and does not autotune it (it is launched elsewhere).
+// launches the kernel and does not autotune it (it is launched elsewhere). Autotune configs
+// are read in the decorator, in a module-level list it names (facts/triton/configs.ts), or
+// from the `Config` calls of a helper of the file it calls.
 import { detail } from '../../common/detail';
-import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import type { AutotuneConfigs, CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 
@@ -31,10 +33,12 @@ interface Stages {
 }
 
 /** The stage counts one autotune decorator's configs compile with, or [null] when we cannot see them. */
-function autotuneStages(decorator: string, hosts: FunctionFacts[]): (number | null)[] {
+function autotuneStages(decorator: string, read: AutotuneConfigs | null | undefined, hosts: FunctionFacts[]): (number | null)[] {
+  // the list in the decorator or a module-level one it names, read from the syntax; a config without num_stages gets the default
+  if (read) return read.configs.flatMap((c) => (c.num_stages ?? [String(DEFAULT_STAGES)]).map(literal));
   const inline = [...decorator.matchAll(/\bConfig\(/g)].length;
   const written = [...decorator.matchAll(/\bnum_stages\s*=\s*([^,)\]}]+)/g)].map((m) => literal(m[1]));
-  if (inline > 0) return written.length === inline ? written : [...written, DEFAULT_STAGES]; // a config without num_stages gets the default
+  if (inline > 0) return written.length === inline ? written : [...written, DEFAULT_STAGES];
   // `configs=_matmul_configs()`: the Config calls of that helper, when it is in this file
   const helper = hosts.find((h) => decorator.includes(`configs=${h.name}(`));
   const configs = helper?.calls.filter((c) => /(^|\.)Config$/.test(c.qualified ?? c.name)) ?? [];
@@ -59,8 +63,16 @@ function valuesOf(text: string, host: FunctionFacts): (number | null)[] {
 function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
   const out: Stages = { values: [], sites: [] };
   const hosts = facts.functions.filter((f) => !f.isKernel);
-  const autotune = (k.decorators ?? []).filter((d) => /(^|\.)autotune\(/.test(d));
-  for (const d of autotune) out.values.push(...autotuneStages(d, hosts));
+  const isAutotune = (d: string) => /(^|\.)autotune\(/.test(d);
+  const autotune = (k.decorators ?? []).filter(isAutotune);
+  (k.decorators ?? []).forEach((d, i) => {
+    if (!isAutotune(d)) return;
+    const read = k.autotuneConfigs?.[i];
+    out.values.push(...autotuneStages(d, read, hosts));
+    // configs kept away from the kernel (a module-level list): say where
+    const away = read?.sources.find((r) => r.start.line < k.range.start.line || r.start.line > k.range.end.line);
+    if (away) out.sites.push({ range: away, message: 'the autotune configs' });
+  });
   for (const h of hosts) {
     for (const c of h.calls) {
       if (c.kind !== 'launch' || c.name !== k.name) continue;
