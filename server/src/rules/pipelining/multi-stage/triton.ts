@@ -13,6 +13,7 @@ import { detail } from '../../common/detail';
 import type { AutotuneConfigs, CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
+import { bindArguments } from '../../common/triton-host';
 
 const BENEFIT =
   'on an H200, the tutorial fp16 matmul (8192³, 128x256x64 blocks) reached 42% of torch fp16 with num_stages=1, 95% with 3 and 97% with 4 (2.28x / 2.31x)';
@@ -89,21 +90,88 @@ function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
 
 /** Names a loop bound may use besides the kernel's constexpr parameters: `tl.cdiv(K, BK)`, `triton.cdiv`, `min`. */
 const BOUND_HELPERS = new Set(['tl', 'triton', 'cdiv', 'min', 'max', 'range', 'static_range']);
+/** A constexpr named as a head dimension (`HEAD_DIM`, `head_size`, `hdim`): a per-head feature size of a few blocks. */
+const HEAD_DIMENSION = /head|^hdim$/i;
+/** A head count (`H`, `HV`, `num_heads`): a dimension it multiplies in an address is a per-head size. */
+const HEAD_COUNT = /^(?:H|H[QKV]|HKV|NH)$/;
+const HEAD_COUNT_WORD = /^(?:n_?heads|num_(?:q_|kv_)?heads)$/i;
+/** A dimension a launch binds to at most this (a head dimension: 64, 128, 256) is a few blocks long. */
+const HEAD_SCALE = 256;
 
 /**
  * `for i_k in range(tl.cdiv(K, BK))` with K and BK `tl.constexpr`: a loop over a fixed feature dimension
  * (a head dimension in blocks, a chunk's sub-blocks), a handful of trips known at compile time. There is
  * no steady state for a second stage to overlap; pipelining pays on loops over a runtime length.
+ * A constexpr walked in blocks is such a dimension only when the code says it is small (below); a GEMM's K
+ * declared `tl.constexpr` to specialize on the weight's shape (MoE, block-fp8 GEMMs) is a long K-loop.
  */
-function fixedTrips(loop: LoopFact | undefined, k: FunctionFacts): boolean {
+function fixedTrips(loop: LoopFact | undefined, k: FunctionFacts, facts: FileFacts): boolean {
   if (!loop) return true;
   if (loop.trips !== undefined) return true;
   const constexprs = new Set(k.params.filter((p) => p.constexpr).map((p) => p.name));
   const names = [loop.bound ?? '', loop.init?.toString() ?? ''].flatMap((t) => t.match(/[A-Za-z_]\w*/g) ?? []);
-  if (loop.bound && names.every((n) => constexprs.has(n) || BOUND_HELPERS.has(n))) return true;
+  const bound = !!loop.bound && names.every((n) => constexprs.has(n) || BOUND_HELPERS.has(n));
   // `range(0, i_i)` with `i_i = i_c % NC` (a uniform value, kept as the symbol `i_c%NC`): fewer than NC trips
   const belowConstexpr = (s: string) => constexprs.has(/^\(?[\w.]+%([A-Za-z_]\w*)\)?$/.exec(s)?.[1] ?? '');
-  return !!loop.limit && loop.limit.terms.size > 0 && [...loop.limit.symbols()].every((s) => constexprs.has(s) || belowConstexpr(s));
+  const limit = !!loop.limit && loop.limit.terms.size > 0 && [...loop.limit.symbols()].every((s) => constexprs.has(s) || belowConstexpr(s));
+  if (!bound && !limit) return false;
+  const walked = blockedDimension(loop, constexprs, k);
+  return !walked || tileScale(walked.dimension, walked.block, k, facts);
+}
+
+/**
+ * The constexpr dimension a loop walks in blocks and the block: `range(tl.cdiv(K, BK))`, `range(K // BK)`,
+ * `range(0, K, BK)`. Not a dimension that is itself a block extent of the kernel (`tl.arange(0, BLOCK_DMODEL)`):
+ * a loop over the blocks of one tile is short.
+ */
+function blockedDimension(loop: LoopFact, constexprs: Set<string>, k: FunctionFacts): { dimension: string; block: string } | null {
+  const bound = (loop.bound ?? '').replace(/\s+/g, '');
+  const step = loop.step?.toString().replace(/\s+/g, '') ?? '1';
+  const divided = /^(?:(?:tl|triton)\.)?cdiv\(([A-Za-z_]\w*),(.+)\)$/.exec(bound) ?? /^([A-Za-z_]\w*)\/\/(.+)$/.exec(bound);
+  let dimension: string;
+  let block: string;
+  if (divided && step === '1') [dimension, block] = [divided[1], divided[2].replace(/^\((.*)\)$/, '$1')];
+  else if (/^[A-Za-z_]\w*$/.test(bound) && constexprs.has(step)) [dimension, block] = [bound, step];
+  else return null;
+  if (!constexprs.has(dimension)) return null;
+  const extent = k.calls.some((c) => /(^|\.)arange$/.test(c.qualified ?? c.name) && c.args[1]?.trim() === dimension);
+  return extent ? null : { dimension, block };
+}
+
+/**
+ * Does the code say the constexpr `dimension` is a few blocks long: named as a head dimension, a per-head size in
+ * the kernel's addresses (`q + (t * H + i_h) * K`: linear-attention kernels name their key and value head
+ * dimensions K and V), or, at a launch of the file, bound to a head-sized literal or given a block sized from it
+ * (`BK = min(64, triton.next_power_of_2(K))`: the block follows the dimension, as it does for head dimensions)?
+ */
+function tileScale(dimension: string, block: string, k: FunctionFacts, facts: FileFacts): boolean {
+  if (HEAD_DIMENSION.test(dimension)) return true;
+  const heads = new Set(k.params.filter((p) => HEAD_COUNT.test(p.name) || HEAD_COUNT_WORD.test(p.name)).map((p) => p.name));
+  const perHead = (m: string) => {
+    const factors = m.split('*');
+    return factors.includes(dimension) && factors.some((f) => heads.has(f));
+  };
+  if (heads.size && k.accesses.some((a) => a.indices.some((i) => [...i.terms.keys()].some(perHead)))) return true;
+  for (const h of facts.functions) {
+    if (h.isKernel) continue;
+    for (const c of h.calls) {
+      if (c.kind !== 'launch' || c.name !== k.name) continue;
+      const bound = bindArguments(k, c);
+      const d = bound?.get(dimension)?.text;
+      if (!d) continue;
+      const values = valuesOf(d, h); // `K=64`, or a local bound only to literals
+      if (values.every((v) => v !== null && v <= HEAD_SCALE)) return true;
+      const b = bound!.get(block)?.text;
+      if (!b) continue;
+      // the block as passed, or each value the local it passes is assigned
+      const sizes = /^[A-Za-z_]\w*$/.test(b) && !h.params.some((p) => p.name === b)
+        ? h.calls.filter((x) => x.form === 'assign' && x.assignedTo?.includes(b)).map((x) => x.args[0] ?? '')
+        : [b];
+      const mentions = new RegExp(`(^|[^\\w.])${d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w])`);
+      if (sizes.length && sizes.every((t) => mentions.test(t.replace(/\s+/g, '')))) return true;
+    }
+  }
+  return false;
 }
 
 export function tritonMultiStage(facts: FileFacts): RuleFinding[] {
@@ -111,7 +179,7 @@ export function tritonMultiStage(facts: FileFacts): RuleFinding[] {
   for (const k of facts.functions) {
     if (!k.isKernel || isReferenceOracle(k.name)) continue;
     const innermost = (c: CallFact) => k.loops.find((l) => l.id === c.loops[c.loops.length - 1]);
-    const dot = k.calls.find((c) => isDot(c) && c.loops.length > 0 && !fixedTrips(innermost(c)!, k));
+    const dot = k.calls.find((c) => isDot(c) && c.loops.length > 0 && !fixedTrips(innermost(c)!, k, facts));
     const loop = dot && innermost(dot);
     if (!dot || !loop) continue;
     // `tl.range(..., num_stages=3)`: the loop's own setting wins over the kernel's (Triton 3.2+); one we cannot read counts as set
