@@ -542,7 +542,7 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
       'double buffers (a stage dimension, `buf[k & 1]`) and register prefetch;',
       'tiles copied 4 bytes at a time into a kernel with one output per thread, or whose products read both operands from shared memory (1.02× measured with 4-byte copies): register blocking comes first;',
       'Triton kernels with no `num_stages` (the default is 3 stages), or any launch or config with 2 or more (a local passed as `num_stages=num_stages` reads as the values it is assigned);',
-      'Triton `tl.dot` loops with a compile-time trip count (`range(tl.cdiv(K, BK))` with `K` and `BK` `tl.constexpr`, `range(0, i_i)` with `i_i = i_c % NC`): a few trips over a fixed dimension, no steady state to overlap;',
+      'Triton `tl.dot` loops with a compile-time trip count over a dimension the code shows is small (`range(tl.cdiv(K, BK))` with `K` a head dimension: so named, a per-head size in the addresses, a head-sized literal at the launch or the block sized from it, `BK = min(64, triton.next_power_of_2(K))`; `range(0, i_i)` with `i_i = i_c % NC`): a few trips, no steady state to overlap. A GEMM\'s `K` declared `tl.constexpr` to specialize on the weight\'s shape is a long K-loop and is checked;',
       'files in another vendor\'s backend folder (`triton_ascend/`, `_cambricon/`, `musa/`), which pipeline copies their own way.',
     ],
     example: {

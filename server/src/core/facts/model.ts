@@ -255,10 +255,27 @@ export interface FunctionFacts {
   offsetBuffers?: string[];
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
   decorators?: string[];
+  /**
+   * Triton: for each decorator (same order as `decorators`), the configs of a `@triton.autotune` read from the syntax
+   * (facts/triton/configs.ts): written in place or named by a module-level list bound once; null for other decorators
+   * and for configs built some other way (a helper's call, a list that is appended to).
+   */
+  autotuneConfigs?: (AutotuneConfigs | null)[];
   /** C/C++ host code: the file's helpers with loops called inside this function's loops, as seen at each call (core/facts/host-inline.ts). */
   inlined?: InlinedCall[];
   /** The file's functions this one's loops call (through its helpers too), with a key naming their text when read: a cached function is stale when one changed. */
   calleeVersions?: [name: string, version: string][];
+}
+
+/** The `triton.Config(...)` entries of an autotune decorator's list. */
+export interface AutotuneConfigs {
+  /**
+   * Each config's options by name (`num_stages`, `num_warps`, and the block-size dict as the first positional one is not
+   * kept): the texts the option can have, one as written or a comprehension variable's literal values (`for s in [2, 3]`).
+   */
+  configs: Record<string, string[]>[];
+  /** The list literals and comprehensions the configs were read from (in the decorator or at module level). */
+  sources: Range[];
 }
 
 /**

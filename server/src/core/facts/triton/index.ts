@@ -18,6 +18,7 @@ import type { SyntaxNode as Node } from '../../mirror';
 import { field } from '../../syntax';
 import type { FunctionFacts } from '../model';
 import { kernelFacts } from './kernel';
+import { ModuleBindings, autotuneConfigs } from './configs';
 import { hostFacts, moduleFacts } from './host';
 import { children, compact, importAliases, isJitDecorator, scanStatements } from './common';
 import { BudgetExceeded, MAX_NESTING, TOO_DEEP, nestingDepth } from '../../budget';
@@ -34,17 +35,18 @@ export function tritonFunctions(root: Node, lines: string[], guard: Guard = ungu
   } catch {
     return out;
   }
-  const defs: { def: Node; outer: Node; decorators: string[] }[] = [];
+  const defs: { def: Node; outer: Node; decorators: string[]; decoratorNodes: Node[] }[] = [];
   try {
     scanStatements(root, (n) => {
       if (n.type === 'decorated_definition') {
         const def = field(n, 'definition');
         if (def?.type === 'function_definition') {
-          const decorators = children(n).filter((c) => c.type === 'decorator').map((c) => compact(c.text).replace(/^@/, ''));
-          defs.push({ def, outer: n, decorators });
+          const decoratorNodes = children(n).filter((c) => c.type === 'decorator');
+          const decorators = decoratorNodes.map((c) => compact(c.text).replace(/^@/, ''));
+          defs.push({ def, outer: n, decorators, decoratorNodes });
         }
       } else if (n.type === 'function_definition' && n.parent?.type !== 'decorated_definition') {
-        defs.push({ def: n, outer: n, decorators: [] });
+        defs.push({ def: n, outer: n, decorators: [], decoratorNodes: [] });
       }
     });
   } catch {
@@ -62,7 +64,8 @@ export function tritonFunctions(root: Node, lines: string[], guard: Guard = ungu
     const args = field(right, 'arguments')?.namedChildren ?? [];
     if (fn && isJitDecorator(compact(fn.text)) && args.length === 1 && args[0].type === 'identifier') jitted.set(args[0].text, left.text);
   }
-  for (const { def, outer, decorators } of defs) {
+  const bindings = new ModuleBindings(root);
+  for (const { def, outer, decorators, decoratorNodes } of defs) {
     if (outer.hasError) continue; // unparsable: no facts rather than a guess
     try {
       const name = field(def, 'name')?.text ?? '';
@@ -70,7 +73,10 @@ export function tritonFunctions(root: Node, lines: string[], guard: Guard = ungu
       const jit = decorators.some(isJitDecorator) || alias !== undefined;
       const f = guard(outer, name || '(unnamed)', () => {
         if (nestingDepth(outer) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
-        return jit ? kernelFacts(outer === def ? null : outer, def, decorators, aliases, lines) : hostFacts(def, outer, decorators, aliases, lines);
+        if (!jit) return hostFacts(def, outer, decorators, aliases, lines);
+        const k = kernelFacts(outer === def ? null : outer, def, decorators, aliases, lines);
+        if (k && decorators.some((d) => /(^|\.)autotune\(/.test(d))) k.autotuneConfigs = decoratorNodes.map((d) => autotuneConfigs(d, bindings));
+        return k;
       });
       if (f && alias !== undefined) out.push({ ...f, name: alias }); // launched as `silu_kernel[grid](...)`
       if (f) out.push(f);

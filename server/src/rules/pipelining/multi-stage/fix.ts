@@ -93,25 +93,32 @@ function commentAbove(node: SyntaxNode, comment: string, ctx: FixContext): TextE
 function fixConfigs(k: FunctionFacts, kernelNode: SyntaxNode, ctx: FixContext): FixResult {
   const decorator = kernelNode.namedChildren.find((d) => d.type === 'decorator' && /(^|\.)autotune\s*\(/.test(d.text));
   if (!decorator) return { reason: 'the autotune decorator could not be read' };
-  // the configs inline, or built by a function of this file (`configs=get_configs()`)
-  let where: SyntaxNode = decorator;
+  // the configs inline, built by a function of this file (`configs=get_configs()`), or a module-level list (`configs=CONFIGS`)
+  let where: SyntaxNode[] = [decorator];
   const helper = /\bconfigs\s*=\s*([A-Za-z_]\w*)\s*\(/.exec(decorator.text)?.[1];
-  if (helper && !/\bConfig\s*\(/.test(decorator.text)) {
+  const read = k.autotuneConfigs?.find((c) => c !== null);
+  if (read && read.sources.some((r) => r.start.line < kernelNode.startPosition.row)) {
+    const nodes = read.sources.map((r) => ctx.node(r, ['list', 'tuple', 'list_comprehension']));
+    if (nodes.some((n) => !n)) return { reason: 'the module-level list of the autotune configs could not be read' };
+    where = nodes as SyntaxNode[];
+  } else if (helper && !/\bConfig\s*\(/.test(decorator.text)) {
     const f = ctx.file.functions.find((x) => x.name === helper);
     const node = f && ctx.node(f.range, PY_SCOPES);
     if (!node) return { reason: `the configs built by \`${helper}\` could not be read` };
-    where = node;
+    where = [node];
   }
   const stages = where
-    .descendantsOfType('keyword_argument')
+    .flatMap((w) => w.descendantsOfType('keyword_argument'))
     .filter((a) => a.childForFieldName('name')?.text === 'num_stages' && ONE_STAGE.test(a.childForFieldName('value')?.text ?? ''))
     .map((a) => a.childForFieldName('value')!);
   if (!stages.length) return { reason: 'the `num_stages=1` of the autotune configs could not be found' };
   const n = stages.length;
+  // a comprehension writes one `num_stages=1` for all the configs it makes
+  const counted = where.every((w) => w.type !== 'list_comprehension' && !w.descendantsOfType('list_comprehension').length);
   return [{
-    title: `Compile the ${n} autotune config${n > 1 ? 's' : ''} of \`${k.name}\` with num_stages=${STAGES}`,
+    title: `Compile the ${counted ? `${n} ` : ''}autotune config${n > 1 || !counted ? 's' : ''} of \`${k.name}\` with num_stages=${STAGES}`,
     edits: [
-      ...commentAbove(where === decorator ? decorator : stages[0], `# ${STAGES} stages (was 1): the next K-blocks load while tl.dot runs`, ctx),
+      ...commentAbove(where[0] === decorator ? decorator : stages[0], `# ${STAGES} stages (was 1): the next K-blocks load while tl.dot runs`, ctx),
       ...stages.map((v) => ({ range: nodeRange(v), newText: String(STAGES) })),
     ],
     safe: true,

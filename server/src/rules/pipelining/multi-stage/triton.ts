@@ -6,11 +6,14 @@
 // H200: a launch without `num_stages` compiles with 3 stages and runs at the 3-stage speed).
 // Quiet also when any launch or config sets 2 or more, or a value we cannot read (a
 // variable, a `**config` spread, configs built elsewhere), and when the file never
-// launches the kernel and does not autotune it (it is launched elsewhere).
+// launches the kernel and does not autotune it (it is launched elsewhere). Autotune configs
+// are read in the decorator, in a module-level list it names (facts/triton/configs.ts), or
+// from the `Config` calls of a helper of the file it calls.
 import { detail } from '../../common/detail';
-import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import type { AutotuneConfigs, CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
+import { bindArguments } from '../../common/triton-host';
 
 const BENEFIT =
   'on an H200, the tutorial fp16 matmul (8192³, 128x256x64 blocks) reached 42% of torch fp16 with num_stages=1, 95% with 3 and 97% with 4 (2.28x / 2.31x)';
@@ -31,10 +34,12 @@ interface Stages {
 }
 
 /** The stage counts one autotune decorator's configs compile with, or [null] when we cannot see them. */
-function autotuneStages(decorator: string, hosts: FunctionFacts[]): (number | null)[] {
+function autotuneStages(decorator: string, read: AutotuneConfigs | null | undefined, hosts: FunctionFacts[]): (number | null)[] {
+  // the list in the decorator or a module-level one it names, read from the syntax; a config without num_stages gets the default
+  if (read) return read.configs.flatMap((c) => (c.num_stages ?? [String(DEFAULT_STAGES)]).map(literal));
   const inline = [...decorator.matchAll(/\bConfig\(/g)].length;
   const written = [...decorator.matchAll(/\bnum_stages\s*=\s*([^,)\]}]+)/g)].map((m) => literal(m[1]));
-  if (inline > 0) return written.length === inline ? written : [...written, DEFAULT_STAGES]; // a config without num_stages gets the default
+  if (inline > 0) return written.length === inline ? written : [...written, DEFAULT_STAGES];
   // `configs=_matmul_configs()`: the Config calls of that helper, when it is in this file
   const helper = hosts.find((h) => decorator.includes(`configs=${h.name}(`));
   const configs = helper?.calls.filter((c) => /(^|\.)Config$/.test(c.qualified ?? c.name)) ?? [];
@@ -59,8 +64,16 @@ function valuesOf(text: string, host: FunctionFacts): (number | null)[] {
 function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
   const out: Stages = { values: [], sites: [] };
   const hosts = facts.functions.filter((f) => !f.isKernel);
-  const autotune = (k.decorators ?? []).filter((d) => /(^|\.)autotune\(/.test(d));
-  for (const d of autotune) out.values.push(...autotuneStages(d, hosts));
+  const isAutotune = (d: string) => /(^|\.)autotune\(/.test(d);
+  const autotune = (k.decorators ?? []).filter(isAutotune);
+  (k.decorators ?? []).forEach((d, i) => {
+    if (!isAutotune(d)) return;
+    const read = k.autotuneConfigs?.[i];
+    out.values.push(...autotuneStages(d, read, hosts));
+    // configs kept away from the kernel (a module-level list): say where
+    const away = read?.sources.find((r) => r.start.line < k.range.start.line || r.start.line > k.range.end.line);
+    if (away) out.sites.push({ range: away, message: 'the autotune configs' });
+  });
   for (const h of hosts) {
     for (const c of h.calls) {
       if (c.kind !== 'launch' || c.name !== k.name) continue;
@@ -77,21 +90,88 @@ function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
 
 /** Names a loop bound may use besides the kernel's constexpr parameters: `tl.cdiv(K, BK)`, `triton.cdiv`, `min`. */
 const BOUND_HELPERS = new Set(['tl', 'triton', 'cdiv', 'min', 'max', 'range', 'static_range']);
+/** A constexpr named as a head dimension (`HEAD_DIM`, `head_size`, `hdim`): a per-head feature size of a few blocks. */
+const HEAD_DIMENSION = /head|^hdim$/i;
+/** A head count (`H`, `HV`, `num_heads`): a dimension it multiplies in an address is a per-head size. */
+const HEAD_COUNT = /^(?:H|H[QKV]|HKV|NH)$/;
+const HEAD_COUNT_WORD = /^(?:n_?heads|num_(?:q_|kv_)?heads)$/i;
+/** A dimension a launch binds to at most this (a head dimension: 64, 128, 256) is a few blocks long. */
+const HEAD_SCALE = 256;
 
 /**
  * `for i_k in range(tl.cdiv(K, BK))` with K and BK `tl.constexpr`: a loop over a fixed feature dimension
  * (a head dimension in blocks, a chunk's sub-blocks), a handful of trips known at compile time. There is
  * no steady state for a second stage to overlap; pipelining pays on loops over a runtime length.
+ * A constexpr walked in blocks is such a dimension only when the code says it is small (below); a GEMM's K
+ * declared `tl.constexpr` to specialize on the weight's shape (MoE, block-fp8 GEMMs) is a long K-loop.
  */
-function fixedTrips(loop: LoopFact | undefined, k: FunctionFacts): boolean {
+function fixedTrips(loop: LoopFact | undefined, k: FunctionFacts, facts: FileFacts): boolean {
   if (!loop) return true;
   if (loop.trips !== undefined) return true;
   const constexprs = new Set(k.params.filter((p) => p.constexpr).map((p) => p.name));
   const names = [loop.bound ?? '', loop.init?.toString() ?? ''].flatMap((t) => t.match(/[A-Za-z_]\w*/g) ?? []);
-  if (loop.bound && names.every((n) => constexprs.has(n) || BOUND_HELPERS.has(n))) return true;
+  const bound = !!loop.bound && names.every((n) => constexprs.has(n) || BOUND_HELPERS.has(n));
   // `range(0, i_i)` with `i_i = i_c % NC` (a uniform value, kept as the symbol `i_c%NC`): fewer than NC trips
   const belowConstexpr = (s: string) => constexprs.has(/^\(?[\w.]+%([A-Za-z_]\w*)\)?$/.exec(s)?.[1] ?? '');
-  return !!loop.limit && loop.limit.terms.size > 0 && [...loop.limit.symbols()].every((s) => constexprs.has(s) || belowConstexpr(s));
+  const limit = !!loop.limit && loop.limit.terms.size > 0 && [...loop.limit.symbols()].every((s) => constexprs.has(s) || belowConstexpr(s));
+  if (!bound && !limit) return false;
+  const walked = blockedDimension(loop, constexprs, k);
+  return !walked || tileScale(walked.dimension, walked.block, k, facts);
+}
+
+/**
+ * The constexpr dimension a loop walks in blocks and the block: `range(tl.cdiv(K, BK))`, `range(K // BK)`,
+ * `range(0, K, BK)`. Not a dimension that is itself a block extent of the kernel (`tl.arange(0, BLOCK_DMODEL)`):
+ * a loop over the blocks of one tile is short.
+ */
+function blockedDimension(loop: LoopFact, constexprs: Set<string>, k: FunctionFacts): { dimension: string; block: string } | null {
+  const bound = (loop.bound ?? '').replace(/\s+/g, '');
+  const step = loop.step?.toString().replace(/\s+/g, '') ?? '1';
+  const divided = /^(?:(?:tl|triton)\.)?cdiv\(([A-Za-z_]\w*),(.+)\)$/.exec(bound) ?? /^([A-Za-z_]\w*)\/\/(.+)$/.exec(bound);
+  let dimension: string;
+  let block: string;
+  if (divided && step === '1') [dimension, block] = [divided[1], divided[2].replace(/^\((.*)\)$/, '$1')];
+  else if (/^[A-Za-z_]\w*$/.test(bound) && constexprs.has(step)) [dimension, block] = [bound, step];
+  else return null;
+  if (!constexprs.has(dimension)) return null;
+  const extent = k.calls.some((c) => /(^|\.)arange$/.test(c.qualified ?? c.name) && c.args[1]?.trim() === dimension);
+  return extent ? null : { dimension, block };
+}
+
+/**
+ * Does the code say the constexpr `dimension` is a few blocks long: named as a head dimension, a per-head size in
+ * the kernel's addresses (`q + (t * H + i_h) * K`: linear-attention kernels name their key and value head
+ * dimensions K and V), or, at a launch of the file, bound to a head-sized literal or given a block sized from it
+ * (`BK = min(64, triton.next_power_of_2(K))`: the block follows the dimension, as it does for head dimensions)?
+ */
+function tileScale(dimension: string, block: string, k: FunctionFacts, facts: FileFacts): boolean {
+  if (HEAD_DIMENSION.test(dimension)) return true;
+  const heads = new Set(k.params.filter((p) => HEAD_COUNT.test(p.name) || HEAD_COUNT_WORD.test(p.name)).map((p) => p.name));
+  const perHead = (m: string) => {
+    const factors = m.split('*');
+    return factors.includes(dimension) && factors.some((f) => heads.has(f));
+  };
+  if (heads.size && k.accesses.some((a) => a.indices.some((i) => [...i.terms.keys()].some(perHead)))) return true;
+  for (const h of facts.functions) {
+    if (h.isKernel) continue;
+    for (const c of h.calls) {
+      if (c.kind !== 'launch' || c.name !== k.name) continue;
+      const bound = bindArguments(k, c);
+      const d = bound?.get(dimension)?.text;
+      if (!d) continue;
+      const values = valuesOf(d, h); // `K=64`, or a local bound only to literals
+      if (values.every((v) => v !== null && v <= HEAD_SCALE)) return true;
+      const b = bound!.get(block)?.text;
+      if (!b) continue;
+      // the block as passed, or each value the local it passes is assigned
+      const sizes = /^[A-Za-z_]\w*$/.test(b) && !h.params.some((p) => p.name === b)
+        ? h.calls.filter((x) => x.form === 'assign' && x.assignedTo?.includes(b)).map((x) => x.args[0] ?? '')
+        : [b];
+      const mentions = new RegExp(`(^|[^\\w.])${d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w])`);
+      if (sizes.length && sizes.every((t) => mentions.test(t.replace(/\s+/g, '')))) return true;
+    }
+  }
+  return false;
 }
 
 export function tritonMultiStage(facts: FileFacts): RuleFinding[] {
@@ -99,7 +179,7 @@ export function tritonMultiStage(facts: FileFacts): RuleFinding[] {
   for (const k of facts.functions) {
     if (!k.isKernel || isReferenceOracle(k.name)) continue;
     const innermost = (c: CallFact) => k.loops.find((l) => l.id === c.loops[c.loops.length - 1]);
-    const dot = k.calls.find((c) => isDot(c) && c.loops.length > 0 && !fixedTrips(innermost(c)!, k));
+    const dot = k.calls.find((c) => isDot(c) && c.loops.length > 0 && !fixedTrips(innermost(c)!, k, facts));
     const loop = dot && innermost(dot);
     if (!dot || !loop) continue;
     // `tl.range(..., num_stages=3)`: the loop's own setting wins over the kernel's (Triton 3.2+); one we cannot read counts as set
