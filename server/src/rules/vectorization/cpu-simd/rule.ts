@@ -45,6 +45,26 @@ const VECTOR_REGISTER = /^__m(?:64|128|256|512)[di]?$|^float32x4_t$|^float64x2_t
 /** libm calls gcc and clang do not vectorize at -O3: `sqrt` without -fno-math-errno, the others without -ffast-math and a vector math library. */
 /** Calls that keep a loop scalar: random numbers, methods of objects, element swaps (a plain function may be an inline helper from a header). */
 const OPAQUE_CALL = /^(?:std::)?rand$|rand_r|drand48|[Rr]andom|_distribution|[Gg]aussian|NormallyDistributed|\.|->|(?:^|::)swap$/;
+/** Random-number engines and distributions: objects whose call (`dist(gen)`) draws the next number of a serial sequence. */
+const RANDOM_OBJECT = /_distribution\b|\bmt19937|\bminstd_rand|\branlux|\bdefault_random_engine|\bknuth_b|[Rr]andom|[Rr]ng\b|RNG\b/;
+/** `T name(...);` on one line: a prototype at file level, or an object constructed in place in a body (C++'s vexing parse). */
+const DECLARED = /^(\s*)(?!return\b|else\b|case\b|goto\b|throw\b|delete\b|new\b|co_return\b|typedef\b|using\b)((?:[A-Za-z_][\w:]*(?:<[^;{}()]*>)?[\s*&]+)+)([A-Za-z_]\w*)\s*\([^;{}]*\)\s*(?:const\s*)?;\s*(?:\/\/.*|\/\*.*)?$/;
+/**
+ * Names a loop cannot see into that the file declares but never defines: functions only prototyped here (defined in
+ * another translation unit: `const float *net_forward(net_t *net, const float *x);`), and random-number objects a body
+ * constructs (`std::uniform_real_distribution<float> dist(0.f, 1.f);`), whose call steps a serial generator.
+ */
+function declaredElsewhere(lines: readonly string[], defined: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  for (const line of lines) {
+    if (!line.includes('(') || !line.includes(';')) continue;
+    const m = DECLARED.exec(line);
+    if (!m || defined.has(m[3]) || LIBM_CALL.test(m[3]) || INLINE_CALL.test(m[3])) continue;
+    // (in a body, only a generator or a distribution: other objects called by name, `Map<...> m(p, n)`, are accessors)
+    if (m[1].length === 0 || RANDOM_OBJECT.test(m[2])) out.add(m[3]);
+  }
+  return out;
+}
 /** Calls compilers inline or vectorize themselves: min / max / abs, casts, and the usual element accessors. */
 const INLINE_CALL = /^(?:std::)?(?:min|max|fmin|fminf|fmax|fmaxf|abs|fabs|fabsf|floor|floorf|ceil|ceilf|round|roundf|rint|rintf|copysign|copysignf|fma|fmaf|static_cast|reinterpret_cast|const_cast|size|data|at|operator\[\]|get|real|imag|conj|norm)$/;
 /** `std::pow(2, 12)`: every argument a literal, folded at compile time (no call is left in the loop). */
@@ -153,12 +173,13 @@ function stride(a: AccessFact, l: LoopFact): string {
 }
 
 
-function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, walked: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>): Reason | null {
+function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, walked: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, elsewhere: ReadonlySet<string>): Reason | null {
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
   if (l.exits) return null;
   // a call the compiler cannot see through (`getNormallyDistributedRandomNumber()`, `std::swap` on two
   // elements, a getter from another file) keeps the loop scalar whatever else it does: our advice would not change that
-  if (fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && !local.has(c.name) && OPAQUE_CALL.test(c.name) && !INLINE_CALL.test(c.name.replace(/^.*(?:\.|->|::)/, '')))) return null;
+  // (and so does a function another file defines, or a random-number object's draw, `dist(gen)`)
+  if (fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && !local.has(c.name) && (elsewhere.has(c.name) || (OPAQUE_CALL.test(c.name) && !INLINE_CALL.test(c.name.replace(/^.*(?:\.|->|::)/, '')))))) return null;
   const v = l.variable ? `\`${l.variable}\`` : 'inner';
   const inLoop = accessesIn(fn, l);
   const loads = inLoop.filter((a) => a.kind !== 'store');
@@ -362,7 +383,7 @@ const byHand = (fn: FunctionFacts): boolean => {
 const handVectorized = new WeakMap<FunctionFacts, boolean>();
 
 /** A function that checks results (`compareResults`, `verify_result`, `value_test`, `max_abs_err`). */
-function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>): RuleFinding[] {
+function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, elsewhere: ReadonlySet<string>): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || fn.name === 'main' || references.has(fn.name)) return [];
   if (byHand(fn)) return [];
   const byId = new Map(fn.loops.map((l) => [l.id, l]));
@@ -381,7 +402,7 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
     if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
     if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
     if (callsRoutine(fn, l)) continue; // each step calls a routine that does the work (a dispatched micro-kernel)
-    const r = reasonFor(fn, l, constants, build, local, walked, hot);
+    const r = reasonFor(fn, l, constants, build, local, walked, hot, elsewhere);
     if (!r) continue;
     // the same cause in the other arm of an `if` (a weighted and an unweighted twin): one finding, both places
     const twin = out.find((f, k) => f.message === r.message && exclusive(reported[k], l));
@@ -411,9 +432,10 @@ export const rule: Rule = {
     // the file's own functions (and its headers' helpers, seen as calls too) may be inlined into a loop
     const local = new Set(facts.functions.map((f) => f.name));
     const names = [...local].join(',');
+    const elsewhere = declaredElsewhere(facts.lines, local);
     const hot = calledInLoops(facts.functions);
     const hotKey = [...hot].map(([k, v]) => `${k}${v ? '+' : '-'}`).join(',');
-    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, hot, `${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}`));
+    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, hot, elsewhere, `${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}`));
   },
 };
 
@@ -449,7 +471,7 @@ function calledInLoops(functions: readonly FunctionFacts[]): Map<string, boolean
 
 /** A function's findings read its own facts, the file's reference functions, its constants, its build flags and the names it defines. */
 const checkCached = perFunction(
-  (fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, _key: string) =>
-    check(fn, references, constants, build, local, hot),
-  (_r, _c, _b, _l, _h, key) => key,
+  (fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, elsewhere: ReadonlySet<string>, _key: string) =>
+    check(fn, references, constants, build, local, hot, elsewhere),
+  (_r, _c, _b, _l, _h, _e, key) => key,
 );
