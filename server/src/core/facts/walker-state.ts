@@ -424,20 +424,43 @@ const MIN_CALL = /^(?:std::)?(?:fmin[fl]?|min|MIN|Min)$/;
 /**
  * `m = e`, with `e` the right side, as a step of a running max or min of `m`: `m = fmaxf(m, e)`, `m = std::max(m, e)`,
  * `m = m > e ? m : e` (either way round), or the assignment alone in the arm of `if (e > m)` with no `else`. An `if`
- * that also records where the max was (`if (x[i] > m) { m = x[i]; k = i; }`, an argmax) is not one: the index rides along.
+ * that also records where the max was (`if (x[i] > m) { m = x[i]; k = i; }`, an argmax) is not one: the index rides along;
+ * nor is a running value the loop reads anywhere else (`m = MAX(m, x[i]); if (m == x[i]) k = i;`).
  */
 function extremum(name: string, right: Node | null, at: Node): 'max' | 'min' | null {
+  const found = extremumStep(name, right, at);
+  return found && !readElsewhere(name, found.statement) ? found.op : null;
+}
+
+const LOOP_STATEMENTS = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
+/** Does the body of the loop around `statement` name `name` outside `statement`? */
+function readElsewhere(name: string, statement: Node): boolean {
+  let loop = statement.parent;
+  while (loop && !LOOP_STATEMENTS.has(loop.type)) loop = loop.parent;
+  const body = loop ? field(loop, 'body') : null;
+  if (!body) return false;
+  let seen = false;
+  walk(body, (c) => {
+    if (seen || c.id === statement.id) return false;
+    if (c.type === 'identifier' && c.text === name) seen = true;
+    return !seen;
+  });
+  return seen;
+}
+
+function extremumStep(name: string, right: Node | null, at: Node): { op: 'max' | 'min'; statement: Node } | null {
+  const step = (op: 'max' | 'min' | null, statement: Node = at) => (op ? { op, statement } : null);
   if (right?.type === 'call_expression') {
     const callee = (field(right, 'function')?.text ?? '').replace(/\s+/g, '').replace(/<[^<>]*>$/, '');
     const args = namedChildren(field(right, 'arguments') ?? right).filter((a) => a.type !== 'comment');
     if (args.length !== 2 || !args.some((a) => bare(a) === name) || args.every((a) => bare(a) === name)) return null;
-    return MAX_CALL.test(callee) ? 'max' : MIN_CALL.test(callee) ? 'min' : null;
+    return step(MAX_CALL.test(callee) ? 'max' : MIN_CALL.test(callee) ? 'min' : null);
   }
   if (right?.type === 'conditional_expression') {
     const test = larger(field(right, 'condition'));
     const [yes, no] = [bare(field(right, 'consequence')), bare(field(right, 'alternative'))];
     if (!test || ![yes, no].includes(name) || yes === no || !([test.big, test.small].includes(yes) && [test.big, test.small].includes(no))) return null;
-    return yes === test.big ? 'max' : 'min';
+    return step(yes === test.big ? 'max' : 'min');
   }
   // `if (e > m) m = e;` / `if (m < e) { m = e; }`
   let stmt: Node | null = at.parent?.type === 'expression_statement' ? at.parent : null;
@@ -447,5 +470,5 @@ function extremum(name: string, right: Node | null, at: Node): 'max' | 'min' | n
   const test = larger(field(branch, 'condition'));
   const value = bare(right);
   if (!test || value === name || value === '') return null;
-  return test.big === value && test.small === name ? 'max' : test.big === name && test.small === value ? 'min' : null;
+  return step(test.big === value && test.small === name ? 'max' : test.big === name && test.small === value ? 'min' : null, branch);
 }
