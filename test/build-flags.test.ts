@@ -34,12 +34,12 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function simdFindings(project: string): string[] {
+function simdFindings(project: string, source = SOURCE): string[] {
   const path = join(project, 'src', 'blas.c');
   mkdirSync(join(project, 'src'), { recursive: true });
-  writeFileSync(path, SOURCE);
+  writeFileSync(path, source);
   engine.setWorkspace([project]);
-  return engine.analyzeText(path, SOURCE).findings.filter((f) => f.rule === 'vectorization/cpu-simd').map((f) => f.message);
+  return engine.analyzeText(path, source).findings.filter((f) => f.rule === 'vectorization/cpu-simd').map((f) => f.message);
 }
 
 describe('build flags', () => {
@@ -65,6 +65,27 @@ describe('build flags', () => {
     assert.equal(found.length, 3, found.join('\n'));
     assert.ok(found.some((m) => /`expf`, which gcc and clang vectorize only with a vector math library/.test(m)), found.join('\n'));
     assert.ok(!found.some((m) => /errno/.test(m)), found.join('\n'));
+  });
+
+  test('-ffinite-math-only with -fno-signed-zeros lets a float max vectorize, not a float sum; either flag alone frees neither', () => {
+    const source = `float peak(const float* a, int n) {
+  float m = a[0];
+  for (int i = 1; i < n; ++i) if (a[i] > m) m = a[i];
+  return m;
+}
+${SOURCE}`;
+    const both = join(dir, 'finite');
+    mkdirSync(both, { recursive: true });
+    writeFileSync(join(both, 'CMakeLists.txt'), 'target_compile_options(blas PRIVATE -O3 -ffinite-math-only -fno-signed-zeros)\n');
+    const found = simdFindings(both, source);
+    assert.equal(found.length, 3, found.join('\n'));
+    assert.ok(!found.some((m) => /running max/.test(m)), found.join('\n'));
+    const one = join(dir, 'finite-only');
+    mkdirSync(one, { recursive: true });
+    writeFileSync(join(one, 'CMakeLists.txt'), 'target_compile_options(blas PRIVATE -O3 -ffinite-math-only)\n');
+    const alone = simdFindings(one, source);
+    assert.equal(alone.length, 4, alone.join('\n'));
+    assert.ok(alone.some((m) => /running max in `m`/.test(m)), alone.join('\n'));
   });
 
   test('only folders up to the workspace root are read, and a word like -Ofastest is not the flag', () => {

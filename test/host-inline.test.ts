@@ -63,6 +63,21 @@ test('the nest is found through the helper, and is gone when the helper loses it
   assert.equal(nests(CALLER + LOOPING, cache).length, 1);
 });
 
+test('a helper\'s loop named like the loop around its call is named with its helper, and is a loop of its own to block', () => {
+  const text = `void axpy(int n, double s, const double *x, double *y) {
+  for (int i = 0; i < n; i++) y[i] += s * x[i];
+}
+void mm(int m, int n, int k, const double *a, const double *b, double *c) {
+  for (int p = 0; p < k; p++)
+    for (int i = 0; i < m; i++) axpy(n, a[p * m + i], &b[p * n], &c[i * n]);
+}
+`;
+  const found = nests(text);
+  assert.equal(found.length, 1);
+  assert.match(found[0].message, /`c` re-read on every `p` of this unblocked 3-deep nest \(p-i-axpy\.i order\)/);
+  assert.match(found[0].assumptions?.[0] ?? '', /the `i` and `i` \(in `axpy`\) loops sweep a 2-D block/);
+});
+
 test('a loop stepping by a cache tile hands tiles to the helper: neither the driver nor the helper is an unblocked nest', () => {
   const text = `void tile(int m, int n, int k, double *a, double *b, double *c) {
   for (int j = 0; j < n; j++)

@@ -393,7 +393,7 @@ class FunctionWalker extends LoopWalker {
         } else this.env.delete(info.name);
         const address = value ? unparen(value) : null;
         const ofStruct = !this.isKernel && !VECTOR_TYPES.has(type) && address?.type === 'pointer_expression' && field(address, 'operator')?.text === '&' && unparen(field(address, 'argument'))?.type === 'field_expression';
-        if (ofStruct && !this.env.has(info.name)) this.structPointers.add(info.name);
+        if ((ofStruct && !this.env.has(info.name)) || (value && this.linkedRecord(type, value, info.name, n))) this.structPointers.add(info.name);
         else this.structPointers.delete(info.name);
       } else if (type === 'auto' && (pointee = value ? this.evalPtr(value) : null)) {
         // `auto out = voxels + voxelidx * stride;`: a pointer into the buffer, as if declared `T* out`
@@ -415,6 +415,36 @@ class FunctionWalker extends LoopWalker {
       if (own?.kind === 'ptr' && own.base === info.name) this.declaredIn.set(info.name, [...this.loopStack]);
       else this.declaredIn.delete(info.name);
     }
+  }
+
+  /**
+   * `node_t *q = p->child[0];` (or `p->next`, `&net->layers[0]`) in host code: a pointer to another record of the caller's,
+   * read from a member of a pointer parameter or of such a local, whose members are then buffers as a parameter's are.
+   * Its type names no element (`float *x = p->data` is a buffer); read outside loops, or from values no loop changes
+   * (`q = nodes[i]` under `for i` is another record on each pass), and never pointed elsewhere (`q = q->next`).
+   */
+  protected linkedRecord(type: string, value: Node, name: string, decl: Node): boolean {
+    const t = baseType(type);
+    if (this.isKernel || !/^[A-Za-z_][\w:]*$/.test(t) || VECTOR_TYPES.has(t) || this.templateParams.has(t) || elementBits(t, this.aliases) !== null || /^(?:void|auto|char|bool|FILE)$/.test(t)) return false;
+    let v: Node | null = unparen(value);
+    while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
+    if (v?.type === 'pointer_expression' && field(v, 'operator')?.text === '&') v = unparen(field(v, 'argument'));
+    while (v?.type === 'subscript_expression') v = unparen(field(v, 'argument'));
+    if (v?.type !== 'field_expression') return false;
+    let obj: Node | null = v;
+    while (obj?.type === 'field_expression' || obj?.type === 'subscript_expression') obj = unparen(field(obj, 'argument'));
+    const root = obj?.type === 'identifier' && (this.params.get(obj.text)?.pointer || this.structPointers.has(obj.text));
+    if (!root || identifiersOf(value).some((x) => this.isLoopVariable(x) || (this.localTypes.has(x) && !this.stableObject(x)))) return false;
+    let moved = false;
+    if (decl.parent) {
+      walk(decl.parent, (c) => {
+        if (moved) return false;
+        const target = c.type === 'assignment_expression' ? field(c, 'left') : c.type === 'update_expression' ? field(c, 'argument') : null;
+        if (target?.type === 'identifier' && target.text === name) moved = true;
+        return !moved;
+      });
+    }
+    return !moved;
   }
 
   /** `float (*s)[2][T][T] = (float (*)[2][T][T])smem`: `(*s)[b][r][c]` is then one flat offset into smem. */

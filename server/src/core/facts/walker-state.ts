@@ -259,14 +259,17 @@ export abstract class WalkerState extends Evaluator {
     this.calls.push({ kind: 'call', name: left.text, range: nodeRange(n), nameRange: nodeRange(left), args: [], argRoots: [], loops: [...this.loopStack], scopes: [...this.branches] });
   }
 
-  /** `s += e`, `s -= e`, `s *= e`, `s = s + e` on a scalar declared outside the innermost enclosing loop: a reduction of that loop. */
+  /**
+   * `s += e`, `s -= e`, `s *= e`, `s = s + e` on a scalar declared outside the innermost enclosing loop: a reduction of that loop
+   * (op `+=`, `-=`, `*=`); `m = fmaxf(m, e)`, `m = m > e ? m : e` or `if (e > m) m = e;`: a running max or min (op `max`, `min`).
+   */
   protected noteReduction(name: string, op: string, right: Node | null, at: Node): void {
     const local = this.localTypes.get(name);
     if (!local || local.depth >= this.loopStack.length) return;
     const r = unparen(right);
     const self = op === '=' && r?.type === 'binary_expression' && unparen(field(r, 'left'))?.text === name ? field(r, 'operator')?.text ?? '' : '';
-    const kind = self ? `${self}=` : op;
-    if (!['+=', '-=', '*='].includes(kind)) return;
+    const kind = self ? `${self}=` : op === '=' ? extremum(name, r, at) ?? op : op;
+    if (!['+=', '-=', '*=', 'max', 'min'].includes(kind)) return;
     // loop ids are positions in `loops`, except inside an inlined helper, whose loops are its own
     const id = this.loopStack[this.loopStack.length - 1];
     const loop = this.loops.find((l) => l.id === id);
@@ -402,4 +405,70 @@ export abstract class WalkerState extends Evaluator {
     const r = rootName(a);
     return r === null ? null : this.memberAliases.get(r) ?? r;
   }
+}
+
+/** The text of an expression without spaces or the parentheses around it. */
+const bare = (n: Node | null): string => unparen(n)?.text.replace(/\s+/g, '') ?? '';
+/** `a > b` (`>=`, `<`, `<=`): which of the two sides it holds larger, or null for any other test. */
+function larger(cond: Node | null): { big: string; small: string } | null {
+  const c = unparen(cond?.type === 'condition_clause' ? field(cond, 'value') ?? namedChildren(cond)[0] ?? null : cond);
+  const op = c?.type === 'binary_expression' ? field(c, 'operator')?.text : undefined;
+  if (!c || !op || !['>', '>=', '<', '<='].includes(op)) return null;
+  const [l, r] = [bare(field(c, 'left')), bare(field(c, 'right'))];
+  return op.startsWith('>') ? { big: l, small: r } : { big: r, small: l };
+}
+/** Calls that return the larger or the smaller of their two arguments. */
+const MAX_CALL = /^(?:std::)?(?:fmax[fl]?|max|MAX|Max)$/;
+const MIN_CALL = /^(?:std::)?(?:fmin[fl]?|min|MIN|Min)$/;
+
+/**
+ * `m = e`, with `e` the right side, as a step of a running max or min of `m`: `m = fmaxf(m, e)`, `m = std::max(m, e)`,
+ * `m = m > e ? m : e` (either way round), or the assignment alone in the arm of `if (e > m)` with no `else`. An `if`
+ * that also records where the max was (`if (x[i] > m) { m = x[i]; k = i; }`, an argmax) is not one: the index rides along;
+ * nor is a running value the loop reads anywhere else (`m = MAX(m, x[i]); if (m == x[i]) k = i;`).
+ */
+function extremum(name: string, right: Node | null, at: Node): 'max' | 'min' | null {
+  const found = extremumStep(name, right, at);
+  return found && !readElsewhere(name, found.statement) ? found.op : null;
+}
+
+const LOOP_STATEMENTS = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
+/** Does the body of the loop around `statement` name `name` outside `statement`? */
+function readElsewhere(name: string, statement: Node): boolean {
+  let loop = statement.parent;
+  while (loop && !LOOP_STATEMENTS.has(loop.type)) loop = loop.parent;
+  const body = loop ? field(loop, 'body') : null;
+  if (!body) return false;
+  let seen = false;
+  walk(body, (c) => {
+    if (seen || c.id === statement.id) return false;
+    if (c.type === 'identifier' && c.text === name) seen = true;
+    return !seen;
+  });
+  return seen;
+}
+
+function extremumStep(name: string, right: Node | null, at: Node): { op: 'max' | 'min'; statement: Node } | null {
+  const step = (op: 'max' | 'min' | null, statement: Node = at) => (op ? { op, statement } : null);
+  if (right?.type === 'call_expression') {
+    const callee = (field(right, 'function')?.text ?? '').replace(/\s+/g, '').replace(/<[^<>]*>$/, '');
+    const args = namedChildren(field(right, 'arguments') ?? right).filter((a) => a.type !== 'comment');
+    if (args.length !== 2 || !args.some((a) => bare(a) === name) || args.every((a) => bare(a) === name)) return null;
+    return step(MAX_CALL.test(callee) ? 'max' : MIN_CALL.test(callee) ? 'min' : null);
+  }
+  if (right?.type === 'conditional_expression') {
+    const test = larger(field(right, 'condition'));
+    const [yes, no] = [bare(field(right, 'consequence')), bare(field(right, 'alternative'))];
+    if (!test || ![yes, no].includes(name) || yes === no || !([test.big, test.small].includes(yes) && [test.big, test.small].includes(no))) return null;
+    return step(yes === test.big ? 'max' : 'min');
+  }
+  // `if (e > m) m = e;` / `if (m < e) { m = e; }`
+  let stmt: Node | null = at.parent?.type === 'expression_statement' ? at.parent : null;
+  if (stmt?.parent?.type === 'compound_statement' && namedChildren(stmt.parent).filter((c) => c.type !== 'comment').length === 1) stmt = stmt.parent;
+  const branch = stmt?.parent;
+  if (!stmt || branch?.type !== 'if_statement' || field(branch, 'consequence')?.id !== stmt.id || field(branch, 'alternative')) return null;
+  const test = larger(field(branch, 'condition'));
+  const value = bare(right);
+  if (!test || value === name || value === '') return null;
+  return step(test.big === value && test.small === name ? 'max' : test.big === name && test.small === value ? 'min' : null, branch);
 }

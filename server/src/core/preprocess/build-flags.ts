@@ -12,12 +12,16 @@ export interface BuildFlags {
   fastMath: boolean;
   /** -Ofast, -ffast-math or -fno-math-errno: math calls set no errno, so a vector math library can take them. */
   noMathErrno: boolean;
+  /** -ffinite-math-only with -fno-signed-zeros, named on their own (-ffast-math sets `fastMath`): a float max may be taken in lanes. */
+  finiteMath?: boolean;
 }
 
 export const DEFAULT_BUILD: BuildFlags = Object.freeze({ fastMath: false, noMathErrno: false });
 
 const BUILD_FILES = ['compile_commands.json', 'build/compile_commands.json', 'Makefile', 'makefile', 'GNUmakefile', 'CMakeLists.txt'];
 const FAST_MATH = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fassociative-math)\b/m;
+const FINITE_ONLY = /(?:^|[\s"'=(,])-ffinite-math-only\b/m;
+const NO_SIGNED_ZEROS = /(?:^|[\s"'=(,])-fno-signed-zeros\b/m;
 const NO_MATH_ERRNO = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fno-math-errno)\b/m;
 /**
  * The part of a build file that sets flags for the default build: comments left out (a
@@ -88,6 +92,8 @@ export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
   const roots = options.roots.map((r) => path.resolve(r));
   let fastMath = false;
   let noMathErrno = false;
+  let finiteOnly = false;
+  let noSignedZeros = false;
   for (let d = dir, level = 0; level <= MAX_LEVELS; level++) {
     for (const name of BUILD_FILES) {
       const text = options.reader.read(path.join(d, name));
@@ -95,12 +101,15 @@ export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
       const said = flagsSaid(name, text);
       fastMath ||= FAST_MATH.test(said);
       noMathErrno ||= NO_MATH_ERRNO.test(said);
+      finiteOnly ||= FINITE_ONLY.test(said);
+      noSignedZeros ||= NO_SIGNED_ZEROS.test(said);
     }
     const up = path.dirname(d);
     if (roots.includes(d) || up === d) break;
     d = up;
   }
-  const flags = fastMath || noMathErrno ? { fastMath, noMathErrno } : DEFAULT_BUILD;
+  const finiteMath = finiteOnly && noSignedZeros;
+  const flags = fastMath || noMathErrno || finiteMath ? { fastMath, noMathErrno, ...(finiteMath ? { finiteMath } : {}) } : DEFAULT_BUILD;
   if (byDir.size > 1000) byDir.clear();
   byDir.set(dir, { flags, at: now });
   return flags;

@@ -69,7 +69,10 @@ class Nest {
     const whole = withInlined(fn);
     for (const l of whole.loops) this.byId.set(l.id, l);
     this.loops = whole.loops.filter((l) => this.chain(l).includes(root));
-    this.accesses = whole.accesses.filter((a) => a.loops.includes(root.id) && a.space !== 'shared');
+    // (a scalar tail after a vector loop, `for (; i < n; ++i)` from where `i` stopped, repeats the vector loop's
+    // accesses for its last few elements, at a start the walk does not know: the vector loop's accesses say it all)
+    const tail = new Set(whole.loops.filter((l) => l.tail).map((l) => l.id));
+    this.accesses = whole.accesses.filter((a) => a.loops.includes(root.id) && a.space !== 'shared' && !a.loops.some((id) => tail.has(id)));
   }
 
   /** The loop and its ancestors, innermost first. */
@@ -418,12 +421,15 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   const deepest = nest.loops.reduce((a, b) => (nest.chain(b).length > nest.chain(a).length ? b : a), nest.root);
   const order = nest.chain(deepest).reverse().filter((l) => nest.counts(l));
   const depth = order.length;
-  const orderText = order.every((l) => l.variable) ? ` (${order.map((l) => l.variable).join('-')} order)` : '';
+  // (a helper's loop named like a loop around its call, `i` in `axpy` under the caller's `i`, is named with its helper)
+  const label = (l: LoopFact) => (l.helper && order.some((o) => o !== l && o.variable === l.variable) ? `${l.helper}.${l.variable}` : l.variable);
+  const orderText = order.every((l) => l.variable) ? ` (${order.map(label).join('-')} order)` : '';
 
   const main = primary[0];
   const reuseLoop = main[0].loop;
   // the loops to block: those the re-read array is swept by (sibling loops of one name count once)
-  const blockLoops = [...new Map(main.flatMap((r) => r.sweeps).sort((a, b) => a.depth - b.depth || a.id - b.id).map((l) => [l.variable ?? `#${l.id}`, l])).values()];
+  // (a helper's loop is not the caller's loop of the same name)
+  const blockLoops = [...new Map(main.flatMap((r) => r.sweeps).sort((a, b) => a.depth - b.depth || a.id - b.id).map((l) => [`${l.helper ?? ''}.${l.variable ?? `#${l.id}`}`, l])).values()];
   // the re-reading and the sweeping all inside a helper (a benchmark's repeat loop around `naiveMatmul(...)`):
   // the helper's own nest, reported where the helper is defined
   if (reuseLoop.helper && blockLoops.every((l) => l.helper)) return null;
