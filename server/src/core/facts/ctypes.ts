@@ -10,6 +10,9 @@ const ELEMENT_BITS: Record<string, number> = {
   __nv_fp8x2_e4m3: 16, __nv_fp8x2_e5m2: 16, __nv_fp8x4_e4m3: 32, __nv_fp8x4_e5m2: 32,
   short: 16, 'unsigned short': 16, int16_t: 16, uint16_t: 16,
   half: 16, __half: 16, __nv_bfloat16: 16, nv_bfloat16: 16, bfloat16: 16,
+  // PyTorch's and CUTLASS's storage types, which extension kernels take directly (`const at::BFloat16* x`)
+  'at::Half': 16, 'at::BFloat16': 16, 'c10::Half': 16, 'c10::BFloat16': 16, 'cutlass::half_t': 16, 'cutlass::bfloat16_t': 16,
+  'at::Float8_e4m3fn': 8, 'at::Float8_e5m2': 8, 'c10::Float8_e4m3fn': 8, 'c10::Float8_e5m2': 8,
   int: 32, unsigned: 32, 'unsigned int': 32, int32_t: 32, uint32_t: 32, float: 32,
   half2: 32, __half2: 32, __nv_bfloat162: 32, nv_bfloat162: 32, char4: 32, uchar4: 32,
   long: 64, 'long long': 64, 'unsigned long': 64, 'unsigned long long': 64, 'long int': 64, 'long long int': 64,
@@ -23,7 +26,7 @@ export const VECTOR_TYPES = new Set([
   'half2', '__half2', '__nv_bfloat162', 'nv_bfloat162', 'char4', 'uchar4',
   '__nv_fp8x2_e4m3', '__nv_fp8x2_e5m2', '__nv_fp8x4_e4m3', '__nv_fp8x4_e5m2',
 ]);
-export const FLOAT_TYPES = new Set(['float', 'double', 'half', '__half', '__nv_bfloat16', 'nv_bfloat16']);
+export const FLOAT_TYPES = new Set(['float', 'double', 'half', '__half', '__nv_bfloat16', 'nv_bfloat16', 'at::Half', 'at::BFloat16', 'c10::Half', 'c10::BFloat16']);
 /** `std::vector<float>`, `std::array<float, N>`, `std::span<const float>` -> `float`. */
 export function containerElement(typeText: string): string | null {
   const m = /^(?:std::)?(?:vector|array|span)\s*<\s*(?:const\s+)?([\w:]+(?:\s+\w+)?)\s*[,>]/.exec(typeText.trim());
