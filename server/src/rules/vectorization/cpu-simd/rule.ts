@@ -268,7 +268,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // (three channels of a pixel, read whole, still want a structure of arrays)
   const groupSize = strided ? Math.abs(strided.indices[strided.indices.length - 1].coefficient(l.symbol).constant) : 0;
   // (or a loop unrolled by hand, `i += 4` over `v[i]` ... `v[i + 3]` on every array it touches: a contiguous copy or transform)
-  const unrolledByHand = !!strided && groupSize >= 2 && inLoop.every((a) => coversAllResidues(a, groupSize, inLoop));
+  // (accesses the loop does not move, a local `up[0]` the unrolled body keeps its values in, have no stride to cover)
+  const moves = (a: AccessFact) => a.indices.some((p) => p.dependsOn((x) => x === l.symbol));
+  const unrolledByHand = !!strided && groupSize >= 2 && inLoop.every((a) => !moves(a) || coversAllResidues(a, groupSize, inLoop));
   const wholeGroups = !!strided && ((groupSize >= 8 && coversAllResidues(strided, groupSize, inLoop)) || unrolledByHand);
   if (strided && !tiny && !wholeGroups && shortStride(strided, l)) {
     return {
