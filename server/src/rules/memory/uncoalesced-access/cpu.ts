@@ -4,6 +4,7 @@
 // (`B[k * N + j]`) while an enclosing loop's variable moves the contiguous index: every
 // iteration lands on a new cache line, and interchanging the two loops makes the walk
 // contiguous (and vectorizable).
+import { filterBound } from '../../common/filter-taps';
 import { detail, elementsText } from '../../common/detail';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -83,8 +84,10 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   // loops that walk the same way under the same outer loop (a normalization's mean, variance and output passes): one cause, one finding
   const byCause = new Map<string, { finding: RuleFinding; more: number }>();
-  // (a stencil's taps, `jj = -RADIUS; jj <= RADIUS`, are unrolled: the loop around them decides)
-  const innermost = fn.loops.filter((l) => l.variable !== null && !windowLoop(l, fn.loops) && !fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) && !untunedLoop(fn, l));
+  // (a stencil's taps, `jj = -RADIUS; jj <= RADIUS`, and a filter's, `j < kernel_w`, are a few: the loop around them decides)
+  const taps = (l: LoopFact) => windowLoop(l, fn.loops) || filterBound(l.bound);
+  const inside = (c: LoopFact, l: LoopFact): boolean => c.parent !== null && (c.parent === l.id || (!!fn.loops[c.parent] && inside(fn.loops[c.parent], l)));
+  const innermost = fn.loops.filter((l) => l.variable !== null && !taps(l) && !fn.loops.some((c) => !taps(c) && inside(c, l)) && !untunedLoop(fn, l));
   for (const inner of innermost) {
     // a few rows (`r < rows`, every caller passing BATCH_SIZE 8): the lines they touch stay in L1 while the outer loop moves along them
     if (inner.trips !== undefined && inner.trips <= FEW_ROWS) continue;

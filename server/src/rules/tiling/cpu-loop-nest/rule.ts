@@ -9,6 +9,7 @@
 // `for (i = i0; i < i0 + bs; ++i)`). Filter loops (`r < R`, `kx < KW`) never make a nest
 // deep nor are named as loops to block. When the re-reading loop carries a dependence
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
+import { filterBound } from '../../common/filter-taps';
 import { hasBlockedTwin } from '../../common/blocked-twin';
 import { detail } from '../../common/detail';
 import { isReferenceOracle, untunedHosts } from '../../common/reference';
@@ -26,8 +27,6 @@ import type { Poly } from '../../../core/affine';
 const SMALL_TRIP = 64;
 /** Names of a tile or block size: `bs`, `BS`, `TILE`, `block_size`, `nb`, or a number. */
 const TILE_SIZE = '[1-9]\\d+|[4-9]|[A-Za-z_]*(?:bs|BS|[Tt]ile|TILE|[Bb]lock|BLOCK|nb|NB)[A-Za-z_0-9]*|[bB]';
-/** Bounds naming a filter or window size: loops over them are small, never worth blocking. */
-const FILTER_BOUND = /^(?:KH|KW|kh|kw|kH|kW|Kh|Kw|ksize|kSize|KSIZE|ks|KS|kernel_size|kernelSize|KERNEL_SIZE|kernel_h|kernel_w|kernelH|kernelW|filter_size|filterSize|FILTER_SIZE|filter_h|filter_w|FH|FW|fh|fw|radius|RADIUS|window|win)$/;
 /** Re-read data of a known size at or below this stays in L2 on current CPUs (256 KiB to 2 MiB): nothing to block. */
 const L2_BYTES = 256 * 1024;
 /** A loop stepping by this much or more (or by a symbol) over an inner loop that follows it is a tile loop. */
@@ -95,7 +94,7 @@ class Nest {
   filterLoop(l: LoopFact): boolean {
     const last = /([A-Za-z_]\w*)\s*\)?\s*$/.exec(l.bound ?? '')?.[1];
     if (!last || !l.variable) return false;
-    if (FILTER_BOUND.test(last)) return true;
+    if (filterBound(last)) return true;
     if (!/^(R|S)$/.test(last)) return false;
     return this.accesses.some((a) =>
       a.indices.some((p) => {

@@ -21,6 +21,7 @@
 // short fixed-length sums (unrolled whole), on plain copies, on kernels, device code and
 // `main`, and on CPU references and set-up (common/reference.ts: oracles by name, a kernel's
 // CPU twin, functions whose output a caller checks, `gemm(...); compareResults(...)`).
+import { filterBound } from '../../common/filter-taps';
 import { coversAllResidues } from '../../common/residues';
 import { untunedLoop } from '../../common/timed-region';
 import { detail } from '../../common/detail';
@@ -262,7 +263,8 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   }
   // a loop of a few constant iterations (`j < 2` over a 2x2 block) is unrolled, not vectorized: its own
   // accesses say nothing (a filter window's computed index below is about the loops around it)
-  const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP || countsFewItems(l.bound);
+  // (and so is a filter's, `j < kernel_w`: a few taps, whose strides the pixel loop around them decides)
+  const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP || countsFewItems(l.bound) || filterBound(l.bound);
   // a short constant stride (`rgb[3 * i + c]`, an array of structures)
   // every field of records of 8 or more is read (`w[8*k]` ... `w[8*k + 7]`): contiguous blocks, not interleaved fields
   // (three channels of a pixel, read whole, still want a structure of arrays)
