@@ -6,7 +6,7 @@
 // `T* A` is a `float*`) when every launch in the file agrees, or the types it may be when they differ.
 import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
-import { elementBits } from './facts/ctypes';
+import { baseType, elementBits } from './facts/ctypes';
 import { baseName } from './project';
 import { Poly } from './affine';
 
@@ -60,14 +60,34 @@ function addTypes(seen: Pick<Seen, 'types'>, c: CallFact): void {
  * The kernel's type parameters that the launches set to known types: one (`T` -> `float`), or
  * several (`Transpose_Kernel<__half>` and `<float>`: `T` is one of them).
  */
-function typeBindings(f: FunctionFacts, seen: Seen | undefined, instantiated: readonly Set<string | null>[] = []): Map<string, string[]> | null {
+function typeBindings(f: FunctionFacts, seen: Seen | undefined, instantiated: readonly Set<string | null>[] = [], owner?: ReadonlyMap<CallFact, FunctionFacts>): Map<string, string[]> | null {
   if ((!seen && !instantiated.length) || !f.templateParams.length) return null;
   let out: Map<string, string[]> | null = null;
   f.templateParams.forEach((name, i) => {
     const set = new Set([...(seen?.types[i] ?? []), ...(instantiated[i] ?? [])]);
+    if (!set.size && seen && owner) for (const t of deducedTypes(f, name, seen.launches, owner) ?? []) set.add(t);
     if (set.size && !set.has(null)) (out ??= new Map()).set(name, [...set] as string[]);
   });
   return out;
+}
+
+/**
+ * The types launches without template arguments deduce for `name` (`k<<<g, b>>>(w, ...)` with the kernel's `const F* w`
+ * given the caller's `const float* w` parameter: `F` is `float`), or null when any launch's argument is not such a name.
+ */
+function deducedTypes(f: FunctionFacts, name: string, launches: readonly CallFact[], owner: ReadonlyMap<CallFact, FunctionFacts>): string[] | null {
+  const at = f.params.findIndex((p) => p.pointer && baseType(p.type) === name);
+  if (at < 0 || !launches.length) return null;
+  const out = new Set<string>();
+  for (const c of launches) {
+    if (c.templateArgs?.length || c.args.length !== f.params.length) return null;
+    const arg = c.args[at].trim();
+    const given = owner.get(c)?.params.find((p) => p.name === arg && p.pointer);
+    const type = given ? baseType(given.type) : '';
+    if (!given || elementBits(type) === null) return null;
+    out.add(type);
+  }
+  return [...out];
 }
 
 /** The types each kernel's explicit instantiations give its parameters (`template __global__ void k<half, 1024>(...);`), by base name. */
@@ -346,7 +366,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const singleBlock = seen?.oneBlock ?? false;
     const subWarp = seen?.subWarp ?? false;
-    const types = typeBindings(f, seen, instantiated.get(baseName(f.name)));
+    const types = typeBindings(f, seen, instantiated.get(baseName(f.name)), owner);
     const small = smallProblem(f, seen);
     const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
