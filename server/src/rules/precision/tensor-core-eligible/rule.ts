@@ -39,6 +39,9 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   const operand = (a: AccessFact) => FP32(a.elemType) && !a.elemAlternatives && a.space !== 'constant';
   const g = gemmLoop(fn, operand) ?? outerProductLoop(fn, operand);
   if (!g) return [];
+  // each product scattered by atomics to a place a loaded index picks (`atomicAdd(out + nbr[k] * M + m, ...)`, a point
+  // cloud's neighbours): no output tile an MMA could accumulate in registers
+  if (fn.accesses.some((a) => a.kind === 'atomic' && a.loops.includes(g.loop.id) && a.indices.some((p) => p.unknown))) return [];
   const v = g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop';
   return [{
     range: g.loop.headerRange,
