@@ -1,6 +1,7 @@
 // The analysis engine: text -> tree -> facts (per function, cached by function text) ->
 // rules -> findings with severity, citations and suppressions applied. Shared by the
 // CLI, the language server and the tests; no LSP or VS Code imports.
+import { functorKernelReason } from './facts/functor-kernels';
 import type { Tree } from 'web-tree-sitter';
 import { Parsers, ParseTimeout, detectLanguage, grammarFor, isAnalysableExtension, type GrammarName } from './parser';
 import { DEFAULT_CONFIG, type Config, type LanguageSetting } from './config';
@@ -677,6 +678,10 @@ export class Engine {
       (language === 'triton' && isPythonTestPath(path, this.workspaceRoots));
     const otherAccelerator = otherAcceleratorOf(path, this.workspaceRoots);
     const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen);
+    for (const f of functions) {
+      const why = functorKernelReason(f);
+      if (why) skipped.push({ function: f.name, reason: why, line: f.range.start.line });
+    }
     return {
       language, functions: language === 'triton' ? functions : withLaunchShapes(withCallSiteTrips(functions, lines), instantiations), lines, skipped,
       ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
