@@ -9,5 +9,5 @@ export function functorKernelReason(f: FunctionFacts): string | null {
   if (!f.isKernel || f.decorators || f.accesses.some((a) => a.space === 'global' || a.space === 'shared')) return null;
   const functor = f.params.find((p) => !p.pointer && f.templateParams.includes(p.type.replace(/\b(?:const|volatile)\b|&/g, '').trim()) &&
     f.calls.some((c) => c.kind === 'call' && c.name === p.name));
-  return functor ? `its work is \`${functor.name}(...)\`, a function object passed at the launch (a device lambda), which is not modelled` : null;
+  return functor ? `its work is \`${functor.name}(...)\`, a function object passed at the launch (a functor or a device lambda), which is not modelled` : null;
 }
