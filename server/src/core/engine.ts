@@ -1,6 +1,7 @@
 // The analysis engine: text -> tree -> facts (per function, cached by function text) ->
 // rules -> findings with severity, citations and suppressions applied. Shared by the
 // CLI, the language server and the tests; no LSP or VS Code imports.
+import { declaredNames, isSyclSource } from './facts/declared-only';
 import { functorKernelReason } from './facts/functor-kernels';
 import type { Tree } from 'web-tree-sitter';
 import { Parsers, ParseTimeout, detectLanguage, grammarFor, isAnalysableExtension, type GrammarName } from './parser';
@@ -677,6 +678,8 @@ export class Engine {
     const notTuned = isNotTunedPath(path, this.workspaceRoots) || (language === 'cpp' && isRuntimeKernelSource(text)) ||
       (language === 'triton' && isPythonTestPath(path, this.workspaceRoots));
     const otherAccelerator = otherAcceleratorOf(path, this.workspaceRoots);
+    const declaredOnly = language === 'triton' ? [] : declaredNames(lines);
+    const sycl = language !== 'triton' && isSyclSource(lines);
     const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen);
     for (const f of functions) {
       const why = functorKernelReason(f);
@@ -685,7 +688,7 @@ export class Engine {
     return {
       language, functions: language === 'triton' ? functions : withLaunchShapes(withCallSiteTrips(functions, lines), instantiations), lines, skipped,
       ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
-      ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(instantiations.length ? { instantiations } : {}),
+      ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(sycl ? { sycl } : {}), ...(instantiations.length ? { instantiations } : {}),
     };
   }
 

@@ -315,6 +315,10 @@ export interface FileFacts {
    * `musa/`: core/test-code.ts), where advice about NVIDIA's tensor cores and copy pipelines does not hold.
    */
   otherAccelerator?: string;
+  /** C/C++: names the file declares without defining them, prototypes and random-number objects (facts/declared-only.ts). */
+  declaredOnly?: string[];
+  /** C/C++: a SYCL source, whose loops run in work-items. */
+  sycl?: boolean;
 }
 
 /** Branch ids number the arms of one conditional together: arms of one `if`/`switch` exclude each other. */

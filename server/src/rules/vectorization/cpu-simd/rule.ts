@@ -46,25 +46,12 @@ const VECTOR_REGISTER = /^__m(?:64|128|256|512)[di]?$|^float32x4_t$|^float64x2_t
 /** libm calls gcc and clang do not vectorize at -O3: `sqrt` without -fno-math-errno, the others without -ffast-math and a vector math library. */
 /** Calls that keep a loop scalar: random numbers, methods of objects, element swaps (a plain function may be an inline helper from a header). */
 const OPAQUE_CALL = /^(?:std::)?rand$|rand_r|drand48|[Rr]andom|_distribution|[Gg]aussian|NormallyDistributed|\.|->|(?:^|::)swap$/;
-/** Random-number engines and distributions: objects whose call (`dist(gen)`) draws the next number of a serial sequence. */
-const RANDOM_OBJECT = /_distribution\b|\bmt19937|\bminstd_rand|\branlux|\bdefault_random_engine|\bknuth_b|[Rr]andom|[Rr]ng\b|RNG\b/;
-/** `T name(...);` on one line: a prototype at file level, or an object constructed in place in a body (C++'s vexing parse). */
-const DECLARED = /^(\s*)(?!return\b|else\b|case\b|goto\b|throw\b|delete\b|new\b|co_return\b|typedef\b|using\b)((?:[A-Za-z_][\w:]*(?:<[^;{}()]*>)?[\s*&]+)+)([A-Za-z_]\w*)\s*\([^;{}]*\)\s*(?:const\s*)?;\s*(?:\/\/.*|\/\*.*)?$/;
 /**
- * Names a loop cannot see into that the file declares but never defines: functions only prototyped here (defined in
- * another translation unit: `const float *net_forward(net_t *net, const float *x);`), and random-number objects a body
- * constructs (`std::uniform_real_distribution<float> dist(0.f, 1.f);`), whose call steps a serial generator.
+ * Names a loop cannot see into: those the file declares but never defines (facts/declared-only.ts), less the
+ * libm and inlined calls judged on their own.
  */
-function declaredElsewhere(lines: readonly string[], defined: ReadonlySet<string>): Set<string> {
-  const out = new Set<string>();
-  for (const line of lines) {
-    if (!line.includes('(') || !line.includes(';')) continue;
-    const m = DECLARED.exec(line);
-    if (!m || defined.has(m[3]) || LIBM_CALL.test(m[3]) || INLINE_CALL.test(m[3])) continue;
-    // (in a body, only a generator or a distribution: other objects called by name, `Map<...> m(p, n)`, are accessors)
-    if (m[1].length === 0 || RANDOM_OBJECT.test(m[2])) out.add(m[3]);
-  }
-  return out;
+function declaredElsewhere(declared: readonly string[], defined: ReadonlySet<string>): Set<string> {
+  return new Set(declared.filter((name) => !defined.has(name) && !LIBM_CALL.test(name) && !INLINE_CALL.test(name)));
 }
 /** Calls compilers inline or vectorize themselves: min / max / abs, casts, and the usual element accessors. */
 const INLINE_CALL = /^(?:std::)?(?:min|max|fmin|fminf|fmax|fmaxf|abs|fabs|fabsf|floor|floorf|ceil|ceilf|round|roundf|rint|rintf|copysign|copysignf|fma|fmaf|static_cast|reinterpret_cast|const_cast|size|data|at|operator\[\]|get|real|imag|conj|norm)$/;
@@ -430,7 +417,7 @@ export const rule: Rule = {
     // a SYCL source (`sycl::nd_item`, `sycl::fmax`, SYCLomatic's `dpct::`): its loops run in work-items, or in helpers its
     // kernels call through a template argument (`cpy_blck_f32_q5_1` handed to `cpy_f32_q<cpy_blck, qk>`), which the device
     // compiler vectorizes across work-items
-    if (facts.lines.some((line) => (line.includes('sycl::') || line.includes('dpct::')) && /\b(?:sycl|dpct)::/.test(line))) return [];
+    if (facts.sycl) return [];
     // the plain `#else` twin of a function the file also writes with intrinsics (`#ifdef __SSE__ ... #else ...`): the fallback
     const twins = facts.functions.filter(byHand).map((f) => f.name);
     const references = new Set([...untunedHosts(facts.functions, facts.project), ...checkedByCaller(facts.functions), ...twins]);
@@ -440,7 +427,7 @@ export const rule: Rule = {
     // the file's own functions (and its headers' helpers, seen as calls too) may be inlined into a loop
     const local = new Set(facts.functions.map((f) => f.name));
     const names = [...local].join(',');
-    const elsewhere = declaredElsewhere(facts.lines, local);
+    const elsewhere = declaredElsewhere(facts.declaredOnly ?? [], local);
     const hot = calledInLoops(facts.functions);
     const hotKey = [...hot].map(([k, v]) => `${k}${v ? '+' : '-'}`).join(',');
     return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, hot, elsewhere, `${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}`));
