@@ -12,7 +12,8 @@
 //     (math-errno for `sqrt`; `exp`, `pow` need -ffast-math's vector math library) in a loop that stores;
 //   - a load through a computed index (`src[clamp(y + dy) * w + x]`) feeding a reduction;
 //   - five or more pointer parameters without `restrict` with stores among them: run-time
-//     overlap checks, or none of it vectorized (a hint: `restrict` alone measured nothing on a saxpy).
+//     overlap checks, or none of it vectorized (a hint: `restrict` alone measured nothing on a saxpy);
+//     not where a load gathers through a computed index, which keeps the loop scalar whatever the aliasing.
 // A column walk counts only where an enclosing loop moves the contiguous index (the interchange
 // itself is memory/uncoalesced-access's finding; this one says what it does to SIMD).
 // Quiet on loops under `#pragma omp simd` (or ivdep / clang loop vectorize), in functions
@@ -339,7 +340,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
     const p = params.get(n);
     return !!p && !p.restrict && [...storedTypes].some((t) => mayAlias(t, baseType(p.type)));
   });
-  if (pointers.length >= MANY_POINTERS && !tiny && stores.some((a) => pointers.includes(a.array))) {
+  // a load through a computed index (`val[row_start[r] + k]`) is a gather: aliasing is not what keeps that loop scalar
+  const gathers = loads.some((a) => a.indices.some((p) => p.unknown));
+  if (pointers.length >= MANY_POINTERS && !tiny && !gathers && stores.some((a) => pointers.includes(a.array))) {
     return {
       message: `the ${v} loop goes through ${pointers.length} pointers without \`restrict\`: run-time overlap checks between its stores and the other pointers, or no SIMD`,
       detail: detail(
