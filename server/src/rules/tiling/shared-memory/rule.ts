@@ -95,14 +95,28 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
     if (c.terms.size === 0) return `every thread along ${axis} reads the same element`;
   }
   const k = idx.coefficient(loop.symbol);
+  if (k.unknown || !loop.step?.isConstant || loop.step.constant !== 1) return null;
   for (const axis of usedAxes) {
     const c = idx.coefficient(axis);
-    if (!c.unknown && !k.unknown && c.equals(k) && loop.step?.isConstant && loop.step.constant === 1) {
-      return `thread ${axis} + 1 reads at step ${loop.variable} what thread ${axis} reads at step ${loop.variable} + 1`;
-    }
+    if (c.unknown) continue;
+    if (c.equals(k)) return `thread ${axis} + 1 reads at step ${loop.variable} what thread ${axis} reads at step ${loop.variable} + 1`;
+    // `in[(q * stride + t) * ...]`: a strided window, still overlapping its neighbour's while the stride is below the taps
+    const stride = strideOf(c, k);
+    if (stride) return `thread ${axis} + 1 reads at step ${loop.variable} + ${stride} what thread ${axis} reads at step ${loop.variable}`;
   }
   return null;
 }
+
+/** A convolution's stride (`stride`, `stride_w`, `s.stride`) when `c`, a thread axis' coefficient, is `k` times it, else null. */
+function strideOf(c: Poly, k: Poly): string | null {
+  for (const sym of c.symbols()) {
+    if (!STRIDE.test(sym.replace(/^.*(?:\.|->)/, ''))) continue;
+    if (c.equals(k.mul(Poly.sym(sym)))) return sym;
+  }
+  return null;
+}
+// (a convolution's, not a tensor's row stride: `rstride`, `x_stride`, `stride_am` name a layout, and a row apart shares nothing)
+const STRIDE = /^(?:(?:conv_?)?strides?(?:_?(?:[hwxy]|height|width))?|st_?[xyhw])$/i;
 
 /** Whether an index depends on a thread axis, directly or through the operands of its `/`, `%`, `&`, `>>` (an atom we cannot read does). */
 const reaches = (p: Poly, axis: string): boolean =>
@@ -189,7 +203,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
     // broadcast served by the cache; staging pays off when operands are re-read along
     // both thread axes or in a sliding window, as in matmul and convolution.
     // a 2-D sliding window (direct convolution, a blur) is worth staging on its own
-    const window2d = reused.length === 1 && reused[0].why!.includes(' + 1 reads at step') && fn.loops.filter((l) => reused[0].a.indices[0].dependsOn((s) => s === l.symbol)).length >= 2;
+    const slides = reused.length === 1 && reused[0].why!.includes(' reads at step');
+    const window2d = slides && fn.loops.filter((l) => reused[0].a.indices[0].dependsOn((s) => s === l.symbol)).length >= 2;
     // (so is a row every warp of the block re-reads, its lanes apart: the coalesced naive SGEMM's `B[k * N + (tid % 32)]`)
     if (reused.length < 2 && !window2d && !reused.some((r) => r.why === ACROSS_WARPS)) continue;
     for (let p = loop.parent; p !== null; p = fn.loops[p]?.parent ?? null) reported.add(p);
