@@ -66,6 +66,12 @@ function withoutLoopStarts(p: Poly, loops: readonly LoopFact[]): Poly {
   return out;
 }
 
+/** Whether an access reads dimension `s` through an operation on it: an atom (`s / 4`) or a uniform expression kept as text (`(blockIdx.x)/(kv_mul)`). */
+function readsThrough(acc: AccessFact, s: string): boolean {
+  return acc.indices.some((p) => [...p.symbols()].some((t) => t !== s && (
+    (symbolKind(t) === 'uniform' && /[^\w.]/.test(t) && t.includes(s)) || !!atomDef(t)?.args.some((q) => q.dependsOn((u) => u === s)))));
+}
+
 /** Whether these loops all have constant trip counts whose product is at most 64. */
 function smallConstantNest(fn: FunctionFacts, loops: ReadonlySet<number>): boolean {
   let product = 1;
@@ -116,9 +122,11 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
           new Set(acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))].flatMap(expand)).filter((s) => !ofMine(s) && !inner(s)));
         const da = dims(a);
         const db = dims(b);
-        // each operand needs a dimension of its own (A's row, B's column)
-        const own = (x: Set<string>, y: Set<string>) => [...x].some((s) => !y.has(s));
-        if (!own(da, db) || !own(db, da)) continue;
+        // each operand needs a dimension of its own (A's row, B's column); a dimension the other reads through a quotient
+        // is not (`q[h * D + i]` against `k[t * KV + (h / group) * D + i]`: grouped heads share a key row, one query each)
+        const covers = (y: Set<string>, other: AccessFact, s: string) => y.has(s) || readsThrough(other, s);
+        const own = (x: Set<string>, y: Set<string>, other: AccessFact) => [...x].some((s) => !covers(y, other, s));
+        if (!own(da, db, b) || !own(db, da, a)) continue;
         const loopSyms = (acc: AccessFact) =>
           [...new Set(acc.indices.flatMap((p) => [...p.symbols()]))].filter((s) => symbolKind(s) === 'loop' && fn.loops.some((l) => enclosing.has(l.id) && ofLoop(l)(s)));
         if ([a, b].some((acc) => acc.indices.some((p) => isWindow(withoutLoopStarts(p, starts(acc)), loopSyms(acc))))) continue;
