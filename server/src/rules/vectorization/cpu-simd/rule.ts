@@ -156,7 +156,8 @@ function contiguousOuter(fn: FunctionFacts, l: LoopFact, a: AccessFact): LoopFac
 }
 
 function stride(a: AccessFact, l: LoopFact): string {
-  if (a.indices.length > 1) return 'a whole row';
+  // (`u[i3][i2][2 * i1]` under `for i1` moves only the contiguous index: elements apart, not rows)
+  if (a.indices.slice(0, -1).some((p) => p.coefficient(l.symbol).terms.size > 0)) return 'a whole row';
   const c = a.indices[a.indices.length - 1].coefficient(l.symbol);
   return c.isConstant ? `${Math.abs(c.constant)} elements` : `\`${c.toString()}\` elements`;
 }
