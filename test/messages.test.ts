@@ -191,3 +191,10 @@ test('an interleaved tree reduction is given the range of its conflict over the 
   assert.match(found[0].detail ?? '', /sequential addressing/);
   assert.doesNotMatch(found[0].detail ?? '', /Pad /);
 });
+
+test('a loop that moves only the last index of a 3-D array by 2 is said to read 2 elements apart, not a whole row', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/vectorization/cpu-simd/fixtures/grid_coarsening.c');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'vectorization/cpu-simd');
+  assert.match(f.message, /2 elements apart per step/);
+});

@@ -34,13 +34,16 @@ export function tiledNest(fn: FunctionFacts, root: LoopFact): boolean {
 /**
  * Whether `inner` walks inside a tile of `outer`: it starts from `outer`'s variable (`for (k = kk; ...)`), is bounded by it
  * plus a size or by a `min` (`k < kk + nb`, `min(ii + BS, n)`), or runs as many steps as `outer` strides (`j < BLK` under
- * `jj += BLK`); a triangular bound `j <= i` is no tile, nor a start from an outer loop that steps by one.
+ * `jj += BLK`, the size a constant or a run-time setting); a triangular bound `j <= i` is no tile, nor a start from an outer loop that steps by one.
  */
 export function pointLoopOf(inner: LoopFact, outer: LoopFact): boolean {
   // (an outer loop that steps by one element is no tile loop: `for (t = first(c); ...)` inside `c++` is a window)
   const byOne = !!outer.step?.isConstant && Math.abs(outer.step.constant) === 1;
   // `for (j = 0; j < BLK; j++) ... x[jj + j]` under `jj += BLK`: the tile's offset is in the index, not the loop
   const acrossStep = !byOne && !!outer.step?.isConstant && inner.trips !== undefined && inner.trips === Math.abs(outer.step.constant);
-  return !!outer.variable && ((!byOne && !!inner.init?.dependsOn((s) => s === outer.symbol)) || acrossStep ||
+  // (the tile size a run-time setting: `j < blk` from 0 under `jj += blk`)
+  const acrossSize = !!outer.step && !outer.step.unknown && !outer.step.isConstant && !!inner.init?.isConstant && inner.init.constant === 0 &&
+    !!inner.limit && !inner.inclusive && inner.limit.equals(outer.step);
+  return !!outer.variable && ((!byOne && !!inner.init?.dependsOn((s) => s === outer.symbol)) || acrossStep || acrossSize ||
     (inner.bound !== null && new RegExp(`\\b${outer.variable}\\s*\\+|\\bmin\\s*\\(`).test(inner.bound)));
 }

@@ -4,6 +4,7 @@ import { field, nodeRange } from '../../syntax';
 import { tick } from '../../budget';
 import type { Range } from '../../types';
 import type { CallFact, CallKind, FunctionFacts, LoopFact, ParamFact } from '../model';
+import { launchedKernel } from './wrapped-launch';
 import { compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 
 export const COPY_METHODS = new Set(['cpu', 'item', 'tolist', 'numpy']);
@@ -331,10 +332,10 @@ export class HostWalker {
     const keywordValues = keywords.map((k) => field(k, 'value')).filter((v): v is Node => !!v);
     const argOps = () => [...positional.map((a) => this.expr(a)), ...keywordValues.map((v) => this.expr(v))];
 
-    // kernel[grid](...) launches
+    // kernel[grid](...) launches (and wrap_triton(kernel)[grid](...))
     const launchee = fn.type === 'subscript' ? field(fn, 'value') : null;
-    if (launchee && (launchee.type === 'identifier' || (launchee.type === 'attribute' && field(launchee, 'attribute')))) {
-      const nameNode = launchee.type === 'identifier' ? launchee : field(launchee, 'attribute')!;
+    const nameNode = launchedKernel(launchee);
+    if (launchee && nameNode) {
       const gridItems = children(fn).filter((c) => c.isNamed && c.id !== launchee.id && c.type !== 'comment');
       const ops = [...gridItems.map((g) => this.expr(g)), ...argOps()];
       return this.push(n, 'launch', nameNode.text, 'call', positional, ops, {

@@ -6,9 +6,10 @@
 // each lane reads its own 32-byte sector (`x_ptr + rows * stride_row + col`: one program
 // per column walking down the rows).
 // Quiet when the stride is 1, unknown (no launch in the file binds it), a `.stride(-1)` /
-// last-dimension stride, when another axis of the block may be the contiguous one (Triton
-// then orders the threads along it: a transposed tile is read coalesced), in masked-out
-// broadcasts, and in reference oracles.
+// last-dimension stride, the stride of a tensor the host made with strides of its own
+// (`.as_strided(...)`, `.t()`, `.permute(...)`: column-major, whatever its dim 0), when
+// another axis of the block may be the contiguous one (Triton then orders the threads along
+// it: a transposed tile is read coalesced), in masked-out broadcasts, and in reference oracles.
 import { detail } from '../../common/detail';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -29,6 +30,18 @@ interface Launch {
   call: CallFact;
   /** Ranks of the host's tensors, where its code says (`torch.empty((m, n))`, `m, n = x.shape`). */
   ranks: Map<string, number>;
+  /** Host tensors made with strides of their own (`.as_strided(shape, (1, K))`, `.t()`, `.permute(...)`): not row-major. */
+  restrided: Set<string>;
+}
+
+/** A view or allocation that sets its own strides: its `.stride(0)` may well be 1 (a column-major scale tensor). */
+const RESTRIDED = /\.(?:as_strided|t|transpose|permute|swapaxes|movedim)\s*\(|\.(?:T|mT|mH)\b|\bempty_strided\s*\(|memory_format\s*=/;
+
+/** Host tensors assigned from a restriding view or allocation (`s = x.new_empty(k, m).as_strided((k, m), (1, k))`). */
+function hostRestrided(host: FunctionFacts): Set<string> {
+  const out = new Set<string>();
+  for (const c of host.calls) if (c.form === 'assign' && RESTRIDED.test(c.args[0] ?? '')) for (const name of c.assignedTo ?? []) out.add(name);
+  return out;
 }
 
 /** Tensor ranks a host function shows: shapes it creates, and `a, b = x.shape` unpacking. */
@@ -55,10 +68,11 @@ interface Stride {
  */
 function leadingStride(k: FunctionFacts, param: string, launches: Launch[]): Stride | null {
   let seen: Stride | null = null;
-  for (const { call, ranks } of launches) {
+  for (const { call, ranks, restrided } of launches) {
     const bound = bindArguments(k, call)?.get(param);
     const m = bound ? /^([A-Za-z_]\w*)\.stride\((-?\d+)\)$/.exec(bound.text) : null;
     if (!m) return null; // a launch that passes something else: no claim
+    if (restrided.has(m[1])) return null; // its strides are its own: `stride(0)` may be the unit one
     // the rank: from the host code, else a tensor passed with one stride only is taken as 1-D (`w.stride(0)` is then 1)
     const strides = new Set([...call.args, ...(call.keywords ?? []).map((kw) => kw.value)].map((t) => new RegExp(`^${m[1]}\\.stride\\((-?\\d+)\\)$`).exec(t.replace(/\s+/g, ''))?.[1]).filter((d) => d !== undefined));
     const rank = ranks.get(m[1]) ?? (strides.size <= 1 ? 1 : null);
@@ -149,7 +163,8 @@ export function tritonUncoalesced(facts: FileFacts): RuleFinding[] {
     const launches = hosts.flatMap((h) => {
       const calls = h.calls.filter((c) => c.kind === 'launch' && c.name === k.name);
       const ranks = calls.length ? hostRanks(h) : new Map<string, number>();
-      return calls.map((call) => ({ call, ranks }));
+      const restrided = calls.length ? hostRestrided(h) : new Set<string>();
+      return calls.map((call) => ({ call, ranks, restrided }));
     });
     out.push(...checkKernel(k, launches));
   }

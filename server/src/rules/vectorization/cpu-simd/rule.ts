@@ -35,6 +35,7 @@ import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFunction } from '../../common/memo';
 import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
+import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { checkCpu } from '../../memory/uncoalesced-access/cpu';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
@@ -156,7 +157,8 @@ function contiguousOuter(fn: FunctionFacts, l: LoopFact, a: AccessFact): LoopFac
 }
 
 function stride(a: AccessFact, l: LoopFact): string {
-  if (a.indices.length > 1) return 'a whole row';
+  // (`u[i3][i2][2 * i1]` under `for i1` moves only the contiguous index: elements apart, not rows)
+  if (a.indices.slice(0, -1).some((p) => p.coefficient(l.symbol).terms.size > 0)) return 'a whole row';
   const c = a.indices[a.indices.length - 1].coefficient(l.symbol);
   return c.isConstant ? `${Math.abs(c.constant)} elements` : `\`${c.toString()}\` elements`;
 }
@@ -279,7 +281,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const across = strided ? contiguousOuter(fn, l, strided) : null;
   // (one cause, one finding: where memory/uncoalesced-access reports a walk of this loop, under any of its accesses
   // (it names a loop it folds into another finding by that loop's first access), its interchange is the advice)
-  if (strided && across && !tiny && !inLoop.some((a) => walked.has(at(a.range)))) {
+  // (a tile's column loop, `j < BLK` under `jj += BLK`: a blocked transpose, strided on one side whichever loop is inside)
+  const tileColumns = !!across && loopAndAncestors(fn, across).slice(1).some((o) => pointLoopOf(across, o));
+  if (strided && across && !tiny && !tileColumns && !inLoop.some((a) => walked.has(at(a.range)))) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD loads, the loop stays scalar`,
       detail: detail(
