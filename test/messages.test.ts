@@ -198,3 +198,12 @@ test('a loop that moves only the last index of a 3-D array by 2 is said to read 
   const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'vectorization/cpu-simd');
   assert.match(f.message, /2 elements apart per step/);
 });
+
+test('loops that walk one grid two apart the same way are one cpu-simd finding that counts the others', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/vectorization/cpu-simd/fixtures/grid_coarsening.c');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'vectorization/cpu-simd' && x.function === 'interpolate');
+  assert.equal(found.length, 1);
+  assert.match(found[0].message, /\(and 2 more loops like it\)$/);
+  assert.equal(found[0].related.filter((r) => r.message === 'the same in this loop').length, 2);
+});

@@ -89,6 +89,8 @@ interface Reason {
   confidence: RuleFinding['confidence'];
   assumptions: string[];
   benefit: string;
+  /** Loops with the same cause (the prolongation stencil's eight stride-2 walks of one grid) share one finding. */
+  cause?: string;
 }
 
 const REDUCTION_BENEFIT =
@@ -273,6 +275,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
       ),
       confidence: 'likely',
       assumptions: ['assumes the groups are as large as the stride (every field of a record is read)'],
+      cause: `interleaved|${strided.array}|${strided.kind}|${stride(strided, l)}`,
       benefit: 'unit-stride loads let the loop use full-width SIMD loads; how much that buys depends on the arithmetic per element (not measured here for this pattern)',
     };
   }
@@ -392,6 +395,8 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
   };
   const out: RuleFinding[] = [];
   const reported: LoopFact[] = []; // the loop of each finding in `out`
+  const causes: string[] = []; // and its cause, where loops alike share it
+  const more: number[] = []; // and how many more loops it stands for
   // the column walks memory/uncoalesced-access reports in this function, by where their access starts
   const walked = new Set(checkCpu(fn).flatMap((f) => [f.range, ...(f.related ?? []).map((r) => r.range)]).map(at));
   const exclusive = (a: LoopFact, b: LoopFact) => neverTogether(a.scopes, b.scopes);
@@ -408,10 +413,19 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
       (twin.related ??= []).push({ range: l.headerRange, message: 'the same in this loop' });
       continue;
     }
+    // the same cause in another loop of the function (one grid walked two apart in eight loops): one finding, counted
+    const alike = r.cause ? causes.indexOf(r.cause) : -1;
+    if (alike >= 0) {
+      (out[alike].related ??= []).push({ range: l.headerRange, message: 'the same in this loop' });
+      more[alike]++;
+      continue;
+    }
     reported.push(l);
+    causes.push(r.cause ?? '');
+    more.push(0);
     out.push({ range: l.headerRange, function: fn.name, message: r.message, detail: r.detail, confidence: r.confidence, assumptions: r.assumptions, benefit: r.benefit });
   }
-  return out;
+  return out.map((f, k) => (more[k] ? { ...f, message: `${f.message} (and ${more[k]} more loop${more[k] > 1 ? 's' : ''} like it)` } : f));
 }
 
 export const rule: Rule = {
