@@ -288,10 +288,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const tileColumns = !!across && loopAndAncestors(fn, across).slice(1).some((o) => pointLoopOf(across, o));
   if (strided && across && !tiny && !tileColumns && !inLoop.some((a) => walked.has(at(a.range)))) {
     return {
-      message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD loads, the loop stays scalar`,
+      message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD ${strided.kind === 'store' ? 'stores' : 'loads'}, the loop stays scalar`,
       detail: detail(
-        'Each SIMD lane would need its own load, so the compiler leaves the loop scalar.',
-        `Once \`${across.variable}\` is the innermost loop this access is unit-stride, and the loop can use full-width SIMD loads.`,
+        `Each SIMD lane would need its own ${strided.kind === 'store' ? 'store' : 'load'}, so the compiler leaves the loop scalar.`,
+        `Once \`${across.variable}\` is the innermost loop this access is unit-stride, and the loop can use full-width SIMD ${strided.kind === 'store' ? 'stores' : 'loads'}.`,
       ),
       confidence: 'likely',
       assumptions: ['assumes row-major arrays and that the loops can be interchanged (no dependence carried across them)'],
