@@ -529,3 +529,36 @@ public:
     assert.equal(sum?.range.start.line, 5);
   });
 });
+
+describe('__align__ in declarations', () => {
+  test('`__shared__ __align__(16) half As[...]` beside template fragments: the kernels are read, every offset where it was', async () => {
+    const text = `#include <mma.h>
+using namespace nvcuda;
+struct __align__(16) Pair { float a, b; };
+__global__ void tiles(const half* A, float* C, int K) {
+  __shared__ __align__(16) half As[64][32];
+  __shared__ __align__(16) half Bs[32][64];
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+  wmma::fill_fragment(acc, 0.0f);
+  for (int k = 0; k < K; k += 32) {
+    As[threadIdx.x / 4][threadIdx.x % 4] = A[threadIdx.x * K + k];
+    __syncthreads();
+    wmma::fragment<wmma::matrix_a, 16, 16, 16, half, wmma::row_major> a;
+    wmma::load_matrix_sync(a, &As[0][0], 32);
+  }
+  wmma::store_matrix_sync(C, acc, 64, wmma::mem_row_major);
+}
+__global__ void strided(const float* x, float* y) {
+  y[threadIdx.x * 32] = x[threadIdx.x];
+}
+`;
+    const result = (await Engine.create(['cuda'])).analyzeText('/r/align.cu', text);
+    assert.deepEqual(result.skipped ?? [], []);
+    const strided = result.findings.find((f) => f.rule === 'memory/uncoalesced-access' && f.function === 'strided');
+    assert.equal(strided?.range.start.line, 17);
+    const { withAlignas } = await import('../server/src/core/parser');
+    const shown = withAlignas(text);
+    assert.equal(shown.length, text.length);
+    assert.match(shown, /struct alignas\(16\) {3}Pair/);
+  });
+});

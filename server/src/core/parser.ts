@@ -102,7 +102,7 @@ export class Parsers {
    * `text` and `oldTree` must stay as they are until the parse is done or cancelled.
    */
   startParse(grammar: GrammarName, source: string, oldTree?: Tree | null, timeoutMs = 2000): SlicedParse {
-    const text = grammar === 'python' ? source : withoutExportMacros(source);
+    const text = grammar === 'python' ? source : withAlignas(withoutExportMacros(source));
     const shared = this.parsers.get(grammar);
     if (!shared) throw new Error(`the ${grammar} grammar is not loaded`);
     let own: Parser | null = null; // holds the unfinished parse between slices
@@ -173,4 +173,16 @@ const EXPORT_MACRO = /\b(class|struct)(\s+)([A-Z][A-Z0-9_]*[A-Z0-9])(?=\s+[A-Za-
 export function withoutExportMacros(text: string): string {
   if (!text.includes('class ') && !text.includes('struct ')) return text;
   return text.replace(EXPORT_MACRO, (_m, kw: string, sp: string, name: string) => kw + sp + ' '.repeat(name.length));
+}
+
+/**
+ * `__shared__ __align__(16) half As[TILE][TK];`: CUDA's alignment macro is unknown to the
+ * grammar, whose error recovery can then swallow the whole function (and the next one). The
+ * grammar gets the C++ spelling it knows, `alignas(16)`, padded with spaces to the same
+ * length: offsets stay, the text shown is the file's own, and a struct's alignment still reads.
+ */
+const ALIGN_MACRO = /\b__align__(\s*\([^()\n]*\))/g;
+export function withAlignas(text: string): string {
+  if (!text.includes('__align__')) return text;
+  return text.replace(ALIGN_MACRO, (_m, args: string) => `alignas${args}  `);
 }

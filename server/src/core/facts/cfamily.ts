@@ -21,6 +21,7 @@ import type { HostHelpers } from './host-inline';
 import { branchId, type FunctionFacts, type MemorySpace } from './model';
 import { emptyBraces, endsInExit, endsInReturn, equalityTest, functionDeclarator, identifiersOf, initializerValue, joinValues, paramFacts, randomDraws, rootName, uniformOrNull } from './c-syntax';
 import { classify } from './classify';
+import { asmCalls, asmOperand } from './inline-asm';
 import { LoopWalker } from './walker-loops';
 
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
@@ -504,10 +505,10 @@ class FunctionWalker extends LoopWalker {
           return true;
         }
         case 'gnu_asm_expression': {
-          // inline PTX (`asm volatile("mma.sync.aligned.m16n8k8...")`): tensor-core work the rules see as an `mma` call
+          // inline PTX (`asm volatile("mma.sync.aligned.m16n8k8...")`, `cp.async.wait_group %0`): calls the rules read
           const code = field(c, 'assembly_code')?.text ?? '';
-          if (/\b(?:w?gmma|mma)\.|\bldmatrix\b|\bHMMA\b/.test(code)) {
-            this.calls.push({ kind: 'call', name: 'mma_asm', range: nodeRange(c), nameRange: nodeRange(c), args: [], argRoots: [], loops: [...this.loopStack], scopes: [...this.branches] });
+          for (const a of asmCalls(code, (i) => asmOperand(c, i))) {
+            this.calls.push({ kind: 'call', name: a.name, range: nodeRange(c), nameRange: nodeRange(c), args: a.args, argRoots: a.args.map(() => null), loops: [...this.loopStack], scopes: [...this.branches] });
           }
           if (this.isKernel) this.asmAccesses(c, code);
           return true;

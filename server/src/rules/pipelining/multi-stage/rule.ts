@@ -22,6 +22,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { stagedLoops, type StagedLoop } from './staged';
 import { registerBlocked } from '../../tiling/register-blocking/rule';
 import { tritonMultiStage } from './triton';
+import { waitedAtOnce } from './waited-at-once';
 import { fix } from './fix';
 
 /** Asynchronous copies and the pipeline primitives around them: the kernel pipelines already. */
@@ -65,7 +66,8 @@ function bothFromShared(fn: FunctionFacts, loop: LoopFact): boolean {
 
 function checkCuda(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
-  if (fn.calls.some((c) => ASYNC.test(c.name))) return [];
+  // (asynchronous copies already: unless each is waited for as soon as it is committed)
+  if (fn.calls.some((c) => ASYNC.test(c.name))) return waitedAtOnce(fn);
   const out: RuleFinding[] = [];
   for (const s of stagedLoops(fn)) {
     if (!s.copiesOnly || s.streams) continue;
