@@ -19,6 +19,8 @@ const ELEMENT_BITS: Record<string, number> = {
   'unsigned long int': 64, 'unsigned long long int': 64, int64_t: 64, uint64_t: 64, size_t: 64, double: 64,
   float2: 64, int2: 64, uint2: 64,
   float4: 128, int4: 128, uint4: 128, double2: 128, longlong2: 128,
+  // cuComplex.h's and cufft.h's element types (a complex is two reals, one element)
+  cufftReal: 32, cufftDoubleReal: 64, cuFloatComplex: 64, cuComplex: 64, cufftComplex: 64, cuDoubleComplex: 128, cufftDoubleComplex: 128,
 };
 /** Types that already move several elements per access. */
 export const VECTOR_TYPES = new Set([

@@ -123,6 +123,16 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
       (at.length > 0 && at.every((s) => outsideTimedRegion(s.caller, s.call)));
     if (reference) out.add(name);
   }
+  // a helper only references call (`compute_reference` -> `transpose_on_cpu`) computes the expected result too
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const name of hosts.keys()) {
+      const at = sites.get(name) ?? [];
+      if (out.has(name) || !at.length || !at.every((s) => out.has(s.caller.name) || isReferenceOracle(s.caller.name))) continue;
+      out.add(name);
+      grew = true;
+    }
+  }
   untunedMemo.set(functions, out);
   return out;
 }
