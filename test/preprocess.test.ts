@@ -3,6 +3,7 @@
 // the safety of header reading (roots, symlinks, FIFOs, size).
 import { describe, test, before, after } from 'node:test';
 import { Engine } from '../server/src/core/engine';
+import { withAlignas } from '../server/src/core/parser';
 import { withBudget } from '../server/src/core/budget';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, realpathSync, existsSync } from 'node:fs';
@@ -556,7 +557,6 @@ __global__ void strided(const float* x, float* y) {
     assert.deepEqual(result.skipped ?? [], []);
     const strided = result.findings.find((f) => f.rule === 'memory/uncoalesced-access' && f.function === 'strided');
     assert.equal(strided?.range.start.line, 17);
-    const { withAlignas } = await import('../server/src/core/parser');
     const shown = withAlignas(text);
     assert.equal(shown.length, text.length);
     assert.match(shown, /struct alignas\(16\) {3}Pair/);
