@@ -207,3 +207,12 @@ test('loops that walk one grid two apart the same way are one cpu-simd finding t
   assert.match(found[0].message, /\(and 2 more loops like it\)$/);
   assert.equal(found[0].related.filter((r) => r.message === 'the same in this loop').length, 2);
 });
+
+test('a halo column picked from a padded grid (`nx + 2` per row) is advised on its layout, not on the thread mapping', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/halo_column_pack.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f.message, /threads `nx \+ 2` elements apart/);
+  assert.match(f.detail ?? '', /Nothing else in the kernel reads the elements between the lanes/);
+  assert.doesNotMatch(f.detail ?? '', /Map threadIdx\.x to the contiguous/);
+});

@@ -436,12 +436,26 @@ function samplingStep(index: Poly, stride: { atom?: string; by?: string }, fn: F
  */
 function stridedPick(a: AccessFact, index: Poly, globals: readonly AccessFact[]): boolean {
   const pitch = index.coefficient(TID);
-  if (index.hasAtoms || pitch.unknown || pitch.isConstant || pitch.terms.size !== 1) return false;
+  if (index.hasAtoms || pitch.unknown || pitch.isConstant) return false;
   if (globals.some((b) => b !== a && b.array === a.array)) return false;
-  const [pitchSymbols] = [...pitch.terms.keys()].map((k) => k.split('*'));
-  // a coefficient every term of which carries the pitch moves the index by whole multiples of it
-  const multiple = (c: Poly) => !c.unknown && c.terms.size > 0 && !c.terms.has('') && [...c.terms.keys()].every((k) => pitchSymbols.every((s) => k.split('*').includes(s)));
+  // a coefficient that is the pitch times something moves the index by whole multiples of it (`nx + 2` of a padded grid too)
+  const multiple = (c: Poly) => !c.unknown && c.terms.size > 0 && quotient(c, pitch) !== null;
   return [...index.symbols()].every((s) => s === TID || symbolKind(s) === 'uniform' || symbolKind(s) === 'dim' || multiple(index.coefficient(s)));
+}
+
+/** `q` with `c = pitch * q` (`blockDim.x * nx + 2 * blockDim.x` over `nx + 2` is `blockDim.x`), or null when there is none. */
+function quotient(c: Poly, pitch: Poly): Poly | null {
+  // divide by the pitch's term of most symbols, then check the product gives back every term
+  const [lead, leadCoef] = [...pitch.terms].filter(([k]) => k !== '').sort((x, y) => y[0].split('*').length - x[0].split('*').length)[0] ?? [];
+  if (lead === undefined || !leadCoef) return null;
+  let q = Poly.const(0);
+  for (const [k, v] of c.terms) {
+    const rest = k ? k.split('*') : [];
+    if (!lead.split('*').every((s) => rest.includes(s) && rest.splice(rest.indexOf(s), 1).length === 1)) continue;
+    if (!Number.isInteger(v / leadCoef)) return null;
+    q = q.add(rest.reduce((m, s) => m.mul(Poly.sym(s)), Poly.const(v / leadCoef)));
+  }
+  return q.terms.size > 0 && c.equals(pitch.mul(q)) ? q : null;
 }
 
 /** The uniform sizes inside an atom (`T` in `tid % T`), which the lanes' values depend on. */
