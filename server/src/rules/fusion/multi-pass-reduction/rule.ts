@@ -17,7 +17,7 @@
 // Quiet: online (max with a rescaled sum in one loop) and Welford forms, rows read once
 // (registers or shared memory), block-, warp- or grid-stride sweeps in CUDA, two-level
 // reductions (the second launch reads the partials, not the input), global statistics
-// (a single value: the next pass needs a grid-wide barrier), two kernels whose first merges
+// (a single value, or one partial per block of a grid-stride sweep: the next pass needs a grid-wide barrier), two kernels whose first merges
 // a row split over several blocks with atomics (the same barrier), reference oracles, and scans
 // (the first pass rewrites the buffer or calls `tl.cumsum`; the second adds block totals back).
 import { detail } from '../../common/detail';
@@ -30,6 +30,7 @@ import { perFunction, perHost } from '../../common/memo';
 import { launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
+import { gridWidePartials } from './grid-wide';
 import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
 
 const KERNELS_BENEFIT =
@@ -143,6 +144,9 @@ function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
         const perElement = (l: Launch) => [...(l.loads.get(stats) ?? [])].some((f) => l.loads.get(buffer)?.has(f));
         const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l));
         if (!second || second.call.range === first.call.range) continue;
+        // a sweep of the whole buffer by the whole grid, one partial per block (an L2 norm, a regression's sums): the
+        // statistic is the buffer's, and the pass that uses it waits for every block; no row fits one block
+        if (gridWidePartials(first, buffer, stats)) continue;
         // the consumer is a matrix multiply (`tl.dot` over tiles: flash attention's backward reading `do` with `delta`):
         // it loads the buffer tile by tile for its own products, and no online form folds the statistic into it
         if (second.kernel.calls.some((c) => /(?:^|\.)dot$/.test(c.name))) continue;

@@ -1,0 +1,34 @@
+// A statistics launch whose sweep spans the whole grid: its threads walk the buffer in a
+// grid-stride loop (or each block takes its share of the whole input) and it writes one
+// partial per block. The statistic is the whole buffer's, not a row's: the pass that uses it
+// needs a grid-wide barrier first, so two reads of the buffer are the minimum.
+import { isVarying } from '../../../core/affine';
+import type { FunctionFacts } from '../../../core/facts/model';
+import { bind, type Launch } from '../../common/launch-flow';
+import { mentionsGridDim } from '../../vectorization/vector-memory-access/rows';
+
+/** The kernel parameters the launch binds to the caller's buffer `root`. */
+function paramsOf(l: Launch, root: string): string[] {
+  const bound = bind(l.kernel, l.call);
+  return bound ? [...bound].filter(([, r]) => r === root).map(([p]) => p) : [];
+}
+
+/** Every load of `param` moves with a grid-stride loop or at a block's share of the whole input (`blockIdx.x * (n / gridDim.x)`). */
+function sweptByGrid(k: FunctionFacts, param: string): boolean {
+  const loads = k.accesses.filter((a) => a.space === 'global' && a.array === param && a.kind !== 'store');
+  const gridLoops = new Set(k.loops.filter((l) => l.gridStride).map((l) => l.id));
+  return loads.length > 0 && loads.every((a) => a.loops.some((id) => gridLoops.has(id)) || a.indices.some((p) => mentionsGridDim(p.coefficient('blockIdx.x'))));
+}
+
+/** Every write of `param` is at an index of blocks alone (`partial[blockIdx.x]`, `partial[2 * nb + blockIdx.x]`: one partial per block) or a fixed one (an atomic total). */
+function perBlock(k: FunctionFacts, param: string): boolean {
+  const writes = k.accesses.filter((a) => a.space === 'global' && a.array === param && a.kind !== 'load');
+  return writes.length > 0 && writes.every((a) => a.indices.every((p) => !p.unknown && !p.dependsOn(isVarying)));
+}
+
+/** The launch reduces `buffer` over the whole grid into per-block partials of `stats`. */
+export function gridWidePartials(first: Launch, buffer: string, stats: string): boolean {
+  const swept = paramsOf(first, buffer);
+  const partials = paramsOf(first, stats);
+  return swept.length > 0 && partials.length > 0 && swept.every((p) => sweptByGrid(first.kernel, p)) && partials.every((p) => perBlock(first.kernel, p));
+}
