@@ -32,9 +32,12 @@ export const isPythonOracle = (functionName: string): boolean =>
 /** A Python function under `@torch.compile` (`@torch.compile()`, `@torch.compile(mode="max-autotune")`): Inductor fuses its pointwise ops into their producers, so the fusion rules leave it alone. */
 export const compiledByTorch = (fn: FunctionFacts): boolean => !!fn.decorators?.some((d) => /^(?:torch\.)?compile(?:\(|$)/.test(d));
 
-/** A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`, `assert_allclose`): its sums and scans run once. */
+/**
+ * A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`,
+ * `assert_allclose`, and the comparers callers check with, `maxError`, `max_abs_diff`): its sums and scans run once.
+ */
 export const isResultCheck = (functionName: string): boolean =>
-  /^(?:[Cc]heck|[Vv]erify|[Vv]alidate|[Aa]ssert|[Cc]ompare)(?:[A-Z_]|$)|all_?close|AllClose/.test(functionName);
+  /^(?:[Cc]heck|[Vv]erify|[Vv]alidate|[Aa]ssert|[Cc]ompare)(?:[A-Z_]|$)|all_?close|AllClose/.test(functionName) || CHECKER.test(functionName);
 
 /** Calls that compare results (`compareResults(C, C_gpu)`, `EXPECT_NEAR`, `allclose`). */
 const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*|(?:EXPECT|ASSERT)_[A-Z_]+)$/i;
