@@ -182,6 +182,26 @@ test('a pitch made of several sizes is assumed long as a whole (`deg*deg` at lea
   assert.ok(f.assumptions.includes('assumes `deg*deg` is at least 32 at run time'), f.assumptions.join('\n'));
 });
 
+test('the sizes assumed long are those that set the lanes apart (`D`), not those that only place the warp (the cloud a block works on)', async () => {
+  const engine = await Engine.create();
+  const text = [
+    '__global__ void nearest(const float* pts, float* best, int P, int D, int chunks) {',
+    '  for (int chunk = blockIdx.x; chunk < 64 * chunks; chunk += gridDim.x) {',
+    '    int n = chunk / chunks;',
+    '    int p = blockDim.x * (chunk % chunks) + threadIdx.x;',
+    '    if (p >= P) continue;',
+    '    float s = 0.f;',
+    '    for (int d = 0; d < D; ++d) s += pts[n * P * D + p * D + d];',
+    '    best[n * P + p] = s;',
+    '  }',
+    '}',
+    'void run(const float* v, float* o, int P, int D) { nearest<<<240, 256>>>(v, o, P, D, (P + 255) / 256); }',
+  ].join('\n');
+  const [f] = engine.analyzeText('/tmp/nearest.cu', text).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f.message, /`D` elements apart/);
+  assert.ok(f.assumptions.includes('assumes `D` is at least 32 at run time'), f.assumptions.join('\n'));
+});
+
 test('an interleaved tree reduction is given the range of its conflict over the doubling loop, and sequential addressing as the fix', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/interleaved_tree.cu');

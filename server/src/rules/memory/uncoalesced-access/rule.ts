@@ -11,6 +11,7 @@ import { countsSequences } from '../../../core/facts/sequence-bound';
 import { FLOAT_TYPES } from '../../../core/facts/ctypes';
 import { FLAG_NAME, SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
+import { laneSizes, uniformsIn } from './sizes';
 import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
 import { untunedHosts } from '../../common/reference';
@@ -326,12 +327,12 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     if (stride.by && countsSequences(stride.by)) continue;
     // uniform symbols the verdict rests on (`N*threadIdx.x`, `tid % T`): say so
     const symbolic = [...index.symbols()].filter((s) => symbolKind(s) === 'uniform' && index.coefficient(s).dependsOn((t) => t === TID || t.startsWith('#op')));
-    const inAtoms = index.hasAtoms ? [...new Set([...index.symbols()].flatMap((s) => atomUniforms(s)))] : [];
+    const inAtoms = index.hasAtoms ? [...new Set([...index.symbols()].flatMap((s) => uniformsIn(s)))] : [];
     // a template parameter that multiplies the thread index (`t_col * TN`, `(K / T) * tx`) is set at the launch: unknown here
     if (symbolic.some((x) => fn.templateParams.includes(x) || (displaySymbol(x).match(NAMES) ?? []).some((n) => fn.templateParams.includes(n)))) continue;
     // (a pitch made of several sizes, `6*levels` or `C*C`, is assumed long as a whole: it need not be each factor)
     const pitch = !unit.unknown && !unit.isConstant && !inAtoms.length && (unit.terms.size > 1 || [...unit.terms.keys()].some((k) => k.includes('*')) || [...unit.terms.values()].some((c) => c !== 1)) ? stride.by : undefined;
-    const sizes = pitch ? [pitch] : [...new Set([...symbolic, ...inAtoms])].map(displaySymbol);
+    const sizes = pitch ? [pitch] : laneSizes(index, !!blockX).map(displaySymbol);
     const row = csrRow(index);
     const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth || row ? 'likely' : 'proven';
     const assumptions = [a.activeLanes
@@ -456,13 +457,6 @@ function quotient(c: Poly, pitch: Poly): Poly | null {
     q = q.add(rest.reduce((m, s) => m.mul(Poly.sym(s)), Poly.const(v / leadCoef)));
   }
   return q.terms.size > 0 && c.equals(pitch.mul(q)) ? q : null;
-}
-
-/** The uniform sizes inside an atom (`T` in `tid % T`), which the lanes' values depend on. */
-function atomUniforms(sym: string): string[] {
-  const d = atomDef(sym);
-  if (!d) return [];
-  return d.args.flatMap((p) => [...p.symbols()].flatMap((s) => (symbolKind(s) === 'uniform' ? [s] : atomUniforms(s))));
 }
 
 /** CUDA kernels and C/C++ loop nests one function at a time (an edit re-checks only what it changed). */
