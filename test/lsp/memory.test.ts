@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getHeapStatistics } from 'node:v8';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { IdleCompaction } from '../../server/src/lsp/memory';
 
 const committed = () => getHeapStatistics().total_heap_size;
@@ -45,4 +47,34 @@ test('work arriving before the idle delay postpones the collection', async () =>
   await wait(400);
   assert.equal(m.collections, 1);
   m.dispose();
+});
+
+// In a process of its own: the growth factor is a flag of the whole process
+const YOUNG_PROBE = `
+const { getHeapSpaceStatistics } = require('node:v8');
+const { capYoungGeneration } = require(${JSON.stringify(join(__dirname, '../../server/src/lsp/memory.ts'))});
+const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+let most = young();
+const kept = [];
+for (let step = 0; step < 200; step++) {
+  // a slice of work whose objects live on (facts of files opened together), then the check the scheduler makes
+  for (let i = 0; i < 20000; i++) kept.push({ i, s: 'item ' + i });
+  if (process.argv.includes('--cap')) capYoungGeneration();
+  most = Math.max(most, young());
+}
+console.log(JSON.stringify({ most, kept: kept.length }));
+`;
+
+function youngPeak(cap: boolean): number {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', YOUNG_PROBE, '--', ...(cap ? ['--cap'] : [])], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!).most;
+}
+
+test('the young generation stops growing at its cap while a burst keeps objects alive', () => {
+  const MB = 1024 * 1024;
+  const free = youngPeak(false);
+  assert.ok(free > 16 * MB, `uncapped, V8 grows it past the cap: ${free / MB} MB`);
+  const capped = youngPeak(true);
+  assert.ok(capped <= 16 * MB, `capped at 16 MB: ${capped / MB} MB`);
 });

@@ -6,7 +6,7 @@
 // heap holds about 30 MB of live objects in about 115 MB. Full collections when the server
 // falls idle after such a burst give about 40 MB back (70 ms here). Typing in one file does
 // not grow the heap this way (its garbage dies young), so this runs after bursts only.
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** Heap growth since the last collection (or start) that makes an idle moment worth one. */
@@ -32,6 +32,35 @@ function fullCollection(): (() => void) | null {
 
 const committed = (): number => getHeapStatistics().total_heap_size;
 
+/**
+ * The young generation's size at which it stops growing. V8 doubles it up to 32 MB while a
+ * burst keeps objects alive (the facts of files opened together), and keeps it at that size
+ * for good: with 50 open files, 30 MB of RSS that holds nothing between two messages. Its
+ * ceiling is fixed at start-up (`--max-semi-space-size`, which editors launching the server
+ * do not pass), but its growth factor is read at each growth: the server sets it to 1 once
+ * the young generation has reached this size, and back to 2 should V8 shrink it. Measured
+ * here (50 open 1,000-line files; one-character edits of a 5,000-line file): 16 MB gave
+ * 172-190 MB of RSS instead of 205, with edits as fast as before; no growth at all (2 MB)
+ * gave 171 MB but slowed each edit by about 4 ms.
+ */
+const YOUNG_CAP_BYTES = 16 * 1024 * 1024;
+
+let growthFactor = 0;
+
+/** Keeps the young generation at or below YOUNG_CAP_BYTES (see there); cheap enough to call after every piece of work. */
+export function capYoungGeneration(): void {
+  const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size;
+  if (young === undefined) return;
+  const factor = young >= YOUNG_CAP_BYTES ? 1 : 2;
+  if (factor === growthFactor) return;
+  try {
+    setFlagsFromString(`--semi-space-growth-factor=${factor}`);
+  } catch {
+    // a runtime without the flag: the young generation grows as V8 decides
+  }
+  growthFactor = factor;
+}
+
 export class IdleCompaction {
   private timer: NodeJS.Timeout | null = null;
   private baseline = committed();
@@ -44,6 +73,7 @@ export class IdleCompaction {
 
   /** Work arrived: an idle collection waiting to run waits for the next idle moment. */
   busy(): void {
+    capYoungGeneration();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

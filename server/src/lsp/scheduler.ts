@@ -12,7 +12,7 @@ export class Scheduler {
 
   constructor(
     private readonly onError: (key: string, e: unknown) => void = () => undefined,
-    /** Told when work is queued and when the queue has run dry (see IdleCompaction). */
+    /** Told when work is queued or goes on, and when the queue has run dry (see IdleCompaction). */
     private readonly activity: { busy(): void; idle(): void } = { busy: () => undefined, idle: () => undefined },
   ) {}
 
@@ -53,7 +53,9 @@ export class Scheduler {
     }
     // a step may have been re-queued meanwhile (it never is synchronously, but keep the newer one)
     if (result === 'again' && !this.queue.has(key)) this.queue.set(key, step);
-    if (this.queue.size) this.kick();
-    else this.activity.idle();
+    if (this.queue.size) {
+      this.activity.busy();
+      this.kick();
+    } else this.activity.idle();
   }
 }
