@@ -26,6 +26,7 @@ const BIN = join(ROOT, 'bin', 'kernel-advisor.js');
 const BIG_LINES = 5000;
 const PARSE_REPS = 30;
 const EDITS = 200; // alternating insert / delete
+const LINE_EDITS = 100; // alternating Enter / Backspace at a line's start
 const HOVERS = 200;
 const ACTIONS = 200;
 const MEM_FILES = 50;
@@ -369,6 +370,22 @@ async function main(): Promise<void> {
       lastDiags = r.diagnostics;
     }
     timeRow('didChange → publishDiagnostics (stdio, 1-char edit)', changeTimes, 'median ≤ 10 ms, p99 ≤ 30 ms', median(changeTimes) <= 10 && pct(changeTimes, 99) <= 30);
+    // Enter at the start of a line half-way down, then Backspace: every function below moves by a line
+    const enterAt = { line: site.comment.line, character: 0 };
+    const lineTimes: number[] = [];
+    for (let k = 0; k < LINE_EDITS; k++) {
+      const version = EDITS + 2 + k;
+      const got = srv.diagnostics(uri, version);
+      const change = k % 2 === 0
+        ? { range: { start: enterAt, end: enterAt }, text: '\n' }
+        : { range: { start: enterAt, end: { line: enterAt.line + 1, character: 0 } }, text: '' };
+      const t0 = performance.now();
+      await srv.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [change] });
+      const r = await got;
+      lineTimes.push(r.at - t0);
+      lastDiags = r.diagnostics;
+    }
+    timeRow('didChange → publishDiagnostics (stdio, Enter half-way down)', lineTimes, 'median ≤ 10 ms, p99 ≤ 30 ms', median(lineTimes) <= 10 && pct(lineTimes, 99) <= 30);
     const payload = Buffer.byteLength(JSON.stringify({ uri, version: 1, diagnostics: lastDiags }));
     notes.push(`stdio: didOpen of the ${num(big.lines)}-line file → first diagnostics ${ms(openMs)}; every publish carries ${lastDiags.length} diagnostics (${(payload / 1024).toFixed(0)} KiB of JSON)`);
 

@@ -12,6 +12,8 @@ import { DEFAULT_CONFIG } from '../../server/src/core/config';
 import { detectLanguage, grammarFor } from '../../server/src/core/parser';
 import type { Finding } from '../../server/src/core/types';
 import { ruleFixtures, rng } from '../fuzz-inputs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const PIECES = ['z', ' ', '\n', ';', '(', ')', '{', '}', '//', '*/', 'i', '1', '*', '+', 'threadIdx.x', '__syncthreads();', 'const ', '<', '>', 'float'];
 const EDITS_PER_FILE = 3;
@@ -57,4 +59,59 @@ test('after random edits of every rule fixture, the incremental analysis equals 
     od.dropTree();
   }
   assert.ok(compared > 500, `compared ${compared} versions (${otherTree} re-parsed into another tree)`);
+});
+
+/** The labeled corpus's files of every language: realistic files with many functions, which a line typed near the top moves. */
+function corpusFiles(): { name: string; text: string }[] {
+  const root = join(__dirname, '..', 'corpus');
+  const out: { name: string; text: string }[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(cu|cuh|c|cc|cpp|h|hpp|py)$/.test(e.name)) out.push({ name: p.slice(root.length + 1), text: readFileSync(p, 'utf8') });
+    }
+  };
+  walk(root);
+  return out;
+}
+
+test('lines typed, deleted or pasted above functions move their findings with them, as a fresh analysis places them', async () => {
+  // (whole lines: the functions below move without changing, and the analysis reuses their facts and findings, moved)
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const R = rng(29);
+  let compared = 0;
+  let moved = 0;
+  for (const file of [...ruleFixtures(), ...corpusFiles()]) {
+    const path = `/moves/${file.name}`;
+    const language = detectLanguage(path, file.text);
+    if (!language) continue;
+    const od = new OpenDocument(TextDocument.create(`file://${path}`, 'x', 1, file.text), language);
+    const incremental = () => engine.analyzeTree(language, od.reparse(engine.parsers), od.text, DEFAULT_CONFIG, od.cache, undefined, path);
+    const before = incremental();
+    for (let k = 0; k < 3; k++) {
+      const lines = od.text.split('\n');
+      const line = Math.floor(R() * Math.min(lines.length, 40));
+      const start = { line, character: 0 };
+      const edit = k === 0
+        ? { range: { start, end: start }, text: '\n' } // Enter at a line's start
+        : k === 1
+          ? { range: { start, end: { line: line + 1, character: 0 } }, text: '' } // a line deleted
+          : { range: { start, end: start }, text: '// pasted\n\n// block\n' }; // a block pasted
+      od.applyChanges([edit], k + 2);
+      const seen = incremental();
+      const tree = fresh.parsers.parse(grammarFor(language), od.text);
+      const sameTree = tree.rootNode.toString() === od.tree!.rootNode.toString();
+      const expected = fresh.analyzeTree(language, tree, od.text, DEFAULT_CONFIG, undefined, undefined, path);
+      tree.delete();
+      if (!sameTree) continue;
+      compared++;
+      if (seen.some((f) => !before.some((b) => b.range.start.line === f.range.start.line))) moved++;
+      assert.equal(shown(seen), shown(expected), `${file.name} after ${JSON.stringify(edit)}`);
+    }
+    od.dropTree();
+  }
+  assert.ok(compared > 300, `compared ${compared} versions`);
+  assert.ok(moved > 100, `${moved} versions moved findings`);
 });

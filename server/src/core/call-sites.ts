@@ -7,6 +7,7 @@
 import type { CallFact, FunctionFacts, LoopFact } from './facts/model';
 import { tripCount } from './facts/c-syntax';
 import { Poly } from './affine';
+import { movedDerivation } from './facts/shift';
 
 /** Each host function with the trip counts its callers fix; the same object while nothing changed, so rule results stay cached. */
 export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly string[]): FunctionFacts[] {
@@ -47,6 +48,8 @@ export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly st
     const key = [...known].join();
     const hit = tripped.get(f);
     if (hit && hit.key === key) return hit.facts;
+    const moved = movedDerivation(tripped, f, key);
+    if (moved) return moved;
     let changed = false;
     const loops = f.loops.map((l): LoopFact => {
       const v = l.trips === undefined && l.kind === 'for' && l.bound !== null ? known.get(l.bound.trim()) : undefined;

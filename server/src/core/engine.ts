@@ -12,6 +12,7 @@ import type { FileRule, FunctionRule, Rule } from './rule';
 import { isSuppressed, mayBeSuppressed, suppressedLines } from './suppress';
 import { functionFacts } from './facts/cfamily';
 import { hostHelpers, inlinedStale, type HostHelpers } from './facts/host-inline';
+import { movedFacts, movedFindings, movedFrom } from './facts/shift';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
 import { recordLayouts, recordsKey, type RecordLayouts } from './facts/records';
 import { fileSwitches } from './facts/file-switches';
@@ -120,6 +121,32 @@ export class FactsCache {
     this.entries.set(where, { text: before?.text === text ? before.text : (' ' + text).slice(1), facts, reason, ...(tries !== undefined ? { timedOut: { tries, version: this.version } } : {}) });
     this.used.add(where);
   }
+  /**
+   * The facts of a function that moved by whole lines since they were cached (a line typed or
+   * deleted above it): those cached for the same text and context at another row, moved to `row`
+   * and kept there. `where` is the function's key at its row, `rows` the lines its text spans now.
+   */
+  moved(where: string, text: string, rows: { first: number; last: number }): FunctionFacts | undefined {
+    const tail = where.slice(where.indexOf(':'));
+    if (!this.byText) {
+      this.byText = new Map();
+      for (const [w, e] of this.entries) if (e.facts && !e.timedOut) this.byText.set(e.text, [...(this.byText.get(e.text) ?? []), w]);
+    }
+    for (const w of this.byText.get(text) ?? []) {
+      const e = this.entries.get(w);
+      if (this.used.has(w) || this.taken.has(w) || !e?.facts || w.slice(w.indexOf(':')) !== tail) continue;
+      const delta = Number(where.slice(0, where.indexOf(':'))) - Number(w.slice(0, w.indexOf(':')));
+      const facts = movedFacts(e.facts, delta, { first: rows.first - delta, last: rows.last - delta });
+      if (!facts) continue;
+      this.taken.add(w); // (two functions of the same text take one each)
+      this.set(where, text, facts);
+      return facts;
+    }
+    return undefined;
+  }
+  /** Cached entries by text, for `moved` (made when first needed, until the next sweep), and those it has moved. */
+  private byText: Map<string, string[]> | null = null;
+  private readonly taken = new Set<string>();
   /** Why the function cached at `where` has no facts (after `get` returned null). */
   reason(where: string): string | undefined {
     return this.entries.get(where)?.reason;
@@ -128,6 +155,8 @@ export class FactsCache {
   sweep(): void {
     for (const k of this.entries.keys()) if (!this.used.has(k)) this.entries.delete(k);
     this.used.clear();
+    this.byText = null;
+    this.taken.clear();
   }
   get size(): number {
     return this.entries.size;
@@ -136,6 +165,8 @@ export class FactsCache {
   clear(): void {
     this.entries.clear();
     this.used.clear();
+    this.byText = null;
+    this.taken.clear();
     this.context = null;
     this.complete = null;
   }
@@ -633,6 +664,8 @@ export class Engine {
         // parameters on its template_declaration, a split head's qualifiers) is in it, without asking the tree (a call into WASM)
         const readText = text.slice(i > 0 ? Math.min(spans[i - 1].endIndex, spans[i].startIndex) : 0, spans[i].endIndex);
         let f = cache?.get(where, readText);
+        // (moved by whole lines since: the same facts, lines further)
+        if (f === undefined && cache) f = cache.moved(where, readText, { first: i > 0 ? top.functions[i - 1].endPosition.row : 0, last: def.endPosition.row });
         if (f && inlinedStale(f, hosts)) f = undefined;
         let reason = UNREADABLE;
         if (f === undefined && budgetClock() >= fileDeadline) {
@@ -725,6 +758,18 @@ export class Engine {
   private readonly functionFindings = new WeakMap<FunctionFacts, Map<string, { severity: string; findings: Finding[]; skipped?: string }>>();
   /** All function rules' findings of a function, for one set of rules and severities (`key`). */
   private readonly functionResults = new WeakMap<FunctionFacts, { key: string; findings: Finding[]; skipped: NonNullable<FileResult['skipped']> }>();
+  /** A moved function's findings of all function rules (core/facts/shift.ts): its original's, moved; undefined when they cannot be. */
+  private movedResults(fn: FunctionFacts, key: string): { key: string; findings: Finding[]; skipped: NonNullable<FileResult['skipped']> } | undefined {
+    const m = movedFrom(fn);
+    const before = m && this.functionResults.get(m.from);
+    // (a rule that ran out of time is tried again; its `skipped` line is no position to move)
+    if (!m || !before || before.key !== key || before.skipped.length) return undefined;
+    const findings = movedFindings(before.findings, m.delta, m.from);
+    if (!findings) return undefined;
+    const done = { key, findings, skipped: [] };
+    this.functionResults.set(fn, done);
+    return done;
+  }
   /** Findings of file rules, per facts object (one analysis, over its slices). */
   private readonly fileRuleResults = new WeakMap<FileFacts, Map<string, { findings: RuleFinding[]; skipped?: string }>>();
 
@@ -921,6 +966,7 @@ export class Engine {
     const key = perFunction.map((a) => `${a.rule.id}=${a.severity}`).join(',');
     for (const fn of facts.functions) {
       let done = this.functionResults.get(fn);
+      if (!done || done.key !== key) done = this.movedResults(fn, key);
       if (!done || done.key !== key) {
         done = { key, findings: [], skipped: [] };
         let perRule = this.functionFindings.get(fn);

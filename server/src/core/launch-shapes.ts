@@ -9,6 +9,7 @@ import { neverTogether, type CallFact, type FunctionFacts } from './facts/model'
 import { baseType, elementBits } from './facts/ctypes';
 import { baseName } from './project';
 import { Poly } from './affine';
+import { movedDerivation } from './facts/shift';
 
 interface Seen {
   xs: Set<number | null>;
@@ -379,6 +380,8 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
     const key = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}`;
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
+    const moved = movedDerivation(shaped, f, key);
+    if (moved) return moved;
     const facts: FunctionFacts = {
       ...f,
       ...(types ? withTypes(f, types) : {}),

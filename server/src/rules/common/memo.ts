@@ -7,6 +7,7 @@
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import type { Callables } from '../../core/project';
 import type { RuleFinding } from '../../core/types';
+import { movedFindings, movedFrom } from '../../core/facts/shift';
 
 /**
  * `check(fn, ...args)` remembered per facts object; `key(...args)` names what else the
@@ -21,6 +22,14 @@ export function perFunction<A extends unknown[], R = RuleFinding>(
     const k = key(...args);
     const hit = cache.get(fn);
     if (hit && hit.key === k) return hit.findings;
+    // a function moved by whole lines (core/facts/shift.ts): its original's findings, moved
+    const m = movedFrom(fn);
+    const before = m && cache.get(m.from);
+    const moved = before && before.key === k ? movedFindings(before.findings as object[], m.delta, m.from) : null;
+    if (moved) {
+      cache.set(fn, { key: k, findings: moved as R[] });
+      return moved as R[];
+    }
     const findings = check(fn, ...args);
     cache.set(fn, { key: k, findings });
     return findings;
