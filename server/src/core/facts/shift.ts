@@ -15,16 +15,26 @@ export function movedFrom<T extends object>(value: T): { from: T; delta: number 
   return origins.get(value) as { from: T; delta: number } | undefined;
 }
 
-const isPosition = (v: Record<string, unknown>): v is Position & Record<string, unknown> =>
-  typeof v.line === 'number' && typeof v.column === 'number' && Object.keys(v).length === 2;
+function isPosition(v: Record<string, unknown>): v is Position & Record<string, unknown> {
+  if (typeof v.line !== 'number' || typeof v.column !== 'number') return false;
+  let keys = 0;
+  for (const _ in v) keys++;
+  return keys === 2;
+}
+
+/** Lines (first and last) of a text that moved as a whole. */
+export type Lines = { first: number; last: number };
+
+/** The lines a function spans, as far as a move may carry positions in them. */
+export const linesOf = (f: { range: Range }): Lines => ({ first: f.range.start.line, last: f.range.end.line });
 
 /**
  * A copy of plain data (objects and arrays; class instances such as polynomials are shared, they
  * hold no positions) with every position's line moved by `delta`; what holds no position is
- * shared, not copied. Null when a position lies outside `lines` (first and last line, before the
- * move): something read from elsewhere in the file, which does not move with the function.
+ * shared, not copied. Null when a position lies outside all of `lines` (before the move):
+ * something read from elsewhere in the file, which does not move with the function.
  */
-export function movedBy<T>(value: T, delta: number, lines: { first: number; last: number }): T | null {
+export function movedBy<T>(value: T, delta: number, lines: readonly Lines[]): T | null {
   const done = new Map<object, unknown>();
   let outside = false;
   const move = (v: unknown): unknown => {
@@ -35,7 +45,8 @@ export function movedBy<T>(value: T, delta: number, lines: { first: number; last
     if (Array.isArray(v)) {
       let copy: unknown[] | null = null;
       for (let i = 0; i < v.length; i++) {
-        const m = move(v[i]);
+        const x = v[i];
+        const m = x !== null && typeof x === 'object' ? move(x) : x;
         if (m !== v[i] && !copy) copy = v.slice(0, i);
         copy?.push(m);
       }
@@ -43,12 +54,13 @@ export function movedBy<T>(value: T, delta: number, lines: { first: number; last
     } else if (Object.getPrototypeOf(v) === Object.prototype) {
       const o = v as Record<string, unknown>;
       if (isPosition(o)) {
-        if (o.line < lines.first || o.line > lines.last) outside = true;
+        if (!lines.some((l) => o.line >= l.first && o.line <= l.last)) outside = true;
         out = { line: o.line + delta, column: o.column };
       } else {
         let copy: Record<string, unknown> | null = null;
         for (const k in o) {
-          const m = move(o[k]);
+          const x = o[k];
+          const m = x !== null && typeof x === 'object' ? move(x) : x;
           if (m !== o[k]) copy ??= { ...o };
           if (copy) copy[k] = m;
         }
@@ -63,8 +75,8 @@ export function movedBy<T>(value: T, delta: number, lines: { first: number; last
 }
 
 /** A function's facts `delta` lines down (up when negative), or null when they hold positions outside the function's lines. */
-export function movedFacts(facts: FunctionFacts, delta: number, lines: { first: number; last: number }): FunctionFacts | null {
-  const out = movedBy(facts, delta, lines);
+export function movedFacts(facts: FunctionFacts, delta: number, lines: Lines): FunctionFacts | null {
+  const out = movedBy(facts, delta, [lines]);
   if (out && out !== facts) origins.set(out, { from: facts, delta });
   return out;
 }
@@ -74,22 +86,21 @@ const QUOTES_A_LINE = /\blines? \d/;
 
 /**
  * Findings of a moved function, from those of its original: each position `delta` lines further,
- * or null when one of them lies outside the original's lines or some text quotes a line number.
+ * or null when one of them lies outside the original's lines (and the `also` lines that moved with
+ * it) or some text quotes a line number.
  */
-export function movedFindings<T extends object>(findings: readonly T[], delta: number, original: { range: Range }): T[] | null {
+export function movedFindings<T extends object>(findings: readonly T[], delta: number, original: { range: Range }, also: readonly Lines[] = []): T[] | null {
   if (!findings.length) return findings as T[];
   let quotes = quoting.get(findings);
   if (quotes === undefined) quoting.set(findings, (quotes = findings.some((f) => QUOTES_A_LINE.test(JSON.stringify(f)))));
   if (quotes) return null;
-  const out = movedBy(findings as T[], delta, { first: original.range.start.line, last: original.range.end.line });
+  const out = movedBy(findings as T[], delta, [linesOf(original), ...also]);
   if (out) quoting.set(out, false);
   return out;
 }
 /** Whether a list of findings quotes a line number, per list (a moved list is moved again on the next line typed). */
 const quoting = new WeakMap<readonly object[], boolean>();
 
-/** The lines a function's facts span, as far as a move may carry them. */
-const linesOf = (f: FunctionFacts) => ({ first: f.range.start.line, last: f.range.end.line });
 
 /**
  * For a derivation kept per facts object with its key (`withLaunchShapes`, call-site trip counts):

@@ -7,7 +7,7 @@
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import type { Callables } from '../../core/project';
 import type { RuleFinding } from '../../core/types';
-import { movedFindings, movedFrom } from '../../core/facts/shift';
+import { linesOf, movedFindings, movedFrom } from '../../core/facts/shift';
 
 /**
  * `check(fn, ...args)` remembered per facts object; `key(...args)` names what else the
@@ -67,8 +67,33 @@ export function perHost(check: (host: FunctionFacts, c: Callables) => RuleFindin
     const deps = callees(host, c);
     const hit = cache.get(host);
     if (hit && hit.deps.length === deps.length && hit.deps.every((d, i) => d === deps[i])) return hit.findings;
+    const moved = movedHost(cache, host, deps);
+    if (moved) return moved;
     const findings = check(host, c);
     cache.set(host, { deps, findings });
     return findings;
   };
+}
+
+/**
+ * A host moved by whole lines (core/facts/shift.ts) whose kernels and wrappers are the same, or
+ * moved with it by as many lines: its original's findings, moved (positions in those that moved
+ * with it included); undefined when they cannot be.
+ */
+function movedHost(cache: WeakMap<FunctionFacts, { deps: (FunctionFacts | null)[]; findings: RuleFinding[] }>, host: FunctionFacts, deps: (FunctionFacts | null)[]): RuleFinding[] | undefined {
+  const m = movedFrom(host);
+  const before = m && cache.get(m.from);
+  if (!m || !before || before.deps.length !== deps.length) return undefined;
+  const along: FunctionFacts[] = [];
+  for (let i = 0; i < deps.length; i++) {
+    const d = deps[i];
+    if (d === before.deps[i]) continue;
+    const dm = d && movedFrom(d);
+    if (!dm || dm.from !== before.deps[i] || dm.delta !== m.delta) return undefined;
+    along.push(dm.from);
+  }
+  const findings = movedFindings(before.findings, m.delta, m.from, along.map(linesOf));
+  if (!findings) return undefined;
+  cache.set(host, { deps, findings });
+  return findings;
 }
