@@ -4,12 +4,27 @@ import type { SyntaxNode as Node } from '../mirror';
 import { Poly, dependsOnLane } from '../affine';
 import { field, namedChildren, walk } from '../syntax';
 import type { Value } from './evaluate';
+import type { LoopFact } from './model';
 
 
 interface Assignment {
   name: string;
   op: string;
   right: Node | null;
+  /** A statement of the loop body itself, run once every pass (not under a branch or an inner loop). */
+  statement: boolean;
+}
+
+/**
+ * The factor a variable is multiplied by each pass (`offset *= 2`, `<<= 1`: 2; `/= 2`, `>>= 1`: 0.5) when that is
+ * all the body does to it, once, and it enters the loop as a positive constant; else null.
+ */
+function geometricFactor(assigned: readonly Assignment[], entry: Poly, evaluate: (n: Node | null) => Poly): number | null {
+  if (assigned.length !== 1 || !assigned[0].statement || !entry.isConstant || entry.constant <= 0) return null;
+  const by = assigned[0].right ? evaluate(assigned[0].right) : null;
+  if (!by?.isConstant || by.constant <= 0) return null;
+  const factor = { '*=': by.constant, '/=': 1 / by.constant, '<<=': 2 ** by.constant, '>>=': 2 ** -by.constant }[assigned[0].op];
+  return factor !== undefined && factor !== 1 && by.constant <= 8 ? factor : null;
 }
 
 /**
@@ -23,7 +38,10 @@ interface Assignment {
  * A pointer the body only steps (`wp += D`, `p++`) points at its entry offset plus a per-iteration
  * symbol: `wp[k]` then moves with the loop as `w[j * D + k]` does.
  */
-export function markLoopCarried(body: Node | null, id: number, loopVar: string | null, env: Map<string, Value>, evaluate: (n: Node | null) => Poly): string[] {
+export function markLoopCarried(
+  body: Node | null, id: number, loopVar: string | null, env: Map<string, Value>, evaluate: (n: Node | null) => Poly,
+  geometric?: (g: NonNullable<LoopFact['geometric']>[number]) => void,
+): string[] {
   if (!body) return [];
   const assignments: Assignment[] = [];
   const pointers = new Map<string, Poly[]>();
@@ -51,7 +69,7 @@ export function markLoopCarried(body: Node | null, id: number, loopVar: string |
       pointers.set(target.text, steps);
     } else if (kind === 'ptr') assignedPointers.add(target.text);
     if (kind !== 'int') return;
-    assignments.push({ name: target.text, op, right: c.type === 'assignment_expression' ? field(c, 'right') : null });
+    assignments.push({ name: target.text, op, right: c.type === 'assignment_expression' ? field(c, 'right') : null, statement: c.parent?.type === 'expression_statement' && c.parent.parent === body });
   });
   // a pointer the body steps (`wp += D`, `*p++`) and never sets: where it points moves with the iterations
   // (one step the whole warp shares, `A += BK`, is a multiple of it each iteration: the alignment it keeps stays known)
@@ -66,7 +84,16 @@ export function markLoopCarried(body: Node | null, id: number, loopVar: string |
   const names = [...new Set(assignments.map((a) => a.name))];
   const entry = new Map(names.map((n) => [n, (env.get(n) as Extract<Value, { kind: 'int' }>).poly]));
   const onlyStepped = (n: string) => assignments.every((a) => a.name !== n || a.op === '+=' || a.op === '-=');
-  for (const n of names) env.set(n, { kind: 'int', poly: onlyStepped(n) ? entry.get(n)!.add(Poly.sym(`#loop${id}:${n}'`)) : Poly.sym(`#loop${id}:${n}~`) });
+  const scaled = new Map(names.map((n) => [n, geometricFactor(assignments.filter((a) => a.name === n), entry.get(n)!, evaluate)] as const));
+  for (const n of names) {
+    const factor = scaled.get(n);
+    if (factor) {
+      // `offset *= 2` once a pass from `offset = 1`: one symbol for the pass's value, known to be 1, 2, 4, ...
+      const symbol = `#loop${id}:${n}^`;
+      env.set(n, { kind: 'int', poly: Poly.sym(symbol) });
+      geometric?.({ variable: n, symbol, init: entry.get(n)!.constant, factor });
+    } else env.set(n, { kind: 'int', poly: onlyStepped(n) ? entry.get(n)!.add(Poly.sym(`#loop${id}:${n}'`)) : Poly.sym(`#loop${id}:${n}~`) });
+  }
   // names the body declares (its locals, inner loops' variables) are not in `env` yet: a right side reading one is not known
   const locals = new Set<string>();
   walk(body, (c) => {
@@ -84,7 +111,7 @@ export function markLoopCarried(body: Node | null, id: number, loopVar: string |
   // a shared value stays shared only if it starts the same for every lane and every assignment's right side is
   // the same for every lane, with the others' values in the body (`a = b; b = threadIdx.x` is lane-dependent from
   // the second iteration; `c = (c + 1) & 31` from `c = threadIdx.x` never is shared): again until nothing changes
-  const shared = new Set(names.filter((n) => !onlyStepped(n)));
+  const shared = new Set(names.filter((n) => !onlyStepped(n) && !scaled.get(n)));
   for (let changed = true; changed;) {
     changed = false;
     for (const n of shared) {

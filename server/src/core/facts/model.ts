@@ -32,6 +32,11 @@ export interface LoopFact {
   step: Poly | null;
   /** A loop that multiplies its variable each pass (`s *= 2`, `s <<= 1`: 2; `s /= 2`, `s >>= 1`: 0.5); its step is then null. */
   factor?: number;
+  /**
+   * Other variables the body multiplies once a pass from a constant (`offset = 1` before a scan's up-sweep, `offset *= 2`
+   * at the end of its body): `symbol` stands for the value of pass k, `init * factor^k`.
+   */
+  geometric?: { variable: string; symbol: string; init: number; factor: number }[];
   /** Text of the upper bound in `i < bound`, when there is one. */
   bound: string | null;
   /** A `while` / `do` loop's condition as written (`frontier_length > 0`), at most a line. */

@@ -7,7 +7,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { elementBits } from '../../../core/facts/ctypes';
-import { atomDef, displaySymbol, isVarying, symbolKind } from '../../../core/affine';
+import { Poly, atomDef, displaySymbol, isVarying, symbolKind } from '../../../core/affine';
 import { conflictWays, sweptWays, type Ways } from './ways';
 import { boundByLaunches, mainLoops, runtimeLoop } from '../../common/hot-loops';
 import { fixBankConflict, padFor } from './fix';
@@ -135,6 +135,11 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
     }
     const bound = boundAssumption(first.a, fn.name, bindings);
     if (bound) assumptions.push(bound);
+    // a variable doubled each pass (a scan's `offset`): its worst pass needs a warp's worth of threads still at work
+    const span = sweep?.grows ? warpSpan(first.a, sweep) : null;
+    if (sweep?.grows) assumptions.push(`assumes a warp's 32 threads all still work at \`${sweep.variable}\` = ${sweep.at}${span ? ` (a tree over ${span} or more elements)` : ''}`);
+    // the tree's every element is read back by the threads afterwards: a prefix sum, whose result is the whole array
+    const scan = !!sweep && accesses.some((b) => b.array === s.name && b.kind === 'load' && b.loops.length === 0 && !b.singleLane && !!b.indices[0]?.dependsOn((x) => x === 'threadIdx.x'));
     // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes; one element of 8 bytes (each half-warp's pass);
     // the fixer's pad, so that the advice and the fix agree (none when the builds' types need different pads)
     const bits = elementBits(s.elemType) ?? first.a.elemBits;
@@ -160,10 +165,12 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
           ? (first.c.merged ? `The unrolled loop's consecutive 4-byte ${verb === 'reads' ? 'loads' : 'stores'} are merged by the compiler into ${wide * 4}-byte ones. ` : '') +
             `${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${wide} passes per warp when conflict-free; here one bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` in a ${wide === 4 ? 'quarter' : 'half'}-warp, so it takes ${wide * worst.c.ways}.`
           : sweep && sweep.least < sweep.most
-          ? `Each pass of the \`${sweep.variable}\` loop spreads the lanes further apart: one bank serves ${sweep.least} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp at the first pass and ${sweep.most} at \`${sweep.variable}\` = ${sweep.at}, so the access is replayed up to ${sweep.most} times.`
+          ? `${sweep.grows ? `Each pass doubles \`${sweep.variable}\`, which spreads` : `Each pass of the \`${sweep.variable}\` loop spreads`} the lanes further apart: one bank serves ${sweep.least} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp at the first pass and ${sweep.most} at \`${sweep.variable}\` = ${sweep.at}, so the access is replayed up to ${sweep.most} times.`
           : `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,
         wide
           ? `Lay the lanes out so that the ${wide === 4 ? '8 lanes of a quarter-warp' : '16 lanes of a half-warp'} touch consecutive ${wide * 4}-byte chunks, or swizzle the chunk index${first.a.kind === 'load' && wide === 4 ? ' (for a register-blocked GEMM\'s fragments: a thread\'s 8 columns read as two `float4` 64 columns apart rather than side by side, as warp-tiled SGEMMs do)' : ''}. A pad of one word would misalign the wide accesses.`
+          : sweep && s.dims.length === 1 && scan
+          ? `Pad the index by one word every 32 (\`i += i >> 5\` for each index of the tree, and the array a thirty-second longer), so that a pass's lanes fall in different banks: the conflict-free offset of the work-efficient scan.`
           : sweep && s.dims.length === 1
           ? `Use sequential addressing: at each step let the first \`${sweep.variable}\` threads combine element \`tid\` with element \`tid + ${sweep.variable}\` (\`${sweep.variable}\` halving from the block size), so a warp's lanes read consecutive words; or reduce within each warp with \`__shfl_down_sync\` first.`
           : first.c.withinRow
@@ -215,3 +222,11 @@ export const rule: Rule = {
   // pads the rows of the array: the inner dimension of a 2-D one, the row stride of a 1-D or extern one (fix.ts)
   fix: fixBankConflict,
 };
+
+/** Elements a warp's lanes span at the sweep's worst value (`offset * (2 * tid + 1)` at offset = 16: 32 lanes over 1,024). */
+function warpSpan(a: AccessFact, sweep: NonNullable<Ways['sweep']>): number | null {
+  const p = a.indices[0];
+  const symbol = p && [...p.symbols()].find((x) => x.endsWith(`:${sweep.variable}^`));
+  const c = symbol ? p.substitute(symbol, Poly.const(sweep.at)).coefficient('threadIdx.x') : null;
+  return c?.isConstant && c.constant > 0 ? 32 * c.constant : null;
+}

@@ -1,7 +1,7 @@
 // How many ways a warp's access to a `__shared__` array conflicts, and whether padding its
 // rows by one word would remove the conflict (the rule reports, the fixer pads: both ask here).
 import type { AccessFact, LoopFact, SharedArrayFact } from '../../../core/facts/model';
-import { Poly, displaySymbol, symbolKind } from '../../../core/affine';
+import { Poly, bindSymbols, displaySymbol, symbolKind } from '../../../core/affine';
 import { constantTrip } from '../../common/file-constants';
 import { elementBits } from '../../../core/facts/ctypes';
 import { SAMPLES, bankConflictWays, firstWarp, laneFunction, type Sample } from '../../../core/lanes';
@@ -20,7 +20,7 @@ export interface Ways {
   /** 4-byte accesses the compiler merges into 8- or 16-byte ones (2 or 4 words per lane): an unrolled loop over consecutive words. */
   merged?: 2 | 4;
   /** A doubling loop's variable in the index (`2 * s * tid`, s = 1, 2, 4, ...): the fewest and most ways over its values. */
-  sweep?: { variable: string; least: number; most: number; at: number };
+  sweep?: { variable: string; least: number; most: number; at: number; grows?: boolean };
 }
 
 /** Values a multiplying loop's variable takes (`s = 1; s < 1024; s *= 2`), at most 12; up to 512 when the bound is not a constant. */
@@ -40,14 +40,35 @@ function factorValues(l: LoopFact): number[] {
  * an interleaved tree reduction (`v[2 * s * tid]`) goes from 2-way at s = 1 to 32-way at s = 16.
  */
 export function sweptWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number, ctx?: LoopContext): Ways | null {
-  const l = ctx?.loops.find((x) => x.factor && a.loops.includes(x.id) && a.indices.some((p) => p.dependsOn((y) => y === x.symbol)));
-  const values = l ? factorValues(l) : [];
-  if (!l || values.length < 2) return null;
-  const each = values.map((v) => ({ v, c: conflictWays({ ...a, indices: a.indices.map((p) => p.substitute(l.symbol, Poly.const(v))) }, s, templateParams, blockX, ctx) }));
+  const inIndex = (symbol: string) => a.indices.some((p) => p.dependsOn((y) => y === symbol));
+  const l = ctx?.loops.find((x) => x.factor && a.loops.includes(x.id) && inIndex(x.symbol));
+  // (or a variable the loop's body doubles besides its own, a scan's `offset`)
+  const g = l ? undefined : ctx?.loops.filter((x) => a.loops.includes(x.id)).flatMap((x) => x.geometric ?? []).find((x) => inIndex(x.symbol));
+  const swept = l ? { symbol: l.symbol, variable: l.variable ?? displaySymbol(l.symbol), values: factorValues(l) } : g ? { symbol: g.symbol, variable: g.variable, values: geometricValues(g).filter((v) => withinArray(a, s, g.symbol, v)) } : null;
+  if (!swept || swept.values.length < 2) return null;
+  // (into the index's `/`, `%` and `>>` too: a padded scan's `bi + (bi >> 5)`)
+  const each = swept.values.map((v) => ({ v, c: conflictWays({ ...a, indices: a.indices.map((p) => bindSymbols(p, new Map([[swept.symbol, v]]))) }, s, templateParams, blockX, ctx) }));
   if (each.some((e) => e.c === null)) return null;
   const most = each.reduce((m, e) => (e.c!.ways > m.c!.ways ? e : m));
   const least = Math.min(...each.map((e) => e.c!.ways));
-  return { ...most.c!, sweep: { variable: l.variable ?? displaySymbol(l.symbol), least, most: most.c!.ways, at: most.v } };
+  return { ...most.c!, sweep: { variable: swept.variable, least, most: most.c!.ways, at: most.v, grows: !!g && g.factor > 1 } };
+}
+
+/**
+ * Whether a warp's 32 lanes still fall inside the array at value `v` (its declared elements; 2,048 for an `extern` one,
+ * two per thread of the largest block): past that, fewer threads pass the tree's guard than the lanes evaluated.
+ */
+function withinArray(a: AccessFact, s: SharedArrayFact, symbol: string, v: number): boolean {
+  const c = a.indices[0] ? bindSymbols(a.indices[0], new Map([[symbol, v]])).coefficient('threadIdx.x') : null;
+  const size = s.dims.length && s.dims.every((d) => d !== null) ? s.dims.reduce<number>((n, d) => n * d!, 1) : 2048;
+  return !!c && c.isConstant && 32 * Math.abs(c.constant) <= size;
+}
+
+/** The values a doubled (or halved) companion variable takes on the passes, from its constant start: at most 12, below 1024. */
+function geometricValues(g: NonNullable<LoopFact['geometric']>[number]): number[] {
+  const out: number[] = [];
+  for (let v = g.init; out.length < 12 && v >= 1 && v < 1024; v = Math.trunc(v * g.factor)) out.push(v);
+  return out;
 }
 
 /** What the lanes' evaluation needs to know of the function: its loops, and the template arguments its launches set. */
