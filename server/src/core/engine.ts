@@ -151,8 +151,14 @@ export class FactsCache {
   reason(where: string): string | undefined {
     return this.entries.get(where)?.reason;
   }
+  /**
+   * Lines of the text of the last complete analysis (its sweep): only an edit that changed their number moved
+   * functions by whole lines (a paste that adds as many lines as it removes is read again, not moved).
+   */
+  sweptLines = -1;
   /** Drops entries not used since the last sweep (functions that were edited away or moved). */
-  sweep(): void {
+  sweep(lines = -1): void {
+    this.sweptLines = lines;
     for (const k of this.entries.keys()) if (!this.used.has(k)) this.entries.delete(k);
     this.used.clear();
     this.byText = null;
@@ -616,7 +622,7 @@ export class Engine {
       // (a switch commented out or back in decides the #if of functions whose own text did not change)
       ';' + [...switches.defined].join(',') + '|' + [...switches.off].join(','));
     const partial = !!pre.view.cut || fromHeaders.partial;
-    const hostHelpersOf = hostHelpers(text, spans, (i) => this.readFunction(top.functions[i], source, pre, grammar));
+    const hostHelpersOf = hostHelpers(text, spans, (i) => this.readFunction(top.functions[i], source, pre, grammar), (i) => top.functions[i].startPosition.row);
     const made: FileContext = { top, spans, pre, grammar, globals, constants, macros, records, helpers, hostHelpers: hostHelpersOf, globalsKey, partial };
     if (cache && !partial) cache.context = { tree, text, path, generation: this.generation, made };
     return made;
@@ -665,7 +671,7 @@ export class Engine {
         const readText = text.slice(i > 0 ? Math.min(spans[i - 1].endIndex, spans[i].startIndex) : 0, spans[i].endIndex);
         let f = cache?.get(where, readText);
         // (moved by whole lines since: the same facts, lines further)
-        if (f === undefined && cache) f = cache.moved(where, readText, { first: i > 0 ? top.functions[i - 1].endPosition.row : 0, last: def.endPosition.row });
+        if (f === undefined && cache && cache.sweptLines >= 0 && cache.sweptLines !== lines.length) f = cache.moved(where, readText, { first: i > 0 ? top.functions[i - 1].endPosition.row : 0, last: def.endPosition.row });
         if (f && inlinedStale(f, hosts)) f = undefined;
         let reason = UNREADABLE;
         if (f === undefined && budgetClock() >= fileDeadline) {
@@ -705,7 +711,7 @@ export class Engine {
         functions.push(...made);
       }
     }
-    cache?.sweep();
+    cache?.sweep(lines.length);
     const build = language === 'triton' ? DEFAULT_BUILD : withSourcePragmas(buildFlagsFor(path, this.preprocess), text);
     const kernelsOnly = isTestPath(path, this.workspaceRoots) || isScalarFallbackPath(path, this.workspaceRoots);
     const notTuned = isNotTunedPath(path, this.workspaceRoots) || (language === 'cpp' && isRuntimeKernelSource(text)) ||

@@ -20,7 +20,7 @@ export interface HostHelper {
 /** The file's host functions that hold a loop, by name, each read (macros expanded) only when a caller asks for it. */
 export interface HostHelpers {
   get(name: string): HostHelper | undefined;
-  /** A key naming the current text of the file's host function of that name, helper or not (its length and a hash): to check a cached caller. */
+  /** A key naming the current text and first line of the file's host function of that name, helper or not (its length and a hash): to check a cached caller. */
   version(name: string): string | undefined;
 }
 
@@ -29,7 +29,7 @@ export interface HostHelpers {
  * `__device__`), not `main`, holding a loop or calling one that does. Found on the first question (most files
  * never ask); `read` makes the tree of one of them.
  */
-export function hostHelpers(text: string, spans: readonly { startIndex: number; endIndex: number }[], read: (i: number) => Node | null): HostHelpers {
+export function hostHelpers(text: string, spans: readonly { startIndex: number; endIndex: number }[], read: (i: number) => Node | null, rowOf?: (i: number) => number): HostHelpers {
   let byName: Map<string, number> | null = null;
   // host functions by name, and whether each holds a loop
   const all = new Map<string, { i: number; shape: Shape; key: string }>();
@@ -65,7 +65,9 @@ export function hostHelpers(text: string, spans: readonly { startIndex: number; 
     },
     version(name) {
       index();
-      return all.get(name)?.key;
+      const h = all.get(name);
+      // (and its first line: a caller's facts hold the positions of what it inlines, which a line typed between them moves)
+      return h && (rowOf ? `${h.key}@${rowOf(h.i)}` : h.key);
     },
   };
 }
