@@ -77,7 +77,11 @@ export function movedBy<T>(value: T, delta: number, lines: readonly Lines[]): T 
 /** A function's facts `delta` lines down (up when negative), or null when they hold positions outside the function's lines. */
 export function movedFacts(facts: FunctionFacts, delta: number, lines: Lines): FunctionFacts | null {
   const out = movedBy(facts, delta, [lines]);
-  if (out && out !== facts) origins.set(out, { from: facts, delta });
+  if (out && out !== facts) {
+    origins.set(out, { from: facts, delta });
+    // (one step back is all the caches ask for: a function moved by every line typed above it must not keep them all)
+    origins.delete(facts);
+  }
   return out;
 }
 
