@@ -292,9 +292,11 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
   // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`); the loop may be a `__device__` helper's
   // (`row_mul(out, in, d, blockIdx.x)` walking the row), seen where the kernel calls it
+  // (a loop whose steps leave the index where it was, `for (i = tid; i < n; i += 256) x[row * n + tid]`, streams nothing:
+  // each thread reads one element of its row, again and again)
   const steps = (a: AccessFact) =>
     loopsAround(a, fn).some((l) => {
-      if (spreadsOverThreads(l)) return true;
+      if (spreadsOverThreads(l)) return !!a.indices[0] && !a.indices[0].unknown && a.indices[0].dependsOn((s) => s === l.symbol);
       const c = a.indices[0]?.coefficient(l.symbol);
       return !!c && !c.unknown && c.terms.size > 0 && (c.isConstant ? c.constant % 32 === 0 : !c.dependsOn((s) => isVarying(s) || s.startsWith('gridDim.')));
     });
