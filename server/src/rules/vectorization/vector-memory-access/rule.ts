@@ -60,14 +60,17 @@ function loadBytesPerStep(fn: FunctionFacts, accesses: readonly AccessFact[], bi
   }
   const out = new Map<string, number>();
   // a store's range is its left-hand side, which starts before the loads of its own right-hand side:
-  // on one line, the loads go first
-  const order = (a: AccessFact) => (a.kind === 'store' || a.kind === 'atomic' ? 1 : 0);
+  // on one line, the loads go first (an update, `da[i] += dc[i] * s[i]`, loads with them and stores after them)
+  type Event = { a: AccessFact; store: boolean };
+  const order = (e: Event) => (e.store ? 1 : 0);
   for (const [key, step] of perStep) {
-    const ordered = [...step].sort((a, b) => a.range.start.line - b.range.start.line || order(a) - order(b) || a.range.start.column - b.range.start.column);
+    const events: Event[] = step.flatMap((a) =>
+      a.kind === 'store' || a.kind === 'atomic' ? [{ a, store: true }] : a.kind === 'update' ? [{ a, store: false }, { a, store: true }] : [{ a, store: false }]);
+    const ordered = events.sort((x, y) => x.a.range.start.line - y.a.range.start.line || order(x) - order(y) || x.a.range.start.column - y.a.range.start.column);
     const groups = new Map<number, Map<string, AccessFact>>(); // stores passed -> load (array and index) -> the load
     const stores: AccessFact[] = [];
-    for (const a of ordered) {
-      if (a.kind === 'store' || a.kind === 'atomic') {
+    for (const { a, store } of ordered) {
+      if (store) {
         stores.push(a);
         continue;
       }
@@ -75,7 +78,6 @@ function loadBytesPerStep(fn: FunctionFacts, accesses: readonly AccessFact[], bi
       if (!groups.has(behind)) groups.set(behind, new Map());
       // (by array and index: a helper's accesses seen at its call all carry the call's text)
       groups.get(behind)!.set(`${a.array}|${a.indices.map(String).join(',')}`, a);
-      if (a.kind === 'update') stores.push(a);
     }
     // loads in arms of which one runs (`if (mode) ... a[i] + b[i]; else ... c[i] * d[i]`) are not in flight together:
     // the most any one load's company of loads that may run with it adds up to
@@ -290,9 +292,11 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
   // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`); the loop may be a `__device__` helper's
   // (`row_mul(out, in, d, blockIdx.x)` walking the row), seen where the kernel calls it
+  // (a loop whose steps leave the index where it was, `for (i = tid; i < n; i += 256) x[row * n + tid]`, streams nothing:
+  // each thread reads one element of its row, again and again)
   const steps = (a: AccessFact) =>
     loopsAround(a, fn).some((l) => {
-      if (spreadsOverThreads(l)) return true;
+      if (spreadsOverThreads(l)) return !!a.indices[0] && !a.indices[0].unknown && a.indices[0].dependsOn((s) => s === l.symbol);
       const c = a.indices[0]?.coefficient(l.symbol);
       return !!c && !c.unknown && c.terms.size > 0 && (c.isConstant ? c.constant % 32 === 0 : !c.dependsOn((s) => isVarying(s) || s.startsWith('gridDim.')));
     });
