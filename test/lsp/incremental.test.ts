@@ -20,6 +20,32 @@ const EDITS_PER_FILE = 3;
 
 const shown = (fs: Finding[]) => JSON.stringify(fs.map((f) => [f.rule, f.range, f.message, f.severity, f.related, f.assumptions, f.detail, f.function]));
 
+/** A file open in the editor, analysed incrementally; `edit` applies a change and compares the result with a fresh analysis. */
+function openFile(engine: Engine, fresh: Engine, name: string, text: string) {
+  const path = `/open/${name}`;
+  const language = detectLanguage(path, text);
+  if (!language) return null;
+  const od = new OpenDocument(TextDocument.create(`file://${path}`, 'x', 1, text), language);
+  const incremental = () => engine.analyzeTree(language, od.reparse(engine.parsers), od.text, DEFAULT_CONFIG, od.cache, undefined, path);
+  const first = incremental();
+  return {
+    od,
+    first,
+    /** The findings after `edit`, or null when a fresh parse of the edited text builds another tree (the trees differ, not the cache). */
+    edit(edit: Parameters<OpenDocument['applyChanges']>[0][number], version: number): Finding[] | null {
+      od.applyChanges([edit], version);
+      const seen = incremental();
+      const tree = fresh.parsers.parse(grammarFor(language), od.text);
+      const sameTree = tree.rootNode.toString() === od.tree!.rootNode.toString();
+      const expected = fresh.analyzeTree(language, tree, od.text, DEFAULT_CONFIG, undefined, undefined, path);
+      tree.delete();
+      if (!sameTree) return null;
+      assert.equal(shown(seen), shown(expected), `${name} after ${JSON.stringify(edit)}`);
+      return seen;
+    },
+  };
+}
+
 test('after random edits of every rule fixture, the incremental analysis equals a fresh one', async () => {
   const engine = await Engine.create();
   const fresh = await Engine.create();
@@ -27,12 +53,9 @@ test('after random edits of every rule fixture, the incremental analysis equals 
   let compared = 0;
   let otherTree = 0;
   for (const file of ruleFixtures()) {
-    const path = `/fixtures/${file.name}`;
-    const language = detectLanguage(path, file.text);
-    if (!language) continue;
-    const od = new OpenDocument(TextDocument.create(`file://${path}`, 'x', 1, file.text), language);
-    const incremental = () => engine.analyzeTree(language, od.reparse(engine.parsers), od.text, DEFAULT_CONFIG, od.cache, undefined, path);
-    incremental();
+    const open = openFile(engine, fresh, file.name, file.text);
+    if (!open) continue;
+    const { od } = open;
     // (and one in a template's parameter list, which lies outside the function's own text)
     const header = file.text.split('\n').findIndex((l) => /^template\s*<.+>/.test(l));
     for (let k = 0; k < EDITS_PER_FILE + (header >= 0 ? 1 : 0); k++) {
@@ -43,18 +66,8 @@ test('after random edits of every rule fixture, the incremental analysis equals 
       const edit = deletes
         ? { range: { start: { line, character }, end: { line, character: character + 1 } }, text: '' }
         : { range: { start: { line, character }, end: { line, character } }, text: PIECES[Math.floor(R() * PIECES.length)] };
-      od.applyChanges([edit], k + 2);
-      const seen = shown(incremental());
-      const tree = fresh.parsers.parse(grammarFor(language), od.text);
-      const sameTree = tree.rootNode.toString() === od.tree!.rootNode.toString();
-      const expected = shown(fresh.analyzeTree(language, tree, od.text, DEFAULT_CONFIG, undefined, undefined, path));
-      tree.delete();
-      if (!sameTree) {
-        otherTree++;
-        continue;
-      }
-      compared++;
-      assert.equal(seen, expected, `${file.name} after ${JSON.stringify(edit)}`);
+      if (open.edit(edit, k + 2)) compared++;
+      else otherTree++;
     }
     od.dropTree();
   }
@@ -84,14 +97,10 @@ test('lines typed, deleted or pasted above functions move their findings with th
   let compared = 0;
   let moved = 0;
   for (const file of [...ruleFixtures(), ...corpusFiles()]) {
-    const path = `/moves/${file.name}`;
-    const language = detectLanguage(path, file.text);
-    if (!language) continue;
-    const od = new OpenDocument(TextDocument.create(`file://${path}`, 'x', 1, file.text), language);
-    const incremental = () => engine.analyzeTree(language, od.reparse(engine.parsers), od.text, DEFAULT_CONFIG, od.cache, undefined, path);
-    const before = incremental();
+    const open = openFile(engine, fresh, file.name, file.text);
+    if (!open) continue;
     for (let k = 0; k < 3; k++) {
-      const lines = od.text.split('\n');
+      const lines = open.od.text.split('\n');
       const line = Math.floor(R() * Math.min(lines.length, 40));
       const start = { line, character: 0 };
       const edit = k === 0
@@ -99,18 +108,12 @@ test('lines typed, deleted or pasted above functions move their findings with th
         : k === 1
           ? { range: { start, end: { line: line + 1, character: 0 } }, text: '' } // a line deleted
           : { range: { start, end: start }, text: '// pasted\n\n// block\n' }; // a block pasted
-      od.applyChanges([edit], k + 2);
-      const seen = incremental();
-      const tree = fresh.parsers.parse(grammarFor(language), od.text);
-      const sameTree = tree.rootNode.toString() === od.tree!.rootNode.toString();
-      const expected = fresh.analyzeTree(language, tree, od.text, DEFAULT_CONFIG, undefined, undefined, path);
-      tree.delete();
-      if (!sameTree) continue;
+      const seen = open.edit(edit, k + 2);
+      if (!seen) continue;
       compared++;
-      if (seen.some((f) => !before.some((b) => b.range.start.line === f.range.start.line))) moved++;
-      assert.equal(shown(seen), shown(expected), `${file.name} after ${JSON.stringify(edit)}`);
+      if (seen.some((f) => !open.first.some((b) => b.range.start.line === f.range.start.line))) moved++;
     }
-    od.dropTree();
+    open.od.dropTree();
   }
   assert.ok(compared > 300, `compared ${compared} versions`);
   assert.ok(moved > 100, `${moved} versions moved findings`);

@@ -105,7 +105,6 @@ export function movedFindings<T extends object>(findings: readonly T[], delta: n
 /** Whether a list of findings quotes a line number, per list (a moved list is moved again on the next line typed). */
 const quoting = new WeakMap<readonly object[], boolean>();
 
-
 /**
  * For a derivation kept per facts object with its key (`withLaunchShapes`, call-site trip counts):
  * the result for a moved `f`, when its original had one for the same key, moved with it; else undefined.

@@ -7,7 +7,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { elementBits } from '../../../core/facts/ctypes';
-import { Poly, atomDef, displaySymbol, isVarying, symbolKind } from '../../../core/affine';
+import { atomDef, displaySymbol, isVarying, symbolKind } from '../../../core/affine';
 import { conflictWays, sweptWays, type Ways } from './ways';
 import { boundByLaunches, mainLoops, runtimeLoop } from '../../common/hot-loops';
 import { fixBankConflict, padFor } from './fix';
@@ -136,8 +136,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
     const bound = boundAssumption(first.a, fn.name, bindings);
     if (bound) assumptions.push(bound);
     // a variable doubled each pass (a scan's `offset`): its worst pass needs a warp's worth of threads still at work
-    const span = sweep?.grows ? warpSpan(first.a, sweep) : null;
-    if (sweep?.grows) assumptions.push(`assumes a warp's 32 threads all still work at \`${sweep.variable}\` = ${sweep.at}${span ? ` (a tree over ${span} or more elements)` : ''}`);
+    if (sweep?.grows) assumptions.push(`assumes a warp's 32 threads all still work at \`${sweep.variable}\` = ${sweep.at}${sweep.span ? ` (a tree over ${sweep.span.toLocaleString('en-US')} or more elements)` : ''}`);
     // the tree's every element is read back by the threads afterwards: a prefix sum, whose result is the whole array
     const scan = !!sweep && accesses.some((b) => b.array === s.name && b.kind === 'load' && b.loops.length === 0 && !b.singleLane && !!b.indices[0]?.dependsOn((x) => x === 'threadIdx.x'));
     // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes; one element of 8 bytes (each half-warp's pass);
@@ -222,11 +221,3 @@ export const rule: Rule = {
   // pads the rows of the array: the inner dimension of a 2-D one, the row stride of a 1-D or extern one (fix.ts)
   fix: fixBankConflict,
 };
-
-/** Elements a warp's lanes span at the sweep's worst value (`offset * (2 * tid + 1)` at offset = 16: 32 lanes over 1,024). */
-function warpSpan(a: AccessFact, sweep: NonNullable<Ways['sweep']>): number | null {
-  const p = a.indices[0];
-  const symbol = p && [...p.symbols()].find((x) => x.endsWith(`:${sweep.variable}^`));
-  const c = symbol ? p.substitute(symbol, Poly.const(sweep.at)).coefficient('threadIdx.x') : null;
-  return c?.isConstant && c.constant > 0 ? 32 * c.constant : null;
-}

@@ -20,7 +20,8 @@ export interface Ways {
   /** 4-byte accesses the compiler merges into 8- or 16-byte ones (2 or 4 words per lane): an unrolled loop over consecutive words. */
   merged?: 2 | 4;
   /** A doubling loop's variable in the index (`2 * s * tid`, s = 1, 2, 4, ...): the fewest and most ways over its values. */
-  sweep?: { variable: string; least: number; most: number; at: number; grows?: boolean };
+  /** (`grows`: a companion variable the loop doubles, a scan's `offset`; `span`: the elements a warp spans at its worst value) */
+  sweep?: { variable: string; least: number; most: number; at: number; grows?: boolean; span?: number };
 }
 
 /** Values a multiplying loop's variable takes (`s = 1; s < 1024; s *= 2`), at most 12; up to 512 when the bound is not a constant. */
@@ -44,25 +45,29 @@ export function sweptWays(a: AccessFact, s: SharedArrayFact, templateParams: rea
   const l = ctx?.loops.find((x) => x.factor && a.loops.includes(x.id) && inIndex(x.symbol));
   // (or a variable the loop's body doubles besides its own, a scan's `offset`)
   const g = l ? undefined : ctx?.loops.filter((x) => a.loops.includes(x.id)).flatMap((x) => x.geometric ?? []).find((x) => inIndex(x.symbol));
-  const swept = l ? { symbol: l.symbol, variable: l.variable ?? displaySymbol(l.symbol), values: factorValues(l) } : g ? { symbol: g.symbol, variable: g.variable, values: geometricValues(g).filter((v) => withinArray(a, s, g.symbol, v)) } : null;
+  const swept = l ? { symbol: l.symbol, variable: l.variable ?? displaySymbol(l.symbol), values: factorValues(l) } : g ? { symbol: g.symbol, variable: g.variable, values: geometricValues(g).filter((v) => (warpSpan(a, g.symbol, v) ?? Infinity) <= arrayElements(s)) } : null;
   if (!swept || swept.values.length < 2) return null;
   // (into the index's `/`, `%` and `>>` too: a padded scan's `bi + (bi >> 5)`)
   const each = swept.values.map((v) => ({ v, c: conflictWays({ ...a, indices: a.indices.map((p) => bindSymbols(p, new Map([[swept.symbol, v]]))) }, s, templateParams, blockX, ctx) }));
   if (each.some((e) => e.c === null)) return null;
   const most = each.reduce((m, e) => (e.c!.ways > m.c!.ways ? e : m));
   const least = Math.min(...each.map((e) => e.c!.ways));
-  return { ...most.c!, sweep: { variable: swept.variable, least, most: most.c!.ways, at: most.v, grows: !!g && g.factor > 1 } };
+  const grows = !!g && g.factor > 1;
+  return { ...most.c!, sweep: { variable: swept.variable, least, most: most.c!.ways, at: most.v, grows, ...(grows ? { span: warpSpan(a, swept.symbol, most.v) ?? undefined } : {}) } };
+}
+
+/** Elements a warp's 32 lanes span when `symbol` is `v` (`offset * (2 * tid + 1)` at offset = 16: 1,024); null when not a constant. */
+function warpSpan(a: AccessFact, symbol: string, v: number): number | null {
+  const c = a.indices[0] ? bindSymbols(a.indices[0], new Map([[symbol, v]])).coefficient('threadIdx.x') : null;
+  return c?.isConstant ? 32 * Math.abs(c.constant) : null;
 }
 
 /**
- * Whether a warp's 32 lanes still fall inside the array at value `v` (its declared elements; 2,048 for an `extern` one,
- * two per thread of the largest block): past that, fewer threads pass the tree's guard than the lanes evaluated.
+ * The array's declared elements; 2,048 for an `extern` one (two per thread of the largest block). A sweep's values
+ * whose warp spans more are left out: fewer threads pass the tree's guard there than the lanes evaluated.
  */
-function withinArray(a: AccessFact, s: SharedArrayFact, symbol: string, v: number): boolean {
-  const c = a.indices[0] ? bindSymbols(a.indices[0], new Map([[symbol, v]])).coefficient('threadIdx.x') : null;
-  const size = s.dims.length && s.dims.every((d) => d !== null) ? s.dims.reduce<number>((n, d) => n * d!, 1) : 2048;
-  return !!c && c.isConstant && 32 * Math.abs(c.constant) <= size;
-}
+const arrayElements = (s: SharedArrayFact): number =>
+  s.dims.length && s.dims.every((d) => d !== null) ? s.dims.reduce<number>((n, d) => n * d!, 1) : 2048;
 
 /** The values a doubled (or halved) companion variable takes on the passes, from its constant start: at most 12, below 1024. */
 function geometricValues(g: NonNullable<LoopFact['geometric']>[number]): number[] {
