@@ -1,6 +1,6 @@
 // What a row-streaming kernel's indices say about its rows: which symbols tell rows of threads
 // apart, a block's share of the whole input, and a row pitch the launches fix to an odd size.
-import { atomDef, type Poly } from '../../../core/affine';
+import { atomDef, Poly } from '../../../core/affine';
 import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 
 /**
@@ -25,3 +25,38 @@ export const mentionsGridDim = (p: Poly): boolean =>
 /** A symbol that tells blocks, warps or rows of threads apart: `blockIdx.*`, `threadIdx.y`, `threadIdx.x / 32`. */
 export const rowOfThreads = (s: string): boolean =>
   /^blockIdx\.|^threadIdx\.[yz]$/.test(s) || (s.startsWith('#op') && (atomDef(s)?.op !== '%' || (atomDef(s)?.args.some((p) => p.dependsOn(rowOfThreads)) ?? true)));
+
+/**
+ * Whether the lanes reach the index only through a `/` or `%` by a run-time size (`s = index % spatial`): consecutive
+ * threads are consecutive only within one such plane, and 4 neighbours straddle two when the size is odd.
+ */
+export function lanesModuloRuntime(index: Poly | undefined): boolean {
+  if (!index || index.unknown) return false;
+  const byThreads = (p: Poly) => p.dependsOn((s) => s === 'threadIdx.x' || lanesThroughRuntimeDivision(s));
+  function lanesThroughRuntimeDivision(s: string): boolean {
+    const d = atomDef(s);
+    if (!d || (d.op !== '%' && d.op !== '/')) return false;
+    return !d.args[1]?.isConstant && !!d.args[0] && byThreads(d.args[0]);
+  }
+  return index.coefficient('threadIdx.x').terms.size === 0 && index.dependsOn(lanesThroughRuntimeDivision);
+}
+
+/**
+ * Whether an index walks with loop symbol `sym`: linearly (`row * C + i`), or through `/` and `%` by constants
+ * (`(i / 32) * pitch + i % 32`, 32-wide pieces of a row), and never only through a bound or a select derived from it
+ * (a pooling window's `phstart` under a grid-stride loop, `index / width` by a run-time width).
+ */
+export function steppedBy(index: Poly, sym: string): boolean {
+  if (index.unknown) return false;
+  let reached = false;
+  const walk = (p: Poly): boolean => {
+    if (p.coefficient(sym).terms.size > 0) reached = true;
+    for (const s of p.symbols()) {
+      const d = atomDef(s);
+      if (!d || !Poly.sym(s).dependsOn((t) => t === sym)) continue;
+      if ((d.op !== '/' && d.op !== '%') || !d.args[1]?.isConstant || !d.args[0] || !walk(d.args[0])) return false;
+    }
+    return true;
+  };
+  return walk(index) && reached;
+}

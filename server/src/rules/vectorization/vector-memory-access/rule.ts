@@ -9,7 +9,7 @@ import { checkNarrowRecords } from './narrow-records';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
-import { mentionsGridDim, oddPitch, rowOfThreads } from './rows';
+import { lanesModuloRuntime, mentionsGridDim, steppedBy, oddPitch, rowOfThreads } from './rows';
 import { isReferenceOracle } from '../../common/reference';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
@@ -294,13 +294,25 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // (`row_mul(out, in, d, blockIdx.x)` walking the row), seen where the kernel calls it
   // (a loop whose steps leave the index where it was, `for (i = tid; i < n; i += 256) x[row * n + tid]`, streams nothing:
   // each thread reads one element of its row, again and again)
+  // (the index moves with the loop itself, not only through a `/` or `%` of it: a pooling window or an im2col
+  // gather under a grid-stride `CUDA_KERNEL_LOOP` derives window bounds from `index` and reads no stream of it)
+  const movesWith = (a: AccessFact, l: LoopFact) => !!a.indices[0] && steppedBy(a.indices[0], l.symbol);
   const steps = (a: AccessFact) =>
     loopsAround(a, fn).some((l) => {
-      if (spreadsOverThreads(l)) return !!a.indices[0] && !a.indices[0].unknown && a.indices[0].dependsOn((s) => s === l.symbol);
+      if (spreadsOverThreads(l)) return movesWith(a, l);
       const c = a.indices[0]?.coefficient(l.symbol);
-      return !!c && !c.unknown && c.terms.size > 0 && (c.isConstant ? c.constant % 32 === 0 : !c.dependsOn((s) => isVarying(s) || s.startsWith('gridDim.')));
+      if (!c || c.unknown || c.terms.size === 0) return false;
+      if (c.isConstant) return c.constant % 32 === 0;
+      // a row pitch, `(y + j) * cols + x`: the lanes must sit in a row as written, not at `index % plane` of a
+      // run-time plane (a channel loop over NCHW planes: 4 neighbours straddle planes unless the plane size is a
+      // multiple of 4, so the change is a per-thread coarsening the plane size decides, not a wider access)
+      return !c.dependsOn((s) => isVarying(s) || s.startsWith('gridDim.')) && !lanesModuloRuntime(a.indices[0]);
     });
   if (!streamed.every(steps)) return [];
+  // (a stream of stores whose values are gathered as it goes, a pooling backward's `bottom_diff[index] = g` after a
+  // window loop over `top_diff`, is bound by the gathers: only a fill from values read once, a mask, is a store stream)
+  const gathers = fn.accesses.some((g) => g.space === 'global' && g.kind === 'load' && !streamed.includes(g) && streamed.every((a) => a.loops.every((id) => g.loops.includes(id))));
+  if (gathers && !streamed.some((a) => a.kind === 'load' || a.kind === 'update')) return [];
   // rows: each block (or warp) walks its own row (`x + row * C`); a single-block sum over one small array is left alone
   if (!streamed.some((a) => a.indices[0]?.dependsOn((s) => s.startsWith('blockIdx.')))) return [];
   const bits = streamed.map((a) => (a.elemBits === null && fn.templateParams.includes(a.elemType ?? '') ? 32 : judgedBits(a)));
