@@ -21,6 +21,7 @@ import type { HostHelpers } from './host-inline';
 import { branchId, type FunctionFacts, type MemorySpace } from './model';
 import { emptyBraces, endsInExit, endsInReturn, equalityTest, functionDeclarator, identifiersOf, initializerValue, joinValues, paramFacts, randomDraws, rootName, uniformOrNull } from './c-syntax';
 import { classify } from './classify';
+import { offloadOf } from './offload';
 import { asmCalls, asmOperand } from './inline-asm';
 import { LoopWalker } from './walker-loops';
 
@@ -643,12 +644,14 @@ export function functionFacts(
   if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
+  const offload = isKernel || isDevice ? undefined : offloadOf((tmpl ?? def).startPosition.row, lines, w.loops);
   return {
     name: nameNode.text.replace(/^.*::/, ''),
     range: nodeRange(def),
     nameRange: nodeRange(nameNode.type === 'qualified_identifier' ? field(nameNode, 'name') ?? nameNode : nameNode),
     isKernel,
     isDevice,
+    ...(offload ? { offload } : {}),
     params,
     templateParams,
     loops: w.loops,

@@ -216,6 +216,12 @@ export interface FunctionFacts {
   nameRange: Range;
   isKernel: boolean;
   isDevice: boolean;
+  /**
+   * A C/C++ function whose loops a directive sends to an accelerator: an OpenACC compute region (`#pragma acc
+   * parallel`, `kernels`, `serial`, `loop`), an OpenMP `target` region, or an HMPP codelet (`#pragma hmpp g codelet`
+   * before it). Its loop nests run as GPU threads, not as CPU loops.
+   */
+  offload?: 'openacc' | 'openmp-target' | 'hmpp';
   params: ParamFact[];
   templateParams: string[];
   loops: LoopFact[];

@@ -80,7 +80,8 @@ const PACKING = /(?:^|_)(?:un)?pack|[a-z](?:Un)?Pack|^(?:Un)?Pack|[a-z]packm/;
 
 export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   // a program's `main` sets data up and prints it (cpu-simd leaves it alone too)
-  if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || PACKING.test(fn.name)) return [];
+  // (nor loops a directive offloads: their iterations are GPU threads, and which loop the lanes take is the directive's)
+  if (fn.isKernel || fn.isDevice || fn.offload || fn.name === 'main' || isReferenceOracle(fn.name) || PACKING.test(fn.name)) return [];
   const out: RuleFinding[] = [];
   // loops that walk the same way under the same outer loop (a normalization's mean, variance and output passes): one cause, one finding
   const byCause = new Map<string, { finding: RuleFinding; more: number }>();

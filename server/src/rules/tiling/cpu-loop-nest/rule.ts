@@ -531,7 +531,8 @@ export const rule: Rule = {
   check: (facts: FileFacts) => {
     // host code with a loop nest at least 3 deep; the file's constants are read only then
     const untuned = untunedHosts(facts.functions, facts.project);
-    const deep = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && withInlined(fn).loops.some((l) => l.depth >= 2));
+    // (a nest an OpenACC, OpenMP target or HMPP directive offloads runs as GPU threads: no CPU cache to block for)
+    const deep = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !fn.offload && !untuned.has(fn.name) && withInlined(fn).loops.some((l) => l.depth >= 2));
     if (deep.length === 0) return [];
     const tiled = tiledCallees(facts.functions);
     const nests = deep.filter((fn) => !tiled.has(fn.name));

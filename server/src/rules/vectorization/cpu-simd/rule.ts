@@ -433,7 +433,8 @@ export const rule: Rule = {
   languages: ['cpp', 'cuda'],
   defaultSeverity: 'information',
   check: (facts: FileFacts) => {
-    const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0);
+    // (loops a directive offloads run as GPU threads: no CPU SIMD lanes to fill)
+    const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice && !f.offload && f.loops.length > 0);
     if (hosts.length === 0) return [];
     // a SYCL source (`sycl::nd_item`, `sycl::fmax`, SYCLomatic's `dpct::`): its loops run in work-items, or in helpers its
     // kernels call through a template argument (`cpy_blck_f32_q5_1` handed to `cpy_f32_q<cpy_blck, qk>`), which the device
