@@ -41,13 +41,15 @@ function geometricFactor(assigned: readonly Assignment[], entry: Poly, evaluate:
 export function markLoopCarried(
   body: Node | null, id: number, loopVar: string | null, env: Map<string, Value>, evaluate: (n: Node | null) => Poly,
   geometric?: (g: NonNullable<LoopFact['geometric']>[number]) => void,
+  /** A `for` header's update clause: the pointers it steps (`channel--; data_im += channel_size`) move with the loop too. */
+  update: Node | null = null,
 ): string[] {
   if (!body) return [];
   const assignments: Assignment[] = [];
   const pointers = new Map<string, Poly[]>();
   const assignedPointers = new Set<string>();
   const stepped: string[] = [];
-  walk(body, (c) => {
+  const visit = (c: Node, pointersOnly: boolean) => {
     let target: Node | null = null;
     let op = '';
     if (c.type === 'assignment_expression') {
@@ -59,6 +61,7 @@ export function markLoopCarried(
     }
     if (!target || target.type !== 'identifier' || target.text === loopVar) return;
     const kind = env.get(target.text)?.kind;
+    if (pointersOnly && kind !== 'ptr') return;
     if (kind === 'ptr' && (op === '+=' || op === '-=')) {
       // its step per iteration: `+= D`, `++` (one element), `-= s`
       const right = c.type === 'assignment_expression' ? field(c, 'right') : null;
@@ -70,7 +73,10 @@ export function markLoopCarried(
     } else if (kind === 'ptr') assignedPointers.add(target.text);
     if (kind !== 'int') return;
     assignments.push({ name: target.text, op, right: c.type === 'assignment_expression' ? field(c, 'right') : null, statement: c.parent?.type === 'expression_statement' && c.parent.parent === body });
-  });
+  };
+  walk(body, (c) => visit(c, false));
+  // (the header's integer companions, `k++, xi += blockDim.x`, the loop itself steps with its variable)
+  if (update) walk(update, (c) => visit(c, true));
   // a pointer the body steps (`wp += D`, `*p++`) and never sets: where it points moves with the iterations
   // (one step the whole warp shares, `A += BK`, is a multiple of it each iteration: the alignment it keeps stays known)
   for (const [n, steps] of pointers) {

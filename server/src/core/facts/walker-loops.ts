@@ -130,7 +130,7 @@ export abstract class LoopWalker extends CallWalker {
       if (cond) this.inLoop(id, () => this.expressions(cond));
       if (cond && cond.endIndex - cond.startIndex <= 120) fact.condition ??= cond.text;
     }
-    const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x), (g) => (fact.geometric ??= []).push(g));
+    const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x), (g) => (fact.geometric ??= []).push(g), kind === 'for' ? field(n, 'update') : null);
     // `for (i = tid; i < batch_size * beam_width; i += stride)`: a thread per sequence
     const loopCond = kind === 'for' || kind === 'while' ? field(n, 'condition') : null;
     const outerPerSequence = this.perSequenceAt;
