@@ -12,6 +12,7 @@ import { tritonElementwiseChain } from './triton';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { launchExtent, sameExtent, symbolic, type Extent } from './elements';
 import { perHost } from '../../common/memo';
+import { isUnfusedBaseline } from '../../common/reference';
 import { gemmOf } from '../../common/gemm-shape';
 import { visibleCallables } from '../../../core/project';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
@@ -224,7 +225,7 @@ export const rule: Rule = {
     if (facts.language === 'triton') return tritonElementwiseChain(facts);
     // this file's kernels and host functions win over the project's (wrappers defined in other files)
     const callables = visibleCallables(facts);
-    return callables.mine.flatMap((h) => hostCached(h, callables));
+    return callables.mine.filter((h) => !isUnfusedBaseline(h.name)).flatMap((h) => hostCached(h, callables));
   },
   // writes the fused kernel (fix.ts); it reads the rule's other findings to fuse a whole chain
   fix: chainFixer((facts) => (rule as FileRule).check(facts)),
