@@ -47,12 +47,15 @@ export function rootName(n: Node): string | null {
   }
 }
 
-/** Iterations of `for (i = init; i < bound; i += step)` when all three are constants (small positive steps only). */
+/** Iterations of `for (i = init; i < bound; i += step)` when the step is a constant and the bound a constant distance past the start. */
 export function tripCount(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | null {
-  if (!init?.isConstant || !step?.isConstant || !bound.isConstant) return null;
+  if (!init || init.unknown || bound.unknown || !step?.isConstant) return null;
   const s = step.constant;
   if (s <= 0) return null;
-  const span = bound.constant - init.constant + (inclusive ? 1 : 0);
+  // (a start and bound known only at run time, a fixed distance apart: `l = l0; l < l0 + 4` runs 4 times)
+  const distance = bound.sub(init);
+  if (distance.unknown || !distance.isConstant) return null;
+  const span = distance.constant + (inclusive ? 1 : 0);
   return span > 0 ? Math.ceil(span / s) : 0;
 }
 

@@ -15,10 +15,14 @@ const RECORD_LOOP = 16;
 /** The most elements a record read or written field by field has: a longer one (48 coefficients a thread) is a row. */
 export const MAX_RECORD = 16;
 
-/** The values a short constant-trip loop's variable takes (`j = 0, 1, 2`), or null. */
+/**
+ * The values a short constant-trip loop's iteration symbol takes (0, 1, 2 for `j = 0; j < 3`), or null. The loop's
+ * variable is `init + symbol * step`: an index holds the step in the symbol's coefficient and the start in its
+ * base, so a start only known at run time (`l = l0; l < l0 + 4`) still runs over 4 consecutive fields.
+ */
 function unrolledValues(l: LoopFact): number[] | null {
-  if (l.trips === undefined || l.trips < 1 || l.trips > RECORD_LOOP || !l.init?.isConstant || !l.step?.isConstant || l.step.constant === 0) return null;
-  return Array.from({ length: l.trips }, (_, k) => l.init!.constant + k * l.step!.constant);
+  if (l.trips === undefined || l.trips < 1 || l.trips > RECORD_LOOP || !l.step?.isConstant || l.step.constant === 0) return null;
+  return Array.from({ length: l.trips }, (_, k) => k);
 }
 
 /**
@@ -69,16 +73,29 @@ export function residuesCovered(a: AccessFact, stride: number, all: readonly Acc
  * accesses together fill the sectors the warp touches. Judged on the union of their byte
  * addresses, per sample of the sizes: at most twice the sectors those bytes need.
  */
-export function siblingsFillSectors(a: AccessFact, bytes: number, all: readonly AccessFact[], blockX?: number): boolean {
+export function siblingsFillSectors(a: AccessFact, bytes: number, all: readonly AccessFact[], blockX?: number, loops: readonly LoopFact[] = []): boolean {
   if (a.indices.length !== 1 || a.indices[0].unknown) return false;
+  // (with `loops`, each step of a short constant-trip loop moving the index by a constant is a neighbour too:
+  // `y[l]` and `y[l + 32]` over `l < 4`, a dequantizer's two runs of 4 a lane)
+  const steps = [0];
+  for (const l of loops) {
+    const values = unrolledValues(l);
+    const c = a.indices[0].coefficient(l.symbol);
+    if (!values || c.terms.size === 0) continue;
+    if (c.unknown || !c.isConstant) return false;
+    const before = [...steps];
+    steps.length = 0;
+    for (const o of before) for (const k of values) steps.push(o + c.constant * k);
+  }
   const deltas = new Set<number>();
   for (const b of all) {
     if (b.array !== a.array || b.indices.length !== 1 || b.indices[0].unknown) continue;
     const d = b.indices[0].sub(a.indices[0]);
-    if (!d.unknown && d.isConstant) deltas.add(d.constant);
+    if (!d.unknown && d.isConstant) for (const o of steps) deltas.add(d.constant + o);
   }
-  // (a few neighbours per lane, as `coversAllResidues` allows: a thread walking a long row of its own is still a row per lane)
-  if (deltas.size < 2 || Math.max(...deltas) - Math.min(...deltas) >= 16) return false;
+  // (a few neighbours per lane, as `coversAllResidues` allows: a thread walking a long row of its own is still a row per lane;
+  // runs apart, `y[0], y[1], y[32], y[33]`, count when the sectors say so)
+  if (deltas.size < 2 || deltas.size > MAX_RECORD) return false;
   return SAMPLES.every((base) => {
     const v = laneValues(a.indices[0], blockX ? { ...base, blockX } : base);
     if (!v) return false;

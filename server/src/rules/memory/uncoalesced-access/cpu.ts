@@ -75,8 +75,11 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
   return outer ? { access: a, outer, stride: elementsText(c) } : null;
 }
 
-/** A packing routine (`pack_panelB`, `packA`, `bli_spackm`): it reads one layout to write another, on purpose, once per block. */
-const PACKING = /(?:^|_)(?:un)?pack|[a-z](?:Un)?Pack|^(?:Un)?Pack|[a-z]packm/;
+/**
+ * A packing routine (`pack_panelB`, `packA`, `bli_spackm`, a weight repack at load, `repack_q4_0_tiled`): it reads one
+ * layout to write another, on purpose, once per block or once per model.
+ */
+const PACKING = /(?:^|_)(?:un|re)?pack|[a-z](?:Un|Re)?Pack|^(?:Un|Re)?Pack|[a-z]packm/;
 
 export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   // a program's `main` sets data up and prints it (cpu-simd leaves it alone too)

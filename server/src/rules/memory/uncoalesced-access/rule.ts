@@ -38,10 +38,22 @@ const AXIS_STRIDE = /^((?:[a-z]+_)?stride_)([A-Za-z0-9]+)$/;
  */
 const axisStrideOf = (fn: FunctionFacts, name: string): boolean => {
   const m = AXIS_STRIDE.exec(name);
-  if (!m) return false;
+  if (!m) return numberedInnermostStride(fn, name);
   const family = fn.params.filter((p) => !p.pointer && AXIS_STRIDE.exec(p.name)?.[1] === m[1]);
   return family.length >= 3 && family[family.length - 1].name === name;
 };
+/** A stride numbered by its axis (`s00` of `s00, s01, s02, s03`; `sx0` of `sx0..sx2`), as ggml numbers them. */
+const NUMBERED_STRIDE = /^(s[a-z]?\d?|nb\d?)(\d)$/;
+/**
+ * The stride of axis 0 in a kernel that takes one per axis (three or more, or two beside extents numbered alike,
+ * `ne00..ne03`: ggml's tensors, whose axis 0 is the contiguous one): `nb00 / type_size`, 1 for a contiguous tensor.
+ */
+function numberedInnermostStride(fn: FunctionFacts, name: string): boolean {
+  const m = NUMBERED_STRIDE.exec(name);
+  if (!m || m[2] !== '0') return false;
+  const family = fn.params.filter((p) => !p.pointer && NUMBERED_STRIDE.exec(p.name)?.[1] === m[1]);
+  return family.length >= 3 || (family.length >= 2 && fn.params.some((p) => !p.pointer && /^ne\d*0$/.test(p.name)));
+}
 /** A convolution's stride (`stride`, `stride_w`, `stride.x` of an int2) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy]|\.[xyz])?$/i;
 /** An element of a layout's strides array, as the index reads it: `(src_s[3])`, `(strides[2])`. */
@@ -296,6 +308,8 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // thread of a column or broadcast view (stride 1, or 0 when expanded), not a row the thread walks
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && strideParams?.has(unit.toString()) && !index.dependsOn((s) => s.startsWith('#loop'))) continue;
     const stride = describeStride(index, counts, bytes);
+    // (the same per-axis stride reached through `i0 = ir % n_embd`: lanes on axis 0 still)
+    if (stride.by && axisStrideOf(fn, stride.by)) continue;
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
     // `src_h = (size_t)(dst_h * h_scale)`: lanes a floating-point scale apart (a resampler's factor, 0.5 to 2), not a row
@@ -315,7 +329,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
       const mostly = covered >= 2 && covered * 2 >= stride.constant && (a.kind === 'load' || stride.constant * bytes <= 16);
       if (covered === stride.constant || mostly) continue;
     }
-    if (stride.constant === null && siblingsFillSectors(a, bytes, globals, blockX)) continue; // irregular lanes, whole sectors together
+    if (stride.constant === null && siblingsFillSectors(a, bytes, globals, blockX, recordLoops)) continue; // irregular lanes, whole sectors together
     if (stride.constant === null && fieldsOfRecord(a, index, globals, fn.loops)) continue;
     if (samplingStep(index, stride, fn)) continue;
     if (diagonalWalk(index)) continue;
