@@ -76,6 +76,7 @@ export const RULE_TEXT: Record<RuleId, RuleText> = {
     finds:
       'Host code that launches elementwise kernels back to back, where the later kernel reads the buffer the earlier one wrote, over the same index space, with nothing in between that needs the intermediate. A flat thread id over a 2-D grid (`(blockIdx.x + blockIdx.y * gridDim.x) * blockDim.x + threadIdx.x`) numbers the same elements as a 1-D one. In Triton host code: a Triton launch whose output next goes through PyTorch elementwise operations.',
     quiet: [
+      'a host function named as the unfused baseline of a fused twin (`LSTM_elementwise_unfused`), kept to measure the fused path against;',
       'a copy, a library call or a host read of the intermediate between the launches;',
       'kernels over different index spaces (different sizes or shapes);',
       'a second kernel that is not elementwise (a reduction, a GEMM);',
@@ -227,6 +228,7 @@ __global__ void softmax_rows(const float* logits, float* probs, int rows, int co
     finds:
       'A loop over `k` whose global reads are also made by neighbouring threads (an index that omits a thread axis the kernel uses, as in a naive matrix multiply, or a window that slides with the thread index, as in a direct convolution), with no `__shared__` staging. Also a block\'s tree reduction done in place in global memory (`input[i] += input[i + stride]` with `__syncthreads()` between levels), where a `__shared__` array would hold the partial sums on chip. In Triton: a kernel without `tl.dot` whose loop loads operand blocks that the programs of another output row or column load again.',
     quiet: [
+      'a window each thread derives from its own index (a pooling backward\'s `phstart..phend`, both ends from `h / stride`): a few steps whose overlap L1 holds;',
       'kernels that stage their operands through `__shared__` memory;',
       'per-thread loops without reuse across threads;',
       'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile;',
@@ -288,6 +290,7 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
     finds:
       'A C/C++ loop nest of depth ≥ 3 whose accesses are re-read across an outer loop (matrix multiply, convolution, stencil) while the loops inside sweep a whole matrix between two re-reads, and no blocking in the nest. Pointers the loops step (`wrow += cols`, `*a++ * *b++`) and rows of image or blob objects (`m.ptr<float>(i)`, `m.at<float>(k, j)`, `blob.channel(q)`) are followed as the indices they stand for. A nest split over functions counts as one: a helper of the same file called inside a loop (`for j, for i: AddDot(k, &A(i, 0), ...)`, the `p` loop in `AddDot`) is read at the call with its arguments put in. The finding sits on the header of the outermost loop.',
     quiet: [
+      'loops a directive offloads to an accelerator (an OpenACC `parallel`/`kernels`/`loop` region, an OpenMP `target` region, an HMPP codelet): their iterations are GPU threads;',
       'nests already blocked (tile loops, `#pragma omp tile`, a caller passing the tile bounds, point loops that walk a tile by a relative offset such as `C[(i + ir) * N + j]` or `tile_a = A + tile_row * K`, a tile loop handing each tile to a helper, and helpers every call of which sits in such a tile loop);',
       'windows that slide with an outer loop (`y = oy * S; y < oy * S + S`, adaptive pooling\'s `top`..`bottom` of each output row, chunks of rows ending at `std::min(...)`): each step reads the next window, not the same elements;',
       'scratch arrays each pass of the loop fills before using them (a line or plane solver\'s work array): a pass reads what it wrote itself;',
@@ -324,6 +327,7 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
     finds:
       'A memory-bound elementwise kernel moving aligned, unit-stride scalar elements of 32 bits or less, one per thread, where 128-bit accesses (`float4`, `int4`, a packed struct) move the same bytes in a quarter of the instructions; also row and grid-stride reductions that stream their input one scalar per thread per step. In Triton: a kernel moving one scalar per program, a scalar element loop, or even/odd halves loaded as two blocks.',
     quiet: [
+      'a grid-stride loop that is not the stream: a pooling backward or col2im deriving each output\'s window from `index` and gathering inside it, and a channel loop over NCHW planes whose lanes sit at `index % plane` of a run-time plane (16-byte accesses there need the plane size to be a multiple of 4: a per-thread coarsening that size decides);',
       'kernels that already use `float4` / `int4` / `half2` for their memory (a `float4` of four random numbers from `curand_uniform4` is not one);',
       'block-per-row reductions into a block-sized shared tree (`red[tid] = mx` after a row loop): a row of a few hundred elements is one or two loads per thread before the tree; a grid-stride sum over the whole input is reported;',
       'strided or misaligned accesses (`x[i + 1]`, `x[i + offset]`) and 64-bit elements;',
@@ -390,6 +394,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
     finds:
       'A C/C++ innermost loop that gcc / clang at -O3 will keep scalar: a floating-point reduction without `#pragma omp simd reduction` (the additions stay in source order), a running float max or min (`if (x[i] > m) m = x[i];`, `m = fmaxf(m, x[i])`: it needs -ffinite-math-only -fno-signed-zeros), a non-unit stride or column walk, a libm call under default flags, a load through a computed index feeding a reduction, or many non-`restrict` pointers with stores among them.',
     quiet: [
+      'loops a directive offloads to an accelerator (OpenACC, OpenMP `target`, HMPP codelets);',
       'loops under `#pragma omp simd`, `ivdep` or `clang loop vectorize`, and functions using intrinsics;',
       'register tiles (four or more accumulators), integer reductions (sums and maxima), an argmax (the index rides along: scalar even under -ffast-math), short fixed-length sums, plain copies, records of 8 or more fields read whole;',
       'a stencil\'s compile-time taps (`-RADIUS..RADIUS`: the loop around them is judged);',
@@ -420,6 +425,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
     finds:
       'A global access whose addresses, evaluated for the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need: an index whose `threadIdx.x` coefficient is greater than one or symbolic (`out[x * rows + y]`). In Triton: a block whose contiguous axis walks a constant stride of 4 or more, or a stride the launch binds to `t.stride(0)`. In C/C++: an inner loop walking the slow dimension of a row-major array. Accesses of one array with the same stride are one finding; the others are its related locations. A template kernel launched with different arguments (`k<3, 2>`, `k<3, 4>`) is checked under each set, and an access is reported when every set leaves it uncoalesced, with the fewest sectors. Lambdas a kernel names and calls (`auto put = [&](int k, float v) { ... }; put(2, z);`) are read at the call. Under a guard that leaves only the block\'s first threads active (`if (tid < 16)`), those lanes make the request.',
     quiet: [
+      'a lane\'s short runs that the warp writes whole over a helper\'s constant-trip loop or its sibling stores (a dequantizer\'s `for (l = l0; l < l0 + 4; ++l) y[l]`, `y[0], y[1], y[32], y[33]`); a per-axis stride numbered by axis, ggml\'s `s00` of `s00..s03` (axis 0 contiguous, 1 for a contiguous tensor); C/C++ loops a directive offloads to an accelerator (OpenACC, OpenMP `target`, HMPP);',
       'unit-stride and warp-uniform (broadcast) indices, and a multiplier named as a switch (`amax[row * scale_is_vector]`, `use_bias`, `has_mask`: 0 or 1, a broadcast or unit stride);',
       'transposes staged through shared memory;',
       'a stride for the lanes\' axis in a kernel that takes one for every axis (`d_id * stride_d` beside `stride_s, stride_b, stride_h`, a PyTorch tensor\'s `.stride(i)`): the innermost axis, 1 for a contiguous tensor; and one value per thread at `i * s` where every launch passes a tensor\'s stride for `s` (`t.stride(0)`, directly or through a local): a column or broadcast view (1, or 0 when expanded), where a thread walking its row through such a stride is still reported;',
