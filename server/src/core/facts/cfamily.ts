@@ -155,6 +155,9 @@ class FunctionWalker extends LoopWalker {
         const outerPerSequence = this.perSequenceAt;
         if (cond && sequenceGuard(cond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length;
         const guard = cond ? this.compileTimeGuard(n, cond) : null;
+        // (an `if constexpr` neither folded nor a template test a launch decides: its arms are alternatives)
+        const undecided = !guard && children(n).some((c) => c.type === 'constexpr');
+        if (undecided) this.undecidedConstexprDepth++;
         const entry = new Map(this.env);
         if (guard) this.guards.push(guard);
         // `if (A == 4)`, `if (A == 5)` on a template parameter: one of them is compiled in, its arithmetic counts
@@ -181,6 +184,7 @@ class FunctionWalker extends LoopWalker {
         this.env = field(n, 'alternative') ? new Map(entry) : entry;
         this.inBranch(field(n, 'alternative'), stmt, 1);
         if (guard) this.guards.pop();
+        if (undecided) this.undecidedConstexprDepth--;
         if (tail === 'alternative') this.chunkTailDepth--;
         if (remainder === 'alternative') this.remainderDepth--;
         const thenExits = endsInExit(field(n, 'consequence'));

@@ -102,6 +102,11 @@ export interface AccessFact {
   scopes?: number[];
   /** Compile-time tests around it the facts could not decide (`if constexpr (K / WK > 1)`): a launch's template arguments decide them. */
   compileTimeGuards?: CompileTimeGuard[];
+  /**
+   * In an arm of an `if constexpr` that nothing here decides (`if constexpr (nb_per_cpy == 1)` of a helper called with
+   * `sizeof(tmp)`): only one of the arms is built, and which is unknown.
+   */
+  undecidedConstexpr?: boolean;
   /** Accessed through a wide type: float4, int4, half2, reinterpret_cast<...4*>. */
   vector: boolean;
   /**

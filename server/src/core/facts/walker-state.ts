@@ -105,6 +105,8 @@ export abstract class WalkerState extends Evaluator {
   selectedArithmetic = new Map<string, number>();
   /** The undecided compile-time tests around the statement being read, innermost last. */
   protected guards: CompileTimeGuard[] = [];
+  /** Inside an arm of an `if constexpr` no constant decides and no template argument can: one of several alternatives builds. */
+  protected undecidedConstexprDepth = 0;
 
   /** `if constexpr (SLICES > 1)`, or a plain `if` comparing template parameters only: a test each launch decides. */
   protected compileTimeGuard(n: Node, cond: Node): CompileTimeGuard | null {
@@ -391,6 +393,7 @@ export abstract class WalkerState extends Evaluator {
     if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt) fact.perSequence = true;
     if (this.branches.length) fact.scopes = [...this.branches];
     if (this.guards.length) fact.compileTimeGuards = [...this.guards];
+    if (this.undecidedConstexprDepth > 0) fact.undecidedConstexpr = true;
     const declared = this.declaredIn.get(fact.array);
     if (declared) fact.declaredUnder = declared;
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;

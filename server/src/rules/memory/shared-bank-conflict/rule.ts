@@ -100,7 +100,8 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       ? { ...declared, dims: declared.dims.map((d, i) => d ?? constantValue(declared.dimTexts[i] ?? null, bindings)) }
       : declared;
     const hits = accesses
-      .filter((a) => a.space === 'shared' && a.array === s.name && !runtimeQuotient(a))
+      // (an arm of an `if constexpr` nothing decides, `nb_per_cpy == 1` of a byte-wise copy helper: maybe not built)
+      .filter((a) => a.space === 'shared' && a.array === s.name && !runtimeQuotient(a) && !a.undecidedConstexpr)
       .map((a) => ({ a, c: sweptWays(a, s, fn.templateParams, blockX, { loops: fn.loops, bindings }) ?? conflictWays(a, s, fn.templateParams, blockX, { loops: fn.loops, bindings }) }))
       .filter((h): h is { a: BoundAccess; c: Ways } => h.c !== null && h.c.ways > 1)
       // once per thread next to the kernel's main loop (a staging copy, a per-block readout after a streaming
