@@ -21,7 +21,7 @@ import type { HostHelpers } from './host-inline';
 import { branchId, type FunctionFacts, type MemorySpace } from './model';
 import { emptyBraces, endsInExit, endsInReturn, equalityTest, functionDeclarator, identifiersOf, initializerValue, joinValues, paramFacts, randomDraws, rootName, uniformOrNull } from './c-syntax';
 import { classify } from './classify';
-import { offloadOf } from './offload';
+import { markOffloaded } from './offload';
 import { asmCalls, asmOperand } from './inline-asm';
 import { LoopWalker } from './walker-loops';
 
@@ -155,8 +155,10 @@ class FunctionWalker extends LoopWalker {
         const outerPerSequence = this.perSequenceAt;
         if (cond && sequenceGuard(cond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length;
         const guard = cond ? this.compileTimeGuard(n, cond) : null;
-        // (an `if constexpr` neither folded nor a template test a launch decides: its arms are alternatives)
-        const undecided = !guard && children(n).some((c) => c.type === 'constexpr');
+        // (an `if constexpr` on a helper's template parameter its call left unknown, `nb_per_cpy == 1` of
+        // `copy<sizeof(tmp)>`: its arms are alternatives, one of them built)
+        const undecided = !!cond && this.unboundTemplateParams.size > 0 && children(n).some((c) => c.type === 'constexpr') &&
+          identifiersOf(cond).some((x) => this.unboundTemplateParams.has(x) || this.valueDependsOn(x, this.unboundTemplateParams));
         if (undecided) this.undecidedConstexprDepth++;
         const entry = new Map(this.env);
         if (guard) this.guards.push(guard);
@@ -648,7 +650,7 @@ export function functionFacts(
   if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
-  const offload = isKernel || isDevice ? undefined : offloadOf((tmpl ?? def).startPosition.row, lines, w.loops);
+  const offload = isKernel || isDevice ? undefined : markOffloaded((tmpl ?? def).startPosition.row, lines, w.loops);
   return {
     name: nameNode.text.replace(/^.*::/, ''),
     range: nodeRange(def),

@@ -77,7 +77,7 @@ export function markLoopCarried(
   walk(body, (c) => visit(c, false));
   // (the header's integer companions, `k++, xi += blockDim.x`, the loop itself steps with its variable)
   if (update) walk(update, (c) => visit(c, true));
-  // a pointer the body steps (`wp += D`, `*p++`) and never sets: where it points moves with the iterations
+  // a pointer the body or the for header steps (`wp += D`, `*p++`) and never sets: where it points moves with the iterations
   // (one step the whole warp shares, `A += BK`, is a multiple of it each iteration: the alignment it keeps stays known)
   for (const [n, steps] of pointers) {
     const v = env.get(n);

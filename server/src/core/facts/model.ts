@@ -47,7 +47,7 @@ export interface LoopFact {
   tail?: boolean;
   /** The bound is reached (`i <= bound`, `i >= bound`). */
   inclusive?: boolean;
-  /** The number of iterations, when init, bound and step are constants (C/C++). */
+  /** The number of iterations, when the step is a constant and the bound a constant distance past the start (C/C++). */
   trips?: number;
   /** The bound as evaluated: `y < y1` with `y1 = (oy + 1) * S`; Triton's `range(0, i_i)` with `i_i = i_c % NC` -> `i_c % NC`. */
   limit?: Poly;
@@ -64,6 +64,8 @@ export interface LoopFact {
   blockStride: boolean;
   /** `#pragma unroll` (or similar) right before the loop; a Triton loop's own directives, `tl.range(..., num_stages=3)`, as `num_stages=3`. */
   pragmas: string[];
+  /** C/C++: in a nest an OpenACC, OpenMP `target` or HMPP directive offloads (core/facts/offload.ts): its iterations are GPU threads. */
+  offloaded?: boolean;
   /**
    * C/C++: scalar locals declared outside the loop and accumulated directly in its body
    * (`s += x[i]`, `s = s + x[i]`, `p *= x[i]`), with their declared type and how many loops
@@ -222,9 +224,9 @@ export interface FunctionFacts {
   isKernel: boolean;
   isDevice: boolean;
   /**
-   * A C/C++ function whose loops a directive sends to an accelerator: an OpenACC compute region (`#pragma acc
-   * parallel`, `kernels`, `serial`, `loop`), an OpenMP `target` region, or an HMPP codelet (`#pragma hmpp g codelet`
-   * before it). Its loop nests run as GPU threads, not as CPU loops.
+   * A C/C++ function some of whose loops a directive sends to an accelerator (`LoopFact.offloaded`): an OpenACC compute
+   * construct (`#pragma acc parallel`, `kernels`, `serial`, `loop`), an OpenMP `target` region, or an HMPP codelet
+   * (`#pragma hmpp g codelet` before it). Those loop nests run as GPU threads, not as CPU loops.
    */
   offload?: 'openacc' | 'openmp-target' | 'hmpp';
   params: ParamFact[];

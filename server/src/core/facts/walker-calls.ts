@@ -108,6 +108,7 @@ export abstract class CallWalker extends WalkerState {
       } else fact.helper ??= name;
       if (this.singleLaneDepth > 0) fact.singleLane = true;
       if (this.chunkTailDepth > 0) fact.chunkTail = true;
+      if (this.undecidedConstexprDepth > 0) fact.undecidedConstexpr = true;
       if (this.activeLanes !== null) fact.activeLanes = Math.min(this.activeLanes, a.activeLanes ?? 32);
       if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt && !fact.helperLoops?.length) fact.perSequence = true;
       this.accesses.push(fact);
@@ -167,15 +168,24 @@ export abstract class CallWalker extends WalkerState {
     const fn = field(call, 'function');
     const given = fn?.type === 'template_function' ? namedChildren(field(fn, 'arguments') ?? fn).filter((a) => a.type !== 'comment') : [];
     const bound = new Set<string>();
+    const unbound = new Set<string>();
     templateParameters(helper).forEach((p, i) => {
       const arg = given[i] ?? p.default;
       if (!p.name || !arg || arg.type === 'type_descriptor') return;
       const value = arg.type === 'true' ? Poly.const(1) : arg.type === 'false' ? Poly.const(0) : this.eval(arg);
-      if (!value.isConstant) return;
+      if (!value.isConstant) {
+        // (kept as its name, so that the values computed from it say so: `nb_per_cpy = alignment == 0 ? nbytes : ...`)
+        if (given[i]) {
+          unbound.add(p.name);
+          inner.env.set(p.name, { kind: 'int', poly: Poly.sym(p.name) });
+        }
+        return;
+      }
       inner.env.set(p.name, { kind: 'int', poly: value });
       bound.add(p.name);
     });
     inner.templateConstants = bound;
+    inner.unboundTemplateParams = unbound;
   }
 
   /** A helper's parameters bound to a call's arguments: a pointer keeps its buffer, space and offset, an integer its value. */

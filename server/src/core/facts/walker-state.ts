@@ -95,6 +95,8 @@ export abstract class WalkerState extends Evaluator {
   protected nextBranch = 0;
   /** An inlined helper's template parameters bound to constants at the call (`stage<16, false>(...)`): `if`s on them are decided. */
   protected templateConstants: ReadonlySet<string> = NO_NAMES;
+  /** A template helper's value parameters its call gives a value the facts do not know (`copy<sizeof(tmp)>`). */
+  protected unboundTemplateParams: ReadonlySet<string> = NO_NAMES;
   /** Host code: names given to a kernel's instantiation (`auto kernel_func = k<64, 64>;`). */
   protected kernelAliases = new Map<string, Node>();
   /** Host code inside an ATen dispatch's lambda: the types `scalar_t` takes there (facts/aten-dispatch.ts). */
@@ -105,10 +107,18 @@ export abstract class WalkerState extends Evaluator {
   selectedArithmetic = new Map<string, number>();
   /** The undecided compile-time tests around the statement being read, innermost last. */
   protected guards: CompileTimeGuard[] = [];
-  /** Inside an arm of an `if constexpr` no constant decides and no template argument can: one of several alternatives builds. */
+  /** Inside an arm of an `if constexpr` on a helper's template parameter its call left unknown: one of several alternatives builds. */
   protected undecidedConstexprDepth = 0;
 
   /** `if constexpr (SLICES > 1)`, or a plain `if` comparing template parameters only: a test each launch decides. */
+  /** Whether a local's value is computed from `names` (`constexpr int nb_per_cpy = alignment == 0 ? nbytes : alignment`). */
+  protected valueDependsOn(name: string, names: ReadonlySet<string>): boolean {
+    const v = this.env.get(name);
+    // (a value kept as text, `(alignment==0?nbytes:alignment)`, names them inside it)
+    const named = (s: string) => names.has(s) || (/\W/.test(s) && s.split(/\W+/).some((w) => names.has(w)));
+    return v?.kind === 'int' && !v.poly.unknown && v.poly.dependsOn(named);
+  }
+
   protected compileTimeGuard(n: Node, cond: Node): CompileTimeGuard | null {
     if (!this.templateParams.size) return null;
     const test = unparen(cond.type === 'condition_clause' ? field(cond, 'value') ?? namedChildren(cond)[0] ?? null : cond);

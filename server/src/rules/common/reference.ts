@@ -21,9 +21,10 @@ export const isReferenceOracle = (functionName: string): boolean =>
 
 /**
  * A host function its author named as the unfused version of a fused twin (`LSTM_elementwise_unfused` beside the
- * fused `elementWise_fp`, picked by a flag): the baseline the fused path is measured against, for the fusion rules.
+ * fused `elementWise_fp`, picked by a flag; `unfusedForward`): the baseline the fused path is measured against, which
+ * fusion/elementwise-chain leaves alone.
  */
-export const isUnfusedBaseline = (functionName: string): boolean => /(?:^|_)(?:un|non_?)fused(?:_|$)|(?:Un|Non)[Ff]used/.test(functionName);
+export const isUnfusedBaseline = (functionName: string): boolean => /(?:^|_)(?:un|non_?)fused(?:_|[A-Z0-9]|$)|(?:Un|Non)[Ff]used/.test(functionName);
 
 /** A pytest test function (`test_bwd_correctness`, `testSoftmax`) in a Python file: its host code builds data and checks results. */
 export const isPythonTest = (functionName: string): boolean => /^test(?:_|[A-Z]|$)/.test(functionName);

@@ -83,15 +83,15 @@ const PACKING = /(?:^|_)(?:un|re)?pack|[a-z](?:Un|Re)?Pack|^(?:Un|Re)?Pack|[a-z]
 
 export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   // a program's `main` sets data up and prints it (cpu-simd leaves it alone too)
-  // (nor loops a directive offloads: their iterations are GPU threads, and which loop the lanes take is the directive's)
-  if (fn.isKernel || fn.isDevice || fn.offload || fn.name === 'main' || isReferenceOracle(fn.name) || PACKING.test(fn.name)) return [];
+  if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || PACKING.test(fn.name)) return [];
   const out: RuleFinding[] = [];
   // loops that walk the same way under the same outer loop (a normalization's mean, variance and output passes): one cause, one finding
   const byCause = new Map<string, { finding: RuleFinding; more: number }>();
   // (a stencil's taps, `jj = -RADIUS; jj <= RADIUS`, and a filter's, `j < kernel_w`, are a few: the loop around them decides)
   const taps = (l: LoopFact) => windowLoop(l, fn.loops) || filterBound(l.bound);
   const inside = (c: LoopFact, l: LoopFact): boolean => c.parent !== null && (c.parent === l.id || (!!fn.loops[c.parent] && inside(fn.loops[c.parent], l)));
-  const innermost = fn.loops.filter((l) => l.variable !== null && !taps(l) && !fn.loops.some((c) => !taps(c) && inside(c, l)) && !untunedLoop(fn, l));
+  // (nor loops a directive offloads: their iterations are GPU threads, and which loop the lanes take is the directive's)
+  const innermost = fn.loops.filter((l) => l.variable !== null && !l.offloaded && !taps(l) && !fn.loops.some((c) => !taps(c) && inside(c, l)) && !untunedLoop(fn, l));
   for (const inner of innermost) {
     // a few rows (`r < rows`, every caller passing BATCH_SIZE 8): the lines they touch stay in L1 while the outer loop moves along them
     if (inner.trips !== undefined && inner.trips <= FEW_ROWS) continue;

@@ -52,7 +52,9 @@ function numberedInnermostStride(fn: FunctionFacts, name: string): boolean {
   const m = NUMBERED_STRIDE.exec(name);
   if (!m || m[2] !== '0') return false;
   const family = fn.params.filter((p) => !p.pointer && NUMBERED_STRIDE.exec(p.name)?.[1] === m[1]);
-  return family.length >= 3 || (family.length >= 2 && fn.params.some((p) => !p.pointer && /^ne\d*0$/.test(p.name)));
+  // (a bare `s0..s3` family is as often outermost first, `s0` a batch stride: only beside ggml's extents `ne00`/`ne0`)
+  const extents = fn.params.some((p) => !p.pointer && /^ne\d*0$/.test(p.name));
+  return m[1] === 's' ? extents && family.length >= 2 : family.length >= 3 || (family.length >= 2 && extents);
 }
 /** A convolution's stride (`stride`, `stride_w`, `stride.x` of an int2) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy]|\.[xyz])?$/i;
@@ -301,14 +303,13 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // `idx_d * src_stride.d_stride_cache`: a layout descriptor's stride for the axis the lanes run along, which
     // generic permute and copy kernels take for every axis (the innermost one is 1 at run time, as a BLAS increment)
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && LAYOUT_STRIDE.test(unit.toString())) continue;
-    // `d_id * stride_d` in a kernel that takes a stride for every axis (`stride_s, stride_b, stride_h, stride_d`,
-    // a PyTorch tensor's `.stride(i)`): the lanes' axis is the caller's innermost one, 1 for a contiguous tensor
-    if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && axisStrideOf(fn, unit.toString())) continue;
     // `w[i * sw]` with `t.stride(0)` passed for `sw` at every launch, and no loop walking another axis: one value per
     // thread of a column or broadcast view (stride 1, or 0 when expanded), not a row the thread walks
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && strideParams?.has(unit.toString()) && !index.dependsOn((s) => s.startsWith('#loop'))) continue;
     const stride = describeStride(index, counts, bytes);
-    // (the same per-axis stride reached through `i0 = ir % n_embd`: lanes on axis 0 still)
+    // `d_id * stride_d` in a kernel that takes a stride for every axis (`stride_s, stride_b, stride_h, stride_d`,
+    // a PyTorch tensor's `.stride(i)`): the lanes' axis is the caller's innermost one, 1 for a contiguous tensor
+    // (also reached through `i0 = ir % n_embd`: the lanes on axis 0 still)
     if (stride.by && axisStrideOf(fn, stride.by)) continue;
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
     if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;

@@ -516,6 +516,8 @@ function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]
   const roots = (parent: number | null): LoopFact[] =>
     fn.loops.filter((l) => l.parent === parent && !untunedLoop(fn, l)).flatMap((l) => (repetitionLoop(fn, l) ? roots(l.id) : [l]));
   for (const root of roots(null)) {
+    // (a nest an OpenACC, OpenMP target or HMPP directive offloads runs as GPU threads: no CPU cache to block for)
+    if (root.offloaded) continue;
     // the plain arm beside a blocked one (`if (nb >= n || !tiling) {...} else {tiled}`): the code blocks already
     if (hasBlockedTwin(fn, root, (other) => new Nest(other, fn, small, trip, lines).blocked())) continue;
     const f = checkNest(new Nest(root, fn, small, trip, lines), fn);
@@ -531,8 +533,7 @@ export const rule: Rule = {
   check: (facts: FileFacts) => {
     // host code with a loop nest at least 3 deep; the file's constants are read only then
     const untuned = untunedHosts(facts.functions, facts.project);
-    // (a nest an OpenACC, OpenMP target or HMPP directive offloads runs as GPU threads: no CPU cache to block for)
-    const deep = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !fn.offload && !untuned.has(fn.name) && withInlined(fn).loops.some((l) => l.depth >= 2));
+    const deep = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && withInlined(fn).loops.some((l) => l.depth >= 2));
     if (deep.length === 0) return [];
     const tiled = tiledCallees(facts.functions);
     const nests = deep.filter((fn) => !tiled.has(fn.name));

@@ -178,9 +178,10 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // grid- and block-stride loops hand elements to threads; only loops each thread runs in full reduce
   // (`chunk = blockIdx.x; chunk += gridDim.x` hands work to blocks the same way)
   const blocksStride = (l: LoopFact) => !!l.init?.dependsOn((s) => s.startsWith('blockIdx.')) && !!l.step?.dependsOn((s) => s.startsWith('gridDim.'));
-  // a window each thread derives from its own index (`for (ph = phstart; ph < phend; ++ph)` of a pooling backward, both
-  // ends from `h / stride`): a kernel-over-stride few steps, whose overlap with a neighbour's L1 already holds
-  const ownWindow = (l: LoopFact) => !!l.init && !!l.limit && [l.init, l.limit].every((p) => p.dependsOn((s) => s.startsWith('threadIdx.')));
+  // a window each thread derives from its own index, of a length that varies with the thread (`for (ph = phstart;
+  // ph < phend; ++ph)` of a pooling backward, both ends clamped from `h / stride`): a kernel-over-stride few steps, whose
+  // overlap with a neighbour's L1 already holds (a convolution's `r = y - K; r <= y + K` slides a fixed window: reported)
+  const ownWindow = (l: LoopFact) => !!l.init && !!l.limit && [l.init, l.limit, l.limit.sub(l.init)].every((p) => p.dependsOn((s) => s.startsWith('threadIdx.')));
   const loops = [...fn.loops].filter((l) => !l.gridStride && !l.blockStride && !blocksStride(l) && !ownWindow(l)).sort((a, b) => b.depth - a.depth);
   for (const loop of loops) {
     if (reported.has(loop.id)) continue;

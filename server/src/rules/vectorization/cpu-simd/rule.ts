@@ -404,6 +404,7 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
     // innermost: no loops inside but a stencil's taps, which are unrolled (the loop around them is the one to vectorize)
     if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
     if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
+    if (l.offloaded) continue; // a directive runs it as GPU threads: no CPU SIMD lanes to fill
     if (callsRoutine(fn, l)) continue; // each step calls a routine that does the work (a dispatched micro-kernel)
     const r = reasonFor(fn, l, constants, build, local, walked, hot, elsewhere);
     if (!r) continue;
@@ -433,8 +434,7 @@ export const rule: Rule = {
   languages: ['cpp', 'cuda'],
   defaultSeverity: 'information',
   check: (facts: FileFacts) => {
-    // (loops a directive offloads run as GPU threads: no CPU SIMD lanes to fill)
-    const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice && !f.offload && f.loops.length > 0);
+    const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0);
     if (hosts.length === 0) return [];
     // a SYCL source (`sycl::nd_item`, `sycl::fmax`, SYCLomatic's `dpct::`): its loops run in work-items, or in helpers its
     // kernels call through a template argument (`cpy_blck_f32_q5_1` handed to `cpy_f32_q<cpy_blck, qk>`), which the device

@@ -32,13 +32,12 @@ export const rowOfThreads = (s: string): boolean =>
  */
 export function lanesModuloRuntime(index: Poly | undefined): boolean {
   if (!index || index.unknown) return false;
-  const byThreads = (p: Poly) => p.dependsOn((s) => s === 'threadIdx.x' || lanesThroughRuntimeDivision(s));
-  function lanesThroughRuntimeDivision(s: string): boolean {
+  // (`dependsOn` looks inside atoms' operands: a `/` or `%` nested in a select is found too)
+  const byRuntimeSize = (s: string) => {
     const d = atomDef(s);
-    if (!d || (d.op !== '%' && d.op !== '/')) return false;
-    return !d.args[1]?.isConstant && !!d.args[0] && byThreads(d.args[0]);
-  }
-  return index.coefficient('threadIdx.x').terms.size === 0 && index.dependsOn(lanesThroughRuntimeDivision);
+    return !!d && (d.op === '%' || d.op === '/') && !d.args[1]?.isConstant && !!d.args[0]?.dependsOn((t) => t === 'threadIdx.x');
+  };
+  return index.coefficient('threadIdx.x').terms.size === 0 && index.dependsOn(byRuntimeSize);
 }
 
 /**

@@ -311,7 +311,9 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   if (!streamed.every(steps)) return [];
   // (a stream of stores whose values are gathered as it goes, a pooling backward's `bottom_diff[index] = g` after a
   // window loop over `top_diff`, is bound by the gathers: only a fill from values read once, a mask, is a store stream)
-  const gathers = fn.accesses.some((g) => g.space === 'global' && g.kind === 'load' && !streamed.includes(g) && streamed.every((a) => a.loops.every((id) => g.loops.includes(id))));
+  // (loads inside the stores' own loops, each lane its own: not a row's broadcast, `scale[row]`)
+  const gathers = streamed.every((a) => a.loops.length > 0) && fn.accesses.some((g) => g.space === 'global' && g.kind === 'load' && !streamed.includes(g) &&
+    g.indices.some((p) => p.unknown || p.dependsOn(isVarying)) && streamed.every((a) => a.loops.every((id) => g.loops.includes(id))));
   if (gathers && !streamed.some((a) => a.kind === 'load' || a.kind === 'update')) return [];
   // rows: each block (or warp) walks its own row (`x + row * C`); a single-block sum over one small array is left alone
   if (!streamed.some((a) => a.indices[0]?.dependsOn((s) => s.startsWith('blockIdx.')))) return [];
