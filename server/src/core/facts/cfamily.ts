@@ -364,7 +364,9 @@ class FunctionWalker extends LoopWalker {
         const space: MemorySpace = isShared ? 'shared' : this.isKernel ? 'local' : 'host';
         // (a dim of template arguments, `[BK][BN]`, stays a symbol: the launches bind it)
         const flatDims = info.arrayDims.map((s, i) => (dims[i] !== null ? Poly.const(dims[i]!) : s.type === 'array_declarator' ? null : uniformOrNull(this.eval(s))));
-        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type), ...(dims.length > 1 ? { dims: flatDims } : {}), ...(info.pointer ? { pointers: true } : {}) });
+        // (a host function's own array, not `static`, lives on its stack: small, and in cache)
+        const onStack = space === 'host' && !info.pointer && !children(n).some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type), ...(dims.length > 1 ? { dims: flatDims } : {}), ...(info.pointer ? { pointers: true } : {}), ...(onStack ? { onStack: true } : {}) });
         if (isShared) {
           const dimRanges = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : nodeRange(s)));
           const dimTexts = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : s.sourceText));

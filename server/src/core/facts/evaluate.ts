@@ -47,6 +47,8 @@ export interface PtrValue {
   rows?: readonly (Poly | null)[];
   /** An array of pointers (`__shared__ float* peer[R]`): `peer[r][i]` reads through the loaded pointer. */
   pointers?: boolean;
+  /** A host function's own automatic array (`float acc[4][4]`, not `static`): on its stack. */
+  onStack?: boolean;
 }
 
 /**
@@ -574,7 +576,7 @@ export class Evaluator {
     // `ng[l][k]` of `int ng[LEVELS + 1][3]`: 3 elements a row
     const inner = forms.length >= 2 && p.dims?.length === forms.length ? p.dims.slice(1) : [];
     const rowElems = inner.length && inner.every((d) => d?.isConstant) ? inner.reduce((n, d) => n * d!.constant, 1) : undefined;
-    return { array: p.base, space: p.space, indices: forms, elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector, ...(rowElems !== undefined ? { rowElems } : {}) };
+    return { array: p.base, space: p.space, indices: forms, elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: p.vector, ...(rowElems !== undefined ? { rowElems } : {}), ...(p.onStack ? { onStack: true } : {}) };
   }
 
   /**

@@ -142,6 +142,8 @@ export interface AccessFact {
   helperLoops?: LoopFact[];
   /** Elements in one row of a multi-dimensional array whose inner extents are known (`int ng[L][3]`: 3). */
   rowElems?: number;
+  /** Through a host function's own automatic array (`GGML_F32_VEC ax[UNROLL][ARR]`): on its stack, in cache. */
+  onStack?: boolean;
 }
 
 export interface SharedArrayFact {

@@ -8,11 +8,11 @@ import type { FunctionFacts } from '../../core/facts/model';
 const AXIS = '(?:[hwxy]|height|width)';
 /**
  * A convolution's stride, padding and dilation by name (`stride_w`, `h_stride`, `stride_width`; `sw`, `pw`, `dw` beside
- * `kw`), and its window's size (`ksize`, `kw`, `w_k`, `kernel_width`).
+ * `kw`), and its window's size (`ksize`, `kw`, `kernel_w`, `w_k`, `kernel_width`).
  */
 const CONV_STEP = new RegExp(`^(?:${AXIS}_?)?(?:stride|dilation)(?:_?${AXIS})?$|^[sd][hw]$`, 'i');
 const CONV_PAD = new RegExp(`^(?:${AXIS}_?)?pad(?:ding)?(?:_?${AXIS})?$|^p[hw]$`, 'i');
-const CONV_SIZE = new RegExp(`^(?:k(?:ernel)?_?size(?:_?${AXIS})?|ksize|k_?[hw]|[hw]_k|kernel_?(?:height|width))$`, 'i');
+const CONV_SIZE = new RegExp(`^(?:k(?:ernel)?_?size(?:_?${AXIS})?|ksize|k(?:ernel)?_?[hw]|[hw]_k|kernel_?(?:height|width))$`, 'i');
 
 /**
  * A convolution's or pooling kernel's shape parameters with their usual values, when it takes a window size or both a

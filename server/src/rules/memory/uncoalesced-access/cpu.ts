@@ -48,7 +48,8 @@ function movesByOne(index: Poly, l: LoopFact): boolean {
 }
 
 function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | null {
-  if (a.indices.some((p) => p.unknown) || a.space !== 'host') return null;
+  // (the function's own stack array, `ax[k][j]` of `GGML_F32_VEC ax[UNROLL][ARR]`, is a few registers' or lines' worth, in L1)
+  if (a.indices.some((p) => p.unknown) || a.space !== 'host' || a.onStack) return null;
   const last = a.indices[a.indices.length - 1];
   const moves = (p: { coefficient(s: string): { terms: ReadonlyMap<string, number> } }, l: LoopFact) => p.coefficient(l.symbol).terms.size > 0;
   const enclosing = a.loops.map((id) => fn.loops[id]).filter((l): l is LoopFact => !!l && l.id !== inner.id && l.variable !== null);

@@ -89,7 +89,7 @@ function innermostStrides(axes: ReadonlyMap<string, number>, index: Poly): Map<s
 
 /** A resampling step's name (`sample`, `stride`, `step_w`), as opposed to a shape's extent (`layers`, `C`). */
 const STEP_NAME = /^(?:stride|sample|step|dilation|scale|factor)s?(?:_?[hwxy])?$/i;
-const CONV_WINDOW = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|pad(?:ding)?(?:_?[hwxy])?|dilation(?:_?[hwxy])?|filter_?(?:size|width|height|[hw]))$/i;
+const CONV_WINDOW = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|kernel_?[hw]|pad(?:ding)?(?:_?[hwxy])?|dilation(?:_?[hwxy])?|filter_?(?:size|width|height|[hw]))$/i;
 
 /** `N*threadIdx.x`, `(TILE + 1)*threadIdx.x`: how threadIdx.x enters the index. */
 function threadTerm(c: Poly): string {
