@@ -278,6 +278,33 @@ class Nest {
   }
 
   /**
+   * A time step that solves along whole lines both ways, as ADI's Thomas algorithm does: a forward recurrence
+   * (`p[i][j] = f(p[i][j - 1])`, `j` running up) and a back substitution (`v[j][i] = g(v[j + 1][i])`, `j` running
+   * down) in each pass of `t`. The back substitution starts from the end of the line the forward pass has just
+   * finished, so no tile can run several steps ahead of the rest of its lines: time tiling is not legal there.
+   */
+  solvesLinesBothWays(t: LoopFact): boolean {
+    const directions = new Set<number>();
+    const zero = (p: Poly) => p.isConstant && p.constant === 0;
+    for (const w of this.accesses) {
+      if (w.kind !== 'store' || !w.loops.includes(t.id)) continue;
+      const inner = this.byId.get(w.loops[w.loops.length - 1]);
+      if (!inner || inner === t) continue;
+      for (const r of this.accesses) {
+        if (r.kind === 'store' || r.array !== w.array || r.loops[r.loops.length - 1] !== inner.id || r.indices.length !== w.indices.length) continue;
+        // the read is the element the previous pass of `inner` wrote: one subscript apart by what a pass moves it (the
+        // pass symbol's coefficient, negative for a loop running down), the others the same
+        const apart = r.indices.map((p, i) => p.sub(w.indices[i]));
+        const at = apart.findIndex((d) => !zero(d));
+        if (at < 0 || apart.some((d, i) => i !== at && !zero(d)) || !apart[at].isConstant) continue;
+        const c = w.indices[at].coefficient(inner.symbol);
+        if (c.isConstant && c.constant !== 0 && apart[at].constant === -c.constant) directions.add(Math.sign(c.constant));
+      }
+    }
+    return directions.size === 2;
+  }
+
+  /**
    * A read inside `l` of an array written inside `l`, at an index that moves with `l` and differs
    * from where it is written (`d[i][k]` against `d[i][j] = ...` under `for k`): one pass of `l`
    * reads what an earlier pass wrote, so `l` cannot be moved inside the tile loops. An update of
@@ -407,6 +434,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   if (primary.length === 0) return null;
   // re-reads across an index loop (i in a matmul) are the finding; across a time loop only when there are no others
   const timeOnly = primary.every((g) => nest.isTimeLoop(g[0].loop));
+  if (timeOnly && nest.solvesLinesBothWays(primary[0][0].loop)) return null;
   if (!timeOnly) primary = primary.filter((g) => !nest.isTimeLoop(g[0].loop));
   // arrays only written in the nest are rewritten, not re-read: keep them out of the message when others are re-read
   const reads = (g: Reuse[]) => g.some((r) => r.access.kind !== 'store');
