@@ -368,7 +368,10 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
     const singleBlock = seen?.oneBlock ?? false;
     const subWarp = seen?.subWarp ?? false;
     const types = typeBindings(f, seen, instantiated.get(baseName(f.name)), owner);
-    const small = smallProblem(f, seen);
+    // (a kernel relaunching itself from device code, `k<<<grid, blockDim.x>>>` under `threadIdx.x == 0`, works within
+    // what the host's launches gave it: those decide its size)
+    const fromHosts = seen?.launches.some((c) => owner.get(c)?.name === f.name) ? { ...seen, launches: seen.launches.filter((c) => owner.get(c)?.name !== f.name) } : seen;
+    const small = smallProblem(f, fromHosts);
     const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f) ||
@@ -376,8 +379,9 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
       (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm));
     const offsets = offsetBuffers(f, seen);
     const values = launchValues(f, seen);
-    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values) return f;
-    const key = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}`;
+    const hosts = [...new Set((seen?.launches ?? []).map((c) => owner.get(c)?.name).filter((n): n is string => !!n))];
+    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !hosts.length) return f;
+    const key = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${hosts.join()}`;
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
     const moved = movedDerivation(shaped, f, key);
@@ -392,6 +396,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
       ...(vectorLaunch ? { vectorLaunch } : {}),
       ...(offsets.length ? { offsetBuffers: offsets } : {}),
       ...(values ? { launchValues: values } : {}),
+      ...(hosts.length ? { launchHosts: hosts } : {}),
     };
     shaped.set(f, { key, facts });
     return facts;

@@ -10,7 +10,7 @@ import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } fro
 import type { RuleFinding } from '../../../core/types';
 import { Poly, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
 import { lanesModuloRuntime, mentionsGridDim, steppedBy, oddPitch, rowOfThreads } from './rows';
-import { isReferenceOracle } from '../../common/reference';
+import { isReferenceOracle, isUnfusedBaseline } from '../../common/reference';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
 import { loopsAround } from '../../common/hot-loops';
@@ -375,8 +375,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // (a word the whole grid reads alike, a no-op flag `noop[0]`, is no stream of its own)
   const globalsOf = fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)));
   if (globalsOf.length && globalsOf.every((a) => a.perSequence)) return [];
-  // a warm-up, a reference or a scalar fallback kernel is plain on purpose; a loss runs once a step on the outputs
-  if (isReferenceOracle(fn.name) || readsDenseTargets(fn)) return [];
+  // a warm-up, a reference or a scalar fallback kernel is plain on purpose; a loss runs once a step on the outputs;
+  // so are the kernels of an unfused baseline (`LSTM_elementwise_unfused`), measured against a fused twin
+  if (isReferenceOracle(fn.name) || readsDenseTargets(fn) || (fn.launchHosts?.length && fn.launchHosts.every(isUnfusedBaseline))) return [];
   // per-element work of unknown length: memory-bound or not depends on a run-time count
   if (computeLoop(fn) || atomicPerElement(fn)) return [];
   // a function we could not read is handed a global buffer (`bilinear_interpolate(input, ...)` from a header not
