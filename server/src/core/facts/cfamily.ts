@@ -6,24 +6,24 @@ import { liveChildren } from './dead-branches';
 import { fileSwitches } from './file-switches';
 import { lambdaLoop } from './lambda-loops';
 import { dispatchedTypes } from './aten-dispatch';
-import { containerRow, elementAt, rowAccessor, rowPitch } from './object-rows';
+import { elementAt, rowPitch } from './object-rows';
 import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops } from './loop-forms';
 import type { RecordLayouts } from './records';
-import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
-import { rowsOf, unparen, type PtrValue, type Value } from './evaluate';
+import { elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
+import { rowsOf, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
 import { Poly, isVarying } from '../affine';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import { tick } from '../budget';
 import type { HostHelpers } from './host-inline';
 import { branchId, type FunctionFacts, type MemorySpace } from './model';
-import { emptyBraces, endsInExit, endsInReturn, equalityTest, functionDeclarator, identifiersOf, initializerValue, joinValues, paramFacts, randomDraws, rootName, uniformOrNull } from './c-syntax';
+import { endsInExit, endsInReturn, equalityTest, functionDeclarator, identifiersOf, joinValues, paramFacts } from './c-syntax';
 import { classify } from './classify';
 import { markOffloaded } from './offload';
 import { asmCalls, asmOperand } from './inline-asm';
-import { LoopWalker } from './walker-loops';
+import { DeclarationWalker } from './walker-declarations';
 
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
 /** A value parsed from the command line: `atoi(argv[2])`, `std::stoi(argv[i])`, `strtol(argv[1], NULL, 10)`. */
@@ -31,33 +31,10 @@ const COMMAND_LINE_VALUE = /^\s*(?:std::)?(?:atoi|atol|atoll|stoi|stol|stoul|str
 /** What only device code reads: a thread's coordinates, a block barrier. */
 const GPU_BUILTINS = /\bthreadIdx\s*\.\s*[xyz]\b|\b__syncthreads\s*\(/;
 
-/** A host pointer's initial value that names a buffer the walk cannot trace: an allocation, a call's result, a struct member. */
-function hostBufferSource(value: Node): boolean {
-  let v: Node | null = unparen(value);
-  while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
-  return v?.type === 'new_expression' || v?.type === 'call_expression' || v?.type === 'field_expression';
-}
-
-/** `s->key_cache + loff + t * kv_dim`, or the buffer alone: such a buffer and the element offsets added to it (in any order); else null. */
-function hostBufferAt(value: Node): { source: Node; offsets: Node[] } | null {
-  const terms: Node[] = [];
-  const flatten = (n: Node | null): void => {
-    const v = unparen(n);
-    if (v?.type === 'binary_expression' && field(v, 'operator')?.text === '+') {
-      flatten(field(v, 'left'));
-      flatten(field(v, 'right'));
-    } else if (v) terms.push(v);
-  };
-  flatten(value);
-  const sources = terms.filter(hostBufferSource);
-  if (sources.length === 1 && terms.length > 1) return { source: sources[0], offsets: terms.filter((t) => t !== sources[0]) };
-  return hostBufferSource(value) ? { source: value, offsets: [] } : null;
-}
-
 /** The arm that the statements after `if (c) { ...; return; }` in the same block form. */
 const ARM_AFTER_RETURN = 1;
 
-class FunctionWalker extends LoopWalker {
+class FunctionWalker extends DeclarationWalker {
   protected override nested(isKernel: boolean, space: MemorySpace): FunctionWalker {
     return new FunctionWalker(isKernel, [], this.lines, this.fileArrays, this.constants, this.macros, space, this.helpers, this.depth + 1, this.aliases, this.records);
   }
@@ -281,14 +258,6 @@ class FunctionWalker extends LoopWalker {
     }
   }
 
-  /** `auto& in = X[s]` with `X` a parameter holding a container of containers: the rows' element type; else null. */
-  private autoRowElement(typeText: string, d: Node, object: string): string | null {
-    if (baseType(typeText) !== 'auto' || field(d, 'declarator')?.type !== 'reference_declarator') return null;
-    const rows = this.params.get(object)?.type;
-    const row = rows ? rowType(rows) : null;
-    return row ? containerElementOf(row, this.aliases) : null;
-  }
-
   /** Whether a condition is the same for a whole warp, evaluated with the variables' values before the `if`. */
   private uniformIn(env: Map<string, Value>, cond: Node): boolean {
     const now = this.env;
@@ -310,164 +279,6 @@ class FunctionWalker extends LoopWalker {
     this.statement(n);
     this.branches.pop();
   }
-
-  protected declaration(n: Node): void {
-    const typeNode = field(n, 'type');
-    const container = containerElementOf(typeNode?.text ?? '', this.aliases);
-    const type = container ?? baseType(typeNode?.text ?? '');
-    const isShared = children(n).some((c) => c.type === 'type_qualifier' && c.text === '__shared__') || /__shared__/.test(n.text.split(/[=;]/)[0]);
-    // (four random numbers at once, `float4 r = curand_uniform4(&state)`, are the generator's output, not a vector access)
-    if (VECTOR_TYPES.has(type) && !randomDraws(n)) this.usesVectorTypes = true;
-    if (this.groupTiles?.size || /\b(?:thread_block_tile|tiled_partition)\b/.test(n.text)) this.noteGroupTiles(n);
-    if (type === 'dim3') this.noteDim3(n);
-    // `int threads = 256;` in another branch than an earlier `dim3 threads(16, 16)`: that name is no longer the dim3
-    else if (this.dim3dims.size) {
-      for (const d of namedChildren(n)) {
-        const name = declaratorName(d)?.name;
-        if (name && this.dim3dims.delete(name)) for (const axis of ['x', 'y', 'z']) this.env.delete(`${name}.${axis}`);
-      }
-    }
-    for (const d of children(n)) {
-      if (!['init_declarator', 'identifier', 'pointer_declarator', 'array_declarator', 'reference_declarator'].includes(d.type)) continue;
-      if (d === typeNode) continue;
-      const info = declaratorName(d);
-      if (!info) continue;
-      const value = d.type === 'init_declarator' ? initializerValue(d) : null;
-      // `auto kernel_func = dense_kernel<CTA_M, CTA_N>;` then `kernel_func<<<...>>>`: a launch of that instantiation
-      if (!this.isKernel && value?.type === 'template_function' && typeNode?.text === 'auto') this.kernelAliases.set(info.name, value);
-      let pointee: PtrValue | null = null;
-      let row: ReturnType<typeof rowAccessor> = null;
-      let buffer: ReturnType<typeof hostBufferAt> = null;
-      // `float4& out = out4[idx];`: a name for the element; read here unless something is assigned through it
-      const element = value && field(d, 'declarator')?.type === 'reference_declarator' && (value.type === 'subscript_expression' || (value.type === 'pointer_expression' && field(value, 'operator')?.text === '*'));
-      const before = this.accesses.length;
-      if (value) this.expressions(value);
-      const bound = element ? this.accesses.slice(before).find((a) => a.range.start.line === value.startPosition.row && a.range.start.column === value.startPosition.column) : undefined;
-      if (bound) this.elementRefs.set(info.name, bound);
-      else this.elementRefs.delete(info.name);
-      if (!container && !info.pointer && !info.arrayDims.length) this.localTypes.set(info.name, { type, depth: this.loopStack.length });
-      else this.localTypes.delete(info.name);
-      // `const std::vector<float>& in = X[s];` (or `const auto& in = X[s];` of a vector of vectors): row `s` of the
-      // container of rows `X` (a sample of a batch), not a buffer of its own
-      const sample = !info.pointer && !this.isKernel && value ? containerRow(value) : null;
-      const rowElem = sample && (container ? type : this.autoRowElement(typeNode?.text ?? '', d, sample.object));
-      if (sample && rowElem && this.stableObject(sample.object)) {
-        const at = this.eval(sample.index);
-        this.env.set(info.name, { kind: 'ptr', base: sample.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch('row', sample.object)), elemType: rowElem, space: 'host', vector: VECTOR_TYPES.has(rowElem) });
-      } else if (container && !info.pointer) {
-        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space: this.isKernel ? 'local' : 'host', vector: VECTOR_TYPES.has(type) });
-      } else if (info.arrayDims.length) {
-        const dims = info.arrayDims.map((s) => {
-          const v = s.type === 'array_declarator' ? Poly.unknown : this.eval(s);
-          return v.isConstant ? v.constant : null;
-        });
-        const space: MemorySpace = isShared ? 'shared' : this.isKernel ? 'local' : 'host';
-        // (a dim of template arguments, `[BK][BN]`, stays a symbol: the launches bind it)
-        const flatDims = info.arrayDims.map((s, i) => (dims[i] !== null ? Poly.const(dims[i]!) : s.type === 'array_declarator' ? null : uniformOrNull(this.eval(s))));
-        // (a host function's own array, not `static`, lives on its stack: small, and in cache)
-        const onStack = space === 'host' && !info.pointer && !children(n).some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
-        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type), ...(dims.length > 1 ? { dims: flatDims } : {}), ...(info.pointer ? { pointers: true } : {}), ...(onStack ? { onStack: true } : {}) });
-        if (isShared) {
-          const dimRanges = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : nodeRange(s)));
-          const dimTexts = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : s.sourceText));
-          this.shared.push({ name: info.name, elemType: type, dims, dimRanges, dimTexts, range: nodeRange(n) });
-        }
-      } else if (info.pointer) {
-        const member = value && !this.isKernel ? rootName(value) : null;
-        if (member && /[.>]/.test(member)) this.memberAliases.set(info.name, member);
-        else this.memberAliases.delete(info.name);
-        if (info.rows) {
-          this.pointerToArray(info.name, type, info.rows, value);
-          continue;
-        }
-        const p = this.evalPtr(value);
-        if (p) {
-          // (a member of unknown type, `s->key_cache + off` into a `float*`: C allows no other element type there, so the
-          // offset was counted in the declared one)
-          const retyped = p.elemType === null && type && type !== 'void' ? { ...p, elemType: type, vector: VECTOR_TYPES.has(type) } : p.elemType !== type && type ? this.recast(p, type) : p;
-          this.env.set(info.name, { kind: 'ptr', ...retyped });
-        } else if (!this.isKernel && value && (row = rowAccessor(value)) && this.stableObject(row.object)) {
-          // `const float* r = img.ptr<float>(y)`: row `y` of the object's buffer, rows a run-time pitch apart
-          const at = this.eval(row.index);
-          this.env.set(info.name, { kind: 'ptr', base: row.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch(row.method, row.object)), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
-        } else if (!this.isKernel && value && (buffer = hostBufferAt(value))) {
-          // `double* d = new double[n]`, `(float*)malloc(...)`, `t.data_ptr<float>()`, `in.values` of a struct: a buffer of its own
-          // (made from a loop's variable or an object declared in a loop, `blobs[b].channel(q)`: another buffer on each pass),
-          // at an element offset when one is added (`s->key_cache + t * kv_dim`)
-          const { source, offsets } = buffer;
-          const varies = this.loopStack.length > 0 && identifiersOf(source).some((name) => !this.stableObject(name) && (this.localTypes.has(name) || this.isLoopVariable(name)));
-          const at = varies ? Poly.unknown : offsets.reduce((sum, o) => sum.add(this.eval(o)), Poly.const(0));
-          // (a member, `s->q`, is one buffer whichever local points into it, and the name calls pass it by)
-          const member = offsets.length && unparen(source)?.type === 'field_expression' && source.text.length <= 80 ? source.text.replace(/\s+/g, '') : null;
-          this.env.set(info.name, { kind: 'ptr', base: member ?? info.name, offset: at, elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
-        } else this.env.delete(info.name);
-        const address = value ? unparen(value) : null;
-        const ofStruct = !this.isKernel && !VECTOR_TYPES.has(type) && address?.type === 'pointer_expression' && field(address, 'operator')?.text === '&' && unparen(field(address, 'argument'))?.type === 'field_expression';
-        if ((ofStruct && !this.env.has(info.name)) || (value && this.linkedRecord(type, value, info.name, n))) this.structPointers.add(info.name);
-        else this.structPointers.delete(info.name);
-      } else if (type === 'auto' && (pointee = value ? this.evalPtr(value) : null)) {
-        // `auto out = voxels + voxelidx * stride;`: a pointer into the buffer, as if declared `T* out`
-        this.env.set(info.name, { kind: 'ptr', ...pointee });
-      } else if (FLOAT_TYPES.has(type) || VECTOR_TYPES.has(type)) {
-        this.env.set(info.name, { kind: 'int', poly: Poly.unknown });
-      } else if (this.isKernel && value && (pointee = this.sharedAddress(value))) {
-        // `uint32_t addr = __cvta_generic_to_shared(&tile[r][c]);` for an `ldmatrix`: the address of that element
-        this.env.set(info.name, { kind: 'ptr', ...pointee });
-      } else {
-        this.env.set(info.name, { kind: 'int', poly: emptyBraces(value) ? Poly.const(0) : value ? this.eval(value) : Poly.unknown });
-        const loaded = value && this.isKernel ? this.offsetLoad(value) : null;
-        if (loaded) this.loadedOffsets.set(info.name, loaded);
-        else this.loadedOffsets.delete(info.name);
-      }
-      // a buffer of its own declared here (`std::vector<float> v;`, `float tmp[64];`, `new float[n]`): a new one on each
-      // pass of the loops around
-      const own = this.env.get(info.name);
-      if (own?.kind === 'ptr' && own.base === info.name) this.declaredIn.set(info.name, [...this.loopStack]);
-      else this.declaredIn.delete(info.name);
-    }
-  }
-
-  /**
-   * `node_t *q = p->child[0];` (or `p->next`, `&net->layers[0]`) in host code: a pointer to another record of the caller's,
-   * read from a member of a pointer parameter or of such a local, whose members are then buffers as a parameter's are.
-   * Its type names no element (`float *x = p->data` is a buffer); read outside loops, or from values no loop changes
-   * (`q = nodes[i]` under `for i` is another record on each pass), and never pointed elsewhere (`q = q->next`).
-   */
-  protected linkedRecord(type: string, value: Node, name: string, decl: Node): boolean {
-    const t = baseType(type);
-    if (this.isKernel || !/^[A-Za-z_][\w:]*$/.test(t) || VECTOR_TYPES.has(t) || this.templateParams.has(t) || elementBits(t, this.aliases) !== null || /^(?:void|auto|char|bool|FILE)$/.test(t)) return false;
-    let v: Node | null = unparen(value);
-    while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
-    if (v?.type === 'pointer_expression' && field(v, 'operator')?.text === '&') v = unparen(field(v, 'argument'));
-    while (v?.type === 'subscript_expression') v = unparen(field(v, 'argument'));
-    if (v?.type !== 'field_expression') return false;
-    let obj: Node | null = v;
-    while (obj?.type === 'field_expression' || obj?.type === 'subscript_expression') obj = unparen(field(obj, 'argument'));
-    const root = obj?.type === 'identifier' && (this.params.get(obj.text)?.pointer || this.structPointers.has(obj.text));
-    if (!root || identifiersOf(value).some((x) => this.isLoopVariable(x) || (this.localTypes.has(x) && !this.stableObject(x)))) return false;
-    let moved = false;
-    if (decl.parent) {
-      walk(decl.parent, (c) => {
-        if (moved) return false;
-        const target = c.type === 'assignment_expression' ? field(c, 'left') : c.type === 'update_expression' ? field(c, 'argument') : null;
-        if (target?.type === 'identifier' && target.text === name) moved = true;
-        return !moved;
-      });
-    }
-    return !moved;
-  }
-
-  /** `float (*s)[2][T][T] = (float (*)[2][T][T])smem`: `(*s)[b][r][c]` is then one flat offset into smem. */
-  protected pointerToArray(name: string, type: string, rows: readonly Node[], value: Node | null): void {
-    const p = this.evalPtr(value);
-    if (!p) {
-      this.env.delete(name);
-      return;
-    }
-    const retyped = p.elemType !== type && type ? this.recast(p, type) : p;
-    this.env.set(name, { kind: 'ptr', ...retyped, rows: rows.map((r) => uniformOrNull(this.eval(r))) });
-  }
-
 
   /** Records the accesses and calls inside an expression statement and applies assignments. */
   override expressions(n: Node | null): void {
@@ -678,19 +489,4 @@ export function functionFacts(
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),
   };
-}
-
-/** The row type of a container of rows: `std::vector<std::vector<float, A>>` -> `std::vector<float, A>` (the first template argument). */
-function rowType(typeText: string): string | null {
-  const m = /^(?:const\s+)?(?:std::)?vector\s*</.exec(typeText.trim());
-  if (!m) return null;
-  const t = typeText.trim();
-  let depth = 0;
-  for (let i = m[0].length; i < t.length; i++) {
-    const ch = t[i];
-    if (ch === '<') depth++;
-    else if ((ch === '>' || ch === ',') && depth === 0) return t.slice(m[0].length, i).trim();
-    else if (ch === '>') depth--;
-  }
-  return null;
 }
