@@ -22,6 +22,7 @@ import { declamped } from '../../common/clamps';
 import { MAX_RECORD, residuesCovered, siblingsFillSectors } from '../../common/residues';
 import { judgedBits, narrowing } from '../../common/element-width';
 import { convShape } from '../../common/conv-shape';
+import { readsDenseTargets } from '../../common/loss';
 
 const TID = 'threadIdx.x';
 /** The names in an expression's text. */
@@ -251,6 +252,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   // a kernel that reads nothing from global memory fills its output from indices and constants:
   // set-up (`A[i*order + j] = i` before the timed loop), run once
   if (fn.isKernel && !accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
+  // a loss over dense targets (`target[b * classes + c]` beside `predict[...]`, a thread per sample): once a training
+  // step over the network's output, a small buffer beside what every layer streams
+  if (fn.isKernel && readsDenseTargets(fn)) return [];
   // every launch is less than a warp (`<<<1, block.x / SEGM>>>` of 4 threads) whose threads touch a few elements each:
   // a demo with no warp to coalesce. (A thread that loops over a run-time length moves more.)
   // (a convolution's usual shape and the kernel's strides arrays, read once the first access needs them)
