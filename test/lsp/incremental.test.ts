@@ -10,6 +10,7 @@ import { OpenDocument } from '../../server/src/lsp/documents';
 import { Engine } from '../../server/src/core/engine';
 import { DEFAULT_CONFIG } from '../../server/src/core/config';
 import { detectLanguage, grammarFor } from '../../server/src/core/parser';
+import { forgetLineScans } from '../../server/src/core/line-scans';
 import type { Finding } from '../../server/src/core/types';
 import { ruleFixtures, rng } from '../fuzz-inputs';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -35,6 +36,8 @@ function openFile(engine: Engine, fresh: Engine, name: string, text: string) {
     edit(edit: Parameters<OpenDocument['applyChanges']>[0][number], version: number): Finding[] | null {
       od.applyChanges([edit], version);
       const seen = incremental();
+      // (the file-level line scans kept across edits are module-wide: the fresh analysis reads every line again)
+      forgetLineScans();
       const tree = fresh.parsers.parse(grammarFor(language), od.text);
       const sameTree = tree.rootNode.toString() === od.tree!.rootNode.toString();
       const expected = fresh.analyzeTree(language, tree, od.text, DEFAULT_CONFIG, undefined, undefined, path);

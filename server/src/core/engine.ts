@@ -712,14 +712,14 @@ export class Engine {
       }
     }
     cache?.sweep(lines.length);
-    const build = language === 'triton' ? DEFAULT_BUILD : withSourcePragmas(buildFlagsFor(path, this.preprocess), text);
+    const build = language === 'triton' ? DEFAULT_BUILD : withSourcePragmas(buildFlagsFor(path, this.preprocess), text, lines);
     const kernelsOnly = isTestPath(path, this.workspaceRoots) || isScalarFallbackPath(path, this.workspaceRoots);
     const notTuned = isNotTunedPath(path, this.workspaceRoots) || (language === 'cpp' && isRuntimeKernelSource(text)) ||
       (language === 'triton' && isPythonTestPath(path, this.workspaceRoots));
     const otherAccelerator = otherAcceleratorOf(path, this.workspaceRoots);
     const declaredOnly = language === 'triton' ? [] : declaredNames(lines);
     const sycl = language !== 'triton' && isSyclSource(lines);
-    const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen);
+    const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen, lines);
     for (const f of functions) {
       const why = functorKernelReason(f);
       if (why) skipped.push({ function: f.name, reason: why, line: f.range.start.line });
