@@ -10,13 +10,17 @@ import { fileSwitches } from '../server/src/core/facts/file-switches';
 import { declaredNames, isSyclSource } from '../server/src/core/facts/declared-only';
 import { withSourcePragmas, DEFAULT_BUILD } from '../server/src/core/preprocess/build-flags';
 import { explicitInstantiations } from '../server/src/core/facts/instantiations';
+import { preprocessFile } from '../server/src/core/facts/shadow';
 import { ruleFixtures, rng } from './fuzz-inputs';
 
-/** What the scans read: directives and comments, prototypes, SYCL names, pragmas, instantiations. */
+const NO_HEADERS = { roots: [], includeDirs: [], reader: { read: () => null } };
+
+/** What the scans read: directives and comments, prototypes, SYCL names, library macros, pragmas, instantiations. */
 const PIECES = [
   'z', ' ', ';', '(', ')', '#', '/', '*', '//', '/*', '*/', 'define', 'optimize', 'sycl::', 'template ',
   '#define USE_FAST 1', '// #define USE_SLOW', '#undef USE_FAST', '#if 0', '#ifdef X', '#endif', '#ifndef GUARD_H', '#define GUARD_H',
   'float net_forward(const float *x);', 'std::mt19937 rng(42);', 'dpct::get_default_queue();', 'sycl::fmax(a, b)',
+  'CUDA_KERNEL_LOOP(i, n)', 'float* RESTRICT x', '__align__(16)', 'UNROLL',
   '#pragma GCC optimize("-ffast-math")', '#pragma float_control(precise, off)', 'template __global__ void k<4>(const float*, int);',
 ];
 
@@ -28,6 +32,8 @@ const scans = (lines: string[]) => {
     declared: declaredNames(lines), sycl: isSyclSource(lines),
     pragmas: withSourcePragmas(DEFAULT_BUILD, text, lines),
     instantiations: explicitInstantiations(text, new Map(), lines).map((c) => [c.name, c.range, c.templateArgs]),
+    // (the view's key names the well-known macros the text uses)
+    view: preprocessFile('/line-scans/t.cu', text, NO_HEADERS, [], lines).key,
   });
 };
 

@@ -592,7 +592,7 @@ export class Engine {
     const top = topLevelItems(tree.rootNode, switches);
     const spans = spansOf(top.functions);
     // under the file's budget: a view whose time runs out keeps what it has read (see buildView)
-    const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess, spans), 'fileBudgetMs');
+    const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess, spans, source.lines), 'fileBudgetMs');
     const grammar = grammarFor(language);
     // file-scope arrays, constants and macros change rarely: read again only when their text did
     const scopeText = top.declarations.map((d) => text.slice(d.startIndex, d.endIndex)).join('\u0000') + '\u0001' + pre.key;

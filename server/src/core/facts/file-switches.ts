@@ -12,8 +12,11 @@ export interface FileSwitches {
 
 const NONE: FileSwitches = { defined: new Map(), off: new Set() };
 const memo = new WeakMap<readonly string[], FileSwitches>();
-/** The last document's, kept while its edits touch no directive nor comment (the lines `scan` passes over). */
-const lastScan = lineScan((line) => line.indexOf('/') < 0 && firstChar(line) !== 35 /* # */, scan);
+/**
+ * The last document's, kept while its edits touch only lines `scan` passes over: no directive, no
+ * block comment's start or end, no commented-out `#define` (a `//` comment of words is passed over).
+ */
+const lastScan = lineScan((line) => firstChar(line) !== 35 /* # */ && (line.indexOf('/') < 0 || (!line.includes('/*') && !line.includes('*/') && !COMMENTED.test(line))), scan);
 
 /** A debug build's switch: `PRK_DEBUG`, `DEBUG`, `DEBUG_KERNELS` (and `NDEBUG`). */
 export const DEBUG_MACRO = /(?:^|_)DEBUG(?:_|$)/;
