@@ -44,7 +44,7 @@ const fresh = (lines: string[]) => {
 };
 
 function files(): { name: string; text: string }[] {
-  const out = ruleFixtures().filter((f) => !f.name.endsWith('.py'));
+  const out: { name: string; text: string }[] = ruleFixtures().filter((f) => !f.name.endsWith('.py'));
   const corpus = join(__dirname, 'corpus');
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
