@@ -11,16 +11,17 @@ import { declaredNames, isSyclSource } from '../server/src/core/facts/declared-o
 import { withSourcePragmas, DEFAULT_BUILD } from '../server/src/core/preprocess/build-flags';
 import { explicitInstantiations } from '../server/src/core/facts/instantiations';
 import { preprocessFile } from '../server/src/core/facts/shadow';
+import { fileConstants } from '../server/src/rules/common/file-constants';
 import { ruleFixtures, rng } from './fuzz-inputs';
 
 const NO_HEADERS = { roots: [], includeDirs: [], reader: { read: () => null } };
 
-/** What the scans read: directives and comments, prototypes, SYCL names, library macros, pragmas, instantiations. */
+/** What the scans read: directives and comments, prototypes, SYCL names, library macros, constants, pragmas, instantiations. */
 const PIECES = [
   'z', ' ', ';', '(', ')', '#', '/', '*', '//', '/*', '*/', 'define', 'optimize', 'sycl::', 'template ',
   '#define USE_FAST 1', '// #define USE_SLOW', '#undef USE_FAST', '#if 0', '#ifdef X', '#endif', '#ifndef GUARD_H', '#define GUARD_H',
   'float net_forward(const float *x);', 'std::mt19937 rng(42);', 'dpct::get_default_queue();', 'sycl::fmax(a, b)',
-  'CUDA_KERNEL_LOOP(i, n)', 'float* RESTRICT x', '__align__(16)', 'UNROLL',
+  '#define N 1024', 'const int K = 3;', 'constexpr size_t T = 64;', 'CUDA_KERNEL_LOOP(i, n)', 'float* RESTRICT x', '__align__(16)', 'UNROLL',
   '#pragma GCC optimize("-ffast-math")', '#pragma float_control(precise, off)', 'template __global__ void k<4>(const float*, int);',
 ];
 
@@ -33,6 +34,7 @@ const scans = (lines: string[]) => {
     pragmas: withSourcePragmas(DEFAULT_BUILD, text, lines),
     instantiations: explicitInstantiations(text, new Map(), lines).map((c) => [c.name, c.range, c.templateArgs]),
     // (the view's key names the well-known macros the text uses)
+    constants: fileConstants(lines).key,
     view: preprocessFile('/line-scans/t.cu', text, NO_HEADERS, [], lines).key,
   });
 };
