@@ -10,8 +10,10 @@ import { OpenDocument } from '../../server/src/lsp/documents';
 import { Engine } from '../../server/src/core/engine';
 import { DEFAULT_CONFIG } from '../../server/src/core/config';
 import { detectLanguage, grammarFor } from '../../server/src/core/parser';
+import { forgetLineScans } from '../../server/src/core/line-scans';
 import type { Finding } from '../../server/src/core/types';
 import { ruleFixtures, rng } from '../fuzz-inputs';
+import { generateCuda } from '../bench/generate';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -35,6 +37,8 @@ function openFile(engine: Engine, fresh: Engine, name: string, text: string) {
     edit(edit: Parameters<OpenDocument['applyChanges']>[0][number], version: number): Finding[] | null {
       od.applyChanges([edit], version);
       const seen = incremental();
+      // (the file-level line scans kept across edits are module-wide: the fresh analysis reads every line again)
+      forgetLineScans();
       const tree = fresh.parsers.parse(grammarFor(language), od.text);
       const sameTree = tree.rootNode.toString() === od.tree!.rootNode.toString();
       const expected = fresh.analyzeTree(language, tree, od.text, DEFAULT_CONFIG, undefined, undefined, path);
@@ -117,4 +121,36 @@ test('lines typed, deleted or pasted above functions move their findings with th
   }
   assert.ok(compared > 300, `compared ${compared} versions`);
   assert.ok(moved > 100, `${moved} versions moved findings`);
+});
+
+test('edits inside one function of a file of many kernels, launches and hosts: the per-file indexes kept across edits equal a fresh analysis', async () => {
+  // (the benchmark's file: an edit changes one function's facts, and the file-level memos keep every other function's share)
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const R = rng(41);
+  const { text } = generateCuda(800, 3);
+  const open = openFile(engine, fresh, 'generated.cu', text)!;
+  let compared = 0;
+  for (let k = 0; k < 30; k++) {
+    const lines = open.od.text.split('\n');
+    // a line inside a body (indented), in a kernel, a launch or a host's code
+    const bodies = lines.map((l, i) => (/^\s+\S/.test(l) ? i : -1)).filter((i) => i >= 0);
+    const line = bodies[Math.floor(R() * bodies.length)];
+    const character = lines[line].search(/\S/) + Math.floor(R() * (lines[line].trim().length + 1));
+    const deletes = R() < 0.4 && character < lines[line].length;
+    let edit = deletes
+      ? { range: { start: { line, character }, end: { line, character: character + 1 } }, text: '' }
+      : { range: { start: { line, character }, end: { line, character } }, text: PIECES[Math.floor(R() * PIECES.length)] };
+    // every third edit changes a launch: its block size, or a constant count (what the launched kernel's facts are shaped by)
+    const launches = lines.map((l, i) => (l.includes('>>>(') ? i : -1)).filter((i) => i >= 0);
+    if (k % 3 === 2 && launches.length) {
+      const at = launches[Math.floor(R() * launches.length)];
+      const [word, by] = k % 2 ? [', threads>>>', ', 16>>>'] : [', n);', ', 1024);'];
+      const character = lines[at].indexOf(word);
+      if (character >= 0) edit = { range: { start: { line: at, character }, end: { line: at, character: character + word.length } }, text: by };
+    }
+    if (open.edit(edit, k + 2)) compared++;
+  }
+  open.od.dropTree();
+  assert.ok(compared > 20, `compared ${compared} versions`);
 });

@@ -592,7 +592,7 @@ export class Engine {
     const top = topLevelItems(tree.rootNode, switches);
     const spans = spansOf(top.functions);
     // under the file's budget: a view whose time runs out keeps what it has read (see buildView)
-    const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess, spans), 'fileBudgetMs');
+    const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess, spans, source.lines), 'fileBudgetMs');
     const grammar = grammarFor(language);
     // file-scope arrays, constants and macros change rarely: read again only when their text did
     const scopeText = top.declarations.map((d) => text.slice(d.startIndex, d.endIndex)).join('\u0000') + '\u0001' + pre.key;
@@ -712,14 +712,14 @@ export class Engine {
       }
     }
     cache?.sweep(lines.length);
-    const build = language === 'triton' ? DEFAULT_BUILD : withSourcePragmas(buildFlagsFor(path, this.preprocess), text);
+    const build = language === 'triton' ? DEFAULT_BUILD : withSourcePragmas(buildFlagsFor(path, this.preprocess), text, lines);
     const kernelsOnly = isTestPath(path, this.workspaceRoots) || isScalarFallbackPath(path, this.workspaceRoots);
     const notTuned = isNotTunedPath(path, this.workspaceRoots) || (language === 'cpp' && isRuntimeKernelSource(text)) ||
       (language === 'triton' && isPythonTestPath(path, this.workspaceRoots));
     const otherAccelerator = otherAcceleratorOf(path, this.workspaceRoots);
     const declaredOnly = language === 'triton' ? [] : declaredNames(lines);
     const sycl = language !== 'triton' && isSyclSource(lines);
-    const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen);
+    const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen, lines);
     for (const f of functions) {
       const why = functorKernelReason(f);
       if (why) skipped.push({ function: f.name, reason: why, line: f.range.start.line });

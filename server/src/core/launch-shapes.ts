@@ -283,10 +283,11 @@ let lastLaunches: FileLaunches | null = null;
 
 function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   const calls: CallFact[] = [];
-  const owner = new Map<CallFact, FunctionFacts>();
-  for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') (calls.push(c), owner.set(c, f));
+  const owners: FunctionFacts[] = [];
+  for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') (calls.push(c), owners.push(f));
   const last = lastLaunches;
-  if (last && last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i] && last.owner.get(c) === owner.get(c))) return last;
+  if (last && last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i] && last.owner.get(c) === owners[i])) return last;
+  const owner = new Map(calls.map((c, i) => [c, owners[i]]));
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
   return (lastLaunches = { calls, launches: collect(functions), owner, packed });
 }
@@ -343,7 +344,8 @@ function scalarOverloads(functions: readonly FunctionFacts[]): ReadonlySet<Funct
 
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 export function withLaunchShapes(functions: FunctionFacts[], instantiations: readonly CallFact[] = []): FunctionFacts[] {
-  const { launches, owner, packed } = fileLaunches(functions);
+  const fl = fileLaunches(functions);
+  const { owner } = fl;
   const instantiated = instantiations.length ? instantiatedTypes(instantiations) : NO_TYPES;
   // a kernel named as the scalar path (`relu_bwd_not_aligned`) launched in the other arm from one that moves vectors itself
   // (`if (n % 2 == 0) relu_bwd_vec2<<<>>>(...); else relu_bwd_not_aligned<<<>>>(...)`): the fallback for sizes the vector one cannot take
@@ -360,28 +362,16 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   const overloadFallbacks = scalarOverloads(functions);
   return functions.map((f) => {
     if (!f.isKernel) return f;
-    const seen = launches.get(baseName(f.name));
-    let x = seen && seen.xs.size === 1 ? [...seen.xs][0] : null;
-    if (x !== null && (x <= 0 || x >= 32 || 32 % x !== 0)) x = null;
+    const shape = launchShape(f, fl, instantiated);
+    const { seen, singleBlock, subWarp, types, small, offsets, values, hosts } = shape;
+    let x = shape.x;
     // launched from elsewhere (a Rust or Python host) with blocks of (1, 32): its row walk says so
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
-    const singleBlock = seen?.oneBlock ?? false;
-    const subWarp = seen?.subWarp ?? false;
-    const types = typeBindings(f, seen, instantiated.get(baseName(f.name)), owner);
-    // (a kernel relaunching itself from device code, `k<<<grid, blockDim.x>>>` under `threadIdx.x == 0`, works within
-    // what the host's launches gave it: those decide its size)
-    const fromHosts = seen?.launches.some((c) => owner.get(c)?.name === f.name) ? { ...seen, launches: seen.launches.filter((c) => owner.get(c)?.name !== f.name) } : seen;
-    const small = smallProblem(f, fromHosts);
-    const vectorLaunch = (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
+    const vectorLaunch = shape.vectorLaunch ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
-      (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f) ||
-      // (launched only where a size is not a multiple of the vector width: `if (d % 16 == 0) vector path; else k<<<>>>`)
-      (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm));
-    const offsets = offsetBuffers(f, seen);
-    const values = launchValues(f, seen);
-    const hosts = [...new Set((seen?.launches ?? []).map((c) => owner.get(c)?.name).filter((n): n is string => !!n))];
+      (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f);
     if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !hosts.length) return f;
-    const key = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${hosts.join()}`;
+    const key = shapeKey(shape, x, vectorLaunch);
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
     const moved = movedDerivation(shaped, f, key);
@@ -403,3 +393,63 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   });
 }
 const shaped = new WeakMap<FunctionFacts, { key: string; facts: FunctionFacts }>();
+
+/** What a kernel's own launches in the file fix about it (the parts of withLaunchShapes that read them). */
+interface LaunchShape {
+  seen: Seen | undefined;
+  x: number | null;
+  singleBlock: boolean;
+  subWarp: boolean;
+  types: Map<string, string[]> | null;
+  small: boolean;
+  /** launched on vector casts, beside a packed twin, or only where a size is not a multiple of the vector width */
+  vectorLaunch: boolean;
+  offsets: string[];
+  values: Record<string, number> | null;
+  /** the host functions of the file that launch it, by name */
+  hosts: string[];
+  /** the last key made of it, with the file-wide parts it was made with */
+  key?: { x: number | null; vectorLaunch: boolean; text: string };
+}
+
+/**
+ * A kernel's launch shape, kept per facts object while the file's launch facts are the same objects
+ * (an edit inside another function): withLaunchShapes asks it of every kernel on every edit.
+ */
+function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyMap<string, Set<string | null>[]>): LaunchShape {
+  const kept = shapes.get(f);
+  if (kept && kept.launches === fl && kept.instantiated === instantiated) return kept.shape;
+  const { launches, owner, packed } = fl;
+  const seen = launches.get(baseName(f.name));
+  let x = seen && seen.xs.size === 1 ? [...seen.xs][0] : null;
+  if (x !== null && (x <= 0 || x >= 32 || 32 % x !== 0)) x = null;
+  // (a kernel relaunching itself from device code, `k<<<grid, blockDim.x>>>` under `threadIdx.x == 0`, works within
+  // what the host's launches gave it: those decide its size)
+  const fromHosts = seen?.launches.some((c) => owner.get(c)?.name === f.name) ? { ...seen, launches: seen.launches.filter((c) => owner.get(c)?.name !== f.name) } : seen;
+  const shape: LaunchShape = {
+    seen, x,
+    singleBlock: seen?.oneBlock ?? false,
+    subWarp: seen?.subWarp ?? false,
+    types: typeBindings(f, seen, instantiated.get(baseName(f.name)), owner),
+    small: smallProblem(f, fromHosts),
+    vectorLaunch: (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
+      // (launched only where a size is not a multiple of the vector width: `if (d % 16 == 0) vector path; else k<<<>>>`)
+      (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm)),
+    offsets: offsetBuffers(f, seen),
+    values: launchValues(f, seen),
+    hosts: [...new Set((seen?.launches ?? []).map((c) => owner.get(c)?.name).filter((n): n is string => !!n))],
+  };
+  shapes.set(f, { launches: fl, instantiated, shape });
+  return shape;
+}
+const shapes = new WeakMap<FunctionFacts, { launches: FileLaunches; instantiated: ReadonlyMap<string, Set<string | null>[]>; shape: LaunchShape }>();
+
+/** The cache key of a kernel's shaped facts: everything put into them. */
+function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): string {
+  const k = shape.key;
+  if (k && k.x === x && k.vectorLaunch === vectorLaunch) return k.text;
+  const { singleBlock, subWarp, small, offsets, types, values, hosts } = shape;
+  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${hosts.join()}`;
+  shape.key = { x, vectorLaunch, text };
+  return text;
+}

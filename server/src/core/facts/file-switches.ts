@@ -2,6 +2,7 @@
 // a file, outside any `#if`, decides the `#if`/`#ifdef` that test it; a switch left commented
 // out (`// #define CATEGORICAL_OVER_SIZE0`) and defined nowhere else in the file is off.
 // A build may still pass `-D`, but the file's own choice is the build its author runs.
+import { lineScan } from '../line-scans';
 
 /** The file's decided switches: a value for each defined one, 0 for one commented out. */
 export interface FileSwitches {
@@ -11,6 +12,11 @@ export interface FileSwitches {
 
 const NONE: FileSwitches = { defined: new Map(), off: new Set() };
 const memo = new WeakMap<readonly string[], FileSwitches>();
+/**
+ * The last document's, kept while its edits touch only lines `scan` passes over: no directive, no
+ * block comment's start or end, no commented-out `#define` (a `//` comment of words is passed over).
+ */
+const lastScan = lineScan((line) => firstChar(line) !== 35 /* # */ && (line.indexOf('/') < 0 || (!line.includes('/*') && !line.includes('*/') && !COMMENTED.test(line))), scan);
 
 /** A debug build's switch: `PRK_DEBUG`, `DEBUG`, `DEBUG_KERNELS` (and `NDEBUG`). */
 export const DEBUG_MACRO = /(?:^|_)DEBUG(?:_|$)/;
@@ -26,7 +32,7 @@ const COMMENTED = /^\s*\/\/\s*#\s*define\s+([A-Za-z_]\w*)(?![\w(])/;
 export function fileSwitches(lines: readonly string[] | undefined): FileSwitches {
   if (!lines) return NONE;
   let out = memo.get(lines);
-  if (!out) memo.set(lines, (out = scan(lines)));
+  if (!out) memo.set(lines, (out = lastScan(lines)));
   return out;
 }
 

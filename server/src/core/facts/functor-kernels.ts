@@ -6,6 +6,14 @@ import type { FunctionFacts } from './model';
 
 /** Why a kernel's work is out of sight: it calls a function-object parameter and touches no memory itself; else null. */
 export function functorKernelReason(f: FunctionFacts): string | null {
+  // (asked of every function on every edit: an unchanged function keeps its facts object, and its answer)
+  let why = reasons.get(f);
+  if (why === undefined) reasons.set(f, (why = readReason(f)));
+  return why;
+}
+const reasons = new WeakMap<FunctionFacts, string | null>();
+
+function readReason(f: FunctionFacts): string | null {
   if (!f.isKernel || f.decorators || f.accesses.some((a) => a.space === 'global' || a.space === 'shared')) return null;
   const functor = f.params.find((p) => !p.pointer && f.templateParams.includes(p.type.replace(/\b(?:const|volatile)\b|&/g, '').trim()) &&
     f.calls.some((c) => c.kind === 'call' && c.name === p.name));

@@ -4,9 +4,16 @@
 // language, or in the launcher's own template). Template bindings read them as they read a launch's
 // `k<4><<<...>>>`, and a launcher's forwarded launches are read at them (core/project.ts).
 import type { CallFact } from './model';
+import { lineScan } from '../line-scans';
 
 /** `template` not followed by `<` (a definition's header), then the declaration up to `name<args>(`. */
 const INSTANTIATION = /^[ \t]*(?:extern[ \t]+)?template[ \t]+(?!<)(?:[^;{}()<>]|<[^;{}()<>]*>)*?\b([A-Za-z_]\w*)[ \t]*<((?:[^<>;{}()]|<[^<>;{}()]*>)*)>[ \t]*\(/gm;
+
+/** `template` before something other than `<`, on one line: where an instantiation may start. */
+const MAY_INSTANTIATE = /\btemplate[ \t]+[^<\s]/;
+/** Whether any line has one (kept across edits of lines that have none, before and after). */
+const instantiatesOn = (line: string): boolean => line.includes('template') && MAY_INSTANTIATE.test(line);
+const mayInstantiate = lineScan((line) => !instantiatesOn(line), (lines) => lines.some(instantiatesOn));
 
 /** Splits template arguments at their top-level commas. */
 function splitArgs(text: string): string[] {
@@ -27,8 +34,8 @@ function splitArgs(text: string): string[] {
 }
 
 /** The file's explicit instantiations of function templates, as calls with their template arguments (no run-time arguments). */
-export function explicitInstantiations(text: string, constants: ReadonlyMap<string, number>): CallFact[] {
-  if (!/\btemplate[ \t]+[^<\s]/.test(text)) return [];
+export function explicitInstantiations(text: string, constants: ReadonlyMap<string, number>, lines?: readonly string[]): CallFact[] {
+  if (lines ? !mayInstantiate(lines) : !MAY_INSTANTIATE.test(text)) return [];
   const out: CallFact[] = [];
   let lineStart = 0;
   let line = 0;

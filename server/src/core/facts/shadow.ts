@@ -5,6 +5,7 @@
 // again; positions map back to the user's text, so findings land where they wrote it.
 import type { Tree } from 'web-tree-sitter';
 import { SourceText, mirror, type Point, type SyntaxNode } from '../mirror';
+import { lineScan } from '../line-scans';
 import { buildView, builtinMacro, expandMacros, toOriginal, type MacroDef, type PreprocessorView, type Segment, type ViewOptions } from '../preprocess';
 
 /** A shadow text whose positions and source texts are those of the original. */
@@ -40,6 +41,11 @@ const INTEGER_BODY = /^\(?\s*-?\d+[uUlL]*\s*\)?$/;
 const QUALIFIER_BODY = /^(?:(?:__restrict__|__restrict|restrict|inline|__inline__|__forceinline__|__noinline__|static|__host__|__device__)\s*)*$/;
 const MAY_USE_BUILTINS = /KERNEL_LOOP|POLYBENCH_|SCALAR_VAL|_PB_|RESTRICT|__align__|UNROLL|CUTLASS_|CUTE_/;
 const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_[123]D|SCALAR_VAL|_PB_[A-Z0-9_]+|_{0,2}RESTRICT_{0,2}|__align__|[A-Z0-9_]*PRAGMA_(?:NO_)?UNROLL|(?:CUDA|HIP|CUTE|GPU)_(?:NO_)?UNROLL|CUTLASS_(?:GLOBAL|DEVICE|HOST_DEVICE)|CUTE_(?:HOST_)?DEVICE)\b/g;
+
+/** The well-known macros a text names, sorted, as one string ('' for none). None spans lines: the lines' are the text's. */
+const builtinsOf = (text: string): string => (MAY_USE_BUILTINS.test(text) ? [...new Set(text.match(BUILTIN_CANDIDATES) ?? [])].sort().join(',') : '');
+/** (kept across edits of lines that name none of them, before and after) */
+const builtinsIn = lineScan((line) => !MAY_USE_BUILTINS.test(line), (lines) => builtinsOf(lines.filter((line) => MAY_USE_BUILTINS.test(line)).join('\n')));
 
 /** Views by file and the text of the lines they depend on: an edit elsewhere (a function body) rebuilds nothing. */
 const views = new Map<string, FilePreprocessing>();
@@ -85,10 +91,12 @@ function viewLines(text: string, functions: readonly { startIndex: number; endIn
 }
 
 /** The preprocessing view of a file; `functions`, its function definitions in document order, narrow what an edit must change to read it again. */
-export function preprocessFile(path: string, text: string, options: ViewOptions, functions: readonly { startIndex: number; endIndex: number }[] = []): FilePreprocessing {
+export function preprocessFile(
+  path: string, text: string, options: ViewOptions, functions: readonly { startIndex: number; endIndex: number }[] = [], lines?: readonly string[],
+): FilePreprocessing {
   const directives = viewLines(text, functions);
   // one pass over the text (runs on every edit): most files name none of them
-  const builtinsUsed = MAY_USE_BUILTINS.test(text) ? [...new Set(text.match(BUILTIN_CANDIDATES) ?? [])].sort().join(',') : '';
+  const builtinsUsed = lines ? builtinsIn(lines) : builtinsOf(text);
   const cacheKey = `${path}\u0000${builtinsUsed}\u0000${directives}`;
   const hit = views.get(cacheKey);
   if (hit) return hit;

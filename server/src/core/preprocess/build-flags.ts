@@ -6,6 +6,7 @@
 // what the workspace allows, and nothing is run.
 import * as path from 'node:path';
 import type { ViewOptions } from './view';
+import { lineScan } from '../line-scans';
 
 export interface BuildFlags {
   /** -Ofast, -ffast-math or -fassociative-math: float sums may be reordered, so they vectorize. */
@@ -69,10 +70,15 @@ const RECHECK_MS = 2000;
  */
 const SOURCE_FAST_MATH = /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math|fassociative-math)|float_control\s*\(\s*precise\s*,\s*off|\bfp\s+reassociate\s*\(\s*on/;
 
-/** The build's flags, with fast math where the file's source asks for it. */
-export function withSourcePragmas(flags: BuildFlags, text: string): BuildFlags {
+/** A line naming none of the words SOURCE_FAST_MATH starts at. */
+const asksNothing = (line: string): boolean => !line.includes('optimize') && !line.includes('float_control') && !line.includes('reassociate');
+/** (kept across edits of lines that name none of them) */
+const mayAskIn = lineScan(asksNothing, (lines) => !lines.every(asksNothing));
+
+/** The build's flags, with fast math where the file's source asks for it; `lines`, the text's, when the caller has them. */
+export function withSourcePragmas(flags: BuildFlags, text: string, lines?: readonly string[]): BuildFlags {
   // (runs on every edit: a plain search for the words first, the regex over the file only where one is)
-  const mayAsk = text.includes('optimize') || text.includes('float_control') || text.includes('reassociate');
+  const mayAsk = lines ? mayAskIn(lines) : !asksNothing(text);
   if (flags.fastMath || !mayAsk || !SOURCE_FAST_MATH.test(text)) return flags;
   // only -ffast-math / -Ofast themselves also drop errno from math calls
   return { fastMath: true, noMathErrno: flags.noMathErrno || /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math)/.test(text) };

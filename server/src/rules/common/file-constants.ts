@@ -4,6 +4,7 @@
 // findings while it is the same).
 import type { LoopFact } from '../../core/facts/model';
 import { constantText } from '../../core/affine';
+import { lineScan } from '../../core/line-scans';
 const byLines = new WeakMap<readonly string[], { constants: ReadonlyMap<string, number>; key: string }>();
 
 /** What each line names, by its text (a file the editor switches back to). */
@@ -78,13 +79,14 @@ export function constantTrip(l: LoopFact, constants: ReadonlyMap<string, number>
 
 export function fileConstants(lines: readonly string[]): { constants: ReadonlyMap<string, number>; key: string } {
   let hit = byLines.get(lines);
-  if (!hit) {
-    const constants = scan(lines);
-    hit = { constants, key: [...constants].map(([k, v]) => `${k}=${v}`).join(',') };
-    byLines.set(lines, hit);
-  }
+  if (!hit) byLines.set(lines, (hit = lastConstants(lines)));
   return hit;
 }
+/** (kept across edits of lines that name no constant, before and after: the same object, and key) */
+const lastConstants = lineScan((line) => namedBy(line) === NOTHING, (lines) => {
+  const constants = scan(lines);
+  return { constants, key: [...constants].map(([k, v]) => `${k}=${v}`).join(',') };
+});
 
 /**
  * A stencil's window loop (`jj = -RADIUS; jj <= RADIUS`, and its halves `ii = -R; ii < 0`,

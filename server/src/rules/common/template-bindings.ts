@@ -162,14 +162,24 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     // a template kernel nothing here launches is built with its explicit instantiations' arguments (`template __global__ void k<4>(...);`)
     const all = launchesOf(k.name) ?? instantiatedAs(k, facts.instantiations);
     if (!all) continue;
+    // after an edit elsewhere: the same list of launches (the index kept) gives a plain kernel the same strides and
+    // block shape, read without going through its launches again
+    const kept = byLaunches.get(k);
+    if (kept && kept.all === all && kept.length === all.length) {
+      if (kept.strides) strides.set(k.name, kept.strides);
+      if (kept.bound) out.set(k.name, kept.bound);
+      continue;
+    }
     const mine = all.map((l) => l.call);
     const strideParams = k.params.filter((p, i) => !p.pointer && mine.every((c) => c.tensorStrideArgs?.includes(i))).map((p) => p.name);
-    if (strideParams.length) strides.set(k.name, new Set(strideParams));
+    const strideSet = strideParams.length ? new Set(strideParams) : undefined;
+    if (strideSet) strides.set(k.name, strideSet);
     // after an edit elsewhere: the same launch facts give the same block shape (template values may read
     // the file's constants, so template kernels are bound again)
     const last = previous.get(k);
     if (last && !k.templateParams.length && last.launches.length === mine.length && last.launches.every((c, i) => c === mine[i])) {
       if (last.bound) out.set(k.name, last.bound);
+      byLaunches.set(k, { all, length: all.length, strides: strideSet, bound: last.bound });
       continue;
     }
     let bound: Map<string, number> | undefined;
@@ -198,9 +208,16 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     const alts = k.templateParams.length && bindable.length > 1 ? alternativeBindings(k.templateParams, bindable, templateValue, blockValue) : undefined;
     if (alts) alternatives.set(k.name, alts);
     previous.set(k, { launches: mine, bound });
+    // (a template kernel's values may read the file's constants, and it may have alternatives: bound again each time)
+    if (!k.templateParams.length) byLaunches.set(k, { all, length: all.length, strides: strideSet, bound });
   }
   return out;
 }
+/**
+ * A plain kernel's strides and bindings by the launch list they were read from: launchIndex keeps the lists while no
+ * launch changed (a project's lists only grow, as files are indexed: their length is kept too).
+ */
+const byLaunches = new WeakMap<FunctionFacts, { all: readonly Launch[]; length: number; strides: Set<string> | undefined; bound: Bindings | undefined }>();
 
 /** A template kernel's explicit instantiations, read as launches that give only template arguments. */
 function instantiatedAs(k: FunctionFacts, explicit: readonly CallFact[] | undefined): Launch[] | undefined {

@@ -461,8 +461,17 @@ export const rule: Rule = {
  * loop, or from such a function, `AddDot` from `AddDot1x4`) or comes from `main`, false when every call runs once
  * per call of a caller that is itself called once.
  */
+const calleeNames = new Map<string, string>();
 function calledInLoops(functions: readonly FunctionFacts[]): Map<string, boolean> {
-  const callee = (c: FunctionFacts['calls'][number]) => c.name.replace(/^.*(?:\.|->|::)/, '');
+  const callee = (c: FunctionFacts['calls'][number]) => {
+    // (every call of the file, on every edit: the same names)
+    let to = calleeNames.get(c.name);
+    if (to === undefined) {
+      if (calleeNames.size > 10000) calleeNames.clear();
+      calleeNames.set(c.name, (to = c.name.replace(/^.*(?:\.|->|::)/, '')));
+    }
+    return to;
+  };
   const hot = new Map<string, boolean>();
   const calleesOf = new Map<string, string[]>();
   const seeds: string[] = [];

@@ -1,0 +1,54 @@
+// File-level scans of a text's lines, run on every edit, kept from one version of the lines to
+// the next. Most of them look at few lines (directives, prototypes, a library's prefix) and
+// pass over the rest at a glance; an edit changes a line or two, usually in a function body.
+// An edited document keeps its unchanged lines as the same strings (lsp/documents.ts), so the
+// lines an edit changed are found by comparing references from both ends. When every changed
+// line, before and after, is one the scan passes over, the scan's result is the one it had.
+
+/** Lines changed between two versions beyond which the scan is simply run again (a paste, another file). */
+const MAX_CHANGED = 64;
+
+/**
+ * Whether `after` differs from `before` only in lines `passes` says the scan passes over (in
+ * both versions): a line added, removed or changed where the scan looks at nothing.
+ */
+export function changedOnlyWhere(before: readonly string[], after: readonly string[], passes: (line: string) => boolean): boolean {
+  const n = Math.min(before.length, after.length);
+  let head = 0;
+  while (head < n && before[head] === after[head]) head++;
+  let tail = 0;
+  while (tail < n - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+  const beforeEnd = before.length - tail;
+  const afterEnd = after.length - tail;
+  if (beforeEnd - head > MAX_CHANGED || afterEnd - head > MAX_CHANGED) return false;
+  for (let i = head; i < beforeEnd; i++) if (!passes(before[i])) return false;
+  for (let i = head; i < afterEnd; i++) if (!passes(after[i])) return false;
+  return true;
+}
+
+/**
+ * A scan over lines whose result depends only on the lines `passes` does not pass over, in
+ * their order (not on where they are, nor on the lines between them): its last result, for the
+ * next version of the lines while the edits in between changed only lines it passes over.
+ * One document's last version is kept (the one being edited).
+ */
+export function lineScan<R>(passes: (line: string) => boolean, scan: (lines: readonly string[]) => R): (lines: readonly string[]) => R {
+  let last: { lines: readonly string[]; result: R } | null = null;
+  forgetters.push(() => (last = null));
+  return (lines) => {
+    if (last && (last.lines === lines || changedOnlyWhere(last.lines, lines, passes))) {
+      last = { lines, result: last.result };
+      return last.result;
+    }
+    const result = scan(lines);
+    last = { lines, result };
+    return result;
+  };
+}
+
+const forgetters: (() => void)[] = [];
+
+/** Drops every scan's last result: the next scan reads all the lines (tests compare with it). */
+export function forgetLineScans(): void {
+  for (const forget of forgetters) forget();
+}
