@@ -4,6 +4,7 @@
 // count (a demo size), and the element type a template kernel is instantiated with
 // (`matmul<float><<<...>>>`, or an explicit instantiation `template __global__ void matmul<float>(...)`:
 // `T* A` is a `float*`) when every launch in the file agrees, or the types it may be when they differ.
+import { isUnfusedBaseline } from './baselines';
 import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { baseType, elementBits } from './facts/ctypes';
@@ -363,14 +364,14 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const shape = launchShape(f, fl, instantiated);
-    const { seen, singleBlock, subWarp, types, small, offsets, values, hosts } = shape;
+    const { seen, singleBlock, subWarp, types, small, offsets, values, baseline } = shape;
     let x = shape.x;
     // launched from elsewhere (a Rust or Python host) with blocks of (1, 32): its row walk says so
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const vectorLaunch = shape.vectorLaunch ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f);
-    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !hosts.length) return f;
+    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline) return f;
     const key = shapeKey(shape, x, vectorLaunch);
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
@@ -386,7 +387,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
       ...(vectorLaunch ? { vectorLaunch } : {}),
       ...(offsets.length ? { offsetBuffers: offsets } : {}),
       ...(values ? { launchValues: values } : {}),
-      ...(hosts.length ? { launchHosts: hosts } : {}),
+      ...(baseline ? { baselineLaunch: baseline } : {}),
     };
     shaped.set(f, { key, facts });
     return facts;
@@ -406,8 +407,8 @@ interface LaunchShape {
   vectorLaunch: boolean;
   offsets: string[];
   values: Record<string, number> | null;
-  /** the host functions of the file that launch it, by name */
-  hosts: string[];
+  /** every launch sits in an unfused baseline */
+  baseline: boolean;
   /** the last key made of it, with the file-wide parts it was made with */
   key?: { x: number | null; vectorLaunch: boolean; text: string };
 }
@@ -437,7 +438,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
       (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm)),
     offsets: offsetBuffers(f, seen),
     values: launchValues(f, seen),
-    hosts: [...new Set((seen?.launches ?? []).map((c) => owner.get(c)?.name).filter((n): n is string => !!n))],
+    baseline: !!seen?.launches.length && seen.launches.every((c) => isUnfusedBaseline(owner.get(c)?.name ?? '')),
   };
   shapes.set(f, { launches: fl, instantiated, shape });
   return shape;
@@ -448,8 +449,8 @@ const shapes = new WeakMap<FunctionFacts, { launches: FileLaunches; instantiated
 function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): string {
   const k = shape.key;
   if (k && k.x === x && k.vectorLaunch === vectorLaunch) return k.text;
-  const { singleBlock, subWarp, small, offsets, types, values, hosts } = shape;
-  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${hosts.join()}`;
+  const { singleBlock, subWarp, small, offsets, types, values, baseline } = shape;
+  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}`;
   shape.key = { x, vectorLaunch, text };
   return text;
 }

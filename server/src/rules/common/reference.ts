@@ -19,12 +19,8 @@ const WARM_UP = /^warm_?up(?:_|[A-Z]|$)/i;
 export const isReferenceOracle = (functionName: string): boolean =>
   REFERENCE.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName) || WARM_UP.test(functionName);
 
-/**
- * A host function its author named as the unfused version of a fused twin (`LSTM_elementwise_unfused` beside the
- * fused `elementWise_fp`, picked by a flag; `unfusedForward`): the baseline the fused path is measured against, which
- * fusion/elementwise-chain leaves alone.
- */
-export const isUnfusedBaseline = (functionName: string): boolean => /(?:^|_)(?:un|non_?)fused(?:_|[A-Z0-9]|$)|(?:Un|Non)[Ff]used/.test(functionName);
+// (a host function named as the unfused baseline of a fused twin, which fusion/elementwise-chain leaves alone)
+export { isUnfusedBaseline } from '../../core/baselines';
 
 /** A pytest test function (`test_bwd_correctness`, `testSoftmax`) in a Python file: its host code builds data and checks results. */
 export const isPythonTest = (functionName: string): boolean => /^test(?:_|[A-Z]|$)/.test(functionName);

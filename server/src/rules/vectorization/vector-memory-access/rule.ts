@@ -10,7 +10,7 @@ import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } fro
 import type { RuleFinding } from '../../../core/types';
 import { Poly, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
 import { lanesModuloRuntime, mentionsGridDim, steppedBy, oddPitch, rowOfThreads } from './rows';
-import { isReferenceOracle, isUnfusedBaseline } from '../../common/reference';
+import { isReferenceOracle } from '../../common/reference';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
 import { loopsAround } from '../../common/hot-loops';
@@ -377,7 +377,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
   if (globalsOf.length && globalsOf.every((a) => a.perSequence)) return [];
   // a warm-up, a reference or a scalar fallback kernel is plain on purpose; a loss runs once a step on the outputs;
   // so are the kernels of an unfused baseline (`LSTM_elementwise_unfused`), measured against a fused twin
-  if (isReferenceOracle(fn.name) || readsDenseTargets(fn) || (fn.launchHosts?.length && fn.launchHosts.every(isUnfusedBaseline))) return [];
+  if (isReferenceOracle(fn.name) || readsDenseTargets(fn) || fn.baselineLaunch) return [];
   // per-element work of unknown length: memory-bound or not depends on a run-time count
   if (computeLoop(fn) || atomicPerElement(fn)) return [];
   // a function we could not read is handed a global buffer (`bilinear_interpolate(input, ...)` from a header not
