@@ -12,6 +12,7 @@ import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type { MemorySpace } from './model';
 import { emptyBraces, identifiersOf, initializerValue, randomDraws, rootName, uniformOrNull } from './c-syntax';
 import { LoopWalker } from './walker-loops';
+import { conversionCallee, sharedAccessorArray } from './shared-accessors';
 
 /** A host pointer's initial value that names a buffer the walk cannot trace: an allocation, a call's result, a struct member. */
 function hostBufferSource(value: Node): boolean {
@@ -112,6 +113,14 @@ export abstract class DeclarationWalker extends LoopWalker {
         else this.memberAliases.delete(info.name);
         if (info.rows) {
           this.pointerToArray(info.name, type, info.rows, value);
+          continue;
+        }
+        // `T* sdata = SharedMemory<T>();`: the block's dynamic shared memory, through a struct's conversion operator
+        const converted = this.isKernel ? conversionCallee(value) : null;
+        const smem = converted ? sharedAccessorArray(this.lines, converted) : null;
+        if (smem) {
+          this.env.set(info.name, { kind: 'ptr', base: smem, offset: Poly.const(0), elemType: type, space: 'shared', vector: VECTOR_TYPES.has(type) });
+          if (!this.shared.some((s) => s.name === smem)) this.shared.push({ name: smem, elemType: type, dims: [null], dimRanges: [null], dimTexts: [null], range: nodeRange(n) });
           continue;
         }
         const p = this.evalPtr(value);
