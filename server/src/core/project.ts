@@ -6,18 +6,13 @@
 import type { CallFact, FileFacts, FunctionFacts } from './facts/model';
 import { LIBRARY_KERNELS } from './facts/library';
 import { emptyNameUses, type NameUses } from './reachability';
+import { boundedMemo } from './bounded-memo';
 
-/** `caffe_gpu_powx<float>` -> `caffe_gpu_powx`: calls name the template, definitions its specializations. */
-export const baseName = (name: string): string => {
-  // (asked for every function and launch by several rules on every edit: the same few hundred names)
-  let base = baseNames.get(name);
-  if (base === undefined) {
-    if (baseNames.size > 10000) baseNames.clear();
-    baseNames.set(name, (base = name.replace(/<.*$/s, '').trim()));
-  }
-  return base;
-};
-const baseNames = new Map<string, string>();
+/**
+ * `caffe_gpu_powx<float>` -> `caffe_gpu_powx`: calls name the template, definitions its specializations. (Asked for
+ * every function and launch by several rules on every edit: the same few hundred names.)
+ */
+export const baseName = boundedMemo((name: string): string => name.replace(/<.*$/s, '').trim(), 10_000);
 
 /** A source file that may launch or define kernels (`<<<`, `cudaLaunchKernel`, a cuBLAS routine of facts/library.ts, `@triton.jit`): the files the index reads. */
 export const LAUNCHES = /<<<|\bcudaLaunchKernel\b|@triton\.(?:jit|autotune)|\b(?:cu|hip)blas(?:Lt)?\w*(?:gemm|Gemm|Matmul|scal|axpy|copy)\w*\s*\(/;

@@ -5,15 +5,18 @@
 import type { LoopFact } from '../../core/facts/model';
 import { constantText } from '../../core/affine';
 import { lineScan } from '../../core/line-scans';
+import { boundedMemo } from '../../core/bounded-memo';
 const byLines = new WeakMap<readonly string[], { constants: ReadonlyMap<string, number>; key: string }>();
 
 /** What each line names, by its text (a file the editor switches back to). */
-const byLine = new Map<string, readonly [string, number][]>();
+const namedIn = boundedMemo((line: string) => lineConstants(line), 20_000);
 const NOTHING: readonly [string, number][] = [];
 
 /**
  * The last version scanned and what each of its lines names: the next version (one edit
  * later) shares all lines but a few at its start and end, so only the lines between are read.
+ * (lastConstants below skips the scan when the changed lines name nothing; when one does, this
+ * keeps the scan to those lines.)
  */
 let last: { lines: readonly string[]; named: (readonly [string, number][])[] } | null = null;
 
@@ -41,12 +44,7 @@ function scan(lines: readonly string[]): Map<string, number> {
 function namedBy(line: string): readonly [string, number][] {
   if (!line.includes('define') && !line.includes('const')) return NOTHING; // most lines: no regex at all
   if (line.length > 400) return lineConstants(line); // not kept: a generated or minified line could be megabytes
-  let named = byLine.get(line);
-  if (!named) {
-    if (byLine.size > 20_000) byLine.clear();
-    byLine.set(line, (named = lineConstants(line)));
-  }
-  return named;
+  return namedIn(line);
 }
 
 function lineConstants(line: string): readonly [string, number][] {

@@ -37,6 +37,7 @@ import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { checkCpu } from '../../memory/uncoalesced-access/cpu';
+import { boundedMemo } from '../../../core/bounded-memo';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
 const SIMD_PRAGMA = /^(?:omp\s+(?:(?:parallel\s+)?for\s+)?simd\b|omp\s+declare\s+simd|simd\b|ivdep\b|GCC\s+ivdep\b|clang\s+loop\s+vectorize\s*\(\s*(?:enable|assume_safety)|vector\b)/;
@@ -456,22 +457,16 @@ export const rule: Rule = {
   },
 };
 
+/** A call's function name without its object or scope (`obj.f`, `p->f`, `ns::f`: `f`); every call of the file, on every edit. */
+const calleeName = boundedMemo((name: string): string => name.replace(/^.*(?:\.|->|::)/, ''), 10_000);
+
 /**
  * Each function the file calls: true when some call repeats (inside a loop, `AddDot1x4` in the matmul's `j`
  * loop, or from such a function, `AddDot` from `AddDot1x4`) or comes from `main`, false when every call runs once
  * per call of a caller that is itself called once.
  */
-const calleeNames = new Map<string, string>();
 function calledInLoops(functions: readonly FunctionFacts[]): Map<string, boolean> {
-  const callee = (c: FunctionFacts['calls'][number]) => {
-    // (every call of the file, on every edit: the same names)
-    let to = calleeNames.get(c.name);
-    if (to === undefined) {
-      if (calleeNames.size > 10000) calleeNames.clear();
-      calleeNames.set(c.name, (to = c.name.replace(/^.*(?:\.|->|::)/, '')));
-    }
-    return to;
-  };
+  const callee = (c: FunctionFacts['calls'][number]) => calleeName(c.name);
   const hot = new Map<string, boolean>();
   const calleesOf = new Map<string, string[]>();
   const seeds: string[] = [];
