@@ -154,3 +154,27 @@ test('edits inside one function of a file of many kernels, launches and hosts: t
   open.od.dropTree();
   assert.ok(compared > 20, `compared ${compared} versions`);
 });
+
+test('an edit of a struct that hands out shared memory (SharedMemory<T>) reads the kernels using it again, as a fresh analysis does', async () => {
+  // (a kernel's facts depend on the struct, lines away from the kernel: an edit there must reach them)
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const text = readFileSync(join('server/src/rules/memory/shared-bank-conflict/fixtures', 'shared_memory_struct.cu'), 'utf8');
+  const open = openFile(engine, fresh, 'shared_memory_struct.cu', text)!;
+  assert.ok(open.first.some((f) => f.rule === 'memory/shared-bank-conflict'), 'the fixture reports the interleaved tree');
+  const lines = text.split('\n');
+  const at = (needle: string) => {
+    const line = lines.findIndex((l) => l.includes(needle));
+    const character = lines[line].indexOf(needle);
+    return { line, character, end: character + needle.length };
+  };
+  // the struct renamed, then named back; its array made an ordinary pointer
+  const head = at('struct SharedMemory');
+  const renamed = open.edit({ range: { start: { line: head.line, character: head.character }, end: { line: head.line, character: head.end } }, text: 'struct SharedMem' }, 2);
+  assert.ok(renamed && !renamed.some((f) => f.rule === 'memory/shared-bank-conflict'));
+  const back = open.edit({ range: { start: { line: head.line, character: head.character }, end: { line: head.line, character: head.character + 'struct SharedMem'.length } }, text: 'struct SharedMemory' }, 3);
+  assert.ok(back && back.some((f) => f.rule === 'memory/shared-bank-conflict'));
+  const array = at('extern __shared__ int __smem[];');
+  const plain = open.edit({ range: { start: { line: array.line, character: array.character }, end: { line: array.line, character: array.end } }, text: 'int* __smem = nullptr;' }, 4);
+  assert.ok(plain && !plain.some((f) => f.rule === 'memory/shared-bank-conflict'));
+});

@@ -13,6 +13,7 @@ import { isSuppressed, mayBeSuppressed, suppressedLines } from './suppress';
 import { functionFacts } from './facts/cfamily';
 import { hostHelpers, inlinedStale, type HostHelpers } from './facts/host-inline';
 import { movedFacts, movedFindings, movedFrom } from './facts/shift';
+import { sharedAccessorsKey } from './facts/shared-accessors';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
 import { recordLayouts, recordsKey, type RecordLayouts } from './facts/records';
 import { fileSwitches } from './facts/file-switches';
@@ -620,7 +621,9 @@ export class Engine {
       ';' + [...macros].map(([k, m]) => `${k}(${m.params})=${m.body?.text ?? ''}`).join(',') +
       ';' + recordsKey(records) +
       // (a switch commented out or back in decides the #if of functions whose own text did not change)
-      ';' + [...switches.defined].join(',') + '|' + [...switches.off].join(','));
+      ';' + [...switches.defined].join(',') + '|' + [...switches.off].join(',') +
+      // (and a struct handing out shared memory, `SharedMemory<T>`, what its users' pointers point at)
+      ';' + sharedAccessorsKey(source.lines ?? text.split('\n')));
     const partial = !!pre.view.cut || fromHeaders.partial;
     const hostHelpersOf = hostHelpers(text, spans, (i) => this.readFunction(top.functions[i], source, pre, grammar), (i) => top.functions[i].startPosition.row);
     const made: FileContext = { top, spans, pre, grammar, globals, constants, macros, records, helpers, hostHelpers: hostHelpersOf, globalsKey, partial };

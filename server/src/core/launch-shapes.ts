@@ -93,6 +93,17 @@ function deducedTypes(f: FunctionFacts, name: string, launches: readonly CallFac
 }
 
 /** The types each kernel's explicit instantiations give its parameters (`template __global__ void k<half, 1024>(...);`), by base name. */
+/**
+ * instantiatedTypes of the last file's instantiations, the same map while they name the same kernels and arguments
+ * (they are read again on every edit, as new objects): the per-kernel launch shapes kept with it stay valid.
+ */
+function keptInstantiatedTypes(instantiations: readonly CallFact[]): Map<string, Set<string | null>[]> {
+  const key = instantiations.map((c) => `${c.name}<${(c.templateArgs ?? []).join(',')}>${(c.dispatchTypes ?? []).join(',')}`).join(';');
+  if (lastInstantiated?.key !== key) lastInstantiated = { key, types: instantiatedTypes(instantiations) };
+  return lastInstantiated.types;
+}
+let lastInstantiated: { key: string; types: Map<string, Set<string | null>[]> } | null = null;
+
 function instantiatedTypes(instantiations: readonly CallFact[]): Map<string, Set<string | null>[]> {
   const out = new Map<string, Set<string | null>[]>();
   for (const c of instantiations) {
@@ -278,6 +289,8 @@ interface FileLaunches {
   owner: Map<CallFact, FunctionFacts>;
   /** launches on packed or vector casts inside a conditional, found once for all the kernels */
   packed: Map<CallFact, FunctionFacts>;
+  /** unfused baselines a caller picks against a launch of its own (pickedBaselines) */
+  baselines: ReadonlySet<string>;
 }
 /** The last file's (an edit inside a kernel leaves every launch fact as it was). */
 let lastLaunches: FileLaunches | null = null;
@@ -290,7 +303,24 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   if (last && last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i] && last.owner.get(c) === owners[i])) return last;
   const owner = new Map(calls.map((c, i) => [c, owners[i]]));
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
-  return (lastLaunches = { calls, launches: collect(functions), owner, packed });
+  return (lastLaunches = { calls, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions) });
+}
+
+/**
+ * Host functions named as an unfused baseline (core/baselines.ts) that a caller picks against a kernel launch of its
+ * own, in the other arm of one conditional (`if (FUSE_PW) elementWise_fp<<<...>>>(...); else LSTM_elementwise_unfused(...)`):
+ * the comparison path beside a fused one. (A name alone is not enough: a library's `UnfusedAttention` may be the path it runs.)
+ */
+function pickedBaselines(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  if (!functions.some((f) => !f.isKernel && isUnfusedBaseline(f.name))) return out;
+  for (const g of functions) {
+    for (const c of g.calls) {
+      if (c.kind !== 'call' || !isUnfusedBaseline(c.name)) continue;
+      if (g.calls.some((l) => l.kind === 'launch' && neverTogether(c.scopes, l.scopes))) out.add(baseName(c.name));
+    }
+  }
+  return out;
 }
 
 /**
@@ -347,7 +377,7 @@ function scalarOverloads(functions: readonly FunctionFacts[]): ReadonlySet<Funct
 export function withLaunchShapes(functions: FunctionFacts[], instantiations: readonly CallFact[] = []): FunctionFacts[] {
   const fl = fileLaunches(functions);
   const { owner } = fl;
-  const instantiated = instantiations.length ? instantiatedTypes(instantiations) : NO_TYPES;
+  const instantiated = instantiations.length ? keptInstantiatedTypes(instantiations) : NO_TYPES;
   // a kernel named as the scalar path (`relu_bwd_not_aligned`) launched in the other arm from one that moves vectors itself
   // (`if (n % 2 == 0) relu_bwd_vec2<<<>>>(...); else relu_bwd_not_aligned<<<>>>(...)`): the fallback for sizes the vector one cannot take
   const vectorKernels = functions.some((f) => f.isKernel && SCALAR_PATH.test(f.name))
@@ -407,7 +437,7 @@ interface LaunchShape {
   vectorLaunch: boolean;
   offsets: string[];
   values: Record<string, number> | null;
-  /** every launch sits in an unfused baseline */
+  /** every launch sits in an unfused baseline a caller picks against a fused launch */
   baseline: boolean;
   /** the last key made of it, with the file-wide parts it was made with */
   key?: { x: number | null; vectorLaunch: boolean; text: string };
@@ -438,7 +468,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
       (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm)),
     offsets: offsetBuffers(f, seen),
     values: launchValues(f, seen),
-    baseline: !!seen?.launches.length && seen.launches.every((c) => isUnfusedBaseline(owner.get(c)?.name ?? '')),
+    baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
   };
   shapes.set(f, { launches: fl, instantiated, shape });
   return shape;

@@ -260,7 +260,10 @@ export interface FunctionFacts {
   subWarp?: boolean;
   /** Every launch of this kernel in the file passes a small constant (at most 2^19, launch-bound on an H200) for the count its thread index is checked against, or starts at most that many threads: a demo size (set per file). */
   smallProblem?: boolean;
-  /** Every launch of this kernel in the file sits in an unfused baseline (`LSTM_elementwise_unfused`, core/baselines.ts): plain on purpose (set per file). */
+  /**
+   * Every launch of this kernel in the file sits in an unfused baseline (`LSTM_elementwise_unfused`, core/baselines.ts)
+   * that a caller picks against a fused launch (`if (FUSE_PW) fused<<<...>>>(...); else ..._unfused(...)`): plain on purpose (set per file).
+   */
   baselineLaunch?: boolean;
   /** Integer parameters every launch passes the same constant for (`C` = 50257), directly or through a wrapper `main` calls. */
   launchValues?: Readonly<Record<string, number>>;

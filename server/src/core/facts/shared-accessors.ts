@@ -3,39 +3,56 @@
 //   template <class T> struct SharedMemory { __device__ operator T*() { extern __shared__ int __smem[]; return (T*)__smem; } };
 //   T* sdata = SharedMemory<T>();
 // `sdata` then points at the start of the `extern __shared__` array, so its accesses are shared
-// memory accesses (bank conflicts), not unknown ones.
+// memory accesses (bank conflicts), not unknown ones. Read once per version of the file's lines;
+// the engine puts them in the key of every function's facts, so an edit of the struct reads its
+// users again.
 import type { SyntaxNode as Node } from '../mirror';
 import { field } from '../syntax';
+import { lineScan } from '../line-scans';
 import { unparen } from './evaluate';
 
-/** Lines after a struct's head within which its conversion operator must declare the array. */
-const BODY_LINES = 24;
+/** Lines a struct's body may span before the search gives up on it. */
+const MAX_BODY_LINES = 200;
+const HEAD = /\b(?:struct|class)\s+([A-Za-z_]\w*)\b(?!\s*;)/;
+const CONVERSION = /\boperator\b[^;{]*\*\s*\(\s*\)/;
+const EXTERN_SHARED = /\bextern\s+__shared__\s+[\w\s:<>]+?\b([A-Za-z_]\w*)\s*\[\s*\]/;
 
-const known = new WeakMap<readonly string[], Map<string, string | null>>();
+/** The lines a search for such structs reads: the others (no struct head, brace, operator or `__shared__`) change nothing. */
+const readsNothing = (line: string): boolean =>
+  !line.includes('{') && !line.includes('}') && !line.includes('struct') && !line.includes('class') && !line.includes('operator') && !line.includes('__shared__');
 
-/**
- * The `extern __shared__` array a struct of the file hands out through its conversion operator
- * (`__smem` of `SharedMemory`), or null when `name` is no such struct.
- */
-export function sharedAccessorArray(lines: readonly string[], name: string): string | null {
-  let byName = known.get(lines);
-  if (!byName) known.set(lines, (byName = new Map()));
-  let hit = byName.get(name);
-  if (hit === undefined) byName.set(name, (hit = findArray(lines, name)));
-  return hit;
+/** Each struct of the file that hands out an `extern __shared__` array through a conversion operator, with that array's name. */
+const accessorsIn = lineScan(readsNothing, (lines): ReadonlyMap<string, string> => {
+  const out = new Map<string, string>();
+  for (let i = 0; i < lines.length; i++) {
+    const head = HEAD.exec(lines[i]);
+    if (!head) continue;
+    // the struct's body: from its head to the brace that closes it
+    let depth = 0;
+    let opened = false;
+    let end = i;
+    for (; end < lines.length && end < i + MAX_BODY_LINES; end++) {
+      for (const ch of lines[end]) {
+        if (ch === '{') (depth++, (opened = true));
+        else if (ch === '}') depth--;
+      }
+      if (opened && depth <= 0) break;
+    }
+    const body = lines.slice(i, end + 1).join('\n');
+    const array = CONVERSION.test(body) ? EXTERN_SHARED.exec(body) : null;
+    if (array) out.set(head[1], array[1]);
+  }
+  return out;
+});
+
+/** The file's shared-memory structs and their arrays, as one key (`SharedMemory=__smem`): facts of functions that may use them depend on it. */
+export function sharedAccessorsKey(lines: readonly string[]): string {
+  return [...accessorsIn(lines)].map(([name, array]) => `${name}=${array}`).join(',');
 }
 
-function findArray(lines: readonly string[], name: string): string | null {
-  if (!/^[A-Za-z_]\w*$/.test(name)) return null;
-  const head = new RegExp(`\\b(?:struct|class)\\s+${name}\\b(?!\\s*;)`);
-  for (let i = 0; i < lines.length; i++) {
-    if (!lines[i].includes(name) || !head.test(lines[i])) continue;
-    const body = lines.slice(i, i + BODY_LINES).join('\n');
-    if (!/\boperator\b[^;{]*\*\s*\(\s*\)/.test(body)) continue;
-    const array = /\bextern\s+__shared__\s+[\w\s:<>]+?\b([A-Za-z_]\w*)\s*\[\s*\]/.exec(body);
-    if (array) return array[1];
-  }
-  return null;
+/** The `extern __shared__` array a struct of the file hands out through its conversion operator, or null when `name` is no such struct. */
+export function sharedAccessorArray(lines: readonly string[], name: string): string | null {
+  return accessorsIn(lines).get(name) ?? null;
 }
 
 /** `SharedMemory<T>()` or `SharedMemory()`: the struct named by a call with no arguments (a conversion), else null. */

@@ -5,7 +5,7 @@
 // a `dim3` launch shape, or an integer's value as an index form.
 import type { SyntaxNode as Node } from '../mirror';
 import { containerRow, rowAccessor, rowPitch } from './object-rows';
-import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits } from './ctypes';
+import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { unparen, type PtrValue } from './evaluate';
 import { Poly } from '../affine';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
@@ -35,6 +35,23 @@ function hostBufferAt(value: Node): { source: Node; offsets: Node[] } | null {
   const sources = terms.filter(hostBufferSource);
   if (sources.length === 1 && terms.length > 1) return { source: sources[0], offsets: terms.filter((t) => t !== sources[0]) };
   return hostBufferSource(value) ? { source: value, offsets: [] } : null;
+}
+
+/** Bytes of a function's own array up to which it stays in L1 (and within any stack). */
+const STACK_ARRAY_BYTES = 32 * 1024;
+/** SIMD register types (`__m256`, `float32x4_t`, `svfloat32_t`, `vfloat32m8_t`, ggml's `GGML_F32_VEC`): an array of them is a register tile. */
+const SIMD_REGISTER = /^(?:__m\d+[dih]?|(?:float|int|uint|bfloat)\d+x\d+(?:x\d+)?_t|sv\w+_t|v\w+m\d+_t|\w+_VEC)$/;
+
+/**
+ * A host function's own array that stays in cache: automatic (not `static`, `extern` or `thread_local`), of at most
+ * 32 KB (`float acc[64][64]`), or of SIMD registers (`GGML_F32_VEC ax[UNROLL][ARR]`). A large or run-time-sized one
+ * (`float a[512][512]`, `double A[n][n]`) is memory like any other.
+ */
+function stackResident(decl: Node, type: string, dims: readonly (number | null)[], aliases: TypeAliases): boolean {
+  if (children(decl).some((c) => c.type === 'storage_class_specifier' && /^(?:static|extern|thread_local|_Thread_local)$/.test(c.text))) return false;
+  if (SIMD_REGISTER.test(type)) return true;
+  const bits = elementBits(type, aliases);
+  return bits !== null && dims.every((d) => d !== null) && (dims as number[]).reduce((n, d) => n * d, bits / 8) <= STACK_ARRAY_BYTES;
 }
 
 export abstract class DeclarationWalker extends LoopWalker {
@@ -99,8 +116,7 @@ export abstract class DeclarationWalker extends LoopWalker {
         const space: MemorySpace = isShared ? 'shared' : this.isKernel ? 'local' : 'host';
         // (a dim of template arguments, `[BK][BN]`, stays a symbol: the launches bind it)
         const flatDims = info.arrayDims.map((s, i) => (dims[i] !== null ? Poly.const(dims[i]!) : s.type === 'array_declarator' ? null : uniformOrNull(this.eval(s))));
-        // (a host function's own array, not `static`, lives on its stack: small, and in cache)
-        const onStack = space === 'host' && !info.pointer && !children(n).some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+        const onStack = space === 'host' && !info.pointer && stackResident(n, type, dims, this.aliases);
         this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space, vector: VECTOR_TYPES.has(type), ...(dims.length > 1 ? { dims: flatDims } : {}), ...(info.pointer ? { pointers: true } : {}), ...(onStack ? { onStack: true } : {}) });
         if (isShared) {
           const dimRanges = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : nodeRange(s)));

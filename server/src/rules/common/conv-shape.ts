@@ -14,6 +14,13 @@ const CONV_STEP = new RegExp(`^(?:${AXIS}_?)?(?:stride|dilation)(?:_?${AXIS})?$|
 const CONV_PAD = new RegExp(`^(?:${AXIS}_?)?pad(?:ding)?(?:_?${AXIS})?$|^p[hw]$`, 'i');
 const CONV_SIZE = new RegExp(`^(?:k(?:ernel)?_?size(?:_?${AXIS})?|ksize|k(?:ernel)?_?[hw]|[hw]_k|kernel_?(?:height|width))$`, 'i');
 
+/** A convolution's dilation (`dilation_w`), and a filter's size named as such (`filter_size`, `filter_w`). */
+const CONV_DILATION = new RegExp(`^(?:${AXIS}_?)?dilation(?:_?${AXIS})?$`, 'i');
+const FILTER_SIZE = /^filter_?(?:size|width|height|[hw])$/i;
+
+/** A parameter that gives a convolution's or pooling window's shape: its size, padding or dilation (`ksize`, `kernel_w`, `pad_h`). */
+export const namesConvWindow = (name: string): boolean => CONV_SIZE.test(name) || CONV_PAD.test(name) || CONV_DILATION.test(name) || FILTER_SIZE.test(name);
+
 /**
  * A convolution's or pooling kernel's shape parameters with their usual values, when it takes a window size or both a
  * stride and a padding (else empty).

@@ -21,7 +21,7 @@ import { AlikeFindings } from '../../common/alike';
 import { declamped } from '../../common/clamps';
 import { MAX_RECORD, residuesCovered, siblingsFillSectors } from '../../common/residues';
 import { judgedBits, narrowing } from '../../common/element-width';
-import { convShape } from '../../common/conv-shape';
+import { convShape, namesConvWindow } from '../../common/conv-shape';
 import { readsDenseTargets } from '../../common/loss';
 
 const TID = 'threadIdx.x';
@@ -90,7 +90,6 @@ function innermostStrides(axes: ReadonlyMap<string, number>, index: Poly): Map<s
 
 /** A resampling step's name (`sample`, `stride`, `step_w`), as opposed to a shape's extent (`layers`, `C`). */
 const STEP_NAME = /^(?:stride|sample|step|dilation|scale|factor)s?(?:_?[hwxy])?$/i;
-const CONV_WINDOW = /^(?:k(?:ernel)?_?size(?:_?[hwxy])?|ksize|kernel_?[hw]|pad(?:ding)?(?:_?[hwxy])?|dilation(?:_?[hwxy])?|filter_?(?:size|width|height|[hw]))$/i;
 
 /** `N*threadIdx.x`, `(TILE + 1)*threadIdx.x`: how threadIdx.x enters the index. */
 function threadTerm(c: Poly): string {
@@ -316,7 +315,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // (also reached through `i0 = ir % n_embd`: the lanes on axis 0 still)
     if (stride.by && axisStrideOf(fn, stride.by)) continue;
     // `data_im[... + w_out*stride - pad]` in im2col: lanes a convolution's stride apart (1 or 2), not a row apart
-    if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => CONV_WINDOW.test(p.name))) continue;
+    if (stride.by && CONV_STRIDE.test(stride.by) && fn.params.some((p) => namesConvWindow(p.name))) continue;
     // `src_h = (size_t)(dst_h * h_scale)`: lanes a floating-point scale apart (a resampler's factor, 0.5 to 2), not a row
     if (stride.by && (stride.by.match(/[A-Za-z_]\w*/g) ?? []).some((name) => fn.params.some((p) => p.name === name && !p.pointer && FLOAT_TYPES.has(p.type)))) continue;
     // most fields of records of up to 16 elements read together (`dL_dconics[4*idx]`, `[4*idx + 1]`, `[4*idx + 3]`;

@@ -279,12 +279,13 @@ class Nest {
 
   /**
    * A time step that solves along whole lines both ways, as ADI's Thomas algorithm does: a forward recurrence
-   * (`p[i][j] = f(p[i][j - 1])`, `j` running up) and a back substitution (`v[j][i] = g(v[j + 1][i])`, `j` running
-   * down) in each pass of `t`. The back substitution starts from the end of the line the forward pass has just
-   * finished, so no tile can run several steps ahead of the rest of its lines: time tiling is not legal there.
+   * (`p[i][j] = f(p[i][j - 1])`, `j` running up) and a back substitution that reads what it computed
+   * (`v[j][i] = p[i][j] * v[j + 1][i] + q[i][j]`, `j` running down) in each pass of `t`. The back substitution starts
+   * from the end of the line the forward pass has just finished, so no tile can run several steps ahead of the rest
+   * of its lines: time tiling is not legal there. (Unconnected scans beside a stencil, one each way, say nothing.)
    */
   solvesLinesBothWays(t: LoopFact): boolean {
-    const directions = new Set<number>();
+    const recurrences: { direction: number; array: string; loop: number }[] = [];
     const zero = (p: Poly) => p.isConstant && p.constant === 0;
     for (const w of this.accesses) {
       if (w.kind !== 'store' || !w.loops.includes(t.id)) continue;
@@ -298,10 +299,12 @@ class Nest {
         const at = apart.findIndex((d) => !zero(d));
         if (at < 0 || apart.some((d, i) => i !== at && !zero(d)) || !apart[at].isConstant) continue;
         const c = w.indices[at].coefficient(inner.symbol);
-        if (c.isConstant && c.constant !== 0 && apart[at].constant === -c.constant) directions.add(Math.sign(c.constant));
+        if (c.isConstant && c.constant !== 0 && apart[at].constant === -c.constant) recurrences.push({ direction: Math.sign(c.constant), array: w.array, loop: inner.id });
       }
     }
-    return directions.size === 2;
+    // (one pass reads what the other's recurrence wrote: ADI's back substitution reads the forward pass's `p` and `q`)
+    const reads = (loop: number, array: string) => this.accesses.some((a) => a.kind !== 'store' && a.array === array && a.loops[a.loops.length - 1] === loop);
+    return recurrences.some((f) => recurrences.some((b) => b.direction !== f.direction && (f.array === b.array || reads(b.loop, f.array) || reads(f.loop, b.array))));
   }
 
   /**
