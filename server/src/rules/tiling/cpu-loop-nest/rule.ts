@@ -298,8 +298,12 @@ class Nest {
         const apart = r.indices.map((p, i) => p.sub(w.indices[i]));
         const at = apart.findIndex((d) => !zero(d));
         if (at < 0 || apart.some((d, i) => i !== at && !zero(d)) || !apart[at].isConstant) continue;
-        const c = w.indices[at].coefficient(inner.symbol);
-        if (c.isConstant && c.constant !== 0 && apart[at].constant === -c.constant) recurrences.push({ direction: Math.sign(c.constant), array: w.array, loop: inner.id });
+        // (along the innermost loop, or along a loop around it: ADI written line-parallel, `for j { for i: c[j][i] = f(c[j - 1][i]) }`)
+        const along = w.loops.slice(w.loops.indexOf(t.id) + 1).map((id) => this.byId.get(id)?.symbol).find((sym) => {
+          const c = sym ? w.indices[at].coefficient(sym) : null;
+          return !!c && c.isConstant && c.constant !== 0 && apart[at].constant === -c.constant;
+        });
+        if (along) recurrences.push({ direction: Math.sign(w.indices[at].coefficient(along).constant), array: w.array, loop: inner.id });
       }
     }
     // (one pass reads what the other's recurrence wrote: ADI's back substitution reads the forward pass's `p` and `q`)
