@@ -31,19 +31,25 @@ __global__ void reduce_interleaved_tpl(const T *g_idata, T *g_odata, unsigned in
   if (tid == 0) g_odata[blockIdx.x] = sdata[0];
 }
 
-// Sequential addressing, two elements added while loading.
-template <class T>
-__global__ void reduce_first_add_tpl(const T *g_idata, T *g_odata, unsigned int n) {
+// Sequential addressing down to one warp, two elements added while loading, then the last
+// warp finishes in registers with shuffles (no shared memory, no barrier).
+template <class T, unsigned int blockSize>
+__global__ void reduce_warp_finish_tpl(const T *g_idata, T *g_odata, unsigned int n) {
   T *sdata = SharedMemory<T>();
   unsigned int tid = threadIdx.x;
-  unsigned int i = blockIdx.x * (blockDim.x * 2) + threadIdx.x;
+  unsigned int i = blockIdx.x * (blockSize * 2) + threadIdx.x;
   T sum = (i < n) ? g_idata[i] : 0;
-  if (i + blockDim.x < n) sum += g_idata[i + blockDim.x];
+  if (i + blockSize < n) sum += g_idata[i + blockSize];
   sdata[tid] = sum;
   __syncthreads();
-  for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
+#pragma unroll
+  for (unsigned int s = blockSize / 2; s > 32; s >>= 1) {
     if (tid < s) sdata[tid] = sum = sum + sdata[tid + s];
     __syncthreads();
+  }
+  if (tid < 32) {
+    if (blockSize >= 64) sum += sdata[tid + 32];
+    for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_down_sync(0xffffffff, sum, offset);
   }
   if (tid == 0) g_odata[blockIdx.x] = sum;
 }
@@ -54,7 +60,7 @@ float reduce_sum(const float *d_in, float *d_partial, unsigned int n, bool seque
   unsigned int blocks;
   if (sequential) {
     blocks = (n + threads * 2 - 1) / (threads * 2);
-    reduce_first_add_tpl<float><<<blocks, threads, smem>>>(d_in, d_partial, n);
+    reduce_warp_finish_tpl<float, threads><<<blocks, threads, smem>>>(d_in, d_partial, n);
   } else {
     blocks = (n + threads - 1) / threads;
     reduce_interleaved_tpl<float><<<blocks, threads, smem>>>(d_in, d_partial, n);
