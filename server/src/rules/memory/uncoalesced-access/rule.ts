@@ -300,6 +300,8 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // and a layout's per-axis strides read from an array (`src_s[3]` of `src_s[0..3]`): the innermost is 1 when contiguous
     const usual = new Map([...(shape ??= convShape(fn)), ...innermostStrides((axes ??= strideAxes(fn)), index)]);
     if (usual.size && !worthIt(sectorCounts(bindSymbols(index, usual), bytes, TID, blockX, a.activeLanes))) continue;
+    // (and a thread's own filter slice, `w[i*ksize*ksize + y*ksize + x]` over `x, y < ksize`: 9 weights read whole)
+    if (shape.size && windowWalkedWhole(a, globals, recordLoops, shape)) continue;
     // `Y[OFFY + i*INCY]`: a strided BLAS vector is the caller's choice, and 1 in practice
     const unit = index.coefficient(TID);
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && BLAS_INCREMENT.test(unit.toString())) continue;
@@ -406,6 +408,23 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     }, `\`${a.text}\` ${verb} with the same stride`);
   }
   return out.list();
+}
+
+/**
+ * A thread's whole convolution window (`w[i*ksize*ksize + y*ksize + x]` over `y, x < ksize`): with the window's usual
+ * size (3) the lanes are a record of 9 apart and the loops walk every field of it, as for a record of a constant size.
+ */
+function windowWalkedWhole(a: AccessFact, globals: readonly AccessFact[], loops: readonly LoopFact[], shape: ReadonlyMap<string, number>): boolean {
+  const bind = (p: Poly) => bindSymbols(p, shape);
+  const pitch = bind(a.indices[0]).coefficient(TID);
+  if (pitch.unknown || !pitch.isConstant || Math.abs(pitch.constant) > MAX_RECORD) return false;
+  // (a loop up to a window parameter, `x < ksize` from 0 by 1, runs its usual number of steps)
+  const sized = loops.map((l) => {
+    const n = l.trips === undefined && l.bound !== null && l.init?.isConstant && l.init.constant === 0 && l.step?.isConstant && l.step.constant === 1 ? shape.get(l.bound.trim()) : undefined;
+    return n === undefined ? l : { ...l, trips: n + (l.inclusive ? 1 : 0) };
+  });
+  const bound = (b: AccessFact) => ({ ...b, indices: b.indices.map(bind) });
+  return residuesCovered(bound(a), Math.abs(pitch.constant), globals.filter((g) => g.array === a.array).map(bound), sized) === Math.abs(pitch.constant);
 }
 
 /**
