@@ -19,7 +19,11 @@ export const runtimeLoop = (l: LoopFact, known: (bound: string) => boolean = () 
  * a shared-memory readout after a streaming loop).
  */
 export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], known: (bound: string) => boolean) {
-  const runtime = fn.loops.filter((l) => runtimeLoop(l, known));
+  // (a bound of the kernel's template parameters, `j < d_conv`, is fixed at compile time whatever the launches pass)
+  const fixed = (bound: string) => known(bound) || ((bound.match(/[A-Za-z_]\w*/g) ?? []).every((name) => fn.templateParams.includes(name)) && /[A-Za-z_]/.test(bound));
+  // (also through a local, `const int head_size = block_size`: the bound as evaluated)
+  const fixedLimit = (l: LoopFact) => !!l.limit && !l.limit.unknown && !l.limit.isConstant && [...l.limit.symbols()].every((s) => fn.templateParams.includes(s));
+  const runtime = fn.loops.filter((l) => runtimeLoop(l, fixed) && !fixedLimit(l));
   // a loop that only stores (`for (k < q_size) out[idx + k] = q[k]`, the results a loop over the faces
   // found) writes the thread's outputs: not a main loop while another one reads
   const reads = (l: LoopFact) => accesses.some((x) => x.kind !== 'store' && (x.space === 'global' || x.space === 'shared') && x.loops.includes(l.id));

@@ -130,6 +130,8 @@ function chunkedStream(a: AccessFact, globals: readonly AccessFact[], loops: rea
     if (b.indices.length !== 1 || b.indices[0].unknown) return false;
     const inPlace = b.array === a.array && b.kind !== a.kind && b.indices[0].toString() === p.toString();
     if (b.array === a.array && !inPlace) return false;
+    // (two records loaded side by side, `a[i] = A[b*9 + i]; c[i] = B[b*9 + i]`, are operands, not a stream: something is written)
+    if (a.kind === 'load' && b.kind === 'load') return false;
     const q = b.indices[0];
     if (q.coefficient(TID).toString() !== p.coefficient(TID).toString()) return false;
     const unit = (f: Poly, sym: string) => f.coefficient(sym).isConstant && f.coefficient(sym).constant === 1;
