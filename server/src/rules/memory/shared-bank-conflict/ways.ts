@@ -125,7 +125,10 @@ function mergedAccess(flat: Poly, a: AccessFact, ctx: LoopContext): { words: 2 |
  * sample agrees; null when the index is unknown or the element is not 1, 2, 4 or 8 bytes.
  * With a launch's blockDim.x below a warp (`dim3 threads(16, 16)`), a warp spans threadIdx.y too.
  */
-export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number, ctx?: LoopContext): Ways | null {
+export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number, launches?: LoopContext): Ways | null {
+  // (the compiler unrolls and merges a loop its template arguments bound, not one a run-time argument does,
+  // whatever value the launches pass: `y < Bc` with `Bc` a kernel parameter stays a loop of 4-byte accesses)
+  const ctx = launches && { ...launches, bindings: new Map([...launches.bindings].filter(([name]) => templateParams.includes(name))) };
   const type = a.elemType ?? s.elemType;
   // (a project typedef, `real`, is known by the width the facts resolved for it)
   const bits = elementBits(type) ?? a.elemBits;
