@@ -119,9 +119,14 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     const o = w.outer.variable!;
     // a transpose (`t[i*n + j] = a[j*n + i]`): another access walks contiguously in this loop, so an
     // interchange only moves the column walk to it; blocking both loops is the fix
-    const transpose = fn.accesses.some((b) => b.loops.includes(inner.id) && b !== w.access && b.indices.length > 0 && !b.indices.some((p) => p.unknown) &&
+    const partner = fn.accesses.find((b) => b.loops.includes(inner.id) && b !== w.access && b.indices.length > 0 && !b.indices.some((p) => p.unknown) &&
       b.indices[b.indices.length - 1].coefficient(inner.symbol).isConstant && b.indices[b.indices.length - 1].coefficient(inner.symbol).constant === 1 &&
       (b.indices.length > 1 ? b.indices.slice(0, -1).some((p) => p.coefficient(w.outer.symbol).terms.size > 0) : !b.indices[0].coefficient(w.outer.symbol).isConstant));
+    const transpose = !!partner;
+    // a transposed copy that a deeper nest of the function then reads (`BT` before the i-j-k product over it): O(n²)
+    // set-up beside the O(n³) work it makes contiguous
+    const copy = [w.access, partner].find((x) => x?.kind === 'store');
+    if (copy && fn.accesses.some((r) => r.array === copy.array && r.kind === 'load' && r.loops.length > copy.loops.length && !r.loops.includes(inner.id))) continue;
     const fix = transpose
       ? `Block both loops (tiles of 32 to 64 elements a side) so that the rows of both arrays a tile touches stay in cache; an interchange would only move the column walk to the other array.`
       : `Interchange the loops so that \`${o}\` is innermost (or block the nest), and the walk becomes contiguous and vectorizable.`;
