@@ -27,12 +27,18 @@ function storedParams(k: FunctionFacts): string[] {
   return k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind !== 'load')).map((p) => p.name);
 }
 
+/** A host helper that launches one non-GEMM kernel and returns a tensor it wrote; `reads`: its parameters (by position) the kernel loads. */
+interface LaunchHelper {
+  kernel: string;
+  reads: Set<number>;
+}
+
 /**
  * Host helpers that launch one elementwise kernel and return a tensor it wrote
- * (`def add(x, y): out = torch.empty_like(x); k[grid](x, y, out, n); return out`), by name -> the kernel.
+ * (`def add(x, y): out = torch.empty_like(x); k[grid](x, y, out, n); return out`), by name.
  */
-function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, string> {
-  const out = new Map<string, string>();
+function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, LaunchHelper> {
+  const out = new Map<string, LaunchHelper>();
   for (const h of facts.functions) {
     if (h.isKernel) continue;
     const launches = h.calls.filter((c) => c.kind === 'launch');
@@ -46,12 +52,16 @@ function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): M
     const r = ret ? h.calls.indexOf(ret) : -1;
     const viewed = h.calls.find((c) => c.parent === r && c.form === 'method' && ['.view_as', '.view', '.reshape', '.contiguous'].includes(c.name));
     const root = ret && ret.argRoots.length === 1 && ret.args[0] === ret.argRoots[0] ? ret.argRoots[0] : (viewed?.argRoots[0] ?? null);
-    if (root !== null && written.has(root)) out.set(h.name, k.name);
+    if (root === null || !written.has(root)) continue;
+    // (the helper's own parameters the kernel loads, passed on unchanged: `k[grid](x, y, out, n)` for `def add(x, y)`)
+    const loaded = new Set(k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind === 'load')).map((p) => plainBuffer(bound.get(p.name))));
+    const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) ? [i] : [])));
+    out.set(h.name, { kernel: k.name, reads });
   }
   return out;
 }
 
-function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lines: string[], helpers: Map<string, string>): RuleFinding[] {
+function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lines: string[], helpers: Map<string, LaunchHelper>): RuleFinding[] {
   const out: RuleFinding[] = [];
   const calls = host.calls;
   const fn = host.name === '<module>' ? null : host.name;
@@ -128,9 +138,16 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
   });
   // a host helper that launches an elementwise kernel and returns its output (`out = add(x, y)`), then torch ops on it
   calls.forEach((c) => {
-    const kernel = c.form === 'call' ? helpers.get(c.name) : undefined;
+    const kernel = c.form === 'call' ? helpers.get(c.name)?.kernel : undefined;
+    if (!kernel) return;
+    const chained = helperReadsBack(calls, c, helpers, kernels);
+    if (chained && !reported.has(chained.index)) {
+      reported.add(chained.index);
+      out.push(helperChain(fn, c, calls[chained.index], chained.buffer, helpers));
+      return;
+    }
     const assign = c.parent !== undefined ? calls[c.parent] : undefined;
-    if (!kernel || assign?.form !== 'assign' || assign.name !== '=' || (assign.assignedTo ?? []).length !== 1) return;
+    if (assign?.form !== 'assign' || assign.name !== '=' || (assign.assignedTo ?? []).length !== 1) return;
     const buffer = assign.assignedTo![0];
     const use = firstUse(calls, c.parent!, buffer);
     if (!use || reported.has(use.index) || !sameContext(c, calls[use.index])) return;
@@ -140,6 +157,43 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
     if (f) out.push(f);
   });
   return out;
+}
+
+/**
+ * `mul(silu(gate), up)`, or `a = silu(gate)` then `mul(a, up)`: a second launch helper whose elementwise kernel loads
+ * the tensor the first one's kernel wrote, with nothing between them: where it is used, and under what name.
+ */
+function helperReadsBack(calls: CallFact[], c: CallFact, helpers: Map<string, LaunchHelper>, kernels: Map<string, FunctionFacts>): { index: number; buffer: string } | null {
+  const elementwise = (h: LaunchHelper | undefined) => kernels.get(h?.kernel ?? '')?.kernelClass === 'elementwise';
+  if (!elementwise(helpers.get(c.name))) return null;
+  const reads = (d: CallFact | undefined, at: (i: number) => boolean) => !!d && d.form === 'call' && elementwise(helpers.get(d.name)) && [...helpers.get(d.name)!.reads].some(at) && sameContext(c, d);
+  const parent = c.parent !== undefined ? calls[c.parent] : undefined;
+  // nested: the first call is an argument of the second, read by its kernel
+  const nested = (i: number) => (parent!.args[i] ?? '').trim().startsWith(`${c.name}(`);
+  if (reads(parent, nested)) return { index: c.parent!, buffer: parent!.args.find((_, i) => nested(i))!.trim() };
+  if (parent?.form !== 'assign' || parent.name !== '=' || (parent.assignedTo ?? []).length !== 1) return null;
+  const buffer = parent.assignedTo![0];
+  const use = firstUse(calls, c.parent!, buffer);
+  const next = use ? calls[use.index] : undefined;
+  return next && reads(next, (i) => next.argRoots[i] === buffer && next.args[i].trim() === buffer) ? { index: use!.index, buffer } : null;
+}
+
+/** The finding for two launch helpers in a row (`mul(silu(gate), up)`). */
+function helperChain(fn: string | null, first: CallFact, next: CallFact, buffer: string, helpers: Map<string, LaunchHelper>): RuleFinding {
+  const [k1, k2] = [helpers.get(first.name)!.kernel, helpers.get(next.name)!.kernel];
+  return {
+    range: next.nameRange,
+    function: fn,
+    confidence: 'likely',
+    assumptions: [`assumes \`${k1}\` and \`${k2}\` cover the same elements (each launch covers its tensors'), and that nothing else reads the intermediate`],
+    message: `\`${next.name}\` launches \`${k2}\` on \`${buffer}\`, which \`${first.name}\`'s \`${k1}\` just wrote: an extra write, read and launch`,
+    detail: detail(
+      `\`${first.name}\` launches the elementwise kernel \`${k1}\` and returns the tensor it wrote; \`${next.name}\` hands that tensor straight to the elementwise kernel \`${k2}\`, which reads it back from global memory.`,
+      `Write one \`@triton.jit\` kernel that does both steps between its \`tl.load\` and its \`tl.store\` (and a helper that launches it): one launch instead of two, and the intermediate never goes to global memory.`,
+    ),
+    benefit: `saves a full write and read of the intermediate and a launch; ${BENEFIT_MEASURED}`,
+    related: [{ range: first.nameRange, message: `\`${first.name}\` launches \`${k1}\`, which writes the tensor it returns` }],
+  };
 }
 
 interface HostContext {
