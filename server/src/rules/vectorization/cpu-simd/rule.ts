@@ -216,10 +216,6 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
     ? sums.find((r) => !extremum(r)) ?? sums.find((r) => !build.finiteMath && extremum(r)) : undefined;
   const memory = repeated && summing && !tile && !indirect && !few ? memoryReduction(fn, l, inLoop) : null;
   const strided = scalar || memory || loads.length >= 2 ? stridedAccess(l, inLoop) : null;
-  // a sum whose loop also walks down a column (`s += A[i * ld + j] * x[i]` over `i`): declaring it would vectorize
-  // only with gathers; interchanging the loops is the fix (the sum then runs across the outer loop's SIMD lanes), and
-  // where memory/uncoalesced-access reports the walk it gives it: one cause, one finding
-  if ((scalar || memory) && strided && inLoop.some((a) => walked.has(at(a.range)))) return null;
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
   if (scalar && extremum(scalar)) {
     return {
