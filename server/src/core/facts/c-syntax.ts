@@ -161,7 +161,7 @@ export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: Rea
       name: info.name,
       type: container ?? baseType(field(p, 'type')?.text ?? ''),
       pointer: info.pointer || info.arrayDims.length > 0 || container !== null,
-      ...(info.arrayDims.length > 1 ? { rank: info.arrayDims.length } : {}),
+      ...(info.arrayDims.length > 1 ? { rank: info.arrayDims.length, dimTexts: info.arrayDims.map((d) => (d.type === 'array_declarator' ? '' : d.text)) } : {}),
       isConst: quals.includes('const') || /\bconst\b/.test(field(p, 'type')?.text ?? ''),
       restrict: info.restrict,
     });

@@ -16,6 +16,8 @@ export interface ParamFact {
   restrict: boolean;
   /** Dimensions of an array parameter (`float A[N][M]` -> 2), when more than one. */
   rank?: number;
+  /** Their extents as written (`N`, `M`; empty for `[]`), with the rank: a row's size where they are constants. */
+  dimTexts?: string[];
   /** A PyTorch tensor accessor (`acc[n][c][h][w]`): `rank` subscripts index a contiguous tensor of that many dims. */
   accessor?: boolean;
   /** Triton: the parameter is annotated `tl.constexpr` (a compile-time value, never a pointer). */
@@ -111,6 +113,8 @@ export interface AccessFact {
   undecidedConstexpr?: boolean;
   /** Accessed through a wide type: float4, int4, half2, reinterpret_cast<...4*>. */
   vector: boolean;
+  /** A tensor-core fragment the warp loads or stores together (`wmma::load_matrix_sync(frag, A + ..., lda)`): its address is the tile's. */
+  fragment?: boolean;
   /**
    * Triton: for each axis of the accessed block, outermost first, the lane symbol
    * (`#lane<k>:<name>`) laid along it, or null for an axis with no lane (broadcast).

@@ -169,9 +169,11 @@ export abstract class WalkerState extends Evaluator {
       if (p.pointer) {
         // an accessor's `acc[i][j][k]` is the element of a contiguous tensor: dims `acc.size(1)`, `acc.size(2)` after the first
         const rows = p.accessor && p.rank ? Array.from({ length: p.rank - 1 }, (_, k) => Poly.sym(`${p.name}.size(${k + 1})`)) : undefined;
+        // (`double B[N][N]` with `#define N 40`: the extents, so that a row's size in bytes is known)
+        const dims = !p.accessor && p.dimTexts ? p.dimTexts.map((t) => { const v = constantText(t, constants); return v === null ? null : Poly.const(v); }) : undefined;
         this.env.set(p.name, {
           kind: 'ptr', base: p.name, offset: Poly.const(0), elemType: p.type,
-          space: paramSpace, vector: VECTOR_TYPES.has(p.type), ...(rows ? { rows } : {}),
+          space: paramSpace, vector: VECTOR_TYPES.has(p.type), ...(rows ? { rows } : {}), ...(dims ? { dims } : {}),
         });
         if (VECTOR_TYPES.has(p.type)) this.usesVectorTypes = true;
       }

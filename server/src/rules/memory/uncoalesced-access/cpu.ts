@@ -76,6 +76,17 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
   return outer ? { access: a, outer, stride: elementsText(c) } : null;
 }
 
+/** L1 data cache of current x86-64 and Arm cores (32 to 64 KiB): a walk over fewer bytes keeps its lines. */
+const L1_BYTES = 32 * 1024;
+
+/** The rows a walk steps over, at their full width, fit in L1: both the inner loop's trips and the row's length are known. */
+function walkFitsL1(w: Walk, inner: LoopFact): boolean {
+  const bytes = (w.access.elemBits ?? 32) / 8;
+  const last = w.access.indices[w.access.indices.length - 1];
+  const pitch = w.access.indices.length >= 2 ? w.access.rowElems : last.coefficient(inner.symbol).isConstant ? Math.abs(last.coefficient(inner.symbol).constant) : undefined;
+  return inner.trips !== undefined && pitch !== undefined && inner.trips * pitch * bytes <= L1_BYTES;
+}
+
 /**
  * A packing routine (`pack_panelB`, `packA`, `bli_spackm`, a weight repack at load, `repack_q4_0_tiled`): it reads one
  * layout to write another, on purpose, once per block or once per model.
@@ -115,6 +126,8 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
       .filter((w) => !loopAndAncestors(fn, w.outer).slice(1).some((l) => pointLoopOf(w.outer, l)));
     if (!walks.length) continue;
     const w = walks[0];
+    // every row the walk visits, whole, fits in L1 (`double B[40][40]` under `k < 40`): the lines stay cached across the outer loop
+    if (walkFitsL1(w, inner)) continue;
     const v = inner.variable!;
     const o = w.outer.variable!;
     // a transpose (`t[i*n + j] = a[j*n + i]`): another access walks contiguously in this loop, so an
