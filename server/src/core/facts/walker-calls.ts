@@ -282,7 +282,7 @@ export abstract class CallWalker extends WalkerState {
     // `wmma::load_matrix_sync(frag, a + row * lda + k, lda)`: a warp-wide tile load (or store) at that address
     if ((name === 'load_matrix_sync' || name === 'store_matrix_sync') && args[1]) {
       const p = this.evalPtr(name === 'load_matrix_sync' ? args[1] : args[0]);
-      if (p) this.pushAccess({ array: p.base, space: p.space, kind: name === 'load_matrix_sync' ? 'load' : 'store', indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: true }, n);
+      if (p) this.pushAccess({ array: p.base, space: p.space, kind: name === 'load_matrix_sync' ? 'load' : 'store', indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: true, fragment: true }, n);
     }
     // (a project's own overload of a builtin, `atomicAdd(half*, half)` for old GPUs, is not the one a float argument calls)
     const lambda = this.isKernel && fn.type === 'identifier' ? this.lambdas.get(name) : undefined;

@@ -8,6 +8,7 @@ import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { tritonTiling } from './triton';
 import { globalTreeReduction } from './global-tree';
+import { globalFragments } from './fragments';
 import { fix } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -241,6 +242,11 @@ export const rule: Rule = {
   id: 'tiling/shared-memory',
   languages: ['cuda', 'triton'],
   defaultSeverity: 'information',
-  checkFunction: (fn) => (fn.decorators ? tritonTiling(fn) : [...check(fn), ...globalTreeReduction(fn)]),
+  checkFunction: (fn) => {
+    if (fn.decorators) return tritonTiling(fn);
+    // (fragments whose warps the thread index tells apart are check's already: one finding a loop)
+    const tiles = check(fn);
+    return [...tiles, ...globalTreeReduction(fn), ...(tiles.length ? [] : globalFragments(fn))];
+  },
   fix,
 };
