@@ -61,7 +61,7 @@ class Nest {
     readonly root: LoopFact,
     readonly fn: FunctionFacts,
     private readonly small: (l: LoopFact) => boolean,
-    private readonly trip: (l: LoopFact) => number | null,
+    readonly trip: (l: LoopFact) => number | null,
     private readonly lines: readonly string[],
   ) {
     // with the loops of helpers called inside the nest (`for i, for j: AddDot(k, ...)` loops over p)
@@ -423,6 +423,15 @@ function tiledCallees(functions: readonly FunctionFacts[]): Set<string> {
   return new Set([...inTile].filter(([, t]) => t).map(([n]) => n));
 }
 
+/** The block the sweeping loops cover when their trip counts are known (`a 1024×1024 block (8 MiB)`), else null. */
+function sweptSize(nest: Nest, loops: readonly LoopFact[], a: AccessFact): string | null {
+  const trips = loops.map((l) => nest.trip(l));
+  if (trips.some((t) => t === null)) return null;
+  const bytes = (trips as number[]).reduce((n, t) => n * t, (a.elemBits ?? 32) / 8);
+  const size = bytes >= 1 << 20 ? `${+(bytes / (1 << 20)).toFixed(1)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`;
+  return `a ${trips.join('×')} block (${size})`;
+}
+
 /** Two-letter tile variable for a loop variable: `k` -> `kk`, `ic` -> `ic0`. */
 const tileVar = (v: string) => (v.length === 1 ? v + v : `${v}0`);
 
@@ -519,7 +528,9 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
     function: fn.name,
     confidence: 'likely',
     assumptions: [
-      `assumes the ${timeLoop ? 'grids' : blockLoops.length === 2 ? 'matrices' : 'arrays'} do not fit in L2 (their sizes are not known here): between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}`,
+      sweptSize(nest, blockLoops, main[0].access)
+        ? `between two re-reads, the ${mainSweeps} loops sweep ${sweptSize(nest, blockLoops, main[0].access)} of ${arr}, more than L2 holds`
+        : `assumes the ${timeLoop ? 'grids' : blockLoops.length === 2 ? 'matrices' : 'arrays'} do not fit in L2 (their sizes are not known here): between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}`,
       'assumes the compiler does not block the nest itself (GCC and Clang do not by default; Polly or GCC `-floop-block` can)',
     ],
     benefit: timeLoop
