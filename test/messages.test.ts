@@ -236,3 +236,18 @@ test('a halo column picked from a padded grid (`nx + 2` per row) is advised on i
   assert.match(f.detail ?? '', /Nothing else in the kernel reads the elements between the lanes/);
   assert.doesNotMatch(f.detail ?? '', /Map threadIdx\.x to the contiguous/);
 });
+
+test('a nest whose sizes are known states the block its loops sweep; with run-time sizes it says they are assumed', async () => {
+  const engine = await Engine.create();
+  const gemm = (bound: string) => [
+    '#define N 1024',
+    `void gemm(double C[N][N], double A[N][N], double B[N][N], int n) {`,
+    `  for (int i = 0; i < ${bound}; i++)`,
+    `    for (int k = 0; k < ${bound}; k++)`,
+    `      for (int j = 0; j < ${bound}; j++) C[i][j] += A[i][k] * B[k][j];`,
+    '}',
+  ].join('\n');
+  const nest = (text: string) => engine.analyzeText('/tmp/gemm.c', text).findings.find((x) => x.rule === 'tiling/cpu-loop-nest')!;
+  assert.match(nest(gemm('N')).assumptions?.[0] ?? '', /sweep a 1024×1024 block \(8 MiB\) of `B`, more than L2 holds/);
+  assert.match(nest(gemm('n')).assumptions?.[0] ?? '', /sizes are not known here/);
+});
