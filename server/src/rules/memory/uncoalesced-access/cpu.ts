@@ -138,7 +138,7 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     const transpose = !!partner;
     // a transposed copy that a deeper nest of the function then reads (`BT` before the i-j-k product over it): O(n²)
     // set-up beside the O(n³) work it makes contiguous
-    const copy = [w.access, partner].find((x) => x?.kind === 'store');
+    const copy = partner && [w.access, partner].find((x) => x.kind === 'store');
     if (copy && fn.accesses.some((r) => r.array === copy.array && r.kind === 'load' && r.loops.length > copy.loops.length && !r.loops.includes(inner.id))) continue;
     const fix = transpose
       ? `Block both loops (tiles of 32 to 64 elements a side) so that the rows of both arrays a tile touches stay in cache; an interchange would only move the column walk to the other array.`
