@@ -6,12 +6,12 @@ import { setFlagsFromString } from 'node:v8';
 import { Engine, languageSettingOf } from './core/engine';
 import { eolOf, lineEndsAsNewline } from './core/lineEnds';
 import { DEFAULT_CONFIG, readConfigFile, type Config } from './core/config';
-import { detectLanguage } from './core/parser';
+import { detectLanguage, grammarsForPaths } from './core/parser';
 import { RULE_IDS, isRuleId } from './core/ruleIds';
 import { SEVERITIES, type Finding, type Severity, type SourceLanguage } from './core/types';
 import { KnowledgeError, defaultKnowledge, explainRuleText, formatCitation } from './core/knowledge';
 import { readHead, readRegularFile } from './core/files';
-import { collectFiles } from './walk';
+import { collectFiles, type WalkResult } from './walk';
 import { applyEdits, fixAllEdits } from './core/fix';
 import { toSarif } from './sarif';
 import { LAUNCHES } from './core/project';
@@ -67,6 +67,8 @@ export interface CheckOptions {
   fixes?: boolean;
   /** Called as files are read, for a progress line. */
   progress?: (phase: 'indexing' | 'analysing', done: number, total: number) => void;
+  /** The files of `paths`, when the caller walked them already (to load only the grammars they need). */
+  walked?: WalkResult;
 }
 
 /** Enough to tell whether an oversized `.py` file imports triton (and so is ours to report). */
@@ -82,7 +84,7 @@ export const withBatchBudget = (config: Config): Config => ({
 export function runCheck(engine: Engine, paths: string[], config: Config, only?: ReadonlySet<string>, opts: CheckOptions = {}): CheckReport {
   config = withBatchBudget(config);
   const report: CheckReport = { findings: [], errors: [], skipped: [], files: 0, lines: 0 };
-  const walked = collectFiles(paths, { exclude: opts.exclude });
+  const walked = opts.walked ?? collectFiles(paths, { exclude: opts.exclude });
   report.errors.push(...walked.errors);
   const files = walked.files;
   const maxBytes = config.maxFileSizeKb * 1024;
@@ -310,11 +312,12 @@ async function check(rest: string[], io: Io): Promise<number> {
   }
   const config = loadConfig(args.config, io.err);
   checkRulesApply(args.rules, config);
-  const engine = await Engine.create();
+  const walked = collectFiles(args.paths, { exclude: args.exclude });
+  const engine = await Engine.create(grammarsForPaths(walked.files));
   // headers are read from the current folder and the folders checked, and the configured include paths
   engine.setWorkspace([process.cwd(), ...args.paths.map((p) => (isDirectory(p) ? p : dirname(p)))], config.includePaths);
   const progress = io.tty && !args.quiet ? progressLine(io.tty) : undefined;
-  const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined, { exclude: args.exclude, progress, fixes: args.format !== 'text' });
+  const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined, { exclude: args.exclude, progress, fixes: args.format !== 'text', walked });
   if (args.format === 'json') io.out(JSON.stringify(toJson(report), null, 2));
   else if (args.format === 'sarif') io.out(JSON.stringify(toSarif(report, engine.knowledge, version, process.cwd()), null, 2));
   else {
@@ -351,7 +354,7 @@ async function fix(rest: string[], io: Io): Promise<number> {
   if (!files.length) throw new UsageError('fix needs at least one FILE');
   if (v.stdout && files.length > 1) throw new UsageError('--stdout takes one FILE');
   const config = withBatchBudget(loadConfig(v.config, io.err));
-  const engine = await Engine.create();
+  const engine = await Engine.create(grammarsForPaths(files));
   engine.setWorkspace([process.cwd(), ...files.map((f) => dirname(f))], config.includePaths);
   const only = v.rule?.length ? new Set(v.rule) : undefined;
   let failed = false;
