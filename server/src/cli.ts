@@ -19,7 +19,6 @@ import { BATCH_BUDGET } from './core/budget';
 import { UNREACHED } from './core/reachability';
 import { NOT_TUNED } from './core/test-code';
 import { ALL_RULES } from './rules';
-import { startServer } from './lsp/server';
 import { version } from '../../package.json';
 
 const USAGE = `Usage:
@@ -413,6 +412,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'lsp': {
         // not strict: language clients add their own flags (`--clientProcessId=N`)
         if (!parse({ args: rest, options: { stdio: { type: 'boolean' } }, allowPositionals: true, strict: false }).values.stdio) throw new UsageError('lsp needs --stdio');
+        // loaded here: a batch run never needs the language server's protocol libraries
+        const { startServer } = await import('./lsp/server.js');
         await startServer();
         return -1; // the server owns the process from here
       }
