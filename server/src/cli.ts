@@ -314,7 +314,7 @@ async function check(rest: string[], io: Io): Promise<number> {
   const walked = collectFiles(args.paths, { exclude: args.exclude });
   const engine = await Engine.create(grammarsForPaths(walked.files));
   // headers are read from the current folder and the folders checked, and the configured include paths
-  engine.setWorkspace([process.cwd(), ...args.paths.map((p) => (isDirectory(p) ? p : dirname(p)))], config.includePaths);
+  engine.setWorkspace([process.cwd(), ...args.paths.map((p) => (isDirectory(p) ? p : dirname(p)))], config.includePaths, { unchanging: true });
   const progress = io.tty && !args.quiet ? progressLine(io.tty) : undefined;
   const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined, { exclude: args.exclude, progress, fixes: args.format !== 'text', walked });
   if (args.format === 'json') io.out(JSON.stringify(toJson(report), null, 2));
