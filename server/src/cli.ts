@@ -6,12 +6,12 @@ import { setFlagsFromString } from 'node:v8';
 import { Engine, languageSettingOf } from './core/engine';
 import { eolOf, lineEndsAsNewline } from './core/lineEnds';
 import { DEFAULT_CONFIG, readConfigFile, type Config } from './core/config';
-import { detectLanguage } from './core/parser';
+import { detectLanguage, grammarsForPaths } from './core/parser';
 import { RULE_IDS, isRuleId } from './core/ruleIds';
 import { SEVERITIES, type Finding, type Severity, type SourceLanguage } from './core/types';
 import { KnowledgeError, defaultKnowledge, explainRuleText, formatCitation } from './core/knowledge';
 import { readHead, readRegularFile } from './core/files';
-import { collectFiles } from './walk';
+import { collectFiles, type WalkResult } from './walk';
 import { applyEdits, fixAllEdits } from './core/fix';
 import { toSarif } from './sarif';
 import { LAUNCHES } from './core/project';
@@ -19,7 +19,6 @@ import { BATCH_BUDGET } from './core/budget';
 import { UNREACHED } from './core/reachability';
 import { NOT_TUNED } from './core/test-code';
 import { ALL_RULES } from './rules';
-import { startServer } from './lsp/server';
 import { version } from '../../package.json';
 
 const USAGE = `Usage:
@@ -67,6 +66,8 @@ export interface CheckOptions {
   fixes?: boolean;
   /** Called as files are read, for a progress line. */
   progress?: (phase: 'indexing' | 'analysing', done: number, total: number) => void;
+  /** The files of `paths`, when the caller walked them already (to load only the grammars they need). */
+  walked?: WalkResult;
 }
 
 /** Enough to tell whether an oversized `.py` file imports triton (and so is ours to report). */
@@ -82,7 +83,7 @@ export const withBatchBudget = (config: Config): Config => ({
 export function runCheck(engine: Engine, paths: string[], config: Config, only?: ReadonlySet<string>, opts: CheckOptions = {}): CheckReport {
   config = withBatchBudget(config);
   const report: CheckReport = { findings: [], errors: [], skipped: [], files: 0, lines: 0 };
-  const walked = collectFiles(paths, { exclude: opts.exclude });
+  const walked = opts.walked ?? collectFiles(paths, { exclude: opts.exclude });
   report.errors.push(...walked.errors);
   const files = walked.files;
   const maxBytes = config.maxFileSizeKb * 1024;
@@ -310,11 +311,12 @@ async function check(rest: string[], io: Io): Promise<number> {
   }
   const config = loadConfig(args.config, io.err);
   checkRulesApply(args.rules, config);
-  const engine = await Engine.create();
+  const walked = collectFiles(args.paths, { exclude: args.exclude });
+  const engine = await Engine.create(grammarsForPaths(walked.files));
   // headers are read from the current folder and the folders checked, and the configured include paths
-  engine.setWorkspace([process.cwd(), ...args.paths.map((p) => (isDirectory(p) ? p : dirname(p)))], config.includePaths);
+  engine.setWorkspace([process.cwd(), ...args.paths.map((p) => (isDirectory(p) ? p : dirname(p)))], config.includePaths, { unchanging: true });
   const progress = io.tty && !args.quiet ? progressLine(io.tty) : undefined;
-  const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined, { exclude: args.exclude, progress, fixes: args.format !== 'text' });
+  const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined, { exclude: args.exclude, progress, fixes: args.format !== 'text', walked });
   if (args.format === 'json') io.out(JSON.stringify(toJson(report), null, 2));
   else if (args.format === 'sarif') io.out(JSON.stringify(toSarif(report, engine.knowledge, version, process.cwd()), null, 2));
   else {
@@ -351,7 +353,7 @@ async function fix(rest: string[], io: Io): Promise<number> {
   if (!files.length) throw new UsageError('fix needs at least one FILE');
   if (v.stdout && files.length > 1) throw new UsageError('--stdout takes one FILE');
   const config = withBatchBudget(loadConfig(v.config, io.err));
-  const engine = await Engine.create();
+  const engine = await Engine.create(grammarsForPaths(files));
   engine.setWorkspace([process.cwd(), ...files.map((f) => dirname(f))], config.includePaths);
   const only = v.rule?.length ? new Set(v.rule) : undefined;
   let failed = false;
@@ -410,6 +412,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'lsp': {
         // not strict: language clients add their own flags (`--clientProcessId=N`)
         if (!parse({ args: rest, options: { stdio: { type: 'boolean' } }, allowPositionals: true, strict: false }).values.stdio) throw new UsageError('lsp needs --stdio');
+        // loaded here: a batch run never needs the language server's protocol libraries
+        const { startServer } = await import('./lsp/server.js');
         await startServer();
         return -1; // the server owns the process from here
       }
@@ -447,7 +451,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
  * lukewarm code to the baseline compiler: about a third less CPU time, the main
  * thread's the same. The server, which runs for hours, keeps the default.
  */
-const BATCH_V8_FLAGS = '--interrupt-budget=540672'; // 8 × V8's default of 66 KiB of bytecode
+/**
+ * The same holds for WASM: after little parsing V8 recompiles the grammar's lexer (one
+ * function of 100 KB) with its optimizing compiler, 260 ms on a background thread, and the
+ * process cannot exit before that compilation ends (a one-file check took 0.65 s, of which
+ * 0.3 s waiting for it). Ten times V8's tiering budget leaves a short run in the baseline
+ * code; a long one still tiers up after its first few thousand lines.
+ */
+const BATCH_V8_FLAGS = '--interrupt-budget=540672 --wasm-tiering-budget=18000000'; // 8 × V8's default of 66 KiB of bytecode; 10 × 1,800,000
 
 /** Entry point of the `kernel-advisor` bin and of `node dist/cli.js` (the extension starts the server so). */
 export function run(): void {

@@ -323,9 +323,10 @@ export class Engine {
   /**
    * The workspace folders (headers are read only under them and the include
    * directories), `includePaths` from the settings, and `-I` of each folder's
-   * compile_commands.json.
+   * compile_commands.json. `unchanging`: no file changes while the engine runs (a batch
+   * check, which writes nothing): a header is read once, not looked up again every 2 s.
    */
-  setWorkspace(roots: readonly string[], includePaths: readonly string[] = []): void {
+  setWorkspace(roots: readonly string[], includePaths: readonly string[] = [], opts: { unchanging?: boolean } = {}): void {
     const absRoots = roots.map((r) => resolve(r));
     const configured = includePaths.map((p) => (isAbsolute(p) ? resolve(p) : resolve(absRoots[0] ?? '.', p)));
     const probe = fsHeaderReader(absRoots);
@@ -336,7 +337,7 @@ export class Engine {
     });
     const includeDirs = [...new Set([...configured, ...fromBuild])];
     const allowed = [...new Set([...absRoots, ...includeDirs])];
-    this.preprocess = { roots: allowed, includeDirs, reader: fsHeaderReader(allowed) };
+    this.preprocess = { roots: allowed, includeDirs, reader: fsHeaderReader(allowed, opts.unchanging ? { statIntervalMs: Infinity } : undefined) };
     this.workspaceRoots = absRoots;
     this.generation++;
   }

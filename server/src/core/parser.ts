@@ -40,6 +40,21 @@ export function detectLanguage(path: string, text: string, languageId?: string):
   return null;
 }
 
+/**
+ * The grammars files of these paths may be parsed with, by extension (a C/C++ file is read
+ * as CUDA when its text uses CUDA syntax): a batch run loads no other (each costs tens of ms).
+ */
+export function grammarsForPaths(paths: readonly string[]): GrammarName[] {
+  const out = new Set<GrammarName>();
+  for (const p of paths) {
+    const ext = extname(p).toLowerCase();
+    if (CUDA_EXTENSIONS.has(ext)) out.add('cuda');
+    else if (CPP_EXTENSIONS.has(ext)) out.add('cuda').add('cpp');
+    else if (ext === '.py') out.add('python');
+  }
+  return [...out];
+}
+
 export function grammarFor(lang: SourceLanguage): GrammarName {
   return lang === 'triton' ? 'python' : lang;
 }

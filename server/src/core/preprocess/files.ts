@@ -44,13 +44,15 @@ export function fsHeaderReader(roots: readonly string[], opts?: { maxBytes?: num
     read(absPath: string): string | null {
       try {
         if (typeof absPath !== 'string' || !path.isAbsolute(absPath) || absPath.includes('\0')) return null;
-        const p = path.resolve(absPath);
+        const p = resolvedPosix(absPath) ? absPath : path.resolve(absPath); // (include candidates are resolved already)
         if (!isWithin(lexRoots, p)) return null;
         const now = Date.now();
         const old = cache.get(p);
         if (old && now - old.checkedAt < interval) return old.text;
         realRoots ??= lexRoots.map(r => { try { return fs.realpathSync(r); } catch { return r; } });
         let real: string;
+        // most paths asked are include candidates that do not exist: a stat says so without the exception realpath throws
+        if (!fs.statSync(p, { throwIfNoEntry: false })) return remember(p, { text: null, mtimeMs: 0, size: -1, checkedAt: now });
         try { real = fs.realpathSync(p); } catch { return remember(p, { text: null, mtimeMs: 0, size: -1, checkedAt: now }); }
         if (!isWithin(realRoots, real)) return remember(p, { text: null, mtimeMs: 0, size: -1, checkedAt: now });
         const st = fs.statSync(real);

@@ -59,6 +59,53 @@ function isTypeName(s: string, aliases: Map<string, string[]>): boolean {
   return /^(?:(?:unsigned|signed|long|short) )+(?:int|long|short|char|double)$/.test(t);
 }
 
+/** Candidate paths of includes, by the view options they were made for (a plain function of the paths: nothing goes stale). */
+const candidateMemo = new WeakMap<object, Map<string, string[]>>();
+
+/** Where `#include <target>` / `"target"` from a file in `dir` may be found, in the order they are tried (memoized per options). */
+function includeCandidates(options: ViewOptions | undefined, roots: readonly string[], includeDirs: readonly string[], dir: string, target: string, angled: boolean): string[] {
+  const key = `${angled ? '<' : '"'}${dir}\u0000${target}`;
+  let memo = options ? candidateMemo.get(options) : undefined;
+  if (options && !memo) candidateMemo.set(options, (memo = new Map()));
+  const known = memo?.get(key);
+  if (known) return known;
+  const cands = findCandidates(roots, includeDirs, dir, target, angled);
+  if (memo && memo.size > 20000) memo.clear();
+  memo?.set(key, cands);
+  return cands;
+}
+
+function findCandidates(roots: readonly string[], includeDirs: readonly string[], dir: string, target: string, angled: boolean): string[] {
+  const cands: string[] = [];
+  if (path.isAbsolute(target)) cands.push(path.resolve(target));
+  else {
+    if (!angled && dir) cands.push(path.resolve(dir, target));
+    for (const d of includeDirs) cands.push(path.resolve(d, target));
+    if (!angled && !dir) for (const r of roots) cands.push(path.resolve(r, target));
+    if (!SYSTEM.test(target) && /\.[A-Za-z]+$/.test(target)) {
+      // fallback for projects without build configuration: the includer's dir and its ancestors up to a
+      // root, and their include/ folders (`#include "caffe/util/math_functions.hpp"` from src/caffe/util; `kernels.h`
+      // from csrc/kernels/cuda/ in csrc/kernels/includes/)
+      const starts = dir ? [dir] : roots;
+      for (const s of starts) {
+        const top = roots.filter(r => isWithin([r], s)).sort((a, b) => a.length - b.length)[0];
+        if (!top) continue;
+        for (let a = s, n = 0; n < 32; n++) {
+          cands.push(path.join(a, target), ...INCLUDE_FOLDERS.map((f) => path.join(a, f, target)));
+          if (a === top) break;
+          const up = path.dirname(a);
+          if (up === a) break;
+          a = up;
+        }
+        // a folder opened by itself that its own files include by its name (`#include "tiny_dnn/util/util.h"` in the
+        // folder tiny_dnn): the name's parent is where the paths start, and what they name is still inside the folder
+        if (target.split('/')[0] === path.basename(top)) cands.push(path.join(path.dirname(top), target));
+      }
+    }
+  }
+  return cands;
+}
+
 export function buildView(file: string, text: string, options: ViewOptions): PreprocessorView {
   const macros = new Map<string, MState>();
   const typedefs = new Map<string, string[]>();
@@ -107,35 +154,8 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
   const resolveInclude = (ev: { target: string; angled: boolean }, from: string): { p: string; text: string } | null => {
     const target = ev.target;
     if (!target || target.includes('\0')) return null;
-    const cands: string[] = [];
     const dir = from ? path.dirname(from) : '';
-    if (path.isAbsolute(target)) cands.push(path.resolve(target));
-    else {
-      if (!ev.angled && dir) cands.push(path.resolve(dir, target));
-      for (const d of includeDirs) cands.push(path.resolve(d, target));
-      if (!ev.angled && !dir) for (const r of roots) cands.push(path.resolve(r, target));
-      if (!SYSTEM.test(target) && /\.[A-Za-z]+$/.test(target)) {
-        // fallback for projects without build configuration: the includer's dir and its ancestors up to a
-        // root, and their include/ folders (`#include "caffe/util/math_functions.hpp"` from src/caffe/util; `kernels.h`
-        // from csrc/kernels/cuda/ in csrc/kernels/includes/)
-        const starts = dir ? [dir] : roots;
-        for (const s of starts) {
-          const top = roots.filter(r => isWithin([r], s)).sort((a, b) => a.length - b.length)[0];
-          if (!top) continue;
-          for (let a = s, n = 0; n < 32; n++) {
-            cands.push(path.join(a, target), ...INCLUDE_FOLDERS.map((f) => path.join(a, f, target)));
-            if (a === top) break;
-            const up = path.dirname(a);
-            if (up === a) break;
-            a = up;
-          }
-          // a folder opened by itself that its own files include by its name (`#include "tiny_dnn/util/util.h"` in the
-          // folder tiny_dnn): the name's parent is where the paths start, and what they name is still inside the folder
-          if (target.split('/')[0] === path.basename(top)) cands.push(path.join(path.dirname(top), target));
-        }
-      }
-    }
-    for (const c of cands) {
+    for (const c of includeCandidates(options, roots, includeDirs, dir, target, ev.angled)) {
       const t = tryRead(c);
       if (t !== null) return { p: c, text: t };
     }
