@@ -419,7 +419,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
 function windowWalkedWhole(a: AccessFact, globals: readonly AccessFact[], loops: readonly LoopFact[], shape: ReadonlyMap<string, number>): boolean {
   const bind = (p: Poly) => bindSymbols(p, shape);
   const pitch = bind(a.indices[0]).coefficient(TID);
-  if (pitch.unknown || !pitch.isConstant || Math.abs(pitch.constant) > MAX_RECORD) return false;
+  if (pitch.unknown || !pitch.isConstant || Math.abs(pitch.constant) < 2 || Math.abs(pitch.constant) > MAX_RECORD) return false;
   // (a loop up to a window parameter, `x < ksize` from 0 by 1, runs its usual number of steps)
   const sized = loops.map((l) => {
     const n = l.trips === undefined && l.bound !== null && l.init?.isConstant && l.init.constant === 0 && l.step?.isConstant && l.step.constant === 1 ? shape.get(l.bound.trim()) : undefined;
