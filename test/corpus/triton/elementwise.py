@@ -194,3 +194,8 @@ class AddReLU(torch.autograd.Function):
         (c,) = ctx.saved_tensors
         g = grad_out * (c > 0).to(grad_out.dtype)
         return g, g
+
+
+def gelu_of_sum(x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+    """gelu(x + residual) written with the op helpers: two launches, the sum through memory."""
+    return gelu(add(x, residual))
