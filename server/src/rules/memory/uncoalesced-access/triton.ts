@@ -15,7 +15,7 @@ import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../co
 import type { RuleFinding } from '../../../core/types';
 import { displaySymbol } from '../../../core/affine';
 import { isReferenceOracle } from '../../common/reference';
-import { bindArguments, hostShapes } from '../../common/triton-host';
+import { bindArguments, hostShapes, plainBuffer } from '../../common/triton-host';
 
 /** Bytes a lane step must stay under for a warp's accesses to share sectors (4-byte elements assumed when the type is unknown). */
 const MIN_STRIDE = 4;
@@ -28,6 +28,8 @@ const lastLane = (a: AccessFact): string | null => {
 
 interface Launch {
   call: CallFact;
+  /** The host function that makes the launch. */
+  host: FunctionFacts;
   /** Ranks of the host's tensors, where its code says (`torch.empty((m, n))`, `m, n = x.shape`). */
   ranks: Map<string, number>;
   /** Host tensors made with strides of their own (`.as_strided(shape, (1, K))`, `.t()`, `.permute(...)`): not row-major. */
@@ -86,6 +88,25 @@ function leadingStride(k: FunctionFacts, param: string, launches: Launch[]): Str
 }
 
 /**
+ * What each launch binds a size parameter to: the last extent of the (row-major) tensor it passes for `ptr`
+ * (`M, N = x.shape` then `N`, or `x.shape[-1]`), so `ptr + rows * N` walks down a column, a row apart a lane.
+ */
+function rowLength(k: FunctionFacts, param: string, ptr: string, launches: Launch[]): Stride | null {
+  let seen: Stride | null = null;
+  for (const { call, host, restrided } of launches) {
+    const bound = bindArguments(k, call);
+    const tensor = plainBuffer(bound?.get(ptr));
+    const size = bound?.get(param)?.text;
+    if (!tensor || !size || restrided.has(tensor)) return null;
+    const direct = size === `${tensor}.shape[-1]` || size === `${tensor}.size(-1)`;
+    const unpacked = host.calls.some((c) => c.form === 'assign' && (c.assignedTo ?? []).length >= 2 && c.assignedTo!.at(-1) === size && c.args[0]?.replace(/\s+/g, '') === `${tensor}.shape`);
+    if (!direct && !unpacked) return null;
+    seen ??= { shown: `\`${param}\` (\`${tensor}\`'s row length at the launch)`, launch: call };
+  }
+  return seen;
+}
+
+/**
  * Could another axis of the block be the contiguous one? Triton's coalescing orders the
  * threads along whichever axis has unit stride (`x[offs_m[:, None] * 1 + offs_k[None, :] * ld]`
  * is read along axis 0), so only an access with no such axis is uncoalesced: every other
@@ -99,7 +120,7 @@ function anotherAxisMayBeContiguous(a: AccessFact, k: FunctionFacts, launches: L
     if (c.isConstant) return Math.abs(c.constant) < MIN_STRIDE;
     const syms = [...c.symbols()];
     const param = syms.length === 1 && c.toString() === syms[0] ? syms[0] : null;
-    return !(param && launches.length && leadingStride(k, param, launches));
+    return !(param && launches.length && (leadingStride(k, param, launches) ?? rowLength(k, param, a.array, launches)));
   });
 }
 
@@ -132,7 +153,7 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
     } else {
       const syms = [...c.symbols()];
       const param = syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && !p.constexpr) ? syms[0] : null;
-      if (param && launches.length) stride = leadingStride(k, param, launches);
+      if (param && launches.length) stride = leadingStride(k, param, launches) ?? rowLength(k, param, a.array, launches);
     }
     const key = `${a.array}|${a.kind}`;
     if (!stride || reported.has(key) || anotherAxisMayBeContiguous(a, k, launches) || scaleBesideTiles(a, k)) continue;
@@ -164,7 +185,7 @@ export function tritonUncoalesced(facts: FileFacts): RuleFinding[] {
       const calls = h.calls.filter((c) => c.kind === 'launch' && c.name === k.name);
       const ranks = calls.length ? hostRanks(h) : new Map<string, number>();
       const restrided = calls.length ? hostRestrided(h) : new Set<string>();
-      return calls.map((call) => ({ call, ranks, restrided }));
+      return calls.map((call) => ({ call, host: h, ranks, restrided }));
     });
     out.push(...checkKernel(k, launches));
   }
