@@ -36,10 +36,21 @@ export class HostWalker {
     this.calls.push({
       kind, name, range: nodeRange(n), nameRange: extra.nameRange ?? nodeRange(n),
       args: args.map((a) => a.text), argRoots: args.map((a) => argRoot(a)),
-      loops: [...this.loopStack], scopes: [...this.scopeStack], form, ...extra,
+      loops: [...this.loopStack], scopes: [...this.scopeStack], form, ...(this.exitTest > 0 ? { exitTest: true } : {}), ...extra,
     });
     for (const c of childOps) if (c !== null && this.calls[c].parent === undefined) this.calls[c].parent = idx;
     return idx;
+  }
+
+  /** Depth of loop-exit tests being read (`if err.item() < tol: break`): their calls decide whether the loop goes on. */
+  private exitTest = 0;
+  private exitTestIf(exits: boolean, read: () => void): void {
+    if (exits && this.loopStack.length) this.exitTest++;
+    try {
+      read();
+    } finally {
+      if (exits && this.loopStack.length) this.exitTest--;
+    }
   }
 
   private scoped(n: Node | null): void {
@@ -77,7 +88,7 @@ export class HostWalker {
         return;
       }
       case 'if_statement':
-        this.expr(field(n, 'condition'));
+        this.exitTestIf(leavesLoop(field(n, 'consequence')), () => this.expr(field(n, 'condition')));
         this.scoped(field(n, 'consequence'));
         for (const alt of children(n).filter((c) => c.type === 'elif_clause' || c.type === 'else_clause')) {
           if (alt.type === 'elif_clause') {
@@ -411,4 +422,12 @@ function literalItems(n: Node): number | null {
   if (!v || (v.type !== 'list' && v.type !== 'tuple')) return null;
   const items = namedChildren(v).filter((c) => c.type !== 'comment');
   return items.some((c) => c.type === 'list_splat' || c.type === 'dictionary_splat') ? null : items.length;
+}
+
+/** A block that leaves the loop around it: a `break` or `return` in it, outside any loop or function nested in it. */
+function leavesLoop(n: Node | null): boolean {
+  if (!n) return false;
+  if (n.type === 'break_statement' || n.type === 'return_statement') return true;
+  if (['for_statement', 'while_statement', 'function_definition', 'class_definition', 'lambda'].includes(n.type)) return false;
+  return namedChildren(n).some(leavesLoop);
 }

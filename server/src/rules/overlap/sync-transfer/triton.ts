@@ -54,6 +54,9 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>): RuleFin
     const work = inLoop.find((c) => isDeviceWork(c, launchers));
     const blocking = inLoop.filter(isBlocking);
     if (!work || !blocking.length) continue;
+    // every read-back decides whether the loop goes on (a convergence test): the host needs it before the next launch
+    // (DESIGN: check it less often or on the device, as the CUDA half leaves a loop's exit scalar alone)
+    if (blocking.every((c) => c.exitTest)) continue;
     const first = blocking[0];
     const sync = first.kind === 'sync';
     return [{
