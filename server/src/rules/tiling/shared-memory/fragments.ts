@@ -38,7 +38,7 @@ export function globalFragments(fn: FunctionFacts): RuleFinding[] {
     function: fn.name,
     confidence: 'likely',
     assumptions: ['assumes the matrices span several tiles each way, so other warps need the same fragments', 'assumes the loop trip count is large enough to amortise loading tiles'],
-    message: `${arrays}: each warp loads its tensor-core fragments from global memory every \`${variable}\` iteration, the same fragments other warps load, no \`__shared__\` tile`,
+    message: `${arrays}: warps load the same tensor-core fragments from global memory every \`${variable}\` iteration, no \`__shared__\` tile`,
     detail: detail(
       `In every iteration of the \`${variable}\` loop each warp loads its fragments straight from global memory: ` +
         reused.map((r) => `\`${r.a.array}\`'s are the same for every warp along ${r.along.join(' and ')}`).join('; ') + '.',
