@@ -145,11 +145,8 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       const r = readIdx.find((x) => second.argRoots[x] === b && !disjointSlices(first.args[j], second.args[x]) && !shifted(first.args[j], second.args[x]));
       if (!b || r === undefined || !sameElements(k1, k1.params[j].name, first, k2, k2.params[r].name, second)) continue;
       // a fill that reads nothing (`init(a, 1.0f)`) and a kernel that only reads what it filled: the data's set-up, whose
-      // fusion would fold a constant into the input; a zero-fill the next kernel adds into (`out[i] += ...`) folds for real,
-      // unless every input of that kernel is one the fill wrote (`init(x, y)` then `y[i] = x[i] + y[i]`: constants throughout)
-      const filled = new Set(kernelBuffers(k1).written.map((x) => first.argRoots[x]));
-      const fromFillOnly = kernelBuffers(k2).read.every((x) => filled.has(second.argRoots[x]));
-      if (kernelBuffers(k1).read.length === 0 && (!kernelBuffers(k2).written.includes(r) || fromFillOnly)) continue;
+      // fusion would fold a constant into the input; a zero-fill the next kernel adds into (`out[i] += ...`) folds for real
+      if (kernelBuffers(k1).read.length === 0 && !kernelBuffers(k2).written.includes(r)) continue;
       // same extent: both bounds-checks cover the same bits of the buffer (`n` floats, `n / 4` float4 packs)
       const e1 = launchExtent(k1, first, k1.params[j].name);
       const e2 = launchExtent(k2, second, k2.params[r].name);
