@@ -137,9 +137,10 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
       (b.indices.length > 1 ? b.indices.slice(0, -1).some((p) => p.coefficient(w.outer.symbol).terms.size > 0) : !b.indices[0].coefficient(w.outer.symbol).isConstant));
     const transpose = !!partner;
     // a transposed copy that a deeper nest of the function then reads (`BT` before the i-j-k product over it): O(n²)
-    // set-up beside the O(n³) work it makes contiguous
+    // set-up beside the O(n³) work it makes contiguous (deeper by a loop over a run-time size: a 3-tap window is no more work)
     const copy = partner && [w.access, partner].find((x) => x.kind === 'store');
-    if (copy && fn.accesses.some((r) => r.array === copy.array && r.kind === 'load' && r.loops.length > copy.loops.length && !r.loops.includes(inner.id))) continue;
+    const sized = (a: AccessFact) => a.loops.filter((id) => fn.loops[id]?.trips === undefined).length;
+    if (copy && fn.accesses.some((r) => r.array === copy.array && r.kind === 'load' && r.range.start.line > copy.range.start.line && sized(r) > sized(copy) && !r.loops.includes(inner.id))) continue;
     const fix = transpose
       ? `Block both loops (tiles of 32 to 64 elements a side) so that the rows of both arrays a tile touches stay in cache; an interchange would only move the column walk to the other array.`
       : `Interchange the loops so that \`${o}\` is innermost (or block the nest), and the walk becomes contiguous and vectorizable.`;
