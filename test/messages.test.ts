@@ -248,6 +248,6 @@ test('a nest whose sizes are known states the block its loops sweep; with run-ti
     '}',
   ].join('\n');
   const nest = (text: string) => engine.analyzeText('/tmp/gemm.c', text).findings.find((x) => x.rule === 'tiling/cpu-loop-nest')!;
-  assert.match(nest(gemm('N')).assumptions?.[0] ?? '', /sweep a 1024×1024 block \(8 MiB\) of `B`, more than L2 holds/);
+  assert.match(nest(gemm('N')).assumptions?.[0] ?? '', /sweep a 1024×1024 block of `B` \(8 MiB\), more than L2 holds/);
   assert.match(nest(gemm('n')).assumptions?.[0] ?? '', /sizes are not known here/);
 });

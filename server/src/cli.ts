@@ -450,8 +450,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
  * run: 12 s of CPU, 5.5 s of it on the main thread). Eight times the warm-up leaves
  * lukewarm code to the baseline compiler: about a third less CPU time, the main
  * thread's the same. The server, which runs for hours, keeps the default.
- */
-/**
+ *
  * The same holds for WASM: after little parsing V8 recompiles the grammar's lexer (one
  * function of 100 KB) with its optimizing compiler, 260 ms on a background thread, and the
  * process cannot exit before that compilation ends (a one-file check took 0.65 s, of which

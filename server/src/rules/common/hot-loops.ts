@@ -20,7 +20,7 @@ export const runtimeLoop = (l: LoopFact, known: (bound: string) => boolean = () 
  */
 export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], known: (bound: string) => boolean) {
   // (a bound of the kernel's template parameters, `j < d_conv`, is fixed at compile time whatever the launches pass)
-  const fixed = (bound: string) => known(bound) || ((bound.match(/[A-Za-z_]\w*/g) ?? []).every((name) => fn.templateParams.includes(name)) && /[A-Za-z_]/.test(bound));
+  const fixed = (bound: string) => known(bound) || (namesIn(bound).length > 0 && namesIn(bound).every((name) => fn.templateParams.includes(name)));
   // (also through a local, `const int head_size = block_size`: the bound as evaluated)
   const fixedLimit = (l: LoopFact) => !!l.limit && !l.limit.unknown && !l.limit.isConstant && [...l.limit.symbols()].every((s) => fn.templateParams.includes(s));
   const runtime = fn.loops.filter((l) => runtimeLoop(l, fixed) && !fixedLimit(l));
@@ -76,7 +76,10 @@ const COMPILE_TIME = /^(?:[\d\s*+\-/()]|[A-Z][A-Z0-9_]+)+$/;
 // (a run-time argument every launch happens to pass the same value for, `t < k` with k = 4096 or `r <= filter_size / 2`
 // with 9, still bounds a loop the kernel runs as long as the caller asks: only template parameters are compile-time)
 export const boundByLaunches = (bindings: ReadonlyMap<string, number>, params: readonly string[] = []) => (bound: string): boolean =>
-  bindings.size > 0 && (bound.match(/[A-Za-z_]\w*/g) ?? []).every((name) => bindings.has(name) && !params.includes(name));
+  bindings.size > 0 && namesIn(bound).every((name) => bindings.has(name) && !params.includes(name));
+
+/** The names a bound is written with (`8 * BN` -> `BN`). */
+const namesIn = (bound: string): string[] => bound.match(/[A-Za-z_]\w*/g) ?? [];
 
 /**
  * Arguments from which a call is a routine doing the step's real work (a BLAS-style

@@ -92,7 +92,7 @@ export class HostWalker {
         this.scoped(field(n, 'consequence'));
         for (const alt of children(n).filter((c) => c.type === 'elif_clause' || c.type === 'else_clause')) {
           if (alt.type === 'elif_clause') {
-            this.expr(field(alt, 'condition'));
+            this.exitTestIf(leavesLoop(field(alt, 'consequence')), () => this.expr(field(alt, 'condition')));
             this.scoped(field(alt, 'consequence'));
           } else this.scoped(field(alt, 'body'));
         }
@@ -424,10 +424,8 @@ function literalItems(n: Node): number | null {
   return items.some((c) => c.type === 'list_splat' || c.type === 'dictionary_splat') ? null : items.length;
 }
 
-/** A block that leaves the loop around it: a `break` or `return` in it, outside any loop or function nested in it. */
+/** A block that leaves the loop around it: a `break` or `return` among its own statements (not under a further condition). */
 function leavesLoop(n: Node | null): boolean {
   if (!n) return false;
-  if (n.type === 'break_statement' || n.type === 'return_statement') return true;
-  if (['for_statement', 'while_statement', 'function_definition', 'class_definition', 'lambda'].includes(n.type)) return false;
-  return namedChildren(n).some(leavesLoop);
+  return (n.type === 'block' ? namedChildren(n) : [n]).some((c) => c.type === 'break_statement' || c.type === 'return_statement');
 }

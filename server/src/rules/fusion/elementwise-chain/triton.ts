@@ -27,6 +27,11 @@ function storedParams(k: FunctionFacts): string[] {
   return k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind !== 'load')).map((p) => p.name);
 }
 
+/** The host buffers a launch passes for the parameters its kernel loads (`x`, `y` of `k[grid](x, y, out, n)`). */
+function loadedBuffers(k: FunctionFacts, bound: ReturnType<typeof bindArguments> & object): Set<string> {
+  return new Set(k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind === 'load')).map((p) => plainBuffer(bound.get(p.name))).filter((r): r is string => r !== null));
+}
+
 /** A host helper that launches one non-GEMM kernel and returns a tensor it wrote; `reads`: its parameters (by position) the kernel loads. */
 interface LaunchHelper {
   kernel: string;
@@ -54,7 +59,7 @@ function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): M
     const root = ret && ret.argRoots.length === 1 && ret.args[0] === ret.argRoots[0] ? ret.argRoots[0] : (viewed?.argRoots[0] ?? null);
     if (root === null || !written.has(root)) continue;
     // (the helper's own parameters the kernel loads, passed on unchanged: `k[grid](x, y, out, n)` for `def add(x, y)`)
-    const loaded = new Set(k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind === 'load')).map((p) => plainBuffer(bound.get(p.name))));
+    const loaded = loadedBuffers(k, bound);
     const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) ? [i] : [])));
     out.set(h.name, { kernel: k.name, reads });
   }
@@ -126,12 +131,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
       }
 
       // (b) PyTorch elementwise ops on the output
-      const inputs = new Set(
-        k1.params
-          .filter((p) => k1.accesses.some((a) => a.array === p.name && a.kind === 'load'))
-          .map((p) => plainBuffer(b1.get(p.name)))
-          .filter((r): r is string => r !== null),
-      );
+      const inputs = loadedBuffers(k1, b1);
       const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: first, kernel: first.name, buffer, use, inputs, related });
       if (f) out.push(f);
     }
@@ -175,7 +175,10 @@ function helperReadsBack(calls: CallFact[], c: CallFact, helpers: Map<string, La
   const buffer = parent.assignedTo![0];
   const use = firstUse(calls, c.parent!, buffer);
   const next = use ? calls[use.index] : undefined;
-  return next && reads(next, (i) => next.argRoots[i] === buffer && next.args[i].trim() === buffer) ? { index: use!.index, buffer } : null;
+  if (!next || !reads(next, (i) => next.argRoots[i] === buffer && next.args[i].trim() === buffer)) return null;
+  // (read again afterwards, `return y, a`: the intermediate is written anyway, and fusing saves less than the finding says)
+  const top = (i: number): number => (calls[i].parent !== undefined ? top(calls[i].parent!) : i);
+  return laterUse(calls, top(use!.index), use!.names) ? null : { index: use!.index, buffer };
 }
 
 /** The finding for two launch helpers in a row (`mul(silu(gate), up)`). */

@@ -120,8 +120,8 @@ function withinRow(index: Poly): Poly {
 }
 
 /**
- * `y[base + j]` and `x[base + j]` in one `j` loop, the thread index scaled alike: a thread streams its own
- * chunk of two arrays element by element (a blocked layout), not the fields of one record. So does a chunk
+ * `y[base + j] = f(x[base + j])` in one `j` loop, the thread index scaled alike: a thread streams its own
+ * chunk from one array to another element by element (a blocked layout), not the fields of one record. So does a chunk
  * updated in place (`x[base + j] = f(x[base + j])`): one formula for every element, as no record's fields have.
  */
 function chunkedStream(a: AccessFact, globals: readonly AccessFact[], loops: readonly LoopFact[]): boolean {

@@ -28,8 +28,8 @@ const lastLane = (a: AccessFact): string | null => {
 
 interface Launch {
   call: CallFact;
-  /** The host function that makes the launch. */
-  host: FunctionFacts;
+  /** The host's `m, n = x.shape` unpackings: each tensor's extents by name. */
+  unpacked: Map<string, string[]>;
   /** Ranks of the host's tensors, where its code says (`torch.empty((m, n))`, `m, n = x.shape`). */
   ranks: Map<string, number>;
   /** Host tensors made with strides of their own (`.as_strided(shape, (1, K))`, `.t()`, `.permute(...)`): not row-major. */
@@ -46,14 +46,21 @@ function hostRestrided(host: FunctionFacts): Set<string> {
   return out;
 }
 
+/** `m, n = x.shape` in a host function: each tensor's extents by name, outermost first. */
+function unpackedShapes(host: FunctionFacts): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of host.calls) {
+    const m = c.form === 'assign' && (c.assignedTo ?? []).length >= 2 ? /^([A-Za-z_]\w*)\.shape$/.exec(c.args[0]?.replace(/\s+/g, '') ?? '') : null;
+    if (m && !c.args[0].includes('*')) out.set(m[1], c.assignedTo!);
+  }
+  return out;
+}
+
 /** Tensor ranks a host function shows: shapes it creates, and `a, b = x.shape` unpacking. */
-function hostRanks(host: FunctionFacts): Map<string, number> {
+function hostRanks(host: FunctionFacts, unpacked: ReadonlyMap<string, string[]>): Map<string, number> {
   const out = new Map<string, number>();
   for (const [name, shape] of hostShapes(host)) if (shape.rank !== null && !shape.scalar) out.set(name, shape.rank);
-  for (const c of host.calls) {
-    const m = c.form === 'assign' && (c.assignedTo ?? []).length >= 2 ? /^([A-Za-z_]\w*)\.shape$/.exec(c.args[0]?.trim() ?? '') : null;
-    if (m && !c.args[0].includes('*')) out.set(m[1], c.assignedTo!.length);
-  }
+  for (const [tensor, extents] of unpacked) out.set(tensor, extents.length);
   return out;
 }
 
@@ -93,14 +100,13 @@ function leadingStride(k: FunctionFacts, param: string, launches: Launch[]): Str
  */
 function rowLength(k: FunctionFacts, param: string, ptr: string, launches: Launch[]): Stride | null {
   let seen: Stride | null = null;
-  for (const { call, host, restrided } of launches) {
+  for (const { call, unpacked, restrided } of launches) {
     const bound = bindArguments(k, call);
     const tensor = plainBuffer(bound?.get(ptr));
     const size = bound?.get(param)?.text;
     if (!tensor || !size || restrided.has(tensor)) return null;
     const direct = size === `${tensor}.shape[-1]` || size === `${tensor}.size(-1)`;
-    const unpacked = host.calls.some((c) => c.form === 'assign' && (c.assignedTo ?? []).length >= 2 && c.assignedTo!.at(-1) === size && c.args[0]?.replace(/\s+/g, '') === `${tensor}.shape`);
-    if (!direct && !unpacked) return null;
+    if (!direct && unpacked.get(tensor)?.at(-1) !== size) return null;
     seen ??= { shown: `\`${param}\` (\`${tensor}\`'s row length at the launch)`, launch: call };
   }
   return seen;
@@ -183,9 +189,11 @@ export function tritonUncoalesced(facts: FileFacts): RuleFinding[] {
     if (!k.isKernel || isReferenceOracle(k.name)) continue;
     const launches = hosts.flatMap((h) => {
       const calls = h.calls.filter((c) => c.kind === 'launch' && c.name === k.name);
-      const ranks = calls.length ? hostRanks(h) : new Map<string, number>();
-      const restrided = calls.length ? hostRestrided(h) : new Set<string>();
-      return calls.map((call) => ({ call, host: h, ranks, restrided }));
+      if (!calls.length) return [];
+      const unpacked = unpackedShapes(h);
+      const ranks = hostRanks(h, unpacked);
+      const restrided = hostRestrided(h);
+      return calls.map((call) => ({ call, unpacked, ranks, restrided }));
     });
     out.push(...checkKernel(k, launches));
   }

@@ -423,13 +423,22 @@ function tiledCallees(functions: readonly FunctionFacts[]): Set<string> {
   return new Set([...inTile].filter(([, t]) => t).map(([n]) => n));
 }
 
-/** The block the sweeping loops cover when their trip counts are known (`a 1024×1024 block (8 MiB)`), else null. */
-function sweptSize(nest: Nest, loops: readonly LoopFact[], a: AccessFact): string | null {
+/** A server core's L2 (1 to 2 MiB): a swept block past this misses there too. */
+const SERVER_L2_BYTES = 2 << 20;
+
+/**
+ * The block the sweeping loops cover when their trip counts are known (1024×1024, 8 MiB, more than L2 holds), else null.
+ * (Only blocks past L2_BYTES get here: one that a server core's larger L2 may hold says so.)
+ */
+function sweptSize(nest: Nest, loops: readonly LoopFact[], a: AccessFact): { extents: string; size: string; fits: string } | null {
   const trips = loops.map((l) => nest.trip(l));
   if (trips.some((t) => t === null)) return null;
   const bytes = (trips as number[]).reduce((n, t) => n * t, (a.elemBits ?? 32) / 8);
-  const size = bytes >= 1 << 20 ? `${+(bytes / (1 << 20)).toFixed(1)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`;
-  return `a ${trips.join('×')} block (${size})`;
+  return {
+    extents: trips.join('×'),
+    size: bytes >= 1 << 20 ? `${+(bytes / (1 << 20)).toFixed(1)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`,
+    fits: bytes > SERVER_L2_BYTES ? 'more than L2 holds' : `more than a ${L2_BYTES / 1024} KiB L2 holds (a 1-2 MiB server L2 may hold it: then blocking gains less)`,
+  };
 }
 
 /** Two-letter tile variable for a loop variable: `k` -> `kk`, `ic` -> `ic0`. */
@@ -521,6 +530,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
     }
   }
   const mainSweeps = list(blockLoops.map(name));
+  const swept = sweptSize(nest, blockLoops, main[0].access);
   return {
     range: nest.root.headerRange,
     message,
@@ -528,8 +538,8 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
     function: fn.name,
     confidence: 'likely',
     assumptions: [
-      sweptSize(nest, blockLoops, main[0].access)
-        ? `between two re-reads, the ${mainSweeps} loops sweep ${sweptSize(nest, blockLoops, main[0].access)} of ${arr}, more than L2 holds`
+      swept
+        ? `between two re-reads, the ${mainSweeps} loops sweep a ${swept.extents} block of ${arr} (${swept.size}), ${swept.fits}`
         : `assumes the ${timeLoop ? 'grids' : blockLoops.length === 2 ? 'matrices' : 'arrays'} do not fit in L2 (their sizes are not known here): between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}`,
       'assumes the compiler does not block the nest itself (GCC and Clang do not by default; Polly or GCC `-floop-block` can)',
     ],

@@ -19,7 +19,9 @@ const reaches = (p: Poly, axis: string): boolean =>
 const MAX_SMALL_TRIPS = 4;
 
 export function globalFragments(fn: FunctionFacts): RuleFinding[] {
-  if (!fn.isKernel || fn.shared.length > 0 || fn.singleBlock) return [];
+  if (!fn.isKernel || fn.singleBlock) return [];
+  // (fragments loaded from shared memory: the operands are staged; shared memory used only for the epilogue stages nothing)
+  if (fn.accesses.some((a) => a.fragment && a.space === 'shared' && a.kind === 'load')) return [];
   const fragments = fn.accesses.filter((a) => a.fragment && a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && !a.indices[0].unknown);
   if (fragments.length < 2) return [];
   // the innermost loop that moves two or more of them (the k loop)
