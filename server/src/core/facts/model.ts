@@ -209,7 +209,7 @@ export interface CallFact {
    * `return`, `other` (tuples, comprehensions, anything else that reads names).
    */
   form?: 'call' | 'method' | 'operator' | 'subscript' | 'attribute' | 'assign' | 'store' | 'return' | 'other';
-  /** Python: part of an `if` test that decides whether the loop around it goes on (`if err.item() < tol: break`). */
+  /** Python: part of a test that decides whether a loop goes on (`if err.item() < tol: break`, `while err > tol:`). */
   exitTest?: boolean;
   /** Triton host code: index in `calls` of the operation that takes this one's result. */
   parent?: number;

@@ -155,7 +155,13 @@ export class HostWalker {
       this.loopStack.push(id);
       if (left && right) this.push(left, 'call', 'for', 'assign', [right], [rOp], { assignedTo: this.targetNames(left) });
     } else {
-      this.expr(field(n, 'condition'));
+      // (`while err > tol:` decides whether the loop goes on, each iteration)
+      this.exitTest++;
+      try {
+        this.expr(field(n, 'condition'));
+      } finally {
+        this.exitTest--;
+      }
       this.loopStack.push(id);
     }
     this.block(field(n, 'body'));

@@ -47,6 +47,20 @@ function describe(c: CallFact): string {
   return `\`${receiver}${c.name}()\``;
 }
 
+/**
+ * A read-back in the test that leaves the loop (`if err.item() < tol: break`), or kept in a name only such tests read
+ * (`err = d.max().item()`, then `if err < tol: break`, or `while err > tol:`).
+ */
+function decidesExit(calls: readonly CallFact[], c: CallFact): boolean {
+  if (c.exitTest) return true;
+  const assign = c.parent !== undefined ? calls[c.parent] : undefined;
+  const name = assign?.form === 'assign' && assign.assignedTo?.length === 1 ? assign.assignedTo[0] : null;
+  if (!name) return false;
+  // (a `while` test reads it before the assignment, each iteration: any read of the name counts)
+  const uses = calls.filter((d) => d !== assign && d.argRoots.includes(name));
+  return uses.length > 0 && uses.every((d) => d.exitTest);
+}
+
 function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>): RuleFinding[] {
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
     if (loop.literalItems !== undefined) continue;
@@ -56,7 +70,7 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>): RuleFin
     if (!work || !blocking.length) continue;
     // every read-back decides whether the loop goes on (a convergence test): the host needs it before the next launch
     // (DESIGN: check it less often or on the device, as the CUDA half leaves a loop's exit scalar alone)
-    if (blocking.every((c) => c.exitTest)) continue;
+    if (blocking.every((c) => decidesExit(host.calls, c))) continue;
     const first = blocking[0];
     const sync = first.kind === 'sync';
     return [{
