@@ -25,12 +25,16 @@ export { isUnfusedBaseline } from '../../core/baselines';
 /** A pytest test function (`test_bwd_correctness`, `testSoftmax`) in a Python file: its host code builds data and checks results. */
 export const isPythonTest = (functionName: string): boolean => /^test(?:_|[A-Z]|$)/.test(functionName);
 
+/** Calls that compare a kernel's output with the expected one (`torch.allclose`, `torch.testing.assert_close`, `np.testing.assert_allclose`). */
+const PYTHON_COMPARE = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose|assert_array_almost_equal)$/;
+
 /**
- * Python host code nobody tunes: a test, or the eager version a kernel is checked against (`naive_recurrent_rwkv6`,
- * `naive_chunk_gla`). (A CUDA `naive_matmul` kernel is the code to improve: this reads Python host functions only.)
+ * Python host code nobody tunes: a test, the eager version a kernel is checked against (`naive_recurrent_rwkv6`,
+ * `naive_chunk_gla`, a puzzle book's `flashatt_spec`), or a function that compares results (`torch.allclose(out, ref)`):
+ * its eager math is the expected side. (A CUDA `naive_matmul` kernel is the code to improve: this reads Python host functions only.)
  */
-export const isPythonOracle = (functionName: string): boolean =>
-  isPythonTest(functionName) || isReferenceOracle(functionName) || /^naive(?:_|[A-Z])/.test(functionName);
+export const isPythonOracle = (fn: FunctionFacts): boolean =>
+  isPythonTest(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|(?:^|_)spec(?:_|$)/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name));
 
 /** A Python function under `@torch.compile` (`@torch.compile()`, `@torch.compile(mode="max-autotune")`): Inductor fuses its pointwise ops into their producers, so the fusion rules leave it alone. */
 export const compiledByTorch = (fn: FunctionFacts): boolean => !!fn.decorators?.some((d) => /^(?:torch\.)?compile(?:\(|$)/.test(d));

@@ -110,7 +110,7 @@ function checkHost(host: FunctionFacts): RuleFinding[] {
 export function tritonAttention(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const f of facts.functions) {
-    if (f.isKernel || isPythonOracle(f.name) || !f.calls.some(isSoftmax)) continue;
+    if (f.isKernel || isPythonOracle(f) || !f.calls.some(isSoftmax)) continue;
     out.push(...checkHost(f));
   }
   return out;

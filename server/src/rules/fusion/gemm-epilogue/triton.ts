@@ -193,7 +193,7 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   const helpers = gemmHelpers(facts, kernels);
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
-    if (host.isKernel || isPythonOracle(host.name) || compiledByTorch(host)) continue;
+    if (host.isKernel || isPythonOracle(host) || compiledByTorch(host)) continue;
     try {
       out.push(...checkHost(host, kernels, helpers, facts.lines));
     } catch {

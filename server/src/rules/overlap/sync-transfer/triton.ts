@@ -98,5 +98,5 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>): RuleFin
 
 export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
   const launchers = launchingFunctions(facts);
-  return facts.functions.filter((f) => !f.isKernel && !isPythonOracle(f.name)).flatMap((h) => checkHost(h, launchers));
+  return facts.functions.filter((f) => !f.isKernel && !isPythonOracle(f)).flatMap((h) => checkHost(h, launchers));
 }
