@@ -251,6 +251,8 @@ export interface FunctionFacts {
   /** Device code: functions it hands a global buffer to that the analysis could not read (`bilinear_interpolate(input, ...)` from a header not found): their accesses are unknown. */
   opaqueBufferCalls?: string[];
   kernelClass: KernelClass;
+  /** Triton, a kernel of class 'other': elementwise on its output, with operands read at other positions (a bias at `b + offs % N`, an outer product's vectors). */
+  broadcastOperands?: true;
   /** What a thread index is bounds-checked against (`if (i < n)`): a parameter, or a product of parameters and constants (`BT*OC`). */
   indexBound: string | null;
   /** Every bound a thread index is checked against, when there are several (`row < rows && col < cols`). */

@@ -759,6 +759,18 @@ export class KernelWalker {
     for (const s of shifts.values()) if (s.size >= 3) return 'stencil';
     return 'other';
   }
+
+  /**
+   * Elementwise on its output but for operands read at other positions (a bias at `b + offs % N`, an outer
+   * product's row and column vectors): no loop, reduction or dot, and every store at one form.
+   */
+  broadcastOperands(kernelClass: KernelClass): boolean {
+    if (kernelClass !== 'other' || this.loops.length > 0) return false;
+    const stores = this.accesses.filter((a) => a.kind === 'store');
+    if (!stores.length || this.accesses.some((a) => a.kind !== 'load' && a.kind !== 'store')) return false;
+    const forms = stores.map((a) => (a.indices[0].unknown || !a.indices[0].dependsOn((s) => s.startsWith('#lane')) ? null : this.canonical(a.indices[0])));
+    return forms.every((f) => f !== null && f.equals(forms[0]!));
+  }
 }
 
 export function kernelFacts(dec: Node | null, def: Node, decorators: string[], aliases: Map<string, string>, lines: string[]): FunctionFacts | null {
@@ -770,6 +782,7 @@ export function kernelFacts(dec: Node | null, def: Node, decorators: string[], a
   w.block(body);
   for (const p of params) p.pointer = w.pointerParams.has(p.name);
   const outer = dec ?? def;
+  const kernelClass = w.classify();
   return {
     name: nameNode.text,
     range: nodeRange(outer),
@@ -785,7 +798,8 @@ export function kernelFacts(dec: Node | null, def: Node, decorators: string[], a
     syncthreads: w.calls.filter((c) => /(^|\.)debug_barrier$/.test(c.qualified ?? c.name)).map((c) => c.range),
     usesVectorTypes: false,
     arithmetic: w.arithmetic,
-    kernelClass: w.classify(),
+    kernelClass,
+    ...(w.broadcastOperands(kernelClass) ? { broadcastOperands: true } : {}),
     indexBound: w.indexBound,
     launchBounds: null,
     decorators,

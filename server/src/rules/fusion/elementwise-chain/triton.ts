@@ -12,7 +12,7 @@
 // outgrows the kernel's output); an operand of unknown shape is assumed to match or broadcast.
 import { detail } from '../../common/detail';
 import { eagerChains } from './eager';
-import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
 import { compiledByTorch, isPythonOracle } from '../../common/reference';
 import {
@@ -22,6 +22,16 @@ import {
 const BENEFIT_MEASURED =
   'on an H200, a scale kernel followed by a separate bias+relu kernel over 2^28 floats took 1.764 ms; fused into one kernel, 0.958 ms (1.84x)';
 
+
+/** An elementwise kernel, or one elementwise on its output that also reads an operand broadcast (`b + offs % N`). */
+const chainable = (k: FunctionFacts): boolean => k.kernelClass === 'elementwise' || !!k.broadcastOperands;
+
+/** A load at the position the kernel stores to: each program reads back the elements it writes (in a kernel that also reads operands broadcast, not every load is). */
+function readAtOutput(k: FunctionFacts, load: AccessFact): boolean {
+  if (k.kernelClass === 'elementwise') return true;
+  const store = k.accesses.find((a) => a.kind === 'store');
+  return !!store && !load.indices[0].unknown && load.indices[0].equals(store.indices[0]);
+}
 
 function storedParams(k: FunctionFacts): string[] {
   return k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind !== 'load')).map((p) => p.name);
@@ -91,13 +101,13 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
 
       // (a) another elementwise kernel reads the buffer right back
       if (next.kind === 'launch') {
-        if (k1.kernelClass !== 'elementwise') continue;
+        if (!chainable(k1)) continue;
         const k2 = kernels.get(next.name);
-        if (!k2 || k2.kernelClass !== 'elementwise') continue;
+        if (!k2 || !chainable(k2)) continue;
         const b2 = bindArguments(k2, next);
         if (!b2) continue;
         const bound = [...b2].filter(([, b]) => plainBuffer(b) !== null && use.names.has(plainBuffer(b)!)).map(([p]) => p);
-        if (!bound.some((p) => k2.accesses.some((a) => a.array === p && a.kind === 'load'))) continue; // only overwritten
+        if (!bound.some((p) => k2.accesses.some((a) => a.array === p && a.kind === 'load' && readAtOutput(k2, a)))) continue; // only overwritten, or read broadcast
         const n1 = k1.indexBound ? b1.get(k1.indexBound)?.text ?? null : null;
         const n2 = k2.indexBound ? b2.get(k2.indexBound)?.text ?? null : null;
         const sameGrid = !!first.grid && first.grid === next.grid;
@@ -111,7 +121,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
           assumptions.push('assumes both kernels cover the same elements: neither masks against a size, and both launch on the same grid');
         } else continue;
         assumptions.push(`assumes nothing outside this function reads \`${buffer}\` between the launches`);
-        const over = n1 ? ` over the same \`${n1}\` elements` : '';
+        // (a 2-D block's first bound, `off_y < N1`, counts its rows, not its elements)
+        const over = n1 && k1.accesses.every((a) => a.kind !== 'store' || (a.lanes?.length ?? 1) <= 1) ? ` over the same \`${n1}\` elements` : '';
         reported.add(use.index);
         out.push({
           range: next.nameRange,
@@ -164,7 +175,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
  * the tensor the first one's kernel wrote, with nothing between them: where it is used, and under what name.
  */
 function helperReadsBack(calls: CallFact[], c: CallFact, helpers: Map<string, LaunchHelper>, kernels: Map<string, FunctionFacts>): { index: number; buffer: string } | null {
-  const elementwise = (h: LaunchHelper | undefined) => kernels.get(h?.kernel ?? '')?.kernelClass === 'elementwise';
+  const elementwise = (h: LaunchHelper | undefined) => { const k = kernels.get(h?.kernel ?? ''); return !!k && chainable(k); };
   if (!elementwise(helpers.get(c.name))) return null;
   const reads = (d: CallFact | undefined, at: (i: number) => boolean) => !!d && d.form === 'call' && elementwise(helpers.get(d.name)) && [...helpers.get(d.name)!.reads].some(at) && sameContext(c, d);
   const parent = c.parent !== undefined ? calls[c.parent] : undefined;
@@ -324,7 +335,7 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   const helpers = launchHelpers(facts, kernels);
   for (const host of facts.functions) {
-    if (host.isKernel || isPythonOracle(host.name) || compiledByTorch(host)) continue; // a test oracle is kept unfused on purpose
+    if (host.isKernel || isPythonOracle(host) || compiledByTorch(host)) continue; // a test oracle is kept unfused on purpose
     try {
       const launched = checkHost(host, kernels, facts.lines, helpers);
       out.push(...launched);
