@@ -13,7 +13,9 @@
 // buffer at the same index form, or data an earlier pass stored): two statistics sweeps
 // and the output sweep, where online softmax or Welford needs one statistics sweep.
 // Two passes (an online or Welford statistics sweep plus the output sweep, a sum of
-// squares plus the normalize sweep) are the minimum for a streamed row: quiet.
+// squares plus the normalize sweep) are the minimum for a streamed row: quiet. But two
+// Triton passes that only reduce (a max, then the sum of exp(x - max): a naive
+// cross-entropy or logsumexp) need one: the online form reads the row once.
 import { Poly, dependsOnLane, symbolKind } from '../../../core/affine';
 import { laneValues, SAMPLES } from '../../../core/lanes';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
@@ -28,6 +30,8 @@ export interface Pass {
   scopes: readonly number[];
   /** A loop of the `__device__` helper called here (its passes share the call's range): the helper's name. */
   helper?: string;
+  /** The pass stores row data (the output sweep), besides reading. */
+  writes: boolean;
 }
 
 /** Two passes that can both run in one thread: not in different arms of one if/else (a full block and its remainder). */
@@ -89,7 +93,7 @@ const ownRow = (p: Poly) => p.dependsOn((s) => ['thread', 'block', 'program'].in
 /**
  * The passes of a kernel that read row data also touched by another pass, in source
  * order, grouped by the loops around them (a grid-stride loop over rows holds its own
- * passes). Empty when fewer than three.
+ * passes). Empty when fewer than three (or, in Triton, two that only reduce).
  */
 export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = fn.accesses): Pass[] {
   const triton = !!fn.decorators;
@@ -136,10 +140,15 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     const group = groups.get(context) ?? new Map();
     groups.set(context, group);
     let entry = group.get(key);
-    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes, ...(helper ? { helper } : {}) }, loads: new Set(), touched: new Set() }));
+    // (any store inside the pass's loop makes it an output sweep, wherever it writes: `p_dv` picked by `tl.where` too)
+    const loopId = at >= 0 ? a.loops[at] : undefined;
+    const writes = loopId !== undefined && (accesses.some((s) => s.kind === 'store' && s.loops.includes(loopId)) ||
+      fn.calls.some((c) => /(?:^|\.)(?:store|atomic_\w+)$/.test(c.qualified ?? c.name) && c.loops.includes(loopId)));
+    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes, writes, ...(helper ? { helper } : {}) }, loads: new Set(), touched: new Set() }));
     const data = `${a.array}[${canonical(idx, a.lanes)}]`;
     entry.touched.add(data);
     if (a.kind !== 'store') entry.loads.add(data);
+    else entry.pass.writes = true;
   }
   let best: Pass[] = [];
   for (const group of groups.values()) {
@@ -150,5 +159,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     const passes = runTogether(readers.map((e) => e.pass).sort((x, y) => x.line - y.line));
     if (passes.length > best.length) best = passes;
   }
-  return best.length >= 3 ? best : [];
+  // (two loops of a kernel with `tl.dot` feed products, a chunked recurrence's stages: not a statistic and its reuse)
+  const reducing = triton && fn.kernelClass !== 'gemm' && best.length === 2 && best.every((p) => !p.writes);
+  return best.length >= 3 || reducing ? best : [];
 }
