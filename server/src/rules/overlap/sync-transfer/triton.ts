@@ -61,12 +61,27 @@ function decidesExit(calls: readonly CallFact[], c: CallFact): boolean {
   return uses.length > 0 && uses.every((d) => d.exitTest);
 }
 
-function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>): RuleFinding[] {
+/**
+ * A read-back of a tensor the host made itself (`torch.randint(0, n, (1,)).item()`, or a name only set so: no `device=`,
+ * and the file sets no default device): a CPU tensor, whose `.item()` waits for nothing.
+ */
+function hostTensorRead(calls: readonly CallFact[], c: CallFact): boolean {
+  if (c.kind !== 'copy' || c.form !== 'method' || !c.args[0]) return false;
+  const madeOnHost = (d: CallFact, text: string) => d.form === 'call' && DEVICE_FACTORY.test(d.qualified ?? d.name) && !onDevice(d) && text.trim().startsWith(`${d.qualified ?? d.name}(`);
+  const at = calls.indexOf(c);
+  if (calls.some((d) => d.parent === at && madeOnHost(d, c.args[0]))) return true;
+  const root = c.argRoots[0];
+  if (!root || c.args[0].trim() !== root) return false;
+  const sets = calls.filter((a) => a.form === 'assign' && a.assignedTo?.includes(root));
+  return sets.length > 0 && sets.every((a) => a.assignedTo!.length === 1 && calls.some((d) => d.parent === calls.indexOf(a) && madeOnHost(d, a.args[0] ?? '')));
+}
+
+function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultDevice: boolean): RuleFinding[] {
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
     if (loop.literalItems !== undefined) continue;
     const inLoop = host.calls.filter((c) => c.loops.includes(loop.id));
     const work = inLoop.find((c) => isDeviceWork(c, launchers));
-    const blocking = inLoop.filter(isBlocking);
+    const blocking = inLoop.filter((c) => isBlocking(c) && (defaultDevice || !hostTensorRead(host.calls, c)));
     if (!work || !blocking.length) continue;
     // every read-back decides whether the loop goes on (a convergence test): the host needs it before the next launch
     // (DESIGN: check it less often or on the device, as the CUDA half leaves a loop's exit scalar alone)
@@ -98,5 +113,7 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>): RuleFin
 
 export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
   const launchers = launchingFunctions(facts);
-  return facts.functions.filter((f) => !f.isKernel && !isPythonOracle(f)).flatMap((h) => checkHost(h, launchers));
+  // (`torch.set_default_device("cuda")`: factories without `device=` make device tensors too)
+  const defaultDevice = facts.functions.some((f) => f.calls.some((c) => /(?:^|\.)set_default_(?:device|tensor_type)$/.test(c.qualified ?? c.name)));
+  return facts.functions.filter((f) => !f.isKernel && !isPythonOracle(f)).flatMap((h) => checkHost(h, launchers, defaultDevice));
 }
