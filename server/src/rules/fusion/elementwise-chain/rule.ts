@@ -161,6 +161,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       }
     }
     if (!buffer || (!extent && !guessed)) continue;
+    // a loop the second launch opens must fold its steps into the buffer (`mul(y, x[i], y)`): a set-up kernel before an
+    // iteration loop whose body starts by reading it (`extract` once, then `prepare` each step) saves one read in the run
+    if (second.loops.length > first.loops.length && !kernelBuffers(k2).written.some((w) => second.argRoots[w] === buffer)) continue;
     // passes over a GEMM's output right after the GEMM are its epilogue (fusion/gemm-epilogue says so, once)
     const writer = [...calls.slice(0, calls.indexOf(first))].reverse().find((c) => c.kind !== 'sync' && c.argRoots.includes(buffer!));
     // (one GEMM in the same loops: a GEMM per slice in a loop, `gemm(..., c + i * n)` per image, leaves a whole-buffer pass that is no epilogue)
