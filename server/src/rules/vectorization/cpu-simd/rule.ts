@@ -60,6 +60,11 @@ function declaredElsewhere(declared: readonly string[], defined: ReadonlySet<str
 const INLINE_CALL = /^(?:std::)?(?:min|max|fmin|fminf|fmax|fmaxf|abs|fabs|fabsf|floor|floorf|ceil|ceilf|round|roundf|rint|rintf|copysign|copysignf|fma|fmaf|static_cast|reinterpret_cast|const_cast|size|data|at|operator\[\]|get|real|imag|conj|norm)$/;
 /** `std::pow(2, 12)`: every argument a literal, folded at compile time (no call is left in the loop). */
 const constantCall = (c: { args: readonly string[] }) => c.args.length > 0 && c.args.every((a) => /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*\s*$/.test(a));
+/** `pow(d, 2)`, `powf(x, 2.0f)`: compilers turn a square into `d * d` under default flags (no call is left in the loop). */
+const squareCall = (c: { name: string; args: readonly string[] }) => /^(?:std::)?powf?$/.test(c.name) && c.args.length === 2 && /^\s*2(?:\.0*)?[fF]?\s*$/.test(c.args[1]);
+/** A libm call the compiler leaves in the loop under default flags. */
+const libmLeft = (c: { name: string; args: readonly string[] }, noMathErrno: boolean) =>
+  LIBM_CALL.test(c.name) && !constantCall(c) && !squareCall(c) && !(noMathErrno && /^sqrtf?$/.test(c.name));
 const LIBM_CALL = /^(?:sqrt|sqrtf|exp|expf|exp2|exp2f|expm1|log|logf|log2|log2f|log10|log10f|log1p|pow|powf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|erf|erff|atan|atanf|atan2|atan2f|cbrt|cbrtf|hypot|hypotf|fmod|fmodf)$/;
 const FLOAT_TYPE = /^(?:float|double|long double|float_t|double_t|real|real_t|Real|Dtype|scalar_t)$/;
 const MANY_POINTERS = 5;
@@ -206,7 +211,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const few = countsFewItems(l.bound);
   // `entropy -= p * logf(p)`, `sum += powf(x[i], t)`: the libm call keeps the loop scalar under default flags
   // (glibc's vector math needs -ffast-math), so declaring the reduction would not vectorize it either
-  const libmBound = fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name) && !constantCall(c) && !(build.noMathErrno && /^sqrtf?$/.test(c.name)));
+  const libmBound = fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno));
   // a sum loop no other loop repeats (not nested, in a function the file calls, but in no loop) runs once per call
   // of its caller: O(n) beside what the caller does (a weight normalization before the averaging), rarely the hot spot.
   // (a function the file does not call is API: its callers are elsewhere)
@@ -302,7 +307,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const stores = inLoop.filter((a) => a.kind !== 'load');
   // (-fno-math-errno frees `sqrt` only: `exp`, `tanh` still need -ffast-math's vector math library)
   const libm = stores.length && !tiny && !build.fastMath
-    ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && LIBM_CALL.test(c.name) && !constantCall(c) && !(build.noMathErrno && /^sqrtf?$/.test(c.name)))
+    ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno))
     : undefined;
   if (libm) {
     // `sqrt` is one instruction once errno is off; the others need a vector math library, errno or not
