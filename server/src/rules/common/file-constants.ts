@@ -75,6 +75,28 @@ export function constantTrip(l: LoopFact, constants: ReadonlyMap<string, number>
   return Math.max(0, Math.ceil(span / Math.abs(step)));
 }
 
+/**
+ * At most how many iterations a `for` loop runs: its constant count, or, in a triangle under an enclosing loop of
+ * constant count, the most its bound or its start allows (`k < i` under `i < 16`, `j = i; j < 16`: 16 at most).
+ */
+export function mostTrips(l: LoopFact, loops: readonly LoopFact[], constants: ReadonlyMap<string, number> = NO_CONSTANTS): number | null {
+  const exact = constantTrip(l, constants);
+  if (exact !== null) return exact;
+  if (l.kind !== 'for' || !l.init || l.init.unknown || !l.step?.isConstant || l.step.constant !== 1) return null;
+  const enclosing: LoopFact[] = [];
+  for (let p = l.parent; p !== null; p = loops[p]?.parent ?? null) if (loops[p]) enclosing.push(loops[p]);
+  // an enclosing loop counting up from 0 or more: its variable stays below its start plus its count
+  const upward = (o: LoopFact) => !!o.init?.isConstant && o.init.constant >= 0 && !!o.step?.isConstant && o.step.constant > 0;
+  const startsAtLeast0 = l.init.constant >= 0 && [...l.init.symbols()].every((s) => enclosing.some((o) => o.symbol === s && upward(o)) && l.init!.coefficient(s).isConstant && l.init!.coefficient(s).constant >= 0);
+  if (!startsAtLeast0) return null;
+  const outer = enclosing.find((o) => o.variable !== null && o.variable === l.bound?.trim() && upward(o));
+  const outerTrips = outer ? constantTrip(outer, constants) : null;
+  if (outer && outerTrips !== null) return outer.init!.constant + outerTrips + (l.inclusive ? 1 : 0);
+  const bound = constantValue(l.bound, constants);
+  return bound === null ? null : bound + (l.inclusive ? 1 : 0);
+}
+const NO_CONSTANTS: ReadonlyMap<string, number> = new Map();
+
 export function fileConstants(lines: readonly string[]): { constants: ReadonlyMap<string, number>; key: string } {
   let hit = byLines.get(lines);
   if (!hit) byLines.set(lines, (hit = lastConstants(lines)));

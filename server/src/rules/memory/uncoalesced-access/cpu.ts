@@ -9,7 +9,7 @@ import { detail, elementsText } from '../../common/detail';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
-import { windowLoop } from '../../common/file-constants';
+import { mostTrips, windowLoop } from '../../common/file-constants';
 import { untunedLoop } from '../../common/timed-region';
 import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
@@ -106,7 +106,8 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   const innermost = fn.loops.filter((l) => l.variable !== null && !l.offloaded && !taps(l) && !fn.loops.some((c) => !taps(c) && inside(c, l)) && !untunedLoop(fn, l));
   for (const inner of innermost) {
     // a few rows (`r < rows`, every caller passing BATCH_SIZE 8): the lines they touch stay in L1 while the outer loop moves along them
-    if (inner.trips !== undefined && inner.trips <= FEW_ROWS) continue;
+    // (or a triangle's side inside a small block: `k < i` under `i < 16`)
+    if ((mostTrips(inner, fn.loops) ?? Infinity) <= FEW_ROWS) continue;
     // (`iy < BROW` with BROW a template parameter: a micro-kernel's compile-time register block, as few)
     if (inner.bound !== null && fn.templateParams.includes(inner.bound.trim())) continue;
     // a loop over the classes (`k < num_class_`) of each row `i`: a few streams the outer loop walks in order

@@ -30,7 +30,7 @@ import type { Rule } from '../../../core/rule';
 import { neverTogether, type AccessFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { checkedByCaller, untunedHosts } from '../../common/reference';
-import { constantTrip, fileConstants, windowLoop } from '../../common/file-constants';
+import { constantTrip, fileConstants, mostTrips, windowLoop } from '../../common/file-constants';
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFunction } from '../../common/memo';
 import { countsFewItems } from '../../common/few-items';
@@ -190,7 +190,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   const length = (depth: number) => {
     let n = 1;
     for (let cur: LoopFact | undefined = l; cur && cur.depth >= depth; cur = cur.parent === null ? undefined : byId.get(cur.parent)) {
-      const t = constantTrip(cur, constants);
+      const t = mostTrips(cur, fn.loops, constants);
       if (t === null) return null;
       n *= t;
     }
@@ -219,7 +219,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // (a max vectorizes with -ffinite-math-only -fno-signed-zeros alone; a sum first where the loop has both)
   const scalar = repeated && summing && !tile && !build.fastMath && !indirect && !libmBound
     ? sums.find((r) => !extremum(r)) ?? sums.find((r) => !build.finiteMath && extremum(r)) : undefined;
-  const memory = repeated && summing && !tile && !indirect && !few ? memoryReduction(fn, l, inLoop) : null;
+  // (a triangle's side in a small block, `k < i` under `i < 16`: at most 16 steps, nothing for SIMD lanes to share)
+  const short = constantTrip(l, constants) === null && (mostTrips(l, fn.loops, constants) ?? Infinity) <= SHORT_SUM;
+  const memory = repeated && summing && !tile && !indirect && !few && !short ? memoryReduction(fn, l, inLoop) : null;
   const strided = scalar || memory || loads.length >= 2 ? stridedAccess(l, inLoop) : null;
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
   if (scalar && extremum(scalar)) {
@@ -292,7 +294,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // (it names a loop it folds into another finding by that loop's first access), its interchange is the advice)
   // (a tile's column loop, `j < BLK` under `jj += BLK`: a blocked transpose, strided on one side whichever loop is inside)
   const tileColumns = !!across && loopAndAncestors(fn, across).slice(1).some((o) => pointLoopOf(across, o));
-  if (strided && across && !tiny && !tileColumns && !inLoop.some((a) => walked.has(at(a.range)))) {
+  if (strided && across && !tiny && !short && !tileColumns && !inLoop.some((a) => walked.has(at(a.range)))) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD ${strided.kind === 'store' ? 'stores' : 'loads'}, the loop stays scalar`,
       detail: detail(
