@@ -58,6 +58,8 @@ const FILE_IO = /^(?:std::)?(?:fopen|fdopen|fprintf|fwrite|fputs|fread|fscanf|fg
 const CHECK_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
 /** The CPU twin of a GPU kernel, in a file with kernels: `sgemm_naive_cpu`, `gemvCPU`, `cpu_gemm`, `sumArraysOnHost`, `matmul_host`. */
 const CPU_TWIN = /cpu|CPU|Cpu|OnHost|(?:^|_)host(?:_|$)|^host[A-Z]|Host$/;
+/** A test driver by name (`test_gpu_accuracy`, `testGemm`): it builds data, runs the code under test and checks the result. */
+const TEST_DRIVER = /^test(?:_|[A-Z])/;
 /** A name that holds expected results (`C_ref`, `ref`, `expected`, `out_cpu`): the reference side of a check. */
 export const isExpectedOutput = (name: string): boolean => EXPECTED_OUTPUT.test(name);
 
@@ -120,7 +122,7 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
     for (const call of caller.calls) if (hosts.has(call.name) && call.name !== caller.name) (sites.get(call.name) ?? sites.set(call.name, []).get(call.name)!).push({ caller, call });
   const names = new Set(functions.map((f) => f.name));
   for (const name of hosts.keys()) {
-    if (isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name)) || hasSimdTwin(name, names)) {
+    if (isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || TEST_DRIVER.test(name) || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name)) || hasSimdTwin(name, names)) {
       out.add(name);
       continue;
     }
