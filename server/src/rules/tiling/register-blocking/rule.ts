@@ -30,7 +30,10 @@ export function registerBlocked(fn: FunctionFacts, loop: LoopFact): boolean {
   return writes.length > 1 || writes.some((w) => w.vector || w.loops.length > 0);
 }
 
-/** The inner dot over the tile: two shared reads multiplied in one statement, both walking an inner loop's index. */
+/**
+ * The inner dot over the tile: two shared reads of one step, both walking an inner loop's index: on one line, or on
+ * consecutive lines with no store between them (`tmp += As[...] *` wrapped before `Bs[...];`).
+ */
 function tileDot(fn: FunctionFacts, loop: LoopFact): AccessFact[] | null {
   for (const inner of fn.loops) {
     if (!isAncestor(fn, loop, inner)) continue;
@@ -38,11 +41,18 @@ function tileDot(fn: FunctionFacts, loop: LoopFact): AccessFact[] | null {
       (a) => a.space === 'shared' && a.kind === 'load' && a.loops[a.loops.length - 1] === inner.id && a.indices.some((p) => !p.unknown && p.dependsOn((x) => x === inner.symbol)),
     );
     for (const a of reads) {
-      const b = reads.find((r) => r !== a && r.range.start.line === a.range.start.line && r.text !== a.text);
+      const b = reads.find((r) => r !== a && r.text !== a.text && (r.range.start.line === a.range.start.line || wrappedAfter(fn, a, r)));
       if (b) return [a, b];
     }
   }
   return null;
+}
+
+/** `b` on the line after `a`, with no store between them: one statement wrapped over two lines. */
+function wrappedAfter(fn: FunctionFacts, a: AccessFact, b: AccessFact): boolean {
+  if (b.range.start.line !== a.range.end.line + 1) return false;
+  const [i, j] = [fn.accesses.indexOf(a), fn.accesses.indexOf(b)];
+  return i < j && fn.accesses.slice(i + 1, j).every((x) => x.kind === 'load');
 }
 
 function checkCuda(fn: FunctionFacts): RuleFinding[] {
