@@ -62,7 +62,7 @@ export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly st
     // the launch's argument is the constant every call gives
     const calls = f.calls.map((c): CallFact => {
       if (c.kind !== 'launch') return c;
-      const values = c.args.map((a, i) => c.argValues?.[i] ?? known.get(a.trim()) ?? null);
+      const values = c.args.map((a, i) => c.argValues?.[i] ?? known.get(a.trim()) ?? valueOf(c.argForms?.[i], known));
       if (!values.some((v, i) => v !== null && (c.argValues?.[i] ?? null) === null)) return c;
       changed = true;
       return { ...c, argValues: values };
@@ -73,6 +73,18 @@ export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly st
   });
 }
 const tripped = new WeakMap<FunctionFacts, { key: string; facts: FunctionFacts }>();
+
+/** A launch argument's form (`128·batch`) with the parameters every call fixes put in, when that leaves a constant. */
+function valueOf(form: Poly | null | undefined, known: ReadonlyMap<string, number>): number | null {
+  if (!form) return null;
+  let v = form;
+  for (const s of form.symbols()) {
+    const k = known.get(s);
+    if (k === undefined) return null;
+    v = v.substitute(s, Poly.const(k));
+  }
+  return v.isConstant ? v.constant : null;
+}
 
 /** `static void f(...)`: the head before the name says so. */
 function isStatic(f: FunctionFacts, lines: readonly string[]): boolean {

@@ -192,6 +192,11 @@ export interface CallFact {
   templateArgs?: string[];
   /** A launch's, or a call's of one of the file's own host functions, arguments that are constants where it is made (`k<<<g, b>>>(d, 1024)`, `int n = 1 << 10; ...(d, n)`), else null. */
   argValues?: (number | null)[];
+  /**
+   * A launch's arguments that are no constant but a form over the launching function's integer parameters (`batch * HIDDEN`
+   * with HIDDEN 128 -> 128·batch), else null: where every call of that function passes constants, core/call-sites.ts evaluates them.
+   */
+  argForms?: (Poly | null)[];
   /** Their values where the launching code makes them constant (`const int BM = 64; k<BM><<<...>>>` -> [64]). */
   templateValues?: (number | null)[];
   /** Triton: keyword arguments (`BLOCK=1024`, `num_warps=4`), with the buffer each names. */

@@ -363,6 +363,8 @@ export abstract class CallWalker extends WalkerState {
       const polys = args.map((a) => this.eval(a));
       const values = polys.map((v) => (v.isConstant ? v.constant : null));
       if (values.some((v) => v !== null)) fact.argValues = values;
+      const forms = polys.map((v) => (!v.isConstant && !v.unknown && !v.hasAtoms && [...v.symbols()].every((s) => this.params.get(s)?.pointer === false) ? v : null));
+      if (forms.some((v) => v !== null)) fact.argForms = forms;
       // `t.stride(0)`, or a local set to it: a tensor's stride, the caller's layout
       const strides = polys.flatMap((v, i) => (v.terms.size === 1 && TENSOR_STRIDE.test(v.toString()) ? [i] : []));
       if (strides.length) fact.tensorStrideArgs = strides;
