@@ -251,3 +251,29 @@ test('a nest whose sizes are known states the block its loops sweep; with run-ti
   assert.match(nest(gemm('N')).assumptions?.[0] ?? '', /sweep a 1024×1024 block of `B` \(8 MiB\), more than L2 holds/);
   assert.match(nest(gemm('n')).assumptions?.[0] ?? '', /sizes are not known here/);
 });
+
+test("a shared-memory accessor struct names its primary template's array, not a later specialization's", async () => {
+  const engine = await Engine.create();
+  const text = `template <class T> struct SharedMemory {
+  __device__ inline operator T *() { extern __shared__ int __smem[]; return (T *)__smem; }
+};
+template <> struct SharedMemory<double> {
+  __device__ inline operator double *() { extern __shared__ double __smem_d[]; return (double *)__smem_d; }
+};
+template <class T> __global__ void reduce1(T *in, T *out, unsigned n) {
+  T *sdata = SharedMemory<T>();
+  unsigned tid = threadIdx.x;
+  sdata[tid] = in[blockIdx.x * blockDim.x + tid];
+  __syncthreads();
+  for (unsigned s = 1; s < blockDim.x; s *= 2) {
+    int index = 2 * s * tid;
+    if (index < blockDim.x) sdata[index] += sdata[index + s];
+    __syncthreads();
+  }
+  if (tid == 0) out[blockIdx.x] = sdata[0];
+}
+`;
+  const bank = engine.analyzeText('reduce1.cu', text).findings.filter((f) => f.rule === 'memory/shared-bank-conflict');
+  assert.ok(bank.length > 0, 'the interleaved addressing is reported');
+  for (const f of bank) assert.match(f.message, /__smem\[\]/, f.message);
+});

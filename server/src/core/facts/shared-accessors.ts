@@ -14,6 +14,7 @@ import { unparen } from './evaluate';
 /** Lines a struct's body may span before the search gives up on it. */
 const MAX_BODY_LINES = 200;
 const HEAD = /\b(?:struct|class)\s+([A-Za-z_]\w*)\b(?!\s*;)/;
+const TEMPLATE_HEAD = /\btemplate\s*<[^<>]*>/g;
 const CONVERSION = /\boperator\b[^;{]*\*\s*\(\s*\)/;
 const EXTERN_SHARED = /\bextern\s+__shared__\s+[\w\s:<>]+?\b([A-Za-z_]\w*)\s*\[\s*\]/;
 
@@ -25,7 +26,8 @@ const readsNothing = (line: string): boolean =>
 const accessorsIn = lineScan(readsNothing, (lines): ReadonlyMap<string, string> => {
   const out = new Map<string, string>();
   for (let i = 0; i < lines.length; i++) {
-    const head = HEAD.exec(lines[i]);
+    // (`template <class T> struct SharedMemory {`: the template's parameter list names no struct)
+    const head = HEAD.exec(lines[i].replace(TEMPLATE_HEAD, ''));
     if (!head) continue;
     // the struct's body: from its head to the brace that closes it
     let depth = 0;
@@ -40,7 +42,8 @@ const accessorsIn = lineScan(readsNothing, (lines): ReadonlyMap<string, string> 
     }
     const body = lines.slice(i, end + 1).join('\n');
     const array = CONVERSION.test(body) ? EXTERN_SHARED.exec(body) : null;
-    if (array) out.set(head[1], array[1]);
+    // (the primary template's array: a later specialization, `SharedMemory<double>` with its `__smem_d`, is another type's)
+    if (array && !out.has(head[1])) out.set(head[1], array[1]);
   }
   return out;
 });
