@@ -229,3 +229,18 @@ __global__ void never_launched(T *out, const T *x, int n) {
   assert.deepEqual(unreached, ['never_launched']);
   assert.ok(where('scale_t').includes('vectorization/vector-memory-access'), 'the instantiated launcher\'s kernel is checked');
 });
+
+test('a file used only for a helper beside its GPU code (a timer another file calls): the launchers nothing calls yet are new code, advised on', () => {
+  const kernels = `double gettime() { return 0.0; }
+${SCALE('scale_kernel')}
+void scale_gpu(float *out, const float *x, float s, int n) {
+  scale_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+}
+`;
+  const user = `double gettime();
+void report(double t0) { printf("%f\\n", gettime() - t0); }
+`;
+  const { where, unreached } = check({ 'src/train_cuda.cu': kernels, 'src/report.c': user });
+  assert.ok(where('scale_kernel').includes('vectorization/vector-memory-access'));
+  assert.deepEqual(unreached, []);
+});
