@@ -140,6 +140,14 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     let guessed: [string, string] | null = null;
     // two of the caller's own size parameters (`n_padded`, `n`) are different sizes on purpose
     const hostParam = (t: string) => host.params.some((p) => p.name === t);
+    // every buffer the first writes and the second reads must pass element to element: a read at a neighbour's index
+    // (`c[iS[row] + Nr * col]`, written by another thread of the first) needs a grid-wide barrier between the two
+    const crossing = kernelBuffers(k1).written.some((j) => {
+      const b = first.argRoots[j];
+      const r = b ? kernelBuffers(k2).read.find((x) => second.argRoots[x] === b && !disjointSlices(first.args[j], second.args[x])) : undefined;
+      return r !== undefined && !sameElements(k1, k1.params[j].name, first, k2, k2.params[r].name, second);
+    });
+    if (crossing) continue;
     for (const j of kernelBuffers(k1).written) {
       const b = first.argRoots[j];
       const r = readIdx.find((x) => second.argRoots[x] === b && !disjointSlices(first.args[j], second.args[x]) && !shifted(first.args[j], second.args[x]));
