@@ -473,6 +473,14 @@ export class Evaluator {
         if (!p || n.text.trimStart().startsWith(arg!.text)) return p;
         return { ...p, offset: p.offset.add(Poly.const(n.text.includes('++') ? 1 : -1)) };
       }
+      case 'subscript_expression': {
+        // a row of a 2-D or 3-D shared array (`float* As_cur = As[stage]` of `__shared__ float As[2][BM * BK]`): its start
+        const dims = this.declaredDims(n);
+        const target = dims ? this.accessTarget(n) : null;
+        if (!dims || !target || target.space !== 'shared' || target.indices.length >= dims.length) return null;
+        const offset = flatOffset(target.indices, dims);
+        return offset ? { base: target.array, offset, elemType: target.elemType, space: target.space, vector: target.vector } : null;
+      }
       case 'pointer_expression': {
         if (field(n, 'operator')?.text !== '&') return null;
         const arg = unparen(field(n, 'argument'));
