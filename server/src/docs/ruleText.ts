@@ -81,7 +81,9 @@ export const RULE_TEXT: Record<RuleId, RuleText> = {
       'kernels over different index spaces (different sizes or shapes);',
       'a second kernel that is not elementwise (a reduction, a GEMM);',
       'launches in exclusive branches;',
-      'Python functions under `@torch.compile`: Inductor fuses their pointwise operations itself.',
+      'a second kernel that also reads another of the first\'s outputs at a neighbour\'s index (`c[iS[row] + Nr * col]`): fusing them needs a grid-wide barrier;',
+      'a set-up kernel before an iteration loop whose first kernel reads its output (`extract` once, then `prepare` every step), unless that kernel folds its steps into the buffer (`mul(y, x[i], y)`);',
+      'Python functions under `@torch.compile`: Inductor fuses their pointwise operations itself, and Python functions that check results (`torch.allclose`) or are a puzzle\'s spec (`*_spec`).',
     ],
     example: {
       language: 'cuda',
@@ -230,6 +232,7 @@ __global__ void softmax_rows(const float* logits, float* probs, int rows, int co
     quiet: [
       'a window each thread derives from its own index, of a length that varies with the thread (a pooling backward\'s clamped `phstart..phend`): a few steps whose overlap L1 holds;',
       'kernels that stage their operands through `__shared__` memory;',
+      'a demo size at every launch (a 64 x 128 x 10 product, sizes the file fixes, through a wrapper\'s parameters too): launch-bound;',
       'per-thread loops without reuse across threads;',
       'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile;',
       'flat indices taken apart with `/` and `%` whose quotient tells threads a period apart (`(blk * ratio + r) * D + d` with `blk = idx / D`, `d = idx % D`): they read different rows;',
@@ -397,7 +400,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
     quiet: [
       'loops a directive offloads to an accelerator (OpenACC, OpenMP `target`, HMPP codelets);',
       'loops under `#pragma omp simd`, `ivdep` or `clang loop vectorize`, and functions using intrinsics;',
-      'register tiles (four or more accumulators), integer reductions (sums and maxima), an argmax (the index rides along: scalar even under -ffast-math), short fixed-length sums, plain copies, records of 8 or more fields read whole;',
+      'register tiles (four or more accumulators), integer reductions (sums and maxima), an argmax (the index rides along: scalar even under -ffast-math), short fixed-length sums and a triangle\'s side inside a small block (`k < i` under `i < 16`), plain copies, records of 8 or more fields read whole; `pow(x, 2)`, which compilers turn into a multiply;',
       'a stencil\'s compile-time taps (`-RADIUS..RADIUS`: the loop around them is judged);',
       'kernels, device code, `main`, CPU reference code (a kernel\'s CPU twin, expected outputs, functions whose output a caller checks), scalar fallbacks of SIMD paths (`*_fallback`, `*_nonavx2`), result checks (`check*`, `verify*`), functions that read or write files (`fopen`, `fprintf`, `fread`: input and output, not the computation), files named for reference implementations (`cpu_ref.h`, `reference.cu`), and loops before a driver\'s first clock read or after its last;',
       'files that ask for fast math in the source (`#pragma GCC optimize("-ffast-math")`, also through a macro, `float_control(precise, off)`, `#pragma clang fp reassociate(on)`); loops over a handful of classes, threads or ranking cut-offs (`num_class_`, `eval_at_.size()`); sums in loops that gather or scatter through loaded indices, and sums whose terms call libm (`h -= p[i] * logf(p[i])`) without -ffast-math, where the order of the sum is not the blocker; a sum loop no loop repeats, in a function the file calls only outside loops (normalizing a few weights before the pass that uses them; what `main` calls and what the file does not call at all are still checked); CPU loops in a folder of scalar fallbacks (`fallback/`); the plain `#else` twin of a function the file also writes with intrinsics; SYCL work-item bodies, and every loop of a SYCL source (`sycl::`, `dpct::` calls: its helpers run in work-items);',
@@ -427,6 +430,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'A global access whose addresses, evaluated for the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need: an index whose `threadIdx.x` coefficient is greater than one or symbolic (`out[x * rows + y]`). In Triton: a block whose contiguous axis walks a constant stride of 4 or more, a stride the launch binds to `t.stride(0)`, or the row length the launch passes for a row-major tensor (`M, N = x.shape` then `in_ptr + rows * N + col`). In C/C++: an inner loop walking the slow dimension of a row-major array. Accesses of one array with the same stride are one finding; the others are its related locations. A template kernel launched with different arguments (`k<3, 2>`, `k<3, 4>`) is checked under each set, and an access is reported when every set leaves it uncoalesced, with the fewest sectors. Lambdas a kernel names and calls (`auto put = [&](int k, float v) { ... }; put(2, z);`) are read at the call. Under a guard that leaves only the block\'s first threads active (`if (tid < 16)`), those lanes make the request.',
     quiet: [
       'a lane\'s short runs that the warp writes whole over a helper\'s constant-trip loop or its sibling stores (a dequantizer\'s `for (l = l0; l < l0 + 4; ++l) y[l]`, `y[0], y[1], y[32], y[33]`); a per-axis stride numbered by axis, ggml\'s `s00` of `s00..s03` (axis 0 contiguous, 1 for a contiguous tensor); a weight repack (`repack_*`), like other packing routines; C/C++ loops a directive offloads to an accelerator (OpenACC, OpenMP `target`, HMPP);',
+      'on the CPU, a triangle inside a small block (`k < i` under `i < 16`);',
       'unit-stride and warp-uniform (broadcast) indices, and a multiplier named as a switch (`amax[row * scale_is_vector]`, `use_bias`, `has_mask`: 0 or 1, a broadcast or unit stride);',
       'transposes staged through shared memory;',
       'a stride for the lanes\' axis in a kernel that takes one for every axis (`d_id * stride_d` beside `stride_s, stride_b, stride_h`, a PyTorch tensor\'s `.stride(i)`): the innermost axis, 1 for a contiguous tensor; and one value per thread at `i * s` where every launch passes a tensor\'s stride for `s` (`t.stride(0)`, directly or through a local): a column or broadcast view (1, or 0 when expanded), where a thread walking its row through such a stride is still reported;',

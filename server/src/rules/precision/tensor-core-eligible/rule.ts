@@ -34,7 +34,8 @@ const FP32 = (t: string | null) => t === 'float' || t === 'const float';
 const BASELINE_DRIVER = /^(?:main|test\w*|\w+_test|bench\w*|\w*_bench(?:mark)?)$/i;
 
 function checkKernel(fn: FunctionFacts): RuleFinding[] {
-  if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
+  // (a demo size at every launch, a 64 x 128 x 10 product: launch-bound, no tile to fill)
+  if (!fn.isKernel || isReferenceOracle(fn.name) || fn.smallProblem) return [];
   if (fn.calls.some((c) => TENSOR_CORE_CALL.test(c.name))) return [];
   const operand = (a: AccessFact) => FP32(a.elemType) && !a.elemAlternatives && a.space !== 'constant';
   const g = gemmLoop(fn, operand) ?? outerProductLoop(fn, operand);
