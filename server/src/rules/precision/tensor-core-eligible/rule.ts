@@ -102,11 +102,13 @@ export const rule: Rule = {
   check(facts: FileFacts): RuleFinding[] {
     if (facts.otherAccelerator) return []; // TF32 on NVIDIA tensor cores: another vendor's backend has its own matrix units and formats
     if (facts.language === 'triton') return tritonTensorCore(facts);
-    // a set-up function that creates a handle and puts it in a tensor-op mode (or asks for pedantic fp32) covers the file
+    // a set-up function that creates a handle and puts it in a tensor-op mode (or asks for pedantic fp32) covers the file;
+    // so does a mode it picks at run time (`enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH` kept in a variable)
+    const chosenMode = (mode: string) => TENSOR_MODE.test(mode) || !/^\s*CUBLAS_\w+\s*$/.test(mode);
     const handleSetUp = facts.functions.some(
       (f) =>
         f.calls.some((c) => c.name === 'cublasSetMathMode' && /CUBLAS_PEDANTIC_MATH/.test(c.args[1] ?? '')) ||
-        (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''))),
+        (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && chosenMode(c.args[1] ?? ''))),
     );
     // `..._f32f32f32` beside `..._tf32tf32f32`, `gemm_fp32` beside `gemm_tf32`: the TF32 kernel exists, a flag picks it
     const names = new Set([...facts.functions.map((f) => f.name), ...(facts.project?.kernels.keys() ?? [])]);
