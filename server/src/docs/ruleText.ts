@@ -107,6 +107,7 @@ void forward(const float* x, float* y, int n) {
     finds:
       'A GEMM (a cuBLAS / cublasLt call, a GEMM-shaped kernel, a wrapper such as `caffe_gpu_gemm`, a `tl.dot` kernel, `torch.matmul`) whose output next goes through a separate bias, activation, scale or residual pass. That pass reads and writes the whole output again; applied to the accumulators before the GEMM stores them, it costs nothing extra. Several such passes in a row (bias, then GELU) are one finding that names them all.',
     quiet: [
+      'the unfused arm of a switch whose other arm calls the same GEMM with nothing after it (`if (gelu_fusion < 1) { gemm(pre); gelu(out, pre); } else gemm(out, ..., pre_gelu)`): the fallback of an epilogue the code already fuses;',
       'epilogues already applied inside the GEMM kernel or through a cublasLt epilogue;',
       'outputs that go first to another GEMM, a reduction, a softmax (a kernel combining values across threads) or the host;',
       'passes that write elsewhere than they read (a head split, a permute): an epilogue cannot move elements;',

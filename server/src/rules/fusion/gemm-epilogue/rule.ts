@@ -14,7 +14,7 @@
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
-import { exclusiveArms } from '../../../core/facts/model';
+import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { visibleCallables } from '../../../core/project';
@@ -86,6 +86,13 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
   calls.forEach((c, i) => {
     const g = gemmOf(c, kernels, hosts);
     if (!g) return;
+    // the unfused arm beside one that calls the same GEMM with nothing after it (`if (gelu_fusion < 1) { gemm(pre, ...);
+    // gelu(out, pre); } else gemm(out, ..., pre_gelu)`): the other arm fuses the epilogue, this one is its fallback
+    const fusedTwin = calls.some((o) => {
+      const t = o !== c && o.name === c.name && neverTogether(o.scopes, c.scopes) ? gemmOf(o, kernels, hosts) : null;
+      return !!t && !calls.some((x) => before(o, x) && x.kind === 'launch' && x.argRoots.includes(t.output) && !neverTogether(x.scopes, o.scopes));
+    });
+    if (fusedTwin) return;
     // arms of one `if`/`else` after the GEMM are alternatives: a batch norm in one arm does not hide the bias kernel in the other
     const depth = (g.call.scopes ?? []).length;
     const otherArms: number[] = [];
