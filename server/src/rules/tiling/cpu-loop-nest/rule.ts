@@ -83,7 +83,17 @@ class Nest {
 
   /** Loops that make the nest deep: known loop kinds with a large or unknown trip count, not a filter window. */
   counts(l: LoopFact): boolean {
-    return l.kind !== 'range' && !this.small(l) && !this.filterLoop(l);
+    return l.kind !== 'range' && !this.small(l) && !this.filterLoop(l) && !this.converges(l);
+  }
+
+  /**
+   * A solver's convergence loop (`do { ... delta += ... } while (delta > threshold)`): whether another pass runs
+   * depends on a sum over the whole pass before it, so no loop order or blocking reuses data across passes.
+   */
+  converges(l: LoopFact): boolean {
+    if ((l.kind !== 'do' && l.kind !== 'while') || !l.condition) return false;
+    const tested = new Set(l.condition.match(/[A-Za-z_]\w*/g) ?? []);
+    return this.loops.some((inner) => inner !== l && this.chain(inner).includes(l) && (inner.reductions ?? []).some((r) => tested.has(r.variable)));
   }
 
   /**
