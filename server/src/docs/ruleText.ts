@@ -185,6 +185,7 @@ def attention(q, k, v):
     finds:
       'A softmax / normalization / reduction that reads the same rows from global memory more often than it needs to: a statistics kernel (row max, mean, sum) followed by a kernel that re-reads the same rows; a tree reduction with one launch per level; or three or more loops over a row in a thread-per-row CUDA kernel or a Triton kernel, where an online algorithm (online softmax, Welford) needs two; or two Triton loops over a row that only reduce (a max, then the sum of exp: a naive cross-entropy or logsumexp), where the online form needs one.',
     quiet: [
+      'two kernels with a host round trip between them (the first\'s output copied back and finished on the CPU before the second runs);',
       'online softmax and Welford forms, rows read once (kept in registers or shared memory);',
       'block-, warp- or grid-stride sweeps over rows that stay in cache (merging them measured only 1.07×), also in `__device__` helpers the block shares out (`for (idx = tid; idx < n; idx += BLOCK)`);',
       'two-level reductions (the second launch reads the partials, not the input), grid-wide statistics, and two kernels whose first merges a row split over several blocks with atomics;',

@@ -23,7 +23,7 @@
 // (the first pass rewrites the buffer or calls `tl.cumsum`; the second adds block totals back).
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { exclusiveArms } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
@@ -124,6 +124,9 @@ function launchPerLevel(host: FunctionFacts, l: Launch): RuleFinding | null {
   };
 }
 
+const startsBefore = (a: CallFact, b: CallFact) =>
+  a.range.start.line < b.range.start.line || (a.range.start.line === b.range.start.line && a.range.start.column < b.range.start.column);
+
 function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const l of launches) {
@@ -147,6 +150,9 @@ function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
         const perElement = (l: Launch) => [...(l.loads.get(stats) ?? [])].some((f) => l.loads.get(buffer)?.has(f));
         const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l));
         if (!second || second.call.range === first.call.range) continue;
+        // the first's output goes through the host between the two (`cudaMemcpy(h_partial, partial, ...)`, finished on
+        // the CPU): the second kernel waits on host work over the whole first pass, and no one kernel can do both
+        if (host.calls.some((c) => c.kind === 'copy' && c.argRoots.some((r) => r !== null && first.writes.has(r)) && startsBefore(first.call, c) && startsBefore(c, second.call))) continue;
         // a sweep of the whole buffer by the whole grid, one partial per block (an L2 norm, a regression's sums): the
         // statistic is the buffer's, and the pass that uses it waits for every block; no row fits one block
         if (gridWidePartials(first, buffer, stats)) continue;
