@@ -401,6 +401,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
     finds:
       'A C/C++ innermost loop that gcc / clang at -O3 will keep scalar: a floating-point reduction without `#pragma omp simd reduction` (the additions stay in source order), a running float max or min (`if (x[i] > m) m = x[i];`, `m = fmaxf(m, x[i])`: it needs -ffinite-math-only -fno-signed-zeros), a non-unit stride or column walk, a libm call under default flags, a load through a computed index feeding a reduction, or many non-`restrict` pointers with stores among them.',
     quiet: [
+      'sums over results a function just copied back from the GPU (`cudaMemcpy(cpu_losses, d_losses, ..., cudaMemcpyDeviceToHost)`, then their mean): bookkeeping beside the device work it launched;',
       'loops a directive offloads to an accelerator (OpenACC, OpenMP `target`, HMPP codelets);',
       'loops under `#pragma omp simd`, `ivdep` or `clang loop vectorize`, and functions using intrinsics;',
       'register tiles (four or more accumulators), integer reductions (sums and maxima), an argmax (the index rides along: scalar even under -ffast-math), short fixed-length sums and a triangle\'s side inside a small block (`k < i` under `i < 16`), plain copies, records of 8 or more fields read whole; `pow(x, 2)`, which compilers turn into a multiply;',

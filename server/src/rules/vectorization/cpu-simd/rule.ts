@@ -172,6 +172,13 @@ function stride(a: AccessFact, l: LoopFact): string {
 }
 
 
+/** Every load of the loop reads a buffer a device-to-host copy of the function filled before it, in a function that launches kernels. */
+function sumsReadBack(fn: FunctionFacts, l: LoopFact, loads: readonly AccessFact[]): boolean {
+  if (!loads.length || !fn.calls.some((c) => c.kind === 'launch')) return false;
+  const filled = new Set(fn.calls.filter((c) => c.kind === 'copy' && /DeviceToHost/.test(c.args.join()) && c.range.start.line < l.headerRange.start.line).map((c) => (c.args[0] ?? '').replace(/\s+/g, '')));
+  return loads.every((a) => filled.has(a.array.replace(/\s+/g, '')));
+}
+
 function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, walked: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, elsewhere: ReadonlySet<string>): Reason | null {
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
   if (l.exits) return null;
@@ -215,7 +222,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // a sum loop no other loop repeats (not nested, in a function the file calls, but in no loop) runs once per call
   // of its caller: O(n) beside what the caller does (a weight normalization before the averaging), rarely the hot spot.
   // (a function the file does not call is API: its callers are elsewhere)
-  const repeated = l.parent !== null || hot.get(fn.name) !== false;
+  // (nor is a sum over results just copied back from the GPU, `cudaMemcpy(cpu_losses, d_losses, ...)` then the mean
+  // of the losses: bookkeeping beside the device work the function launched)
+  const repeated = (l.parent !== null || hot.get(fn.name) !== false) && !sumsReadBack(fn, l, loads);
   // (a max vectorizes with -ffinite-math-only -fno-signed-zeros alone; a sum first where the loop has both)
   const scalar = repeated && summing && !tile && !build.fastMath && !indirect && !libmBound
     ? sums.find((r) => !extremum(r)) ?? sums.find((r) => !build.finiteMath && extremum(r)) : undefined;
