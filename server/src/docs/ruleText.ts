@@ -556,6 +556,7 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
     finds:
       'A tiled k-loop that stages its operands through one `__shared__` buffer (global → shared copy, `__syncthreads()`, compute, `__syncthreads()`), so every iteration waits for its own loads; a loop whose `cp.async` copies are waited for as soon as they are committed (`commit_group` then `wait_group 0` with no compute between: asynchronous in name only); in Triton, a `tl.dot` loop compiled only with `num_stages=1`. The gain is modest on CUDA cores (1.11× measured on a register-blocked SGEMM with 16-byte copies), so this rule defaults to `hint`.',
     quiet: [
+      'an all-pairs tile loop (each thread copies one element, then walks the whole tile as broadcasts, n-body\'s step): compute-bound, nothing for a second stage to hide;',
       'kernels that already copy asynchronously (`cp.async`, `cuda::memcpy_async`, TMA, pipeline primitives) with compute between a commit and its wait, or a wait that leaves groups in flight (`wait_group 1`);',
       'double buffers (a stage dimension, `buf[k & 1]`) and register prefetch;',
       'tiles copied 4 bytes at a time into a kernel with one output per thread, or whose products read both operands from shared memory (1.02× measured with 4-byte copies): register blocking comes first;',

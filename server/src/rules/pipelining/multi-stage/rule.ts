@@ -19,6 +19,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
+import { dependsOnLane } from '../../../core/affine';
 import { stagedLoops, type StagedLoop } from './staged';
 import { registerBlocked } from '../../tiling/register-blocking/rule';
 import { tritonMultiStage } from './triton';
@@ -74,6 +75,12 @@ function checkCuda(fn: FunctionFacts): RuleFinding[] {
     const sym = s.loop.symbol;
     if (s.copies.some((a) => movesWithLoop(a, sym)) || s.reads.some((a) => movesWithLoop(a, sym))) continue;
     if (s.copies.some((a) => hasStageDimension(fn, a.array))) continue;
+    // every thread copies one element and walks the whole tile, each element a broadcast (`shPosition[j]` over
+    // `j < blockDim.x`, n-body's all-pairs step): the compute per tile grows with the tile, the copy stays one element
+    // per thread: compute-bound (a thread per query row copying its share of a K tile in a loop is not)
+    const allPairs = s.copies.every((a) => a.loops[a.loops.length - 1] === s.loop.id) &&
+      s.reads.length > 0 && s.reads.every((a) => !a.indices.some((p) => p.unknown || dependsOnLane(p)) && (a.loops[a.loops.length - 1] !== s.loop.id || !!a.helperLoops?.length));
+    if (allPairs) continue;
     const bytes = copyBytes(s);
     const wide = bytes !== null && bytes >= 16;
     const blocked = registerBlocked(fn, s.loop);
