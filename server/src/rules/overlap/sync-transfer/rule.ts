@@ -78,6 +78,10 @@ function oneValue(c: CallFact): string | null {
  * only logged or collected (`history.push_back(loss)`) is not: reading it later would do.
  */
 function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[]): boolean {
+  // a wait for a value the loop may leave on (a decode loop's next token, copied asynchronously or written to pinned
+  // memory, then `if (next == EOS) break`): the host needs it before the next step. (Beside a synchronous copy, which
+  // waits anyway, the sync is one wait too many.)
+  if (c.kind === 'sync') return !!loop.exits && !inLoop.some((d) => blockingKind(d) === 'copy');
   const v = oneValue(c);
   if (v === null) return false;
   const mentions = (text: string | null | undefined) => !!text && new RegExp(`\\b${v}\\b`).test(text);
