@@ -297,20 +297,27 @@ export function unreachedFunctions(facts: FileFacts, text: string, project: Name
     for (const t of targets) if (owner !== t) users.set(t, [...(users.get(t) ?? []), owner]);
   }
   // reached: used at file scope or by a reached function, from the entry points and names used elsewhere
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const f of fns) {
-      if (live.has(f)) continue;
-      if ((users.get(f) ?? []).some((u) => u === null || live.has(u))) {
-        live.add(f);
-        changed = true;
+  const propagate = () => {
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const f of fns) {
+        if (live.has(f)) continue;
+        if ((users.get(f) ?? []).some((u) => u === null || live.has(u))) {
+          live.add(f);
+          changed = true;
+        }
       }
     }
-  }
+  };
+  propagate();
   // the file is used, but none of its GPU code (a timing helper another file calls, beside launchers nothing calls
-  // yet, whose callers may be outside what was checked): that code is new, still being written
+  // yet, whose callers may be outside what was checked): the launchers are new code, still being written, and so is
+  // what they launch and call
   const gpu = (f: FunctionFacts) => f.isKernel || f.calls.some((c) => c.kind === 'launch');
-  if (!python && !fns.some((f) => f.name === 'main') && fns.some(gpu) && ![...live].some(gpu)) return dead;
+  if (!python && !fns.some((f) => f.name === 'main') && fns.some(gpu) && ![...live].some(gpu)) {
+    for (const f of fns) if (!f.isKernel && gpu(f)) live.add(f);
+    propagate();
+  }
   for (const f of fns) if (!live.has(f)) dead.add(f);
   return dead;
 }

@@ -83,7 +83,7 @@ export const RULE_TEXT: Record<RuleId, RuleText> = {
       'launches in exclusive branches;',
       'a second kernel that also reads another of the first\'s outputs at a neighbour\'s index (`c[iS[row] + Nr * col]`): fusing them needs a grid-wide barrier;',
       'a set-up kernel before an iteration loop whose first kernel reads its output (`extract` once, then `prepare` every step), unless that kernel folds its steps into the buffer (`mul(y, x[i], y)`);',
-      'Python functions under `@torch.compile`: Inductor fuses their pointwise operations itself, and Python functions that check results (`torch.allclose`) or are a puzzle\'s spec (`*_spec`).',
+      'Python functions under `@torch.compile`: Inductor fuses their pointwise operations itself, and Python functions that return or assert a comparison of results (`torch.allclose`) or are a puzzle\'s spec (`*_spec`).',
     ],
     example: {
       language: 'cuda',
@@ -107,6 +107,7 @@ void forward(const float* x, float* y, int n) {
     finds:
       'A GEMM (a cuBLAS / cublasLt call, a GEMM-shaped kernel, a wrapper such as `caffe_gpu_gemm`, a `tl.dot` kernel, `torch.matmul`) whose output next goes through a separate bias, activation, scale or residual pass. That pass reads and writes the whole output again; applied to the accumulators before the GEMM stores them, it costs nothing extra. Several such passes in a row (bias, then GELU) are one finding that names them all.',
     quiet: [
+      'Python functions that return or assert a comparison of results (`torch.allclose`), and a puzzle\'s spec (`*_spec`);',
       'the unfused arm of a switch whose other arm calls the same GEMM with nothing after it (`if (gelu_fusion < 1) { gemm(pre); gelu(out, pre); } else gemm(out, ..., pre_gelu)`): the fallback of an epilogue the code already fuses;',
       'epilogues already applied inside the GEMM kernel or through a cublasLt epilogue;',
       'outputs that go first to another GEMM, a reduction, a softmax (a kernel combining values across threads) or the host;',
@@ -152,6 +153,7 @@ __global__ void linear_relu(const float* X, const float* W, const float* bias, f
     finds:
       'Attention computed in three steps through global memory: the scores `S = QKᵀ` are written out (a cuBLAS GEMM or a GEMM kernel; `q @ k.transpose(...)` in PyTorch), a softmax pass turns them into probabilities, and a second GEMM computes `P·V`. The T×T scores and probabilities make a round trip through HBM that a flash-style kernel (online softmax over key tiles, scores kept on chip) avoids.',
     quiet: [
+      'Python functions that return or assert a comparison of results (`torch.allclose`), and a puzzle\'s spec (`*_spec`): the eager reference a kernel is checked against;',
       'flash-style kernels (one launch: nothing to chain) and `F.scaled_dot_product_attention`;',
       'code that returns or stores the probabilities (they are needed);',
       'GEMM → activation → GEMM (an MLP) and GEMM → layernorm → GEMM;',
@@ -234,7 +236,6 @@ __global__ void softmax_rows(const float* logits, float* probs, int rows, int co
     quiet: [
       'a window each thread derives from its own index, of a length that varies with the thread (a pooling backward\'s clamped `phstart..phend`): a few steps whose overlap L1 holds;',
       'kernels that stage their operands through `__shared__` memory;',
-      'a demo size at every launch (a 64 x 128 x 10 product, sizes the file fixes, through a wrapper\'s parameters too): launch-bound;',
       'per-thread loops without reuse across threads;',
       'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile;',
       'flat indices taken apart with `/` and `%` whose quotient tells threads a period apart (`(blk * ratio + r) * D + d` with `blk = idx / D`, `d = idx % D`): they read different rows;',
@@ -295,6 +296,7 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
     finds:
       'A C/C++ loop nest of depth ≥ 3 whose accesses are re-read across an outer loop (matrix multiply, convolution, stencil) while the loops inside sweep a whole matrix between two re-reads, and no blocking in the nest. Pointers the loops step (`wrow += cols`, `*a++ * *b++`) and rows of image or blob objects (`m.ptr<float>(i)`, `m.at<float>(k, j)`, `blob.channel(q)`) are followed as the indices they stand for. A nest split over functions counts as one: a helper of the same file called inside a loop (`for j, for i: AddDot(k, &A(i, 0), ...)`, the `p` loop in `AddDot`) is read at the call with its arguments put in. The finding sits on the header of the outermost loop.',
     quiet: [
+      'host functions named as test drivers (`test_gpu_accuracy`): they build data, run the code under test and check it;',
       'a solver\'s convergence loop (`do { ... delta += ... } while (delta > threshold)`): another pass depends on a sum over the whole pass before it, so nothing is reused across passes;',
       'nests a directive offloads to an accelerator (an OpenACC `parallel`/`kernels`/`loop` construct, an OpenMP `target` region, an HMPP codelet): their iterations are GPU threads;',
       'nests already blocked (tile loops, `#pragma omp tile`, a caller passing the tile bounds, point loops that walk a tile by a relative offset such as `C[(i + ir) * N + j]` or `tile_a = A + tile_row * K`, a tile loop handing each tile to a helper, and helpers every call of which sits in such a tile loop);',
@@ -401,6 +403,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
     finds:
       'A C/C++ innermost loop that gcc / clang at -O3 will keep scalar: a floating-point reduction without `#pragma omp simd reduction` (the additions stay in source order), a running float max or min (`if (x[i] > m) m = x[i];`, `m = fmaxf(m, x[i])`: it needs -ffinite-math-only -fno-signed-zeros), a non-unit stride or column walk, a libm call under default flags, a load through a computed index feeding a reduction, or many non-`restrict` pointers with stores among them.',
     quiet: [
+      'host functions named as test drivers (`test_gpu_accuracy`): they build data, run the code under test and check it;',
       'sums over results a function just copied back from the GPU (`cudaMemcpy(cpu_losses, d_losses, ..., cudaMemcpyDeviceToHost)`, then their mean): bookkeeping beside the device work it launched;',
       'loops a directive offloads to an accelerator (OpenACC, OpenMP `target`, HMPP codelets);',
       'loops under `#pragma omp simd`, `ivdep` or `clang loop vectorize`, and functions using intrinsics;',
@@ -434,7 +437,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'A global access whose addresses, evaluated for the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need: an index whose `threadIdx.x` coefficient is greater than one or symbolic (`out[x * rows + y]`). In Triton: a block whose contiguous axis walks a constant stride of 4 or more, a stride the launch binds to `t.stride(0)`, or the row length the launch passes for a row-major tensor (`M, N = x.shape` then `in_ptr + rows * N + col`). In C/C++: an inner loop walking the slow dimension of a row-major array. Accesses of one array with the same stride are one finding; the others are its related locations. A template kernel launched with different arguments (`k<3, 2>`, `k<3, 4>`) is checked under each set, and an access is reported when every set leaves it uncoalesced, with the fewest sectors. Lambdas a kernel names and calls (`auto put = [&](int k, float v) { ... }; put(2, z);`) are read at the call. Under a guard that leaves only the block\'s first threads active (`if (tid < 16)`), those lanes make the request.',
     quiet: [
       'a lane\'s short runs that the warp writes whole over a helper\'s constant-trip loop or its sibling stores (a dequantizer\'s `for (l = l0; l < l0 + 4; ++l) y[l]`, `y[0], y[1], y[32], y[33]`); a per-axis stride numbered by axis, ggml\'s `s00` of `s00..s03` (axis 0 contiguous, 1 for a contiguous tensor); a weight repack (`repack_*`), like other packing routines; C/C++ loops a directive offloads to an accelerator (OpenACC, OpenMP `target`, HMPP);',
-      'on the CPU, a triangle inside a small block (`k < i` under `i < 16`);',
+      'on the CPU, a triangle inside a small block (`k < i` under `i < 16`), and host functions named as test drivers (`test_gpu_accuracy`);',
       'unit-stride and warp-uniform (broadcast) indices, and a multiplier named as a switch (`amax[row * scale_is_vector]`, `use_bias`, `has_mask`: 0 or 1, a broadcast or unit stride);',
       'transposes staged through shared memory;',
       'a stride for the lanes\' axis in a kernel that takes one for every axis (`d_id * stride_d` beside `stride_s, stride_b, stride_h`, a PyTorch tensor\'s `.stride(i)`): the innermost axis, 1 for a contiguous tensor; and one value per thread at `i * s` where every launch passes a tensor\'s stride for `s` (`t.stride(0)`, directly or through a local): a column or broadcast view (1, or 0 when expanded), where a thread walking its row through such a stride is still reported;',
@@ -519,7 +522,7 @@ __global__ void transpose(const float* in, float* out, int n) {
       'A host loop that launches device work (kernels, launch wrappers, cuBLAS-style calls, in PyTorch also tensors made on the device such as `torch.arange(n, device=x.device)`) and, in the same iteration, blocks on the device: a synchronous `cudaMemcpy`, `cudaDeviceSynchronize`, or in PyTorch `.item()`, `.cpu()`, `torch.cuda.synchronize()`. Each iteration waits for the GPU to drain before the next launch is queued, and transfers cannot overlap kernels.',
     quiet: [
       'copies and syncs outside loops (set-up, the final read-back, validation);',
-      'copies of one scalar the loop decides on (`cudaMemcpy(&count, d_count, sizeof(int), ...)` then `if (count == 0) break;`, or the next launch\'s grid: a frontier size, a convergence flag), and uploads of `__constant__` tables (`cudaMemcpyToSymbol` before the launch that reads them); a stream or device sync in a loop that can leave early, beside no synchronous copy (a decode loop\'s next token copied asynchronously, then `if (next == EOS) break`); in Python, a `.item()` that only decides whether the loop goes on (`if (y - x).abs().max().item() < tol: return y`, or kept in a name only such a test or the `while` condition reads); a scalar that is only logged (a loss per step) is still reported; a `.item()` of a tensor the host made itself (`torch.randint(0, n, (1,)).item()`, no `device=`), and Python functions that compare results (`torch.allclose`);',
+      'copies of one scalar the loop decides on (`cudaMemcpy(&count, d_count, sizeof(int), ...)` then `if (count == 0) break;`, or the next launch\'s grid: a frontier size, a convergence flag), and uploads of `__constant__` tables (`cudaMemcpyToSymbol` before the launch that reads them); a stream or device sync in a loop that can leave early, beside no synchronous copy (a decode loop\'s next token copied asynchronously, then `if (next == EOS) break`); in Python, a `.item()` that only decides whether the loop goes on (`if (y - x).abs().max().item() < tol: return y`, or kept in a name only such a test or the `while` condition reads); a scalar that is only logged (a loss per step) is still reported; a `.item()` of a tensor the host made itself (`torch.randint(0, n, (1,)).item()`, no `device=`; a `*_like` factory takes its argument\'s device and is not one), and Python functions that return or assert a comparison of results (`torch.allclose`) or are a puzzle\'s spec (`*_spec`);',
       '`cudaMemcpyAsync` on streams, and per-stream syncs before a buffer is reused;',
       'event syncs, and loops that read a clock or record events around the launch (a benchmark timing each launch);',
       'warm-up loops of a few constant iterations, and loops that allocate device memory each iteration (test harnesses);',

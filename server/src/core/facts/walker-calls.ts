@@ -6,7 +6,7 @@ import { elementBits } from './ctypes';
 import { capped, unparen, type PtrValue } from './evaluate';
 import { Poly } from '../affine';
 import { LIBRARY_KERNELS, MATH_CALLS } from './library';
-import { children, field, namedChildren, nodeRange } from '../syntax';
+import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type { HostHelper } from './host-inline';
 import type { AccessFact, CallFact, CallKind, LoopFact, MemorySpace, ParamFact } from './model';
 import { functionDeclarator, paramFacts } from './c-syntax';
@@ -363,7 +363,10 @@ export abstract class CallWalker extends WalkerState {
       const polys = args.map((a) => this.eval(a));
       const values = polys.map((v) => (v.isConstant ? v.constant : null));
       if (values.some((v) => v !== null)) fact.argValues = values;
-      const forms = polys.map((v) => (!v.isConstant && !v.unknown && !v.hasAtoms && [...v.symbols()].every((s) => this.params.get(s)?.pointer === false) ? v : null));
+      // (over parameters the function never assigns: `batch = batch * seq_len` first makes `batch` another value)
+      const assigned = assignedNames(n);
+      const asPassed = (s: string) => this.params.get(s)?.pointer === false && !assigned.has(s);
+      const forms = polys.map((v) => (!v.isConstant && !v.unknown && !v.hasAtoms && [...v.symbols()].every(asPassed) ? v : null));
       if (forms.some((v) => v !== null)) fact.argForms = forms;
       // `t.stride(0)`, or a local set to it: a tensor's stride, the caller's layout
       const strides = polys.flatMap((v, i) => (v.terms.size === 1 && TENSOR_STRIDE.test(v.toString()) ? [i] : []));
@@ -372,3 +375,21 @@ export abstract class CallWalker extends WalkerState {
     this.calls.push(fact);
   }
 }
+
+/** Names the function around `n` assigns (`batch = batch * seq_len`, `rows *= 2`, `n++`), read once per function. */
+function assignedNames(n: Node): ReadonlySet<string> {
+  let fn: Node | null = n;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  if (!fn) return NO_NAMES;
+  const known = assignedMemo.get(fn);
+  if (known) return known;
+  const out = new Set<string>();
+  walk(fn, (c) => {
+    const target = c.type === 'assignment_expression' ? field(c, 'left') : c.type === 'update_expression' ? field(c, 'argument') : null;
+    if (target?.type === 'identifier') out.add(target.text);
+  });
+  assignedMemo.set(fn, out);
+  return out;
+}
+const assignedMemo = new WeakMap<Node, ReadonlySet<string>>();
+const NO_NAMES: ReadonlySet<string> = new Set();

@@ -85,13 +85,13 @@ export function mostTrips(l: LoopFact, loops: readonly LoopFact[], constants: Re
   if (l.kind !== 'for' || !l.init || l.init.unknown || !l.step?.isConstant || l.step.constant !== 1) return null;
   const enclosing: LoopFact[] = [];
   for (let p = l.parent; p !== null; p = loops[p]?.parent ?? null) if (loops[p]) enclosing.push(loops[p]);
-  // an enclosing loop counting up from 0 or more: its variable stays below its start plus its count
+  // an enclosing loop counting up from 0 or more: its variable reaches at most its start plus (count - 1) steps
   const upward = (o: LoopFact) => !!o.init?.isConstant && o.init.constant >= 0 && !!o.step?.isConstant && o.step.constant > 0;
   const startsAtLeast0 = l.init.constant >= 0 && [...l.init.symbols()].every((s) => enclosing.some((o) => o.symbol === s && upward(o)) && l.init!.coefficient(s).isConstant && l.init!.coefficient(s).constant >= 0);
   if (!startsAtLeast0) return null;
   const outer = enclosing.find((o) => o.variable !== null && o.variable === l.bound?.trim() && upward(o));
   const outerTrips = outer ? constantTrip(outer, constants) : null;
-  if (outer && outerTrips !== null) return outer.init!.constant + outerTrips + (l.inclusive ? 1 : 0);
+  if (outer && outerTrips !== null) return Math.max(0, outer.init!.constant + (outerTrips - 1) * outer.step!.constant - l.init.constant) + (l.inclusive ? 1 : 0);
   const bound = constantValue(l.bound, constants);
   return bound === null ? null : bound + (l.inclusive ? 1 : 0);
 }

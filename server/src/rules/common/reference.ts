@@ -22,19 +22,25 @@ export const isReferenceOracle = (functionName: string): boolean =>
 // (a host function named as the unfused baseline of a fused twin, which fusion/elementwise-chain leaves alone)
 export { isUnfusedBaseline } from '../../core/baselines';
 
-/** A pytest test function (`test_bwd_correctness`, `testSoftmax`) in a Python file: its host code builds data and checks results. */
-export const isPythonTest = (functionName: string): boolean => /^test(?:_|[A-Z]|$)/.test(functionName);
+/** A test function by name (pytest's `test_bwd_correctness`, `testSoftmax`; C's `test_gpu_accuracy` driver): it builds data and checks results. */
+export const isTestName = (functionName: string): boolean => /^test(?:_|[A-Z]|$)/.test(functionName);
 
 /** Calls that compare a kernel's output with the expected one (`torch.allclose`, `torch.testing.assert_close`, `np.testing.assert_allclose`). */
 const PYTHON_COMPARE = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose|assert_array_almost_equal)$/;
 
 /**
  * Python host code nobody tunes: a test, the eager version a kernel is checked against (`naive_recurrent_rwkv6`,
- * `naive_chunk_gla`, a puzzle book's `flashatt_spec`), or a function that compares results (`torch.allclose(out, ref)`):
+ * `naive_chunk_gla`, a puzzle book's `flashatt_spec`), or a function that returns or asserts a comparison of results (`torch.allclose(out, ref)`):
  * its eager math is the expected side. (A CUDA `naive_matmul` kernel is the code to improve: this reads Python host functions only.)
  */
 export const isPythonOracle = (fn: FunctionFacts): boolean =>
-  isPythonTest(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|(?:^|_)spec(?:_|$)/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name));
+  isTestName(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|_spec$/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && checkedResult(fn.calls, c));
+
+/** A comparison the function returns or asserts (`return torch.allclose(out, ref)`, `assert torch.allclose(...)`), not a loop's convergence test. */
+function checkedResult(calls: readonly CallFact[], c: CallFact): boolean {
+  const parent = c.parent !== undefined ? calls[c.parent] : undefined;
+  return !!parent && (parent.form === 'return' || parent.name === 'assert');
+}
 
 /** A Python function under `@torch.compile` (`@torch.compile()`, `@torch.compile(mode="max-autotune")`): Inductor fuses its pointwise ops into their producers, so the fusion rules leave it alone. */
 export const compiledByTorch = (fn: FunctionFacts): boolean => !!fn.decorators?.some((d) => /^(?:torch\.)?compile(?:\(|$)/.test(d));
@@ -58,8 +64,6 @@ const FILE_IO = /^(?:std::)?(?:fopen|fdopen|fprintf|fwrite|fputs|fread|fscanf|fg
 const CHECK_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
 /** The CPU twin of a GPU kernel, in a file with kernels: `sgemm_naive_cpu`, `gemvCPU`, `cpu_gemm`, `sumArraysOnHost`, `matmul_host`. */
 const CPU_TWIN = /cpu|CPU|Cpu|OnHost|(?:^|_)host(?:_|$)|^host[A-Z]|Host$/;
-/** A test driver by name (`test_gpu_accuracy`, `testGemm`): it builds data, runs the code under test and checks the result. */
-const TEST_DRIVER = /^test(?:_|[A-Z])/;
 /** A name that holds expected results (`C_ref`, `ref`, `expected`, `out_cpu`): the reference side of a check. */
 export const isExpectedOutput = (name: string): boolean => EXPECTED_OUTPUT.test(name);
 
@@ -122,7 +126,7 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
     for (const call of caller.calls) if (hosts.has(call.name) && call.name !== caller.name) (sites.get(call.name) ?? sites.set(call.name, []).get(call.name)!).push({ caller, call });
   const names = new Set(functions.map((f) => f.name));
   for (const name of hosts.keys()) {
-    if (isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || TEST_DRIVER.test(name) || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name)) || hasSimdTwin(name, names)) {
+    if (isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || isTestName(name) || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name)) || hasSimdTwin(name, names)) {
       out.add(name);
       continue;
     }

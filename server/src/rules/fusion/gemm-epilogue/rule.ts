@@ -86,11 +86,14 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
   calls.forEach((c, i) => {
     const g = gemmOf(c, kernels, hosts);
     if (!g) return;
-    // the unfused arm beside one that calls the same GEMM with nothing after it (`if (gelu_fusion < 1) { gemm(pre, ...);
-    // gelu(out, pre); } else gemm(out, ..., pre_gelu)`): the other arm fuses the epilogue, this one is its fallback
+    // the unfused arm beside one that calls the same GEMM straight into the buffer this arm's pass produces, with nothing
+    // after it (`if (gelu_fusion < 1) { gemm(pre, ...); gelu(out, pre); } else gemm(out, ..., pre_gelu)`): the other arm
+    // fuses the epilogue, this one is its fallback (an optional bias arm, `else gemm(C, ...)` into the same C, is not)
+    const passInto = (buffer: string) => calls.some((x) => x.kind === 'launch' && before(c, x) && !neverTogether(x.scopes, c.scopes) && x.argRoots.includes(g.output) && x.argRoots.includes(buffer));
     const fusedTwin = calls.some((o) => {
       const t = o !== c && o.name === c.name && neverTogether(o.scopes, c.scopes) ? gemmOf(o, kernels, hosts) : null;
-      return !!t && !calls.some((x) => before(o, x) && x.kind === 'launch' && x.argRoots.includes(t.output) && !neverTogether(x.scopes, o.scopes));
+      return !!t && t.output !== g.output && passInto(t.output) &&
+        !calls.some((x) => before(o, x) && x.kind === 'launch' && x.argRoots.includes(t.output) && !neverTogether(x.scopes, o.scopes));
     });
     if (fusedTwin) return;
     // arms of one `if`/`else` after the GEMM are alternatives: a batch norm in one arm does not hide the bias kernel in the other

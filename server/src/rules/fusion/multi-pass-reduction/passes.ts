@@ -32,6 +32,8 @@ export interface Pass {
   helper?: string;
   /** The pass stores row data (the output sweep), besides reading. */
   writes: boolean;
+  /** The pass's loop, where it is one of the kernel's own. */
+  loop?: number;
 }
 
 /** Two passes that can both run in one thread: not in different arms of one if/else (a full block and its remainder). */
@@ -57,6 +59,12 @@ function privateLoop(l: LoopFact, triton: boolean): boolean {
   if (triton) return true;
   if (!l.init || !l.step || l.init.unknown || l.step.unknown) return false;
   return !dependsOnLane(l.init) && !dependsOnLane(l.step) && !l.step.dependsOn((s) => s.startsWith('blockDim.'));
+}
+
+/** A row's max in the first loop and a sum of exp in the second (`tl.exp(x - m)`): the pair the online form merges. */
+function maxThenExp(fn: FunctionFacts, first: Pass, second: Pass): boolean {
+  const calls = (p: Pass, name: RegExp) => p.loop !== undefined && fn.calls.some((c) => c.loops.includes(p.loop!) && name.test(c.qualified ?? c.name));
+  return calls(first, /(?:^|\.)(?:max|maximum)$/) && calls(second, /(?:^|\.)exp2?$/);
 }
 
 /** The index with loop symbols renamed (and Triton lanes named by their axis), so the same element in two passes compares equal. */
@@ -144,7 +152,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     const loopId = at >= 0 ? a.loops[at] : undefined;
     const writes = loopId !== undefined && (accesses.some((s) => s.kind === 'store' && s.loops.includes(loopId)) ||
       fn.calls.some((c) => /(?:^|\.)(?:store|atomic_\w+)$/.test(c.qualified ?? c.name) && c.loops.includes(loopId)));
-    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes, writes, ...(helper ? { helper } : {}) }, loads: new Set(), touched: new Set() }));
+    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes, writes, ...(loopId !== undefined ? { loop: loopId } : {}), ...(helper ? { helper } : {}) }, loads: new Set(), touched: new Set() }));
     const data = `${a.array}[${canonical(idx, a.lanes)}]`;
     entry.touched.add(data);
     if (a.kind !== 'store') entry.loads.add(data);
@@ -160,6 +168,6 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     if (passes.length > best.length) best = passes;
   }
   // (two loops of a kernel with `tl.dot` feed products, a chunked recurrence's stages: not a statistic and its reuse)
-  const reducing = triton && fn.kernelClass !== 'gemm' && best.length === 2 && best.every((p) => !p.writes);
+  const reducing = triton && fn.kernelClass !== 'gemm' && best.length === 2 && best.every((p) => !p.writes) && maxThenExp(fn, best[0], best[1]);
   return best.length >= 3 || reducing ? best : [];
 }

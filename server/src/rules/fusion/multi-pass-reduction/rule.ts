@@ -28,6 +28,7 @@ import { exclusiveArms } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { perFunction, perHost } from '../../common/memo';
+import { positionBefore } from '../../../core/positions';
 import { launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
@@ -124,9 +125,6 @@ function launchPerLevel(host: FunctionFacts, l: Launch): RuleFinding | null {
   };
 }
 
-const startsBefore = (a: CallFact, b: CallFact) =>
-  a.range.start.line < b.range.start.line || (a.range.start.line === b.range.start.line && a.range.start.column < b.range.start.column);
-
 function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const l of launches) {
@@ -151,8 +149,11 @@ function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
         const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l));
         if (!second || second.call.range === first.call.range) continue;
         // the first's output goes through the host between the two (`cudaMemcpy(h_partial, partial, ...)`, finished on
-        // the CPU): the second kernel waits on host work over the whole first pass, and no one kernel can do both
-        if (host.calls.some((c) => c.kind === 'copy' && c.argRoots.some((r) => r !== null && first.writes.has(r)) && startsBefore(first.call, c) && startsBefore(c, second.call))) continue;
+        // the CPU, and what the host made copied up for the second): the second kernel waits on host work over the
+        // whole first pass, and no one kernel can do both
+        const between = host.calls.filter((c) => c.kind === 'copy' && positionBefore(first.call.range.start, c.range.start) && positionBefore(c.range.start, second.call.range.start));
+        const copied = (c: CallFact, way: string, into: (r: string) => boolean) => c.args.some((a) => a.includes(way)) && c.argRoots.some((r) => r !== null && into(r));
+        if (between.some((c) => copied(c, 'DeviceToHost', (r) => first.writes.has(r))) && between.some((c) => copied(c, 'HostToDevice', (r) => second.reads.has(r)))) continue;
         // a sweep of the whole buffer by the whole grid, one partial per block (an L2 norm, a regression's sums): the
         // statistic is the buffer's, and the pass that uses it waits for every block; no row fits one block
         if (gridWidePartials(first, buffer, stats)) continue;

@@ -20,6 +20,7 @@ import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
+import { positionBefore } from '../../../core/positions';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { DEVICE_ALLOCATION } from '../../../core/facts/library';
 import { baseName, visibleCallables } from '../../../core/project';
@@ -78,10 +79,14 @@ function oneValue(c: CallFact): string | null {
  * only logged or collected (`history.push_back(loss)`) is not: reading it later would do.
  */
 function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[]): boolean {
-  // a wait for a value the loop may leave on (a decode loop's next token, copied asynchronously or written to pinned
-  // memory, then `if (next == EOS) break`): the host needs it before the next step. (Beside a synchronous copy, which
-  // waits anyway, the sync is one wait too many.)
-  if (c.kind === 'sync') return !!loop.exits && !inLoop.some((d) => blockingKind(d) === 'copy');
+  // a wait for one value copied back asynchronously that the loop may leave on (a decode loop's next token:
+  // `cudaMemcpyAsync(h_next, d_next, sizeof(int), ...)`, the sync, then `if (next == EOS) break`): the host needs it
+  // before the next step. (Beside a synchronous copy, which waits anyway, the sync is one wait too many; and an exit
+  // with no value read back, an error check's `return`, needs no wait.)
+  if (c.kind === 'sync') {
+    const scalarBack = (d: CallFact) => d.kind === 'copy' && blockingKind(d) === null && /Async$/.test(d.name) && /DeviceToHost/.test(d.args.join()) && /^sizeof\s*\(/.test(d.args[2]?.trim() ?? '') && positionBefore(d.range.start, c.range.start);
+    return !!loop.exits && !inLoop.some((d) => blockingKind(d) === 'copy') && inLoop.some(scalarBack);
+  }
   const v = oneValue(c);
   if (v === null) return false;
   const mentions = (text: string | null | undefined) => !!text && new RegExp(`\\b${v}\\b`).test(text);

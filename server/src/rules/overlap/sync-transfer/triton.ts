@@ -67,7 +67,8 @@ function decidesExit(calls: readonly CallFact[], c: CallFact): boolean {
  */
 function hostTensorRead(calls: readonly CallFact[], c: CallFact): boolean {
   if (c.kind !== 'copy' || c.form !== 'method' || !c.args[0]) return false;
-  const madeOnHost = (d: CallFact, text: string) => d.form === 'call' && DEVICE_FACTORY.test(d.qualified ?? d.name) && !onDevice(d) && text.trim().startsWith(`${d.qualified ?? d.name}(`);
+  // (`torch.zeros_like(x)` takes `x`'s device: not a host tensor)
+  const madeOnHost = (d: CallFact, text: string) => d.form === 'call' && DEVICE_FACTORY.test(d.qualified ?? d.name) && !/_like$/.test(d.qualified ?? d.name) && !onDevice(d) && text.trim().startsWith(`${d.qualified ?? d.name}(`);
   const at = calls.indexOf(c);
   if (calls.some((d) => d.parent === at && madeOnHost(d, c.args[0]))) return true;
   const root = c.argRoots[0];

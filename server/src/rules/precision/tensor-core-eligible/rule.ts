@@ -34,8 +34,7 @@ const FP32 = (t: string | null) => t === 'float' || t === 'const float';
 const BASELINE_DRIVER = /^(?:main|test\w*|\w+_test|bench\w*|\w*_bench(?:mark)?)$/i;
 
 function checkKernel(fn: FunctionFacts): RuleFinding[] {
-  // (a demo size at every launch, a 64 x 128 x 10 product: launch-bound, no tile to fill)
-  if (!fn.isKernel || isReferenceOracle(fn.name) || fn.smallProblem) return [];
+  if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   if (fn.calls.some((c) => TENSOR_CORE_CALL.test(c.name))) return [];
   const operand = (a: AccessFact) => FP32(a.elemType) && !a.elemAlternatives && a.space !== 'constant';
   const g = gemmLoop(fn, operand) ?? outerProductLoop(fn, operand);
@@ -104,7 +103,8 @@ export const rule: Rule = {
     if (facts.language === 'triton') return tritonTensorCore(facts);
     // a set-up function that creates a handle and puts it in a tensor-op mode (or asks for pedantic fp32) covers the file;
     // so does a mode it picks at run time (`enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH` kept in a variable)
-    const chosenMode = (mode: string) => TENSOR_MODE.test(mode) || !/^\s*CUBLAS_\w+\s*$/.test(mode);
+    // (a variable, not an enum or flags such as `CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION`)
+    const chosenMode = (mode: string) => TENSOR_MODE.test(mode) || (/^\s*[A-Za-z_][\w.>-]*\s*$/.test(mode) && !/^\s*CUBLAS_/.test(mode));
     const handleSetUp = facts.functions.some(
       (f) =>
         f.calls.some((c) => c.name === 'cublasSetMathMode' && /CUBLAS_PEDANTIC_MATH/.test(c.args[1] ?? '')) ||

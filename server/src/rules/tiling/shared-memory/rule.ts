@@ -168,8 +168,7 @@ const tapLoop = (l: LoopFact): boolean => l.bound !== null && KERNEL_TAPS.test(l
 
 function check(fn: FunctionFacts): RuleFinding[] {
   // one block per launch (`<<<1, 256>>>`, a 4×4 demo image): its operands sit in L1 already; launching more blocks comes first
-  // (nor do a demo size's, at every launch: a 64 x 128 x 10 product is launch-bound)
-  if (!fn.isKernel || fn.shared.length > 0 || fn.singleBlock || fn.smallProblem) return [];
+  if (!fn.isKernel || fn.shared.length > 0 || fn.singleBlock) return [];
   // a reference kept to check the tuned kernels against (`gemm_ref`, `warmup_*`): simple on purpose
   if (isReferenceOracle(fn.name)) return [];
   const usedAxes = AXES.filter((axis) => fn.accesses.some((a) => a.space === 'global' && a.indices.some((p) => p.dependsOn((s) => s === axis))));
