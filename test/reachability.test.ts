@@ -230,11 +230,19 @@ __global__ void never_launched(T *out, const T *x, int n) {
   assert.ok(where('scale_t').includes('vectorization/vector-memory-access'), 'the instantiated launcher\'s kernel is checked');
 });
 
-test('a file used only for a helper beside its GPU code (a timer another file calls): the launchers nothing calls yet are new code, advised on', () => {
+test('a file used only for a helper beside its GPU code (a timer another file calls): the launchers nothing calls yet are new code, advised on; a CPU function nothing calls is still not reached', () => {
   const kernels = `double gettime() { return 0.0; }
 ${SCALE('scale_kernel')}
 void scale_gpu(float *out, const float *x, float s, int n) {
   scale_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+}
+void old_matmul(const float *A, const float *B, float *C, int n) {
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) {
+      float s = 0.f;
+      for (int k = 0; k < n; k++) s += A[i * n + k] * B[k * n + j];
+      C[i * n + j] = s;
+    }
 }
 `;
   const user = `double gettime();
@@ -242,5 +250,6 @@ void report(double t0) { printf("%f\\n", gettime() - t0); }
 `;
   const { where, unreached } = check({ 'src/train_cuda.cu': kernels, 'src/report.c': user });
   assert.ok(where('scale_kernel').includes('vectorization/vector-memory-access'));
-  assert.deepEqual(unreached, []);
+  assert.deepEqual(where('old_matmul'), []);
+  assert.deepEqual(unreached, ['old_matmul']);
 });
