@@ -174,10 +174,10 @@ function stride(a: AccessFact, l: LoopFact): string {
 
 /**
  * A single loop (no loop around or inside it) whose every load reads a buffer a device-to-host copy of the function
- * filled before it, in a function that launches kernels: one pass over results (an O(n²) loop over them is work).
+ * filled before it: one pass over the GPU's results (an O(n²) loop over them is work).
  */
 function sumsReadBack(fn: FunctionFacts, l: LoopFact, loads: readonly AccessFact[]): boolean {
-  if (!loads.length || l.parent !== null || fn.loops.some((x) => x.parent === l.id) || !fn.calls.some((c) => c.kind === 'launch')) return false;
+  if (!loads.length || l.parent !== null || fn.loops.some((x) => x.parent === l.id)) return false;
   const filled = new Set(fn.calls.filter((c) => c.kind === 'copy' && /DeviceToHost/.test(c.args.join()) && c.range.start.line < l.headerRange.start.line).map((c) => (c.args[0] ?? '').replace(/\s+/g, '')));
   return loads.every((a) => filled.has(a.array.replace(/\s+/g, '')));
 }
