@@ -75,8 +75,9 @@ function oneValue(c: CallFact): string | null {
 
 /**
  * A scalar the loop needs to go on: a frontier's size or a convergence flag read back to decide
- * whether to stop (the loop leaves early, or tests it) or how wide the next launch is. A value
- * only logged or collected (`history.push_back(loss)`) is not: reading it later would do.
+ * whether to stop (the loop leaves early, or tests it) or how wide the next launch is, and the sync
+ * that waits for one copied back asynchronously in a loop that can leave early. A value only logged
+ * or collected (`history.push_back(loss)`) is not: reading it later would do.
  */
 function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[]): boolean {
   // a wait for one value copied back asynchronously that the loop may leave on (a decode loop's next token:
