@@ -40,3 +40,12 @@ test('a moved facts object remembers where it came from, one step back only', ()
   assert.equal(movedFrom(f2)?.delta, 1);
   assert.equal(movedFrom(f1), undefined, 'the chain is cut: typing line after line keeps one old version, not all');
 });
+
+test('facts moved back to where they were derived are the facts derived there, the same object', () => {
+  const f0 = { name: 'k', range: range(10, 20) } as unknown as FunctionFacts;
+  const f1 = movedFacts(f0, 1, { first: 10, last: 20 })!;
+  assert.equal(movedFacts(f1, -1, { first: 11, last: 21 }), f0, 'a line typed above, then deleted');
+  const f2 = movedFacts(f1, 2, { first: 11, last: 21 })!;
+  assert.deepEqual(f2.range, range(13, 23));
+  assert.equal(movedFacts(f2, -3, { first: 13, last: 23 }), f0, 'however many moves in between');
+});

@@ -78,13 +78,23 @@ export function movedBy<T>(value: T, delta: number, lines: readonly Lines[]): T 
   return outside ? null : out;
 }
 
-/** A function's facts `delta` lines down (up when negative), or null when they hold positions outside the function's lines. */
+/** The facts a moved facts object was first derived as, and how many lines it has moved from there since. */
+const roots = new WeakMap<FunctionFacts, { root: FunctionFacts; delta: number }>();
+
+/**
+ * A function's facts `delta` lines down (up when negative), or null when they hold positions outside the function's
+ * lines. Moved back to where they were derived (a line typed above, then deleted), they are the facts derived there:
+ * the same object, whose findings every cache still holds.
+ */
 export function movedFacts(facts: FunctionFacts, delta: number, lines: Lines): FunctionFacts | null {
+  const r = roots.get(facts);
+  if (r && r.delta + delta === 0) return r.root;
   const out = movedBy(facts, delta, [lines]);
   if (out && out !== facts) {
     origins.set(out, { from: facts, delta });
     // (one step back is all the caches ask for: a function moved by every line typed above it must not keep them all)
     origins.delete(facts);
+    roots.set(out, r ? { root: r.root, delta: r.delta + delta } : { root: facts, delta });
   }
   return out;
 }
