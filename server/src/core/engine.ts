@@ -302,8 +302,8 @@ function uniqueFixes(fixes: Fix[]): Fix[] {
 export function looksBinary(text: string): boolean {
   const head = text.slice(0, 8192);
   if (head.includes('\u0000')) return true;
-  let bad = 0;
-  for (const ch of head) if (ch === '\uFFFD') bad++;
+  let bad = 0; // (counted by search: a server asks on every edit)
+  for (let at = head.indexOf('\uFFFD'); at !== -1; at = head.indexOf('\uFFFD', at + 1)) bad++;
   return head.length > 0 && bad / head.length > 0.1;
 }
 
