@@ -1,11 +1,13 @@
-// The stdio writer's JSON encoder: a publish joins each diagnostic's kept bytes, and must
-// say exactly what JSON.stringify says; every other message is encoded as vscode-jsonrpc does.
+// The stdio writer: a publish joins each diagnostic's kept bytes, and must say exactly what
+// JSON.stringify says; every other message is encoded as vscode-jsonrpc does; what it writes
+// is read back by vscode-jsonrpc's reader, message after message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonEncoder } from '../../server/src/lsp/wire';
+import { PassThrough } from 'node:stream';
+import { StreamMessageReader, type Message } from 'vscode-languageserver/node';
+import { StdioMessageWriter, messageParts } from '../../server/src/lsp/wire';
 
-const utf8 = { charset: 'utf-8' as const };
-const text = async (msg: object) => Buffer.from(await jsonEncoder.encode(msg as never, utf8)).toString('utf8');
+const text = async (msg: object) => Buffer.concat(messageParts(msg as Message)).toString('utf8');
 
 const diagnostic = (line: number, message: string) => ({
   range: { start: { line, character: 2 }, end: { line, character: 9 } },
@@ -38,4 +40,22 @@ test('other messages, and publishes with fields the fast path does not know, are
   assert.equal(await text(hover), JSON.stringify(hover));
   const extra = { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params: { uri: 'file:///w/a.cu', diagnostics: [diagnostic(0, 'x')], extra: 1 } };
   assert.equal(await text(extra), JSON.stringify(extra));
+});
+
+test('the writer frames each message with its length, and a reader reads them back in order', async () => {
+  const pipe = new PassThrough();
+  const writer = new StdioMessageWriter(pipe);
+  const reader = new StreamMessageReader(pipe);
+  const read: Message[] = [];
+  const all = new Promise<void>((done) => reader.listen((m) => read.push(m) === 3 && done()));
+  const sent = [
+    { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params: { uri: 'file:///w/ä.cu', version: 2, diagnostics: [diagnostic(3, 'ünïcode'), diagnostic(4, 'x')] } },
+    { jsonrpc: '2.0', id: 1, result: null },
+    { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params: { uri: 'file:///w/a.cu', diagnostics: [] } },
+  ];
+  for (const m of sent) await writer.write(m as Message);
+  await all;
+  assert.deepEqual(read, JSON.parse(JSON.stringify(sent)));
+  reader.dispose();
+  writer.dispose();
 });
