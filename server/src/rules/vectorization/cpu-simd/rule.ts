@@ -453,9 +453,17 @@ export const rule: Rule = {
     const elsewhere = declaredElsewhere(facts.declaredOnly ?? [], local);
     const hot = calledInLoops(facts.functions);
     const hotKey = [...hot].map(([k, v]) => `${k}${v ? '+' : '-'}`).join(',');
-    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, hot, elsewhere, `${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}`));
+    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}`);
+    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, hot, elsewhere, fileKey));
   },
 };
+
+/**
+ * The file's key (it names every function of the file), the last one's string while its text is the same: each
+ * function's cached findings are then matched by reference, not by comparing the whole text again.
+ */
+let lastKey = '';
+const keptKey = (key: string): string => (key === lastKey ? lastKey : (lastKey = key));
 
 /** A call's function name without its object or scope (`obj.f`, `p->f`, `ns::f`: `f`); every call of the file, on every edit. */
 const calleeName = boundedMemo((name: string): string => name.replace(/^.*(?:\.|->|::)/, ''), 10_000);
