@@ -140,7 +140,8 @@ export class FactsCache {
       const facts = movedFacts(e.facts, delta, { first: rows.first - delta, last: rows.last - delta });
       if (!facts) continue;
       this.taken.add(w); // (two functions of the same text take one each)
-      this.set(where, text, facts);
+      this.entries.set(where, { text: e.text, facts, reason: undefined }); // (with the entry's own copy of the text)
+      this.used.add(where);
       return facts;
     }
     return undefined;
