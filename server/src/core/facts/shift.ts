@@ -99,6 +99,17 @@ export function movedFacts(facts: FunctionFacts, delta: number, lines: Lines): F
   return out;
 }
 
+/**
+ * What `memo` keeps for `f`, an answer that holds no position: a copy of `f` moved by whole lines has its
+ * original's (the two differ in positions only), kept for it too; undefined when neither has one.
+ */
+export function keptAcrossMoves<V>(memo: WeakMap<FunctionFacts, V>, f: FunctionFacts): V | undefined {
+  let v = memo.get(f);
+  const m = v === undefined ? movedFrom(f) : undefined;
+  if (m && (v = memo.get(m.from)) !== undefined) memo.set(f, v);
+  return v;
+}
+
 /** Whether some text of a finding quotes a line number (`softmax (line 96)`), which a move would leave stale. */
 const QUOTES_A_LINE = /\blines? \d/;
 

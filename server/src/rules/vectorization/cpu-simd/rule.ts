@@ -38,6 +38,7 @@ import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { checkCpu } from '../../memory/uncoalesced-access/cpu';
 import { boundedMemo } from '../../../core/bounded-memo';
+import { keptAcrossMoves } from '../../../core/facts/shift';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
 const SIMD_PRAGMA = /^(?:omp\s+(?:(?:parallel\s+)?for\s+)?simd\b|omp\s+declare\s+simd|simd\b|ivdep\b|GCC\s+ivdep\b|clang\s+loop\s+vectorize\s*\(\s*(?:enable|assume_safety)|vector\b)/;
@@ -374,7 +375,7 @@ const at = (r: { start: { line: number; column: number } }): string => `${r.star
 
 /** Vectorized by hand: intrinsics, vector-register types, or a hand-vectorized routine. */
 const byHand = (fn: FunctionFacts): boolean => {
-  let known = handVectorized.get(fn);
+  let known = keptAcrossMoves(handVectorized, fn);
   if (known === undefined) {
     known = fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type));
     handVectorized.set(fn, known);
