@@ -939,8 +939,11 @@ export class Engine {
     // code nothing in the project launches or calls: nobody runs it; those it silences are listed
     // (findings name their function: a name any reached function also has, an overload, stays reported)
     const unreached = this.unreached(facts, text);
-    const reachedNames = new Set(facts.functions.filter((g) => !unreached.has(g)).map((g) => g.name));
-    const dead = new Map([...unreached].filter((f) => !reachedNames.has(f.name)).map((f) => [f.name, f] as const));
+    const dead = new Map<string, FunctionFacts>();
+    if (unreached.size) {
+      const reachedNames = new Set(facts.functions.filter((g) => !unreached.has(g)).map((g) => g.name));
+      for (const f of unreached) if (!reachedNames.has(f.name)) dead.set(f.name, f);
+    }
     const silenced = new Set<string>();
     const keep = (f: Finding) => {
       if (facts.notTuned) return; // a reference implementation, or kernel source for a run-time compiler
