@@ -1,6 +1,6 @@
-// The stdio writer: a publish joins each diagnostic's kept bytes, and must say exactly what
-// JSON.stringify says; every other message is encoded as vscode-jsonrpc does; what it writes
-// is read back by vscode-jsonrpc's reader, message after message.
+// The stdio writer: a publish joins each diagnostic's kept bytes, and must say what
+// JSON.stringify says (in ASCII: other characters as escapes); every other message is encoded
+// as vscode-jsonrpc does; what it writes is read back by vscode-jsonrpc's reader, message after message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
@@ -19,11 +19,14 @@ const diagnostic = (line: number, message: string) => ({
   relatedInformation: [{ location: { uri: 'file:///w/a b.cu', range: { start: { line: 1, character: 0 }, end: { line: 1, character: 3 } } }, message: 'the loop' }],
 });
 
-test('a publish encodes to the same JSON as JSON.stringify, with or without a version, non-ASCII text included', async () => {
-  const diagnostics = [diagnostic(3, '`out[x * rows + y]`: threads `rows` elements apart — 32 sectors'), diagnostic(7, 'ünïcode "quoted" \\ and\nnewline')];
+test('a publish encodes to the value JSON.stringify writes, in ASCII, with or without a version, non-ASCII text included', async () => {
+  const diagnostics = [diagnostic(3, '`out[x * rows + y]`: threads `rows` elements apart — 32 sectors, 2× the bytes'), diagnostic(7, 'ünïcode "quoted" \\ and\nnewline 😀')];
   for (const params of [{ uri: 'file:///w/a b.cu', version: 4, diagnostics }, { uri: 'file:///w/a.cu', diagnostics }, { uri: 'file:///w/a.cu', version: 5, diagnostics: [] }]) {
     const msg = { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params };
-    assert.equal(await text(msg), JSON.stringify(msg));
+    const json = await text(msg);
+    assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(msg)));
+    assert.match(json, /^[\x20-\x7e]*$/, 'ASCII only: a client reads it as one-byte text');
+    assert.equal(json, JSON.stringify(msg).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   }
 });
 

@@ -14,15 +14,21 @@ const TAIL = Buffer.from(']}}');
 /** Encoded diagnostics by object (a diagnostic object is never changed once sent). */
 const encoded = new WeakMap<object, Buffer>();
 
+/**
+ * JSON with each character past ASCII written as its `\u` escape: the same value, in bytes a client decodes as
+ * one-byte text (a message's `×` would make the whole publish two-byte text, twice the memory to read it into).
+ */
+const asciiJson = (json: string): string => json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function diagnosticBytes(d: object): Buffer {
   let b = encoded.get(d);
-  if (!b) encoded.set(d, (b = Buffer.from(JSON.stringify(d), 'utf8')));
+  if (!b) encoded.set(d, (b = Buffer.from(asciiJson(JSON.stringify(d)), 'latin1')));
   return b;
 }
 
 function publishParts(params: { uri: unknown; version?: unknown; diagnostics: object[] }): Buffer[] {
   const version = params.version === undefined ? '' : `"version":${JSON.stringify(params.version)},`;
-  const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","method":"${PUBLISH}","params":{"uri":${JSON.stringify(params.uri)},${version}"diagnostics":[`, 'utf8')];
+  const parts: Buffer[] = [Buffer.from(asciiJson(`{"jsonrpc":"2.0","method":"${PUBLISH}","params":{"uri":${JSON.stringify(params.uri)},${version}"diagnostics":[`), 'latin1')];
   params.diagnostics.forEach((d, i) => {
     if (i) parts.push(COMMA);
     parts.push(diagnosticBytes(d));
@@ -36,7 +42,7 @@ const isPublish = (msg: Message): msg is Message & { params: { uri: unknown; ver
   return m.method === PUBLISH && !!m.params && Array.isArray(m.params.diagnostics) && Object.keys(m.params).every((k) => k === 'uri' || k === 'version' || k === 'diagnostics');
 };
 
-/** A message's JSON, in pieces that joined are JSON.stringify's bytes. */
+/** A message's JSON, in pieces that joined read as JSON.stringify's (a publish's in ASCII). */
 export function messageParts(msg: Message): Buffer[] {
   return isPublish(msg) ? publishParts(msg.params) : [Buffer.from(JSON.stringify(msg), 'utf8')];
 }
