@@ -3,7 +3,7 @@
 // the one it came from.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { movedBy, movedFacts, movedFindings, movedFrom } from '../server/src/core/facts/shift';
+import { keptAcrossMoves, movedBy, movedFacts, movedFindings, movedFrom } from '../server/src/core/facts/shift';
 import type { FunctionFacts } from '../server/src/core/facts/model';
 
 const range = (a: number, b: number) => ({ start: { line: a, column: 2 }, end: { line: b, column: 5 } });
@@ -39,4 +39,26 @@ test('a moved facts object remembers where it came from, one step back only', ()
   assert.equal(movedFrom(f2)?.from, f1);
   assert.equal(movedFrom(f2)?.delta, 1);
   assert.equal(movedFrom(f1), undefined, 'the chain is cut: typing line after line keeps one old version, not all');
+});
+
+test('facts moved back to where they were derived are the facts derived there, the same object', () => {
+  const f0 = { name: 'k', range: range(10, 20) } as unknown as FunctionFacts;
+  const f1 = movedFacts(f0, 1, { first: 10, last: 20 })!;
+  assert.equal(movedFacts(f1, -1, { first: 11, last: 21 }), f0, 'a line typed above, then deleted');
+  const f2 = movedFacts(f1, 2, { first: 11, last: 21 })!;
+  assert.deepEqual(f2.range, range(13, 23));
+  assert.equal(movedFacts(f2, -3, { first: 13, last: 23 }), f0, 'however many moves in between');
+});
+
+test('an answer that holds no position, kept for a facts object, is its moved copies\' answer too', () => {
+  const memo = new WeakMap<FunctionFacts, boolean>();
+  const f0 = { name: 'k', range: range(10, 20) } as unknown as FunctionFacts;
+  const other = { name: 'j', range: range(30, 40) } as unknown as FunctionFacts;
+  memo.set(f0, true);
+  // (asked on each version, as the rules ask: a copy moved again remembers only the one before it)
+  const f1 = movedFacts(f0, 1, { first: 10, last: 20 })!;
+  assert.equal(keptAcrossMoves(memo, f1), true);
+  const f2 = movedFacts(f1, 1, { first: 11, last: 21 })!;
+  assert.equal(keptAcrossMoves(memo, f2), true, 'kept for f1 on the way');
+  assert.equal(keptAcrossMoves(memo, other), undefined);
 });

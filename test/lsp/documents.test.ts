@@ -79,3 +79,27 @@ test("an edit of a template's parameter list re-reads the function: its facts ar
   assert.deepEqual(analyse(), fresh());
   od.dropTree();
 });
+
+test('an export macro or __align__ typed into an open document is read away as in a fresh parse, and deleted, read as written', async () => {
+  const engine = await Engine.create(['cuda']);
+  const od = open('struct Plain { int a; };\n\n__global__ void k(float* a) {\n  a[threadIdx.x] = 0.f;\n}\n');
+  const tree = () => od.reparse(engine.parsers).rootNode.toString();
+  const fresh = () => {
+    const t = engine.parsers.parse('cuda', od.text);
+    const s = t.rootNode.toString();
+    t.delete();
+    return s;
+  };
+  assert.equal(tree(), fresh());
+  const edits: [string, number][] = [['class OPENMM_EXPORT Force : public Base {\n};\n', 2], ['  __shared__ __align__(16) float s[32];\n', 4]];
+  let version = 2;
+  for (const [text, line] of edits) {
+    od.applyChanges([{ range: { start: { line, character: 0 }, end: { line, character: 0 } }, text }], version++);
+    assert.equal(tree(), fresh(), text);
+  }
+  for (const [text, line] of edits.reverse()) {
+    od.applyChanges([{ range: { start: { line, character: 0 }, end: { line: line + text.split('\n').length - 1, character: 0 } }, text: '' }], version++);
+    assert.equal(tree(), fresh(), `without ${text}`);
+  }
+  od.dropTree();
+});

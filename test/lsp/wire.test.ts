@@ -1,11 +1,13 @@
-// The stdio writer's JSON encoder: a publish joins each diagnostic's kept bytes, and must
-// say exactly what JSON.stringify says; every other message is encoded as vscode-jsonrpc does.
+// The stdio writer: a publish joins each diagnostic's kept bytes, and must say what
+// JSON.stringify says (in ASCII: other characters as escapes); every other message is encoded
+// as vscode-jsonrpc does; what it writes is read back by vscode-jsonrpc's reader, message after message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonEncoder } from '../../server/src/lsp/wire';
+import { PassThrough } from 'node:stream';
+import { StreamMessageReader, type Message } from 'vscode-languageserver/node';
+import { StdioMessageWriter, messageParts } from '../../server/src/lsp/wire';
 
-const utf8 = { charset: 'utf-8' as const };
-const text = async (msg: object) => Buffer.from(await jsonEncoder.encode(msg as never, utf8)).toString('utf8');
+const text = async (msg: object) => Buffer.concat(messageParts(msg as Message)).toString('utf8');
 
 const diagnostic = (line: number, message: string) => ({
   range: { start: { line, character: 2 }, end: { line, character: 9 } },
@@ -17,11 +19,14 @@ const diagnostic = (line: number, message: string) => ({
   relatedInformation: [{ location: { uri: 'file:///w/a b.cu', range: { start: { line: 1, character: 0 }, end: { line: 1, character: 3 } } }, message: 'the loop' }],
 });
 
-test('a publish encodes to the same JSON as JSON.stringify, with or without a version, non-ASCII text included', async () => {
-  const diagnostics = [diagnostic(3, '`out[x * rows + y]`: threads `rows` elements apart — 32 sectors'), diagnostic(7, 'ünïcode "quoted" \\ and\nnewline')];
+test('a publish encodes to the value JSON.stringify writes, in ASCII, with or without a version, non-ASCII text included', async () => {
+  const diagnostics = [diagnostic(3, '`out[x * rows + y]`: threads `rows` elements apart — 32 sectors, 2× the bytes'), diagnostic(7, 'ünïcode "quoted" \\ and\nnewline 😀')];
   for (const params of [{ uri: 'file:///w/a b.cu', version: 4, diagnostics }, { uri: 'file:///w/a.cu', diagnostics }, { uri: 'file:///w/a.cu', version: 5, diagnostics: [] }]) {
     const msg = { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params };
-    assert.equal(await text(msg), JSON.stringify(msg));
+    const json = await text(msg);
+    assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(msg)));
+    assert.match(json, /^[\x20-\x7e]*$/, 'ASCII only: a client reads it as one-byte text');
+    assert.equal(json, JSON.stringify(msg).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   }
 });
 
@@ -38,4 +43,22 @@ test('other messages, and publishes with fields the fast path does not know, are
   assert.equal(await text(hover), JSON.stringify(hover));
   const extra = { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params: { uri: 'file:///w/a.cu', diagnostics: [diagnostic(0, 'x')], extra: 1 } };
   assert.equal(await text(extra), JSON.stringify(extra));
+});
+
+test('the writer frames each message with its length, and a reader reads them back in order', async () => {
+  const pipe = new PassThrough();
+  const writer = new StdioMessageWriter(pipe);
+  const reader = new StreamMessageReader(pipe);
+  const read: Message[] = [];
+  const all = new Promise<void>((done) => reader.listen((m) => read.push(m) === 3 && done()));
+  const sent = [
+    { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params: { uri: 'file:///w/ä.cu', version: 2, diagnostics: [diagnostic(3, 'ünïcode'), diagnostic(4, 'x')] } },
+    { jsonrpc: '2.0', id: 1, result: null },
+    { jsonrpc: '2.0', method: 'textDocument/publishDiagnostics', params: { uri: 'file:///w/a.cu', diagnostics: [] } },
+  ];
+  for (const m of sent) await writer.write(m as Message);
+  await all;
+  assert.deepEqual(read, JSON.parse(JSON.stringify(sent)));
+  reader.dispose();
+  writer.dispose();
 });

@@ -140,7 +140,8 @@ export class FactsCache {
       const facts = movedFacts(e.facts, delta, { first: rows.first - delta, last: rows.last - delta });
       if (!facts) continue;
       this.taken.add(w); // (two functions of the same text take one each)
-      this.set(where, text, facts);
+      this.entries.set(where, { text: e.text, facts, reason: undefined }); // (with the entry's own copy of the text)
+      this.used.add(where);
       return facts;
     }
     return undefined;
@@ -302,8 +303,8 @@ function uniqueFixes(fixes: Fix[]): Fix[] {
 export function looksBinary(text: string): boolean {
   const head = text.slice(0, 8192);
   if (head.includes('\u0000')) return true;
-  let bad = 0;
-  for (const ch of head) if (ch === '\uFFFD') bad++;
+  let bad = 0; // (counted by search: a server asks on every edit)
+  for (let at = head.indexOf('\uFFFD'); at !== -1; at = head.indexOf('\uFFFD', at + 1)) bad++;
   return head.length > 0 && bad / head.length > 0.1;
 }
 
@@ -938,8 +939,11 @@ export class Engine {
     // code nothing in the project launches or calls: nobody runs it; those it silences are listed
     // (findings name their function: a name any reached function also has, an overload, stays reported)
     const unreached = this.unreached(facts, text);
-    const reachedNames = new Set(facts.functions.filter((g) => !unreached.has(g)).map((g) => g.name));
-    const dead = new Map([...unreached].filter((f) => !reachedNames.has(f.name)).map((f) => [f.name, f] as const));
+    const dead = new Map<string, FunctionFacts>();
+    if (unreached.size) {
+      const reachedNames = new Set(facts.functions.filter((g) => !unreached.has(g)).map((g) => g.name));
+      for (const f of unreached) if (!reachedNames.has(f.name)) dead.set(f.name, f);
+    }
     const silenced = new Set<string>();
     const keep = (f: Finding) => {
       if (facts.notTuned) return; // a reference implementation, or kernel source for a run-time compiler

@@ -11,6 +11,7 @@ import { baseType, elementBits } from './facts/ctypes';
 import { baseName } from './project';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
+import { lastTwo } from './bounded-memo';
 
 interface Seen {
   xs: Set<number | null>;
@@ -292,18 +293,19 @@ interface FileLaunches {
   /** unfused baselines a caller picks against a launch of its own (pickedBaselines) */
   baselines: ReadonlySet<string>;
 }
-/** The last file's (an edit inside a kernel leaves every launch fact as it was). */
-let lastLaunches: FileLaunches | null = null;
+/** The last two (an edit inside a kernel leaves every launch fact as it was). */
+const lastLaunches = lastTwo<FileLaunches, FileLaunches>();
 
 function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   const calls: CallFact[] = [];
   const owners: FunctionFacts[] = [];
   for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') (calls.push(c), owners.push(f));
-  const last = lastLaunches;
-  if (last && last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i] && last.owner.get(c) === owners[i])) return last;
+  const kept = lastLaunches.find((last) => last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i] && last.owner.get(c) === owners[i]));
+  if (kept) return kept;
   const owner = new Map(calls.map((c, i) => [c, owners[i]]));
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
-  return (lastLaunches = { calls, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions) });
+  const made = { calls, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions) };
+  return lastLaunches.keep(made, made);
 }
 
 /**
@@ -448,8 +450,10 @@ interface LaunchShape {
  * (an edit inside another function): withLaunchShapes asks it of every kernel on every edit.
  */
 function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyMap<string, Set<string | null>[]>): LaunchShape {
-  const kept = shapes.get(f);
-  if (kept && kept.launches === fl && kept.instantiated === instantiated) return kept.shape;
+  let byKernel = shapes.get(fl);
+  if (!byKernel) shapes.set(fl, (byKernel = new WeakMap()));
+  const kept = byKernel.get(f);
+  if (kept && kept.instantiated === instantiated) return kept.shape;
   const { launches, owner, packed } = fl;
   const seen = launches.get(baseName(f.name));
   let x = seen && seen.xs.size === 1 ? [...seen.xs][0] : null;
@@ -470,10 +474,11 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     values: launchValues(f, seen),
     baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
   };
-  shapes.set(f, { launches: fl, instantiated, shape });
+  byKernel.set(f, { instantiated, shape });
   return shape;
 }
-const shapes = new WeakMap<FunctionFacts, { launches: FileLaunches; instantiated: ReadonlyMap<string, Set<string | null>[]>; shape: LaunchShape }>();
+/** (by the launches they were read from: an edit undone gives back the last launches but one, and their shapes) */
+const shapes = new WeakMap<FileLaunches, WeakMap<FunctionFacts, { instantiated: ReadonlyMap<string, Set<string | null>[]>; shape: LaunchShape }>>();
 
 /** The cache key of a kernel's shaped facts: everything put into them. */
 function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): string {

@@ -8,6 +8,7 @@ import { extname } from 'node:path';
 import { grammarPath } from './assets';
 import type { SourceLanguage } from './types';
 import { useBinding } from './mirror';
+import { lineScan } from './line-scans';
 
 export type GrammarName = 'cuda' | 'cpp' | 'python';
 
@@ -114,10 +115,11 @@ export class Parsers {
    * unfinished parse takes the grammar's shared Parser for itself and leaves a fresh one
    * in its place; a parse that finishes in its first slice (an incremental re-parse after
    * an edit, about 1 ms) costs no new Parser. `timeoutMs` counts the time spent in slices.
-   * `text` and `oldTree` must stay as they are until the parse is done or cancelled.
+   * `text` and `oldTree` must stay as they are until the parse is done or cancelled. `lines`, the text's lines when
+   * the caller keeps them across edits (an open document), tell at a glance whether it has a spelling to rewrite.
    */
-  startParse(grammar: GrammarName, source: string, oldTree?: Tree | null, timeoutMs = 2000): SlicedParse {
-    const text = grammar === 'python' ? source : withAlignas(withoutExportMacros(source));
+  startParse(grammar: GrammarName, source: string, oldTree?: Tree | null, timeoutMs = 2000, lines?: readonly string[]): SlicedParse {
+    const text = grammar === 'python' || (lines && !mayRewrite(lines)) ? source : withAlignas(withoutExportMacros(source));
     const shared = this.parsers.get(grammar);
     if (!shared) throw new Error(`the ${grammar} grammar is not loaded`);
     let own: Parser | null = null; // holds the unfinished parse between slices
@@ -177,6 +179,10 @@ export interface SlicedParse {
   /** Milliseconds spent parsing so far, over all slices. */
   readonly spentMs: number;
 }
+
+/** Whether any line has what withoutExportMacros or withAlignas looks for (asked again only of the lines an edit changed). */
+const mayRewrite = lineScan((line) => !line.includes('class ') && !line.includes('struct ') && !line.includes('__align__'), (lines) =>
+  lines.some((line) => line.includes('class ') || line.includes('struct ') || line.includes('__align__')));
 
 /**
  * `class OPENMM_EXPORT Force : public Base {`: an export macro (empty, or `__declspec(...)`

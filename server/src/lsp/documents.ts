@@ -188,7 +188,9 @@ export class OpenDocument {
     if (this.currentTree) return this.currentTree;
     if (this.parsing?.version !== this.doc.version) {
       this.cancelParse();
-      this.parsing = { version: this.doc.version, parse: parsers.startParse(grammarFor(this.language), this.text, this.tree), started: performance.now(), slices: 0 };
+      const kept = this.cache.lines;
+      const lines = kept?.text === this.text ? kept.lines : undefined;
+      this.parsing = { version: this.doc.version, parse: parsers.startParse(grammarFor(this.language), this.text, this.tree, undefined, lines), started: performance.now(), slices: 0 };
     }
     const p = this.parsing;
     let next: Tree | null;

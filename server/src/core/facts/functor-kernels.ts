@@ -3,11 +3,12 @@
 // not modelled at the call, so the kernel looks empty: it is listed as not modelled rather than
 // passing silently for a kernel with nothing to improve.
 import type { FunctionFacts } from './model';
+import { keptAcrossMoves } from './shift';
 
 /** Why a kernel's work is out of sight: it calls a function-object parameter and touches no memory itself; else null. */
 export function functorKernelReason(f: FunctionFacts): string | null {
   // (asked of every function on every edit: an unchanged function keeps its facts object, and its answer)
-  let why = reasons.get(f);
+  let why = keptAcrossMoves(reasons, f);
   if (why === undefined) reasons.set(f, (why = readReason(f)));
   return why;
 }

@@ -35,54 +35,79 @@ export const linesOf = (f: { range: Range }): Lines => ({ first: f.range.start.l
  * something read from elsewhere in the file, which does not move with the function.
  */
 export function movedBy<T>(value: T, delta: number, lines: readonly Lines[]): T | null {
+  // the copies made, by original (an object reached twice is copied once); what holds no position is itself
   const done = new Map<object, unknown>();
   let outside = false;
-  const move = (v: unknown): unknown => {
-    if (outside || v === null || typeof v !== 'object') return v;
+  const inLines = (line: number) => {
+    for (const l of lines) if (line >= l.first && line <= l.last) return true;
+    return false;
+  };
+  const move = (v: object): unknown => {
     const hit = done.get(v);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined || outside) return hit ?? v;
     let out: unknown = v;
     if (Array.isArray(v)) {
       let copy: unknown[] | null = null;
       for (let i = 0; i < v.length; i++) {
-        const x = v[i];
+        const x: unknown = v[i];
         const m = x !== null && typeof x === 'object' ? move(x) : x;
-        if (m !== v[i] && !copy) copy = v.slice(0, i);
-        copy?.push(m);
+        if (copy) copy.push(m);
+        else if (m !== x) (copy = v.slice(0, i)).push(m);
       }
       if (copy) out = copy;
     } else if (Object.getPrototypeOf(v) === Object.prototype) {
       const o = v as Record<string, unknown>;
       if (isPosition(o)) {
-        if (!lines.some((l) => o.line >= l.first && o.line <= l.last)) outside = true;
+        if (!inLines(o.line)) outside = true;
         out = { line: o.line + delta, column: o.column };
       } else {
         let copy: Record<string, unknown> | null = null;
         for (const k in o) {
           const x = o[k];
-          const m = x !== null && typeof x === 'object' ? move(x) : x;
-          if (m !== o[k]) copy ??= { ...o };
-          if (copy) copy[k] = m;
+          if (x === null || typeof x !== 'object') continue;
+          const m = move(x);
+          if (m !== x) (copy ??= { ...o })[k] = m;
         }
         if (copy) out = copy;
       }
     }
-    done.set(v, out);
+    if (out !== v) done.set(v, out);
     return out;
   };
-  const out = move(value) as T;
+  const out = value !== null && typeof value === 'object' ? (move(value) as T) : value;
   return outside ? null : out;
 }
 
-/** A function's facts `delta` lines down (up when negative), or null when they hold positions outside the function's lines. */
+/** The facts a moved facts object was first derived as, and how many lines it has moved from there since. */
+const roots = new WeakMap<FunctionFacts, { root: FunctionFacts; delta: number }>();
+
+/**
+ * A function's facts `delta` lines down (up when negative), or null when they hold positions outside the function's
+ * lines. Moved back to where they were derived (a line typed above, then deleted), they are the facts derived there:
+ * the same object, whose findings every cache still holds.
+ */
 export function movedFacts(facts: FunctionFacts, delta: number, lines: Lines): FunctionFacts | null {
+  const r = roots.get(facts);
+  if (r && r.delta + delta === 0) return r.root;
   const out = movedBy(facts, delta, [lines]);
   if (out && out !== facts) {
     origins.set(out, { from: facts, delta });
     // (one step back is all the caches ask for: a function moved by every line typed above it must not keep them all)
     origins.delete(facts);
+    roots.set(out, r ? { root: r.root, delta: r.delta + delta } : { root: facts, delta });
   }
   return out;
+}
+
+/**
+ * What `memo` keeps for `f`, an answer that holds no position: a copy of `f` moved by whole lines has its
+ * original's (the two differ in positions only), kept for it too; undefined when neither has one.
+ */
+export function keptAcrossMoves<V>(memo: WeakMap<FunctionFacts, V>, f: FunctionFacts): V | undefined {
+  let v = memo.get(f);
+  const m = v === undefined ? movedFrom(f) : undefined;
+  if (m && (v = memo.get(m.from)) !== undefined) memo.set(f, v);
+  return v;
 }
 
 /** Whether some text of a finding quotes a line number (`softmax (line 96)`), which a move would leave stale. */

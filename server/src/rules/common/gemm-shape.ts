@@ -11,6 +11,7 @@
 import { Poly, atomDef, isVarying, symbolKind } from '../../core/affine';
 import type { AccessFact, CallFact, FunctionFacts, LoopFact } from '../../core/facts/model';
 import { LIBRARY_KERNELS } from '../../core/facts/library';
+import { keptAcrossMoves } from '../../core/facts/shift';
 
 export interface GemmLoop {
   loop: LoopFact;
@@ -168,7 +169,7 @@ const gemmCache = new WeakMap<FunctionFacts, boolean>();
 
 /** Is this kernel a GEMM (any element type)? Triton: it calls `tl.dot`. CUDA/C: a k-loop of the shape above. */
 export function isGemmShaped(k: FunctionFacts): boolean {
-  let hit = gemmCache.get(k);
+  let hit = keptAcrossMoves(gemmCache, k);
   if (hit === undefined) {
     hit = k.decorators ? k.kernelClass === 'gemm' : k.kernelClass === 'gemm' && gemmLoop(k, () => true) !== null;
     gemmCache.set(k, hit);

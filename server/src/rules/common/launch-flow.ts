@@ -6,6 +6,7 @@ import { symbolKind, type Poly } from '../../core/affine';
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import { callsThroughWrappers } from '../../core/facts/wrappers';
 import { baseName } from '../../core/project';
+import { keptAcrossMoves } from '../../core/facts/shift';
 
 /**
  * Whether an index reaches rows, not only columns: it moves with the block or program (a
@@ -32,7 +33,7 @@ const uses = new WeakMap<FunctionFacts, ParamUse>();
 const varying = (s: string) => symbolKind(s) !== 'uniform' && symbolKind(s) !== 'dim';
 
 export function paramUse(k: FunctionFacts): ParamUse {
-  let u = uses.get(k);
+  let u = keptAcrossMoves(uses, k);
   if (u) return u;
   u = { read: new Set(), swept: new Set(), written: new Set(), perRow: new Set(), loads: new Map() };
   for (const a of k.accesses) {

@@ -7,6 +7,7 @@ import { bindSymbols, mentionsAny } from '../../core/affine';
 import { COMPARE } from '../../core/facts/loop-forms';
 import { baseName, resolvedLaunches } from '../../core/project';
 import { constantTrip, constantValue, fileConstants } from './file-constants';
+import { lastTwo } from '../../core/bounded-memo';
 
 /** Template parameters bound to integers at every launch of the kernel in its file: `D` of `attn<64><<<...>>>`. */
 export type Bindings = ReadonlyMap<string, number>;
@@ -90,12 +91,12 @@ const NO_LAUNCHES: ReadonlyMap<string, Launch[]> = new Map();
 
 type Launch = { call: CallFact; forwarded: boolean };
 
-/** The launches these functions make, by the kernel's base name (the last file's again while its launch facts are the same: an edit inside a kernel). */
+/** The launches these functions make, by the kernel's base name (one of the last two again while its launch facts are the same: an edit inside a kernel). */
 function launchIndex(functions: readonly FunctionFacts[], explicit: readonly CallFact[] = []): ReadonlyMap<string, Launch[]> {
   // (a launcher's instantiations too: `run_tile<128, 8>(...)`, `template void run_tile<128, 8>(...);` say what its forwarded launch runs with)
   const calls = [...functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' || c.templateValues)), ...explicit];
-  const last = lastIndex;
-  if (last && last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i])) return last.index;
+  const kept = lastIndexes.find((last) => last.length === calls.length && last.every((c, i) => c === calls[i]));
+  if (kept) return kept;
   const out = new Map<string, Launch[]>();
   for (const launch of resolvedLaunches(functions, explicit)) {
     const base = baseName(launch.call.name);
@@ -103,10 +104,9 @@ function launchIndex(functions: readonly FunctionFacts[], explicit: readonly Cal
     if (list) list.push(launch);
     else out.set(base, [launch]);
   }
-  lastIndex = { calls, index: out };
-  return out;
+  return lastIndexes.keep(calls, out);
 }
-let lastIndex: { calls: CallFact[]; index: ReadonlyMap<string, Launch[]> } | null = null;
+const lastIndexes = lastTwo<CallFact[], ReadonlyMap<string, Launch[]>>();
 /** Each kernel's launches and what they bound, at its last analysis. */
 const previous = new WeakMap<FunctionFacts, { launches: CallFact[]; bound: Bindings | undefined }>();
 const keys = new WeakMap<Bindings, string>();
@@ -164,8 +164,8 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     if (!all) continue;
     // after an edit elsewhere: the same list of launches (the index kept) gives a plain kernel the same strides and
     // block shape, read without going through its launches again
-    const kept = byLaunches.get(k);
-    if (kept && kept.all === all && kept.length === all.length) {
+    const kept = byLaunches.get(all)?.get(k);
+    if (kept && kept.length === all.length) {
       if (kept.strides) strides.set(k.name, kept.strides);
       if (kept.bound) out.set(k.name, kept.bound);
       continue;
@@ -179,7 +179,7 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     const last = previous.get(k);
     if (last && !k.templateParams.length && last.launches.length === mine.length && last.launches.every((c, i) => c === mine[i])) {
       if (last.bound) out.set(k.name, last.bound);
-      byLaunches.set(k, { all, length: all.length, strides: strideSet, bound: last.bound });
+      keepBound(all, k, strideSet, last.bound);
       continue;
     }
     let bound: Map<string, number> | undefined;
@@ -209,15 +209,21 @@ function findBindings(facts: FileFacts): Map<string, Bindings> {
     if (alts) alternatives.set(k.name, alts);
     previous.set(k, { launches: mine, bound });
     // (a template kernel's values may read the file's constants, and it may have alternatives: bound again each time)
-    if (!k.templateParams.length) byLaunches.set(k, { all, length: all.length, strides: strideSet, bound });
+    if (!k.templateParams.length) keepBound(all, k, strideSet, bound);
   }
   return out;
 }
 /**
  * A plain kernel's strides and bindings by the launch list they were read from: launchIndex keeps the lists while no
- * launch changed (a project's lists only grow, as files are indexed: their length is kept too).
+ * launch changed, and the last two indexes (an edit undone finds the one before); a project's lists only grow, as
+ * files are indexed: their length is kept too.
  */
-const byLaunches = new WeakMap<FunctionFacts, { all: readonly Launch[]; length: number; strides: Set<string> | undefined; bound: Bindings | undefined }>();
+const byLaunches = new WeakMap<readonly Launch[], WeakMap<FunctionFacts, { length: number; strides: Set<string> | undefined; bound: Bindings | undefined }>>();
+function keepBound(all: readonly Launch[], k: FunctionFacts, strides: Set<string> | undefined, bound: Bindings | undefined): void {
+  let byKernel = byLaunches.get(all);
+  if (!byKernel) byLaunches.set(all, (byKernel = new WeakMap()));
+  byKernel.set(k, { length: all.length, strides, bound });
+}
 
 /** A template kernel's explicit instantiations, read as launches that give only template arguments. */
 function instantiatedAs(k: FunctionFacts, explicit: readonly CallFact[] | undefined): Launch[] | undefined {

@@ -12,6 +12,7 @@ import { tritonElementwiseChain } from './triton';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { launchExtent, sameExtent, symbolic, type Extent } from './elements';
 import { perHost } from '../../common/memo';
+import { keptAcrossMoves } from '../../../core/facts/shift';
 import { isUnfusedBaseline } from '../../common/reference';
 import { gemmOf } from '../../common/gemm-shape';
 import { visibleCallables } from '../../../core/project';
@@ -29,7 +30,7 @@ interface KernelBuffers {
 const buffersOf = new WeakMap<FunctionFacts, KernelBuffers>();
 
 function kernelBuffers(k: FunctionFacts): KernelBuffers {
-  let b = buffersOf.get(k);
+  let b = keptAcrossMoves(buffersOf, k);
   if (b) return b;
   b = { written: [], read: [], forms: new Map() };
   for (const a of k.accesses) {

@@ -25,6 +25,7 @@ import { registerBlocked } from '../../tiling/register-blocking/rule';
 import { tritonMultiStage } from './triton';
 import { waitedAtOnce } from './waited-at-once';
 import { fix } from './fix';
+import { perFunction } from '../../common/memo';
 
 /** Asynchronous copies and the pipeline primitives around them: the kernel pipelines already. */
 const ASYNC = /memcpy_async|cp_async|cp\.async|__pipeline|pipeline_(?:commit|wait|producer|consumer)|wait_prior|commit_group|wait_group|cp_async_bulk|(?:^|_)tma(?:_|$)|TMA|mbarrier|arrive_and_wait|producer_acquire|consumer_wait/;
@@ -119,8 +120,8 @@ function checkCuda(fn: FunctionFacts): RuleFinding[] {
   return out;
 }
 
-/** Findings per function facts: an edit re-runs the check only on functions whose facts changed. */
-const cached = new WeakMap<FunctionFacts, RuleFinding[]>();
+/** Findings per function facts: an edit re-runs the check only on functions whose facts changed (or moves them). */
+const cached = perFunction(checkCuda);
 
 export const rule: Rule = {
   id: 'pipelining/multi-stage',
@@ -130,10 +131,6 @@ export const rule: Rule = {
   check(facts: FileFacts) {
     if (facts.otherAccelerator) return []; // `cp.async` and Triton's num_stages pipelining are NVIDIA's; other backends pipeline their own way
     if (facts.language === 'triton') return tritonMultiStage(facts);
-    return facts.functions.flatMap((fn) => {
-      let hit = cached.get(fn);
-      if (!hit) cached.set(fn, (hit = checkCuda(fn)));
-      return hit;
-    });
+    return facts.functions.flatMap((fn) => cached(fn));
   },
 };

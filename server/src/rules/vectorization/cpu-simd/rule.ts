@@ -38,6 +38,7 @@ import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { checkCpu } from '../../memory/uncoalesced-access/cpu';
 import { boundedMemo } from '../../../core/bounded-memo';
+import { keptAcrossMoves } from '../../../core/facts/shift';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
 const SIMD_PRAGMA = /^(?:omp\s+(?:(?:parallel\s+)?for\s+)?simd\b|omp\s+declare\s+simd|simd\b|ivdep\b|GCC\s+ivdep\b|clang\s+loop\s+vectorize\s*\(\s*(?:enable|assume_safety)|vector\b)/;
@@ -393,7 +394,7 @@ const at = (r: { start: { line: number; column: number } }): string => `${r.star
 
 /** Vectorized by hand: intrinsics, vector-register types, or a hand-vectorized routine. */
 const byHand = (fn: FunctionFacts): boolean => {
-  let known = handVectorized.get(fn);
+  let known = keptAcrossMoves(handVectorized, fn);
   if (known === undefined) {
     known = fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type));
     handVectorized.set(fn, known);
@@ -472,9 +473,17 @@ export const rule: Rule = {
     const elsewhere = declaredElsewhere(facts.declaredOnly ?? [], local);
     const hot = calledInLoops(facts.functions);
     const hotKey = [...hot].map(([k, v]) => `${k}${v ? '+' : '-'}`).join(',');
-    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, hot, elsewhere, `${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}`));
+    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}`);
+    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, hot, elsewhere, fileKey));
   },
 };
+
+/**
+ * The file's key (it names every function of the file), the last one's string while its text is the same: each
+ * function's cached findings are then matched by reference, not by comparing the whole text again.
+ */
+let lastKey = '';
+const keptKey = (key: string): string => (key === lastKey ? lastKey : (lastKey = key));
 
 /** A call's function name without its object or scope (`obj.f`, `p->f`, `ns::f`: `f`); every call of the file, on every edit. */
 const calleeName = boundedMemo((name: string): string => name.replace(/^.*(?:\.|->|::)/, ''), 10_000);
