@@ -37,57 +37,16 @@ import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { checkCpu } from '../../memory/uncoalesced-access/cpu';
-import { boundedMemo } from '../../../core/bounded-memo';
-import { keptAcrossMoves } from '../../../core/facts/shift';
+import { byHand, calledInLoops, declaredElsewhere, INLINE_CALL, libmLeft, OPAQUE_CALL } from './calls';
+import { accessesIn, contiguousOuter, isFloat, memoryReduction, shortStride, stride, stridedAccess, sumsReadBack } from './loop-shapes';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
 const SIMD_PRAGMA = /^(?:omp\s+(?:(?:parallel\s+)?for\s+)?simd\b|omp\s+declare\s+simd|simd\b|ivdep\b|GCC\s+ivdep\b|clang\s+loop\s+vectorize\s*\(\s*(?:enable|assume_safety)|vector\b)/;
-/** SIMD intrinsics: the function is vectorized by hand. */
-const INTRINSIC = /^(?:_mm\d*_\w+|__builtin_ia32_\w+|_mm_\w+|v(?:ld|st)\d\w*q?_\w+|sv\w+_[a-z]\d+\w*)$/;
-/** A call into a hand-vectorized routine (`Step_AVX<1>(&rounded, ...)`): what loops remain are its scalar tails. */
-const HAND_VECTORIZED = /(?:^|_)(?:AVX|avx|SSE|sse|NEON|neon|SIMD|simd|AVX512|avx512)(?:\d*)(?:_|$)|^(?:AVX|SIMD|NEON)\w*$/;
-const VECTOR_REGISTER = /^__m(?:64|128|256|512)[di]?$|^float32x4_t$|^float64x2_t$/;
-/** libm calls gcc and clang do not vectorize at -O3: `sqrt` without -fno-math-errno, the others without -ffast-math and a vector math library. */
-/** Calls that keep a loop scalar: random numbers, methods of objects, element swaps (a plain function may be an inline helper from a header). */
-const OPAQUE_CALL = /^(?:std::)?rand$|rand_r|drand48|[Rr]andom|_distribution|[Gg]aussian|NormallyDistributed|\.|->|(?:^|::)swap$/;
-/**
- * Names a loop cannot see into: those the file declares but never defines (facts/declared-only.ts), less the
- * libm and inlined calls judged on their own.
- */
-function declaredElsewhere(declared: readonly string[], defined: ReadonlySet<string>): Set<string> {
-  return new Set(declared.filter((name) => !defined.has(name) && !LIBM_CALL.test(name) && !INLINE_CALL.test(name)));
-}
-/** Calls compilers inline or vectorize themselves: min / max / abs, casts, and the usual element accessors. */
-const INLINE_CALL = /^(?:std::)?(?:min|max|fmin|fminf|fmax|fmaxf|abs|fabs|fabsf|floor|floorf|ceil|ceilf|round|roundf|rint|rintf|copysign|copysignf|fma|fmaf|static_cast|reinterpret_cast|const_cast|size|data|at|operator\[\]|get|real|imag|conj|norm)$/;
-/** `std::pow(2, 12)`: every argument a literal, folded at compile time (no call is left in the loop). */
-const constantCall = (c: { args: readonly string[] }) => c.args.length > 0 && c.args.every((a) => /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*\s*$/.test(a));
-/** `pow(d, 2)`, `powf(x, 2.0f)`: compilers turn a square into `d * d` under default flags (no call is left in the loop). */
-const squareCall = (c: { name: string; args: readonly string[] }) => /^(?:std::)?powf?$/.test(c.name) && c.args.length === 2 && /^\s*2(?:\.0*)?[fF]?\s*$/.test(c.args[1]);
-/** A libm call the compiler leaves in the loop under default flags. */
-const libmLeft = (c: { name: string; args: readonly string[] }, noMathErrno: boolean) =>
-  LIBM_CALL.test(c.name) && !constantCall(c) && !squareCall(c) && !(noMathErrno && /^sqrtf?$/.test(c.name));
-const LIBM_CALL = /^(?:sqrt|sqrtf|exp|expf|exp2|exp2f|expm1|log|logf|log2|log2f|log10|log10f|log1p|pow|powf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|erf|erff|atan|atanf|atan2|atan2f|cbrt|cbrtf|hypot|hypotf|fmod|fmodf)$/;
-const FLOAT_TYPE = /^(?:float|double|long double|float_t|double_t|real|real_t|Real|Dtype|scalar_t)$/;
 const MANY_POINTERS = 5;
 /** Sums of at most this many terms, all trip counts constant, are unrolled whole by the compiler. */
 const SHORT_SUM = 16;
 /** Iterations of a loop the compiler unrolls whole rather than vectorizes. */
 const TINY_TRIP = 4;
-
-/** A template parameter named as an index or integer type (`Index`, `IdxT`, `index_t`): integer sums vectorize as written. */
-const INDEX_TYPE = /^(?:Index|Idx|Int|Integer|Offset|Size)(?:T|_t|Type)?$|^(?:index|idx|int|offset|size)_t$/;
-/** Integer element types by their usual spellings (`int8_t`, `uint8`, `unsigned char`, `int32`). */
-const INTEGER_ELEMENT = /^(?:(?:unsigned|signed)\s+)?(?:char|short|int|long(?:\s+long)?)$|^u?int(?:8|16|32|64)(?:_t)?$|^(?:unsigned|size_t|uint)$/;
-/**
- * A function whose data pointers all hold integers (`const int8_t* w`, `int32_t* out`, a quantized kernel): a template
- * type it sums in (`AccumT`, `BiasType`) accumulates integers, which vectorize as written.
- */
-function integerData(fn: FunctionFacts): boolean {
-  const data = fn.params.filter((p) => p.pointer).map((p) => p.type.replace(/\bconst\b|[*&]/g, ' ').replace(/\s+/g, ' ').trim());
-  // data of a template type (`const T* a` beside `const int* mask`) may be float
-  return data.length > 0 && data.every((t) => INTEGER_ELEMENT.test(t));
-}
-const isFloat = (type: string | null, fn: FunctionFacts) => !!type && (FLOAT_TYPE.test(type) || (fn.templateParams.includes(type) && !INDEX_TYPE.test(type) && !integerData(fn)));
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 interface Reason {
@@ -108,80 +67,6 @@ const FINITE_MATH = 'assumes the file is built without -ffast-math, or -ffinite-
 /** A running max or min (`if (x[i] > m) m = x[i];`), not a sum. */
 const extremum = (r: { op: string }) => r.op === 'max' || r.op === 'min';
 const FAST_MATH = 'assumes the file is built without -ffast-math / -fassociative-math (none in a Makefile, CMakeLists.txt or compile_commands.json from its folder up to the workspace root); with them the compiler may reorder a sum in a local itself';
-
-/** Accesses made in this loop (it is innermost: every access under it, the taps of a stencil window inside it too). */
-const accessesIn = (fn: FunctionFacts, l: LoopFact) =>
-  fn.accesses.filter((a) => {
-    const at = a.loops.indexOf(l.id);
-    return at >= 0 && a.loops.slice(at + 1).every((id) => { const w = fn.loops.find((x) => x.id === id); return !!w && windowLoop(w, fn.loops); });
-  });
-
-/** `tmp[i] += A[i][j] * x[j]` under `for j`: an element updated on every iteration at an index the loop does not move. */
-function memoryReduction(fn: FunctionFacts, l: LoopFact, inLoop: AccessFact[]): AccessFact | null {
-  // (a pointer this loop steps, `*p = f(*p); ++p;`, moves with it: its per-iteration symbol is the loop's)
-  const moves = (s: string) => s === l.symbol || (s.startsWith(`#loop${l.id}:`) && s.endsWith("'"));
-  const fixed = (a: AccessFact) => a.indices.every((p) => !p.unknown && !p.dependsOn(moves));
-  const same = (a: AccessFact, b: AccessFact) => a.array === b.array && a.indices.length === b.indices.length && a.indices.every((p, i) => p.equals(b.indices[i]));
-  for (const a of inLoop) {
-    if (!isFloat(a.elemType, fn) || !fixed(a)) continue;
-    // (a plain store beside a plain store of another element of the array permutes it, a swap in a sort: no sum;
-    // `C(0,0) += ...; C(0,1) += ...` are four sums)
-    if (a.kind === 'store' && inLoop.some((b) => b.kind === 'store' && b.array === a.array && !same(a, b))) continue;
-    if (a.kind === 'update' || (a.kind === 'store' && inLoop.some((b) => b.kind === 'load' && same(a, b)))) return a;
-  }
-  return null;
-}
-
-/** An access the loop moves by more than one element per step: a column walk or a strided read. */
-function stridedAccess(l: LoopFact, inLoop: AccessFact[]): AccessFact | null {
-  // loads first: they are what SIMD loads would fetch
-  for (const a of [...inLoop.filter((x) => x.kind !== 'store'), ...inLoop.filter((x) => x.kind === 'store')]) {
-    if (a.indices.some((p) => p.unknown)) continue;
-    const last = a.indices[a.indices.length - 1];
-    if (a.indices.slice(0, -1).some((p) => p.coefficient(l.symbol).terms.size > 0)) return a; // `B[k][j]` under `for k`
-    const c = last.coefficient(l.symbol);
-    if (c.unknown || c.terms.size === 0) continue;
-    if (!c.isConstant || Math.abs(c.constant) >= 2) return a; // `x[3 * i]`, `B[k * N + j]`
-  }
-  return null;
-}
-
-/** `x[3 * i + c]`: 2 to 15 elements per step along the contiguous index (interleaved data), not a row walk. */
-function shortStride(a: AccessFact, l: LoopFact): boolean {
-  if (a.indices.slice(0, -1).some((p) => p.coefficient(l.symbol).terms.size > 0)) return false;
-  const c = a.indices[a.indices.length - 1].coefficient(l.symbol);
-  return c.isConstant && Math.abs(c.constant) >= 2 && Math.abs(c.constant) < 16;
-}
-
-/** An enclosing loop that moves the strided access's contiguous index by one element per step: the loop to put innermost. */
-function contiguousOuter(fn: FunctionFacts, l: LoopFact, a: AccessFact): LoopFact | null {
-  const last = a.indices[a.indices.length - 1];
-  for (const id of a.loops) {
-    const o = fn.loops[id];
-    if (!o || o.id === l.id || !o.variable) continue;
-    const c = last.coefficient(o.symbol);
-    if (c.isConstant && c.constant === 1 && c.terms.size > 0) return o;
-  }
-  return null;
-}
-
-function stride(a: AccessFact, l: LoopFact): string {
-  // (`u[i3][i2][2 * i1]` under `for i1` moves only the contiguous index: elements apart, not rows)
-  if (a.indices.slice(0, -1).some((p) => p.coefficient(l.symbol).terms.size > 0)) return 'a whole row';
-  const c = a.indices[a.indices.length - 1].coefficient(l.symbol);
-  return c.isConstant ? `${Math.abs(c.constant)} elements` : `\`${c.toString()}\` elements`;
-}
-
-
-/**
- * A single loop (no loop around or inside it) whose every load reads a buffer a device-to-host copy of the function
- * filled before it: one pass over the GPU's results (an O(n²) loop over them is work).
- */
-function sumsReadBack(fn: FunctionFacts, l: LoopFact, loads: readonly AccessFact[]): boolean {
-  if (!loads.length || l.parent !== null || fn.loops.some((x) => x.parent === l.id)) return false;
-  const filled = new Set(fn.calls.filter((c) => c.kind === 'copy' && /DeviceToHost/.test(c.args.join()) && c.range.start.line < l.headerRange.start.line).map((c) => (c.args[0] ?? '').replace(/\s+/g, '')));
-  return loads.every((a) => filled.has(a.array.replace(/\s+/g, '')));
-}
 
 function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, walked: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, elsewhere: ReadonlySet<string>): Reason | null {
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
@@ -392,19 +277,8 @@ const mayAlias = (a: string, b: string): boolean => a === b || [a, b].some((t) =
 
 const at = (r: { start: { line: number; column: number } }): string => `${r.start.line}:${r.start.column}`;
 
-/** Vectorized by hand: intrinsics, vector-register types, or a hand-vectorized routine. */
-const byHand = (fn: FunctionFacts): boolean => {
-  let known = keptAcrossMoves(handVectorized, fn);
-  if (known === undefined) {
-    known = fn.calls.some((c) => INTRINSIC.test(c.name) || HAND_VECTORIZED.test(c.name)) || fn.accesses.some((a) => VECTOR_REGISTER.test(a.elemType ?? '')) || fn.params.some((p) => VECTOR_REGISTER.test(p.type));
-    handVectorized.set(fn, known);
-  }
-  return known;
-};
-/** Per function facts (kept across edits): every file-level check asks for every function. */
-const handVectorized = new WeakMap<FunctionFacts, boolean>();
 
-/** A function that checks results (`compareResults`, `verify_result`, `value_test`, `max_abs_err`). */
+/** One finding per innermost loop of a CPU function that will not vectorize well, loops with one cause sharing it. */
 function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, elsewhere: ReadonlySet<string>): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || fn.name === 'main' || references.has(fn.name)) return [];
   if (byHand(fn)) return [];
@@ -484,39 +358,6 @@ export const rule: Rule = {
  */
 let lastKey = '';
 const keptKey = (key: string): string => (key === lastKey ? lastKey : (lastKey = key));
-
-/** A call's function name without its object or scope (`obj.f`, `p->f`, `ns::f`: `f`); every call of the file, on every edit. */
-const calleeName = boundedMemo((name: string): string => name.replace(/^.*(?:\.|->|::)/, ''), 10_000);
-
-/**
- * Each function the file calls: true when some call repeats (inside a loop, `AddDot1x4` in the matmul's `j`
- * loop, or from such a function, `AddDot` from `AddDot1x4`) or comes from `main`, false when every call runs once
- * per call of a caller that is itself called once.
- */
-function calledInLoops(functions: readonly FunctionFacts[]): Map<string, boolean> {
-  const callee = (c: FunctionFacts['calls'][number]) => calleeName(c.name);
-  const hot = new Map<string, boolean>();
-  const calleesOf = new Map<string, string[]>();
-  const seeds: string[] = [];
-  for (const f of functions) {
-    for (const c of f.calls) {
-      if (c.kind !== 'call') continue;
-      const to = callee(c);
-      if (!hot.has(to)) hot.set(to, false);
-      (calleesOf.get(f.name) ?? calleesOf.set(f.name, []).get(f.name)!).push(to);
-      // (what `main` calls is the program's computation, run once or not: a benchmark's kernel)
-      if (c.loops.length > 0 || f.name === 'main') seeds.push(to);
-    }
-  }
-  // what a hot function calls is hot too
-  while (seeds.length) {
-    const name = seeds.pop()!;
-    if (hot.get(name)) continue;
-    hot.set(name, true);
-    for (const to of calleesOf.get(name) ?? []) if (!hot.get(to)) seeds.push(to);
-  }
-  return hot;
-}
 
 /** A function's findings read its own facts, the file's reference functions, its constants, its build flags and the names it defines. */
 const checkCached = perFunction(
