@@ -17,8 +17,9 @@ import { isUnfusedBaseline } from '../../common/reference';
 import { gemmOf } from '../../common/gemm-shape';
 import { visibleCallables } from '../../../core/project';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
+import { positionBefore } from '../../../core/positions';
 
-const before = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column < b.column);
+const before = positionBefore;
 
 /** Per kernel: which pointer parameters it writes and reads, and the index forms of each. Kept with the (cached) facts. */
 interface KernelBuffers {

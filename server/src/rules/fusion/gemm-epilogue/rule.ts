@@ -22,6 +22,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { perHost } from '../../common/memo';
 import { gemmOf } from '../../common/gemm-shape';
 import { BENEFIT, tritonGemmEpilogue } from './triton';
+import { positionBefore } from '../../../core/positions';
 
 /** Parameter positions a kernel stores to, and loads from. */
 function written(k: FunctionFacts): number[] {
@@ -31,8 +32,7 @@ function read(k: FunctionFacts): number[] {
   return k.params.flatMap((p, i) => (k.accesses.some((a) => a.array === p.name && a.kind !== 'store') ? [i] : []));
 }
 
-const before = (a: CallFact, b: CallFact) =>
-  a.range.start.line < b.range.start.line || (a.range.start.line === b.range.start.line && a.range.start.column < b.range.start.column);
+const before = (a: CallFact, b: CallFact) => positionBefore(a.range.start, b.range.start);
 
 /** Do two calls run one after the other (same loop nest, never arms of one conditional)? */
 function sequential(a: CallFact, b: CallFact): boolean {

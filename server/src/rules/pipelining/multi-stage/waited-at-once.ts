@@ -6,6 +6,7 @@
 import { detail } from '../../common/detail';
 import type { AccessFact, CallFact, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
+import { positionBefore } from '../../../core/positions';
 
 const COMMIT = /^(?:cp_?async_?commit_?group|__pipeline_commit)$/i;
 const WAIT = /^(?:cp_?async_?wait_?(?:group|all)|__pipeline_wait_prior)$/i;
@@ -16,7 +17,7 @@ const MMA = /(?:^|_)(?:mma\w*|wmma\w*)$|mma_sync$/i;
 const WIDE_SIZE = /^(?:16|sizeof\(\s*(?:float4|u?int4|double2|uint4|int4|half8|longlong2)\s*\))$/;
 const wideCopy = (c: CallFact) => (c.name === 'cp_async' && c.args[0] === '16') || (/memcpy_async$/.test(c.name) && WIDE_SIZE.test((c.args[2] ?? '').trim()));
 
-const before = (a: Range, b: Range) => a.start.line < b.start.line || (a.start.line === b.start.line && a.start.column < b.start.column);
+const before = (a: Range, b: Range) => positionBefore(a.start, b.start);
 const innermost = (c: { loops: readonly number[] }) => (c.loops.length ? c.loops[c.loops.length - 1] : null);
 /** A wait for every group committed so far: `wait_group 0`, `wait_all`, `__pipeline_wait_prior(0)`. */
 const waitsForAll = (c: CallFact) => WAIT.test(c.name) && (/all$/i.test(c.name) || c.args[0]?.trim() === '0');

@@ -22,6 +22,7 @@ import { gemmLoop, outerProductLoop } from '../../common/gemm-shape';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
 import { fix } from './fix';
+import { positionBefore } from '../../../core/positions';
 
 const BENEFIT_CUBLAS = 'on an H200, cublasSgemm 4096^3 ran at 50.9 TFLOP/s in fp32 and at 409 TFLOP/s with the TF32 math mode (8.03x)';
 const BENEFIT_KERNEL =
@@ -61,8 +62,7 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   }];
 }
 
-const before = (a: CallFact, b: CallFact) =>
-  a.range.start.line < b.range.start.line || (a.range.start.line === b.range.start.line && a.range.start.column < b.range.start.column);
+const before = (a: CallFact, b: CallFact) => positionBefore(a.range.start, b.range.start);
 
 function checkHost(fn: FunctionFacts, handleSetUp: boolean): RuleFinding[] {
   // a cuBLAS reference (`gemm_cuBLAS_reference`) is what a kernel's results are checked against, and cuBLAS in a

@@ -10,6 +10,7 @@ import { bare, parseExpr, type Expr } from './fix-expr';
 import { compact, nodeRange, samePos } from '../../common/fix-syntax';
 import { code, inside, offsetOf, positionAt, refuse, type Store } from './fix-gemm-spec';
 import type { KernelScope } from './fix-gemm-scope';
+import { positionBefore } from '../../../core/positions';
 
 export const FMA = new Set(['fmaf', '__fmaf_rn', 'fma']);
 export const EPILOGUE_CALLS = new Set(['fmaxf', 'fminf', 'fabsf', 'max', 'min']);
@@ -79,7 +80,7 @@ export function checkAccumulator(scope: KernelScope, acc: string, update: Syntax
   if (type !== 'float') refuse(`the sum is accumulated in ${code(type)}, not \`float\``);
   if (!decl!.value || bare(decl!.value).k !== 'num' || (bare(decl!.value) as { value: number }).value !== 0)
     refuse(decl!.value ? `the sum starts from ${code(textOfDecl(scope, acc))}, not 0` : `the accumulator ${code(acc)} starts undefined`);
-  if (!(decl!.at.start.line < before.start.line || (decl!.at.start.line === before.start.line && decl!.at.start.column < before.start.column))) refuse(`the accumulator ${code(acc)} is declared inside the loop`);
+  if (!positionBefore(decl!.at.start, before.start)) refuse(`the accumulator ${code(acc)} is declared inside the loop`);
   const body = scope.def.childForFieldName('body')!;
   for (const a of body.descendantsOfType(['assignment_expression', 'update_expression'])) {
     const target = a.childForFieldName(a.type === 'assignment_expression' ? 'left' : 'argument');
