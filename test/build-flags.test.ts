@@ -1,6 +1,6 @@
 // Build flags read from the project's build files: -Ofast / -ffast-math change what a CPU
 // loop vectorizes, so vectorization/cpu-simd stops assuming default flags where the
-// Makefile, CMakeLists.txt or compile_commands.json says otherwise.
+// Makefile, CMakeLists.txt, setup.py or compile_commands.json says otherwise.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
@@ -55,6 +55,20 @@ describe('build flags', () => {
     const found = simdFindings(project);
     assert.equal(found.length, 1, found.join('\n'));
     assert.match(found[0], /through memory/);
+  });
+
+  test("a PyTorch extension's setup.py with -ffast-math for its C++ sources counts as a Makefile's; a comment naming it does not", () => {
+    const project = join(dir, 'extension');
+    mkdirSync(project, { recursive: true });
+    const setup = (args: string) => `from setuptools import setup\nfrom torch.utils.cpp_extension import BuildExtension, CppExtension\n\nsetup(\n    name="blas",\n    ext_modules=[CppExtension("blas_C", ["src/blas.c"], extra_compile_args={"cxx": [${args}]})],\n    cmdclass={"build_ext": BuildExtension},\n)\n`;
+    writeFileSync(join(project, 'setup.py'), setup('"-O3", "-ffast-math"'));
+    const found = simdFindings(project);
+    assert.equal(found.length, 1, found.join('\n'));
+    assert.match(found[0], /through memory/);
+    const commented = join(dir, 'extension-commented');
+    mkdirSync(commented, { recursive: true });
+    writeFileSync(join(commented, 'setup.py'), setup('"-O3"') + '# "-ffast-math" broke the tests\n');
+    assert.equal(simdFindings(commented).length, 3);
   });
 
   test('-fno-math-errno in compile_commands.json leaves `expf` scalar: it needs -ffast-math\'s vector math library, errno or not', () => {

@@ -2,7 +2,8 @@
 // compiler reassociate float sums and call vector math without errno, which decides whether
 // a CPU loop vectorizes; rules that would otherwise assume default flags read this. Read from
 // the build files beside the source and in the folders above it, up to the workspace root:
-// compile_commands.json, Makefile, CMakeLists.txt. Read through the header reader, so only
+// compile_commands.json, Makefile, CMakeLists.txt, and a PyTorch extension's setup.py
+// (`extra_compile_args={"cxx": ["-ffast-math"]}`). Read through the header reader, so only
 // what the workspace allows, and nothing is run.
 import * as path from 'node:path';
 import type { ViewOptions } from './view';
@@ -19,7 +20,7 @@ export interface BuildFlags {
 
 export const DEFAULT_BUILD: BuildFlags = Object.freeze({ fastMath: false, noMathErrno: false });
 
-const BUILD_FILES = ['compile_commands.json', 'build/compile_commands.json', 'Makefile', 'makefile', 'GNUmakefile', 'CMakeLists.txt'];
+const BUILD_FILES = ['compile_commands.json', 'build/compile_commands.json', 'Makefile', 'makefile', 'GNUmakefile', 'CMakeLists.txt', 'setup.py'];
 const FAST_MATH = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fassociative-math)\b/m;
 const FINITE_ONLY = /(?:^|[\s"'=(,])-ffinite-math-only\b/m;
 const NO_SIGNED_ZEROS = /(?:^|[\s"'=(,])-fno-signed-zeros\b/m;
@@ -32,7 +33,7 @@ const NO_MATH_ERRNO = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fno-math-errno)\b/m;
 export function flagsSaid(fileName: string, text: string): string {
   if (fileName === 'compile_commands.json') return text;
   const lines = text.split('\n').map((l) => l.replace(/(^|[^\\])#.*$/, '$1'));
-  if (fileName === 'CMakeLists.txt') return lines.join('\n');
+  if (fileName === 'CMakeLists.txt' || fileName === 'setup.py') return lines.join('\n');
   const kept: string[] = [];
   let goal: string | null = null; // the first ordinary target: what a plain `make` builds
   let inGoal = false;

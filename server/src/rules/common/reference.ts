@@ -5,6 +5,7 @@
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import { insideTimedRegion, outsideTimedRegion } from './timed-region';
 import { EXPECTED_OUTPUT } from '../../core/test-code';
+import { positionBefore } from '../../core/positions';
 const REFERENCE = /(?:^|_)(?:ref|reference|golden|oracle|REF|REFERENCE|GOLDEN|ORACLE)(?:_|$)|Reference|Golden|Oracle|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
 
 /** A test framework's test body (`TEST(Gemm, Small) { ... }` reads as a function named TEST): test code, not a target. */
@@ -83,6 +84,24 @@ const NO_NAMES: ReadonlySet<string> = new Set();
 /** `caller` compares results after calling `name` (which is no checker itself). */
 const checksResults = (caller: FunctionFacts, name: string): boolean => !CHECKER.test(name) && caller.calls.some((c) => CHECKER.test(c.name));
 
+/** `fabs`, `std::abs`: the size of a difference, what a check compares with its tolerance. */
+const ABS = /^(?:std::)?(?:fabsf?|abs)$/;
+/** The buffer an argument names: its first identifier, under casts and `&` (`c.data()`, `&C[0]`, `(float*)c`: `c`). */
+const rootOf = (arg: string): string | null => /^\s*(?:\(\s*[\w\s:<>*]+\)\s*)?&?\s*([A-Za-z_]\w*)/.exec(arg)?.[1] ?? null;
+
+/**
+ * After `call`, a loop of the caller takes the size of a difference between an element of a buffer the call was
+ * given and another (`if (std::fabs(c[i] - out[i]) > tol)`): the caller checks the call's output inline.
+ */
+function comparesInline(caller: FunctionFacts, call: CallFact): boolean {
+  const given = new Set(call.args.map(rootOf).filter((r): r is string => r !== null));
+  return caller.calls.some((d) => {
+    if (!ABS.test(d.name) || d.loops.length === 0 || d.args.length !== 1 || !positionBefore(call.range.start, d.range.start)) return false;
+    const sides = d.args[0].split(/\s-\s|(?<=[\w\])])-(?=[\w(])/);
+    return sides.length === 2 && sides.map(rootOf).some((r) => r !== null && given.has(r));
+  });
+}
+
 /**
  * Host functions of this file whose output a caller checks (`gemm(...); compareResults(C, C_gpu)`),
  * launching nothing themselves, timed or not: a benchmark's CPU baseline keeps the simple
@@ -91,7 +110,7 @@ const checksResults = (caller: FunctionFacts, name: string): boolean => !CHECKER
 export function checkedByCaller(functions: readonly FunctionFacts[]): ReadonlySet<string> {
   const out = new Set<string>();
   const local = new Map(functions.filter((f) => !f.isKernel && !f.isDevice && !f.calls.some((c) => c.kind === 'launch')).map((f) => [f.name, f]));
-  for (const g of functions) for (const c of g.calls) if (local.has(c.name) && c.name !== g.name && checksResults(g, c.name)) out.add(c.name);
+  for (const g of functions) for (const c of g.calls) if (local.has(c.name) && c.name !== g.name && (checksResults(g, c.name) || comparesInline(g, c))) out.add(c.name);
   return out;
 }
 
@@ -134,7 +153,7 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
     if (at.some((s) => insideTimedRegion(s.caller, s.call))) continue;
     const reference =
       (gpuFile && CPU_TWIN.test(name)) ||
-      at.some((s) => checksResults(s.caller, name)) ||
+      at.some((s) => checksResults(s.caller, name) || comparesInline(s.caller, s.call)) ||
       at.some((s) => s.call.argRoots.some((r) => r !== null && isExpectedOutput(r))) ||
       (at.length > 0 && at.every((s) => outsideTimedRegion(s.caller, s.call)));
     if (reference) out.add(name);
