@@ -151,6 +151,40 @@ describe('expandMacros', () => {
   });
 });
 
+describe('the type a build without -D flags gives an alias', () => {
+  const POLYBENCH = (fallback: string) => `# if !defined(DATA_TYPE_IS_INT) && !defined(DATA_TYPE_IS_FLOAT) && !defined(DATA_TYPE_IS_DOUBLE)
+#  define DATA_TYPE_IS_${fallback}
+# endif
+#ifdef DATA_TYPE_IS_INT
+#  define DATA_TYPE int
+#endif
+#ifdef DATA_TYPE_IS_FLOAT
+#  define DATA_TYPE float
+#endif
+#ifdef DATA_TYPE_IS_DOUBLE
+#  define DATA_TYPE double
+#endif
+typedef DATA_TYPE real;
+`;
+  test("PolyBench's DATA_TYPE keeps its three alternatives, and the header's fallback is the default, through a typedef too", () => {
+    for (const [fallback, type] of [['DOUBLE', 'double'], ['INT', 'int'], ['FLOAT', 'float']]) {
+      const v = view(POLYBENCH(fallback));
+      assert.deepEqual(v.typeAliases.get('DATA_TYPE'), ['int', 'float', 'double']);
+      assert.equal(v.defaultTypes.get('DATA_TYPE'), type);
+      assert.equal(v.defaultTypes.get('real'), type);
+    }
+  });
+
+  test('an #if on a value nothing defines, or on an undefined name with no fallback, decides nothing', () => {
+    const v = view('#if CUDA_VERSION >= 11000\ntypedef __nv_bfloat16 floatX;\n#else\ntypedef float floatX;\n#endif\n');
+    assert.deepEqual(v.typeAliases.get('floatX'), ['__nv_bfloat16', 'float']);
+    assert.equal(v.defaultTypes.get('floatX'), undefined);
+    // (an #ifdef of a name no header defines: the build without -D flags takes its #else)
+    const w = view('#ifdef ENABLE_BF16\ntypedef __nv_bfloat16 floatX;\n#else\ntypedef float floatX;\n#endif\n');
+    assert.equal(w.defaultTypes.get('floatX'), 'float');
+  });
+});
+
 describe('buildView', () => {
   let dir = '';
   let outside = '';

@@ -357,6 +357,8 @@ export interface FileFacts {
   declaredOnly?: string[];
   /** C/C++: a SYCL source, whose loops run in work-items. */
   sycl?: boolean;
+  /** C/C++: aliases with `#if` alternatives, and the type a build without `-D` flags gives each (preprocess/view.ts). */
+  defaultTypes?: ReadonlyMap<string, string>;
 }
 
 /** Branch ids number the arms of one conditional together: arms of one `if`/`switch` exclude each other. */

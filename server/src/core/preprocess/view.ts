@@ -22,6 +22,11 @@ export interface PreprocessorView {
   macros: Map<string, MacroDef>;
   alternatives: Map<string, MacroDef[]>;
   typeAliases: Map<string, string[]>;
+  /**
+   * For an alias with alternatives, the type a build that passes no `-D` flags gives it, where that build decides
+   * it (PolyBench's `DATA_TYPE`: `double`, from `#if !defined(DATA_TYPE_IS_INT) && ...` / `#define DATA_TYPE_IS_DOUBLE`).
+   */
+  defaultTypes: Map<string, string>;
   constants: Map<string, number>;
   headers: string[];
   key: string;
@@ -34,7 +39,8 @@ type Tri = number;
 const toTri = (v: number | null): Tri => (v === null ? 0.5 : v ? 1 : 0);
 
 interface MState { defs: MacroDef[]; sure: boolean; undef: boolean }
-interface Frame { parent: Tri; taken: Tri; active: Tri }
+/** A region's activity, and (`d...`) its activity in a build that passes no `-D` flags: a name nothing defines is undefined there. */
+interface Frame { parent: Tri; taken: Tri; active: Tri; dParent: Tri; dTaken: Tri; dActive: Tri }
 
 const SYSTEM = /^(?:cuda|cuda_.*|cublas.*|cufft.*|curand.*|cusparse.*|cudnn.*|nvrtc|nvToolsExt|mma|crt\/.*|sm_\d+_.*|device_.*|vector_types|math_constants|cooperative_groups.*|(?:std|assert|ctype|errno|float|limits|locale|math|setjmp|signal|stdarg|stddef|stdint|stdio|stdlib|string|time|unistd|inttypes|stdbool|omp|immintrin|xmmintrin|emmintrin|pthread|sys\/.*)\.h|thrust\/.*|cub\/.*|cuda\/.*)$/;
 
@@ -109,6 +115,11 @@ function findCandidates(roots: readonly string[], includeDirs: readonly string[]
 export function buildView(file: string, text: string, options: ViewOptions): PreprocessorView {
   const macros = new Map<string, MState>();
   const typedefs = new Map<string, string[]>();
+  // the build without -D flags: which names it defines (1, 0, or 0.5 where an undecided value decides), and the
+  // definitions of macros and typedefs it surely makes
+  const dDefined = new Map<string, Tri>();
+  const dMacros = new Map<string, MacroDef>();
+  const dTypedefs = new Map<string, string>();
   const consts = new Map<string, number>(); // NaN = conflicting values
   const headers: string[] = [];
   const roots = (options?.roots ?? []).filter(r => typeof r === 'string' && path.isAbsolute(r)).map(r => path.resolve(r));
@@ -145,6 +156,10 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     value: (n, d) => macroValue(n, d, inIf),
     defined: n => { const st = macros.get(n); return st ? (st.sure ? 1 : st.undef ? 0 : null) : null; },
   });
+  const dResolver: Resolver = {
+    value: (n, d) => macroValue(n, d, true),
+    defined: n => { const t = dDefined.get(n) ?? 0; return t === 0.5 ? null : t; },
+  };
 
   const tryRead = (p: string): string | null => {
     if (attempts++ > 2000 || visited.has(p) || !isWithin(roots, p)) return null;
@@ -175,45 +190,67 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     consts.set(name, old === undefined || old === v ? v : NaN);
   };
 
-  const process = (events: Event[], base: Tri, from: string, depth: number): void => {
+  const process = (events: Event[], base: Tri, dBase: Tri, from: string, depth: number): void => {
     const stack: Frame[] = [];
     const cur = (): Tri => (stack.length ? stack[stack.length - 1].active : base);
+    const dCur = (): Tri => (stack.length ? stack[stack.length - 1].dActive : dBase);
     for (const ev of events) {
       tick();
       switch (ev.k) {
         case 'if': case 'ifdef': {
           let c: Tri;
-          if (ev.k === 'if') c = toTri(ev.expr ? evalIntExpr(ev.expr, resolver(true)) : null);
-          else if (ev.guard && !macros.has(ev.name)) c = 1;
-          else { const d = resolver(true).defined!(ev.name); c = toTri(d === null ? null : ev.neg ? 1 - d : d); }
+          let dc: Tri;
+          if (ev.k === 'if') {
+            c = toTri(ev.expr ? evalIntExpr(ev.expr, resolver(true)) : null);
+            dc = c === 0.5 ? toTri(ev.expr ? evalIntExpr(ev.expr, dResolver) : null) : c;
+          } else if (ev.guard && !macros.has(ev.name)) c = dc = 1;
+          else {
+            const d = resolver(true).defined!(ev.name);
+            c = toTri(d === null ? null : ev.neg ? 1 - d : d);
+            const dd = d === null ? dResolver.defined!(ev.name) : d;
+            dc = toTri(dd === null ? null : ev.neg ? 1 - dd : dd);
+          }
           const parent = cur();
-          stack.push({ parent, taken: c, active: Math.min(parent, c) });
+          const dParent = dCur();
+          stack.push({ parent, taken: c, active: Math.min(parent, c), dParent, dTaken: dc, dActive: Math.min(dParent, dc) });
           break;
         }
         case 'elif': {
           const f = stack[stack.length - 1];
           if (!f) break;
-          if (f.taken === 1) { f.active = 0; break; }
+          if (f.taken === 1) { f.active = f.dActive = 0; break; }
           const c = toTri(evalIntExpr(ev.expr, resolver(true)));
           f.active = Math.min(f.parent, 1 - f.taken, c);
           f.taken = Math.max(f.taken, c);
+          const dc = c === 0.5 ? toTri(evalIntExpr(ev.expr, dResolver)) : c;
+          f.dActive = Math.min(f.dParent, 1 - f.dTaken, dc);
+          f.dTaken = Math.max(f.dTaken, dc);
           break;
         }
         case 'else': {
           const f = stack[stack.length - 1];
-          if (f) { f.active = Math.min(f.parent, 1 - f.taken); f.taken = 1; }
+          if (f) { f.active = Math.min(f.parent, 1 - f.taken); f.taken = 1; f.dActive = Math.min(f.dParent, 1 - f.dTaken); f.dTaken = 1; }
           break;
         }
         case 'endif': stack.pop(); break;
         default: {
           const a = cur();
           if (a === 0) break;
-          if (ev.k === 'define') define(ev.def, a);
-          else if (ev.k === 'undef') { memo.clear(); if (a === 1) macros.set(ev.name, { defs: [], sure: false, undef: true }); }
-          else if (ev.k === 'typedef') {
+          const da = dCur();
+          if (ev.k === 'define') {
+            define(ev.def, a);
+            dDefined.set(ev.def.name, Math.max(dDefined.get(ev.def.name) ?? 0, da));
+            if (da === 1) dMacros.set(ev.def.name, ev.def);
+            else if (da === 0.5) dMacros.delete(ev.def.name);
+          } else if (ev.k === 'undef') {
+            memo.clear();
+            if (a === 1) macros.set(ev.name, { defs: [], sure: false, undef: true });
+            if (da === 1) { dDefined.set(ev.name, 0); dMacros.delete(ev.name); }
+          } else if (ev.k === 'typedef') {
             const list = typedefs.get(ev.name) ?? [];
             if (!list.includes(ev.type)) list.push(ev.type);
             typedefs.set(ev.name, list);
+            if (da === 1) dTypedefs.set(ev.name, ev.type);
           } else if (ev.k === 'const') addConst(ev.name, evalIntExpr(ev.expr, resolver(false)));
           else if (ev.k === 'include') {
             if (depth >= maxDepth || headers.length >= maxHeaders) break;
@@ -221,7 +258,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
             if (!h) break;
             visited.add(h.p);
             headers.push(h.p);
-            process(scanCached(h.text), a, h.p, depth + 1);
+            process(scanCached(h.text), a, da, h.p, depth + 1);
           }
         }
       }
@@ -230,17 +267,17 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
 
   let cut = false;
   try {
-    process(scanText(typeof text === 'string' ? text : ''), 1, mainPath, 0);
+    process(scanText(typeof text === 'string' ? text : ''), 1, 1, mainPath, 0);
   } catch (e) {
     // keep what was collected: also when the time budget in force ran out (a BudgetExceeded
     // from tick(): scanning, reading headers, evaluating #if), as when a count limit is hit
     cut = e instanceof BudgetExceeded;
   }
-  const view = finish(macros, typedefs, consts, headers);
+  const view = finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs });
   return cut ? { ...view, cut } : view;
 }
 
-function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[]): PreprocessorView {
+function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string> }): PreprocessorView {
   const macros = new Map<string, MacroDef>();
   const alternatives = new Map<string, MacroDef[]>();
   // an alternative that is a bare name nothing the view sees defines: `#ifdef WG_A / #define TS WG_A / #else /
@@ -270,6 +307,18 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
     const bodies = objectBodies(name);
     if (bodies && !typeAliases.has(name) && bodies.every(b => isTypeName(b, typedefs))) typeAliases.set(name, [...new Set(bodies)]);
   }
+  // an alias's type in the build without -D flags: its typedef or object-like macro there, through one more such macro
+  const defaultTypes = new Map<string, string>();
+  const dBody = (name: string): string | null => {
+    const d = byDefault.macros.get(name);
+    return d && d.params === null ? d.body.replace(/^\((.*)\)$/s, '$1').trim() : byDefault.typedefs.get(name) ?? null;
+  };
+  for (const [name, ts] of typeAliases) {
+    if (ts.length < 2) continue;
+    const first = dBody(name);
+    const t = first !== null && /^[A-Za-z_]\w*$/.test(first) && typeAliases.has(first) ? dBody(first) ?? first : first;
+    if (t !== null && ts.includes(t)) defaultTypes.set(name, t);
+  }
   const constants = new Map<string, number>();
   for (const [n, v] of consts) if (!Number.isNaN(v)) constants.set(n, v);
   const memo = new Map<string, number | null>();
@@ -293,8 +342,9 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
   for (const [n, d] of macros) ser.push(`M${n}(${d.params?.join(',') ?? '-'}${d.variadic ? '...' : ''})=${d.body}`);
   for (const [n, ds] of alternatives) ser.push(`A${n}=${ds.map(d => `(${d.params?.join(',') ?? '-'})${d.body}`).join('\u0001')}`);
   for (const [n, ts] of typeAliases) ser.push(`T${n}=${ts.join('|')}`);
+  for (const [n, t] of defaultTypes) ser.push(`D${n}=${t}`);
   for (const [n, v] of constants) ser.push(`C${n}=${v}`);
   for (const h of headers) ser.push(`H${h}`);
   const joined = ser.join('\n');
-  return { macros, alternatives, typeAliases, constants, headers, key: joined.length + ':' + digest(joined) };
+  return { macros, alternatives, typeAliases, defaultTypes, constants, headers, key: joined.length + ':' + digest(joined) };
 }

@@ -18,7 +18,35 @@ function integerData(fn: FunctionFacts): boolean {
   // data of a template type (`const T* a` beside `const int* mask`) may be float
   return data.length > 0 && data.every((t) => INTEGER_ELEMENT.test(t));
 }
-export const isFloat = (type: string | null, fn: FunctionFacts) => !!type && (FLOAT_TYPE.test(type) || (fn.templateParams.includes(type) && !INDEX_TYPE.test(type) && !integerData(fn)));
+/**
+ * Float data: a float type, a template type of a function not all of whose data are integers, or an alias an undecided
+ * `#if` makes one of several types (PolyBench's `DATA_TYPE`: `int`, `float` or `double` by `-DDATA_TYPE_IS_*`):
+ * the type a build without -D flags gives it where that is known (`defaults`), else any float alternative.
+ */
+export function isFloat(type: string | null, fn: FunctionFacts, defaults: ReadonlyMap<string, string>): boolean {
+  if (!type) return false;
+  if (FLOAT_TYPE.test(type)) return true;
+  const byDefault = defaults.get(type);
+  if (byDefault !== undefined) return FLOAT_TYPE.test(byDefault);
+  return (fn.templateParams.includes(type) && !INDEX_TYPE.test(type) && !integerData(fn)) || alternativesOf(type, fn).some((t) => FLOAT_TYPE.test(t));
+}
+
+/** The types an alias may stand for where an `#if` is undecided, as the function's accesses of that type record them. */
+const alternativesOf = (type: string, fn: FunctionFacts): readonly string[] =>
+  fn.accesses.find((a) => a.elemType === type && a.elemAlternatives?.length)?.elemAlternatives ?? [];
+
+/** What a finding about float data assumes of an alias that may also be an integer type (nothing where it is always a float). */
+export function aliasAssumptions(type: string, fn: FunctionFacts, defaults: ReadonlyMap<string, string>): string[] {
+  const all = alternativesOf(type, fn);
+  const floats = all.filter((t) => FLOAT_TYPE.test(t));
+  if (!floats.length || floats.length === all.length) return [];
+  const names = (ts: readonly string[]) => ts.map((t) => `\`${t}\``).join(' or ');
+  const others = names(all.filter((t) => !floats.includes(t)));
+  const byDefault = defaults.get(type);
+  return [byDefault
+    ? `assumes \`${type}\` is \`${byDefault}\`, as a build without -D flags makes it (its \`#if\` alternatives also allow ${others}, whose sums vectorize as written)`
+    : `assumes \`${type}\` is ${names(floats)} (its \`#if\` alternatives also allow ${others}, whose sums vectorize as written)`];
+}
 
 /** Accesses made in this loop (it is innermost: every access under it, the taps of a stencil window inside it too). */
 export const accessesIn = (fn: FunctionFacts, l: LoopFact) =>
@@ -28,13 +56,13 @@ export const accessesIn = (fn: FunctionFacts, l: LoopFact) =>
   });
 
 /** `tmp[i] += A[i][j] * x[j]` under `for j`: an element updated on every iteration at an index the loop does not move. */
-export function memoryReduction(fn: FunctionFacts, l: LoopFact, inLoop: AccessFact[]): AccessFact | null {
+export function memoryReduction(fn: FunctionFacts, l: LoopFact, inLoop: AccessFact[], defaults: ReadonlyMap<string, string>): AccessFact | null {
   // (a pointer this loop steps, `*p = f(*p); ++p;`, moves with it: its per-iteration symbol is the loop's)
   const moves = (s: string) => s === l.symbol || (s.startsWith(`#loop${l.id}:`) && s.endsWith("'"));
   const fixed = (a: AccessFact) => a.indices.every((p) => !p.unknown && !p.dependsOn(moves));
   const same = (a: AccessFact, b: AccessFact) => a.array === b.array && a.indices.length === b.indices.length && a.indices.every((p, i) => p.equals(b.indices[i]));
   for (const a of inLoop) {
-    if (!isFloat(a.elemType, fn) || !fixed(a)) continue;
+    if (!isFloat(a.elemType, fn, defaults) || !fixed(a)) continue;
     // (a plain store beside a plain store of another element of the array permutes it, a swap in a sort: no sum;
     // `C(0,0) += ...; C(0,1) += ...` are four sums)
     if (a.kind === 'store' && inLoop.some((b) => b.kind === 'store' && b.array === a.array && !same(a, b))) continue;

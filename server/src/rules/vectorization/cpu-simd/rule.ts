@@ -38,7 +38,7 @@ import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { checkCpu } from '../../memory/uncoalesced-access/cpu';
 import { byHand, calledInLoops, declaredElsewhere, INLINE_CALL, libmLeft, OPAQUE_CALL } from './calls';
-import { accessesIn, contiguousOuter, isFloat, memoryReduction, shortStride, stride, stridedAccess, sumsReadBack } from './loop-shapes';
+import { accessesIn, aliasAssumptions, contiguousOuter, isFloat, memoryReduction, shortStride, stride, stridedAccess, sumsReadBack } from './loop-shapes';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
 const SIMD_PRAGMA = /^(?:omp\s+(?:(?:parallel\s+)?for\s+)?simd\b|omp\s+declare\s+simd|simd\b|ivdep\b|GCC\s+ivdep\b|clang\s+loop\s+vectorize\s*\(\s*(?:enable|assume_safety)|vector\b)/;
@@ -48,6 +48,22 @@ const SHORT_SUM = 16;
 /** Iterations of a loop the compiler unrolls whole rather than vectorizes. */
 const TINY_TRIP = 4;
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/** What a function's check reads of its file besides its own facts. */
+interface SimdFile {
+  /** Functions nobody tunes: references, checks, set-up, the plain twins of hand-vectorized ones. */
+  references: ReadonlySet<string>;
+  constants: ReadonlyMap<string, number>;
+  build: BuildFlags;
+  /** The file's own functions (and its headers' helpers): they may be inlined into a loop. */
+  local: ReadonlySet<string>;
+  /** Each function the file calls: whether some call repeats (calls.ts). */
+  hot: ReadonlyMap<string, boolean>;
+  /** Names the file declares but never defines: calls a loop cannot see into. */
+  elsewhere: ReadonlySet<string>;
+  /** The type a build without -D flags gives each alias with `#if` alternatives. */
+  defaults: ReadonlyMap<string, string>;
+}
 
 interface Reason {
   message: string;
@@ -68,7 +84,8 @@ const FINITE_MATH = 'assumes the file is built without -ffast-math, or -ffinite-
 const extremum = (r: { op: string }) => r.op === 'max' || r.op === 'min';
 const FAST_MATH = 'assumes the file is built without -ffast-math / -fassociative-math (none in a Makefile, CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root); with them the compiler may reorder a sum in a local itself';
 
-function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, walked: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, elsewhere: ReadonlySet<string>): Reason | null {
+function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: ReadonlySet<string>): Reason | null {
+  const { constants, build, local, hot, elsewhere, defaults } = file;
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
   if (l.exits) return null;
   // a call the compiler cannot see through (`getNormallyDistributedRandomNumber()`, `std::swap` on two
@@ -95,7 +112,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
   // (a sum over the classes or threads, `k < num_class_`, is as short)
   // (and a `#pragma unroll` loop over a template parameter, `i < NDim`, is a compile-time few)
   const unrolledItems = l.bound !== null && fn.templateParams.includes(l.bound.trim()) && l.pragmas.some((p) => /^unroll\b/.test(p));
-  const sums = countsFewItems(l.bound) || unrolledItems ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM);
+  const sums = countsFewItems(l.bound) || unrolledItems ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn, defaults) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM);
   // four or more accumulators (`c_00 += a_0 * b_0; c_01 += ...`) are a register tile: its parallelism is across them
   // (running extrema, the corners of a bounding box, are no tile)
   const tile = new Set(sums.filter((r) => !extremum(r)).map((r) => r.variable)).size >= 4;
@@ -119,7 +136,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
     ? sums.find((r) => !extremum(r)) ?? sums.find((r) => !build.finiteMath && extremum(r)) : undefined;
   // (a triangle's side in a small block, `k < i` under `i < 16`: at most 16 steps, nothing for SIMD lanes to share)
   const short = constantTrip(l, constants) === null && (mostTrips(l, fn.loops, constants) ?? Infinity) <= SHORT_SUM;
-  const memory = repeated && summing && !tile && !indirect && !few && !short ? memoryReduction(fn, l, inLoop) : null;
+  const memory = repeated && summing && !tile && !indirect && !few && !short ? memoryReduction(fn, l, inLoop, defaults) : null;
   const strided = scalar || memory || loads.length >= 2 ? stridedAccess(l, inLoop) : null;
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
   if (scalar && extremum(scalar)) {
@@ -130,7 +147,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
         `Declare the reduction (\`#pragma omp simd reduction(${scalar.op}:${scalar.variable})\`, built with -fopenmp-simd), or build with -ffinite-math-only -fno-signed-zeros (part of -ffast-math) if the data hold no NaNs.`,
       ),
       confidence: 'likely',
-      assumptions: [FINITE_MATH],
+      assumptions: [FINITE_MATH, ...aliasAssumptions(scalar.type, fn, defaults)],
       benefit: MAX_BENEFIT,
     };
   }
@@ -142,7 +159,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
         `Declare the reduction (\`#pragma omp simd reduction(${scalar.op[0]}:${scalar.variable})\`, built with -fopenmp-simd) or keep several partial sums.`,
       ),
       confidence: 'likely',
-      assumptions: [FAST_MATH],
+      assumptions: [FAST_MATH, ...aliasAssumptions(scalar.type, fn, defaults)],
       benefit: REDUCTION_BENEFIT,
     };
   }
@@ -155,7 +172,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, constants: ReadonlyMap<string
         'Accumulate in a local variable under `#pragma omp simd reduction(+:acc)` and store it once after the loop.',
       ),
       confidence: 'likely',
-      assumptions: [FAST_MATH],
+      assumptions: [FAST_MATH, ...aliasAssumptions(memory.elemType ?? '', fn, defaults)],
       benefit: REDUCTION_BENEFIT,
     };
   }
@@ -279,8 +296,8 @@ const at = (r: { start: { line: number; column: number } }): string => `${r.star
 
 
 /** One finding per innermost loop of a CPU function that will not vectorize well, loops with one cause sharing it. */
-function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, elsewhere: ReadonlySet<string>): RuleFinding[] {
-  if (fn.isKernel || fn.isDevice || fn.name === 'main' || references.has(fn.name)) return [];
+function check(fn: FunctionFacts, file: SimdFile): RuleFinding[] {
+  if (fn.isKernel || fn.isDevice || fn.name === 'main' || file.references.has(fn.name)) return [];
   if (byHand(fn)) return [];
   const byId = new Map(fn.loops.map((l) => [l.id, l]));
   const simd = (l: LoopFact) => l.pragmas.some((p) => SIMD_PRAGMA.test(p));
@@ -301,7 +318,7 @@ function check(fn: FunctionFacts, references: ReadonlySet<string>, constants: Re
     if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
     if (l.offloaded) continue; // a directive runs it as GPU threads: no CPU SIMD lanes to fill
     if (callsRoutine(fn, l)) continue; // each step calls a routine that does the work (a dispatched micro-kernel)
-    const r = reasonFor(fn, l, constants, build, local, walked, hot, elsewhere);
+    const r = reasonFor(fn, l, file, walked);
     if (!r) continue;
     // the same cause in the other arm of an `if` (a weighted and an unweighted twin): one finding, both places
     const twin = out.find((f, k) => f.message === r.message && exclusive(reported[k], l));
@@ -347,8 +364,11 @@ export const rule: Rule = {
     const elsewhere = declaredElsewhere(facts.declaredOnly ?? [], local);
     const hot = calledInLoops(facts.functions);
     const hotKey = [...hot].map(([k, v]) => `${k}${v ? '+' : '-'}`).join(',');
-    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}`);
-    return hosts.flatMap((fn) => checkCached(fn, references, constants, build, local, hot, elsewhere, fileKey));
+    const defaults = facts.defaultTypes ?? NO_DEFAULTS;
+    const defaultsKey = [...defaults].map(([k, v]) => `${k}=${v}`).join(',');
+    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}`);
+    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults };
+    return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
 
@@ -359,9 +379,7 @@ export const rule: Rule = {
 let lastKey = '';
 const keptKey = (key: string): string => (key === lastKey ? lastKey : (lastKey = key));
 
-/** A function's findings read its own facts, the file's reference functions, its constants, its build flags and the names it defines. */
-const checkCached = perFunction(
-  (fn: FunctionFacts, references: ReadonlySet<string>, constants: ReadonlyMap<string, number>, build: BuildFlags, local: ReadonlySet<string>, hot: ReadonlyMap<string, boolean>, elsewhere: ReadonlySet<string>, _key: string) =>
-    check(fn, references, constants, build, local, hot, elsewhere),
-  (_r, _c, _b, _l, _h, _e, key) => key,
-);
+const NO_DEFAULTS: ReadonlyMap<string, string> = new Map();
+
+/** A function's findings read its own facts and its file's (SimdFile), which the key names. */
+const checkCached = perFunction((fn: FunctionFacts, file: SimdFile, _key: string) => check(fn, file), (_file, key) => key);
