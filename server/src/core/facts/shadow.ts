@@ -36,11 +36,14 @@ export interface FilePreprocessing {
   key: string;
 }
 
+/** Statement macros whose well-known definition wins over the view's alternatives. */
+const INSTRUMENTS = ['polybench_start_instruments', 'polybench_stop_instruments'];
+
 const INTEGER_BODY = /^\(?\s*-?\d+[uUlL]*\s*\)?$/;
 /** Nothing, or only qualifiers: what `RESTRICT`, `INLINE` or `HOST_DEVICE` stand for. */
 const QUALIFIER_BODY = /^(?:(?:__restrict__|__restrict|restrict|inline|__inline__|__forceinline__|__noinline__|static|__host__|__device__)\s*)*$/;
-const MAY_USE_BUILTINS = /KERNEL_LOOP|POLYBENCH_|SCALAR_VAL|_PB_|RESTRICT|__align__|UNROLL|CUTLASS_|CUTE_/;
-const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_[123]D|SCALAR_VAL|_PB_[A-Z0-9_]+|_{0,2}RESTRICT_{0,2}|__align__|[A-Z0-9_]*PRAGMA_(?:NO_)?UNROLL|(?:CUDA|HIP|CUTE|GPU)_(?:NO_)?UNROLL|CUTLASS_(?:GLOBAL|DEVICE|HOST_DEVICE)|CUTE_(?:HOST_)?DEVICE)\b/g;
+const MAY_USE_BUILTINS = /KERNEL_LOOP|POLYBENCH_|polybench_|SCALAR_VAL|_PB_|RESTRICT|__align__|UNROLL|CUTLASS_|CUTE_/;
+const BUILTIN_CANDIDATES = /\b(?:CUDA_KERNEL_LOOP|CUDA_1D_KERNEL_LOOP|POLYBENCH_[123]D|SCALAR_VAL|_PB_[A-Z0-9_]+|_{0,2}RESTRICT_{0,2}|__align__|[A-Z0-9_]*PRAGMA_(?:NO_)?UNROLL|(?:CUDA|HIP|CUTE|GPU)_(?:NO_)?UNROLL|CUTLASS_(?:GLOBAL|DEVICE|HOST_DEVICE)|CUTE_(?:HOST_)?DEVICE|polybench_(?:start|stop)_instruments)\b/g;
 
 /** The well-known macros a text names, sorted, as one string ('' for none). None spans lines: the lines' are the text's. */
 const builtinsOf = (text: string): string => (MAY_USE_BUILTINS.test(text) ? [...new Set(text.match(BUILTIN_CANDIDATES) ?? [])].sort().join(',') : '');
@@ -124,6 +127,9 @@ export function preprocessFile(
     if (qualifies(name) || loadsItsArgument(defs)) table.set(name, defs[0]);
     else table.delete(name);
   }
+  // PolyBench's timer statements are nothing, or the timer's calls under -DPOLYBENCH_TIME: read as the timed build
+  // a benchmark is run as, so that the set-up before them and the checks after them are seen as such
+  for (const name of INSTRUMENTS) if (builtinsUsed.includes(name)) table.set(name, builtinMacro(name)!);
   const names = [...table.values()].filter((m) => m.params !== null || !INTEGER_BODY.test(m.body.trim())).map((m) => m.name);
   const trigger = names.length ? new RegExp(`\\b(?:${names.map((n) => n.replace(/[^\w]/g, '\\$&')).join('|')})\\b`) : null;
   const out = { view, table, trigger, key: `${view.key}:${builtinsUsed}` };

@@ -16,6 +16,9 @@ const TABLE = new Map<string, MacroDef>([
   ['POLYBENCH_3D', def('POLYBENCH_3D', ['var', 'dim1', 'dim2', 'dim3', 'ddim1', 'ddim2', 'ddim3'], 'var[dim1][dim2][dim3]')],
   ['POLYBENCH_4D', def('POLYBENCH_4D', ['var', 'dim1', 'dim2', 'dim3', 'dim4', 'ddim1', 'ddim2', 'ddim3', 'ddim4'], 'var[dim1][dim2][dim3][dim4]')],
   ['SCALAR_VAL', def('SCALAR_VAL', ['x'], 'x')],
+  // PolyBench's timer statements as a timed build (-DPOLYBENCH_TIME) defines them
+  ['polybench_start_instruments', def('polybench_start_instruments', null, 'polybench_timer_start();')],
+  ['polybench_stop_instruments', def('polybench_stop_instruments', null, 'polybench_timer_stop();')],
   // CUDA's alignment attribute (`__shared__ __align__(16) float s[...]`): no effect on what is read, and the grammar does not know it
   ['__align__', def('__align__', ['n'], '')],
   // CUTLASS's and CuTe's qualifier macros (`CUTLASS_GLOBAL void kernel(...)`), from headers rarely in the workspace
