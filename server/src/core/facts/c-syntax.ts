@@ -20,6 +20,9 @@ export function initializerValue(d: Node): Node | null {
 export const emptyBraces = (v: Node | null): boolean => v?.type === 'initializer_list' && namedChildren(v).every((c) => c.type === 'comment');
 
 /** The buffer an argument expression names: `d_x`, `(float*)d_x`, `&d_x[0]`, `d_x + off`. */
+/** A call for an object's storage: `x.data_ptr<float>`, `t->data_ptr`, `v.data`, `x.data<float>`. */
+const STORAGE = /^([A-Za-z_]\w*)\s*(?:\.|->)\s*(?:data_ptr|mutable_data_ptr|const_data_ptr|data)\s*(?:<[^<>]*>)?$/;
+
 export function rootName(n: Node): string | null {
   switch (n.type) {
     case 'identifier':
@@ -37,7 +40,9 @@ export function rootName(n: Node): string | null {
       const args = namedChildren(field(n, 'arguments') ?? n);
       if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args[0]) return rootName(args[0]);
       if (/^(thrust::raw_pointer_cast|raw_pointer_cast)$/.test(fn?.text ?? '') && args[0]) return rootName(args[0]);
-      return null;
+      // a tensor's or a container's storage (`x.data_ptr<float>()`, `x.data_ptr()`, `v.data()`): the object's buffer
+      const storage = args.length === 0 ? STORAGE.exec(fn?.text ?? '') : null;
+      return storage ? storage[1] : null;
     }
     case 'field_expression':
       // x.data_ptr<float>() style: name the object
