@@ -576,9 +576,9 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
   },
   'precision/tensor-core-eligible': {
     finds:
-      'fp32 GEMM work that runs on CUDA cores where tensor cores (TF32, BF16 or FP16 inputs with fp32 accumulation) apply: a scalar-FMA GEMM k-loop in a kernel, `cublasSgemm` / `cublasGemmEx` in fp32 without a TF32 math mode, `tl.dot(..., input_precision="ieee")` or `allow_tf32=False`. TF32 rounds the inputs to a 10-bit mantissa: every finding says so.',
+      'fp32 GEMM work that runs on CUDA cores where tensor cores (TF32, BF16 or FP16 inputs with fp32 accumulation) apply: a scalar-FMA GEMM k-loop in a kernel, `cublasSgemm` / `cublasGemmEx` in fp32 without a TF32 math mode, `tl.dot(..., input_precision="ieee")` or `allow_tf32=False`. TF32 rounds the inputs to a 10-bit mantissa: every finding says so. Also a scalar-FMA GEMM k-loop over fp16 or bf16 operands (a naive HGEMM converting with `__half2float`, or accumulating with `__hfma`): tensor cores take those inputs as they are, so nothing is rounded.',
     quiet: [
-      '`wmma` / `mma` / `wgmma` kernels and half / bf16 operands;',
+      '`wmma` / `mma` / `wgmma` kernels, and operands of two types (an fp16 matrix times fp32 weights) or of double;',
       'handles set to `CUBLAS_TF32_TENSOR_OP_MATH` (also a mode picked at run time and kept in a variable, `enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH`), and files asking for `CUBLAS_PEDANTIC_MATH`;',
       'GEMVs, dot products, convolution windows and reference kernels;',
       'cuBLAS references and baselines (`gemm_cuBLAS_reference`, a program\'s `main`, `test_*` / `bench*` drivers);',

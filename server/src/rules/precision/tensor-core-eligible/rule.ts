@@ -1,7 +1,8 @@
-// precision/tensor-core-eligible: fp32 GEMM work that runs on CUDA cores.
+// precision/tensor-core-eligible: GEMM work that runs on CUDA cores.
 //  - CUDA kernels: a k-loop whose two fp32 operands form a GEMM (shape.ts): scalar FMAs,
-//    naive or tiled in shared memory or registers. Quiet when the kernel uses wmma/mma
-//    (`wmma::mma_sync`, `load_matrix_sync`, `wgmma`), when an operand is half/bf16/double
+//    naive or tiled in shared memory or registers (TF32 tensor cores), or whose two fp16/bf16
+//    operands do (tensor cores take them as they are). Quiet when the kernel uses wmma/mma
+//    (`wmma::mma_sync`, `load_matrix_sync`, `wgmma`), when the operands mix types, are double
 //    or of unknown type, and on reference kernels.
 //  - Host code: `cublasSgemm` (also `_v2`, batched, strided) and `cublasGemmEx`-style calls
 //    with fp32 inputs and fp32 compute, unless the function sets a tensor-op math mode
@@ -28,6 +29,9 @@ const BENEFIT_CUBLAS = 'on an H200, cublasSgemm 4096^3 ran at 50.9 TFLOP/s in fp
 const BENEFIT_KERNEL =
   'on an H200, the fp32 ceiling on CUDA cores (cuBLAS SGEMM 4096^3) is 50.9 TFLOP/s and TF32 tensor cores reach 409 TFLOP/s (8.03x); the best hand-written fp32 SGEMM measured (register-blocked) reached 71% of the fp32 figure';
 
+const BENEFIT_HALF =
+  'on an H200, torch fp16 GEMM 8192^3 on tensor cores reached 758 TFLOP/s, against a 50.9 TFLOP/s fp32 ceiling on CUDA cores (cuBLAS SGEMM 4096^3)';
+
 /** Tensor-core instructions or their wrappers in a kernel. */
 const TENSOR_CORE_CALL = /(^|::|\.)(mma_sync|load_matrix_sync|store_matrix_sync|fill_fragment|wmma\w*|wgmma\w*|mma\w*|ldmatrix\w*|__hmma\w*)$/;
 const FP32 = (t: string | null) => t === 'float' || t === 'const float';
@@ -37,30 +41,54 @@ const BASELINE_DRIVER = /^(?:main|test\w*|\w+_test|bench\w*|\w*_bench(?:mark)?)$
 function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   if (fn.calls.some((c) => TENSOR_CORE_CALL.test(c.name))) return [];
-  const operand = (a: AccessFact) => FP32(a.elemType) && !a.elemAlternatives && a.space !== 'constant';
-  const g = gemmLoop(fn, operand) ?? outerProductLoop(fn, operand);
-  if (!g) return [];
-  // each product scattered by atomics to a place a loaded index picks (`atomicAdd(out + nbr[k] * M + m, ...)`, a point
-  // cloud's neighbours): no output tile an MMA could accumulate in registers
-  if (fn.accesses.some((a) => a.kind === 'atomic' && a.loops.includes(g.loop.id) && a.indices.some((p) => p.unknown))) return [];
-  const v = g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop';
-  return [{
-    range: g.loop.headerRange,
-    function: fn.name,
-    confidence: 'likely',
-    assumptions: [TF32_NUMERICS, 'assumes the matrices are large enough to fill 16x8x8 tensor-core tiles (tens of rows and columns or more)'],
-    message: `this ${v} is an fp32 matrix multiply, one FMA at a time on CUDA cores: tensor cores idle`,
-    detail: detail(
-      `This ${v} multiplies fp32 \`${g.a.text}\` by \`${g.b.text}\` one FMA at a time: it is a matrix multiply, which tensor cores run as TF32 with fp32 accumulation.`,
-      'Call cuBLAS/cuBLASLt with CUBLAS_TF32_TENSOR_OP_MATH (or CUTLASS), or compute the tiles with `wmma`/`mma.sync` on `wmma::precision::tf32` fragments (bf16/fp16 inputs where the numerics allow).',
-    ),
-    benefit: BENEFIT_KERNEL,
-    related: [
-      { range: g.a.range, message: `\`${g.a.text}\`: one fp32 operand` },
-      { range: g.b.range, message: `\`${g.b.text}\`: the other fp32 operand` },
-    ],
-  }];
+  for (const precision of PRECISIONS) {
+    const operand = (a: AccessFact) => precision.element(a.elemType) && !a.elemAlternatives && a.space !== 'constant';
+    const g = gemmLoop(fn, operand) ?? outerProductLoop(fn, operand);
+    if (!g) continue;
+    // each product scattered by atomics to a place a loaded index picks (`atomicAdd(out + nbr[k] * M + m, ...)`, a point
+    // cloud's neighbours): no output tile an MMA could accumulate in registers
+    if (fn.accesses.some((a) => a.kind === 'atomic' && a.loops.includes(g.loop.id) && a.indices.some((p) => p.unknown))) return [];
+    const v = g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop';
+    const name = precision.name === 'fp32' ? 'fp32' : /bfloat16|BFloat16/.test(g.a.elemType ?? '') ? 'bf16' : 'fp16';
+    return [{
+      range: g.loop.headerRange,
+      function: fn.name,
+      confidence: 'likely',
+      assumptions: [...precision.assumptions, 'assumes the matrices are large enough to fill 16x8x8 tensor-core tiles (tens of rows and columns or more)'],
+      message: `this ${v} is an ${name} matrix multiply, one FMA at a time on CUDA cores: tensor cores idle`,
+      detail: detail(`This ${v} multiplies ${name} \`${g.a.text}\` by \`${g.b.text}\` one FMA at a time: it is a matrix multiply, ${precision.how}`, precision.advice),
+      benefit: precision.benefit,
+      related: [
+        { range: g.a.range, message: `\`${g.a.text}\`: one ${name} operand` },
+        { range: g.b.range, message: `\`${g.b.text}\`: the other ${name} operand` },
+      ],
+    }];
+  }
+  return [];
 }
+
+/** fp16 / bf16 element types: tensor cores take them as they are, with fp32 accumulation. */
+const HALF = /^(?:const\s+)?(?:half|__half|__nv_bfloat16|nv_bfloat16|at::Half|at::BFloat16|c10::Half|c10::BFloat16)$/;
+
+/** The operand types a CUDA-core GEMM loop is read in, and what moving it to tensor cores means for each. */
+const PRECISIONS = [
+  {
+    name: 'fp32',
+    element: FP32,
+    assumptions: [TF32_NUMERICS],
+    how: 'which tensor cores run as TF32 with fp32 accumulation.',
+    advice: 'Call cuBLAS/cuBLASLt with CUBLAS_TF32_TENSOR_OP_MATH (or CUTLASS), or compute the tiles with `wmma`/`mma.sync` on `wmma::precision::tf32` fragments (bf16/fp16 inputs where the numerics allow).',
+    benefit: BENEFIT_KERNEL,
+  },
+  {
+    name: 'fp16',
+    element: (t: string | null) => !!t && HALF.test(t),
+    assumptions: [],
+    how: 'which tensor cores take in these very types, accumulating in fp32: the inputs lose no precision.',
+    advice: 'Compute the tiles with `wmma` (16x16x16 `half` fragments, a `float` accumulator) or `mma.sync.aligned.m16n8k16`, staged through shared memory, or call cuBLAS (`cublasGemmEx` with CUBLAS_COMPUTE_32F) or CUTLASS.',
+    benefit: BENEFIT_HALF,
+  },
+];
 
 const before = (a: CallFact, b: CallFact) => positionBefore(a.range.start, b.range.start);
 
