@@ -363,6 +363,19 @@ function atomicPerElement(fn: FunctionFacts): boolean {
   return fn.accesses.some((u) => u.kind === 'atomic' && !u.singleLane && loads.some((l) => l.loops.every((id) => u.loops.includes(id))));
 }
 
+/**
+ * A sum over the whole input, one element per thread (`prod = a[idx] * b[idx]`, a block's tree, then one
+ * `atomicAdd(y, ...)` per block into a word every block shares): its loads stream the input as an elementwise
+ * kernel's do. (A block per row writes a result per row, `out[blockIdx.x]`: not this.)
+ */
+function gridSum(fn: FunctionFacts): boolean {
+  const loads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load');
+  const perThread = (a: AccessFact) => a.loops.length === 0 && a.indices.length === 1 && !a.indices[0].unknown &&
+    a.indices[0].coefficient('blockIdx.x').terms.size > 0 && a.indices[0].dependsOn((x) => x === TID);
+  const shared = (a: AccessFact) => a.indices.every((p) => !p.unknown && !p.dependsOn(isVarying));
+  return loads.length > 0 && loads.every(perThread) && fn.accesses.some((a) => a.kind === 'atomic' && a.space === 'global' && a.singleLane && shared(a));
+}
+
 function check(fn: FunctionFacts): RuleFinding[] {
   // one block per launch (`<<<1, 256>>>`): a demo or a last reduction stage; launching more blocks comes first;
   // a demo size at every launch (`n = 1024`): the launch's latency, not its bandwidth, decides
@@ -386,7 +399,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // a producer that reads nothing from global memory (a fill from constants, a texture resampler, an RNG's output):
   // set-up work whose stores already coalesce, and whose values come from elsewhere
   if (!fn.accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
-  if (fn.kernelClass !== 'elementwise') {
+  if (fn.kernelClass !== 'elementwise' && !gridSum(fn)) {
     if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, accessRuns(fn, fn.accesses))) return [];
     const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
     const chunks = checkChunks(fn, streamed);
