@@ -58,7 +58,10 @@ export abstract class DeclarationWalker extends LoopWalker {
   /** `auto& in = X[s]` with `X` a parameter holding a container of containers: the rows' element type; else null. */
   private autoRowElement(typeText: string, d: Node, object: string): string | null {
     if (baseType(typeText) !== 'auto' || field(d, 'declarator')?.type !== 'reference_declarator') return null;
-    const rows = this.params.get(object)?.type;
+    const param = this.params.get(object);
+    // (a vector of vectors: the parameter's facts already name the element its rows hold)
+    if (param?.rank === 2 && !param.dimTexts && !param.accessor) return param.type;
+    const rows = param?.type;
     const row = rows ? rowType(rows) : null;
     return row ? containerElementOf(row, this.aliases) : null;
   }
