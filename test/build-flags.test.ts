@@ -69,6 +69,11 @@ describe('build flags', () => {
     mkdirSync(commented, { recursive: true });
     writeFileSync(join(commented, 'setup.py'), setup('"-O3"') + '# "-ffast-math" broke the tests\n');
     assert.equal(simdFindings(commented).length, 3);
+    // (-ffast-math in the "nvcc" list reaches the host code of CUDA files, not the C++ files the "cxx" list builds)
+    const nvccOnly = join(dir, 'extension-nvcc');
+    mkdirSync(nvccOnly, { recursive: true });
+    writeFileSync(join(nvccOnly, 'setup.py'), setup('"-O3"').replace('{"cxx": ["-O3"]}', '{"cxx": ["-O3"], "nvcc": ["-O3", "-Xcompiler", "-ffast-math"]}'));
+    assert.equal(simdFindings(nvccOnly).length, 3);
   });
 
   test('-fno-math-errno in compile_commands.json leaves `expf` scalar: it needs -ffast-math\'s vector math library, errno or not', () => {

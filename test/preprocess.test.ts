@@ -175,13 +175,17 @@ typedef DATA_TYPE real;
     }
   });
 
-  test('an #if on a value nothing defines, or on an undefined name with no fallback, decides nothing', () => {
+  test('an #if on a value nothing defines, or on a name the compiler predefines, decides nothing; an #ifdef of a flag nothing sets takes its #else', () => {
     const v = view('#if CUDA_VERSION >= 11000\ntypedef __nv_bfloat16 floatX;\n#else\ntypedef float floatX;\n#endif\n');
     assert.deepEqual(v.typeAliases.get('floatX'), ['__nv_bfloat16', 'float']);
     assert.equal(v.defaultTypes.get('floatX'), undefined);
     // (an #ifdef of a name no header defines: the build without -D flags takes its #else)
     const w = view('#ifdef ENABLE_BF16\ntypedef __nv_bfloat16 floatX;\n#else\ntypedef float floatX;\n#endif\n');
     assert.equal(w.defaultTypes.get('floatX'), 'float');
+    // (a name the compiler predefines, `__GNUC__`, is no flag left unset: undecided)
+    const g = view('#if defined(__GNUC__) || defined(__clang__)\n#define DATA_TYPE double\n#else\n#define DATA_TYPE int\n#endif\n');
+    assert.deepEqual(g.typeAliases.get('DATA_TYPE'), ['double', 'int']);
+    assert.equal(g.defaultTypes.get('DATA_TYPE'), undefined);
   });
 });
 

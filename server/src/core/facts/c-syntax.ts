@@ -19,10 +19,10 @@ export function initializerValue(d: Node): Node | null {
 /** `int j{}`: a scalar's empty braces value-initialise it to zero. */
 export const emptyBraces = (v: Node | null): boolean => v?.type === 'initializer_list' && namedChildren(v).every((c) => c.type === 'comment');
 
-/** The buffer an argument expression names: `d_x`, `(float*)d_x`, `&d_x[0]`, `d_x + off`. */
 /** A call for an object's storage: `x.data_ptr<float>`, `t->data_ptr`, `v.data`, `x.data<float>`. */
 const STORAGE = /^([A-Za-z_]\w*)\s*(?:\.|->)\s*(?:data_ptr|mutable_data_ptr|const_data_ptr|data)\s*(?:<[^<>]*>)?$/;
 
+/** The buffer an argument expression names: `d_x`, `(float*)d_x`, `&d_x[0]`, `d_x + off`. */
 export function rootName(n: Node): string | null {
   switch (n.type) {
     case 'identifier':
@@ -45,7 +45,7 @@ export function rootName(n: Node): string | null {
       return storage ? storage[1] : null;
     }
     case 'field_expression':
-      // x.data_ptr<float>() style: name the object
+      // a member array or pointer (`p->data`, `params.input`): named whole
       return n.text.replace(/\s+/g, '');
     default:
       return null;

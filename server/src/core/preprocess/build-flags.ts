@@ -20,6 +20,8 @@ export interface BuildFlags {
 
 export const DEFAULT_BUILD: BuildFlags = Object.freeze({ fastMath: false, noMathErrno: false });
 
+const CXX_LIST = /["']cxx["']\s*:\s*\[[^\]]*\]/g;
+const NVCC_LIST = /["']nvcc["']\s*:\s*\[[^\]]*\]/g;
 const BUILD_FILES = ['compile_commands.json', 'build/compile_commands.json', 'Makefile', 'makefile', 'GNUmakefile', 'CMakeLists.txt', 'setup.py'];
 const FAST_MATH = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fassociative-math)\b/m;
 const FINITE_ONLY = /(?:^|[\s"'=(,])-ffinite-math-only\b/m;
@@ -30,10 +32,13 @@ const NO_MATH_ERRNO = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fno-math-errno)\b/m;
  * Makefile that explains `-Ofast` in a comment does not use it), and in a Makefile the
  * recipes of targets other than the default goal (`make runfast` is something a user asks for).
  */
-export function flagsSaid(fileName: string, text: string): string {
+export function flagsSaid(fileName: string, text: string, cuda = false): string {
   if (fileName === 'compile_commands.json') return text;
   const lines = text.split('\n').map((l) => l.replace(/(^|[^\\])#.*$/, '$1'));
-  if (fileName === 'CMakeLists.txt' || fileName === 'setup.py') return lines.join('\n');
+  if (fileName === 'CMakeLists.txt') return lines.join('\n');
+  // a PyTorch extension's flags by compiler: `"cxx": [...]` builds its C++ files, `"nvcc": [...]` its CUDA files
+  // (host code through -Xcompiler); the other compiler's list says nothing of this file
+  if (fileName === 'setup.py') return lines.join('\n').replace(cuda ? CXX_LIST : NVCC_LIST, '');
   const kept: string[] = [];
   let goal: string | null = null; // the first ordinary target: what a plain `make` builds
   let inGoal = false;
@@ -93,8 +98,10 @@ export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
   let byDir = cached.get(options);
   if (!byDir) cached.set(options, (byDir = new Map()));
   const dir = path.dirname(path.resolve(file));
+  const cuda = /\.(?:cu|cuh)$/.test(file);
+  const key = cuda ? `${dir}\0cu` : dir;
   const now = Date.now();
-  const hit = byDir.get(dir);
+  const hit = byDir.get(key);
   if (hit && now - hit.at < RECHECK_MS) return hit.flags;
   const roots = options.roots.map((r) => path.resolve(r));
   let fastMath = false;
@@ -105,7 +112,7 @@ export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
     for (const name of BUILD_FILES) {
       const text = options.reader.read(path.join(d, name));
       if (text === null) continue;
-      const said = flagsSaid(name, text);
+      const said = flagsSaid(name, text, cuda);
       fastMath ||= FAST_MATH.test(said);
       noMathErrno ||= NO_MATH_ERRNO.test(said);
       finiteOnly ||= FINITE_ONLY.test(said);
@@ -118,6 +125,6 @@ export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
   const finiteMath = finiteOnly && noSignedZeros;
   const flags = fastMath || noMathErrno || finiteMath ? { fastMath, noMathErrno, ...(finiteMath ? { finiteMath } : {}) } : DEFAULT_BUILD;
   if (byDir.size > 1000) byDir.clear();
-  byDir.set(dir, { flags, at: now });
+  byDir.set(key, { flags, at: now });
   return flags;
 }

@@ -156,9 +156,13 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     value: (n, d) => macroValue(n, d, inIf),
     defined: n => { const st = macros.get(n); return st ? (st.sure ? 1 : st.undef ? 0 : null) : null; },
   });
+  // (a name nothing defines is undefined there: a flag only `-D` sets; not the compiler's own reserved names,
+  // `__GNUC__`, `__CUDACC__`, `_OPENMP`, which it predefines: those stay undecided. A value compared in an #if,
+  // `CUDA_VERSION >= 11000`, stays undecided too: such versions come from headers outside the view)
+  const unseen = (n: string): boolean => !macros.has(n) && !/^_[_A-Z]/.test(n);
   const dResolver: Resolver = {
     value: (n, d) => macroValue(n, d, true),
-    defined: n => { const t = dDefined.get(n) ?? 0; return t === 0.5 ? null : t; },
+    defined: n => { const t = dDefined.get(n) ?? (unseen(n) ? 0 : 0.5); return t === 0.5 ? null : t; },
   };
 
   const tryRead = (p: string): string | null => {

@@ -97,8 +97,12 @@ function comparesInline(caller: FunctionFacts, call: CallFact): boolean {
   const given = new Set(call.args.map(rootOf).filter((r): r is string => r !== null));
   return caller.calls.some((d) => {
     if (!ABS.test(d.name) || d.loops.length === 0 || d.args.length !== 1 || !positionBefore(call.range.start, d.range.start)) return false;
+    // (a convergence test inside the loop that repeats the call, `fabsf(unew[i] - u[i])` after `sweep(u, unew)`, checks
+    // the iteration, not a result: the call is the work)
+    if (call.loops.some((id) => d.loops.includes(id))) return false;
     const sides = d.args[0].split(/\s-\s|(?<=[\w\])])-(?=[\w(])/);
-    return sides.length === 2 && sides.map(rootOf).some((r) => r !== null && given.has(r));
+    // one side the call's output, the other what it is checked against (not another of the call's own arguments)
+    return sides.length === 2 && sides.map(rootOf).filter((r) => r !== null && given.has(r)).length === 1;
   });
 }
 

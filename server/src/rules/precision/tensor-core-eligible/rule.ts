@@ -49,13 +49,15 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
     // cloud's neighbours): no output tile an MMA could accumulate in registers
     if (fn.accesses.some((a) => a.kind === 'atomic' && a.loops.includes(g.loop.id) && a.indices.some((p) => p.unknown))) return [];
     const v = g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop';
-    const name = precision.name === 'fp32' ? 'fp32' : /bfloat16|BFloat16/.test(g.a.elemType ?? '') ? 'bf16' : 'fp16';
+    if (precision.name !== 'fp32' && BF16.test(g.a.elemType ?? '') !== BF16.test(g.b.elemType ?? '')) continue;
+    const name = precision.name === 'fp32' ? 'fp32' : BF16.test(g.a.elemType ?? '') ? 'bf16' : 'fp16';
+    const an = name === 'bf16' ? 'a' : 'an';
     return [{
       range: g.loop.headerRange,
       function: fn.name,
       confidence: 'likely',
       assumptions: [...precision.assumptions, 'assumes the matrices are large enough to fill 16x8x8 tensor-core tiles (tens of rows and columns or more)'],
-      message: `this ${v} is an ${name} matrix multiply, one FMA at a time on CUDA cores: tensor cores idle`,
+      message: `this ${v} is ${an} ${name} matrix multiply, one FMA at a time on CUDA cores: tensor cores idle`,
       detail: detail(`This ${v} multiplies ${name} \`${g.a.text}\` by \`${g.b.text}\` one FMA at a time: it is a matrix multiply, ${precision.how}`, precision.advice),
       benefit: precision.benefit,
       related: [
@@ -68,7 +70,9 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
 }
 
 /** fp16 / bf16 element types: tensor cores take them as they are, with fp32 accumulation. */
-const HALF = /^(?:const\s+)?(?:half|__half|__nv_bfloat16|nv_bfloat16|at::Half|at::BFloat16|c10::Half|c10::BFloat16)$/;
+const HALF = /^(?:const\s+)?(?:half2?|__half2?|__nv_bfloat162?|nv_bfloat162?|at::Half|at::BFloat16|c10::Half|c10::BFloat16)$/;
+/** bf16 spellings: a product of an fp16 and a bf16 operand is no one tensor-core input type. */
+const BF16 = /bfloat16|BFloat16/;
 
 /** The operand types a CUDA-core GEMM loop is read in, and what moving it to tensor cores means for each. */
 const PRECISIONS = [

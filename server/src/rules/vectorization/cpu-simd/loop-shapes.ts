@@ -25,9 +25,10 @@ function integerData(fn: FunctionFacts): boolean {
  */
 export function isFloat(type: string | null, fn: FunctionFacts, defaults: ReadonlyMap<string, string>): boolean {
   if (!type) return false;
-  if (FLOAT_TYPE.test(type)) return true;
+  // (the type the build gives an alias wins over its name: `real_t` that defaults to `int` sums integers)
   const byDefault = defaults.get(type);
   if (byDefault !== undefined) return FLOAT_TYPE.test(byDefault);
+  if (FLOAT_TYPE.test(type)) return true;
   return (fn.templateParams.includes(type) && !INDEX_TYPE.test(type) && !integerData(fn)) || alternativesOf(type, fn).some((t) => FLOAT_TYPE.test(t));
 }
 
@@ -39,10 +40,10 @@ const alternativesOf = (type: string, fn: FunctionFacts): readonly string[] =>
 export function aliasAssumptions(type: string, fn: FunctionFacts, defaults: ReadonlyMap<string, string>): string[] {
   const all = alternativesOf(type, fn);
   const floats = all.filter((t) => FLOAT_TYPE.test(t));
-  if (!floats.length || floats.length === all.length) return [];
+  const byDefault = defaults.get(type);
+  if (!floats.length || floats.length === all.length || (byDefault !== undefined && !FLOAT_TYPE.test(byDefault))) return [];
   const names = (ts: readonly string[]) => ts.map((t) => `\`${t}\``).join(' or ');
   const others = names(all.filter((t) => !floats.includes(t)));
-  const byDefault = defaults.get(type);
   return [byDefault
     ? `assumes \`${type}\` is \`${byDefault}\`, as a build without -D flags makes it (its \`#if\` alternatives also allow ${others}, whose sums vectorize as written)`
     : `assumes \`${type}\` is ${names(floats)} (its \`#if\` alternatives also allow ${others}, whose sums vectorize as written)`];

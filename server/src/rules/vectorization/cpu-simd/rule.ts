@@ -11,8 +11,8 @@
 //   - a libm call (`sqrt`, `exp`, `pow`) the compiler cannot vectorize under default flags
 //     (math-errno for `sqrt`; `exp`, `pow` need -ffast-math's vector math library) in a loop that stores;
 //   - a load through a computed index (`src[clamp(y + dy) * w + x]`) feeding a reduction;
-//   - five or more pointer parameters without `restrict` with stores among them and more than 10 pairs of them
-//     to check for overlap, gcc's limit for versioning a loop: none of it vectorized (within the limit gcc checks
+//   - five or more pointer parameters without `restrict` with stores among them and more than 10 pairs of address
+//     ranges to check for overlap, gcc's limit for versioning a loop: none of it vectorized (within the limit gcc checks
 //     at run time and vectorizes; `restrict` alone measured nothing on a saxpy);
 //     not where a load gathers through a computed index, which keeps the loop scalar whatever the aliasing.
 // A column walk counts only where an enclosing loop moves the contiguous index (the interchange
@@ -38,6 +38,7 @@ import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { checkCpu } from '../../memory/uncoalesced-access/cpu';
+import { Poly } from '../../../core/affine';
 import { byHand, calledInLoops, declaredElsewhere, INLINE_CALL, libmLeft, OPAQUE_CALL } from './calls';
 import { accessesIn, aliasAssumptions, contiguousOuter, isFloat, memoryReduction, shortStride, stride, stridedAccess, sumsReadBack } from './loop-shapes';
 
@@ -275,15 +276,14 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   });
   // a load through a computed index (`val[row_start[r] + k]`) is a gather: aliasing is not what keeps that loop scalar
   const gathers = loads.some((a) => a.indices.some((p) => p.unknown));
-  // gcc versions a loop for at most 10 pairs of ranges to check (`vect-max-version-for-alias-checks`): within that, it
-  // vectorizes behind the checks (gemver's one store against four reads: 4 pairs); past it, the loop stays scalar
-  const stored = new Set(stores.map((a) => a.array).filter((n) => pointers.includes(n))).size;
-  const pairs = stored * (pointers.length - stored) + (stored * (stored - 1)) / 2;
+  // gcc versions a loop for at most 10 pairs of address ranges to check (`vect-max-version-for-alias-checks`): within
+  // that, it vectorizes behind the checks (gemver's one store against four reads: 4 pairs); past it, the loop stays scalar
+  const pairs = aliasPairs(inLoop.filter((a) => pointers.includes(a.array)), stores);
   if (pointers.length >= MANY_POINTERS && pairs > ALIAS_CHECKS && !tiny && !gathers) {
     return {
-      message: `the ${v} loop goes through ${pointers.length} pointers without \`restrict\`: ${pairs} pairs to check for overlap, more than gcc versions a loop for, so no SIMD`,
+      message: `the ${v} loop goes through ${pointers.length} pointers without \`restrict\`: ${pairs} pairs of address ranges to check for overlap, more than gcc versions a loop for, so no SIMD`,
       detail: detail(
-        `The compiler must check each stored array against the others of ${pointers.slice(0, 5).map((n) => `\`${n}\``).join(', ')}${pointers.length > 5 ? ', ...' : ''} for overlap at run time; past ${ALIAS_CHECKS} pairs gcc gives up and leaves the loop scalar.`,
+        `The compiler must check each range a stored array covers against those of the others of ${pointers.slice(0, 5).map((n) => `\`${n}\``).join(', ')}${pointers.length > 5 ? ', ...' : ''} for overlap at run time; past ${ALIAS_CHECKS} pairs gcc gives up and leaves the loop scalar.`,
         'If they never overlap, declare them `restrict` (`__restrict__` in C++) or put `#pragma omp simd` on the loop.',
       ),
       confidence: 'heuristic',
@@ -292,6 +292,26 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
     };
   }
   return null;
+}
+
+/**
+ * The pairs of address ranges gcc checks for overlap before a loop: each range a stored array's accesses cover against
+ * each of another array's. An array's accesses a constant apart are one range (`a[c]`, `a[c + 1]`); a run-time distance
+ * makes another (`hy[c + nx]`, `hy[c - nx]`: a stencil's rows).
+ */
+function aliasPairs(accesses: readonly AccessFact[], stores: readonly AccessFact[]): number {
+  const ranges = new Map<string, Set<string>>();
+  for (const a of accesses) {
+    const key = a.indices.map((p) => p.sub(Poly.const(p.constant)).key()).join(',');
+    (ranges.get(a.array) ?? ranges.set(a.array, new Set()).get(a.array)!).add(key);
+  }
+  const stored = new Set(stores.map((a) => a.array).filter((n) => ranges.has(n)));
+  const arrays = [...ranges.keys()];
+  let pairs = 0;
+  for (let i = 0; i < arrays.length; i++)
+    for (let j = i + 1; j < arrays.length; j++)
+      if (stored.has(arrays[i]) || stored.has(arrays[j])) pairs += ranges.get(arrays[i])!.size * ranges.get(arrays[j])!.size;
+  return pairs;
 }
 
 /** The pointee type without qualifiers (`const double` -> `double`). */
