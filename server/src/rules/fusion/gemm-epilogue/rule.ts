@@ -22,7 +22,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { perHost } from '../../common/memo';
 import { gemmOf } from '../../common/gemm-shape';
 import { BENEFIT, tritonGemmEpilogue } from './triton';
-import { positionBefore } from '../../../core/positions';
+import { positionBefore, rangeHolds } from '../../../core/positions';
 
 /** Parameter positions a kernel stores to, and loads from. */
 function written(k: FunctionFacts): number[] {
@@ -101,6 +101,8 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     const otherArms: number[] = [];
     for (const next of calls.slice(i + 1)) {
       if (next.range === g.call.range || !before(g.call, next) || !next.argRoots.includes(g.output)) continue; // launches of one wrapper call: the wrapper's own business
+      // (a call inside the GEMM's own arguments, `static_cast<void *>(out.data_ptr())`, names its output; it uses nothing)
+      if (rangeHolds(g.call.range, next.range.start)) continue;
       if (!sequential(g.call, next)) continue;
       const arm = (next.scopes ?? [])[depth];
       if (arm !== undefined && otherArms.includes(arm)) continue; // the rest of an arm already seen to use C otherwise
@@ -117,7 +119,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       // one epilogue applies them all
       const later: CallFact[] = [];
       for (const more of calls.slice(calls.indexOf(next) + 1)) {
-        if (!more.argRoots.includes(g.output) || !sequential(next, more)) continue;
+        if (!more.argRoots.includes(g.output) || !sequential(next, more) || rangeHolds(next.range, more.range.start)) continue;
         if (more.kind === 'sync' || HARMLESS.test(more.name)) continue;
         if (more.kind !== 'launch' || epiloguePass(more, g.output, kernels) !== 'elementwise') break;
         later.push(more);

@@ -101,6 +101,9 @@ function checkHost(fn: FunctionFacts, handleSetUp: boolean): RuleFinding[] {
   // program's `main` or a test / benchmark driver is the baseline a hand-written GEMM is timed and checked against:
   // fp32 on purpose
   if (handleSetUp || fn.isKernel || fn.isDevice || isReferenceOracle(fn.name) || BASELINE_DRIVER.test(fn.name)) return [];
+  // PyTorch's handle (`at::cuda::getCurrentCUDABlasHandle()`): PyTorch sets its math mode from
+  // `torch.backends.cuda.matmul.allow_tf32` whenever it hands it out, a mode the user picks at run time
+  if (fn.calls.some((c) => /^(?:at::cuda::)?getCurrentCUDABlas(?:Lt)?Handle$/.test(c.name))) return [];
   const gemms = fn.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy' && fp32Gemm(c));
   const modes = fn.calls.filter((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''));
   const plain = gemms.filter((g) => !modes.some((m) => before(m, g)));
