@@ -229,6 +229,19 @@ interface Producer {
   related: { range: Range; message: string }[];
 }
 
+/** Reductions over a dimension: their result combines many elements of the tensor they read. */
+const REDUCTION = /^(?:torch\.)?(?:logsumexp|sum|mean|amax|amin|max|min|prod|norm)$|^\.(?:logsumexp|sum|mean|amax|amin|max|min|prod|norm)$/;
+
+/** `name` was last assigned, before call `before`, a reduction over one of `buffers`. */
+function reducedFrom(calls: readonly CallFact[], name: string, buffers: ReadonlySet<string>, before: number): boolean {
+  for (let i = before - 1; i >= 0; i--) {
+    const c = calls[i];
+    if (c.form !== 'assign' || !(c.assignedTo ?? []).includes(name)) continue;
+    return calls.some((r, j) => j < i && r.parent === i && REDUCTION.test(r.qualified ?? r.name) && r.argRoots.some((x) => x !== null && buffers.has(x)));
+  }
+  return false;
+}
+
 /** (b): PyTorch elementwise ops read the kernel's output right back. */
 function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   const { calls, lines, shapes, reported } = ctx;
@@ -263,6 +276,10 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   // a one-element result (`total = torch.zeros(1)` that blocks `tl.atomic_add` into): the op costs a launch, not a pass over memory
   if (isOneElement(shapes.get(buffer))) return null;
   const others = [...new Set(chain.flatMap((c) => c.argRoots).filter((r): r is string => r !== null && !use.names.has(r)))];
+  // an operand reduced from another buffer the same launch was handed (`lse = torch.logsumexp(lse_chunks, dim=1)`, a
+  // split row's partial results): it combines what several programs wrote, which no one program of the kernel has
+  const handed = new Set(p.call.argRoots.filter((r): r is string => r !== null && r !== buffer));
+  if (others.some((o) => reducedFrom(calls, o, handed, use.index))) return null;
   // the other operands must not grow the result (`big + out` with `big` of more dims than `out` broadcasts `out` over it)
   const mine = shapes.get(buffer) ?? { rank: null, key: `=${buffer}`, scalar: false };
   const family = new Set([mine.key, ...[...inputs].map((r) => (shapes.get(r) ?? { key: `=${r}` }).key)]);
