@@ -7,6 +7,9 @@ import type { AccessFact, CallFact, KernelClass, LoopFact, SharedArrayFact } fro
 const REDUCE_HELPER = /^__reduce_\w+_sync$|(?:block|warp)_?(?:all)?_?reduce|BlockReduce|WarpReduce/i;
 const SHUFFLE = /^__shfl(?:_xor|_down|_up)?_sync$/;
 
+/** At most this many elements a thread stages in registers per step (apex's `ILP` is 4; 8 halves per 16 bytes). */
+const MAX_STAGED = 16;
+
 /** What a walk of one function found, as far as the classifier reads it. */
 export interface WalkedFunction {
   readonly accesses: readonly AccessFact[];
@@ -23,6 +26,15 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride);
   const loopSyms = new Set(innerLoops.map((l) => l.symbol));
   const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
+  // ILP staging (`for (ii = 0; ii < ILP; ii++) r[ii] = X[tid + ii * blockDim.x * gridDim.x]`): a few constant trips,
+  // each a block's or the grid's width further, so every trip is another of the thread's own elements, as in an
+  // elementwise kernel; a loop along a row (`x[row * n + k]`) is a reduction's
+  const staged = (l: LoopFact) => l.trips !== undefined && l.trips <= MAX_STAGED && global.some((a) => a.loops.includes(l.id)) &&
+    global.filter((a) => a.loops.includes(l.id)).every((a) => a.indices.every((p) => {
+      const c = p.coefficient(l.symbol);
+      return !p.unknown && (c.terms.size === 0 || (!c.unknown && c.dependsOn((x) => x.startsWith('blockDim.') || x.startsWith('gridDim.'))));
+    }));
+  const stagedLoops = new Set(innerLoops.filter(staged).map((l) => l.id));
   if (!isKernel) {
     if (innerLoops.length === 0) return 'other';
   }
@@ -33,18 +45,22 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   if (isKernel && (w.calls.some((c) => REDUCE_HELPER.test(c.name)) || shuffles.some((c) => c.loops.length > 0) || shuffles.length >= 3)) return 'reduction';
   // GEMM-like: a loop where two different arrays are read with the loop symbol in their index and multiplied
   for (const l of innerLoops) {
+    if (stagedLoops.has(l.id)) continue;
     const reads = w.accesses.filter((a) => a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));
+    // (the staged registers combined element by element, `r_x[ii] + r_b[ii]`: every read at the loop's own index; a
+    // register tile's product reads `a_reg[i] * b_reg[j]`, one of them at another loop's)
+    if (reads.length && reads.every((a) => a.space === 'local' && a.indices.length === 1 && a.indices[0].equals(Poly.sym(l.symbol)))) continue;
     const arrays = new Set(reads.map((a) => a.array));
     if (arrays.size >= 2 && reads.length >= 2) return 'gemm';
   }
   if (innerLoops.length > 0) {
-    const loopReads = global.filter((a) => a.kind === 'load' && dependsOnLoop(a));
+    const loopReads = global.filter((a) => a.kind === 'load' && dependsOnLoop(a) && !a.loops.some((id) => stagedLoops.has(id)));
     if (loopReads.length > 0 || w.shared.length > 0) return 'reduction';
   }
   // loops over registers only (`for (k = 0; k < packed.size; ++k)` on a loaded pack) leave a kernel elementwise;
   // a loop to a runtime count (`k <= terms`) is a computation of its own
   const runtimeTrip = (l: LoopFact) => l.bound !== null && w.paramNames.has(l.bound.trim());
-  const memoryLoops = innerLoops.filter((l) => runtimeTrip(l) || global.some((a) => a.loops.includes(l.id)));
+  const memoryLoops = innerLoops.filter((l) => runtimeTrip(l) || (!stagedLoops.has(l.id) && global.some((a) => a.loops.includes(l.id))));
   if (isKernel && global.length > 0 && memoryLoops.length === 0 && w.shared.length === 0) {
     // stencil: the same array read at several constant offsets
     const byArray = new Map<string, Set<string>>();
