@@ -3,7 +3,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { Poly, isVarying } from '../affine';
 import { children, field, namedChildren, walk } from '../syntax';
-import { baseType, containerElementOf, containerRank, declaratorName, tensorAccessor, type TypeAliases } from './ctypes';
+import { baseType, containerElementOf, declaratorName, tableElement, tensorAccessor, type TypeAliases } from './ctypes';
 import type { MacroDef } from './file-scope';
 import type { Value } from './evaluate';
 import type { ParamFact } from './model';
@@ -161,14 +161,14 @@ export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: Rea
       out.push({ name: info.name, type: accessor.elem, pointer: true, rank: accessor.rank, accessor: true, isConst: /\bconst\b/.test(p.text), restrict: accessor.restrict });
       continue;
     }
-    const container = containerElementOf(typeText, aliases);
-    const tableRank = container !== null && !info.pointer && info.arrayDims.length === 0 ? containerRank(typeText, aliases) : 1;
+    const table = !info.pointer && info.arrayDims.length === 0 ? tableElement(typeText, aliases) : null;
+    const container = table ?? containerElementOf(typeText, aliases);
     out.push({
       name: info.name,
       type: container ?? baseType(field(p, 'type')?.text ?? ''),
       pointer: info.pointer || info.arrayDims.length > 0 || container !== null,
       ...(info.arrayDims.length > 1 ? { rank: info.arrayDims.length, dimTexts: info.arrayDims.map((d) => (d.type === 'array_declarator' ? '' : d.text)) } : {}),
-      ...(tableRank > 1 ? { rank: tableRank } : {}),
+      ...(table !== null ? { rank: 2 } : {}),
       isConst: quals.includes('const') || /\bconst\b/.test(field(p, 'type')?.text ?? ''),
       restrict: info.restrict,
     });

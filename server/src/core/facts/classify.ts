@@ -27,12 +27,12 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   const loopSyms = new Set(innerLoops.map((l) => l.symbol));
   const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
   // ILP staging (`for (ii = 0; ii < ILP; ii++) r[ii] = X[tid + ii * blockDim.x * gridDim.x]`): a few constant trips,
-  // each a block's or the grid's width further, so every trip is another of the thread's own elements, as in an
+  // each a block's or the grid's width of threads further, so every trip is another of the thread's own elements, as in an
   // elementwise kernel; a loop along a row (`x[row * n + k]`) is a reduction's
   const staged = (l: LoopFact) => l.trips !== undefined && l.trips <= MAX_STAGED && global.some((a) => a.loops.includes(l.id)) &&
     global.filter((a) => a.loops.includes(l.id)).every((a) => a.indices.every((p) => {
       const c = p.coefficient(l.symbol);
-      return !p.unknown && (c.terms.size === 0 || (!c.unknown && c.dependsOn((x) => x.startsWith('blockDim.') || x.startsWith('gridDim.'))));
+      return !p.unknown && (c.terms.size === 0 || (!c.unknown && c.dependsOn((x) => x.startsWith('blockDim.'))));
     }));
   const stagedLoops = new Set(innerLoops.filter(staged).map((l) => l.id));
   if (!isKernel) {

@@ -31,19 +31,24 @@ export const VECTOR_TYPES = new Set([
 export const FLOAT_TYPES = new Set(['float', 'double', 'half', '__half', '__nv_bfloat16', 'nv_bfloat16', 'at::Half', 'at::BFloat16', 'c10::Half', 'c10::BFloat16']);
 /** `std::vector<float>`, `std::array<float, N>`, `std::span<const float>` -> `float`. */
 export function containerElement(typeText: string): string | null {
-  const t = typeText.trim();
-  const m = /^(?:std::)?(?:vector|array|span)\s*<\s*(?:const\s+)?([\w:]+(?:\s+\w+)?)\s*[,>]/.exec(t);
-  return m ? m[1] : NESTED_CONTAINER.exec(t)?.[1] ?? null;
+  const m = /^(?:std::)?(?:vector|array|span)\s*<\s*(?:const\s+)?([\w:]+(?:\s+\w+)?)\s*[,>]/.exec(typeText.trim());
+  return m ? m[1] : null;
 }
 
 /** `std::vector<std::vector<double>>`: a table of rows, each its own buffer, read `A[i][k]`. */
 const NESTED_CONTAINER = /^(?:std::)?vector\s*<\s*(?:std::)?vector\s*<\s*(?:const\s+)?([\w:]+(?:\s+\w+)?)\s*[,>]/;
 
-/** The subscripts a container type takes to reach an element (2 for a vector of vectors), through an alias. */
-export function containerRank(typeText: string, aliases?: TypeAliases): number {
+/**
+ * The element of a table of rows, through an alias (`using Matrix = std::vector<std::vector<double>>`): a matrix
+ * handed to a function (a local table, a ring buffer of a few rows, is left alone: its size is the function's own).
+ */
+export function tableElement(typeText: string, aliases?: TypeAliases): string | null {
   const name = typeText.replace(/\b(?:const|volatile)\b|[&*]/g, '').trim();
-  const texts = [name, ...(aliases?.get(name) ?? [])];
-  return texts.some((x) => NESTED_CONTAINER.test(x.trim())) ? 2 : 1;
+  for (const t of [name, ...(aliases?.get(name) ?? [])]) {
+    const m = NESTED_CONTAINER.exec(t.trim());
+    if (m) return m[1];
+  }
+  return null;
 }
 
 /**
