@@ -27,9 +27,11 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   const loopSyms = new Set(innerLoops.map((l) => l.symbol));
   const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
   // ILP staging (`for (ii = 0; ii < ILP; ii++) r[ii] = X[tid + ii * blockDim.x * gridDim.x]`): a few constant trips,
-  // each a block's or the grid's width of threads further, so every trip is another of the thread's own elements, as in an
-  // elementwise kernel; a loop along a row (`x[row * n + k]`) is a reduction's
-  const staged = (l: LoopFact) => l.trips !== undefined && l.trips <= MAX_STAGED && global.some((a) => a.loops.includes(l.id)) &&
+  // each a block's or the grid's width of threads further, into registers, so every trip is another of the thread's
+  // own elements, as in an elementwise kernel (a loop along a row, `x[row * n + k]`, moves by elements, not threads)
+  // (not a loop that sums or takes a max as it goes, `s += x[idx]`, nor one holding a loop of its own: a reduction's)
+  const staged = (l: LoopFact) => l.trips !== undefined && l.trips <= MAX_STAGED && !l.reductions?.length &&
+    !w.loops.some((c) => c.parent === l.id) && global.some((a) => a.loops.includes(l.id)) &&
     global.filter((a) => a.loops.includes(l.id)).every((a) => a.indices.every((p) => {
       const c = p.coefficient(l.symbol);
       return !p.unknown && (c.terms.size === 0 || (!c.unknown && c.dependsOn((x) => x.startsWith('blockDim.'))));
@@ -54,7 +56,9 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
     if (arrays.size >= 2 && reads.length >= 2) return 'gemm';
   }
   if (innerLoops.length > 0) {
-    const loopReads = global.filter((a) => a.kind === 'load' && dependsOnLoop(a) && !a.loops.some((id) => stagedLoops.has(id)));
+    const innerIds = new Set(innerLoops.map((l) => l.id));
+    const onlyStaged = (a: AccessFact) => a.loops.some((id) => stagedLoops.has(id)) && a.loops.every((id) => !innerIds.has(id) || stagedLoops.has(id));
+    const loopReads = global.filter((a) => a.kind === 'load' && dependsOnLoop(a) && !onlyStaged(a));
     if (loopReads.length > 0 || w.shared.length > 0) return 'reduction';
   }
   // loops over registers only (`for (k = 0; k < packed.size; ++k)` on a loaded pack) leave a kernel elementwise;

@@ -229,15 +229,22 @@ interface Producer {
   related: { range: Range; message: string }[];
 }
 
-/** Reductions over a dimension: their result combines many elements of the tensor they read. */
+/** Reductions: their result combines many elements of the tensor they read. */
 const REDUCTION = /^(?:torch\.)?(?:logsumexp|sum|mean|amax|amin|max|min|prod|norm)$|^\.(?:logsumexp|sum|mean|amax|amin|max|min|prod|norm)$/;
+/** `torch.max(a, b)` of two tensors is elementwise; `torch.max(x)`, `torch.max(x, 1)`, `x.max(dim=1)` reduce. */
+const reduces = (c: CallFact): boolean => {
+  if (!REDUCTION.test(c.qualified ?? c.name)) return false;
+  if (!/(?:^|\.)(?:max|min)$/.test(c.qualified ?? c.name)) return true;
+  const rest = c.args.slice(1); // (a method's first argument is its receiver, a call's its tensor)
+  return (c.keywords ?? []).some((k) => k.name === 'dim') || rest.length === 0 || /^-?\d+$/.test(rest[0].trim());
+};
 
-/** `name` was last assigned, before call `before`, a reduction over one of `buffers`. */
+/** `name` was last assigned, before call `before`, a reduction over one of `buffers` (the buffers a launch writes). */
 function reducedFrom(calls: readonly CallFact[], name: string, buffers: ReadonlySet<string>, before: number): boolean {
   for (let i = before - 1; i >= 0; i--) {
     const c = calls[i];
     if (c.form !== 'assign' || !(c.assignedTo ?? []).includes(name)) continue;
-    return calls.some((r, j) => j < i && r.parent === i && REDUCTION.test(r.qualified ?? r.name) && r.argRoots.some((x) => x !== null && buffers.has(x)));
+    return calls.some((r, j) => j < i && r.parent === i && reduces(r) && r.argRoots.some((x) => x !== null && buffers.has(x)));
   }
   return false;
 }
@@ -276,10 +283,11 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   // a one-element result (`total = torch.zeros(1)` that blocks `tl.atomic_add` into): the op costs a launch, not a pass over memory
   if (isOneElement(shapes.get(buffer))) return null;
   const others = [...new Set(chain.flatMap((c) => c.argRoots).filter((r): r is string => r !== null && !use.names.has(r)))];
-  // an operand reduced from another buffer the same launch was handed (`lse = torch.logsumexp(lse_chunks, dim=1)`, a
-  // split row's partial results): it combines what several programs wrote, which no one program of the kernel has
-  const handed = new Set(p.call.argRoots.filter((r): r is string => r !== null && r !== buffer));
-  if (others.some((o) => reducedFrom(calls, o, handed, use.index))) return null;
+  // an operand reduced from another buffer the same launch writes (`lse = torch.logsumexp(lse_chunks, dim=1)`, a split
+  // row's partial results): it combines what several programs wrote, which no one program of the kernel has
+  // (a reduction of an input could be done first and handed to the kernel: that chain stands)
+  const written = new Set(p.call.argRoots.filter((r): r is string => r !== null && r !== buffer && !inputs.has(r)));
+  if (others.some((o) => reducedFrom(calls, o, written, use.index))) return null;
   // the other operands must not grow the result (`big + out` with `big` of more dims than `out` broadcasts `out` over it)
   const mine = shapes.get(buffer) ?? { rank: null, key: `=${buffer}`, scalar: false };
   const family = new Set([mine.key, ...[...inputs].map((r) => (shapes.get(r) ?? { key: `=${r}` }).key)]);

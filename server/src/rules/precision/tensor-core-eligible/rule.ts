@@ -9,7 +9,9 @@
 //    on the handle before the call (`cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH)`) or a
 //    function of the file creates a handle and sets it there. `CUBLAS_PEDANTIC_MATH`
 //    anywhere in the file says fp32 is wanted: quiet. So are references and baselines
-//    (`gemm_cuBLAS_reference`, a program's `main`, `test_*` / `bench*` drivers).
+//    (`gemm_cuBLAS_reference`, a program's `main`, `test_*` / `bench*` drivers), and GEMMs on PyTorch's handle
+//    (`at::cuda::getCurrentCUDABlasHandle()`, or handed down from a function that takes it), whose math mode
+//    PyTorch sets from `allow_tf32`.
 //  - Triton (triton.ts): `tl.dot(..., input_precision="ieee")` / `allow_tf32=False`, and a
 //    GEMM done as elementwise products and `tl.sum` without any `tl.dot`.
 // TF32 rounds the inputs to a 10-bit mantissa (fp32 accumulation): every finding says so.
@@ -96,15 +98,21 @@ const PRECISIONS = [
 
 const before = (a: CallFact, b: CallFact) => positionBefore(a.range.start, b.range.start);
 
-function checkHost(fn: FunctionFacts, handleSetUp: boolean): RuleFinding[] {
+function checkHost(fn: FunctionFacts, handleSetUp: boolean, torchHandle: boolean): RuleFinding[] {
   // a cuBLAS reference (`gemm_cuBLAS_reference`) is what a kernel's results are checked against, and cuBLAS in a
   // program's `main` or a test / benchmark driver is the baseline a hand-written GEMM is timed and checked against:
   // fp32 on purpose
   if (handleSetUp || fn.isKernel || fn.isDevice || isReferenceOracle(fn.name) || BASELINE_DRIVER.test(fn.name)) return [];
   // PyTorch's handle (`at::cuda::getCurrentCUDABlasHandle()`): PyTorch sets its math mode from
   // `torch.backends.cuda.matmul.allow_tf32` whenever it hands it out, a mode the user picks at run time
-  if (fn.calls.some((c) => /^(?:at::cuda::)?getCurrentCUDABlas(?:Lt)?Handle$/.test(c.name))) return [];
-  const gemms = fn.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy' && fp32Gemm(c));
+  // (also where a GEMM wrapper is handed the handle, `mlp_gemm(handle, ...)`, in a file whose functions take PyTorch's);
+  // not a handle this function creates, nor PyTorch's after this function sets a math mode of its own on it
+  const handle = (c: CallFact) => (c.args[0] ?? '').replace(/\s+/g, '');
+  const created = (h: string) => fn.calls.some((c) => /^cublas(?:Lt)?Create/.test(c.name) && (c.args[0] ?? '').replace(/[&\s]/g, '') === h);
+  const ownMode = (g: CallFact) => fn.calls.some((m) => m.name === 'cublasSetMathMode' && handle(m) === handle(g) && !TENSOR_MODE.test(m.args[1] ?? '') && before(m, g));
+  const torchs = (g: CallFact) => !created(handle(g)) && !ownMode(g) &&
+    (fn.calls.some(TORCH_HANDLE) || (torchHandle && fn.params.some((p) => p.name === handle(g))));
+  const gemms = fn.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy' && fp32Gemm(c) && !torchs(c));
   const modes = fn.calls.filter((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''));
   const plain = gemms.filter((g) => !modes.some((m) => before(m, g)));
   if (!plain.length) return [];
@@ -126,7 +134,10 @@ function checkHost(fn: FunctionFacts, handleSetUp: boolean): RuleFinding[] {
 
 // an edit re-checks only the functions it changed
 const kernelCached = perFunction(checkKernel);
-const hostCached = perFunction(checkHost, (handleSetUp) => String(handleSetUp));
+const hostCached = perFunction(checkHost, (handleSetUp, torchHandle) => `${handleSetUp}${torchHandle}`);
+
+/** PyTorch's cuBLAS handle, its math mode set from `allow_tf32` each time PyTorch hands it out. */
+const TORCH_HANDLE = (c: CallFact) => /^(?:at::cuda::)?getCurrentCUDABlasHandle$/.test(c.name);
 
 export const rule: Rule = {
   id: 'precision/tensor-core-eligible',
@@ -148,6 +159,7 @@ export const rule: Rule = {
     // `..._f32f32f32` beside `..._tf32tf32f32`, `gemm_fp32` beside `gemm_tf32`: the TF32 kernel exists, a flag picks it
     const names = new Set([...facts.functions.map((f) => f.name), ...(facts.project?.kernels.keys() ?? [])]);
     const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && names.has(twin));
-    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp)));
+    const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
+    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp, torchHandle)));
   },
 };
