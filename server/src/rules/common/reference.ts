@@ -86,7 +86,7 @@ const checksResults = (caller: FunctionFacts, name: string): boolean => !CHECKER
 
 /** `fabs`, `std::abs`: the size of a difference, what a check compares with its tolerance. */
 const ABS = /^(?:std::)?(?:fabsf?|abs)$/;
-/** The buffer an argument names: its first identifier, under casts and `&` (`c.data()`, `&C[0]`, `(float*)c`: `c`). */
+/** The buffer a side of a difference names: its first identifier, under a cast (`c[i]`, `(double)out[i]`: `c`, `out`). */
 const rootOf = (arg: string): string | null => /^\s*(?:\(\s*[\w\s:<>*]+\)\s*)?&?\s*([A-Za-z_]\w*)/.exec(arg)?.[1] ?? null;
 
 /**
@@ -94,7 +94,7 @@ const rootOf = (arg: string): string | null => /^\s*(?:\(\s*[\w\s:<>*]+\)\s*)?&?
  * given and another (`if (std::fabs(c[i] - out[i]) > tol)`): the caller checks the call's output inline.
  */
 function comparesInline(caller: FunctionFacts, call: CallFact): boolean {
-  const given = new Set(call.args.map(rootOf).filter((r): r is string => r !== null));
+  const given = new Set(call.argRoots.filter((r): r is string => r !== null));
   return caller.calls.some((d) => {
     if (!ABS.test(d.name) || d.loops.length === 0 || d.args.length !== 1 || !positionBefore(call.range.start, d.range.start)) return false;
     // (a convergence test inside the loop that repeats the call, `fabsf(unew[i] - u[i])` after `sweep(u, unew)`, checks

@@ -19,7 +19,6 @@ import { visibleCallables } from '../../../core/project';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import { positionBefore } from '../../../core/positions';
 
-const before = positionBefore;
 
 /** Per kernel: which pointer parameters it writes and reads, and the index forms of each. Kept with the (cached) facts. */
 interface KernelBuffers {
@@ -184,13 +183,13 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     // nothing in between may use the intermediate: a copy, a library call, a host access
     if (first.range === second.range) continue; // two launches inside one wrapper call: the wrapper's own business
     // (what sits in another arm of the branch the second launch is in never runs before it)
-    const between = calls.filter((c) => c !== first && c !== second && before(first.range.end, c.range.start) && before(c.range.start, second.range.start) && !neverTogether(c.scopes, second.scopes));
+    const between = calls.filter((c) => c !== first && c !== second && positionBefore(first.range.end, c.range.start) && positionBefore(c.range.start, second.range.start) && !neverTogether(c.scopes, second.scopes));
     // anything else in between may use the intermediate through a name we cannot follow
     // (`thrust::reduce(y.begin(), y.end())` on the vector behind the raw pointer)
     const mentions = new RegExp(`\\b${buffer.replace(/[^\w]/g, '\\$&')}\\b`);
     const harmless = (c: CallFact) => HARMLESS_CALL.test(c.name) || (ACCESSOR_CALL.test(c.name) && c.args.length <= 1) || SCALAR_CALL.test(c.name) || host.templateParams.includes(c.name);
     if (between.some((c) => c.kind !== 'sync' && (!harmless(c) || c.args.some((a) => mentions.test(a))))) continue;
-    if (host.accesses.some((a) => a.array === buffer && before(first.range.start, a.range.start) && before(a.range.start, second.range.start))) continue;
+    if (host.accesses.some((a) => a.array === buffer && positionBefore(first.range.start, a.range.start) && positionBefore(a.range.start, second.range.start))) continue;
     const shown = (l: CallFact) => (l.via ? `\`${l.via}\` (launching \`${l.name}\`)` : `\`${l.name}\``);
     // a wrapper that launches one of two kernels (`if (logistic) k1<<<...>>> else k2<<<...>>>`) is one call: one finding
     const at = second.nameRange.start;
