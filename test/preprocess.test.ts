@@ -600,3 +600,52 @@ __global__ void strided(const float* x, float* y) {
     assert.match(shown, /struct alignas\(16\) {3}Pair/);
   });
 });
+
+describe("a matrix class's element accessors", () => {
+  test('read from the class text: row- and column-major, a call operator by its class, two shapes under one name left out', () => {
+    const v = view(`class Matrix {
+  double& at(std::size_t i, std::size_t j) { return data_[i * cols_ + j]; }
+  const double& at(std::size_t i, std::size_t j) const { return data_[(i) * cols_ + (j)]; }
+  double operator()(int r, int c) const { return this->data_.data()[r * cols_ + c]; }
+  float get(int r, int c) const { return v[c * ld + r]; }
+  float odd(int r, int c) const { return v[r * c + c]; }
+  float sum(int r, int c) const { return v[r + c]; }
+};
+struct Other { float get(int r, int c) { return w[r * n + c]; } };
+`);
+    assert.deepEqual([...v.accessors].sort(), [
+      ['Matrix::operator()', { type: 'double', columnMajor: false }],
+      ['at', { type: 'double', columnMajor: false }],
+    ]);
+  });
+
+  test("from a header: `B.at(k, j)` in a loop over k is a column walk, as `B[k * n + j]` is", async () => {
+    const engine = await Engine.create(['cpp']);
+    const dir = mkdtempSync(join(tmpdir(), 'ka-accessors-'));
+    mkdirSync(join(dir, 'include'));
+    writeFileSync(join(dir, 'include', 'matrix.hpp'), `#pragma once
+#include <vector>
+class Matrix {
+public:
+  double& at(std::size_t i, std::size_t j) { return data_[i * cols_ + j]; }
+private:
+  std::size_t cols_;
+  std::vector<double> data_;
+};
+`);
+    const text = `#include "matrix.hpp"
+void column_sums(Matrix& A, Matrix& out, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j)
+    for (std::size_t i = 0; i < n; ++i)
+      out.at(0, j) += A.at(i, j);
+}
+`;
+    mkdirSync(join(dir, 'src'));
+    const path = join(dir, 'src', 'sums.cpp');
+    writeFileSync(path, text);
+    engine.setWorkspace([dir]);
+    const found = engine.analyzeText(path, text).findings.filter((f) => f.rule === 'memory/uncoalesced-access');
+    assert.deepEqual(found.map((f) => f.message), ['`A.at(i, j)`: the innermost `i` loop strides `row_pitch(A)` elements per step, a new cache line per step']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

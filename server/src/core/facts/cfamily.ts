@@ -11,6 +11,7 @@ import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops } from './loop-forms';
 import type { RecordLayouts } from './records';
+import type { ElementAccessor } from '../preprocess/accessors';
 import { elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { rowsOf, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
@@ -304,8 +305,8 @@ class FunctionWalker extends DeclarationWalker {
           for (const idx of this.indexNodes(c)) this.expressions(idx);
           return false;
         case 'call_expression': {
-          // `img.at<float>(y, x)` (OpenCV): element (y, x) of the object's buffer
-          const element = this.isKernel ? null : elementAt(c);
+          // `img.at<float>(y, x)` (OpenCV), `m.at(i, j)` of a matrix class: element (y, x) of the object's buffer
+          const element = this.isKernel ? null : elementAt(c, this.elementAccessors, (name) => this.localTypes.get(name)?.type ?? this.params.get(name)?.type);
           if (element && this.stableObject(element.object)) {
             const index = this.eval(element.row).mul(rowPitch('row', element.object)).add(this.eval(element.column));
             this.pushAccess({ array: element.object, space: 'host', indices: [index], elemType: element.type, elemBits: elementBits(element.type, this.aliases), vector: false }, c, this.accessKind(c));
@@ -442,6 +443,8 @@ export function functionFacts(
   /** Qualifiers a macro split off the definition (`__global__ void LAUNCH_BOUNDS(T, B) name(...)`): see splitHead. */
   splitOff = '',
   records: RecordLayouts = new Map(),
+  /** Matrix classes' element accessors by method name (see preprocess/accessors.ts). */
+  accessors: ReadonlyMap<string, ElementAccessor> = new Map(),
 ): FunctionFacts | null {
   const fdecl = functionDeclarator(field(def, 'declarator'));
   const body = field(def, 'body');
@@ -460,6 +463,7 @@ export function functionFacts(
   const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers, 0, aliases, records);
   // (tests of them alone are decided at each launch of a kernel)
   if (templateParams.length) w.templateParams = new Set(templateParams);
+  w.elementAccessors = accessors;
   if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;

@@ -3,6 +3,7 @@
 // atoms for `/`, `%`, `&`, `>>`, `min` and `?:` of varying values; a pointer becomes a base
 // array, an offset, an element type and a memory space. Expression macros are expanded
 // as they are evaluated. The statement walker (cfamily.ts) builds on this.
+import type { ElementAccessor } from '../preprocess/accessors';
 import type { SyntaxNode as Node } from '../mirror';
 import { Poly, atom, constantAtom, isVarying, loneSymbol, symbolKind, type AtomOp } from '../affine';
 import { field, namedChildren } from '../syntax';
@@ -113,6 +114,8 @@ const SHARED_ADDRESS = /^(?:__cvta_generic_to_shared|(?:cute::)?cast_smem_ptr_to
 export class Evaluator {
   /** The function's template parameters (`T` of `template <typename T>`): a type among them is an element type. */
   templateParams: ReadonlySet<string> = new Set();
+  /** Matrix classes' element accessors by method name (`m.at(i, j)`): see preprocess/accessors.ts. */
+  elementAccessors: ReadonlyMap<string, ElementAccessor> = new Map();
   env = new Map<string, Value>();
   /** Cooperative-groups tiles by name and size (`thread_block_tile<32> warp = tiled_partition<32>(block)`). */
   protected groupTiles: Map<string, number> | null = null;

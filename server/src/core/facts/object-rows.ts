@@ -6,6 +6,7 @@ import type { SyntaxNode as Node } from '../mirror';
 import { field, namedChildren } from '../syntax';
 import { unparen } from './evaluate';
 import { Poly } from '../affine';
+import type { ElementAccessor } from '../preprocess/accessors';
 
 const ROW_ACCESSOR = /^([A-Za-z_]\w*)\s*(?:\.|->)\s*(row|ptr|channel|depth|plane)\s*(?:<[^<>]*>)?$/;
 const ELEMENT_AT = /^([A-Za-z_]\w*)\s*(?:\.|->)\s*at\s*<\s*([A-Za-z_][\w:]*)\s*>$/;
@@ -30,12 +31,32 @@ export function containerRow(value: Node): { object: string; index: Node } | nul
   return object?.type === 'identifier' && index ? { object: object.text, index } : null;
 }
 
-/** `img.at<float>(y, x)`: the object, the element type and the two coordinates; else null. */
-export function elementAt(call: Node): { object: string; type: string; row: Node; column: Node } | null {
-  const m = ELEMENT_AT.exec(field(call, 'function')?.text ?? '');
-  const args = m ? namedChildren(field(call, 'arguments') ?? call) : [];
-  return m && args.length === 2 ? { object: m[1], type: m[2], row: args[0], column: args[1] } : null;
+const METHOD = /^([A-Za-z_]\w*)\s*(?:\.|->)\s*([A-Za-z_]\w*)$/;
+
+/**
+ * `img.at<float>(y, x)`, or `m.at(i, j)` of a matrix class whose `at` hands out `data_[i * cols_ + j]`
+ * (`accessors`, by method name): the object, the element type and the two coordinates; else null.
+ */
+export function elementAt(call: Node, accessors: ReadonlyMap<string, ElementAccessor>, typeOf: (name: string) => string | undefined): { object: string; type: string; row: Node; column: Node } | null {
+  const callee = field(call, 'function')?.text ?? '';
+  const m = ELEMENT_AT.exec(callee);
+  let object = m?.[1];
+  let accessor: ElementAccessor | undefined;
+  if (!m && accessors.size) {
+    const method = METHOD.exec(callee);
+    if (method) [object, accessor] = [method[1], accessors.get(method[2])];
+    // `A(i, k)` with `Matrix A`: the call operator of A's class
+    else if (/^[A-Za-z_]\w*$/.test(callee)) [object, accessor] = [callee, accessors.get(`${className(typeOf(callee) ?? '')}::operator()`)];
+  }
+  if (!m && !accessor) return null;
+  const args = namedChildren(field(call, 'arguments') ?? call).filter((c) => c.type !== 'comment');
+  if (args.length !== 2) return null;
+  if (m) return { object: m[1], type: m[2], row: args[0], column: args[1] };
+  return { object: object!, type: accessor!.type, row: args[accessor!.columnMajor ? 1 : 0], column: args[accessor!.columnMajor ? 0 : 1] };
 }
+
+/** `const Matrix&`, `ns::Matrix *` -> `Matrix`. */
+const className = (type: string): string => type.replace(/\b(?:const|volatile)\b|[&*\s]/g, '').replace(/^.*::/, '');
 
 /** The run-time distance between two rows of the object (`row_pitch(img)`, `channel_pitch(blob)`). */
 export const rowPitch = (method: string, object: string): Poly => Poly.sym(`${method}_pitch(${object})`);

@@ -4,6 +4,7 @@
 import { lexToken, type Kind } from './lex';
 import { tick } from '../budget';
 import type { MacroDef } from './macros';
+import { scanAccessors, type ElementAccessor } from './accessors';
 
 export type Event =
   | { k: 'define'; def: MacroDef }
@@ -15,7 +16,8 @@ export type Event =
   | { k: 'else' }
   | { k: 'endif' }
   | { k: 'typedef'; name: string; type: string }
-  | { k: 'const'; name: string; expr: string };
+  | { k: 'const'; name: string; expr: string }
+  | { k: 'accessor'; name: string; accessor: ElementAccessor };
 
 /** FNV-1a, two 32-bit lanes, as 16 hex digits. */
 export function digest(s: string): string {
@@ -217,5 +219,6 @@ export function scanText(text: string): Event[] {
     const a = out[i], b = out[i + 1];
     if (a.k === 'ifdef' && a.neg && b.k === 'define' && b.def.name === a.name) a.guard = true;
   }
+  for (const [name, accessor] of scanAccessors(text)) out.push({ k: 'accessor', name, accessor });
   return out;
 }

@@ -2,6 +2,7 @@
 // the file and its local headers, with undecided `#if` branches kept as alternatives.
 import * as path from 'node:path';
 import type { MacroDef } from './macros';
+import type { ElementAccessor } from './accessors';
 import { scanCached, scanText, digest, type Event } from './scan';
 import { evalIntExpr, type Resolver } from './expr';
 import { isWithin, type HeaderReader } from './files';
@@ -28,6 +29,8 @@ export interface PreprocessorView {
    */
   defaultTypes: Map<string, string>;
   constants: Map<string, number>;
+  /** Element accessors of matrix classes by method name (`m.at(i, j)` as `data_[i * cols_ + j]`): see accessors.ts. */
+  accessors: Map<string, ElementAccessor>;
   headers: string[];
   key: string;
   /** Its time budget ran out before the view was complete: what was read so far (not to be cached). */
@@ -121,6 +124,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
   const dMacros = new Map<string, MacroDef>();
   const dTypedefs = new Map<string, string>();
   const consts = new Map<string, number>(); // NaN = conflicting values
+  const accessors = new Map<string, ElementAccessor | null>(); // null = two shapes under one name
   const headers: string[] = [];
   const roots = (options?.roots ?? []).filter(r => typeof r === 'string' && path.isAbsolute(r)).map(r => path.resolve(r));
   const includeDirs = (options?.includeDirs ?? []).filter(r => typeof r === 'string' && path.isAbsolute(r)).map(r => path.resolve(r));
@@ -256,6 +260,10 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
             typedefs.set(ev.name, list);
             if (da === 1) dTypedefs.set(ev.name, ev.type);
           } else if (ev.k === 'const') addConst(ev.name, evalIntExpr(ev.expr, resolver(false)));
+          else if (ev.k === 'accessor') {
+            const had = accessors.get(ev.name);
+            accessors.set(ev.name, had === undefined || (had && had.type === ev.accessor.type && had.columnMajor === ev.accessor.columnMajor) ? ev.accessor : null);
+          }
           else if (ev.k === 'include') {
             if (depth >= maxDepth || headers.length >= maxHeaders) break;
             const h = resolveInclude(ev, from);
@@ -277,11 +285,11 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     // from tick(): scanning, reading headers, evaluating #if), as when a count limit is hit
     cut = e instanceof BudgetExceeded;
   }
-  const view = finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs });
+  const view = finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs }, accessors);
   return cut ? { ...view, cut } : view;
 }
 
-function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string> }): PreprocessorView {
+function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string> }, found: Map<string, ElementAccessor | null>): PreprocessorView {
   const macros = new Map<string, MacroDef>();
   const alternatives = new Map<string, MacroDef[]>();
   // an alternative that is a bare name nothing the view sees defines: `#ifdef WG_A / #define TS WG_A / #else /
@@ -348,7 +356,9 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
   for (const [n, ts] of typeAliases) ser.push(`T${n}=${ts.join('|')}`);
   for (const [n, t] of defaultTypes) ser.push(`D${n}=${t}`);
   for (const [n, v] of constants) ser.push(`C${n}=${v}`);
+  const accessors = new Map<string, ElementAccessor>();
+  for (const [n, a] of found) if (a) { accessors.set(n, a); ser.push(`E${n}=${a.type}${a.columnMajor ? ':col' : ''}`); }
   for (const h of headers) ser.push(`H${h}`);
   const joined = ser.join('\n');
-  return { macros, alternatives, typeAliases, defaultTypes, constants, headers, key: joined.length + ':' + digest(joined) };
+  return { macros, alternatives, typeAliases, defaultTypes, constants, accessors, headers, key: joined.length + ':' + digest(joined) };
 }
