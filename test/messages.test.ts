@@ -212,6 +212,13 @@ test('an interleaved tree reduction is given the range of its conflict over the 
   assert.doesNotMatch(found[0].detail ?? '', /Pad /);
 });
 
+test('a tree behind `if (index < blockDim.x)` counts only the lanes that pass at each pass (256 threads: 8-way at most)', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/interleaved_tree_guarded.cu');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.deepEqual(found.map((f) => f.message), ['`sdata[index]` writes `__shared__ sdata[]`: 2- to 8-way bank conflict as `s` changes (8-way at `s` = 4)']);
+});
+
 test('a loop that moves only the last index of a 3-D array by 2 is said to read 2 elements apart, not a whole row', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/vectorization/cpu-simd/fixtures/grid_coarsening.c');

@@ -122,6 +122,8 @@ class FunctionWalker extends DeclarationWalker {
         const few = cond ? this.firstThreadsCondition(cond) : null;
         if (few !== null) this.activeLanes = Math.min(few, outer ?? few);
         else if (cond) this.firstThreads = this.firstThreadsName(cond) ?? outerFirst;
+        const outerLimit = this.laneLimit;
+        if (cond) this.laneLimit = this.laneLimitCondition(cond) ?? outerLimit;
         const enclosing = this.loopStack.map((id) => this.loops.find((l) => l.id === id)!).filter((l) => l);
         const rare = cond ? rareIterationLoops(cond, enclosing) : [];
         // `if (remaining >= 4) { vector step } else { scalar tail }` in a chunked loop: the tail arm's accesses
@@ -156,6 +158,7 @@ class FunctionWalker extends DeclarationWalker {
         this.rareLoops.length -= rare.length;
         this.activeLanes = outer;
         this.firstThreads = outerFirst;
+        this.laneLimit = outerLimit;
         if (single === '==') this.singleLaneDepth--;
         if (tail === 'alternative') this.chunkTailDepth++;
         if (remainder === 'alternative') this.remainderDepth++;

@@ -134,6 +134,11 @@ export interface AccessFact {
    * NUM_BINS = 20): that many lanes of the first warp make the request (2 to 31).
    */
   activeLanes?: number;
+  /**
+   * Under `if (index < blockDim.x)` whose left side moves with the thread and with a loop (`index = 2 * s * tid` of a
+   * tree reduction): the lanes that run at each pass are those the comparison lets through.
+   */
+  laneLimit?: { index: Poly; limit: Poly; inclusive: boolean };
   /** Under `if (threadIdx.x < R)` with `R` a name a launch may set (a template parameter): `R`, which the rules bind to the launch's value. */
   firstThreads?: string;
   /** Made only by a batch's worth of threads, one per sequence (`if (index < batch_size)`): a few KB in all. */

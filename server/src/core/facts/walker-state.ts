@@ -71,6 +71,8 @@ export abstract class WalkerState extends Evaluator {
   protected activeLanes: number | null = null;
   /** The same guard's bound when it is a name (`if (tid < R)`, R a template parameter): bound at the launch by the rules. */
   protected firstThreads: string | null = null;
+  /** A guard whose passing lanes change with a loop (`if (2 * s * tid < blockDim.x)`): see AccessFact.laneLimit. */
+  protected laneLimit: AccessFact['laneLimit'] | null = null;
   /**
    * Inside a guard or loop that lets only a batch's worth of threads through (facts/sequence-bound.ts): the
    * loop depth it holds at (a loop opened inside it, over a vocabulary or a length, moves more than a few values).
@@ -248,6 +250,25 @@ export abstract class WalkerState extends Evaluator {
     return k >= 2 && k < 32 ? k : null;
   }
 
+  /**
+   * `index < blockDim.x` (and `<=`), its left side growing with the thread and depending on a loop's variable besides
+   * (`2 * s * tid`), its right side the same for every thread: see AccessFact.laneLimit; else null.
+   */
+  protected laneLimitCondition(cond: Node): AccessFact['laneLimit'] | null {
+    const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
+    if (c?.type !== 'binary_expression') return null;
+    const op = field(c, 'operator')?.text;
+    if (op === '&&') return this.laneLimitCondition(field(c, 'left')!) ?? this.laneLimitCondition(field(c, 'right')!);
+    if (op !== '<' && op !== '<=') return null;
+    const index = this.eval(field(c, 'left'));
+    const limit = this.eval(field(c, 'right'));
+    if (index.unknown || limit.unknown || limit.dependsOn((x) => x.startsWith('threadIdx.'))) return null;
+    const t = index.coefficient('threadIdx.x');
+    const loops = this.loopStack.map((id) => this.loops.find((l) => l.id === id)?.symbol);
+    if (t.unknown || !index.dependsOn((x) => loops.includes(x))) return null;
+    return { index, limit, inclusive: op === '<=' };
+  }
+
   /** `if (i < n)` / `if (i >= n) return;`: remembers which parameter bounds the thread index. */
   protected noteBound(cond: Node): void {
     walk(cond, (c) => {
@@ -402,6 +423,7 @@ export abstract class WalkerState extends Evaluator {
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
     else if (this.firstThreads !== null) fact.firstThreads = this.firstThreads;
+    if (this.laneLimit) fact.laneLimit = this.laneLimit;
     if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt) fact.perSequence = true;
     if (this.branches.length) fact.scopes = [...this.branches];
     if (this.guards.length) fact.compileTimeGuards = [...this.guards];

@@ -4,7 +4,7 @@ import type { AccessFact, LoopFact, SharedArrayFact } from '../../../core/facts/
 import { Poly, bindSymbols, displaySymbol, symbolKind } from '../../../core/affine';
 import { constantTrip } from '../../common/file-constants';
 import { elementBits } from '../../../core/facts/ctypes';
-import { SAMPLES, bankConflictWays, firstWarp, laneFunction, type Sample } from '../../../core/lanes';
+import { SAMPLES, WARP, bankConflictWays, firstWarp, laneFunction, type Sample } from '../../../core/lanes';
 
 export interface Ways {
   ways: number;
@@ -48,12 +48,41 @@ export function sweptWays(a: AccessFact, s: SharedArrayFact, templateParams: rea
   const swept = l ? { symbol: l.symbol, variable: l.variable ?? displaySymbol(l.symbol), values: factorValues(l) } : g ? { symbol: g.symbol, variable: g.variable, values: geometricValues(g).filter((v) => (warpSpan(a, g.symbol, v) ?? Infinity) <= arrayElements(s)) } : null;
   if (!swept || swept.values.length < 2) return null;
   // (into the index's `/`, `%` and `>>` too: a padded scan's `bi + (bi >> 5)`)
-  const each = swept.values.map((v) => ({ v, c: conflictWays({ ...a, indices: a.indices.map((p) => bindSymbols(p, new Map([[swept.symbol, v]]))) }, s, templateParams, blockX, ctx) }));
-  if (each.some((e) => e.c === null)) return null;
+  const each = swept.values.flatMap((v) => {
+    const bind = (p: Poly) => bindSymbols(p, new Map([[swept.symbol, v]]));
+    // under `if (2 * s * tid < blockDim.x)`: the lanes of the first warp that still pass at this value (one or none: no conflict)
+    // (blockDim.x from the launches when they set it: a 1,024-thread block keeps a warp's 32 lanes to larger values)
+    const launched = (p: Poly) => (ctx?.bindings.size ? bindSymbols(bind(p), ctx.bindings) : bind(p));
+    const passing = a.laneLimit ? passingLanes(launched(a.laneLimit.index), launched(a.laneLimit.limit), a.laneLimit.inclusive) : null;
+    if (passing !== null && passing <= 1) return [];
+    const active = passing !== null && passing < WARP ? Math.min(passing, a.activeLanes ?? WARP) : a.activeLanes;
+    return [{ v, c: conflictWays({ ...a, indices: a.indices.map(bind), ...(active !== undefined ? { activeLanes: active } : {}) }, s, templateParams, blockX, ctx) }];
+  });
+  if (each.length < 2 || each.some((e) => e.c === null)) return null;
   const most = each.reduce((m, e) => (e.c!.ways > m.c!.ways ? e : m));
   const least = Math.min(...each.map((e) => e.c!.ways));
   const grows = !!g && g.factor > 1;
   return { ...most.c!, sweep: { variable: swept.variable, least, most: most.c!.ways, at: most.v, grows, ...(grows ? { span: warpSpan(a, swept.symbol, most.v) ?? undefined } : {}) } };
+}
+
+/**
+ * How many of the first warp's lanes pass `index < limit` (`<=` when inclusive), under the first sample (the one the
+ * ways are read from); null unless they are its first lanes (a prefix) or when a value is unknown.
+ */
+function passingLanes(index: Poly, limit: Poly, inclusive: boolean): number | null {
+  const sample = { ...SAMPLES[0], laneBase: 0 };
+  const at = laneFunction(index);
+  const bound = laneFunction(limit)(0, sample);
+  if (bound === null) return null;
+  let count = 0;
+  for (let lane = 0; lane < WARP; lane++) {
+    const v = at(lane, sample);
+    if (v === null) return null;
+    const passes = inclusive ? v <= bound : v < bound;
+    if (passes && count < lane) return null; // not a prefix
+    if (passes) count++;
+  }
+  return count;
 }
 
 /** Elements a warp's 32 lanes span when `symbol` is `v` (`offset * (2 * tid + 1)` at offset = 16: 1,024); null when not a constant. */
