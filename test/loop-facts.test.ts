@@ -42,3 +42,30 @@ __global__ void grouped(const int* offsets, const int* lengths, int nseg, float*
     assert.notEqual(f.kernelClass, 'gemm', f.name);
   }
 });
+
+test("a conversion operator (`operator T *()` of a SharedMemory<T> helper) is read as a function, not skipped", () => {
+  const text = `template <class T>
+struct SharedMemory {
+  __device__ inline operator T *() {
+    extern __shared__ int __smem[];
+    return (T *)__smem;
+  }
+  __device__ inline operator const T *() const {
+    extern __shared__ int __smem[];
+    return (T *)__smem;
+  }
+};
+template <> struct SharedMemory<double> {
+  __device__ inline operator double *() { extern __shared__ double __smem_d[]; return (double *)__smem_d; }
+};
+`;
+  const tree = engine.parsers.parse('cuda', text);
+  try {
+    const facts = engine.facts('cuda', tree, text.split('\n'));
+    assert.deepEqual(facts.skipped, []);
+    assert.deepEqual(facts.functions.map((f) => [f.name, f.params.length, f.isDevice]), [
+      ['operator T *', 0, true], ['operator const T *', 0, true], ['operator double *', 0, true]]);
+  } finally {
+    tree.delete();
+  }
+});

@@ -433,6 +433,19 @@ class FunctionWalker extends DeclarationWalker {
   }
 }
 
+/** `operator float *()`, also as `SharedMemory<float>::operator float *()`: the operator_cast node; else null. */
+function conversionOperator(declarator: Node | null): Node | null {
+  if (declarator?.type === 'operator_cast') return declarator;
+  return declarator?.type === 'qualified_identifier' ? namedChildren(declarator).find((c) => c.type === 'operator_cast') ?? null : null;
+}
+
+/** The function declarator inside a conversion operator (its parameter list, empty). */
+function castFunction(cast: Node): Node | null {
+  let cur: Node | null = field(cast, 'declarator');
+  while (cur && cur.type !== 'abstract_function_declarator') cur = field(cur, 'declarator') ?? namedChildren(cur).at(-1) ?? null;
+  return cur;
+}
+
 /** Extracts the facts of one function_definition node. */
 export function functionFacts(
   def: Node,
@@ -449,10 +462,13 @@ export function functionFacts(
   /** Matrix classes' element accessors by method name (see preprocess/accessors.ts). */
   accessors: ReadonlyMap<string, ElementAccessor> = new Map(),
 ): FunctionFacts | null {
-  const fdecl = functionDeclarator(field(def, 'declarator'));
+  const declarator = field(def, 'declarator');
+  // a conversion operator (`operator T *()` of the samples' `SharedMemory<T>`): named by its text, no parameters
+  const cast = conversionOperator(declarator);
+  const fdecl = cast ? castFunction(cast) : functionDeclarator(declarator);
   const body = field(def, 'body');
   if (!fdecl || !body) return null;
-  const nameNode = field(fdecl, 'declarator');
+  const nameNode = cast ?? field(fdecl, 'declarator');
   if (!nameNode) return null;
   const heads = splitOff + ' ' + children(def).filter((c) => c !== body).map((c) => c.text).join(' ');
   const isKernel = /\b__global__\b/.test(heads);
@@ -472,7 +488,7 @@ export function functionFacts(
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
   const offload = isKernel || isDevice ? undefined : markOffloaded((tmpl ?? def).startPosition.row, lines, w.loops);
   return {
-    name: nameNode.text.replace(/^.*::/, ''),
+    name: cast ? cast.text.replace(/\s*\([^()]*\)[\s\w]*$/, '').replace(/\s+/g, ' ') : nameNode.text.replace(/^.*::/, ''),
     range: nodeRange(def),
     nameRange: nodeRange(nameNode.type === 'qualified_identifier' ? field(nameNode, 'name') ?? nameNode : nameNode),
     isKernel,
