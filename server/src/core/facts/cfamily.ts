@@ -228,6 +228,9 @@ class FunctionWalker extends DeclarationWalker {
         if (this.switchDepth === this.loopSwitchDepth && this.loopStack.length) {
           const l = this.loops.find((x) => x.id === this.loopStack[this.loopStack.length - 1]);
           if (l) l.exits = true;
+          // (`if (sum <= tol) break;`: the test, which says whether the loop runs to convergence)
+          const test = breakTest(n);
+          if (l && test) (l.exitTests ??= []).push(test);
         }
         return;
       case 'else_clause':
@@ -431,6 +434,16 @@ class FunctionWalker extends DeclarationWalker {
       return true;
     });
   }
+}
+
+/** The condition of the `if` whose arm a `break` is (`if (sum <= tol) break;`), one line at most; else null. */
+function breakTest(brk: Node): string | null {
+  let arm: Node = brk;
+  if (arm.parent?.type === 'compound_statement' && namedChildren(arm.parent).filter((c) => c.type !== 'comment').length === 1) arm = arm.parent;
+  const branch = arm.parent;
+  if (branch?.type !== 'if_statement' || field(branch, 'consequence') !== arm) return null;
+  const text = field(branch, 'condition')?.text.replace(/\s+/g, ' ') ?? '';
+  return text && text.length <= 200 ? text : null;
 }
 
 /** `operator float *()`, also as `SharedMemory<float>::operator float *()`: the operator_cast node; else null. */

@@ -55,6 +55,8 @@ export interface LoopFact {
   limit?: Poly;
   /** A `return`, `goto` or (not inside a `switch`) `break` inside leaves the loop early (C/C++). */
   exits?: boolean;
+  /** The conditions of the `if (...) break;` that leave it (`sum <= tol`), as written, at most a line each (C/C++). */
+  exitTests?: string[];
   range: Range;
   /** The loop header (`for (...)`) on its first line: where loop findings point. */
   headerRange: Range;

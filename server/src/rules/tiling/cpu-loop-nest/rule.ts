@@ -87,12 +87,14 @@ class Nest {
   }
 
   /**
-   * A solver's convergence loop (`do { ... delta += ... } while (delta > threshold)`): whether another pass runs
-   * depends on a sum over the whole pass before it, so no loop order or blocking reuses data across passes.
+   * A solver's convergence loop (`do { ... delta += ... } while (delta > threshold)`, or `for (k < max_iter) { ...;
+   * if (sum <= tol) break; }`): whether another pass runs depends on a sum over the whole pass before it, so no loop
+   * order or blocking reuses data across passes.
    */
   converges(l: LoopFact): boolean {
-    if ((l.kind !== 'do' && l.kind !== 'while') || !l.condition) return false;
-    const tested = new Set(l.condition.match(/[A-Za-z_]\w*/g) ?? []);
+    const tests = l.kind === 'do' || l.kind === 'while' ? (l.condition ? [l.condition] : []) : l.exitTests ?? [];
+    if (!tests.length) return false;
+    const tested = new Set(tests.join(' ').match(/[A-Za-z_]\w*/g) ?? []);
     return this.loops.some((inner) => inner !== l && this.chain(inner).includes(l) && (inner.reductions ?? []).some((r) => tested.has(r.variable)));
   }
 
