@@ -66,6 +66,15 @@ export function blockingKind(c: CallFact): 'copy' | 'sync' | null {
   return null; // cudaEventSynchronize: timing
 }
 
+/** A variable the test reads whose address the function hands to a CUDA call (`make_cudaPitchedPtr(&sum, ...)`, `cudaMallocManaged(&flag, ...)`). */
+function deviceFilled(test: string, calls: readonly CallFact[]): boolean {
+  const names = new Set(test.match(/[A-Za-z_]\w*/g) ?? []);
+  return calls.some((d) => /^(?:cuda|make_cuda)/.test(d.name) && d.args.some((a) => {
+    const v = /^(?:\(\s*void\s*\*+\s*\)\s*)?&\s*([A-Za-z_]\w*)$/.exec(a.trim())?.[1];
+    return v !== undefined && names.has(v);
+  }));
+}
+
 /** The host variable of a copy of one scalar (`cudaMemcpy(&count, d_count, sizeof(int), ...)`, either way), or null. */
 function oneValue(c: CallFact): string | null {
   const [dst, src, size] = c.args;
@@ -79,14 +88,17 @@ function oneValue(c: CallFact): string | null {
  * that waits for one copied back asynchronously in a loop that can leave early. A value only logged
  * or collected (`history.push_back(loss)`) is not: reading it later would do.
  */
-function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[]): boolean {
+function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[], calls: readonly CallFact[] = []): boolean {
   // a wait for one value copied back asynchronously that the loop may leave on (a decode loop's next token:
   // `cudaMemcpyAsync(h_next, d_next, sizeof(int), ...)`, the sync, then `if (next == EOS) break`): the host needs it
   // before the next step. (Beside a synchronous copy, which waits anyway, the sync is one wait too many; and an exit
   // with no value read back, an error check's `return`, needs no wait.)
   if (c.kind === 'sync') {
     const scalarBack = (d: CallFact) => d.kind === 'copy' && blockingKind(d) === null && /Async$/.test(d.name) && /DeviceToHost/.test(d.args.join()) && /^sizeof\s*\(/.test(d.args[2]?.trim() ?? '') && positionBefore(d.range.start, c.range.start);
-    return !!loop.exits && !inLoop.some((d) => blockingKind(d) === 'copy') && inLoop.some(scalarBack);
+    if (!loop.exits || inLoop.some((d) => blockingKind(d) === 'copy')) return false;
+    // (or a host scalar the device fills without a copy call in the loop: a graph's memcpy node writing into `&sum`,
+    // managed or mapped memory, which the loop's `if (sum <= tol) break;` reads after the wait)
+    return inLoop.some(scalarBack) || (loop.exitTests ?? []).some((t) => deviceFilled(t, calls));
   }
   const v = oneValue(c);
   if (v === null) return false;
@@ -143,7 +155,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     const inLoop = calls.filter((c) => c.loops.includes(loop.id));
     const work = deviceWork(inLoop, launchers);
     // (a read-back under `if (i == n - 1)` or `if (step % 100 == 0)` waits on a few iterations only)
-    const blocking = inLoop.filter((c) => blockingKind(c) !== null && !decidesLoop(c, loop, inLoop) && !c.rareIn?.includes(loop.id));
+    const blocking = inLoop.filter((c) => blockingKind(c) !== null && !decidesLoop(c, loop, inLoop, calls) && !c.rareIn?.includes(loop.id));
     if (!work.length || !blocking.length) continue;
     if (inLoop.some((c) => isAllocation(c) || isTiming(c))) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS) continue;
