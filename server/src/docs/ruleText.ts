@@ -193,6 +193,7 @@ def attention(q, k, v):
       'two-level reductions (the second launch reads the partials, not the input), grid-wide statistics, and two kernels whose first merges a row split over several blocks with atomics;',
       'helpers called inside a loop that hands the row out to the threads (`for (i = tid * 4; i < m; i += BLOCK * 4) accumulate4(a, i, ...)`), passes a warp reads as one row segment (`x[r * D + d]` with `d = idx % D`), and passes in different arms of one if/else (a full chunk and its remainder), which never both run;',
       'sweeps repeated by an outer loop the index ignores (a bisection\'s iterations);',
+      'the same reduction launched again (a warm-up, then its timed runs), and launches a benchmark harness makes between its clock reads (`cudaEventRecord` around a loop of them): repeats of one measurement;',
       'reference oracles;',
       'a per-row statistic that only matrix-multiply kernels (`tl.dot` over tiles) read with the buffer, as flash attention\'s backward reads `do` with `delta`: they load the buffer tile by tile for their own products;',
       'a causal diagonal peeled off a sweep (`for it in range(n, n + 1)` after `range(0, n)`), which is one step of that sweep.',

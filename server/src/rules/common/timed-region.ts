@@ -47,6 +47,18 @@ export function outsideTimedRegion(fn: FunctionFacts, l: { range: Range }): bool
   return !!t && (l.range.end.line < t.first || l.range.start.line > t.last);
 }
 
+/**
+ * A benchmark harness: every launch the function makes, and every call of its own code (a launch wrapper), lies
+ * between its first and last clock reads (`cudaEventRecord` around a loop of them).
+ */
+export function timesItsLaunches(fn: FunctionFacts): boolean {
+  const work = fn.calls.filter((c) => c.kind === 'launch' || (c.kind === 'call' && !LIBRARY_CALL.test(c.name) && !isClockRead(c)));
+  return work.length > 0 && work.every((c) => insideTimedRegion(fn, c));
+}
+
+/** The CUDA runtime and driver, C and C++ library calls: not the program's own work. */
+const LIBRARY_CALL = /^(?:cuda|cu[A-Z]|cublas|std::|printf|fprintf|puts|malloc|free|memset|memcpy|assert|exit)/;
+
 /** Whether `l` lies between the function's first and last clock reads: the work a driver measures. */
 export function insideTimedRegion(fn: FunctionFacts, l: { range: Range }): boolean {
   const t = timedLines(fn);

@@ -34,6 +34,7 @@ import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
 import { gridWidePartials } from './grid-wide';
 import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
+import { timesItsLaunches } from '../../common/timed-region';
 
 const KERNELS_BENEFIT =
   'each extra kernel re-reads the rows from L2 or HBM and adds a launch and a round trip of the statistics; for scale, merging passes inside one ' +
@@ -125,8 +126,9 @@ function launchPerLevel(host: FunctionFacts, l: Launch): RuleFinding | null {
   };
 }
 
-function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
+function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
+  const timed = (name: string) => { const h = hosts.get(name); return !!h && timesItsLaunches(h); };
   for (const l of launches) {
     const f = l.call.loops.length ? launchPerLevel(host, l) : null;
     if (f) out.push(f);
@@ -146,7 +148,9 @@ function checkHost(host: FunctionFacts, launches: Launch[]): RuleFinding[] {
         // the statistics are per row: the consumer reads them at another index than the buffer (`x[idx]`, `mean[row]`);
         // read at the same index they are a same-shape intermediate (a stencil's output), not a reduction
         const perElement = (l: Launch) => [...(l.loads.get(stats) ?? [])].some((f) => l.loads.get(buffer)?.has(f));
-        const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l));
+        // (not the same kernel again, a warm-up then its runs, nor a launch a benchmark harness times: repeats, not passes)
+        const repeat = (l: Launch) => l.kernel === first.kernel || (!!l.call.via && timed(l.call.via));
+        const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l) && !repeat(l));
         if (!second || second.call.range === first.call.range) continue;
         // the first's output goes through the host between the two (`cudaMemcpy(h_partial, partial, ...)`, finished on
         // the CPU, and what the host made copied up for the second): the second kernel waits on host work over the
@@ -193,7 +197,7 @@ const kernelCached = perFunction(checkKernel, (triton, bindings) => `${triton}|$
 const hostOf = (triton: boolean) =>
   perHost((f, t) => {
     const launches = launchesOf(f, t.kernels, t.hosts, triton);
-    return launches.length >= 1 ? checkHost(f, launches) : [];
+    return launches.length >= 1 ? checkHost(f, launches, t.hosts) : [];
   });
 const hostCuda = hostOf(false);
 const hostTriton = hostOf(true);
