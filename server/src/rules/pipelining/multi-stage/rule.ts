@@ -88,10 +88,10 @@ function checkCuda(fn: FunctionFacts): RuleFinding[] {
     // narrow copies feeding one output per thread: double buffering measured 1.02x with 4-byte copies,
     // and register blocking and wider copies come first (the register-blocking rule says so)
     if (!wide && !blocked) continue;
-    // narrow copies into a kernel whose products read both operands from shared memory (`acc[i] += As[r][k] *
-    // Bs[k][c]`, no operand kept in a register): shared-load bound, so fragments in registers and wider copies
-    // come before a second stage
-    if (!wide && bothFromShared(fn, s.loop)) continue;
+    // products that read both operands from shared memory (`acc[i] += As[r][k] * Bs[k][c]`, no operand kept in a
+    // register) after narrow copies, or in a one-output-per-thread kernel whatever the width of its copies (a `float4`
+    // fill of the tile too): shared-load bound, so fragments in registers come before a second stage
+    if ((!wide || !blocked) && bothFromShared(fn, s.loop)) continue;
     const variable = s.loop.variable ?? 'loop';
     const buffers = names(s.copies.map((c) => c.array), ', ');
     const operands = names(s.sources.map((c) => c.array));
