@@ -238,6 +238,7 @@ __global__ void softmax_rows(const float* logits, float* probs, int rows, int co
       'a window each thread derives from its own index, of a length that varies with the thread (a pooling backward\'s clamped `phstart..phend`): a few steps whose overlap L1 holds;',
       'kernels that stage their operands through `__shared__` memory;',
       'per-thread loops without reuse across threads;',
+      'loops of a few constant steps (16 or fewer) with nothing else to amortise a tile over: a 1-D stencil of radius 3 (7 taps) is served by L1; one whose every step reads neighbours on each side along each thread axis (a radius-4 2-D or 3-D stencil, 16 taps or more) is reported;',
       'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile;',
       'flat indices taken apart with `/` and `%` whose quotient tells threads a period apart (`(blk * ratio + r) * D + d` with `blk = idx / D`, `d = idx % D`): they read different rows;',
       'warm-up kernels (`warmup`, `warm_up_kernel`) and reference kernels;',

@@ -101,6 +101,8 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
     const c = idx.coefficient(axis);
     if (c.unknown) continue;
     if (c.equals(k)) return `thread ${axis} + 1 reads at step ${loop.variable} what thread ${axis} reads at step ${loop.variable} + 1`;
+    // (a stencil's other side, `in[idx - i]`: the window slides the other way)
+    if (c.equals(k.scale(-1))) return `thread ${axis} + 1 reads at step ${loop.variable} what thread ${axis} reads at step ${loop.variable} - 1`;
     // `in[(q * stride + t) * ...]`: a strided window, still overlapping its neighbour's while the stride is below the taps
     const stride = strideOf(c, k);
     if (stride) return `thread ${axis} + 1 reads at step ${loop.variable} + ${stride} what thread ${axis} reads at step ${loop.variable}`;
@@ -188,10 +190,15 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (reported.has(loop.id)) continue;
     const reads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));
     if (reads.length === 0) continue;
-    // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over, unless it is one axis of a larger window
-    if (smallConstantTrip(loop, fn) && !reads.some((a) => windowTaps(a, loop, fn) > MAX_SMALL_TRIPS)) continue;
-    const seen = new Set<string>();
     const judged = reads.map((a) => ({ a, why: reuse(a, loop, usedAxes, fn.templateParams) }));
+    // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over, unless it is one axis of a larger window, or its
+    // step reads several neighbours that other threads read too (a radius-4 3-D stencil's `in[idx ± i]`,
+    // `in[idx ± i * stride_y]`, `in[idx ± i * stride_z]`: 24 taps)
+    // (reads a constant apart, a pixel's `src[p]`, `src[p + 1]`, `src[p + 2]`, are one tap)
+    const taps = new Set(judged.filter((r) => r.why !== null).map((r) => String(r.a.indices[0].sub(Poly.const(r.a.indices[0].constant)))));
+    const sharedTaps = (loop.trips ?? 0) * taps.size;
+    if (smallConstantTrip(loop, fn) && !reads.some((a) => windowTaps(a, loop, fn) > MAX_SMALL_TRIPS) && sharedTaps < MAX_SMALL_TRIPS) continue;
+    const seen = new Set<string>();
     // a wide per-thread stream no other thread reads (a quantized gemv's packed weights) bounds the loop:
     // staging the small operands beside it buys little
     if (judged.some((r) => r.why === null && r.a.vector && r.a.indices[0].dependsOn((s) => s === 'threadIdx.x'))) continue;
