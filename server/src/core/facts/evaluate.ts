@@ -111,6 +111,22 @@ function textHash(t: string): string {
 /** Conversions of a generic pointer to the 32-bit shared-window address PTX takes (CUDA's, and CUTLASS's and common helpers'). */
 const SHARED_ADDRESS = /^(?:__cvta_generic_to_shared|(?:cute::)?cast_smem_ptr_to_uint|smem_u32addr|get_smem_pointer|cvta_to_shared_u32)$/;
 
+/**
+ * `Packed128<float>::size`, or `f128::size` through a typedef of it: the elements of one 128-bit pack (4 floats,
+ * 8 halves), when the element type is one known width; else null (`x128::size` of a `floatX` the build decides).
+ */
+function packElements(text: string, aliases: TypeAliases): number | null {
+  const m = /^([A-Za-z_]\w*(?:<[^<>]+>)?)::size$/.exec(text);
+  if (!m) return null;
+  const scopes = m[1].includes('<') ? [m[1]] : aliases.get(m[1]) ?? [];
+  if (scopes.length !== 1) return null;
+  const t = /^(?:\w+::)*\w*128\w*<\s*(?:const\s+)?([\w:]+)\s*>$/.exec(scopes[0]);
+  // (one width only: `floatX`, bf16 or float as the build decides, leaves it open)
+  const widths = t ? new Set((aliases.get(t[1]) ?? [t[1]]).map((x) => elementBits(x, aliases))) : new Set([null]);
+  const bits = widths.size === 1 ? [...widths][0] : null;
+  return bits && bits <= 128 && 128 % bits === 0 ? 128 / bits : null;
+}
+
 export class Evaluator {
   /** The function's template parameters (`T` of `template <typename T>`): a type among them is an element type. */
   templateParams: ReadonlySet<string> = new Set();
@@ -224,7 +240,10 @@ export class Evaluator {
         // `P::kVec` of a plain struct in the file: its value
         const known = this.env.get(n.text.replace(/\s+/g, ''));
         if (known?.kind === 'int') return known.poly;
-        return opaque(n); // `x128::size`, `Config::kTile`: a compile-time constant we cannot see
+        // `f128::size` with `typedef Packed128<float> f128`: the elements of one 16-byte pack
+        const pack = packElements(n.text.replace(/\s+/g, ''), this.aliases);
+        if (pack !== null) return Poly.const(pack);
+        return opaque(n); // `x128::size` of an undecided `floatX`, `Config::kTile`: a compile-time constant we cannot see
       }
       case 'true':
         return Poly.const(1);
