@@ -143,4 +143,22 @@ ${SOURCE}`;
     assert.match(said, /-Ofast \$\(CC\)/, "the default goal's recipe still counts");
     assert.doesNotMatch(flagsSaid('Makefile', 'all: app\nother: x\n\tCFLAGS=-Ofast make x\n'), /Ofast/, "another target's recipe does not");
   });
+
+  test("the recipes of the targets the default goal needs count: `all: $(TARGETS) train_gpt2`, then `train_gpt2: train_gpt2.c`", () => {
+    const makefile = [
+      'CFLAGS = -O3 --use_fast_math',
+      '%: %.cu',
+      '\tnvcc $(CFLAGS) $< -o $@',
+      'TARGETS = softmax_forward adamw',
+      'all: $(TARGETS) train_gpt2',
+      'train_gpt2: train_gpt2.c',
+      '\tgcc -O3 -Ofast -march=native -fopenmp $< -lm -o $@',
+      'bench: bench.c',
+      '\tgcc -ffast-math -o bench bench.c',
+    ].join('\n');
+    const said = flagsSaid('Makefile', makefile);
+    assert.match(said, /-Ofast -march=native/, 'a prerequisite of the goal is built by a plain `make`');
+    assert.doesNotMatch(said, /-ffast-math/, 'a target the goal does not need is not');
+    assert.doesNotMatch(flagsSaid('Makefile', makefile.replace('train_gpt2\ntrain', 'x\ntrain').replace('all: $(TARGETS) train_gpt2', 'all: $(TARGETS)')), /Ofast/);
+  });
 });

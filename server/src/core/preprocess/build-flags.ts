@@ -40,12 +40,16 @@ export function flagsSaid(fileName: string, text: string, cuda = false): string 
   // (host code through -Xcompiler); the other compiler's list says nothing of this file
   if (fileName === 'setup.py') return lines.join('\n').replace(cuda ? CXX_LIST : NVCC_LIST, '');
   const kept: string[] = [];
+  const recipes = new Map<string, string[]>(); // each target's recipe lines
+  const prerequisites = new Map<string, string[]>();
+  const variables = new Map<string, string>();
   let goal: string | null = null; // the first ordinary target: what a plain `make` builds
-  let inGoal = false;
+  let current: string[] | null = null; // the recipe being read
   let inRecipe = false; // a tab-indented line belongs to the rule above it, or (after a variable or `ifeq`) is a setting
   for (const line of lines) {
     if (line.startsWith('\t')) {
-      if (inGoal || (!inRecipe && /^\t\s*[\w.]+\s*(?:[:+?]?=)/.test(line))) kept.push(line);
+      if (inRecipe && current) current.push(line);
+      else if (!inRecipe && /^\t\s*[\w.]+\s*(?:[:+?]?=)/.test(line)) kept.push(line);
       continue;
     }
     if (line.trim() !== '') inRecipe = false;
@@ -53,14 +57,35 @@ export function flagsSaid(fileName: string, text: string, cuda = false): string 
     if (rule) {
       const targets = rule[1].trim().split(/\s+/);
       if (goal === null && !targets[0].startsWith('.') && !targets[0].includes('%')) goal = targets[0];
-      const targetVariable = /^\s*[\w.]+\s*(?:[:+?]?=)/.test(line.slice(rule[0].length));
+      const rest = line.slice(rule[0].length);
+      const targetVariable = /^\s*[\w.]+\s*(?:[:+?]?=)/.test(rest);
       if (targetVariable) kept.push(line); // `app: CFLAGS += -Ofast` reaches the goal's prerequisites too
-      else inGoal = goal !== null && targets.includes(goal);
+      else {
+        current = [];
+        for (const t of targets) {
+          recipes.set(t, current);
+          prerequisites.set(t, [...(prerequisites.get(t) ?? []), ...rest.split(/[\s;]+/).filter(Boolean)]);
+        }
+      }
       inRecipe = !targetVariable;
       continue;
     }
+    const variable = /^\s*([\w.]+)\s*(?:[:+?]?=)(.*)$/.exec(line);
+    if (variable) variables.set(variable[1], `${variables.get(variable[1]) ?? ''} ${variable[2]}`);
     kept.push(line); // variables and includes apply to every target
   }
+  // the goal's recipe and those of the targets it needs (`all: $(TARGETS) train_gpt2`, then `train_gpt2: train_gpt2.c`)
+  const built = new Set<string>();
+  const need = (t: string, depth = 0): void => {
+    if (built.has(t) || depth > 8) return;
+    built.add(t);
+    for (const p of prerequisites.get(t) ?? []) {
+      const ref = /^\$[({]([\w.]+)[)}]$/.exec(p);
+      for (const name of ref ? (variables.get(ref[1]) ?? '').split(/\s+/).filter(Boolean) : [p]) need(name, depth + 1);
+    }
+  };
+  if (goal !== null) need(goal);
+  for (const t of built) kept.push(...(recipes.get(t) ?? []));
   return kept.join('\n');
 }
 
