@@ -213,7 +213,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (it names a loop it folds into another finding by that loop's first access), its interchange is the advice)
   // (a tile's column loop, `j < BLK` under `jj += BLK`: a blocked transpose, strided on one side whichever loop is inside)
   const tileColumns = !!across && loopAndAncestors(fn, across).slice(1).some((o) => pointLoopOf(across, o));
-  if (strided && across && !tiny && !short && !tileColumns && !inLoop.some((a) => walked.has(at(a.range)))) {
+  // (a register tile kept in a local array, `result[ibt] += inp[(obt + ibt) * C + i] * w` for a constant 8 `ibt`: the
+  // compiler unrolls it whole, and the loop around it is the one that vectorizes)
+  const accumulators = (constantTrip(l, constants) ?? Infinity) <= 16 && inLoop.some((a) => a.kind !== 'load' && a.declaredUnder !== undefined &&
+    a.indices.length === 1 && a.indices[0].equals(Poly.sym(l.symbol)));
+  if (strided && across && !tiny && !short && !tileColumns && !accumulators && !inLoop.some((a) => walked.has(at(a.range)))) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD ${strided.kind === 'store' ? 'stores' : 'loads'}, the loop stays scalar`,
       detail: detail(
