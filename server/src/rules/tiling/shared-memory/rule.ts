@@ -13,7 +13,7 @@ import { fix } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { SAMPLES, laneValues, sharedAcrossBlock } from '../../../core/lanes';
-import { Poly, atomDef, loneSymbol } from '../../../core/affine';
+import { Poly, atomDef, loneSymbol, recomposeDivMod } from '../../../core/affine';
 import { loopsAround } from '../../common/hot-loops';
 import { declamped } from '../../common/clamps';
 import { isReferenceOracle } from '../../common/reference';
@@ -55,7 +55,9 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
   // the same for every block (`weight[c]` with `c` from the lane): each warp re-reads it from L1, nothing to tile
   if (!written.dependsOn((s) => s.startsWith('blockIdx.'))) return null;
   // a window clamped at the image's edges (`min(max(y + dy - 2, 0), h - 1)`) slides as the unclamped one inside it
-  const idx = declamped(written);
+  // (and a row offset rebuilt from the coordinates the thread index was split into, `b * T * C + t * C` with
+  // `b = idx / T`, `t = idx % T`, reads as `idx * C`)
+  const idx = recomposeDivMod(declamped(written));
   if (idx.hasAtoms) {
     // a thread axis the index never reaches, not even through `/` or `%` (`in[(x / ow + i) * w + x % ow]` in a block
     // whose threadIdx.y picks the filter): every thread along it reads the same element
