@@ -74,7 +74,7 @@ def matmul(a, b, c, M, N, K):
 export const RULE_TEXT: Record<RuleId, RuleText> = {
   'fusion/elementwise-chain': {
     finds:
-      'Host code that launches elementwise kernels back to back, where the later kernel reads the buffer the earlier one wrote, over the same index space, with nothing in between that needs the intermediate. A flat thread id over a 2-D grid (`(blockIdx.x + blockIdx.y * gridDim.x) * blockDim.x + threadIdx.x`) numbers the same elements as a 1-D one. In Triton host code: a Triton launch whose output next goes through PyTorch elementwise operations, and two launch helpers in a row whose elementwise kernels pass a tensor from one to the other (`mul(silu(gate), up)`, or `a = silu(gate); mul(a, up)`).',
+      'Host code that launches elementwise kernels back to back, where the later kernel reads the buffer the earlier one wrote, over the same index space, with nothing in between that needs the intermediate. A flat thread id over a 2-D grid (`(blockIdx.x + blockIdx.y * gridDim.x) * blockDim.x + threadIdx.x`) numbers the same elements as a 1-D one. In Triton host code: a Triton launch whose output next goes through PyTorch elementwise operations (also under a branch, `if reduction == "batchmean": return out / n`, or on the path past an early `return out`), and two launch helpers in a row whose elementwise kernels pass a tensor from one to the other (`mul(silu(gate), up)`, or `a = silu(gate); mul(a, up)`).',
     quiet: [
       'a host function named as the unfused baseline of a fused twin (`LSTM_elementwise_unfused`), kept to measure the fused path against;',
       'a copy, a library call or a host read of the intermediate between the launches;',

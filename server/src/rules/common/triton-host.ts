@@ -62,6 +62,13 @@ export function sameContext(a: CallFact, b: CallFact): boolean {
   return a.loops.join() === b.loops.join() && (a.scopes ?? []).join() === (b.scopes ?? []).join();
 }
 
+/** `b` runs after `a` whenever its branch is taken: the same loops, and `a`'s branches or branches inside them (`if reduction == "batchmean": return out / n`). */
+export function nestedContext(a: CallFact, b: CallFact): boolean {
+  const sa = a.scopes ?? [];
+  const sb = b.scopes ?? [];
+  return a.loops.join() === b.loops.join() && sa.length <= sb.length && sa.every((s, i) => sb[i] === s);
+}
+
 /** Allocations shaped like a tensor (`torch.empty_like(y)`): they read its shape and type, not its contents. */
 const SHAPED_LIKE = /^(?:torch\.)?(?:empty|zeros|ones|full|rand|randn)_like$/;
 
@@ -261,8 +268,11 @@ export function hostShapes(host: FunctionFacts): Map<string, Shape> {
 /** The first operation after `from` that reads one of `names` (following `z = y` aliases). */
 export function firstUse(calls: CallFact[], from: number, buffer: string): { index: number; names: Set<string> } | null {
   const names = new Set([buffer]);
+  const depth = (calls[from]?.scopes ?? []).length;
   for (let j = from + 1; j < calls.length; j++) {
     const c = calls[j];
+    // an early return of it under a condition (`if grad_output == 1: return grads`): the path that goes on is the one to follow
+    if (c.form === 'return' && (c.scopes ?? []).length > depth && readsAny(c, names) && c.args.every((a) => names.has(a.trim()))) continue;
     if (!readsAny(c, names)) {
       for (const t of c.assignedTo ?? []) names.delete(t); // overwritten before any read
       if (names.size === 0) return null;

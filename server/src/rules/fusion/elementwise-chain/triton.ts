@@ -16,7 +16,7 @@ import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../co
 import type { Range, RuleFinding } from '../../../core/types';
 import { compiledByTorch, isPythonOracle } from '../../common/reference';
 import {
-  IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, isElementwise, laterUse, listWords, plainBuffer, sameContext, stepName, textOf, type Shape,
+  IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, isElementwise, laterUse, listWords, nestedContext, plainBuffer, sameContext, stepName, textOf, type Shape,
 } from '../../common/triton-host';
 
 const BENEFIT_MEASURED =
@@ -96,7 +96,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
       const use = firstUse(calls, i, buffer);
       if (!use || reported.has(use.index)) continue;
       const next = calls[use.index];
-      if (!sameContext(first, next)) continue;
+      // (torch ops on it may sit in a branch inside the launch's: `if reduction == "batchmean": return out / n`)
+      if (next.kind === 'launch' ? !sameContext(first, next) : !nestedContext(first, next)) continue;
       const related = [{ range: first.nameRange, message: `\`${first.name}\` writes \`${buffer}\` here` }];
 
       // (a) another elementwise kernel reads the buffer right back
