@@ -39,6 +39,8 @@ const BLOCKING_COPY = /^(cudaMemcpy|cudaMemcpy2D|cudaMemcpy3D|cudaMemcpyToSymbol
 const DEVICE_SYNC = /^(cudaDeviceSynchronize|cudaThreadSynchronize)$/;
 /** Library calls that queue device work like a launch. */
 const LIBRARY_WORK = /^(cublas\w*(gemm|gemv|Gemm|Gemv|axpy|scal|dot|nrm2|copy|trsm|syrk)\w*|cublasLtMatmul|cufftExec\w*|cusparse\w*(SpMV|SpMM|mv|mm)\w*|cudnn(Convolution|Activation|Softmax|Pooling|BatchNorm|AddTensor)\w*|cudaLaunchKernel|cudaLaunchCooperativeKernel|cudaGraphLaunch)$/;
+/** cuBLAS level-1 reductions that return one value (to a host pointer, unless the handle is in device pointer mode). */
+const HOST_SCALAR_RESULT = /^cublas(?:[SDCZ]|Sc|Dz)?(?:nrm2|dot[uc]?|asum)(?:_v2)?(?:_64)?$|^cublasI[sdcz]am(?:ax|in)(?:_v2)?(?:_64)?$/;
 /** Per-iteration allocation or free: the loop is a harness that sets everything up again each time. */
 const isAllocation = (c: CallFact) => DEVICE_ALLOCATION.test(c.name) || c.name === 'cudaFree';
 
@@ -59,6 +61,8 @@ export function blockingKind(c: CallFact): 'copy' | 'sync' | null {
     if (c.name === 'cudaMemcpyToSymbol') return null;
     return 'copy';
   }
+  // a cuBLAS reduction into a host scalar (`cublasSnrm2(h, n, x, 1, &err)`, the default pointer mode): it waits for the result
+  if (c.kind === 'call' && HOST_SCALAR_RESULT.test(c.name) && /^&\s*[A-Za-z_]\w*$/.test(c.args[c.args.length - 1]?.trim() ?? '')) return 'sync';
   if (c.kind !== 'sync') return null;
   if (DEVICE_SYNC.test(c.name)) return 'sync';
   // one stream of an array (`streams[s]`): a pipeline waiting before it reuses that slot's buffers
@@ -116,7 +120,8 @@ function deviceWork(calls: readonly CallFact[], launchers: ReadonlySet<string>):
   return calls.filter((c) => c.kind === 'launch' || (c.kind === 'call' && (LIBRARY_WORK.test(c.name) || launchers.has(calleeName(c)))));
 }
 
-const shown = (c: CallFact) => `\`${c.name}\``;
+// (a helper's blocking call at its call site: `l_in.setOutput` (its `cudaMemcpy`))
+const shown = (c: CallFact) => (c.via && c.kind !== 'launch' ? `\`${c.via}\` (its \`${c.name}\`)` : `\`${c.name}\``);
 
 function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: string, loop: LoopFact | null): RuleFinding {
   const first = blocking[0];
@@ -148,8 +153,19 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
   };
 }
 
+/**
+ * A call of a host helper or method of the file whose body makes a blocking copy or sync (`l_in.setOutput(data)`
+ * wrapping `cudaMemcpy`): that blocking call, at the call site; else the call itself.
+ */
+function throughHelper(c: CallFact, host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>): CallFact {
+  const h = c.kind === 'call' ? hosts.get(calleeName(c)) : undefined;
+  if (!h || h === host || h.calls.some((d) => d.kind === 'launch')) return c;
+  const inner = h.calls.find((d) => blockingKind(d) !== null && d.loops.length === 0);
+  return inner ? { ...inner, range: c.range, nameRange: c.nameRange, loops: c.loops, ...(c.scopes ? { scopes: c.scopes } : {}), via: c.name } : c;
+}
+
 function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, constants: ReadonlyMap<string, number>): RuleFinding[] {
-  const calls = callsThroughWrappers(host, hosts);
+  const calls = callsThroughWrappers(host, hosts).map((c) => throughHelper(c, host, hosts));
   // a loop with device work and a blocking call in the same iteration; the outermost such loop speaks for its nest
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
     const inLoop = calls.filter((c) => c.loops.includes(loop.id));
