@@ -51,10 +51,15 @@ export const compiledByTorch = (fn: FunctionFacts): boolean => !!fn.decorators?.
  * `assert_allclose`, and the comparers callers check with, `maxError`, `max_abs_diff`): its sums and scans run once.
  */
 export const isResultCheck = (functionName: string): boolean =>
-  /^(?:[Cc]heck|[Vv]erify|[Vv]alidate|[Aa]ssert|[Cc]ompare)(?:[A-Z_]|$)|all_?close|AllClose/.test(functionName) || CHECKER.test(functionName);
+  /^(?:[Cc]heck|[Vv]erify|[Vv]alidate|[Aa]ssert|[Cc]ompare)(?:[A-Z_]|$)|all_?close|AllClose/.test(functionName) || CHECKER.test(functionName) || ERROR_METRIC.test(functionName);
 
 /** Calls that compare results (`compareResults(C, C_gpu)`, `EXPECT_NEAR`, `allclose`). */
 const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*|(?:EXPECT|ASSERT)_[A-Z_]+)$/i;
+/**
+ * The error metric a result is scored with once (Rodinia's `accuracy(out, answer, n)`, `rmse`, `l2_error`): a check
+ * itself, though a caller of it may be the program's training loop, whose other calls stay work.
+ */
+const ERROR_METRIC = /^(?:accuracy|r?mse|mae|rms_?err\w*|l[12]_?err\w*|rel(?:ative)?_?err\w*)$/i;
 /**
  * Calls of a function that reads or writes files (`writeenergy`: `fopen`, a checksum loop, `fprintf`;
  * a loader's `fread`; an `std::ofstream`'s `outfile.close()`): its loops load the input or write the
