@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../server/src/core/engine';
 import { buildFlagsFor, fsHeaderReader } from '../server/src/core/preprocess';
-import { flagsSaid } from '../server/src/core/preprocess/build-flags';
+import { DEFAULT_BUILD, flagsSaid, withSourcePragmas } from '../server/src/core/preprocess/build-flags';
 
 const SOURCE = `float sum(const float* a, int n) {
   float s = 0.0f;
@@ -160,5 +160,12 @@ ${SOURCE}`;
     assert.match(said, /-Ofast -march=native/, 'a prerequisite of the goal is built by a plain `make`');
     assert.doesNotMatch(said, /-ffast-math/, 'a target the goal does not need is not');
     assert.doesNotMatch(flagsSaid('Makefile', makefile.replace('train_gpt2\ntrain', 'x\ntrain').replace('all: $(TARGETS) train_gpt2', 'all: $(TARGETS)')), /Ofast/);
+  });
+
+  test('fast math asked for in the source counts; the same pragma quoted in a comment does not', () => {
+    const pragma = '#pragma GCC optimize("-ffast-math")\nfloat dot(const float *a, int n);\n';
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, pragma), { fastMath: true, noMathErrno: true });
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// we could add #pragma GCC optimize("-ffast-math") here\nfloat dot(const float *a, int n);\n'), DEFAULT_BUILD);
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '/* float_control(precise, off) is not used:\n   the sums stay exact */\nint x;\n'), DEFAULT_BUILD);
   });
 });

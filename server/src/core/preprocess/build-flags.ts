@@ -111,8 +111,11 @@ export function withSourcePragmas(flags: BuildFlags, text: string, lines?: reado
   // (runs on every edit: a plain search for the words first, the regex over the file only where one is)
   const mayAsk = lines ? mayAskIn(lines) : !asksNothing(text);
   if (flags.fastMath || !mayAsk || !SOURCE_FAST_MATH.test(text)) return flags;
+  // (a pragma quoted in a comment, `// compile with #pragma GCC optimize("Ofast")`, asks nothing)
+  const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
+  if (!SOURCE_FAST_MATH.test(code)) return flags;
   // only -ffast-math / -Ofast themselves also drop errno from math calls
-  return { fastMath: true, noMathErrno: flags.noMathErrno || /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math)/.test(text) };
+  return { fastMath: true, noMathErrno: flags.noMathErrno || /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math)/.test(code) };
 }
 
 const cached = new WeakMap<ViewOptions, Map<string, { flags: BuildFlags; at: number }>>();
