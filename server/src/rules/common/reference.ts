@@ -153,9 +153,14 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
   for (const caller of functions)
     for (const call of caller.calls) if (hosts.has(call.name) && call.name !== caller.name) (sites.get(call.name) ?? sites.set(call.name, []).get(call.name)!).push({ caller, call });
   const names = new Set(functions.map((f) => f.name));
+  // (a function that reads or writes files: its own loops load or dump data, but what it calls may be the work,
+  // `generate()` printing tokens per second around `forward()`)
+  const io = new Set<string>();
   for (const name of hosts.keys()) {
-    if (isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || isTestName(name) || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name)) || hasSimdTwin(name, names)) {
+    const reads = isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || isTestName(name) || hasSimdTwin(name, names);
+    if (reads || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name))) {
       out.add(name);
+      if (!reads) io.add(name);
       continue;
     }
     const at = sites.get(name) ?? [];
@@ -172,7 +177,7 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
     grew = false;
     for (const name of hosts.keys()) {
       const at = sites.get(name) ?? [];
-      if (out.has(name) || !at.length || !at.every((s) => out.has(s.caller.name) || isReferenceOracle(s.caller.name))) continue;
+      if (out.has(name) || !at.length || !at.every((s) => (out.has(s.caller.name) && !io.has(s.caller.name)) || isReferenceOracle(s.caller.name))) continue;
       out.add(name);
       grew = true;
     }
