@@ -403,7 +403,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
   },
   'vectorization/cpu-simd': {
     finds:
-      'A C/C++ innermost loop that gcc / clang at -O3 will keep scalar: a floating-point reduction without `#pragma omp simd reduction` (the additions stay in source order), a running float max or min (`if (x[i] > m) m = x[i];`, `m = fmaxf(m, x[i])`: it needs -ffinite-math-only -fno-signed-zeros), a non-unit stride or column walk, a libm call under default flags, a load through a computed index feeding a reduction, or many non-`restrict` pointers with stores among them.',
+      'A C/C++ innermost loop that gcc / clang at -O3 will keep scalar: a floating-point reduction without `#pragma omp simd reduction` (the additions stay in source order), a running float max or min (`if (x[i] > m) m = x[i];`, `m = fmaxf(m, x[i])`: it needs -ffinite-math-only -fno-signed-zeros), a non-unit stride or column walk, a libm call under default flags, a load through a computed index feeding a reduction, a neighbour picked by a border test on the loop\'s variable (`w = x == 0 ? c : c - 1`: peel the borders), or many non-`restrict` pointers with stores among them.',
     quiet: [
       'host functions named as test drivers (`test_gpu_accuracy`): they build data, run the code under test and check it;',
       'sums over results a function just copied back from the GPU (`cudaMemcpy(cpu_losses, d_losses, ..., cudaMemcpyDeviceToHost)`, then their mean): bookkeeping beside the device work it launched;',

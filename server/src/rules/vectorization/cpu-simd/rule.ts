@@ -38,7 +38,7 @@ import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { checkCpu } from '../../memory/uncoalesced-access/cpu';
-import { Poly } from '../../../core/affine';
+import { Poly, atomDef } from '../../../core/affine';
 import { byHand, calledInLoops, declaredElsewhere, INLINE_CALL, libmLeft, OPAQUE_CALL } from './calls';
 import { accessesIn, aliasAssumptions, contiguousOuter, isFloat, memoryReduction, shortStride, stride, stridedAccess, sumsReadBack } from './loop-shapes';
 
@@ -52,6 +52,14 @@ const SHORT_SUM = 16;
 /** Iterations of a loop the compiler unrolls whole rather than vectorizes. */
 const TINY_TRIP = 4;
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/** An index holding a select (`?:`) whose test reads the loop's variable (`x == 0 ? c : c - 1`). */
+function selectsOn(p: Poly, symbol: string): boolean {
+  return [...p.symbols()].some((s) => {
+    const d = atomDef(s);
+    return d?.op === '?:' ? d.args.slice(0, 2).some((x) => x.dependsOn((y) => y === symbol)) : !!d && d.args.some((x) => selectsOn(x, symbol));
+  });
+}
 
 /** What a function's check reads of its file besides its own facts. */
 interface SimdFile {
@@ -269,6 +277,21 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
       confidence: 'likely',
       assumptions: ['assumes the computed index (a clamp, a lookup) is consecutive in the interior of the data'],
       benefit: 'depends on the loop: interior code without the computed index can use full-width SIMD loads (not measured here for this pattern)',
+    };
+  }
+  // a neighbour picked by a border test on the loop's variable (`w = x == 0 ? c : c - 1`, a stencil's edge): gcc's
+  // data-reference analysis fails on the select, and the loop stays scalar (checked with gcc 12 -fopt-info-vec)
+  const border = !window && !tiny ? loads.find((a) => a.elemBits !== null && a.indices.some((p) => selectsOn(p, l.symbol))) : undefined;
+  if (border) {
+    return {
+      message: `the ${v} loop reads \`${oneLine(border.text)}\` at an index a border test on \`${l.variable ?? 'the loop variable'}\` picks: not provably consecutive, scalar`,
+      detail: detail(
+        'The index is a select on the loop\'s own variable (a neighbour clamped at the edge), so the compiler cannot prove consecutive addresses and keeps the loop scalar.',
+        'Peel the border iterations out of the loop (the first and the last), so the interior reads its neighbours at fixed offsets (`c - 1`, `c + 1`) and vectorizes.',
+      ),
+      confidence: 'likely',
+      assumptions: ['assumes the interior of the range, without the border test, is most of the iterations'],
+      benefit: 'depends on the loop: an interior with fixed neighbour offsets can use full-width SIMD loads (not measured here for this pattern)',
     };
   }
   const params = new Map(fn.params.filter((p) => p.pointer).map((p) => [p.name, p]));
