@@ -51,6 +51,9 @@ const ALIAS_CHECKS = 10;
 const SHORT_SUM = 16;
 /** Iterations of a loop the compiler unrolls whole rather than vectorizes. */
 const TINY_TRIP = 4;
+/** Constant steps up to which a summing loop is unrolled rather than vectorized along, and the taps of a filter window. */
+const FEW_STEPS = 8;
+const FILTER_TAPS = 64;
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** An index holding a select (`?:`) whose test reads the loop's variable (`x == 0 ? c : c - 1`). */
@@ -143,9 +146,14 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (nor is a sum over results just copied back from the GPU, `cudaMemcpy(cpu_losses, d_losses, ...)` then the mean
   // of the losses: bookkeeping beside the device work the function launched)
   const repeated = (l.parent !== null || hot.get(fn.name) !== false) && !sumsReadBack(fn, l, loads);
+  // (a filter's taps, a sum over a few constant loops whose own runs a constant few steps, a 5x5 window's 25: unrolled
+  // whole, SIMD lanes would go across the loop around it; a sum that also runs over a channel loop of run-time
+  // length is long, and still one)
+  const fewSteps = (constantTrip(l, constants) ?? Infinity) <= FEW_STEPS;
+  const taps = (r: { declaredDepth: number }) => fewSteps && (length(r.declaredDepth) ?? Infinity) <= FILTER_TAPS;
   // (a max vectorizes with -ffinite-math-only -fno-signed-zeros alone; a sum first where the loop has both)
   const scalar = repeated && summing && !tile && !build.fastMath && !indirect && !libmBound
-    ? sums.find((r) => !extremum(r)) ?? sums.find((r) => !build.finiteMath && extremum(r)) : undefined;
+    ? sums.find((r) => !extremum(r) && !taps(r)) ?? sums.find((r) => !build.finiteMath && extremum(r) && !taps(r)) : undefined;
   // (a triangle's side in a small block, `k < i` under `i < 16`: at most 16 steps, nothing for SIMD lanes to share)
   const short = constantTrip(l, constants) === null && (mostTrips(l, fn.loops, constants) ?? Infinity) <= SHORT_SUM;
   const memory = repeated && summing && !tile && !indirect && !few && !short ? memoryReduction(fn, l, inLoop, defaults) : null;
