@@ -86,9 +86,11 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
       return !!f?.key && f.unit.isConstant && Math.max(...f.offsets) - Math.min(...f.offsets) < Math.abs(f.unit.constant);
     };
     // (nor the rows of one buffer each copied to an output of its own: `q[i] = inp[j]`, `k[i] = inp[j + NH * d]`,
-    // `v[i] = inp[j + 2 * NH * d]`, a split of a fused QKV: as many outputs as offsets, no value combining them)
+    // `v[i] = inp[j + 2 * NH * d]`, a split of a fused QKV: as many outputs as offsets, each a run-time row apart; a
+    // stencil's neighbours, `u[i - 1]`, `u[i + 1]`, are a constant apart, whatever it writes)
     const outputs = new Set(global.filter((a) => a.kind !== 'load').map((a) => a.array)).size;
-    for (const [array, offs] of byArray) if (offs.size >= 3 && !record(array) && outputs < offs.size) return 'stencil';
+    const rowsApart = (offs: Set<string>) => new Set([...offs].map((o) => o.slice(0, o.lastIndexOf('|')))).size === offs.size;
+    for (const [array, offs] of byArray) if (offs.size >= 3 && !record(array) && !(outputs >= offs.size && rowsApart(offs))) return 'stencil';
     // elementwise: each thread writes its own elements; a kernel whose only stores are
     // warp-uniform (`partial[blockIdx.x] = sum`) reduces what it read
     const stores = global.filter((a) => a.kind !== 'load');

@@ -148,8 +148,10 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         // the statistics are per row: the consumer reads them at another index than the buffer (`x[idx]`, `mean[row]`);
         // read at the same index they are a same-shape intermediate (a stencil's output), not a reduction
         const perElement = (l: Launch) => [...(l.loads.get(stats) ?? [])].some((f) => l.loads.get(buffer)?.has(f));
-        // (not the same kernel again, a warm-up then its runs, nor a launch a benchmark harness times: repeats, not passes)
-        const repeat = (l: Launch) => l.kernel === first.kernel || (!!l.call.via && timed(l.call.via));
+        // (not the same launch again, a warm-up then its runs, nor a launch a benchmark harness times: repeats, not passes;
+        // one kernel launched with another pass argument, `row_moments(..., 0)` then `(..., 1)`, is two passes)
+        const same = (l: Launch) => l.kernel === first.kernel && l.call.args.map((a) => a.trim()).join() === first.call.args.map((a) => a.trim()).join();
+        const repeat = (l: Launch) => same(l) || (!!l.call.via && timed(l.call.via));
         const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l) && !repeat(l));
         if (!second || second.call.range === first.call.range) continue;
         // the first's output goes through the host between the two (`cudaMemcpy(h_partial, partial, ...)`, finished on

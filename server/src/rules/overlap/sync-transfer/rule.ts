@@ -73,10 +73,18 @@ export function blockingKind(c: CallFact): 'copy' | 'sync' | null {
 /** A variable the test reads whose address the function hands to a CUDA call (`make_cudaPitchedPtr(&sum, ...)`, `cudaMallocManaged(&flag, ...)`). */
 function deviceFilled(test: string, calls: readonly CallFact[]): boolean {
   const names = new Set(test.match(/[A-Za-z_]\w*/g) ?? []);
-  return calls.some((d) => /^(?:cuda|make_cuda)/.test(d.name) && d.args.some((a) => {
+  // (not an upload: `cudaMemcpyToSymbol(c_params, &params, ...)` reads the host's value, the device fills nothing)
+  return calls.some((d) => DEVICE_FILLS.test(d.name) && !d.args.some((a) => /HostToDevice/.test(a)) && d.args.some((a) => {
     const v = /^(?:\(\s*void\s*\*+\s*\)\s*)?&\s*([A-Za-z_]\w*)$/.exec(a.trim())?.[1];
     return v !== undefined && names.has(v);
   }));
+}
+/** Calls through which the device writes a host variable: a graph's memcpy node (its pitched pointers), managed or mapped memory. */
+const DEVICE_FILLS = /^(?:make_cudaPitchedPtr|cudaGraphAddMemcpyNode1D|cudaGraphAddMemcpyNode|cudaMallocManaged|cudaHostAlloc|cudaMallocHost|cudaHostGetDevicePointer)$/;
+
+/** The host scalar a cuBLAS reduction writes (`cublasSnrm2(h, n, r, 1, &res)`: `res`), or null. */
+function hostScalarResult(c: CallFact): string | null {
+  return c.kind === 'call' && HOST_SCALAR_RESULT.test(c.name) ? /^&\s*([A-Za-z_]\w*)$/.exec(c.args[c.args.length - 1]?.trim() ?? '')?.[1] ?? null : null;
 }
 
 /** The host variable of a copy of one scalar (`cudaMemcpy(&count, d_count, sizeof(int), ...)`, either way), or null. */
@@ -104,7 +112,7 @@ function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[], c
     // managed or mapped memory, which the loop's `if (sum <= tol) break;` reads after the wait)
     return inLoop.some(scalarBack) || (loop.exitTests ?? []).some((t) => deviceFilled(t, calls));
   }
-  const v = oneValue(c);
+  const v = oneValue(c) ?? hostScalarResult(c);
   if (v === null) return false;
   const mentions = (text: string | null | undefined) => !!text && new RegExp(`\\b${v}\\b`).test(text);
   return !!loop.exits || mentions(loop.bound) || mentions(loop.condition) || inLoop.some((l) => l.kind === 'launch' && (mentions(l.grid) || mentions(l.block)));
@@ -160,7 +168,8 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
 function throughHelper(c: CallFact, host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>): CallFact {
   const h = c.kind === 'call' ? hosts.get(calleeName(c)) : undefined;
   if (!h || h === host || h.calls.some((d) => d.kind === 'launch')) return c;
-  const inner = h.calls.find((d) => blockingKind(d) !== null && d.loops.length === 0);
+  // (a helper that reads back one value, `frontier_size()` of a BFS, hands the caller a scalar it decides on: left to the caller)
+  const inner = h.calls.find((d) => blockingKind(d) !== null && d.loops.length === 0 && oneValue(d) === null);
   return inner ? { ...inner, range: c.range, nameRange: c.nameRange, loops: c.loops, ...(c.scopes ? { scopes: c.scopes } : {}), via: c.name } : c;
 }
 
