@@ -69,3 +69,24 @@ template <> struct SharedMemory<double> {
     tree.delete();
   }
 });
+
+test('classifier: the rows of one buffer each copied to an output of its own are an elementwise copy; neighbours combined, also into several outputs, a stencil', () => {
+  const text = `__global__ void split_qkv(float *q, float *k, float *v, const float *inp, int NH, int d, int n) {
+  int idx = blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx < n) { int j = (idx / d) * 3 * NH * d + idx % d; q[idx] = inp[j]; k[idx] = inp[j + NH * d]; v[idx] = inp[j + 2 * NH * d]; }
+}
+__global__ void vertical_ops(float *blur, float *dy, float *dyy, const float *in, int W, int H) {
+  int idx = blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx >= W && idx < (H - 1) * W) {
+    blur[idx] = (in[idx - W] + in[idx] + in[idx + W]) / 3.0f;
+    dy[idx] = 0.5f * (in[idx + W] - in[idx - W]);
+    dyy[idx] = in[idx + W] - 2.0f * in[idx] + in[idx - W];
+  }
+}
+__global__ void derivatives(const float *u, float *du, float *d2u, float *us, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i > 0 && i < n - 1) { du[i] = u[i + 1] - u[i - 1]; d2u[i] = u[i + 1] - 2.0f * u[i] + u[i - 1]; us[i] = 0.25f * u[i - 1] + 0.5f * u[i] + 0.25f * u[i + 1]; }
+}
+`;
+  assert.deepEqual(kernels(text).map((f) => [f.name, f.kernelClass]), [['split_qkv', 'elementwise'], ['vertical_ops', 'stencil'], ['derivatives', 'stencil']]);
+});

@@ -88,9 +88,14 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
     // (nor the rows of one buffer each copied to an output of its own: `q[i] = inp[j]`, `k[i] = inp[j + NH * d]`,
     // `v[i] = inp[j + 2 * NH * d]`, a split of a fused QKV: as many outputs as offsets, each a run-time row apart; a
     // stencil's neighbours, `u[i - 1]`, `u[i + 1]`, are a constant apart, whatever it writes)
-    const outputs = new Set(global.filter((a) => a.kind !== 'load').map((a) => a.array)).size;
+    // (and a stencil reads its centre where it writes, `in[idx]` beside `out[idx]`; a split reads elsewhere)
+    const written = global.filter((a) => a.kind !== 'load');
+    const outputs = new Set(written.map((a) => a.array)).size;
     const rowsApart = (offs: Set<string>) => new Set([...offs].map((o) => o.slice(0, o.lastIndexOf('|')))).size === offs.size;
-    for (const [array, offs] of byArray) if (offs.size >= 3 && !record(array) && !(outputs >= offs.size && rowsApart(offs))) return 'stencil';
+    const readsAtOutput = (array: string) => global.some((a) => a.kind === 'load' && a.array === array && a.indices.length === 1 &&
+      written.some((w) => w.indices.length === 1 && !w.indices[0].unknown && w.indices[0].equals(a.indices[0])));
+    const split = (array: string, offs: Set<string>) => outputs >= offs.size && rowsApart(offs) && !readsAtOutput(array);
+    for (const [array, offs] of byArray) if (offs.size >= 3 && !record(array) && !split(array, offs)) return 'stencil';
     // elementwise: each thread writes its own elements; a kernel whose only stores are
     // warp-uniform (`partial[blockIdx.x] = sum`) reduces what it read
     const stores = global.filter((a) => a.kind !== 'load');

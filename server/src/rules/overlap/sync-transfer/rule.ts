@@ -168,8 +168,14 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
 function throughHelper(c: CallFact, host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>): CallFact {
   const h = c.kind === 'call' ? hosts.get(calleeName(c)) : undefined;
   if (!h || h === host || h.calls.some((d) => d.kind === 'launch')) return c;
+  // (a method call, `opt.step()`, is the file's function of that name only when that function copies one of its
+  // object's members, `cudaMemcpy(output, data, ...)`: a free `step(h, d)` copying its own arguments is another one)
+  const member = /\.|->/.test(c.name);
+  const own = new Set(h.params.map((p) => p.name));
+  // (the buffers a copy moves, its first two arguments; a sync's stream, its first)
+  const ofObject = (d: CallFact) => !member || d.argRoots.slice(0, d.kind === 'copy' ? 2 : 1).some((r) => r !== null && !own.has(r) && !r.includes('.') && h.accesses.every((a) => a.array !== r || a.declaredUnder === undefined));
   // (a helper that reads back one value, `frontier_size()` of a BFS, hands the caller a scalar it decides on: left to the caller)
-  const inner = h.calls.find((d) => blockingKind(d) !== null && d.loops.length === 0 && oneValue(d) === null);
+  const inner = h.calls.find((d) => blockingKind(d) !== null && d.loops.length === 0 && oneValue(d) === null && ofObject(d));
   return inner ? { ...inner, range: c.range, nameRange: c.nameRange, loops: c.loops, ...(c.scopes ? { scopes: c.scopes } : {}), via: c.name } : c;
 }
 

@@ -197,7 +197,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
     // step reads several neighbours that other threads read too (a radius-4 3-D stencil's `in[idx ± i]`,
     // `in[idx ± i * stride_y]`, `in[idx ± i * stride_z]`: 24 taps)
     // (reads a constant apart, a pixel's `src[p]`, `src[p + 1]`, `src[p + 2]`, are one tap)
-    const taps = new Set(judged.filter((r) => r.why !== null).map((r) => String(r.a.indices[0].sub(Poly.const(r.a.indices[0].constant)))));
+    // (only a window that slides with the thread counts: a small-K matmul's `A[row * K + k]`, read alike along an axis,
+    // has 8 steps and nothing to amortise a tile over)
+    const taps = new Set(judged.filter((r) => r.why?.startsWith('thread ')).map((r) => String(r.a.indices[0].sub(Poly.const(r.a.indices[0].constant)))));
     const sharedTaps = (loop.trips ?? 0) * taps.size;
     if (smallConstantTrip(loop, fn) && !reads.some((a) => windowTaps(a, loop, fn) > MAX_SMALL_TRIPS) && sharedTaps < MAX_SMALL_TRIPS) continue;
     const seen = new Set<string>();
