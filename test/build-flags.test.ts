@@ -162,6 +162,12 @@ ${SOURCE}`;
     assert.doesNotMatch(flagsSaid('Makefile', makefile.replace('train_gpt2\ntrain', 'x\ntrain').replace('all: $(TARGETS) train_gpt2', 'all: $(TARGETS)')), /Ofast/);
   });
 
+  test('a recipe that names its sources applies to those sources only', () => {
+    const makefile = ['all: naive fast', 'naive: naive.c', '\tgcc -O3 naive.c -o naive', 'fast: fast.c', '\tgcc -Ofast fast.c -o fast'].join('\n');
+    assert.match(flagsSaid('Makefile', makefile, false, 'fast.c'), /-Ofast/);
+    assert.doesNotMatch(flagsSaid('Makefile', makefile, false, 'naive.c'), /-Ofast/);
+  });
+
   test('fast math asked for in the source counts; the same pragma quoted in a comment does not', () => {
     const pragma = '#pragma GCC optimize("-ffast-math")\nfloat dot(const float *a, int n);\n';
     assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, pragma), { fastMath: true, noMathErrno: true });

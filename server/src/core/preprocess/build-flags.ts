@@ -32,7 +32,7 @@ const NO_MATH_ERRNO = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fno-math-errno)\b/m;
  * Makefile that explains `-Ofast` in a comment does not use it), and in a Makefile the
  * recipes of targets other than the default goal (`make runfast` is something a user asks for).
  */
-export function flagsSaid(fileName: string, text: string, cuda = false): string {
+export function flagsSaid(fileName: string, text: string, cuda = false, source = ''): string {
   if (fileName === 'compile_commands.json') return text;
   const lines = text.split('\n').map((l) => l.replace(/(^|[^\\])#.*$/, '$1'));
   if (fileName === 'CMakeLists.txt') return lines.join('\n');
@@ -85,13 +85,19 @@ export function flagsSaid(fileName: string, text: string, cuda = false): string 
     }
   };
   if (goal !== null) need(goal);
-  for (const t of built) kept.push(...(recipes.get(t) ?? []));
+  // (a recipe that names its sources builds those: `fast: fast.c` with -Ofast says nothing of `naive.c` beside it)
+  const SOURCE = /\.(?:c|cc|cpp|cxx|cu)$/;
+  const builds = (t: string) => {
+    const sources = (prerequisites.get(t) ?? []).filter((p) => SOURCE.test(p));
+    return sources.length === 0 || !source || sources.some((p) => path.basename(p) === source);
+  };
+  for (const t of built) if (builds(t)) kept.push(...(recipes.get(t) ?? []));
   return kept.join('\n');
 }
 
 /** Folders looked at above the source's own. */
 const MAX_LEVELS = 12;
-/** How long a folder's answer is kept before its build files are read again (an edited Makefile counts soon). */
+/** How long a file's answer is kept before its build files are read again (an edited Makefile counts soon). */
 const RECHECK_MS = 2000;
 
 /**
@@ -127,7 +133,7 @@ export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
   if (!byDir) cached.set(options, (byDir = new Map()));
   const dir = path.dirname(path.resolve(file));
   const cuda = /\.(?:cu|cuh)$/.test(file);
-  const key = cuda ? `${dir}\0cu` : dir;
+  const key = path.resolve(file);
   const now = Date.now();
   const hit = byDir.get(key);
   if (hit && now - hit.at < RECHECK_MS) return hit.flags;
@@ -140,7 +146,7 @@ export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
     for (const name of BUILD_FILES) {
       const text = options.reader.read(path.join(d, name));
       if (text === null) continue;
-      const said = flagsSaid(name, text, cuda);
+      const said = flagsSaid(name, text, cuda, path.basename(file));
       fastMath ||= FAST_MATH.test(said);
       noMathErrno ||= NO_MATH_ERRNO.test(said);
       finiteOnly ||= FINITE_ONLY.test(said);

@@ -182,7 +182,8 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
     grew = false;
     for (const name of hosts.keys()) {
       const at = sites.get(name) ?? [];
-      if (out.has(name) || !at.length || !at.every((s) => (out.has(s.caller.name) && !io.has(s.caller.name)) || isReferenceOracle(s.caller.name))) continue;
+      // (a function that prints passes on only what it calls once, a norm for its summary line, not a loop's work)
+      if (out.has(name) || !at.length || !at.every((s) => (out.has(s.caller.name) && (!io.has(s.caller.name) || s.call.loops.length === 0)) || isReferenceOracle(s.caller.name))) continue;
       out.add(name);
       grew = true;
     }

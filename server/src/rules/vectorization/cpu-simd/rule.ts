@@ -150,7 +150,8 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // whole, SIMD lanes would go across the loop around it; a sum that also runs over a channel loop of run-time
   // length is long, and still one)
   const fewSteps = (constantTrip(l, constants) ?? Infinity) <= FEW_STEPS;
-  const taps = (r: { declaredDepth: number }) => fewSteps && (length(r.declaredDepth) ?? Infinity) <= FILTER_TAPS;
+  // (there must be a loop around the taps in the function, over the outputs: a lone 8x8 block sum has none)
+  const taps = (r: { declaredDepth: number }) => fewSteps && r.declaredDepth > 0 && (length(r.declaredDepth) ?? Infinity) <= FILTER_TAPS;
   // (a max vectorizes with -ffinite-math-only -fno-signed-zeros alone; a sum first where the loop has both)
   const scalar = repeated && summing && !tile && !build.fastMath && !indirect && !libmBound
     ? sums.find((r) => !extremum(r) && !taps(r)) ?? sums.find((r) => !build.finiteMath && extremum(r) && !taps(r)) : undefined;
