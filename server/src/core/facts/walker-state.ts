@@ -255,6 +255,8 @@ export abstract class WalkerState extends Evaluator {
    * (`2 * s * tid`), its right side the same for every thread: see AccessFact.laneLimit; else null.
    */
   protected laneLimitCondition(cond: Node): AccessFact['laneLimit'] | null {
+    // (device code inside a loop only: a host `if` costs no evaluation on every edit)
+    if (!this.isKernel || this.loopStack.length === 0) return null;
     const c = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
     if (c?.type !== 'binary_expression') return null;
     const op = field(c, 'operator')?.text;

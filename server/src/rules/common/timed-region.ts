@@ -48,17 +48,14 @@ export function outsideTimedRegion(fn: FunctionFacts, l: { range: Range }): bool
 }
 
 /**
- * A benchmark harness: every launch the function makes, and every call of its own code (a launch wrapper), lies in a
- * loop between its first and last clock reads (`cudaEventRecord` around a loop of them).
+ * A benchmark harness: every launch the function makes, and every call of the file's own host code (a launch
+ * wrapper), lies in a loop between its first and last clock reads (`cudaEventRecord` around a loop of them).
  */
-export function timesItsLaunches(fn: FunctionFacts): boolean {
-  const work = fn.calls.filter((c) => c.kind === 'launch' || (c.kind === 'call' && !LIBRARY_CALL.test(c.name) && !isClockRead(c)));
+export function timesItsLaunches(fn: FunctionFacts, hosts: ReadonlyMap<string, unknown>): boolean {
+  const work = fn.calls.filter((c) => c.kind === 'launch' || (c.kind === 'call' && hosts.has(c.name)));
   // (repeated in a loop: one op timed once, a wrapper's own profiling events around its launch, is the work itself)
   return work.length > 0 && work.every((c) => insideTimedRegion(fn, c) && c.loops.length > 0);
 }
-
-/** The CUDA runtime and driver, C and C++ library calls: not the program's own work. */
-const LIBRARY_CALL = /^(?:cuda|cu[A-Z]|cublas|std::|printf|fprintf|puts|malloc|free|memset|memcpy|assert|exit)/;
 
 /** Whether `l` lies between the function's first and last clock reads: the work a driver measures. */
 export function insideTimedRegion(fn: FunctionFacts, l: { range: Range }): boolean {

@@ -128,7 +128,7 @@ function launchPerLevel(host: FunctionFacts, l: Launch): RuleFinding | null {
 
 function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
-  const timed = (name: string) => { const h = hosts.get(name); return !!h && timesItsLaunches(h); };
+  const timed = (name: string) => { const h = hosts.get(name); return !!h && timesItsLaunches(h, hosts); };
   for (const l of launches) {
     const f = l.call.loops.length ? launchPerLevel(host, l) : null;
     if (f) out.push(f);

@@ -62,7 +62,7 @@ export function blockingKind(c: CallFact): 'copy' | 'sync' | null {
     return 'copy';
   }
   // a cuBLAS reduction into a host scalar (`cublasSnrm2(h, n, x, 1, &err)`, the default pointer mode): it waits for the result
-  if (c.kind === 'call' && HOST_SCALAR_RESULT.test(c.name) && /^&\s*[A-Za-z_]\w*$/.test(c.args[c.args.length - 1]?.trim() ?? '')) return 'sync';
+  if (hostScalarResult(c) !== null) return 'sync';
   if (c.kind !== 'sync') return null;
   if (DEVICE_SYNC.test(c.name)) return 'sync';
   // one stream of an array (`streams[s]`): a pipeline waiting before it reuses that slot's buffers
