@@ -5,7 +5,8 @@
 // so these tests check that behaviour, never the clock. `npm run fuzz` runs many more.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine, FactsCache } from '../server/src/core/engine';
+import { Engine } from '../server/src/core/engine';
+import { FactsCache } from '../server/src/core/facts-cache';
 import { overItsTime } from '../server/src/core/budget';
 import { DEFAULT_CONFIG, type Config } from '../server/src/core/config';
 import type { FileResult } from '../server/src/core/types';

@@ -2,7 +2,8 @@
 // functions make together, and a cached caller read again when the helper changes.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine, FactsCache } from '../server/src/core/engine';
+import { Engine } from '../server/src/core/engine';
+import { FactsCache } from '../server/src/core/facts-cache';
 import { DEFAULT_CONFIG } from '../server/src/core/config';
 import { withInlined } from '../server/src/core/facts/host-inline';
 

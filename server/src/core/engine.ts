@@ -11,8 +11,10 @@ import { ALL_RULES } from '../rules';
 import type { FileRule, FunctionRule, Rule } from './rule';
 import { isSuppressed, mayBeSuppressed, suppressedLines } from './suppress';
 import { functionFacts } from './facts/cfamily';
-import { hostHelpers, inlinedStale, type HostHelpers } from './facts/host-inline';
-import { movedFacts, movedFindings, movedFrom } from './facts/shift';
+import { hostHelpers, inlinedStale } from './facts/host-inline';
+import { movedFindings, movedFrom } from './facts/shift';
+import { FactsCache, spansOf, type FileContext } from './facts-cache';
+import { deviceHelpers, deviceWords, splitHead } from './facts/device-helpers';
 import { sharedAccessorsKey } from './facts/shared-accessors';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
 import { recordLayouts, recordsKey, type RecordLayouts } from './facts/records';
@@ -28,7 +30,7 @@ import { withCallSiteTrips } from './call-sites';
 import { explicitInstantiations } from './facts/instantiations';
 import { addNameUses, unreachedFunctions, UNREACHED } from './reachability';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
-import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type PreprocessorView, type ViewOptions } from './preprocess';
+import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type ViewOptions } from './preprocess';
 import { NOT_TUNED, isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
@@ -42,224 +44,6 @@ function oneLine(s: string): string {
     const line = part.trim();
     if (!line) continue;
     out += out && !/[[(]$/.test(out) && !/^[\])[,;]/.test(line) ? ` ${line}` : line;
-  }
-  return out;
-}
-
-/** A stretch of the text, by index. */
-interface Span {
-  startIndex: number;
-  endIndex: number;
-}
-
-const spansOf = (nodes: readonly Tree['rootNode'][]): Span[] => nodes.map((d) => ({ startIndex: d.startIndex, endIndex: d.endIndex }));
-
-/** What the facts of a C-family file's functions read outside them (Engine.fileContext). */
-interface FileContext {
-  top: { functions: Tree['rootNode'][]; declarations: Tree['rootNode'][] };
-  /** Where each of `top.functions` lies, read once: each end asked of the tree is a call into WASM. */
-  spans: Span[];
-  pre: FilePreprocessing;
-  grammar: GrammarName;
-  globals: FileArray[];
-  constants: Map<string, number>;
-  macros: Map<string, MacroDef>;
-  records: RecordLayouts;
-  helpers: Map<string, SyntaxNode>;
-  /** Host functions with loops, inlined where another function's loop calls them. */
-  hostHelpers: HostHelpers;
-  globalsKey: string;
-  /** The file's budget ran out while its headers were read: the view or the helpers are incomplete. */
-  partial: boolean;
-}
-
-/**
- * Facts of unchanged functions are reused across edits. An entry is found by the
- * function's position and holds a private copy of its text (a slice would keep the
- * whole old document alive); it is reused only when the text is still the same.
- */
-/** Analyses of later versions of a text that try a function again after it ran over its time budget. */
-const TIME_RETRIES = 2;
-
-export class FactsCache {
-  /**
-   * What one document's analysis keeps between its slices (the engine's, per document, so
-   * that documents analysed in turn do not undo each other's progress): the file context
-   * of its tree, and its complete facts for a text.
-   */
-  context: { tree: Tree; text: string; path: string; generation: number; made: FileContext } | null = null;
-  complete: { text: string; generation: number; project: ProjectIndex | null; facts: FileFacts } | null = null;
-  /**
-   * The lines of a text, when whoever holds the document keeps them across edits (an edit
-   * replaces a few; the others stay the same strings, which later comparisons see at once).
-   */
-  get lines(): { text: string; lines: string[] } | null {
-    return this.kept;
-  }
-  set lines(value: { text: string; lines: string[] } | null) {
-    if (value?.text !== this.kept?.text) this.version++;
-    this.kept = value;
-  }
-  private kept: { text: string; lines: string[] } | null = null;
-  /** Counts the versions of the text the holder kept: one analysis per version, however many slices it takes. */
-  private version = 0;
-  private entries = new Map<string, { text: string; facts: FunctionFacts | null; reason?: string; timedOut?: { tries: number; version: number } }>();
-  private used = new Set<string>();
-  get(where: string, text: string): FunctionFacts | null | undefined {
-    const e = this.entries.get(where);
-    if (!e || e.text !== text) return undefined;
-    // over its time budget: tried again by the analyses of the next versions of the text (the first analyses of a
-    // fresh server also pay for compiling the analyser), then left skipped until the function itself changes
-    if (e.timedOut && e.timedOut.tries <= TIME_RETRIES && e.timedOut.version !== this.version) return undefined;
-    this.used.add(where);
-    return e.facts;
-  }
-  /** `timedOut`: the function ran over its time budget (not its step or depth bound), so it is worth another try. */
-  set(where: string, text: string, facts: FunctionFacts | null, reason?: string, timedOut = false): void {
-    const before = this.entries.get(where);
-    const tries = timedOut ? (before?.text === text ? (before.timedOut?.tries ?? 0) + 1 : 1) : undefined;
-    // a flat copy of the text, not a view of the document
-    this.entries.set(where, { text: before?.text === text ? before.text : (' ' + text).slice(1), facts, reason, ...(tries !== undefined ? { timedOut: { tries, version: this.version } } : {}) });
-    this.used.add(where);
-  }
-  /**
-   * The facts of a function that moved by whole lines since they were cached (a line typed or
-   * deleted above it): those cached for the same text and context at another row, moved to `row`
-   * and kept there. `where` is the function's key at its row, `rows` the lines its text spans now.
-   */
-  moved(where: string, text: string, rows: { first: number; last: number }): FunctionFacts | undefined {
-    const tail = where.slice(where.indexOf(':'));
-    if (!this.byText) {
-      this.byText = new Map();
-      for (const [w, e] of this.entries) if (e.facts && !e.timedOut) this.byText.set(e.text, [...(this.byText.get(e.text) ?? []), w]);
-    }
-    for (const w of this.byText.get(text) ?? []) {
-      const e = this.entries.get(w);
-      if (this.used.has(w) || this.taken.has(w) || !e?.facts || w.slice(w.indexOf(':')) !== tail) continue;
-      const delta = Number(where.slice(0, where.indexOf(':'))) - Number(w.slice(0, w.indexOf(':')));
-      const facts = movedFacts(e.facts, delta, { first: rows.first - delta, last: rows.last - delta });
-      if (!facts) continue;
-      this.taken.add(w); // (two functions of the same text take one each)
-      this.entries.set(where, { text: e.text, facts, reason: undefined }); // (with the entry's own copy of the text)
-      this.used.add(where);
-      return facts;
-    }
-    return undefined;
-  }
-  /** Cached entries by text, for `moved` (made when first needed, until the next sweep), and those it has moved. */
-  private byText: Map<string, string[]> | null = null;
-  private readonly taken = new Set<string>();
-  /** Why the function cached at `where` has no facts (after `get` returned null). */
-  reason(where: string): string | undefined {
-    return this.entries.get(where)?.reason;
-  }
-  /**
-   * Lines of the text of the last complete analysis (its sweep): only an edit that changed their number moved
-   * functions by whole lines (a paste that adds as many lines as it removes is read again, not moved).
-   */
-  sweptLines = -1;
-  /** Drops entries not used since the last sweep (functions that were edited away or moved). */
-  sweep(lines = -1): void {
-    this.sweptLines = lines;
-    for (const k of this.entries.keys()) if (!this.used.has(k)) this.entries.delete(k);
-    this.used.clear();
-    this.byText = null;
-    this.taken.clear();
-  }
-  get size(): number {
-    return this.entries.size;
-  }
-  /** Forgets everything but the lines: the next analysis derives every function's facts again. */
-  clear(): void {
-    this.entries.clear();
-    this.used.clear();
-    this.byText = null;
-    this.taken.clear();
-    this.context = null;
-    this.complete = null;
-  }
-  /** Called before each uncached piece of work (a function's facts or rule checks): the language server ends its time slices here. */
-  checkpoint(): void {}
-}
-
-/**
- * `__global__ void LAUNCH_BOUNDS(T, B)` then `name(...) { ... }`: a macro between the qualifiers and
- * the name (empty in the build) splits the definition into a declaration missing its `;` and a
- * definition without a type. The declaration's qualifiers are the definition's.
- */
-function splitHead(def: Tree['rootNode']): string {
-  if (def.childForFieldName('type')) return '';
-  const prev = def.previousNamedSibling;
-  const decl = prev?.type === 'template_declaration' ? prev.lastNamedChild : prev;
-  if (!decl || decl.type !== 'declaration' || decl.text.trimEnd().endsWith(';') || decl.endPosition.row < def.startPosition.row - 2) return '';
-  return /\b__(?:global|device)__\b/.test(decl.text) ? decl.text : '';
-}
-
-/**
- * The words that say `__device__` in a function's head: the keyword, and object-like macros that
- * stand for it (`#define HOST_DEVICE_INLINE HOST_DEVICE __forceinline__`, `HOST_DEVICE` being
- * `__host__ __device__` in a CUDA build, empty in the other branch of its `#if`).
- */
-export function deviceWords(view: PreprocessorView): string[] {
-  let known = wordsOfView.get(view);
-  if (!known) wordsOfView.set(view, (known = readDeviceWords(view)));
-  return known;
-}
-const wordsOfView = new WeakMap<PreprocessorView, string[]>();
-
-function readDeviceWords(view: PreprocessorView): string[] {
-  const says = new Map<string, boolean>();
-  const bodies = (name: string) => view.alternatives.get(name) ?? (view.macros.has(name) ? [view.macros.get(name)!] : []);
-  const sayDevice = (name: string, depth: number): boolean => {
-    const known = says.get(name);
-    if (known !== undefined) return known;
-    says.set(name, false); // (a cycle says nothing)
-    const yes = depth < 4 && bodies(name).some((d) => d.params === null && !/\b__global__\b/.test(d.body) &&
-      (/\b__device__\b/.test(d.body) || (d.body.match(/\b[A-Z_][A-Z0-9_]*\b/g) ?? []).some((w) => sayDevice(w, depth + 1))));
-    says.set(name, yes);
-    return yes;
-  };
-  const out = ['__device__'];
-  for (const name of new Set([...view.macros.keys(), ...view.alternatives.keys()])) if (/^[A-Z_][A-Z0-9_]*$/.test(name) && sayDevice(name, 0)) out.push(name);
-  return out;
-}
-
-/** The file's `__device__` (not `__global__`) functions that parse, by name: their accesses are seen where they are called. */
-function deviceHelpers(
-  defs: readonly Tree['rootNode'][], source: SourceText, spans: readonly Span[] = spansOf(defs), words: readonly string[] = ['__device__'],
-  expand?: (def: Tree['rootNode']) => SyntaxNode | null,
-): Map<string, SyntaxNode> {
-  const out = new Map<string, SyntaxNode>();
-  // most functions never say __device__: the text says which may, before the tree is asked (each question crosses into WASM)
-  const said: number[] = [];
-  for (const w of words) for (let at = source.text.indexOf(w); at >= 0; at = source.text.indexOf(w, at + 1)) said.push(at);
-  if (!said.length) return out;
-  if (words.length > 1) said.sort((a, b) => a - b);
-  const saysDevice = words.length > 1 ? new RegExp(`\\b(?:${words.join('|')})\\b`) : /\b__device__\b/;
-  for (let i = 0; i < defs.length; i++) {
-    const { startIndex, endIndex } = spans[i];
-    let lo = 0; // the first mention at or after the function's start
-    for (let hi = said.length; lo < hi; ) {
-      const mid = (lo + hi) >> 1;
-      if (said[mid] < startIndex) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo === said.length || said[lo] >= endIndex) continue;
-    const def = defs[i];
-    const head = source.text.slice(startIndex, def.childForFieldName('body')?.startIndex ?? endIndex);
-    if (!saysDevice.test(head) || /\b__global__\b/.test(head) || head.length > 2000) continue;
-    const name = /(\w+)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim())?.[1];
-    if (!name || out.has(name)) continue;
-    // a template helper keeps its parameters (`template <int N, bool TRANSPOSED>`): a call's arguments bind them
-    const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
-    let copy = mirror(outer, source);
-    // (`HOST_DEVICE_INLINE T name(...)`: the grammar reads the qualifier macro as a type; its expansion parses)
-    if (copy.hasError && expand) {
-      const expanded = expand(outer);
-      const def = expanded?.type === 'translation_unit' ? expanded.namedChildren.find((c) => c.type === 'function_definition' || c.type === 'template_declaration') : expanded;
-      if (def) copy = def;
-    }
-    if (!copy.hasError && (copy.type === 'function_definition' || copy.type === 'template_declaration') && nestingDepth(copy) <= MAX_NESTING) out.set(name, copy);
   }
   return out;
 }

@@ -4,7 +4,7 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic, Position, TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { Edit, type Tree } from 'web-tree-sitter';
-import { FactsCache } from '../core/engine';
+import { FactsCache } from '../core/facts-cache';
 import { eolOf, lineEndsAsNewline } from '../core/lineEnds';
 import { grammarFor, type Parsers, type SlicedParse } from '../core/parser';
 import type { FileFacts, FunctionFacts } from '../core/facts/model';

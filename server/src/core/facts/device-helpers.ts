@@ -1,0 +1,91 @@
+// The file's `__device__` helpers, read where they are defined so that the accesses of a call
+// are seen at its call site: which words say `__device__` (the keyword and the macros that
+// stand for it), and the helpers' syntax copies by name.
+import type { Tree } from 'web-tree-sitter';
+import type { PreprocessorView } from '../preprocess';
+import { mirror, type SourceText, type SyntaxNode } from '../mirror';
+import { spansOf, type Span } from '../facts-cache';
+import { MAX_NESTING, nestingDepth } from '../budget';
+
+/**
+ * `__global__ void LAUNCH_BOUNDS(T, B)` then `name(...) { ... }`: a macro between the qualifiers and
+ * the name (empty in the build) splits the definition into a declaration missing its `;` and a
+ * definition without a type. The declaration's qualifiers are the definition's.
+ */
+export function splitHead(def: Tree['rootNode']): string {
+  if (def.childForFieldName('type')) return '';
+  const prev = def.previousNamedSibling;
+  const decl = prev?.type === 'template_declaration' ? prev.lastNamedChild : prev;
+  if (!decl || decl.type !== 'declaration' || decl.text.trimEnd().endsWith(';') || decl.endPosition.row < def.startPosition.row - 2) return '';
+  return /\b__(?:global|device)__\b/.test(decl.text) ? decl.text : '';
+}
+
+/**
+ * The words that say `__device__` in a function's head: the keyword, and object-like macros that
+ * stand for it (`#define HOST_DEVICE_INLINE HOST_DEVICE __forceinline__`, `HOST_DEVICE` being
+ * `__host__ __device__` in a CUDA build, empty in the other branch of its `#if`).
+ */
+export function deviceWords(view: PreprocessorView): string[] {
+  let known = wordsOfView.get(view);
+  if (!known) wordsOfView.set(view, (known = readDeviceWords(view)));
+  return known;
+}
+const wordsOfView = new WeakMap<PreprocessorView, string[]>();
+
+function readDeviceWords(view: PreprocessorView): string[] {
+  const says = new Map<string, boolean>();
+  const bodies = (name: string) => view.alternatives.get(name) ?? (view.macros.has(name) ? [view.macros.get(name)!] : []);
+  const sayDevice = (name: string, depth: number): boolean => {
+    const known = says.get(name);
+    if (known !== undefined) return known;
+    says.set(name, false); // (a cycle says nothing)
+    const yes = depth < 4 && bodies(name).some((d) => d.params === null && !/\b__global__\b/.test(d.body) &&
+      (/\b__device__\b/.test(d.body) || (d.body.match(/\b[A-Z_][A-Z0-9_]*\b/g) ?? []).some((w) => sayDevice(w, depth + 1))));
+    says.set(name, yes);
+    return yes;
+  };
+  const out = ['__device__'];
+  for (const name of new Set([...view.macros.keys(), ...view.alternatives.keys()])) if (/^[A-Z_][A-Z0-9_]*$/.test(name) && sayDevice(name, 0)) out.push(name);
+  return out;
+}
+
+/** The file's `__device__` (not `__global__`) functions that parse, by name: their accesses are seen where they are called. */
+export function deviceHelpers(
+  defs: readonly Tree['rootNode'][], source: SourceText, spans: readonly Span[] = spansOf(defs), words: readonly string[] = ['__device__'],
+  expand?: (def: Tree['rootNode']) => SyntaxNode | null,
+): Map<string, SyntaxNode> {
+  const out = new Map<string, SyntaxNode>();
+  // most functions never say __device__: the text says which may, before the tree is asked (each question crosses into WASM)
+  const said: number[] = [];
+  for (const w of words) for (let at = source.text.indexOf(w); at >= 0; at = source.text.indexOf(w, at + 1)) said.push(at);
+  if (!said.length) return out;
+  if (words.length > 1) said.sort((a, b) => a - b);
+  const saysDevice = words.length > 1 ? new RegExp(`\\b(?:${words.join('|')})\\b`) : /\b__device__\b/;
+  for (let i = 0; i < defs.length; i++) {
+    const { startIndex, endIndex } = spans[i];
+    let lo = 0; // the first mention at or after the function's start
+    for (let hi = said.length; lo < hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (said[mid] < startIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === said.length || said[lo] >= endIndex) continue;
+    const def = defs[i];
+    const head = source.text.slice(startIndex, def.childForFieldName('body')?.startIndex ?? endIndex);
+    if (!saysDevice.test(head) || /\b__global__\b/.test(head) || head.length > 2000) continue;
+    const name = /(\w+)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim())?.[1];
+    if (!name || out.has(name)) continue;
+    // a template helper keeps its parameters (`template <int N, bool TRANSPOSED>`): a call's arguments bind them
+    const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
+    let copy = mirror(outer, source);
+    // (`HOST_DEVICE_INLINE T name(...)`: the grammar reads the qualifier macro as a type; its expansion parses)
+    if (copy.hasError && expand) {
+      const expanded = expand(outer);
+      const def = expanded?.type === 'translation_unit' ? expanded.namedChildren.find((c) => c.type === 'function_definition' || c.type === 'template_declaration') : expanded;
+      if (def) copy = def;
+    }
+    if (!copy.hasError && (copy.type === 'function_definition' || copy.type === 'template_declaration') && nestingDepth(copy) <= MAX_NESTING) out.set(name, copy);
+  }
+  return out;
+}
+
