@@ -279,8 +279,12 @@ export abstract class WalkerState extends Evaluator {
       if (!['<', '>=', '<=', '>'].includes(op)) return;
       const l = this.eval(field(c, 'left'));
       const r = field(c, 'right');
-      // a parameter (`n`) or a product of them and constants (`BT * OC`, `n / 4`)
-      const bound = r && (r.type === 'identifier' || (r.type === 'binary_expression' && /^[\w\s*/()]+$/.test(r.text))) ? r.text.replace(/\s+/g, '') : null;
+      // a parameter (`n`) or a product of them and constants (`BT * OC`, `n / 4`), or a file-scope constant as written
+      // (`#define N (1 << 26)`: the expansion is no product, the value is known)
+      const product = (t: string) => /^[\w\s*/()]+$/.test(t);
+      const bound = !r ? null
+        : r.type === 'identifier' || (r.type === 'binary_expression' && product(r.text)) ? r.text.replace(/\s+/g, '')
+        : r.sourceText !== r.text && product(r.sourceText) && this.eval(r).isConstant ? r.sourceText.replace(/\s+/g, '') : null;
       if (bound && l.dependsOn((s) => s.startsWith('threadIdx.'))) {
         if (this.indexBound === null) this.indexBoundValue = this.eval(r);
         this.indexBound ??= bound;

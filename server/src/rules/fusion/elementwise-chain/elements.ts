@@ -59,11 +59,15 @@ export interface Extent {
   /** Bits, when the element type is known. */
   bitsKey: string | null;
   text: string;
+  /** The count is a number the file fixes (`#define N (1 << 26)`), however it is written. */
+  fixed?: true;
 }
 
 export function launchExtent(k: FunctionFacts, launch: CallFact, param: string): Extent | null {
   if (!k.indexBound) return null;
-  const bound = product(k.indexBound);
+  // a file-scope constant (`N` of `#define N (1 << 26)`, `const int N = 1024;`): its value, whatever the launch passes
+  const value = k.indexBoundValue?.isConstant && k.indexBoundValue.constant > 0 ? k.indexBoundValue.constant : null;
+  const bound = value !== null ? { factors: [], num: value, den: 1 } : product(k.indexBound);
   let size: Product = { factors: [], num: bound.num, den: bound.den };
   for (const f of bound.factors) {
     const i = k.params.findIndex((p) => p.name === f);
@@ -76,7 +80,7 @@ export function launchExtent(k: FunctionFacts, launch: CallFact, param: string):
     const a = i >= 0 ? launch.args[i].replace(/\s+/g, '') : w;
     return /^[\w.]+$/.test(a) || k.indexBound === w ? a : `(${a})`;
   });
-  return { key: key(size), bitsKey: bits === null ? null : key(multiply(size, { factors: [], num: bits, den: 1 })), text };
+  return { key: key(size), bitsKey: bits === null ? null : key(multiply(size, { factors: [], num: bits, den: 1 })), text, ...(value !== null ? { fixed: true as const } : {}) };
 }
 
 /** Do two launches cover the same part of the buffer: the same count, or the same bits (`n` floats, `n / 4` float4 packs)? */
@@ -86,5 +90,5 @@ export function sameExtent(a: Extent, b: Extent): boolean {
 
 /** An extent that names a count (`n`, `size`, `BT*C`), not a literal one (`1024`): two such may well be equal. */
 export function symbolic(e: Extent): boolean {
-  return /[A-Za-z_]/.test(e.text);
+  return !e.fixed && /[A-Za-z_]/.test(e.text);
 }
