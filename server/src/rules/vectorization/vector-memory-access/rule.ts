@@ -265,7 +265,10 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
     return !!bound && (fn.launchValues?.[bound] ?? 0) >= LONG_ROW;
   }));
   // (a thread's own slot it adds into as the stream goes by, `sdata[tid] += in[i]`, is a running sum kept in shared memory, not a tile)
-  const ownSlot = (a: AccessFact) => a.kind === 'update' && a.indices.length === 1 && a.indices[0].toString() === 'threadIdx.x';
+  // (`sdata[tid] = fmaxf(x[i], sdata[tid])`, `if (x[i] > s[tid]) s[tid] = x[i]`: a running max, stored after a load of the same slot)
+  const mySlot = (a: AccessFact) => a.indices.length === 1 && a.indices[0].toString() === 'threadIdx.x';
+  const ownSlot = (a: AccessFact) => mySlot(a) && (a.kind === 'update' ||
+    (a.kind === 'store' && fn.accesses.some((b) => b.kind === 'load' && b.space === 'shared' && b.array === a.array && mySlot(b) && b.loops.join() === a.loops.join())));
   const filledInStream = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name && a.kind !== 'load' && !ownSlot(a) && a.loops.some((id) => gridStride.has(id)));
   // (a row kept in shared memory as it streams in, `sm[i] = in[row * n + i]`, indexed as the stream is: a cache, not a tile
   // its global side is laid out for)
@@ -360,7 +363,11 @@ function computeLoop(fn: FunctionFacts): boolean {
 /** An atomic every thread issues for each element it reads (a histogram, a count, `index_add`): the atomics bound the kernel, not the loads. */
 function atomicPerElement(fn: FunctionFacts): boolean {
   const loads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load');
-  return fn.accesses.some((u) => u.kind === 'atomic' && !u.singleLane && loads.some((l) => l.loops.every((id) => u.loops.includes(id))));
+  return fn.accesses.some((u) => u.kind === 'atomic' && !u.singleLane && loads.some((l) => l.loops.every((id) => u.loops.includes(id)))) ||
+    // one on a counter no subscript names (`atomicAdd(&s_count, 1)` on a `__shared__ int`), in the loop over the loads
+    // (not one lane's: `if (lane == 0) atomicAdd(&out[b], sum)` after a warp's sum)
+    fn.calls.some((c) => /^atomic[A-Z]\w*$/.test(c.name) && loads.some((l) => l.loops.length > 0 && l.loops.every((id) => c.loops.includes(id))) &&
+      !fn.accesses.some((u) => u.kind === 'atomic' && u.singleLane && u.range.start.line === c.range.start.line));
 }
 
 /**
