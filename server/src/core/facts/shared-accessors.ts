@@ -2,6 +2,7 @@
 // samples' idiom kernels use to get a typed pointer to it in a template:
 //   template <class T> struct SharedMemory { __device__ operator T*() { extern __shared__ int __smem[]; return (T*)__smem; } };
 //   T* sdata = SharedMemory<T>();
+// or through a getter, as apex's layer norm does: `SharedMemory<U> shared; U* buf = shared.getPointer();`
 // `sdata` then points at the start of the `extern __shared__` array, so its accesses are shared
 // memory accesses (bank conflicts), not unknown ones. Read once per version of the file's lines;
 // the engine puts them in the key of every function's facts, so an edit of the struct reads its
@@ -16,6 +17,8 @@ const MAX_BODY_LINES = 200;
 const HEAD = /\b(?:struct|class)\s+([A-Za-z_]\w*)\b(?!\s*;)/;
 const TEMPLATE_HEAD = /\btemplate\s*<[^<>]*>/g;
 const CONVERSION = /\boperator\b[^;{]*\*\s*\(\s*\)/;
+/** A method with no parameters that declares the array (apex's `float* getPointer() { extern __shared__ float s_float[]; return s_float; }`). */
+const GETTER = /\b[A-Za-z_]\w*\s*\(\s*\)\s*(?:const\s*)?\{[^{}]*\bextern\s+__shared__\b/;
 const EXTERN_SHARED = /\bextern\s+__shared__\s+[\w\s:<>]+?\b([A-Za-z_]\w*)\s*\[\s*\]/;
 
 /** The lines a search for such structs reads: the others (no struct head, brace, operator or `__shared__`) change nothing. */
@@ -41,7 +44,7 @@ const accessorsIn = lineScan(readsNothing, (lines): ReadonlyMap<string, string> 
       if (opened && depth <= 0) break;
     }
     const body = lines.slice(i, end + 1).join('\n');
-    const array = CONVERSION.test(body) ? EXTERN_SHARED.exec(body) : null;
+    const array = CONVERSION.test(body) || GETTER.test(body) ? EXTERN_SHARED.exec(body) : null;
     // (the primary template's array: a later specialization, `SharedMemory<double>` with its `__smem_d`, is another type's)
     if (array && !out.has(head[1])) out.set(head[1], array[1]);
   }
@@ -67,4 +70,13 @@ export function conversionCallee(value: Node | null): string | null {
   const fn = field(v, 'function');
   const name = fn?.type === 'template_function' ? field(fn, 'name')?.text : fn?.type === 'identifier' ? fn.text : null;
   return name ?? null;
+}
+
+/** `shared.getPointer()`: the object a method with no arguments is called on, else null. */
+export function getterObject(value: Node | null): string | null {
+  const v = unparen(value);
+  if (v?.type !== 'call_expression' || field(v, 'arguments')?.namedChildren.length) return null;
+  const fn = field(v, 'function');
+  const object = fn?.type === 'field_expression' && field(fn, 'operator')?.text === '.' ? field(fn, 'argument') : null;
+  return object?.type === 'identifier' ? object.text : null;
 }

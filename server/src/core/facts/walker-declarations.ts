@@ -12,7 +12,7 @@ import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type { MemorySpace } from './model';
 import { emptyBraces, identifiersOf, initializerValue, randomDraws, rootName, uniformOrNull } from './c-syntax';
 import { LoopWalker } from './walker-loops';
-import { conversionCallee, sharedAccessorArray } from './shared-accessors';
+import { conversionCallee, getterObject, sharedAccessorArray } from './shared-accessors';
 
 /** A host pointer's initial value that names a buffer the walk cannot trace: an allocation, a call's result, a struct member. */
 function hostBufferSource(value: Node): boolean {
@@ -89,7 +89,10 @@ export abstract class DeclarationWalker extends LoopWalker {
       if (!info) continue;
       const value = d.type === 'init_declarator' ? initializerValue(d) : null;
       // `auto kernel_func = dense_kernel<CTA_M, CTA_N>;` then `kernel_func<<<...>>>`: a launch of that instantiation
-      if (!this.isKernel && value?.type === 'template_function' && typeNode?.text === 'auto') this.kernelAliases.set(info.name, value);
+      // (or a pointer to a kernel, `auto kernel = &cuComputePartGradGammaBeta<T, U, V>;`, `auto k = &part_grad;`)
+      const pointed = value?.type === 'pointer_expression' && field(value, 'operator')?.text === '&' ? field(value, 'argument') : null;
+      const aliased = pointed ?? value;
+      if (!this.isKernel && (aliased?.type === 'template_function' || (pointed && aliased?.type === 'identifier')) && typeNode?.text === 'auto') this.kernelAliases.set(info.name, aliased!);
       let pointee: PtrValue | null = null;
       let row: ReturnType<typeof rowAccessor> = null;
       let buffer: ReturnType<typeof hostBufferAt> = null;
@@ -135,7 +138,9 @@ export abstract class DeclarationWalker extends LoopWalker {
           continue;
         }
         // `T* sdata = SharedMemory<T>();`: the block's dynamic shared memory, through a struct's conversion operator
-        const converted = this.isKernel ? conversionCallee(value) : null;
+        // (or its getter, `U* buf = shared.getPointer()` with `SharedMemory<U> shared;`)
+        const getter = this.isKernel ? getterObject(value) : null;
+        const converted = !this.isKernel ? null : getter ? this.localTypes.get(getter)?.type.replace(/<[\s\S]*$/, '').trim() ?? null : conversionCallee(value);
         const smem = converted ? sharedAccessorArray(this.lines, converted) : null;
         if (smem) {
           this.env.set(info.name, { kind: 'ptr', base: smem, offset: Poly.const(0), elemType: type, space: 'shared', vector: VECTOR_TYPES.has(type) });

@@ -249,7 +249,14 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   const blockX = warpRowWidth(fn, bindings);
   const hot = mainLoops(fn, accesses, boundByLaunches(bindings, fn.params.map((p) => p.name)));
   // short loops that may walk a thread's record, its own and its helpers'
-  const recordLoops = [...fn.loops, ...globals.flatMap((g) => g.helperLoops ?? [])];
+  // (a loop over the block's extent every launch fixes, `k < blockDim.y` with blocks of (32, 4), is as short as a literal one)
+  const launchTrips = (l: LoopFact): LoopFact => {
+    const v = l.trips === undefined && l.bound && /^blockDim\.[xyz]$/.test(l.bound.trim()) ? bindings.get(l.bound.trim()) : undefined;
+    const step = l.step?.isConstant ? l.step.constant : 0;
+    return v !== undefined && l.kind === 'for' && l.init?.isConstant && step > 0 ? { ...l, trips: Math.max(0, Math.ceil((v - l.init.constant) / step)) } : l;
+  };
+  // (each access a helper makes lists the helper's loops: once each here, or a loop's steps would count again for every one)
+  const recordLoops = [...new Map([...fn.loops, ...globals.flatMap((g) => g.helperLoops ?? [])].map((l) => [l.symbol, l])).values()].map(launchTrips);
   // a kernel that reads nothing from global memory fills its output from indices and constants:
   // set-up (`A[i*order + j] = i` before the timed loop), run once
   if (fn.isKernel && !accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];

@@ -127,6 +127,19 @@ const STRIDE = /^(?:(?:conv_?)?strides?(?:_?(?:[hwxy]|height|width))?|st_?[xyhw]
 const reaches = (p: Poly, axis: string): boolean =>
   p.dependsOn((s) => s === axis || (s.startsWith('#op') && (atomDef(s)?.args.some((x) => reaches(x, axis)) ?? true)));
 
+/**
+ * `mean[i1]` with `i1 = i1_block + (threadIdx.x * 4) / 32 + threadIdx.y * 4`: a row's scalar that groups of a warp's
+ * lanes share, one 32-byte sector a request. L1 serves it as it would a broadcast: a tile of it saves nothing.
+ */
+function oneSectorPerWarp(a: AccessFact): boolean {
+  const idx = a.indices[0];
+  const bytes = (a.elemBits ?? 32) / 8;
+  return !idx.unknown && SAMPLES.every((s) => {
+    const v = laneValues(idx, s);
+    return !!v && (Math.max(...v) - Math.min(...v) + 1) * bytes <= 32;
+  });
+}
+
 /** `mean[i1]` with `i1` from blockIdx alone: the whole block reads one element, one broadcast request per warp. */
 const blockUniform = (a: AccessFact): boolean => !threadDependent(a.indices[0]);
 const threadDependent = (p: Poly): boolean =>
@@ -208,7 +221,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (judged.some((r) => r.why === null && r.a.vector && r.a.indices[0].dependsOn((s) => s === 'threadIdx.x'))) continue;
     const reused = judged.filter((r) => r.why !== null && !seen.has(r.a.text) && seen.add(r.a.text));
     // only per-row scalars (`mean[i1]`, `invvar[i1]`): broadcasts to the block, or reads beside an inner loop that streams the row
-    if (reused.every((r) => blockUniform(r.a) || besideInnerStream(r.a, fn, loop))) continue;
+    if (reused.every((r) => blockUniform(r.a) || besideInnerStream(r.a, fn, loop) || oneSectorPerWarp(r.a))) continue;
     // a 1-D window over a convolution kernel's few taps (a depthwise convolution): a warp's neighbours re-read a
     // few elements L1 already holds; a 2-D window (taps along two loops) is still worth a halo tile
     if (tapLoop(loop) && !reused.some((r) => fn.loops.some((l) => l !== loop && tapLoop(l) && r.a.indices[0].dependsOn((x) => x === l.symbol)))) continue;
