@@ -89,6 +89,9 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
   // a loop that copies tiles into shared memory (`As[..] = A[..]; Bs[..] = B[..]`) is not the one that multiplies
   const staging = (a: AccessFact) => a.space === 'global' && fn.accesses.some((s) => s.kind === 'store' && s.space === 'shared' && s.loops.join() === a.loops.join());
   const loops = [...fn.loops].filter((l) => !l.gridStride && !l.blockStride).sort((x, y) => y.depth - x.depth);
+  // the global reads a shared array is filled from (`As[ty][tx] = A[row * K + t * TILE + tx]`, on one line)
+  const fillsOf = (acc: AccessFact): AccessFact[] => acc.space !== 'shared' ? [] : fn.accesses.filter((g) => g.space === 'global' && g.kind === 'load' && !g.indices.some((p) => p.unknown) &&
+    fn.accesses.some((t) => t.space === 'shared' && t.kind === 'store' && t.array === acc.array && t.range.start.line === g.range.start.line));
   for (const loop of loops) {
     const mine = ofLoop(loop);
     const reads = fn.accesses.filter((a) => a.kind === 'load' && a.loops.includes(loop.id) && isOperand(a) && a.indices.length > 0 && !a.indices.some((p) => p.unknown));
@@ -119,8 +122,12 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
           return syms.some(inner) ? syms.filter((x) => isVarying(x) && !inner(x)).flatMap(expand) : [s];
         };
         const ofMine = (s: string) => mine(s) || !!atomDef(s)?.args.some((p) => p.dependsOn(mine));
+        // (a `__shared__` operand belongs to the blocks whose global reads fill it, too: a GEMV's staged weight tile,
+        // `frag[..] = wt[h * stride + ...]` with `h = blockIdx.y`, walks the head its vector `ip[h * K + k]` does, a batch
+        // and no row of its own; the threads that share out the copy are no dimension of it)
+        const fillBlocks = (acc: AccessFact) => fillsOf(acc).flatMap((g) => g.indices.flatMap((p) => [...dimensions(p)].filter((s) => s.startsWith('blockIdx.'))));
         const dims = (acc: AccessFact) =>
-          new Set(acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))].flatMap(expand)).filter((s) => !ofMine(s) && !inner(s)));
+          new Set([...acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))].flatMap(expand)), ...fillBlocks(acc)].filter((s) => !ofMine(s) && !inner(s)));
         const da = dims(a);
         const db = dims(b);
         // each operand needs a dimension of its own (A's row, B's column); a dimension the other reads through a quotient
