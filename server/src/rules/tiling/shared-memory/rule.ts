@@ -129,14 +129,15 @@ const reaches = (p: Poly, axis: string): boolean =>
 
 /**
  * `mean[i1]` with `i1 = i1_block + (threadIdx.x * 4) / 32 + threadIdx.y * 4`: a row's scalar that groups of a warp's
- * lanes share, one 32-byte sector a request. L1 serves it as it would a broadcast: a tile of it saves nothing.
+ * lanes share, a few values in one 32-byte sector a request. L1 serves it as it would a broadcast: a tile of it saves nothing.
  */
 function oneSectorPerWarp(a: AccessFact): boolean {
   const idx = a.indices[0];
   const bytes = (a.elemBits ?? 32) / 8;
   return !idx.unknown && SAMPLES.every((s) => {
     const v = laneValues(idx, s);
-    return !!v && (Math.max(...v) - Math.min(...v) + 1) * bytes <= 32;
+    // (a few values shared by groups of lanes, not a row segment of narrow elements: 32 bytes are one sector too)
+    return !!v && new Set(v).size <= 8 && (Math.max(...v) - Math.min(...v) + 1) * bytes <= 32;
   });
 }
 
