@@ -43,6 +43,9 @@ const LIBRARY_WORK = /^(cublas\w*(gemm|gemv|Gemm|Gemv|axpy|scal|dot|nrm2|copy|tr
 const HOST_SCALAR_RESULT = /^cublas(?:[SDCZ]|Sc|Dz)?(?:nrm2|dot[uc]?|asum)(?:_v2)?(?:_64)?$|^cublasI[sdcz]am(?:ax|in)(?:_v2)?(?:_64)?$/;
 /** Per-iteration allocation or free: the loop is a harness that sets everything up again each time. */
 const isAllocation = (c: CallFact) => DEVICE_ALLOCATION.test(c.name) || c.name === 'cudaFree';
+/** An allocation, or a call of a helper of the file that allocates (`alloc_half(n)` wrapping `cudaMalloc`). */
+const allocates = (c: CallFact, hosts: ReadonlyMap<string, FunctionFacts>) =>
+  isAllocation(c) || (c.kind === 'call' && !!hosts.get(calleeName(c))?.calls.some((d) => isAllocation(d) && d.loops.length === 0));
 
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
 const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;
@@ -188,7 +191,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // (a read-back under `if (i == n - 1)` or `if (step % 100 == 0)` waits on a few iterations only)
     const blocking = inLoop.filter((c) => blockingKind(c) !== null && !decidesLoop(c, loop, inLoop, calls) && !c.rareIn?.includes(loop.id));
     if (!work.length || !blocking.length) continue;
-    if (inLoop.some((c) => isAllocation(c) || isTiming(c))) continue;
+    if (inLoop.some((c) => allocates(c, hosts) || isTiming(c))) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS) continue;
     // named by the innermost loop inside it that still holds both (the per-batch `b` loop in the `epoch` loop): its trips set the cost
     let named = loop;
@@ -228,7 +231,9 @@ export const rule: Rule = {
       for (const c of f.calls) {
         if (c.kind !== 'call' || !c.loops.length || iterated.has(calleeName(c))) continue;
         const loop = c.loops[c.loops.length - 1];
-        if (!f.calls.some((t) => t.loops.includes(loop) && isTiming(t))) iterated.set(calleeName(c), f.name);
+        // (nor where that loop allocates device memory, itself or through a helper, `dsts[i] = alloc_half(n)`: set-up, such as
+        // loading a model's weights tensor by tensor)
+        if (!f.calls.some((t) => t.loops.includes(loop) && (isTiming(t) || allocates(t, hosts)))) iterated.set(calleeName(c), f.name);
       }
     }
     const { constants } = fileConstants(facts.lines);
