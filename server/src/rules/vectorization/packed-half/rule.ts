@@ -129,6 +129,11 @@ function checkDispatched(fn: FunctionFacts, facts: FileFacts): RuleFinding[] {
   const isT = (a: AccessFact) => !a.vector && !!a.elemType && fn.templateParams.includes(a.elemType);
   const stream = pairedStream(fn, isT);
   if (!stream || !stream.some((a) => a.kind === 'load') || !stream.some((a) => a.kind !== 'load')) return [];
+  // every load widened to fp32 first (`static_cast<float>(x[i])`, `float(x[i])`): the math is fp32, one conversion each
+  // way, nothing to pair (the wide loads and stores that kernel wants are vectorization/vector-memory-access's)
+  const widened = (a: AccessFact) => fn.calls.some((c) => c.args[0]?.trim() === a.text &&
+    ((c.name === 'static_cast' && WIDE_MATH.test(c.templateArgs?.[0] ?? '')) || /^(?:float|double)$/.test(c.name)));
+  if (stream.filter((a) => a.kind === 'load').every(widened)) return [];
   const type = stream[0].elemType!;
   return [{
     range: fn.nameRange,
@@ -146,6 +151,9 @@ function checkDispatched(fn: FunctionFacts, facts: FileFacts): RuleFinding[] {
     benefit,
   }];
 }
+
+/** Types that compute in fp32 or wider: `float`, `double`, PyTorch's `accscalar_t` / `acc_t` / `opmath_t`. */
+const WIDE_MATH = /^\s*(?:const\s+)?(?:float|double|acc_?\w*|\w*accscalar\w*|opmath_t|at::acc_type<.*>)\s*$/;
 
 /** `checkKernel` kept with each function's facts: an edit re-checks only the functions it changed. */
 const kernelFindings = perFunction(checkKernel);
