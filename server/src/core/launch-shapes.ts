@@ -174,6 +174,8 @@ function packedTwin(seen: Seen | undefined, name: string, packed: ReadonlyMap<Ca
  * 2^19 elements whether scalar or float4; float4 first wins at 2^20 (1.34×), then 1.5-1.9×.
  */
 const SMALL_PROBLEM = 1 << 19;
+/** A transformer's model dimension as a config field or variable: one token's vector (Llama-2-7B: 4,096 and 11,008; vocabularies up to ~150K). */
+const MODEL_DIMENSION = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:dim|hidden_dim|n_embd|hidden_size|d_model|vocab_size|n_vocab|head_size|head_dim|kv_dim|intermediate_size|ffn_dim)$/;
 
 /**
  * A kernel every launch of which passes a constant of at most SMALL_PROBLEM for the count its thread index is
@@ -189,6 +191,10 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
     c.gridBlocks * c.blockDims!.reduce<number>((n, d) => n * d!, 1) <= SMALL_PROBLEM));
   // (a count the file fixes, `while (tid < N)` with `#define N (33 * 1024)`: the same at every launch)
   if (f.indexBoundValue?.isConstant && !f.indexBounds?.length) return f.indexBoundValue.constant <= SMALL_PROBLEM;
+  // (one token's activations in single-token decode, every launch counting a model dimension, `p->hidden_dim`,
+  // `config.dim`, `vocab_size`: a few thousand elements, at most a few hundred thousand)
+  const counted = f.indexBound ? f.params.findIndex((p) => p.name === f.indexBound) : -1;
+  if (counted >= 0 && !f.indexBounds?.length && seen.launches.every((c) => MODEL_DIMENSION.test((c.args[counted] ?? '').replace(/\s+/g, '')))) return true;
   // (most launches pass no constant: nothing to read in the kernel then)
   if (!seen.launches.every((c) => c.argValues)) return false;
   const multiDim = f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));
