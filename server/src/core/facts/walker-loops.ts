@@ -98,6 +98,18 @@ export abstract class LoopWalker extends CallWalker {
           if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? remainderTrips(initPoly, step, bound, cmp === '<=');
           // a countdown (`i = NDim - 1; i >= 0; i--`) runs as many times
           else if ((cmp === '>' || cmp === '>=') && step?.isConstant && step.constant < 0) fact.trips = tripCount(bound, step.scale(-1), initPoly ?? Poly.unknown, cmp === '>=') ?? undefined;
+        } else if (cond?.type === 'binary_expression' && ['<', '<='].includes(field(cond, 'operator')?.text ?? '')) {
+          // `offset + rowStride <= BM`: the variable against the bound less a run, `offset <= BM - rowStride`
+          const left = unparen(field(cond, 'left'));
+          const run = left?.type === 'binary_expression' && field(left, 'operator')?.text === '+' && field(left, 'left')?.text === variable ? field(left, 'right') : null;
+          const right = unparen(field(cond, 'right'));
+          if (run && right) {
+            fact.bound = `${right.text} - ${/^[\w.]+$/.test(run.text) ? run.text : `(${run.text})`}`;
+            if (field(cond, 'operator')?.text === '<=') fact.inclusive = true;
+            const bound = this.eval(right).sub(this.eval(run));
+            if (!bound.unknown) fact.limit = bound;
+            fact.trips = tripCount(initPoly, step, bound, fact.inclusive === true) ?? undefined;
+          }
         }
         // (a step kept as text, `(blockDim.x * gridDim.x) / 32` warps in the grid, names its dimensions inside it)
         const names = (dim: string) => (sym: string) => sym.startsWith(dim) || (/[^\w.]/.test(sym) && sym.includes(dim));

@@ -22,7 +22,8 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
   // (a bound of the kernel's template parameters, `j < d_conv`, is fixed at compile time whatever the launches pass)
   const fixed = (bound: string) => known(bound) || (namesIn(bound).length > 0 && namesIn(bound).every((name) => fn.templateParams.includes(name)));
   // (also through a local, `const int head_size = block_size`: the bound as evaluated)
-  const fixedLimit = (l: LoopFact) => !!l.limit && !l.limit.unknown && !l.limit.isConstant && [...l.limit.symbols()].every((s) => fn.templateParams.includes(s));
+  // (a symbol kept as text, `(BM×BN/(TM×TN))×4/BK` of a constexpr, is fixed when every name in it is a template parameter)
+  const fixedLimit = (l: LoopFact) => !!l.limit && !l.limit.unknown && !l.limit.isConstant && [...l.limit.symbols()].every((s) => fn.templateParams.includes(s) || (namesIn(s).length > 0 && namesIn(s).every((n) => fn.templateParams.includes(n))));
   const runtime = fn.loops.filter((l) => runtimeLoop(l, fixed) && !fixedLimit(l));
   // a loop that only stores (`for (k < q_size) out[idx + k] = q[k]`, the results a loop over the faces
   // found) writes the thread's outputs: not a main loop while another one reads
