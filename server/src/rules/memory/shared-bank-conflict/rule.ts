@@ -48,6 +48,12 @@ const runtimeQuotient = (a: AccessFact) =>
  */
 const COLD_WAYS = 8;
 
+/** An extent with a name that is neither a parameter of the kernel nor a template parameter: a constant the analysis could not read. */
+function unreadConstant(text: string | null | undefined, fn: FunctionFacts): boolean {
+  const names = text?.match(/[A-Za-z_]\w*/g) ?? [];
+  return names.some((n) => !fn.templateParams.includes(n) && !fn.params.some((p) => p.name === n) && !/^(?:sizeof|int|unsigned|size_t)$/.test(n));
+}
+
 /**
  * A store filling a tile in a loop nest of its own, before another nest reads the tile over and over (a convolution's
  * halo tile: a few stores per thread, then a filter window of reads): each element is stored once, as in a
@@ -99,6 +105,9 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
     const s = declared.dims.some((d) => d === null) && bindings.size
       ? { ...declared, dims: declared.dims.map((d, i) => d ?? constantValue(declared.dimTexts[i] ?? null, bindings)) }
       : declared;
+    // an inner extent the file never gives a value (`C_smem[MMA_M][MMA_N]` with the macros in a header not found): a
+    // compile-time constant we could not read, so the rows' pitch, and any conflict, is unknown
+    if (s.dims.slice(1).some((d, i) => d === null && unreadConstant(s.dimTexts[i + 1], fn))) continue;
     const hits = accesses
       // (an arm of an `if constexpr` nothing decides, `nb_per_cpy == 1` of a byte-wise copy helper: maybe not built)
       .filter((a) => a.space === 'shared' && a.array === s.name && !runtimeQuotient(a) && !a.undecidedConstexpr)
