@@ -32,7 +32,23 @@ const ASYNC = /memcpy_async|cp_async|cp\.async|__pipeline|pipeline_(?:commit|wai
 
 /** A stage dimension (`As[2][BM][BK]`, `smem[STAGES][...]`): the buffer is already multi-buffered. */
 const hasStageDimension = (fn: FunctionFacts, name: string) =>
-  fn.shared.some((s) => s.name === name && s.dims.length >= 2 && (s.dims[0] === 2 || s.dims[0] === 3 || s.dims[0] === 4 || /stage|STAGE|Stage|PIPE|pipe|buf|BUF/.test(s.dimTexts[0] ?? '')));
+  fn.shared.some((s) => s.name === name && s.dims.length >= 2 && (s.dims[0] === 2 || s.dims[0] === 3 || s.dims[0] === 4 || /stage|STAGE|Stage|PIPE|pipe|buf|BUF/.test(s.dimTexts[0] ?? ''))) ||
+  flatStages(fn, name);
+
+/**
+ * A flat buffer of two to four tiles (`As[2 * BM * BK]`) whose accesses reach more than one of them (`As` and
+ * `As + BM * BK` handed to the copy and compute helpers, each half of the block filling its own): stages too.
+ */
+function flatStages(fn: FunctionFacts, name: string): boolean {
+  const s = fn.shared.find((x) => x.name === name);
+  if (!s || s.dims.length !== 1 || !/^\s*\(?\s*(?:[234]|\w*(?:stage|STAGE|Stage)\w*)\s*\)?\s*\*/.test(s.dimTexts[0] ?? '')) return false;
+  const uses = fn.accesses.filter((a) => a.space === 'shared' && a.array === name && a.indices.length === 1 && !a.indices[0].unknown);
+  // two accesses a whole tile apart: the same form up to a term no thread or loop moves
+  return uses.some((a, i) => uses.slice(i + 1).some((b) => {
+    const d = a.indices[0].sub(b.indices[0]);
+    return !d.unknown && !(d.isConstant && d.constant === 0) && !d.dependsOn((x) => x.startsWith('threadIdx.') || x.startsWith('#'));
+  }));
+}
 
 /** Does this shared access's index move with the tile loop (a stage index) or escape us? */
 const movesWithLoop = (a: AccessFact, symbol: string) => a.indices.some((p) => p.unknown || p.dependsOn((s) => s === symbol));
