@@ -136,6 +136,9 @@ function checkHost(fn: FunctionFacts, handleSetUp: boolean, torchHandle: boolean
 const kernelCached = perFunction(checkKernel);
 const hostCached = perFunction(checkHost, (handleSetUp, torchHandle) => `${handleSetUp}${torchHandle}`);
 
+/** Compute types that put an fp32 GEMM on tensor cores. */
+const FAST_COMPUTE = /\bCUBLAS_COMPUTE_32F_FAST_(?:TF32|16BF|16F)\b/;
+
 /** PyTorch's cuBLAS handle, its math mode set from `allow_tf32` each time PyTorch hands it out. */
 const TORCH_HANDLE = (c: CallFact) => /^(?:at::cuda::)?getCurrentCUDABlasHandle$/.test(c.name);
 
@@ -160,6 +163,9 @@ export const rule: Rule = {
     const names = new Set([...facts.functions.map((f) => f.name), ...(facts.project?.kernels.keys() ?? [])]);
     const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && names.has(twin));
     const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
-    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp, torchHandle)));
+    // a cuBLAS call of the file asks for TF32 or bf16 tensor cores (`CUBLAS_COMPUTE_32F_FAST_TF32`, a runner's kernel
+    // 13 beside its fp32 kernel 0): the fp32 calls are the twin a switch picks, the reference the others are checked against
+    const fastTwin = facts.functions.some((f) => f.calls.some((c) => c.args.some((a) => FAST_COMPUTE.test(a))));
+    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || fastTwin, torchHandle)));
   },
 };
