@@ -15,6 +15,9 @@ import type { AccessFact, CallFact, CompileTimeGuard, FunctionFacts, InlinedCall
 import { rootName } from './c-syntax';
 
 /** Past this many runs per thread a statement's arithmetic no longer changes a verdict. */
+
+/** Fused multiply-adds that accumulate into their last argument (`__fmaf_rn(a, b, acc)`). */
+const FMA_CALL = /^(?:fmaf?|__fmaf?_r[nzdu]|__fma_r[nzdu]|__hfma2?|__hfma2?_relu)$/;
 export const MAX_OPS_WEIGHT = 1 << 16;
 
 /** An integer read from a global array at an index that differs per thread (`rowptr[row]`). */
@@ -347,7 +350,11 @@ export abstract class WalkerState extends Evaluator {
     }
     if (!parent) return 'load';
     if (parent.type === 'assignment_expression' && field(parent, 'left')?.id === cur.id) {
-      return field(parent, 'operator')?.text === '=' ? 'store' : 'update';
+      if (field(parent, 'operator')?.text !== '=') return 'update';
+      // `c[i][j] = __fmaf_rn(a[i], b[j], c[i][j])`: an accumulation, as `c[i][j] += a[i] * b[j]` is
+      const right = field(parent, 'right');
+      const args = right?.type === 'call_expression' && FMA_CALL.test(field(right, 'function')?.text ?? '') ? namedChildren(field(right, 'arguments')!) : [];
+      return args.length === 3 && args[2].text.replace(/\s+/g, '') === cur.text.replace(/\s+/g, '') ? 'update' : 'store';
     }
     if (parent.type === 'update_expression') return 'update';
     return 'load';
