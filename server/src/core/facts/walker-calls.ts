@@ -4,7 +4,7 @@ import type { SyntaxNode as Node } from '../mirror';
 import { helperFunction, templateParameters } from './templates';
 import { elementBits } from './ctypes';
 import { capped, unparen, type PtrValue } from './evaluate';
-import { Poly } from '../affine';
+import { Poly, atom } from '../affine';
 import { LIBRARY_KERNELS, MATH_CALLS } from './library';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type { HostHelper } from './host-inline';
@@ -282,7 +282,10 @@ export abstract class CallWalker extends WalkerState {
     // `wmma::load_matrix_sync(frag, a + row * lda + k, lda)`: a warp-wide tile load (or store) at that address
     if ((name === 'load_matrix_sync' || name === 'store_matrix_sync') && args[1]) {
       const p = this.evalPtr(name === 'load_matrix_sync' ? args[1] : args[0]);
-      if (p) this.pushAccess({ array: p.base, space: p.space, kind: name === 'load_matrix_sync' ? 'load' : 'store', indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: true, fragment: true }, n);
+      const kind = name === 'load_matrix_sync' ? 'load' : 'store';
+      const rows = p ? fragmentRows(p, args[2] ? this.eval(args[2]) : null, elementBits(p.elemType, this.aliases)) : null;
+      if (rows) this.pushAccess({ array: p!.base, space: p!.space, kind, indices: [rows], elemType: 'uint4', elemBits: 128, vector: true, fragment: true }, n);
+      else if (p) this.pushAccess({ array: p.base, space: p.space, kind, indices: [p.offset], elemType: p.elemType, elemBits: elementBits(p.elemType, this.aliases), vector: true, fragment: true }, n);
     }
     // (a project's own overload of a builtin, `atomicAdd(half*, half)` for old GPUs, is not the one a float argument calls)
     const lambda = this.isKernel && fn.type === 'identifier' ? this.lambdas.get(name) : undefined;
@@ -395,3 +398,18 @@ function assignedNames(n: Node): ReadonlySet<string> {
 }
 const assignedMemo = new WeakMap<Node, ReadonlySet<string>>();
 const NO_NAMES: ReadonlySet<string> = new Set();
+
+/**
+ * A 16-bit fragment's tile in shared memory as the warp reads it (the `ldmatrix` a 16x16 `load_matrix_sync` compiles
+ * to): lane L hands the 16-byte half of row L % 16 picked by L / 16, rows `ldm` elements apart, 8 lanes a phase. In
+ * 16-byte units, from the tile's start; null for other element widths, a global tile, or a stride not in 16 bytes.
+ */
+function fragmentRows(p: PtrValue, ldm: Poly | null, bits: number | null): Poly | null {
+  if (p.space !== 'shared' || bits !== 16 || !ldm?.isConstant || ldm.constant % 8 !== 0) return null;
+  const start = p.offset.divExact(8);
+  if (!start) return null;
+  const lane = Poly.sym('threadIdx.x');
+  const row = atom('%', [lane, Poly.const(16)]);
+  const half = atom('%', [atom('/', [lane, Poly.const(16)]), Poly.const(2)]);
+  return start.add(row.scale(ldm.constant / 8)).add(half);
+}
