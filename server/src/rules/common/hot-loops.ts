@@ -58,7 +58,10 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
       const step = a.loops.filter((x) => main.has(x)).at(-1);
       if (step === undefined) return false;
       const inner = fn.loops.filter((l) => !a.loops.includes(l.id) && ancestors(l).has(step));
-      return inner.some((l) => accesses.some((b) => b.space === 'shared' && b.array === a.array && b.kind !== 'store' && b.loops.includes(l.id)));
+      return inner.some((l) => accesses.some((b) => b.space === 'shared' && b.array === a.array && b.kind !== 'store' && b.loops.includes(l.id))) ||
+        // (or in a loop of a `__device__` helper the step calls, `processFromSmem(...)`: a warp-tiled SGEMM's compute)
+        accesses.some((b) => b.space === 'shared' && b.array === a.array && b.kind !== 'store' && b.loops.includes(step) && !!b.helperLoops?.length &&
+          !b.helperLoops.some((l) => a.helperLoops?.some((m) => m.symbol === l.symbol)));
     },
   };
 }

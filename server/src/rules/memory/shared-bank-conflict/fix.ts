@@ -48,7 +48,7 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
       : { reason: `\`${s.elemType}\` elements are not 1, 2, 4 or 8 bytes wide` };
   }
   const bindings = templateBindings(ctx.file).get(fn.name) ?? NO_BINDINGS;
-  const loops = { loops: fn.loops, bindings };
+  const loops = { loops: fn.loops, bindings, params: new Set(fn.params.map((p) => p.name)) };
   const blockX = warpRowWidth(fn, bindings);
   const ways = conflictWays(access, s, fn.templateParams, blockX, loops);
   if (ways?.merged) {

@@ -100,6 +100,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
   const noMainLoop = !fn.loops.some((l) => runtimeLoop(l, known));
   // (a `__device__` helper's own loops around the access count: its k-loop runs the access many times)
   const once = (a: AccessFact) => noMainLoop && a.loops.length === 0 && !a.helperLoops?.length;
+  const loopContext = { loops: fn.loops, bindings, params: new Set(fn.params.map((p) => p.name)) };
   for (const declared of fn.shared) {
     // `T tile[tile_size][tile_size]`, `Bs[BK][BN + 1]` with `tile_size`, `BN` template parameters the launches set
     const s = declared.dims.some((d) => d === null) && bindings.size
@@ -111,7 +112,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
     const hits = accesses
       // (an arm of an `if constexpr` nothing decides, `nb_per_cpy == 1` of a byte-wise copy helper: maybe not built)
       .filter((a) => a.space === 'shared' && a.array === s.name && !runtimeQuotient(a) && !a.undecidedConstexpr)
-      .map((a) => ({ a, c: sweptWays(a, s, fn.templateParams, blockX, { loops: fn.loops, bindings }) ?? conflictWays(a, s, fn.templateParams, blockX, { loops: fn.loops, bindings }) }))
+      .map((a) => ({ a, c: sweptWays(a, s, fn.templateParams, blockX, loopContext) ?? conflictWays(a, s, fn.templateParams, blockX, loopContext) }))
       .filter((h): h is { a: BoundAccess; c: Ways } => h.c !== null && h.c.ways > 1)
       // once per thread next to the kernel's main loop (a staging copy, a per-block readout after a streaming
       // loop, a GEMM's epilogue): a few replays there are a small share of the kernel's time; 8 ways or more

@@ -109,6 +109,8 @@ function geometricValues(g: NonNullable<LoopFact['geometric']>[number]): number[
 export interface LoopContext {
   loops: readonly LoopFact[];
   bindings: ReadonlyMap<string, number>;
+  /** The kernel's parameters: sizes known only at run time. */
+  params?: ReadonlySet<string>;
 }
 
 /** Loops the compiler unrolls whole (and so may merge their loads): a constant count it can lay out. */
@@ -136,9 +138,12 @@ function mergedAccess(flat: Poly, a: AccessFact, ctx: LoopContext): { words: 2 |
   const words = trips % 4 === 0 ? 4 : trips % 2 === 0 ? 2 : null;
   if (!words) return null;
   // the loop's symbol alone, with coefficient 1; every other part a multiple of the width (alignment the compiler can prove)
+  // (a tile size a helper takes as a template argument, `wSubRowIdx * WSUBM`, is a compile-time multiple of the width too:
+  // a name neither a run-time parameter nor a thread coordinate, or another loop's counter, times such names)
+  const compileTime = (x: string) => symbolKind(x) === 'loop' || (/^[A-Za-z_]\w*$/.test(x) && !ctx.params?.has(x) && !/^(?:threadIdx|blockIdx|blockDim|gridDim)\b/.test(x));
   for (const [k, v] of flat.terms) {
     const parts = k ? k.split('*') : [];
-    if (parts.includes(l.symbol) ? parts.length !== 1 : v % words !== 0) return null;
+    if (parts.includes(l.symbol) ? parts.length !== 1 : v % words !== 0 && !(ctx.params && parts.length > 0 && parts.every(compileTime) && parts.some((x) => symbolKind(x) !== 'loop'))) return null;
   }
   const base = flat.without(l.symbol);
   // the rest must not move with the loop either (`4 * (j & 1)`, `(j / 2)`: the words are not consecutive)
