@@ -42,12 +42,13 @@ const fixedTrip = (loop: LoopFact) => {
 /**
  * A shared store fed by a global load of the same statement: the access right after the
  * store in source order (the right-hand side comes after the subscript) is a global load
- * on the same line or the next two (`s_b[i] =\n    b[k * N + col];`).
+ * on the line where the store's target ends or the next two (`s_b[i] =\n    b[k * N + col];`).
  */
 function copySource(store: AccessFact, ordered: AccessFact[]): AccessFact | undefined {
   const at = ordered.indexOf(store);
   const next = ordered[at + 1];
-  if (!next || next.range.start.line - store.range.start.line > 2 || next.kind !== 'load') return undefined;
+  // (counted from where the store's target ends: a target clang-format breaks over lines, `*((int4 *)&smem[r][0] +\n ...) = *src`)
+  if (!next || next.range.start.line - store.range.end.line > 2 || next.kind !== 'load') return undefined;
   if (next.space === 'global') return next;
   // through a register array filled from global memory earlier in the iteration (`reg[4*i..] = float4 load;
   // As[transposed] = reg[4*i]`): a copy that transposes on its way, not a prefetch of the next tile
