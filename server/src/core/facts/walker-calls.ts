@@ -154,11 +154,22 @@ export abstract class CallWalker extends WalkerState {
     const def = helperFunction(helper);
     const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
     const params = fdecl ? namedChildren(field(fdecl, 'parameters') ?? fdecl).filter((p) => p.type === 'parameter_declaration') : [];
+    const body = def ? field(def, 'body') : null;
     params.forEach((p, i) => {
       const d = field(p, 'declarator');
       const arg = args[i] ? unparen(args[i]) : null;
-      if (d?.type !== 'reference_declarator' || /\bconst\b/.test(p.text) || arg?.type !== 'identifier') return;
-      if (this.env.get(arg.text)?.kind === 'int') this.env.set(arg.text, { kind: 'int', poly: Poly.unknown });
+      if (d?.type !== 'reference_declarator' || /\bconst\b/.test(p.text) || !arg) return;
+      if (arg.type === 'identifier') {
+        if (this.env.get(arg.text)?.kind === 'int') this.env.set(arg.text, { kind: 'int', poly: Poly.unknown });
+        return;
+      }
+      // an element handed to a reference the helper assigns (`from_float(out[idx], v)` with `void from_float(half& d, float s)
+      // { d = ...; }`): a store there, or an update where the helper also reads it (`d += s`)
+      const name = namedChildren(d).find((c) => c.type === 'identifier')?.text;
+      const assigned = name && body ? assignmentsTo(body, name) : null;
+      if (!assigned) return;
+      // (the arguments are walked after the call: their access takes the kind when it is recorded)
+      this.writtenThrough.set(arg.id, assigned);
     });
   }
 
@@ -412,4 +423,15 @@ function fragmentRows(p: PtrValue, ldm: Poly | null, bits: number | null): Poly 
   const row = atom('%', [lane, Poly.const(16)]);
   const half = atom('%', [atom('/', [lane, Poly.const(16)]), Poly.const(2)]);
   return start.add(row.scale(ldm.constant / 8)).add(half);
+}
+
+/** How a helper's body writes the reference parameter `name`: `store` (`d = s`), `update` (`d += s`), or null when it does not. */
+function assignmentsTo(body: Node, name: string): 'store' | 'update' | null {
+  let out: 'store' | 'update' | null = null;
+  walk(body, (n) => {
+    if (n.type !== 'assignment_expression' || field(n, 'left')?.text !== name) return;
+    const op = field(n, 'operator')?.text;
+    out = op === '=' && out !== 'update' ? 'store' : 'update';
+  });
+  return out;
 }

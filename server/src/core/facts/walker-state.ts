@@ -428,7 +428,11 @@ export abstract class WalkerState extends Evaluator {
   }
 
   /** Records an access at `at`, with the loops and lane guards around it (of `kind` when given: one copy of the target, not two). */
+  /** Elements a call hands to a helper's non-const reference the helper assigns (`from_float(out[idx], v)`): by node, how. */
+  protected readonly writtenThrough = new Map<number, 'store' | 'update'>();
+
   protected pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops' | 'kind'> & Partial<Pick<AccessFact, 'kind'>>, at: Node, kind?: AccessFact['kind']): void {
+    if (kind === 'load' && this.writtenThrough.has(at.id)) kind = this.writtenThrough.get(at.id);
     const fact: AccessFact = kind !== undefined
       ? { ...target, kind, range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] }
       : { ...(target as Omit<AccessFact, 'range' | 'text' | 'loops'>), range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
