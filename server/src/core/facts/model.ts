@@ -228,6 +228,8 @@ export interface CallFact {
   /** Triton host code: the plain names this operation's result is bound to. */
   assignedTo?: string[];
   /** The enclosing conditional branches (if/elif/else/except/case arms), outermost first. */
+  /** Device code: made by one lane of the warp only (`if (lane == 0) atomicAdd(...)`). */
+  singleLane?: true;
   scopes?: number[];
   /** A launch made inside the host function called here (a launch wrapper such as `gelu_forward`). */
   via?: string;

@@ -340,6 +340,7 @@ export abstract class CallWalker extends WalkerState {
       args: args.map((a) => capped(a.text)), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
     if (this.rareLoops.length) fact.rareIn = [...this.rareLoops];
+    if (this.singleLaneDepth > 0 && this.isKernel) fact.singleLane = true;
     if (kind === 'launch' && this.remainderDepth > 0) fact.remainderArm = true;
     const scope = fn.type === 'qualified_identifier' ? field(fn, 'scope')?.text : undefined;
     if (scope) fact.scope = scope;
@@ -425,13 +426,19 @@ function fragmentRows(p: PtrValue, ldm: Poly | null, bits: number | null): Poly 
   return start.add(row.scale(ldm.constant / 8)).add(half);
 }
 
-/** How a helper's body writes the reference parameter `name`: `store` (`d = s`), `update` (`d += s`), or null when it does not. */
+/**
+ * How a helper's body writes the reference parameter `name`: `store` (`d = s`), `update` when it also reads it
+ * (`d += s`, `d = d * s`), or null when it does not write it.
+ */
 function assignmentsTo(body: Node, name: string): 'store' | 'update' | null {
-  let out: 'store' | 'update' | null = null;
+  let writes = false;
+  let reads = false;
   walk(body, (n) => {
-    if (n.type !== 'assignment_expression' || field(n, 'left')?.text !== name) return;
-    const op = field(n, 'operator')?.text;
-    out = op === '=' && out !== 'update' ? 'store' : 'update';
+    if (n.type !== 'identifier' || n.text !== name) return;
+    const parent = n.parent;
+    const assigned = parent?.type === 'assignment_expression' && field(parent, 'left')?.id === n.id;
+    if (assigned) writes = true;
+    if (!assigned || field(parent!, 'operator')?.text !== '=') reads = true;
   });
-  return out;
+  return !writes ? null : reads ? 'update' : 'store';
 }

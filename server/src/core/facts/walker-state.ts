@@ -14,10 +14,10 @@ import { HOST_LOOP_IDS, type HostHelpers } from './host-inline';
 import type { AccessFact, CallFact, CompileTimeGuard, FunctionFacts, InlinedCall, LoopFact, MemorySpace, ParamFact, SharedArrayFact } from './model';
 import { rootName } from './c-syntax';
 
-/** Past this many runs per thread a statement's arithmetic no longer changes a verdict. */
-
 /** Fused multiply-adds that accumulate into their last argument (`__fmaf_rn(a, b, acc)`). */
 const FMA_CALL = /^(?:fmaf?|__fmaf?_r[nzdu]|__fma_r[nzdu]|__hfma2?|__hfma2?_relu)$/;
+
+/** Past this many runs per thread a statement's arithmetic no longer changes a verdict. */
 export const MAX_OPS_WEIGHT = 1 << 16;
 
 /** An integer read from a global array at an index that differs per thread (`rowptr[row]`). */
@@ -427,10 +427,10 @@ export abstract class WalkerState extends Evaluator {
     return dims.length && dims.every((d) => d !== null) ? dims.reduce<number>((a, b) => a * b!, 1) : null;
   }
 
-  /** Records an access at `at`, with the loops and lane guards around it (of `kind` when given: one copy of the target, not two). */
   /** Elements a call hands to a helper's non-const reference the helper assigns (`from_float(out[idx], v)`): by node, how. */
   protected readonly writtenThrough = new Map<number, 'store' | 'update'>();
 
+  /** Records an access at `at`, with the loops and lane guards around it (of `kind` when given: one copy of the target, not two). */
   protected pushAccess(target: Omit<AccessFact, 'range' | 'text' | 'loops' | 'kind'> & Partial<Pick<AccessFact, 'kind'>>, at: Node, kind?: AccessFact['kind']): void {
     if (kind === 'load' && this.writtenThrough.has(at.id)) kind = this.writtenThrough.get(at.id);
     const fact: AccessFact = kind !== undefined

@@ -43,9 +43,12 @@ const LIBRARY_WORK = /^(cublas\w*(gemm|gemv|Gemm|Gemv|axpy|scal|dot|nrm2|copy|tr
 const HOST_SCALAR_RESULT = /^cublas(?:[SDCZ]|Sc|Dz)?(?:nrm2|dot[uc]?|asum)(?:_v2)?(?:_64)?$|^cublasI[sdcz]am(?:ax|in)(?:_v2)?(?:_64)?$/;
 /** Per-iteration allocation or free: the loop is a harness that sets everything up again each time. */
 const isAllocation = (c: CallFact) => DEVICE_ALLOCATION.test(c.name) || c.name === 'cudaFree';
-/** An allocation, or a call of a helper of the file that allocates (`alloc_half(n)` wrapping `cudaMalloc`). */
+/**
+ * An allocation, or a call of a helper of the file that allocates every time it runs (`alloc_half(n)` wrapping
+ * `cudaMalloc`; not a workspace allocated on the first call only, `if (!ws) cudaMalloc(&ws, ...)`).
+ */
 const allocates = (c: CallFact, hosts: ReadonlyMap<string, FunctionFacts>) =>
-  isAllocation(c) || (c.kind === 'call' && !!hosts.get(calleeName(c))?.calls.some((d) => isAllocation(d) && d.loops.length === 0));
+  isAllocation(c) || (c.kind === 'call' && !!hosts.get(calleeName(c))?.calls.some((d) => isAllocation(d) && d.loops.length === 0 && !d.scopes?.length));
 
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
 const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;

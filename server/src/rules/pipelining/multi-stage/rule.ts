@@ -31,21 +31,23 @@ import { perFunction } from '../../common/memo';
 const ASYNC = /memcpy_async|cp_async|cp\.async|__pipeline|pipeline_(?:commit|wait|producer|consumer)|wait_prior|commit_group|wait_group|cp_async_bulk|(?:^|_)tma(?:_|$)|TMA|mbarrier|arrive_and_wait|producer_acquire|consumer_wait/;
 
 /** A stage dimension (`As[2][BM][BK]`, `smem[STAGES][...]`): the buffer is already multi-buffered. */
-const hasStageDimension = (fn: FunctionFacts, name: string) =>
-  fn.shared.some((s) => s.name === name && s.dims.length >= 2 && (s.dims[0] === 2 || s.dims[0] === 3 || s.dims[0] === 4 || /stage|STAGE|Stage|PIPE|pipe|buf|BUF/.test(s.dimTexts[0] ?? ''))) ||
-  flatStages(fn, name);
+const hasStageDimension = (fn: FunctionFacts, name: string, s?: StagedLoop) =>
+  fn.shared.some((x) => x.name === name && x.dims.length >= 2 && (x.dims[0] === 2 || x.dims[0] === 3 || x.dims[0] === 4 || /stage|STAGE|Stage|PIPE|pipe|buf|BUF/.test(x.dimTexts[0] ?? ''))) ||
+  (!!s && flatStages(fn, name, s));
 
 /**
- * A flat buffer of two to four tiles (`As[2 * BM * BK]`) whose accesses reach more than one of them (`As` and
- * `As + BM * BK` handed to the copy and compute helpers, each half of the block filling its own): stages too.
+ * A flat buffer of two to four tiles (`As[2 * BM * BK]`) the loop fills at two places a tile apart from the same
+ * global array (`As` and `As + BM * BK` handed to the copy helper, each half of the block filling its own): stages
+ * too. (A buffer holding A's tile and then B's, `smem` and `smem + BM * BK`, is filled from two arrays: one stage.)
  */
-function flatStages(fn: FunctionFacts, name: string): boolean {
-  const s = fn.shared.find((x) => x.name === name);
-  if (!s || s.dims.length !== 1 || !/^\s*\(?\s*(?:[234]|\w*(?:stage|STAGE|Stage)\w*)\s*\)?\s*\*/.test(s.dimTexts[0] ?? '')) return false;
-  const uses = fn.accesses.filter((a) => a.space === 'shared' && a.array === name && a.indices.length === 1 && !a.indices[0].unknown);
-  // two accesses a whole tile apart: the same form up to a term no thread or loop moves
-  return uses.some((a, i) => uses.slice(i + 1).some((b) => {
-    const d = a.indices[0].sub(b.indices[0]);
+function flatStages(fn: FunctionFacts, name: string, s: StagedLoop): boolean {
+  const decl = fn.shared.find((x) => x.name === name);
+  if (!decl || decl.dims.length !== 1 || !/^\s*\(?\s*(?:[234]|\w*(?:stage|STAGE|Stage)\w*)\s*\)?\s*\*/.test(decl.dimTexts[0] ?? '')) return false;
+  const fills = s.copies.map((c, i) => ({ c, from: s.sources[i].array })).filter((x) => x.c.array === name && x.c.indices.length === 1 && !x.c.indices[0].unknown);
+  // two fills from one array, a whole tile apart: the same form up to a term no thread or loop moves
+  return fills.some((a, i) => fills.slice(i + 1).some((b) => {
+    if (a.from !== b.from) return false;
+    const d = a.c.indices[0].sub(b.c.indices[0]);
     return !d.unknown && !(d.isConstant && d.constant === 0) && !d.dependsOn((x) => x.startsWith('threadIdx.') || x.startsWith('#'));
   }));
 }
@@ -91,7 +93,7 @@ function checkCuda(fn: FunctionFacts): RuleFinding[] {
     if (!s.copiesOnly || s.streams) continue;
     const sym = s.loop.symbol;
     if (s.copies.some((a) => movesWithLoop(a, sym)) || s.reads.some((a) => movesWithLoop(a, sym))) continue;
-    if (s.copies.some((a) => hasStageDimension(fn, a.array))) continue;
+    if (s.copies.some((a) => hasStageDimension(fn, a.array, s))) continue;
     // every thread copies one element and walks the whole tile, each element a broadcast (`shPosition[j]` over
     // `j < blockDim.x`, n-body's all-pairs step): the compute per tile grows with the tile, the copy stays one element
     // per thread: compute-bound (a thread per query row copying its share of a K tile in a loop is not)

@@ -98,7 +98,7 @@ const PRECISIONS = [
 
 const before = (a: CallFact, b: CallFact) => positionBefore(a.range.start, b.range.start);
 
-function checkHost(fn: FunctionFacts, handleSetUp: boolean, torchHandle: boolean): RuleFinding[] {
+function checkHost(fn: FunctionFacts, handleSetUp: boolean, torchHandle: boolean, fastTwins: ReadonlySet<string> = NO_TWINS): RuleFinding[] {
   // a cuBLAS reference (`gemm_cuBLAS_reference`) is what a kernel's results are checked against, and cuBLAS in a
   // program's `main` or a test / benchmark driver is the baseline a hand-written GEMM is timed and checked against:
   // fp32 on purpose
@@ -114,7 +114,8 @@ function checkHost(fn: FunctionFacts, handleSetUp: boolean, torchHandle: boolean
     (fn.calls.some(TORCH_HANDLE) || (torchHandle && fn.params.some((p) => p.name === handle(g))));
   const gemms = fn.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy' && fp32Gemm(c) && !torchs(c));
   const modes = fn.calls.filter((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''));
-  const plain = gemms.filter((g) => !modes.some((m) => before(m, g)));
+  // (nor one the file also makes with a FAST_TF32 / FAST_16BF compute type: the twin a switch picks, the reference)
+  const plain = gemms.filter((g) => !modes.some((m) => before(m, g)) && !fastTwins.has(twinKey(g)));
   if (!plain.length) return [];
   const first = plain[0];
   return [{
@@ -134,7 +135,10 @@ function checkHost(fn: FunctionFacts, handleSetUp: boolean, torchHandle: boolean
 
 // an edit re-checks only the functions it changed
 const kernelCached = perFunction(checkKernel);
-const hostCached = perFunction(checkHost, (handleSetUp, torchHandle) => `${handleSetUp}${torchHandle}`);
+const hostCached = perFunction(checkHost, (handleSetUp, torchHandle, fastTwins) => `${handleSetUp}${torchHandle}${[...(fastTwins ?? [])].join(';')}`);
+const NO_TWINS: ReadonlySet<string> = new Set();
+/** A cuBLAS call named by its function and arguments, its compute type and algorithm left out: the same GEMM in another precision. */
+const twinKey = (c: CallFact) => `${c.name}(${c.args.filter((a) => !/^\s*CUBLAS_(?:COMPUTE|GEMM)_/.test(a)).map((a) => a.replace(/\s+/g, '')).join(',')})`;
 
 /** Compute types that put an fp32 GEMM on tensor cores. */
 const FAST_COMPUTE = /\bCUBLAS_COMPUTE_32F_FAST_(?:TF32|16BF|16F)\b/;
@@ -163,9 +167,9 @@ export const rule: Rule = {
     const names = new Set([...facts.functions.map((f) => f.name), ...(facts.project?.kernels.keys() ?? [])]);
     const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && names.has(twin));
     const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
-    // a cuBLAS call of the file asks for TF32 or bf16 tensor cores (`CUBLAS_COMPUTE_32F_FAST_TF32`, a runner's kernel
-    // 13 beside its fp32 kernel 0): the fp32 calls are the twin a switch picks, the reference the others are checked against
-    const fastTwin = facts.functions.some((f) => f.calls.some((c) => c.args.some((a) => FAST_COMPUTE.test(a))));
-    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || fastTwin, torchHandle)));
+    // the cuBLAS calls of the file that ask for TF32 or bf16 tensor cores (`CUBLAS_COMPUTE_32F_FAST_TF32`, a runner's
+    // kernel 13 beside its fp32 kernel 0): the same call in fp32 is the twin a switch picks, the reference
+    const fastTwins = new Set(facts.functions.flatMap((f) => f.calls.filter((c) => c.args.some((a) => FAST_COMPUTE.test(a))).map(twinKey)));
+    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp, torchHandle, fastTwins)));
   },
 };

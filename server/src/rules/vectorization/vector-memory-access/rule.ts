@@ -365,9 +365,8 @@ function atomicPerElement(fn: FunctionFacts): boolean {
   const loads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load');
   return fn.accesses.some((u) => u.kind === 'atomic' && !u.singleLane && loads.some((l) => l.loops.every((id) => u.loops.includes(id)))) ||
     // one on a counter no subscript names (`atomicAdd(&s_count, 1)` on a `__shared__ int`), in the loop over the loads
-    // (not one lane's: `if (lane == 0) atomicAdd(&out[b], sum)` after a warp's sum)
-    fn.calls.some((c) => /^atomic[A-Z]\w*$/.test(c.name) && loads.some((l) => l.loops.length > 0 && l.loops.every((id) => c.loops.includes(id))) &&
-      !fn.accesses.some((u) => u.kind === 'atomic' && u.singleLane && u.range.start.line === c.range.start.line));
+    // (not one lane's: `if (lane == 0) atomicAdd(&count, __popc(ballot))`, a warp's aggregate)
+    fn.calls.some((c) => /^atomic[A-Z]\w*$/.test(c.name) && !c.singleLane && loads.some((l) => l.loops.length > 0 && l.loops.every((id) => c.loops.includes(id))));
 }
 
 /**
