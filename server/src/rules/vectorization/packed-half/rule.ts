@@ -64,11 +64,12 @@ function pairedStream(fn: FunctionFacts, isHalf: (a: AccessFact) => boolean): Ac
 
 const alreadyPacked = (fn: FunctionFacts) => fn.usesVectorTypes || !!fn.vectorLaunch || fn.accesses.some((a) => a.vector && a.space !== 'shared') || fn.calls.some((c) => PAIRED.test(c.name));
 
-function checkKernel(fn: FunctionFacts): RuleFinding[] {
+function checkKernel(fn: FunctionFacts, mathHelpers: readonly string[] = []): RuleFinding[] {
   if (!fn.isKernel || alreadyPacked(fn)) return [];
   const stream = pairedStream(fn, is16BitFloat);
   if (!stream) return [];
-  const math = fn.calls.filter((c) => c.kind === 'call' && SCALAR_MATH.test(c.name));
+  // (or in a `__device__` helper of the file it calls, `swish_half(x[idx])` computing with `__hmul`, `hexp`)
+  const math = fn.calls.filter((c) => c.kind === 'call' && (SCALAR_MATH.test(c.name) || mathHelpers.includes(c.name)));
   const conversions = fn.calls.filter((c) => c.kind === 'call' && CONVERSION.test(c.name));
   // a round trip: 16-bit data both read and written, converted per element on the way, with float
   // arithmetic between (`__float2half(__half2float(x[i]) * s)`); a conversion of a conversion
@@ -155,16 +156,20 @@ function checkDispatched(fn: FunctionFacts, facts: FileFacts): RuleFinding[] {
 /** Types that compute in fp32 or wider: `float`, `double`, PyTorch's `accscalar_t` / `acc_t` / `opmath_t`. */
 const WIDE_MATH = /^\s*(?:const\s+)?(?:float|double|acc_?\w*|\w*accscalar\w*|opmath_t|at::acc_type<.*>)\s*$/;
 
-/** `checkKernel` kept with each function's facts: an edit re-checks only the functions it changed. */
-const kernelFindings = perFunction(checkKernel);
+/** `checkKernel` kept with each function's facts and the helpers it reads: an edit re-checks only the functions it changed. */
+const kernelFindings = perFunction(checkKernel, (mathHelpers: readonly string[] = []) => mathHelpers.join());
 
 export const rule: Rule = {
   id: 'vectorization/packed-half',
   languages: ['cuda'],
   defaultSeverity: 'information',
   fix,
-  check: (facts: FileFacts) => facts.functions.flatMap((fn) => {
-    const direct = kernelFindings(fn);
-    return direct.length ? direct : checkDispatched(fn, facts);
-  }),
+  check: (facts: FileFacts) => {
+    // the file's `__device__` helpers that do scalar 16-bit arithmetic, by name
+    const helpers = new Set(facts.functions.filter((f) => f.isDevice && !f.isKernel && f.calls.some((c) => SCALAR_MATH.test(c.name))).map((f) => f.name));
+    return facts.functions.flatMap((fn) => {
+      const direct = kernelFindings(fn, helpers.size ? [...new Set(fn.calls.filter((c) => helpers.has(c.name)).map((c) => c.name))] : []);
+      return direct.length ? direct : checkDispatched(fn, facts);
+    });
+  },
 };
