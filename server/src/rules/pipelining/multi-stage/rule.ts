@@ -19,7 +19,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
-import { dependsOnLane } from '../../../core/affine';
+import { atomDef, dependsOnLane, loneSymbol, type Poly } from '../../../core/affine';
 import { stagedLoops, type StagedLoop } from './staged';
 import { registerBlocked } from '../../tiling/register-blocking/rule';
 import { tritonMultiStage } from './triton';
@@ -47,9 +47,20 @@ function flatStages(fn: FunctionFacts, name: string, s: StagedLoop): boolean {
   // two fills from one array, a whole tile apart: the same form up to a term no thread or loop moves
   return fills.some((a, i) => fills.slice(i + 1).some((b) => {
     if (a.from !== b.from) return false;
-    const d = a.c.indices[0].sub(b.c.indices[0]);
+    const d = distance(a.c.indices[0], b.c.indices[0]);
     return !d.unknown && !(d.isConstant && d.constant === 0) && !d.dependsOn((x) => x.startsWith('threadIdx.') || x.startsWith('#'));
   }));
+}
+
+/** `p - q`, also for two 16-byte offsets kept as quotients (`(X + BK * BN) / 4` and `X / 4`): the difference of what they divide. */
+function distance(p: Poly, q: Poly): Poly {
+  const quotient = (x: Poly) => {
+    const sym = loneSymbol(x);
+    const d = sym !== null ? atomDef(sym) : undefined;
+    return d && d.op === '/' && d.args.length === 2 && d.args[1].isConstant ? d.args : null;
+  };
+  const [a, b] = [quotient(p), quotient(q)];
+  return a && b && a[1].constant === b[1].constant ? a[0].sub(b[0]) : p.sub(q);
 }
 
 /** Does this shared access's index move with the tile loop (a stage index) or escape us? */
