@@ -56,10 +56,10 @@ export function isScalarFallbackPath(file: string, roots: readonly string[]): bo
  */
 /**
  * A file of reference implementations by its name (`cpu_ref.h`, `ref_ops.cu`, `reference.cu`,
- * `reference_kernels.cu`, `gemm_golden.c`, `SoftmaxRef.cpp`); other names with the word
+ * `reference_kernels.cu`, `gemm_golden.c`, the CUDA samples' `matrixMul_gold.cpp`, `SoftmaxRef.cpp`); other names with the word
  * (`check_against_reference.py`, `reference_counting.cpp`) describe something else.
  */
-const REFERENCE_FILE = /(?:^|[_-])(?:ref|golden)(?:[_-]|$)|^[Rr]eferences?(?:[_-](?:impls?|implementations?|kernels?|ops|cpu|gpu|cuda)|[A-Z]|$)|Golden|Ref$/;
+const REFERENCE_FILE = /(?:^|[_-])(?:ref|gold|golden)(?:[_-]|$)|^[Rr]eferences?(?:[_-](?:impls?|implementations?|kernels?|ops|cpu|gpu|cuda)|[A-Z]|$)|Golden|Ref$/;
 const NOT_TUNED_FOLDER = /^(?:references?|third[_-]?party|3rd[_-]?party|vendor(?:ed)?|external|extern|deps|dependencies)$/i;
 /** The `skipped` reason of a file so placed or named: read as the project's own reference or someone else's code. */
 export const NOT_TUNED = 'not reported: a reference implementation or vendored code, by its name or folder';

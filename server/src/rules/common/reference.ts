@@ -6,7 +6,8 @@ import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import { insideTimedRegion, outsideTimedRegion } from './timed-region';
 import { EXPECTED_OUTPUT } from '../../core/test-code';
 import { positionBefore } from '../../core/positions';
-const REFERENCE = /(?:^|_)(?:ref|reference|golden|oracle|REF|REFERENCE|GOLDEN|ORACLE)(?:_|$)|Reference|Golden|Oracle|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
+/** Names of expected-result code: `gemm_ref`, `reference_softmax`, `goldenOut`, the CUDA samples' `computeGold`. */
+const REFERENCE = /(?:^|_)(?:ref|reference|gold|golden|oracle|REF|REFERENCE|GOLD|GOLDEN|ORACLE)(?:_|$)|Reference|Gold(?![a-z])|Golden|Oracle|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
 
 /** A test framework's test body (`TEST(Gemm, Small) { ... }` reads as a function named TEST): test code, not a target. */
 const TEST_BODY = /^(?:TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P|BOOST_AUTO_TEST_CASE|BOOST_FIXTURE_TEST_CASE|TEST_CASE|SCENARIO)$/;
