@@ -73,6 +73,11 @@ function readsThrough(acc: AccessFact, s: string): boolean {
     (symbolKind(t) === 'uniform' && /[^\w.]/.test(t) && t.includes(s)) || !!atomDef(t)?.args.some((q) => q.dependsOn((u) => u === s)))));
 }
 
+const BLOCK_AXES = ['blockIdx.x', 'blockIdx.y', 'blockIdx.z'];
+/** Whether an index depends on `axis`, directly, through the operands of its `/`, `%`, `&`, `>>`, or inside a uniform kept as text. */
+const reachesAxis = (p: Poly, axis: string): boolean =>
+  p.dependsOn((s) => s === axis || (symbolKind(s) === 'uniform' && /[^\w.]/.test(s) && s.includes(axis)) || !!atomDef(s)?.args.some((q) => reachesAxis(q, axis)));
+
 /** Whether these loops all have constant trip counts whose product is at most 64. */
 function smallConstantNest(fn: FunctionFacts, loops: ReadonlySet<number>): boolean {
   let product = 1;
@@ -125,9 +130,13 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         // (a `__shared__` operand belongs to the blocks whose global reads fill it, too: a GEMV's staged weight tile,
         // `frag[..] = wt[h * stride + ...]` with `h = blockIdx.y`, walks the head its vector `ip[h * K + k]` does, a batch
         // and no row of its own; the threads that share out the copy are no dimension of it)
-        const fillBlocks = (acc: AccessFact) => fillsOf(acc).flatMap((g) => g.indices.flatMap((p) => [...dimensions(p)].filter((s) => s.startsWith('blockIdx.'))));
-        const dims = (acc: AccessFact) =>
-          new Set([...acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))].flatMap(expand)), ...fillBlocks(acc)].filter((s) => !ofMine(s) && !inner(s)));
+        // (also through a quotient, `(blockIdx.y / kv_mul) * w_stride`: grouped heads share a value tile)
+        const fillBlocks = (acc: AccessFact) => fillsOf(acc).flatMap((g) => BLOCK_AXES.filter((b) => g.indices.some((p) => reachesAxis(p, b))));
+        // (only for an operand its threads index: the blocks say whose tile it is, they make no dimension of their own)
+        const dims = (acc: AccessFact) => {
+          const own = acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))].flatMap(expand)).filter((s) => !ofMine(s) && !inner(s));
+          return new Set(own.some((s) => s.startsWith('threadIdx.')) ? [...own, ...fillBlocks(acc)] : own);
+        };
         const da = dims(a);
         const db = dims(b);
         // each operand needs a dimension of its own (A's row, B's column); a dimension the other reads through a quotient
