@@ -314,6 +314,15 @@ export function loneSymbol(p: Poly): string | null {
   return c.isConstant && c.constant === 1 ? only[0] : null;
 }
 
+/**
+ * Whether `p` depends on `sym`: directly, through the operands of its `/`, `%`, `&`, `>>` (an atom that cannot be
+ * read counts), or inside a uniform expression kept as text (`(blockIdx.y)/(kv_mul)`).
+ */
+export function reaches(p: Poly, sym: string): boolean {
+  return p.dependsOn((s) => s === sym || (s.startsWith('#op') && (atomDef(s)?.args.some((x) => reaches(x, sym)) ?? true)) ||
+    (symbolKind(s) === 'uniform' && /[^\w.]/.test(s) && s.includes(sym)));
+}
+
 /** Does `p` depend on any of these names: as symbols, inside atoms, or inside a uniform expression kept as text (`BN/TN`)? */
 export function mentionsAny(p: Poly, values: ReadonlyMap<string, number>): boolean {
   return p.dependsOn((s) => values.has(s) || (symbolKind(s) === 'uniform' && /[^\w.]/.test(s) && (s.match(NAME) ?? []).some((n) => values.has(n))));

@@ -8,7 +8,7 @@
 // carry the same dimensions), and a convolution window (`in[(p + r) * W + q + t]`: an
 // output position and a filter tap added on one axis, or a nest of a few constant taps, a
 // 3x3 or 5x5 filter however its index is clamped; implicit GEMM is another story).
-import { Poly, atomDef, isVarying, symbolKind } from '../../core/affine';
+import { Poly, atomDef, isVarying, reaches, symbolKind } from '../../core/affine';
 import type { AccessFact, CallFact, FunctionFacts, LoopFact } from '../../core/facts/model';
 import { LIBRARY_KERNELS } from '../../core/facts/library';
 import { keptAcrossMoves } from '../../core/facts/shift';
@@ -74,9 +74,6 @@ function readsThrough(acc: AccessFact, s: string): boolean {
 }
 
 const BLOCK_AXES = ['blockIdx.x', 'blockIdx.y', 'blockIdx.z'];
-/** Whether an index depends on `axis`, directly, through the operands of its `/`, `%`, `&`, `>>`, or inside a uniform kept as text. */
-const reachesAxis = (p: Poly, axis: string): boolean =>
-  p.dependsOn((s) => s === axis || (symbolKind(s) === 'uniform' && /[^\w.]/.test(s) && s.includes(axis)) || !!atomDef(s)?.args.some((q) => reachesAxis(q, axis)));
 
 /** Whether these loops all have constant trip counts whose product is at most 64. */
 function smallConstantNest(fn: FunctionFacts, loops: ReadonlySet<number>): boolean {
@@ -131,7 +128,7 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         // `frag[..] = wt[h * stride + ...]` with `h = blockIdx.y`, walks the head its vector `ip[h * K + k]` does, a batch
         // and no row of its own; the threads that share out the copy are no dimension of it)
         // (also through a quotient, `(blockIdx.y / kv_mul) * w_stride`: grouped heads share a value tile)
-        const fillBlocks = (acc: AccessFact) => fillsOf(acc).flatMap((g) => BLOCK_AXES.filter((b) => g.indices.some((p) => reachesAxis(p, b))));
+        const fillBlocks = (acc: AccessFact) => fillsOf(acc).flatMap((g) => BLOCK_AXES.filter((b) => g.indices.some((p) => reaches(p, b))));
         // (only for an operand its threads index: the blocks say whose tile it is, they make no dimension of their own)
         const dims = (acc: AccessFact) => {
           const own = acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))].flatMap(expand)).filter((s) => !ofMine(s) && !inner(s));

@@ -13,7 +13,7 @@ import { fix } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { SAMPLES, laneValues, sharedAcrossBlock } from '../../../core/lanes';
-import { Poly, atomDef, loneSymbol, recomposeDivMod } from '../../../core/affine';
+import { Poly, atomDef, loneSymbol, reaches, recomposeDivMod } from '../../../core/affine';
 import { loopsAround } from '../../common/hot-loops';
 import { declamped } from '../../common/clamps';
 import { isReferenceOracle } from '../../common/reference';
@@ -123,9 +123,6 @@ function strideOf(c: Poly, k: Poly): string | null {
 // (a convolution's, not a tensor's row stride: `rstride`, `x_stride`, `stride_am` name a layout, and a row apart shares nothing)
 const STRIDE = /^(?:(?:conv_?)?strides?(?:_?(?:[hwxy]|height|width))?|st_?[xyhw])$/i;
 
-/** Whether an index depends on a thread axis, directly or through the operands of its `/`, `%`, `&`, `>>` (an atom we cannot read does). */
-const reaches = (p: Poly, axis: string): boolean =>
-  p.dependsOn((s) => s === axis || (s.startsWith('#op') && (atomDef(s)?.args.some((x) => reaches(x, axis)) ?? true)));
 
 /**
  * `mean[i1]` with `i1 = i1_block + (threadIdx.x * 4) / 32 + threadIdx.y * 4`: a row's scalar that groups of a warp's
