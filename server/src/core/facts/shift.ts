@@ -34,9 +34,8 @@ export const linesOf = (f: { range: Range }): Lines => ({ first: f.range.start.l
  * shared, not copied. Null when a position lies outside all of `lines` (before the move):
  * something read from elsewhere in the file, which does not move with the function.
  */
-export function movedBy<T>(value: T, delta: number, lines: readonly Lines[]): T | null {
+export function movedBy<T>(value: T, delta: number, lines: readonly Lines[], done = new Map<object, unknown>()): T | null {
   // the copies made, by original (an object reached twice is copied once); what holds no position is itself
-  const done = new Map<object, unknown>();
   let outside = false;
   const inLines = (line: number) => {
     for (const l of lines) if (line >= l.first && line <= l.last) return true;
@@ -86,10 +85,10 @@ const roots = new WeakMap<FunctionFacts, { root: FunctionFacts; delta: number }>
  * lines. Moved back to where they were derived (a line typed above, then deleted), they are the facts derived there:
  * the same object, whose findings every cache still holds.
  */
-export function movedFacts(facts: FunctionFacts, delta: number, lines: Lines): FunctionFacts | null {
+export function movedFacts(facts: FunctionFacts, delta: number, lines: Lines, done?: Map<object, unknown>): FunctionFacts | null {
   const r = roots.get(facts);
   if (r && r.delta + delta === 0) return r.root;
-  const out = movedBy(facts, delta, [lines]);
+  const out = movedBy(facts, delta, [lines], done);
   if (out && out !== facts) {
     origins.set(out, { from: facts, delta });
     // (one step back is all the caches ask for: a function moved by every line typed above it must not keep them all)
@@ -138,7 +137,13 @@ export function movedDerivation(kept: WeakMap<FunctionFacts, { key: string; fact
   const m = movedFrom(f);
   const old = m && kept.get(m.from);
   if (!m || !old || old.key !== key) return undefined;
-  const facts = old.facts === m.from ? f : movedFacts(old.facts, m.delta, linesOf(m.from));
+  // (a derivation shares most of its parts with the original: those are moved already, as `f`'s)
+  const done = new Map<object, unknown>();
+  for (const k in m.from) {
+    const v = (m.from as unknown as Record<string, unknown>)[k];
+    if (v !== null && typeof v === 'object' && (old.facts as unknown as Record<string, unknown>)[k] === v) done.set(v, (f as unknown as Record<string, unknown>)[k]);
+  }
+  const facts = old.facts === m.from ? f : movedFacts(old.facts, m.delta, linesOf(m.from), done);
   if (facts) kept.set(f, { key, facts });
   return facts ?? undefined;
 }
