@@ -110,9 +110,13 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const v = l.variable ? `\`${l.variable}\`` : 'inner';
   const inLoop = accessesIn(fn, l);
   const loads = inLoop.filter((a) => a.kind !== 'store');
-  const declared = l.pragmas.some((p) => /\breduction\s*\(/.test(p));
+  // (a `simd` reduction clause lets the compiler reorder the sum; `omp parallel for reduction(+:s)` only splits the
+  // range over threads, each of which still adds its share in source order: gcc keeps those adds scalar)
+  const declared = l.pragmas.some((p) => /\breduction\s*\(/.test(p) && (/\bsimd\b/.test(p) || !/^omp\b/.test(p)));
   // a sum over data the loop loads (a loop summing values it computes, `w += expf(...)`, is not a stream)
   const summing = !declared && loads.length > 0;
+  // the thread-level reduction pragma the loop has, without `simd` (`parallel for reduction(+ : s)`)
+  const threads = l.pragmas.map((p) => /^omp\s+((?:parallel\s+)?for\b.*\breduction\s*\(.*)$/.exec(p)?.[1]).find((p) => p !== undefined);
   // a sum over a few constant-trip loops (`s` over `c < 3`, a 3x3 window) is unrolled whole: nothing to vectorize
   const byId = new Map(fn.loops.map((x) => [x.id, x]));
   const length = (depth: number) => {
@@ -177,7 +181,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
       message: `the ${v} loop sums \`${scalar.variable}\` (\`${scalar.type}\`) in source order: one element at a time, no SIMD`,
       detail: detail(
         `Without reassociation the compiler adds one element at a time, so the ${v} loop does not vectorize (or vectorizes only its loads).${walk}`,
-        `Declare the reduction (\`#pragma omp simd reduction(${scalar.op[0]}:${scalar.variable})\`, built with -fopenmp-simd) or keep several partial sums.`,
+        threads
+          ? `Its \`#pragma omp ${threads}\` splits the range over threads, each of which still adds in source order: make it \`#pragma omp ${threads.replace(/\bfor\b/, 'for simd')}\` so each thread's share is vectorized too.`
+          : `Declare the reduction (\`#pragma omp simd reduction(${scalar.op[0]}:${scalar.variable})\`, built with -fopenmp-simd) or keep several partial sums.`,
       ),
       confidence: 'likely',
       assumptions: [FAST_MATH, ...aliasAssumptions(scalar.type, fn, defaults)],
