@@ -14,7 +14,7 @@ import { detail } from '../../common/detail';
 import { eagerChains } from './eager';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
-import { compiledByTorch, isPythonOracle } from '../../common/reference';
+import { compiledByTorch, isPythonOracle, isUnfusedBaseline } from '../../common/reference';
 import {
   IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, isElementwise, laterUse, listWords, nestedContext, plainBuffer, sameContext, stepName, textOf, type Shape,
 } from '../../common/triton-host';
@@ -144,7 +144,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
 
       // (b) PyTorch elementwise ops on the output
       const inputs = loadedBuffers(k1, b1);
-      const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: first, kernel: first.name, buffer, use, inputs, related });
+      const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: first, kernel: first.name, buffer, use, inputs, reduces: reducesBlocks(k1), related });
       if (f) out.push(f);
     }
   });
@@ -165,7 +165,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
     if (!use || reported.has(use.index) || !sameContext(c, calls[use.index])) return;
     const inputs = new Set(c.argRoots.filter((r): r is string => r !== null));
     const related = [{ range: c.nameRange, message: `\`${c.name}\` launches \`${kernel}\`, which writes the tensor it returns` }];
-    const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: c, kernel, buffer, use, inputs, related });
+    const k = kernels.get(kernel);
+    const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: c, kernel, buffer, use, inputs, reduces: !!k && reducesBlocks(k), related });
     if (f) out.push(f);
   });
   return out;
@@ -227,8 +228,14 @@ interface Producer {
   use: { index: number; names: Set<string> };
   /** Buffers the kernel reads (their shapes are the output's family). */
   inputs: Set<string>;
+  /** The kernel writes one value per program from blocks it loads (a row's mean): its inputs are larger than its output. */
+  reduces: boolean;
   related: { range: Range; message: string }[];
 }
+
+/** Every store is one element per program (`tl.store(Mean + row, tl.sum(acc))`) and some load a block: a reduction's output. */
+const reducesBlocks = (k: FunctionFacts): boolean =>
+  k.accesses.some((a) => a.kind === 'load' && (a.lanes?.length ?? 0) > 0) && k.accesses.every((a) => a.kind !== 'store' || a.lanes?.length === 0);
 
 /** Reductions: their result combines many elements of the tensor they read. */
 const REDUCTION = /^(?:torch\.)?(?:logsumexp|sum|mean|amax|amin|max|min|prod|norm)$|^\.(?:logsumexp|sum|mean|amax|amin|max|min|prod|norm)$/;
@@ -297,6 +304,11 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   let grows = false;
   for (const o of others) {
     const sh = shapes.get(o) ?? { rank: null, key: `=${o}`, scalar: false };
+    // (an input of a kernel that reduces it, `(x - mean_dim(x)) ** 2`, is larger than the output: the op broadcasts the output over it)
+    if (inputs.has(o) && p.reduces) {
+      grows = true;
+      continue;
+    }
     if (sh.scalar || inputs.has(o) || (sh.key !== null && family.has(sh.key))) continue; // a scalar, or the shape of the kernel's own tensors
     if (sh.rank !== null && mine.rank !== null) {
       if (sh.rank > mine.rank) grows = true;
@@ -361,7 +373,8 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   const helpers = launchHelpers(facts, kernels);
   for (const host of facts.functions) {
-    if (host.isKernel || isPythonOracle(host) || compiledByTorch(host)) continue; // a test oracle is kept unfused on purpose
+    // a test oracle, or a baseline named as the unfused twin of a fused one (`swiglu_unfused`), is kept unfused on purpose
+    if (host.isKernel || isPythonOracle(host) || compiledByTorch(host) || isUnfusedBaseline(host.name)) continue;
     try {
       const launched = checkHost(host, kernels, facts.lines, helpers);
       out.push(...launched);
