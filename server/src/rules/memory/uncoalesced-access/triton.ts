@@ -46,9 +46,16 @@ function hostRestrided(host: FunctionFacts): Set<string> {
   return out;
 }
 
-/** `m, n = x.shape` in a host function: each tensor's extents by name, outermost first. */
+/**
+ * `m, n = x.shape` in a host function, and the tensors it makes with a shape of sizes (`y = torch.empty((n, m))`):
+ * each tensor's extents by name, outermost first.
+ */
 function unpackedShapes(host: FunctionFacts): Map<string, string[]> {
   const out = new Map<string, string[]>();
+  for (const [name, shape] of hostShapes(host)) {
+    const items = shape.key?.startsWith('(') && shape.rank !== null && shape.rank >= 2 ? shape.key.slice(1, -1).split(',') : null;
+    if (items?.length === shape.rank && items.every((t) => /^[A-Za-z_]\w*$/.test(t))) out.set(name, items);
+  }
   for (const c of host.calls) {
     const m = c.form === 'assign' && (c.assignedTo ?? []).length >= 2 ? /^([A-Za-z_]\w*)\.shape$/.exec(c.args[0]?.replace(/\s+/g, '') ?? '') : null;
     if (m && !c.args[0].includes('*')) out.set(m[1], c.assignedTo!);
