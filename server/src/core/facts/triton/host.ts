@@ -259,7 +259,13 @@ export class HostWalker {
       case 'concatenated_string':
         if (!namedChildren(n).some((c) => c.type === 'interpolation' || c.type === 'string')) return null;
         if (this.identifiersIn(n).length === 0) return null;
-        return this.push(n, 'call', 'f-string', 'other', this.identifiersIn(n), []);
+        {
+          // the expressions of its replacement fields run too (`f"{x.norm().item():.3f}"` waits for the GPU)
+          const parts = n.type === 'concatenated_string' ? namedChildren(n).filter((c) => c.type === 'string') : [n];
+          const fields = parts.flatMap((p) => namedChildren(p).filter((c) => c.type === 'interpolation')).map((i) => field(i, 'expression') ?? namedChildren(i)[0] ?? null);
+          const ops = fields.map((e) => this.expr(e));
+          return this.push(n, 'call', 'f-string', 'other', this.identifiersIn(n), ops);
+        }
       case 'parenthesized_expression':
         return this.expr(unparen(n));
       case 'call':
