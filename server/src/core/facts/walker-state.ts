@@ -173,9 +173,15 @@ export abstract class WalkerState extends Evaluator {
       this.params.set(p.name, p);
       if (p.pointer) {
         // an accessor's `acc[i][j][k]` is the element of a contiguous tensor: dims `acc.size(1)`, `acc.size(2)` after the first
-        const rows = p.accessor && p.rank ? Array.from({ length: p.rank - 1 }, (_, k) => Poly.sym(`${p.name}.size(${k + 1})`)) : undefined;
+        let rows = p.accessor && p.rank ? Array.from({ length: p.rank - 1 }, (_, k) => Poly.sym(`${p.name}.size(${k + 1})`)) : undefined;
         // (`double B[N][N]` with `#define N 40`: the extents, so that a row's size in bytes is known)
-        const dims = !p.accessor && p.dimTexts ? p.dimTexts.map((t) => { const v = constantText(t, constants); return v === null ? null : Poly.const(v); }) : undefined;
+        let dims = !p.accessor && p.dimTexts ? p.dimTexts.map((t) => { const v = constantText(t, constants); return v === null ? null : Poly.const(v); }) : undefined;
+        // a kernel's `float preact[6][24][24]` is a pointer to rows of constant size: `preact[i][j][k]` is one flat offset,
+        // which the warp-wide rules evaluate per lane (CPU rules read a host array's subscripts one by one)
+        if (isKernel && dims && dims.length >= 2 && dims.slice(1).every((d) => d !== null && d.isConstant)) {
+          rows = dims.slice(1) as Poly[];
+          dims = undefined;
+        }
         this.env.set(p.name, {
           kind: 'ptr', base: p.name, offset: Poly.const(0), elemType: p.type,
           space: paramSpace, vector: VECTOR_TYPES.has(p.type), ...(rows ? { rows } : {}), ...(dims ? { dims } : {}),
