@@ -109,6 +109,9 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         const b = walkers[j];
         if (a.array === b.array && a.indices.every((p, k) => b.indices[k] && p.equals(b.indices[k]))) continue;
         if (staging(a) && staging(b)) continue;
+        // a product that updates one of its own operands (`shadow[tx][i] -= shadow[tx][j] * shadow[j][i]`, an LU panel or a
+        // triangular solve): each step reads what the last one wrote, no independent tiles for an MMA
+        if (fn.accesses.some((u) => u.kind === 'update' && (u.array === a.array || u.array === b.array) && u.loops.includes(loop.id) && u.range.start.line === a.range.start.line)) continue;
         const starts = (acc: AccessFact) => fn.loops.filter((l) => acc.loops.includes(l.id));
         // loops nested inside this one (`for i: a[i] = As[k][ty*4 + i]`) are register copies, not dimensions of the product;
         // an atom of the loop symbol (`k / 4`) is the loop
