@@ -438,6 +438,7 @@ export class Engine {
     const fileDeadline = budgetClock() + this.limits.fileMs;
     let fileConstantsSeen: ReadonlyMap<string, number> = new Map();
     let defaultTypes: ReadonlyMap<string, string> = new Map();
+    let tensorMathMode = false;
     if (language === 'triton') {
       // each kernel, host function and the module's code under its own budget, too deep ones skipped
       const guard = (def: SyntaxNode, name: string, work: () => FunctionFacts | null): FunctionFacts | null => {
@@ -451,6 +452,7 @@ export class Engine {
       const { top, spans, pre, grammar, globals, constants, macros, records, helpers, hostHelpers: hosts, globalsKey, partial } = this.fileContext(language, tree, source, path, fileDeadline, cache);
       fileConstantsSeen = constants;
       defaultTypes = pre.view.defaultTypes;
+      tensorMathMode = pre.view.tensorMathMode;
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
       for (let i = 0; i < top.functions.length; i++) {
         const def = top.functions[i];
@@ -519,7 +521,7 @@ export class Engine {
       language, functions: language === 'triton' ? functions : withLaunchShapes(withCallSiteTrips(functions, lines), instantiations), lines, skipped,
       ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
       ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(sycl ? { sycl } : {}), ...(instantiations.length ? { instantiations } : {}),
-      ...(defaultTypes.size ? { defaultTypes } : {}),
+      ...(defaultTypes.size ? { defaultTypes } : {}), ...(tensorMathMode ? { tensorMathMode } : {}),
     };
   }
 

@@ -17,7 +17,9 @@ export type Event =
   | { k: 'endif' }
   | { k: 'typedef'; name: string; type: string }
   | { k: 'const'; name: string; expr: string }
-  | { k: 'accessor'; name: string; accessor: ElementAccessor };
+  | { k: 'accessor'; name: string; accessor: ElementAccessor }
+  /** The text creates a cuBLAS handle and sets a tensor-op math mode on it, or one it picks at run time (`setup_main()`). */
+  | { k: 'tensorMathMode' };
 
 /** FNV-1a, two 32-bit lanes, as 16 hex digits. */
 export function digest(s: string): string {
@@ -220,5 +222,18 @@ export function scanText(text: string): Event[] {
     if (a.k === 'ifdef' && a.neg && b.k === 'define' && b.def.name === a.name) a.guard = true;
   }
   for (const [name, accessor] of scanAccessors(text)) out.push({ k: 'accessor', name, accessor });
+  if (setsTensorMathMode(text)) out.push({ k: 'tensorMathMode' });
   return out;
+}
+
+/**
+ * `cublasCreate(&h)` and `cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH)` in one text, or a mode picked at run time
+ * (`enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH` kept in a variable), or pedantic fp32 asked for:
+ * a set-up function (llm.c's `setup_main()` in a shared header) that decides the math of every GEMM on the handle.
+ */
+function setsTensorMathMode(text: string): boolean {
+  if (!text.includes('cublasSetMathMode')) return false;
+  const modes = [...text.matchAll(/\bcublasSetMathMode\s*\(\s*[^,()]+,\s*([^()]*?)\s*\)/g)].map((m) => m[1]);
+  if (modes.some((m) => /CUBLAS_PEDANTIC_MATH/.test(m))) return true;
+  return /\bcublas(?:Lt)?Create\s*\(/.test(text) && modes.some((m) => /CUBLAS_(?:TF32_)?TENSOR_OP_MATH/.test(m) || (/^[A-Za-z_][\w.>-]*$/.test(m) && !/^CUBLAS_/.test(m)));
 }

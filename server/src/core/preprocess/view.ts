@@ -31,6 +31,8 @@ export interface PreprocessorView {
   constants: Map<string, number>;
   /** Element accessors of matrix classes by method name (`m.at(i, j)` as `data_[i * cols_ + j]`): see accessors.ts. */
   accessors: Map<string, ElementAccessor>;
+  /** The file or a header sets up a cuBLAS handle's math mode (scan.ts, setsTensorMathMode): its GEMMs' math is decided there. */
+  tensorMathMode: boolean;
   headers: string[];
   key: string;
   /** Its time budget ran out before the view was complete: what was read so far (not to be cached). */
@@ -126,6 +128,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
   const consts = new Map<string, number>(); // NaN = conflicting values
   const accessors = new Map<string, ElementAccessor | null>(); // null = two shapes under one name
   const headers: string[] = [];
+  let mathMode = false;
   const roots = (options?.roots ?? []).filter(r => typeof r === 'string' && path.isAbsolute(r)).map(r => path.resolve(r));
   const includeDirs = (options?.includeDirs ?? []).filter(r => typeof r === 'string' && path.isAbsolute(r)).map(r => path.resolve(r));
   const reader = options?.reader;
@@ -260,6 +263,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
             typedefs.set(ev.name, list);
             if (da === 1) dTypedefs.set(ev.name, ev.type);
           } else if (ev.k === 'const') addConst(ev.name, evalIntExpr(ev.expr, resolver(false)));
+          else if (ev.k === 'tensorMathMode') mathMode = true;
           else if (ev.k === 'accessor') {
             const had = accessors.get(ev.name);
             accessors.set(ev.name, had === undefined || (had && had.type === ev.accessor.type && had.columnMajor === ev.accessor.columnMajor) ? ev.accessor : null);
@@ -285,11 +289,11 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     // from tick(): scanning, reading headers, evaluating #if), as when a count limit is hit
     cut = e instanceof BudgetExceeded;
   }
-  const view = finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs }, accessors);
+  const view = finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs }, accessors, mathMode);
   return cut ? { ...view, cut } : view;
 }
 
-function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string> }, found: Map<string, ElementAccessor | null>): PreprocessorView {
+function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string> }, found: Map<string, ElementAccessor | null>, tensorMathMode: boolean): PreprocessorView {
   const macros = new Map<string, MacroDef>();
   const alternatives = new Map<string, MacroDef[]>();
   // an alternative that is a bare name nothing the view sees defines: `#ifdef WG_A / #define TS WG_A / #else /
@@ -359,6 +363,7 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
   const accessors = new Map<string, ElementAccessor>();
   for (const [n, a] of found) if (a) { accessors.set(n, a); ser.push(`E${n}=${a.type}${a.columnMajor ? ':col' : ''}`); }
   for (const h of headers) ser.push(`H${h}`);
+  if (tensorMathMode) ser.push('Ptensor-math-mode');
   const joined = ser.join('\n');
-  return { macros, alternatives, typeAliases, defaultTypes, constants, accessors, headers, key: joined.length + ':' + digest(joined) };
+  return { macros, alternatives, typeAliases, defaultTypes, constants, accessors, tensorMathMode, headers, key: joined.length + ':' + digest(joined) };
 }

@@ -158,7 +158,8 @@ export const rule: Rule = {
     // so does a mode it picks at run time (`enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH` kept in a variable)
     // (a variable, not an enum or flags such as `CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION`)
     const chosenMode = (mode: string) => TENSOR_MODE.test(mode) || (/^\s*[A-Za-z_][\w.>-]*\s*$/.test(mode) && !/^\s*CUBLAS_/.test(mode));
-    const handleSetUp = facts.functions.some(
+    // (also in a header the file includes, llm.c's `setup_main()`: facts.tensorMathMode)
+    const handleSetUp = !!facts.tensorMathMode || facts.functions.some(
       (f) =>
         f.calls.some((c) => c.name === 'cublasSetMathMode' && /CUBLAS_PEDANTIC_MATH/.test(c.args[1] ?? '')) ||
         (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && chosenMode(c.args[1] ?? ''))),
