@@ -90,3 +90,18 @@ __global__ void derivatives(const float *u, float *du, float *d2u, float *us, in
 `;
   assert.deepEqual(kernels(text).map((f) => [f.name, f.kernelClass]), [['split_qkv', 'elementwise'], ['vertical_ops', 'stencil'], ['derivatives', 'stencil']]);
 });
+
+test('a loop over a local list counted with sizeof (`sizeof(block_sizes) / sizeof(int)`) runs as many times as the list has items', () => {
+  const [f] = kernels(`void sweep(float* d) {
+  int block_sizes[] = {32, 64, 128, 256, 512, 1024};
+  for (int j = 0; j < sizeof(block_sizes) / sizeof(int); j++) run(d, block_sizes[j]);
+  float eps[3];
+  for (int k = 0; k < sizeof(eps) / sizeof(eps[0]); k++) run(d, k);
+  int* sizes = pick();
+  for (int m = 0; m < sizeof(sizes) / sizeof(int); m++) run(d, m);
+}`);
+  assert.equal(f.loops.find((l) => l.variable === 'j')?.trips, 6);
+  assert.equal(f.loops.find((l) => l.variable === 'k')?.trips, 3);
+  // (a pointer's sizeof is no count of anything)
+  assert.equal(f.loops.find((l) => l.variable === 'm')?.trips, undefined);
+});

@@ -266,6 +266,11 @@ export class Evaluator {
     return null;
   }
 
+  /** The number of elements of a local array the walk has seen declared (`int block_sizes[] = {32, 64}`: 2); null here. */
+  protected arrayLength(_name: string): number | null {
+    return null;
+  }
+
   /** The pointer a call of one of the file's helpers returns (`row_ptr(base, row, pitch)`), when the walk can read it; null here. */
   protected helperPointer(_call: Node, _name: string, _args: readonly Node[]): PtrValue | null {
     return null;
@@ -298,6 +303,12 @@ export class Evaluator {
     const op = field(n, 'operator')?.text;
     const l = field(n, 'left');
     const r = field(n, 'right');
+    // `sizeof(block_sizes) / sizeof(int)`, `sizeof(a) / sizeof(a[0])`: the element count of a local array
+    if (op === '/' && l?.type === 'sizeof_expression' && r?.type === 'sizeof_expression') {
+      const name = /^sizeof\s*\(?\s*([A-Za-z_]\w*)\s*\)?$/.exec(l.text)?.[1];
+      const count = name ? this.arrayLength(name) : null;
+      if (count !== null) return Poly.const(count);
+    }
     if (op === '&&' || op === '||' || op === '==' || op === '!=' || op === '<' || op === '>' || op === '<=' || op === '>=') {
       return this.opaqueIfUniform(n, [l, r]);
     }

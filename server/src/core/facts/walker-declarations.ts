@@ -119,6 +119,10 @@ export abstract class DeclarationWalker extends LoopWalker {
           const v = s.type === 'array_declarator' ? Poly.unknown : this.eval(s);
           return v.isConstant ? v.constant : null;
         });
+        // (its length, for `sizeof(a) / sizeof(a[0])`: the size written, or the items of `= {32, 64, 128}`)
+        const length = dims.length === 1 ? dims[0] ?? (value?.type === 'initializer_list' ? namedChildren(value).filter((c) => c.type !== 'comment').length : null) : null;
+        if (length !== null) this.arrayLengths.set(info.name, length);
+        else this.arrayLengths.delete(info.name);
         const space: MemorySpace = isShared ? 'shared' : this.isKernel ? 'local' : 'host';
         // (a dim of template arguments, `[BK][BN]`, stays a symbol: the launches bind it)
         const flatDims = info.arrayDims.map((s, i) => (dims[i] !== null ? Poly.const(dims[i]!) : s.type === 'array_declarator' ? null : uniformOrNull(this.eval(s))));

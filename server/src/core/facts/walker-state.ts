@@ -91,6 +91,11 @@ export abstract class WalkerState extends Evaluator {
   protected remainderDepth = 0;
   /** References bound to one element (`float4& out = out4[idx]`), by name: the access recorded where each was bound. */
   protected readonly elementRefs = new Map<string, AccessFact>();
+  /** Local arrays of one dimension by name, and how many elements each has (`int block_sizes[] = {32, 64}`: 2). */
+  protected readonly arrayLengths = new Map<string, number>();
+  protected override arrayLength(name: string): number | null {
+    return this.arrayLengths.get(name) ?? null;
+  }
   /** Integers loaded from a global array at a thread's own index (`long first = rowptr[row];`), by name: a CSR row's bounds. */
   protected readonly loadedOffsets = new Map<string, OffsetLoad>();
   /** The run of `if (v == c)` tests just walked in this block (a dispatch on `v`). */
