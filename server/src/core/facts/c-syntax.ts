@@ -171,6 +171,7 @@ export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: Rea
       ...(table !== null ? { rank: 2 } : {}),
       isConst: quals.includes('const') || /\bconst\b/.test(field(p, 'type')?.text ?? ''),
       restrict: info.restrict,
+      ...(p.type === 'optional_parameter_declaration' ? { optional: true } : {}),
     });
   }
   return out;

@@ -22,6 +22,8 @@ export interface ParamFact {
   accessor?: boolean;
   /** Triton: the parameter is annotated `tl.constexpr` (a compile-time value, never a pointer). */
   constexpr?: boolean;
+  /** C++: it has a default value (`float* pre_gelu = NULL`): a call may leave it out. */
+  optional?: boolean;
 }
 
 export interface LoopFact {

@@ -27,7 +27,9 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
   const out: CallFact[] = [];
   for (const c of host.calls) {
     const wrapper = c.kind === 'call' && depth < MAX_DEPTH ? hosts.get(c.name) : undefined;
-    if (!wrapper || wrapper === host || wrapper.params.length !== c.args.length) {
+    // (as many arguments as parameters, or fewer where the rest have default values: `gemm(out, inp, w)` of `pre_gelu = NULL`)
+    const fits = !!wrapper && c.args.length <= wrapper.params.length && wrapper.params.slice(c.args.length).every((p) => p.optional);
+    if (!wrapper || wrapper === host || !fits) {
       out.push(c);
       continue;
     }
