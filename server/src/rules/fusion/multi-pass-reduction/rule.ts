@@ -43,6 +43,9 @@ const IN_KERNEL_BENEFIT =
   'small when the row stays in cache: on an H200, softmax 32768x4096 fp32 block per row went 89% -> 85% -> 96% of copy bandwidth for 3 read passes -> online (2) -> row read once ' +
   '(0.96x / 1.08x), layernorm 3 passes -> once 1.07x; it pays when rows outgrow L1/L2';
 
+/** More launches than this behind one call make it a stage of the program (a forward pass), not a step of one operation. */
+const STAGE_LAUNCHES = 4;
+
 const list = (xs: string[]) => (xs.length <= 2 ? xs.join(' and ') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 const code = (s: string) => `\`${s}\``;
 
@@ -135,6 +138,12 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
   }
   const reported = new Set<string>();
   const shown = (l: Launch) => code(l.call.via ?? l.call.name);
+  // a call that runs a whole stage of the program (`gpt2_forward(...)`, then `gpt2_backward(...)`: many launches each):
+  // a launch in one and a launch in the other are a forward and a backward pass apart, not two passes one kernel merges
+  const perSite = new Map<CallFact['range'], number>();
+  for (const l of launches) if (l.call.via) perSite.set(l.call.range, (perSite.get(l.call.range) ?? 0) + 1);
+  const stage = (l: Launch) => (perSite.get(l.call.range) ?? 0) > STAGE_LAUNCHES;
+  const stagesApart = (a: Launch, b: Launch) => a.call.range !== b.call.range && (stage(a) || stage(b));
   launches.forEach((first, i) => {
     if (first.kernel.kernelClass !== 'reduction') return;
     // a scan's first pass (`tl.cumsum`, or rewriting the buffer with its prefix sums) writes block totals that the
@@ -152,8 +161,12 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         // one kernel launched with another pass argument, `row_moments(..., 0)` then `(..., 1)`, is two passes)
         const same = (l: Launch) => l.kernel === first.kernel && l.call.args.map((a) => a.trim()).join() === first.call.args.map((a) => a.trim()).join();
         const repeat = (l: Launch) => same(l) || (!!l.call.via && timed(l.call.via));
-        const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l) && !repeat(l));
+        const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l) && !repeat(l) && !stagesApart(first, l));
         if (!second || second.call.range === first.call.range) continue;
+        // a launch between them writes the buffer anew (a GEMM into the same scratch tensor, llm.c's `dl_btc` per layer):
+        // the second reads other data, no second pass over what the first swept
+        const rewritten = launches.slice(i + 1, launches.indexOf(second)).some((l) => l.writes.has(buffer) && together(first, l));
+        if (rewritten) continue;
         // the first's output goes through the host between the two (`cudaMemcpy(h_partial, partial, ...)`, finished on
         // the CPU, and what the host made copied up for the second): the second kernel waits on host work over the
         // whole first pass, and no one kernel can do both
