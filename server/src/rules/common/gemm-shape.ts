@@ -181,6 +181,37 @@ export function outerProductLoop(fn: FunctionFacts, isOperand: (a: AccessFact) =
   return null;
 }
 
+/**
+ * A register-tiled GEMM whose fragments are held in registers between the loads and the FMAs (`float4 lhs = ...;
+ * vals[ii][ji] += lhs.x * rhs[ji].x`, llm.c's matmul_forward_kernel4): inside a loop over k that fills two
+ * `__shared__` tiles, a 2-D register tile indexed by two loops' variables is updated in loops where both tiles are
+ * read. Only for a kernel classed as a GEMM. Returns the k loop with the two tile reads.
+ */
+export function registerTileLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolean): GemmLoop | null {
+  if (fn.kernelClass !== 'gemm') return null;
+  const byId = new Map(fn.loops.map((l) => [l.id, l]));
+  for (const u of fn.accesses) {
+    if (u.kind !== 'update' || u.space !== 'local' || u.indices.length !== 2 || !isOperand(u)) continue;
+    const vars = u.indices.map((p) => u.loops.find((id) => { const l = byId.get(id); return !!l && p.equals(Poly.sym(l.symbol)); }));
+    if (vars.some((v) => v === undefined) || vars[0] === vars[1]) continue;
+    for (let k = 0; k + 1 < u.loops.length; k++) {
+      const kLoop = byId.get(u.loops[k]);
+      const inner = u.loops[k + 1];
+      if (!kLoop || vars.includes(kLoop.id)) continue;
+      // the tiles the k loop fills, and their reads under the loop that runs the register tile
+      const filled = new Set(fn.accesses.filter((s) => s.kind === 'store' && s.space === 'shared' && s.loops.includes(kLoop.id)).map((s) => s.array));
+      if (filled.size < 2) continue;
+      // (read as `float4` fragments: their lanes are the operand's elements)
+      const lanes = (r: AccessFact): AccessFact => (r.vector && r.elemType ? { ...r, elemType: r.elemType.replace(/^((?:const\s+)?float)[24]$/, '$1') } : r);
+      const reads = fn.accesses.filter((r) => r.kind === 'load' && r.space === 'shared' && filled.has(r.array) && r.loops.includes(inner) && isOperand(lanes(r)));
+      const a = reads[0];
+      const b = a ? reads.find((r) => r.array !== a.array) : undefined;
+      if (a && b) return { loop: kLoop, a, b };
+    }
+  }
+  return null;
+}
+
 const gemmCache = new WeakMap<FunctionFacts, boolean>();
 
 /** Is this kernel a GEMM (any element type)? Triton: it calls `tl.dot`. CUDA/C: a k-loop of the shape above. */

@@ -21,7 +21,7 @@ import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../co
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { perFunction } from '../../common/memo';
-import { gemmLoop, outerProductLoop } from '../../common/gemm-shape';
+import { gemmLoop, outerProductLoop, registerTileLoop } from '../../common/gemm-shape';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
 import { fix } from './fix';
@@ -45,7 +45,7 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (fn.calls.some((c) => TENSOR_CORE_CALL.test(c.name))) return [];
   for (const precision of PRECISIONS) {
     const operand = (a: AccessFact) => precision.element(a.elemType) && !a.elemAlternatives && a.space !== 'constant';
-    const g = gemmLoop(fn, operand) ?? outerProductLoop(fn, operand);
+    const g = gemmLoop(fn, operand) ?? outerProductLoop(fn, operand) ?? registerTileLoop(fn, operand);
     if (!g) continue;
     // each product scattered by atomics to a place a loaded index picks (`atomicAdd(out + nbr[k] * M + m, ...)`, a point
     // cloud's neighbours): no output tile an MMA could accumulate in registers
