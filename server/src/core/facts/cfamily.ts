@@ -257,7 +257,18 @@ class FunctionWalker extends DeclarationWalker {
         return;
       default:
         if (n.type.startsWith('preproc_')) {
-          for (const c of liveChildren(n, fileSwitches(this.lines))) if (c.isNamed && c.type !== 'identifier' && c.type !== 'preproc_arg') this.statement(c);
+          const live = liveChildren(n, fileSwitches(this.lines)).filter((c) => c.isNamed && c.type !== 'identifier' && c.type !== 'preproc_arg');
+          // `#ifdef USE_WARP ... #else ... #endif` left open: one build compiles one arm, so they are arms of one conditional
+          const alternative = field(n, 'alternative');
+          if (alternative && live.some((c) => c.id === alternative.id) && live.length > 1) {
+            const stmt = this.nextBranch++;
+            this.branches.push(branchId(stmt, 0));
+            for (const c of live) if (c.id !== alternative.id) this.statement(c);
+            this.branches.pop();
+            this.inBranch(alternative, stmt, 1);
+            return;
+          }
+          for (const c of live) this.statement(c);
           return;
         }
         if (n.hasError) return; // `out[i] = in[i] +;`: what it reads or writes is not known
@@ -374,11 +385,12 @@ class FunctionWalker extends DeclarationWalker {
               return false;
             }
             if (v?.kind === 'int' && !this.isLoopCarried(v)) {
-              const r = this.eval(right);
               const cur = v.poly;
+              // (the right side's own assignments first, `i2 = ((idx /= 6) % 24)`: its value reads what they leave)
+              if (right) this.expressions(right);
+              const r = this.eval(right);
               // `id /= c`, `t %= T`, `x >>= 1`: as `id = id / c`, per lane when it depends on the thread
               const next = op === '=' ? r : op.length >= 2 && op.endsWith('=') ? this.combine(op.slice(0, -1), cur, r, c) : Poly.unknown;
-              if (right) this.expressions(right);
               this.env.set(left.text, { kind: 'int', poly: next });
               return false;
             }

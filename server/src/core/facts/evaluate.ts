@@ -251,6 +251,12 @@ export class Evaluator {
         return Poly.const(0);
       case 'sizeof_expression':
         return opaque(n);
+      case 'assignment_expression': {
+        // `(idx /= 6) % 24`: the value the assignment leaves, which the walk applied before evaluating around it
+        const left = field(n, 'left');
+        const v = left?.type === 'identifier' ? this.env.get(left.text) : undefined;
+        return v?.kind === 'int' ? v.poly : Poly.unknown;
+      }
       default:
         return Poly.unknown;
     }

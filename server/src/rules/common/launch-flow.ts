@@ -27,6 +27,8 @@ interface ParamUse {
   perRow: Set<string>;
   /** Index forms of each parameter's loads. */
   loads: Map<string, Set<string>>;
+  /** Index forms of each parameter's stores and updates. */
+  stores: Map<string, Set<string>>;
 }
 const uses = new WeakMap<FunctionFacts, ParamUse>();
 
@@ -35,14 +37,15 @@ const varying = (s: string) => symbolKind(s) !== 'uniform' && symbolKind(s) !== 
 export function paramUse(k: FunctionFacts): ParamUse {
   let u = keptAcrossMoves(uses, k);
   if (u) return u;
-  u = { read: new Set(), swept: new Set(), written: new Set(), perRow: new Set(), loads: new Map() };
+  u = { read: new Set(), swept: new Set(), written: new Set(), perRow: new Set(), loads: new Map(), stores: new Map() };
   for (const a of k.accesses) {
     if (a.space !== 'global') continue;
     if (a.kind !== 'store') u.read.add(a.array);
-    if (a.kind !== 'store') {
-      const forms = u.loads.get(a.array) ?? new Set<string>();
+    const byForm = a.kind === 'load' ? u.loads : a.kind === 'store' ? u.stores : null;
+    for (const m of a.kind === 'update' || a.kind === 'atomic' ? [u.loads, u.stores] : byForm ? [byForm] : []) {
+      const forms = m.get(a.array) ?? new Set<string>();
       forms.add(a.indices.map(String).join(']['));
-      u.loads.set(a.array, forms);
+      m.set(a.array, forms);
     }
     if (a.kind !== 'store' && a.indices.some((p) => p.unknown || (p.dependsOn((s) => ['loop', 'lane', 'thread'].includes(symbolKind(s))) && rowData(p)))) u.swept.add(a.array);
     if (a.kind === 'load') continue;
@@ -65,6 +68,8 @@ export interface Launch {
   perRow: Set<string>;
   /** Index forms of the loads of each caller buffer. */
   loads: Map<string, Set<string>>;
+  /** Index forms of the stores of each caller buffer. */
+  stores: Map<string, Set<string>>;
 }
 
 /** The caller's buffer bound to each kernel parameter, or null when the arguments do not line up. */
@@ -89,12 +94,15 @@ export function launchesOf(host: FunctionFacts, kernels: ReadonlyMap<string, Fun
     if (!kernel || !bound) continue;
     const u = paramUse(kernel);
     const pick = (set: Set<string>) => new Set([...set].map((p) => bound.get(p)).filter((b): b is string => !!b));
-    const loads = new Map<string, Set<string>>();
-    for (const [param, forms] of u.loads) {
-      const b = bound.get(param);
-      if (b) loads.set(b, new Set([...(loads.get(b) ?? []), ...forms]));
-    }
-    out.push({ call, kernel, reads: pick(u.read), swept: pick(u.swept), writes: pick(u.written), perRow: pick(u.perRow), loads });
+    const byBuffer = (m: Map<string, Set<string>>) => {
+      const out = new Map<string, Set<string>>();
+      for (const [param, forms] of m) {
+        const b = bound.get(param);
+        if (b) out.set(b, new Set([...(out.get(b) ?? []), ...forms]));
+      }
+      return out;
+    };
+    out.push({ call, kernel, reads: pick(u.read), swept: pick(u.swept), writes: pick(u.written), perRow: pick(u.perRow), loads: byBuffer(u.loads), stores: byBuffer(u.stores) });
   }
   return out;
 }
