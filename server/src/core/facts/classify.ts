@@ -23,7 +23,8 @@ export interface WalkedFunction {
 export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   const global = w.accesses.filter((a) => a.space === 'global');
   // grid-stride and block-stride loops (`for (i = threadIdx.x; i < n; i += blockDim.x)`) spread elements over threads
-  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride);
+  // (and a thread's own chunk of the range, `idx = N * pos / size; idx < N * (pos + 1) / size`)
+  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride && !l.chunked);
   const loopSyms = new Set(innerLoops.map((l) => l.symbol));
   const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
   // ILP staging (`for (ii = 0; ii < ILP; ii++) r[ii] = X[tid + ii * blockDim.x * gridDim.x]`): a few constant trips,

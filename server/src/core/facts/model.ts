@@ -66,6 +66,8 @@ export interface LoopFact {
   depth: number;
   /** A grid-stride loop: starts at a thread-dependent index and steps by a grid-wide stride. */
   gridStride: boolean;
+  /** The thread's own contiguous share of a range (`idx = N * pos / size; idx < N * (pos + 1) / size`): its elements are its own. */
+  chunked?: boolean;
   /** A block-stride loop (`for (i = threadIdx.x; i < C; i += blockDim.x)`): hands elements to the block's threads. */
   blockStride: boolean;
   /** `#pragma unroll` (or similar) right before the loop; a Triton loop's own directives, `tl.range(..., num_stages=3)`, as `num_stages=3`. */

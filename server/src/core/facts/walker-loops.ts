@@ -115,6 +115,14 @@ export abstract class LoopWalker extends CallWalker {
         const names = (dim: string) => (sym: string) => sym.startsWith(dim) || (/[^\w.]/.test(sym) && sym.includes(dim));
         fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn(names('gridDim.'));
         fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn(names('blockDim.'));
+        // the thread's own contiguous share of the range, `idx = N * pos / size; idx < N * (pos + 1) / size; ++idx`:
+        // each element is one thread's, as in a grid-stride loop, handed out in chunks
+        const chunk = this.isKernel && !fact.gridStride && !fact.blockStride && step?.isConstant && step.constant === 1 && startNode && fact.bound !== null &&
+          initPoly?.dependsOn((s) => s.startsWith('threadIdx.') || s.startsWith('#op')) ? chunkOfRange(startNode.text, fact.bound) : null;
+        if (chunk) {
+          fact.chunked = true;
+          if (this.indexBound === null) this.indexBound = chunk;
+        }
         // (a parameter, or a product of them and constants: `n`, `33 * 1024` of a `#define N`)
         if (fact.gridStride && fact.bound && /^[\w\s*/()]+$/.test(fact.bound) && this.indexBound === null) {
           this.indexBound = fact.bound.replace(/\s+/g, '');
@@ -263,4 +271,15 @@ function factorOf(update: Node, variable: string): number | null {
     default:
       return null;
   }
+}
+
+/**
+ * `N * pos / size` to `N * (pos + 1) / size` (the start of the next thread's share): the range `N` it splits, else null.
+ * (`pos` is the thread's index in the grid, `size` their count.)
+ */
+function chunkOfRange(start: string, bound: string): string | null {
+  const s = start.replace(/\s+/g, '');
+  const m = /^(\w+)\*(\w+)\/(\w+)$/.exec(s);
+  if (!m || bound.replace(/\s+/g, '') !== `${m[1]}*(${m[2]}+1)/${m[3]}`) return null;
+  return m[1];
 }
