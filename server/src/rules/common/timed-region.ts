@@ -38,8 +38,11 @@ export function repetitionLoop(fn: FunctionFacts, l: { id: number; range: Range 
   return reads.some((c) => c.loops.includes(l.id)) && reads.some((c) => c.range.start.line > l.range.end.line);
 }
 
+/** A timer helper named for what it does (Rodinia's `stopwatch_start(&sw)`, `StartTimer()`, `timerStop`). */
+const TIMER_HELPER = /^(?:stopwatch|timer|watch)_?(?:start|stop|begin|end)$|^(?:start|stop)_?(?:stopwatch|timer|watch)$/i;
+
 const isClockRead = (c: FunctionFacts['calls'][number]) =>
-  CLOCK.test(c.name) || (TIMER_CLASS.test(c.scope ?? '') && /^(?:[Ss]tart|[Ss]top|[Rr]eset|[Ee]lapsed)/.test(c.name));
+  CLOCK.test(c.name) || TIMER_HELPER.test(c.name) || (TIMER_CLASS.test(c.scope ?? '') && /^(?:[Ss]tart|[Ss]top|[Rr]eset|[Ee]lapsed)/.test(c.name));
 
 /** Whether `l` lies wholly before the function's first clock read or after its last (it needs two reads). */
 export function outsideTimedRegion(fn: FunctionFacts, l: { range: Range }): boolean {
