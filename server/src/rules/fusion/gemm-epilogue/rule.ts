@@ -121,6 +121,11 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       // runs under a guard: the fallback for when the fused path is off (llm.c's matmul_backward)
       const site = host.calls.find((h) => h.range === g.call.range) ?? g.call;
       if (arm !== undefined && site.args.some((a) => CHOSEN_OR_NULL.test(a))) return;
+      // the pass writes a buffer that a call between the GEMM and it uses (an SGD step writing `W` after a dgrad that
+      // reads `W`): applied in the GEMM's epilogue, the write would come before that use
+      const k = next.kind === 'launch' ? kernels.get(next.name) : undefined;
+      const outputs = k ? written(k).map((j) => next.argRoots[j]).filter((r): r is string => r !== null && r !== g.output) : [];
+      if (outputs.some((w) => calls.some((x) => x !== next && before(g.call, x) && before(x, next) && !neverTogether(x.scopes, next.scopes) && !rangeHolds(g.call.range, x.range.start) && x.argRoots.includes(w)))) return;
       reported.add(next);
       // the elementwise passes right after it over the same output (bias, then GELU, then a residual add):
       // one epilogue applies them all
