@@ -48,14 +48,16 @@ function runTogether(passes: Pass[]): Pass[] {
 
 /** Loops with a small constant trip count (`k < 8`, a pack) are not sweeps over a row. */
 // (`range(n, n + 1)`, a causal diagonal peeled off the sweep before it, is one step of that sweep)
-const smallTrip = (l: LoopFact) => (l.trips !== undefined && l.trips <= 1) || (l.bound !== null && /^\s*\d+\s*$/.test(l.bound) && Number(l.bound) <= 16);
+// (nor a row every launch makes that short, `j < N` with N = 10 classes: it stays in L1 between the passes)
+const smallTrip = (l: LoopFact, values?: Readonly<Record<string, number>>) => (l.trips !== undefined && l.trips <= 1) ||
+  (l.bound !== null && /^\s*\d+\s*$/.test(l.bound) && Number(l.bound) <= 16) || (l.bound !== null && (values?.[l.bound.trim()] ?? Infinity) <= 16);
 
 /** `softmax_device(input + off, n, ...)` -> `softmax_device`. */
 const calleeOf = (text: string): string | undefined => /^\s*([A-Za-z_]\w*)\s*\(/.exec(text)?.[1];
 
 /** A loop every thread (or program) runs in full: its start and step do not involve the thread index. */
-function privateLoop(l: LoopFact, triton: boolean): boolean {
-  if (l.gridStride || l.blockStride || smallTrip(l)) return false;
+function privateLoop(l: LoopFact, triton: boolean, values?: Readonly<Record<string, number>>): boolean {
+  if (l.gridStride || l.blockStride || smallTrip(l, values)) return false;
   if (triton) return true;
   if (!l.init || !l.step || l.init.unknown || l.step.unknown) return false;
   return !dependsOnLane(l.init) && !dependsOnLane(l.step) && !l.step.dependsOn((s) => s.startsWith('blockDim.'));
@@ -117,7 +119,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     // ignores repeats the sweep (a bisection's iterations, a benchmark's repeats) and is its context
     const at = a.loops.findIndex((id) => {
       const l = byId.get(id);
-      return l !== undefined && privateLoop(l, triton) && idx.dependsOn((s) => s === l.symbol);
+      return l !== undefined && privateLoop(l, triton, fn.launchValues) && idx.dependsOn((s) => s === l.symbol);
     });
     let key: string;
     let range: Range;
