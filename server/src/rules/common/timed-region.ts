@@ -20,7 +20,7 @@ function timedLines(fn: FunctionFacts): { first: number; last: number } | null {
   let reads = 0;
   for (const c of fn.calls) {
     // (`Timer::Start()`, `Timer::Stop(t, "...")`: a timer class's start and stop)
-    if (!isClockRead(c)) continue;
+    if (!isClockRead(c, fn)) continue;
     reads++;
     first = Math.min(first, c.range.start.line);
     last = Math.max(last, c.range.start.line);
@@ -34,15 +34,26 @@ function timedLines(fn: FunctionFacts): { first: number; last: number } | null {
  * is the repetition, not reuse a time-step loop offers to blocking.
  */
 export function repetitionLoop(fn: FunctionFacts, l: { id: number; range: Range }): boolean {
-  const reads = fn.calls.filter(isClockRead);
+  const reads = fn.calls.filter((c) => isClockRead(c, fn));
   return reads.some((c) => c.loops.includes(l.id)) && reads.some((c) => c.range.start.line > l.range.end.line);
 }
 
 /** A timer helper named for what it does (Rodinia's `stopwatch_start(&sw)`, `StartTimer()`, `timerStop`). */
 const TIMER_HELPER = /^(?:stopwatch|timer|watch)_?(?:start|stop|begin|end)$|^(?:start|stop)_?(?:stopwatch|timer|watch)$/i;
 
-const isClockRead = (c: FunctionFacts['calls'][number]) =>
-  CLOCK.test(c.name) || TIMER_HELPER.test(c.name) || (TIMER_CLASS.test(c.scope ?? '') && /^(?:[Ss]tart|[Ss]top|[Rr]eset|[Ee]lapsed)/.test(c.name));
+/**
+ * A clock read of `fn`. An event recorded for another stream to wait on (`cudaEventRecord(ready, copy_stream)` then
+ * `cudaStreamWaitEvent`), in a function that never asks for an elapsed time, orders work: it measures nothing.
+ */
+function isClockRead(c: FunctionFacts['calls'][number], fn: FunctionFacts): boolean {
+  if (EVENT_RECORD.test(c.name)) return !ordersStreams(fn);
+  return CLOCK.test(c.name) || TIMER_HELPER.test(c.name) || (TIMER_CLASS.test(c.scope ?? '') && /^(?:[Ss]tart|[Ss]top|[Rr]eset|[Ee]lapsed)/.test(c.name));
+}
+/** `fn` records events for streams to wait on (`cudaStreamWaitEvent`) and never reads an elapsed time from them. */
+export const ordersStreams = (fn: FunctionFacts): boolean => fn.calls.some((d) => STREAM_WAIT.test(d.name)) && !fn.calls.some((d) => ELAPSED.test(d.name));
+const EVENT_RECORD = /^(?:cuda|hip)EventRecord$/;
+const STREAM_WAIT = /^(?:cuda|hip)StreamWaitEvent$/;
+const ELAPSED = /^(?:cuda|hip)EventElapsedTime$/;
 
 /** Whether `l` lies wholly before the function's first clock read or after its last (it needs two reads). */
 export function outsideTimedRegion(fn: FunctionFacts, l: { range: Range }): boolean {

@@ -28,7 +28,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { constantTrip, fileConstants } from '../../common/file-constants';
 import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
-import { TIMER_CLASS } from '../../common/timed-region';
+import { TIMER_CLASS, ordersStreams } from '../../common/timed-region';
 
 export const BENEFIT_COPY =
   'on an H200, 16 chunks of 64 MB moved with pageable synchronous cudaMemcpy and one kernel per chunk reached 11.3 GB/s effective; with pinned buffers and cudaMemcpyAsync on 4 streams, 94.3 GB/s (8.33x)';
@@ -52,7 +52,9 @@ const allocates = (c: CallFact, hosts: ReadonlyMap<string, FunctionFacts>) =>
 
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
 const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;
-const isTiming = (c: CallFact): boolean => TIMING.test(calleeName(c)) || TIMER_CLASS.test(c.name) || TIMER_CLASS.test(c.scope ?? '');
+// (an event recorded for another stream to wait on orders work, in a function that reads no elapsed time: timed-region.ts)
+const isTiming = (c: CallFact, fn: FunctionFacts): boolean =>
+  (TIMING.test(calleeName(c)) && !(calleeName(c) === 'cudaEventRecord' && ordersStreams(fn))) || TIMER_CLASS.test(c.name) || TIMER_CLASS.test(c.scope ?? '');
 /** Iterations of a warm-up loop (`for (i = 0; i < 3; i++)`): too few for the idle GPU to matter. */
 const FEW_ITERATIONS = 8;
 
@@ -194,7 +196,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // (a read-back under `if (i == n - 1)` or `if (step % 100 == 0)` waits on a few iterations only)
     const blocking = inLoop.filter((c) => blockingKind(c) !== null && !decidesLoop(c, loop, inLoop, calls) && !c.rareIn?.includes(loop.id));
     if (!work.length || !blocking.length) continue;
-    if (inLoop.some((c) => allocates(c, hosts) || isTiming(c))) continue;
+    if (inLoop.some((c) => allocates(c, hosts) || isTiming(c, host))) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS) continue;
     // named by the innermost loop inside it that still holds both (the per-batch `b` loop in the `epoch` loop): its trips set the cost
     let named = loop;
@@ -211,7 +213,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
   if (caller === undefined) return [];
   const work = deviceWork(calls, launchers);
   const blocking = calls.filter((c) => blockingKind(c) !== null && c.loops.length === 0);
-  if (!work.length || !blocking.length || calls.some((c) => isAllocation(c) || isTiming(c))) return [];
+  if (!work.length || !blocking.length || calls.some((c) => isAllocation(c) || isTiming(c, host))) return [];
   return [finding(host, { calls, work }, blocking, `(\`${host.name}\` is called in a loop of \`${caller}\`)`, null)];
 }
 
@@ -236,7 +238,7 @@ export const rule: Rule = {
         const loop = c.loops[c.loops.length - 1];
         // (nor where that loop allocates device memory, itself or through a helper, `dsts[i] = alloc_half(n)`: set-up, such as
         // loading a model's weights tensor by tensor)
-        if (!f.calls.some((t) => t.loops.includes(loop) && (isTiming(t) || allocates(t, hosts)))) iterated.set(calleeName(c), f.name);
+        if (!f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)))) iterated.set(calleeName(c), f.name);
       }
     }
     const { constants } = fileConstants(facts.lines);

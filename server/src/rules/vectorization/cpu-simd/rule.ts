@@ -103,6 +103,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const { constants, build, local, hot, elsewhere, defaults } = file;
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
   if (l.exits) return null;
+  // a loop that launches kernels or copies to or from the device drives the GPU (a training loop adding up each
+  // batch's loss): its steps are runtime calls, no SIMD lanes to fill
+  if (fn.calls.some((c) => (c.kind === 'launch' || c.kind === 'copy' || c.kind === 'sync') && c.loops.includes(l.id))) return null;
   // a call the compiler cannot see through (`getNormallyDistributedRandomNumber()`, `std::swap` on two
   // elements, a getter from another file) keeps the loop scalar whatever else it does: our advice would not change that
   // (and so does a function another file defines, or a random-number object's draw, `dist(gen)`)
