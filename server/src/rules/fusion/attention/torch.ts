@@ -14,7 +14,7 @@
 // scores or probabilities (attention weights for hooks must stay materialized), and
 // reference oracles for tests.
 import { detail } from '../../common/detail';
-import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import { neverTogether, type CallFact, type FileFacts, type FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isPythonOracle } from '../../common/reference';
 
@@ -22,6 +22,9 @@ export const ATTENTION_BENEFIT =
   'on an H200, bf16 B=8 H=16 T=2048 D=64: eager attention (scores materialized, softmax, P·V) 2.299 ms -> fused flash (SDPA) 0.480 ms non-causal (4.79x); causal 4.561 -> 0.286 ms (15.9x)';
 
 type Tag = 'kT' | 'scores' | 'probs';
+
+/** A fused attention call: PyTorch's SDPA, flash-attn's functions, a Triton attention helper (`attention(q, k, v, causal, sm_scale)`). */
+const FUSED_ATTENTION = /^(?:scaled_dot_product_attention|flash_attn\w*|\w*_?attention(?:_fwd|_forward)?|attn_fwd|flash\w*)$/i;
 
 const lastName = (c: CallFact) => (c.qualified ?? c.name).replace(/^.*[.]/, '');
 const TRANSPOSE = new Set(['transpose', 'permute', 't', 'T', 'mT', 'swapaxes']);
@@ -84,6 +87,9 @@ function checkHost(host: FunctionFacts): RuleFinding[] {
   });
   if (scoresAt === null || softmaxAt === null || pvAt === null || escaped) return [];
   const qk = calls[scoresAt];
+  // the eager arm of a switch whose other arm calls a fused attention (`if self.flash: y = attention(q, k, v, ...)
+  // else: manual softmax(q @ k.T) @ v`, nanoGPT's): the fallback of a path the code already fuses
+  if (calls.some((c) => (c.form === 'call' || c.form === 'method') && FUSED_ATTENTION.test(lastName(c)) && neverTogether(c.scopes, qk.scopes))) return [];
   const sm = calls[softmaxAt];
   const pv = calls[pvAt];
   const line = (c: CallFact) => c.range.start.line + 1;
