@@ -3,7 +3,7 @@
 // flows from a kernel's output to the operation that first reads it. Shared by the fusion
 // rules (elementwise chains after a launch, GEMM epilogues after a matmul).
 import { isExpectedOutput } from './reference';
-import type { CallFact, FunctionFacts } from '../../core/facts/model';
+import type { CallFact, FileFacts, FunctionFacts } from '../../core/facts/model';
 import type { Range } from '../../core/types';
 
 /** PyTorch functions that map each element independently (`torch.X`, `torch.nn.functional.X`, `torch.special.X`). */
@@ -342,4 +342,48 @@ export function stepName(c: CallFact, chainArg: number): string {
 
 export function listWords(xs: string[]): string {
   return xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+}
+
+/** Kernel parameters a kernel stores to (by name). */
+export function storedParams(k: FunctionFacts): string[] {
+  return k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind !== 'load')).map((p) => p.name);
+}
+
+/** The host buffers a launch passes for the parameters its kernel loads (`x`, `y` of `k[grid](x, y, out, n)`). */
+export function loadedBuffers(k: FunctionFacts, bound: ReturnType<typeof bindArguments> & object): Set<string> {
+  return new Set(k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind === 'load')).map((p) => plainBuffer(bound.get(p.name))).filter((r): r is string => r !== null));
+}
+
+/** A host helper that launches one non-GEMM kernel and returns a tensor it wrote; `reads`: its parameters (by position) the kernel loads. */
+export interface LaunchHelper {
+  kernel: string;
+  reads: Set<number>;
+}
+
+/**
+ * Host helpers that launch one elementwise kernel and return a tensor it wrote
+ * (`def add(x, y): out = torch.empty_like(x); k[grid](x, y, out, n); return out`), by name.
+ */
+export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, LaunchHelper> {
+  const out = new Map<string, LaunchHelper>();
+  for (const h of facts.functions) {
+    if (h.isKernel) continue;
+    const launches = h.calls.filter((c) => c.kind === 'launch');
+    if (launches.length !== 1) continue;
+    const k = kernels.get(launches[0].name);
+    const bound = k && k.kernelClass !== 'gemm' ? bindArguments(k, launches[0]) : null;
+    if (!k || !bound) continue;
+    const written = new Set(storedParams(k).map((p) => plainBuffer(bound.get(p))).filter((b): b is string => b !== null));
+    const ret = h.calls.find((c) => c.form === 'return');
+    // `return out`, or a view of it (`return y.view_as(x)`): the caller gets the kernel's elements
+    const r = ret ? h.calls.indexOf(ret) : -1;
+    const viewed = h.calls.find((c) => c.parent === r && c.form === 'method' && ['.view_as', '.view', '.reshape', '.contiguous'].includes(c.name));
+    const root = ret && ret.argRoots.length === 1 && ret.args[0] === ret.argRoots[0] ? ret.argRoots[0] : (viewed?.argRoots[0] ?? null);
+    if (root === null || !written.has(root)) continue;
+    // (the helper's own parameters the kernel loads, passed on unchanged: `k[grid](x, y, out, n)` for `def add(x, y)`)
+    const loaded = loadedBuffers(k, bound);
+    const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) ? [i] : [])));
+    out.set(h.name, { kernel: k.name, reads });
+  }
+  return out;
 }

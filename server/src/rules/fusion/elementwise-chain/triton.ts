@@ -16,7 +16,7 @@ import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../co
 import type { Range, RuleFinding } from '../../../core/types';
 import { compiledByTorch, isPythonOracle, isUnfusedBaseline } from '../../common/reference';
 import {
-  IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, isElementwise, laterUse, listWords, nestedContext, plainBuffer, sameContext, stepName, textOf, type Shape,
+  IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, isElementwise, laterUse, launchHelpers, listWords, loadedBuffers, nestedContext, plainBuffer, sameContext, stepName, storedParams, textOf, type LaunchHelper, type Shape,
 } from '../../common/triton-host';
 
 const BENEFIT_MEASURED =
@@ -31,49 +31,6 @@ function readAtOutput(k: FunctionFacts, load: AccessFact): boolean {
   if (k.kernelClass === 'elementwise') return true;
   const store = k.accesses.find((a) => a.kind === 'store');
   return !!store && !load.indices[0].unknown && load.indices[0].equals(store.indices[0]);
-}
-
-function storedParams(k: FunctionFacts): string[] {
-  return k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind !== 'load')).map((p) => p.name);
-}
-
-/** The host buffers a launch passes for the parameters its kernel loads (`x`, `y` of `k[grid](x, y, out, n)`). */
-function loadedBuffers(k: FunctionFacts, bound: ReturnType<typeof bindArguments> & object): Set<string> {
-  return new Set(k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind === 'load')).map((p) => plainBuffer(bound.get(p.name))).filter((r): r is string => r !== null));
-}
-
-/** A host helper that launches one non-GEMM kernel and returns a tensor it wrote; `reads`: its parameters (by position) the kernel loads. */
-interface LaunchHelper {
-  kernel: string;
-  reads: Set<number>;
-}
-
-/**
- * Host helpers that launch one elementwise kernel and return a tensor it wrote
- * (`def add(x, y): out = torch.empty_like(x); k[grid](x, y, out, n); return out`), by name.
- */
-function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, LaunchHelper> {
-  const out = new Map<string, LaunchHelper>();
-  for (const h of facts.functions) {
-    if (h.isKernel) continue;
-    const launches = h.calls.filter((c) => c.kind === 'launch');
-    if (launches.length !== 1) continue;
-    const k = kernels.get(launches[0].name);
-    const bound = k && k.kernelClass !== 'gemm' ? bindArguments(k, launches[0]) : null;
-    if (!k || !bound) continue;
-    const written = new Set(storedParams(k).map((p) => plainBuffer(bound.get(p))).filter((b): b is string => b !== null));
-    const ret = h.calls.find((c) => c.form === 'return');
-    // `return out`, or a view of it (`return y.view_as(x)`): the caller gets the kernel's elements
-    const r = ret ? h.calls.indexOf(ret) : -1;
-    const viewed = h.calls.find((c) => c.parent === r && c.form === 'method' && ['.view_as', '.view', '.reshape', '.contiguous'].includes(c.name));
-    const root = ret && ret.argRoots.length === 1 && ret.args[0] === ret.argRoots[0] ? ret.argRoots[0] : (viewed?.argRoots[0] ?? null);
-    if (root === null || !written.has(root)) continue;
-    // (the helper's own parameters the kernel loads, passed on unchanged: `k[grid](x, y, out, n)` for `def add(x, y)`)
-    const loaded = loadedBuffers(k, bound);
-    const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) ? [i] : [])));
-    out.set(h.name, { kernel: k.name, reads });
-  }
-  return out;
 }
 
 function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lines: string[], helpers: Map<string, LaunchHelper>): RuleFinding[] {

@@ -12,7 +12,7 @@ import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/mod
 import type { RuleFinding } from '../../../core/types';
 import { compiledByTorch, isPythonOracle } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
-import { bindArguments, feedsHostCheck, firstUse, isElementwise, plainBuffer, textOf } from '../../common/triton-host';
+import { bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
 
 /** What epilogue fusion measured (GPU-FACTS.md). */
 export const BENEFIT =
@@ -22,9 +22,6 @@ export const BENEFIT =
 const TORCH_MATMULS = new Set(['torch.matmul', 'torch.mm', 'torch.bmm', 'torch.nn.functional.linear']);
 const MATMUL_METHODS = new Set(['.matmul', '.mm', '.bmm']);
 
-function storedParams(k: FunctionFacts): string[] {
-  return k.params.filter((p) => k.accesses.some((a) => a.array === p.name && a.kind !== 'load')).map((p) => p.name);
-}
 
 /** The buffer a launch of a GEMM kernel writes, when it writes exactly one plain buffer. */
 function gemmOutput(launch: CallFact, kernels: Map<string, FunctionFacts>): string | null {
@@ -125,7 +122,7 @@ function producerOf(calls: CallFact[], i: number, kernels: Map<string, FunctionF
   return { index: i, shown, use: c.parent!, output: '', torch, layerMethod };
 }
 
-function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, helpers: Map<string, GemmHelper>, lines: string[]): RuleFinding[] {
+function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, helpers: Map<string, GemmHelper>, lines: string[], passes: Map<string, LaunchHelper>): RuleFinding[] {
   const out: RuleFinding[] = [];
   const calls = host.calls;
   const fn = host.name === '<module>' ? null : host.name;
@@ -150,6 +147,9 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
       pass = `\`${next.name}\``;
     } else if (p.inductor && op.form === 'method' && op.name === '.run' && /^triton_(poi|pointwise)_/.test(op.args[0] ?? '')) {
       pass = `the pointwise kernel \`${op.args[0]}\``;
+    } else if (op.form === 'call' && elementwiseHelper(op, p.output, passes, kernels)) {
+      // a host helper launching one elementwise kernel on the GEMM's output (`bias_gelu(h, b)`)
+      pass = `\`${op.name}\``;
     } else if (op.form === 'call' && ACTIVATION_OP.test(lastName(op))) {
       // a layer's GEMM method, then the one fused activation kernel the project wrote for it: the GEMM is
       // whatever backend the layer holds (cuBLAS, a quantized kernel), and the pass after it is already one
@@ -191,16 +191,27 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
   for (const [name, k] of facts.project?.kernels ?? []) if (k.decorators && !kernels.has(name)) kernels.set(name, k);
   const helpers = gemmHelpers(facts, kernels);
+  const passes = launchHelpers(facts, kernels);
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
     if (host.isKernel || isPythonOracle(host) || compiledByTorch(host)) continue;
     try {
-      out.push(...checkHost(host, kernels, helpers, facts.lines));
+      out.push(...checkHost(host, kernels, helpers, facts.lines, passes));
     } catch {
       // facts we cannot follow: no finding
     }
   }
   return out;
+}
+
+/** `op` calls a helper that launches one elementwise kernel, which loads the argument the GEMM's output goes in as (`bias_gelu(h, b)`). */
+function elementwiseHelper(op: CallFact, output: string, passes: Map<string, LaunchHelper>, kernels: Map<string, FunctionFacts>): boolean {
+  const h = passes.get(op.name);
+  const k = h ? kernels.get(h.kernel) : undefined;
+  // (elementwise, or elementwise on its input with an operand broadcast along it: a bias `b + offs % N`)
+  if (!h || !k || (k.kernelClass !== 'elementwise' && !k.broadcastOperands)) return false;
+  // (the output itself, or the GEMM call nested in place: `bias_gelu(matmul(x, w), b)`)
+  return op.args.some((a, i) => h.reads.has(i) && (output ? op.argRoots[i] === output && a.trim() === output : true));
 }
 
 /** A long elementwise expression named by its operation: `` `.half()` ``, `` the `+` ``. */
