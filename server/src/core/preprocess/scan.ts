@@ -235,5 +235,12 @@ function setsTensorMathMode(text: string): boolean {
   if (!text.includes('cublasSetMathMode')) return false;
   const modes = [...text.matchAll(/\bcublasSetMathMode\s*\(\s*[^,()]+,\s*([^()]*?)\s*\)/g)].map((m) => m[1]);
   if (modes.some((m) => /CUBLAS_PEDANTIC_MATH/.test(m))) return true;
-  return /\bcublas(?:Lt)?Create\s*\(/.test(text) && modes.some((m) => /CUBLAS_(?:TF32_)?TENSOR_OP_MATH/.test(m) || (/^[A-Za-z_][\w.>-]*$/.test(m) && !/^CUBLAS_/.test(m)));
+  return /\bcublas(?:Lt)?Create\s*\(/.test(text) && modes.some(picksTensorMode);
 }
+
+/**
+ * A math mode that allows tensor cores, or one picked at run time (a variable, not an enum or flags such as
+ * `CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION`).
+ */
+export const picksTensorMode = (mode: string): boolean =>
+  /CUBLAS_(?:TF32_)?TENSOR_OP_MATH/.test(mode) || (/^\s*[A-Za-z_][\w.>-]*\s*$/.test(mode) && !/^\s*CUBLAS_/.test(mode));

@@ -24,6 +24,7 @@ import { perFunction } from '../../common/memo';
 import { gemmLoop, outerProductLoop, registerTileLoop } from '../../common/gemm-shape';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
+import { picksTensorMode } from '../../../core/preprocess/scan';
 import { fix } from './fix';
 import { positionBefore } from '../../../core/positions';
 
@@ -156,13 +157,11 @@ export const rule: Rule = {
     if (facts.language === 'triton') return tritonTensorCore(facts);
     // a set-up function that creates a handle and puts it in a tensor-op mode (or asks for pedantic fp32) covers the file;
     // so does a mode it picks at run time (`enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH` kept in a variable)
-    // (a variable, not an enum or flags such as `CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION`)
-    const chosenMode = (mode: string) => TENSOR_MODE.test(mode) || (/^\s*[A-Za-z_][\w.>-]*\s*$/.test(mode) && !/^\s*CUBLAS_/.test(mode));
     // (also in a header the file includes, llm.c's `setup_main()`: facts.tensorMathMode)
     const handleSetUp = !!facts.tensorMathMode || facts.functions.some(
       (f) =>
         f.calls.some((c) => c.name === 'cublasSetMathMode' && /CUBLAS_PEDANTIC_MATH/.test(c.args[1] ?? '')) ||
-        (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && chosenMode(c.args[1] ?? ''))),
+        (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && picksTensorMode(c.args[1] ?? ''))),
     );
     // `..._f32f32f32` beside `..._tf32tf32f32`, `gemm_fp32` beside `gemm_tf32`: the TF32 kernel exists, a flag picks it
     const names = new Set([...facts.functions.map((f) => f.name), ...(facts.project?.kernels.keys() ?? [])]);
