@@ -95,10 +95,10 @@ function hostScalarResult(c: CallFact): string | null {
   return c.kind === 'call' && HOST_SCALAR_RESULT.test(c.name) ? /^&\s*([A-Za-z_]\w*)$/.exec(c.args[c.args.length - 1]?.trim() ?? '')?.[1] ?? null : null;
 }
 
-/** The host variable of a copy of one scalar (`cudaMemcpy(&count, d_count, sizeof(int), ...)`, either way), or null. */
+/** The host variable of a copy of one scalar (`cudaMemcpy(&count, d_count, sizeof(int), ...)`, either way; `4` or `8` bytes written out), or null. */
 function oneValue(c: CallFact): string | null {
   const [dst, src, size] = c.args;
-  if (!/^sizeof\s*\(\s*[\w\s]+\)$/.test(size?.trim() ?? '')) return null;
+  if (!/^sizeof\s*\(\s*[\w\s]+\)$|^[1248]$/.test(size?.trim() ?? '')) return null;
   return [dst, src].map((a) => /^&\s*(\w+)$/.exec(a?.trim() ?? '')?.[1]).find((v) => v !== undefined) ?? null;
 }
 
