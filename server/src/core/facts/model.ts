@@ -43,7 +43,7 @@ export interface LoopFact {
   geometric?: { variable: string; symbol: string; init: number; factor: number }[];
   /** Text of the upper bound in `i < bound`, when there is one. */
   bound: string | null;
-  /** A `while` / `do` loop's condition as written (`frontier_length > 0`), at most a line. */
+  /** A `while` / `do` / `for` loop's condition as written (`frontier_length > 0`), at most a line. */
   condition?: string;
   /** The branches (`branchId`s) the loop is inside, outermost first, when it is inside any. */
   scopes?: number[];

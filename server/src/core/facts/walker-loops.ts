@@ -37,7 +37,8 @@ export abstract class LoopWalker extends CallWalker {
     let restoreVar: [string, Value | undefined] | null = null;
     const companions: string[] = [];
     const stepped = kind === 'while' ? whileAsFor(n) : null;
-    const whileCond = kind === 'while' ? field(n, 'condition') : null;
+    // (a `for` loop's too: `for (int it = 0; h_flag; ++it)` tests a flag as a `while` would)
+    const whileCond = kind === 'while' || kind === 'for' ? field(n, 'condition') : null;
     if (whileCond && whileCond.endIndex - whileCond.startIndex <= 120) fact.condition = whileCond.text;
     if (kind === 'for' || stepped) {
       // a stepped `while` reads as `for (; cond; step)`: it goes on from where its variable is
