@@ -215,7 +215,11 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   for (const c of inLoop) {
     const held = globals.some((st) => st.kind !== 'load' && st.loops.join() === c.a.loops.join() && !restrict(st) && !restrict(c.a));
     const step = c.a.loops.join();
-    perStep.set(step, (perStep.get(step) ?? 0) + ((held ? 1 : c.k) * (c.a.elemBits ?? 32)) / 8);
+    // (a small constant loop around the run, a 2x2 window's rows, is unrolled too: its runs are in flight together)
+    const runLoop = (l: LoopFact) => { const co = c.a.indices[0].coefficient(l.symbol); return co.isConstant && co.constant === 1; };
+    const unrolled = loopsAround(c.a, fn).filter((l) => !l.gridStride && !l.blockStride && !runLoop(l) && l.trips !== undefined && l.trips <= 8)
+      .reduce((n, l) => n * l.trips!, 1);
+    perStep.set(step, (perStep.get(step) ?? 0) + ((held ? 1 : c.k * unrolled) * (c.a.elemBits ?? 32)) / 8);
   }
   if (Math.max(0, ...perStep.values()) >= ENOUGH_LOAD_BYTES) return [];
   const first = chunked[0];
