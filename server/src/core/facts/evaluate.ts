@@ -108,6 +108,14 @@ function textHash(t: string): string {
   return (h >>> 0).toString(36);
 }
 
+/** `const_cast<float&>(b[i])` is `b[i]` (LeetCUDA's `FLOAT4(const_cast<float&>(b[i]))` loads from a `const float*`). */
+function withoutConstCast(n: Node | null): Node | null {
+  const fn = n?.type === 'call_expression' ? field(n, 'function') : null;
+  if (fn?.type !== 'template_function' || field(fn, 'name')?.text !== 'const_cast') return n;
+  const args = namedChildren(field(n!, 'arguments') ?? n!);
+  return args.length === 1 ? unparen(args[0]) : n;
+}
+
 /** Conversions of a generic pointer to the 32-bit shared-window address PTX takes (CUDA's, and CUTLASS's and common helpers'). */
 const SHARED_ADDRESS = /^(?:__cvta_generic_to_shared|(?:cute::)?cast_smem_ptr_to_uint|smem_u32addr|get_smem_pointer|cvta_to_shared_u32)$/;
 
@@ -522,7 +530,7 @@ export class Evaluator {
       }
       case 'pointer_expression': {
         if (field(n, 'operator')?.text !== '&') return null;
-        const arg = unparen(field(n, 'argument'));
+        const arg = withoutConstCast(unparen(field(n, 'argument')));
         const target = arg ? this.accessTarget(arg) : null;
         if (!target) return null;
         // an element or row of a 2-D or 3-D shared array (`FETCH_FLOAT4(Bs[stage][k][tx * 4])`): its flat offset
