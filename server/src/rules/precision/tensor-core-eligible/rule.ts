@@ -17,7 +17,7 @@
 // TF32 rounds the inputs to a 10-bit mantissa (fp32 accumulation): every finding says so.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import { neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { perFunction } from '../../common/memo';
@@ -165,7 +165,15 @@ export const rule: Rule = {
     );
     // `..._f32f32f32` beside `..._tf32tf32f32`, `gemm_fp32` beside `gemm_tf32`: the TF32 kernel exists, a flag picks it
     const names = new Set([...facts.functions.map((f) => f.name), ...(facts.project?.kernels.keys() ?? [])]);
-    const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && names.has(twin));
+    // (or a flag picks it: `if (allow_tf32) sgemm_wmma<<<...>>>(); else sgemm_fp32<<<...>>>();`, every launch of the fp32
+    // kernel in an arm whose other arm launches a kernel that runs on tensor cores)
+    const tensorKernels = new Set(facts.functions.filter((f) => f.isKernel && f.calls.some((c) => TENSOR_CORE_CALL.test(c.name))).map((f) => f.name));
+    const launches = tensorKernels.size ? facts.functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch')) : [];
+    const pickedAgainstTensorCores = (name: string) => {
+      const mine = launches.filter((c) => c.name === name);
+      return mine.length > 0 && mine.every((c) => launches.some((o) => tensorKernels.has(o.name) && neverTogether(o.scopes, c.scopes)));
+    };
+    const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && names.has(twin)) || pickedAgainstTensorCores(name);
     const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
     // the cuBLAS calls of the file that ask for TF32 or bf16 tensor cores (`CUBLAS_COMPUTE_32F_FAST_TF32`, a runner's
     // kernel 13 beside its fp32 kernel 0): the same call in fp32 is the twin a switch picks, the reference
