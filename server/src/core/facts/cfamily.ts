@@ -261,11 +261,16 @@ class FunctionWalker extends DeclarationWalker {
           // `#ifdef USE_WARP ... #else ... #endif` left open: one build compiles one arm, so they are arms of one conditional
           const alternative = field(n, 'alternative');
           if (alternative && live.some((c) => c.id === alternative.id) && live.length > 1) {
+            // (each arm starts from the values before it, as an `if`'s do; after both, a value they leave different is unknown)
             const stmt = this.nextBranch++;
+            const entry = new Map(this.env);
             this.branches.push(branchId(stmt, 0));
             for (const c of live) if (c.id !== alternative.id) this.statement(c);
             this.branches.pop();
+            const afterFirst = this.env;
+            this.env = new Map(entry);
             this.inBranch(alternative, stmt, 1);
+            this.env = joinValues(afterFirst, this.env, entry, () => new Set<string>(), false);
             return;
           }
           for (const c of live) this.statement(c);
@@ -392,6 +397,7 @@ class FunctionWalker extends DeclarationWalker {
               // `id /= c`, `t %= T`, `x >>= 1`: as `id = id / c`, per lane when it depends on the thread
               const next = op === '=' ? r : op.length >= 2 && op.endsWith('=') ? this.combine(op.slice(0, -1), cur, r, c) : Poly.unknown;
               this.env.set(left.text, { kind: 'int', poly: next });
+              this.assigned.set(c.id, next);
               return false;
             }
             if (v?.kind === 'ptr' && (op === '+=' || op === '-=')) {

@@ -136,6 +136,8 @@ function packElements(text: string, aliases: TypeAliases): number | null {
 }
 
 export class Evaluator {
+  /** The value each integer assignment the walk has applied left its variable, by the assignment's node. */
+  protected readonly assigned = new Map<number, Poly>();
   /** The function's template parameters (`T` of `template <typename T>`): a type among them is an element type. */
   templateParams: ReadonlySet<string> = new Set();
   /** Matrix classes' element accessors by method name (`m.at(i, j)`): see preprocess/accessors.ts. */
@@ -259,12 +261,9 @@ export class Evaluator {
         return Poly.const(0);
       case 'sizeof_expression':
         return opaque(n);
-      case 'assignment_expression': {
-        // `(idx /= 6) % 24`: the value the assignment leaves, which the walk applied before evaluating around it
-        const left = field(n, 'left');
-        const v = left?.type === 'identifier' ? this.env.get(left.text) : undefined;
-        return v?.kind === 'int' ? v.poly : Poly.unknown;
-      }
+      case 'assignment_expression':
+        // `(idx /= 6) % 24`: the value the assignment leaves, once the walk has applied it (before that, unknown)
+        return this.assigned.get(n.id) ?? Poly.unknown;
       default:
         return Poly.unknown;
     }

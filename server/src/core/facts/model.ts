@@ -372,7 +372,7 @@ export interface FileFacts {
   sycl?: boolean;
   /** C/C++: aliases with `#if` alternatives, and the type a build without `-D` flags gives each (preprocess/view.ts). */
   defaultTypes?: ReadonlyMap<string, string>;
-  /** C/C++: the file or a header it includes sets up a cuBLAS handle's math mode (preprocess/scan.ts): its GEMMs' math is decided there. */
+  /** C/C++: a header the file includes sets up a cuBLAS handle's math mode (preprocess/scan.ts): its GEMMs' math is decided there. */
   tensorMathMode?: boolean;
 }
 

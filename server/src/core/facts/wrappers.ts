@@ -39,6 +39,8 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
       continue;
     }
     const params = wrapper.params.map((p) => p.name);
+    // (a parameter the call leaves to its default, `float* pre_gelu = NULL`, names no buffer of the caller's)
+    const given = (i: number) => i < c.args.length;
     // buffers the wrapper allocates itself are its own, whatever the caller's are named
     const own = new Set(wrapper.calls.filter((w) => DEVICE_ALLOCATION.test(w.name)).map((w) => w.argRoots[0]).filter((r): r is string => !!r));
     const armsOffset = (out.length + 1) * WRAPPER_SCOPES * (depth + 1);
@@ -50,11 +52,11 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
         args: l.args.map((a) => substitute(a, params, c.args)),
         argRoots: l.argRoots.map((r) => {
           const i = r === null ? -1 : params.indexOf(r);
-          if (i >= 0) return c.argRoots[i];
+          if (i >= 0) return given(i) ? c.argRoots[i] : null;
           // a member of a parameter (`input.cudaData`, `t->data`) is that member of the caller's argument
           const member = r === null ? null : /^([A-Za-z_]\w*)((?:\.|->).+)$/.exec(r);
           const j = member ? params.indexOf(member[1]) : -1;
-          if (j >= 0) return c.argRoots[j] === null ? null : `${c.argRoots[j]}${member![2]}`;
+          if (j >= 0) return !given(j) || c.argRoots[j] === null ? null : `${c.argRoots[j]}${member![2]}`;
           return r !== null && own.has(r) ? `${wrapper.name}::${r}` : r;
         }),
         grid: l.grid && substitute(l.grid, params, c.args),

@@ -231,8 +231,10 @@ export function scanText(text: string): Event[] {
  * (`enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH` kept in a variable), or pedantic fp32 asked for:
  * a set-up function (llm.c's `setup_main()` in a shared header) that decides the math of every GEMM on the handle.
  */
-function setsTensorMathMode(text: string): boolean {
-  if (!text.includes('cublasSetMathMode')) return false;
+function setsTensorMathMode(raw: string): boolean {
+  if (!raw.includes('cublasSetMathMode')) return false;
+  // (a call commented out, `// cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH);` left as a TODO, sets nothing)
+  const text = raw.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
   const modes = [...text.matchAll(/\bcublasSetMathMode\s*\(\s*[^,()]+,\s*([^()]*?)\s*\)/g)].map((m) => m[1]);
   if (modes.some((m) => /CUBLAS_PEDANTIC_MATH/.test(m))) return true;
   return /\bcublas(?:Lt)?Create\s*\(/.test(text) && modes.some(picksTensorMode);

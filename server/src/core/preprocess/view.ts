@@ -31,7 +31,7 @@ export interface PreprocessorView {
   constants: Map<string, number>;
   /** Element accessors of matrix classes by method name (`m.at(i, j)` as `data_[i * cols_ + j]`): see accessors.ts. */
   accessors: Map<string, ElementAccessor>;
-  /** The file or a header sets up a cuBLAS handle's math mode (scan.ts, setsTensorMathMode): its GEMMs' math is decided there. */
+  /** A header the file includes sets up a cuBLAS handle's math mode (scan.ts, setsTensorMathMode): its GEMMs' math is decided there. */
   tensorMathMode: boolean;
   headers: string[];
   key: string;
@@ -263,7 +263,8 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
             typedefs.set(ev.name, list);
             if (da === 1) dTypedefs.set(ev.name, ev.type);
           } else if (ev.k === 'const') addConst(ev.name, evalIntExpr(ev.expr, resolver(false)));
-          else if (ev.k === 'tensorMathMode') mathMode = true;
+          // (a header's: the file's own set-up functions are in its facts)
+          else if (ev.k === 'tensorMathMode') mathMode ||= depth > 0;
           else if (ev.k === 'accessor') {
             const had = accessors.get(ev.name);
             accessors.set(ev.name, had === undefined || (had && had.type === ev.accessor.type && had.columnMajor === ev.accessor.columnMajor) ? ev.accessor : null);

@@ -181,6 +181,9 @@ export function outerProductLoop(fn: FunctionFacts, isOperand: (a: AccessFact) =
   return null;
 }
 
+/** Calls that make an accumulation something other than a sum of products (a distance, a min-plus product). */
+const NOT_A_PRODUCT = /^(?:std::)?(?:fabsf?|abs|fminf?|fmaxf?|min|max|sqrtf?|expf?|__expf|__logf|logf?)$/;
+
 /**
  * A register-tiled GEMM whose fragments are held in registers between the loads and the FMAs (`float4 lhs = ...;
  * vals[ii][ji] += lhs.x * rhs[ji].x`, llm.c's matmul_forward_kernel4): inside a loop over k that fills two
@@ -194,6 +197,8 @@ export function registerTileLoop(fn: FunctionFacts, isOperand: (a: AccessFact) =
     if (u.kind !== 'update' || u.space !== 'local' || u.indices.length !== 2 || !isOperand(u)) continue;
     const vars = u.indices.map((p) => u.loops.find((id) => { const l = byId.get(id); return !!l && p.equals(Poly.sym(l.symbol)); }));
     if (vars.some((v) => v === undefined) || vars[0] === vars[1]) continue;
+    // (a sum of products: an L1 distance, `+= fabsf(a - b)`, or a min-plus product, `= fminf(acc, a + b)`, is none)
+    if (fn.calls.some((c) => c.kind === 'call' && NOT_A_PRODUCT.test(c.name) && c.loops[c.loops.length - 1] === u.loops[u.loops.length - 1])) continue;
     for (let k = 0; k + 1 < u.loops.length; k++) {
       const kLoop = byId.get(u.loops[k]);
       const inner = u.loops[k + 1];

@@ -53,8 +53,9 @@ export const compiledByTorch = (fn: FunctionFacts): boolean => !!fn.decorators?.
  */
 export const isResultCheck = (functionName: string): boolean =>
   /^(?:[Cc]heck|[Vv]erify|[Vv]alidate|[Aa]ssert|[Cc]ompare)(?:[A-Z_]|$)|all_?close|AllClose/.test(functionName) || CHECKER.test(functionName) ||
-  // (a benchmark's own check, named after it: `lud_verify`, `bfs_check`, `kmeans_validate_results`)
-  /_(?:verify|validate|check)(?:_?results?|_?output)?$/i.test(functionName);
+  // (a benchmark's own check, named after it: `lud_verify`, `kmeans_validate_results`, `bfs_check_result`; a bare
+  // `_check` also names hot helpers, `convergence_check` each iteration)
+  /_(?:verify|validate)(?:_?results?|_?output)?$|_check_?(?:results?|output)$/i.test(functionName);
 
 /** Calls that compare results (`compareResults(C, C_gpu)`, `EXPECT_NEAR`, `allclose`). */
 const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkResult\w*|value_test|allclose|isclose|max_?(?:abs_?|rel_?)?(?:err|error|diff)\w*|(?:EXPECT|ASSERT)_[A-Z_]+)$/i;

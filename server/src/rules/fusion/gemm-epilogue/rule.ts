@@ -79,8 +79,9 @@ function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, 
   return null;
 }
 
-/** An argument given or left out at run time: `flag ? buffer : NULL` (or the arms the other way round). */
-const CHOSEN_OR_NULL = /\?[^?:]+:\s*(?:NULL|nullptr|0)\s*$|\?\s*(?:NULL|nullptr|0)\s*:/;
+/** The buffer of an argument given or left out at run time: `flag ? buffer : NULL` (or the arms the other way round). */
+const chosenOrNull = (arg: string): string | null =>
+  /\?\s*([A-Za-z_]\w*)\s*:\s*(?:NULL|nullptr|0)\s*$/.exec(arg)?.[1] ?? /\?\s*(?:NULL|nullptr|0)\s*:\s*([A-Za-z_]\w*)\s*$/.exec(arg)?.[1] ?? null;
 
 function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
@@ -118,9 +119,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
         continue;
       }
       // the GEMM is handed its fused epilogue's buffer at run time (`gelu_fusion >= 2 ? pre_gelu : NULL`) and the pass
-      // runs under a guard: the fallback for when the fused path is off (llm.c's matmul_backward)
+      // that uses that buffer runs under a guard: the fallback for when the fused path is off (llm.c's matmul_backward)
       const site = host.calls.find((h) => h.range === g.call.range) ?? g.call;
-      if (arm !== undefined && site.args.some((a) => CHOSEN_OR_NULL.test(a))) return;
+      if (arm !== undefined && site.args.some((a) => { const b = chosenOrNull(a); return b !== null && next.argRoots.includes(b); })) return;
       // the pass writes a buffer that a call between the GEMM and it uses (an SGD step writing `W` after a dgrad that
       // reads `W`): applied in the GEMM's epilogue, the write would come before that use
       const k = next.kind === 'launch' ? kernels.get(next.name) : undefined;

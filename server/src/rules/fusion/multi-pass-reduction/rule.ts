@@ -24,7 +24,7 @@
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
-import { exclusiveArms } from '../../../core/facts/model';
+import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { perFunction, perHost } from '../../common/memo';
@@ -140,9 +140,11 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
   const shown = (l: Launch) => code(l.call.via ?? l.call.name);
   // a call that runs a whole stage of the program (`gpt2_forward(...)`, then `gpt2_backward(...)`: many launches each):
   // a launch in one and a launch in the other are a forward and a backward pass apart, not two passes one kernel merges
-  const perSite = new Map<CallFact['range'], number>();
-  for (const l of launches) if (l.call.via) perSite.set(l.call.range, (perSite.get(l.call.range) ?? 0) + 1);
-  const stage = (l: Launch) => (perSite.get(l.call.range) ?? 0) > STAGE_LAUNCHES;
+  // (launches that can run together: a dispatcher's `case`s are one launch a call)
+  const perSite = new Map<CallFact['range'], Launch[]>();
+  for (const l of launches) if (l.call.via) perSite.set(l.call.range, [...(perSite.get(l.call.range) ?? []), l]);
+  const runTogether = (site: Launch[]) => Math.max(0, ...site.map((l) => site.filter((m) => !neverTogether(l.call.scopes, m.call.scopes)).length));
+  const stage = (l: Launch) => runTogether(perSite.get(l.call.range) ?? []) > STAGE_LAUNCHES;
   const stagesApart = (a: Launch, b: Launch) => a.call.range !== b.call.range && (stage(a) || stage(b));
   launches.forEach((first, i) => {
     if (first.kernel.kernelClass !== 'reduction') return;

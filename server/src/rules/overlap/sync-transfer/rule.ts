@@ -95,10 +95,13 @@ function hostScalarResult(c: CallFact): string | null {
   return c.kind === 'call' && HOST_SCALAR_RESULT.test(c.name) ? /^&\s*([A-Za-z_]\w*)$/.exec(c.args[c.args.length - 1]?.trim() ?? '')?.[1] ?? null : null;
 }
 
+/** A copy's size of one scalar: `sizeof(int)`, or its bytes written out (`4`). */
+const oneScalarSize = (size: string | undefined): boolean => /^sizeof\s*\(\s*[\w\s]+\)$|^[1248]$/.test(size?.trim() ?? '');
+
 /** The host variable of a copy of one scalar (`cudaMemcpy(&count, d_count, sizeof(int), ...)`, either way; `4` or `8` bytes written out), or null. */
 function oneValue(c: CallFact): string | null {
   const [dst, src, size] = c.args;
-  if (!/^sizeof\s*\(\s*[\w\s]+\)$|^[1248]$/.test(size?.trim() ?? '')) return null;
+  if (!oneScalarSize(size)) return null;
   return [dst, src].map((a) => /^&\s*(\w+)$/.exec(a?.trim() ?? '')?.[1]).find((v) => v !== undefined) ?? null;
 }
 
@@ -114,7 +117,7 @@ function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[], c
   // before the next step. (Beside a synchronous copy, which waits anyway, the sync is one wait too many; and an exit
   // with no value read back, an error check's `return`, needs no wait.)
   if (c.kind === 'sync') {
-    const scalarBack = (d: CallFact) => d.kind === 'copy' && blockingKind(d) === null && /Async$/.test(d.name) && /DeviceToHost/.test(d.args.join()) && /^sizeof\s*\(/.test(d.args[2]?.trim() ?? '') && positionBefore(d.range.start, c.range.start);
+    const scalarBack = (d: CallFact) => d.kind === 'copy' && blockingKind(d) === null && /Async$/.test(d.name) && /DeviceToHost/.test(d.args.join()) && oneScalarSize(d.args[2]) && positionBefore(d.range.start, c.range.start);
     if (!loop.exits || inLoop.some((d) => blockingKind(d) === 'copy')) return false;
     // (or a host scalar the device fills without a copy call in the loop: a graph's memcpy node writing into `&sum`,
     // managed or mapped memory, which the loop's `if (sum <= tol) break;` reads after the wait)
