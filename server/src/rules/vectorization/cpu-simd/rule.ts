@@ -30,7 +30,7 @@ import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { neverTogether, type AccessFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { checkedByCaller, untunedHosts } from '../../common/reference';
+import { checkedByCaller, isExpectedOutput, untunedHosts } from '../../common/reference';
 import { constantTrip, fileConstants, mostTrips, windowLoop } from '../../common/file-constants';
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFunction } from '../../common/memo';
@@ -134,7 +134,8 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (a sum over the classes or threads, `k < num_class_`, is as short)
   // (and a `#pragma unroll` loop over a template parameter, `i < NDim`, is a compile-time few)
   const unrolledItems = l.bound !== null && fn.templateParams.includes(l.bound.trim()) && l.pragmas.some((p) => /^unroll\b/.test(p));
-  const sums = countsFewItems(l.bound) || unrolledItems ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn, defaults) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM);
+  // (a sum into the expected result a GPU's is checked against, `ref += h[i]`: the reference, summed once, in order on purpose)
+  const sums = countsFewItems(l.bound) || unrolledItems ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn, defaults) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM && !isExpectedOutput(r.variable));
   // four or more accumulators (`c_00 += a_0 * b_0; c_01 += ...`) are a register tile: its parallelism is across them
   // (running extrema, the corners of a bounding box, are no tile)
   const tile = new Set(sums.filter((r) => !extremum(r)).map((r) => r.variable)).size >= 4;
