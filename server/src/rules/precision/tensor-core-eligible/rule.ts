@@ -181,12 +181,17 @@ export const rule: Rule = {
     const fastTwins = new Set(facts.functions.flatMap((f) => f.calls.filter((c) => c.args.some((a) => FAST_COMPUTE.test(a))).map(twinKey)));
     // a GEMM wrapper only benchmark drivers call, timed between their clock reads (a cuBLAS fp32 throughput sweep calling
     // `sgemm_rowmajor(...)` in `main`'s timed loop): the baseline being measured, as a cuBLAS call in `main` itself is
-    const callers = new Map<string, { driver: FunctionFacts; call: CallFact }[]>();
-    for (const d of facts.functions) for (const c of d.calls) if (c.kind === 'call') callers.set(c.name, [...(callers.get(c.name) ?? []), { driver: d, call: c }]);
-    const benchmarked = (name: string) => {
-      const sites = callers.get(name) ?? [];
+    // (the callers are gathered only for a file with an fp32 cuBLAS call: the rule runs on every edit)
+    let callers: Map<string, { driver: FunctionFacts; call: CallFact }[]> | null = null;
+    const benchmarked = (f: FunctionFacts) => {
+      if (!f.calls.some(fp32Gemm)) return false;
+      if (!callers) {
+        callers = new Map();
+        for (const d of facts.functions) for (const c of d.calls) if (c.kind === 'call') callers.set(c.name, [...(callers.get(c.name) ?? []), { driver: d, call: c }]);
+      }
+      const sites = callers.get(f.name) ?? [];
       return sites.length > 0 && sites.every((s) => BASELINE_DRIVER.test(s.driver.name)) && sites.some((s) => insideTimedRegion(s.driver, s.call));
     };
-    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || benchmarked(f.name), torchHandle, fastTwins)));
+    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || benchmarked(f), torchHandle, fastTwins)));
   },
 };

@@ -64,16 +64,18 @@ function pairedStream(fn: FunctionFacts, isHalf: (a: AccessFact) => boolean): Ac
 
 const alreadyPacked = (fn: FunctionFacts) => fn.usesVectorTypes || !!fn.vectorLaunch || fn.accesses.some((a) => a.vector && a.space !== 'shared') || fn.calls.some((c) => PAIRED.test(c.name));
 
-/** `helpers`: the `__device__` helpers the kernel calls that do scalar 16-bit math (by name), or reduce (`@name`). */
-function checkKernel(fn: FunctionFacts, helpers: readonly string[] = []): RuleFinding[] {
-  const mathHelpers = helpers.filter((h) => !h.startsWith('@'));
+/** A step of a shuffle tree (`__hadd(v, __shfl_xor_sync(...))`): it combines values of different lanes. */
+const shuffleStep = (c: CallFact) => c.args.some((a) => /__shfl/.test(a));
+
+/** `mathHelpers`: the `__device__` helpers the kernel calls that do scalar 16-bit math; `reduces`: whether it calls one that reduces. */
+function checkKernel(fn: FunctionFacts, mathHelpers: readonly string[] = [], callsReduction = false): RuleFinding[] {
   if (!fn.isKernel || alreadyPacked(fn)) return [];
   const stream = pairedStream(fn, is16BitFloat);
   if (!stream) return [];
   // (or in a `__device__` helper of the file it calls, `swish_half(x[idx])` computing with `__hmul`, `hexp`)
   // (not one thread's scalar, `if (tid == 0) s_var = hrsqrt(v)`, nor a step of a shuffle tree, `__hadd(v, __shfl_xor_sync(...))`:
   // values of different lanes, nothing two neighbouring elements could share)
-  const math = fn.calls.filter((c) => c.kind === 'call' && (SCALAR_MATH.test(c.name) || mathHelpers.includes(c.name)) && !c.singleLane && !c.args.some((a) => /__shfl/.test(a)));
+  const math = fn.calls.filter((c) => c.kind === 'call' && (SCALAR_MATH.test(c.name) || mathHelpers.includes(c.name)) && !c.singleLane && !shuffleStep(c));
   const conversions = fn.calls.filter((c) => c.kind === 'call' && CONVERSION.test(c.name));
   // a round trip: 16-bit data both read and written, converted per element on the way, with float
   // arithmetic between (`__float2half(__half2float(x[i]) * s)`); a conversion of a conversion
@@ -82,7 +84,7 @@ function checkKernel(fn: FunctionFacts, helpers: readonly string[] = []): RuleFi
   const narrowing = conversions.filter((c) => /^__float2/.test(c.name));
   const onlyRetypes = narrowing.length > 0 && narrowing.every((c) => CONVERTED.test(c.args[0] ?? '') || LITERAL.test(c.args[0] ?? ''));
   // (a reduction's one conversion each way around fp32 math, a softmax's normalizer, is no stream of round trips)
-  const reduces = fn.kernelClass === 'reduction' || helpers.some((h) => h.startsWith('@'));
+  const reduces = fn.kernelClass === 'reduction' || callsReduction;
   const roundTrip = conversions.length > 0 && !onlyRetypes && !reduces && stream.some((a) => a.kind === 'load') && stream.some((a) => a.kind !== 'load');
   if (math.length === 0 && !roundTrip) return [];
   const type = stream[0].elemType!;
@@ -163,7 +165,7 @@ function checkDispatched(fn: FunctionFacts, facts: FileFacts): RuleFinding[] {
 const WIDE_MATH = /^\s*(?:const\s+)?(?:float|double|acc_?\w*|\w*accscalar\w*|opmath_t|at::acc_type<.*>)\s*$/;
 
 /** `checkKernel` kept with each function's facts and the helpers it reads: an edit re-checks only the functions it changed. */
-const kernelFindings = perFunction(checkKernel, (mathHelpers: readonly string[] = []) => mathHelpers.join());
+const kernelFindings = perFunction(checkKernel, (mathHelpers: readonly string[] = [], callsReduction = false) => `${mathHelpers.join()}|${callsReduction}`);
 
 export const rule: Rule = {
   id: 'vectorization/packed-half',
@@ -174,11 +176,11 @@ export const rule: Rule = {
     // the file's `__device__` helpers that do scalar 16-bit arithmetic, by name (a warp's shuffle tree, `__hadd(v,
     // __shfl_xor_sync(...))`, combines lanes' values: none); and those that reduce across a block or warp, whose callers
     // are reductions however their own loops look (a softmax's `block_sum(e)`)
-    const helpers = new Set(facts.functions.filter((f) => f.isDevice && !f.isKernel && f.calls.some((c) => SCALAR_MATH.test(c.name) && !c.args.some((a) => /__shfl/.test(a)))).map((f) => f.name));
-    const reducing = new Set(facts.functions.filter((f) => f.isDevice && !f.isKernel && f.kernelClass === 'reduction').map((f) => `@${f.name}`));
+    const helpers = new Set(facts.functions.filter((f) => f.isDevice && !f.isKernel && f.calls.some((c) => SCALAR_MATH.test(c.name) && !shuffleStep(c))).map((f) => f.name));
+    const reducing = new Set(facts.functions.filter((f) => f.isDevice && !f.isKernel && f.kernelClass === 'reduction').map((f) => f.name));
     return facts.functions.flatMap((fn) => {
-      const used = [...new Set(fn.calls.filter((c) => helpers.has(c.name) || reducing.has(`@${c.name}`)).map((c) => (helpers.has(c.name) ? c.name : `@${c.name}`)))];
-      const direct = kernelFindings(fn, used);
+      const used = [...new Set(fn.calls.filter((c) => helpers.has(c.name)).map((c) => c.name))];
+      const direct = kernelFindings(fn, used, fn.calls.some((c) => reducing.has(c.name)));
       return direct.length ? direct : checkDispatched(fn, facts);
     });
   },
