@@ -80,6 +80,36 @@ test('a change updates diagnostics: a coalescing bug appears and vanishes', asyn
   assert.ok(codes(diagnostics).includes('tiling/shared-memory'), 'the untouched kernel keeps its finding');
 });
 
+test('a blank line typed or a line re-indented moves the diagnostics with their code; code actions and hovers follow', async () => {
+  const u = pathToFileURL(join(ws, 'layout.cu')).href;
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: u, languageId: 'cuda-cpp', version: 1, text: MATMUL } });
+  const first = (await client.diagnostics(u)).diagnostics.find((d) => d.code === 'tiling/shared-memory')!;
+  assert.deepEqual(first.range.start, { line: 5, character: 11 });
+  // Enter above the kernel, then the loop body indented by two more spaces
+  let p = client.nextDiagnostics(u, 2);
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri: u, version: 2 }, contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '\n' }] });
+  let moved = (await p).diagnostics.find((d) => d.code === 'tiling/shared-memory')!;
+  assert.deepEqual(moved.range.start, { line: 6, character: 11 });
+  assert.ok((moved.relatedInformation ?? []).some((r) => r.location.range.start.line === 5), 'the related k loop moved too');
+  p = client.nextDiagnostics(u, 3);
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri: u, version: 3 }, contentChanges: [{ range: { start: { line: 6, character: 0 }, end: { line: 6, character: 0 } }, text: '  ' }] });
+  moved = (await p).diagnostics.find((d) => d.code === 'tiling/shared-memory')!;
+  assert.deepEqual(moved.range.start, { line: 6, character: 13 });
+  assert.match(String(moved.message), /A\[row \* N \+ k\]/);
+  const hover = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri: u }, position: { line: 6, character: 16 } })) as Hover | null;
+  assert.match((hover?.contents as { value: string } | undefined)?.value ?? '', /Shared-memory tiling/);
+  const actions = (await client.conn.sendRequest('textDocument/codeAction', {
+    textDocument: { uri: u }, range: moved.range, context: { diagnostics: [moved] },
+  })) as CodeAction[];
+  assert.ok(actions.some((a) => /disable/i.test(a.title)), JSON.stringify(actions.map((a) => a.title)));
+  // a changed token is analysed again: the moved findings are never kept past it
+  p = client.nextDiagnostics(u, 4);
+  const at = '      acc += A[row * N + k'.length;
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri: u, version: 4 }, contentChanges: [{ range: { start: { line: 6, character: at }, end: { line: 6, character: at } }, text: ' + 0' }] });
+  const changed = (await p).diagnostics.find((d) => d.code === 'tiling/shared-memory');
+  assert.match(String(changed?.message), /A\[row \* N \+ k \+ 0\]/);
+});
+
 test('hover on a finding shows the citation card; elsewhere nothing, builtins a note', async () => {
   const hover = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 5, character: 14 } })) as Hover | null;
   assert.ok(hover, 'hover expected');

@@ -9,17 +9,24 @@
 const MAX_CHANGED = 64;
 
 /**
- * Whether `after` differs from `before` only in lines `passes` says the scan passes over (in
- * both versions): a line added, removed or changed where the scan looks at nothing.
+ * The lines where `after` differs from `before`: the first (`head`) and the ends, in each, of
+ * the region between the equal lines at both ends.
  */
-export function changedOnlyWhere(before: readonly string[], after: readonly string[], passes: (line: string) => boolean): boolean {
+export function changedLines(before: readonly string[], after: readonly string[]): { head: number; beforeEnd: number; afterEnd: number } {
   const n = Math.min(before.length, after.length);
   let head = 0;
   while (head < n && before[head] === after[head]) head++;
   let tail = 0;
   while (tail < n - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
-  const beforeEnd = before.length - tail;
-  const afterEnd = after.length - tail;
+  return { head, beforeEnd: before.length - tail, afterEnd: after.length - tail };
+}
+
+/**
+ * Whether `after` differs from `before` only in lines `passes` says the scan passes over (in
+ * both versions): a line added, removed or changed where the scan looks at nothing.
+ */
+export function changedOnlyWhere(before: readonly string[], after: readonly string[], passes: (line: string) => boolean): boolean {
+  const { head, beforeEnd, afterEnd } = changedLines(before, after);
   if (beforeEnd - head > MAX_CHANGED || afterEnd - head > MAX_CHANGED) return false;
   for (let i = head; i < beforeEnd; i++) if (!passes(before[i])) return false;
   for (let i = head; i < afterEnd; i++) if (!passes(after[i])) return false;

@@ -10,6 +10,7 @@ import { grammarFor, type Parsers, type SlicedParse } from '../core/parser';
 import type { FileFacts, FunctionFacts } from '../core/facts/model';
 import type { FixOutcome } from '../core/fix';
 import type { Finding, SourceLanguage } from '../core/types';
+import { findingsAfterLayoutEdit } from '../core/layout-edit';
 
 /** Thrown from inside an analysis whose time slice ran out; the functions done so far stay cached. */
 export class SliceExpired extends Error {
@@ -60,6 +61,8 @@ export interface Published {
   fixes?: Map<Finding, FixOutcome>;
   /** The facts the findings came from (fixes are written from them). */
   facts?: FileFacts;
+  /** The text's lines (a layout edit is found by comparing them with the current ones). */
+  lines?: readonly string[];
 }
 
 /** Where a change's range lies, as TextDocument.update reads it: ordered, clamped to the document and to each line's end. */
@@ -232,6 +235,24 @@ export class OpenDocument {
     if (this.published) delete this.published.facts;
     // its next findings are new objects (made from new facts): the diagnostics kept for these, and their encoded bytes, go too
     this.diagnostics = new WeakMap();
+  }
+
+  /**
+   * Set when the next analysis must derive the findings (settings, the workspace or headers
+   * changed; the idle catch-up after layout edits) rather than move the published ones.
+   */
+  needsFull = true;
+
+  /**
+   * The published findings moved to the current text, when every edit since they were
+   * published changed only the layout (core/layout-edit.ts) and `tree` is the current one;
+   * else null, and the document is analysed the usual way.
+   */
+  findingsMovedByLayout(tree: Tree): Finding[] | null {
+    const p = this.published;
+    const lines = this.cache.lines?.text === this.text ? this.cache.lines.lines : null;
+    if (this.needsFull || !p?.lines || !lines || p.text === this.text) return null;
+    return findingsAfterLayoutEdit({ lines: p.lines, findings: p.findings }, lines, this.text, tree, this.language === 'triton');
   }
 
   /** Frees the tree and any parse under way (which may be re-parsing from the tree). */

@@ -43,6 +43,8 @@ const CONFIG_FILE = '.kernel-advisor.json';
 const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Work per slice before the event loop gets a turn (a function's facts or rule checks are never split). */
 const SLICE_MS = 10;
+/** Idle time after a layout edit before the document's facts are brought up to date (lsp/documents.ts, findingsMovedByLayout). */
+const CATCH_UP_MS = 400;
 /**
  * Syntax trees kept for incremental re-parsing, for the documents edited last. Trees live
  * on the WASM heap, which never shrinks and fragments: 50 trees of 1,000 lines cost about
@@ -163,7 +165,8 @@ export async function startServer(connection: Connection = createConnection(Prop
     const { uri } = od.doc;
     const v = od.version;
     if (od.published && od.published.version > v) return; // never over a newer version
-    od.published = { version: v, text: od.text, findings, ...(facts ? { facts } : {}) };
+    const lines = od.cache.lines?.text === od.text ? { lines: od.cache.lines.lines } : {};
+    od.published = { version: v, text: od.text, findings, ...(facts ? { facts } : {}), ...lines };
     if (!withTrees.has(od)) od.releaseFacts(); // its tree was given up while it was analysed: so are its facts, now it is done
     const w = od.work;
     connection.tracer.log(`analysed ${uriToPath(uri)} (version ${v}) in ${w.ms.toFixed(1)} ms${w.slices > 1 ? ` over ${w.slices} slices` : ''}: ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
@@ -197,6 +200,15 @@ export async function startServer(connection: Connection = createConnection(Prop
           const tree = od.parseSlice(engine.parsers, SLICE_MS, traceParse(od));
           if (!tree) throw new SliceExpired(); // a long (first) parse goes on in the next slice
           keepTree(od);
+          const moved = od.findingsMovedByLayout(tree);
+          if (moved) {
+            // a layout edit: the published findings, moved; the facts catch up once the typing pauses
+            od.work.ms += performance.now() - started;
+            od.work.slices++;
+            publish(od, moved, moved.map((f) => toDiagnostic(f, od.doc.uri, engine.knowledge, shown)));
+            catchUpLater(od);
+            return 'done';
+          }
           // the analysis has what is left of the slice, and at least half a slice after a parse that
           // took most of it (documents opened together drop each other's trees and parse again)
           od.cache.startSlice(Math.max(SLICE_MS / 2, SLICE_MS - (performance.now() - started)));
@@ -224,10 +236,21 @@ export async function startServer(connection: Connection = createConnection(Prop
     }
     od.work.ms += performance.now() - started;
     od.work.slices++;
+    od.needsFull = false;
     publish(od, findings, diagnostics, facts);
     return 'done';
   };
-  const schedule = (od: OpenDocument) => scheduler.schedule(od.doc.uri, () => step(od));
+  const schedule = (od: OpenDocument, full = false) => {
+    if (full) od.needsFull = true;
+    scheduler.schedule(od.doc.uri, () => step(od));
+  };
+  /** After findings moved by a layout edit: the document analysed the usual way once no edit came for a while. */
+  const catchUpLater = (od: OpenDocument) => {
+    const version = od.version;
+    setTimeout(() => {
+      if (docs.get(od.doc.uri) === od && od.version === version && od.published?.version === version) schedule(od, true);
+    }, CATCH_UP_MS).unref();
+  };
   /** One slice of parsing only (a tree a hover asked for); a ParseTimeout leaves the document without one. */
   const parseStep = (od: OpenDocument): 'done' | 'again' => {
     if (docs.get(od.doc.uri) !== od || !od.language) return 'done';
@@ -266,7 +289,7 @@ export async function startServer(connection: Connection = createConnection(Prop
 
   const reanalyzeAll = async () => {
     await refreshSettings();
-    for (const od of docs.values()) schedule(od);
+    for (const od of docs.values()) schedule(od, true);
   };
 
   connection.onInitialized(async () => {

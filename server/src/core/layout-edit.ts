@@ -1,0 +1,149 @@
+// Edits that change only a text's layout: blank lines added or removed, lines re-indented,
+// trailing spaces. Such an edit changes no token, so a file's facts and findings are the
+// ones it had, each position moved to where its token now is. Enter, Backspace over an empty
+// line and Tab are among the most frequent keystrokes; after them the server publishes the
+// last findings moved (DESIGN.md, performance budgets) instead of moving every function's
+// facts below the edit and checking them again.
+import type { Node, Tree } from 'web-tree-sitter';
+import { changedLines } from './line-scans';
+import { mayBeSuppressed } from './suppress';
+import type { Position } from './types';
+
+/** Lines changed beyond which an edit is analysed the usual way (a paste, a reformat). */
+const MAX_CHANGED_LINES = 256;
+
+/** Where each line of the old text went: its new line and how far its text moved right. */
+export interface LayoutMap {
+  /** Lines before the change: unchanged. */
+  head: number;
+  /** Old line → [new line, column delta], for the non-blank lines of the changed region. */
+  moved: Map<number, [number, number]>;
+  /** First old line after the changed region, and how many lines the lines from there on moved. */
+  tailFrom: number;
+  tailDelta: number;
+  /** New lines of the changed region (for the checks against the new tree). */
+  newRows: { from: number; to: number };
+}
+
+const indentOf = (line: string) => line.length - line.trimStart().length;
+const isBlank = (line: string) => line.trim() === '';
+
+/**
+ * How `before` became `after` when the change between them is layout only (see above; in
+ * Python, where indentation is syntax, blank lines only); else null. Lines are compared
+ * from both ends: the region between is the change.
+ */
+export function layoutMap(before: readonly string[], after: readonly string[], python: boolean): LayoutMap | null {
+  const { head, beforeEnd: oldEnd, afterEnd: newEnd } = changedLines(before, after);
+  if (oldEnd - head > MAX_CHANGED_LINES || newEnd - head > MAX_CHANGED_LINES) return null;
+  // a line continued with `\` (a macro, a Python line) ends at a blank line put after it
+  const continued = (lines: readonly string[], i: number) => i >= 0 && i < lines.length && lines[i].trimEnd().endsWith('\\');
+  if (continued(before, head - 1)) return null;
+  const moved = new Map<number, [number, number]>();
+  let j = head;
+  for (let i = head; i < oldEnd; i++) {
+    if (continued(before, i)) return null;
+    if (isBlank(before[i])) continue;
+    while (j < newEnd && isBlank(after[j])) j++;
+    if (j >= newEnd) return null;
+    const same = python ? before[i] === after[j] : before[i].trim() === after[j].trim();
+    if (!same || continued(after, j)) return null;
+    moved.set(i, [j, indentOf(after[j]) - indentOf(before[i])]);
+    j++;
+  }
+  for (; j < newEnd; j++) if (!isBlank(after[j])) return null;
+  return { head, moved, tailFrom: oldEnd, tailDelta: newEnd - oldEnd, newRows: { from: head, to: newEnd } };
+}
+
+/** Nodes inside which a line's layout is text: comments and string literals (a docstring, a raw string). */
+const TEXT_NODE = /comment|string|char_literal|escape_sequence/;
+
+/**
+ * Whether the changed lines lie between tokens in the new tree: not inside a comment, a
+ * string or a region the parser could not read (whose recovery weighs skipped lines).
+ */
+export function changedBetweenTokens(tree: Tree, map: LayoutMap): boolean {
+  const last = tree.rootNode.endPosition.row;
+  for (let row = map.newRows.from; row <= Math.min(map.newRows.to, last); row++) {
+    for (let n: Node | null = tree.rootNode.descendantForPosition({ row, column: 0 }); n; n = n.parent) {
+      if (n.type === 'ERROR' || n.isMissing) return false;
+      // (a comment that starts on the line moved as a whole)
+      if (TEXT_NODE.test(n.type) && n.startPosition.row < row) return false;
+    }
+  }
+  return true;
+}
+
+/** A position of the old text in the new one; null for one on a removed blank line. */
+export function movedPosition(map: LayoutMap, p: Position): Position | null {
+  if (p.line < map.head) return p;
+  if (p.line >= map.tailFrom) return map.tailDelta ? { line: p.line + map.tailDelta, column: p.column } : p;
+  const to = map.moved.get(p.line);
+  if (!to) return null;
+  return { line: to[0], column: Math.max(0, p.column + to[1]) };
+}
+
+/** Whether some text quotes a line number (`softmax (line 96)`), which a layout edit may leave stale. */
+const QUOTES_A_LINE = /\blines? \d/;
+
+function isPosition(v: Record<string, unknown>): v is Position & Record<string, unknown> {
+  if (typeof v.line !== 'number' || typeof v.column !== 'number') return false;
+  let keys = 0;
+  for (const _ in v) keys++;
+  return keys === 2;
+}
+
+/**
+ * Plain data (findings: ranges, related locations, fixes' edits) with every position moved
+ * by `map`; what holds no position is shared. Null when a position lay on a removed line or
+ * some text quotes a line number.
+ */
+export function movedByLayout<T>(value: T, map: LayoutMap): T | null {
+  let failed = false;
+  const move = (v: unknown): unknown => {
+    if (failed) return v;
+    if (typeof v === 'string') {
+      if (QUOTES_A_LINE.test(v)) failed = true;
+      return v;
+    }
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) {
+      let copy: unknown[] | null = null;
+      for (let i = 0; i < v.length; i++) {
+        const m = move(v[i]);
+        if (copy) copy.push(m);
+        else if (m !== v[i]) (copy = v.slice(0, i)).push(m);
+      }
+      return copy ?? v;
+    }
+    if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+    const o = v as Record<string, unknown>;
+    if (isPosition(o)) {
+      const p = movedPosition(map, o);
+      if (!p) failed = true;
+      return p ?? o;
+    }
+    let copy: Record<string, unknown> | null = null;
+    for (const k in o) {
+      const m = move(o[k]);
+      if (m !== o[k]) (copy ??= { ...o })[k] = m;
+    }
+    return copy ?? o;
+  };
+  const out = move(value) as T;
+  return failed ? null : out;
+}
+
+/**
+ * The findings of `before` moved to `text` (its `lines`, parsed as `tree`), when the edit
+ * between them is layout only; else null. A file with suppression comments is analysed
+ * again (a blank line typed under `disable-next-line` moves what it suppresses).
+ */
+export function findingsAfterLayoutEdit<F>(
+  before: { lines: readonly string[]; findings: F[] }, lines: readonly string[], text: string, tree: Tree, python: boolean,
+): F[] | null {
+  if (mayBeSuppressed(text)) return null;
+  const map = layoutMap(before.lines, lines, python);
+  if (!map || !changedBetweenTokens(tree, map)) return null;
+  return movedByLayout(before.findings, map);
+}
