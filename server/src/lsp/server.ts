@@ -43,8 +43,8 @@ const CONFIG_FILE = '.kernel-advisor.json';
 const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Work per slice before the event loop gets a turn (a function's facts or rule checks are never split). */
 const SLICE_MS = 10;
-/** Idle time after a layout edit before the document's facts are brought up to date (lsp/documents.ts, findingsMovedByLayout). */
-const CATCH_UP_MS = 400;
+/** Idle time after a layout edit before the document's facts are brought up to date (lsp/documents.ts, findingsMovedByLayout): less than a typist's pause between keys, so the key after an Enter finds them moved. */
+const CATCH_UP_MS = 50;
 /**
  * Syntax trees kept for incremental re-parsing, for the documents edited last. Trees live
  * on the WASM heap, which never shrinks and fragments: 50 trees of 1,000 lines cost about
