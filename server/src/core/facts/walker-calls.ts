@@ -86,8 +86,10 @@ export abstract class CallWalker extends WalkerState {
     const params = fdecl ? paramFacts(fdecl, this.aliases, this.macros) : [];
     if (params.length !== args.length) return;
     inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
+    inner.nextBranch = this.nextBranch; // and branch ids apart from the caller's and other calls'
     this.bindParams(inner, params, args);
     inner.statement(body);
+    this.nextBranch = inner.nextBranch;
     // the helper's arithmetic is the caller's thread's, once per call (a polygon IoU before one store)
     this.arithmetic += Math.min(inner.arithmetic * this.opsWeight, MAX_OPS_WEIGHT);
     if (inner.usesVectorTypes) this.usesVectorTypes = true;
@@ -98,6 +100,9 @@ export abstract class CallWalker extends WalkerState {
     for (const a of inner.accesses) {
       if (a.space === 'unknown' || a.space === 'local') continue;
       const fact: AccessFact = { ...a, range: nodeRange(call), loops: [...this.loopStack] };
+      // inside the caller's arms around the call, then the helper's own (`if (blockIdx.y == 0) row_dot(q, ...); else ...`)
+      const scopes = [...this.branches, ...(a.scopes ?? [])];
+      if (scopes.length) fact.scopes = scopes;
       // the helper's loops around the access (a chunk the thread walks inside `cuWelfordMuSigma2`)
       // (outermost first: this helper's loops, then those of the helpers it called inside them)
       const around = [...inner.loops.filter((l) => a.loops.includes(l.id)), ...(a.helperLoops ?? [])];

@@ -144,6 +144,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
       const sweep = a.helperLoops?.find((l) => privateLoop(l, false) && idx.dependsOn((s) => s === l.symbol));
       key = `H${a.range.start.line}:${a.range.start.column}:${sweep?.id ?? ''}`;
       range = a.range;
+      scopes = a.scopes ?? [];
       context = a.loops.join(',');
       helper = sweep ? a.helper ?? calleeOf(a.text) : undefined;
     } else continue;
