@@ -10,7 +10,7 @@
 // in exclusive branches or different host loops. Triton / PyTorch host code: torch.ts.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
@@ -38,6 +38,8 @@ interface Step {
   kind: 'gemm' | 'softmax' | 'elementwise' | 'other';
   reads: Set<string>;
   writes: Set<string>;
+  /** A GEMM kernel that multiplies a matrix by a vector (one query's scores, a decode step): no T×T matrix. */
+  matrixVector?: boolean;
 }
 
 const EXP = /^(?:__)?(?:h2?)?exp(?:f|2f|2|10f)?$|^__expf$/;
@@ -61,6 +63,22 @@ function isGemm(k: FunctionFacts): boolean {
   });
 }
 
+const THREAD_INDEX = /^(?:threadIdx|blockIdx)\.[xyz]$/;
+
+/**
+ * A dot-product kernel one of whose operands varies with no thread or block index the other
+ * does not (`q[i] * k[t * kv_dim + i]`, `q[h * hs + i] * k[(t * H + h) * hs + i]`): a matrix
+ * times one vector per head, a decode step's scores, a row rather than a T×T matrix.
+ */
+function matrixVector(k: FunctionFacts): boolean {
+  const threadIndices = (a: AccessFact) => new Set(a.indices.flatMap((p) => [...p.symbols()].filter((s) => THREAD_INDEX.test(s))));
+  return k.loops.some((l) => {
+    const operands = k.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));
+    const uses = operands.map(threadIndices);
+    return uses.some((u, i) => uses.some((v, j) => i !== j && operands[i].array !== operands[j].array && [...u].every((s) => v.has(s)) && v.size > u.size));
+  });
+}
+
 function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): Step[] {
   const out: Step[] = [];
   for (const call of callsThroughWrappers(host, hosts)) {
@@ -79,7 +97,7 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
     const u = paramUse(k);
     const pick = (set: Set<string>) => new Set([...set].map((p) => bound.get(p)).filter((b): b is string => !!b));
     const kind = isGemm(k) ? 'gemm' : isSoftmax(k) ? 'softmax' : k.kernelClass === 'elementwise' ? 'elementwise' : 'other';
-    out.push({ call, kind, reads: pick(u.read), writes: pick(u.written) });
+    out.push({ call, kind, reads: pick(u.read), writes: pick(u.written), ...(kind === 'gemm' && matrixVector(k) ? { matrixVector: true } : {}) });
   }
   // a step that picks its kernel softmaxes only sometimes: a wrapper's alternatives (`ApplyMoeGate(x, y, gateType)`: a
   // SwiGLU, or a softmax over experts), or the arms of a branch (`if (v4) PrepareDownInput(...) else ApplyGate(...)`)
@@ -134,7 +152,7 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
         const inOneCall = !!qk.call.via && !!softmax && [softmax.call, s.call].every((c) => c.via === qk.call.via && sameRange(c.range, qk.call.range));
         // (a wrapper's alternative GEMMs for one call, one per element type: one finding)
         const said = out.some((f) => sameRange(f.range, qk.call.nameRange));
-        if (softmax && !inOneCall && !said && !notTxT(qk.call) && [...s.reads].some((r) => r === probs || tainted.has(r))) {
+        if (softmax && !inOneCall && !said && !notTxT(qk.call) && !qk.matrixVector && [...s.reads].some((r) => r === probs || tainted.has(r))) {
           out.push({
             range: qk.call.nameRange,
             function: host.name,
