@@ -71,12 +71,22 @@ void forward_layer(struct layer l, float *out, const float *x, int n) {
 }
 `;
 
+const MAIN = `void forward_layer(struct layer l, float *out, const float *x, int n);
+int main(int argc, char **argv) { struct layer l; forward_layer(l, 0, 0, 0); return 0; }
+`;
+
 test('a kernel nobody launches, or only a wrapper nobody calls, is not advised on and is listed as skipped, not reached', () => {
-  const { where, unreached } = check({ 'src/blas_kernels.cu': KERNELS, 'src/blas.h': HEADER, 'src/layer.c': LAYER });
+  const { where, unreached } = check({ 'src/blas_kernels.cu': KERNELS, 'src/blas.h': HEADER, 'src/layer.c': LAYER, 'examples/main.c': MAIN });
   assert.ok(where('scale_kernel').includes('vectorization/vector-memory-access'), 'the kernel the project launches is advised on');
   assert.deepEqual(where('scale_old_kernel'), [], 'launched only by scale_old_gpu, which is declared in a header but never called');
   assert.deepEqual(where('scale_unlaunched_kernel'), [], 'its launches are in a comment and under #if 0');
   assert.deepEqual(unreached, ['scale_old_kernel', 'scale_unlaunched_kernel'], 'listed where a finding was left out (scale_old_gpu has none)');
+});
+
+test('a library (no main anywhere): the launchers its headers declare are its API, called from outside, and their kernels are advised on', () => {
+  const { where, unreached } = check({ 'src/blas_kernels.cu': KERNELS, 'src/blas.h': HEADER, 'src/layer.c': LAYER });
+  assert.ok(where('scale_old_kernel').includes('vectorization/vector-memory-access'), 'scale_old_gpu is declared in blas.h: a caller outside the folder may use it');
+  assert.deepEqual(unreached, ['scale_unlaunched_kernel'], 'a launch under #if 0 or in a comment still reaches nothing');
 });
 
 test('lessons that each define a kernel of the same name: one lesson\'s launch runs its own, not the other\'s', () => {

@@ -4,7 +4,7 @@
 import { declaredNames, isSyclSource } from './facts/declared-only';
 import { functorKernelReason } from './facts/functor-kernels';
 import type { Tree } from 'web-tree-sitter';
-import { Parsers, ParseTimeout, detectLanguage, grammarFor, isAnalysableExtension, type GrammarName } from './parser';
+import { Parsers, ParseTimeout, detectLanguage, grammarFor, isAnalysableExtension, isHeaderPath, type GrammarName } from './parser';
 import { DEFAULT_CONFIG, type Config, type LanguageSetting } from './config';
 import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
@@ -178,7 +178,7 @@ export class Engine {
     if (!isAnalysableExtension(path) || looksBinary(text)) return;
     const project = (this.project ??= new ProjectIndex());
     // every source counts its uses of names, plain Python too (it calls the Triton wrappers)
-    addNameUses(project.names, lineEndsAsNewline(text), extname(path).toLowerCase() === '.py');
+    addNameUses(project.names, lineEndsAsNewline(text), extname(path).toLowerCase() === '.py', isHeaderPath(path));
     project.namedFiles++;
     const language = detectLanguage(path, text);
     if (language !== 'cuda' && language !== 'cpp') return;

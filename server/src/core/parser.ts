@@ -24,6 +24,9 @@ const CUDA_SYNTAX = /__global__|__device__|__shared__|<<<|\bthreadIdx\b/;
  */
 const TRITON_IMPORT = /^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*triton\b|from[ \t]+triton\b|@triton\.(?:jit|autotune|heuristics)\b)/m;
 
+/** A header: what it declares, other files define. */
+export const isHeaderPath = (path: string): boolean => /\.(?:h|hh|hpp|hxx|cuh)$/i.test(path);
+
 export function isAnalysableExtension(path: string): boolean {
   const ext = extname(path).toLowerCase();
   return CUDA_EXTENSIONS.has(ext) || CPP_EXTENSIONS.has(ext) || ext === '.py';

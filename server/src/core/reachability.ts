@@ -28,14 +28,18 @@ export interface NameUses {
   readonly defined: Map<string, number>;
   /** Pieces glued by `##` in macros (`elementwise_add_##T##_kernel`): names built from them are used where no scan sees them. */
   readonly pasted: { prefixes: Set<string>; suffixes: Set<string> };
+  /** Functions a header of the project declares (`void invokeSiluGate(...);`): a library's API. */
+  readonly declaredInHeaders: Set<string>;
+  /** Files that define `main`: a program, whose code runs only as far as main reaches; none, a library called from outside. */
+  mains: number;
 }
 
 export function emptyNameUses(): NameUses {
-  return { cUses: new Map(), pyUses: new Map(), defined: new Map(), pasted: { prefixes: new Set(), suffixes: new Set() } };
+  return { cUses: new Map(), pyUses: new Map(), defined: new Map(), pasted: { prefixes: new Set(), suffixes: new Set() }, declaredInHeaders: new Set(), mains: 0 };
 }
 
 interface Use { name: string; offset: number; inString?: boolean }
-interface Scan { uses: Use[]; defs: Set<string> }
+interface Scan { uses: Use[]; defs: Set<string>; prototypes?: Set<string> }
 
 /** A name followed by `(` after one of these is called, not declared (`return f(x)`, `else g()`). */
 const CALLING_WORDS = new Set([
@@ -45,9 +49,11 @@ const CALLING_WORDS = new Set([
 /** The only words after which `(...)` and then a name start a definition: `__global__ void __launch_bounds__(256) k(...)`, `LAUNCH_BOUNDS(T, B) k(...)`. */
 const DECLARING_CALL = /^(?:__launch_bounds__|__attribute__|[A-Z][A-Z0-9_]*)$/;
 
-/** Adds a file's uses to the project's counts. */
-export function addNameUses(into: NameUses, text: string, python: boolean): void {
+/** Adds a file's uses to the project's counts (a header's prototypes to its API). */
+export function addNameUses(into: NameUses, text: string, python: boolean, header = false): void {
   const scan = scanUses(text, python, into.pasted);
+  if (header) for (const name of scan.prototypes ?? []) into.declaredInHeaders.add(name);
+  if (scan.defs.has('main')) into.mains++;
   for (const u of scan.uses) {
     // a use in a file that defines the name is of that file's own function: a tutorial's lessons each define and
     // launch their own `transposeNaive`, and one lesson's launch does not run another's
@@ -71,6 +77,7 @@ const LIBRARY_NAMESPACES = new Set(['std', 'at', 'torch', 'c10', 'wmma', 'nvcuda
 function scanC(text: string, pasted?: NameUses['pasted']): Scan {
   const out: Use[] = [];
   const defs = new Set<string>();
+  const prototypes = new Set<string>();
   // a declared name waits for its parameter list to close: a body after it makes it a definition
   const pending: { name: string; depth: number }[] = [];
   const end = text.length;
@@ -127,12 +134,13 @@ function scanC(text: string, pasted?: NameUses['pasted']): Scan {
       if (last && last.depth === parenOwner.length) {
         pending.pop();
         if (bodyFollows(text, p)) defs.add(last.name);
+        else if (nextSignificant(text, p) === ';') prototypes.add(last.name);
       }
     }
     prev2 = prev;
     prev = { kind: t.kind, text: s };
   }
-  return { uses: out, defs };
+  return { uses: out, defs, prototypes };
 }
 
 /** After a declaration's parameters: `{` (past `const`, `noexcept`, `override`), or a constructor's `:`. */
@@ -279,7 +287,9 @@ export function unreachedFunctions(facts: FileFacts, text: string, project: Name
   const pasted = (f: FunctionFacts) => [...project.pasted.prefixes].some((p) => short(f).startsWith(p)) || [...project.pasted.suffixes].some((s) => short(f).endsWith(s));
   // an explicit instantiation (`template void run(float*, int);`) exports the function to other translation units
   const instantiated = python ? NO_NAMES : new Set([...text.matchAll(EXPLICIT_INSTANTIATION)].map((m) => m[1]));
-  const live = new Set<FunctionFacts>(fns.filter((f) => isEntryPoint(f, python, facts.lines) || elsewhere(f) || pasted(f) || instantiated.has(short(f))));
+  // a library (no `main` in the project) is called from outside through what its headers declare
+  const api = (f: FunctionFacts) => !python && project.mains === 0 && !f.isKernel && project.declaredInHeaders.has(short(f));
+  const live = new Set<FunctionFacts>(fns.filter((f) => isEntryPoint(f, python, facts.lines) || elsewhere(f) || pasted(f) || instantiated.has(short(f)) || api(f)));
   // a file nothing uses yet is new code; a name other files define too may be used there of theirs
   if (!fns.some((f) => f.name === 'main' || (elsewhere(f) && (project.defined.get(short(f)) ?? 0) <= 1))) return dead;
   // the innermost function around each use of a name of this file
