@@ -7,7 +7,7 @@
 import { isUnfusedBaseline } from './baselines';
 import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
-import { baseType, elementBits } from './facts/ctypes';
+import { baseType, elementBits, VECTOR_TYPES } from './facts/ctypes';
 import { baseName } from './project';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
@@ -146,6 +146,12 @@ function withTypes(f: FunctionFacts, choices: ReadonlyMap<string, string[]>): Pa
 
 /** A pointer argument cast to a 16-byte vector type: `reinterpret_cast<const uint4*>(a)`, `(float4*)x`. */
 const VECTOR_CAST = /reinterpret_cast\s*<\s*(?:const\s+)?(?:u?int4|float4|double2|u?longlong2)\s*\*\s*>|\(\s*(?:const\s+)?(?:u?int4|float4|double2)\s*\*\s*\)/;
+
+/** A template kernel whose global data has an element type every launch binds to a vector or packed type (`T2` = `half2`). */
+function packedElements(f: FunctionFacts, types: ReadonlyMap<string, string[]> | null): boolean {
+  if (!types) return false;
+  return [...types].some(([param, bound]) => bound.every((t) => VECTOR_TYPES.has(t.replace(/^const\s+/, ''))) && f.accesses.some((a) => a.space === 'global' && a.elemType === param));
+}
 
 /** A kernel named as the scalar path beside a vector one (`_not_aligned`, `_unaligned`, `_scalar`, `_odd`). */
 const SCALAR_PATH = /(?:^|_)(?:not_?aligned|unaligned|misaligned|scalar|odd)(?:_|$)/i;
@@ -346,6 +352,15 @@ function warpAlongY(fn: FunctionFacts): boolean {
 }
 
 /** The integer parameters every launch of the kernel passes one and the same constant for. */
+/** A count of a model's experts, attention heads, classes or beams (`num_experts`, `params.n_heads`): a few hundred at most. */
+const FEW = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:n_?|num_?|number_of_)?(?:experts?|heads?|classes|labels|beams?)(?:_per_\w+)?$/i;
+
+/** Integer parameters every launch passes a count FEW names for. */
+function fewCounts(f: FunctionFacts, seen: Seen | undefined): string[] {
+  if (!seen?.launches.length) return [];
+  return f.params.filter((p, i) => !p.pointer && seen.launches.every((c) => FEW.test((c.args[i] ?? '').replace(/\s+/g, '')))).map((p) => p.name);
+}
+
 function launchValues(f: FunctionFacts, seen: Seen | undefined): Record<string, number> | null {
   if (!seen?.launches.length) return null;
   let out: Record<string, number> | null = null;
@@ -404,14 +419,14 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const shape = launchShape(f, fl, instantiated);
-    const { seen, singleBlock, subWarp, types, small, offsets, values, baseline } = shape;
+    const { seen, singleBlock, subWarp, types, small, offsets, values, baseline, fewCounts } = shape;
     let x = shape.x;
     // launched from elsewhere (a Rust or Python host) with blocks of (1, 32): its row walk says so
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const vectorLaunch = shape.vectorLaunch ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f);
-    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline) return f;
+    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length) return f;
     const key = shapeKey(shape, x, vectorLaunch);
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
@@ -428,6 +443,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
       ...(offsets.length ? { offsetBuffers: offsets } : {}),
       ...(values ? { launchValues: values } : {}),
       ...(baseline ? { baselineLaunch: baseline } : {}),
+      ...(fewCounts.length ? { fewCounts } : {}),
     };
     shaped.set(f, { key, facts });
     return facts;
@@ -449,6 +465,8 @@ interface LaunchShape {
   values: Record<string, number> | null;
   /** every launch sits in an unfused baseline a caller picks against a fused launch */
   baseline: boolean;
+  /** integer parameters every launch passes a count of experts, heads or classes for */
+  fewCounts: string[];
   /** the last key made of it, with the file-wide parts it was made with */
   key?: { x: number | null; vectorLaunch: boolean; text: string };
 }
@@ -469,18 +487,22 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
   // (a kernel relaunching itself from device code, `k<<<grid, blockDim.x>>>` under `threadIdx.x == 0`, works within
   // what the host's launches gave it: those decide its size)
   const fromHosts = seen?.launches.some((c) => owner.get(c)?.name === f.name) ? { ...seen, launches: seen.launches.filter((c) => owner.get(c)?.name !== f.name) } : seen;
+  const types = typeBindings(f, seen, instantiated.get(baseName(f.name)), owner);
   const shape: LaunchShape = {
     seen, x,
     singleBlock: seen?.oneBlock ?? false,
     subWarp: seen?.subWarp ?? false,
-    types: typeBindings(f, seen, instantiated.get(baseName(f.name)), owner),
+    types,
     small: smallProblem(f, fromHosts),
     vectorLaunch: (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
       // (launched only where a size is not a multiple of the vector width: `if (d % 16 == 0) vector path; else k<<<>>>`)
-      (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm)),
+      (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm)) ||
+      // (its element type a packed one at every launch, `addBiasGeluV2<half2, 1>`: written for vectors)
+      packedElements(f, types),
     offsets: offsetBuffers(f, seen),
     values: launchValues(f, seen),
     baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
+    fewCounts: fewCounts(f, seen),
   };
   byKernel.set(f, { instantiated, shape });
   return shape;
@@ -492,8 +514,8 @@ const shapes = new WeakMap<FileLaunches, WeakMap<FunctionFacts, { instantiated: 
 function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): string {
   const k = shape.key;
   if (k && k.x === x && k.vectorLaunch === vectorLaunch) return k.text;
-  const { singleBlock, subWarp, small, offsets, types, values, baseline } = shape;
-  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}`;
+  const { singleBlock, subWarp, small, offsets, types, values, baseline, fewCounts } = shape;
+  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}`;
   shape.key = { x, vectorLaunch, text };
   return text;
 }

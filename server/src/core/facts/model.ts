@@ -293,6 +293,8 @@ export interface FunctionFacts {
   baselineLaunch?: boolean;
   /** Integer parameters every launch passes the same constant for (`C` = 50257), directly or through a wrapper `main` calls. */
   launchValues?: Readonly<Record<string, number>>;
+  /** Integer parameters every launch passes a count of experts, heads, classes or beams for (`num_experts`): a few hundred at most. */
+  fewCounts?: readonly string[];
   /**
    * A template kernel a launch of the file instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`),
    * or a kernel launched only where the other arm of the condition launches a packed twin (`(const half2*)x`), or a generic

@@ -316,6 +316,9 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
       return !c.dependsOn((s) => isVarying(s) || s.startsWith('gridDim.')) && !lanesModuloRuntime(a.indices[0]);
     });
   if (!streamed.every(steps)) return [];
+  // (rows every launch makes a count of experts or heads long, `ii < num_cols` with num_experts: a load or two per thread)
+  const fewRows = streamed.every((a) => loopsAround(a, fn).some((l) => spreadsOverThreads(l) && !!l.bound && !!fn.fewCounts?.includes(l.bound.trim())));
+  if (fewRows) return [];
   // (a stream of stores whose values are gathered as it goes, a pooling backward's `bottom_diff[index] = g` after a
   // window loop over `top_diff`, is bound by the gathers: only a fill from values read once, a mask, is a store stream)
   // (loads inside the stores' own loops, each lane its own: not a row's broadcast, `scale[row]`)
