@@ -19,6 +19,9 @@ function substitute(text: string, params: readonly string[], args: readonly stri
   });
 }
 
+/** A method called through an object, `w->Gemm` or `gemm.run`: the method's name (a wrapper class's method, defined in the project). */
+const methodName = (call: string): string => /^(?:[A-Za-z_]\w*(?:->|\.))+([A-Za-z_]\w*)$/.exec(call)?.[1] ?? '';
+
 /**
  * The host function's calls with every call of a launch wrapper replaced by the
  * wrapper's own launches (bounded depth), each placed at the caller's call site.
@@ -26,7 +29,7 @@ function substitute(text: string, params: readonly string[], args: readonly stri
 export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, depth = 0): CallFact[] {
   const out: CallFact[] = [];
   for (const c of host.calls) {
-    const wrapper = c.kind === 'call' && depth < MAX_DEPTH ? hosts.get(c.name) : undefined;
+    const wrapper = c.kind === 'call' && depth < MAX_DEPTH ? hosts.get(c.name) ?? hosts.get(methodName(c.name)) : undefined;
     // (as many arguments as parameters, or fewer where the rest have default values: `gemm(out, inp, w)` of `pre_gelu = NULL`)
     const fits = !!wrapper && c.args.length <= wrapper.params.length && wrapper.params.slice(c.args.length).every((p) => p.optional);
     if (!wrapper || wrapper === host || !fits) {
