@@ -21,6 +21,11 @@ const MAX_MACRO_EXPANSIONS = 10_000;
 const PACK_COUNT = /::(?:size|kSize|N|kN|kElts)$|vec|pack|elts|elems|^ilp$|^kN$|^N_?ELEM/i;
 
 /** Longer call arguments are kept cut short: a launch's arguments are compared by text, and `f(f(f(...)))` must not keep every suffix. */
+/** Integer types that hold addresses (`int64_t* key_cache_ptrs`). */
+const ADDRESS_INTEGER = /^(?:const\s+)?(?:u?int64_t|uintptr_t|intptr_t|size_t|(?:unsigned\s+)?long(?:\s+long)?)\b/;
+/** The type argument of a `reinterpret_cast<T*>` call's function node. */
+const targText = (fn: Node): string => namedChildren(field(fn, 'arguments') ?? fn)[0]?.text ?? '';
+
 export const MAX_ARG_TEXT = 2000;
 
 /** `(x)` -> `x`. */
@@ -480,15 +485,15 @@ export class Evaluator {
         return rp && off ? { ...rp, offset: rp.offset.add(off) } : null;
       }
       case 'cast_expression': {
-        const inner = this.evalPtr(field(n, 'value'));
         const t = field(n, 'type');
+        const inner = this.evalPtr(field(n, 'value')) ?? (t ? this.tablePointer(field(n, 'value'), t.text) : null);
         return inner && t ? this.recast(inner, t.text) : inner;
       }
       case 'call_expression': {
         const fn = field(n, 'function');
         const args = namedChildren(field(n, 'arguments') ?? n);
         if (fn?.type === 'template_function' && /_cast$/.test(field(fn, 'name')?.text ?? '') && args.length === 1) {
-          const inner = this.evalPtr(args[0]);
+          const inner = this.evalPtr(args[0]) ?? this.tablePointer(args[0], targText(fn));
           const targ = namedChildren(field(fn, 'arguments') ?? fn)[0];
           return inner && targ ? this.recast(inner, targ.text) : inner;
         }
@@ -541,6 +546,21 @@ export class Evaluator {
       default:
         return null;
     }
+  }
+
+  /**
+   * An address a kernel reads from a table its parameter points to, then casts to a pointer
+   * (`reinterpret_cast<scalar_t*>(key_cache_ptrs[layer])`, a layer's cache): a global buffer of
+   * its own, named by the table's entry, indexed from its start.
+   */
+  private tablePointer(n: Node | null, castTo: string): PtrValue | null {
+    const e = unparen(n);
+    const table = e?.type === 'subscript_expression' ? unparen(field(e, 'argument')) : null;
+    // (a table of addresses: integers wide enough or pointers, cast to a pointer; `(float)x[i]` converts a value)
+    const entries = table?.type === 'identifier' ? this.params.get(table.text) : undefined;
+    const addresses = !!entries?.pointer && (ADDRESS_INTEGER.test(entries.type) || entries.type.includes('*'));
+    if (this.memberSpace !== 'global' || !addresses || !castTo.includes('*') || e!.text.length > 80) return null;
+    return { base: e!.text, offset: Poly.const(0), elemType: null, space: 'global', vector: false };
   }
 
   /** A cast to another element type rescales the offset (in elements of the new type). */
