@@ -99,6 +99,22 @@ const FINITE_MATH = 'assumes the file is built without -ffast-math, or -ffinite-
 const extremum = (r: { op: string }) => r.op === 'max' || r.op === 'min';
 const FAST_MATH = 'assumes the file is built without -ffast-math / -fassociative-math (none in a Makefile, CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root); with them the compiler may reorder a sum in a local itself';
 
+/** A function named for preparing a table (`buildDCT`, `design_lowpass`, `updateGaussian`, `make_kernel`). */
+const PREPARES = /^(?:build|design|make|init|setup|set_?up|create|gen|generate|update|precompute|prepare|fill)(?:_|[A-Z]|$)/;
+
+/**
+ * A loop that fills a table of coefficients from its indices alone (`k[i + r] = expf(-i * i / s2)`, a DCT
+ * basis, FIR taps): set-up of O(taps) beside the pass that reads them. The table is read by another loop nest
+ * of the function, copied to the device (`cudaMemcpyToSymbol`), or the function is named for preparing it.
+ */
+function coefficientTable(fn: FunctionFacts, l: LoopFact, inLoop: readonly AccessFact[], stores: readonly AccessFact[]): boolean {
+  const tables = new Set(stores.map((a) => a.array));
+  if (!stores.length || inLoop.some((a) => a.kind === 'load' && !tables.has(a.array))) return false;
+  const readByNest = [...tables].every((t) => fn.accesses.some((a) => a.kind === 'load' && a.array === t && a.loops.length >= 2 && !a.loops.includes(l.id)));
+  const copiedToDevice = [...tables].every((t) => fn.calls.some((c) => /^cudaMemcpy(?:ToSymbol)?(?:Async)?$/.test(c.name) && c.argRoots.includes(t)));
+  return readByNest || copiedToDevice || PREPARES.test(fn.name);
+}
+
 function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: ReadonlySet<string>): Reason | null {
   const { constants, build, local, hot, elsewhere, defaults } = file;
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
@@ -258,7 +274,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   }
   const stores = inLoop.filter((a) => a.kind !== 'load');
   // (-fno-math-errno frees `sqrt` only: `exp`, `tanh` still need -ffast-math's vector math library)
-  const libm = stores.length && !tiny && !build.fastMath
+  const libm = stores.length && !tiny && !build.fastMath && !coefficientTable(fn, l, inLoop, stores)
     ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno))
     : undefined;
   if (libm) {
