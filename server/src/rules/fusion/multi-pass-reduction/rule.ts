@@ -34,7 +34,7 @@ import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
 import { gridWidePartials } from './grid-wide';
 import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
-import { timesItsLaunches } from '../../common/timed-region';
+import { timedApart, timesItsLaunches } from '../../common/timed-region';
 
 const KERNELS_BENEFIT =
   'each extra kernel re-reads the rows from L2 or HBM and adds a launch and a round trip of the statistics; for scale, merging passes inside one ' +
@@ -166,7 +166,8 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         // (not the same launch again, a warm-up then its runs, nor a launch a benchmark harness times: repeats, not passes;
         // one kernel launched with another pass argument, `row_moments(..., 0)` then `(..., 1)`, is two passes)
         const same = (l: Launch) => l.kernel === first.kernel && l.call.args.map((a) => a.trim()).join() === first.call.args.map((a) => a.trim()).join();
-        const repeat = (l: Launch) => same(l) || (!!l.call.via && timed(l.call.via));
+        // (nor alternatives a benchmark times one by one, a clock read after each: `histo_global` then `histo_shared`)
+        const repeat = (l: Launch) => same(l) || (!!l.call.via && timed(l.call.via)) || timedApart(host, first.call, l.call);
         const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l) && !repeat(l) && !stagesApart(first, l));
         if (!second || second.call.range === first.call.range) continue;
         // a launch between them writes the buffer anew (a GEMM into the same scratch tensor, llm.c's `dl_btc` per layer):
