@@ -29,7 +29,7 @@ import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { perFunction, perHost } from '../../common/memo';
 import { positionBefore } from '../../../core/positions';
-import { launchesOf, type Launch } from '../../common/launch-flow';
+import { bind, launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
 import { gridWidePartials } from './grid-wide';
@@ -86,6 +86,12 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings): Ru
     });
   }
   return hit;
+}
+
+/** Whether the launch stores into `buffer` with plain stores (its own scratch), not only atomics or updates. */
+function overwrites(l: Launch, buffer: string): boolean {
+  const bound = bind(l.kernel, l.call);
+  return !!bound && l.kernel.accesses.some((a) => a.space === 'global' && a.kind === 'store' && bound.get(a.array) === buffer);
 }
 
 /** Two launches that can run one after the other (not arms of one if/else, same host loops). */
@@ -168,7 +174,9 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         const same = (l: Launch) => l.kernel === first.kernel && l.call.args.map((a) => a.trim()).join() === first.call.args.map((a) => a.trim()).join();
         // (nor alternatives a benchmark times one by one, a clock read after each: `histo_global` then `histo_shared`)
         const repeat = (l: Launch) => same(l) || (!!l.call.via && timed(l.call.via)) || timedApart(host, first.call, l.call);
-        const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !perElement(l) && !repeat(l) && !stagesApart(first, l));
+        // (nor another kernel that writes the statistics' buffer itself: scratch of its own, `g[x] = max(g[x - 1], row[x])`,
+        // not the first kernel's result it consumes; one kernel run again with a pass flag writes its own next statistic)
+        const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !(l.kernel !== first.kernel && overwrites(l, stats)) && !perElement(l) && !repeat(l) && !stagesApart(first, l));
         if (!second || second.call.range === first.call.range) continue;
         // a launch between them writes the buffer anew (a GEMM into the same scratch tensor, llm.c's `dl_btc` per layer):
         // the second reads other data, no second pass over what the first swept
