@@ -19,6 +19,10 @@ const ELEMENT_BITS: Record<string, number> = {
   'unsigned long int': 64, 'unsigned long long int': 64, int64_t: 64, uint64_t: 64, size_t: 64, double: 64,
   float2: 64, int2: 64, uint2: 64,
   float4: 128, int4: 128, uint4: 128, double2: 128, longlong2: 128,
+  // the other CUDA vector types: pairs and quads of small integers, and the 3-component structs (a packed RGB
+  // pixel, `uchar3`, is 3 bytes; `float3` 12), which move as separate element loads
+  char2: 16, uchar2: 16, short2: 32, ushort2: 32, short4: 64, ushort4: 64,
+  char3: 24, uchar3: 24, short3: 48, ushort3: 48, int3: 96, uint3: 96, float3: 96, double3: 192,
   // cuComplex.h's and cufft.h's element types (a complex is two reals, one element)
   cufftReal: 32, cufftDoubleReal: 64, cuFloatComplex: 64, cuComplex: 64, cufftComplex: 64, cuDoubleComplex: 128, cufftDoubleComplex: 128,
 };
