@@ -38,6 +38,8 @@ const MAX_OPS_PER_ACCESS = 24;
 const ENOUGH_LOAD_BYTES = 16;
 /** Elements from which a row is long for a vector rewrite: on an H200 a block per row of 1024 floats ran 2.05x faster with float4. */
 const LONG_ROW = 1024;
+/** Threads of a whole grid below which a thread per column has too little parallelism to coarsen (an H200 holds 270,336 at once). */
+const FEW_THREADS = 1 << 16;
 
 /**
  * The bytes a thread has in flight per step of its busiest loop (or outside loops): each distinct load
@@ -335,6 +337,11 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   if (loadBytes(fn, streamed, (a) => judgedBits(a) ?? 16) >= ENOUGH_LOAD_BYTES) return [];
   const loop = loopsAround(streamed[0], fn).find((l) => spreadsOverThreads(l) || streamed[0].indices[0].dependsOn((s) => s === l.symbol));
   if (!loop) return [];
+  // a thread per column walking down the rows (a column scan, `data[y * w + x]` for y < h), with every launch
+  // giving a few thousand columns: 16-byte accesses would leave a quarter of those threads, already too few to
+  // hide the latency of a serial walk
+  const threads = fn.indexBound ? fn.launchValues?.[fn.indexBound] : undefined;
+  if (!spreadsOverThreads(loop) && threads !== undefined && threads <= FEW_THREADS) return [];
   const names = [...new Set(streamed.map((a) => `\`${a.text}\``))].slice(0, 3).join(', ');
   return [{
     range: fn.nameRange,
