@@ -4,6 +4,7 @@
 // (`B[k * N + j]`) while an enclosing loop's variable moves the contiguous index: every
 // iteration lands on a new cache line, and interchanging the two loops makes the walk
 // contiguous (and vectorizable).
+import { convShape } from '../../common/conv-shape';
 import { filterBound } from '../../common/filter-taps';
 import { detail, elementsText } from '../../common/detail';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
@@ -72,6 +73,8 @@ function slowWalk(a: AccessFact, inner: LoopFact, fn: FunctionFacts): Walk | nul
   if (!c.isConstant && c.terms.size === 1 && fn.templateParams.includes([...c.terms.keys()][0])) return null;
   // 8- or 16-bit pixels `channels` apart (`data[i * step + j * c + k]`, an interleaved image's channels): a few bytes per step
   if (!c.isConstant && c.terms.size === 1 && (a.elemBits ?? 32) <= 16 && PIXEL_CHANNELS.test([...c.terms.keys()][0])) return null;
+  // a convolution's or pooling's stride (`w * stride` beside `ksize` and `pad`): 1 or 2, a few floats per step
+  if (!c.isConstant && c.terms.size === 1 && convShape(fn).get([...c.terms.keys()][0]) === 1) return null;
   const outer = enclosing.find((l) => movesByOne(last, l));
   return outer ? { access: a, outer, stride: elementsText(c) } : null;
 }
