@@ -57,6 +57,22 @@ function numberedInnermostStride(fn: FunctionFacts, name: string): boolean {
   const extents = fn.params.some((p) => !p.pointer && /^ne\d*0$/.test(p.name));
   return m[1] === 's' ? extents && family.length >= 2 : family.length >= 3 || (family.length >= 2 && extents);
 }
+/**
+ * Lanes a few elements apart (at most a sector) inside a loop that moves the index by one element per step for
+ * more steps than that spacing (or a run-time count of them): each lane's window overlaps its neighbours'.
+ */
+function slidingWindow(a: AccessFact, index: Poly, unit: Poly, bytes: number, loops: readonly LoopFact[]): boolean {
+  if (!unit.isConstant || unit.unknown) return false;
+  const apart = Math.abs(unit.constant);
+  if (apart < 2 || apart * bytes > 32) return false;
+  return loops.some((l) => {
+    // (not a thread's own chunk, `x = x0; x < x0 + p`: lanes p apart walking p steps meet no neighbour's elements)
+    if (!a.loops.includes(l.id) || l.chunked || !l.init || l.init.unknown || l.init.dependsOn((s) => /^(?:threadIdx|blockIdx)\./.test(s))) return false;
+    const c = index.coefficient(l.symbol);
+    return c.isConstant && Math.abs(c.constant) === 1 && (l.trips === undefined ? l.bound !== null && !/^\s*\d+\s*$/.test(l.bound) : l.trips > apart);
+  });
+}
+
 /** A convolution's stride (`stride`, `stride_w`, `stride.x` of an int2) beside its window parameters: 1 or 2, not a row length. */
 const CONV_STRIDE = /^stride(?:_?[hwxy]|\.[xyz])?$/i;
 /** An element of a layout's strides array, as the index reads it: `(src_s[3])`, `(strides[2])`. */
@@ -320,6 +336,10 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // `w[i * sw]` with `t.stride(0)` passed for `sw` at every launch, and no loop walking another axis: one value per
     // thread of a column or broadcast view (stride 1, or 0 when expanded), not a row the thread walks
     if (!unit.unknown && unit.terms.size === 1 && !unit.isConstant && strideParams?.has(unit.toString()) && !index.dependsOn((s) => s.startsWith('#loop'))) continue;
+    // a sliding window wider than the lanes' spacing (`x[m * D - k]` over `k < ntaps`, a decimating FIR): the
+    // neighbours' windows overlap, so the sectors one step skips are the next steps' and stay in L1; staging the
+    // window in shared memory is tiling's advice, not remapping the lanes
+    if (slidingWindow(a, index, unit, bytes, fn.loops)) continue;
     const stride = describeStride(index, counts, bytes);
     // `d_id * stride_d` in a kernel that takes a stride for every axis (`stride_s, stride_b, stride_h, stride_d`,
     // a PyTorch tensor's `.stride(i)`): the lanes' axis is the caller's innermost one, 1 for a contiguous tensor
