@@ -158,6 +158,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
       const helper = passes.get(op.name);
       const local = helper ? kernels.get(helper.kernel) : undefined;
       if (/_and_mul/i.test(lastName(op)) || (local && readsTwoHalves(local))) return;
+      // (nor a norm named for its fused add, `fused_add_rmsnorm`: it sums across the row before it stores)
+      if (/norm/i.test(lastName(op)) || (local && local.kernelClass !== 'elementwise' && !local.broadcastOperands)) return;
       pass = `\`${op.qualified ?? op.name}\``;
     } else {
       if (!isElementwise(op) || feedsHostCheck(calls, at)) return;
