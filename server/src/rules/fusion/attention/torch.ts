@@ -117,10 +117,17 @@ function checkHost(host: FunctionFacts): RuleFinding[] {
   ];
 }
 
+/**
+ * A function named for the decode phase (`decode_step`, `attn_decoding`, `forward_decode`); not speculative decoding's
+ * verification, which scores a block of draft tokens at once (`attention_spec_decode`).
+ */
+const DECODE = /^(?!.*(?:spec|verif|draft)).*decod/i;
+
 export function tritonAttention(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const f of facts.functions) {
-    if (f.isKernel || isPythonOracle(f) || !f.calls.some(isSoftmax)) continue;
+    // (a decode step, `decode_step_eager(q, k_cache, v_cache)`: one query token, its scores a row per head, not T×T)
+    if (f.isKernel || isPythonOracle(f) || DECODE.test(f.name) || !f.calls.some(isSoftmax)) continue;
     out.push(...checkHost(f));
   }
   return out;
