@@ -115,7 +115,6 @@ void forward(const float* x, float* y, int n) {
       'plain copies and reference oracles;',
       'Python functions under `@torch.compile`: Inductor decides the epilogue fusion there;',
       'a layer object\'s own GEMM method (`layer_weight.gate_up_proj.mm(x)`, whose backend may be cuBLAS or a quantized kernel) followed by the project\'s one fused activation kernel (`silu_and_mul_fwd`);',
-      'a gated pair over the GEMM\'s `[gate, up]` halves (`silu_and_mul(h, out)`, or a kernel reading `x[row * 2 * d + offs]` and `x[... + d + offs]`): each output needs two columns that different GEMM tiles compute;',
       'code under `#if CUDART_VERSION < 11000` (a toolkit nobody builds with; the live branch often fuses the bias with a cublasLt epilogue).',
     ],
     example: {

@@ -143,7 +143,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
     let pass: string;
     if (next.kind === 'launch') {
       const k = kernels.get(next.name);
-      if (!k || k.kernelClass !== 'elementwise' || readsTwoHalves(k)) return;
+      if (!k || k.kernelClass !== 'elementwise') return;
       pass = `\`${next.name}\``;
     } else if (p.inductor && op.form === 'method' && op.name === '.run' && /^triton_(poi|pointwise)_/.test(op.args[0] ?? '')) {
       pass = `the pointwise kernel \`${op.args[0]}\``;
@@ -154,10 +154,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
       // a layer's GEMM method, then the one fused activation kernel the project wrote for it: the GEMM is
       // whatever backend the layer holds (cuBLAS, a quantized kernel), and the pass after it is already one
       if (p.layerMethod && !(op.qualified ?? op.name).startsWith('torch.')) return;
-      // (a gated pair, `silu_and_mul(h)` over `[gate | up]`: each output needs two columns different GEMM tiles compute)
       const helper = passes.get(op.name);
       const local = helper ? kernels.get(helper.kernel) : undefined;
-      if (/_and_mul/i.test(lastName(op)) || (local && readsTwoHalves(local))) return;
       // (nor a norm named for its fused add, `fused_add_rmsnorm`: it sums across the row before it stores)
       if (/norm/i.test(lastName(op)) || (local && local.kernelClass !== 'elementwise' && !local.broadcastOperands)) return;
       pass = `\`${op.qualified ?? op.name}\``;
@@ -210,24 +208,12 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   return out;
 }
 
-/**
- * A kernel that reads one buffer at two places a run-time width apart (`x[row * 2 * d + offs]` and `x[... + d + offs]`,
- * SiLU-and-mul's gate and up halves): each output needs two columns that different GEMM tiles compute, no epilogue.
- */
-function readsTwoHalves(k: FunctionFacts): boolean {
-  const loads = k.accesses.filter((a) => a.kind === 'load' && a.indices.length === 1 && !a.indices[0].unknown);
-  return loads.some((a, i) => loads.some((b, j) => j > i && a.array === b.array && (() => {
-    const d = a.indices[0].sub(b.indices[0]);
-    return !d.unknown && !d.isConstant && !d.dependsOn((s) => s.startsWith('#'));
-  })()));
-}
-
 /** `op` calls a helper that launches one elementwise kernel, which loads the argument the GEMM's output goes in as (`bias_gelu(h, b)`). */
 function elementwiseHelper(op: CallFact, output: string, passes: Map<string, LaunchHelper>, kernels: Map<string, FunctionFacts>): boolean {
   const h = passes.get(op.name);
   const k = h ? kernels.get(h.kernel) : undefined;
   // (elementwise, or elementwise on its input with an operand broadcast along it: a bias `b + offs % N`)
-  if (!h || !k || (k.kernelClass !== 'elementwise' && !k.broadcastOperands) || readsTwoHalves(k)) return false;
+  if (!h || !k || (k.kernelClass !== 'elementwise' && !k.broadcastOperands)) return false;
   // (the output itself, or the GEMM call nested in place: `bias_gelu(matmul(x, w), b)`)
   return op.args.some((a, i) => h.reads.has(i) && (output ? op.argRoots[i] === output && a.trim() === output : true));
 }
