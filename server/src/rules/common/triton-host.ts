@@ -3,7 +3,7 @@
 // flows from a kernel's output to the operation that first reads it. Shared by the fusion
 // rules (elementwise chains after a launch, GEMM epilogues after a matmul).
 import { isExpectedOutput } from './reference';
-import type { CallFact, FileFacts, FunctionFacts } from '../../core/facts/model';
+import { neverTogether, type CallFact, type FileFacts, type FunctionFacts } from '../../core/facts/model';
 import type { Range } from '../../core/types';
 
 /** PyTorch functions that map each element independently (`torch.X`, `torch.nn.functional.X`, `torch.special.X`). */
@@ -271,6 +271,8 @@ export function firstUse(calls: CallFact[], from: number, buffer: string): { ind
   const depth = (calls[from]?.scopes ?? []).length;
   for (let j = from + 1; j < calls.length; j++) {
     const c = calls[j];
+    // (the other arms of the conditional it sits in never run after it: `if small: out = mm(...) else: out = mm(...)`)
+    if (neverTogether(calls[from]?.scopes, c.scopes)) continue;
     // an early return of it under a condition (`if grad_output == 1: return grads`): the path that goes on is the one to follow
     if (c.form === 'return' && (c.scopes ?? []).length > depth && readsAny(c, names) && c.args.every((a) => names.has(a.trim()))) continue;
     if (!readsAny(c, names)) {

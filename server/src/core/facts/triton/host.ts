@@ -3,7 +3,7 @@ import type { SyntaxNode as Node } from '../../mirror';
 import { field, nodeRange } from '../../syntax';
 import { tick } from '../../budget';
 import type { Range } from '../../types';
-import type { CallFact, CallKind, FunctionFacts, LoopFact, ParamFact } from '../model';
+import { branchId, type CallFact, type CallKind, type FunctionFacts, type LoopFact, type ParamFact } from '../model';
 import { launchedKernel } from './wrapped-launch';
 import { compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 
@@ -53,9 +53,10 @@ export class HostWalker {
     }
   }
 
-  private scoped(n: Node | null): void {
+  /** A block as arm `arm` of conditional `statement` (`branchId`: arms of one `if`/`elif`/`else` exclude each other). */
+  private scoped(n: Node | null, statement = this.nextScope++, arm = 0): void {
     if (!n) return;
-    this.scopeStack.push(this.nextScope++);
+    this.scopeStack.push(branchId(statement, arm));
     this.block(n);
     this.scopeStack.pop();
   }
@@ -89,12 +90,16 @@ export class HostWalker {
       }
       case 'if_statement':
         this.exitTestIf(leavesLoop(field(n, 'consequence')), () => this.expr(field(n, 'condition')));
-        this.scoped(field(n, 'consequence'));
-        for (const alt of children(n).filter((c) => c.type === 'elif_clause' || c.type === 'else_clause')) {
-          if (alt.type === 'elif_clause') {
-            this.exitTestIf(leavesLoop(field(alt, 'consequence')), () => this.expr(field(alt, 'condition')));
-            this.scoped(field(alt, 'consequence'));
-          } else this.scoped(field(alt, 'body'));
+        {
+          const statement = this.nextScope++;
+          let arm = 0;
+          this.scoped(field(n, 'consequence'), statement, arm++);
+          for (const alt of children(n).filter((c) => c.type === 'elif_clause' || c.type === 'else_clause')) {
+            if (alt.type === 'elif_clause') {
+              this.exitTestIf(leavesLoop(field(alt, 'consequence')), () => this.expr(field(alt, 'condition')));
+              this.scoped(field(alt, 'consequence'), statement, arm++);
+            } else this.scoped(field(alt, 'body'), statement, arm++);
+          }
         }
         return;
       case 'for_statement':
@@ -109,7 +114,7 @@ export class HostWalker {
         for (const c of namedChildren(n)) {
           if (c.type === 'block') this.block(c);
           else if (c.type === 'except_clause' || c.type === 'except_group_clause') {
-            this.scopeStack.push(this.nextScope++);
+            this.scopeStack.push(branchId(this.nextScope++, 0));
             for (const cc of namedChildren(c)) if (cc.type === 'block') this.block(cc);
             this.scopeStack.pop();
           } else if (c.type === 'else_clause') this.block(field(c, 'body'));

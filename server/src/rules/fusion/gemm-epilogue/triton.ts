@@ -8,6 +8,7 @@
 // first goes anywhere else (a reduction, a softmax, another matmul, a view), in checks
 // (`(c - ref).abs().max()`) and in reference oracles.
 import { detail } from '../../common/detail';
+import { neverTogether } from '../../../core/facts/model';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { compiledByTorch, isPythonOracle } from '../../common/reference';
@@ -134,7 +135,11 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
     const next = calls[p.use];
     // the pass runs whenever the GEMM does, or under a condition of its own (`if bias is not None: c += bias`)
     const inner = (next.scopes ?? []).slice(0, (c.scopes ?? []).length);
-    if (c.loops.join() !== next.loops.join() || inner.join() !== (c.scopes ?? []).join()) return;
+    if (c.loops.join() !== next.loops.join()) return;
+    // (or after a dispatch whose arms each run a GEMM into the same output, `if small: out = mm(x, w, 16) else:
+    // out = mm(x, w, 128)`, then `out += bias`: the pass runs after whichever GEMM ran)
+    const dispatched = !neverTogether(c.scopes, next.scopes) && !!p.output && calls.some((d, j) => j !== i && neverTogether(c.scopes, d.scopes) && producerOf(calls, j, kernels, helpers)?.output === p.output);
+    if (inner.join() !== (c.scopes ?? []).join() && !dispatched) return;
     const conditional = (next.scopes ?? []).length > (c.scopes ?? []).length;
     // through views of the same elements to the op that computes on them
     let at = p.use;
