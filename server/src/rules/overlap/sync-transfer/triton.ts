@@ -1,5 +1,6 @@
 // The Python half of overlap/sync-transfer: in a host function, a loop whose iterations
-// queue GPU work (a Triton launch, a call of a function of the file that launches,
+// queue GPU work (a Triton launch, a call of a function of the file that launches, a store into a
+// tensor made on the device,
 // `.cuda()` / `.backward()`, or a tensor made on the device: `torch.arange(n, device=...)`)
 // and also read a device value back on the host: `.item()`,
 // `.cpu()`, `.tolist()`, `.numpy()`, `.to("cpu")`, or `torch.cuda.synchronize()`. Each
@@ -31,8 +32,10 @@ function launchingFunctions(facts: FileFacts): Set<string> {
 const DEVICE_FACTORY = /^torch\.(?:arange|zeros|ones|empty|full|tensor|linspace|rand\w*)(?:_like)?$/;
 const onDevice = (c: CallFact) => (c.keywords ?? []).some((k) => k.name === 'device' && !/^['"]cpu['"]$/.test(k.value.trim()));
 
-function isDeviceWork(c: CallFact, launchers: ReadonlySet<string>): boolean {
+function isDeviceWork(c: CallFact, launchers: ReadonlySet<string>, deviceNames: ReadonlySet<string> = new Set()): boolean {
   if (c.kind === 'launch') return true;
+  // a store into a tensor made on the device (`expert_ids[a:b] = e`): a fill kernel per store
+  if (c.form === 'store') return !!c.argRoots[0] && deviceNames.has(c.argRoots[0]);
   if (c.form === 'method') return DEVICE_METHODS.has(c.name);
   if (c.form === 'call' && DEVICE_FACTORY.test(c.qualified ?? c.name) && onDevice(c)) return true;
   return c.form === 'call' && launchers.has(simpleName(c));
@@ -78,10 +81,15 @@ function hostTensorRead(calls: readonly CallFact[], c: CallFact): boolean {
 }
 
 function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultDevice: boolean): RuleFinding[] {
+  // names bound to a tensor made on the device (`x = torch.zeros(n, device=ids.device)`)
+  const deviceNames = new Set(host.calls.flatMap((c) => {
+    const holder = c.parent !== undefined ? host.calls[c.parent] : undefined;
+    return c.form === 'call' && DEVICE_FACTORY.test(c.qualified ?? c.name) && onDevice(c) && holder?.form === 'assign' ? holder.assignedTo ?? [] : [];
+  }));
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
     if (loop.literalItems !== undefined) continue;
     const inLoop = host.calls.filter((c) => c.loops.includes(loop.id));
-    const work = inLoop.find((c) => isDeviceWork(c, launchers));
+    const work = inLoop.find((c) => isDeviceWork(c, launchers, deviceNames));
     const blocking = inLoop.filter((c) => isBlocking(c) && (defaultDevice || !hostTensorRead(host.calls, c)));
     if (!work || !blocking.length) continue;
     // every read-back decides whether the loop goes on (a convergence test): the host needs it before the next launch
