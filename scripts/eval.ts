@@ -26,6 +26,7 @@ import type { Finding } from '../server/src/core/types';
 import { fsHeaderReader, type ViewOptions } from '../server/src/core/preprocess';
 import { LAUNCHES, type ProjectIndex } from '../server/src/core/project';
 import { UNREACHED } from '../server/src/core/reachability';
+import { SCAFFOLDING } from '../server/src/core/engine';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 export const CORPUS_DIR = join(REPO_ROOT, 'test', 'corpus');
@@ -335,7 +336,7 @@ export function scoreFiles(engine: Engine, corpus: 'own' | 'external', files: re
 
     // modelled: not in the engine's skipped list (code nothing runs is modelled, left unreported on purpose), and the file was analysed
     for (const l of file.labels) {
-      const skip = analysis.error ? { reason: analysis.error } : analysis.skipped?.find((s) => s.function === l.function && s.reason !== UNREACHED);
+      const skip = analysis.error ? { reason: analysis.error } : analysis.skipped?.find((s) => s.function === l.function && s.reason !== UNREACHED && s.reason !== SCAFFOLDING);
       if (skip) result.skipped.push({ where: where(file, l), reason: skip.reason });
       else result.modelled++;
     }

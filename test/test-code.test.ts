@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine } from '../server/src/core/engine';
+import { Engine, SCAFFOLDING } from '../server/src/core/engine';
 import { DEFAULT_CONFIG } from '../server/src/core/config';
 import { NOT_TUNED, isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, otherAcceleratorOf } from '../server/src/core/test-code';
 
@@ -65,6 +65,9 @@ test('in a tests folder the CPU loops are quiet and the kernel is still checked'
   assert.deepEqual(inTests.filter((f) => f.startsWith('make_matrix ')), []);
   assert.deepEqual(inTests.filter((f) => f.startsWith('strided ')), inSource.filter((f) => f.startsWith('strided ')));
   assert.ok(inTests.includes('strided memory/uncoalesced-access'), inTests.join('\n'));
+  // the silence is said: the host function whose findings were left out is listed as skipped, once
+  const skipped = engine.analyzeText(join(tests, 'ops.cu'), CPU_AND_KERNEL).skipped ?? [];
+  assert.deepEqual(skipped.filter((s) => s.reason === SCAFFOLDING).map((s) => s.function), ['make_matrix']);
 });
 
 const TRITON_PAIRS = `import torch

@@ -3,7 +3,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { Engine, languageSettingOf } from './core/engine';
+import { Engine, languageSettingOf, SCAFFOLDING } from './core/engine';
 import { eolOf, lineEndsAsNewline } from './core/lineEnds';
 import { DEFAULT_CONFIG, readConfigFile, type Config } from './core/config';
 import { detectLanguage, grammarsForPaths } from './core/parser';
@@ -131,7 +131,7 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
 
 /** What was read and left unreported on purpose, said so that silence is not read as a clean bill. */
 function skippedNote(report: CheckReport): string {
-  return notTunedNote(report) + unreachedNote(report);
+  return notTunedNote(report) + unreachedNote(report) + scaffoldingNote(report);
 }
 
 /** Files read as reference implementations or vendored code (`ref_ops.cu`, `third_party/`). */
@@ -144,6 +144,12 @@ function notTunedNote(report: CheckReport): string {
 function unreachedNote(report: CheckReport): string {
   const n = report.skipped.filter((s) => s.reason === UNREACHED).length;
   return n ? `; ${n} function${n === 1 ? '' : 's'} nothing in the project launches or calls left unreported (--format json lists them under "skipped")` : '';
+}
+
+/** Host functions of test, benchmark and fallback folders, whose findings are left out. */
+function scaffoldingNote(report: CheckReport): string {
+  const n = report.skipped.filter((s) => s.reason === SCAFFOLDING).length;
+  return n ? `; ${n} host function${n === 1 ? '' : 's'} of test or benchmark folders not reported` : '';
 }
 
 function formatText(report: CheckReport, engine: Engine): string {

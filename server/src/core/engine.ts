@@ -100,6 +100,9 @@ export function languageSettingOf(path: string, lang: SourceLanguage): LanguageS
 /** Where headers may be read from: nothing until a workspace is set (an unsaved buffer still sees its own macros). */
 const NO_HEADERS: ViewOptions = { roots: [], includeDirs: [], reader: { read: () => null } };
 
+/** The `skipped` reason of host code in a test, benchmark or scalar-fallback folder whose findings are left out. */
+export const SCAFFOLDING = 'not reported: host code or CPU loops of a test, benchmark or fallback folder (its kernels are checked)';
+
 export class Engine {
   private preprocess: ViewOptions = NO_HEADERS;
   /** The workspace folders alone: where a file lies (a test, vendored or fallback folder) is judged below them, not below an include directory. */
@@ -736,7 +739,13 @@ export class Engine {
     const silenced = new Set<string>();
     const keep = (f: Finding) => {
       if (facts.notTuned) return; // a reference implementation, or kernel source for a run-time compiler
-      if (kernels && (f.function === null || !kernels.has(f.function))) return;
+      if (kernels && (f.function === null || !kernels.has(f.function))) {
+        // (said once per function, so the silence is not taken for a clean bill)
+        const name = f.function ?? '(file)';
+        if (!silenced.has(name)) skipped?.push({ function: name, reason: SCAFFOLDING, line: f.range.start.line });
+        silenced.add(name);
+        return;
+      }
       if (f.function !== null && dead.has(f.function)) {
         if (!silenced.has(f.function)) skipped?.push({ function: f.function, reason: UNREACHED, line: dead.get(f.function)!.range.start.line });
         silenced.add(f.function);
