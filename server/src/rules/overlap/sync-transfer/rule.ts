@@ -193,7 +193,13 @@ function throughHelper(c: CallFact, host: FunctionFacts, hosts: ReadonlyMap<stri
 function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, constants: ReadonlyMap<string, number>): RuleFinding[] {
   const calls = callsThroughWrappers(host, hosts).map((c) => throughHelper(c, host, hosts));
   // a loop with device work and a blocking call in the same iteration; the outermost such loop speaks for its nest
+  // (each such nest of the function: a driver's warm-up loop and its epoch loop are two)
+  const out: RuleFinding[] = [];
+  const said: number[] = [];
+  const byId = new Map(host.loops.map((l) => [l.id, l]));
+  const inside = (l: LoopFact, outer: number): boolean => l.parent !== null && (l.parent === outer || (byId.has(l.parent) && inside(byId.get(l.parent)!, outer)));
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
+    if (said.some((id) => inside(loop, id))) continue;
     const inLoop = calls.filter((c) => c.loops.includes(loop.id));
     const work = deviceWork(inLoop, launchers);
     // (a read-back under `if (i == n - 1)` or `if (step % 100 == 0)` waits on a few iterations only)
@@ -209,8 +215,10 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
       if (mine.length && mine.every((c) => c.loops.includes(loop.id)) && deviceWork(mine, launchers).length && mine.some((c) => blockingKind(c) !== null)) named = l;
     }
     const v = named.variable ? ` over \`${named.variable}\`` : '';
-    return [finding(host, { calls: inLoop, work }, blocking, `of the loop${v}`, loop)];
+    out.push(finding(host, { calls: inLoop, work }, blocking, `of the loop${v}`, loop));
+    said.push(loop.id);
   }
+  if (out.length) return out;
   // called inside a loop elsewhere in the file: the whole body runs once per iteration
   const caller = iterated.get(baseName(host.name).replace(/^.*::/, ''));
   if (caller === undefined) return [];
