@@ -419,14 +419,14 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const shape = launchShape(f, fl, instantiated);
-    const { seen, singleBlock, subWarp, types, small, offsets, values, baseline, fewCounts } = shape;
+    const { seen, singleBlock, subWarp, types, small, offsets, values, baseline, fewCounts, rare } = shape;
     let x = shape.x;
     // launched from elsewhere (a Rust or Python host) with blocks of (1, 32): its row walk says so
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const vectorLaunch = shape.vectorLaunch ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f);
-    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length) return f;
+    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !rare) return f;
     const key = shapeKey(shape, x, vectorLaunch);
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
@@ -444,6 +444,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
       ...(values ? { launchValues: values } : {}),
       ...(baseline ? { baselineLaunch: baseline } : {}),
       ...(fewCounts.length ? { fewCounts } : {}),
+      ...(rare ? { rarelyLaunched: rare } : {}),
     };
     shaped.set(f, { key, facts });
     return facts;
@@ -467,6 +468,8 @@ interface LaunchShape {
   baseline: boolean;
   /** integer parameters every launch passes a count of experts, heads or classes for */
   fewCounts: string[];
+  /** every launch runs only every so many steps of a loop around it (`if (t % 100 == 0)`) */
+  rare: boolean;
   /** the last key made of it, with the file-wide parts it was made with */
   key?: { x: number | null; vectorLaunch: boolean; text: string };
 }
@@ -503,6 +506,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     values: launchValues(f, seen),
     baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
     fewCounts: fewCounts(f, seen),
+    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length),
   };
   byKernel.set(f, { instantiated, shape });
   return shape;
@@ -514,8 +518,8 @@ const shapes = new WeakMap<FileLaunches, WeakMap<FunctionFacts, { instantiated: 
 function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): string {
   const k = shape.key;
   if (k && k.x === x && k.vectorLaunch === vectorLaunch) return k.text;
-  const { singleBlock, subWarp, small, offsets, types, values, baseline, fewCounts } = shape;
-  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}`;
+  const { singleBlock, subWarp, small, offsets, types, values, baseline, fewCounts, rare } = shape;
+  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${rare}`;
   shape.key = { x, vectorLaunch, text };
   return text;
 }

@@ -57,8 +57,10 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[]): 
     const tests = (x: Node | null) => {
       if (!x) return false;
       if (x.type === 'identifier') return x.text === v;
-      // `i % K`, `(i + 1) % K`
-      return x.type === 'binary_expression' && field(x, 'operator')?.text === '%' && names(field(x, 'left')) && !names(field(x, 'right'));
+      // `i % K`, `(i + 1) % K` (not `it % 2`: ping-pong steps alternate, each half the time)
+      const k = unparen(field(x, 'right'));
+      const alternates = k?.type === 'number_literal' && Number(k.text) <= 4;
+      return x.type === 'binary_expression' && field(x, 'operator')?.text === '%' && names(field(x, 'left')) && !names(field(x, 'right')) && !alternates;
     };
     if ((tests(sides[0]) && !names(sides[1])) || (tests(sides[1]) && !names(sides[0]))) out.push(loop.id);
   }

@@ -295,6 +295,8 @@ export interface FunctionFacts {
   launchValues?: Readonly<Record<string, number>>;
   /** Integer parameters every launch passes a count of experts, heads, classes or beams for (`num_experts`): a few hundred at most. */
   fewCounts?: readonly string[];
+  /** Every launch in the file runs only every so many steps of a loop around it (`if (t % 100 == 0) monitor<<<...>>>`). */
+  rarelyLaunched?: boolean;
   /**
    * A template kernel a launch of the file instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`),
    * or a kernel launched only where the other arm of the condition launches a packed twin (`(const half2*)x`), or a generic

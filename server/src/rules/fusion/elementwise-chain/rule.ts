@@ -117,6 +117,8 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     // the same loops, or the second opens a loop that starts by reading the first's output
     // (`mul(a, b, y); for (i = 2; i < k; ++i) mul(y, x[i], y);`): an n-ary elementwise kernel
     if (first.loops.join() !== second.loops.slice(0, first.loops.length).join()) continue;
+    // one of them only every so many steps (`if (step % 20 == 0)` in the time loop): the pair runs together rarely
+    if (first.loops.some((l) => !!first.rareIn?.includes(l) !== !!second.rareIn?.includes(l))) continue;
     const k1 = kernels.get(first.name);
     const k2 = kernels.get(second.name);
     // (a consumer that is no elementwise kernel takes a fill, which reads nothing: `fill(out, 0)`, then `out[i] += ...`)

@@ -400,7 +400,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // one block per launch (`<<<1, 256>>>`): a demo or a last reduction stage; launching more blocks comes first;
   // a demo size at every launch (`n = 1024`): the launch's latency, not its bandwidth, decides
   // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
-  if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch) return [];
+  // (nor one launched only every so many steps, a monitor under `if (t % 100 == 0)`: a sliver of the run)
+  if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch || fn.rarelyLaunched) return [];
   // a buffer every launch passes at a run-time offset (`acc + offset`): 16-byte accesses need an alignment check and a
   // scalar head first, a restructure the kernel's callers decide
   if (fn.offsetBuffers?.some((name) => fn.accesses.some((a) => a.space === 'global' && a.array === name))) return [];
