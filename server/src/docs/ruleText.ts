@@ -76,6 +76,7 @@ export const RULE_TEXT: Record<RuleId, RuleText> = {
     finds:
       'Host code that launches elementwise kernels back to back, where the later kernel reads the buffer the earlier one wrote, over the same index space, with nothing in between that needs the intermediate. A flat thread id over a 2-D grid (`(blockIdx.x + blockIdx.y * gridDim.x) * blockDim.x + threadIdx.x`) numbers the same elements as a 1-D one. In Triton host code: a Triton launch whose output next goes through PyTorch elementwise operations (also under a branch, `if reduction == "batchmean": return out / n`, or on the path past an early `return out`), and two launch helpers in a row whose elementwise kernels pass a tensor from one to the other (`mul(silu(gate), up)`, or `a = silu(gate); mul(a, up)`).',
     quiet: [
+      'a launch that runs only every so many steps of the loop around it (`if (t % 100 == 0) monitor<<<...>>>`) and one every step: they run together rarely;',
       'a host function named as the unfused baseline of a fused twin (`LSTM_elementwise_unfused`), kept to measure the fused path against;',
       'a copy, a library call or a host read of the intermediate between the launches;',
       'kernels over different index spaces (different sizes or shapes);',
@@ -153,6 +154,7 @@ __global__ void linear_relu(const float* X, const float* W, const float* bias, f
     finds:
       'Attention computed in three steps through global memory: the scores `S = QKᵀ` are written out (a cuBLAS GEMM or a GEMM kernel; `q @ k.transpose(...)` in PyTorch), a softmax pass turns them into probabilities, and a second GEMM computes `P·V`. The T×T scores and probabilities make a round trip through HBM that a flash-style kernel (online softmax over key tiles, scores kept on chip) avoids.',
     quiet: [
+      'a scores kernel that multiplies the keys by one query vector per head (`q[i] * k[t * kv_dim + i]`), and a PyTorch function named for the decode phase (`decode_step`; not speculative verification): one query token, a row of scores per head;',
       'Python functions that return or assert a comparison of results (`torch.allclose`), and a puzzle\'s spec (`*_spec`): the eager reference a kernel is checked against;',
       'flash-style kernels (one launch: nothing to chain) and `F.scaled_dot_product_attention`;',
       'code that returns or stores the probabilities (they are needed);',
@@ -187,6 +189,9 @@ def attention(q, k, v):
     finds:
       'A softmax / normalization / reduction that reads the same rows from global memory more often than it needs to: a statistics kernel (row max, mean, sum) followed by a kernel that re-reads the same rows; a tree reduction with one launch per level; or three or more loops over a row in a thread-per-row CUDA kernel or a Triton kernel, where an online algorithm (online softmax, Welford) needs two; or two Triton loops over a row that only reduce (a max, then the sum of exp: a naive cross-entropy or logsumexp), where the online form needs one.',
     quiet: [
+      'alternatives a benchmark times one by one (a clock read between them, `cudaEventRecord(stop)` after each);',
+      'a later kernel that stores into the first one\'s output as scratch of its own (a van Herk row dilation reusing a buffer): no statistic is consumed;',
+      'helper calls in exclusive arms of one if/else (`if (blockIdx.y == 0) row_dot(q, ...); else ...`): one pass per thread;',
       'two kernels with a host round trip between them (the first\'s output copied back and finished on the CPU before the second runs);',
       'online softmax and Welford forms, rows read once (kept in registers or shared memory);',
       'block-, warp- or grid-stride sweeps over rows that stay in cache (merging them measured only 1.07×), also in `__device__` helpers the block shares out (`for (idx = tid; idx < n; idx += BLOCK)`);',
@@ -338,6 +343,10 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
     finds:
       'A memory-bound elementwise kernel moving aligned, unit-stride scalar elements of 32 bits or less, one per thread, where 128-bit accesses (`float4`, `int4`, a packed struct) move the same bytes in a quarter of the instructions; also row and grid-stride reductions that stream their input one scalar per thread per step. In Triton: a kernel moving one scalar per program, a scalar element loop, or even/odd halves loaded as two blocks.',
     quiet: [
+      'a template kernel every launch instantiates on a packed type (`add_bias<half2>`): written for vectors;',
+      'block-per-row loops over a count of experts, heads or classes at every launch (`ii < num_cols` with `num_experts`): a load or two per thread;',
+      'a thread per column walking the rows with every launch giving at most 65,536 columns (an image\'s column scan): too few threads to coarsen;',
+      'a kernel launched only every so many steps of its loop (`if (t % 100 == 0)`): a sliver of the run;',
       'a grid-stride loop that is not the stream: a pooling backward or col2im deriving each output\'s window from `index` and gathering inside it, and a channel loop over NCHW planes whose lanes sit at `index % plane` of a run-time plane (16-byte accesses there need the plane size to be a multiple of 4: a per-thread coarsening that size decides);',
       'kernels that already use `float4` / `int4` / `half2` for their memory (a `float4` of four random numbers from `curand_uniform4` is not one);',
       'block-per-row reductions into a block-sized shared tree (`red[tid] = mx` after a row loop): a row of a few hundred elements is one or two loads per thread before the tree; a grid-stride sum over the whole input is reported;',
@@ -405,6 +414,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
     finds:
       'A C/C++ innermost loop that gcc / clang at -O3 will keep scalar: a floating-point reduction without `#pragma omp simd reduction` (the additions stay in source order), a running float max or min (`if (x[i] > m) m = x[i];`, `m = fmaxf(m, x[i])`: it needs -ffinite-math-only -fno-signed-zeros), a non-unit stride or column walk, a libm call under default flags, a load through a computed index feeding a reduction, a neighbour picked by a border test on the loop\'s variable (`w = x == 0 ? c : c - 1`: peel the borders), or many non-`restrict` pointers with stores among them.',
     quiet: [
+      'a loop that fills a table of coefficients from its indices (Gaussian taps before the blur that reads them, a DCT basis in `buildDCT`, taps copied to `__constant__` memory): set-up;',
       'host functions named as test drivers (`test_gpu_accuracy`): they build data, run the code under test and check it;',
       'sums over results a function just copied back from the GPU (`cudaMemcpy(cpu_losses, d_losses, ..., cudaMemcpyDeviceToHost)`, then their mean): bookkeeping beside the device work it launched;',
       'loops a directive offloads to an accelerator (OpenACC, OpenMP `target`, HMPP codelets);',
