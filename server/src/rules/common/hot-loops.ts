@@ -10,7 +10,12 @@ import type { AccessFact, FunctionFacts, LoopFact } from '../../core/facts/model
  * its literal bound or `known` (a template parameter the launches set: `n < TN`) tell.
  */
 export const runtimeLoop = (l: LoopFact, known: (bound: string) => boolean = () => false): boolean =>
-  l.trips === undefined && !(l.bound !== null && (/^\s*\d+\s*$/.test(l.bound) || known(l.bound.trim())));
+  l.trips === undefined && !(l.bound !== null && (/^\s*\d+\s*$/.test(l.bound) || known(l.bound.trim()))) &&
+  // (nor a block's pass over a small table, `b = tid; b < NUM_BINS; b += blockDim.x` with 256 bins: a step or two per thread)
+  !(l.blockStride && !!l.limit && !l.limit.unknown && l.limit.isConstant && l.limit.constant <= ONE_BLOCK);
+
+/** The most threads one block has: a block-stride loop up to this many elements takes each thread a step or so. */
+const ONE_BLOCK = 1024;
 
 /**
  * The function's main loops, found once: `outside(a, beside)` says whether `a` runs outside every
