@@ -225,6 +225,12 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
   const work = deviceWork(calls, launchers);
   const blocking = calls.filter((c) => blockingKind(c) !== null && c.loops.length === 0);
   if (!work.length || !blocking.length || calls.some((c) => isAllocation(c) || isTiming(c, host))) return [];
+  // (a helper that reduces to one scalar it brings back, `double rr = reduce(...)`, called in a loop that may leave
+  // early: the value its caller decides on, as the same copy written in the loop would be)
+  const callerFacts = hosts.get(caller);
+  const exitingLoops = new Set((callerFacts?.loops ?? []).filter((l) => l.exits).map((l) => l.id));
+  const calledWhereLoopsExit = !!callerFacts?.calls.some((c) => calleeName(c) === baseName(host.name).replace(/^.*::/, '') && c.loops.some((id) => exitingLoops.has(id)));
+  if (calledWhereLoopsExit && blocking.every((c) => blockingKind(c) === 'copy' && oneValue(c) !== null)) return [];
   return [finding(host, { calls, work }, blocking, `(\`${host.name}\` is called in a loop of \`${caller}\`)`, null)];
 }
 
