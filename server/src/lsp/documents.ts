@@ -232,7 +232,11 @@ export class OpenDocument {
    */
   releaseFacts(): void {
     this.cache.clear();
-    if (this.published) delete this.published.facts;
+    // (the lines a layout edit is compared with go too: the next edit is analysed the usual way)
+    if (this.published) {
+      delete this.published.facts;
+      delete this.published.lines;
+    }
     // its next findings are new objects (made from new facts): the diagnostics kept for these, and their encoded bytes, go too
     this.diagnostics = new WeakMap();
   }
