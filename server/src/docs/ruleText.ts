@@ -189,7 +189,7 @@ def attention(q, k, v):
     finds:
       'A softmax / normalization / reduction that reads the same rows from global memory more often than it needs to: a statistics kernel (row max, mean, sum) followed by a kernel that re-reads the same rows; a tree reduction with one launch per level; or three or more loops over a row in a thread-per-row CUDA kernel or a Triton kernel, where an online algorithm (online softmax, Welford) needs two; or two Triton loops over a row that only reduce (a max, then the sum of exp: a naive cross-entropy or logsumexp), where the online form needs one.',
     quiet: [
-      'alternatives a benchmark times one by one (a clock read between them, `cudaEventRecord(stop)` after each);',
+      'statistics written only at data-dependent places (`atomicAdd(&h[buf[i]], 1)`, `bins[b * MAXB + slot]`): a histogram or spatial index the whole grid builds, no row\'s statistic;',
       'a later kernel that stores into the first one\'s output as scratch of its own (a van Herk row dilation reusing a buffer): no statistic is consumed;',
       'helper calls in exclusive arms of one if/else (`if (blockIdx.y == 0) row_dot(q, ...); else ...`): one pass per thread;',
       'two kernels with a host round trip between them (the first\'s output copied back and finished on the CPU before the second runs);',

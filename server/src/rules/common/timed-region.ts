@@ -6,7 +6,6 @@
 // Nor the CPU arm of a device dispatch (`case CPU: loops; case CUDA: kernel<<<...>>>`): a GPU build takes the launch.
 import { neverTogether, type FunctionFacts } from '../../core/facts/model';
 import type { Range } from '../../core/types';
-import { positionBefore } from '../../core/positions';
 
 /** Clock reads: POSIX, OpenMP, MPI, `std::chrono::…::now()` (named `now`), and the usual benchmark helpers. */
 const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|clock_gettime|now|dclock|bli_clock|get_time|getTime|cpuSecond|walltime|wall_time|timer_start|timer_stop|tic|toc|sdkStartTimer|sdkStopTimer|cudaEventRecord|hipEventRecord|polybench_timer_start|polybench_timer_stop|startTimer|stopTimer|start_timer|stop_timer)$/;
@@ -70,16 +69,6 @@ export function timesItsLaunches(fn: FunctionFacts, hosts: ReadonlyMap<string, u
   const work = fn.calls.filter((c) => c.kind === 'launch' || (c.kind === 'call' && hosts.has(c.name)));
   // (repeated in a loop: one op timed once, a wrapper's own profiling events around its launch, is the work itself)
   return work.length > 0 && work.every((c) => insideTimedRegion(fn, c) && c.loops.length > 0);
-}
-
-/**
- * Whether a clock is read between `a` and `b` (`cudaEventRecord(stop)` after one launch, before the next), with
- * `a` itself timed: a benchmark timing alternatives one by one, whose launches repeat one job, not passes of it.
- */
-export function timedApart(fn: FunctionFacts, a: { range: Range }, b: { range: Range }): boolean {
-  const reads = fn.calls.filter((c) => isClockRead(c, fn));
-  return reads.some((c) => positionBefore(c.range.start, a.range.start)) &&
-    reads.some((c) => positionBefore(a.range.start, c.range.start) && positionBefore(c.range.start, b.range.start));
 }
 
 /** Whether `l` lies between the function's first and last clock reads: the work a driver measures. */

@@ -34,7 +34,7 @@ import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
 import { gridWidePartials } from './grid-wide';
 import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
-import { timedApart, timesItsLaunches } from '../../common/timed-region';
+import { timesItsLaunches } from '../../common/timed-region';
 
 const KERNELS_BENEFIT =
   'each extra kernel re-reads the rows from L2 or HBM and adds a launch and a round trip of the statistics; for scale, merging passes inside one ' +
@@ -162,6 +162,10 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
       // statistics per row of `buffer`, written by the first launch and read by a later one together with the buffer
       for (const stats of first.perRow) {
         if (stats === buffer) continue;
+        // (written only at data-dependent places, `bins[b * MAXB + atomicAdd(&count[b], 1)]`: a spatial index or a
+        // histogram the whole grid builds, no statistic of a row)
+        const forms = [...(first.stores.get(stats) ?? [])];
+        if (forms.length && forms.every((f) => f.includes('?'))) continue;
         // the buffer is itself one value per row, read where the kernel writes a per-row result (`y[row]`, a label,
         // beside `loss[row]`): no row a statistic sweeps, and a re-read of it costs a row's one element
         const loadsOfBuffer = [...(first.loads.get(buffer) ?? [])];
@@ -172,8 +176,7 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         // (not the same launch again, a warm-up then its runs, nor a launch a benchmark harness times: repeats, not passes;
         // one kernel launched with another pass argument, `row_moments(..., 0)` then `(..., 1)`, is two passes)
         const same = (l: Launch) => l.kernel === first.kernel && l.call.args.map((a) => a.trim()).join() === first.call.args.map((a) => a.trim()).join();
-        // (nor alternatives a benchmark times one by one, a clock read after each: `histo_global` then `histo_shared`)
-        const repeat = (l: Launch) => same(l) || (!!l.call.via && timed(l.call.via)) || timedApart(host, first.call, l.call);
+        const repeat = (l: Launch) => same(l) || (!!l.call.via && timed(l.call.via));
         // (nor another kernel that writes the statistics' buffer itself: scratch of its own, `g[x] = max(g[x - 1], row[x])`,
         // not the first kernel's result it consumes; one kernel run again with a pass flag writes its own next statistic)
         const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !(l.kernel !== first.kernel && overwrites(l, stats)) && !perElement(l) && !repeat(l) && !stagesApart(first, l));
