@@ -61,7 +61,7 @@ function numberedInnermostStride(fn: FunctionFacts, name: string): boolean {
  * Lanes a few elements apart (at most a sector) inside a loop that moves the index by one element per step for
  * more steps than that spacing (or a run-time count of them): each lane's window overlaps its neighbours'.
  */
-function slidingWindow(a: AccessFact, index: Poly, unit: Poly, bytes: number, loops: readonly LoopFact[]): boolean {
+function slidingWindow(a: AccessFact, index: Poly, unit: Poly, bytes: number, loops: readonly LoopFact[], values?: Readonly<Record<string, number>>): boolean {
   if (!unit.isConstant || unit.unknown) return false;
   const apart = Math.abs(unit.constant);
   if (apart < 2 || apart * bytes > 32) return false;
@@ -69,7 +69,9 @@ function slidingWindow(a: AccessFact, index: Poly, unit: Poly, bytes: number, lo
     // (not a thread's own chunk, `x = x0; x < x0 + p`: lanes p apart walking p steps meet no neighbour's elements)
     if (!a.loops.includes(l.id) || l.chunked || !l.init || l.init.unknown || l.init.dependsOn((s) => /^(?:threadIdx|blockIdx)\./.test(s))) return false;
     const c = index.coefficient(l.symbol);
-    return c.isConstant && Math.abs(c.constant) === 1 && (l.trips === undefined ? l.bound !== null && !/^\s*\d+\s*$/.test(l.bound) : l.trips > apart);
+    // (the trips every launch gives count too: an ELL row of `max_nnz` = 8 under lanes 8 apart is a thread's own chunk)
+    const trips = l.trips ?? (l.bound !== null ? values?.[l.bound.trim()] : undefined);
+    return c.isConstant && Math.abs(c.constant) === 1 && (trips === undefined ? l.bound !== null && !/^\s*\d+\s*$/.test(l.bound) : trips > apart);
   });
 }
 
@@ -345,7 +347,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // a sliding window wider than the lanes' spacing (`x[m * D - k]` over `k < ntaps`, a decimating FIR): the
     // neighbours' windows overlap, so the sectors one step skips are the next steps' and stay in L1; staging the
     // window in shared memory is tiling's advice, not remapping the lanes
-    if (slidingWindow(a, index, unit, bytes, fn.loops)) continue;
+    if (slidingWindow(a, index, unit, bytes, fn.loops, fn.launchValues)) continue;
     const stride = describeStride(index, counts, bytes);
     // `d_id * stride_d` in a kernel that takes a stride for every axis (`stride_s, stride_b, stride_h, stride_d`,
     // a PyTorch tensor's `.stride(i)`): the lanes' axis is the caller's innermost one, 1 for a contiguous tensor
