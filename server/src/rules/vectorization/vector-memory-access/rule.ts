@@ -38,6 +38,8 @@ const MAX_OPS_PER_ACCESS = 24;
 const ENOUGH_LOAD_BYTES = 16;
 /** Elements from which a row is long for a vector rewrite: on an H200 a block per row of 1024 floats ran 2.05x faster with float4. */
 const LONG_ROW = 1024;
+/** Element widths a wider type packs whole: 1, 2 and 4 bytes. */
+const POWER_OF_TWO_BITS = new Set([8, 16, 32]);
 /** Threads of a whole grid below which a thread per column has too little parallelism to coarsen (an H200 holds 270,336 at once). */
 const FEW_THREADS = 1 << 16;
 
@@ -330,7 +332,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // rows: each block (or warp) walks its own row (`x + row * C`); a single-block sum over one small array is left alone
   if (!streamed.some((a) => a.indices[0]?.dependsOn((s) => s.startsWith('blockIdx.')))) return [];
   const bits = streamed.map((a) => (a.elemBits === null && fn.templateParams.includes(a.elemType ?? '') ? 32 : judgedBits(a)));
-  if (bits.some((b) => b === null || b > 32)) return [];
+  if (bits.some((b) => b === null || b > 32 || !POWER_OF_TWO_BITS.has(b))) return [];
   const width = 128 / Math.max(...(bits as number[]));
   if (!streamed.every((a) => vectorizable(a, width))) return [];
   if (streamed.some((a) => oddPitch(fn, a, width))) return [];
@@ -449,7 +451,8 @@ function check(fn: FunctionFacts): RuleFinding[] {
   const isTemplateType = (a: AccessFact) => a.elemBits === null && fn.templateParams.includes(a.elemType ?? '');
   const templated = globals.some(isTemplateType);
   const bitsOf = (a: AccessFact) => (isTemplateType(a) ? 32 : judgedBits(a));
-  if (globals.some((a) => bitsOf(a) === null || bitsOf(a)! > 32)) return [];
+  // (a 3-component element, `uchar3` or `float3`, moves as separate loads: widening it is a repacking, not a wider type)
+  if (globals.some((a) => bitsOf(a) === null || bitsOf(a)! > 32 || !POWER_OF_TWO_BITS.has(bitsOf(a)!))) return [];
   if (fn.arithmetic > MAX_OPS_PER_ACCESS * accessRuns(fn, globals)) return [];
   // four or more 4-byte streams per thread: already near the bandwidth (a template `T`: counted as 16-bit, its narrowest usual width)
   if (loadBytes(fn, globals, (a) => (isTemplateType(a) ? 16 : judgedBits(a))) >= ENOUGH_LOAD_BYTES) return [];
