@@ -88,6 +88,12 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings): Ru
   return hit;
 }
 
+/** Whether the launch reads `buffer` with plain loads (consumes it), not only through atomics adding into it (another histogram). */
+function loadsFrom(l: Launch, buffer: string): boolean {
+  const bound = bind(l.kernel, l.call);
+  return !bound || l.kernel.accesses.some((a) => (a.kind === 'load' || a.kind === 'update') && bound.get(a.array) === buffer);
+}
+
 /** Whether the launch stores into `buffer` with plain stores (its own scratch), not only atomics or updates. */
 function overwrites(l: Launch, buffer: string): boolean {
   const bound = bind(l.kernel, l.call);
@@ -179,7 +185,7 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         const repeat = (l: Launch) => same(l) || (!!l.call.via && timed(l.call.via));
         // (nor another kernel that writes the statistics' buffer itself: scratch of its own, `g[x] = max(g[x - 1], row[x])`,
         // not the first kernel's result it consumes; one kernel run again with a pass flag writes its own next statistic)
-        const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !(l.kernel !== first.kernel && overwrites(l, stats)) && !perElement(l) && !repeat(l) && !stagesApart(first, l));
+        const second = launches.slice(i + 1).find((l) => together(first, l) && l.reads.has(buffer) && l.reads.has(stats) && !(l.kernel !== first.kernel && overwrites(l, stats)) && loadsFrom(l, stats) && !perElement(l) && !repeat(l) && !stagesApart(first, l));
         if (!second || second.call.range === first.call.range) continue;
         // a launch between them writes the buffer anew (a GEMM into the same scratch tensor, llm.c's `dl_btc` per layer):
         // the second reads other data, no second pass over what the first swept
