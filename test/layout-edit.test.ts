@@ -86,6 +86,21 @@ test('what is not a layout edit: a changed token, a line joined or split, a blan
   assert.deepEqual(movedPosition(m, { line: 2, column: 0 }), { line: 4, column: 0 });
 });
 
+test("a blank line in a function's head (between a qualifier macro and the name) is no layout edit", () => {
+  // (the head's lines decide how a macro before the name is read: the kernel may be read differently)
+  const before = ['#define LAUNCH_BOUNDS(t)', '__global__ void LAUNCH_BOUNDS(128)', 'k(float* x) {', '  x[0] = 1;', '}'];
+  const after = ['#define LAUNCH_BOUNDS(t)', '__global__ void LAUNCH_BOUNDS(128)', '', '', 'k(float* x) {', '  x[0] = 1;', '}'];
+  const inBody = ['#define LAUNCH_BOUNDS(t)', '__global__ void LAUNCH_BOUNDS(128)', 'k(float* x) {', '', '  x[0] = 1;', '}'];
+  for (const [lines, expected] of [[after, false], [inBody, true]] as const) {
+    const tree = engine.parsers.parse(grammarFor('cuda'), lines.join('\n'));
+    try {
+      assert.equal(changedBetweenTokens(tree, layoutMap(before, lines, false)!), expected);
+    } finally {
+      tree.delete();
+    }
+  }
+});
+
 test('a blank line inside a comment or a string is no layout edit', async () => {
   const before = ['/* a', 'b */', '__global__ void k() {}'];
   const after = ['/* a', '', 'b */', '__global__ void k() {}'];

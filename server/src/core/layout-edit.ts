@@ -65,8 +65,13 @@ const TEXT_NODE = /comment|string|char_literal|escape_sequence/;
 export function changedBetweenTokens(tree: Tree, map: LayoutMap): boolean {
   const last = tree.rootNode.endPosition.row;
   for (let row = map.newRows.from; row <= Math.min(map.newRows.to, last); row++) {
+    let body = false;
     for (let n: Node | null = tree.rootNode.descendantForPosition({ row, column: 0 }); n; n = n.parent) {
       if (n.type === 'ERROR' || n.isMissing) return false;
+      // (not in a function's head, between its return type and its body: how far apart a qualifier macro and the name
+      // sit decides how the head is read, `__global__ void LAUNCH_BOUNDS(128)` lines above `k(...)`)
+      if (n.type === 'compound_statement' || n.type === 'block') body = true;
+      if (n.type === 'function_definition' && !body) return false;
       // (a comment that starts on the line moved as a whole)
       if (TEXT_NODE.test(n.type) && n.startPosition.row < row) return false;
     }

@@ -59,7 +59,7 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[]): 
       if (x.type === 'identifier') return x.text === v;
       // `i % K`, `(i + 1) % K` (not `it % 2`: ping-pong steps alternate, each half the time)
       const k = unparen(field(x, 'right'));
-      const alternates = k?.type === 'number_literal' && Number(k.text) <= 4;
+      const alternates = k?.type === 'number_literal' && Number(k.text.replace(/[uUlL]+$/, '')) <= 4;
       return x.type === 'binary_expression' && field(x, 'operator')?.text === '%' && names(field(x, 'left')) && !names(field(x, 'right')) && !alternates;
     };
     if ((tests(sides[0]) && !names(sides[1])) || (tests(sides[1]) && !names(sides[0]))) out.push(loop.id);

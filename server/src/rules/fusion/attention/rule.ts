@@ -75,7 +75,11 @@ function matrixVector(k: FunctionFacts): boolean {
   return k.loops.some((l) => {
     const operands = k.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));
     const uses = operands.map(threadIndices);
-    return uses.some((u, i) => uses.some((v, j) => i !== j && operands[i].array !== operands[j].array && [...u].every((s) => v.has(s)) && v.size > u.size));
+    // (the vector moves with no loop but the dot product's: a query picked by an outer loop, `q[qi * hs + i]` for each
+    // `qi`, is a row of a query matrix, and the scores a T×T matrix still)
+    const otherLoops = new Set(k.loops.filter((m) => m.id !== l.id).map((m) => m.symbol));
+    const vector = (a: AccessFact) => !a.indices.some((p) => p.dependsOn((s) => otherLoops.has(s)));
+    return uses.some((u, i) => uses.some((v, j) => i !== j && operands[i].array !== operands[j].array && vector(operands[i]) && [...u].every((s) => v.has(s)) && v.size > u.size));
   });
 }
 

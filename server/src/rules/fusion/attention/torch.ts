@@ -118,10 +118,10 @@ function checkHost(host: FunctionFacts): RuleFinding[] {
 }
 
 /**
- * A function named for the decode phase (`decode_step`, `attn_decoding`, `forward_decode`); not speculative decoding's
+ * A function named for the decode phase (`decode_step`, `attn_decoding`, `forward_decode`; not a `decoder`'s); not speculative decoding's
  * verification, which scores a block of draft tokens at once (`attention_spec_decode`).
  */
-const DECODE = /^(?!.*(?:spec|verif|draft)).*decod/i;
+const DECODE = /^(?!.*(?:spec|verif|draft)).*decod(?!er)/i;
 
 export function tritonAttention(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
