@@ -188,6 +188,8 @@ export async function startServer(connection: Connection = createConnection(Prop
     let findings: Finding[] = [];
     let facts: FileFacts | undefined;
     let diagnostics: Diagnostic[] = [];
+    // (findings that only a full analysis gave can be moved by the next layout edit; a skipped file's or a failed one's cannot)
+    let derived = false;
     try {
       if (od.language) {
         const path = uriToPath(od.doc.uri);
@@ -214,6 +216,7 @@ export async function startServer(connection: Connection = createConnection(Prop
           od.cache.startSlice(Math.max(SLICE_MS / 2, SLICE_MS - (performance.now() - started)));
           try {
             findings = engine.analyzeTree(od.language, tree, od.text, config, od.cache, undefined, path);
+            derived = true;
             facts = engine.lastAnalysisFacts ?? undefined;
           } finally {
             od.cache.endSlice();
@@ -236,7 +239,7 @@ export async function startServer(connection: Connection = createConnection(Prop
     }
     od.work.ms += performance.now() - started;
     od.work.slices++;
-    od.needsFull = false;
+    od.needsFull = !derived;
     publish(od, findings, diagnostics, facts);
     return 'done';
   };
