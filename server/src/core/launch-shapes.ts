@@ -356,7 +356,7 @@ function warpAlongY(fn: FunctionFacts): boolean {
 const FEW = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:n_?|num_?|number_of_)?(?:experts?|heads?|classes|labels|beams?)(?:_per_\w+)?$/i;
 
 /** Integer parameters every launch passes a count FEW names for. */
-function fewCounts(f: FunctionFacts, seen: Seen | undefined): string[] {
+function fewCountParams(f: FunctionFacts, seen: Seen | undefined): string[] {
   if (!seen?.launches.length) return [];
   return f.params.filter((p, i) => !p.pointer && seen.launches.every((c) => FEW.test((c.args[i] ?? '').replace(/\s+/g, '')))).map((p) => p.name);
 }
@@ -505,7 +505,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     offsets: offsetBuffers(f, seen),
     values: launchValues(f, seen),
     baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
-    fewCounts: fewCounts(f, seen),
+    fewCounts: fewCountParams(f, seen),
     rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length),
   };
   byKernel.set(f, { instantiated, shape });
