@@ -1,9 +1,31 @@
 // Names that mark a host function as a baseline kept on purpose beside an optimized twin. The
 // facts use it for what a kernel's launches say (core/launch-shapes.ts: a kernel only such a
 // baseline launches); the rules for the host functions themselves (rules/common/reference.ts).
+import { neverTogether, type FunctionFacts } from './facts/model';
+import { baseName } from './project';
+
+const UNFUSED = /(?:^|_)(?:un|non_?)fused(?:_|[A-Z0-9]|$)|(?:Un|Non)[Ff]used/;
 
 /**
  * A host function its author named as the unfused version of a fused twin (`LSTM_elementwise_unfused` beside the
  * fused `elementWise_fp`, picked by a flag; `unfusedForward`): the baseline the fused path is measured against.
  */
-export const isUnfusedBaseline = (functionName: string): boolean => /(?:^|_)(?:un|non_?)fused(?:_|[A-Z0-9]|$)|(?:Un|Non)[Ff]used/.test(functionName);
+export const isUnfusedBaseline = (functionName: string): boolean => UNFUSED.test(functionName);
+
+/**
+ * Unfused baselines a caller picks against a kernel launch of its own, in the other arm of one conditional
+ * (`if (FUSE_PW) elementWise_fp<<<...>>>(...); else LSTM_elementwise_unfused(...)`): the comparison path beside a fused
+ * one, so the kernels only they launch are plain on purpose. (For the kernels a name alone is not enough: a library's
+ * `UnfusedAttention` may be the path it runs. The fusion rules leave a host so named alone: rules/common/reference.ts.)
+ */
+export function pickedBaselines(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  if (!functions.some((f) => !f.isKernel && isUnfusedBaseline(f.name))) return out;
+  for (const g of functions) {
+    for (const c of g.calls) {
+      if (c.kind !== 'call' || !isUnfusedBaseline(c.name)) continue;
+      if (g.calls.some((l) => l.kind === 'launch' && neverTogether(c.scopes, l.scopes))) out.add(baseName(c.name));
+    }
+  }
+  return out;
+}

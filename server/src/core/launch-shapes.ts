@@ -4,7 +4,7 @@
 // count (a demo size), and the element type a template kernel is instantiated with
 // (`matmul<float><<<...>>>`, or an explicit instantiation `template __global__ void matmul<float>(...)`:
 // `T* A` is a `float*`) when every launch in the file agrees, or the types it may be when they differ.
-import { isUnfusedBaseline } from './baselines';
+import { pickedBaselines } from './baselines';
 import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { baseType, elementBits, VECTOR_TYPES } from './facts/ctypes';
@@ -12,6 +12,7 @@ import { baseName } from './project';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
 import { lastTwo } from './bounded-memo';
+import { bufferUse, calledOnlyForSetUp, hasTimedRegion, setUpLaunch } from './timed-region';
 
 interface Seen {
   xs: Set<number | null>;
@@ -300,12 +301,15 @@ const HALF_SPECIALIZATION = /<\s*(?:__half|half|__nv_bfloat16|nv_bfloat16|bf16|_
 /** The file's launches, by kernel, with the function each is in: read again only when a launch changed. */
 interface FileLaunches {
   calls: CallFact[];
+  hosts: FunctionFacts[];
   launches: Map<string, Seen>;
   owner: Map<CallFact, FunctionFacts>;
   /** launches on packed or vector casts inside a conditional, found once for all the kernels */
   packed: Map<CallFact, FunctionFacts>;
-  /** unfused baselines a caller picks against a launch of its own (pickedBaselines) */
+  /** unfused baselines a caller picks against a launch of its own (core/baselines.ts) */
   baselines: ReadonlySet<string>;
+  /** launches a benchmark driver makes only outside its timed region, directly or through a wrapper (setUpLaunches) */
+  setUp: ReadonlySet<CallFact>;
 }
 /** The last two (an edit inside a kernel leaves every launch fact as it was). */
 const lastLaunches = lastTwo<FileLaunches, FileLaunches>();
@@ -314,28 +318,29 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   const calls: CallFact[] = [];
   const owners: FunctionFacts[] = [];
   for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') (calls.push(c), owners.push(f));
-  const kept = lastLaunches.find((last) => last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i] && last.owner.get(c) === owners[i]));
+  // (and the same host functions: whether a wrapper's launches are a benchmark's set-up hangs on its callers)
+  const hosts = functions.filter((f) => !f.isKernel);
+  const kept = lastLaunches.find((last) => last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i] && last.owner.get(c) === owners[i]) &&
+    last.hosts.length === hosts.length && last.hosts.every((h, i) => h === hosts[i]));
   if (kept) return kept;
   const owner = new Map(calls.map((c, i) => [c, owners[i]]));
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
-  const made = { calls, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions) };
+  const made = { calls, hosts, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner) };
   return lastLaunches.keep(made, made);
 }
 
 /**
- * Host functions named as an unfused baseline (core/baselines.ts) that a caller picks against a kernel launch of its
- * own, in the other arm of one conditional (`if (FUSE_PW) elementWise_fp<<<...>>>(...); else LSTM_elementwise_unfused(...)`):
- * the comparison path beside a fused one. (A name alone is not enough: a library's `UnfusedAttention` may be the path it runs.)
+ * Launches a benchmark driver makes outside its timed region (core/timed-region.ts): set-up and checks that run once.
+ * A wrapper's launches count when every call of the wrapper in the file is such a call (`prepare(w)` before the events).
  */
-function pickedBaselines(functions: readonly FunctionFacts[]): ReadonlySet<string> {
-  const out = new Set<string>();
-  if (!functions.some((f) => !f.isKernel && isUnfusedBaseline(f.name))) return out;
-  for (const g of functions) {
-    for (const c of g.calls) {
-      if (c.kind !== 'call' || !isUnfusedBaseline(c.name)) continue;
-      if (g.calls.some((l) => l.kind === 'launch' && neverTogether(c.scopes, l.scopes))) out.add(baseName(c.name));
-    }
-  }
+function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<CallFact, FunctionFacts>): ReadonlySet<CallFact> {
+  const out = new Set<CallFact>();
+  if (!functions.some((f) => !f.isKernel && f.calls.length > 2 && hasTimedRegion(f))) return out;
+  const launchers = new Set([...owner.values()].map((g) => baseName(g.name)));
+  const kernels = new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f]));
+  const use = (d: CallFact) =>
+    d.kind === 'launch' ? bufferUse(d, kernels.get(baseName(d.name))) : d.kind === 'call' && launchers.has(baseName(d.name)) ? bufferUse(d, undefined) : null;
+  for (const [c, g] of owner) if (setUpLaunch(g, c, use) || calledOnlyForSetUp(g.name, functions, use)) out.add(c);
   return out;
 }
 
@@ -468,7 +473,7 @@ interface LaunchShape {
   baseline: boolean;
   /** integer parameters every launch passes a count of experts, heads or classes for */
   fewCounts: string[];
-  /** every launch runs only every so many steps of a loop around it (`if (t % 100 == 0)`) */
+  /** every launch runs only every so many steps of a loop around it (`if (t % 100 == 0)`), or once outside a benchmark's timed region */
   rare: boolean;
   /** the last key made of it, with the file-wide parts it was made with */
   key?: { x: number | null; vectorLaunch: boolean; text: string };
@@ -506,7 +511,8 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     values: launchValues(f, seen),
     baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
     fewCounts: fewCountParams(f, seen),
-    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length),
+    // (every so many steps, or only outside a benchmark's timed region: set-up and checks)
+    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || fl.setUp.has(c)),
   };
   byKernel.set(f, { instantiated, shape });
   return shape;

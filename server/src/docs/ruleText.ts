@@ -77,6 +77,7 @@ export const RULE_TEXT: Record<RuleId, RuleText> = {
       'Host code that launches elementwise kernels back to back, where the later kernel reads the buffer the earlier one wrote, over the same index space, with nothing in between that needs the intermediate. A flat thread id over a 2-D grid (`(blockIdx.x + blockIdx.y * gridDim.x) * blockDim.x + threadIdx.x`) numbers the same elements as a 1-D one. In Triton host code: a Triton launch whose output next goes through PyTorch elementwise operations (also under a branch, `if reduction == "batchmean": return out / n`, or on the path past an early `return out`), and two launch helpers in a row whose elementwise kernels pass a tensor from one to the other (`mul(silu(gate), up)`, or `a = silu(gate); mul(a, up)`).',
     quiet: [
       'a launch that runs only every so many steps of the loop around it (`if (t % 100 == 0) monitor<<<...>>>`) and one every step: they run together rarely;',
+      'a benchmark\'s set-up or check, once outside the region its clocks time (`cudaEventRecord`): a launch before it that writes what the timed launches read, or one after it that reads what they wrote into a buffer of its own; another demo after the timing, on buffers of its own, is reported;',
       'a host function named as the unfused baseline of a fused twin (`LSTM_elementwise_unfused`), kept to measure the fused path against;',
       'a copy, a library call or a host read of the intermediate between the launches;',
       'kernels over different index spaces (different sizes or shapes);',
@@ -192,6 +193,7 @@ def attention(q, k, v):
       'statistics written only at data-dependent places (`atomicAdd(&h[buf[i]], 1)`, `bins[b * MAXB + slot]`): a histogram or spatial index the whole grid builds, no row\'s statistic;',
       'a later kernel that stores into the first one\'s output as scratch of its own (a van Herk row dilation reusing a buffer): no statistic is consumed;',
       'helper calls in exclusive arms of one if/else (`if (blockIdx.y == 0) row_dot(q, ...); else ...`): one pass per thread;',
+      'a host function named as the unfused baseline of a fused twin (`rms_norm_unfused`), kept to measure the fused path against;',
       'two kernels with a host round trip between them (the first\'s output copied back and finished on the CPU before the second runs);',
       'online softmax and Welford forms, rows read once (kept in registers or shared memory);',
       'block-, warp- or grid-stride sweeps over rows that stay in cache (merging them measured only 1.07×), also in `__device__` helpers the block shares out (`for (idx = tid; idx < n; idx += BLOCK)`);',
@@ -346,7 +348,7 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
       'a template kernel every launch instantiates on a packed type (`add_bias<half2>`): written for vectors;',
       'block-per-row loops over a count of experts, heads or classes at every launch (`ii < num_cols` with `num_experts`): a load or two per thread;',
       'a thread per column walking the rows with every launch giving at most 65,536 columns (an image\'s column scan): too few threads to coarsen;',
-      'a kernel launched only every so many steps of its loop (`if (t % 100 == 0)`): a sliver of the run;',
+      'a kernel launched only every so many steps of its loop (`if (t % 100 == 0)`), or only as a benchmark\'s set-up or check outside the region its clocks time (filling the input the timed kernel reads, checking what it wrote): a sliver of the run;',
       'a grid-stride loop that is not the stream: a pooling backward or col2im deriving each output\'s window from `index` and gathering inside it, and a channel loop over NCHW planes whose lanes sit at `index % plane` of a run-time plane (16-byte accesses there need the plane size to be a multiple of 4: a per-thread coarsening that size decides);',
       'kernels that already use `float4` / `int4` / `half2` for their memory (a `float4` of four random numbers from `curand_uniform4` is not one);',
       'block-per-row reductions into a block-sized shared tree (`red[tid] = mx` after a row loop): a row of a few hundred elements is one or two loads per thread before the tree; a grid-stride sum over the whole input is reported;',
@@ -388,6 +390,7 @@ __global__ void saxpy4(int n4, float a, const float4* __restrict__ x, float4* __
       'Scalar fp16 / bf16 arithmetic on consecutive elements (`__hadd`, `__hmul`, `__float2half` round trips) where `half2` / `__nv_bfloat162` instructions do two lanes at once.',
     quiet: [
       '`half2` / `__nv_bfloat162` code and 8-half packs through `uint4`;',
+      'a kernel launched only every so many steps of its loop, or only as a benchmark\'s set-up or check outside the region its clocks time;',
       'gathered or strided data, and one value per row;',
       'type conversions with no arithmetic between (`__float2bfloat16_rn(__half2float(x[i]))`, a constant fill): their wide loads and stores are vectorization/vector-memory-access\'s;',
       'a scalar kernel launched only where the other arm of its condition launches a packed `half2` twin: the fallback for odd sizes.',

@@ -3,7 +3,7 @@
 // the scalar fallbacks of SIMD paths, and warm-up kernels are kept simple on purpose: rules stay quiet in them.
 // One home for the name test, so every rule agrees on what counts as one.
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
-import { insideTimedRegion, outsideTimedRegion } from './timed-region';
+import { insideTimedRegion, outsideTimedRegion } from '../../core/timed-region';
 import { EXPECTED_OUTPUT } from '../../core/test-code';
 import { positionBefore } from '../../core/positions';
 /** Names of expected-result code: `gemm_ref`, `reference_softmax`, `goldenOut`, the CUDA samples' `computeGold`. */
@@ -21,7 +21,7 @@ const WARM_UP = /^warm_?up(?:_|[A-Z]|$)/i;
 export const isReferenceOracle = (functionName: string): boolean =>
   REFERENCE.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName) || WARM_UP.test(functionName);
 
-// (a host function named as the unfused baseline of a fused twin, which fusion/elementwise-chain leaves alone)
+// (a host function named as the unfused baseline of a fused twin, which the fusion rules leave alone)
 export { isUnfusedBaseline } from '../../core/baselines';
 
 /** A test function by name (pytest's `test_bwd_correctness`, `testSoftmax`; C's `test_gpu_accuracy` driver): it builds data and checks results. */

@@ -18,6 +18,7 @@ import { gemmOf } from '../../common/gemm-shape';
 import { visibleCallables } from '../../../core/project';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import { positionBefore } from '../../../core/positions';
+import { bufferUse, calledOnlyForSetUp, hasTimedRegion, setUpLaunch, type BufferUse } from '../../../core/timed-region';
 
 
 /** Per kernel: which pointer parameters it writes and reads, and the index forms of each. Kept with the (cached) facts. */
@@ -113,12 +114,15 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
   const out: RuleFinding[] = [];
   const calls = callsThroughWrappers(host, hosts);
   const launches = calls.filter((c) => c.kind === 'launch');
+  const use = launchesIn(kernels, hosts);
   for (const [first, second] of nextLaunches(launches)) {
     // the same loops, or the second opens a loop that starts by reading the first's output
     // (`mul(a, b, y); for (i = 2; i < k; ++i) mul(y, x[i], y);`): an n-ary elementwise kernel
     if (first.loops.join() !== second.loops.slice(0, first.loops.length).join()) continue;
     // one of them only every so many steps (`if (step % 20 == 0)` in the time loop): the pair runs together rarely
     if (first.loops.some((l) => !!first.rareIn?.includes(l) !== !!second.rareIn?.includes(l))) continue;
+    // one of them a benchmark's set-up or check, outside the region its clocks time: it runs once
+    if (setUpLaunch(host, first, use) || setUpLaunch(host, second, use)) continue;
     const k1 = kernels.get(first.name);
     const k2 = kernels.get(second.name);
     // (a consumer that is no elementwise kernel takes a fill, which reads nothing: `fill(out, 0)`, then `out[i] += ...`)
@@ -228,6 +232,18 @@ function* nextLaunches(launches: readonly CallFact[]): Generator<[CallFact, Call
   }
 }
 
+/** What a launch, or a call of a host function that launches (a wrapper), reads and writes; null for other calls. */
+const launchesIn = (kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>) => (d: CallFact): BufferUse | null =>
+  d.kind === 'launch' ? bufferUse(d, kernels.get(d.name)) : d.kind === 'call' && !!hosts.get(d.name)?.calls.some((x) => x.kind === 'launch') ? bufferUse(d, undefined) : null;
+
+/** The names of the file's host functions that a benchmark driver of the project calls only outside its timed region. */
+function setUpWrappers(mine: readonly FunctionFacts[], kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): ReadonlySet<string> {
+  const drivers = [...hosts.values()].filter(hasTimedRegion);
+  if (!drivers.length) return new Set();
+  const use = launchesIn(kernels, hosts);
+  return new Set(mine.filter((h) => calledOnlyForSetUp(h.name, hosts.values(), use)).map((h) => h.name));
+}
+
 // an edit elsewhere leaves a host's findings as they were, while the kernels and wrappers it reads are the same facts objects
 const hostCached = perHost((h, c) => checkHost(h, c.kernels, c.hosts));
 
@@ -239,7 +255,9 @@ export const rule: Rule = {
     if (facts.language === 'triton') return tritonElementwiseChain(facts);
     // this file's kernels and host functions win over the project's (wrappers defined in other files)
     const callables = visibleCallables(facts);
-    return callables.mine.filter((h) => !isUnfusedBaseline(h.name)).flatMap((h) => hostCached(h, callables));
+    // (nor a wrapper a benchmark calls only as its set-up, `prepare(w)` before its events: its chain runs once)
+    const setUp = setUpWrappers(callables.mine, callables.kernels, callables.hosts);
+    return callables.mine.filter((h) => !isUnfusedBaseline(h.name) && !setUp.has(h.name)).flatMap((h) => hostCached(h, callables));
   },
   // writes the fused kernel (fix.ts); it reads the rule's other findings to fuse a whole chain
   fix: chainFixer((facts) => (rule as FileRule).check(facts)),

@@ -26,7 +26,7 @@ import type { Rule } from '../../../core/rule';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { isReferenceOracle } from '../../common/reference';
+import { isReferenceOracle, isUnfusedBaseline } from '../../common/reference';
 import { perFunction, perHost } from '../../common/memo';
 import { positionBefore } from '../../../core/positions';
 import { bind, launchesOf, type Launch } from '../../common/launch-flow';
@@ -34,7 +34,7 @@ import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
 import { gridWidePartials } from './grid-wide';
 import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
-import { timesItsLaunches } from '../../common/timed-region';
+import { timesItsLaunches } from '../../../core/timed-region';
 
 const KERNELS_BENEFIT =
   'each extra kernel re-reads the rows from L2 or HBM and adds a launch and a round trip of the statistics; for scale, merging passes inside one ' +
@@ -252,7 +252,7 @@ export const rule: Rule = {
     const bindings = triton ? null : templateBindings(facts);
     for (const f of facts.functions) {
       if (f.isKernel) out.push(...kernelCached(f, triton, bindings?.get(f.name) ?? NO_BINDINGS));
-      else if (!f.isDevice && !isReferenceOracle(f.name) && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
+      else if (!f.isDevice && !isReferenceOracle(f.name) && !isUnfusedBaseline(f.name) && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
         tables ??= visibleCallables(facts);
         out.push(...(triton ? hostTriton : hostCuda)(f, tables));
       }

@@ -11,7 +11,7 @@ import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/mo
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { mostTrips, windowLoop } from '../../common/file-constants';
-import { untunedLoop } from '../../common/timed-region';
+import { untunedLoop } from '../../../core/timed-region';
 import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
 import { hasBlockedTwin, loopAndAncestors, pointLoopOf, tiledNest } from '../../common/blocked-twin';

@@ -25,7 +25,7 @@ import { gemmLoop, outerProductLoop, registerTileLoop } from '../../common/gemm-
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
 import { picksTensorMode } from '../../../core/preprocess/scan';
-import { insideTimedRegion } from '../../common/timed-region';
+import { insideTimedRegion } from '../../../core/timed-region';
 import { fix } from './fix';
 import { positionBefore } from '../../../core/positions';
 

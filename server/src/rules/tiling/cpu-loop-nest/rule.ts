@@ -13,7 +13,7 @@ import { filterBound } from '../../common/filter-taps';
 import { hasBlockedTwin } from '../../common/blocked-twin';
 import { detail } from '../../common/detail';
 import { isReferenceOracle, untunedHosts } from '../../common/reference';
-import { repetitionLoop, untunedLoop } from '../../common/timed-region';
+import { repetitionLoop, untunedLoop } from '../../../core/timed-region';
 import { constantTrip, constantValue, fileConstants } from '../../common/file-constants';
 import { perFunction } from '../../common/memo';
 import { HOST_LOOP_IDS, withInlined } from '../../../core/facts/host-inline';

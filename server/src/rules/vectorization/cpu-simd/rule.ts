@@ -25,7 +25,7 @@
 // CPU twin, functions whose output a caller checks, `gemm(...); compareResults(...)`).
 import { filterBound } from '../../common/filter-taps';
 import { coversAllResidues } from '../../common/residues';
-import { untunedLoop } from '../../common/timed-region';
+import { untunedLoop } from '../../../core/timed-region';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { neverTogether, type AccessFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';

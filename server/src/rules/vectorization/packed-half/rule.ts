@@ -69,7 +69,9 @@ const shuffleStep = (c: CallFact) => c.args.some((a) => /__shfl/.test(a));
 
 /** `mathHelpers`: the `__device__` helpers the kernel calls that do scalar 16-bit math; `reduces`: whether it calls one that reduces. */
 function checkKernel(fn: FunctionFacts, mathHelpers: readonly string[] = [], callsReduction = false): RuleFinding[] {
-  if (!fn.isKernel || alreadyPacked(fn)) return [];
+  // (nor one launched every so many steps, or only as a benchmark's set-up or check: a sliver of the run; nor only by an
+  // unfused baseline kept beside its fused twin)
+  if (!fn.isKernel || alreadyPacked(fn) || fn.rarelyLaunched || fn.baselineLaunch) return [];
   const stream = pairedStream(fn, is16BitFloat);
   if (!stream) return [];
   // (or in a `__device__` helper of the file it calls, `swish_half(x[idx])` computing with `__hmul`, `hexp`)

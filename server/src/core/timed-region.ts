@@ -4,8 +4,8 @@
 // that prints each iteration: the output costs more than the memory walk. The CPU rules
 // leave them alone (a program's `main` already is; drivers such as `run<T>()` are the same code elsewhere).
 // Nor the CPU arm of a device dispatch (`case CPU: loops; case CUDA: kernel<<<...>>>`): a GPU build takes the launch.
-import { neverTogether, type FunctionFacts } from '../../core/facts/model';
-import type { Range } from '../../core/types';
+import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
+import type { Range } from './types';
 
 /** Clock reads: POSIX, OpenMP, MPI, `std::chrono::…::now()` (named `now`), and the usual benchmark helpers. */
 const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|clock_gettime|now|dclock|bli_clock|get_time|getTime|cpuSecond|walltime|wall_time|timer_start|timer_stop|tic|toc|sdkStartTimer|sdkStopTimer|cudaEventRecord|hipEventRecord|polybench_timer_start|polybench_timer_stop|startTimer|stopTimer|start_timer|stop_timer)$/;
@@ -27,6 +27,9 @@ function timedLines(fn: FunctionFacts): { first: number; last: number } | null {
   }
   return reads >= 2 ? { first, last } : null;
 }
+
+/** Whether `fn` reads a clock at least twice: a driver timing what lies between. */
+export const hasTimedRegion = (fn: FunctionFacts): boolean => timedLines(fn) !== null;
 
 /**
  * A benchmark's repetition loop: the first clock read sits inside it (`if (iter == 1) t = wtime();`, the
@@ -78,6 +81,69 @@ export function timesItsLaunches(fn: FunctionFacts, hosts: ReadonlyMap<string, u
 export function insideTimedRegion(fn: FunctionFacts, l: { range: Range }): boolean {
   const t = timedLines(fn);
   return !!t && l.range.start.line > t.first && l.range.end.line < t.last;
+}
+
+/** The buffers (argument roots) a launch reads and writes; for a wrapper's call or a kernel not at hand, every argument both ways. */
+export interface BufferUse {
+  reads: ReadonlySet<string>;
+  writes: ReadonlySet<string>;
+}
+
+/** What launch `d` of `kernel` (undefined: a wrapper or a kernel defined elsewhere) reads and writes. */
+export function bufferUse(d: CallFact, kernel: FunctionFacts | undefined): BufferUse {
+  const roots = (i: number) => d.argRoots[i] ?? null;
+  if (!kernel || kernel.params.length !== d.args.length) {
+    const all = new Set(d.argRoots.filter((r): r is string => !!r));
+    return { reads: all, writes: all };
+  }
+  const reads = new Set<string>();
+  const writes = new Set<string>();
+  kernel.params.forEach((p, i) => {
+    const r = roots(i);
+    if (!r || !p.pointer) return;
+    for (const a of kernel.accesses) {
+      if (a.array !== p.name) continue;
+      if (a.kind !== 'store') reads.add(r);
+      if (a.kind !== 'load') writes.add(r);
+    }
+  });
+  return { reads, writes };
+}
+
+/**
+ * A launch (or a launch wrapper's call) a benchmark driver makes once outside the region its clocks time, while
+ * launches run inside it: before the region, one that writes what the timed launches read (`init<<<>>>(w)`, the
+ * input's set-up); after it, one that reads what they wrote into buffers of its own (`sq_err<<<>>>(out, ref, err)`,
+ * the check). Nobody tunes either. Another demo run after the timing, on buffers of its own, is work still; so is a
+ * launch of a driver that times only its CPU reference. `use` says what a call reads and writes, null for no launch.
+ */
+export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) => BufferUse | null): boolean {
+  const t = timedLines(fn);
+  if (!t) return false;
+  const before = c.range.end.line < t.first;
+  if (!before && c.range.start.line <= t.last) return false;
+  // (in no loop, or a few checking repetitions: a step loop after the timed one, `for (s = 0; s < NSTEP; s++)`, is work compared)
+  const few = (id: number) => (fn.loops.find((l) => l.id === id)?.trips ?? Infinity) <= FEW_REPEATS;
+  const mine = use(c);
+  if (!mine || !c.loops.every(few)) return false;
+  const timed = fn.calls.filter((d) => d.range.start.line > t.first && d.range.end.line < t.last).map(use).filter((u): u is BufferUse => !!u);
+  const meets = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].some((x) => b.has(x));
+  if (before) return timed.some((u) => meets(mine.writes, u.reads));
+  return timed.some((u) => meets(mine.reads, u.writes)) && !timed.some((u) => meets(mine.writes, u.reads) || meets(mine.writes, u.writes));
+}
+const FEW_REPEATS = 16;
+
+/** A host function every call of which in `functions` is a benchmark's set-up or check (setUpLaunch): `prepare(w, n)` before the events. */
+export function calledOnlyForSetUp(name: string, functions: Iterable<FunctionFacts>, use: (d: CallFact) => BufferUse | null): boolean {
+  let calls = 0;
+  for (const h of functions) {
+    for (const d of h.calls) {
+      if (d.kind !== 'call' || d.name !== name) continue;
+      if (!setUpLaunch(h, d, use)) return false;
+      calls++;
+    }
+  }
+  return calls > 0;
 }
 
 /** Output calls: C stdio and the C++ streams (`std::cout << x` is read as a call named `std::cout`). */
