@@ -393,6 +393,7 @@ __global__ void saxpy4(int n4, float a, const float4* __restrict__ x, float4* __
       'a kernel launched only every so many steps of its loop, or only as a benchmark\'s set-up or check outside the region its clocks time;',
       'gathered or strided data, and one value per row;',
       'type conversions with no arithmetic between (`__float2bfloat16_rn(__half2float(x[i]))`, a constant fill): their wide loads and stores are vectorization/vector-memory-access\'s;',
+      'a main loop that converts to float and accumulates in fp32 (a small GEMM\'s k-loop), with 16-bit arithmetic only after it (`Y[i] = __hadd(Y[i], __float2half(acc))`): one instruction per output;',
       'a scalar kernel launched only where the other arm of its condition launches a packed `half2` twin: the fallback for odd sizes.',
     ],
     example: {
@@ -504,7 +505,7 @@ __global__ void transpose(const float* in, float* out, int rows, int cols) {
       'accesses under a loop that starts at the lane and runs to a small constant (`for (r = lane; r < 4; r += 32)`): only those lanes, as under `if (lane < 4)`;',
       'row-wise and broadcast reads;',
       'conflicts of 2 or 4 ways in accesses made once per thread outside the kernel\'s main loop (a staging copy before it, a GEMM epilogue or a per-block readout after it);',
-      'conflicts of fewer than 8 ways in a tile\'s store once per step of the main loop, beside the loop that then reads the tile over and over (a tiled GEMM\'s transposing staging store: 2-way there measured 1.02× on an H200, 8-way 1.11×, which is reported);',
+      'conflicts of fewer than 8 ways in a tile\'s store once per step of the main loop, beside the loop that then reads the tile over and over (a tiled GEMM\'s transposing staging store: 2-way there measured 1.02× on an H200, 8-way 1.11×, which is reported), also when the copy is a short loop from the thread index (`i = threadIdx.x; i < BM * BK; i += 256`);',
       'conflicts of fewer than 8 ways in a kernel with no main loop, at an access in no loop (a staging transpose: each thread\'s word passes through the tile once, and the global loads and stores decide its time; the 2.15× measured for padding a transpose tile was a 32-way conflict);',
       '16-bit tiles, and accesses that at most one lane makes.',
     ],

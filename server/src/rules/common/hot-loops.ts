@@ -12,7 +12,17 @@ import type { AccessFact, FunctionFacts, LoopFact } from '../../core/facts/model
 export const runtimeLoop = (l: LoopFact, known: (bound: string) => boolean = () => false): boolean =>
   l.trips === undefined && !(l.bound !== null && (/^\s*\d+\s*$/.test(l.bound) || known(l.bound.trim()))) &&
   // (nor a block's pass over a small table, `b = tid; b < NUM_BINS; b += blockDim.x` with 256 bins: a step or two per thread)
-  !(l.blockStride && !!l.limit && !l.limit.unknown && l.limit.isConstant && l.limit.constant <= ONE_BLOCK);
+  !(l.blockStride && !!l.limit && !l.limit.unknown && l.limit.isConstant && l.limit.constant <= ONE_BLOCK) &&
+  // (nor the same pass written with the block's size as a number, `i = threadIdx.x; i < BM * BK; i += 256`: 1024 / 256 steps)
+  !fewThreadSteps(l);
+
+/** A loop from a thread index to a constant in a constant step of at least a warp, a few steps per thread: a tile's staging copy. */
+function fewThreadSteps(l: LoopFact): boolean {
+  const { limit, step, init } = l;
+  if (!limit || limit.unknown || !limit.isConstant || !step || step.unknown || !step.isConstant || step.constant < 32) return false;
+  return !!init && !init.unknown && init.dependsOn((s) => s.startsWith('threadIdx.')) && limit.constant / step.constant <= FEW_STEPS;
+}
+const FEW_STEPS = 16;
 
 /** The most threads one block has: a block-stride loop up to this many elements takes each thread a step or so. */
 const ONE_BLOCK = 1024;

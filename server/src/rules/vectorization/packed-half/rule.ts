@@ -16,6 +16,7 @@ import type { RuleFinding } from '../../../core/types';
 import { SAMPLES, laneValues } from '../../../core/lanes';
 import { fix } from './fix';
 import { perFunction } from '../../common/memo';
+import { runtimeLoop } from '../../common/hot-loops';
 
 const HALF_TYPES = new Set(['half', '__half', '__nv_bfloat16', 'nv_bfloat16']);
 /** Scalar fp16 / bf16 arithmetic intrinsics (cuda_fp16.h, cuda_bf16.h). */
@@ -89,6 +90,11 @@ function checkKernel(fn: FunctionFacts, mathHelpers: readonly string[] = [], cal
   const reduces = fn.kernelClass === 'reduction' || callsReduction;
   const roundTrip = conversions.length > 0 && !onlyRetypes && !reduces && stream.some((a) => a.kind === 'load') && stream.some((a) => a.kind !== 'load');
   if (math.length === 0 && !roundTrip) return [];
+  // a main loop that reads the stream and computes in fp32 (a GEMM's k-loop converting to float), with the 16-bit math
+  // only after it (`Y[i] = __hadd(Y[i], __float2half(acc))`): one instruction per output, not the kernel's time
+  const runtime = new Set(fn.loops.filter((l) => runtimeLoop(l)).map((l) => l.id));
+  const hot = (loops: readonly number[]) => loops.some((id) => runtime.has(id));
+  if (math.length > 0 && math.every((c) => !hot(c.loops)) && stream.some((a) => a.kind === 'load' && hot(a.loops)) && !stream.some((a) => a.kind !== 'load' && hot(a.loops))) return [];
   const type = stream[0].elemType!;
   const bf16 = /bfloat16/.test(type);
   const pair = bf16 ? '__nv_bfloat162' : '__half2';
