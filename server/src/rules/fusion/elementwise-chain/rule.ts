@@ -103,6 +103,18 @@ function accumulates(k: FunctionFacts): boolean {
   return b.written.some((i) => b.read.includes(i) && (b.forms.get(k.params[i].name)?.size ?? 0) === 1);
 }
 
+/**
+ * A kernel each thread of which folds a loop of its own into one output element it stores after the loop (a split-K
+ * finish, `acc += partial[s * MN + i]`, then `out[i] = acc`): no thread reads another's values, so an elementwise pass
+ * over that output folds into the store. (Not with shared memory, shuffles or atomics: threads combining values.)
+ */
+function foldsPerThread(k: FunctionFacts): boolean {
+  if (k.kernelClass !== 'reduction' || k.shared.length > 0 || k.calls.some((c) => /shfl|reduce|sync/i.test(c.name))) return false;
+  const global = k.accesses.filter((a) => a.space === 'global');
+  const written = new Set(global.filter((a) => a.kind !== 'load').map((a) => a.array));
+  return written.size > 0 && !global.some((a) => a.kind === 'atomic') && global.every((a) => !written.has(a.array) || (a.kind === 'store' && a.loops.length === 0));
+}
+
 /** Calls that may sit between two launches without touching the intermediate: error checks, timing, printing. */
 /** Functional casts and scalar math in conditions between launches (`if (power_ != Dtype(1))`, `pow(shift, p)`). */
 const SCALAR_CALL = /^(Dtype|T|float|double|int|unsigned|half|__half|size_t|int64_t|pow|powf|exp|expf|log|logf|sqrt|sqrtf|fabs|fabsf|abs|min|max|std::min|std::max)$/;
@@ -126,7 +138,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     const k1 = kernels.get(first.name);
     const k2 = kernels.get(second.name);
     // (a consumer that is no elementwise kernel takes a fill, which reads nothing: `fill(out, 0)`, then `out[i] += ...`)
-    if (!k1 || !k2 || k1.kernelClass !== 'elementwise' || (k2.kernelClass !== 'elementwise' && !(kernelBuffers(k1).read.length === 0 && accumulates(k2)))) continue;
+    if (!k1 || !k2 || (k1.kernelClass !== 'elementwise' && !foldsPerThread(k1)) || (k2.kernelClass !== 'elementwise' && !(kernelBuffers(k1).read.length === 0 && accumulates(k2)))) continue;
     // the same launch again (a warm-up, then the timed repetitions): a benchmark, not a chain of steps
     if (first.name === second.name && sameTexts(first.args, second.args)) continue;
     // launches on two streams, ordered by an event (`cudaStreamWaitEvent`): the split is the code's design, for overlap
