@@ -64,3 +64,42 @@ int main() {
   withDriver.indexReferences('/tmp/ka-ref/test.c', driver);
   assert.deepEqual(cpuRules(withDriver.analyzeText('/tmp/ka-ref/naive.c', naive)), []);
 });
+
+test('a Triton launch wrapper imported from another module of the project is device work: reading back in its loop is a sync', async () => {
+  const ops = `import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def quant_kernel(x_ptr, amax_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n, other=0.0)
+    tl.store(amax_ptr + tl.program_id(0), tl.max(tl.abs(x), axis=0))
+
+
+def quantize(x, block=256):
+    n = x.numel()
+    amax = torch.empty(triton.cdiv(n, block), device=x.device)
+    quant_kernel[(triton.cdiv(n, block),)](x, amax, n, BLOCK=block)
+    return amax
+`;
+  const bench = `import torch
+import triton
+from ops import quantize
+
+
+def bench(x, iters=100):
+    seen = []
+    for _ in range(iters):
+        amax = quantize(x)
+        seen.append(amax.max().item())
+    return seen
+`;
+  const py = await Engine.create(['python']);
+  const syncs = (e: Engine) => e.analyzeText('/tmp/ka-index/py/bench.py', bench).findings.filter((f) => f.rule === 'overlap/sync-transfer');
+  assert.equal(syncs(py).length, 0, 'alone, `quantize` is an unknown call');
+  py.indexText('/tmp/ka-index/py/ops.py', ops);
+  py.indexText('/tmp/ka-index/py/bench.py', bench);
+  assert.deepEqual(syncs(py).map((f) => f.range.start.line), [9]);
+});

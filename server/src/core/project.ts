@@ -82,6 +82,8 @@ export class ProjectIndex {
   readonly launches = new Map<string, { call: CallFact; forwarded: boolean }[]>();
   /** Files whose names were counted. */
   namedFiles = 0;
+  /** Python host functions of the project that launch a Triton kernel themselves (`quantize(x)`): other modules import them. */
+  readonly pythonLaunchers = new Set<string>();
 
   /** Adds a file's kernels and (C/C++/CUDA) launch wrappers; Triton host code records every operation, so only its kernels are kept. */
   add(facts: FileFacts): void {
@@ -94,7 +96,10 @@ export class ProjectIndex {
       }
     }
     // (any host function's: `main` launching `gemm<64, 64, 8, 4, 4>` binds the template arguments of a kernel in a header)
-    if (facts.language === 'triton') return;
+    if (facts.language === 'triton') {
+      for (const f of facts.functions) if (!f.isKernel && f.calls.some((c) => c.kind === 'launch')) this.pythonLaunchers.add(f.name);
+      return;
+    }
     for (const launch of resolvedLaunches(facts.functions, facts.instantiations)) {
       const base = baseName(launch.call.name);
       const list = this.launches.get(base) ?? [];

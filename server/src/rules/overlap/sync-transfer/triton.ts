@@ -20,10 +20,15 @@ const DEVICE_METHODS = new Set(['.cuda', '.backward']);
 
 const simpleName = (c: CallFact) => (c.qualified ?? c.name).replace(/^.*\./, '');
 
-/** Host functions of the file that launch a kernel, directly or through one more function of the file. */
+/**
+ * Host functions of the file that launch a kernel, directly or through one more function of the file, and the launch
+ * wrappers of the project's other Python files (`from ops import quantize`) that the file does not define itself.
+ */
 function launchingFunctions(facts: FileFacts): Set<string> {
   const hosts = facts.functions.filter((f) => !f.isKernel);
-  const out = new Set(hosts.filter((f) => f.calls.some((c) => c.kind === 'launch')).map((f) => f.name));
+  const defined = new Set(facts.functions.map((f) => f.name));
+  const imported = [...(facts.project?.pythonLaunchers ?? [])].filter((n) => !defined.has(n));
+  const out = new Set([...hosts.filter((f) => f.calls.some((c) => c.kind === 'launch')).map((f) => f.name), ...imported]);
   for (const f of hosts) if (f.calls.some((c) => c.form === 'call' && out.has(simpleName(c)))) out.add(f.name);
   return out;
 }
