@@ -155,6 +155,7 @@ __global__ void linear_relu(const float* X, const float* W, const float* bias, f
     finds:
       'Attention computed in three steps through global memory: the scores `S = QKᵀ` are written out (a cuBLAS GEMM or a GEMM kernel; `q @ k.transpose(...)` in PyTorch), a softmax pass turns them into probabilities, and a second GEMM computes `P·V`. The T×T scores and probabilities make a round trip through HBM that a flash-style kernel (online softmax over key tiles, scores kept on chip) avoids.',
     quiet: [
+      'a classifier\'s loss between two GEMMs (a softmax cross-entropy named so, or reading integer labels, then the weight gradient `dW = Hᵀ·dlogits`): no T×T scores;',
       'a scores kernel that multiplies the keys by one query vector per head (`q[i] * k[t * kv_dim + i]`), and a PyTorch function named for the decode phase (`decode_step`; not speculative verification): one query token, a row of scores per head;',
       'Python functions that return or assert a comparison of results (`torch.allclose`), and a puzzle\'s spec (`*_spec`): the eager reference a kernel is checked against;',
       'flash-style kernels (one launch: nothing to chain) and `F.scaled_dot_product_attention`;',
@@ -394,6 +395,7 @@ __global__ void saxpy4(int n4, float a, const float4* __restrict__ x, float4* __
       'gathered or strided data, and one value per row;',
       'type conversions with no arithmetic between (`__float2bfloat16_rn(__half2float(x[i]))`, a constant fill): their wide loads and stores are vectorization/vector-memory-access\'s;',
       'a main loop that converts to float and accumulates in fp32 (a small GEMM\'s k-loop), with 16-bit arithmetic only after it (`Y[i] = __hadd(Y[i], __float2half(acc))`): one instruction per output;',
+      'one 16-bit operation per element on values that leave as fp32 (`master[i] = __half2float(__hmul(g[i], inv_scale))`): a conversion pass bound by its memory; and dispatched templates that widen every load with a C-style cast (`(float)x[i]`) as with `static_cast<float>`;',
       'a scalar kernel launched only where the other arm of its condition launches a packed `half2` twin: the fallback for odd sizes.',
     ],
     example: {

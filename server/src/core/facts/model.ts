@@ -119,6 +119,8 @@ export interface AccessFact {
   undecidedConstexpr?: boolean;
   /** Accessed through a wide type: float4, int4, half2, reinterpret_cast<...4*>. */
   vector: boolean;
+  /** A load cast to float or double as it is read (`(float)x[i]`): the arithmetic on it is fp32. */
+  widened?: boolean;
   /** A tensor-core fragment the warp loads or stores together (`wmma::load_matrix_sync(frag, A + ..., lda)`): its address is the tile's. */
   fragment?: boolean;
   /**

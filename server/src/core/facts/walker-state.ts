@@ -448,6 +448,7 @@ export abstract class WalkerState extends Evaluator {
       ? { ...target, kind, range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] }
       : { ...(target as Omit<AccessFact, 'range' | 'text' | 'loops'>), range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
     if (this.singleLaneDepth > 0) fact.singleLane = true;
+    if (fact.kind === 'load' && castToWide(at)) fact.widened = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
     else if (this.firstThreads !== null) fact.firstThreads = this.firstThreads;
@@ -470,6 +471,13 @@ export abstract class WalkerState extends Evaluator {
     const r = rootName(a);
     return r === null ? null : this.memberAliases.get(r) ?? r;
   }
+}
+
+/** `(float)x[i]`, `(double)(x[i])`: the node read straight into a C-style cast to a wide floating type. */
+function castToWide(at: Node): boolean {
+  let p = at.parent;
+  while (p?.type === 'parenthesized_expression') p = p.parent;
+  return p?.type === 'cast_expression' && /^(?:const\s+)?(?:float|double)$/.test(field(p, 'type')?.text.trim() ?? '');
 }
 
 /** The text of an expression without spaces or the parentheses around it. */

@@ -47,6 +47,13 @@ const EXP = /^(?:__)?(?:h2?)?exp(?:f|2f|2|10f)?$|^__expf$/;
 const isSoftmax = (k: FunctionFacts) => /softmax/i.test(k.name) || (k.kernelClass === 'reduction' && k.calls.some((c) => EXP.test(c.name)));
 
 /**
+ * A softmax that is a classifier's loss: named so (`softmax_xent`, `cross_entropy_fwd`) or reading integer labels or
+ * targets. Its GEMM before is a projection to classes and the GEMM after a gradient, not attention's P·V.
+ */
+const isLoss = (k: FunctionFacts) => /entropy|xent|nll|loss/i.test(k.name) ||
+  k.params.some((p) => p.pointer && /label|target/i.test(p.name) && /\b(?:int|long|int\d+_t|uint\d+_t|size_t|unsigned)\b/.test(p.type));
+
+/**
  * A GEMM-like kernel: classified so, or a dot-product kernel (each thread loops over two
  * different global operands, `q[i] * k[i]` may come from one buffer, and stores only after the loop).
  */
@@ -100,7 +107,7 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
     if (!k || !bound) continue;
     const u = paramUse(k);
     const pick = (set: Set<string>) => new Set([...set].map((p) => bound.get(p)).filter((b): b is string => !!b));
-    const kind = isGemm(k) ? 'gemm' : isSoftmax(k) ? 'softmax' : k.kernelClass === 'elementwise' ? 'elementwise' : 'other';
+    const kind = isGemm(k) ? 'gemm' : isSoftmax(k) && !isLoss(k) ? 'softmax' : k.kernelClass === 'elementwise' ? 'elementwise' : 'other';
     out.push({ call, kind, reads: pick(u.read), writes: pick(u.written), ...(kind === 'gemm' && matrixVector(k) ? { matrixVector: true } : {}) });
   }
   // a step that picks its kernel softmaxes only sometimes: a wrapper's alternatives (`ApplyMoeGate(x, y, gateType)`: a

@@ -90,6 +90,9 @@ function checkKernel(fn: FunctionFacts, mathHelpers: readonly string[] = [], cal
   const reduces = fn.kernelClass === 'reduction' || callsReduction;
   const roundTrip = conversions.length > 0 && !onlyRetypes && !reduces && stream.some((a) => a.kind === 'load') && stream.some((a) => a.kind !== 'load');
   if (math.length === 0 && !roundTrip) return [];
+  // one 16-bit operation on values that leave as fp32 (`master[i] = __half2float(__hmul(g[i], inv_scale))`): a
+  // conversion pass, bound by its memory; its wider loads are vectorization/vector-memory-access's
+  if (math.length === 1 && !math[0].loops.length && !stream.some((a) => a.kind !== 'load')) return [];
   // a main loop that reads the stream and computes in fp32 (a GEMM's k-loop converting to float), with the 16-bit math
   // only after it (`Y[i] = __hadd(Y[i], __float2half(acc))`): one instruction per output, not the kernel's time
   const runtime = new Set(fn.loops.filter((l) => runtimeLoop(l)).map((l) => l.id));
@@ -146,9 +149,9 @@ function checkDispatched(fn: FunctionFacts, facts: FileFacts): RuleFinding[] {
   const isT = (a: AccessFact) => !a.vector && !!a.elemType && fn.templateParams.includes(a.elemType);
   const stream = pairedStream(fn, isT);
   if (!stream || !stream.some((a) => a.kind === 'load') || !stream.some((a) => a.kind !== 'load')) return [];
-  // every load widened to fp32 first (`static_cast<float>(x[i])`, `float(x[i])`): the math is fp32, one conversion each
+  // every load widened to fp32 first (`static_cast<float>(x[i])`, `float(x[i])`, `(float)x[i]`): the math is fp32, one conversion each
   // way, nothing to pair (the wide loads and stores that kernel wants are vectorization/vector-memory-access's)
-  const widened = (a: AccessFact) => fn.calls.some((c) => c.args[0]?.trim() === a.text &&
+  const widened = (a: AccessFact) => !!a.widened || fn.calls.some((c) => c.args[0]?.trim() === a.text &&
     ((c.name === 'static_cast' && WIDE_MATH.test(c.templateArgs?.[0] ?? '')) || /^(?:float|double)$/.test(c.name)));
   if (stream.filter((a) => a.kind === 'load').every(widened)) return [];
   const type = stream[0].elemType!;
