@@ -84,6 +84,7 @@ export const RULE_TEXT: Record<RuleId, RuleText> = {
       'a second kernel that is not elementwise (a reduction, a GEMM);',
       'launches in exclusive branches;',
       'a second kernel that also reads another of the first\'s outputs at a neighbour\'s index (`c[iS[row] + Nr * col]`): fusing them needs a grid-wide barrier;',
+      'a second kernel that writes what the first reads at other threads\' places (an integrator writing `px[i]` after a force kernel read every `px[j]`): fused, other threads would read the new values;',
       'a set-up kernel before an iteration loop whose first kernel reads its output (`extract` once, then `prepare` every step), unless that kernel folds its steps into the buffer (`mul(y, x[i], y)`);',
       'Python functions under `@torch.compile`: Inductor fuses their pointwise operations itself, and Python functions that return or assert a comparison of results (`torch.allclose`) or are a puzzle\'s spec (`*_spec`).',
     ],
@@ -155,6 +156,7 @@ __global__ void linear_relu(const float* X, const float* W, const float* bias, f
     finds:
       'Attention computed in three steps through global memory: the scores `S = QKᵀ` are written out (a cuBLAS GEMM or a GEMM kernel; `q @ k.transpose(...)` in PyTorch), a softmax pass turns them into probabilities, and a second GEMM computes `P·V`. The T×T scores and probabilities make a round trip through HBM that a flash-style kernel (online softmax over key tiles, scores kept on chip) avoids.',
     quiet: [
+      'a GEMM that reads a buffer a step after the softmax overwrote without reading it (a benchmark driver reusing its buffers for the next demo);',
       'a classifier\'s loss between two GEMMs (a softmax cross-entropy named so, or reading integer labels, then the weight gradient `dW = Hᵀ·dlogits`): no T×T scores;',
       'a scores kernel that multiplies the keys by one query vector per head (`q[i] * k[t * kv_dim + i]`), and a PyTorch function named for the decode phase (`decode_step`; not speculative verification): one query token, a row of scores per head;',
       'Python functions that return or assert a comparison of results (`torch.allclose`), and a puzzle\'s spec (`*_spec`): the eager reference a kernel is checked against;',
@@ -189,7 +191,7 @@ def attention(q, k, v):
   },
   'fusion/multi-pass-reduction': {
     finds:
-      'A softmax / normalization / reduction that reads the same rows from global memory more often than it needs to: a statistics kernel (row max, mean, sum) followed by a kernel that re-reads the same rows; a tree reduction with one launch per level; or three or more loops over a row in a thread-per-row CUDA kernel or a Triton kernel, where an online algorithm (online softmax, Welford) needs two; or two Triton loops over a row that only reduce (a max, then the sum of exp: a naive cross-entropy or logsumexp), where the online form needs one.',
+      'A softmax / normalization / reduction that reads the same rows from global memory more often than it needs to: a statistics kernel (row max, mean, sum, or a dot of two rows such as softmax backward\'s `sum(dy * y)`) followed by a kernel that re-reads the same rows; a tree reduction with one launch per level; or three or more loops over a row in a thread-per-row CUDA kernel or a Triton kernel, where an online algorithm (online softmax, Welford) needs two; or two Triton loops over a row that only reduce (a max, then the sum of exp: a naive cross-entropy or logsumexp), where the online form needs one.',
     quiet: [
       'statistics written only at data-dependent places (`atomicAdd(&h[buf[i]], 1)`, `bins[b * MAXB + slot]`): a histogram or spatial index the whole grid builds, no row\'s statistic;',
       'a later kernel that stores into the first one\'s output as scratch of its own (a van Herk row dilation reusing a buffer): no statistic is consumed;',

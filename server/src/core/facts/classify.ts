@@ -54,7 +54,9 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
     // register tile's product reads `a_reg[i] * b_reg[j]`, one of them at another loop's)
     if (reads.length && reads.every((a) => a.space === 'local' && a.indices.length === 1 && a.indices[0].equals(Poly.sym(l.symbol)))) continue;
     const arrays = new Set(reads.map((a) => a.array));
-    if (arrays.size >= 2 && reads.length >= 2) return 'gemm';
+    // (two rows read at one and the same place, `dy[r * n + c] * y[r * n + c]`: a row's dot product, a reduction)
+    const places = new Set(reads.map((a) => a.indices.map(String).join('|')));
+    if (arrays.size >= 2 && reads.length >= 2 && places.size > 1) return 'gemm';
   }
   if (innerLoops.length > 0) {
     const innerIds = new Set(innerLoops.map((l) => l.id));

@@ -166,7 +166,14 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       const r = b ? kernelBuffers(k2).read.find((x) => second.argRoots[x] === b && !disjointSlices(first.args[j], second.args[x])) : undefined;
       return r !== undefined && !sameElements(k1, k1.params[j].name, first, k2, k2.params[r].name, second);
     });
-    if (crossing) continue;
+    // and every buffer the second writes that the first reads must too: a force kernel reading every body's position
+    // (`px[j]`) and an integrator writing `px[i]` cannot fuse, as other threads would still read the old positions
+    const overwrites = kernelBuffers(k2).written.some((j) => {
+      const b = second.argRoots[j];
+      const r = b ? kernelBuffers(k1).read.find((x) => first.argRoots[x] === b && !disjointSlices(second.args[j], first.args[x])) : undefined;
+      return r !== undefined && !sameElements(k1, k1.params[r].name, first, k2, k2.params[j].name, second);
+    });
+    if (crossing || overwrites) continue;
     for (const j of kernelBuffers(k1).written) {
       const b = first.argRoots[j];
       const r = readIdx.find((x) => second.argRoots[x] === b && !disjointSlices(first.args[j], second.args[x]) && !shifted(first.args[j], second.args[x]));
