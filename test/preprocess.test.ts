@@ -3,7 +3,7 @@
 // the safety of header reading (roots, symlinks, FIFOs, size).
 import { describe, test, before, after } from 'node:test';
 import { Engine } from '../server/src/core/engine';
-import { withAlignas } from '../server/src/core/parser';
+import { withAlignas, withoutTrailingDefineSpace } from '../server/src/core/parser';
 import { withBudget } from '../server/src/core/budget';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, realpathSync, existsSync } from 'node:fs';
@@ -647,5 +647,28 @@ void column_sums(Matrix& A, Matrix& out, std::size_t n) {
     const found = engine.analyzeText(path, text).findings.filter((f) => f.rule === 'memory/uncoalesced-access');
     assert.deepEqual(found.map((f) => f.message), ['`A.at(i, j)`: the innermost `i` loop strides `row_pitch(A)` elements per step, a new cache line per step']);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('an empty #define with blanks after its name', () => {
+  test('`#define USE_TILED ` does not swallow the next line: the `#ifdef` and the kernel after it are read, every offset where it was', async () => {
+    const text = `#define USE_TILED 
+#define HOST_DEVICE\t
+#define NOOP(x) \r
+__global__ void strided(const float* x, float* y) {
+  y[threadIdx.x * 32] = x[threadIdx.x];
+}
+#ifdef USE_TILED
+__global__ void copy(const float* x, float* y) { y[threadIdx.x] = x[threadIdx.x]; }
+#else
+__global__ void transposed(const float* x, float* y, int n) { y[threadIdx.x * n] = x[threadIdx.x]; }
+#endif
+`;
+    const result = (await Engine.create(['cuda'])).analyzeText('/r/defines.cu', text);
+    assert.deepEqual(result.skipped ?? [], []);
+    assert.deepEqual(result.findings.filter((f) => f.rule === 'memory/uncoalesced-access').map((f) => `${f.function}@${f.range.start.line}`), ['strided@4']);
+    const shown = withoutTrailingDefineSpace(text);
+    assert.equal(shown.length, text.length);
+    assert.deepEqual(shown.split('\n').slice(0, 3), [' #define USE_TILED', '\t#define HOST_DEVICE', ' #define NOOP(x)\r']);
   });
 });

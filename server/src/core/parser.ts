@@ -122,7 +122,7 @@ export class Parsers {
    * the caller keeps them across edits (an open document), tell at a glance whether it has a spelling to rewrite.
    */
   startParse(grammar: GrammarName, source: string, oldTree?: Tree | null, timeoutMs = 2000, lines?: readonly string[]): SlicedParse {
-    const text = grammar === 'python' || (lines && !mayRewrite(lines)) ? source : withAlignas(withoutExportMacros(source));
+    const text = grammar === 'python' || (lines && !mayRewrite(lines)) ? source : withAlignas(withoutExportMacros(withoutTrailingDefineSpace(source)));
     const shared = this.parsers.get(grammar);
     if (!shared) throw new Error(`the ${grammar} grammar is not loaded`);
     let own: Parser | null = null; // holds the unfinished parse between slices
@@ -184,8 +184,20 @@ export interface SlicedParse {
 }
 
 /** Whether any line has what withoutExportMacros or withAlignas looks for (asked again only of the lines an edit changed). */
-const mayRewrite = lineScan((line) => !line.includes('class ') && !line.includes('struct ') && !line.includes('__align__'), (lines) =>
-  lines.some((line) => line.includes('class ') || line.includes('struct ') || line.includes('__align__')));
+const rewritable = (line: string) => line.includes('class ') || line.includes('struct ') || line.includes('__align__') || (line.includes('define') && EMPTY_DEFINE_LINE.test(line));
+const mayRewrite = lineScan((line) => !rewritable(line), (lines) => lines.some(rewritable));
+
+/**
+ * `#define USE_TILED ` with a space or tab after the name and nothing else: the grammar skips the blanks, newline
+ * included, and reads the next line as the macro's value (a `#ifdef`, a kernel's head). The grammar gets the blanks
+ * before the `#` instead (`  #define USE_TILED`): the line's length stays, and so do the offsets of every other line.
+ */
+const EMPTY_DEFINE_LINE = /^[ \t]*#[ \t]*define[ \t]+[A-Za-z_]\w*(?:\([^()\n]*\))?[ \t]+\r?$/;
+const EMPTY_DEFINE = /^([ \t]*#[ \t]*define[ \t]+[A-Za-z_]\w*(?:\([^()\n]*\))?)([ \t]+)(\r?)$/gm;
+export function withoutTrailingDefineSpace(text: string): string {
+  if (!text.includes('define')) return text;
+  return text.replace(EMPTY_DEFINE, (_m, head: string, blanks: string, cr: string) => blanks + head + cr);
+}
 
 /**
  * `class OPENMM_EXPORT Force : public Base {`: an export macro (empty, or `__declspec(...)`

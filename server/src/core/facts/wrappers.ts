@@ -20,7 +20,7 @@ function substitute(text: string, params: readonly string[], args: readonly stri
 }
 
 /** A method called through an object, `w->Gemm` or `gemm.run`: the method's name (a wrapper class's method, defined in the project). */
-const methodName = (call: string): string => /^(?:[A-Za-z_]\w*(?:->|\.))+([A-Za-z_]\w*)$/.exec(call)?.[1] ?? '';
+export const methodName = (call: string): string => /^(?:[A-Za-z_]\w*(?:->|\.))+([A-Za-z_]\w*)$/.exec(call)?.[1] ?? '';
 
 /**
  * The host function's calls with every call of a launch wrapper replaced by the

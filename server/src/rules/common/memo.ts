@@ -8,6 +8,7 @@ import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import type { Callables } from '../../core/project';
 import type { RuleFinding } from '../../core/types';
 import { linesOf, movedFindings, movedFrom } from '../../core/facts/shift';
+import { methodName } from '../../core/facts/wrappers';
 
 /**
  * `check(fn, ...args)` remembered per facts object; `key(...args)` names what else the
@@ -49,7 +50,8 @@ function callees(host: FunctionFacts, c: Callables): (FunctionFacts | null)[] {
 }
 
 function resolveCallees(host: FunctionFacts, c: Callables): (FunctionFacts | null)[] {
-  const resolve = (x: CallFact) => c.kernels.get(x.name) ?? c.hosts.get(x.name) ?? null;
+  // (a wrapper class's method called through an object, `w->Gemm(...)`, as callsThroughWrappers follows it)
+  const resolve = (x: CallFact) => c.kernels.get(x.name) ?? c.hosts.get(x.name) ?? c.hosts.get(methodName(x.name)) ?? null;
   const out: (FunctionFacts | null)[] = [];
   for (const call of host.calls) {
     if (call.kind === 'sync' || call.kind === 'copy') continue;
