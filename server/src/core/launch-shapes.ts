@@ -12,7 +12,7 @@ import { baseName } from './project';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
 import { lastTwo } from './bounded-memo';
-import { bufferUse, calledOnlyForSetUp, hasTimedRegion, setUpLaunch } from './timed-region';
+import { bufferUse, calledOnlyForSetUp, hasTimedRegion, setUpLaunch, wrapperUse } from './timed-region';
 
 interface Seen {
   xs: Set<number | null>;
@@ -336,10 +336,15 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
 function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<CallFact, FunctionFacts>): ReadonlySet<CallFact> {
   const out = new Set<CallFact>();
   if (!functions.some((f) => !f.isKernel && f.calls.length > 2 && hasTimedRegion(f))) return out;
-  const launchers = new Set([...owner.values()].map((g) => baseName(g.name)));
+  const launchers = new Map([...owner.values()].map((g) => [baseName(g.name), g]));
   const kernels = new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f]));
-  const use = (d: CallFact) =>
-    d.kind === 'launch' ? bufferUse(d, kernels.get(baseName(d.name))) : d.kind === 'call' && launchers.has(baseName(d.name)) ? bufferUse(d, undefined) : null;
+  const launchUse = (d: CallFact) => (d.kind === 'launch' ? bufferUse(d, kernels.get(baseName(d.name))) : null);
+  // (a wrapper's call: what its launches read and write, through its parameters; all its arguments both ways if that says nothing)
+  const use = (d: CallFact) => {
+    if (d.kind === 'launch') return launchUse(d);
+    const w = d.kind === 'call' ? launchers.get(baseName(d.name)) : undefined;
+    return w ? wrapperUse(d, w, launchUse) ?? bufferUse(d, undefined) : null;
+  };
   for (const [c, g] of owner) if (setUpLaunch(g, c, use) || calledOnlyForSetUp(g.name, functions, use)) out.add(c);
   return out;
 }

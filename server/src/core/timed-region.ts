@@ -111,6 +111,27 @@ export function bufferUse(d: CallFact, kernel: FunctionFacts | undefined): Buffe
 }
 
 /**
+ * What a call of a launch wrapper reads and writes: its launches' buffers, the wrapper's parameters taken as the
+ * call's arguments (`count_components(d_labels, n)` reads `d_labels`); null when no launch of it names a parameter.
+ */
+export function wrapperUse(call: CallFact, wrapper: FunctionFacts, use: (d: CallFact) => BufferUse | null): BufferUse | null {
+  const reads = new Set<string>();
+  const writes = new Set<string>();
+  const asCaller = (r: string) => {
+    const i = wrapper.params.findIndex((p) => p.name === r);
+    return i >= 0 ? call.argRoots[i] ?? null : null;
+  };
+  for (const d of wrapper.calls) {
+    if (d.kind !== 'launch') continue;
+    const u = use(d);
+    if (!u) continue;
+    for (const r of u.reads) { const c = asCaller(r); if (c) reads.add(c); }
+    for (const r of u.writes) { const c = asCaller(r); if (c) writes.add(c); }
+  }
+  return reads.size || writes.size ? { reads, writes } : null;
+}
+
+/**
  * A launch (or a launch wrapper's call) a benchmark driver makes once outside the region its clocks time, while
  * launches run inside it: before the region, one that writes what the timed launches read (`init<<<>>>(w)`, the
  * input's set-up); after it, one that reads what they wrote into buffers of its own (`sq_err<<<>>>(out, ref, err)`,

@@ -190,7 +190,10 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         // a launch between them writes the buffer anew (a GEMM into the same scratch tensor, llm.c's `dl_btc` per layer):
         // the second reads other data, no second pass over what the first swept
         const rewritten = launches.slice(i + 1, launches.indexOf(second)).some((l) => l.writes.has(buffer) && together(first, l));
-        if (rewritten) continue;
+        // or writes the statistics anew without reading them (`iota(lab)` as a second algorithm starts on the same
+        // graph): what the second reads is not what the first computed
+        const restarted = launches.slice(i + 1, launches.indexOf(second)).some((l) => l.writes.has(stats) && !l.reads.has(stats) && together(first, l));
+        if (rewritten || restarted) continue;
         // the first's output goes through the host between the two (`cudaMemcpy(h_partial, partial, ...)`, finished on
         // the CPU, and what the host made copied up for the second): the second kernel waits on host work over the
         // whole first pass, and no one kernel can do both

@@ -267,6 +267,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   // (a thread per row copying its row's few edge cells: any mapping touches one sector per row, and the kernel moves
   // O(rows) bytes beside the O(rows × columns) stencils of the step)
   if (fn.isKernel && HALO.test(fn.name)) return [];
+  // (nor a kernel launched every so many steps, or only as a benchmark's set-up or check: a CSR-to-COO expansion once
+  // before the clocks start is a sliver of the run)
+  if (fn.isKernel && fn.rarelyLaunched) return [];
   const out = new AlikeFindings();
   const accesses = boundAccesses(fn, bindings);
   const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
