@@ -134,6 +134,9 @@ interface Body {
   work: CallFact[];
 }
 
+/** Two calls under the same if/else arms. */
+const sameArms = (a: CallFact, b: CallFact) => (a.scopes ?? []).join() === (b.scopes ?? []).join();
+
 /** Calls that queue device work: launches (also through wrappers) and library routines. */
 function deviceWork(calls: readonly CallFact[], launchers: ReadonlySet<string>): CallFact[] {
   return calls.filter((c) => c.kind === 'launch' || (c.kind === 'call' && (LIBRARY_WORK.test(c.name) || launchers.has(calleeName(c)))));
@@ -203,7 +206,11 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     const inLoop = calls.filter((c) => c.loops.includes(loop.id));
     const work = deviceWork(inLoop, launchers);
     // (a read-back under `if (i == n - 1)` or `if (step % 100 == 0)` waits on a few iterations only)
-    const blocking = inLoop.filter((c) => blockingKind(c) !== null && !decidesLoop(c, loop, inLoop, calls) && !c.rareIn?.includes(loop.id));
+    const deciding = inLoop.filter((c) => blockingKind(c) !== null && decidesLoop(c, loop, inLoop, calls));
+    // (nor a wait right before the read-back the loop decides on, `cudaDeviceSynchronize(); cudaMemcpy(&changed, ...)`:
+    // that copy waits for the same work anyway)
+    const beforeDeciding = (c: CallFact) => c.kind === 'sync' && deciding.some((d) => inLoop.indexOf(d) === inLoop.indexOf(c) + 1 && sameArms(c, d));
+    const blocking = inLoop.filter((c) => blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c) && !c.rareIn?.includes(loop.id));
     if (!work.length || !blocking.length) continue;
     if (inLoop.some((c) => allocates(c, hosts) || isTiming(c, host))) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS) continue;

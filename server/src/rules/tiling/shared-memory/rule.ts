@@ -198,7 +198,10 @@ function check(fn: FunctionFacts): RuleFinding[] {
   // ph < phend; ++ph)` of a pooling backward, both ends clamped from `h / stride`): a kernel-over-stride few steps, whose
   // overlap with a neighbour's L1 already holds (a convolution's `r = y - K; r <= y + K` slides a fixed window: reported)
   const ownWindow = (l: LoopFact) => !!l.init && !!l.limit && [l.init, l.limit, l.limit.sub(l.init)].every((p) => p.dependsOn((s) => s.startsWith('threadIdx.')));
-  const loops = [...fn.loops].filter((l) => !l.gridStride && !l.blockStride && !blocksStride(l) && !ownWindow(l)).sort((a, b) => b.depth - a.depth);
+  // (or one that starts where a value read from memory says, `base = offs[v]` of a warp per vertex: each warp walks its
+  // own row of a CSR graph, and no two walk the same elements)
+  const dataStart = (l: LoopFact) => !!l.init && [...l.init.symbols()].some((s) => atomDef(s)?.op === 'segment');
+  const loops = [...fn.loops].filter((l) => !l.gridStride && !l.blockStride && !blocksStride(l) && !ownWindow(l) && !dataStart(l)).sort((a, b) => b.depth - a.depth);
   for (const loop of loops) {
     if (reported.has(loop.id)) continue;
     const reads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));
