@@ -426,7 +426,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
     quiet: [
       'a loop that fills a table of coefficients from its indices (Gaussian taps before the blur that reads them, a DCT basis in `buildDCT`, taps copied to `__constant__` memory): set-up;',
       'host functions named as test drivers (`test_gpu_accuracy`): they build data, run the code under test and check it;',
-      'sums over results a function just copied back from the GPU (`cudaMemcpy(cpu_losses, d_losses, ..., cudaMemcpyDeviceToHost)`, then their mean): bookkeeping beside the device work it launched;',
+      'sums over results a function just copied back from the GPU (`cudaMemcpy(cpu_losses, d_losses, ..., cudaMemcpyDeviceToHost)`, then their mean; or each step, into a vector\'s `.data()`, beside the one swapped with it): bookkeeping beside the device work it launched;',
       'loops a directive offloads to an accelerator (OpenACC, OpenMP `target`, HMPP codelets);',
       'loops under `#pragma omp simd`, `ivdep` or `clang loop vectorize`, and functions using intrinsics;',
       'a filter\'s taps: a sum over constant loops of a few steps each, 64 taps at most (a 5x5 window): unrolled whole, the lanes would go across the outputs;',

@@ -118,7 +118,23 @@ export function stride(a: AccessFact, l: LoopFact): string {
  * filled before it: one pass over the GPU's results (an O(n²) loop over them is work).
  */
 export function sumsReadBack(fn: FunctionFacts, l: LoopFact, loads: readonly AccessFact[]): boolean {
-  if (!loads.length || l.parent !== null || fn.loops.some((x) => x.parent === l.id)) return false;
-  const filled = new Set(fn.calls.filter((c) => c.kind === 'copy' && /DeviceToHost/.test(c.args.join()) && c.range.start.line < l.headerRange.start.line).map((c) => (c.args[0] ?? '').replace(/\s+/g, '')));
-  return loads.every((a) => filled.has(a.array.replace(/\s+/g, '')));
+  if (!loads.length || fn.loops.some((x) => x.parent === l.id)) return false;
+  // (into a vector's storage, `h_rank.data()` or `&h_rank[0]`, too; and in a loop around, per step, when the copy is
+  // in that loop as well: a PageRank's residual over the ranks each iteration brings back)
+  const buffer = (t: string) => t.replace(/\s+/g, '').replace(/^&(.*)\[0\]$/, '$1').replace(/\.data\(\)$/, '');
+  const sameSteps = (c: { loops: readonly number[] }) => c.loops.join() === (l.parent === null ? '' : fnLoopsAround(fn, l).join());
+  const filled = new Set(fn.calls.filter((c) => c.kind === 'copy' && /DeviceToHost/.test(c.args.join()) && c.range.start.line < l.headerRange.start.line && sameSteps(c)).map((c) => buffer(c.args[0] ?? '')));
+  // (and the buffer swapped with it, `h_prev.swap(h_rank)`: the last step's copy)
+  for (const c of fn.calls) {
+    const swap = /^(?:std::)?swap$/.test(c.name) ? c.args.map(buffer) : /^(\w+)\.swap$/.exec(c.name) ? [c.name.replace(/\.swap$/, ''), buffer(c.args[0] ?? '')] : null;
+    if (swap && swap.length === 2 && swap.some((b) => filled.has(b))) for (const b of swap) filled.add(b);
+  }
+  return loads.every((a) => filled.has(buffer(a.array)));
+}
+
+/** The loops around `l`, outermost first. */
+function fnLoopsAround(fn: FunctionFacts, l: LoopFact): number[] {
+  const out: number[] = [];
+  for (let p = l.parent; p !== null && p !== undefined; p = fn.loops.find((x) => x.id === p)?.parent ?? null) out.unshift(p);
+  return out;
 }
