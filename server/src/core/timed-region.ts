@@ -149,10 +149,18 @@ export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) =
   if (!mine || !c.loops.every(few)) return false;
   const timed = fn.calls.filter((d) => d.range.start.line > t.first && d.range.end.line < t.last).map(use).filter((u): u is BufferUse => !!u);
   const meets = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].some((x) => b.has(x));
-  if (before) return timed.some((u) => meets(mine.writes, u.reads));
+  if (before) {
+    // (not a buffer the host sets anew after it, `cudaMemset(d_out, 0, ...)` before the timed launch adds into it:
+    // what this launch wrote there is gone, and it was a demo of its own)
+    const reset = new Set(fn.calls.filter((d) => RESETS.test(d.name) && d.range.start.line > c.range.end.line && d.range.start.line < t.last).map((d) => d.argRoots[0]).filter((r): r is string => !!r));
+    const kept = new Set([...mine.writes].filter((w) => !reset.has(w)));
+    return timed.some((u) => meets(kept, u.reads));
+  }
   return timed.some((u) => meets(mine.reads, u.writes)) && !timed.some((u) => meets(mine.writes, u.reads) || meets(mine.writes, u.writes));
 }
 const FEW_REPEATS = 16;
+/** Host calls that set a device buffer anew: a fill or a copy into it. */
+const RESETS = /^(?:cuda|hip)Mem(?:set|cpy)(?:Async|2D|2DAsync)?$/;
 
 /** A host function every call of which in `functions` is a benchmark's set-up or check (setUpLaunch): `prepare(w, n)` before the events. */
 export function calledOnlyForSetUp(name: string, functions: Iterable<FunctionFacts>, use: (d: CallFact) => BufferUse | null): boolean {

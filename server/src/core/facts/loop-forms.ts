@@ -52,7 +52,8 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[]): 
   const out: number[] = [];
   for (const loop of enclosing) {
     const v = loop.variable;
-    if (!v) continue;
+    // (not in a loop of a few trips, `for (v = 0; v < 3; ++v) if (v == 0) naive<<<>>>`: a variant picked per step)
+    if (!v || (loop.trips ?? Infinity) <= FEW_TRIPS) continue;
     const names = (x: Node | null) => !!x && new RegExp(`\\b${v}\\b`).test(x.text);
     const tests = (x: Node | null) => {
       if (!x) return false;
@@ -66,6 +67,9 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[]): 
   }
   return out;
 }
+
+/** Trips of a loop whose iterations are a handful of variants or settings rather than steps. */
+const FEW_TRIPS = 16;
 
 /** The most elements a chunk may hold for its short remainder to count as a tail (a float4 / 8 x half / 16 x byte step). */
 const MAX_CHUNK = 16;
