@@ -8,10 +8,11 @@ import type { FunctionFacts } from '../../core/facts/model';
 const AXIS = '(?:[hwxy]|height|width)';
 /**
  * A convolution's stride, padding and dilation by name (`stride_w`, `h_stride`, `stride_width`; `sw`, `pw`, `dw` beside
- * `kw`), and its window's size (`ksize`, `kw`, `kernel_w`, `w_k`, `kernel_width`).
+ * `kw`; ggml's `s0`, `p0`, `d0`), and its window's size (`ksize`, `kw`, `kernel_w`, `w_k`, `kernel_width`).
  */
-const CONV_STEP = new RegExp(`^(?:${AXIS}_?)?(?:stride|dilation)(?:_?${AXIS})?$|^[sd][hw]$`, 'i');
-const CONV_PAD = new RegExp(`^(?:${AXIS}_?)?pad(?:ding)?(?:_?${AXIS})?$|^p[hw]$`, 'i');
+// (ggml numbers the axes: `s0`, `p0`, `d0` for the width, `s1`, `p1`, `d1` for the height)
+const CONV_STEP = new RegExp(`^(?:${AXIS}_?)?(?:stride|dilation)(?:_?${AXIS})?$|^[sd][hw012]$`, 'i');
+const CONV_PAD = new RegExp(`^(?:${AXIS}_?)?pad(?:ding)?(?:_?${AXIS})?$|^p[hw012]$`, 'i');
 const CONV_SIZE = new RegExp(`^(?:k(?:ernel)?_?size(?:_?${AXIS})?|ksize|k(?:ernel)?_?[hw]|[hw]_k|kernel_?(?:height|width))$`, 'i');
 
 /** A convolution's dilation (`dilation_w`), and a filter's size named as such (`filter_size`, `filter_w`). */

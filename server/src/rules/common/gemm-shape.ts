@@ -108,6 +108,9 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         const a = walkers[i];
         const b = walkers[j];
         if (a.array === b.array && a.indices.every((p, k) => b.indices[k] && p.equals(b.indices[k]))) continue;
+        // (two places of one register array, `tmp[j][i]` and `tmp[j][threadIdx.x]` as a GEMV merges its warps' partial
+        // sums: a thread's own values, no two operands of a product)
+        if (a.array === b.array && a.space === 'local') continue;
         if (staging(a) && staging(b)) continue;
         // a product that updates one of its own operands (`shadow[tx][i] -= shadow[tx][j] * shadow[j][i]`, an LU panel or a
         // triangular solve): each step reads what the last one wrote, no independent tiles for an MMA
