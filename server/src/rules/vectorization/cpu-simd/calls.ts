@@ -7,8 +7,10 @@ import { keptAcrossMoves } from '../../../core/facts/shift';
 /** SIMD intrinsics: the function is vectorized by hand. */
 const INTRINSIC = /^(?:_mm\d*_\w+|__builtin_ia32_\w+|_mm_\w+|v(?:ld|st)\d\w*q?_\w+|sv\w+_[a-z]\d+\w*)$/;
 /** A call into a hand-vectorized routine (`Step_AVX<1>(&rounded, ...)`): what loops remain are its scalar tails. */
-const HAND_VECTORIZED = /(?:^|_)(?:AVX|avx|SSE|sse|NEON|neon|SIMD|simd|AVX512|avx512)(?:\d*)(?:_|$)|^(?:AVX|SIMD|NEON)\w*$/;
-const VECTOR_REGISTER = /^__m(?:64|128|256|512)[di]?$|^float32x4_t$|^float64x2_t$/;
+// (and a SIMD mapping layer's macros, ggml's `GGML_F32_VEC_FMA`, `GGML_F32x8_LOAD`, left unexpanded where an `#if` chain
+// picks NEON or AVX: the function is vectorized whichever it picks)
+const HAND_VECTORIZED = /(?:^|_)(?:AVX|avx|SSE|sse|NEON|neon|SIMD|simd|AVX512|avx512)(?:\d*)(?:_|$)|^(?:AVX|SIMD|NEON)\w*$|_F(?:16|32)_VEC_\w+$|_F(?:16|32)x\d+_\w+$/;
+const VECTOR_REGISTER = /^__m(?:64|128|256|512)[di]?$|^float32x4_t$|^float64x2_t$|_F(?:16|32)_VEC$|_F(?:16|32)x\d+$/;
 /** Calls that keep a loop scalar: random numbers, methods of objects, element swaps (a plain function may be an inline helper from a header). */
 export const OPAQUE_CALL = /^(?:std::)?rand$|rand_r|drand48|[Rr]andom|_distribution|[Gg]aussian|NormallyDistributed|\.|->|(?:^|::)swap$/;
 /**
