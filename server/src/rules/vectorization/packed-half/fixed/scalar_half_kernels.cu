@@ -121,3 +121,33 @@ __global__ void bf16_axpy(__nv_bfloat16* __restrict__ y, const __nv_bfloat16* __
   }
 //                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ vectorization/packed-half
 }
+
+// One __hmul per element on gradients that leave as fp32 (a loss-scaled fp16 grad to its fp32 master): a
+// conversion pass bound by its memory, quiet here (its wide loads are vector-memory-access's). The same multiply
+// with an fp16 result stored back pairs into __hmul2: reported.
+__global__ void grads_to_master(const __half* __restrict__ g, float* __restrict__ master, __half inv_scale, long n) {
+//              ^^^^^^^^^^^^^^^ vectorization/vector-memory-access
+  long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) master[i] = __half2float(__hmul(g[i], inv_scale));
+}
+
+__global__ void unscale_half(const __half* __restrict__ g, __half* __restrict__ out, __half inv_scale, long n) {
+//              ^^^^^^^^^^^^ vectorization/vector-memory-access
+  // Packed fp16: from g's first 16-byte boundary on, 8 elements per thread as 4 __half2 through 16-byte loads / stores; scalar loops take the elements before it, the tail and unaligned arrays.
+  const int head = n >= 8 ? (int)((16 - (size_t)g % 16) % 16 / 2) : 0;
+  long i = head + 8LL * ((long)blockIdx.x * blockDim.x + threadIdx.x);
+  if (i == head) for (int k = 0; k < head; ++k) out[i - head + k] = __hmul(g[i - head + k], inv_scale);
+  if (i + 8 <= n && ((size_t)(g + i) | (size_t)(out + i)) % 16 == 0) {
+    const uint4 g8 = *reinterpret_cast<const uint4*>(g + i);
+    const __half2* g2 = reinterpret_cast<const __half2*>(&g8);
+    uint4 out8;
+    __half2* out2 = reinterpret_cast<__half2*>(&out8);
+    const __half2 inv_scale2 = __half2half2(inv_scale);
+    #pragma unroll
+    for (int k = 0; k < 4; ++k) out2[k] = __hmul2(g2[k], inv_scale2);
+    *reinterpret_cast<uint4*>(out + i) = out8;
+  } else {
+    for (int k = 0; k < 8 && i + k < n; ++k) out[i + k] = __hmul(g[i + k], inv_scale);
+  }
+//                    ^^^^^^^^^^^^^^^^^^^^^^^ vectorization/packed-half
+}
