@@ -53,7 +53,7 @@ function isClockRead(c: FunctionFacts['calls'][number], fn: FunctionFacts): bool
   // (or a method of a timer object, `timer.Start()`, `gpu_timer->Stop()`)
   const member = /^(\w+)(?:\.|->)(\w+)$/.exec(c.name);
   const timerMethod = (scope: string, name: string) => TIMER_CLASS.test(scope) && /^(?:[Ss]tart|[Ss]top|[Rr]eset|[Ee]lapsed)/.test(name);
-  return CLOCK.test(c.name) || TIMER_HELPER.test(c.name) || timerMethod(c.scope ?? '', c.name) || (!!member && timerMethod(member[1], member[2]));
+  return CLOCK.test(c.name) || TIMER_HELPER.test(c.name) || timerMethod(c.scope ?? '', c.name) || (!!member && (timerMethod(member[1], member[2]) || timerMethod(c.scope ?? '', member[2])));
 }
 /** `fn` records events for streams to wait on (`cudaStreamWaitEvent`) and never reads an elapsed time from them. */
 export const ordersStreams = (fn: FunctionFacts): boolean => fn.calls.some((d) => STREAM_WAIT.test(d.name)) && !fn.calls.some((d) => ELAPSED.test(d.name));

@@ -216,7 +216,7 @@ export interface CallFact {
   keywords?: { name: string; value: string; root: string | null }[];
   /** Triton: the callee with import aliases resolved (`F.gelu` -> `torch.nn.functional.gelu`). */
   qualified?: string;
-  /** C++: the scope a qualified callee is named in (`Timer` of `Timer::Start()`; `name` is then `Start`). */
+  /** C++: the scope a qualified callee is named in (`Timer` of `Timer::Start()`; `name` is then `Start`), or the declared type of the local object a method is called on (`GpuTimer` of `t.Start()`). */
   scope?: string;
   /**
    * Triton host code records every operation on values in evaluation order, not only

@@ -347,7 +347,9 @@ export abstract class CallWalker extends WalkerState {
     if (this.rareLoops.length) fact.rareIn = [...this.rareLoops];
     if (this.singleLaneDepth > 0 && this.isKernel) fact.singleLane = true;
     if (kind === 'launch' && this.remainderDepth > 0) fact.remainderArm = true;
-    const scope = fn.type === 'qualified_identifier' ? field(fn, 'scope')?.text : undefined;
+    // (a method of a local object names the object's declared type, `GpuTimer t; t.Start()`)
+    const receiver = fn.type === 'field_expression' ? field(fn, 'argument') : null;
+    const scope = fn.type === 'qualified_identifier' ? field(fn, 'scope')?.text : receiver?.type === 'identifier' ? this.localTypes.get(receiver.text)?.type : undefined;
     if (scope) fact.scope = scope;
     if (ownCallee) {
       const values = args.map((a) => { const v = this.eval(a); return v.isConstant ? v.constant : null; });
