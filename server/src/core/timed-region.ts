@@ -134,8 +134,8 @@ export function wrapperUse(call: CallFact, wrapper: FunctionFacts, use: (d: Call
 /**
  * A launch (or a launch wrapper's call) a benchmark driver makes once outside the region its clocks time, while
  * launches run inside it: before the region, one that writes what the timed launches read (`init<<<>>>(w)`, the
- * input's set-up); after it, one that reads what they wrote into buffers of its own (`sq_err<<<>>>(out, ref, err)`,
- * the check). Nobody tunes either. Another demo run after the timing, on buffers of its own, is work still; so is a
+ * input's set-up); after it, one that reads what they wrote into buffers of its own whose result the host then copies
+ * back (`sq_err<<<>>>(out, ref, err)`, the check). Nobody tunes either. Another demo run after the timing, on buffers of its own, is work still; so is a
  * launch of a driver that times only its CPU reference. `use` says what a call reads and writes, null for no launch.
  */
 export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) => BufferUse | null): boolean {
@@ -156,7 +156,17 @@ export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) =
     const kept = new Set([...mine.writes].filter((w) => !reset.has(w)));
     return timed.some((u) => meets(kept, u.reads));
   }
-  return timed.some((u) => meets(mine.reads, u.writes)) && !timed.some((u) => meets(mine.writes, u.reads) || meets(mine.writes, u.writes));
+  if (!timed.some((u) => meets(mine.reads, u.writes)) || timed.some((u) => meets(mine.writes, u.reads) || meets(mine.writes, u.writes))) return false;
+  // (and what it writes goes no way back into the timed buffers: `gray_to_float(d_gray, d_f)` then `float_to_gray(d_f,
+  // d_gray)` is a round trip of its own, a demo after the timing, not a check)
+  const timedWrites = new Set(timed.flatMap((u) => [...u.writes]));
+  const afterIt = fn.calls.filter((d) => d.range.start.line > c.range.end.line);
+  const later = afterIt.map(use).filter((u): u is BufferUse => !!u);
+  if (later.some((u) => meets(u.reads, mine.writes) && meets(u.writes, timedWrites))) return false;
+  // a check's result goes to the host, directly or through the launches that reduce it (`sq_err`, then `reduce_sum`,
+  // then `cudaMemcpy(&err, d_sum, ..., cudaMemcpyDeviceToHost)`); a clip of the output left on the device is more work
+  const result = new Set([...mine.writes, ...later.filter((u) => meets(u.reads, mine.writes)).flatMap((u) => [...u.writes])]);
+  return afterIt.some((d) => d.kind === 'copy' && /DeviceToHost|Default/.test(d.args.join()) && !!d.argRoots[1] && result.has(d.argRoots[1]));
 }
 const FEW_REPEATS = 16;
 /** Host calls that set a device buffer anew: a fill or a copy into it. */
