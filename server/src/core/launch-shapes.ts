@@ -310,6 +310,8 @@ interface FileLaunches {
   baselines: ReadonlySet<string>;
   /** launches a benchmark driver makes only outside its timed region, directly or through a wrapper (setUpLaunches) */
   setUp: ReadonlySet<CallFact>;
+  /** launches of wrappers called only every so many steps of a loop (rarelyCalledLaunches) */
+  rarelyCalled: ReadonlySet<CallFact>;
 }
 /** The last two (an edit inside a kernel leaves every launch fact as it was). */
 const lastLaunches = lastTwo<FileLaunches, FileLaunches>();
@@ -325,7 +327,7 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   if (kept) return kept;
   const owner = new Map(calls.map((c, i) => [c, owners[i]]));
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
-  const made = { calls, hosts, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner) };
+  const made = { calls, hosts, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner), rarelyCalled: rarelyCalledLaunches(functions, owner) };
   return lastLaunches.keep(made, made);
 }
 
@@ -346,6 +348,21 @@ function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<C
     return w ? wrapperUse(d, w, launchUse) ?? bufferUse(d, undefined) : null;
   };
   for (const [c, g] of owner) if (setUpLaunch(g, c, use) || calledOnlyForSetUp(g.name, functions, use)) out.add(c);
+  return out;
+}
+
+/**
+ * Launches of a wrapper every call of which in the file runs only every so many steps of a loop around it
+ * (`if (it % 100 == 0) residual_norm(u, r2, n)`): as rare as a launch written under that guard.
+ */
+function rarelyCalledLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<CallFact, FunctionFacts>): ReadonlySet<CallFact> {
+  const out = new Set<CallFact>();
+  const calls = new Map<string, CallFact[]>();
+  for (const h of functions) for (const d of h.calls) if (d.kind === 'call') calls.set(baseName(d.name), [...(calls.get(baseName(d.name)) ?? []), d]);
+  for (const [c, g] of owner) {
+    const sites = calls.get(baseName(g.name));
+    if (!g.isKernel && sites?.length && sites.every((d) => !!d.rareIn?.length)) out.add(c);
+  }
   return out;
 }
 
@@ -516,8 +533,8 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     values: launchValues(f, seen),
     baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
     fewCounts: fewCountParams(f, seen),
-    // (every so many steps, or only outside a benchmark's timed region: set-up and checks)
-    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || fl.setUp.has(c)),
+    // (every so many steps, directly or through a wrapper, or only outside a benchmark's timed region: set-up and checks)
+    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || fl.setUp.has(c) || fl.rarelyCalled.has(c)),
   };
   byKernel.set(f, { instantiated, shape });
   return shape;
