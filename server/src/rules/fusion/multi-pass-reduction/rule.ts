@@ -174,8 +174,10 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         if (forms.length && forms.every((f) => f.includes('?'))) continue;
         // the buffer is itself one value per row, read where the kernel writes a per-row result (`y[row]`, a label,
         // beside `loss[row]`): no row a statistic sweeps, and a re-read of it costs a row's one element
+        // (or that element and gathers at loaded indices, `pos[j]` with `j = cells[...]`: a neighbour list built from a
+        // cell list sweeps no row)
         const loadsOfBuffer = [...(first.loads.get(buffer) ?? [])];
-        if (loadsOfBuffer.length && loadsOfBuffer.every((f) => [...first.perRow].some((w) => first.stores.get(w)?.has(f)))) continue;
+        if (loadsOfBuffer.length && loadsOfBuffer.every((f) => f === '?' || [...first.perRow].some((w) => first.stores.get(w)?.has(f)))) continue;
         // the statistics are per row: the consumer reads them at another index than the buffer (`x[idx]`, `mean[row]`);
         // read at the same index they are a same-shape intermediate (a stencil's output), not a reduction
         const perElement = (l: Launch) => [...(l.loads.get(stats) ?? [])].some((f) => l.loads.get(buffer)?.has(f));
