@@ -198,6 +198,7 @@ def attention(q, k, v):
       'helper calls in exclusive arms of one if/else (`if (blockIdx.y == 0) row_dot(q, ...); else ...`): one pass per thread;',
       'a host function named as the unfused baseline of a fused twin (`rms_norm_unfused`), kept to measure the fused path against;',
       'a later kernel that reads statistics a launch in between wrote anew (`iota(lab)` as a second algorithm starts on the same graph): two variants compared, not two passes;',
+      'a first kernel that reads the buffer only at each thread\'s own element and at gathered indices (a neighbour list built from a cell list, `pos[j]` with `j = cells[...]`): no row swept;',
       'two kernels with a host round trip between them (the first\'s output copied back and finished on the CPU before the second runs);',
       'online softmax and Welford forms, rows read once (kept in registers or shared memory);',
       'block-, warp- or grid-stride sweeps over rows that stay in cache (merging them measured only 1.07×), also in `__device__` helpers the block shares out (`for (idx = tid; idx < n; idx += BLOCK)`);',
