@@ -190,7 +190,8 @@ function throughHelper(c: CallFact, host: FunctionFacts, hosts: ReadonlyMap<stri
   const ofObject = (d: CallFact) => !member || d.argRoots.slice(0, d.kind === 'copy' ? 2 : 1).some((r) => r !== null && !own.has(r) && !r.includes('.') && h.accesses.every((a) => a.array !== r || a.declaredUnder === undefined));
   // (a helper that reads back one value, `frontier_size()` of a BFS, hands the caller a scalar it decides on: left to the caller)
   const inner = h.calls.find((d) => blockingKind(d) !== null && d.loops.length === 0 && oneValue(d) === null && ofObject(d));
-  return inner ? { ...inner, range: c.range, nameRange: c.nameRange, loops: c.loops, ...(c.scopes ? { scopes: c.scopes } : {}), via: c.name } : c;
+  // (at the call site's place, loops, arms and guards: a helper called under `if (step % 100 == 0)` waits that rarely)
+  return inner ? { ...inner, range: c.range, nameRange: c.nameRange, loops: c.loops, scopes: c.scopes, rareIn: c.rareIn, via: c.name } : c;
 }
 
 function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, constants: ReadonlyMap<string, number>): RuleFinding[] {
