@@ -260,8 +260,11 @@ function hashedIndex(index: Poly): boolean {
 const OPS_PER_BYTE = 15;
 
 /** `sectors`, when given, gets each reported access's sectors per warp request, by its position (a sweep compares them). */
-/** A halo or ghost-cell exchange (`update_halo_left_right`, `fill_ghost_cells`): a left or right edge is a column of a row-major field. */
-const HALO = /(?:halo|ghost)[_-]?(?:exchange|update|copy|fill|pack|unpack|cells?)|(?:exchange|update|copy|fill|pack|unpack)[_-]?(?:halo|ghost)/i;
+/**
+ * A halo or ghost-cell exchange (`update_halo_left_right`, `fill_ghost_cells`), or a boundary-condition kernel (Stam's
+ * `set_bnd`, `setBoundary`): a left or right edge is a column of a row-major field, O(N) cells beside the O(N²) sweeps.
+ */
+const HALO = /(?:halo|ghost)[_-]?(?:exchange|update|copy|fill|pack|unpack|cells?)|(?:exchange|update|copy|fill|pack|unpack)[_-]?(?:halo|ghost)|^set_?(?:bnd|boundary|boundaries)$/i;
 
 function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, number>, strideParams?: ReadonlySet<string>): RuleFinding[] {
   // (a thread per row copying its row's few edge cells: any mapping touches one sector per row, and the kernel moves
