@@ -140,7 +140,8 @@ export function wrapperUse(call: CallFact, wrapper: FunctionFacts, use: (d: Call
  */
 export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) => BufferUse | null): boolean {
   const t = timedLines(fn);
-  if (!t) return false;
+  // (a launch in a lambda runs where the lambda is called, perhaps in the timed loop: its place says nothing)
+  if (!t || c.inLambda) return false;
   const before = c.range.end.line < t.first;
   if (!before && c.range.start.line <= t.last) return false;
   // (in no loop, or a few checking repetitions: a step loop after the timed one, `for (s = 0; s < NSTEP; s++)`, is work compared)

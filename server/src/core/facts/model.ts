@@ -216,6 +216,8 @@ export interface CallFact {
   keywords?: { name: string; value: string; root: string | null }[];
   /** Triton: the callee with import aliases resolved (`F.gelu` -> `torch.nn.functional.gelu`). */
   qualified?: string;
+  /** C++: in a lambda's body in a host function (`auto forces = [&]() { ... }`): it runs where the lambda is called, not where it is written. */
+  inLambda?: boolean;
   /** C++: the scope a qualified callee is named in (`Timer` of `Timer::Start()`; `name` is then `Start`), or the declared type of the local object a method is called on (`GpuTimer` of `t.Start()`). */
   scope?: string;
   /**

@@ -345,6 +345,7 @@ export abstract class CallWalker extends WalkerState {
       args: args.map((a) => capped(a.text)), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
     if (this.rareLoops.length) fact.rareIn = [...this.rareLoops];
+    if (!this.isKernel && inLambda(n)) fact.inLambda = true;
     if (this.singleLaneDepth > 0 && this.isKernel) fact.singleLane = true;
     if (kind === 'launch' && this.remainderDepth > 0) fact.remainderArm = true;
     // (a method of a local object names the object's declared type, `GpuTimer t; t.Start()`)
@@ -448,4 +449,10 @@ function assignmentsTo(body: Node, name: string): 'store' | 'update' | null {
     if (!assigned || field(parent!, 'operator')?.text !== '=') reads = true;
   });
   return !writes ? null : reads ? 'update' : 'store';
+}
+
+/** Whether a call sits in a lambda's body (`auto forces = [&]() { k<<<...>>>(...); };`): it runs where the lambda is called, not where it is written. */
+function inLambda(n: Node): boolean {
+  for (let p = n.parent; p && p.type !== 'function_definition'; p = p.parent) if (p.type === 'lambda_expression') return true;
+  return false;
 }
