@@ -12,7 +12,7 @@ import { baseName } from './project';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
 import { lastTwo } from './bounded-memo';
-import { bufferUse, calledOnlyForSetUp, hasTimedRegion, setUpLaunch, wrapperUse } from './timed-region';
+import { calledOnlyForSetUp, hasTimedRegion, launchBuffers, setUpLaunch } from './timed-region';
 
 interface Seen {
   xs: Set<number | null>;
@@ -340,13 +340,7 @@ function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<C
   if (!functions.some((f) => !f.isKernel && f.calls.length > 2 && hasTimedRegion(f))) return out;
   const launchers = new Map([...owner.values()].map((g) => [baseName(g.name), g]));
   const kernels = new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f]));
-  const launchUse = (d: CallFact) => (d.kind === 'launch' ? bufferUse(d, kernels.get(baseName(d.name))) : null);
-  // (a wrapper's call: what its launches read and write, through its parameters; all its arguments both ways if that says nothing)
-  const use = (d: CallFact) => {
-    if (d.kind === 'launch') return launchUse(d);
-    const w = d.kind === 'call' ? launchers.get(baseName(d.name)) : undefined;
-    return w ? wrapperUse(d, w, launchUse) ?? bufferUse(d, undefined) : null;
-  };
+  const use = launchBuffers((name) => kernels.get(baseName(name)), (name) => launchers.get(baseName(name)));
   for (const [c, g] of owner) if (setUpLaunch(g, c, use) || calledOnlyForSetUp(g.name, functions, use)) out.add(c);
   return out;
 }

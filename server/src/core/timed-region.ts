@@ -132,11 +132,24 @@ export function wrapperUse(call: CallFact, wrapper: FunctionFacts, use: (d: Call
 }
 
 /**
+ * What a launch, or a call of a launch wrapper, reads and writes (null for any other call), its kernel and wrapper
+ * looked up by name; a wrapper whose launches name none of its parameters counts every argument both ways.
+ */
+export function launchBuffers(kernelOf: (name: string) => FunctionFacts | undefined, wrapperOf: (name: string) => FunctionFacts | undefined): (d: CallFact) => BufferUse | null {
+  const launchUse = (d: CallFact) => (d.kind === 'launch' ? bufferUse(d, kernelOf(d.name)) : null);
+  return (d) => {
+    if (d.kind === 'launch') return launchUse(d);
+    const w = d.kind === 'call' ? wrapperOf(d.name) : undefined;
+    return w ? wrapperUse(d, w, launchUse) ?? bufferUse(d, undefined) : null;
+  };
+}
+
+/**
  * A launch (or a launch wrapper's call) a benchmark driver makes once outside the region its clocks time, while
  * launches run inside it: before the region, one that writes what the timed launches read (`init<<<>>>(w)`, the
- * input's set-up); after it, one that reads what they wrote into buffers of its own whose result the host then copies
- * back (`sq_err<<<>>>(out, ref, err)`, the check). Nobody tunes either. Another demo run after the timing, on buffers of its own, is work still; so is a
- * launch of a driver that times only its CPU reference. `use` says what a call reads and writes, null for no launch.
+ * input's set-up); after it, one that reads what they wrote into buffers of its own whose result the host then
+ * copies back (`sq_err<<<>>>(out, ref, err)`, the check). Nobody tunes either. Another demo after the timing is work
+ * still; so is a launch of a driver that times only its CPU reference. `use` says what a call reads and writes.
  */
 export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) => BufferUse | null): boolean {
   const t = timedLines(fn);

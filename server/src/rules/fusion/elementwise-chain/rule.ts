@@ -18,7 +18,7 @@ import { gemmOf } from '../../common/gemm-shape';
 import { visibleCallables } from '../../../core/project';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import { positionBefore } from '../../../core/positions';
-import { bufferUse, calledOnlyForSetUp, hasTimedRegion, setUpLaunch, wrapperUse, type BufferUse } from '../../../core/timed-region';
+import { calledOnlyForSetUp, hasTimedRegion, launchBuffers, setUpLaunch } from '../../../core/timed-region';
 
 
 /** Per kernel: which pointer parameters it writes and reads, and the index forms of each. Kept with the (cached) facts. */
@@ -252,14 +252,8 @@ function* nextLaunches(launches: readonly CallFact[]): Generator<[CallFact, Call
 }
 
 /** What a launch, or a call of a host function that launches (a wrapper), reads and writes; null for other calls. */
-const launchesIn = (kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>) => {
-  const launchUse = (d: CallFact) => (d.kind === 'launch' ? bufferUse(d, kernels.get(d.name)) : null);
-  return (d: CallFact): BufferUse | null => {
-    if (d.kind === 'launch') return launchUse(d);
-    const w = d.kind === 'call' ? hosts.get(d.name) : undefined;
-    return w?.calls.some((x) => x.kind === 'launch') ? wrapperUse(d, w, launchUse) ?? bufferUse(d, undefined) : null;
-  };
-};
+const launchesIn = (kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>) =>
+  launchBuffers((name) => kernels.get(name), (name) => (hosts.get(name)?.calls.some((x) => x.kind === 'launch') ? hosts.get(name) : undefined));
 
 /** The names of the file's host functions that a benchmark driver of the project calls only outside its timed region. */
 function setUpWrappers(mine: readonly FunctionFacts[], kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): ReadonlySet<string> {
