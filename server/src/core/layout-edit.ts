@@ -48,8 +48,6 @@ export function layoutMap(before: readonly string[], after: readonly string[], p
     if (j >= newEnd) return null;
     const same = python ? before[i] === after[j] : before[i].trim() === after[j].trim();
     if (!same || continued(after, j)) return null;
-    // (a preprocessor line re-indented: the file's own switches are read from directives as written)
-    if (!python && before[i] !== after[j] && before[i].trimStart().startsWith('#')) return null;
     moved.set(i, [j, indentOf(after[j]) - indentOf(before[i])]);
     j++;
   }
