@@ -13,8 +13,17 @@ const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|cl
 /** A timer object or class by name (`Timer::Stop`, `cpu_timer.start()`, `stopwatch`). */
 export const TIMER_CLASS = /timer|clock|stopwatch/i;
 
-/** The lines of the function's first and last clock reads, or null with fewer than two. */
+/** The lines of the function's first and last clock reads, or null with fewer than two (kept per facts object: every rule asks). */
 function timedLines(fn: FunctionFacts): { first: number; last: number } | null {
+  const kept = timed.get(fn);
+  if (kept !== undefined) return kept;
+  const found = findTimedLines(fn);
+  timed.set(fn, found);
+  return found;
+}
+const timed = new WeakMap<FunctionFacts, { first: number; last: number } | null>();
+
+function findTimedLines(fn: FunctionFacts): { first: number; last: number } | null {
   let first = Infinity;
   let last = -Infinity;
   let reads = 0;
