@@ -4,6 +4,7 @@
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import { ALONG_Y, bindingsAlongX, turned, warpAlongX } from '../../common/warp-axis';
 import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlternatives, templateBindings, tensorStrideParams, warpRowWidth, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, SEGMENT_SPREAD, atomDef, bindSymbols, displaySymbol, symbolKind, type AtomDef } from '../../../core/affine';
@@ -400,7 +401,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth || row ? 'likely' : 'proven';
     const assumptions = [a.activeLanes
       ? `only the block's first ${a.activeLanes} threads pass the guard around it: one warp request of ${a.activeLanes} lanes`
-      : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
+      : turned(fn) ? ALONG_Y : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     const narrowed = narrowing([a], fn.templateParams);
     if (narrowed) assumptions.push(`assumes \`${a.elemType}\` is \`${narrowed.chosen.join('` or `')}\` (${narrowed.why})`);
@@ -581,7 +582,11 @@ export const rule: Rule = {
       // (and a kernel kept as the oracle a tuned one is checked against, `hgemmReferenceKernel`, as the other rules leave it)
       if (untuned.has(fn.name) || (fn.isKernel && isReferenceOracle(fn.name))) return [];
       const alts = fn.isKernel ? alternatives.get(fn.name) : undefined;
-      return alts ? sweepCached(fn, alts, strides.get(fn.name)) : checkCached(fn, bindings.get(fn.name) ?? NO_BINDINGS, strides.get(fn.name));
+      if (alts) return sweepCached(fn, alts, strides.get(fn.name));
+      // (blocks one thread wide: the lanes run along threadIdx.y, seen as x)
+      const along = fn.isKernel ? warpAlongX(fn) : fn;
+      const bound = bindings.get(fn.name) ?? NO_BINDINGS;
+      return checkCached(along, along === fn ? bound : bindingsAlongX(bound), strides.get(fn.name));
     });
   },
   // CUDA kernels: swap the thread roles, or stage a transpose through a padded tile (fix.ts)

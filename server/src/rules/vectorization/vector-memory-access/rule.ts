@@ -19,6 +19,7 @@ import { readsDenseTargets } from '../../common/loss';
 import { countsFewItems } from '../../common/few-items';
 import { elementBits } from '../../../core/facts/ctypes';
 import { judgedBits, narrowing } from '../../common/element-width';
+import { ALONG_Y, warpAlongX } from '../../common/warp-axis';
 
 const TID = 'threadIdx.x';
 /**
@@ -398,7 +399,8 @@ function gridSum(fn: FunctionFacts): boolean {
   return loads.length > 0 && loads.every(perThread) && fn.accesses.some((a) => a.kind === 'atomic' && a.space === 'global' && a.singleLane && shared(a));
 }
 
-function check(fn: FunctionFacts): RuleFinding[] {
+function check(kernel: FunctionFacts): RuleFinding[] {
+  const fn = warpAlongX(kernel);
   // one block per launch (`<<<1, 256>>>`): a demo or a last reduction stage; launching more blocks comes first;
   // a demo size at every launch (`n = 1024`): the launch's latency, not its bandwidth, decides
   // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
@@ -488,6 +490,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     function: fn.name,
     confidence: 'likely',
     assumptions: [
+      ...(fn !== kernel ? [ALONG_Y] : []),
       ...(templated ? [`assumes the template element type is 32 bits or narrower (float, int, half, bf16; set at the launch)`] : []),
       ...narrowedAssumption(globals, fn.templateParams),
       'assumes the buffers are 16-byte aligned (cudaMalloc returns 256-byte aligned memory), and row pitches are multiples of the vector width',
