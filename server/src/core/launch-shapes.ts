@@ -302,6 +302,8 @@ const HALF_SPECIALIZATION = /<\s*(?:__half|half|__nv_bfloat16|nv_bfloat16|bf16|_
 interface FileLaunches {
   calls: CallFact[];
   hosts: FunctionFacts[];
+  /** the kernels' pointer parameters each read and written (`buffersOf`), joined */
+  kernelUse: string;
   launches: Map<string, Seen>;
   owner: Map<CallFact, FunctionFacts>;
   /** launches on packed or vector casts inside a conditional, found once for all the kernels */
@@ -322,14 +324,30 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') (calls.push(c), owners.push(f));
   // (and the same host functions: whether a wrapper's launches are a benchmark's set-up hangs on its callers)
   const hosts = functions.filter((f) => !f.isKernel);
+  // (and the kernels' buffers read and written, which set-up launches hang on: an edit that changes them reads all again)
+  const kernelUse = functions.filter((f) => f.isKernel).map(buffersOf).join('|');
   const kept = lastLaunches.find((last) => last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i] && last.owner.get(c) === owners[i]) &&
-    last.hosts.length === hosts.length && last.hosts.every((h, i) => h === hosts[i]));
+    last.hosts.length === hosts.length && last.hosts.every((h, i) => h === hosts[i]) && last.kernelUse === kernelUse);
   if (kept) return kept;
   const owner = new Map(calls.map((c, i) => [c, owners[i]]));
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
-  const made = { calls, hosts, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner), rarelyCalled: rarelyCalledLaunches(functions, owner) };
+  const made = { calls, hosts, kernelUse, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner), rarelyCalled: rarelyCalledLaunches(functions, owner) };
   return lastLaunches.keep(made, made);
 }
+
+/** A kernel's name and how it uses each pointer parameter (`r`, `w`, `rw`), kept per facts object. */
+function buffersOf(k: FunctionFacts): string {
+  let out = bufferText.get(k);
+  if (out === undefined) {
+    const use = (p: string) => {
+      const kinds = new Set(k.accesses.filter((a) => a.array === p).map((a) => a.kind));
+      return `${kinds.has('load') || kinds.has('update') || kinds.has('atomic') ? 'r' : ''}${kinds.has('store') || kinds.has('update') || kinds.has('atomic') ? 'w' : ''}`;
+    };
+    bufferText.set(k, (out = `${k.name}(${k.params.map((p) => (p.pointer ? use(p.name) : '')).join(',')})`));
+  }
+  return out;
+}
+const bufferText = new WeakMap<FunctionFacts, string>();
 
 /**
  * Launches a benchmark driver makes outside its timed region (core/timed-region.ts): set-up and checks that run once.
@@ -341,7 +359,10 @@ function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<C
   const launchers = new Map([...owner.values()].map((g) => [baseName(g.name), g]));
   const kernels = new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f]));
   const use = launchBuffers((name) => kernels.get(baseName(name)), (name) => launchers.get(baseName(name)));
-  for (const [c, g] of owner) if (setUpLaunch(g, c, use) || calledOnlyForSetUp(g.name, functions, use)) out.add(c);
+  // (whether a wrapper is called only for set-up: once per wrapper, not per launch of it)
+  const onlySetUp = new Map<FunctionFacts, boolean>();
+  const wrapperSetUp = (g: FunctionFacts) => onlySetUp.get(g) ?? onlySetUp.set(g, calledOnlyForSetUp(g.name, functions, use)).get(g)!;
+  for (const [c, g] of owner) if (setUpLaunch(g, c, use) || wrapperSetUp(g)) out.add(c);
   return out;
 }
 
@@ -352,7 +373,10 @@ function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<C
 function rarelyCalledLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<CallFact, FunctionFacts>): ReadonlySet<CallFact> {
   const out = new Set<CallFact>();
   const calls = new Map<string, CallFact[]>();
-  for (const h of functions) for (const d of h.calls) if (d.kind === 'call') calls.set(baseName(d.name), [...(calls.get(baseName(d.name)) ?? []), d]);
+  for (const h of functions) for (const d of h.calls) if (d.kind === 'call') {
+    const sites = calls.get(baseName(d.name));
+    if (sites) sites.push(d); else calls.set(baseName(d.name), [d]);
+  }
   for (const [c, g] of owner) {
     const sites = calls.get(baseName(g.name));
     if (!g.isKernel && sites?.length && sites.every((d) => !!d.rareIn?.length)) out.add(c);

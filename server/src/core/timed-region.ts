@@ -145,13 +145,39 @@ export function wrapperUse(call: CallFact, wrapper: FunctionFacts, use: (d: Call
  * looked up by name; a wrapper whose launches name none of its parameters counts every argument both ways.
  */
 export function launchBuffers(kernelOf: (name: string) => FunctionFacts | undefined, wrapperOf: (name: string) => FunctionFacts | undefined): (d: CallFact) => BufferUse | null {
+  // (each call's answer once: set-up checks ask about the same calls for every launch of a driver)
+  const known = new WeakMap<CallFact, BufferUse | null>();
   const launchUse = (d: CallFact) => (d.kind === 'launch' ? bufferUse(d, kernelOf(d.name)) : null);
   return (d) => {
-    if (d.kind === 'launch') return launchUse(d);
-    const w = d.kind === 'call' ? wrapperOf(d.name) : undefined;
-    return w ? wrapperUse(d, w, launchUse) ?? bufferUse(d, undefined) : null;
+    let u = known.get(d);
+    if (u !== undefined) return u;
+    if (d.kind === 'launch') u = launchUse(d);
+    else {
+      const w = d.kind === 'call' ? wrapperOf(d.name) : undefined;
+      u = w ? wrapperUse(d, w, launchUse) ?? bufferUse(d, undefined) : null;
+    }
+    known.set(d, u);
+    return u;
   };
 }
+
+/** What the calls between a driver's clock reads read and write, all together (per driver and `use`). */
+function timedUse(fn: FunctionFacts, t: { first: number; last: number }, use: (d: CallFact) => BufferUse | null): BufferUse {
+  let byDriver = timedUses.get(use);
+  if (!byDriver) timedUses.set(use, (byDriver = new WeakMap()));
+  let u = byDriver.get(fn);
+  if (u) return u;
+  const reads = new Set<string>();
+  const writes = new Set<string>();
+  for (const d of fn.calls) {
+    if (d.range.start.line <= t.first || d.range.end.line >= t.last) continue;
+    const x = use(d);
+    if (x) (x.reads.forEach((r) => reads.add(r)), x.writes.forEach((w) => writes.add(w)));
+  }
+  byDriver.set(fn, (u = { reads, writes }));
+  return u;
+}
+const timedUses = new WeakMap<(d: CallFact) => BufferUse | null, WeakMap<FunctionFacts, BufferUse>>();
 
 /**
  * A launch (or a launch wrapper's call) a benchmark driver makes once outside the region its clocks time, while
@@ -170,19 +196,19 @@ export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) =
   const few = (id: number) => (fn.loops.find((l) => l.id === id)?.trips ?? Infinity) <= FEW_REPEATS;
   const mine = use(c);
   if (!mine || !c.loops.every(few)) return false;
-  const timed = fn.calls.filter((d) => d.range.start.line > t.first && d.range.end.line < t.last).map(use).filter((u): u is BufferUse => !!u);
+  const timed = timedUse(fn, t, use);
   const meets = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].some((x) => b.has(x));
   if (before) {
     // (not a buffer the host sets anew after it, `cudaMemset(d_out, 0, ...)` before the timed launch adds into it:
     // what this launch wrote there is gone, and it was a demo of its own)
     const reset = new Set(fn.calls.filter((d) => RESETS.test(d.name) && d.range.start.line > c.range.end.line && d.range.start.line < t.last).map((d) => d.argRoots[0]).filter((r): r is string => !!r));
     const kept = new Set([...mine.writes].filter((w) => !reset.has(w)));
-    return timed.some((u) => meets(kept, u.reads));
+    return meets(kept, timed.reads);
   }
-  if (!timed.some((u) => meets(mine.reads, u.writes)) || timed.some((u) => meets(mine.writes, u.reads) || meets(mine.writes, u.writes))) return false;
+  if (!meets(mine.reads, timed.writes) || meets(mine.writes, timed.reads) || meets(mine.writes, timed.writes)) return false;
   // (and what it writes goes no way back into the timed buffers: `gray_to_float(d_gray, d_f)` then `float_to_gray(d_f,
   // d_gray)` is a round trip of its own, a demo after the timing, not a check)
-  const timedWrites = new Set(timed.flatMap((u) => [...u.writes]));
+  const timedWrites = timed.writes;
   const afterIt = fn.calls.filter((d) => d.range.start.line > c.range.end.line);
   const later = afterIt.map(use).filter((u): u is BufferUse => !!u);
   if (later.some((u) => meets(u.reads, mine.writes) && meets(u.writes, timedWrites))) return false;
@@ -195,10 +221,18 @@ const FEW_REPEATS = 16;
 /** Host calls that set a device buffer anew: a fill or a copy into it. */
 const RESETS = /^(?:cuda|hip)Mem(?:set|cpy)(?:Async|2D|2DAsync)?$/;
 
-/** A host function every call of which in `functions` is a benchmark's set-up or check (setUpLaunch): `prepare(w, n)` before the events. */
+/**
+ * A host function every call of which in `functions` is a benchmark's set-up or check (setUpLaunch): `prepare(w, n)`
+ * before the events. Not one that repeats its launches itself (`for (it = 0; it < 10000; ++it) smooth<<<>>>`): called
+ * once, it is the work.
+ */
 export function calledOnlyForSetUp(name: string, functions: Iterable<FunctionFacts>, use: (d: CallFact) => BufferUse | null): boolean {
+  const all = [...functions];
+  const wrapper = all.find((h) => h.name === name);
+  const few = (id: number) => (wrapper?.loops.find((l) => l.id === id)?.trips ?? Infinity) <= FEW_REPEATS;
+  if (wrapper?.calls.some((d) => d.loops.some((id) => !few(id)) && use(d))) return false;
   let calls = 0;
-  for (const h of functions) {
+  for (const h of all) {
     for (const d of h.calls) {
       if (d.kind !== 'call' || d.name !== name) continue;
       if (!setUpLaunch(h, d, use)) return false;

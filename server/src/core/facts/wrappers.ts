@@ -65,6 +65,9 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
         grid: l.grid && substitute(l.grid, params, c.args),
         block: l.block && substitute(l.block, params, c.args),
         loops: c.loops,
+        // (where the call runs: in the caller's loops, under its `% N` guards, perhaps in a lambda called elsewhere)
+        rareIn: c.rareIn,
+        inLambda: c.inLambda || l.inLambda,
         // the wrapper's own branches (`if (a == RELU) relu<<<>>>; else if ...`) stay arms of one conditional, numbered apart from the caller's
         scopes: [...(c.scopes ?? []), ...(l.scopes ?? []).map((id) => id + armsOffset)],
         via: c.name,
