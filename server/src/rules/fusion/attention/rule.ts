@@ -158,8 +158,9 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
       if (!together(qk.call, s.call)) continue;
       const touches = [...s.reads].some((r) => tainted.has(r));
       // (a step that writes over the scores or probabilities without reading them, a driver reusing its buffer for
-      // the next demo: what a later GEMM reads there is no longer P)
-      if (!touches && [...s.writes].some((w) => tainted.has(w))) break;
+      // the next demo: what a later GEMM reads there is no longer P. Not an elementwise one: a causal mask writes
+      // -inf above the diagonal and leaves the rest of the scores as they were)
+      if (!touches && s.kind !== 'elementwise' && [...s.writes].some((w) => tainted.has(w))) break;
       if (!touches) continue;
       if (s.kind === 'gemm') {
         // all three steps inside one call of a wrapper: the wrapper's own finding says it, not each caller
