@@ -18,7 +18,15 @@ const BENEFIT =
 /** Methods that put a tensor on the device or run device work. */
 const DEVICE_METHODS = new Set(['.cuda', '.backward']);
 
-const simpleName = (c: CallFact) => (c.qualified ?? c.name).replace(/^.*\./, '');
+/**
+ * The name a call may reach a launch wrapper by: `quantize(x)`, `ops.quantize(x)`, `self.forward(x)`; none for a
+ * library's own function (`np.add(a, b)` is not the project's Triton `add`).
+ */
+const simpleName = (c: CallFact) => {
+  const name = c.qualified ?? c.name;
+  return LIBRARY.test(name) ? '' : name.replace(/^.*\./, '');
+};
+const LIBRARY = /^(?:np|numpy|torch|math|F|scipy|jnp|jax|cp|cupy|random|os|time|itertools|functools|triton|tl)\./;
 
 /**
  * Host functions of the file that launch a kernel, directly or through one more function of the file, and the launch
