@@ -178,3 +178,23 @@ test('an edit of a struct that hands out shared memory (SharedMemory<T>) reads t
   const plain = open.edit({ range: { start: { line: array.line, character: array.character }, end: { line: array.line, character: array.end } }, text: 'int* __smem = nullptr;' }, 4);
   assert.ok(plain && !plain.some((f) => f.rule === 'memory/shared-bank-conflict'));
 });
+
+test('a blank typed after an empty `#define NAME` and deleted again: the re-parsed tree is a fresh parse`s (the grammar gets such a line rewritten from its start)', async () => {
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const text = [
+    '#define USE_TILED',
+    '__global__ void strided(const float* x, float* y) {',
+    '  y[threadIdx.x * 32] = x[threadIdx.x];',
+    '}',
+    '#ifdef USE_TILED',
+    '__global__ void copy(const float* x, float* y) { y[threadIdx.x] = x[threadIdx.x]; }',
+    '#endif',
+    '',
+  ].join('\n');
+  const open = openFile(engine, fresh, 'define.cu', text)!;
+  const end = { line: 0, character: '#define USE_TILED'.length };
+  assert.notEqual(open.edit({ range: { start: end, end }, text: ' ' }, 2), null, 'after the blank, the trees differ');
+  assert.notEqual(open.edit({ range: { start: end, end: { line: 0, character: end.character + 1 } }, text: '' }, 3), null, 'after deleting it, the trees differ');
+  assert.notEqual(open.edit({ range: { start: end, end }, text: '\t' }, 4), null, 'after a tab, the trees differ');
+});

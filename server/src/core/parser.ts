@@ -183,7 +183,7 @@ export interface SlicedParse {
   readonly spentMs: number;
 }
 
-/** Whether any line has what withoutExportMacros or withAlignas looks for (asked again only of the lines an edit changed). */
+/** Whether any line has what withoutExportMacros, withAlignas or withoutTrailingDefineSpace looks for (asked again only of the lines an edit changed). */
 const rewritable = (line: string) => line.includes('class ') || line.includes('struct ') || line.includes('__align__') || (line.includes('define') && EMPTY_DEFINE_LINE.test(line));
 const mayRewrite = lineScan((line) => !rewritable(line), (lines) => lines.some(rewritable));
 
@@ -194,6 +194,8 @@ const mayRewrite = lineScan((line) => !rewritable(line), (lines) => lines.some(r
  */
 const EMPTY_DEFINE_LINE = /^[ \t]*#[ \t]*define[ \t]+[A-Za-z_]\w*(?:\([^()\n]*\))?[ \t]+\r?$/;
 const EMPTY_DEFINE = /^([ \t]*#[ \t]*define[ \t]+[A-Za-z_]\w*(?:\([^()\n]*\))?)([ \t]+)(\r?)$/gm;
+/** Whether the grammar gets `line` rewritten from its start (withoutTrailingDefineSpace): an edit on it changes the line's first bytes too. */
+export const rewrittenFromLineStart = (line: string): boolean => line.includes('define') && EMPTY_DEFINE_LINE.test(line);
 export function withoutTrailingDefineSpace(text: string): string {
   if (!text.includes('define')) return text;
   return text.replace(EMPTY_DEFINE, (_m, head: string, blanks: string, cr: string) => blanks + head + cr);

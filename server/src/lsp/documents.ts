@@ -6,7 +6,7 @@ import type { Diagnostic, Position, TextDocumentContentChangeEvent } from 'vscod
 import { Edit, type Tree } from 'web-tree-sitter';
 import { FactsCache } from '../core/facts-cache';
 import { eolOf, lineEndsAsNewline } from '../core/lineEnds';
-import { grammarFor, type Parsers, type SlicedParse } from '../core/parser';
+import { grammarFor, rewrittenFromLineStart, type Parsers, type SlicedParse } from '../core/parser';
 import type { FileFacts, FunctionFacts } from '../core/facts/model';
 import type { FixOutcome } from '../core/fix';
 import type { Finding, SourceLanguage } from '../core/types';
@@ -143,7 +143,14 @@ export class OpenDocument {
     for (const raw of changes) {
       const change = { ...raw, text: lineEndsAsNewline(raw.text) };
       if ('range' in change && this.tree) {
-        const startIndex = this.doc.offsetAt(change.range.start);
+        // (on an empty `#define X ` line, before or after the edit, the grammar's text differs from the line's start on)
+        const row = change.range.start.line;
+        const before = this.doc.getText({ start: { line: row, character: 0 }, end: { line: row + 1, character: 0 } }).replace(/\n$/, '');
+        const after = before.slice(0, change.range.start.character) + change.text.split('\n')[0] +
+          (change.text.includes('\n') ? '' : this.doc.getText({ start: change.range.end, end: { line: change.range.end.line + 1, character: 0 } }).replace(/\n$/, ''));
+        const fromLineStart = rewrittenFromLineStart(before) || rewrittenFromLineStart(after);
+        const start = fromLineStart ? { line: row, character: 0 } : change.range.start;
+        const startIndex = this.doc.offsetAt(start);
         const oldEndIndex = this.doc.offsetAt(change.range.end);
         const lines = change.text.split('\n');
         const newEndPosition = {
@@ -153,8 +160,8 @@ export class OpenDocument {
         this.tree.edit(new Edit({
           startIndex,
           oldEndIndex,
-          newEndIndex: startIndex + change.text.length,
-          startPosition: { row: change.range.start.line, column: change.range.start.character },
+          newEndIndex: this.doc.offsetAt(change.range.start) + change.text.length,
+          startPosition: { row: start.line, column: start.character },
           oldEndPosition: { row: change.range.end.line, column: change.range.end.character },
           newEndPosition,
         }));
