@@ -12,7 +12,7 @@ import { baseName } from './project';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
 import { lastTwo } from './bounded-memo';
-import { calledOnlyForSetUp, hasTimedRegion, launchBuffers, setUpLaunch } from './timed-region';
+import { calledOnlyForSetUp, hasTimedRegion, kernelBuffers, launchBuffers, setUpLaunch } from './timed-region';
 
 interface Seen {
   xs: Set<number | null>;
@@ -339,10 +339,8 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
 function buffersOf(k: FunctionFacts): string {
   let out = bufferText.get(k);
   if (out === undefined) {
-    const use = (p: string) => {
-      const kinds = new Set(k.accesses.filter((a) => a.array === p).map((a) => a.kind));
-      return `${kinds.has('load') || kinds.has('update') || kinds.has('atomic') ? 'r' : ''}${kinds.has('store') || kinds.has('update') || kinds.has('atomic') ? 'w' : ''}`;
-    };
+    const { reads, writes } = kernelBuffers(k);
+    const use = (p: string) => `${reads.has(p) ? 'r' : ''}${writes.has(p) ? 'w' : ''}`;
     bufferText.set(k, (out = `${k.name}(${k.params.map((p) => (p.pointer ? use(p.name) : '')).join(',')})`));
   }
   return out;

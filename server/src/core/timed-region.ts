@@ -62,8 +62,11 @@ function isClockRead(c: FunctionFacts['calls'][number], fn: FunctionFacts): bool
   // (or a method of a timer object, `timer.Start()`, `gpu_timer->Stop()`)
   const member = /^(\w+)(?:\.|->)(\w+)$/.exec(c.name);
   const timerMethod = (scope: string, name: string) => TIMER_CLASS.test(scope) && /^(?:[Ss]tart|[Ss]top|[Rr]eset|[Ee]lapsed)/.test(name);
+  // (`timer.reset()` on a `std::unique_ptr<GpuTimer>` is the smart pointer's own method: `timer->Start()` is the timer's)
+  if (member && member[0].includes('.') && SMART_POINTER.test(c.scope ?? '')) return false;
   return CLOCK.test(c.name) || TIMER_HELPER.test(c.name) || timerMethod(c.scope ?? '', c.name) || (!!member && (timerMethod(member[1], member[2]) || timerMethod(c.scope ?? '', member[2])));
 }
+const SMART_POINTER = /\b(?:unique|shared)_ptr\s*</;
 /** `fn` records events for streams to wait on (`cudaStreamWaitEvent`) and never reads an elapsed time from them. */
 export const ordersStreams = (fn: FunctionFacts): boolean => fn.calls.some((d) => STREAM_WAIT.test(d.name)) && !fn.calls.some((d) => ELAPSED.test(d.name));
 const EVENT_RECORD = /^(?:cuda|hip)EventRecord$/;
@@ -107,17 +110,30 @@ export function bufferUse(d: CallFact, kernel: FunctionFacts | undefined): Buffe
   }
   const reads = new Set<string>();
   const writes = new Set<string>();
+  const own = kernelBuffers(kernel);
   kernel.params.forEach((p, i) => {
     const r = roots(i);
     if (!r || !p.pointer) return;
-    for (const a of kernel.accesses) {
-      if (a.array !== p.name) continue;
-      if (a.kind !== 'store') reads.add(r);
-      if (a.kind !== 'load') writes.add(r);
-    }
+    if (own.reads.has(p.name)) reads.add(r);
+    if (own.writes.has(p.name)) writes.add(r);
   });
   return { reads, writes };
 }
+
+/** The arrays a kernel reads and writes, by the names it gives them (kept per facts object). */
+export function kernelBuffers(kernel: FunctionFacts): BufferUse {
+  let u = ownBuffers.get(kernel);
+  if (u) return u;
+  const reads = new Set<string>();
+  const writes = new Set<string>();
+  for (const a of kernel.accesses) {
+    if (a.kind !== 'store') reads.add(a.array);
+    if (a.kind !== 'load') writes.add(a.array);
+  }
+  ownBuffers.set(kernel, (u = { reads, writes }));
+  return u;
+}
+const ownBuffers = new WeakMap<FunctionFacts, BufferUse>();
 
 /**
  * What a call of a launch wrapper reads and writes: its launches' buffers, the wrapper's parameters taken as the
