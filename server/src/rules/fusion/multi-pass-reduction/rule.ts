@@ -177,7 +177,8 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         // (or that element and gathers at loaded indices, `pos[j]` with `j = cells[...]`: a neighbour list built from a
         // cell list sweeps no row)
         const loadsOfBuffer = [...(first.loads.get(buffer) ?? [])];
-        if (loadsOfBuffer.length && loadsOfBuffer.every((f) => f === '?' || [...first.perRow].some((w) => first.stores.get(w)?.has(f)))) continue;
+        const ownElement = (f: string) => [...first.perRow].some((w) => first.stores.get(w)?.has(f));
+        if (loadsOfBuffer.some(ownElement) && loadsOfBuffer.every((f) => f === '?' || ownElement(f))) continue;
         // the statistics are per row: the consumer reads them at another index than the buffer (`x[idx]`, `mean[row]`);
         // read at the same index they are a same-shape intermediate (a stencil's output), not a reduction
         const perElement = (l: Launch) => [...(l.loads.get(stats) ?? [])].some((f) => l.loads.get(buffer)?.has(f));
