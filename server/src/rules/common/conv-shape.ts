@@ -31,9 +31,12 @@ export function convShape(fn: FunctionFacts): Map<string, number> {
   const scalars = fn.params.filter((p) => !p.pointer);
   const window = scalars.some((p) => CONV_SIZE.test(p.name)) || (scalars.some((p) => CONV_STEP.test(p.name)) && scalars.some((p) => CONV_PAD.test(p.name)));
   if (!window) return out;
+  // (`d0`, `d1` are a dilation only beside the padding of the same axis, `p0`, `p1`: alone they are often a tensor's dimensions)
+  const names = new Set(scalars.map((p) => p.name));
+  const dimension = (name: string) => /^d[hw012]$/i.test(name) && !names.has(`p${name.slice(1)}`) && !names.has(`P${name.slice(1)}`);
   for (const p of fn.params) {
     if (p.pointer) continue;
-    if (CONV_STEP.test(p.name)) out.set(p.name, 1);
+    if (CONV_STEP.test(p.name) && !dimension(p.name)) out.set(p.name, 1);
     else if (CONV_PAD.test(p.name)) out.set(p.name, 1);
     else if (CONV_SIZE.test(p.name)) out.set(p.name, 3);
   }
