@@ -171,6 +171,8 @@ export interface SharedArrayFact {
   dimRanges: (Range | null)[];
   /** Each dimension's size as written (`TILE_DIM`), for fixes. */
   dimTexts: (string | null)[];
+  /** Each dimension's size as evaluated where it is not a number: a local constant's value (`BN` = `MMA_N*TILE_N`), which a launch binds. */
+  dimForms?: (string | null)[];
   range: Range;
 }
 

@@ -131,7 +131,9 @@ export abstract class DeclarationWalker extends LoopWalker {
         if (isShared) {
           const dimRanges = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : nodeRange(s)));
           const dimTexts = info.arrayDims.map((s) => (s.type === 'array_declarator' ? null : s.sourceText));
-          this.shared.push({ name: info.name, elemType: type, dims, dimRanges, dimTexts, range: nodeRange(n) });
+          // (a local constant of template parameters, `constexpr int BN = MMA_N * TILE_N`: its value, for the launches to bind)
+          const dimForms = flatDims.map((p, i) => (p && !p.isConstant && p.toString() !== dimTexts[i] ? p.toString() : null));
+          this.shared.push({ name: info.name, elemType: type, dims, dimRanges, dimTexts, ...(dimForms.some((f) => f !== null) ? { dimForms } : {}), range: nodeRange(n) });
         }
       } else if (info.pointer) {
         const member = value && !this.isKernel ? rootName(value) : null;

@@ -104,7 +104,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
   for (const declared of fn.shared) {
     // `T tile[tile_size][tile_size]`, `Bs[BK][BN + 1]` with `tile_size`, `BN` template parameters the launches set
     const s = declared.dims.some((d) => d === null) && bindings.size
-      ? { ...declared, dims: declared.dims.map((d, i) => d ?? constantValue(declared.dimTexts[i] ?? null, bindings)) }
+      ? { ...declared, dims: declared.dims.map((d, i) => d ?? constantValue(declared.dimTexts[i] ?? null, bindings) ?? constantValue(declared.dimForms?.[i] ?? null, bindings)) }
       : declared;
     // an inner extent the file never gives a value (`C_smem[MMA_M][MMA_N]` with the macros in a header not found): a
     // compile-time constant we could not read, so the rows' pitch, and any conflict, is unknown
