@@ -4,6 +4,8 @@
 // that prints each iteration: the output costs more than the memory walk. The CPU rules
 // leave them alone (a program's `main` already is; drivers such as `run<T>()` are the same code elsewhere).
 // Nor the CPU arm of a device dispatch (`case CPU: loops; case CUDA: kernel<<<...>>>`): a GPU build takes the launch.
+// The GPU rules leave alone the launches a driver makes once outside its timed region as set-up or checks
+// (setUpLaunch), by what each launch reads and writes.
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import type { Range } from './types';
 
@@ -212,22 +214,28 @@ export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) =
   const few = (id: number) => (fn.loops.find((l) => l.id === id)?.trips ?? Infinity) <= FEW_REPEATS;
   const mine = use(c);
   if (!mine || !c.loops.every(few)) return false;
-  const timed = timedUse(fn, t, use);
-  const meets = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].some((x) => b.has(x));
-  if (before) {
-    // (not a buffer the host sets anew after it, `cudaMemset(d_out, 0, ...)` before the timed launch adds into it:
-    // what this launch wrote there is gone, and it was a demo of its own)
-    const reset = new Set(fn.calls.filter((d) => RESETS.test(d.name) && d.range.start.line > c.range.end.line && d.range.start.line < t.last).map((d) => d.argRoots[0]).filter((r): r is string => !!r));
-    const kept = new Set([...mine.writes].filter((w) => !reset.has(w)));
-    return meets(kept, timed.reads);
-  }
+  return before ? setsUp(fn, c, mine, t, use) : checks(fn, c, mine, timedUse(fn, t, use), use);
+}
+
+const meets = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].some((x) => b.has(x));
+
+/** Launch `c` before the timed region writes what the timed calls read, and the host does not set it anew in between. */
+function setsUp(fn: FunctionFacts, c: CallFact, mine: BufferUse, t: { first: number; last: number }, use: (d: CallFact) => BufferUse | null): boolean {
+  // (not a buffer the host sets anew after it, `cudaMemset(d_out, 0, ...)` before the timed launch adds into it:
+  // what this launch wrote there is gone, and it was a demo of its own)
+  const reset = new Set(fn.calls.filter((d) => RESETS.test(d.name) && d.range.start.line > c.range.end.line && d.range.start.line < t.last).map((d) => d.argRoots[0]).filter((r): r is string => !!r));
+  const kept = new Set([...mine.writes].filter((w) => !reset.has(w)));
+  return meets(kept, timedUse(fn, t, use).reads);
+}
+
+/** Launch `c` after the timed region reads what the timed calls wrote into buffers of its own, whose result goes to the host. */
+function checks(fn: FunctionFacts, c: CallFact, mine: BufferUse, timed: BufferUse, use: (d: CallFact) => BufferUse | null): boolean {
   if (!meets(mine.reads, timed.writes) || meets(mine.writes, timed.reads) || meets(mine.writes, timed.writes)) return false;
   // (and what it writes goes no way back into the timed buffers: `gray_to_float(d_gray, d_f)` then `float_to_gray(d_f,
   // d_gray)` is a round trip of its own, a demo after the timing, not a check)
-  const timedWrites = timed.writes;
   const afterIt = fn.calls.filter((d) => d.range.start.line > c.range.end.line);
   const later = afterIt.map(use).filter((u): u is BufferUse => !!u);
-  if (later.some((u) => meets(u.reads, mine.writes) && meets(u.writes, timedWrites))) return false;
+  if (later.some((u) => meets(u.reads, mine.writes) && meets(u.writes, timed.writes))) return false;
   // a check's result goes to the host, directly or through the launches that reduce it (`sq_err`, then `reduce_sum`,
   // then `cudaMemcpy(&err, d_sum, ..., cudaMemcpyDeviceToHost)`); a clip of the output left on the device is more work
   const result = new Set([...mine.writes, ...later.filter((u) => meets(u.reads, mine.writes)).flatMap((u) => [...u.writes])]);
