@@ -202,6 +202,7 @@ def attention(q, k, v):
       'two kernels with a host round trip between them (the first\'s output copied back and finished on the CPU before the second runs);',
       'online softmax and Welford forms, rows read once (kept in registers or shared memory);',
       'block-, warp- or grid-stride sweeps over rows that stay in cache (merging them measured only 1.07×), also in `__device__` helpers the block shares out (`for (idx = tid; idx < n; idx += BLOCK)`);',
+      'Triton row loops that every launch, outside any branch, gives a block as long as the row (`BLOCK_SIZE = min(MAX_FUSED_SIZE, triton.next_power_of_2(N))`, the tutorial\'s layer norm): each runs once and re-reads the block just loaded, from cache; a block capped at a literal (`min(BLOCK_SIZE, 4096)`) or a launch on the path for wide rows still loops and is reported;',
       'two-level reductions (the second launch reads the partials, not the input), grid-wide statistics, and two kernels whose first merges a row split over several blocks with atomics;',
       'helpers called inside a loop that hands the row out to the threads (`for (i = tid * 4; i < m; i += BLOCK * 4) accumulate4(a, i, ...)`), passes a warp reads as one row segment (`x[r * D + d]` with `d = idx % D`), and passes in different arms of one if/else (a full chunk and its remainder), which never both run;',
       'sweeps repeated by an outer loop the index ignores (a bisection\'s iterations);',

@@ -33,6 +33,7 @@ import { bind, launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
 import { gridWidePartials } from './grid-wide';
+import { oneBlockLoops } from './one-block-rows';
 import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
 import { timesItsLaunches } from '../../../core/timed-region';
 
@@ -50,10 +51,11 @@ const list = (xs: string[]) => (xs.length <= 2 ? xs.join(' and ') : `${xs.slice(
 const code = (s: string) => `\`${s}\``;
 
 /** In-kernel passes, cached with the (cached) kernel facts. */
-function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings): RuleFinding[] {
+function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, oneBlock: readonly number[] = []): RuleFinding[] {
   const hit: RuleFinding[] = [];
   // (with the values every launch gives: `goff` = 1 makes a column sweep's lanes consecutive, a cooperative pass)
-  const passes = isReferenceOracle(fn.name) ? [] : rowPasses(fn, boundAccesses(fn, bindings));
+  // (not loops every launch gives a block as long as the row: one trip each, the re-reads hit cache)
+  const passes = isReferenceOracle(fn.name) ? [] : rowPasses(fn, boundAccesses(fn, bindings)).filter((p) => p.loop === undefined || !oneBlock.includes(p.loop));
   if (passes.length >= 2) {
     // (two Triton passes that only reduce: one online pass would do)
     const target = passes.length === 2 ? 'once' : 'twice, or once if it fits one block';
@@ -238,7 +240,7 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
 }
 
 // an edit re-checks only the functions it changed (and the hosts whose kernels it changed)
-const kernelCached = perFunction(checkKernel, (triton, bindings) => `${triton}|${bindingsKey(bindings)}`);
+const kernelCached = perFunction(checkKernel, (triton, bindings, oneBlock) => `${triton}|${bindingsKey(bindings)}|${(oneBlock ?? []).join()}`);
 const hostOf = (triton: boolean) =>
   perHost((f, t) => {
     const launches = launchesOf(f, t.kernels, t.hosts, triton);
@@ -257,7 +259,7 @@ export const rule: Rule = {
     let tables: Callables | null = null;
     const bindings = triton ? null : templateBindings(facts);
     for (const f of facts.functions) {
-      if (f.isKernel) out.push(...kernelCached(f, triton, bindings?.get(f.name) ?? NO_BINDINGS));
+      if (f.isKernel) out.push(...kernelCached(f, triton, bindings?.get(f.name) ?? NO_BINDINGS, triton ? oneBlockLoops(f, facts) : []));
       else if (!f.isDevice && !isReferenceOracle(f.name) && !isUnfusedBaseline(f.name) && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
         tables ??= visibleCallables(facts);
         out.push(...(triton ? hostTriton : hostCuda)(f, tables));

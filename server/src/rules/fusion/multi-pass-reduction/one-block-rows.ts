@@ -1,0 +1,30 @@
+// Triton row loops that run once: `for off in range(0, N, BLOCK_SIZE)` where every launch sizes the block from the
+// row, `BLOCK_SIZE = triton.next_power_of_2(N)` (the tutorial's layer norm, capped at 64 KB and raising beyond).
+// Its passes then re-read one block the program just loaded, from cache: merging them buys what a block sweep
+// over a cached row buys (1.07x measured), and the rule's advice assumes rows wider than a block.
+import type { FileFacts, FunctionFacts } from '../../../core/facts/model';
+import { bindArguments } from '../../common/triton-host';
+
+/** The loops of Triton kernel `k` that every launch in the file gives a block as long as their row. */
+export function oneBlockLoops(k: FunctionFacts, facts: FileFacts): number[] {
+  const params = new Set(k.params.map((p) => p.name));
+  const rowLoops = k.loops.filter((l) => !!l.bound && params.has(l.bound.trim()) && !!l.step && !l.step.unknown && l.step.terms.size === 1 && l.step.constant === 0 && params.has([...l.step.terms.keys()][0]));
+  if (!rowLoops.length) return [];
+  const launches = facts.functions.flatMap((h) => (h.isKernel ? [] : h.calls.filter((c) => c.kind === 'launch' && c.name === k.name).map((c) => ({ h, c }))));
+  if (!launches.length) return [];
+  return rowLoops.filter((l) => launches.every(({ h, c }) => {
+    // (not a launch in a branch: `else: wide_kernel[...]` after `if N <= BLOCK_N` is the path for rows that do not fit)
+    if (c.scopes?.length) return false;
+    const bound = bindArguments(k, c);
+    const n = bound?.get(l.bound!.trim())?.text;
+    const b = bound?.get([...l.step!.terms.keys()][0])?.text;
+    if (!n || !b || !/^[A-Za-z_]\w*$/.test(b)) return false;
+    // every value the host gives the block: the row's next power of two (capped at a size, `min(MAX_FUSED, ...)`), or
+    // a floor on it (`max(BLOCK_SIZE, 128)`); a cap of its own (`min(BLOCK_SIZE, 4096)`) leaves longer rows looping
+    const fromRow = new RegExp(`next_power_of_2\\(${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`);
+    const sets = h.calls.filter((x) => x.form === 'assign' && x.assignedTo?.includes(b));
+    const value = (x: { args: string[] }) => (x.args[0] ?? '').replace(/\s+/g, '');
+    const capped = (v: string) => /min\((?:\d+,|[^()]*(?:\([^()]*\))?[^()]*,\d+\))/.test(v); // `min(4096, ...)`, `min(..., 4096)`
+    return sets.length > 0 && sets.every((x) => x.name === '=' && x.assignedTo!.length === 1 && !capped(value(x)) && (fromRow.test(value(x)) || value(x).startsWith(`max(${b},`)));
+  })).map((l) => l.id);
+}
