@@ -19,6 +19,8 @@ export class HostWalker {
   readonly loops: LoopFact[] = [];
   private loopStack: number[] = [];
   private scopeStack: number[] = [];
+  /** Loops whose iterations the enclosing `if` picks every so many (`if step % log_every == 0:`). */
+  private rareStack: number[] = [];
   private nextScope = 0;
   /** Local names last bound to a list or tuple literal, with its number of items. */
   private literalSequences = new Map<string, number>();
@@ -36,7 +38,8 @@ export class HostWalker {
     this.calls.push({
       kind, name, range: nodeRange(n), nameRange: extra.nameRange ?? nodeRange(n),
       args: args.map((a) => a.text), argRoots: args.map((a) => argRoot(a)),
-      loops: [...this.loopStack], scopes: [...this.scopeStack], form, ...(this.exitTest > 0 ? { exitTest: true } : {}), ...extra,
+      loops: [...this.loopStack], scopes: [...this.scopeStack], form, ...(this.exitTest > 0 ? { exitTest: true } : {}),
+      ...(this.rareStack.length ? { rareIn: [...this.rareStack] } : {}), ...extra,
     });
     for (const c of childOps) if (c !== null && this.calls[c].parent === undefined) this.calls[c].parent = idx;
     return idx;
@@ -51,6 +54,18 @@ export class HostWalker {
     } finally {
       if (exits && this.loopStack.length) this.exitTest--;
     }
+  }
+
+  /**
+   * The enclosing loops a condition picks one iteration in so many of: `step % log_every == 0`, `(i + 1) % 100 == 0`,
+   * `not step % 10` (not `% 2`: alternate steps, each half the time).
+   */
+  private everyFewIterations(cond: Node | null): number[] {
+    const text = compact(cond?.text ?? '');
+    const m = /^(?:not\(?|\()?\(?([A-Za-z_]\w*)(?:\+1)?\)?%\(?([A-Za-z_][\w.]*|\d+)\)?\)?(?:==0)?$/.exec(text);
+    if (!m || (!text.startsWith('not') && !text.endsWith('==0'))) return [];
+    if (/^\d+$/.test(m[2]) && Number(m[2]) <= 4) return [];
+    return this.loopStack.filter((id) => this.loops[id]?.variable === m[1]);
   }
 
   /** A block as arm `arm` of conditional `statement` (`branchId`: arms of one `if`/`elif`/`else` exclude each other). */
@@ -93,7 +108,10 @@ export class HostWalker {
         {
           const statement = this.nextScope++;
           let arm = 0;
+          const rare = this.everyFewIterations(field(n, 'condition'));
+          this.rareStack.push(...rare);
           this.scoped(field(n, 'consequence'), statement, arm++);
+          this.rareStack.length -= rare.length;
           for (const alt of children(n).filter((c) => c.type === 'elif_clause' || c.type === 'else_clause')) {
             if (alt.type === 'elif_clause') {
               this.exitTestIf(leavesLoop(field(alt, 'consequence')), () => this.expr(field(alt, 'condition')));

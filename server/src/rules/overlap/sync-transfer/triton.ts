@@ -103,7 +103,8 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     if (loop.literalItems !== undefined) continue;
     const inLoop = host.calls.filter((c) => c.loops.includes(loop.id));
     const work = inLoop.find((c) => isDeviceWork(c, launchers, deviceNames));
-    const blocking = inLoop.filter((c) => isBlocking(c) && (defaultDevice || !hostTensorRead(host.calls, c)));
+    // (not a read-back under `if step % log_every == 0:`: a log line every so many steps, the usual way to keep the loop ahead)
+    const blocking = inLoop.filter((c) => isBlocking(c) && !c.rareIn?.includes(loop.id) && (defaultDevice || !hostTensorRead(host.calls, c)));
     if (!work || !blocking.length) continue;
     // every read-back decides whether the loop goes on (a convergence test): the host needs it before the next launch
     // (DESIGN: check it less often or on the device, as the CUDA half leaves a loop's exit scalar alone)
