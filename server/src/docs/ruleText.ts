@@ -606,7 +606,7 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
   },
   'precision/tensor-core-eligible': {
     finds:
-      'fp32 GEMM work that runs on CUDA cores where tensor cores (TF32, BF16 or FP16 inputs with fp32 accumulation) apply: a scalar-FMA GEMM k-loop in a kernel, `cublasSgemm` / `cublasGemmEx` in fp32 without a TF32 math mode, `tl.dot(..., input_precision="ieee")` or `allow_tf32=False`. TF32 rounds the inputs to a 10-bit mantissa: every finding says so. Also a scalar-FMA GEMM k-loop over fp16 or bf16 operands (a naive HGEMM converting with `__half2float`, or accumulating with `__hfma`): tensor cores take those inputs as they are, so nothing is rounded.',
+      'fp32 GEMM work that runs on CUDA cores where tensor cores (TF32, BF16 or FP16 inputs with fp32 accumulation) apply: a scalar-FMA GEMM k-loop in a kernel, `cublasSgemm` / `cublasGemmEx` in fp32 without a TF32 math mode, `tl.dot(..., input_precision="ieee")` or `allow_tf32=False`. TF32 rounds the inputs to a 10-bit mantissa: every finding says so. Also a scalar-FMA GEMM k-loop over fp16 or bf16 operands (a naive HGEMM converting with `__half2float`, or accumulating with `__hfma`): tensor cores take those inputs as they are, so nothing is rounded. In Triton, a matrix multiply without `tl.dot`: blocks multiplied and reduced, or a scalar of A\'s row times a strip of B\'s per step of `k` (one program axis each; a weight the same for every program makes a weighted sum, not a product).',
     quiet: [
       'two places of one register array (`tmp[j][i]` and `tmp[j][threadIdx.x]` as a GEMV merges its warps\' partial sums): no operands of a product;',
       '`wmma` / `mma` / `wgmma` kernels, and operands of two types (an fp16 matrix times fp32 weights) or of double;',

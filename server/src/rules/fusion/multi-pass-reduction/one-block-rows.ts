@@ -2,7 +2,7 @@
 // row, `BLOCK_SIZE = triton.next_power_of_2(N)` (the tutorial's layer norm, capped at 64 KB and raising beyond).
 // Its passes then re-read one block the program just loaded, from cache: merging them buys what a block sweep
 // over a cached row buys (1.07x measured), and the rule's advice assumes rows wider than a block.
-import type { FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { bindArguments } from '../../common/triton-host';
 
 /** The loops of Triton kernel `k` that every launch in the file gives a block as long as their row. */
@@ -25,6 +25,17 @@ export function oneBlockLoops(k: FunctionFacts, facts: FileFacts): number[] {
     const sets = h.calls.filter((x) => x.form === 'assign' && x.assignedTo?.includes(b));
     const value = (x: { args: string[] }) => (x.args[0] ?? '').replace(/\s+/g, '');
     const capped = (v: string) => /min\((?:\d+,|[^()]*(?:\([^()]*\))?[^()]*,\d+\))/.test(v); // `min(4096, ...)`, `min(..., 4096)`
-    return sets.length > 0 && sets.every((x) => x.name === '=' && x.assignedTo!.length === 1 && !capped(value(x)) && (fromRow.test(value(x)) || value(x).startsWith(`max(${b},`)));
+    const sized = sets.length > 0 && sets.every((x) => x.name === '=' && x.assignedTo!.length === 1 && !capped(value(x)) && (fromRow.test(value(x)) || value(x).startsWith(`max(${b},`)));
+    // (a cap of a size, `min(MAX_FUSED_SIZE, ...)`, holds the row only where the host refuses longer ones: Liger's
+    // cross-entropy caps the block at 32K and loops over a 128K vocabulary)
+    return sized && (!sets.some((x) => value(x).startsWith('min(')) || refusesLonger(h, n, b));
   })).map((l) => l.id);
+}
+
+/** The host raises when the row is longer than the block (`if N > BLOCK_SIZE: raise ...`) or asserts it is not. */
+function refusesLonger(h: FunctionFacts, n: string, b: string): boolean {
+  const is = (c: CallFact, op: string, l: string, r: string) => c.form === 'operator' && c.name === op && c.args.map((a) => a.replace(/\s+/g, '')).join() === `${l},${r}`;
+  return h.calls.some((c, i) =>
+    ((is(c, '>', n, b) || is(c, '<', b, n)) && h.calls.slice(i + 1, i + 4).some((d) => d.name === 'raise')) ||
+    ((is(c, '<=', n, b) || is(c, '>=', b, n)) && c.parent !== undefined && h.calls[c.parent]?.name === 'assert'));
 }

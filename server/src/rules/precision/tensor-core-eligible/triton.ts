@@ -63,8 +63,9 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (dots.length) return [];
   const g = gemmLoop(fn, () => true);
   if (!g) return [];
-  // a scalar `tl.load` per step times a block (`acc += weight * residual`) is a scaled vector sum, not a matrix product
-  if (!g.a.lanes?.length || !g.b.lanes?.length) return [];
+  // (a scalar `tl.load` per step times a block, `acc += weight * residual`, is a scaled vector sum, not a matrix
+  // product: the weight moves with no program axis, which the test of axes below turns away; a scalar of A's row
+  // times a strip of B's, `a_ptr + pid_m * K + k` and `b_ptr + k * N + rn`, is a matrix product one row strip a program)
   // a recurrence (`h += k[:, None] * v[None, :]`, then `o = tl.sum(h * q[:, None], 0)` stored every step) is
   // sequential in its loop: chunking it into matrix products is a different algorithm, not a tl.dot away
   if (fn.accesses.some((a) => a.kind !== 'load' && a.loops.includes(g.loop.id))) return [];
