@@ -148,7 +148,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
     let pass: string;
     if (next.kind === 'launch') {
       const k = kernels.get(next.name);
-      if (!k || k.kernelClass !== 'elementwise') return;
+      if (!k || (k.kernelClass !== 'elementwise' && !rowwisePass(k))) return;
       pass = `\`${next.name}\``;
     } else if (p.inductor && op.form === 'method' && op.name === '.run' && /^triton_(poi|pointwise)_/.test(op.args[0] ?? '')) {
       pass = `the pointwise kernel \`${op.args[0]}\``;
@@ -228,4 +228,16 @@ function opName(op: CallFact): string {
   if (op.form === 'method') return `\`${op.name}()\``;
   if (op.form === 'operator') return `the \`${op.name}\``;
   return op.form === 'call' ? `\`${op.qualified ?? op.name}(...)\`` : 'this elementwise op';
+}
+
+/**
+ * A kernel that walks a row per program and stores each element where it loaded one (`v = tl.load(c_ptr + row * N + c)`,
+ * `tl.store(c_ptr + row * N + c, v + b)`, a bias read beside it): an elementwise pass written as a loop over columns.
+ */
+function rowwisePass(k: FunctionFacts): boolean {
+  if (k.kernelClass !== 'other') return false;
+  const stores = k.accesses.filter((a) => a.kind === 'store');
+  const form = (a: FunctionFacts['accesses'][number]) => `${a.loops.join()}|${a.indices.map(String).join('|')}`;
+  const loaded = new Set(k.accesses.filter((a) => a.kind === 'load' && !a.indices.some((p) => p.unknown)).map(form));
+  return stores.length > 0 && stores.every((a) => a.loops.length > 0 && !a.indices.some((p) => p.unknown) && loaded.has(form(a)));
 }
