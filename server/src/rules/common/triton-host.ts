@@ -387,5 +387,39 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) ? [i] : [])));
     out.set(h.name, { kernel: k.name, reads });
   }
+  for (const h of facts.functions) if (!h.isKernel && !out.has(h.name)) {
+    const helper = kernelArgumentHelper(h, facts, kernels);
+    if (helper) out.set(h.name, helper);
+  }
   return out;
+}
+
+/**
+ * A function returning what a generic launcher makes of a kernel it passes (`def silu(x): return _unary(silu_kernel, x)`,
+ * with `_unary(kernel, x)` launching `kernel[grid](x, out, n)` and returning `out`): a launch helper of that kernel.
+ */
+function kernelArgumentHelper(h: FunctionFacts, facts: FileFacts, kernels: Map<string, FunctionFacts>): LaunchHelper | null {
+  const r = h.calls.findIndex((c) => c.form === 'return');
+  const call = r >= 0 ? h.calls.find((c) => c.parent === r && c.form === 'call') : undefined;
+  const g = call ? facts.functions.find((f) => f.name === call.name && !f.isKernel) : undefined;
+  const launches = g ? g.calls.filter((c) => c.kind === 'launch') : [];
+  if (!call || !g || launches.length !== 1) return null;
+  const at = g.params.findIndex((p) => p.name === launches[0].name);
+  const k = at >= 0 ? kernels.get((call.args[at] ?? '').trim()) : undefined;
+  const bound = k && k.kernelClass !== 'gemm' ? bindArguments(k, launches[0]) : null;
+  if (!k || !bound) return null;
+  // (the launcher returns a buffer the kernel stores)
+  const written = new Set(storedParams(k).map((p) => plainBuffer(bound.get(p))).filter((b): b is string => b !== null));
+  const ret = g.calls.find((c) => c.form === 'return');
+  if (!ret || ret.argRoots.length !== 1 || ret.args[0] !== ret.argRoots[0] || !written.has(ret.argRoots[0]!)) return null;
+  // the caller's parameters that reach a buffer the kernel loads, through the launcher's parameters
+  const loaded = loadedBuffers(k, bound);
+  const reads = new Set<number>();
+  g.params.forEach((p, i) => {
+    if (!loaded.has(p.name)) return;
+    const root = call.argRoots[i];
+    const j = root && call.args[i]?.trim() === root ? h.params.findIndex((q) => q.name === root) : -1;
+    if (j >= 0) reads.add(j);
+  });
+  return { kernel: k.name, reads };
 }
