@@ -281,7 +281,8 @@ export abstract class WalkerState extends Evaluator {
     if (index.unknown || limit.unknown || limit.dependsOn((x) => x.startsWith('threadIdx.'))) return null;
     const t = index.coefficient('threadIdx.x');
     const loops = this.loopStack.map((id) => this.loops.find((l) => l.id === id)?.symbol);
-    if (t.unknown || !index.dependsOn((x) => loops.includes(x))) return null;
+    // (the index or the limit moves with the loop: `2 * s * tid < blockDim.x`, or a scan's `thid < d` as `d` halves)
+    if (t.unknown || (!index.dependsOn((x) => loops.includes(x)) && !limit.dependsOn((x) => loops.includes(x)))) return null;
     return { index, limit, inclusive: op === '<=' };
   }
 

@@ -44,16 +44,26 @@ export function sweptWays(a: AccessFact, s: SharedArrayFact, templateParams: rea
   const inIndex = (symbol: string) => a.indices.some((p) => p.dependsOn((y) => y === symbol));
   const l = ctx?.loops.find((x) => x.factor && a.loops.includes(x.id) && inIndex(x.symbol));
   // (or a variable the loop's body doubles besides its own, a scan's `offset`)
-  const g = l ? undefined : ctx?.loops.filter((x) => a.loops.includes(x.id)).flatMap((x) => x.geometric ?? []).find((x) => inIndex(x.symbol));
-  const swept = l ? { symbol: l.symbol, variable: l.variable ?? displaySymbol(l.symbol), values: factorValues(l) } : g ? { symbol: g.symbol, variable: g.variable, values: geometricValues(g).filter((v) => (warpSpan(a, g.symbol, v) ?? Infinity) <= arrayElements(s)) } : null;
+  const owner = l ? undefined : ctx?.loops.find((x) => a.loops.includes(x.id) && (x.geometric ?? []).some((y) => inIndex(y.symbol)));
+  const g = owner?.geometric?.find((x) => inIndex(x.symbol));
+  // (the doubling loop's own variable at the same pass, when it steps geometrically from a constant too: a scan's
+  // `d = n / 2 ... d >>= 1` beside `offset *= 2`, which the `thid < d` guard reads)
+  const own = (i: number): [string, number][] => owner?.factor && owner.init?.isConstant ? [[owner.symbol, Math.trunc(owner.init.constant * owner.factor ** i)]] : [];
+  const swept = l
+    ? { symbol: l.symbol, variable: l.variable ?? displaySymbol(l.symbol), values: factorValues(l).map((v) => ({ v, also: [] as [string, number][] })) }
+    : g ? { symbol: g.symbol, variable: g.variable, values: geometricValues(g).map((v, i) => ({ v, also: own(i) })).filter(({ v }) => (warpSpan(a, g.symbol, v) ?? Infinity) <= arrayElements(s)) } : null;
   if (!swept || swept.values.length < 2) return null;
   // (into the index's `/`, `%` and `>>` too: a padded scan's `bi + (bi >> 5)`)
-  const each = swept.values.flatMap((v) => {
-    const bind = (p: Poly) => bindSymbols(p, new Map([[swept.symbol, v]]));
+  const each = swept.values.flatMap(({ v, also }) => {
+    const bind = (p: Poly) => bindSymbols(p, new Map([[swept.symbol, v], ...also]));
     // under `if (2 * s * tid < blockDim.x)`: the lanes of the first warp that still pass at this value (one or none: no conflict)
     // (blockDim.x from the launches when they set it: a 1,024-thread block keeps a warp's 32 lanes to larger values)
     const launched = (p: Poly) => (ctx?.bindings.size ? bindSymbols(bind(p), ctx.bindings) : bind(p));
-    const passing = a.laneLimit ? passingLanes(launched(a.laneLimit.index), launched(a.laneLimit.limit), a.laneLimit.inclusive) : null;
+    // (a limit the loop moves that this pass leaves unbound, `thid < d` with `d = n >> 1` from a run-time `n`: unknown)
+    const loopFree = (p: Poly) => !p.dependsOn((x) => x.startsWith('#loop'));
+    const index = a.laneLimit && launched(a.laneLimit.index);
+    const limit = a.laneLimit && launched(a.laneLimit.limit);
+    const passing = index && limit && loopFree(index) && loopFree(limit) ? passingLanes(index, limit, a.laneLimit!.inclusive) : null;
     if (passing !== null && passing <= 1) return [];
     const active = passing !== null && passing < WARP ? Math.min(passing, a.activeLanes ?? WARP) : a.activeLanes;
     return [{ v, c: conflictWays({ ...a, indices: a.indices.map(bind), ...(active !== undefined ? { activeLanes: active } : {}) }, s, templateParams, blockX, ctx) }];
