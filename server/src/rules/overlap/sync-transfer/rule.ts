@@ -239,6 +239,14 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
   const exitingLoops = new Set((callerFacts?.loops ?? []).filter((l) => l.exits).map((l) => l.id));
   const calledWhereLoopsExit = !!callerFacts?.calls.some((c) => calleeName(c) === baseName(host.name).replace(/^.*::/, '') && c.loops.some((id) => exitingLoops.has(id)));
   if (calledWhereLoopsExit && blocking.every((c) => blockingKind(c) === 'copy' && oneValue(c) !== null)) return [];
+  // (nor one that brings back the count the helper's next launch is sized by, `num_rendered` in a Gaussian
+  // rasterizer: the launch cannot be queued before the value exists, as when the same lines sit in the loop)
+  const sizesLaunch = (c: CallFact) => {
+    const v = oneValue(c);
+    const mentions = (text: string | null | undefined) => !!v && !!text && new RegExp(`\\b${v}\\b`).test(text);
+    return blockingKind(c) === 'copy' && calls.some((l) => l.kind === 'launch' && positionBefore(c.range.start, l.range.start) && (mentions(l.grid) || mentions(l.block)));
+  };
+  if (blocking.every(sizesLaunch)) return [];
   return [finding(host, { calls, work }, blocking, `(\`${host.name}\` is called in a loop of \`${caller}\`)`, null)];
 }
 
