@@ -69,6 +69,8 @@ export function blockingKind(c: CallFact): 'copy' | 'sync' | null {
     if (c.name === 'cudaMemcpyToSymbol') return null;
     return 'copy';
   }
+  // an ATen read-back in C++ (`mask.cpu()`, `t.to(at::kCPU)`, `n.item<int64_t>()`): a synchronous device-to-host copy
+  if (c.kind === 'call' && atenReadBack(c)) return 'copy';
   // a cuBLAS reduction into a host scalar (`cublasSnrm2(h, n, x, 1, &err)`, the default pointer mode): it waits for the result
   if (hostScalarResult(c) !== null) return 'sync';
   if (c.kind !== 'sync') return null;
@@ -76,6 +78,12 @@ export function blockingKind(c: CallFact): 'copy' | 'sync' | null {
   // one stream of an array (`streams[s]`): a pipeline waiting before it reuses that slot's buffers
   if (c.name === 'cudaStreamSynchronize') return /\[/.test(c.args[0] ?? '') ? null : 'sync';
   return null; // cudaEventSynchronize: timing
+}
+
+/** `x.cpu()`, `x.item<T>()`, `x.to(at::kCPU)` of a torch-extension's C++ (what Python's `.cpu()` / `.item()` are). */
+function atenReadBack(c: CallFact): boolean {
+  if (/(?:\.|->)(?:cpu|item(?:<[^<>]*>)?)$/.test(c.name)) return c.args.length === 0;
+  return /(?:\.|->)to$/.test(c.name) && /^(?:(?:at|torch|c10)::)?(?:kCPU|Device(?:Type)?::CPU)$/.test((c.args[0] ?? '').trim());
 }
 
 /** A variable the test reads whose address the function hands to a CUDA call (`make_cudaPitchedPtr(&sum, ...)`, `cudaMallocManaged(&flag, ...)`). */
