@@ -133,9 +133,14 @@ function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[], c
   }
   const v = oneValue(c) ?? hostScalarResult(c);
   if (v === null) return false;
-  const mentions = (text: string | null | undefined) => !!text && new RegExp(`\\b${v}\\b`).test(text);
-  return !!loop.exits || mentions(loop.bound) || mentions(loop.condition) || inLoop.some((l) => l.kind === 'launch' && (mentions(l.grid) || mentions(l.block)));
+  const mentions = (text: string | null | undefined) => names(v, text);
+  return !!loop.exits || mentions(loop.bound) || mentions(loop.condition) || inLoop.some((l) => sizes(v, l));
 }
+
+/** `text` names the variable `v` (a word of it). */
+const names = (v: string, text: string | null | undefined): boolean => !!text && new RegExp(`\\b${v}\\b`).test(text);
+/** Launch `l`'s grid or block is sized by the variable `v` (`(num_rendered + 255) / 256`). */
+const sizes = (v: string, l: CallFact): boolean => l.kind === 'launch' && (names(v, l.grid) || names(v, l.block));
 
 interface Body {
   calls: CallFact[];
@@ -251,8 +256,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
   // rasterizer: the launch cannot be queued before the value exists, as when the same lines sit in the loop)
   const sizesLaunch = (c: CallFact) => {
     const v = oneValue(c);
-    const mentions = (text: string | null | undefined) => !!v && !!text && new RegExp(`\\b${v}\\b`).test(text);
-    return blockingKind(c) === 'copy' && calls.some((l) => l.kind === 'launch' && positionBefore(c.range.start, l.range.start) && (mentions(l.grid) || mentions(l.block)));
+    return v !== null && blockingKind(c) === 'copy' && calls.some((l) => positionBefore(c.range.start, l.range.start) && sizes(v, l));
   };
   if (blocking.every(sizesLaunch)) return [];
   return [finding(host, { calls, work }, blocking, `(\`${host.name}\` is called in a loop of \`${caller}\`)`, null)];
