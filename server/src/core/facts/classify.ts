@@ -19,6 +19,20 @@ export interface WalkedFunction {
   readonly paramNames: ReadonlySet<string>;
 }
 
+/** The loads in loop `l` whose index moves with it. */
+export const loopReads = (l: LoopFact, accesses: readonly AccessFact[]): AccessFact[] =>
+  accesses.filter((a) => a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => !p.unknown && p.dependsOn((s) => s === l.symbol)));
+
+/**
+ * A GEMM's k-loop reads: two arrays, at different places (two rows read at one and the same place, `dy[r * n + c] *
+ * y[r * n + c]`, are a row's dot product, a reduction).
+ */
+export function twoOperands(reads: readonly AccessFact[]): boolean {
+  const arrays = new Set(reads.map((a) => a.array));
+  const places = new Set(reads.map((a) => a.indices.map(String).join('|')));
+  return arrays.size >= 2 && reads.length >= 2 && places.size > 1;
+}
+
 /** The kind of computation a function is, from its loops and accesses (DESIGN.md: elementwise / reduction / GEMM-like / stencil). */
 export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   const global = w.accesses.filter((a) => a.space === 'global');
@@ -49,14 +63,11 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   // GEMM-like: a loop where two different arrays are read with the loop symbol in their index and multiplied
   for (const l of innerLoops) {
     if (stagedLoops.has(l.id)) continue;
-    const reads = w.accesses.filter((a) => a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));
+    const reads = loopReads(l, w.accesses);
     // (the staged registers combined element by element, `r_x[ii] + r_b[ii]`: every read at the loop's own index; a
     // register tile's product reads `a_reg[i] * b_reg[j]`, one of them at another loop's)
     if (reads.length && reads.every((a) => a.space === 'local' && a.indices.length === 1 && a.indices[0].equals(Poly.sym(l.symbol)))) continue;
-    const arrays = new Set(reads.map((a) => a.array));
-    // (two rows read at one and the same place, `dy[r * n + c] * y[r * n + c]`: a row's dot product, a reduction)
-    const places = new Set(reads.map((a) => a.indices.map(String).join('|')));
-    if (arrays.size >= 2 && reads.length >= 2 && places.size > 1) return 'gemm';
+    if (twoOperands(reads)) return 'gemm';
   }
   if (innerLoops.length > 0) {
     const innerIds = new Set(innerLoops.map((l) => l.id));

@@ -5,6 +5,7 @@ import { field, nodeRange, walk } from '../../syntax';
 import { tick } from '../../budget';
 import type { AccessFact, CallFact, FunctionFacts, KernelClass, LoopFact, ParamFact } from '../model';
 import { compact, children, namedChildren, resolveName, tlFunction, isModulePath, unparen, plainName, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
+import { loopReads, twoOperands } from '../classify';
 
 export interface Shape {
   /** Number of block axes (0 for a scalar). */
@@ -740,12 +741,7 @@ export class KernelWalker {
     if (this.reductions > 0 || this.accesses.some((a) => a.kind === 'atomic')) return 'reduction';
     // a k-loop reading two arrays at different places with `k` in both indices (`a_ptr + pid_m * K + k`, `b_ptr + k * N + rn`):
     // a matrix product written without `tl.dot`, one scalar or row strip per step
-    for (const l of this.loops) {
-      const reads = this.accesses.filter((a) => a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => !p.unknown && p.dependsOn((x) => x === l.symbol)));
-      const arrays = new Set(reads.map((a) => a.array));
-      const places = new Set(reads.map((a) => a.indices.map(String).join('|')));
-      if (arrays.size >= 2 && places.size > 1 && this.accesses.some((a) => a.kind === 'store' && !a.loops.includes(l.id))) return 'gemm';
-    }
+    for (const l of this.loops) if (twoOperands(loopReads(l, this.accesses)) && this.accesses.some((a) => a.kind === 'store' && !a.loops.includes(l.id))) return 'gemm';
     if (this.loops.length > 0 || this.accesses.length === 0) return 'other';
     const laneDep = (a: AccessFact) => a.indices[0].unknown || a.indices[0].dependsOn((s) => s.startsWith('#lane'));
     const blockAcc = this.accesses.filter(laneDep);
