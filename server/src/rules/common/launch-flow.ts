@@ -2,7 +2,7 @@
 // fusion/multi-pass-reduction and fusion/attention: which caller buffer each launch reads
 // and writes, found by binding the launch's arguments to the kernel's pointer parameters
 // (positional, and Triton keywords) and reading the kernel's global accesses.
-import { symbolKind, type Poly } from '../../core/affine';
+import { Poly, symbolKind } from '../../core/affine';
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import { callsThroughWrappers } from '../../core/facts/wrappers';
 import { baseName } from '../../core/project';
@@ -18,6 +18,27 @@ function rowData(p: Poly): boolean {
   const t = p.coefficient('threadIdx.x');
   return p.dependsOn((s) => s.startsWith('#op')) || (t.terms.size > 0 && !(t.isConstant && Math.abs(t.constant) === 1));
 }
+
+/**
+ * `pos[d * n + i]` with `i` the thread's flat grid index and `d < D` a few planes (a compile-time count): its own
+ * element of each plane of a [D][n] layout, not a row swept for a statistic (a column walked over a run-time count
+ * of rows, `data[i * M + j]` for `i < N`, is one).
+ */
+function ownElementOfPlanes(p: Poly, k: FunctionFacts): boolean {
+  const t = p.coefficient('threadIdx.x');
+  if (!t.isConstant || t.constant !== 1 || !p.coefficient('blockIdx.x').equals(Poly.sym('blockDim.x'))) return false;
+  const loops = [...p.symbols()].filter((s) => s.startsWith('#loop'));
+  const fewPlanes = (s: string) => {
+    const l = k.loops.find((x) => x.symbol === s);
+    return !!l && ((l.trips !== undefined && l.trips <= FEW_PLANES) || (!!l.bound && k.templateParams.includes(l.bound.trim())));
+  };
+  return loops.length > 0 && loops.every((s) => {
+    const c = p.coefficient(s);
+    return fewPlanes(s) && !c.unknown && !c.isConstant && !c.dependsOn((x) => x.startsWith('blockDim.') || x.startsWith('gridDim.') || x.startsWith('threadIdx.'));
+  });
+}
+/** Planes of a [D][n] layout a thread walks at its own element: coordinates, channels of a small vector. */
+const FEW_PLANES = 16;
 
 /** Per kernel parameter: read, swept (read at an index that moves with a loop or lane), written, written per row (at a varying index). */
 interface ParamUse {
@@ -47,7 +68,7 @@ export function paramUse(k: FunctionFacts): ParamUse {
       forms.add(a.indices.map(String).join(']['));
       m.set(a.array, forms);
     }
-    if (a.kind !== 'store' && a.indices.some((p) => p.unknown || (p.dependsOn((s) => ['loop', 'lane', 'thread'].includes(symbolKind(s))) && rowData(p)))) u.swept.add(a.array);
+    if (a.kind !== 'store' && a.indices.some((p) => p.unknown || (p.dependsOn((s) => ['loop', 'lane', 'thread'].includes(symbolKind(s))) && rowData(p) && !ownElementOfPlanes(p, k)))) u.swept.add(a.array);
     if (a.kind === 'load') continue;
     u.written.add(a.array);
     if (a.indices.some((p) => p.unknown || p.dependsOn(varying))) u.perRow.add(a.array);
