@@ -58,3 +58,40 @@ test('the stream argument is kept; the default stream is none', () => {
   assert.equal(b.stream, undefined);
   assert.equal(c.stream, undefined);
 });
+
+function kernels(text: string) {
+  const tree = engine.parsers.parse('cuda', text);
+  try {
+    return engine.facts('cuda', tree, text.split('\n')).functions.filter((f) => f.isKernel);
+  } finally {
+    tree.delete();
+  }
+}
+
+test("a tree reduction's `tid < s` is a step of the block's work, not the count its threads are checked against", () => {
+  const [tree, checked] = kernels(`
+__global__ void tree(float *out, const float *x) {
+  __shared__ float s_part[256];
+  s_part[threadIdx.x] = x[blockIdx.x * 256 + threadIdx.x];
+  for (unsigned s = 128; s > 0; s >>= 1) { __syncthreads(); if (threadIdx.x < s) s_part[threadIdx.x] += s_part[threadIdx.x + s]; }
+  if (threadIdx.x == 0) out[blockIdx.x] = s_part[0];
+}
+__global__ void checked(float *out, const float *x, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = x[i];
+}`);
+  assert.equal(tree.indexBound, null);
+  assert.equal(checked.indexBound, 'n');
+});
+
+test('each overload of a kernel name takes the launches with its number of arguments', () => {
+  const [whole, rest] = kernels(`
+__global__ void add(int *o, int len, const int *c) { o[blockIdx.x * len + threadIdx.x] += c[blockIdx.x]; }
+__global__ void add(int *o, int len, const int *a, const int *b) { o[blockIdx.x * len + threadIdx.x] += a[0] + b[0]; }
+void fix(int *o, int *a, int *b, int blocks, int rest) {
+  add<<<blocks, 1024>>>(o, 1024, a);
+  add<<<1, rest>>>(o, rest, a, b);
+}`);
+  assert.ok(!whole.singleBlock);
+  assert.equal(rest.singleBlock, true);
+});

@@ -38,13 +38,33 @@ function collect(functions: readonly FunctionFacts[]): Map<string, Seen> {
       if (c.kind !== 'launch') continue;
       const base = baseName(c.name);
       let seen = out.get(base);
-      if (!seen) out.set(base, (seen = { xs: new Set(), oneBlock: true, subWarp: true, launches: [], types: [] }));
-      seen.launches.push(c);
-      seen.xs.add(c.blockX ?? null);
-      seen.oneBlock &&= c.gridBlocks === 1;
-      seen.subWarp &&= c.gridBlocks === 1 && !!c.blockDims?.length && c.blockDims.every((d) => d !== null) && c.blockDims.reduce<number>((n, d) => n * d!, 1) < 32;
-      addTypes(seen, c);
+      if (!seen) out.set(base, (seen = emptySeen()));
+      addLaunch(seen, c);
     }
+  return out;
+}
+
+const emptySeen = (): Seen => ({ xs: new Set(), oneBlock: true, subWarp: true, launches: [], types: [] });
+
+function addLaunch(seen: Seen, c: CallFact): void {
+  seen.launches.push(c);
+  seen.xs.add(c.blockX ?? null);
+  seen.oneBlock &&= c.gridBlocks === 1;
+  seen.subWarp &&= c.gridBlocks === 1 && !!c.blockDims?.length && c.blockDims.every((d) => d !== null) && c.blockDims.reduce<number>((n, d) => n * d!, 1) < 32;
+  addTypes(seen, c);
+}
+
+/**
+ * The launches of one overload of a kernel name, picked by their number of arguments (`add(out, len, n)` over the
+ * whole array beside `add(out, len, n1, n2)` launched as one block for the remainder); all of them when none or
+ * every one has the overload's count.
+ */
+function launchesOfOverload(f: FunctionFacts, seen: Seen | undefined): Seen | undefined {
+  if (!seen) return seen;
+  const mine = seen.launches.filter((c) => c.args.length === f.params.length);
+  if (!mine.length || mine.length === seen.launches.length) return seen;
+  const out = emptySeen();
+  for (const c of mine) addLaunch(out, c);
   return out;
 }
 
@@ -527,7 +547,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
   const kept = byKernel.get(f);
   if (kept && kept.instantiated === instantiated) return kept.shape;
   const { launches, owner, packed } = fl;
-  const seen = launches.get(baseName(f.name));
+  const seen = launchesOfOverload(f, launches.get(baseName(f.name)));
   let x = seen && seen.xs.size === 1 ? [...seen.xs][0] : null;
   if (x !== null && (x <= 0 || x >= 32 || 32 % x !== 0)) x = null;
   // (a kernel relaunching itself from device code, `k<<<grid, blockDim.x>>>` under `threadIdx.x == 0`, works within

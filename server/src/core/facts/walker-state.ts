@@ -280,10 +280,16 @@ export abstract class WalkerState extends Evaluator {
     const limit = this.eval(field(c, 'right'));
     if (index.unknown || limit.unknown || limit.dependsOn((x) => x.startsWith('threadIdx.'))) return null;
     const t = index.coefficient('threadIdx.x');
-    const loops = this.loopStack.map((id) => this.loops.find((l) => l.id === id)?.symbol);
     // (the index or the limit moves with the loop: `2 * s * tid < blockDim.x`, or a scan's `thid < d` as `d` halves)
-    if (t.unknown || (!index.dependsOn((x) => loops.includes(x)) && !limit.dependsOn((x) => loops.includes(x)))) return null;
+    if (t.unknown || (!this.movesWithLoop(index) && !this.movesWithLoop(limit))) return null;
     return { index, limit, inclusive: op === '<=' };
+  }
+
+  /** Whether `v` reads the variable of a loop around the statement being walked. */
+  private movesWithLoop(v: Poly): boolean {
+    if (!this.loopStack.length) return false;
+    const symbols = this.loopStack.map((id) => this.loops.find((l) => l.id === id)?.symbol);
+    return v.dependsOn((x) => symbols.includes(x));
   }
 
   /** `if (i < n)` / `if (i >= n) return;`: remembers which parameter bounds the thread index. */
@@ -300,7 +306,8 @@ export abstract class WalkerState extends Evaluator {
       const bound = !r ? null
         : r.type === 'identifier' || (r.type === 'binary_expression' && product(r.text)) ? r.text.replace(/\s+/g, '')
         : r.sourceText !== r.text && product(r.sourceText) && this.eval(r).isConstant ? r.sourceText.replace(/\s+/g, '') : null;
-      if (bound && l.dependsOn((s) => s.startsWith('threadIdx.'))) {
+      // (not a limit an enclosing loop moves, a tree reduction's `tid < s` as `s` halves: a step of the block's work, not its extent)
+      if (bound && l.dependsOn((s) => s.startsWith('threadIdx.')) && !this.movesWithLoop(this.eval(r))) {
         if (this.indexBound === null) this.indexBoundValue = this.eval(r);
         this.indexBound ??= bound;
         this.indexBounds.add(bound);
