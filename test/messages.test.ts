@@ -284,3 +284,17 @@ template <class T> __global__ void reduce1(T *in, T *out, unsigned n) {
   assert.ok(bank.length > 0, 'the interleaved addressing is reported');
   for (const f of bank) assert.match(f.message, /__smem\[\]/, f.message);
 });
+
+test('a stride a macro wrote is printed as a reader would write it, without the expansion\'s parentheses', async () => {
+  const engine = await Engine.create();
+  const text = `#define DIV_UP(a, b) (((a) + (b) - 1) / (b))
+__global__ void per_row_flags(const int *ids, int *flags, int numel) {
+  const int per_thread = DIV_UP(numel, blockDim.x);
+  for (int k = 0; k < per_thread; ++k) flags[threadIdx.x * per_thread + k] = ids[threadIdx.x * per_thread + k] > 0;
+}
+void run(const int *ids, int *flags, int numel) { per_row_flags<<<1024, 256>>>(ids, flags, numel); }
+`;
+  const [f] = engine.analyzeText('/work/flags.cu', text).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.ok(f, 'the strided walk is reported');
+  assert.match(f.message, /threads `\(numel \+ blockDim\.x - 1\) \/ blockDim\.x` elements apart/);
+});

@@ -34,8 +34,39 @@ export function displaySymbol(name: string): string {
   if (atom) return `(${atom.display})`;
   const colon = name.indexOf(':');
   const plain = name.startsWith('#') && colon > 0 ? name.slice(colon + 1) : name;
+  const text = tidyExpression(plain);
   // (a call with plain arguments, `x.size(1)`, reads as one term)
-  return /^[\w.']+(?:\([\w.,]*\))?$/.test(plain) ? plain : `(${plain})`;
+  return /^[\w.':]+(?:\([\w.,]*\))?$/.test(text) ? text : `(${text})`;
+}
+
+/**
+ * Macro-expanded text as a reader would write it: `(((n)+(64)-1)/(64))` -> `(n + 64 - 1) / 64`: no parentheses around
+ * a lone name or number, none around the whole, spaces around binary `+`, `-` and `/`.
+ */
+export function tidyExpression(text: string): string {
+  let t = text.replace(/\s+/g, ' ').trim();
+  for (let before = ''; before !== t; ) {
+    before = t;
+    // (not a call's or a cast's parentheses: `f(x)`, `(float)`)
+    t = t.replace(/(^|[^\w.\]>])\(\s*([A-Za-z_][\w.]*(?:::[A-Za-z_]\w*)*|\d+[uUlL]*)\s*\)(?!\s*[\w(])/g, '$1$2');
+  }
+  for (let before = ''; before !== t; ) (before = t), (t = unwrapped(t).trim());
+  // (not `->`, nor the sign of an exponent, `1e-5`)
+  return t.replace(/([\w.)\]])\s*([+/]|-(?!>))\s*(?=[\w.(])/g, (m, left: string, op: string, at: number) =>
+    /(?:^|[^\w.])\d[\d.]*[eE]$/.test(t.slice(0, at + 1)) ? m : `${left} ${op} `);
+}
+
+/** `text` without parentheses around the whole of it. */
+const unwrapped = (text: string): string => (text.startsWith('(') && closingOf(text, 0) === text.length - 1 ? text.slice(1, -1) : text);
+
+/** The index of the parenthesis closing the one at `open`, or -1. */
+function closingOf(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return i;
+  }
+  return -1;
 }
 
 /**
@@ -269,7 +300,9 @@ export class Poly {
     const keys = [...this.terms.keys()].sort((a, b) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)));
     for (const k of keys) {
       const v = this.terms.get(k)!;
-      const syms = k ? k.split('*').map(displaySymbol).join('*') : '';
+      // (a lone term reads without the parentheses a product would need: `n / 32`, not `(n / 32)`)
+      const lone = this.terms.size === 1 && v === 1 && !!k && !k.includes('*') && !this.unknown;
+      const syms = !k ? '' : lone ? unwrapped(displaySymbol(k)) : k.split('*').map(displaySymbol).join('*');
       const abs = Math.abs(v);
       const body = !syms ? String(abs) : abs === 1 ? syms : `${abs}*${syms}`;
       parts.push(parts.length === 0 ? (v < 0 ? `-${body}` : body) : v < 0 ? `- ${body}` : `+ ${body}`);
