@@ -350,7 +350,7 @@ __global__ void sgemm(const float* A, const float* B, float* C, int N) {
   },
   'vectorization/vector-memory-access': {
     finds:
-      'A memory-bound elementwise kernel moving aligned, unit-stride scalar elements of 32 bits or less, one per thread, where 128-bit accesses (`float4`, `int4`, a packed struct) move the same bytes in a quarter of the instructions; also row and grid-stride reductions that stream their input one scalar per thread per step. Under blocks one thread wide at every launch (`dim3 block(1, 32)`) the lanes run along `threadIdx.y` (ggml\'s `diag_mask_inf_f32`). In Triton: a kernel moving one scalar per program, a scalar element loop, or even/odd halves loaded as two blocks.',
+      'A memory-bound elementwise kernel moving aligned, unit-stride scalar elements of 32 bits or less, one per thread, where 128-bit accesses (`float4`, `int4`, a packed struct) move the same bytes in a quarter of the instructions; also row and grid-stride reductions that stream their input one scalar per thread per step. Under blocks one thread wide at every launch (`dim3 block(1, 32)`) the lanes run along `threadIdx.y` (ggml\'s `diag_mask_inf_f32`). A lookup into a table indexed by a byte (`out[i] = lut[in[i]]` over an 8-bit image) is no stream of its own: at most 256 entries, held in L1; the pixels in and out are. In Triton: a kernel moving one scalar per program, a scalar element loop, or even/odd halves loaded as two blocks.',
     quiet: [
       'a template kernel every launch instantiates on a packed type (`add_bias<half2>`): written for vectors;',
       'block-per-row loops over a count of experts, heads or classes at every launch (`ii < num_cols` with `num_experts`): a load or two per thread;',

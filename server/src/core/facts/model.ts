@@ -121,6 +121,11 @@ export interface AccessFact {
   vector: boolean;
   /** A load cast to float or double as it is read (`(float)x[i]`): the arithmetic on it is fp32. */
   widened?: boolean;
+  /**
+   * Indexed by an 8-bit integer (`lut[in[i]]` with `in` of uint8_t, `table[(unsigned char)c]`): a lookup into a table of
+   * at most 256 entries, which stays in L1 however the lanes pick from it.
+   */
+  byteIndexed?: boolean;
   /** A tensor-core fragment the warp loads or stores together (`wmma::load_matrix_sync(frag, A + ..., lda)`): its address is the tile's. */
   fragment?: boolean;
   /**

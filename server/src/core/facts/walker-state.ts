@@ -457,6 +457,7 @@ export abstract class WalkerState extends Evaluator {
       : { ...(target as Omit<AccessFact, 'range' | 'text' | 'loops'>), range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
     if (this.singleLaneDepth > 0) fact.singleLane = true;
     if (fact.kind === 'load' && castToWide(at)) fact.widened = true;
+    if (fact.kind === 'load' && at.type === 'subscript_expression' && this.byteValued(field(at, 'indices') ?? field(at, 'index'))) fact.byteIndexed = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
     else if (this.firstThreads !== null) fact.firstThreads = this.firstThreads;
@@ -470,6 +471,17 @@ export abstract class WalkerState extends Evaluator {
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];
     this.accesses.push(fact);
+  }
+
+  /** An expression of an 8-bit integer type: a local or parameter so declared, a load from such an array, or a cast to one. */
+  protected byteValued(n: Node | null): boolean {
+    let e = n?.type === 'subscript_argument_list' ? namedChildren(n)[0] ?? null : n;
+    while (e?.type === 'parenthesized_expression') e = namedChildren(e)[0] ?? null;
+    if (!e) return false;
+    if (e.type === 'identifier') return BYTE_INTEGER.test(this.localTypes.get(e.text)?.type ?? this.params.get(e.text)?.type ?? '');
+    if (e.type === 'cast_expression') return BYTE_INTEGER.test(field(e, 'type')?.text ?? '');
+    if (e.type === 'subscript_expression') return BYTE_INTEGER.test(this.accessTarget(e)?.elemType ?? '');
+    return false;
   }
 
   /** The buffer an argument names, through member aliases. */
@@ -499,6 +511,8 @@ function larger(cond: Node | null): { big: string; small: string } | null {
   return op.startsWith('>') ? { big: l, small: r } : { big: r, small: l };
 }
 /** Calls that return the larger or the smaller of their two arguments. */
+/** An 8-bit integer type: its values pick one of at most 256 entries. */
+const BYTE_INTEGER = /^(?:const\s+)?(?:(?:unsigned|signed)\s+)?(?:char|uint8_t|int8_t|std::u?int8_t|uchar|u8|i8|bool)(?:\s+const)?$/;
 const MAX_CALL = /^(?:std::)?(?:fmax[fl]?|max|MAX|Max)$/;
 const MIN_CALL = /^(?:std::)?(?:fmin[fl]?|min|MIN|Min)$/;
 
