@@ -28,7 +28,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { constantTrip, fileConstants } from '../../common/file-constants';
 import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
-import { TIMER_CLASS, ordersStreams } from '../../../core/timed-region';
+import { TIMER_CLASS, hasTimedRegion, insideTimedRegion, ordersStreams } from '../../../core/timed-region';
 
 export const BENEFIT_COPY =
   'on an H200, 16 chunks of 64 MB moved with pageable synchronous cudaMemcpy and one kernel per chunk reached 11.3 GB/s effective; with pinned buffers and cudaMemcpyAsync on 4 streams, 94.3 GB/s (8.33x)';
@@ -57,6 +57,22 @@ const isTiming = (c: CallFact, fn: FunctionFacts): boolean =>
   (TIMING.test(calleeName(c)) && !(calleeName(c) === 'cudaEventRecord' && ordersStreams(fn))) || TIMER_CLASS.test(c.name) || TIMER_CLASS.test(c.scope ?? '');
 /** Iterations of a warm-up loop (`for (i = 0; i < 3; i++)`): too few for the idle GPU to matter. */
 const FEW_ITERATIONS = 8;
+
+/**
+ * Whether a loop of a few iterations is a warm-up or a sweep of settings: outside the region a driver times, or
+ * one whose iterations do not each upload a chunk of their own and download a result. A program timing nothing that
+ * uploads, processes and downloads each of 8 images in turn (`h_deltas + img * n`) does the work in those
+ * iterations, and overlapping them is what streams are for; a pass over six block sizes re-uploading the same input
+ * is a check.
+ */
+function warmUp(host: FunctionFacts, inLoop: readonly CallFact[], loop: LoopFact): boolean {
+  // (before a driver's clocks, or after them: a warm-up or a check)
+  if (!loop.variable || (hasTimedRegion(host) && !insideTimedRegion(host, loop))) return true;
+  const copies = inLoop.filter((c) => c.kind === 'copy' && blockingKind(c) === 'copy');
+  const named = (c: CallFact, kind: 'HostToDevice' | 'DeviceToHost') => c.args.some((a) => a.includes(`Memcpy${kind}`));
+  const uploadsChunk = copies.some((c) => named(c, 'HostToDevice') && names(loop.variable!, c.args[1]));
+  return !uploadsChunk || !copies.some((c) => named(c, 'DeviceToHost'));
+}
 
 /** The callee name without an object or namespace (`ops[i].run` -> `run`, `Op::run` -> `run`). */
 const calleeName = (c: CallFact): string => baseName(c.name).replace(/^.*(?:\.|->|::)/, '');
@@ -227,7 +243,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     const blocking = inLoop.filter((c) => blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c) && !c.rareIn?.includes(loop.id));
     if (!work.length || !blocking.length) continue;
     if (inLoop.some((c) => allocates(c, hosts) || isTiming(c, host))) continue;
-    if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS) continue;
+    if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS && warmUp(host, inLoop, loop)) continue;
     // named by the innermost loop inside it that still holds both (the per-batch `b` loop in the `epoch` loop): its trips set the cost
     let named = loop;
     for (const l of host.loops) {
