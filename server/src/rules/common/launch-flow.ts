@@ -20,6 +20,16 @@ function rowData(p: Poly): boolean {
 }
 
 /**
+ * A thread's own record read without a loop (`centres[j * 3 + 1]`, `x[tid * C]`): the lanes sit a pitch apart and
+ * each reads a field or two of its own, no row swept (a block's lanes one apart, `x[row * C + tid]`, are a row read together).
+ */
+function ownRecord(p: Poly): boolean {
+  if (p.dependsOn((s) => symbolKind(s) === 'loop' || symbolKind(s) === 'lane' || s.startsWith('#op'))) return false;
+  const t = p.coefficient('threadIdx.x');
+  return t.terms.size > 0 && !(t.isConstant && Math.abs(t.constant) === 1);
+}
+
+/**
  * `pos[d * n + i]` with `i` the thread's flat grid index and `d < D` a few planes (a compile-time count): its own
  * element of each plane of a [D][n] layout, not a row swept for a statistic (a column walked over a run-time count
  * of rows, `data[i * M + j]` for `i < N`, is one).
@@ -68,7 +78,7 @@ export function paramUse(k: FunctionFacts): ParamUse {
       forms.add(a.indices.map(String).join(']['));
       m.set(a.array, forms);
     }
-    if (a.kind !== 'store' && a.indices.some((p) => p.unknown || (p.dependsOn((s) => ['loop', 'lane', 'thread'].includes(symbolKind(s))) && rowData(p) && !ownElementOfPlanes(p, k)))) u.swept.add(a.array);
+    if (a.kind !== 'store' && a.indices.some((p) => p.unknown || (p.dependsOn((s) => ['loop', 'lane', 'thread'].includes(symbolKind(s))) && rowData(p) && !ownElementOfPlanes(p, k) && !ownRecord(p)))) u.swept.add(a.array);
     if (a.kind === 'load') continue;
     u.written.add(a.array);
     if (a.indices.some((p) => p.unknown || p.dependsOn(varying))) u.perRow.add(a.array);
