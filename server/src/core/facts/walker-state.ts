@@ -337,7 +337,10 @@ export abstract class WalkerState extends Evaluator {
     const id = this.loopStack[this.loopStack.length - 1];
     const loop = this.loops.find((l) => l.id === id);
     if (!loop) return;
-    (loop.reductions ??= []).push({ variable: name, type: local.type, op: kind, range: nodeRange(at), declaredDepth: local.depth });
+    // (through a typedef that names one type, `typedef double DATA_TYPE;`: the type the sum is in)
+    const alias = this.aliases.get(local.type.replace(/\bconst\b/g, '').trim());
+    const type = alias?.length === 1 ? alias[0] : local.type;
+    (loop.reductions ??= []).push({ variable: name, type, op: kind, range: nodeRange(at), declaredDepth: local.depth });
   }
 
   protected isLoopCarried(v: Value): boolean {
