@@ -25,6 +25,7 @@ function check(files: Record<string, string>) {
     writeFileSync(join(root, name), text);
   }
   const fresh = new Engine(engine.parsers, engine.knowledge); // a project index of its own
+  fresh.setWorkspace([root]); // as the CLI does for the folder it checks
   const report = runCheck(fresh, [root], DEFAULT_CONFIG);
   const where = (fn: string) => report.findings.filter((f) => f.function === fn).map((f) => f.rule);
   return { report, where, unreached: unreachedIn(report) };
@@ -87,6 +88,17 @@ test('a library (no main anywhere): the launchers its headers declare are its AP
   const { where, unreached } = check({ 'src/blas_kernels.cu': KERNELS, 'src/blas.h': HEADER, 'src/layer.c': LAYER });
   assert.ok(where('scale_old_kernel').includes('vectorization/vector-memory-access'), 'scale_old_gpu is declared in blas.h: a caller outside the folder may use it');
   assert.deepEqual(unreached, ['scale_unlaunched_kernel'], 'a launch under #if 0 or in a comment still reaches nothing');
+});
+
+test('a benchmark\'s or test\'s main exercises the library beside it: the launchers its headers declare stay its API', () => {
+  const bench = `${SCALE('bench_scale')}
+int main() { bench_scale<<<1024, 256>>>(0, 0, 2.0f, 1 << 18); return 0; }
+`;
+  for (const at of ['bench/bench_scale.cu', 'benchmarks/scale.cu', 'src/scale_bench.cu', 'tests/test_scale.cu']) {
+    const { where, unreached } = check({ 'src/blas_kernels.cu': KERNELS, 'src/blas.h': HEADER, 'src/layer.c': LAYER, [at]: bench });
+    assert.ok(where('scale_old_kernel').includes('vectorization/vector-memory-access'), `a main in ${at} makes no program of the library`);
+    assert.deepEqual(unreached, ['scale_unlaunched_kernel'], at);
+  }
 });
 
 test('lessons that each define a kernel of the same name: one lesson\'s launch runs its own, not the other\'s', () => {

@@ -31,7 +31,7 @@ import { explicitInstantiations } from './facts/instantiations';
 import { addNameUses, unreachedFunctions, UNREACHED } from './reachability';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
 import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type ViewOptions } from './preprocess';
-import { NOT_TUNED, isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
+import { NOT_TUNED, isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isHarnessPath, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, overItsTime, withBudget, type BudgetLimits } from './budget';
@@ -181,7 +181,7 @@ export class Engine {
     if (!isAnalysableExtension(path) || looksBinary(text)) return;
     const project = (this.project ??= new ProjectIndex());
     // every source counts its uses of names, plain Python too (it calls the Triton wrappers)
-    addNameUses(project.names, lineEndsAsNewline(text), extname(path).toLowerCase() === '.py', isHeaderPath(path));
+    addNameUses(project.names, lineEndsAsNewline(text), extname(path).toLowerCase() === '.py', isHeaderPath(path), isHarnessPath(path, this.workspaceRoots));
     project.namedFiles++;
     const language = detectLanguage(path, text);
     if (language !== 'cuda' && language !== 'cpp') return;

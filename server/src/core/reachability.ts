@@ -30,7 +30,7 @@ export interface NameUses {
   readonly pasted: { prefixes: Set<string>; suffixes: Set<string> };
   /** Functions a header of the project declares (`void invokeSiluGate(...);`): a library's API. */
   readonly declaredInHeaders: Set<string>;
-  /** Files that define `main`: a program, whose code runs only as far as main reaches; none, a library called from outside. */
+  /** Files that define `main`, tests and benchmarks aside: a program, whose code runs only as far as main reaches; none, a library called from outside. */
   mains: number;
 }
 
@@ -49,11 +49,14 @@ const CALLING_WORDS = new Set([
 /** The only words after which `(...)` and then a name start a definition: `__global__ void __launch_bounds__(256) k(...)`, `LAUNCH_BOUNDS(T, B) k(...)`. */
 const DECLARING_CALL = /^(?:__launch_bounds__|__attribute__|[A-Z][A-Z0-9_]*)$/;
 
-/** Adds a file's uses to the project's counts (a header's prototypes to its API). */
-export function addNameUses(into: NameUses, text: string, python: boolean, header = false): void {
+/**
+ * Adds a file's uses to the project's counts (a header's prototypes to its API). A test's or benchmark's `main`
+ * (`harness`) exercises the library beside it: only another `main` makes the project a program.
+ */
+export function addNameUses(into: NameUses, text: string, python: boolean, header = false, harness = false): void {
   const scan = scanUses(text, python, into.pasted);
   if (header) for (const name of scan.prototypes ?? []) into.declaredInHeaders.add(name);
-  if (scan.defs.has('main')) into.mains++;
+  if (scan.defs.has('main') && !harness) into.mains++;
   for (const u of scan.uses) {
     // a use in a file that defines the name is of that file's own function: a tutorial's lessons each define and
     // launch their own `transposeNaive`, and one lesson's launch does not run another's

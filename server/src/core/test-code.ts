@@ -25,6 +25,22 @@ export function isTestPath(file: string, roots: readonly string[]): boolean {
   return TEST_FILE.test(name) || parts.some((p) => TEST_FOLDER.test(p));
 }
 
+/** A C/C++/CUDA benchmark program by its name or folder (`bench_moe.cu`, `gemm_benchmark.cpp`, `benchmarks/`). */
+const BENCH_FILE = /^bench(?:mark)?s?[_-]|[_-]bench(?:mark)?s?\.[^.]+$/i;
+const BENCH_FOLDER = /^bench(?:mark)?s?$/i;
+
+/**
+ * A test or benchmark harness: its `main` exercises a library, and does not make the project a program whose
+ * code runs only as far as that `main` reaches (core/reachability.ts).
+ */
+export function isHarnessPath(file: string, roots: readonly string[]): boolean {
+  if (isTestPath(file, roots)) return true;
+  const parts = pathBelowRoot(file, roots);
+  if (!parts) return false;
+  const name = parts.pop()!;
+  return BENCH_FILE.test(name) || parts.some((p) => BENCH_FOLDER.test(p));
+}
+
 /**
  * A Python test file (`test_core.py`, anything under `tests/`): its Triton kernels exist to exercise the
  * compiler or the library under test (`def test_...: @triton.jit def kernel`), against eager references;
