@@ -21,6 +21,9 @@ export const isUnfusedBaseline = (functionName: string): boolean => UNFUSED.test
 export function pickedBaselines(functions: readonly FunctionFacts[]): ReadonlySet<string> {
   const out = new Set<string>();
   if (!functions.some((f) => !f.isKernel && isUnfusedBaseline(f.name))) return out;
+  // (or one whose fused twin the file defines beside it, `run_unfused` and `run_fused`: a comparison the file makes)
+  const hosts = new Set(functions.filter((f) => !f.isKernel).map((f) => baseName(f.name)));
+  for (const f of functions) if (!f.isKernel && isUnfusedBaseline(f.name) && hosts.has(fusedTwinName(baseName(f.name)))) out.add(baseName(f.name));
   for (const g of functions) {
     for (const c of g.calls) {
       if (c.kind !== 'call' || !isUnfusedBaseline(c.name)) continue;
@@ -29,3 +32,6 @@ export function pickedBaselines(functions: readonly FunctionFacts[]): ReadonlySe
   }
   return out;
 }
+
+/** The fused twin's name of an unfused one: `run_unfused` -> `run_fused`, `unfusedForward` -> `fusedForward`. */
+const fusedTwinName = (name: string): string => name.replace(/(^|_)(?:un|non_?)fused/, '$1fused').replace(/(?:Un|Non)[Ff]used/, 'Fused');
