@@ -253,7 +253,7 @@ __global__ void softmax_rows(const float* logits, float* probs, int rows, int co
       'kernels that stage their operands through `__shared__` memory;',
       'per-thread loops without reuse across threads;',
       'loops of a few constant steps (16 or fewer) with nothing else to amortise a tile over: a 1-D stencil of radius 3 (7 taps) is served by L1; one whose every step reads neighbours on each side along each thread axis (a radius-4 2-D or 3-D stencil, 16 taps or more) is reported;',
-      'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile;',
+      'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile; so are a normalization\'s per-channel parameters reached through a remainder of the thread index (`gamma[c]` with `c = (ng % G) * cpg + i / HW` in a thread-per-group GroupNorm): a few KB the whole grid reads from L1;',
       'flat indices taken apart with `/` and `%` whose quotient tells threads a period apart (`(blk * ratio + r) * D + d` with `blk = idx / D`, `d = idx % D`): they read different rows;',
       'warm-up kernels (`warmup`, `warm_up_kernel`) and reference kernels;',
       'per-row scalars (`mean[i1]`, `invvar[i1]`) that the whole block reads as one element, or that sit beside an inner loop streaming the row; per-chunk scalars of a loop that hands chunks to blocks (`chunk = blockIdx.x; chunk += gridDim.x`); flat thread indices taken apart with `/` and `%` and put back together (`n * HW * K + (t % HW) * K`), which each thread reads alone; `#pragma unroll` item loops over a template count.',

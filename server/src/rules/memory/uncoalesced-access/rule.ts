@@ -1,6 +1,7 @@
 // memory/uncoalesced-access: consecutive threads touching non-consecutive global
 // addresses (ANALYSIS.md §2, "Coalescing"): the access's byte addresses, evaluated for
 // the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need.
+import { perChannelParameter } from '../../common/parameter-vectors';
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
@@ -320,6 +321,8 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     if (!a.loops.length && !a.helperLoops?.length && a.activeLanes !== undefined && a.activeLanes <= 8) continue;
     // a handful of the first lanes (`if (tid < 16)`), once per block, beside accesses the whole block makes: a per-block readout
     if (a.activeLanes !== undefined && a.activeLanes <= 16 && !a.loops.length && globals.some((b) => b !== a && b.activeLanes === undefined && !b.singleLane && b.indices[0].dependsOn((s) => s === TID))) continue;
+    // a per-channel parameter the threads reach through a remainder (`gamma[c]`, `c = (ng % G) * cpg + i / HW`): a few KB in L1
+    if (perChannelParameter(a)) continue;
     // the common case needs no lanes: consecutive threads, consecutive elements
     if (!index.hasAtoms && !blockX) {
       const unit = index.coefficient(TID);

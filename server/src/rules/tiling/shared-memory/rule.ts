@@ -4,6 +4,7 @@
 // loop the way it slides with the thread index (a convolution window), and no
 // __shared__ staging in the kernel. Also a block's tree reduction kept in global memory
 // (global-tree.ts).
+import { perChannelParameter } from '../../common/parameter-vectors';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { tritonTiling } from './triton';
@@ -54,6 +55,8 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
   // `weight[k]`, `bias[i]`: a vector every thread walks in step is an L1 broadcast, not a tile
   // the same for every block (`weight[c]` with `c` from the lane): each warp re-reads it from L1, nothing to tile
   if (!written.dependsOn((s) => s.startsWith('blockIdx.'))) return null;
+  // (nor is a per-channel parameter the threads reach through a remainder, `gamma[g * cpg + i / HW]` with `g = ng % G`)
+  if (perChannelParameter(a)) return null;
   // a window clamped at the image's edges (`min(max(y + dy - 2, 0), h - 1)`) slides as the unclamped one inside it
   // (and a row offset rebuilt from the coordinates the thread index was split into, `b * T * C + t * C` with
   // `b = idx / T`, `t = idx % T`, reads as `idx * C`)
