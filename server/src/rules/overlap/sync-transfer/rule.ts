@@ -68,9 +68,12 @@ const FEW_ITERATIONS = 8;
 function warmUp(host: FunctionFacts, inLoop: readonly CallFact[], loop: LoopFact): boolean {
   // (before a driver's clocks, or after them: a warm-up or a check)
   if (!loop.variable || (hasTimedRegion(host) && !insideTimedRegion(host, loop))) return true;
-  const copies = inLoop.filter((c) => c.kind === 'copy' && blockingKind(c) === 'copy');
+  // (blocking or not: `cudaMemcpyAsync` per chunk then a device-wide sync is the same pipeline, serialized)
+  const copies = inLoop.filter((c) => c.kind === 'copy');
   const named = (c: CallFact, kind: 'HostToDevice' | 'DeviceToHost') => c.args.some((a) => a.includes(`Memcpy${kind}`));
-  const uploadsChunk = copies.some((c) => named(c, 'HostToDevice') && names(loop.variable!, c.args[1]));
+  // (the host side at the loop's variable, or at an offset into a larger buffer: `&h[offset]`, `h + i * chunk`)
+  const chunk = (arg: string | undefined) => !!arg && (names(loop.variable!, arg) || /\[[^\]]*[A-Za-z_][^\]]*\]|\+\s*[A-Za-z_(]/.test(arg));
+  const uploadsChunk = copies.some((c) => named(c, 'HostToDevice') && chunk(c.args[1]));
   return !uploadsChunk || !copies.some((c) => named(c, 'DeviceToHost'));
 }
 
