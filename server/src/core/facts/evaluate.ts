@@ -264,8 +264,16 @@ export class Evaluator {
         return Poly.const(1);
       case 'false':
         return Poly.const(0);
-      case 'sizeof_expression':
-        return opaque(n);
+      case 'sizeof_expression': {
+        // `sizeof(float4)`, `sizeof(half)`: a type whose width is known is that many bytes (vLLM's `16 / sizeof(scalar_t)`
+        // stays a symbol until the type is known)
+        // (`sizeof(float4)` may parse as a parenthesized name: a name that is a known type reads the same)
+        const value = field(n, 'value');
+        const named = value?.type === 'parenthesized_expression' ? namedChildren(value)[0] : null;
+        const text = (field(n, 'type') ?? (named?.type === 'identifier' ? named : null))?.text.replace(/\s+/g, ' ').trim();
+        const bits = text && (this.aliases.get(text)?.length ?? 1) === 1 ? elementBits(text, this.aliases) : null;
+        return bits !== null && bits % 8 === 0 ? Poly.const(bits / 8) : opaque(n);
+      }
       case 'assignment_expression':
         // `(idx /= 6) % 24`: the value the assignment leaves, once the walk has applied it (before that, unknown)
         return this.assigned.get(n.id) ?? Poly.unknown;
