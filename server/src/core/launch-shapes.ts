@@ -208,7 +208,7 @@ const MODEL_DIMENSION = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:dim|hidden_dim|n_embd|hid
  * A kernel every launch of which passes a constant of at most SMALL_PROBLEM for the count its thread index is
  * checked against, or, with no such check and no loop in a thread, launches at most that many threads (`dim3 grid(nElem / block.x)`).
  */
-function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
+function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunches): boolean {
   if (!seen?.launches.length) return false;
   const unchecked = !f.indexBound && !f.indexBounds?.length;
   // (threads count the elements only when each thread touches a few: a loop per thread, 128 loads in reduce7, moves more)
@@ -223,7 +223,7 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   // (a 1-D kernel whose threads each touch one element: a 2-D grid or a loop per thread over tokens is a batch of them)
   const counted = f.indexBound ? f.params.findIndex((p) => p.name === f.indexBound) : -1;
   const flat = !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))) || (a.space === 'global' && (a.loops.length > 0 || !!a.helperLoops?.length)));
-  if (counted >= 0 && flat && !f.indexBounds?.length && seen.launches.every((c) => MODEL_DIMENSION.test((c.args[counted] ?? '').replace(/\s+/g, '')))) return true;
+  if (counted >= 0 && flat && !f.indexBounds?.length && seen.launches.every((c) => argumentTexts(c, counted, fl).every((a) => MODEL_DIMENSION.test(a)))) return true;
   // (most launches pass no constant: nothing to read in the kernel then)
   if (!seen.launches.every((c) => c.argValues)) return false;
   const multiDim = f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));
@@ -237,6 +237,20 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined): boolean {
   if (!at.length || at.some((i) => i < 0)) return false;
   // (each thread's own loop over a row, `for (i = lane; i < C; i += 32)` under `if (row >= N) return`, moves C elements per row)
   return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) * perThreadLoops(f, c) <= SMALL_PROBLEM);
+}
+
+/**
+ * What a launch's argument `i` stands for, spaces dropped: itself, or, where it is a parameter of the launch wrapper
+ * making the launch, what every call of that wrapper in the file passes there (`size` of `accum(a, b, size)`, called
+ * as `accum(x, xb, dim)`).
+ */
+function argumentTexts(c: CallFact, i: number, fl: FileLaunches | undefined): string[] {
+  const arg = (c.args[i] ?? '').replace(/\s+/g, '');
+  const wrapper = fl?.owner.get(c);
+  const k = wrapper && !wrapper.isKernel ? wrapper.params.findIndex((p) => p.name === arg) : -1;
+  if (!fl || !wrapper || k < 0) return [arg];
+  const sites = fl.hosts.flatMap((h) => h.calls.filter((d) => d.kind === 'call' && baseName(d.name) === baseName(wrapper.name)));
+  return sites.length ? sites.map((d) => (d.args[k] ?? '').replace(/\s+/g, '')) : [arg];
 }
 
 /** A loop bound's value at a launch: a literal, or a parameter the launch passes a constant for; else null. */
@@ -559,7 +573,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     singleBlock: seen?.oneBlock ?? false,
     subWarp: seen?.subWarp ?? false,
     types,
-    small: smallProblem(f, fromHosts),
+    small: smallProblem(f, fromHosts, fl),
     vectorLaunch: (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
       // (launched only where a size is not a multiple of the vector width: `if (d % 16 == 0) vector path; else k<<<>>>`)
       (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm)) ||
