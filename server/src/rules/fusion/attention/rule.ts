@@ -86,7 +86,10 @@ function matrixVector(k: FunctionFacts): boolean {
     // `qi`, is a row of a query matrix, and the scores a T×T matrix still)
     const otherLoops = new Set(k.loops.filter((m) => m.id !== l.id).map((m) => m.symbol));
     const vector = (a: AccessFact) => !a.indices.some((p) => p.dependsOn((s) => otherLoops.has(s)));
-    return uses.some((u, i) => uses.some((v, j) => i !== j && operands[i].array !== operands[j].array && vector(operands[i]) && [...u].every((s) => v.has(s)) && v.size > u.size));
+    // (the matrix moves with more thread indices, `k[threadIdx.x * kv_dim + i]`, or with a loop of its own over the rows
+    // the vector stays on, a warp per cached timestep: `for (t = warp; t <= pos; t += nwarps)` around `q[i] * k[t * kv_dim + i]`)
+    const more = (u: Set<string>, v: Set<string>, j: number) => [...u].every((s) => v.has(s)) && (v.size > u.size || !vector(operands[j]));
+    return uses.some((u, i) => uses.some((v, j) => i !== j && operands[i].array !== operands[j].array && vector(operands[i]) && more(u, v, j)));
   });
 }
 
