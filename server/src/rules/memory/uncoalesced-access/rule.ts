@@ -159,6 +159,21 @@ function chunkedStream(a: AccessFact, globals: readonly AccessFact[], loops: rea
   });
 }
 
+/**
+ * The lanes a record apart whose width is the experts a token is routed to (`topk`, 2 to 8 in every mixture of
+ * experts), and a loop over that count walks the record whole. (A row of run-time length walked so, an ELL matrix's
+ * `max_nnz` or a classifier's classes, is the textbook uncoalesced layout: reported.)
+ */
+function topkRecord(a: AccessFact, stride: ReturnType<typeof describeStride>, loops: readonly LoopFact[]): boolean {
+  return a.loops.some((id) => {
+    const l = loops.find((x) => x.id === id);
+    const bound = l?.bound?.trim();
+    return !!l && !!bound && a.indices[0].dependsOn((s) => s === l.symbol) && TOP_K.test(bound.replace(/^.*(?:\.|->)/, '')) && stride.by?.replace(/\s+/g, '') === bound;
+  });
+}
+/** The experts each token is routed to. */
+const TOP_K = /^(?:num_?)?top_?k$/i;
+
 /** How the threads' addresses are spaced, in words a reader can check against the code. */
 function describeStride(index: Poly, counts: SectorCount[], bytes: number): { text: string; term: string | null; constant: number | null; by?: string; atom?: string } {
   // `vals[e]` for `e` from `rowptr[row]`: each thread walks its own row of a CSR structure
@@ -384,6 +399,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
       if (covered === stride.constant || mostly) continue;
     }
     if (stride.constant === null && siblingsFillSectors(a, bytes, globals, blockX, recordLoops)) continue; // irregular lanes, whole sectors together
+    // a thread's own record of the experts its token is routed to, walked whole (`w[token * topk + k]` for `k < topk`):
+    // 2 to 8 floats, the warp's records contiguous, L1 serves the rest
+    if (topkRecord(a, stride, fn.loops)) continue;
     if (stride.constant === null && fieldsOfRecord(a, index, globals, fn.loops)) continue;
     if (samplingStep(index, stride, fn)) continue;
     if (diagonalWalk(index)) continue;
