@@ -113,6 +113,10 @@ export function preprocessFile(
   // statement macros (`CUDA_CHECK(x)` as `do { ... } while (0)`, logging with __FILE__) stay calls: their
   // bodies are error handling, and as calls the fusion rule knows them as harmless
   for (const [name, m] of table) if (/^\s*(?:do\b|\{|if\b)/.test(m.body) || /__FILE__|__LINE__/.test(m.body)) table.delete(name);
+  // a project's dtype dispatcher (`VLLM_DISPATCH_FLOATING_TYPES(t, "name", [&] { ... })` over ATen's AT_DISPATCH_SWITCH
+  // and a list of AT_DISPATCH_CASEs) stays a call too: its lambda is the launcher's body, read once, as under
+  // AT_DISPATCH_FLOATING_TYPES; expanded, the cases paste it once per type into macros the file cannot see
+  for (const [name, m] of table) if (/DISPATCH/.test(name) && /\bAT_DISPATCH_(?:SWITCH|CASE)\b|DISPATCH_CASE/.test(m.body)) table.delete(name);
   // a macro with several possible definitions (`NI` 128/512/2048 by dataset, `floatX` bf16 or float) stays a
   // name: a size stays symbolic, a type alias says "one of", so a finding holds for every definition
   // — unless every definition only qualifies a declaration (`RESTRICT` as `__restrict__`, `__restrict` or
