@@ -47,6 +47,10 @@ export function commaParts(n: Node): Node[] {
 export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[]): number[] {
   let e: Node | null = cond;
   while (e && (e.type === 'condition_clause' || e.type === 'parenthesized_expression')) e = namedChildren(e).find((c) => c.type !== 'comment') ?? null;
+  // (a conjunction runs only when both hold: `preview && i % 10 == 0` picks the iterations its `%` test does)
+  if (e?.type === 'binary_expression' && field(e, 'operator')?.text === '&&') {
+    return [...new Set([...rareIterationLoops(field(e, 'left')!, enclosing), ...rareIterationLoops(field(e, 'right')!, enclosing)])];
+  }
   if (!e || e.type !== 'binary_expression' || field(e, 'operator')?.text !== '==') return [];
   const sides = [field(e, 'left'), field(e, 'right')].map((x) => unparen(x));
   const out: number[] = [];
