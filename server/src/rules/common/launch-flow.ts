@@ -20,13 +20,17 @@ function rowData(p: Poly): boolean {
 }
 
 /**
- * A thread's own record read without a loop (`centres[j * 3 + 1]`, `x[tid * C]`): the lanes sit a pitch apart and
- * each reads a field or two of its own, no row swept (a block's lanes one apart, `x[row * C + tid]`, are a row read together).
+ * A thread's own element or record read without a loop (`centres[c * 3 + 1]`, `x[tid * C]`, `off[b + 1]` with `b` the
+ * thread's flat grid index): each thread reads a field or two of its own, no row swept. (A block's lanes one apart
+ * within its row, `x[blockIdx.x * C + threadIdx.x]`, are a row read together.)
  */
 function ownRecord(p: Poly): boolean {
   if (p.dependsOn((s) => symbolKind(s) === 'loop' || symbolKind(s) === 'lane' || s.startsWith('#op'))) return false;
   const t = p.coefficient('threadIdx.x');
-  return t.terms.size > 0 && !(t.isConstant && Math.abs(t.constant) === 1);
+  if (!t.isConstant || t.constant === 0) return false;
+  // (the flat grid index: blocks `blockDim.x` threads apart, each thread its own element or record)
+  if (p.coefficient('blockIdx.x').equals(Poly.sym('blockDim.x').scale(t.constant))) return true;
+  return Math.abs(t.constant) !== 1 && !p.dependsOn((s) => s === 'blockIdx.x');
 }
 
 /**
