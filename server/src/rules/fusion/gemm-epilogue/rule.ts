@@ -83,6 +83,10 @@ function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, 
 const chosenOrNull = (arg: string): string | null =>
   /\?\s*([A-Za-z_]\w*)\s*:\s*(?:NULL|nullptr|0)\s*$/.exec(arg)?.[1] ?? /\?\s*(?:NULL|nullptr|0)\s*:\s*([A-Za-z_]\w*)\s*$/.exec(arg)?.[1] ?? null;
 
+/** A host function that makes a GEMM itself (a cuBLAS call, a GEMM kernel's launch, a GEMM wrapper's call). */
+const runsGemm = (f: FunctionFacts | undefined, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): boolean =>
+  !!f && f.calls.some((c) => gemmOf(c, kernels, hosts) !== null);
+
 function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
   const calls = callsThroughWrappers(host, hosts);
@@ -111,7 +115,10 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       const arm = (next.scopes ?? [])[depth];
       if (arm !== undefined && otherArms.includes(arm)) continue; // the rest of an arm already seen to use C otherwise
       if (otherArms.length && (arm === undefined || !otherArms.every((o) => exclusiveArms(o, arm)))) return;
-      const pass = next.kind === 'launch' ? epiloguePass(next, g.output, kernels) : next.kind === 'sync' || HARMLESS.test(next.name) ? 'harmless' : null;
+      // (a launch inside a wrapper that runs a GEMM of its own, `run_network(...)`: SiLU, projection, more: a stage of the
+      // program that uses C, not an epilogue of this GEMM)
+      const stage = !!next.via && next.via !== g.call.via && runsGemm(hosts.get(next.via), kernels, hosts);
+      const pass = stage ? null : next.kind === 'launch' ? epiloguePass(next, g.output, kernels) : next.kind === 'sync' || HARMLESS.test(next.name) ? 'harmless' : null;
       if (pass === 'harmless') continue;
       if (!pass || reported.has(next)) {
         if (arm === undefined) return; // a copy, a call we cannot see, another GEMM: C is used as it is
