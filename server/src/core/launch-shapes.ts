@@ -249,9 +249,25 @@ function argumentTexts(c: CallFact, i: number, fl: FileLaunches | undefined): st
   const wrapper = fl?.owner.get(c);
   const k = wrapper && !wrapper.isKernel ? wrapper.params.findIndex((p) => p.name === arg) : -1;
   if (!fl || !wrapper || k < 0) return [arg];
-  const sites = fl.hosts.flatMap((h) => h.calls.filter((d) => d.kind === 'call' && baseName(d.name) === baseName(wrapper.name)));
+  const sites = callSites(fl).get(baseName(wrapper.name)) ?? [];
   return sites.length ? sites.map((d) => (d.args[k] ?? '').replace(/\s+/g, '')) : [arg];
 }
+
+/** The file's calls of its host functions by callee (base name), found once per file's launch facts. */
+function callSites(fl: FileLaunches): ReadonlyMap<string, readonly CallFact[]> {
+  let out = sitesOf.get(fl);
+  if (!out) {
+    const made = new Map<string, CallFact[]>();
+    for (const h of fl.hosts) for (const d of h.calls) if (d.kind === 'call') {
+      const name = baseName(d.name);
+      const list = made.get(name);
+      if (list) list.push(d); else made.set(name, [d]);
+    }
+    sitesOf.set(fl, (out = made));
+  }
+  return out;
+}
+const sitesOf = new WeakMap<FileLaunches, ReadonlyMap<string, readonly CallFact[]>>();
 
 /** A loop bound's value at a launch: a literal, or a parameter the launch passes a constant for; else null. */
 function loopExtent(f: FunctionFacts, c: CallFact, bound: string | null): number | null {
