@@ -47,14 +47,24 @@ export function tidyExpression(text: string): string {
   let t = text.replace(/\s+/g, ' ').trim();
   for (let before = ''; before !== t; ) {
     before = t;
-    // (not a call's or a cast's parentheses: `f(x)`, `(float)`)
-    t = t.replace(/(^|[^\w.\]>])\(\s*([A-Za-z_][\w.]*(?:::[A-Za-z_]\w*)*|\d+[uUlL]*)\s*\)(?!\s*[\w(])/g, '$1$2');
+    // (not a call's or a cast's parentheses: `f(x)`, `(float)x`, `(size_t)-1`, `(T)*p`)
+    t = t.replace(/(^|[^\w.\]>])\(\s*([A-Za-z_][\w.]*(?:::[A-Za-z_]\w*)*|\d+[uUlL]*)\s*\)(?!\s*[\w(])/g, (m, before: string, inner: string, at: number) =>
+      TYPE_NAME.test(inner) && /^\s*[-*&~!×]/.test(t.slice(at + m.length)) ? m : before + inner);
   }
   for (let before = ''; before !== t; ) (before = t), (t = unwrapped(t).trim());
   // (not `->`, nor the sign of an exponent, `1e-5`)
   return t.replace(/([\w.)\]])\s*([+/]|-(?!>))\s*(?=[\w.(])/g, (m, left: string, op: string, at: number) =>
-    /(?:^|[^\w.])\d[\d.]*[eE]$/.test(t.slice(0, at + 1)) ? m : `${left} ${op} `);
+    /(?:^|[^\w.])\d[\d.]*[eE]$/.test(t.slice(0, at + 1)) || castBefore(t.slice(0, at + 1)) ? m : `${left} ${op} `);
 }
+
+/** A name a cast may give (`size_t`, `float`, `int64_t`, a template's `T`): `(size_t)-1` is a cast, not a difference. */
+const TYPE_NAME = /^(?:(?:unsigned|signed|long|short|int|char|float|double|bool|void|half|size_t|ptrdiff_t|[A-Za-z_]\w*_t)|[A-Z])$/;
+
+/** Whether `text` ends with a cast, `(size_t)`: the sign after it is unary. */
+const castBefore = (text: string): boolean => {
+  const m = /\(\s*([A-Za-z_]\w*)\s*\)$/.exec(text);
+  return !!m && TYPE_NAME.test(m[1]);
+};
 
 /** `text` without parentheses around the whole of it. */
 const unwrapped = (text: string): string => (text.startsWith('(') && closingOf(text, 0) === text.length - 1 ? text.slice(1, -1) : text);

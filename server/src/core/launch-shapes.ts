@@ -54,13 +54,25 @@ function addLaunch(seen: Seen, c: CallFact): void {
   addTypes(seen, c);
 }
 
+/** Kernel names the file defines with different numbers of parameters. */
+function overloadedKernels(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  const counts = new Map<string, Set<number>>();
+  for (const f of functions) if (f.isKernel) {
+    const name = baseName(f.name);
+    const seen = counts.get(name);
+    if (seen) seen.add(f.params.length); else counts.set(name, new Set([f.params.length]));
+  }
+  return new Set([...counts].filter(([, n]) => n.size > 1).map(([name]) => name));
+}
+
 /**
  * The launches of one overload of a kernel name, picked by their number of arguments (`add(out, len, n)` over the
  * whole array beside `add(out, len, n1, n2)` launched as one block for the remainder); all of them when none or
  * every one has the overload's count.
  */
-function launchesOfOverload(f: FunctionFacts, seen: Seen | undefined): Seen | undefined {
-  if (!seen) return seen;
+function launchesOfOverload(f: FunctionFacts, seen: Seen | undefined, overloaded: ReadonlySet<string>): Seen | undefined {
+  // (one kernel of the name: a launch with fewer arguments passes its default ones)
+  if (!seen || !overloaded.has(baseName(f.name))) return seen;
   const mine = seen.launches.filter((c) => c.args.length === f.params.length);
   if (!mine.length || mine.length === seen.launches.length) return seen;
   const out = emptySeen();
@@ -364,6 +376,8 @@ interface FileLaunches {
   setUp: ReadonlySet<CallFact>;
   /** launches of wrappers called only every so many steps of a loop (rarelyCalledLaunches) */
   rarelyCalled: ReadonlySet<CallFact>;
+  /** kernel names the file defines with different numbers of parameters: overloads, told apart by a launch's arguments */
+  overloaded: ReadonlySet<string>;
 }
 /** The last two (an edit inside a kernel leaves every launch fact as it was). */
 const lastLaunches = lastTwo<FileLaunches, FileLaunches>();
@@ -381,7 +395,7 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   if (kept) return kept;
   const owner = new Map(calls.map((c, i) => [c, owners[i]]));
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
-  const made = { calls, hosts, kernelUse, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner), rarelyCalled: rarelyCalledLaunches(functions, owner) };
+  const made = { calls, hosts, kernelUse, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner), rarelyCalled: rarelyCalledLaunches(functions, owner), overloaded: overloadedKernels(functions) };
   return lastLaunches.keep(made, made);
 }
 
@@ -577,7 +591,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
   const kept = byKernel.get(f);
   if (kept && kept.instantiated === instantiated) return kept.shape;
   const { launches, owner, packed } = fl;
-  const seen = launchesOfOverload(f, launches.get(baseName(f.name)));
+  const seen = launchesOfOverload(f, launches.get(baseName(f.name)), fl.overloaded);
   let x = seen && seen.xs.size === 1 ? [...seen.xs][0] : null;
   if (x !== null && (x <= 0 || x >= 32 || 32 % x !== 0)) x = null;
   // (a kernel relaunching itself from device code, `k<<<grid, blockDim.x>>>` under `threadIdx.x == 0`, works within

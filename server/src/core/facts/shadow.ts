@@ -116,7 +116,11 @@ export function preprocessFile(
   // a project's dtype dispatcher (`VLLM_DISPATCH_FLOATING_TYPES(t, "name", [&] { ... })` over ATen's AT_DISPATCH_SWITCH
   // and a list of AT_DISPATCH_CASEs) stays a call too: its lambda is the launcher's body, read once, as under
   // AT_DISPATCH_FLOATING_TYPES; expanded, the cases paste it once per type into macros the file cannot see
-  for (const [name, m] of table) if (/DISPATCH/.test(name) && /\bAT_DISPATCH_(?:SWITCH|CASE)\b|DISPATCH_CASE/.test(m.body)) table.delete(name);
+  // (only ATen's, which the file cannot see: a value dispatcher whose `_DISPATCH_CASE` the file defines, binding a
+  // constexpr per case, expands to code the walk reads with its constants)
+  const aten = ['AT_DISPATCH_SWITCH', 'AT_DISPATCH_CASE'].filter((n) => !table.has(n));
+  const atenCall = aten.length ? new RegExp(`\\b(?:${aten.join('|')})\\b`) : null;
+  for (const [name, m] of table) if (atenCall && /DISPATCH/.test(name) && atenCall.test(m.body)) table.delete(name);
   // a macro with several possible definitions (`NI` 128/512/2048 by dataset, `floatX` bf16 or float) stays a
   // name: a size stays symbolic, a type alias says "one of", so a finding holds for every definition
   // — unless every definition only qualifies a declaration (`RESTRICT` as `__restrict__`, `__restrict` or

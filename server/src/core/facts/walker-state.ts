@@ -513,9 +513,11 @@ function larger(cond: Node | null): { big: string; small: string } | null {
   const [l, r] = [bare(field(c, 'left')), bare(field(c, 'right'))];
   return op.startsWith('>') ? { big: l, small: r } : { big: r, small: l };
 }
-/** Calls that return the larger or the smaller of their two arguments. */
+
 /** An 8-bit integer type: its values pick one of at most 256 entries. */
 const BYTE_INTEGER = /^(?:const\s+)?(?:(?:unsigned|signed)\s+)?(?:char|uint8_t|int8_t|std::u?int8_t|uchar|u8|i8|bool)(?:\s+const)?$/;
+
+/** Calls that return the larger or the smaller of their two arguments. */
 const MAX_CALL = /^(?:std::)?(?:fmax[fl]?|max|MAX|Max)$/;
 const MIN_CALL = /^(?:std::)?(?:fmin[fl]?|min|MIN|Min)$/;
 

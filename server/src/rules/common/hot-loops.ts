@@ -4,6 +4,7 @@
 // register tile, a staging copy, a per-block readout after the loop) and is a small share of
 // the kernel's traffic: a rule about how well one access uses memory leaves it alone there.
 import type { AccessFact, FunctionFacts, LoopFact } from '../../core/facts/model';
+import { rangeHolds } from '../../core/positions';
 
 /**
  * A loop whose trip count is not a known constant (`k < K`, a grid-stride loop), as the facts,
@@ -53,7 +54,9 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
   return {
     // outside every main loop around a main loop that moves data, or (in a grid-stride loop over pixels)
     // after the inner main loop of its iteration: once per element, beside the loop that does the work
-    outside: (a: AccessFact, beside: 'space' | 'any'): boolean =>
+    // (`private`: beside a loop each thread runs alone over a tile staged before it, only reading shared memory, with no
+    // barrier inside: NMS's IoU tests; a block scan that stores and syncs in its loop is the block's work together)
+    outside: (a: AccessFact, beside: 'space' | 'any' | 'private'): boolean =>
       [...main].some((id) => {
         if (a.loops.includes(id)) return false;
         const m = byId.get(id)!;
@@ -64,6 +67,11 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
         // a run-time count (the faces), not a staging copy over a tile (`e < TILE * 64`)
         // (or loops that hand blocks their work, `row = blockIdx.x; row += gridDim.x`: each step is one block's unit)
         if (around.length && (m.bound === null || COMPILE_TIME.test(m.bound) || !around.every((x) => handsOutWork(byId.get(x))))) return false;
+        if (beside === 'private') {
+          const inLoop = accesses.filter((b) => b !== a && b.loops.includes(id));
+          const synced = fn.syncthreads.some((r) => rangeHolds(m.range, r.start));
+          return !synced && inLoop.some((b) => b.space === 'shared' && b.kind === 'load') && inLoop.every((b) => b.space !== 'shared' || b.kind === 'load');
+        }
         return accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && b.loops.includes(id));
       }),
     // a shared-memory store that fills a tile once per step of a main loop, beside the loop nested in that step

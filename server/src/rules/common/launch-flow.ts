@@ -20,18 +20,24 @@ function rowData(p: Poly): boolean {
 }
 
 /**
- * A thread's own element or record read without a loop (`centres[c * 3 + 1]`, `x[tid * C]`, `off[b + 1]` with `b` the
- * thread's flat grid index): each thread reads a field or two of its own, no row swept. (A block's lanes one apart
- * within its row, `x[blockIdx.x * C + threadIdx.x]`, are a row read together.)
+ * A thread's own element or record read without a loop (`centres[c * 3 + 1]`, `off[b + 1]` with `b` the thread's
+ * flat grid index): each thread reads a field or two of its own, no row swept. (A block's lanes one apart within its
+ * row, `x[blockIdx.x * C + threadIdx.x]`, are a row read together; so are a flat index's elements in a kernel that
+ * reduces them across the block, in shared memory or with shuffles: the first pass of a two-pass reduction.)
  */
-function ownRecord(p: Poly): boolean {
+function ownRecord(p: Poly, k: FunctionFacts): boolean {
   if (p.dependsOn((s) => symbolKind(s) === 'loop' || symbolKind(s) === 'lane' || s.startsWith('#op'))) return false;
   const t = p.coefficient('threadIdx.x');
   if (!t.isConstant || t.constant === 0) return false;
+  const width = Math.abs(t.constant);
   // (the flat grid index: blocks `blockDim.x` threads apart, each thread its own element or record)
-  if (p.coefficient('blockIdx.x').equals(Poly.sym('blockDim.x').scale(t.constant))) return true;
-  return Math.abs(t.constant) !== 1 && !p.dependsOn((s) => s === 'blockIdx.x');
+  if (p.coefficient('blockIdx.x').equals(Poly.sym('blockDim.x').scale(t.constant))) return width > 1 || !reducesAcrossBlock(k);
+  return width > 1 && !p.dependsOn((s) => s === 'blockIdx.x');
 }
+
+/** A kernel that combines its threads' values: through shared memory or warp shuffles. */
+const reducesAcrossBlock = (k: FunctionFacts): boolean =>
+  k.accesses.some((a) => a.space === 'shared') || k.calls.some((c) => /^__shfl/.test(c.name));
 
 /**
  * `pos[d * n + i]` with `i` the thread's flat grid index and `d < D` a few planes (a compile-time count): its own
@@ -82,7 +88,7 @@ export function paramUse(k: FunctionFacts): ParamUse {
       forms.add(a.indices.map(String).join(']['));
       m.set(a.array, forms);
     }
-    if (a.kind !== 'store' && a.indices.some((p) => p.unknown || (p.dependsOn((s) => ['loop', 'lane', 'thread'].includes(symbolKind(s))) && rowData(p) && !ownElementOfPlanes(p, k) && !ownRecord(p)))) u.swept.add(a.array);
+    if (a.kind !== 'store' && a.indices.some((p) => p.unknown || (p.dependsOn((s) => ['loop', 'lane', 'thread'].includes(symbolKind(s))) && rowData(p) && !ownElementOfPlanes(p, k) && !ownRecord(p, k)))) u.swept.add(a.array);
     if (a.kind === 'load') continue;
     u.written.add(a.array);
     if (a.indices.some((p) => p.unknown || p.dependsOn(varying))) u.perRow.add(a.array);

@@ -115,9 +115,12 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       const arm = (next.scopes ?? [])[depth];
       if (arm !== undefined && otherArms.includes(arm)) continue; // the rest of an arm already seen to use C otherwise
       if (otherArms.length && (arm === undefined || !otherArms.every((o) => exclusiveArms(o, arm)))) return;
-      // (a launch inside a wrapper that runs a GEMM of its own, `run_network(...)`: SiLU, projection, more: a stage of the
-      // program that uses C, not an epilogue of this GEMM)
-      const stage = !!next.via && next.via !== g.call.via && runsGemm(hosts.get(next.via), kernels, hosts);
+      // (a launch inside a wrapper that runs a GEMM of its own and reads C into another buffer, `run_network(...)`: SiLU
+      // into `act`, then a projection: a stage of the program that uses C, not an epilogue of this GEMM; one that rewrites
+      // C in place, `gelu_inplace(hidden)` before the down projection, is still the epilogue)
+      const nextKernel = next.kind === 'launch' ? kernels.get(next.name) : undefined;
+      const rewritesOutput = !!nextKernel && written(nextKernel).some((j) => next.argRoots[j] === g.output);
+      const stage = !!next.via && next.via !== g.call.via && !rewritesOutput && runsGemm(hosts.get(next.via), kernels, hosts);
       const pass = stage ? null : next.kind === 'launch' ? epiloguePass(next, g.output, kernels) : next.kind === 'sync' || HARMLESS.test(next.name) ? 'harmless' : null;
       if (pass === 'harmless') continue;
       if (!pass || reported.has(next)) {

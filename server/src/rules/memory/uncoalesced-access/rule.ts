@@ -330,9 +330,10 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // and only the thread at the end takes the scalar path
     if (!a.vector && accesses.some((b) => b.array === a.array && b.vector)) continue;
     // once per thread next to a main loop that moves the kernel's data (a per-block readout, an epilogue); a store also
-    // beside one over a tile staged in shared memory (NMS: 64 IoU tests on a shared tile, then one mask word). (A load
-    // that stages such a tile strided, `tile[ty][tx] = A[col * n + row]`, is still the kernel's one global read: reported.)
-    if (hot.outside(a, a.kind === 'load' ? 'space' : 'any')) continue;
+    // after a loop each thread runs alone over a tile staged in shared memory (NMS: 64 IoU tests, then one mask word).
+    // (A load that stages such a tile strided, `tile[ty][tx] = A[col * n + row]`, is still the kernel's one global read,
+    // and a block scan's store after its synced loop is the block's only output: both reported.)
+    if (hot.outside(a, 'space') || (a.kind !== 'load' && hot.outside(a, 'private'))) continue;
     // once per thread of a quarter warp at most (`if (threadIdx.x < 8)`, a setup step): a few sectors a block
     if (!a.loops.length && !a.helperLoops?.length && a.activeLanes !== undefined && a.activeLanes <= 8) continue;
     // a handful of the first lanes (`if (tid < 16)`), once per block, beside accesses the whole block makes: a per-block readout
