@@ -198,3 +198,17 @@ test('a blank typed after an empty `#define NAME` and deleted again: the re-pars
   assert.notEqual(open.edit({ range: { start: end, end: { line: 0, character: end.character + 1 } }, text: '' }, 3), null, 'after deleting it, the trees differ');
   assert.notEqual(open.edit({ range: { start: end, end }, text: '\t' }, 4), null, 'after a tab, the trees differ');
 });
+
+test('a caller is read again when a host function it hands constants to stops parsing', async () => {
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const text = readFileSync(join(__dirname, '../../server/src/rules/vectorization/vector-memory-access/fixtures/row_pitch_at_launch.cu'), 'utf8');
+  const open = openFile(engine, fresh, 'row_pitch_at_launch.cu', text)!;
+  const line = text.split('\n').findIndex((l) => l.startsWith('void launch_vocab('));
+  const character = text.split('\n')[line].indexOf(')') + 1;
+  // (`void launch_vocab(...)*/ { ... }`: main's call no longer reaches a wrapper, so its 50257 no longer sizes rows_vocab)
+  const seen = open.edit({ range: { start: { line, character }, end: { line, character } }, text: '*/' }, 2);
+  assert.ok(seen, 'the edited text parses to the same tree incrementally and fresh');
+  assert.ok(seen.some((f) => f.function === 'rows_vocab'), 'rows_vocab is judged without the wrapper\'s constants, as a fresh analysis does');
+  open.od.dropTree();
+});

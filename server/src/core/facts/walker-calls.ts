@@ -352,9 +352,14 @@ export abstract class CallWalker extends WalkerState {
     const receiver = fn.type === 'field_expression' ? field(fn, 'argument') : null;
     const scope = fn.type === 'qualified_identifier' ? field(fn, 'scope')?.text : receiver?.type === 'identifier' ? this.localTypes.get(receiver.text)?.type : undefined;
     if (scope) fact.scope = scope;
-    if (ownCallee) {
+    if (mayBeOwn && args.length) {
       const values = args.map((a) => { const v = this.eval(a); return v.isConstant ? v.constant : null; });
-      if (values.some((v) => v !== null)) fact.argValues = values;
+      if (values.some((v) => v !== null)) {
+        if (ownCallee) fact.argValues = values;
+        // (the caller is read again when such a callee is defined, changes or stops parsing: whether its constants
+        // are handed on hangs on it, core/call-sites.ts)
+        this.calleeVersions.set(name, this.hostHelpers!.version(name) ?? '');
+      }
     }
     // `kernel<64, float><<<...>>>`: the template arguments bind the kernel's parameters at this launch (and a
     // launcher's, `run_tile<128, 8>(...)`, those of the launches it passes its parameters on to)
