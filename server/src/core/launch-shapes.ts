@@ -261,25 +261,20 @@ function argumentTexts(c: CallFact, i: number, fl: FileLaunches | undefined): st
   const wrapper = fl?.owner.get(c);
   const k = wrapper && !wrapper.isKernel ? wrapper.params.findIndex((p) => p.name === arg) : -1;
   if (!fl || !wrapper || k < 0) return [arg];
-  const sites = callSites(fl).get(baseName(wrapper.name)) ?? [];
+  const sites = fl.callSites.get(baseName(wrapper.name)) ?? [];
   return sites.length ? sites.map((d) => (d.args[k] ?? '').replace(/\s+/g, '')) : [arg];
 }
 
-/** The file's calls of its host functions by callee (base name), found once per file's launch facts. */
-function callSites(fl: FileLaunches): ReadonlyMap<string, readonly CallFact[]> {
-  let out = sitesOf.get(fl);
-  if (!out) {
-    const made = new Map<string, CallFact[]>();
-    for (const h of fl.hosts) for (const d of h.calls) if (d.kind === 'call') {
-      const name = baseName(d.name);
-      const list = made.get(name);
-      if (list) list.push(d); else made.set(name, [d]);
-    }
-    sitesOf.set(fl, (out = made));
+/** The calls the file's functions make, by callee (base name): the sites of each wrapper. */
+function callSitesOf(functions: readonly FunctionFacts[]): Map<string, CallFact[]> {
+  const out = new Map<string, CallFact[]>();
+  for (const h of functions) for (const d of h.calls) if (d.kind === 'call') {
+    const name = baseName(d.name);
+    const list = out.get(name);
+    if (list) list.push(d); else out.set(name, [d]);
   }
   return out;
 }
-const sitesOf = new WeakMap<FileLaunches, ReadonlyMap<string, readonly CallFact[]>>();
 
 /** A loop bound's value at a launch: a literal, or a parameter the launch passes a constant for; else null. */
 function loopExtent(f: FunctionFacts, c: CallFact, bound: string | null): number | null {
@@ -376,6 +371,8 @@ interface FileLaunches {
   setUp: ReadonlySet<CallFact>;
   /** launches of wrappers called only every so many steps of a loop (rarelyCalledLaunches) */
   rarelyCalled: ReadonlySet<CallFact>;
+  /** the calls the file's functions make, by callee: each wrapper's call sites */
+  callSites: ReadonlyMap<string, readonly CallFact[]>;
   /** kernel names the file defines with different numbers of parameters: overloads, told apart by a launch's arguments */
   overloaded: ReadonlySet<string>;
 }
@@ -395,7 +392,8 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   if (kept) return kept;
   const owner = new Map(calls.map((c, i) => [c, owners[i]]));
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
-  const made = { calls, hosts, kernelUse, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner), rarelyCalled: rarelyCalledLaunches(functions, owner), overloaded: overloadedKernels(functions) };
+  const callSites = callSitesOf(functions);
+  const made = { calls, hosts, kernelUse, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner), rarelyCalled: rarelyCalledLaunches(callSites, owner), callSites, overloaded: overloadedKernels(functions) };
   return lastLaunches.keep(made, made);
 }
 
@@ -432,15 +430,10 @@ function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<C
  * Launches of a wrapper every call of which in the file runs only every so many steps of a loop around it
  * (`if (it % 100 == 0) residual_norm(u, r2, n)`): as rare as a launch written under that guard.
  */
-function rarelyCalledLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<CallFact, FunctionFacts>): ReadonlySet<CallFact> {
+function rarelyCalledLaunches(callSites: ReadonlyMap<string, readonly CallFact[]>, owner: ReadonlyMap<CallFact, FunctionFacts>): ReadonlySet<CallFact> {
   const out = new Set<CallFact>();
-  const calls = new Map<string, CallFact[]>();
-  for (const h of functions) for (const d of h.calls) if (d.kind === 'call') {
-    const sites = calls.get(baseName(d.name));
-    if (sites) sites.push(d); else calls.set(baseName(d.name), [d]);
-  }
   for (const [c, g] of owner) {
-    const sites = calls.get(baseName(g.name));
+    const sites = callSites.get(baseName(g.name));
     if (!g.isKernel && sites?.length && sites.every((d) => !!d.rareIn?.length)) out.add(c);
   }
   return out;
