@@ -51,7 +51,9 @@ const isSoftmax = (k: FunctionFacts) => /softmax/i.test(k.name) || (k.kernelClas
  * targets. Its GEMM before is a projection to classes and the GEMM after a gradient, not attention's P·V.
  */
 const isLoss = (k: FunctionFacts) => /entropy|xent|nll|loss/i.test(k.name) ||
-  k.params.some((p) => p.pointer && /label|target/i.test(p.name) && /\b(?:int|long|int\d+_t|uint\d+_t|size_t|unsigned)\b/.test(p.type));
+  k.params.some((p) => p.pointer && LABELS.test(p.name) && /\b(?:int|long|int\d+_t|uint\d+_t|size_t|unsigned)\b/.test(p.type));
+/** Integer labels by name: `labels`, `targets`, a classifier's `y` (a mask is `mask`, and bool or float). */
+const LABELS = /label|target|^(?:y|gt|truth)$/i;
 
 /**
  * A GEMM-like kernel: classified so, or a dot-product kernel (each thread loops over two
@@ -110,7 +112,8 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
     if (!k || !bound) continue;
     const u = paramUse(k);
     const pick = (set: Set<string>) => new Set([...set].map((p) => bound.get(p)).filter((b): b is string => !!b));
-    const kind = isGemm(k) ? 'gemm' : isSoftmax(k) && !isLoss(k) ? 'softmax' : k.kernelClass === 'elementwise' ? 'elementwise' : 'other';
+    // (a loss step, softmax or the gradient `P - onehot(y)` beside it, turns class scores into a gradient: no P for a P·V)
+    const kind = isGemm(k) ? 'gemm' : isLoss(k) ? 'other' : isSoftmax(k) ? 'softmax' : k.kernelClass === 'elementwise' ? 'elementwise' : 'other';
     out.push({ call, kind, reads: pick(u.read), writes: pick(u.written), ...(kind === 'gemm' && matrixVector(k) ? { matrixVector: true } : {}) });
   }
   // a step that picks its kernel softmaxes only sometimes: a wrapper's alternatives (`ApplyMoeGate(x, y, gateType)`: a
