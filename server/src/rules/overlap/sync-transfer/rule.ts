@@ -156,6 +156,36 @@ function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[], c
   return !!loop.exits || mentions(loop.bound) || mentions(loop.condition) || inLoop.some((l) => sizes(v, l));
 }
 
+/** The read-back a caller's loop decides its next step on, `copy`, made by `host` each step: decide on the device instead. */
+function decidedOnHost(host: FunctionFacts, copy: CallFact, caller: string): RuleFinding {
+  const buffer = copy.argRoots[0] ? `\`${copy.argRoots[0]}\`` : 'its result';
+  return {
+    range: copy.nameRange,
+    function: host.name,
+    confidence: 'likely',
+    assumptions: ['assumes the host reduces the whole buffer to the value it decides on (sampling or an argmax over logits)'],
+    message: `The synchronous \`${copy.name}\` brings ${buffer} back every step of \`${caller}\`'s loop, which decides its next step on the host: the GPU idles while the host computes`,
+    detail: detail(
+      `\`${caller}\` calls \`${host.name}\` in a loop that leaves on a value the host computes from ${buffer} (the next token of a decode loop). The copy cannot leave the loop, since the next launch needs that value, but the GPU waits for the whole buffer to cross and for the host's work on it.`,
+      'Make the decision on the device (an argmax or sampling kernel after the last launch) and copy back only its result, a few bytes, into pinned memory; or keep it on the device as the next launch\'s input.',
+    ),
+    benefit: 'shrinks the per-step copy from the whole buffer to one value and takes the host\'s pass over it off the critical path; the wait for the step itself remains (not measured here)',
+  };
+}
+
+/**
+ * A loop of `caller` around a call of `callee` that leaves on a value the host computes in it (`if (next == 1) break;`,
+ * `next` a local): not on its own counter, a bound the caller was given, or an error code.
+ */
+function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
+  const given = new Set(caller.params.map((p) => p.name));
+  const loops = new Map(caller.loops.map((l) => [l.id, l]));
+  return caller.calls.some((c) => calleeName(c) === callee && c.loops.some((id) => {
+    const l = loops.get(id);
+    return (l?.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l!.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w)));
+  }));
+}
+
 /** `text` names the variable `v` (a word of it). */
 const names = (v: string, text: string | null | undefined): boolean => !!text && new RegExp(`\\b${v}\\b`).test(text);
 /** Launch `l`'s grid or block is sized by the variable `v` (`(num_rendered + 255) / 256`). */
@@ -271,6 +301,12 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
   const exitingLoops = new Set((callerFacts?.loops ?? []).filter((l) => l.exits).map((l) => l.id));
   const calledWhereLoopsExit = !!callerFacts?.calls.some((c) => calleeName(c) === baseName(host.name).replace(/^.*::/, '') && c.loops.some((id) => exitingLoops.has(id)));
   if (calledWhereLoopsExit && blocking.every((c) => blockingKind(c) === 'copy' && oneValue(c) !== null)) return [];
+  // (one that ends by bringing results back, `cudaMemcpy(h_logits, d_logits, ...)`, called in a loop that stops on a
+  // value the host computes from them each step, a decode loop sampling the next token on the host and leaving on
+  // `if (next == EOS) break`: the next launch needs that value, so the copy cannot leave the loop; what can move is
+  // the host's decision, to the device)
+  const readsBack = (c: CallFact) => blockingKind(c) === 'copy' && /DeviceToHost/.test(c.args.join());
+  if (callerFacts && blocking.every(readsBack) && stopsOnHostValue(callerFacts, baseName(host.name).replace(/^.*::/, ''))) return [decidedOnHost(host, blocking[0], caller)];
   // (nor one that brings back the count the helper's next launch is sized by, `num_rendered` in a Gaussian
   // rasterizer: the launch cannot be queued before the value exists, as when the same lines sit in the loop)
   const sizesLaunch = (c: CallFact) => {
