@@ -209,12 +209,35 @@ export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) =
   // (a launch in a lambda runs where the lambda is called, perhaps in the timed loop: its place says nothing)
   if (!t || c.inLambda) return false;
   const before = c.range.end.line < t.first;
-  if (!before && c.range.start.line <= t.last) return false;
+  if (!before && c.range.start.line <= t.last) return betweenRegions(fn, c, use);
   // (in no loop, or a few checking repetitions: a step loop after the timed one, `for (s = 0; s < NSTEP; s++)`, is work compared)
   const few = (id: number) => (fn.loops.find((l) => l.id === id)?.trips ?? Infinity) <= FEW_REPEATS;
   const mine = use(c);
   if (!mine || !c.loops.every(few)) return false;
   return before ? setsUp(fn, c, mine, t, use) : checks(fn, c, mine, timedUse(fn, t, use), use);
+}
+
+/**
+ * A launch once between two timed regions (`t.Stop(); t.Elapsed(); to_float<<<>>>(img, f); t.Start(); blur<<<>>>(f)`):
+ * after a clock read that stops one and before one that starts the next, in no loop, writing what the calls after it
+ * read. The next region's input, made outside it: set-up as before the first.
+ */
+function betweenRegions(fn: FunctionFacts, c: CallFact, use: (d: CallFact) => BufferUse | null): boolean {
+  if (c.loops.length) return false;
+  const reads = fn.calls.filter((d) => isClockRead(d, fn));
+  const previous = reads.filter((d) => d.range.end.line < c.range.start.line).pop();
+  const next = reads.find((d) => d.range.start.line > c.range.end.line);
+  if (!previous || !next || clockPhase(previous) !== 'stop' || clockPhase(next) !== 'start') return false;
+  const mine = use(c);
+  const later = fn.calls.filter((d) => d.range.start.line > next.range.end.line).map(use).filter((u): u is BufferUse => !!u);
+  return !!mine && later.some((u) => meets(mine.writes, u.reads));
+}
+
+/** Whether a clock read starts a region or ends one, by the event or method it names (`cudaEventRecord(stop)`, `timer.Start()`). */
+function clockPhase(c: CallFact): 'start' | 'stop' | null {
+  const what = EVENT_RECORD.test(c.name) ? c.args[0] ?? '' : c.name;
+  if (/stop|end|elapsed|toc|finish/i.test(what)) return 'stop';
+  return /start|begin|tic/i.test(what) ? 'start' : null;
 }
 
 const meets = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].some((x) => b.has(x));
