@@ -123,6 +123,12 @@ function rowScalar(a: AccessFact): boolean {
   });
 }
 
+/**
+ * A kernel's integer template parameters: compile-time block, tile and vector sizes, as aligned as a pitch when an index
+ * adds them (`g_idata[i + blockSize]` in reduce6 reads the second of the thread's block-sized pair).
+ */
+const compileTimeSizes = (fn: FunctionFacts): readonly string[] => fn.templateParams;
+
 /** Can this access become one lane of a `width`-wide vector access? */
 function vectorizable(a: AccessFact, width: number, counts: ReadonlySet<string> = new Set()): boolean {
   if (a.indices.length !== 1 || a.vector || a.kind === 'atomic') return false;
@@ -335,7 +341,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   const bits = streamed.map((a) => (a.elemBits === null && fn.templateParams.includes(a.elemType ?? '') ? 32 : judgedBits(a)));
   if (bits.some((b) => b === null || b > 32 || !POWER_OF_TWO_BITS.has(b))) return [];
   const width = 128 / Math.max(...(bits as number[]));
-  if (!streamed.every((a) => vectorizable(a, width))) return [];
+  if (!streamed.every((a) => vectorizable(a, width, new Set(compileTimeSizes(fn))))) return [];
   if (streamed.some((a) => oddPitch(fn, a, width))) return [];
   if (loadBytes(fn, streamed, (a) => judgedBits(a) ?? 16) >= ENOUGH_LOAD_BYTES) return [];
   const loop = loopsAround(streamed[0], fn).find((l) => spreadsOverThreads(l) || streamed[0].indices[0].dependsOn((s) => s === l.symbol));
@@ -463,7 +469,8 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   const width = 128 / widest; // elements per thread, so that the widest stream moves 16 bytes
   // the element counts the kernel's loops run to (a guard's bound, `i < half` in a halving tree, may be odd: not these)
   // (a `__device__` helper's loops too, seen where the kernel calls it)
-  const counts = new Set([...fn.loops, ...globals.flatMap((a) => a.helperLoops ?? [])].map((l) => l.bound?.trim()).filter((b): b is string => !!b && /^\w+$/.test(b)));
+  // (and the template's sizes, compileTimeSizes)
+  const counts = new Set([...[...fn.loops, ...globals.flatMap((a) => a.helperLoops ?? [])].map((l) => l.bound?.trim()).filter((b): b is string => !!b && /^\w+$/.test(b)), ...compileTimeSizes(fn)]);
   // (a convolution's accesses under its usual shape too: col2im's `src` lanes, contiguous while the stride is taken
   // for a row pitch, are a gather one stride apart)
   const shape = convShape(fn);
