@@ -96,6 +96,35 @@ function walkFitsL1(w: Walk, inner: LoopFact): boolean {
  */
 const PACKING = /(?:^|_)(?:un|re)?pack|[a-z](?:Un|Re)?Pack|^(?:Un|Re)?Pack|[a-z]packm/;
 
+/**
+ * Another access of the loop that walks contiguously where `access` strides (`t[i*n + j] = a[j*n + i]`): a transpose,
+ * where an interchange only moves the column walk to it; blocking both loops is the fix.
+ */
+function transposePartner(fn: FunctionFacts, access: AccessFact, inner: LoopFact, outer: LoopFact): AccessFact | undefined {
+  return fn.accesses.find((b) => b.loops.includes(inner.id) && b !== access && b.indices.length > 0 && !b.indices.some((p) => p.unknown) &&
+    b.indices[b.indices.length - 1].coefficient(inner.symbol).isConstant && b.indices[b.indices.length - 1].coefficient(inner.symbol).constant === 1 &&
+    (b.indices.length > 1 ? b.indices.slice(0, -1).some((p) => p.coefficient(outer.symbol).terms.size > 0) : !b.indices[0].coefficient(outer.symbol).isConstant));
+}
+
+/**
+ * A column walk that is a sliver of its function's work, beside a deeper nest over the same array (vectorization/cpu-simd
+ * leaves it alone too):
+ *  - a transposed copy that a deeper nest then reads (`BT` before the i-j-k product over it), or one made after the
+ *    deeper nest that wrote it (a covariance mirroring its upper triangle, `cov[j][i] = cov[i][j]`): O(n²) beside O(n³);
+ *  - a walk in the same step of the loops around it as a deeper nest over the array: a right-looking LU's pivot column
+ *    `A[i][k] /= A[k][k]`, O(n) per `k` beside the O(n²) trailing update (its `i` has no loop inside to interchange with).
+ * Loops of a few constant trips (a 3-tap window) add no depth.
+ */
+export function minorWalk(fn: FunctionFacts, access: AccessFact, inner: LoopFact, outer: LoopFact): boolean {
+  const sized = (a: AccessFact) => a.loops.filter((id) => (fn.loops[id]?.trips ?? Infinity) > FEW_ROWS).length;
+  const deeper = (r: AccessFact, array: string) => r.array === array && !r.loops.includes(inner.id) && sized(r) > sized(access);
+  const partner = transposePartner(fn, access, inner, outer);
+  const copy = partner && [access, partner].find((x) => x.kind === 'store');
+  if (copy && fn.accesses.some((r) => deeper(r, copy.array) && (r.kind === 'load' ? r.range.start.line > copy.range.start.line : r.range.start.line < copy.range.start.line))) return true;
+  const around = access.loops.filter((id) => id !== inner.id);
+  return fn.accesses.some((r) => deeper(r, access.array) && around.every((id) => r.loops.includes(id)));
+}
+
 export function checkCpu(fn: FunctionFacts): RuleFinding[] {
   // a program's `main` sets data up and prints it (cpu-simd leaves it alone too)
   if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || PACKING.test(fn.name)) return [];
@@ -134,17 +163,8 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     if (walkFitsL1(w, inner)) continue;
     const v = inner.variable!;
     const o = w.outer.variable!;
-    // a transpose (`t[i*n + j] = a[j*n + i]`): another access walks contiguously in this loop, so an
-    // interchange only moves the column walk to it; blocking both loops is the fix
-    const partner = fn.accesses.find((b) => b.loops.includes(inner.id) && b !== w.access && b.indices.length > 0 && !b.indices.some((p) => p.unknown) &&
-      b.indices[b.indices.length - 1].coefficient(inner.symbol).isConstant && b.indices[b.indices.length - 1].coefficient(inner.symbol).constant === 1 &&
-      (b.indices.length > 1 ? b.indices.slice(0, -1).some((p) => p.coefficient(w.outer.symbol).terms.size > 0) : !b.indices[0].coefficient(w.outer.symbol).isConstant));
-    const transpose = !!partner;
-    // a transposed copy that a deeper nest of the function then reads (`BT` before the i-j-k product over it): O(n²)
-    // set-up beside the O(n³) work it makes contiguous (deeper by a loop over a run-time size: a 3-tap window is no more work)
-    const copy = partner && [w.access, partner].find((x) => x.kind === 'store');
-    const sized = (a: AccessFact) => a.loops.filter((id) => fn.loops[id]?.trips === undefined).length;
-    if (copy && fn.accesses.some((r) => r.array === copy.array && r.kind === 'load' && r.range.start.line > copy.range.start.line && sized(r) > sized(copy) && !r.loops.includes(inner.id))) continue;
+    const transpose = !!transposePartner(fn, w.access, inner, w.outer);
+    if (minorWalk(fn, w.access, inner, w.outer)) continue;
     const fix = transpose
       ? `Block both loops (tiles of 32 to 64 elements a side) so that the rows of both arrays a tile touches stay in cache; an interchange would only move the column walk to the other array.`
       : `Interchange the loops so that \`${o}\` is innermost (or block the nest), and the walk becomes contiguous and vectorizable.`;
