@@ -556,7 +556,7 @@ __global__ void transpose(const float* in, float* out, int n) {
       '`cudaMemcpyAsync` on streams, and per-stream syncs before a buffer is reused;',
       'event syncs, and loops that read a clock or record events around the launch (a benchmark timing each launch);',
       'warm-up loops of a few constant iterations, and loops that allocate device memory each iteration (test harnesses);',
-      'a scalar the loop\'s condition tests (`while (frontier_length > 0)`); waits under a guard that picks a few iterations (`if (i == n - 1)`, `if (step % 100 == 0)`, also inside a helper called so; in Python host code `if step % log_every == 0:`); waits beside a timer class\'s `Start` / `Stop`.',
+      'a scalar the loop\'s condition tests (`while (frontier_length > 0)`); waits under a guard that picks a few iterations (`if (i == n - 1)`, `if (step % 100 == 0)`, also inside a helper called so, or in a loop under such a guard: a generation loop every `sample_every` steps; in Python host code `if step % log_every == 0:`); waits beside a timer class\'s `Start` / `Stop`.',
     ],
     example: {
       language: 'cuda',

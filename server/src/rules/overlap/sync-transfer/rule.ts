@@ -273,7 +273,9 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // (nor a wait right before the read-back the loop decides on, `cudaDeviceSynchronize(); cudaMemcpy(&changed, ...)`:
     // that copy waits for the same work anyway)
     const beforeDeciding = (c: CallFact) => c.kind === 'sync' && deciding.some((d) => inLoop.indexOf(d) === inLoop.indexOf(c) + 1 && sameArms(c, d));
-    const blocking = inLoop.filter((c) => blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c) && !c.rareIn?.includes(loop.id));
+    // (rare in this loop, or in one around it: a generation loop under `if (step % sample_every == 0)` runs a few times a run)
+    const rare = (c: CallFact) => !!c.rareIn?.some((id) => id === loop.id || inside(loop, id));
+    const blocking = inLoop.filter((c) => blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c) && !rare(c));
     if (!work.length || !blocking.length) continue;
     if (inLoop.some((c) => allocates(c, hosts) || isTiming(c, host))) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS && warmUp(host, inLoop, loop)) continue;
@@ -282,7 +284,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     for (const l of host.loops) {
       if (l.depth <= named.depth) continue;
       const mine = calls.filter((c) => c.loops.includes(l.id));
-      if (mine.length && mine.every((c) => c.loops.includes(loop.id)) && deviceWork(mine, launchers).length && mine.some((c) => blockingKind(c) !== null)) named = l;
+      if (mine.length && mine.every((c) => c.loops.includes(loop.id)) && deviceWork(mine, launchers).length && mine.some((c) => blockingKind(c) !== null && !rare(c))) named = l;
     }
     const v = named.variable ? ` over \`${named.variable}\`` : '';
     out.push(finding(host, { calls: inLoop, work }, blocking, `of the loop${v}`, loop));
@@ -334,7 +336,9 @@ export const rule: Rule = {
     const iterated = new Map<string, string>();
     for (const f of mine) {
       for (const c of f.calls) {
-        if (c.kind !== 'call' || !c.loops.length || iterated.has(calleeName(c))) continue;
+        // (a call every so many steps of a loop around it, `if (step % sample_every == 0)`, also inside an inner loop of
+        // that arm, runs a few times a run: a sampling or validation pass)
+        if (c.kind !== 'call' || !c.loops.length || c.rareIn?.length || iterated.has(calleeName(c))) continue;
         const loop = c.loops[c.loops.length - 1];
         // (nor where that loop allocates device memory, itself or through a helper, `dsts[i] = alloc_half(n)`: set-up, such as
         // loading a model's weights tensor by tensor)
