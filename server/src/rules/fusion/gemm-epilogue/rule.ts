@@ -83,9 +83,9 @@ function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, 
 const chosenOrNull = (arg: string): string | null =>
   /\?\s*([A-Za-z_]\w*)\s*:\s*(?:NULL|nullptr|0)\s*$/.exec(arg)?.[1] ?? /\?\s*(?:NULL|nullptr|0)\s*:\s*([A-Za-z_]\w*)\s*$/.exec(arg)?.[1] ?? null;
 
-/** A host function that makes a GEMM itself (a cuBLAS call, a GEMM kernel's launch, a GEMM wrapper's call). */
+/** A host function that makes a GEMM itself (a cuBLAS call, a GEMM kernel's launch, a GEMM wrapper's call, also one of the file's: `matmul_forward` running cuBLAS). */
 const runsGemm = (f: FunctionFacts | undefined, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): boolean =>
-  !!f && f.calls.some((c) => gemmOf(c, kernels, hosts) !== null);
+  !!f && callsThroughWrappers(f, hosts).some((c) => gemmOf(c, kernels, hosts) !== null);
 
 function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
