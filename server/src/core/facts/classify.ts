@@ -33,12 +33,20 @@ export function twoOperands(reads: readonly AccessFact[]): boolean {
   return arrays.size >= 2 && reads.length >= 2 && places.size > 1;
 }
 
+/**
+ * Blocks stepping over rows, `for (row = blockIdx.y; row < n1; row += gridDim.y)` (apex's layer norm: a grid's y is at
+ * most 65535): each step gives the block another row, the same work again; its variable is the same for the whole block.
+ */
+export const overBlocks = (l: LoopFact): boolean => !!l.init && !!l.step && l.init.dependsOn((s) => s.startsWith('blockIdx.')) &&
+  !l.init.dependsOn((s) => s.startsWith('threadIdx.')) && l.step.dependsOn((s) => s.startsWith('gridDim.'));
+
 /** The kind of computation a function is, from its loops and accesses (DESIGN.md: elementwise / reduction / GEMM-like / stencil). */
 export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   const global = w.accesses.filter((a) => a.space === 'global');
   // grid-stride and block-stride loops (`for (i = threadIdx.x; i < n; i += blockDim.x)`) spread elements over threads
   // (and a thread's own chunk of the range, `idx = N * pos / size; idx < N * (pos + 1) / size`)
-  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride && !l.chunked);
+  // (and so do blocks stepping over rows: each step is another block's row, not a loop whose steps a thread combines)
+  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride && !l.chunked && !overBlocks(l));
   const loopSyms = new Set(innerLoops.map((l) => l.symbol));
   const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
   // ILP staging (`for (ii = 0; ii < ILP; ii++) r[ii] = X[tid + ii * blockDim.x * gridDim.x]`): a few constant trips,

@@ -7,6 +7,7 @@ import { tritonVector } from './triton';
 import { fixVectorAccess } from './fix';
 import { checkNarrowRecords } from './narrow-records';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
+import { overBlocks } from '../../../core/facts/classify';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
 import { lanesModuloRuntime, mentionsGridDim, steppedBy, oddPitch, rowOfThreads } from './rows';
@@ -344,7 +345,9 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   if (!streamed.every((a) => vectorizable(a, width, new Set(compileTimeSizes(fn))))) return [];
   if (streamed.some((a) => oddPitch(fn, a, width))) return [];
   if (loadBytes(fn, streamed, (a) => judgedBits(a) ?? 16) >= ENOUGH_LOAD_BYTES) return [];
-  const loop = loopsAround(streamed[0], fn).find((l) => spreadsOverThreads(l) || streamed[0].indices[0].dependsOn((s) => s === l.symbol));
+  // (the loop handing the row's elements to the threads, before one of blocks stepping over rows around it)
+  const around = loopsAround(streamed[0], fn);
+  const loop = around.find(spreadsOverThreads) ?? around.find((l) => streamed[0].indices[0].dependsOn((s) => s === l.symbol));
   if (!loop) return [];
   // a thread per column walking down the rows (a column scan, `data[y * w + x]` for y < h), with every launch
   // giving a few thousand columns: 16-byte accesses would leave a quarter of those threads, already too few to
@@ -438,7 +441,9 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   }
   // warp-uniform loads (`alpha[blockIdx.y]`, a scalar parameter read once) are broadcasts, not part of the stream
   // (`u1[i]` with `i` from threadIdx.y is the same for a whole warp, too)
-  const warpUniform = (a: AccessFact) => a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn((s) => s === TID || s.startsWith('#op') || s.startsWith('#loop'));
+  // (and so is a row's own `mean[row]` under a loop of blocks over rows, overBlocks)
+  const blockRows = new Set(fn.loops.filter(overBlocks).map((l) => l.symbol));
+  const warpUniform = (a: AccessFact) => a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn((s) => s === TID || s.startsWith('#op') || (s.startsWith('#loop') && !blockRows.has(s)));
   // a helper's walk over a small array every lane reads alike (`is_contiguous(num_dims, dims, strides)`): layout metadata
   const helperWalk = (a: AccessFact) => !!a.helperLoops?.length && a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn((s) => s === TID || s.startsWith('#op'));
   // (nor is a lookup into a table of at most 256 entries, `lut[in[i]]` with `in` of bytes: it stays in L1)
