@@ -183,6 +183,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const short = constantTrip(l, constants) === null && (mostTrips(l, fn.loops, constants) ?? Infinity) <= SHORT_SUM;
   const memory = repeated && summing && !tile && !indirect && !few && !short ? memoryReduction(fn, l, inLoop, defaults) : null;
   const strided = scalar || memory || loads.length >= 2 ? stridedAccess(l, inLoop) : null;
+  // (one cause, one finding: a sum whose loop walks a column memory/uncoalesced-access reports is that finding's; SIMD
+  // over this loop would gather the column, and the interchange it advises leaves a unit-stride loop with no sum inside)
+  if ((scalar || memory) && inLoop.some((a) => walked.has(at(a.range)))) return null;
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
   if (scalar && extremum(scalar)) {
     return {
