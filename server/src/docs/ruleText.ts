@@ -427,7 +427,7 @@ __global__ void axpy_half2(int n2, __half2 a, const __half2* x, __half2* y) {
       'A C/C++ innermost loop that gcc / clang at -O3 will keep scalar: a floating-point reduction without `#pragma omp simd reduction` (the additions stay in source order), a running float max or min (`if (x[i] > m) m = x[i];`, `m = fmaxf(m, x[i])`: it needs -ffinite-math-only -fno-signed-zeros), a non-unit stride or column walk, a libm call under default flags, a load through a computed index feeding a reduction, a neighbour picked by a border test on the loop\'s variable (`w = x == 0 ? c : c - 1`: peel the borders), or many non-`restrict` pointers with stores among them.',
     quiet: [
       'functions written through a SIMD mapping layer\'s macros (ggml\'s `GGML_F32_VEC_FMA`, `GGML_F32x8_LOAD`) that an undecided `#if` chain leaves unexpanded: vectorized by hand whichever arm the build takes;',
-      'a loop that fills a table of coefficients from its indices (Gaussian taps before the blur that reads them, a DCT basis in `buildDCT`, taps copied to `__constant__` memory): set-up;',
+      'a loop that fills a table of coefficients from its indices (Gaussian taps before the blur that reads them, a DCT basis in `buildDCT`, taps copied to `__constant__` memory, a structuring element\'s disk made by a function the file calls in no loop): set-up;',
       'host functions named as test drivers (`test_gpu_accuracy`): they build data, run the code under test and check it;',
       'sums over results a function just copied back from the GPU (`cudaMemcpy(cpu_losses, d_losses, ..., cudaMemcpyDeviceToHost)`, then their mean; or each step, into a vector\'s `.data()`, beside the one swapped with it): bookkeeping beside the device work it launched;',
       'loops a directive offloads to an accelerator (OpenACC, OpenMP `target`, HMPP codelets);',
@@ -556,6 +556,7 @@ __global__ void transpose(const float* in, float* out, int n) {
       '`cudaMemcpyAsync` on streams, and per-stream syncs before a buffer is reused;',
       'event syncs, and loops that read a clock or record events around the launch (a benchmark timing each launch);',
       'warm-up loops of a few constant iterations, and loops that allocate device memory each iteration (test harnesses);',
+      'a blocking loop whose kernels the same function also runs on streams with asynchronous copies in another loop: the serialized reference it times the streamed version against (cuda-samples\' simpleStreams);',
       'a scalar the loop\'s condition tests (`while (frontier_length > 0)`); waits under a guard that picks a few iterations (`if (i == n - 1)`, `if (step % 100 == 0)`, also inside a helper called so, or in a loop under such a guard: a generation loop every `sample_every` steps; in Python host code `if step % log_every == 0:`); waits beside a timer class\'s `Start` / `Stop`.',
     ],
     example: {

@@ -78,6 +78,8 @@ interface SimdFile {
   elsewhere: ReadonlySet<string>;
   /** The type a build without -D flags gives each alias with `#if` alternatives. */
   defaults: ReadonlyMap<string, string>;
+  /** Functions the file calls only outside loops (`strelDisk(disk, 5)` before the frame loop). */
+  outsideLoops: ReadonlySet<string>;
 }
 
 interface Reason {
@@ -105,11 +107,15 @@ const PREPARES = /^(?:build|design|make|init|setup|set_?up|create|gen|generate|u
 /**
  * A loop that fills a table of coefficients from its indices alone (`k[i + r] = expf(-i * i / s2)`, a DCT
  * basis, FIR taps): set-up of O(taps) beside the pass that reads them. The table is read by another loop nest
- * of the function, copied to the device (`cudaMemcpyToSymbol`), or the function is named for preparing it.
+ * of the function, copied to the device (`cudaMemcpyToSymbol`), or the function is named for preparing it or is
+ * called once by the file, in no loop.
  */
-function coefficientTable(fn: FunctionFacts, l: LoopFact, inLoop: readonly AccessFact[], stores: readonly AccessFact[]): boolean {
+function coefficientTable(fn: FunctionFacts, l: LoopFact, inLoop: readonly AccessFact[], stores: readonly AccessFact[], calledOnce: boolean): boolean {
   const tables = new Set(stores.map((a) => a.array));
   if (!stores.length || inLoop.some((a) => a.kind === 'load' && !tables.has(a.array))) return false;
+  // (or, filled from its indices alone, by a function the file calls in no loop: a structuring element's disk made
+  // before the frame loop; an in-place pass, `a[i] *= expf(-a[i])`, is work)
+  if (calledOnce && inLoop.every((a) => a.kind === 'store')) return true;
   const readByNest = [...tables].every((t) => fn.accesses.some((a) => a.kind === 'load' && a.array === t && a.loops.length >= 2 && !a.loops.includes(l.id)));
   const copiedToDevice = [...tables].every((t) => fn.calls.some((c) => /^cudaMemcpy(?:ToSymbol)?(?:Async)?$/.test(c.name) && c.argRoots.includes(t)));
   return readByNest || copiedToDevice || PREPARES.test(fn.name);
@@ -278,7 +284,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   }
   const stores = inLoop.filter((a) => a.kind !== 'load');
   // (-fno-math-errno frees `sqrt` only: `exp`, `tanh` still need -ffast-math's vector math library)
-  const libm = stores.length && !tiny && !build.fastMath && !coefficientTable(fn, l, inLoop, stores)
+  const libm = stores.length && !tiny && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
     ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno))
     : undefined;
   if (libm) {
@@ -456,11 +462,14 @@ export const rule: Rule = {
     const names = [...local].join(',');
     const elsewhere = declaredElsewhere(facts.declaredOnly ?? [], local);
     const hot = calledInLoops(facts.functions);
+    const sites = facts.functions.flatMap((f) => f.calls.filter((c) => c.kind === 'call'));
+    const inLoops = new Set(sites.filter((c) => c.loops.length > 0).map((c) => c.name));
+    const outsideLoops = new Set(sites.map((c) => c.name).filter((n) => !inLoops.has(n)));
     const hotKey = [...hot].map(([k, v]) => `${k}${v ? '+' : '-'}`).join(',');
     const defaults = facts.defaultTypes ?? NO_DEFAULTS;
     const defaultsKey = [...defaults].map(([k, v]) => `${k}=${v}`).join(',');
-    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}`);
-    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults };
+    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}`);
+    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
