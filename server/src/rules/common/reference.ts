@@ -3,9 +3,9 @@
 // the scalar fallbacks of SIMD paths, and warm-up kernels are kept simple on purpose: rules stay quiet in them.
 // One home for the name test, so every rule agrees on what counts as one.
 import type { CallFact, FunctionFacts } from '../../core/facts/model';
-import { insideTimedRegion, outsideTimedRegion } from '../../core/timed-region';
+import { hasTimedRegion, insideTimedRegion, outsideTimedRegion } from '../../core/timed-region';
 import { EXPECTED_OUTPUT } from '../../core/test-code';
-import { positionBefore } from '../../core/positions';
+import { positionBefore, rangeHolds } from '../../core/positions';
 /** Names of expected-result code: `gemm_ref`, `reference_softmax`, `goldenOut`, the CUDA samples' `computeGold`. */
 const REFERENCE = /(?:^|_)(?:ref|reference|gold|golden|oracle|REF|REFERENCE|GOLD|GOLDEN|ORACLE)(?:_|$)|Reference|Gold(?![a-z])|Golden|Oracle|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
 
@@ -158,6 +158,7 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
   for (const caller of functions)
     for (const call of caller.calls) if (hosts.has(call.name) && call.name !== caller.name) (sites.get(call.name) ?? sites.set(call.name, []).get(call.name)!).push({ caller, call });
   const names = new Set(functions.map((f) => f.name));
+  const byName = new Map(functions.map((f) => [f.name, f]));
   // (a function that reads or writes files: its own loops load or dump data, but what it calls may be the work,
   // `generate()` printing tokens per second around `forward()`)
   const io = new Set<string>();
@@ -173,7 +174,8 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
       out.add(name);
       continue;
     }
-    if (at.some((s) => insideTimedRegion(s.caller, s.call))) continue;
+    // (or in a lambda handed to a function that times it, `time_it([&] { matmul(A, B, C, n); }, 3)`)
+    if (at.some((s) => insideTimedRegion(s.caller, s.call) || timedThroughLambda(s.caller, s.call, byName))) continue;
     const reference =
       (gpuFile && CPU_TWIN.test(name)) ||
       at.some((s) => checksResults(s.caller, name) || comparesInline(s.caller, s.call)) ||
@@ -194,4 +196,10 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
   }
   untunedMemo.set(functions, out);
   return out;
+}
+
+/** `call` sits in a lambda written as an argument of a call to a function of the file that reads a clock around its work. */
+function timedThroughLambda(caller: FunctionFacts, call: CallFact, byName: ReadonlyMap<string, FunctionFacts>): boolean {
+  if (!call.inLambda) return false;
+  return caller.calls.some((d) => d !== call && rangeHolds(d.range, call.range.start) && !!byName.get(d.name) && hasTimedRegion(byName.get(d.name)!));
 }
