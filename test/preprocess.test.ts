@@ -370,6 +370,31 @@ describe('buildView', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  test('a project of its own inside the workspace: its CMakeLists.txt names where its headers are, whatever folder is the workspace', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ka-cmake-'));
+    const project = join(root, 'kernels', 'hgemm');
+    mkdirSync(join(project, 'src', 'common'), { recursive: true });
+    mkdirSync(join(project, 'src', 'mma'), { recursive: true });
+    writeFileSync(join(project, 'CMakeLists.txt'), 'project(hgemm LANGUAGES CXX CUDA)\ninclude_directories(${PROJECT_SOURCE_DIR}/src/common)\n');
+    writeFileSync(join(project, 'src', 'common', 'vec.h'), '#define FETCH_FLOAT4(p) (reinterpret_cast<float4*>(&(p))[0])\n');
+    const kernel = `#include "vec.h"
+__global__ void scale4(float* a, float* b, int n) {
+  int i = (blockIdx.x * blockDim.x + threadIdx.x) * 4;
+  if (i + 3 < n) { float4 v = FETCH_FLOAT4(a[i]); v.x *= 2.f; v.y *= 2.f; v.z *= 2.f; v.w *= 2.f; FETCH_FLOAT4(b[i]) = v; }
+}
+`;
+    const path = join(project, 'src', 'mma', 'scale.cu');
+    writeFileSync(path, kernel);
+    // the workspace is the folder above the project (no CMakeLists.txt at its root), or the project itself
+    for (const workspace of [root, join(root, 'kernels'), project]) {
+      const engine = await Engine.create(['cuda']);
+      engine.setWorkspace([workspace]);
+      const found = engine.analyzeText(path, kernel).findings.filter((f) => f.rule === 'memory/uncoalesced-access');
+      assert.deepEqual(found, [], `workspace ${workspace}: FETCH_FLOAT4 from src/common/vec.h is one 16-byte load per lane`);
+    }
+    rmSync(root, { recursive: true, force: true });
+  });
+
   test('a header found through CMake\'s include directories expands its vector-cast macro; a vendored include directory stays vendored', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ka-cmake-'));
     mkdirSync(join(root, 'include', 'cuda'), { recursive: true });

@@ -5,7 +5,7 @@ import type { MacroDef } from './macros';
 import type { ElementAccessor } from './accessors';
 import { scanCached, scanText, digest, type Event } from './scan';
 import { evalIntExpr, type Resolver } from './expr';
-import { isWithin, type HeaderReader } from './files';
+import { cmakeIncludeDirs, isWithin, type HeaderReader } from './files';
 import { BudgetExceeded, tick } from '../budget';
 
 export { fsHeaderReader, compileCommandsIncludeDirs, cmakeIncludeDirs, type HeaderReader } from './files';
@@ -80,13 +80,13 @@ function includeCandidates(options: ViewOptions | undefined, roots: readonly str
   if (options && !memo) candidateMemo.set(options, (memo = new Map()));
   const known = memo?.get(key);
   if (known) return known;
-  const cands = findCandidates(roots, includeDirs, dir, target, angled);
+  const cands = findCandidates(roots, includeDirs, dir, target, angled, options?.reader);
   if (memo && memo.size > 20000) memo.clear();
   memo?.set(key, cands);
   return cands;
 }
 
-function findCandidates(roots: readonly string[], includeDirs: readonly string[], dir: string, target: string, angled: boolean): string[] {
+function findCandidates(roots: readonly string[], includeDirs: readonly string[], dir: string, target: string, angled: boolean, reader?: HeaderReader): string[] {
   const cands: string[] = [];
   if (path.isAbsolute(target)) cands.push(path.resolve(target));
   else {
@@ -103,6 +103,9 @@ function findCandidates(roots: readonly string[], includeDirs: readonly string[]
         if (!top) continue;
         for (let a = s, n = 0; n < 32; n++) {
           cands.push(path.join(a, target), ...INCLUDE_FOLDERS.map((f) => path.join(a, f, target)));
+          // (and the folders a CMakeLists.txt there names, a project of its own inside the workspace:
+          // `include_directories(${PROJECT_SOURCE_DIR}/src/common)` in cuda_hgemm/ for `#include "ptx.h"` in src/mma/)
+          if (reader) for (const d of cmakeDirsOf(a, reader)) cands.push(path.join(d, target));
           if (a === top) break;
           const up = path.dirname(a);
           if (up === a) break;
@@ -116,6 +119,16 @@ function findCandidates(roots: readonly string[], includeDirs: readonly string[]
   }
   return cands;
 }
+
+/** The include directories of `dir`/CMakeLists.txt, read once per reader (the view options of a workspace). */
+function cmakeDirsOf(dir: string, reader: HeaderReader): string[] {
+  let byDir = cmakeMemo.get(reader);
+  if (!byDir) cmakeMemo.set(reader, (byDir = new Map()));
+  let dirs = byDir.get(dir);
+  if (!dirs) byDir.set(dir, (dirs = cmakeIncludeDirs(dir, reader)));
+  return dirs;
+}
+const cmakeMemo = new WeakMap<HeaderReader, Map<string, string[]>>();
 
 export function buildView(file: string, text: string, options: ViewOptions): PreprocessorView {
   const macros = new Map<string, MState>();
