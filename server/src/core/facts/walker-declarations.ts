@@ -82,7 +82,10 @@ export abstract class DeclarationWalker extends LoopWalker {
         if (name && this.dim3dims.delete(name)) for (const axis of ['x', 'y', 'z']) this.env.delete(`${name}.${axis}`);
       }
     }
-    for (const d of children(n)) {
+    for (const child of children(n)) {
+      // `std::vector<double> bt(n * n);` reads as a function declaration (C++'s most vexing parse): a container of its own
+      const vexing = container !== null && child.type === 'function_declarator' && field(child, 'declarator')?.type === 'identifier';
+      const d = vexing ? field(child, 'declarator')! : child;
       if (!['init_declarator', 'identifier', 'pointer_declarator', 'array_declarator', 'reference_declarator'].includes(d.type)) continue;
       if (d === typeNode) continue;
       const info = declaratorName(d);
