@@ -415,6 +415,11 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
   // (nor one launched only every so many steps, a monitor under `if (t % 100 == 0)`: a sliver of the run)
   if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch || fn.rarelyLaunched) return [];
+  // (nor one that moves its global arrays as wide accesses in one arm, apex's `load_store` through an aligned-storage
+  // type when the pointer is aligned, and element by element in the other: the scalar arm is its fallback)
+  const wide = fn.accesses.filter((a) => a.vector && a.space === 'global');
+  const otherArm = (a: AccessFact) => wide.some((w) => w.array === a.array && neverTogether(w.scopes, a.scopes));
+  if (wide.length && fn.accesses.every((a) => a.space !== 'global' || a.vector || otherArm(a))) return [];
   // a buffer every launch passes at a run-time offset (`acc + offset`): 16-byte accesses need an alignment check and a
   // scalar head first, a restructure the kernel's callers decide
   if (fn.offsetBuffers?.some((name) => fn.accesses.some((a) => a.space === 'global' && a.array === name))) return [];
