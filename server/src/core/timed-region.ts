@@ -219,8 +219,8 @@ export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) =
 
 /**
  * A launch once between two timed regions (`t.Stop(); t.Elapsed(); to_float<<<>>>(img, f); t.Start(); blur<<<>>>(f)`):
- * after a clock read that stops one and before one that starts the next, in no loop, writing what the calls after it
- * read. The next region's input, made outside it: set-up as before the first.
+ * after a clock read that stops one and before one that starts the next, in no loop, writing what the next region's
+ * calls read. The next region's input, made outside it: set-up as before the first.
  */
 function betweenRegions(fn: FunctionFacts, c: CallFact, use: (d: CallFact) => BufferUse | null): boolean {
   if (c.loops.length) return false;
@@ -229,7 +229,10 @@ function betweenRegions(fn: FunctionFacts, c: CallFact, use: (d: CallFact) => Bu
   const next = reads.find((d) => d.range.start.line > c.range.end.line);
   if (!previous || !next || clockPhase(previous) !== 'stop' || clockPhase(next) !== 'start') return false;
   const mine = use(c);
-  const later = fn.calls.filter((d) => d.range.start.line > next.range.end.line).map(use).filter((u): u is BufferUse => !!u);
+  // (what the next region times: the calls up to the clock read that stops it, not an untimed overlay after the last)
+  const end = reads.find((d) => d.range.start.line > next.range.end.line && clockPhase(d) === 'stop');
+  const timed = fn.calls.filter((d) => d.range.start.line > next.range.end.line && (!end || d.range.end.line < end.range.start.line));
+  const later = timed.map(use).filter((u): u is BufferUse => !!u);
   return !!mine && later.some((u) => meets(mine.writes, u.reads));
 }
 

@@ -112,8 +112,10 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
     if (!k || !bound) continue;
     const u = paramUse(k);
     const pick = (set: Set<string>) => new Set([...set].map((p) => bound.get(p)).filter((b): b is string => !!b));
-    // (a loss step, softmax or the gradient `P - onehot(y)` beside it, turns class scores into a gradient: no P for a P·V)
-    const kind = isGemm(k) ? 'gemm' : isLoss(k) ? 'other' : isSoftmax(k) ? 'softmax' : k.kernelClass === 'elementwise' ? 'elementwise' : 'other';
+    // (a loss step, a softmax reading labels or the gradient `P - onehot(y)` after one, turns class scores into a
+    // gradient: no P for a P·V; a mask before the softmax reading `target_lengths` is still a step of the scores)
+    const afterSoftmax = out.some((s) => s.kind === 'softmax');
+    const kind = isGemm(k) ? 'gemm' : isSoftmax(k) ? (isLoss(k) ? 'other' : 'softmax') : k.kernelClass === 'elementwise' ? (afterSoftmax && isLoss(k) ? 'other' : 'elementwise') : 'other';
     out.push({ call, kind, reads: pick(u.read), writes: pick(u.written), ...(kind === 'gemm' && matrixVector(k) ? { matrixVector: true } : {}) });
   }
   // a step that picks its kernel softmaxes only sometimes: a wrapper's alternatives (`ApplyMoeGate(x, y, gateType)`: a

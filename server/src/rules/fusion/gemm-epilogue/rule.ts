@@ -84,8 +84,16 @@ const chosenOrNull = (arg: string): string | null =>
   /\?\s*([A-Za-z_]\w*)\s*:\s*(?:NULL|nullptr|0)\s*$/.exec(arg)?.[1] ?? /\?\s*(?:NULL|nullptr|0)\s*:\s*([A-Za-z_]\w*)\s*$/.exec(arg)?.[1] ?? null;
 
 /** A host function that makes a GEMM itself (a cuBLAS call, a GEMM kernel's launch, a GEMM wrapper's call, also one of the file's: `matmul_forward` running cuBLAS). */
-const runsGemm = (f: FunctionFacts | undefined, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): boolean =>
-  !!f && callsThroughWrappers(f, hosts).some((c) => gemmOf(c, kernels, hosts) !== null);
+function runsGemm(f: FunctionFacts | undefined, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): boolean {
+  if (!f) return false;
+  // (asked for every pass after every GEMM of a host: once per wrapper and set of callables)
+  let byWrapper = gemmRunners.get(hosts);
+  if (!byWrapper) gemmRunners.set(hosts, (byWrapper = new WeakMap()));
+  let runs = byWrapper.get(f);
+  if (runs === undefined) byWrapper.set(f, (runs = callsThroughWrappers(f, hosts).some((c) => gemmOf(c, kernels, hosts) !== null)));
+  return runs;
+}
+const gemmRunners = new WeakMap<ReadonlyMap<string, FunctionFacts>, WeakMap<FunctionFacts, boolean>>();
 
 function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];

@@ -156,8 +156,10 @@ function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[], c
   return !!loop.exits || mentions(loop.bound) || mentions(loop.condition) || inLoop.some((l) => sizes(v, l));
 }
 
-/** Another loop of `host` launches a kernel of `work` on a stream and copies asynchronously: `loop` is its serialized twin. */
+/** A timed `loop` beside another loop of `host` that launches a kernel of `work` on a stream and copies asynchronously: its serialized twin. */
 function streamedTwin(host: FunctionFacts, loop: LoopFact, work: readonly CallFact[]): boolean {
+  // (a reference is measured: the loop sits between clock reads; a solver loop after a streamed upload is the work)
+  if (!insideTimedRegion(host, loop)) return false;
   const kernels = new Set(work.filter((c) => c.kind === 'launch').map((c) => c.name));
   const elsewhere = host.calls.filter((c) => !c.loops.includes(loop.id) && c.loops.length > 0);
   return elsewhere.some((c) => c.kind === 'launch' && !!c.stream && c.stream !== '0' && kernels.has(c.name)) &&
@@ -188,9 +190,14 @@ function decidedOnHost(host: FunctionFacts, copy: CallFact, caller: string): Rul
 function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
   const given = new Set(caller.params.map((p) => p.name));
   const loops = new Map(caller.loops.map((l) => [l.id, l]));
+  // (and the host computes on what came back in the same step, a call after the helper's: `next = argmax(logits, n)`;
+  // a loop leaving on a signal handler's flag, `if (g_stop) break;`, decides nothing from the copy)
+  const computesAfter = (c: CallFact, id: number) => caller.calls.some((d) => d !== c && d.kind === 'call' && d.loops.includes(id) && d.args.length > 0 &&
+    positionBefore(c.range.start, d.range.start) && !/^(?:cuda|cublas|printf|fprintf|std::)/.test(d.name));
   return caller.calls.some((c) => calleeName(c) === callee && c.loops.some((id) => {
     const l = loops.get(id);
-    return (l?.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l!.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w)));
+    const exitOnValue = (l?.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l!.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w)));
+    return exitOnValue && computesAfter(c, id);
   }));
 }
 
@@ -347,9 +354,10 @@ export const rule: Rule = {
     const iterated = new Map<string, string>();
     for (const f of mine) {
       for (const c of f.calls) {
-        // (a call every so many steps of a loop around it, `if (step % sample_every == 0)`, also inside an inner loop of
-        // that arm, runs a few times a run: a sampling or validation pass)
-        if (c.kind !== 'call' || !c.loops.length || c.rareIn?.length || iterated.has(calleeName(c))) continue;
+        // (a call every so many steps of the outermost loop around it, `if (step % sample_every == 0)`, also inside an
+        // inner loop of that arm, runs a few times a run: a sampling or validation pass; one rare only in an inner loop,
+        // the last micro-batch's, still runs every step)
+        if (c.kind !== 'call' || !c.loops.length || c.rareIn?.includes(c.loops[0]) || iterated.has(calleeName(c))) continue;
         const loop = c.loops[c.loops.length - 1];
         // (nor where that loop allocates device memory, itself or through a helper, `dsts[i] = alloc_half(n)`: set-up, such as
         // loading a model's weights tensor by tensor)

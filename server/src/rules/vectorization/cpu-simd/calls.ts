@@ -52,7 +52,7 @@ const calleeName = boundedMemo((name: string): string => name.replace(/^.*(?:\.|
  * loop, or from such a function, `AddDot` from `AddDot1x4`) or comes from `main`, false when every call runs once
  * per call of a caller that is itself called once.
  */
-export function calledInLoops(functions: readonly FunctionFacts[]): Map<string, boolean> {
+export function calledInLoops(functions: readonly FunctionFacts[], mainIsHot = true): Map<string, boolean> {
   const callee = (c: FunctionFacts['calls'][number]) => calleeName(c.name);
   const hot = new Map<string, boolean>();
   const calleesOf = new Map<string, string[]>();
@@ -64,7 +64,7 @@ export function calledInLoops(functions: readonly FunctionFacts[]): Map<string, 
       if (!hot.has(to)) hot.set(to, false);
       (calleesOf.get(f.name) ?? calleesOf.set(f.name, []).get(f.name)!).push(to);
       // (what `main` calls is the program's computation, run once or not: a benchmark's kernel)
-      if (c.loops.length > 0 || f.name === 'main') seeds.push(to);
+      if (c.loops.length > 0 || (mainIsHot && f.name === 'main')) seeds.push(to);
     }
   }
   // what a hot function calls is hot too

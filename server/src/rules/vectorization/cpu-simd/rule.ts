@@ -78,7 +78,7 @@ interface SimdFile {
   elsewhere: ReadonlySet<string>;
   /** The type a build without -D flags gives each alias with `#if` alternatives. */
   defaults: ReadonlyMap<string, string>;
-  /** Functions the file calls only outside loops (`strelDisk(disk, 5)` before the frame loop). */
+  /** Functions the file calls, and in no loop, directly or through their callers (`strelDisk(disk, 5)` before the frame loop). */
   outsideLoops: ReadonlySet<string>;
 }
 
@@ -110,12 +110,12 @@ const PREPARES = /^(?:build|design|make|init|setup|set_?up|create|gen|generate|u
  * of the function, copied to the device (`cudaMemcpyToSymbol`), or the function is named for preparing it or is
  * called once by the file, in no loop.
  */
-function coefficientTable(fn: FunctionFacts, l: LoopFact, inLoop: readonly AccessFact[], stores: readonly AccessFact[], calledOnce: boolean): boolean {
+function coefficientTable(fn: FunctionFacts, l: LoopFact, inLoop: readonly AccessFact[], stores: readonly AccessFact[], neverRepeated: boolean): boolean {
   const tables = new Set(stores.map((a) => a.array));
   if (!stores.length || inLoop.some((a) => a.kind === 'load' && !tables.has(a.array))) return false;
   // (or, filled from its indices alone, by a function the file calls in no loop: a structuring element's disk made
   // before the frame loop; an in-place pass, `a[i] *= expf(-a[i])`, is work)
-  if (calledOnce && inLoop.every((a) => a.kind === 'store')) return true;
+  if (neverRepeated && inLoop.every((a) => a.kind === 'store')) return true;
   const readByNest = [...tables].every((t) => fn.accesses.some((a) => a.kind === 'load' && a.array === t && a.loops.length >= 2 && !a.loops.includes(l.id)));
   const copiedToDevice = [...tables].every((t) => fn.calls.some((c) => /^cudaMemcpy(?:ToSymbol)?(?:Async)?$/.test(c.name) && c.argRoots.includes(t)));
   return readByNest || copiedToDevice || PREPARES.test(fn.name);
@@ -462,9 +462,9 @@ export const rule: Rule = {
     const names = [...local].join(',');
     const elsewhere = declaredElsewhere(facts.declaredOnly ?? [], local);
     const hot = calledInLoops(facts.functions);
-    const sites = facts.functions.flatMap((f) => f.calls.filter((c) => c.kind === 'call'));
-    const inLoops = new Set(sites.filter((c) => c.loops.length > 0).map((c) => c.name));
-    const outsideLoops = new Set(sites.map((c) => c.name).filter((n) => !inLoops.has(n)));
+    // (called in no loop, directly or through the functions that call it: `render_osc` from a `process_block` the
+    // stream loop calls repeats with it)
+    const outsideLoops = new Set([...calledInLoops(facts.functions, false)].filter(([, repeats]) => !repeats).map(([name]) => name));
     const hotKey = [...hot].map(([k, v]) => `${k}${v ? '+' : '-'}`).join(',');
     const defaults = facts.defaultTypes ?? NO_DEFAULTS;
     const defaultsKey = [...defaults].map(([k, v]) => `${k}=${v}`).join(',');

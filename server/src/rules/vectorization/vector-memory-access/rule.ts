@@ -125,10 +125,15 @@ function rowScalar(a: AccessFact): boolean {
 }
 
 /**
- * A kernel's integer template parameters: compile-time block, tile and vector sizes, as aligned as a pitch when an index
- * adds them (`g_idata[i + blockSize]` in reduce6 reads the second of the thread's block-sized pair).
+ * A kernel's template parameters that size its blocks: one that scales the block index in an index (`i = blockIdx.x *
+ * blockSize * 2 + tid`) or sizes a `__shared__` array. As aligned as a pitch where an index adds them (`g_idata[i +
+ * blockSize]` in reduce6 reads the second of the thread's block-sized pair); a halo, `in[i + HALO]` with HALO = 3, is not.
  */
-const compileTimeSizes = (fn: FunctionFacts): readonly string[] => fn.templateParams;
+function compileTimeSizes(fn: FunctionFacts): string[] {
+  const blockScale = (p: string) => fn.accesses.some((a) => a.indices.some((x) => !x.unknown && x.coefficient('blockIdx.x').dependsOn((s) => s === p || s.split('*').includes(p))));
+  const sizesShared = (p: string) => fn.shared.some((t) => t.dimTexts.some((d) => !!d && new RegExp(`\\b${p}\\b`).test(d)));
+  return fn.templateParams.filter((p) => blockScale(p) || sizesShared(p));
+}
 
 /** Can this access become one lane of a `width`-wide vector access? */
 function vectorizable(a: AccessFact, width: number, counts: ReadonlySet<string> = new Set()): boolean {
