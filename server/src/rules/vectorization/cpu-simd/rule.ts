@@ -107,14 +107,14 @@ const PREPARES = /^(?:build|design|make|init|setup|set_?up|create|gen|generate|u
 /**
  * A loop that fills a table of coefficients from its indices alone (`k[i + r] = expf(-i * i / s2)`, a DCT
  * basis, FIR taps): set-up of O(taps) beside the pass that reads them. The table is read by another loop nest
- * of the function, copied to the device (`cudaMemcpyToSymbol`), or the function is named for preparing it or is
- * called once by the file, in no loop.
+ * of the function, copied to the device (`cudaMemcpyToSymbol`), or the function is named for preparing it; or the
+ * loop only stores, in a function no loop repeats (the file calls it in no loop, nor do its callers' callers).
  */
 function coefficientTable(fn: FunctionFacts, l: LoopFact, inLoop: readonly AccessFact[], stores: readonly AccessFact[], neverRepeated: boolean): boolean {
   const tables = new Set(stores.map((a) => a.array));
   if (!stores.length || inLoop.some((a) => a.kind === 'load' && !tables.has(a.array))) return false;
-  // (or, filled from its indices alone, by a function the file calls in no loop: a structuring element's disk made
-  // before the frame loop; an in-place pass, `a[i] *= expf(-a[i])`, is work)
+  // (or, filled from its indices alone, by a function no loop repeats: a structuring element's disk made before the
+  // frame loop; an in-place pass, `a[i] *= expf(-a[i])`, is work)
   if (neverRepeated && inLoop.every((a) => a.kind === 'store')) return true;
   const readByNest = [...tables].every((t) => fn.accesses.some((a) => a.kind === 'load' && a.array === t && a.loops.length >= 2 && !a.loops.includes(l.id)));
   const copiedToDevice = [...tables].every((t) => fn.calls.some((c) => /^cudaMemcpy(?:ToSymbol)?(?:Async)?$/.test(c.name) && c.argRoots.includes(t)));
