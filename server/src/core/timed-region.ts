@@ -26,18 +26,19 @@ function timedLines(fn: FunctionFacts): { first: number; last: number } | null {
 const timed = new WeakMap<FunctionFacts, { first: number; last: number } | null>();
 
 function findTimedLines(fn: FunctionFacts): { first: number; last: number } | null {
-  let first = Infinity;
-  let last = -Infinity;
-  let reads = 0;
-  for (const c of fn.calls) {
-    // (`Timer::Start()`, `Timer::Stop(t, "...")`: a timer class's start and stop)
-    if (!isClockRead(c, fn)) continue;
-    reads++;
-    first = Math.min(first, c.range.start.line);
-    last = Math.max(last, c.range.start.line);
-  }
-  return reads >= 2 ? { first, last } : null;
+  const reads = clockReads(fn);
+  if (reads.length < 2) return null;
+  const lines = reads.map((c) => c.range.start.line);
+  return { first: Math.min(...lines), last: Math.max(...lines) };
 }
+
+/** The function's clock reads, in the order of its calls (`Timer::Start()`, `cudaEventRecord(stop)`), found once per facts object. */
+function clockReads(fn: FunctionFacts): readonly CallFact[] {
+  let reads = readsOf.get(fn);
+  if (!reads) readsOf.set(fn, (reads = fn.calls.filter((c) => isClockRead(c, fn))));
+  return reads;
+}
+const readsOf = new WeakMap<FunctionFacts, readonly CallFact[]>();
 
 /** Whether `fn` reads a clock at least twice: a driver timing what lies between. */
 export const hasTimedRegion = (fn: FunctionFacts): boolean => timedLines(fn) !== null;
@@ -48,7 +49,7 @@ export const hasTimedRegion = (fn: FunctionFacts): boolean => timedLines(fn) !==
  * is the repetition, not reuse a time-step loop offers to blocking.
  */
 export function repetitionLoop(fn: FunctionFacts, l: { id: number; range: Range }): boolean {
-  const reads = fn.calls.filter((c) => isClockRead(c, fn));
+  const reads = clockReads(fn);
   return reads.some((c) => c.loops.includes(l.id)) && reads.some((c) => c.range.start.line > l.range.end.line);
 }
 
@@ -224,7 +225,7 @@ export function setUpLaunch(fn: FunctionFacts, c: CallFact, use: (d: CallFact) =
  */
 function betweenRegions(fn: FunctionFacts, c: CallFact, use: (d: CallFact) => BufferUse | null): boolean {
   if (c.loops.length) return false;
-  const reads = fn.calls.filter((d) => isClockRead(d, fn));
+  const reads = clockReads(fn);
   const previous = reads.filter((d) => d.range.end.line < c.range.start.line).pop();
   const next = reads.find((d) => d.range.start.line > c.range.end.line);
   if (!previous || !next || clockPhase(previous) !== 'stop' || clockPhase(next) !== 'start') return false;

@@ -100,7 +100,7 @@ const PACKING = /(?:^|_)(?:un|re)?pack|[a-z](?:Un|Re)?Pack|^(?:Un|Re)?Pack|[a-z]
  * Another access of the loop that walks contiguously where `access` strides (`t[i*n + j] = a[j*n + i]`): a transpose,
  * where an interchange only moves the column walk to it; blocking both loops is the fix.
  */
-function transposePartner(fn: FunctionFacts, access: AccessFact, inner: LoopFact, outer: LoopFact): AccessFact | undefined {
+export function transposePartner(fn: FunctionFacts, access: AccessFact, inner: LoopFact, outer: LoopFact): AccessFact | undefined {
   return fn.accesses.find((b) => b.loops.includes(inner.id) && b !== access && b.indices.length > 0 && !b.indices.some((p) => p.unknown) &&
     b.indices[b.indices.length - 1].coefficient(inner.symbol).isConstant && b.indices[b.indices.length - 1].coefficient(inner.symbol).constant === 1 &&
     (b.indices.length > 1 ? b.indices.slice(0, -1).some((p) => p.coefficient(outer.symbol).terms.size > 0) : !b.indices[0].coefficient(outer.symbol).isConstant));
@@ -113,12 +113,11 @@ function transposePartner(fn: FunctionFacts, access: AccessFact, inner: LoopFact
  *    deeper nest that wrote it (a covariance mirroring its upper triangle, `cov[j][i] = cov[i][j]`): O(n²) beside O(n³);
  *  - a walk in the same step of the loops around it as a deeper nest over the array: a right-looking LU's pivot column
  *    `A[i][k] /= A[k][k]`, O(n) per `k` beside the O(n²) trailing update (its `i` has no loop inside to interchange with).
- * Loops of a few constant trips (a 3-tap window) add no depth.
+ * Loops of a few constant trips (a 3-tap window) add no depth. `partner`: the access's transposePartner.
  */
-export function minorWalk(fn: FunctionFacts, access: AccessFact, inner: LoopFact, outer: LoopFact): boolean {
+export function minorWalk(fn: FunctionFacts, access: AccessFact, inner: LoopFact, partner: AccessFact | undefined): boolean {
   const sized = (a: AccessFact) => a.loops.filter((id) => (fn.loops[id]?.trips ?? Infinity) > FEW_ROWS).length;
   const deeper = (r: AccessFact, array: string) => r.array === array && !r.loops.includes(inner.id) && sized(r) > sized(access);
-  const partner = transposePartner(fn, access, inner, outer);
   const copy = partner && [access, partner].find((x) => x.kind === 'store');
   if (copy && fn.accesses.some((r) => deeper(r, copy.array) && (r.kind === 'load' ? r.range.start.line > copy.range.start.line : r.range.start.line < copy.range.start.line))) return true;
   const around = access.loops.filter((id) => id !== inner.id);
@@ -163,8 +162,9 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     if (walkFitsL1(w, inner)) continue;
     const v = inner.variable!;
     const o = w.outer.variable!;
-    const transpose = !!transposePartner(fn, w.access, inner, w.outer);
-    if (minorWalk(fn, w.access, inner, w.outer)) continue;
+    const partner = transposePartner(fn, w.access, inner, w.outer);
+    const transpose = !!partner;
+    if (minorWalk(fn, w.access, inner, partner)) continue;
     const fix = transpose
       ? `Block both loops (tiles of 32 to 64 elements a side) so that the rows of both arrays a tile touches stay in cache; an interchange would only move the column walk to the other array.`
       : `Interchange the loops so that \`${o}\` is innermost (or block the nest), and the walk becomes contiguous and vectorizable.`;

@@ -37,7 +37,7 @@ import { perFunction } from '../../common/memo';
 import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
-import { checkCpu, minorWalk } from '../../memory/uncoalesced-access/cpu';
+import { checkCpu, minorWalk, transposePartner } from '../../memory/uncoalesced-access/cpu';
 import { Poly, atomDef } from '../../../core/affine';
 import { byHand, calledInLoops, declaredElsewhere, INLINE_CALL, libmLeft, OPAQUE_CALL } from './calls';
 import { accessesIn, aliasAssumptions, contiguousOuter, isFloat, memoryReduction, shortStride, stride, stridedAccess, sumsReadBack } from './loop-shapes';
@@ -270,7 +270,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const accumulators = (constantTrip(l, constants) ?? Infinity) <= 16 && inLoop.some((a) => a.kind !== 'load' && a.declaredUnder !== undefined &&
     a.indices.length === 1 && a.indices[0].equals(Poly.sym(l.symbol)));
   // (nor a walk that is a sliver of the function's work beside a deeper nest, an LU's pivot column: see minorWalk)
-  if (strided && across && !tiny && !short && !tileColumns && !accumulators && !inLoop.some((a) => walked.has(at(a.range))) && !minorWalk(fn, strided, l, across)) {
+  if (strided && across && !tiny && !short && !tileColumns && !accumulators && !inLoop.some((a) => walked.has(at(a.range))) && !minorWalk(fn, strided, l, transposePartner(fn, strided, l, across))) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD ${strided.kind === 'store' ? 'stores' : 'loads'}, the loop stays scalar`,
       detail: detail(

@@ -347,7 +347,8 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   const bits = streamed.map((a) => (a.elemBits === null && fn.templateParams.includes(a.elemType ?? '') ? 32 : judgedBits(a)));
   if (bits.some((b) => b === null || b > 32 || !POWER_OF_TWO_BITS.has(b))) return [];
   const width = 128 / Math.max(...(bits as number[]));
-  if (!streamed.every((a) => vectorizable(a, width, new Set(compileTimeSizes(fn))))) return [];
+  const sizes = new Set(compileTimeSizes(fn));
+  if (!streamed.every((a) => vectorizable(a, width, sizes))) return [];
   if (streamed.some((a) => oddPitch(fn, a, width))) return [];
   if (loadBytes(fn, streamed, (a) => judgedBits(a) ?? 16) >= ENOUGH_LOAD_BYTES) return [];
   // (the loop handing the row's elements to the threads, before one of blocks stepping over rows around it)
