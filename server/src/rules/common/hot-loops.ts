@@ -41,6 +41,7 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
   // (a symbol kept as text, `(BM×BN/(TM×TN))×4/BK` of a constexpr, is fixed when every name in it is a template parameter)
   const fixedLimit = (l: LoopFact) => !!l.limit && !l.limit.unknown && !l.limit.isConstant && [...l.limit.symbols()].every((s) => fn.templateParams.includes(s) || (namesIn(s).length > 0 && namesIn(s).every((n) => fn.templateParams.includes(n))));
   const runtime = fn.loops.filter((l) => runtimeLoop(l, fixed) && !fixedLimit(l));
+  const runtimeArgument = (s: string) => fn.params.some((p) => p.name === s) && !known(s);
   // a loop that only stores (`for (k < q_size) out[idx + k] = q[k]`, the results a loop over the faces
   // found) writes the thread's outputs: not a main loop while another one reads
   const reads = (l: LoopFact) => accesses.some((x) => x.kind !== 'store' && (x.space === 'global' || x.space === 'shared') && x.loops.includes(l.id));
@@ -57,6 +58,9 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
     // (`private`: beside a loop each thread runs alone over a tile staged before it, only reading shared memory, with no
     // barrier inside: NMS's IoU tests; a block scan that stores and syncs in its loop is the block's work together)
     outside: (a: AccessFact, beside: 'space' | 'any' | 'private'): boolean =>
+      // (an access in a `__device__` helper's loop up to a run-time argument of the kernel, `rowDot(W + row * cols, sx,
+      // cols)`, is in a main loop of its own; a tile copy's `offset + rowStrideA <= BM` is no such loop)
+      !a.helperLoops?.some((l) => !!l.limit && !l.limit.unknown && [...l.limit.symbols()].some(runtimeArgument)) &&
       [...main].some((id) => {
         if (a.loops.includes(id)) return false;
         const m = byId.get(id)!;

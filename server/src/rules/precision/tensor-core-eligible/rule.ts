@@ -21,7 +21,8 @@ import { neverTogether, type AccessFact, type CallFact, type FileFacts, type Fun
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { perFunction } from '../../common/memo';
-import { gemmLoop, outerProductLoop, registerTileLoop } from '../../common/gemm-shape';
+import { gemmLoop, outerProductLoop, registerTileLoop, type GemmLoop } from '../../common/gemm-shape';
+import { isHelperLoop, withHelperLoops } from '../../common/helper-loops';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
 import { picksTensorMode } from '../../../core/preprocess/scan';
@@ -47,12 +48,14 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (fn.calls.some((c) => TENSOR_CORE_CALL.test(c.name))) return [];
   for (const precision of PRECISIONS) {
     const operand = (a: AccessFact) => precision.element(a.elemType) && !a.elemAlternatives && a.space !== 'constant';
-    const g = gemmLoop(fn, operand) ?? outerProductLoop(fn, operand) ?? registerTileLoop(fn, operand);
+    const g: HelperGemm | null = gemmOf(fn, operand) ?? helperGemm(fn, operand);
     if (!g) continue;
     // each product scattered by atomics to a place a loaded index picks (`atomicAdd(out + nbr[k] * M + m, ...)`, a point
     // cloud's neighbours): no output tile an MMA could accumulate in registers
     if (fn.accesses.some((a) => a.kind === 'atomic' && a.loops.includes(g.loop.id) && a.indices.some((p) => p.unknown))) return [];
     const v = g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop';
+    // (an operand read in a helper is named by its array: the access's text is the call's)
+    const said = (a: AccessFact) => (a.helperLoops?.length ? a.array : a.text);
     if (precision.name !== 'fp32' && BF16.test(g.a.elemType ?? '') !== BF16.test(g.b.elemType ?? '')) continue;
     const name = precision.name === 'fp32' ? 'fp32' : BF16.test(g.a.elemType ?? '') ? 'bf16' : 'fp16';
     const an = name === 'bf16' ? 'a' : 'an';
@@ -62,15 +65,35 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
       confidence: 'likely',
       assumptions: [...precision.assumptions, 'assumes the matrices are large enough to fill 16x8x8 tensor-core tiles (tens of rows and columns or more)'],
       message: `this ${v} is ${an} ${name} matrix multiply, one FMA at a time on CUDA cores: tensor cores idle`,
-      detail: detail(`This ${v} multiplies ${name} \`${g.a.text}\` by \`${g.b.text}\` one FMA at a time: it is a matrix multiply, ${precision.how}`, precision.advice),
+      detail: detail(`This ${v} multiplies ${name} \`${said(g.a)}\` by \`${said(g.b)}\`${g.through ? ` (in \`${g.through}\`)` : ''} one FMA at a time: it is a matrix multiply, ${precision.how}`, precision.advice),
       benefit: precision.benefit,
       related: [
-        { range: g.a.range, message: `\`${g.a.text}\`: one ${name} operand` },
-        { range: g.b.range, message: `\`${g.b.text}\`: the other ${name} operand` },
+        { range: g.a.range, message: `\`${said(g.a)}\`: one ${name} operand` },
+        { range: g.b.range, message: `\`${said(g.b)}\`: the other ${name} operand` },
       ],
     }];
   }
   return [];
+}
+
+/** A GEMM's k loop, and the helper its FMAs are in when they are in one. */
+type HelperGemm = GemmLoop & { through?: string };
+
+const gemmOf = (fn: FunctionFacts, operand: (a: AccessFact) => boolean) => gemmLoop(fn, operand) ?? outerProductLoop(fn, operand) ?? registerTileLoop(fn, operand);
+
+/**
+ * The k loop of a GEMM whose FMAs live in a `__device__` helper called once per tile (SGEMM warptiling's
+ * `processFromSmem(regM, regN, threadResults, As, Bs, ...)`): found with the helper's loops as the kernel's, and
+ * reported at the kernel's loop around the call (or the call itself), the helper named.
+ */
+function helperGemm(fn: FunctionFacts, operand: (a: AccessFact) => boolean): HelperGemm | null {
+  const view = withHelperLoops(fn);
+  if (view === fn) return null;
+  const g = gemmOf(view, operand);
+  if (!g || !isHelperLoop(fn, g.loop)) return g;
+  const callerLoop = fn.loops.find((l) => l.id === g.a.loops.filter((id) => fn.loops.some((x) => x.id === id)).at(-1));
+  const through = /^([\w:]+)\s*\(/.exec(g.a.text)?.[1] ?? g.a.helper;
+  return { ...g, loop: callerLoop ?? { ...g.loop, variable: null, headerRange: g.a.range }, through };
 }
 
 /** fp16 / bf16 element types: tensor cores take them as they are, with fp32 accumulation. */
