@@ -194,3 +194,30 @@ export function randomDraws(decl: Node): boolean {
   const values = namedChildren(decl).filter((d) => d.type === 'init_declarator').map((d) => field(d, 'value'));
   return values.length > 0 && values.every((v) => v?.type === 'call_expression' && /^curand/.test(field(v, 'function')?.text ?? ''));
 }
+
+/** Wrappers a loaded value passes through on its way to a variable: `reinterpret_cast<float4 *>(&A[i])[0]`, `__ldg(&x[i])`, `(float)x[i]`. */
+const VALUE_WRAPPERS = new Set(['parenthesized_expression', 'cast_expression', 'pointer_expression', 'subscript_expression', 'argument_list', 'call_expression', 'template_function']);
+
+/**
+ * Where an access's value moves, for a tile copied by way of a register: a load kept whole in a variable or
+ * an element (`float4 tmp = FLOAT4(A[i]);`, `regM[i] = As[..]`), the target written (a declarator's name or
+ * an assignment's left side); a store of a variable or one of its fields (`As[...] = tmp.x;`), the variable.
+ * Null when the value is computed on.
+ */
+export function valueFlow(at: Node, kind: 'load' | 'store'): Node | null {
+  if (kind === 'store') {
+    const assign = at.parent;
+    if (assign?.type !== 'assignment_expression' || field(assign, 'left') !== at || field(assign, 'operator')?.text !== '=') return null;
+    let right = field(assign, 'right');
+    if (right?.type === 'field_expression') right = field(right, 'argument');
+    return right?.type === 'identifier' ? right : null;
+  }
+  let n = at;
+  for (let up = n.parent; up; n = up, up = up.parent) {
+    if (up.type === 'init_declarator') return field(up, 'value') === n && field(up, 'declarator')?.type === 'identifier' ? field(up, 'declarator') : null;
+    if (up.type === 'assignment_expression') return field(up, 'right') === n && field(up, 'operator')?.text === '=' ? field(up, 'left') : null;
+    // (a subscript only as `[0]` of a cast pointer, a call only with this one argument)
+    if (!VALUE_WRAPPERS.has(up.type) || (up.type === 'subscript_expression' && field(up, 'argument') !== n) || (up.type === 'argument_list' && namedChildren(up).length !== 1)) return null;
+  }
+  return null;
+}

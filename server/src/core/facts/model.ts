@@ -119,6 +119,11 @@ export interface AccessFact {
   undecidedConstexpr?: boolean;
   /** Accessed through a wide type: float4, int4, half2, reinterpret_cast<...4*>. */
   vector: boolean;
+  /**
+   * A kernel's value moved through a register: a load kept whole in a local variable or register array (`float4 tmp =
+   * FLOAT4(A[i]);`, `regM[i] = As[..]`), or a store of a variable or one of its fields (`As[...] = tmp.x;`).
+   */
+  register?: string;
   /** A load cast to float or double as it is read (`(float)x[i]`): the arithmetic on it is fp32. */
   widened?: boolean;
   /**

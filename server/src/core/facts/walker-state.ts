@@ -12,7 +12,7 @@ import { distinctAcrossLanes } from '../lanes';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import { HOST_LOOP_IDS, type HostHelpers } from './host-inline';
 import type { AccessFact, CallFact, CompileTimeGuard, FunctionFacts, InlinedCall, LoopFact, MemorySpace, ParamFact, SharedArrayFact } from './model';
-import { rootName } from './c-syntax';
+import { rootName, valueFlow } from './c-syntax';
 
 /** Fused multiply-adds that accumulate into their last argument (`__fmaf_rn(a, b, acc)`). */
 const FMA_CALL = /^(?:fmaf?|__fmaf?_r[nzdu]|__fma_r[nzdu]|__hfma2?|__hfma2?_relu)$/;
@@ -459,6 +459,13 @@ export abstract class WalkerState extends Evaluator {
       ? { ...target, kind, range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] }
       : { ...(target as Omit<AccessFact, 'range' | 'text' | 'loops'>), range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
     if (this.singleLaneDepth > 0) fact.singleLane = true;
+    if (this.isKernel && (fact.kind === 'load' || fact.kind === 'store')) {
+      // (into an element of a register array, `regM[i] = As[..]`: its store, pushed just before, is a local one)
+      const to = valueFlow(at, fact.kind);
+      const element = to?.type === 'subscript_expression' ? this.accesses.at(-1) : undefined;
+      if (to?.type === 'identifier') fact.register = to.text;
+      else if (element?.space === 'local' && element.range.start.line === to!.startPosition.row && element.range.start.column === to!.startPosition.column) fact.register = element.array;
+    }
     if (fact.kind === 'load' && castToWide(at)) fact.widened = true;
     if (fact.kind === 'load' && at.type === 'subscript_expression' && this.byteValued(field(at, 'indices') ?? field(at, 'index'))) fact.byteIndexed = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;

@@ -95,6 +95,24 @@ function bothFromShared(fn: FunctionFacts, loop: LoopFact): boolean {
   return byStatement.size > 0 && [...byStatement.values()].every((arrays) => arrays.size >= 2);
 }
 
+/** Every tile copy loads 16 bytes a thread. */
+const allWide = (s: StagedLoop) => s.sources.every((a) => a.vector || (a.elemBits ?? 0) >= 128);
+
+/**
+ * Two staged tiles multiplied with one of them read straight from shared memory in the product (`tmpB = Bs[..]`, then
+ * `acc[i] += As[..] * tmpB` under it, 1-D block tiling): the product's loop nest reads both tiles, and a read is not
+ * first kept in a register (a variable, `float b = Bs[..]`, a register array, `regM[i] = As[..]`, a tensor-core
+ * fragment or a 16-byte read). (An attention row's K and V tiles, read in loops side by side, are no such product.)
+ */
+function tileProductFromShared(fn: FunctionFacts, s: StagedLoop): boolean {
+  const kept = (r: AccessFact) => !!r.register || !!r.fragment || r.vector;
+  const nested = (a: readonly number[], b: readonly number[]): boolean => a.length <= b.length ? a.every((id, i) => b[i] === id) : nested(b, a);
+  // (a `__device__` helper's loops count as the loops around its accesses: `compute_tile(acc, As, Bs, ...)`)
+  const around = (a: AccessFact) => [...a.loops, ...(a.helperLoops ?? []).map((l) => l.id)];
+  return s.reads.some((r) => !kept(r) && around(r).at(-1) !== s.loop.id &&
+    s.reads.some((q) => q.array !== r.array && nested(around(q), around(r)) && around(q).length > around(r).indexOf(s.loop.id) + 1));
+}
+
 function checkCuda(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   // (asynchronous copies already: unless each is waited for as soon as it is committed)
@@ -121,6 +139,10 @@ function checkCuda(fn: FunctionFacts): RuleFinding[] {
     // register) after narrow copies, or in a one-output-per-thread kernel whatever the width of its copies (a `float4`
     // fill of the tile too): shared-load bound, so fragments in registers come before a second stage
     if ((!wide || !blocked) && bothFromShared(fn, s.loop)) continue;
+    // a product that reads a tile straight from shared memory (`acc[i] += As[..] * tmpB`, 1-D block tiling) after copies
+    // not all 16 bytes wide, or without register blocking: bound by shared loads, so register fragments and wider
+    // copies come before a second stage
+    if ((!allWide(s) || !blocked) && tileProductFromShared(fn, s)) continue;
     const variable = s.loop.variable ?? 'loop';
     const buffers = names(s.copies.map((c) => c.array), ', ');
     const operands = names(s.sources.map((c) => c.array));

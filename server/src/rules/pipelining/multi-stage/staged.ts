@@ -46,6 +46,15 @@ const fixedTrip = (loop: LoopFact) => {
  */
 function copySource(store: AccessFact, ordered: AccessFact[]): AccessFact | undefined {
   const at = ordered.indexOf(store);
+  // a tile copied by way of a register (`float4 tmp = FLOAT4(A[..]); As[..] = tmp.x; ...`): the load that filled it
+  // earlier in the same iteration
+  if (store.register) {
+    for (let i = at - 1; i >= 0; i--) {
+      const a = ordered[i];
+      if (a.kind !== 'load' || a.register !== store.register) continue;
+      return a.space === 'global' && a.loops.join() === store.loops.slice(0, a.loops.length).join() ? a : undefined;
+    }
+  }
   const next = ordered[at + 1];
   // (counted from where the store's target ends: a target clang-format breaks over lines, `*((int4 *)&smem[r][0] +\n ...) = *src`)
   if (!next || next.range.start.line - store.range.end.line > 2 || next.kind !== 'load') return undefined;
