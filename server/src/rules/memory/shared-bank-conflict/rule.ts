@@ -122,78 +122,97 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       // a filter window's size (`k_size = 2 * ceil(support) + 1`, `ksize` of a blur) is odd by construction: rows of
       // it fall on every bank, so a conflict that rests on its being a multiple of 32 never happens
       .filter((h) => !sizesOf(h.a).some((x) => WINDOW_SIZE.test(x)));
-    if (!hits.length) continue;
-    // the access to report: the hottest (most deeply nested: the k-loop, not the epilogue), then the worst
-    const first = hits.reduce((m, h) => (h.a.loops.length > m.a.loops.length || (h.a.loops.length === m.a.loops.length && h.c.ways > m.c.ways) ? h : m));
-    const worst = first;
-    const verb = first.a.kind === 'load' ? 'reads' : 'writes';
-    const sweep = first.c.sweep;
-    const columns = s.dims.length >= 2 ? s.dims[s.dims.length - 1] : null;
-    const sizes = sizesOf(first.a);
-    const warp = first.a.activeLanes
-      ? `the ${first.a.activeLanes} lanes of the first warp that pass the guard around it (the block's first ${first.a.activeLanes} threads)`
-      : blockX
-      ? `a warp of ${32 / blockX} rows of ${blockX} threads (blockDim.x is ${blockX} at every launch${fn.blockDimX ? ' in this file' : ''})`
-      : 'a warp of 32 consecutive threadIdx.x';
-    const assumptions = [`assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and ${warp}`];
-    if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are multiples' : 'is a multiple'} of 32 (a power of two such as 64)`);
-    if (first.c.byType) {
-      // alternatives come from the launches of a template kernel, or from an `#if` the build decides (`typedef double real`)
-      const fromLaunches = fn.templateParams.includes(first.a.elemType ?? '');
-      assumptions.push(first.a.elemAlternatives
-        ? `assumes \`${first.a.elemType}\` is one of the types ${fromLaunches ? "this file's launches give it" : 'an `#if` of the build may make it'}: ${first.c.byType}; the fewest is reported`
-        : `assumes \`${first.a.elemType ?? s.elemType}\` (no launch here names it) is a 16- or 32-bit type: ${first.c.byType}; the fewest is reported`);
-    }
-    const bound = boundAssumption(first.a, fn.name, bindings);
-    if (bound) assumptions.push(bound);
-    // a variable doubled each pass (a scan's `offset`): its worst pass needs a warp's worth of threads still at work
-    if (sweep?.grows) assumptions.push(`assumes a warp's 32 threads all still work at \`${sweep.variable}\` = ${sweep.at}${sweep.span ? ` (a tree over ${sweep.span.toLocaleString('en-US')} or more elements)` : ''}`);
-    // the tree's every element is read back by the threads afterwards: a prefix sum, whose result is the whole array
-    const scan = !!sweep && accesses.some((b) => b.array === s.name && b.kind === 'load' && b.loops.length === 0 && !b.singleLane && !!b.indices[0]?.dependsOn((x) => x === 'threadIdx.x'));
-    // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes; one element of 8 bytes (each half-warp's pass);
-    // the fixer's pad, so that the advice and the fix agree (none when the builds' types need different pads)
-    const bits = elementBits(s.elemType) ?? first.a.elemBits;
-    const pad = padFor(s, first.a);
-    const padUnit = bits === 64 ? 'one 8-byte element' : 'one word';
-    const padded = columns !== null && pad > 0;
-    const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
-    // a wide access (or 4-byte ones the compiler merges) is served a half- or quarter-warp at a time: 2 or 4 passes even without a conflict
-    const wide = first.a.vector && (first.a.elemBits === 64 || first.a.elemBits === 128) ? first.a.elemBits / 32 : first.c.merged ?? 0;
-    out.push({ array: s.name, ways: worst.c.ways, finding: {
-      range: first.a.range,
-      function: fn.name,
-      // (merged loads rest on what the compiler does: likely)
-      confidence: sizes.length || !first.c.certain || first.c.merged ? 'likely' : 'proven',
-      assumptions,
-      message: wide
-        ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in its ${wide * 4}-byte${first.c.merged ? ' merged' : ''} accesses, ${wide * worst.c.ways} passes per warp instead of ${wide}`
-        : sweep && sweep.least < sweep.most
-        ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${sweep.least}- to ${sweep.most}-way bank conflict as \`${sweep.variable}\` changes (${sweep.most}-way at \`${sweep.variable}\` = ${sweep.at})`
-        : `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict, replayed ${worst.c.ways} times per warp`,
-      detail: detail(
-        wide
-          ? (first.c.merged ? `The unrolled loop's consecutive 4-byte ${verb === 'reads' ? 'loads' : 'stores'} are merged by the compiler into ${wide * 4}-byte ones. ` : '') +
-            `${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${wide} passes per warp when conflict-free; here one bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` in a ${wide === 4 ? 'quarter' : 'half'}-warp, so it takes ${wide * worst.c.ways}.`
+    // one finding per row pitch of the sub-buffers a kernel carves from one array (`float *Qi = sram; float *S = &sram[Bc * d];`
+    // of an `extern __shared__` block, rows of `d` and of `Bc` words): each pitch takes its own pad
+    for (const [buffer, mine] of bySubBuffer(hits, s.name)) {
+      // the access to report: the hottest (most deeply nested: the k-loop, not the epilogue), then the worst
+      const first = mine.reduce((m, h) => (h.a.loops.length > m.a.loops.length || (h.a.loops.length === m.a.loops.length && h.c.ways > m.c.ways) ? h : m));
+      const worst = first;
+      const verb = first.a.kind === 'load' ? 'reads' : 'writes';
+      const sweep = first.c.sweep;
+      const columns = s.dims.length >= 2 ? s.dims[s.dims.length - 1] : null;
+      const sizes = sizesOf(first.a);
+      const warp = first.a.activeLanes
+        ? `the ${first.a.activeLanes} lanes of the first warp that pass the guard around it (the block's first ${first.a.activeLanes} threads)`
+        : blockX
+        ? `a warp of ${32 / blockX} rows of ${blockX} threads (blockDim.x is ${blockX} at every launch${fn.blockDimX ? ' in this file' : ''})`
+        : 'a warp of 32 consecutive threadIdx.x';
+      const assumptions = [`assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and ${warp}`];
+      if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are multiples' : 'is a multiple'} of 32 (a power of two such as 64)`);
+      if (first.c.byType) {
+        // alternatives come from the launches of a template kernel, or from an `#if` the build decides (`typedef double real`)
+        const fromLaunches = fn.templateParams.includes(first.a.elemType ?? '');
+        assumptions.push(first.a.elemAlternatives
+          ? `assumes \`${first.a.elemType}\` is one of the types ${fromLaunches ? "this file's launches give it" : 'an `#if` of the build may make it'}: ${first.c.byType}; the fewest is reported`
+          : `assumes \`${first.a.elemType ?? s.elemType}\` (no launch here names it) is a 16- or 32-bit type: ${first.c.byType}; the fewest is reported`);
+      }
+      const bound = boundAssumption(first.a, fn.name, bindings);
+      if (bound) assumptions.push(bound);
+      // a variable doubled each pass (a scan's `offset`): its worst pass needs a warp's worth of threads still at work
+      if (sweep?.grows) assumptions.push(`assumes a warp's 32 threads all still work at \`${sweep.variable}\` = ${sweep.at}${sweep.span ? ` (a tree over ${sweep.span.toLocaleString('en-US')} or more elements)` : ''}`);
+      // the tree's every element is read back by the threads afterwards: a prefix sum, whose result is the whole array
+      const scan = !!sweep && accesses.some((b) => b.array === s.name && b.kind === 'load' && b.loops.length === 0 && !b.singleLane && !!b.indices[0]?.dependsOn((x) => x === 'threadIdx.x'));
+      // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes; one element of 8 bytes (each half-warp's pass);
+      // the fixer's pad, so that the advice and the fix agree (none when the builds' types need different pads)
+      const bits = elementBits(s.elemType) ?? first.a.elemBits;
+      const pad = padFor(s, first.a);
+      const padUnit = bits === 64 ? 'one 8-byte element' : 'one word';
+      const padded = columns !== null && pad > 0;
+      const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
+      // a wide access (or 4-byte ones the compiler merges) is served a half- or quarter-warp at a time: 2 or 4 passes even without a conflict
+      const wide = first.a.vector && (first.a.elemBits === 64 || first.a.elemBits === 128) ? first.a.elemBits / 32 : first.c.merged ?? 0;
+      out.push({ array: buffer, ways: worst.c.ways, finding: {
+        range: first.a.range,
+        function: fn.name,
+        // (merged loads rest on what the compiler does: likely)
+        confidence: sizes.length || !first.c.certain || first.c.merged ? 'likely' : 'proven',
+        assumptions,
+        message: wide
+          ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in its ${wide * 4}-byte${first.c.merged ? ' merged' : ''} accesses, ${wide * worst.c.ways} passes per warp instead of ${wide}`
           : sweep && sweep.least < sweep.most
-          ? `${sweep.grows ? `Each pass doubles \`${sweep.variable}\`, which spreads` : `Each pass of the \`${sweep.variable}\` loop spreads`} the lanes further apart: one bank serves ${sweep.least} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp at the first pass and ${sweep.most} at \`${sweep.variable}\` = ${sweep.at}, so the access is replayed up to ${sweep.most} times.`
-          : `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,
-        wide
-          ? `Lay the lanes out so that the ${wide === 4 ? '8 lanes of a quarter-warp' : '16 lanes of a half-warp'} touch consecutive ${wide * 4}-byte chunks, or swizzle the chunk index${first.a.kind === 'load' && wide === 4 ? ' (for a register-blocked GEMM\'s fragments: a thread\'s 8 columns read as two `float4` 64 columns apart rather than side by side, as warp-tiled SGEMMs do)' : ''}. A pad of one word would misalign the wide accesses.`
-          : sweep && s.dims.length === 1 && scan
-          ? `Pad the index by one word every 32 (\`i += i >> 5\` for each index of the tree, and the array a thirty-second longer), so that a pass's lanes fall in different banks: the conflict-free offset of the work-efficient scan.`
-          : sweep && s.dims.length === 1
-          ? `Use sequential addressing: at each step let the first \`${sweep.variable}\` threads combine element \`tid\` with element \`tid + ${sweep.variable}\` (\`${sweep.variable}\` halving from the block size), so a warp's lanes read consecutive words; or reduce within each warp with \`__shfl_down_sync\` first.`
-          : first.c.withinRow
-          ? `The lanes meet in the banks within one row of \`${s.name}\` (their columns are several words apart), so padding the rows does not remove it: lay the threads out so that consecutive lanes read consecutive columns, or consecutive 16-byte \`float4\` chunks of the row, as warp-tiled SGEMMs do.`
-          : padded
-          ? `Pad the inner dimension by ${padUnit} (\`${s.name}${s.dims.map((d, i) => `[${i === s.dims.length - 1 ? columns + pad : d ?? ''}]`).join('')}\`) so that consecutive rows start in different banks.`
-          : `Pad each row by one word (a row stride of \`d + 1\` words instead of \`d\`) or swizzle the column index, so that the lanes' words fall in different banks.`,
-      ),
-      benefit: wide
-        ? `the access is served in ${wide} passes instead of ${wide * worst.c.ways}${first.a.kind === 'load' && wide === 4 ? "; on an H200, reading a register-blocked SGEMM's B fragments as two float4 64 columns apart instead of 32 bytes apart within a quarter-warp measured 1.09x" : ''}`
-        : 'the access is served in one pass instead of one per conflicting word; on an H200, padding a 32x32 shared-memory transpose tile to [32][33] measured 2.15x (84% of copy bandwidth)',
-      related: [{ range: s.range, message: `\`${s.name}\` is declared here` }, ...hits.filter((h) => h !== first).map((h) => ({ range: h.a.range, message: `also ${h.c.ways}-way: \`${h.a.text}\`` }))],
-    } });
+          ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${sweep.least}- to ${sweep.most}-way bank conflict as \`${sweep.variable}\` changes (${sweep.most}-way at \`${sweep.variable}\` = ${sweep.at})`
+          : `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict, replayed ${worst.c.ways} times per warp`,
+        detail: detail(
+          wide
+            ? (first.c.merged ? `The unrolled loop's consecutive 4-byte ${verb === 'reads' ? 'loads' : 'stores'} are merged by the compiler into ${wide * 4}-byte ones. ` : '') +
+              `${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${wide} passes per warp when conflict-free; here one bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` in a ${wide === 4 ? 'quarter' : 'half'}-warp, so it takes ${wide * worst.c.ways}.`
+            : sweep && sweep.least < sweep.most
+            ? `${sweep.grows ? `Each pass doubles \`${sweep.variable}\`, which spreads` : `Each pass of the \`${sweep.variable}\` loop spreads`} the lanes further apart: one bank serves ${sweep.least} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp at the first pass and ${sweep.most} at \`${sweep.variable}\` = ${sweep.at}, so the access is replayed up to ${sweep.most} times.`
+            : `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,
+          wide
+            ? `Lay the lanes out so that the ${wide === 4 ? '8 lanes of a quarter-warp' : '16 lanes of a half-warp'} touch consecutive ${wide * 4}-byte chunks, or swizzle the chunk index${first.a.kind === 'load' && wide === 4 ? ' (for a register-blocked GEMM\'s fragments: a thread\'s 8 columns read as two `float4` 64 columns apart rather than side by side, as warp-tiled SGEMMs do)' : ''}. A pad of one word would misalign the wide accesses.`
+            : sweep && s.dims.length === 1 && scan
+            ? `Pad the index by one word every 32 (\`i += i >> 5\` for each index of the tree, and the array a thirty-second longer), so that a pass's lanes fall in different banks: the conflict-free offset of the work-efficient scan.`
+            : sweep && s.dims.length === 1
+            ? `Use sequential addressing: at each step let the first \`${sweep.variable}\` threads combine element \`tid\` with element \`tid + ${sweep.variable}\` (\`${sweep.variable}\` halving from the block size), so a warp's lanes read consecutive words; or reduce within each warp with \`__shfl_down_sync\` first.`
+            : first.c.withinRow
+            ? `The lanes meet in the banks within one row of \`${s.name}\` (their columns are several words apart), so padding the rows does not remove it: lay the threads out so that consecutive lanes read consecutive columns, or consecutive 16-byte \`float4\` chunks of the row, as warp-tiled SGEMMs do.`
+            : padded
+            ? `Pad the inner dimension by ${padUnit} (\`${s.name}${s.dims.map((d, i) => `[${i === s.dims.length - 1 ? columns + pad : d ?? ''}]`).join('')}\`) so that consecutive rows start in different banks.`
+            : `Pad each row by one word (a row stride of \`d + 1\` words instead of \`d\`) or swizzle the column index, so that the lanes' words fall in different banks.`,
+        ),
+        benefit: wide
+          ? `the access is served in ${wide} passes instead of ${wide * worst.c.ways}${first.a.kind === 'load' && wide === 4 ? "; on an H200, reading a register-blocked SGEMM's B fragments as two float4 64 columns apart instead of 32 bytes apart within a quarter-warp measured 1.09x" : ''}`
+          : 'the access is served in one pass instead of one per conflicting word; on an H200, padding a 32x32 shared-memory transpose tile to [32][33] measured 2.15x (84% of copy bandwidth)',
+        related: [{ range: s.range, message: `\`${s.name}\` is declared here` }, ...mine.filter((h) => h !== first).map((h) => ({ range: h.a.range, message: `also ${h.c.ways}-way: \`${h.a.text}\`` }))],
+      } });
+    }
+  }
+  return out;
+}
+
+/**
+ * The accesses of one shared array grouped by the row pitch of the pointer they go through when it names another
+ * (`Qi[tx * d + x]` and `S[Bc * tx + y]` of `sram`).
+ */
+function bySubBuffer<H extends { a: AccessFact }>(hits: readonly H[], array: string): Map<string, H[]> {
+  const out = new Map<string, H[]>();
+  for (const h of hits) {
+    const root = /^\s*([A-Za-z_]\w*)\[/.exec(h.a.text)?.[1]; // (not `ldmatrix [a]`, an instruction's operand)
+    // (sub-buffers of one row pitch, Q, K and V tiles of `d` words a row, take one pad: one finding)
+    const pitch = h.a.indices.length === 1 ? h.a.indices[0].coefficient('threadIdx.x').toString() : '';
+    const key = root && root !== array ? `${array}/${pitch}` : array;
+    out.set(key, [...(out.get(key) ?? []), h]);
   }
   return out;
 }
