@@ -26,6 +26,7 @@ import { tritonMultiStage } from './triton';
 import { waitedAtOnce } from './waited-at-once';
 import { fix } from './fix';
 import { perFunction } from '../../common/memo';
+import { elementBits } from '../../../core/facts/ctypes';
 
 /** Asynchronous copies and the pipeline primitives around them: the kernel pipelines already. */
 const ASYNC = /memcpy_async|cp_async|cp\.async|__pipeline|pipeline_(?:commit|wait|producer|consumer)|wait_prior|commit_group|wait_group|cp_async_bulk|(?:^|_)tma(?:_|$)|TMA|mbarrier|arrive_and_wait|producer_acquire|consumer_wait/;
@@ -113,13 +114,17 @@ function tileProductFromShared(fn: FunctionFacts, s: StagedLoop): boolean {
     s.reads.some((q) => q.array !== r.array && nested(around(q), around(r)) && around(q).length > around(r).indexOf(s.loop.id) + 1));
 }
 
-function checkCuda(fn: FunctionFacts): RuleFinding[] {
+function checkCuda(fn: FunctionFacts, oneWarpBlocks: boolean): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   // (asynchronous copies already: unless each is waited for as soon as it is committed)
   if (fn.calls.some((c) => ASYNC.test(c.name))) return waitedAtOnce(fn);
   const out: RuleFinding[] = [];
   for (const s of stagedLoops(fn)) {
     if (!s.copiesOnly || s.streams) continue;
+    // blocks of one warp with tiles of a few KB (`mma<<<grid, 32>>>`, one MMA tile a block): dozens of blocks share an SM,
+    // one's loads already overlap another's math, and blocks of several warps sharing bigger tiles come before a second
+    // stage (a one-warp block holding tens of KB, a minimal flash attention's, leaves few blocks an SM: reported)
+    if (oneWarpBlocks && sharedBytes(fn) <= SMALL_TILES) continue;
     const sym = s.loop.symbol;
     if (s.copies.some((a) => movesWithLoop(a, sym)) || s.reads.some((a) => movesWithLoop(a, sym))) continue;
     if (s.copies.some((a) => hasStageDimension(fn, a.array, s))) continue;
@@ -172,7 +177,31 @@ function checkCuda(fn: FunctionFacts): RuleFinding[] {
 }
 
 /** Findings per function facts: an edit re-runs the check only on functions whose facts changed (or moves them). */
-const cached = perFunction(checkCuda);
+const cached = perFunction(checkCuda, (oneWarpBlocks) => String(oneWarpBlocks));
+
+/** Static shared memory a block of this kernel holds (Infinity with `extern` or unsized arrays). */
+function sharedBytes(fn: FunctionFacts): number {
+  let total = 0;
+  for (const s of fn.shared) {
+    const bits = elementBits(s.elemType);
+    if (bits === null || s.dims.length === 0 || s.dims.some((d) => d === null)) return Infinity;
+    total += (s.dims as number[]).reduce((m, d) => m * d, bits / 8);
+  }
+  return total;
+}
+/** Tiles small enough for 32 one-warp blocks, an SM's limit, to fit in an SM's shared memory many times over. */
+const SMALL_TILES = 4096;
+
+/** Kernels every launch of the file runs in blocks of at most one warp (`<<<grid, 32>>>`). */
+function oneWarpKernels(facts: FileFacts): Set<string> {
+  const launches = new Map<string, boolean>();
+  for (const f of facts.functions) for (const c of f.calls) {
+    if (c.kind !== 'launch') continue;
+    const threads = c.blockDims?.length && c.blockDims.every((d) => d !== null) ? c.blockDims.reduce((m: number, d) => m * d!, 1) : null;
+    launches.set(c.name, (launches.get(c.name) ?? true) && threads !== null && threads <= 32);
+  }
+  return new Set([...launches].filter(([, one]) => one).map(([name]) => name));
+}
 
 export const rule: Rule = {
   id: 'pipelining/multi-stage',
@@ -182,6 +211,7 @@ export const rule: Rule = {
   check(facts: FileFacts) {
     if (facts.otherAccelerator) return []; // `cp.async` and Triton's num_stages pipelining are NVIDIA's; other backends pipeline their own way
     if (facts.language === 'triton') return tritonMultiStage(facts);
-    return facts.functions.flatMap((fn) => cached(fn));
+    const oneWarp = oneWarpKernels(facts);
+    return facts.functions.flatMap((fn) => cached(fn, oneWarp.has(fn.name)));
   },
 };
