@@ -399,6 +399,9 @@ describe('bad input', { concurrency: 2 }, () => {
     assert.equal(engine.analyzeText('c.py', triton).language, null, 'a commented-out import is not an import');
     assert.equal(engine.analyzeText('m.py', 'import torch, triton, triton.language as tl\n').language, 'triton', 'one import of several modules');
     assert.equal(engine.analyzeText('n.py', 'import tritonclient.http as httpclient\n').language, null, 'another package whose name starts with triton');
+    assert.equal(engine.analyzeText('t.py', 'import torch.nn as nn\n').language, 'triton', 'a PyTorch model file is read too');
+    assert.equal(engine.analyzeText('f.py', 'from torch import nn\n').language, 'triton', 'so is one importing from torch');
+    assert.equal(engine.analyzeText('v.py', 'import torchvision\nimport numpy as np\n').language, null, 'another package whose name starts with torch');
     const { report } = await check(['.'], project({ 'lc.cu': lineComments, 'bc.cu': blockComment, 'c.py': triton }));
     assert.deepEqual(report.findings, []);
     assert.deepEqual(report.errors, []);

@@ -38,7 +38,7 @@ export const SETTINGS_SCHEMA = {
     type: 'array',
     default: [...LANGUAGE_SETTINGS],
     items: { type: 'string', enum: [...LANGUAGE_SETTINGS] },
-    description: 'Languages to analyse: CUDA, C++, C, and Python files that import triton.',
+    description: 'Languages to analyse: CUDA, C++, C, and Python files that import triton or torch.',
   },
   'kernelAdvisor.maxFileSizeKb': {
     type: 'number',

@@ -18,11 +18,13 @@ const CPP_EXTENSIONS = new Set(['.cpp', '.cc', '.cxx', '.c', '.h', '.hpp', '.hh'
 /** Does this C/C++ text use CUDA syntax? Decides the grammar only, not any finding. */
 const CUDA_SYNTAX = /__global__|__device__|__shared__|<<<|\bthreadIdx\b/;
 /**
- * A Python file is analysed only when it uses Triton: it imports triton (`import triton`,
- * `import torch, triton`, `from triton import jit`) or decorates a kernel with `@triton.jit`
- * (a notebook cell or tutorial snippet saved without its imports).
+ * A Python file is analysed only when it runs GPU work we read: it imports triton (`import triton`,
+ * `import torch, triton`, `from triton import jit`), decorates a kernel with `@triton.jit` (a
+ * notebook cell or tutorial snippet saved without its imports), or imports torch (`import torch`,
+ * `from torch import nn`): a model's eager attention, its chains of elementwise ops and its
+ * per-step `.item()` are what the Python rules read, with or without a Triton kernel beside them.
  */
-const TRITON_IMPORT = /^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*triton\b|from[ \t]+triton\b|@triton\.(?:jit|autotune|heuristics)\b)/m;
+const TRITON_IMPORT = /^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*(?:triton|torch)\b|from[ \t]+(?:triton|torch)\b|@triton\.(?:jit|autotune|heuristics)\b)/m;
 
 /** A header: what it declares, other files define. */
 export const isHeaderPath = (path: string): boolean => /\.(?:h|hh|hpp|hxx|cuh)$/i.test(path);

@@ -21,6 +21,8 @@ export class HostWalker {
   private scopeStack: number[] = [];
   /** Loops whose iterations the enclosing `if` picks every so many (`if step % log_every == 0:`). */
   private rareStack: number[] = [];
+  /** The names a `for` loop's target binds, by loop id (`step`, `x`, `y` of `for step, (x, y) in ...`). */
+  private readonly loopTargets = new Map<number, string[]>();
   private nextScope = 0;
   /** Local names last bound to a list or tuple literal, with its number of items. */
   private literalSequences = new Map<string, number>();
@@ -65,7 +67,8 @@ export class HostWalker {
     const m = /^(?:not\(?|\()?\(?([A-Za-z_]\w*)(?:\+1)?\)?%\(?([A-Za-z_][\w.]*|\d+)\)?\)?(?:==0)?$/.exec(text);
     if (!m || (!text.startsWith('not') && !text.endsWith('==0'))) return [];
     if (/^\d+$/.test(m[2]) && Number(m[2]) <= 4) return [];
-    return this.loopStack.filter((id) => this.loops[id]?.variable === m[1]);
+    // (also one name of a tuple target, `for step, (x, y) in enumerate(loader)`)
+    return this.loopStack.filter((id) => this.loops[id]?.variable === m[1] || !!this.loopTargets.get(id)?.includes(m[1]));
   }
 
   /** A block as arm `arm` of conditional `statement` (`branchId`: arms of one `if`/`elif`/`else` exclude each other). */
@@ -176,6 +179,7 @@ export class HostWalker {
         fact.bound = (pos.length === 1 ? pos[0] : pos[1])?.text ?? null;
       }
       this.loopStack.push(id);
+      if (left) this.loopTargets.set(id, this.targetNames(left));
       if (left && right) this.push(left, 'call', 'for', 'assign', [right], [rOp], { assignedTo: this.targetNames(left) });
     } else {
       // (`while err > tol:` decides whether the loop goes on, each iteration)

@@ -93,6 +93,9 @@ function hostTensorRead(calls: readonly CallFact[], c: CallFact): boolean {
   return sets.length > 0 && sets.every((a) => a.assignedTo!.length === 1 && calls.some((d) => d.parent === calls.indexOf(a) && madeOnHost(d, a.args[0] ?? '')));
 }
 
+/** Host clocks a Python benchmark reads (`time.perf_counter()`, `time.time()`, `timeit.default_timer()`, a CUDA event's `elapsed_time`). */
+const PY_CLOCK = /^(?:time\.(?:time|perf_counter|monotonic|process_time)(?:_ns)?|(?:timeit\.)?default_timer|perf_counter(?:_ns)?|\w+\.elapsed_time|\w+\.record)$/;
+
 function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultDevice: boolean): RuleFinding[] {
   // names bound to a tensor made on the device (`x = torch.zeros(n, device=ids.device)`)
   const deviceNames = new Set(host.calls.flatMap((c) => {
@@ -104,7 +107,9 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     const inLoop = host.calls.filter((c) => c.loops.includes(loop.id));
     const work = inLoop.find((c) => isDeviceWork(c, launchers, deviceNames));
     // (not a read-back under `if step % log_every == 0:`: a log line every so many steps, the usual way to keep the loop ahead)
-    const blocking = inLoop.filter((c) => isBlocking(c) && !c.rareIn?.includes(loop.id) && (defaultDevice || !hostTensorRead(host.calls, c)));
+    // (nor a `torch.cuda.synchronize()` in a loop that reads a clock: a benchmark timing each step, the wait is the measurement)
+    const timed = inLoop.some((c) => PY_CLOCK.test(c.qualified ?? c.name));
+    const blocking = inLoop.filter((c) => isBlocking(c) && !c.rareIn?.includes(loop.id) && (defaultDevice || !hostTensorRead(host.calls, c)) && !(timed && c.kind === 'sync'));
     if (!work || !blocking.length) continue;
     // every read-back decides whether the loop goes on (a convergence test): the host needs it before the next launch
     // (DESIGN: check it less often or on the device, as the CUDA half leaves a loop's exit scalar alone)
