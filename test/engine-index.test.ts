@@ -107,3 +107,59 @@ def bench(x, iters=100):
   py.indexText('/tmp/ka-index/py/bench.py', numpy);
   assert.equal(py.analyzeText('/tmp/ka-index/py/bench.py', numpy).findings.filter((f) => f.rule === 'overlap/sync-transfer').length, 0);
 });
+
+test('launch helpers imported from other modules of the project chain: `mul(silu(gate), up)` re-reads what `silu` wrote', async () => {
+  const unary = (name: string, body: string) => `import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def ${name}_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(y_ptr + offs, ${body}, mask=mask)
+
+
+def ${name}(x):
+    y = torch.empty_like(x)
+    ${name}_kernel[(triton.cdiv(x.numel(), 1024),)](x, y, x.numel(), BLOCK=1024)
+    return y
+`;
+  const mul = `import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def mul_kernel(a_ptr, b_ptr, o_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(o_ptr + offs, tl.load(a_ptr + offs, mask=mask) * tl.load(b_ptr + offs, mask=mask), mask=mask)
+
+
+def mul(a, b):
+    o = torch.empty_like(a)
+    mul_kernel[(triton.cdiv(a.numel(), 1024),)](a, b, o, a.numel(), BLOCK=1024)
+    return o
+`;
+  const mlp = `import torch
+from ops.silu import silu
+from ops.mul import mul
+
+
+def swiglu(gate, up):
+    return mul(silu(gate), up)
+`;
+  const chains = (e: Engine) => e.analyzeText('/tmp/ka-index/xmod/mlp.py', mlp).findings.filter((f) => f.rule === 'fusion/elementwise-chain').map((f) => f.range.start.line);
+  const py = await Engine.create(['python']);
+  assert.deepEqual(chains(py), [], 'alone, `silu` and `mul` are unknown calls');
+  py.indexText('/tmp/ka-index/xmod/ops/silu.py', unary('silu', 'x / (1.0 + tl.exp(-x))'));
+  py.indexText('/tmp/ka-index/xmod/ops/mul.py', mul);
+  py.indexText('/tmp/ka-index/xmod/mlp.py', mlp);
+  assert.deepEqual(chains(py), [6]);
+  // two modules defining `silu` differently: which one the import means is not read, so no chain is claimed
+  py.indexText('/tmp/ka-index/xmod/ops/silu_fast.py', unary('silu', 'x * tl.sigmoid(x)'));
+  assert.deepEqual(chains(py), []);
+});

@@ -84,6 +84,11 @@ export class ProjectIndex {
   namedFiles = 0;
   /** Python host functions of the project that launch a Triton kernel themselves (`quantize(x)`): other modules import them. */
   readonly pythonLaunchers = new Set<string>();
+  /**
+   * Those of them that launch one kernel (`def silu(x): ...; silu_kernel[grid](x, y, n); return y`), by name: the
+   * launch helpers other modules import (FlagGems and Liger keep one op a module); null where two modules define the name.
+   */
+  readonly pythonHelpers = new Map<string, FunctionFacts | null>();
 
   /** Adds a file's kernels and (C/C++/CUDA) launch wrappers; Triton host code records every operation, so only its kernels are kept. */
   add(facts: FileFacts): void {
@@ -97,7 +102,10 @@ export class ProjectIndex {
     }
     // (any host function's: `main` launching `gemm<64, 64, 8, 4, 4>` binds the template arguments of a kernel in a header)
     if (facts.language === 'triton') {
-      for (const f of facts.functions) if (!f.isKernel && f.calls.some((c) => c.kind === 'launch')) this.pythonLaunchers.add(f.name);
+      for (const f of facts.functions) if (!f.isKernel && f.calls.some((c) => c.kind === 'launch')) {
+        this.pythonLaunchers.add(f.name);
+        if (f.calls.filter((c) => c.kind === 'launch').length === 1) this.pythonHelpers.set(f.name, this.pythonHelpers.has(f.name) ? null : f);
+      }
       return;
     }
     for (const launch of resolvedLaunches(facts.functions, facts.instantiations)) {

@@ -33,10 +33,13 @@ const PYTHON_COMPARE = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose
 /**
  * Python host code nobody tunes: a test, the eager version a kernel is checked against (`naive_recurrent_rwkv6`,
  * `naive_chunk_gla`, a puzzle book's `flashatt_spec`), or a function that returns or asserts a comparison of results (`torch.allclose(out, ref)`):
- * its eager math is the expected side. (A CUDA `naive_matmul` kernel is the code to improve: this reads Python host functions only.)
+ * its eager math is the expected side (or one calling `torch.testing.assert_close(out, ref)`). (A CUDA `naive_matmul` kernel is the code to improve: this reads Python host functions only.)
  */
 export const isPythonOracle = (fn: FunctionFacts): boolean =>
-  isTestName(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|_spec$/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && checkedResult(fn.calls, c));
+  isTestName(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|_spec$/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && (ASSERTS.test(c.name) || checkedResult(fn.calls, c)));
+
+/** Comparisons that assert themselves (`torch.testing.assert_close(out, ref)`, a statement of its own). */
+const ASSERTS = /(?:^|\.)assert_\w+$/;
 
 /** A comparison the function returns or asserts (`return torch.allclose(out, ref)`, `assert torch.allclose(...)`), not a loop's convergence test. */
 function checkedResult(calls: readonly CallFact[], c: CallFact): boolean {

@@ -368,7 +368,10 @@ export interface LaunchHelper {
  */
 export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, LaunchHelper> {
   const out = new Map<string, LaunchHelper>();
-  for (const h of facts.functions) {
+  // (and those other modules of the project define, which this one imports: `from .ops import mul, silu`)
+  const defined = new Set(facts.functions.map((f) => f.name));
+  const imported = [...(facts.project?.pythonHelpers ?? [])].flatMap(([name, f]) => (f && !defined.has(name) ? [f] : []));
+  for (const h of [...facts.functions, ...imported]) {
     if (h.isKernel) continue;
     const launches = h.calls.filter((c) => c.kind === 'launch');
     if (launches.length !== 1) continue;

@@ -326,6 +326,14 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
 
 export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
+  // (and the kernels of the launch helpers this module imports from another, `from .ops import mul, silu`)
+  const defined = new Set(facts.functions.map((f) => f.name));
+  const called = new Set(facts.functions.flatMap((f) => f.calls.filter((c) => c.form === 'call').map((c) => c.name)));
+  for (const [name, f] of facts.project?.pythonHelpers ?? []) {
+    const launched = f && !defined.has(name) && called.has(name) ? f.calls.find((c) => c.kind === 'launch')?.name : undefined;
+    const k = launched ? facts.project?.kernels.get(launched) : undefined;
+    if (k && !kernels.has(k.name)) kernels.set(k.name, k);
+  }
   if (kernels.size === 0) return [];
   const out: RuleFinding[] = [];
   const helpers = launchHelpers(facts, kernels);

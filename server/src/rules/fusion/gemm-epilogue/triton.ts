@@ -152,9 +152,6 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
       pass = `\`${next.name}\``;
     } else if (p.inductor && op.form === 'method' && op.name === '.run' && /^triton_(poi|pointwise)_/.test(op.args[0] ?? '')) {
       pass = `the pointwise kernel \`${op.args[0]}\``;
-    } else if (op.form === 'call' && elementwiseHelper(op, p.output, passes, kernels)) {
-      // a host helper launching one elementwise kernel on the GEMM's output (`bias_gelu(h, b)`)
-      pass = `\`${op.name}\``;
     } else if (op.form === 'call' && ACTIVATION_OP.test(lastName(op))) {
       // a layer's GEMM method, then the one fused activation kernel the project wrote for it: the GEMM is
       // whatever backend the layer holds (cuBLAS, a quantized kernel), and the pass after it is already one
@@ -164,6 +161,9 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
       // (nor a norm named for its fused add, `fused_add_rmsnorm`: it sums across the row before it stores)
       if (/norm/i.test(lastName(op)) || (local && local.kernelClass !== 'elementwise' && !local.broadcastOperands)) return;
       pass = `\`${op.qualified ?? op.name}\``;
+    } else if (op.form === 'call' && elementwiseHelper(op, p.output, passes, kernels)) {
+      // a host helper launching one elementwise kernel on the GEMM's output (`bias_gelu(h, b)`)
+      pass = `\`${op.name}\``;
     } else {
       if (!isElementwise(op) || feedsHostCheck(calls, at)) return;
       pass = `\`${textOf(lines, op.range)}\``;
