@@ -125,3 +125,16 @@ const ROUTINE_ARGS = 8;
  */
 export const callsRoutine = (fn: FunctionFacts, l: LoopFact): boolean =>
   fn.calls.some((c) => c.kind === 'call' && c.loops.includes(l.id) && c.args.length >= ROUTINE_ARGS);
+
+/**
+ * A loop's trip count, also where its bound is a parameter every launch in the file passes one constant for
+ * (`c < classes` with `classes` = 10 at each launch: 10 steps), when it starts at a constant and steps by one.
+ */
+export function tripsAtLaunch(l: LoopFact, fn: FunctionFacts): number | undefined {
+  if (l.trips !== undefined) return l.trips;
+  const bound = l.bound?.trim();
+  const v = bound ? fn.launchValues?.[bound] : undefined;
+  const step = l.step?.isConstant ? l.step.constant : 0;
+  if (v === undefined || l.kind !== 'for' || !l.init?.isConstant || step <= 0) return undefined;
+  return Math.max(0, Math.ceil((v + (l.inclusive ? 1 : 0) - l.init.constant) / step));
+}

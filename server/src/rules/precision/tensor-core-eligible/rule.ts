@@ -23,6 +23,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { perFunction } from '../../common/memo';
 import { gemmLoop, outerProductLoop, registerTileLoop, type GemmLoop } from '../../common/gemm-shape';
 import { isHelperLoop, withHelperLoops } from '../../common/helper-loops';
+import { tripsAtLaunch } from '../../common/hot-loops';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
 import { picksTensorMode } from '../../../core/preprocess/scan';
@@ -53,6 +54,9 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
     // each product scattered by atomics to a place a loaded index picks (`atomicAdd(out + nbr[k] * M + m, ...)`, a point
     // cloud's neighbours): no output tile an MMA could accumulate in registers
     if (fn.accesses.some((a) => a.kind === 'atomic' && a.loops.includes(g.loop.id) && a.indices.some((p) => p.unknown))) return [];
+    // a k loop of a few steps at every launch (`j < out` with `out` = 10 classes): no product a tensor-core tile fills
+    // (a tile's own `k < TILE` loop, or a filter's taps inside a loop over channels, is one step of a long k dimension)
+    if (g.loop.trips === undefined && g.loop.parent === null && (tripsAtLaunch(g.loop, fn) ?? Infinity) <= FEW_K) return [];
     const v = g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop';
     // (an operand read in a helper is named by its array: the access's text is the call's)
     const said = (a: AccessFact) => (a.helperLoops?.length ? a.array : a.text);
@@ -95,6 +99,9 @@ function helperGemm(fn: FunctionFacts, operand: (a: AccessFact) => boolean): Hel
   const through = /^([\w:]+)\s*\(/.exec(g.a.text)?.[1] ?? g.a.helper;
   return { ...g, loop: callerLoop ?? { ...g.loop, variable: null, headerRange: g.a.range }, through };
 }
+
+/** A k dimension this short leaves an MMA tile (k = 8 or 16) mostly padding. */
+const FEW_K = 16;
 
 /** fp16 / bf16 element types: tensor cores take them as they are, with fp32 accumulation. */
 const HALF = /^(?:const\s+)?(?:half2?|__half2?|__nv_bfloat162?|nv_bfloat162?|at::Half|at::BFloat16|c10::Half|c10::BFloat16)$/;

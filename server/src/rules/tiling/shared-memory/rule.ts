@@ -15,7 +15,7 @@ import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/mo
 import type { RuleFinding } from '../../../core/types';
 import { SAMPLES, laneValues, sharedAcrossBlock } from '../../../core/lanes';
 import { Poly, atomDef, loneSymbol, reaches, recomposeDivMod } from '../../../core/affine';
-import { loopsAround } from '../../common/hot-loops';
+import { loopsAround, tripsAtLaunch } from '../../common/hot-loops';
 import { declamped } from '../../common/clamps';
 import { isReferenceOracle } from '../../common/reference';
 
@@ -160,7 +160,9 @@ function besideInnerStream(a: AccessFact, fn: FunctionFacts, loop: LoopFact): bo
 /** A loop over a small constant range, e.g. `for (int j = 0; j < 4; ++j)`. */
 function smallConstantTrip(loop: LoopFact, fn: FunctionFacts): boolean {
   // (`j < ITEMS_PER_THREAD` with a constant the facts know counts too)
-  if (loop.trips !== undefined) return loop.trips <= MAX_SMALL_TRIPS;
+  // (or with the constant every launch passes for its bound, `j < out` with `out` = 10)
+  const trips = tripsAtLaunch(loop, fn);
+  if (trips !== undefined) return trips <= MAX_SMALL_TRIPS;
   // `#pragma unroll` over a template parameter: a compile-time item loop (a thread's few outputs), not a k dimension
   if (loop.bound && fn.templateParams.includes(loop.bound.trim()) && loop.pragmas.some((p) => /^unroll\b/.test(p))) return true;
   const bound = loop.bound !== null && /^\d+$/.test(loop.bound.trim()) ? Number(loop.bound) : null;
@@ -175,9 +177,10 @@ const MAX_SMALL_TRIPS = 16;
  * `in[(r0 + i) * N + (c0 + j)]`): the product of their trips, or 0 when `loop` is not one of them.
  */
 function windowTaps(a: AccessFact, loop: LoopFact, fn: FunctionFacts): number {
-  const axes = loopsAround(a, fn).filter((l) => l.trips !== undefined && a.indices[0].dependsOn((s) => s === l.symbol));
+  // (trips the launches fix count: an 11x11 filter `k` passes at every launch)
+  const axes = loopsAround(a, fn).filter((l) => (tripsAtLaunch(l, fn) ?? Infinity) <= MAX_SMALL_TRIPS && a.indices[0].dependsOn((s) => s === l.symbol));
   if (axes.length < 2 || !axes.includes(loop)) return 0;
-  return axes.reduce((n, l) => n * l.trips!, 1);
+  return axes.reduce((n, l) => n * tripsAtLaunch(l, fn)!, 1);
 }
 
 /** A loop over a convolution kernel's taps (`kernel_x < kernel_size`, `ksize`, `KERNEL_W`): 3 to 7 of them, as a rule. */

@@ -284,7 +284,8 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   }
   const stores = inLoop.filter((a) => a.kind !== 'load');
   // (-fno-math-errno frees `sqrt` only: `exp`, `tanh` still need -ffast-math's vector math library)
-  const libm = stores.length && !tiny && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
+  // (nor over a handful of constant steps, a softmax over 10 classes: a few calls beside the work that made them)
+  const libm = stores.length && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
     ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno))
     : undefined;
   if (libm) {
