@@ -160,8 +160,10 @@ function besideInnerStream(a: AccessFact, fn: FunctionFacts, loop: LoopFact): bo
 /** A loop over a small constant range, e.g. `for (int j = 0; j < 4; ++j)`. */
 function smallConstantTrip(loop: LoopFact, fn: FunctionFacts): boolean {
   // (`j < ITEMS_PER_THREAD` with a constant the facts know counts too)
-  // (or with the constant every launch passes for its bound, `j < out` with `out` = 10)
-  const trips = tripsAtLaunch(loop, fn);
+  if (loop.trips !== undefined) return loop.trips <= MAX_SMALL_TRIPS;
+  // (or, for a loop in no other, with the constant every launch passes for its bound: `j < out` with `out` = 10; a
+  // filter's taps the launches fix, inside a loop over channels or rows, may be one axis of a larger window)
+  const trips = loop.parent === null ? tripsAtLaunch(loop, fn) : undefined;
   if (trips !== undefined) return trips <= MAX_SMALL_TRIPS;
   // `#pragma unroll` over a template parameter: a compile-time item loop (a thread's few outputs), not a k dimension
   if (loop.bound && fn.templateParams.includes(loop.bound.trim()) && loop.pragmas.some((p) => /^unroll\b/.test(p))) return true;
@@ -177,10 +179,9 @@ const MAX_SMALL_TRIPS = 16;
  * `in[(r0 + i) * N + (c0 + j)]`): the product of their trips, or 0 when `loop` is not one of them.
  */
 function windowTaps(a: AccessFact, loop: LoopFact, fn: FunctionFacts): number {
-  // (trips the launches fix count: an 11x11 filter `k` passes at every launch)
-  const axes = loopsAround(a, fn).filter((l) => (tripsAtLaunch(l, fn) ?? Infinity) <= MAX_SMALL_TRIPS && a.indices[0].dependsOn((s) => s === l.symbol));
+  const axes = loopsAround(a, fn).filter((l) => l.trips !== undefined && a.indices[0].dependsOn((s) => s === l.symbol));
   if (axes.length < 2 || !axes.includes(loop)) return 0;
-  return axes.reduce((n, l) => n * tripsAtLaunch(l, fn)!, 1);
+  return axes.reduce((n, l) => n * l.trips!, 1);
 }
 
 /** A loop over a convolution kernel's taps (`kernel_x < kernel_size`, `ksize`, `KERNEL_W`): 3 to 7 of them, as a rule. */

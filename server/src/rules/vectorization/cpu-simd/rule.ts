@@ -105,6 +105,16 @@ const FAST_MATH = 'assumes the file is built without -ffast-math / -fassociative
 const PREPARES = /^(?:build|design|make|init|setup|set_?up|create|gen|generate|update|precompute|prepare|fill)(?:_|[A-Z]|$)/;
 
 /**
+ * A sum over an array that a deeper nest of the function also walks (the triangular solves after an LU factorization,
+ * O(n²) beside its O(n³); a column norm beside the update that sweeps the matrix for every column): a sliver of the
+ * function's work. Loops of a few constant trips add no depth.
+ */
+function besideDeeperNest(fn: FunctionFacts, l: LoopFact, loads: readonly AccessFact[]): boolean {
+  const sized = (a: AccessFact) => a.loops.filter((id) => (fn.loops[id]?.trips ?? Infinity) > SHORT_SUM).length;
+  return loads.some((a) => fn.accesses.some((r) => r.array === a.array && !r.loops.includes(l.id) && sized(r) > sized(a)));
+}
+
+/**
  * A loop that fills a table of coefficients from its indices alone (`k[i + r] = expf(-i * i / s2)`, a DCT
  * basis, FIR taps): set-up of O(taps) beside the pass that reads them. The table is read by another loop nest
  * of the function, copied to the device (`cudaMemcpyToSymbol`), or the function is named for preparing it; or the
@@ -175,7 +185,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (a function the file does not call is API: its callers are elsewhere)
   // (nor is a sum over results just copied back from the GPU, `cudaMemcpy(cpu_losses, d_losses, ...)` then the mean
   // of the losses: bookkeeping beside the device work the function launched)
-  const repeated = (l.parent !== null || hot.get(fn.name) !== false) && !sumsReadBack(fn, l, loads);
+  const repeated = (l.parent !== null || hot.get(fn.name) !== false) && !sumsReadBack(fn, l, loads) && !besideDeeperNest(fn, l, loads);
   // (a filter's taps, a sum over a few constant loops whose own runs a constant few steps, a 5x5 window's 25: unrolled
   // whole, SIMD lanes would go across the loop around it; a sum that also runs over a channel loop of run-time
   // length is long, and still one)
