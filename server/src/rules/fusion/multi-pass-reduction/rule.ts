@@ -23,7 +23,7 @@
 // (the first pass rewrites the buffer or calls `tl.cumsum`; the second adds block totals back).
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle, isUnfusedBaseline } from '../../common/reference';
@@ -127,8 +127,11 @@ function launchPerLevel(host: FunctionFacts, l: Launch): RuleFinding | null {
   const param = i >= 0 ? l.kernel.params[i] : undefined;
   if (!param || param.pointer) return null;
   const global = l.kernel.accesses.filter((a) => a.space === 'global');
-  const offset = global.some((a) => a.kind === 'load' && a.indices.length === 1 && a.indices[0].coefficient(param.name).isConstant && a.indices[0].coefficient(param.name).constant !== 0);
-  if (!offset || !global.some((a) => a.kind === 'update' || a.kind === 'atomic')) return null;
+  // (an element `stride` away: `in[i + stride]`, or `g[idx + stride]` with `idx` itself a multiple of `2 * stride`)
+  const offset = global.some((a) => a.kind === 'load' && a.indices.length === 1 && !a.indices[0].unknown && a.indices[0].coefficient(param.name).constant !== 0);
+  const inPlace = offset && global.some((a) => a.kind === 'update' || a.kind === 'atomic');
+  // or each thread adding a pair into a second buffer, `out[i] = in[2 * i] + in[2 * i + 1]`, as the loop halves the count
+  if (!inPlace && !pairwise(global)) return null;
   return {
     range: l.call.nameRange,
     function: host.name === '<module>' ? null : host.name,
@@ -136,11 +139,19 @@ function launchPerLevel(host: FunctionFacts, l: Launch): RuleFinding | null {
     assumptions: ['assumes the array is larger than the caches, so every level reads it from global memory'],
     message: `${code(l.call.name)} once per step of the ${code(loop.variable)} loop: each tree-reduction level re-reads the array from global memory`,
     detail: detail(
-      `${code(l.call.name)} runs once per step of the ${code(loop.variable)} loop, adding the element ${code(param.name)} away, so each level of the tree reduction is a kernel of its own.`,
+      `${code(l.call.name)} runs once per step of the ${code(loop.variable)} loop, ${inPlace ? `adding the element ${code(param.name)} away` : 'adding pairs of the last level\'s sums'}, so each level of the tree reduction is a kernel of its own.`,
       'Reduce within each block in shared memory (or with warp shuffles) so the array is read once, then combine the per-block partials.',
     ),
     benefit: 'the array is read once instead of once per level (log2 n levels) and the per-level launches go; this case was not measured on the H200 (merging passes inside one block-per-row kernel over cached rows bought 1.07-1.08x)',
   };
+}
+
+/** `out[i] = in[2 * i] + in[2 * i + 1]`: a thread's pair of one array summed into another at its own index. */
+function pairwise(global: readonly AccessFact[]): boolean {
+  const lanes = (a: AccessFact) => (a.indices.length === 1 && !a.indices[0].unknown ? a.indices[0].coefficient('threadIdx.x') : null);
+  const two = global.filter((a) => a.kind === 'load' && lanes(a)?.isConstant && lanes(a)!.constant === 2);
+  const pair = two.some((a) => two.some((b) => b.array === a.array && b.indices[0].sub(a.indices[0]).isConstant && b.indices[0].sub(a.indices[0]).constant === 1));
+  return pair && global.some((a) => a.kind === 'store' && lanes(a)?.isConstant && lanes(a)!.constant === 1 && !two.some((b) => b.array === a.array));
 }
 
 function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
