@@ -80,6 +80,8 @@ interface SimdFile {
   defaults: ReadonlyMap<string, string>;
   /** Functions the file calls, and in no loop, directly or through their callers (`strelDisk(disk, 5)` before the frame loop). */
   outsideLoops: ReadonlySet<string>;
+  /** Host functions of the file that launch kernels or copy to or from the device (`gain(...)`: upload, launch, copy back). */
+  deviceWork: ReadonlySet<string>;
 }
 
 interface Reason {
@@ -132,6 +134,9 @@ function coefficientTable(fn: FunctionFacts, l: LoopFact, inLoop: readonly Acces
 }
 
 function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: ReadonlySet<string>): Reason | null {
+  // a loop whose steps call a function of the file that runs device work (`change += gain(...)`, each call an upload,
+  // a launch and a copy back): the GPU round trips are its time, and no SIMD spans them
+  if (fn.calls.some((c) => c.kind === 'call' && c.loops.includes(l.id) && file.deviceWork.has(c.name))) return null;
   const { constants, build, local, hot, elsewhere, defaults } = file;
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
   if (l.exits) return null;
@@ -479,8 +484,9 @@ export const rule: Rule = {
     const hotKey = [...hot].map(([k, v]) => `${k}${v ? '+' : '-'}`).join(',');
     const defaults = facts.defaultTypes ?? NO_DEFAULTS;
     const defaultsKey = [...defaults].map(([k, v]) => `${k}=${v}`).join(',');
-    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}`);
-    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops };
+    const deviceWork = new Set(facts.functions.filter((f) => !f.isKernel && f.calls.some((c) => c.kind === 'launch' || c.kind === 'copy')).map((f) => f.name));
+    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}`);
+    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
