@@ -375,6 +375,7 @@ class FunctionWalker extends DeclarationWalker {
             this.pointerToArray(declared.name, declared.type, declared.rows, right);
             return false;
           }
+          if (left?.type === 'identifier' && op === '=') this.noteReset(left.text, right);
           if (left?.type === 'identifier' && this.loopStack.length) this.noteReduction(left.text, op, right, c);
           if (left?.type === 'identifier') {
             this.memberAliases.delete(left.text);

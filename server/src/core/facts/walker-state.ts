@@ -322,12 +322,25 @@ export abstract class WalkerState extends Evaluator {
     this.calls.push({ kind: 'call', name: left.text, range: nodeRange(n), nameRange: nodeRange(left), args: [], argRoots: [], loops: [...this.loopStack], scopes: [...this.branches] });
   }
 
+  /** Where each local scalar was last set to a number (`sum = 0.f;`): the loops around that place. */
+  private readonly resets = new Map<string, { depth: number; loops: number[] }>();
+
+  /** `x = 0.f` (a number, or one in a macro: `SCALAR_VAL(0.0)`): a sum in `x` starts afresh here. */
+  protected noteReset(name: string, right: Node | null): void {
+    if (!this.localTypes.has(name) || !right || !NUMBER_VALUE.test(right.text)) return;
+    this.resets.set(name, { depth: this.loopStack.length, loops: [...this.loopStack] });
+  }
+
   /**
    * `s += e`, `s -= e`, `s *= e`, `s = s + e` on a scalar declared outside the innermost enclosing loop: a reduction of that loop
    * (op `+=`, `-=`, `*=`); `m = fmaxf(m, e)`, `m = m > e ? m : e` or `if (e > m) m = e;`: a running max or min (op `max`, `min`).
    */
   protected noteReduction(name: string, op: string, right: Node | null, at: Node): void {
-    const local = this.localTypes.get(name);
+    const declared = this.localTypes.get(name);
+    // (a scalar declared at the top of a block and set anew in a loop before it sums, `sum = 0.f;` under `for i`: the sum
+    // starts there, as `float sum = 0.f;` written at that place would)
+    const reset = this.resets.get(name);
+    const local = declared && reset && reset.depth > declared.depth && reset.loops.every((id, k) => this.loopStack[k] === id) ? { ...declared, depth: reset.depth } : declared;
     if (!local || local.depth >= this.loopStack.length) return;
     const r = unparen(right);
     const self = op === '=' && r?.type === 'binary_expression' && unparen(field(r, 'left'))?.text === name ? field(r, 'operator')?.text ?? '' : '';
@@ -579,3 +592,6 @@ function extremumStep(name: string, right: Node | null, at: Node): { op: 'max' |
   if (!test || value === name || value === '') return null;
   return step(test.big === value && test.small === name ? 'max' : test.big === name && test.small === value ? 'min' : null, branch);
 }
+
+/** A number as a value, bare or in a one-argument macro (`0.f`, `-1e30`, `SCALAR_VAL(0.0)`). */
+const NUMBER_VALUE = /^\s*(?:[A-Za-z_]\w*\(\s*)?[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*\s*\)?\s*$/;
