@@ -426,7 +426,10 @@ class FunctionWalker extends DeclarationWalker {
         }
         case 'binary_expression': {
           const op = field(c, 'operator')?.text;
-          if (op === '+' || op === '-' || op === '*' || op === '/') this.arithmetic += this.opsWeight;
+          if (op === '+' || op === '-' || op === '*' || op === '/') {
+            this.arithmetic += this.opsWeight;
+            if (this.isKernel) this.noteHalfOperator(c, op);
+          }
           else if (op === '<<') this.noteStreamOutput(c);
           return true;
         }
@@ -535,6 +538,7 @@ export function functionFacts(
     syncthreads: w.syncthreads,
     usesVectorTypes: w.usesVectorTypes,
     ...(w.opaqueBufferCalls.size ? { opaqueBufferCalls: [...w.opaqueBufferCalls] } : {}),
+    ...(w.halfOperators.length ? { halfOperators: w.halfOperators } : {}),
     arithmetic: w.arithmetic + [...w.selectedArithmetic.values()].reduce((a, b) => a + b, 0),
     kernelClass: classify(w, isKernel),
     indexBound: w.indexBound,

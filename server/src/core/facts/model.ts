@@ -284,6 +284,11 @@ export interface FunctionFacts {
   arithmetic: number;
   /** Device code: functions it hands a global buffer to that the analysis could not read (`bilinear_interpolate(input, ...)` from a header not found): their accesses are unknown. */
   opaqueBufferCalls?: string[];
+  /**
+   * A kernel's arithmetic operators on 16-bit floats (`x[i] * x[i] + s[i]` with `x`, `s` of `half`, a `__half` local
+   * times another): cuda_fp16.h's overloads, one scalar HMUL / HADD each, as `__hmul` / `__hadd` are. Named `operator*`.
+   */
+  halfOperators?: CallFact[];
   kernelClass: KernelClass;
   /** Triton, a kernel of class 'other': elementwise on its output, with operands read at other positions (a bias at `b + offs % N`, an outer product's vectors). */
   broadcastOperands?: true;

@@ -49,6 +49,8 @@ export abstract class WalkerState extends Evaluator {
   readonly calleeVersions = new Map<string, string>();
   /** Functions this one hands a global buffer to that it could not read (device code). */
   readonly opaqueBufferCalls = new Set<string>();
+  /** A kernel's `+ - * /` on 16-bit float operands (FunctionFacts.halfOperators). */
+  readonly halfOperators: CallFact[] = [];
   readonly loops: LoopFact[] = [];
   readonly accesses: AccessFact[] = [];
   readonly shared: SharedArrayFact[] = [];
@@ -312,6 +314,25 @@ export abstract class WalkerState extends Evaluator {
         this.indexBound ??= bound;
         this.indexBounds.add(bound);
       }
+    });
+  }
+
+  /** `a * b` with an operand of a 16-bit float type: an element, or a local or parameter so declared (`x[i] * x[i]`, `v * g`). */
+  protected noteHalfOperator(n: Node, op: string): void {
+    const half = (e: Node | null): boolean => {
+      const x = unparen(e);
+      if (!x) return false;
+      if (x.type === 'subscript_expression') return HALF_FLOAT.test(this.accessTarget(x)?.elemType ?? '');
+      if (x.type === 'identifier') return HALF_FLOAT.test(this.localTypes.get(x.text)?.type ?? this.params.get(x.text)?.type ?? '');
+      return false;
+    };
+    const left = field(n, 'left');
+    const right = field(n, 'right');
+    if (!half(left) && !half(right)) return;
+    this.halfOperators.push({
+      kind: 'call', name: `operator${op}`, range: nodeRange(n), nameRange: nodeRange(field(n, 'operator') ?? n),
+      args: [left?.text ?? '', right?.text ?? ''], argRoots: [], loops: [...this.loopStack], scopes: [...this.branches],
+      ...(this.singleLaneDepth > 0 ? { singleLane: true } : {}),
     });
   }
 
@@ -595,3 +616,6 @@ function extremumStep(name: string, right: Node | null, at: Node): { op: 'max' |
 
 /** A number as a value, bare or in a one-argument macro (`0.f`, `-1e30`, `SCALAR_VAL(0.0)`). */
 const NUMBER_VALUE = /^\s*(?:[A-Za-z_]\w*\(\s*)?[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*\s*\)?\s*$/;
+
+/** 16-bit float types, as declared (`half`, `const __half`, `__nv_bfloat16`). */
+const HALF_FLOAT = /^(?:const\s+)?(?:half|__half|__nv_bfloat16|nv_bfloat16)$/;

@@ -1,5 +1,5 @@
 // vectorization/packed-half: a CUDA kernel doing fp16 / bf16 arithmetic one element at a
-// time (`__hadd`, `__hmul`, `__hfma`, `hexp`, or a `__half2float` / `__float2half` round
+// time (`__hadd`, `__hmul`, `__hfma`, `hexp`, their operators `*` / `+` on `half` values, or a `__half2float` / `__float2half` round
 // trip per element) over 16-bit data that neighbouring threads (or loop steps) hold
 // consecutively, so two elements could travel and compute as one `__half2` /
 // `__nv_bfloat162` (`__hadd2`, `__hmul2`, `__hfma2`, `__floats2half2_rn`). Also a template
@@ -78,7 +78,8 @@ function checkKernel(fn: FunctionFacts, mathHelpers: readonly string[] = [], cal
   // (or in a `__device__` helper of the file it calls, `swish_half(x[idx])` computing with `__hmul`, `hexp`)
   // (not one thread's scalar, `if (tid == 0) s_var = hrsqrt(v)`, nor a step of a shuffle tree, `__hadd(v, __shfl_xor_sync(...))`:
   // values of different lanes, nothing two neighbouring elements could share)
-  const math = fn.calls.filter((c) => c.kind === 'call' && (SCALAR_MATH.test(c.name) || mathHelpers.includes(c.name)) && !c.singleLane && !shuffleStep(c));
+  // (cuda_fp16.h's operators on 16-bit values, `x[i] * x[i] + s[i]`, are the same scalar instructions)
+  const math = [...fn.calls, ...(fn.halfOperators ?? [])].filter((c) => c.kind === 'call' && (SCALAR_MATH.test(c.name) || mathHelpers.includes(c.name) || /^operator/.test(c.name)) && !c.singleLane && !shuffleStep(c));
   const conversions = fn.calls.filter((c) => c.kind === 'call' && CONVERSION.test(c.name));
   // a round trip: 16-bit data both read and written, converted per element on the way, with float
   // arithmetic between (`__float2half(__half2float(x[i]) * s)`); a conversion of a conversion
