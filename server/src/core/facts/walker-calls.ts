@@ -10,7 +10,7 @@ import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type { HostHelper } from './host-inline';
 import type { AccessFact, CallFact, CallKind, LoopFact, MemorySpace, ParamFact } from './model';
 import { functionDeclarator, paramFacts } from './c-syntax';
-import { MAX_OPS_WEIGHT, WalkerState } from './walker-state';
+import { HELPER_LOOP_RANGE, MAX_OPS_WEIGHT, WalkerState } from './walker-state';
 
 const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize)$/;
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
@@ -85,7 +85,13 @@ export abstract class CallWalker extends WalkerState {
   private inlineBody(inner: CallWalker, fdecl: Node | null, body: Node, args: Node[], call: Node, name: string): void {
     const params = fdecl ? paramFacts(fdecl, this.aliases, this.macros) : [];
     if (params.length !== args.length) return;
-    inner.nextLoopId = (this.depth + 1) * 10000 + this.nextLoopId; // loop symbols of their own
+    // loop ids and symbols of each helper's own, apart from every other helper's (two helpers called with no loop of the
+    // caller between); calls of one helper share them, its loops being the same wherever it is called
+    const ids = this.helperIds;
+    let base = ids.byName.get(name);
+    if (base === undefined) ids.byName.set(name, (base = ids.next)), (ids.next += HELPER_LOOP_RANGE);
+    inner.helperIds = ids;
+    inner.nextLoopId = base;
     inner.nextBranch = this.nextBranch; // and branch ids apart from the caller's and other calls'
     this.bindParams(inner, params, args);
     inner.statement(body);

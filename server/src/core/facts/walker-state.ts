@@ -44,6 +44,8 @@ export abstract class WalkerState extends Evaluator {
   hostHelpers?: HostHelpers;
   /** Loop ids of inlined host helpers, shared by every walk of one function (its own loops' ids are positions in `loops`). */
   protected hostIds = { next: HOST_LOOP_IDS };
+  /** Loop ids of the `__device__` helpers inlined at calls, a range each by name, shared by the walkers of one kernel. */
+  protected helperIds = { next: HELPER_LOOP_IDS, byName: new Map<string, number>() };
   readonly inlined: InlinedCall[] = [];
   /** The file's functions called in a loop here, with their text's key (see `FunctionFacts.calleeVersions`). */
   readonly calleeVersions = new Map<string, string>();
@@ -619,3 +621,8 @@ const NUMBER_VALUE = /^\s*(?:[A-Za-z_]\w*\(\s*)?[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][
 
 /** 16-bit float types, as declared (`half`, `const __half`, `__nv_bfloat16`). */
 const HALF_FLOAT = /^(?:const\s+)?(?:half|__half|__nv_bfloat16|nv_bfloat16)$/;
+
+/** Loop ids of inlined `__device__` helpers start here, apart from the function's own (array positions) and host helpers'. */
+const HELPER_LOOP_IDS = 10000;
+/** Loop ids each inlined helper may take (its own loops and those of helpers it inlines under other names take their own ranges). */
+export const HELPER_LOOP_RANGE = 100;

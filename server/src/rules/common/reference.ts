@@ -36,9 +36,9 @@ const PYTHON_COMPARE = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose
  * its eager math is the expected side (or one calling `torch.testing.assert_close(out, ref)`). (A CUDA `naive_matmul` kernel is the code to improve: this reads Python host functions only.)
  */
 export const isPythonOracle = (fn: FunctionFacts): boolean =>
-  isTestName(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|_spec$/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && (ASSERTS.test(c.name) || checkedResult(fn.calls, c)));
+  isTestName(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|_spec$/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && ((ASSERTS.test(c.name) && !fn.loops.length) || checkedResult(fn.calls, c)));
 
-/** Comparisons that assert themselves (`torch.testing.assert_close(out, ref)`, a statement of its own). */
+/** Comparisons that assert themselves (`torch.testing.assert_close(out, ref)`, a statement of its own): in a function with no loop, a check; after a training loop, only its last step's. */
 const ASSERTS = /(?:^|\.)assert_\w+$/;
 
 /** A comparison the function returns or asserts (`return torch.allclose(out, ref)`, `assert torch.allclose(...)`), not a loop's convergence test. */

@@ -369,9 +369,7 @@ export interface LaunchHelper {
 export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, LaunchHelper> {
   const out = new Map<string, LaunchHelper>();
   // (and those other modules of the project define, which this one imports: `from .ops import mul, silu`)
-  const defined = new Set(facts.functions.map((f) => f.name));
-  const imported = [...(facts.project?.pythonHelpers ?? [])].flatMap(([name, f]) => (f && !defined.has(name) ? [f] : []));
-  for (const h of [...facts.functions, ...imported]) {
+  for (const h of [...facts.functions, ...importedHelpers(facts)]) {
     if (h.isKernel) continue;
     const launches = h.calls.filter((c) => c.kind === 'launch');
     if (launches.length !== 1) continue;
@@ -395,6 +393,22 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     if (helper) out.set(h.name, helper);
   }
   return out;
+}
+
+/** A library's name (`torch.sqrt` of `from torch import sqrt`): no helper of the project. */
+const LIBRARY_NAME = /^(?:torch|numpy|np|math|scipy|jax|cupy|triton|F)\./;
+
+/**
+ * The launch helpers other modules of the project define (one kernel each) that this module calls by a name it
+ * imports from elsewhere than a library (`from .ops import silu` makes `silu(x)` resolve to `ops.silu`; a name the
+ * module defines itself, or one `from torch import sqrt` binds, is not theirs).
+ */
+export function importedHelpers(facts: FileFacts): FunctionFacts[] {
+  const helpers = facts.project?.pythonHelpers;
+  if (!helpers?.size) return [];
+  const defined = new Set(facts.functions.map((f) => f.name));
+  const called = new Set(facts.functions.flatMap((f) => f.calls.filter((c) => c.form === 'call' && !!c.qualified && c.qualified !== c.name && !LIBRARY_NAME.test(c.qualified)).map((c) => c.name)));
+  return [...helpers].flatMap(([name, f]) => (f && !defined.has(name) && called.has(name) ? [f] : []));
 }
 
 /**

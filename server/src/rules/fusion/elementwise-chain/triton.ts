@@ -16,7 +16,7 @@ import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../co
 import type { Range, RuleFinding } from '../../../core/types';
 import { compiledByTorch, isPythonOracle, isUnfusedBaseline } from '../../common/reference';
 import {
-  IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, isElementwise, laterUse, launchHelpers, listWords, loadedBuffers, nestedContext, plainBuffer, sameContext, stepName, storedParams, textOf, type LaunchHelper, type Shape,
+  IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, importedHelpers, isElementwise, laterUse, launchHelpers, listWords, loadedBuffers, nestedContext, plainBuffer, sameContext, stepName, storedParams, textOf, type LaunchHelper, type Shape,
 } from '../../common/triton-host';
 
 const BENEFIT_MEASURED =
@@ -327,10 +327,8 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
 export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
   // (and the kernels of the launch helpers this module imports from another, `from .ops import mul, silu`)
-  const defined = new Set(facts.functions.map((f) => f.name));
-  const called = new Set(facts.functions.flatMap((f) => f.calls.filter((c) => c.form === 'call').map((c) => c.name)));
-  for (const [name, f] of facts.project?.pythonHelpers ?? []) {
-    const launched = f && !defined.has(name) && called.has(name) ? f.calls.find((c) => c.kind === 'launch')?.name : undefined;
+  for (const f of importedHelpers(facts)) {
+    const launched = f.calls.find((c) => c.kind === 'launch')?.name;
     const k = launched ? facts.project?.kernels.get(launched) : undefined;
     if (k && !kernels.has(k.name)) kernels.set(k.name, k);
   }

@@ -151,7 +151,9 @@ function pairwise(global: readonly AccessFact[]): boolean {
   const lanes = (a: AccessFact) => (a.indices.length === 1 && !a.indices[0].unknown ? a.indices[0].coefficient('threadIdx.x') : null);
   const two = global.filter((a) => a.kind === 'load' && lanes(a)?.isConstant && lanes(a)!.constant === 2);
   const pair = two.some((a) => two.some((b) => b.array === a.array && b.indices[0].sub(a.indices[0]).isConstant && b.indices[0].sub(a.indices[0]).constant === 1));
-  return pair && global.some((a) => a.kind === 'store' && lanes(a)?.isConstant && lanes(a)!.constant === 1 && !two.some((b) => b.array === a.array));
+  // (the pair's sum the kernel's only output: a transform that also keeps each level's differences, a Haar wavelet, is none)
+  const stores = global.filter((a) => a.kind !== 'load');
+  return pair && stores.length === 1 && lanes(stores[0])?.isConstant === true && lanes(stores[0])!.constant === 1 && !two.some((b) => b.array === stores[0].array);
 }
 
 function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {

@@ -202,19 +202,29 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
 }
 
 /**
- * The accesses of one shared array grouped by the row pitch of the pointer they go through when it names another
- * (`Qi[tx * d + x]` and `S[Bc * tx + y]` of `sram`).
+ * The accesses of one shared array grouped by the sub-buffer they go through when it names another (`Qi[...]`, `S[...]`
+ * of `sram`), sub-buffers whose lanes move alike (Q, K and V tiles of `d` words a row) in one group: one pad serves
+ * them. Keyed by the sub-buffers' names, which a launch's template values do not change.
  */
 function bySubBuffer<H extends { a: AccessFact }>(hits: readonly H[], array: string): Map<string, H[]> {
-  const out = new Map<string, H[]>();
+  const byRoot = new Map<string, H[]>();
   for (const h of hits) {
     const root = /^\s*([A-Za-z_]\w*)\[/.exec(h.a.text)?.[1]; // (not `ldmatrix [a]`, an instruction's operand)
-    // (sub-buffers of one row pitch, Q, K and V tiles of `d` words a row, take one pad: one finding)
-    const pitch = h.a.indices.length === 1 ? h.a.indices[0].coefficient('threadIdx.x').toString() : '';
-    const key = root && root !== array ? `${array}/${pitch}` : array;
-    out.set(key, [...(out.get(key) ?? []), h]);
+    const k = root && root !== array ? root : '';
+    byRoot.set(k, [...(byRoot.get(k) ?? []), h]);
   }
-  return out;
+  const pitch = (h: H) => (h.a.indices.length === 1 ? h.a.indices[0].coefficient('threadIdx.x').toString() : '');
+  const groups: { roots: string[]; pitches: Set<string>; hits: H[] }[] = [];
+  for (const [root, mine] of byRoot) {
+    const pitches = new Set(mine.map(pitch));
+    const same = root ? groups.find((g) => g.roots[0] !== '' && [...pitches].some((p) => g.pitches.has(p))) : undefined;
+    if (same) {
+      same.roots.push(root);
+      same.hits.push(...mine);
+      for (const p of pitches) same.pitches.add(p);
+    } else groups.push({ roots: [root], pitches, hits: [...mine] });
+  }
+  return new Map(groups.map((g) => [g.roots[0] === '' ? array : `${array}/${[...g.roots].sort().join('+')}`, g.hits]));
 }
 
 /**

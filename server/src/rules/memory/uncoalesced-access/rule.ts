@@ -18,7 +18,7 @@ import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
 import { isReferenceOracle, untunedHosts } from '../../common/reference';
 import { fixUncoalesced } from './fix';
-import { boundByLaunches, loopsAround, mainLoops } from '../../common/hot-loops';
+import { boundByLaunches, loopsAround, mainLoops, tripsAtLaunch } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
 import { declamped } from '../../common/clamps';
 import { MAX_RECORD, residuesCovered, siblingsFillSectors } from '../../common/residues';
@@ -30,6 +30,8 @@ const TID = 'threadIdx.x';
 
 /** Threads up to which a kernel's whole grid is a few warps, reading a few KB: its sectors cost nothing worth a layout change. */
 const FEW_ITEMS = 128;
+/** Steps up to which each of those threads' loops keeps it at a few elements. */
+const FEW_STEPS = 16;
 /** The names in an expression's text. */
 const NAMES = /[A-Za-z_]\w*/g;
 /** A BLAS-style increment (`incx`, `INCY`, `inc_x`): callers pass 1 for contiguous vectors, nearly always. */
@@ -319,10 +321,10 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   let shape: Map<string, number> | undefined;
   let axes: Map<string, number> | undefined;
   if (fn.subWarp && globals.every((a) => a.loops.every((id) => (fn.loops.find((l) => l.id === id)?.trips ?? Infinity) <= 16))) return [];
-  // a thread per item of a batch that every launch gives a few dozen items (`if (b >= batch) return;` with 64 samples):
-  // a few KB in all, whatever the layout
+  // a thread per item of a batch that every launch gives a few dozen items (`if (b >= batch) return;` with 64 samples),
+  // each walking a few elements (its loops short at every launch, 10 classes): a few KB in all, whatever the layout
   const threads = fn.indexBound ? fn.launchValues?.[fn.indexBound] : undefined;
-  if (threads !== undefined && threads <= FEW_ITEMS && fn.loops.every((l) => !l.gridStride)) return [];
+  if (threads !== undefined && threads <= FEW_ITEMS && fn.loops.every((l) => !l.gridStride && (tripsAtLaunch(l, fn) ?? Infinity) <= FEW_STEPS)) return [];
   for (const a of globals) {
     // (a row or column clamped at the edges moves as the unclamped one away from them)
     const index = declamped(a.indices[0]);

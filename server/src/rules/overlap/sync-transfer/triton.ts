@@ -93,8 +93,8 @@ function hostTensorRead(calls: readonly CallFact[], c: CallFact): boolean {
   return sets.length > 0 && sets.every((a) => a.assignedTo!.length === 1 && calls.some((d) => d.parent === calls.indexOf(a) && madeOnHost(d, a.args[0] ?? '')));
 }
 
-/** Host clocks a Python benchmark reads (`time.perf_counter()`, `time.time()`, `timeit.default_timer()`, a CUDA event's `elapsed_time`). */
-const PY_CLOCK = /^(?:time\.(?:time|perf_counter|monotonic|process_time)(?:_ns)?|(?:timeit\.)?default_timer|perf_counter(?:_ns)?|\w+\.elapsed_time|\w+\.record)$/;
+/** Host clocks a Python benchmark reads (`time.perf_counter()`, `time.time()`, `timeit.default_timer()`, a CUDA event's `.elapsed_time(end)`). */
+const PY_CLOCK = /^(?:time\.(?:time|perf_counter|monotonic|process_time)(?:_ns)?|(?:timeit\.)?default_timer|perf_counter(?:_ns)?|(?:\w+)?\.elapsed_time)$/;
 
 function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultDevice: boolean): RuleFinding[] {
   // names bound to a tensor made on the device (`x = torch.zeros(n, device=ids.device)`)

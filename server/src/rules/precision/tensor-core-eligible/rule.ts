@@ -57,7 +57,7 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
     // a k loop of a few steps at every launch (`j < out` with `out` = 10 classes): no product a tensor-core tile fills
     // (a tile's own `k < TILE` loop, or a filter's taps inside a loop over channels, is one step of a long k dimension)
     if (g.loop.trips === undefined && g.loop.parent === null && (tripsAtLaunch(g.loop, fn) ?? Infinity) <= FEW_K) return [];
-    const v = g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop';
+    const v = `${g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop'}${g.through && isHelperLoop(fn, g.loop) ? ` of \`${g.through}\`` : ''}`;
     // (an operand read in a helper is named by its array: the access's text is the call's)
     const said = (a: AccessFact) => (a.helperLoops?.length ? a.array : a.text);
     if (precision.name !== 'fp32' && BF16.test(g.a.elemType ?? '') !== BF16.test(g.b.elemType ?? '')) continue;
@@ -97,10 +97,11 @@ function helperGemm(fn: FunctionFacts, operand: (a: AccessFact) => boolean): Hel
   if (!g || !isHelperLoop(fn, g.loop)) return g;
   const callerLoop = fn.loops.find((l) => l.id === g.a.loops.filter((id) => fn.loops.some((x) => x.id === id)).at(-1));
   const through = /^([\w:]+)\s*\(/.exec(g.a.text)?.[1] ?? g.a.helper;
-  return { ...g, loop: callerLoop ?? { ...g.loop, variable: null, headerRange: g.a.range }, through };
+  // (with no loop of the kernel around the call: the helper's own k loop, pointed at where the kernel calls it)
+  return { ...g, loop: callerLoop ?? { ...g.loop, headerRange: g.a.range }, through };
 }
 
-/** A k dimension this short leaves an MMA tile (k = 8 or 16) mostly padding. */
+/** A k dimension this short does a few FMAs per output it writes: bound by the writes, which tensor cores do not speed. */
 const FEW_K = 16;
 
 /** fp16 / bf16 element types: tensor cores take them as they are, with fp32 accumulation. */

@@ -109,11 +109,24 @@ const PREPARES = /^(?:build|design|make|init|setup|set_?up|create|gen|generate|u
 /**
  * A sum over an array that a deeper nest of the function also walks (the triangular solves after an LU factorization,
  * O(n²) beside its O(n³); a column norm beside the update that sweeps the matrix for every column): a sliver of the
- * function's work. Loops of a few constant trips add no depth.
+ * function's work. Loops of a few constant trips add no depth; the deeper nest must read its elements again.
  */
 function besideDeeperNest(fn: FunctionFacts, l: LoopFact, loads: readonly AccessFact[]): boolean {
-  const sized = (a: AccessFact) => a.loops.filter((id) => (fn.loops[id]?.trips ?? Infinity) > SHORT_SUM).length;
-  return loads.some((a) => fn.accesses.some((r) => r.array === a.array && !r.loops.includes(l.id) && sized(r) > sized(a)));
+  const byId = new Map(fn.loops.map((x) => [x.id, x]));
+  const long = (id: number) => (byId.get(id)?.trips ?? Infinity) > SHORT_SUM;
+  const sized = (a: AccessFact) => a.loops.filter(long).length;
+  // (a nest that reads the elements again: a long loop around the access that its index does not move with, as LU's
+  // `A[i][k]` under `j`; a 2-D fill of the same pixels a flat sum reads once is as much work as the sum)
+  // (a loop the index moves with only through where an inner loop starts, `j = k + 1` of a trailing update, moves it no more)
+  const rereads = (r: AccessFact) => r.loops.some((id) => {
+    const outer = byId.get(id);
+    if (!outer || !long(id)) return false;
+    const moves = r.indices.filter((p) => p.dependsOn((x) => x === outer.symbol));
+    if (!moves.length) return true;
+    const starts = r.loops.map((m) => byId.get(m)).filter((m): m is LoopFact => !!m && m !== outer && !!m.init?.dependsOn((x) => x === outer.symbol));
+    return moves.every((p) => starts.some((m) => p.coefficient(outer.symbol).equals(p.coefficient(m.symbol))));
+  });
+  return loads.some((a) => fn.accesses.some((r) => r.array === a.array && !r.loops.includes(l.id) && sized(r) > sized(a) && rereads(r)));
 }
 
 /**
