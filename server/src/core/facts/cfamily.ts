@@ -461,7 +461,9 @@ class FunctionWalker extends DeclarationWalker {
 /** The condition of the `if` whose arm a `break` is (`if (sum <= tol) break;`), one line at most; else null. */
 function breakTest(brk: Node): string | null {
   let arm: Node = brk;
-  if (arm.parent?.type === 'compound_statement' && namedChildren(arm.parent).filter((c) => c.type !== 'comment').length === 1) arm = arm.parent;
+  // (also the last statement of an arm that does its final work first: `if (sum <= tol) { finalError<<<...>>>(...); break; }`)
+  const statements = arm.parent?.type === 'compound_statement' ? namedChildren(arm.parent).filter((c) => c.type !== 'comment') : [];
+  if (statements.length && statements[statements.length - 1] === brk) arm = arm.parent!;
   const branch = arm.parent;
   if (branch?.type !== 'if_statement' || field(branch, 'consequence') !== arm) return null;
   const text = field(branch, 'condition')?.text.replace(/\s+/g, ' ') ?? '';
