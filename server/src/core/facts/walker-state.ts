@@ -495,7 +495,8 @@ export abstract class WalkerState extends Evaluator {
       ? { ...target, kind, range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] }
       : { ...(target as Omit<AccessFact, 'range' | 'text' | 'loops'>), range: nodeRange(at), text: capped(at.sourceText), loops: [...this.loopStack] };
     if (this.singleLaneDepth > 0) fact.singleLane = true;
-    if (this.isKernel && (fact.kind === 'load' || fact.kind === 'store')) {
+    // (only where a rule asks: tile copies into shared memory and the loads that feed them or read tiles back)
+    if (this.isKernel && ((fact.kind === 'load' && (fact.space === 'global' || fact.space === 'shared')) || (fact.kind === 'store' && fact.space === 'shared'))) {
       // (into an element of a register array, `regM[i] = As[..]`: its store, pushed just before, is a local one)
       const to = valueFlow(at, fact.kind);
       const element = to?.type === 'subscript_expression' ? this.accesses.at(-1) : undefined;
