@@ -176,11 +176,14 @@ export function feedsHostCheck(calls: CallFact[], topIndex: number): boolean {
       if (!(isReduction(u) || PASS_THROUGH.has(u.name) || isElementwise(u))) return false;
       idx = use.index;
       continue;
-    } else if (!(PASS_THROUGH.has(c.name) && c.form === 'method') && !isElementwise(c)) return false;
+    } else if (!(PASS_THROUGH.has(c.name) && c.form === 'method') && !isElementwise(c) && !MATMUL_STEP.test(c.qualified ?? c.name)) return false;
     idx = p;
   }
   return false;
 }
+
+/** A matmul on the way to the check (`ref = gelu(x @ w1 + b1) @ w2 + b2`, then `assert_close(out, ref)`): the expected side still. */
+const MATMUL_STEP = /^(?:@|torch\.(?:matmul|mm|bmm|nn\.functional\.linear))$/;
 
 /** What the host code tells about a name's shape: its rank, a key shared by names of one shape, or that it is a scalar. */
 export interface Shape {

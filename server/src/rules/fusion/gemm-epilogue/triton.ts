@@ -160,7 +160,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
       const local = helper ? kernels.get(helper.kernel) : undefined;
       // (nor a norm named for its fused add, `fused_add_rmsnorm`: it sums across the row before it stores)
       if (/norm/i.test(lastName(op)) || (local && local.kernelClass !== 'elementwise' && !local.broadcastOperands)) return;
-      pass = `\`${op.qualified ?? op.name}\``;
+      // (a relative import's name, `.swiglu.swiglu_fg_kernel`, without its leading dots)
+      pass = `\`${(op.qualified ?? op.name).replace(/^\.+/, '')}\``;
     } else if (op.form === 'call' && elementwiseHelper(op, p.output, passes, kernels)) {
       // a host helper launching one elementwise kernel on the GEMM's output (`bias_gelu(h, b)`)
       pass = `\`${op.name}\``;
