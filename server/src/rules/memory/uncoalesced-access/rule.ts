@@ -323,7 +323,10 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   if (fn.subWarp && globals.every((a) => a.loops.every((id) => (fn.loops.find((l) => l.id === id)?.trips ?? Infinity) <= 16))) return [];
   // a thread per item of a batch that every launch gives a few dozen items (`if (b >= batch) return;` with 64 samples),
   // each walking a few elements (its loops short at every launch, 10 classes): a few KB in all, whatever the layout
-  const threads = fn.indexBound ? fn.launchValues?.[fn.indexBound] : undefined;
+  // (every bound the thread indices are checked against, `b < batch && i < in`: the grid's threads are their product)
+  const bounds = fn.indexBounds ?? (fn.indexBound ? [fn.indexBound] : []);
+  const values = bounds.map((b) => fn.launchValues?.[b]);
+  const threads = values.length && values.every((v) => v !== undefined) ? values.reduce((m, v) => m! * v!, 1) : undefined;
   if (threads !== undefined && threads <= FEW_ITEMS && fn.loops.every((l) => !l.gridStride && (tripsAtLaunch(l, fn) ?? Infinity) <= FEW_STEPS)) return [];
   for (const a of globals) {
     // (a row or column clamped at the edges moves as the unclamped one away from them)
