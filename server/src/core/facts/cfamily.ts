@@ -15,12 +15,13 @@ import type { ElementAccessor } from '../preprocess/accessors';
 import { elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { rowsOf, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
-import { Poly, isVarying } from '../affine';
+import { Poly, dependsOnLane, isVarying } from '../affine';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import { tick } from '../budget';
 import type { HostHelpers } from './host-inline';
 import { branchId, type FunctionFacts, type MemorySpace } from './model';
 import { endsInExit, endsInReturn, equalityTest, functionDeclarator, identifiersOf, joinValues, paramFacts } from './c-syntax';
+import { flattenHelperLoops } from './helper-loops';
 import { classify } from './classify';
 import { markOffloaded } from './offload';
 import { asmCalls, asmOperand } from './inline-asm';
@@ -542,7 +543,9 @@ export function functionFacts(
     ...(w.opaqueBufferCalls.size ? { opaqueBufferCalls: [...w.opaqueBufferCalls] } : {}),
     ...(w.halfOperators.length ? { halfOperators: w.halfOperators } : {}),
     arithmetic: w.arithmetic + [...w.selectedArithmetic.values()].reduce((a, b) => a + b, 0),
-    kernelClass: classify(w, isKernel),
+    // (a kernel's work in a `__device__` helper's loop, a dot product's k loop, classes it as written inline would; a
+    // helper's walk over layout metadata every lane reads alike, `dims[k]` of `is_contiguous(...)`, is no such work)
+    kernelClass: classify(isKernel ? { calls: w.calls, shared: w.shared, paramNames: w.paramNames, ...flattenHelperLoops(w.loops, w.accesses, (a) => a.indices.some(dependsOnLane)) } : w, isKernel),
     indexBound: w.indexBound,
     ...(w.indexBounds.size > 1 ? { indexBounds: [...w.indexBounds] } : {}),
     ...(w.indexBoundValue && !w.indexBoundValue.unknown ? { indexBoundValue: w.indexBoundValue } : {}),
