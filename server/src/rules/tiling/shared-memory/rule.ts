@@ -16,6 +16,7 @@ import type { RuleFinding } from '../../../core/types';
 import { SAMPLES, laneValues, sharedAcrossBlock } from '../../../core/lanes';
 import { Poly, atomDef, loneSymbol, reaches, recomposeDivMod } from '../../../core/affine';
 import { loopsAround, tripsAtLaunch } from '../../common/hot-loops';
+import { withHelperLoops } from '../../common/helper-loops';
 import { declamped } from '../../common/clamps';
 import { isReferenceOracle } from '../../common/reference';
 
@@ -227,7 +228,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     // a wide per-thread stream no other thread reads (a quantized gemv's packed weights) bounds the loop:
     // staging the small operands beside it buys little
     if (judged.some((r) => r.why === null && r.a.vector && r.a.indices[0].dependsOn((s) => s === 'threadIdx.x'))) continue;
-    const reused = judged.filter((r) => r.why !== null && !seen.has(r.a.text) && seen.add(r.a.text));
+    const reused = judged.filter((r) => r.why !== null && !seen.has(`${r.a.array}:${r.a.text}`) && seen.add(`${r.a.array}:${r.a.text}`));
     // only per-row scalars (`mean[i1]`, `invvar[i1]`): broadcasts to the block, or reads beside an inner loop that streams the row
     if (reused.every((r) => blockUniform(r.a) || besideInnerStream(r.a, fn, loop) || oneSectorPerWarp(r.a))) continue;
     // a 1-D window over a convolution kernel's few taps (a depthwise convolution): a warp's neighbours re-read a
@@ -277,7 +278,8 @@ export const rule: Rule = {
   checkFunction: (fn) => {
     if (fn.decorators) return tritonTiling(fn);
     // (fragments whose warps the thread index tells apart are check's already: one finding a loop)
-    const tiles = check(fn);
+    // (a k loop in a `__device__` helper the kernel calls, `dot_col(A, B, row, col, n)`, read as the kernel's own)
+    const tiles = check(fn.isKernel ? withHelperLoops(fn) : fn);
     return [...tiles, ...globalTreeReduction(fn), ...(tiles.length ? [] : globalFragments(fn))];
   },
   fix,
