@@ -13,6 +13,7 @@ import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import { HOST_LOOP_IDS, type HostHelpers } from './host-inline';
 import type { AccessFact, CallFact, CompileTimeGuard, FunctionFacts, InlinedCall, LoopFact, MemorySpace, ParamFact, SharedArrayFact } from './model';
 import { rootName, valueFlow } from './c-syntax';
+import { lineScan } from '../line-scans';
 
 /** Fused multiply-adds that accumulate into their last argument (`__fmaf_rn(a, b, acc)`). */
 const FMA_CALL = /^(?:fmaf?|__fmaf?_r[nzdu]|__fma_r[nzdu]|__hfma2?|__hfma2?_relu)$/;
@@ -321,6 +322,8 @@ export abstract class WalkerState extends Evaluator {
 
   /** `a * b` with an operand of a 16-bit float type: an element, or a local or parameter so declared (`x[i] * x[i]`, `v * g`). */
   protected noteHalfOperator(n: Node, op: string): void {
+    // (a file that never names a 16-bit float type has none to find: no operand is evaluated again)
+    if (!namesHalfTypes(this.lines)) return;
     const half = (e: Node | null): boolean => {
       const x = unparen(e);
       if (!x) return false;
@@ -627,3 +630,7 @@ const HALF_FLOAT = /^(?:const\s+)?(?:half|__half|__nv_bfloat16|nv_bfloat16)$/;
 const HELPER_LOOP_IDS = 10000;
 /** Loop ids each inlined helper may take (its own loops and those of helpers it inlines under other names take their own ranges). */
 export const HELPER_LOOP_RANGE = 100;
+
+const HALF_WORD = /\b(?:half|__half|__nv_bfloat16|nv_bfloat16)\b/;
+/** Whether a file's text names a 16-bit float type anywhere (kept across edits of lines that name none). */
+const namesHalfTypes = lineScan((line) => !HALF_WORD.test(line), (lines) => lines.some((l) => HALF_WORD.test(l)));

@@ -407,6 +407,14 @@ const LIBRARY_NAME = /^(?:torch|numpy|np|math|scipy|jax|cupy|triton|F)\./;
  * module defines itself, or one `from torch import sqrt` binds, is not theirs).
  */
 export function importedHelpers(facts: FileFacts): FunctionFacts[] {
+  // (asked by the launch-helper table and by the rules that add the helpers' kernels: read once per facts object)
+  let known = importedOf.get(facts);
+  if (!known) importedOf.set(facts, (known = readImportedHelpers(facts)));
+  return known;
+}
+const importedOf = new WeakMap<FileFacts, FunctionFacts[]>();
+
+function readImportedHelpers(facts: FileFacts): FunctionFacts[] {
   const helpers = facts.project?.pythonHelpers;
   if (!helpers?.size) return [];
   const defined = new Set(facts.functions.map((f) => f.name));
