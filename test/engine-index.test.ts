@@ -163,3 +163,40 @@ def swiglu(gate, up):
   py.indexText('/tmp/ka-index/xmod/ops/silu_fast.py', unary('silu', 'x * tl.sigmoid(x)'));
   assert.deepEqual(chains(py), []);
 });
+
+test('an imported launch helper launches the kernel of its own module, though every one-op module names its kernel `_kernel`', async () => {
+  const module = (helper: string, store: string, ret: string) => `import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def _kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(${store} + offs, x * tl.sigmoid(x), mask=mask)
+
+
+def ${helper}(x):
+    y = torch.empty_like(x)
+    _kernel[(triton.cdiv(x.numel(), 1024),)](x, y, x.numel(), BLOCK=1024)
+    return ${ret}
+`;
+  const mlp = `import torch
+from ops.b_silu import silu
+
+
+def swiglu(gate, up):
+    h = silu(gate)
+    out = h * up
+    return out
+`;
+  const py = await Engine.create(['python']);
+  // indexed first: an in-place op whose `_kernel` stores into its input, not the tensor `silu` returns
+  py.indexText('/tmp/ka-index/clash/ops/a_inplace.py', module('silu_', 'x_ptr', 'x'));
+  py.indexText('/tmp/ka-index/clash/ops/b_silu.py', module('silu', 'y_ptr', 'y'));
+  py.indexText('/tmp/ka-index/clash/mlp.py', mlp);
+  const chains = py.analyzeText('/tmp/ka-index/clash/mlp.py', mlp).findings.filter((f) => f.rule === 'fusion/elementwise-chain');
+  assert.deepEqual(chains.map((f) => f.range.start.line), [6]);
+});

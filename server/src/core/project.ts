@@ -86,9 +86,10 @@ export class ProjectIndex {
   readonly pythonLaunchers = new Set<string>();
   /**
    * Those of them that launch one kernel (`def silu(x): ...; silu_kernel[grid](x, y, n); return y`), by name: the
-   * launch helpers other modules import (FlagGems and Liger keep one op a module); null where two modules define the name.
+   * launch helpers other modules import (FlagGems and Liger keep one op a module), each with the kernel it launches as
+   * its own module defines it (one-op modules often all name theirs `_kernel`); null where two modules define the name.
    */
-  readonly pythonHelpers = new Map<string, FunctionFacts | null>();
+  readonly pythonHelpers = new Map<string, PythonHelper | null>();
 
   /** Adds a file's kernels and (C/C++/CUDA) launch wrappers; Triton host code records every operation, so only its kernels are kept. */
   add(facts: FileFacts): void {
@@ -104,7 +105,10 @@ export class ProjectIndex {
     if (facts.language === 'triton') {
       for (const f of facts.functions) if (!f.isKernel && f.calls.some((c) => c.kind === 'launch')) {
         this.pythonLaunchers.add(f.name);
-        if (f.calls.filter((c) => c.kind === 'launch').length === 1) this.pythonHelpers.set(f.name, this.pythonHelpers.has(f.name) ? null : f);
+        const launches = f.calls.filter((c) => c.kind === 'launch');
+        if (launches.length !== 1) continue;
+        const kernel = facts.functions.find((k) => k.isKernel && k.name === launches[0].name) ?? null;
+        this.pythonHelpers.set(f.name, this.pythonHelpers.has(f.name) ? null : { helper: f, kernel });
       }
       return;
     }
@@ -115,6 +119,12 @@ export class ProjectIndex {
       list.push(launch);
     }
   }
+}
+
+/** A Python launch helper of the project and the kernel it launches, where its own module defines it (else found by name). */
+export interface PythonHelper {
+  helper: FunctionFacts;
+  kernel: FunctionFacts | null;
 }
 
 /** What a file's host code can launch or call, by name: kernels (library routines, the project's, then this file's, each winning over the one before) and launch wrappers; `mine` lists this file's host functions. */

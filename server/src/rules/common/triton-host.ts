@@ -5,6 +5,7 @@
 import { isExpectedOutput } from './reference';
 import { neverTogether, type CallFact, type FileFacts, type FunctionFacts } from '../../core/facts/model';
 import type { Range } from '../../core/types';
+import type { PythonHelper } from '../../core/project';
 
 /** PyTorch functions that map each element independently (`torch.X`, `torch.nn.functional.X`, `torch.special.X`). */
 const ELEMENTWISE_FUNCTIONS = new Set([
@@ -362,6 +363,8 @@ export function loadedBuffers(k: FunctionFacts, bound: ReturnType<typeof bindArg
 /** A host helper that launches one non-GEMM kernel and returns a tensor it wrote; `reads`: its parameters (by position) the kernel loads. */
 export interface LaunchHelper {
   kernel: string;
+  /** The kernel itself (an imported helper's is its own module's, whatever this module's kernels are called). */
+  kernelFacts: FunctionFacts;
   reads: Set<number>;
 }
 
@@ -372,11 +375,11 @@ export interface LaunchHelper {
 export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, LaunchHelper> {
   const out = new Map<string, LaunchHelper>();
   // (and those other modules of the project define, which this one imports: `from .ops import mul, silu`)
-  for (const h of [...facts.functions, ...importedHelpers(facts)]) {
+  const own = facts.functions.map((helper) => ({ helper, kernel: kernels.get(helper.calls.find((c) => c.kind === 'launch')?.name ?? '') }));
+  for (const { helper: h, kernel: k } of [...own, ...importedHelpers(facts)]) {
     if (h.isKernel) continue;
     const launches = h.calls.filter((c) => c.kind === 'launch');
     if (launches.length !== 1) continue;
-    const k = kernels.get(launches[0].name);
     const bound = k && k.kernelClass !== 'gemm' ? bindArguments(k, launches[0]) : null;
     if (!k || !bound) continue;
     const written = new Set(storedParams(k).map((p) => plainBuffer(bound.get(p))).filter((b): b is string => b !== null));
@@ -389,7 +392,7 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     // (the helper's own parameters the kernel loads, passed on unchanged: `k[grid](x, y, out, n)` for `def add(x, y)`)
     const loaded = loadedBuffers(k, bound);
     const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) ? [i] : [])));
-    out.set(h.name, { kernel: k.name, reads });
+    out.set(h.name, { kernel: k.name, kernelFacts: k, reads });
   }
   for (const h of facts.functions) if (!h.isKernel && !out.has(h.name)) {
     const helper = kernelArgumentHelper(h, facts, kernels);
@@ -406,20 +409,22 @@ const LIBRARY_NAME = /^(?:torch|numpy|np|math|scipy|jax|cupy|triton|F)\./;
  * imports from elsewhere than a library (`from .ops import silu` makes `silu(x)` resolve to `ops.silu`; a name the
  * module defines itself, or one `from torch import sqrt` binds, is not theirs).
  */
-export function importedHelpers(facts: FileFacts): FunctionFacts[] {
+export function importedHelpers(facts: FileFacts): { helper: FunctionFacts; kernel: FunctionFacts | undefined }[] {
   // (asked by the launch-helper table and by the rules that add the helpers' kernels: read once per facts object)
   let known = importedOf.get(facts);
   if (!known) importedOf.set(facts, (known = readImportedHelpers(facts)));
   return known;
 }
-const importedOf = new WeakMap<FileFacts, FunctionFacts[]>();
+const importedOf = new WeakMap<FileFacts, { helper: FunctionFacts; kernel: FunctionFacts | undefined }[]>();
 
-function readImportedHelpers(facts: FileFacts): FunctionFacts[] {
+function readImportedHelpers(facts: FileFacts): { helper: FunctionFacts; kernel: FunctionFacts | undefined }[] {
   const helpers = facts.project?.pythonHelpers;
   if (!helpers?.size) return [];
   const defined = new Set(facts.functions.map((f) => f.name));
   const called = new Set(facts.functions.flatMap((f) => f.calls.filter((c) => c.form === 'call' && !!c.qualified && c.qualified !== c.name && !LIBRARY_NAME.test(c.qualified)).map((c) => c.name)));
-  return [...helpers].flatMap(([name, f]) => (f && !defined.has(name) && called.has(name) ? [f] : []));
+  // (the kernel of the helper's own module, else the project's kernel of that name)
+  const kernelOf = (h: PythonHelper) => h.kernel ?? facts.project?.kernels.get(h.helper.calls.find((c) => c.kind === 'launch')?.name ?? '');
+  return [...helpers].flatMap(([name, h]) => (h && !defined.has(name) && called.has(name) ? [{ helper: h.helper, kernel: kernelOf(h) }] : []));
 }
 
 /**
@@ -449,5 +454,5 @@ function kernelArgumentHelper(h: FunctionFacts, facts: FileFacts, kernels: Map<s
     const j = root && call.args[i]?.trim() === root ? h.params.findIndex((q) => q.name === root) : -1;
     if (j >= 0) reads.add(j);
   });
-  return { kernel: k.name, reads };
+  return { kernel: k.name, kernelFacts: k, reads };
 }

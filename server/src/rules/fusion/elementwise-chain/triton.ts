@@ -109,7 +109,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
   calls.forEach((c) => {
     const kernel = c.form === 'call' ? helpers.get(c.name)?.kernel : undefined;
     if (!kernel) return;
-    const chained = helperReadsBack(calls, c, helpers, kernels);
+    const chained = helperReadsBack(calls, c, helpers);
     if (chained && !reported.has(chained.index)) {
       reported.add(chained.index);
       out.push(helperChain(fn, c, calls[chained.index], chained.buffer, helpers));
@@ -122,8 +122,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
     if (!use || reported.has(use.index) || !sameContext(c, calls[use.index])) return;
     const inputs = new Set(c.argRoots.filter((r): r is string => r !== null));
     const related = [{ range: c.nameRange, message: `\`${c.name}\` launches \`${kernel}\`, which writes the tensor it returns` }];
-    const k = kernels.get(kernel);
-    const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: c, kernel, buffer, use, inputs, reduces: !!k && reducesBlocks(k), related });
+    const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: c, kernel, buffer, use, inputs, reduces: reducesBlocks(helpers.get(c.name)!.kernelFacts), related });
     if (f) out.push(f);
   });
   return out;
@@ -133,8 +132,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
  * `mul(silu(gate), up)`, or `a = silu(gate)` then `mul(a, up)`: a second launch helper whose elementwise kernel loads
  * the tensor the first one's kernel wrote, with nothing between them: where it is used, and under what name.
  */
-function helperReadsBack(calls: CallFact[], c: CallFact, helpers: Map<string, LaunchHelper>, kernels: Map<string, FunctionFacts>): { index: number; buffer: string } | null {
-  const elementwise = (h: LaunchHelper | undefined) => { const k = kernels.get(h?.kernel ?? ''); return !!k && chainable(k); };
+function helperReadsBack(calls: CallFact[], c: CallFact, helpers: Map<string, LaunchHelper>): { index: number; buffer: string } | null {
+  const elementwise = (h: LaunchHelper | undefined) => !!h && chainable(h.kernelFacts);
   if (!elementwise(helpers.get(c.name))) return null;
   const reads = (d: CallFact | undefined, at: (i: number) => boolean) => !!d && d.form === 'call' && elementwise(helpers.get(d.name)) && [...helpers.get(d.name)!.reads].some(at) && sameContext(c, d);
   const parent = c.parent !== undefined ? calls[c.parent] : undefined;
@@ -327,12 +326,8 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
 export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
   // (and the kernels of the launch helpers this module imports from another, `from .ops import mul, silu`)
-  for (const f of importedHelpers(facts)) {
-    const launched = f.calls.find((c) => c.kind === 'launch')?.name;
-    const k = launched ? facts.project?.kernels.get(launched) : undefined;
-    if (k && !kernels.has(k.name)) kernels.set(k.name, k);
-  }
-  if (kernels.size === 0) return [];
+  const imported = importedHelpers(facts);
+  if (kernels.size === 0 && !imported.some((h) => h.kernel)) return [];
   const out: RuleFinding[] = [];
   const helpers = launchHelpers(facts, kernels);
   for (const host of facts.functions) {

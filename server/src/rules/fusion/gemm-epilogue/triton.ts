@@ -157,12 +157,12 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
       // whatever backend the layer holds (cuBLAS, a quantized kernel), and the pass after it is already one
       if (p.layerMethod && !(op.qualified ?? op.name).startsWith('torch.')) return;
       const helper = passes.get(op.name);
-      const local = helper ? kernels.get(helper.kernel) : undefined;
+      const local = helper?.kernelFacts;
       // (nor a norm named for its fused add, `fused_add_rmsnorm`: it sums across the row before it stores)
       if (/norm/i.test(lastName(op)) || (local && local.kernelClass !== 'elementwise' && !local.broadcastOperands)) return;
       // (a relative import's name, `.swiglu.swiglu_fg_kernel`, without its leading dots)
       pass = `\`${(op.qualified ?? op.name).replace(/^\.+/, '')}\``;
-    } else if (op.form === 'call' && elementwiseHelper(op, p.output, passes, kernels)) {
+    } else if (op.form === 'call' && elementwiseHelper(op, p.output, passes)) {
       // a host helper launching one elementwise kernel on the GEMM's output (`bias_gelu(h, b)`)
       pass = `\`${op.name}\``;
     } else {
@@ -215,9 +215,9 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
 }
 
 /** `op` calls a helper that launches one elementwise kernel, which loads the argument the GEMM's output goes in as (`bias_gelu(h, b)`). */
-function elementwiseHelper(op: CallFact, output: string, passes: Map<string, LaunchHelper>, kernels: Map<string, FunctionFacts>): boolean {
+function elementwiseHelper(op: CallFact, output: string, passes: Map<string, LaunchHelper>): boolean {
   const h = passes.get(op.name);
-  const k = h ? kernels.get(h.kernel) : undefined;
+  const k = h?.kernelFacts;
   // (elementwise, or elementwise on its input with an operand broadcast along it: a bias `b + offs % N`)
   if (!h || !k || (k.kernelClass !== 'elementwise' && !k.broadcastOperands)) return false;
   // (the output itself, or the GEMM call nested in place: `bias_gelu(matmul(x, w), b)`)
