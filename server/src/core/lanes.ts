@@ -7,6 +7,8 @@ import { Poly, atomDef, constantAtom, symbolKind } from './affine';
 import { tick } from './budget';
 
 export const WARP = 32;
+/** The unit a warp request fetches from global memory. */
+export const SECTOR_BYTES = 32;
 
 /** Values for the symbols of one sample; the lane decides threadIdx.x (or the loop/lane symbol under test). */
 export interface Sample {
@@ -188,13 +190,13 @@ export function sectorCounts(index: Poly, bytes: number, laneSymbol = 'threadIdx
     const v = active !== undefined && active < WARP ? all.slice(0, active) : all;
     const sectors = new Set<number>();
     for (const e of v) {
-      const first = Math.floor((e * bytes) / 32);
-      const last = Math.floor((e * bytes + bytes - 1) / 32);
+      const first = Math.floor((e * bytes) / SECTOR_BYTES);
+      const last = Math.floor((e * bytes + bytes - 1) / SECTOR_BYTES);
       for (let k = first; k <= last; k++) sectors.add(k);
     }
     const distinct = new Set(v).size;
     const strides = v.slice(1).map((x, i) => x - v[i]);
-    out.push({ sample, sectors: sectors.size, minimum: Math.max(1, Math.ceil((distinct * bytes) / 32)), stride: strides.every((d) => d === strides[0]) ? strides[0] : null });
+    out.push({ sample, sectors: sectors.size, minimum: Math.max(1, Math.ceil((distinct * bytes) / SECTOR_BYTES)), stride: strides.every((d) => d === strides[0]) ? strides[0] : null });
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { baseType, elementBits, VECTOR_TYPES } from './facts/ctypes';
 import { baseName } from './project';
+import { launchesBesideSweeps, sweepsTwoAxes } from './sweep-siblings';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
 import { lastTwo } from './bounded-memo';
@@ -375,6 +376,8 @@ interface FileLaunches {
   callSites: ReadonlyMap<string, readonly CallFact[]>;
   /** kernel names the file defines with different numbers of parameters: overloads, told apart by a launch's arguments */
   overloaded: ReadonlySet<string>;
+  /** launches in a host loop step beside a 2-D sweep over one of their buffers (core/sweep-siblings.ts) */
+  besideSweeps: ReadonlySet<CallFact>;
 }
 /** The last two (an edit inside a kernel leaves every launch fact as it was). */
 const lastLaunches = lastTwo<FileLaunches, FileLaunches>();
@@ -393,7 +396,11 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   const owner = new Map(calls.map((c, i) => [c, owners[i]]));
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
   const callSites = callSitesOf(functions);
-  const made = { calls, hosts, kernelUse, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner), rarelyCalled: rarelyCalledLaunches(callSites, owner), callSites, overloaded: overloadedKernels(functions) };
+  const kernels = new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f]));
+  const made = {
+    calls, hosts, kernelUse, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner),
+    rarelyCalled: rarelyCalledLaunches(callSites, owner), callSites, overloaded: overloadedKernels(functions), besideSweeps: launchesBesideSweeps(owner, kernels),
+  };
   return lastLaunches.keep(made, made);
 }
 
@@ -403,7 +410,8 @@ function buffersOf(k: FunctionFacts): string {
   if (out === undefined) {
     const { reads, writes } = kernelBuffers(k);
     const use = (p: string) => `${reads.has(p) ? 'r' : ''}${writes.has(p) ? 'w' : ''}`;
-    bufferText.set(k, (out = `${k.name}(${k.params.map((p) => (p.pointer ? use(p.name) : '')).join(',')})`));
+    // (and whether it sweeps two axes, which the launches beside it hang on)
+    bufferText.set(k, (out = `${k.name}(${k.params.map((p) => (p.pointer ? use(p.name) : '')).join(',')})${sweepsTwoAxes(k) ? '2d' : ''}`));
   }
   return out;
 }
@@ -519,14 +527,14 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const shape = launchShape(f, fl, instantiated);
-    const { seen, singleBlock, subWarp, types, small, offsets, values, baseline, fewCounts, rare } = shape;
+    const { seen, singleBlock, subWarp, types, small, offsets, values, baseline, fewCounts, rare, besideSweep } = shape;
     let x = shape.x;
     // launched from elsewhere (a Rust or Python host) with blocks of (1, 32): its row walk says so
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const vectorLaunch = shape.vectorLaunch ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f);
-    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !rare) return f;
+    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !rare && !besideSweep) return f;
     const key = shapeKey(shape, x, vectorLaunch);
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
@@ -545,6 +553,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
       ...(baseline ? { baselineLaunch: baseline } : {}),
       ...(fewCounts.length ? { fewCounts } : {}),
       ...(rare ? { rarelyLaunched: rare } : {}),
+      ...(besideSweep ? { besideSweep } : {}),
     };
     shaped.set(f, { key, facts });
     return facts;
@@ -570,6 +579,8 @@ interface LaunchShape {
   fewCounts: string[];
   /** every launch runs only every so many steps of a loop around it (`if (t % 100 == 0)`), or once outside a benchmark's timed region */
   rare: boolean;
+  /** every launch shares a host loop step with a 2-D sweep over one of its buffers */
+  besideSweep: boolean;
   /** the last key made of it, with the file-wide parts it was made with */
   key?: { x: number | null; vectorLaunch: boolean; text: string };
 }
@@ -608,6 +619,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     fewCounts: fewCountParams(f, seen),
     // (every so many steps, directly or through a wrapper, or only outside a benchmark's timed region: set-up and checks)
     rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || fl.setUp.has(c) || fl.rarelyCalled.has(c)),
+    besideSweep: !!seen?.launches.length && seen.launches.every((c) => fl.besideSweeps.has(c)),
   };
   byKernel.set(f, { instantiated, shape });
   return shape;
@@ -619,8 +631,8 @@ const shapes = new WeakMap<FileLaunches, WeakMap<FunctionFacts, { instantiated: 
 function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): string {
   const k = shape.key;
   if (k && k.x === x && k.vectorLaunch === vectorLaunch) return k.text;
-  const { singleBlock, subWarp, small, offsets, types, values, baseline, fewCounts, rare } = shape;
-  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${rare}`;
+  const { singleBlock, subWarp, small, offsets, types, values, baseline, fewCounts, rare, besideSweep } = shape;
+  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${rare}|${besideSweep}`;
   shape.key = { x, vectorLaunch, text };
   return text;
 }

@@ -319,6 +319,11 @@ export interface FunctionFacts {
   /** Every launch in the file runs only every so many steps of a loop around it (`if (t % 100 == 0) monitor<<<...>>>`). */
   rarelyLaunched?: boolean;
   /**
+   * Every launch in the file shares a host loop step with a kernel sweeping a 2-D grid over one of its buffers (an
+   * elimination's pivot-column kernel beside the trailing update): its own traffic is O(n) beside that O(n²).
+   */
+  besideSweep?: boolean;
+  /**
    * A template kernel a launch of the file instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`),
    * or a kernel launched only where the other arm of the condition launches a packed twin (`(const half2*)x`), or a generic
    * template kernel beside its own `__half` / bf16 specialization (the fp32 build's path): the fallback (set per file).

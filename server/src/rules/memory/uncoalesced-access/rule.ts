@@ -11,7 +11,7 @@ import type { RuleFinding } from '../../../core/types';
 import { Poly, SEGMENT_SPREAD, atomDef, bindSymbols, displaySymbol, symbolKind, type AtomDef } from '../../../core/affine';
 import { countsSequences } from '../../../core/facts/sequence-bound';
 import { FLOAT_TYPES } from '../../../core/facts/ctypes';
-import { FLAG_NAME, SAMPLES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
+import { FLAG_NAME, SAMPLES, SECTOR_BYTES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
 import { laneSizes, uniformsIn } from './sizes';
 import { tritonUncoalesced } from './triton';
@@ -265,6 +265,33 @@ function diagonalWalk(index: Poly): boolean {
   return steps.every((d, k) => d > 0 && (k === 0 || d - steps[k - 1] === steps[1] - steps[0])) && steps[1] > steps[0];
 }
 
+/**
+ * One column of a row-major matrix, the same in every block or columns a sector or more apart (a 16-wide tile's left
+ * halo column, `matrix[index_w + cols * tx]`): lanes a run-time row apart, and nothing else moving the access along a
+ * row (no loop, no other thread index, no block next to it). No mapping of threads coalesces a column the kernel reads
+ * one element a row of. (Reported where the column is the kernel's work, packing a halo: the advice is the layout.)
+ */
+function singleColumn(index: Poly, bytes: number): boolean {
+  const pitch = index.coefficient(TID);
+  if (pitch.unknown || pitch.isConstant || index.hasAtoms) return false;
+  const rest = index.without(TID);
+  if (rest.unknown || rest.dependsOn((s) => ['thread', 'lane', 'loop', 'derived'].includes(symbolKind(s)))) return false;
+  // (a block index moves whole rows when its coefficient holds the pitch, `Size * blockDim.x * blockIdx.x`)
+  const movesRows = (monomial: string) => monomial.split('*').some((s) => pitch.symbols().has(s));
+  for (const s of rest.symbols()) {
+    if (symbolKind(s) !== 'block') continue;
+    const c = rest.coefficient(s);
+    if (c.unknown || [...c.terms].some(([m, v]) => !movesRows(m) && Math.abs(v) * bytes < SECTOR_BYTES)) return false;
+  }
+  return true;
+}
+
+/** Consecutive lanes, consecutive elements. */
+function coalescedRow(a: AccessFact): boolean {
+  const unit = a.indices[0].coefficient(TID);
+  return !a.indices[0].hasAtoms && unit.isConstant && Math.abs(unit.constant) === 1;
+}
+
 /** Multipliers of the thread index this large are a hash's, not a row pitch's (a pitch is a size: below 2^16 here). */
 const HASH_MULTIPLIER = 1 << 16;
 
@@ -419,6 +446,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     if (stride.constant === null && fieldsOfRecord(a, index, globals, fn.loops)) continue;
     if (samplingStep(index, stride, fn)) continue;
     if (diagonalWalk(index)) continue;
+    // a column beside the tile rows the kernel's loops move coalesced (the halo column of a wavefront tile), or beside
+    // a 2-D kernel's sweep in each host loop step (an elimination's pivot column beside the trailing update)
+    if (singleColumn(index, bytes) && (fn.besideSweep || globals.some((b) => b !== a && b.loops.length && coalescedRow(b)))) continue;
     // `(i * 56924617 + j * 19349663) % N`: a hash picks the element (random sampling), a gather no layout coalesces
     if (hashedIndex(index)) continue;
     // `scale[threadIdx.x * scale_is_vector]`: a 0/1 flag (a vector or one broadcast value), not a row length
