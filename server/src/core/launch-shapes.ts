@@ -378,6 +378,8 @@ interface FileLaunches {
   overloaded: ReadonlySet<string>;
   /** launches in a host loop step beside a 2-D sweep over one of their buffers (core/sweep-siblings.ts) */
   besideSweeps: ReadonlySet<CallFact>;
+  /** launches made once, outside any loop, beside a loop of the same host function launching the steps (onceBesideLoops) */
+  onceBeside: ReadonlySet<CallFact>;
 }
 /** The last two (an edit inside a kernel leaves every launch fact as it was). */
 const lastLaunches = lastTwo<FileLaunches, FileLaunches>();
@@ -400,6 +402,7 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   const made = {
     calls, hosts, kernelUse, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner),
     rarelyCalled: rarelyCalledLaunches(callSites, owner), callSites, overloaded: overloadedKernels(functions), besideSweeps: launchesBesideSweeps(owner, kernels),
+    onceBeside: onceBesideLoops(owner),
   };
   return lastLaunches.keep(made, made);
 }
@@ -431,6 +434,26 @@ function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<C
   const onlySetUp = new Map<FunctionFacts, boolean>();
   const wrapperSetUp = (g: FunctionFacts) => onlySetUp.get(g) ?? onlySetUp.set(g, calledOnlyForSetUp(g.name, functions, use)).get(g)!;
   for (const [c, g] of owner) if (setUpLaunch(g, c, use) || wrapperSetUp(g)) out.add(c);
+  return out;
+}
+
+/**
+ * Launches a host function makes once, in no loop, while its loop launches other kernels every step: the preparation
+ * before an iteration loop and the conversion after it (Rodinia srad's `extract` and `compress` around `niter` steps
+ * of five kernels), a few of the run's hundreds of launches. (A launch in a lambda runs where the lambda is called.)
+ */
+function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>): ReadonlySet<CallFact> {
+  const out = new Set<CallFact>();
+  const byHost = new Map<FunctionFacts, CallFact[]>();
+  for (const [c, g] of owner) (byHost.get(g) ?? byHost.set(g, []).get(g)!).push(c);
+  for (const [g, calls] of byHost) {
+    // (a benchmark's repetitions are not the program's steps: its set-up is setUpLaunches' business)
+    if (hasTimedRegion(g)) continue;
+    // steps over the same data: a launch in a loop passing nothing the loop moves (not a chunk, image or layer a step)
+    const wholeStep = (c: CallFact) => c.loops.length > 0 && !c.inLambda && !c.loopArgs;
+    const stepped = new Set(calls.filter(wholeStep).map((c) => baseName(c.name)));
+    if (stepped.size) for (const c of calls) if (!c.loops.length && !c.inLambda && !stepped.has(baseName(c.name))) out.add(c);
+  }
   return out;
 }
 
@@ -577,7 +600,7 @@ interface LaunchShape {
   baseline: boolean;
   /** integer parameters every launch passes a count of experts, heads or classes for */
   fewCounts: string[];
-  /** every launch runs only every so many steps of a loop around it (`if (t % 100 == 0)`), or once outside a benchmark's timed region */
+  /** every launch runs only every so many steps of a loop around it (`if (t % 100 == 0)`), once outside a benchmark's timed region, or once beside a loop launching the steps */
   rare: boolean;
   /** every launch shares a host loop step with a 2-D sweep over one of its buffers */
   besideSweep: boolean;
@@ -618,7 +641,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
     fewCounts: fewCountParams(f, seen),
     // (every so many steps, directly or through a wrapper, or only outside a benchmark's timed region: set-up and checks)
-    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || fl.setUp.has(c) || fl.rarelyCalled.has(c)),
+    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || fl.setUp.has(c) || fl.rarelyCalled.has(c) || fl.onceBeside.has(c)),
     besideSweep: !!seen?.launches.length && seen.launches.every((c) => fl.besideSweeps.has(c)),
   };
   byKernel.set(f, { instantiated, shape });

@@ -228,6 +228,8 @@ export interface CallFact {
   keywords?: { name: string; value: string; root: string | null }[];
   /** Triton: the callee with import aliases resolved (`F.gelu` -> `torch.nn.functional.gelu`). */
   qualified?: string;
+  /** Host launches: an argument a loop around the launch moves (`cols + b * spatial * k`, a local `y_n = y + n * M * N`): a step takes its own chunk. */
+  loopArgs?: boolean;
   /** C++: in a lambda's body in a host function (`auto forces = [&]() { ... }`): it runs where the lambda is called, not where it is written. */
   inLambda?: boolean;
   /** C++: the scope a qualified callee is named in (`Timer` of `Timer::Start()`; `name` is then `Start`), or the declared type of the local object a method is called on (`GpuTimer` of `t.Start()`). */
@@ -316,7 +318,10 @@ export interface FunctionFacts {
   launchValues?: Readonly<Record<string, number>>;
   /** Integer parameters every launch passes a count of experts, heads, classes or beams for (`num_experts`): a few hundred at most. */
   fewCounts?: readonly string[];
-  /** Every launch in the file runs only every so many steps of a loop around it (`if (t % 100 == 0) monitor<<<...>>>`). */
+  /**
+   * Every launch in the file runs only every so many steps of a loop around it (`if (t % 100 == 0) monitor<<<...>>>`),
+   * outside a benchmark's timed region, or once beside a loop of the same host function that launches the steps.
+   */
   rarelyLaunched?: boolean;
   /**
    * Every launch in the file shares a host loop step with a kernel sweeping a 2-D grid over one of its buffers (an

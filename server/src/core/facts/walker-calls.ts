@@ -354,6 +354,7 @@ export abstract class CallWalker extends WalkerState {
     if (!this.isKernel && inLambda(n)) fact.inLambda = true;
     if (this.singleLaneDepth > 0 && this.isKernel) fact.singleLane = true;
     if (kind === 'launch' && this.remainderDepth > 0) fact.remainderArm = true;
+    if (kind === 'launch' && !this.isKernel && args.some((a) => this.movesWithLoops(a))) fact.loopArgs = true;
     // (a method of a local object names the object's declared type, `GpuTimer t; t.Start()`)
     const receiver = fn.type === 'field_expression' ? field(fn, 'argument') : null;
     const scope = fn.type === 'qualified_identifier' ? field(fn, 'scope')?.text : receiver?.type === 'identifier' ? this.localTypes.get(receiver.text)?.type : undefined;

@@ -534,6 +534,23 @@ export abstract class WalkerState extends Evaluator {
     return false;
   }
 
+  /**
+   * An argument a loop around the call moves: its loop variable, or a local the loops advance (`float* y_n = y + n * M * N`
+   * in `for n`): the launch takes a chunk, image or layer a step, not the same data each step.
+   */
+  protected movesWithLoops(a: Node): boolean {
+    if (!this.loopStack.length) return false;
+    const prefixes = this.loopStack.map((id) => `#loop${id}:`);
+    const moving = (p: Poly) => p.dependsOn((s) => prefixes.some((x) => s.startsWith(x)));
+    let found = false;
+    walk(a, (n) => {
+      if (found || n.type !== 'identifier') return;
+      const v = this.env.get(n.text);
+      if (v && moving(v.kind === 'ptr' ? v.offset : v.poly)) found = true;
+    });
+    return found;
+  }
+
   /** The buffer an argument names, through member aliases. */
   protected root(a: Node): string | null {
     // `w[offset + 2]` passed whole: an element of an array of pointers (a layer's weights), a buffer of its own
