@@ -3,7 +3,7 @@
 // the safety of header reading (roots, symlinks, FIFOs, size).
 import { describe, test, before, after } from 'node:test';
 import { Engine } from '../server/src/core/engine';
-import { withAlignas, withoutTrailingDefineSpace } from '../server/src/core/parser';
+import { withAlignas, withoutDeclaratorAttributes, withoutTrailingDefineSpace } from '../server/src/core/parser';
 import { withBudget } from '../server/src/core/budget';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, realpathSync, existsSync } from 'node:fs';
@@ -621,6 +621,27 @@ __global__ void strided(const float* x, float* y) {
     const shown = withAlignas(text);
     assert.equal(shown.length, text.length);
     assert.match(shown, /struct alignas\(16\) {3}Pair/);
+  });
+
+  test("a GNU attribute after a variable's declarator loses none of the functions after it", async () => {
+    const text = `void interior(float* a, int n) {
+  for (int c = 0; c < n; c++) {
+    float sum[16] __attribute__((aligned(64))) = {0.f};
+    int unused __attribute__((unused));
+    for (int j = 0; j < 16; j++) a[c * 16 + j] -= sum[j];
+  }
+}
+void walk_columns(float* a, int n) {
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < n; i++) a[i * n + j] *= 2.f;
+}
+`;
+    const result = (await Engine.create(['cpp'])).analyzeText('/r/attr.c', text);
+    const column = result.findings.find((f) => f.rule === 'memory/uncoalesced-access' && f.function === 'walk_columns');
+    assert.equal(column?.range.start.line, 9);
+    const shown = withoutDeclaratorAttributes(text);
+    assert.equal(shown.length, text.length);
+    assert.match(shown, /float sum\[16\] +=/);
   });
 });
 

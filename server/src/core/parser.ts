@@ -124,7 +124,7 @@ export class Parsers {
    * the caller keeps them across edits (an open document), tell at a glance whether it has a spelling to rewrite.
    */
   startParse(grammar: GrammarName, source: string, oldTree?: Tree | null, timeoutMs = 2000, lines?: readonly string[]): SlicedParse {
-    const text = grammar === 'python' || (lines && !mayRewrite(lines)) ? source : withAlignas(withoutExportMacros(withoutTrailingDefineSpace(source)));
+    const text = grammar === 'python' || (lines && !mayRewrite(lines)) ? source : withoutDeclaratorAttributes(withAlignas(withoutExportMacros(withoutTrailingDefineSpace(source))));
     const shared = this.parsers.get(grammar);
     if (!shared) throw new Error(`the ${grammar} grammar is not loaded`);
     let own: Parser | null = null; // holds the unfinished parse between slices
@@ -185,8 +185,9 @@ export interface SlicedParse {
   readonly spentMs: number;
 }
 
-/** Whether any line has what withoutExportMacros, withAlignas or withoutTrailingDefineSpace looks for (asked again only of the lines an edit changed). */
-const rewritable = (line: string) => line.includes('class ') || line.includes('struct ') || line.includes('__align__') || (line.includes('define') && EMPTY_DEFINE_LINE.test(line));
+/** Whether any line has what withoutExportMacros, withAlignas, withoutDeclaratorAttributes or withoutTrailingDefineSpace looks for (asked again only of the lines an edit changed). */
+const rewritable = (line: string) =>
+  line.includes('class ') || line.includes('struct ') || line.includes('__align__') || line.includes('__attribute__') || (line.includes('define') && EMPTY_DEFINE_LINE.test(line));
 const mayRewrite = lineScan((line) => !rewritable(line), (lines) => lines.some(rewritable));
 
 /**
@@ -225,4 +226,16 @@ const ALIGN_MACRO = /\b__align__(\s*\([^()\n]*\))/g;
 export function withAlignas(text: string): string {
   if (!text.includes('__align__')) return text;
   return text.replace(ALIGN_MACRO, (_m, args: string) => `alignas${args}  `);
+}
+
+/**
+ * `float sum[BS] __attribute__((aligned(64))) = {0.f};`: a GNU attribute after a variable's declarator is unknown to the
+ * grammar, whose error recovery then swallows the rest of the file into the function around it (Rodinia's lud_omp lost
+ * every function after it). The grammar gets spaces in its place: offsets stay, and the text shown is the file's own.
+ * (Attributes before a declaration, `__attribute__((noinline)) void f()`, the grammar reads.)
+ */
+const DECLARATOR_ATTRIBUTE = /\b__attribute__\s*\(\((?:[^()\n]|\((?:[^()\n]|\([^()\n]*\))*\))*\)\)(?=\s*[=;,])/g;
+export function withoutDeclaratorAttributes(text: string): string {
+  if (!text.includes('__attribute__')) return text;
+  return text.replace(DECLARATOR_ATTRIBUTE, (m) => ' '.repeat(m.length));
 }
