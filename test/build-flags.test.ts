@@ -174,4 +174,13 @@ ${SOURCE}`;
     assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// we could add #pragma GCC optimize("-ffast-math") here\nfloat dot(const float *a, int n);\n'), DEFAULT_BUILD);
     assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '/* float_control(precise, off) is not used:\n   the sums stay exact */\nint x;\n'), DEFAULT_BUILD);
   });
+
+  test('a region the source takes out of fast math says the rest of the file is built with it', () => {
+    const region = '#pragma float_control(precise, on, push)\nvoid gelu_backward(float *d, int n);\n#pragma float_control(pop)\n';
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, region), { fastMath: true, noMathErrno: true });
+    const attribute = '__attribute__((optimize("no-finite-math-only")))\nvoid gelu_backward(float *d, int n);\n';
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, attribute), { fastMath: true, noMathErrno: true });
+    // (precise math asked for with nothing to take it out of: nothing said of the build)
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '#pragma float_control(precise, on)\nint x;\n'), DEFAULT_BUILD);
+  });
 });

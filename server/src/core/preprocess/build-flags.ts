@@ -106,6 +106,12 @@ const RECHECK_MS = 2000;
  * `__attribute__((optimize("fast-math")))`. The file's own sums may then be reordered.
  */
 const SOURCE_FAST_MATH = /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math|fassociative-math)|float_control\s*\(\s*precise\s*,\s*off|\bfp\s+reassociate\s*\(\s*on/;
+/**
+ * A region taken out of fast math (`#pragma float_control(precise, on, push)` ... `pop`, or a function's
+ * `__attribute__((optimize("no-finite-math-only")))`, llm.c's train_gpt2.c around its GELU backward, "we want to use -Ofast
+ * optimization, but sadly GeLU breaks"): said only of a file the build compiles with fast math.
+ */
+const SOURCE_FAST_MATH_EXCEPT = /float_control\s*\(\s*precise\s*,\s*on\s*,\s*push|\boptimize\s*\(\s*\\?"-?f?no-(?:finite-math-only|fast-math)/;
 
 /** A line naming none of the words SOURCE_FAST_MATH starts at. */
 const asksNothing = (line: string): boolean => !line.includes('optimize') && !line.includes('float_control') && !line.includes('reassociate');
@@ -116,9 +122,11 @@ const mayAskIn = lineScan(asksNothing, (lines) => !lines.every(asksNothing));
 export function withSourcePragmas(flags: BuildFlags, text: string, lines?: readonly string[]): BuildFlags {
   // (runs on every edit: a plain search for the words first, the regex over the file only where one is)
   const mayAsk = lines ? mayAskIn(lines) : !asksNothing(text);
-  if (flags.fastMath || !mayAsk || !SOURCE_FAST_MATH.test(text)) return flags;
+  if (flags.fastMath || !mayAsk || (!SOURCE_FAST_MATH.test(text) && !SOURCE_FAST_MATH_EXCEPT.test(text))) return flags;
   // (a pragma quoted in a comment, `// compile with #pragma GCC optimize("Ofast")`, asks nothing)
   const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
+  // (the rest of a file that takes one region out of fast math is built with it, -Ofast or -ffast-math: errno goes too)
+  if (SOURCE_FAST_MATH_EXCEPT.test(code)) return { fastMath: true, noMathErrno: true };
   if (!SOURCE_FAST_MATH.test(code)) return flags;
   // only -ffast-math / -Ofast themselves also drop errno from math calls
   return { fastMath: true, noMathErrno: flags.noMathErrno || /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math)/.test(code) };
