@@ -110,7 +110,8 @@ void forward(const float* x, float* y, int n) {
     finds:
       'A GEMM (a cuBLAS / cublasLt call, a GEMM-shaped kernel, a wrapper such as `caffe_gpu_gemm`, a `tl.dot` kernel, `torch.matmul`) whose output next goes through a separate bias, activation, scale or residual pass. That pass reads and writes the whole output again; applied to the accumulators before the GEMM stores them, it costs nothing extra. Several such passes in a row (bias, then GELU) are one finding that names them all.',
     quiet: [
-      'Python functions that return or assert a comparison of results (`torch.allclose`), and a puzzle\'s spec (`*_spec`);',
+      'Python functions that return or assert a comparison of results (`torch.allclose`), a puzzle\'s spec (`*_spec`), and a function whose result another binds to an expected-results name and compares (`ref = eager_attention(q, k, v)`, then `assert_close(ref, out)`);',
+      'the scale (or mask) of the scores of an eager attention chain in PyTorch (`(q @ k.transpose(-2, -1)) * scale`, then softmax and P·V): fusion/attention reports the chain, whose fused kernel takes the scale, or leaves it alone as the fallback of a fused path. Scores whose probabilities the function returns are no such chain, and their scale is still reported;',
       'the unfused arm of a switch whose other arm calls the same GEMM with nothing after it (`if (gelu_fusion < 1) { gemm(pre); gelu(out, pre); } else gemm(out, ..., pre_gelu)`): the fallback of an epilogue the code already fuses;',
       'epilogues already applied inside the GEMM kernel or through a cublasLt epilogue;',
       'outputs that go first to another GEMM, a reduction, a softmax (a kernel combining values across threads) or the host;',

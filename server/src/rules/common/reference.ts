@@ -38,6 +38,30 @@ const PYTHON_COMPARE = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose
 export const isPythonOracle = (fn: FunctionFacts): boolean =>
   isTestName(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|_spec$/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && ((ASSERTS.test(c.name) && !fn.loops.length) || checkedResult(fn.calls, c)));
 
+/**
+ * The file's Python host functions nobody tunes: isPythonOracle's, and those whose result another function of the file
+ * binds to a name holding expected results and compares (`ref = eager_attention(q, k, v, ...)`, then
+ * `torch.testing.assert_close(ref, tri)`): the eager version a kernel is checked against.
+ */
+export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<FunctionFacts> {
+  const known = oraclesOf.get(functions);
+  if (known) return known;
+  const referenced = new Set<string>();
+  for (const g of functions) {
+    const compared = new Set(g.calls.filter((c) => PYTHON_COMPARE.test(c.name)).flatMap((c) => c.argRoots.filter((r): r is string => r !== null)));
+    if (!compared.size) continue;
+    g.calls.forEach((c) => {
+      const held = c.form === 'call' && c.parent !== undefined ? g.calls[c.parent] : undefined;
+      const name = held?.form === 'assign' && held.name === '=' && held.assignedTo?.length === 1 ? held.assignedTo[0] : null;
+      if (name && isExpectedOutput(name) && compared.has(name)) referenced.add(c.name);
+    });
+  }
+  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || referenced.has(f.name))));
+  oraclesOf.set(functions, out);
+  return out;
+}
+const oraclesOf = new WeakMap<readonly FunctionFacts[], ReadonlySet<FunctionFacts>>();
+
 /** Comparisons that assert themselves (`torch.testing.assert_close(out, ref)`, a statement of its own): in a function with no loop, a check; after a training loop, only its last step's. */
 const ASSERTS = /(?:^|\.)assert_\w+$/;
 

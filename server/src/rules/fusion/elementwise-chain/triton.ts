@@ -14,7 +14,7 @@ import { detail } from '../../common/detail';
 import { eagerChains } from './eager';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
-import { compiledByTorch, isPythonOracle, isUnfusedBaseline } from '../../common/reference';
+import { compiledByTorch, pythonOracles, isUnfusedBaseline } from '../../common/reference';
 import {
   IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, importedHelpers, isElementwise, laterUse, launchHelpers, listWords, loadedBuffers, nestedContext, plainBuffer, sameContext, stepName, storedParams, textOf, type LaunchHelper, type Shape,
 } from '../../common/triton-host';
@@ -332,7 +332,7 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const helpers = launchHelpers(facts, kernels);
   for (const host of facts.functions) {
     // a test oracle, or a baseline named as the unfused twin of a fused one (`swiglu_unfused`), is kept unfused on purpose
-    if (host.isKernel || isPythonOracle(host) || compiledByTorch(host) || isUnfusedBaseline(host.name)) continue;
+    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledByTorch(host) || isUnfusedBaseline(host.name)) continue;
     try {
       const launched = checkHost(host, kernels, facts.lines, helpers);
       out.push(...launched);

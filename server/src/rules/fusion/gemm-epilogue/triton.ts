@@ -11,8 +11,9 @@ import { detail } from '../../common/detail';
 import { neverTogether } from '../../../core/facts/model';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { compiledByTorch, isPythonOracle } from '../../common/reference';
+import { compiledByTorch, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
+import { attentionChain } from '../../common/attention-chain';
 import { bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
 
 /** What epilogue fusion measured (GPU-FACTS.md). */
@@ -128,6 +129,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
   const calls = host.calls;
   const fn = host.name === '<module>' ? null : host.name;
   const reported = new Set<number>();
+  const chain = attentionChain(host);
   calls.forEach((c, i) => {
     const p = producerOf(calls, i, kernels, helpers);
     if (!p || p.use === null) return;
@@ -169,6 +171,10 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
       if (!isElementwise(op) || feedsHostCheck(calls, at)) return;
       pass = `\`${textOf(lines, op.range)}\``;
     }
+    // the scores of an eager attention chain (`(q @ kᵀ) * scale`, then softmax and P·V): fusion/attention reports the
+    // chain, whose fused kernel takes the scale and the mask, or leaves it alone as the fallback of a fused path. (Scores
+    // kept for inspection have no chain: their scale is still an epilogue's.)
+    if (chain?.scoresAt === i) return;
     const name = /^[A-Za-z_]\w*$/.test(p.output) ? `\`${p.output}\`` : 'its output';
     reported.add(p.use);
     out.push({
@@ -204,7 +210,7 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   const passes = launchHelpers(facts, kernels);
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
-    if (host.isKernel || isPythonOracle(host) || compiledByTorch(host)) continue;
+    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledByTorch(host)) continue;
     try {
       out.push(...checkHost(host, kernels, helpers, facts.lines, passes));
     } catch {

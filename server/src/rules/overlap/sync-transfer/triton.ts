@@ -11,7 +11,7 @@
 import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { isPythonOracle } from '../../common/reference';
+import { pythonOracles } from '../../common/reference';
 
 const BENEFIT =
   'the host keeps queuing work while the GPU runs instead of waiting for it every iteration (not measured for PyTorch host syncs; the CUDA case measured on an H200, pageable synchronous cudaMemcpy per chunk -> pinned + cudaMemcpyAsync on 4 streams, was 11.3 -> 94.3 GB/s, 8.33x)';
@@ -143,5 +143,5 @@ export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
   const launchers = launchingFunctions(facts);
   // (`torch.set_default_device("cuda")`: factories without `device=` make device tensors too)
   const defaultDevice = facts.functions.some((f) => f.calls.some((c) => /(?:^|\.)set_default_(?:device|tensor_type)$/.test(c.qualified ?? c.name)));
-  return facts.functions.filter((f) => !f.isKernel && !isPythonOracle(f)).flatMap((h) => checkHost(h, launchers, defaultDevice));
+  return facts.functions.filter((f) => !f.isKernel && !pythonOracles(facts.functions).has(f)).flatMap((h) => checkHost(h, launchers, defaultDevice));
 }
