@@ -51,6 +51,13 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[]): 
   if (e?.type === 'binary_expression' && field(e, 'operator')?.text === '&&') {
     return [...new Set([...rareIterationLoops(field(e, 'left')!, enclosing), ...rareIterationLoops(field(e, 'right')!, enclosing)])];
   }
+  // (either of two rare tests, `step % sample_every == 0 || last_step`, llm.c's: the loops both pick few iterations of)
+  if (e?.type === 'binary_expression' && field(e, 'operator')?.text === '||') {
+    const right = rareIterationLoops(field(e, 'right')!, enclosing);
+    return rareIterationLoops(field(e, 'left')!, enclosing).filter((id) => right.includes(id));
+  }
+  // a flag named for the last step (`int last_step = step == train_num_batches;`): true on one iteration
+  if (e?.type === 'identifier' && LAST_STEP_FLAG.test(e.text)) return enclosing.filter((l) => l.variable && (l.trips ?? Infinity) > FEW_TRIPS).map((l) => l.id);
   if (!e || e.type !== 'binary_expression' || field(e, 'operator')?.text !== '==') return [];
   const sides = [field(e, 'left'), field(e, 'right')].map((x) => unparen(x));
   const out: number[] = [];
@@ -71,6 +78,9 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[]): 
   }
   return out;
 }
+
+/** A flag set on the last step of a loop (`last_step`, `is_last_iter`, `final_epoch`). */
+const LAST_STEP_FLAG = /^(?:is_?)?(?:last|final)_?(?:step|iter|iteration|epoch|batch)$/i;
 
 /** Trips of a loop whose iterations are a handful of variants or settings rather than steps. */
 const FEW_TRIPS = 16;
