@@ -224,6 +224,10 @@ export function firstLanesLoop(n: Node, fact: LoopFact, evaluate: (n: Node | nul
  * as that many: the loop is short whatever `n` is).
  */
 export function remainderTrips(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | undefined {
+  // from a round-down to a multiple of a constant up to the value rounded (`for (i = (n / 6) * 6; i < n; ++i)`, the rows a
+  // 6-row register block leaves): fewer steps than the multiple
+  const down = init && step?.isConstant && step.constant === 1 ? roundedDown(init, bound) : 0;
+  if (down) return down - (inclusive ? 0 : 1);
   const sym = loneSymbol(bound);
   if (sym === null) return undefined;
   const d = atomDef(sym);
@@ -232,6 +236,17 @@ export function remainderTrips(init: Poly | null, step: Poly | null, bound: Poly
   const modulus = d?.op === '%' && d.args[1]?.isConstant ? d.args[1].constant : text ? Number(text[1]) : 0;
   if (!init?.isConstant || init.constant !== 0 || !step?.isConstant || step.constant !== 1 || modulus < 2 || modulus > 64) return undefined;
   return modulus - (inclusive ? 0 : 1);
+}
+
+/** `C * (n / C)` for `n` the bound, C a constant of 2 to 64 (the division an atom, or its text `n/C`): C, else 0. */
+function roundedDown(init: Poly, bound: Poly): number {
+  if (init.unknown || init.terms.size !== 1) return 0;
+  const [[sym, c]] = [...init.terms];
+  if (!sym || sym.includes('*') || c < 2 || c > 64) return 0;
+  const d = atomDef(sym);
+  if (d) return d.op === '/' && d.args[1]?.isConstant && d.args[1].constant === c && d.args[0].equals(bound) ? c : 0;
+  const boundText = loneSymbol(bound);
+  return boundText !== null && sym.replace(/\s+/g, '') === `${boundText}/${c}` ? c : 0;
 }
 
 /** A value of these names alone (through `K / WK` and the like): known when they are. */
