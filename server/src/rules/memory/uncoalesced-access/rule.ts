@@ -265,27 +265,6 @@ function diagonalWalk(index: Poly): boolean {
   return steps.every((d, k) => d > 0 && (k === 0 || d - steps[k - 1] === steps[1] - steps[0])) && steps[1] > steps[0];
 }
 
-/**
- * One column of a row-major matrix, the same in every block or columns a sector or more apart (a 16-wide tile's left
- * halo column, `matrix[index_w + cols * tx]`): lanes a run-time row apart, and nothing else moving the access along a
- * row (no loop, no other thread index, no block next to it). No mapping of threads coalesces a column the kernel reads
- * one element a row of. (Reported where the column is the kernel's work, packing a halo: the advice is the layout.)
- */
-function singleColumn(index: Poly, bytes: number): boolean {
-  const pitch = index.coefficient(TID);
-  if (pitch.unknown || pitch.isConstant || index.hasAtoms) return false;
-  const rest = index.without(TID);
-  if (rest.unknown || rest.dependsOn((s) => ['thread', 'lane', 'loop', 'derived'].includes(symbolKind(s)))) return false;
-  // (a block index moves whole rows when its coefficient holds the pitch, `Size * blockDim.x * blockIdx.x`)
-  const movesRows = (monomial: string) => monomial.split('*').some((s) => pitch.symbols().has(s));
-  for (const s of rest.symbols()) {
-    if (symbolKind(s) !== 'block') continue;
-    const c = rest.coefficient(s);
-    if (c.unknown || [...c.terms].some(([m, v]) => !movesRows(m) && Math.abs(v) * bytes < SECTOR_BYTES)) return false;
-  }
-  return true;
-}
-
 /** Consecutive lanes, consecutive elements. */
 function coalescedRow(a: AccessFact): boolean {
   const unit = a.indices[0].coefficient(TID);
@@ -446,9 +425,11 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     if (stride.constant === null && fieldsOfRecord(a, index, globals, fn.loops)) continue;
     if (samplingStep(index, stride, fn)) continue;
     if (diagonalWalk(index)) continue;
-    // a column beside the tile rows the kernel's loops move coalesced (the halo column of a wavefront tile), or beside
-    // a 2-D kernel's sweep in each host loop step (an elimination's pivot column beside the trailing update)
-    if (singleColumn(index, bytes) && (fn.besideSweep || globals.some((b) => b !== a && b.loops.length && coalescedRow(b)))) continue;
+    // a column read once per thread beside the tile rows the kernel's loops move coalesced (the halo column of a
+    // wavefront tile), or beside a 2-D kernel's sweep in each host loop step (an elimination's pivot column beside the
+    // trailing update): a sliver no mapping of threads coalesces
+    const once = !a.loops.length && !a.helperLoops?.length;
+    if (once && picksColumn(index, bytes) && (fn.besideSweep || globals.some((b) => b !== a && b.loops.length && coalescedRow(b)))) continue;
     // `(i * 56924617 + j * 19349663) % N`: a hash picks the element (random sampling), a gather no layout coalesces
     if (hashedIndex(index)) continue;
     // `scale[threadIdx.x * scale_is_vector]`: a 0/1 flag (a vector or one broadcast value), not a row length
@@ -499,7 +480,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // a thread per CSR row: a warp (or a few lanes) per row reads each row's elements together
     if (row) advice = `Give each row a warp, or a group of lanes sized to the rows' length (CSR-vector): the lanes read consecutive elements of the row and combine their partial results with warp shuffles.`;
     // a strided pick (one column of each row): no mapping of threads helps, the layout does
-    if (!a.field && stridedPick(a, index, globals)) advice = `Nothing else in the kernel ${a.kind === 'load' ? 'reads' : 'writes'} the elements between the lanes, so no mapping of threads fetches fewer sectors: keep \`${a.array}\` so that these elements are contiguous (transposed, or as an array of their own), or move this ${a.kind === 'load' ? 'read' : 'write'} into the kernel that ${a.kind === 'load' ? 'produces' : 'consumes'} the data.`;
+    if (!a.field && stridedPick(a, index, globals, bytes)) advice = `Nothing else in the kernel ${a.kind === 'load' ? 'reads' : 'writes'} the elements between the lanes, so no mapping of threads fetches fewer sectors: keep \`${a.array}\` so that these elements are contiguous (transposed, or as an array of their own), or move this ${a.kind === 'load' ? 'read' : 'write'} into the kernel that ${a.kind === 'load' ? 'produces' : 'consumes'} the data.`;
     // an array of structures: the record's size is the stride, and the layout is the fix
     if (a.field) advice = `\`${a.array}\` is an array of \`${a.field.record}\` records (${a.field.bytes} bytes each), of which this ${a.kind === 'load' ? 'read' : 'write'} uses one field: keep the fields the kernel touches as separate arrays (a structure of arrays), or move each record whole (one 16-byte access per thread where it fits).`;
     const verb = a.kind === 'load' ? 'reads' : a.kind === 'store' ? 'writes' : 'updates';
@@ -582,13 +563,25 @@ function samplingStep(index: Poly, stride: { atom?: string; by?: string }, fn: F
  * `A[row * K + k]` and the `y` of a transpose's `in[x * H + y]` fill those gaps: there, remapping the threads
  * is the fix). A pick's fix is the layout, or moving the access to where the data is made.
  */
-function stridedPick(a: AccessFact, index: Poly, globals: readonly AccessFact[]): boolean {
+function stridedPick(a: AccessFact, index: Poly, globals: readonly AccessFact[], bytes: number): boolean {
+  return !globals.some((b) => b !== a && b.array === a.array) && picksColumn(index, bytes);
+}
+
+/**
+ * The lanes pick one element a row, a run-time pitch apart, and nothing moves the index along a row by less than a
+ * sector: every other symbol is uniform, or moves it by whole rows (a coefficient the pitch times something, `nx + 2`
+ * of a padded grid too), or a block index moves it a sector or more (a 16-wide tile's column, `BS * bx`).
+ */
+function picksColumn(index: Poly, bytes: number): boolean {
   const pitch = index.coefficient(TID);
   if (index.hasAtoms || pitch.unknown || pitch.isConstant) return false;
-  if (globals.some((b) => b !== a && b.array === a.array)) return false;
-  // a coefficient that is the pitch times something moves the index by whole multiples of it (`nx + 2` of a padded grid too)
   const multiple = (c: Poly) => !c.unknown && c.terms.size > 0 && quotient(c, pitch) !== null;
-  return [...index.symbols()].every((s) => s === TID || symbolKind(s) === 'uniform' || symbolKind(s) === 'dim' || multiple(index.coefficient(s)));
+  const rows = (monomial: string) => monomial.split('*').some((x) => pitch.symbols().has(x));
+  const sectorsApart = (c: Poly) => !c.unknown && [...c.terms].every(([m, v]) => rows(m) || Math.abs(v) * bytes >= SECTOR_BYTES);
+  return [...index.symbols()].every((s) => {
+    const k = symbolKind(s);
+    return s === TID || k === 'uniform' || k === 'dim' || multiple(index.coefficient(s)) || (k === 'block' && sectorsApart(index.coefficient(s)));
+  });
 }
 
 /** `q` with `c = pitch * q` (`blockDim.x * nx + 2 * blockDim.x` over `nx + 2` is `blockDim.x`), or null when there is none. */
