@@ -9,8 +9,8 @@
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import type { Range } from './types';
 
-/** Clock reads: POSIX, OpenMP, MPI, `std::chrono::…::now()` (named `now`), and the usual benchmark helpers. */
-const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|clock_gettime|now|dclock|bli_clock|get_time|getTime|cpuSecond|walltime|wall_time|timer_start|timer_stop|tic|toc|sdkStartTimer|sdkStopTimer|cudaEventRecord|hipEventRecord|polybench_timer_start|polybench_timer_stop|startTimer|stopTimer|start_timer|stop_timer)$/;
+/** Clock reads: POSIX, OpenMP, MPI, `std::chrono::…::now()` (named `now`), and the usual benchmark helpers (the OLCF series' `dtime_usec`, STREAM's `mysecond`). */
+const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|clock_gettime|now|dclock|bli_clock|get_time|getTime|cpuSecond|walltime|wall_time|timer_start|timer_stop|tic|toc|sdkStartTimer|sdkStopTimer|cudaEventRecord|hipEventRecord|polybench_timer_start|polybench_timer_stop|startTimer|stopTimer|start_timer|stop_timer|dtime(?:_[um]?sec)?|mysecond|get_?wall_?time|getWallTime)$/;
 
 /** A timer object or class by name (`Timer::Stop`, `cpu_timer.start()`, `stopwatch`). */
 export const TIMER_CLASS = /timer|clock|stopwatch/i;
