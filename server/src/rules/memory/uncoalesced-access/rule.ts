@@ -271,6 +271,26 @@ function coalescedRow(a: AccessFact): boolean {
   return !a.indices[0].hasAtoms && unit.isConstant && Math.abs(unit.constant) === 1;
 }
 
+/** Segments at least this long (elements) are a scan's or a reduction's blocks, not records of fields. */
+const MIN_SEGMENT = 32;
+
+/**
+ * The last element of each segment of a constant length (a two-level scan's `d_Dst[(4 * TB) - 1 + (4 * TB) * pos]`,
+ * reading the totals the block scans left at their ends): one element per segment is the access itself, no remapping
+ * of threads coalesces it, and it moves 1 / S of what the kernels around it do. (A length the launch passes, `x[i * n + n - 1]`
+ * with n = 256, is a matrix's last column: a row, not a segment a kernel made.)
+ */
+function segmentEnds(a: AccessFact, index: Poly, fn: FunctionFacts): boolean {
+  // (the length as written, before the launch's values: a constant of the source)
+  const written = fn.accesses.find((r) => r.range.start.line === a.range.start.line && r.range.start.column === a.range.start.column);
+  if (!written || !written.indices[0]?.coefficient(TID).isConstant) return false;
+  const s = index.coefficient(TID);
+  if (index.hasAtoms || !s.isConstant || s.constant < MIN_SEGMENT) return false;
+  const S = s.constant;
+  const inSegments = [...index.terms].every(([m, v]) => m === '' || v % S === 0);
+  return inSegments && ((index.constant % S) + S) % S === S - 1;
+}
+
 /** Multipliers of the thread index this large are a hash's, not a row pitch's (a pitch is a size: below 2^16 here). */
 const HASH_MULTIPLIER = 1 << 16;
 
@@ -424,7 +444,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     if (topkRecord(a, stride, fn.loops)) continue;
     if (stride.constant === null && fieldsOfRecord(a, index, globals, fn.loops)) continue;
     if (samplingStep(index, stride, fn)) continue;
-    if (diagonalWalk(index)) continue;
+    if (diagonalWalk(index) || segmentEnds(a, index, fn)) continue;
     // a column read once per thread beside the tile rows the kernel's loops move coalesced (the halo column of a
     // wavefront tile), or beside a 2-D kernel's sweep in each host loop step (an elimination's pivot column beside the
     // trailing update): a sliver no mapping of threads coalesces
