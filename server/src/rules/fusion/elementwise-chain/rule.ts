@@ -6,6 +6,7 @@ import { detail } from '../../common/detail';
 import type { FileRule, Rule } from '../../../core/rule';
 import { chainFixer } from './fix';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { BufferUse } from '../../../core/timed-region';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, recomposeDivMod } from '../../../core/affine';
 import { tritonElementwiseChain } from './triton';
@@ -127,7 +128,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
   const calls = callsThroughWrappers(host, hosts);
   const launches = calls.filter((c) => c.kind === 'launch');
   const use = launchesIn(kernels, hosts);
-  for (const [first, second] of nextLaunches(launches)) {
+  for (const [first, second] of nextLaunches(launches, use)) {
     // the same loops, or the second opens a loop that starts by reading the first's output
     // (`mul(a, b, y); for (i = 2; i < k; ++i) mul(y, x[i], y);`): an n-ary elementwise kernel
     if (first.loops.join() !== second.loops.slice(0, first.loops.length).join()) continue;
@@ -212,7 +213,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     // anything else in between may use the intermediate through a name we cannot follow
     // (`thrust::reduce(y.begin(), y.end())` on the vector behind the raw pointer)
     const mentions = new RegExp(`\\b${buffer.replace(/[^\w]/g, '\\$&')}\\b`);
-    const harmless = (c: CallFact) => HARMLESS_CALL.test(c.name) || (ACCESSOR_CALL.test(c.name) && c.args.length <= 1) || SCALAR_CALL.test(c.name) || host.templateParams.includes(c.name);
+    const harmless = (c: CallFact) => HARMLESS_CALL.test(c.name) || (ACCESSOR_CALL.test(c.name) && c.args.length <= 1) || SCALAR_CALL.test(c.name) || host.templateParams.includes(c.name) ||
+      // (a launch, or a wrapper's, on buffers neither of the two touches)
+      (c.kind === 'launch' && apart(c, first, use) && apart(c, second, use));
     if (between.some((c) => c.kind !== 'sync' && (!harmless(c) || c.args.some((a) => mentions.test(a))))) continue;
     if (host.accesses.some((a) => a.array === buffer && positionBefore(first.range.start, a.range.start) && positionBefore(a.range.start, second.range.start))) continue;
     const shown = (l: CallFact) => (l.via ? `\`${l.via}\` (launching \`${l.name}\`)` : `\`${l.name}\``);
@@ -244,11 +247,22 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
  * Each launch with the one after it, and with that one's alternatives (`fill(out); if (reverse) up(x, out) else
  * up(out, x)`): the launches in the other arms of the branch the next launch sits in, each of which may run next.
  */
-function* nextLaunches(launches: readonly CallFact[]): Generator<[CallFact, CallFact]> {
+function* nextLaunches(launches: readonly CallFact[], use: (d: CallFact) => BufferUse | null): Generator<[CallFact, CallFact]> {
   for (let i = 0; i + 1 < launches.length; i++) {
     yield [launches[i], launches[i + 1]];
     for (let j = i + 2; j < launches.length && launches.slice(i + 1, j).every((l) => neverTogether(l.scopes, launches[j].scopes)); j++) yield [launches[i], launches[j]];
+    // and past launches on other buffers (`Add(u, du, nu); Add(v, dv, nv); Scale(nu)`, the same update of two fields)
+    for (let j = i + 2; j < launches.length && j <= i + 1 + MAX_APART && apart(launches[j - 1], launches[i], use); j++) yield [launches[i], launches[j]];
   }
+}
+/** How many launches on other buffers may sit between the two of a chain. */
+const MAX_APART = 2;
+/** Launch `l` reads and writes none of the buffers `of` reads or writes, both known. */
+function apart(l: CallFact, of: CallFact, use: (d: CallFact) => BufferUse | null): boolean {
+  const [a, b] = [use(l), use(of)];
+  if (!a || !b) return false;
+  const theirs = new Set([...b.reads, ...b.writes]);
+  return ![...a.reads, ...a.writes].some((x) => theirs.has(x));
 }
 
 /** What a launch, or a call of a host function that launches (a wrapper), reads and writes; null for other calls. */
