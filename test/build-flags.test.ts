@@ -114,8 +114,8 @@ ${SOURCE}`;
     writeFileSync(join(outer, 'CMakeLists.txt'), 'add_compile_options(-ffast-math)\n');
     writeFileSync(join(inner, 'CMakeLists.txt'), 'set(CMAKE_C_FLAGS "-O3 -Ofastest")\n');
     const file = join(inner, 'src', 'x.c');
-    assert.deepEqual(buildFlagsFor(file, { roots: [inner], includeDirs: [], reader: fsHeaderReader([inner]) }), { fastMath: false, noMathErrno: false });
-    assert.deepEqual(buildFlagsFor(file, { roots: [outer], includeDirs: [], reader: fsHeaderReader([outer]) }), { fastMath: true, noMathErrno: true });
+    assert.deepEqual(buildFlagsFor(file, { roots: [inner], includeDirs: [], reader: fsHeaderReader([inner]) }), { fastMath: false, noMathErrno: false, statedByBuild: true });
+    assert.deepEqual(buildFlagsFor(file, { roots: [outer], includeDirs: [], reader: fsHeaderReader([outer]) }), { fastMath: true, noMathErrno: true, statedByBuild: true });
   });
 
   test('comments and the recipes of targets other than the default goal do not count', () => {
@@ -176,10 +176,15 @@ ${SOURCE}`;
   });
 
   test('a region the source takes out of fast math says the rest of the file is built with it', () => {
-    const region = '#pragma float_control(precise, on, push)\nvoid gelu_backward(float *d, int n);\n#pragma float_control(pop)\n';
-    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, region), { fastMath: true, noMathErrno: true });
+    const rest = 'float mean(const float *x, int n) { float s = 0; for (int i = 0; i < n; i++) s += x[i]; return s / n; }\n';
+    const region = '#pragma float_control(precise, on, push)\nvoid gelu_backward(float *d, int n) { }\n#pragma float_control(pop)\n';
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, rest + region), { fastMath: true, noMathErrno: true });
     const attribute = '__attribute__((optimize("no-finite-math-only")))\nvoid gelu_backward(float *d, int n);\n';
-    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, attribute), { fastMath: true, noMathErrno: true });
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, rest + attribute), { fastMath: true, noMathErrno: true });
+    // (a region that is the whole file takes nothing out of anything; a build file that names its level says how it builds)
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '#pragma float_control(precise, on, push)\n' + rest + '#pragma float_control(pop)\n'), DEFAULT_BUILD);
+    const stated = { fastMath: false, noMathErrno: false, statedByBuild: true };
+    assert.deepEqual(withSourcePragmas(stated, rest + region), stated);
     // (precise math asked for with nothing to take it out of: nothing said of the build)
     assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '#pragma float_control(precise, on)\nint x;\n'), DEFAULT_BUILD);
   });

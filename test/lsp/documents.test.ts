@@ -103,3 +103,21 @@ test('an export macro or __align__ typed into an open document is read away as i
   }
   od.dropTree();
 });
+
+test("the `=` typed after a declarator's GNU attribute, which the grammar then gets as spaces, is read as in a fresh parse", async () => {
+  const engine = await Engine.create(['cuda']);
+  const od = open('void lud(float* a, int n) {\n  float sum[16] __attribute__((aligned(64))) {0.f};\n  a[0] = sum[0];\n}\n');
+  const tree = () => od.reparse(engine.parsers).rootNode.toString();
+  const fresh = () => {
+    const t = engine.parsers.parse('cuda', od.text);
+    const s = t.rootNode.toString();
+    t.delete();
+    return s;
+  };
+  assert.equal(tree(), fresh());
+  const at = { line: 1, character: '  float sum[16] __attribute__((aligned(64))) '.length };
+  od.applyChanges([{ range: { start: at, end: at }, text: '= ' }], 2);
+  assert.doesNotMatch(fresh(), /ERROR/);
+  assert.equal(tree(), fresh());
+  od.dropTree();
+});

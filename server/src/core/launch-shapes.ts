@@ -442,6 +442,9 @@ function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<C
  * before an iteration loop and the conversion after it (Rodinia srad's `extract` and `compress` around `niter` steps
  * of five kernels), a few of the run's hundreds of launches. (A launch in a lambda runs where the lambda is called.)
  */
+/** A loop of this many steps or fewer is a warm-up's or a handful of variants', not an iteration loop. */
+const FEW_STEPS = 16;
+
 function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>): ReadonlySet<CallFact> {
   const out = new Set<CallFact>();
   const byHost = new Map<FunctionFacts, CallFact[]>();
@@ -449,10 +452,16 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>): ReadonlyS
   for (const [g, calls] of byHost) {
     // (a benchmark's repetitions are not the program's steps: its set-up is setUpLaunches' business)
     if (hasTimedRegion(g)) continue;
-    // steps over the same data: a launch in a loop passing nothing the loop moves (not a chunk, image or layer a step)
-    const wholeStep = (c: CallFact) => c.loops.length > 0 && !c.inLambda && !c.loopArgs;
-    const stepped = new Set(calls.filter(wholeStep).map((c) => baseName(c.name)));
-    if (stepped.size) for (const c of calls) if (!c.loops.length && !c.inLambda && !stepped.has(baseName(c.name))) out.add(c);
+    // steps over the same data: a launch in a loop of many steps (not a warm-up's few) passing nothing the loop moves
+    // (not a chunk, image or layer a step)
+    const manySteps = (id: number) => (g.loops.find((l) => l.id === id)?.trips ?? Infinity) > FEW_STEPS;
+    const stepped = calls.filter((c) => c.loops.length > 0 && !c.inLambda && !c.loopArgs && manySteps(c.loops[c.loops.length - 1]));
+    if (!stepped.length) continue;
+    const steppedNames = new Set(stepped.map((c) => baseName(c.name)));
+    const buffers = (c: CallFact) => c.argRoots.filter((r): r is string => r !== null);
+    // (and one of the steps works on a buffer it passes: the preparation of the steps' data, or its conversion after)
+    const beside = (c: CallFact) => stepped.some((d) => buffers(d).some((b) => buffers(c).includes(b)));
+    for (const c of calls) if (!c.loops.length && !c.inLambda && !steppedNames.has(baseName(c.name)) && beside(c)) out.add(c);
   }
   return out;
 }

@@ -197,8 +197,12 @@ const mayRewrite = lineScan((line) => !rewritable(line), (lines) => lines.some(r
  */
 const EMPTY_DEFINE_LINE = /^[ \t]*#[ \t]*define[ \t]+[A-Za-z_]\w*(?:\([^()\n]*\))?[ \t]+\r?$/;
 const EMPTY_DEFINE = /^([ \t]*#[ \t]*define[ \t]+[A-Za-z_]\w*(?:\([^()\n]*\))?)([ \t]+)(\r?)$/gm;
-/** Whether the grammar gets `line` rewritten from its start (withoutTrailingDefineSpace): an edit on it changes the line's first bytes too. */
-export const rewrittenFromLineStart = (line: string): boolean => line.includes('define') && EMPTY_DEFINE_LINE.test(line);
+/**
+ * Whether an edit of `line` may change how the grammar gets it from the line's start on: an empty `#define` moved
+ * (withoutTrailingDefineSpace), or an attribute blanked or not by what follows it (withoutDeclaratorAttributes: typing
+ * the `=` after `__attribute__((aligned(64)))` changes bytes before the edit).
+ */
+export const rewrittenFromLineStart = (line: string): boolean => line.includes('__attribute__') || (line.includes('define') && EMPTY_DEFINE_LINE.test(line));
 export function withoutTrailingDefineSpace(text: string): string {
   if (!text.includes('define')) return text;
   return text.replace(EMPTY_DEFINE, (_m, head: string, blanks: string, cr: string) => blanks + head + cr);

@@ -16,6 +16,8 @@ export interface BuildFlags {
   noMathErrno: boolean;
   /** -ffinite-math-only with -fno-signed-zeros, named on their own (-ffast-math sets `fastMath`): a float max may be taken in lanes. */
   finiteMath?: boolean;
+  /** A build file names the optimization level (`-O3`): what it says of fast math stands, whatever the source's pragmas imply. */
+  statedByBuild?: boolean;
 }
 
 export const DEFAULT_BUILD: BuildFlags = Object.freeze({ fastMath: false, noMathErrno: false });
@@ -26,6 +28,7 @@ const BUILD_FILES = ['compile_commands.json', 'build/compile_commands.json', 'Ma
 const FAST_MATH = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fassociative-math)\b/m;
 const FINITE_ONLY = /(?:^|[\s"'=(,])-ffinite-math-only\b/m;
 const NO_SIGNED_ZEROS = /(?:^|[\s"'=(,])-fno-signed-zeros\b/m;
+const OPTIMIZATION_LEVEL = /(?:^|[\s"'=(,])-O(?:[0-3sgz]|fast)?\b/m;
 const NO_MATH_ERRNO = /(?:^|[\s"'=(,])-(?:Ofast|ffast-math|fno-math-errno)\b/m;
 /**
  * The part of a build file that sets flags for the default build: comments left out (a
@@ -113,6 +116,12 @@ const SOURCE_FAST_MATH = /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math|
  */
 const SOURCE_FAST_MATH_EXCEPT = /float_control\s*\(\s*precise\s*,\s*on\s*,\s*push|\boptimize\s*\(\s*\\?"-?f?no-(?:finite-math-only|fast-math)/;
 
+/** Whether a function body (`) {`) is left once the `float_control(precise, on, push)` ... `pop` regions are cut out. */
+function codeOutsidePreciseRegions(code: string): boolean {
+  const outside = code.replace(/float_control\s*\(\s*precise\s*,\s*on\s*,\s*push[\s\S]*?(?:float_control\s*\(\s*pop\s*\)|$)/g, ' ');
+  return /\)\s*(?:const\s*)?\{/.test(outside);
+}
+
 /** A line naming none of the words SOURCE_FAST_MATH starts at. */
 const asksNothing = (line: string): boolean => !line.includes('optimize') && !line.includes('float_control') && !line.includes('reassociate');
 /** (kept across edits of lines that name none of them) */
@@ -125,8 +134,9 @@ export function withSourcePragmas(flags: BuildFlags, text: string, lines?: reado
   if (flags.fastMath || !mayAsk || (!SOURCE_FAST_MATH.test(text) && !SOURCE_FAST_MATH_EXCEPT.test(text))) return flags;
   // (a pragma quoted in a comment, `// compile with #pragma GCC optimize("Ofast")`, asks nothing)
   const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
-  // (the rest of a file that takes one region out of fast math is built with it, -Ofast or -ffast-math: errno goes too)
-  if (SOURCE_FAST_MATH_EXCEPT.test(code)) return { fastMath: true, noMathErrno: true };
+  // (the rest of a file that takes one region out of fast math is built with it, -Ofast or -ffast-math: errno goes too;
+  // unless a build file says how it is built, or the region is the whole file)
+  if (!flags.statedByBuild && SOURCE_FAST_MATH_EXCEPT.test(code) && codeOutsidePreciseRegions(code)) return { fastMath: true, noMathErrno: true };
   if (!SOURCE_FAST_MATH.test(code)) return flags;
   // only -ffast-math / -Ofast themselves also drop errno from math calls
   return { fastMath: true, noMathErrno: flags.noMathErrno || /\boptimize\s*\(\s*\\?"-?(?:Ofast|ffast-math|fast-math)/.test(code) };
@@ -150,6 +160,7 @@ export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
   let noMathErrno = false;
   let finiteOnly = false;
   let noSignedZeros = false;
+  let stated = false;
   for (let d = dir, level = 0; level <= MAX_LEVELS; level++) {
     for (const name of BUILD_FILES) {
       const text = options.reader.read(path.join(d, name));
@@ -159,13 +170,14 @@ export function buildFlagsFor(file: string, options: ViewOptions): BuildFlags {
       noMathErrno ||= NO_MATH_ERRNO.test(said);
       finiteOnly ||= FINITE_ONLY.test(said);
       noSignedZeros ||= NO_SIGNED_ZEROS.test(said);
+      stated ||= OPTIMIZATION_LEVEL.test(said);
     }
     const up = path.dirname(d);
     if (roots.includes(d) || up === d) break;
     d = up;
   }
   const finiteMath = finiteOnly && noSignedZeros;
-  const flags = fastMath || noMathErrno || finiteMath ? { fastMath, noMathErrno, ...(finiteMath ? { finiteMath } : {}) } : DEFAULT_BUILD;
+  const flags = fastMath || noMathErrno || finiteMath || stated ? { fastMath, noMathErrno, ...(finiteMath ? { finiteMath } : {}), ...(stated ? { statedByBuild: true } : {}) } : DEFAULT_BUILD;
   if (byDir.size > 1000) byDir.clear();
   byDir.set(key, { flags, at: now });
   return flags;

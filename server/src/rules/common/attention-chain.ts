@@ -99,3 +99,10 @@ export function attentionChain(host: FunctionFacts): AttentionChain | null {
   const fallback = calls.some((c) => (c.form === 'call' || c.form === 'method') && FUSED_ATTENTION.test(lastName(c)) && neverTogether(c.scopes, qk.scopes));
   return { scoresAt, softmaxAt, pvAt, fallback };
 }
+
+/**
+ * A function named for the decode phase (`decode_step`, `attn_decoding`, `forward_decode`; not a `decoder`'s); not speculative decoding's
+ * verification, which scores a block of draft tokens at once (`attention_spec_decode`).
+ */
+const DECODE = /^(?!.*(?:spec|verif|draft)).*decod(?!er)/i;
+export const isDecodeStep = (name: string): boolean => DECODE.test(name);

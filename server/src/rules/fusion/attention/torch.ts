@@ -8,7 +8,7 @@
 // fallback arm of a fused path, decode steps, and reference oracles for tests.
 import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
-import { attentionChain, isSoftmax } from '../../common/attention-chain';
+import { attentionChain, isDecodeStep, isSoftmax } from '../../common/attention-chain';
 import type { RuleFinding } from '../../../core/types';
 import { pythonOracles } from '../../common/reference';
 
@@ -46,17 +46,11 @@ function checkHost(host: FunctionFacts): RuleFinding[] {
   ];
 }
 
-/**
- * A function named for the decode phase (`decode_step`, `attn_decoding`, `forward_decode`; not a `decoder`'s); not speculative decoding's
- * verification, which scores a block of draft tokens at once (`attention_spec_decode`).
- */
-const DECODE = /^(?!.*(?:spec|verif|draft)).*decod(?!er)/i;
-
 export function tritonAttention(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const f of facts.functions) {
     // (a decode step, `decode_step_eager(q, k_cache, v_cache)`: one query token, its scores a row per head, not T×T)
-    if (f.isKernel || pythonOracles(facts.functions).has(f) || DECODE.test(f.name) || !f.calls.some(isSoftmax)) continue;
+    if (f.isKernel || pythonOracles(facts.functions).has(f) || isDecodeStep(f.name) || !f.calls.some(isSoftmax)) continue;
     out.push(...checkHost(f));
   }
   return out;

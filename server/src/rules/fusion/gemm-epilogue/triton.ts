@@ -13,7 +13,7 @@ import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/mod
 import type { RuleFinding } from '../../../core/types';
 import { compiledByTorch, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
-import { attentionChain } from '../../common/attention-chain';
+import { attentionChain, isDecodeStep } from '../../common/attention-chain';
 import { bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
 
 /** What epilogue fusion measured (GPU-FACTS.md). */
@@ -173,8 +173,9 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
     }
     // the scores of an eager attention chain (`(q @ kᵀ) * scale`, then softmax and P·V): fusion/attention reports the
     // chain, whose fused kernel takes the scale and the mask, or leaves it alone as the fallback of a fused path. (Scores
-    // kept for inspection have no chain: their scale is still an epilogue's.)
-    if (chain?.scoresAt === i) return;
+    // kept for inspection have no chain, and a decode step's chain fusion/attention leaves alone: their scale is still an
+    // epilogue's.)
+    if (chain?.scoresAt === i && (chain.fallback || !isDecodeStep(host.name))) return;
     const name = /^[A-Za-z_]\w*$/.test(p.output) ? `\`${p.output}\`` : 'its output';
     reported.add(p.use);
     out.push({
