@@ -166,6 +166,26 @@ function streamedTwin(host: FunctionFacts, loop: LoopFact, work: readonly CallFa
     elsewhere.some((c) => c.kind === 'copy' && /Async$/.test(c.name));
 }
 
+/**
+ * Host functions a driver times against a streamed twin (`process_sync` and `process_streams` between the clock reads
+ * of `main`, the twin launching the same kernel on a stream with asynchronous copies): the serialized baseline, as
+ * streamedTwin finds it when both loops sit in one function.
+ */
+function serializedTwins(mine: readonly FunctionFacts[], hosts: ReadonlyMap<string, FunctionFacts>): ReadonlySet<string> {
+  const out = new Set<string>();
+  const kernelsOf = (f: FunctionFacts | undefined) => new Set((f?.calls ?? []).filter((c) => c.kind === 'launch').map((c) => c.name));
+  const streamed = (f: FunctionFacts | undefined) => !!f && f.calls.some((c) => c.kind === 'launch' && !!c.stream && c.stream !== '0') && f.calls.some((c) => c.kind === 'copy' && /Async$/.test(c.name));
+  for (const driver of mine) {
+    const timed = driver.calls.filter((c) => c.kind === 'call' && hosts.has(calleeName(c)) && insideTimedRegion(driver, c)).map((c) => hosts.get(calleeName(c))!);
+    const twins = timed.filter(streamed);
+    for (const f of timed) {
+      const own = kernelsOf(f);
+      if (!streamed(f) && twins.some((t) => t !== f && [...kernelsOf(t)].some((k) => own.has(k)))) out.add(f.name);
+    }
+  }
+  return out;
+}
+
 /** The read-back a caller's loop decides its next step on, `copy`, made by `host` each step: decide on the device instead. */
 function decidedOnHost(host: FunctionFacts, copy: CallFact, caller: string): RuleFinding {
   const buffer = copy.argRoots[0] ? `\`${copy.argRoots[0]}\`` : 'its result';
@@ -365,6 +385,7 @@ export const rule: Rule = {
       }
     }
     const { constants } = fileConstants(facts.lines);
-    return mine.filter((f) => !isReferenceOracle(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants));
+    const twins = serializedTwins(mine, hosts);
+    return mine.filter((f) => !isReferenceOracle(f.name) && !twins.has(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants));
   },
 };
