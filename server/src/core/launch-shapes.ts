@@ -442,6 +442,23 @@ function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<C
  * before an iteration loop and the conversion after it (Rodinia srad's `extract` and `compress` around `niter` steps
  * of five kernels), a few of the run's hundreds of launches. (A launch in a lambda runs where the lambda is called.)
  */
+/**
+ * Every launch passes, for each buffer the kernel loads, the device address of mapped host memory
+ * (`cudaHostGetDevicePointer(&d_a, a, 0)` in the launching function, cuda-samples simpleZeroCopy): its loads cross
+ * PCIe or C2C, whose bandwidth, not the number of load instructions, sets the kernel's pace.
+ */
+function zeroCopyLaunches(f: FunctionFacts, seen: Seen | undefined, owner: ReadonlyMap<CallFact, FunctionFacts>): boolean {
+  if (!seen?.launches.length) return false;
+  const { reads } = kernelBuffers(f);
+  const loaded = f.params.flatMap((p, i) => (p.pointer && reads.has(p.name) ? [i] : []));
+  if (!loaded.length) return false;
+  return seen.launches.every((c) => {
+    const host = owner.get(c);
+    const mapped = new Set((host?.calls ?? []).filter((d) => d.name === 'cudaHostGetDevicePointer').map((d) => d.argRoots[0]).filter((r): r is string => r !== null));
+    return loaded.every((i) => !!c.argRoots[i] && mapped.has(c.argRoots[i]!));
+  });
+}
+
 /** A loop of this many steps or fewer is a warm-up's or a handful of variants', not an iteration loop. */
 const FEW_STEPS = 16;
 
@@ -559,14 +576,14 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const shape = launchShape(f, fl, instantiated);
-    const { seen, singleBlock, subWarp, types, small, offsets, values, baseline, fewCounts, rare, besideSweep } = shape;
+    const { seen, singleBlock, subWarp, types, small, offsets, values, baseline, fewCounts, rare, besideSweep, zeroCopy } = shape;
     let x = shape.x;
     // launched from elsewhere (a Rust or Python host) with blocks of (1, 32): its row walk says so
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const vectorLaunch = shape.vectorLaunch ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f);
-    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !rare && !besideSweep) return f;
+    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !rare && !besideSweep && !zeroCopy) return f;
     const key = shapeKey(shape, x, vectorLaunch);
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
@@ -586,6 +603,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
       ...(fewCounts.length ? { fewCounts } : {}),
       ...(rare ? { rarelyLaunched: rare } : {}),
       ...(besideSweep ? { besideSweep } : {}),
+      ...(zeroCopy ? { zeroCopy } : {}),
     };
     shaped.set(f, { key, facts });
     return facts;
@@ -613,6 +631,8 @@ interface LaunchShape {
   rare: boolean;
   /** every launch shares a host loop step with a 2-D sweep over one of its buffers */
   besideSweep: boolean;
+  /** every launch passes mapped host memory for each buffer the kernel loads (zero-copy) */
+  zeroCopy: boolean;
   /** the last key made of it, with the file-wide parts it was made with */
   key?: { x: number | null; vectorLaunch: boolean; text: string };
 }
@@ -652,6 +672,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     // (every so many steps, directly or through a wrapper, or only outside a benchmark's timed region: set-up and checks)
     rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || fl.setUp.has(c) || fl.rarelyCalled.has(c) || fl.onceBeside.has(c)),
     besideSweep: !!seen?.launches.length && seen.launches.every((c) => fl.besideSweeps.has(c)),
+    zeroCopy: zeroCopyLaunches(f, seen, owner),
   };
   byKernel.set(f, { instantiated, shape });
   return shape;
@@ -663,8 +684,8 @@ const shapes = new WeakMap<FileLaunches, WeakMap<FunctionFacts, { instantiated: 
 function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): string {
   const k = shape.key;
   if (k && k.x === x && k.vectorLaunch === vectorLaunch) return k.text;
-  const { singleBlock, subWarp, small, offsets, types, values, baseline, fewCounts, rare, besideSweep } = shape;
-  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${rare}|${besideSweep}`;
+  const { singleBlock, subWarp, small, offsets, types, values, baseline, fewCounts, rare, besideSweep, zeroCopy } = shape;
+  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${rare}|${besideSweep}|${zeroCopy}`;
   shape.key = { x, vectorLaunch, text };
   return text;
 }

@@ -328,6 +328,8 @@ export interface FunctionFacts {
    * elimination's pivot-column kernel beside the trailing update): its own traffic is O(n) beside that O(n²).
    */
   besideSweep?: boolean;
+  /** Every launch in the file passes mapped host memory (zero-copy) for each buffer the kernel loads: the interconnect sets its pace. */
+  zeroCopy?: boolean;
   /**
    * A template kernel a launch of the file instantiates on 16-byte vectors (`k<<<...>>>(reinterpret_cast<const uint4*>(a), ...)`),
    * or a kernel launched only where the other arm of the condition launches a packed twin (`(const half2*)x`), or a generic

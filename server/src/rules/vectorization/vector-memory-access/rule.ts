@@ -420,7 +420,8 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   // a demo size at every launch (`n = 1024`): the launch's latency, not its bandwidth, decides
   // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
   // (nor one launched only every so many steps, a monitor under `if (t % 100 == 0)`: a sliver of the run)
-  if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch || fn.rarelyLaunched) return [];
+  // (nor one that reads mapped host memory, zero-copy: the interconnect, not the load instructions, sets its pace)
+  if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch || fn.rarelyLaunched || fn.zeroCopy) return [];
   // (nor one that moves its global arrays as wide accesses in one arm, apex's `load_store` through an aligned-storage
   // type when the pointer is aligned, and element by element in the other: the scalar arm is its fallback)
   const wide = fn.accesses.filter((a) => a.vector && a.space === 'global');
