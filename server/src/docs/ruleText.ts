@@ -112,6 +112,7 @@ void forward(const float* x, float* y, int n) {
     quiet: [
       'Python functions that return or assert a comparison of results (`torch.allclose`), a puzzle\'s spec (`*_spec`), and a function whose result another binds to an expected-results name and compares (`ref = eager_attention(q, k, v)`, then `assert_close(ref, out)`);',
       'the scale (or mask) of the scores of an eager attention chain in PyTorch (`(q @ k.transpose(-2, -1)) * scale`, then softmax and P·V): fusion/attention reports the chain, whose fused kernel takes the scale, or leaves it alone as the fallback of a fused path. Scores whose probabilities the function returns, and a decode step\'s scores (which fusion/attention leaves alone), are still reported;',
+      'a GEMM and its pass under a condition after a call that already ran a cublasLt GEMM with an epilogue into the same output (`if (use_lt) status = gemm_bias_lt(...); if (status != 0) { cublasGemmEx(...); bias<<<>>>(...); }`, apex\'s fused_dense): the fallback of the fused path;',
       'the unfused arm of a switch whose other arm calls the same GEMM with nothing after it (`if (gelu_fusion < 1) { gemm(pre); gelu(out, pre); } else gemm(out, ..., pre_gelu)`): the fallback of an epilogue the code already fuses;',
       'epilogues already applied inside the GEMM kernel or through a cublasLt epilogue;',
       'outputs that go first to another GEMM, a reduction, a softmax (a kernel combining values across threads) or the host;',

@@ -95,6 +95,12 @@ function runsGemm(f: FunctionFacts | undefined, kernels: ReadonlyMap<string, Fun
 }
 const gemmRunners = new WeakMap<ReadonlyMap<string, FunctionFacts>, WeakMap<FunctionFacts, boolean>>();
 
+/** A host function that runs a cublasLt GEMM with an epilogue set on its descriptor (`CUBLASLT_MATMUL_DESC_EPILOGUE`). */
+function fusesEpilogue(f: FunctionFacts | undefined): boolean {
+  return !!f && f.calls.some((c) => /^cublasLtMatmul$/.test(c.name)) &&
+    f.calls.some((c) => c.name === 'cublasLtMatmulDescSetAttribute' && (c.args[1] ?? '').trim() === 'CUBLASLT_MATMUL_DESC_EPILOGUE');
+}
+
 function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
   const calls = callsThroughWrappers(host, hosts);
@@ -112,6 +118,11 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
         !calls.some((x) => before(o, x) && x.kind === 'launch' && x.argRoots.includes(t.output) && !neverTogether(x.scopes, o.scopes));
     });
     if (fusedTwin) return;
+    // a GEMM under a condition after a call that already ran a cublasLt GEMM with an epilogue into the same output (apex's
+    // `if (use_lt) status = gemm_bias_lt(..., y, b); if (status != 0) { cublasGemmEx(..., y); biasAdd(y, b); }`): the
+    // fallback for when the fused path is off or fails
+    const ltFirst = (g.call.scopes ?? []).length > 0 && host.calls.some((o) => before(o, g.call) && o.kind === 'call' && o.argRoots.includes(g.output) && fusesEpilogue(hosts.get(o.name)));
+    if (ltFirst) return;
     // arms of one `if`/`else` after the GEMM are alternatives: a batch norm in one arm does not hide the bias kernel in the other
     const depth = (g.call.scopes ?? []).length;
     const otherArms: number[] = [];
