@@ -65,10 +65,16 @@ const oraclesOf = new WeakMap<readonly FunctionFacts[], ReadonlySet<FunctionFact
 /** Comparisons that assert themselves (`torch.testing.assert_close(out, ref)`, a statement of its own): in a function with no loop, a check; after a training loop, only its last step's. */
 const ASSERTS = /(?:^|\.)assert_\w+$/;
 
-/** A comparison the function returns or asserts (`return torch.allclose(out, ref)`, `assert torch.allclose(...)`), not a loop's convergence test. */
+/**
+ * A comparison the function returns, asserts or prints (`return torch.allclose(out, ref)`, `assert torch.allclose(...)`,
+ * `print(f"{'OK' if torch.allclose(out, ref) else 'MISMATCH'}")`), not a loop's convergence test.
+ */
 function checkedResult(calls: readonly CallFact[], c: CallFact): boolean {
   const parent = c.parent !== undefined ? calls[c.parent] : undefined;
-  return !!parent && (parent.form === 'return' || parent.name === 'assert');
+  if (parent && (parent.form === 'return' || parent.name === 'assert')) return true;
+  // (through the expression around it, a conditional or an f-string, into a print)
+  for (let at = c.parent, steps = 0; at !== undefined && steps < 4; at = calls[at].parent, steps++) if (calls[at].form === 'call' && calls[at].name === 'print') return !c.loops.length;
+  return false;
 }
 
 /** A Python function under `@torch.compile` (`@torch.compile()`, `@torch.compile(mode="max-autotune")`): Inductor fuses its pointwise ops into their producers, so the fusion rules leave it alone. */
