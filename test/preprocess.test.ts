@@ -235,6 +235,16 @@ describe('buildView', () => {
     assert.equal(v.constants.get('LIB_N'), 7);
   });
 
+  test('without build configuration, a header in a common/ folder of an ancestor is found (cuda_hgemm, cuda-samples)', () => {
+    mkdirSync(join(dir, 'gemm', 'src', 'mma'), { recursive: true });
+    mkdirSync(join(dir, 'gemm', 'common'), { recursive: true });
+    writeFileSync(join(dir, 'gemm', 'common', 'ptx.h'), '#define CP_ASYNC_COMMIT_GROUP() asm volatile("cp.async.commit_group;\\n" ::)\n#define PTX_LANES 32\n');
+    const none = { includeDirs: [], roots: [dir], reader: fsHeaderReader([dir]) };
+    const v = buildView(join(dir, 'gemm', 'src', 'mma', 'hgemm.cu'), '#include "ptx.h"\n', none);
+    assert.deepEqual(v.headers, [join(dir, 'gemm', 'common', 'ptx.h')]);
+    assert.equal(v.constants.get('PTX_LANES'), 32);
+  });
+
   test("a folder opened by itself finds the headers its files include by the folder's own name; nothing above it is read", () => {
     const lib = join(dir, 'netlib');
     mkdirSync(join(lib, 'util'), { recursive: true });

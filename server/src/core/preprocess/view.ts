@@ -50,7 +50,7 @@ interface Frame { parent: Tri; taken: Tri; active: Tri; dParent: Tri; dTaken: Tr
 const SYSTEM = /^(?:cuda|cuda_.*|cublas.*|cufft.*|curand.*|cusparse.*|cudnn.*|nvrtc|nvToolsExt|mma|crt\/.*|sm_\d+_.*|device_.*|vector_types|math_constants|cooperative_groups.*|(?:std|assert|ctype|errno|float|limits|locale|math|setjmp|signal|stdarg|stddef|stdint|stdio|stdlib|string|time|unistd|inttypes|stdbool|omp|immintrin|xmmintrin|emmintrin|pthread|sys\/.*)\.h|thrust\/.*|cub\/.*|cuda\/.*)$/;
 
 /** Where projects without build configuration keep their headers, beside the folders of their sources. */
-const INCLUDE_FOLDERS = ['include', 'includes', 'inc', 'utilities'];
+const INCLUDE_FOLDERS = ['include', 'includes', 'inc', 'utilities', 'common', 'Common'];
 
 const sameDef = (a: MacroDef, b: MacroDef): boolean =>
   a.body === b.body && a.variadic === b.variadic && (a.params === null ? b.params === null : b.params !== null && a.params.join(',') === b.params.join(','));
