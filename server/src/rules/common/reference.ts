@@ -81,11 +81,11 @@ function checkedResult(calls: readonly CallFact[], c: CallFact): boolean {
 export const compiledByTorch = (fn: FunctionFacts): boolean => !!fn.decorators?.some((d) => /^(?:torch\.)?compile(?:\(|$)/.test(d));
 
 /**
- * A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`,
+ * A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`, `sdkCompareL2fe`,
  * `assert_allclose`, and the comparers callers check with, `maxError`, `max_abs_diff`): its sums and scans run once.
  */
 export const isResultCheck = (functionName: string): boolean =>
-  /^(?:[Cc]heck|[Vv]erify|[Vv]alidate|[Aa]ssert|[Cc]ompare)(?:[A-Z_]|$)|all_?close|AllClose/.test(functionName) || CHECKER.test(functionName) ||
+  /^(?:sdk)?(?:[Cc]heck|[Vv]erify|[Vv]alidate|[Aa]ssert|[Cc]ompare)(?:[A-Z_]|$)|all_?close|AllClose/.test(functionName) || CHECKER.test(functionName) ||
   // (a benchmark's own check, named after it: `lud_verify`, `kmeans_validate_results`, `bfs_check_result`; a bare
   // `_check` also names hot helpers, `convergence_check` each iteration)
   /_(?:verify|validate)(?:_?results?|_?output)?$|_check_?(?:results?|output)$/i.test(functionName);
