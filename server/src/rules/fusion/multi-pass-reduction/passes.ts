@@ -14,8 +14,9 @@
 // and the output sweep, where online softmax or Welford needs one statistics sweep.
 // Two passes (an online or Welford statistics sweep plus the output sweep, a sum of
 // squares plus the normalize sweep) are the minimum for a streamed row: quiet. But two
-// Triton passes that only reduce (a max, then the sum of exp(x - max): a naive
-// cross-entropy or logsumexp) need one: the online form reads the row once.
+// passes that only reduce (a mean, then the squared deviations from it; in Triton a max,
+// then the sum of exp(x - max): a naive cross-entropy or logsumexp) need one: Welford or
+// the online form reads the row once.
 import { Poly, dependsOnLane, symbolKind } from '../../../core/affine';
 import { laneValues, SAMPLES } from '../../../core/lanes';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
@@ -103,7 +104,7 @@ const ownRow = (p: Poly) => p.dependsOn((s) => ['thread', 'block', 'program'].in
 /**
  * The passes of a kernel that read row data also touched by another pass, in source
  * order, grouped by the loops around them (a grid-stride loop over rows holds its own
- * passes). Empty when fewer than three (or, in Triton, two that only reduce).
+ * passes). Empty when fewer than three (or two that only reduce).
  */
 export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = fn.accesses): Pass[] {
   const triton = !!fn.decorators;
@@ -153,13 +154,13 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     let entry = group.get(key);
     // (any store inside the pass's loop makes it an output sweep, wherever it writes: `p_dv` picked by `tl.where` too)
     const loopId = at >= 0 ? a.loops[at] : undefined;
-    const writes = loopId !== undefined && (accesses.some((s) => s.kind === 'store' && s.loops.includes(loopId)) ||
+    const writes = loopId !== undefined && (accesses.some((s) => s.kind !== 'load' && s.loops.includes(loopId)) ||
       fn.calls.some((c) => /(?:^|\.)(?:store|atomic_\w+)$/.test(c.qualified ?? c.name) && c.loops.includes(loopId)));
     if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes, writes, ...(loopId !== undefined ? { loop: loopId } : {}), ...(helper ? { helper } : {}) }, loads: new Set(), touched: new Set() }));
     const data = `${a.array}[${canonical(idx, a.lanes)}]`;
     entry.touched.add(data);
     if (a.kind !== 'store') entry.loads.add(data);
-    else entry.pass.writes = true;
+    if (a.kind !== 'load') entry.pass.writes = true;
   }
   let best: Pass[] = [];
   for (const group of groups.values()) {
@@ -171,6 +172,8 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     if (passes.length > best.length) best = passes;
   }
   // (two loops of a kernel with `tl.dot` feed products, a chunked recurrence's stages: not a statistic and its reuse)
-  const reducing = triton && fn.kernelClass !== 'gemm' && best.length === 2 && best.every((p) => !p.writes) && maxThenExp(fn, best[0], best[1]);
+  // (and two CUDA sweeps of a thread's own row or column that only reduce, a mean and then the squared deviations from it:
+  // Welford, or an online max and sum, needs one; the second re-reads the row from DRAM when the threads' rows exceed the caches)
+  const reducing = fn.kernelClass !== 'gemm' && best.length === 2 && best.every((p) => !p.writes) && (!triton || maxThenExp(fn, best[0], best[1]));
   return best.length >= 3 || reducing ? best : [];
 }
