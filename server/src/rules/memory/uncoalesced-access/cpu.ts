@@ -7,7 +7,7 @@
 import { convShape } from '../../common/conv-shape';
 import { filterBound } from '../../common/filter-taps';
 import { detail, elementsText } from '../../common/detail';
-import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { mostTrips, windowLoop } from '../../common/file-constants';
@@ -112,7 +112,9 @@ export function transposePartner(fn: FunctionFacts, access: AccessFact, inner: L
  *  - a transposed copy that a deeper nest then reads (`BT` before the i-j-k product over it), or one made after the
  *    deeper nest that wrote it (a covariance mirroring its upper triangle, `cov[j][i] = cov[i][j]`): O(n²) beside O(n³);
  *  - a walk in the same step of the loops around it as a deeper nest over the array: a right-looking LU's pivot column
- *    `A[i][k] /= A[k][k]`, O(n) per `k` beside the O(n²) trailing update (its `i` has no loop inside to interchange with).
+ *    `A[i][k] /= A[k][k]`, O(n) per `k` beside the O(n²) trailing update (its `i` has no loop inside to interchange with);
+ *  - a walk in a nest of its own beside a deeper one over the array: a covariance's column means (`mean[j] += data[i][j]`),
+ *    O(n²) once beside the O(n³) product.
  * Loops of a few constant trips (a 3-tap window) add no depth. `partner`: the access's transposePartner.
  */
 export function minorWalk(fn: FunctionFacts, access: AccessFact, inner: LoopFact, partner: AccessFact | undefined): boolean {
@@ -121,7 +123,10 @@ export function minorWalk(fn: FunctionFacts, access: AccessFact, inner: LoopFact
   const copy = partner && [access, partner].find((x) => x.kind === 'store');
   if (copy && fn.accesses.some((r) => deeper(r, copy.array) && (r.kind === 'load' ? r.range.start.line > copy.range.start.line : r.range.start.line < copy.range.start.line))) return true;
   const around = access.loops.filter((id) => id !== inner.id);
-  return fn.accesses.some((r) => deeper(r, access.array) && around.every((id) => r.loops.includes(id)));
+  // (or in a nest of its own before or after the deeper one: a covariance's column means beside its O(n³) product)
+  // (not the other arm of an if/else: a blocked nest beside the plain small-size path runs instead of it)
+  const apart = (r: AccessFact) => !access.loops.some((id) => r.loops.includes(id)) && !neverTogether(r.scopes, access.scopes);
+  return fn.accesses.some((r) => deeper(r, access.array) && (around.every((id) => r.loops.includes(id)) || apart(r)));
 }
 
 export function checkCpu(fn: FunctionFacts): RuleFinding[] {
