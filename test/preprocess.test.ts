@@ -3,7 +3,7 @@
 // the safety of header reading (roots, symlinks, FIFOs, size).
 import { describe, test, before, after } from 'node:test';
 import { Engine } from '../server/src/core/engine';
-import { withAlignas, withoutDeclaratorAttributes, withoutTrailingDefineSpace } from '../server/src/core/parser';
+import { withAlignas, withoutDeclaratorAttributes, withoutDefiningInvocations, withoutTrailingDefineSpace } from '../server/src/core/parser';
 import { withBudget } from '../server/src/core/budget';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, realpathSync, existsSync } from 'node:fs';
@@ -631,6 +631,30 @@ __global__ void strided(const float* x, float* y) {
     const shown = withAlignas(text);
     assert.equal(shown.length, text.length);
     assert.match(shown, /struct alignas\(16\) {3}Pair/);
+  });
+
+  test('a launcher-writing macro invoked alone on a line, with no `;`, loses neither its functions nor the one after it', async () => {
+    const text = `__global__ void scale_kernel(float* x, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) x[i] *= 2.f;
+}
+#define BINDING_SCALE(tag, T)                         \\
+  void scale_##tag(T* x, int n) {                     \\
+    scale_##tag##_kernel<<<(n + 255) / 256, 256>>>(x, n); \\
+  }
+BINDING_SCALE(f32, float)
+__global__ void transpose_kernel(const float* in, float* out, int n) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y;
+  out[x * n + y] = in[y * n + x];
+}
+`.replace('scale_##tag##_kernel', 'scale_kernel');
+    const result = (await Engine.create(['cuda'])).analyzeText('/r/binding.cu', text);
+    assert.ok(result.findings.some((f) => f.function === 'transpose_kernel' && f.rule === 'memory/uncoalesced-access'), JSON.stringify(result.findings.map((f) => f.function)));
+    const shown = withoutDefiningInvocations(text);
+    assert.equal(shown.length, text.length);
+    assert.match(shown, /\n {25}\n__global__ void transpose_kernel/);
+    // (an invocation of a macro the file does not define is left as written)
+    assert.equal(withoutDefiningInvocations(text.replace('#define BINDING_SCALE', '#define OTHER_SCALE')), text.replace('#define BINDING_SCALE', '#define OTHER_SCALE'));
   });
 
   test("a GNU attribute after a variable's declarator loses none of the functions after it", async () => {

@@ -124,7 +124,9 @@ export class Parsers {
    * the caller keeps them across edits (an open document), tell at a glance whether it has a spelling to rewrite.
    */
   startParse(grammar: GrammarName, source: string, oldTree?: Tree | null, timeoutMs = 2000, lines?: readonly string[]): SlicedParse {
-    const text = grammar === 'python' || (lines && !mayRewrite(lines)) ? source : withoutDeclaratorAttributes(withAlignas(withoutExportMacros(withoutTrailingDefineSpace(source))));
+    const text = grammar === 'python' || (lines && !mayRewrite(lines))
+      ? source
+      : withoutDefiningInvocations(withoutDeclaratorAttributes(withAlignas(withoutExportMacros(withoutTrailingDefineSpace(source)))));
     const shared = this.parsers.get(grammar);
     if (!shared) throw new Error(`the ${grammar} grammar is not loaded`);
     let own: Parser | null = null; // holds the unfinished parse between slices
@@ -187,7 +189,8 @@ export interface SlicedParse {
 
 /** Whether any line has what withoutExportMacros, withAlignas, withoutDeclaratorAttributes or withoutTrailingDefineSpace looks for (asked again only of the lines an edit changed). */
 const rewritable = (line: string) =>
-  line.includes('class ') || line.includes('struct ') || line.includes('__align__') || line.includes('__attribute__') || (line.includes('define') && EMPTY_DEFINE_LINE.test(line));
+  line.includes('class ') || line.includes('struct ') || line.includes('__align__') || line.includes('__attribute__') || (line.includes('define') && EMPTY_DEFINE_LINE.test(line)) ||
+  INVOCATION_LINE.test(line);
 const mayRewrite = lineScan((line) => !rewritable(line), (lines) => lines.some(rewritable));
 
 /**
@@ -202,7 +205,8 @@ const EMPTY_DEFINE = /^([ \t]*#[ \t]*define[ \t]+[A-Za-z_]\w*(?:\([^()\n]*\))?)(
  * (withoutTrailingDefineSpace), or an attribute blanked or not by what follows it (withoutDeclaratorAttributes: typing
  * the `=` after `__attribute__((aligned(64)))` changes bytes before the edit).
  */
-export const rewrittenFromLineStart = (line: string): boolean => line.includes('__attribute__') || (line.includes('define') && EMPTY_DEFINE_LINE.test(line));
+export const rewrittenFromLineStart = (line: string): boolean =>
+  line.includes('__attribute__') || INVOCATION_LINE.test(line) || (line.includes('define') && EMPTY_DEFINE_LINE.test(line));
 export function withoutTrailingDefineSpace(text: string): string {
   if (!text.includes('define')) return text;
   return text.replace(EMPTY_DEFINE, (_m, head: string, blanks: string, cr: string) => blanks + head + cr);
@@ -242,4 +246,19 @@ const DECLARATOR_ATTRIBUTE = /\b__attribute__\s*\(\((?:[^()\n]|\((?:[^()\n]|\([^
 export function withoutDeclaratorAttributes(text: string): string {
   if (!text.includes('__attribute__')) return text;
   return text.replace(DECLARATOR_ATTRIBUTE, (m) => ' '.repeat(m.length));
+}
+
+/**
+ * `TORCH_BINDING_ELEM_ADD(f32, torch::kFloat32, float, 1)` alone on a line at file scope, with no `;`, invoking a
+ * function-like macro the file defines (LeetCUDA's launcher macros, which each write a host function): the grammar
+ * reads it as the head of the next function, which is then lost. It gets the line as spaces; the functions the
+ * invocation writes are read from its expansion (facts/shadow.ts, definingMacroCalls), and the next function as written.
+ */
+const INVOCATION_LINE = /^[A-Z][A-Z0-9]*_[A-Z0-9_]*\s*\((?:[^()\n]|\([^()\n]*\))*\)[ \t]*\r?$/;
+const INVOCATION_LINES = /^([A-Z][A-Z0-9]*_[A-Z0-9_]*)\s*\((?:[^()\n]|\([^()\n]*\))*\)[ \t]*(?=\r?$)/gm;
+export function withoutDefiningInvocations(text: string): string {
+  if (!text.includes('#') || !/^[A-Z][A-Z0-9]*_/m.test(text)) return text;
+  const defined = new Set([...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(/gm)].map((m) => m[1]));
+  if (!defined.size) return text;
+  return text.replace(INVOCATION_LINES, (m, name: string) => (defined.has(name) ? ' '.repeat(m.length) : m));
 }

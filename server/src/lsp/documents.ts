@@ -12,6 +12,9 @@ import type { FixOutcome } from '../core/fix';
 import type { Finding, SourceLanguage } from '../core/types';
 import { findingsAfterLayoutEdit } from '../core/layout-edit';
 
+/** A line defining a function-like macro (`#define NAME(`). */
+const FUNCTION_MACRO = /^[ \t]*#[ \t]*define[ \t]+\w+\(/;
+
 /** Thrown from inside an analysis whose time slice ran out; the functions done so far stay cached. */
 export class SliceExpired extends Error {
   constructor() {
@@ -165,6 +168,9 @@ export class OpenDocument {
           oldEndPosition: { row: change.range.end.line, column: change.range.end.character },
           newEndPosition,
         }));
+        // (a function-like macro defined or undefined decides how the grammar gets the lines that invoke it, wherever they
+        // are: withoutDefiningInvocations. Such an edit is read anew)
+        if (FUNCTION_MACRO.test(before) || FUNCTION_MACRO.test(after) || /^[ \t]*#/m.test(change.text)) this.dropTree();
       } else {
         this.dropTree(); // a full-text change: parse from scratch
       }

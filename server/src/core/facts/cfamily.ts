@@ -27,6 +27,9 @@ import { markOffloaded } from './offload';
 import { asmCalls, asmOperand } from './inline-asm';
 import { DeclarationWalker } from './walker-declarations';
 
+/** A C identifier: a template parameter's name, not what a half-typed declaration leaves (`*igned`). */
+const IDENTIFIER = /^[A-Za-z_]\w*$/;
+
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
 /** A value parsed from the command line: `atoi(argv[2])`, `std::stoi(argv[i])`, `strtol(argv[1], NULL, 10)`. */
 const COMMAND_LINE_VALUE = /^\s*(?:std::)?(?:atoi|atol|atoll|stoi|stol|stoul|strtol|strtoul)\s*\(\s*argv\s*\[/;
@@ -516,7 +519,7 @@ export function functionFacts(
   const isDevice = /\b__device__\b|\bSYCL_EXTERNAL\b/.test(heads) || params.some((p) => /\b(?:sycl::)?nd_item\s*</.test(p.type)) ||
     (!isKernel && GPU_BUILTINS.test(body.text));
   const tmpl = def.parent?.type === 'template_declaration' ? def.parent : null;
-  const templateParams = tmpl ? templateParameters(tmpl).flatMap((p) => (p.name ? [p.name] : [])) : [];
+  const templateParams = tmpl ? templateParameters(tmpl).flatMap((p) => (p.name && IDENTIFIER.test(p.name) ? [p.name] : [])) : [];
   const w = new FunctionWalker(isKernel || isDevice, params, lines, fileArrays, constants, macros, isKernel ? 'global' : isDevice ? 'unknown' : 'host', helpers, 0, aliases, records);
   // (tests of them alone are decided at each launch of a kernel)
   if (templateParams.length) w.templateParams = new Set(templateParams);

@@ -222,7 +222,7 @@ function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
 }
 
 /** `text` names the variable `v` (a word of it). */
-const names = (v: string, text: string | null | undefined): boolean => !!text && new RegExp(`\\b${v}\\b`).test(text);
+const names = (v: string, text: string | null | undefined): boolean => !!text && (text.match(/[A-Za-z_]\w*/g) ?? ([] as string[])).includes(v);
 /** Launch `l`'s grid or block is sized by the variable `v` (`(num_rendered + 255) / 256`). */
 const sizes = (v: string, l: CallFact): boolean => l.kind === 'launch' && (names(v, l.grid) || names(v, l.block));
 

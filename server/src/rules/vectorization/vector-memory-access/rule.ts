@@ -131,7 +131,7 @@ function rowScalar(a: AccessFact): boolean {
  */
 function compileTimeSizes(fn: FunctionFacts): string[] {
   const blockScale = (p: string) => fn.accesses.some((a) => a.indices.some((x) => !x.unknown && x.coefficient('blockIdx.x').dependsOn((s) => s === p || s.split('*').includes(p))));
-  const sizesShared = (p: string) => fn.shared.some((t) => t.dimTexts.some((d) => !!d && new RegExp(`\\b${p}\\b`).test(d)));
+  const sizesShared = (p: string) => fn.shared.some((t) => t.dimTexts.some((d) => !!d && (d.match(/[A-Za-z_]\w*/g) ?? ([] as string[])).includes(p)));
   return fn.templateParams.filter((p) => blockScale(p) || sizesShared(p));
 }
 
