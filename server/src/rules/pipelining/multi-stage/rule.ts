@@ -96,8 +96,8 @@ function bothFromShared(fn: FunctionFacts, loop: LoopFact): boolean {
   return byStatement.size > 0 && [...byStatement.values()].every((arrays) => arrays.size >= 2);
 }
 
-/** Every tile copy loads 16 bytes a thread. */
-const allWide = (s: StagedLoop) => s.sources.every((a) => a.vector || (a.elemBits ?? 0) >= 128);
+/** Every tile copy loads 16 bytes a thread (a `float4`, `uint4`; not a 4-byte `half2`, a vector type too). */
+const allWide = (s: StagedLoop) => s.sources.every((a) => (a.elemBits ?? (a.vector ? 128 : 0)) >= 128);
 
 /**
  * Two staged tiles multiplied with one of them read straight from shared memory in the product (`tmpB = Bs[..]`, then
