@@ -188,7 +188,9 @@ export const rule: Rule = {
     // the file's `__device__` helpers that do scalar 16-bit arithmetic, by name (a warp's shuffle tree, `__hadd(v,
     // __shfl_xor_sync(...))`, combines lanes' values: none); and those that reduce across a block or warp, whose callers
     // are reductions however their own loops look (a softmax's `block_sum(e)`)
-    const helpers = new Set(facts.functions.filter((f) => f.isDevice && !f.isKernel && f.calls.some((c) => SCALAR_MATH.test(c.name) && !shuffleStep(c))).map((f) => f.name));
+    // (with intrinsics, `__hmul`, or cuda_fp16.h's operators, `x * (x + three) / six`)
+    const helpers = new Set(facts.functions.filter((f) => f.isDevice && !f.isKernel &&
+      (f.calls.some((c) => SCALAR_MATH.test(c.name) && !shuffleStep(c)) || (f.halfOperators ?? []).some((c) => !c.singleLane))).map((f) => f.name));
     const reducing = new Set(facts.functions.filter((f) => f.isDevice && !f.isKernel && f.kernelClass === 'reduction').map((f) => f.name));
     return facts.functions.flatMap((fn) => {
       const used = [...new Set(fn.calls.filter((c) => helpers.has(c.name)).map((c) => c.name))];
