@@ -9,7 +9,7 @@
 // `for (i = i0; i < i0 + bs; ++i)`). Filter loops (`r < R`, `kx < KW`) never make a nest
 // deep nor are named as loops to block. When the re-reading loop carries a dependence
 // (Floyd–Warshall, LU), the advice is a blocked algorithm that keeps it, not an interchange.
-import { filterBound } from '../../common/filter-taps';
+import { filterLoop } from '../../common/filter-taps';
 import { hasBlockedTwin } from '../../common/blocked-twin';
 import { detail } from '../../common/detail';
 import { isReferenceOracle, untunedHosts } from '../../common/reference';
@@ -98,23 +98,8 @@ class Nest {
     return this.loops.some((inner) => inner !== l && this.chain(inner).includes(l) && (inner.reductions ?? []).some((r) => tested.has(r.variable)));
   }
 
-  /**
-   * A loop over a convolution filter (`r < R`, `kx < KW`, `dy <= radius`): small in practice though its
-   * bound is a parameter. `R` and `S` also name rows and sizes, so for them the loop must also be a
-   * window, its variable added to another loop's in an index (`in[(y + r) * W + x + s]`).
-   */
   filterLoop(l: LoopFact): boolean {
-    const last = /([A-Za-z_]\w*)\s*\)?\s*$/.exec(l.bound ?? '')?.[1];
-    if (!last || !l.variable) return false;
-    if (filterBound(last)) return true;
-    if (!/^(R|S)$/.test(last)) return false;
-    return this.accesses.some((a) =>
-      a.indices.some((p) => {
-        const c = p.coefficient(l.symbol);
-        if (c.unknown || c.terms.size === 0) return false;
-        return this.loops.some((o) => o !== l && p.coefficient(o.symbol).equals(c));
-      }),
-    );
+    return filterLoop(l, this.loops, this.accesses);
   }
 
   depth(): number {

@@ -23,7 +23,7 @@
 // short fixed-length sums (unrolled whole), on plain copies, on kernels, device code and
 // `main`, and on CPU references and set-up (common/reference.ts: oracles by name, a kernel's
 // CPU twin, functions whose output a caller checks, `gemm(...); compareResults(...)`).
-import { filterBound } from '../../common/filter-taps';
+import { filterBound, filterLoop } from '../../common/filter-taps';
 import { coversAllResidues } from '../../common/residues';
 import { untunedLoop } from '../../../core/timed-region';
 import { detail } from '../../common/detail';
@@ -211,7 +211,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (there must be a loop around the taps in the function, over the outputs: a lone 8x8 block sum has none)
   const taps = (r: { declaredDepth: number }) => fewSteps && r.declaredDepth > 0 && (length(r.declaredDepth) ?? Infinity) <= FILTER_TAPS;
   // (a max vectorizes with -ffinite-math-only -fno-signed-zeros alone; a sum first where the loop has both)
-  const scalar = repeated && summing && !tile && !build.fastMath && !indirect && !libmBound
+  // (a filter window's taps of a run-time width, `s < R` over `in[... + ow + s]`: the lanes go across the outputs)
+  const filterTaps = filterLoop(l, fn.loops, fn.accesses);
+  const scalar = repeated && summing && !tile && !build.fastMath && !indirect && !libmBound && !filterTaps
     ? sums.find((r) => !extremum(r) && !taps(r)) ?? sums.find((r) => !build.finiteMath && extremum(r) && !taps(r)) : undefined;
   // (a triangle's side in a small block, `k < i` under `i < 16`: at most 16 steps, nothing for SIMD lanes to share)
   const short = constantTrip(l, constants) === null && (mostTrips(l, fn.loops, constants) ?? Infinity) <= SHORT_SUM;
