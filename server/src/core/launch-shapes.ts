@@ -13,7 +13,7 @@ import { launchesBesideSweeps, sweepsTwoAxes } from './sweep-siblings';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
 import { lastTwo } from './bounded-memo';
-import { calledOnlyForSetUp, hasTimedRegion, kernelBuffers, launchBuffers, setUpLaunch } from './timed-region';
+import { calledOnlyForSetUp, hasTimedRegion, insideTimedRegion, kernelBuffers, launchBuffers, setUpLaunch, type BufferUse } from './timed-region';
 
 interface Seen {
   xs: Set<number | null>;
@@ -402,7 +402,7 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   const made = {
     calls, hosts, kernelUse, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner),
     rarelyCalled: rarelyCalledLaunches(callSites, owner), callSites, overloaded: overloadedKernels(functions), besideSweeps: launchesBesideSweeps(owner, kernels),
-    onceBeside: onceBesideLoops(owner),
+    onceBeside: onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined)),
   };
   return lastLaunches.keep(made, made);
 }
@@ -462,25 +462,35 @@ function zeroCopyLaunches(f: FunctionFacts, seen: Seen | undefined, owner: Reado
 /** A loop of this many steps or fewer is a warm-up's or a handful of variants', not an iteration loop. */
 const FEW_STEPS = 16;
 
-function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>): ReadonlySet<CallFact> {
+function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null): ReadonlySet<CallFact> {
   const out = new Set<CallFact>();
   const byHost = new Map<FunctionFacts, CallFact[]>();
   for (const [c, g] of owner) (byHost.get(g) ?? byHost.set(g, []).get(g)!).push(c);
   for (const [g, calls] of byHost) {
-    // (a benchmark's repetitions are not the program's steps: its set-up is setUpLaunches' business)
-    if (hasTimedRegion(g)) continue;
-    // steps over the same data: a launch in a loop of many steps (not a warm-up's few) passing nothing the loop moves
-    // (not a chunk, image or layer a step)
+    // steps over the same data: launches in a loop of many steps (not a warm-up's few) passing nothing the loop moves
+    // (not a chunk, image or layer a step), which carry data from one step to the next: one reads what one writes (a
+    // benchmark's repetitions of the same work, `threshold(img, mask)` 20 times, carry none)
     const manySteps = (id: number) => (g.loops.find((l) => l.id === id)?.trips ?? Infinity) > FEW_STEPS;
-    const stepped = calls.filter((c) => c.loops.length > 0 && !c.inLambda && !c.loopArgs && manySteps(c.loops[c.loops.length - 1]));
+    const inLoops = calls.filter((c) => c.loops.length > 0 && !c.inLambda && !c.loopArgs && manySteps(c.loops[c.loops.length - 1]));
+    const stepped = inLoops.filter((c) => carries(inLoops.filter((d) => d.loops.at(-1) === c.loops.at(-1)), use));
     if (!stepped.length) continue;
     const steppedNames = new Set(stepped.map((c) => baseName(c.name)));
-    const buffers = (c: CallFact) => c.argRoots.filter((r): r is string => r !== null);
-    // (and one of the steps works on a buffer it passes: the preparation of the steps' data, or its conversion after)
+    const buffers = (c: CallFact) => { const u = use(c); return u ? [...u.reads, ...u.writes] : []; };
+    // (and one of the steps works on a buffer it reads or writes: the preparation of the steps' data, or its conversion after)
     const beside = (c: CallFact) => stepped.some((d) => buffers(d).some((b) => buffers(c).includes(b)));
-    for (const c of calls) if (!c.loops.length && !c.inLambda && !steppedNames.has(baseName(c.name)) && beside(c)) out.add(c);
+    // (in a benchmark driver, a launch before its first clock read or after its last is setUpLaunches' business; one
+    // between them is timed as a stage of its own, Rodinia srad's `extract` between two `get_time()` calls)
+    const timed = hasTimedRegion(g);
+    for (const c of calls) if (!c.loops.length && !c.inLambda && !steppedNames.has(baseName(c.name)) && beside(c) && (!timed || insideTimedRegion(g, c))) out.add(c);
   }
   return out;
+}
+
+/** Launches of one loop of which one reads a buffer one of them writes (in place, or one step's output the next reads). */
+function carries(launches: readonly CallFact[], use: (d: CallFact) => BufferUse | null): boolean {
+  const uses = launches.map(use);
+  const written = new Set(uses.flatMap((u) => [...(u?.writes ?? [])]));
+  return uses.some((u) => !!u && [...u.reads].some((r) => written.has(r)));
 }
 
 /**
