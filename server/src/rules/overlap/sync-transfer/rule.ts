@@ -28,7 +28,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { constantTrip, fileConstants } from '../../common/file-constants';
 import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
-import { TIMER_CLASS, hasTimedRegion, insideTimedRegion, ordersStreams } from '../../../core/timed-region';
+import { TIMER_CLASS, hasTimedRegion, insideTimedRegion, launchBuffers, ordersStreams, type BufferUse } from '../../../core/timed-region';
 
 export const BENEFIT_COPY =
   'on an H200, 16 chunks of 64 MB moved with pageable synchronous cudaMemcpy and one kernel per chunk reached 11.3 GB/s effective; with pinned buffers and cudaMemcpyAsync on 4 streams, 94.3 GB/s (8.33x)';
@@ -166,6 +166,22 @@ function streamedTwin(host: FunctionFacts, loop: LoopFact, work: readonly CallFa
     elsewhere.some((c) => c.kind === 'copy' && /Async$/.test(c.name));
 }
 
+/** A time the function divides by the loop's count after it (`printf("%f ms", ms / NT)`, `return ms / reps`): the loop repeats a measurement. */
+function averagedOver(host: FunctionFacts, loop: LoopFact): boolean {
+  const bound = loop.bound?.trim() ?? '';
+  if (!/^[A-Za-z_]\w*$/.test(bound)) return false;
+  const divides = (a: string) => a.includes('/') && (a.slice(a.indexOf('/') + 1).match(/[A-Za-z_]\w*/g) ?? ([] as string[])).includes(bound);
+  return host.calls.some((c) => c.range.start.line > loop.range.end.line && c.args.some(divides));
+}
+
+/** Launches that carry nothing from one step to the next: none reads a buffer one of them writes. */
+function repeatsWork(work: readonly CallFact[], use: (d: CallFact) => BufferUse | null): boolean {
+  const uses = work.map(use);
+  if (!uses.length || uses.some((u) => u === null)) return false;
+  const written = new Set(uses.flatMap((u) => [...u!.writes]));
+  return !uses.some((u) => [...u!.reads].some((r) => written.has(r)));
+}
+
 /**
  * Host functions a driver times against a streamed twin (`process_sync` and `process_streams` between the clock reads
  * of `main`, the twin launching the same kernel on a stream with asynchronous copies): the serialized baseline, as
@@ -291,7 +307,7 @@ function throughHelper(c: CallFact, host: FunctionFacts, hosts: ReadonlyMap<stri
   return inner ? { ...inner, range: c.range, nameRange: c.nameRange, loops: c.loops, scopes: c.scopes, rareIn: c.rareIn, via: c.name } : c;
 }
 
-function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, constants: ReadonlyMap<string, number>): RuleFinding[] {
+function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, constants: ReadonlyMap<string, number>, use: (d: CallFact) => BufferUse | null): RuleFinding[] {
   const calls = callsThroughWrappers(host, hosts).map((c) => throughHelper(c, host, hosts));
   // a loop with device work and a blocking call in the same iteration; the outermost such loop speaks for its nest
   // (each such nest of the function: a driver's warm-up loop and its epoch loop are two)
@@ -317,6 +333,10 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // (cuda-samples' simpleStreams times a "non-streamed" loop, then the streamed one): the baseline it measures against
     if (streamedTwin(host, loop, work)) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS && warmUp(host, inLoop, loop)) continue;
+    // a benchmark's repetitions between its clock reads: the same launches on the same input, nothing carried from one
+    // step to the next and nothing copied (Rodinia huffman's `for (i < NT) { encode<<<>>>(...); cudaThreadSynchronize(); }`
+    // between two events): the wait shapes what is measured, not the program's time
+    if (insideTimedRegion(host, loop) && !inLoop.some((c) => c.kind === 'copy') && (repeatsWork(work, use) || averagedOver(host, loop))) continue;
     // named by the innermost loop inside it that still holds both (the per-batch `b` loop in the `epoch` loop): its trips set the cost
     let named = loop;
     for (const l of host.loops) {
@@ -364,7 +384,7 @@ export const rule: Rule = {
   fix,
   check(facts: FileFacts): RuleFinding[] {
     if (facts.language === 'triton') return tritonSyncTransfer(facts);
-    const { hosts, mine } = visibleCallables(facts);
+    const { hosts, mine, kernels } = visibleCallables(facts);
     // host functions of the file that queue device work (`step()` launching two kernels)
     const launchers = new Set<string>();
     for (const f of mine) if (f.calls.some((c) => c.kind === 'launch' || LIBRARY_WORK.test(c.name))) launchers.add(baseName(f.name).replace(/^.*::/, ''));
@@ -386,6 +406,7 @@ export const rule: Rule = {
     }
     const { constants } = fileConstants(facts.lines);
     const twins = serializedTwins(mine, hosts);
-    return mine.filter((f) => !isReferenceOracle(f.name) && !twins.has(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants));
+    const use = launchBuffers((name) => kernels.get(baseName(name)), (name) => hosts.get(name));
+    return mine.filter((f) => !isReferenceOracle(f.name) && !twins.has(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants, use));
   },
 };
