@@ -42,6 +42,7 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
   const fixedLimit = (l: LoopFact) => !!l.limit && !l.limit.unknown && !l.limit.isConstant && [...l.limit.symbols()].every((s) => fn.templateParams.includes(s) || (namesIn(s).length > 0 && namesIn(s).every((n) => fn.templateParams.includes(n))));
   const runtime = fn.loops.filter((l) => runtimeLoop(l, fixed) && !fixedLimit(l));
   const runtimeArgument = (s: string) => fn.params.some((p) => p.name === s) && !known(s);
+  const inHelperMain = (a: AccessFact) => !!a.helperLoops?.some((l) => !!l.limit && !l.limit.unknown && [...l.limit.symbols()].some(runtimeArgument));
   // a loop that only stores (`for (k < q_size) out[idx + k] = q[k]`, the results a loop over the faces
   // found) writes the thread's outputs: not a main loop while another one reads
   const reads = (l: LoopFact) => accesses.some((x) => x.kind !== 'store' && (x.space === 'global' || x.space === 'shared') && x.loops.includes(l.id));
@@ -60,7 +61,9 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
     outside: (a: AccessFact, beside: 'space' | 'any' | 'private'): boolean =>
       // (an access in a `__device__` helper's loop up to a run-time argument of the kernel, `rowDot(W + row * cols, sx,
       // cols)`, is in a main loop of its own; a tile copy's `offset + rowStrideA <= BM` is no such loop)
-      !a.helperLoops?.some((l) => !!l.limit && !l.limit.unknown && [...l.limit.symbols()].some(runtimeArgument)) &&
+      !inHelperMain(a) &&
+      // (once per thread beside such a helper loop that moves data, Rodinia streamcluster's `lower[K] += d_dist(...)`)
+      ((beside !== 'private' && !a.loops.length && accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && inHelperMain(b))) ||
       [...main].some((id) => {
         if (a.loops.includes(id)) return false;
         const m = byId.get(id)!;
@@ -77,7 +80,7 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
           return !synced && inLoop.some((b) => b.space === 'shared' && b.kind === 'load') && inLoop.every((b) => b.space !== 'shared' || b.kind === 'load');
         }
         return accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && b.loops.includes(id));
-      }),
+      })),
     // a shared-memory store that fills a tile once per step of a main loop, beside the loop nested in that step
     // which reads the same tile over and over (a tiled GEMM's staging store, next to its k-slice loop)
     staging: (a: AccessFact): boolean => {
