@@ -268,13 +268,15 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP || countsFewItems(l.bound) || filterBound(l.bound);
   // a short constant stride (`rgb[3 * i + c]`, an array of structures)
   // every field of records of 8 or more is read (`w[8*k]` ... `w[8*k + 7]`): contiguous blocks, not interleaved fields
-  // (three channels of a pixel, read whole, still want a structure of arrays)
+  // (three channels of a pixel, read whole, still want a structure of arrays; two fields are a cheap shuffle, below)
   const groupSize = strided ? Math.abs(strided.indices[strided.indices.length - 1].coefficient(l.symbol).constant) : 0;
   // (or a loop unrolled by hand, `i += 4` over `v[i]` ... `v[i + 3]` on every array it touches: a contiguous copy or transform)
   // (accesses the loop does not move, a local `up[0]` the unrolled body keeps its values in, have no stride to cover)
   const moves = (a: AccessFact) => a.indices.some((p) => p.dependsOn((x) => x === l.symbol));
   const unrolledByHand = !!strided && groupSize >= 2 && inLoop.every((a) => !moves(a) || coversAllResidues(a, groupSize, inLoop));
-  const wholeGroups = !!strided && ((groupSize >= 8 && coversAllResidues(strided, groupSize, inLoop)) || unrolledByHand);
+  // (and pairs read whole, `xy[2*i]` and `xy[2*i + 1]` of points or complex numbers: gcc and clang load two vectors and
+  // de-interleave them with one shuffle each)
+  const wholeGroups = !!strided && (((groupSize >= 8 || groupSize === 2) && coversAllResidues(strided, groupSize, inLoop)) || unrolledByHand);
   if (strided && !tiny && !wholeGroups && shortStride(strided, l)) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled ${strided.kind === 'store' ? 'stores' : 'loads'}`,
