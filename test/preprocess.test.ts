@@ -653,6 +653,9 @@ __global__ void transpose_kernel(const float* in, float* out, int n) {
     const shown = withoutDefiningInvocations(text);
     assert.equal(shown.length, text.length);
     assert.match(shown, /\n {25}\n__global__ void transpose_kernel/);
+    // (nor one of a macro that writes only a head, whose body follows in braces on the next line)
+    const head = '#define KERNEL_HEAD(name) __global__ void name(float* x, int n)\nKERNEL_HEAD(scale)\n{\n  x[threadIdx.x] *= 2.f;\n}\n';
+    assert.equal(withoutDefiningInvocations(head), head);
     // (an invocation of a macro the file does not define is left as written)
     assert.equal(withoutDefiningInvocations(text.replace('#define BINDING_SCALE', '#define OTHER_SCALE')), text.replace('#define BINDING_SCALE', '#define OTHER_SCALE'));
   });

@@ -121,3 +121,32 @@ test("the `=` typed after a declarator's GNU attribute, which the grammar then g
   assert.equal(tree(), fresh());
   od.dropTree();
 });
+
+test('deleting lines that define a launcher macro reads the lines invoking it again, as a fresh parse does', async () => {
+  const engine = await Engine.create(['cuda']);
+  const text = [
+    '// launchers',
+    '#define LAUNCH_K(name) void launch_##name(const float* x, float* y, int n) { k<<<n / 256, 256>>>(x, y, n, 7); }',
+    '__global__ void k(const float* x, float* y, int n, int stride) {',
+    '  int i = blockIdx.x * blockDim.x + threadIdx.x;',
+    '  if (i < n) y[i] = x[i * stride];',
+    '}',
+    'LAUNCH_K(f32)',
+    'void other(const float* x, float* y, int n, int stride) { k<<<n / 256, 256>>>(x, y, n, stride); }',
+    '',
+  ].join('\n');
+  const od = open(text);
+  const tree = () => od.reparse(engine.parsers).rootNode.toString();
+  const fresh = () => {
+    const t = engine.parsers.parse('cuda', od.text);
+    const s = t.rootNode.toString();
+    t.delete();
+    return s;
+  };
+  assert.equal(tree(), fresh());
+  // (from the end of the line above: the edit's first line is no `#define`, the text it removes is)
+  const lines = text.split('\n');
+  od.applyChanges([{ range: { start: { line: 0, character: lines[0].length }, end: { line: 1, character: lines[1].length } }, text: '' }], 2);
+  assert.equal(tree(), fresh());
+  od.dropTree();
+});

@@ -258,7 +258,9 @@ const INVOCATION_LINE = /^[A-Z][A-Z0-9]*_[A-Z0-9_]*\s*\((?:[^()\n]|\([^()\n]*\))
 const INVOCATION_LINES = /^([A-Z][A-Z0-9]*_[A-Z0-9_]*)\s*\((?:[^()\n]|\([^()\n]*\))*\)[ \t]*(?=\r?$)/gm;
 export function withoutDefiningInvocations(text: string): string {
   if (!text.includes('#') || !/^[A-Z][A-Z0-9]*_/m.test(text)) return text;
-  const defined = new Set([...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(/gm)].map((m) => m[1]));
+  // (macros whose body writes whole definitions, braces and all: one that writes only a head, `ELEMENTWISE_KERNEL(name)`
+  // then `{ ... }` on the next line, is the function's own head)
+  const defined = new Set([...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(((?:[^\n]*\\\r?\n)*[^\n]*)/gm)].filter((m) => m[2].includes('{')).map((m) => m[1]));
   if (!defined.size) return text;
   return text.replace(INVOCATION_LINES, (m, name: string) => (defined.has(name) ? ' '.repeat(m.length) : m));
 }

@@ -13,7 +13,7 @@ import type { Finding, SourceLanguage } from '../core/types';
 import { findingsAfterLayoutEdit } from '../core/layout-edit';
 
 /** A line defining a function-like macro (`#define NAME(`). */
-const FUNCTION_MACRO = /^[ \t]*#[ \t]*define[ \t]+\w+\(/;
+const FUNCTION_MACRO = /^[ \t]*#[ \t]*define[ \t]+\w+\(/m;
 
 /** Thrown from inside an analysis whose time slice ran out; the functions done so far stay cached. */
 export class SliceExpired extends Error {
@@ -151,6 +151,7 @@ export class OpenDocument {
         const before = this.doc.getText({ start: { line: row, character: 0 }, end: { line: row + 1, character: 0 } }).replace(/\n$/, '');
         const after = before.slice(0, change.range.start.character) + change.text.split('\n')[0] +
           (change.text.includes('\n') ? '' : this.doc.getText({ start: change.range.end, end: { line: change.range.end.line + 1, character: 0 } }).replace(/\n$/, ''));
+        const replaced = this.doc.getText(change.range);
         const fromLineStart = rewrittenFromLineStart(before) || rewrittenFromLineStart(after);
         const start = fromLineStart ? { line: row, character: 0 } : change.range.start;
         const startIndex = this.doc.offsetAt(start);
@@ -170,7 +171,7 @@ export class OpenDocument {
         }));
         // (a function-like macro defined or undefined decides how the grammar gets the lines that invoke it, wherever they
         // are: withoutDefiningInvocations. Such an edit is read anew)
-        if (FUNCTION_MACRO.test(before) || FUNCTION_MACRO.test(after) || /^[ \t]*#/m.test(change.text)) this.dropTree();
+        if (FUNCTION_MACRO.test(before) || FUNCTION_MACRO.test(after) || FUNCTION_MACRO.test(change.text) || FUNCTION_MACRO.test(replaced)) this.dropTree();
       } else {
         this.dropTree(); // a full-text change: parse from scratch
       }

@@ -16,10 +16,10 @@ export function filterBound(bound: string | null | undefined): boolean {
  * another loop's in an index (`in[(y + r) * W + x + s]`).
  */
 export function filterLoop(l: LoopFact, loops: readonly LoopFact[], accesses: readonly AccessFact[]): boolean {
-  const last = /([A-Za-z_]\w*)\s*\)?\s*$/.exec(l.bound ?? '')?.[1];
-  if (!last || !l.variable) return false;
-  if (filterBound(last)) return true;
-  if (!/^(R|S)$/.test(last)) return false;
+  // (the bound is the size alone: `i + window <= n`, a row walk up to `n - window`, is no window)
+  if (!l.variable || !l.bound) return false;
+  if (filterBound(l.bound)) return true;
+  if (!/^\(?\s*(R|S)\s*\)?$/.test(l.bound.trim())) return false;
   return accesses.some((a) =>
     a.indices.some((p) => {
       const c = p.coefficient(l.symbol);

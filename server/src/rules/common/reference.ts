@@ -36,7 +36,7 @@ const PYTHON_COMPARE = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose
  * its eager math is the expected side (or one calling `torch.testing.assert_close(out, ref)`). (A CUDA `naive_matmul` kernel is the code to improve: this reads Python host functions only.)
  */
 export const isPythonOracle = (fn: FunctionFacts): boolean =>
-  isTestName(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|_spec$/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && ((ASSERTS.test(c.name) && !fn.loops.length) || checkedResult(fn.calls, c)));
+  isTestName(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|_spec$/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && ((ASSERTS.test(c.name) && !fn.loops.length) || checkedResult(fn.calls, c, fn.loops.length > 0)));
 
 /**
  * The file's Python host functions nobody tunes: isPythonOracle's, and those whose result another function of the file
@@ -69,11 +69,13 @@ const ASSERTS = /(?:^|\.)assert_\w+$/;
  * A comparison the function returns, asserts or prints (`return torch.allclose(out, ref)`, `assert torch.allclose(...)`,
  * `print(f"{'OK' if torch.allclose(out, ref) else 'MISMATCH'}")`), not a loop's convergence test.
  */
-function checkedResult(calls: readonly CallFact[], c: CallFact): boolean {
+function checkedResult(calls: readonly CallFact[], c: CallFact, loops: boolean): boolean {
   const parent = c.parent !== undefined ? calls[c.parent] : undefined;
   if (parent && (parent.form === 'return' || parent.name === 'assert')) return true;
-  // (through the expression around it, a conditional or an f-string, into a print)
-  for (let at = c.parent, steps = 0; at !== undefined && steps < 4; at = calls[at].parent, steps++) if (calls[at].form === 'call' && calls[at].name === 'print') return !c.loops.length;
+  // (through the expression around it, a conditional or an f-string, into a print; in a function with no loop, as an
+  // assert on its own: a training loop that prints a last check is still a training loop)
+  if (loops) return false;
+  for (let at = c.parent, steps = 0; at !== undefined && steps < 4; at = calls[at].parent, steps++) if (calls[at].form === 'call' && calls[at].name === 'print') return true;
   return false;
 }
 

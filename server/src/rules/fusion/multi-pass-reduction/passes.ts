@@ -70,6 +70,18 @@ function maxThenExp(fn: FunctionFacts, first: Pass, second: Pass): boolean {
   return calls(first, /(?:^|\.)(?:max|maximum)$/) && calls(second, /(?:^|\.)exp2?$/);
 }
 
+/**
+ * A second CUDA sweep that a one-pass form can fold into the first: a floating-point sum calling nothing but `exp`
+ * (squared deviations from the mean, Welford's; exp(x - max), the online softmax's). A mean absolute deviation
+ * (`fabsf(x - mean)`) or a count of the elements above the mean has no exact one-pass form.
+ */
+function onePassForm(fn: FunctionFacts, second: Pass): boolean {
+  const loop = fn.loops.find((l) => l.id === second.loop);
+  const sums = loop?.reductions ?? [];
+  const calls = fn.calls.filter((c) => c.kind === 'call' && second.loop !== undefined && c.loops.includes(second.loop));
+  return sums.length > 0 && sums.every((r) => (/^(?:float|double|half|__half)$/.test(r.type) || fn.templateParams.includes(r.type)) && r.op === '+=') && calls.every((c) => /^(?:__)?expf?$/.test(c.name));
+}
+
 /** The index with loop symbols renamed (and Triton lanes named by their axis), so the same element in two passes compares equal. */
 function canonical(p: Poly, lanes: readonly (string | null)[] = []): string {
   let out = p;
@@ -174,6 +186,6 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
   // (two loops of a kernel with `tl.dot` feed products, a chunked recurrence's stages: not a statistic and its reuse)
   // (and two CUDA sweeps of a thread's own row or column that only reduce, a mean and then the squared deviations from it:
   // Welford, or an online max and sum, needs one; the second re-reads the row from DRAM when the threads' rows exceed the caches)
-  const reducing = fn.kernelClass !== 'gemm' && best.length === 2 && best.every((p) => !p.writes) && (!triton || maxThenExp(fn, best[0], best[1]));
+  const reducing = fn.kernelClass !== 'gemm' && best.length === 2 && best.every((p) => !p.writes) && (triton ? maxThenExp(fn, best[0], best[1]) : onePassForm(fn, best[1]));
   return best.length >= 3 || reducing ? best : [];
 }

@@ -5,7 +5,7 @@
 // iteration lands on a new cache line, and interchanging the two loops makes the walk
 // contiguous (and vectorizable).
 import { convShape } from '../../common/conv-shape';
-import { filterBound } from '../../common/filter-taps';
+import { filterBound, filterLoop } from '../../common/filter-taps';
 import { detail, elementsText } from '../../common/detail';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -118,7 +118,8 @@ export function transposePartner(fn: FunctionFacts, access: AccessFact, inner: L
  * Loops of a few constant trips (a 3-tap window) add no depth. `partner`: the access's transposePartner.
  */
 export function minorWalk(fn: FunctionFacts, access: AccessFact, inner: LoopFact, partner: AccessFact | undefined): boolean {
-  const sized = (a: AccessFact) => a.loops.filter((id) => (fn.loops[id]?.trips ?? Infinity) > FEW_ROWS).length;
+  // (a filter's taps, `k < ksize`, add no depth either: a few steps though the bound is a run-time value)
+  const sized = (a: AccessFact) => a.loops.filter((id) => (fn.loops[id]?.trips ?? Infinity) > FEW_ROWS && !(fn.loops[id] && filterLoop(fn.loops[id], fn.loops, fn.accesses))).length;
   const deeper = (r: AccessFact, array: string) => r.array === array && !r.loops.includes(inner.id) && sized(r) > sized(access);
   const copy = partner && [access, partner].find((x) => x.kind === 'store');
   if (copy && fn.accesses.some((r) => deeper(r, copy.array) && (r.kind === 'load' ? r.range.start.line > copy.range.start.line : r.range.start.line < copy.range.start.line))) return true;

@@ -211,8 +211,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (there must be a loop around the taps in the function, over the outputs: a lone 8x8 block sum has none)
   const taps = (r: { declaredDepth: number }) => fewSteps && r.declaredDepth > 0 && (length(r.declaredDepth) ?? Infinity) <= FILTER_TAPS;
   // (a max vectorizes with -ffinite-math-only -fno-signed-zeros alone; a sum first where the loop has both)
-  // (a filter window's taps of a run-time width, `s < R` over `in[... + ow + s]`: the lanes go across the outputs)
-  const filterTaps = filterLoop(l, fn.loops, fn.accesses);
+  // (a 2-D filter window's taps of a run-time width, `r < R` around `s < R` over `in[... + ow + s]`: the lanes go across
+  // the outputs; a 1-D `window` of a moving average may be thousands of samples long)
+  const windowLoop2 = (x: LoopFact | undefined) => !!x && filterLoop(x, fn.loops, fn.accesses);
+  const filterTaps = windowLoop2(l) && (windowLoop2(byId.get(l.parent ?? -1)) || fn.loops.some((c) => c.parent === l.id && windowLoop2(c)));
   const scalar = repeated && summing && !tile && !build.fastMath && !indirect && !libmBound && !filterTaps
     ? sums.find((r) => !extremum(r) && !taps(r)) ?? sums.find((r) => !build.finiteMath && extremum(r) && !taps(r)) : undefined;
   // (a triangle's side in a small block, `k < i` under `i < 16`: at most 16 steps, nothing for SIMD lanes to share)
