@@ -62,8 +62,9 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
       // (an access in a `__device__` helper's loop up to a run-time argument of the kernel, `rowDot(W + row * cols, sx,
       // cols)`, is in a main loop of its own; a tile copy's `offset + rowStrideA <= BM` is no such loop)
       !inHelperMain(a) &&
-      // (once per thread beside such a helper loop that moves data, Rodinia streamcluster's `lower[K] += d_dist(...)`)
-      ((beside !== 'private' && !a.loops.length && accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && inHelperMain(b))) ||
+      // (a global access once per thread beside such a helper loop that streams global memory, Rodinia streamcluster's
+      // `lower[K] += d_dist(...)`; a shared tile's prefetch before a helper's double-buffered loop is its staging still)
+      ((beside === 'space' && a.space === 'global' && !a.loops.length && accesses.some((b) => b !== a && b.space === 'global' && inHelperMain(b))) ||
       [...main].some((id) => {
         if (a.loops.includes(id)) return false;
         const m = byId.get(id)!;
