@@ -16,6 +16,17 @@ function prng(seed: number): () => number {
 }
 
 const open = (text: string) => new OpenDocument(TextDocument.create('file:///t.cu', 'cuda-cpp', 1, text), 'cuda');
+
+/** The open document's tree, incrementally re-parsed, and a fresh parse of its text, as strings to compare. */
+const trees = (engine: Engine, od: OpenDocument) => ({
+  tree: () => od.reparse(engine.parsers).rootNode.toString(),
+  fresh: () => {
+    const t = engine.parsers.parse('cuda', od.text);
+    const s = t.rootNode.toString();
+    t.delete();
+    return s;
+  },
+});
 const linesOf = (od: OpenDocument) => {
   const kept = od.cache.lines;
   assert.ok(kept, 'the document keeps lines');
@@ -83,13 +94,7 @@ test("an edit of a template's parameter list re-reads the function: its facts ar
 test('an export macro or __align__ typed into an open document is read away as in a fresh parse, and deleted, read as written', async () => {
   const engine = await Engine.create(['cuda']);
   const od = open('struct Plain { int a; };\n\n__global__ void k(float* a) {\n  a[threadIdx.x] = 0.f;\n}\n');
-  const tree = () => od.reparse(engine.parsers).rootNode.toString();
-  const fresh = () => {
-    const t = engine.parsers.parse('cuda', od.text);
-    const s = t.rootNode.toString();
-    t.delete();
-    return s;
-  };
+  const { tree, fresh } = trees(engine, od);
   assert.equal(tree(), fresh());
   const edits: [string, number][] = [['class OPENMM_EXPORT Force : public Base {\n};\n', 2], ['  __shared__ __align__(16) float s[32];\n', 4]];
   let version = 2;
@@ -107,13 +112,7 @@ test('an export macro or __align__ typed into an open document is read away as i
 test("the `=` typed after a declarator's GNU attribute, which the grammar then gets as spaces, is read as in a fresh parse", async () => {
   const engine = await Engine.create(['cuda']);
   const od = open('void lud(float* a, int n) {\n  float sum[16] __attribute__((aligned(64))) {0.f};\n  a[0] = sum[0];\n}\n');
-  const tree = () => od.reparse(engine.parsers).rootNode.toString();
-  const fresh = () => {
-    const t = engine.parsers.parse('cuda', od.text);
-    const s = t.rootNode.toString();
-    t.delete();
-    return s;
-  };
+  const { tree, fresh } = trees(engine, od);
   assert.equal(tree(), fresh());
   const at = { line: 1, character: '  float sum[16] __attribute__((aligned(64))) '.length };
   od.applyChanges([{ range: { start: at, end: at }, text: '= ' }], 2);
@@ -136,13 +135,7 @@ test('deleting lines that define a launcher macro reads the lines invoking it ag
     '',
   ].join('\n');
   const od = open(text);
-  const tree = () => od.reparse(engine.parsers).rootNode.toString();
-  const fresh = () => {
-    const t = engine.parsers.parse('cuda', od.text);
-    const s = t.rootNode.toString();
-    t.delete();
-    return s;
-  };
+  const { tree, fresh } = trees(engine, od);
   assert.equal(tree(), fresh());
   // (from the end of the line above: the edit's first line is no `#define`, the text it removes is)
   const lines = text.split('\n');
