@@ -13,7 +13,7 @@ import { launchesBesideSweeps, sweepsTwoAxes } from './sweep-siblings';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
 import { lastTwo } from './bounded-memo';
-import { calledOnlyForSetUp, hasTimedRegion, insideTimedRegion, kernelBuffers, launchBuffers, setUpLaunch, type BufferUse } from './timed-region';
+import { calledOnlyForSetUp, carriesData, hasTimedRegion, insideTimedRegion, kernelBuffers, launchBuffers, setUpLaunch, type BufferUse } from './timed-region';
 
 interface Seen {
   xs: Set<number | null>;
@@ -438,11 +438,6 @@ function setUpLaunches(functions: readonly FunctionFacts[], owner: ReadonlyMap<C
 }
 
 /**
- * Launches a host function makes once, in no loop, while its loop launches other kernels every step: the preparation
- * before an iteration loop and the conversion after it (Rodinia srad's `extract` and `compress` around `niter` steps
- * of five kernels), a few of the run's hundreds of launches. (A launch in a lambda runs where the lambda is called.)
- */
-/**
  * Every launch passes, for each buffer the kernel loads, the device address of mapped host memory
  * (`cudaHostGetDevicePointer(&d_a, a, 0)` in the launching function, cuda-samples simpleZeroCopy): its loads cross
  * PCIe or C2C, whose bandwidth, not the number of load instructions, sets the kernel's pace.
@@ -462,6 +457,11 @@ function zeroCopyLaunches(f: FunctionFacts, seen: Seen | undefined, owner: Reado
 /** A loop of this many steps or fewer is a warm-up's or a handful of variants', not an iteration loop. */
 const FEW_STEPS = 16;
 
+/**
+ * Launches a host function makes once, in no loop, while its loop launches other kernels every step: the preparation
+ * before an iteration loop and the conversion after it (Rodinia srad's `extract` and `compress` around `niter` steps
+ * of five kernels), a few of the run's hundreds of launches. (A launch in a lambda runs where the lambda is called.)
+ */
 function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null): ReadonlySet<CallFact> {
   const out = new Set<CallFact>();
   const byHost = new Map<FunctionFacts, CallFact[]>();
@@ -472,7 +472,7 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
     // benchmark's repetitions of the same work, `threshold(img, mask)` 20 times, carry none)
     const manySteps = (id: number) => (g.loops.find((l) => l.id === id)?.trips ?? Infinity) > FEW_STEPS;
     const inLoops = calls.filter((c) => c.loops.length > 0 && !c.inLambda && !c.loopArgs && manySteps(c.loops[c.loops.length - 1]));
-    const stepped = inLoops.filter((c) => carries(inLoops.filter((d) => d.loops.at(-1) === c.loops.at(-1)), use));
+    const stepped = inLoops.filter((c) => carriesData(inLoops.filter((d) => d.loops.at(-1) === c.loops.at(-1)), use));
     if (!stepped.length) continue;
     const steppedNames = new Set(stepped.map((c) => baseName(c.name)));
     const buffers = (c: CallFact) => { const u = use(c); return u ? [...u.reads, ...u.writes] : []; };
@@ -484,13 +484,6 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
     for (const c of calls) if (!c.loops.length && !c.inLambda && !steppedNames.has(baseName(c.name)) && beside(c) && (!timed || insideTimedRegion(g, c))) out.add(c);
   }
   return out;
-}
-
-/** Launches of one loop of which one reads a buffer one of them writes (in place, or one step's output the next reads). */
-function carries(launches: readonly CallFact[], use: (d: CallFact) => BufferUse | null): boolean {
-  const uses = launches.map(use);
-  const written = new Set(uses.flatMap((u) => [...(u?.writes ?? [])]));
-  return uses.some((u) => !!u && [...u.reads].some((r) => written.has(r)));
 }
 
 /**

@@ -104,6 +104,17 @@ export interface BufferUse {
   writes: ReadonlySet<string>;
 }
 
+/**
+ * Launches (one loop's) of which one reads a buffer one of them writes: in place, or one step's output the next reads.
+ * A launch whose use is unknown counts as carrying. (Benchmark repetitions of the same work carry none.)
+ */
+export function carriesData(launches: readonly CallFact[], use: (d: CallFact) => BufferUse | null): boolean {
+  const uses = launches.map(use);
+  if (uses.some((u) => u === null)) return true;
+  const written = new Set(uses.flatMap((u) => [...u!.writes]));
+  return uses.some((u) => [...u!.reads].some((r) => written.has(r)));
+}
+
 /** What launch `d` of `kernel` (undefined: a wrapper or a kernel defined elsewhere) reads and writes. */
 export function bufferUse(d: CallFact, kernel: FunctionFacts | undefined): BufferUse {
   const roots = (i: number) => d.argRoots[i] ?? null;

@@ -28,7 +28,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { constantTrip, fileConstants } from '../../common/file-constants';
 import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
-import { TIMER_CLASS, hasTimedRegion, insideTimedRegion, launchBuffers, ordersStreams, type BufferUse } from '../../../core/timed-region';
+import { TIMER_CLASS, carriesData, hasTimedRegion, insideTimedRegion, launchBuffers, ordersStreams, type BufferUse } from '../../../core/timed-region';
 
 export const BENEFIT_COPY =
   'on an H200, 16 chunks of 64 MB moved with pageable synchronous cudaMemcpy and one kernel per chunk reached 11.3 GB/s effective; with pinned buffers and cudaMemcpyAsync on 4 streams, 94.3 GB/s (8.33x)';
@@ -174,13 +174,6 @@ function averagedOver(host: FunctionFacts, loop: LoopFact): boolean {
   return host.calls.some((c) => c.range.start.line > loop.range.end.line && c.args.some(divides));
 }
 
-/** Launches that carry nothing from one step to the next: none reads a buffer one of them writes. */
-function repeatsWork(work: readonly CallFact[], use: (d: CallFact) => BufferUse | null): boolean {
-  const uses = work.map(use);
-  if (!uses.length || uses.some((u) => u === null)) return false;
-  const written = new Set(uses.flatMap((u) => [...u!.writes]));
-  return !uses.some((u) => [...u!.reads].some((r) => written.has(r)));
-}
 
 /**
  * Host functions a driver times against a streamed twin (`process_sync` and `process_streams` between the clock reads
@@ -338,7 +331,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // between two events): the wait shapes what is measured, not the program's time
     // (a constant count of repetitions, `NT = 10`; nothing swapped between them, `std::swap(u, v)` of a solver's grids)
     const repetitions = constantTrip(loop, constants) !== null && !inLoop.some((c) => /(?:^|::)swap$/.test(c.name));
-    if (repetitions && insideTimedRegion(host, loop) && !inLoop.some((c) => c.kind === 'copy') && (repeatsWork(work, use) || averagedOver(host, loop))) continue;
+    if (repetitions && insideTimedRegion(host, loop) && !inLoop.some((c) => c.kind === 'copy') && ((work.length > 0 && !carriesData(work, use)) || averagedOver(host, loop))) continue;
     // named by the innermost loop inside it that still holds both (the per-batch `b` loop in the `epoch` loop): its trips set the cost
     let named = loop;
     for (const l of host.loops) {
