@@ -447,6 +447,16 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     assert.match(text.stderr, /2 files of reference or vendored code \(by name or folder\) not reported/);
   });
 
+  test('a local header that is not found is said: a skipped entry at its #include in json, a count on stderr', async () => {
+    const root = project({ 'src/k.cu': '#include "defs.h"\n#include "gen/config.h"\n' + TRANSPOSE, 'src/defs.h': '#define TILE 32\n' });
+    const { run, report } = await kaJson(['src'], root);
+    assert.equal(run.code, 0, run.stderr);
+    const missing = report.skipped.filter((s) => s.function === '(file)' && s.reason.startsWith('#include "'));
+    assert.deepEqual(missing.map((s) => [s.file, s.line, s.reason.slice(0, 32)]), [[join('src', 'k.cu'), 2, '#include "gen/config.h" was not ']]);
+    const text = await ka(['check', 'src'], root);
+    assert.match(text.stderr, /; 1 included header not found/);
+  });
+
   test('directories are walked recursively; node_modules and .git are skipped; other extensions ignored', async () => {
     const root = project({
       'proj/t.cu': TRANSPOSE,

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  expandMacros, toOriginal, buildView, cmakeIncludeDirs, compileCommandsIncludeDirs, fsHeaderReader, builtinMacro,
+  expandMacros, toOriginal, buildView, includeLine, cmakeIncludeDirs, compileCommandsIncludeDirs, fsHeaderReader, builtinMacro,
   type MacroDef, type HeaderReader, type PreprocessorView,
 } from '../server/src/core/preprocess';
 import { preprocessFile } from '../server/src/core/facts/shadow';
@@ -256,6 +256,14 @@ describe('buildView', () => {
     assert.deepEqual(v.headers, [join(lib, 'util', 'types.h')]);
     assert.equal(v.constants.get('LANES'), 8);
     assert.ok(!v.macros.has('ABOVE'));
+  });
+
+  test('local headers not found are listed (not the SDK\'s, not angled ones, not those in code a build leaves out), once each', () => {
+    const none = { includeDirs: [], roots: [dir], reader: fsHeaderReader([dir]) };
+    const src = '#include "common.h"\n#include "gen/config.h"\n#include "cuda_fp16.h"\n#include <lost.h>\n#if 0\n#include "off.h"\n#endif\n#include "gen/config.h"\n';
+    const v = buildView(join(dir, 'src', 'main.cu'), src, none);
+    assert.deepEqual(v.missing, ['gen/config.h']);
+    assert.equal(includeLine(src.split('\n'), 'gen/config.h'), 1);
   });
 
   test('headers outside the roots, and symlinks pointing outside, are refused', () => {

@@ -131,7 +131,13 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
 
 /** What was read and left unreported on purpose, said so that silence is not read as a clean bill. */
 function skippedNote(report: CheckReport): string {
-  return notTunedNote(report) + unreachedNote(report) + scaffoldingNote(report);
+  return notTunedNote(report) + unreachedNote(report) + scaffoldingNote(report) + missingHeadersNote(report);
+}
+
+/** Local headers that were included and not found: what they define is unknown, so the silence is partial. */
+function missingHeadersNote(report: CheckReport): string {
+  const n = new Set(report.skipped.filter((s) => s.function === '(file)' && s.reason.startsWith('#include "')).map((s) => s.reason.slice(0, s.reason.indexOf('" ')))).size;
+  return n ? `; ${n} included header${n === 1 ? '' : 's'} not found (--format json lists them under "skipped"; setting includePaths)` : '';
 }
 
 /** Files read as reference implementations or vendored code (`ref_ops.cu`, `third_party/`). */

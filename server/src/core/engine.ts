@@ -30,7 +30,7 @@ import { withCallSiteTrips } from './call-sites';
 import { explicitInstantiations } from './facts/instantiations';
 import { addNameUses, unreachedFunctions, UNREACHED } from './reachability';
 import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocessFile, type FilePreprocessing } from './facts/shadow';
-import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, withSourcePragmas, type ViewOptions } from './preprocess';
+import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, includeLine, missingHeader, withSourcePragmas, type ViewOptions } from './preprocess';
 import { NOT_TUNED, isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isHarnessPath, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
@@ -457,6 +457,7 @@ export class Engine {
       defaultTypes = pre.view.defaultTypes;
       tensorMathMode = pre.view.tensorMathMode;
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
+      for (const target of pre.view.missing) skipped.push({ function: '(file)', reason: missingHeader(target), line: includeLine(lines, target) });
       for (let i = 0; i < top.functions.length; i++) {
         const def = top.functions[i];
         const start = def.startPosition;

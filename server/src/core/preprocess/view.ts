@@ -34,9 +34,24 @@ export interface PreprocessorView {
   /** A header the file includes sets up a cuBLAS handle's math mode (scan.ts, setsTensorMathMode): its GEMMs' math is decided there. */
   tensorMathMode: boolean;
   headers: string[];
+  /**
+   * The file's own `#include "..."` lines, in code every build compiles, that no folder searched holds (not the SDK's
+   * or the C library's): what they define is unknown, so the file's facts may be partial.
+   */
+  missing: string[];
   key: string;
   /** Its time budget ran out before the view was complete: what was read so far (not to be cached). */
   cut?: boolean;
+}
+
+/** The `skipped` reason of a header the file includes that no folder searched holds (its facts may be partial). */
+export const missingHeader = (target: string): string =>
+  `#include "${target}" was not found beside the file, in its folders' include/ or common/ folders, in the setting includePaths or in compile_commands.json: its types, macros and constants are unknown, so findings may be missing`;
+
+/** The line of a file's `#include "target"` (0-based; 0 when not found). */
+export function includeLine(lines: readonly string[], target: string): number {
+  const at = lines.findIndex((l) => /^\s*#\s*include\b/.test(l) && l.includes(`"${target}"`));
+  return Math.max(at, 0);
 }
 
 /** Activity of a region: 1 taken, 0 skipped, 0.5 undecided (Kleene logic: and = min, or = max, not = 1 - x). */
@@ -141,6 +156,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
   const consts = new Map<string, number>(); // NaN = conflicting values
   const accessors = new Map<string, ElementAccessor | null>(); // null = two shapes under one name
   const headers: string[] = [];
+  const missing: string[] = [];
   let mathMode = false;
   const roots = (options?.roots ?? []).filter(r => typeof r === 'string' && path.isAbsolute(r)).map(r => path.resolve(r));
   const includeDirs = (options?.includeDirs ?? []).filter(r => typeof r === 'string' && path.isAbsolute(r)).map(r => path.resolve(r));
@@ -285,7 +301,10 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
           else if (ev.k === 'include') {
             if (depth >= maxDepth || headers.length >= maxHeaders) break;
             const h = resolveInclude(ev, from);
-            if (!h) break;
+            if (!h) {
+              if (depth === 0 && a === 1 && !ev.angled && !SYSTEM.test(ev.target) && !missing.includes(ev.target)) missing.push(ev.target);
+              break;
+            }
             visited.add(h.p);
             headers.push(h.p);
             process(scanCached(h.text), a, da, h.p, depth + 1);
@@ -303,11 +322,11 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     // from tick(): scanning, reading headers, evaluating #if), as when a count limit is hit
     cut = e instanceof BudgetExceeded;
   }
-  const view = finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs }, accessors, mathMode);
+  const view = { ...finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs }, accessors, mathMode), missing };
   return cut ? { ...view, cut } : view;
 }
 
-function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string> }, found: Map<string, ElementAccessor | null>, tensorMathMode: boolean): PreprocessorView {
+function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string> }, found: Map<string, ElementAccessor | null>, tensorMathMode: boolean): Omit<PreprocessorView, 'missing'> {
   const macros = new Map<string, MacroDef>();
   const alternatives = new Map<string, MacroDef[]>();
   // an alternative that is a bare name nothing the view sees defines: `#ifdef WG_A / #define TS WG_A / #else /
