@@ -344,7 +344,7 @@ export class KernelWalker {
     }
     const name = compact(fn.text);
     const qualified = resolveName(name, this.aliases);
-    const tl = tlFunction(qualified);
+    const tl = tlFunction(qualified) ?? programIdWrapper(qualified);
     const isMethod = fn.type === 'attribute' && !isModulePath(field(fn, 'object'), this.aliases);
     const method = isMethod ? field(fn, 'attribute')?.text ?? '' : null;
     const evalRest = (skip: Node[] = []) => {
@@ -810,3 +810,11 @@ export function kernelFacts(dec: Node | null, def: Node, decorators: string[], a
   };
 }
 
+/**
+ * A wrapper of `tl.program_id` / `tl.num_programs` by the same name: FlagGems' `tle.program_id(0)` (a jit helper of
+ * its triton_lang_extension that widens the id to int64), or a file's own `program_id` helper. No other call is so named.
+ */
+function programIdWrapper(qualified: string): 'program_id' | 'num_programs' | null {
+  const last = qualified.slice(qualified.lastIndexOf('.') + 1);
+  return last === 'program_id' || last === 'num_programs' ? last : null;
+}

@@ -119,7 +119,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
     if (assign?.form !== 'assign' || assign.name !== '=' || (assign.assignedTo ?? []).length !== 1) return;
     const buffer = assign.assignedTo![0];
     const use = firstUse(calls, c.parent!, buffer);
-    if (!use || reported.has(use.index) || !sameContext(c, calls[use.index])) return;
+    // (as after a launch: the op may sit in a branch inside the call's, `if ctx.reduction == "batchmean": d = d / n`)
+    if (!use || reported.has(use.index) || !nestedContext(c, calls[use.index])) return;
     const inputs = new Set(c.argRoots.filter((r): r is string => r !== null));
     const related = [{ range: c.nameRange, message: `\`${c.name}\` launches \`${kernel}\`, which writes the tensor it returns` }];
     const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: c, kernel, buffer, use, inputs, reduces: reducesBlocks(helpers.get(c.name)!.kernelFacts), related });
