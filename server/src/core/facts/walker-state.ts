@@ -328,7 +328,11 @@ export abstract class WalkerState extends Evaluator {
       const x = unparen(e);
       if (!x) return false;
       if (x.type === 'subscript_expression') return HALF_FLOAT.test(this.accessTarget(x)?.elemType ?? '');
-      if (x.type === 'identifier') return HALF_FLOAT.test(this.localTypes.get(x.text)?.type ?? this.params.get(x.text)?.type ?? '');
+      // (a pointer parameter's type is its element's: `sq + h * head_size` on a `half*` is pointer arithmetic)
+      if (x.type === 'identifier') {
+        const param = this.localTypes.has(x.text) ? undefined : this.params.get(x.text);
+        return HALF_FLOAT.test(this.localTypes.get(x.text)?.type ?? (param && !param.pointer ? param.type : ''));
+      }
       return false;
     };
     const left = field(n, 'left');
