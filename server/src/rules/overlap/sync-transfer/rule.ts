@@ -343,8 +343,12 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     out.push(finding(host, { calls: inLoop, work }, blocking, `of the loop${v}`, loop));
     said.push(loop.id);
   }
-  if (out.length) return out;
-  // called inside a loop elsewhere in the file: the whole body runs once per iteration
+  // (and the function's own top-level waits, where a caller runs it in a loop: a second nest, with its own fix)
+  return [...out, ...calledInLoop(host, calls, hosts, launchers, iterated)];
+}
+
+/** The whole body of `host` runs once per iteration of a caller's loop elsewhere in the file: its top-level waits. */
+function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>): RuleFinding[] {
   const caller = iterated.get(baseName(host.name).replace(/^.*::/, ''));
   if (caller === undefined) return [];
   const work = deviceWork(calls, launchers);
@@ -353,6 +357,16 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
   // (a helper that reduces to one scalar it brings back, `double rr = reduce(...)`, called in a loop that may leave
   // early: the value its caller decides on, as the same copy written in the loop would be)
   const callerFacts = hosts.get(caller);
+  // (nor a wait that only ends the helper where each call in a loop is followed at once by a blocking call of the caller,
+  // `forward(d_x, d_y); cudaMemcpy(h_y, d_y, ...)`: the copy waits for the same work, and the caller's loop has its own finding)
+  const name = baseName(host.name).replace(/^.*::/, '');
+  const endsWithWait = blocking.every((b) => b.kind === 'sync' && !calls.some((c) => positionBefore(b.range.start, c.range.start) && deviceWork([c], launchers).length));
+  const sites = callerFacts?.calls.filter((c) => calleeName(c) === name && c.loops.length) ?? [];
+  const blockedAfter = (c: CallFact) => {
+    const next = callerFacts!.calls.filter((d) => positionBefore(c.range.end, d.range.start)).reduce<CallFact | undefined>((a, d) => (!a || positionBefore(d.range.start, a.range.start) ? d : a), undefined);
+    return !!next && blockingKind(next) !== null && sameArms(c, next) && next.loops.join() === c.loops.join();
+  };
+  if (endsWithWait && sites.length && sites.every(blockedAfter)) return [];
   const exitingLoops = new Set((callerFacts?.loops ?? []).filter((l) => l.exits).map((l) => l.id));
   const calledWhereLoopsExit = !!callerFacts?.calls.some((c) => calleeName(c) === baseName(host.name).replace(/^.*::/, '') && c.loops.some((id) => exitingLoops.has(id)));
   if (calledWhereLoopsExit && blocking.every((c) => blockingKind(c) === 'copy' && oneValue(c) !== null)) return [];
