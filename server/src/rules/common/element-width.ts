@@ -23,3 +23,14 @@ export function narrowing(accesses: readonly AccessFact[], templateParams: reado
   const why = `${templateParams.includes(access.elemType ?? '') ? 'its launches build it as' : 'an undecided `#if` makes it'} ${access.elemAlternatives!.map((t) => `\`${t}\``).join(' or ')}`;
   return { access, chosen, wide, why };
 }
+
+/**
+ * The access's narrowest width among its alternatives (`T` launched as `float` and as `__nv_bfloat16`: 16), where that
+ * is narrower than its own width; else its width. Mixed-precision training runs the 16-bit build: it decides whether
+ * a thread's chunk of elements already fills a 16-byte access.
+ */
+export function narrowestBits(a: AccessFact): number | null {
+  if (a.elemBits === null || !a.elemAlternatives) return a.elemBits;
+  const widths = a.elemAlternatives.map((t) => elementBits(t)).filter((b): b is number => b !== null);
+  return widths.length ? Math.min(a.elemBits, ...widths) : a.elemBits;
+}

@@ -19,7 +19,7 @@ import { convShape } from '../../common/conv-shape';
 import { readsDenseTargets } from '../../common/loss';
 import { countsFewItems } from '../../common/few-items';
 import { elementBits } from '../../../core/facts/ctypes';
-import { judgedBits, narrowing } from '../../common/element-width';
+import { judgedBits, narrowestBits, narrowing } from '../../common/element-width';
 import { ALONG_Y, warpAlongX } from '../../common/warp-axis';
 
 const TID = 'threadIdx.x';
@@ -228,7 +228,8 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   const restrict = (a: AccessFact) => isRestrict(fn, a);
   const inLoop = chunked.filter((c) => !sideBySide(c) && c.a.kind !== 'store');
   // per step (the loops around): the chunks read in that step's loop, and its other loads
-  const perStep = loadBytesPerStep(fn, [...chunked.filter((c) => sideBySide(c)).map((c) => c.a), ...rest], (a) => a.elemBits);
+  // (at the narrowest type a template's launches build: a chunk of 4 that fills 16 bytes as `float` fills 8 as `bf16`)
+  const perStep = loadBytesPerStep(fn, [...chunked.filter((c) => sideBySide(c)).map((c) => c.a), ...rest], narrowestBits);
   for (const c of inLoop) {
     const held = globals.some((st) => st.kind !== 'load' && st.loops.join() === c.a.loops.join() && !restrict(st) && !restrict(c.a));
     const step = c.a.loops.join();
@@ -236,20 +237,26 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
     const runLoop = (l: LoopFact) => { const co = c.a.indices[0].coefficient(l.symbol); return co.isConstant && co.constant === 1; };
     const unrolled = loopsAround(c.a, fn).filter((l) => !l.gridStride && !l.blockStride && !runLoop(l) && l.trips !== undefined && l.trips <= 8)
       .reduce((n, l) => n * l.trips!, 1);
-    perStep.set(step, (perStep.get(step) ?? 0) + ((held ? 1 : c.k * unrolled) * (c.a.elemBits ?? 32)) / 8);
+    perStep.set(step, (perStep.get(step) ?? 0) + ((held ? 1 : c.k * unrolled) * (narrowestBits(c.a) ?? 32)) / 8);
   }
   if (Math.max(0, ...perStep.values()) >= ENOUGH_LOAD_BYTES) return [];
   const first = chunked[0];
-  const bits = first.a.elemBits ?? 32;
+  const bits = narrowestBits(first.a) ?? 32;
   const bytes = (first.k * bits) / 8;
+  // (said for the build it is about: `T` as `__nv_bfloat16`, where as `float` the chunk is a whole 16-byte access)
+  const narrowed = bits !== (first.a.elemBits ?? 32) ? first.a.elemAlternatives!.filter((t) => elementBits(t) === bits) : [];
+  const build = narrowed.length ? ` (as \`${narrowed.join('` / `')}\`)` : '';
   const carrier = bytes === 16 ? 'float4 / int4 / uint4' : bytes === 8 ? 'float2 / uint2' : bytes === 4 ? 'a 32-bit word (uchar4, half2)' : `a ${bytes}-byte type`;
   const names = [...new Set(chunked.map((c) => `\`${c.a.text}\``))].slice(0, 3).join(', ');
   return [{
     range: first.a.range,
     function: fn.name,
     confidence: 'likely',
-    assumptions: [`assumes the buffers are ${bytes}-byte aligned (cudaMalloc returns 256-byte aligned memory)`],
-    message: `${names}: each thread moves ${first.k} consecutive ${bits}-bit elements one at a time, ${first.k}× the sectors per request`,
+    assumptions: [
+      ...(narrowed.length ? [`assumes the \`${narrowed.join('` / `')}\` build of \`${first.a.elemType}\` matters (its launches also build ${first.a.elemAlternatives!.filter((t) => !narrowed.includes(t)).map((t) => `\`${t}\``).join(' / ')}, whose chunk fills a 16-byte access)`] : []),
+      `assumes the buffers are ${bytes}-byte aligned (cudaMalloc returns 256-byte aligned memory)`,
+    ],
+    message: `${names}: each thread moves ${first.k} consecutive ${bits}-bit elements${build} one at a time, ${first.k}× the sectors per request`,
     detail: detail(
       `Each thread moves its ${first.k} consecutive ${bits}-bit elements one at a time (${names}), so every warp request spans ${first.k}× the sectors it uses.`,
       `Move each chunk as one ${bytes}-byte access (${carrier}; reinterpret_cast the pointer at the chunk start).`,
