@@ -3,20 +3,31 @@
 // (`g = ng % G; c = g * cpg + i / HW`): a vector of C floats, a few KB the whole grid reads and L1 holds after the
 // first touch. Neither its lane spacing nor its reuse across threads is worth a remapping or a `__shared__` tile.
 import { atomDef, symbolKind } from '../../core/affine';
-import type { AccessFact } from '../../core/facts/model';
+import type { AccessFact, LoopFact } from '../../core/facts/model';
 
 /** Names such parameters go by. */
 const PARAMETER = /^(?:gamma|beta|weights?|bias(?:es)?|scales?|shifts?|running_(?:mean|var)|(?:ln|norm|bn|gn)_?(?:weight|bias|gamma|beta|[wbg]))$/i;
 
-/** A load of such a vector: its index reaches the thread and block indices only through remainders (`ng % G`). */
-export function perChannelParameter(a: AccessFact): boolean {
+/**
+ * A load of such a vector: its index reaches the thread and block indices only through remainders (`ng % G`). `loops`
+ * (the function's) admit a walk over the channels of the group, `gamma[g * cpg + i]` over `i < cpg` (NHWC).
+ */
+export function perChannelParameter(a: AccessFact, loops: readonly LoopFact[] = []): boolean {
   if (a.space !== 'global' || a.kind !== 'load' || a.indices.length !== 1 || a.indices[0].unknown) return false;
   if (!PARAMETER.test(a.array.replace(/^.*(?:\.|->)/, ''))) return false;
   const idx = a.indices[0];
   const grid = (s: string) => symbolKind(s) === 'thread' || symbolKind(s) === 'block';
+  const remainders = [...idx.symbols()].filter((s) => atomDef(s)?.op === '%' && atomDef(s)!.args[0].dependsOn(grid));
+  // the channels of the remainder's group, one a step: a loop up to the factor the remainder is scaled by
+  const groupWalk = (s: string) => {
+    const l = loops.find((x) => x.symbol === s);
+    const step = idx.coefficient(s);
+    const scale = (r: string) => idx.coefficient(r);
+    return !!l && step.isConstant && step.constant === 1 && remainders.some((r) => (l.limit && !l.limit.unknown && l.limit.equals(scale(r))) ||
+      (!!l.bound && scale(r).toString().replace(/\s+/g, '') === l.bound.replace(/\s+/g, '')));
+  };
   // (directly: `bias[tid]` is a row segment, not a remainder; nor a row walked by a loop, `bias[h * T + s]` over `s < T`:
   // a table as long as the loop, where a channel changes only every so many steps, `i / HW`)
-  if ([...idx.symbols()].some((s) => grid(s) || symbolKind(s) === 'loop')) return false;
-  const remainders = [...idx.symbols()].filter((s) => atomDef(s)?.op === '%' && atomDef(s)!.args[0].dependsOn(grid));
+  if ([...idx.symbols()].some((s) => grid(s) || (symbolKind(s) === 'loop' && !groupWalk(s)))) return false;
   return remainders.length > 0 && [...idx.symbols()].every((s) => !atomDef(s) || remainders.includes(s) || !atomDef(s)!.args.some((p) => p.dependsOn(grid)));
 }

@@ -377,7 +377,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // a handful of the first lanes (`if (tid < 16)`), once per block, beside accesses the whole block makes: a per-block readout
     if (a.activeLanes !== undefined && a.activeLanes <= 16 && !a.loops.length && globals.some((b) => b !== a && b.activeLanes === undefined && !b.singleLane && b.indices[0].dependsOn((s) => s === TID))) continue;
     // a per-channel parameter the threads reach through a remainder (`gamma[c]`, `c = (ng % G) * cpg + i / HW`): a few KB in L1
-    if (perChannelParameter(a)) continue;
+    if (perChannelParameter(a, fn.loops)) continue;
     // the common case needs no lanes: consecutive threads, consecutive elements
     if (!index.hasAtoms && !blockX) {
       const unit = index.coefficient(TID);

@@ -57,7 +57,7 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
   // the same for every block (`weight[c]` with `c` from the lane): each warp re-reads it from L1, nothing to tile
   if (!written.dependsOn((s) => s.startsWith('blockIdx.'))) return null;
   // (nor is a per-channel parameter the threads reach through a remainder, `gamma[g * cpg + i / HW]` with `g = ng % G`)
-  if (perChannelParameter(a)) return null;
+  if (perChannelParameter(a, [loop])) return null;
   // a window clamped at the image's edges (`min(max(y + dy - 2, 0), h - 1)`) slides as the unclamped one inside it
   // (and a row offset rebuilt from the coordinates the thread index was split into, `b * T * C + t * C` with
   // `b = idx / T`, `t = idx % T`, reads as `idx * C`)
