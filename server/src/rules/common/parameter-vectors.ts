@@ -2,7 +2,7 @@
 // whose threads each own a (sample, group) and reach the channel only through a remainder of their index
 // (`g = ng % G; c = g * cpg + i / HW`): a vector of C floats, a few KB the whole grid reads and L1 holds after the
 // first touch. Neither its lane spacing nor its reuse across threads is worth a remapping or a `__shared__` tile.
-import { atomDef, symbolKind } from '../../core/affine';
+import { atomDef, loneSymbol, symbolKind } from '../../core/affine';
 import type { AccessFact, LoopFact } from '../../core/facts/model';
 
 /** Names such parameters go by. */
@@ -18,13 +18,18 @@ export function perChannelParameter(a: AccessFact, loops: readonly LoopFact[] = 
   const idx = a.indices[0];
   const grid = (s: string) => symbolKind(s) === 'thread' || symbolKind(s) === 'block';
   const remainders = [...idx.symbols()].filter((s) => atomDef(s)?.op === '%' && atomDef(s)!.args[0].dependsOn(grid));
-  // the channels of the remainder's group, one a step: a loop up to the factor the remainder is scaled by
+  // the channels of the remainder's group, one a step: `g * cpg + i` over `i < cpg`, with `g = ng % G` and `cpg = C / G`
+  // (the group's share of the channels: the walk stays inside C; `bias[h * T + s]` over `s < T` walks a table of NH * T)
   const groupWalk = (s: string) => {
     const l = loops.find((x) => x.symbol === s);
     const step = idx.coefficient(s);
-    const scale = (r: string) => idx.coefficient(r);
-    return !!l && step.isConstant && step.constant === 1 && remainders.some((r) => (l.limit && !l.limit.unknown && l.limit.equals(scale(r))) ||
-      (!!l.bound && scale(r).toString().replace(/\s+/g, '') === l.bound.replace(/\s+/g, '')));
+    return !!l?.limit && !l.limit.unknown && step.isConstant && step.constant === 1 && remainders.some((r) => {
+      // (a quotient of uniform values is one symbol, `C/G`; of others an atom)
+      const share = loneSymbol(idx.coefficient(r));
+      const quotient = share ? atomDef(share) : undefined;
+      const divisor = quotient ? (quotient.op === '/' ? quotient.args[1].toString() : null) : share?.split('/').slice(1).join('/') ?? null;
+      return l.limit!.equals(idx.coefficient(r)) && !!divisor && divisor.replace(/\s+/g, '') === atomDef(r)!.args[1].toString().replace(/\s+/g, '');
+    });
   };
   // (directly: `bias[tid]` is a row segment, not a remainder; nor a row walked by a loop, `bias[h * T + s]` over `s < T`:
   // a table as long as the loop, where a channel changes only every so many steps, `i / HW`)
