@@ -46,7 +46,17 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   // grid-stride and block-stride loops (`for (i = threadIdx.x; i < n; i += blockDim.x)`) spread elements over threads
   // (and a thread's own chunk of the range, `idx = N * pos / size; idx < N * (pos + 1) / size`)
   // (and so do blocks stepping over rows: each step is another block's row, not a loop whose steps a thread combines)
-  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride && !l.chunked && !overBlocks(l));
+  // (not a loop one lane runs beside the other threads' global work, `if (threadIdx.x == 0) for (i < cpg) s += ds[c] * w[c]`,
+  // a group's coefficients before the block streams its slice: a prologue, not what the kernel is)
+  const oneLane = (l: LoopFact) => global.some((a) => a.loops.includes(l.id)) && global.every((a) => !a.loops.includes(l.id) || a.singleLane) &&
+    global.some((a) => !a.singleLane && !a.loops.includes(l.id) && a.loops.length > 0);
+  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride && !l.chunked && !overBlocks(l) && !(isKernel && oneLane(l)));
+  // (nor a few `__shared__` words one lane fills for the block to read alike, `coef[0] = a` under `if (threadIdx.x == 0)`:
+  // a broadcast of that prologue's results, not a tile)
+  const sharedUses = (name: string) => w.accesses.filter((a) => a.space === 'shared' && a.array === name);
+  const broadcastSlots = (name: string) => sharedUses(name).length > 0 && sharedUses(name).every((a) =>
+    a.indices.every((p) => !p.unknown && !p.dependsOn(isVarying)) && (a.kind === 'load' || a.singleLane));
+  const tiles = w.shared.filter((t) => !broadcastSlots(t.name));
   const loopSyms = new Set(innerLoops.map((l) => l.symbol));
   const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
   // ILP staging (`for (ii = 0; ii < ILP; ii++) r[ii] = X[tid + ii * blockDim.x * gridDim.x]`): a few constant trips,
@@ -81,13 +91,13 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
     const innerIds = new Set(innerLoops.map((l) => l.id));
     const onlyStaged = (a: AccessFact) => a.loops.some((id) => stagedLoops.has(id)) && a.loops.every((id) => !innerIds.has(id) || stagedLoops.has(id));
     const loopReads = global.filter((a) => a.kind === 'load' && dependsOnLoop(a) && !onlyStaged(a));
-    if (loopReads.length > 0 || w.shared.length > 0) return 'reduction';
+    if (loopReads.length > 0 || tiles.length > 0) return 'reduction';
   }
   // loops over registers only (`for (k = 0; k < packed.size; ++k)` on a loaded pack) leave a kernel elementwise;
   // a loop to a runtime count (`k <= terms`) is a computation of its own
   const runtimeTrip = (l: LoopFact) => l.bound !== null && w.paramNames.has(l.bound.trim());
   const memoryLoops = innerLoops.filter((l) => runtimeTrip(l) || (!stagedLoops.has(l.id) && global.some((a) => a.loops.includes(l.id))));
-  if (isKernel && global.length > 0 && memoryLoops.length === 0 && w.shared.length === 0) {
+  if (isKernel && global.length > 0 && memoryLoops.length === 0 && tiles.length === 0) {
     // stencil: the same array read at several constant offsets
     const byArray = new Map<string, Set<string>>();
     const fields = new Map<string, { key: string; unit: Poly; offsets: number[] }>();

@@ -466,7 +466,9 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   // a helper's walk over a small array every lane reads alike (`is_contiguous(num_dims, dims, strides)`): layout metadata
   const helperWalk = (a: AccessFact) => !!a.helperLoops?.length && a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn((s) => s === TID || s.startsWith('#op'));
   // (nor is a lookup into a table of at most 256 entries, `lut[in[i]]` with `in` of bytes: it stays in L1)
-  const streams = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a) && !helperWalk(a) && !a.byteIndexed);
+  // (nor what one lane reads before the others stream, `if (threadIdx.x == 0) for (c < cpg) s += ds[c] * w[c]`: a prologue)
+  const warpWide = fn.accesses.some((a) => a.space === 'global' && !a.singleLane && !warpUniform(a));
+  const streams = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a) && !helperWalk(a) && !a.byteIndexed && !(warpWide && a.singleLane));
   // a contiguous fast path beside a general-layout fallback (`if (is_contiguous(...)) out[i] = f(inp[i]); else
   // out[i] = f(inp[strided_i])`): the fast path is the stream the kernel exists for, the fallback's gathers are none
   const known = (a: AccessFact) => !a.indices.some((p) => p.unknown);
