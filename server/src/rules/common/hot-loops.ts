@@ -46,7 +46,14 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
   // a loop that only stores (`for (k < q_size) out[idx + k] = q[k]`, the results a loop over the faces
   // found) writes the thread's outputs: not a main loop while another one reads
   const reads = (l: LoopFact) => accesses.some((x) => x.kind !== 'store' && (x.space === 'global' || x.space === 'shared') && x.loops.includes(l.id));
-  const main = new Set((runtime.some(reads) ? runtime.filter(reads) : runtime).map((l) => l.id));
+  // (nor a loop that only copies a block's slice between global and shared memory, `for (p = tid; p < N; p += blockDim.x)
+  // s[p] = src[p]`, beside a loop that then works on the tile in place: a transform's or a sort's stages are the work)
+  const inLoop = (l: LoopFact) => accesses.filter((x) => x.loops.includes(l.id));
+  const copyLoop = (l: LoopFact) => l.blockStride && !fn.loops.some((c) => c.parent === l.id) && inLoop(l).length === 2 &&
+    inLoop(l).some((x) => x.space === 'global') && inLoop(l).some((x) => x.space === 'shared') && inLoop(l).filter((x) => x.kind === 'load').length === 1;
+  const worksOnTile = (l: LoopFact) => !copyLoop(l) && inLoop(l).some((x) => x.space === 'shared' && x.kind === 'load') && inLoop(l).some((x) => x.space === 'shared' && x.kind !== 'load');
+  const staged = fn.loops.some(worksOnTile) ? runtime.filter((l) => !copyLoop(l)) : runtime;
+  const main = new Set((staged.some(reads) ? staged.filter(reads) : staged).map((l) => l.id));
   const byId = new Map(fn.loops.map((l) => [l.id, l]));
   const ancestors = (l: LoopFact): Set<number> => {
     const out = new Set<number>();
