@@ -162,6 +162,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   if (fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && !local.has(c.name) && (elsewhere.has(c.name) || (OPAQUE_CALL.test(c.name) && !INLINE_CALL.test(c.name.replace(/^.*(?:\.|->|::)/, '')))))) return null;
   const v = l.variable ? `\`${l.variable}\`` : 'inner';
   const inLoop = accessesIn(fn, l);
+  // a loop filling a table the function then copies to `__constant__` memory (at most 64 KB): the per-item constants
+  // of a pricing lattice, made from input records; microseconds of set-up before the kernel that reads them
+  const stored = new Set(inLoop.filter((a) => a.kind === 'store').map((a) => a.array.replace(/[.[].*$/, '')));
+  if (stored.size && [...stored].every((t) => fn.calls.some((c) => /^cudaMemcpyToSymbol(?:Async)?$/.test(c.name) && c.argRoots.includes(t)))) return null;
   const loads = inLoop.filter((a) => a.kind !== 'store');
   // (a `simd` reduction clause lets the compiler reorder the sum; `omp parallel for reduction(+:s)` only splits the
   // range over threads, each of which still adds its share in source order: gcc keeps those adds scalar)
