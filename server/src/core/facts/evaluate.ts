@@ -525,6 +525,16 @@ export class Evaluator {
         if (!this.memberSpace || !(ofParam || ofPtrParam || ofThis) || n.text.length > 80) return null;
         return { base: n.text, offset: Poly.const(0), elemType: null, space: this.memberSpace, vector: false };
       }
+      case 'conditional_expression': {
+        // `warp < 4 ? A + off_a : B + off_b` (warps split by role, copying A's chunk or B's): one of two buffers of one space
+        // and type, named by the first. Where the two offsets differ by no thread index, the lanes of a warp spread alike in
+        // either: the first arm's offset stands for both; else where it points is no one address
+        const a = this.evalPtr(field(n, 'consequence'));
+        const b = this.evalPtr(field(n, 'alternative'));
+        if (!a || !b || a.space !== b.space || a.elemType !== b.elemType || a.vector !== b.vector) return null;
+        const apart = a.offset.sub(b.offset);
+        return !apart.unknown && !apart.dependsOn((x) => x.startsWith('threadIdx.')) ? a : { ...a, offset: Poly.unknown };
+      }
       case 'update_expression': {
         // `*p++` reads where `p` points now; `*++p` one element further (the walk then moves `p`)
         const arg = unparen(field(n, 'argument'));
