@@ -56,9 +56,30 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
       if (name && isExpectedOutput(name) && compared.has(name)) referenced.add(c.name);
     });
   }
-  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || referenced.has(f.name))));
+  const baselines = timedBaselines(functions);
+  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || referenced.has(f.name) || baselines.has(f.name))));
   oraclesOf.set(functions, out);
   return out;
+}
+
+/** A benchmark's timer (`triton.testing.do_bench`, `do_bench_cudagraph`). */
+const DO_BENCH = /(?:^|\.)do_bench(?:_\w+)?$/;
+
+/**
+ * Python functions the file runs only as one line of a benchmark beside another (`do_bench(lambda: eager_attention(...))`
+ * in one provider's arm, `do_bench(lambda: attention(...))` in the other's): the baseline measured against its twin, as a
+ * reference compared against one is. A function also called outside a timer is code the program runs.
+ */
+function timedBaselines(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  const timed = new Set<string>();
+  const called = new Set<string>();
+  for (const g of functions) {
+    const lines = g.calls.filter((c) => c.name === 'lambda' && c.parent !== undefined && DO_BENCH.test(g.calls[c.parent].name)).map((c) => c.args[0] ?? '');
+    // (a benchmark of one line times the function for itself: nothing to measure it against)
+    if (new Set(lines).size >= 2) for (const name of lines) timed.add(name);
+    for (const c of g.calls) if (c.form === 'call' || c.kind === 'launch') called.add(c.name);
+  }
+  return new Set([...timed].filter((name) => !called.has(name)));
 }
 const oraclesOf = new WeakMap<readonly FunctionFacts[], ReadonlySet<FunctionFacts>>();
 
