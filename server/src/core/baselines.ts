@@ -33,5 +33,15 @@ export function pickedBaselines(functions: readonly FunctionFacts[]): ReadonlySe
   return out;
 }
 
+/**
+ * A function beside a fused twin of its op's name (`swiglu_two_kernels` beside `swiglu_fused`, `norm_naive` beside
+ * `fused_norm`): a lesson's or a benchmark's unfused variant, kept to be measured against the fused one.
+ */
+export function hasFusedTwin(functionName: string, names: ReadonlySet<string>): boolean {
+  if (/fused/i.test(functionName)) return false;
+  const stem = functionName.replace(/^_+/, '').split('_')[0];
+  return stem.length >= 3 && (names.has(`${stem}_fused`) || names.has(`fused_${stem}`));
+}
+
 /** The fused twin's name of an unfused one: `run_unfused` -> `run_fused`, `unfusedForward` -> `fusedForward`. */
 const fusedTwinName = (name: string): string => name.replace(/(^|_)(?:un|non_?)fused/, '$1fused').replace(/(?:Un|Non)[Ff]used/, 'Fused');

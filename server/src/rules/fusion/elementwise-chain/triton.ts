@@ -15,6 +15,7 @@ import { eagerChains } from './eager';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
 import { compiledByTorch, pythonOracles, isUnfusedBaseline } from '../../common/reference';
+import { hasFusedTwin } from '../../../core/baselines';
 import {
   IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, importedHelpers, isElementwise, laterUse, launchHelpers, listWords, loadedBuffers, nestedContext, plainBuffer, sameContext, stepName, storedParams, textOf, type LaunchHelper, type Shape,
 } from '../../common/triton-host';
@@ -331,9 +332,11 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   if (kernels.size === 0 && !imported.some((h) => h.kernel)) return [];
   const out: RuleFinding[] = [];
   const helpers = launchHelpers(facts, kernels);
+  const names = new Set(facts.functions.map((f) => f.name));
   for (const host of facts.functions) {
-    // a test oracle, or a baseline named as the unfused twin of a fused one (`swiglu_unfused`), is kept unfused on purpose
-    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledByTorch(host) || isUnfusedBaseline(host.name)) continue;
+    // a test oracle, or a baseline named as the unfused twin of a fused one (`swiglu_unfused`, or `swiglu_two_kernels`
+    // beside `swiglu_fused`), is kept unfused on purpose
+    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledByTorch(host) || isUnfusedBaseline(host.name) || hasFusedTwin(host.name, names)) continue;
     try {
       const launched = checkHost(host, kernels, facts.lines, helpers);
       out.push(...launched);
