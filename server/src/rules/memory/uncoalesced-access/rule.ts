@@ -357,7 +357,11 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   // a kernel that checks no count, whose every launch fixes its blocks and its loops' extents to a small product (a
   // merge of per-block partials: a block per bin summing 240 partial histograms, `d_Partial[blockIdx.x + i * BINS]`): a few
   // hundred KB in all beside the stream that made them, whatever the layout
-  if (fn.smallProblem && bounds.length === 0 && globals.some((a) => a.loops.length > 0)) return [];
+  // (the threads of a block split each loop, `i = tid; i < count; i += BLOCK`: the product counts every element once)
+  const splitByThreads = (l: LoopFact | undefined) => !!l && (l.blockStride || (!!l.init && !l.init.unknown && l.init.coefficient(TID).isConstant &&
+    l.init.coefficient(TID).constant === 1 && !!l.step?.isConstant && l.step.constant >= 32));
+  const blockSplit = (a: AccessFact) => a.loops.length > 0 && a.loops.every((id) => splitByThreads(fn.loops.find((l) => l.id === id)));
+  if (fn.smallProblem && bounds.length === 0 && globals.some((a) => a.loops.length > 0) && globals.every((a) => !a.loops.length || blockSplit(a))) return [];
   for (const a of globals) {
     // (a row or column clamped at the edges moves as the unclamped one away from them)
     const index = declamped(a.indices[0]);
