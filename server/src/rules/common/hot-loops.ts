@@ -34,7 +34,11 @@ const ONE_BLOCK = 1024;
  * load before a tree reduction over shared memory is the kernel's traffic still) or of any (`any`:
  * a shared-memory readout after a streaming loop).
  */
-export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], known: (bound: string) => boolean) {
+/**
+ * `tileStages`: for the shared-memory side (memory/shared-bank-conflict), a loop that only copies a block's slice between
+ * global and shared memory is staging where another loop works on that tile in place; for global memory it is the traffic.
+ */
+export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], known: (bound: string) => boolean, tileStages = false) {
   // (a bound of the kernel's template parameters, `j < d_conv`, is fixed at compile time whatever the launches pass)
   const fixed = (bound: string) => known(bound) || (namesIn(bound).length > 0 && namesIn(bound).every((name) => fn.templateParams.includes(name)));
   // (also through a local, `const int head_size = block_size`: the bound as evaluated)
@@ -46,13 +50,19 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
   // a loop that only stores (`for (k < q_size) out[idx + k] = q[k]`, the results a loop over the faces
   // found) writes the thread's outputs: not a main loop while another one reads
   const reads = (l: LoopFact) => accesses.some((x) => x.kind !== 'store' && (x.space === 'global' || x.space === 'shared') && x.loops.includes(l.id));
-  // (nor a loop that only copies a block's slice between global and shared memory, `for (p = tid; p < N; p += blockDim.x)
-  // s[p] = src[p]`, beside a loop that then works on the tile in place: a transform's or a sort's stages are the work)
+  // (for the tile: nor a loop that only copies a block's slice between global and shared memory, `for (p = tid; p < N;
+  // p += blockDim.x) s[p] = src[p]`, beside a loop that then works on that tile in place: a transform's or a sort's stages)
   const inLoop = (l: LoopFact) => accesses.filter((x) => x.loops.includes(l.id));
-  const copyLoop = (l: LoopFact) => l.blockStride && !fn.loops.some((c) => c.parent === l.id) && inLoop(l).length === 2 &&
-    inLoop(l).some((x) => x.space === 'global') && inLoop(l).some((x) => x.space === 'shared') && inLoop(l).filter((x) => x.kind === 'load').length === 1;
-  const worksOnTile = (l: LoopFact) => !copyLoop(l) && inLoop(l).some((x) => x.space === 'shared' && x.kind === 'load') && inLoop(l).some((x) => x.space === 'shared' && x.kind !== 'load');
-  const staged = fn.loops.some(worksOnTile) ? runtime.filter((l) => !copyLoop(l)) : runtime;
+  const copied = (l: LoopFact): string | null => {
+    const xs = inLoop(l);
+    const tile = xs.find((x) => x.space === 'shared');
+    const ok = l.blockStride && !fn.loops.some((c) => c.parent === l.id) && xs.length === 2 && !!tile && xs.some((x) => x.space === 'global') && xs.filter((x) => x.kind === 'load').length === 1;
+    return ok ? tile!.array : null;
+  };
+  const worksOn = (l: LoopFact, tile: string) => copied(l) === null && inLoop(l).some((x) => x.space === 'shared' && x.array === tile && x.kind === 'load') &&
+    inLoop(l).some((x) => x.space === 'shared' && x.array === tile && x.kind !== 'load');
+  const staging = (l: LoopFact) => { const tile = copied(l); return tile !== null && fn.loops.some((w) => worksOn(w, tile)); };
+  const staged = tileStages ? runtime.filter((l) => !staging(l)) : runtime;
   const main = new Set((staged.some(reads) ? staged.filter(reads) : staged).map((l) => l.id));
   const byId = new Map(fn.loops.map((l) => [l.id, l]));
   const ancestors = (l: LoopFact): Set<number> => {

@@ -93,7 +93,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
   const accesses = boundAccesses(fn, bindings);
   const blockX = warpRowWidth(fn, bindings);
   const known = boundByLaunches(bindings, fn.params.map((p) => p.name));
-  const hot = mainLoops(fn, accesses, known);
+  const hot = mainLoops(fn, accesses, known, true);
   // no main loop at all (a staging transpose: each thread's words pass through the tile once): its global
   // traffic decides, and a few replays of an access in no loop are noise (the 2.15x measured for padding
   // was a 32-way transpose tile)
