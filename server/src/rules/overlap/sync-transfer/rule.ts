@@ -361,10 +361,13 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   // `forward(d_x, d_y); cudaMemcpy(h_y, d_y, ...)`: the copy waits for the same work, and the caller's loop has its own finding)
   const name = baseName(host.name).replace(/^.*::/, '');
   const endsWithWait = blocking.every((b) => b.kind === 'sync' && !calls.some((c) => positionBefore(b.range.start, c.range.start) && deviceWork([c], launchers).length));
-  const sites = callerFacts?.calls.filter((c) => calleeName(c) === name && c.loops.length) ?? [];
-  const blockedAfter = (c: CallFact) => {
-    const next = callerFacts!.calls.filter((d) => positionBefore(c.range.end, d.range.start)).reduce<CallFact | undefined>((a, d) => (!a || positionBefore(d.range.start, a.range.start) ? d : a), undefined);
-    return !!next && blockingKind(next) !== null && sameArms(c, next) && next.loops.join() === c.loops.join();
+  // (at every call in a loop, in every function of the file: `train` calling it alone keeps the wait's cost; and with no
+  // host loop between, which the wait keeps from overlapping the kernel)
+  const sites = [...hosts.values()].flatMap((h) => h.calls.filter((c) => calleeName(c) === name && c.loops.length).map((c) => ({ h, c })));
+  const blockedAfter = ({ h, c }: { h: FunctionFacts; c: CallFact }) => {
+    const next = h.calls.filter((d) => positionBefore(c.range.end, d.range.start)).reduce<CallFact | undefined>((a, d) => (!a || positionBefore(d.range.start, a.range.start) ? d : a), undefined);
+    const hostWork = !!next && h.loops.some((l) => positionBefore(c.range.end, l.range.start) && positionBefore(l.range.end, next.range.start));
+    return !!next && !hostWork && blockingKind(next) !== null && sameArms(c, next) && next.loops.join() === c.loops.join();
   };
   if (endsWithWait && sites.length && sites.every(blockedAfter)) return [];
   const exitingLoops = new Set((callerFacts?.loops ?? []).filter((l) => l.exits).map((l) => l.id));
