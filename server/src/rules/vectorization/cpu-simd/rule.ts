@@ -82,6 +82,8 @@ interface SimdFile {
   outsideLoops: ReadonlySet<string>;
   /** Host functions of the file that launch kernels or copy to or from the device (`gain(...)`: upload, launch, copy back). */
   deviceWork: ReadonlySet<string>;
+  /** Symbols the file's kernels read as `__constant__` memory (at most 64 KB). */
+  constantSymbols: ReadonlySet<string>;
 }
 
 interface Reason {
@@ -162,10 +164,13 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   if (fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && !local.has(c.name) && (elsewhere.has(c.name) || (OPAQUE_CALL.test(c.name) && !INLINE_CALL.test(c.name.replace(/^.*(?:\.|->|::)/, '')))))) return null;
   const v = l.variable ? `\`${l.variable}\`` : 'inner';
   const inLoop = accessesIn(fn, l);
-  // a loop filling a table the function then copies to `__constant__` memory (at most 64 KB): the per-item constants
-  // of a pricing lattice, made from input records; microseconds of set-up before the kernel that reads them
+  // a loop filling a table the function then copies to `__constant__` memory (a symbol the file's kernels read as
+  // constant memory, at most 64 KB) and nowhere else: the per-item constants of a pricing lattice, made from input records;
+  // microseconds of set-up before the kernel that reads them
   const stored = new Set(inLoop.filter((a) => a.kind === 'store').map((a) => a.array.replace(/[.[].*$/, '')));
-  if (stored.size && [...stored].every((t) => fn.calls.some((c) => /^cudaMemcpyToSymbol(?:Async)?$/.test(c.name) && c.argRoots.includes(t)))) return null;
+  const toConstant = (t: string) => fn.calls.some((c) => /^cudaMemcpyToSymbol(?:Async)?$/.test(c.name) && c.argRoots[1] === t && file.constantSymbols.has(c.argRoots[0] ?? '')) &&
+    !fn.calls.some((c) => /^cudaMemcpy(?:Async)?$/.test(c.name) && c.argRoots.includes(t));
+  if (stored.size && [...stored].every(toConstant)) return null;
   const loads = inLoop.filter((a) => a.kind !== 'store');
   // (a `simd` reduction clause lets the compiler reorder the sum; `omp parallel for reduction(+:s)` only splits the
   // range over threads, each of which still adds its share in source order: gcc keeps those adds scalar)
@@ -508,8 +513,9 @@ export const rule: Rule = {
     const defaults = facts.defaultTypes ?? NO_DEFAULTS;
     const defaultsKey = [...defaults].map(([k, v]) => `${k}=${v}`).join(',');
     const deviceWork = new Set(facts.functions.filter((f) => !f.isKernel && f.calls.some((c) => c.kind === 'launch' || c.kind === 'copy')).map((f) => f.name));
-    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}`);
-    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork };
+    const constantSymbols = new Set(facts.functions.flatMap((f) => (f.isKernel || f.isDevice ? f.accesses.filter((a) => a.space === 'constant').map((a) => a.array) : [])));
+    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...constantSymbols].join(',')}`);
+    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
