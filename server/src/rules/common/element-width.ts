@@ -25,12 +25,13 @@ export function narrowing(accesses: readonly AccessFact[], templateParams: reado
 }
 
 /**
- * The access's narrowest width among its alternatives (`T` launched as `float` and as `__nv_bfloat16`: 16), where that
- * is narrower than its own width; else its width. Mixed-precision training runs the 16-bit build: it decides whether
- * a thread's chunk of elements already fills a 16-byte access.
+ * The access's narrowest width among the types a template's launches build it with (`T` launched as `float` and as
+ * `__nv_bfloat16`: 16), where that is narrower than its own width; else its width. Mixed-precision training runs the
+ * 16-bit build: it decides whether a thread's chunk of elements already fills a 16-byte access. (The arms of an
+ * undecided `#if` are no build the program makes: judged as judgedBits does.)
  */
-export function narrowestBits(a: AccessFact): number | null {
-  if (a.elemBits === null || !a.elemAlternatives) return a.elemBits;
+export function narrowestBits(a: AccessFact, templateParams: readonly string[]): number | null {
+  if (a.elemBits === null || !a.elemAlternatives || !templateParams.includes(a.elemType ?? '')) return judgedBits(a);
   const widths = a.elemAlternatives.map((t) => elementBits(t)).filter((b): b is number => b !== null);
   return widths.length ? Math.min(a.elemBits, ...widths) : a.elemBits;
 }

@@ -229,7 +229,8 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   const inLoop = chunked.filter((c) => !sideBySide(c) && c.a.kind !== 'store');
   // per step (the loops around): the chunks read in that step's loop, and its other loads
   // (at the narrowest type a template's launches build: a chunk of 4 that fills 16 bytes as `float` fills 8 as `bf16`)
-  const perStep = loadBytesPerStep(fn, [...chunked.filter((c) => sideBySide(c)).map((c) => c.a), ...rest], narrowestBits);
+  const narrowest = (a: AccessFact) => narrowestBits(a, fn.templateParams);
+  const perStep = loadBytesPerStep(fn, [...chunked.filter((c) => sideBySide(c)).map((c) => c.a), ...rest], narrowest);
   for (const c of inLoop) {
     const held = globals.some((st) => st.kind !== 'load' && st.loops.join() === c.a.loops.join() && !restrict(st) && !restrict(c.a));
     const step = c.a.loops.join();
@@ -237,11 +238,11 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
     const runLoop = (l: LoopFact) => { const co = c.a.indices[0].coefficient(l.symbol); return co.isConstant && co.constant === 1; };
     const unrolled = loopsAround(c.a, fn).filter((l) => !l.gridStride && !l.blockStride && !runLoop(l) && l.trips !== undefined && l.trips <= 8)
       .reduce((n, l) => n * l.trips!, 1);
-    perStep.set(step, (perStep.get(step) ?? 0) + ((held ? 1 : c.k * unrolled) * (narrowestBits(c.a) ?? 32)) / 8);
+    perStep.set(step, (perStep.get(step) ?? 0) + ((held ? 1 : c.k * unrolled) * (narrowest(c.a) ?? 32)) / 8);
   }
   if (Math.max(0, ...perStep.values()) >= ENOUGH_LOAD_BYTES) return [];
   const first = chunked[0];
-  const bits = narrowestBits(first.a) ?? 32;
+  const bits = narrowest(first.a) ?? 32;
   const bytes = (first.k * bits) / 8;
   // (said for the build it is about: `T` as `__nv_bfloat16`, where as `float` the chunk is a whole 16-byte access)
   const narrowed = bits !== (first.a.elemBits ?? 32) ? first.a.elemAlternatives!.filter((t) => elementBits(t) === bits) : [];
