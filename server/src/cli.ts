@@ -18,6 +18,7 @@ import { LAUNCHES } from './core/project';
 import { BATCH_BUDGET } from './core/budget';
 import { UNREACHED } from './core/reachability';
 import { NOT_TUNED } from './core/test-code';
+import { missingHeaderTarget } from './core/preprocess';
 import { ALL_RULES } from './rules';
 import { version } from '../../package.json';
 
@@ -136,7 +137,7 @@ function skippedNote(report: CheckReport): string {
 
 /** Local headers that were included and not found: what they define is unknown, so the silence is partial. */
 function missingHeadersNote(report: CheckReport): string {
-  const n = new Set(report.skipped.filter((s) => s.function === '(file)' && s.reason.startsWith('#include "')).map((s) => s.reason.slice(0, s.reason.indexOf('" ')))).size;
+  const n = new Set(report.skipped.map((s) => (s.function === '(file)' ? missingHeaderTarget(s.reason) : null)).filter((t) => t !== null)).size;
   return n ? `; ${n} included header${n === 1 ? '' : 's'} not found (--format json lists them under "skipped"; setting includePaths)` : '';
 }
 

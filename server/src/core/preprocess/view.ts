@@ -48,6 +48,9 @@ export interface PreprocessorView {
 export const missingHeader = (target: string): string =>
   `#include "${target}" was not found beside the file, in its folders' include/ or common/ folders, in the setting includePaths or in compile_commands.json: its types, macros and constants are unknown, so findings may be missing`;
 
+/** The header a `missingHeader` reason names, or null for another reason. */
+export const missingHeaderTarget = (reason: string): string | null => /^#include "([^"]+)" was not found/.exec(reason)?.[1] ?? null;
+
 /** The line of a file's `#include "target"` (0-based; 0 when not found). */
 export function includeLine(lines: readonly string[], target: string): number {
   const at = lines.findIndex((l) => /^\s*#\s*include\b/.test(l) && l.includes(`"${target}"`));
@@ -63,6 +66,12 @@ interface MState { defs: MacroDef[]; sure: boolean; undef: boolean }
 interface Frame { parent: Tri; taken: Tri; active: Tri; dParent: Tri; dTaken: Tri; dActive: Tri }
 
 const SYSTEM = /^(?:cuda|cuda_.*|cublas.*|cufft.*|curand.*|cusparse.*|cudnn.*|nvrtc|nvToolsExt|mma|crt\/.*|sm_\d+_.*|device_.*|vector_types|math_constants|cooperative_groups.*|(?:std|assert|ctype|errno|float|limits|locale|math|setjmp|signal|stdarg|stddef|stdint|stdio|stdlib|string|time|unistd|inttypes|stdbool|omp|immintrin|xmmintrin|emmintrin|pthread|sys\/.*)\.h|thrust\/.*|cub\/.*|cuda\/.*)$/;
+
+/**
+ * Headers of the CUDA toolkit, its libraries and the C and C++ libraries, however they are spelled (`"cuda.h"`,
+ * `"cuComplex.h"`, `"nvtx3/nvToolsExt.h"`, `"device_launch_parameters.h"`): not the project's, so not said missing.
+ */
+const SDK_HEADER = /^(?:cu[A-Za-z0-9_]*|nv[A-Za-z0-9_]*|nvtx3\/.*|mma|crt\/.*|sm_\d+_.*|device_.*|vector_.*|math_.*|texture_.*|surface_.*|host_.*|driver_.*|builtin_.*|channel_descriptor|common_functions|library_types|cooperative_groups.*|thrust\/.*|cub\/.*|cuda\/.*|cute\/.*|cutlass\/.*|torch\/.*|ATen\/.*|c10\/.*|pybind11\/.*|omp|mpi|(?:std|assert|ctype|errno|float|limits|locale|math|setjmp|signal|stdarg|stddef|stdint|stdio|stdlib|string|time|unistd|inttypes|stdbool|immintrin|xmmintrin|emmintrin|pthread|sys\/.*))(?:\.h|\.hpp|\.cuh)?$/;
 
 /** Where projects without build configuration keep their headers, beside the folders of their sources. */
 const INCLUDE_FOLDERS = ['include', 'includes', 'inc', 'utilities', 'common', 'Common'];
@@ -206,11 +215,13 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     for (let i = 0; i < 16; i++) tick(); // a file system look-up costs more than a token
     try { const t = reader?.read(p); return typeof t === 'string' ? t : null; } catch { return null; }
   };
-  const resolveInclude = (ev: { target: string; angled: boolean }, from: string): { p: string; text: string } | null => {
+  // (`'seen'`: found, and read already through another include)
+  const resolveInclude = (ev: { target: string; angled: boolean }, from: string): { p: string; text: string } | 'seen' | null => {
     const target = ev.target;
     if (!target || target.includes('\0')) return null;
     const dir = from ? path.dirname(from) : '';
     for (const c of includeCandidates(options, roots, includeDirs, dir, target, ev.angled)) {
+      if (visited.has(c)) return 'seen';
       const t = tryRead(c);
       if (t !== null) return { p: c, text: t };
     }
@@ -301,8 +312,9 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
           else if (ev.k === 'include') {
             if (depth >= maxDepth || headers.length >= maxHeaders) break;
             const h = resolveInclude(ev, from);
+            if (h === 'seen') break;
             if (!h) {
-              if (depth === 0 && a === 1 && !ev.angled && !SYSTEM.test(ev.target) && !missing.includes(ev.target)) missing.push(ev.target);
+              if (depth === 0 && a === 1 && !ev.angled && !SDK_HEADER.test(ev.target) && !missing.includes(ev.target)) missing.push(ev.target);
               break;
             }
             visited.add(h.p);
