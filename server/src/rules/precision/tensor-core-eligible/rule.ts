@@ -205,7 +205,12 @@ export const rule: Rule = {
       const mine = launches.filter((c) => c.name === name);
       return mine.length > 0 && mine.every((c) => launches.some((o) => tensorKernels.has(o.name) && neverTogether(o.scopes, c.scopes)));
     };
-    const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && names.has(twin)) || pickedAgainstTensorCores(name);
+    // (or a TF32 tensor-core kernel of the same op, `sgemm_wmma_m16n16k8_tf32_kernel` beside `sgemm_naive_f32_kernel`: the
+    // file's kernels are its variants, each bound on its own for the caller to pick)
+    const stem = (name: string) => name.replace(/^_+/, '').split('_')[0];
+    const tf32Stems = new Set([...tensorKernels].filter((k) => /tf32/i.test(k)).map(stem).filter((x) => x.length >= 3));
+    const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && names.has(twin)) ||
+      tf32Stems.has(stem(name)) || pickedAgainstTensorCores(name);
     const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
     // the cuBLAS calls of the file that ask for TF32 or bf16 tensor cores (`CUBLAS_COMPUTE_32F_FAST_TF32`, a runner's
     // kernel 13 beside its fp32 kernel 0): the same call in fp32 is the twin a switch picks, the reference
