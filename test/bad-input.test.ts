@@ -125,6 +125,15 @@ test('baseline: the transpose alone gives one finding at 5:5', async () => {
   assert.deepEqual(findingsOf(report, 't.cu'), [TRANSPOSE_KEY]);
 });
 
+test('a function a syntax error left inside braces at file scope is said in skipped, with its lines', () => {
+  const text = '__global__ void k(float* x) { x[threadIdx.x] = 0.f; }\n--\n  if (n > 0) {\n\nvoid launch(float* x, int n) {\n  k<<<1, 32>>>(x);\n}\n';
+  const r = engine.analyzeText('stray.cu', text);
+  const unread = (r.skipped ?? []).filter((s) => s.function === '(file)' && /inside braces at file scope/.test(s.reason));
+  assert.deepEqual(unread.map((s) => [s.line, s.reason.slice(0, 10)]), [[2, 'lines 3-7 ']]);
+  // (a clean file says nothing of the kind)
+  assert.deepEqual((engine.analyzeText('t.cu', TRANSPOSE).skipped ?? []).filter((s) => /inside braces/.test(s.reason)), []);
+});
+
 describe('bad input', { concurrency: 2 }, () => {
   // -------------------------------------------------------------------------------------
   // binary

@@ -33,6 +33,10 @@ export const MAX_STEPS = 4_000_000;
 export const MAX_NESTING = 1000;
 
 export const FILE_BUDGET_SPENT = "not analysed: the file's time budget ran out before it was done (setting fileBudgetMs)";
+/** Lines (0-based rows) that read as functions inside braces at file scope: a syntax error before them swallowed them. */
+export const unreadRegion = (first: number, last: number): string =>
+  `lines ${first + 1}-${last + 1} hold what reads as a function inside braces at file scope (a syntax error before them, such as an unclosed \`if (...) {\` or a stray line): not analysed`;
+
 /** The file's budget ran out in its preprocessing: its functions were read without some of their macros, types or helpers. */
 export const HEADERS_CUT = "its macros, types and headers were read in part: the file's time budget ran out (setting fileBudgetMs)";
 

@@ -34,7 +34,7 @@ import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BU
 import { NOT_TUNED, isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isHarnessPath, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
-import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, overItsTime, withBudget, type BudgetLimits } from './budget';
+import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, overItsTime, unreadRegion, withBudget, type BudgetLimits } from './budget';
 
 /** Text on one line: the line breaks and indentation of quoted code become single spaces (none inside brackets). */
 function oneLine(s: string): string {
@@ -458,6 +458,8 @@ export class Engine {
       tensorMathMode = pre.view.tensorMathMode;
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
       for (const target of pre.view.missing) skipped.push({ function: '(file)', reason: missingHeader(target), line: includeLine(lines, target) });
+      // (functions a syntax error before them left inside braces at file scope: `if (...) {` stray after a bad edit)
+      for (const n of top.unread) skipped.push({ function: '(file)', reason: unreadRegion(n.startPosition.row, n.endPosition.row), line: n.startPosition.row });
       for (let i = 0; i < top.functions.length; i++) {
         const def = top.functions[i];
         const start = def.startPosition;

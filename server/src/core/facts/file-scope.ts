@@ -43,9 +43,10 @@ const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_spe
  * declarations, found without entering any function body: run on the real tree, it
  * touches few nodes, so an edit costs little before the cache decides what to re-derive.
  */
-export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwitches): { functions: N[]; declarations: N[] } {
+export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwitches): { functions: N[]; declarations: N[]; unread: N[] } {
   const functions: N[] = [];
   const declarations: N[] = []; // file-scope declarations and #defines
+  const unread: N[] = []; // braces at file scope holding what reads as a function (a syntax error before them swallowed it)
   // each node with its parent's type: a web-tree-sitter Node's `parent` searches down from the root every time
   const stack: [N, string | null][] = [[root, root.parent?.type ?? null]];
   while (stack.length) {
@@ -63,12 +64,16 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
     // a plain struct (`struct S {...};`, `typedef struct {...} S;`): the layout its arrays' fields are read at
     // (one with methods is a class: its text would key every function's facts, and its fields are rarely arrays' elements)
     if (fileScope && plainRecord(type === 'type_definition' ? n.childForFieldName('type') : n)) declarations.push(n);
+    if (fileScope && type === 'compound_statement' && FUNCTION_HEAD.test(n.text)) unread.push(n);
     if (SCAN_STOP.has(type)) continue;
     const kids = liveChildren(n, switches); // not into `#if 0`, nor a branch the file's own switches rule out (children of n all)
     for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], type]);
   }
-  return { functions, declarations };
+  return { functions, declarations, unread };
 }
+
+/** A function's head and its opening brace on a line of their own making (`void launch(float* a, int n) {`). */
+const FUNCTION_HEAD = /^[ \t]*(?:[A-Za-z_][\w:<>,*& \t]*[\s*&])?[A-Za-z_]\w*[ \t]*\([^;{}()]*(?:\([^;{}()]*\)[^;{}()]*)*\)[ \t]*(?:const[ \t]*)?\{/m;
 
 /** A struct with a body of fields only. */
 function plainRecord<N extends TreeNode<N>>(n: N | null): boolean {
