@@ -57,9 +57,28 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
     });
   }
   const baselines = timedBaselines(functions);
-  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || referenced.has(f.name) || baselines.has(f.name))));
+  const drivers = validationDrivers(functions);
+  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || referenced.has(f.name) || baselines.has(f.name) || drivers.has(f))));
   oraclesOf.set(functions, out);
   return out;
+}
+
+/**
+ * Functions without loops that hand what they computed to a checker of the file, a function comparing its own parameter
+ * (`run_test(naive_result, ...)`, `run_test(expect, fn, ...)` calling `torch.allclose(expect, actual)`): validation drivers,
+ * whose products are the expected side.
+ */
+function validationDrivers(functions: readonly FunctionFacts[]): ReadonlySet<FunctionFacts> {
+  const checkers = new Map<string, number[]>();
+  for (const g of functions) {
+    if (g.isKernel) continue;
+    const compared = new Set(g.calls.filter((c) => PYTHON_COMPARE.test(c.name)).flatMap((c) => c.argRoots.filter((r): r is string => r !== null)));
+    const at = g.params.map((p, i) => (compared.has(p.name) ? i : -1)).filter((i) => i >= 0);
+    if (at.length) checkers.set(g.name, at);
+  }
+  if (!checkers.size) return new Set();
+  return new Set(functions.filter((h) => !h.isKernel && !h.loops.length && h.calls.some((c) => c.form === 'call' && !checkers.has(h.name) &&
+    (checkers.get(c.name) ?? []).some((i) => c.argRoots[i] !== null && c.argRoots[i] !== undefined))));
 }
 
 /** A benchmark's timer (`triton.testing.do_bench`, `do_bench_cudagraph`). */
