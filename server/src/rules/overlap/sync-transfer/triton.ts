@@ -54,6 +54,9 @@ function isDeviceWork(c: CallFact, launchers: ReadonlySet<string>, deviceNames: 
   return c.form === 'call' && launchers.has(simpleName(c));
 }
 
+/** PyTorch's library GEMMs and convolutions (`torch.matmul`, `F.linear`, `F.conv2d`): a cuBLAS or cuDNN launch on GPU tensors. */
+const TORCH_DEVICE_OP = /^(?:torch\.(?:matmul|mm|bmm|addmm|baddbmm|einsum)|(?:torch\.nn\.functional|F)\.(?:linear|conv[123]d|scaled_dot_product_attention))$/;
+
 /** A read-back or synchronization: `.item()`, `.cpu()`, `.tolist()`, `.numpy()`, `.to("cpu")`, `torch.cuda.synchronize()`. */
 const isBlocking = (c: CallFact) => c.kind === 'copy' || c.kind === 'sync';
 
@@ -105,7 +108,10 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
     if (loop.literalItems !== undefined) continue;
     const inLoop = host.calls.filter((c) => c.loops.includes(loop.id));
-    const work = inLoop.find((c) => isDeviceWork(c, launchers, deviceNames));
+    // (or a PyTorch GEMM or convolution whose iteration brings a result to the host with `.cpu()` or waits on the device:
+    // those say the tensors live on the GPU, where the op is a cuBLAS or cuDNN launch)
+    const toHost = inLoop.some((c) => (c.kind === 'copy' && /^\.(?:cpu|to)$/.test(c.name)) || c.kind === 'sync');
+    const work = inLoop.find((c) => isDeviceWork(c, launchers, deviceNames) || (toHost && c.form === 'call' && TORCH_DEVICE_OP.test(c.qualified ?? c.name)));
     // (not a read-back under `if step % log_every == 0:`: a log line every so many steps, the usual way to keep the loop ahead)
     // (nor a `torch.cuda.synchronize()` in a loop that reads a clock: a benchmark timing each step, the wait is the measurement)
     const timed = inLoop.some((c) => PY_CLOCK.test(c.qualified ?? c.name));
