@@ -291,6 +291,11 @@ export interface FunctionFacts {
    * times another): cuda_fp16.h's overloads, one scalar HMUL / HADD each, as `__hmul` / `__hadd` are. Named `operator*`.
    */
   halfOperators?: CallFact[];
+  /**
+   * A kernel's differences of two array elements (`features[p + j * n] - clusters[i * d + j]`): the terms of a distance.
+   * Two operands a loop reads only to subtract are no matrix product's.
+   */
+  differences?: Range[];
   kernelClass: KernelClass;
   /** Triton, a kernel of class 'other': elementwise on its output, with operands read at other positions (a bias at `b + offs % N`, an outer product's vectors). */
   broadcastOperands?: true;

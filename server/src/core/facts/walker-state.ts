@@ -14,6 +14,7 @@ import { HOST_LOOP_IDS, type HostHelpers } from './host-inline';
 import type { AccessFact, CallFact, CompileTimeGuard, FunctionFacts, InlinedCall, LoopFact, MemorySpace, ParamFact, SharedArrayFact } from './model';
 import { rootName, valueFlow } from './c-syntax';
 import { lineScan } from '../line-scans';
+import type { Range } from '../types';
 
 /** Fused multiply-adds that accumulate into their last argument (`__fmaf_rn(a, b, acc)`). */
 const FMA_CALL = /^(?:fmaf?|__fmaf?_r[nzdu]|__fma_r[nzdu]|__hfma2?|__hfma2?_relu)$/;
@@ -52,6 +53,8 @@ export abstract class WalkerState extends Evaluator {
   readonly calleeVersions = new Map<string, string>();
   /** Functions this one hands a global buffer to that it could not read (device code). */
   readonly opaqueBufferCalls = new Set<string>();
+  /** A kernel's differences of two array elements (FunctionFacts.differences). */
+  readonly differences: Range[] = [];
   /** A kernel's `+ - * /` on 16-bit float operands (FunctionFacts.halfOperators). */
   readonly halfOperators: CallFact[] = [];
   readonly loops: LoopFact[] = [];
@@ -343,6 +346,12 @@ export abstract class WalkerState extends Evaluator {
       args: [left?.text ?? '', right?.text ?? ''], argRoots: [], loops: [...this.loopStack], scopes: [...this.branches],
       ...(this.singleLaneDepth > 0 ? { singleLane: true } : {}),
     });
+  }
+
+  /** `features[p + j * n] - clusters[i * d + j]`: two elements subtracted (a distance's term, no product's operands). */
+  protected noteDifference(n: Node): void {
+    const element = (e: Node | null) => { const x = unparen(e); return x?.type === 'subscript_expression' || (x?.type === 'pointer_expression' && field(x, 'operator')?.text === '*'); };
+    if (element(field(n, 'left')) && element(field(n, 'right'))) this.differences.push(nodeRange(n));
   }
 
   /** `std::cout << x << y`: output, recorded (at its innermost `<<`, the one the stream starts) as a call named after the stream, like printf. */

@@ -12,6 +12,7 @@ import { Poly, atomDef, isVarying, reaches, symbolKind } from '../../core/affine
 import type { AccessFact, CallFact, FunctionFacts, LoopFact } from '../../core/facts/model';
 import { LIBRARY_KERNELS } from '../../core/facts/library';
 import { keptAcrossMoves } from '../../core/facts/shift';
+import { rangeHolds } from '../../core/positions';
 
 export interface GemmLoop {
   loop: LoopFact;
@@ -112,6 +113,8 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         // sums: a thread's own values, no two operands of a product)
         if (a.array === b.array && a.space === 'local') continue;
         if (staging(a) && staging(b)) continue;
+        // two elements subtracted, `features[..] - clusters[..]`, then squared: a distance's terms, no operands of a product
+        if ((fn.differences ?? []).some((d) => rangeHolds(d, a.range.start) && rangeHolds(d, b.range.start))) continue;
         // a product that updates one of its own operands (`shadow[tx][i] -= shadow[tx][j] * shadow[j][i]`, an LU panel or a
         // triangular solve): each step reads what the last one wrote, no independent tiles for an MMA
         if (fn.accesses.some((u) => u.kind === 'update' && (u.array === a.array || u.array === b.array) && u.loops.includes(loop.id) && u.range.start.line === a.range.start.line)) continue;
