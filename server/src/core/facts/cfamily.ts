@@ -136,6 +136,9 @@ class FunctionWalker extends DeclarationWalker {
         if (tail === 'consequence') this.chunkTailDepth++;
         const remainder = cond ? remainderArm(cond, (x) => this.eval(x)) : null;
         if (remainder === 'consequence') this.remainderDepth++;
+        // `if (n > 0) m = min(m, src[n - 1]);` in the loop over `n`: a border test on the innermost loop's variable
+        const border = !!cond && !!enclosing.length && loopVariableTest(cond, enclosing[enclosing.length - 1].variable);
+        if (border) this.borderTestDepth++;
         const outerPerSequence = this.perSequenceAt;
         if (cond && sequenceGuard(cond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length;
         const guard = cond ? this.compileTimeGuard(n, cond) : null;
@@ -171,6 +174,7 @@ class FunctionWalker extends DeclarationWalker {
         this.env = field(n, 'alternative') ? new Map(entry) : entry;
         this.inBranch(field(n, 'alternative'), stmt, 1);
         if (guard) this.guards.pop();
+        if (border) this.borderTestDepth--;
         if (undecided) this.undecidedConstexprDepth--;
         if (tail === 'alternative') this.chunkTailDepth--;
         if (remainder === 'alternative') this.remainderDepth--;
@@ -558,4 +562,15 @@ export function functionFacts(
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),
   };
+}
+
+/** `n > 0`, `n < cols - 1`, `0 != n`: a comparison of the variable `name` with what does not mention it. */
+function loopVariableTest(cond: Node, name: string | null): boolean {
+  if (!name) return false;
+  let c: Node | null = cond;
+  while (c && (c.type === 'parenthesized_expression' || c.type === 'condition_clause') && namedChildren(c).length === 1) c = namedChildren(c)[0];
+  if (c?.type !== 'binary_expression' || !['<', '>', '<=', '>=', '!=', '=='].includes(field(c, 'operator')?.text ?? '')) return false;
+  const [l, r] = [unparen(field(c, 'left')), unparen(field(c, 'right'))];
+  const mentions = (x: Node | null) => !!x && identifiersOf(x).includes(name);
+  return (l?.type === 'identifier' && l.text === name && !mentions(r)) || (r?.type === 'identifier' && r.text === name && !mentions(l));
 }

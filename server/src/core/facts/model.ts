@@ -147,6 +147,8 @@ export interface AccessFact {
   singleLane?: boolean;
   /** In the short-remainder arm of a chunked loop (`else { for (j < remaining) ... }` after `if (remaining >= 4)`): only its last chunk runs it. */
   chunkTail?: boolean;
+  /** Under an `if` that tests the innermost loop's variable against a bound (`if (n > 0) m = min(m, src[n - 1])`): a border case. */
+  borderTest?: boolean;
   /**
    * Under a guard that leaves only the block's first few threads active (`if (tid < NUM_BINS)`,
    * NUM_BINS = 20): that many lanes of the first warp make the request (2 to 31).

@@ -95,6 +95,8 @@ export abstract class WalkerState extends Evaluator {
   protected readonly rareLoops: number[] = [];
   /** Inside the short-remainder arm of a chunked loop (loop-forms.ts `chunkTailArm`). */
   protected chunkTailDepth = 0;
+  /** Inside an `if` testing the innermost loop's variable (`if (n > 0)`): AccessFact.borderTest. */
+  protected borderTestDepth = 0;
   /** Inside the arm of an `if` that runs when a size is not a multiple of a vector width (`else` of `n % 4 == 0`). */
   protected remainderDepth = 0;
   /** References bound to one element (`float4& out = out4[idx]`), by name: the access recorded where each was bound. */
@@ -522,6 +524,7 @@ export abstract class WalkerState extends Evaluator {
     if (fact.kind === 'load' && castToWide(at)) fact.widened = true;
     if (fact.kind === 'load' && at.type === 'subscript_expression' && this.byteValued(field(at, 'indices') ?? field(at, 'index'))) fact.byteIndexed = true;
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
+    if (this.borderTestDepth > 0) fact.borderTest = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
     else if (this.firstThreads !== null) fact.firstThreads = this.firstThreads;
     if (this.laneLimit) fact.laneLimit = this.laneLimit;

@@ -370,10 +370,16 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   }
   // a neighbour picked by a border test on the loop's variable (`w = x == 0 ? c : c - 1`, a stencil's edge): gcc's
   // data-reference analysis fails on the select, and the loop stays scalar (checked with gcc 12 -fopt-info-vec)
-  const border = !window && !tiny ? loads.find((a) => a.elemBits !== null && a.indices.some((p) => selectsOn(p, l.symbol))) : undefined;
+  // (or read only under such a test, `if (n > 0) m = MIN(m, src[n - 1]);`: the load may not run, so the compiler cannot
+  // make it unconditional, and the branch keeps the loop scalar; gcc 12: "control flow in loop")
+  const selected = !window && !tiny ? loads.find((a) => a.elemBits !== null && a.indices.some((p) => selectsOn(p, l.symbol))) : undefined;
+  const guarded = !window && !tiny && !selected ? loads.find((a) => a.borderTest && a.elemBits !== null && a.loops.at(-1) === l.id && a.indices.some((p) => p.dependsOn((x) => x === l.symbol))) : undefined;
+  const border = selected ?? guarded;
   if (border) {
     return {
-      message: `the ${v} loop reads \`${oneLine(border.text)}\` at an index a border test on \`${l.variable ?? 'the loop variable'}\` picks: not provably consecutive, scalar`,
+      message: guarded
+        ? `the ${v} loop reads \`${oneLine(border.text)}\` only under a border test on \`${l.variable ?? 'the loop variable'}\`: a branch in the loop, scalar`
+        : `the ${v} loop reads \`${oneLine(border.text)}\` at an index a border test on \`${l.variable ?? 'the loop variable'}\` picks: not provably consecutive, scalar`,
       detail: detail(
         'The index is a select on the loop\'s own variable (a neighbour clamped at the edge), so the compiler cannot prove consecutive addresses and keeps the loop scalar.',
         'Peel the border iterations out of the loop (the first and the last), so the interior reads its neighbours at fixed offsets (`c - 1`, `c + 1`) and vectorizes.',
