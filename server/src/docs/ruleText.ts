@@ -624,7 +624,7 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
       'cuBLAS references and baselines (`gemm_cuBLAS_reference`, a program\'s `main`, `test_*` / `bench*` drivers);',
       'Triton kernels that turn TF32 off while casting to their inputs\' type (written for 16-bit inputs too), and recurrences that store every step;',
       'files in another vendor\'s backend folder (`triton_ascend/`, `_cambricon/`, `musa/`): TF32 is NVIDIA\'s;',
-      'kernels that issue tensor-core instructions in inline PTX (`asm("mma.sync...")`, `ldmatrix`); fp32 kernels with a TF32 twin in the file (`..._f32f32f32` beside `..._tf32tf32f32`), which a flag selects, and an fp32 cuBLAS call the file also makes with a `CUBLAS_COMPUTE_32F_FAST_TF32` / `_FAST_16BF` compute type (a runner\'s reference beside its tensor-core variants); the legacy handle-less `cublasSgemm(\'n\', \'n\', ...)`, which has no math mode to set.',
+      'kernels that issue tensor-core instructions in inline PTX (`asm("mma.sync...")`, `ldmatrix`); fp32 kernels with a TF32 twin in the file (`..._f32f32f32` beside `..._tf32tf32f32`, or a TF32 tensor-core kernel of the same op, `sgemm_naive_f32_kernel` beside `sgemm_wmma_m16n16k8_tf32_kernel`), which a flag or the caller selects; loops whose two operands are only subtracted (`diff = x[..] - c[..]; d += diff * diff`, a distance: no product of the two); and an fp32 cuBLAS call the file also makes with a `CUBLAS_COMPUTE_32F_FAST_TF32` / `_FAST_16BF` compute type (a runner\'s reference beside its tensor-core variants); the legacy handle-less `cublasSgemm(\'n\', \'n\', ...)`, which has no math mode to set.',
     ],
     example: {
       language: 'cuda',
