@@ -34,14 +34,16 @@ export function pickedBaselines(functions: readonly FunctionFacts[]): ReadonlySe
 }
 
 /**
- * A function beside a fused twin of its op's name (`swiglu_two_kernels` beside `swiglu_fused`, `norm_naive` beside
- * `fused_norm`): a lesson's or a benchmark's unfused variant, kept to be measured against the fused one.
+ * A function named as a variant of an op (`swiglu_two_kernels`, `norm_naive`, `geglu_eager`) beside a fused twin of
+ * that op's name (`swiglu_fused`, `fused_norm`): a lesson's or a benchmark's unfused variant, kept to be measured against
+ * the fused one.
  */
 export function hasFusedTwin(functionName: string, names: ReadonlySet<string>): boolean {
-  if (/fused/i.test(functionName)) return false;
-  const stem = functionName.replace(/^_+/, '').split('_')[0];
-  return stem.length >= 3 && (names.has(`${stem}_fused`) || names.has(`fused_${stem}`));
+  const stem = VARIANT.exec(functionName.replace(/^_+/, ''))?.[1];
+  return !!stem && (names.has(`${stem}_fused`) || names.has(`fused_${stem}`) || names.has(`_${stem}_fused`));
 }
+/** An op's name and a variant suffix that says how it is written (`swiglu` + `_two_kernels`). */
+const VARIANT = /^(\w+?)_(?:two_kernels|\d+_kernels|naive|eager|torch|simple|separate|unfused|v\d+)$/;
 
 /** The fused twin's name of an unfused one: `run_unfused` -> `run_fused`, `unfusedForward` -> `fusedForward`. */
 const fusedTwinName = (name: string): string => name.replace(/(^|_)(?:un|non_?)fused/, '$1fused').replace(/(?:Un|Non)[Ff]used/, 'Fused');

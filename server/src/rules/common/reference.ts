@@ -64,16 +64,20 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
 }
 
 /**
- * Functions without loops that hand what they computed to a checker of the file, a function comparing its own parameter
- * (`run_test(naive_result, ...)`, `run_test(expect, fn, ...)` calling `torch.allclose(expect, actual)`): validation drivers,
- * whose products are the expected side.
+ * Functions without loops that hand what they computed to a checker of the file as its expected side: a function that
+ * runs an implementation it is given and compares the result with its parameter (`run_test(expect, fn, a, b)`: `actual =
+ * fn(a, b)`, `torch.allclose(expect, actual)`), or one whose compared parameter is named so (`expected`, `ref`).
+ * Validation drivers, whose products are the expected side. (A `check(out, x)` that computes the reference itself
+ * takes the driver's product as the actual side: not this.)
  */
 function validationDrivers(functions: readonly FunctionFacts[]): ReadonlySet<FunctionFacts> {
   const checkers = new Map<string, number[]>();
   for (const g of functions) {
     if (g.isKernel) continue;
     const compared = new Set(g.calls.filter((c) => PYTHON_COMPARE.test(c.name)).flatMap((c) => c.argRoots.filter((r): r is string => r !== null)));
-    const at = g.params.map((p, i) => (compared.has(p.name) ? i : -1)).filter((i) => i >= 0);
+    const params = new Set(g.params.map((p) => p.name));
+    const runsGiven = g.calls.some((c) => c.form === 'call' && params.has(c.name));
+    const at = g.params.map((p, i) => (compared.has(p.name) && (runsGiven || isExpectedOutput(p.name)) ? i : -1)).filter((i) => i >= 0);
     if (at.length) checkers.set(g.name, at);
   }
   if (!checkers.size) return new Set();
@@ -90,12 +94,16 @@ const DO_BENCH = /(?:^|\.)do_bench(?:_\w+)?$/;
  * reference compared against one is. A function also called outside a timer is code the program runs.
  */
 function timedBaselines(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  // the functions that launch the file's kernels, directly or through one more of the file's functions: the code under study
+  const launching = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => c.kind === 'launch')).map((f) => f.name));
+  for (const f of functions) if (!f.isKernel && f.calls.some((c) => c.form === 'call' && launching.has(c.name))) launching.add(f.name);
   const timed = new Set<string>();
   const called = new Set<string>();
   for (const g of functions) {
-    const lines = g.calls.filter((c) => c.name === 'lambda' && c.parent !== undefined && DO_BENCH.test(g.calls[c.parent].name)).map((c) => c.args[0] ?? '');
-    // (a benchmark of one line times the function for itself: nothing to measure it against)
-    if (new Set(lines).size >= 2) for (const name of lines) timed.add(name);
+    const lines = [...new Set(g.calls.filter((c) => c.name === 'lambda' && c.parent !== undefined && DO_BENCH.test(g.calls[c.parent].name)).map((c) => c.args[0] ?? ''))];
+    // (a benchmark of one line times the function for itself: nothing to measure it against; the baseline is the line
+    // that launches none of the file's kernels, measured against one that does)
+    if (lines.length >= 2 && lines.some((name) => launching.has(name))) for (const name of lines) if (!launching.has(name)) timed.add(name);
     for (const c of g.calls) if (c.form === 'call' || c.kind === 'launch') called.add(c.name);
   }
   return new Set([...timed].filter((name) => !called.has(name)));
