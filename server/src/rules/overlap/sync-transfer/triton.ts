@@ -54,6 +54,9 @@ function isDeviceWork(c: CallFact, launchers: ReadonlySet<string>, deviceNames: 
   return c.form === 'call' && launchers.has(simpleName(c));
 }
 
+/** A GPU named in an argument: `device="cuda"`, `device=x.device` is not (it may be the CPU), `.cuda()`, `.to("cuda:0")`. */
+const GPU_TEXT = /\bdevice\s*=\s*['"]cuda|\.cuda\(|\.to\(\s*['"]cuda/;
+
 /** PyTorch's library GEMMs and convolutions (`torch.matmul`, `F.linear`, `F.conv2d`): a cuBLAS or cuDNN launch on GPU tensors. */
 const TORCH_DEVICE_OP = /^(?:torch\.(?:matmul|mm|bmm|addmm|baddbmm|einsum)|(?:torch\.nn\.functional|F)\.(?:linear|conv[123]d|scaled_dot_product_attention))$/;
 
@@ -99,7 +102,7 @@ function hostTensorRead(calls: readonly CallFact[], c: CallFact): boolean {
 /** Host clocks a Python benchmark reads (`time.perf_counter()`, `time.time()`, `timeit.default_timer()`, a CUDA event's `.elapsed_time(end)`). */
 const PY_CLOCK = /^(?:time\.(?:time|perf_counter|monotonic|process_time)(?:_ns)?|(?:timeit\.)?default_timer|perf_counter(?:_ns)?|(?:\w+)?\.elapsed_time)$/;
 
-function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultDevice: boolean): RuleFinding[] {
+function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultDevice: boolean, gpu: boolean): RuleFinding[] {
   // names bound to a tensor made on the device (`x = torch.zeros(n, device=ids.device)`)
   const deviceNames = new Set(host.calls.flatMap((c) => {
     const holder = c.parent !== undefined ? host.calls[c.parent] : undefined;
@@ -110,7 +113,7 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     const inLoop = host.calls.filter((c) => c.loops.includes(loop.id));
     // (or a PyTorch GEMM or convolution whose iteration brings a result to the host with `.cpu()` or waits on the device:
     // those say the tensors live on the GPU, where the op is a cuBLAS or cuDNN launch)
-    const toHost = inLoop.some((c) => (c.kind === 'copy' && /^\.(?:cpu|to)$/.test(c.name)) || c.kind === 'sync');
+    const toHost = gpu && inLoop.some((c) => (c.kind === 'copy' && /^\.(?:cpu|to)$/.test(c.name)) || c.kind === 'sync');
     const work = inLoop.find((c) => isDeviceWork(c, launchers, deviceNames) || (toHost && c.form === 'call' && TORCH_DEVICE_OP.test(c.qualified ?? c.name)));
     // (not a read-back under `if step % log_every == 0:`: a log line every so many steps, the usual way to keep the loop ahead)
     // (nor a `torch.cuda.synchronize()` in a loop that reads a clock: a benchmark timing each step, the wait is the measurement)
@@ -149,5 +152,10 @@ export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
   const launchers = launchingFunctions(facts);
   // (`torch.set_default_device("cuda")`: factories without `device=` make device tensors too)
   const defaultDevice = facts.functions.some((f) => f.calls.some((c) => /(?:^|\.)set_default_(?:device|tensor_type)$/.test(c.qualified ?? c.name)));
-  return facts.functions.filter((f) => !f.isKernel && !pythonOracles(facts.functions).has(f)).flatMap((h) => checkHost(h, launchers, defaultDevice));
+  // (a file that names a GPU somewhere: a `device=` other than the CPU, `.cuda()`, `.to("cuda")`, `torch.cuda.*`, a kernel;
+  // in a CPU-only script `.cpu()` is the device-agnostic idiom and copies nothing)
+  // (also in an argument's text, a comprehension's `torch.randn(n, device="cuda") for _ in range(8)`)
+  const gpu = launchers.size > 0 || defaultDevice || facts.functions.some((f) => f.isKernel || f.calls.some((c) => onDevice(c) || c.name === '.cuda' ||
+    /^torch\.cuda\./.test(c.qualified ?? c.name) || c.args.some((a) => GPU_TEXT.test(a))));
+  return facts.functions.filter((f) => !f.isKernel && !pythonOracles(facts.functions).has(f)).flatMap((h) => checkHost(h, launchers, defaultDevice, gpu));
 }
