@@ -71,7 +71,21 @@ const SYSTEM = /^(?:cuda|cuda_.*|cublas.*|cufft.*|curand.*|cusparse.*|cudnn.*|nv
  * Headers of the CUDA toolkit, its libraries and the C and C++ libraries, however they are spelled (`"cuda.h"`,
  * `"cuComplex.h"`, `"nvtx3/nvToolsExt.h"`, `"device_launch_parameters.h"`): not the project's, so not said missing.
  */
-const SDK_HEADER = /^(?:cu[A-Za-z0-9_]*|nv[A-Za-z0-9_]*|nvtx3\/.*|mma|crt\/.*|sm_\d+_.*|device_.*|vector_.*|math_.*|texture_.*|surface_.*|host_.*|driver_.*|builtin_.*|channel_descriptor|common_functions|library_types|cooperative_groups.*|thrust\/.*|cub\/.*|cuda\/.*|cute\/.*|cutlass\/.*|torch\/.*|ATen\/.*|c10\/.*|pybind11\/.*|omp|mpi|(?:std|assert|ctype|errno|float|limits|locale|math|setjmp|signal|stdarg|stddef|stdint|stdio|stdlib|string|time|unistd|inttypes|stdbool|immintrin|xmmintrin|emmintrin|pthread|sys\/.*))(?:\.h|\.hpp|\.cuh)?$/;
+const SDK_HEADER = new RegExp('^(?:' + [
+  // the CUDA toolkit's own headers, as named
+  'cuda', 'cuda_runtime', 'cuda_runtime_api', 'cuda_fp16', 'cuda_bf16', 'cuda_fp8', 'cuda_fp4', 'cuda_pipeline', 'cuda_awbarrier\\w*', 'cuda_texture_types',
+  'cuda_surface_types', 'cuda_profiler_api', 'cuda_gl_interop', 'cuda_occupancy', 'cudaProfiler', 'cuComplex', 'cublas\\w*', 'cufft\\w*', 'curand\\w*',
+  'cusparse\\w*', 'cusolver\\w*', 'cudnn\\w*', 'cutensor\\w*', 'nccl', 'nvrtc', 'nvml', 'nvToolsExt\\w*', 'nvtx3/.*', 'nvjpeg', 'nvcomp\\w*', 'npp\\w*',
+  'mma', 'crt/.*', 'sm_\\d+_\\w+', 'device_launch_parameters', 'device_functions', 'device_types', 'device_atomic_functions', 'device_double_functions',
+  'vector_types', 'vector_functions', 'math_constants', 'math_functions', 'host_defines', 'host_config', 'driver_types', 'driver_functions',
+  'texture_types', 'texture_fetch_functions', 'texture_indirect_functions', 'surface_types', 'surface_functions', 'builtin_types',
+  'channel_descriptor', 'common_functions', 'library_types', 'cooperative_groups(?:/.*)?', 'thrust/.*', 'cub/.*', 'cuda/.*', 'cute/.*',
+  'cutlass/.*', 'torch/.*', 'ATen/.*', 'c10/.*', 'pybind11/.*', 'omp', 'mpi',
+  // the C library's and the CPU intrinsics'
+  'std\\w*', 'assert', 'ctype', 'errno', 'float', 'limits', 'locale', 'math', 'setjmp', 'signal', 'stdarg', 'stddef', 'stdint', 'stdio',
+  'stdlib', 'string', 'strings', 'time', 'unistd', 'inttypes', 'stdbool', 'malloc', 'memory', 'fcntl', 'dirent', 'immintrin', 'xmmintrin',
+  'emmintrin', 'pmmintrin', 'smmintrin', 'nmmintrin', 'arm_neon', 'pthread', 'sys/.*',
+].join('|') + ')(?:\\.h|\\.hpp|\\.cuh)?$');
 
 /** Where projects without build configuration keep their headers, beside the folders of their sources. */
 const INCLUDE_FOLDERS = ['include', 'includes', 'inc', 'utilities', 'common', 'Common'];
