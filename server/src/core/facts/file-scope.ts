@@ -64,7 +64,7 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
     // a plain struct (`struct S {...};`, `typedef struct {...} S;`): the layout its arrays' fields are read at
     // (one with methods is a class: its text would key every function's facts, and its fields are rarely arrays' elements)
     if (fileScope && plainRecord(type === 'type_definition' ? n.childForFieldName('type') : n)) declarations.push(n);
-    if (fileScope && type === 'compound_statement' && FUNCTION_HEAD.test(n.text)) unread.push(n);
+    if (fileScope && STRAY_STATEMENT.has(type) && holdsFunctionHead(n.text)) unread.push(n);
     if (SCAN_STOP.has(type)) continue;
     const kids = liveChildren(n, switches); // not into `#if 0`, nor a branch the file's own switches rule out (children of n all)
     for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], type]);
@@ -72,8 +72,19 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
   return { functions, declarations, unread };
 }
 
-/** A function's head and its opening brace on a line of their own making (`void launch(float* a, int n) {`). */
-const FUNCTION_HEAD = /^[ \t]*(?:[A-Za-z_][\w:<>,*& \t]*[\s*&])?[A-Za-z_]\w*[ \t]*\([^;{}()]*(?:\([^;{}()]*\)[^;{}()]*)*\)[ \t]*(?:const[ \t]*)?\{/m;
+/** Statements, which C and C++ allow only inside functions: at file scope, what a syntax error before them left. */
+const STRAY_STATEMENT = new Set(['compound_statement', 'if_statement', 'for_statement', 'while_statement', 'do_statement', 'switch_statement', 'expression_statement']);
+
+/**
+ * A function's head at a line's start and its opening brace, on that line or the next (`void launch(float* a, int n) {`,
+ * `__global__ void __launch_bounds__(256) k(float* y)` then `{`); not a statement's (`if (x) {`).
+ */
+const FUNCTION_HEAD = /^[ \t]*(?:[\w:<>,*&]+[ \t*&]+)*(?:\w+\([^()\n]*\)[ \t]+)?([A-Za-z_]\w*)[ \t]*\([^;{}]*\)[ \t]*(?:const[ \t]*)?\r?\n?[ \t]*\{/gm;
+const STATEMENT_WORD = /^(?:if|for|while|switch|catch|return|sizeof|do|else)$/;
+function holdsFunctionHead(text: string): boolean {
+  for (const m of text.matchAll(FUNCTION_HEAD)) if (!STATEMENT_WORD.test(m[1])) return true;
+  return false;
+}
 
 /** A struct with a body of fields only. */
 function plainRecord<N extends TreeNode<N>>(n: N | null): boolean {
