@@ -82,8 +82,8 @@ interface SimdFile {
   outsideLoops: ReadonlySet<string>;
   /** Host functions of the file that launch kernels or copy to or from the device (`gain(...)`: upload, launch, copy back). */
   deviceWork: ReadonlySet<string>;
-  /** Symbols the file's kernels read as `__constant__` memory (at most 64 KB). */
-  constantSymbols: ReadonlySet<string>;
+  /** Symbols the file's kernels read as `__constant__` memory (at most 64 KB), or that none of its functions reads. */
+  constantSymbols: { has(name: string): boolean };
 }
 
 interface Reason {
@@ -519,8 +519,13 @@ export const rule: Rule = {
     const defaults = facts.defaultTypes ?? NO_DEFAULTS;
     const defaultsKey = [...defaults].map(([k, v]) => `${k}=${v}`).join(',');
     const deviceWork = new Set(facts.functions.filter((f) => !f.isKernel && f.calls.some((c) => c.kind === 'launch' || c.kind === 'copy')).map((f) => f.name));
-    const constantSymbols = new Set(facts.functions.flatMap((f) => (f.isKernel || f.isDevice ? f.accesses.filter((a) => a.space === 'constant').map((a) => a.array) : [])));
-    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...constantSymbols].join(',')}`);
+    // (and, for a symbol no function of the file reads, one its headers declare: `__constant__` beside the kernels in a
+    // `.cuh`; a `__device__` array the file's kernels read is global memory, no table of 64 KB)
+    const read = (space: (s: string) => boolean) => new Set(facts.functions.flatMap((f) => (f.isKernel || f.isDevice ? f.accesses.filter((a) => space(a.space)).map((a) => a.array) : [])));
+    const readAsConstant = read((x) => x === 'constant');
+    const readOtherwise = read((x) => x !== 'constant');
+    const constantSymbols = { has: (name: string) => readAsConstant.has(name) || !readOtherwise.has(name) };
+    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
     const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
