@@ -294,10 +294,11 @@ export interface FunctionFacts {
    */
   halfOperators?: CallFact[];
   /**
-   * A kernel's differences of two array elements (`features[p + j * n] - clusters[i * d + j]`): the terms of a distance.
-   * Two operands a loop reads only to subtract are no matrix product's.
+   * A kernel's differences of two array elements (`features[p + j * n] - clusters[i * d + j]`, or of locals loaded from
+   * them): where each operand was read. The terms of a distance: two operands a loop reads to subtract are no matrix
+   * product's (a choice: ‖x‖² + ‖c‖² − 2x·c is a GEMM rewrite some libraries make, a restructure rather than a fix).
    */
-  differences?: Range[];
+  differences?: [Range, Range][];
   kernelClass: KernelClass;
   /** Triton, a kernel of class 'other': elementwise on its output, with operands read at other positions (a bias at `b + offs % N`, an outer product's vectors). */
   broadcastOperands?: true;

@@ -54,7 +54,7 @@ export abstract class WalkerState extends Evaluator {
   /** Functions this one hands a global buffer to that it could not read (device code). */
   readonly opaqueBufferCalls = new Set<string>();
   /** A kernel's differences of two array elements (FunctionFacts.differences). */
-  readonly differences: Range[] = [];
+  readonly differences: [Range, Range][] = [];
   /** A kernel's `+ - * /` on 16-bit float operands (FunctionFacts.halfOperators). */
   readonly halfOperators: CallFact[] = [];
   readonly loops: LoopFact[] = [];
@@ -350,10 +350,21 @@ export abstract class WalkerState extends Evaluator {
     });
   }
 
-  /** `features[p + j * n] - clusters[i * d + j]`: two elements subtracted (a distance's term, no product's operands). */
+  /**
+   * `features[p + j * n] - clusters[i * d + j]`: two elements subtracted (a distance's term, no product's operands), also
+   * through locals loaded from them (`const float f = features[..], c = clusters[..]; diff = f - c;`): where each was read.
+   */
   protected noteDifference(n: Node): void {
-    const element = (e: Node | null) => { const x = unparen(e); return x?.type === 'subscript_expression' || (x?.type === 'pointer_expression' && field(x, 'operator')?.text === '*'); };
-    if (element(field(n, 'left')) && element(field(n, 'right'))) this.differences.push(nodeRange(n));
+    const element = (e: Node | null): Range | null => {
+      const x = unparen(e);
+      if (x?.type === 'subscript_expression' || (x?.type === 'pointer_expression' && field(x, 'operator')?.text === '*')) return nodeRange(x);
+      if (x?.type !== 'identifier') return null;
+      for (let i = this.accesses.length - 1; i >= 0; i--) if (this.accesses[i].kind === 'load' && this.accesses[i].register === x.text) return this.accesses[i].range;
+      return null;
+    };
+    const left = element(field(n, 'left'));
+    const right = left ? element(field(n, 'right')) : null;
+    if (left && right) this.differences.push([left, right]);
   }
 
   /** `std::cout << x << y`: output, recorded (at its innermost `<<`, the one the stream starts) as a call named after the stream, like printf. */

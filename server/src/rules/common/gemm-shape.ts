@@ -13,6 +13,7 @@ import type { AccessFact, CallFact, FunctionFacts, LoopFact } from '../../core/f
 import { LIBRARY_KERNELS } from '../../core/facts/library';
 import { keptAcrossMoves } from '../../core/facts/shift';
 import { rangeHolds } from '../../core/positions';
+import type { Range } from '../../core/types';
 
 export interface GemmLoop {
   loop: LoopFact;
@@ -114,7 +115,8 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         if (a.array === b.array && a.space === 'local') continue;
         if (staging(a) && staging(b)) continue;
         // two elements subtracted, `features[..] - clusters[..]`, then squared: a distance's terms, no operands of a product
-        if ((fn.differences ?? []).some((d) => rangeHolds(d, a.range.start) && rangeHolds(d, b.range.start))) continue;
+        const operandOf = (d: [Range, Range], x: AccessFact) => rangeHolds(d[0], x.range.start) || rangeHolds(d[1], x.range.start);
+        if ((fn.differences ?? []).some((d) => operandOf(d, a) && operandOf(d, b))) continue;
         // a product that updates one of its own operands (`shadow[tx][i] -= shadow[tx][j] * shadow[j][i]`, an LU panel or a
         // triangular solve): each step reads what the last one wrote, no independent tiles for an MMA
         if (fn.accesses.some((u) => u.kind === 'update' && (u.array === a.array || u.array === b.array) && u.loops.includes(loop.id) && u.range.start.line === a.range.start.line)) continue;
