@@ -5,7 +5,7 @@
 // as they are evaluated. The statement walker (cfamily.ts) builds on this.
 import type { ElementAccessor } from '../preprocess/accessors';
 import type { SyntaxNode as Node } from '../mirror';
-import { Poly, atom, constantAtom, isVarying, loneSymbol, symbolKind, type AtomOp } from '../affine';
+import { Poly, atom, atomDef, constantAtom, isVarying, loneSymbol, symbolKind, type AtomOp } from '../affine';
 import { field, namedChildren } from '../syntax';
 import { tick } from '../budget';
 import { VECTOR_TYPES, baseType, elementBits, type TypeAliases } from './ctypes';
@@ -527,13 +527,15 @@ export class Evaluator {
       }
       case 'conditional_expression': {
         // `warp < 4 ? A + off_a : B + off_b` (warps split by role, copying A's chunk or B's): one of two buffers of one space
-        // and type, named by the first. Where the two offsets differ by no thread index, the lanes of a warp spread alike in
-        // either: the first arm's offset stands for both; else where it points is no one address
+        // and type, named by the first. Where the test is the same for a warp's lanes and the two offsets differ by no thread
+        // index, each warp's lanes spread alike in either: the first arm's offset stands for both; else where it points is no
+        // one address (`(lane & 1) ? im + i : re + i` splits a warp between the buffers)
         const a = this.evalPtr(field(n, 'consequence'));
         const b = this.evalPtr(field(n, 'alternative'));
         if (!a || !b || a.space !== b.space || a.elemType !== b.elemType || a.vector !== b.vector) return null;
         const apart = a.offset.sub(b.offset);
-        return !apart.unknown && !apart.dependsOn((x) => x.startsWith('threadIdx.')) ? a : { ...a, offset: Poly.unknown };
+        const uniform = this.sameForWarp(field(n, 'condition'));
+        return uniform && !apart.unknown && !apart.dependsOn((x) => x.startsWith('threadIdx.')) ? a : { ...a, offset: Poly.unknown };
       }
       case 'update_expression': {
         // `*p++` reads where `p` points now; `*++p` one element further (the walk then moves `p`)
@@ -564,6 +566,18 @@ export class Evaluator {
       default:
         return null;
     }
+  }
+
+  /** A test whose outcome a warp's lanes share (`warp < 4`, `role == 1 && warp % 4 == 0`): each of its parts is warpUniform. */
+  private sameForWarp(cond: Node | null): boolean {
+    const c = unparen(cond);
+    if (!c) return false;
+    if (c.type === 'binary_expression' && /^(?:[<>]=?|[!=]=|&&|\|\|)$/.test(field(c, 'operator')?.text ?? '')) {
+      const op = field(c, 'operator')!.text;
+      const part = (x: Node | null) => (op === '&&' || op === '||' ? this.sameForWarp(x) : warpUniform(this.eval(x)));
+      return part(field(c, 'left')) && part(field(c, 'right'));
+    }
+    return warpUniform(this.eval(c));
   }
 
   /**
@@ -749,4 +763,19 @@ function threadRank(fn: Node | null): Poly | null {
   if (kind === 'block') return tid;
   if (kind === 'grid') return Poly.sym('blockIdx.x').mul(Poly.sym('blockDim.x')).add(tid);
   return null;
+}
+
+/**
+ * A value a warp's 32 lanes share: no `threadIdx.x` but through a quotient by a multiple of 32 (`threadIdx.x / 32`, the
+ * warp's index, and what is computed from it). `threadIdx.y` is a warp's own where blocks are 32 or more threads wide.
+ */
+function warpUniform(p: Poly): boolean {
+  if (p.unknown) return false;
+  return [...p.symbols()].every((s) => {
+    if (s === 'threadIdx.x') return false;
+    const d = atomDef(s);
+    if (!d) return true;
+    if (d.op === '/' && d.args[1].isConstant && d.args[1].constant > 0 && d.args[1].constant % 32 === 0) return true;
+    return d.args.every(warpUniform);
+  });
 }
