@@ -300,7 +300,7 @@ function throughHelper(c: CallFact, host: FunctionFacts, hosts: ReadonlyMap<stri
   return inner ? { ...inner, range: c.range, nameRange: c.nameRange, loops: c.loops, scopes: c.scopes, rareIn: c.rareIn, via: c.name } : c;
 }
 
-function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, constants: ReadonlyMap<string, number>, use: (d: CallFact) => BufferUse | null): RuleFinding[] {
+function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, constants: ReadonlyMap<string, number>, use: (d: CallFact) => BufferUse | null, loopSites: LoopSites): RuleFinding[] {
   const calls = callsThroughWrappers(host, hosts).map((c) => throughHelper(c, host, hosts));
   // a loop with device work and a blocking call in the same iteration; the outermost such loop speaks for its nest
   // (each such nest of the function: a driver's warm-up loop and its epoch loop are two)
@@ -344,11 +344,19 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     said.push(loop.id);
   }
   // (and the function's own top-level waits, where a caller runs it in a loop: a second nest, with its own fix)
-  return [...out, ...calledInLoop(host, calls, hosts, launchers, iterated)];
+  return [...out, ...calledInLoop(host, calls, hosts, launchers, iterated, loopSites)];
+}
+
+/** The calls made in a loop, by callee, with the function making each: read once per file. */
+type LoopSites = ReadonlyMap<string, { h: FunctionFacts; c: CallFact }[]>;
+function loopSitesOf(hosts: ReadonlyMap<string, FunctionFacts>): LoopSites {
+  const out = new Map<string, { h: FunctionFacts; c: CallFact }[]>();
+  for (const h of new Set(hosts.values())) for (const c of h.calls) if (c.loops.length) out.set(calleeName(c), [...(out.get(calleeName(c)) ?? []), { h, c }]);
+  return out;
 }
 
 /** The whole body of `host` runs once per iteration of a caller's loop elsewhere in the file: its top-level waits. */
-function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>): RuleFinding[] {
+function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, loopSites: LoopSites): RuleFinding[] {
   const caller = iterated.get(baseName(host.name).replace(/^.*::/, ''));
   if (caller === undefined) return [];
   const work = deviceWork(calls, launchers);
@@ -363,7 +371,7 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   const endsWithWait = blocking.every((b) => b.kind === 'sync' && !calls.some((c) => positionBefore(b.range.start, c.range.start) && deviceWork([c], launchers).length));
   // (at every call in a loop, in every function of the file: `train` calling it alone keeps the wait's cost; and with no
   // host loop between, which the wait keeps from overlapping the kernel)
-  const sites = [...hosts.values()].flatMap((h) => h.calls.filter((c) => calleeName(c) === name && c.loops.length).map((c) => ({ h, c })));
+  const sites = loopSites.get(name) ?? [];
   const blockedAfter = ({ h, c }: { h: FunctionFacts; c: CallFact }) => {
     const next = h.calls.filter((d) => positionBefore(c.range.end, d.range.start)).reduce<CallFact | undefined>((a, d) => (!a || positionBefore(d.range.start, a.range.start) ? d : a), undefined);
     const hostWork = !!next && h.loops.some((l) => positionBefore(c.range.end, l.range.start) && positionBefore(l.range.end, next.range.start));
@@ -419,6 +427,7 @@ export const rule: Rule = {
     const { constants } = fileConstants(facts.lines);
     const twins = serializedTwins(mine, hosts);
     const use = launchBuffers((name) => kernels.get(baseName(name)), (name) => hosts.get(name));
-    return mine.filter((f) => !isReferenceOracle(f.name) && !twins.has(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants, use));
+    const loopSites = loopSitesOf(hosts);
+    return mine.filter((f) => !isReferenceOracle(f.name) && !twins.has(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants, use, loopSites));
   },
 };
