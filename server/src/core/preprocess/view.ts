@@ -68,8 +68,9 @@ interface Frame { parent: Tri; taken: Tri; active: Tri; dParent: Tri; dTaken: Tr
 const SYSTEM = /^(?:cuda|cuda_.*|cublas.*|cufft.*|curand.*|cusparse.*|cudnn.*|nvrtc|nvToolsExt|mma|crt\/.*|sm_\d+_.*|device_.*|vector_types|math_constants|cooperative_groups.*|(?:std|assert|ctype|errno|float|limits|locale|math|setjmp|signal|stdarg|stddef|stdint|stdio|stdlib|string|time|unistd|inttypes|stdbool|omp|immintrin|xmmintrin|emmintrin|pthread|sys\/.*)\.h|thrust\/.*|cub\/.*|cuda\/.*)$/;
 
 /**
- * Headers of the CUDA toolkit, its libraries and the C and C++ libraries, however they are spelled (`"cuda.h"`,
- * `"cuComplex.h"`, `"nvtx3/nvToolsExt.h"`, `"device_launch_parameters.h"`): not the project's, so not said missing.
+ * Headers of the CUDA toolkit, its libraries and the C library, by name, quoted or not (`"cuda.h"`, `"cuComplex.h"`,
+ * `"nvtx3/nvToolsExt.h"`, `"device_launch_parameters.h"`): not the project's, so not said missing. Names, not prefixes:
+ * a project's `math_utils.cuh` or `cuda_utils.h` is its own.
  */
 const SDK_HEADER = new RegExp('^(?:' + [
   // the CUDA toolkit's own headers, as named
