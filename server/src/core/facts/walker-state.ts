@@ -55,6 +55,8 @@ export abstract class WalkerState extends Evaluator {
   readonly opaqueBufferCalls = new Set<string>();
   /** A kernel's differences of two array elements (FunctionFacts.differences). */
   readonly differences: [Range, Range][] = [];
+  /** Where a local was last loaded from an element (`const float f = features[..]`): the operands noteDifference follows. */
+  private readonly loadedInto = new Map<string, Range>();
   /** A kernel's `+ - * /` on 16-bit float operands (FunctionFacts.halfOperators). */
   readonly halfOperators: CallFact[] = [];
   readonly loops: LoopFact[] = [];
@@ -358,9 +360,7 @@ export abstract class WalkerState extends Evaluator {
     const element = (e: Node | null): Range | null => {
       const x = unparen(e);
       if (x?.type === 'subscript_expression' || (x?.type === 'pointer_expression' && field(x, 'operator')?.text === '*')) return nodeRange(x);
-      if (x?.type !== 'identifier') return null;
-      for (let i = this.accesses.length - 1; i >= 0; i--) if (this.accesses[i].kind === 'load' && this.accesses[i].register === x.text) return this.accesses[i].range;
-      return null;
+      return x?.type === 'identifier' ? this.loadedInto.get(x.text) ?? null : null;
     };
     const left = element(field(n, 'left'));
     const right = left ? element(field(n, 'right')) : null;
@@ -529,7 +529,10 @@ export abstract class WalkerState extends Evaluator {
       // (into an element of a register array, `regM[i] = As[..]`: its store, pushed just before, is a local one)
       const to = valueFlow(at, fact.kind);
       const element = to?.type === 'subscript_expression' ? this.accesses.at(-1) : undefined;
-      if (to?.type === 'identifier') fact.register = to.text;
+      if (to?.type === 'identifier') {
+        fact.register = to.text;
+        if (fact.kind === 'load') this.loadedInto.set(to.text, fact.range);
+      }
       else if (element?.space === 'local' && element.range.start.line === to!.startPosition.row && element.range.start.column === to!.startPosition.column) fact.register = element.array;
     }
     if (fact.kind === 'load' && castToWide(at)) fact.widened = true;

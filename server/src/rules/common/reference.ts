@@ -81,7 +81,7 @@ function validationDrivers(functions: readonly FunctionFacts[]): ReadonlySet<Fun
     if (at.length) checkers.set(g.name, at);
   }
   if (!checkers.size) return new Set();
-  return new Set(functions.filter((h) => !h.isKernel && !h.loops.length && h.calls.some((c) => c.form === 'call' && !checkers.has(h.name) &&
+  return new Set(functions.filter((h) => !h.isKernel && !h.loops.length && !checkers.has(h.name) && h.calls.some((c) => c.form === 'call' &&
     (checkers.get(c.name) ?? []).some((i) => c.argRoots[i] !== null && c.argRoots[i] !== undefined))));
 }
 
