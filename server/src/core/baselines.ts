@@ -1,6 +1,8 @@
-// Names that mark a host function as a baseline kept on purpose beside an optimized twin. The
-// facts use it for what a kernel's launches say (core/launch-shapes.ts: a kernel only such a
-// baseline launches); the rules for the host functions themselves (rules/common/reference.ts).
+// Names that mark a function as a variant kept on purpose beside an optimized twin: an unfused
+// baseline, a lesson's naive version, an fp32 kernel beside its TF32 one. The facts use them for
+// what a kernel's launches say (core/launch-shapes.ts: a kernel only such a baseline launches);
+// the rules for the host functions themselves (rules/common/reference.ts) and for kernels
+// (precision/tensor-core-eligible: the op a name says).
 import { neverTogether, type FunctionFacts } from './facts/model';
 import { baseName } from './project';
 
@@ -47,3 +49,12 @@ const VARIANT = /^(\w+?)_(?:two_kernels|\d+_kernels|naive|eager|torch|simple|sep
 
 /** The fused twin's name of an unfused one: `run_unfused` -> `run_fused`, `unfusedForward` -> `fusedForward`. */
 const fusedTwinName = (name: string): string => name.replace(/(^|_)(?:un|non_?)fused/, '$1fused').replace(/(?:Un|Non)[Ff]used/, 'Fused');
+
+/**
+ * The op a kernel's name says, without the words for how it is written (`sgemm_naive_f32_kernel` and
+ * `sgemm_wmma_m16n16k8_tf32_kernel`: `sgemm`; `kernel_attn_scores_f32`: `attn_scores`).
+ */
+export function opOf(name: string): string {
+  return name.split('_').filter((w) => w && !HOW_WRITTEN.test(w)).join('_');
+}
+const HOW_WRITTEN = /^(?:kernel|cuda|gpu|device|naive|simple|tiled|tile|shared|smem|wmma|mma|tensor|core|tc|f16|fp16|bf16|f32|fp32|tf32|f64|fp64|m\d+n\d+k\d+|v\d+|t|x\d+|\d+x\d+|\d+|pack|packed|async|block|warp|reg|regs|vec\d*|f32x\d+|f16x\d+)$/i;

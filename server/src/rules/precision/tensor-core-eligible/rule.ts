@@ -28,6 +28,7 @@ import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
 import { picksTensorMode } from '../../../core/preprocess/scan';
 import { insideTimedRegion } from '../../../core/timed-region';
+import { opOf } from '../../../core/baselines';
 import { fix } from './fix';
 import { positionBefore } from '../../../core/positions';
 
@@ -100,15 +101,6 @@ function helperGemm(fn: FunctionFacts, operand: (a: AccessFact) => boolean): Hel
   // (with no loop of the kernel around the call: the helper's own k loop, pointed at where the kernel calls it)
   return { ...g, loop: callerLoop ?? { ...g.loop, headerRange: g.a.range }, through };
 }
-
-/**
- * The op a kernel's name says, without the words for how it is written (`sgemm_naive_f32_kernel` and
- * `sgemm_wmma_m16n16k8_tf32_kernel`: `sgemm`; `kernel_attn_scores_f32`: `attn_scores`).
- */
-function opOf(name: string): string {
-  return name.split('_').filter((w) => w && !HOW_WRITTEN.test(w)).join('_');
-}
-const HOW_WRITTEN = /^(?:kernel|cuda|gpu|device|naive|simple|tiled|tile|shared|smem|wmma|mma|tensor|core|tc|f16|fp16|bf16|f32|fp32|tf32|f64|fp64|m\d+n\d+k\d+|v\d+|t|x\d+|\d+x\d+|\d+|pack|packed|async|block|warp|reg|regs|vec\d*|f32x\d+|f16x\d+)$/i;
 
 /** A k dimension this short does a few FMAs per output it writes: bound by the writes, which tensor cores do not speed. */
 const FEW_K = 16;
@@ -218,7 +210,7 @@ export const rule: Rule = {
     // file's kernels are its variants, each bound on its own for the caller to pick)
     const tf32Ops = new Set([...tensorKernels].filter((k) => /tf32/i.test(k)).map(opOf).filter((x) => x !== ''));
     const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && names.has(twin)) ||
-      tf32Ops.has(opOf(name)) || pickedAgainstTensorCores(name);
+      (tf32Ops.size > 0 && tf32Ops.has(opOf(name))) || pickedAgainstTensorCores(name);
     const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
     // the cuBLAS calls of the file that ask for TF32 or bf16 tensor cores (`CUBLAS_COMPUTE_32F_FAST_TF32`, a runner's
     // kernel 13 beside its fp32 kernel 0): the same call in fp32 is the twin a switch picks, the reference
