@@ -519,7 +519,8 @@ export class Evaluator {
         while (obj && obj.type === 'field_expression') obj = unparen(field(obj, 'argument'));
         // (a struct passed by value or reference: only a kernel's, `Params p` with device pointers in it; a host
         // function's `const Config& c` is set-up data more often than a buffer)
-        const ofParam = this.memberSpace === 'global' && obj?.type === 'identifier' && this.params.has(obj.text) && this.env.get(obj.text) === undefined;
+        const param = obj?.type === 'identifier' && this.env.get(obj.text) === undefined ? this.params.get(obj.text) : undefined;
+        const ofParam = !!param && (this.memberSpace === 'global' || (this.memberSpace === 'host' && !param.pointer && elementBits(param.type, this.aliases) === null));
         const ofPtrParam = obj?.type === 'identifier' && (this.params.get(obj.text)?.pointer || this.structPointers.has(obj.text));
         const ofThis = obj?.type === 'this' && this.memberSpace === 'host';
         if (!this.memberSpace || !(ofParam || ofPtrParam || ofThis) || n.text.length > 80) return null;
