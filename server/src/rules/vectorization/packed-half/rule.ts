@@ -98,12 +98,18 @@ function checkKernel(fn: FunctionFacts, mathHelpers: readonly string[] = [], cal
   // only after it (`Y[i] = __hadd(Y[i], __float2half(acc))`): one instruction per output, not the kernel's time
   const runtime = new Set(fn.loops.filter((l) => runtimeLoop(l)).map((l) => l.id));
   const hot = (loops: readonly number[]) => loops.some((id) => runtime.has(id));
-  if (math.length > 0 && math.every((c) => !hot(c.loops)) && stream.some((a) => a.kind === 'load' && hot(a.loops)) && !stream.some((a) => a.kind !== 'load' && hot(a.loops))) return [];
+  const loopReadsOnly = stream.some((a) => a.kind === 'load' && hot(a.loops)) && !stream.some((a) => a.kind !== 'load' && hot(a.loops));
+  if (math.length > 0 && math.every((c) => !hot(c.loops)) && loopReadsOnly) return [];
+  // (so is a round trip whose computed values narrow only after that loop, `C[..] = __float2half(acc)` of an fp32 sum:
+  // the widening in the loop feeds an fp32 accumulator, which `__half2` math would round at every step)
+  const computed = narrowing.filter((c) => !LITERAL.test(c.args[0] ?? ''));
+  if (math.length === 0 && loopReadsOnly && computed.every((c) => !hot(c.loops))) return [];
   const type = stream[0].elemType!;
   const bf16 = /bfloat16/.test(type);
   const pair = bf16 ? '__nv_bfloat162' : '__half2';
   const names = [...new Set([...math, ...conversions].map((c) => `\`${c.name}\``))].slice(0, 4).join(', ');
-  const at: CallFact = math[0] ?? conversions[0];
+  // (pointed at a conversion of a value, not of the constant a bounds guard fills with)
+  const at: CallFact = math[0] ?? conversions.find((c) => !LITERAL.test(c.args[0] ?? '')) ?? conversions[0];
   const what = math.length ? `scalar ${bf16 ? 'bf16' : 'fp16'} arithmetic (${names})` : `a per-element ${bf16 ? 'bf16' : 'fp16'} ↔ float round trip (${names})`;
   const pairOps = bf16 ? '`__hadd2` / `__hmul2` / `__hfma2` on `__nv_bfloat162`, `__bfloat1622float2` / `__floats2bfloat162_rn`' : '`__hadd2` / `__hmul2` / `__hfma2`, `__half22float2` / `__floats2half2_rn`';
   return [{
