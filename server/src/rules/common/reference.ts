@@ -87,23 +87,36 @@ function validationDrivers(functions: readonly FunctionFacts[]): ReadonlySet<Fun
 
 /** A benchmark's timer (`triton.testing.do_bench`, `do_bench_cudagraph`). */
 const DO_BENCH = /(?:^|\.)do_bench(?:_\w+)?$/;
+/** A clock a timing helper reads (`time.perf_counter()`, `time.time()`, `torch.cuda.Event`, `start.elapsed_time(end)`). */
+const CLOCK = /(?:^|\.)(?:perf_counter(?:_ns)?|time|monotonic|elapsed_time|Event)$/;
+/** A library's fused kernel a benchmark measures an eager version against (`F.scaled_dot_product_attention`). */
+const FUSED_LIBRARY_OP = /(?:^|\.)(?:scaled_dot_product_attention|flash_attn_\w*func|memory_efficient_attention)$/;
+/** The function a timer's first argument runs: `lambda: eager_attention(q, k, v)`, or `eager_attention` handed over. */
+const LAMBDA_CALL = /^lambda[^:]*:\s*([\w.]+)\s*\(/;
+const NAME = /^[\w.]+$/;
 
 /**
  * Python functions the file runs only as one line of a benchmark beside another (`do_bench(lambda: eager_attention(...))`
- * in one provider's arm, `do_bench(lambda: attention(...))` in the other's): the baseline measured against its twin, as a
- * reference compared against one is. A function also called outside a timer is code the program runs.
+ * in one provider's arm, `do_bench(lambda: attention(...))` in the other's; `timed(causal_eager_attn, q, k, v)` beside
+ * `timed(lambda ...: F.scaled_dot_product_attention(...), ...)` with a timer of the file's own): the baseline measured
+ * against its twin, as a reference compared against one is. A function also called outside a timer is code the program runs.
  */
 function timedBaselines(functions: readonly FunctionFacts[]): ReadonlySet<string> {
   // the functions that launch the file's kernels, directly or through one more of the file's functions: the code under study
   const launching = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => c.kind === 'launch')).map((f) => f.name));
   for (const f of functions) if (!f.isKernel && f.calls.some((c) => c.form === 'call' && launching.has(c.name))) launching.add(f.name);
+  const studied = (name: string) => launching.has(name) || FUSED_LIBRARY_OP.test(name);
+  // the file's own timers: a function that runs what it is given and reads a clock
+  const timers = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => CLOCK.test(c.name)) &&
+    f.calls.some((c) => c.form === 'call' && f.params.some((p) => p.name === c.name))).map((f) => f.name));
   const timed = new Set<string>();
   const called = new Set<string>();
   for (const g of functions) {
-    const lines = [...new Set(g.calls.filter((c) => c.name === 'lambda' && c.parent !== undefined && DO_BENCH.test(g.calls[c.parent].name)).map((c) => c.args[0] ?? ''))];
+    const runs = (t: CallFact) => { const first = t.args[0]?.trim() ?? ''; return LAMBDA_CALL.exec(first)?.[1] ?? (NAME.test(first) ? first : ''); };
+    const lines = [...new Set(g.calls.filter((t) => t.form === 'call' && (DO_BENCH.test(t.name) || timers.has(t.name))).map(runs).filter((name) => name !== ''))];
     // (a benchmark of one line times the function for itself: nothing to measure it against; the baseline is the line
-    // that launches none of the file's kernels, measured against one that does)
-    if (lines.length >= 2 && lines.some((name) => launching.has(name))) for (const name of lines) if (!launching.has(name)) timed.add(name);
+    // that runs none of the file's kernels, measured against one that does or against a library's fused kernel)
+    if (lines.length >= 2 && lines.some(studied)) for (const name of lines) if (!studied(name)) timed.add(name);
     for (const c of g.calls) if (c.form === 'call' || c.kind === 'launch') called.add(c.name);
   }
   return new Set([...timed].filter((name) => !called.has(name)));
