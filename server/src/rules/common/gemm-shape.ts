@@ -88,6 +88,12 @@ function smallConstantNest(fn: FunctionFacts, loops: ReadonlySet<number>): boole
   return product <= 64;
 }
 
+/** The global or shared reads a thread's register array is filled from (`q[x] = Q[row * D + x] * scale`, on one line). */
+function registerFills(fn: FunctionFacts, acc: AccessFact): AccessFact[] {
+  return fn.accesses.filter((g) => (g.space === 'global' || g.space === 'shared') && g.kind === 'load' && !g.indices.some((p) => p.unknown) &&
+    (g.register === acc.array || fn.accesses.some((t) => t.space === 'local' && t.kind === 'store' && t.array === acc.array && t.range.start.line === g.range.start.line)));
+}
+
 /** The loop whose two operands form a GEMM, innermost first; null when there is none. */
 export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolean): GemmLoop | null {
   // a loop that copies tiles into shared memory (`As[..] = A[..]; Bs[..] = B[..]`) is not the one that multiplies
@@ -140,9 +146,11 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         // and no row of its own; the threads that share out the copy are no dimension of it)
         // (also through a quotient, `(blockIdx.y / kv_mul) * w_stride`: grouped heads share a value tile)
         const fillBlocks = (acc: AccessFact) => fillsOf(acc).flatMap((g) => BLOCK_AXES.filter((b) => g.indices.some((p) => reaches(p, b))));
+        const dimsOf = (acc: AccessFact) => acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))].flatMap(expand)).filter((s) => !ofMine(s) && !inner(s));
         // (only for an operand its threads index: the blocks say whose tile it is, they make no dimension of their own)
+        // (a thread's register array, `acc += q[x] * Kj[y][x]`, holds the row its fill read, `q[x] = Q[row * D + x]`)
         const dims = (acc: AccessFact) => {
-          const own = acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))].flatMap(expand)).filter((s) => !ofMine(s) && !inner(s));
+          const own = acc.space === 'local' ? registerFills(fn, acc).flatMap(dimsOf) : dimsOf(acc);
           return new Set(own.some((s) => s.startsWith('threadIdx.')) ? [...own, ...fillBlocks(acc)] : own);
         };
         const da = dims(a);
