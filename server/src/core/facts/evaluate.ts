@@ -517,8 +517,8 @@ export class Evaluator {
         // own buffer, of an element type the facts do not know
         let obj: Node | null = n;
         while (obj && obj.type === 'field_expression') obj = unparen(field(obj, 'argument'));
-        // (a struct passed by value or reference: only a kernel's, `Params p` with device pointers in it; a host
-        // function's `const Config& c` is set-up data more often than a buffer)
+        // (a struct passed by value or reference: a kernel's `Params p` with device pointers in it, and a host
+        // function's `const Matrix &B` as its `const Matrix *B` would be, `B.data[k * p + j]`; not a scalar's)
         const param = obj?.type === 'identifier' && this.env.get(obj.text) === undefined ? this.params.get(obj.text) : undefined;
         const ofParam = !!param && (this.memberSpace === 'global' || (this.memberSpace === 'host' && !param.pointer && elementBits(param.type, this.aliases) === null));
         const ofPtrParam = obj?.type === 'identifier' && (this.params.get(obj.text)?.pointer || this.structPointers.has(obj.text));
