@@ -140,8 +140,53 @@ function checkedResult(calls: readonly CallFact[], c: CallFact, loops: boolean):
   return false;
 }
 
-/** A Python function under `@torch.compile` (`@torch.compile()`, `@torch.compile(mode="max-autotune")`): Inductor fuses its pointwise ops into their producers, so the fusion rules leave it alone. */
-export const compiledByTorch = (fn: FunctionFacts): boolean => !!fn.decorators?.some((d) => /^(?:torch\.)?compile(?:\(|$)/.test(d));
+/** A Python function under `@torch.compile` (`@torch.compile()`, `@torch.compile(mode="max-autotune")`). */
+const decoratedCompiled = (fn: FunctionFacts): boolean => !!fn.decorators?.some((d) => /^(?:torch\.)?compile(?:\(|$)/.test(d));
+const COMPILE = /^(?:torch\.)?compile$/;
+const PARTIAL = /(?:^|\.)partial$/;
+
+/**
+ * The file's Python functions Inductor compiles, so that the fusion rules leave them alone (it fuses their pointwise
+ * ops into their producers): those under `@torch.compile`, those handed to `torch.compile(f)`, and what they run of
+ * the file's functions, called or handed on (`torch.func.grad_and_value(compute_loss)` with `compute_loss =
+ * partial(_compute_loss, ...)`, which calls `chunk_forward`: Liger's chunked losses).
+ */
+export function compiledHosts(functions: readonly FunctionFacts[]): ReadonlySet<FunctionFacts> {
+  const known = compiledOf.get(functions);
+  if (known) return known;
+  const byName = new Map(functions.filter((f) => !f.isKernel).map((f) => [f.name, f]));
+  const partials = new Map<string, string>();
+  const work = functions.filter((f) => !f.isKernel && decoratedCompiled(f));
+  for (const g of functions) {
+    for (const c of g.calls) {
+      if (c.form !== 'call' || !c.argRoots[0]) continue;
+      if (COMPILE.test(c.name)) { const f = byName.get(c.argRoots[0]); if (f) work.push(f); }
+      const held = PARTIAL.test(c.name) && c.parent !== undefined ? g.calls[c.parent] : undefined;
+      if (held?.form === 'assign' && held.assignedTo?.length === 1) partials.set(held.assignedTo[0], c.argRoots[0]);
+    }
+  }
+  const roots = new Set(work);
+  const out = new Set<FunctionFacts>();
+  while (work.length) {
+    const f = work.pop()!;
+    if (out.has(f)) continue;
+    out.add(f);
+    for (const c of f.calls) {
+      for (const name of [c.name, ...c.argRoots]) {
+        const g = name ? byName.get(partials.get(name) ?? name) : undefined;
+        if (g && !out.has(g)) work.push(g);
+      }
+    }
+  }
+  // (a helper the program also calls outside them runs eagerly there)
+  for (const g of functions) {
+    if (g.isKernel || out.has(g)) continue;
+    for (const c of g.calls) { const f = byName.get(partials.get(c.name) ?? c.name); if (f && !roots.has(f)) out.delete(f); }
+  }
+  compiledOf.set(functions, out);
+  return out;
+}
+const compiledOf = new WeakMap<readonly FunctionFacts[], ReadonlySet<FunctionFacts>>();
 
 /**
  * A check of the results after the timed work (`checkTRIADresults`, `CheckResult`, `verify_output`, `validate`, `sdkCompareL2fe`,

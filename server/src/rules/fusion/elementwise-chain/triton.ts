@@ -14,7 +14,7 @@ import { detail } from '../../common/detail';
 import { eagerChains } from './eager';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
-import { compiledByTorch, pythonOracles, isUnfusedBaseline } from '../../common/reference';
+import { compiledHosts, pythonOracles, isUnfusedBaseline } from '../../common/reference';
 import { hasFusedTwin } from '../../../core/baselines';
 import {
   IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, importedHelpers, isElementwise, laterUse, launchHelpers, listWords, loadedBuffers, nestedContext, plainBuffer, sameContext, stepName, storedParams, textOf, type LaunchHelper, type Shape,
@@ -336,7 +336,7 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   for (const host of facts.functions) {
     // a test oracle, or a baseline named as the unfused twin of a fused one (`swiglu_unfused`, or `swiglu_two_kernels`
     // beside `swiglu_fused`), is kept unfused on purpose
-    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledByTorch(host) || isUnfusedBaseline(host.name) || hasFusedTwin(host.name, names)) continue;
+    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host) || isUnfusedBaseline(host.name) || hasFusedTwin(host.name, names)) continue;
     try {
       const launched = checkHost(host, kernels, facts.lines, helpers);
       out.push(...launched);

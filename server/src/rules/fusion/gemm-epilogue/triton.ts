@@ -11,7 +11,7 @@ import { detail } from '../../common/detail';
 import { neverTogether } from '../../../core/facts/model';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { compiledByTorch, pythonOracles } from '../../common/reference';
+import { compiledHosts, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { attentionChain, isDecodeStep } from '../../common/attention-chain';
 import { bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
@@ -211,7 +211,7 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   const passes = launchHelpers(facts, kernels);
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
-    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledByTorch(host)) continue;
+    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host)) continue;
     try {
       out.push(...checkHost(host, kernels, helpers, facts.lines, passes));
     } catch {
