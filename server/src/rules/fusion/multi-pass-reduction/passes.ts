@@ -14,9 +14,9 @@
 // and the output sweep, where online softmax or Welford needs one statistics sweep.
 // Two passes (an online or Welford statistics sweep plus the output sweep, a sum of
 // squares plus the normalize sweep) are the minimum for a streamed row: quiet. But two
-// passes that only reduce (a mean, then the squared deviations from it; in Triton a max,
-// then the sum of exp(x - max): a naive cross-entropy or logsumexp) need one: Welford or
-// the online form reads the row once.
+// passes that only reduce (a mean, then the squared deviations from it; a max, then the sum
+// of exp(x - max): a naive cross-entropy or logsumexp; in Triton also a max, then the first
+// index holding it) need one: Welford or the online form reads the row once.
 import { Poly, dependsOnLane, symbolKind } from '../../../core/affine';
 import { laneValues, SAMPLES } from '../../../core/lanes';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
@@ -69,6 +69,19 @@ function maxThenExp(fn: FunctionFacts, first: Pass, second: Pass): boolean {
   const calls = (p: Pass, name: RegExp) => p.loop !== undefined && fn.calls.some((c) => c.loops.includes(p.loop!) && name.test(c.qualified ?? c.name));
   return calls(first, /(?:^|\.)(?:max|maximum)$/) && calls(second, /(?:^|\.)exp2?$/);
 }
+
+/**
+ * A second Triton sweep a one-pass form folds into the first: besides loading and selecting, it only exponentiates or
+ * keeps a running min or max (the sum of exp(x - max); the squared deviations from the mean, Welford's; the first index
+ * holding the max, an argmax's running (value, index) pair). An absolute deviation (`tl.abs`) has no exact one-pass form.
+ */
+function tritonOnePassForm(fn: FunctionFacts, second: Pass): boolean {
+  const calls = second.loop === undefined ? [] : fn.calls.filter((c) => c.loops.includes(second.loop!)).map((c) => c.qualified ?? c.name);
+  // (and one of them exponentiates or selects: a count of the elements above half the max, `(x > 0.5 * m).to(...)`, folds into nothing)
+  return calls.every((c) => FOLDABLE.test(c)) && calls.some((c) => SELECTS.test(c));
+}
+const SELECTS = /(?:^|\.)(?:exp2?|where|maximum|minimum)$/;
+const FOLDABLE = /(?:^|\.)(?:load|arange|to|float|int|where|zeros|full|exp2?|maximum|minimum|max|min|sum|multiple_of|max_contiguous)$/;
 
 /**
  * A second CUDA sweep that a one-pass form can fold into the first: a floating-point sum calling nothing but `exp`
@@ -186,6 +199,6 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
   // (two loops of a kernel with `tl.dot` feed products, a chunked recurrence's stages: not a statistic and its reuse)
   // (and two CUDA sweeps of a thread's own row or column that only reduce, a mean and then the squared deviations from it:
   // Welford, or an online max and sum, needs one; the second re-reads the row from DRAM when the threads' rows exceed the caches)
-  const reducing = fn.kernelClass !== 'gemm' && best.length === 2 && best.every((p) => !p.writes) && (triton ? maxThenExp(fn, best[0], best[1]) : onePassForm(fn, best[1]));
+  const reducing = fn.kernelClass !== 'gemm' && best.length === 2 && best.every((p) => !p.writes) && (triton ? maxThenExp(fn, best[0], best[1]) || tritonOnePassForm(fn, best[1]) : onePassForm(fn, best[1]));
   return best.length >= 3 || reducing ? best : [];
 }

@@ -77,7 +77,7 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
       detail: triton
         ? detail(
             `This loop re-reads the row of ${list(arrays)} that another loop already swept: the kernel makes ${n} passes over it.`,
-            `Merge the statistics loops (online softmax: running max with the sum rescaled by exp(m_old - m_new); Welford, or sum and sum of squares, for mean and variance) so the row is read ${target}.`,
+            `Merge the statistics loops (online softmax: running max with the sum rescaled by exp(m_old - m_new); Welford, or sum and sum of squares, for mean and variance; a running (value, index) pair for an argmax) so the row is read ${target}.`,
           )
         : detail(
             `Each thread sweeps its own row of ${list(arrays)} from global memory ${n} times, and with one thread per row no access is coalesced.`,
