@@ -327,9 +327,10 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
 
 export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
-  // (and the kernels of the launch helpers this module imports from another, `from .ops import mul, silu`)
+  // (and the kernels of the launch helpers this module imports from another, `from .ops import mul, silu`, or kernels
+  // it imports and launches itself, `_jsd_kernel[grid](...)`)
   const imported = importedHelpers(facts);
-  if (kernels.size === 0 && !imported.some((h) => h.kernel)) return [];
+  if (kernels.size === 0 && !imported.some((h) => h.kernel) && !facts.functions.some((f) => f.calls.some((c) => c.kind === 'launch'))) return [];
   const out: RuleFinding[] = [];
   const helpers = launchHelpers(facts, kernels);
   const names = new Set(facts.functions.map((f) => f.name));
