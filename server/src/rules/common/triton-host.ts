@@ -15,7 +15,8 @@ const ELEMENTWISE_FUNCTIONS = new Set([
   'gelu', 'silu', 'leaky_relu', 'elu', 'selu', 'celu', 'mish', 'softplus', 'hardtanh', 'hardswish', 'hardsigmoid',
   'logsigmoid', 'tanhshrink', 'softsign', 'threshold', 'logit', 'addcmul', 'addcdiv', 'lerp', 'nan_to_num', 'expit',
 ]);
-const ELEMENTWISE_MODULES = ['torch.', 'torch.nn.functional.', 'torch.special.'];
+// (and FlagGems' ops, which stand in for PyTorch's under the same names: `from flag_gems.ops import add, gelu`)
+const ELEMENTWISE_MODULES = ['torch.', 'torch.nn.functional.', 'torch.special.', 'flag_gems.ops.', 'flag_gems.'];
 /** Tensor methods that map each element independently, with their in-place forms. */
 const ELEMENTWISE_METHODS = new Set([
   'relu', 'sigmoid', 'tanh', 'exp', 'exp2', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'abs', 'neg', 'sin', 'cos', 'erf',

@@ -23,6 +23,8 @@ export const BENEFIT =
 /** PyTorch matmuls (their result is the GEMM output). */
 const TORCH_MATMULS = new Set(['torch.matmul', 'torch.mm', 'torch.bmm', 'torch.nn.functional.linear']);
 const MATMUL_METHODS = new Set(['.matmul', '.mm', '.bmm']);
+/** A kernel library's matmul imported by name (`from flag_gems.ops import mm`): a GEMM whose kernel is not this file's. */
+const LIBRARY_MATMUL = /^(?!torch\.)[\w.]+\.(?:mm|bmm|matmul)$/;
 
 
 /** The buffer a launch of a GEMM kernel writes, when it writes exactly one plain buffer. */
@@ -76,6 +78,8 @@ interface Producer {
   torch?: boolean;
   /** `layer_weight.gate_up_proj.mm(x)`: a layer object's own GEMM method, which dispatches to its backend (cuBLAS, quantized kernels). */
   layerMethod?: boolean;
+  /** `mm` imported from a kernel library (`flag_gems.ops`): the fix is the library's fused form, not an edit here. */
+  library?: string;
 }
 
 /** The attribute a layer object is kept under (`gate_up_proj`, `fc1`, `dense`), not a tensor's (`weight`). */
@@ -110,18 +114,25 @@ function producerOf(calls: CallFact[], i: number, kernels: Map<string, FunctionF
     if (c.qualified === 'torch.nn.functional.linear' && c.args.length < 3) shown = '`F.linear`';
     else if (c.qualified === 'torch.nn.functional.linear') return null; // its bias is already fused
     else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
+  } else if (c.form === 'call' && c.qualified !== undefined && c.qualified !== c.name && LIBRARY_MATMUL.test(c.qualified)) {
+    const library = c.qualified.slice(0, c.qualified.lastIndexOf('.'));
+    shown = `\`${c.name}\` (from \`${library}\`)`;
+    return withOutput(calls, i, shown, { library });
   } else return null;
-  const torch = !helper;
-  const layerMethod = c.form === 'method' && LAYER_ATTRIBUTE.test(c.args[0] ?? '');
-  // the result feeds an op directly (`matmul(a, b) * s`), or is bound to a name first (`c = matmul(a, b)`)
+  return withOutput(calls, i, shown, { torch: !helper, layerMethod: c.form === 'method' && LAYER_ATTRIBUTE.test(c.args[0] ?? '') });
+}
+
+/** The producer at `i` with where its result is first read: directly (`matmul(a, b) * s`), or bound to a name first (`c = matmul(a, b)`). */
+function withOutput(calls: CallFact[], i: number, shown: string, how: Pick<Producer, 'torch' | 'layerMethod' | 'library'>): Producer | null {
+  const c = calls[i];
   const parent = c.parent !== undefined ? calls[c.parent] : undefined;
   if (!parent) return null;
   if (parent.form === 'assign' && parent.name === '=' && (parent.assignedTo ?? []).length === 1) {
     const output = parent.assignedTo![0];
     const use = firstUse(calls, c.parent!, output);
-    return use ? { index: i, shown, use: use.index, output, torch, layerMethod } : null;
+    return use ? { index: i, shown, use: use.index, output, ...how } : null;
   }
-  return { index: i, shown, use: c.parent!, output: '', torch, layerMethod };
+  return { index: i, shown, use: c.parent!, output: '', ...how };
 }
 
 function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, helpers: Map<string, GemmHelper>, lines: string[], passes: Map<string, LaunchHelper>): RuleFinding[] {
@@ -192,6 +203,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
         `${pass} is a separate elementwise pass over the output of the ${p.inductor || p.torch ? 'cuBLAS ' : ''}GEMM ${p.shown}${p.inductor ? ' in this TorchInductor code' : ''}.`,
         p.inductor
           ? `With \`torch.compile(mode="max-autotune")\` Inductor can pick a Triton GEMM template with these pointwise ops fused into its epilogue, so ${name} is written once and never read back.`
+          : p.library
+            ? `Call the library's fused form where it has one (an \`addmm\` for a bias), or a GEMM kernel that applies it to the accumulator before its \`tl.store\` (an epilogue), so ${name} is written once and never read back.`
           : p.torch
             ? `A bias add belongs in \`torch.addmm\` / \`F.linear\`; other ops fuse into a Triton GEMM's epilogue (your own \`tl.dot\` kernel, or \`torch.compile(mode="max-autotune")\`), so ${name} is written once and never read back.`
             : `Apply it to the accumulator in the GEMM kernel before its \`tl.store\` (an epilogue), so ${name} is written once and never read back.`,
