@@ -83,8 +83,11 @@ export function isMetadata(c: CallFact, names: Set<string>): boolean {
   return c.form === 'call' && c.name === 'len';
 }
 
-/** Views of the same elements (`y.view(-1)`, `y.reshape(shape)`): the buffer under another shape, nothing moved. */
-const VIEWS = new Set(['.view', '.view_as', '.reshape', '.flatten', '.unsqueeze', '.squeeze']);
+/**
+ * Views of the same elements (`y.view(-1)`, `y.reshape(shape)`): the buffer under another shape, nothing moved (and
+ * `.contiguous()` of a buffer a kernel or a GEMM wrote whole, which is contiguous already).
+ */
+export const VIEWS = new Set(['.view', '.view_as', '.reshape', '.flatten', '.unsqueeze', '.squeeze', '.contiguous']);
 
 /** A view of the buffer whose other arguments do not read it. */
 const isView = (c: CallFact, names: Set<string>) =>
@@ -101,7 +104,8 @@ export function isElementwise(c: CallFact): boolean {
     case 'method':
       // a dtype cast (`y.half()`, `y.to(torch.float16)`) is one more pass the kernel's store could do
       if (['.half', '.bfloat16', '.float', '.double'].includes(c.name) && c.args.length === 1) return true;
-      if (c.name === '.to' && c.args.length === 2 && /^(torch\.)?(float16|half|bfloat16|float32|float|float64|double)$/.test(c.args[1].trim())) return true;
+      // (or to a dtype held in a name, `dx.to(dtype)`, `y.to(x.dtype)`)
+      if (c.name === '.to' && c.args.length === 2 && /^(torch\.)?(float16|half|bfloat16|float32|float|float64|double)$|^[\w.]*dtype$/i.test(c.args[1].trim())) return true;
       return ELEMENTWISE_METHODS.has(c.name);
     case 'operator':
       if (IN_PLACE_ARITHMETIC.has(c.name)) return (c.assignedTo ?? []).length > 0;

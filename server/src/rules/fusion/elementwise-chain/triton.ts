@@ -17,7 +17,7 @@ import type { Range, RuleFinding } from '../../../core/types';
 import { compiledHosts, pythonOracles, isUnfusedBaseline } from '../../common/reference';
 import { hasFusedTwin } from '../../../core/baselines';
 import {
-  IN_PLACE_ARITHMETIC, bindArguments, feedsHostCheck, firstUse, hostShapes, importedHelpers, isElementwise, laterUse, launchHelpers, listWords, loadedBuffers, nestedContext, plainBuffer, sameContext, stepName, storedParams, textOf, type LaunchHelper, type Shape,
+  IN_PLACE_ARITHMETIC, VIEWS, bindArguments, feedsHostCheck, firstUse, hostShapes, importedHelpers, isElementwise, laterUse, launchHelpers, listWords, loadedBuffers, nestedContext, plainBuffer, sameContext, stepName, storedParams, textOf, type LaunchHelper, type Shape,
 } from '../../common/triton-host';
 
 const BENEFIT_MEASURED =
@@ -221,11 +221,14 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   const { use, buffer, inputs, related } = p;
   const first = { ...p.call, name: p.kernel };
   const fn = ctx.host.name === '<module>' ? null : ctx.host.name;
-  const next = calls[use.index];
+  // (through a view of it, `dx.view(*shape) * scale`: the same elements)
+  let at = use.index;
+  while (calls[at].form === 'method' && VIEWS.has(calls[at].name) && calls[at].parent !== undefined && sameContext(first, calls[calls[at].parent!])) at = calls[at].parent!;
+  const next = calls[at];
   if (!isElementwise(next)) return null;
   const chain: CallFact[] = [next];
   let top = next;
-  let topIndex = use.index;
+  let topIndex = at;
   while (top.parent !== undefined && calls[top.parent] && isElementwise(calls[top.parent]) && sameContext(first, calls[top.parent])) {
     topIndex = top.parent;
     top = calls[top.parent];

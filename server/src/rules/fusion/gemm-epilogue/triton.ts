@@ -14,7 +14,7 @@ import type { RuleFinding } from '../../../core/types';
 import { compiledHosts, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { attentionChain, isDecodeStep } from '../../common/attention-chain';
-import { bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
+import { VIEWS, bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
 
 /** What epilogue fusion measured (GPU-FACTS.md). */
 export const BENEFIT =
@@ -61,8 +61,6 @@ function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map
 
 /** Custom ops named for an activation or bias pass (`ops.silu_and_mul(out, x)`, `gelu_fast(x)`, `add_bias(x, b)`). */
 const ACTIVATION_OP = /^(silu|gelu|relu|swiglu|geglu|gelu_tanh|gelu_fast|gelu_new|fatrelu|bias_act|add_bias|fused_add)(_and_mul|_fused|_)?\w*$/i;
-/** Views that hand the same elements on: `c.view(-1, N)` reads `c` as it is. */
-const VIEWS = new Set(['.view', '.reshape', '.flatten', '.view_as', '.contiguous']);
 const lastName = (c: CallFact) => ((c.qualified ?? c.name).split('.').pop() ?? '').replace(/^\./, '');
 
 interface Producer {
