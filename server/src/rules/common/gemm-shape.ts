@@ -44,9 +44,15 @@ function isWindow(p: Poly, loopSyms: readonly string[]): boolean {
     const cl = p.coefficient(l);
     if (cl.unknown || cl.terms.size === 0) continue;
     for (const s of dims) {
-      if (s === l || loopSyms.includes(s)) continue;
+      if (s === l) continue;
       const cs = p.coefficient(s);
       if (cs.unknown || cs.terms.size === 0) continue;
+      // (two loops walking one index in step, `x_vals[i + w]` over outputs `i` and taps `w`: a convolution's sliding
+      // window; a tiled k loop's `k0 + k` moves by a tile a step outside and by one inside, no equal steps)
+      if (loopSyms.includes(s)) {
+        if (cs.equals(cl)) return true;
+        continue;
+      }
       if ([1, 2, 3, 4].some((c) => cs.equals(cl.scale(c)))) return true;
       for (const u of cs.symbols()) if (/stride|dilation/i.test(u) && cs.equals(cl.mul(Poly.sym(u)))) return true;
     }
