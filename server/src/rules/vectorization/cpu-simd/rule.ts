@@ -84,6 +84,8 @@ interface SimdFile {
   deviceWork: ReadonlySet<string>;
   /** Symbols the file's kernels read as `__constant__` memory (at most 64 KB), or that none of its functions reads. */
   constantSymbols: { has(name: string): boolean };
+  /** Host functions of the file with a loop of their own (`dist(p1, p2, dim)` over `dim` coordinates). */
+  looping: ReadonlySet<string>;
 }
 
 interface Reason {
@@ -152,6 +154,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // a loop whose steps call a function of the file that runs device work (`change += gain(...)`, each call an upload,
   // a launch and a copy back): the GPU round trips are its time, and no SIMD spans them
   if (fn.calls.some((c) => c.kind === 'call' && c.loops.includes(l.id) && file.deviceWork.has(c.name))) return null;
+  // a loop whose steps call a function of the file with a loop of its own (`myhiz += dist(p[kk], p[0], dim) * w`): the
+  // callee's loop does the work and is where SIMD goes (reported there); vectorizing this one is outer-loop SIMD
+  if (fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && file.looping.has(c.name))) return null;
   const { constants, build, local, hot, elsewhere, defaults } = file;
   // a loop that can `return` or `goto` out has no trip count on entry: compilers leave it scalar whatever its body
   if (l.exits) return null;
@@ -525,8 +530,9 @@ export const rule: Rule = {
     const readAsConstant = read((x) => x === 'constant');
     const readOtherwise = read((x) => x !== 'constant');
     const constantSymbols = { has: (name: string) => readAsConstant.has(name) || !readOtherwise.has(name) };
-    const fileKey = keptKey(`${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
-    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols };
+    const looping = new Set(facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0).map((f) => f.name));
+    const fileKey = keptKey(`${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
+    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
