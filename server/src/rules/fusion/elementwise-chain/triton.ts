@@ -195,6 +195,9 @@ interface Producer {
 const reducesBlocks = (k: FunctionFacts): boolean =>
   k.accesses.some((a) => a.kind === 'load' && (a.lanes?.length ?? 0) > 0) && k.accesses.every((a) => a.kind !== 'store' || a.lanes?.length === 0);
 
+/** A dtype cast (`y.to(dtype)`, `y.half()`, `y.float()`): a copy in another type. */
+const isCast = (c: CallFact): boolean => c.form === 'method' && ['.to', '.half', '.float', '.bfloat16', '.double'].includes(c.name);
+
 /** Reductions: their result combines many elements of the tensor they read. */
 const REDUCTION = /^(?:torch\.)?(?:logsumexp|sum|mean|amax|amin|max|min|prod|norm)$|^\.(?:logsumexp|sum|mean|amax|amin|max|min|prod|norm)$/;
 /** `torch.max(a, b)` of two tensors is elementwise; `torch.max(x)`, `torch.max(x, 1)`, `x.max(dim=1)` reduce. */
@@ -284,6 +287,9 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   }
   if (grows) return null;
   const again = inPlace ? null : laterUse(calls, topIndex, use.names);
+  // a cast alone of an output read again afterwards (`p` kept in fp32 for the backward, `qv = p.to(q.dtype)` for the
+  // next kernel): the kernel would write both, so the cast saves no pass
+  if (again && chain.every(isCast)) return null;
   const assumptions = [
     inPlace || again
       ? `assumes the PyTorch ops run on the same device as \`${first.name}\``
