@@ -88,6 +88,23 @@ __global__ void scale(T* out, const T* in, float s, int n) {
   assert.match(f.message, /4× the memory instructions of 16-byte ones \(8× for a 16-bit `T`\)/);
 });
 
+test('a type an undecided #if makes float or bf16 is phrased for both builds: 4x as float, 8x as the 16-bit arm', async () => {
+  const engine = await Engine.create();
+  const code = `#include <cuda_bf16.h>
+#if defined(ENABLE_FP32)
+typedef float floatX;
+#else
+typedef __nv_bfloat16 floatX;
+#endif
+__global__ void residual(floatX* out, const floatX* a, const floatX* b, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = (floatX)((float)a[i] + (float)b[i]);
+}
+`;
+  const [f] = engine.analyzeText('residual.cu', code).findings.filter((x) => x.rule === 'vectorization/vector-memory-access');
+  assert.match(f.message, /4× the memory instructions of 16-byte ones \(8× as `__nv_bfloat16`\)/);
+});
+
 test('a field of an array of structures is quoted as written and advised as a layout: a structure of arrays, or whole records', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/aos_fields.cu');

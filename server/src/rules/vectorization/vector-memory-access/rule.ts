@@ -512,6 +512,7 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   const byType = new Map<string, number>();
   for (const a of globals) byType.set(a.elemType ?? 'T', bitsOf(a)!);
   const alternatives = new Map(globals.filter((a) => a.elemAlternatives).map((a) => [a.elemType ?? '', a.elemAlternatives!]));
+  const halfArms = [...new Set([...alternatives.values()].flat().filter((t) => elementBits(t) === 16))];
   // `floatX` (`__nv_bfloat16` or `float`), a template `T` (its width set at the launch), or `32-bit float`
   const kinds = [...byType]
     .map(([t, b]) => (alternatives.has(t) ? `\`${t}\` (${alternatives.get(t)!.map((x) => `\`${x}\``).join(' or ')})` : fn.templateParams.includes(t) ? `\`${t}\`` : `${b}-bit \`${t}\``))
@@ -532,7 +533,8 @@ function check(kernel: FunctionFacts): RuleFinding[] {
       `assumes blockDim.x is a multiple of ${width}, and that the length is a multiple of ${width} or a scalar tail handles the rest`,
     ],
     // (a template type counted as 32-bit: its usual 16-bit builds, fp16 and bf16, move twice as many per 16 bytes)
-    message: `\`${fn.name}\`: one scalar ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} per access, ${width}× the memory instructions of 16-byte ones${templated && width === 4 ? ` (8× for a 16-bit \`${globals.find(isTemplateType)!.elemType}\`)` : ''}`,
+    // (and an `#if`'s 16-bit arm, llm.c's `floatX` built as bf16 by default: phrased for both builds)
+    message: `\`${fn.name}\`: one scalar ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} per access, ${width}× the memory instructions of 16-byte ones${templated && width === 4 ? ` (8× for a 16-bit \`${globals.find(isTemplateType)!.elemType}\`)` : halfArms.length && width === 4 ? ` (8× as ${halfArms.map((t) => `\`${t}\``).join(' or ')})` : ''}`,
     detail: detail(
       `\`${fn.name}\` is a memory-bound elementwise kernel moving one scalar ${kinds} element per access (${listed.map((a) => `${verb(a)} \`${a.text}\``).join(', ')}).`,
       templated || alternatives.size
