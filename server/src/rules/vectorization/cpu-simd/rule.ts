@@ -378,7 +378,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (or read only under such a test, `if (n > 0) m = MIN(m, src[n - 1]);`: the load may not run, so the compiler cannot
   // make it unconditional, and the branch keeps the loop scalar; gcc 12: "control flow in loop")
   const selected = !window && !tiny ? loads.find((a) => a.elemBits !== null && a.indices.some((p) => selectsOn(p, l.symbol))) : undefined;
-  const guarded = !window && !tiny && !selected ? loads.find((a) => a.borderTest && a.elemBits !== null && a.loops.at(-1) === l.id && a.indices.some((p) => p.dependsOn((x) => x === l.symbol))) : undefined;
+  // (not an element the other arm writes, `if (t2 <= t) att[t2] *= s; else att[t2] = 0.0f;`: every step touches it,
+  // so the load can run unconditionally and the branch becomes a select; gcc 12 -O3 vectorizes it)
+  const writtenAnyway = (a: AccessFact) => fn.accesses.some((w) => w.kind !== 'load' && w.array === a.array && w.loops.at(-1) === l.id &&
+    w.indices.length === a.indices.length && w.indices.every((p, i) => p.equals(a.indices[i])) && neverTogether(w.scopes ?? [], a.scopes ?? []));
+  const guarded = !window && !tiny && !selected ? loads.find((a) => a.borderTest && a.elemBits !== null && a.loops.at(-1) === l.id && a.indices.some((p) => p.dependsOn((x) => x === l.symbol)) && !writtenAnyway(a)) : undefined;
   const border = selected ?? guarded;
   if (border) {
     return {
