@@ -360,7 +360,14 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   const caller = iterated.get(baseName(host.name).replace(/^.*::/, ''));
   if (caller === undefined) return [];
   const work = deviceWork(calls, launchers);
-  const blocking = calls.filter((c) => blockingKind(c) !== null && c.loops.length === 0);
+  const after = (b: CallFact) => calls.some((c) => positionBefore(b.range.start, c.range.start) && deviceWork([c], launchers).length);
+  const before = (b: CallFact) => calls.some((c) => positionBefore(c.range.start, b.range.start) && deviceWork([c], launchers).length);
+  // (an upload before any of the helper's work, where the helper ends by draining the device, `gpt2_forward` copying
+  // the batch's tokens in and ending in `cudaDeviceSynchronize()`: the queue is empty when the copy runs, so it blocks
+  // for its own transfer only; the drain is what idles the GPU, and is reported)
+  const drains = calls.some((b) => b.loops.length === 0 && DEVICE_SYNC.test(b.name) && !after(b));
+  const blocking = calls.filter((c) => blockingKind(c) !== null && c.loops.length === 0 &&
+    !(drains && blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c)));
   if (!work.length || !blocking.length || calls.some((c) => isAllocation(c) || isTiming(c, host))) return [];
   // (a helper that reduces to one scalar it brings back, `double rr = reduce(...)`, called in a loop that may leave
   // early: the value its caller decides on, as the same copy written in the loop would be)
@@ -368,7 +375,7 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   // (nor a wait that only ends the helper where each call in a loop is followed at once by a blocking call of the caller,
   // `forward(d_x, d_y); cudaMemcpy(h_y, d_y, ...)`: the copy waits for the same work, and the caller's loop has its own finding)
   const name = baseName(host.name).replace(/^.*::/, '');
-  const endsWithWait = blocking.every((b) => b.kind === 'sync' && !calls.some((c) => positionBefore(b.range.start, c.range.start) && deviceWork([c], launchers).length));
+  const endsWithWait = blocking.every((b) => b.kind === 'sync' && !after(b));
   // (at every call in a loop, in every function of the file: `train` calling it alone keeps the wait's cost; and with no
   // host loop between, which the wait keeps from overlapping the kernel)
   const sites = loopSites.get(name) ?? [];
