@@ -206,7 +206,10 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   if (!chunked.length) return [];
   // a thread's few values read once before the loop that streams the rest (`h_bounds[2*x]`, `[2*x + 1]`, then the
   // window's taps): a small share of its traffic
-  if (chunked.every((c) => c.a.loops.length === 0) && globals.some((g) => g.loops.length > 0 && !chunked.some((c) => c.a === g))) return [];
+  // (or written once after a loop of the thread's own work, a Monte Carlo thread's `sum` and `sum2` after its paths: two
+  // stores beside thousands of steps)
+  if (chunked.every((c) => c.a.loops.length === 0) && (globals.some((g) => g.loops.length > 0 && !chunked.some((c) => c.a === g)) ||
+    fn.loops.some((l) => l.trips === undefined || l.trips > 8))) return [];
   // a table of one entry per few items (a per-SM schedule, `sm_idx < kNumSMs`): a few hundred bytes in all
   if (chunked.every((c) => loopsAround(c.a, fn).some((l) => countsFewItems(l.bound)))) return [];
   // everything else must already be a clean unit-stride stream (or a broadcast)
