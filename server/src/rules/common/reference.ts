@@ -178,10 +178,16 @@ export function compiledHosts(functions: readonly FunctionFacts[]): ReadonlySet<
       }
     }
   }
-  // (a helper the program also calls outside them runs eagerly there)
-  for (const g of functions) {
-    if (g.isKernel || out.has(g)) continue;
-    for (const c of g.calls) { const f = byName.get(partials.get(c.name) ?? c.name); if (f && !roots.has(f)) out.delete(f); }
+  // (a helper the program also calls outside them runs eagerly there, and so does what it calls)
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const g of functions) {
+      if (g.isKernel || out.has(g)) continue;
+      for (const c of g.calls) {
+        const f = byName.get(partials.get(c.name) ?? c.name);
+        if (f && !roots.has(f) && out.delete(f)) changed = true;
+      }
+    }
   }
   compiledOf.set(functions, out);
   return out;
@@ -206,6 +212,7 @@ const CHECKER = /^(?:compare\w*|verify\w*|validate\w*|check_?results?\w*|checkRe
  * the program's main loop, whose other calls stay work.
  */
 // (and an image's quality against its reference, `CalculatePSNR(ImgRef, ImgCmp, ...)`, `compute_ssim`)
+const IMAGE_QUALITY = /psnr|ssim/i;
 const ERROR_METRIC = /^(?:(?:calc(?:ulate)?|compute|get)_?)?(?:accuracy|r?mse|mae|psnr|ssim|rms_?err\w*|l[12]_?err\w*|rel(?:ative)?_?err\w*)$/i;
 /**
  * Calls of a function that reads or writes files (`writeenergy`: `fopen`, a checksum loop, `fprintf`;
@@ -312,8 +319,9 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
       continue;
     }
     const at = sites.get(name) ?? [];
-    // (or called from another file only, `CalculatePSNR` in an image utility the sample's driver checks with)
-    if (ERROR_METRIC.test(name) && at.every((s) => s.call.loops.length === 0)) {
+    // (or, for an image's quality against its reference, called from another file only: `CalculatePSNR` in an image
+    // utility the sample's driver checks with; a loss such as `mse` may be what another file's training loop calls)
+    if (ERROR_METRIC.test(name) && (at.length ? at.every((s) => s.call.loops.length === 0) : IMAGE_QUALITY.test(name))) {
       out.add(name);
       continue;
     }

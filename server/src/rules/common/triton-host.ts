@@ -104,8 +104,8 @@ export function isElementwise(c: CallFact): boolean {
     case 'method':
       // a dtype cast (`y.half()`, `y.to(torch.float16)`) is one more pass the kernel's store could do
       if (['.half', '.bfloat16', '.float', '.double'].includes(c.name) && c.args.length === 1) return true;
-      // (or to a dtype held in a name, `dx.to(dtype)`, `y.to(x.dtype)`)
-      if (c.name === '.to' && c.args.length === 2 && /^(torch\.)?(float16|half|bfloat16|float32|float|float64|double)$|^[\w.]*dtype$/i.test(c.args[1].trim())) return true;
+      // (or to a dtype held in a name, `dx.to(dtype)`; not `y.to(x.dtype)`, most often the type `y` already has: no copy)
+      if (c.name === '.to' && c.args.length === 2 && /^(torch\.)?(float16|half|bfloat16|float32|float|float64|double)$|^\w*dtype$/i.test(c.args[1].trim())) return true;
       return ELEMENTWISE_METHODS.has(c.name);
     case 'operator':
       if (IN_PLACE_ARITHMETIC.has(c.name)) return (c.assignedTo ?? []).length > 0;

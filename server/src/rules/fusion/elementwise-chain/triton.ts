@@ -339,7 +339,9 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   // (and the kernels of the launch helpers this module imports from another, `from .ops import mul, silu`, or kernels
   // it imports and launches itself, `_jsd_kernel[grid](...)`)
   const imported = importedHelpers(facts);
-  if (kernels.size === 0 && !imported.some((h) => h.kernel) && !facts.functions.some((f) => f.calls.some((c) => c.kind === 'launch'))) return [];
+  // (a launch of a name a kernel goes by: the project's, or one named as kernels are; `self.blocks[i](x)` is a module call)
+  const kernelLaunch = (c: CallFact) => c.kind === 'launch' && (!!facts.project?.kernels.has(c.name) || /^_|kernel/i.test(c.name));
+  if (kernels.size === 0 && !imported.some((h) => h.kernel) && !facts.functions.some((f) => f.calls.some(kernelLaunch))) return [];
   const out: RuleFinding[] = [];
   const helpers = launchHelpers(facts, kernels);
   const names = new Set(facts.functions.map((f) => f.name));

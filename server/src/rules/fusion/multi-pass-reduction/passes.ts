@@ -71,16 +71,19 @@ function maxThenExp(fn: FunctionFacts, first: Pass, second: Pass): boolean {
 }
 
 /**
- * A second Triton sweep a one-pass form folds into the first: besides loading and selecting, it only exponentiates or
- * keeps a running min or max (the sum of exp(x - max); the squared deviations from the mean, Welford's; the first index
- * holding the max, an argmax's running (value, index) pair). An absolute deviation (`tl.abs`) has no exact one-pass form.
+ * A second Triton sweep a one-pass form folds into the first: besides loading and selecting, it exponentiates (the sum of
+ * exp(x - max)) or keeps a running min or max of a selected index (the first index holding the max, an argmax's running
+ * (value, index) pair). An absolute deviation (`tl.abs`) has no exact one-pass form.
  */
 function tritonOnePassForm(fn: FunctionFacts, second: Pass): boolean {
   const calls = second.loop === undefined ? [] : fn.calls.filter((c) => c.loops.includes(second.loop!)).map((c) => c.qualified ?? c.name);
-  // (and one of them exponentiates or selects: a count of the elements above half the max, `(x > 0.5 * m).to(...)`, folds into nothing)
-  return calls.every((c) => FOLDABLE.test(c)) && calls.some((c) => SELECTS.test(c));
+  // (and it exponentiates, or picks an index by a running min or max under a select, an argmax's second sweep: a count
+  // above half the max, a hinge `maximum(x - mean, 0)` or a deviation written with `where` fold into nothing)
+  return calls.every((c) => FOLDABLE.test(c)) && (calls.some((c) => EXP.test(c)) || (calls.some((c) => WHERE.test(c)) && calls.some((c) => RUNNING.test(c))));
 }
-const SELECTS = /(?:^|\.)(?:exp2?|where|maximum|minimum)$/;
+const EXP = /(?:^|\.)exp2?$/;
+const WHERE = /(?:^|\.)where$/;
+const RUNNING = /(?:^|\.)(?:maximum|minimum)$/;
 const FOLDABLE = /(?:^|\.)(?:load|arange|to|float|int|where|zeros|full|exp2?|maximum|minimum|max|min|sum|multiple_of|max_contiguous)$/;
 
 /**

@@ -364,8 +364,8 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   const before = (b: CallFact) => calls.some((c) => positionBefore(c.range.start, b.range.start) && deviceWork([c], launchers).length);
   // (an upload before any of the helper's work, where the helper ends by draining the device, `gpt2_forward` copying
   // the batch's tokens in and ending in `cudaDeviceSynchronize()`: the queue is empty when the copy runs, so it blocks
-  // for its own transfer only; the drain is what idles the GPU, and is reported)
-  const drains = calls.some((b) => b.loops.length === 0 && DEVICE_SYNC.test(b.name) && !after(b));
+  // for its own transfer only; the drain, on every call (not under a debug flag), is what idles the GPU, and is reported)
+  const drains = calls.some((b) => b.loops.length === 0 && !(b.scopes ?? []).length && DEVICE_SYNC.test(b.name) && !after(b));
   const blocking = calls.filter((c) => blockingKind(c) !== null && c.loops.length === 0 &&
     !(drains && blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c)));
   if (!work.length || !blocking.length || calls.some((c) => isAllocation(c) || isTiming(c, host))) return [];

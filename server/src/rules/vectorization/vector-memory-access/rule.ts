@@ -1,6 +1,7 @@
 // vectorization/vector-memory-access: a memory-bound elementwise kernel whose global
 // accesses are unit-stride scalar loads/stores of <= 32-bit elements, aligned so that
 // 128-bit accesses (float4, int4, a packed struct) would do (ANALYSIS.md §2).
+import { positionBefore } from '../../../core/positions';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { tritonVector } from './triton';
@@ -207,9 +208,10 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   // a thread's few values read once before the loop that streams the rest (`h_bounds[2*x]`, `[2*x + 1]`, then the
   // window's taps): a small share of its traffic
   // (or written once after a loop of the thread's own work, a Monte Carlo thread's `sum` and `sum2` after its paths: two
-  // stores beside thousands of steps)
-  if (chunked.every((c) => c.a.loops.length === 0) && (globals.some((g) => g.loops.length > 0 && !chunked.some((c) => c.a === g)) ||
-    fn.loops.some((l) => l.trips === undefined || l.trips > 8))) return [];
+  // stores beside thousands of steps; a loop that runs to a bound the launch sets, stepping by adding)
+  const ownWork = (c: { a: AccessFact }) => c.a.kind !== 'load' && fn.loops.some((l) => l.parent === null && l.trips === undefined && !!l.step && l.factor === undefined &&
+    positionBefore(l.range.end, c.a.range.start));
+  if (chunked.every((c) => c.a.loops.length === 0) && (globals.some((g) => g.loops.length > 0 && !chunked.some((c) => c.a === g)) || chunked.every(ownWork))) return [];
   // a table of one entry per few items (a per-SM schedule, `sm_idx < kNumSMs`): a few hundred bytes in all
   if (chunked.every((c) => loopsAround(c.a, fn).some((l) => countsFewItems(l.bound)))) return [];
   // everything else must already be a clean unit-stride stream (or a broadcast)
