@@ -60,8 +60,8 @@ function inPlaceTarget(calls: readonly CallFact[], i: number, depth = 0): string
   return receiver >= 0 ? inPlaceTarget(calls, receiver, depth + 1) : null;
 }
 
-/** Views that keep a tensor's size: what they return is as big as what they read. */
-const VIEWS = new Set(['.view', '.reshape', '.contiguous', '.transpose', '.permute', '.flatten', '.squeeze', '.unsqueeze', '.expand', '.clone', '.detach']);
+/** Views and copies that keep a tensor's size (not only views: `.clone()`, `.permute()`): what they return is as big as what they read. */
+const SIZE_KEEPING = new Set(['.view', '.reshape', '.contiguous', '.transpose', '.permute', '.flatten', '.squeeze', '.unsqueeze', '.expand', '.clone', '.detach']);
 const SCALAR_TYPE = /^(?:float|int|bool|str|Optional\[(?:float|int|bool)\])$/;
 
 /**
@@ -73,9 +73,9 @@ function wholeTensors(host: FunctionFacts): Set<number> {
   const names = new Set(host.params.filter((p) => !SCALAR_TYPE.test(p.type.trim()) && p.name !== 'self' && p.name !== 'ctx').map((p) => p.name));
   const whole = new Set<number>();
   host.calls.forEach((c, i) => {
-    if (c.argRoots.some((r) => r !== null && names.has(r)) && (step(c) || VIEWS.has(c.name) || c.form === 'assign')) whole.add(i);
+    if (c.argRoots.some((r) => r !== null && names.has(r)) && (step(c) || SIZE_KEEPING.has(c.name) || c.form === 'assign')) whole.add(i);
     if (whole.has(i)) {
-      if (c.parent !== undefined && (step(host.calls[c.parent]) || VIEWS.has(host.calls[c.parent].name) || host.calls[c.parent].form === 'assign')) whole.add(c.parent);
+      if (c.parent !== undefined && (step(host.calls[c.parent]) || SIZE_KEEPING.has(host.calls[c.parent].name) || host.calls[c.parent].form === 'assign')) whole.add(c.parent);
       for (const n of c.assignedTo ?? []) names.add(n);
     }
   });
