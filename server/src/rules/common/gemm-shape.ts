@@ -94,10 +94,15 @@ function smallConstantNest(fn: FunctionFacts, loops: ReadonlySet<number>): boole
   return product <= 64;
 }
 
-/** The global or shared reads a thread's register array is filled from (`q[x] = Q[row * D + x] * scale`, on one line). */
-function registerFills(fn: FunctionFacts, acc: AccessFact): AccessFact[] {
-  return fn.accesses.filter((g) => (g.space === 'global' || g.space === 'shared') && g.kind === 'load' && !g.indices.some((p) => p.unknown) &&
-    (g.register === acc.array || fn.accesses.some((t) => t.space === 'local' && t.kind === 'store' && t.array === acc.array && t.range.start.line === g.range.start.line)));
+/**
+ * The reads an array is filled from, on the line that stores it: a `__shared__` tile's global reads (`As[ty][tx] =
+ * A[row * K + t * TILE + tx]`), a thread's register array's global or shared reads (`q[x] = Q[row * D + x] * scale`).
+ */
+function fillsOf(fn: FunctionFacts, acc: AccessFact): AccessFact[] {
+  if (acc.space !== 'shared' && acc.space !== 'local') return [];
+  const from = (g: AccessFact) => g.space === 'global' || (acc.space === 'local' && g.space === 'shared');
+  return fn.accesses.filter((g) => from(g) && g.kind === 'load' && !g.indices.some((p) => p.unknown) && ((acc.space === 'local' && g.register === acc.array) ||
+    fn.accesses.some((t) => t.space === acc.space && t.kind === 'store' && t.array === acc.array && t.range.start.line === g.range.start.line)));
 }
 
 /** The loop whose two operands form a GEMM, innermost first; null when there is none. */
@@ -105,9 +110,6 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
   // a loop that copies tiles into shared memory (`As[..] = A[..]; Bs[..] = B[..]`) is not the one that multiplies
   const staging = (a: AccessFact) => a.space === 'global' && fn.accesses.some((s) => s.kind === 'store' && s.space === 'shared' && s.loops.join() === a.loops.join());
   const loops = [...fn.loops].filter((l) => !l.gridStride && !l.blockStride).sort((x, y) => y.depth - x.depth);
-  // the global reads a shared array is filled from (`As[ty][tx] = A[row * K + t * TILE + tx]`, on one line)
-  const fillsOf = (acc: AccessFact): AccessFact[] => acc.space !== 'shared' ? [] : fn.accesses.filter((g) => g.space === 'global' && g.kind === 'load' && !g.indices.some((p) => p.unknown) &&
-    fn.accesses.some((t) => t.space === 'shared' && t.kind === 'store' && t.array === acc.array && t.range.start.line === g.range.start.line));
   for (const loop of loops) {
     const mine = ofLoop(loop);
     const reads = fn.accesses.filter((a) => a.kind === 'load' && a.loops.includes(loop.id) && isOperand(a) && a.indices.length > 0 && !a.indices.some((p) => p.unknown));
@@ -151,12 +153,12 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         // `frag[..] = wt[h * stride + ...]` with `h = blockIdx.y`, walks the head its vector `ip[h * K + k]` does, a batch
         // and no row of its own; the threads that share out the copy are no dimension of it)
         // (also through a quotient, `(blockIdx.y / kv_mul) * w_stride`: grouped heads share a value tile)
-        const fillBlocks = (acc: AccessFact) => fillsOf(acc).flatMap((g) => BLOCK_AXES.filter((b) => g.indices.some((p) => reaches(p, b))));
+        const fillBlocks = (acc: AccessFact) => (acc.space === 'shared' ? fillsOf(fn, acc) : []).flatMap((g) => BLOCK_AXES.filter((b) => g.indices.some((p) => reaches(p, b))));
         const dimsOf = (acc: AccessFact) => acc.indices.flatMap((p) => [...dimensions(withoutLoopStarts(p, starts(acc)))].flatMap(expand)).filter((s) => !ofMine(s) && !inner(s));
         // (only for an operand its threads index: the blocks say whose tile it is, they make no dimension of their own)
         // (a thread's register array, `acc += q[x] * Kj[y][x]`, holds the row its fill read, `q[x] = Q[row * D + x]`)
         const dims = (acc: AccessFact) => {
-          const own = acc.space === 'local' ? registerFills(fn, acc).flatMap(dimsOf) : dimsOf(acc);
+          const own = acc.space === 'local' ? fillsOf(fn, acc).flatMap(dimsOf) : dimsOf(acc);
           return new Set(own.some((s) => s.startsWith('threadIdx.')) ? [...own, ...fillBlocks(acc)] : own);
         };
         const da = dims(a);
