@@ -64,7 +64,7 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
 }
 
 /**
- * Functions without loops that hand what they computed to a checker of the file as its expected side: a function that
+ * Functions (whose loops only check) that hand what they computed to a checker of the file as its expected side: a function that
  * runs an implementation it is given and compares the result with its parameter (`run_test(expect, fn, a, b)`: `actual =
  * fn(a, b)`, `torch.allclose(expect, actual)`), or one whose compared parameter is named so (`expected`, `ref`).
  * Validation drivers, whose products are the expected side. (A `check(out, x)` that computes the reference itself
@@ -81,8 +81,21 @@ function validationDrivers(functions: readonly FunctionFacts[]): ReadonlySet<Fun
     if (at.length) checkers.set(g.name, at);
   }
   if (!checkers.size) return new Set();
-  return new Set(functions.filter((h) => !h.isKernel && !h.loops.length && !checkers.has(h.name) && h.calls.some((c) => c.form === 'call' &&
+  return new Set(functions.filter((h) => !h.isKernel && onlyChecksInLoops(h, checkers) && !checkers.has(h.name) && h.calls.some((c) => c.form === 'call' &&
     (checkers.get(c.name) ?? []).some((i) => c.argRoots[i] !== null && c.argRoots[i] !== undefined))));
+}
+
+/**
+ * A driver's loops do nothing but check (`for fn, label in impls: run_test(expected, fn, a, b, label)`: every variant
+ * against one expected result), or it has none. A loop doing other work (a training loop validating each step) is work.
+ */
+function onlyChecksInLoops(h: FunctionFacts, checkers: ReadonlyMap<string, number[]>): boolean {
+  const checking = (c: CallFact): boolean => (c.form === 'assign' && c.name === 'for') || checkers.has(c.name) || c.name === 'print';
+  return h.calls.every((c) => {
+    if (!c.loops.length) return true;
+    for (let at: CallFact | undefined = c, steps = 0; at && steps < 8; at = at.parent !== undefined ? h.calls[at.parent] : undefined, steps++) if (checking(at)) return true;
+    return false;
+  });
 }
 
 /** A benchmark's timer (`triton.testing.do_bench`, `do_bench_cudagraph`). */

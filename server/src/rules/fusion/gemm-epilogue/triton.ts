@@ -11,7 +11,7 @@ import { detail } from '../../common/detail';
 import { neverTogether } from '../../../core/facts/model';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { compiledHosts, pythonOracles } from '../../common/reference';
+import { compiledHosts, isUnfusedBaseline, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { attentionChain, isDecodeStep } from '../../common/attention-chain';
 import { VIEWS, bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
@@ -222,7 +222,8 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   const passes = launchHelpers(facts, kernels);
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
-    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host)) continue;
+    // (a Python `*_unfused` host is a lesson's or a benchmark's baseline, as for elementwise-chain's Triton hosts)
+    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host) || isUnfusedBaseline(host.name)) continue;
     try {
       out.push(...checkHost(host, kernels, helpers, facts.lines, passes));
     } catch {
