@@ -9,6 +9,7 @@
 // launches the kernel and does not autotune it (it is launched elsewhere). Autotune configs
 // are read in the decorator, in a module-level list it names (facts/triton/configs.ts), or
 // from the `Config` calls of a helper of the file it calls.
+import { isTlDot as isDot } from '../../common/program-axes';
 import { detail } from '../../common/detail';
 import type { AutotuneConfigs, CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -21,7 +22,6 @@ const BENEFIT =
 /** What Triton uses when `num_stages` is not given (launch, and `triton.Config` since Triton 3.0). */
 const DEFAULT_STAGES = 3;
 
-const isDot = (c: CallFact) => c.name === 'tl.dot' || c.qualified === 'triton.language.dot';
 
 /** A `num_stages` value as written: a number, or null for anything we cannot read. */
 const literal = (text: string): number | null => (/^\d+$/.test(text.trim()) ? Number(text.trim()) : null);

@@ -7,6 +7,7 @@
 //  - Triton: `tl.dot(..., input_precision="ieee")` -> "tf32", `allow_tf32=False` -> True.
 //  - Hand-written CUDA-core k-loops and Triton GEMMs without `tl.dot`: no automatic fix.
 // TF32 rounds the multiplied inputs: never `safe`, and every title says so.
+import { isTlDot as isDot } from '../../common/program-axes';
 import type { FixContext, Fixer, FixResult } from '../../../core/fix';
 import type { CallFact, FunctionFacts } from '../../../core/facts/model';
 import type { SyntaxNode } from '../../../core/mirror';
@@ -182,7 +183,6 @@ function isGlobal(ctx: FixContext, name: string): boolean {
 
 // ---------------------------------------------------------------- Triton
 
-const isDot = (c: CallFact) => c.qualified === 'triton.language.dot' || c.name === 'tl.dot';
 const exactDot = (c: CallFact) =>
   (c.keywords ?? []).some((k) => (k.name === 'input_precision' && /^['"]ieee['"]$/.test(k.value.trim())) || (k.name === 'allow_tf32' && k.value.trim() === 'False'));
 

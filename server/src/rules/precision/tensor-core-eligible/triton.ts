@@ -10,7 +10,7 @@
 // that store a result every step of the product loop.
 import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
-import { programAxes } from '../../common/program-axes';
+import { programAxes, isTlDot as isDot } from '../../common/program-axes';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { gemmLoop } from '../../common/gemm-shape';
@@ -21,7 +21,6 @@ const BENEFIT_DOT = 'on an H200, tl.dot on fp32 4096^3 with input_precision="iee
 const BENEFIT_NO_DOT =
   'tensor cores only run through tl.dot: on an H200, tl.dot on fp32 4096^3 measured 1.93x (B row-major) to 14.4x (B K-major) faster as "tf32" than as "ieee" (CUDA-core FMAs), and per-output products are slower than "ieee" tl.dot';
 
-const isDot = (c: CallFact) => c.qualified === 'triton.language.dot' || c.name === 'tl.dot';
 
 /** "ieee" precision or TF32 switched off, as literals. */
 function ieee(c: CallFact): boolean {

@@ -9,6 +9,7 @@
 // Triton: a kernel without `tl.dot` whose loop loads a row-block of A (indexed by one
 // program id) and a column-block of B (indexed by the other) and stores one scalar per
 // program: one output per program. Quiet for anything with `tl.dot` or block outputs.
+import { isTlDot } from '../../common/program-axes';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
@@ -94,7 +95,7 @@ const programAxis = (a: AccessFact, axis: string) => a.indices[0].dependsOn((x) 
 /** Triton: one program per output element, a row of A against a column of B, no `tl.dot`. */
 function checkTriton(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
-  if (fn.calls.some((c) => c.name === 'tl.dot' || c.qualified === 'triton.language.dot')) return [];
+  if (fn.calls.some(isTlDot)) return [];
   const stores = fn.accesses.filter(isGlobalWrite);
   if (stores.length !== 1 || stores[0].loops.length > 0 || (stores[0].lanes?.length ?? 0) !== 0 || stores[0].indices[0].unknown) return [];
   const store = stores[0];
