@@ -32,3 +32,16 @@ export function gridWidePartials(first: Launch, buffer: string, stats: string): 
   const partials = paramsOf(first, stats);
   return swept.length > 0 && partials.length > 0 && swept.every((p) => sweptByGrid(first.kernel, p)) && partials.every((p) => perBlock(first.kernel, p));
 }
+
+/**
+ * The consumer reads several partials of one row's statistic and merges them (`ms = tl.load(m_ptr + row * n_splits + s)`
+ * over a block `s` of its own, then `tl.max(ms)`; a CUDA loop over the splits): the first launch split each row over
+ * several programs, which no one program can hold, so two reads of the buffer are the minimum.
+ */
+export function mergesRowPartials(second: Launch, buffer: string, stats: string): boolean {
+  const k = second.kernel;
+  const walks = (a: FunctionFacts['accesses'][number]) => new Set(a.indices.flatMap((p) => (p.unknown ? [] : [...p.symbols()].filter((s) => s.startsWith('#lane') || s.startsWith('#loop')))));
+  const bufferSyms = new Set(paramsOf(second, buffer).flatMap((p) => k.accesses.filter((a) => a.array === p && a.kind !== 'store').flatMap((a) => [...walks(a), ...(a.lanes ?? [])])));
+  const statLoads = paramsOf(second, stats).flatMap((p) => k.accesses.filter((a) => a.array === p && a.kind === 'load'));
+  return statLoads.length > 0 && statLoads.every((a) => [...walks(a)].some((s) => !bufferSyms.has(s)));
+}

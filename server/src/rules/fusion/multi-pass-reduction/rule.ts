@@ -32,7 +32,7 @@ import { positionBefore } from '../../../core/positions';
 import { bind, launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
-import { gridWidePartials } from './grid-wide';
+import { gridWidePartials, mergesRowPartials } from './grid-wide';
 import { oneBlockLoops } from './one-block-rows';
 import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
 import { timesItsLaunches } from '../../../core/timed-region';
@@ -221,6 +221,8 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         // a sweep of the whole buffer by the whole grid, one partial per block (an L2 norm, a regression's sums): the
         // statistic is the buffer's, and the pass that uses it waits for every block; no row fits one block
         if (gridWidePartials(first, buffer, stats)) continue;
+        // (or each row split over several programs, whose partials the consumer merges: the same barrier, per row)
+        if (mergesRowPartials(second, buffer, stats)) continue;
         // the consumer is a matrix multiply (`tl.dot` over tiles: flash attention's backward reading `do` with `delta`):
         // it loads the buffer tile by tile for its own products, and no online form folds the statistic into it
         if (second.kernel.calls.some((c) => /(?:^|\.)dot$/.test(c.name))) continue;
