@@ -2,7 +2,7 @@
 // `golden_softmax`, `REF_MMult`, and in Triton projects the eager `ff_pytorch` / `torch_softmax`)
 // the scalar fallbacks of SIMD paths, and warm-up kernels are kept simple on purpose: rules stay quiet in them.
 // One home for the name test, so every rule agrees on what counts as one.
-import type { CallFact, FunctionFacts } from '../../core/facts/model';
+import { neverTogether, type CallFact, type FunctionFacts } from '../../core/facts/model';
 import { hasTimedRegion, insideTimedRegion, outsideTimedRegion } from '../../core/timed-region';
 import { EXPECTED_OUTPUT } from '../../core/test-code';
 import { positionBefore, rangeHolds } from '../../core/positions';
@@ -58,7 +58,8 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
   }
   const baselines = timedBaselines(functions);
   const drivers = validationDrivers(functions);
-  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || referenced.has(f.name) || baselines.has(f.name) || drivers.has(f))));
+  const fallbacks = kernelFallbacks(functions);
+  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || referenced.has(f.name) || baselines.has(f.name) || drivers.has(f) || fallbacks.has(f.name))));
   oraclesOf.set(functions, out);
   return out;
 }
@@ -98,6 +99,44 @@ function onlyChecksInLoops(h: FunctionFacts, checkers: ReadonlyMap<string, numbe
   });
 }
 
+/** The file's Python functions that launch its kernels, directly or through others of its functions: the code under study. */
+function launchingHosts(functions: readonly FunctionFacts[]): Set<string> {
+  const launching = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => c.kind === 'launch')).map((f) => f.name));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const f of functions) if (!f.isKernel && !launching.has(f.name) && f.calls.some((c) => c.form === 'call' && launching.has(c.name))) { launching.add(f.name); grew = true; }
+  }
+  return launching;
+}
+
+/**
+ * Python functions the file calls only where its kernel path is not taken: the other arm of `if e.is_cuda:` (or after
+ * that arm's `return`) beside a call that launches the file's kernel (unsloth's `swiglu_torch_forward` when Triton cannot
+ * run). The fused path is the kernel; the eager one is there for machines without it.
+ */
+function kernelFallbacks(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  const launching = launchingHosts(functions);
+  const mine = new Set(functions.filter((f) => !f.isKernel && !launching.has(f.name)).map((f) => f.name));
+  const fallback = new Set<string>();
+  const direct = new Set<string>();
+  for (const g of functions) {
+    if (g.isKernel) continue;
+    const gpu = g.calls.filter((l) => l.kind === 'launch' || (l.form === 'call' && launching.has(l.name)));
+    for (const c of g.calls) {
+      if (c.form !== 'call' || !mine.has(c.name)) continue;
+      (gpu.some((l) => neverTogether(c.scopes, l.scopes) || returnsBefore(g, l, c)) ? fallback : direct).add(c.name);
+    }
+  }
+  return new Set([...fallback].filter((name) => !direct.has(name)));
+}
+
+/** `l` sits in an arm that returns (`if e.is_cuda: return kernel(e)`) and `c` comes after that arm, outside it: `c` runs only when the arm does not. */
+function returnsBefore(g: FunctionFacts, l: CallFact, c: CallFact): boolean {
+  const arm = l.scopes?.[l.scopes.length - 1];
+  if (arm === undefined || c.scopes?.includes(arm) || !positionBefore(l.range.start, c.range.start)) return false;
+  return g.calls.some((r) => r.form === 'return' && !!r.scopes?.includes(arm) && positionBefore(r.range.start, c.range.start));
+}
+
 /** A benchmark's timer (`triton.testing.do_bench`, `do_bench_cudagraph`). */
 const DO_BENCH = /(?:^|\.)do_bench(?:_\w+)?$/;
 /** A clock a timing helper reads (`time.perf_counter()`, `time.time()`, `torch.cuda.Event`, `start.elapsed_time(end)`). */
@@ -115,9 +154,7 @@ const NAME = /^[\w.]+$/;
  * against its twin, as a reference compared against one is. A function also called outside a timer is code the program runs.
  */
 function timedBaselines(functions: readonly FunctionFacts[]): ReadonlySet<string> {
-  // the functions that launch the file's kernels, directly or through one more of the file's functions: the code under study
-  const launching = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => c.kind === 'launch')).map((f) => f.name));
-  for (const f of functions) if (!f.isKernel && f.calls.some((c) => c.form === 'call' && launching.has(c.name))) launching.add(f.name);
+  const launching = launchingHosts(functions);
   const studied = (name: string) => launching.has(name) || FUSED_LIBRARY_OP.test(name);
   // the file's own timers: a function that runs what it is given and reads a clock
   const timers = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => CLOCK.test(c.name)) &&
