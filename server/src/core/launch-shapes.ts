@@ -5,6 +5,7 @@
 // (`matmul<float><<<...>>>`, or an explicit instantiation `template __global__ void matmul<float>(...)`:
 // `T* A` is a `float*`) when every launch in the file agrees, or the types it may be when they differ.
 import { pickedBaselines } from './baselines';
+import { hostInstances, launchInstances } from './host-instances';
 import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { baseType, elementBits, VECTOR_TYPES } from './facts/ctypes';
@@ -33,6 +34,9 @@ const typeArgument = (arg: string | undefined): string | null => {
 
 function collect(functions: readonly FunctionFacts[]): Map<string, Seen> {
   const out = new Map<string, Seen>();
+  // (a launch inside a template host gives the types of each call of the host: core/host-instances.ts)
+  const instances = hostInstances(functions);
+  const kernels = instances.size ? new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f])) : undefined;
   // by base name: `k<float><<<...>>>` launches the specialization `template <> __global__ void k<float>(...)`
   for (const f of functions)
     for (const c of f.calls) {
@@ -40,19 +44,22 @@ function collect(functions: readonly FunctionFacts[]): Map<string, Seen> {
       const base = baseName(c.name);
       let seen = out.get(base);
       if (!seen) out.set(base, (seen = emptySeen()));
-      addLaunch(seen, c);
+      const made = instances.has(f) ? launchInstances(c, f, kernels?.get(base), instances.get(f)!) : [];
+      addLaunch(seen, c, made);
     }
   return out;
 }
 
 const emptySeen = (): Seen => ({ xs: new Set(), oneBlock: true, subWarp: true, launches: [], types: [] });
 
-function addLaunch(seen: Seen, c: CallFact): void {
+/** One launch, its types read from the instances of its template host where it has them. */
+function addLaunch(seen: Seen, c: CallFact, instances: readonly CallFact[] = []): void {
   seen.launches.push(c);
   seen.xs.add(c.blockX ?? null);
   seen.oneBlock &&= c.gridBlocks === 1;
   seen.subWarp &&= c.gridBlocks === 1 && !!c.blockDims?.length && c.blockDims.every((d) => d !== null) && c.blockDims.reduce<number>((n, d) => n * d!, 1) < 32;
-  addTypes(seen, c);
+  if (instances.length) for (const made of instances) addTypes(seen, made);
+  else addTypes(seen, c);
 }
 
 /** Kernel names the file defines with different numbers of parameters. */
