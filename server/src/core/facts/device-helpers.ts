@@ -73,7 +73,9 @@ export function deviceHelpers(
     const def = defs[i];
     const head = source.text.slice(startIndex, def.childForFieldName('body')?.startIndex ?? endIndex);
     if (!saysDevice.test(head) || /\b__global__\b/.test(head) || head.length > 2000) continue;
-    const name = /(\w+)\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim())?.[1];
+    // (an explicit specialization, `copy_vector<__half, 1>(...)`, under its arguments: a call picks it by them, specializationOf)
+    const m = /(\w+)\s*(<[^()]*>)?\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim());
+    const name = m ? (m[2] ? `${m[1]}<${templateArgTexts(m[2].slice(1, -1)).join(',')}>` : m[1]) : undefined;
     if (!name || out.has(name)) continue;
     // a template helper keeps its parameters (`template <int N, bool TRANSPOSED>`): a call's arguments bind them
     const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
@@ -89,3 +91,32 @@ export function deviceHelpers(
   return out;
 }
 
+
+/** A template argument list's arguments, whitespace removed: `__half, 1` -> ['__half', '1']. */
+export function templateArgTexts(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of list) {
+    if (ch === '<' || ch === '(') depth++;
+    else if (ch === '>' || ch === ')') depth--;
+    if (ch === ',' && depth === 0) { out.push(cur.replace(/\s+/g, '')); cur = ''; } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.replace(/\s+/g, ''));
+  return out;
+}
+
+/**
+ * The explicit specialization of helper `name` a call with these template arguments runs (`copy_vector<input_t, 1>`
+ * -> `copy_vector<__half,1>`): each argument the call decides (a number, a type the file knows) must agree; a type it
+ * does not (the kernel's own `input_t`) agrees with any, a number it does not with none. The first that fits, or undefined.
+ */
+export function specializationOf(helpers: ReadonlyMap<string, SyntaxNode>, name: string, given: readonly (string | number | null)[]): SyntaxNode | undefined {
+  for (const [key, node] of helpers) {
+    if (!key.startsWith(name + '<')) continue;
+    const args = templateArgTexts(key.slice(name.length + 1, -1));
+    // (`half` and `__half` name one type; a number the call does not decide fits none: `copy_vector<T, ELEMS>` may be the vector one)
+    if (args.length === given.length && args.every((a, i) => (given[i] === null ? !/^\d+$/.test(a) : String(given[i]) === a.replace(/^__/, '')))) return node;
+  }
+  return undefined;
+}

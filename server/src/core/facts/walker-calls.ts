@@ -2,6 +2,7 @@
 // and stores through intrinsics, and `__device__` / host helpers inlined at their call sites.
 import type { SyntaxNode as Node } from '../mirror';
 import { helperFunction, templateParameters } from './templates';
+import { specializationOf } from './device-helpers';
 import { elementBits } from './ctypes';
 import { capped, unparen, type PtrValue } from './evaluate';
 import { Poly, atom } from '../affine';
@@ -146,7 +147,8 @@ export abstract class CallWalker extends WalkerState {
   private boundReturn(
     call: Node, name: string, args: readonly Node[], returned: (def: Node) => { before: Node[]; value: Node } | null, pointerParams: boolean,
   ): { inner: CallWalker; value: Node } | null {
-    const helper = this.isKernel && this.depth < MAX_HELPER_DEPTH ? this.helpers.get(name) : undefined;
+    const fn = field(call, 'function');
+    const helper = this.isKernel && this.depth < MAX_HELPER_DEPTH ? this.helperOf(fn?.type === 'template_function' ? fn : null, name) : undefined;
     const def = helper ? helperFunction(helper) : null;
     const body = def ? returned(def) : null;
     const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;
@@ -158,6 +160,21 @@ export abstract class CallWalker extends WalkerState {
     this.bindParams(inner, params, args);
     for (const d of body.before) inner.statement(d);
     return { inner, value: body.value };
+  }
+
+  /**
+   * The helper a call runs: its definition by name, or the explicit specialization its template arguments pick
+   * (`copy_vector<input_t, 1>(dst, src)` -> `copy_vector<__half, 1>`; the kernel's own `input_t` fits any type).
+   */
+  private helperOf(tmpl: Node | null, name: string): Node | undefined {
+    const plain = this.helpers.get(name);
+    if (plain || !tmpl) return plain;
+    const given = namedChildren(field(tmpl, 'arguments') ?? tmpl).filter((a) => a.type !== 'comment').map((a) => {
+      if (a.type === 'type_descriptor') return elementBits(a.text, this.aliases) !== null ? a.text.replace(/\s+/g, '').replace(/^__/, '') : null;
+      const v = this.eval(a);
+      return v.isConstant ? v.constant : null;
+    });
+    return specializationOf(this.helpers, name, given);
   }
 
   /** The caller's variables a helper takes by non-const reference (`int& q_size`): unknown after the call. */
@@ -217,7 +234,9 @@ export abstract class CallWalker extends WalkerState {
       const ptr = p.pointer ? this.evalPtr(args[i]) : null;
       // a template element type (`const ElementType* address`) is the caller's: no cast then
       const cast = ptr && p.type && ptr.elemType !== p.type && elementBits(p.type, this.aliases) !== null;
-      if (ptr) inner.env.set(p.name, { kind: 'ptr', ...(cast ? inner.recast(ptr, p.type) : ptr) });
+      // (nor the caller's own template type handed to a specialization's `const __half*`: its launches say what it is)
+      const templateType = cast && elementBits(ptr.elemType, this.aliases) === null && !ptr.vector;
+      if (ptr) inner.env.set(p.name, { kind: 'ptr', ...(cast && !templateType ? inner.recast(ptr, p.type) : ptr) });
       else if (!p.pointer) inner.env.set(p.name, { kind: 'int', poly: this.eval(args[i]) });
     });
   }
@@ -315,7 +334,7 @@ export abstract class CallWalker extends WalkerState {
       if (this.depth < MAX_HELPER_DEPTH) this.inlineLambda(lambda, name, args, n);
       return;
     }
-    const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helpers.get(name) : undefined;
+    const helper = !launchSyntax && this.isKernel && !intrinsic ? this.helperOf(tmpl, name) : undefined;
     if (helper && this.depth < MAX_HELPER_DEPTH) this.inlineHelper(helper, args, n);
     // a function we cannot read, handed a global buffer: what it reads or writes there is unknown (not a cast, a
     // random-number set-up, or a load or store wrapper such as `ldg(&src[i])`, which moves what it is handed)
