@@ -1,6 +1,6 @@
 // The small per-function classifier (DESIGN.md "Analysis"): elementwise, reduction,
 // GEMM-like, stencil or other, from the loop structure and accesses a walk recorded.
-import { Poly, isVarying } from '../affine';
+import { Poly, dependsOnLane, isVarying, symbolKind } from '../affine';
 import type { AccessFact, CallFact, KernelClass, LoopFact, SharedArrayFact } from './model';
 
 /** Calls that combine values across threads: block / warp reduction helpers, and warp shuffles. */
@@ -50,7 +50,12 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   // a group's coefficients before the block streams its slice: a prologue, not what the kernel is)
   const oneLane = (l: LoopFact) => global.some((a) => a.loops.includes(l.id)) && global.every((a) => !a.loops.includes(l.id) || a.singleLane) &&
     global.some((a) => !a.singleLane && !a.loops.includes(l.id) && a.loops.length > 0);
-  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride && !l.chunked && !overBlocks(l) && !(isKernel && oneLane(l)));
+  // (nor a loop every thread runs alike before the stream, `for (i < world_size) div += numel[i]`: a handful of words the
+  // whole grid reads at the same places, a prologue, where the kernel's own accesses stream in a grid- or block-stride loop)
+  const uniformPrologue = (l: LoopFact) => l.parent === null && global.some((a) => a.loops.includes(l.id)) &&
+    global.every((a) => !a.loops.includes(l.id) || (a.kind === 'load' && a.indices.every((p) => !p.unknown && !p.dependsOn((s) => s.startsWith('threadIdx.') || s.startsWith('blockIdx.') || symbolKind(s) === 'lane' || symbolKind(s) === 'derived')))) &&
+    global.some((a) => !a.loops.includes(l.id) && a.indices.some(dependsOnLane) && w.loops.some((s) => (s.gridStride || s.blockStride) && a.loops.includes(s.id)));
+  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride && !l.chunked && !overBlocks(l) && !(isKernel && (oneLane(l) || uniformPrologue(l))));
   // (nor a few `__shared__` words one lane fills for the block to read alike, `coef[0] = a` under `if (threadIdx.x == 0)`:
   // a broadcast of that prologue's results, not a tile)
   const sharedUses = (name: string) => w.accesses.filter((a) => a.space === 'shared' && a.array === name);

@@ -474,7 +474,11 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   // (nor is a lookup into a table of at most 256 entries, `lut[in[i]]` with `in` of bytes: it stays in L1)
   // (nor what one lane reads before the others stream, `if (threadIdx.x == 0) for (c < cpg) s += ds[c] * w[c]`: a prologue)
   const warpWide = fn.accesses.some((a) => a.space === 'global' && !a.singleLane && !warpUniform(a));
-  const streams = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a) && !helperWalk(a) && !a.byteIndexed && !(warpWide && a.singleLane));
+  // (nor a loop every lane runs alike over a few words, `for (i < world_size) div += numel[i]`, before its own stream)
+  const laneFree = (a: AccessFact) => a.indices.length > 0 && a.indices.every((p) => !p.unknown && !p.dependsOn((x) => x === TID || !!x.match(/^(?:threadIdx\.|#lane|#op)/)));
+  const prologue = (a: AccessFact) => a.kind === 'load' && a.loops.length > 0 && laneFree(a) &&
+    fn.accesses.every((b) => b.space !== 'global' || !b.loops.some((id) => a.loops.includes(id)) || laneFree(b));
+  const streams = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a) && !helperWalk(a) && !a.byteIndexed && !(warpWide && a.singleLane) && !prologue(a));
   // a contiguous fast path beside a general-layout fallback (`if (is_contiguous(...)) out[i] = f(inp[i]); else
   // out[i] = f(inp[strided_i])`): the fast path is the stream the kernel exists for, the fallback's gathers are none
   const known = (a: AccessFact) => !a.indices.some((p) => p.unknown);
