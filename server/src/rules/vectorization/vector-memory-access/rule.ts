@@ -478,7 +478,12 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   const laneFree = (a: AccessFact) => a.indices.length > 0 && a.indices.every((p) => !p.unknown && !p.dependsOn((x) => x === TID || !!x.match(/^(?:threadIdx\.|#lane|#op)/)));
   const prologue = (a: AccessFact) => a.kind === 'load' && a.loops.length > 0 && laneFree(a) &&
     fn.accesses.every((b) => b.space !== 'global' || !b.loops.some((id) => a.loops.includes(id)) || laneFree(b));
-  const streams = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a) && !helperWalk(a) && !a.byteIndexed && !(warpWide && a.singleLane) && !prologue(a));
+  // (nor what a thread reads once before its grid- or block-stride loop, a channel's `mean[c]` in a channels-last kernel
+  // whose loop walks the rows: loaded once, not per step of the stream)
+  const spread = new Set(fn.loops.filter((l) => l.gridStride || l.blockStride).map((l) => l.id));
+  const streamsInLoop = fn.accesses.some((a) => a.space === 'global' && a.kind === 'load' && a.loops.some((id) => spread.has(id)));
+  const readOnce = (a: AccessFact) => streamsInLoop && a.kind === 'load' && a.loops.length === 0;
+  const streams = fn.accesses.filter((a) => a.space === 'global' && !warpUniform(a) && !rowScalar(a) && !helperWalk(a) && !a.byteIndexed && !(warpWide && a.singleLane) && !prologue(a) && !readOnce(a));
   // a contiguous fast path beside a general-layout fallback (`if (is_contiguous(...)) out[i] = f(inp[i]); else
   // out[i] = f(inp[strided_i])`): the fast path is the stream the kernel exists for, the fallback's gathers are none
   const known = (a: AccessFact) => !a.indices.some((p) => p.unknown);
