@@ -33,6 +33,9 @@ const setting = (c: CallFact): string => {
   return k ? `\`${k.name}=${k.value.trim()}\`` : '"ieee" precision';
 };
 
+/** A kernel named as a library's matrix multiply (`mm_kernel`, `addmm_kernel`, `_matmul_kernel`, `gemm_fwd`). */
+const GEMM_NAME = /(?:^|_)(?:mm|bmm|addmm|baddbmm|matmul|gemm|sgemm|hgemm)(?:_|$)/i;
+
 /** A cast to another value's type (`b_o.to(p_o.dtype.element_ty)`, `x.to(b_k.dtype)`): the kernel runs on whatever type it is given, 16-bit inputs included. */
 const castsToGivenType = (c: CallFact) => c.name.endsWith('.to') && /\.dtype\b/.test(c.args[0] ?? '');
 
@@ -44,8 +47,10 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
     const c = exact[0];
     const upcast = c.args.slice(0, 2).some((a) => /\.to\(\s*tl\.float32\s*\)/.test(a));
     // TF32 turned off in a kernel written for any input type: a no-op on 16-bit inputs, and on fp32 the
-    // author's choice of precision (recurrences over chunks, where TF32 error accumulates)
-    if (!upcast && fn.calls.some(castsToGivenType)) return [];
+    // author's choice of precision (recurrences over chunks, where TF32 error accumulates). A kernel named as a matrix
+    // multiply casts its result to the output's type as every GEMM does: no such choice (FlagGems' `mm_kernel` and
+    // `addmm_kernel`, which `torch.mm` on fp32 tensors reaches)
+    if (!upcast && !GEMM_NAME.test(fn.name) && fn.calls.some(castsToGivenType)) return [];
     return [{
       range: c.nameRange,
       function: fn.name,
