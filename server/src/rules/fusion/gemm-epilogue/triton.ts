@@ -80,10 +80,31 @@ interface Producer {
   library?: string;
 }
 
+/** What makes a GEMM in this file: its kernels, its helpers launching one, and the `nn.Linear` layers its classes keep. */
+interface Known {
+  kernels: Map<string, FunctionFacts>;
+  helpers: Map<string, GemmHelper>;
+  layers: ReadonlySet<string>;
+}
+
+/**
+ * The attributes the file's methods set to an `nn.Linear` without a bias (`self.lm_head = nn.Linear(hidden, vocab,
+ * bias=False)`): its GEMM, as `F.linear(x, w)`. (One with its bias, as `F.linear(x, w, b)`, is left alone.)
+ */
+function linearLayers(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const f of functions) {
+    if (!f.calls.some((c) => c.form === 'call' && c.qualified === 'torch.nn.Linear')) continue;
+    for (const c of f.calls) if (c.form === 'store' && c.args[0]?.trim() === 'self' && /^(?:torch\.)?(?:nn\.)?Linear\s*\([^]*\bbias\s*=\s*False\b/.test(c.args[1]?.trim() ?? '')) out.add(c.name.slice(1, -1));
+  }
+  return out;
+}
+
 /** The attribute a layer object is kept under (`gate_up_proj`, `fc1`, `dense`), not a tensor's (`weight`). */
 const LAYER_ATTRIBUTE = /\.\w*(proj|linear|fc\d*|dense|mlp|experts?)$/i;
 
-function producerOf(calls: CallFact[], i: number, kernels: Map<string, FunctionFacts>, helpers: Map<string, GemmHelper>): Producer | null {
+function producerOf(calls: CallFact[], i: number, known: Known): Producer | null {
+  const { kernels, helpers, layers } = known;
   const c = calls[i];
   let shown: string;
   // TorchInductor's output code: `extern_kernels.mm(a, b, out=buf2)` is a cuBLAS GEMM into buf2
@@ -112,6 +133,9 @@ function producerOf(calls: CallFact[], i: number, kernels: Map<string, FunctionF
     if (c.qualified === 'torch.nn.functional.linear' && c.args.length < 3) shown = '`F.linear`';
     else if (c.qualified === 'torch.nn.functional.linear') return null; // its bias is already fused
     else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
+  } else if (c.form === 'method' && c.args[0]?.trim() === 'self' && layers.has(c.name.slice(1))) {
+    // `self.lm_head(h)` with `self.lm_head = nn.Linear(...)`: the layer's cuBLAS GEMM
+    shown = `\`self${c.name}\` (an \`nn.Linear\`)`;
   } else if (c.form === 'call' && c.qualified !== undefined && c.qualified !== c.name && LIBRARY_MATMUL.test(c.qualified)) {
     const library = c.qualified.slice(0, c.qualified.lastIndexOf('.'));
     shown = `\`${c.name}\` (from \`${library}\`)`;
@@ -133,14 +157,14 @@ function withOutput(calls: CallFact[], i: number, shown: string, how: Pick<Produ
   return { index: i, shown, use: c.parent!, output: '', ...how };
 }
 
-function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, helpers: Map<string, GemmHelper>, lines: string[], passes: Map<string, LaunchHelper>): RuleFinding[] {
+function checkHost(host: FunctionFacts, known: Known, lines: string[], passes: Map<string, LaunchHelper>): RuleFinding[] {
   const out: RuleFinding[] = [];
   const calls = host.calls;
   const fn = host.name === '<module>' ? null : host.name;
   const reported = new Set<number>();
   const chain = attentionChain(host);
   calls.forEach((c, i) => {
-    const p = producerOf(calls, i, kernels, helpers);
+    const p = producerOf(calls, i, known);
     if (!p || p.use === null) return;
     if (reported.has(p.use)) return; // one pass reading two GEMM outputs (`relu(mm1 + mm2)`) is one finding
     const next = calls[p.use];
@@ -149,7 +173,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
     if (c.loops.join() !== next.loops.join()) return;
     // (or after a dispatch whose arms each run a GEMM into the same output, `if small: out = mm(x, w, 16) else:
     // out = mm(x, w, 128)`, then `out += bias`: the pass runs after whichever GEMM ran)
-    const dispatched = !neverTogether(c.scopes, next.scopes) && !!p.output && calls.some((d, j) => j !== i && neverTogether(c.scopes, d.scopes) && producerOf(calls, j, kernels, helpers)?.output === p.output);
+    const dispatched = !neverTogether(c.scopes, next.scopes) && !!p.output && calls.some((d, j) => j !== i && neverTogether(c.scopes, d.scopes) && producerOf(calls, j, known)?.output === p.output);
     if (inner.join() !== (c.scopes ?? []).join() && !dispatched) return;
     const conditional = (next.scopes ?? []).length > (c.scopes ?? []).length;
     // through views of the same elements to the op that computes on them
@@ -158,7 +182,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, hel
     const op = calls[at];
     let pass: string;
     if (next.kind === 'launch') {
-      const k = kernels.get(next.name);
+      const k = known.kernels.get(next.name);
       if (!k || (k.kernelClass !== 'elementwise' && !rowwisePass(k))) return;
       pass = `\`${next.name}\``;
     } else if (p.inductor && op.form === 'method' && op.name === '.run' && /^triton_(poi|pointwise)_/.test(op.args[0] ?? '')) {
@@ -220,12 +244,13 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   for (const [name, k] of facts.project?.kernels ?? []) if (k.decorators && !kernels.has(name)) kernels.set(name, k);
   const helpers = gemmHelpers(facts, kernels);
   const passes = launchHelpers(facts, kernels);
+  const known: Known = { kernels, helpers, layers: linearLayers(facts.functions) };
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
     // (a Python `*_unfused` host is a lesson's or a benchmark's baseline, as for elementwise-chain's Triton hosts)
     if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host) || isUnfusedBaseline(host.name)) continue;
     try {
-      out.push(...checkHost(host, kernels, helpers, facts.lines, passes));
+      out.push(...checkHost(host, known, facts.lines, passes));
     } catch {
       // facts we cannot follow: no finding
     }
