@@ -1,7 +1,7 @@
 // The Triton half of memory/uncoalesced-access. A `tl.load` / `tl.store` of a block puts
 // consecutive lanes along the block's last axis; they read consecutive addresses only
 // when that axis walks the tensor's contiguous dimension. Here it walks with a stride:
-// a constant (`offs * 4`), or a stride parameter that the launches in the file bind to a
+// a constant (`offs * 4`), the number of programs (a cyclic split), or a stride parameter that the launches in the file bind to a
 // tensor's leading-dimension stride (`x.stride(0)` of a 2-D tensor, the row stride), so
 // each lane reads its own 32-byte sector (`x_ptr + rows * stride_row + col`: one program
 // per column walking down the rows).
@@ -76,7 +76,12 @@ interface Stride {
   shown: string;
   /** The launch that says so, for a related location. */
   launch: CallFact | null;
+  /** The stride is the grid's size (`tl.num_programs(0)`). */
+  grid?: boolean;
 }
+
+/** The number of programs along an axis, as a kernel reads it. */
+const GRID_SIZE = /^tl\.num_programs\(\s*\d\s*\)$/;
 
 /**
  * What each launch in the file binds a stride parameter to: all of them a leading-dimension
@@ -167,6 +172,8 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       const syms = [...c.symbols()];
       const param = syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && !p.constexpr) ? syms[0] : null;
       if (param && launches.length) stride = leadingStride(k, param, launches) ?? rowLength(k, param, a.array, launches);
+      // (a cyclic split, `pid + tl.arange(0, BLOCK) * tl.num_programs(0)`: lanes a whole grid of programs apart)
+      else if (syms.length === 1 && c.toString() === syms[0] && GRID_SIZE.test(syms[0])) stride = { shown: `\`${syms[0]}\` elements (the number of programs)`, launch: null, grid: true };
     }
     const key = `${a.array}|${a.kind}`;
     if (!stride || reported.has(key) || anotherAxisMayBeContiguous(a, k, launches) || scaleBesideTiles(a, k)) continue;
@@ -175,8 +182,9 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
     out.push({
       range: a.range,
       function: k.name,
-      confidence: stride.launch ? 'likely' : 'proven',
-      assumptions: stride.launch ? [`assumes the tensor passed here is laid out row-major, as \`.stride(...)\` at the launch says for the call in this file`] : [],
+      confidence: stride.launch || stride.grid ? 'likely' : 'proven',
+      assumptions: stride.launch ? [`assumes the tensor passed here is laid out row-major, as \`.stride(...)\` at the launch says for the call in this file`]
+        : stride.grid ? ['assumes the grid has 8 or more programs along that axis'] : [],
       message: `\`${a.array}\` ${a.kind === 'load' ? 'load' : 'store'}: lanes along \`${axis}\` are ${stride.shown.replace(/ \(.*\)$/, '')} apart, one memory sector per lane`,
       detail: detail(
         `The block's last axis \`${axis}\` is its contiguous one, but it walks \`${a.array}\` ${stride.shown} apart, so each lane ${a.kind === 'load' ? 'reads' : 'writes'} its own sector.`,
