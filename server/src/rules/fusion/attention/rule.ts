@@ -7,7 +7,8 @@
 //
 // Quiet: flash-style kernels (one launch: nothing to chain), GEMM → activation → GEMM
 // (an MLP: the middle kernel is no softmax), GEMM → layernorm → GEMM (no exp), and launches
-// in exclusive branches or different host loops. Triton / PyTorch host code: torch.ts.
+// in exclusive branches or different host loops. Triton host code: its launches of the file's kernels
+// here, its eager PyTorch chains in torch.ts.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
@@ -19,6 +20,7 @@ import { perHost } from '../../common/memo';
 import { sameRange } from '../../common/fix-syntax';
 import { bind, paramUse } from '../../common/launch-flow';
 import { tritonAttention, ATTENTION_BENEFIT } from './torch';
+import { pythonOracles } from '../../common/reference';
 
 /** cuBLAS / cuBLASLt GEMMs: argument positions of A, B and the output. */
 const GEMMS: [RegExp, number, number, number][] = [
@@ -42,7 +44,7 @@ interface Step {
   matrixVector?: boolean;
 }
 
-const EXP = /^(?:__)?(?:h2?)?exp(?:f|2f|2|10f)?$|^__expf$/;
+const EXP = /^(?:__)?(?:h2?)?exp(?:f|2f|2|10f)?$|^__expf$|^tl\.(?:math\.)?exp2?$/;
 /** A softmax kernel: a row reduction that exponentiates (layernorm and GEMMs do not). */
 const isSoftmax = (k: FunctionFacts) => /softmax/i.test(k.name) || (k.kernelClass === 'reduction' && k.calls.some((c) => EXP.test(c.name)));
 
@@ -217,11 +219,14 @@ export const rule: Rule = {
   languages: ['cuda', 'cpp', 'triton'],
   defaultSeverity: 'information',
   check(facts: FileFacts) {
-    if (facts.language === 'triton') return tritonAttention(facts);
+    const triton = facts.language === 'triton';
     let tables: Callables | null = null;
-    const out: RuleFinding[] = [];
+    const out: RuleFinding[] = triton ? tritonAttention(facts) : [];
     for (const f of facts.functions) {
       if (f.isKernel || f.isDevice) continue;
+      // (Triton host code: the eager chains are torch.ts's; here, three launches of the file's kernels, `qk_kernel[grid]`,
+      // `softmax_kernel[grid]`, `pv_kernel[grid]`, through global memory, as in CUDA; not in a test's or a benchmark's reference)
+      if (triton && (f.calls.filter((c) => c.kind === 'launch').length < 3 || pythonOracles(facts.functions).has(f))) continue;
       if (f.calls.length < 3) continue; // a wrapper call may stand for several launches, but three steps need three calls
       tables ??= visibleCallables(facts);
       out.push(...hostCached(f, tables));
