@@ -140,7 +140,9 @@ export abstract class DeclarationWalker extends LoopWalker {
         }
       } else if (info.pointer) {
         const member = value && !this.isKernel ? rootName(value) : null;
-        if (member && /[.>]/.test(member)) this.memberAliases.set(info.name, member);
+        // (a member, `float* x = p->data`, or a tensor's storage, `void* s_ptr = static_cast<void*>(scores.data_ptr())`:
+        // the pointer names that buffer wherever it is passed)
+        if (member && (/[.>]/.test(member) || /\.(?:data_ptr|data)\s*(?:<[^<>]*>)?\s*\(\s*\)/.test(value!.text))) this.memberAliases.set(info.name, member);
         else this.memberAliases.delete(info.name);
         if (info.rows) {
           this.pointerToArray(info.name, type, info.rows, value);
