@@ -161,9 +161,16 @@ function timedBaselines(functions: readonly FunctionFacts[]): ReadonlySet<string
     f.calls.some((c) => c.form === 'call' && f.params.some((p) => p.name === c.name))).map((f) => f.name));
   const timed = new Set<string>();
   const called = new Set<string>();
+  const fileNames = new Set(functions.filter((f) => !f.isKernel).map((f) => f.name));
   for (const g of functions) {
     const runs = (t: CallFact) => { const first = t.args[0]?.trim() ?? ''; return LAMBDA_CALL.exec(first)?.[1] ?? (NAME.test(first) ? first : ''); };
-    const lines = [...new Set(g.calls.filter((t) => t.form === 'call' && (DO_BENCH.test(t.name) || timers.has(t.name))).map(runs).filter((name) => name !== ''))];
+    // (a loop over the variants, `for name, fn in (("eager", ln_eager), ("triton", ln_triton)): do_bench(lambda: fn(x))`:
+    // each function its iterable names is a line)
+    const variants = (name: string): string[] => {
+      const loop = g.calls.find((c) => c.form === 'assign' && c.name === 'for' && !!c.assignedTo?.includes(name));
+      return loop ? (loop.args[0]?.match(/[A-Za-z_][\w.]*/g) ?? []).filter((w) => fileNames.has(w)) : [name];
+    };
+    const lines = [...new Set(g.calls.filter((t) => t.form === 'call' && (DO_BENCH.test(t.name) || timers.has(t.name))).map(runs).filter((name) => name !== '').flatMap(variants))];
     // (a benchmark of one line times the function for itself: nothing to measure it against; the baseline is the line
     // that runs none of the file's kernels, measured against one that does or against a library's fused kernel)
     if (lines.length >= 2 && lines.some(studied)) for (const name of lines) if (!studied(name)) timed.add(name);
