@@ -74,7 +74,9 @@ function isGemm(k: FunctionFacts): boolean {
   });
 }
 
-const THREAD_INDEX = /^(?:threadIdx|blockIdx)\.[xyz]$/;
+const THREAD_INDICES = ['threadIdx.x', 'threadIdx.y', 'threadIdx.z', 'blockIdx.x', 'blockIdx.y', 'blockIdx.z'];
+/** A symbol of an expression that names the index (`(blockIdx.y)/(kv_mul)`). */
+const mentions = (symbol: string, index: string): boolean => symbol.length > index.length && new RegExp(`(?<![\\w.])${index.replace('.', '\\.')}(?!\\w)`).test(symbol);
 
 /**
  * A dot-product kernel one of whose operands varies with no thread or block index the other
@@ -82,7 +84,8 @@ const THREAD_INDEX = /^(?:threadIdx|blockIdx)\.[xyz]$/;
  * times one vector per head, a decode step's scores, a row rather than a T×T matrix.
  */
 function matrixVector(k: FunctionFacts): boolean {
-  const threadIndices = (a: AccessFact) => new Set(a.indices.flatMap((p) => [...p.symbols()].filter((s) => THREAD_INDEX.test(s))));
+  // (inside atoms and quotients too: a key row picked per head group, `(blockIdx.y / kv_mul) * w_stride`, moves with blockIdx.y)
+  const threadIndices = (a: AccessFact) => new Set(THREAD_INDICES.filter((t) => a.indices.some((p) => p.dependsOn((s) => s === t || mentions(s, t)))));
   return k.loops.some((l) => {
     const operands = k.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));
     const uses = operands.map(threadIndices);
