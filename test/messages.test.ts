@@ -315,3 +315,10 @@ void run(const int *ids, int *flags, int numel) { per_row_flags<<<1024, 256>>>(i
   assert.ok(f, 'the strided walk is reported');
   assert.match(f.message, /threads `\(numel \+ blockDim\.x - 1\) \/ blockDim\.x` elements apart/);
 });
+
+test('a launcher template\'s explicit instantiations set the element type of the kernel it launches: 32-bit, 8-way', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/instantiated_launcher.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.match(f.message, /\(8-way at `s` = 4\)/);
+});

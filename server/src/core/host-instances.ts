@@ -2,7 +2,7 @@
 // `cuApplyLayerNorm<<<...>>>(output, ..., input, ...)` with its own `const T* input`): the types
 // they give the kernel are the ones the host's calls give the host
 // (`HostApplyLayerNorm<__nv_bfloat16, float, __nv_bfloat16>(...)`, or a caller's `const half*`
-// argument deduced). Each call of the host makes one instance of the launch, its template
+// argument deduced), or its explicit instantiations (`template void reduce<float>(...);`). Each call of the host makes one instance of the launch, its template
 // arguments written out in types.
 import type { CallFact, FunctionFacts } from './facts/model';
 import { baseType, elementBits } from './facts/ctypes';
@@ -20,21 +20,22 @@ const knownType = (text: string | undefined): string | null => {
  * Each template host function's instances: per call of it in the file, its type parameters' types, where the call
  * names all of them (explicitly, or through pointer arguments that are the caller's parameters of known types).
  */
-export function hostInstances(functions: readonly FunctionFacts[]): ReadonlyMap<FunctionFacts, readonly Instance[]> {
+export function hostInstances(functions: readonly FunctionFacts[], instantiations: readonly CallFact[] = []): ReadonlyMap<FunctionFacts, readonly Instance[]> {
   const hosts = new Map(functions.filter((f) => !f.isKernel && !f.isDevice && f.templateParams.length).map((f) => [baseName(f.name), f]));
   const out = new Map<FunctionFacts, Instance[]>();
   if (!hosts.size) return out;
-  for (const g of functions)
-    for (const c of g.calls) {
-      const host = c.kind === 'call' ? hosts.get(baseName(c.name)) : undefined;
-      if (!host || host === g) continue;
-      const types = new Map<string, string>();
-      host.templateParams.forEach((name, i) => {
-        const t = knownType(c.templateArgs?.[i]) ?? deduced(host, name, c, g);
-        if (t) types.set(name, t);
-      });
-      if (types.size) (out.get(host) ?? out.set(host, []).get(host)!).push(types);
-    }
+  // (the calls of the file's functions, and its explicit instantiations: `template void reduce<float>(...);`)
+  const sites = [...functions.flatMap((g) => g.calls.map((c) => ({ c, g: g as FunctionFacts | null }))), ...instantiations.map((c) => ({ c, g: null }))];
+  for (const { c, g } of sites) {
+    const host = c.kind === 'call' ? hosts.get(baseName(c.name)) : undefined;
+    if (!host || host === g) continue;
+    const types = new Map<string, string>();
+    host.templateParams.forEach((name, i) => {
+      const t = knownType(c.templateArgs?.[i]) ?? (g ? deduced(host, name, c, g) : null);
+      if (t) types.set(name, t);
+    });
+    if (types.size) (out.get(host) ?? out.set(host, []).get(host)!).push(types);
+  }
   return out;
 }
 

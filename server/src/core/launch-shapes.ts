@@ -32,10 +32,10 @@ const typeArgument = (arg: string | undefined): string | null => {
   return /^[A-Za-z_][\w: ]*$/.test(t) && elementBits(t) !== null ? t : null;
 };
 
-function collect(functions: readonly FunctionFacts[]): Map<string, Seen> {
+function collect(functions: readonly FunctionFacts[], instantiations: readonly CallFact[]): Map<string, Seen> {
   const out = new Map<string, Seen>();
-  // (a launch inside a template host gives the types of each call of the host: core/host-instances.ts)
-  const instances = hostInstances(functions);
+  // (a launch inside a template host gives the types of each call or explicit instantiation of the host: core/host-instances.ts)
+  const instances = hostInstances(functions, instantiations);
   const kernels = instances.size ? new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f])) : undefined;
   // by base name: `k<float><<<...>>>` launches the specialization `template <> __global__ void k<float>(...)`
   for (const f of functions)
@@ -369,6 +369,8 @@ interface FileLaunches {
   hosts: FunctionFacts[];
   /** the kernels' pointer parameters each read and written (`buffersOf`), joined */
   kernelUse: string;
+  /** the explicit instantiations' names and arguments, joined */
+  instantiated: string;
   launches: Map<string, Seen>;
   owner: Map<CallFact, FunctionFacts>;
   /** launches on packed or vector casts inside a conditional, found once for all the kernels */
@@ -391,7 +393,7 @@ interface FileLaunches {
 /** The last two (an edit inside a kernel leaves every launch fact as it was). */
 const lastLaunches = lastTwo<FileLaunches, FileLaunches>();
 
-function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
+function fileLaunches(functions: readonly FunctionFacts[], instantiations: readonly CallFact[]): FileLaunches {
   const calls: CallFact[] = [];
   const owners: FunctionFacts[] = [];
   for (const f of functions) for (const c of f.calls) if (c.kind === 'launch') (calls.push(c), owners.push(f));
@@ -399,15 +401,17 @@ function fileLaunches(functions: readonly FunctionFacts[]): FileLaunches {
   const hosts = functions.filter((f) => !f.isKernel);
   // (and the kernels' buffers read and written, which set-up launches hang on: an edit that changes them reads all again)
   const kernelUse = functions.filter((f) => f.isKernel).map(buffersOf).join('|');
+  // (and the explicit instantiations, which give a template host's launches their types)
+  const instantiated = instantiations.map((c) => `${c.name}<${(c.templateArgs ?? []).join(',')}>`).join(';');
   const kept = lastLaunches.find((last) => last.calls.length === calls.length && last.calls.every((c, i) => c === calls[i] && last.owner.get(c) === owners[i]) &&
-    last.hosts.length === hosts.length && last.hosts.every((h, i) => h === hosts[i]) && last.kernelUse === kernelUse);
+    last.hosts.length === hosts.length && last.hosts.every((h, i) => h === hosts[i]) && last.kernelUse === kernelUse && last.instantiated === instantiated);
   if (kept) return kept;
   const owner = new Map(calls.map((c, i) => [c, owners[i]]));
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
   const callSites = callSitesOf(functions);
   const kernels = new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f]));
   const made = {
-    calls, hosts, kernelUse, launches: collect(functions), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner),
+    calls, hosts, kernelUse, instantiated, launches: collect(functions, instantiations), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner),
     rarelyCalled: rarelyCalledLaunches(callSites, owner), callSites, overloaded: overloadedKernels(functions), besideSweeps: launchesBesideSweeps(owner, kernels),
     onceBeside: onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined)),
   };
@@ -567,7 +571,7 @@ function scalarOverloads(functions: readonly FunctionFacts[]): ReadonlySet<Funct
 
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 export function withLaunchShapes(functions: FunctionFacts[], instantiations: readonly CallFact[] = []): FunctionFacts[] {
-  const fl = fileLaunches(functions);
+  const fl = fileLaunches(functions, instantiations);
   const { owner } = fl;
   const instantiated = instantiations.length ? keptInstantiatedTypes(instantiations) : NO_TYPES;
   // a kernel named as the scalar path (`relu_bwd_not_aligned`) launched in the other arm from one that moves vectors itself
