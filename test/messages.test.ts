@@ -322,3 +322,11 @@ test('a launcher template\'s explicit instantiations set the element type of the
   const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
   assert.match(f.message, /\(8-way at `s` = 4\)/);
 });
+
+test('a launch through a function pointer declared with its signature gives the kernel its block: 16 lanes a row, not 32', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/function_pointer_launch.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  // (16 lanes a row, each its own sector; two rows a warp, a float apart: 16, or 18 where a sampled `height` splits a pair)
+  assert.match(f.message, /\b1[68] sectors per warp instead of 4/);
+});

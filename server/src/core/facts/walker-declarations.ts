@@ -88,6 +88,16 @@ export abstract class DeclarationWalker extends LoopWalker {
       const d = vexing ? field(child, 'declarator')! : child;
       if (!['init_declarator', 'identifier', 'pointer_declarator', 'array_declarator', 'reference_declarator'].includes(d.type)) continue;
       if (d === typeNode) continue;
+      // a function pointer declared with its signature, `void (*kernel)(float*, float*, int, int) = &transposeNaive;`, then
+      // `kernel<<<grid, threads>>>(...)`: a launch of that kernel
+      const signature = d.type === 'init_declarator' ? field(d, 'declarator') : null;
+      if (!this.isKernel && signature?.type === 'function_declarator') {
+        const name = /^\(\s*\*\s*(\w+)\s*\)$/.exec(field(signature, 'declarator')?.text ?? '')?.[1];
+        const value = initializerValue(d);
+        const target = value?.type === 'pointer_expression' && field(value, 'operator')?.text === '&' ? field(value, 'argument') : value;
+        if (name && (target?.type === 'identifier' || target?.type === 'template_function')) this.kernelAliases.set(name, target);
+        continue;
+      }
       const info = declaratorName(d);
       if (!info) continue;
       const value = d.type === 'init_declarator' ? initializerValue(d) : null;
