@@ -333,7 +333,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const stores = inLoop.filter((a) => a.kind !== 'load');
   // (-fno-math-errno frees `sqrt` only: `exp`, `tanh` still need -ffast-math's vector math library)
   // (nor over a handful of constant steps, a softmax over 10 classes: a few calls beside the work that made them)
-  const libm = stores.length && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
+  // (nor where every store is a scatter, `m[x * dimY * dimZ + y * dimZ + z] = 1` a run-time stride apart: that, not errno,
+  // keeps the loop scalar)
+  const unitStore = stores.some((a) => { const c = a.indices[a.indices.length - 1]?.coefficient(l.symbol); return !!c && c.isConstant && Math.abs(c.constant) <= 1; });
+  const libm = stores.length && unitStore && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
     ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno))
     : undefined;
   if (libm) {
