@@ -18,7 +18,7 @@ import { conversionCallee, getterObject, sharedAccessorArray } from './shared-ac
 function hostBufferSource(value: Node): boolean {
   let v: Node | null = unparen(value);
   while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
-  return v?.type === 'new_expression' || v?.type === 'call_expression' || v?.type === 'field_expression';
+  return v?.type === 'new_expression' || v?.type === 'call_expression' || v?.type === 'field_expression' || v?.type === 'subscript_expression';
 }
 
 /** `s->key_cache + loff + t * kv_dim`, or the buffer alone: such a buffer and the element offsets added to it (in any order); else null. */
@@ -179,19 +179,25 @@ export abstract class DeclarationWalker extends LoopWalker {
           const at = this.eval(row.index);
           this.env.set(info.name, { kind: 'ptr', base: row.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch(row.method, row.object)), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else if (!this.isKernel && value && (buffer = hostBufferAt(value))) {
-          // `double* d = new double[n]`, `(float*)malloc(...)`, `t.data_ptr<float>()`, `in.values` of a struct: a buffer of its own
+          // `double* d = new double[n]`, `(float*)malloc(...)`, `t.data_ptr<float>()`, `in.values` of a struct, `acts[l]` of
+          // an array of pointers: a buffer of its own
           // (made from a loop's variable or an object declared in a loop, `blobs[b].channel(q)`: another buffer on each pass),
           // at an element offset when one is added (`s->key_cache + t * kv_dim`)
           const { source, offsets } = buffer;
           const varies = this.loopStack.length > 0 && identifiersOf(source).some((name) => !this.stableObject(name) && (this.localTypes.has(name) || this.isLoopVariable(name)));
-          const at = varies ? Poly.unknown : offsets.reduce((sum, o) => sum.add(this.eval(o)), Poly.const(0));
+          // (an element of an array of pointers, `const float* a = acts[l]` in the loop over layers, is a buffer of its own
+          // on each pass, as its declaration under the loop says: its elements are at their offsets within it)
+          const element = unparen(source)?.type === 'subscript_expression';
+          const at = varies && !element ? Poly.unknown : offsets.reduce((sum, o) => sum.add(this.eval(o)), Poly.const(0));
           // (a member, `s->q`, is one buffer whichever local points into it, and the name calls pass it by)
           const member = offsets.length && unparen(source)?.type === 'field_expression' && source.text.length <= 80 ? source.text.replace(/\s+/g, '') : null;
           this.env.set(info.name, { kind: 'ptr', base: member ?? info.name, offset: at, elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else this.env.delete(info.name);
         const address = value ? unparen(value) : null;
         const ofStruct = !this.isKernel && !VECTOR_TYPES.has(type) && address?.type === 'pointer_expression' && field(address, 'operator')?.text === '&' && unparen(field(address, 'argument'))?.type === 'field_expression';
-        if ((ofStruct && !this.env.has(info.name)) || (value && this.linkedRecord(type, value, info.name, n))) this.structPointers.add(info.name);
+        // (or a struct taken from an array of pointers to them, `const Matrix* w = weights[l]`: its members hold the buffers)
+        const structElement = !this.isKernel && address?.type === 'subscript_expression' && !!type && type !== 'void' && elementBits(type, this.aliases) === null && !VECTOR_TYPES.has(type);
+        if ((ofStruct && !this.env.has(info.name)) || structElement || (value && this.linkedRecord(type, value, info.name, n))) this.structPointers.add(info.name);
         else this.structPointers.delete(info.name);
       } else if (type === 'auto' && (pointee = value ? this.evalPtr(value) : null)) {
         // `auto out = voxels + voxelidx * stride;`: a pointer into the buffer, as if declared `T* out`

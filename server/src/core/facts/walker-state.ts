@@ -546,7 +546,8 @@ export abstract class WalkerState extends Evaluator {
     if (this.branches.length) fact.scopes = [...this.branches];
     if (this.guards.length) fact.compileTimeGuards = [...this.guards];
     if (this.undecidedConstexprDepth > 0) fact.undecidedConstexpr = true;
-    const declared = this.declaredIn.get(fact.array);
+    // (a member of a struct pointer declared here, `w->data` with `const Matrix* w = weights[l]` in the loop: the struct's)
+    const declared = this.declaredIn.get(fact.array) ?? this.declaredIn.get(/^(\w+)(?:->|\.)/.exec(fact.array)?.[1] ?? '');
     if (declared) fact.declaredUnder = declared;
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];
