@@ -457,6 +457,18 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     assert.match(text.stderr, /; 1 included header not found/);
   });
 
+  test('a file checked from its own folder reads `../utils/` headers of the git repository it is in, and none beyond it', async () => {
+    const src = '#include "../utils/defs.h"\n' + TRANSPOSE;
+    const inRepo = project({ 'repo/.git/HEAD': 'ref: refs/heads/main\n', 'repo/kernels/k.cu': src, 'repo/utils/defs.h': '#define TILE 32\n' });
+    const found = await kaJson(['k.cu'], join(inRepo, 'repo', 'kernels'));
+    assert.equal(found.run.code, 0, found.run.stderr);
+    assert.deepEqual(found.report.skipped.filter((s) => s.reason.startsWith('#include "')), []);
+    // (no repository around the file: its folder and the cwd only, as before)
+    const bare = project({ 'kernels/k.cu': src, 'utils/defs.h': '#define TILE 32\n' });
+    const missing = await kaJson(['k.cu'], join(bare, 'kernels'));
+    assert.deepEqual(missing.report.skipped.filter((s) => s.reason.startsWith('#include "')).map((s) => s.line), [1]);
+  });
+
   test('directories are walked recursively; node_modules and .git are skipped; other extensions ignored', async () => {
     const root = project({
       'proj/t.cu': TRANSPOSE,

@@ -1,6 +1,6 @@
 // The `kernel-advisor` command: check (text/json/sarif), fix, explain, knowledge, lsp.
-import { statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { Engine, languageSettingOf, SCAFFOLDING } from './core/engine';
@@ -326,8 +326,8 @@ async function check(rest: string[], io: Io): Promise<number> {
   checkRulesApply(args.rules, config);
   const walked = collectFiles(args.paths, { exclude: args.exclude });
   const engine = await Engine.create(grammarsForPaths(walked.files));
-  // headers are read from the current folder and the folders checked, and the configured include paths
-  engine.setWorkspace([process.cwd(), ...args.paths.map((p) => (isDirectory(p) ? p : dirname(p)))], config.includePaths, { unchanging: true });
+  // headers are read from the current folder and the folders checked (and the repositories they are in), and the configured include paths
+  engine.setWorkspace(workspaceOf(args.paths.map((p) => (isDirectory(p) ? p : dirname(p)))), config.includePaths, { unchanging: true });
   const progress = io.tty && !args.quiet ? progressLine(io.tty) : undefined;
   const report = runCheck(engine, args.paths, config, args.rules.length ? new Set(args.rules) : undefined, { exclude: args.exclude, progress, fixes: args.format !== 'text', walked });
   if (args.format === 'json') io.out(JSON.stringify(toJson(report), null, 2));
@@ -367,7 +367,7 @@ async function fix(rest: string[], io: Io): Promise<number> {
   if (v.stdout && files.length > 1) throw new UsageError('--stdout takes one FILE');
   const config = withBatchBudget(loadConfig(v.config, io.err));
   const engine = await Engine.create(grammarsForPaths(files));
-  engine.setWorkspace([process.cwd(), ...files.map((f) => dirname(f))], config.includePaths);
+  engine.setWorkspace(workspaceOf(files.map((f) => dirname(f))), config.includePaths);
   const only = v.rule?.length ? new Set(v.rule) : undefined;
   let failed = false;
   for (const file of files) {
@@ -489,3 +489,21 @@ export function run(): void {
 
 if (require.main === module) run();
 
+
+/**
+ * The folders headers may be read from: the current one, those checked, and the git repository each lies in (a file
+ * checked alone includes `../utils/utils.h` of its project, as its build does), nothing outside them.
+ */
+function workspaceOf(dirs: readonly string[]): string[] {
+  const out = new Set([process.cwd(), ...dirs]);
+  for (const d of dirs) {
+    let at = resolve(d);
+    for (let up = 0; up < 32; up++) {
+      if (existsSync(resolve(at, '.git'))) { out.add(at); break; }
+      const parent = dirname(at);
+      if (parent === at) break;
+      at = parent;
+    }
+  }
+  return [...out];
+}
