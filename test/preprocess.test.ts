@@ -669,6 +669,31 @@ __global__ void transpose_kernel(const float* in, float* out, int n) {
     assert.equal(withoutDefiningInvocations(text.replace('#define BINDING_SCALE', '#define OTHER_SCALE')), text.replace('#define BINDING_SCALE', '#define OTHER_SCALE'));
   });
 
+  test('a launcher-writing macro invoked wrapped over lines (or with a `;`) loses neither its functions nor the one after it', async () => {
+    const text = `#define BIND_T(tag, T, rows,                      \\
+               cols)                               \\
+  void transpose_##tag(T* out, const T* in) {       \\
+    transpose_kernel<<<rows, cols>>>(out, in, rows);  \\
+  }
+BIND_T(f32, float, 1024,
+       1024)
+BIND_T(f64, double, 512, 512);
+__global__ void transpose_kernel(float* out, const float* in, int n) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y;
+  out[x * n + y] = in[y * n + x];
+}
+`;
+    const shown = withoutDefiningInvocations(text);
+    assert.equal(shown.length, text.length);
+    assert.match(shown, /\}\n +\n +\n +\n__global__ void transpose_kernel/);
+    const result = (await Engine.create(['cuda'])).analyzeText('/r/wrapped.cu', text);
+    const names = new Set(result.findings.map((f) => f.function));
+    assert.ok(names.has('transpose_kernel'), JSON.stringify([...names]));
+    // (the arguments of an invocation hold no braces: a call that runs into a body is left as written)
+    const body = 'BIND_T(f32, float,\n  1024, 1024) {\n}\n';
+    assert.equal(withoutDefiningInvocations(text.slice(0, text.indexOf('BIND_T(f32')) + body), text.slice(0, text.indexOf('BIND_T(f32')) + body);
+  });
+
   test("a GNU attribute after a variable's declarator loses none of the functions after it", async () => {
     const text = `void interior(float* a, int n) {
   for (int c = 0; c < n; c++) {

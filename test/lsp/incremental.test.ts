@@ -212,3 +212,29 @@ test('a caller is read again when a host function it hands constants to stops pa
   assert.ok(seen.some((f) => f.function === 'rows_vocab'), 'rows_vocab is judged without the wrapper\'s constants, as a fresh analysis does');
   open.od.dropTree();
 });
+
+test('edits inside a launcher macro invocation wrapped over lines: the re-parsed tree is a fresh parse`s', async () => {
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const text = [
+    '#define BIND(tag, T, n,                    \\',
+    '             m)                            \\',
+    '  void run_##tag(T* y, const T* x) {        \\',
+    '    strided<<<n, m>>>(x, y);                \\',
+    '  }',
+    'BIND(f32, float, 4,',
+    '     256)',
+    '__global__ void strided(const float* x, float* y) {',
+    '  y[threadIdx.x * 32] = x[threadIdx.x];',
+    '}',
+    '',
+  ].join('\n');
+  const open = openFile(engine, fresh, 'wrapped.cu', text)!;
+  // (the closing parenthesis deleted and typed again; the first line's opening one likewise)
+  const close = { line: 6, character: '     256'.length };
+  assert.notEqual(open.edit({ range: { start: close, end: { line: 6, character: close.character + 1 } }, text: '' }, 2), null, 'after deleting `)`, the trees differ');
+  assert.notEqual(open.edit({ range: { start: close, end: close }, text: ')' }, 3), null, 'after typing it again, the trees differ');
+  const open1 = { line: 5, character: 'BIND'.length };
+  assert.notEqual(open.edit({ range: { start: open1, end: { line: 5, character: open1.character + 1 } }, text: '' }, 4), null, 'after deleting `(`, the trees differ');
+  assert.notEqual(open.edit({ range: { start: open1, end: open1 }, text: '(' }, 5), null, 'after typing it again, the trees differ');
+});

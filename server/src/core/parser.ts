@@ -190,7 +190,7 @@ export interface SlicedParse {
 /** Whether any line has what withoutExportMacros, withAlignas, withoutDeclaratorAttributes or withoutTrailingDefineSpace looks for (asked again only of the lines an edit changed). */
 const rewritable = (line: string) =>
   line.includes('class ') || line.includes('struct ') || line.includes('__align__') || line.includes('__attribute__') || (line.includes('define') && EMPTY_DEFINE_LINE.test(line)) ||
-  INVOCATION_LINE.test(line);
+  INVOCATION_START.test(line);
 const mayRewrite = lineScan((line) => !rewritable(line), (lines) => lines.some(rewritable));
 
 /**
@@ -249,18 +249,23 @@ export function withoutDeclaratorAttributes(text: string): string {
 }
 
 /**
- * `TORCH_BINDING_ELEM_ADD(f32, torch::kFloat32, float, 1)` alone on a line at file scope, with no `;`, invoking a
+ * `TORCH_BINDING_ELEM_ADD(f32, torch::kFloat32, float, 1)` alone on a line at file scope (or wrapped over a few, with or
+ * without a `;`), invoking a
  * function-like macro the file defines (LeetCUDA's launcher macros, which each write a host function): the grammar
  * reads it as the head of the next function, which is then lost. It gets the line as spaces; the functions the
  * invocation writes are read from its expansion (facts/shadow.ts, definingMacroCalls), and the next function as written.
  */
-const INVOCATION_LINE = /^[A-Z][A-Z0-9]*_[A-Z0-9_]*\s*\((?:[^()\n]|\([^()\n]*\))*\)[ \t]*\r?$/;
-const INVOCATION_LINES = /^([A-Z][A-Z0-9]*_[A-Z0-9_]*)\s*\((?:[^()\n]|\([^()\n]*\))*\)[ \t]*(?=\r?$)/gm;
+const INVOCATION_LINE = /^[A-Z][A-Z0-9]*_[A-Z0-9_]*\s*\((?:[^()\n]|\([^()\n]*\))*\)[ \t]*;?[ \t]*\r?$/;
+/** A line that starts such an invocation, closed on it or wrapped onto the next lines. */
+const INVOCATION_START = /^[A-Z][A-Z0-9]*_[A-Z0-9_]*\s*\(/;
+// (wrapped over a few lines as clang-format leaves it, with or without a `;`: arguments hold no braces or statements)
+const INVOCATION_LINES = /^([A-Z][A-Z0-9]*_[A-Z0-9_]*)\s*\((?:[^(){};]|\([^(){};]*\)){0,400}\)[ \t]*;?[ \t]*(?=\r?$)/gm;
+const MAX_INVOCATION_LINES = 6;
 export function withoutDefiningInvocations(text: string): string {
   if (!text.includes('#') || !/^[A-Z][A-Z0-9]*_/m.test(text)) return text;
   // (macros whose body writes whole definitions, braces and all: one that writes only a head, `ELEMENTWISE_KERNEL(name)`
   // then `{ ... }` on the next line, is the function's own head)
   const defined = new Set([...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(((?:[^\n]*\\\r?\n)*[^\n]*)/gm)].filter((m) => m[2].includes('{')).map((m) => m[1]));
   if (!defined.size) return text;
-  return text.replace(INVOCATION_LINES, (m, name: string) => (defined.has(name) ? ' '.repeat(m.length) : m));
+  return text.replace(INVOCATION_LINES, (m, name: string) => (defined.has(name) && m.split('\n').length <= MAX_INVOCATION_LINES ? m.replace(/[^\n]/g, ' ') : m));
 }
