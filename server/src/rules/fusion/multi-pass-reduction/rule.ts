@@ -27,6 +27,7 @@ import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../co
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle, isUnfusedBaseline } from '../../common/reference';
+import { hasFusedTwin } from '../../../core/baselines';
 import { perFunction, perHost } from '../../common/memo';
 import { positionBefore } from '../../../core/positions';
 import { bind, launchesOf, type Launch } from '../../common/launch-flow';
@@ -272,10 +273,13 @@ export const rule: Rule = {
     const triton = facts.language === 'triton';
     const out: RuleFinding[] = [];
     let tables: Callables | null = null;
+    let hostNames: Set<string> | undefined;
     const bindings = triton ? null : templateBindings(facts);
     for (const f of facts.functions) {
       if (f.isKernel) out.push(...kernelCached(f, triton, bindings?.get(f.name) ?? NO_BINDINGS, triton ? oneBlockLoops(f, facts) : []));
-      else if (!f.isDevice && !isReferenceOracle(f.name) && !isUnfusedBaseline(f.name) && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
+      // (nor a host named as a variant beside a fused twin of its op, `layernorm_naive` beside `layernorm_fused`: the baseline)
+      else if (!f.isDevice && !isReferenceOracle(f.name) && !isUnfusedBaseline(f.name) && !hasFusedTwin(f.name, (hostNames ??= new Set(facts.functions.map((g) => g.name)))) &&
+        f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
         tables ??= visibleCallables(facts);
         out.push(...(triton ? hostTriton : hostCuda)(f, tables));
       }

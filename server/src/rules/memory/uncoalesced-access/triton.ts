@@ -81,7 +81,7 @@ interface Stride {
 }
 
 /** The number of programs along an axis, as a kernel reads it. */
-const GRID_SIZE = /^tl\.num_programs\(\s*\d\s*\)$/;
+const GRID_SIZE = /^\(?tl\.num_programs\(\s*(?:axis\s*=\s*)?\d\s*\)\)?$/;
 
 /**
  * What each launch in the file binds a stride parameter to: all of them a leading-dimension
