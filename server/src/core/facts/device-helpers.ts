@@ -55,6 +55,7 @@ export function deviceHelpers(
   expand?: (def: Tree['rootNode']) => SyntaxNode | null,
 ): Map<string, SyntaxNode> {
   const out = new Map<string, SyntaxNode>();
+  const overloaded = new Set<string>();
   // most functions never say __device__: the text says which may, before the tree is asked (each question crosses into WASM)
   const said: number[] = [];
   for (const w of words) for (let at = source.text.indexOf(w); at >= 0; at = source.text.indexOf(w, at + 1)) said.push(at);
@@ -76,7 +77,15 @@ export function deviceHelpers(
     // (an explicit specialization, `copy_vector<__half, 1>(...)`, under its arguments: a call picks it by them, specializationOf)
     const m = /(\w+)\s*(<[^()]*>)?\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim());
     const name = m ? (m[2] ? `${m[1]}<${templateArgTexts(m[2].slice(1, -1)).join(',')}>` : m[1]) : undefined;
-    if (!name || out.has(name)) continue;
+    if (!name || overloaded.has(name)) continue;
+    // (a name defined twice, a template and its full specialization for one type, `template <> void cuWelfordMuSigma2(const
+    // at::Half* vals, ...)`: which body a call runs hangs on the kernel's type, which the call does not say. Neither is
+    // inlined: what the call moves is unknown, not the generic body's)
+    if (out.has(name)) {
+      out.delete(name);
+      overloaded.add(name);
+      continue;
+    }
     // a template helper keeps its parameters (`template <int N, bool TRANSPOSED>`): a call's arguments bind them
     const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
     let copy = mirror(outer, source);
