@@ -442,6 +442,13 @@ class FunctionWalker extends DeclarationWalker {
           else if (op === '<<') this.noteStreamOutput(c);
           return true;
         }
+        case 'compound_statement': {
+          // a block handed to a statement macro, `DISPATCH_HALF_AND_FLOAT(is_half, "name", { ... if (...) k<<<...>>>(...);
+          // else ... })`: the body runs here, its branches as written
+          if (this.isKernel || c.parent?.type !== 'argument_list') return true;
+          this.statement(c);
+          return false;
+        }
         case 'lambda_expression': {
           // `for_i(parallelize, n, [&](size_t i) { ... })`: a loop over `i`
           const asLoop = this.isKernel ? null : lambdaLoop(c);
