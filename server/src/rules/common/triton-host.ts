@@ -2,6 +2,7 @@
 // which only read metadata, which bring a value to the host to check it, and how a value
 // flows from a kernel's output to the operation that first reads it. Shared by the fusion
 // rules (elementwise chains after a launch, GEMM epilogues after a matmul).
+import { positionBefore } from '../../core/positions';
 import { isExpectedOutput } from './reference';
 import { neverTogether, type CallFact, type FileFacts, type FunctionFacts } from '../../core/facts/model';
 import type { Range } from '../../core/types';
@@ -388,7 +389,8 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     const bound = k && k.kernelClass !== 'gemm' ? bindArguments(k, launches[0]) : null;
     if (!k || !bound) continue;
     const written = new Set(storedParams(k).map((p) => plainBuffer(bound.get(p))).filter((b): b is string => b !== null));
-    const ret = h.calls.find((c) => c.form === 'return');
+    // (the return after the launch: an early `if not x.is_cuda: return torch.mul(a, b)` is the fallback's)
+    const ret = h.calls.find((c) => c.form === 'return' && positionBefore(launches[0].range.start, c.range.start)) ?? h.calls.find((c) => c.form === 'return');
     // `return out`, or a view of it (`return y.view_as(x)`): the caller gets the kernel's elements
     const r = ret ? h.calls.indexOf(ret) : -1;
     const viewed = h.calls.find((c) => c.parent === r && c.form === 'method' && ['.view_as', '.view', '.reshape', '.contiguous'].includes(c.name));
