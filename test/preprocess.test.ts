@@ -689,6 +689,9 @@ __global__ void transpose_kernel(float* out, const float* in, int n) {
     const result = (await Engine.create(['cuda'])).analyzeText('/r/wrapped.cu', text);
     const names = new Set(result.findings.map((f) => f.function));
     assert.ok(names.has('transpose_kernel'), JSON.stringify([...names]));
+    // (nor a statement macro's, `CHECK(x);` at a line's start in a function body, `do { ... } while (0)`)
+    const statement = '#define CHECK(x) do { if ((x) != 0) return; } while (0)\nvoid f() {\nCHECK(g());\n}\n';
+    assert.equal(withoutDefiningInvocations(statement), statement);
     // (the arguments of an invocation hold no braces: a call that runs into a body is left as written)
     const body = 'BIND_T(f32, float,\n  1024, 1024) {\n}\n';
     assert.equal(withoutDefiningInvocations(text.slice(0, text.indexOf('BIND_T(f32')) + body), text.slice(0, text.indexOf('BIND_T(f32')) + body);

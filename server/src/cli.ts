@@ -487,9 +487,6 @@ export function run(): void {
   );
 }
 
-if (require.main === module) run();
-
-
 /**
  * The folders headers may be read from: the current one, those checked, and the git repository each lies in (a file
  * checked alone includes `../utils/utils.h` of its project, as its build does), nothing outside them.
@@ -507,3 +504,5 @@ function workspaceOf(dirs: readonly string[]): string[] {
   }
   return [...out];
 }
+
+if (require.main === module) run();

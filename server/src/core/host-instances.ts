@@ -2,16 +2,16 @@
 // `cuApplyLayerNorm<<<...>>>(output, ..., input, ...)` with its own `const T* input`): the types
 // they give the kernel are the ones the host's calls give the host
 // (`HostApplyLayerNorm<__nv_bfloat16, float, __nv_bfloat16>(...)`, or a caller's `const half*`
-// argument deduced), or its explicit instantiations (`template void reduce<float>(...);`). Each call of the host makes one instance of the launch, its template
-// arguments written out in types.
+// argument deduced), or its explicit instantiations (`template void reduce<float>(...);`).
+// Each call of the host makes one instance of the launch, its template arguments written out in types.
 import type { CallFact, FunctionFacts } from './facts/model';
 import { baseType, elementBits } from './facts/ctypes';
 import { baseName } from './project';
 
 type Instance = ReadonlyMap<string, string>;
 
-/** A type argument whose width is known (`float`, `__nv_bfloat16`), else null. */
-const knownType = (text: string | undefined): string | null => {
+/** A template argument that names a type whose width is known (`float`, `const __nv_bfloat16`: `__nv_bfloat16`), else null. */
+export const knownType = (text: string | undefined): string | null => {
   const t = baseType(text ?? '');
   return /^[A-Za-z_][\w: ]*$/.test(t) && elementBits(t) !== null ? t : null;
 };

@@ -5,7 +5,7 @@
 // (`matmul<float><<<...>>>`, or an explicit instantiation `template __global__ void matmul<float>(...)`:
 // `T* A` is a `float*`) when every launch in the file agrees, or the types it may be when they differ.
 import { pickedBaselines } from './baselines';
-import { hostInstances, launchInstances } from './host-instances';
+import { hostInstances, knownType, launchInstances } from './host-instances';
 import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { baseType, elementBits, VECTOR_TYPES } from './facts/ctypes';
@@ -26,11 +26,6 @@ interface Seen {
   types: (Set<string | null>)[];
 }
 
-/** A template argument that names a type whose width is known (`float`, `half`, `double`). */
-const typeArgument = (arg: string | undefined): string | null => {
-  const t = arg?.trim() ?? '';
-  return /^[A-Za-z_][\w: ]*$/.test(t) && elementBits(t) !== null ? t : null;
-};
 
 function collect(functions: readonly FunctionFacts[], instantiations: readonly CallFact[]): Map<string, Seen> {
   const out = new Map<string, Seen>();
@@ -96,7 +91,7 @@ function addTypes(seen: Pick<Seen, 'types'>, c: CallFact): void {
     // `k<scalar_t>` inside an ATen dispatch of float and double only: those two (with a 16-bit type among them, the
     // parameter stays a template type, judged as the narrowest usual width)
     if (args[i]?.trim() === 'scalar_t' && c.dispatchTypes?.every((t) => (elementBits(t) ?? 0) >= 32)) for (const t of c.dispatchTypes) set.add(t);
-    else set.add(typeArgument(args[i]));
+    else set.add(knownType(args[i]));
   }
 }
 

@@ -261,11 +261,14 @@ const INVOCATION_START = /^[A-Z][A-Z0-9]*_[A-Z0-9_]*\s*\(/;
 // (wrapped over a few lines as clang-format leaves it, with or without a `;`: arguments hold no braces or statements)
 const INVOCATION_LINES = /^([A-Z][A-Z0-9]*_[A-Z0-9_]*)\s*\((?:[^(){};]|\([^(){};]*\)){0,400}\)[ \t]*;?[ \t]*(?=\r?$)/gm;
 const MAX_INVOCATION_LINES = 6;
+const STATEMENT_BODY = /^(?:do\b|\{|if\b|while\b|for\b|switch\b)/;
 export function withoutDefiningInvocations(text: string): string {
   if (!text.includes('#') || !/^[A-Z][A-Z0-9]*_/m.test(text)) return text;
   // (macros whose body writes whole definitions, braces and all: one that writes only a head, `ELEMENTWISE_KERNEL(name)`
   // then `{ ... }` on the next line, is the function's own head)
-  const defined = new Set([...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(((?:[^\n]*\\\r?\n)*[^\n]*)/gm)].filter((m) => m[2].includes('{')).map((m) => m[1]));
+  // (not a statement macro, `CUDA_CHECK(x)` as `do { ... } while (0)`, invoked in a function's body)
+  const defined = new Set([...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(((?:[^)\n]|\\\r?\n)*)\)((?:[^\n]*\\\r?\n)*[^\n]*)/gm)]
+    .filter((m) => { const body = m[3].replace(/\\\r?\n/g, ' ').trim(); return body.includes('{') && !STATEMENT_BODY.test(body); }).map((m) => m[1]));
   if (!defined.size) return text;
   return text.replace(INVOCATION_LINES, (m, name: string) => (defined.has(name) && m.split('\n').length <= MAX_INVOCATION_LINES ? m.replace(/[^\n]/g, ' ') : m));
 }

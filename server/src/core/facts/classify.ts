@@ -40,6 +40,33 @@ export function twoOperands(reads: readonly AccessFact[]): boolean {
 export const overBlocks = (l: LoopFact): boolean => !!l.init && !!l.step && l.init.dependsOn((s) => s.startsWith('blockIdx.')) &&
   !l.init.dependsOn((s) => s.startsWith('threadIdx.')) && l.step.dependsOn((s) => s.startsWith('gridDim.'));
 
+const NO_LOOPS: ReadonlySet<number> = new Set();
+
+/** An index the same for every thread of the grid at a step (`numel[i]`): no thread, block, lane or derived value in it. */
+const sameForGrid = (a: AccessFact) => a.indices.length > 0 && a.indices.every((p) => !p.unknown &&
+  !p.dependsOn((s) => s.startsWith('threadIdx.') || s.startsWith('blockIdx.') || symbolKind(s) === 'lane' || symbolKind(s) === 'derived'));
+
+/**
+ * Loops every thread runs alike over a few words before its stream, `for (i < world_size) div += numel[i]` (a synchronized
+ * batch norm's counts of the ranks): outermost, only loads the whole grid reads at the same places, to a bound none of the
+ * kernel's grid- or block-stride loops runs to (a scan of the whole input first is work, not a prologue), where the
+ * kernel's own accesses stream in such a loop. Their ids.
+ */
+export function uniformPrologues(loops: readonly LoopFact[], accesses: readonly AccessFact[]): ReadonlySet<number> {
+  const global = accesses.filter((a) => a.space === 'global');
+  const spread = loops.filter((s) => s.gridStride || s.blockStride);
+  if (!spread.length) return NO_LOOPS;
+  const bounds = new Set(spread.map((s) => s.bound?.trim()));
+  const streams = global.some((a) => a.indices.some(dependsOnLane) && spread.some((s) => a.loops.includes(s.id)));
+  const out = new Set<number>();
+  for (const l of loops) {
+    if (l.parent !== null || l.gridStride || l.blockStride || !l.bound || bounds.has(l.bound.trim()) || !streams) continue;
+    const mine = global.filter((a) => a.loops.includes(l.id));
+    if (mine.length && mine.every((a) => a.kind === 'load' && sameForGrid(a))) out.add(l.id);
+  }
+  return out;
+}
+
 /** The kind of computation a function is, from its loops and accesses (DESIGN.md: elementwise / reduction / GEMM-like / stencil). */
 export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   const global = w.accesses.filter((a) => a.space === 'global');
@@ -50,12 +77,8 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   // a group's coefficients before the block streams its slice: a prologue, not what the kernel is)
   const oneLane = (l: LoopFact) => global.some((a) => a.loops.includes(l.id)) && global.every((a) => !a.loops.includes(l.id) || a.singleLane) &&
     global.some((a) => !a.singleLane && !a.loops.includes(l.id) && a.loops.length > 0);
-  // (nor a loop every thread runs alike before the stream, `for (i < world_size) div += numel[i]`: a handful of words the
-  // whole grid reads at the same places, a prologue, where the kernel's own accesses stream in a grid- or block-stride loop)
-  const uniformPrologue = (l: LoopFact) => l.parent === null && global.some((a) => a.loops.includes(l.id)) &&
-    global.every((a) => !a.loops.includes(l.id) || (a.kind === 'load' && a.indices.every((p) => !p.unknown && !p.dependsOn((s) => s.startsWith('threadIdx.') || s.startsWith('blockIdx.') || symbolKind(s) === 'lane' || symbolKind(s) === 'derived')))) &&
-    global.some((a) => !a.loops.includes(l.id) && a.indices.some(dependsOnLane) && w.loops.some((s) => (s.gridStride || s.blockStride) && a.loops.includes(s.id)));
-  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride && !l.chunked && !overBlocks(l) && !(isKernel && (oneLane(l) || uniformPrologue(l))));
+  const prologues = isKernel ? uniformPrologues(w.loops, w.accesses) : NO_LOOPS;
+  const innerLoops = w.loops.filter((l) => !l.gridStride && !l.blockStride && !l.chunked && !overBlocks(l) && !(isKernel && (oneLane(l) || prologues.has(l.id))));
   // (nor a few `__shared__` words one lane fills for the block to read alike, `coef[0] = a` under `if (threadIdx.x == 0)`:
   // a broadcast of that prologue's results, not a tile)
   const sharedUses = (name: string) => w.accesses.filter((a) => a.space === 'shared' && a.array === name);

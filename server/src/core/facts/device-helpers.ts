@@ -55,7 +55,9 @@ export function deviceHelpers(
   expand?: (def: Tree['rootNode']) => SyntaxNode | null,
 ): Map<string, SyntaxNode> {
   const out = new Map<string, SyntaxNode>();
-  const overloaded = new Set<string>();
+  // names a full specialization was read under, and names with two bodies of which one is one
+  const specialized = new Set<string>();
+  const ambiguous = new Set<string>();
   // most functions never say __device__: the text says which may, before the tree is asked (each question crosses into WASM)
   const said: number[] = [];
   for (const w of words) for (let at = source.text.indexOf(w); at >= 0; at = source.text.indexOf(w, at + 1)) said.push(at);
@@ -77,17 +79,20 @@ export function deviceHelpers(
     // (an explicit specialization, `copy_vector<__half, 1>(...)`, under its arguments: a call picks it by them, specializationOf)
     const m = /(\w+)\s*(<[^()]*>)?\s*\([^()]*(\([^()]*\)[^()]*)*\)\s*(const\s*)?$/.exec(head.trim());
     const name = m ? (m[2] ? `${m[1]}<${templateArgTexts(m[2].slice(1, -1)).join(',')}>` : m[1]) : undefined;
-    if (!name || overloaded.has(name)) continue;
-    // (a name defined twice, a template and its full specialization for one type, `template <> void cuWelfordMuSigma2(const
-    // at::Half* vals, ...)`: which body a call runs hangs on the kernel's type, which the call does not say. Neither is
-    // inlined: what the call moves is unknown, not the generic body's)
-    if (out.has(name)) {
-      out.delete(name);
-      overloaded.add(name);
-      continue;
-    }
+    if (!name || ambiguous.has(name)) continue;
     // a template helper keeps its parameters (`template <int N, bool TRANSPOSED>`): a call's arguments bind them
     const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
+    // (a template and its full specialization for one type under one name, `template <> void cuWelfordMuSigma2(const
+    // at::Half* vals, ...)`: which body a call runs hangs on the kernel's type, which the call does not say. Neither is
+    // inlined: what the call moves is unknown, not the generic body's. Plain overloads keep the first, as before)
+    const specialization = outer !== def && /^template\s*<\s*>/.test(source.text.slice(outer.startIndex, outer.startIndex + 24));
+    if (out.has(name) && (specialization || specialized.has(name))) {
+      out.delete(name);
+      ambiguous.add(name);
+      continue;
+    }
+    if (out.has(name)) continue;
+    if (specialization) specialized.add(name);
     let copy = mirror(outer, source);
     // (`HOST_DEVICE_INLINE T name(...)`: the grammar reads the qualifier macro as a type; its expansion parses)
     if (copy.hasError && expand) {
@@ -129,3 +134,21 @@ export function specializationOf(helpers: ReadonlyMap<string, SyntaxNode>, name:
   }
   return undefined;
 }
+
+/**
+ * Whether helper `name` has a full specialization for a type written with its arguments (`row_moments<at::Half, float>`):
+ * a call that names no such type may run it or the generic body.
+ */
+export function typeSpecialized(helpers: ReadonlyMap<string, SyntaxNode>, name: string): boolean {
+  let names = specializedNames.get(helpers);
+  if (!names) {
+    names = new Set<string>();
+    for (const key of helpers.keys()) {
+      const at = key.indexOf('<');
+      if (at > 0 && templateArgTexts(key.slice(at + 1, -1)).some((a) => !/^-?\d+$/.test(a))) names.add(key.slice(0, at));
+    }
+    specializedNames.set(helpers, names);
+  }
+  return names.has(name);
+}
+const specializedNames = new WeakMap<ReadonlyMap<string, SyntaxNode>, Set<string>>();

@@ -2,7 +2,7 @@
 // and stores through intrinsics, and `__device__` / host helpers inlined at their call sites.
 import type { SyntaxNode as Node } from '../mirror';
 import { helperFunction, templateParameters } from './templates';
-import { specializationOf } from './device-helpers';
+import { specializationOf, typeSpecialized } from './device-helpers';
 import { elementBits } from './ctypes';
 import { capped, unparen, type PtrValue } from './evaluate';
 import { Poly, atom } from '../affine';
@@ -167,14 +167,17 @@ export abstract class CallWalker extends WalkerState {
    * (`copy_vector<input_t, 1>(dst, src)` -> `copy_vector<__half, 1>`; the kernel's own `input_t` fits any type).
    */
   private helperOf(tmpl: Node | null, name: string): Node | undefined {
-    const plain = this.helpers.get(name);
-    if (plain || !tmpl) return plain;
-    const given = namedChildren(field(tmpl, 'arguments') ?? tmpl).filter((a) => a.type !== 'comment').map((a) => {
+    const given = tmpl ? namedChildren(field(tmpl, 'arguments') ?? tmpl).filter((a) => a.type !== 'comment').map((a) => {
       if (a.type === 'type_descriptor') return elementBits(a.text, this.aliases) !== null ? a.text.replace(/\s+/g, '').replace(/^__/, '') : null;
       const v = this.eval(a);
       return v.isConstant ? v.constant : null;
-    });
-    return specializationOf(this.helpers, name, given);
+    }) : [];
+    const special = given.length ? specializationOf(this.helpers, name, given) : undefined;
+    if (special) return special;
+    // (the generic body, unless a specialization for a type may be the one that runs: `row_moments(vals, ...)` on the
+    // kernel's own `T`, with `row_moments<at::Half, float>` defined beside it)
+    const plain = this.helpers.get(name);
+    return plain && typeSpecialized(this.helpers, name) && !given.some((g) => typeof g === 'string') ? undefined : plain;
   }
 
   /** The caller's variables a helper takes by non-const reference (`int& q_size`): unknown after the call. */

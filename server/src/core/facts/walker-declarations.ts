@@ -21,6 +21,13 @@ function hostBufferSource(value: Node): boolean {
   return v?.type === 'new_expression' || v?.type === 'call_expression' || v?.type === 'field_expression' || v?.type === 'subscript_expression';
 }
 
+/** A tensor's whole storage under casts, `static_cast<void*>(scores.data_ptr())` (not an offset into it, `ws.data_ptr() + n`). */
+function wholeStorage(value: Node): boolean {
+  let v: Node | null = unparen(value);
+  while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
+  return v?.type === 'call_expression' && /\.(?:data_ptr|data)\s*(?:<[^<>]*>)?\s*\(\s*\)\s*\)?$/.test(v.text);
+}
+
 /** `s->key_cache + loff + t * kv_dim`, or the buffer alone: such a buffer and the element offsets added to it (in any order); else null. */
 function hostBufferAt(value: Node): { source: Node; offsets: Node[] } | null {
   const terms: Node[] = [];
@@ -152,7 +159,7 @@ export abstract class DeclarationWalker extends LoopWalker {
         const member = value && !this.isKernel ? rootName(value) : null;
         // (a member, `float* x = p->data`, or a tensor's storage, `void* s_ptr = static_cast<void*>(scores.data_ptr())`:
         // the pointer names that buffer wherever it is passed)
-        if (member && (/[.>]/.test(member) || /\.(?:data_ptr|data)\s*(?:<[^<>]*>)?\s*\(\s*\)/.test(value!.text))) this.memberAliases.set(info.name, member);
+        if (member && (/[.>]/.test(member) || wholeStorage(value!))) this.memberAliases.set(info.name, member);
         else this.memberAliases.delete(info.name);
         if (info.rows) {
           this.pointerToArray(info.name, type, info.rows, value);

@@ -111,7 +111,7 @@ function launchingHosts(functions: readonly FunctionFacts[]): Set<string> {
 
 /**
  * Python functions the file calls only where its kernel path is not taken: the other arm of `if e.is_cuda:` (or after
- * that arm's `return`) beside a call that launches the file's kernel (unsloth's `swiglu_torch_forward` when Triton cannot
+ * that arm's `return`) beside a call that launches the file's kernel, in a function that asks where its tensors are (unsloth's `swiglu_torch_forward` when Triton cannot
  * run). The fused path is the kernel; the eager one is there for machines without it.
  */
 function kernelFallbacks(functions: readonly FunctionFacts[]): ReadonlySet<string> {
@@ -121,7 +121,10 @@ function kernelFallbacks(functions: readonly FunctionFacts[]): ReadonlySet<strin
   const direct = new Set<string>();
   for (const g of functions) {
     if (g.isKernel) continue;
-    const gpu = g.calls.filter((l) => l.kind === 'launch' || (l.form === 'call' && launching.has(l.name)));
+    // (a dispatcher that asks where the tensor is or what the machine has: `x.is_cuda`, `x.device`, `torch.cuda.is_available()`;
+    // one that picks by size, `if x.shape[0] <= 16:`, picks between two real paths)
+    const asksDevice = g.calls.some((c) => DEVICE_TEST.test(c.name));
+    const gpu = asksDevice ? g.calls.filter((l) => l.kind === 'launch' || (l.form === 'call' && launching.has(l.name))) : [];
     for (const c of g.calls) {
       if (c.form !== 'call' || !mine.has(c.name)) continue;
       (gpu.some((l) => neverTogether(c.scopes, l.scopes) || returnsBefore(g, l, c)) ? fallback : direct).add(c.name);
@@ -129,6 +132,9 @@ function kernelFallbacks(functions: readonly FunctionFacts[]): ReadonlySet<strin
   }
   return new Set([...fallback].filter((name) => !direct.has(name)));
 }
+
+/** What a dispatcher asks to pick the kernel path: where the tensor is, or whether the machine can run it. */
+const DEVICE_TEST = /^\.(?:is_cuda|is_cpu|device)$|(?:^|\.)(?:is_available|is_interpret\w*)$/;
 
 /** `l` sits in an arm that returns (`if e.is_cuda: return kernel(e)`) and `c` comes after that arm, outside it: `c` runs only when the arm does not. */
 function returnsBefore(g: FunctionFacts, l: CallFact, c: CallFact): boolean {

@@ -93,11 +93,17 @@ interface Known {
  */
 function linearLayers(functions: readonly FunctionFacts[]): ReadonlySet<string> {
   const out = new Set<string>();
+  // (by attribute name over the file: one that any class sets to something else, `self.proj = nn.Conv1d(...)`, is none)
+  const other = new Set<string>();
   for (const f of functions) {
-    if (!f.calls.some((c) => c.form === 'call' && c.qualified === 'torch.nn.Linear')) continue;
-    for (const c of f.calls) if (c.form === 'store' && c.args[0]?.trim() === 'self' && /^(?:torch\.)?(?:nn\.)?Linear\s*\([^]*\bbias\s*=\s*False\b/.test(c.args[1]?.trim() ?? '')) out.add(c.name.slice(1, -1));
+    const linear = f.calls.some((c) => c.form === 'call' && c.qualified === 'torch.nn.Linear');
+    for (const c of f.calls) {
+      if (c.form !== 'store' || c.args[0]?.trim() !== 'self') continue;
+      if (linear && /^(?:torch\.)?(?:nn\.)?Linear\s*\([^]*\bbias\s*=\s*False\b/.test(c.args[1]?.trim() ?? '')) out.add(c.name.slice(1, -1));
+      else other.add(c.name.slice(1, -1));
+    }
   }
-  return out;
+  return new Set([...out].filter((name) => !other.has(name)));
 }
 
 /** The attribute a layer object is kept under (`gate_up_proj`, `fc1`, `dense`), not a tensor's (`weight`). */

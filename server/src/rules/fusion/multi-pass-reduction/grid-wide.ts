@@ -6,6 +6,7 @@ import { isVarying } from '../../../core/affine';
 import type { FunctionFacts } from '../../../core/facts/model';
 import { bind, type Launch } from '../../common/launch-flow';
 import { mentionsGridDim } from '../../vectorization/vector-memory-access/rows';
+import { programAxes } from '../../common/program-axes';
 
 /** The kernel parameters the launch binds to the caller's buffer `root`. */
 function paramsOf(l: Launch, root: string): string[] {
@@ -35,10 +36,14 @@ export function gridWidePartials(first: Launch, buffer: string, stats: string): 
 
 /**
  * The consumer reads several partials of one row's statistic and merges them (`ms = tl.load(m_ptr + row * n_splits + s)`
- * over a block `s` of its own, then `tl.max(ms)`; a CUDA loop over the splits): the first launch split each row over
- * several programs, which no one program can hold, so two reads of the buffer are the minimum.
+ * over a block `s` of its own, then `tl.max(ms)`), which the first launch wrote split over two program axes (`row *
+ * SPLITS + part`): each row was split over several programs, which no one program can hold, so two reads of the buffer
+ * are the minimum. (Triton's program axes: a CUDA kernel's splits are not told apart here.)
  */
-export function mergesRowPartials(second: Launch, buffer: string, stats: string): boolean {
+export function mergesRowPartials(first: Launch, second: Launch, buffer: string, stats: string): boolean {
+  // the first launch writes a statistic per row and split: at an index of two program axes (`row * SPLITS + part`)
+  const partial = paramsOf(first, stats).some((p) => first.kernel.accesses.some((a) => a.array === p && a.kind !== 'load' && programAxes(a).size >= 2));
+  if (!partial) return false;
   const k = second.kernel;
   const walks = (a: FunctionFacts['accesses'][number]) => new Set(a.indices.flatMap((p) => (p.unknown ? [] : [...p.symbols()].filter((s) => s.startsWith('#lane') || s.startsWith('#loop')))));
   const bufferSyms = new Set(paramsOf(second, buffer).flatMap((p) => k.accesses.filter((a) => a.array === p && a.kind !== 'store').flatMap((a) => [...walks(a), ...(a.lanes ?? [])])));

@@ -34,6 +34,7 @@ import { bind, launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
 import { rowPasses } from './passes';
 import { gridWidePartials, mergesRowPartials } from './grid-wide';
+import { isTlDot } from '../../common/program-axes';
 import { oneBlockLoops } from './one-block-rows';
 import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
 import { timesItsLaunches } from '../../../core/timed-region';
@@ -223,10 +224,10 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         // statistic is the buffer's, and the pass that uses it waits for every block; no row fits one block
         if (gridWidePartials(first, buffer, stats)) continue;
         // (or each row split over several programs, whose partials the consumer merges: the same barrier, per row)
-        if (mergesRowPartials(second, buffer, stats)) continue;
+        if (mergesRowPartials(first, second, buffer, stats)) continue;
         // the consumer is a matrix multiply (`tl.dot` over tiles: flash attention's backward reading `do` with `delta`):
         // it loads the buffer tile by tile for its own products, and no online form folds the statistic into it
-        if (second.kernel.calls.some((c) => /(?:^|\.)dot$/.test(c.name))) continue;
+        if (second.kernel.calls.some(isTlDot)) continue;
         const passes = launches.slice(i).filter((l) => together(first, l) && l.reads.has(buffer));
         // a row split over several blocks whose statistics the first kernel merges with atomics (an online max and
         // sum combined by `atomicCAS`): two reads are the minimum, the merge needing a grid-wide barrier

@@ -22,7 +22,6 @@ const BENEFIT =
 /** What Triton uses when `num_stages` is not given (launch, and `triton.Config` since Triton 3.0). */
 const DEFAULT_STAGES = 3;
 
-
 /** A `num_stages` value as written: a number, or null for anything we cannot read. */
 const literal = (text: string): number | null => (/^\d+$/.test(text.trim()) ? Number(text.trim()) : null);
 

@@ -21,7 +21,6 @@ const BENEFIT_DOT = 'on an H200, tl.dot on fp32 4096^3 with input_precision="iee
 const BENEFIT_NO_DOT =
   'tensor cores only run through tl.dot: on an H200, tl.dot on fp32 4096^3 measured 1.93x (B row-major) to 14.4x (B K-major) faster as "tf32" than as "ieee" (CUDA-core FMAs), and per-output products are slower than "ieee" tl.dot';
 
-
 /** "ieee" precision or TF32 switched off, as literals. */
 function ieee(c: CallFact): boolean {
   return (c.keywords ?? []).some((k) => (k.name === 'input_precision' && /^['"]ieee['"]$/.test(k.value.trim())) || (k.name === 'allow_tf32' && k.value.trim() === 'False'));

@@ -334,9 +334,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (-fno-math-errno frees `sqrt` only: `exp`, `tanh` still need -ffast-math's vector math library)
   // (nor over a handful of constant steps, a softmax over 10 classes: a few calls beside the work that made them)
   // (nor where every store is a scatter, `m[x * dimY * dimZ + y * dimZ + z] = 1` a run-time stride apart: that, not errno,
-  // keeps the loop scalar)
-  const unitStore = stores.some((a) => { const c = a.indices[a.indices.length - 1]?.coefficient(l.symbol); return !!c && c.isConstant && Math.abs(c.constant) <= 1; });
-  const libm = stores.length && unitStore && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
+  // keeps the loop scalar; a constant stride, `out[2 * i]` and `out[2 * i + 1]`, the compiler interleaves)
+  const constantStride = stores.some((a) => a.indices[a.indices.length - 1]?.coefficient(l.symbol).isConstant === true);
+  const libm = stores.length && constantStride && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
     ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno))
     : undefined;
   if (libm) {

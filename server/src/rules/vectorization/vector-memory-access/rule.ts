@@ -8,7 +8,7 @@ import { tritonVector } from './triton';
 import { fixVectorAccess } from './fix';
 import { checkNarrowRecords } from './narrow-records';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
-import { overBlocks } from '../../../core/facts/classify';
+import { overBlocks, uniformPrologues } from '../../../core/facts/classify';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
 import { lanesModuloRuntime, mentionsGridDim, steppedBy, oddPitch, rowOfThreads } from './rows';
@@ -475,9 +475,8 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   // (nor what one lane reads before the others stream, `if (threadIdx.x == 0) for (c < cpg) s += ds[c] * w[c]`: a prologue)
   const warpWide = fn.accesses.some((a) => a.space === 'global' && !a.singleLane && !warpUniform(a));
   // (nor a loop every lane runs alike over a few words, `for (i < world_size) div += numel[i]`, before its own stream)
-  const laneFree = (a: AccessFact) => a.indices.length > 0 && a.indices.every((p) => !p.unknown && !p.dependsOn((x) => x === TID || !!x.match(/^(?:threadIdx\.|#lane|#op)/)));
-  const prologue = (a: AccessFact) => a.kind === 'load' && a.loops.length > 0 && laneFree(a) &&
-    fn.accesses.every((b) => b.space !== 'global' || !b.loops.some((id) => a.loops.includes(id)) || laneFree(b));
+  const prologues = uniformPrologues(fn.loops, fn.accesses);
+  const prologue = (a: AccessFact) => a.loops.some((id) => prologues.has(id));
   // (nor what a thread reads once before its grid- or block-stride loop, a channel's `mean[c]` in a channels-last kernel
   // whose loop walks the rows: loaded once, not per step of the stream)
   const spread = new Set(fn.loops.filter((l) => l.gridStride || l.blockStride).map((l) => l.id));
