@@ -122,7 +122,9 @@ export function fuse(launches: CallFact[], host: FunctionFacts, ctx: FixContext,
     const s = stages[si];
     const k = s.kernel.facts;
     for (let j = 0; j < k.params.length; j++) {
-      const p = k.params[j];
+      // (a template kernel's parameter as written, `const T`: the fused kernel stays a template, whatever type the
+      // launches give `T`)
+      const p = k.templateParams.length ? { ...k.params[j], type: writtenType(s.kernel.params[j].decl) ?? k.params[j].type } : k.params[j];
       const a = unparen(s.args[j]);
       if (p.pointer) {
         if (a.type !== 'identifier' || !IDENT.test(a.text))
@@ -460,4 +462,11 @@ function roundedProduct(b: Buffer, s: Stage): 'fmul' | 'dmul' | null {
   const r = typeOf(rhs.childForFieldName('right')!);
   const ok = (t: string | null) => t === b.type || t === 'int';
   return ok(l) && ok(r) && (l === b.type || r === b.type) ? (b.type === 'float' ? 'fmul' : 'dmul') : null;
+}
+
+/** A parameter's type as its declaration spells it, without qualifiers, as the facts keep types (`T` of `const T* __restrict__ a`), or null. */
+function writtenType(decl: SyntaxNode): string | null {
+  const d = decl.childForFieldName('declarator');
+  const head = d ? decl.text.slice(0, d.startIndex - decl.startIndex).replace(/\b(?:const|volatile)\b/g, ' ').trim() : '';
+  return head ? head.replace(/\s+/g, ' ') : null;
 }
