@@ -238,7 +238,7 @@ export abstract class CallWalker extends WalkerState {
       // a template element type (`const ElementType* address`) is the caller's: no cast then
       const cast = ptr && p.type && ptr.elemType !== p.type && elementBits(p.type, this.aliases) !== null;
       // (nor the caller's own template type handed to a specialization's `const __half*`: its launches say what it is)
-      const templateType = cast && elementBits(ptr.elemType, this.aliases) === null && !ptr.vector;
+      const templateType = cast && !!ptr.elemType && elementBits(ptr.elemType, this.aliases) === null && !ptr.vector;
       if (ptr) inner.env.set(p.name, { kind: 'ptr', ...(cast && !templateType ? inner.recast(ptr, p.type) : ptr) });
       else if (!p.pointer) inner.env.set(p.name, { kind: 'int', poly: this.eval(args[i]) });
     });
