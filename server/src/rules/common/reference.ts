@@ -56,9 +56,11 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
       if (name && isExpectedOutput(name) && compared.has(name)) referenced.add(c.name);
     });
   }
-  const baselines = timedBaselines(functions);
+  // (the functions that launch the file's kernels, which the baselines and the fallbacks are told apart from)
+  const launching = launchingHosts(functions);
+  const baselines = timedBaselines(functions, launching);
   const drivers = validationDrivers(functions);
-  const fallbacks = kernelFallbacks(functions);
+  const fallbacks = kernelFallbacks(functions, launching);
   const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || referenced.has(f.name) || baselines.has(f.name) || drivers.has(f) || fallbacks.has(f.name))));
   oraclesOf.set(functions, out);
   return out;
@@ -100,7 +102,7 @@ function onlyChecksInLoops(h: FunctionFacts, checkers: ReadonlyMap<string, numbe
 }
 
 /** The file's Python functions that launch its kernels, directly or through others of its functions: the code under study. */
-function launchingHosts(functions: readonly FunctionFacts[]): Set<string> {
+function launchingHosts(functions: readonly FunctionFacts[]): ReadonlySet<string> {
   const launching = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => c.kind === 'launch')).map((f) => f.name));
   for (let grew = true; grew;) {
     grew = false;
@@ -111,11 +113,11 @@ function launchingHosts(functions: readonly FunctionFacts[]): Set<string> {
 
 /**
  * Python functions the file calls only where its kernel path is not taken: the other arm of `if e.is_cuda:` (or after
- * that arm's `return`) beside a call that launches the file's kernel, in a function that asks where its tensors are (unsloth's `swiglu_torch_forward` when Triton cannot
- * run). The fused path is the kernel; the eager one is there for machines without it.
+ * that arm's `return`) beside a call that launches the file's kernel, in a function that asks where its tensors are
+ * (unsloth's `swiglu_torch_forward` when Triton cannot run). The fused path is the kernel; the eager one is there for
+ * machines without it.
  */
-function kernelFallbacks(functions: readonly FunctionFacts[]): ReadonlySet<string> {
-  const launching = launchingHosts(functions);
+function kernelFallbacks(functions: readonly FunctionFacts[], launching: ReadonlySet<string>): ReadonlySet<string> {
   const mine = new Set(functions.filter((f) => !f.isKernel && !launching.has(f.name)).map((f) => f.name));
   const fallback = new Set<string>();
   const direct = new Set<string>();
@@ -159,8 +161,7 @@ const NAME = /^[\w.]+$/;
  * `timed(lambda ...: F.scaled_dot_product_attention(...), ...)` with a timer of the file's own): the baseline measured
  * against its twin, as a reference compared against one is. A function also called outside a timer is code the program runs.
  */
-function timedBaselines(functions: readonly FunctionFacts[]): ReadonlySet<string> {
-  const launching = launchingHosts(functions);
+function timedBaselines(functions: readonly FunctionFacts[], launching: ReadonlySet<string>): ReadonlySet<string> {
   const studied = (name: string) => launching.has(name) || FUSED_LIBRARY_OP.test(name);
   // the file's own timers: a function that runs what it is given and reads a clock
   const timers = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => CLOCK.test(c.name)) &&

@@ -76,7 +76,8 @@ function isGemm(k: FunctionFacts): boolean {
 
 const THREAD_INDICES = ['threadIdx.x', 'threadIdx.y', 'threadIdx.z', 'blockIdx.x', 'blockIdx.y', 'blockIdx.z'];
 /** A symbol of an expression that names the index (`(blockIdx.y)/(kv_mul)`). */
-const mentions = (symbol: string, index: string): boolean => symbol.length > index.length && new RegExp(`(?<![\\w.])${index.replace('.', '\\.')}(?!\\w)`).test(symbol);
+const INDEX_WORDS = new Map(THREAD_INDICES.map((t) => [t, new RegExp(`(?<![\\w.])${t.replace('.', '\\.')}(?!\\w)`)]));
+const mentions = (symbol: string, index: string): boolean => symbol.length > index.length && INDEX_WORDS.get(index)!.test(symbol);
 
 /**
  * A dot-product kernel one of whose operands varies with no thread or block index the other
