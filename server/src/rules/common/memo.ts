@@ -11,6 +11,19 @@ import { linesOf, movedFindings, movedFrom } from '../../core/facts/shift';
 import { methodName } from '../../core/facts/wrappers';
 
 /**
+ * `derive(fn)` remembered per facts object: what a file rule gathers from every function (the arrays
+ * its kernels read, the calls it makes) is then read again only for the functions an edit changed.
+ */
+export function perFacts<T>(derive: (fn: FunctionFacts) => T): (fn: FunctionFacts) => T {
+  const cache = new WeakMap<FunctionFacts, T>();
+  return (fn) => {
+    let hit = cache.get(fn);
+    if (hit === undefined && !cache.has(fn)) cache.set(fn, (hit = derive(fn)));
+    return hit as T;
+  };
+}
+
+/**
  * `check(fn, ...args)` remembered per facts object; `key(...args)` names what else the
  * check reads (a flag, the file's constants), so a different key computes again.
  */

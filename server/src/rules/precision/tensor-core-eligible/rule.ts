@@ -20,7 +20,7 @@ import type { Rule } from '../../../core/rule';
 import { neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
-import { perFunction } from '../../common/memo';
+import { perFacts, perFunction } from '../../common/memo';
 import { gemmLoop, outerProductLoop, registerTileLoop, type GemmLoop } from '../../common/gemm-shape';
 import { isHelperLoop, withHelperLoops } from '../../common/helper-loops';
 import { tripsAtLaunch } from '../../common/hot-loops';
@@ -176,6 +176,8 @@ const twinKey = (c: CallFact) => `${c.name}(${c.args.filter((a) => !/^\s*CUBLAS_
 
 /** Compute types that put an fp32 GEMM on tensor cores. */
 const FAST_COMPUTE = /\bCUBLAS_COMPUTE_32F_FAST_(?:TF32|16BF|16F)\b/;
+/** A function's calls that ask cuBLAS for a fast compute type, as twinKey names them. */
+const fastComputeCalls = perFacts((f: FunctionFacts) => f.calls.filter((c) => c.args.some((a) => FAST_COMPUTE.test(a))).map(twinKey));
 
 /** PyTorch's cuBLAS handle, its math mode set from `allow_tf32` each time PyTorch hands it out. */
 const TORCH_HANDLE = (c: CallFact) => /^(?:at::cuda::)?getCurrentCUDABlasHandle$/.test(c.name);
@@ -214,7 +216,7 @@ export const rule: Rule = {
     const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
     // the cuBLAS calls of the file that ask for TF32 or bf16 tensor cores (`CUBLAS_COMPUTE_32F_FAST_TF32`, a runner's
     // kernel 13 beside its fp32 kernel 0): the same call in fp32 is the twin a switch picks, the reference
-    const fastTwins = new Set(facts.functions.flatMap((f) => f.calls.filter((c) => c.args.some((a) => FAST_COMPUTE.test(a))).map(twinKey)));
+    const fastTwins = new Set(facts.functions.flatMap(fastComputeCalls));
     // a GEMM wrapper only benchmark drivers call, timed between their clock reads (a cuBLAS fp32 throughput sweep calling
     // `sgemm_rowmajor(...)` in `main`'s timed loop): the baseline being measured, as a cuBLAS call in `main` itself is
     // (the callers are gathered only for a file with an fp32 cuBLAS call: the rule runs on every edit)

@@ -33,7 +33,7 @@ import type { RuleFinding } from '../../../core/types';
 import { checkedByCaller, isExpectedOutput, untunedHosts } from '../../common/reference';
 import { constantTrip, fileConstants, mostTrips, windowLoop } from '../../common/file-constants';
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
-import { perFunction } from '../../common/memo';
+import { perFacts, perFunction } from '../../common/memo';
 import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
@@ -533,9 +533,8 @@ export const rule: Rule = {
     const deviceWork = new Set(facts.functions.filter((f) => !f.isKernel && f.calls.some((c) => c.kind === 'launch' || c.kind === 'copy')).map((f) => f.name));
     // (and, for a symbol no function of the file reads, one its headers declare: `__constant__` beside the kernels in a
     // `.cuh`; a `__device__` array the file's kernels read is global memory, no table of 64 KB)
-    const read = (space: (s: string) => boolean) => new Set(facts.functions.flatMap((f) => (f.isKernel || f.isDevice ? f.accesses.filter((a) => space(a.space)).map((a) => a.array) : [])));
-    const readAsConstant = read((x) => x === 'constant');
-    const readOtherwise = read((x) => x !== 'constant');
+    const readAsConstant = new Set(facts.functions.flatMap((f) => deviceArrays(f).constant));
+    const readOtherwise = new Set(facts.functions.flatMap((f) => deviceArrays(f).other));
     const constantSymbols = { has: (name: string) => readAsConstant.has(name) || !readOtherwise.has(name) };
     const looping = new Set(facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0).map((f) => f.name));
     const fileKey = keptKey(`${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
@@ -552,6 +551,14 @@ let lastKey = '';
 const keptKey = (key: string): string => (key === lastKey ? lastKey : (lastKey = key));
 
 const NO_DEFAULTS: ReadonlyMap<string, string> = new Map();
+
+/** The arrays a kernel or device function reads from constant memory, and the others it reads. */
+const deviceArrays = perFacts((f: FunctionFacts) => {
+  const constant: string[] = [];
+  const other: string[] = [];
+  if (f.isKernel || f.isDevice) for (const a of f.accesses) (a.space === 'constant' ? constant : other).push(a.array);
+  return { constant, other };
+});
 
 /** A function's findings read its own facts and its file's (SimdFile), which the key names. */
 const checkCached = perFunction((fn: FunctionFacts, file: SimdFile, _key: string) => check(fn, file), (_file, key) => key);
