@@ -182,3 +182,12 @@ void run(const float* A, const float* B, float* C, int K) { mm<<<1, dim3(16, 8)>
   assert.deepEqual(merged.fixes, []);
   assert.match(merged.reason ?? '', /16 bytes at a time once the compiler merges the unrolled loop/);
 });
+
+test('two half-warp rows on the same banks: the pad is 16 words, not one, and the padded tile is quiet', () => {
+  const text = readFileSync(join(__dirname, 'fixtures/row_tiles_half_warps.cu'), 'utf8');
+  const [o] = outcomes(text);
+  assert.equal(o.fixes[0].title, 'Pad the inner dimension of `tile` to `(STEPS + 2 * APRON) * TILE_W + 16`');
+  const after = fixAll(text);
+  assert.match(after, /__shared__ float tile\[TILE_H\]\[\(STEPS \+ 2 \* APRON\) \* TILE_W \+ 16\];/);
+  assert.deepEqual(outcomes(after), []);
+});

@@ -66,7 +66,7 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
     }
     const columns = s.dims[s.dims.length - 1];
     if (columns === null) return { reason: `the inner dimension \`${s.dimTexts[s.dims.length - 1] ?? ''}\` of \`${s.name}\` is not a constant` };
-    const fix = padFix(s, columns, pad);
+    const fix = padFix(s, columns, ways?.rowPad ?? pad);
     return fix ? [fix] : { reason: `the inner dimension of \`${s.name}\` is not written on one line` };
   }
   return padRows(ctx, fn, s, access, pad);

@@ -155,7 +155,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       // one 4-byte word of padding per row: 1 float, 2 halves, 4 bytes; one element of 8 bytes (each half-warp's pass);
       // the fixer's pad, so that the advice and the fix agree (none when the builds' types need different pads)
       const bits = elementBits(s.elemType) ?? first.a.elemBits;
-      const pad = padFor(s, first.a);
+      const pad = first.c.rowPad ?? padFor(s, first.a);
       const padUnit = bits === 64 ? 'one 8-byte element' : 'one word';
       const padded = columns !== null && pad > 0;
       const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
@@ -187,6 +187,8 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
             ? `Use sequential addressing: at each step let the first \`${sweep.variable}\` threads combine element \`tid\` with element \`tid + ${sweep.variable}\` (\`${sweep.variable}\` halving from the block size), so a warp's lanes read consecutive words; or reduce within each warp with \`__shfl_down_sync\` first.`
             : first.c.withinRow
             ? `The lanes meet in the banks within one row of \`${s.name}\` (their columns are several words apart), so padding the rows does not remove it: lay the threads out so that consecutive lanes read consecutive columns, or consecutive 16-byte \`float4\` chunks of the row, as warp-tiled SGEMMs do.`
+            : padded && first.c.rowPad
+            ? `Pad the inner dimension by ${(first.c.rowPad * (bits ?? 32)) / 32} words (\`${s.name}${s.dims.map((d, i) => `[${i === s.dims.length - 1 ? columns + pad : d ?? ''}]`).join('')}\`) so that the ${32 / blockX!} rows a warp spans (${blockX} lanes each) start ${blockX} banks apart; a pad of one word would move them by one bank only, leaving most of their banks shared.`
             : padded
             ? `Pad the inner dimension by ${padUnit} (\`${s.name}${s.dims.map((d, i) => `[${i === s.dims.length - 1 ? columns + pad : d ?? ''}]`).join('')}\`) so that consecutive rows start in different banks.`
             : `Pad each row by one word (a row stride of \`d + 1\` words instead of \`d\`) or swizzle the column index, so that the lanes' words fall in different banks.`,

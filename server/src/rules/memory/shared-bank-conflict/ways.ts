@@ -17,6 +17,11 @@ export interface Ways {
    * the lanes does.
    */
   withinRow?: boolean;
+  /**
+   * The pad, in elements, that removes a conflict of several rows of a narrow block whose pitch is a multiple of
+   * 32 words (`s_Data[4][160]` under 16 x 4 blocks): a one-word pad leaves the half-warps' rows on 15 common banks.
+   */
+  rowPad?: number;
   /** 4-byte accesses the compiler merges into 8- or 16-byte ones (2 or 4 words per lane): an unrolled loop over consecutive words. */
   merged?: 2 | 4;
   /** A doubling loop's variable in the index (`2 * s * tid`, s = 1, 2, 4, ...): the fewest and most ways over its values. */
@@ -238,7 +243,15 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
     const rowsTouched = new Set(Array.from({ length: a.activeLanes ?? 32 }, (_, lane) => row(lane, sample)));
     if (rowsTouched.size > 1 && degrees[0] !== null) {
       const padded = waysFor(rows(columns + Math.max(1, 4 / bytes)));
-      if (padded[0] !== null && padded[0] >= degrees[0]) return null;
+      if (padded[0] !== null && padded[0] >= degrees[0]) {
+        // rows of `blockX` lanes all on the same banks (a pitch of whole bank rows): a pad of `blockX` words puts
+        // the next row on the other banks; each row's own words stay aligned as they were
+        const rowPad = blockX && bytes <= 4 && (columns * bytes) % 128 === 0 ? (blockX * 4) / bytes : null;
+        const shifted = rowPad ? waysFor(rows(columns + rowPad)) : null;
+        if (!rowPad || !shifted || shifted.some((d) => d === null || d >= degrees[0]!)) return null;
+        if (degrees.some((d) => d === null)) return null;
+        return { ways: degrees[0], certain: degrees.every((d) => d === degrees[0]), rowPad };
+      }
     }
     if (rowsTouched.size === 1 && degrees.every((d) => d !== null)) {
       return { ways: degrees[0]!, certain: degrees.every((d) => d === degrees[0]), withinRow: true };
