@@ -93,7 +93,9 @@ function validationDrivers(functions: readonly FunctionFacts[]): ReadonlySet<Fun
  * against one expected result), or it has none. A loop doing other work (a training loop validating each step) is work.
  */
 function onlyChecksInLoops(h: FunctionFacts, checkers: ReadonlyMap<string, number[]>): boolean {
-  const checking = (c: CallFact): boolean => (c.form === 'assign' && c.name === 'for') || checkers.has(c.name) || c.name === 'print';
+  // (and a label the loop writes for the check, `label = f"Persistent ({flag})"`)
+  const label = (c: CallFact): boolean => c.name === 'f-string' || (c.form === 'assign' && c.name === '=' && /^[rfbu]*["']/i.test(c.args[0]?.trim() ?? ''));
+  const checking = (c: CallFact): boolean => (c.form === 'assign' && c.name === 'for') || checkers.has(c.name) || c.name === 'print' || label(c);
   return h.calls.every((c) => {
     if (!c.loops.length) return true;
     for (let at: CallFact | undefined = c, steps = 0; at && steps < 8; at = at.parent !== undefined ? h.calls[at.parent] : undefined, steps++) if (checking(at)) return true;
