@@ -351,6 +351,8 @@ export interface FunctionFacts {
   offsetBuffers?: string[];
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
   decorators?: string[];
+  /** Python: the class a method is defined in (`self.fc1` names that class's attribute). */
+  className?: string;
   /**
    * Triton: for each decorator (same order as `decorators`), the configs of a `@triton.autotune` read from the syntax
    * (facts/triton/configs.ts): written in place or named by a module-level list bound once; null for other decorators

@@ -78,6 +78,8 @@ export function tritonFunctions(root: Node, lines: string[], guard: Guard = ungu
         if (k && decorators.some((d) => /(^|\.)autotune\(/.test(d))) k.autotuneConfigs = decoratorNodes.map((d) => autotuneConfigs(d, bindings));
         return k;
       });
+      const owner = outer.parent?.type === 'block' && outer.parent.parent?.type === 'class_definition' ? field(outer.parent.parent, 'name')?.text : undefined;
+      if (f && owner) f.className = owner;
       if (f && alias !== undefined) out.push({ ...f, name: alias }); // launched as `silu_kernel[grid](...)`
       if (f) out.push(f);
     } catch {

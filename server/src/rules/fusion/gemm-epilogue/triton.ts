@@ -84,33 +84,52 @@ interface Producer {
 interface Known {
   kernels: Map<string, FunctionFacts>;
   helpers: Map<string, GemmHelper>;
-  layers: ReadonlySet<string>;
+  layers: LinearLayers;
+  /** Whether `self.<attr>` is an `nn.Linear` in the host at hand. */
+  isLayer?: (attr: string) => boolean;
+}
+
+/** The attributes each class of the file sets to an `nn.Linear`, and those it sets to anything else (`nn.Conv1d`, a tensor). */
+interface LinearLayers {
+  linear: ReadonlyMap<string, ReadonlySet<string>>;
+  other: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+function linearLayers(functions: readonly FunctionFacts[]): LinearLayers {
+  const linear = new Map<string, Set<string>>();
+  const other = new Map<string, Set<string>>();
+  const add = (m: Map<string, Set<string>>, owner: string, attr: string) => (m.get(owner) ?? m.set(owner, new Set()).get(owner)!).add(attr);
+  for (const f of functions) {
+    const isLinear = f.calls.some((c) => c.form === 'call' && c.qualified === 'torch.nn.Linear');
+    for (const c of f.calls) {
+      if (c.form !== 'store' || c.args[0]?.trim() !== 'self') continue;
+      const attr = c.name.slice(1, -1);
+      add(isLinear && /^(?:torch\.)?(?:nn\.)?Linear\s*\(/.test(c.args[1]?.trim() ?? '') ? linear : other, f.className ?? '', attr);
+    }
+  }
+  return { linear, other };
 }
 
 /**
- * The attributes the file's methods set to an `nn.Linear` without a bias (`self.lm_head = nn.Linear(hidden, vocab,
- * bias=False)`): its GEMM, as `F.linear(x, w)`. (One with its bias, as `F.linear(x, w, b)`, is left alone.)
+ * `self.<attr>` is an `nn.Linear` (its GEMM, the bias in it, as `F.linear(x, w, b)`) where the host's class sets it to
+ * one; in a class that does not set it (a subclass, a forward bound onto a model class from outside), where the file's
+ * classes set it only to Linears, or, for `lm_head`, where none sets it to anything else (a causal LM's vocabulary
+ * projection, as a patched `forward` calls it).
  */
-function linearLayers(functions: readonly FunctionFacts[]): ReadonlySet<string> {
-  const out = new Set<string>();
-  // (by attribute name over the file: one that any class sets to something else, `self.proj = nn.Conv1d(...)`, is none)
-  const other = new Set<string>();
-  for (const f of functions) {
-    const linear = f.calls.some((c) => c.form === 'call' && c.qualified === 'torch.nn.Linear');
-    for (const c of f.calls) {
-      if (c.form !== 'store' || c.args[0]?.trim() !== 'self') continue;
-      if (linear && /^(?:torch\.)?(?:nn\.)?Linear\s*\([^]*\bbias\s*=\s*False\b/.test(c.args[1]?.trim() ?? '')) out.add(c.name.slice(1, -1));
-      else other.add(c.name.slice(1, -1));
-    }
-  }
-  return new Set([...out].filter((name) => !other.has(name)));
+function layerOf(layers: LinearLayers, host: FunctionFacts): (attr: string) => boolean {
+  const owner = host.className ?? '';
+  const anywhere = (m: ReadonlyMap<string, ReadonlySet<string>>, attr: string) => [...m.values()].some((s) => s.has(attr));
+  return (attr) => {
+    if (layers.linear.get(owner)?.has(attr) || layers.other.get(owner)?.has(attr)) return !layers.other.get(owner)?.has(attr);
+    return !anywhere(layers.other, attr) && (anywhere(layers.linear, attr) || attr === 'lm_head');
+  };
 }
 
 /** The attribute a layer object is kept under (`gate_up_proj`, `fc1`, `dense`), not a tensor's (`weight`). */
 const LAYER_ATTRIBUTE = /\.\w*(proj|linear|fc\d*|dense|mlp|experts?)$/i;
 
 function producerOf(calls: CallFact[], i: number, known: Known): Producer | null {
-  const { kernels, helpers, layers } = known;
+  const { kernels, helpers } = known;
   const c = calls[i];
   let shown: string;
   // TorchInductor's output code: `extern_kernels.mm(a, b, out=buf2)` is a cuBLAS GEMM into buf2
@@ -136,10 +155,10 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
     if (helper.param !== null) return null;
   }
   else if ((c.form === 'call' && TORCH_MATMULS.has(c.qualified ?? c.name)) || (c.form === 'method' && MATMUL_METHODS.has(c.name)) || (c.form === 'operator' && c.name === '@')) {
-    if (c.qualified === 'torch.nn.functional.linear' && c.args.length < 3) shown = '`F.linear`';
-    else if (c.qualified === 'torch.nn.functional.linear') return null; // its bias is already fused
+    // (with a bias, `F.linear(x, w, b)`, the bias is in the GEMM; what reads its output after it is still a pass)
+    if (c.qualified === 'torch.nn.functional.linear') shown = '`F.linear`';
     else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
-  } else if (c.form === 'method' && c.args[0]?.trim() === 'self' && layers.has(c.name.slice(1))) {
+  } else if (c.form === 'method' && c.args[0]?.trim() === 'self' && known.isLayer?.(c.name.slice(1))) {
     // `self.lm_head(h)` with `self.lm_head = nn.Linear(...)`: the layer's cuBLAS GEMM
     shown = `\`self${c.name}\` (an \`nn.Linear\`)`;
   } else if (c.form === 'call' && c.qualified !== undefined && c.qualified !== c.name && LIBRARY_MATMUL.test(c.qualified)) {
@@ -163,8 +182,9 @@ function withOutput(calls: CallFact[], i: number, shown: string, how: Pick<Produ
   return { index: i, shown, use: c.parent!, output: '', ...how };
 }
 
-function checkHost(host: FunctionFacts, known: Known, lines: string[], passes: Map<string, LaunchHelper>): RuleFinding[] {
+function checkHost(host: FunctionFacts, fileKnown: Known, lines: string[], passes: Map<string, LaunchHelper>): RuleFinding[] {
   const out: RuleFinding[] = [];
+  const known: Known = { ...fileKnown, isLayer: layerOf(fileKnown.layers, host) };
   const calls = host.calls;
   const fn = host.name === '<module>' ? null : host.name;
   const reported = new Set<number>();
