@@ -25,6 +25,7 @@ import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
+import { HeaderIndex } from './header-index';
 import { withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
 import { explicitInstantiations } from './facts/instantiations';
@@ -367,6 +368,17 @@ export class Engine {
 
   /** Functions written by macro invocations, by invocation (position, scope and text). */
   private readonly macroMade = new Map<string, FunctionFacts[]>();
+  /** Kernels and launch wrappers of the headers a file includes, for a file checked without a project index. */
+  private readonly headerIndex = new HeaderIndex((path, text) => {
+    const language = detectLanguage(path, text);
+    if (language !== 'cuda' && language !== 'cpp') return null;
+    const tree = this.parsers.parse(grammarFor(language), text);
+    try {
+      return this.facts(language, tree, text.split('\n'), undefined, text, path);
+    } finally {
+      tree.delete();
+    }
+  });
 
   /**
    * What every function's facts read outside the function: the file's top-level items, its
@@ -442,6 +454,7 @@ export class Engine {
     let fileConstantsSeen: ReadonlyMap<string, number> = new Map();
     let defaultTypes: ReadonlyMap<string, string> = new Map();
     let tensorMathMode = false;
+    let project = this.project;
     if (language === 'triton') {
       // each kernel, host function and the module's code under its own budget, too deep ones skipped
       const guard = (def: SyntaxNode, name: string, work: () => FunctionFacts | null): FunctionFacts | null => {
@@ -456,6 +469,7 @@ export class Engine {
       fileConstantsSeen = constants;
       defaultTypes = pre.view.defaultTypes;
       tensorMathMode = pre.view.tensorMathMode;
+      project ??= this.headerIndex.projectOf(pre.view.headers, (h) => this.preprocess.reader.read(h));
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
       for (const target of pre.view.missing) skipped.push({ function: '(file)', reason: missingHeader(target), line: includeLine(lines, target) });
       // (functions a syntax error before them left inside braces at file scope: `if (...) {` stray after a bad edit)
@@ -525,7 +539,7 @@ export class Engine {
     }
     return {
       language, functions: language === 'triton' ? functions : withLaunchShapes(withCallSiteTrips(functions, lines), instantiations), lines, skipped,
-      ...(this.project ? { project: this.project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
+      ...(project ? { project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
       ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(sycl ? { sycl } : {}), ...(instantiations.length ? { instantiations } : {}),
       ...(defaultTypes.size ? { defaultTypes } : {}), ...(tensorMathMode ? { tensorMathMode } : {}),
     };
