@@ -330,3 +330,19 @@ test('a launch through a function pointer declared with its signature gives the 
   // (16 lanes a row, each its own sector; two rows a warp, a float apart: 16, or 18 where a sampled `height` splits a pair)
   assert.match(f.message, /\b1[68] sectors per warp instead of 4/);
 });
+
+test('with no launch to give blockDim.x, a 16-row tile that threadIdx.x indexes bounds it: 8-way, not 16-way', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/tile_bounds_block_width.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.match(f.message, /: 8-way bank conflict/);
+  assert.ok(f.assumptions.some((a) => /a warp of 2 rows of 16 threads \(no launch here gives blockDim\.x/.test(a)), f.assumptions.join('; '));
+});
+
+test('two half-warp rows on the same banks: 2-way, with a pad of 16 words in the advice', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/row_tiles_half_warps.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.match(f.message, /: 2-way bank conflict/);
+  assert.match(f.detail ?? '', /Pad the inner dimension by 16 words \(`tile\[4\]\[144\]`\)/);
+});

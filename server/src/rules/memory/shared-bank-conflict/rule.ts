@@ -134,6 +134,8 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       const sizes = sizesOf(first.a);
       const warp = first.a.activeLanes
         ? `the ${first.a.activeLanes} lanes of the first warp that pass the guard around it (the block's first ${first.a.activeLanes} threads)`
+        : blockX && !fn.blockDimX && bindings.get('blockDim.x') === undefined
+        ? `a warp of ${32 / blockX} rows of ${blockX} threads (no launch here gives blockDim.x; \`threadIdx.x\` indexes ${blockX} rows or columns of a \`__shared__\` array, so it is at most ${blockX})`
         : blockX
         ? `a warp of ${32 / blockX} rows of ${blockX} threads (blockDim.x is ${blockX} at every launch${fn.blockDimX ? ' in this file' : ''})`
         : 'a warp of 32 consecutive threadIdx.x';
