@@ -275,3 +275,23 @@ void report(double t0) { printf("%f\\n", gettime() - t0); }
   assert.deepEqual(where('old_matmul'), []);
   assert.deepEqual(unreached, ['old_matmul']);
 });
+
+test('a function with C linkage (`extern "C"`) is exported to C code of other translation units: reached, and what it calls too', () => {
+  const driver = `int main(int argc, char **argv) { return setup(argc, argv); }
+extern "C" int setup(int argc, char **argv);
+${SCALE('scale_kernel')}
+extern "C" void scale_step(float *out, const float *x, float s, int n) {
+  scale_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+}
+extern "C"
+void scale_steps(float *out, const float *x, float s, int n, int steps) {
+  for (int t = 0; t < steps; ++t) scale_step(out, x, s, n);
+}
+void scale_unused(float *out, const float *x, float s, int n) {
+  scale_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+}
+`;
+  const { where, unreached } = check({ 'src/driver.cu': driver, 'src/setup.c': 'int setup(int argc, char **argv) { return argc > 1; }\n' });
+  assert.ok(where('scale_kernel').includes('vectorization/vector-memory-access'), 'the exported launchers\' kernel is checked');
+  assert.deepEqual(unreached.filter((f) => f.startsWith('scale')), []);
+});

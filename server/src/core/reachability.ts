@@ -260,9 +260,13 @@ function isEntryPoint(f: FunctionFacts, python: boolean, lines: readonly string[
   if (name === 'main' || name.startsWith('(') || /[:.~]|operator/.test(name) || /^[A-Z][A-Z0-9_]*$/.test(name) || /^test/i.test(name)) return true;
   // a method defined out of its class (`void CuMatrix<Real>::CompObjfAndDeriv(`): virtual calls, constructors
   if (!python && (lines[f.nameRange.start.line] ?? '').slice(0, f.nameRange.start.column).trimEnd().endsWith('::')) return true;
+  // C linkage (`extern "C" int kmeansCuda(...)`): exported for C code of other translation units, which may be outside what was checked
+  if (!python && (EXTERN_C.test((lines[f.nameRange.start.line] ?? '').slice(0, f.nameRange.start.column)) || /^\s*extern\s+"C"\s*$/.test(lines[f.range.start.line - 1] ?? ''))) return true;
   // a Python method (`forward` of an autograd Function, run by `.apply`) or nested function; a public host function
   return python && (f.range.start.column > 0 || (!f.isKernel && !name.startsWith('_')));
 }
+
+const EXTERN_C = /\bextern\s+"C"\s+[^{]*$/;
 
 /** `template void run<float>(...)` or `template void run(float*, int);`: `template` not followed by `<`, then the name before its `(`. */
 const EXPLICIT_INSTANTIATION = /^[ \t]*(?:extern[ \t]+)?template(?![ \t]*<)[ \t]+[^;{}()]*?\b([A-Za-z_]\w*)[ \t]*(?:<[^;{}()]*>)?[ \t]*\(/gm;
