@@ -346,3 +346,11 @@ test('two half-warp rows on the same banks: 2-way, with a pad of 16 words in the
   assert.match(f.message, /: 2-way bank conflict/);
   assert.match(f.detail ?? '', /Pad the inner dimension by 16 words \(`tile\[4\]\[144\]`\)/);
 });
+
+test('a template type deduced from a project alias\'s pointer is that type (8× for bf16); an alias an #if makes 16-bit in some builds says so', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/vectorization/vector-memory-access/fixtures/alias_deduced_types.cu');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'vectorization/vector-memory-access');
+  assert.match(found.find((f) => f.function === 'sum_squares')!.message, /, 8× the memory instructions of 16-byte ones$/);
+  assert.match(found.find((f) => f.function === 'scale_rows')!.message, /4× the memory instructions of 16-byte ones \(8× as `__half` or `__nv_bfloat16`\)$/);
+});

@@ -122,9 +122,10 @@ function deducedTypes(f: FunctionFacts, name: string, launches: readonly CallFac
     if (c.templateArgs?.length || c.args.length !== f.params.length) return null;
     const arg = c.args[at].trim();
     const given = owner.get(c)?.params.find((p) => p.name === arg && p.pointer);
-    const type = given ? baseType(given.type) : '';
-    if (!given || elementBits(type) === null) return null;
-    out.add(type);
+    // (a project alias, `const floatX* values`: what it stands for, each type an `#if` may make it)
+    const types = given?.aliasOf ?? (given ? [baseType(given.type)] : []);
+    if (!types.length || types.some((t) => elementBits(t) === null)) return null;
+    for (const t of types) out.add(t);
   }
   return [...out];
 }

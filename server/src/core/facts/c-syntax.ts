@@ -172,6 +172,7 @@ export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: Rea
       isConst: quals.includes('const') || /\bconst\b/.test(field(p, 'type')?.text ?? ''),
       restrict: info.restrict,
       ...(p.type === 'optional_parameter_declaration' ? { optional: true } : {}),
+      ...(container === null && aliases?.has(named) ? { aliasOf: aliases.get(named) } : {}),
     });
   }
   return out;

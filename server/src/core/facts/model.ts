@@ -22,6 +22,8 @@ export interface ParamFact {
   accessor?: boolean;
   /** Triton: the parameter is annotated `tl.constexpr` (a compile-time value, never a pointer). */
   constexpr?: boolean;
+  /** Its type is a project alias (`const floatX* x`, `typedef __nv_bfloat16 floatX`): the types it stands for, one per `#if` arm. */
+  aliasOf?: readonly string[];
   /** C++: it has a default value (`float* pre_gelu = NULL`): a call may leave it out. */
   optional?: boolean;
 }

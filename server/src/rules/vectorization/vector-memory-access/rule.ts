@@ -374,6 +374,10 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   const threads = fn.indexBound ? fn.launchValues?.[fn.indexBound] : undefined;
   if (!spreadsOverThreads(loop) && threads !== undefined && threads <= FEW_THREADS) return [];
   const names = [...new Set(streamed.map((a) => `\`${a.text}\``))].slice(0, 3).join(', ');
+  // (an alias an `#if` makes 16-bit in some builds, `floatX`: twice as many elements per 16-byte access there)
+  const halfArms = width === 4 ? [...new Set(streamed.flatMap((a) => (a.elemAlternatives ?? []).filter((t) => elementBits(t) === 16)))] : [];
+  const templated = width === 4 && streamed.some((a) => a.elemBits === null && fn.templateParams.includes(a.elemType ?? ''));
+  const narrower = halfArms.length ? ` (8× as ${halfArms.map((t) => `\`${t}\``).join(' or ')})` : templated ? ' (8× for a 16-bit type)' : '';
   return [{
     range: fn.nameRange,
     function: fn.name,
@@ -383,7 +387,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
       'assumes the buffers are 16-byte aligned and the row length is a multiple of the vector width (or a scalar tail handles the rest)',
       'assumes rows of several hundred elements or more: on an H200 a block per row of 1024 floats ran 2.05x faster with float4, one of 128 floats 1.01x',
     ],
-    message: `\`${fn.name}\`: one scalar per thread per step of the \`${loop.variable ?? 'loop'}\` loop, ${width}× the memory instructions of 16-byte ones`,
+    message: `\`${fn.name}\`: one scalar per thread per step of the \`${loop.variable ?? 'loop'}\` loop, ${width}× the memory instructions of 16-byte ones${narrower}`,
     detail: detail(
       `\`${fn.name}\` streams its input one scalar per thread per step of the \`${loop.variable ?? 'loop'}\` loop (${names}).`,
       `Have each thread take ${width} consecutive elements per step as one 16-byte access and stride the loop ${width}× as far, with a scalar tail.`,
