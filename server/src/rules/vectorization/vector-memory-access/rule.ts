@@ -271,6 +271,23 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   }];
 }
 
+/**
+ * A kernel that reads its row as 16-byte vectors and writes what it computes from each one element at a time
+ * (`float4 v = logits4[i]`, then `probs[4*i + k] = ...` for k < 4): each store request spans 4× the sectors it writes.
+ * The rest of a kernel written with vector types is taken as laid out on purpose.
+ */
+function halfVectorized(fn: FunctionFacts): RuleFinding[] {
+  const globals = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane);
+  const wide = globals.filter((a) => a.vector && a.kind === 'load' && (a.elemBits ?? 0) >= 64);
+  if (!wide.length) return [];
+  const stores = globals.filter((a) => a.kind === 'store' && !a.vector && a.loops.length > 0 && wide.some((w) => w.loops.length > 0 && w.loops.every((id) => a.loops.includes(id))));
+  const filling = stores.filter((a) => {
+    const k = chunkOf(a, fn, stores);
+    return k !== null && k * (a.elemBits ?? 32) === 128;
+  });
+  return filling.length ? checkChunks(fn, filling) : [];
+}
+
 /** A loop that hands consecutive elements of a row to consecutive threads: `i = tid; i < C; i += blockDim.x` (or lane, 32). */
 function spreadsOverThreads(l: LoopFact): boolean {
   if (l.blockStride || l.gridStride) return true;
@@ -438,7 +455,8 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
   // (nor one launched only every so many steps, a monitor under `if (t % 100 == 0)`: a sliver of the run)
   // (nor one that reads mapped host memory, zero-copy: the interconnect, not the load instructions, sets its pace)
-  if (!fn.isKernel || fn.usesVectorTypes || fn.singleBlock || fn.smallProblem || fn.vectorLaunch || fn.rarelyLaunched || fn.zeroCopy) return [];
+  if (!fn.isKernel || fn.singleBlock || fn.smallProblem || fn.vectorLaunch || fn.rarelyLaunched || fn.zeroCopy) return [];
+  if (fn.usesVectorTypes) return halfVectorized(fn);
   // (nor one that moves its global arrays as wide accesses in one arm, apex's `load_store` through an aligned-storage
   // type when the pointer is aligned, and element by element in the other: the scalar arm is its fallback)
   const wide = fn.accesses.filter((a) => a.vector && a.space === 'global');
