@@ -461,7 +461,12 @@ class FunctionWalker extends DeclarationWalker {
           if (body && !this.isKernel) {
             const outer = this.dispatchTypes;
             this.dispatchTypes = dispatchedTypes(c) ?? outer;
+            // (a worker's body, `workers.emplace_back([=] { for (i ...) })` in a loop that only starts threads: it runs
+            // in its own thread, beside the others, so its loops nest in none of the spawning loop's)
+            const loops = this.loopStack;
+            if (spawnsThread(c)) this.loopStack = [];
             this.statement(body);
+            this.loopStack = loops;
             this.dispatchTypes = outer;
           }
           // `auto emit = [&](int k) { out[k] = v; };` in a kernel: its body runs where `emit(...)` is called
@@ -580,4 +585,11 @@ function loopVariableTest(cond: Node, name: string | null): boolean {
   const [l, r] = [unparen(field(c, 'left')), unparen(field(c, 'right'))];
   const mentions = (x: Node | null) => !!x && identifiersOf(x).includes(name);
   return (l?.type === 'identifier' && l.text === name && !mentions(r)) || (r?.type === 'identifier' && r.text === name && !mentions(l));
+}
+
+/** A lambda handed to what starts a thread with it: `std::thread(f)`, `std::async(policy, f)`, `workers.emplace_back(f)`, `pool.submit(f)`. */
+function spawnsThread(lambda: Node): boolean {
+  const call = lambda.parent?.type === 'argument_list' ? lambda.parent.parent : null;
+  const callee = call?.type === 'call_expression' ? field(call, 'function')?.text ?? '' : '';
+  return /(?:^|::)(?:thread|jthread|async)$|\.(?:emplace_back|enqueue|submit)$|->(?:enqueue|submit)$/.test(callee.replace(/\s+/g, ''));
 }
