@@ -386,7 +386,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const writtenAnyway = (a: AccessFact) => fn.accesses.some((w) => w.kind !== 'load' && w.array === a.array && w.loops.at(-1) === l.id &&
     w.indices.length === a.indices.length && w.indices.every((p, i) => p.equals(a.indices[i])) && neverTogether(w.scopes ?? [], a.scopes ?? []));
   const guarded = !window && !tiny && !selected ? loads.find((a) => a.borderTest && a.elemBits !== null && a.loops.at(-1) === l.id && a.indices.some((p) => p.dependsOn((x) => x === l.symbol)) && !writtenAnyway(a)) : undefined;
-  const border = selected ?? guarded;
+  // (beside a twin loop over the same variable the file already vectorizes, `#pragma omp simd` over the interior chunks:
+  // this one is the border's, peeled off already, a few percent of the iterations)
+  const peeled = fn.loops.some((m) => m.id !== l.id && m.variable === l.variable && m.pragmas.some((p) => /\bsimd\b/.test(p)));
+  const border = peeled ? undefined : selected ?? guarded;
   if (border) {
     return {
       message: guarded
