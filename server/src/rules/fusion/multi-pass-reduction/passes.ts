@@ -194,8 +194,11 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
   for (const group of groups.values()) {
     const entries = [...group.values()];
     const shared = (e: (typeof entries)[number]) => [...e.loads].filter((d) => entries.some((o) => o !== e && o.touched.has(d)));
-    const readers = entries.filter((e) => shared(e).length > 0);
-    for (const e of readers) for (const d of shared(e)) e.pass.arrays.add(d.slice(0, d.indexOf('[')));
+    // (and the sweep that writes the row the others then read, `residual[c] = a[c] + b[c]` summed as it goes: a pass
+    // over it too, which could keep the statistics itself)
+    const produced = (e: (typeof entries)[number]) => [...e.touched].filter((d) => !e.loads.has(d) && entries.some((o) => o !== e && o.loads.has(d)));
+    const readers = entries.filter((e) => shared(e).length > 0 || produced(e).length > 0);
+    for (const e of readers) for (const d of [...shared(e), ...produced(e)]) e.pass.arrays.add(d.slice(0, d.indexOf('[')));
     const passes = runTogether(readers.map((e) => e.pass).sort((x, y) => x.line - y.line));
     if (passes.length > best.length) best = passes;
   }
