@@ -200,3 +200,34 @@ def swiglu(gate, up):
   const chains = py.analyzeText('/tmp/ka-index/clash/mlp.py', mlp).findings.filter((f) => f.rule === 'fusion/elementwise-chain');
   assert.deepEqual(chains.map((f) => f.range.start.line), [6]);
 });
+
+test('a GEMM wrapper in another file is a wrapper however many descriptor, layout and error-check calls surround its cuBLASLt call: an attention chain through it is seen', async () => {
+  const check = (call: string) => `  if (${call} != CUBLAS_STATUS_SUCCESS) { printf("cublas error\\n"); exit(1); }\n`;
+  const matmul = `#include <cublasLt.h>
+extern cublasLtHandle_t lt;
+void gemm_lt(float *d, const float *a, const float *b, int m, int n, int k, int batch, long sa, long sb, long sd) {
+  cublasLtMatmulDesc_t desc;
+  cublasLtMatrixLayout_t A, B, D;
+${check('cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F)')}${check('cublasLtMatrixLayoutCreate(&A, CUDA_R_32F, k, m, k)')}${check('cublasLtMatrixLayoutCreate(&B, CUDA_R_32F, k, n, k)')}${check('cublasLtMatrixLayoutCreate(&D, CUDA_R_32F, m, n, m)')}${check('cublasLtMatrixLayoutSetAttribute(A, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch, sizeof(batch))')}${check('cublasLtMatrixLayoutSetAttribute(B, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &batch, sizeof(batch))')}  const float one = 1.0f, zero = 0.0f;
+${check('cublasLtMatmul(lt, desc, &one, a, A, b, B, &zero, d, D, d, D, NULL, NULL, 0, 0)')}${check('cublasLtMatrixLayoutDestroy(A)')}${check('cublasLtMatrixLayoutDestroy(B)')}${check('cublasLtMatrixLayoutDestroy(D)')}${check('cublasLtMatmulDescDestroy(desc)')}}
+`;
+  const attention = `void gemm_lt(float *d, const float *a, const float *b, int m, int n, int k, int batch, long sa, long sb, long sd);
+__global__ void softmax_rows(float *att, const float *pre, int T) {
+  const int row = blockIdx.x;
+  float m = -1e30f, s = 0.0f;
+  for (int i = threadIdx.x; i < T; i += blockDim.x) m = fmaxf(m, pre[row * T + i]);
+  for (int i = threadIdx.x; i < T; i += blockDim.x) s += __expf(pre[row * T + i] - m);
+  for (int i = threadIdx.x; i < T; i += blockDim.x) att[row * T + i] = __expf(pre[row * T + i] - m) / s;
+}
+void attention_forward(float *out, float *preatt, float *att, const float *q, const float *k, const float *v, int BH, int T, int HS) {
+  gemm_lt(preatt, k, q, T, T, HS, BH, (long)T * HS, (long)T * HS, (long)T * T);
+  softmax_rows<<<BH * T, 256>>>(att, preatt, T);
+  gemm_lt(out, v, att, HS, T, T, BH, (long)T * HS, (long)T * T, (long)T * HS);
+}
+`;
+  const e = await Engine.create(['cuda']);
+  e.indexText('/tmp/ka-wrap/matmul.cu', matmul);
+  e.indexText('/tmp/ka-wrap/attention.cu', attention);
+  const rules = e.analyzeText('/tmp/ka-wrap/attention.cu', attention).findings.map((f) => f.rule);
+  assert.ok(rules.includes('fusion/attention'), rules.join(', '));
+});

@@ -20,13 +20,16 @@ export const LAUNCHES = /<<<|\bcudaLaunchKernel\b|@triton\.(?:jit|autotune)|\b(?
 /** A wrapper is small: a few calls around its launches, however many launches (bigger host functions are callers, not wrappers). */
 const MAX_WRAPPER_CALLS = 16;
 
-/** Calls other than launches and the calls inside a launch's configuration (`<<<blocks(n), B, 0, stream()>>>`). */
+/** The runtime's and libraries' bookkeeping around a launch (descriptors, layouts, error checks, messages): no work of its own. */
+const BOOKKEEPING = /^(?:cuda|cublas|cublasLt|cudnn|cusparse|curand|cufft|nccl)\w*$|^(?:f?printf|puts|exit|abort|assert|fflush)$/;
+
+/** Calls other than launches, the runtime's bookkeeping and the calls inside a launch's configuration (`<<<blocks(n), B, 0, stream()>>>`). */
 function ownCalls(f: FunctionFacts): number {
   const launches = f.calls.filter((c) => c.kind === 'launch');
   const inside = (c: (typeof f.calls)[number]) =>
     launches.some((l) => l !== c && (l.range.start.line < c.range.start.line || (l.range.start.line === c.range.start.line && l.range.start.column <= c.range.start.column)) &&
       (c.range.end.line < l.range.end.line || (c.range.end.line === l.range.end.line && c.range.end.column <= l.range.end.column)));
-  return f.calls.filter((c) => c.kind !== 'launch' && !inside(c)).length;
+  return f.calls.filter((c) => c.kind !== 'launch' && !BOOKKEEPING.test(c.name) && !inside(c)).length;
 }
 
 /** A launch whose template arguments name its launcher's own template parameters: bound where the launcher is instantiated. */
