@@ -276,22 +276,32 @@ void report(double t0) { printf("%f\\n", gettime() - t0); }
   assert.deepEqual(unreached, ['old_matmul']);
 });
 
-test('a function with C linkage (`extern "C"`) is exported to C code of other translation units: reached, and what it calls too', () => {
-  const driver = `int main(int argc, char **argv) { return setup(argc, argv); }
-extern "C" int setup(int argc, char **argv);
+test('C linkage (`extern "C"`) in a file that calls C code nothing checked defines: exported to that code, reached, and what it launches too', () => {
+  const driver = `extern "C" int setup(int argc, char **argv);
+int main(int argc, char **argv) { return setup(argc, argv); }
 ${SCALE('scale_kernel')}
 extern "C" void scale_step(float *out, const float *x, float s, int n) {
   scale_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
 }
-extern "C"
-void scale_steps(float *out, const float *x, float s, int n, int steps) {
-  for (int t = 0; t < steps; ++t) scale_step(out, x, s, n);
-}
-void scale_unused(float *out, const float *x, float s, int n) {
+`;
+  const { where, unreached } = check({ 'src/driver.cu': driver, 'src/other.cu': SCALE('other_kernel') });
+  assert.ok(where('scale_kernel').includes('vectorization/vector-memory-access'), 'the exported launcher\'s kernel is checked');
+  assert.deepEqual(unreached.filter((f) => f.startsWith('scale')), []);
+});
+
+test('C linkage in a project whose C callers are all there: an `extern "C"` launcher nothing calls is still not reached', () => {
+  const kernels = `${SCALE('scale_kernel')}
+${SCALE('scale_old_kernel')}
+extern "C" void scale_gpu(float *out, const float *x, float s, int n) {
   scale_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
 }
+extern "C" void scale_old_gpu(float *out, const float *x, float s, int n) {
+  scale_old_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+}
 `;
-  const { where, unreached } = check({ 'src/driver.cu': driver, 'src/setup.c': 'int setup(int argc, char **argv) { return argc > 1; }\n' });
-  assert.ok(where('scale_kernel').includes('vectorization/vector-memory-access'), 'the exported launchers\' kernel is checked');
-  assert.deepEqual(unreached.filter((f) => f.startsWith('scale')), []);
+  const user = `void scale_gpu(float *out, const float *x, float s, int n);
+int main(void) { scale_gpu(0, 0, 2.0f, 1 << 20); return 0; }
+`;
+  const { unreached } = check({ 'src/blas_kernels.cu': kernels, 'src/main.c': user });
+  assert.deepEqual(unreached, ['scale_old_kernel']);
 });

@@ -260,13 +260,16 @@ function isEntryPoint(f: FunctionFacts, python: boolean, lines: readonly string[
   if (name === 'main' || name.startsWith('(') || /[:.~]|operator/.test(name) || /^[A-Z][A-Z0-9_]*$/.test(name) || /^test/i.test(name)) return true;
   // a method defined out of its class (`void CuMatrix<Real>::CompObjfAndDeriv(`): virtual calls, constructors
   if (!python && (lines[f.nameRange.start.line] ?? '').slice(0, f.nameRange.start.column).trimEnd().endsWith('::')) return true;
-  // C linkage (`extern "C" int kmeansCuda(...)`): exported for C code of other translation units, which may be outside what was checked
-  if (!python && (EXTERN_C.test((lines[f.nameRange.start.line] ?? '').slice(0, f.nameRange.start.column)) || /^\s*extern\s+"C"\s*$/.test(lines[f.range.start.line - 1] ?? ''))) return true;
   // a Python method (`forward` of an autograd Function, run by `.apply`) or nested function; a public host function
   return python && (f.range.start.column > 0 || (!f.isKernel && !name.startsWith('_')));
 }
 
 const EXTERN_C = /\bextern\s+"C"\s+[^{]*$/;
+/** `extern "C" int setup(int argc, char **argv);`: a C function declared here, its name. */
+const EXTERN_C_DECLARATION = /^[ \t]*extern[ \t]+"C"[ \t]+[^;{}()\n]*?\b([A-Za-z_]\w*)[ \t]*\([^;{}]*\)[ \t]*;/gm;
+/** Defined with C linkage: `extern "C"` before its name on its line, or alone on the line before. */
+const externC = (f: FunctionFacts, lines: readonly string[]): boolean =>
+  EXTERN_C.test((lines[f.nameRange.start.line] ?? '').slice(0, f.nameRange.start.column)) || /^\s*extern\s+"C"\s*$/.test(lines[f.range.start.line - 1] ?? '');
 
 /** `template void run<float>(...)` or `template void run(float*, int);`: `template` not followed by `<`, then the name before its `(`. */
 const EXPLICIT_INSTANTIATION = /^[ \t]*(?:extern[ \t]+)?template(?![ \t]*<)[ \t]+[^;{}()]*?\b([A-Za-z_]\w*)[ \t]*(?:<[^;{}()]*>)?[ \t]*\(/gm;
@@ -296,7 +299,12 @@ export function unreachedFunctions(facts: FileFacts, text: string, project: Name
   const instantiated = python ? NO_NAMES : new Set([...text.matchAll(EXPLICIT_INSTANTIATION)].map((m) => m[1]));
   // a library (no `main` in the project) is called from outside through what its headers declare
   const api = (f: FunctionFacts) => !python && project.mains === 0 && !f.isKernel && project.declaredInHeaders.has(short(f));
-  const live = new Set<FunctionFacts>(fns.filter((f) => isEntryPoint(f, python, facts.lines) || elsewhere(f) || pasted(f) || instantiated.has(short(f)) || api(f)));
+  // C linkage (`extern "C" int kmeansCuda(...)`) in a file that calls functions nothing checked defines (`extern "C" int
+  // setup(...)` of a `cluster.c` left out): exported to C code outside what was checked, which may call it
+  const declaredC = python ? [] : [...text.matchAll(EXTERN_C_DECLARATION)].map((m) => m[1]);
+  const outside = [...(python ? [] : facts.declaredOnly ?? []), ...declaredC].some((name) => !project.defined.get(name));
+  const exported = (f: FunctionFacts) => outside && externC(f, facts.lines);
+  const live = new Set<FunctionFacts>(fns.filter((f) => isEntryPoint(f, python, facts.lines) || elsewhere(f) || pasted(f) || instantiated.has(short(f)) || api(f) || exported(f)));
   // a file nothing uses yet is new code; a name other files define too may be used there of theirs
   if (!fns.some((f) => f.name === 'main' || (elsewhere(f) && (project.defined.get(short(f)) ?? 0) <= 1))) return dead;
   // the innermost function around each use of a name of this file
