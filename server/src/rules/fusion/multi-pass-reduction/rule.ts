@@ -220,6 +220,14 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         const between = host.calls.filter((c) => c.kind === 'copy' && positionBefore(first.call.range.start, c.range.start) && positionBefore(c.range.start, second.call.range.start));
         const copied = (c: CallFact, way: string, into: (r: string) => boolean) => c.args.some((a) => a.includes(way)) && c.argRoots.some((r) => r !== null && into(r));
         if (between.some((c) => copied(c, 'DeviceToHost', (r) => first.writes.has(r))) && between.some((c) => copied(c, 'HostToDevice', (r) => second.reads.has(r)))) continue;
+        // or an op between them takes what the first wrote and hands the second an input of its own (a layer norm
+        // recomputed, the GEMM of its output, then the norm's backward reading the GEMM's gradient): the second pass
+        // waits on the whole first one and on that op, and no one kernel can do both
+        const roots = (c: CallFact) => c.argRoots.filter((r): r is string => r !== null);
+        const feeds = host.calls.some((c) => c !== first.call && c !== second.call && c.kind !== 'copy' && c.kind !== 'sync' &&
+          positionBefore(first.call.range.start, c.range.start) && positionBefore(c.range.start, second.call.range.start) &&
+          roots(c).some((r) => first.writes.has(r)) && roots(c).some((r) => second.reads.has(r) && !first.reads.has(r) && !first.writes.has(r)));
+        if (feeds) continue;
         // a sweep of the whole buffer by the whole grid, one partial per block (an L2 norm, a regression's sums): the
         // statistic is the buffer's, and the pass that uses it waits for every block; no row fits one block
         if (gridWidePartials(first, buffer, stats)) continue;
