@@ -127,14 +127,24 @@ function kernelFallbacks(functions: readonly FunctionFacts[], launching: Readonl
     if (g.isKernel) continue;
     // (a dispatcher that asks where the tensor is or what the machine has: `x.is_cuda`, `x.device`, `torch.cuda.is_available()`;
     // one that picks by size, `if x.shape[0] <= 16:`, picks between two real paths)
-    const asksDevice = g.calls.some((c) => DEVICE_TEST.test(c.name));
-    const gpu = asksDevice ? g.calls.filter((l) => l.kind === 'launch' || (l.form === 'call' && launching.has(l.name))) : [];
+    const offPath = kernelOffPath(g, launching);
     for (const c of g.calls) {
       if (c.form !== 'call' || !mine.has(c.name)) continue;
-      (gpu.some((l) => neverTogether(c.scopes, l.scopes) || returnsBefore(g, l, c)) ? fallback : direct).add(c.name);
+      (offPath(c) ? fallback : direct).add(c.name);
     }
   }
   return new Set([...fallback].filter((name) => !direct.has(name)));
+}
+
+/**
+ * In a dispatcher that asks where its tensors are (`x.is_cuda`, `x.device`, `torch.cuda.is_available()`): whether a call
+ * runs only where its kernel path is not taken (the other arm, or after that arm's `return`). Never, in a function that
+ * does not ask (one that picks by size, `if x.shape[0] <= 16:`, picks between two real paths).
+ */
+export function kernelOffPath(g: FunctionFacts, launching: ReadonlySet<string> = new Set()): (c: CallFact) => boolean {
+  if (!g.calls.some((c) => DEVICE_TEST.test(c.name))) return () => false;
+  const gpu = g.calls.filter((l) => l.kind === 'launch' || (l.form === 'call' && launching.has(l.name)));
+  return (c) => gpu.some((l) => neverTogether(c.scopes, l.scopes) || returnsBefore(g, l, c));
 }
 
 /** What a dispatcher asks to pick the kernel path: where the tensor is, or whether the machine can run it. */

@@ -12,6 +12,7 @@ import { detail } from '../../common/detail';
 import type { CallFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { feedsHostCheck, firstUse, isElementwise, listWords, sameContext, stepName } from '../../common/triton-host';
+import { kernelOffPath } from '../../common/reference';
 
 /**
  * The fewest eager operations a run must have to be worth a kernel of its own: shorter runs are mostly set-up (a
@@ -20,7 +21,8 @@ import { feedsHostCheck, firstUse, isElementwise, listWords, sameContext, stepNa
 const MIN_STEPS = 4;
 
 /** A plain PyTorch version kept beside the kernels to compare them with (`naive_gdn_gate`, `ref_rmsnorm`): eager on purpose. */
-const NAIVE = /^(?:naive|ref|reference|eager|torch|pytorch)_/i;
+// (or ending so, `swiglu_backward_eager`: in a file of kernels, the plain PyTorch form of one of them, a CPU fallback or an oracle)
+const NAIVE = /^(?:naive|ref|reference|eager|torch|pytorch)_|_(?:naive|ref|reference|eager|torch|pytorch)$/i;
 
 /** A PyTorch function or a tensor method (`torch.rsqrt(...)`, `x.float()`): tensors, not Python numbers. */
 const onTensors = (c: CallFact) => c.form === 'method' || (c.form === 'call' && (c.qualified ?? c.name).startsWith('torch.'));
@@ -97,7 +99,10 @@ export function eagerChains(host: FunctionFacts): RuleFinding[] {
     if (here.length < MIN_STEPS || !here.some((k) => onTensors(calls[k])) || !here.some((k) => whole.has(k)) || feedsHostCheck(calls, here[here.length - 1])) continue;
     if (here.length > run.length) run = here;
   }
+  // (in the arm a dispatcher takes where its kernel cannot run, `if e.is_cuda: ...launch...; return h` then the CPU form)
   if (!run.length) return [];
+  const offPath = kernelOffPath(host);
+  if (run.every((k) => offPath(calls[k]))) return [];
   const first = calls[run[0]];
   const steps = run.slice(0, 6).map((k) => stepName(calls[k], 0));
   return [{

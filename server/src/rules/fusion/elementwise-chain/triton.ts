@@ -348,7 +348,7 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   for (const host of facts.functions) {
     // a test oracle, or a baseline named as the unfused twin of a fused one (`swiglu_unfused`, or `swiglu_two_kernels`
     // beside `swiglu_fused`), is kept unfused on purpose
-    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host) || isUnfusedBaseline(host.name) || hasFusedTwin(host.name, names)) continue;
+    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host) || isUnfusedBaseline(host.name) || isUnfusedBaseline(host.className ?? '') || hasFusedTwin(host.name, names)) continue;
     try {
       const launched = checkHost(host, kernels, facts.lines, helpers);
       out.push(...launched);

@@ -84,19 +84,29 @@ interface Producer {
 interface Known {
   kernels: Map<string, FunctionFacts>;
   helpers: Map<string, GemmHelper>;
-  layers: LinearLayers;
+  layers: LayerAttributes;
   /** Whether `self.<attr>` is an `nn.Linear` in the host at hand. */
   isLayer?: (attr: string) => boolean;
+  /** Whether `self.<attr>` is an activation module in the host at hand (`ACT2FN[config.hidden_act]`, `nn.GELU()`). */
+  isActivation?: (attr: string) => boolean;
 }
 
-/** The attributes each class of the file sets to an `nn.Linear`, and those it sets to anything else (`nn.Conv1d`, a tensor). */
-interface LinearLayers {
+/**
+ * The attributes each class of the file sets to an `nn.Linear`, to an activation module, and to anything else
+ * (`nn.Conv1d`, a tensor).
+ */
+interface LayerAttributes {
   linear: ReadonlyMap<string, ReadonlySet<string>>;
+  activation: ReadonlyMap<string, ReadonlySet<string>>;
   other: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-function linearLayers(functions: readonly FunctionFacts[]): LinearLayers {
+/** An activation module: an entry of transformers' table (`ACT2FN[...]`, `get_activation(...)`) or one of torch.nn's, all elementwise. */
+const ACTIVATION_MODULE = /^(?:ACT2FN\s*\[|(?:\w+\.)*get_activation\s*\(|(?:torch\.)?(?:nn\.)?(?:GELU|ReLU|ReLU6|SiLU|Tanh|Sigmoid|Mish|LeakyReLU|ELU|Hardswish|\w*GELUActivation)\s*\()/;
+
+function layerAttributes(functions: readonly FunctionFacts[]): LayerAttributes {
   const linear = new Map<string, Set<string>>();
+  const activation = new Map<string, Set<string>>();
   const other = new Map<string, Set<string>>();
   const add = (m: Map<string, Set<string>>, owner: string, attr: string) => (m.get(owner) ?? m.set(owner, new Set()).get(owner)!).add(attr);
   for (const f of functions) {
@@ -104,10 +114,11 @@ function linearLayers(functions: readonly FunctionFacts[]): LinearLayers {
     for (const c of f.calls) {
       if (c.form !== 'store' || c.args[0]?.trim() !== 'self') continue;
       const attr = c.name.slice(1, -1);
-      add(isLinear && /^(?:torch\.)?(?:nn\.)?Linear\s*\(/.test(c.args[1]?.trim() ?? '') ? linear : other, f.className ?? '', attr);
+      const value = c.args[1]?.trim() ?? '';
+      add(isLinear && /^(?:torch\.)?(?:nn\.)?Linear\s*\(/.test(value) ? linear : ACTIVATION_MODULE.test(value) ? activation : other, f.className ?? '', attr);
     }
   }
-  return { linear, other };
+  return { linear, activation, other };
 }
 
 /**
@@ -116,12 +127,23 @@ function linearLayers(functions: readonly FunctionFacts[]): LinearLayers {
  * classes set it only to Linears, or, for `lm_head`, where none sets it to anything else (a causal LM's vocabulary
  * projection, as a patched `forward` calls it).
  */
-function layerOf(layers: LinearLayers, host: FunctionFacts): (attr: string) => boolean {
+function layerOf(layers: LayerAttributes, host: FunctionFacts): (attr: string) => boolean {
+  return attributeOf(layers, 'linear', host, (attr) => attr === 'lm_head');
+}
+
+/** `self.<attr>` is an activation module, kept as the Linear layers are (its class's, else the file's where all agree). */
+function activationOf(layers: LayerAttributes, host: FunctionFacts): (attr: string) => boolean {
+  return attributeOf(layers, 'activation', host, () => false);
+}
+
+function attributeOf(layers: LayerAttributes, kind: 'linear' | 'activation', host: FunctionFacts, conventional: (attr: string) => boolean): (attr: string) => boolean {
   const owner = host.className ?? '';
+  const set = (m: ReadonlyMap<string, ReadonlySet<string>>, attr: string) => !!m.get(owner)?.has(attr);
   const anywhere = (m: ReadonlyMap<string, ReadonlySet<string>>, attr: string) => [...m.values()].some((s) => s.has(attr));
+  const others = (['linear', 'activation', 'other'] as const).filter((k) => k !== kind).map((k) => layers[k]);
   return (attr) => {
-    if (layers.linear.get(owner)?.has(attr) || layers.other.get(owner)?.has(attr)) return !layers.other.get(owner)?.has(attr);
-    return !anywhere(layers.other, attr) && (anywhere(layers.linear, attr) || attr === 'lm_head');
+    if ([layers[kind], ...others].some((m) => set(m, attr))) return set(layers[kind], attr) && !others.some((m) => set(m, attr));
+    return !others.some((m) => anywhere(m, attr)) && (anywhere(layers[kind], attr) || conventional(attr));
   };
 }
 
@@ -184,7 +206,7 @@ function withOutput(calls: CallFact[], i: number, shown: string, how: Pick<Produ
 
 function checkHost(host: FunctionFacts, fileKnown: Known, lines: string[], passes: Map<string, LaunchHelper>): RuleFinding[] {
   const out: RuleFinding[] = [];
-  const known: Known = { ...fileKnown, isLayer: layerOf(fileKnown.layers, host) };
+  const known: Known = { ...fileKnown, isLayer: layerOf(fileKnown.layers, host), isActivation: activationOf(fileKnown.layers, host) };
   const calls = host.calls;
   const fn = host.name === '<module>' ? null : host.name;
   const reported = new Set<number>();
@@ -223,6 +245,9 @@ function checkHost(host: FunctionFacts, fileKnown: Known, lines: string[], passe
       if (/norm/i.test(lastName(op)) || (local && local.kernelClass !== 'elementwise' && !local.broadcastOperands)) return;
       // (a relative import's name, `.swiglu.swiglu_fg_kernel`, without its leading dots)
       pass = `\`${(op.qualified ?? op.name).replace(/^\.+/, '')}\``;
+    } else if (op.form === 'method' && op.args[0]?.trim() === 'self' && known.isActivation?.(op.name.slice(1))) {
+      // `self.act_fn(h)` with `self.act_fn = ACT2FN[config.hidden_act]`: an elementwise activation module
+      pass = `\`self${op.name}\``;
     } else if (op.form === 'call' && elementwiseHelper(op, p.output, passes)) {
       // a host helper launching one elementwise kernel on the GEMM's output (`bias_gelu(h, b)`)
       pass = `\`${op.name}\``;
@@ -270,11 +295,13 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   for (const [name, k] of facts.project?.kernels ?? []) if (k.decorators && !kernels.has(name)) kernels.set(name, k);
   const helpers = gemmHelpers(facts, kernels);
   const passes = launchHelpers(facts, kernels);
-  const known: Known = { kernels, helpers, layers: linearLayers(facts.functions) };
+  const known: Known = { kernels, helpers, layers: layerAttributes(facts.functions) };
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
     // (a Python `*_unfused` host is a lesson's or a benchmark's baseline, as for elementwise-chain's Triton hosts)
-    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host) || isUnfusedBaseline(host.name)) continue;
+    if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host) ||
+      // (or a method of a class so named, `GemsSwiGLUUnfused.forward`)
+      isUnfusedBaseline(host.name) || isUnfusedBaseline(host.className ?? '')) continue;
     try {
       out.push(...checkHost(host, known, facts.lines, passes));
     } catch {
