@@ -24,6 +24,8 @@ const CUDA_SYNTAX = /__global__|__device__|__shared__|<<<|\bthreadIdx\b/;
  * `from torch import nn`): a model's eager attention, its chains of elementwise ops and its
  * per-step `.item()` are what the Python rules read, with or without a Triton kernel beside them.
  */
+/** A module that takes a sibling's names wholesale (`from .llama import *`, unsloth's model files) and calls `torch.` with them. */
+const torchThroughStarImport = (text: string): boolean => /^[ \t]*from[ \t]+\.[\w.]*[ \t]+import[ \t]+\*/m.test(text) && /\btorch\.\w/.test(text);
 const TRITON_IMPORT = /^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*(?:triton|torch)\b|from[ \t]+(?:triton|torch)\b|@triton\.(?:jit|autotune|heuristics)\b)/m;
 
 /** A header: what it declares, other files define. */
@@ -42,7 +44,7 @@ export function detectLanguage(path: string, text: string, languageId?: string):
   const ext = extname(path).toLowerCase();
   if (CUDA_EXTENSIONS.has(ext) || (!isAnalysableExtension(path) && languageId === 'cuda-cpp')) return 'cuda';
   if (CPP_EXTENSIONS.has(ext) || (!isAnalysableExtension(path) && (languageId === 'cpp' || languageId === 'c'))) return CUDA_SYNTAX.test(text) ? 'cuda' : 'cpp';
-  if (ext === '.py' || (!isAnalysableExtension(path) && languageId === 'python')) return TRITON_IMPORT.test(text) ? 'triton' : null;
+  if (ext === '.py' || (!isAnalysableExtension(path) && languageId === 'python')) return TRITON_IMPORT.test(text) || torchThroughStarImport(text) ? 'triton' : null;
   return null;
 }
 
