@@ -46,6 +46,8 @@ export interface AttentionChain {
   pvAt: number;
   /** The eager arm of a switch whose other arm calls a fused attention (nanoGPT's `if self.flash:`): the fallback of a fused path. */
   fallback: boolean;
+  /** The weights are returned only under this condition (`... if output_attentions else ...`): the default path needs none. */
+  weightsIf?: string;
 }
 
 /**
@@ -65,6 +67,7 @@ export function attentionChain(host: FunctionFacts): AttentionChain | null {
   let softmaxAt: number | null = null;
   let pvAt: number | null = null;
   let escaped = false;
+  let weightsIf: string | undefined;
   const holds = (name: string | null, ...which: Tag[]) => !!name && which.some((t) => names.get(name)?.has(t));
   calls.forEach((c, i) => {
     const input = new Set<Tag>();
@@ -91,13 +94,17 @@ export function attentionChain(host: FunctionFacts): AttentionChain | null {
       // an edit of the scores in place (`p[:, :, M == 0] = float("-inf")`, a causal mask): they stay the function's
     } else if (c.form === 'return' || c.form === 'store') {
       if (input.has('scores') || input.has('probs')) escaped = true;
+    } else if (c.name === 'if-else' && children[i].some((j) => !tags[j].has('scores') && !tags[j].has('probs') && calls[j].args.length > 0)) {
+      // `(ctx, probs) if output_attentions else (ctx,)`: the weights leave only when asked for; the default path keeps them
+      for (const t of input) if (t !== 'scores' && t !== 'probs') out.add(t);
+      if (input.has('probs') || input.has('scores')) weightsIf = c.args[1]?.trim();
     } else for (const t of input) out.add(t);
     if (c.form === 'assign' || c.form === 'other') for (const n of c.assignedTo ?? []) names.set(n, new Set(out));
   });
   if (scoresAt === null || softmaxAt === null || pvAt === null || escaped) return null;
   const qk = calls[scoresAt];
   const fallback = calls.some((c) => (c.form === 'call' || c.form === 'method') && FUSED_ATTENTION.test(lastName(c)) && neverTogether(c.scopes, qk.scopes));
-  return { scoresAt, softmaxAt, pvAt, fallback };
+  return { scoresAt, softmaxAt, pvAt, fallback, ...(weightsIf ? { weightsIf } : {}) };
 }
 
 /**

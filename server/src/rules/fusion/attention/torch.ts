@@ -31,7 +31,9 @@ function checkHost(host: FunctionFacts): RuleFinding[] {
       range: qk.form === 'operator' ? qk.range : qk.nameRange,
       function: host.name === '<module>' ? null : host.name,
       confidence: 'likely',
-      assumptions: ['assumes the attention weights are not needed outside this function (hooks, returned weights)'],
+      assumptions: [chain.weightsIf
+        ? `assumes \`${chain.weightsIf}\` is off on the hot path: the weights are returned only where it is set (a fused kernel for the default path, the eager one when they are asked for)`
+        : 'assumes the attention weights are not needed outside this function (hooks, returned weights)'],
       message: `unfused attention: scores QKᵀ here, softmax (line ${line(sm)}) and P·V (line ${line(pv)}) materialize T×T matrices`,
       detail: detail(
         `Attention is computed in three steps through global memory: the scores QKᵀ here, softmax on line ${line(sm)}, and P·V on line ${line(pv)}.`,
