@@ -265,27 +265,6 @@ function alternativeBindings(
 export function warpRowWidth(fn: FunctionFacts, bindings: Bindings): number | undefined {
   if (fn.blockDimX) return fn.blockDimX;
   const x = bindings.get('blockDim.x');
-  if (x !== undefined) return x > 0 && x < 32 && 32 % x === 0 ? x : undefined;
-  return laneBoundByTile(fn);
-}
-
-/**
- * With no launch to tell blockDim.x: the extent of a `__shared__` dimension that `threadIdx.x` alone indexes wherever
- * every thread runs (`tile[threadIdx.x][ty]` of `tile[16][16]`: a 17th thread would write outside the tile), when
- * it is under a warp. The launch then makes rows of that many threads (cuda-samples' transpose, launched through a
- * function pointer).
- */
-export function laneBoundByTile(fn: FunctionFacts): number | undefined {
-  let least: number | undefined;
-  for (const a of fn.accesses) {
-    if (a.space !== 'shared' || a.singleLane || a.activeLanes !== undefined || a.firstThreads || a.laneLimit) continue;
-    const s = fn.shared.find((x) => x.name === a.array);
-    if (!s || s.dims.length !== a.indices.length) continue;
-    a.indices.forEach((p, k) => {
-      const extent = s.dims[k];
-      if (extent !== null && String(p) === 'threadIdx.x') least = Math.min(least ?? extent, extent);
-    });
-  }
-  return least !== undefined && least > 0 && least < 32 && 32 % least === 0 ? least : undefined;
+  return x !== undefined && x > 0 && x < 32 && 32 % x === 0 ? x : undefined;
 }
 

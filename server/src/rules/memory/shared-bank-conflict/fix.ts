@@ -13,7 +13,8 @@ import type { AccessFact, FunctionFacts, SharedArrayFact } from '../../../core/f
 import type { Finding, Fix, TextEdit } from '../../../core/types';
 import type { SyntaxNode } from '../../../core/mirror';
 import { elementBits } from '../../../core/facts/ctypes';
-import { NO_BINDINGS, templateBindings, warpRowWidth } from '../../common/template-bindings';
+import { NO_BINDINGS, templateBindings } from '../../common/template-bindings';
+import { warpRows } from './tile-width';
 import { conflictWays } from './ways';
 import { argumentFor, constantOf, dim3Of, launchesOf, maxThreads, productOf, type Launch } from '../../common/fix-launches';
 import { compact, factors, functionNode, identifiers, localDecls, nodeRange, reassigned, replace, sameRange, unparen, within } from '../../common/fix-syntax';
@@ -49,7 +50,7 @@ export function fixBankConflict(finding: Finding, ctx: FixContext): FixResult {
   }
   const bindings = templateBindings(ctx.file).get(fn.name) ?? NO_BINDINGS;
   const loops = { loops: fn.loops, bindings, params: new Set(fn.params.map((p) => p.name)) };
-  const blockX = warpRowWidth(fn, bindings);
+  const blockX = warpRows(fn, bindings).width;
   const ways = conflictWays(access, s, fn.templateParams, blockX, loops);
   if (ways?.merged) {
     return { reason: `\`${access.text}\` is read or written ${ways.merged * 4} bytes at a time once the compiler merges the unrolled loop: a pad of one word would misalign it (re-map the lanes to consecutive chunks instead)` };

@@ -13,7 +13,8 @@ import { boundByLaunches, mainLoops, runtimeLoop } from '../../common/hot-loops'
 import { fixBankConflict, padFor } from './fix';
 import { perFunction } from '../../common/memo';
 import { constantValue } from '../../common/file-constants';
-import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlternatives, templateBindings, warpRowWidth, type BoundAccess, type Bindings } from '../../common/template-bindings';
+import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlternatives, templateBindings, type BoundAccess, type Bindings } from '../../common/template-bindings';
+import { warpRows } from './tile-width';
 
 
 /** A convolution's or resampler's window size (`k_size`, `h_ksize`, `kernel_size`, `filterSize`): an odd count of taps. */
@@ -91,7 +92,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
   if (!fn.isKernel && !fn.isDevice) return [];
   const out: Conflict[] = [];
   const accesses = boundAccesses(fn, bindings);
-  const blockX = warpRowWidth(fn, bindings);
+  const { width: blockX, fromTile } = warpRows(fn, bindings);
   const known = boundByLaunches(bindings, fn.params.map((p) => p.name));
   const hot = mainLoops(fn, accesses, known, true);
   // no main loop at all (a staging transpose: each thread's words pass through the tile once): its global
@@ -134,8 +135,8 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       const sizes = sizesOf(first.a);
       const warp = first.a.activeLanes
         ? `the ${first.a.activeLanes} lanes of the first warp that pass the guard around it (the block's first ${first.a.activeLanes} threads)`
-        : blockX && !fn.blockDimX && bindings.get('blockDim.x') === undefined
-        ? `a warp of ${32 / blockX} rows of ${blockX} threads (no launch here gives blockDim.x; \`threadIdx.x\` indexes ${blockX} rows or columns of a \`__shared__\` array, so it is at most ${blockX})`
+        : blockX && fromTile
+        ? `a warp of ${32 / blockX} rows of ${blockX} threads (no launch here gives blockDim.x; the threads of a 2-D block each touch their own cell of a \`__shared__\` tile ${blockX} wide along \`threadIdx.x\`, so it is at most ${blockX})`
         : blockX
         ? `a warp of ${32 / blockX} rows of ${blockX} threads (blockDim.x is ${blockX} at every launch${fn.blockDimX ? ' in this file' : ''})`
         : 'a warp of 32 consecutive threadIdx.x';
