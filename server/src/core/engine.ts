@@ -150,6 +150,16 @@ export class Engine {
     return done;
   }
 
+  /** Adds the included headers no check lists to the project index: the launch wrappers they define count too. */
+  private indexHeaders(project: ProjectIndex, headers: readonly string[]): void {
+    for (const h of headers) {
+      if (this.indexedPaths.has(h)) continue;
+      this.indexedPaths.add(h);
+      const header = this.headerIndex.factsOf(h, this.preprocess.reader.read(h));
+      if (header) project.add(header);
+    }
+  }
+
   /** Adds a file's kernels and launch wrappers to the project index (the CLI's first pass). */
   indexText(path: string, text: string, config: Config = DEFAULT_CONFIG): void {
     text = lineEndsAsNewline(text);
@@ -160,7 +170,11 @@ export class Engine {
     try {
       tree = this.parsers.parse(grammarFor(language), text);
       const facts = this.facts(language, tree, text.split('\n'), undefined, text, path);
-      (this.project ??= new ProjectIndex()).add(facts);
+      const project = (this.project ??= new ProjectIndex());
+      // (each file once, whether listed or included by one that is)
+      if (!this.indexedPaths.has(resolve(path))) project.add(facts);
+      this.indexedPaths.add(resolve(path));
+      this.indexHeaders(project, facts.includedHeaders ?? []);
       this.takeIndexed(path)?.tree?.delete();
       // the second pass reuses them, and the tree while the kept ones stay small (WASM memory never shrinks)
       const keep = this.keptTreeChars + text.length <= KEPT_TREE_CHARS && this.indexed.size < 5000;
@@ -368,6 +382,8 @@ export class Engine {
 
   /** Functions written by macro invocations, by invocation (position, scope and text). */
   private readonly macroMade = new Map<string, FunctionFacts[]>();
+  /** Files whose kernels and wrappers the project index holds (absolute paths). */
+  private readonly indexedPaths = new Set<string>();
   /** Kernels and launch wrappers of the headers a file includes, for a file checked without a project index. */
   private readonly headerIndex = new HeaderIndex((path, text) => {
     const language = detectLanguage(path, text);
@@ -455,6 +471,7 @@ export class Engine {
     let defaultTypes: ReadonlyMap<string, string> = new Map();
     let tensorMathMode = false;
     let project = this.project;
+    let includedHeaders: readonly string[] = [];
     if (language === 'triton') {
       // each kernel, host function and the module's code under its own budget, too deep ones skipped
       const guard = (def: SyntaxNode, name: string, work: () => FunctionFacts | null): FunctionFacts | null => {
@@ -469,7 +486,9 @@ export class Engine {
       fileConstantsSeen = constants;
       defaultTypes = pre.view.defaultTypes;
       tensorMathMode = pre.view.tensorMathMode;
-      project ??= this.headerIndex.projectOf(pre.view.headers, (h) => this.preprocess.reader.read(h));
+      includedHeaders = pre.view.headers;
+      if (this.project) this.indexHeaders(this.project, includedHeaders);
+      project ??= this.headerIndex.projectOf(includedHeaders, (h) => this.preprocess.reader.read(h));
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
       for (const target of pre.view.missing) skipped.push({ function: '(file)', reason: missingHeader(target), line: includeLine(lines, target) });
       // (functions a syntax error before them left inside braces at file scope: `if (...) {` stray after a bad edit)
@@ -541,7 +560,7 @@ export class Engine {
       language, functions: language === 'triton' ? functions : withLaunchShapes(withCallSiteTrips(functions, lines), instantiations), lines, skipped,
       ...(project ? { project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
       ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(sycl ? { sycl } : {}), ...(instantiations.length ? { instantiations } : {}),
-      ...(defaultTypes.size ? { defaultTypes } : {}), ...(tensorMathMode ? { tensorMathMode } : {}),
+      ...(defaultTypes.size ? { defaultTypes } : {}), ...(tensorMathMode ? { tensorMathMode } : {}), ...(includedHeaders.length ? { includedHeaders } : {}),
     };
   }
 
@@ -693,7 +712,8 @@ export class Engine {
       this.useBudget(opts.config ?? DEFAULT_CONFIG);
       const tree = opts.tree ?? (own = this.parsers.parse(grammarFor(language), text));
       const facts = opts.tree && opts.facts ? opts.facts : this.facts(language, tree, text.split('\n'), opts.cache, text, path);
-      return this.outcomes(language, tree, text, findings, { ...facts, project: this.project ?? undefined });
+      // (the facts' own project: the CLI's index, or the headers' a file checked alone sees)
+      return this.outcomes(language, tree, text, findings, { ...facts, project: this.project ?? facts.project });
     } catch {
       return none;
     } finally {

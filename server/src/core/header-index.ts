@@ -6,10 +6,12 @@
 import type { FileFacts } from './facts/model';
 import { LAUNCHES, ProjectIndex } from './project';
 
+/** Headers a file's index reads at most (its first ones, as included): the rest are left out. */
+const MAX_INCLUDED = 24;
 /** Headers kept (their facts), most recently used last. */
 const MAX_HEADERS = 200;
-/** Bigger headers are libraries (a vendored cutlass file), not a project's wrappers. */
-const MAX_HEADER_CHARS = 512 * 1024;
+/** Bigger headers are libraries (a vendored cutlass file, a generated op table), not a project's wrappers; reading one would hold up the editor. */
+const MAX_HEADER_CHARS = 128 * 1024;
 
 export class HeaderIndex {
   private readonly byPath = new Map<string, { text: string; facts: FileFacts | null }>();
@@ -17,13 +19,13 @@ export class HeaderIndex {
   /** Set while a header's own facts are made: its includes are not indexed again (cycles, depth). */
   private busy = false;
 
-  /** `factsOf(path, text)`: a header's facts (null when it cannot be read as C/C++/CUDA). */
-  constructor(private readonly factsOf: (path: string, text: string) => FileFacts | null) {}
+  /** `make(path, text)`: a header's facts (null when it cannot be read as C/C++/CUDA). */
+  constructor(private readonly make: (path: string, text: string) => FileFacts | null) {}
 
   /** The index of what `headers` define, or null when none launches anything (or while a header is being read). */
   projectOf(headers: readonly string[], read: (path: string) => string | null): ProjectIndex | null {
     if (this.busy || headers.length === 0) return null;
-    const parts = headers.map((path) => this.factsFor(path, read(path)));
+    const parts = headers.slice(0, MAX_INCLUDED).map((path) => this.factsOf(path, read(path)));
     const last = this.last;
     if (last && last.parts.length === parts.length && last.parts.every((p, i) => p === parts[i])) return last.project;
     let project: ProjectIndex | null = null;
@@ -32,23 +34,30 @@ export class HeaderIndex {
     return project;
   }
 
-  private factsFor(path: string, text: string | null): FileFacts | null {
-    if (text === null || text.length > MAX_HEADER_CHARS || !LAUNCHES.test(text)) return null;
+  /** A header's facts, made once per text; null where it launches nothing (or is too big, or cannot be read). */
+  factsOf(path: string, text: string | null): FileFacts | null {
+    if (text === null || text.length > MAX_HEADER_CHARS) return null;
     const known = this.byPath.get(path);
     if (known && known.text === text) {
       this.byPath.delete(path); // kept as the most recently used
       this.byPath.set(path, known);
       return known.facts;
     }
+    // (one that launches nothing is kept as such, not searched again on every keystroke)
+    if (!LAUNCHES.test(text)) return this.keep(path, text, null);
     this.busy = true;
     let facts: FileFacts | null = null;
     try {
-      facts = this.factsOf(path, text);
+      facts = this.make(path, text);
     } catch {
       facts = null; // a header that cannot be read adds nothing
     } finally {
       this.busy = false;
     }
+    return this.keep(path, text, facts);
+  }
+
+  private keep(path: string, text: string, facts: FileFacts | null): FileFacts | null {
     this.byPath.delete(path);
     this.byPath.set(path, { text, facts });
     if (this.byPath.size > MAX_HEADERS) this.byPath.delete(this.byPath.keys().next().value!);

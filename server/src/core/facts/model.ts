@@ -417,6 +417,8 @@ export interface FileFacts {
   otherAccelerator?: string;
   /** C/C++: names the file declares without defining them, prototypes and random-number objects (facts/declared-only.ts). */
   declaredOnly?: string[];
+  /** C/C++: the headers the file includes, as the preprocessor view found them (absolute paths). */
+  includedHeaders?: readonly string[];
   /** C/C++: a SYCL source, whose loops run in work-items. */
   sycl?: boolean;
   /** C/C++: aliases with `#if` alternatives, and the type a build without `-D` flags gives each (preprocess/view.ts). */
