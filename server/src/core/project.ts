@@ -20,8 +20,11 @@ export const LAUNCHES = /<<<|\bcudaLaunchKernel\b|@triton\.(?:jit|autotune)|\b(?
 /** A wrapper is small: a few calls around its launches, however many launches (bigger host functions are callers, not wrappers). */
 const MAX_WRAPPER_CALLS = 16;
 
-/** The runtime's and libraries' bookkeeping around a launch (descriptors, layouts, error checks, messages): no work of its own. */
-const BOOKKEEPING = /^(?:cuda|cublas|cublasLt|cudnn|cusparse|curand|cufft|nccl)\w*$|^(?:f?printf|puts|exit|abort|assert|fflush)$/;
+/**
+ * The runtime's and libraries' bookkeeping around a launch: descriptors, layouts, preferences and attributes made and
+ * destroyed, error checks and messages. No work of its own (copies, allocations, waits and the library's compute calls are).
+ */
+const BOOKKEEPING = /^(?:cublas(?:Lt)?|cudnn|cusparse(?:Lt)?)\w*(?:Create|Destroy|Set\w*|Get\w*|Heuristic)$|^cuda(?:GetLastError|PeekAtLastError|GetErrorString|FuncSetAttribute|GetDevice|SetDevice|EventCreate|EventDestroy)$|^(?:\w+Check|check\w*|CHECK\w*|\w*_CHECK\w*)$|^(?:f?printf|puts|exit|abort|assert|fflush)$/;
 
 /** Calls other than launches, the runtime's bookkeeping and the calls inside a launch's configuration (`<<<blocks(n), B, 0, stream()>>>`). */
 function ownCalls(f: FunctionFacts): number {
