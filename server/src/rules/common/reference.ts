@@ -388,15 +388,13 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
   // `generate()` printing tokens per second around `forward()`)
   const io = new Set<string>();
   for (const name of hosts.keys()) {
-    const at = sites.get(name) ?? [];
-    const timed = at.some((s) => insideTimedRegion(s.caller, s.call) || timedThroughLambda(s.caller, s.call, byName));
-    // (the plain twin of an `...AVX` function is its fallback, unless the driver times it as a variant of its own)
-    const reads = isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || isTestName(name) || (hasSimdTwin(name, names) && !timed);
+    const reads = isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || isTestName(name) || hasSimdTwin(name, names);
     if (reads || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name))) {
       out.add(name);
       if (!reads) io.add(name);
       continue;
     }
+    const at = sites.get(name) ?? [];
     // (or, for an image's quality against its reference, called from another file only: `CalculatePSNR` in an image
     // utility the sample's driver checks with; a loss such as `mse` may be what another file's training loop calls)
     if (ERROR_METRIC.test(name) && (at.length ? at.every((s) => s.call.loops.length === 0) : IMAGE_QUALITY.test(name))) {
@@ -404,7 +402,7 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
       continue;
     }
     // (or in a lambda handed to a function that times it, `time_it([&] { matmul(A, B, C, n); }, 3)`)
-    if (timed) continue;
+    if (at.some((s) => insideTimedRegion(s.caller, s.call) || timedThroughLambda(s.caller, s.call, byName))) continue;
     const reference =
       (gpuFile && CPU_TWIN.test(name)) ||
       at.some((s) => checksResults(s.caller, name) || comparesInline(s.caller, s.call)) ||

@@ -387,8 +387,15 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
     w.indices.length === a.indices.length && w.indices.every((p, i) => p.equals(a.indices[i])) && neverTogether(w.scopes ?? [], a.scopes ?? []));
   const guarded = !window && !tiny && !selected ? loads.find((a) => a.borderTest && a.elemBits !== null && a.loops.at(-1) === l.id && a.indices.some((p) => p.dependsOn((x) => x === l.symbol)) && !writtenAnyway(a)) : undefined;
   // (beside a twin loop over the same variable the file already vectorizes, `#pragma omp simd` over the interior chunks:
-  // this one is the border's, peeled off already, a few percent of the iterations)
-  const peeled = fn.loops.some((m) => m.id !== l.id && m.variable === l.variable && m.pragmas.some((p) => /\bsimd\b/.test(p)));
+  // this one, in a branch of the same chunk loop, is the border's, peeled off already, a few percent of the iterations)
+  const ancestors = (x: LoopFact): number[] => {
+    const out: number[] = [];
+    for (let p = x.parent; p !== null && p !== undefined; p = fn.loops.find((y) => y.id === p)?.parent ?? null) out.push(p);
+    return out;
+  };
+  const chunkLoops = ancestors(l);
+  const peeled = !!l.scopes?.length && fn.loops.some((m) => m.id !== l.id && m.variable === l.variable && m.pragmas.some((p) => /\bsimd\b/.test(p)) &&
+    ancestors(m).some((a) => chunkLoops.includes(a)));
   const border = peeled ? undefined : selected ?? guarded;
   if (border) {
     return {

@@ -280,7 +280,11 @@ function halfVectorized(fn: FunctionFacts): RuleFinding[] {
   const globals = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane);
   const wide = globals.filter((a) => a.vector && a.kind === 'load' && (a.elemBits ?? 0) >= 64);
   if (!wide.length) return [];
-  const stores = globals.filter((a) => a.kind === 'store' && !a.vector && a.loops.length > 0 && wide.some((w) => w.loops.length > 0 && w.loops.every((id) => a.loops.includes(id))));
+  // (in the same arm as the vector loads: a scalar arm beside a vector one, `if (aligned) { float4 ... } else { ... }`,
+  // is the fallback for what the vector arm cannot take)
+  const vectorArm = (a: AccessFact) => globals.some((w) => w.vector && w.array === a.array && neverTogether(w.scopes, a.scopes));
+  const stores = globals.filter((a) => a.kind === 'store' && !a.vector && a.loops.length > 0 && !vectorArm(a) &&
+    wide.some((w) => w.loops.length > 0 && w.loops.every((id) => a.loops.includes(id)) && !neverTogether(w.scopes, a.scopes)));
   const filling = stores.filter((a) => {
     const k = chunkOf(a, fn, stores);
     return k !== null && k * (a.elemBits ?? 32) === 128;
