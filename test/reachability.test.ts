@@ -305,3 +305,25 @@ int main(void) { scale_gpu(0, 0, 2.0f, 1 << 20); return 0; }
   const { unreached } = check({ 'src/blas_kernels.cu': kernels, 'src/main.c': user });
   assert.deepEqual(unreached, ['scale_old_kernel']);
 });
+
+test('C linkage written as a block (`extern "C" { ... }`) exports what it holds; a library routine the file calls (`sscal_`) is no sign of outside callers', () => {
+  const block = `extern "C" {
+int setup(int argc, char **argv);
+void scale_step(float *out, const float *x, float s, int n) {
+  scale_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n);
+}
+}
+int main(int argc, char **argv) { return setup(argc, argv); }
+`;
+  const reached = check({ 'src/driver.cu': SCALE('scale_kernel') + block, 'src/other.cu': SCALE('other_kernel') });
+  assert.ok(reached.where('scale_kernel').includes('vectorization/vector-memory-access'), 'the block\'s launcher is exported: its kernel is checked');
+  const library = `${SCALE('scale_kernel')}
+${SCALE('scale_old_kernel')}
+extern "C" void sscal_(const int *n, const float *a, float *x, const int *incx);
+extern "C" void scale_gpu(float *out, const float *x, float s, int n) { scale_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n); }
+extern "C" void scale_old_gpu(float *out, const float *x, float s, int n) { scale_old_kernel<<<(n + 255) / 256, 256>>>(out, x, s, n); }
+void scale_cpu(float *x, float s, int n) { const int one = 1; sscal_(&n, &s, x, &one); }
+int main(void) { scale_gpu(0, 0, 2.0f, 1 << 20); scale_cpu(0, 2.0f, 16); return 0; }
+`;
+  assert.deepEqual(check({ 'src/blas.cu': library, 'src/other.cu': SCALE('other_kernel') }).unreached, ['scale_old_kernel']);
+});

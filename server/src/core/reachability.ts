@@ -267,6 +267,25 @@ function isEntryPoint(f: FunctionFacts, python: boolean, lines: readonly string[
 const EXTERN_C = /\bextern\s+"C"\s+[^{]*$/;
 /** `extern "C" int setup(int argc, char **argv);`: a C function declared here, its name. */
 const EXTERN_C_DECLARATION = /^[ \t]*extern[ \t]+"C"[ \t]+[^;{}()\n]*?\b([A-Za-z_]\w*)[ \t]*\([^;{}]*\)[ \t]*;/gm;
+/** The lines `extern "C" {` opens and its `}` closes (braces counted line by line, comments and strings aside). */
+function externCBlocks(lines: readonly string[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*extern\s+"C"\s*\{/.test(lines[i])) continue;
+    let depth = 0;
+    for (let j = i; j < lines.length; j++) {
+      const code = lines[j].replace(/\/\/.*$/, '').replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '');
+      for (const ch of code) depth += ch === '{' ? 1 : ch === '}' ? -1 : 0;
+      if (depth <= 0 && j > i) {
+        out.push([i, j]);
+        i = j;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /** Defined with C linkage: `extern "C"` before its name on its line, or alone on the line before. */
 const externC = (f: FunctionFacts, lines: readonly string[]): boolean =>
   EXTERN_C.test((lines[f.nameRange.start.line] ?? '').slice(0, f.nameRange.start.column)) || /^\s*extern\s+"C"\s*$/.test(lines[f.range.start.line - 1] ?? '');
@@ -301,9 +320,12 @@ export function unreachedFunctions(facts: FileFacts, text: string, project: Name
   const api = (f: FunctionFacts) => !python && project.mains === 0 && !f.isKernel && project.declaredInHeaders.has(short(f));
   // C linkage (`extern "C" int kmeansCuda(...)`) in a file that calls functions nothing checked defines (`extern "C" int
   // setup(...)` of a `cluster.c` left out): exported to C code outside what was checked, which may call it
+  // (`main` hands control to it, as a program whose driver lives elsewhere does: a library routine it calls, `sscal_`, is no sign)
   const declaredC = python ? [] : [...text.matchAll(EXTERN_C_DECLARATION)].map((m) => m[1]);
-  const outside = [...(python ? [] : facts.declaredOnly ?? []), ...declaredC].some((name) => !project.defined.get(name));
-  const exported = (f: FunctionFacts) => outside && externC(f, facts.lines);
+  const main = fns.find((f) => f.name === 'main');
+  const outside = !!main && [...(facts.declaredOnly ?? []), ...declaredC].some((name) => !project.defined.get(name) && main.calls.some((c) => c.name === name));
+  const blocks = outside ? externCBlocks(facts.lines) : [];
+  const exported = (f: FunctionFacts) => outside && (externC(f, facts.lines) || blocks.some(([a, b]) => f.range.start.line > a && f.range.start.line < b));
   const live = new Set<FunctionFacts>(fns.filter((f) => isEntryPoint(f, python, facts.lines) || elsewhere(f) || pasted(f) || instantiated.has(short(f)) || api(f) || exported(f)));
   // a file nothing uses yet is new code; a name other files define too may be used there of theirs
   if (!fns.some((f) => f.name === 'main' || (elsewhere(f) && (project.defined.get(short(f)) ?? 0) <= 1))) return dead;

@@ -587,9 +587,17 @@ function loopVariableTest(cond: Node, name: string | null): boolean {
   return (l?.type === 'identifier' && l.text === name && !mentions(r)) || (r?.type === 'identifier' && r.text === name && !mentions(l));
 }
 
-/** A lambda handed to what starts a thread with it: `std::thread(f)`, `std::async(policy, f)`, `workers.emplace_back(f)`, `pool.submit(f)`. */
+/**
+ * A lambda handed to what starts a thread with it: `std::thread(f)`, `std::thread worker(f)`, `std::async(f)` (not
+ * `launch::deferred`, run on the caller's thread), `workers.emplace_back(f)`, `pool.submit(f)`.
+ */
 function spawnsThread(lambda: Node): boolean {
-  const call = lambda.parent?.type === 'argument_list' ? lambda.parent.parent : null;
-  const callee = call?.type === 'call_expression' ? field(call, 'function')?.text ?? '' : '';
+  const list = lambda.parent?.type === 'argument_list' ? lambda.parent : null;
+  const owner = list?.parent;
+  if (!list || !owner) return false;
+  if (list.text.includes('launch::deferred')) return false;
+  // `std::thread worker([=] { ... });`: a declaration of a thread object with the lambda as its argument
+  if (owner.type === 'init_declarator') return /(?:^|::)j?thread\b/.test(field(owner.parent ?? owner, 'type')?.text ?? '');
+  const callee = owner.type === 'call_expression' ? field(owner, 'function')?.text ?? '' : '';
   return /(?:^|::)(?:thread|jthread|async)$|\.(?:emplace_back|enqueue|submit)$|->(?:enqueue|submit)$/.test(callee.replace(/\s+/g, ''));
 }

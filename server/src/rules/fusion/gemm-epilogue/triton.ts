@@ -115,7 +115,9 @@ function layerAttributes(functions: readonly FunctionFacts[]): LayerAttributes {
       if (c.form !== 'store' || c.args[0]?.trim() !== 'self') continue;
       const attr = c.name.slice(1, -1);
       const value = c.args[1]?.trim() ?? '';
-      add(isLinear && /^(?:torch\.)?(?:nn\.)?Linear\s*\(/.test(value) ? linear : ACTIVATION_MODULE.test(value) ? activation : other, f.className ?? '', attr);
+      // (one module, not a choice: `nn.Linear(a, b) if a != b else nn.Identity()` may be no GEMM at all)
+      const one = !/\bif\b[^]*\belse\b/.test(value);
+      add(one && isLinear && /^(?:torch\.)?(?:nn\.)?Linear\s*\(/.test(value) ? linear : one && ACTIVATION_MODULE.test(value) ? activation : other, f.className ?? '', attr);
     }
   }
   return { linear, activation, other };
