@@ -155,7 +155,7 @@ export class Engine {
     for (const h of headers) {
       if (this.indexedPaths.has(h)) continue;
       this.indexedPaths.add(h);
-      const header = this.headerIndex.factsOf(h, this.preprocess.reader.read(h));
+      const header = this.headerIndex.under(this.generation).factsOf(h, this.preprocess.reader.read(h));
       if (header) project.add(header);
     }
   }
@@ -488,7 +488,7 @@ export class Engine {
       tensorMathMode = pre.view.tensorMathMode;
       includedHeaders = pre.view.headers;
       if (this.project) this.indexHeaders(this.project, includedHeaders);
-      project ??= this.headerIndex.projectOf(includedHeaders, (h) => this.preprocess.reader.read(h));
+      project ??= this.headerIndex.under(this.generation).projectOf(includedHeaders, (h) => this.preprocess.reader.read(h));
       if (partial) skipped.push({ function: '(file)', reason: HEADERS_CUT, line: 0 });
       for (const target of pre.view.missing) skipped.push({ function: '(file)', reason: missingHeader(target), line: includeLine(lines, target) });
       // (functions a syntax error before them left inside braces at file scope: `if (...) {` stray after a bad edit)

@@ -22,6 +22,19 @@ export class HeaderIndex {
   /** `make(path, text)`: a header's facts (null when it cannot be read as C/C++/CUDA). */
   constructor(private readonly make: (path: string, text: string) => FileFacts | null) {}
 
+  /** The engine's settings (include paths, build flags, budgets) the kept facts were made under. */
+  private generation = -1;
+
+  /** Drops what other settings made: a header's facts hang on its includes and `-D` flags too. */
+  under(generation: number): this {
+    if (generation !== this.generation) {
+      this.byPath.clear();
+      this.last = null;
+      this.generation = generation;
+    }
+    return this;
+  }
+
   /** The index of what `headers` define, or null when none launches anything (or while a header is being read). */
   projectOf(headers: readonly string[], read: (path: string) => string | null): ProjectIndex | null {
     if (this.busy || headers.length === 0) return null;

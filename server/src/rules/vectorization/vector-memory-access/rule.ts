@@ -460,7 +460,6 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   // (nor one launched only every so many steps, a monitor under `if (t % 100 == 0)`: a sliver of the run)
   // (nor one that reads mapped host memory, zero-copy: the interconnect, not the load instructions, sets its pace)
   if (!fn.isKernel || fn.singleBlock || fn.smallProblem || fn.vectorLaunch || fn.rarelyLaunched || fn.zeroCopy) return [];
-  if (fn.usesVectorTypes) return halfVectorized(fn);
   // (nor one that moves its global arrays as wide accesses in one arm, apex's `load_store` through an aligned-storage
   // type when the pointer is aligned, and element by element in the other: the scalar arm is its fallback)
   const wide = fn.accesses.filter((a) => a.vector && a.space === 'global');
@@ -484,6 +483,8 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   // a producer that reads nothing from global memory (a fill from constants, a texture resampler, an RNG's output):
   // set-up work whose stores already coalesce, and whose values come from elsewhere
   if (!fn.accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
+  // (a kernel written with vector types is taken as laid out on purpose, but for stores it leaves one element at a time)
+  if (fn.usesVectorTypes) return halfVectorized(fn);
   if (fn.kernelClass !== 'elementwise' && !gridSum(fn)) {
     if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, accessRuns(fn, fn.accesses))) return [];
     const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
