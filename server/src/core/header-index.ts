@@ -16,14 +16,13 @@ const MAX_HEADER_CHARS = 128 * 1024;
 export class HeaderIndex {
   private readonly byPath = new Map<string, { text: string; facts: FileFacts | null }>();
   private last: { parts: (FileFacts | null)[]; project: ProjectIndex | null } | null = null;
-  /** Set while a header's own facts are made: its includes are not indexed again (cycles, depth). */
-  private busy = false;
+  /** Headers whose own facts are being made (nested where a header's includes are indexed too): their includes get no index of their own. */
+  private making = 0;
+  /** The engine's settings (include paths, build flags, budgets) the kept facts were made under. */
+  private generation = -1;
 
   /** `make(path, text)`: a header's facts (null when it cannot be read as C/C++/CUDA). */
   constructor(private readonly make: (path: string, text: string) => FileFacts | null) {}
-
-  /** The engine's settings (include paths, build flags, budgets) the kept facts were made under. */
-  private generation = -1;
 
   /** Drops what other settings made: a header's facts hang on its includes and `-D` flags too. */
   under(generation: number): this {
@@ -37,7 +36,7 @@ export class HeaderIndex {
 
   /** The index of what `headers` define, or null when none launches anything (or while a header is being read). */
   projectOf(headers: readonly string[], read: (path: string) => string | null): ProjectIndex | null {
-    if (this.busy || headers.length === 0) return null;
+    if (this.making > 0 || headers.length === 0) return null;
     const parts = headers.slice(0, MAX_INCLUDED).map((path) => this.factsOf(path, read(path)));
     const last = this.last;
     if (last && last.parts.length === parts.length && last.parts.every((p, i) => p === parts[i])) return last.project;
@@ -58,14 +57,14 @@ export class HeaderIndex {
     }
     // (one that launches nothing is kept as such, not searched again on every keystroke)
     if (!LAUNCHES.test(text)) return this.keep(path, text, null);
-    this.busy = true;
+    this.making++;
     let facts: FileFacts | null = null;
     try {
       facts = this.make(path, text);
     } catch {
       facts = null; // a header that cannot be read adds nothing
     } finally {
-      this.busy = false;
+      this.making--;
     }
     return this.keep(path, text, facts);
   }

@@ -81,14 +81,18 @@ interface Producer {
 }
 
 /** What makes a GEMM in this file: its kernels, its helpers launching one, and the `nn.Linear` layers its classes keep. */
-interface Known {
+interface FileKnown {
   kernels: Map<string, FunctionFacts>;
   helpers: Map<string, GemmHelper>;
   layers: LayerAttributes;
+}
+
+/** What the file knows, read for one host function: its class's layer attributes. */
+interface Known extends FileKnown {
   /** Whether `self.<attr>` is an `nn.Linear` in the host at hand. */
-  isLayer?: (attr: string) => boolean;
+  isLayer: (attr: string) => boolean;
   /** Whether `self.<attr>` is an activation module in the host at hand (`ACT2FN[config.hidden_act]`, `nn.GELU()`). */
-  isActivation?: (attr: string) => boolean;
+  isActivation: (attr: string) => boolean;
 }
 
 /**
@@ -182,7 +186,7 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
     // (with a bias, `F.linear(x, w, b)`, the bias is in the GEMM; what reads its output after it is still a pass)
     if (c.qualified === 'torch.nn.functional.linear') shown = '`F.linear`';
     else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
-  } else if (c.form === 'method' && c.args[0]?.trim() === 'self' && known.isLayer?.(c.name.slice(1))) {
+  } else if (c.form === 'method' && c.args[0]?.trim() === 'self' && known.isLayer(c.name.slice(1))) {
     // `self.lm_head(h)` with `self.lm_head = nn.Linear(...)`: the layer's cuBLAS GEMM
     shown = `\`self${c.name}\` (an \`nn.Linear\`)`;
   } else if (c.form === 'call' && c.qualified !== undefined && c.qualified !== c.name && LIBRARY_MATMUL.test(c.qualified)) {
@@ -206,7 +210,7 @@ function withOutput(calls: CallFact[], i: number, shown: string, how: Pick<Produ
   return { index: i, shown, use: c.parent!, output: '', ...how };
 }
 
-function checkHost(host: FunctionFacts, fileKnown: Known, lines: string[], passes: Map<string, LaunchHelper>): RuleFinding[] {
+function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], passes: Map<string, LaunchHelper>): RuleFinding[] {
   const out: RuleFinding[] = [];
   const known: Known = { ...fileKnown, isLayer: layerOf(fileKnown.layers, host), isActivation: activationOf(fileKnown.layers, host) };
   const calls = host.calls;
@@ -247,7 +251,7 @@ function checkHost(host: FunctionFacts, fileKnown: Known, lines: string[], passe
       if (/norm/i.test(lastName(op)) || (local && local.kernelClass !== 'elementwise' && !local.broadcastOperands)) return;
       // (a relative import's name, `.swiglu.swiglu_fg_kernel`, without its leading dots)
       pass = `\`${(op.qualified ?? op.name).replace(/^\.+/, '')}\``;
-    } else if (op.form === 'method' && op.args[0]?.trim() === 'self' && known.isActivation?.(op.name.slice(1))) {
+    } else if (op.form === 'method' && op.args[0]?.trim() === 'self' && known.isActivation(op.name.slice(1))) {
       // `self.act_fn(h)` with `self.act_fn = ACT2FN[config.hidden_act]`: an elementwise activation module
       pass = `\`self${op.name}\``;
     } else if (op.form === 'call' && elementwiseHelper(op, p.output, passes)) {
@@ -297,7 +301,7 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   for (const [name, k] of facts.project?.kernels ?? []) if (k.decorators && !kernels.has(name)) kernels.set(name, k);
   const helpers = gemmHelpers(facts, kernels);
   const passes = launchHelpers(facts, kernels);
-  const known: Known = { kernels, helpers, layers: layerAttributes(facts.functions) };
+  const known: FileKnown = { kernels, helpers, layers: layerAttributes(facts.functions) };
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
     // (a Python `*_unfused` host is a lesson's or a benchmark's baseline, as for elementwise-chain's Triton hosts)
