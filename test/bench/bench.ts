@@ -371,6 +371,11 @@ async function main(): Promise<void> {
       lastDiags = r.diagnostics;
     }
     timeRow('didChange → publishDiagnostics (stdio, 1-char edit)', changeTimes, 'median ≤ 10 ms, p99 ≤ 30 ms', median(changeTimes) <= 10 && pct(changeTimes, 99) <= 30);
+    // the two halves apart: a comment edit leaves the facts as they were (the rules' results are kept), a code edit does not
+    const inComment = changeTimes.filter((_, k) => (k >> 1) % 2 === 0);
+    const inCode = changeTimes.filter((_, k) => (k >> 1) % 2 === 1);
+    timeRow('  of which: typed in a comment', inComment, 'median ≤ 10 ms, p99 ≤ 30 ms', median(inComment) <= 10 && pct(inComment, 99) <= 30);
+    timeRow('  of which: typed in code (a variable renamed)', inCode, 'median ≤ 10 ms, p99 ≤ 30 ms', median(inCode) <= 10 && pct(inCode, 99) <= 30);
     // Enter at the start of a line half-way down, then Backspace: every function below moves by a line
     const enterAt = { line: site.comment.line, character: 0 };
     const lineTimes: number[] = [];

@@ -238,3 +238,53 @@ test('edits inside a launcher macro invocation wrapped over lines: the re-parsed
   assert.notEqual(open.edit({ range: { start: open1, end: { line: 5, character: open1.character + 1 } }, text: '' }, 4), null, 'after deleting `(`, the trees differ');
   assert.notEqual(open.edit({ range: { start: open1, end: open1 }, text: '(' }, 5), null, 'after typing it again, the trees differ');
 });
+
+test('a word typed in a comment leaves the facts as they were: the function keeps its facts object, and a suppression typed in a comment still applies', async () => {
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const { text } = generateCuda(400, 2);
+  const open = openFile(engine, fresh, 'generated.cu', text)!;
+  const lines = text.split('\n');
+  const row = lines.findIndex((l, i) => i > 0 && /^\s+\/\/ /.test(l) && /^__global__/.test(lines[i - 1]));
+  assert.ok(row > 0, 'the generated file has a kernel that opens with a comment');
+  const before = engine.lastAnalysisFacts!.functions.find((f) => f.range.start.line === row - 1)!;
+  const at = { line: row, character: lines[row].indexOf('// ') + 3 };
+  const seen = open.edit({ range: { start: at, end: at }, text: 'z' }, 2)!;
+  assert.equal(engine.lastAnalysisFacts!.functions.find((f) => f.range.start.line === row - 1), before, 'the same facts object');
+  // code changed next to it is read again
+  const code = lines.findIndex((l, i) => i > row && l.includes('const int i ='));
+  const name = { line: code, character: lines[code].indexOf('const int i') + 'const int i'.length };
+  open.edit({ range: { start: name, end: name }, text: 'z' }, 3);
+  assert.notEqual(engine.lastAnalysisFacts!.functions.find((f) => f.range.start.line === row - 1), before, 'a code edit gives new facts');
+  // a finding of the file, then the same finding suppressed by a comment typed above it
+  const target = seen.find((f) => f.range.start.line > 0 && !lines[f.range.start.line - 1].includes('{'));
+  assert.ok(target, 'the generated file has a finding');
+  const above = { line: target.range.start.line, character: 0 };
+  const after = open.edit({ range: { start: above, end: above }, text: `// kernel-advisor-disable-next-line ${target.rule}\n` }, 4);
+  assert.ok(after, 'the trees agree');
+  assert.ok(!after.some((f) => f.rule === target.rule && f.range.start.line === target.range.start.line + 1 && f.message === target.message), 'the suppressed finding is gone');
+  // and a suppression typed into an existing comment, which leaves every facts object as it was
+  const seen2 = open.edit({ range: { start: above, end: { line: above.line + 1, character: 0 } }, text: '' }, 5)!;
+  assert.ok(seen2.some((f) => f.rule === target.rule && f.message === target.message), 'reported again once the line is gone');
+  open.od.dropTree();
+  // a suppression typed into the comment above a finding: the facts stay, the finding goes
+  const small = [
+    '__global__ void column_sum(const float* a, float* out, int n) {',
+    '  int col = blockIdx.x * blockDim.x + threadIdx.x;',
+    '  float s = 0.f;',
+    '  // walk down the column',
+    '  for (int r = 0; r < n; ++r) s += a[col * n + r];',
+    '  out[col] = s;',
+    '}',
+    'void run(const float* a, float* out, int n) { column_sum<<<n / 256, 256>>>(a, out, n); }',
+  ].join('\n');
+  const one = openFile(engine, fresh, 'column_sum.cu', small)!;
+  const flagged = one.first.find((f) => f.range.start.line === 4);
+  assert.ok(flagged, 'the column walk is reported');
+  const kept = engine.lastAnalysisFacts!.functions[0];
+  const words = { start: { line: 3, character: '  // '.length }, end: { line: 3, character: '  // walk down the column'.length } };
+  const silenced = one.edit({ range: words, text: `kernel-advisor-disable-next-line ${flagged.rule}` }, 2)!;
+  assert.equal(engine.lastAnalysisFacts!.functions[0], kept, 'the same facts object');
+  assert.ok(!silenced.some((f) => f.rule === flagged.rule && f.range.start.line === 4), 'the finding is suppressed');
+  open.od.dropTree();
+});

@@ -295,6 +295,12 @@ export class Poly {
     }
     return out;
   }
+  /** The same form, unknown parts included (facts compared across edits; `equals` is about known values). */
+  sameAs(o: Poly): boolean {
+    if (this.unknown !== o.unknown || this.terms.size !== o.terms.size) return false;
+    for (const [k, v] of this.terms) if (o.terms.get(k) !== v) return false;
+    return true;
+  }
   equals(o: Poly): boolean {
     if (this.unknown || o.unknown || this.terms.size !== o.terms.size) return false;
     for (const [k, v] of this.terms) if (o.terms.get(k) !== v) return false;

@@ -34,6 +34,7 @@ import { definingMacroCalls, expandedFunction, macroDefinedFunctions, preprocess
 import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BUILD, fsHeaderReader, includeLine, missingHeader, withSourcePragmas, type ViewOptions } from './preprocess';
 import { NOT_TUNED, isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isHarnessPath, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
+import { sameData } from './same-data';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, overItsTime, unreadRegion, withBudget, type BudgetLimits } from './budget';
 
@@ -512,6 +513,7 @@ export class Engine {
           continue;
         }
         if (f === undefined) {
+          const before = cache?.previous(where);
           const result = this.bounded(fileDeadline, () => {
             const fn = this.readFunction(def, source, pre, grammar);
             if (fn && nestingDepth(fn) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
@@ -520,6 +522,8 @@ export class Engine {
           });
           f = typeof result === 'string' ? null : result;
           if (typeof result === 'string') reason = result;
+          // (an edit that left its facts as they were, a word typed in a comment: the old object, and all kept by it)
+          if (f && before && sameData(f, before)) f = before;
           if (reason !== FILE_BUDGET_SPENT) cache?.set(where, readText, f, f ? undefined : reason, f === null && overItsTime(reason));
         } else if (f === null) reason = cache?.reason(where) ?? reason;
         if (f) functions.push(f);
@@ -653,10 +657,15 @@ export class Engine {
     if (c && c.text === text && c.generation === this.generation && c.project === this.project) return c.facts;
     const lines = cache?.lines?.text === text ? cache.lines.lines : text.split('\n');
     const facts = this.facts(language, tree, lines, cache, text, path);
+    // the previous version's facts, when this one's are the same but for the text (the file rules' results hold)
+    if (c && c.generation === this.generation && c.project === this.project && sameRuleInput(facts, c.facts)) this.sameInput.set(facts, this.sameInput.get(c.facts) ?? c.facts);
     // not when the file's budget cut it short: the next analysis goes on with what is left
     if (cache && !facts.skipped?.some((x) => x.reason === FILE_BUDGET_SPENT || x.reason === HEADERS_CUT)) cache.complete = { text, generation: this.generation, project: this.project, facts };
     return facts;
   }
+
+  /** Facts whose file rules' results are those of an earlier version's (sameRuleInput). */
+  private readonly sameInput = new WeakMap<FileFacts, FileFacts>();
 
   /** The facts of the last analyseTree, for the fixes of its findings (CLI, tests). */
   private lastFacts: FileFacts | null = null;
@@ -839,8 +848,9 @@ export class Engine {
       if ('checkFunction' in rule) continue;
       // file rules may hand back the same finding objects (fusion caches per host function): complete them once.
       // Each is one piece of work of the slices (kept for these facts, so the next slice goes on after it)
-      let perRule = this.fileRuleResults.get(facts);
-      if (!perRule) this.fileRuleResults.set(facts, (perRule = new Map()));
+      const input = this.sameInput.get(facts) ?? facts;
+      let perRule = this.fileRuleResults.get(input);
+      if (!perRule) this.fileRuleResults.set(input, (perRule = new Map()));
       let checked = perRule.get(rule.id);
       if (!checked) {
         cache?.checkpoint();
@@ -857,4 +867,15 @@ export class Engine {
     findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
     return findings;
   }
+}
+
+/**
+ * Whether the file rules would read the same from `a` as from `b`: the same function facts
+ * objects and the same file facts but for the lines (rules read facts, never the text).
+ */
+function sameRuleInput(a: FileFacts, b: FileFacts): boolean {
+  if (a.functions.length !== b.functions.length || a.functions.some((f, i) => f !== b.functions[i]) || a.project !== b.project) return false;
+  const keys = Object.keys(a) as (keyof FileFacts)[];
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => k === 'lines' || k === 'functions' || k === 'project' || sameData(a[k], b[k]));
 }

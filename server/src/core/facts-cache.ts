@@ -80,6 +80,10 @@ export class FactsCache {
     this.used.add(where);
     return e.facts;
   }
+  /** The facts last cached at `where`, whatever their text (an edited function's, to keep when its new facts are the same). */
+  previous(where: string): FunctionFacts | null | undefined {
+    return this.entries.get(where)?.facts;
+  }
   /** `timedOut`: the function ran over its time budget (not its step or depth bound), so it is worth another try. */
   set(where: string, text: string, facts: FunctionFacts | null, reason?: string, timedOut = false): void {
     const before = this.entries.get(where);
