@@ -4,6 +4,7 @@
 // caller's arguments, so the fusion rule reads one chain of launches.
 import type { CallFact, FunctionFacts } from './model';
 import { DEVICE_ALLOCATION } from './library';
+import { boundedMemo } from '../bounded-memo';
 
 const MAX_DEPTH = 2;
 /** Branch-id space reserved for one expanded wrapper call (branch ids are statement * 1024 + arm). */
@@ -20,7 +21,7 @@ function substitute(text: string, params: readonly string[], args: readonly stri
 }
 
 /** A method called through an object, `w->Gemm` or `gemm.run`: the method's name (a wrapper class's method, defined in the project). */
-export const methodName = (call: string): string => /^(?:[A-Za-z_]\w*(?:->|\.))+([A-Za-z_]\w*)$/.exec(call)?.[1] ?? '';
+export const methodName: (call: string) => string = boundedMemo((call) => /^(?:[A-Za-z_]\w*(?:->|\.))+([A-Za-z_]\w*)$/.exec(call)?.[1] ?? '', 10_000);
 
 /**
  * The host function's calls with every call of a launch wrapper replaced by the

@@ -6,6 +6,7 @@ import { neverTogether, type CallFact, type FunctionFacts } from '../../core/fac
 import { hasTimedRegion, insideTimedRegion, outsideTimedRegion } from '../../core/timed-region';
 import { EXPECTED_OUTPUT } from '../../core/test-code';
 import { positionBefore, rangeHolds } from '../../core/positions';
+import { boundedMemo } from '../../core/bounded-memo';
 /** Names of expected-result code: `gemm_ref`, `reference_softmax`, `goldenOut`, the CUDA samples' `computeGold`. */
 const REFERENCE = /(?:^|_)(?:ref|reference|gold|golden|oracle|REF|REFERENCE|GOLD|GOLDEN|ORACLE)(?:_|$)|Reference|Gold(?![a-z])|Golden|Oracle|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
 
@@ -18,8 +19,8 @@ const SCALAR_TWIN = /(?:^|_)(?:fallback|non_?avx\d*|non_?simd|no_?simd|non_?neon
 /** A kernel launched only to wake the GPU up before the timed runs (`warmup`, `warm_up_kernel`, `warmUpGPU`). */
 const WARM_UP = /^warm_?up(?:_|[A-Z]|$)/i;
 
-export const isReferenceOracle = (functionName: string): boolean =>
-  REFERENCE.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName) || WARM_UP.test(functionName);
+export const isReferenceOracle: (functionName: string) => boolean = boundedMemo((functionName) =>
+  REFERENCE.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName) || WARM_UP.test(functionName), 10_000);
 
 // (a host function named as the unfused baseline of a fused twin, which the fusion rules leave alone)
 export { isUnfusedBaseline } from '../../core/baselines';

@@ -29,6 +29,7 @@ import { constantTrip, fileConstants } from '../../common/file-constants';
 import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
 import { TIMER_CLASS, carriesData, hasTimedRegion, insideTimedRegion, launchBuffers, ordersStreams, type BufferUse } from '../../../core/timed-region';
+import { boundedMemo } from '../../../core/bounded-memo';
 
 export const BENEFIT_COPY =
   'on an H200, 16 chunks of 64 MB moved with pageable synchronous cudaMemcpy and one kernel per chunk reached 11.3 GB/s effective; with pinned buffers and cudaMemcpyAsync on 4 streams, 94.3 GB/s (8.33x)';
@@ -78,7 +79,8 @@ function warmUp(host: FunctionFacts, inLoop: readonly CallFact[], loop: LoopFact
 }
 
 /** The callee name without an object or namespace (`ops[i].run` -> `run`, `Op::run` -> `run`). */
-const calleeName = (c: CallFact): string => baseName(c.name).replace(/^.*(?:\.|->|::)/, '');
+const calleeName = (c: CallFact): string => bareName(c.name);
+const bareName = boundedMemo((name) => baseName(name).replace(/^.*(?:\.|->|::)/, ''), 10_000);
 
 /** Does this call block the host until the device (or one stream of it) has drained? */
 export function blockingKind(c: CallFact): 'copy' | 'sync' | null {
