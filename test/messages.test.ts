@@ -88,7 +88,7 @@ __global__ void scale(T* out, const T* in, float s, int n) {
   assert.match(f.message, /4× the memory instructions of 16-byte ones \(8× for a 16-bit `T`\)/);
 });
 
-test('a type an undecided #if makes float or bf16 is phrased for both builds: 4x as float, 8x as the 16-bit arm', async () => {
+test('a type an undecided #if makes float or bf16 is phrased for both builds, the default build (no -D flags) first: 8x as bf16, 4x as float', async () => {
   const engine = await Engine.create();
   const code = `#include <cuda_bf16.h>
 #if defined(ENABLE_FP32)
@@ -102,7 +102,10 @@ __global__ void residual(floatX* out, const floatX* a, const floatX* b, int n) {
 }
 `;
   const [f] = engine.analyzeText('residual.cu', code).findings.filter((x) => x.rule === 'vectorization/vector-memory-access');
-  assert.match(f.message, /4× the memory instructions of 16-byte ones \(8× as `__nv_bfloat16`\)/);
+  assert.match(f.message, /8× the memory instructions of 16-byte ones in the default `__nv_bfloat16` build \(4× as `float`\)$/);
+  // built as float by default: the float count leads
+  const [g] = engine.analyzeText('residual32.cu', code.replace('#if defined(ENABLE_FP32)', '#if !defined(ENABLE_BF16)')).findings.filter((x) => x.rule === 'vectorization/vector-memory-access');
+  assert.match(g.message, /4× the memory instructions of 16-byte ones \(8× as `__nv_bfloat16`\)$/);
 });
 
 test('a field of an array of structures is quoted as written and advised as a layout: a structure of arrays, or whole records', async () => {
@@ -352,5 +355,6 @@ test('a template type deduced from a project alias\'s pointer is that type (8× 
   const path = join(ROOT, 'server/src/rules/vectorization/vector-memory-access/fixtures/alias_deduced_types.cu');
   const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'vectorization/vector-memory-access');
   assert.match(found.find((f) => f.function === 'sum_squares')!.message, /, 8× the memory instructions of 16-byte ones$/);
-  assert.match(found.find((f) => f.function === 'scale_rows')!.message, /4× the memory instructions of 16-byte ones \(8× as `__half` or `__nv_bfloat16`\)$/);
+  // (bf16 unless ACT_FP32 or ACT_FP16 is defined: that build's count first)
+  assert.match(found.find((f) => f.function === 'scale_rows')!.message, /8× the memory instructions of 16-byte ones in the default `__nv_bfloat16` build \(4× as `float`\)$/);
 });

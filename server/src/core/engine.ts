@@ -518,7 +518,7 @@ export class Engine {
             const fn = this.readFunction(def, source, pre, grammar);
             if (fn && nestingDepth(fn) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
             // statements the grammar could not read are left out; the rest of the function counts
-            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, splitHead(def), records, pre.view.accessors) : null;
+            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, splitHead(def), records, pre.view.accessors, pre.view.defaultTypes) : null;
           });
           f = typeof result === 'string' ? null : result;
           if (typeof result === 'string') reason = result;
@@ -537,7 +537,7 @@ export class Engine {
         if (!made) {
           const result = this.bounded(fileDeadline, () => {
             const defs = macroDefinedFunctions(span, source, pre, (t) => this.parsers.parse(grammar, t, null, 200));
-            made = defs.map((d) => functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases, undefined, '', records, pre.view.accessors)).filter((f): f is FunctionFacts => f !== null);
+            made = defs.map((d) => functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases, undefined, '', records, pre.view.accessors, pre.view.defaultTypes)).filter((f): f is FunctionFacts => f !== null);
             return null;
           });
           if (typeof result === 'string') continue;

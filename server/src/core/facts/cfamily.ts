@@ -519,6 +519,8 @@ export function functionFacts(
   records: RecordLayouts = new Map(),
   /** Matrix classes' element accessors by method name (see preprocess/accessors.ts). */
   accessors: ReadonlyMap<string, ElementAccessor> = new Map(),
+  /** An alias's type in the build without -D flags (preprocess view's defaultTypes). */
+  defaultTypes: ReadonlyMap<string, string> = new Map(),
 ): FunctionFacts | null {
   const declarator = field(def, 'declarator');
   // a conversion operator (`operator T *()` of the samples' `SharedMemory<T>`): named by its text, no parameters
@@ -543,6 +545,8 @@ export function functionFacts(
   w.elementAccessors = accessors;
   if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);
+  // (the default build's type of an alias an `#if` leaves open: what a count leads with)
+  if (defaultTypes.size) for (const a of w.accesses) if (a.elemAlternatives && a.elemType && defaultTypes.has(a.elemType)) a.elemDefault = defaultTypes.get(a.elemType);
   const launchBounds = children(def).find((c) => c.type === 'launch_bounds')?.text ?? null;
   const offload = isKernel || isDevice ? undefined : markOffloaded((tmpl ?? def).startPosition.row, lines, w.loops);
   return {

@@ -145,6 +145,8 @@ export interface AccessFact {
   masked?: boolean;
   /** The types an alias may stand for when an `#if` is undecided (`floatX`: `__nv_bfloat16` or `float`); elemBits is the widest. */
   elemAlternatives?: string[];
+  /** Which of elemAlternatives the build without -D flags makes it (llm.c's `floatX`: `__nv_bfloat16`), when the file says. */
+  elemDefault?: string;
   /** Under a guard that leaves at most one lane of a warp active (`if (threadIdx.x == 0)`): not a warp-wide request. */
   singleLane?: boolean;
   /** In the short-remainder arm of a chunked loop (`else { for (j < remaining) ... }` after `if (remaining >= 4)`): only its last chunk runs it. */

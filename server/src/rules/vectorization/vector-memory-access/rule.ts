@@ -399,6 +399,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   const halfArms = width === 4 ? [...new Set(streamed.flatMap((a) => (a.elemAlternatives ?? []).filter((t) => elementBits(t) === 16)))] : [];
   const templated = width === 4 && streamed.some((a) => a.elemBits === null && fn.templateParams.includes(a.elemType ?? ''));
   const narrower = halfArms.length ? ` (8× as ${halfArms.map((t) => `\`${t}\``).join(' or ')})` : templated ? ' (8× for a 16-bit type)' : '';
+  const count = defaultBuildCount(width, streamed) ?? `${width}× the memory instructions of 16-byte ones${narrower}`;
   return [{
     range: fn.nameRange,
     function: fn.name,
@@ -408,7 +409,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
       'assumes the buffers are 16-byte aligned and the row length is a multiple of the vector width (or a scalar tail handles the rest)',
       'assumes rows of several hundred elements or more: on an H200 a block per row of 1024 floats ran 2.05x faster with float4, one of 128 floats 1.01x',
     ],
-    message: `\`${fn.name}\`: one scalar per thread per step of the \`${loop.variable ?? 'loop'}\` loop, ${width}× the memory instructions of 16-byte ones${narrower}`,
+    message: `\`${fn.name}\`: one scalar per thread per step of the \`${loop.variable ?? 'loop'}\` loop, ${count}`,
     detail: detail(
       `\`${fn.name}\` streams its input one scalar per thread per step of the \`${loop.variable ?? 'loop'}\` loop (${names}).`,
       `Have each thread take ${width} consecutive elements per step as one 16-byte access and stride the loop ${width}× as far, with a scalar tail.`,
@@ -574,7 +575,7 @@ function check(kernel: FunctionFacts): RuleFinding[] {
     ],
     // (a template type counted as 32-bit: its usual 16-bit builds, fp16 and bf16, move twice as many per 16 bytes)
     // (and an `#if`'s 16-bit arm, llm.c's `floatX` built as bf16 by default: phrased for both builds)
-    message: `\`${fn.name}\`: one scalar ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} per access, ${width}× the memory instructions of 16-byte ones${templated && width === 4 ? ` (8× for a 16-bit \`${globals.find(isTemplateType)!.elemType}\`)` : halfArms.length && width === 4 ? ` (8× as ${halfArms.map((t) => `\`${t}\``).join(' or ')})` : ''}`,
+    message: `\`${fn.name}\`: one scalar ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} per access, ${defaultBuildCount(width, globals) ?? `${width}× the memory instructions of 16-byte ones${templated && width === 4 ? ` (8× for a 16-bit \`${globals.find(isTemplateType)!.elemType}\`)` : halfArms.length && width === 4 ? ` (8× as ${halfArms.map((t) => `\`${t}\``).join(' or ')})` : ''}`}`,
     detail: detail(
       `\`${fn.name}\` is a memory-bound elementwise kernel moving one scalar ${kinds} element per access (${listed.map((a) => `${verb(a)} \`${a.text}\``).join(', ')}).`,
       templated || alternatives.size
@@ -583,6 +584,18 @@ function check(kernel: FunctionFacts): RuleFinding[] {
     ),
     benefit: 'fewer, wider memory instructions; on an H200, y = 2*x over 2^28 floats went from 62% to 101% of copy bandwidth (1.61x)',
   }];
+}
+
+/**
+ * The count of the build without -D flags first, where an `#if` makes the type 16-bit there and 32-bit in
+ * another (llm.c's `floatX`, bf16 unless ENABLE_FP32): `8× ... in the default `__nv_bfloat16` build (4× as `float`)`.
+ */
+function defaultBuildCount(width: number, accesses: readonly AccessFact[]): string | null {
+  const open = accesses.filter((a) => a.elemAlternatives);
+  const builds = [...new Set(open.map((a) => a.elemDefault))];
+  if (width !== 4 || !open.length || builds.length !== 1 || !builds[0] || elementBits(builds[0]) !== 16) return null;
+  const wide = [...new Set(open.flatMap((a) => a.elemAlternatives!.filter((t) => elementBits(t) === 32)))];
+  return `8× the memory instructions of 16-byte ones in the default \`${builds[0]}\` build${wide.length ? ` (4× as ${wide.map((t) => `\`${t}\``).join(' or ')})` : ''}`;
 }
 
 /** `assumes `real` is `float` (...)` for the accesses judged at a narrower alternative than their widest. */
