@@ -3,7 +3,7 @@ import type { SyntaxNode as Node } from '../../mirror';
 import { Poly, isVarying } from '../../affine';
 import { field, nodeRange, walk } from '../../syntax';
 import { tick } from '../../budget';
-import type { AccessFact, CallFact, FunctionFacts, KernelClass, LoopFact, ParamFact } from '../model';
+import { branchId, type AccessFact, type CallFact, type FunctionFacts, type KernelClass, type LoopFact, type ParamFact } from '../model';
 import { compact, children, namedChildren, resolveName, tlFunction, isModulePath, unparen, plainName, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 import { loopReads, twoOperands } from '../classify';
 
@@ -66,6 +66,9 @@ export class KernelWalker {
   private readonly intEvidence = new Set<string>();
   private loopStack: number[] = [];
   private nextLoopId = 0;
+  /** The if/else arms around the statement being read (branchId), for the loops' scopes; and the ifs so far. */
+  private branches: number[] = [];
+  private nextIf = 0;
   private laneCount = 0;
   private silent = 0;
   private readonly pidSymbols = new Map<number, string>();
@@ -499,7 +502,16 @@ export class KernelWalker {
 
   block(n: Node | null): void {
     if (!n) return;
-    for (const c of namedChildren(n)) this.statement(c);
+    let pushed = 0;
+    for (const c of namedChildren(n)) {
+      this.statement(c);
+      // `if y == ignore_index: ...; return` with no else: the statements after it are the other arm
+      if (c.type === 'if_statement' && !children(c).some((x) => x.type === 'elif_clause' || x.type === 'else_clause') && endsInReturn(field(c, 'consequence'))) {
+        this.branches.push(branchId(this.nextIf - 1, 1));
+        pushed++;
+      }
+    }
+    this.branches.length -= pushed;
   }
 
   statement(n: Node): void {
@@ -512,16 +524,24 @@ export class KernelWalker {
           else this.eval(c);
         }
         return;
-      case 'if_statement':
+      case 'if_statement': {
+        const id = this.nextIf++;
+        let arm = 0;
+        const inArm = (body: Node | null) => {
+          this.branches.push(branchId(id, arm++));
+          this.block(body);
+          this.branches.pop();
+        };
         this.eval(field(n, 'condition'));
-        this.block(field(n, 'consequence'));
+        inArm(field(n, 'consequence'));
         for (const alt of children(n).filter((c) => c.type === 'elif_clause' || c.type === 'else_clause')) {
           if (alt.type === 'elif_clause') {
             this.eval(field(alt, 'condition'));
-            this.block(field(alt, 'consequence'));
-          } else this.block(field(alt, 'body'));
+            inArm(field(alt, 'consequence'));
+          } else inArm(field(alt, 'body'));
         }
         return;
+      }
       case 'for_statement':
       case 'while_statement':
         this.loop(n);
@@ -603,6 +623,8 @@ export class KernelWalker {
       range: nodeRange(n), headerRange: headerRange(n, this.lines),
       parent: this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : null,
       depth: this.loopStack.length, gridStride: false, blockStride: false, pragmas: [],
+      // (the arms it is in: loops of two arms, or before and after an early return, never run together)
+      ...(this.branches.length ? { scopes: [...this.branches] } : {}),
     };
     this.loops.push(fact);
     const body = field(n, 'body');
@@ -817,4 +839,10 @@ export function kernelFacts(dec: Node | null, def: Node, decorators: string[], a
 function programIdWrapper(qualified: string): 'program_id' | 'num_programs' | null {
   const last = qualified.slice(qualified.lastIndexOf('.') + 1);
   return last === 'program_id' || last === 'num_programs' ? last : null;
+}
+
+/** A block whose last statement is `return` (an arm the rest of the function does not follow). */
+function endsInReturn(block: Node | null): boolean {
+  const last = block ? namedChildren(block).filter((c) => c.type !== 'comment').at(-1) : undefined;
+  return last?.type === 'return_statement';
 }

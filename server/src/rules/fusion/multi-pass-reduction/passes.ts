@@ -40,11 +40,19 @@ export interface Pass {
 /** Two passes that can both run in one thread: not in different arms of one if/else (a full block and its remainder). */
 const together = (a: Pass, b: Pass): boolean => !neverTogether(a.scopes, b.scopes);
 
-/** The most passes that run together, in source order (a pass joins when it can run with every pass taken so far). */
+/**
+ * The most passes that run together, in source order (a pass joins when it can run with every pass taken so far),
+ * trying each pass as the first taken: a sweep of an arm that returns early (`if label == ignore: zero-fill; return`)
+ * must not keep out the sweeps after it.
+ */
 function runTogether(passes: Pass[]): Pass[] {
-  const out: Pass[] = [];
-  for (const p of passes) if (out.every((q) => together(p, q))) out.push(p);
-  return out;
+  let best: Pass[] = [];
+  for (const seed of passes) {
+    const out: Pass[] = [seed];
+    for (const p of passes) if (p !== seed && out.every((q) => together(p, q))) out.push(p);
+    if (out.length > best.length) best = out.sort((x, y) => x.line - y.line);
+  }
+  return best;
 }
 
 /** Loops with a small constant trip count (`k < 8`, a pack) are not sweeps over a row. */
