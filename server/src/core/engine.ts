@@ -35,6 +35,7 @@ import { buildFlagsFor, cmakeIncludeDirs, compileCommandsIncludeDirs, DEFAULT_BU
 import { NOT_TUNED, isNotTunedPath, isPythonTestPath, isRuntimeKernelSource, isHarnessPath, isScalarFallbackPath, isTestPath, referenceCallees, otherAcceleratorOf } from './test-code';
 import { lineEndsAsNewline } from './lineEnds';
 import { sameData } from './same-data';
+import { knrDefinitions, knrFunction } from './facts/knr';
 import { fixContext, fixSyntax, functionOf, wholeFixSyntax, type FixOutcome, type FixResult, type FixSyntax } from './fix';
 import { BudgetExceeded, DEFAULT_BUDGET, FILE_BUDGET_SPENT, HEADERS_CUT, MAX_NESTING, TOO_DEEP, nestingDepth, now as budgetClock, overItsTime, unreadRegion, withBudget, type BudgetLimits } from './budget';
 
@@ -541,6 +542,26 @@ export class Engine {
             return null;
           });
           if (typeof result === 'string') continue;
+          if (this.macroMade.size > 500) this.macroMade.clear();
+          this.macroMade.set(key, (made ??= []));
+        }
+        functions.push(...made);
+      }
+      // K&R definitions (`void f(a, n) float *a; int n; { ... }`), read as the ANSI ones they stand for
+      for (const def of knrDefinitions(text, tree.rootNode, spans)) {
+        const key = `${def.start}\u0000${globalsKey}\u0000${text.slice(def.start, def.end)}`;
+        let made = this.macroMade.get(key);
+        if (!made) {
+          const result = this.bounded(fileDeadline, () => {
+            const d = knrFunction(def, source, (t) => this.parsers.parse(grammar, t, null, 200));
+            const f = d && functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, '', records, pre.view.accessors, pre.view.defaultTypes);
+            made = f ? [f] : [];
+            return null;
+          });
+          if (typeof result === 'string') {
+            skipped.push({ function: functionName(text.slice(def.start, def.end)), reason: result, line: source.position(def.start).row });
+            continue;
+          }
           if (this.macroMade.size > 500) this.macroMade.clear();
           this.macroMade.set(key, (made ??= []));
         }
