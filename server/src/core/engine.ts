@@ -20,7 +20,7 @@ import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, t
 import { recordLayouts, recordsKey, type RecordLayouts } from './facts/records';
 import { fileSwitches } from './facts/file-switches';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
-import { tritonFunctions } from './facts/triton';
+import { fullFp32Matmuls, tritonFunctions } from './facts/triton';
 import type { FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
@@ -576,6 +576,7 @@ export class Engine {
     const otherAccelerator = otherAcceleratorOf(path, this.workspaceRoots);
     const declaredOnly = language === 'triton' ? [] : declaredNames(lines);
     const sycl = language !== 'triton' && isSyclSource(lines);
+    const fullFp32 = language === 'triton' && fullFp32Matmuls(text);
     const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen, lines);
     for (const f of functions) {
       const why = functorKernelReason(f);
@@ -584,7 +585,7 @@ export class Engine {
     return {
       language, functions: language === 'triton' ? functions : withLaunchShapes(withCallSiteTrips(functions, lines), instantiations), lines, skipped,
       ...(project ? { project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
-      ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(sycl ? { sycl } : {}), ...(instantiations.length ? { instantiations } : {}),
+      ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(sycl ? { sycl } : {}), ...(fullFp32 ? { fullFp32Matmuls: true } : {}), ...(instantiations.length ? { instantiations } : {}),
       ...(defaultTypes.size ? { defaultTypes } : {}), ...(tensorMathMode ? { tensorMathMode } : {}), ...(includedHeaders.length ? { includedHeaders } : {}),
     };
   }

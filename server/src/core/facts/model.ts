@@ -421,6 +421,11 @@ export interface FileFacts {
   declaredOnly?: string[];
   /** C/C++: the headers the file includes, as the preprocessor view found them (absolute paths). */
   includedHeaders?: readonly string[];
+  /**
+   * Python: the program runs PyTorch's own fp32 matmuls without TF32 (`torch.backends.cuda.matmul.allow_tf32 =
+   * False`, `set_float32_matmul_precision("highest")`): full fp32 is what its kernels are compared against.
+   */
+  fullFp32Matmuls?: boolean;
   /** C/C++: a SYCL source, whose loops run in work-items. */
   sycl?: boolean;
   /** C/C++: aliases with `#if` alternatives, and the type a build without `-D` flags gives each (preprocess/view.ts). */

@@ -23,6 +23,10 @@ import { hostFacts, moduleFacts } from './host';
 import { children, compact, importAliases, isJitDecorator, scanStatements } from './common';
 import { BudgetExceeded, MAX_NESTING, TOO_DEEP, nestingDepth } from '../../budget';
 /** Runs one function's walk (the engine's budget and nesting cap); null when it was skipped. */
+/** A program that turns TF32 off for PyTorch's own matmuls (FileFacts.fullFp32Matmuls). */
+const TF32_OFF = /\btorch\.backends\.cuda\.matmul\.allow_tf32\s*=\s*False\b|\bset_float32_matmul_precision\(\s*['"]highest['"]\s*\)/;
+export const fullFp32Matmuls = (text: string): boolean => TF32_OFF.test(text);
+
 export type Guard = (def: Node, name: string, work: () => FunctionFacts | null) => FunctionFacts | null;
 const unguarded: Guard = (_def, _name, work) => work();
 

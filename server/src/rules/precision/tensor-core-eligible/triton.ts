@@ -5,7 +5,7 @@
 //  - a GEMM written as elementwise products reduced with `tl.sum` or accumulated (`acc +=
 //    a * b` over k, one output per program) in a kernel with no `tl.dot` at all.
 // Quiet on the default precision (TF32 for fp32 operands), "tf32", "tf32x3", a precision
-// passed in as a parameter, on kernels that already call `tl.dot`, on TF32 turned off in a
+// passed in as a parameter, on "ieee" in a program that turns TF32 off for PyTorch's own matmuls, on kernels that already call `tl.dot`, on TF32 turned off in a
 // kernel that casts to its inputs' type (written for 16-bit inputs too), and on recurrences
 // that store a result every step of the product loop.
 import { detail } from '../../common/detail';
@@ -38,10 +38,12 @@ const GEMM_NAME = /(?:^|_)(?:mm|bmm|addmm|baddbmm|matmul|gemm|sgemm|hgemm)(?:_|$
 /** A cast to another value's type (`b_o.to(p_o.dtype.element_ty)`, `x.to(b_k.dtype)`): the kernel runs on whatever type it is given, 16-bit inputs included. */
 const castsToGivenType = (c: CallFact) => c.name.endsWith('.to') && /\.dtype\b/.test(c.args[0] ?? '');
 
-function checkKernel(fn: FunctionFacts): RuleFinding[] {
+function checkKernel(fn: FunctionFacts, fullFp32: boolean): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   const dots = fn.calls.filter(isDot);
   const exact = dots.filter(ieee);
+  // (in a program that runs PyTorch's own matmuls in full fp32 too, TF32 off: the precision it is compared at, on purpose)
+  if (exact.length && fullFp32) return [];
   if (exact.length) {
     const c = exact[0];
     const upcast = c.args.slice(0, 2).some((a) => /\.to\(\s*tl\.float32\s*\)/.test(a));
@@ -94,5 +96,5 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
 }
 
 export function tritonTensorCore(facts: FileFacts): RuleFinding[] {
-  return facts.functions.flatMap(checkKernel);
+  return facts.functions.flatMap((fn) => checkKernel(fn, !!facts.fullFp32Matmuls));
 }
