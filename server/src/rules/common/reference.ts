@@ -7,6 +7,7 @@ import { hasTimedRegion, insideTimedRegion, outsideTimedRegion } from '../../cor
 import { EXPECTED_OUTPUT } from '../../core/test-code';
 import { positionBefore, rangeHolds } from '../../core/positions';
 import { boundedMemo } from '../../core/bounded-memo';
+import { RESULT_CHECK } from '../../core/facts/triton/host';
 /** Names of expected-result code: `gemm_ref`, `reference_softmax`, `goldenOut`, the CUDA samples' `computeGold`. */
 const REFERENCE = /(?:^|_)(?:ref|reference|gold|golden|oracle|REF|REFERENCE|GOLD|GOLDEN|ORACLE)(?:_|$)|Reference|Gold(?![a-z])|Golden|Oracle|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
 
@@ -29,7 +30,7 @@ export { isUnfusedBaseline } from '../../core/baselines';
 export const isTestName = (functionName: string): boolean => /^test(?:_|[A-Z]|$)/.test(functionName);
 
 /** Calls that compare a kernel's output with the expected one (`torch.allclose`, `torch.testing.assert_close`, `np.testing.assert_allclose`). */
-const PYTHON_COMPARE = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose|assert_array_almost_equal)$/;
+const PYTHON_COMPARE = RESULT_CHECK;
 
 /**
  * Python host code nobody tunes: a test, the eager version a kernel is checked against (`naive_recurrent_rwkv6`,
@@ -62,7 +63,9 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
   const baselines = timedBaselines(functions, launching);
   const drivers = validationDrivers(functions);
   const fallbacks = kernelFallbacks(functions, launching);
-  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || referenced.has(f.name) || baselines.has(f.name) || drivers.has(f) || fallbacks.has(f.name))));
+  // (and module code that launches nothing, kept for what it compares: a self-check script)
+  const selfCheck = (f: FunctionFacts) => f.name === '<module>' && !f.calls.some((c) => c.kind === 'launch');
+  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || selfCheck(f) || referenced.has(f.name) || baselines.has(f.name) || drivers.has(f) || fallbacks.has(f.name))));
   oraclesOf.set(functions, out);
   return out;
 }

@@ -443,17 +443,23 @@ function hostShape(name: string, range: Range, nameRange: Range, params: ParamFa
   };
 }
 
-/** The module's own statements (scripts, `if __name__ == '__main__':`), when they launch kernels. */
+/**
+ * The module's own statements (scripts, `if __name__ == '__main__':`), when they launch kernels, or compare
+ * results (`torch.allclose(ref_out, tri_out)`: what they compare against is the file's oracle).
+ */
 export function moduleFacts(root: Node, aliases: Map<string, string>, lines: string[]): FunctionFacts | null {
   for (const c of namedChildren(root)) if (c.hasError && !SKIP_STATEMENTS.has(c.type)) return null;
   const w = new HostWalker(aliases, lines);
   w.block(root);
-  if (!w.calls.some((c) => c.kind === 'launch')) return null;
+  if (!w.calls.some((c) => c.kind === 'launch' || RESULT_CHECK.test(c.name))) return null;
   const start = { line: 0, column: 0 };
   return {
     ...hostShape('<module>', nodeRange(root), { start, end: start }, [], w),
   };
 }
+
+/** A call that compares a result with the expected one (`torch.allclose`, `torch.testing.assert_close`). */
+export const RESULT_CHECK = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose|assert_array_almost_equal)$/;
 
 /** The number of items of a list or tuple literal (`[1024, 4096]`, `(a, b)`), or null. */
 function literalItems(n: Node): number | null {
