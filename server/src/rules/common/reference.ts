@@ -65,7 +65,7 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
   const fallbacks = kernelFallbacks(functions, launching);
   // (and module code that launches nothing, kept for what it compares: a self-check script)
   const selfCheck = (f: FunctionFacts) => f.name === '<module>' && !f.calls.some((c) => c.kind === 'launch');
-  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || selfCheck(f) || referenced.has(f.name) || baselines.has(f.name) || drivers.has(f) || fallbacks.has(f.name))));
+  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || selfCheck(f) || referenced.has(f.name) || baselines.has(f.name) || (!!f.className && baselines.has(f.className)) || drivers.has(f) || fallbacks.has(f.name))));
   oraclesOf.set(functions, out);
   return out;
 }
@@ -166,6 +166,10 @@ const DO_BENCH = /(?:^|\.)do_bench(?:_\w+)?$/;
 /** A clock a timing helper reads (`time.perf_counter()`, `time.time()`, `torch.cuda.Event`, `start.elapsed_time(end)`). */
 const CLOCK = /(?:^|\.)(?:perf_counter(?:_ns)?|time|monotonic|elapsed_time|Event)$/;
 /** A library's fused kernel a benchmark measures an eager version against (`F.scaled_dot_product_attention`). */
+/** A call into a module other than PyTorch's, NumPy's, Triton's or the standard library's: the kernel library a driver measures (`flag_gems.ops.addmm.addmm`). */
+const STANDARD_MODULE = /^(?:torch|numpy|np|triton|math|time|os|sys|random|functools|itertools|typing|collections|contextlib|json|argparse|einops|transformers|pytest|statistics|timeit|gc)\./;
+const libraryUnderStudy = (qualified: string | undefined): boolean => !!qualified && qualified.includes('.') && !STANDARD_MODULE.test(qualified) && !/^(?:self|cls)\./.test(qualified);
+
 const FUSED_LIBRARY_OP = /(?:^|\.)(?:scaled_dot_product_attention|flash_attn_\w*func|memory_efficient_attention)$/;
 /** The function a timer's first argument runs: `lambda: eager_attention(q, k, v)`, or `eager_attention` handed over. */
 const LAMBDA_CALL = /^lambda[^:]*:\s*([\w.]+)\s*\(/;
@@ -178,7 +182,13 @@ const NAME = /^[\w.]+$/;
  * against its twin, as a reference compared against one is. A function also called outside a timer is code the program runs.
  */
 function timedBaselines(functions: readonly FunctionFacts[], launching: ReadonlySet<string>): ReadonlySet<string> {
-  const studied = (name: string) => launching.has(name) || FUSED_LIBRARY_OP.test(name);
+  // (the line measured: one that launches the file's kernels, a library's fused kernel, or the ops of the kernel
+  // library the file is about, imported from it: `from flag_gems.ops.addmm import addmm`)
+  const libraryOps = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => c.form === 'call' && libraryUnderStudy(c.qualified))).map((f) => f.name));
+  const classes = new Set(functions.map((f) => f.className).filter((c): c is string => !!c));
+  // (a class of the file is studied when one of its methods is)
+  const studiedClass = (name: string) => functions.some((f) => f.className === name && (launching.has(f.name) || libraryOps.has(f.name)));
+  const studied = (name: string) => launching.has(name) || FUSED_LIBRARY_OP.test(name) || libraryOps.has(name) || (classes.has(name) && studiedClass(name));
   // the file's own timers: a function that runs what it is given and reads a clock
   const timers = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => CLOCK.test(c.name)) &&
     f.calls.some((c) => c.form === 'call' && f.params.some((p) => p.name === c.name))).map((f) => f.name));
@@ -186,7 +196,15 @@ function timedBaselines(functions: readonly FunctionFacts[], launching: Readonly
   const called = new Set<string>();
   const fileNames = new Set(functions.filter((f) => !f.isKernel).map((f) => f.name));
   for (const g of functions) {
-    const runs = (t: CallFact) => { const first = t.args[0]?.trim() ?? ''; return LAMBDA_CALL.exec(first)?.[1] ?? (NAME.test(first) ? first : ''); };
+    // (an instance of a class of the file, `mlp = LlamaMLP(H, I)` then `do_bench(lambda: mlp(x))`: the class is the line)
+    const instanceOf = (name: string) => {
+      const made = g.calls.findIndex((c) => c.form === 'assign' && c.assignedTo?.length === 1 && c.assignedTo[0] === name);
+      if (made < 0) return name;
+      // (the constructor under the assignment, through calls on it: `LlamaMLP(H, I).to("cuda", dtype)`)
+      const under = (c: CallFact) => { for (let at = c.parent, k = 0; at !== undefined && k < 4; at = g.calls[at].parent, k++) if (at === made) return true; return false; };
+      return g.calls.find((c) => c.form === 'call' && classes.has(c.name) && under(c))?.name ?? name;
+    };
+    const runs = (t: CallFact) => { const first = t.args[0]?.trim() ?? ''; return instanceOf(LAMBDA_CALL.exec(first)?.[1] ?? (NAME.test(first) ? first : '')); };
     // (a loop over the variants, `for name, fn in (("eager", ln_eager), ("triton", ln_triton)): do_bench(lambda: fn(x))`:
     // each function its iterable names is a line)
     const variants = (name: string): string[] => {
@@ -199,7 +217,8 @@ function timedBaselines(functions: readonly FunctionFacts[], launching: Readonly
     if (lines.length >= 2 && lines.some(studied)) for (const name of lines) if (!studied(name)) timed.add(name);
     for (const c of g.calls) if (c.form === 'call' || c.kind === 'launch') called.add(c.name);
   }
-  return new Set([...timed].filter((name) => !called.has(name)));
+  // (a class's line: its constructor and its instance's other calls, an error check, are not the program running it)
+  return new Set([...timed].filter((name) => classes.has(name) || !called.has(name)));
 }
 const oraclesOf = new WeakMap<readonly FunctionFacts[], ReadonlySet<FunctionFacts>>();
 
