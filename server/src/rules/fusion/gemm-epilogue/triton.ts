@@ -23,8 +23,11 @@ export const BENEFIT =
 /** PyTorch matmuls (their result is the GEMM output). */
 const TORCH_MATMULS = new Set(['torch.matmul', 'torch.mm', 'torch.bmm', 'torch.nn.functional.linear']);
 const MATMUL_METHODS = new Set(['.matmul', '.mm', '.bmm']);
-/** A kernel library's matmul imported by name (`from flag_gems.ops import mm`): a GEMM whose kernel is not this file's (not NumPy's, a host product). */
-const LIBRARY_MATMUL = /^flag_gems(?:\.\w+)*\.(?:mm|bmm|matmul)$/;
+/**
+ * A kernel library's matmul imported by name (`from flag_gems.ops import mm`, `from flag_gems.ops.addmm import addmm`):
+ * a GEMM whose kernel is not this file's (not NumPy's or the standard library's, a host product).
+ */
+const LIBRARY_MATMUL = /^(?!(?:numpy|np|scipy|math|torch|jax)\.)[A-Za-z_]\w*(?:\.\w+)*\.(?:mm|bmm|matmul|addmm|baddbmm)$/;
 
 
 /** The buffer a launch of a GEMM kernel writes, when it writes exactly one plain buffer. */
