@@ -400,12 +400,22 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     const loaded = loadedBuffers(k, bound);
     const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) ? [i] : [])));
     out.set(h.name, { kernel: k.name, kernelFacts: k, reads });
+    const apply = autogradApply(h);
+    if (apply) out.set(apply, { kernel: k.name, kernelFacts: k, reads: new Set([...reads].filter((i) => i > 0).map((i) => i - 1)) });
   }
   for (const h of facts.functions) if (!h.isKernel && !out.has(h.name)) {
     const helper = kernelArgumentHelper(h, facts, kernels);
     if (helper) out.set(h.name, helper);
   }
   return out;
+}
+
+/**
+ * The name an autograd.Function's static `forward` is called by, `Cls.apply(x, p)` (its arguments are forward's
+ * after `ctx`): Liger's, Unsloth's and FlagGems' kernels are launched so. Null for any other function.
+ */
+export function autogradApply(h: FunctionFacts): string | null {
+  return h.name === 'forward' && h.className && h.params[0]?.name === 'ctx' && !!h.decorators?.includes('staticmethod') ? `${h.className}.apply` : null;
 }
 
 /** A library's name (`torch.sqrt` of `from torch import sqrt`): no helper of the project. */

@@ -394,8 +394,9 @@ export class HostWalker {
       });
     }
 
-    // y.relu(), x.cpu(), torch.cuda.current_stream().synchronize()
-    if (fn.type === 'attribute' && !isModulePath(field(fn, 'object'), this.aliases)) {
+    // y.relu(), x.cpu(), torch.cuda.current_stream().synchronize(); not `RMSNormFunction.apply(x, w)`, an
+    // autograd.Function's forward called by its class (a call of `RMSNormFunction.apply`, as a function's)
+    if (fn.type === 'attribute' && !isModulePath(field(fn, 'object'), this.aliases) && !classApply(fn)) {
       const recv = field(fn, 'object')!;
       const attr = field(fn, 'attribute');
       const method = attr?.text ?? '';
@@ -457,6 +458,9 @@ export function moduleFacts(root: Node, aliases: Map<string, string>, lines: str
     ...hostShape('<module>', nodeRange(root), { start, end: start }, [], w),
   };
 }
+
+/** `Cls.apply`: a class (CamelCase by convention) called through its autograd.Function entry. */
+const classApply = (fn: Node): boolean => field(fn, 'attribute')?.text === 'apply' && field(fn, 'object')?.type === 'identifier' && /^_*[A-Z]/.test(field(fn, 'object')!.text);
 
 /** A call that compares a result with the expected one (`torch.allclose`, `torch.testing.assert_close`). */
 export const RESULT_CHECK = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose|assert_array_almost_equal)$/;

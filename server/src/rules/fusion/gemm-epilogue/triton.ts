@@ -14,7 +14,7 @@ import type { RuleFinding } from '../../../core/types';
 import { compiledHosts, isUnfusedBaseline, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { attentionChain, isDecodeStep } from '../../common/attention-chain';
-import { VIEWS, bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
+import { VIEWS, autogradApply, bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
 
 /** What epilogue fusion measured (GPU-FACTS.md). */
 export const BENEFIT =
@@ -56,8 +56,26 @@ function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map
     if (!output) continue;
     const ret = h.calls.find((c) => c.form === 'return');
     const param = h.params.findIndex((p) => p.name === output);
-    if (ret && ret.args.length === 1 && ret.argRoots[0] === output && ret.args[0] === output) out.set(h.name, { kernel: launches[0].name, param: null });
-    else if (param >= 0 && !h.calls.some((c) => c.form === 'assign' && (c.assignedTo ?? []).includes(output))) out.set(h.name, { kernel: launches[0].name, param });
+    let helper: GemmHelper | null = null;
+    if (ret && ret.args.length === 1 && ret.argRoots[0] === output && ret.args[0] === output) helper = { kernel: launches[0].name, param: null };
+    else if (param >= 0 && !h.calls.some((c) => c.form === 'assign' && (c.assignedTo ?? []).includes(output))) helper = { kernel: launches[0].name, param };
+    if (!helper) continue;
+    out.set(h.name, helper);
+    // (an autograd.Function's forward, called as `Cls.apply(...)` without its `ctx`)
+    const apply = autogradApply(h);
+    if (apply && (helper.param === null || helper.param > 0)) out.set(apply, { ...helper, param: helper.param === null ? null : helper.param - 1 });
+  }
+  // (and a function that returns what one of them returns, `return w8a8_matmul(x, w)`: a forward over a launcher)
+  for (const h of facts.functions) {
+    if (h.isKernel || out.has(h.name)) continue;
+    const returns = h.calls.filter((c) => c.form === 'return');
+    const r = returns.length === 1 ? h.calls.indexOf(returns[0]) : -1;
+    const inner = r >= 0 ? h.calls.find((c) => c.parent === r && c.form === 'call' && out.get(c.name)?.param === null) : undefined;
+    if (!inner || returns[0].args.length !== 1) continue;
+    const helper = { kernel: out.get(inner.name)!.kernel, param: null };
+    out.set(h.name, helper);
+    const apply = autogradApply(h);
+    if (apply) out.set(apply, helper);
   }
   return out;
 }
