@@ -174,6 +174,8 @@ function smallConstantTrip(loop: LoopFact, fn: FunctionFacts): boolean {
 
 /** Trips up to which a constant loop has nothing to amortise a tile over. */
 const MAX_SMALL_TRIPS = 16;
+/** Taps from which a 1-D sliding window is worth a halo tile of its own (radius 8 and up; a 3- to 7-tap filter stays in L1). */
+const WIDE_WINDOW = 17;
 
 /**
  * The taps of a window read over nested constant loops, each moving the index (a 7x7 filter's
@@ -244,7 +246,10 @@ function check(fn: FunctionFacts): RuleFinding[] {
     const slides = reused.length === 1 && reused[0].why!.includes(' reads at step');
     const window2d = slides && fn.loops.filter((l) => reused[0].a.indices[0].dependsOn((s) => s === l.symbol)).length >= 2;
     // (so is a row every warp of the block re-reads, its lanes apart: the coalesced naive SGEMM's `B[k * N + (tid % 32)]`)
-    if (reused.length < 2 && !window2d && !reused.some((r) => r.why === ACROSS_WARPS)) continue;
+    // (and a 1-D window of many taps, a separable convolution's 17-tap row or column pass: each element is read by as
+    // many threads, more than L1 absorbs, where a 3- to 7-tap filter's neighbours hit in it)
+    const wide = slides && (loop.trips ?? (loop.parent === null ? tripsAtLaunch(loop, fn) : undefined) ?? 0) >= WIDE_WINDOW;
+    if (reused.length < 2 && !window2d && !wide && !reused.some((r) => r.why === ACROSS_WARPS)) continue;
     for (let p = loop.parent; p !== null; p = fn.loops[p]?.parent ?? null) reported.add(p);
     reported.add(loop.id);
     const first = reused[0];
