@@ -64,8 +64,20 @@ const smallTrip = (l: LoopFact, values?: Readonly<Record<string, number>>) => (l
 /** `softmax_device(input + off, n, ...)` -> `softmax_device`. */
 const calleeOf = (text: string): string | undefined => /^\s*([A-Za-z_]\w*)\s*\(/.exec(text)?.[1];
 
+/**
+ * Elements from which a row a block sweeps cooperatively no longer stays on chip between its sweeps: 32K fp32 elements
+ * are 128 KB, half an SM's L1 at most, shared by the blocks resident there (a 50,257-word vocabulary row: 201 KB).
+ */
+const LONG_ROW = 32768;
+
+/** A block's cooperative sweep over a row every launch makes long (`for (i = tid; i < C; i += blockDim.x)` with C = 50257). */
+export const longBlockSweep = (l: LoopFact, values?: Readonly<Record<string, number>>): boolean =>
+  l.blockStride && l.bound !== null && (values?.[l.bound.trim()] ?? 0) >= LONG_ROW;
+
 /** A loop every thread (or program) runs in full: its start and step do not involve the thread index. */
 function privateLoop(l: LoopFact, triton: boolean, values?: Readonly<Record<string, number>>): boolean {
+  // (or a block's sweep over a row too long to stay in L1 between sweeps: each sweep reads it from L2 or DRAM again)
+  if (!triton && longBlockSweep(l, values)) return true;
   if (l.gridStride || l.blockStride || smallTrip(l, values)) return false;
   if (triton) return true;
   if (!l.init || !l.step || l.init.unknown || l.step.unknown) return false;
@@ -164,9 +176,10 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     let scopes: readonly number[] = [];
     let helper: string | undefined;
     if (at >= 0) {
-      // the warp reads each step as one row segment (`x[r * wide + d]`, `d = idx % headDim`): a cooperative sweep, coalesced
-      if (!triton && laneConsecutive(idx)) continue;
       const loop = byId.get(a.loops[at])!;
+      // the warp reads each step as one row segment (`x[r * wide + d]`, `d = idx % headDim`): a cooperative sweep, coalesced
+      // (whose re-reads L1 serves, unless the row is too long for it)
+      if (!triton && laneConsecutive(idx) && !longBlockSweep(loop, fn.launchValues)) continue;
       // the index must move with this loop or one inside it
       const inner = new Set(a.loops.slice(at).map((id) => byId.get(id)?.symbol));
       if (!idx.dependsOn((s) => inner.has(s))) continue;

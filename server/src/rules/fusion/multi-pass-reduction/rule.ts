@@ -32,7 +32,7 @@ import { perFunction, perHost } from '../../common/memo';
 import { positionBefore } from '../../../core/positions';
 import { bind, launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
-import { rowPasses } from './passes';
+import { longBlockSweep, rowPasses } from './passes';
 import { gridWidePartials, mergesRowPartials } from './grid-wide';
 import { isTlDot } from '../../common/program-axes';
 import { oneBlockLoops } from './one-block-rows';
@@ -66,6 +66,25 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
     const helper = passes.every((p) => p.helper && p.helper === passes[0].helper && p.line === passes[0].line) ? passes[0].helper : undefined;
     const lines = helper ? `in ${code(helper)}, line ${passes[0].line + 1}` : `lines ${list(passes.map((p) => String(p.line + 1)))}`;
     const n = passes.length;
+    // a block's cooperative sweeps over a row every launch makes too long for L1 (llm.c's vocabulary softmax)
+    const sweeps = passes.map((p) => fn.loops.find((l) => l.id === p.loop)).filter((l): l is NonNullable<typeof l> => !!l && longBlockSweep(l, fn.launchValues));
+    if (!triton && sweeps.length === n) {
+      const length = fn.launchValues![sweeps[0].bound!.trim()];
+      hit.push({
+        range: passes[1].range,
+        function: fn.name,
+        confidence: 'likely',
+        assumptions: [`assumes several blocks share an SM: a row of ${length.toLocaleString('en-US')} elements does not stay in L1 between the sweeps`],
+        message: `the block sweeps its row of ${list(arrays)} ${n} times from global memory, ${length.toLocaleString('en-US')} elements each (${lines})`,
+        detail: detail(
+          `Each block reads its row of ${list(arrays)} ${n} times, and a row of ${length.toLocaleString('en-US')} elements is too long to stay in L1 between the sweeps: each reads it from L2 or DRAM again.`,
+          'Merge the statistics sweeps (online max with the sum rescaled by exp(m_old - m_new); Welford for mean and variance) so the row is read twice: once for the statistics, once for the output.',
+        ),
+        benefit: IN_KERNEL_BENEFIT,
+        related: passes.filter((_, i) => i !== 1).map((p) => ({ range: p.range, message: `pass over ${list([...p.arrays].map(code))}` })),
+      });
+      return hit;
+    }
     hit.push({
       range: passes[1].range,
       function: fn.name,
