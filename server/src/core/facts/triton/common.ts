@@ -29,9 +29,18 @@ export function scanStatements(root: Node, visit: (n: Node) => void): void {
   }
 }
 
-/** Import-bound names -> the module path or object they stand for (`F` -> `torch.nn.functional`). */
+/**
+ * Import-bound names -> the module path or object they stand for (`F` -> `torch.nn.functional`); and names the
+ * module binds to an autograd.Function's entry (`liger_rms_norm = LigerRMSNormFunction.apply` -> `LigerRMSNormFunction.apply`).
+ */
 export function importAliases(root: Node): Map<string, string> {
   const out = new Map<string, string>();
+  for (const st of root.namedChildren) {
+    const e = st.type === 'expression_statement' ? st.namedChildren[0] : null;
+    const left = e?.type === 'assignment' ? field(e, 'left') : null;
+    const right = e?.type === 'assignment' ? field(e, 'right') : null;
+    if (left?.type === 'identifier' && right?.type === 'attribute' && APPLY_ENTRY.test(compact(right.text))) out.set(left.text, compact(right.text));
+  }
   scanStatements(root, (n) => {
     if (n.type === 'import_statement') {
       for (const c of namedChildren(n)) {
@@ -60,6 +69,8 @@ export function importAliases(root: Node): Map<string, string> {
   for (const [name, module] of CONVENTIONAL_IMPORTS) if (!out.has(name)) out.set(name, module);
   return out;
 }
+/** `Cls.apply` of a class (CamelCase by convention): an autograd.Function's entry. */
+export const APPLY_ENTRY = /^_*[A-Z]\w*\.apply$/;
 const CONVENTIONAL_IMPORTS: readonly [string, string][] = [['triton', 'triton'], ['tl', 'triton.language'], ['torch', 'torch']];
 
 /** `F.gelu` -> `torch.nn.functional.gelu` through the file's imports. */

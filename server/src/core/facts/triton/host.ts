@@ -5,7 +5,7 @@ import { tick } from '../../budget';
 import type { Range } from '../../types';
 import { branchId, type CallFact, type CallKind, type FunctionFacts, type LoopFact, type ParamFact } from '../model';
 import { launchedKernel } from './wrapped-launch';
-import { compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
+import { APPLY_ENTRY, compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 
 export const COPY_METHODS = new Set(['cpu', 'item', 'tolist', 'numpy']);
 export const SKIP_STATEMENTS = new Set([
@@ -414,7 +414,10 @@ export class HostWalker {
     const ops: (number | null)[] = [];
     if (fn.type !== 'identifier' && fn.type !== 'attribute') ops.push(this.expr(fn));
     ops.push(...argOps());
-    const name = compact(fn.text);
+    // (a name the module bound to an autograd.Function's entry, `liger_rms_norm(x, w)`: a call of `Cls.apply`)
+    const written = compact(fn.text);
+    const bound = fn.type === 'identifier' ? this.aliases.get(written) : undefined;
+    const name = bound && APPLY_ENTRY.test(bound) ? bound : written;
     const qualified = resolveName(name, this.aliases);
     const kind: CallKind = /(^|\.)synchronize$/.test(qualified) ? 'sync' : 'call';
     return this.push(n, kind, name, 'call', positional, ops, {
@@ -460,7 +463,7 @@ export function moduleFacts(root: Node, aliases: Map<string, string>, lines: str
 }
 
 /** `Cls.apply`: a class (CamelCase by convention) called through its autograd.Function entry. */
-const classApply = (fn: Node): boolean => field(fn, 'attribute')?.text === 'apply' && field(fn, 'object')?.type === 'identifier' && /^_*[A-Z]/.test(field(fn, 'object')!.text);
+const classApply = (fn: Node): boolean => field(fn, 'object')?.type === 'identifier' && APPLY_ENTRY.test(compact(fn.text));
 
 /** A call that compares a result with the expected one (`torch.allclose`, `torch.testing.assert_close`). */
 export const RESULT_CHECK = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose|assert_array_almost_equal)$/;
