@@ -1,7 +1,7 @@
 // The analysis engine: text -> tree -> facts (per function, cached by function text) ->
 // rules -> findings with severity, citations and suppressions applied. Shared by the
 // CLI, the language server and the tests; no LSP or VS Code imports.
-import { declaredNames, isSyclSource } from './facts/declared-only';
+import { declaredNames, headerDeclarations, isSyclSource } from './facts/declared-only';
 import { functorKernelReason } from './facts/functor-kernels';
 import type { Tree } from 'web-tree-sitter';
 import { Parsers, ParseTimeout, detectLanguage, grammarFor, isAnalysableExtension, isHeaderPath, type GrammarName } from './parser';
@@ -574,7 +574,8 @@ export class Engine {
     const notTuned = isNotTunedPath(path, this.workspaceRoots) || (language === 'cpp' && isRuntimeKernelSource(text)) ||
       (language === 'triton' && isPythonTestPath(path, this.workspaceRoots));
     const otherAccelerator = otherAcceleratorOf(path, this.workspaceRoots);
-    const declaredOnly = language === 'triton' ? [] : declaredNames(lines);
+    // (and what the local headers it includes declare: a prototype in kmeans.h of a function kmeans_clustering.c defines)
+    const declaredOnly = language === 'triton' ? [] : [...new Set([...declaredNames(lines), ...includedHeaders.flatMap((h) => headerDeclarations(this.preprocess.reader.read(h) ?? ''))])];
     const sycl = language !== 'triton' && isSyclSource(lines);
     const fullFp32 = language === 'triton' && fullFp32Matmuls(text);
     const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen, lines);

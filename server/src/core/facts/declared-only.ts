@@ -5,6 +5,7 @@
 // (`sycl::`, SYCLomatic's `dpct::`), whose loops run in work-items. Rules read these as facts.
 
 import { lineScan } from '../line-scans';
+import { boundedMemo } from '../bounded-memo';
 
 /** Random-number engines and distributions: objects whose call (`dist(gen)`) draws the next number of a serial sequence. */
 const RANDOM_OBJECT = /_distribution\b|\bmt19937|\bminstd_rand|\branlux|\bdefault_random_engine|\bknuth_b|[Rr]andom|[Rr]ng\b|RNG\b/;
@@ -15,6 +16,19 @@ const DECLARED = /^(\s*)(?!return\b|else\b|case\b|goto\b|throw\b|delete\b|new\b|
 export function declaredNames(lines: readonly string[]): string[] {
   return lastDeclared(lines);
 }
+
+/**
+ * The functions a local header declares (`float euclid_dist_2(float *, float *, int);` in kmeans.h): defined in
+ * another file unless the including file defines them. By the header's text (the reader keeps one string a version).
+ */
+export const headerDeclarations: (text: string) => string[] = boundedMemo((text) => {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const name = declaredOn(line);
+    if (name !== null) out.add(name);
+  }
+  return [...out];
+}, 256);
 
 /** The name a line declares, or null. */
 function declaredOn(line: string): string | null {
