@@ -49,17 +49,34 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
   const known = oraclesOf.get(functions);
   if (known) return known;
   const referenced = new Set<string>();
-  for (const g of functions) {
-    const compared = new Set(g.calls.filter((c) => PYTHON_COMPARE.test(c.name)).flatMap((c) => c.argRoots.filter((r): r is string => r !== null)));
-    if (!compared.size) continue;
-    g.calls.forEach((c) => {
-      const held = c.form === 'call' && c.parent !== undefined ? g.calls[c.parent] : undefined;
-      const name = held?.form === 'assign' && held.name === '=' && held.assignedTo?.length === 1 ? held.assignedTo[0] : null;
-      if (name && isExpectedOutput(name) && compared.has(name)) referenced.add(c.name);
-    });
-  }
   // (the functions that launch the file's kernels, which the baselines and the fallbacks are told apart from)
   const launching = launchingHosts(functions);
+  const eager = new Set(functions.filter((f) => !f.isKernel && !launching.has(f.name)).map((f) => f.name));
+  for (const g of functions) {
+    const checks = g.calls.filter((c) => PYTHON_COMPARE.test(c.name));
+    const compared = new Set(checks.flatMap((c) => c.argRoots.filter((r): r is string => r !== null)));
+    if (!compared.size) continue;
+    // what each compared name was assigned from: `ref_out = attention_eager(q, k, v)`
+    const source = new Map<string, CallFact>();
+    g.calls.forEach((c) => {
+      const held = (c.form === 'call' || c.form === 'method') && c.parent !== undefined ? g.calls[c.parent] : undefined;
+      const name = held?.form === 'assign' && held.name === '=' && held.assignedTo?.length === 1 ? held.assignedTo[0] : null;
+      if (name && compared.has(name)) source.set(name, c);
+      if (name && c.form === 'call' && isExpectedOutput(name) && compared.has(name)) referenced.add(c.name);
+    });
+    // (or, of two results compared, the one the file's eager code computes against the other a kernel computes, a
+    // function launching one or an extension's op: `allclose(minimal_result, manual_result)`)
+    for (const c of checks) {
+      const sides = c.argRoots.slice(0, 2).map((r) => (r ? source.get(r) : undefined));
+      if (sides.length !== 2 || !sides[0] || !sides[1]) continue;
+      // (an extension's entry, `minimal_attn.forward(q, k, v)` of a module `load(...)` built, or a Function's `apply`)
+      const kernelSide = (x: CallFact) => launching.has(x.name) || (x.form === 'method' && /^\.(?:forward|apply)$/.test(x.name)) ||
+        (x.form === 'call' && !eager.has(x.name) && x.name.includes('.') && !/^(?:torch|F|np|numpy|math)\./.test(x.name));
+      const [a, b] = sides as CallFact[];
+      if (eager.has(a.name) && kernelSide(b)) referenced.add(a.name);
+      if (eager.has(b.name) && kernelSide(a)) referenced.add(b.name);
+    }
+  }
   const baselines = timedBaselines(functions, launching);
   const drivers = validationDrivers(functions);
   const fallbacks = kernelFallbacks(functions, launching);
