@@ -358,3 +358,29 @@ test('a template type deduced from a project alias\'s pointer is that type (8× 
   // (bf16 unless ACT_FP32 or ACT_FP16 is defined: that build's count first)
   assert.match(found.find((f) => f.function === 'scale_rows')!.message, /8× the memory instructions of 16-byte ones in the default `__nv_bfloat16` build \(4× as `float`\)$/);
 });
+
+test('ldmatrix.x2 takes its row addresses from 16 lanes: a 2-way conflict is 4 passes instead of 2, .x4 8 instead of 4', async () => {
+  const engine = await Engine.create();
+  const kernel = (x: string) => `#include <cuda_fp16.h>
+#include <stdint.h>
+__global__ void frag_rows(const half* __restrict__ src, uint32_t* __restrict__ out, int tiles) {
+  __shared__ half tile[16][16];
+  const int lane = threadIdx.x % 32;
+  uint32_t acc = 0;
+  for (int t = 0; t < tiles; ++t) {
+    for (int i = lane; i < 16 * 16; i += 32) tile[i / 16][i % 16] = src[(blockIdx.x * tiles + t) * 256 + i];
+    __syncthreads();
+    uint32_t r0, r1, r2, r3;
+    uint32_t addr = __cvta_generic_to_shared(&tile[lane % 8][((lane / 8) % 2) * 8]);
+    asm volatile("ldmatrix.sync.aligned.${x}.m8n8.shared.b16 {%0, %1, %2, %3}, [%4];\\n" : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(addr));
+    acc ^= r0 ^ r1 ^ r2 ^ r3;
+    __syncthreads();
+  }
+  out[blockIdx.x * 32 + lane] = acc;
+}
+void run(const half* src, uint32_t* out, int n, int tiles) { frag_rows<<<n, 32>>>(src, out, tiles); }
+`;
+  const conflict = (x: string) => engine.analyzeText(`frag_${x}.cu`, kernel(x)).findings.find((f) => f.rule === 'memory/shared-bank-conflict')!;
+  assert.match(conflict('x2').message, /2-way bank conflict in its 16-byte accesses, 4 passes per warp instead of 2$/);
+  assert.match(conflict('x4').message, /2-way bank conflict in its 16-byte accesses, 8 passes per warp instead of 4$/);
+});

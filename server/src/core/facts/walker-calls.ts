@@ -297,7 +297,11 @@ export abstract class CallWalker extends WalkerState {
     const wide = this.recast(p, width);
     this.pushAccess({ array: wide.base, space: 'shared', kind: m[1] === 'st.shared' ? 'store' : 'load', indices: [wide.offset], elemType: width, elemBits: elementBits(width, this.aliases), vector: width !== 'unsigned' }, n);
     // quoted as the instruction and its address operand, not the whole statement
-    this.accesses[this.accesses.length - 1].text = capped(`${m[1]} [${at.text}]`);
+    const pushed = this.accesses[this.accesses.length - 1];
+    pushed.text = capped(`${m[1]} [${at.text}]`);
+    // (`ldmatrix.x1` / `.x2` take their row addresses from the first 8 / 16 lanes; the others' are ignored)
+    const matrices = m[1] === 'ldmatrix' ? /\.x([124])\b/.exec(m[2]) : null;
+    if (matrices && Number(matrices[1]) < 4) pushed.activeLanes = Math.min(pushed.activeLanes ?? 32, 8 * Number(matrices[1]));
   }
 
   protected recordCall(n: Node): void {

@@ -164,6 +164,8 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
       // a wide access (or 4-byte ones the compiler merges) is served a half- or quarter-warp at a time: 2 or 4 passes even without a conflict
       const wide = first.a.vector && (first.a.elemBits === 64 || first.a.elemBits === 128) ? first.a.elemBits / 32 : first.c.merged ?? 0;
+      // (the passes a conflict-free warp takes: fewer where only the first lanes take part, `ldmatrix.x2`'s 16)
+      const phases = wide ? Math.max(1, Math.ceil(Math.min(first.a.activeLanes ?? 32, 32) / (32 / wide))) : 0;
       out.push({ array: buffer, ways: worst.c.ways, finding: {
         range: first.a.range,
         function: fn.name,
@@ -171,14 +173,14 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
         confidence: sizes.length || !first.c.certain || first.c.merged ? 'likely' : 'proven',
         assumptions,
         message: wide
-          ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in its ${wide * 4}-byte${first.c.merged ? ' merged' : ''} accesses, ${wide * worst.c.ways} passes per warp instead of ${wide}`
+          ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in its ${wide * 4}-byte${first.c.merged ? ' merged' : ''} accesses, ${phases * worst.c.ways} passes per warp instead of ${phases}`
           : sweep && sweep.least < sweep.most
           ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${sweep.least}- to ${sweep.most}-way bank conflict as \`${sweep.variable}\` changes (${sweep.most}-way at \`${sweep.variable}\` = ${sweep.at})`
           : `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict, replayed ${worst.c.ways} times per warp`,
         detail: detail(
           wide
             ? (first.c.merged ? `The unrolled loop's consecutive 4-byte ${verb === 'reads' ? 'loads' : 'stores'} are merged by the compiler into ${wide * 4}-byte ones. ` : '') +
-              `${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${wide} passes per warp when conflict-free; here one bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` in a ${wide === 4 ? 'quarter' : 'half'}-warp, so it takes ${wide * worst.c.ways}.`
+              `${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${phases} passes per warp when conflict-free${phases < wide ? ` (${Math.min(first.a.activeLanes ?? 32, 32)} lanes take part)` : ''}; here one bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` in a ${wide === 4 ? 'quarter' : 'half'}-warp, so it takes ${phases * worst.c.ways}.`
             : sweep && sweep.least < sweep.most
             ? `${sweep.grows ? `Each pass doubles \`${sweep.variable}\`, which spreads` : `Each pass of the \`${sweep.variable}\` loop spreads`} the lanes further apart: one bank serves ${sweep.least} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp at the first pass and ${sweep.most} at \`${sweep.variable}\` = ${sweep.at}, so the access is replayed up to ${sweep.most} times.`
             : `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,
@@ -197,7 +199,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
             : `Pad each row by one word (a row stride of \`d + 1\` words instead of \`d\`) or swizzle the column index, so that the lanes' words fall in different banks.`,
         ),
         benefit: wide
-          ? `the access is served in ${wide} passes instead of ${wide * worst.c.ways}${first.a.kind === 'load' && wide === 4 ? "; on an H200, reading a register-blocked SGEMM's B fragments as two float4 64 columns apart instead of 32 bytes apart within a quarter-warp measured 1.09x" : ''}`
+          ? `the access is served in ${phases} passes instead of ${phases * worst.c.ways}${first.a.kind === 'load' && wide === 4 ? "; on an H200, reading a register-blocked SGEMM's B fragments as two float4 64 columns apart instead of 32 bytes apart within a quarter-warp measured 1.09x" : ''}`
           : 'the access is served in one pass instead of one per conflicting word; on an H200, padding a 32x32 shared-memory transpose tile to [32][33] measured 2.15x (84% of copy bandwidth)',
         related: [{ range: s.range, message: `\`${s.name}\` is declared here` }, ...mine.filter((h) => h !== first).map((h) => ({ range: h.a.range, message: `also ${h.c.ways}-way: \`${h.a.text}\`` }))],
       } });
