@@ -323,10 +323,10 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     const rare = (c: CallFact) => !!c.rareIn?.some((id) => id === loop.id || inside(loop, id));
     const blocking = inLoop.filter((c) => blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c) && !rare(c));
     if (!work.length || !blocking.length) continue;
-    // (a loop that reads a clock is a benchmark's, timing the device work, unless the host works on what it copies
-    // between the copies, in loops of its own: a particle filter's frames, stage timers printed along the way)
-    const copied = new Set(inLoop.filter((c) => c.kind === 'copy').flatMap((c) => c.argRoots).filter((r): r is string => !!r));
-    const hostWork = host.accesses.some((a) => copied.has(a.array) && a.loops.some((id) => byId.has(id) && inside(byId.get(id)!, loop.id)));
+    // (a loop that reads a clock is a benchmark's, timing the device work, unless the host computes in loops of its own
+    // what the next upload sends: a particle filter's frames, each resampled on the host, stage timers printed along the way)
+    const uploaded = new Set(inLoop.filter((c) => c.kind === 'copy' && c.args.some((a) => a.includes('HostToDevice'))).map((c) => c.argRoots[1]).filter((r): r is string => !!r));
+    const hostWork = host.accesses.some((a) => a.kind !== 'load' && uploaded.has(a.array) && a.loops.some((id) => byId.has(id) && inside(byId.get(id)!, loop.id)));
     if (inLoop.some((c) => allocates(c, hosts) || (isTiming(c, host) && !hostWork))) continue;
     // the serialized reference of a function that also runs the same kernels on streams with asynchronous copies
     // (cuda-samples' simpleStreams times a "non-streamed" loop, then the streamed one): the baseline it measures against
