@@ -384,3 +384,10 @@ void run(const half* src, uint32_t* out, int n, int tiles) { frag_rows<<<n, 32>>
   assert.match(conflict('x2').message, /2-way bank conflict in its 16-byte accesses, 4 passes per warp instead of 2$/);
   assert.match(conflict('x4').message, /2-way bank conflict in its 16-byte accesses, 8 passes per warp instead of 4$/);
 });
+
+test('the other arm of `if (tid < 16)` runs on the later 16 lanes: their row walk of a 16x16 tile is 8-way, not 16-way', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/split_warp_arms.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.match(f.message, /: 8-way bank conflict, replayed 8 times per warp$/);
+});

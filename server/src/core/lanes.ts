@@ -175,7 +175,7 @@ export interface SectorCount {
  * The sample as the block's first warp when only its first `active` threads run (`if (tid < 20)`):
  * the other warps make no request there.
  */
-export const firstWarp = (sample: Sample, active: number | undefined): Sample => (active !== undefined && active < WARP ? { ...sample, laneBase: 0 } : sample);
+export const firstWarp = (sample: Sample, active: number | undefined, from = 0): Sample => ((active !== undefined && active < WARP) || from > 0 ? { ...sample, laneBase: 0 } : sample);
 
 /**
  * Sectors touched by a warp request of `bytes` per lane at element offsets `index` (elements of
@@ -208,11 +208,11 @@ export function sectorCounts(index: Poly, bytes: number, laneSymbol = 'threadIdx
  * a 16-byte one (4: a float4) a quarter-warp at a time, each lane's words in one pass: the
  * degree is the worst phase's.
  */
-export function bankConflictWays(wordIndex: (lane: number, s: Sample) => number | null, sample: Sample, active = WARP, wordsPerLane: 1 | 2 | 4 = 1): number | null {
+export function bankConflictWays(wordIndex: (lane: number, s: Sample) => number | null, sample: Sample, active = WARP, wordsPerLane: 1 | 2 | 4 = 1, from = 0): number | null {
   const lanes = Math.min(active, WARP);
   const phase = WARP / wordsPerLane;
   let worst = 0;
-  for (let start = 0; start < lanes; start += phase) {
+  for (let start = from; start < lanes; start += phase) {
     const perBank = new Map<number, Set<number>>();
     for (let lane = start; lane < Math.min(start + phase, lanes); lane++) {
       const first = wordIndex(lane, sample);

@@ -172,7 +172,11 @@ class FunctionWalker extends DeclarationWalker {
         // each arm starts from the values before the `if`; after it, a variable the arms leave different is either
         // (`start = 0; if (diagonal) start = tid + 1;`): unknown. An arm that returns leaves nothing behind
         this.env = field(n, 'alternative') ? new Map(entry) : entry;
+        // (the other arm of `if (tid < 16)`: the later lanes)
+        const outerFrom = this.laneFrom;
+        if (few !== null && outer === null) this.laneFrom = Math.max(few, outerFrom ?? 0);
         this.inBranch(field(n, 'alternative'), stmt, 1);
+        this.laneFrom = outerFrom;
         if (guard) this.guards.pop();
         if (border) this.borderTestDepth--;
         if (undecided) this.undecidedConstexprDepth--;

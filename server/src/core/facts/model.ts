@@ -159,6 +159,11 @@ export interface AccessFact {
    */
   activeLanes?: number;
   /**
+   * In the other arm of such a guard (`if (tid < 16) ... else { idx = tid - 16; ... }`, a 32-thread block split in
+   * halves): the first warp's lanes from this one on make the request.
+   */
+  laneFrom?: number;
+  /**
    * Under `if (index < blockDim.x)` whose left side moves with the thread and with a loop (`index = 2 * s * tid` of a
    * tree reduction): the lanes that run at each pass are those the comparison lets through.
    */

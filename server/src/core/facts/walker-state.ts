@@ -82,6 +82,8 @@ export abstract class WalkerState extends Evaluator {
   protected singleLaneDepth = 0;
   /** The block's first threads that a guard around here leaves active (`if (tid < 20)`), or null for all. */
   protected activeLanes: number | null = null;
+  /** In the other arm of a first-threads guard: the first lane that takes part (AccessFact.laneFrom). */
+  protected laneFrom: number | null = null;
   /** The same guard's bound when it is a name (`if (tid < R)`, R a template parameter): bound at the launch by the rules. */
   protected firstThreads: string | null = null;
   /** A guard whose passing lanes change with a loop (`if (2 * s * tid < blockDim.x)`): see AccessFact.laneLimit. */
@@ -540,6 +542,7 @@ export abstract class WalkerState extends Evaluator {
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.borderTestDepth > 0) fact.borderTest = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
+    if (this.laneFrom !== null) fact.laneFrom = this.laneFrom;
     else if (this.firstThreads !== null) fact.firstThreads = this.firstThreads;
     if (this.laneLimit) fact.laneLimit = this.laneLimit;
     if (this.perSequenceAt !== null && this.loopStack.length <= this.perSequenceAt) fact.perSequence = true;

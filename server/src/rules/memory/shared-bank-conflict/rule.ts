@@ -165,7 +165,8 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       // a wide access (or 4-byte ones the compiler merges) is served a half- or quarter-warp at a time: 2 or 4 passes even without a conflict
       const wide = first.a.vector && (first.a.elemBits === 64 || first.a.elemBits === 128) ? first.a.elemBits / 32 : first.c.merged ?? 0;
       // (the passes a conflict-free warp takes: fewer where only the first lanes take part, `ldmatrix.x2`'s 16)
-      const phases = wide ? Math.max(1, Math.ceil(Math.min(first.a.activeLanes ?? 32, 32) / (32 / wide))) : 0;
+      const taking = Math.min(first.a.activeLanes ?? 32, 32) - (first.a.laneFrom ?? 0);
+      const phases = wide ? Math.max(1, Math.ceil(taking / (32 / wide))) : 0;
       out.push({ array: buffer, ways: worst.c.ways, finding: {
         range: first.a.range,
         function: fn.name,
@@ -180,7 +181,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
         detail: detail(
           wide
             ? (first.c.merged ? `The unrolled loop's consecutive 4-byte ${verb === 'reads' ? 'loads' : 'stores'} are merged by the compiler into ${wide * 4}-byte ones. ` : '') +
-              `${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${phases} passes per warp when conflict-free${phases < wide ? ` (${Math.min(first.a.activeLanes ?? 32, 32)} lanes take part)` : ''}; here one bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` in a ${wide === 4 ? 'quarter' : 'half'}-warp, so it takes ${phases * worst.c.ways}.`
+              `${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${phases} passes per warp when conflict-free${phases < wide ? ` (${taking} lanes take part)` : ''}; here one bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` in a ${wide === 4 ? 'quarter' : 'half'}-warp, so it takes ${phases * worst.c.ways}.`
             : sweep && sweep.least < sweep.most
             ? `${sweep.grows ? `Each pass doubles \`${sweep.variable}\`, which spreads` : `Each pass of the \`${sweep.variable}\` loop spreads`} the lanes further apart: one bank serves ${sweep.least} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp at the first pass and ${sweep.most} at \`${sweep.variable}\` = ${sweep.at}, so the access is replayed up to ${sweep.most} times.`
             : `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,

@@ -205,7 +205,7 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
   if (bits === null || bits > (a.vector ? 128 : 64)) return null;
   const bytes = bits / 8;
   const perSample = (word: (lane: number, sample: Sample) => number | null, wordsPerLane: 1 | 2 | 4) =>
-    SAMPLES.map((sample) => bankConflictWays(word, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes), a.activeLanes, wordsPerLane));
+    SAMPLES.map((sample) => bankConflictWays(word, firstWarp(blockX ? { ...sample, blockX } : sample, a.activeLanes, a.laneFrom), a.activeLanes, wordsPerLane, a.laneFrom));
   const waysFor = (flat: (lane: number, sample: Sample) => number | null) => {
     const word = (lane: number, sample: Sample) => {
       const e = flat(lane, sample);
