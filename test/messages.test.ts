@@ -391,3 +391,10 @@ test('the other arm of `if (tid < 16)` runs on the later 16 lanes: their row wal
   const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
   assert.match(f.message, /: 8-way bank conflict, replayed 8 times per warp$/);
 });
+
+test('a kernel launched through a function pointer a switch assigns takes that launch`s 16x16 blocks: 16 sectors per warp, not 32', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/kernel_table_pointer.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f.message, /: 16 sectors per warp instead of 4$/);
+});

@@ -388,6 +388,10 @@ class FunctionWalker extends DeclarationWalker {
             return false;
           }
           if (left?.type === 'identifier' && op === '=') this.noteReset(left.text, right);
+          // `kernel = &transposeNaive;` of a function pointer declared without one: a kernel it may hold at its launch
+          const choices = left?.type === 'identifier' && op === '=' ? this.kernelChoices.get(left.text) : undefined;
+          const chosen = right?.type === 'pointer_expression' && field(right, 'operator')?.text === '&' ? field(right, 'argument') : right;
+          if (choices && (chosen?.type === 'identifier' || chosen?.type === 'template_function') && !choices.some((k) => k.text === chosen.text)) choices.push(chosen);
           if (left?.type === 'identifier' && this.loopStack.length) this.noteReduction(left.text, op, right, c);
           if (left?.type === 'identifier') {
             this.memberAliases.delete(left.text);

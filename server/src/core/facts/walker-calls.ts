@@ -9,7 +9,7 @@ import { Poly, atom } from '../affine';
 import { LIBRARY_KERNELS, MATH_CALLS } from './library';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type { HostHelper } from './host-inline';
-import type { AccessFact, CallFact, CallKind, LoopFact, MemorySpace, ParamFact } from './model';
+import { branchId, type AccessFact, type CallFact, type CallKind, type LoopFact, type MemorySpace, type ParamFact } from './model';
 import { functionDeclarator, paramFacts } from './c-syntax';
 import { HELPER_LOOP_RANGE, MAX_OPS_WEIGHT, WalkerState } from './walker-state';
 
@@ -307,6 +307,21 @@ export abstract class CallWalker extends WalkerState {
   protected recordCall(n: Node): void {
     const called = field(n, 'function');
     if (!called) return;
+    // a launch through a function pointer assigned one of several kernels: a launch of each, in arms of their own
+    const choices = called.type === 'identifier' && !this.choosing ? this.kernelChoices.get(called.text) : undefined;
+    if (choices?.length && children(n).some((c) => c.type === 'kernel_call_syntax')) {
+      const stmt = this.nextBranch++;
+      this.choosing = true;
+      choices.forEach((target, k) => {
+        this.kernelAliases.set(called.text, target);
+        if (choices.length > 1) this.branches.push(branchId(stmt, k));
+        this.recordCall(n);
+        if (choices.length > 1) this.branches.pop();
+      });
+      this.kernelAliases.delete(called.text);
+      this.choosing = false;
+      return;
+    }
     const fn = called.type === 'identifier' && this.kernelAliases.size ? this.kernelAliases.get(called.text) ?? called : called;
     // (`detail::k<S, D>` and `a::b::k<T>`: the template under the qualifiers carries the arguments)
     let unqualified: Node = fn;

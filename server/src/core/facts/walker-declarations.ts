@@ -93,6 +93,12 @@ export abstract class DeclarationWalker extends LoopWalker {
       // `std::vector<double> bt(n * n);` reads as a function declaration (C++'s most vexing parse): a container of its own
       const vexing = container !== null && child.type === 'function_declarator' && field(child, 'declarator')?.type === 'identifier';
       const d = vexing ? field(child, 'declarator')! : child;
+      // (`void (*kernel)(float*, float*, int, int);`: a function pointer declared without a value, assigned later)
+      const pointerToFunction = !this.isKernel && d.type === 'function_declarator' && /^\(\s*\*\s*\w+\s*\)$/.test(field(d, 'declarator')?.text ?? '');
+      if (pointerToFunction) {
+        this.kernelChoices.set(/\w+/.exec(field(d, 'declarator')!.text)![0], []);
+        continue;
+      }
       if (!['init_declarator', 'identifier', 'pointer_declarator', 'array_declarator', 'reference_declarator'].includes(d.type)) continue;
       if (d === typeNode) continue;
       // a function pointer declared with its signature, `void (*kernel)(float*, float*, int, int) = &transposeNaive;`, then

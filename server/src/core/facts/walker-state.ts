@@ -123,6 +123,13 @@ export abstract class WalkerState extends Evaluator {
   protected unboundTemplateParams: ReadonlySet<string> = NO_NAMES;
   /** Host code: names given to a kernel's instantiation (`auto kernel_func = k<64, 64>;`). */
   protected kernelAliases = new Map<string, Node>();
+  /**
+   * Function pointers declared without a kernel (`void (*kernel)(float*, float*, int, int);`), with the kernels
+   * statements assign them (`case 1: kernel = &transposeNaive; break;`): a launch through one is a launch of each.
+   */
+  protected kernelChoices = new Map<string, Node[]>();
+  /** A launch through such a pointer being read once per kernel it may hold. */
+  protected choosing = false;
   /** Host code inside an ATen dispatch's lambda: the types `scalar_t` takes there (facts/aten-dispatch.ts). */
   protected dispatchTypes: string[] | null = null;
   /** A kernel's named lambdas (`auto emit = [&](int k) { ... };`): walked where they are called. */
