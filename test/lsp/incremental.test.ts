@@ -288,3 +288,30 @@ test('a word typed in a comment leaves the facts as they were: the function keep
   assert.ok(!silenced.some((f) => f.rule === flagged.rule && f.range.start.line === 4), 'the finding is suppressed');
   open.od.dropTree();
 });
+
+test('a constant edited where the facts do not show it (a struct member a launch passes as a template argument): the file rules run again', async () => {
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const text = [
+    'template <int W>',
+    '__global__ void flip(const float* in, float* out, int n) {',
+    '  __shared__ float tile[W][W];',
+    '  int x = blockIdx.x * W + threadIdx.x, y = blockIdx.y * W + threadIdx.y;',
+    '  tile[threadIdx.y][threadIdx.x] = in[y * n + x];',
+    '  __syncthreads();',
+    '  x = blockIdx.y * W + threadIdx.x;',
+    '  y = blockIdx.x * W + threadIdx.y;',
+    '  out[y * n + x] = tile[threadIdx.x][threadIdx.y];',
+    '}',
+    'struct Plan {',
+    '  static constexpr int Side = 32;',
+    '  void go(const float* in, float* out, int n) { flip<Side><<<dim3(n / Side, n / Side), dim3(Side, Side)>>>(in, out, n); }',
+    '};',
+  ].join('\n');
+  const open = openFile(engine, fresh, 'plan.cu', text)!;
+  assert.ok(open.first.some((f) => f.rule === 'memory/shared-bank-conflict'), 'the 32-wide tile conflicts');
+  const at = { line: 11, character: '  static constexpr int Side = '.length };
+  const narrow = open.edit({ range: { start: at, end: { line: 11, character: at.character + 2 } }, text: '4 ' }, 2);
+  assert.ok(narrow && !narrow.some((f) => f.rule === 'memory/shared-bank-conflict'), 'a 4-wide tile does not (and the edit was compared with a fresh analysis)');
+  open.od.dropTree();
+});

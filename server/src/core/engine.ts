@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG, type Config, type LanguageSetting } from './config';
 import { defaultKnowledge, type KnowledgeBase } from './knowledge';
 import { ALL_RULES } from '../rules';
 import type { FileRule, FunctionRule, Rule } from './rule';
+import { fileConstants as constantsOfLines } from '../rules/common/file-constants';
 import { isSuppressed, mayBeSuppressed, suppressedLines } from './suppress';
 import { functionFacts } from './facts/cfamily';
 import { hostHelpers, inlinedStale } from './facts/host-inline';
@@ -871,7 +872,7 @@ export class Engine {
       if ('checkFunction' in rule) continue;
       // file rules may hand back the same finding objects (fusion caches per host function): complete them once.
       // Each is one piece of work of the slices (kept for these facts, so the next slice goes on after it)
-      const input = this.sameInput.get(facts) ?? facts;
+      const input = (rule as FileRule).readsLines ? facts : this.sameInput.get(facts) ?? facts;
       let perRule = this.fileRuleResults.get(input);
       if (!perRule) this.fileRuleResults.set(input, (perRule = new Map()));
       let checked = perRule.get(rule.id);
@@ -894,10 +895,13 @@ export class Engine {
 
 /**
  * Whether the file rules would read the same from `a` as from `b`: the same function facts
- * objects and the same file facts but for the lines (rules read facts, never the text).
+ * objects, the same file facts but for the lines, and the same constants the lines declare
+ * (which the rules binding template arguments read). Rules that read more of the lines say so
+ * (FileRule.readsLines) and are run again.
  */
 function sameRuleInput(a: FileFacts, b: FileFacts): boolean {
   if (a.functions.length !== b.functions.length || a.functions.some((f, i) => f !== b.functions[i]) || a.project !== b.project) return false;
+  if (constantsOfLines(a.lines).key !== constantsOfLines(b.lines).key) return false;
   const keys = Object.keys(a) as (keyof FileFacts)[];
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((k) => k === 'lines' || k === 'functions' || k === 'project' || sameData(a[k], b[k]));

@@ -26,6 +26,11 @@ export interface FunctionRule extends RuleMeta {
 /** A rule that relates functions (a host function's launches and the kernels they run) or reads the whole file. */
 export interface FileRule extends RuleMeta {
   check(facts: FileFacts): RuleFinding[];
+  /**
+   * The rule reads source lines besides the facts (loop headers' text): its results are not carried over to a
+   * version whose facts are the same but whose text differs (a word typed in a comment).
+   */
+  readsLines?: boolean;
 }
 
 export type Rule = FunctionRule | FileRule;
