@@ -534,7 +534,8 @@ export class Engine {
       }
       // kernels and launch wrappers a macro writes (`DEFINE_AND_INSTANTIATE_GPU_UNARY_FUNC(sign, ...)`)
       for (const span of definingMacroCalls(text, pre, spans)) {
-        const key = `${span.start}\u0000${globalsKey}\u0000${text.slice(span.start, span.end)}`;
+        // (by row too: the facts hold rows, and an edit above may bring the text back to this offset on another row)
+        const key = `${source.position(span.start).row}:${span.start}\u0000${globalsKey}\u0000${text.slice(span.start, span.end)}`;
         let made = this.macroMade.get(key);
         if (!made) {
           const result = this.bounded(fileDeadline, () => {
@@ -550,8 +551,10 @@ export class Engine {
       }
       // K&R definitions (`void f(a, n) float *a; int n; { ... }`), read as the ANSI ones they stand for
       for (const def of knrDefinitions(text, tree.rootNode, spans)) {
-        const key = `${def.start}\u0000${globalsKey}\u0000${text.slice(def.start, def.end)}`;
+        const key = `${source.position(def.start).row}:${def.start}\u0000${globalsKey}\u0000${text.slice(def.start, def.end)}`;
         let made = this.macroMade.get(key);
+        // (read again when a host helper it inlines changed, as a function the grammar read is)
+        if (made?.some((f) => inlinedStale(f, hosts))) made = undefined;
         if (!made) {
           const result = this.bounded(fileDeadline, () => {
             const d = knrFunction(def, source, (t) => this.parsers.parse(grammar, t, null, 200));

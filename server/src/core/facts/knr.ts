@@ -13,6 +13,7 @@ import type { Tree } from 'web-tree-sitter';
 import type { Segment } from '../preprocess/macros';
 import { mirror, type SourceText, type SyntaxNode } from '../mirror';
 import { MappedSource } from './shadow';
+import { liveChildren } from './dead-branches';
 
 /** Where one K&R definition lies: its head, the old parameter list and declarations, and its body. */
 export interface KnrDefinition {
@@ -53,12 +54,20 @@ export function knrDefinitions(text: string, root: Tree['rootNode'], inside: rea
     const body = start + m[0].length - 1;
     const braces = root.descendantForIndex(body);
     const block = braces?.type === '{' ? braces.parent : braces;
-    if (!block || block.type !== 'compound_statement' || block.startIndex !== body) continue;
+    if (!block || block.type !== 'compound_statement' || block.startIndex !== body || !live(block)) continue;
     // (an undeclared parameter is an int)
     const params = `(${names.map((n) => types.get(n) ?? `int ${n}`).join(', ')})`;
     out.push({ start, open, body, end: block.endIndex, params });
   }
   return out;
+}
+
+/** Not in a branch the preprocessor leaves out (`#if 0`, a debug switch off): what the grammar reads of it is not built. */
+function live(block: Tree['rootNode']): boolean {
+  for (let n = block, up = block.parent; up; n = up, up = up.parent) {
+    if (up.type.startsWith('preproc_') && !liveChildren(up).some((c) => c.startIndex === n.startIndex && c.endIndex === n.endIndex)) return false;
+  }
+  return true;
 }
 
 /** `float *delta, **w;\nint n;` -> delta: `float *delta`, w: `float **w`, n: `int n` (null when a line is not such a declaration). */
@@ -67,7 +76,8 @@ function declaredTypes(lines: string): Map<string, string> | null {
   for (const raw of lines.split('\n')) {
     const line = raw.replace(/\/\/.*$|\/\*.*?\*\//g, '').trim();
     if (!line) continue;
-    const m = new RegExp(`^((?:register\\s+)?(?:${IDENT}\\s+)*?${IDENT})\\s*([^;]*);$`).exec(line);
+    // (the type is all before the first declarator, `unsigned int n, *p;`, `struct node *head;`)
+    const m = new RegExp(`^((?:register\\s+)?(?:${IDENT}\\s+)*${IDENT})(?:\\s*(?=\\*)|\\s+)((?:\\*\\s*)*${IDENT}\\s*(?:\\[[^\\]]*\\]\\s*)*(?:,[^;]*)?);$`).exec(line);
     if (!m) return null;
     const base = m[1].replace(/^register\s+/, '');
     for (const d of m[2].split(',')) {
