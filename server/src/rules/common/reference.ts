@@ -182,11 +182,14 @@ function returnsBefore(g: FunctionFacts, l: CallFact, c: CallFact): boolean {
 const DO_BENCH = /(?:^|\.)do_bench(?:_\w+)?$/;
 /** A clock a timing helper reads (`time.perf_counter()`, `time.time()`, `torch.cuda.Event`, `start.elapsed_time(end)`). */
 const CLOCK = /(?:^|\.)(?:perf_counter(?:_ns)?|time|monotonic|elapsed_time|Event)$/;
-/** A library's fused kernel a benchmark measures an eager version against (`F.scaled_dot_product_attention`). */
-/** A call into a module other than PyTorch's, NumPy's, Triton's or the standard library's: the kernel library a driver measures (`flag_gems.ops.addmm.addmm`). */
-const STANDARD_MODULE = /^(?:torch|numpy|np|triton|math|time|os|sys|random|functools|itertools|typing|collections|contextlib|json|argparse|einops|transformers|pytest|statistics|timeit|gc)\./;
-const libraryUnderStudy = (qualified: string | undefined): boolean => !!qualified && qualified.includes('.') && !STANDARD_MODULE.test(qualified) && !/^(?:self|cls)\./.test(qualified);
+/**
+ * A name imported from a kernel library (`flag_gems.ops.addmm.addmm`, `liger_kernel.transformers.swiglu.LigerSwiGLUMLP`):
+ * the line of a comparison that is measured. Not any module's (a project's own helpers, the standard library).
+ */
+const KERNEL_LIBRARY = /^(?:flag_gems|liger_kernel|unsloth|apex|xformers|flash_attn|bitsandbytes|fla|vllm|sgl_kernel|deepspeed|transformer_engine|triton_kernels|gemlite|torchao|lightllm|mamba_ssm|causal_conv1d|thunderkittens|tilelang)\./;
+const kernelLibrary = (qualified: string | undefined): boolean => !!qualified && KERNEL_LIBRARY.test(qualified);
 
+/** A library's fused kernel, the line measured against an eager one (`F.scaled_dot_product_attention`). */
 const FUSED_LIBRARY_OP = /(?:^|\.)(?:scaled_dot_product_attention|flash_attn_\w*func|memory_efficient_attention)$/;
 /** The function a timer's first argument runs: `lambda: eager_attention(q, k, v)`, or `eager_attention` handed over. */
 const LAMBDA_CALL = /^lambda[^:]*:\s*([\w.]+)\s*\(/;
@@ -199,43 +202,59 @@ const NAME = /^[\w.]+$/;
  * against its twin, as a reference compared against one is. A function also called outside a timer is code the program runs.
  */
 function timedBaselines(functions: readonly FunctionFacts[], launching: ReadonlySet<string>): ReadonlySet<string> {
-  // (the line measured: one that launches the file's kernels, a library's fused kernel, or the ops of the kernel
-  // library the file is about, imported from it: `from flag_gems.ops.addmm import addmm`)
-  const libraryOps = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => c.form === 'call' && libraryUnderStudy(c.qualified))).map((f) => f.name));
+  // the line measured: one that launches the file's kernels, a library's fused kernel, or the ops of a kernel library
+  // imported from it (`from flag_gems.ops.addmm import addmm`, `LigerSwiGLUMLP`); judged per function, so that two
+  // classes' `forward` methods are told apart
+  const measured = (f: FunctionFacts) => f.calls.some((c) => c.kind === 'launch' || (c.form === 'call' && (launching.has(c.name) || kernelLibrary(c.qualified))));
+  const studiedFunctions = new Set(functions.filter((f) => !f.isKernel && !f.className && measured(f)).map((f) => f.name));
   const classes = new Set(functions.map((f) => f.className).filter((c): c is string => !!c));
-  // (a class of the file is studied when one of its methods is)
-  const studiedClass = (name: string) => functions.some((f) => f.className === name && (launching.has(f.name) || libraryOps.has(f.name)));
-  const studied = (name: string) => launching.has(name) || FUSED_LIBRARY_OP.test(name) || libraryOps.has(name) || (classes.has(name) && studiedClass(name));
+  const studiedClasses = new Set(functions.filter((f) => !!f.className && measured(f)).map((f) => f.className!));
+  const studied = (line: Line) => launching.has(line.name) || FUSED_LIBRARY_OP.test(line.name) || studiedFunctions.has(line.name) || studiedClasses.has(line.name) || kernelLibrary(line.qualified);
   // the file's own timers: a function that runs what it is given and reads a clock
   const timers = new Set(functions.filter((f) => !f.isKernel && f.calls.some((c) => CLOCK.test(c.name)) &&
     f.calls.some((c) => c.form === 'call' && f.params.some((p) => p.name === c.name))).map((f) => f.name));
   const timed = new Set<string>();
   const called = new Set<string>();
+  // functions that construct each class of the file, and those that time something
+  const constructs = new Map<string, Set<FunctionFacts>>();
+  const timing = new Set<FunctionFacts>();
   const fileNames = new Set(functions.filter((f) => !f.isKernel).map((f) => f.name));
   for (const g of functions) {
-    // (an instance of a class of the file, `mlp = LlamaMLP(H, I)` then `do_bench(lambda: mlp(x))`: the class is the line)
-    const instanceOf = (name: string) => {
+    for (const c of g.calls) if (c.form === 'call' && classes.has(c.name)) (constructs.get(c.name) ?? constructs.set(c.name, new Set()).get(c.name)!).add(g);
+    // (an instance, `mlp = LlamaMLP(H, I)` then `do_bench(lambda: mlp(x))`: its class is the line, or the library's)
+    const instanceOf = (name: string): Line => {
       const made = g.calls.findIndex((c) => c.form === 'assign' && c.assignedTo?.length === 1 && c.assignedTo[0] === name);
-      if (made < 0) return name;
+      if (made < 0) return { name };
       // (the constructor under the assignment, through calls on it: `LlamaMLP(H, I).to("cuda", dtype)`)
       const under = (c: CallFact) => { for (let at = c.parent, k = 0; at !== undefined && k < 4; at = g.calls[at].parent, k++) if (at === made) return true; return false; };
-      return g.calls.find((c) => c.form === 'call' && classes.has(c.name) && under(c))?.name ?? name;
+      const ctor = g.calls.find((c) => c.form === 'call' && under(c) && (classes.has(c.name) || /^_*[A-Z]/.test(c.name.split('.').pop() ?? '')));
+      return ctor ? { name: ctor.name, qualified: ctor.qualified } : { name };
     };
-    const runs = (t: CallFact) => { const first = t.args[0]?.trim() ?? ''; return instanceOf(LAMBDA_CALL.exec(first)?.[1] ?? (NAME.test(first) ? first : '')); };
+    const runs = (t: CallFact): string => { const first = t.args[0]?.trim() ?? ''; return LAMBDA_CALL.exec(first)?.[1] ?? (NAME.test(first) ? first : ''); };
     // (a loop over the variants, `for name, fn in (("eager", ln_eager), ("triton", ln_triton)): do_bench(lambda: fn(x))`:
-    // each function its iterable names is a line)
-    const variants = (name: string): string[] => {
+    // each function, or instance, its iterable names is a line)
+    const variants = (name: string): Line[] => {
       const loop = g.calls.find((c) => c.form === 'assign' && c.name === 'for' && !!c.assignedTo?.includes(name));
-      return loop ? (loop.args[0]?.match(/[A-Za-z_][\w.]*/g) ?? []).filter((w) => fileNames.has(w)) : [name];
+      if (!loop) return [instanceOf(name)];
+      return (loop.args[0]?.match(/[A-Za-z_][\w.]*/g) ?? []).map(instanceOf).filter((l) => fileNames.has(l.name) || classes.has(l.name) || kernelLibrary(l.qualified));
     };
-    const lines = [...new Set(g.calls.filter((t) => t.form === 'call' && (DO_BENCH.test(t.name) || timers.has(t.name))).map(runs).filter((name) => name !== '').flatMap(variants))];
+    const benches = g.calls.filter((t) => t.form === 'call' && (DO_BENCH.test(t.name) || timers.has(t.name)));
+    if (benches.length) timing.add(g);
+    const lines = benches.map(runs).filter((name) => name !== '').flatMap(variants).filter((l, i, all) => all.findIndex((m) => m.name === l.name) === i);
     // (a benchmark of one line times the function for itself: nothing to measure it against; the baseline is the line
     // that runs none of the file's kernels, measured against one that does or against a library's fused kernel)
-    if (lines.length >= 2 && lines.some(studied)) for (const name of lines) if (!studied(name)) timed.add(name);
+    if (lines.length >= 2 && lines.some(studied)) for (const line of lines) if (!studied(line)) timed.add(line.name);
     for (const c of g.calls) if (c.form === 'call' || c.kind === 'launch') called.add(c.name);
   }
-  // (a class's line: its constructor and its instance's other calls, an error check, are not the program running it)
-  return new Set([...timed].filter((name) => classes.has(name) || !called.has(name)));
+  // (a function also called outside a timer is code the program runs; a class, one constructed where nothing is timed,
+  // a model trained in `train()` and profiled in `profile()`)
+  return new Set([...timed].filter((name) => (classes.has(name) ? [...(constructs.get(name) ?? [])].every((g) => timing.has(g)) : !called.has(name))));
+}
+
+/** A line of a benchmark: the function or class it runs, and where an imported one comes from. */
+interface Line {
+  name: string;
+  qualified?: string;
 }
 const oraclesOf = new WeakMap<readonly FunctionFacts[], ReadonlySet<FunctionFacts>>();
 
