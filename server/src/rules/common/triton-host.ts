@@ -399,11 +399,12 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     // (the helper's own parameters the kernel loads, passed on unchanged: `k[grid](x, y, out, n)` for `def add(x, y)`)
     const loaded = loadedBuffers(k, bound);
     const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) ? [i] : [])));
-    out.set(h.name, { kernel: k.name, kernelFacts: k, reads });
+    // (an autograd.Function's forward under `Cls.apply` only, its arguments after `ctx`: every Function's method is a `forward`)
     const apply = autogradApply(h);
     if (apply) out.set(apply, { kernel: k.name, kernelFacts: k, reads: new Set([...reads].filter((i) => i > 0).map((i) => i - 1)) });
+    else out.set(h.name, { kernel: k.name, kernelFacts: k, reads });
   }
-  for (const h of facts.functions) if (!h.isKernel && !out.has(h.name)) {
+  for (const h of facts.functions) if (!h.isKernel && !autogradApply(h) && !out.has(h.name)) {
     const helper = kernelArgumentHelper(h, facts, kernels);
     if (helper) out.set(h.name, helper);
   }

@@ -504,10 +504,11 @@ export class KernelWalker {
     if (!n) return;
     let pushed = 0;
     for (const c of namedChildren(n)) {
+      const id = this.nextIf; // (the id the `if` takes: those nested in its arms come after it)
       this.statement(c);
       // `if y == ignore_index: ...; return` with no else: the statements after it are the other arm
       if (c.type === 'if_statement' && !children(c).some((x) => x.type === 'elif_clause' || x.type === 'else_clause') && endsInReturn(field(c, 'consequence'))) {
-        this.branches.push(branchId(this.nextIf - 1, 1));
+        this.branches.push(branchId(id, 1));
         pushed++;
       }
     }

@@ -25,9 +25,9 @@ const TORCH_MATMULS = new Set(['torch.matmul', 'torch.mm', 'torch.bmm', 'torch.n
 const MATMUL_METHODS = new Set(['.matmul', '.mm', '.bmm']);
 /**
  * A kernel library's matmul imported by name (`from flag_gems.ops import mm`, `from flag_gems.ops.addmm import addmm`):
- * a GEMM whose kernel is not this file's (not NumPy's or the standard library's, a host product).
+ * a dense GEMM whose kernel is not this file's (not another package's `matmul`, a sparse or host product).
  */
-const LIBRARY_MATMUL = /^(?!(?:numpy|np|scipy|math|torch|jax)\.)[A-Za-z_]\w*(?:\.\w+)*\.(?:mm|bmm|matmul|addmm|baddbmm)$/;
+const LIBRARY_MATMUL = /^(?:flag_gems|liger_kernel|unsloth|gemlite|torchao|bitsandbytes|triton_kernels|vllm|sgl_kernel|lightllm|deepspeed)(?:\.\w+)*\.(?:mm|bmm|matmul|addmm|baddbmm)$/;
 
 
 /** The buffer a launch of a GEMM kernel writes, when it writes exactly one plain buffer. */
@@ -60,22 +60,21 @@ function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map
     if (ret && ret.args.length === 1 && ret.argRoots[0] === output && ret.args[0] === output) helper = { kernel: launches[0].name, param: null };
     else if (param >= 0 && !h.calls.some((c) => c.form === 'assign' && (c.assignedTo ?? []).includes(output))) helper = { kernel: launches[0].name, param };
     if (!helper) continue;
-    out.set(h.name, helper);
-    // (an autograd.Function's forward, called as `Cls.apply(...)` without its `ctx`)
+    // (an autograd.Function's forward, called as `Cls.apply(...)` without its `ctx`: under that name only, every
+    // Function's method is a `forward`)
     const apply = autogradApply(h);
-    if (apply && (helper.param === null || helper.param > 0)) out.set(apply, { ...helper, param: helper.param === null ? null : helper.param - 1 });
+    if (!apply) out.set(h.name, helper);
+    else if (helper.param === null || helper.param > 0) out.set(apply, { ...helper, param: helper.param === null ? null : helper.param - 1 });
   }
   // (and a function that returns what one of them returns, `return w8a8_matmul(x, w)`: a forward over a launcher)
   for (const h of facts.functions) {
-    if (h.isKernel || out.has(h.name)) continue;
+    const apply = autogradApply(h);
+    if (h.isKernel || out.has(apply ?? h.name)) continue;
     const returns = h.calls.filter((c) => c.form === 'return');
     const r = returns.length === 1 ? h.calls.indexOf(returns[0]) : -1;
     const inner = r >= 0 ? h.calls.find((c) => c.parent === r && c.form === 'call' && out.get(c.name)?.param === null) : undefined;
     if (!inner || returns[0].args.length !== 1) continue;
-    const helper = { kernel: out.get(inner.name)!.kernel, param: null };
-    out.set(h.name, helper);
-    const apply = autogradApply(h);
-    if (apply) out.set(apply, helper);
+    out.set(apply ?? h.name, { kernel: out.get(inner.name)!.kernel, param: null });
   }
   return out;
 }
