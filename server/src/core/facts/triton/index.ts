@@ -22,11 +22,11 @@ import { ModuleBindings, autotuneConfigs } from './configs';
 import { hostFacts, moduleFacts } from './host';
 import { children, compact, importAliases, isJitDecorator, scanStatements } from './common';
 import { BudgetExceeded, MAX_NESTING, TOO_DEEP, nestingDepth } from '../../budget';
-/** Runs one function's walk (the engine's budget and nesting cap); null when it was skipped. */
-/** A program that turns TF32 off for PyTorch's own matmuls (FileFacts.fullFp32Matmuls). */
-const TF32_OFF = /\btorch\.backends\.cuda\.matmul\.allow_tf32\s*=\s*False\b|\bset_float32_matmul_precision\(\s*['"]highest['"]\s*\)/;
+/** A program that turns TF32 off for PyTorch's own matmuls (FileFacts.fullFp32Matmuls), in code (not a comment). */
+const TF32_OFF = /^[ \t]*(?:torch\.backends\.cuda\.matmul\.allow_tf32\s*=\s*False\b|torch\.set_float32_matmul_precision\(\s*['"]highest['"]\s*\))/m;
 export const fullFp32Matmuls = (text: string): boolean => TF32_OFF.test(text);
 
+/** Runs one function's walk (the engine's budget and nesting cap); null when it was skipped. */
 export type Guard = (def: Node, name: string, work: () => FunctionFacts | null) => FunctionFacts | null;
 const unguarded: Guard = (_def, _name, work) => work();
 

@@ -235,7 +235,9 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (reused.every((r) => blockUniform(r.a) || besideInnerStream(r.a, fn, loop) || oneSectorPerWarp(r.a))) continue;
     // a 1-D window over a convolution kernel's few taps (a depthwise convolution): a warp's neighbours re-read a
     // few elements L1 already holds; a 2-D window (taps along two loops) is still worth a halo tile
-    if (tapLoop(loop) && !reused.some((r) => fn.loops.some((l) => l !== loop && tapLoop(l) && r.a.indices[0].dependsOn((x) => x === l.symbol)))) continue;
+    // (unless the launches make it a wide one, below)
+    const trips = loop.trips ?? (loop.parent === null ? tripsAtLaunch(loop, fn) : undefined);
+    if (tapLoop(loop) && (trips ?? 0) < WIDE_WINDOW && !reused.some((r) => fn.loops.some((l) => l !== loop && tapLoop(l) && r.a.indices[0].dependsOn((x) => x === l.symbol)))) continue;
     // threads a period apart and nothing else: with the period a feature map or a sequence long, the readers of an
     // element sit in different blocks, and a block has nothing to stage (L2 serves the reuse across blocks)
     if (reused.every((r) => r.why === PERIODIC_ACROSS_BLOCKS)) continue;
@@ -248,7 +250,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     // (so is a row every warp of the block re-reads, its lanes apart: the coalesced naive SGEMM's `B[k * N + (tid % 32)]`)
     // (and a 1-D window of many taps, a separable convolution's 17-tap row or column pass: each element is read by as
     // many threads, more than L1 absorbs, where a 3- to 7-tap filter's neighbours hit in it)
-    const wide = slides && (loop.trips ?? (loop.parent === null ? tripsAtLaunch(loop, fn) : undefined) ?? 0) >= WIDE_WINDOW;
+    const wide = slides && (trips ?? 0) >= WIDE_WINDOW;
     if (reused.length < 2 && !window2d && !wide && !reused.some((r) => r.why === ACROSS_WARPS)) continue;
     for (let p = loop.parent; p !== null; p = fn.loops[p]?.parent ?? null) reported.add(p);
     reported.add(loop.id);

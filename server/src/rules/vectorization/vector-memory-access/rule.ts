@@ -594,6 +594,8 @@ function defaultBuildCount(width: number, accesses: readonly AccessFact[]): stri
   const open = accesses.filter((a) => a.elemAlternatives);
   const builds = [...new Set(open.map((a) => a.elemDefault))];
   if (width !== 4 || !open.length || builds.length !== 1 || !builds[0] || elementBits(builds[0]) !== 16) return null;
+  // (a fixed 32-bit stream beside them, `float* out`, moves 4 per 16 bytes in every build)
+  if (accesses.some((a) => !a.elemAlternatives && a.elemBits !== 16)) return null;
   const wide = [...new Set(open.flatMap((a) => a.elemAlternatives!.filter((t) => elementBits(t) === 32)))];
   return `8× the memory instructions of 16-byte ones in the default \`${builds[0]}\` build${wide.length ? ` (4× as ${wide.map((t) => `\`${t}\``).join(' or ')})` : ''}`;
 }
