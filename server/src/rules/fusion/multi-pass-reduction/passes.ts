@@ -70,9 +70,14 @@ const calleeOf = (text: string): string | undefined => /^\s*([A-Za-z_]\w*)\s*\(/
  */
 const LONG_ROW = 32768;
 
-/** A block's cooperative sweep over a row every launch makes long (`for (i = tid; i < C; i += blockDim.x)` with C = 50257). */
+/**
+ * A block's or a warp's cooperative sweep over a row every launch makes long (`for (i = tid; i < C; i += blockDim.x)`,
+ * `for (i = lane; i < V; i += 32)`, with C = V = 50257).
+ */
 export const longBlockSweep = (l: LoopFact, values?: Readonly<Record<string, number>>): boolean =>
-  l.blockStride && l.bound !== null && (values?.[l.bound.trim()] ?? 0) >= LONG_ROW;
+  (l.blockStride || warpStride(l)) && l.bound !== null && (values?.[l.bound.trim()] ?? 0) >= LONG_ROW;
+/** `for (i = lane; i < n; i += 32)`: a warp's lanes stepping over a row together. */
+const warpStride = (l: LoopFact): boolean => !l.gridStride && !!l.step && l.step.isConstant && l.step.constant === 32 && !!l.init && !l.init.unknown && dependsOnLane(l.init);
 
 /** A loop every thread (or program) runs in full: its start and step do not involve the thread index. */
 function privateLoop(l: LoopFact, triton: boolean, values?: Readonly<Record<string, number>>): boolean {

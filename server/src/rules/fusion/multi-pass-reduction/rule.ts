@@ -75,9 +75,9 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
         function: fn.name,
         confidence: 'likely',
         assumptions: [`assumes several blocks share an SM: a row of ${length.toLocaleString('en-US')} elements does not stay in L1 between the sweeps`],
-        message: `the block sweeps its row of ${list(arrays)} ${n} times from global memory, ${length.toLocaleString('en-US')} elements each (${lines})`,
+        message: `the ${sweeps.every((l) => l.blockStride) ? 'block' : 'warp'} sweeps its row of ${list(arrays)} ${n} times from global memory, ${length.toLocaleString('en-US')} elements each (${lines})`,
         detail: detail(
-          `Each block reads its row of ${list(arrays)} ${n} times, and a row of ${length.toLocaleString('en-US')} elements is too long to stay in L1 between the sweeps: each reads it from L2 or DRAM again.`,
+          `Each ${sweeps.every((l) => l.blockStride) ? 'block' : 'warp'} reads its row of ${list(arrays)} ${n} times, and a row of ${length.toLocaleString('en-US')} elements is too long to stay in L1 between the sweeps: each reads it from L2 or DRAM again.`,
           `Merge the statistics sweeps (online max with the sum rescaled by exp(m_old - m_new); Welford for mean and variance) so the row is read ${passes.some((p) => p.writes) ? 'twice: once for the statistics, once for the output' : 'once'}.`,
         ),
         benefit: IN_KERNEL_BENEFIT,
