@@ -174,7 +174,8 @@ class FunctionWalker extends DeclarationWalker {
         this.env = field(n, 'alternative') ? new Map(entry) : entry;
         // (the other arm of `if (tid < 16)`: the later lanes)
         const outerFrom = this.laneFrom;
-        if (few !== null && outer === null) this.laneFrom = Math.max(few, outerFrom ?? 0);
+        // (only where the test is that alone: the other arm of `tid < 16 && ok` holds lanes below 16 too)
+        if (few !== null && outer === null && !/&&|\|\|/.test(cond?.text ?? '')) this.laneFrom = Math.max(few, outerFrom ?? 0);
         this.inBranch(field(n, 'alternative'), stmt, 1);
         this.laneFrom = outerFrom;
         if (guard) this.guards.pop();
