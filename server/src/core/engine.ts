@@ -532,44 +532,40 @@ export class Engine {
         // (a getter or constructor the grammar could not read has nothing a rule looks at: not worth a `skipped` line)
         else if (reason !== UNREADABLE || mayHoldFindings(fnText)) skipped.push({ function: functionName(fnText), reason, line: def.startPosition.row });
       }
+      // functions read from a stretch of text the grammar did not give as one (their facts kept by row, offset and
+      // text: the facts hold rows, and an edit above may bring the text back to this offset on another row)
+      const outside = (start: number, end: number, make: () => FunctionFacts[], stale?: (f: FunctionFacts) => boolean): FunctionFacts[] | string => {
+        const key = `${source.position(start).row}:${start}\u0000${globalsKey}\u0000${text.slice(start, end)}`;
+        let made = this.macroMade.get(key);
+        if (made?.some((f) => stale?.(f))) made = undefined;
+        if (made) return made;
+        const result = this.bounded(fileDeadline, () => {
+          made = make();
+          return null;
+        });
+        if (typeof result === 'string') return result;
+        if (this.macroMade.size > 500) this.macroMade.clear();
+        this.macroMade.set(key, (made ??= []));
+        return made;
+      };
       // kernels and launch wrappers a macro writes (`DEFINE_AND_INSTANTIATE_GPU_UNARY_FUNC(sign, ...)`)
       for (const span of definingMacroCalls(text, pre, spans)) {
-        // (by row too: the facts hold rows, and an edit above may bring the text back to this offset on another row)
-        const key = `${source.position(span.start).row}:${span.start}\u0000${globalsKey}\u0000${text.slice(span.start, span.end)}`;
-        let made = this.macroMade.get(key);
-        if (!made) {
-          const result = this.bounded(fileDeadline, () => {
-            const defs = macroDefinedFunctions(span, source, pre, (t) => this.parsers.parse(grammar, t, null, 200));
-            made = defs.map((d) => functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases, undefined, '', records, pre.view.accessors, pre.view.defaultTypes)).filter((f): f is FunctionFacts => f !== null);
-            return null;
-          });
-          if (typeof result === 'string') continue;
-          if (this.macroMade.size > 500) this.macroMade.clear();
-          this.macroMade.set(key, (made ??= []));
-        }
-        functions.push(...made);
+        const made = outside(span.start, span.end, () =>
+          macroDefinedFunctions(span, source, pre, (t) => this.parsers.parse(grammar, t, null, 200))
+            .map((d) => functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases, undefined, '', records, pre.view.accessors, pre.view.defaultTypes))
+            .filter((f): f is FunctionFacts => f !== null));
+        if (typeof made !== 'string') functions.push(...made);
       }
       // K&R definitions (`void f(a, n) float *a; int n; { ... }`), read as the ANSI ones they stand for
+      // (and again when a host helper they inline changed, as a function the grammar read is)
       for (const def of knrDefinitions(text, tree.rootNode, spans)) {
-        const key = `${source.position(def.start).row}:${def.start}\u0000${globalsKey}\u0000${text.slice(def.start, def.end)}`;
-        let made = this.macroMade.get(key);
-        // (read again when a host helper it inlines changed, as a function the grammar read is)
-        if (made?.some((f) => inlinedStale(f, hosts))) made = undefined;
-        if (!made) {
-          const result = this.bounded(fileDeadline, () => {
-            const d = knrFunction(def, source, (t) => this.parsers.parse(grammar, t, null, 200));
-            const f = d && functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, '', records, pre.view.accessors, pre.view.defaultTypes);
-            made = f ? [f] : [];
-            return null;
-          });
-          if (typeof result === 'string') {
-            skipped.push({ function: functionName(text.slice(def.start, def.end)), reason: result, line: source.position(def.start).row });
-            continue;
-          }
-          if (this.macroMade.size > 500) this.macroMade.clear();
-          this.macroMade.set(key, (made ??= []));
-        }
-        functions.push(...made);
+        const made = outside(def.start, def.end, () => {
+          const d = knrFunction(def, source, (t) => this.parsers.parse(grammar, t, null, 200));
+          const f = d && functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, '', records, pre.view.accessors, pre.view.defaultTypes);
+          return f ? [f] : [];
+        }, (f) => inlinedStale(f, hosts));
+        if (typeof made === 'string') skipped.push({ function: functionName(text.slice(def.start, def.end)), reason: made, line: source.position(def.start).row });
+        else functions.push(...made);
       }
     }
     cache?.sweep(lines.length);

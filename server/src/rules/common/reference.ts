@@ -187,7 +187,7 @@ const CLOCK = /(?:^|\.)(?:perf_counter(?:_ns)?|time|monotonic|elapsed_time|Event
  * the line of a comparison that is measured. Not any module's (a project's own helpers, the standard library).
  */
 const KERNEL_LIBRARY = /^(?:flag_gems|liger_kernel|unsloth|apex|xformers|flash_attn|bitsandbytes|fla|vllm|sgl_kernel|deepspeed|transformer_engine|triton_kernels|gemlite|torchao|lightllm|mamba_ssm|causal_conv1d|thunderkittens|tilelang)\./;
-const kernelLibrary = (qualified: string | undefined): boolean => !!qualified && KERNEL_LIBRARY.test(qualified);
+export const kernelLibrary = (qualified: string | undefined): boolean => !!qualified && KERNEL_LIBRARY.test(qualified);
 
 /** A library's fused kernel, the line measured against an eager one (`F.scaled_dot_product_attention`). */
 const FUSED_LIBRARY_OP = /(?:^|\.)(?:scaled_dot_product_attention|flash_attn_\w*func|memory_efficient_attention)$/;

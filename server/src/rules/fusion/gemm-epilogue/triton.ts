@@ -11,7 +11,7 @@ import { detail } from '../../common/detail';
 import { neverTogether } from '../../../core/facts/model';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { compiledHosts, isUnfusedBaseline, pythonOracles } from '../../common/reference';
+import { compiledHosts, isUnfusedBaseline, kernelLibrary, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { attentionChain, isDecodeStep } from '../../common/attention-chain';
 import { VIEWS, autogradApply, bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
@@ -27,7 +27,7 @@ const MATMUL_METHODS = new Set(['.matmul', '.mm', '.bmm']);
  * A kernel library's matmul imported by name (`from flag_gems.ops import mm`, `from flag_gems.ops.addmm import addmm`):
  * a dense GEMM whose kernel is not this file's (not another package's `matmul`, a sparse or host product).
  */
-const LIBRARY_MATMUL = /^(?:flag_gems|liger_kernel|unsloth|gemlite|torchao|bitsandbytes|triton_kernels|vllm|sgl_kernel|lightllm|deepspeed)(?:\.\w+)*\.(?:mm|bmm|matmul|addmm|baddbmm)$/;
+const libraryMatmul = (qualified: string): boolean => kernelLibrary(qualified) && /\.(?:mm|bmm|matmul|addmm|baddbmm)$/.test(qualified);
 
 
 /** The buffer a launch of a GEMM kernel writes, when it writes exactly one plain buffer. */
@@ -209,7 +209,7 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
   } else if (c.form === 'method' && c.args[0]?.trim() === 'self' && known.isLayer(c.name.slice(1))) {
     // `self.lm_head(h)` with `self.lm_head = nn.Linear(...)`: the layer's cuBLAS GEMM
     shown = `\`self${c.name}\` (an \`nn.Linear\`)`;
-  } else if (c.form === 'call' && c.qualified !== undefined && c.qualified !== c.name && LIBRARY_MATMUL.test(c.qualified)) {
+  } else if (c.form === 'call' && c.qualified !== undefined && c.qualified !== c.name && libraryMatmul(c.qualified)) {
     const library = c.qualified.slice(0, c.qualified.lastIndexOf('.'));
     shown = `\`${c.name}\` (from \`${library}\`)`;
     return withOutput(calls, i, shown, { library });
