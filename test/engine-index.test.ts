@@ -201,6 +201,90 @@ def swiglu(gate, up):
   assert.deepEqual(chains.map((f) => f.range.start.line), [6]);
 });
 
+test('a GEMM launch helper imported from another module of the project: the bias added to its output is a separate pass', async () => {
+  const mm = `import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def _kernel(a_ptr, b_ptr, c_ptr, M, N, K, sam, sak, sbk, sbn, scm, scn, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
+    rm = tl.program_id(0) * BM + tl.arange(0, BM)
+    rn = tl.program_id(1) * BN + tl.arange(0, BN)
+    rk = tl.arange(0, BK)
+    acc = tl.zeros([BM, BN], dtype=tl.float32)
+    for k0 in range(0, K, BK):
+        a = tl.load(a_ptr + rm[:, None] * sam + (k0 + rk)[None, :] * sak)
+        b = tl.load(b_ptr + (k0 + rk)[:, None] * sbk + rn[None, :] * sbn)
+        acc = tl.dot(a, b, acc)
+    tl.store(c_ptr + rm[:, None] * scm + rn[None, :] * scn, acc)
+
+
+def matmul(a, b):
+    M, K = a.shape
+    _, N = b.shape
+    c = torch.empty((M, N), device=a.device, dtype=a.dtype)
+    _kernel[(triton.cdiv(M, 64), triton.cdiv(N, 64))](a, b, c, M, N, K, a.stride(0), a.stride(1), b.stride(0), b.stride(1), c.stride(0), c.stride(1), BM=64, BN=64, BK=32)
+    return c
+`;
+  const layer = `import torch
+from kernels.mm import matmul
+
+
+def linear(x, w, bias):
+    out = matmul(x, w.t())
+    return out + bias
+`;
+  const epilogues = (e: Engine) => e.analyzeText('/tmp/ka-index/gemm/layers.py', layer).findings.filter((f) => f.rule === 'fusion/gemm-epilogue').map((f) => f.range.start.line);
+  const py = await Engine.create(['python']);
+  assert.deepEqual(epilogues(py), [], 'alone, `matmul` is an unknown call');
+  py.indexText('/tmp/ka-index/gemm/kernels/mm.py', mm);
+  py.indexText('/tmp/ka-index/gemm/layers.py', layer);
+  assert.deepEqual(epilogues(py), [6]);
+});
+
+test('a call resolves to the definition other files can call, not to another file\'s `static` function of that name', async () => {
+  const decode = `__global__ void matvec_q4(float *out, const float *x, const unsigned *w, int k, int n) {
+  int row = blockIdx.x * blockDim.y + threadIdx.y;
+  if (row >= n) return;
+  float s = 0.0f;
+  for (int j = threadIdx.x; j < k / 8; j += 32) s += (float)(w[row * (k / 8) + j] & 15u) * x[j * 8];
+  if (threadIdx.x == 0) out[row] = s;
+}
+static void matmul(float *out, const float *x, const unsigned *w, int k, int n) {
+  matvec_q4<<<(n + 3) / 4, dim3(32, 4)>>>(out, x, w, k, n);
+}
+`;
+  const gemm = `__global__ void gemm_naive(const float *A, const float *B, float *C, int M, int K, int N) {
+  int row = blockIdx.y * blockDim.y + threadIdx.y, col = blockIdx.x * blockDim.x + threadIdx.x;
+  if (row >= M || col >= N) return;
+  float acc = 0.0f;
+  for (int k = 0; k < K; ++k) acc += A[row * K + k] * B[k * N + col];
+  C[row * N + col] = acc;
+}
+void matmul(const float *A, const float *B, float *C, int M, int K, int N) {
+  gemm_naive<<<dim3((N + 15) / 16, (M + 15) / 16), dim3(16, 16)>>>(A, B, C, M, K, N);
+}
+`;
+  const mlp = `void matmul(const float *A, const float *B, float *C, int M, int K, int N);
+__global__ void add_bias(float *z, const float *b, int rows, int cols) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < rows * cols) z[i] += b[i % cols];
+}
+void linear_forward(const float *x, const float *W, const float *b, float *z, int B, int in, int out) {
+  matmul(x, W, z, B, in, out);
+  add_bias<<<(B * out + 255) / 256, 256>>>(z, b, B, out);
+}
+`;
+  const e = await Engine.create(['cuda']);
+  // (indexed first, as a directory walk in name order would)
+  e.indexText('/tmp/ka-static/decode.cu', decode);
+  e.indexText('/tmp/ka-static/gemm.cu', gemm);
+  e.indexText('/tmp/ka-static/mlp.cu', mlp);
+  const epilogues = e.analyzeText('/tmp/ka-static/mlp.cu', mlp).findings.filter((f) => f.rule === 'fusion/gemm-epilogue');
+  assert.deepEqual(epilogues.map((f) => f.range.start.line), [7]);
+});
+
 test('a GEMM wrapper in another file is a wrapper however many descriptor, layout and error-check calls surround its cuBLASLt call: an attention chain through it is seen', async () => {
   const check = (call: string) => `  if (${call} != CUBLAS_STATUS_SUCCESS) { printf("cublas error\\n"); exit(1); }\n`;
   const matmul = `#include <cublasLt.h>

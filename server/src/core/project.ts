@@ -101,10 +101,12 @@ export class ProjectIndex {
   add(facts: FileFacts): void {
     for (const f of facts.functions) {
       const name = baseName(f.name);
+      // (the first definition of a name, but one other files can call over a `static` one of another file's own)
+      const wins = (had: FunctionFacts | undefined) => !had || (!!had.isStatic && !f.isStatic);
       if (f.isKernel) {
-        if (!this.kernels.has(name)) this.kernels.set(name, f);
+        if (wins(this.kernels.get(name))) this.kernels.set(name, f);
       } else if (facts.language !== 'triton' && !f.isDevice && ownCalls(f) <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
-        if (!this.hosts.has(name)) this.hosts.set(name, f);
+        if (wins(this.hosts.get(name))) this.hosts.set(name, f);
       }
     }
     // (any host function's: `main` launching `gemm<64, 64, 8, 4, 4>` binds the template arguments of a kernel in a header)

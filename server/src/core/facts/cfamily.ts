@@ -565,6 +565,8 @@ export function functionFacts(
     isKernel,
     isDevice,
     ...(offload ? { offload } : {}),
+    // (a top-level definition is read from a copy of its own, without a parent; a class's static method is no file's own)
+    ...(/\bstatic\b/.test(heads) && [undefined, 'translation_unit'].includes((tmpl ?? def).parent?.type) ? { isStatic: true } : {}),
     params,
     templateParams,
     loops: w.loops,

@@ -284,6 +284,8 @@ export interface FunctionFacts {
    * (`#pragma hmpp g codelet` before it). Those loop nests run as GPU threads, not as CPU loops.
    */
   offload?: 'openacc' | 'openmp-target' | 'hmpp';
+  /** Defined `static` at file scope: its own file's (internal linkage), no other file calls it by that name. */
+  isStatic?: boolean;
   params: ParamFact[];
   templateParams: string[];
   loops: LoopFact[];

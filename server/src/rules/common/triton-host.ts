@@ -42,17 +42,40 @@ export interface Binding {
 /** Kernel parameter -> the launch argument bound to it, or null when the arguments do not fit. */
 export function bindArguments(k: FunctionFacts, launch: CallFact): Map<string, Binding> | null {
   // arguments bind by position up to the first `*args` / `**config` splat; after it, only keywords bind
-  const splat = launch.args.findIndex((a) => a.startsWith('*'));
-  const positional = splat >= 0 ? launch.args.slice(0, splat) : launch.args;
+  // (but `*x.stride()` is the tensor's strides, one a parameter: `x.stride(0), x.stride(1)`)
+  const { args, roots } = withStridesSpread(k, launch);
+  const splat = args.findIndex((a) => a.startsWith('*'));
+  const positional = splat >= 0 ? args.slice(0, splat) : args;
   if (positional.length > k.params.length) return null;
   const out = new Map<string, Binding>();
-  positional.forEach((a, i) => out.set(k.params[i].name, { text: a.replace(/\s+/g, ''), root: launch.argRoots[i] }));
+  positional.forEach((a, i) => out.set(k.params[i].name, { text: a.replace(/\s+/g, ''), root: roots[i] }));
   for (const kw of launch.keywords ?? []) {
     if (LAUNCH_OPTIONS.has(kw.name)) continue;
     if (!k.params.some((p) => p.name === kw.name) || out.has(kw.name)) return null;
     out.set(kw.name, { text: kw.value.replace(/\s+/g, ''), root: kw.root });
   }
   return out;
+}
+
+const STRIDES_SPLAT = /^\*\s*([A-Za-z_]\w*)\.stride\(\s*\)$/;
+
+/**
+ * The launch's positional arguments with one `*x.stride()` written out as `x.stride(0), x.stride(1), ...`: as many as
+ * the parameters left for it between the arguments before and after it (those keywords bind aside), 1 to 4 of them.
+ */
+function withStridesSpread(k: FunctionFacts, launch: CallFact): { args: readonly string[]; roots: readonly (string | null)[] } {
+  const at = launch.args.findIndex((a) => a.startsWith('*'));
+  const m = at >= 0 ? STRIDES_SPLAT.exec(launch.args[at].trim()) : null;
+  if (!m || launch.args.slice(at + 1).some((a) => a.startsWith('*'))) return { args: launch.args, roots: launch.argRoots };
+  const byKeyword = new Set((launch.keywords ?? []).map((kw) => kw.name));
+  const free = k.params.filter((p) => !byKeyword.has(p.name)).length;
+  const rank = free - (launch.args.length - 1);
+  if (rank < 1 || rank > 4) return { args: launch.args, roots: launch.argRoots };
+  const spread = Array.from({ length: rank }, (_, d) => `${m[1]}.stride(${d})`);
+  return {
+    args: [...launch.args.slice(0, at), ...spread, ...launch.args.slice(at + 1)],
+    roots: [...launch.argRoots.slice(0, at), ...spread.map(() => m[1]), ...launch.argRoots.slice(at + 1)],
+  };
 }
 
 /** A plain buffer name (`out`), not a slice or an expression. */

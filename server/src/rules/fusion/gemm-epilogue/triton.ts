@@ -14,7 +14,7 @@ import type { RuleFinding } from '../../../core/types';
 import { compiledHosts, isUnfusedBaseline, kernelLibrary, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { attentionChain, isDecodeStep } from '../../common/attention-chain';
-import { VIEWS, autogradApply, bindArguments, feedsHostCheck, firstUse, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
+import { VIEWS, autogradApply, bindArguments, feedsHostCheck, firstUse, importedHelpers, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
 
 /** What epilogue fusion measured (GPU-FACTS.md). */
 export const BENEFIT =
@@ -48,11 +48,14 @@ interface GemmHelper {
 
 function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, GemmHelper> {
   const out = new Map<string, GemmHelper>();
-  for (const h of facts.functions) {
+  // this module's host functions, and the launch helpers it imports from the project's other modules (`from .matmul
+  // import matmul`), each read with the kernel its own module launches
+  const imported = importedHelpers(facts).map(({ helper, kernel }) => ({ h: helper, kernels: kernel ? new Map([[kernel.name, kernel]]) : kernels }));
+  for (const { h, kernels: launchable } of [...facts.functions.map((h) => ({ h, kernels })), ...imported]) {
     if (h.isKernel) continue;
     const launches = h.calls.filter((c) => c.kind === 'launch');
     if (launches.length !== 1) continue;
-    const output = gemmOutput(launches[0], kernels);
+    const output = gemmOutput(launches[0], launchable);
     if (!output) continue;
     const ret = h.calls.find((c) => c.form === 'return');
     const param = h.params.findIndex((p) => p.name === output);

@@ -90,12 +90,13 @@ const GRID_SIZE = /^\(?tl\.num_programs\(\s*(?:axis\s*=\s*)?\d\s*\)\)?$/;
 function leadingStride(k: FunctionFacts, param: string, launches: Launch[]): Stride | null {
   let seen: Stride | null = null;
   for (const { call, ranks, restrided } of launches) {
-    const bound = bindArguments(k, call)?.get(param);
+    const bindings = bindArguments(k, call);
+    const bound = bindings?.get(param);
     const m = bound ? /^([A-Za-z_]\w*)\.stride\((-?\d+)\)$/.exec(bound.text) : null;
     if (!m) return null; // a launch that passes something else: no claim
     if (restrided.has(m[1])) return null; // its strides are its own: `stride(0)` may be the unit one
     // the rank: from the host code, else a tensor passed with one stride only is taken as 1-D (`w.stride(0)` is then 1)
-    const strides = new Set([...call.args, ...(call.keywords ?? []).map((kw) => kw.value)].map((t) => new RegExp(`^${m[1]}\\.stride\\((-?\\d+)\\)$`).exec(t.replace(/\s+/g, ''))?.[1]).filter((d) => d !== undefined));
+    const strides = new Set([...bindings!.values()].map((b) => new RegExp(`^${m[1]}\\.stride\\((-?\\d+)\\)$`).exec(b.text)?.[1]).filter((d) => d !== undefined));
     const rank = ranks.get(m[1]) ?? (strides.size <= 1 ? 1 : null);
     const dim = Number(m[2]);
     // with the rank unknown only `stride(0)` is taken as leading (tensors passed with strides are 2-D or more)

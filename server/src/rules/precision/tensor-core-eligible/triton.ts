@@ -80,14 +80,16 @@ function checkKernel(fn: FunctionFacts, fullFp32: boolean): RuleFinding[] {
   const ax = programAxes(g.a);
   const bx = programAxes(g.b);
   if (![...ax].some((x) => !bx.has(x)) || ![...bx].some((x) => !ax.has(x))) return [];
+  // (one scalar of each a step, `tl.load(a_ptr + pid_m * K + k)`: one output per program, no blocks)
+  const what = g.a.lanes?.length || g.b.lanes?.length ? 'blocks' : 'scalars';
   return [{
     range: g.loop.headerRange,
     function: fn.name,
     confidence: 'likely',
     assumptions: [TF32_NUMERICS, 'assumes the operands are fp32 or 16-bit floats'],
-    message: `\`${g.a.array}\` × \`${g.b.array}\` blocks multiplied and reduced without \`tl.dot\`: a matrix multiply off the tensor cores`,
+    message: `\`${g.a.array}\` × \`${g.b.array}\` ${what} multiplied and reduced without \`tl.dot\`: a matrix multiply off the tensor cores`,
     detail: detail(
-      `This loop multiplies the blocks loaded from \`${g.a.array}\` and \`${g.b.array}\` elementwise and reduces the products: it is a matrix multiply without \`tl.dot\`, so it never reaches the tensor cores.`,
+      `This loop multiplies the ${what} loaded from \`${g.a.array}\` and \`${g.b.array}\` elementwise and reduces the products: it is a matrix multiply without \`tl.dot\`, so it never reaches the tensor cores.`,
       'Load [BLOCK_M, BLOCK_K] and [BLOCK_K, BLOCK_N] tiles and accumulate `tl.dot(a, b, acc)` in fp32, one output tile per program.',
     ),
     benefit: BENEFIT_NO_DOT,

@@ -30,7 +30,8 @@ export function tritonTiling(fn: FunctionFacts): RuleFinding[] {
     // a loop that stores an output per iteration (`tl.store(p_o, ...)` with p_o advancing by a row) is a scan or a time
     // recurrence over a state it carries (`h = h * decay + k[None, :] * v[:, None]`), not a contraction over k
     if (fn.accesses.some((x) => x.kind !== 'load' && x.loops.includes(loop.id) && x.indices.some((p) => !p.unknown && p.dependsOn((s) => s === loop.symbol)))) continue;
-    // (blocks, and scalars: `a = tl.load(a_ptr + pid_m * stride_am + k)` against a block of B's row is a row of C per program)
+    // (blocks, and scalars: `a = tl.load(a_ptr + pid_m * stride_am + k)` against a block of B's row is a row of C per
+    // program; two scalars, one output per program, the naive GEMM)
     const loads = fn.accesses.filter((a) => a.kind === 'load' && usable(a) && a.lanes !== undefined && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));
     // two operands, each missing an output axis the other has: A[m, k] and B[k, n]
     // an index through a value the kernel computed or loaded (`start = tl.load(B_Start_Loc + cur_batch)`) may
@@ -40,7 +41,7 @@ export function tritonTiling(fn: FunctionFacts): RuleFinding[] {
     const missing = (a: AccessFact) => (traced(a) ? [...outputAxes].filter((x) => !programAxes(a).has(x)) : []);
     const a = loads.find((l) => missing(l).length > 0 && programAxes(l).size > 0);
     const b = a && loads.find((l) => l.array !== a.array && missing(l).length > 0 && missing(l).some((x) => programAxes(a).has(x)));
-    if (!a || !b || !(a.lanes?.length || b.lanes?.length)) continue;
+    if (!a || !b) continue;
     // each block laid along an axis of the output tile (A's rows along C's rows, B's columns along C's columns) already
     // serves the whole BLOCK_M x BLOCK_N tile: a broadcast product in place of `tl.dot`, which tensor-core-eligible reports
     if (alongOutput(a) && alongOutput(b)) continue;
