@@ -64,6 +64,8 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
     // a plain struct (`struct S {...};`, `typedef struct {...} S;`): the layout its arrays' fields are read at
     // (one with methods is a class: its text would key every function's facts, and its fields are rarely arrays' elements)
     if (fileScope && plainRecord(type === 'type_definition' ? n.childForFieldName('type') : n)) declarations.push(n);
+    // (and an enum's constants, `enum { OP_RMSNORM, ..., OP_COUNT }`: a loop to OP_COUNT runs 7 times)
+    else if (fileScope && enumBody(type === 'type_definition' ? n.childForFieldName('type') : n)) declarations.push(n);
     if (fileScope && STRAY_STATEMENT.has(type) && holdsFunctionHead(n.text)) unread.push(n);
     if (SCAN_STOP.has(type)) continue;
     const kids = liveChildren(n, switches); // not into `#if 0`, nor a branch the file's own switches rule out (children of n all)
@@ -84,6 +86,11 @@ const STATEMENT_WORD = /^(?:if|for|while|switch|catch|return|sizeof|do|else)$/;
 function holdsFunctionHead(text: string): boolean {
   for (const m of text.matchAll(FUNCTION_HEAD)) if (!STATEMENT_WORD.test(m[1])) return true;
   return false;
+}
+
+/** An enum's list of constants. */
+function enumBody<N extends TreeNode<N>>(n: N | null): N | null {
+  return n?.type === 'enum_specifier' ? n.childForFieldName('body') : null;
 }
 
 /** A struct with a body of fields only. */
@@ -130,6 +137,18 @@ export function fileConstants(declarations: Node[]): Map<string, number> {
         const name = field(d, 'declarator')?.text;
         const v = literal(field(d, 'value')?.text);
         if (name && v !== null) out.set(name, v);
+      }
+    } else if (enumBody(c.type === 'type_definition' || c.type === 'declaration' ? field(c, 'type') : c)) {
+      // each enumerator one more than the one before, from 0 or the value it is given (up to one not a literal)
+      let next: number | null = 0;
+      for (const e of namedChildren(enumBody(c.type === 'enum_specifier' ? c : field(c, 'type'))!)) {
+        if (e.type !== 'enumerator') continue;
+        const given = field(e, 'value');
+        const v: number | null = given ? literal(given.text) : next;
+        const name = field(e, 'name')?.text;
+        if (v === null) break;
+        if (name) out.set(name, v);
+        next = v + 1;
       }
     } else {
       // a plain struct's (or union's) `static constexpr int kVec = 4;`: `P::kVec` is 4

@@ -67,7 +67,11 @@ export function launchExtent(k: FunctionFacts, launch: CallFact, param: string):
   if (!k.indexBound) return null;
   // a file-scope constant (`N` of `#define N (1 << 26)`, `const int N = 1024;`): its value, whatever the launch passes
   const value = k.indexBoundValue?.isConstant && k.indexBoundValue.constant > 0 ? k.indexBoundValue.constant : null;
-  const bound = value !== null ? { factors: [], num: value, den: 1 } : product(k.indexBound);
+  const isParam = (f: string) => k.params.some((p) => p.name === f);
+  const written = product(k.indexBound);
+  // (a count the kernel works out from its parameters, `unsigned n = features * batch_size`: that product)
+  const derived = value === null && !written.factors.every(isParam) ? parameterProduct(k, isParam) : null;
+  const bound = value !== null ? { factors: [], num: value, den: 1 } : derived ?? written;
   let size: Product = { factors: [], num: bound.num, den: bound.den };
   for (const f of bound.factors) {
     const i = k.params.findIndex((p) => p.name === f);
@@ -75,12 +79,21 @@ export function launchExtent(k: FunctionFacts, launch: CallFact, param: string):
     size = multiply(size, product(launch.args[i]));
   }
   const bits = elementBits(k, param);
-  const text = k.indexBound.replace(/[A-Za-z_]\w*/g, (w) => {
+  const text = (derived ? [...(derived.num === 1 ? [] : [String(derived.num)]), ...derived.factors].join('*') : k.indexBound).replace(/[A-Za-z_]\w*/g, (w) => {
     const i = k.params.findIndex((p) => p.name === w);
     const a = i >= 0 ? launch.args[i].replace(/\s+/g, '') : w;
     return /^[\w.]+$/.test(a) || k.indexBound === w ? a : `(${a})`;
   });
   return { key: key(size), bitsKey: bits === null ? null : key(multiply(size, { factors: [], num: bits, den: 1 })), text, ...(value !== null ? { fixed: true as const } : {}) };
+}
+
+/** The kernel's bound as a product of its parameters and a positive integer, from the value it was given, or null. */
+function parameterProduct(k: FunctionFacts, isParam: (f: string) => boolean): Product | null {
+  const v = k.indexBoundValue;
+  if (!v || v.unknown || v.terms.size !== 1) return null;
+  const [[monomial, coefficient]] = [...v.terms];
+  const factors = monomial ? monomial.split('*') : [];
+  return factors.length && factors.every(isParam) && Number.isInteger(coefficient) && coefficient > 0 ? { factors, num: coefficient, den: 1 } : null;
 }
 
 /** Do two launches cover the same part of the buffer: the same count, or the same bits (`n` floats, `n / 4` float4 packs)? */
@@ -91,4 +104,13 @@ export function sameExtent(a: Extent, b: Extent): boolean {
 /** An extent that names a count (`n`, `size`, `BT*C`), not a literal one (`1024`): two such may well be equal. */
 export function symbolic(e: Extent): boolean {
   return !e.fixed && /[A-Za-z_]/.test(e.text);
+}
+
+/**
+ * Two counts of the same names in other multiples, over elements of known widths (`batch*features` floats and
+ * `2*batch*features` floats): surely not the same bits (`n` floats and `n / 4` packs of a struct may be).
+ */
+export function otherMultiple(a: Extent, b: Extent): boolean {
+  const names = (e: Extent) => e.key.slice(e.key.indexOf('*'));
+  return a.bitsKey !== null && b.bitsKey !== null && a.bitsKey !== b.bitsKey && names(a) === names(b);
 }

@@ -152,10 +152,12 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       const site = host.calls.find((h) => h.range === g.call.range) ?? g.call;
       if (arm !== undefined && site.args.some((a) => { const b = chosenOrNull(a); return b !== null && next.argRoots.includes(b); })) return;
       // the pass writes a buffer that a call between the GEMM and it uses (an SGD step writing `W` after a dgrad that
-      // reads `W`): applied in the GEMM's epilogue, the write would come before that use
+      // reads `W`): applied in the GEMM's epilogue, the write would come before that use (a later launch of the same
+      // wrapper call, `backward(...)` running the wgrad GEMM then the dgrad one, comes between too)
       const k = next.kind === 'launch' ? kernels.get(next.name) : undefined;
       const outputs = k ? written(k).map((j) => next.argRoots[j]).filter((r): r is string => r !== null && r !== g.output) : [];
-      if (outputs.some((w) => calls.some((x) => x !== next && before(g.call, x) && before(x, next) && !neverTogether(x.scopes, next.scopes) && !rangeHolds(g.call.range, x.range.start) && x.argRoots.includes(w)))) return;
+      const afterGemm = (x: CallFact) => before(g.call, x) ? !rangeHolds(g.call.range, x.range.start) : x.range === g.call.range && calls.indexOf(x) > i;
+      if (outputs.some((w) => calls.some((x) => x !== next && afterGemm(x) && before(x, next) && !neverTogether(x.scopes, next.scopes) && x.argRoots.includes(w)))) return;
       reported.add(next);
       // the elementwise passes right after it over the same output (bias, then GELU, then a residual add):
       // one epilogue applies them all

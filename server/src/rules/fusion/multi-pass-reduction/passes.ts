@@ -120,8 +120,11 @@ function onePassForm(fn: FunctionFacts, second: Pass): boolean {
   const loop = fn.loops.find((l) => l.id === second.loop);
   const sums = loop?.reductions ?? [];
   const calls = fn.calls.filter((c) => c.kind === 'call' && second.loop !== undefined && c.loops.includes(second.loop));
-  return sums.length > 0 && sums.every((r) => (/^(?:float|double|half|__half)$/.test(r.type) || fn.templateParams.includes(r.type)) && r.op === '+=') && calls.every((c) => /^(?:__)?expf?$/.test(c.name));
+  return sums.length > 0 && sums.every((r) => (/^(?:float|double|half|__half)$/.test(r.type) || fn.templateParams.includes(r.type)) && r.op === '+=') && calls.every((c) => /^(?:__)?expf?$/.test(c.name) || TO_FLOAT.test(c.name));
 }
+
+/** A 16-bit element read as float on the way in (`__half2float(row[c])`, `static_cast<float>(x[i])`): still one value of the row. */
+const TO_FLOAT = /^(?:__half2float|__bfloat162float|__low2float|__high2float|static_cast<float>|float)$/;
 
 /** The index with loop symbols renamed (and Triton lanes named by their axis), so the same element in two passes compares equal. */
 function canonical(p: Poly, lanes: readonly (string | null)[] = []): string {
