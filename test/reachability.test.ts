@@ -327,3 +327,35 @@ int main(void) { scale_gpu(0, 0, 2.0f, 1 << 20); scale_cpu(0, 2.0f, 16); return 
 `;
   assert.deepEqual(check({ 'src/blas.cu': library, 'src/other.cu': SCALE('other_kernel') }).unreached, ['scale_old_kernel']);
 });
+
+test('a loop in a file that launches nothing, calling another file\'s helper that copies both ways, makes the helper\'s copies a wait per iteration', () => {
+  const helper = `#include <cuda_runtime.h>
+__global__ void assign_points(const float *pts, const float *centers, int *labels, int n, int k) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  int best = 0;
+  float bd = 1e30f;
+  for (int c = 0; c < k; ++c) { float d = pts[i] - centers[c]; if (d * d < bd) { bd = d * d; best = c; } }
+  labels[i] = best;
+}
+extern "C" int assign_step(const float *d_pts, float *d_centers, int *d_labels, const float *centers, int *labels, int n, int k) {
+  cudaMemcpy(d_centers, centers, k * sizeof(float), cudaMemcpyHostToDevice);
+  assign_points<<<(n + 255) / 256, 256>>>(d_pts, d_centers, d_labels, n, k);
+  cudaMemcpy(labels, d_labels, n * sizeof(int), cudaMemcpyDeviceToHost);
+  return 0;
+}
+`;
+  const driver = `int assign_step(const float *d_pts, float *d_centers, int *d_labels, const float *centers, int *labels, int n, int k);
+void cluster(const float *d_pts, float *d_centers, int *d_labels, float *centers, int *labels, int n, int k, int iters) {
+  for (int it = 0; it < iters; ++it) {
+    assign_step(d_pts, d_centers, d_labels, centers, labels, n, k);
+    for (int c = 0; c < k; ++c) centers[c] *= 0.5f;
+  }
+}
+int main() { return 0; }
+`;
+  const { report } = check({ 'src/assign.cu': helper, 'src/driver.c': driver });
+  const waits = report.findings.filter((f) => f.rule === 'overlap/sync-transfer');
+  assert.deepEqual(waits.map((f) => `${f.function}:${f.range.start.line}`), ['assign_step:10']);
+  assert.match(waits[0].message, /called in a loop of `cluster`/);
+});

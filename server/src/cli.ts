@@ -98,6 +98,12 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
       if (LAUNCHES.test(r.text)) engine.indexText(file, r.text, config);
       engine.indexReferences(file, r.text);
     }
+    // and the files calling their host functions (a driver's loop over another file's `kmeansCuda`): what the project
+    // knows of loops around those calls
+    for (const file of files) {
+      const r = readRegularFile(file, maxBytes);
+      if (r.ok && !LAUNCHES.test(r.text) && engine.callsIndexedHosts(file, r.text)) engine.indexText(file, r.text, config);
+    }
   }
   for (const [i, file] of files.entries()) {
     opts.progress?.('analysing', i, files.length);

@@ -63,6 +63,9 @@ function functionName(text: string): string {
   return /([A-Za-z_]\w*)\s*\(/.exec(head.replace(/__launch_bounds__\s*\([^)]*\)/, ''))?.[1] ?? '(unnamed)';
 }
 
+/** A name called (`kmeansCuda(` ...). */
+const CALLED_NAME = /\b([A-Za-z_]\w*)\s*\(/g;
+
 /** Characters of indexed files whose trees the engine keeps for their second pass: about 200,000 lines. */
 const KEPT_TREE_CHARS = 8 * 1024 * 1024;
 const NONE: ReadonlySet<FunctionFacts> = new Set();
@@ -182,6 +185,7 @@ export class Engine {
       // the second pass reuses them, and the tree while the kept ones stay small (WASM memory never shrinks)
       const keep = this.keptTreeChars + text.length <= KEPT_TREE_CHARS && this.indexed.size < 5000;
       this.indexed.set(path, { text, facts, ...(keep ? { tree } : {}) });
+      this.indexedHostNames = null;
       if (keep) {
         this.keptTreeChars += text.length;
         tree = undefined;
@@ -193,6 +197,19 @@ export class Engine {
       tree?.delete();
     }
   }
+
+  /**
+   * Whether a C/C++/CUDA file that launches nothing calls a host function of the files indexed so far (a driver's loop
+   * calling another file's `kmeansCuda`): the CLI indexes it too, so the project sees the loop.
+   */
+  callsIndexedHosts(path: string, text: string): boolean {
+    const language = detectLanguage(path, text);
+    if (language !== 'cuda' && language !== 'cpp') return false;
+    const names = (this.indexedHostNames ??= new Set([...this.indexed.values()].flatMap((e) => e.facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.name !== 'main').map((f) => f.name.replace(/^.*::/, '')))));
+    for (const m of text.matchAll(CALLED_NAME)) if (names.has(m[1])) return true;
+    return false;
+  }
+  private indexedHostNames: Set<string> | null = null;
 
   /** Notes the functions a C/C++/CUDA file calls with expected-results arguments (the CLI's first pass, every file). */
   indexReferences(path: string, text: string): void {

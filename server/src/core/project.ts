@@ -86,6 +86,11 @@ export class ProjectIndex {
    * instantiation of its launcher: resolvedLaunches).
    */
   readonly launches = new Map<string, { call: CallFact; forwarded: boolean }[]>();
+  /**
+   * C/C++ host functions' calls made inside a loop, by the callee's name (a driver's convergence loop calling another
+   * file's `kmeansCuda`): a helper that waits on the device waits once per iteration of a loop it cannot see.
+   */
+  readonly loopCalls = new Map<string, { caller: FunctionFacts; call: CallFact }[]>();
   /** Files whose names were counted. */
   namedFiles = 0;
   /** Python host functions of the project that launch a Triton kernel themselves (`quantize(x)`): other modules import them. */
@@ -120,6 +125,19 @@ export class ProjectIndex {
       }
       return;
     }
+    // (not a call of the file's own function of that name: a tutorial's lessons each loop over their own `run`)
+    const own = new Set(facts.functions.map((f) => baseName(f.name).replace(/^.*::/, '')));
+    for (const f of facts.functions) {
+      if (f.isKernel || f.isDevice) continue;
+      for (const call of f.calls) {
+        if (call.kind !== 'call' || !call.loops.length) continue;
+        const callee = call.name.replace(/^.*(?:::|\.|->)/, '');
+        if (own.has(callee)) continue;
+        const sites = this.loopCalls.get(callee) ?? [];
+        if (!sites.length) this.loopCalls.set(callee, sites);
+        if (sites.length < MAX_LOOP_SITES) sites.push({ caller: f, call });
+      }
+    }
     for (const launch of resolvedLaunches(facts.functions, facts.instantiations)) {
       const base = baseName(launch.call.name);
       const list = this.launches.get(base) ?? [];
@@ -128,6 +146,9 @@ export class ProjectIndex {
     }
   }
 }
+
+/** Loop call sites kept per callee name (a name every file calls in loops, `printf`, needs no more). */
+const MAX_LOOP_SITES = 8;
 
 /** A Python launch helper of the project and the kernel it launches, where its own module defines it (else found by name). */
 export interface PythonHelper {

@@ -437,6 +437,17 @@ export const rule: Rule = {
         if (!f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)))) iterated.set(calleeName(c), f.name);
       }
     }
+    // (and a loop of another file of the project calling one of this file's: a driver's convergence loop calling
+    // `kmeansCuda` once a step, the copies and the launch in here)
+    for (const f of mine) {
+      const name = baseName(f.name).replace(/^.*::/, '');
+      if (iterated.has(name)) continue;
+      const site = facts.project?.loopCalls.get(name)?.find(({ caller, call }) => {
+        const loop = call.loops[call.loops.length - 1];
+        return !call.rareIn?.includes(call.loops[0]) && !caller.calls.some((t) => t.loops.includes(loop) && (isTiming(t, caller) || allocates(t, hosts)));
+      });
+      if (site) iterated.set(name, site.caller.name);
+    }
     const { constants } = fileConstants(facts.lines);
     const twins = serializedTwins(mine, hosts);
     const use = launchBuffers((name) => kernels.get(baseName(name)), (name) => hosts.get(name));
