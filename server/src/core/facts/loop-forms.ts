@@ -278,7 +278,10 @@ export function remainderArm(cond: Node, evaluate: (n: Node | null) => Poly): 'c
   // (a size: not a loop's step, `if (it % 2 == 0)` alternating kernels, nor a thread's index)
   const byWidth = (x: Node | null) => {
     while (x && x.type === 'parenthesized_expression') x = namedChildren(x)[0] ?? null;
-    if (!x || x.type !== 'binary_expression' || field(x, 'operator')?.text !== '%' || !VECTOR_WIDTHS.has(Number(field(x, 'right')?.text))) return false;
+    // (`n % 4`, or `n & 3`: the low bits of a multiple of 4)
+    const operator = x?.type === 'binary_expression' ? field(x, 'operator')?.text : undefined;
+    const right = x ? Number(field(x, 'right')?.text) : NaN;
+    if (!x || !(operator === '%' ? VECTOR_WIDTHS.has(right) : operator === '&' && VECTOR_WIDTHS.has(right + 1))) return false;
     const size = evaluate(field(x, 'left'));
     return !size.unknown && !size.isConstant && !size.dependsOn((sym) => sym.startsWith('#') || sym.includes('Idx.'));
   };
