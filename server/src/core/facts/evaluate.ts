@@ -55,6 +55,11 @@ export interface PtrValue {
   pointers?: boolean;
   /** A host function's own automatic array (`float acc[4][4]`, not `static`): on its stack. */
   onStack?: boolean;
+  /**
+   * A 32-bit shared address made of the pointer (`__cvta_generic_to_shared(s_b)`): what is added to it counts bytes
+   * (`base + (k * ld + n) * sizeof(half)`), not elements.
+   */
+  byteAddress?: boolean;
 }
 
 /**
@@ -467,7 +472,22 @@ export class Evaluator {
     }
     if (n?.type !== 'call_expression' || !SHARED_ADDRESS.test(field(n, 'function')?.text ?? '')) return null;
     const p = this.evalPtr(namedChildren(field(n, 'arguments') ?? n)[0] ?? null);
-    return p?.space === 'shared' ? p : null;
+    return p?.space === 'shared' ? { ...p, byteAddress: true } : null;
+  }
+
+  /** A sum onto a 32-bit shared address (`smem_base + off * sizeof(half)`): the element it addresses. */
+  sharedAddressSum(n: Node | null): PtrValue | null {
+    n = unparen(n);
+    if (n?.type !== 'binary_expression' || field(n, 'operator')?.text !== '+') return null;
+    const p = this.evalPtr(n);
+    return p?.byteAddress ? p : null;
+  }
+
+  /** An offset added to a pointer, in its elements (a byte address's bytes over the element's size; null where they do not divide). */
+  private elementsOf(p: PtrValue, k: Poly): Poly | null {
+    if (!p.byteAddress) return rowsOf(p, k);
+    const bytes = p.elemType ? elementBits(p.elemType, this.aliases) : null;
+    return bytes && bytes % 8 === 0 && !p.rows ? k.divExact(bytes / 8) ?? null : null;
   }
 
   evalPtr(n: Node | null): PtrValue | null {
@@ -485,11 +505,11 @@ export class Evaluator {
         if (op !== '+' && op !== '-') return null;
         const lp = this.evalPtr(field(n, 'left'));
         if (lp) {
-          const off = rowsOf(lp, this.eval(field(n, 'right')));
+          const off = this.elementsOf(lp, this.eval(field(n, 'right')));
           return off ? { ...lp, offset: op === '+' ? lp.offset.add(off) : lp.offset.sub(off) } : null;
         }
         const rp = op === '+' ? this.evalPtr(field(n, 'right')) : null;
-        const off = rp ? rowsOf(rp, this.eval(field(n, 'left'))) : null;
+        const off = rp ? this.elementsOf(rp, this.eval(field(n, 'left'))) : null;
         return rp && off ? { ...rp, offset: rp.offset.add(off) } : null;
       }
       case 'cast_expression': {

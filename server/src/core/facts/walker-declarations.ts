@@ -217,8 +217,9 @@ export abstract class DeclarationWalker extends LoopWalker {
         this.env.set(info.name, { kind: 'ptr', ...pointee });
       } else if (FLOAT_TYPES.has(type) || VECTOR_TYPES.has(type)) {
         this.env.set(info.name, { kind: 'int', poly: Poly.unknown });
-      } else if (this.isKernel && value && (pointee = this.sharedAddress(value))) {
+      } else if (this.isKernel && value && (pointee = this.sharedAddress(value) ?? this.sharedAddressSum(value))) {
         // `uint32_t addr = __cvta_generic_to_shared(&tile[r][c]);` for an `ldmatrix`: the address of that element
+        // (and `base + (k * ld + n) * sizeof(half)` from such an address of the tile's start)
         this.env.set(info.name, { kind: 'ptr', ...pointee });
       } else {
         this.env.set(info.name, { kind: 'int', poly: emptyBraces(value) ? Poly.const(0) : value ? this.eval(value) : Poly.unknown });
