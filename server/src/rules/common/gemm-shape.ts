@@ -70,6 +70,8 @@ function withoutLoopStarts(p: Poly, loops: readonly LoopFact[]): Poly {
     if (!l.init || !l.step || !l.step.isConstant || l.step.constant === 0 || dimensions(l.init).size === 0) continue;
     const c = out.coefficient(l.symbol);
     if (c.unknown || c.terms.size === 0) continue;
+    // (an index written from the loop's start, `s_p[t - t0]` for `t` from `t0`, holds no start to take away)
+    if (![...dimensions(l.init)].some((d) => out.dependsOn((x) => x === d))) continue;
     out = out.sub(c.scale(1 / l.step.constant).mul(l.init));
   }
   return out;
