@@ -98,11 +98,10 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
       if (LAUNCHES.test(r.text)) engine.indexText(file, r.text, config);
       engine.indexReferences(file, r.text);
     }
-    // and the files calling their host functions (a driver's loop over another file's `kmeansCuda`): what the project
-    // knows of loops around those calls
+    // and the loops of the files calling their host functions (a driver's loop over another file's `kmeansCuda`)
     for (const file of files) {
       const r = readRegularFile(file, maxBytes);
-      if (r.ok && !LAUNCHES.test(r.text) && engine.callsIndexedHosts(file, r.text)) engine.indexText(file, r.text, config);
+      if (r.ok && !LAUNCHES.test(r.text) && engine.callsIndexedHosts(file, r.text)) engine.indexText(file, r.text, config, true);
     }
   }
   for (const [i, file] of files.entries()) {

@@ -166,8 +166,11 @@ export class Engine {
     }
   }
 
-  /** Adds a file's kernels and launch wrappers to the project index (the CLI's first pass). */
-  indexText(path: string, text: string, config: Config = DEFAULT_CONFIG): void {
+  /**
+   * Adds a file's kernels and launch wrappers to the project index (the CLI's first pass); with `loopsOnly`, only the
+   * calls its loops make (a driver that launches nothing: its functions stay unknown to the other files' rules).
+   */
+  indexText(path: string, text: string, config: Config = DEFAULT_CONFIG, loopsOnly = false): void {
     text = lineEndsAsNewline(text);
     const language = detectLanguage(path, text);
     if (!language || this.skipReason(path, text, language, config)) return;
@@ -178,9 +181,12 @@ export class Engine {
       const facts = this.facts(language, tree, text.split('\n'), undefined, text, path);
       const project = (this.project ??= new ProjectIndex());
       // (each file once, whether listed or included by one that is)
-      if (!this.indexedPaths.has(resolve(path))) project.add(facts);
-      this.indexedPaths.add(resolve(path));
-      this.indexHeaders(project, facts.includedHeaders ?? []);
+      if (loopsOnly) project.addLoopCalls(facts);
+      else {
+        if (!this.indexedPaths.has(resolve(path))) project.add(facts);
+        this.indexedPaths.add(resolve(path));
+        this.indexHeaders(project, facts.includedHeaders ?? []);
+      }
       this.takeIndexed(path)?.tree?.delete();
       // the second pass reuses them, and the tree while the kept ones stay small (WASM memory never shrinks)
       const keep = this.keptTreeChars + text.length <= KEPT_TREE_CHARS && this.indexed.size < 5000;

@@ -125,24 +125,31 @@ export class ProjectIndex {
       }
       return;
     }
-    // (not a call of the file's own function of that name: a tutorial's lessons each loop over their own `run`)
-    const own = new Set(facts.functions.map((f) => baseName(f.name).replace(/^.*::/, '')));
-    for (const f of facts.functions) {
-      if (f.isKernel || f.isDevice) continue;
-      for (const call of f.calls) {
-        if (call.kind !== 'call' || !call.loops.length) continue;
-        const callee = call.name.replace(/^.*(?:::|\.|->)/, '');
-        if (own.has(callee)) continue;
-        const sites = this.loopCalls.get(callee) ?? [];
-        if (!sites.length) this.loopCalls.set(callee, sites);
-        if (sites.length < MAX_LOOP_SITES) sites.push({ caller: f, call });
-      }
-    }
+    this.addLoopCalls(facts);
     for (const launch of resolvedLaunches(facts.functions, facts.instantiations)) {
       const base = baseName(launch.call.name);
       const list = this.launches.get(base) ?? [];
       if (!list.length) this.launches.set(base, list);
       list.push(launch);
+    }
+  }
+
+  /** Adds the calls a C/C++ file's host functions make inside loops (loopCalls). */
+  addLoopCalls(facts: FileFacts): void {
+    if (facts.language === 'triton') return;
+    // (not a call of the file's own function of that name: a tutorial's lessons each loop over their own `run`)
+    const own = new Set(facts.functions.map((f) => baseName(f.name).replace(/^.*::/, '')));
+    for (const f of facts.functions) {
+      if (f.isKernel || f.isDevice) continue;
+      for (const call of f.calls) {
+        // (plain calls: a method through an object, `callbacks_[i]->on_gradients_ready()`, may be any class's)
+        if (call.kind !== 'call' || !call.loops.length || /\.|->/.test(call.name)) continue;
+        const callee = call.name.replace(/^.*::/, '');
+        if (own.has(callee)) continue;
+        const sites = this.loopCalls.get(callee) ?? [];
+        if (!sites.length) this.loopCalls.set(callee, sites);
+        if (sites.length < MAX_LOOP_SITES) sites.push({ caller: f, call });
+      }
     }
   }
 }

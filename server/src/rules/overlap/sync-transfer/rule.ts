@@ -302,7 +302,7 @@ function throughHelper(c: CallFact, host: FunctionFacts, hosts: ReadonlyMap<stri
   return inner ? { ...inner, range: c.range, nameRange: c.nameRange, loops: c.loops, scopes: c.scopes, rareIn: c.rareIn, via: c.name } : c;
 }
 
-function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, constants: ReadonlyMap<string, number>, use: (d: CallFact) => BufferUse | null, loopSites: LoopSites): RuleFinding[] {
+function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, FunctionFacts>, constants: ReadonlyMap<string, number>, use: (d: CallFact) => BufferUse | null, loopSites: LoopSites): RuleFinding[] {
   const calls = callsThroughWrappers(host, hosts).map((c) => throughHelper(c, host, hosts));
   // a loop with device work and a blocking call in the same iteration; the outermost such loop speaks for its nest
   // (each such nest of the function: a driver's warm-up loop and its epoch loop are two)
@@ -354,7 +354,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
 }
 
 /** The calls made in a loop, by callee, with the function making each: read once per file. */
-type LoopSites = ReadonlyMap<string, { h: FunctionFacts; c: CallFact }[]>;
+type LoopSites = Map<string, { h: FunctionFacts; c: CallFact }[]>;
 function loopSitesOf(hosts: ReadonlyMap<string, FunctionFacts>): LoopSites {
   const out = new Map<string, { h: FunctionFacts; c: CallFact }[]>();
   for (const h of new Set(hosts.values())) for (const c of h.calls) if (c.loops.length) out.set(calleeName(c), [...(out.get(calleeName(c)) ?? []), { h, c }]);
@@ -362,9 +362,10 @@ function loopSitesOf(hosts: ReadonlyMap<string, FunctionFacts>): LoopSites {
 }
 
 /** The whole body of `host` runs once per iteration of a caller's loop elsewhere in the file: its top-level waits. */
-function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, string>, loopSites: LoopSites): RuleFinding[] {
-  const caller = iterated.get(baseName(host.name).replace(/^.*::/, ''));
-  if (caller === undefined) return [];
+function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, FunctionFacts>, loopSites: LoopSites): RuleFinding[] {
+  const callerFacts = iterated.get(baseName(host.name).replace(/^.*::/, ''));
+  if (callerFacts === undefined) return [];
+  const caller = callerFacts.name;
   const work = deviceWork(calls, launchers);
   const after = (b: CallFact) => calls.some((c) => positionBefore(b.range.start, c.range.start) && deviceWork([c], launchers).length);
   const before = (b: CallFact) => calls.some((c) => positionBefore(c.range.start, b.range.start) && deviceWork([c], launchers).length);
@@ -377,7 +378,6 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   if (!work.length || !blocking.length || calls.some((c) => isAllocation(c) || isTiming(c, host))) return [];
   // (a helper that reduces to one scalar it brings back, `double rr = reduce(...)`, called in a loop that may leave
   // early: the value its caller decides on, as the same copy written in the loop would be)
-  const callerFacts = hosts.get(caller);
   // (nor a wait that only ends the helper where each call in a loop is followed at once by a blocking call of the caller,
   // `forward(d_x, d_y); cudaMemcpy(h_y, d_y, ...)`: the copy waits for the same work, and the caller's loop has its own finding)
   const name = baseName(host.name).replace(/^.*::/, '');
@@ -424,7 +424,7 @@ export const rule: Rule = {
     // functions of the file called inside a loop, with the caller's name
     // helpers called in a loop, by name -> the caller; not where that loop reads a clock or records
     // events around the call (a benchmark timing each call: the wait is the measurement)
-    const iterated = new Map<string, string>();
+    const iterated = new Map<string, FunctionFacts>();
     for (const f of mine) {
       for (const c of f.calls) {
         // (a call every so many steps of the outermost loop around it, `if (step % sample_every == 0)`, also inside an
@@ -434,9 +434,10 @@ export const rule: Rule = {
         const loop = c.loops[c.loops.length - 1];
         // (nor where that loop allocates device memory, itself or through a helper, `dsts[i] = alloc_half(n)`: set-up, such as
         // loading a model's weights tensor by tensor)
-        if (!f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)))) iterated.set(calleeName(c), f.name);
+        if (!f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)))) iterated.set(calleeName(c), f);
       }
     }
+    const loopSites = loopSitesOf(hosts);
     // (and a loop of another file of the project calling one of this file's: a driver's convergence loop calling
     // `kmeansCuda` once a step, the copies and the launch in here)
     for (const f of mine) {
@@ -446,12 +447,13 @@ export const rule: Rule = {
         const loop = call.loops[call.loops.length - 1];
         return !call.rareIn?.includes(call.loops[0]) && !caller.calls.some((t) => t.loops.includes(loop) && (isTiming(t, caller) || allocates(t, hosts)));
       });
-      if (site) iterated.set(name, site.caller.name);
+      if (!site) continue;
+      iterated.set(name, site.caller);
+      if (!loopSites.has(name)) loopSites.set(name, (facts.project?.loopCalls.get(name) ?? []).map(({ caller, call }) => ({ h: caller, c: call })));
     }
     const { constants } = fileConstants(facts.lines);
     const twins = serializedTwins(mine, hosts);
     const use = launchBuffers((name) => kernels.get(baseName(name)), (name) => hosts.get(name));
-    const loopSites = loopSitesOf(hosts);
     return mine.filter((f) => !isReferenceOracle(f.name) && !twins.has(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants, use, loopSites));
   },
 };
