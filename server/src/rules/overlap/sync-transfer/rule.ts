@@ -48,8 +48,16 @@ const isAllocation = (c: CallFact) => DEVICE_ALLOCATION.test(c.name) || c.name =
  * An allocation, or a call of a helper of the file that allocates every time it runs (`alloc_half(n)` wrapping
  * `cudaMalloc`; not a workspace allocated on the first call only, `if (!ws) cudaMalloc(&ws, ...)`).
  */
-const allocates = (c: CallFact, hosts: ReadonlyMap<string, FunctionFacts>) =>
-  isAllocation(c) || (c.kind === 'call' && !!hosts.get(calleeName(c))?.calls.some((d) => isAllocation(d) && d.loops.length === 0 && !d.scopes?.length));
+const allocates = (c: CallFact, hosts: ReadonlyMap<string, FunctionFacts>) => {
+  const helper = c.kind === 'call' ? hosts.get(calleeName(c)) : undefined;
+  return isAllocation(c) || (!!helper && !perCallScratch(helper) && helper.calls.some((d) => isAllocation(d) && everyTime(d)));
+};
+const everyTime = (d: CallFact) => d.loops.length === 0 && !d.scopes?.length;
+/**
+ * A function that allocates device memory and frees it again on every call (streamcluster's `pgain`, its scratch
+ * `cudaMalloc`ed and `cudaFree`d each time): no set-up, it runs whenever its caller's loop does.
+ */
+const perCallScratch = (f: FunctionFacts) => f.calls.some((d) => DEVICE_ALLOCATION.test(d.name) && everyTime(d)) && f.calls.some((d) => d.name === 'cudaFree' && everyTime(d));
 
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
 const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;
@@ -375,7 +383,7 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   const drains = calls.some((b) => b.loops.length === 0 && !(b.scopes ?? []).length && DEVICE_SYNC.test(b.name) && !after(b));
   const blocking = calls.filter((c) => blockingKind(c) !== null && c.loops.length === 0 &&
     !(drains && blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c)));
-  if (!work.length || !blocking.length || calls.some((c) => isAllocation(c) || isTiming(c, host))) return [];
+  if (!work.length || !blocking.length || calls.some((c) => (isAllocation(c) && !perCallScratch(host)) || isTiming(c, host))) return [];
   // (a helper that reduces to one scalar it brings back, `double rr = reduce(...)`, called in a loop that may leave
   // early: the value its caller decides on, as the same copy written in the loop would be)
   // (nor a wait that only ends the helper where each call in a loop is followed at once by a blocking call of the caller,
