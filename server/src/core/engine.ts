@@ -143,7 +143,7 @@ export class Engine {
   /** Kernels and launch wrappers of the project's other files (null: this file alone). */
   project: ProjectIndex | null = null;
   /** Facts computed while indexing, by path, until the file is analysed; the first files keep their trees too. */
-  private readonly indexed = new Map<string, { text: string; facts: FileFacts; tree?: Tree }>();
+  private readonly indexed = new Map<string, { text: string; facts: FileFacts; tree?: Tree; loopsOnly?: boolean }>();
   /** Characters of the indexed files whose trees are kept (the second pass writes fixes from them, parsing none again). */
   private keptTreeChars = 0;
 
@@ -181,17 +181,18 @@ export class Engine {
       const facts = this.facts(language, tree, text.split('\n'), undefined, text, path);
       const project = (this.project ??= new ProjectIndex());
       // (each file once, whether listed or included by one that is)
-      if (loopsOnly) project.addLoopCalls(facts);
-      else {
+      if (!loopsOnly) {
         if (!this.indexedPaths.has(resolve(path))) project.add(facts);
         this.indexedPaths.add(resolve(path));
         this.indexHeaders(project, facts.includedHeaders ?? []);
       }
+      // (a test's, a benchmark's or a reference's loops are its own: they say nothing of how the program runs)
+      if (!isHarnessPath(path, this.workspaceRoots) && !this.isNotTuned(path)) project.addLoopCalls(facts);
       this.takeIndexed(path)?.tree?.delete();
       // the second pass reuses them, and the tree while the kept ones stay small (WASM memory never shrinks)
       const keep = this.keptTreeChars + text.length <= KEPT_TREE_CHARS && this.indexed.size < 5000;
-      this.indexed.set(path, { text, facts, ...(keep ? { tree } : {}) });
-      this.indexedHostNames = null;
+      this.indexed.set(path, { text, facts, ...(keep ? { tree } : {}), ...(loopsOnly ? { loopsOnly } : {}) });
+      if (!loopsOnly) this.indexedHostNames = null;
       if (keep) {
         this.keptTreeChars += text.length;
         tree = undefined;
@@ -211,7 +212,8 @@ export class Engine {
   callsIndexedHosts(path: string, text: string): boolean {
     const language = detectLanguage(path, text);
     if (language !== 'cuda' && language !== 'cpp') return false;
-    const names = (this.indexedHostNames ??= new Set([...this.indexed.values()].flatMap((e) => e.facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.name !== 'main').map((f) => f.name.replace(/^.*::/, '')))));
+    // (the host functions of the files the project pass indexed in full: a driver indexed for its loops adds none)
+    const names = (this.indexedHostNames ??= new Set([...this.indexed.values()].filter((e) => !e.loopsOnly).flatMap((e) => e.facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.name !== 'main').map((f) => f.name.replace(/^.*::/, '')))));
     for (const m of text.matchAll(CALLED_NAME)) if (names.has(m[1])) return true;
     return false;
   }

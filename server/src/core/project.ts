@@ -125,7 +125,6 @@ export class ProjectIndex {
       }
       return;
     }
-    this.addLoopCalls(facts);
     for (const launch of resolvedLaunches(facts.functions, facts.instantiations)) {
       const base = baseName(launch.call.name);
       const list = this.launches.get(base) ?? [];
@@ -134,7 +133,7 @@ export class ProjectIndex {
     }
   }
 
-  /** Adds the calls a C/C++ file's host functions make inside loops (loopCalls). */
+  /** Adds the calls a C/C++ file's host functions make inside loops (loopCalls; the CLI's project pass, not a test's or benchmark's file). */
   addLoopCalls(facts: FileFacts): void {
     if (facts.language === 'triton') return;
     // (not a call of the file's own function of that name: a tutorial's lessons each loop over their own `run`)
@@ -142,9 +141,10 @@ export class ProjectIndex {
     for (const f of facts.functions) {
       if (f.isKernel || f.isDevice) continue;
       for (const call of f.calls) {
-        // (plain calls: a method through an object, `callbacks_[i]->on_gradients_ready()`, may be any class's)
-        if (call.kind !== 'call' || !call.loops.length || /\.|->/.test(call.name)) continue;
-        const callee = call.name.replace(/^.*::/, '');
+        // (plain calls: a method through an object, `callbacks_[i]->on_gradients_ready()`, may be any class's, and
+        // `std::sort` is the library's)
+        if (call.kind !== 'call' || !call.loops.length || /\.|->|::/.test(call.name) || call.scope) continue;
+        const callee = call.name;
         if (own.has(callee)) continue;
         const sites = this.loopCalls.get(callee) ?? [];
         if (!sites.length) this.loopCalls.set(callee, sites);

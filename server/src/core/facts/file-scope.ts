@@ -126,6 +126,7 @@ export function fileConstants(declarations: Node[]): Map<string, number> {
     const m = t ? /^\(?\s*(-?\d+)[uUlL]*\s*\)?$/.exec(t.trim()) : null;
     return m ? Number(m[1]) : null;
   };
+  let body: Node | null;
   for (const c of declarations) {
     if (c.type === 'preproc_def') {
       const name = field(c, 'name')?.text;
@@ -138,10 +139,12 @@ export function fileConstants(declarations: Node[]): Map<string, number> {
         const v = literal(field(d, 'value')?.text);
         if (name && v !== null) out.set(name, v);
       }
-    } else if (enumBody(c.type === 'type_definition' || c.type === 'declaration' ? field(c, 'type') : c)) {
-      // each enumerator one more than the one before, from 0 or the value it is given (up to one not a literal)
+    } else if ((body = enumBody(c.type === 'type_definition' || c.type === 'declaration' ? field(c, 'type') : c))) {
+      // each enumerator one more than the one before, from 0 or the value it is given (up to one not a literal);
+      // not a scoped enum's (`enum class Layout { M, N, K }`), whose names are `Layout::N`
+      if (/^\s*enum\s+(?:class|struct)\b/.test((c.type === 'enum_specifier' ? c : field(c, 'type'))!.text)) continue;
       let next: number | null = 0;
-      for (const e of namedChildren(enumBody(c.type === 'enum_specifier' ? c : field(c, 'type'))!)) {
+      for (const e of namedChildren(body)) {
         if (e.type !== 'enumerator') continue;
         const given = field(e, 'value');
         const v: number | null = given ? literal(given.text) : next;

@@ -197,6 +197,8 @@ export abstract class WalkerState extends Evaluator {
     }
     for (const p of params) {
       this.params.set(p.name, p);
+      // (a parameter hides a file constant of its name: `int N` against `enum { M, N, K }` or `#define N 64`)
+      this.env.delete(p.name);
       if (p.pointer) {
         // an accessor's `acc[i][j][k]` is the element of a contiguous tensor: dims `acc.size(1)`, `acc.size(2)` after the first
         let rows = p.accessor && p.rank ? Array.from({ length: p.rank - 1 }, (_, k) => Poly.sym(`${p.name}.size(${k + 1})`)) : undefined;

@@ -365,7 +365,14 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
 type LoopSites = Map<string, { h: FunctionFacts; c: CallFact }[]>;
 function loopSitesOf(hosts: ReadonlyMap<string, FunctionFacts>): LoopSites {
   const out = new Map<string, { h: FunctionFacts; c: CallFact }[]>();
-  for (const h of new Set(hosts.values())) for (const c of h.calls) if (c.loops.length) out.set(calleeName(c), [...(out.get(calleeName(c)) ?? []), { h, c }]);
+  for (const h of new Set(hosts.values())) {
+    for (const c of h.calls) {
+      if (!c.loops.length) continue;
+      const sites = out.get(calleeName(c));
+      if (sites) sites.push({ h, c });
+      else out.set(calleeName(c), [{ h, c }]);
+    }
+  }
   return out;
 }
 
@@ -433,16 +440,22 @@ export const rule: Rule = {
     // helpers called in a loop, by name -> the caller; not where that loop reads a clock or records
     // events around the call (a benchmark timing each call: the wait is the measurement)
     const iterated = new Map<string, FunctionFacts>();
+    // (a call every so many steps of the outermost loop around it, `if (step % sample_every == 0)`, also inside an
+    // inner loop of that arm, runs a few times a run: a sampling or validation pass; one rare only in an inner loop,
+    // the last micro-batch's, still runs every step)
+    // (nor where that loop allocates device memory, itself or through a helper, `dsts[i] = alloc_half(n)`: set-up, such as
+    // loading a model's weights tensor by tensor)
+    const everyStep = (f: FunctionFacts, c: CallFact) => {
+      const loop = c.loops[c.loops.length - 1];
+      return !c.rareIn?.includes(c.loops[0]) && !f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)));
+    };
+    // (names the file's own loops call, whether they count or not: what another file's loop calls is then not asked)
+    const calledInOwnLoops = new Set<string>();
     for (const f of mine) {
       for (const c of f.calls) {
-        // (a call every so many steps of the outermost loop around it, `if (step % sample_every == 0)`, also inside an
-        // inner loop of that arm, runs a few times a run: a sampling or validation pass; one rare only in an inner loop,
-        // the last micro-batch's, still runs every step)
-        if (c.kind !== 'call' || !c.loops.length || c.rareIn?.includes(c.loops[0]) || iterated.has(calleeName(c))) continue;
-        const loop = c.loops[c.loops.length - 1];
-        // (nor where that loop allocates device memory, itself or through a helper, `dsts[i] = alloc_half(n)`: set-up, such as
-        // loading a model's weights tensor by tensor)
-        if (!f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)))) iterated.set(calleeName(c), f);
+        if (c.kind !== 'call' || !c.loops.length) continue;
+        calledInOwnLoops.add(calleeName(c));
+        if (!iterated.has(calleeName(c)) && everyStep(f, c)) iterated.set(calleeName(c), f);
       }
     }
     const loopSites = loopSitesOf(hosts);
@@ -450,14 +463,12 @@ export const rule: Rule = {
     // `kmeansCuda` once a step, the copies and the launch in here)
     for (const f of mine) {
       const name = baseName(f.name).replace(/^.*::/, '');
-      if (iterated.has(name)) continue;
-      const site = facts.project?.loopCalls.get(name)?.find(({ caller, call }) => {
-        const loop = call.loops[call.loops.length - 1];
-        return !call.rareIn?.includes(call.loops[0]) && !caller.calls.some((t) => t.loops.includes(loop) && (isTiming(t, caller) || allocates(t, hosts)));
-      });
+      if (calledInOwnLoops.has(name)) continue;
+      const sites = facts.project?.loopCalls.get(name) ?? [];
+      const site = sites.find(({ caller, call }) => everyStep(caller, call));
       if (!site) continue;
       iterated.set(name, site.caller);
-      if (!loopSites.has(name)) loopSites.set(name, (facts.project?.loopCalls.get(name) ?? []).map(({ caller, call }) => ({ h: caller, c: call })));
+      if (!loopSites.has(name)) loopSites.set(name, sites.map(({ caller, call }) => ({ h: caller, c: call })));
     }
     const { constants } = fileConstants(facts.lines);
     const twins = serializedTwins(mine, hosts);

@@ -21,7 +21,7 @@ import { readsDenseTargets } from '../../common/loss';
 import { countsFewItems } from '../../common/few-items';
 import { elementBits } from '../../../core/facts/ctypes';
 import { judgedBits, narrowestBits, narrowing } from '../../common/element-width';
-import { ALONG_Y, warpAlongX } from '../../common/warp-axis';
+import { ALONG_Y, turned, warpAlongX } from '../../common/warp-axis';
 
 const TID = 'threadIdx.x';
 /**
@@ -293,18 +293,27 @@ function halfVectorized(fn: FunctionFacts): RuleFinding[] {
 }
 
 /**
- * A kernel whose vector types are 4-byte packs (`half2`, `__nv_bfloat162`, `char4`) read as one 32-bit word each:
+ * A kernel whose vector types are pairs of 16-bit values (`half2`, `__nv_bfloat162`) read as one 32-bit word each:
  * as narrow as a `float` kernel, one 4-byte access a lane where 16 bytes move in the same instruction (LeetCUDA's
  * f16x2, and its f16x8 that moves a thread's 16 contiguous bytes as four `HALF2` words). Its accesses read as
- * scalars of 32 bits; a kernel with a wider vector access anywhere keeps its own reading.
+ * scalars of 32 bits, marked `pair`; a kernel with another vector access anywhere keeps its own reading (a `char4`
+ * arm with `__dp4a`, a `float4` path). Once per facts object, so the rules' caches keep working.
  */
-const PACK_32 = /^(?:__)?(?:half2|nv_bfloat162|bfloat162|u?char4|u?short2)$/;
-
 function packsAsWords(fn: FunctionFacts): FunctionFacts {
-  if (!fn.usesVectorTypes || fn.accesses.some((a) => a.vector && (a.elemBits === null || a.elemBits > 32))) return fn;
-  const words = fn.accesses.filter((a) => a.vector && a.space === 'global');
-  if (!words.length || !words.every((a) => a.elemBits === 32)) return fn;
-  return { ...fn, usesVectorTypes: false, accesses: fn.accesses.map((a) => (a.vector ? { ...a, vector: false } : a)) };
+  let out = asWords.get(fn);
+  if (!out) asWords.set(fn, (out = readAsWords(fn)));
+  return out;
+}
+const asWords = new WeakMap<FunctionFacts, FunctionFacts>();
+
+const HALF_PAIR = /^(?:__)?(?:half2|nv_bfloat162|bfloat162)$/;
+/** An access as packsAsWords reads it: `pair` for a `half2` read as one word. */
+type WordAccess = AccessFact & { pair?: true };
+
+function readAsWords(fn: FunctionFacts): FunctionFacts {
+  const vectors = fn.accesses.filter((a) => a.vector);
+  if (!fn.usesVectorTypes || !vectors.length || !vectors.some((a) => a.space === 'global') || !vectors.every((a) => a.elemBits === 32 && HALF_PAIR.test(a.elemType ?? ''))) return fn;
+  return { ...fn, usesVectorTypes: false, accesses: fn.accesses.map((a): WordAccess => (a.vector ? { ...a, vector: false, pair: true } : a)) };
 }
 
 /** A loop that hands consecutive elements of a row to consecutive threads: `i = tid; i < C; i += blockDim.x` (or lane, 32). */
@@ -469,7 +478,8 @@ function gridSum(fn: FunctionFacts): boolean {
 }
 
 function check(kernel: FunctionFacts): RuleFinding[] {
-  const fn = packsAsWords(warpAlongX(kernel));
+  const along = warpAlongX(kernel);
+  const fn = packsAsWords(along);
   // one block per launch (`<<<1, 256>>>`): a demo or a last reduction stage; launching more blocks comes first;
   // a demo size at every launch (`n = 1024`): the launch's latency, not its bandwidth, decides
   // (a template kernel also launched on uint4 / float4 elements: the scalar instantiation is the fallback for odd sizes)
@@ -567,8 +577,9 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   }
   const byType = new Map<string, number>();
   for (const a of globals) byType.set(a.elemType ?? 'T', bitsOf(a)!);
-  // (4-byte packs, `half2`, read one a lane: packsAsWords)
-  const packed = [...byType.keys()].every((t) => PACK_32.test(t));
+  // (pairs of halves, `half2`, read one a lane: packsAsWords)
+  const pairTypes = new Set(globals.filter((a) => (a as WordAccess).pair).map((a) => a.elemType ?? ''));
+  const packed = globals.every((a) => (a as WordAccess).pair);
   const alternatives = new Map(globals.filter((a) => a.elemAlternatives).map((a) => [a.elemType ?? '', a.elemAlternatives!]));
   const halfArms = [...new Set([...alternatives.values()].flat().filter((t) => elementBits(t) === 16))];
   // `floatX` (`__nv_bfloat16` or `float`), a template `T` (its width set at the launch), or `32-bit float`
@@ -584,7 +595,7 @@ function check(kernel: FunctionFacts): RuleFinding[] {
     function: fn.name,
     confidence: 'likely',
     assumptions: [
-      ...(fn !== kernel ? [ALONG_Y] : []),
+      ...(turned(along) ? [ALONG_Y] : []),
       ...(templated ? [`assumes the template element type is 32 bits or narrower (float, int, half, bf16; set at the launch)`] : []),
       ...narrowedAssumption(globals, fn.templateParams),
       'assumes the buffers are 16-byte aligned (cudaMalloc returns 256-byte aligned memory), and row pitches are multiples of the vector width',
@@ -592,9 +603,9 @@ function check(kernel: FunctionFacts): RuleFinding[] {
     ],
     // (a template type counted as 32-bit: its usual 16-bit builds, fp16 and bf16, move twice as many per 16 bytes)
     // (and an `#if`'s 16-bit arm, llm.c's `floatX` built as bf16 by default: phrased for both builds)
-    message: `\`${fn.name}\`: one ${packed ? '4-byte' : 'scalar'} ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} per access, ${defaultBuildCount(width, globals) ?? `${width}× the memory instructions of 16-byte ones${templated && width === 4 ? ` (8× for a 16-bit \`${globals.find(isTemplateType)!.elemType}\`)` : halfArms.length && width === 4 ? ` (8× as ${halfArms.map((t) => `\`${t}\``).join(' or ')})` : ''}`}`,
+    message: `\`${fn.name}\`: one ${[...byType.keys()].map((t) => `${pairTypes.has(t) ? '4-byte' : 'scalar'} \`${t}\``).join(' / ')} per access, ${defaultBuildCount(width, globals) ?? `${width}× the memory instructions of 16-byte ones${templated && width === 4 ? ` (8× for a 16-bit \`${globals.find(isTemplateType)!.elemType}\`)` : halfArms.length && width === 4 ? ` (8× as ${halfArms.map((t) => `\`${t}\``).join(' or ')})` : ''}`}`,
     detail: detail(
-      `\`${fn.name}\` is a memory-bound elementwise kernel moving one ${packed ? '4-byte' : 'scalar'} ${kinds} ${packed ? 'pack' : 'element'} per access (${listed.map((a) => `${verb(a)} \`${a.text}\``).join(', ')}).`,
+      `\`${fn.name}\` is a memory-bound elementwise kernel moving ${packed ? `one 4-byte ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} (two 16-bit values)` : `one scalar ${kinds} element`} per access (${listed.map((a) => `${verb(a)} \`${a.text}\``).join(', ')}).`,
       templated || alternatives.size
         ? `Have each thread move 16 bytes at once (${width} elements of a 32-bit type, ${width * 2} of a 16-bit one: float4 / uint4; reinterpret_cast the pointers), with a scalar loop for the tail.`
         : `Have each thread move ${width} consecutive elements at once (${carriers}; reinterpret_cast the pointers), with a scalar loop for the tail.`,
