@@ -24,7 +24,8 @@ import { ALL_RULES } from '../server/src/rules';
 import { isRuleId } from '../server/src/core/ruleIds';
 import type { Finding } from '../server/src/core/types';
 import { fsHeaderReader, type ViewOptions } from '../server/src/core/preprocess';
-import { LAUNCHES, type ProjectIndex } from '../server/src/core/project';
+import type { ProjectIndex } from '../server/src/core/project';
+import { indexProject } from '../server/src/core/project-pass';
 import { UNREACHED } from '../server/src/core/reachability';
 import { SCAFFOLDING } from '../server/src/core/engine';
 
@@ -153,12 +154,10 @@ function prepare(engine: Engine, headers?: ViewOptions, project?: ProjectSource)
   let index = indexes.get(project.key);
   if (index === undefined) {
     engine.project = null;
-    for (const f of project.files()) {
-      // (under the evaluation's budgets, as the files themselves are analysed: a project's headers read through git
-      // on a loaded machine must not drop a file's launch wrappers from the index)
-      if (LAUNCHES.test(f.text)) engine.indexText(f.path, f.text, EVAL_CONFIG);
-      engine.indexReferences(f.path, f.text);
-    }
+    // (the CLI's project pass, under the evaluation's budgets, as the files themselves are analysed: a project's headers
+    // read through git on a loaded machine must not drop a file's launch wrappers from the index)
+    const texts = new Map(project.files().map((f) => [f.path, f.text]));
+    indexProject(engine, [...texts.keys()], (path) => texts.get(path) ?? null, EVAL_CONFIG);
     index = engine.project;
     indexes.set(project.key, index);
   }

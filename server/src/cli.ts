@@ -14,7 +14,7 @@ import { readHead, readRegularFile } from './core/files';
 import { collectFiles, type WalkResult } from './walk';
 import { applyEdits, fixAllEdits } from './core/fix';
 import { toSarif } from './sarif';
-import { LAUNCHES } from './core/project';
+import { indexProject } from './core/project-pass';
 import { BATCH_BUDGET } from './core/budget';
 import { UNREACHED } from './core/reachability';
 import { NOT_TUNED } from './core/test-code';
@@ -91,18 +91,10 @@ export function runCheck(engine: Engine, paths: string[], config: Config, only?:
   // Files that launch kernels: the first pass indexes their kernels and launch wrappers for the whole project
   // (chains through wrappers, and template arguments of kernels launched from another file: every rule may read it).
   if (files.length > 1) {
-    for (const [i, file] of files.entries()) {
-      opts.progress?.('indexing', i, files.length);
+    indexProject(engine, files, (file) => {
       const r = readRegularFile(file, maxBytes);
-      if (!r.ok) continue; // failures are reported by the second pass
-      if (LAUNCHES.test(r.text)) engine.indexText(file, r.text, config);
-      engine.indexReferences(file, r.text);
-    }
-    // and the loops of the files calling their host functions (a driver's loop over another file's `kmeansCuda`)
-    for (const file of files) {
-      const r = readRegularFile(file, maxBytes);
-      if (r.ok && !LAUNCHES.test(r.text) && engine.callsIndexedHosts(file, r.text)) engine.indexText(file, r.text, config, true);
-    }
+      return r.ok ? r.text : null; // failures are reported by the second pass
+    }, config, (i, n) => opts.progress?.('indexing', i, n));
   }
   for (const [i, file] of files.entries()) {
     opts.progress?.('analysing', i, files.length);

@@ -565,8 +565,9 @@ export function functionFacts(
     isKernel,
     isDevice,
     ...(offload ? { offload } : {}),
-    // (a top-level definition is read from a copy of its own, without a parent; a class's static method is no file's own)
-    ...(/\bstatic\b/.test(heads) && [undefined, 'translation_unit'].includes((tmpl ?? def).parent?.type) ? { isStatic: true } : {}),
+    // (read from a copy of its own, a top-level definition has no parent, and neither has a class's static method, which
+    // only loses a tie of names; a `static inline` one is a header's, made for the files that include it)
+    ...(/\bstatic\b/.test(heads) && !/\b(?:inline|__inline__|__forceinline__)\b/.test(heads) && [undefined, 'translation_unit'].includes((tmpl ?? def).parent?.type) ? { isStatic: true } : {}),
     params,
     templateParams,
     loops: w.loops,

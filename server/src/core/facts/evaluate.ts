@@ -460,7 +460,6 @@ export class Evaluator {
     return opaque(n);
   }
 
-  /** What a pointer-valued expression points at. */
   /**
    * `__cvta_generic_to_shared(&tile[r][c])`, under casts to an integer (`static_cast<uint32_t>(...)`): the 32-bit
    * shared address inline PTX takes, read as the pointer it was made from.
@@ -486,10 +485,11 @@ export class Evaluator {
   /** An offset added to a pointer, in its elements (a byte address's bytes over the element's size; null where they do not divide). */
   private elementsOf(p: PtrValue, k: Poly): Poly | null {
     if (!p.byteAddress) return rowsOf(p, k);
-    const bytes = p.elemType ? elementBits(p.elemType, this.aliases) : null;
-    return bytes && bytes % 8 === 0 && !p.rows ? k.divExact(bytes / 8) ?? null : null;
+    const bits = p.elemType ? elementBits(p.elemType, this.aliases) : null;
+    return bits && bits % 8 === 0 && !p.rows ? k.divExact(bits / 8) ?? null : null;
   }
 
+  /** What a pointer-valued expression points at. */
   evalPtr(n: Node | null): PtrValue | null {
     if (!n) return null;
     tick();

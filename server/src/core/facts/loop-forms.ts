@@ -267,8 +267,8 @@ const VECTOR_WIDTHS = new Set([2, 4, 8, 16]);
 
 /**
  * The arm of an `if` that runs when a size is not a multiple of a vector width: the `else` of
- * `if (n % 4 == 0)` (alone or in a conjunction: `n % 4 == 0 && aligned(p)`), or the body of `if (n % 4 != 0)`
- * and `if (n % 4)`. A kernel launched there is the scalar fallback of a vector path (a sibling kernel, a
+ * `if (n % 4 == 0)` or `if ((n & 3) == 0)` (alone or in a conjunction: `n % 4 == 0 && aligned(p)`), or the body of
+ * `if (n % 4 != 0)` and `if (n % 4)`. A kernel launched there is the scalar fallback of a vector path (a sibling kernel, a
  * run-time-compiled one). 'consequence', 'alternative' or null.
  */
 export function remainderArm(cond: Node, evaluate: (n: Node | null) => Poly): 'consequence' | 'alternative' | null {

@@ -61,7 +61,8 @@ const STRIDES_SPLAT = /^\*\s*([A-Za-z_]\w*)\.stride\(\s*\)$/;
 
 /**
  * The launch's positional arguments with one `*x.stride()` written out as `x.stride(0), x.stride(1), ...`: as many as
- * the parameters left for it between the arguments before and after it (those keywords bind aside), 1 to 4 of them.
+ * the parameters left for it between the arguments before and after it (those keywords bind aside), 1 to 4 of them,
+ * each a parameter named as a stride.
  */
 function withStridesSpread(k: FunctionFacts, launch: CallFact): { args: readonly string[]; roots: readonly (string | null)[] } {
   const at = launch.args.findIndex((a) => a.startsWith('*'));
@@ -70,7 +71,9 @@ function withStridesSpread(k: FunctionFacts, launch: CallFact): { args: readonly
   const byKeyword = new Set((launch.keywords ?? []).map((kw) => kw.name));
   const free = k.params.filter((p) => !byKeyword.has(p.name)).length;
   const rank = free - (launch.args.length - 1);
-  if (rank < 1 || rank > 4) return { args: launch.args, roots: launch.argRoots };
+  // (and each of those parameters named as a stride: an autotuned `BLOCK: tl.constexpr` or a defaulted one is no dimension)
+  const filled = k.params.filter((p) => !byKeyword.has(p.name)).slice(at, at + rank);
+  if (rank < 1 || rank > 4 || !filled.every((p) => /stride/i.test(p.name))) return { args: launch.args, roots: launch.argRoots };
   const spread = Array.from({ length: rank }, (_, d) => `${m[1]}.stride(${d})`);
   return {
     args: [...launch.args.slice(0, at), ...spread, ...launch.args.slice(at + 1)],

@@ -107,10 +107,15 @@ export function symbolic(e: Extent): boolean {
 }
 
 /**
- * Two counts of the same names in other multiples, over elements of known widths (`batch*features` floats and
- * `2*batch*features` floats): surely not the same bits (`n` floats and `n / 4` packs of a struct may be).
+ * A consumer's count that is a larger multiple of the same names as its producer's, over elements of known widths
+ * (`batch*features` floats written, `2*batch*features` floats read): it reads past what the producer wrote, no chain
+ * (a smaller one reads a prefix of it, which still is; `n` floats and `n / 4` packs of a struct may be the same bits).
  */
-export function otherMultiple(a: Extent, b: Extent): boolean {
-  const names = (e: Extent) => e.key.slice(e.key.indexOf('*'));
-  return a.bitsKey !== null && b.bitsKey !== null && a.bitsKey !== b.bitsKey && names(a) === names(b);
+export function readsPast(producer: Extent, consumer: Extent): boolean {
+  const names = (e: Extent) => e.bitsKey!.slice(e.bitsKey!.indexOf('*'));
+  const multiple = (e: Extent) => {
+    const [num, den] = e.bitsKey!.slice(0, e.bitsKey!.indexOf('*')).split('/').map(Number);
+    return num / den;
+  };
+  return producer.bitsKey !== null && consumer.bitsKey !== null && names(producer) === names(consumer) && multiple(consumer) > multiple(producer);
 }

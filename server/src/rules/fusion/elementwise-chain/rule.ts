@@ -11,7 +11,7 @@ import type { RuleFinding } from '../../../core/types';
 import { Poly, recomposeDivMod } from '../../../core/affine';
 import { tritonElementwiseChain } from './triton';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
-import { launchExtent, otherMultiple, sameExtent, symbolic, type Extent } from './elements';
+import { launchExtent, readsPast, sameExtent, symbolic, type Extent } from './elements';
 import { perHost } from '../../common/memo';
 import { keptAcrossMoves } from '../../../core/facts/shift';
 import { isUnfusedBaseline } from '../../common/reference';
@@ -116,10 +116,12 @@ function foldsPerThread(k: FunctionFacts): boolean {
   return written.size > 0 && !global.some((a) => a.kind === 'atomic') && global.every((a) => !written.has(a.array) || (a.kind === 'store' && a.loops.length === 0));
 }
 
-/** Calls that may sit between two launches without touching the intermediate: error checks, timing, printing. */
 /** Functional casts and scalar math in conditions between launches (`if (power_ != Dtype(1))`, `pow(shift, p)`). */
 const SCALAR_CALL = /^(Dtype|T|float|double|int|unsigned|half|__half|size_t|int64_t|pow|powf|exp|expf|log|logf|sqrt|sqrtf|fabs|fabsf|abs|min|max|std::min|std::max)$/;
-// (and a kernel's occupancy or attributes looked up or set for the next launch's grid: `cudaOccupancyMaxActiveBlocksPerMultiprocessor`)
+/**
+ * Calls that may sit between two launches without touching the intermediate: error checks, timing, printing, and a
+ * kernel's occupancy or attributes looked up or set for the next launch's grid (`cudaOccupancyMaxActiveBlocksPerMultiprocessor`).
+ */
 const HARMLESS_CALL = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|cudaOccupancy\w+|cudaFuncGetAttributes|cudaFuncSetAttribute|cudaFuncSetCacheConfig|printf|fprintf|puts|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk|CUDA_CALL)$/;
 /** A container's or tensor's accessor (`bottom.size()` in a loop's condition, `top[0]->cpu_diff()`): it reads a size or a pointer, it runs nothing. */
 const ACCESSOR_CALL = /(\.|->)(size|count|numel|length|shape|dim|num_axes|(mutable_)?(cpu|gpu)_(data|diff)|data|type)$/;
@@ -190,7 +192,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
         buffer = b;
         extent = e1;
         guessed = null;
-      } else if (e1 && e2 && !extent && symbolic(e1) && symbolic(e2) && !otherMultiple(e1, e2) && !(hostParam(e1.text) && hostParam(e2.text))) {
+      } else if (e1 && e2 && !extent && symbolic(e1) && symbolic(e2) && !readsPast(e1, e2) && !(hostParam(e1.text) && hostParam(e2.text))) {
         // two names for what is usually one count (`size` and `l.outputs*l.batch`): a guess, said as such
         buffer = b;
         guessed = [e1.text, e2.text];

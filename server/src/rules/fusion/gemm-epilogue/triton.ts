@@ -50,7 +50,8 @@ function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map
   const out = new Map<string, GemmHelper>();
   // this module's host functions, and the launch helpers it imports from the project's other modules (`from .matmul
   // import matmul`), each read with the kernel its own module launches
-  const imported = importedHelpers(facts).map(({ helper, kernel }) => ({ h: helper, kernels: kernel ? new Map([[kernel.name, kernel]]) : kernels }));
+  // (one whose kernel is not found is left out: this module's kernel of that name, `_kernel`, is not it)
+  const imported = importedHelpers(facts).flatMap(({ helper, kernel }) => (kernel ? [{ h: helper, kernels: new Map([[kernel.name, kernel]]) }] : []));
   for (const { h, kernels: launchable } of [...facts.functions.map((h) => ({ h, kernels })), ...imported]) {
     if (h.isKernel) continue;
     const launches = h.calls.filter((c) => c.kind === 'launch');

@@ -19,7 +19,7 @@
 // index holding it) need one: Welford or the online form reads the row once.
 import { Poly, dependsOnLane, symbolKind } from '../../../core/affine';
 import { laneValues, SAMPLES } from '../../../core/lanes';
-import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
+import { neverTogether, type AccessFact, type CallFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { Range } from '../../../core/types';
 
 export interface Pass {
@@ -113,18 +113,19 @@ const FOLDABLE = /(?:^|\.)(?:load|arange|to|float|int|where|zeros|full|exp2?|max
 
 /**
  * A second CUDA sweep that a one-pass form can fold into the first: a floating-point sum calling nothing but `exp`
- * (squared deviations from the mean, Welford's; exp(x - max), the online softmax's). A mean absolute deviation
- * (`fabsf(x - mean)`) or a count of the elements above the mean has no exact one-pass form.
+ * and conversions to float (squared deviations from the mean, Welford's; exp(x - max), the online softmax's). A mean
+ * absolute deviation (`fabsf(x - mean)`) or a count of the elements above the mean has no exact one-pass form.
  */
 function onePassForm(fn: FunctionFacts, second: Pass): boolean {
   const loop = fn.loops.find((l) => l.id === second.loop);
   const sums = loop?.reductions ?? [];
   const calls = fn.calls.filter((c) => c.kind === 'call' && second.loop !== undefined && c.loops.includes(second.loop));
-  return sums.length > 0 && sums.every((r) => (/^(?:float|double|half|__half)$/.test(r.type) || fn.templateParams.includes(r.type)) && r.op === '+=') && calls.every((c) => /^(?:__)?expf?$/.test(c.name) || TO_FLOAT.test(c.name));
+  return sums.length > 0 && sums.every((r) => (/^(?:float|double|half|__half)$/.test(r.type) || fn.templateParams.includes(r.type)) && r.op === '+=') && calls.every((c) => /^(?:__)?expf?$/.test(c.name) || toFloat(c));
 }
 
-/** A 16-bit element read as float on the way in (`__half2float(row[c])`, `static_cast<float>(x[i])`): still one value of the row. */
-const TO_FLOAT = /^(?:__half2float|__bfloat162float|__low2float|__high2float|static_cast<float>|float)$/;
+/** A 16-bit element read as float on the way in (`__half2float(row[c])`, `static_cast<float>(x[i])`, `float(x[i])`): still one value of the row. */
+const toFloat = (c: CallFact): boolean =>
+  /^(?:__half2float|__bfloat162float|__low2float|__high2float|float)$/.test(c.name) || (c.name === 'static_cast' && c.templateArgs?.[0]?.trim() === 'float');
 
 /** The index with loop symbols renamed (and Triton lanes named by their axis), so the same element in two passes compares equal. */
 function canonical(p: Poly, lanes: readonly (string | null)[] = []): string {
