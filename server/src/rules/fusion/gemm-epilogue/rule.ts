@@ -156,8 +156,8 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       // wrapper call, `backward(...)` running the wgrad GEMM then the dgrad one, comes between too)
       const k = next.kind === 'launch' ? kernels.get(next.name) : undefined;
       const outputs = k ? written(k).map((j) => next.argRoots[j]).filter((r): r is string => r !== null && r !== g.output) : [];
-      const afterGemm = (x: CallFact) => before(g.call, x) ? !rangeHolds(g.call.range, x.range.start) : x.range === g.call.range && calls.indexOf(x) > i;
-      if (outputs.some((w) => calls.some((x) => x !== next && afterGemm(x) && before(x, next) && !neverTogether(x.scopes, next.scopes) && x.argRoots.includes(w)))) return;
+      const afterGemm = (x: CallFact, j: number) => (before(g.call, x) ? !rangeHolds(g.call.range, x.range.start) : x.range === g.call.range && j > i);
+      if (outputs.some((w) => calls.some((x, j) => x !== next && afterGemm(x, j) && before(x, next) && !neverTogether(x.scopes, next.scopes) && x.argRoots.includes(w)))) return;
       reported.add(next);
       // the elementwise passes right after it over the same output (bias, then GELU, then a residual add):
       // one epilogue applies them all

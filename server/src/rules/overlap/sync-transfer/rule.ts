@@ -391,8 +391,6 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   const blocking = calls.filter((c) => blockingKind(c) !== null && c.loops.length === 0 &&
     !(drains && blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c)));
   if (!work.length || !blocking.length || calls.some((c) => (isAllocation(c) && !perCallScratch(host)) || isTiming(c, host))) return [];
-  // (a helper that reduces to one scalar it brings back, `double rr = reduce(...)`, called in a loop that may leave
-  // early: the value its caller decides on, as the same copy written in the loop would be)
   // (nor a wait that only ends the helper where each call in a loop is followed at once by a blocking call of the caller,
   // `forward(d_x, d_y); cudaMemcpy(h_y, d_y, ...)`: the copy waits for the same work, and the caller's loop has its own finding)
   const name = baseName(host.name).replace(/^.*::/, '');
@@ -406,15 +404,17 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
     return !!next && !hostWork && blockingKind(next) !== null && sameArms(c, next) && next.loops.join() === c.loops.join();
   };
   if (endsWithWait && sites.length && sites.every(blockedAfter)) return [];
-  const exitingLoops = new Set((callerFacts?.loops ?? []).filter((l) => l.exits).map((l) => l.id));
-  const calledWhereLoopsExit = !!callerFacts?.calls.some((c) => calleeName(c) === baseName(host.name).replace(/^.*::/, '') && c.loops.some((id) => exitingLoops.has(id)));
+  // (a helper that reduces to one scalar it brings back, `double rr = reduce(...)`, called in a loop that may leave
+  // early: the value its caller decides on, as the same copy written in the loop would be)
+  const exitingLoops = new Set(callerFacts.loops.filter((l) => l.exits).map((l) => l.id));
+  const calledWhereLoopsExit = callerFacts.calls.some((c) => calleeName(c) === name && c.loops.some((id) => exitingLoops.has(id)));
   if (calledWhereLoopsExit && blocking.every((c) => blockingKind(c) === 'copy' && oneValue(c) !== null)) return [];
   // (one that ends by bringing results back, `cudaMemcpy(h_logits, d_logits, ...)`, called in a loop that stops on a
   // value the host computes from them each step, a decode loop sampling the next token on the host and leaving on
   // `if (next == EOS) break`: the next launch needs that value, so the copy cannot leave the loop; what can move is
   // the host's decision, to the device)
   const readsBack = (c: CallFact) => blockingKind(c) === 'copy' && /DeviceToHost/.test(c.args.join());
-  if (callerFacts && blocking.every(readsBack) && stopsOnHostValue(callerFacts, baseName(host.name).replace(/^.*::/, ''))) return [decidedOnHost(host, blocking[0], caller)];
+  if (blocking.every(readsBack) && stopsOnHostValue(callerFacts, name)) return [decidedOnHost(host, blocking[0], caller)];
   // (nor one that brings back the count the helper's next launch is sized by, `num_rendered` in a Gaussian
   // rasterizer: the launch cannot be queued before the value exists, as when the same lines sit in the loop)
   const sizesLaunch = (c: CallFact) => {
