@@ -244,6 +244,8 @@ class FunctionWalker extends DeclarationWalker {
           // (`if (sum <= tol) break;`: the test, which says whether the loop runs to convergence)
           const test = breakTest(n);
           if (l && test) (l.exitTests ??= []).push(test);
+          // (and where the test's locals got their values in the loop: `int next = shared->tokens[pos + 1];`)
+          if (l && test) for (const source of exitSources(n, test)) if (!(l.exitSources ??= []).includes(source)) l.exitSources.push(source);
         }
         return;
       case 'else_clause':
@@ -499,6 +501,32 @@ function breakTest(brk: Node): string | null {
   const text = field(branch, 'condition')?.text.replace(/\s+/g, ' ') ?? '';
   return text && text.length <= 200 ? text : null;
 }
+
+/**
+ * The values the locals of a break's test were set to before it in the loop's body (`int next = shared->tokens[pos + 1];`,
+ * `next = sample(...);`), as written: what the loop decides on when the test names only a local.
+ */
+function exitSources(brk: Node, test: string): string[] {
+  const words = new Set(test.match(/[A-Za-z_]\w*/g) ?? []);
+  const out: string[] = [];
+  let at: Node = brk;
+  for (let up = at.parent; up && !LOOP_STATEMENT.has(up.type); at = up, up = up.parent) {
+    if (up.type !== 'compound_statement') continue;
+    for (const s of namedChildren(up)) {
+      if (s === at) break;
+      const set = s.type === 'declaration'
+        ? namedChildren(s).filter((d) => d.type === 'init_declarator').map((d) => [field(d, 'declarator'), field(d, 'value')] as const)
+        : s.type === 'expression_statement' && namedChildren(s)[0]?.type === 'assignment_expression'
+          ? [[field(namedChildren(s)[0], 'left'), field(namedChildren(s)[0], 'right')] as const]
+          : [];
+      for (const [name, value] of set) {
+        if (name?.type === 'identifier' && words.has(name.text) && value && value.text.length <= 200) out.push(value.text.replace(/\s+/g, ' '));
+      }
+    }
+  }
+  return out;
+}
+const LOOP_STATEMENT = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop', 'function_definition']);
 
 /** `operator float *()`, also as `SharedMemory<float>::operator float *()`: the operator_cast node; else null. */
 function conversionOperator(declarator: Node | null): Node | null {

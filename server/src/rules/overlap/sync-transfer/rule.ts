@@ -158,7 +158,8 @@ function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[], c
     if (!loop.exits || inLoop.some((d) => blockingKind(d) === 'copy')) return false;
     // (or a host scalar the device fills without a copy call in the loop: a graph's memcpy node writing into `&sum`,
     // managed or mapped memory, which the loop's `if (sum <= tol) break;` reads after the wait)
-    return inLoop.some(scalarBack) || (loop.exitTests ?? []).some((t) => deviceFilled(t, calls));
+    // (also through a local the test reads, `int next = shared->tokens[pos + 1]; if (next == EOS) break;`)
+    return inLoop.some(scalarBack) || [...(loop.exitTests ?? []), ...(loop.exitSources ?? [])].some((t) => deviceFilled(t, calls));
   }
   const v = oneValue(c) ?? hostScalarResult(c);
   if (v === null) return false;
@@ -238,6 +239,12 @@ function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
     const exitOnValue = (l?.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l!.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w)));
     return exitOnValue && computesAfter(c, id);
   }));
+}
+
+/** A loop of `caller` leaves on a local set from a call of `callee` (`int next = sample(...); if (next == EOS) break;`), not on an error code. */
+function leavesOnResult(caller: FunctionFacts, callee: string): boolean {
+  return caller.loops.some((l) => l.exits && (l.exitSources ?? []).some((v) => new RegExp(`^(?:[\\w:]+::)?${callee}\\s*\\(`).test(v)) &&
+    (l.exitTests ?? []).every((t) => !/err|status|cuda/i.test(t)));
 }
 
 /** `text` names the variable `v` (a word of it). */
@@ -409,6 +416,9 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   const exitingLoops = new Set(callerFacts.loops.filter((l) => l.exits).map((l) => l.id));
   const calledWhereLoopsExit = callerFacts.calls.some((c) => calleeName(c) === name && c.loops.some((id) => exitingLoops.has(id)));
   if (calledWhereLoopsExit && blocking.every((c) => blockingKind(c) === 'copy' && oneValue(c) !== null)) return [];
+  // (nor one that ends waiting for the value it returns, which the caller's loop leaves on: `int next = sample_argmax(...)`
+  // waiting for the token the device writes into mapped memory, then `if (next == EOS) break;`)
+  if (endsWithWait && leavesOnResult(callerFacts, name)) return [];
   // (one that ends by bringing results back, `cudaMemcpy(h_logits, d_logits, ...)`, called in a loop that stops on a
   // value the host computes from them each step, a decode loop sampling the next token on the host and leaving on
   // `if (next == EOS) break`: the next launch needs that value, so the copy cannot leave the loop; what can move is
