@@ -228,14 +228,25 @@ export function remainderTrips(init: Poly | null, step: Poly | null, bound: Poly
   // 6-row register block leaves): fewer steps than the multiple
   const down = init && step?.isConstant && step.constant === 1 ? roundedDown(init, bound) : 0;
   if (down) return down - (inclusive ? 0 : 1);
+  // (or from the value less its remainder, `for (j = n - n % 16; j < n; ++j)`, the columns a 16-wide block leaves)
+  const left = init && step?.isConstant && step.constant === 1 && !init.isConstant ? loneSymbol(bound.sub(init)) : null;
+  if (left !== null) {
+    const m = modulusOf(left);
+    if (m) return m - (inclusive ? 0 : 1);
+  }
   const sym = loneSymbol(bound);
   if (sym === null) return undefined;
+  const modulus = modulusOf(sym);
+  if (!init?.isConstant || init.constant !== 0 || !step?.isConstant || step.constant !== 1 || !modulus) return undefined;
+  return modulus - (inclusive ? 0 : 1);
+}
+
+/** C of a symbol `x % C`, C a constant of 2 to 64 (an atom, or kept as its text when the dividend is uniform: `n%4`), else 0. */
+function modulusOf(sym: string): number {
   const d = atomDef(sym);
-  // (or kept as its text when the dividend is uniform: `n%4`)
   const text = !d ? /^[\w().]+%\(?(\d+)\)?$/.exec(sym.replace(/\s+/g, '')) : null;
   const modulus = d?.op === '%' && d.args[1]?.isConstant ? d.args[1].constant : text ? Number(text[1]) : 0;
-  if (!init?.isConstant || init.constant !== 0 || !step?.isConstant || step.constant !== 1 || modulus < 2 || modulus > 64) return undefined;
-  return modulus - (inclusive ? 0 : 1);
+  return modulus >= 2 && modulus <= 64 ? modulus : 0;
 }
 
 /** `C * (n / C)` for `n` the bound, C a constant of 2 to 64 (the division an atom, or its text `n/C`): C, else 0. */
