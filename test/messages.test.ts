@@ -398,3 +398,14 @@ test('a kernel launched through a function pointer a switch assigns takes that l
   const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
   assert.match(f.message, /: 16 sectors per warp instead of 4$/);
 });
+
+test('a CPU column walk names the loop under which every access of the body is contiguous (trmm, LU: `j`), not the loop that moves the strided access alone', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/triangular_interchanges.c');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.equal(found.length, 2);
+  for (const f of found) {
+    assert.match(f.detail ?? '', /Interchange the loops so that `j` is innermost/, f.detail);
+    assert.doesNotMatch(f.detail ?? '', /would only move the column walk/, f.detail);
+  }
+});
