@@ -409,3 +409,13 @@ test('a CPU column walk names the loop under which every access of the body is c
     assert.doesNotMatch(f.detail ?? '', /would only move the column walk/, f.detail);
   }
 });
+
+test('row-wise Cholesky and LU read rows earlier passes of `i` finished: a blocked factorization is advised; a covariance mirroring its upper triangle carries nothing: plain blocking', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/tiling/cpu-loop-nest/fixtures/factorization_rows.c');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'tiling/cpu-loop-nest');
+  const of = (fn: string) => found.find((f) => f.function === fn)?.detail ?? '';
+  for (const fn of ['cholesky_rows', 'lu_rows']) assert.match(of(fn), /The `i` loop carries a dependence .*blocked algorithm/s, `${fn}: ${of(fn)}`);
+  assert.doesNotMatch(of('covariance_upper'), /carries a dependence/, of('covariance_upper'));
+  assert.match(of('covariance_upper'), /^Block the /m, of('covariance_upper'));
+});

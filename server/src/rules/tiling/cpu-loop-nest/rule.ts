@@ -21,7 +21,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
 import { positionBefore, rangeHolds } from '../../../core/positions';
-import type { Poly } from '../../../core/affine';
+import { Poly } from '../../../core/affine';
 
 /** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
 const SMALL_TRIP = 64;
@@ -322,11 +322,52 @@ class Nest {
     const ownsL = (p: Poly) => dependsOnLoop(p, l) && !p.dependsOn((s) => s.startsWith('#loop') && !ofLoop(l)(s));
     const samePass = (a: AccessFact, b: AccessFact) => a.indices.length === b.indices.length && a.indices.some((p, i) => ownsL(p) && p.equals(b.indices[i]));
     for (const r of inside) {
-      if (r.kind === 'store' || !this.dependsOn(r, l)) continue;
-      const writes = inside.filter((w) => w.kind !== 'load' && w.array === r.array);
+      if (r.kind === 'store') continue;
+      // (a row an earlier pass finished, `A[k][j]` under `k < i` where pass `i` writes row `A[i][...]`: LU, Cholesky)
+      if (this.earlierRow(r, l, inside)) return r;
+      if (!this.dependsOn(r, l)) continue;
+      const writes = inside.filter((w) => w.kind !== 'load' && w.array === r.array && !this.mirrored(w, l, inside));
       if (writes.length && !writes.every((w) => same(w, r) || samePass(w, r))) return r;
     }
     return null;
+  }
+
+  /**
+   * A symmetric matrix's mirror store, `cov[j][i] = cov[i][j]` with `j` from `i` up: pass `i` fills column `i` below the
+   * diagonal, which later passes (rows and columns from theirs up) never read. Not a dependence.
+   */
+  private mirrored(w: AccessFact, l: LoopFact, inside: readonly AccessFact[]): boolean {
+    if (w.indices.length !== 2 || !l.symbol) return false;
+    const [row, col] = w.indices;
+    // (a loop's variable reads as its start plus the loop's count: `j` from `i` is `i + #loop:j`)
+    const from = Poly.sym(l.symbol);
+    const rowLoop = this.loops.find((m) => m !== l && !!m.symbol && !!m.init?.equals(from) && row.equals(from.add(Poly.sym(m.symbol))));
+    if (!col.equals(from) || !rowLoop) return false;
+    return inside.some((o) => o !== w && o.kind !== 'load' && o.array === w.array && o.indices.length === 2 && o.indices[0].equals(col) && o.indices[1].equals(row));
+  }
+
+  /**
+   * `r` reads a row of a 2-D array by a loop running below `l`'s variable (`k < i`, or `k < j` with `j < i`), and each
+   * pass of `l` writes its own row (`A[i][j] -= ...`): the rows read were written by earlier passes.
+   */
+  private earlierRow(r: AccessFact, l: LoopFact, inside: readonly AccessFact[]): boolean {
+    if (r.indices.length < 2 || !l.variable) return false;
+    const loneLoop = (p: Poly) => {
+      if (p.unknown || p.constant !== 0 || p.terms.size !== 1) return undefined;
+      const [[sym, c]] = [...p.terms];
+      return c === 1 ? this.loops.find((m) => m.symbol === sym) : undefined;
+    };
+    const ownRow = inside.some((w) => w.kind !== 'load' && w.array === r.array && w.indices.length === r.indices.length && loneLoop(w.indices[0]) === l);
+    if (!ownRow) return false;
+    // (through loops bounded by one another, at most as deep as the nest)
+    let m = loneLoop(r.indices[0]);
+    for (let hops = 0; m && m !== l && hops < this.loops.length; hops++) {
+      if (!m.limit || m.inclusive) return false;
+      const below = loneLoop(m.limit);
+      if (below === l) return true;
+      m = below;
+    }
+    return false;
   }
 
   /** All swept loops have constant trip counts and what they sweep of the array fits in L2 (a 128×128 matmul). */
