@@ -419,3 +419,11 @@ test('row-wise Cholesky and LU read rows earlier passes of `i` finished: a block
   assert.doesNotMatch(of('covariance_upper'), /carries a dependence/, of('covariance_upper'));
   assert.match(of('covariance_upper'), /^Block the /m, of('covariance_upper'));
 });
+
+test('a time loop that also reads a source term once a step (fdtd\'s `fict[t]`) is still a time loop: time skewing is advised, not tiles of one step', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/tiling/cpu-loop-nest/fixtures/stencil_time_loops.cpp');
+  const f = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.find((x) => x.rule === 'tiling/cpu-loop-nest' && x.function === 'fdtd_2d');
+  assert.match(f?.detail ?? '', /advance several `t` steps on one tile/, f?.detail);
+  assert.doesNotMatch(f?.detail ?? '', /tuned library/, f?.detail);
+});

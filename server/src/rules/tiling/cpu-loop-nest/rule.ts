@@ -384,7 +384,9 @@ class Nest {
   /** An iteration/time loop: nothing in the nest is indexed by it. */
   isTimeLoop(l: LoopFact): boolean {
     let v = this.time.get(l.id);
-    if (v === undefined) this.time.set(l.id, (v = !this.accesses.some((a) => a.loops.includes(l.id) && this.dependsOn(a, l))));
+    // (a source term read once a step, fdtd's `ey[0][j] = _fict_[t]`, indexes nothing the nest sweeps: still a time loop)
+    const stepSource = (a: AccessFact) => a.kind === 'load' && a.indices.length === 1 && !a.indices[0].dependsOn((s) => s.startsWith('#loop') && !ofLoop(l)(s));
+    if (v === undefined) this.time.set(l.id, (v = !this.accesses.some((a) => a.loops.includes(l.id) && this.dependsOn(a, l) && !stepSource(a))));
     return v;
   }
 
