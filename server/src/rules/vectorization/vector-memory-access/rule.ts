@@ -477,6 +477,13 @@ function gridSum(fn: FunctionFacts): boolean {
   return loads.length > 0 && loads.every(perThread) && fn.accesses.some((a) => a.kind === 'atomic' && a.space === 'global' && a.singleLane && shared(a));
 }
 
+/** A reduction kernel whose every stream is one element a thread, out of loops, all at one index (`x[idx]`, `y[idx]`). */
+function oneElementPerThread(fn: FunctionFacts, streamed: readonly AccessFact[]): boolean {
+  const [first] = streamed;
+  return fn.kernelClass === 'reduction' && !!first && streamed.some((a) => a.kind === 'load') && streamed.some((a) => a.kind !== 'load') &&
+    streamed.every((a) => a.loops.length === 0 && !a.helperLoops?.length && a.indices.length === 1 && !a.indices[0].unknown && a.indices[0].equals(first.indices[0]));
+}
+
 function check(kernel: FunctionFacts): RuleFinding[] {
   const along = warpAlongX(kernel);
   const fn = packsAsWords(along);
@@ -515,7 +522,11 @@ function check(kernel: FunctionFacts): RuleFinding[] {
     if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, accessRuns(fn, fn.accesses))) return [];
     const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
     const chunks = checkChunks(fn, streamed);
-    return chunks.length ? chunks : checkStridedRows(fn, streamed);
+    if (chunks.length) return chunks;
+    const rows = checkStridedRows(fn, streamed);
+    // (a block per row reducing one element a thread, with no loop, and writing it back where it read it, LeetCUDA's
+    // `rms_norm_f32_kernel`: `x[idx]` in, `y[idx]` out, the elementwise form, checked as such below)
+    if (rows.length || !oneElementPerThread(fn, streamed)) return rows;
   }
   // warp-uniform loads (`alpha[blockIdx.y]`, a scalar parameter read once) are broadcasts, not part of the stream
   // (`u1[i]` with `i` from threadIdx.y is the same for a whole warp, too)
@@ -605,7 +616,7 @@ function check(kernel: FunctionFacts): RuleFinding[] {
     // (and an `#if`'s 16-bit arm, llm.c's `floatX` built as bf16 by default: phrased for both builds)
     message: `\`${fn.name}\`: one ${[...byType.keys()].map((t) => `${pairTypes.has(t) ? '4-byte' : 'scalar'} \`${t}\``).join(' / ')} per access, ${defaultBuildCount(width, globals) ?? `${width}× the memory instructions of 16-byte ones${templated && width === 4 ? ` (8× for a 16-bit \`${globals.find(isTemplateType)!.elemType}\`)` : halfArms.length && width === 4 ? ` (8× as ${halfArms.map((t) => `\`${t}\``).join(' or ')})` : ''}`}`,
     detail: detail(
-      `\`${fn.name}\` is a memory-bound elementwise kernel moving ${packed ? `one 4-byte ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} (two 16-bit values)` : `one scalar ${kinds} element`} per access (${listed.map((a) => `${verb(a)} \`${a.text}\``).join(', ')}).`,
+      `\`${fn.name}\` is a memory-bound ${fn.kernelClass === 'elementwise' || gridSum(fn) ? 'elementwise kernel' : 'kernel, one element a thread,'} moving ${packed ? `one 4-byte ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} (two 16-bit values)` : `one scalar ${kinds} element`} per access (${listed.map((a) => `${verb(a)} \`${a.text}\``).join(', ')}).`,
       templated || alternatives.size
         ? `Have each thread move 16 bytes at once (${width} elements of a 32-bit type, ${width * 2} of a 16-bit one: float4 / uint4; reinterpret_cast the pointers), with a scalar loop for the tail.`
         : `Have each thread move ${width} consecutive elements at once (${carriers}; reinterpret_cast the pointers), with a scalar loop for the tail.`,
