@@ -101,11 +101,24 @@ function maxThenExp(fn: FunctionFacts, first: Pass, second: Pass): boolean {
  * (value, index) pair). An absolute deviation (`tl.abs`) has no exact one-pass form.
  */
 function tritonOnePassForm(fn: FunctionFacts, second: Pass): boolean {
-  const calls = second.loop === undefined ? [] : fn.calls.filter((c) => c.loops.includes(second.loop!)).map((c) => c.qualified ?? c.name);
+  const facts = second.loop === undefined ? [] : fn.calls.filter((c) => c.loops.includes(second.loop!));
+  const calls = facts.map((c) => c.qualified ?? c.name);
   // (and it exponentiates, or picks an index by a running min or max under a select, an argmax's second sweep: a count
-  // above half the max, a hinge `maximum(x - mean, 0)` or a deviation written with `where` fold into nothing)
-  return calls.every((c) => FOLDABLE.test(c)) && (calls.some((c) => EXP.test(c)) || (calls.some((c) => WHERE.test(c)) && calls.some((c) => RUNNING.test(c))));
+  // above half the max, a hinge `maximum(x - mean, 0)` or a deviation written with `where` fold into nothing;
+  // or it sums a deviation kept to the row, `d = where(cols < N, x - mean, 0.0)`, then `d * d`: Welford's variance)
+  // (told apart from a count of the elements above the mean, written the same way, by what the kernel makes of the sum:
+  // its square root, `rstd = 1 / tl.sqrt(var + eps)`, or a variance it names)
+  const maskedDeviation = facts.some((c) => WHERE.test(c.qualified ?? c.name) && BOUND_MASK.test(c.args[0] ?? '') && DEVIATION.test(c.args[1] ?? '') && /^\s*0(?:\.0*)?\s*$/.test(c.args[2] ?? '')) &&
+    fn.calls.some((c) => !c.loops.includes(second.loop!) && (SQRT.test(c.qualified ?? c.name) || (/(?:^|\.)sum$/.test(c.qualified ?? c.name) && VARIANCE.test(c.args[0] ?? ''))));
+  return calls.every((c) => FOLDABLE.test(c)) && (calls.some((c) => EXP.test(c)) || (calls.some((c) => WHERE.test(c)) && calls.some((c) => RUNNING.test(c))) || maskedDeviation);
 }
+const SQRT = /(?:^|\.)(?:sqrt|rsqrt|sqrt_rn)$/;
+/** An accumulator of squared deviations by its name: `_var`, `var_acc`, `_sq`, `m2`. */
+const VARIANCE = /^\s*_*(?:var|variance|sq|sumsq|m2)(?:_\w*)?\s*$/i;
+/** A bounds mask, `cols < N` (`off + cols < n_cols`). */
+const BOUND_MASK = /^\s*[\w.]+(?:\s*\+\s*[\w.]+)?\s*<\s*[\w.]+\s*$/;
+/** An element less a value, `x - mean`. */
+const DEVIATION = /^\s*\w+\s*-\s*\w+\s*$/;
 const EXP = /(?:^|\.)exp2?$/;
 const WHERE = /(?:^|\.)where$/;
 const RUNNING = /(?:^|\.)(?:maximum|minimum)$/;
