@@ -161,6 +161,7 @@ function notTxT(call: CallFact): boolean {
 
 function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
   const out: RuleFinding[] = [];
+  const reported: Step[] = [];
   for (let i = 0; i < all.length; i++) {
     const qk = all[i];
     if (qk.kind !== 'gemm' || qk.writes.size === 0) continue;
@@ -180,8 +181,10 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
         // all three steps inside one call of a wrapper: the wrapper's own finding says it, not each caller
         const inOneCall = !!qk.call.via && !!softmax && [softmax.call, s.call].every((c) => c.via === qk.call.via && sameRange(c.range, qk.call.range));
         // (a wrapper's alternative GEMMs for one call, one per element type: one finding)
-        const said = out.some((f) => sameRange(f.range, qk.call.nameRange));
+        // (nor the other arm's GEMM of an if/else, `if (padded) qk_padded<<<>>>(..., S) else qk<<<>>>(..., S)`: one chain)
+        const said = out.some((f) => sameRange(f.range, qk.call.nameRange)) || reported.some((r) => neverTogether(r.call.scopes, qk.call.scopes) && r.writes.has(scores));
         if (softmax && !inOneCall && !said && !notTxT(qk.call) && !qk.matrixVector && [...s.reads].some((r) => r === probs || tainted.has(r))) {
+          reported.push(qk);
           out.push({
             range: qk.call.nameRange,
             function: host.name,
