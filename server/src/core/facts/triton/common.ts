@@ -67,8 +67,19 @@ export function importAliases(root: Node): Map<string, string> {
   });
   // a snippet saved without its imports (a notebook cell, a tutorial's solution) still means the usual modules
   for (const [name, module] of CONVENTIONAL_IMPORTS) if (!out.has(name)) out.set(name, module);
+  // (and a module's own short names for library functions, `torch_matmul = torch.matmul`: the function they name)
+  for (const st of root.namedChildren) {
+    const e = st.type === 'expression_statement' ? st.namedChildren[0] : null;
+    const left = e?.type === 'assignment' ? field(e, 'left') : null;
+    const right = e?.type === 'assignment' ? field(e, 'right') : null;
+    if (left?.type !== 'identifier' || right?.type !== 'attribute' || out.has(left.text) || !isModulePath(field(right, 'object'), out)) continue;
+    const target = resolveName(compact(right.text), out);
+    if (LIBRARY_FUNCTION.test(target)) out.set(left.text, target);
+  }
   return out;
 }
+/** A torch function a module may bind a short name to (`torch.matmul`, `torch.nn.functional.softmax`). */
+const LIBRARY_FUNCTION = /^torch\.(?:[a-z_]+\.)*[a-z_][a-z_0-9]*$/;
 /** `Cls.apply` of a class (CamelCase by convention): an autograd.Function's entry. */
 export const APPLY_ENTRY = /^_*[A-Z]\w*\.apply$/;
 const CONVENTIONAL_IMPORTS: readonly [string, string][] = [['triton', 'triton'], ['tl', 'triton.language'], ['torch', 'torch']];
