@@ -38,7 +38,10 @@ const PYTHON_COMPARE = RESULT_CHECK;
  * its eager math is the expected side (or one calling `torch.testing.assert_close(out, ref)`). (A CUDA `naive_matmul` kernel is the code to improve: this reads Python host functions only.)
  */
 export const isPythonOracle = (fn: FunctionFacts): boolean =>
-  isTestName(fn.name) || isReferenceOracle(fn.name) || /^naive(?:_|[A-Z])|_spec$/.test(fn.name) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && ((ASSERTS.test(c.name) && !fn.loops.length) || checkedResult(fn.calls, c, fn.loops.length > 0)));
+  isTestName(fn.name) || isReferenceOracle(fn.name) || (/^naive(?:_|[A-Z])|_spec$/.test(fn.name) && !launchesKernels(fn)) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && ((ASSERTS.test(c.name) && !fn.loops.length) || checkedResult(fn.calls, c, fn.loops.length > 0)));
+
+/** A `naive_attention` that launches Triton kernels (`qk_kernel[grid](...)`) is a naive implementation to improve, not the eager oracle. */
+const launchesKernels = (fn: FunctionFacts): boolean => fn.calls.some((c) => c.kind === 'launch');
 
 /**
  * The file's Python host functions nobody tunes: isPythonOracle's, and those whose result another function of the file
