@@ -208,7 +208,8 @@ function timedBaselines(functions: readonly FunctionFacts[], launching: Readonly
   // the line measured: one that launches the file's kernels, a library's fused kernel, or the ops of a kernel library
   // imported from it (`from flag_gems.ops.addmm import addmm`, `LigerSwiGLUMLP`); judged per function, so that two
   // classes' `forward` methods are told apart
-  const measured = (f: FunctionFacts) => f.calls.some((c) => c.kind === 'launch' || (c.form === 'call' && (launching.has(c.name) || kernelLibrary(c.qualified))));
+  // (or a library's fused kernel, a file's `sdpa(q, k, v)` around `F.scaled_dot_product_attention`)
+  const measured = (f: FunctionFacts) => f.calls.some((c) => c.kind === 'launch' || (c.form === 'call' && (launching.has(c.name) || kernelLibrary(c.qualified) || FUSED_LIBRARY_OP.test(c.qualified ?? c.name))));
   const studiedFunctions = new Set(functions.filter((f) => !f.isKernel && !f.className && measured(f)).map((f) => f.name));
   const classes = new Set(functions.map((f) => f.className).filter((c): c is string => !!c));
   const studiedClasses = new Set(functions.filter((f) => !!f.className && measured(f)).map((f) => f.className!));
