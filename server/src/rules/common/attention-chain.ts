@@ -16,7 +16,7 @@ type Tag = 'kT' | 'scores' | 'probs';
  * (`attention(q, k, v, causal, sm_scale)` of the tutorial, `flash_attention`, `fused_attention`); not a helper
  * named for the eager form (`naive_attention`, `eager_attention_forward`).
  */
-const FUSED_ATTENTION = /^(?:scaled_dot_product_attention|attention|flash_attn\w*|\w*flash\w*|memory_efficient_attention\w*|\w*fused_?attention\w*|\w*sdpa\w*)$/i;
+export const FUSED_ATTENTION = /^(?:scaled_dot_product_attention|attention|flex_attention|flash_attn\w*|\w*flash\w*|memory_efficient_attention\w*|\w*fused_?attention\w*|\w*sdpa\w*)$/i;
 
 const lastName = (c: CallFact) => (c.qualified ?? c.name).replace(/^.*[.]/, '');
 const TRANSPOSE = new Set(['transpose', 'permute', 't', 'T', 'mT', 'swapaxes']);

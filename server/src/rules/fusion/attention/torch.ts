@@ -8,7 +8,7 @@
 // fallback arm of a fused path, decode steps, and reference oracles for tests.
 import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
-import { attentionChain, isDecodeStep, isSoftmax } from '../../common/attention-chain';
+import { FUSED_ATTENTION, attentionChain, isDecodeStep, isSoftmax } from '../../common/attention-chain';
 import type { RuleFinding } from '../../../core/types';
 import { pythonOracles } from '../../common/reference';
 
@@ -48,11 +48,20 @@ function checkHost(host: FunctionFacts): RuleFinding[] {
   ];
 }
 
+/** A call of a fused attention, also bound first (`functools.partial(_flex_attention, score_mod=...)`). */
+const callsFused = (c: CallFact): boolean => {
+  const fused = (name: string) => FUSED_ATTENTION.test((name.split('.').pop() ?? '').replace(/^_+/, ''));
+  return (c.form === 'call' || c.form === 'method') && (fused(c.name) || (/(?:^|\.)partial$/.test(c.name) && /^\s*[\w.]+\s*$/.test(c.args[0] ?? '') && fused(c.args[0].trim())));
+};
+
 export function tritonAttention(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const f of facts.functions) {
     // (a decode step, `decode_step_eager(q, k_cache, v_cache)`: one query token, its scores a row per head, not T×T)
     if (f.isKernel || pythonOracles(facts.functions).has(f) || isDecodeStep(f.name) || !f.calls.some(isSoftmax)) continue;
+    // (nor the eager one of two definitions of a name, the other fused: unsloth's `if not HAS_FLEX_ATTENTION: def
+    // slow_attention_softcapping(...)` (eager) `else: def slow_attention_softcapping(...)` (flex_attention))
+    if (facts.functions.some((g) => g !== f && g.name === f.name && g.className === f.className && g.calls.some(callsFused))) continue;
     out.push(...checkHost(f));
   }
   return out;
