@@ -102,10 +102,10 @@ const REDUCTION_BENEFIT =
   'on this workplace\'s x86-64 (gcc 12 -O3, one thread), a float sum ran 3.5–4.7x faster with `#pragma omp simd reduction` or -ffast-math (plain -O3 reports the loop "vectorized" but adds serially)';
 const MAX_BENEFIT =
   'on this workplace\'s x86-64 (gcc 12 -O3, one thread), a float max over 4,096 elements ran 4–5x faster with `#pragma omp simd reduction(max:m)` or -ffinite-math-only -fno-signed-zeros, 8–10x with -march=x86-64-v3';
-const FINITE_MATH = 'assumes the file is built without -ffast-math, or -ffinite-math-only with -fno-signed-zeros (none in a Makefile, CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root): with them the compiler may take a float max in vector lanes';
+const FINITE_MATH = 'assumes the file is built without -ffast-math, or -ffinite-math-only with -fno-signed-zeros (none in the default target of a Makefile, nor in a CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root): with them the compiler may take a float max in vector lanes';
 /** A running max or min (`if (x[i] > m) m = x[i];`), not a sum. */
 const extremum = (r: { op: string }) => r.op === 'max' || r.op === 'min';
-const FAST_MATH = 'assumes the file is built without -ffast-math / -fassociative-math (none in a Makefile, CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root); with them the compiler may reorder a sum in a local itself';
+const FAST_MATH = 'assumes the file is built without -ffast-math / -fassociative-math (none in the default target of a Makefile, nor in a CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root); with them the compiler may reorder a sum in a local itself';
 
 /** A function named for preparing a table (`buildDCT`, `design_lowpass`, `updateGaussian`, `make_kernel`). */
 const PREPARES = /^(?:build|design|make|init|setup|set_?up|create|gen|generate|update|precompute|prepare|fill)(?:_|[A-Z]|$)/;
@@ -357,7 +357,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
       confidence: 'likely',
       assumptions: [root
         ? 'assumes the default -fmath-errno (no -Ofast, -ffast-math or -fno-math-errno in a Makefile, CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root)'
-        : 'assumes no -Ofast or -ffast-math (none in a Makefile, CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root)'],
+        : 'assumes no -Ofast or -ffast-math (none in the default target of a Makefile, nor in a CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root)'],
       benefit: 'depends on the call and the flags: a vectorized loop processes 4–16 elements per instruction (not measured here for this pattern)',
     };
   }
