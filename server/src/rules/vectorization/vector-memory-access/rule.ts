@@ -520,7 +520,10 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   if (fn.usesVectorTypes) return halfVectorized(fn);
   if (fn.kernelClass !== 'elementwise' && !gridSum(fn)) {
     if (fn.arithmetic > MAX_OPS_PER_ACCESS * Math.max(1, accessRuns(fn, fn.accesses))) return [];
-    const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a));
+    // (nor the last block's merge of the blocks' partials, `for (j = tid; j < gridDim.x; j += blockDim.x) p += partial[j]`:
+    // one value a block, read once, after the stream; cuda-samples' threadFenceReduction)
+    const partialsMerge = new Set(fn.loops.filter((l) => !l.gridStride && /^\s*gridDim\.[xyz]\s*$/.test(l.bound ?? '')).map((l) => l.id));
+    const streamed = fn.accesses.filter((a) => a.space === 'global' && !a.singleLane && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)) && !rowScalar(a) && !a.loops.some((id) => partialsMerge.has(id)));
     const chunks = checkChunks(fn, streamed);
     if (chunks.length) return chunks;
     const rows = checkStridedRows(fn, streamed);
