@@ -477,10 +477,15 @@ function gridSum(fn: FunctionFacts): boolean {
   return loads.length > 0 && loads.every(perThread) && fn.accesses.some((a) => a.kind === 'atomic' && a.space === 'global' && a.singleLane && shared(a));
 }
 
-/** A reduction kernel whose every stream is one element a thread, out of loops, all at one index (`x[idx]`, `y[idx]`). */
+/**
+ * A reduction kernel whose every stream is one element a thread, out of loops, all at one index (`x[idx]`, `y[idx]`),
+ * reduced through registers and a few warp partials: no shared array of more than 32 words, which would be a tile
+ * the stream is staged in (a stencil's, a scan's or a tree reduction's, laid out for the block).
+ */
 function oneElementPerThread(fn: FunctionFacts, streamed: readonly AccessFact[]): boolean {
   const [first] = streamed;
-  return fn.kernelClass === 'reduction' && !!first && streamed.some((a) => a.kind === 'load') && streamed.some((a) => a.kind !== 'load') &&
+  const tile = fn.shared.some((s) => s.dims.some((d) => d === null || d > 32));
+  return fn.kernelClass === 'reduction' && !!first && !tile && streamed.some((a) => a.kind === 'load') && streamed.some((a) => a.kind !== 'load') &&
     streamed.every((a) => a.loops.length === 0 && !a.helperLoops?.length && a.indices.length === 1 && !a.indices[0].unknown && a.indices[0].equals(first.indices[0]));
 }
 
