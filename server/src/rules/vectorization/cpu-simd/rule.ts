@@ -356,7 +356,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
       ),
       confidence: 'likely',
       assumptions: [root
-        ? 'assumes the default -fmath-errno (no -Ofast, -ffast-math or -fno-math-errno in a Makefile, CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root)'
+        ? 'assumes the default -fmath-errno (no -Ofast, -ffast-math or -fno-math-errno in the default target of a Makefile, nor in a CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root)'
         : 'assumes no -Ofast or -ffast-math (none in the default target of a Makefile, nor in a CMakeLists.txt, setup.py or compile_commands.json from its folder up to the workspace root)'],
       benefit: 'depends on the call and the flags: a vectorized loop processes 4–16 elements per instruction (not measured here for this pattern)',
     };

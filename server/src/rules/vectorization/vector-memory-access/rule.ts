@@ -10,7 +10,7 @@ import { checkNarrowRecords } from './narrow-records';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import { overBlocks, uniformPrologues } from '../../../core/facts/classify';
 import type { RuleFinding } from '../../../core/types';
-import { Poly, bindSymbols, isVarying, symbolKind } from '../../../core/affine';
+import { Poly, bindSymbols, isVarying, loneSymbol, symbolKind } from '../../../core/affine';
 import { lanesModuloRuntime, mentionsGridDim, steppedBy, oddPitch, rowOfThreads } from './rows';
 import { isReferenceOracle } from '../../common/reference';
 import { SAMPLES, laneValues } from '../../../core/lanes';
@@ -161,6 +161,9 @@ function vectorizable(a: AccessFact, width: number, counts: ReadonlySet<string> 
     // (`y = x[i + numel]` with `i < numel`: the second half of a [2, numel] input, a row the count itself pitches)
     const parts = key.split('*');
     if (parts.length === 1 && symbolKind(parts[0]) === 'uniform' && !counts.has(parts[0])) return false;
+    // (a row pitch the code states, `blockIdx.x * 197`, is no multiple of the width: three rows in four start misaligned)
+    const pitch = idx.terms.get(key);
+    if (/^blockIdx\.[xyz]$/.test(key) && typeof pitch === 'number' && Math.abs(pitch) > 1 && pitch % width !== 0) return false;
   }
   return true;
 }
@@ -485,6 +488,11 @@ function gridSum(fn: FunctionFacts): boolean {
 function oneElementPerThread(fn: FunctionFacts, streamed: readonly AccessFact[]): boolean {
   const [first] = streamed;
   const tile = fn.shared.some((s) => s.dims.some((d) => d === null || d > 32));
+  // (and rows of 128 threads or more, each row start 16-byte aligned: a warp's 32-element row is one warp instruction
+  // either way, and a 197-element row, ViT's, starts misaligned three rows in four)
+  const pitch = first?.indices[0]?.coefficient('blockIdx.x');
+  const perRow = pitch?.isConstant ? pitch.constant : pitch && loneSymbol(pitch) === 'blockDim.x' ? fn.blockDimX ?? null : null;
+  if (perRow !== null && perRow !== undefined && (perRow < 128 || perRow % 8 !== 0)) return false;
   return fn.kernelClass === 'reduction' && !!first && !tile && streamed.some((a) => a.kind === 'load') && streamed.some((a) => a.kind !== 'load') &&
     streamed.every((a) => a.loops.length === 0 && !a.helperLoops?.length && a.indices.length === 1 && !a.indices[0].unknown && a.indices[0].equals(first.indices[0]));
 }
