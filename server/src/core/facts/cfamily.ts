@@ -245,7 +245,7 @@ class FunctionWalker extends DeclarationWalker {
           const test = breakTest(n);
           if (l && test) (l.exitTests ??= []).push(test);
           // (and where the test's locals got their values in the loop: `int next = shared->tokens[pos + 1];`)
-          if (l && test) for (const source of exitSources(n, test)) if (!(l.exitSources ??= []).includes(source)) l.exitSources.push(source);
+          if (l && test) for (const source of exitSources(n, test)) if (!(l.exitSources ??= []).some((x) => x.text === source.text && x.at.line === source.at.line)) l.exitSources.push(source);
         }
         return;
       case 'else_clause':
@@ -506,9 +506,9 @@ function breakTest(brk: Node): string | null {
  * The values the locals of a break's test were set to before it in the loop's body (`int next = shared->tokens[pos + 1];`,
  * `next = sample(...);`), as written: what the loop decides on when the test names only a local.
  */
-function exitSources(brk: Node, test: string): string[] {
+function exitSources(brk: Node, test: string): { text: string; at: { line: number; column: number } }[] {
   const words = new Set(test.match(/[A-Za-z_]\w*/g) ?? []);
-  const out: string[] = [];
+  const out: { text: string; at: { line: number; column: number } }[] = [];
   let at: Node = brk;
   for (let up = at.parent; up && !LOOP_STATEMENT.has(up.type); at = up, up = up.parent) {
     if (up.type !== 'compound_statement') continue;
@@ -520,7 +520,7 @@ function exitSources(brk: Node, test: string): string[] {
           ? [[field(namedChildren(s)[0], 'left'), field(namedChildren(s)[0], 'right')] as const]
           : [];
       for (const [name, value] of set) {
-        if (name?.type === 'identifier' && words.has(name.text) && value && value.text.length <= 200) out.push(value.text.replace(/\s+/g, ' '));
+        if (name?.type === 'identifier' && words.has(name.text) && value && value.text.length <= 200) out.push({ text: value.text.replace(/\s+/g, ' '), at: nodeRange(s).start });
       }
     }
   }

@@ -61,8 +61,8 @@ export interface LoopFact {
   exits?: boolean;
   /** The conditions of the `if (...) break;` that leave it (`sum <= tol`), as written, at most a line each (C/C++). */
   exitTests?: string[];
-  /** What the locals those tests read were set to before them in the loop's body (`next` of `int next = shared->tokens[pos + 1];`), as written. */
-  exitSources?: string[];
+  /** What the locals those tests read were set to before them in the loop's body (`next` of `int next = shared->tokens[pos + 1];`), as written, and where. */
+  exitSources?: { text: string; at: Position }[];
   range: Range;
   /** The loop header (`for (...)`) on its first line: where loop findings point. */
   headerRange: Range;

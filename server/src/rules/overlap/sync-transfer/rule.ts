@@ -158,8 +158,9 @@ function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[], c
     if (!loop.exits || inLoop.some((d) => blockingKind(d) === 'copy')) return false;
     // (or a host scalar the device fills without a copy call in the loop: a graph's memcpy node writing into `&sum`,
     // managed or mapped memory, which the loop's `if (sum <= tol) break;` reads after the wait)
-    // (also through a local the test reads, `int next = shared->tokens[pos + 1]; if (next == EOS) break;`)
-    return inLoop.some(scalarBack) || [...(loop.exitTests ?? []), ...(loop.exitSources ?? [])].some((t) => deviceFilled(t, calls));
+    // (also through a local the test reads, set after the wait: `int next = shared->tokens[pos + 1]; if (next == EOS) break;`)
+    const afterWait = (loop.exitSources ?? []).filter((x) => positionBefore(c.range.start, x.at)).map((x) => x.text);
+    return inLoop.some(scalarBack) || [...(loop.exitTests ?? []), ...afterWait].some((t) => deviceFilled(t, calls));
   }
   const v = oneValue(c) ?? hostScalarResult(c);
   if (v === null) return false;
@@ -241,10 +242,14 @@ function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
   }));
 }
 
-/** A loop of `caller` leaves on a local set from a call of `callee` (`int next = sample(...); if (next == EOS) break;`), not on an error code. */
+/**
+ * A loop of `caller` leaves on a local set from a call of `callee` that hands it memory the device writes for the host
+ * (`int next = sample(..., shared, ...)` with `shared` from cudaHostAlloc: the token the wait makes readable), not on an
+ * error code or a host counter.
+ */
 function leavesOnResult(caller: FunctionFacts, callee: string): boolean {
-  return caller.loops.some((l) => l.exits && (l.exitSources ?? []).some((v) => new RegExp(`^(?:[\\w:]+::)?${callee}\\s*\\(`).test(v)) &&
-    (l.exitTests ?? []).every((t) => !/err|status|cuda/i.test(t)));
+  const call = new RegExp(`^(?:[\\w:]+::)?${callee}\\s*\\(`);
+  return caller.loops.some((l) => l.exits && (l.exitSources ?? []).some((v) => call.test(v.text) && deviceFilled(v.text.slice(v.text.indexOf('(')), caller.calls)));
 }
 
 /** `text` names the variable `v` (a word of it). */
