@@ -48,9 +48,16 @@ function checkHost(host: FunctionFacts): RuleFinding[] {
   ];
 }
 
-/** A call of a fused attention, also bound first (`functools.partial(_flex_attention, score_mod=...)`). */
-const callsFused = (c: CallFact): boolean => {
-  const fused = (name: string) => FUSED_ATTENTION.test((name.split('.').pop() ?? '').replace(/^_+/, ''));
+/**
+ * A call of a fused attention, also bound first (`functools.partial(_flex_attention, score_mod=...)`); a function of the
+ * file by such a name counts only if it calls one itself (the file's own eager `_attention` is not fused).
+ */
+const callsFused = (functions: readonly FunctionFacts[], depth = 0) => (c: CallFact): boolean => {
+  const fused = (name: string): boolean => {
+    const own = functions.filter((h) => h.name === name);
+    if (own.length) return depth < 2 && own.some((h) => h.calls.some(callsFused(functions, depth + 1)));
+    return FUSED_ATTENTION.test((name.split('.').pop() ?? '').replace(/^_+/, ''));
+  };
   return (c.form === 'call' || c.form === 'method') && (fused(c.name) || (/(?:^|\.)partial$/.test(c.name) && /^\s*[\w.]+\s*$/.test(c.args[0] ?? '') && fused(c.args[0].trim())));
 };
 
@@ -61,7 +68,9 @@ export function tritonAttention(facts: FileFacts): RuleFinding[] {
     if (f.isKernel || pythonOracles(facts.functions).has(f) || isDecodeStep(f.name) || !f.calls.some(isSoftmax)) continue;
     // (nor the eager one of two definitions of a name, the other fused: unsloth's `if not HAS_FLEX_ATTENTION: def
     // slow_attention_softcapping(...)` (eager) `else: def slow_attention_softcapping(...)` (flex_attention))
-    if (facts.functions.some((g) => g !== f && g.name === f.name && g.className === f.className && g.calls.some(callsFused))) continue;
+    // (the fused one defined after it: the name a module binds last is the one that runs where both are defined)
+    const fused = callsFused(facts.functions);
+    if (facts.functions.some((g) => g !== f && g.name === f.name && g.className === f.className && g.range.start.line > f.range.start.line && g.calls.some(fused))) continue;
     out.push(...checkHost(f));
   }
   return out;
