@@ -208,8 +208,11 @@ function timedBaselines(functions: readonly FunctionFacts[], launching: Readonly
   // the line measured: one that launches the file's kernels, a library's fused kernel, or the ops of a kernel library
   // imported from it (`from flag_gems.ops.addmm import addmm`, `LigerSwiGLUMLP`); judged per function, so that two
   // classes' `forward` methods are told apart
-  // (or a library's fused kernel, a file's `sdpa(q, k, v)` around `F.scaled_dot_product_attention`)
-  const measured = (f: FunctionFacts) => f.calls.some((c) => c.kind === 'launch' || (c.form === 'call' && (launching.has(c.name) || kernelLibrary(c.qualified) || FUSED_LIBRARY_OP.test(c.qualified ?? c.name))));
+  const measured = (f: FunctionFacts) => f.calls.some((c) => c.kind === 'launch' || (c.form === 'call' && (launching.has(c.name) || kernelLibrary(c.qualified))));
+  // (a file's wrapper of a fused library attention, `sdpa(q, k, v)` around `F.scaled_dot_product_attention`: the
+  // baseline of the eager attentions timed beside it, not of other layers timed for a breakdown)
+  const fusedWrappers = new Set(functions.filter((f) => !f.isKernel && !f.className && f.calls.some((c) => c.form === 'call' && FUSED_LIBRARY_OP.test(c.qualified ?? c.name))).map((f) => f.name));
+  const softmaxes = (name: string) => functions.some((f) => f.name === name && f.calls.some((c) => /(?:^|\.)softmax$/.test(c.qualified ?? c.name)));
   const studiedFunctions = new Set(functions.filter((f) => !f.isKernel && !f.className && measured(f)).map((f) => f.name));
   const classes = new Set(functions.map((f) => f.className).filter((c): c is string => !!c));
   const studiedClasses = new Set(functions.filter((f) => !!f.className && measured(f)).map((f) => f.className!));
@@ -248,6 +251,7 @@ function timedBaselines(functions: readonly FunctionFacts[], launching: Readonly
     // (a benchmark of one line times the function for itself: nothing to measure it against; the baseline is the line
     // that runs none of the file's kernels, measured against one that does or against a library's fused kernel)
     if (lines.length >= 2 && lines.some(studied)) for (const line of lines) if (!studied(line)) timed.add(line.name);
+    if (lines.length >= 2 && lines.some((l) => fusedWrappers.has(l.name))) for (const line of lines) if (!fusedWrappers.has(line.name) && softmaxes(line.name)) timed.add(line.name);
     for (const c of g.calls) if (c.form === 'call' || c.kind === 'launch') called.add(c.name);
   }
   // (a function also called outside a timer is code the program runs; a class, one constructed where nothing is timed,
