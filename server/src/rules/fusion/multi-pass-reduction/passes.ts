@@ -21,6 +21,7 @@ import { Poly, dependsOnLane, symbolKind } from '../../../core/affine';
 import { laneValues, SAMPLES } from '../../../core/lanes';
 import { neverTogether, type AccessFact, type CallFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { Range } from '../../../core/types';
+import { positionBefore } from '../../../core/positions';
 
 export interface Pass {
   /** Where the pass is: its loop header, or the helper call's access. */
@@ -108,8 +109,14 @@ function tritonOnePassForm(fn: FunctionFacts, second: Pass): boolean {
   // or it sums a deviation kept to the row, `d = where(cols < N, x - mean, 0.0)`, then `d * d`: Welford's variance)
   // (told apart from a count of the elements above the mean, written the same way, by what the kernel makes of the sum:
   // its square root, `rstd = 1 / tl.sqrt(var + eps)`, or a variance it names)
+  // (its sum is the first after the loop: a variance by its name, or one whose square root the kernel takes)
+  const loop = fn.loops.find((l) => l.id === second.loop);
+  const later = (c: CallFact) => !!loop && positionBefore(loop.range.end, c.range.start);
+  const sum = fn.calls.filter((c) => later(c) && /(?:^|\.)sum$/.test(c.qualified ?? c.name)).sort((a, b) => (positionBefore(a.range.start, b.range.start) ? -1 : 1))[0];
+  const acc = sum?.args[0]?.trim() ?? '';
+  const rooted = fn.calls.some((c) => later(c) && SQRT.test(c.qualified ?? c.name) && (c.args.join(' ').match(/[A-Za-z_]\w*/g) ?? ([] as string[])).includes(acc));
   const maskedDeviation = facts.some((c) => WHERE.test(c.qualified ?? c.name) && BOUND_MASK.test(c.args[0] ?? '') && DEVIATION.test(c.args[1] ?? '') && /^\s*0(?:\.0*)?\s*$/.test(c.args[2] ?? '')) &&
-    fn.calls.some((c) => !c.loops.includes(second.loop!) && (SQRT.test(c.qualified ?? c.name) || (/(?:^|\.)sum$/.test(c.qualified ?? c.name) && VARIANCE.test(c.args[0] ?? ''))));
+    /^\w+$/.test(acc) && (VARIANCE.test(acc) || rooted);
   return calls.every((c) => FOLDABLE.test(c)) && (calls.some((c) => EXP.test(c)) || (calls.some((c) => WHERE.test(c)) && calls.some((c) => RUNNING.test(c))) || maskedDeviation);
 }
 const SQRT = /(?:^|\.)(?:sqrt|rsqrt|sqrt_rn)$/;
