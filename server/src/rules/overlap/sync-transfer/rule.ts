@@ -248,7 +248,7 @@ function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
  * error code or a host counter.
  */
 function leavesOnResult(caller: FunctionFacts, callee: string): boolean {
-  const call = new RegExp(`^(?:[\\w:]+::)?${callee}\\s*\\(`);
+  const call = new RegExp(`^(?:[\\w:]+::)?${callee.replace(/[^\w]/g, '\\$&')}\\s*\\(`);
   return caller.loops.some((l) => l.exits && (l.exitSources ?? []).some((v) => call.test(v.text) && deviceFilled(v.text.slice(v.text.indexOf('(')), caller.calls)));
 }
 
