@@ -30,6 +30,15 @@ function fullCollection(): (() => void) | null {
   return collector;
 }
 
+/** Sets a V8 flag where the runtime has it. */
+const setFlag = (flag: string) => {
+  try {
+    setFlagsFromString(flag);
+  } catch {
+    // a runtime without the flag
+  }
+};
+
 const committed = (): number => getHeapStatistics().total_heap_size;
 
 /**
@@ -88,9 +97,16 @@ export class IdleCompaction {
       if (!gc) return;
       const before = committed();
       const started = performance.now();
-      // the first collection frees the burst's garbage; the pages it leaves empty go back in the second
-      gc();
-      gc();
+      // the first collection frees the burst's garbage; the pages it leaves empty go back in the second. Both
+      // compact: V8's own choice moves only the emptiest pages and left the old space half empty (60 MB holding
+      // 30) after 50 files opened; compacted, the heap went from 88 to 57 MB and the RSS from 193-208 to 179-184 MB
+      setFlag('--compact-on-every-full-gc');
+      try {
+        gc();
+        gc();
+      } finally {
+        setFlag('--no-compact-on-every-full-gc');
+      }
       this.collections++;
       this.baseline = committed();
       this.onCollect?.({ before, after: this.baseline, ms: performance.now() - started });
