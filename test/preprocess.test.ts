@@ -245,6 +245,17 @@ describe('buildView', () => {
     assert.equal(v.constants.get('PTX_LANES'), 32);
   });
 
+  test("a project's header named like the toolkit's (`cuda_util.h`, `device_utils.h`) is looked for in the ancestors' common/ folders too", () => {
+    mkdirSync(join(dir, 'hg', 'src', 'common'), { recursive: true });
+    writeFileSync(join(dir, 'hg', 'src', 'common', 'cuda_util.h'), '#define THREAD_X 128\n');
+    writeFileSync(join(dir, 'hg', 'src', 'common', 'device_utils.h'), '#define WARPS 4\n');
+    const none = { includeDirs: [], roots: [dir], reader: fsHeaderReader([dir]) };
+    const v = buildView(join(dir, 'hg', 'src', 'hgemm.cu'), '#include "cuda_util.h"\n#include "device_utils.h"\n#include "cuda_runtime.h"\n', none);
+    assert.deepEqual(v.headers, [join(dir, 'hg', 'src', 'common', 'cuda_util.h'), join(dir, 'hg', 'src', 'common', 'device_utils.h')]);
+    assert.equal(v.constants.get('THREAD_X'), 128);
+    assert.deepEqual(v.missing, [], 'the toolkit header is not said missing');
+  });
+
   test("a folder opened by itself finds the headers its files include by the folder's own name; nothing above it is read", () => {
     const lib = join(dir, 'netlib');
     mkdirSync(join(lib, 'util'), { recursive: true });

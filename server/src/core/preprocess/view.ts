@@ -65,8 +65,6 @@ interface MState { defs: MacroDef[]; sure: boolean; undef: boolean }
 /** A region's activity, and (`d...`) its activity in a build that passes no `-D` flags: a name nothing defines is undefined there. */
 interface Frame { parent: Tri; taken: Tri; active: Tri; dParent: Tri; dTaken: Tri; dActive: Tri }
 
-const SYSTEM = /^(?:cuda|cuda_.*|cublas.*|cufft.*|curand.*|cusparse.*|cudnn.*|nvrtc|nvToolsExt|mma|crt\/.*|sm_\d+_.*|device_.*|vector_types|math_constants|cooperative_groups.*|(?:std|assert|ctype|errno|float|limits|locale|math|setjmp|signal|stdarg|stddef|stdint|stdio|stdlib|string|time|unistd|inttypes|stdbool|omp|immintrin|xmmintrin|emmintrin|pthread|sys\/.*)\.h|thrust\/.*|cub\/.*|cuda\/.*)$/;
-
 /**
  * Headers of the CUDA toolkit, its libraries and the C library, by name, quoted or not (`"cuda.h"`, `"cuComplex.h"`,
  * `"nvtx3/nvToolsExt.h"`, `"device_launch_parameters.h"`): not the project's, so not said missing. Names, not prefixes:
@@ -132,7 +130,7 @@ function findCandidates(roots: readonly string[], includeDirs: readonly string[]
     if (!angled && dir) cands.push(path.resolve(dir, target));
     for (const d of includeDirs) cands.push(path.resolve(d, target));
     if (!angled && !dir) for (const r of roots) cands.push(path.resolve(r, target));
-    if (!SYSTEM.test(target) && /\.[A-Za-z]+$/.test(target)) {
+    if (!SDK_HEADER.test(target) && /\.[A-Za-z]+$/.test(target)) {
       // fallback for projects without build configuration: the includer's dir and its ancestors up to a
       // root, and their include/ folders (`#include "caffe/util/math_functions.hpp"` from src/caffe/util; `kernels.h`
       // from csrc/kernels/cuda/ in csrc/kernels/includes/)
