@@ -8,7 +8,7 @@ import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { elementBits } from '../../../core/facts/ctypes';
 import { atomDef, displaySymbol, isVarying, symbolKind } from '../../../core/affine';
-import { conflictWays, sweptWays, type Ways } from './ways';
+import { OPEN_PACK, conflictWays, sweptWays, type Ways } from './ways';
 import { boundByLaunches, mainLoops, runtimeLoop } from '../../common/hot-loops';
 import { fixBankConflict, padFor } from './fix';
 import { perFunction } from '../../common/memo';
@@ -25,7 +25,8 @@ function sizesOf(a: AccessFact): string[] {
   const out = new Set<string>();
   // (a size that only scales a loop's step, `k * row_stride`, is the same for every lane)
   const acrossLanes = (s: string) => isVarying(s) && symbolKind(s) !== 'loop';
-  for (const p of a.indices) for (const sym of p.symbols()) if (symbolKind(sym) === 'uniform' && p.coefficient(sym).dependsOn(acrossLanes)) out.add(displaySymbol(sym));
+  // (a pack's element count the build leaves open, `x128::size`, is 4 or 8: the ways are read at each)
+  for (const p of a.indices) for (const sym of p.symbols()) if (symbolKind(sym) === 'uniform' && !OPEN_PACK.test(sym) && p.coefficient(sym).dependsOn(acrossLanes)) out.add(displaySymbol(sym));
   return [...out];
 }
 
@@ -149,6 +150,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
           ? `assumes \`${first.a.elemType}\` is one of the types ${fromLaunches ? "this file's launches give it" : 'an `#if` of the build may make it'}: ${first.c.byType}; the fewest is reported`
           : `assumes \`${first.a.elemType ?? s.elemType}\` (no launch here names it) is a 16- or 32-bit type: ${first.c.byType}; the fewest is reported`);
       }
+      if (first.c.byPack) assumptions.push(first.c.byPack);
       const bound = boundAssumption(first.a, fn.name, bindings);
       if (bound) assumptions.push(bound);
       // a variable doubled each pass (a scan's `offset`): its worst pass needs a warp's worth of threads still at work

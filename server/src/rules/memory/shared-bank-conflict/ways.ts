@@ -24,6 +24,8 @@ export interface Ways {
   rowPad?: number;
   /** 4-byte accesses the compiler merges into 8- or 16-byte ones (2 or 4 words per lane): an unrolled loop over consecutive words. */
   merged?: 2 | 4;
+  /** The assumption on a pack's element count the build leaves open (`x128::size`), and the ways at each. */
+  byPack?: string;
   /** A doubling loop's variable in the index (`2 * s * tid`, s = 1, 2, 4, ...): the fewest and most ways over its values. */
   /** (`grows`: a companion variable the loop doubles, a scan's `offset`; `span`: the elements a warp spans at its worst value) */
   sweep?: { variable: string; least: number; most: number; at: number; grows?: boolean; span?: number };
@@ -178,6 +180,46 @@ export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: 
   // (the compiler unrolls and merges a loop its template arguments bound, not one a run-time argument does,
   // whatever value the launches pass: `y < Bc` with `Bc` a kernel parameter stays a loop of 4-byte accesses)
   const ctx = launches && { ...launches, bindings: new Map([...launches.bindings].filter(([name]) => templateParams.includes(name))) };
+  const packs = openPacks(a, ctx);
+  if (!packs.length) return typedWays(a, s, templateParams, blockX, ctx);
+  // a 16-byte pack's element count the build leaves open: the ways at each count (a compile-time constant either
+  // way, so its loops are unrolled and merged), the fewest reported
+  const each = PACK_COUNTS.map((count) => {
+    const bind = new Map(packs.map((p) => [p, count]));
+    const at = { ...a, indices: a.indices.map((p) => bindSymbols(p, bind)) };
+    // (a loop's bound written with it, `k < x128::size`, counts to the same constant)
+    const loops = (ctx?.loops ?? []).map((l) => (l.bound && PACK_IN.test(l.bound) ? { ...l, bound: l.bound.replace(PACK_IN, String(count)) } : l));
+    return { count, c: typedWays(at, s, templateParams, blockX, { ...ctx, loops, bindings: new Map([...(ctx?.bindings ?? []), ...bind]) }) };
+  });
+  if (each.some((e) => e.c === null)) return null;
+  const fewest = each.reduce((m, e) => (e.c!.ways < m.c!.ways ? e : m));
+  const names = packs.map((p) => `\`${displaySymbol(p)}\``).join(', ');
+  return {
+    ...fewest.c!,
+    certain: each.every((e) => e.c!.certain),
+    byPack: `assumes ${names} is ${PACK_COUNTS.join(' or ')} as the build makes the pack's element type 32- or 16-bit: ${each.map((e) => `${e.c!.ways}-way for ${e.count}`).join(', ')}; the fewest is reported`,
+  };
+}
+
+/**
+ * The element count of a 16-byte pack whose element type the build decides (`x128::size` of `Packed128<floatX>`,
+ * `floatX` bf16 or float under an `#if`): 4 or 8, never the multiple of 32 an unknown size is taken for.
+ */
+export const OPEN_PACK = /^(?:\w*128\w*|Packed128<[^<>]+>)::size$/;
+const PACK_COUNTS = [4, 8] as const;
+/** Such a count inside a loop's bound (`k < x128::size`, `i < 2 * f128::size`). */
+const PACK_IN = /\b(?:\w*128\w*|Packed128<[^<>]+>)::size\b/g;
+
+/** The open pack counts an access's index, or a loop around it (`k < x128::size`), reads. */
+function openPacks(a: AccessFact, ctx?: LoopContext): string[] {
+  const out = new Set<string>();
+  for (const p of a.indices) for (const sym of p.symbols()) if (OPEN_PACK.test(sym) && !ctx?.bindings.has(sym)) out.add(sym);
+  for (const id of a.loops) for (const name of ctx?.loops.find((l) => l.id === id)?.bound?.match(PACK_IN) ?? []) if (!ctx?.bindings.has(name)) out.add(name);
+  return [...out];
+}
+
+/** The ways for the access's element type, or the fewest over the types a template kernel is launched with. */
+function typedWays(a: AccessFact, s: SharedArrayFact, templateParams: readonly string[], blockX?: number, ctx?: LoopContext): Ways | null {
   const type = a.elemType ?? s.elemType;
   // (a project typedef, `real`, is known by the width the facts resolved for it)
   const bits = elementBits(type) ?? a.elemBits;
