@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { Engine } from '../server/src/core/engine';
 import { DEFAULT_CONFIG } from '../server/src/core/config';
 import { generateCuda } from './bench/generate';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let engine: Engine;
 before(async () => {
@@ -314,4 +317,54 @@ void attention_forward(float *out, float *preatt, float *att, const float *q, co
   e.indexText('/tmp/ka-wrap/attention.cu', attention);
   const rules = e.analyzeText('/tmp/ka-wrap/attention.cu', attention).findings.map((f) => f.rule);
   assert.ok(rules.includes('fusion/attention'), rules.join(', '));
+});
+
+test("a wrapper a header defines is the one its includer calls, not another program's of the same name in the folder (llm.c's dev/cuda dispatchers)", async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ka-programs-'));
+  mkdirSync(join(root, 'dev'));
+  mkdirSync(join(root, 'llmc'));
+  // another program of the folder: a dispatcher named like the header's launcher, taking a kernel number
+  const dev = `__global__ void residual_forward_kernel1(float* out, const float* a, const float* b, int N) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < N) out[i] = a[i] + b[i];
+}
+void residual_forward(int kernel_num, float* out, const float* a, const float* b, int N, int block_size) {
+  switch (kernel_num) {
+    case 1: residual_forward_kernel1<<<(N + block_size - 1) / block_size, block_size>>>(out, a, b, N); break;
+  }
+}
+`;
+  const header = `#include <cublas_v2.h>
+cublasHandle_t handle;
+__global__ void residual_forward_kernel(float* out, const float* a, const float* b, int N) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < N) out[i] = a[i] + b[i];
+}
+void residual_forward(float* out, const float* a, const float* b, int N) {
+  residual_forward_kernel<<<(N + 255) / 256, 256>>>(out, a, b, N);
+}
+void matmul_forward(float* out, const float* inp, const float* w, int BT, int C, int OC) {
+  const float one = 1.0f, zero = 0.0f;
+  cublasSgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, OC, BT, C, &one, w, C, inp, C, &zero, out, OC);
+}
+`;
+  const train = `#include "llmc/layers.cuh"
+void block_forward(float* scratch, float* residual2, const float* residual, const float* atty, const float* w, int BT, int C) {
+  matmul_forward(scratch, atty, w, BT, C, C);
+  residual_forward(residual2, residual, scratch, BT * C);
+}
+`;
+  writeFileSync(join(root, 'dev', 'residual_forward.cu'), dev);
+  writeFileSync(join(root, 'llmc', 'layers.cuh'), header);
+  writeFileSync(join(root, 'train.cu'), train);
+  const epilogues = (e: Engine, path: string) => e.analyzeText(path, train).findings.filter((f) => f.rule === 'fusion/gemm-epilogue').map((f) => f.range.start.line);
+  const alone = await Engine.create(['cuda']);
+  alone.setWorkspace([root]);
+  const folder = await Engine.create(['cuda']);
+  folder.setWorkspace([root]);
+  // (indexed in name order, as a directory walk does: the dispatcher first)
+  for (const p of ['dev/residual_forward.cu', 'llmc/layers.cuh', 'train.cu']) folder.indexText(join(root, p), readFileSync(join(root, p), 'utf8'));
+  assert.deepEqual(epilogues(alone, join(root, 'train.cu')), [3], 'read alone, the residual add after the GEMM is its epilogue');
+  assert.deepEqual(epilogues(folder, join(root, 'train.cu')), [3], 'and in the folder, beside the dispatcher of the same name');
+  rmSync(root, { recursive: true, force: true });
 });

@@ -162,7 +162,7 @@ export class Engine {
       if (this.indexedPaths.has(h)) continue;
       this.indexedPaths.add(h);
       const header = this.headerIndex.under(this.generation).factsOf(h, this.preprocess.reader.read(h));
-      if (header) project.add(header);
+      if (header) project.add(header, h);
     }
   }
 
@@ -182,7 +182,7 @@ export class Engine {
       const project = (this.project ??= new ProjectIndex());
       // (each file once, whether listed or included by one that is)
       if (!loopsOnly) {
-        if (!this.indexedPaths.has(resolve(path))) project.add(facts);
+        if (!this.indexedPaths.has(resolve(path))) project.add(facts, resolve(path));
         this.indexedPaths.add(resolve(path));
         this.indexHeaders(project, facts.includedHeaders ?? []);
       }

@@ -102,18 +102,29 @@ export class ProjectIndex {
    */
   readonly pythonHelpers = new Map<string, PythonHelper | null>();
 
+  /**
+   * The kernels and launch wrappers of each file (by absolute path) that defines any: a file sees those of the headers
+   * it includes before another program's of the same name (llm.c's dev/cuda `residual_forward(kernel_num, ...)`
+   * dispatchers beside the `residual_forward` of the header train_gpt2.cu includes).
+   */
+  readonly byFile = new Map<string, FunctionFacts[]>();
+
   /** Adds a file's kernels and (C/C++/CUDA) launch wrappers; Triton host code records every operation, so only its kernels are kept. */
-  add(facts: FileFacts): void {
+  add(facts: FileFacts, path?: string): void {
+    const defined: FunctionFacts[] = [];
     for (const f of facts.functions) {
       const name = baseName(f.name);
       // (the first definition of a name, but one other files can call over a `static` one of another file's own)
       const wins = (had: FunctionFacts | undefined) => !had || (!!had.isStatic && !f.isStatic);
       if (f.isKernel) {
+        defined.push(f);
         if (wins(this.kernels.get(name))) this.kernels.set(name, f);
       } else if (facts.language !== 'triton' && !f.isDevice && ownCalls(f) <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
+        defined.push(f);
         if (wins(this.hosts.get(name))) this.hosts.set(name, f);
       }
     }
+    if (path && defined.length) this.byFile.set(path, defined);
     // (any host function's: `main` launching `gemm<64, 64, 8, 4, 4>` binds the template arguments of a kernel in a header)
     if (facts.language === 'triton') {
       for (const f of facts.functions) if (!f.isKernel && f.calls.some((c) => c.kind === 'launch')) {
@@ -184,6 +195,8 @@ function callables(facts: FileFacts): Callables {
   const hosts = new Map<string, FunctionFacts>();
   for (const [k, f] of facts.project?.kernels ?? []) kernels.set(k, f);
   for (const [k, f] of facts.project?.hosts ?? []) hosts.set(k, f);
+  // (those of the headers this file includes over another program's of the same name)
+  for (const h of facts.includedHeaders ?? []) for (const f of facts.project?.byFile.get(h) ?? []) (f.isKernel ? kernels : hosts).set(baseName(f.name), f);
   const mine: FunctionFacts[] = [];
   for (const f of facts.functions) {
     if (f.isKernel) kernels.set(baseName(f.name), f);
