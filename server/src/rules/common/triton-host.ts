@@ -154,6 +154,8 @@ const PASS_THROUGH = new Set([
 ]);
 /** Callees that compare or show a value on the host: the expression is a test, not a pipeline step. */
 const CHECK_CALLS = new Set(['print', 'allclose', 'isclose', 'equal', 'float', 'int', 'bool', 'pprint']);
+/** A project's own checker, named as one (`check_close(name, out, expected)`, `verify_output`, `compare_results`, `assert_same`). */
+const CHECKER_NAME = /^(?:check|verify|compare|validate|assert|expect)(?:_|[A-Z]|$)|_(?:close|allclose|equal)$/i;
 const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
 
 export const lastName = (c: CallFact) => ((c.qualified ?? c.name).split('.').pop() ?? '').replace(/^\./, '');
@@ -173,7 +175,7 @@ function isHostCheck(c: CallFact, reduced: boolean): boolean {
       if (c.name === '.item' || c.name === '.tolist' || /^\.assert/.test(c.name) || c.name === '.allclose' || c.name === '.equal') return true;
       return reduced && c.kind === 'copy';
     case 'call':
-      return CHECK_CALLS.has(last) || /^assert/.test(last) || (reduced && c.kind === 'copy');
+      return CHECK_CALLS.has(last) || /^assert/.test(last) || CHECKER_NAME.test(last) || (reduced && c.kind === 'copy');
     case 'operator':
       return reduced && COMPARISONS.has(c.name);
     case 'other':
