@@ -261,7 +261,7 @@ function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], p
     let pass: string;
     if (next.kind === 'launch') {
       const k = known.kernels.get(next.name);
-      if (!k || (k.kernelClass !== 'elementwise' && !rowwisePass(k))) return;
+      if (!k || (k.kernelClass !== 'elementwise' && !rowwisePass(k) && !readsAtItsStores(k, next, p.output))) return;
       pass = `\`${next.name}\``;
     } else if (p.inductor && op.form === 'method' && op.name === '.run' && /^triton_(poi|pointwise)_/.test(op.args[0] ?? '')) {
       pass = `the pointwise kernel \`${op.args[0]}\``;
@@ -362,6 +362,20 @@ function opName(op: CallFact): string {
  * A kernel that walks a row per program and stores each element where it loaded one (`v = tl.load(c_ptr + row * N + c)`,
  * `tl.store(c_ptr + row * N + c, v + b)`, a bias read beside it): an elementwise pass written as a loop over columns.
  */
+/**
+ * A kernel elementwise on its output with broadcast operands (a bias over rows: `c[row, cols] + bias[cols]`) that
+ * reads the buffer `output` is passed as where it stores: the GEMM's output goes through it element to element.
+ */
+function readsAtItsStores(k: FunctionFacts, launch: CallFact, output: string): boolean {
+  if (!k.broadcastOperands || !output) return false;
+  const bound = bindArguments(k, launch);
+  if (!bound) return false;
+  const params = new Set([...bound].filter(([, b]) => plainBuffer(b) === output).map(([name]) => name));
+  const form = (a: FunctionFacts['accesses'][number]) => `${a.loops.join()}|${a.indices.map(String).join('|')}`;
+  const stored = new Set(k.accesses.filter((a) => a.kind === 'store' && !a.indices.some((x) => x.unknown)).map(form));
+  return k.accesses.some((a) => a.kind === 'load' && params.has(a.array) && stored.has(form(a)));
+}
+
 function rowwisePass(k: FunctionFacts): boolean {
   if (k.kernelClass !== 'other') return false;
   const stores = k.accesses.filter((a) => a.kind === 'store');
