@@ -95,6 +95,27 @@ function flatOffset(indices: readonly Poly[], dims: readonly (Poly | null)[]): P
   return flat;
 }
 
+/**
+ * Whether `p` is the same for a warp's lanes in one pass: it reads no thread, lane or loop index, or reads the thread
+ * index only through a quotient by a run-time size or a multiple of 32 (`idx / C`, the row of a thread-per-element
+ * kernel, whose rows of a multiple of 32 elements start on warp boundaries; `tid / 32`, a warp's index), and what is
+ * made of such quotients (`(idx / C) % T`).
+ */
+function sameAcrossWarp(p: Poly): boolean {
+  return !p.unknown && [...p.symbols()].every(uniformSymbol);
+}
+function uniformSymbol(s: string): boolean {
+  if (!isVarying(s)) return true;
+  const d = atomDef(s);
+  if (!d) return false; // a thread, lane or loop index
+  if (d.op === '/') {
+    const [num, den] = d.args;
+    const rows = den.isConstant ? den.constant > 0 && den.constant % 32 === 0 : !den.unknown && den.symbols().size > 0 && !den.dependsOn(isVarying);
+    if (rows && !num.dependsOn((y) => symbolKind(y) === 'loop')) return true;
+  }
+  return d.args.every((x) => !x.unknown && [...x.symbols()].every(uniformSymbol));
+}
+
 /** Symbols for opaque but warp-uniform sub-expressions (`n / 4`, `min(a, b)`). */
 const NAMES_IN_TEXT = /[A-Za-z_]\w*/g;
 const NUMBER_LITERALS = /\b\d[\w.]*/g;
@@ -214,9 +235,9 @@ export class Evaluator {
         return this.evalBinary(n);
       case 'subscript_expression':
       case 'pointer_expression': {
-        // a loaded value used as an index: uniform only if the load's index is
+        // a loaded value used as an index: uniform only if the load's index is (the token of a row, `inp[idx / C]`)
         const ptr = this.accessTarget(n);
-        if (ptr && ptr.indices.every((p) => !p.unknown && !p.dependsOn(isVarying))) return opaque(n);
+        if (ptr && ptr.indices.every(sameAcrossWarp)) return opaque(n);
         return Poly.unknown;
       }
       case 'call_expression': {
