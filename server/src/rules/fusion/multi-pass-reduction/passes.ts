@@ -115,11 +115,16 @@ function tritonOnePassForm(fn: FunctionFacts, second: Pass): boolean {
   const sum = fn.calls.filter((c) => later(c) && /(?:^|\.)sum$/.test(c.qualified ?? c.name)).sort((a, b) => (positionBefore(a.range.start, b.range.start) ? -1 : 1))[0];
   const acc = sum?.args[0]?.trim() ?? '';
   const rooted = fn.calls.some((c) => later(c) && SQRT.test(c.qualified ?? c.name) && (c.args.join(' ').match(/[A-Za-z_]\w*/g) ?? ([] as string[])).includes(acc));
+  // (or it is stored into an output named as a variance, `tl.store(Var + row, tl.sum(acc2) / (N - correction))`)
+  const mentionsSum = (text: string) => (text.match(/[A-Za-z_]\w*/g) ?? ([] as string[])).includes(acc);
+  const storedAsVariance = fn.calls.some((c) => later(c) && /(?:^|\.)store$/.test(c.qualified ?? c.name) && VARIANCE_OUTPUT.test(/^\s*([A-Za-z_]\w*)/.exec(c.args[0] ?? '')?.[1] ?? '') && mentionsSum(c.args[1] ?? ''));
   const maskedDeviation = facts.some((c) => WHERE.test(c.qualified ?? c.name) && BOUND_MASK.test(c.args[0] ?? '') && DEVIATION.test(c.args[1] ?? '') && /^\s*0(?:\.0*)?\s*$/.test(c.args[2] ?? '')) &&
-    /^\w+$/.test(acc) && (VARIANCE.test(acc) || rooted);
+    /^\w+$/.test(acc) && (VARIANCE.test(acc) || rooted || storedAsVariance);
   return calls.every((c) => FOLDABLE.test(c)) && (calls.some((c) => EXP.test(c)) || (calls.some((c) => WHERE.test(c)) && calls.some((c) => RUNNING.test(c))) || maskedDeviation);
 }
 const SQRT = /(?:^|\.)(?:sqrt|rsqrt|sqrt_rn)$/;
+/** An output for a variance or a deviation, by its pointer's name: `Var`, `var_ptr`, `Rstd`, `std_out`. */
+const VARIANCE_OUTPUT = /^_*(?:var|variance|std|rstd|invstd)(?:_\w*)?$/i;
 /** An accumulator of squared deviations by its name: `_var`, `var_acc`, `_sq`, `m2`. */
 const VARIANCE = /^\s*_*(?:var|variance|sq|sumsq|m2)(?:_\w*)?\s*$/i;
 /** A bounds mask, `cols < N` (`off + cols < n_cols`). */
