@@ -34,6 +34,35 @@ interface Launch {
   ranks: Map<string, number>;
   /** Host tensors made with strides of their own (`.as_strided(shape, (1, K))`, `.t()`, `.permute(...)`): not row-major. */
   restrided: Set<string>;
+  /** The host's sizes of what follows an axis, by name: `K = x.numel() // (M * N)` is `x`'s (FlagGems' (pre, dim, post) split). */
+  innerSizes: Map<string, string>;
+}
+
+/** `K = x.numel() // (M * N)`, `post = inp.numel() // M // N`: the elements after the reduced axis of `x`, one of its rows' strides. */
+function hostInnerSizes(host: FunctionFacts): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of host.calls) {
+    const m = c.form === 'assign' && c.name === '=' && (c.assignedTo ?? []).length === 1 ? /^([A-Za-z_]\w*)\.numel\(\)\/\/.+$/.exec(c.args[0]?.replace(/\s+/g, '') ?? '') : null;
+    if (m) out.set(c.assignedTo![0], m[1]);
+  }
+  return out;
+}
+
+/**
+ * What each launch binds a size parameter to: the elements after the reduced axis of the tensor it passes for `ptr`
+ * (`K = x.numel() // (M * N)`), so `ptr + n * K` walks that axis K elements a lane; one lane apart only when the
+ * axis is the last, which such a split is written to avoid.
+ */
+function innerSize(k: FunctionFacts, param: string, ptr: string, launches: Launch[]): Stride | null {
+  let seen: Stride | null = null;
+  for (const { call, innerSizes, restrided } of launches) {
+    const bound = bindArguments(k, call);
+    const tensor = plainBuffer(bound?.get(ptr));
+    const size = bound?.get(param)?.text;
+    if (!tensor || !size || restrided.has(tensor) || innerSizes.get(size) !== tensor) return null;
+    seen ??= { shown: `\`${param}\` (\`${size}\`, the elements after the reduced axis of \`${tensor}\` at the launch)`, launch: call, inner: true };
+  }
+  return seen;
 }
 
 /** A view or allocation that sets its own strides: its `.stride(0)` may well be 1 (a column-major scale tensor). */
@@ -78,6 +107,8 @@ interface Stride {
   launch: CallFact | null;
   /** The stride is the grid's size (`tl.num_programs(0)`). */
   grid?: boolean;
+  /** The stride is the size of what follows a reduced axis (`K = x.numel() // (M * N)`): 1 where that axis is the last. */
+  inner?: boolean;
 }
 
 /** The number of programs along an axis, as a kernel reads it. */
@@ -137,9 +168,13 @@ function anotherAxisMayBeContiguous(a: AccessFact, k: FunctionFacts, launches: L
     const c = a.indices[0].coefficient(lane);
     if (c.terms.size === 0) return false; // the axis does not move the address: a broadcast
     if (c.isConstant) return Math.abs(c.constant) < MIN_STRIDE;
+    const large = (param: string) => !!(leadingStride(k, param, launches) ?? rowLength(k, param, a.array, launches) ?? innerSize(k, param, a.array, launches));
     const syms = [...c.symbols()];
     const param = syms.length === 1 && c.toString() === syms[0] ? syms[0] : null;
-    return !(param && launches.length && (leadingStride(k, param, launches) ?? rowLength(k, param, a.array, launches)));
+    // (or a product of sizes one of which is such a stride, `N * K` of a row of N after the reduced axis)
+    const [term, times] = c.terms.size === 1 ? [...c.terms][0] : ['', 0];
+    const product = times > 0 && term.includes('*') ? term.split('*') : null;
+    return !(launches.length && (param ? large(param) : !!product?.some((x) => k.params.some((p) => p.name === x) && large(x))));
   });
 }
 
@@ -172,7 +207,7 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
     } else {
       const syms = [...c.symbols()];
       const param = syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && !p.constexpr) ? syms[0] : null;
-      if (param && launches.length) stride = leadingStride(k, param, launches) ?? rowLength(k, param, a.array, launches);
+      if (param && launches.length) stride = leadingStride(k, param, launches) ?? rowLength(k, param, a.array, launches) ?? innerSize(k, param, a.array, launches);
       // (a cyclic split, `pid + tl.arange(0, BLOCK) * tl.num_programs(0)`: lanes a whole grid of programs apart)
       else if (syms.length === 1 && c.toString() === syms[0] && GRID_SIZE.test(syms[0])) stride = { shown: `\`${syms[0]}\` elements (the number of programs)`, launch: null, grid: true };
     }
@@ -184,7 +219,8 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       range: a.range,
       function: k.name,
       confidence: stride.launch || stride.grid ? 'likely' : 'proven',
-      assumptions: stride.launch ? [`assumes the tensor passed here is laid out row-major, as \`.stride(...)\` at the launch says for the call in this file`]
+      assumptions: stride.inner ? ['assumes the tensor is contiguous and the reduced axis is not its last (the elements after it are 8 or more)']
+        : stride.launch ? [`assumes the tensor passed here is laid out row-major, as \`.stride(...)\` at the launch says for the call in this file`]
         : stride.grid ? ['assumes the grid has 8 or more programs along that axis'] : [],
       message: `\`${a.array}\` ${a.kind === 'load' ? 'load' : 'store'}: lanes along \`${axis}\` are ${stride.shown.replace(/ \(.*\)$/, '')} apart, one memory sector per lane`,
       detail: detail(
@@ -209,7 +245,8 @@ export function tritonUncoalesced(facts: FileFacts): RuleFinding[] {
       const unpacked = unpackedShapes(h);
       const ranks = hostRanks(h, unpacked);
       const restrided = hostRestrided(h);
-      return calls.map((call) => ({ call, unpacked, ranks, restrided }));
+      const innerSizes = hostInnerSizes(h);
+      return calls.map((call) => ({ call, unpacked, ranks, restrided, innerSizes }));
     });
     out.push(...checkKernel(k, launches));
   }
