@@ -21,6 +21,13 @@ function hostBufferSource(value: Node): boolean {
   return v?.type === 'new_expression' || v?.type === 'call_expression' || v?.type === 'field_expression' || v?.type === 'subscript_expression';
 }
 
+/** An allocation of a buffer (`(float *)malloc(n * sizeof(float))`, `new float[n]`, `calloc(...)`), under casts. */
+function ownHostBuffer(value: Node): boolean {
+  let v: Node | null = unparen(value);
+  while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
+  return v?.type === 'new_expression' || (v?.type === 'call_expression' && /^(?:std::)?(?:malloc|calloc|aligned_alloc|_mm_malloc|memalign)$/.test(field(v, 'function')?.text ?? ''));
+}
+
 /** A tensor's whole storage under casts, `static_cast<void*>(scores.data_ptr())` (not an offset into it, `ws.data_ptr() + n`). */
 function wholeStorage(value: Node): boolean {
   let v: Node | null = unparen(value);
@@ -206,6 +213,8 @@ export abstract class DeclarationWalker extends LoopWalker {
           const member = offsets.length && unparen(source)?.type === 'field_expression' && source.text.length <= 80 ? source.text.replace(/\s+/g, '') : null;
           this.env.set(info.name, { kind: 'ptr', base: member ?? info.name, offset: at, elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else this.env.delete(info.name);
+        if (!this.isKernel && !value && type && type !== 'void') this.unsetPointers.set(info.name, type);
+        else this.unsetPointers.delete(info.name);
         const address = value ? unparen(value) : null;
         const ofStruct = !this.isKernel && !VECTOR_TYPES.has(type) && address?.type === 'pointer_expression' && field(address, 'operator')?.text === '&' && unparen(field(address, 'argument'))?.type === 'field_expression';
         // (or a struct taken from an array of pointers to them, `const Matrix* w = weights[l]`: its members hold the buffers)
@@ -233,6 +242,15 @@ export abstract class DeclarationWalker extends LoopWalker {
       if (own?.kind === 'ptr' && own.base === info.name) this.declaredIn.set(info.name, [...this.loopStack]);
       else this.declaredIn.delete(info.name);
     }
+  }
+
+  /** `float *J; ... J = (float *)malloc(...)` (C89 style): a buffer of its own, as if allocated where it was declared. */
+  protected allocatedLater(name: string, value: Node): void {
+    const type = this.unsetPointers.get(name);
+    if (type === undefined || !ownHostBuffer(value)) return;
+    this.env.set(name, { kind: 'ptr', base: name, offset: Poly.const(0), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
+    this.declaredIn.set(name, [...this.loopStack]); // (allocated in a loop: a new buffer on each pass)
+    this.unsetPointers.delete(name);
   }
 
   /**

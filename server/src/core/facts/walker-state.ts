@@ -112,6 +112,8 @@ export abstract class WalkerState extends Evaluator {
   }
   /** Integers loaded from a global array at a thread's own index (`long first = rowptr[row];`), by name: a CSR row's bounds. */
   protected readonly loadedOffsets = new Map<string, OffsetLoad>();
+  /** Host pointers declared without a value (`float *J;`, C89 style), by element type: a later `J = malloc(...)` makes them a buffer. */
+  protected readonly unsetPointers = new Map<string, string>();
   /** The run of `if (v == c)` tests just walked in this block (a dispatch on `v`). */
   protected dispatch: { variable: string; stmt: number; values: Set<string> } | null = null;
   /** The branch statement of the `if` just walked when its only arm ends in `return`. */
