@@ -427,3 +427,14 @@ test('a time loop that also reads a source term once a step (fdtd\'s `fict[t]`) 
   assert.match(f?.detail ?? '', /advance several `t` steps on one tile/, f?.detail);
   assert.doesNotMatch(f?.detail ?? '', /tuned library/, f?.detail);
 });
+
+test('a pack whose element type is one (`typedef Packed128<float> f128`) has a known count: no assumption that the build makes it 4 or 8', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/packed128_size.cu');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.equal(found.length, 1);
+  assert.ok(found[0].assumptions.every((a) => !/as the build makes/.test(a)), found[0].assumptions.join('\n'));
+  const open = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/packed128_open_size.cu');
+  const staged = engine.analyzeText(open, readFileSync(open, 'utf8')).findings.find((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.ok(staged?.assumptions.some((a) => /`x128::size` is 4 or 8 as the build makes/.test(a)), staged?.assumptions.join('\n'));
+});

@@ -97,9 +97,9 @@ function flatOffset(indices: readonly Poly[], dims: readonly (Poly | null)[]): P
 
 /**
  * Whether `p` is the same for a warp's lanes in one pass: it reads no thread, lane or loop index, or reads the thread
- * index only through a quotient by a run-time size or a multiple of 32 (`idx / C`, the row of a thread-per-element
- * kernel, whose rows of a multiple of 32 elements start on warp boundaries; `tid / 32`, a warp's index), and what is
- * made of such quotients (`(idx / C) % T`).
+ * index only through a quotient of a warp's consecutive threads by a run-time size or a multiple of 32 (`idx / C`, the
+ * row of a thread-per-element kernel, whose rows of a multiple of 32 elements start on warp boundaries; `tid / 32`, a
+ * warp's index), and what is made of such quotients (`(idx / C) % T`).
  */
 function sameAcrossWarp(p: Poly): boolean {
   return !p.unknown && [...p.symbols()].every(uniformSymbol);
@@ -108,12 +108,26 @@ function uniformSymbol(s: string): boolean {
   if (!isVarying(s)) return true;
   const d = atomDef(s);
   if (!d) return false; // a thread, lane or loop index
-  if (d.op === '/') {
-    const [num, den] = d.args;
-    const rows = den.isConstant ? den.constant > 0 && den.constant % 32 === 0 : !den.unknown && den.symbols().size > 0 && !den.dependsOn(isVarying);
-    if (rows && !num.dependsOn((y) => symbolKind(y) === 'loop')) return true;
+  if (d.args.every((x) => !x.unknown && [...x.symbols()].every(uniformSymbol))) return true;
+  // a quotient of a warp's consecutive threads by a multiple of 32: a constant, or a run-time row width taken as one
+  if (d.op !== '/') return false;
+  const [num, den] = d.args;
+  const rows = den.isConstant ? den.constant > 0 && den.constant % 32 === 0 : !den.unknown && den.symbols().size > 0 && !den.dependsOn(isVarying);
+  return rows && warpAligned(num);
+}
+
+/**
+ * `base + threadIdx.x` whose base is a multiple of 32 the warp shares (`blockIdx.x * blockDim.x`, `32 * w`, a constant
+ * such): a warp's 32 consecutive values from a multiple of 32 (not `2 * tid`, two per thread, nor `tid + 5`).
+ */
+function warpAligned(num: Poly): boolean {
+  if (num.unknown || num.terms.get('threadIdx.x') !== 1) return false;
+  for (const [k, v] of num.terms) {
+    if (k === 'threadIdx.x') continue;
+    const parts = k ? k.split('*') : [];
+    if (parts.some(isVarying) || (!parts.includes('blockDim.x') && v % 32 !== 0)) return false;
   }
-  return d.args.every((x) => !x.unknown && [...x.symbols()].every(uniformSymbol));
+  return true;
 }
 
 /** Symbols for opaque but warp-uniform sub-expressions (`n / 4`, `min(a, b)`). */

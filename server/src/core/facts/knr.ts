@@ -28,15 +28,15 @@ export interface KnrDefinition {
 }
 
 const IDENT = '[A-Za-z_]\\w*';
-// `type name(a, b, c)` on its own line(s), then declarations of the names, then `{` (comments between allowed)
+// `type name(a, b, c)` on its own line(s), then declarations of the names, then `{` (comments and blank lines between allowed)
 const HEAD = new RegExp(
   `^(?:${IDENT}[ \\t*]+)+?(${IDENT})[ \\t]*\\(([ \\t]*${IDENT}(?:[ \\t]*,[ \\t\\n]*${IDENT})*[ \\t]*)\\)[ \\t]*(?:\\/\\/[^\\n]*)?\\n` +
-    `((?:[ \\t]*(?:register[ \\t]+)?${IDENT}[\\w \\t*,\\[\\]]*;[ \\t]*(?:(?:\\/\\/|\\/\\*)[^\\n]*)?\\n)+)[ \\t]*\\{`,
+    `((?:[ \\t]*\\n|[ \\t]*(?:register[ \\t]+)?${IDENT}[\\w \\t*,\\[\\]]*;[ \\t]*(?:(?:\\/\\/|\\/\\*)[^\\n]*)?\\n)+)[ \\t]*\\{`,
   'gm',
 );
 /** Words a head's first line may not start with (a call or a control statement wrapped over lines). */
 const NOT_A_TYPE = /^(?:return|if|while|for|switch|else|do|case|goto|sizeof|typedef)\b/;
-const CHEAP_TEST = /\)[ \t]*\n[ \t]*(?:register[ \t]+)?[A-Za-z_][\w \t*,[\]]*;[ \t]*\n(?:[^{\n]*;[ \t]*\n)*[ \t]*\{/;
+const CHEAP_TEST = /\)[ \t]*\n(?:[ \t]*\n)*[ \t]*(?:register[ \t]+)?[A-Za-z_][\w \t*,[\]]*;[ \t]*\n(?:[^{\n]*;[ \t]*\n|[ \t]*\n)*[ \t]*\{/;
 
 /** The K&R definitions of a file, outside the functions the grammar read (`inside`). */
 export function knrDefinitions(text: string, root: Tree['rootNode'], inside: readonly { startIndex: number; endIndex: number }[]): KnrDefinition[] {
@@ -48,8 +48,9 @@ export function knrDefinitions(text: string, root: Tree['rootNode'], inside: rea
     if (NOT_A_TYPE.test(m[0]) || inside.some((f) => f.startIndex <= start && start < f.endIndex)) continue;
     const names = m[2].split(',').map((s) => s.trim());
     const types = declaredTypes(m[3]);
-    // every declaration names a parameter (else these are a prototype and globals)
-    if (!types || [...types.keys()].some((n) => !names.includes(n))) continue;
+    // every declaration names a parameter (else these are a prototype and globals), and there is one (blank lines
+    // between the head and the body are no declarations)
+    if (!types || !types.size || [...types.keys()].some((n) => !names.includes(n))) continue;
     const open = start + m[0].indexOf('(', m[0].indexOf(m[1]) + m[1].length);
     const body = start + m[0].length - 1;
     const braces = root.descendantForIndex(body);

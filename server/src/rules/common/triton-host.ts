@@ -155,7 +155,7 @@ const PASS_THROUGH = new Set([
 /** Callees that compare or show a value on the host: the expression is a test, not a pipeline step. */
 const CHECK_CALLS = new Set(['print', 'allclose', 'isclose', 'equal', 'float', 'int', 'bool', 'pprint']);
 /** A project's own checker, named as one (`check_close(name, out, expected)`, `verify_output`, `compare_results`, `assert_same`). */
-const CHECKER_NAME = /^(?:check|verify|compare|validate|assert|expect)(?:_|[A-Z]|$)|_(?:close|allclose|equal)$/i;
+const CHECKER_NAME = /^(?:[cC]heck|[vV]erify|[cC]ompare|[vV]alidate|[aA]ssert|[eE]xpect)(?:_|[A-Z]|$)|_(?:close|allclose|equal)$/;
 const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
 
 export const lastName = (c: CallFact) => ((c.qualified ?? c.name).split('.').pop() ?? '').replace(/^\./, '');

@@ -359,12 +359,9 @@ function opName(op: CallFact): string {
 }
 
 /**
- * A kernel that walks a row per program and stores each element where it loaded one (`v = tl.load(c_ptr + row * N + c)`,
- * `tl.store(c_ptr + row * N + c, v + b)`, a bias read beside it): an elementwise pass written as a loop over columns.
- */
-/**
  * A kernel elementwise on its output with broadcast operands (a bias over rows: `c[row, cols] + bias[cols]`) that
- * reads the buffer `output` is passed as where it stores: the GEMM's output goes through it element to element.
+ * reads the buffer `output` is passed as only where it stores: the GEMM's output goes through it element to element
+ * (not `0.5 * (c[r, c] + c[c, r])`, which needs the element another tile of the GEMM makes).
  */
 function readsAtItsStores(k: FunctionFacts, launch: CallFact, output: string): boolean {
   if (!k.broadcastOperands || !output) return false;
@@ -373,9 +370,14 @@ function readsAtItsStores(k: FunctionFacts, launch: CallFact, output: string): b
   const params = new Set([...bound].filter(([, b]) => plainBuffer(b) === output).map(([name]) => name));
   const form = (a: FunctionFacts['accesses'][number]) => `${a.loops.join()}|${a.indices.map(String).join('|')}`;
   const stored = new Set(k.accesses.filter((a) => a.kind === 'store' && !a.indices.some((x) => x.unknown)).map(form));
-  return k.accesses.some((a) => a.kind === 'load' && params.has(a.array) && stored.has(form(a)));
+  const reads = k.accesses.filter((a) => a.kind === 'load' && params.has(a.array));
+  return reads.length > 0 && reads.every((a) => stored.has(form(a)));
 }
 
+/**
+ * A kernel that walks a row per program and stores each element where it loaded one (`v = tl.load(c_ptr + row * N + c)`,
+ * `tl.store(c_ptr + row * N + c, v + b)`, a bias read beside it): an elementwise pass written as a loop over columns.
+ */
 function rowwisePass(k: FunctionFacts): boolean {
   if (k.kernelClass !== 'other') return false;
   const stores = k.accesses.filter((a) => a.kind === 'store');

@@ -214,7 +214,11 @@ const PACK_IN = /\b(?:\w*128\w*|Packed128<[^<>]+>)::size\b/g;
 function openPacks(a: AccessFact, ctx?: LoopContext): string[] {
   const out = new Set<string>();
   for (const p of a.indices) for (const sym of p.symbols()) if (OPEN_PACK.test(sym) && !ctx?.bindings.has(sym)) out.add(sym);
-  for (const id of a.loops) for (const name of ctx?.loops.find((l) => l.id === id)?.bound?.match(PACK_IN) ?? []) if (!ctx?.bindings.has(name)) out.add(name);
+  // (a loop whose count the facts know, `k < f128::size` of a pack of floats, is no open one)
+  for (const id of a.loops) {
+    const l = ctx?.loops.find((x) => x.id === id);
+    if (l && l.trips === undefined) for (const name of l.bound?.match(PACK_IN) ?? []) if (!ctx?.bindings.has(name)) out.add(name);
+  }
   return [...out];
 }
 
