@@ -54,13 +54,26 @@ function hostInnerSizes(host: FunctionFacts): Map<string, string> {
  * axis is the last, which such a split is written to avoid.
  */
 function innerSize(k: FunctionFacts, param: string, ptr: string, launches: Launch[]): Stride | null {
+  const s = sizeAtEveryLaunch(k, param, ptr, launches, (l, tensor, size) => l.innerSizes.get(size) === tensor,
+    (tensor, size) => `\`${param}\` (\`${size}\`, the elements after the reduced axis of \`${tensor}\` at the launch)`);
+  return s && { ...s, inner: true };
+}
+
+/**
+ * A size parameter every launch binds, for the row-major tensor it passes for `ptr`, to a size `holds` accepts: the
+ * stride it then is, shown as `shown` says; null where a launch binds something else.
+ */
+function sizeAtEveryLaunch(
+  k: FunctionFacts, param: string, ptr: string, launches: Launch[],
+  holds: (l: Launch, tensor: string, size: string) => boolean, shown: (tensor: string, size: string) => string,
+): Stride | null {
   let seen: Stride | null = null;
-  for (const { call, innerSizes, restrided } of launches) {
-    const bound = bindArguments(k, call);
+  for (const l of launches) {
+    const bound = bindArguments(k, l.call);
     const tensor = plainBuffer(bound?.get(ptr));
     const size = bound?.get(param)?.text;
-    if (!tensor || !size || restrided.has(tensor) || innerSizes.get(size) !== tensor) return null;
-    seen ??= { shown: `\`${param}\` (\`${size}\`, the elements after the reduced axis of \`${tensor}\` at the launch)`, launch: call, inner: true };
+    if (!tensor || !size || l.restrided.has(tensor) || !holds(l, tensor, size)) return null;
+    seen ??= { shown: shown(tensor, size), launch: l.call };
   }
   return seen;
 }
@@ -143,17 +156,9 @@ function leadingStride(k: FunctionFacts, param: string, launches: Launch[]): Str
  * (`M, N = x.shape` then `N`, or `x.shape[-1]`), so `ptr + rows * N` walks down a column, a row apart a lane.
  */
 function rowLength(k: FunctionFacts, param: string, ptr: string, launches: Launch[]): Stride | null {
-  let seen: Stride | null = null;
-  for (const { call, unpacked, restrided } of launches) {
-    const bound = bindArguments(k, call);
-    const tensor = plainBuffer(bound?.get(ptr));
-    const size = bound?.get(param)?.text;
-    if (!tensor || !size || restrided.has(tensor)) return null;
-    const direct = size === `${tensor}.shape[-1]` || size === `${tensor}.size(-1)`;
-    if (!direct && unpacked.get(tensor)?.at(-1) !== size) return null;
-    seen ??= { shown: `\`${param}\` (\`${tensor}\`'s row length at the launch)`, launch: call };
-  }
-  return seen;
+  return sizeAtEveryLaunch(k, param, ptr, launches,
+    (l, tensor, size) => size === `${tensor}.shape[-1]` || size === `${tensor}.size(-1)` || l.unpacked.get(tensor)?.at(-1) === size,
+    (tensor) => `\`${param}\` (\`${tensor}\`'s row length at the launch)`);
 }
 
 /**
