@@ -188,7 +188,7 @@ export function conflictWays(a: AccessFact, s: SharedArrayFact, templateParams: 
     const bind = new Map(packs.map((p) => [p, count]));
     const at = { ...a, indices: a.indices.map((p) => bindSymbols(p, bind)) };
     // (a loop's bound written with it, `k < x128::size`, counts to the same constant)
-    const loops = (ctx?.loops ?? []).map((l) => (l.bound && PACK_IN.test(l.bound) ? { ...l, bound: l.bound.replace(PACK_IN, String(count)) } : l));
+    const loops = (ctx?.loops ?? []).map((l) => (l.bound?.match(PACK_IN) ? { ...l, bound: l.bound.replace(PACK_IN, String(count)) } : l));
     return { count, c: typedWays(at, s, templateParams, blockX, { ...ctx, loops, bindings: new Map([...(ctx?.bindings ?? []), ...bind]) }) };
   });
   if (each.some((e) => e.c === null)) return null;
