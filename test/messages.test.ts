@@ -50,6 +50,15 @@ test('a guard that leaves the first threads active sizes the warp request (if (t
   assert.match(g.message, /32-way bank conflict/);
 });
 
+test('a launch that fixes a 16-wide block says the warp is two rows of 16 threads, not 32 consecutive threadIdx.x', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/checked_against_oracle.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f.message, /16 sectors per warp/);
+  assert.ok(f.assumptions.some((a) => /a warp is 2 rows of 16 threads \(blockDim.x is 16 at every launch/.test(a)), f.assumptions.join('\n'));
+  assert.ok(!f.assumptions.some((a) => /32 consecutive threadIdx.x/.test(a)), f.assumptions.join('\n'));
+});
+
 test('lanes a symbolic row apart are said to be that far apart, also when warp-uniform / and % pick the chunk', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/chunked_blocks.cu');

@@ -476,7 +476,10 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     const confidence: RuleFinding['confidence'] = sizes.length || assumedWidth || row ? 'likely' : 'proven';
     const assumptions = [a.activeLanes
       ? `only the block's first ${a.activeLanes} threads pass the guard around it: one warp request of ${a.activeLanes} lanes`
-      : turned(fn) ? ALONG_Y : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
+      : turned(fn) ? ALONG_Y
+      // (a launch's narrow block: the lanes were laid out as its rows)
+      : blockX ? `a warp is ${32 / blockX} rows of ${blockX} threads (blockDim.x is ${blockX} at every launch${fn.blockDimX ? ' in this file' : ''})`
+      : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     const narrowed = narrowing([a], fn.templateParams);
     if (narrowed) assumptions.push(`assumes \`${a.elemType}\` is \`${narrowed.chosen.join('` or `')}\` (${narrowed.why})`);
