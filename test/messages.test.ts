@@ -447,3 +447,16 @@ test('a pack whose element type is one (`typedef Packed128<float> f128`) has a k
   const staged = engine.analyzeText(open, readFileSync(open, 'utf8')).findings.find((x) => x.rule === 'memory/shared-bank-conflict');
   assert.ok(staged?.assumptions.some((a) => /`x128::size` is 4 or 8 as the build makes/.test(a)), staged?.assumptions.join('\n'));
 });
+
+test('a CPU transpose is advised to be blocked, and assumes no interchange (it would move the column walk to the other array)', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/cpu_column_walks.cpp');
+  const all = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  const copy = all.find((x) => x.function === 'blur_columns');
+  assert.ok(copy, all.map((x) => x.message).join('\n'));
+  assert.match(copy.detail ?? '', /Block both loops/);
+  assert.deepEqual(copy.assumptions, ['assumes row-major arrays larger than the cache']);
+  // a plain column walk keeps the interchange and its assumption
+  const walk = all.find((x) => /interchange/i.test(x.detail ?? '') && !/Block both loops/.test(x.detail ?? ''));
+  assert.ok(walk && walk.assumptions.some((a) => /can be interchanged/.test(a)), all.map((x) => x.assumptions.join('; ')).join('\n'));
+});

@@ -583,7 +583,8 @@ export class Engine {
       }
       // K&R definitions (`void f(a, n) float *a; int n; { ... }`), read as the ANSI ones they stand for
       // (and again when a host helper they inline changed, as a function the grammar read is)
-      for (const def of knrDefinitions(text, tree.rootNode, spans)) {
+      // (C only: nvcc compiles .cu as C++, which has no K&R definitions)
+      for (const def of language === 'cuda' ? [] : knrDefinitions(text, tree.rootNode, spans)) {
         const made = outside(def.start, def.end, () => {
           const d = knrFunction(def, source, (t) => this.parsers.parse(grammar, t, null, 200));
           const f = d && functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, '', records, pre.view.accessors, pre.view.defaultTypes);

@@ -2,6 +2,7 @@
 // addresses (ANALYSIS.md §2, "Coalescing"): the access's byte addresses, evaluated for
 // the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need.
 import { perChannelParameter } from '../../common/parameter-vectors';
+import { inSmallFixedArray } from '../../common/fixed-extent';
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
@@ -386,6 +387,8 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     if (a.activeLanes !== undefined && a.activeLanes <= 16 && !a.loops.length && globals.some((b) => b !== a && b.activeLanes === undefined && !b.singleLane && b.indices[0].dependsOn((s) => s === TID))) continue;
     // a per-channel parameter the threads reach through a remainder (`gamma[c]`, `c = (ng % G) * cpg + i / HW`): a few KB in L1
     if (perChannelParameter(a, fn.loops)) continue;
+    // an array whose extents are all literals and whose whole is a few KB (`float preact[6][24][24]`): cached after the first touch
+    if (inSmallFixedArray(a, fn)) continue;
     // the common case needs no lanes: consecutive threads, consecutive elements
     if (!index.hasAtoms && !blockX) {
       const unit = index.coefficient(TID);

@@ -336,7 +336,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (nor where every store is a scatter, `m[x * dimY * dimZ + y * dimZ + z] = 1` a run-time stride apart: that, not errno,
   // keeps the loop scalar; a constant stride, `out[2 * i]` and `out[2 * i + 1]`, the compiler interleaves)
   const constantStride = stores.some((a) => a.indices[a.indices.length - 1]?.coefficient(l.symbol).isConstant === true);
-  const libm = stores.length && constantStride && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
+  // (or a sum of one in a loop that is run again and again, `sum += expf(x[i] - max)` of a softmax: the call, not the
+  // sum's order, keeps it scalar, and -ffast-math frees both)
+  const libmSum = !stores.length && repeated && summing && !tile && !indirect;
+  const libm = ((stores.length && constantStride) || libmSum) && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
     ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno))
     : undefined;
   if (libm) {
