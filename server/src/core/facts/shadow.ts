@@ -112,7 +112,8 @@ export function preprocessFile(
   }
   // statement macros (`CUDA_CHECK(x)` as `do { ... } while (0)`, logging with __FILE__) stay calls: their
   // bodies are error handling, and as calls the fusion rule knows them as harmless
-  for (const [name, m] of table) if (/^\s*(?:do\b|\{|if\b)/.test(m.body) || /__FILE__|__LINE__/.test(m.body)) table.delete(name);
+  // (not one that launches, `LAUNCH_STAGE(k) { dim3 block(...); kernel<...><<<grid, block>>>(...); }`: the launch is the code)
+  for (const [name, m] of table) if (!m.body.includes('<<<') && (/^\s*(?:do\b|\{|if\b)/.test(m.body) || /__FILE__|__LINE__/.test(m.body))) table.delete(name);
   // a project's dtype dispatcher (`VLLM_DISPATCH_FLOATING_TYPES(t, "name", [&] { ... })` over ATen's AT_DISPATCH_SWITCH
   // and a list of AT_DISPATCH_CASEs) stays a call too: its lambda is the launcher's body, read once, as under
   // AT_DISPATCH_FLOATING_TYPES; expanded, the cases paste it once per type into macros the file cannot see

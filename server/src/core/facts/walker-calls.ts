@@ -305,7 +305,9 @@ export abstract class CallWalker extends WalkerState {
   }
 
   protected recordCall(n: Node): void {
-    const called = field(n, 'function');
+    let called = field(n, 'function');
+    // (`(k<128, 8>)<<<grid, block>>>(...)`: parentheses that carry a template's commas through a launcher macro)
+    while (called?.type === 'parenthesized_expression' && called.namedChildren.length === 1) called = called.namedChildren[0];
     if (!called) return;
     // a launch through a function pointer assigned one of several kernels: a launch of each, in arms of their own
     const choices = called.type === 'identifier' && !this.choosing ? this.kernelChoices.get(called.text) : undefined;
