@@ -1,6 +1,6 @@
 // The small per-function classifier (DESIGN.md "Analysis"): elementwise, reduction,
 // GEMM-like, stencil or other, from the loop structure and accesses a walk recorded.
-import { Poly, dependsOnLane, isVarying, symbolKind } from '../affine';
+import { Poly, atomDef, dependsOnLane, isVarying, symbolKind } from '../affine';
 import type { AccessFact, CallFact, KernelClass, LoopFact, SharedArrayFact } from './model';
 
 /** Calls that combine values across threads: block / warp reduction helpers, and warp shuffles. */
@@ -135,7 +135,7 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
       const set = byArray.get(a.array) ?? new Set<string>();
       set.add(key + '|' + a.indices[0].constant);
       byArray.set(a.array, set);
-      const f = fields.get(a.array) ?? { key, unit: a.indices[0].coefficient('threadIdx.x'), offsets: [] };
+      const f = fields.get(a.array) ?? { key, unit: laneStep(a.indices[0].without('')), offsets: [] };
       if (f.key === key) f.offsets.push(a.indices[0].constant);
       else f.key = '';
       fields.set(a.array, f);
@@ -165,3 +165,16 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   return 'other';
 }
 
+/**
+ * How far apart consecutive threads' indices start: the coefficient of threadIdx.x, or, for a remainder of a thread's
+ * chunk start (`(4 * i) % N`, the column of a float4 a bias is read at), that start's (the chunks stay disjoint where N
+ * is a multiple of it).
+ */
+function laneStep(p: Poly): Poly {
+  const direct = p.coefficient('threadIdx.x');
+  const syms = [...p.symbols()];
+  if (!direct.isConstant || direct.constant !== 0 || syms.length !== 1) return direct;
+  const def = atomDef(syms[0]);
+  const unit = p.coefficient(syms[0]);
+  return def?.op === '%' && unit.isConstant && unit.constant === 1 ? def.args[0].coefficient('threadIdx.x') : direct;
+}

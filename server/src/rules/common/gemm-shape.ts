@@ -249,7 +249,8 @@ const gemmCache = new WeakMap<FunctionFacts, boolean>();
 export function isGemmShaped(k: FunctionFacts): boolean {
   let hit = keptAcrossMoves(gemmCache, k);
   if (hit === undefined) {
-    hit = k.decorators ? k.kernelClass === 'gemm' : k.kernelClass === 'gemm' && gemmLoop(k, () => true) !== null;
+    // (a register-tiled one too, `r_c[m][n] = fma(a[m], b[n], r_c[m][n])` over fragments refilled from `__shared__` tiles)
+    hit = k.decorators ? k.kernelClass === 'gemm' : k.kernelClass === 'gemm' && (gemmLoop(k, () => true) !== null || outerProductLoop(k, () => true) !== null || registerTileLoop(k, () => true) !== null);
     gemmCache.set(k, hit);
   }
   return hit;
