@@ -368,3 +368,44 @@ void block_forward(float* scratch, float* residual2, const float* residual, cons
   assert.deepEqual(epilogues(folder, join(root, 'train.cu')), [3], 'and in the folder, beside the dispatcher of the same name');
   rmSync(root, { recursive: true, force: true });
 });
+
+test('a header of kernels that another file includes and launches is shaped by those launches: one token\'s vectors are launch-bound', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ka-includers-'));
+  // kernels alone in a header (a decoder's gpu_kernels.h); the file that includes it launches them through wrappers
+  const header = `#include <cuda_fp16.h>
+__global__ void accum_kernel(half* a, const half* b, int size) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < size) a[i] = a[i] + b[i];
+}
+__global__ void scale_kernel(half* a, float s, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) a[i] = (half)((float)a[i] * s);
+}
+`;
+  const main = `#include "gpu_kernels.h"
+typedef struct { int dim, hidden_dim, n_layers, vocab_size; } Config;
+void accum(half* a, const half* b, int size) { accum_kernel<<<(size + 255) / 256, 256>>>(a, b, size); }
+void transformer(Config* p, half* x, half* xb, half* big, int n) {
+  int dim = p->dim;
+  for (int l = 0; l < p->n_layers; l++) accum(x, xb, dim);
+  scale_kernel<<<(n + 255) / 256, 256>>>(big, 0.5f, n);
+}
+`;
+  writeFileSync(join(root, 'gpu_kernels.h'), header);
+  writeFileSync(join(root, 'llama2.cu'), main);
+  const vectorFindings = (e: Engine) => e.analyzeText(join(root, 'gpu_kernels.h'), header).findings.filter((f) => f.rule === 'vectorization/vector-memory-access').map((f) => f.function);
+  const alone = await Engine.create(['cuda']);
+  alone.setWorkspace([root]);
+  assert.deepEqual(vectorFindings(alone).sort(), ['accum_kernel', 'scale_kernel'], 'read alone, nothing says how large the launches are');
+  const folder = await Engine.create(['cuda']);
+  folder.setWorkspace([root]);
+  // (indexed in name order, the header first: its kernels are shaped when it is analysed)
+  for (const p of ['gpu_kernels.h', 'llama2.cu']) folder.indexText(join(root, p), readFileSync(join(root, p), 'utf8'));
+  assert.deepEqual(vectorFindings(folder), ['scale_kernel'], 'in the folder, `accum` runs over one token (`p->dim`); the scale runs over a run-time count');
+  // (the CLI's pass indexes only files that launch: the header is then read fresh when it is analysed)
+  const launchersOnly = await Engine.create(['cuda']);
+  launchersOnly.setWorkspace([root]);
+  launchersOnly.indexText(join(root, 'llama2.cu'), main);
+  assert.deepEqual(vectorFindings(launchersOnly), ['scale_kernel']);
+  rmSync(root, { recursive: true, force: true });
+});

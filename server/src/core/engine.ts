@@ -22,12 +22,12 @@ import { recordLayouts, recordsKey, type RecordLayouts } from './facts/records';
 import { fileSwitches } from './facts/file-switches';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { fullFp32Matmuls, tritonFunctions } from './facts/triton';
-import type { FileFacts, FunctionFacts } from './facts/model';
+import type { CallFact, FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex } from './project';
 import { HeaderIndex } from './header-index';
-import { withLaunchShapes } from './launch-shapes';
+import { withIncluderLaunches, withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
 import { explicitInstantiations } from './facts/instantiations';
 import { addNameUses, unreachedFunctions, UNREACHED } from './reachability';
@@ -185,6 +185,7 @@ export class Engine {
         if (!this.indexedPaths.has(resolve(path))) project.add(facts, resolve(path));
         this.indexedPaths.add(resolve(path));
         this.indexHeaders(project, facts.includedHeaders ?? []);
+        project.addIncluder(facts);
       }
       // (a test's, a benchmark's or a reference's loops are its own: they say nothing of how the program runs)
       if (!isHarnessPath(path, this.workspaceRoots) && !this.isNotTuned(path)) project.addLoopCalls(facts);
@@ -229,6 +230,12 @@ export class Engine {
     const language = detectLanguage(path, text);
     if (language !== 'cuda' && language !== 'cpp') return;
     for (const n of referenceCallees(text)) project.references.add(n);
+  }
+
+  /** A file's functions with the kernels it does not launch shaped by the project's files that include it (the CLI's project pass). */
+  private includerShaped(functions: FunctionFacts[], path: string, instantiations?: readonly CallFact[]): FunctionFacts[] {
+    const hosts = path ? this.project?.includers.get(resolve(path)) : undefined;
+    return hosts?.length && functions.some((f) => f.isKernel) ? withIncluderLaunches(functions, hosts, instantiations) : functions;
   }
 
   /** Reads headers through a reader of the caller's (the evaluation reads snapshots at a pinned commit). */
@@ -278,7 +285,8 @@ export class Engine {
       if (indexed && indexed.text === text && config.languages.includes(languageSettingOf(path, language))) {
         this.useBudget(config);
         const skipped: NonNullable<FileResult['skipped']> = [];
-        const facts = { ...indexed.facts, project: this.project ?? undefined };
+        // (a header of kernels indexed before the file that includes and launches them: shaped by those launches now)
+        const facts = { ...indexed.facts, functions: this.includerShaped(indexed.facts.functions, path, indexed.facts.instantiations), project: this.project ?? undefined };
         const findings = this.findings(language, facts, config, only, skipped, undefined, text);
         if (!fixes || !findings.some((f) => this.fixerOf(f))) return { language, findings, skipped };
         const syntax = indexed.tree ?? (tree = this.parsers.parse(grammarFor(language), text));
@@ -610,7 +618,7 @@ export class Engine {
       if (why) skipped.push({ function: f.name, reason: why, line: f.range.start.line });
     }
     return {
-      language, functions: language === 'triton' ? functions : withLaunchShapes(withCallSiteTrips(functions, lines), instantiations), lines, skipped,
+      language, functions: language === 'triton' ? functions : this.includerShaped(withLaunchShapes(withCallSiteTrips(functions, lines), instantiations), path, instantiations), lines, skipped,
       ...(project ? { project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
       ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(sycl ? { sycl } : {}), ...(fullFp32 ? { fullFp32Matmuls: true } : {}), ...(instantiations.length ? { instantiations } : {}),
       ...(defaultTypes.size ? { defaultTypes } : {}), ...(tensorMathMode ? { tensorMathMode } : {}), ...(includedHeaders.length ? { includedHeaders } : {}),

@@ -699,3 +699,17 @@ function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): 
   shape.key = { x, vectorLaunch, text };
   return text;
 }
+
+/**
+ * The kernels of a file that launches none of them itself, shaped by the launches of the host functions of files that
+ * include it (`hosts`, ProjectIndex.includers): a header of kernels takes its block sizes and counts from the file that
+ * runs them. The others stay as they are (a kernel its own file launches is shaped by those launches).
+ */
+export function withIncluderLaunches(functions: FunctionFacts[], hosts: readonly FunctionFacts[], instantiations: readonly CallFact[] = []): FunctionFacts[] {
+  if (!hosts.length) return functions;
+  const launchedHere = new Set(functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch').map((c) => baseName(c.name))));
+  const orphan = (f: FunctionFacts) => f.isKernel && !launchedHere.has(baseName(f.name));
+  if (!functions.some(orphan)) return functions;
+  const shaped = withLaunchShapes([...functions, ...hosts], instantiations);
+  return functions.map((f, i) => (orphan(f) ? shaped[i] : f));
+}

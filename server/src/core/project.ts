@@ -108,6 +108,21 @@ export class ProjectIndex {
    * dispatchers beside the `residual_forward` of the header train_gpt2.cu includes).
    */
   readonly byFile = new Map<string, FunctionFacts[]>();
+  /**
+   * The host functions of the files that include each header (by absolute path) and launch kernels: where a header of
+   * kernels alone (ankan-ban llama2.cu's gpu_kernels.h) is launched from, with the block sizes and counts it runs at.
+   */
+  readonly includers = new Map<string, FunctionFacts[]>();
+
+  /** Notes a launching file's host functions as those that run the kernels of the headers it includes. */
+  addIncluder(facts: FileFacts): void {
+    const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice);
+    if (facts.language === 'triton' || !hosts.some((f) => f.calls.some((c) => c.kind === 'launch'))) return;
+    for (const h of facts.includedHeaders ?? []) {
+      const list = this.includers.get(h);
+      if (list) list.push(...hosts); else this.includers.set(h, [...hosts]);
+    }
+  }
 
   /** Adds a file's kernels and (C/C++/CUDA) launch wrappers; Triton host code records every operation, so only its kernels are kept. */
   add(facts: FileFacts, path?: string): void {
