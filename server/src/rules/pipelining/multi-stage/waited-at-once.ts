@@ -19,8 +19,8 @@ const wideCopy = (c: CallFact) => (c.name === 'cp_async' && c.args[0] === '16') 
 
 const before = (a: Range, b: Range) => positionBefore(a.start, b.start);
 const innermost = (c: { loops: readonly number[] }) => (c.loops.length ? c.loops[c.loops.length - 1] : null);
-/** A wait for every group committed so far: `wait_group 0`, `wait_all`, `__pipeline_wait_prior(0)`. */
-const waitsForAll = (c: CallFact) => WAIT.test(c.name) && (/all$/i.test(c.name) || c.args[0]?.trim() === '0');
+/** How many of the latest groups a wait leaves in flight: 0 for `wait_group 0`, `wait_all`, `__pipeline_wait_prior(0)`; null when not a literal. */
+const leftInFlight = (c: CallFact): number | null => (/all$/i.test(c.name) ? 0 : /^\d+$/.test(c.args[0]?.trim() ?? '') ? Number(c.args[0].trim()) : null);
 
 export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
@@ -32,7 +32,11 @@ export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
     const loop = innermost(commit);
     if (loop === null) continue;
     const wait = fn.calls.filter((c) => innermost(c) === loop && WAIT.test(c.name) && before(commit.range, c.range)).sort((a, b) => (before(a.range, b.range) ? -1 : 1))[0];
-    if (!wait || !waitsForAll(wait)) continue;
+    // (the groups committed from this one up to the wait, of which the wait leaves the last n in flight: this one too,
+    // when the step commits more after it, a K tile then a V tile before `wait_group 1`, is waited for there)
+    const left = wait ? leftInFlight(wait) : null;
+    const committed = wait ? fn.calls.filter((c) => COMMIT.test(c.name) && innermost(c) === loop && !before(c.range, commit.range) && before(c.range, wait.range)).length : 0;
+    if (!wait || left === null || left >= committed) continue;
     const compute = computeAt(loop);
     // (compute between the commit and the wait: the copies of the next tile overlap it, a pipeline)
     if (compute.some((r) => before(commit.range, r) && before(r, wait.range))) continue;
@@ -47,7 +51,7 @@ export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: ['assumes the loop runs over enough tiles for the copy latency to matter, and shared memory for a second stage'],
-      message: `${variable}: asynchronous copies waited for at once (wait for all right after the commit): each tile's compute still waits for its own loads`,
+      message: `${variable}: asynchronous copies waited for at once (${left === 0 ? 'wait for all right after the commit' : `\`${/pipeline/.test(wait.name) ? `__pipeline_wait_prior(${left})` : `wait_group ${left}`}\` right after, with only later copies in flight`}): each tile's compute still waits for its own loads`,
       detail: detail(
         `The ${variable} commits its copies and waits for all of them before any compute, so nothing runs while the tile is in flight.`,
         'Double-buffer: issue the copies of the next tile into a second buffer before computing the current one, and wait with `cp.async.wait_group` (stages - 2) just before using it.',
