@@ -51,7 +51,7 @@ export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: ['assumes the loop runs over enough tiles for the copy latency to matter, and shared memory for a second stage'],
-      message: `${variable}: asynchronous copies waited for at once (${left === 0 ? 'wait for all right after the commit' : `\`${/pipeline/.test(wait.name) ? `__pipeline_wait_prior(${left})` : `wait_group ${left}`}\` right after, with only later copies in flight`}): each tile's compute still waits for its own loads`,
+      message: `${variable}: asynchronous copies waited for at once (${left === 0 ? 'wait for all right after the commit' : `\`${/pipeline/.test(wait.name) ? `__pipeline_wait_prior(${left})` : `wait_group ${left}`}\` right after the commit`}): each tile's compute still waits for its own loads`,
       detail: detail(
         `The ${variable} commits its copies and waits for all of them before any compute, so nothing runs while the tile is in flight.`,
         'Double-buffer: issue the copies of the next tile into a second buffer before computing the current one, and wait with `cp.async.wait_group` (stages - 2) just before using it.',
