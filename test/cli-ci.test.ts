@@ -4,7 +4,7 @@
 // --exclude, symlink loops and FIFOs in walked trees; --quiet and the TTY progress line.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertBuilt, projects, repoRoot } from './support/projects';
@@ -66,6 +66,16 @@ describe('kernel-advisor CLI in CI', { concurrency: 2 }, () => {
       assert.doesNotMatch(r.stderr, /Usage:/, 'a typo in a path is not a reason to print the manual');
       assert.equal(r.stdout, '');
     }
+  });
+
+  test('a reader that closes the pipe early (`| head`) ends the run quietly: no stack trace, not a failure', async () => {
+    // (more output than a pipe holds, 64 KiB: the rest is written after the reader has gone)
+    const dir = project(Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`t${i}.cu`, TRANSPOSE.replace('transpose_naive', `transpose_${i}`)])));
+    const script = 'set -o pipefail; "$0" "$1" check --format json . 2>stderr.txt | head -c 10 >/dev/null';
+    const code = await new Promise<number | null>((resolve) => spawn('bash', ['-c', script, process.execPath, BIN], { cwd: dir }).on('close', resolve));
+    const stderr = readFileSync(join(dir, 'stderr.txt'), 'utf8');
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Error|\bat /);
   });
 
   test('--rule with no check for the languages analysed: exit 2; the same rule with its language on runs', async () => {

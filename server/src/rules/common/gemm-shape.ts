@@ -256,6 +256,40 @@ export function isGemmShaped(k: FunctionFacts): boolean {
   return hit;
 }
 
+/**
+ * A mat-vec (GEMV): a loop reads a matrix row (the loop's index and a row the thread or block picks) and a vector (the
+ * loop's index, with at most the lane), and each row's result is stored once after the loop (`xout[row] = val`, a warp
+ * or a thread per output row: a decoder's `matmul`). A GEMM with one column, whose output takes an epilogue as well.
+ */
+export function isGemvShaped(k: FunctionFacts): boolean {
+  if (!k.isKernel || k.decorators) return false;
+  let hit = gemvCache.get(k);
+  if (hit === undefined) gemvCache.set(k, (hit = gemvLoop(k)));
+  return hit;
+}
+const gemvCache = new WeakMap<FunctionFacts, boolean>();
+
+function gemvLoop(k: FunctionFacts): boolean {
+  const varying = (a: AccessFact) => new Set([...a.indices[0].symbols()].filter(isVarying));
+  const plain = (a: AccessFact) => a.space === 'global' && a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].hasAtoms;
+  for (const l of k.loops) {
+    const loads = k.accesses.filter((a) => plain(a) && a.kind === 'load' && a.loops.includes(l.id) && varying(a).has(l.symbol));
+    const outputs = k.accesses.filter((a) => plain(a) && a.kind !== 'load' && !a.loops.includes(l.id) && varying(a).size > 0);
+    for (const m of loads) {
+      const rows = [...varying(m)].filter((s) => s !== l.symbol);
+      for (const v of loads) {
+        if (v.array === m.array) continue;
+        const vs = varying(v);
+        // (the vector: the loop's index and at most what the matrix's also has, the lane; the matrix a row beyond it)
+        if ([...vs].some((s) => s !== l.symbol && !rows.includes(s)) || !rows.some((s) => !vs.has(s))) continue;
+        // (one result per row, stored after the loop at what picks the row)
+        if (outputs.some((o) => [...varying(o)].every((s) => rows.includes(s)) && o.array !== m.array && o.array !== v.array)) return true;
+      }
+    }
+  }
+  return false;
+}
+
 /** A host call that runs a GEMM: a launch of a GEMM-shaped kernel or a cuBLAS GEMM (facts/library.ts), or a call whose name says GEMM, and the buffer it writes. */
 /** A name that says GEMM, for a callee whose body we do not have (`matmul_forward_bf16`, declared only). */
 const GEMM_NAME = /(^|_)(s|d|h|hs)?(gemm|matmul|linear)(_|$)/i;
@@ -265,14 +299,18 @@ export interface Gemm {
   output: string;
   /** How sure we are which argument is the output. */
   guessed: boolean;
+  /** A mat-vec (isGemvShaped): one result a row. */
+  matVec?: true;
 }
 
 export function gemmOf(c: CallFact, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): Gemm | null {
   if (c.kind === 'launch') {
     const k = kernels.get(c.name);
-    if (!k || !(LIBRARY_KERNELS.get(c.name) === k ? k.kernelClass === 'gemm' : isGemmShaped(k)) || k.params.length !== c.args.length) return null;
+    if (!k || k.params.length !== c.args.length) return null;
+    const matVec = !(LIBRARY_KERNELS.get(c.name) === k ? k.kernelClass === 'gemm' : isGemmShaped(k)) && isGemvShaped(k);
+    if (!matVec && !(LIBRARY_KERNELS.get(c.name) === k ? k.kernelClass === 'gemm' : isGemmShaped(k))) return null;
     const outs = k.params.flatMap((p, i) => (k.accesses.some((a) => a.array === p.name && a.kind !== 'load') ? [i] : [])).map((i) => c.argRoots[i]).filter((r): r is string => r !== null);
-    return outs.length === 1 ? { call: c, output: outs[0], guessed: false } : null;
+    return outs.length === 1 ? { call: c, output: outs[0], guessed: false, ...(matVec ? { matVec: true as const } : {}) } : null;
   }
   // a GEMM wrapper we cannot see into: by its name, with the output first (`matmul_forward(out, inp, weight, ...)`)
   if (c.kind === 'call' && !hosts.has(c.name) && !kernels.has(c.name) && GEMM_NAME.test(c.name) && c.argRoots[0]) {

@@ -66,7 +66,15 @@ function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, 
     const readAt = k.accesses.filter((a) => a.kind !== 'store' && at.some((i) => a.array === k.params[i].name)).map((a) => a.indices.join(','));
     const storedAt = k.accesses.filter((a) => a.kind !== 'load' && a.space === 'global').map((a) => a.indices.join(','));
     const permutes = readAt.length > 0 && storedAt.length > 0 && !storedAt.some((w) => readAt.includes(w));
-    return computes && !permutes ? 'elementwise' : null;
+    // a reduction over the output's rows first (a softmax's max and sum, one lane sweeping the row `for (t < len)`):
+    // no value of the row is final until the sweep is done, so no store of the producer can apply it
+    // (a loop that reads the row and stores each element back where it read it, a per-row bias, is no such sweep)
+    const sweeps = k.accesses.some((a) => a.kind === 'load' && at.some((i) => a.array === k.params[i].name) && a.loops.some((id) => {
+      const l = k.loops.find((x) => x.id === id);
+      return !!l && !l.gridStride && !l.blockStride && l.trips === undefined &&
+        !k.accesses.some((w) => w.kind !== 'load' && w.loops.includes(id) && w.indices.join() === a.indices.join());
+    }));
+    return computes && !permutes && !sweeps ? 'elementwise' : null;
   }
   // `gemm(..., M, N, 1, 1, bias_multiplier, bias, 1, C)`: C += ones · biasᵀ, a bias add written as a GEMM
   if (k.kernelClass === 'gemm') {
@@ -158,6 +166,13 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       const outputs = k ? written(k).map((j) => next.argRoots[j]).filter((r): r is string => r !== null && r !== g.output) : [];
       const afterGemm = (x: CallFact, j: number) => (before(g.call, x) ? !rangeHolds(g.call.range, x.range.start) : x.range === g.call.range && j > i);
       if (outputs.some((w) => calls.some((x, j) => x !== next && afterGemm(x, j) && before(x, next) && !neverTogether(x.scopes, next.scopes) && x.argRoots.includes(w)))) return;
+      // the pass reads what another GEMM between them writes (`silu(h1) * h3` after the GEMM of h1, then the one of h3):
+      // not ready at this GEMM's store; the later GEMM's epilogue is where the pass goes (an elementwise launch between
+      // them, `sigmoid_backward(z, s)` before `hadamard(d, s)`, can join this epilogue itself)
+      const inputs = k ? read(k).map((j) => next.argRoots[j]).filter((r): r is string => r !== null && r !== g.output) : [];
+      if (inputs.some((r) => calls.some((x, j) => x !== next && afterGemm(x, j) && before(x, next) && !neverTogether(x.scopes, next.scopes) && gemmOf(x, kernels, hosts)?.output === r))) return;
+      // (a mat-vec stores one row a thread: a pass that pairs neighbours, RoPE's `v[i]` with `v[i + 1]`, spans two of them)
+      if (g.matVec && k && new Set(k.accesses.filter((a) => a.kind !== 'store' && read(k).some((j) => next.argRoots[j] === g.output && a.array === k.params[j].name)).map((a) => a.indices.join())).size > 1) return;
       reported.add(next);
       // the elementwise passes right after it over the same output (bias, then GELU, then a residual add):
       // one epilogue applies them all
@@ -170,6 +185,8 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
         reported.add(more);
       }
       const shown = (l: CallFact) => (l.via ? `\`${l.via}\` (launching \`${l.name}\`)` : `\`${l.name}\``);
+      // (a mat-vec's row sum is in a register before its store, as a GEMM's accumulators are)
+      const op = g.matVec ? 'mat-vec' : 'GEMM';
       const what = pass === 'rank-1' ? `adds a bias to \`${g.output}\` as a second, rank-1 GEMM` : `reads \`${g.output}\` back as a separate elementwise pass`;
       const assumptions = [`assumes nothing between the two launches needs \`${g.output}\` without the epilogue`];
       if (g.guessed) assumptions.unshift(`assumes \`${g.call.name}\` is a GEMM that writes its first argument (its definition is not in the project)`);
@@ -182,13 +199,16 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
         confidence: g.guessed ? 'heuristic' : 'likely',
         assumptions,
         message: later.length
-          ? `${[next, ...later].map((l) => `\`${l.via ?? l.name}\``).join(', ').replace(/, ([^,]*)$/, ' and $1')} are ${later.length + 1} separate passes over \`${g.output}\` from the GEMM \`${g.call.via ?? g.call.name}\`: an extra write and read each`
-          : `\`${next.via ?? next.name}\` ${pass === 'rank-1' ? 'adds a bias as a second GEMM' : 'is a separate pass'} over \`${g.output}\` from the GEMM \`${g.call.via ?? g.call.name}\`: an extra write and read`,
+          ? `${[next, ...later].map((l) => `\`${l.via ?? l.name}\``).join(', ').replace(/, ([^,]*)$/, ' and $1')} are ${later.length + 1} separate passes over \`${g.output}\` from the ${op} \`${g.call.via ?? g.call.name}\`: an extra write and read each`
+          : `\`${next.via ?? next.name}\` ${pass === 'rank-1' ? 'adds a bias as a second GEMM' : 'is a separate pass'} over \`${g.output}\` from the ${op} \`${g.call.via ?? g.call.name}\`: an extra write and read`,
         detail: detail(
-          `${shown(next)} ${what} right after the GEMM ${shown(g.call)} wrote it.`,
-          `Apply it in the GEMM's epilogue (to the accumulators before the store; with cuBLAS, a cublasLt epilogue such as \`CUBLASLT_EPILOGUE_BIAS\` / \`_GELU_BIAS\`), so the output is written once and never read back.`,
+          `${shown(next)} ${what} right after the ${op} ${shown(g.call)} wrote it.`,
+          g.matVec
+            ? `Apply it where the mat-vec stores each row's result (the thread that holds the row's sum, \`out[row] = f(sum, ...)\`), so the output is written once and never read back, and a launch goes.`
+            : `Apply it in the GEMM's epilogue (to the accumulators before the store; with cuBLAS, a cublasLt epilogue such as \`CUBLASLT_EPILOGUE_BIAS\` / \`_GELU_BIAS\`), so the output is written once and never read back.`,
         ),
-        benefit: BENEFIT,
+        // (a mat-vec's output is one vector: the launch it saves is most of the gain, per token in a decoder)
+        benefit: g.matVec ? 'saves a launch and a write and read of the output vector; small beside the weights the mat-vec streams, but a launch (a few microseconds) per layer per token in single-token decode (not measured here)' : BENEFIT,
         related: [
           { range: g.call.nameRange, message: `${shown(g.call)} writes \`${g.output}\` here` },
           ...later.map((l) => ({ range: l.nameRange, message: `${shown(l)} makes another pass over \`${g.output}\`` })),
