@@ -110,6 +110,9 @@ const NO_HEADERS: ViewOptions = { roots: [], includeDirs: [], reader: { read: ()
 /** The `skipped` reason of host code in a test, benchmark or scalar-fallback folder whose findings are left out. */
 export const SCAFFOLDING = 'not reported: host code or CPU loops of a test, benchmark or fallback folder (its kernels are checked)';
 
+/** A C++ source or header by its name (`.cpp`, `.cc`, `.hpp`, `.cuh`): no K&R definitions in it. */
+const CPLUSPLUS_SOURCE = /\.(?:cpp|cc|cxx|c\+\+|hpp|hh|hxx|cuh)$/i;
+
 export class Engine {
   private preprocess: ViewOptions = NO_HEADERS;
   /** The workspace folders alone: where a file lies (a test, vendored or fallback folder) is judged below them, not below an include directory. */
@@ -182,10 +185,12 @@ export class Engine {
       const project = (this.project ??= new ProjectIndex());
       // (each file once, whether listed or included by one that is)
       if (!loopsOnly) {
-        if (!this.indexedPaths.has(resolve(path))) project.add(facts, resolve(path));
+        if (!this.indexedPaths.has(resolve(path))) {
+          project.add(facts, resolve(path));
+          project.addIncluder(facts);
+        }
         this.indexedPaths.add(resolve(path));
         this.indexHeaders(project, facts.includedHeaders ?? []);
-        project.addIncluder(facts);
       }
       // (a test's, a benchmark's or a reference's loops are its own: they say nothing of how the program runs)
       if (!isHarnessPath(path, this.workspaceRoots) && !this.isNotTuned(path)) project.addLoopCalls(facts);
@@ -591,8 +596,8 @@ export class Engine {
       }
       // K&R definitions (`void f(a, n) float *a; int n; { ... }`), read as the ANSI ones they stand for
       // (and again when a host helper they inline changed, as a function the grammar read is)
-      // (C only: nvcc compiles .cu as C++, which has no K&R definitions)
-      for (const def of language === 'cuda' ? [] : knrDefinitions(text, tree.rootNode, spans)) {
+      // (C only: C++ has no K&R definitions, and nvcc compiles .cu as C++)
+      for (const def of language === 'cuda' || CPLUSPLUS_SOURCE.test(path) ? [] : knrDefinitions(text, tree.rootNode, spans)) {
         const made = outside(def.start, def.end, () => {
           const d = knrFunction(def, source, (t) => this.parsers.parse(grammar, t, null, 200));
           const f = d && functionFacts(d, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, '', records, pre.view.accessors, pre.view.defaultTypes);

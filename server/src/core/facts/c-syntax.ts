@@ -168,6 +168,7 @@ export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: Rea
       type: container ?? baseType(field(p, 'type')?.text ?? ''),
       pointer: info.pointer || info.arrayDims.length > 0 || container !== null,
       ...(info.arrayDims.length > 1 ? { rank: info.arrayDims.length, dimTexts: info.arrayDims.map((d) => (d.type === 'array_declarator' ? '' : d.text)) } : {}),
+      ...(info.arrayDims.length === 1 && info.arrayDims[0].type !== 'array_declarator' && info.arrayDims[0].text ? { extentText: info.arrayDims[0].text } : {}),
       ...(table !== null ? { rank: 2 } : {}),
       isConst: quals.includes('const') || /\bconst\b/.test(field(p, 'type')?.text ?? ''),
       restrict: info.restrict,

@@ -89,9 +89,17 @@ class FunctionWalker extends DeclarationWalker {
       case 'declaration':
         if (!n.hasError) this.declaration(n);
         return;
+      case 'do_statement': {
+        // `do { ... } while (0)`, a statement macro's body: it runs once, no loop
+        const test = field(n, 'condition');
+        const once = test && /^\(\s*(?:0|false)\s*\)$/.test(test.text);
+        const body = once ? field(n, 'body') : null;
+        if (body) this.statement(body);
+        else this.loop(n);
+        return;
+      }
       case 'for_statement':
       case 'while_statement':
-      case 'do_statement':
       case 'for_range_loop':
         this.loop(n);
         return;

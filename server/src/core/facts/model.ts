@@ -18,6 +18,8 @@ export interface ParamFact {
   rank?: number;
   /** Their extents as written (`N`, `M`; empty for `[]`), with the rank: a row's size where they are constants. */
   dimTexts?: string[];
+  /** A one-dimensional array parameter's extent as written (`6` of `float bias[6]`). */
+  extentText?: string;
   /** A PyTorch tensor accessor (`acc[n][c][h][w]`): `rank` subscripts index a contiguous tensor of that many dims. */
   accessor?: boolean;
   /** Triton: the parameter is annotated `tl.constexpr` (a compile-time value, never a pointer). */

@@ -274,14 +274,20 @@ function gemvLoop(k: FunctionFacts): boolean {
   const plain = (a: AccessFact) => a.space === 'global' && a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].hasAtoms;
   for (const l of k.loops) {
     const loads = k.accesses.filter((a) => plain(a) && a.kind === 'load' && a.loops.includes(l.id) && varying(a).has(l.symbol));
-    const outputs = k.accesses.filter((a) => plain(a) && a.kind !== 'load' && !a.loops.includes(l.id) && varying(a).size > 0);
+    // (a plain store or update: split-K partial sums added with `atomicAdd(&y[row], sum)` are not the row's result yet)
+    const outputs = k.accesses.filter((a) => plain(a) && (a.kind === 'store' || a.kind === 'update') && !a.loops.includes(l.id) && varying(a).size > 0);
     for (const m of loads) {
       const rows = [...varying(m)].filter((s) => s !== l.symbol);
+
       for (const v of loads) {
         if (v.array === m.array) continue;
         const vs = varying(v);
         // (the vector: the loop's index and at most what the matrix's also has, the lane; the matrix a row beyond it)
         if ([...vs].some((s) => s !== l.symbol && !rows.includes(s)) || !rows.some((s) => !vs.has(s))) continue;
+        // (the row and the loop both one element a step: a sliding window, `x[i + k]` against `w[k]`, a convolution; a
+        // column walk, `w[j * n + i]`, is the transposed product)
+        const unit = (s: string) => { const c = m.indices[0].coefficient(s); return c.isConstant && Math.abs(c.constant) === 1; };
+        if (unit(l.symbol) && rows.some((s) => !vs.has(s) && unit(s))) continue;
         // (one result per row, stored after the loop at what picks the row)
         if (outputs.some((o) => [...varying(o)].every((s) => rows.includes(s)) && o.array !== m.array && o.array !== v.array)) return true;
       }

@@ -25,7 +25,8 @@ export function boundAssumption(a: BoundAccess, kernel: string, bindings?: Bindi
   const sets = bindings ? sweepSize.get(bindings) : undefined;
   if (sets) return `${a.boundAt}: the template arguments and block size of one launch of \`${kernel}\`, of the ${sets} sets of values its launches give`;
   const onlyBlock = (a.boundAt.match(/`[^`]+`/g) ?? []).every((n) => n.startsWith('`blockDim.'));
-  return `${a.boundAt}: ${onlyBlock ? 'the block size' : 'the arguments or block size'} of every launch of \`${kernel}\` in this file`;
+  // (its launches may be in another file of the project: one that includes this header)
+  return `${a.boundAt}: ${onlyBlock ? 'the block size' : 'the arguments or block size'} of every launch of \`${kernel}\``;
 }
 /** Bindings that are one of a tuner's sets, with how many sets there are. */
 const sweepSize = new WeakMap<Bindings, number>();

@@ -65,7 +65,8 @@ function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, 
     // a GEMM epilogue cannot move elements between threads, so the pass stays whatever the bias does
     const readAt = k.accesses.filter((a) => a.kind !== 'store' && at.some((i) => a.array === k.params[i].name)).map((a) => a.indices.join(','));
     const storedAt = k.accesses.filter((a) => a.kind !== 'load' && a.space === 'global').map((a) => a.indices.join(','));
-    const permutes = readAt.length > 0 && storedAt.length > 0 && !storedAt.some((w) => readAt.includes(w));
+    // (and one that reads a neighbour's element, `C[j - 1]` beside its stores at `C[j .. j + 3]`, needs another thread's result)
+    const permutes = readAt.length > 0 && storedAt.length > 0 && readAt.some((r) => !storedAt.includes(r));
     // a reduction over the output's rows first (a softmax's max and sum, one lane sweeping the row `for (t < len)`):
     // no value of the row is final until the sweep is done, so no store of the producer can apply it
     // (a loop that reads the row and stores each element back where it read it, a per-row bias, is no such sweep)
@@ -85,6 +86,17 @@ function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, 
     return rankOne && accumulates && written(k).some((i) => l.argRoots[i] === output) ? 'rank-1' : null;
   }
   return null;
+}
+
+/**
+ * A pass that reads a mat-vec's output at more than one element a thread (RoPE's `v[2i]` with `v[2i + 1]`, or one
+ * `float2` of both): a mat-vec stores one row a thread or warp, so the pass spans rows that two of them hold.
+ */
+function acrossRows(l: CallFact, output: string, kernels: ReadonlyMap<string, FunctionFacts>): boolean {
+  const k = kernels.get(l.name);
+  if (!k) return false;
+  const reads = k.accesses.filter((a) => a.kind !== 'store' && k.params.some((p, j) => p.name === a.array && l.argRoots[j] === output));
+  return reads.some((a) => a.vector) || new Set(reads.map((a) => a.indices.join())).size > 1;
 }
 
 /** The buffer of an argument given or left out at run time: `flag ? buffer : NULL` (or the arms the other way round). */
@@ -169,10 +181,14 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       // the pass reads what another GEMM between them writes (`silu(h1) * h3` after the GEMM of h1, then the one of h3):
       // not ready at this GEMM's store; the later GEMM's epilogue is where the pass goes (an elementwise launch between
       // them, `sigmoid_backward(z, s)` before `hadamard(d, s)`, can join this epilogue itself)
-      const inputs = k ? read(k).map((j) => next.argRoots[j]).filter((r): r is string => r !== null && r !== g.output) : [];
-      if (inputs.some((r) => calls.some((x, j) => x !== next && afterGemm(x, j) && before(x, next) && !neverTogether(x.scopes, next.scopes) && gemmOf(x, kernels, hosts)?.output === r))) return;
-      // (a mat-vec stores one row a thread: a pass that pairs neighbours, RoPE's `v[i]` with `v[i + 1]`, spans two of them)
-      if (g.matVec && k && new Set(k.accesses.filter((a) => a.kind !== 'store' && read(k).some((j) => next.argRoots[j] === g.output && a.array === k.params[j].name)).map((a) => a.indices.join())).size > 1) return;
+      // (and so for every pass the epilogue would take, these first and then those chained after it)
+      const waitsForLaterGemm = (p: CallFact) => {
+        const pk = p.kind === 'launch' ? kernels.get(p.name) : undefined;
+        const inputs = pk ? read(pk).map((j) => p.argRoots[j]).filter((r): r is string => r !== null && r !== g.output) : [];
+        return inputs.some((r) => calls.some((x, j) => x !== p && afterGemm(x, j) && before(x, p) && !neverTogether(x.scopes, p.scopes) && gemmOf(x, kernels, hosts)?.output === r));
+      };
+      const spansRows = (p: CallFact) => g.matVec && acrossRows(p, g.output, kernels);
+      if (waitsForLaterGemm(next) || spansRows(next)) return;
       reported.add(next);
       // the elementwise passes right after it over the same output (bias, then GELU, then a residual add):
       // one epilogue applies them all
@@ -180,7 +196,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       for (const more of calls.slice(calls.indexOf(next) + 1)) {
         if (!more.argRoots.includes(g.output) || !sequential(next, more) || rangeHolds(next.range, more.range.start)) continue;
         if (more.kind === 'sync' || HARMLESS.test(more.name)) continue;
-        if (more.kind !== 'launch' || epiloguePass(more, g.output, kernels) !== 'elementwise') break;
+        if (more.kind !== 'launch' || epiloguePass(more, g.output, kernels) !== 'elementwise' || waitsForLaterGemm(more) || spansRows(more)) break;
         later.push(more);
         reported.add(more);
       }

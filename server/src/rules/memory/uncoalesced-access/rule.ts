@@ -2,7 +2,7 @@
 // addresses (ANALYSIS.md §2, "Coalescing"): the access's byte addresses, evaluated for
 // the 32 lanes of a warp, touch at least twice the 32-byte sectors the same bytes need.
 import { perChannelParameter } from '../../common/parameter-vectors';
-import { inSmallFixedArray } from '../../common/fixed-extent';
+import { onlySmallFixedArrays } from '../../common/fixed-extent';
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
@@ -363,6 +363,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     l.init.coefficient(TID).constant === 1 && !!l.step?.isConstant && l.step.constant >= 32));
   const blockSplit = (a: AccessFact) => a.loops.length > 0 && a.loops.every((id) => splitByThreads(fn.loops.find((l) => l.id === id)));
   if (fn.smallProblem && bounds.length === 0 && globals.some((a) => a.loops.length > 0) && globals.every((a) => !a.loops.length || blockSplit(a))) return [];
+  let tinyKernel: boolean | undefined;
   for (const a of globals) {
     // (a row or column clamped at the edges moves as the unclamped one away from them)
     const index = declamped(a.indices[0]);
@@ -387,8 +388,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     if (a.activeLanes !== undefined && a.activeLanes <= 16 && !a.loops.length && globals.some((b) => b !== a && b.activeLanes === undefined && !b.singleLane && b.indices[0].dependsOn((s) => s === TID))) continue;
     // a per-channel parameter the threads reach through a remainder (`gamma[c]`, `c = (ng % G) * cpg + i / HW`): a few KB in L1
     if (perChannelParameter(a, fn.loops)) continue;
-    // an array whose extents are all literals and whose whole is a few KB (`float preact[6][24][24]`): cached after the first touch
-    if (inSmallFixedArray(a, fn)) continue;
+    // a kernel that only touches arrays whose literal extents make a few KB (`float preact[6][24][24]`): launch-bound,
+    // whatever its lanes pick (not its atomics: each is an L2 operation, and scattered lanes make as many of them)
+    if (a.kind !== 'atomic' && (tinyKernel ??= onlySmallFixedArrays(fn, globals))) continue;
     // the common case needs no lanes: consecutive threads, consecutive elements
     if (!index.hasAtoms && !blockX) {
       const unit = index.coefficient(TID);
@@ -481,7 +483,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
       ? `only the block's first ${a.activeLanes} threads pass the guard around it: one warp request of ${a.activeLanes} lanes`
       : turned(fn) ? ALONG_Y
       // (a launch's narrow block: the lanes were laid out as its rows)
-      : blockX ? `a warp is ${32 / blockX} rows of ${blockX} threads (blockDim.x is ${blockX} at every launch${fn.blockDimX ? ' in this file' : ''})`
+      // (the launches may be another file's, one that includes this header: not said where; nor twice, where the bound
+      // template values already give the block)
+      : blockX ? `a warp is ${32 / blockX} rows of ${blockX} threads${/`blockDim\.x`/.test(a.boundAt ?? '') ? '' : ` (blockDim.x is ${blockX} at every launch)`}`
       : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     const narrowed = narrowing([a], fn.templateParams);

@@ -7,6 +7,7 @@ import { detail } from '../../common/detail';
 import type { AccessFact, CallFact, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
 import { positionBefore } from '../../../core/positions';
+import { neverTogether } from '../../../core/facts/model';
 
 const COMMIT = /^(?:cp_?async_?commit_?group|__pipeline_commit)$/i;
 const WAIT = /^(?:cp_?async_?wait_?(?:group|all)|__pipeline_wait_prior)$/i;
@@ -35,7 +36,9 @@ export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
     // (the groups committed from this one up to the wait, of which the wait leaves the last n in flight: this one too,
     // when the step commits more after it, a K tile then a V tile before `wait_group 1`, is waited for there)
     const left = wait ? leftInFlight(wait) : null;
-    const committed = wait ? fn.calls.filter((c) => COMMIT.test(c.name) && innermost(c) === loop && !before(c.range, commit.range) && before(c.range, wait.range)).length : 0;
+    // (commits in the other arm of an if/else never run with this one: one group, whichever arm commits it)
+    const committed = wait ? fn.calls.filter((c) => COMMIT.test(c.name) && innermost(c) === loop && !before(c.range, commit.range) && before(c.range, wait.range) &&
+      !neverTogether(c.scopes, commit.scopes)).length : 0;
     if (!wait || left === null || left >= committed) continue;
     const compute = computeAt(loop);
     // (compute between the commit and the wait: the copies of the next tile overlap it, a pipeline)

@@ -338,9 +338,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const constantStride = stores.some((a) => a.indices[a.indices.length - 1]?.coefficient(l.symbol).isConstant === true);
   // (or a sum of one in a loop that is run again and again, `sum += expf(x[i] - max)` of a softmax: the call, not the
   // sum's order, keeps it scalar, and -ffast-math frees both)
+  // (a call on the loop's own values: `expf(beta)` the same every step is hoisted by hand, no vector math library needed)
   const libmSum = !stores.length && repeated && summing && !tile && !indirect;
+  const onLoopValues = (c: { args: readonly string[] }) => !libmSum || (!!l.variable && c.args.some((x) => new RegExp(`\\b${l.variable}\\b`).test(x)));
   const libm = ((stores.length && constantStride) || libmSum) && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
-    ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno))
+    ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno) && onLoopValues(c))
     : undefined;
   if (libm) {
     // `sqrt` is one instruction once errno is off; the others need a vector math library, errno or not
