@@ -1,7 +1,7 @@
 // Arrays whose whole extent the code spells out as literals (`float preact[6][24][24]` as a kernel parameter, the
 // per-image buffers of a small CNN). A kernel that touches nothing else moves a few KB in all: its launch costs more
 // than any layout of its lanes, and the extra sectors of a scattered warp come from L2. (A kernel that also streams
-// another buffer, or walks such an array in a loop to a run-time bound, is not small: those stay reported.)
+// another buffer, or reads an array whose extent is not written, is not small: those stay reported.)
 import type { AccessFact, FunctionFacts } from '../../core/facts/model';
 
 /** At most this many bytes an array: a quarter of the smallest L1 of a recent NVIDIA GPU (A100/H100: up to 192/256 KB per SM). */
@@ -18,10 +18,7 @@ export function fixedArrayBytes(a: AccessFact, fn: FunctionFacts): number | null
   return dims.reduce((n, d) => n * Number(d), 1) * (a.elemBits / 8);
 }
 
-/**
- * A kernel every global access of which goes into such an array of at most FIXED_SMALL_BYTES, none in a loop to a
- * run-time bound but its own chunk of the fixed extent.
- */
+/** A kernel every global access of which goes into such an array of at most FIXED_SMALL_BYTES (however its loops walk them). */
 export function onlySmallFixedArrays(fn: FunctionFacts, globals: readonly AccessFact[]): boolean {
   return fn.isKernel && globals.length > 0 && globals.every((a) => (fixedArrayBytes(a, fn) ?? Infinity) <= FIXED_SMALL_BYTES);
 }

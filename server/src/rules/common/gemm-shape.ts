@@ -278,7 +278,6 @@ function gemvLoop(k: FunctionFacts): boolean {
     const outputs = k.accesses.filter((a) => plain(a) && (a.kind === 'store' || a.kind === 'update') && !a.loops.includes(l.id) && varying(a).size > 0);
     for (const m of loads) {
       const rows = [...varying(m)].filter((s) => s !== l.symbol);
-
       for (const v of loads) {
         if (v.array === m.array) continue;
         const vs = varying(v);
@@ -313,8 +312,9 @@ export function gemmOf(c: CallFact, kernels: ReadonlyMap<string, FunctionFacts>,
   if (c.kind === 'launch') {
     const k = kernels.get(c.name);
     if (!k || k.params.length !== c.args.length) return null;
-    const matVec = !(LIBRARY_KERNELS.get(c.name) === k ? k.kernelClass === 'gemm' : isGemmShaped(k)) && isGemvShaped(k);
-    if (!matVec && !(LIBRARY_KERNELS.get(c.name) === k ? k.kernelClass === 'gemm' : isGemmShaped(k))) return null;
+    const gemm = LIBRARY_KERNELS.get(c.name) === k ? k.kernelClass === 'gemm' : isGemmShaped(k);
+    const matVec = !gemm && isGemvShaped(k);
+    if (!gemm && !matVec) return null;
     const outs = k.params.flatMap((p, i) => (k.accesses.some((a) => a.array === p.name && a.kind !== 'load') ? [i] : [])).map((i) => c.argRoots[i]).filter((r): r is string => r !== null);
     return outs.length === 1 ? { call: c, output: outs[0], guessed: false, ...(matVec ? { matVec: true as const } : {}) } : null;
   }
