@@ -71,11 +71,18 @@ describe('kernel-advisor CLI in CI', { concurrency: 2 }, () => {
   test('a reader that closes the pipe early (`| head`) ends the run quietly: no stack trace, not a failure', async () => {
     // (more output than a pipe holds, 64 KiB: the rest is written after the reader has gone)
     const dir = project(Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`t${i}.cu`, TRANSPOSE.replace('transpose_naive', `transpose_${i}`)])));
-    const script = 'set -o pipefail; "$0" "$1" check --format json . 2>stderr.txt | head -c 10 >/dev/null';
-    const code = await new Promise<number | null>((resolve) => spawn('bash', ['-c', script, process.execPath, BIN], { cwd: dir }).on('close', resolve));
-    const stderr = readFileSync(join(dir, 'stderr.txt'), 'utf8');
-    assert.equal(code, 0, stderr);
-    assert.doesNotMatch(stderr, /EPIPE|Error|\bat /);
+    const run = async (flags: string) => {
+      const script = `set -o pipefail; "$0" "$1" check --format json ${flags} . 2>stderr.txt | head -c 10 >/dev/null`;
+      const code = await new Promise<number | null>((resolve) => spawn('bash', ['-c', script, process.execPath, BIN], { cwd: dir }).on('close', resolve));
+      return { code, stderr: readFileSync(join(dir, 'stderr.txt'), 'utf8') };
+    };
+    const plain = await run('');
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.doesNotMatch(plain.stderr, /EPIPE|Error|\bat /);
+    // (the run's own status stands: `--fail-on` with findings at that severity still fails)
+    const failing = await run('--fail-on warning');
+    assert.equal(failing.code, 1, failing.stderr);
+    assert.doesNotMatch(failing.stderr, /EPIPE|Error|\bat /);
   });
 
   test('--rule with no check for the languages analysed: exit 2; the same rule with its language on runs', async () => {

@@ -471,10 +471,10 @@ const BATCH_V8_FLAGS = '--interrupt-budget=540672 --wasm-tiering-budget=18000000
 
 /** Entry point of the `kernel-advisor` bin and of `node dist/cli.js` (the extension starts the server so). */
 export function run(): void {
-  // a reader that stops early (`kernel-advisor check ... | head`): the output is no longer wanted, which is no error
+  // a reader that stops early (`kernel-advisor check ... | head`): the rest of the output is no longer wanted, which is
+  // no error; the run ends with its own exit status (`--fail-on` still fails)
   for (const stream of [process.stdout, process.stderr]) stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
+    if (e.code !== 'EPIPE') throw e;
   });
   const command = process.argv[2];
   if (command === 'check' || command === 'fix') setFlagsFromString(BATCH_V8_FLAGS);
