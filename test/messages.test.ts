@@ -50,6 +50,19 @@ test('a guard that leaves the first threads active sizes the warp request (if (t
   assert.match(g.message, /32-way bank conflict/);
 });
 
+test('a block handed to a launch wrapper (`transpose(..., dim3(16, 16))` making `k<<<grid, block>>>`) shapes the warp as the call says', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/launch_wrapper_params.cu');
+  const findings = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  const transpose = findings.find((f) => f.message.startsWith('`out[x * rows + y]`'));
+  assert.match(transpose?.message ?? '', /16 sectors per warp instead of 4/);
+  assert.ok(transpose!.assumptions.includes('a warp is 2 rows of 16 threads'), transpose!.assumptions.join('\n'));
+  // (the kernel handed to the timing wrapper, over blocks one thread wide: its lanes run along threadIdx.y)
+  const rows = findings.filter((f) => f.function === 'halve_rows');
+  assert.equal(rows.length, 2);
+  assert.ok(rows.every((f) => /32 sectors per warp/.test(f.message)), rows.map((f) => f.message).join('\n'));
+});
+
 test('a launch that fixes a 16-wide block says the warp is two rows of 16 threads, not 32 consecutive threadIdx.x', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/checked_against_oracle.cu');

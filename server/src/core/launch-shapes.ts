@@ -9,7 +9,7 @@ import { hostInstances, knownType, launchInstances } from './host-instances';
 import { sequenceGrid } from './facts/sequence-bound';
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { baseType, elementBits, VECTOR_TYPES } from './facts/ctypes';
-import { baseName } from './project';
+import { asCalled, baseName, callSitesOf } from './project';
 import { launchesBesideSweeps, sweepsTwoAxes } from './sweep-siblings';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
@@ -27,23 +27,28 @@ interface Seen {
 }
 
 
-function collect(functions: readonly FunctionFacts[], instantiations: readonly CallFact[]): Map<string, Seen> {
+/** Each kernel's launches by base name; those made as a wrapper's callers say (asCalled) are put in `asCalledFrom`, with the launch written. */
+function collect(functions: readonly FunctionFacts[], instantiations: readonly CallFact[], sites: ReadonlyMap<string, readonly CallFact[]>, asCalledFrom: Map<CallFact, CallFact>): Map<string, Seen> {
   const out = new Map<string, Seen>();
   // (a launch inside a template host gives the types of each call or explicit instantiation of the host: core/host-instances.ts)
   const instances = hostInstances(functions, instantiations);
-  const kernels = instances.size ? new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f])) : undefined;
+  const kernels = new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f]));
   // by base name: `k<float><<<...>>>` launches the specialization `template <> __global__ void k<float>(...)`
   for (const f of functions)
-    for (const c of f.calls) {
-      if (c.kind !== 'launch') continue;
-      const base = baseName(c.name);
-      let seen = out.get(base);
-      if (!seen) out.set(base, (seen = emptySeen()));
-      const made = instances.has(f) ? launchInstances(c, f, kernels?.get(base), instances.get(f)!) : [];
-      addLaunch(seen, c, made);
+    for (const written of f.calls) {
+      if (written.kind !== 'launch') continue;
+      for (const c of asCalled(written, f, sites, kernels)) {
+        if (c !== written) asCalledFrom.set(c, written);
+        const base = baseName(c.name);
+        let seen = out.get(base);
+        if (!seen) out.set(base, (seen = emptySeen()));
+        const made = instances.has(f) ? launchInstances(c, f, kernels.get(base), instances.get(f)!) : [];
+        addLaunch(seen, c, made);
+      }
     }
   return out;
 }
+
 
 const emptySeen = (): Seen => ({ xs: new Set(), oneBlock: true, subWarp: true, launches: [], types: [] });
 
@@ -269,17 +274,6 @@ function argumentTexts(c: CallFact, i: number, fl: FileLaunches | undefined): st
   return sites.length ? sites.map((d) => (d.args[k] ?? '').replace(/\s+/g, '')) : [arg];
 }
 
-/** The calls the file's functions make, by callee (base name): the sites of each wrapper. */
-function callSitesOf(functions: readonly FunctionFacts[]): Map<string, CallFact[]> {
-  const out = new Map<string, CallFact[]>();
-  for (const h of functions) for (const d of h.calls) if (d.kind === 'call') {
-    const name = baseName(d.name);
-    const list = out.get(name);
-    if (list) list.push(d); else out.set(name, [d]);
-  }
-  return out;
-}
-
 /** A loop bound's value at a launch: a literal, or a parameter the launch passes a constant for; else null. */
 function loopExtent(f: FunctionFacts, c: CallFact, bound: string | null): number | null {
   const b = bound?.trim() ?? '';
@@ -406,11 +400,17 @@ function fileLaunches(functions: readonly FunctionFacts[], instantiations: reado
   const packed = new Map([...owner].filter(([c]) => c.scopes?.length && c.args.some((a) => PACKED_CAST.test(a))));
   const callSites = callSitesOf(functions);
   const kernels = new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f]));
+  const asCalledFrom = new Map<CallFact, CallFact>();
+  const launches = collect(functions, instantiations, callSites, asCalledFrom);
+  // (a launch a wrapper's call makes is what the launch written in the wrapper is: the same host, set-up or not)
+  const withCalled = (written: ReadonlySet<CallFact>): ReadonlySet<CallFact> =>
+    asCalledFrom.size ? new Set([...written, ...[...asCalledFrom].filter(([, w]) => written.has(w)).map(([c]) => c)]) : written;
   const made = {
-    calls, hosts, kernelUse, instantiated, launches: collect(functions, instantiations), owner, packed, baselines: pickedBaselines(functions), setUp: setUpLaunches(functions, owner),
-    rarelyCalled: rarelyCalledLaunches(callSites, owner), callSites, overloaded: overloadedKernels(functions), besideSweeps: launchesBesideSweeps(owner, kernels),
-    onceBeside: onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined)),
+    calls, hosts, kernelUse, instantiated, launches, owner, packed, baselines: pickedBaselines(functions), setUp: withCalled(setUpLaunches(functions, owner)),
+    rarelyCalled: withCalled(rarelyCalledLaunches(callSites, owner)), callSites, overloaded: overloadedKernels(functions), besideSweeps: withCalled(launchesBesideSweeps(owner, kernels)),
+    onceBeside: withCalled(onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined))),
   };
+  for (const [c, w] of asCalledFrom) owner.set(c, owner.get(w)!);
   return lastLaunches.keep(made, made);
 }
 

@@ -40,6 +40,44 @@ function forwardsTemplateArgs(c: CallFact, launcher: FunctionFacts): boolean {
   return !!c.templateArgs?.some((a) => launcher.templateParams.includes(a.trim()));
 }
 
+/** The calls the file's functions make, by callee (base name): the sites of each wrapper. */
+export function callSitesOf(functions: readonly FunctionFacts[]): Map<string, CallFact[]> {
+  const out = new Map<string, CallFact[]>();
+  for (const h of functions) for (const d of h.calls) if (d.kind === 'call') {
+    const name = baseName(d.name);
+    const list = out.get(name);
+    if (list) list.push(d); else out.set(name, [d]);
+  }
+  return out;
+}
+
+/**
+ * A launch whose kernel or block is a parameter of the host making it (`k<<<grid, block>>>(...)` in
+ * `run_kernel(kernel_t k, dim3 grid, dim3 block, ...)`): the launch each call of that host in the file makes, with
+ * the kernel it names, its block's extents and its constant arguments; the launch as written where no call says.
+ */
+export function asCalled(c: CallFact, host: FunctionFacts, sites: ReadonlyMap<string, readonly CallFact[]>, kernels: ReadonlyMap<string, FunctionFacts>): CallFact[] {
+  if (host.isKernel) return [c];
+  const param = (text: string | undefined) => (text ? host.params.findIndex((p) => p.name === text) : -1);
+  const k = kernels.has(baseName(c.name)) ? -1 : param(c.name);
+  const b = c.blockDims ? -1 : param(c.block);
+  if (k < 0 && b < 0) return [c];
+  const out: CallFact[] = [];
+  for (const s of sites.get(baseName(host.name)) ?? []) {
+    const name = k >= 0 ? s.args[k]?.trim() ?? '' : c.name;
+    if (k >= 0 && !kernels.has(baseName(name))) continue;
+    const value = b >= 0 ? s.argValues?.[b] ?? null : null;
+    const dims = b >= 0 ? s.argDims?.[b] ?? (value !== null ? [value] : null) : null;
+    const values = c.args.map((a, i) => { const j = param(a.trim()); return (j >= 0 ? s.argValues?.[j] : undefined) ?? c.argValues?.[i] ?? null; });
+    out.push({
+      ...c, name,
+      ...(dims ? { blockDims: dims, ...(dims[0] !== null ? { blockX: dims[0] } : {}) } : {}),
+      ...(values.some((v) => v !== null) ? { argValues: values } : {}),
+    });
+  }
+  return out.length ? out : [c];
+}
+
 /**
  * The launches these functions make, with each forwarded one (`k<BM, BN><<<...>>>` in `template <int BM, int BN>
  * void run()`) read once for every call of its launcher with template arguments (`run<128, 8>(...)`): the values
@@ -48,11 +86,17 @@ function forwardsTemplateArgs(c: CallFact, launcher: FunctionFacts): boolean {
 export function resolvedLaunches(functions: readonly FunctionFacts[], explicit: readonly CallFact[] = []): { call: CallFact; forwarded: boolean }[] {
   const out: { call: CallFact; forwarded: boolean }[] = [];
   let instantiations: Map<string, CallFact[]> | undefined;
+  let sites: Map<string, CallFact[]> | undefined;
+  let kernels: Map<string, FunctionFacts> | undefined;
   for (const f of functions)
     for (const c of f.calls) {
       if (c.kind !== 'launch') continue;
       if (!forwardsTemplateArgs(c, f)) {
-        out.push({ call: c, forwarded: false });
+        if (!f.isKernel && f.params.some((p) => p.name === c.name || (!c.blockDims && p.name === c.block))) {
+          sites ??= callSitesOf(functions);
+          kernels ??= new Map(functions.filter((g) => g.isKernel).map((g) => [baseName(g.name), g]));
+          for (const call of asCalled(c, f, sites, kernels)) out.push({ call, forwarded: false });
+        } else out.push({ call: c, forwarded: false });
         continue;
       }
       if (!instantiations) {

@@ -232,6 +232,8 @@ export interface CallFact {
   templateArgs?: string[];
   /** A launch's, or a call's of one of the file's own host functions, arguments that are constants where it is made (`k<<<g, b>>>(d, 1024)`, `int n = 1 << 10; ...(d, n)`), else null. */
   argValues?: (number | null)[];
+  /** A call's of one of the file's own host functions, the extents of its `dim3` arguments (`dim3 block(16, 16)` -> [16, 16]), else null: a launch wrapper's block. */
+  argDims?: ((number | null)[] | null)[];
   /**
    * A launch's arguments that are no constant but a form over the launching function's integer parameters (`batch * HIDDEN`
    * with HIDDEN 128 -> 128·batch), else null: where every call of that function passes constants, core/call-sites.ts evaluates them.

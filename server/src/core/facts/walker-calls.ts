@@ -411,6 +411,11 @@ export abstract class CallWalker extends WalkerState {
         this.calleeVersions.set(name, this.hostHelpers!.version(name) ?? '');
       }
     }
+    // `run_kernel(k, grid, block, ...)` with `dim3 block(16, 16)`: the extents a launch wrapper's block parameter takes here
+    if (mayBeOwn) {
+      const dims = args.map((a) => (this.isDim3(a) ? this.extents(a) : null));
+      if (dims.some((d) => d?.some((x) => x !== null))) fact.argDims = dims;
+    }
     // `kernel<64, float><<<...>>>`: the template arguments bind the kernel's parameters at this launch (and a
     // launcher's, `run_tile<128, 8>(...)`, those of the launches it passes its parameters on to)
     // (the caller is read again once such a callee is defined or changes: its instantiations bind that callee's launches)

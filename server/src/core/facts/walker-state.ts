@@ -515,6 +515,10 @@ export abstract class WalkerState extends Evaluator {
       if (extent !== null) this.env.set(`${name}.${axis}`, { kind: 'int', poly: Poly.const(extent) });
     });
   }
+  /** A `dim3` local or a `dim3(...)` value. */
+  protected isDim3(arg: Node): boolean {
+    return (arg.type === 'identifier' && this.dim3dims.has(arg.text)) || (arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3');
+  }
   /** A launch argument's extents (`256`, `block`, `dim3(32, 16)`), each null where not constant. */
   protected extents(arg: Node): (number | null)[] {
     if (arg.type === 'identifier' && this.dim3dims.has(arg.text)) return this.dim3dims.get(arg.text)!;

@@ -49,8 +49,11 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
     const own = new Set(wrapper.calls.filter((w) => DEVICE_ALLOCATION.test(w.name)).map((w) => w.argRoots[0]).filter((r): r is string => !!r));
     const armsOffset = (out.length + 1) * WRAPPER_SCOPES * (depth + 1);
     for (const l of inner) {
+      // (a kernel the caller hands in, `run_kernel(transpose, grid, block, ...)` launching `k<<<grid, block>>>`)
+      const kernelParam = params.indexOf(l.name);
       out.push({
         ...l,
+        ...(kernelParam >= 0 && given(kernelParam) ? { name: c.args[kernelParam].trim() } : {}),
         range: c.range,
         nameRange: c.nameRange,
         args: l.args.map((a) => substitute(a, params, c.args)),
