@@ -142,7 +142,14 @@ export function endsInReturn(n: Node | null): boolean {
 }
 
 /** A function's parameters: name, element type, whether a pointer (or array, or container), rank, const and restrict. */
-export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: ReadonlyMap<string, MacroDef>): ParamFact[] {
+/** `float W[D][D]` with `#define D 64`: every extent's value, where each is a literal or one of the file's constants. */
+function extentValues(texts: readonly string[], constants?: ReadonlyMap<string, number>): { dimValues?: number[] } {
+  if (!texts.length || texts.every((t) => /^\d+$/.test(t.trim()))) return {};
+  const values = texts.map((t) => (/^\d+$/.test(t.trim()) ? Number(t) : constants?.get(t.trim()) ?? null));
+  return values.every((v): v is number => v !== null) ? { dimValues: values } : {};
+}
+
+export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: ReadonlyMap<string, MacroDef>, constants?: ReadonlyMap<string, number>): ParamFact[] {
   const list = field(declarator, 'parameters');
   if (!list) return [];
   const out: ParamFact[] = [];
@@ -169,6 +176,7 @@ export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: Rea
       pointer: info.pointer || info.arrayDims.length > 0 || container !== null,
       ...(info.arrayDims.length > 1 ? { rank: info.arrayDims.length, dimTexts: info.arrayDims.map((d) => (d.type === 'array_declarator' ? '' : d.text)) } : {}),
       ...(info.arrayDims.length === 1 && info.arrayDims[0].type !== 'array_declarator' && info.arrayDims[0].text ? { extentText: info.arrayDims[0].text } : {}),
+      ...extentValues(info.arrayDims.map((d) => (d.type === 'array_declarator' ? '' : d.text)), constants),
       ...(table !== null ? { rank: 2 } : {}),
       isConst: quals.includes('const') || /\bconst\b/.test(field(p, 'type')?.text ?? ''),
       restrict: info.restrict,

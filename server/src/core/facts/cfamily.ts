@@ -577,7 +577,7 @@ export function functionFacts(
   if (!nameNode) return null;
   const heads = splitOff + ' ' + children(def).filter((c) => c !== body).map((c) => c.text).join(' ');
   const isKernel = /\b__global__\b/.test(heads);
-  const params = paramFacts(fdecl, aliases, macros);
+  const params = paramFacts(fdecl, aliases, macros, constants);
   // a SYCL kernel body (`operator()(sycl::nd_item<1> item)`, `SYCL_EXTERNAL`) runs per work-item on a GPU: device code too
   // (so is a body that reads the thread's coordinates: device code behind a qualifier macro from a header not found, `CK_TILE_DEVICE`)
   const isDevice = /\b__device__\b|\bSYCL_EXTERNAL\b/.test(heads) || params.some((p) => /\b(?:sycl::)?nd_item\s*</.test(p.type)) ||

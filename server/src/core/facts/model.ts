@@ -20,6 +20,8 @@ export interface ParamFact {
   dimTexts?: string[];
   /** A one-dimensional array parameter's extent as written (`6` of `float bias[6]`). */
   extentText?: string;
+  /** The values of its extents where a name spells one (`float W[D][D]` with `#define D 64` -> [64, 64]); absent when they are all literals or one is unknown. */
+  dimValues?: number[];
   /** A PyTorch tensor accessor (`acc[n][c][h][w]`): `rank` subscripts index a contiguous tensor of that many dims. */
   accessor?: boolean;
   /** Triton: the parameter is annotated `tl.constexpr` (a compile-time value, never a pointer). */

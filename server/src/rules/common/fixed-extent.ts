@@ -8,14 +8,14 @@ import type { AccessFact, FunctionFacts } from '../../core/facts/model';
 export const FIXED_SMALL_BYTES = 64 * 1024;
 
 /**
- * The bytes of the array `a` goes through, when every one of its extents is a literal; else null. (C does not check a
+ * The bytes of the array `a` goes through, when every one of its extents is a literal or a named constant; else null. (C does not check a
  * parameter's first extent, but code that writes one, `float weight[1][4][4]`, keeps to it.)
  */
 export function fixedArrayBytes(a: AccessFact, fn: FunctionFacts): number | null {
   const p = fn.params.find((x) => x.name === a.array);
-  const dims = p?.dimTexts ?? (p?.extentText ? [p.extentText] : undefined);
-  if (!p || !dims?.length || !dims.every((d) => /^\d+$/.test(d.trim())) || a.elemBits === null) return null;
-  return dims.reduce((n, d) => n * Number(d), 1) * (a.elemBits / 8);
+  const dims = p?.dimValues ?? p?.dimTexts ?? (p?.extentText ? [p.extentText] : undefined);
+  if (!p || !dims?.length || !dims.every((d) => /^\d+$/.test(String(d).trim())) || a.elemBits === null) return null;
+  return dims.reduce<number>((n, d) => n * Number(d), 1) * (a.elemBits / 8);
 }
 
 /** A kernel every global access of which goes into such an array of at most FIXED_SMALL_BYTES (however its loops walk them). */
