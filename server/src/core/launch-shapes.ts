@@ -242,9 +242,10 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
   // (one token's activations in single-token decode, every launch counting a model dimension, `p->hidden_dim`,
   // `config.dim`, `vocab_size`: a few thousand elements, at most a few hundred thousand)
   // (a 1-D kernel whose threads each touch one element: a 2-D grid or a loop per thread over tokens is a batch of them)
-  const counted = f.indexBound ? f.params.findIndex((p) => p.name === f.indexBound) : -1;
+  // (every count checked so: RoPE's `i < dim` then `if (i < kv_dim)` for the keys)
+  const counted = (f.indexBounds ?? (f.indexBound ? [f.indexBound] : [])).map((b) => f.params.findIndex((p) => p.name === b));
   const flat = !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))) || (a.space === 'global' && (a.loops.length > 0 || !!a.helperLoops?.length)));
-  if (counted >= 0 && flat && !f.indexBounds?.length && seen.launches.every((c) => argumentTexts(c, counted, fl).every((a) => MODEL_DIMENSION.test(a)))) return true;
+  if (counted.length && counted.every((i) => i >= 0) && flat && seen.launches.every((c) => counted.every((i) => argumentTexts(c, i, fl).every((a) => MODEL_DIMENSION.test(a))))) return true;
   // (most launches pass no constant: nothing to read in the kernel then)
   if (!seen.launches.every((c) => c.argValues)) return false;
   const multiDim = f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))));
