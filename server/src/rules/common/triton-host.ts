@@ -400,6 +400,11 @@ export interface LaunchHelper {
   /** The kernel itself (an imported helper's is its own module's, whatever this module's kernels are called). */
   kernelFacts: FunctionFacts;
   reads: Set<number>;
+  /**
+   * Where the helper returns a tuple (`return y, mean, rstd`): its length, and the positions holding a tensor the
+   * kernel wrote, which the caller unpacks (`h, _, _ = layer_norm(x)`). Absent for a helper returning the tensor alone.
+   */
+  tuple?: { length: number; written: number[] };
 }
 
 /**
@@ -423,20 +428,45 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     const r = ret ? h.calls.indexOf(ret) : -1;
     const viewed = h.calls.find((c) => c.parent === r && c.form === 'method' && ['.view_as', '.view', '.reshape', '.contiguous'].includes(c.name));
     const root = ret && ret.argRoots.length === 1 && ret.args[0] === ret.argRoots[0] ? ret.argRoots[0] : (viewed?.argRoots[0] ?? null);
-    if (root === null || !written.has(root)) continue;
+    // (or a tuple of its output and its saved statistics, `return y, mean, rstd`, as norm helpers return them)
+    const inTuple = ret && ret.args.length > 1 ? ret.args.flatMap((a, i) => (a.trim() === ret.argRoots[i] && written.has(ret.argRoots[i]!) ? [i] : [])) : [];
+    const tuple = inTuple.length ? { length: ret!.args.length, written: inTuple } : undefined;
+    if (!tuple && (root === null || !written.has(root))) continue;
     // (the helper's own parameters the kernel loads, passed on unchanged: `k[grid](x, y, out, n)` for `def add(x, y)`)
     const loaded = loadedBuffers(k, bound);
     const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) ? [i] : [])));
     // (an autograd.Function's forward under `Cls.apply` only, its arguments after `ctx`: every Function's method is a `forward`)
     const apply = autogradApply(h);
-    if (apply) out.set(apply, { kernel: k.name, kernelFacts: k, reads: new Set([...reads].filter((i) => i > 0).map((i) => i - 1)) });
-    else out.set(h.name, { kernel: k.name, kernelFacts: k, reads });
+    if (apply) out.set(apply, { kernel: k.name, kernelFacts: k, reads: new Set([...reads].filter((i) => i > 0).map((i) => i - 1)), ...(tuple ? { tuple } : {}) });
+    else out.set(h.name, { kernel: k.name, kernelFacts: k, reads, ...(tuple ? { tuple } : {}) });
   }
   for (const h of facts.functions) if (!h.isKernel && !autogradApply(h) && !out.has(h.name)) {
-    const helper = kernelArgumentHelper(h, facts, kernels);
+    const helper = kernelArgumentHelper(h, facts, kernels) ?? passedThrough(h, out);
     if (helper) out.set(h.name, helper);
   }
   return out;
+}
+
+/**
+ * A function that returns what a launch helper returns, its arguments passed on (`def layer_norm(x, w, b, eps):
+ * return LayerNormFunction.apply(x, w, b, eps)`, the functional form beside an autograd.Function): that helper again.
+ */
+function passedThrough(h: FunctionFacts, helpers: ReadonlyMap<string, LaunchHelper>): LaunchHelper | null {
+  const r = h.calls.findIndex((c) => c.form === 'return');
+  const ret = r >= 0 ? h.calls[r] : undefined;
+  // (the call is the whole returned value: not `f(x) * 2` nor `f(x).view(...)`, whose ops sit between)
+  const under = ret?.args.length === 1 ? h.calls.filter((c) => c.parent === r) : [];
+  const call = under.length === 1 && under[0].form === 'call' && ret!.args[0].trim().startsWith(`${under[0].name}(`) ? under[0] : undefined;
+  const inner = call ? helpers.get(call.name) : undefined;
+  if (!call || !inner) return null;
+  // (the wrapper's parameters that reach the arguments the kernel loads)
+  const reads = new Set<number>();
+  for (const i of inner.reads) {
+    const root = call.argRoots[i];
+    const j = root && call.args[i]?.trim() === root ? h.params.findIndex((p) => p.name === root) : -1;
+    if (j >= 0) reads.add(j);
+  }
+  return { ...inner, reads };
 }
 
 /**

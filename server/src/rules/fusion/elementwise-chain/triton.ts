@@ -116,10 +116,10 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
       out.push(helperChain(fn, c, calls[chained.index], chained.buffer, helpers));
       return;
     }
-    const assign = c.parent !== undefined ? calls[c.parent] : undefined;
-    if (assign?.form !== 'assign' || assign.name !== '=' || (assign.assignedTo ?? []).length !== 1) return;
-    const buffer = assign.assignedTo![0];
-    const use = firstUse(calls, c.parent!, buffer);
+    const held = returnedTensor(calls, c, helpers.get(c.name)!);
+    if (!held) return;
+    const { buffer } = held;
+    const use = firstUse(calls, held.assign, buffer);
     // (as after a launch: the op may sit in a branch inside the call's, `if ctx.reduction == "batchmean": d = d / n`)
     if (!use || reported.has(use.index) || !nestedContext(c, calls[use.index])) return;
     const inputs = new Set(c.argRoots.filter((r): r is string => r !== null));
@@ -128,6 +128,30 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
     if (f) out.push(f);
   });
   return out;
+}
+
+/**
+ * The name the caller gives the tensor a launch helper's kernel wrote, and the assignment that gives it: `y = add(x, b)`;
+ * of a helper returning a tuple, the first such tensor, unpacked (`h, _, _ = layer_norm(x)`) or picked (`layer_norm(x)[0]`).
+ */
+function returnedTensor(calls: CallFact[], c: CallFact, helper: LaunchHelper): { assign: number; buffer: string } | null {
+  let at = c.parent;
+  let picked: number | undefined;
+  if (helper.tuple && at !== undefined && calls[at].form === 'subscript' && /^\d+$/.test(calls[at].args[1]?.trim() ?? '')) {
+    picked = Number(calls[at].args[1]);
+    at = calls[at].parent;
+  }
+  const assign = at !== undefined ? calls[at] : undefined;
+  if (assign?.form !== 'assign' || assign.name !== '=') return null;
+  const names = assign.assignedTo ?? [];
+  if (!helper.tuple || picked !== undefined) {
+    const whole = !helper.tuple || helper.tuple.written[0] === picked;
+    return whole && names.length === 1 ? { assign: at!, buffer: names[0] } : null;
+  }
+  if (names.length !== helper.tuple.length) return null;
+  // (the first: the output, before the statistics saved for the backward, `y, mean, rstd`, which are a row's worth each)
+  const name = names[helper.tuple.written[0]];
+  return name && name !== '_' ? { assign: at!, buffer: name } : null;
 }
 
 /**
