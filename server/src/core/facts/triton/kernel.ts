@@ -80,6 +80,8 @@ export class KernelWalker {
   readonly pointerParams = new Set<string>();
   arithmetic = 0;
   indexBound: string | null = null;
+  /** Every parameter a lane-dependent offset is compared with (a 2-D tile's `off_y < N1` and `off_x < N0`). */
+  readonly indexBounds: string[] = [];
   dots = 0;
   reductions = 0;
 
@@ -220,7 +222,10 @@ export class KernelWalker {
         if (parts.length === 2 && (ops[0] === '<' || ops[0] === '<=')) {
           const left = this.toInt(parts[0]);
           const right = plainName(namedChildren(n)[1]);
-          if (right && this.params.has(right) && left.poly.dependsOn((s) => s.startsWith('#lane'))) this.indexBound ??= right;
+          if (right && this.params.has(right) && left.poly.dependsOn((s) => s.startsWith('#lane'))) {
+            this.indexBound ??= right;
+            if (!this.indexBounds.includes(right)) this.indexBounds.push(right);
+          }
         }
         return { kind: 'data', uniform: parts.every((p) => this.isUniform(p)) };
       }
@@ -828,6 +833,7 @@ export function kernelFacts(dec: Node | null, def: Node, decorators: string[], a
     kernelClass,
     ...(w.broadcastOperands(kernelClass) ? { broadcastOperands: true } : {}),
     indexBound: w.indexBound,
+    ...(w.indexBounds.length > 1 ? { indexBounds: [...w.indexBounds] } : {}),
     launchBounds: null,
     decorators,
   };

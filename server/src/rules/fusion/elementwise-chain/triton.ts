@@ -67,12 +67,14 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
         if (!b2) continue;
         const bound = [...b2].filter(([, b]) => plainBuffer(b) !== null && use.names.has(plainBuffer(b)!)).map(([p]) => p);
         if (!bound.some((p) => k2.accesses.some((a) => a.array === p && a.kind === 'load' && readAtOutput(k2, a)))) continue; // only overwritten, or read broadcast
-        const n1 = k1.indexBound ? b1.get(k1.indexBound)?.text ?? null : null;
-        const n2 = k2.indexBound ? b2.get(k2.indexBound)?.text ?? null : null;
+        const n1 = elementCount(k1, b1);
+        const n2 = elementCount(k2, b2);
+        // (a flat launch over the product a 2-D tile's bounds count, `relu[(cdiv(N0 * N1, 1024),)](z, out, N0 * N1)`)
+        const sameCount = !!n1 && (n1 === n2 || (!!k1.indexBounds && !!n2 && /^[\w.\s*]+$/.test(n2) && n1 === n2.replace(/\s+/g, '').split('*').sort().join(' * ')));
         const sameGrid = !!first.grid && first.grid === next.grid;
         let confidence: RuleFinding['confidence'];
         const assumptions: string[] = [];
-        if (n1 && n1 === n2) {
+        if (sameCount) {
           confidence = sameGrid ? 'proven' : 'likely';
           if (!sameGrid) assumptions.push(`assumes both grids cover the same \`${n1}\` elements (the launches use \`${first.grid}\` and \`${next.grid}\`)`);
         } else if (!n1 && !n2 && sameGrid) {
@@ -128,6 +130,19 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
     if (f) out.push(f);
   });
   return out;
+}
+
+/**
+ * The count a kernel masks its elements against, as the launch passes it (`n`), the factors of a 2-D tile's bounds in
+ * one order (`off_y < N1`, `off_x < N0` with `N1`, `N0` passed: `N0 * N1`, as a flat launch over the product writes it).
+ */
+function elementCount(k: FunctionFacts, bound: ReturnType<typeof bindArguments>): string | null {
+  const texts = (k.indexBounds ?? (k.indexBound ? [k.indexBound] : [])).map((p) => bound?.get(p)?.text ?? null);
+  if (!texts.length || texts.some((t) => t === null)) return null;
+  if (texts.length === 1) return texts[0];
+  // (a product's factors, spaces dropped, in one order: `N0 * N1` and `N1*N0` alike)
+  const factors = texts.flatMap((t) => t!.replace(/\s+/g, '').split('*'));
+  return factors.some((f) => !/^[\w.]+$/.test(f)) ? null : factors.sort().join(' * ');
 }
 
 /**
