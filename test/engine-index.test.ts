@@ -409,3 +409,58 @@ void transformer(Config* p, half* x, half* xb, half* big, int n) {
   assert.deepEqual(vectorFindings(launchersOnly), ['scale_kernel']);
   rmSync(root, { recursive: true, force: true });
 });
+
+test('a GEMM kernel defined alone in an included header (SGEMM_CUDA\'s kernels/N_*.cuh): the bias pass after its launch is its epilogue', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ka-kernel-header-'));
+  // a header that defines the kernel and launches nothing
+  const header = `#pragma once
+template <const int BLOCKSIZE>
+__global__ void sgemm_smem(int M, int N, int K, const float *A, const float *B, float *C) {
+  __shared__ float As[BLOCKSIZE * BLOCKSIZE];
+  __shared__ float Bs[BLOCKSIZE * BLOCKSIZE];
+  const int tc = threadIdx.x % BLOCKSIZE, tr = threadIdx.x / BLOCKSIZE;
+  A += blockIdx.x * BLOCKSIZE * K;
+  B += blockIdx.y * BLOCKSIZE;
+  C += blockIdx.x * BLOCKSIZE * N + blockIdx.y * BLOCKSIZE;
+  float tmp = 0.0f;
+  for (int bk = 0; bk < K; bk += BLOCKSIZE) {
+    As[tr * BLOCKSIZE + tc] = A[tr * K + tc];
+    Bs[tr * BLOCKSIZE + tc] = B[tr * N + tc];
+    __syncthreads();
+    A += BLOCKSIZE;
+    B += BLOCKSIZE * N;
+    for (int d = 0; d < BLOCKSIZE; ++d) tmp += As[tr * BLOCKSIZE + d] * Bs[d * BLOCKSIZE + tc];
+    __syncthreads();
+  }
+  C[tr * N + tc] = tmp;
+}
+`;
+  const main = `#include "3_kernel_shared_mem_blocking.cuh"
+__global__ void add_bias_relu(float *out, const float *bias, int M, int N) {
+  const int col = blockIdx.x * blockDim.x + threadIdx.x;
+  if (blockIdx.y < M && col < N) {
+    float v = out[blockIdx.y * N + col] + bias[col];
+    out[blockIdx.y * N + col] = v > 0.f ? v : 0.f;
+  }
+}
+void linear_relu(int tokens, int d_in, int d_out, float *x, float *W, float *b, float *h) {
+  sgemm_smem<32><<<dim3((tokens + 31) / 32, (d_out + 31) / 32), 1024>>>(tokens, d_out, d_in, x, W, h);
+  add_bias_relu<<<dim3((d_out + 255) / 256, tokens), 256>>>(h, b, tokens, d_out);
+}
+`;
+  writeFileSync(join(root, '3_kernel_shared_mem_blocking.cuh'), header);
+  writeFileSync(join(root, 'linear_relu.cu'), main);
+  const epilogues = (e: Engine) => e.analyzeText(join(root, 'linear_relu.cu'), main).findings.filter((f) => f.rule === 'fusion/gemm-epilogue').map((f) => f.message);
+  // read alone (the editor), and after the CLI's first pass, which indexes the launching file and the headers it includes
+  const alone = await Engine.create(['cuda']);
+  alone.setWorkspace([root]);
+  const folder = await Engine.create(['cuda']);
+  folder.setWorkspace([root]);
+  folder.indexText(join(root, 'linear_relu.cu'), main);
+  for (const e of [alone, folder]) {
+    const found = epilogues(e);
+    assert.equal(found.length, 1, found.join('\n'));
+    assert.match(found[0], /`add_bias_relu` is a separate pass over `h` from the GEMM `sgemm_smem`/);
+  }
+  rmSync(root, { recursive: true, force: true });
+});

@@ -4,7 +4,7 @@
 // project. Each header's facts are made once per text; the index for one set of headers is kept while
 // their facts are the same objects, so the rules' caches keyed by it hold across keystrokes.
 import type { FileFacts } from './facts/model';
-import { LAUNCHES, ProjectIndex } from './project';
+import { DEFINES_KERNELS, LAUNCHES, ProjectIndex } from './project';
 
 /** Headers a file's index reads at most (its first ones, as included): the rest are left out. */
 const MAX_INCLUDED = 24;
@@ -46,7 +46,7 @@ export class HeaderIndex {
     return project;
   }
 
-  /** A header's facts, made once per text; null where it launches nothing (or is too big, or cannot be read). */
+  /** A header's facts, made once per text; null where it launches and defines no kernel (or is too big, or cannot be read). */
   factsOf(path: string, text: string | null): FileFacts | null {
     if (text === null || text.length > MAX_HEADER_CHARS) return null;
     const known = this.byPath.get(path);
@@ -55,8 +55,8 @@ export class HeaderIndex {
       this.byPath.set(path, known);
       return known.facts;
     }
-    // (one that launches nothing is kept as such, not searched again on every keystroke)
-    if (!LAUNCHES.test(text)) return this.keep(path, text, null);
+    // (one that launches and defines no kernel is kept as such, not searched again on every keystroke)
+    if (!LAUNCHES.test(text) && !DEFINES_KERNELS.test(text)) return this.keep(path, text, null);
     this.making++;
     let facts: FileFacts | null = null;
     try {

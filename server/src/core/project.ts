@@ -17,6 +17,9 @@ export const baseName = boundedMemo((name: string): string => name.replace(/<.*$
 /** A source file that may launch or define kernels (`<<<`, `cudaLaunchKernel`, a cuBLAS routine of facts/library.ts, `@triton.jit`): the files the index reads. */
 export const LAUNCHES = /<<<|\bcudaLaunchKernel\b|@triton\.(?:jit|autotune)|\b(?:cu|hip)blas(?:Lt)?\w*(?:gemm|Gemm|Matmul|scal|axpy|copy)\w*\s*\(/;
 
+/** A header that defines kernels (`__global__`): a file including it launches them (SGEMM_CUDA's `kernels/N_*.cuh`). */
+export const DEFINES_KERNELS = /\b__global__\b/;
+
 /** A wrapper is small: a few calls around its launches, however many launches (bigger host functions are callers, not wrappers). */
 const MAX_WRAPPER_CALLS = 16;
 
