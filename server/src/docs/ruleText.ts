@@ -619,7 +619,7 @@ void run(float* h, float* d, cudaStream_t* streams, int chunks, int n) {
       'a k loop in no other whose bound every launch passes 16 or less for (`n < N` over the 10 classes of an output layer): a product that short does a few FMAs per output it writes, bound by the writes, which tensor cores do not speed;',
       'two places of one register array (`tmp[j][i]` and `tmp[j][threadIdx.x]` as a GEMV merges its warps\' partial sums): no operands of a product;',
       '`wmma` / `mma` / `wgmma` kernels, and operands of two types (an fp16 matrix times fp32 weights) or of double;',
-      'handles set to `CUBLAS_TF32_TENSOR_OP_MATH` (also a mode picked at run time and kept in a variable, `enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH`), and files asking for `CUBLAS_PEDANTIC_MATH`;',
+      'handles set to `CUBLAS_TF32_TENSOR_OP_MATH` (also a mode picked at run time and kept in a variable, `enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH`), handles a function creates and sets to `CUBLAS_DEFAULT_MATH` by hand (an fp32 baseline\'s), and files asking for `CUBLAS_PEDANTIC_MATH`;',
       'GEMVs, dot products, convolution windows and reference kernels;',
       'cuBLAS references and baselines (`gemm_cuBLAS_reference`, a program\'s `main`, `test_*` / `bench*` drivers);',
       'Triton kernels that turn TF32 off while casting to their inputs\' type (written for 16-bit inputs too), and recurrences that store every step;',

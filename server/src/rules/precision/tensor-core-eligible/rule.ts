@@ -7,8 +7,8 @@
 //  - Host code: `cublasSgemm` (also `_v2`, batched, strided) and `cublasGemmEx`-style calls
 //    with fp32 inputs and fp32 compute, unless the function sets a tensor-op math mode
 //    on the handle before the call (`cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH)`) or a
-//    function of the file creates a handle and sets it there. `CUBLAS_PEDANTIC_MATH`
-//    anywhere in the file says fp32 is wanted: quiet. So are references and baselines
+//    function of the file creates a handle and sets it there (to `CUBLAS_DEFAULT_MATH` by hand too: an
+//    fp32 baseline's handle). `CUBLAS_PEDANTIC_MATH` anywhere in the file says fp32 is wanted: quiet. So are references and baselines
 //    (`gemm_cuBLAS_reference`, a program's `main`, `test_*` / `bench*` drivers), and GEMMs on PyTorch's handle
 //    (`at::cuda::getCurrentCUDABlasHandle()`, or handed down from a function that takes it), whose math mode
 //    PyTorch sets from `allow_tf32`.
@@ -26,7 +26,7 @@ import { isHelperLoop, withHelperLoops } from '../../common/helper-loops';
 import { tripsAtLaunch } from '../../common/hot-loops';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
-import { picksTensorMode } from '../../../core/preprocess/scan';
+import { asksForFp32, picksTensorMode } from '../../../core/preprocess/scan';
 import { insideTimedRegion } from '../../../core/timed-region';
 import { opOf } from '../../../core/baselines';
 import { fix } from './fix';
@@ -190,13 +190,13 @@ export const rule: Rule = {
   check(facts: FileFacts): RuleFinding[] {
     if (facts.otherAccelerator) return []; // TF32 on NVIDIA tensor cores: another vendor's backend has its own matrix units and formats
     if (facts.language === 'triton') return tritonTensorCore(facts);
-    // a set-up function that creates a handle and puts it in a tensor-op mode (or asks for pedantic fp32) covers the file;
+    // a set-up function that creates a handle and puts it in a tensor-op mode (or in the default mode by hand, or asks for pedantic fp32) covers the file;
     // so does a mode it picks at run time (`enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH` kept in a variable)
     // (also in a header the file includes, llm.c's `setup_main()`: facts.tensorMathMode)
     const handleSetUp = !!facts.tensorMathMode || facts.functions.some(
       (f) =>
         f.calls.some((c) => c.name === 'cublasSetMathMode' && /CUBLAS_PEDANTIC_MATH/.test(c.args[1] ?? '')) ||
-        (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && picksTensorMode(c.args[1] ?? ''))),
+        (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && (picksTensorMode(c.args[1] ?? '') || asksForFp32(c.args[1] ?? '')))),
     );
     // `..._f32f32f32` beside `..._tf32tf32f32`, `gemm_fp32` beside `gemm_tf32`: the TF32 kernel exists, a flag picks it
     const names = new Set([...facts.functions.map((f) => f.name), ...(facts.project?.kernels.keys() ?? [])]);
