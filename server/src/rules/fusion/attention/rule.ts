@@ -63,7 +63,11 @@ const LABELS = /label|target|^(?:y|gt|truth)$/i;
  */
 function isGemm(k: FunctionFacts): boolean {
   if (k.kernelClass === 'gemm') return true;
-  if (isSoftmax(k)) return false;
+  return !isSoftmax(k) && dotProducts(k);
+}
+
+/** Each thread loops over two different global operands and stores only after the loop (`q[i] * k[i]`). */
+function dotProducts(k: FunctionFacts): boolean {
   const stores = k.accesses.filter((a) => a.space === 'global' && a.kind !== 'load');
   return k.loops.some((l) => {
     if (stores.some((a) => a.loops.includes(l.id))) return false;
@@ -121,7 +125,9 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
     // (a loss step, a softmax reading labels or the gradient `P - onehot(y)` after one, turns class scores into a
     // gradient: no P for a P·V; a mask before the softmax reading `target_lengths` is still a step of the scores)
     const afterSoftmax = out.some((s) => s.kind === 'softmax');
-    const kind = isGemm(k) ? 'gemm' : isSoftmax(k) ? (isLoss(k) ? 'other' : 'softmax') : k.kernelClass === 'elementwise' ? (afterSoftmax && isLoss(k) ? 'other' : 'elementwise') : 'other';
+    // (a softmax kernel that makes its scores itself, `q[i] * k[i]` summed per key before the max and the exp: a decode
+    // step's fused attention, whose input is the queries, not scores)
+    const kind = isGemm(k) ? 'gemm' : isSoftmax(k) ? (isLoss(k) || dotProducts(k) ? 'other' : 'softmax') : k.kernelClass === 'elementwise' ? (afterSoftmax && isLoss(k) ? 'other' : 'elementwise') : 'other';
     out.push({ call, kind, reads: pick(u.read), writes: pick(u.written), ...(kind === 'gemm' && matrixVector(k) ? { matrixVector: true } : {}) });
   }
   // a step that picks its kernel softmaxes only sometimes: a wrapper's alternatives (`ApplyMoeGate(x, y, gateType)`: a
