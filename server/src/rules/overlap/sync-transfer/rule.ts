@@ -59,6 +59,9 @@ const everyTime = (d: CallFact) => d.loops.length === 0 && !d.scopes?.length;
  */
 const perCallScratch = (f: FunctionFacts) => f.calls.some((d) => DEVICE_ALLOCATION.test(d.name) && everyTime(d)) && f.calls.some((d) => d.name === 'cudaFree' && everyTime(d));
 
+/** `cudaFree` after device work of the same body: it waits for the device before it frees (an implicit synchronization). */
+const freesAfter = (c: CallFact, work: readonly CallFact[]) => c.name === 'cudaFree' && work.some((w) => positionBefore(w.range.start, c.range.start));
+
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
 const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;
 // (an event recorded for another stream to wait on orders work, in a function that reads no elapsed time: timed-region.ts)
@@ -278,6 +281,8 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
   const copies = blocking.some((c) => blockingKind(c) === 'copy');
   const launch = body.work[0];
   const what = blockingKind(first) === 'copy' ? `The synchronous ${shown(first)}` : shown(first);
+  // (a free of per-step scratch: the advice is to keep the buffer, not to drop a wait)
+  const frees = first.name === 'cudaFree';
   const related: RelatedLocation[] = [
     { range: launch.nameRange, message: `${launch.via ? `\`${launch.via}\` (launching \`${launch.name}\`)` : shown(launch)} queues device work in the same iteration` },
     ...blocking.slice(1, 6).map((c) => ({ range: c.nameRange, message: `${shown(c)} also blocks the host every iteration` })),
@@ -291,10 +296,12 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
       `assumes the loop runs many iterations`,
       ...(copies ? ['assumes the host buffers are pageable (allocated with malloc/new/std::vector); pinned buffers (cudaHostAlloc) still need cudaMemcpyAsync on a stream to overlap'] : []),
     ],
-    message: `${what} blocks the host each iteration ${where}: the GPU idles between launches`,
+    message: `${what} ${frees ? 'waits for the device' : 'blocks the host'} each iteration ${where}: the GPU idles between launches`,
     detail: detail(
       `${what} waits for all queued GPU work every iteration ${where}, so the GPU idles until the host queues the next launch${copies ? ', and no transfer overlaps a kernel' : ''}.`,
-      copies
+      frees
+        ? 'Allocate the scratch once, outside the loop, and reuse it (or use the stream-ordered `cudaMallocAsync` / `cudaFreeAsync`, which do not wait for the device); `cudaMalloc` is a driver call each time too.'
+        : copies
         ? 'Use pinned host buffers (cudaHostAlloc) with cudaMemcpyAsync on two or more streams so chunk i+1 copies while chunk i computes, and synchronize once after the loop (or keep the values on the device).'
         : 'Launches on one stream already run in order: drop the per-iteration synchronization and synchronize once after the loop (use events or a stream wait where the host really needs a value).',
     ),
@@ -341,13 +348,17 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     const beforeDeciding = (c: CallFact) => c.kind === 'sync' && deciding.some((d) => inLoop.indexOf(d) === inLoop.indexOf(c) + 1 && sameArms(c, d));
     // (rare in this loop, or in one around it: a generation loop under `if (step % sample_every == 0)` runs a few times a run)
     const rare = (c: CallFact) => !!c.rareIn?.some((id) => id === loop.id || inside(loop, id));
-    const blocking = inLoop.filter((c) => blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c) && !rare(c));
+    // (and a free of device memory after the iteration's launches: `cudaFree` waits for the device first, the per-step
+    // scratch of a loop that allocates and frees it every time, which is no set-up. Not where the iteration also copies:
+    // a harness setting up, running and checking one case per iteration, `for (c < count) { cudaMalloc; cudaMemcpy; ...`)
+    const frees = inLoop.some((c) => blockingKind(c) === 'copy') ? [] : inLoop.filter((c) => freesAfter(c, work) && !rare(c));
+    const blocking = inLoop.filter((c) => ((blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c)) || frees.includes(c)) && !rare(c));
     if (!work.length || !blocking.length) continue;
     // (a loop that reads a clock is a benchmark's, timing the device work, unless the host computes in loops of its own
     // what the next upload sends: a particle filter's frames, each resampled on the host, stage timers printed along the way)
     const uploaded = new Set(inLoop.filter((c) => c.kind === 'copy' && c.args.some((a) => a.includes('HostToDevice'))).map((c) => c.argRoots[1]).filter((r): r is string => !!r));
     const hostWork = host.accesses.some((a) => a.kind !== 'load' && uploaded.has(a.array) && a.loops.some((id) => byId.has(id) && inside(byId.get(id)!, loop.id)));
-    if (inLoop.some((c) => allocates(c, hosts) || (isTiming(c, host) && !hostWork))) continue;
+    if (inLoop.some((c) => (allocates(c, hosts) && !frees.length) || (isTiming(c, host) && !hostWork))) continue;
     // the serialized reference of a function that also runs the same kernels on streams with asynchronous copies
     // (cuda-samples' simpleStreams times a "non-streamed" loop, then the streamed one): the baseline it measures against
     if (streamedTwin(host, loop, work)) continue;
@@ -400,8 +411,10 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   // the batch's tokens in and ending in `cudaDeviceSynchronize()`: the queue is empty when the copy runs, so it blocks
   // for its own transfer only; the drain, on every call (not under a debug flag), is what idles the GPU, and is reported)
   const drains = calls.some((b) => b.loops.length === 0 && !(b.scopes ?? []).length && DEVICE_SYNC.test(b.name) && !after(b));
-  const blocking = calls.filter((c) => blockingKind(c) !== null && c.loops.length === 0 &&
-    !(drains && blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c)));
+  // (a helper that allocates its scratch and frees it on every call: each `cudaFree` after its launches waits for them)
+  const frees = perCallScratch(host) ? calls.filter((c) => c.loops.length === 0 && !(c.scopes ?? []).length && freesAfter(c, work)) : [];
+  const blocking = calls.filter((c) => (blockingKind(c) !== null && c.loops.length === 0 &&
+    !(drains && blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c))) || frees.includes(c));
   if (!work.length || !blocking.length || calls.some((c) => (isAllocation(c) && !perCallScratch(host)) || isTiming(c, host))) return [];
   // (nor a wait that only ends the helper where each call in a loop is followed at once by a blocking call of the caller,
   // `forward(d_x, d_y); cudaMemcpy(h_y, d_y, ...)`: the copy waits for the same work, and the caller's loop has its own finding)
