@@ -72,15 +72,27 @@ function filledBeforeReads(a: AccessFact, accesses: readonly AccessFact[]): bool
  * every store of it sits beside a global load in the same loops, every load beside a global store, and no loop
  * re-reads it without global traffic of its own (a GEMM's k-loop does). Its global traffic decides: shared memory
  * moves several times DRAM's bytes per second, so a few replays there are hidden (a 32-way transpose tile is not:
- * padding it measured 2.15x on an H200).
+ * padding it measured 2.15x on an H200). A tile read in the same loop step that fills it, no more often than that step
+ * stores it, passes through too.
  */
-function passThrough(name: string, accesses: readonly AccessFact[]): boolean {
+function passThrough(name: string, accesses: readonly AccessFact[], oneWarpBlocks = false): boolean {
   const mine = accesses.filter((a) => a.space === 'shared' && a.array === name);
   // (the same loops: the kernel's, and those of the helper an access was inlined from)
   const where = (a: AccessFact) => `${a.loops.join()}|${(a.helperLoops ?? []).map((l) => l.symbol).join()}`;
   const beside = (a: AccessFact, kind: 'load' | 'store') => accesses.some((g) => g.space === 'global' && g.kind === kind && where(g) === where(a));
-  return mine.length > 0 && mine.every((a) => (a.kind === 'store' ? beside(a, 'load') : a.kind === 'load' && beside(a, 'store')));
+  // (or, in blocks of one warp, read back in the very loop step that fills it, no more often than that step stores it:
+  // a naive mma.sync GEMM's tile, stored and read by one `ldmatrix` per k-step, reuses nothing; its global loads decide. With
+  // more warps a block, each of them reads what one store filled, unless each warp has a slice of its own)
+  const count = (kind: 'load' | 'store', a: AccessFact) => mine.filter((b) => b.kind === kind && where(b) === where(a)).length;
+  const streamedThrough = (a: AccessFact) => (oneWarpBlocks || mine.every(perWarp)) && a.loops.length > 0 && count('load', a) <= count('store', a);
+  return mine.length > 0 && mine.every((a) => (a.kind === 'store' ? beside(a, 'load') : a.kind === 'load' && (beside(a, 'store') || streamedThrough(a))));
 }
+
+/** An access to a warp's own slice of a tile: its index moves with the warp (`B_smem[threadIdx.x / 32][...]`). */
+const perWarp = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => {
+  const d = atomDef(s);
+  return !!d && d.op === '/' && d.args[1].isConstant && d.args[1].constant % 32 === 0 && d.args[0].dependsOn((x) => x === 'threadIdx.x');
+}));
 
 /** A finding with the shared array it is about and its ways (the least is reported over a tuner's launches). */
 interface Conflict {
@@ -103,6 +115,8 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
   // (a `__device__` helper's own loops around the access count: its k-loop runs the access many times)
   const once = (a: AccessFact) => noMainLoop && a.loops.length === 0 && !a.helperLoops?.length;
   const loopContext = { loops: fn.loops, bindings, params: new Set(fn.params.map((p) => p.name)) };
+  // (every launch's block one warp, `dim3 block(32)`)
+  const oneWarpBlocks = ['blockDim.x', 'blockDim.y', 'blockDim.z'].reduce((n, d) => n * (bindings.get(d) ?? (d === 'blockDim.x' ? Infinity : 1)), 1) <= 32;
   for (const declared of fn.shared) {
     // `T tile[tile_size][tile_size]`, `Bs[BK][BN + 1]` with `tile_size`, `BN` template parameters the launches set
     const s = declared.dims.some((d) => d === null) && bindings.size
@@ -120,7 +134,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       // loop, a GEMM's epilogue): a few replays there are a small share of the kernel's time; 8 ways or more
       // (an epilogue's accumulators staged with a row stride of 128 words) still are not; nor is a tile's store once per
       // step of the main loop, beside the loop that then reads the tile over and over; nor one in a kernel without a main loop
-      .filter((h) => h.c.ways >= COLD_WAYS || !(once(h.a) || hot.outside(h.a, 'any') || hot.staging(h.a) || passThrough(s.name, accesses) || filledBeforeReads(h.a, accesses)))
+      .filter((h) => h.c.ways >= COLD_WAYS || !(once(h.a) || hot.outside(h.a, 'any') || hot.staging(h.a) || passThrough(s.name, accesses, oneWarpBlocks) || filledBeforeReads(h.a, accesses)))
       // a filter window's size (`k_size = 2 * ceil(support) + 1`, `ksize` of a blur) is odd by construction: rows of
       // it fall on every bank, so a conflict that rests on its being a multiple of 32 never happens
       .filter((h) => !sizesOf(h.a).some((x) => WINDOW_SIZE.test(x)));
