@@ -21,6 +21,8 @@ interface Seen {
   oneBlock: boolean;
   /** every launch is one block of fewer threads than a warp */
   subWarp: boolean;
+  /** every launch's block is at most one warp (`<<<grid, 32>>>`), its extents known */
+  warpBlocks: boolean;
   launches: CallFact[];
   /** Per template parameter: the types the launches give it (a non-type argument adds null). */
   types: (Set<string | null>)[];
@@ -50,14 +52,16 @@ function collect(functions: readonly FunctionFacts[], instantiations: readonly C
 }
 
 
-const emptySeen = (): Seen => ({ xs: new Set(), oneBlock: true, subWarp: true, launches: [], types: [] });
+const emptySeen = (): Seen => ({ xs: new Set(), oneBlock: true, subWarp: true, warpBlocks: true, launches: [], types: [] });
 
 /** One launch, its types read from the instances of its template host where it has them. */
 function addLaunch(seen: Seen, c: CallFact, instances: readonly CallFact[] = []): void {
   seen.launches.push(c);
   seen.xs.add(c.blockX ?? null);
   seen.oneBlock &&= c.gridBlocks === 1;
-  seen.subWarp &&= c.gridBlocks === 1 && !!c.blockDims?.length && c.blockDims.every((d) => d !== null) && c.blockDims.reduce<number>((n, d) => n * d!, 1) < 32;
+  const threads = c.blockDims?.length && c.blockDims.every((d) => d !== null) ? c.blockDims.reduce<number>((n, d) => n * d!, 1) : null;
+  seen.subWarp &&= c.gridBlocks === 1 && threads !== null && threads < 32;
+  seen.warpBlocks &&= threads !== null && threads <= 32;
   if (instances.length) for (const made of instances) addTypes(seen, made);
   else addTypes(seen, c);
 }
@@ -587,14 +591,14 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   return functions.map((f) => {
     if (!f.isKernel) return f;
     const shape = launchShape(f, fl, instantiated);
-    const { seen, singleBlock, subWarp, types, small, offsets, values, baseline, fewCounts, rare, besideSweep, zeroCopy } = shape;
+    const { seen, singleBlock, subWarp, warpBlocks, types, small, offsets, values, baseline, fewCounts, rare, besideSweep, zeroCopy } = shape;
     let x = shape.x;
     // launched from elsewhere (a Rust or Python host) with blocks of (1, 32): its row walk says so
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const vectorLaunch = shape.vectorLaunch ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f);
-    if (x === null && !singleBlock && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !rare && !besideSweep && !zeroCopy) return f;
+    if (x === null && !singleBlock && !warpBlocks && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !rare && !besideSweep && !zeroCopy) return f;
     const key = shapeKey(shape, x, vectorLaunch);
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
@@ -606,6 +610,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
       ...(x !== null ? { blockDimX: x } : {}),
       ...(singleBlock ? { singleBlock } : {}),
       ...(subWarp ? { subWarp } : {}),
+      ...(warpBlocks ? { warpBlocks } : {}),
       ...(small ? { smallProblem: small } : {}),
       ...(vectorLaunch ? { vectorLaunch } : {}),
       ...(offsets.length ? { offsetBuffers: offsets } : {}),
@@ -628,6 +633,7 @@ interface LaunchShape {
   x: number | null;
   singleBlock: boolean;
   subWarp: boolean;
+  warpBlocks: boolean;
   types: Map<string, string[]> | null;
   small: boolean;
   /** launched on vector casts, beside a packed twin, or only where a size is not a multiple of the vector width */
@@ -669,6 +675,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     seen, x,
     singleBlock: seen?.oneBlock ?? false,
     subWarp: seen?.subWarp ?? false,
+    warpBlocks: !!seen?.launches.length && seen.warpBlocks,
     types,
     small: smallProblem(f, fromHosts, fl),
     vectorLaunch: (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
@@ -695,8 +702,8 @@ const shapes = new WeakMap<FileLaunches, WeakMap<FunctionFacts, { instantiated: 
 function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): string {
   const k = shape.key;
   if (k && k.x === x && k.vectorLaunch === vectorLaunch) return k.text;
-  const { singleBlock, subWarp, small, offsets, types, values, baseline, fewCounts, rare, besideSweep, zeroCopy } = shape;
-  const text = `${x}|${singleBlock}|${subWarp}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${rare}|${besideSweep}|${zeroCopy}`;
+  const { singleBlock, subWarp, warpBlocks, small, offsets, types, values, baseline, fewCounts, rare, besideSweep, zeroCopy } = shape;
+  const text = `${x}|${singleBlock}|${subWarp}|${warpBlocks}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${rare}|${besideSweep}|${zeroCopy}`;
   shape.key = { x, vectorLaunch, text };
   return text;
 }

@@ -334,6 +334,8 @@ export interface FunctionFacts {
   singleBlock?: boolean;
   /** Every launch of this kernel in the file is one block of fewer than 32 threads (`<<<1, 4>>>`): less than a warp in all (set per file). */
   subWarp?: boolean;
+  /** Every launch of this kernel in the file runs blocks of at most one warp (`<<<grid, 32>>>`): no other warp shares a block's `__shared__` tiles (set per file). */
+  warpBlocks?: boolean;
   /** Every launch of this kernel in the file passes a small constant (at most 2^19, launch-bound on an H200) for the count its thread index is checked against, or starts at most that many threads: a demo size (set per file). */
   smallProblem?: boolean;
   /**

@@ -116,7 +116,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
   const once = (a: AccessFact) => noMainLoop && a.loops.length === 0 && !a.helperLoops?.length;
   const loopContext = { loops: fn.loops, bindings, params: new Set(fn.params.map((p) => p.name)) };
   // (every launch's block one warp, `dim3 block(32)`)
-  const oneWarpBlocks = ['blockDim.x', 'blockDim.y', 'blockDim.z'].reduce((n, d) => n * (bindings.get(d) ?? (d === 'blockDim.x' ? Infinity : 1)), 1) <= 32;
+  const oneWarpBlocks = !!fn.warpBlocks;
   for (const declared of fn.shared) {
     // `T tile[tile_size][tile_size]`, `Bs[BK][BN + 1]` with `tile_size`, `BN` template parameters the launches set
     const s = declared.dims.some((d) => d === null) && bindings.size

@@ -192,17 +192,6 @@ function sharedBytes(fn: FunctionFacts): number {
 /** Tiles small enough for 32 one-warp blocks, an SM's limit, to fit in an SM's shared memory many times over. */
 const SMALL_TILES = 4096;
 
-/** Kernels every launch of the file runs in blocks of at most one warp (`<<<grid, 32>>>`). */
-function oneWarpKernels(facts: FileFacts): Set<string> {
-  const launches = new Map<string, boolean>();
-  for (const f of facts.functions) for (const c of f.calls) {
-    if (c.kind !== 'launch') continue;
-    const threads = c.blockDims?.length && c.blockDims.every((d) => d !== null) ? c.blockDims.reduce((m: number, d) => m * d!, 1) : null;
-    launches.set(c.name, (launches.get(c.name) ?? true) && threads !== null && threads <= 32);
-  }
-  return new Set([...launches].filter(([, one]) => one).map(([name]) => name));
-}
-
 export const rule: Rule = {
   id: 'pipelining/multi-stage',
   languages: ['cuda', 'triton'],
@@ -211,7 +200,6 @@ export const rule: Rule = {
   check(facts: FileFacts) {
     if (facts.otherAccelerator) return []; // `cp.async` and Triton's num_stages pipelining are NVIDIA's; other backends pipeline their own way
     if (facts.language === 'triton') return tritonMultiStage(facts);
-    const oneWarp = oneWarpKernels(facts);
-    return facts.functions.flatMap((fn) => cached(fn, oneWarp.has(fn.name)));
+    return facts.functions.flatMap((fn) => cached(fn, !!fn.warpBlocks));
   },
 };
