@@ -63,11 +63,7 @@ const LABELS = /label|target|^(?:y|gt|truth)$/i;
  */
 function isGemm(k: FunctionFacts): boolean {
   if (k.kernelClass === 'gemm') return true;
-  return !isSoftmax(k) && dotProducts(k);
-}
-
-/** Each thread loops over two different global operands and stores only after the loop (`q[i] * k[i]`). */
-function dotProducts(k: FunctionFacts): boolean {
+  if (isSoftmax(k)) return false;
   const stores = k.accesses.filter((a) => a.space === 'global' && a.kind !== 'load');
   return k.loops.some((l) => {
     if (stores.some((a) => a.loops.includes(l.id))) return false;
@@ -105,6 +101,19 @@ function matrixVector(k: FunctionFacts): boolean {
   });
 }
 
+/**
+ * A kernel that computes its scores itself: a loop over two global operands of which one also moves with another loop
+ * (`q[i] * k[t * hs + i]`, the key `t` of a loop around it) and the other not (the query row).
+ */
+function scoresMadeHere(k: FunctionFacts): boolean {
+  return k.loops.some((l) => {
+    const operands = k.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));
+    const others = new Set(k.loops.filter((m) => m.id !== l.id).map((m) => m.symbol));
+    const outer = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => others.has(s)));
+    return operands.some((a) => !outer(a) && operands.some((b) => b.array !== a.array && outer(b)));
+  });
+}
+
 function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): Step[] {
   const out: Step[] = [];
   for (const call of callsThroughWrappers(host, hosts)) {
@@ -125,9 +134,10 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
     // (a loss step, a softmax reading labels or the gradient `P - onehot(y)` after one, turns class scores into a
     // gradient: no P for a P·V; a mask before the softmax reading `target_lengths` is still a step of the scores)
     const afterSoftmax = out.some((s) => s.kind === 'softmax');
-    // (a softmax kernel that makes its scores itself, `q[i] * k[i]` summed per key before the max and the exp: a decode
-    // step's fused attention, whose input is the queries, not scores)
-    const kind = isGemm(k) ? 'gemm' : isSoftmax(k) ? (isLoss(k) || dotProducts(k) ? 'other' : 'softmax') : k.kernelClass === 'elementwise' ? (afterSoftmax && isLoss(k) ? 'other' : 'elementwise') : 'other';
+    // (a softmax kernel that makes its scores itself, a query row times each cached key, `q[i] * k[t * kv_dim + i]`,
+    // before the max and the exp: a decode step's fused attention, whose input is the queries, not scores. A masked
+    // softmax's `s[t] + mask[t]` moves both operands alike: still the softmax of the scores)
+    const kind = isGemm(k) ? 'gemm' : isSoftmax(k) ? (isLoss(k) || scoresMadeHere(k) ? 'other' : 'softmax') : k.kernelClass === 'elementwise' ? (afterSoftmax && isLoss(k) ? 'other' : 'elementwise') : 'other';
     out.push({ call, kind, reads: pick(u.read), writes: pick(u.written), ...(kind === 'gemm' && matrixVector(k) ? { matrixVector: true } : {}) });
   }
   // a step that picks its kernel softmaxes only sometimes: a wrapper's alternatives (`ApplyMoeGate(x, y, gateType)`: a
