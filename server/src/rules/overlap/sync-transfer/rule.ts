@@ -59,8 +59,14 @@ const everyTime = (d: CallFact) => d.loops.length === 0 && !d.scopes?.length;
  */
 const perCallScratch = (f: FunctionFacts) => f.calls.some((d) => DEVICE_ALLOCATION.test(d.name) && everyTime(d)) && f.calls.some((d) => d.name === 'cudaFree' && everyTime(d));
 
-/** `cudaFree` after device work of the same body: it waits for the device before it frees (an implicit synchronization). */
-const freesAfter = (c: CallFact, work: readonly CallFact[]) => c.name === 'cudaFree' && work.some((w) => positionBefore(w.range.start, c.range.start));
+/**
+ * `cudaFree` of scratch the same body allocates, after its device work and in the same arms as that work (every time
+ * it runs, not on an error path or a grow-only reallocation): it waits for the device before it frees.
+ */
+const freesScratch = (c: CallFact, body: readonly CallFact[], work: readonly CallFact[]) =>
+  c.name === 'cudaFree' && !!c.argRoots[0] &&
+  body.some((a) => DEVICE_ALLOCATION.test(a.name) && a.argRoots[0] === c.argRoots[0] && positionBefore(a.range.start, c.range.start)) &&
+  work.some((w) => positionBefore(w.range.start, c.range.start) && sameArms(w, c));
 
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
 const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;
@@ -277,7 +283,8 @@ function deviceWork(calls: readonly CallFact[], launchers: ReadonlySet<string>):
 const shown = (c: CallFact) => (c.via && c.kind !== 'launch' ? `\`${c.via}\` (its \`${c.name}\`)` : `\`${c.name}\``);
 
 function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: string, loop: LoopFact | null): RuleFinding {
-  const first = blocking[0];
+  // (a sync or copy beside the free speaks first: dropping the free alone would leave it waiting)
+  const first = blocking.find((c) => c.name !== 'cudaFree') ?? blocking[0];
   const copies = blocking.some((c) => blockingKind(c) === 'copy');
   const launch = body.work[0];
   const what = blockingKind(first) === 'copy' ? `The synchronous ${shown(first)}` : shown(first);
@@ -285,7 +292,7 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
   const frees = first.name === 'cudaFree';
   const related: RelatedLocation[] = [
     { range: launch.nameRange, message: `${launch.via ? `\`${launch.via}\` (launching \`${launch.name}\`)` : shown(launch)} queues device work in the same iteration` },
-    ...blocking.slice(1, 6).map((c) => ({ range: c.nameRange, message: `${shown(c)} also blocks the host every iteration` })),
+    ...blocking.filter((c) => c !== first).slice(0, 5).map((c) => ({ range: c.nameRange, message: `${shown(c)} also ${c.name === 'cudaFree' ? 'waits for the device' : 'blocks the host'} every iteration` })),
   ];
   if (loop) related.unshift({ range: loop.headerRange, message: 'the loop' });
   return {
@@ -351,7 +358,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // (and a free of device memory after the iteration's launches: `cudaFree` waits for the device first, the per-step
     // scratch of a loop that allocates and frees it every time, which is no set-up. Not where the iteration also copies:
     // a harness setting up, running and checking one case per iteration, `for (c < count) { cudaMalloc; cudaMemcpy; ...`)
-    const frees = inLoop.some((c) => blockingKind(c) === 'copy') ? [] : inLoop.filter((c) => freesAfter(c, work) && !rare(c));
+    const frees = inLoop.some((c) => blockingKind(c) === 'copy') ? [] : inLoop.filter((c) => freesScratch(c, inLoop, work) && !rare(c));
     const blocking = inLoop.filter((c) => ((blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c)) || frees.includes(c)) && !rare(c));
     if (!work.length || !blocking.length) continue;
     // (a loop that reads a clock is a benchmark's, timing the device work, unless the host computes in loops of its own
@@ -412,14 +419,15 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   // for its own transfer only; the drain, on every call (not under a debug flag), is what idles the GPU, and is reported)
   const drains = calls.some((b) => b.loops.length === 0 && !(b.scopes ?? []).length && DEVICE_SYNC.test(b.name) && !after(b));
   // (a helper that allocates its scratch and frees it on every call: each `cudaFree` after its launches waits for them)
-  const frees = perCallScratch(host) ? calls.filter((c) => c.loops.length === 0 && !(c.scopes ?? []).length && freesAfter(c, work)) : [];
+  const frees = perCallScratch(host) ? calls.filter((c) => c.loops.length === 0 && !(c.scopes ?? []).length && freesScratch(c, calls, work)) : [];
   const blocking = calls.filter((c) => (blockingKind(c) !== null && c.loops.length === 0 &&
     !(drains && blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c))) || frees.includes(c));
   if (!work.length || !blocking.length || calls.some((c) => (isAllocation(c) && !perCallScratch(host)) || isTiming(c, host))) return [];
   // (nor a wait that only ends the helper where each call in a loop is followed at once by a blocking call of the caller,
   // `forward(d_x, d_y); cudaMemcpy(h_y, d_y, ...)`: the copy waits for the same work, and the caller's loop has its own finding)
   const name = baseName(host.name).replace(/^.*::/, '');
-  const endsWithWait = blocking.every((b) => b.kind === 'sync' && !after(b));
+  // (a free after the helper's launches waits as a sync does)
+  const endsWithWait = blocking.every((b) => (b.kind === 'sync' || frees.includes(b)) && !after(b));
   // (at every call in a loop, in every function of the file: `train` calling it alone keeps the wait's cost; and with no
   // host loop between, which the wait keeps from overlapping the kernel)
   const sites = loopSites.get(name) ?? [];
