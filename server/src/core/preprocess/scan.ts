@@ -228,8 +228,7 @@ export function scanText(text: string): Event[] {
 
 /**
  * `cublasCreate(&h)` and `cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH)` in one text, or a mode picked at run time
- * (`enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH` kept in a variable, or the default set by hand on it),
- * or pedantic fp32 asked for:
+ * (`enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH` kept in a variable), or pedantic fp32 asked for:
  * a set-up function (llm.c's `setup_main()` in a shared header) that decides the math of every GEMM on the handle.
  */
 function setsTensorMathMode(raw: string): boolean {
@@ -238,19 +237,12 @@ function setsTensorMathMode(raw: string): boolean {
   const text = raw.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
   const modes = [...text.matchAll(/\bcublasSetMathMode\s*\(\s*[^,()]+,\s*([^()]*?)\s*\)/g)].map((m) => m[1]);
   if (modes.some((m) => /CUBLAS_PEDANTIC_MATH/.test(m))) return true;
-  return /\bcublas(?:Lt)?Create\s*\(/.test(text) && modes.some((m) => picksTensorMode(m) || asksForFp32(m));
+  return /\bcublas(?:Lt)?Create\s*\(/.test(text) && modes.some(picksTensorMode);
 }
 
 /**
  * A math mode that allows tensor cores, or one picked at run time (a variable, not an enum or flags such as
  * `CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION`).
  */
-/**
- * The default math mode set by hand: on a handle the same code creates (`cublasCreate(&h); cublasSetMathMode(h,
- * CUBLAS_DEFAULT_MATH)`, an fp32 baseline's handle beside a tensor-op one), fp32 asked for, not left by omission.
- * (Set on a handle made elsewhere, PyTorch's, it overrides the caller's choice: still reported.)
- */
-export const asksForFp32 = (mode: string): boolean => /^\s*CUBLAS_DEFAULT_MATH\s*$/.test(mode);
-
 export const picksTensorMode = (mode: string): boolean =>
   /CUBLAS_(?:TF32_)?TENSOR_OP_MATH/.test(mode) || (/^\s*[A-Za-z_][\w.>-]*\s*$/.test(mode) && !/^\s*CUBLAS_/.test(mode));

@@ -7,8 +7,8 @@
 //  - Host code: `cublasSgemm` (also `_v2`, batched, strided) and `cublasGemmEx`-style calls
 //    with fp32 inputs and fp32 compute, unless the function sets a tensor-op math mode
 //    on the handle before the call (`cublasSetMathMode(h, CUBLAS_TF32_TENSOR_OP_MATH)`) or a
-//    function of the file creates a handle and sets it there (to `CUBLAS_DEFAULT_MATH` by hand too: an
-//    fp32 baseline's handle). `CUBLAS_PEDANTIC_MATH` anywhere in the file says fp32 is wanted: quiet. So are references and baselines
+//    function of the file creates a handle and sets it there. A handle created and set to `CUBLAS_DEFAULT_MATH`
+//    by hand is an fp32 baseline's: its GEMMs are quiet. `CUBLAS_PEDANTIC_MATH` anywhere in the file says fp32 is wanted: quiet. So are references and baselines
 //    (`gemm_cuBLAS_reference`, a program's `main`, `test_*` / `bench*` drivers), and GEMMs on PyTorch's handle
 //    (`at::cuda::getCurrentCUDABlasHandle()`, or handed down from a function that takes it), whose math mode
 //    PyTorch sets from `allow_tf32`.
@@ -26,7 +26,7 @@ import { isHelperLoop, withHelperLoops } from '../../common/helper-loops';
 import { tripsAtLaunch } from '../../common/hot-loops';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
-import { asksForFp32, picksTensorMode } from '../../../core/preprocess/scan';
+import { picksTensorMode } from '../../../core/preprocess/scan';
 import { insideTimedRegion } from '../../../core/timed-region';
 import { opOf } from '../../../core/baselines';
 import { fix } from './fix';
@@ -182,6 +182,25 @@ const fastComputeCalls = perFacts((f: FunctionFacts) => f.calls.filter((c) => c.
 /** PyTorch's cuBLAS handle, its math mode set from `allow_tf32` each time PyTorch hands it out. */
 const TORCH_HANDLE = (c: CallFact) => /^(?:at::cuda::)?getCurrentCUDABlasHandle$/.test(c.name);
 
+/**
+ * Handles a function creates and puts in `CUBLAS_DEFAULT_MATH` by hand (`cublasCreate(&h); cublasSetMathMode(h,
+ * CUBLAS_DEFAULT_MATH)`, an fp32 baseline's handle beside a tensor-op one): fp32 asked for, not left by omission. Named
+ * as GEMM calls pass them: the handle (`h`) and a getter returning it (`getCublasFp32Handle()`). (The default set on a
+ * handle made elsewhere, PyTorch's, overrides the caller's choice: not one of them.)
+ */
+function fp32Handles(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const f of functions) {
+    if (!f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name))) continue;
+    for (const c of f.calls) {
+      if (c.name !== 'cublasSetMathMode' || !/^\s*CUBLAS_DEFAULT_MATH\s*$/.test(c.args[1] ?? '')) continue;
+      out.add((c.args[0] ?? '').replace(/\s+/g, ''));
+      if (f.params.length === 0) out.add(`${f.name}()`);
+    }
+  }
+  return out;
+}
+
 export const rule: Rule = {
   id: 'precision/tensor-core-eligible',
   languages: ['cuda', 'cpp', 'triton'],
@@ -190,14 +209,17 @@ export const rule: Rule = {
   check(facts: FileFacts): RuleFinding[] {
     if (facts.otherAccelerator) return []; // TF32 on NVIDIA tensor cores: another vendor's backend has its own matrix units and formats
     if (facts.language === 'triton') return tritonTensorCore(facts);
-    // a set-up function that creates a handle and puts it in a tensor-op mode (or in the default mode by hand, or asks for pedantic fp32) covers the file;
+    // a set-up function that creates a handle and puts it in a tensor-op mode (or asks for pedantic fp32) covers the file;
     // so does a mode it picks at run time (`enable_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH` kept in a variable)
     // (also in a header the file includes, llm.c's `setup_main()`: facts.tensorMathMode)
     const handleSetUp = !!facts.tensorMathMode || facts.functions.some(
       (f) =>
         f.calls.some((c) => c.name === 'cublasSetMathMode' && /CUBLAS_PEDANTIC_MATH/.test(c.args[1] ?? '')) ||
-        (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && (picksTensorMode(c.args[1] ?? '') || asksForFp32(c.args[1] ?? '')))),
+        (f.calls.some((c) => /^cublas(Lt)?Create/.test(c.name)) && f.calls.some((c) => c.name === 'cublasSetMathMode' && picksTensorMode(c.args[1] ?? ''))),
     );
+    // handles made for fp32 on purpose (by the handle's name, or the getter that makes it): their GEMMs are the baseline's
+    const fp32 = fp32Handles(facts.functions);
+    const onFp32Handles = (f: FunctionFacts) => fp32.size > 0 && f.calls.some(fp32Gemm) && f.calls.filter(fp32Gemm).every((c) => fp32.has((c.args[0] ?? '').replace(/\s+/g, '')));
     // `..._f32f32f32` beside `..._tf32tf32f32`, `gemm_fp32` beside `gemm_tf32`: the TF32 kernel exists, a flag picks it
     const names = new Set([...facts.functions.map((f) => f.name), ...(facts.project?.kernels.keys() ?? [])]);
     // (or a flag picks it: `if (allow_tf32) sgemm_wmma<<<...>>>(); else sgemm_fp32<<<...>>>();`, every launch of the fp32
@@ -230,6 +252,6 @@ export const rule: Rule = {
       const sites = callers.get(f.name) ?? [];
       return sites.length > 0 && sites.every((s) => BASELINE_DRIVER.test(s.driver.name)) && sites.some((s) => insideTimedRegion(s.driver, s.call));
     };
-    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || benchmarked(f), torchHandle, fastTwins)));
+    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || benchmarked(f) || onFp32Handles(f), torchHandle, fastTwins)));
   },
 };
