@@ -122,6 +122,12 @@ export function fileArrays(declarations: Node[]): FileArray[] {
 /** Integer constants of the file: `#define TILE 32`, `constexpr int TILE = 32;`, `const int N = 1024;`. */
 export function fileConstants(declarations: Node[]): Map<string, number> {
   const out = new Map<string, number>();
+  // (a name given two values, `#define MAPS 64` and `#define MAPS 6` in the arms of an `#if`: which one holds is open)
+  const differing = new Set<string>();
+  const set = (name: string, v: number) => {
+    if (out.has(name) && out.get(name) !== v) differing.add(name);
+    out.set(name, v);
+  };
   const literal = (t: string | undefined) => {
     const m = t ? /^\(?\s*(-?\d+)[uUlL]*\s*\)?$/.exec(t.trim()) : null;
     return m ? Number(m[1]) : null;
@@ -131,13 +137,13 @@ export function fileConstants(declarations: Node[]): Map<string, number> {
     if (c.type === 'preproc_def') {
       const name = field(c, 'name')?.text;
       const v = literal(field(c, 'value')?.text);
-      if (name && v !== null) out.set(name, v);
+      if (name && v !== null) set(name, v);
     } else if (/^\s*(static\s+)?(constexpr|const)\b/.test(c.text) && /\b(int|unsigned|size_t|long|int32_t|int64_t|auto)\b/.test(field(c, 'type')?.text ?? '')) {
       for (const d of children(c)) {
         if (d.type !== 'init_declarator') continue;
         const name = field(d, 'declarator')?.text;
         const v = literal(field(d, 'value')?.text);
-        if (name && v !== null) out.set(name, v);
+        if (name && v !== null) set(name, v);
       }
     } else if ((body = enumBody(c.type === 'type_definition' || c.type === 'declaration' ? field(c, 'type') : c))) {
       // each enumerator one more than the one before, from 0 or the value it is given (up to one not a literal);
@@ -150,7 +156,7 @@ export function fileConstants(declarations: Node[]): Map<string, number> {
         const v: number | null = given ? literal(given.text) : next;
         const name = field(e, 'name')?.text;
         if (v === null) break;
-        if (name) out.set(name, v);
+        if (name) set(name, v);
         next = v + 1;
       }
     } else {
@@ -161,10 +167,11 @@ export function fileConstants(declarations: Node[]): Map<string, number> {
         if (f.type !== 'field_declaration' || !/^\s*static\s+(constexpr|const)\b/.test(f.text)) continue;
         const m = /\b(\w+)\s*=\s*([^;]+);?\s*$/.exec(f.text);
         const v = m ? literal(m[2]) : null;
-        if (m && v !== null) out.set(`${name}::${m[1]}`, v);
+        if (m && v !== null) set(`${name}::${m[1]}`, v);
       }
     }
   }
+  for (const name of differing) out.delete(name);
   return out;
 }
 
