@@ -7,7 +7,7 @@
 import { pickedBaselines } from './baselines';
 import { hostInstances, knownType, launchInstances } from './host-instances';
 import { sequenceGrid } from './facts/sequence-bound';
-import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
+import { neverTogether, type AccessFact, type CallFact, type FunctionFacts } from './facts/model';
 import { baseType, elementBits, VECTOR_TYPES } from './facts/ctypes';
 import { asCalled, baseName, callSitesOf } from './project';
 import { launchesBesideSweeps, sweepsTwoAxes } from './sweep-siblings';
@@ -248,7 +248,10 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
   // (a 1-D kernel whose threads each touch one element: a 2-D grid or a loop per thread over tokens is a batch of them)
   // (every count checked so: RoPE's `i < dim` then `if (i < kv_dim)` for the keys)
   const counted = (f.indexBounds ?? (f.indexBound ? [f.indexBound] : [])).map((b) => f.params.findIndex((p) => p.name === b));
-  const flat = !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))) || (a.space === 'global' && (a.loops.length > 0 || !!a.helperLoops?.length)));
+  // (and blocks that split the elements, not pick a token: `blockIdx.x` only times `blockDim.x`, not `t * dim` of a
+  // block per token over a prefill's T tokens)
+  const blockPicksRow = (a: AccessFact) => a.space === 'global' && a.indices.some((p) => [...p.terms.keys()].some((k) => k.split('*').includes('blockIdx.x') && !k.split('*').includes('blockDim.x')));
+  const flat = !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))) || (a.space === 'global' && (a.loops.length > 0 || !!a.helperLoops?.length)) || blockPicksRow(a));
   if (counted.length && counted.every((i) => i >= 0) && flat && seen.launches.every((c) => counted.every((i) => argumentTexts(c, i, fl).every((a) => MODEL_DIMENSION.test(a))))) return true;
   // (most launches pass no constant: nothing to read in the kernel then)
   if (!seen.launches.every((c) => c.argValues)) return false;
