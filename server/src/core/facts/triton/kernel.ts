@@ -80,8 +80,10 @@ export class KernelWalker {
   readonly pointerParams = new Set<string>();
   arithmetic = 0;
   indexBound: string | null = null;
-  /** Every parameter a lane-dependent offset is compared with (a 2-D tile's `off_y < N1` and `off_x < N0`). */
+  /** A parameter each tile axis's offsets are compared with (a 2-D tile's `off_y < N1` and `off_x < N0`). */
   readonly indexBounds: string[] = [];
+  /** The lane symbols (`tl.arange` axes) those bounds test. */
+  private readonly boundLanes = new Set<string>();
   dots = 0;
   reductions = 0;
 
@@ -224,7 +226,13 @@ export class KernelWalker {
           const right = plainName(namedChildren(n)[1]);
           if (right && this.params.has(right) && left.poly.dependsOn((s) => s.startsWith('#lane'))) {
             this.indexBound ??= right;
-            if (!this.indexBounds.includes(right)) this.indexBounds.push(right);
+            // (one bound an axis of the tile: a 1-D kernel's second test of the same offsets, a concat's `offs < n_a`,
+            // picks among its elements, it does not multiply them)
+            const lanes = [...left.poly.symbols()].filter((x) => x.startsWith('#lane'));
+            if (!this.indexBounds.includes(right) && !lanes.some((l) => this.boundLanes.has(l))) {
+              this.indexBounds.push(right);
+              for (const l of lanes) this.boundLanes.add(l);
+            }
           }
         }
         return { kind: 'data', uniform: parts.every((p) => this.isUniform(p)) };

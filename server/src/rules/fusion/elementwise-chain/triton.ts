@@ -69,8 +69,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
         if (!bound.some((p) => k2.accesses.some((a) => a.array === p && a.kind === 'load' && readAtOutput(k2, a)))) continue; // only overwritten, or read broadcast
         const n1 = elementCount(k1, b1);
         const n2 = elementCount(k2, b2);
-        // (a flat launch over the product a 2-D tile's bounds count, `relu[(cdiv(N0 * N1, 1024),)](z, out, N0 * N1)`)
-        const sameCount = !!n1 && (n1 === n2 || (!!k1.indexBounds && !!n2 && /^[\w.\s*]+$/.test(n2) && n1 === n2.replace(/\s+/g, '').split('*').sort().join(' * ')));
+        // (a flat launch over the product a 2-D tile's bounds count, `relu[(cdiv(N0 * N1, 1024),)](z, out, N0 * N1)`, either way round)
+        const sameCount = !!n1 && (n1 === n2 || ((!!k1.indexBounds || !!k2.indexBounds) && !!n2 && factors(n1) !== null && factors(n1) === factors(n2)));
         const sameGrid = !!first.grid && first.grid === next.grid;
         let confidence: RuleFinding['confidence'];
         const assumptions: string[] = [];
@@ -139,10 +139,13 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
 function elementCount(k: FunctionFacts, bound: ReturnType<typeof bindArguments>): string | null {
   const texts = (k.indexBounds ?? (k.indexBound ? [k.indexBound] : [])).map((p) => bound?.get(p)?.text ?? null);
   if (!texts.length || texts.some((t) => t === null)) return null;
-  if (texts.length === 1) return texts[0];
-  // (a product's factors, spaces dropped, in one order: `N0 * N1` and `N1*N0` alike)
-  const factors = texts.flatMap((t) => t!.replace(/\s+/g, '').split('*'));
-  return factors.some((f) => !/^[\w.]+$/.test(f)) ? null : factors.sort().join(' * ');
+  return texts.length === 1 ? texts[0] : factors(texts.join('*'));
+}
+
+/** A product's factors, spaces dropped, in one order (`N0 * N1` and `N1*N0` alike); null for anything but a product of names. */
+function factors(text: string): string | null {
+  const f = text.replace(/\s+/g, '').split('*');
+  return f.some((x) => !/^[\w.]+$/.test(x)) ? null : f.sort().join(' * ');
 }
 
 /**
