@@ -428,8 +428,11 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     const r = ret ? h.calls.indexOf(ret) : -1;
     const viewed = h.calls.find((c) => c.parent === r && c.form === 'method' && ['.view_as', '.view', '.reshape', '.contiguous'].includes(c.name));
     const root = ret && ret.argRoots.length === 1 && ret.args[0] === ret.argRoots[0] ? ret.argRoots[0] : (viewed?.argRoots[0] ?? null);
-    // (or a tuple of its output and its saved statistics, `return y, mean, rstd`, as norm helpers return them)
-    const inTuple = ret && ret.args.length > 1 ? ret.args.flatMap((a, i) => (a.trim() === ret.argRoots[i] && written.has(ret.argRoots[i]!) ? [i] : [])) : [];
+    // (or a tuple of its output and its saved statistics, `return y, mean, rstd`, as norm helpers return them: the
+    // members the kernel writes a row of, not one value a program; a member may be a view, `y.view(shape)`)
+    const rowWritten = new Set(storedParams(k).filter((p) => k.accesses.some((a) => a.kind !== 'load' && a.array === p && a.indices.some((x) => x.dependsOn((s) => s.startsWith('#lane'))))).map((p) => plainBuffer(bound.get(p))).filter((b): b is string => b !== null));
+    const member = (a: string, root: string | null) => (root !== null && a.trim() === root ? root : /^([A-Za-z_]\w*)\.(?:view|view_as|reshape|contiguous)\(/.exec(a.trim())?.[1] ?? null);
+    const inTuple = ret && ret.args.length > 1 ? ret.args.flatMap((a, i) => (rowWritten.has(member(a, ret.argRoots[i]) ?? '') ? [i] : [])) : [];
     const tuple = inTuple.length ? { length: ret!.args.length, written: inTuple } : undefined;
     if (!tuple && (root === null || !written.has(root))) continue;
     // (the helper's own parameters the kernel loads, passed on unchanged: `k[grid](x, y, out, n)` for `def add(x, y)`)
@@ -440,9 +443,14 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     if (apply) out.set(apply, { kernel: k.name, kernelFacts: k, reads: new Set([...reads].filter((i) => i > 0).map((i) => i - 1)), ...(tuple ? { tuple } : {}) });
     else out.set(h.name, { kernel: k.name, kernelFacts: k, reads, ...(tuple ? { tuple } : {}) });
   }
-  for (const h of facts.functions) if (!h.isKernel && !autogradApply(h) && !out.has(h.name)) {
-    const helper = kernelArgumentHelper(h, facts, kernels) ?? passedThrough(h, out);
-    if (helper) out.set(h.name, helper);
+  // (a few rounds: a wrapper may be defined before the helper whose call it returns)
+  for (let round = 0; round < 3; round++) {
+    const before = out.size;
+    for (const h of facts.functions) if (!h.isKernel && !autogradApply(h) && !out.has(h.name)) {
+      const helper = (round === 0 ? kernelArgumentHelper(h, facts, kernels) : null) ?? passedThrough(h, out);
+      if (helper) out.set(h.name, helper);
+    }
+    if (out.size === before) break;
   }
   return out;
 }
