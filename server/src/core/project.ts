@@ -67,7 +67,8 @@ export function asCalled(c: CallFact, host: FunctionFacts, sites: ReadonlyMap<st
   if (k < 0 && b < 0) return [c];
   const out: CallFact[] = [];
   for (const s of sites.get(baseName(host.name)) ?? []) {
-    const name = k >= 0 ? s.args[k]?.trim() ?? '' : c.name;
+    // (`run_kernel(&transpose, ...)`: the address of a kernel is the kernel)
+    const name = k >= 0 ? (s.args[k] ?? '').trim().replace(/^&\s*/, '') : c.name;
     if (k >= 0 && !kernels.has(baseName(name))) continue;
     const value = b >= 0 ? s.argValues?.[b] ?? null : null;
     const dims = b >= 0 ? s.argDims?.[b] ?? (value !== null ? [value] : null) : null;

@@ -141,7 +141,6 @@ export function endsInReturn(n: Node | null): boolean {
   return items.length > 0 && items[items.length - 1].type === 'return_statement';
 }
 
-/** A function's parameters: name, element type, whether a pointer (or array, or container), rank, const and restrict. */
 /** `float W[D][D]` with `#define D 64`: every extent's value, where each is a literal or one of the file's constants. */
 function extentValues(texts: readonly string[], constants?: ReadonlyMap<string, number>): { dimValues?: number[] } {
   if (!texts.length || texts.every((t) => /^\d+$/.test(t.trim()))) return {};
@@ -149,6 +148,7 @@ function extentValues(texts: readonly string[], constants?: ReadonlyMap<string, 
   return values.every((v): v is number => v !== null) ? { dimValues: values } : {};
 }
 
+/** A function's parameters: name, element type, whether a pointer (or array, or container), rank, const and restrict. */
 export function paramFacts(declarator: Node, aliases?: TypeAliases, macros?: ReadonlyMap<string, MacroDef>, constants?: ReadonlyMap<string, number>): ParamFact[] {
   const list = field(declarator, 'parameters');
   if (!list) return [];

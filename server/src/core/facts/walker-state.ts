@@ -517,12 +517,12 @@ export abstract class WalkerState extends Evaluator {
   }
   /** A `dim3` local or a `dim3(...)` value. */
   protected isDim3(arg: Node): boolean {
-    return (arg.type === 'identifier' && this.dim3dims.has(arg.text)) || (arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3');
+    return (arg.type === 'identifier' && this.dim3dims.has(arg.text)) || (arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3') || braceDim3(arg) !== null;
   }
   /** A launch argument's extents (`256`, `block`, `dim3(32, 16)`), each null where not constant. */
   protected extents(arg: Node): (number | null)[] {
     if (arg.type === 'identifier' && this.dim3dims.has(arg.text)) return this.dim3dims.get(arg.text)!;
-    const dims = arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3' ? namedChildren(field(arg, 'arguments') ?? arg) : [arg];
+    const dims = arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3' ? namedChildren(field(arg, 'arguments') ?? arg) : braceDim3(arg) ?? [arg];
     return dims.map((d) => { const v = this.eval(d); return v.isConstant ? v.constant : null; });
   }
   /** The number of blocks a launch's grid argument gives (`1`, `grid`, `dim3(2, 2)`), when every extent is constant. */
@@ -700,3 +700,10 @@ export const HELPER_LOOP_RANGE = 100;
 const HALF_WORD = /\b(?:half|__half|__nv_bfloat16|nv_bfloat16)\b/;
 /** Whether a file's text names a 16-bit float type anywhere (kept across edits of lines that name none). */
 const namesHalfTypes = lineScan((line) => !HALF_WORD.test(line), (lines) => lines.some((l) => HALF_WORD.test(l)));
+
+/** The extents of a `dim3{1, 32}` written with braces, or null for anything else. */
+function braceDim3(arg: Node): Node[] | null {
+  if (arg.type !== 'compound_literal_expression' || field(arg, 'type')?.text !== 'dim3') return null;
+  const list = field(arg, 'value');
+  return list ? namedChildren(list).filter((c) => c.type !== 'comment') : null;
+}

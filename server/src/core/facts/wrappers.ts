@@ -53,7 +53,7 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
       const kernelParam = params.indexOf(l.name);
       out.push({
         ...l,
-        ...(kernelParam >= 0 && given(kernelParam) ? { name: c.args[kernelParam].trim() } : {}),
+        ...(kernelParam >= 0 && given(kernelParam) ? { name: c.args[kernelParam].trim().replace(/^&\s*/, '') } : {}),
         range: c.range,
         nameRange: c.nameRange,
         args: l.args.map((a) => substitute(a, params, c.args)),
