@@ -87,7 +87,11 @@ export interface LoopFact {
    * (`s += x[i]`, `s = s + x[i]`, `p *= x[i]`), with their declared type and how many loops
    * enclose the declaration (the loops between it and this one all feed the sum): reductions.
    */
-  reductions?: { variable: string; type: string; op: string; range: Range; declaredDepth: number }[];
+  reductions?: {
+    variable: string; type: string; op: string; range: Range; declaredDepth: number;
+    /** Its running value is read in the loop besides its update (`sat[x] = ... + rowsum`): a scan, not a reduction. */
+    readInLoop?: true;
+  }[];
   /**
    * Python: the loop walks a literal list or tuple, written in place or bound to a local
    * name (`for size in [1024, 4096]`, `sizes = [...]; for M, N, K in sizes`), of this many

@@ -167,6 +167,7 @@ export abstract class LoopWalker extends CallWalker {
     this.loopStack.push(id);
     if (detached) this.pendingPragmas = detached.pragmas;
     if (bodyNode) this.statement(bodyNode);
+    if (bodyNode && fact.reductions) markScans(fact, bodyNode);
     this.activeLanes = outerLanes;
     if (kind === 'for') {
       const update = field(n, 'update');
@@ -284,3 +285,23 @@ function chunkOfRange(start: string, bound: string): string | null {
   if (!m || bound.replace(/\s+/g, '') !== `${m[1]}*(${m[2]}+1)/${m[3]}`) return null;
   return m[1];
 }
+
+/** Reductions of `loop` whose running value the body reads outside their own updates (a prefix sum stored each step). */
+function markScans(loop: LoopFact, body: Node): void {
+  // (sums and products: a running max's test, `if (x[i] > m) m = x[i];`, reads it outside its assignment by its nature)
+  const reductions = loop.reductions!.filter((r) => r.op !== 'max' && r.op !== 'min');
+  if (!reductions.length) return;
+  const inUpdate = (n: Node, name: string) => reductions.some((r) => r.variable === name && within(nodeRange(n), r.range));
+  const read = new Set<string>();
+  const names = new Set(reductions.map((r) => r.variable));
+  const visit = (n: Node) => {
+    if (n.type === 'identifier' && names.has(n.text) && !inUpdate(n, n.text)) read.add(n.text);
+    for (const c of namedChildren(n)) visit(c);
+  };
+  visit(body);
+  for (const r of reductions) if (read.has(r.variable)) r.readInLoop = true;
+}
+
+const within = (a: LoopFact['range'], b: LoopFact['range']) =>
+  (a.start.line > b.start.line || (a.start.line === b.start.line && a.start.column >= b.start.column)) &&
+  (a.end.line < b.end.line || (a.end.line === b.end.line && a.end.column <= b.end.column));

@@ -199,7 +199,8 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (and a `#pragma unroll` loop over a template parameter, `i < NDim`, is a compile-time few)
   const unrolledItems = l.bound !== null && fn.templateParams.includes(l.bound.trim()) && l.pragmas.some((p) => /^unroll\b/.test(p));
   // (a sum into the expected result a GPU's is checked against, `ref += h[i]`: the reference, summed once, in order on purpose)
-  const sums = countsFewItems(l.bound) || unrolledItems ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn, defaults) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM && !isExpectedOutput(r.variable));
+  // (not a scan, whose running value the loop stores each step: no reduction clause vectorizes that)
+  const sums = countsFewItems(l.bound) || unrolledItems ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn, defaults) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM && !isExpectedOutput(r.variable) && !r.readInLoop);
   // four or more accumulators (`c_00 += a_0 * b_0; c_01 += ...`) are a register tile: its parallelism is across them
   // (running extrema, the corners of a bounding box, are no tile)
   const tile = new Set(sums.filter((r) => !extremum(r)).map((r) => r.variable)).size >= 4;
