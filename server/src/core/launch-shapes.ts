@@ -213,11 +213,27 @@ const PACKED_CAST = /\(\s*(?:const\s+)?(?:half2|__half2|__nv_bfloat162|nv_bfloat
  * on packed or vector casts of the buffers (`if (n & 1) k_fp16<<<>>>(...); else k_packed<<<>>>((const half2*)x, ...)`):
  * the scalar kernel is the fallback for sizes the packed one cannot take.
  */
-function packedTwin(seen: Seen | undefined, name: string, packed: ReadonlyMap<CallFact, FunctionFacts>, owner: ReadonlyMap<CallFact, FunctionFacts>): boolean {
+function packedTwin(seen: Seen | undefined, name: string, packed: ReadonlyMap<CallFact, FunctionFacts>, owner: ReadonlyMap<CallFact, FunctionFacts>, kernel?: FunctionFacts): boolean {
   if (!seen?.launches.length || !packed.size) return false;
+  // (of the same element type: an fp16 `half2` twin beside a bf16 kernel is a dtype switch, and nothing packs the bf16)
+  const mine = kernel ? new Set(kernel.params.filter((p) => p.pointer).map((p) => packFamily(p.type))) : null;
+  const sameType = (m: CallFact) => !mine || m.args.every((a) => {
+    const cast = PACKED_CAST.exec(a)?.[0];
+    const family = cast ? packFamily(cast) : null;
+    return family === null || family === 'bytes' || mine.has(family);
+  });
   // (arms of one conditional: branch ids are a function's own, so the twin is launched by the same host function)
   return seen.launches.every((l) => [...packed].some(([m, host]) => host === owner.get(l) && baseName(m.name) !== baseName(name) &&
-    neverTogether(l.scopes, m.scopes)));
+    neverTogether(l.scopes, m.scopes) && sameType(m)));
+}
+
+/** The scalar element family a (packed) type text holds: `half2` and `__half` are fp16, `__nv_bfloat162` bf16, `float4` float; `int4` any bytes. */
+function packFamily(type: string): string | null {
+  if (/bfloat16|bf16/i.test(type)) return 'bf16';
+  if (/half/i.test(type)) return 'fp16';
+  if (/\bfloat[24]?\b/.test(type)) return 'float';
+  if (/\bu?int[24]\b/.test(type)) return 'bytes';
+  return null;
 }
 
 /**
@@ -681,7 +697,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     warpBlocks: !!seen?.launches.length && seen.warpBlocks,
     types,
     small: smallProblem(f, fromHosts, fl),
-    vectorLaunch: (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner) ||
+    vectorLaunch: (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner, f) ||
       // (launched only where a size is not a multiple of the vector width: `if (d % 16 == 0) vector path; else k<<<>>>`)
       (!!seen?.launches.length && seen.launches.every((c) => c.remainderArm)) ||
       // (its element type a packed one at every launch, `addBiasGeluV2<half2, 1>`: written for vectors)
