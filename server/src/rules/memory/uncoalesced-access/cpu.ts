@@ -33,13 +33,14 @@ interface Walk {
 
 /** How `inner` moves this access, if it walks the slow dimension while `outer` walks the fast one. */
 /**
- * Whether a step of `l` moves the index by one element: `j` of `a[k * n + j]` under `for j`, or the column `t % cols`
+ * Whether a step of `l` moves the index by one element, up or down: `j` of `a[k * n + j]` under `for j`, or the column `t % cols`
  * of a flattened loop (`for t: i = t / cols; j = t % cols`), which moves by one except where a row ends.
  */
 function movesByOne(index: Poly, l: LoopFact): boolean {
+  // (either way: `h - 1 - y` of a rotation walks its column backwards, one element a step)
   const unit = (p: Poly) => {
     const c = p.coefficient(l.symbol);
-    return c.isConstant && c.constant === 1;
+    return c.isConstant && Math.abs(c.constant) === 1;
   };
   return unit(index) || [...index.symbols()].some((s) => {
     const d = atomDef(s);
