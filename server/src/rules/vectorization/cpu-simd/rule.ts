@@ -86,6 +86,8 @@ interface SimdFile {
   constantSymbols: { has(name: string): boolean };
   /** Host functions of the file with a loop of their own (`dist(p1, p2, dim)` over `dim` coordinates). */
   looping: ReadonlySet<string>;
+  /** Loop-free functions of the file that call libm (`static float sigmoidf(float v) { return 1 / (1 + expf(-v)); }`): the call each leaves where it is inlined. */
+  libmHelpers: ReadonlyMap<string, string>;
 }
 
 interface Reason {
@@ -343,22 +345,26 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const libmSum = !stores.length && repeated && summing && !tile && !indirect;
   const onLoopValues = (c: { args: readonly string[] }) => !libmSum || (!!l.variable && c.args.some((x) => new RegExp(`\\b${l.variable}\\b`).test(x)));
   const libm = ((stores.length && constantStride) || libmSum) && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
-    ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno) && onLoopValues(c))
+    ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && (libmLeft(c, !!build.noMathErrno) || file.libmHelpers.has(c.name)) && onLoopValues(c))
     : undefined;
   if (libm) {
+    // (through a helper the compiler inlines, `sigmoidf(z[i])` calling `expf`: the call it leaves in the loop)
+    const inner = file.libmHelpers.get(libm.name);
+    const called = inner ? `\`${libm.name}\` (its \`${inner}\`)` : `\`${libm.name}\``;
+    const name = inner ?? libm.name;
     // `sqrt` is one instruction once errno is off; the others need a vector math library, errno or not
-    const root = /^sqrtf?$/.test(libm.name);
+    const root = /^sqrtf?$/.test(name);
     return {
       message: root
-        ? `the ${v} loop calls \`${libm.name}\`, which may set errno: gcc and clang keep the loop scalar`
-        : `the ${v} loop calls \`${libm.name}\`, which gcc and clang vectorize only with a vector math library: the loop stays scalar`,
+        ? `the ${v} loop calls ${called}, which may set errno: gcc and clang keep the loop scalar`
+        : `the ${v} loop calls ${called}, which gcc and clang vectorize only with a vector math library: the loop stays scalar`,
       detail: detail(
         root
-          ? `gcc and clang do not vectorize \`${libm.name}\` under default flags, because it may set errno.`
-          : `gcc and clang have no vector \`${libm.name}\` of their own: under default flags (and with -fno-math-errno alone) the loop calls it one element at a time.`,
+          ? `gcc and clang do not vectorize \`${name}\` under default flags, because it may set errno.`
+          : `gcc and clang have no vector \`${name}\` of their own: under default flags (and with -fno-math-errno alone) the loop calls it one element at a time.`,
         root
           ? 'Build with -fno-math-errno (or -ffast-math), or add `#pragma omp simd`.'
-          : `Build with -ffast-math and a vector math library (glibc libmvec on x86-64, or SLEEF), or compute \`${libm.name}\` with a polynomial approximation the loop can vectorize.`,
+          : `Build with -ffast-math and a vector math library (glibc libmvec on x86-64, or SLEEF), or compute \`${name}\` with a polynomial approximation the loop can vectorize.`,
       ),
       confidence: 'likely',
       assumptions: [root
@@ -553,8 +559,12 @@ export const rule: Rule = {
     const readOtherwise = new Set(facts.functions.flatMap((f) => deviceArrays(f).other));
     const constantSymbols = { has: (name: string) => readAsConstant.has(name) || !readOtherwise.has(name) };
     const looping = new Set(facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0).map((f) => f.name));
-    const fileKey = keptKey(`${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
-    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping };
+    const libmHelpers = new Map(facts.functions.flatMap((f) => {
+      const inner = f.isKernel || f.loops.length ? undefined : f.calls.find((c) => c.kind === 'call' && libmLeft(c, !!build.noMathErrno));
+      return inner ? [[f.name, inner.name] as const] : [];
+    }));
+    const fileKey = keptKey(`${[...libmHelpers].join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
+    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping, libmHelpers };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
