@@ -30,7 +30,7 @@ const squareCall = (c: { name: string; args: readonly string[] }) => /^(?:std::)
 export const libmLeft = (c: { name: string; args: readonly string[] }, noMathErrno: boolean) =>
   LIBM_CALL.test(c.name) && !constantCall(c) && !squareCall(c) && !(noMathErrno && /^sqrtf?$/.test(c.name));
 /** libm calls gcc and clang do not vectorize at -O3: `sqrt` without -fno-math-errno, the others without -ffast-math and a vector math library. */
-const LIBM_CALL = /^(?:sqrt|sqrtf|exp|expf|exp2|exp2f|expm1|log|logf|log2|log2f|log10|log10f|log1p|pow|powf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|erf|erff|atan|atanf|atan2|atan2f|cbrt|cbrtf|hypot|hypotf|fmod|fmodf)$/;
+export const LIBM_CALL = /^(?:sqrt|sqrtf|exp|expf|exp2|exp2f|expm1|log|logf|log2|log2f|log10|log10f|log1p|pow|powf|sin|sinf|cos|cosf|tan|tanf|tanh|tanhf|erf|erff|atan|atanf|atan2|atan2f|cbrt|cbrtf|hypot|hypotf|fmod|fmodf)$/;
 
 /** Vectorized by hand: intrinsics, vector-register types, or a hand-vectorized routine. */
 export const byHand = (fn: FunctionFacts): boolean => {

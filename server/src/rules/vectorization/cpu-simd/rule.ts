@@ -39,7 +39,7 @@ import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { checkCpu, minorWalk, transposePartner } from '../../memory/uncoalesced-access/cpu';
 import { Poly, atomDef } from '../../../core/affine';
-import { byHand, calledInLoops, declaredElsewhere, INLINE_CALL, libmLeft, OPAQUE_CALL } from './calls';
+import { byHand, calledInLoops, declaredElsewhere, INLINE_CALL, LIBM_CALL, libmLeft, OPAQUE_CALL } from './calls';
 import { accessesIn, aliasAssumptions, contiguousOuter, isFloat, memoryReduction, shortStride, stride, stridedAccess, sumsReadBack } from './loop-shapes';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
@@ -559,8 +559,10 @@ export const rule: Rule = {
     const readOtherwise = new Set(facts.functions.flatMap((f) => deviceArrays(f).other));
     const constantSymbols = { has: (name: string) => readAsConstant.has(name) || !readOtherwise.has(name) };
     const looping = new Set(facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0).map((f) => f.name));
+    // (math only: a random draw's `rand_r(seed)` beside its `sqrtf`, a state the calls carry, is what keeps that loop scalar)
     const libmHelpers = new Map(facts.functions.flatMap((f) => {
-      const inner = f.isKernel || f.loops.length ? undefined : f.calls.find((c) => c.kind === 'call' && libmLeft(c, !!build.noMathErrno));
+      const calls = f.calls.filter((c) => c.kind === 'call');
+      const inner = f.isKernel || f.loops.length || !calls.every((c) => LIBM_CALL.test(c.name) || INLINE_CALL.test(c.name)) ? undefined : calls.find((c) => libmLeft(c, !!build.noMathErrno));
       return inner ? [[f.name, inner.name] as const] : [];
     }));
     const fileKey = keptKey(`${[...libmHelpers].join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
