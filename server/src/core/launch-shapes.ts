@@ -51,7 +51,6 @@ function collect(functions: readonly FunctionFacts[], instantiations: readonly C
   return out;
 }
 
-
 const emptySeen = (): Seen => ({ xs: new Set(), oneBlock: true, subWarp: true, warpBlocks: true, launches: [], types: [] });
 
 /** One launch, its types read from the instances of its template host where it has them. */

@@ -515,7 +515,7 @@ export abstract class WalkerState extends Evaluator {
       if (extent !== null) this.env.set(`${name}.${axis}`, { kind: 'int', poly: Poly.const(extent) });
     });
   }
-  /** A `dim3` local or a `dim3(...)` value. */
+  /** A `dim3` local or a `dim3(...)` / `dim3{...}` value. */
   protected isDim3(arg: Node): boolean {
     return (arg.type === 'identifier' && this.dim3dims.has(arg.text)) || (arg.type === 'call_expression' && field(arg, 'function')?.text === 'dim3') || braceDim3(arg) !== null;
   }
