@@ -61,6 +61,10 @@ test('a block handed to a launch wrapper (`transpose(..., dim3(16, 16))` making 
   const rows = findings.filter((f) => f.function === 'halve_rows');
   assert.equal(rows.length, 2);
   assert.ok(rows.every((f) => /32 sectors per warp/.test(f.message)), rows.map((f) => f.message).join('\n'));
+  // (the kernel whose lanes run along threadIdx.y there: its vector advice speaks of blockDim.y, not x)
+  const cols = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.find((f) => f.rule === 'vectorization/vector-memory-access' && f.function === 'halve_cols');
+  assert.ok(cols?.assumptions.some((a) => /blockDim\.y is a multiple of 4/.test(a)), cols?.assumptions.join('\n'));
+  assert.ok(!cols!.assumptions.some((a) => /blockDim\.x is a multiple/.test(a)), cols!.assumptions.join('\n'));
 });
 
 test('a launch that fixes a 16-wide block says the warp is two rows of 16 threads, not 32 consecutive threadIdx.x', async () => {

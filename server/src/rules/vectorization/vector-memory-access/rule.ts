@@ -626,7 +626,8 @@ function check(kernel: FunctionFacts): RuleFinding[] {
       ...(templated ? [`assumes the template element type is 32 bits or narrower (float, int, half, bf16; set at the launch)`] : []),
       ...narrowedAssumption(globals, fn.templateParams),
       'assumes the buffers are 16-byte aligned (cudaMalloc returns 256-byte aligned memory), and row pitches are multiples of the vector width',
-      `assumes blockDim.x is a multiple of ${width}, and that the length is a multiple of ${width} or a scalar tail handles the rest`,
+      // (the lanes' axis: blocks one thread wide run them along threadIdx.y)
+      `assumes ${turned(along) ? 'blockDim.y' : 'blockDim.x'} is a multiple of ${width}, and that the length is a multiple of ${width} or a scalar tail handles the rest`,
     ],
     // (a template type counted as 32-bit: its usual 16-bit builds, fp16 and bf16, move twice as many per 16 bytes)
     // (and an `#if`'s 16-bit arm, llm.c's `floatX` built as bf16 by default: phrased for both builds)
