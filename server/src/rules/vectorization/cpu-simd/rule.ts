@@ -296,7 +296,12 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (and pairs read whole, `xy[2*i]` and `xy[2*i + 1]` of points or complex numbers: gcc and clang load two vectors and
   // de-interleave them with one shuffle each)
   const wholeGroups = !!strided && (((groupSize >= 8 || groupSize === 2) && coversAllResidues(strided, groupSize, inLoop)) || unrolledByHand);
-  if (strided && !tiny && !wholeGroups && shortStride(strided, l)) {
+  // (nor a loop that turns the records into a structure of arrays, every field into an array of its own, in a function
+  // called once, outside any loop: the set-up conversion that removes the interleaving)
+  const written = inLoop.filter((a) => a.kind !== 'load');
+  const unitStep = (a: AccessFact) => { const c = a.indices[a.indices.length - 1]?.coefficient(l.symbol); return !!c && c.isConstant && c.constant === 1; };
+  const soaConversion = !!strided && strided.kind === 'load' && file.outsideLoops.has(fn.name) && new Set(written.map((a) => a.array)).size >= 2 && written.every(unitStep);
+  if (strided && !tiny && !wholeGroups && !soaConversion && shortStride(strided, l)) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled ${strided.kind === 'store' ? 'stores' : 'loads'}`,
       detail: detail(
