@@ -325,8 +325,13 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // compiler unrolls it whole, and the loop around it is the one that vectorizes)
   const accumulators = (constantTrip(l, constants) ?? Infinity) <= 16 && inLoop.some((a) => a.kind !== 'load' && a.declaredUnder !== undefined &&
     a.indices.length === 1 && a.indices[0].equals(Poly.sym(l.symbol)));
+  // (so is a column loop of a few steps its own code fixes, `k < N_OUT` with `#define N_OUT 10`, that only reads, under
+  // the loop that walks the rows' contiguous index: gcc unrolls it whole and vectorizes that outer loop, every access
+  // unit-stride there; one that stores each step, `out[(obt + ibt) * OC + o] +=`, sums through memory)
+  const bound = l.bound?.trim() ?? '';
+  const fewTrips = (/^\d+$/.test(bound) || constants.has(bound)) && (constantTrip(l, constants) ?? Infinity) <= 16 && inLoop.every((a) => a.kind === 'load');
   // (nor a walk that is a sliver of the function's work beside a deeper nest, an LU's pivot column: see minorWalk)
-  if (strided && across && !tiny && !short && !tileColumns && !accumulators && !inLoop.some((a) => walked.has(at(a.range))) && !minorWalk(fn, strided, l, transposePartner(fn, strided, l, across))) {
+  if (strided && across && !tiny && !short && !tileColumns && !accumulators && !fewTrips && !inLoop.some((a) => walked.has(at(a.range))) && !minorWalk(fn, strided, l, transposePartner(fn, strided, l, across))) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: no SIMD ${strided.kind === 'store' ? 'stores' : 'loads'}, the loop stays scalar`,
       detail: detail(
