@@ -64,14 +64,18 @@ export function asCalled(c: CallFact, host: FunctionFacts, sites: ReadonlyMap<st
   const param = (text: string | undefined) => (text ? host.params.findIndex((p) => p.name === text) : -1);
   const k = kernels.has(baseName(c.name)) ? -1 : param(c.name);
   const b = c.blockDims ? -1 : param(c.block);
-  if (k < 0 && b < 0) return [c];
+  // (or a block built from the host's parameters, `k<<<grid, dim3(bx, by)>>>` of a sweep harness's `launch(k, bx, by)`)
+  const parts = !c.blockDims || c.blockDims.some((d) => d === null) ? /^dim3\((.*)\)$/.exec(c.block ?? '')?.[1].split(',') : undefined;
+  const fromParams = parts?.map((x) => param(x)).some((j) => j >= 0) ? parts : undefined;
+  if (k < 0 && b < 0 && !fromParams) return [c];
   const out: CallFact[] = [];
   for (const s of sites.get(baseName(host.name)) ?? []) {
     // (`run_kernel(&transpose, ...)`: the address of a kernel is the kernel)
     const name = k >= 0 ? (s.args[k] ?? '').trim().replace(/^&\s*/, '') : c.name;
     if (k >= 0 && !kernels.has(baseName(name))) continue;
     const value = b >= 0 ? s.argValues?.[b] ?? null : null;
-    const dims = b >= 0 ? s.argDims?.[b] ?? (value !== null ? [value] : null) : null;
+    const dims = b >= 0 ? s.argDims?.[b] ?? (value !== null ? [value] : null)
+      : fromParams ? fromParams.map((x, i) => { const j = param(x); return j >= 0 ? s.argValues?.[j] ?? null : c.blockDims?.[i] ?? null; }) : null;
     const values = c.args.map((a, i) => { const j = param(a.trim()); return (j >= 0 ? s.argValues?.[j] : undefined) ?? c.argValues?.[i] ?? null; });
     out.push({
       ...c, name,
