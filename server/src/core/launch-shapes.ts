@@ -263,9 +263,11 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
   // (a 1-D kernel whose threads each touch one element: a 2-D grid or a loop per thread over tokens is a batch of them)
   // (every count checked so: RoPE's `i < dim` then `if (i < kv_dim)` for the keys)
   const counted = (f.indexBounds ?? (f.indexBound ? [f.indexBound] : [])).map((b) => f.params.findIndex((p) => p.name === b));
-  // (and blocks that split the elements, not pick a token: `blockIdx.x` only times `blockDim.x`, not `t * dim` of a
-  // block per token over a prefill's T tokens)
-  const blockPicksRow = (a: AccessFact) => a.space === 'global' && a.indices.some((p) => [...p.terms.keys()].some((k) => k.split('*').includes('blockIdx.x') && !k.split('*').includes('blockDim.x')));
+  // (and blocks that split the elements, not pick a token: `blockIdx.x` times `blockDim.x` or a literal, not `t * dim`
+  // of a block per token over a prefill's T tokens)
+  // (a literal block size, `blockIdx.x * 256 + threadIdx.x`, splits the elements too: only a run-time row length picks a row)
+  const blockPicksRow = (a: AccessFact) => a.space === 'global' && a.indices.some((p) => [...p.terms.keys()].some((k) => k.split('*').includes('blockIdx.x') && !k.split('*').includes('blockDim.x')) &&
+    !p.coefficient('blockIdx.x').isConstant);
   const flat = !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))) || (a.space === 'global' && (a.loops.length > 0 || !!a.helperLoops?.length)) || blockPicksRow(a));
   if (counted.length && counted.every((i) => i >= 0) && flat && seen.launches.every((c) => counted.every((i) => argumentTexts(c, i, fl).every((a) => MODEL_DIMENSION.test(a))))) return true;
   // (most launches pass no constant: nothing to read in the kernel then)

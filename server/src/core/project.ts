@@ -65,7 +65,7 @@ export function asCalled(c: CallFact, host: FunctionFacts, sites: ReadonlyMap<st
   const k = kernels.has(baseName(c.name)) ? -1 : param(c.name);
   const b = c.blockDims ? -1 : param(c.block);
   // (or a block built from the host's parameters, `k<<<grid, dim3(bx, by)>>>` of a sweep harness's `launch(k, bx, by)`)
-  const parts = !c.blockDims || c.blockDims.some((d) => d === null) ? /^dim3\((.*)\)$/.exec(c.block ?? '')?.[1].split(',') : undefined;
+  const parts = !c.blockDims || c.blockDims.some((d) => d === null) ? topLevelParts(/^dim3\((.*)\)$/.exec(c.block ?? '')?.[1]) : undefined;
   const fromParams = parts?.map((x) => param(x)).some((j) => j >= 0) ? parts : undefined;
   if (k < 0 && b < 0 && !fromParams) return [c];
   const out: CallFact[] = [];
@@ -84,6 +84,25 @@ export function asCalled(c: CallFact, host: FunctionFacts, sites: ReadonlyMap<st
     });
   }
   return out.length ? out : [c];
+}
+
+/** `min(bx, 1024),by` -> [`min(bx, 1024)`, `by`]: the arguments of a call's text, split at its own commas only. */
+function topLevelParts(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(' || ch === '[' || ch === '{' || ch === '<') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}' || ch === '>') depth--;
+    else if (ch === ',' && depth === 0) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
 }
 
 /**

@@ -86,8 +86,11 @@ interface SimdFile {
   constantSymbols: { has(name: string): boolean };
   /** Host functions of the file with a loop of their own (`dist(p1, p2, dim)` over `dim` coordinates). */
   looping: ReadonlySet<string>;
-  /** Loop-free functions of the file that call libm (`static float sigmoidf(float v) { return 1 / (1 + expf(-v)); }`): the call each leaves where it is inlined. */
-  libmHelpers: ReadonlyMap<string, string>;
+  /**
+   * Loop-free functions of the file that call libm (`static float sigmoidf(float v) { return 1 / (1 + expf(-v)); }`): the
+   * call each leaves where it is inlined, and the parameters (by position) its arguments read.
+   */
+  libmHelpers: ReadonlyMap<string, { call: string; reads: readonly number[] }>;
 }
 
 interface Reason {
@@ -300,7 +303,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // called once, outside any loop: the set-up conversion that removes the interleaving)
   const written = inLoop.filter((a) => a.kind !== 'load');
   const unitStep = (a: AccessFact) => { const c = a.indices[a.indices.length - 1]?.coefficient(l.symbol); return !!c && c.isConstant && c.constant === 1; };
-  const soaConversion = !!strided && strided.kind === 'load' && file.outsideLoops.has(fn.name) && new Set(written.map((a) => a.array)).size >= 2 && written.every(unitStep);
+  // (a copy: as many field loads from the records as stores, one a field, each into its own array)
+  const fieldLoads = inLoop.filter((a) => a.kind === 'load');
+  const soaConversion = !!strided && strided.kind === 'load' && file.outsideLoops.has(fn.name) && new Set(written.map((a) => a.array)).size === written.length &&
+    written.length >= 2 && written.every(unitStep) && fieldLoads.length === written.length && fieldLoads.every((a) => a.array === strided.array);
   if (strided && !tiny && !wholeGroups && !soaConversion && shortStride(strided, l)) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled ${strided.kind === 'store' ? 'stores' : 'loads'}`,
@@ -329,7 +335,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // the loop that walks the rows' contiguous index: gcc unrolls it whole and vectorizes that outer loop, every access
   // unit-stride there; one that stores each step, `out[(obt + ibt) * OC + o] +=`, sums through memory)
   const bound = l.bound?.trim() ?? '';
-  const fewTrips = (/^\d+$/.test(bound) || constants.has(bound)) && (constantTrip(l, constants) ?? Infinity) <= 16 && inLoop.every((a) => a.kind === 'load');
+  // (and rows a constant apart, `w2[k][j]` of a `[N_OUT][N_HID]` array: one range the compiler checks for aliasing; rows
+  // a run-time `w` apart, a vertical filter's `img[(y + k) * w + x]`, are one check a step, past its limit)
+  const fewTrips = (/^\d+$/.test(bound) || constants.has(bound)) && (constantTrip(l, constants) ?? Infinity) <= 16 && inLoop.every((a) => a.kind === 'load') &&
+    !!strided && !!strided.indices[strided.indices.length - 1] && (strided.indices.length > 1 || strided.indices[0].coefficient(l.symbol).isConstant);
   // (nor a walk that is a sliver of the function's work beside a deeper nest, an LU's pivot column: see minorWalk)
   if (strided && across && !tiny && !short && !tileColumns && !accumulators && !fewTrips && !inLoop.some((a) => walked.has(at(a.range))) && !minorWalk(fn, strided, l, transposePartner(fn, strided, l, across))) {
     return {
@@ -355,11 +364,13 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const libmSum = !stores.length && repeated && summing && !tile && !indirect;
   const onLoopValues = (c: { args: readonly string[] }) => !libmSum || (!!l.variable && c.args.some((x) => new RegExp(`\\b${l.variable}\\b`).test(x)));
   const libm = ((stores.length && constantStride) || libmSum) && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
-    ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && (libmLeft(c, !!build.noMathErrno) || file.libmHelpers.has(c.name)) && onLoopValues(c))
+    ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && onLoopValues(c) &&
+      // (a helper on the loop's own values: `he_init(r, fan_in)` the same every step is hoisted once inlined)
+      (libmLeft(c, !!build.noMathErrno) || (!!l.variable && !!file.libmHelpers.get(c.name)?.reads.some((i) => new RegExp(`\\b${l.variable}\\b`).test(c.args[i] ?? '')))))
     : undefined;
   if (libm) {
     // (through a helper the compiler inlines, `sigmoidf(z[i])` calling `expf`: the call it leaves in the loop)
-    const inner = file.libmHelpers.get(libm.name);
+    const inner = file.libmHelpers.get(libm.name)?.call;
     const called = inner ? `\`${libm.name}\` (its \`${inner}\`)` : `\`${libm.name}\``;
     const name = inner ?? libm.name;
     // `sqrt` is one instruction once errno is off; the others need a vector math library, errno or not
@@ -570,12 +581,14 @@ export const rule: Rule = {
     const constantSymbols = { has: (name: string) => readAsConstant.has(name) || !readOtherwise.has(name) };
     const looping = new Set(facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0).map((f) => f.name));
     // (math only: a random draw's `rand_r(seed)` beside its `sqrtf`, a state the calls carry, is what keeps that loop scalar)
+    // (with the parameters the call reads: `expf(-rate * dt)` of `decay(v, rate, dt)` is hoisted where those do not move)
     const libmHelpers = new Map(facts.functions.flatMap((f) => {
       const calls = f.calls.filter((c) => c.kind === 'call');
       const inner = f.isKernel || f.loops.length || !calls.every((c) => LIBM_CALL.test(c.name) || INLINE_CALL.test(c.name)) ? undefined : calls.find((c) => libmLeft(c, !!build.noMathErrno));
-      return inner ? [[f.name, inner.name] as const] : [];
+      const reads = inner ? f.params.flatMap((p, i) => (inner.args.some((a) => new RegExp(`\\b${p.name}\\b`).test(a)) ? [i] : [])) : [];
+      return inner && reads.length ? [[f.name, { call: inner.name, reads }] as const] : [];
     }));
-    const fileKey = keptKey(`${[...libmHelpers].join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
+    const fileKey = keptKey(`${[...libmHelpers].map(([k, h]) => `${k}:${h.call}:${h.reads.join()}`).join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
     const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping, libmHelpers };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
