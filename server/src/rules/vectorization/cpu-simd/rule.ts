@@ -303,10 +303,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // called once, outside any loop: the set-up conversion that removes the interleaving)
   const written = inLoop.filter((a) => a.kind !== 'load');
   const unitStep = (a: AccessFact) => { const c = a.indices[a.indices.length - 1]?.coefficient(l.symbol); return !!c && c.isConstant && c.constant === 1; };
-  // (a copy: as many field loads from the records as stores, one a field, each into its own array)
+  // (a copy: no more field loads from the records than stores, each into its own array; the rest set, `ax[i] = 0`)
   const fieldLoads = inLoop.filter((a) => a.kind === 'load');
   const soaConversion = !!strided && strided.kind === 'load' && file.outsideLoops.has(fn.name) && new Set(written.map((a) => a.array)).size === written.length &&
-    written.length >= 2 && written.every(unitStep) && fieldLoads.length === written.length && fieldLoads.every((a) => a.array === strided.array);
+    written.length >= 2 && written.every(unitStep) && fieldLoads.length <= written.length && fieldLoads.every((a) => a.array === strided.array);
   if (strided && !tiny && !wholeGroups && !soaConversion && shortStride(strided, l)) {
     return {
       message: `the ${v} loop ${strided.kind === 'store' ? 'writes' : 'reads'} \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step: interleaved data, scalar or shuffled ${strided.kind === 'store' ? 'stores' : 'loads'}`,
