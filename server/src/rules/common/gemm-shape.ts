@@ -13,6 +13,7 @@ import type { AccessFact, CallFact, FunctionFacts, LoopFact } from '../../core/f
 import { LIBRARY_KERNELS } from '../../core/facts/library';
 import { keptAcrossMoves } from '../../core/facts/shift';
 import { rangeHolds } from '../../core/positions';
+import { withHelperLoops } from './helper-loops';
 import type { Range } from '../../core/types';
 
 export interface GemmLoop {
@@ -250,7 +251,9 @@ export function isGemmShaped(k: FunctionFacts): boolean {
   let hit = keptAcrossMoves(gemmCache, k);
   if (hit === undefined) {
     // (a register-tiled one too, `r_c[m][n] = fma(a[m], b[n], r_c[m][n])` over fragments refilled from `__shared__` tiles)
-    hit = k.decorators ? k.kernelClass === 'gemm' : k.kernelClass === 'gemm' && (gemmLoop(k, () => true) !== null || outerProductLoop(k, () => true) !== null || registerTileLoop(k, () => true) !== null);
+    // (and one whose FMAs are in a `__device__` helper it calls a tile at a time, SGEMM warptiling's `processFromSmem`)
+    const shaped = (f: FunctionFacts) => gemmLoop(f, () => true) !== null || outerProductLoop(f, () => true) !== null || registerTileLoop(f, () => true) !== null;
+    hit = k.decorators ? k.kernelClass === 'gemm' : k.kernelClass === 'gemm' && (shaped(k) || (withHelperLoops(k) !== k && shaped(withHelperLoops(k))));
     gemmCache.set(k, hit);
   }
   return hit;
