@@ -137,7 +137,7 @@ class FunctionWalker extends DeclarationWalker {
         const outerLimit = this.laneLimit;
         if (cond) this.laneLimit = this.laneLimitCondition(cond) ?? outerLimit;
         const enclosing = this.loopStack.map((id) => this.loops.find((l) => l.id === id)!).filter((l) => l);
-        const rare = cond ? rareIterationLoops(cond, enclosing) : [];
+        const rare = cond ? rareIterationLoops(cond, enclosing, this.loopCounters) : [];
         // `if (remaining >= 4) { vector step } else { scalar tail }` in a chunked loop: the tail arm's accesses
         const tail = cond ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);

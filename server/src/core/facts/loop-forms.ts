@@ -44,17 +44,17 @@ export function commaParts(n: Node): Node[] {
  * `i == 0`, `i % 100 == 0`, `(i + 1) % K == 0` with `i` the loop's variable and nothing on the
  * other side that moves with the loop.
  */
-export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[]): number[] {
+export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[], counters?: ReadonlyMap<number, readonly string[]>): number[] {
   let e: Node | null = cond;
   while (e && (e.type === 'condition_clause' || e.type === 'parenthesized_expression')) e = namedChildren(e).find((c) => c.type !== 'comment') ?? null;
   // (a conjunction runs only when both hold: `preview && i % 10 == 0` picks the iterations its `%` test does)
   if (e?.type === 'binary_expression' && field(e, 'operator')?.text === '&&') {
-    return [...new Set([...rareIterationLoops(field(e, 'left')!, enclosing), ...rareIterationLoops(field(e, 'right')!, enclosing)])];
+    return [...new Set([...rareIterationLoops(field(e, 'left')!, enclosing, counters), ...rareIterationLoops(field(e, 'right')!, enclosing, counters)])];
   }
   // (either of two rare tests, `step % sample_every == 0 || last_step`, llm.c's: the loops both pick few iterations of)
   if (e?.type === 'binary_expression' && field(e, 'operator')?.text === '||') {
-    const right = rareIterationLoops(field(e, 'right')!, enclosing);
-    return rareIterationLoops(field(e, 'left')!, enclosing).filter((id) => right.includes(id));
+    const right = rareIterationLoops(field(e, 'right')!, enclosing, counters);
+    return rareIterationLoops(field(e, 'left')!, enclosing, counters).filter((id) => right.includes(id));
   }
   // a flag named for the last step (`int last_step = step == train_num_batches;`): true on one iteration
   if (e?.type === 'identifier' && LAST_STEP_FLAG.test(e.text)) return enclosing.filter((l) => l.variable && (l.trips ?? Infinity) > FEW_TRIPS).map((l) => l.id);
@@ -62,20 +62,44 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[]): 
   const sides = [field(e, 'left'), field(e, 'right')].map((x) => unparen(x));
   const out: number[] = [];
   for (const loop of enclosing) {
-    const v = loop.variable;
-    // (not in a loop of a few trips, `for (v = 0; v < 3; ++v) if (v == 0) naive<<<>>>`: a variant picked per step)
-    if (!v || (loop.trips ?? Infinity) <= FEW_TRIPS) continue;
-    const names = (x: Node | null) => !!x && new RegExp(`\\b${v}\\b`).test(x.text);
-    const tests = (x: Node | null) => {
-      if (!x) return false;
-      if (x.type === 'identifier') return x.text === v;
-      // `i % K`, `(i + 1) % K` (not `it % 2`: ping-pong steps alternate, each half the time)
-      const k = unparen(field(x, 'right'));
-      const alternates = k?.type === 'number_literal' && Number(k.text.replace(/[uUlL]+$/, '')) <= 4;
-      return x.type === 'binary_expression' && field(x, 'operator')?.text === '%' && names(field(x, 'left')) && !names(field(x, 'right')) && !alternates;
-    };
-    if ((tests(sides[0]) && !names(sides[1])) || (tests(sides[1]) && !names(sides[0]))) out.push(loop.id);
+    // (the loop's variable, or a step counter its body advances by hand: `step++; if (step % 100 == 0)`)
+    for (const v of [loop.variable, ...(counters?.get(loop.id) ?? [])]) {
+      // (not in a loop of a few trips, `for (v = 0; v < 3; ++v) if (v == 0) naive<<<>>>`: a variant picked per step)
+      if (!v || (loop.trips ?? Infinity) <= FEW_TRIPS) continue;
+      const names = (x: Node | null) => !!x && new RegExp(`\\b${v}\\b`).test(x.text);
+      const tests = (x: Node | null) => {
+        if (!x) return false;
+        if (x.type === 'identifier') return x.text === v;
+        // `i % K`, `(i + 1) % K` (not `it % 2`: ping-pong steps alternate, each half the time)
+        const k = unparen(field(x, 'right'));
+        const alternates = k?.type === 'number_literal' && Number(k.text.replace(/[uUlL]+$/, '')) <= 4;
+        return x.type === 'binary_expression' && field(x, 'operator')?.text === '%' && names(field(x, 'left')) && !names(field(x, 'right')) && !alternates;
+      };
+      if ((tests(sides[0]) && !names(sides[1])) || (tests(sides[1]) && !names(sides[0]))) out.push(loop.id);
+    }
   }
+  return [...new Set(out)];
+}
+
+/**
+ * Names a loop body advances by one as a statement of its own (`step++;`, `++iter;`, `n_done += 1;`), outside the
+ * loops nested in it: counters of the loop's iterations, which an `if (step % 100 == 0)` tests as it would the
+ * loop's variable.
+ */
+export function stepCounters(body: Node | null): string[] {
+  const out: string[] = [];
+  const visit = (n: Node) => {
+    if (/^(?:for|while|do|for_range_loop)_statement$|^lambda_expression$/.test(n.type)) return;
+    if (n.type === 'expression_statement') {
+      const e = namedChildren(n)[0];
+      const target = e?.type === 'update_expression' && /\+\+/.test(e.text) ? field(e, 'argument')
+        : e?.type === 'assignment_expression' && field(e, 'operator')?.text === '+=' && unparen(field(e, 'right'))?.text === '1' ? field(e, 'left') : null;
+      if (target?.type === 'identifier') out.push(target.text);
+      return;
+    }
+    for (const c of namedChildren(n)) visit(c);
+  };
+  if (body) for (const c of namedChildren(body)) visit(c);
   return out;
 }
 

@@ -4,7 +4,7 @@ import type { SyntaxNode as Node } from '../mirror';
 import type { LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
 import { sequenceGuard } from './sequence-bound';
-import { commaParts, firstLanesLoop, remainderTrips, steppedName, whileAsFor } from './loop-forms';
+import { commaParts, firstLanesLoop, remainderTrips, stepCounters, steppedName, whileAsFor } from './loop-forms';
 import { declaratorName } from './ctypes';
 import { unparen, type Value } from './evaluate';
 import { Poly, atom } from '../affine';
@@ -33,6 +33,8 @@ export abstract class LoopWalker extends CallWalker {
     this.pendingPragmas = [];
     if (this.branches.length) fact.scopes = [...this.branches];
     this.loops.push(fact);
+    const counters = kind === 'range' ? [] : stepCounters(bodyNode);
+    if (counters.length) this.loopCounters.set(id, counters);
 
     let restoreVar: [string, Value | undefined] | null = null;
     const companions: string[] = [];

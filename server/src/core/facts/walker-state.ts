@@ -97,6 +97,8 @@ export abstract class WalkerState extends Evaluator {
   protected branches: number[] = [];
   /** Loops whose iterations the enclosing `if`s pick a few of (`if (i == n - 1)`, `if (i % 100 == 0)`). */
   protected readonly rareLoops: number[] = [];
+  /** Step counters each loop's body advances by hand (loop-forms.ts `stepCounters`), by loop id. */
+  protected readonly loopCounters = new Map<number, string[]>();
   /** Inside the short-remainder arm of a chunked loop (loop-forms.ts `chunkTailArm`). */
   protected chunkTailDepth = 0;
   /** Inside an `if` testing the innermost loop's variable (`if (n > 0)`): AccessFact.borderTest. */

@@ -191,7 +191,11 @@ export class HostWalker {
       }
       this.loopStack.push(id);
     }
-    this.block(field(n, 'body'));
+    // (a step counter the body advances by hand, `step += 1`, gates as the loop's own variable: `if step % log_every == 0:`)
+    const body = field(n, 'body');
+    const counters = [...(body?.text ?? '').matchAll(/^[ \t]*([A-Za-z_]\w*)[ \t]*\+=[ \t]*1[ \t]*(?:#.*)?$/gm)].map((m) => m[1]);
+    if (counters.length) this.loopTargets.set(id, [...(this.loopTargets.get(id) ?? []), ...counters]);
+    this.block(body);
     this.loopStack.pop();
     for (const c of children(n)) if (c.type === 'else_clause') this.scoped(field(c, 'body'));
   }
