@@ -479,3 +479,14 @@ test('a CPU transpose is advised to be blocked, and assumes no interchange (it w
   const walk = all.find((x) => /interchange/i.test(x.detail ?? '') && !/Block both loops/.test(x.detail ?? ''));
   assert.ok(walk && walk.assumptions.some((a) => /can be interchanged/.test(a)), all.map((x) => x.assumptions.join('; ')).join('\n'));
 });
+
+test('a Triton chain whose intermediate the function returns saves a read and a launch, not the write (it stays written)', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/fusion/elementwise-chain/fixtures/returned_intermediate.py');
+  const all = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'fusion/elementwise-chain');
+  const kept = all.find((x) => x.function === 'scale_relu_keep');
+  const dropped = all.find((x) => x.function === 'scale_relu');
+  assert.match(kept?.message ?? '', /an extra read and launch \(`scaled` is returned, so it is still written\)/, kept?.message);
+  assert.doesNotMatch(kept?.benefit ?? '', /saves a full write/, kept?.benefit);
+  assert.match(dropped?.message ?? '', /an extra write, read and launch$/, dropped?.message);
+});

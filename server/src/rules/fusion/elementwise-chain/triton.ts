@@ -85,18 +85,22 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
         // (a 2-D block's first bound, `off_y < N1`, counts its rows, not its elements)
         const over = n1 && k1.accesses.every((a) => a.kind !== 'store' || (a.lanes?.length ?? 1) <= 1) ? ` over the same \`${n1}\` elements` : '';
         reported.add(use.index);
+        // (an intermediate the function returns is still written by the fused kernel: the read and the launch are what go)
+        const returned = calls.some((c) => c.form === 'return' && c.args.some((a) => use.names.has(a.trim())));
         out.push({
           range: next.nameRange,
           function: fn,
           confidence,
           assumptions,
-          message: `\`${next.name}\` reads back \`${buffer}\` that \`${first.name}\` just wrote: an extra write, read and launch`,
+          message: `\`${next.name}\` reads back \`${buffer}\` that \`${first.name}\` just wrote: an extra ${returned ? `read and launch (\`${buffer}\` is returned, so it is still written)` : 'write, read and launch'}`,
           detail: detail(
             `\`${first.name}\` writes \`${buffer}\` and \`${next.name}\` reads it right back${over}, with nothing in between using it.`,
             `Fuse the two elementwise kernels into one \`@triton.jit\` kernel that keeps each value in registers between the \`tl.load\` and the \`tl.store\`: ` +
               `one launch instead of two, and \`${buffer}\` no longer makes a round trip through global memory (drop it if nothing else reads it).`,
           ),
-          benefit: `saves a full write and read of \`${buffer}\` and a launch; ${BENEFIT_MEASURED}`,
+          benefit: returned
+            ? `saves a full read of \`${buffer}\` and a launch: three passes over memory instead of four (the 1.84x measured on an H200 also drops the intermediate's write)`
+            : `saves a full write and read of \`${buffer}\` and a launch; ${BENEFIT_MEASURED}`,
           related,
         });
         continue;
