@@ -100,7 +100,7 @@ export class HostWalker {
         }
         return;
       case 'return_statement': {
-        const v = namedChildren(n).find((c) => c.type !== 'comment') ?? null;
+        const v = sameFirstReturned(namedChildren(n).find((c) => c.type !== 'comment') ?? null);
         const elems = v ? (v.type === 'expression_list' || v.type === 'tuple' ? namedChildren(v) : [v]) : [];
         const ops = elems.map((e) => this.expr(e));
         this.push(n, 'call', 'return', 'return', elems, ops);
@@ -484,4 +484,18 @@ function literalItems(n: Node): number | null {
 function leavesLoop(n: Node | null): boolean {
   if (!n) return false;
   return (n.type === 'block' ? namedChildren(n) : [n]).some((c) => c.type === 'break_statement' || c.type === 'return_statement');
+}
+
+/**
+ * `return (y, pre) if store_pre else y`: both arms hand back `y` first (the other arm adds what a flag asks for), read
+ * as `return y`; any other returned value as it is.
+ */
+function sameFirstReturned(v: Node | null): Node | null {
+  if (v?.type !== 'conditional_expression') return v;
+  const first = (x: Node | undefined): Node | undefined =>
+    x?.type === 'parenthesized_expression' ? first(namedChildren(x)[0]) : x?.type === 'tuple' || x?.type === 'expression_list' ? namedChildren(x)[0] : x;
+  const [a, , b] = namedChildren(v);
+  const fa = first(a);
+  const fb = first(b);
+  return fa?.type === 'identifier' && fb?.type === 'identifier' && fa.text === fb.text ? fa : v;
 }
