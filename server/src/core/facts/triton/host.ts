@@ -26,6 +26,8 @@ export class HostWalker {
   private nextScope = 0;
   /** Local names last bound to a list or tuple literal, with its number of items. */
   private literalSequences = new Map<string, number>();
+  /** Names bound to a kernel picked by a flag, `fx = _gemma_fwd if gemma else _rms_fwd`: launched as the default arm. */
+  private readonly pickedKernels = new Map<string, string>();
 
   constructor(
     private readonly aliases: Map<string, string>,
@@ -232,6 +234,9 @@ export class HostWalker {
     for (const name of assignedTo) {
       if (items !== null && targets.length === 1 && targets[0].type === 'identifier') this.literalSequences.set(name, items);
       else this.literalSequences.delete(name);
+      const picked = targets.length === 1 && targets[0].type === 'identifier' ? pickedName(cur) : null;
+      if (picked) this.pickedKernels.set(name, picked);
+      else this.pickedKernels.delete(name);
     }
     this.push(n, 'call', '=', 'assign', [cur], [rOp], { assignedTo });
     for (const s of stores) {
@@ -392,7 +397,7 @@ export class HostWalker {
     if (launchee && nameNode) {
       const gridItems = children(fn).filter((c) => c.isNamed && c.id !== launchee.id && c.type !== 'comment');
       const ops = [...gridItems.map((g) => this.expr(g)), ...argOps()];
-      return this.push(n, 'launch', nameNode.text, 'call', positional, ops, {
+      return this.push(n, 'launch', this.pickedKernels.get(nameNode.text) ?? nameNode.text, 'call', positional, ops, {
         nameRange: nodeRange(nameNode), grid: gridItems.map((g) => compact(g.text)).join(','),
         keywords: keywordFacts(keywords),
       });
@@ -498,4 +503,11 @@ function sameFirstReturned(v: Node | null): Node | null {
   const fa = first(a);
   const fb = first(b);
   return fa?.type === 'identifier' && fb?.type === 'identifier' && fa.text === fb.text ? fa : v;
+}
+
+/** `A if cond else B` of two names: B, the arm taken by default; a plain name as itself; else null. */
+function pickedName(v: Node): string | null {
+  if (v.type !== 'conditional_expression') return null;
+  const [a, , b] = namedChildren(v);
+  return a?.type === 'identifier' && b?.type === 'identifier' ? b.text : null;
 }
