@@ -35,11 +35,17 @@ export function scanStatements(root: Node, visit: (n: Node) => void): void {
  */
 export function importAliases(root: Node): Map<string, string> {
   const out = new Map<string, string>();
+  // (the module's own autograd.Function classes, whatever their case: `class _matmul(torch.autograd.Function)`)
+  for (const st of root.namedChildren) {
+    const cls = st.type === 'class_definition' ? st : st.type === 'decorated_definition' ? field(st, 'definition') : null;
+    const name = cls?.type === 'class_definition' ? field(cls, 'name')?.text : undefined;
+    if (name && /(?:^|\.)Function$/.test(compact(field(cls!, 'superclasses')?.namedChildren[0]?.text ?? ''))) out.set(`${name}.apply`, `${name}.apply`);
+  }
   for (const st of root.namedChildren) {
     const e = st.type === 'expression_statement' ? st.namedChildren[0] : null;
     const left = e?.type === 'assignment' ? field(e, 'left') : null;
     const right = e?.type === 'assignment' ? field(e, 'right') : null;
-    if (left?.type === 'identifier' && right?.type === 'attribute' && APPLY_ENTRY.test(compact(right.text))) out.set(left.text, compact(right.text));
+    if (left?.type === 'identifier' && right?.type === 'attribute' && isApplyEntry(compact(right.text), out)) out.set(left.text, compact(right.text));
   }
   scanStatements(root, (n) => {
     if (n.type === 'import_statement') {
@@ -81,7 +87,9 @@ export function importAliases(root: Node): Map<string, string> {
 /** A torch function a module may bind a short name to (`torch.matmul`, `torch.nn.functional.softmax`). */
 const LIBRARY_FUNCTION = /^torch\.(?:[a-z_]+\.)*[a-z_][a-z_0-9]*$/;
 /** `Cls.apply` of a class (CamelCase by convention): an autograd.Function's entry. */
-export const APPLY_ENTRY = /^_*[A-Z]\w*\.apply$/;
+const APPLY_ENTRY = /^_*[A-Z]\w*\.apply$/;
+/** An autograd.Function's entry: `Cls.apply` of a CamelCase class, or of one the module defines as a Function (importAliases). */
+export const isApplyEntry = (text: string, aliases: ReadonlyMap<string, string>): boolean => APPLY_ENTRY.test(text) || (aliases.get(text) === text && text.endsWith('.apply'));
 const CONVENTIONAL_IMPORTS: readonly [string, string][] = [['triton', 'triton'], ['tl', 'triton.language'], ['torch', 'torch']];
 
 /** `F.gelu` -> `torch.nn.functional.gelu` through the file's imports. */

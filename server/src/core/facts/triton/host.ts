@@ -5,7 +5,7 @@ import { tick } from '../../budget';
 import type { Range } from '../../types';
 import { branchId, type CallFact, type CallKind, type FunctionFacts, type LoopFact, type ParamFact } from '../model';
 import { launchedKernel } from './wrapped-launch';
-import { APPLY_ENTRY, compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
+import { isApplyEntry, compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 
 export const COPY_METHODS = new Set(['cpu', 'item', 'tolist', 'numpy']);
 export const SKIP_STATEMENTS = new Set([
@@ -405,7 +405,7 @@ export class HostWalker {
 
     // y.relu(), x.cpu(), torch.cuda.current_stream().synchronize(); not `RMSNormFunction.apply(x, w)`, an
     // autograd.Function's forward called by its class (a call of `RMSNormFunction.apply`, as a function's)
-    if (fn.type === 'attribute' && !isModulePath(field(fn, 'object'), this.aliases) && !classApply(fn)) {
+    if (fn.type === 'attribute' && !isModulePath(field(fn, 'object'), this.aliases) && !classApply(fn, this.aliases)) {
       const recv = field(fn, 'object')!;
       const attr = field(fn, 'attribute');
       const method = attr?.text ?? '';
@@ -426,7 +426,7 @@ export class HostWalker {
     // (a name the module bound to an autograd.Function's entry, `liger_rms_norm(x, w)`: a call of `Cls.apply`)
     const written = compact(fn.text);
     const bound = fn.type === 'identifier' ? this.aliases.get(written) : undefined;
-    const name = bound && APPLY_ENTRY.test(bound) ? bound : written;
+    const name = bound && isApplyEntry(bound, this.aliases) ? bound : written;
     const qualified = resolveName(name, this.aliases);
     const kind: CallKind = /(^|\.)synchronize$/.test(qualified) ? 'sync' : 'call';
     return this.push(n, kind, name, 'call', positional, ops, {
@@ -471,8 +471,8 @@ export function moduleFacts(root: Node, aliases: Map<string, string>, lines: str
   };
 }
 
-/** `Cls.apply`: a class (CamelCase by convention) called through its autograd.Function entry. */
-const classApply = (fn: Node): boolean => field(fn, 'object')?.type === 'identifier' && APPLY_ENTRY.test(compact(fn.text));
+/** `Cls.apply`: a class (CamelCase by convention, or the module's own Function) called through its autograd.Function entry. */
+const classApply = (fn: Node, aliases: ReadonlyMap<string, string>): boolean => field(fn, 'object')?.type === 'identifier' && isApplyEntry(compact(fn.text), aliases);
 
 /** A call that compares a result with the expected one (`torch.allclose`, `torch.testing.assert_close`). */
 export const RESULT_CHECK = /(?:^|\.)(?:allclose|isclose|assert_close|assert_allclose|assert_array_almost_equal)$/;

@@ -76,9 +76,12 @@ function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map
     if (h.isKernel || out.has(apply ?? h.name)) continue;
     const returns = h.calls.filter((c) => c.form === 'return');
     const r = returns.length === 1 ? h.calls.indexOf(returns[0]) : -1;
-    const inner = r >= 0 ? h.calls.find((c) => c.parent === r && c.form === 'call' && out.get(c.name)?.param === null) : undefined;
+    // (`return _matmul._call(a, b)`: a static method of the file's class, called on its class's name)
+    const staticMethod = (c: CallFact) => c.form === 'method' && facts.functions.some((f) => f.className !== undefined && f.className === c.args[0]?.trim() && `.${f.name}` === c.name);
+    const helperOf = (c: CallFact) => (c.form === 'call' ? out.get(c.name) : staticMethod(c) ? out.get(c.name.slice(1)) : undefined);
+    const inner = r >= 0 ? h.calls.find((c) => c.parent === r && helperOf(c)?.param === null) : undefined;
     if (!inner || returns[0].args.length !== 1) continue;
-    out.set(apply ?? h.name, { kernel: out.get(inner.name)!.kernel, param: null });
+    out.set(apply ?? h.name, { kernel: helperOf(inner)!.kernel, param: null });
   }
   return out;
 }
