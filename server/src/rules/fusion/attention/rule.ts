@@ -49,11 +49,14 @@ const EXP = /^(?:__)?(?:h2?)?exp(?:f|2f|2|10f)?$|^__expf$|^tl\.(?:math\.)?exp2?$
 const isSoftmax = (k: FunctionFacts) => /softmax/i.test(k.name) || (k.kernelClass === 'reduction' && k.calls.some((c) => EXP.test(c.name)));
 
 /**
- * A softmax that is a classifier's loss: named so (`softmax_xent`, `cross_entropy_fwd`) or reading integer labels or
- * targets. Its GEMM before is a projection to classes and the GEMM after a gradient, not attention's P·V.
+ * A softmax that is a classifier's loss: named so (`softmax_xent`, `cross_entropy_fwd`, `softmax_ce_grad`) or reading
+ * integer labels or targets, or one-hot ones. Its GEMM before is a projection to classes and the GEMM after a
+ * gradient, not attention's P·V.
  */
-const isLoss = (k: FunctionFacts) => /entropy|xent|nll|loss/i.test(k.name) ||
-  k.params.some((p) => p.pointer && LABELS.test(p.name) && /\b(?:int|long|int\d+_t|uint\d+_t|size_t|unsigned)\b/.test(p.type));
+const isLoss = (k: FunctionFacts) => /entropy|xent|nll|loss|(?:^|_)ce(?:_|$)/i.test(k.name) ||
+  k.params.some((p) => p.pointer && ((LABELS.test(p.name) && /\b(?:int|long|int\d+_t|uint\d+_t|size_t|unsigned)\b/.test(p.type)) || ONE_HOT.test(p.name)));
+/** One-hot targets, of any element type (`onehot`, `y_onehot`). */
+const ONE_HOT = /one_?hot/i;
 /** Integer labels by name: `labels`, `targets`, a classifier's `y` (a mask is `mask`, and bool or float). */
 const LABELS = /label|target|^(?:y|gt|truth)$/i;
 

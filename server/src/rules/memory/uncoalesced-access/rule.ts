@@ -355,6 +355,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   const values = bounds.map((b) => fn.launchValues?.[b]);
   const threads = values.length && values.every((v) => v !== undefined) ? values.reduce((m, v) => m! * v!, 1) : undefined;
   if (threads !== undefined && threads <= FEW_ITEMS && fn.loops.every((l) => !l.gridStride && (tripsAtLaunch(l, fn) ?? Infinity) <= FEW_STEPS)) return [];
+  // (the same with no count checked: every launch is one block, `<<<1, BATCH>>>`, whose threads each walk a few
+  // elements at every launch: at most a thousand threads of a few steps, launch-bound whatever the layout)
+  if (!bounds.length && fn.singleBlock && fn.loops.every((l) => !l.gridStride && (tripsAtLaunch(l, fn) ?? Infinity) <= FEW_STEPS)) return [];
   // a kernel that checks no count, whose every launch fixes its blocks and its loops' extents to a small product (a
   // merge of per-block partials: a block per bin summing 240 partial histograms, `d_Partial[blockIdx.x + i * BINS]`): a few
   // hundred KB in all beside the stream that made them, whatever the layout
