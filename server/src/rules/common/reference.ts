@@ -451,6 +451,7 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
     for (const call of caller.calls) if (hosts.has(call.name) && call.name !== caller.name) (sites.get(call.name) ?? sites.set(call.name, []).get(call.name)!).push({ caller, call });
   const names = new Set(functions.map((f) => f.name));
   const byName = new Map(functions.map((f) => [f.name, f]));
+  const fillsExpected = (s: { call: CallFact }) => s.call.argRoots.some((r) => r !== null && isExpectedOutput(r));
   // (a function that reads or writes files: its own loops load or dump data, but what it calls may be the work,
   // `generate()` printing tokens per second around `forward()`)
   const io = new Set<string>();
@@ -473,7 +474,9 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
     const reference =
       (gpuFile && CPU_TWIN.test(name)) ||
       at.some((s) => checksResults(s.caller, name) || comparesInline(s.caller, s.call)) ||
-      at.some((s) => s.call.argRoots.some((r) => r !== null && isExpectedOutput(r))) ||
+      // (filling an expected output, unless it is also the work a loop repeats on plain outputs: `matmul_ikj(n, A, B, ref)`
+      // once, then `matmul_ikj(n, A, B, C)` each repetition)
+      (at.some(fillsExpected) && !at.some((s) => s.call.loops.length > 0 && !fillsExpected(s))) ||
       (at.length > 0 && at.every((s) => outsideTimedRegion(s.caller, s.call)));
     if (reference) out.add(name);
   }
