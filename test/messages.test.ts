@@ -490,3 +490,10 @@ test('a Triton chain whose intermediate the function returns saves a read and a 
   assert.doesNotMatch(kept?.benefit ?? '', /saves a full write/, kept?.benefit);
   assert.match(dropped?.message ?? '', /an extra write, read and launch$/, dropped?.message);
 });
+
+test('a column walk inside a tile whose point loops can be interchanged is advised to swap the point loops and keep the blocking', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/blocked_point_loops.c');
+  const f = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.find((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f?.detail ?? '', /Interchange the tile's point loops so that `j` is innermost \(keep the blocking\)/, f?.detail);
+});

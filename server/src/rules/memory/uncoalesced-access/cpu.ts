@@ -169,15 +169,19 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     if (callsRoutine(fn, inner)) continue;
     // the plain arm beside a tiled one (`if (nb >= n || !tiling) {...} else {tiled}`): the code blocks already
     if (loopAndAncestors(fn, inner).some((l) => hasBlockedTwin(fn, l, (r) => tiledNest(fn, r)))) continue;
-    // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile
-    if (loopAndAncestors(fn, inner).slice(1).some((l) => pointLoopOf(inner, l))) continue;
+    // a tile loop (`for (j = jj; j < min(jj + BS, n); ++j)`): the column walk stays inside a cached tile, unless the
+    // tile's own point loops can be interchanged to make every access contiguous (blocked i-j-k with `k` innermost:
+    // i-k-j inside the tile vectorizes, 3x measured at n = 1000)
+    const isPointLoop = (l: LoopFact) => loopAndAncestors(fn, l).slice(1).some((a) => pointLoopOf(l, a));
+    const pointSwap = isPointLoop(inner) && ((x) => !!x && isPointLoop(x))(everyAccessContiguous(fn, inner));
+    if (isPointLoop(inner) && !pointSwap) continue;
     const walks = fn.accesses
       .filter((a) => a.loops.includes(inner.id))
       .map((a) => slowWalk(a, inner, fn))
       .filter((w): w is Walk => w !== null)
       // the loop moving along the rows is a tile's (`j < BLK` under `jj += BLK`): a blocked transpose, whose rows stay
       // cached across the tile's few columns
-      .filter((w) => !loopAndAncestors(fn, w.outer).slice(1).some((l) => pointLoopOf(w.outer, l)));
+      .filter((w) => pointSwap || !isPointLoop(w.outer));
     if (!walks.length) continue;
     const w = walks[0];
     // every row the walk visits, whole, fits in L1 (`double B[40][40]` under `k < 40`): the lines stay cached across the outer loop
@@ -192,7 +196,9 @@ export function checkCpu(fn: FunctionFacts): RuleFinding[] {
     const o = (swap ?? w.outer).variable!;
     const fix = transpose
       ? `Block both loops (tiles of 32 to 64 elements a side) so that the rows of both arrays a tile touches stay in cache; an interchange would only move the column walk to the other array.`
-      : `Interchange the loops so that \`${o}\` is innermost (or block the nest), and the walk becomes contiguous and vectorizable.`;
+      : pointSwap
+        ? `Interchange the tile's point loops so that \`${o}\` is innermost (keep the blocking): the walk becomes contiguous and vectorizable.`
+        : `Interchange the loops so that \`${o}\` is innermost (or block the nest), and the walk becomes contiguous and vectorizable.`;
     const cause = `${w.outer.id}|${w.stride}`;
     const same = byCause.get(cause);
     if (same) {
