@@ -137,7 +137,9 @@ class FunctionWalker extends DeclarationWalker {
         const outerLimit = this.laneLimit;
         if (cond) this.laneLimit = this.laneLimitCondition(cond) ?? outerLimit;
         const enclosing = this.loopStack.map((id) => this.loops.find((l) => l.id === id)!).filter((l) => l);
-        const rare = cond ? rareIterationLoops(cond, enclosing, this.loopCounters) : [];
+        // (or a flag that holds such a test, `const bool calculate_norm = (iter % nccheck) == 0; if (calculate_norm)`)
+        const flag = cond ? this.flagConditions.get(conditionText(cond)) : undefined;
+        const rare = cond ? rareIterationLoops(flag ?? cond, enclosing, this.loopCounters) : [];
         // `if (remaining >= 4) { vector step } else { scalar tail }` in a chunked loop: the tail arm's accesses
         const tail = cond ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);
@@ -652,4 +654,11 @@ function spawnsThread(lambda: Node): boolean {
   if (owner.type === 'init_declarator') return /(?:^|::)j?thread\b/.test(field(owner.parent ?? owner, 'type')?.text ?? '');
   const callee = owner.type === 'call_expression' ? field(owner, 'function')?.text ?? '' : '';
   return /(?:^|::)(?:thread|jthread|async)$|\.(?:emplace_back|enqueue|submit)$|->(?:enqueue|submit)$/.test(callee.replace(/\s+/g, ''));
+}
+
+/** An `if`'s condition without its parentheses, as text (`calculate_norm` of `if (calculate_norm)`). */
+function conditionText(cond: Node): string {
+  let e: Node | null = cond;
+  while (e && (e.type === 'condition_clause' || e.type === 'parenthesized_expression')) e = namedChildren(e).find((c) => c.type !== 'comment') ?? null;
+  return e?.type === 'identifier' ? e.text : '';
 }
