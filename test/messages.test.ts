@@ -486,7 +486,7 @@ test('a Triton chain whose intermediate the function returns saves a read and a 
   const all = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'fusion/elementwise-chain');
   const kept = all.find((x) => x.function === 'scale_relu_keep');
   const dropped = all.find((x) => x.function === 'scale_relu');
-  assert.match(kept?.message ?? '', /an extra read and launch \(`scaled` is returned, so it is still written\)/, kept?.message);
+  assert.match(kept?.message ?? '', /an extra read and launch \(`scaled` is returned: still written\)/, kept?.message);
   assert.doesNotMatch(kept?.benefit ?? '', /saves a full write/, kept?.benefit);
   assert.match(dropped?.message ?? '', /an extra write, read and launch$/, dropped?.message);
 });
@@ -496,4 +496,14 @@ test('a column walk inside a tile whose point loops can be interchanged is advis
   const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/blocked_point_loops.c');
   const f = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.find((x) => x.rule === 'memory/uncoalesced-access');
   assert.match(f?.detail ?? '', /Interchange the tile's point loops so that `j` is innermost \(keep the blocking\)/, f?.detail);
+});
+
+test('a CUDA chain whose intermediate the host reads afterwards saves a read and a launch, not the write', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/fusion/elementwise-chain/fixtures/intermediate_copied_back.cu');
+  const all = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'fusion/elementwise-chain');
+  const kept = all.find((x) => x.function === 'square_negate_keep');
+  const dropped = all.find((x) => x.function === 'square_negate');
+  assert.match(kept?.message ?? '', /an extra read and launch \(`d_sq` is read later: still written\)/, kept?.message);
+  assert.match(dropped?.message ?? '', /an extra write, read and launch$/, dropped?.message);
 });

@@ -92,7 +92,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
           function: fn,
           confidence,
           assumptions,
-          message: `\`${next.name}\` reads back \`${buffer}\` that \`${first.name}\` just wrote: an extra ${returned ? `read and launch (\`${buffer}\` is returned, so it is still written)` : 'write, read and launch'}`,
+          message: `\`${next.name}\` reads back \`${buffer}\` that \`${first.name}\` just wrote: an extra ${returned ? `read and launch (\`${buffer}\` is returned: still written)` : 'write, read and launch'}`,
           detail: detail(
             `\`${first.name}\` writes \`${buffer}\` and \`${next.name}\` reads it right back${over}, with nothing in between using it.`,
             `Fuse the two elementwise kernels into one \`@triton.jit\` kernel that keeps each value in registers between the \`tl.load\` and the \`tl.store\`: ` +
