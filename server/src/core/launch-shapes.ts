@@ -433,7 +433,7 @@ function fileLaunches(functions: readonly FunctionFacts[], instantiations: reado
   const made = {
     calls, hosts, kernelUse, instantiated, launches, owner, packed, baselines: pickedBaselines(functions), setUp: withCalled(setUpLaunches(functions, owner)),
     rarelyCalled: withCalled(rarelyCalledLaunches(callSites, owner)), callSites, overloaded: overloadedKernels(functions), besideSweeps: withCalled(launchesBesideSweeps(owner, kernels)),
-    onceBeside: withCalled(onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined))),
+    onceBeside: withCalled(onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined), callSites)),
   };
   for (const [c, w] of asCalledFrom) owner.set(c, owner.get(w)!);
   return lastLaunches.keep(made, made);
@@ -494,10 +494,12 @@ const FEW_STEPS = 16;
  * before an iteration loop and the conversion after it (Rodinia srad's `extract` and `compress` around `niter` steps
  * of five kernels), a few of the run's hundreds of launches. (A launch in a lambda runs where the lambda is called.)
  */
-function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null): ReadonlySet<CallFact> {
+function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null, callSites?: ReadonlyMap<string, readonly CallFact[]>): ReadonlySet<CallFact> {
   const out = new Set<CallFact>();
   const byHost = new Map<FunctionFacts, CallFact[]>();
   for (const [c, g] of owner) (byHost.get(g) ?? byHost.set(g, []).get(g)!).push(c);
+  const buffers = (c: CallFact) => { const u = use(c); return u ? [...u.reads, ...u.writes] : []; };
+  const steppedBuffers = new Set<string>();
   for (const [g, calls] of byHost) {
     // steps over the same data: launches in a loop of many steps (not a warm-up's few) passing nothing the loop moves
     // (not a chunk, image or layer a step), which carry data from one step to the next: one reads what one writes (a
@@ -507,7 +509,7 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
     const stepped = inLoops.filter((c) => carriesData(inLoops.filter((d) => d.loops.at(-1) === c.loops.at(-1)), use));
     if (!stepped.length) continue;
     const steppedNames = new Set(stepped.map((c) => baseName(c.name)));
-    const buffers = (c: CallFact) => { const u = use(c); return u ? [...u.reads, ...u.writes] : []; };
+    for (const d of stepped) for (const b of buffers(d)) steppedBuffers.add(b);
     // (and one of the steps works on a buffer it reads or writes: the preparation of the steps' data, or its conversion after)
     const beside = (c: CallFact) => stepped.some((d) => buffers(d).some((b) => buffers(c).includes(b)));
     // (in a benchmark driver, a launch before its first clock read or after its last is setUpLaunches' business; one
@@ -515,8 +517,18 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
     const timed = hasTimedRegion(g);
     for (const c of calls) if (!c.loops.length && !c.inLambda && !steppedNames.has(baseName(c.name)) && beside(c) && (!timed || insideTimedRegion(g, c))) out.add(c);
   }
+  // (or in a set-up function of its own, `allocateMemory` launching the layout conversion `invert_mapping` once, which the
+  // file calls in no loop, on a buffer the launches of the file's other functions work on: Rodinia kmeans, whose steps
+  // `kmeansCuda` runs are looped over by another file)
+  const setUpHosts = [...byHost].filter(([g]) => SET_UP_HOST.test(baseName(g.name)) && !g.loops.length && !(callSites?.get(baseName(g.name)) ?? []).some((d) => d.loops.length > 0));
+  if (setUpHosts.length) {
+    const others = new Set([...byHost].filter(([g]) => !setUpHosts.some(([h]) => h === g)).flatMap(([, calls]) => calls.flatMap(buffers)));
+    for (const [, calls] of setUpHosts) for (const c of calls) if (!c.inLambda && buffers(c).some((b) => others.has(b) || steppedBuffers.has(b))) out.add(c);
+  }
   return out;
 }
+/** A host function named for set-up: `allocateMemory`, `init_buffers`, `setup`, `upload_weights` (not `prepare_*`, often a step's). */
+const SET_UP_HOST = /^(?:alloc(?:ate)?|init(?:iali[sz]e)?|set_?up|upload|create)(?:_|[A-Z]|$)/i;
 
 /**
  * Launches of a wrapper every call of which in the file runs only every so many steps of a loop around it
