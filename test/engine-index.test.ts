@@ -464,3 +464,42 @@ void linear_relu(int tokens, int d_in, int d_out, float *x, float *W, float *b, 
   }
   rmSync(root, { recursive: true, force: true });
 });
+
+test('a launch wrapper another file calls with constants (`gpu_softmax(logits, prob, BATCH, 10)`) runs its kernel at those sizes: a softmax over 10 classes of a 64-sample batch is launch-bound', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ka-callconst-'));
+  // the kernels in a header, the wrappers in one file, the training loop in another (an MNIST project's layout)
+  const header = `__global__ void softmax_kernel(const float *logits, float *prob, int batch, int classes) {
+  int b = blockIdx.x * blockDim.x + threadIdx.x;
+  if (b >= batch) return;
+  const float *in = logits + b * classes;
+  float *out = prob + b * classes;
+  float m = in[0], s = 0.f;
+  for (int c = 1; c < classes; ++c) m = fmaxf(m, in[c]);
+  for (int c = 0; c < classes; ++c) s += expf(in[c] - m);
+  for (int c = 0; c < classes; ++c) out[c] = expf(in[c] - m) / s;
+}
+`;
+  const ops = `#include "kernels.cuh"
+void gpu_softmax(const float *logits, float *prob, int batch, int classes) {
+  softmax_kernel<<<(batch + 255) / 256, 256>>>(logits, prob, batch, classes);
+}
+`;
+  const train = (classes: string) => `#define BATCH_SIZE 64
+void gpu_softmax(const float *logits, float *prob, int batch, int classes);
+void train(float *logits, float *prob, int steps, int vocab) {
+  for (int step = 0; step < steps; ++step) gpu_softmax(logits, prob, BATCH_SIZE, ${classes});
+}
+`;
+  const uncoalesced = async (classes: string) => {
+    writeFileSync(join(root, 'kernels.cuh'), header);
+    writeFileSync(join(root, 'ops.cu'), ops);
+    writeFileSync(join(root, 'train.cu'), train(classes));
+    const e = await Engine.create(['cuda']);
+    e.setWorkspace([root]);
+    for (const p of ['ops.cu', 'train.cu']) e.indexText(join(root, p), readFileSync(join(root, p), 'utf8'));
+    return e.analyzeText(join(root, 'kernels.cuh'), header).findings.filter((f) => f.rule === 'memory/uncoalesced-access').length;
+  };
+  assert.equal(await uncoalesced('10'), 0, '64 samples of 10 classes: a few KB whatever the layout');
+  assert.ok((await uncoalesced('vocab')) > 0, 'a run-time number of classes: the row walk is reported');
+  rmSync(root, { recursive: true, force: true });
+});

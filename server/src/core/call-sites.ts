@@ -8,11 +8,19 @@ import type { CallFact, FunctionFacts, LoopFact } from './facts/model';
 import { tripCount } from './facts/c-syntax';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
+import { baseName } from './project';
 
 /** Each host function with the trip counts its callers fix; the same object while nothing changed, so rule results stay cached. */
-export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly string[]): FunctionFacts[] {
+export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly string[], project?: ReadonlyMap<string, readonly (number | null)[] | null>): FunctionFacts[] {
+  // (and a function any file may call, with the constants every call of the project's files gives it: a wrapper in
+  // kernels.cu that the training file calls with its batch size and 10 classes)
+  const fromProject = (f: FunctionFacts) => {
+    const values = !f.isKernel && !f.isDevice ? project?.get(baseName(f.name)) : undefined;
+    return values && values.length === f.params.length && values.some((v, i) => v !== null && !f.params[i].pointer) ? values : undefined;
+  };
+  const remote = project?.size ? functions.filter((f) => fromProject(f)) : [];
   // every binding starts at a constant argument (most files have none to give)
-  if (!functions.some((f) => !f.isKernel && f.calls.some((c) => c.kind === 'call' && c.argValues))) return functions;
+  if (!remote.length && !functions.some((f) => !f.isKernel && f.calls.some((c) => c.kind === 'call' && c.argValues))) return functions;
   const calls = new Map<string, { call: CallFact; caller: FunctionFacts }[]>();
   for (const caller of functions)
     for (const call of caller.calls) {
@@ -23,10 +31,15 @@ export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly st
     }
   const program = functions.some((f) => f.name === 'main');
   const local = functions.filter((f) => !f.isKernel && !f.isDevice && calls.has(f.name) && (program || isStatic(f, lines)));
-  if (!local.length) return functions;
+  if (!local.length && !remote.length) return functions;
   // the constant each parameter gets at every call; through the callers' own bound parameters
   // (`linear_backward(..., BATCH_SIZE, ...)` passing `rows` on to `matmul_at_b`), a few levels deep
   const bound = new Map<FunctionFacts, Map<string, number>>();
+  for (const f of remote) {
+    if (local.includes(f)) continue;
+    const values = fromProject(f)!;
+    bound.set(f, new Map(f.params.flatMap((p, i) => (!p.pointer && values[i] !== null ? [[p.name, values[i]!] as const] : []))));
+  }
   for (let round = 0; round < 3; round++) {
     for (const f of local) {
       const mine = calls.get(f.name)!;

@@ -25,7 +25,7 @@ import { fullFp32Matmuls, tritonFunctions } from './facts/triton';
 import type { CallFact, FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
-import { ProjectIndex } from './project';
+import { ProjectIndex, baseName } from './project';
 import { HeaderIndex } from './header-index';
 import { withIncluderLaunches, withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
@@ -146,12 +146,12 @@ export class Engine {
   /** Kernels and launch wrappers of the project's other files (null: this file alone). */
   project: ProjectIndex | null = null;
   /** Facts computed while indexing, by path, until the file is analysed; the first files keep their trees too. */
-  private readonly indexed = new Map<string, { text: string; facts: FileFacts; tree?: Tree; loopsOnly?: boolean }>();
+  private readonly indexed = new Map<string, { text: string; facts: FileFacts; read?: FunctionFacts[]; tree?: Tree; loopsOnly?: boolean }>();
   /** Characters of the indexed files whose trees are kept (the second pass writes fixes from them, parsing none again). */
   private keptTreeChars = 0;
 
   /** Takes the indexed entry of `path` out, the caller owning its tree (if any). */
-  private takeIndexed(path: string): { text: string; facts: FileFacts; tree?: Tree } | undefined {
+  private takeIndexed(path: string): { text: string; facts: FileFacts; read?: FunctionFacts[]; tree?: Tree } | undefined {
     const done = this.indexed.get(path);
     if (!done) return undefined;
     this.indexed.delete(path);
@@ -181,7 +181,9 @@ export class Engine {
     let tree: Tree | undefined;
     try {
       tree = this.parsers.parse(grammarFor(language), text);
+      this.lastRead = null;
       const facts = this.facts(language, tree, text.split('\n'), undefined, text, path);
+      const read = this.lastRead as FunctionFacts[] | null;
       const project = (this.project ??= new ProjectIndex());
       // (each file once, whether listed or included by one that is)
       if (!loopsOnly) {
@@ -197,7 +199,7 @@ export class Engine {
       this.takeIndexed(path)?.tree?.delete();
       // the second pass reuses them, and the tree while the kept ones stay small (WASM memory never shrinks)
       const keep = this.keptTreeChars + text.length <= KEPT_TREE_CHARS && this.indexed.size < 5000;
-      this.indexed.set(path, { text, facts, ...(keep ? { tree } : {}), ...(loopsOnly ? { loopsOnly } : {}) });
+      this.indexed.set(path, { text, facts, ...(read ? { read } : {}), ...(keep ? { tree } : {}), ...(loopsOnly ? { loopsOnly } : {}) });
       if (!loopsOnly) this.indexedHostNames = null;
       if (keep) {
         this.keptTreeChars += text.length;
@@ -237,10 +239,21 @@ export class Engine {
     for (const n of referenceCallees(text)) project.references.add(n);
   }
 
+  /**
+   * A C/C++ file's functions as its calls and launches (and the project's calls of its functions) shape them; the
+   * functions as read are kept for the file's indexed entry, shaped again once the whole project is indexed.
+   */
+  private shaped(functions: FunctionFacts[], lines: readonly string[], path: string, instantiations: readonly CallFact[]): FunctionFacts[] {
+    this.lastRead = functions;
+    return this.includerShaped(withLaunchShapes(withCallSiteTrips(functions, lines, this.project?.callConstants), instantiations), path, instantiations);
+  }
+  private lastRead: FunctionFacts[] | null = null;
+
   /** A file's functions with the kernels it does not launch shaped by the project's files that include it (the CLI's project pass). */
   private includerShaped(functions: FunctionFacts[], path: string, instantiations?: readonly CallFact[]): FunctionFacts[] {
     const hosts = path ? this.project?.includers.get(resolve(path)) : undefined;
-    return hosts?.length && functions.some((f) => f.isKernel) ? withIncluderLaunches(functions, hosts, instantiations) : functions;
+    // (the includers' launch wrappers with the constants the project's calls give them: `gpu_softmax(..., 64, 10)`)
+    return hosts?.length && functions.some((f) => f.isKernel) ? withIncluderLaunches(functions, withCallSiteTrips(hosts, [], this.project?.callConstants), instantiations) : functions;
   }
 
   /** Reads headers through a reader of the caller's (the evaluation reads snapshots at a pinned commit). */
@@ -277,7 +290,7 @@ export class Engine {
 
   private analyzeWhole(
     path: string, text: string, config: Config, only: ReadonlySet<string> | undefined, languageId: string | undefined, fixes: boolean,
-    indexed: { text: string; facts: FileFacts; tree?: Tree } | undefined,
+    indexed: { text: string; facts: FileFacts; read?: FunctionFacts[]; tree?: Tree } | undefined,
   ): FileResult {
     const language = detectLanguage(path, text, languageId);
     if (!language) return { language: null, findings: [] };
@@ -291,7 +304,10 @@ export class Engine {
         this.useBudget(config);
         const skipped: NonNullable<FileResult['skipped']> = [];
         // (a header of kernels indexed before the file that includes and launches them: shaped by those launches now)
-        const facts = { ...indexed.facts, functions: this.includerShaped(indexed.facts.functions, path, indexed.facts.instantiations), project: this.project ?? undefined };
+        // (and its functions the project's calls fix constants of, read before every file that calls them was indexed)
+        const called = indexed.read && this.project?.callConstants.size && indexed.read.some((f) => !f.isKernel && this.project!.callConstants.get(baseName(f.name))?.some((v) => v !== null));
+        const functions = called ? this.shaped(indexed.read!, indexed.facts.lines, path, indexed.facts.instantiations ?? []) : this.includerShaped(indexed.facts.functions, path, indexed.facts.instantiations);
+        const facts = { ...indexed.facts, functions, project: this.project ?? undefined };
         const findings = this.findings(language, facts, config, only, skipped, undefined, text);
         if (!fixes || !findings.some((f) => this.fixerOf(f))) return { language, findings, skipped };
         const syntax = indexed.tree ?? (tree = this.parsers.parse(grammarFor(language), text));
@@ -623,7 +639,7 @@ export class Engine {
       if (why) skipped.push({ function: f.name, reason: why, line: f.range.start.line });
     }
     return {
-      language, functions: language === 'triton' ? functions : this.includerShaped(withLaunchShapes(withCallSiteTrips(functions, lines), instantiations), path, instantiations), lines, skipped,
+      language, functions: language === 'triton' ? functions : this.shaped(functions, lines, path, instantiations), lines, skipped,
       ...(project ? { project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
       ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(sycl ? { sycl } : {}), ...(fullFp32 ? { fullFp32Matmuls: true } : {}), ...(instantiations.length ? { instantiations } : {}),
       ...(defaultTypes.size ? { defaultTypes } : {}), ...(tensorMathMode ? { tensorMathMode } : {}), ...(includedHeaders.length ? { includedHeaders } : {}),

@@ -230,9 +230,27 @@ export class ProjectIndex {
     }
   }
 
+  /**
+   * The constant each parameter of a C/C++ host function gets at every call the project's files make (null where the
+   * calls pass different values or none), by the callee's name: `gpu_softmax(logits, prob, BATCH_SIZE, 10)` in the
+   * training file fixes `classes` of the wrapper another file defines (core/call-sites.ts). Not a test's calls.
+   */
+  readonly callConstants = new Map<string, (number | null)[] | null>();
+
   /** Adds the calls a C/C++ file's host functions make inside loops (loopCalls; the CLI's project pass, not a test's or benchmark's file). */
   addLoopCalls(facts: FileFacts): void {
     if (facts.language === 'triton') return;
+    for (const f of facts.functions) {
+      if (f.isKernel || f.isDevice) continue;
+      for (const call of f.calls) {
+        if (call.kind !== 'call' || /\.|->/.test(call.name) || call.scope) continue;
+        const name = baseName(call.name);
+        const values = call.args.map((_, i) => call.argValues?.[i] ?? null);
+        const had = this.callConstants.get(name);
+        if (had === undefined) this.callConstants.set(name, values);
+        else if (had !== null) this.callConstants.set(name, had.length === values.length ? had.map((v, i) => (v === values[i] ? v : null)) : null);
+      }
+    }
     // (not a call of the file's own function of that name: a tutorial's lessons each loop over their own `run`)
     const own = new Set(facts.functions.map((f) => baseName(f.name).replace(/^.*::/, '')));
     for (const f of facts.functions) {

@@ -354,10 +354,12 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   const bounds = fn.indexBounds ?? (fn.indexBound ? [fn.indexBound] : []);
   const values = bounds.map((b) => fn.launchValues?.[b]);
   const threads = values.length && values.every((v) => v !== undefined) ? values.reduce((m, v) => m! * v!, 1) : undefined;
-  if (threads !== undefined && threads <= FEW_ITEMS && fn.loops.every((l) => !l.gridStride && (tripsAtLaunch(l, fn) ?? Infinity) <= FEW_STEPS)) return [];
+  // (the loops that move global memory: a block's tree reduction over `__shared__` partials moves none)
+  const fewSteps = fn.loops.filter((l) => globals.some((a) => a.loops.includes(l.id))).every((l) => !l.gridStride && (tripsAtLaunch(l, fn) ?? Infinity) <= FEW_STEPS);
+  if (threads !== undefined && threads <= FEW_ITEMS && fewSteps) return [];
   // (the same with no count checked: every launch is one block, `<<<1, BATCH>>>`, whose threads each walk a few
   // elements at every launch: at most a thousand threads of a few steps, launch-bound whatever the layout)
-  if (!bounds.length && fn.singleBlock && fn.loops.every((l) => !l.gridStride && (tripsAtLaunch(l, fn) ?? Infinity) <= FEW_STEPS)) return [];
+  if (!bounds.length && fn.singleBlock && fewSteps) return [];
   // a kernel that checks no count, whose every launch fixes its blocks and its loops' extents to a small product (a
   // merge of per-block partials: a block per bin summing 240 partial histograms, `d_Partial[blockIdx.x + i * BINS]`): a few
   // hundred KB in all beside the stream that made them, whatever the layout
