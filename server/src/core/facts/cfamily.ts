@@ -9,7 +9,7 @@ import { dispatchedTypes } from './aten-dispatch';
 import { elementAt, rowPitch } from './object-rows';
 import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
-import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops } from './loop-forms';
+import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops, conditionExpression } from './loop-forms';
 import type { RecordLayouts } from './records';
 import type { ElementAccessor } from '../preprocess/accessors';
 import { elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
@@ -137,9 +137,11 @@ class FunctionWalker extends DeclarationWalker {
         const outerLimit = this.laneLimit;
         if (cond) this.laneLimit = this.laneLimitCondition(cond) ?? outerLimit;
         const enclosing = this.loopStack.map((id) => this.loops.find((l) => l.id === id)!).filter((l) => l);
-        // (or a flag that holds such a test, `const bool calculate_norm = (iter % nccheck) == 0; if (calculate_norm)`)
+        // (or a flag declared in the loop's body that holds such a test, `const bool calculate_norm = (iter % nccheck) == 0;
+        // if (calculate_norm)`, as well as what its name says, `last_step`)
         const flag = cond ? this.flagConditions.get(conditionText(cond)) : undefined;
-        const rare = cond ? rareIterationLoops(flag ?? cond, enclosing, this.loopCounters) : [];
+        const flagged = flag && flag.loop === this.loopStack.at(-1) ? rareIterationLoops(flag.test, enclosing, this.loopCounters) : [];
+        const rare = cond ? [...new Set([...rareIterationLoops(cond, enclosing, this.loopCounters), ...flagged])] : [];
         // `if (remaining >= 4) { vector step } else { scalar tail }` in a chunked loop: the tail arm's accesses
         const tail = cond ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);
@@ -385,6 +387,8 @@ class FunctionWalker extends DeclarationWalker {
           const left = field(c, 'left');
           const right = field(c, 'right');
           const op = field(c, 'operator')?.text ?? '=';
+          // (a flag assigned after its declaration no longer holds its declared test alone)
+          if (left?.type === 'identifier') this.flagConditions.delete(left.text);
           // through a reference to an element (`out = v`, `out.x = v`): a store to that element
           const named = left?.type === 'field_expression' ? field(left, 'argument') : left;
           const element = named?.type === 'identifier' ? this.elementRefs.get(named.text) : undefined;
@@ -656,9 +660,8 @@ function spawnsThread(lambda: Node): boolean {
   return /(?:^|::)(?:thread|jthread|async)$|\.(?:emplace_back|enqueue|submit)$|->(?:enqueue|submit)$/.test(callee.replace(/\s+/g, ''));
 }
 
-/** An `if`'s condition without its parentheses, as text (`calculate_norm` of `if (calculate_norm)`). */
+/** An `if`'s condition when it is one name (`calculate_norm` of `if (calculate_norm)`). */
 function conditionText(cond: Node): string {
-  let e: Node | null = cond;
-  while (e && (e.type === 'condition_clause' || e.type === 'parenthesized_expression')) e = namedChildren(e).find((c) => c.type !== 'comment') ?? null;
+  const e = conditionExpression(cond);
   return e?.type === 'identifier' ? e.text : '';
 }

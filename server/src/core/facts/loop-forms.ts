@@ -23,14 +23,20 @@ export function steppedName(update: Node): string | null {
  */
 export function whileAsFor(n: Node): { cond: Node; update: Node } | null {
   if (n.type !== 'while_statement') return null;
-  let cond: Node | null = field(n, 'condition');
-  while (cond && (cond.type === 'condition_clause' || cond.type === 'parenthesized_expression')) cond = namedChildren(cond).find((c) => c.type !== 'comment') ?? null;
+  const cond = conditionExpression(field(n, 'condition'));
   const tested = cond?.type === 'binary_expression' ? unparen(field(cond, 'left')) : null;
   const body = field(n, 'body');
   if (!cond || tested?.type !== 'identifier' || body?.type !== 'compound_statement') return null;
   const last = namedChildren(body).filter((c) => c.type !== 'comment').at(-1);
   const update = last?.type === 'expression_statement' ? namedChildren(last)[0] : null;
   return update && steppedName(update) === tested.text ? { cond, update } : null;
+}
+
+/** A condition without its clause and parentheses (`x % 100 == 0` of `if ((x % 100 == 0))`). */
+export function conditionExpression(cond: Node | null): Node | null {
+  let e = cond;
+  while (e && (e.type === 'condition_clause' || e.type === 'parenthesized_expression')) e = namedChildren(e).find((c) => c.type !== 'comment') ?? null;
+  return e;
 }
 
 /** `a = 0, b = 1, c = 2` as its parts, in order. */
@@ -45,8 +51,7 @@ export function commaParts(n: Node): Node[] {
  * other side that moves with the loop.
  */
 export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[], counters?: ReadonlyMap<number, readonly string[]>): number[] {
-  let e: Node | null = cond;
-  while (e && (e.type === 'condition_clause' || e.type === 'parenthesized_expression')) e = namedChildren(e).find((c) => c.type !== 'comment') ?? null;
+  const e = conditionExpression(cond);
   // (a conjunction runs only when both hold: `preview && i % 10 == 0` picks the iterations its `%` test does)
   if (e?.type === 'binary_expression' && field(e, 'operator')?.text === '&&') {
     return [...new Set([...rareIterationLoops(field(e, 'left')!, enclosing, counters), ...rareIterationLoops(field(e, 'right')!, enclosing, counters)])];
@@ -82,25 +87,32 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[], c
 }
 
 /**
- * Names a loop body advances by one as a statement of its own (`step++;`, `++iter;`, `n_done += 1;`), outside the
- * loops nested in it: counters of the loop's iterations, which an `if (step % 100 == 0)` tests as it would the
- * loop's variable.
+ * Names a loop body advances by one on every iteration (`step++;`, `++iter;`, `n_done += 1;` as a statement of the body
+ * itself, not of an `if` in it, in a body with no `continue` and no other assignment to the name): counters of the
+ * loop's iterations, which an `if (step % 100 == 0)` tests as it would the loop's variable.
  */
 export function stepCounters(body: Node | null): string[] {
-  const out: string[] = [];
+  if (body?.type !== 'compound_statement') return [];
+  const increments: string[] = [];
+  for (const st of namedChildren(body)) {
+    const e = st.type === 'expression_statement' ? namedChildren(st)[0] : null;
+    const target = e?.type === 'update_expression' && /\+\+/.test(e.text) ? field(e, 'argument')
+      : e?.type === 'assignment_expression' && field(e, 'operator')?.text === '+=' && unparen(field(e, 'right'))?.text === '1' ? field(e, 'left') : null;
+    if (target?.type === 'identifier') increments.push(target.text);
+  }
+  if (!increments.length) return [];
+  // (a `continue` skips the increment on some iterations; another assignment, `slot = 0`, makes it wrap)
+  let skips = false;
+  const assigned = new Map<string, number>();
   const visit = (n: Node) => {
     if (/^(?:for|while|do|for_range_loop)_statement$|^lambda_expression$/.test(n.type)) return;
-    if (n.type === 'expression_statement') {
-      const e = namedChildren(n)[0];
-      const target = e?.type === 'update_expression' && /\+\+/.test(e.text) ? field(e, 'argument')
-        : e?.type === 'assignment_expression' && field(e, 'operator')?.text === '+=' && unparen(field(e, 'right'))?.text === '1' ? field(e, 'left') : null;
-      if (target?.type === 'identifier') out.push(target.text);
-      return;
-    }
+    if (n.type === 'continue_statement') skips = true;
+    const target = n.type === 'update_expression' ? field(n, 'argument') : n.type === 'assignment_expression' ? field(n, 'left') : null;
+    if (target?.type === 'identifier') assigned.set(target.text, (assigned.get(target.text) ?? 0) + 1);
     for (const c of namedChildren(n)) visit(c);
   };
-  if (body) for (const c of namedChildren(body)) visit(c);
-  return out;
+  for (const c of namedChildren(body)) visit(c);
+  return skips ? [] : increments.filter((name) => assigned.get(name) === 1);
 }
 
 /** A flag set on the last step of a loop (`last_step`, `is_last_iter`, `final_epoch`). */

@@ -133,7 +133,7 @@ export abstract class DeclarationWalker extends LoopWalker {
       const element = value && field(d, 'declarator')?.type === 'reference_declarator' && (value.type === 'subscript_expression' || (value.type === 'pointer_expression' && field(value, 'operator')?.text === '*'));
       const before = this.accesses.length;
       if (value) this.expressions(value);
-      if (value && type === 'bool' && !info.pointer) this.flagConditions.set(info.name, value);
+      if (value && type === 'bool' && !info.pointer) this.flagConditions.set(info.name, { test: value, loop: this.loopStack.at(-1) });
       else this.flagConditions.delete(info.name);
       const bound = element ? this.accesses.slice(before).find((a) => a.range.start.line === value.startPosition.row && a.range.start.column === value.startPosition.column) : undefined;
       if (bound) this.elementRefs.set(info.name, bound);

@@ -98,7 +98,7 @@ export abstract class WalkerState extends Evaluator {
   /** Loops whose iterations the enclosing `if`s pick a few of (`if (i == n - 1)`, `if (i % 100 == 0)`). */
   protected readonly rareLoops: number[] = [];
   /** Local `bool` flags and the test each holds (`const bool check = (iter % n) == 0;`), by name. */
-  protected readonly flagConditions = new Map<string, Node>();
+  protected readonly flagConditions = new Map<string, { test: Node; loop: number | undefined }>();
   /** Step counters each loop's body advances by hand (loop-forms.ts `stepCounters`), by loop id. */
   protected readonly loopCounters = new Map<number, string[]>();
   /** Inside the short-remainder arm of a chunked loop (loop-forms.ts `chunkTailArm`). */

@@ -195,7 +195,7 @@ export class HostWalker {
     }
     // (a step counter the body advances by hand, `step += 1`, gates as the loop's own variable: `if step % log_every == 0:`)
     const body = field(n, 'body');
-    const counters = [...(body?.text ?? '').matchAll(/^[ \t]*([A-Za-z_]\w*)[ \t]*\+=[ \t]*1[ \t]*(?:#.*)?$/gm)].map((m) => m[1]);
+    const counters = stepCounters(body);
     if (counters.length) this.loopTargets.set(id, [...(this.loopTargets.get(id) ?? []), ...counters]);
     this.block(body);
     this.loopStack.pop();
@@ -510,4 +510,30 @@ function pickedName(v: Node): string | null {
   if (v.type !== 'conditional_expression') return null;
   const [a, , b] = namedChildren(v);
   return a?.type === 'identifier' && b?.type === 'identifier' ? b.text : null;
+}
+
+/**
+ * Names a loop body advances by one on every iteration (`step += 1` as a statement of the body itself, not of an `if`
+ * in it, in a body with no `continue` and no other assignment to the name): counters of the loop's iterations.
+ */
+function stepCounters(body: Node | null): string[] {
+  if (!body) return [];
+  const increments: string[] = [];
+  for (const st of namedChildren(body)) {
+    const e = st.type === 'expression_statement' ? namedChildren(st)[0] : null;
+    const left = e?.type === 'augmented_assignment' && field(e, 'operator')?.text === '+=' && field(e, 'right')?.text === '1' ? field(e, 'left') : null;
+    if (left?.type === 'identifier') increments.push(left.text);
+  }
+  if (!increments.length) return [];
+  let skips = false;
+  const assigned = new Map<string, number>();
+  const visit = (x: Node) => {
+    if (/^(?:for_statement|while_statement|function_definition|class_definition|lambda)$/.test(x.type)) return;
+    if (x.type === 'continue_statement') skips = true;
+    const left = x.type === 'assignment' || x.type === 'augmented_assignment' ? field(x, 'left') : null;
+    if (left?.type === 'identifier') assigned.set(left.text, (assigned.get(left.text) ?? 0) + 1);
+    for (const c of namedChildren(x)) visit(c);
+  };
+  for (const c of namedChildren(body)) visit(c);
+  return skips ? [] : increments.filter((name) => assigned.get(name) === 1);
 }
