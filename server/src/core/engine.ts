@@ -943,14 +943,7 @@ export class Engine {
       }
     }
     findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.column - b.range.start.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
-    // (a kernel known under two names, `alias = kernel`, is checked as each: one finding per place and message)
-    return findings.filter((f, i) => {
-      for (let j = i - 1; j >= 0 && findings[j].range.start.line === f.range.start.line && findings[j].range.start.column === f.range.start.column; j--) {
-        const g = findings[j];
-        if (g.rule === f.rule && g.message === f.message && g.range.end.line === f.range.end.line && g.range.end.column === f.range.end.column) return false;
-      }
-      return true;
-    });
+    return findings;
   }
 }
 

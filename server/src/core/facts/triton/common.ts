@@ -46,6 +46,8 @@ export function importAliases(root: Node): Map<string, string> {
     const left = e?.type === 'assignment' ? field(e, 'left') : null;
     const right = e?.type === 'assignment' ? field(e, 'right') : null;
     if (left?.type === 'identifier' && right?.type === 'attribute' && isApplyEntry(compact(right.text), out)) out.set(left.text, compact(right.text));
+    // (a second name of a function, `_gemma_rms_fwd = _rms_fwd`: kept under `=name`, renamedTo)
+    if (left?.type === 'identifier' && right?.type === 'identifier') out.set(`=${left.text}`, right.text);
   }
   scanStatements(root, (n) => {
     if (n.type === 'import_statement') {
@@ -91,6 +93,13 @@ const APPLY_ENTRY = /^_*[A-Z]\w*\.apply$/;
 /** An autograd.Function's entry: `Cls.apply` of a CamelCase class, or of one the module defines as a Function (importAliases). */
 export const isApplyEntry = (text: string, aliases: ReadonlyMap<string, string>): boolean => APPLY_ENTRY.test(text) || (aliases.get(text) === text && text.endsWith('.apply'));
 const CONVENTIONAL_IMPORTS: readonly [string, string][] = [['triton', 'triton'], ['tl', 'triton.language'], ['torch', 'torch']];
+
+/** The function a module-level second name stands for (`_gemma_rms_fwd = _rms_fwd`), else the name itself. */
+export function renamedTo(name: string, aliases: ReadonlyMap<string, string>): string {
+  let n = name;
+  for (let i = 0; i < 4 && aliases.has(`=${n}`); i++) n = aliases.get(`=${n}`)!;
+  return n;
+}
 
 /** `F.gelu` -> `torch.nn.functional.gelu` through the file's imports. */
 export function resolveName(text: string, aliases: Map<string, string>): string {

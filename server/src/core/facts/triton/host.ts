@@ -5,7 +5,7 @@ import { tick } from '../../budget';
 import type { Range } from '../../types';
 import { branchId, type CallFact, type CallKind, type FunctionFacts, type LoopFact, type ParamFact } from '../model';
 import { launchedKernel } from './wrapped-launch';
-import { isApplyEntry, compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
+import { isApplyEntry, renamedTo, compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 
 export const COPY_METHODS = new Set(['cpu', 'item', 'tolist', 'numpy']);
 export const SKIP_STATEMENTS = new Set([
@@ -234,7 +234,7 @@ export class HostWalker {
     for (const name of assignedTo) {
       if (items !== null && targets.length === 1 && targets[0].type === 'identifier') this.literalSequences.set(name, items);
       else this.literalSequences.delete(name);
-      const picked = targets.length === 1 && targets[0].type === 'identifier' ? pickedName(cur) : null;
+      const picked = targets.length === 1 && targets[0].type === 'identifier' ? pickedName(cur, this.aliases) : null;
       if (picked) this.pickedKernels.set(name, picked);
       else this.pickedKernels.delete(name);
     }
@@ -397,7 +397,7 @@ export class HostWalker {
     if (launchee && nameNode) {
       const gridItems = children(fn).filter((c) => c.isNamed && c.id !== launchee.id && c.type !== 'comment');
       const ops = [...gridItems.map((g) => this.expr(g)), ...argOps()];
-      return this.push(n, 'launch', this.pickedKernels.get(nameNode.text) ?? nameNode.text, 'call', positional, ops, {
+      return this.push(n, 'launch', this.pickedKernels.get(nameNode.text) ?? renamedTo(nameNode.text, this.aliases), 'call', positional, ops, {
         nameRange: nodeRange(nameNode), grid: gridItems.map((g) => compact(g.text)).join(','),
         keywords: keywordFacts(keywords),
       });
@@ -505,11 +505,16 @@ function sameFirstReturned(v: Node | null): Node | null {
   return fa?.type === 'identifier' && fb?.type === 'identifier' && fa.text === fb.text ? fa : v;
 }
 
-/** `A if cond else B` of two names: B, the arm taken by default; a plain name as itself; else null. */
-function pickedName(v: Node): string | null {
+/**
+ * `A if cond else B` where both names stand for one kernel (`_gemma_rms_fwd if gemma else _rms_fwd`, the first a second
+ * name of the other): that kernel. Two different kernels (`_mm_bias if fused else _mm`) are no one launch: null.
+ */
+function pickedName(v: Node, aliases: ReadonlyMap<string, string>): string | null {
   if (v.type !== 'conditional_expression') return null;
   const [a, , b] = namedChildren(v);
-  return a?.type === 'identifier' && b?.type === 'identifier' ? b.text : null;
+  if (a?.type !== 'identifier' || b?.type !== 'identifier') return null;
+  const k = renamedTo(b.text, aliases);
+  return renamedTo(a.text, aliases) === k ? k : null;
 }
 
 /**

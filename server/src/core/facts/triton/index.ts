@@ -58,14 +58,11 @@ export function tritonFunctions(root: Node, lines: string[], guard: Guard = ungu
   }
   // `silu_kernel = triton.jit(_silu_body)`: the plain function is a kernel under the assigned name
   const jitted = new Map<string, string>();
-  // `_gemma_rms_fwd = _rms_fwd`: a kernel launched under a second name too
-  const renamed = new Map<string, string[]>();
   for (const st of root.namedChildren) {
     const e = st.type === 'expression_statement' ? st.namedChildren[0] : null;
     if (e?.type !== 'assignment') continue;
     const left = field(e, 'left');
     const right = field(e, 'right');
-    if (left?.type === 'identifier' && right?.type === 'identifier') renamed.set(right.text, [...(renamed.get(right.text) ?? []), left.text]);
     if (left?.type !== 'identifier' || right?.type !== 'call') continue;
     const fn = field(right, 'function');
     const args = field(right, 'arguments')?.namedChildren ?? [];
@@ -88,7 +85,6 @@ export function tritonFunctions(root: Node, lines: string[], guard: Guard = ungu
       const owner = outer.parent?.type === 'block' && outer.parent.parent?.type === 'class_definition' ? field(outer.parent.parent, 'name')?.text : undefined;
       if (f && owner) f.className = owner;
       if (f && alias !== undefined) out.push({ ...f, name: alias }); // launched as `silu_kernel[grid](...)`
-      if (f && jit) for (const other of renamed.get(alias ?? name) ?? []) out.push({ ...f, name: other });
       if (f) out.push(f);
     } catch {
       // too deep or too strange to model: unknown means silence
