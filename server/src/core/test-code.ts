@@ -124,16 +124,12 @@ const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'm
 export function referenceCallees(text: string): string[] {
   if (!MAY_NAME_EXPECTED.test(text)) return [];
   const out = new Set<string>();
-  // (one also called on plain results, `matmul_ikj(n, A, B, ref)` then `matmul_ikj(n, A, B, C)` in the timed loop, is
-  // the code under test as well: not only a yardstick)
-  const alsoOtherwise = new Set<string>();
   for (const m of text.matchAll(CALL)) {
     if (KEYWORDS.has(m[1])) continue;
     const args = m[2].split(',').map((a) => a.trim().replace(/^[&*(]+|[)\s]+$/g, ''));
     if (args.some((a) => /^[A-Za-z_]\w*$/.test(a) && EXPECTED_OUTPUT.test(a))) out.add(m[1]);
-    else if (args.length > 1 && args.every((a) => /^(?:[A-Za-z_][\w.]*|\d[\w.]*)$/.test(a))) alsoOtherwise.add(m[1]);
   }
-  return [...out].filter((n) => !alsoOtherwise.has(n));
+  return [...out];
 }
 
 /**

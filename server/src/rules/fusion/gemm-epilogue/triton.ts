@@ -48,6 +48,8 @@ interface GemmHelper {
 
 function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map<string, GemmHelper> {
   const out = new Map<string, GemmHelper>();
+  // (a class's static method by `Class.method`: two Functions may each have a `_call`)
+  const methods = new Map<string, GemmHelper>();
   // this module's host functions, and the launch helpers it imports from the project's other modules (`from .matmul
   // import matmul`), each read with the kernel its own module launches
   // (one whose kernel is not found is left out: this module's kernel of that name, `_kernel`, is not it)
@@ -69,6 +71,7 @@ function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map
     const apply = autogradApply(h);
     if (!apply) out.set(h.name, helper);
     else if (helper.param === null || helper.param > 0) out.set(apply, { ...helper, param: helper.param === null ? null : helper.param - 1 });
+    if (!apply && h.className) methods.set(`${h.className}.${h.name}`, helper);
   }
   // (and a function that returns what one of them returns, `return w8a8_matmul(x, w)`: a forward over a launcher)
   for (const h of facts.functions) {
@@ -77,8 +80,7 @@ function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map
     const returns = h.calls.filter((c) => c.form === 'return');
     const r = returns.length === 1 ? h.calls.indexOf(returns[0]) : -1;
     // (`return _matmul._call(a, b)`: a static method of the file's class, called on its class's name)
-    const staticMethod = (c: CallFact) => c.form === 'method' && facts.functions.some((f) => f.className !== undefined && f.className === c.args[0]?.trim() && `.${f.name}` === c.name);
-    const helperOf = (c: CallFact) => (c.form === 'call' ? out.get(c.name) : staticMethod(c) ? out.get(c.name.slice(1)) : undefined);
+    const helperOf = (c: CallFact) => (c.form === 'call' ? out.get(c.name) : c.form === 'method' ? methods.get(`${c.args[0]?.trim()}${c.name}`) : undefined);
     const inner = r >= 0 ? h.calls.find((c) => c.parent === r && helperOf(c)?.param === null) : undefined;
     if (!inner || returns[0].args.length !== 1) continue;
     out.set(apply ?? h.name, { kernel: helperOf(inner)!.kernel, param: null });
