@@ -245,15 +245,20 @@ export class Engine {
    */
   private shaped(functions: FunctionFacts[], lines: readonly string[], path: string, instantiations: readonly CallFact[]): FunctionFacts[] {
     this.lastRead = functions;
-    return this.includerShaped(withLaunchShapes(withCallSiteTrips(functions, lines, this.project?.callConstants), instantiations), path, instantiations);
+    return this.includerShaped(withLaunchShapes(withCallSiteTrips(functions, lines, this.projectCallConstants), instantiations), path, instantiations);
   }
   private lastRead: FunctionFacts[] | null = null;
+  /** The constants the project's repeated calls give a host function (ProjectIndex.repeatedCallConstants). */
+  private get projectCallConstants(): ((name: string) => readonly (number | null)[] | null | undefined) | undefined {
+    const project = this.project;
+    return project ? (name) => project.repeatedCallConstants(name) : undefined;
+  }
 
   /** A file's functions with the kernels it does not launch shaped by the project's files that include it (the CLI's project pass). */
   private includerShaped(functions: FunctionFacts[], path: string, instantiations?: readonly CallFact[]): FunctionFacts[] {
     const hosts = path ? this.project?.includers.get(resolve(path)) : undefined;
     // (the includers' launch wrappers with the constants the project's calls give them: `gpu_softmax(..., 64, 10)`)
-    return hosts?.length && functions.some((f) => f.isKernel) ? withIncluderLaunches(functions, withCallSiteTrips(hosts, [], this.project?.callConstants), instantiations) : functions;
+    return hosts?.length && functions.some((f) => f.isKernel) ? withIncluderLaunches(functions, withCallSiteTrips(hosts, [], this.projectCallConstants), instantiations) : functions;
   }
 
   /** Reads headers through a reader of the caller's (the evaluation reads snapshots at a pinned commit). */
@@ -305,7 +310,7 @@ export class Engine {
         const skipped: NonNullable<FileResult['skipped']> = [];
         // (a header of kernels indexed before the file that includes and launches them: shaped by those launches now)
         // (and its functions the project's calls fix constants of, read before every file that calls them was indexed)
-        const called = indexed.read && this.project?.callConstants.size && indexed.read.some((f) => !f.isKernel && this.project!.callConstants.get(baseName(f.name))?.some((v) => v !== null));
+        const called = indexed.read && indexed.read.some((f) => !f.isKernel && this.projectCallConstants?.(baseName(f.name))?.some((v) => v !== null));
         const functions = called ? this.shaped(indexed.read!, indexed.facts.lines, path, indexed.facts.instantiations ?? []) : this.includerShaped(indexed.facts.functions, path, indexed.facts.instantiations);
         const facts = { ...indexed.facts, functions, project: this.project ?? undefined };
         const findings = this.findings(language, facts, config, only, skipped, undefined, text);

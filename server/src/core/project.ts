@@ -236,15 +236,25 @@ export class ProjectIndex {
    * training file fixes `classes` of the wrapper another file defines (core/call-sites.ts). Not a test's calls.
    */
   readonly callConstants = new Map<string, (number | null)[] | null>();
+  /** Names some file calls inside a loop: a workload repeats them (a demo's one call of a library entry does not). */
+  private readonly calledInLoops = new Set<string>();
+  /** Host functions by name, with how many files define one (two programs' `run` are not one function). */
+  private readonly hostDefinitions = new Map<string, number>();
+  /** The constants every call of the project gives `name`, where some call repeats in a loop and one file defines it (callConstants). */
+  repeatedCallConstants(name: string): readonly (number | null)[] | null | undefined {
+    return this.calledInLoops.has(name) && (this.hostDefinitions.get(name) ?? 0) <= 1 ? this.callConstants.get(name) : undefined;
+  }
 
   /** Adds the calls a C/C++ file's host functions make inside loops (loopCalls; the CLI's project pass, not a test's or benchmark's file). */
   addLoopCalls(facts: FileFacts): void {
     if (facts.language === 'triton') return;
+    for (const name of new Set(facts.functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => baseName(f.name)))) this.hostDefinitions.set(name, (this.hostDefinitions.get(name) ?? 0) + 1);
     for (const f of facts.functions) {
       if (f.isKernel || f.isDevice) continue;
       for (const call of f.calls) {
         if (call.kind !== 'call' || /\.|->/.test(call.name) || call.scope) continue;
         const name = baseName(call.name);
+        if (call.loops.length) this.calledInLoops.add(name);
         const values = call.args.map((_, i) => call.argValues?.[i] ?? null);
         const had = this.callConstants.get(name);
         if (had === undefined) this.callConstants.set(name, values);

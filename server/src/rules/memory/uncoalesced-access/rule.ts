@@ -359,7 +359,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   if (threads !== undefined && threads <= FEW_ITEMS && fewSteps) return [];
   // (the same with no count checked: every launch is one block, `<<<1, BATCH>>>`, whose threads each walk a few
   // elements at every launch: at most a thousand threads of a few steps, launch-bound whatever the layout)
-  if (!bounds.length && fn.singleBlock && fewSteps && globals.some((a) => a.loops.length > 0)) return [];
+  // (the steps of each access's loops multiplied: two nested loops of 16 are 256 elements a thread)
+  const fewElements = globals.every((a) => a.loops.reduce((n, id) => n * (tripsAtLaunch(fn.loops.find((l) => l.id === id)!, fn) ?? Infinity), 1) <= FEW_STEPS);
+  if (!bounds.length && fn.singleBlock && fewSteps && fewElements && globals.some((a) => a.loops.length > 0)) return [];
   // a kernel that checks no count, whose every launch fixes its blocks and its loops' extents to a small product (a
   // merge of per-block partials: a block per bin summing 240 partial histograms, `d_Partial[blockIdx.x + i * BINS]`): a few
   // hundred KB in all beside the stream that made them, whatever the layout
