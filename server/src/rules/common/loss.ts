@@ -8,10 +8,12 @@ import type { FunctionFacts } from '../../core/facts/model';
 import { FLOAT_TYPES } from '../../core/facts/ctypes';
 
 const TARGETS = /^(?:truth|targets?|labels?|gt|ground_?truth|y_?true)$/i;
+/** The same names, and a classifier's one-hot `y` (a name too common to take as targets without a softmax beside it). */
+export const CLASSIFIER_TARGETS = /^(?:truth|targets?|labels?|gt|ground_?truth|y_?true|y|y_?one_?hot|one_?hot)$/i;
 
 /** Reads a floating-point parameter named as the training targets at the predictions' own indices, and never writes it. */
-export function readsDenseTargets(fn: FunctionFacts): boolean {
-  const targets = new Set(fn.params.filter((p) => p.pointer && TARGETS.test(p.name) && FLOAT_TYPES.has(p.type)).map((p) => p.name));
+export function readsDenseTargets(fn: FunctionFacts, names: RegExp = TARGETS): boolean {
+  const targets = new Set(fn.params.filter((p) => p.pointer && names.test(p.name) && FLOAT_TYPES.has(p.type)).map((p) => p.name));
   if (!targets.size) return false;
   const touching = fn.accesses.filter((a) => targets.has(a.array));
   const key = (a: FunctionFacts['accesses'][number]) => a.indices.map(String).join(',');

@@ -17,6 +17,7 @@ import type { RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { baseName, visibleCallables, type Callables } from '../../../core/project';
 import { perHost } from '../../common/memo';
+import { CLASSIFIER_TARGETS, readsDenseTargets } from '../../common/loss';
 import { sameRange } from '../../common/fix-syntax';
 import { bind, paramUse } from '../../common/launch-flow';
 import { tritonAttention, ATTENTION_BENEFIT } from './torch';
@@ -50,13 +51,11 @@ const isSoftmax = (k: FunctionFacts) => /softmax/i.test(k.name) || (k.kernelClas
 
 /**
  * A softmax that is a classifier's loss: named so (`softmax_xent`, `cross_entropy_fwd`, `softmax_ce_grad`) or reading
- * integer labels or targets, or one-hot ones. Its GEMM before is a projection to classes and the GEMM after a
+ * integer labels or targets, or dense (one-hot) ones at its scores' indices (common/loss.ts). Its GEMM before is a projection to classes and the GEMM after a
  * gradient, not attention's P·V.
  */
-const isLoss = (k: FunctionFacts) => /entropy|xent|nll|loss|(?:^|_)ce(?:_|$)/i.test(k.name) ||
-  k.params.some((p) => p.pointer && ((LABELS.test(p.name) && /\b(?:int|long|int\d+_t|uint\d+_t|size_t|unsigned)\b/.test(p.type)) || ONE_HOT.test(p.name)));
-/** One-hot targets, of any element type (`onehot`, `y_onehot`). */
-const ONE_HOT = /one_?hot/i;
+const isLoss = (k: FunctionFacts) => /entropy|xent|nll|loss|(?:^|_)ce(?:_|$)/i.test(k.name) || readsDenseTargets(k, CLASSIFIER_TARGETS) ||
+  k.params.some((p) => p.pointer && LABELS.test(p.name) && /\b(?:int|long|int\d+_t|uint\d+_t|size_t|unsigned)\b/.test(p.type));
 /** Integer labels by name: `labels`, `targets`, a classifier's `y` (a mask is `mask`, and bool or float). */
 const LABELS = /label|target|^(?:y|gt|truth)$/i;
 
