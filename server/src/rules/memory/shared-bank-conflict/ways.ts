@@ -134,19 +134,31 @@ export interface LoopContext {
 const UNROLLED_TRIPS = 64;
 
 /**
- * 4-byte loads or stores of consecutive words in the innermost loop, which the compiler unrolls
- * (`b[n] = Bs[k * BN + tx + n]` for n < 8), at an address it can prove 16- or 8-byte aligned: ptxas merges them into LDS.128 / LDS.64
- * (checked in the SASS of bench/gpu/bank/staging_store.cu: 8 scalar reads became 2 LDS.128, timed the same
- * as explicit float4). The words per lane and the index of the first.
+ * 4-byte loads or stores of consecutive words in a loop the compiler unrolls (`b[n] = Bs[k * BN + tx + n]`
+ * for n < 8), at an address it can prove 16- or 8-byte aligned: ptxas merges them into LDS.128 / LDS.64 (checked in
+ * the SASS of bench/gpu/bank/staging_store.cu: 8 scalar reads became 2 LDS.128, timed the same as explicit float4).
+ * The loop is the innermost around the access, or an outer one of a nest written to be unrolled whole (`#pragma
+ * unroll` on it and on each loop inside it: `s_a[ty * 8 + m][k]` over k, m, n, each row's 8 floats two LDS.128, no
+ * conflict in Nsight Compute). The words per lane and the index of the first.
  */
 function mergedAccess(flat: Poly, a: AccessFact, ctx: LoopContext): { words: 2 | 4; base: Poly } | null {
-  // the innermost loop around the access (an inlined helper's or lambda's own, when it has one), whose consecutive
-  // accesses stay side by side once unrolled (an outer loop's merge depends on the whole nest being unrolled, which
-  // the compiler may not do)
-  const l = a.helperLoops?.length ? a.helperLoops.at(-1) : ctx.loops.find((x) => x.id === a.loops.at(-1));
-  if (!l || flat.unknown || flat.terms.get(l.symbol) !== 1) return null;
+  if (flat.unknown) return null;
   // (an atomic is one word per instruction: `atomicAdd(&acc[k * D + d], 1)` over d is never merged)
   if (a.kind === 'atomic') return null;
+  // the innermost loop around the access (an inlined helper's or lambda's own, when it has one), or one further out
+  // past fully unrolled loops the address does not move with
+  const chain = a.helperLoops?.length ? [a.helperLoops.at(-1)!] : [...a.loops].reverse().map((id) => ctx.loops.find((x) => x.id === id)).filter((x): x is LoopFact => !!x);
+  const unrolled = (x: LoopFact) => x.pragmas.some((p) => /^unroll\s*$/.test(p));
+  let l: LoopFact | undefined;
+  for (const [i, x] of chain.entries()) {
+    if (flat.terms.get(x.symbol) === 1) {
+      if (i === 0 || (unrolled(x) && chain.slice(0, i).every(unrolled))) l = x;
+      break;
+    }
+    // (a loop inside it that is unrolled too: each of its steps gets merged loads of its own)
+    if (!unrolled(x)) break;
+  }
+  if (!l) return null;
   // kept rolled (`#pragma unroll 1`), or left early (a `break`): the loads stay one at a time
   if (l.exits || l.pragmas.some((x) => /\bunroll\s*\(?\s*1\s*\)?\s*$/.test(x))) return null;
   // (`n < TN` with `TN` a template argument every launch sets counts too)
@@ -154,18 +166,19 @@ function mergedAccess(flat: Poly, a: AccessFact, ctx: LoopContext): { words: 2 |
   if (trips === null || trips < 2 || trips > UNROLLED_TRIPS) return null;
   const words = trips % 4 === 0 ? 4 : trips % 2 === 0 ? 2 : null;
   if (!words) return null;
+  const width = words;
   // the loop's symbol alone, with coefficient 1; every other part a multiple of the width (alignment the compiler can prove)
   // (a tile size a helper takes as a template argument, `wSubRowIdx * WSUBM`, is a compile-time multiple of the width too:
   // a name neither a run-time parameter nor a thread coordinate, or another loop's counter, times such names)
   const compileTime = (x: string) => symbolKind(x) === 'loop' || (/^[A-Za-z_]\w*$/.test(x) && !ctx.params?.has(x) && !/^(?:threadIdx|blockIdx|blockDim|gridDim)\b/.test(x));
   for (const [k, v] of flat.terms) {
     const parts = k ? k.split('*') : [];
-    if (parts.includes(l.symbol) ? parts.length !== 1 : v % words !== 0 && !(ctx.params && parts.length > 0 && parts.every(compileTime) && parts.some((x) => symbolKind(x) !== 'loop'))) return null;
+    if (parts.includes(l.symbol) ? parts.length !== 1 : v % width !== 0 && !(ctx.params && parts.length > 0 && parts.every(compileTime) && parts.some((x) => symbolKind(x) !== 'loop'))) return null;
   }
   const base = flat.without(l.symbol);
   // the rest must not move with the loop either (`4 * (j & 1)`, `(j / 2)`: the words are not consecutive)
   const named = l.variable ? new RegExp(`\\b${l.variable}\\b`) : null;
-  if (base.dependsOn((x) => x === l.symbol || (named !== null && symbolKind(x) === 'uniform' && named.test(x)))) return null;
+  if (base.dependsOn((x) => x === l!.symbol || (named !== null && symbolKind(x) === 'uniform' && named.test(x)))) return null;
   return { words, base };
 }
 
@@ -266,6 +279,8 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
   const nested = a.indices.length >= 2 && a.indices.length === s.dims.length && columns !== null && middle.every((d) => d !== null);
   const rowIndex = nested ? a.indices.slice(1, -1).reduce((r, p, k) => r.scale(middle[k]!).add(p), a.indices[0]) : null;
   const flat = a.indices.length === 1 ? a.indices[0] : rowIndex ? rowIndex.scale(columns!).add(a.indices[a.indices.length - 1]) : null;
+  // (4-byte elements only: an fp16 tile's rows of 8 halves, read as LDS.64, still conflict across a warp's two rows,
+  // 2 wavefronts a load in Nsight Compute)
   const merged = ctx && bits === 32 && !a.vector && flat ? mergedAccess(flat, a, ctx) : null;
   if (merged) {
     const degrees = perSample(laneFunction(merged.base), merged.words);
