@@ -63,15 +63,12 @@ class FunctionWalker extends DeclarationWalker {
           if (c.type !== 'if_statement' && c.type !== 'comment') this.dispatch = null;
           // `for (...)\n#pragma unroll\n for (...)` without braces: the grammar ends the outer
           // loop at the pragma (an empty body) and makes the inner loop its sibling; re-attach it.
-          if (LOOP_TYPES.has(c.type) && field(c, 'body')?.text.trim() === '') {
-            let j = i + 1;
-            const pragmas: string[] = [];
-            while (j < items.length && items[j].type === 'preproc_call' && /^#\s*pragma\b/.test(items[j].text.trim())) pragmas.push(items[j++].text.trim().replace(/^#\s*pragma\s*/, ''));
-            if (pragmas.length && j < items.length) {
-              this.loop(c, { body: items[j], pragmas });
-              i = j;
-              continue;
-            }
+          // (three deep, `for k / #pragma / for m / #pragma / for n`: each loop's body is the next, chained)
+          const detached = LOOP_TYPES.has(c.type) && field(c, 'body')?.text.trim() === '' ? detachedBody(items, i + 1) : null;
+          if (detached) {
+            this.loop(c, detached);
+            i = detached.end;
+            continue;
           }
           this.statement(c);
           const returned = c.type === 'if_statement' ? this.returningIf : null;
@@ -664,4 +661,23 @@ function spawnsThread(lambda: Node): boolean {
 function conditionText(cond: Node): string {
   const e = conditionExpression(cond);
   return e?.type === 'identifier' ? e.text : '';
+}
+
+/** A loop body the grammar split off at a `#pragma` (items from `j`: the pragmas, then the body), with the next one chained. */
+export interface DetachedBody {
+  body: Node;
+  pragmas: string[];
+  /** The body is itself a loop split off so: its own detached body. */
+  inner?: DetachedBody;
+  /** The index of the last item it takes. */
+  end: number;
+}
+
+function detachedBody(items: readonly Node[], j: number): DetachedBody | null {
+  const pragmas: string[] = [];
+  while (j < items.length && items[j].type === 'preproc_call' && /^#\s*pragma\b/.test(items[j].text.trim())) pragmas.push(items[j++].text.trim().replace(/^#\s*pragma\s*/, ''));
+  if (!pragmas.length || j >= items.length) return null;
+  const body = items[j];
+  const inner = LOOP_TYPES.has(body.type) && field(body, 'body')?.text.trim() === '' ? detachedBody(items, j + 1) : null;
+  return { body, pragmas, ...(inner ? { inner } : {}), end: inner ? inner.end : j };
 }

@@ -15,7 +15,7 @@ import { CallWalker } from './walker-calls';
 import { MAX_OPS_WEIGHT } from './walker-state';
 
 export abstract class LoopWalker extends CallWalker {
-  protected loop(n: Node, detached?: { body: Node; pragmas: string[] }): void {
+  protected loop(n: Node, detached?: { body: Node; pragmas: string[]; inner?: { body: Node; pragmas: string[] } }): void {
     const id = this.nextLoopId++;
     const kind = n.type === 'for_statement' ? 'for' : n.type === 'while_statement' ? 'while' : n.type === 'do_statement' ? 'do' : 'range';
     const parent = this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : null;
@@ -168,7 +168,8 @@ export abstract class LoopWalker extends CallWalker {
     this.loopSwitchDepth = this.switchDepth;
     this.loopStack.push(id);
     if (detached) this.pendingPragmas = detached.pragmas;
-    if (bodyNode) this.statement(bodyNode);
+    if (detached?.inner) this.loop(detached.body, detached.inner);
+    else if (bodyNode) this.statement(bodyNode);
     if (bodyNode && fact.reductions) markScans(fact, bodyNode);
     this.activeLanes = outerLanes;
     if (kind === 'for') {
