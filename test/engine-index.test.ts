@@ -490,9 +490,9 @@ void train(float *logits, float *prob, int steps, int vocab) {
   for (int step = 0; step < steps; ++step) gpu_softmax(logits, prob, BATCH_SIZE, ${classes});
 }
 `;
-  const uncoalesced = async (classes: string) => {
+  const uncoalesced = async (classes: string, wrappers = ops) => {
     writeFileSync(join(root, 'kernels.cuh'), header);
-    writeFileSync(join(root, 'ops.cu'), ops);
+    writeFileSync(join(root, 'ops.cu'), wrappers);
     writeFileSync(join(root, 'train.cu'), train(classes));
     const e = await Engine.create(['cuda']);
     e.setWorkspace([root]);
@@ -501,5 +501,6 @@ void train(float *logits, float *prob, int steps, int vocab) {
   };
   assert.equal(await uncoalesced('10'), 0, '64 samples of 10 classes: a few KB whatever the layout');
   assert.ok((await uncoalesced('vocab')) > 0, 'a run-time number of classes: the row walk is reported');
+  assert.ok((await uncoalesced('10', ops.replace('void gpu_softmax', 'extern "C" void gpu_softmax'))) > 0, 'an extern "C" entry: other languages call it with other sizes');
   rmSync(root, { recursive: true, force: true });
 });

@@ -4,19 +4,21 @@
 // the bound were written there. Only for functions no other file can call (`static` ones,
 // and any function of a program file, one with `main`): a library routine's callers elsewhere
 // may pass other sizes.
-import type { CallFact, FunctionFacts, LoopFact } from './facts/model';
+import type { CallFact, FileFacts, FunctionFacts, LoopFact } from './facts/model';
 import { tripCount } from './facts/c-syntax';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
-import { baseName } from './project';
+import { baseName, exportedFunctions } from './project';
 
 /** Each host function with the trip counts its callers fix; the same object while nothing changed, so rule results stay cached. */
 export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly string[], project?: (name: string) => readonly (number | null)[] | null | undefined): FunctionFacts[] {
   // (and a function any file may call, with the constants every call of the project's files gives it: a wrapper in
   // kernels.cu that the training file calls with its batch size and 10 classes)
-  // (not an entry exported for another language, `extern "C"`: its callers are elsewhere too)
+  // (not an entry exported for another language, `extern "C"`: its callers are elsewhere too; the project knows the
+  // headers' and other files' such entries, ProjectIndex.repeatedCallConstants)
+  const exports = project ? new Set(exportedFunctions({ functions, lines } as FileFacts)) : null;
   const fromProject = (f: FunctionFacts) => {
-    const values = !f.isKernel && !f.isDevice && !exported(f, lines) ? project?.(baseName(f.name)) : undefined;
+    const values = !f.isKernel && !f.isDevice && !exports?.has(f) ? project?.(baseName(f.name)) : undefined;
     return values && values.length === f.params.length && values.some((v, i) => v !== null && !f.params[i].pointer) ? values : undefined;
   };
   const remote = project ? functions.filter((f) => fromProject(f)) : [];
@@ -98,12 +100,6 @@ function valueOf(form: Poly | null | undefined, known: ReadonlyMap<string, numbe
     v = v.substitute(s, Poly.const(k));
   }
   return v.isConstant ? v.constant : null;
-}
-
-/** `extern "C" void f(...)`, or inside an `extern "C" {` block of the file: called from other languages too. */
-function exported(f: FunctionFacts, lines: readonly string[]): boolean {
-  const head = lines.slice(Math.max(0, f.range.start.line - 1), f.nameRange.start.line + 1).join(' ');
-  return /\bextern\s+"C"/.test(head) || lines.some((l) => /^\s*extern\s+"C"\s*\{/.test(l));
 }
 
 /** `static void f(...)`: the head before the name says so. */

@@ -25,7 +25,7 @@ import { fullFp32Matmuls, tritonFunctions } from './facts/triton';
 import type { CallFact, FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './types';
 import { extname, isAbsolute, resolve } from 'node:path';
-import { ProjectIndex, baseName } from './project';
+import { ProjectIndex, baseName, exportedDeclarations } from './project';
 import { HeaderIndex } from './header-index';
 import { withIncluderLaunches, withLaunchShapes } from './launch-shapes';
 import { withCallSiteTrips } from './call-sites';
@@ -164,8 +164,11 @@ export class Engine {
     for (const h of headers) {
       if (this.indexedPaths.has(h)) continue;
       this.indexedPaths.add(h);
-      const header = this.headerIndex.under(this.generation).factsOf(h, this.preprocess.reader.read(h));
+      const text = this.preprocess.reader.read(h);
+      const header = this.headerIndex.under(this.generation).factsOf(h, text);
       if (header) project.add(header, h);
+      // (a C interface declared for another language, `extern "C" { void gpu_softmax(...); }`, in a header of declarations)
+      else if (text?.includes('extern "C"')) project.addExports(exportedDeclarations(text.split('\n')));
     }
   }
 
@@ -250,8 +253,7 @@ export class Engine {
   private lastRead: FunctionFacts[] | null = null;
   /** The constants the project's repeated calls give a host function (ProjectIndex.repeatedCallConstants). */
   private get projectCallConstants(): ((name: string) => readonly (number | null)[] | null | undefined) | undefined {
-    const project = this.project;
-    return project ? (name) => project.repeatedCallConstants(name) : undefined;
+    return this.project?.repeatedCallConstants;
   }
 
   /** A file's functions with the kernels it does not launch shaped by the project's files that include it (the CLI's project pass). */

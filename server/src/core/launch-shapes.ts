@@ -528,7 +528,7 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
   return out;
 }
 /** A host function named for set-up: `allocateMemory`, `init_buffers`, `setup` (not `upload_*`, `create_*` or `prepare_*`, often a step's). */
-const SET_UP_HOST = /^(?:alloc(?:ate)?|init(?:iali[sz]e)?|set_?up)(?:_|[A-Z]|$)/i;
+const SET_UP_HOST = /^(?:[Aa]lloc(?:ate)?|[Ii]nit(?:iali[sz]e)?|[Ss]et_?[Uu]p)(?:_|[A-Z]|$)/;
 
 /**
  * Launches of a wrapper every call of which in the file runs only every so many steps of a loop around it

@@ -198,6 +198,10 @@ export class ProjectIndex {
   /** Adds a file's kernels and (C/C++/CUDA) launch wrappers; Triton host code records every operation, so only its kernels are kept. */
   add(facts: FileFacts, path?: string): void {
     const defined: FunctionFacts[] = [];
+    if (facts.language !== 'triton') {
+      for (const f of exportedFunctions(facts)) this.exported.add(baseName(f.name));
+      for (const name of exportedDeclarations(facts.lines)) this.exported.add(name);
+    }
     for (const f of facts.functions) {
       const name = baseName(f.name);
       // (the first definition of a name, but one other files can call over a `static` one of another file's own)
@@ -241,8 +245,13 @@ export class ProjectIndex {
   /** Host functions by name, with how many files define one (two programs' `run` are not one function). */
   private readonly hostDefinitions = new Map<string, number>();
   /** The constants every call of the project gives `name`, where some call repeats in a loop and one file defines it (callConstants). */
-  repeatedCallConstants(name: string): readonly (number | null)[] | null | undefined {
-    return this.calledInLoops.has(name) && (this.hostDefinitions.get(name) ?? 0) <= 1 ? this.callConstants.get(name) : undefined;
+  readonly repeatedCallConstants = (name: string): readonly (number | null)[] | null | undefined => {
+    return this.calledInLoops.has(name) && (this.hostDefinitions.get(name) ?? 0) <= 1 && !this.exported.has(name) ? this.callConstants.get(name) : undefined;
+  };
+  /** Host functions some file or header exports for another language (`extern "C"`): their callers are elsewhere too. */
+  private readonly exported = new Set<string>();
+  addExports(names: readonly string[]): void {
+    for (const n of names) this.exported.add(n);
   }
 
   /** Adds the calls a C/C++ file's host functions make inside loops (loopCalls; the CLI's project pass, not a test's or benchmark's file). */
@@ -322,3 +331,22 @@ function callables(facts: FileFacts): Callables {
   return { kernels, hosts, mine };
 }
 
+/** The host functions of a C/C++ file declared `extern "C"`, or all of them under an `extern "C" {` block of the file. */
+export function exportedFunctions(facts: FileFacts): FunctionFacts[] {
+  const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice);
+  if (!hosts.length) return [];
+  if (facts.lines.some((l) => /^\s*extern\s+"C"\s*\{/.test(l))) return hosts;
+  return hosts.filter((f) => /\bextern\s+"C"/.test(facts.lines.slice(Math.max(0, f.range.start.line - 1), f.nameRange.start.line + 1).join(' ')));
+}
+
+/** Functions a header declares under `extern "C" {` or `extern "C" void f(...);` (a library's C interface). */
+export function exportedDeclarations(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  let inBlock = false;
+  for (const l of lines) {
+    if (/^\s*extern\s+"C"\s*\{/.test(l)) inBlock = true;
+    const m = /^\s*(?:extern\s+"C"\s+)?[A-Za-z_][\w:<>]*(?:\s*[*&])*\s+\**\s*([A-Za-z_]\w*)\s*\(/.exec(l);
+    if (m && (inBlock || /\bextern\s+"C"\s+[^{]/.test(l))) out.push(m[1]);
+  }
+  return out;
+}

@@ -675,7 +675,10 @@ export interface DetachedBody {
 
 function detachedBody(items: readonly Node[], j: number): DetachedBody | null {
   const pragmas: string[] = [];
-  while (j < items.length && items[j].type === 'preproc_call' && /^#\s*pragma\b/.test(items[j].text.trim())) pragmas.push(items[j++].text.trim().replace(/^#\s*pragma\s*/, ''));
+  // (comments between the pragma and the loop are no statements)
+  for (; j < items.length && (items[j].type === 'comment' || (items[j].type === 'preproc_call' && /^#\s*pragma\b/.test(items[j].text.trim()))); j++) {
+    if (items[j].type !== 'comment') pragmas.push(items[j].text.trim().replace(/^#\s*pragma\s*/, ''));
+  }
   if (!pragmas.length || j >= items.length) return null;
   const body = items[j];
   const inner = LOOP_TYPES.has(body.type) && field(body, 'body')?.text.trim() === '' ? detachedBody(items, j + 1) : null;

@@ -4,6 +4,7 @@ import type { SyntaxNode as Node } from '../mirror';
 import type { LambdaLoop } from './lambda-loops';
 import { markLoopCarried } from './loop-carried';
 import { sequenceGuard } from './sequence-bound';
+import type { DetachedBody } from './cfamily';
 import { commaParts, firstLanesLoop, remainderTrips, stepCounters, steppedName, whileAsFor } from './loop-forms';
 import { declaratorName } from './ctypes';
 import { unparen, type Value } from './evaluate';
@@ -15,7 +16,7 @@ import { CallWalker } from './walker-calls';
 import { MAX_OPS_WEIGHT } from './walker-state';
 
 export abstract class LoopWalker extends CallWalker {
-  protected loop(n: Node, detached?: { body: Node; pragmas: string[]; inner?: { body: Node; pragmas: string[] } }): void {
+  protected loop(n: Node, detached?: DetachedBody): void {
     const id = this.nextLoopId++;
     const kind = n.type === 'for_statement' ? 'for' : n.type === 'while_statement' ? 'while' : n.type === 'do_statement' ? 'do' : 'range';
     const parent = this.loopStack.length ? this.loopStack[this.loopStack.length - 1] : null;
@@ -24,9 +25,12 @@ export abstract class LoopWalker extends CallWalker {
     const headerEnd = bodyNode ? bodyNode.startPosition : n.endPosition;
     let headerEndCol = headerEnd.row === n.startPosition.row && !detached ? headerEnd.column : line.replace(/\s+$/, '').length;
     while (headerEndCol > n.startPosition.column && /\s|\{/.test(line[headerEndCol - 1] ?? '')) headerEndCol--;
+    // (a body the grammar split off at a pragma is the loop's too: its range ends where that body ends)
+    let last = detached;
+    while (last?.inner) last = last.inner;
     const fact: LoopFact = {
       id, kind, variable: null, symbol: `#loop${id}:`, init: null, step: null, bound: null,
-      range: nodeRange(n),
+      range: last ? { start: nodeRange(n).start, end: nodeRange(last.body).end } : nodeRange(n),
       headerRange: { start: { line: n.startPosition.row, column: n.startPosition.column }, end: { line: n.startPosition.row, column: headerEndCol } },
       parent, depth: this.loopStack.length, gridStride: false, blockStride: false, pragmas: this.pendingPragmas,
     };

@@ -123,6 +123,8 @@ const SCALAR_CALL = /^(Dtype|T|float|double|int|unsigned|half|__half|size_t|int6
  * kernel's occupancy or attributes looked up or set for the next launch's grid (`cudaOccupancyMaxActiveBlocksPerMultiprocessor`).
  */
 const HARMLESS_CALL = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|cudaOccupancy\w+|cudaFuncGetAttributes|cudaFuncSetAttribute|cudaFuncSetCacheConfig|printf|fprintf|puts|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk|CUDA_CALL)$/;
+/** Calls that overwrite or free a buffer without reading it. */
+const OVERWRITES_OR_FREES = /^(?:cudaMemset\w*|cudaFree\w*|free|memset)$/;
 /** A container's or tensor's accessor (`bottom.size()` in a loop's condition, `top[0]->cpu_diff()`): it reads a size or a pointer, it runs nothing. */
 const ACCESSOR_CALL = /(\.|->)(size|count|numel|length|shape|dim|num_axes|(mutable_)?(cpu|gpu)_(data|diff)|data|type)$/;
 
@@ -225,9 +227,10 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     // (an intermediate the host goes on to read, a copy from it after the pair (`cudaMemcpy(h_sq, d_sq, ...)`) or a launch
     // that loads it, stays written by the fused kernel: the read back and the launch are what go; an overwrite or a
     // `cudaMemset` reads nothing)
-    // (the first later call that touches it decides: `square<<<>>>(d_a, d_tmp)` overwrites it before a later read)
-    const readsIt = (c: CallFact) => (c.kind === 'copy' ? c.argRoots[1] === buffer : c.kind === 'launch' && !!use(c)?.reads.has(buffer!));
-    const next = calls.find((c) => c !== second && positionBefore(second.range.end, c.range.start) && !neverTogether(c.scopes, second.scopes) && c.argRoots.includes(buffer!));
+    // (the first later call that touches it decides: `square<<<>>>(d_a, d_tmp)` or `cudaMemset(d_tmp, ...)` overwrites it,
+    // `cudaFree` drops it; a copy from it, a launch that loads it, or any call we cannot see into may read it)
+    const readsIt = (c: CallFact) => c.kind === 'copy' ? c.argRoots[0] !== buffer : c.kind === 'launch' ? !!use(c)?.reads.has(buffer!) : !OVERWRITES_OR_FREES.test(c.name);
+    const next = calls.find((c) => c !== second && c.kind !== 'sync' && positionBefore(second.range.end, c.range.start) && !neverTogether(c.scopes, second.scopes) && c.argRoots.includes(buffer!));
     const readLater = !!next && readsIt(next);
     // a wrapper that launches one of two kernels (`if (logistic) k1<<<...>>> else k2<<<...>>>`) is one call: one finding
     const at = second.nameRange.start;

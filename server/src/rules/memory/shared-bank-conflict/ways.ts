@@ -148,7 +148,8 @@ function mergedAccess(flat: Poly, a: AccessFact, ctx: LoopContext): { words: 2 |
   // the innermost loop around the access (an inlined helper's or lambda's own, when it has one), or one further out
   // past fully unrolled loops the address does not move with
   const chain = a.helperLoops?.length ? [a.helperLoops.at(-1)!] : [...a.loops].reverse().map((id) => ctx.loops.find((x) => x.id === id)).filter((x): x is LoopFact => !!x);
-  const unrolled = (x: LoopFact) => x.pragmas.some((p) => /^unroll\s*$/.test(p));
+  // (unrolled whole: `#pragma unroll` over a constant count, never left early)
+  const unrolled = (x: LoopFact) => x.pragmas.some((p) => /^unroll\s*$/.test(p)) && !x.exits && (constantTrip(x, ctx.bindings) ?? Infinity) <= UNROLLED_TRIPS;
   let l: LoopFact | undefined;
   for (const [i, x] of chain.entries()) {
     if (flat.terms.get(x.symbol) === 1) {
@@ -166,14 +167,13 @@ function mergedAccess(flat: Poly, a: AccessFact, ctx: LoopContext): { words: 2 |
   if (trips === null || trips < 2 || trips > UNROLLED_TRIPS) return null;
   const words = trips % 4 === 0 ? 4 : trips % 2 === 0 ? 2 : null;
   if (!words) return null;
-  const width = words;
   // the loop's symbol alone, with coefficient 1; every other part a multiple of the width (alignment the compiler can prove)
   // (a tile size a helper takes as a template argument, `wSubRowIdx * WSUBM`, is a compile-time multiple of the width too:
   // a name neither a run-time parameter nor a thread coordinate, or another loop's counter, times such names)
   const compileTime = (x: string) => symbolKind(x) === 'loop' || (/^[A-Za-z_]\w*$/.test(x) && !ctx.params?.has(x) && !/^(?:threadIdx|blockIdx|blockDim|gridDim)\b/.test(x));
   for (const [k, v] of flat.terms) {
     const parts = k ? k.split('*') : [];
-    if (parts.includes(l.symbol) ? parts.length !== 1 : v % width !== 0 && !(ctx.params && parts.length > 0 && parts.every(compileTime) && parts.some((x) => symbolKind(x) !== 'loop'))) return null;
+    if (parts.includes(l.symbol) ? parts.length !== 1 : v % words !== 0 && !(ctx.params && parts.length > 0 && parts.every(compileTime) && parts.some((x) => symbolKind(x) !== 'loop'))) return null;
   }
   const base = flat.without(l.symbol);
   // the rest must not move with the loop either (`4 * (j & 1)`, `(j / 2)`: the words are not consecutive)
