@@ -520,10 +520,11 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
   // (or in a set-up function of its own, `allocateMemory` launching the layout conversion `invert_mapping` once, which the
   // file calls in no loop, on a buffer the launches of the file's other functions work on: Rodinia kmeans, whose steps
   // `kmeansCuda` runs are looped over by another file)
-  const setUpHosts = [...byHost].filter(([g]) => SET_UP_HOST.test(baseName(g.name)) && !g.loops.length && !(callSites?.get(baseName(g.name)) ?? []).some((d) => d.loops.length > 0));
+  const setUpHosts = [...byHost].filter(([g]) => SET_UP_HOST.test(baseName(g.name)) && !(callSites?.get(baseName(g.name)) ?? []).some((d) => d.loops.length > 0));
   if (setUpHosts.length) {
-    const others = new Set([...byHost].filter(([g]) => !setUpHosts.some(([h]) => h === g)).flatMap(([, calls]) => calls.flatMap(buffers)));
-    for (const [, calls] of setUpHosts) for (const c of calls) if (!c.inLambda && buffers(c).some((b) => others.has(b) || steppedBuffers.has(b))) out.add(c);
+    // (what the other launches pass, read or not: a kernel reading its points through a texture bound to `feature_d`)
+    const others = new Set([...byHost].filter(([g]) => !setUpHosts.some(([h]) => h === g)).flatMap(([, calls]) => calls.flatMap((c) => c.argRoots.filter((r): r is string => r !== null))));
+    for (const [, calls] of setUpHosts) for (const c of calls) if (!c.inLambda && !c.loops.length && buffers(c).some((b) => others.has(b) || steppedBuffers.has(b))) out.add(c);
   }
   return out;
 }
