@@ -264,7 +264,7 @@ export class ProjectIndex {
         if (call.kind !== 'call' || /\.|->/.test(call.name) || call.scope) continue;
         const name = baseName(call.name);
         if (call.loops.length) this.calledInLoops.add(name);
-        const values = call.args.map((_, i) => call.argValues?.[i] ?? null);
+        const values = call.args.map((_, i) => (call.argValues ?? call.foreignArgValues)?.[i] ?? null);
         const had = this.callConstants.get(name);
         if (had === undefined) this.callConstants.set(name, values);
         else if (had !== null) this.callConstants.set(name, had.length === values.length ? had.map((v, i) => (v === values[i] ? v : null)) : null);

@@ -405,11 +405,12 @@ export abstract class CallWalker extends WalkerState {
     if (mayBeOwn && args.length) {
       const values = args.map((a) => { const v = this.eval(a); return v.isConstant ? v.constant : null; });
       if (values.some((v) => v !== null)) {
-        // (another file's function too: the project's calls of it fix its parameters, ProjectIndex.callConstants)
-        fact.argValues = values;
+        if (ownCallee) fact.argValues = values;
+        // (another file's function: the project's calls of it fix its parameters, ProjectIndex.callConstants)
+        else fact.foreignArgValues = values;
         // (the caller is read again when such a callee is defined, changes or stops parsing: whether its constants
         // are handed on hangs on it, core/call-sites.ts)
-        if (ownCallee) this.calleeVersions.set(name, this.hostHelpers!.version(name) ?? '');
+        this.calleeVersions.set(name, this.hostHelpers!.version(name) ?? '');
       }
     }
     // `run_kernel(k, grid, block, ...)` with `dim3 block(16, 16)`: the extents a launch wrapper's block parameter takes here
