@@ -94,10 +94,18 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[], c
 export function stepCounters(body: Node | null): string[] {
   if (body?.type !== 'compound_statement') return [];
   const increments: string[] = [];
+  const incremented = (e: Node | null | undefined) => e?.type === 'update_expression' && /\+\+/.test(e.text) ? field(e, 'argument')
+    : e?.type === 'assignment_expression' && field(e, 'operator')?.text === '+=' && unparen(field(e, 'right'))?.text === '1' ? field(e, 'left') : null;
   for (const st of namedChildren(body)) {
-    const e = st.type === 'expression_statement' ? namedChildren(st)[0] : null;
-    const target = e?.type === 'update_expression' && /\+\+/.test(e.text) ? field(e, 'argument')
-      : e?.type === 'assignment_expression' && field(e, 'operator')?.text === '+=' && unparen(field(e, 'right'))?.text === '1' ? field(e, 'left') : null;
+    // (or in the test of an `if` of the body, evaluated every iteration: `if (++step % 100 == 0)`)
+    let target = st.type === 'expression_statement' ? incremented(namedChildren(st)[0]) : null;
+    // (not behind `&&` or `||`, which may skip it)
+    const cond = st.type === 'if_statement' ? conditionExpression(field(st, 'condition')) : null;
+    if (cond && !/&&|\|\|/.test(cond.text)) {
+      const updates: Node[] = [];
+      walk(cond, (x) => { if (x.type === 'update_expression') updates.push(x); });
+      if (updates.length === 1) target = incremented(updates[0]);
+    }
     if (target?.type === 'identifier') increments.push(target.text);
   }
   if (!increments.length) return [];

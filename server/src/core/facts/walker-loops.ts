@@ -37,7 +37,7 @@ export abstract class LoopWalker extends CallWalker {
     this.pendingPragmas = [];
     if (this.branches.length) fact.scopes = [...this.branches];
     this.loops.push(fact);
-    const counters = kind === 'range' || this.isKernel ? [] : stepCounters(bodyNode);
+    const counters = this.isKernel ? [] : stepCounters(bodyNode);
     if (counters.length) this.loopCounters.set(id, counters);
 
     let restoreVar: [string, Value | undefined] | null = null;
