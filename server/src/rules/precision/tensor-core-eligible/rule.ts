@@ -49,7 +49,8 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   if (fn.calls.some((c) => TENSOR_CORE_CALL.test(c.name))) return [];
   for (const precision of PRECISIONS) {
-    const operand = (a: AccessFact) => precision.element(a.elemType) && !a.elemAlternatives && a.space !== 'constant';
+    // (a tile read through a vector cast, `LDST128BITS(s_b[k][tx * 8])` of a `__shared__ half` tile, holds the tile's elements)
+    const operand = (a: AccessFact) => precision.element(elementOf(fn, a)) && !a.elemAlternatives && a.space !== 'constant';
     const g: HelperGemm | null = gemmOf(fn, operand) ?? helperGemm(fn, operand);
     if (!g) continue;
     // each product scattered by atomics to a place a loaded index picks (`atomicAdd(out + nbr[k] * M + m, ...)`, a point
@@ -61,8 +62,8 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
     const v = `${g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop'}${g.through && isHelperLoop(fn, g.loop) ? ` of \`${g.through}\`` : ''}`;
     // (an operand read in a helper is named by its array: the access's text is the call's)
     const said = (a: AccessFact) => (a.helperLoops?.length ? a.array : a.text);
-    if (precision.name !== 'fp32' && BF16.test(g.a.elemType ?? '') !== BF16.test(g.b.elemType ?? '')) continue;
-    const name = precision.name === 'fp32' ? 'fp32' : BF16.test(g.a.elemType ?? '') ? 'bf16' : 'fp16';
+    if (precision.name !== 'fp32' && BF16.test(elementOf(fn, g.a) ?? '') !== BF16.test(elementOf(fn, g.b) ?? '')) continue;
+    const name = precision.name === 'fp32' ? 'fp32' : BF16.test(elementOf(fn, g.a) ?? '') ? 'bf16' : 'fp16';
     const an = name === 'bf16' ? 'a' : 'an';
     return [{
       range: g.loop.headerRange,
@@ -80,6 +81,10 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
   }
   return [];
 }
+
+/** The element type an access reads: a vector cast of a `__shared__` tile reads the tile's elements. */
+const elementOf = (fn: FunctionFacts, a: AccessFact): string | null =>
+  (a.vector && a.space === 'shared' ? fn.shared.find((s) => s.name === a.array)?.elemType : undefined) ?? a.elemType;
 
 /** A GEMM's k loop, and the helper its FMAs are in when they are in one. */
 type HelperGemm = GemmLoop & { through?: string };
