@@ -33,7 +33,7 @@ export function registerBlocked(fn: FunctionFacts, loop: LoopFact): boolean {
 
 /**
  * The inner dot over the tile: two shared reads of one step, both walking an inner loop's index: on one line, or on
- * consecutive lines with no store between them (`tmp += As[...] *` wrapped before `Bs[...];`).
+ * later lines with no store between them (`tmp += As[...] *` wrapped before `Bs[...];`).
  */
 function tileDot(fn: FunctionFacts, loop: LoopFact): AccessFact[] | null {
   for (const inner of fn.loops) {
@@ -49,9 +49,12 @@ function tileDot(fn: FunctionFacts, loop: LoopFact): AccessFact[] | null {
   return null;
 }
 
-/** `b` on the line after `a`, with no store between them: one statement wrapped over two lines. */
+/**
+ * `b` on a line after `a`, with no store between them: one statement wrapped over lines (a blank line inside it
+ * changes nothing), or the operands read into locals just before the multiply-add.
+ */
 function wrappedAfter(fn: FunctionFacts, a: AccessFact, b: AccessFact): boolean {
-  if (b.range.start.line !== a.range.end.line + 1) return false;
+  if (b.range.start.line <= a.range.end.line) return false;
   const [i, j] = [fn.accesses.indexOf(a), fn.accesses.indexOf(b)];
   return i < j && fn.accesses.slice(i + 1, j).every((x) => x.kind === 'load');
 }
