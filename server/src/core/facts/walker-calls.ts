@@ -422,8 +422,9 @@ export abstract class CallWalker extends WalkerState {
     // launcher's, `run_tile<128, 8>(...)`, those of the launches it passes its parameters on to)
     // (the caller is read again once such a callee is defined or changes: its instantiations bind that callee's launches)
     if (tmpl && mayBeOwn && this.hostHelpers) this.calleeVersions.set(name, this.hostHelpers.version(name) ?? '');
-    // `static_cast<float>(x[i])`: the type a value is converted to (a 16-bit load widened for fp32 math)
-    if (tmpl && name === 'static_cast') fact.templateArgs = namedChildren(field(tmpl, 'arguments') ?? tmpl).map((a) => capped(a.text));
+    // `static_cast<float>(x[i])`: the type a value is converted to (a 16-bit load widened for fp32 math); and
+    // `cuda::pipeline_consumer_wait_prior<0>(pipe)`: how many stages the wait leaves in flight
+    if (tmpl && (name === 'static_cast' || name === 'pipeline_consumer_wait_prior')) fact.templateArgs = namedChildren(field(tmpl, 'arguments') ?? tmpl).map((a) => capped(a.text));
     if (tmpl && (launchSyntax || ownCallee)) {
       const targs = namedChildren(field(tmpl, 'arguments') ?? tmpl);
       fact.templateArgs = targs.map((a) => capped(a.text));
