@@ -334,7 +334,8 @@ export abstract class CallWalker extends WalkerState {
     const argList = field(n, 'arguments');
     const args = argList ? namedChildren(argList).filter((a) => a.type !== 'comment') : [];
     const launchSyntax = children(n).find((c) => c.type === 'kernel_call_syntax');
-    if (name === '__syncthreads' || name === '__syncwarp') this.syncthreads.push(nodeRange(n));
+    // (a block-scope `cuda::barrier`'s `bar.arrive_and_wait()` and the counting forms separate a tile's phases as well)
+    if (/^(?:__syncthreads(?:_count|_and|_or)?|__syncwarp)$|(?:^|\.)arrive_and_wait$/.test(name)) this.syncthreads.push(nodeRange(n));
     if (MATH_CALLS.test(name)) this.arithmetic += 8 * this.opsWeight;
     // device-side loads through intrinsics and atomics on an address
     // (a library's atomic wrapper, `cuda::atomic::Add(out + i, v)`, is one too)
