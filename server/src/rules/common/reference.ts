@@ -40,6 +40,14 @@ const PYTHON_COMPARE = RESULT_CHECK;
 export const isPythonOracle = (fn: FunctionFacts): boolean =>
   isTestName(fn.name) || isReferenceOracle(fn.name) || (/^naive(?:_|[A-Z])|_spec$/.test(fn.name) && !launchesKernels(fn)) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && ((ASSERTS.test(c.name) && !fn.loops.length) || checkedResult(fn.calls, c, fn.loops.length > 0)));
 
+/**
+ * A class kept as the eager baseline a fused kernel is checked against, by name: `GemmaMLPReference`, `LlamaMLPRef`,
+ * `MLPBaseline`; beside the file's own kernels also `TorchLMHeadCE`, `EagerRMSNorm`, `NaiveAttention` (the eager twin
+ * of the fused class next to it; elsewhere `TorchBackend` is just a name). Its methods are the expected side.
+ */
+const referenceClass = (name: string, besideKernels: boolean): boolean =>
+  isReferenceOracle(name) || /(?:Baseline|Eager)$/.test(name) || (besideKernels && /^(?:Torch|PyTorch|Eager|Naive|Baseline)(?=[A-Z])/.test(name));
+
 /** A `naive_attention` that launches Triton kernels (`qk_kernel[grid](...)`) is a naive implementation to improve, not the eager oracle. */
 const launchesKernels = (fn: FunctionFacts): boolean => fn.calls.some((c) => c.kind === 'launch');
 
@@ -85,7 +93,8 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
   const fallbacks = kernelFallbacks(functions, launching);
   // (and module code that launches nothing, kept for what it compares: a self-check script)
   const selfCheck = (f: FunctionFacts) => f.name === '<module>' && !f.calls.some((c) => c.kind === 'launch');
-  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || selfCheck(f) || referenced.has(f.name) || baselines.has(f.name) || (!!f.className && baselines.has(f.className)) || drivers.has(f) || fallbacks.has(f.name))));
+  const hasKernels = functions.some((f) => f.isKernel);
+  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || selfCheck(f) || referenced.has(f.name) || baselines.has(f.name) || (!!f.className && (baselines.has(f.className) || referenceClass(f.className, hasKernels))) || drivers.has(f) || fallbacks.has(f.name))));
   oraclesOf.set(functions, out);
   return out;
 }
