@@ -117,7 +117,9 @@ function tritonOnePassForm(fn: FunctionFacts, second: Pass): boolean {
   const rooted = fn.calls.some((c) => later(c) && SQRT.test(c.qualified ?? c.name) && (c.args.join(' ').match(/[A-Za-z_]\w*/g) ?? ([] as string[])).includes(acc));
   // (or it is stored into an output named as a variance, `tl.store(Var + row, tl.sum(acc2) / (N - correction))`)
   const mentionsSum = (text: string) => (text.match(/[A-Za-z_]\w*/g) ?? ([] as string[])).includes(acc);
-  const storedAsVariance = fn.calls.some((c) => later(c) && /(?:^|\.)store$/.test(c.qualified ?? c.name) && VARIANCE_OUTPUT.test(/^\s*([A-Za-z_]\w*)/.exec(c.args[0] ?? '')?.[1] ?? '') && mentionsSum(c.args[1] ?? ''));
+  // (or through a local named so, `var = tl.sum(acc2) / (N - 1)` then `tl.store(Var + pid, var)`)
+  const storedAsVariance = fn.calls.some((c) => later(c) && /(?:^|\.)store$/.test(c.qualified ?? c.name) && VARIANCE_OUTPUT.test(/^\s*([A-Za-z_]\w*)/.exec(c.args[0] ?? '')?.[1] ?? '') &&
+    (mentionsSum(c.args[1] ?? '') || VARIANCE_OUTPUT.test((c.args[1] ?? '').trim())));
   const maskedDeviation = facts.some((c) => WHERE.test(c.qualified ?? c.name) && BOUND_MASK.test(c.args[0] ?? '') && DEVIATION.test(c.args[1] ?? '') && /^\s*0(?:\.0*)?\s*$/.test(c.args[2] ?? '')) &&
     /^\w+$/.test(acc) && (VARIANCE.test(acc) || rooted || storedAsVariance);
   return calls.every((c) => FOLDABLE.test(c)) && (calls.some((c) => EXP.test(c)) || (calls.some((c) => WHERE.test(c)) && calls.some((c) => RUNNING.test(c))) || maskedDeviation);
