@@ -45,11 +45,16 @@ function launchingFunctions(facts: FileFacts): Set<string> {
 const DEVICE_FACTORY = /^torch\.(?:arange|zeros|ones|empty|full|tensor|linspace|rand\w*)(?:_like)?$/;
 const onDevice = (c: CallFact) => (c.keywords ?? []).some((k) => k.name === 'device' && !/^['"]cpu['"]$/.test(k.value.trim()));
 
+/** `x.to("cuda")`, `x.to(device)`, `x.to(DEVICE, non_blocking=True)`: a copy to the GPU (a dtype or `"cpu"` is not). */
+const movesToGpu = (c: CallFact): boolean =>
+  [...c.args.slice(1), ...(c.keywords ?? []).filter((k) => k.name === 'device').map((k) => k.value)].some((a) => GPU_TARGET.test(a.trim()));
+const GPU_TARGET = /^(?:['"]cuda(?::\d+)?['"]|torch\.device\(\s*['"]cuda[^)]*\)|_*(?:device|DEVICE|dev|cuda_device|gpu|GPU))$/;
+
 function isDeviceWork(c: CallFact, launchers: ReadonlySet<string>, deviceNames: ReadonlySet<string> = new Set()): boolean {
   if (c.kind === 'launch') return true;
   // a store into a tensor made on the device (`expert_ids[a:b] = e`): a fill kernel per store
   if (c.form === 'store') return !!c.argRoots[0] && deviceNames.has(c.argRoots[0]);
-  if (c.form === 'method') return DEVICE_METHODS.has(c.name);
+  if (c.form === 'method') return DEVICE_METHODS.has(c.name) || (c.name === '.to' && movesToGpu(c));
   if (c.form === 'call' && DEVICE_FACTORY.test(c.qualified ?? c.name) && onDevice(c)) return true;
   return c.form === 'call' && launchers.has(simpleName(c));
 }
