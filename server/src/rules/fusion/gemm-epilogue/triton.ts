@@ -118,8 +118,10 @@ interface FileKnown {
 
 /** What the file knows, read for one host function: its class's layer attributes. */
 interface Known extends FileKnown {
-  /** Whether `self.<attr>` is an `nn.Linear` in the host at hand. */
+  /** Whether `self.<attr>` is an `nn.Linear` (or one of the file's GEMM modules) in the host at hand. */
   isLayer: (attr: string) => boolean;
+  /** The host's class. */
+  owner: string;
   /** Whether `self.<attr>` is an activation module in the host at hand (`ACT2FN[config.hidden_act]`, `nn.GELU()`). */
   isActivation: (attr: string) => boolean;
 }
@@ -132,13 +134,29 @@ interface LayerAttributes {
   linear: ReadonlyMap<string, ReadonlySet<string>>;
   activation: ReadonlyMap<string, ReadonlySet<string>>;
   other: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Of the linear ones, those set to one of the file's GEMM modules (`self.inter = TritonLinear(h, i)`): the module's class, by `owner.attr`. */
+  modules: ReadonlyMap<string, string>;
+}
+
+/** The file's `nn.Module` classes whose `forward` returns a GEMM launcher's output (`return addmm(self.bias, x, self.weight)`). */
+function gemmModules(functions: readonly FunctionFacts[], helpers: ReadonlyMap<string, GemmHelper>): Set<string> {
+  return new Set(functions.filter((f) => f.name === 'forward' && f.className && !f.isKernel && returnsHelperResult(f, helpers)).map((f) => f.className!));
+}
+
+/** A function whose one return is a call of a GEMM helper returning its output. */
+function returnsHelperResult(f: FunctionFacts, helpers: ReadonlyMap<string, GemmHelper>): boolean {
+  const returns = f.calls.filter((c) => c.form === 'return');
+  if (returns.length !== 1 || returns[0].args.length !== 1) return false;
+  const r = f.calls.indexOf(returns[0]);
+  return f.calls.some((c) => c.parent === r && c.form === 'call' && helpers.get(c.name)?.param === null);
 }
 
 /** An activation module: an entry of transformers' table (`ACT2FN[...]`, `get_activation(...)`) or one of torch.nn's, all elementwise. */
 const ACTIVATION_MODULE = /^(?:ACT2FN\s*\[|(?:\w+\.)*get_activation\s*\(|(?:torch\.)?(?:nn\.)?(?:GELU|ReLU|ReLU6|SiLU|Tanh|Sigmoid|Mish|LeakyReLU|ELU|Hardswish|\w*GELUActivation)\s*\()/;
 
-function layerAttributes(functions: readonly FunctionFacts[]): LayerAttributes {
+function layerAttributes(functions: readonly FunctionFacts[], gemmClasses: ReadonlySet<string> = new Set()): LayerAttributes {
   const linear = new Map<string, Set<string>>();
+  const modules = new Map<string, string>();
   const activation = new Map<string, Set<string>>();
   const other = new Map<string, Set<string>>();
   const add = (m: Map<string, Set<string>>, owner: string, attr: string) => (m.get(owner) ?? m.set(owner, new Set()).get(owner)!).add(attr);
@@ -150,10 +168,13 @@ function layerAttributes(functions: readonly FunctionFacts[]): LayerAttributes {
       const value = c.args[1]?.trim() ?? '';
       // (one module, not a choice: `nn.Linear(a, b) if a != b else nn.Identity()` may be no GEMM at all)
       const one = !/\bif\b[^]*\belse\b/.test(value);
-      add(one && isLinear && /^(?:torch\.)?(?:nn\.)?Linear\s*\(/.test(value) ? linear : one && ACTIVATION_MODULE.test(value) ? activation : other, f.className ?? '', attr);
+      // (or one of the file's own GEMM modules, `self.inter = TritonLinear(h, i)`)
+      const module = one ? /^(\w+)\s*\(/.exec(value)?.[1] : undefined;
+      if (module && gemmClasses.has(module)) modules.set(`${f.className ?? ''}.${attr}`, module);
+      add(one && ((isLinear && /^(?:torch\.)?(?:nn\.)?Linear\s*\(/.test(value)) || (!!module && gemmClasses.has(module))) ? linear : one && ACTIVATION_MODULE.test(value) ? activation : other, f.className ?? '', attr);
     }
   }
-  return { linear, activation, other };
+  return { linear, activation, other, modules };
 }
 
 /**
@@ -216,7 +237,10 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
     if (c.qualified === 'torch.nn.functional.linear') shown = '`F.linear`';
     else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
   } else if (c.form === 'method' && c.args[0]?.trim() === 'self' && known.isLayer(c.name.slice(1))) {
-    // `self.lm_head(h)` with `self.lm_head = nn.Linear(...)`: the layer's cuBLAS GEMM
+    // `self.lm_head(h)` with `self.lm_head = nn.Linear(...)`: the layer's cuBLAS GEMM; or one of the file's GEMM
+    // modules (`self.inter = TritonLinear(h, i)`), whose forward launches the file's kernel
+    const module = known.layers.modules.get(`${known.owner}.${c.name.slice(1)}`);
+    if (module) return withOutput(calls, i, `\`self${c.name}\` (a \`${module}\`, whose \`forward\` launches a GEMM kernel)`, { torch: false });
     shown = `\`self${c.name}\` (an \`nn.Linear\`)`;
   } else if (c.form === 'call' && c.qualified !== undefined && c.qualified !== c.name && libraryMatmul(c.qualified)) {
     const library = c.qualified.slice(0, c.qualified.lastIndexOf('.'));
@@ -241,7 +265,7 @@ function withOutput(calls: CallFact[], i: number, shown: string, how: Pick<Produ
 
 function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], passes: Map<string, LaunchHelper>): RuleFinding[] {
   const out: RuleFinding[] = [];
-  const known: Known = { ...fileKnown, isLayer: layerOf(fileKnown.layers, host), isActivation: activationOf(fileKnown.layers, host) };
+  const known: Known = { ...fileKnown, isLayer: layerOf(fileKnown.layers, host), isActivation: activationOf(fileKnown.layers, host), owner: host.className ?? '' };
   const calls = host.calls;
   const fn = host.name === '<module>' ? null : host.name;
   const reported = new Set<number>();
@@ -330,7 +354,7 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   for (const [name, k] of facts.project?.kernels ?? []) if (k.decorators && !kernels.has(name)) kernels.set(name, k);
   const helpers = gemmHelpers(facts, kernels);
   const passes = launchHelpers(facts, kernels);
-  const known: FileKnown = { kernels, helpers, layers: layerAttributes(facts.functions) };
+  const known: FileKnown = { kernels, helpers, layers: layerAttributes(facts.functions, gemmModules(facts.functions, helpers)) };
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
     // (a Python `*_unfused` host is a lesson's or a benchmark's baseline, as for elementwise-chain's Triton hosts)
