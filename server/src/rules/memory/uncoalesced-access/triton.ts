@@ -225,7 +225,7 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       function: k.name,
       confidence: stride.launch || stride.grid ? 'likely' : 'proven',
       assumptions: stride.inner ? ['assumes the tensor is contiguous and the reduced axis is not its last (the elements after it are 8 or more)']
-        : stride.launch ? [`assumes the tensor passed here is laid out row-major, as \`.stride(...)\` at the launch says for the call in this file`]
+        : stride.launch ? [`assumes the tensor passed here is laid out row-major, as the sizes or strides the launch in this file passes for it say`]
         : stride.grid ? ['assumes the grid has 8 or more programs along that axis'] : [],
       message: `\`${a.array}\` ${a.kind === 'load' ? 'load' : 'store'}: lanes along \`${axis}\` are ${stride.shown.replace(/ \(.*\)$/, '')} apart, one memory sector per lane`,
       detail: detail(

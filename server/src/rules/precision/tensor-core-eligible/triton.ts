@@ -57,10 +57,10 @@ function checkKernel(fn: FunctionFacts, fullFp32: boolean): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: [TF32_NUMERICS, ...(upcast ? [] : ['assumes the operands are fp32 (for 16-bit operands the setting changes nothing)'])],
-      message: upcast ? '`tl.dot` on operands upcast to fp32 with TF32 off: CUDA cores, not tensor cores' : `\`tl.dot\` with ${setting(c)}: fp32 on CUDA cores, not tensor cores`,
+      message: upcast ? '`tl.dot` on operands upcast to fp32 with TF32 off: CUDA cores, not tensor cores' : `\`tl.dot\` with ${setting(c)}: fp32 operands multiply on CUDA cores, not tensor cores (16-bit ones are unaffected)`,
       detail: upcast
         ? detail('`tl.dot` upcasts its operands to fp32 and turns TF32 off, so it runs on CUDA cores.', 'Pass the 16-bit operands to `tl.dot` as they are (fp32 accumulation), or use `input_precision="tf32x3"` where fp32 accuracy is needed.')
-        : detail(`\`tl.dot\` with ${setting(c)} multiplies fp32 on CUDA cores.`, '`input_precision="tf32"` (or "tf32x3" for near-fp32 accuracy) runs it on tensor cores with fp32 accumulation.'),
+        : detail(`\`tl.dot\` with ${setting(c)} multiplies fp32 operands on CUDA cores (on fp16 or bf16 operands the setting changes nothing: they run on tensor cores either way).`, '`input_precision="tf32"` (or "tf32x3" for near-fp32 accuracy) runs it on tensor cores with fp32 accumulation.'),
       benefit: BENEFIT_DOT,
       related: exact.slice(1, 6).map((d) => ({ range: d.nameRange, message: 'another "ieee" `tl.dot`' })),
     }];
