@@ -9,7 +9,7 @@
 // reference functions, and in loops over a literal list of test cases or settings
 // (`for size in [1024, 65536]`): a few iterations that each check a result, not a steady state.
 import { detail } from '../../common/detail';
-import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { pythonOracles } from '../../common/reference';
 
@@ -124,6 +124,10 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     // (nor a `torch.cuda.synchronize()` in a loop that reads a clock: a benchmark timing each step, the wait is the measurement)
     const timed = inLoop.some((c) => PY_CLOCK.test(c.qualified ?? c.name));
     const blocking = inLoop.filter((c) => isBlocking(c) && !c.rareIn?.includes(loop.id) && (defaultDevice || !hostTensorRead(host.calls, c)) && !(timed && c.kind === 'sync'));
+    // (no GPU work queued in the loop, but `order[i].item()`: one element of a device tensor read back per iteration,
+    // a round trip each where one copy of the tensor before the loop would do)
+    const perElement = !work && gpu ? blocking.find((c) => readsElementOf(host.calls, c, loop)) : undefined;
+    if (perElement) return [perElementFinding(host, perElement, loop)];
     if (!work || !blocking.length) continue;
     // every read-back decides whether the loop goes on (a convergence test): the host needs it before the next launch
     // (DESIGN: check it less often or on the device, as the CUDA half leaves a loop's exit scalar alone)
@@ -151,6 +155,32 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     }];
   }
   return [];
+}
+
+/** `x[i].item()` with `i` the loop's variable: the read-back of one element per step. */
+function readsElementOf(calls: readonly CallFact[], c: CallFact, loop: LoopFact): boolean {
+  if (c.kind !== 'copy' || c.name !== '.item' || !loop.variable) return false;
+  const at = calls.indexOf(c);
+  const receiver = calls.find((r) => r.parent === at && r.form === 'subscript');
+  const variable = new RegExp(`(?<![\\w.])${loop.variable}(?!\\w)`);
+  return !!receiver && receiver.args.slice(1).some((a) => variable.test(a));
+}
+
+function perElementFinding(host: FunctionFacts, c: CallFact, loop: LoopFact): RuleFinding {
+  const tensor = c.argRoots[0] ?? 'the tensor';
+  return {
+    range: c.range,
+    function: host.name === '<module>' ? null : host.name,
+    confidence: 'likely',
+    assumptions: [`assumes \`${tensor}\` lives on the GPU and the loop runs over many of its elements`],
+    message: `${describe(c)} reads one element of \`${tensor}\` back per iteration: a GPU round trip each`,
+    detail: detail(
+      `${describe(c)} copies one element to the host and waits for the GPU, once per iteration of the loop over \`${loop.variable}\`: a few microseconds of round trip per element, however small the element.`,
+      `Bring \`${tensor}\` to the host once before the loop (\`${tensor}.tolist()\` or \`${tensor}.cpu()\`) and index that, or keep the whole loop on the device.`,
+    ),
+    benefit: BENEFIT,
+    related: [{ range: loop.headerRange, message: 'the loop' }],
+  };
 }
 
 export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
