@@ -75,6 +75,8 @@ const isTiming = (c: CallFact, fn: FunctionFacts): boolean =>
   (TIMING.test(calleeName(c)) && !(calleeName(c) === 'cudaEventRecord' && ordersStreams(fn))) || TIMER_CLASS.test(c.name) || TIMER_CLASS.test(c.scope ?? '');
 /** Iterations of a warm-up loop (`for (i = 0; i < 3; i++)`): too few for the idle GPU to matter. */
 const FEW_ITERATIONS = 8;
+/** Launches an inner loop queues between two waits of the loop around it, from which on the wait is amortized. */
+const MANY_LAUNCHES = 16;
 
 /**
  * Whether a loop of a few iterations is a warm-up or a sweep of settings: outside the region a driver times, or
@@ -361,6 +363,12 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     const frees = inLoop.some((c) => blockingKind(c) === 'copy') ? [] : inLoop.filter((c) => freesScratch(c, inLoop, work) && !rare(c));
     const blocking = inLoop.filter((c) => ((blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c)) || frees.includes(c)) && !rare(c));
     if (!work.length || !blocking.length) continue;
+    // (a wait once per whole inner loop of launches, an epoch's loss read back after its `b < batches` loop: it drains a
+    // queue of many launches, not one per wait. Not an inner loop of a few steps or over streams, which fans one step out)
+    const batch = (c: CallFact) => c.loops.map((id) => byId.get(id)).find((l): l is LoopFact => !!l && inside(l, loop.id) && (constantTrip(l, constants) ?? Infinity) >= MANY_LAUNCHES &&
+      !calls.some((d) => d.loops.includes(l.id) && d.kind === 'launch' && d.stream !== undefined));
+    const batches = work.map(batch);
+    if (batches.every((l) => l !== undefined) && blocking.every((b) => !batches.some((l) => b.loops.includes(l!.id)))) continue;
     // (a loop that reads a clock is a benchmark's, timing the device work, unless the host computes in loops of its own
     // what the next upload sends: a particle filter's frames, each resampled on the host, stage timers printed along the way)
     const uploaded = new Set(inLoop.filter((c) => c.kind === 'copy' && c.args.some((a) => a.includes('HostToDevice'))).map((c) => c.argRoots[1]).filter((r): r is string => !!r));
