@@ -338,7 +338,7 @@ function throughHelper(c: CallFact, host: FunctionFacts, hosts: ReadonlyMap<stri
   return inner ? { ...inner, range: c.range, nameRange: c.nameRange, loops: c.loops, scopes: c.scopes, rareIn: c.rareIn, via: c.name } : c;
 }
 
-function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, FunctionFacts>, constants: ReadonlyMap<string, number>, use: (d: CallFact) => BufferUse | null, loopSites: LoopSites): RuleFinding[] {
+function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, FunctionFacts>, constants: ReadonlyMap<string, number>, use: (d: CallFact) => BufferUse | null, loopSites: LoopSites, fills: readonly CallFact[] = []): RuleFinding[] {
   const calls = callsThroughWrappers(host, hosts).map((c) => throughHelper(c, host, hosts));
   // a loop with device work and a blocking call in the same iteration; the outermost such loop speaks for its nest
   // (each such nest of the function: a driver's warm-up loop and its epoch loop are two)
@@ -351,7 +351,8 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     const inLoop = calls.filter((c) => c.loops.includes(loop.id));
     const work = deviceWork(inLoop, launchers);
     // (a read-back under `if (i == n - 1)` or `if (step % 100 == 0)` waits on a few iterations only)
-    const deciding = inLoop.filter((c) => blockingKind(c) !== null && decidesLoop(c, loop, inLoop, calls));
+    // (with the file's other functions' pinned or mapped allocations: `cudaMallocHost(&sh, ...)` in main, read here as `sh->tokens`)
+    const deciding = inLoop.filter((c) => blockingKind(c) !== null && decidesLoop(c, loop, inLoop, [...calls, ...fills]));
     // (nor a wait right before the read-back the loop decides on, `cudaDeviceSynchronize(); cudaMemcpy(&changed, ...)`:
     // that copy waits for the same work anyway)
     const beforeDeciding = (c: CallFact) => c.kind === 'sync' && deciding.some((d) => inLoop.indexOf(d) === inLoop.indexOf(c) + 1 && sameArms(c, d));
@@ -517,6 +518,8 @@ export const rule: Rule = {
     const { constants } = fileConstants(facts.lines);
     const twins = serializedTwins(mine, hosts);
     const use = launchBuffers((name) => kernels.get(baseName(name)), (name) => hosts.get(name));
-    return mine.filter((f) => !isReferenceOracle(f.name) && !twins.has(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants, use, loopSites));
+    // (the host memory the device fills, wherever in the file it is allocated)
+    const fills = mine.flatMap((f) => f.calls.filter((c) => DEVICE_FILLS.test(c.name)));
+    return mine.filter((f) => !isReferenceOracle(f.name) && !twins.has(f.name)).flatMap((h) => checkHost(h, hosts, launchers, iterated, constants, use, loopSites, fills));
   },
 };
