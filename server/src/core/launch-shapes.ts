@@ -404,6 +404,8 @@ interface FileLaunches {
   besideSweeps: ReadonlySet<CallFact>;
   /** launches made once, outside any loop, beside a loop of the same host function launching the steps (onceBesideLoops) */
   onceBeside: ReadonlySet<CallFact>;
+  /** launches in a loop that reads a file each step and carries nothing between steps: a model being loaded (loadingLaunches) */
+  loading: ReadonlySet<CallFact>;
 }
 /** The last two (an edit inside a kernel leaves every launch fact as it was). */
 const lastLaunches = lastTwo<FileLaunches, FileLaunches>();
@@ -434,6 +436,7 @@ function fileLaunches(functions: readonly FunctionFacts[], instantiations: reado
     calls, hosts, kernelUse, instantiated, launches, owner, packed, baselines: pickedBaselines(functions), setUp: withCalled(setUpLaunches(functions, owner)),
     rarelyCalled: withCalled(rarelyCalledLaunches(callSites, owner)), callSites, overloaded: overloadedKernels(functions), besideSweeps: withCalled(launchesBesideSweeps(owner, kernels)),
     onceBeside: withCalled(onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined), callSites)),
+    loading: withCalled(loadingLaunches(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined))),
   };
   for (const [c, w] of asCalledFrom) owner.set(c, owner.get(w)!);
   return lastLaunches.keep(made, made);
@@ -528,6 +531,23 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
   }
   return out;
 }
+/**
+ * Launches in a loop that reads a file every step (`fread` of a checkpoint's tensor, then its upload and an fp32 -> fp16
+ * conversion into `dst[t]`) and carry nothing from one step to the next: a model or a dataset being loaded, at the
+ * disk's pace, once a run.
+ */
+function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null): ReadonlySet<CallFact> {
+  const out = new Set<CallFact>();
+  for (const [c, g] of owner) {
+    const loop = c.loops.at(-1);
+    if (loop === undefined || !g.calls.some((d) => d.loops.includes(loop) && readsFile(d))) continue;
+    if (!carriesData([...owner].filter(([d, h]) => h === g && d.loops.includes(loop)).map(([d]) => d), use)) out.add(c);
+  }
+  return out;
+}
+/** A read from a file or stream: `fread`, `fscanf`, `fgets`, `getline`, `file.read(...)`. */
+export const readsFile = (c: CallFact): boolean => c.kind === 'call' && /^(?:(?:std::)?(?:fread|fscanf|fgets|getline)|\w+\.read)$/.test(c.name);
+
 /** A host function named for set-up: `allocateMemory`, `init_buffers`, `setup` (not `upload_*`, `create_*` or `prepare_*`, often a step's). */
 const SET_UP_HOST = /^(?:[Aa]lloc(?:ate)?|[Ii]nit(?:iali[sz]e)?|[Ss]et_?[Uu]p)(?:_|[A-Z]|$)/;
 
@@ -721,7 +741,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
     fewCounts: fewCountParams(f, seen),
     // (every so many steps, directly or through a wrapper, or only outside a benchmark's timed region: set-up and checks)
-    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || fl.setUp.has(c) || fl.rarelyCalled.has(c) || fl.onceBeside.has(c)),
+    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || fl.setUp.has(c) || fl.rarelyCalled.has(c) || fl.onceBeside.has(c) || fl.loading.has(c)),
     besideSweep: !!seen?.launches.length && seen.launches.every((c) => fl.besideSweeps.has(c)),
     zeroCopy: zeroCopyLaunches(f, seen, owner),
   };

@@ -30,6 +30,7 @@ import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
 import { TIMER_CLASS, carriesData, hasTimedRegion, insideTimedRegion, launchBuffers, ordersStreams, type BufferUse } from '../../../core/timed-region';
 import { boundedMemo } from '../../../core/bounded-memo';
+import { readsFile } from '../../../core/launch-shapes';
 
 export const BENEFIT_COPY =
   'on an H200, 16 chunks of 64 MB moved with pageable synchronous cudaMemcpy and one kernel per chunk reached 11.3 GB/s effective; with pinned buffers and cudaMemcpyAsync on 4 streams, 94.3 GB/s (8.33x)';
@@ -364,6 +365,9 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     const frees = inLoop.some((c) => blockingKind(c) === 'copy') ? [] : inLoop.filter((c) => freesScratch(c, inLoop, work) && !rare(c));
     const blocking = inLoop.filter((c) => ((blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c)) || frees.includes(c)) && !rare(c));
     if (!work.length || !blocking.length) continue;
+    // (a loop that reads a file each step and uploads what it read, its launches carrying nothing from step to step: a
+    // checkpoint loaded tensor by tensor, at the disk's pace, once a run)
+    if (inLoop.some(readsFile) && !carriesData(work.filter((c) => c.kind === 'launch'), use)) continue;
     // (a wait once per whole inner loop of launches, an epoch's loss read back after its `b < batches` loop: it drains a
     // queue of many launches, not one per wait. Not an inner loop of a few steps or over streams, which fans one step out)
     const batch = (c: CallFact) => c.loops.map((id) => byId.get(id)).find((l): l is LoopFact => !!l && inside(l, loop.id) && (constantTrip(l, constants) ?? Infinity) >= MANY_LAUNCHES &&
