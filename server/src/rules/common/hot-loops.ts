@@ -5,6 +5,7 @@
 // the kernel's traffic: a rule about how well one access uses memory leaves it alone there.
 import type { AccessFact, FunctionFacts, LoopFact } from '../../core/facts/model';
 import { rangeHolds } from '../../core/positions';
+import { bindSymbols } from '../../core/affine';
 
 /**
  * A loop whose trip count is not a known constant (`k < K`, a grid-stride loop), as the facts,
@@ -158,4 +159,19 @@ export function tripsAtLaunch(l: LoopFact, fn: FunctionFacts): number | undefine
   const step = l.step?.isConstant ? l.step.constant : 0;
   if (v === undefined || l.kind !== 'for' || !l.init?.isConstant || step <= 0) return undefined;
   return Math.max(0, Math.ceil((v + (l.inclusive ? 1 : 0) - l.init.constant) / step));
+}
+
+/** `tripsAtLaunch`, also for a bound computed from launch constants (`t < (K + TILE - 1) / TILE` with `K` = 784 at every launch). */
+export function tripsAtEveryLaunch(l: LoopFact, fn: FunctionFacts): number | undefined {
+  const direct = tripsAtLaunch(l, fn);
+  if (direct !== undefined || !fn.launchValues || !l.limit || l.kind !== 'for' || !l.init?.isConstant || !l.step?.isConstant || l.step.constant <= 0) return direct;
+  const limit = bindSymbols(l.limit, new Map(Object.entries(fn.launchValues)));
+  return limit.isConstant ? Math.max(0, Math.ceil((limit.constant + (l.inclusive ? 1 : 0) - l.init.constant) / l.step.constant)) : undefined;
+}
+
+/** The outputs every launch of a kernel computes: the product of the extents its thread indices are checked against (`row < M && col < N`), when each is a launch constant. */
+export function outputsAtLaunch(fn: FunctionFacts): number | undefined {
+  const bounds = fn.indexBounds?.length ? fn.indexBounds : fn.indexBound ? [fn.indexBound] : [];
+  const values = bounds.map((b) => fn.launchValues?.[b.trim()]);
+  return values.length > 0 && values.every((v) => v !== undefined) ? values.reduce<number>((n, v) => n * v!, 1) : undefined;
 }

@@ -17,13 +17,13 @@
 // TF32 rounds the inputs to a 10-bit mantissa (fp32 accumulation): every finding says so.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import { neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts } from '../../../core/facts/model';
+import { neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { perFacts, perFunction } from '../../common/memo';
 import { gemmLoop, outerProductLoop, registerTileLoop, type GemmLoop } from '../../common/gemm-shape';
 import { isHelperLoop, withHelperLoops } from '../../common/helper-loops';
-import { tripsAtLaunch } from '../../common/hot-loops';
+import { outputsAtLaunch, tripsAtEveryLaunch, tripsAtLaunch } from '../../common/hot-loops';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
 import { picksTensorMode } from '../../../core/preprocess/scan';
@@ -59,6 +59,9 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
     // a k loop of a few steps at every launch (`j < out` with `out` = 10 classes): no product a tensor-core tile fills
     // (a tile's own `k < TILE` loop, or a filter's taps inside a loop over channels, is one step of a long k dimension)
     if (g.loop.trips === undefined && g.loop.parent === null && (tripsAtLaunch(g.loop, fn) ?? Infinity) <= FEW_K) return [];
+    // a product every launch fixes to a few million multiply-adds (MNIST's 64 x 784 x 128 layer): microseconds on CUDA
+    // cores, bound by the launch, not by the math tensor cores would speed up
+    if ((multiplyAdds(fn, g.loop) ?? Infinity) <= FEW_MULTIPLY_ADDS) return [];
     const v = `${g.loop.variable ? `\`${g.loop.variable}\` loop` : 'loop'}${g.through && isHelperLoop(fn, g.loop) ? ` of \`${g.through}\`` : ''}`;
     // (an operand read in a helper is named by its array: the access's text is the call's)
     const said = (a: AccessFact) => (a.helperLoops?.length ? a.array : a.text);
@@ -105,6 +108,32 @@ function helperGemm(fn: FunctionFacts, operand: (a: AccessFact) => boolean): Hel
   const through = /^([\w:]+)\s*\(/.exec(g.a.text)?.[1] ?? g.a.helper;
   // (with no loop of the kernel around the call: the helper's own k loop, pointed at where the kernel calls it)
   return { ...g, loop: callerLoop ?? { ...g.loop, headerRange: g.a.range }, through };
+}
+
+/** Multiply-adds up to which a launch is over in microseconds on CUDA cores (2^24: 16.8 M, about 0.3 µs of an H200's fp32 peak). */
+const FEW_MULTIPLY_ADDS = 1 << 24;
+
+/**
+ * The multiply-adds every launch does: its outputs times the k extent, the steps of the k loop and the loops around it
+ * when the launches fix them; a tile loop over a launch constant (`t < (K + TILE - 1) / TILE` with `K` = 784) walks
+ * that many elements in all, whatever its tile loops inside do.
+ */
+function multiplyAdds(fn: FunctionFacts, k: LoopFact): number | undefined {
+  const outputs = outputsAtLaunch(fn);
+  if (outputs === undefined) return undefined;
+  const chain: LoopFact[] = [];
+  for (let l: LoopFact | undefined = k; l; l = l.parent === null ? undefined : fn.loops.find((x) => x.id === l!.parent)) chain.unshift(l);
+  let n = outputs;
+  for (const l of chain) {
+    const trips = tripsAtEveryLaunch(l, fn);
+    if (trips !== undefined) {
+      n *= trips;
+      continue;
+    }
+    const extents = Object.entries(fn.launchValues ?? {}).filter(([name]) => new RegExp(`(?<![\\w.])${name}(?!\\w)`).test(l.bound ?? '')).map(([, v]) => v);
+    return extents.length ? n * Math.max(...extents) : undefined;
+  }
+  return n;
 }
 
 /** A k dimension this short does a few FMAs per output it writes: bound by the writes, which tensor cores do not speed. */

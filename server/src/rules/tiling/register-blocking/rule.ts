@@ -15,6 +15,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
+import { outputsAtLaunch } from '../../common/hot-loops';
 import { fix } from './fix';
 import { inside, isAncestor, smallConstantTrip } from '../../pipelining/multi-stage/staged';
 
@@ -59,6 +60,12 @@ function wrappedAfter(fn: FunctionFacts, a: AccessFact, b: AccessFact): boolean 
   return i < j && fn.accesses.slice(i + 1, j).every((x) => x.kind === 'load');
 }
 
+/** Outputs below which a GEMM does not fill an H100 with one per thread already (132 SMs x 256 threads). */
+const FEW_OUTPUTS = 32 * 1024;
+
+/** Every launch computes fewer than FEW_OUTPUTS outputs. */
+const fewOutputs = (fn: FunctionFacts): boolean => (outputsAtLaunch(fn) ?? Infinity) < FEW_OUTPUTS;
+
 function checkCuda(fn: FunctionFacts): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   const writes = fn.accesses.filter(isGlobalWrite);
@@ -67,6 +74,9 @@ function checkCuda(fn: FunctionFacts): RuleFinding[] {
   if (store.loops.length > 0 || store.vector || store.singleLane || store.kind === 'atomic') return [];
   if (!store.indices.some((p) => p.dependsOn((x) => x.startsWith('threadIdx.')))) return [];
   if (fn.shared.length === 0 && !fn.accesses.some((a) => a.space === 'shared')) return [];
+  // (an output every launch fixes to fewer elements than the GPU has threads to run at once, MNIST's 64 x 128 layer in
+  // 8 blocks: fewer outputs per thread leaves fewer blocks, and SMs idle)
+  if (fewOutputs(fn)) return [];
   // a loop over tiles: a barrier in every iteration (however the tiles arrive: copies, cp.async, a second stage)
   for (const loop of fn.loops) {
     if (loop.gridStride || loop.blockStride || smallConstantTrip(loop) || !fn.syncthreads.some((r) => inside(r, loop.range))) continue;
