@@ -172,6 +172,10 @@ export function tripsAtEveryLaunch(l: LoopFact, fn: FunctionFacts): number | und
 /** The outputs every launch of a kernel computes: the product of the extents its thread indices are checked against (`row < M && col < N`), when each is a launch constant. */
 export function outputsAtLaunch(fn: FunctionFacts): number | undefined {
   const bounds = fn.indexBounds?.length ? fn.indexBounds : fn.indexBound ? [fn.indexBound] : [];
+  // (a check per grid axis the outputs spread over: `row = blockIdx.y` with no `row < M` spans as many rows as the grid has)
+  const axes = new Set(fn.accesses.filter((a) => a.space === 'global' && a.kind !== 'load').flatMap((a) => a.indices.flatMap((p) => [...p.symbols()]))
+    .flatMap((s) => /(?:threadIdx|blockIdx)\.([xyz])/g.exec(s)?.[1] ?? []));
+  if (bounds.length < axes.size) return undefined;
   const values = bounds.map((b) => fn.launchValues?.[b.trim()]);
   return values.length > 0 && values.every((v) => v !== undefined) ? values.reduce<number>((n, v) => n * v!, 1) : undefined;
 }
