@@ -7,7 +7,7 @@
 import { pickedBaselines } from './baselines';
 import { hostInstances, knownType, launchInstances } from './host-instances';
 import { sequenceGrid } from './facts/sequence-bound';
-import { neverTogether, type AccessFact, type CallFact, type FunctionFacts } from './facts/model';
+import { neverTogether, type AccessFact, type CallFact, type FunctionFacts, type LoopFact } from './facts/model';
 import { baseType, elementBits, VECTOR_TYPES } from './facts/ctypes';
 import { asCalled, baseName, callSitesOf } from './project';
 import { launchesBesideSweeps, sweepsTwoAxes } from './sweep-siblings';
@@ -520,6 +520,20 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
     const timed = hasTimedRegion(g);
     for (const c of calls) if (!c.loops.length && !c.inLambda && !steppedNames.has(baseName(c.name)) && beside(c) && (!timed || insideTimedRegion(g, c))) out.add(c);
   }
+  // (or once per pass of a loop around a loop of many steps, a benchmark's per-size conversion `f32_to_f16<<<>>>(dA, hA)`
+  // before its 100 timed `cublasGemmEx(..., hA, ...)` calls: as rare as the steps are many, on the data they use)
+  for (const [g, calls] of byHost) {
+    const byId = new Map(g.loops.map((l) => [l.id, l]));
+    const within = (l: LoopFact, outer: number): boolean => l.parent !== null && (l.parent === outer || (byId.has(l.parent) && within(byId.get(l.parent)!, outer)));
+    for (const c of calls) {
+      const outer = c.loops.at(-1);
+      if (outer === undefined || c.inLambda || out.has(c)) continue;
+      const steps = g.loops.filter((l) => within(l, outer) && (l.trips ?? Infinity) > FEW_STEPS);
+      const stepWork = g.calls.filter((d) => d !== c && baseName(d.name) !== baseName(c.name) && (d.kind === 'launch' || LIBRARY_CALL.test(d.name)) && steps.some((l) => d.loops.includes(l.id)));
+      const mine = buffers(c);
+      if (stepWork.some((d) => d.argRoots.some((r) => r !== null && mine.includes(r)))) out.add(c);
+    }
+  }
   // (or in a set-up function of its own, `allocateMemory` launching the layout conversion `invert_mapping` once, which the
   // file calls in no loop, on a buffer the launches of the file's other functions work on: Rodinia kmeans, whose steps
   // `kmeansCuda` runs are looped over by another file)
@@ -547,6 +561,9 @@ function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
 }
 /** A read from a file or stream: `fread`, `fscanf`, `fgets`, `getline`, `file.read(...)`. */
 export const readsFile = (c: CallFact): boolean => c.kind === 'call' && /^(?:(?:std::)?(?:fread|fscanf|fgets|getline)|\w+\.read)$/.test(c.name);
+
+/** Library calls that queue device work: cuBLAS, cuDNN, cuFFT, cuSPARSE. */
+const LIBRARY_CALL = /^(?:cublas|cudnn|cufft|cusparse)\w*$/;
 
 /** A host function named for set-up: `allocateMemory`, `init_buffers`, `setup` (not `upload_*`, `create_*` or `prepare_*`, often a step's). */
 const SET_UP_HOST = /^(?:[Aa]lloc(?:ate)?|[Ii]nit(?:iali[sz]e)?|[Ss]et_?[Uu]p)(?:_|[A-Z]|$)/;
