@@ -63,7 +63,10 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
           // a member of a parameter (`input.cudaData`, `t->data`) is that member of the caller's argument
           const member = r === null ? null : /^([A-Za-z_]\w*)((?:\.|->).+)$/.exec(r);
           const j = member ? params.indexOf(member[1]) : -1;
-          if (j >= 0) return !given(j) || c.argRoots[j] === null ? null : `${c.argRoots[j]}${member![2]}`;
+          // (named as the caller names it where it passes a plain name: `silu_mul(s, n)` reading `s->hb` is the caller's `s->hb`,
+          // even where `s` is a local alias the caller's roots resolve, `RunState *s = &t->state`)
+          const plain = j >= 0 && given(j) && /^[A-Za-z_]\w*$/.test(c.args[j].trim()) ? c.args[j].trim() : null;
+          if (j >= 0) return !given(j) || c.argRoots[j] === null ? null : `${plain ?? c.argRoots[j]}${member![2]}`;
           return r !== null && own.has(r) ? `${wrapper.name}::${r}` : r;
         }),
         grid: l.grid && substitute(l.grid, params, c.args),
