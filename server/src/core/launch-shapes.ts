@@ -435,7 +435,7 @@ function fileLaunches(functions: readonly FunctionFacts[], instantiations: reado
   const made = {
     calls, hosts, kernelUse, instantiated, launches, owner, packed, baselines: pickedBaselines(functions), setUp: withCalled(setUpLaunches(functions, owner)),
     rarelyCalled: withCalled(rarelyCalledLaunches(callSites, owner)), callSites, overloaded: overloadedKernels(functions), besideSweeps: withCalled(launchesBesideSweeps(owner, kernels)),
-    onceBeside: withCalled(onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined), callSites)),
+    onceBeside: withCalled(onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined), callSites, kernels)),
     loading: withCalled(loadingLaunches(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined))),
   };
   for (const [c, w] of asCalledFrom) owner.set(c, owner.get(w)!);
@@ -497,7 +497,8 @@ const FEW_STEPS = 16;
  * before an iteration loop and the conversion after it (Rodinia srad's `extract` and `compress` around `niter` steps
  * of five kernels), a few of the run's hundreds of launches. (A launch in a lambda runs where the lambda is called.)
  */
-function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null, callSites?: ReadonlyMap<string, readonly CallFact[]>): ReadonlySet<CallFact> {
+function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null, callSites?: ReadonlyMap<string, readonly CallFact[]>,
+  kernels: ReadonlyMap<string, FunctionFacts> = new Map()): ReadonlySet<CallFact> {
   const out = new Set<CallFact>();
   const byHost = new Map<FunctionFacts, CallFact[]>();
   for (const [c, g] of owner) (byHost.get(g) ?? byHost.set(g, []).get(g)!).push(c);
@@ -521,7 +522,10 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
     for (const c of calls) if (!c.loops.length && !c.inLambda && !steppedNames.has(baseName(c.name)) && beside(c) && (!timed || insideTimedRegion(g, c))) out.add(c);
   }
   // (or once per pass of a loop around a loop of many steps, a benchmark's per-size conversion `f32_to_f16<<<>>>(dA, hA)`
-  // before its 100 timed `cublasGemmEx(..., hA, ...)` calls: as rare as the steps are many, on the data they use)
+  // before its 100 timed `cublasGemmEx(..., hA, ...)` calls: as rare as the steps are many, on the data they use; where
+  // the once-a-pass kernel does no more per launch than a step, one element a thread beside steps with loops or library
+  // calls. PolyBench adi's `adi_kernel1`, a loop over a row a thread, does a pass's worth of work beside N row steps)
+  const loopsOver = (d: CallFact) => !!kernels.get(baseName(d.name))?.loops.some((l) => l.trips === undefined);
   for (const [g, calls] of byHost) {
     const byId = new Map(g.loops.map((l) => [l.id, l]));
     const within = (l: LoopFact, outer: number): boolean => l.parent !== null && (l.parent === outer || (byId.has(l.parent) && within(byId.get(l.parent)!, outer)));
@@ -531,6 +535,7 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
       const steps = g.loops.filter((l) => within(l, outer) && (l.trips ?? Infinity) > FEW_STEPS);
       const stepWork = g.calls.filter((d) => d !== c && baseName(d.name) !== baseName(c.name) && (d.kind === 'launch' || LIBRARY_CALL.test(d.name)) && steps.some((l) => d.loops.includes(l.id)));
       const mine = buffers(c);
+      if (loopsOver(c) || !stepWork.some((d) => LIBRARY_CALL.test(d.name) || loopsOver(d))) continue;
       if (stepWork.some((d) => d.argRoots.some((r) => r !== null && mine.includes(r)))) out.add(c);
     }
   }
