@@ -763,7 +763,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
     fewCounts: fewCountParams(f, seen),
     // (every so many steps, directly or through a wrapper, or only outside a benchmark's timed region: set-up and checks)
-    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || fl.setUp.has(c) || fl.rarelyCalled.has(c) || fl.onceBeside.has(c) || fl.loading.has(c)),
+    rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || !!c.once || fl.setUp.has(c) || fl.rarelyCalled.has(c) || fl.onceBeside.has(c) || fl.loading.has(c)),
     besideSweep: !!seen?.launches.length && seen.launches.every((c) => fl.besideSweeps.has(c)),
     zeroCopy: zeroCopyLaunches(f, seen, owner),
   };

@@ -9,7 +9,7 @@ import { dispatchedTypes } from './aten-dispatch';
 import { elementAt, rowPitch } from './object-rows';
 import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
-import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops, conditionExpression } from './loop-forms';
+import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops, conditionExpression, oneShotArm } from './loop-forms';
 import type { RecordLayouts } from './records';
 import type { ElementAccessor } from '../preprocess/accessors';
 import { elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
@@ -142,6 +142,9 @@ class FunctionWalker extends DeclarationWalker {
         // `if (remaining >= 4) { vector step } else { scalar tail }` in a chunked loop: the tail arm's accesses
         const tail = cond ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);
+        // (`if (init_state) { init_state = false; ... }`: its arm runs once)
+        const once = !!cond && oneShotArm(cond, field(n, 'consequence'));
+        if (once) this.onceDepth++;
         if (tail === 'consequence') this.chunkTailDepth++;
         const remainder = cond ? remainderArm(cond, (x) => this.eval(x)) : null;
         if (remainder === 'consequence') this.remainderDepth++;
@@ -172,6 +175,7 @@ class FunctionWalker extends DeclarationWalker {
         if (tail === 'consequence') this.chunkTailDepth--;
         if (remainder === 'consequence') this.remainderDepth--;
         this.rareLoops.length -= rare.length;
+        if (once) this.onceDepth--;
         this.activeLanes = outer;
         this.firstThreads = outerFirst;
         this.laneLimit = outerLimit;

@@ -351,3 +351,21 @@ export function remainderArm(cond: Node, evaluate: (n: Node | null) => Poly): 'c
   return op === '==' ? 'alternative' : 'consequence';
 }
 
+
+/**
+ * A one-shot guard: `if (init_state) { init_state = false; ... }` (or `if (!done) { done = true; ... }`), whose arm turns
+ * its own flag off the first time through: what it holds runs once (a master-weights copy on the first update).
+ */
+export function oneShotArm(cond: Node, consequence: Node | null): boolean {
+  const e = conditionExpression(cond);
+  if (!e || !consequence) return false;
+  const negated = e.type === 'unary_expression' && children(e)[0]?.text === '!';
+  const flag = negated ? namedChildren(e)[0] : e;
+  if (!flag || !/^(?:identifier|field_expression)$/.test(flag.type)) return false;
+  const off = negated ? /^(?:true|1)$/ : /^(?:false|0)$/;
+  const body = consequence.type === 'compound_statement' ? namedChildren(consequence) : [consequence];
+  return body.some((s) => {
+    const a = s.type === 'expression_statement' ? namedChildren(s)[0] : null;
+    return a?.type === 'assignment_expression' && children(a)[1]?.text === '=' && field(a, 'left')?.text === flag.text && off.test(field(a, 'right')?.text.trim() ?? '');
+  });
+}

@@ -284,6 +284,8 @@ export interface CallFact {
   remainderArm?: boolean;
   /** Loops (ids) in which the call runs only on some iterations: under `if (i == n - 1)`, `if (step % 100 == 0)` on the loop's variable. */
   rareIn?: number[];
+  /** Under a one-shot guard that turns itself off (`if (init_state) { init_state = false; ... }`): runs once. */
+  once?: boolean;
 }
 
 export interface FunctionFacts {

@@ -395,6 +395,7 @@ export abstract class CallWalker extends WalkerState {
       args: args.map((a) => capped(a.text)), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
     if (this.rareLoops.length) fact.rareIn = [...this.rareLoops];
+    if (this.onceDepth > 0) fact.once = true;
     if (!this.isKernel && inLambda(n)) fact.inLambda = true;
     if (this.singleLaneDepth > 0 && this.isKernel) fact.singleLane = true;
     if (kind === 'launch' && this.remainderDepth > 0) fact.remainderArm = true;

@@ -97,6 +97,8 @@ export abstract class WalkerState extends Evaluator {
   protected branches: number[] = [];
   /** Loops whose iterations the enclosing `if`s pick a few of (`if (i == n - 1)`, `if (i % 100 == 0)`). */
   protected readonly rareLoops: number[] = [];
+  /** Enclosing one-shot arms (`if (init_state) { init_state = false; ... }`, loop-forms.ts `oneShotArm`). */
+  protected onceDepth = 0;
   /** Local `bool` flags and the test each holds (`const bool check = (iter % n) == 0;`), by name. */
   protected readonly flagConditions = new Map<string, { test: Node; loop: number | undefined }>();
   /** Step counters each loop's body advances by hand (loop-forms.ts `stepCounters`), by loop id. */

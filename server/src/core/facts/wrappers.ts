@@ -74,6 +74,7 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
         loops: c.loops,
         // (where the call runs: in the caller's loops, under its `% N` guards, perhaps in a lambda called elsewhere)
         rareIn: c.rareIn,
+        ...(c.once || l.once ? { once: true } : {}),
         inLambda: c.inLambda || l.inLambda,
         // the wrapper's own branches (`if (a == RELU) relu<<<>>>; else if ...`) stay arms of one conditional, numbered apart from the caller's
         scopes: [...(c.scopes ?? []), ...(l.scopes ?? []).map((id) => id + armsOffset)],

@@ -139,8 +139,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     if (first.loops.join() !== second.loops.slice(0, first.loops.length).join()) continue;
     // one of them only every so many steps (`if (step % 20 == 0)` in the time loop): the pair runs together rarely
     if (first.loops.some((l) => !!first.rareIn?.includes(l) !== !!second.rareIn?.includes(l))) continue;
-    // one of them a benchmark's set-up or check, outside the region its clocks time: it runs once
-    if (setUpLaunch(host, first, use) || setUpLaunch(host, second, use)) continue;
+    // one of them a benchmark's set-up or check, outside the region its clocks time, or under a one-shot guard
+    // (`if (init_state) { init_state = false; copy_and_cast<<<>>>(...); }`): it runs once
+    if (setUpLaunch(host, first, use) || setUpLaunch(host, second, use) || first.once !== second.once) continue;
     const k1 = kernels.get(first.name);
     const k2 = kernels.get(second.name);
     // (a consumer that is no elementwise kernel takes a fill, which reads nothing: `fill(out, 0)`, then `out[i] += ...`)

@@ -358,7 +358,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // that copy waits for the same work anyway)
     const beforeDeciding = (c: CallFact) => c.kind === 'sync' && deciding.some((d) => inLoop.indexOf(d) === inLoop.indexOf(c) + 1 && sameArms(c, d));
     // (rare in this loop, or in one around it: a generation loop under `if (step % sample_every == 0)` runs a few times a run)
-    const rare = (c: CallFact) => !!c.rareIn?.some((id) => id === loop.id || inside(loop, id));
+    const rare = (c: CallFact) => !!c.once || !!c.rareIn?.some((id) => id === loop.id || inside(loop, id));
     // (and a free of device memory after the iteration's launches: `cudaFree` waits for the device first, the per-step
     // scratch of a loop that allocates and frees it every time, which is no set-up. Not where the iteration also copies:
     // a harness setting up, running and checking one case per iteration, `for (c < count) { cudaMalloc; cudaMemcpy; ...`)
