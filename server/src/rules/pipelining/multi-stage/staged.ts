@@ -5,6 +5,7 @@
 // overwrite what slower threads still read. Read off the facts only.
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { Range } from '../../../core/types';
+import { tripsAtEveryLaunch } from '../../common/hot-loops';
 
 export interface StagedLoop {
   loop: LoopFact;
@@ -24,6 +25,9 @@ export interface StagedLoop {
 
 const before = (a: Range, b: Range) => a.start.line < b.start.line || (a.start.line === b.start.line && a.start.column < b.start.column);
 export const inside = (r: Range, outer: Range) => !before(r, outer) && !before({ start: outer.end, end: outer.end }, r);
+
+/** Tile steps up to which a second stage has too little to overlap (the prologue it adds is as long as the loop). */
+const FEW_TILES = 4;
 
 /** A loop over a small constant range (`for (i = 0; i < 4; ++i)`): an unrolled detail, not a loop over tiles. */
 export function smallConstantTrip(loop: LoopFact): boolean {
@@ -79,6 +83,9 @@ export function stagedLoops(fn: FunctionFacts): StagedLoop[] {
   const out: StagedLoop[] = [];
   for (const loop of fn.loops) {
     if (loop.gridStride || loop.blockStride || smallConstantTrip(loop) || fixedTrip(loop)) continue;
+    // (a few steps at every launch, `so < hs` with hs = C / NH = 64 in steps of 32: half its loads are the prologue a
+    // second stage would add)
+    if ((tripsAtEveryLaunch(loop, fn) ?? Infinity) <= FEW_TILES) continue;
     const within = fn.accesses.filter((a) => a.loops.includes(loop.id));
     // a loop that writes results as it goes (a scan over time steps, a row walk) streams; the loop over tiles only accumulates
     if (within.some((a) => a.space === 'global' && a.kind !== 'load')) continue;
