@@ -160,7 +160,12 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       const nextKernel = next.kind === 'launch' ? kernels.get(next.name) : undefined;
       const rewritesOutput = !!nextKernel && written(nextKernel).some((j) => next.argRoots[j] === g.output);
       const stage = !!next.via && next.via !== g.call.via && !rewritesOutput && runsGemm(hosts.get(next.via), kernels, hosts);
-      const pass = stage ? null : next.kind === 'launch' ? epiloguePass(next, g.output, kernels) : next.kind === 'sync' || HARMLESS.test(next.name) ? 'harmless' : null;
+      // (a wrapper whose arms are alternatives judged by all of them: llm.c's `fused_residual_forward5` runs a fused
+      // residual + layernorm kernel, a row reduction no epilogue takes, and falls back to two launches only when it
+      // cannot get its shared memory)
+      const alternatives = !!next.via && calls.some((x) => x !== next && x.range === next.range && x.argRoots.includes(g.output) && neverTogether(x.scopes, next.scopes) &&
+        (x.kind !== 'launch' || epiloguePass(x, g.output, kernels) === null));
+      const pass = stage || alternatives ? null : next.kind === 'launch' ? epiloguePass(next, g.output, kernels) : next.kind === 'sync' || HARMLESS.test(next.name) ? 'harmless' : null;
       if (pass === 'harmless') continue;
       if (!pass || reported.has(next)) {
         if (arm === undefined) return; // a copy, a call we cannot see, another GEMM: C is used as it is
