@@ -137,7 +137,10 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       .filter((h) => h.c.ways >= COLD_WAYS || !(once(h.a) || hot.outside(h.a, 'any') || hot.staging(h.a) || passThrough(s.name, accesses, oneWarpBlocks) || filledBeforeReads(h.a, accesses)))
       // a filter window's size (`k_size = 2 * ceil(support) + 1`, `ksize` of a blur) is odd by construction: rows of
       // it fall on every bank, so a conflict that rests on its being a multiple of 32 never happens
-      .filter((h) => !sizesOf(h.a).some((x) => WINDOW_SIZE.test(x)));
+      .filter((h) => !sizesOf(h.a).some((x) => WINDOW_SIZE.test(x)))
+      // nor on a template parameter no launch here binds (`threadCol * TN` of a lone `.cuh`): a register tile's width, 4
+      // or 8 where its launches set it, not the multiple of 32 the count would assume
+      .filter((h) => !sizesOf(h.a).some((x) => fn.templateParams.includes(x)));
     // one finding per row pitch of the sub-buffers a kernel carves from one array (`float *Qi = sram; float *S = &sram[Bc * d];`
     // of an `extern __shared__` block, rows of `d` and of `Bc` words): each pitch takes its own pad
     for (const [buffer, mine] of bySubBuffer(hits, s.name)) {
