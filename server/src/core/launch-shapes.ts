@@ -532,7 +532,8 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
     for (const c of calls) {
       const outer = c.loops.at(-1);
       if (outer === undefined || c.inLambda || out.has(c)) continue;
-      const steps = g.loops.filter((l) => within(l, outer) && (l.trips ?? Infinity) > FEW_STEPS);
+      // (steps the code counts out, `it < 100`: a loop of run-time length, `micro < grad_accum`, may be a few)
+      const steps = g.loops.filter((l) => within(l, outer) && (l.trips ?? 0) > FEW_STEPS);
       const stepWork = g.calls.filter((d) => d !== c && baseName(d.name) !== baseName(c.name) && (d.kind === 'launch' || LIBRARY_CALL.test(d.name)) && steps.some((l) => d.loops.includes(l.id)));
       const mine = buffers(c);
       if (loopsOver(c) || !stepWork.some((d) => LIBRARY_CALL.test(d.name) || loopsOver(d))) continue;
@@ -559,13 +560,21 @@ function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
   const out = new Set<CallFact>();
   for (const [c, g] of owner) {
     const loop = c.loops.at(-1);
-    if (loop === undefined || !g.calls.some((d) => d.loops.includes(loop) && readsFile(d))) continue;
+    if (loop === undefined || !loadingLoop(g.calls, loop)) continue;
     if (!carriesData([...owner].filter(([d, h]) => h === g && d.loops.includes(loop)).map(([d]) => d), use)) out.add(c);
   }
   return out;
 }
-/** A read from a file or stream: `fread`, `fscanf`, `fgets`, `getline`, `file.read(...)`. */
-export const readsFile = (c: CallFact): boolean => c.kind === 'call' && /^(?:(?:std::)?(?:fread|fscanf|fgets|getline)|\w+\.read)$/.test(c.name);
+/**
+ * A loop that reads a file each step and brings nothing back to the host: what it uploads stays on the device (a
+ * checkpoint's tensors). One that copies results back or writes them out (`fread`, upload, kernel, download,
+ * `fwrite` of each chunk; a video's frames) streams its data through the GPU: overlapping that is the point.
+ */
+export function loadingLoop(calls: readonly CallFact[], loop: number): boolean {
+  const inLoop = calls.filter((d) => d.loops.includes(loop));
+  return inLoop.some((d) => d.kind === 'call' && /^(?:std::)?(?:fread|fscanf|fgets|getline)$/.test(d.name)) &&
+    !inLoop.some((d) => (d.kind === 'copy' && d.args.some((a) => /DeviceToHost|Default/.test(a))) || /^(?:std::)?(?:fwrite|fprintf|fputs)$|\.(?:write|download)$/.test(d.name));
+}
 
 /** Library calls that queue device work: cuBLAS, cuDNN, cuFFT, cuSPARSE. */
 const LIBRARY_CALL = /^(?:cublas|cudnn|cufft|cusparse)\w*$/;

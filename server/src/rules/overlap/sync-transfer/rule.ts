@@ -30,7 +30,7 @@ import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
 import { TIMER_CLASS, carriesData, hasTimedRegion, insideTimedRegion, launchBuffers, ordersStreams, type BufferUse } from '../../../core/timed-region';
 import { boundedMemo } from '../../../core/bounded-memo';
-import { readsFile } from '../../../core/launch-shapes';
+import { loadingLoop } from '../../../core/launch-shapes';
 
 export const BENEFIT_COPY =
   'on an H200, 16 chunks of 64 MB moved with pageable synchronous cudaMemcpy and one kernel per chunk reached 11.3 GB/s effective; with pinned buffers and cudaMemcpyAsync on 4 streams, 94.3 GB/s (8.33x)';
@@ -78,6 +78,10 @@ const isTiming = (c: CallFact, fn: FunctionFacts): boolean =>
 const FEW_ITERATIONS = 8;
 /** Launches an inner loop queues between two waits of the loop around it, from which on the wait is amortized. */
 const MANY_LAUNCHES = 16;
+/** An inner loop over a run's batches or steps (`b < num_batches`, `step < steps_per_epoch`), by its names. */
+const BATCH_LOOP = /batch|step|iter|sample/i;
+/** One step spread over parts (layers, devices, streams, heads, chunks): as many launches as parts, each step. */
+const FAN_OUT_LOOP = /layer|gpu|dev|stream|head|chunk|part|shard|rank/i;
 
 /**
  * Whether a loop of a few iterations is a warm-up or a sweep of settings: outside the region a driver times, or
@@ -367,11 +371,18 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     if (!work.length || !blocking.length) continue;
     // (a loop that reads a file each step and uploads what it read, its launches carrying nothing from step to step: a
     // checkpoint loaded tensor by tensor, at the disk's pace, once a run)
-    if (inLoop.some(readsFile) && !carriesData(work.filter((c) => c.kind === 'launch'), use)) continue;
+    if (loadingLoop(host.calls, loop.id) && !carriesData(work.filter((c) => c.kind === 'launch'), use)) continue;
     // (a wait once per whole inner loop of launches, an epoch's loss read back after its `b < batches` loop: it drains a
     // queue of many launches, not one per wait. Not an inner loop of a few steps or over streams, which fans one step out)
-    const batch = (c: CallFact) => c.loops.map((id) => byId.get(id)).find((l): l is LoopFact => !!l && inside(l, loop.id) && (constantTrip(l, constants) ?? Infinity) >= MANY_LAUNCHES &&
-      !calls.some((d) => d.loops.includes(l.id) && d.kind === 'launch' && d.stream !== undefined));
+    // (a loop of many steps by its count, or by its name where the count is a run-time one, `b < num_batches`: not the
+    // layers of one step, `l < n_layers`, nor one step fanned out over devices or streams)
+    const many = (l: LoopFact) => {
+      const trips = constantTrip(l, constants);
+      const named = `${l.variable ?? ''} ${l.bound ?? ''}`;
+      return trips !== null ? trips >= MANY_LAUNCHES : BATCH_LOOP.test(named) && !FAN_OUT_LOOP.test(named);
+    };
+    const batch = (c: CallFact) => c.loops.map((id) => byId.get(id)).find((l): l is LoopFact => !!l && inside(l, loop.id) && many(l) &&
+      !calls.some((d) => d.loops.includes(l.id) && ((d.kind === 'launch' && d.stream !== undefined) || d.name === 'cudaSetDevice')));
     const batches = work.map(batch);
     if (batches.every((l) => l !== undefined) && blocking.every((b) => !batches.some((l) => b.loops.includes(l!.id)))) continue;
     // (a loop that reads a clock is a benchmark's, timing the device work, unless the host computes in loops of its own
