@@ -10,7 +10,7 @@ import { positionBefore } from '../../../core/positions';
 import { neverTogether } from '../../../core/facts/model';
 
 const COMMIT = /^(?:cp_?async_?commit_?group|__pipeline_commit|(?:\w+\.)?producer_commit)$/i;
-const WAIT = /^(?:cp_?async_?wait_?(?:group|all)|__pipeline_wait_prior|pipeline_consumer_wait_prior)$/i;
+const WAIT = /^(?:cp_?async_?wait_?(?:group|all)|__pipeline_wait_prior|pipeline_consumer_wait_prior|(?:\w+\.)?consumer_wait)$/i;
 /** Work on a tile: tensor-core instructions, or reads of shared memory. */
 const MMA = /(?:^|_)(?:mma\w*|wmma\w*)$|mma_sync$/i;
 
@@ -21,13 +21,20 @@ const wideCopy = (c: CallFact) => (c.name === 'cp_async' && c.args[0] === '16') 
 const before = (a: Range, b: Range) => positionBefore(a.start, b.start);
 const innermost = (c: { loops: readonly number[] }) => (c.loops.length ? c.loops[c.loops.length - 1] : null);
 /** How many of the latest groups a wait leaves in flight: 0 for `wait_group 0`, `wait_all`, `__pipeline_wait_prior(0)`, `cuda::pipeline_consumer_wait_prior<0>(pipe)`; null when not a literal. */
-const leftInFlight = (c: CallFact): number | null => {
+const leftInFlight = (c: CallFact, fn: FunctionFacts): number | null => {
+  // (`pipe.consumer_wait()` waits for the oldest stage committed: the one just committed, where no stage was committed
+  // before the loop, a prologue that would put a stage ahead of it)
+  if (/consumer_wait$/.test(c.name)) {
+    const loop = innermost(c);
+    const l = fn.loops.find((x) => x.id === loop);
+    return l && !fn.calls.some((d) => COMMIT.test(d.name) && !d.loops.includes(l.id) && before(d.range, l.range)) ? 0 : null;
+  }
   const n = (c.name === 'pipeline_consumer_wait_prior' ? c.templateArgs?.[0] : c.args[0])?.trim() ?? '';
   return /all$/i.test(c.name) ? 0 : /^\d+$/.test(n) ? Number(n) : null;
 };
 /** The wait as written, for the message. */
 const waitText = (c: CallFact, left: number) =>
-  c.name === 'pipeline_consumer_wait_prior' ? `cuda::pipeline_consumer_wait_prior<${left}>` : /pipeline/.test(c.name) ? `__pipeline_wait_prior(${left})` : `wait_group ${left}`;
+  /consumer_wait$/.test(c.name) ? `${c.name}()` : c.name === 'pipeline_consumer_wait_prior' ? `cuda::pipeline_consumer_wait_prior<${left}>` : /pipeline/.test(c.name) ? `__pipeline_wait_prior(${left})` : `wait_group ${left}`;
 
 export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
@@ -40,13 +47,16 @@ export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
     if (!commit.loops.length) continue;
     // the first wait after the commit in a loop around it: the commit's own, or an outer one when the copies are
     // issued by a loop over the tile's rows (`for (r ...) { producer_acquire; memcpy_async; producer_commit; }`)
-    const wait = fn.calls.filter((c) => WAIT.test(c.name) && innermost(c) !== null && commit.loops.includes(innermost(c)!) && before(commit.range, c.range))
+    // (an outer loop's wait only where the commit's own loop waits for nothing: in a pipelined k loop that waits at its top
+    // and commits at its bottom, the wait after the loop is its drain, not this commit's)
+    const ownLoopWaits = fn.calls.some((c) => WAIT.test(c.name) && innermost(c) === innermost(commit));
+    const wait = fn.calls.filter((c) => WAIT.test(c.name) && innermost(c) !== null && (ownLoopWaits ? innermost(c) === innermost(commit) : commit.loops.includes(innermost(c)!)) && before(commit.range, c.range))
       .sort((a, b) => (before(a.range, b.range) ? -1 : 1))[0];
     if (!wait || reported.has(wait)) continue;
     const loop = innermost(wait)!;
     // (the groups committed from this one up to the wait, of which the wait leaves the last n in flight: this one too,
     // when the step commits more after it, a K tile then a V tile before `wait_group 1`, is waited for there)
-    const left = leftInFlight(wait);
+    const left = leftInFlight(wait, fn);
     // (commits in the other arm of an if/else never run with this one: one group, whichever arm commits it; a commit in
     // an inner loop commits as many groups as that loop runs: only a wait for all of them is known to wait for this one)
     const committed = innermost(commit) !== loop ? (left === 0 ? 1 : 0) : fn.calls.filter((c) => COMMIT.test(c.name) && innermost(c) === loop && !before(c.range, commit.range) && before(c.range, wait.range) &&
@@ -67,11 +77,11 @@ export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
       function: fn.name,
       confidence: 'likely',
       assumptions: ['assumes the loop runs over enough tiles for the copy latency to matter, and shared memory for a second stage'],
-      message: `${variable}: asynchronous copies waited for at once (${left === 0 && wait.name !== 'pipeline_consumer_wait_prior' ? 'wait for all right after the commit' : `\`${waitText(wait, left)}\` right after the commit`}): each tile's compute still waits for its own loads`,
+      message: `${variable}: asynchronous copies waited for at once (${left === 0 && !/consumer_wait/.test(wait.name) ? 'wait for all right after the commit' : `\`${waitText(wait, left)}\` right after the commit`}): each tile's compute still waits for its own loads`,
       detail: detail(
         `The ${variable} commits its copies and waits for all of them before any compute, so nothing runs while the tile is in flight.`,
         'Double-buffer: issue the copies of the next tile into a second buffer before computing the current one, and wait with ' +
-          (wait.name === 'pipeline_consumer_wait_prior' ? '`cuda::pipeline_consumer_wait_prior<1>` (the next tile still in flight)' : '`cp.async.wait_group` (stages - 2)') + ' just before using it.',
+          (/consumer_wait/.test(wait.name) ? '`cuda::pipeline_consumer_wait_prior<1>` (the next tile still in flight) or `consumer_wait()` with a stage committed ahead' : '`cp.async.wait_group` (stages - 2)') + ' just before using it.',
       ),
       benefit: 'modest: on an H200, double-buffering a register-blocked SGEMM with cp.async went from 76% to 84% of cuBLAS fp32 (1.11x) with 16-byte copies',
       related: [
