@@ -48,13 +48,14 @@ const onDevice = (c: CallFact) => (c.keywords ?? []).some((k) => k.name === 'dev
 /** `x.to("cuda")`, `x.to(device)`, `x.to(DEVICE, non_blocking=True)`: a copy to the GPU (a dtype or `"cpu"` is not). */
 const movesToGpu = (c: CallFact): boolean =>
   [...c.args.slice(1), ...(c.keywords ?? []).filter((k) => k.name === 'device').map((k) => k.value)].some((a) => GPU_TARGET.test(a.trim()));
-const GPU_TARGET = /^(?:['"]cuda(?::\d+)?['"]|torch\.device\(\s*['"]cuda[^)]*\)|_*(?:device|DEVICE|dev|cuda_device|gpu|GPU))$/;
+const GPU_TARGET = /^(?:['"]cuda(?::\d+)?['"]|torch\.device\(\s*['"]cuda[^)]*\)|(?:[A-Za-z_]\w*\.)*_*(?:device|DEVICE|dev|cuda_device|gpu|GPU|gpu_id|local_rank|rank))$/;
 
-function isDeviceWork(c: CallFact, launchers: ReadonlySet<string>, deviceNames: ReadonlySet<string> = new Set()): boolean {
+function isDeviceWork(c: CallFact, launchers: ReadonlySet<string>, deviceNames: ReadonlySet<string> = new Set(), gpu = true): boolean {
   if (c.kind === 'launch') return true;
   // a store into a tensor made on the device (`expert_ids[a:b] = e`): a fill kernel per store
   if (c.form === 'store') return !!c.argRoots[0] && deviceNames.has(c.argRoots[0]);
-  if (c.form === 'method') return DEVICE_METHODS.has(c.name) || (c.name === '.to' && movesToGpu(c));
+  // (`.to(device)` in a file that names no GPU anywhere, `device = torch.device("cpu")`: the device-agnostic idiom, no copy)
+  if (c.form === 'method') return DEVICE_METHODS.has(c.name) || (c.name === '.to' && gpu && movesToGpu(c));
   if (c.form === 'call' && DEVICE_FACTORY.test(c.qualified ?? c.name) && onDevice(c)) return true;
   return c.form === 'call' && launchers.has(simpleName(c));
 }
@@ -119,14 +120,14 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     // (or a PyTorch GEMM or convolution whose iteration brings a result to the host with `.cpu()` or waits on the device:
     // those say the tensors live on the GPU, where the op is a cuBLAS or cuDNN launch)
     const toHost = gpu && inLoop.some((c) => (c.kind === 'copy' && /^\.(?:cpu|to)$/.test(c.name)) || c.kind === 'sync');
-    const work = inLoop.find((c) => isDeviceWork(c, launchers, deviceNames) || (toHost && c.form === 'call' && TORCH_DEVICE_OP.test(c.qualified ?? c.name)));
+    const work = inLoop.find((c) => isDeviceWork(c, launchers, deviceNames, gpu) || (toHost && c.form === 'call' && TORCH_DEVICE_OP.test(c.qualified ?? c.name)));
     // (not a read-back under `if step % log_every == 0:`: a log line every so many steps, the usual way to keep the loop ahead)
     // (nor a `torch.cuda.synchronize()` in a loop that reads a clock: a benchmark timing each step, the wait is the measurement)
     const timed = inLoop.some((c) => PY_CLOCK.test(c.qualified ?? c.name));
     const blocking = inLoop.filter((c) => isBlocking(c) && !c.rareIn?.includes(loop.id) && (defaultDevice || !hostTensorRead(host.calls, c)) && !(timed && c.kind === 'sync'));
     // (no GPU work queued in the loop, but `order[i].item()`: one element of a device tensor read back per iteration,
     // a round trip each where one copy of the tensor before the loop would do)
-    const perElement = !work && gpu ? blocking.find((c) => readsElementOf(host.calls, c, loop)) : undefined;
+    const perElement = !work && gpu ? blocking.find((c) => readsElementOf(host, c, loop)) : undefined;
     if (perElement) return [perElementFinding(host, perElement, loop)];
     if (!work || !blocking.length) continue;
     // every read-back decides whether the loop goes on (a convergence test): the host needs it before the next launch
@@ -158,12 +159,22 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
 }
 
 /** `x[i].item()` with `i` the loop's variable: the read-back of one element per step. */
-function readsElementOf(calls: readonly CallFact[], c: CallFact, loop: LoopFact): boolean {
+function readsElementOf(host: FunctionFacts, c: CallFact, loop: LoopFact): boolean {
+  const calls = host.calls;
   if (c.kind !== 'copy' || c.name !== '.item' || !loop.variable) return false;
   const at = calls.indexOf(c);
   const receiver = calls.find((r) => r.parent === at && r.form === 'subscript');
   const variable = new RegExp(`(?<![\\w.])${loop.variable}(?!\\w)`);
-  return !!receiver && receiver.args.slice(1).some((a) => variable.test(a));
+  return !!receiver && receiver.args.slice(1).some((a) => variable.test(a)) && !onHost(host, receiver.args[0]?.trim() ?? '');
+}
+
+/**
+ * A name that holds host data: bound to what `.cpu()`, `.numpy()` or `.tolist()` gave or to a NumPy value, or a
+ * parameter annotated as a NumPy array: its `.item()` reads host memory.
+ */
+function onHost(host: FunctionFacts, name: string): boolean {
+  if (host.params.some((p) => p.name === name && /\b(?:np|numpy)\.|ndarray|\blist\b/.test(p.type ?? ''))) return true;
+  return host.calls.some((a) => a.form === 'assign' && (a.assignedTo ?? []).includes(name) && /\.(?:cpu|numpy|tolist)\(\s*\)|^\s*(?:np|numpy)\./.test(a.args[0] ?? ''));
 }
 
 function perElementFinding(host: FunctionFacts, c: CallFact, loop: LoopFact): RuleFinding {
@@ -191,6 +202,7 @@ export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
   // in a CPU-only script `.cpu()` is the device-agnostic idiom and copies nothing)
   // (also in an argument's text, a comprehension's `torch.randn(n, device="cuda") for _ in range(8)`)
   const gpu = launchers.size > 0 || defaultDevice || facts.functions.some((f) => f.isKernel || f.calls.some((c) => onDevice(c) || c.name === '.cuda' ||
+    ((c.qualified ?? c.name) === 'torch.device' && /^['"]cuda/.test(c.args[0]?.trim() ?? '')) ||
     /^torch\.cuda\./.test(c.qualified ?? c.name) || c.args.some((a) => GPU_TEXT.test(a))));
   return facts.functions.filter((f) => !f.isKernel && !pythonOracles(facts.functions).has(f)).flatMap((h) => checkHost(h, launchers, defaultDevice, gpu));
 }
