@@ -125,6 +125,8 @@ function multiplyAdds(fn: FunctionFacts, k: LoopFact): number | undefined {
   for (let l: LoopFact | undefined = k; l; l = l.parent === null ? undefined : fn.loops.find((x) => x.id === l!.parent)) chain.unshift(l);
   let n = outputs;
   for (const l of chain) {
+    // (a loop that hands the outputs out to blocks or threads, a persistent kernel's `tile += gridDim.x`: counted in the outputs)
+    if (l.gridStride || l.blockStride || l.init?.dependsOn((x) => /^(?:blockIdx|threadIdx)\./.test(x))) continue;
     const trips = tripsAtEveryLaunch(l, fn);
     if (trips !== undefined) {
       n *= trips;
