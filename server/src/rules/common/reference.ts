@@ -41,12 +41,13 @@ export const isPythonOracle = (fn: FunctionFacts): boolean =>
   isTestName(fn.name) || isReferenceOracle(fn.name) || (/^naive(?:_|[A-Z])|_spec$/.test(fn.name) && !launchesKernels(fn)) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && ((ASSERTS.test(c.name) && !fn.loops.length) || checkedResult(fn.calls, c, fn.loops.length > 0)));
 
 /**
- * A class kept as the eager baseline a fused kernel is checked against, by name: `GemmaMLPReference`, `LlamaMLPRef`,
- * `MLPBaseline`; beside the file's own kernels also `TorchLMHeadCE`, `EagerRMSNorm`, `NaiveAttention` (the eager twin
- * of the fused class next to it; elsewhere `TorchBackend` is just a name). Its methods are the expected side.
+ * A class kept as the expected side a fused kernel is checked against, by a name that says so at its end
+ * (`GemmaMLPReference`, `LlamaMLPRef`), or, beside the file's own kernels, at its start or as a baseline
+ * (`TorchLMHeadCE`, `EagerRMSNorm`, `NaiveAttention`, `MLPBaseline`). Elsewhere those are models' names
+ * (`ReferenceEncoder`, `ViTBaseline`, `TorchMLP`, `SupervisedBaseline`).
  */
 const referenceClass = (name: string, besideKernels: boolean): boolean =>
-  isReferenceOracle(name) || /(?:Baseline|Eager)$/.test(name) || (besideKernels && /^(?:Torch|PyTorch|Eager|Naive|Baseline)(?=[A-Z])/.test(name));
+  /(?:Reference|Ref)$/.test(name) || (besideKernels && (/(?:Baseline|Eager|Naive)$/.test(name) || /^(?:Torch|PyTorch|Eager|Naive|Baseline)(?=[A-Z])/.test(name)));
 
 /** A `naive_attention` that launches Triton kernels (`qk_kernel[grid](...)`) is a naive implementation to improve, not the eager oracle. */
 const launchesKernels = (fn: FunctionFacts): boolean => fn.calls.some((c) => c.kind === 'launch');
