@@ -117,9 +117,16 @@ function tritonOnePassForm(fn: FunctionFacts, second: Pass): boolean {
   const rooted = fn.calls.some((c) => later(c) && SQRT.test(c.qualified ?? c.name) && (c.args.join(' ').match(/[A-Za-z_]\w*/g) ?? ([] as string[])).includes(acc));
   // (or it is stored into an output named as a variance, `tl.store(Var + row, tl.sum(acc2) / (N - correction))`)
   const mentionsSum = (text: string) => (text.match(/[A-Za-z_]\w*/g) ?? ([] as string[])).includes(acc);
-  // (or through a local named so, `var = tl.sum(acc2) / (N - 1)` then `tl.store(Var + pid, var)`)
+  // (or through a local named so that nothing before the loop uses, `var = tl.sum(acc2) / (N - 1)` then
+  // `tl.store(Var + pid, var)`: set after the loop, from its sum; an `rstd` of the first sweep stored late is not)
+  const localVariance = (text: string) => {
+    const name = text.trim();
+    if (!VARIANCE_LOCAL.test(name)) return false;
+    const word = new RegExp(`(?<![\\w.])${name}(?!\\w)`);
+    return !fn.calls.some((c) => !later(c) && c.args.some((a) => word.test(a)));
+  };
   const storedAsVariance = fn.calls.some((c) => later(c) && /(?:^|\.)store$/.test(c.qualified ?? c.name) && VARIANCE_OUTPUT.test(/^\s*([A-Za-z_]\w*)/.exec(c.args[0] ?? '')?.[1] ?? '') &&
-    (mentionsSum(c.args[1] ?? '') || VARIANCE_OUTPUT.test((c.args[1] ?? '').trim())));
+    (mentionsSum(c.args[1] ?? '') || localVariance(c.args[1] ?? '')));
   const maskedDeviation = facts.some((c) => WHERE.test(c.qualified ?? c.name) && BOUND_MASK.test(c.args[0] ?? '') && DEVIATION.test(c.args[1] ?? '') && /^\s*0(?:\.0*)?\s*$/.test(c.args[2] ?? '')) &&
     /^\w+$/.test(acc) && (VARIANCE.test(acc) || rooted || storedAsVariance);
   return calls.every((c) => FOLDABLE.test(c)) && (calls.some((c) => EXP.test(c)) || (calls.some((c) => WHERE.test(c)) && calls.some((c) => RUNNING.test(c))) || maskedDeviation);
@@ -127,6 +134,8 @@ function tritonOnePassForm(fn: FunctionFacts, second: Pass): boolean {
 const SQRT = /(?:^|\.)(?:sqrt|rsqrt|sqrt_rn)$/;
 /** An output for a variance or a deviation, by its pointer's name: `Var`, `var_ptr`, `Rstd`, `std_out`. */
 const VARIANCE_OUTPUT = /^_*(?:var|variance|std|rstd|invstd)(?:_\w*)?$/i;
+/** A local holding a variance by its name: `var`, `variance`, `_var`. */
+const VARIANCE_LOCAL = /^_*(?:var|variance)$/i;
 /** An accumulator of squared deviations by its name: `_var`, `var_acc`, `_sq`, `m2`. */
 const VARIANCE = /^\s*_*(?:var|variance|sq|sumsq|m2)(?:_\w*)?\s*$/i;
 /** A bounds mask, `cols < N` (`off + cols < n_cols`). */
