@@ -66,6 +66,9 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
           // (named as the caller names it where it passes a plain name: `silu_mul(s, n)` reading `s->hb` is the caller's `s->hb`,
           // even where `s` is a local alias the caller's roots resolve, `RunState *s = &t->state`)
           const plain = j >= 0 && given(j) && /^[A-Za-z_]\w*$/.test(c.args[j].trim()) ? c.args[j].trim() : null;
+          // (or by address, `silu_mul(&s, n)` of a state the caller reaches as `s.hb`, `silu_mul(&t->state, n)`: `p->hb` is `s.hb`)
+          const addressed = j >= 0 && given(j) && member![2].startsWith('->') ? /^&\s*([A-Za-z_][\w.]*(?:->[A-Za-z_][\w.]*)*)$/.exec(c.args[j].trim())?.[1] : undefined;
+          if (addressed) return `${addressed}.${member![2].slice(2)}`;
           if (j >= 0) return !given(j) || c.argRoots[j] === null ? null : `${plain ?? c.argRoots[j]}${member![2]}`;
           return r !== null && own.has(r) ? `${wrapper.name}::${r}` : r;
         }),

@@ -52,6 +52,10 @@ function checkKernel(fn: FunctionFacts, fullFp32: boolean): RuleFinding[] {
     // multiply casts its result to the output's type as every GEMM does: no such choice (FlagGems' `mm_kernel` and
     // `addmm_kernel`, which `torch.mm` on fp32 tensors reaches)
     if (!upcast && !GEMM_NAME.test(fn.name) && fn.calls.some(castsToGivenType)) return [];
+    // (operands cast to a 16-bit type in the dot's loop, `tl.load(...).to(tl.float16)` for both: the setting is a
+    // no-op there, the dot runs on tensor cores)
+    const halves = fn.calls.filter((d) => d.name.endsWith('.to') && /^tl\.(?:float16|bfloat16)$/.test(d.args[0]?.trim() ?? '') && c.loops.every((id) => d.loops.includes(id)));
+    if (!upcast && halves.length >= 2) return [];
     return [{
       range: c.nameRange,
       function: fn.name,
