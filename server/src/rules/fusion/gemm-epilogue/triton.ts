@@ -143,13 +143,28 @@ function gemmModules(functions: readonly FunctionFacts[], helpers: ReadonlyMap<s
   return new Set(functions.filter((f) => f.name === 'forward' && f.className && !f.isKernel && returnsHelperResult(f, helpers)).map((f) => f.className!));
 }
 
-/** A function whose one return is a call of a GEMM helper returning its output. */
+/**
+ * A function each of whose returns gives a GEMM helper's output: the call itself, reshaped (`matmul(x2d, w).view(...)`),
+ * or with an elementwise operator on it (`matmul(x, w) + self.bias` in the arm with a bias).
+ */
 function returnsHelperResult(f: FunctionFacts, helpers: ReadonlyMap<string, GemmHelper>): boolean {
   const returns = f.calls.filter((c) => c.form === 'return');
-  if (returns.length !== 1 || returns[0].args.length !== 1) return false;
-  const r = f.calls.indexOf(returns[0]);
-  return f.calls.some((c) => c.parent === r && c.form === 'call' && helpers.get(c.name)?.param === null);
+  if (!returns.length || returns.some((r) => r.args.length !== 1)) return false;
+  // (what a call's result flows into on its way to the return: a reshape, or an operator)
+  const reaches = (i: number, target: number): boolean => {
+    const up = f.calls[i]?.parent;
+    if (up === undefined) return false;
+    if (up === target) return true;
+    const p = f.calls[up];
+    return ((p.form === 'method' && RESHAPE.test(p.name) && p.args[0]?.startsWith(f.calls[i].name)) || p.form === 'operator') && reaches(up, target);
+  };
+  return returns.every((r) => {
+    const at = f.calls.indexOf(r);
+    return f.calls.some((c, i) => c.form === 'call' && helpers.get(c.name)?.param === null && reaches(i, at));
+  });
 }
+/** Methods that reshape a result without computing on it. */
+const RESHAPE = /^\.(?:view|reshape|contiguous|flatten|unflatten|transpose|permute|squeeze|unsqueeze|view_as|reshape_as)$/;
 
 /** An activation module: an entry of transformers' table (`ACT2FN[...]`, `get_activation(...)`) or one of torch.nn's, all elementwise. */
 const ACTIVATION_MODULE = /^(?:ACT2FN\s*\[|(?:\w+\.)*get_activation\s*\(|(?:torch\.)?(?:nn\.)?(?:GELU|ReLU|ReLU6|SiLU|Tanh|Sigmoid|Mish|LeakyReLU|ELU|Hardswish|\w*GELUActivation)\s*\()/;
