@@ -9,7 +9,7 @@ import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { tritonTiling } from './triton';
 import { globalTreeReduction } from './global-tree';
-import { globalFragments } from './fragments';
+import { globalFragments, oneWarpTiles } from './fragments';
 import { fix } from './fix';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -287,7 +287,7 @@ export const rule: Rule = {
     // (fragments whose warps the thread index tells apart are check's already: one finding a loop)
     // (a k loop in a `__device__` helper the kernel calls, `dot_col(A, B, row, col, n)`, read as the kernel's own)
     const tiles = check(fn.isKernel ? withHelperLoops(fn) : fn);
-    return [...tiles, ...globalTreeReduction(fn), ...(tiles.length ? [] : globalFragments(fn))];
+    return [...tiles, ...globalTreeReduction(fn), ...(tiles.length ? [] : globalFragments(fn)), ...oneWarpTiles(fn)];
   },
   fix,
 };
