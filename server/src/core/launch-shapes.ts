@@ -654,6 +654,16 @@ function scalarOverloads(functions: readonly FunctionFacts[]): ReadonlySet<Funct
   return out;
 }
 
+/** A `__device__` function a launch runs through a kernel's function parameter, read as a kernel (the same object while it is unchanged). */
+function asKernel(f: FunctionFacts): FunctionFacts {
+  const hit = promoted.get(f);
+  if (hit) return hit;
+  const out = { ...f, isKernel: true, isDevice: false };
+  promoted.set(f, out);
+  return out;
+}
+const promoted = new WeakMap<FunctionFacts, FunctionFacts>();
+
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 export function withLaunchShapes(functions: FunctionFacts[], instantiations: readonly CallFact[] = []): FunctionFacts[] {
   const fl = fileLaunches(functions, instantiations);
@@ -672,8 +682,11 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   // overloads of one kernel chosen at compile time (`enable_if_t<(W > 0)>` vs `<(W == 0)>`), one of which moves
   // vectors: the scalar one is the fallback for what the vector one cannot take (misaligned rows, fp32)
   const overloadFallbacks = scalarOverloads(functions);
+  // `__device__` functions a launch names as a template argument (`trimul_global<matmul_tri_naive><<<...>>>`, whose
+  // kernel calls its function parameter): the kernel's body is theirs, read as kernels
+  const viaTemplate = new Set(fl.calls.flatMap((c) => c.templateArgs ?? []).map((t) => t.trim().replace(/^&\s*/, '')));
   return functions.map((f) => {
-    if (!f.isKernel) return f;
+    if (!f.isKernel) return f.isDevice && viaTemplate.has(f.name) ? asKernel(f) : f;
     const shape = launchShape(f, fl, instantiated);
     const { seen, singleBlock, subWarp, warpBlocks, types, small, offsets, values, baseline, fewCounts, rare, besideSweep, zeroCopy } = shape;
     let x = shape.x;
