@@ -17,6 +17,7 @@ import { movedFindings, movedFrom } from './facts/shift';
 import { FactsCache, spansOf, type FileContext } from './facts-cache';
 import { deviceHelpers, deviceWords, splitHead } from './facts/device-helpers';
 import { sharedAccessorsKey } from './facts/shared-accessors';
+import { flagAssignments } from './facts/loop-forms';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
 import { recordLayouts, recordsKey, type RecordLayouts } from './facts/records';
 import { fileSwitches } from './facts/file-switches';
@@ -504,7 +505,9 @@ export class Engine {
       // (a switch commented out or back in decides the #if of functions whose own text did not change)
       ';' + [...switches.defined].join(',') + '|' + [...switches.off].join(',') +
       // (and a struct handing out shared memory, `SharedMemory<T>`, what its users' pointers point at)
-      ';' + sharedAccessorsKey(source.lines ?? text.split('\n')));
+      ';' + sharedAccessorsKey(source.lines ?? text.split('\n')) +
+      // (and the statements that set flags, which say whether a guard runs once: `stale = true;` in a caller)
+      ';' + [...flagAssignments(source.lines ?? text.split('\n'))].join(','));
     const partial = !!pre.view.cut || fromHeaders.partial;
     const hostHelpersOf = hostHelpers(text, spans, (i) => this.readFunction(top.functions[i], source, pre, grammar), (i) => top.functions[i].startPosition.row);
     const made: FileContext = { top, spans, pre, grammar, globals, constants, macros, records, helpers, hostHelpers: hostHelpersOf, globalsKey, partial };

@@ -525,7 +525,8 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
   // before its 100 timed `cublasGemmEx(..., hA, ...)` calls: as rare as the steps are many, on the data they use; where
   // the once-a-pass kernel does no more per launch than a step, one element a thread beside steps with loops or library
   // calls. PolyBench adi's `adi_kernel1`, a loop over a row a thread, does a pass's worth of work beside N row steps)
-  const loopsOver = (d: CallFact) => !!kernels.get(baseName(d.name))?.loops.some((l) => l.trips === undefined);
+  // (a grid-stride loop hands one element a thread a stride: no more work per launch)
+  const loopsOver = (d: CallFact) => !!kernels.get(baseName(d.name))?.loops.some((l) => l.trips === undefined && !l.gridStride && !l.blockStride);
   for (const [g, calls] of byHost) {
     const byId = new Map(g.loops.map((l) => [l.id, l]));
     const within = (l: LoopFact, outer: number): boolean => l.parent !== null && (l.parent === outer || (byId.has(l.parent) && within(byId.get(l.parent)!, outer)));
@@ -572,8 +573,9 @@ function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
  */
 export function loadingLoop(calls: readonly CallFact[], loop: number): boolean {
   const inLoop = calls.filter((d) => d.loops.includes(loop));
-  return inLoop.some((d) => d.kind === 'call' && /^(?:std::)?(?:fread|fscanf|fgets|getline)$/.test(d.name)) &&
-    !inLoop.some((d) => (d.kind === 'copy' && d.args.some((a) => /DeviceToHost|Default/.test(a))) || /^(?:std::)?(?:fwrite|fprintf|fputs)$|\.(?:write|download)$/.test(d.name));
+  // (a progress line on stderr is no output; `cudaMemcpyDefault` says nothing of the direction)
+  return inLoop.some((d) => d.kind === 'call' && /^(?:std::)?(?:fread|fscanf|fgets|getline)$|^\w+\.read$/.test(d.name)) &&
+    !inLoop.some((d) => (d.kind === 'copy' && d.args.some((a) => /DeviceToHost/.test(a))) || /^(?:std::)?fwrite$|\.(?:write|download)$/.test(d.name));
 }
 
 /** Library calls that queue device work: cuBLAS, cuDNN, cuFFT, cuSPARSE. */

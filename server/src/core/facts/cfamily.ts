@@ -143,7 +143,7 @@ class FunctionWalker extends DeclarationWalker {
         const tail = cond ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);
         // (`if (init_state) { init_state = false; ... }`: its arm runs once)
-        const once = !!cond && oneShotArm(cond, field(n, 'consequence'));
+        const once = !!cond && oneShotArm(cond, field(n, 'consequence'), this.lines);
         if (once) this.onceDepth++;
         if (tail === 'consequence') this.chunkTailDepth++;
         const remainder = cond ? remainderArm(cond, (x) => this.eval(x)) : null;

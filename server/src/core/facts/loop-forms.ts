@@ -8,6 +8,10 @@ import type { LoopFact } from './model';
 import { Poly, atomDef, loneSymbol } from '../affine';
 import { unparen } from './evaluate';
 import { children, field, namedChildren, walk } from '../syntax';
+import { lineScan } from '../line-scans';
+
+/** Statements that loop (and the function, where a walk up stops). */
+const LOOP_STATEMENT = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop', 'function_definition']);
 
 /** The variable a loop's update steps (`l += s`, `++l`), if it is one plain name. */
 export function steppedName(update: Node): string | null {
@@ -356,7 +360,7 @@ export function remainderArm(cond: Node, evaluate: (n: Node | null) => Poly): 'c
  * A one-shot guard: `if (init_state) { init_state = false; ... }` (or `if (!done) { done = true; ... }`), whose arm turns
  * its own flag off the first time through: what it holds runs once (a master-weights copy on the first update).
  */
-export function oneShotArm(cond: Node, consequence: Node | null): boolean {
+export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly string[]): boolean {
   const e = conditionExpression(cond);
   if (!e || !consequence) return false;
   const negated = e.type === 'unary_expression' && children(e)[0]?.text === '!';
@@ -364,8 +368,32 @@ export function oneShotArm(cond: Node, consequence: Node | null): boolean {
   if (!flag || !/^(?:identifier|field_expression)$/.test(flag.type)) return false;
   const off = negated ? /^(?:true|1)$/ : /^(?:false|0)$/;
   const body = consequence.type === 'compound_statement' ? namedChildren(consequence) : [consequence];
-  return body.some((s) => {
+  const turnsOff = body.some((s) => {
     const a = s.type === 'expression_statement' ? namedChildren(s)[0] : null;
     return a?.type === 'assignment_expression' && children(a)[1]?.text === '=' && field(a, 'left')?.text === flag.text && off.test(field(a, 'right')?.text.trim() ?? '');
   });
+  if (!turnsOff) return false;
+  // (and nothing turns it back on: a statement anywhere in the file setting it again, a dirty flag the step loop
+  // re-arms, a caller's `init_state = true;`; nor is it declared in a loop around the `if`, on again each iteration)
+  for (let up = cond.parent; up; up = up.parent) if (LOOP_STATEMENT.has(up.type) && up.type !== 'function_definition' && declares(up, flag.text)) return false;
+  return !flagAssignments(lines).has(`${flag.text}=${negated ? 'off' : 'on'}`);
 }
+
+/**
+ * The file's statements that set a flag (`stale = true;`, `done = false;`, not a declaration's initializer), as
+ * `name=on` / `name=off`: what may turn a one-shot guard back on. Part of the facts cache's file key (engine.ts).
+ */
+export const flagAssignments = lineScan((line) => !FLAG_STATEMENT.test(line), (lines) => {
+  const out = new Set<string>();
+  for (const line of lines) for (const m of line.matchAll(FLAG_STATEMENTS)) out.add(`${m[1]}=${/^(?:true|1)$/.test(m[2]) ? 'on' : 'off'}`);
+  return out;
+});
+const FLAG_STATEMENT = /(?:^|[;{}])\s*[A-Za-z_][\w.>-]*\s*=\s*(?:true|false|[01])\s*;/;
+const FLAG_STATEMENTS = /(?:^|[;{}])\s*([A-Za-z_][\w.>-]*)\s*=\s*(true|false|[01])\s*;/g;
+
+/** A declaration of `name` directly in a loop's body (`for (...) { bool first = true; ...`). */
+function declares(loop: Node, name: string): boolean {
+  const body = field(loop, 'body');
+  return !!body && namedChildren(body).some((s) => s.type === 'declaration' && new RegExp(`(?<![\\w.])${name}\\s*=`).test(s.text));
+}
+

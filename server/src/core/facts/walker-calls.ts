@@ -336,7 +336,7 @@ export abstract class CallWalker extends WalkerState {
     const launchSyntax = children(n).find((c) => c.type === 'kernel_call_syntax');
     // (a block-scope `cuda::barrier`'s `bar.arrive_and_wait()` and the counting forms separate a tile's phases as well)
     // (and cooperative groups' `block.sync()` / `cg::sync(block)`, a barrier's split `bar.wait(bar.arrive())`)
-    if (/^(?:__syncthreads(?:_count|_and|_or)?|__syncwarp)$|(?:^|\.)arrive_and_wait$|^(?:\w+\.)?sync$/.test(name) || (/\.wait$/.test(name) && /\barrive\s*\(/.test(argList?.text ?? ''))) this.syncthreads.push(nodeRange(n));
+    if (/^(?:__syncthreads(?:_count|_and|_or)?|__syncwarp)$|(?:^|\.)arrive_and_wait$|(?:^|\.)sync$/.test(name) || (/\.wait$/.test(name) && /\barrive\s*\(/.test(argList?.text ?? ''))) this.syncthreads.push(nodeRange(n));
     if (MATH_CALLS.test(name)) this.arithmetic += 8 * this.opsWeight;
     // device-side loads through intrinsics and atomics on an address
     // (a library's atomic wrapper, `cuda::atomic::Add(out + i, v)`, is one too)

@@ -141,7 +141,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     if (first.loops.some((l) => !!first.rareIn?.includes(l) !== !!second.rareIn?.includes(l))) continue;
     // one of them a benchmark's set-up or check, outside the region its clocks time, or under a one-shot guard
     // (`if (init_state) { init_state = false; copy_and_cast<<<>>>(...); }`): it runs once
-    if (setUpLaunch(host, first, use) || setUpLaunch(host, second, use) || first.once !== second.once) continue;
+    if (setUpLaunch(host, first, use) || setUpLaunch(host, second, use) || first.once || second.once) continue;
     const k1 = kernels.get(first.name);
     const k2 = kernels.get(second.name);
     // (a consumer that is no elementwise kernel takes a fill, which reads nothing: `fill(out, 0)`, then `out[i] += ...`)

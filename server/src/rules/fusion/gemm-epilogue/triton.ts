@@ -144,7 +144,7 @@ function gemmModules(functions: readonly FunctionFacts[], helpers: ReadonlyMap<s
 }
 
 /**
- * A function each of whose returns gives a GEMM helper's output: the call itself, reshaped (`matmul(x2d, w).view(...)`),
+ * A function one of whose returns gives a GEMM helper's output: the call itself, reshaped (`matmul(x2d, w).view(...)`),
  * or with an elementwise operator on it (`matmul(x, w) + self.bias` in the arm with a bias).
  */
 function returnsHelperResult(f: FunctionFacts, helpers: ReadonlyMap<string, GemmHelper>): boolean {
@@ -158,7 +158,8 @@ function returnsHelperResult(f: FunctionFacts, helpers: ReadonlyMap<string, Gemm
     const p = f.calls[up];
     return ((p.form === 'method' && RESHAPE.test(p.name) && p.args[0]?.startsWith(f.calls[i].name)) || p.form === 'operator') && reaches(up, target);
   };
-  return returns.every((r) => {
+  // (its main path: a CPU fallback's `return F.linear(...)` or an empty batch's early return beside it change nothing)
+  return returns.some((r) => {
     const at = f.calls.indexOf(r);
     return f.calls.some((c, i) => c.form === 'call' && helpers.get(c.name)?.param === null && reaches(i, at));
   });

@@ -4,7 +4,7 @@
 // each row by one 4-byte word: the inner dimension of a 2-D array, the row stride of a 1-D one.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { AccessFact, FunctionFacts } from '../../../core/facts/model';
+import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { elementBits } from '../../../core/facts/ctypes';
 import { atomDef, displaySymbol, isVarying, symbolKind } from '../../../core/affine';
@@ -49,6 +49,16 @@ const runtimeQuotient = (a: AccessFact) =>
  * a tile 1.00x at 2-way, 1.01x at 4-way, 1.11x at 8-way, 1.38x at 16 and 2.18x at 32 (pass_through.cu).
  */
 const COLD_WAYS = 8;
+
+/**
+ * A thread's run of `size` consecutive elements copied into a register array (`for (i = 0; i < TN; ++i) regN[i] =
+ * Bs[... + threadCol * TN + i]`): a register tile's row, whose merged reads conflict or not with the width (none at 4,
+ * 2-way at 8): a tile's side or a sum over the run (`s += buf[threadIdx.x * TILE + k]`) conflicts at every power of two.
+ */
+function registerRun(l: LoopFact, size: string, accesses: readonly AccessFact[]): boolean {
+  return l.bound?.trim() === size && !!l.step?.isConstant && l.step.constant === 1 &&
+    accesses.some((a) => a.space === 'local' && a.kind === 'store' && a.loops.at(-1) === l.id);
+}
 
 /** An extent with a name that is neither a parameter of the kernel nor a template parameter: a constant the analysis could not read. */
 function unreadConstant(text: string | null | undefined, fn: FunctionFacts): boolean {
@@ -138,9 +148,10 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       // a filter window's size (`k_size = 2 * ceil(support) + 1`, `ksize` of a blur) is odd by construction: rows of
       // it fall on every bank, so a conflict that rests on its being a multiple of 32 never happens
       .filter((h) => !sizesOf(h.a).some((x) => WINDOW_SIZE.test(x)))
-      // nor on a template parameter no launch here binds (`threadCol * TN` of a lone `.cuh`): a register tile's width, 4
-      // or 8 where its launches set it, not the multiple of 32 the count would assume
-      .filter((h) => !sizesOf(h.a).some((x) => fn.templateParams.includes(x)));
+      // nor on a template parameter no launch here binds that is a thread's own run of elements (`threadCol * TN` read in
+      // an `i < TN` loop of a lone `.cuh`): a register tile's width, 4 or 8 where its launches set it, not the multiple of
+      // 32 the count would assume (a tile's side, `tile[threadIdx.x * TILE + k]`, conflicts at every power of two)
+      .filter((h) => !sizesOf(h.a).some((x) => fn.templateParams.includes(x) && fn.loops.some((l) => h.a.loops.includes(l.id) && registerRun(l, x, accesses))));
     // one finding per row pitch of the sub-buffers a kernel carves from one array (`float *Qi = sram; float *S = &sram[Bc * d];`
     // of an `extern __shared__` block, rows of `d` and of `Bc` words): each pitch takes its own pad
     for (const [buffer, mine] of bySubBuffer(hits, s.name)) {

@@ -79,9 +79,9 @@ const FEW_ITERATIONS = 8;
 /** Launches an inner loop queues between two waits of the loop around it, from which on the wait is amortized. */
 const MANY_LAUNCHES = 16;
 /** An inner loop over a run's batches or steps (`b < num_batches`, `step < steps_per_epoch`), by its names. */
-const BATCH_LOOP = /batch|step|iter|sample/i;
-/** One step spread over parts (layers, devices, streams, heads, chunks): as many launches as parts, each step. */
-const FAN_OUT_LOOP = /layer|gpu|dev|stream|head|chunk|part|shard|rank/i;
+const BATCH_LOOP = /batch|step|iter|sample|^\s*n_?b\b|\bn_?b\s*$/i;
+/** One step spread over parts (layers, devices, streams, heads, chunks; gradient accumulation's micro-steps): as many launches as parts, each step. */
+const FAN_OUT_LOOP = /layer|gpu|dev|stream|head|chunk|part|shard|rank|accum|micro/i;
 
 /**
  * Whether a loop of a few iterations is a warm-up or a sweep of settings: outside the region a driver times, or

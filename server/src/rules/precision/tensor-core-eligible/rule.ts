@@ -126,7 +126,8 @@ function multiplyAdds(fn: FunctionFacts, k: LoopFact): number | undefined {
   let n = outputs;
   for (const l of chain) {
     // (a loop that hands the outputs out to blocks or threads, a persistent kernel's `tile += gridDim.x`: counted in the outputs)
-    if (l.gridStride || l.blockStride || l.init?.dependsOn((x) => /^(?:blockIdx|threadIdx)\./.test(x))) continue;
+    // (a split-K loop starting at `blockIdx.z * chunk` steps through k: counted)
+    if (l.gridStride || l.blockStride || l.step?.dependsOn((x) => x.startsWith('gridDim.'))) continue;
     const trips = tripsAtEveryLaunch(l, fn);
     if (trips !== undefined) {
       n *= trips;
