@@ -12,14 +12,14 @@ export function filterBound(bound: string | null | undefined): boolean {
 
 /**
  * A loop over a convolution filter (`r < R`, `kx < KW`, `dy <= radius`): small in practice though its bound is a
- * parameter. `R` and `S` also name rows and sizes, so for them the loop must also be a window, its variable added to
- * another loop's in an index (`in[(y + r) * W + x + s]`).
+ * parameter. `R`, `S` and `K` also name rows, sizes and a GEMM's depth, so for them the loop must also be a window, its
+ * variable added to another loop's in an index (`in[(y + r) * W + x + s]`, `in[(oy + ky) * W + ox + kx]` for `ky < K`).
  */
 export function filterLoop(l: LoopFact, loops: readonly LoopFact[], accesses: readonly AccessFact[]): boolean {
   // (the bound is the size alone: `i + window <= n`, a row walk up to `n - window`, is no window)
   if (!l.variable || !l.bound) return false;
   if (filterBound(l.bound)) return true;
-  if (!/^\(?\s*(R|S)\s*\)?$/.test(l.bound.trim())) return false;
+  if (!/^\(?\s*(R|S|K)\s*\)?$/.test(l.bound.trim())) return false;
   return accesses.some((a) =>
     a.indices.some((p) => {
       const c = p.coefficient(l.symbol);
