@@ -72,7 +72,9 @@ const shuffleStep = (c: CallFact) => c.args.some((a) => /__shfl/.test(a));
 function checkKernel(fn: FunctionFacts, mathHelpers: readonly string[] = [], callsReduction = false): RuleFinding[] {
   // (nor one launched every so many steps, or only as a benchmark's set-up or check: a sliver of the run; nor only by an
   // unfused baseline kept beside its fused twin)
-  if (!fn.isKernel || alreadyPacked(fn) || fn.rarelyLaunched || fn.baselineLaunch) return [];
+  // (nor a kernel every launch of which is a few hundred KB, launch-bound: twice the math rate changes nothing there,
+  // as vectorization/vector-memory-access says of its loads; nor one launched in a single block)
+  if (!fn.isKernel || alreadyPacked(fn) || fn.rarelyLaunched || fn.baselineLaunch || fn.smallProblem || fn.singleBlock) return [];
   const stream = pairedStream(fn, is16BitFloat);
   if (!stream) return [];
   // (or in a `__device__` helper of the file it calls, `swish_half(x[idx])` computing with `__hmul`, `hexp`)
