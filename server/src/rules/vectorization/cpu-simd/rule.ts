@@ -181,6 +181,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const toConstant = (t: string) => fn.calls.some((c) => /^cudaMemcpyToSymbol(?:Async)?$/.test(c.name) && c.argRoots[1] === t && file.constantSymbols.has(c.argRoots[0] ?? '')) &&
     !fn.calls.some((c) => /^cudaMemcpy(?:Async)?$/.test(c.name) && c.argRoots.includes(t));
   if (stored.size && [...stored].every(toConstant)) return null;
+  // a loop run once before the function's loop of launches, filling what it then uploads (Rodinia srad's `J[k] =
+  // exp(I[k])` before `niter` steps on the GPU): set-up, microseconds beside the device's iterations
+  const deviceSteps = fn.loops.some((m) => m.id !== l.id && m.range.start.line > l.range.end.line && fn.calls.some((c) => c.kind === 'launch' && c.loops.includes(m.id)));
+  const uploaded = [...stored].some((t) => fn.calls.some((c) => c.kind === 'copy' && c.args.some((a) => /HostToDevice/.test(a)) && c.argRoots[1] === t));
+  if (l.parent === null && deviceSteps && uploaded) return null;
   const loads = inLoop.filter((a) => a.kind !== 'store');
   // (a `simd` reduction clause lets the compiler reorder the sum; `omp parallel for reduction(+:s)` only splits the
   // range over threads, each of which still adds its share in source order: gcc keeps those adds scalar)
