@@ -529,6 +529,10 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   // a producer that reads nothing from global memory (a fill from constants, a texture resampler, an RNG's output):
   // set-up work whose stores already coalesce, and whose values come from elsewhere
   if (!fn.accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
+  // a kernel of `bool` flags only (a BFS level's frontier masks, `if (updating[tid]) { mask[tid] = true; ... }`): a
+  // warp's request is one sector already, and its stores are the few a frontier sets; the level's launch, not its
+  // load instructions, sets its pace
+  if (globalsOf.length && globalsOf.every((a) => /^(?:const\s+)?bool$/.test(a.elemType ?? ''))) return [];
   // (a kernel written with vector types is taken as laid out on purpose, but for stores it leaves one element at a time)
   if (fn.usesVectorTypes) return halfVectorized(fn);
   if (fn.kernelClass !== 'elementwise' && !gridSum(fn)) {
