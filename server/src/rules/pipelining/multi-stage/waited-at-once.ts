@@ -54,6 +54,10 @@ export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
       .sort((a, b) => (before(a.range, b.range) ? -1 : 1))[0];
     if (!wait || reported.has(wait)) continue;
     const loop = innermost(wait)!;
+    // (a persistent kernel's loop over its output tiles, `block_pos += gridDim.x`, loading each tile's C once before
+    // its k loop: no k step to overlap the copies with)
+    const waitLoop = fn.loops.find((x) => x.id === loop);
+    if (waitLoop && (waitLoop.gridStride || waitLoop.step?.dependsOn((x) => x.startsWith('gridDim.')))) continue;
     // (the groups committed from this one up to the wait, of which the wait leaves the last n in flight: this one too,
     // when the step commits more after it, a K tile then a V tile before `wait_group 1`, is waited for there)
     const left = leftInFlight(wait, fn);
