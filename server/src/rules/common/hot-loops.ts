@@ -116,7 +116,7 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
 }
 
 /** A loop that hands each thread (grid-stride) or each block (`x = blockIdx.x; x += gridDim.x`) its next unit of work. */
-const handsOutWork = (l: LoopFact | undefined): boolean =>
+export const handsOutWork = (l: LoopFact | undefined): boolean =>
   !!l && (l.gridStride || (!!l.init?.dependsOn((s) => s.startsWith('blockIdx.')) && !!l.step?.dependsOn((s) => s.startsWith('gridDim.'))));
 
 /** The loops around an access, outermost first: the function's, then (for a `__device__` helper's access) the helper's own. */

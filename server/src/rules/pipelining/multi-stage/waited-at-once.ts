@@ -8,6 +8,7 @@ import type { AccessFact, CallFact, FunctionFacts } from '../../../core/facts/mo
 import type { Range, RuleFinding } from '../../../core/types';
 import { positionBefore } from '../../../core/positions';
 import { neverTogether } from '../../../core/facts/model';
+import { handsOutWork } from '../../common/hot-loops';
 
 const COMMIT = /^(?:cp_?async_?commit_?group|__pipeline_commit|(?:\w+\.)?producer_commit)$/i;
 const WAIT = /^(?:cp_?async_?wait_?(?:group|all)|__pipeline_wait_prior|pipeline_consumer_wait_prior|(?:\w+\.)?consumer_wait)$/i;
@@ -57,7 +58,7 @@ export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
     // (a persistent kernel's loop over its output tiles, `block_pos += gridDim.x`, loading each tile's C once before
     // its k loop: no k step to overlap the copies with)
     const waitLoop = fn.loops.find((x) => x.id === loop);
-    if (waitLoop && (waitLoop.gridStride || waitLoop.step?.dependsOn((x) => x.startsWith('gridDim.')))) continue;
+    if (handsOutWork(waitLoop)) continue;
     // (the groups committed from this one up to the wait, of which the wait leaves the last n in flight: this one too,
     // when the step commits more after it, a K tile then a V tile before `wait_group 1`, is waited for there)
     const left = leftInFlight(wait, fn);

@@ -23,7 +23,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { perFacts, perFunction } from '../../common/memo';
 import { gemmLoop, outerProductLoop, registerTileLoop, type GemmLoop } from '../../common/gemm-shape';
 import { isHelperLoop, withHelperLoops } from '../../common/helper-loops';
-import { outputsAtLaunch, tripsAtEveryLaunch, tripsAtLaunch } from '../../common/hot-loops';
+import { handsOutWork, outputsAtLaunch, tripsAtEveryLaunch, tripsAtLaunch } from '../../common/hot-loops';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
 import { TENSOR_MODE, fp32Gemm } from './cublas';
 import { picksTensorMode } from '../../../core/preprocess/scan';
@@ -127,7 +127,7 @@ function multiplyAdds(fn: FunctionFacts, k: LoopFact): number | undefined {
   for (const l of chain) {
     // (a loop that hands the outputs out to blocks or threads, a persistent kernel's `tile += gridDim.x`: counted in the outputs)
     // (a split-K loop starting at `blockIdx.z * chunk` steps through k: counted)
-    if (l.gridStride || l.blockStride || l.step?.dependsOn((x) => x.startsWith('gridDim.'))) continue;
+    if (l.blockStride || handsOutWork(l)) continue;
     const trips = tripsAtEveryLaunch(l, fn);
     if (trips !== undefined) {
       n *= trips;
