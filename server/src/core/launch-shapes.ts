@@ -660,7 +660,10 @@ function scalarOverloads(functions: readonly FunctionFacts[]): ReadonlySet<Funct
 function asKernel(f: FunctionFacts): FunctionFacts {
   const hit = promoted.get(f);
   if (hit) return hit;
-  const out = { ...f, isKernel: true, isDevice: false };
+  // its pointer parameters are the launch's buffers: global memory (a `__device__` function's are of unknown space)
+  const buffers = new Set(f.params.filter((p) => p.pointer).map((p) => p.name));
+  const accesses = f.accesses.map((a) => (a.space === 'unknown' && buffers.has(a.array) ? { ...a, space: 'global' as const } : a));
+  const out = { ...f, isKernel: true, isDevice: false, accesses };
   promoted.set(f, out);
   return out;
 }
