@@ -332,6 +332,11 @@ export class Evaluator {
     return null;
   }
 
+  /** The type of a local object the walk has seen declared (`Matrix res;`), not an array or pointer; undefined here. */
+  protected localObjectType(_name: string): string | undefined {
+    return undefined;
+  }
+
   /** The number of elements of a local array the walk has seen declared (`int block_sizes[] = {32, 64}`: 2); null here. */
   protected arrayLength(_name: string): number | null {
     return null;
@@ -578,7 +583,10 @@ export class Evaluator {
         const ofParam = !!param && (this.memberSpace === 'global' || (this.memberSpace === 'host' && !param.pointer && elementBits(param.type, this.aliases) === null));
         const ofPtrParam = obj?.type === 'identifier' && (this.params.get(obj.text)?.pointer || this.structPointers.has(obj.text));
         const ofThis = obj?.type === 'this' && this.memberSpace === 'host';
-        if (!this.memberSpace || !(ofParam || ofPtrParam || ofThis) || n.text.length > 80) return null;
+        // (a host function's local object of a class, `Matrix res; ... res.data[i][j]`: its members' storage is the heap's)
+        const objectType = obj?.type === 'identifier' && this.memberSpace === 'host' ? this.localObjectType(obj.text) : undefined;
+        const ofLocal = !!objectType && elementBits(objectType, this.aliases) === null && !/^(auto|const auto)$/.test(objectType);
+        if (!this.memberSpace || !(ofParam || ofPtrParam || ofThis || ofLocal) || n.text.length > 80) return null;
         return { base: n.text, offset: Poly.const(0), elemType: null, space: this.memberSpace, vector: false };
       }
       case 'conditional_expression': {

@@ -78,6 +78,9 @@ export abstract class WalkerState extends Evaluator {
   protected readonly declaredIn = new Map<string, number[]>();
   /** Scalar locals by name: declared type and loop depth of the declaration (for `LoopFact.reductions`). */
   protected localTypes = new Map<string, { type: string; depth: number }>();
+  protected override localObjectType(name: string): string | undefined {
+    return this.localTypes.get(name)?.type;
+  }
   /** > 0 while walking code that at most one lane of a warp runs (`if (threadIdx.x == 0)`). */
   protected singleLaneDepth = 0;
   /** The block's first threads that a guard around here leaves active (`if (tid < 20)`), or null for all. */
