@@ -64,3 +64,24 @@ export function scanAccessors(text: string): Map<string, ElementAccessor> {
   for (const [name, a] of out) if (a) sure.set(name, a);
   return sure;
 }
+
+// `[const] std::vector<T> &[Class::]operator[](int i) [const] { [assert(...);] return [this->]rows[i]; }` or its
+// declaration in the class (`...operator[](int i) const;`): a class that hands out whole rows by reference
+const ROW_OPERATOR = /(?:^|[\s;{}])(?:const\s+)?(?:std\s*::\s*)?vector\s*<\s*(?:const\s+)?([A-Za-z_][\w:]*)\s*>\s*&\s*(?:([A-Za-z_]\w*)\s*::\s*)?operator\s*\[\s*\]\s*\(([^()]*)\)\s*(?:const\s*)?(?:noexcept\s*)?(;|\{\s*(?:assert\s*\([^;{}]*\)\s*;\s*)*return\s+(?:this\s*->\s*)?[A-Za-z_]\w*\s*\[\s*([A-Za-z_]\w*)\s*\]\s*;\s*\})/g;
+
+/**
+ * Classes whose `operator[]` returns one row of a member table (`std::vector<double> &operator[](int i) { return
+ * data[i]; }`), as the table of rows they index like: `m[k][j]` on such an object is `data[k][j]`.
+ */
+export function scanRowClasses(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!text.includes('operator')) return out;
+  ROW_OPERATOR.lastIndex = 0;
+  for (let m = ROW_OPERATOR.exec(text); m; m = ROW_OPERATOR.exec(text)) {
+    const param = /([A-Za-z_]\w*)\s*$/.exec(m[3].trim())?.[1];
+    if (m[4] !== ';' && (!param || m[5] !== param)) continue;
+    const owner = m[2] ?? enclosingClass(text, m.index)?.replace(/::operator\(\)$/, '');
+    if (owner) out.set(owner, `std::vector<std::vector<${m[1]}>>`);
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
 import { lexToken, type Kind } from './lex';
 import { tick } from '../budget';
 import type { MacroDef } from './macros';
-import { scanAccessors, type ElementAccessor } from './accessors';
+import { scanAccessors, scanRowClasses, type ElementAccessor } from './accessors';
 
 export type Event =
   | { k: 'define'; def: MacroDef }
@@ -222,6 +222,7 @@ export function scanText(text: string): Event[] {
     if (a.k === 'ifdef' && a.neg && b.k === 'define' && b.def.name === a.name) a.guard = true;
   }
   for (const [name, accessor] of scanAccessors(text)) out.push({ k: 'accessor', name, accessor });
+  for (const [name, type] of scanRowClasses(text)) out.push({ k: 'typedef', name, type });
   if (setsTensorMathMode(text)) out.push({ k: 'tensorMathMode' });
   return out;
 }
