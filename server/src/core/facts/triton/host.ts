@@ -23,6 +23,8 @@ export class HostWalker {
   private rareStack: number[] = [];
   /** The names a `for` loop's target binds, by loop id (`step`, `x`, `y` of `for step, (x, y) in ...`). */
   private readonly loopTargets = new Map<number, string[]>();
+  /** Step counters a loop's body advances by hand (`step += 1`), and where a test of them starts to count (stepCounters). */
+  private readonly loopCounters = new Map<number, { name: string; from: number }[]>();
   private nextScope = 0;
   /** Local names last bound to a list or tuple literal, with its number of items. */
   private literalSequences = new Map<string, number>();
@@ -70,7 +72,8 @@ export class HostWalker {
     if (!m || (!text.startsWith('not') && !text.endsWith('==0'))) return [];
     if (/^\d+$/.test(m[2]) && Number(m[2]) <= 4) return [];
     // (also one name of a tuple target, `for step, (x, y) in enumerate(loader)`)
-    return this.loopStack.filter((id) => this.loops[id]?.variable === m[1] || !!this.loopTargets.get(id)?.includes(m[1]));
+    const counted = (id: number) => this.loopCounters.get(id)?.some((c) => c.name === m[1] && cond!.startIndex > c.from);
+    return this.loopStack.filter((id) => this.loops[id]?.variable === m[1] || !!this.loopTargets.get(id)?.includes(m[1]) || counted(id));
   }
 
   /** A block as arm `arm` of conditional `statement` (`branchId`: arms of one `if`/`elif`/`else` exclude each other). */
@@ -196,7 +199,7 @@ export class HostWalker {
     // (a step counter the body advances by hand, `step += 1`, gates as the loop's own variable: `if step % log_every == 0:`)
     const body = field(n, 'body');
     const counters = stepCounters(body);
-    if (counters.length) this.loopTargets.set(id, [...(this.loopTargets.get(id) ?? []), ...counters]);
+    if (counters.length) this.loopCounters.set(id, counters);
     this.block(body);
     this.loopStack.pop();
     for (const c of children(n)) if (c.type === 'else_clause') this.scoped(field(c, 'body'));
@@ -521,13 +524,13 @@ function pickedName(v: Node, aliases: ReadonlyMap<string, string>): string | nul
  * Names a loop body advances by one on every iteration (`step += 1` as a statement of the body itself, not of an `if`
  * in it, in a body with no `continue` and no other assignment to the name): counters of the loop's iterations.
  */
-function stepCounters(body: Node | null): string[] {
+function stepCounters(body: Node | null): { name: string; from: number }[] {
   if (!body) return [];
-  const increments: string[] = [];
+  const increments: { name: string; from: number }[] = [];
   for (const st of namedChildren(body)) {
     const e = st.type === 'expression_statement' ? namedChildren(st)[0] : null;
     const left = e?.type === 'augmented_assignment' && field(e, 'operator')?.text === '+=' && field(e, 'right')?.text === '1' ? field(e, 'left') : null;
-    if (left?.type === 'identifier') increments.push(left.text);
+    if (left?.type === 'identifier') increments.push({ name: left.text, from: st.endIndex });
   }
   if (!increments.length) return [];
   let skips = false;
@@ -540,5 +543,7 @@ function stepCounters(body: Node | null): string[] {
     for (const c of namedChildren(x)) visit(c);
   };
   for (const c of namedChildren(body)) visit(c);
-  return skips ? [] : increments.filter((name) => assigned.get(name) === 1);
+  // (a `continue` may skip the increment: a test before it could then see one count on several iterations, a test after
+  // it runs only on the iterations that counted, `if (micro + 1) % accum: continue` / `step += 1` / `if step % 10 == 0:`)
+  return increments.filter((c) => assigned.get(c.name) === 1).map((c) => ({ name: c.name, from: skips ? c.from : -1 }));
 }
