@@ -222,6 +222,13 @@ function attributeOf(layers: LayerAttributes, kind: 'linear' | 'activation', hos
 /** The attribute a layer object is kept under (`gate_up_proj`, `fc1`, `dense`), not a tensor's (`weight`). */
 const LAYER_ATTRIBUTE = /\.\w*(proj|linear|fc\d*|dense|mlp|experts?)$/i;
 
+/** `x = torch.randn(n, d)`: the host function fills `name` with random numbers of its own (synthetic data). */
+const RANDOM_FILL = /^(?:torch\.)?(?:randn|rand|randint|randn_like|rand_like|randint_like)\(/;
+function drawnAtRandom(calls: readonly CallFact[], name: string): boolean {
+  const sets = calls.filter((d) => d.form === 'assign' && (d.assignedTo ?? []).includes(name));
+  return sets.length > 0 && sets.every((d) => d.assignedTo!.length === 1 && RANDOM_FILL.test(d.args[0]?.trim() ?? ''));
+}
+
 function producerOf(calls: CallFact[], i: number, known: Known): Producer | null {
   const { kernels, helpers } = known;
   const c = calls[i];
@@ -249,6 +256,8 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
     if (helper.param !== null) return null;
   }
   else if ((c.form === 'call' && TORCH_MATMULS.has(c.qualified ?? c.name)) || (c.form === 'method' && MATMUL_METHODS.has(c.name)) || (c.form === 'operator' && c.name === '@')) {
+    // (a product of random tensors the function just drew, `y = x @ w + noise`: test data made up once, not a workload)
+    if (c.form !== 'method' && c.argRoots.slice(0, 2).every((r) => !!r && drawnAtRandom(calls, r))) return null;
     // (with a bias, `F.linear(x, w, b)`, the bias is in the GEMM; what reads its output after it is still a pass)
     if (c.qualified === 'torch.nn.functional.linear') shown = '`F.linear`';
     else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
