@@ -38,6 +38,23 @@ const GEMM_NAME = /(?:^|_)(?:mm|bmm|addmm|baddbmm|matmul|gemm|sgemm|hgemm)(?:_|$
 /** A cast to another value's type (`b_o.to(p_o.dtype.element_ty)`, `x.to(b_k.dtype)`): the kernel runs on whatever type it is given, 16-bit inputs included. */
 const castsToGivenType = (c: CallFact) => c.name.endsWith('.to') && /\.dtype\b/.test(c.args[0] ?? '');
 
+/** Comparisons of results (`torch.testing.assert_close`, `torch.allclose`, NumPy's) that may take a tolerance. */
+const CLOSENESS = /(?:^|\.)(?:assert_close|allclose|assert_allclose|isclose)$/;
+
+/**
+ * Kernels a host function launches and then checks with a tolerance TF32 cannot meet (`rtol=1e-5`: TF32 rounds each
+ * product to about 1e-3): the test asks for fp32 accuracy, so "ieee" is what the kernel must keep.
+ */
+function tightlyChecked(functions: readonly FunctionFacts[]): Set<string> {
+  const out = new Set<string>();
+  for (const host of functions) {
+    if (host.isKernel) continue;
+    const tight = host.calls.some((c) => CLOSENESS.test(c.qualified ?? c.name) && (c.keywords ?? []).some((k) => (k.name === 'rtol' || k.name === 'atol') && Number(k.value.trim()) > 0 && Number(k.value.trim()) < 1e-3));
+    if (tight) for (const c of host.calls) if (c.kind === 'launch') out.add(c.name);
+  }
+  return out;
+}
+
 function checkKernel(fn: FunctionFacts, fullFp32: boolean): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   const dots = fn.calls.filter(isDot);
@@ -102,5 +119,6 @@ function checkKernel(fn: FunctionFacts, fullFp32: boolean): RuleFinding[] {
 }
 
 export function tritonTensorCore(facts: FileFacts): RuleFinding[] {
-  return facts.functions.flatMap((fn) => checkKernel(fn, !!facts.fullFp32Matmuls));
+  const checked = tightlyChecked(facts.functions);
+  return facts.functions.flatMap((fn) => checkKernel(fn, !!facts.fullFp32Matmuls || checked.has(fn.name)));
 }
