@@ -7,6 +7,7 @@ import { isExpectedOutput } from './reference';
 import { neverTogether, type CallFact, type FileFacts, type FunctionFacts } from '../../core/facts/model';
 import type { Range } from '../../core/types';
 import type { PythonHelper } from '../../core/project';
+import { isPointwiseDecorator } from '../../core/facts/triton/kernel';
 
 /** PyTorch functions that map each element independently (`torch.X`, `torch.nn.functional.X`, `torch.special.X`). */
 const ELEMENTWISE_FUNCTIONS = new Set([
@@ -443,6 +444,9 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     if (apply) out.set(apply, { kernel: k.name, kernelFacts: k, reads: new Set([...reads].filter((i) => i > 0).map((i) => i - 1)), ...(tuple ? { tuple } : {}) });
     else out.set(h.name, { kernel: k.name, kernelFacts: k, reads, ...(tuple ? { tuple } : {}) });
   }
+  // (a `@pointwise_dynamic` function is its own launcher: `silu(x)` runs the generated kernel over every argument and
+  // returns a new tensor)
+  for (const k of facts.functions) if (k.isKernel && k.decorators?.some(isPointwiseDecorator)) out.set(k.name, { kernel: k.name, kernelFacts: k, reads: new Set(k.params.map((_, i) => i)) });
   // (a few rounds: a wrapper may be defined before the helper whose call it returns)
   for (let round = 0; round < 3; round++) {
     const before = out.size;

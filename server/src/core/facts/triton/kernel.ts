@@ -822,7 +822,9 @@ export function kernelFacts(dec: Node | null, def: Node, decorators: string[], a
   w.block(body);
   for (const p of params) p.pointer = w.pointerParams.has(p.name);
   const outer = dec ?? def;
-  const kernelClass = w.classify();
+  // (a scalar function that a decorator turns into a kernel over whole tensors, FlagGems' `@pointwise_dynamic`: one
+  // element per lane by construction, its loads and stores the generated wrapper's)
+  const kernelClass = decorators.some(isPointwiseDecorator) ? 'elementwise' : w.classify();
   return {
     name: nameNode.text,
     range: nodeRange(outer),
@@ -846,6 +848,9 @@ export function kernelFacts(dec: Node | null, def: Node, decorators: string[], a
     decorators,
   };
 }
+
+/** `@pointwise_dynamic(...)`, `@pointwise_dynamic`: the jit function is the body of an elementwise kernel a wrapper generates. */
+export const isPointwiseDecorator = (d: string): boolean => /^(?:[\w.]+\.)?pointwise_dynamic\b/.test(d);
 
 /**
  * A wrapper of `tl.program_id` / `tl.num_programs` by the same name: FlagGems' `tle.program_id(0)` (a jit helper of

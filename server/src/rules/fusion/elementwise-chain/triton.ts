@@ -206,7 +206,10 @@ function helperChain(fn: string | null, first: CallFact, next: CallFact, buffer:
     function: fn,
     confidence: 'likely',
     assumptions: [`assumes \`${k1}\` and \`${k2}\` cover the same elements (each launch covers its tensors'), and that nothing else reads the intermediate`],
-    message: `\`${next.name}\` launches \`${k2}\` on \`${buffer}\`, which \`${first.name}\`'s \`${k1}\` just wrote: an extra write, read and launch`,
+    // (a `@pointwise_dynamic` function launches the kernel generated from itself)
+    message: next.name === k2 && first.name === k1
+      ? `\`${next.name}\` runs its elementwise kernel on \`${buffer}\`, which \`${first.name}\`'s kernel just wrote: an extra write, read and launch`
+      : `\`${next.name}\` launches \`${k2}\` on \`${buffer}\`, which \`${first.name}\`'s \`${k1}\` just wrote: an extra write, read and launch`,
     detail: detail(
       `\`${first.name}\` launches the elementwise kernel \`${k1}\` and returns the tensor it wrote; \`${next.name}\` hands that tensor straight to the elementwise kernel \`${k2}\`, which reads it back from global memory.`,
       `Write one \`@triton.jit\` kernel that does both steps between its \`tl.load\` and its \`tl.store\` (and a helper that launches it): one launch instead of two, and the intermediate never goes to global memory.`,
