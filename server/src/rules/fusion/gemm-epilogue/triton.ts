@@ -81,7 +81,11 @@ function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map
     const r = returns.length === 1 ? h.calls.indexOf(returns[0]) : -1;
     // (`return _matmul._call(a, b)`: a static method of the file's class, called on its class's name)
     const helperOf = (c: CallFact) => (c.form === 'call' ? out.get(c.name) : c.form === 'method' ? methods.get(`${c.args[0]?.trim()}${c.name}`) : undefined);
-    const inner = r >= 0 ? h.calls.find((c) => c.parent === r && helperOf(c)?.param === null) : undefined;
+    let inner = r >= 0 ? h.calls.find((c) => c.parent === r && helperOf(c)?.param === null) : undefined;
+    // (or `out = triton_mm(x, w)` then `return out`, the name set once, by that call)
+    const named = r >= 0 && !inner && returns[0].args.length === 1 && returns[0].args[0].trim() === returns[0].argRoots[0] ? returns[0].argRoots[0] : null;
+    const sets = named ? h.calls.flatMap((c, i) => (c.form === 'assign' && (c.assignedTo ?? []).includes(named) ? [i] : [])) : [];
+    if (sets.length === 1 && h.calls[sets[0]].assignedTo!.length === 1) inner = h.calls.find((c) => c.parent === sets[0] && helperOf(c)?.param === null);
     if (!inner || returns[0].args.length !== 1) continue;
     out.set(apply ?? h.name, { kernel: helperOf(inner)!.kernel, param: null });
   }
