@@ -139,19 +139,31 @@ interface LayerAttributes {
   activation: ReadonlyMap<string, ReadonlySet<string>>;
   other: ReadonlyMap<string, ReadonlySet<string>>;
   /** Of the linear ones, those set to one of the file's GEMM modules (`self.inter = TritonLinear(h, i)`): the module's class, by `owner.attr`. */
-  modules: ReadonlyMap<string, string>;
+  modules: ReadonlyMap<string, { name: string; runs: GemmModule }>;
 }
 
 /** The file's `nn.Module` classes whose `forward` returns a GEMM launcher's output (`return addmm(self.bias, x, self.weight)`). */
-function gemmModules(functions: readonly FunctionFacts[], helpers: ReadonlyMap<string, GemmHelper>): Set<string> {
-  return new Set(functions.filter((f) => f.name === 'forward' && f.className && !f.isKernel && returnsHelperResult(f, helpers)).map((f) => f.className!));
+function gemmModules(functions: readonly FunctionFacts[], helpers: ReadonlyMap<string, GemmHelper>): Map<string, GemmModule> {
+  const out = new Map<string, GemmModule>();
+  for (const f of functions) {
+    if (f.name !== 'forward' || !f.className || f.isKernel) continue;
+    if (returnsResultOf(f, (c) => c.form === 'call' && helpers.get(c.name)?.param === null)) out.set(f.className, 'kernel');
+    // (or a PyTorch matmul, `return torch.addmm(self.bias, x, self.weight)`: an `nn.Linear` of its own)
+    else if (returnsResultOf(f, isTorchMatmul)) out.set(f.className, 'torch');
+  }
+  return out;
 }
+/** What a GEMM module's forward runs: the file's GEMM kernel, or a PyTorch matmul (cuBLAS). */
+type GemmModule = 'kernel' | 'torch';
+
+const isTorchMatmul = (c: CallFact): boolean =>
+  (c.form === 'call' && (TORCH_MATMULS.has(c.qualified ?? c.name) || c.qualified === 'torch.addmm')) || (c.form === 'method' && MATMUL_METHODS.has(c.name)) || (c.form === 'operator' && c.name === '@');
 
 /**
- * A function one of whose returns gives a GEMM helper's output: the call itself, reshaped (`matmul(x2d, w).view(...)`),
- * or with an elementwise operator on it (`matmul(x, w) + self.bias` in the arm with a bias).
+ * A function one of whose returns gives a GEMM's output (a helper's call, `gemm`): the call itself, reshaped
+ * (`matmul(x2d, w).view(...)`), or with an elementwise operator on it (`matmul(x, w) + self.bias` in the arm with a bias).
  */
-function returnsHelperResult(f: FunctionFacts, helpers: ReadonlyMap<string, GemmHelper>): boolean {
+function returnsResultOf(f: FunctionFacts, gemm: (c: CallFact) => boolean): boolean {
   const returns = f.calls.filter((c) => c.form === 'return');
   if (!returns.length || returns.some((r) => r.args.length !== 1)) return false;
   // (what a call's result flows into on its way to the return: a reshape, or an operator)
@@ -165,7 +177,7 @@ function returnsHelperResult(f: FunctionFacts, helpers: ReadonlyMap<string, Gemm
   // (its main path: a CPU fallback's `return F.linear(...)` or an empty batch's early return beside it change nothing)
   return returns.some((r) => {
     const at = f.calls.indexOf(r);
-    return f.calls.some((c, i) => c.form === 'call' && helpers.get(c.name)?.param === null && reaches(i, at));
+    return f.calls.some((c, i) => gemm(c) && reaches(i, at));
   });
 }
 /** Methods that reshape a result without computing on it. */
@@ -174,9 +186,9 @@ const RESHAPE = /^\.(?:view|reshape|contiguous|flatten|unflatten|transpose|permu
 /** An activation module: an entry of transformers' table (`ACT2FN[...]`, `get_activation(...)`) or one of torch.nn's, all elementwise. */
 const ACTIVATION_MODULE = /^(?:ACT2FN\s*\[|(?:\w+\.)*get_activation\s*\(|(?:torch\.)?(?:nn\.)?(?:GELU|ReLU|ReLU6|SiLU|Tanh|Sigmoid|Mish|LeakyReLU|ELU|Hardswish|\w*GELUActivation)\s*\()/;
 
-function layerAttributes(functions: readonly FunctionFacts[], gemmClasses: ReadonlySet<string> = new Set()): LayerAttributes {
+function layerAttributes(functions: readonly FunctionFacts[], gemmClasses: ReadonlyMap<string, GemmModule> = new Map()): LayerAttributes {
   const linear = new Map<string, Set<string>>();
-  const modules = new Map<string, string>();
+  const modules = new Map<string, { name: string; runs: GemmModule }>();
   const activation = new Map<string, Set<string>>();
   const other = new Map<string, Set<string>>();
   const add = (m: Map<string, Set<string>>, owner: string, attr: string) => (m.get(owner) ?? m.set(owner, new Set()).get(owner)!).add(attr);
@@ -190,7 +202,7 @@ function layerAttributes(functions: readonly FunctionFacts[], gemmClasses: Reado
       const one = !/\bif\b[^]*\belse\b/.test(value);
       // (or one of the file's own GEMM modules, `self.inter = TritonLinear(h, i)`)
       const module = one ? /^(\w+)\s*\(/.exec(value)?.[1] : undefined;
-      if (module && gemmClasses.has(module)) modules.set(`${f.className ?? ''}.${attr}`, module);
+      if (module && gemmClasses.has(module)) modules.set(`${f.className ?? ''}.${attr}`, { name: module, runs: gemmClasses.get(module)! });
       add(one && ((isLinear && /^(?:torch\.)?(?:nn\.)?Linear\s*\(/.test(value)) || (!!module && gemmClasses.has(module))) ? linear : one && ACTIVATION_MODULE.test(value) ? activation : other, f.className ?? '', attr);
     }
   }
@@ -269,8 +281,8 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
     // `self.lm_head(h)` with `self.lm_head = nn.Linear(...)`: the layer's cuBLAS GEMM; or one of the file's GEMM
     // modules (`self.inter = TritonLinear(h, i)`), whose forward launches the file's kernel
     const module = known.layers.modules.get(`${known.owner}.${c.name.slice(1)}`);
-    if (module) return withOutput(calls, i, `\`self${c.name}\` (a \`${module}\`, whose \`forward\` launches a GEMM kernel)`, { torch: false });
-    shown = `\`self${c.name}\` (an \`nn.Linear\`)`;
+    if (module?.runs === 'kernel') return withOutput(calls, i, `\`self${c.name}\` (a \`${module.name}\`, whose \`forward\` launches a GEMM kernel)`, { torch: false });
+    shown = module ? `\`self${c.name}\` (a \`${module.name}\`, whose \`forward\` is a PyTorch matmul)` : `\`self${c.name}\` (an \`nn.Linear\`)`;
   } else if (c.form === 'call' && c.qualified !== undefined && c.qualified !== c.name && libraryMatmul(c.qualified)) {
     const library = c.qualified.slice(0, c.qualified.lastIndexOf('.'));
     shown = `\`${c.name}\` (from \`${library}\`)`;
