@@ -12,6 +12,7 @@ import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { pythonOracles } from '../../common/reference';
+import { positionBefore } from '../../../core/positions';
 
 const BENEFIT =
   'the host keeps queuing work while the GPU runs instead of waiting for it every iteration (not measured for PyTorch host syncs; the CUDA case measured on an H200, pageable synchronous cudaMemcpy per chunk -> pinned + cudaMemcpyAsync on 4 streams, was 11.3 -> 94.3 GB/s, 8.33x)';
@@ -124,7 +125,11 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     // (not a read-back under `if step % log_every == 0:`: a log line every so many steps, the usual way to keep the loop ahead)
     // (nor a `torch.cuda.synchronize()` in a loop that reads a clock: a benchmark timing each step, the wait is the measurement)
     const timed = inLoop.some((c) => PY_CLOCK.test(c.qualified ?? c.name));
-    const blocking = inLoop.filter((c) => isBlocking(c) && !c.rareIn?.includes(loop.id) && (defaultDevice || !hostTensorRead(host.calls, c)) && !(timed && c.kind === 'sync'));
+    // (and so is a read-back after that wait, `torch.cuda.synchronize()` then `loss.item()`: the device is idle by then)
+    const direct = (c: CallFact) => c.loops[c.loops.length - 1] === loop.id;
+    const timingWaits = timed ? inLoop.filter((c) => c.kind === 'sync' && direct(c) && !c.rareIn?.includes(loop.id)) : [];
+    const afterWait = (c: CallFact) => direct(c) && timingWaits.some((w) => positionBefore(w.range.start, c.range.start) && (w.scopes ?? []).every((x) => (c.scopes ?? []).includes(x)));
+    const blocking = inLoop.filter((c) => isBlocking(c) && !c.rareIn?.includes(loop.id) && (defaultDevice || !hostTensorRead(host.calls, c)) && !(timed && c.kind === 'sync') && !afterWait(c));
     // (no GPU work queued in the loop, but `order[i].item()`: one element of a device tensor read back per iteration,
     // a round trip each where one copy of the tensor before the loop would do)
     const perElement = !work && gpu ? blocking.find((c) => readsElementOf(host, c, loop)) : undefined;
