@@ -17,6 +17,7 @@ export function countsFewItems(bound: string | null | undefined): boolean {
 
 /** A sample's class labels (`const std::vector<int> &labels`, `const int *target`) or a column picked by one (`probs[i][labels[i]]`). */
 const LABELS = /^(?:labels?|targets?|y_true|gt_labels?|class_ids?)$/i;
+const SCORES = /logit|prob|score|pred|softmax/i;
 const LABEL_COLUMN = /\[\s*(?:[^\[\]]*\+\s*)?[A-Za-z_]*(?:label|target)\w*\s*\[[^\[\]]*\]\s*\]$/i;
 
 /**
@@ -29,6 +30,7 @@ export function walksClassScores(fn: FunctionFacts, l: LoopFact): boolean {
   const labelled = fn.params.some((p) => LABELS.test(p.name) && /\b(?:int|long|int32_t|int64_t|size_t|unsigned)\b/.test(p.type)) || fn.accesses.some((a) => LABEL_COLUMN.test(a.text));
   if (!labelled) return false;
   const outer = new Set(fn.loops.filter((o) => o.id !== l.id && l.depth > o.depth).map((o) => o.symbol));
-  const alongRow = (a: AccessFact) => a.loops[a.loops.length - 1] === l.id && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)) && a.indices.some((p) => p.dependsOn((s) => outer.has(s)));
+  // (a row of scores, by name: `logits`, `probs`, `scores`, `preds`; a row of a sequence's losses or masks is as long as the sequence)
+  const alongRow = (a: AccessFact) => SCORES.test(a.array) && a.loops[a.loops.length - 1] === l.id && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)) && a.indices.some((p) => p.dependsOn((s) => outer.has(s)));
   return fn.accesses.some(alongRow);
 }
