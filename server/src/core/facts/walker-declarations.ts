@@ -215,7 +215,7 @@ export abstract class DeclarationWalker extends LoopWalker {
           const member = offsets.length && unparen(source)?.type === 'field_expression' && source.text.length <= 80 ? source.text.replace(/\s+/g, '') : null;
           this.env.set(info.name, { kind: 'ptr', base: member ?? info.name, offset: at, elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else this.env.delete(info.name);
-        if (!this.isKernel && !value && type && type !== 'void') this.unsetPointers.set(info.name, type);
+        if (!value && type && type !== 'void') this.unsetPointers.set(info.name, type);
         else this.unsetPointers.delete(info.name);
         const address = value ? unparen(value) : null;
         const ofStruct = !this.isKernel && !VECTOR_TYPES.has(type) && address?.type === 'pointer_expression' && field(address, 'operator')?.text === '&' && unparen(field(address, 'argument'))?.type === 'field_expression';
@@ -249,10 +249,19 @@ export abstract class DeclarationWalker extends LoopWalker {
   /** `float *J; ... J = (float *)malloc(...)` (C89 style): a buffer of its own, as if allocated where it was declared. */
   protected allocatedLater(name: string, value: Node): void {
     const type = this.unsetPointers.get(name);
-    if (type === undefined || !ownHostBuffer(value)) return;
-    this.env.set(name, { kind: 'ptr', base: name, offset: Poly.const(0), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
-    this.declaredIn.set(name, [...this.loopStack]); // (allocated in a loop: a new buffer on each pass)
-    this.unsetPointers.delete(name);
+    if (type === undefined) return;
+    if (!this.isKernel && ownHostBuffer(value)) {
+      this.env.set(name, { kind: 'ptr', base: name, offset: Poly.const(0), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
+      this.declaredIn.set(name, [...this.loopStack]); // (allocated in a loop: a new buffer on each pass)
+      this.unsetPointers.delete(name);
+      return;
+    }
+    // `rA = &rv[l * NPB];` of a pointer declared at the top of the function (C89 style): where it points from here on,
+    // as the declaration with that value would say
+    const p = this.evalPtr(value);
+    if (!p) return;
+    const retyped = p.elemType === null ? { ...p, elemType: type, vector: VECTOR_TYPES.has(type) } : p.elemType !== type ? this.recast(p, type) : p;
+    this.env.set(name, { kind: 'ptr', ...retyped });
   }
 
   /**
