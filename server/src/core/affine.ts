@@ -4,6 +4,7 @@
 // monomial key (sorted symbol names joined by '*', '' for the constant) -> integer.
 // `unknown` marks a part we could not represent that depends on a thread, lane or loop
 // symbol: rules that need exact coefficients say nothing about such an index.
+import { boundedMemo } from './bounded-memo';
 
 export type SymbolKind = 'thread' | 'block' | 'dim' | 'lane' | 'program' | 'loop' | 'derived' | 'uniform';
 
@@ -28,8 +29,13 @@ export const isVarying = (name: string) => {
 /** Does `p` differ between the lanes of a warp (a thread or lane index, also inside an atom)? */
 export const dependsOnLane = (p: Poly): boolean => p.dependsOn((s) => symbolKind(s) === 'thread' || symbolKind(s) === 'lane');
 
-/** Human-readable form of a symbol: '#loop3:k' -> 'k', an atom -> its expression, an opaque `a?b:c` -> `(a?b:c)`. */
-export function displaySymbol(name: string): string {
+/**
+ * Human-readable form of a symbol: '#loop3:k' -> 'k', an atom -> its expression, an opaque `a?b:c` -> `(a?b:c)`.
+ * Remembered by name (an atom's display never changes): every shown poly reads its symbols this way.
+ */
+export const displaySymbol: (name: string) => string = boundedMemo(showSymbol, 20_000);
+
+function showSymbol(name: string): string {
   const atom = atomDef(name);
   if (atom) return `(${atom.display})`;
   const colon = name.indexOf(':');
@@ -167,13 +173,14 @@ export class Poly {
   /** Does the form depend on a symbol matching `pred`, directly or through an atom's operands? */
   dependsOn(pred: (sym: string) => boolean): boolean {
     // atoms share operands (`h ^ (h >> 13)` repeated): each is visited once, with an explicit stack
-    const seen = new Set<string>();
+    // (the set made at the first atom: most forms have none, and rules ask this of every index)
+    let seen: Set<string> | undefined;
     const stack: Poly[] = [this];
     while (stack.length) {
       for (const s of stack.pop()!.symbols()) {
         if (pred(s)) return true;
         const d = atomDef(s);
-        if (d && !seen.has(s)) {
+        if (d && !(seen ??= new Set()).has(s)) {
           seen.add(s);
           for (let i = d.args.length - 1; i >= 0; i--) stack.push(d.args[i]);
         }
@@ -217,9 +224,8 @@ export class Poly {
     const m = new Map<string, number>();
     for (const [k1, v1] of this.terms)
       for (const [k2, v2] of o.terms) {
-        const syms = [...(k1 ? k1.split('*') : []), ...(k2 ? k2.split('*') : [])];
-        if (syms.length > MAX_DEGREE) return Poly.unknown;
-        const key = syms.sort().join('*');
+        const key = oneSymbol(k1) && oneSymbol(k2) ? (k1 <= k2 ? `${k1}*${k2}` : `${k2}*${k1}`) : monomial(k1, k2);
+        if (key === undefined) return Poly.unknown;
         const n = (m.get(key) ?? 0) + v1 * v2;
         if (n === 0) m.delete(key);
         else m.set(key, n);
@@ -269,20 +275,22 @@ export class Poly {
     const m = new Map<string, number>();
     let unknown = this.unknown;
     for (const [k, v] of this.terms) {
-      if (!k) continue;
-      const parts = k.split('*');
-      const count = parts.filter((p) => p === sym).length;
+      // (a monomial whose text does not hold the name has no such part: no split)
+      if (!k || !k.includes(sym)) continue;
+      const rest: string[] = [];
+      let count = 0;
+      for (const p of k.split('*')) if (p === sym) count++; else rest.push(p);
       if (count === 0) continue;
       if (count > 1) unknown = true;
-      const rest = parts.filter((p) => p !== sym).join('*');
-      m.set(rest, (m.get(rest) ?? 0) + v);
+      const key = rest.join('*');
+      m.set(key, (m.get(key) ?? 0) + v);
     }
     return new Poly(m, unknown);
   }
   /** This poly without the monomials that mention `sym`. */
   without(sym: string): Poly {
     const m = new Map<string, number>();
-    for (const [k, v] of this.terms) if (!k.split('*').includes(sym)) m.set(k, v);
+    for (const [k, v] of this.terms) if (!k.includes(sym) || !k.split('*').includes(sym)) m.set(k, v);
     return new Poly(m, this.unknown);
   }
   /** Replaces a symbol by a poly (used to map kernel parameters to launch arguments). */
@@ -325,6 +333,15 @@ export class Poly {
     }
     return parts.join(' ') + (this.unknown ? ' + ?' : '');
   }
+}
+
+/** A monomial of one symbol (not the constant's '', not a product). */
+const oneSymbol = (k: string): boolean => k !== '' && !k.includes('*');
+
+/** The monomial of the product of two, its symbols sorted; undefined past MAX_DEGREE. */
+function monomial(k1: string, k2: string): string | undefined {
+  const syms = [...(k1 ? k1.split('*') : []), ...(k2 ? k2.split('*') : [])];
+  return syms.length > MAX_DEGREE ? undefined : syms.sort().join('*');
 }
 
 /**
