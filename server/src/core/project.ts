@@ -195,8 +195,25 @@ export class ProjectIndex {
     }
   }
 
+  /** The wrappers in `hosts` that launch each kernel (by base name), in `hosts` order; made when first asked, dropped by `add`. */
+  private hostLaunchers: Map<string, { key: string; host: FunctionFacts }[]> | undefined;
+  /** The project's launch wrappers that launch `kernel` (a base name), each once, with its key in `hosts`. */
+  launchersOf(kernel: string): readonly { key: string; host: FunctionFacts }[] {
+    if (!this.hostLaunchers) {
+      this.hostLaunchers = new Map();
+      for (const [key, host] of this.hosts)
+        for (const k of new Set(host.calls.filter((c) => c.kind === 'launch').map((c) => baseName(c.name)))) {
+          const list = this.hostLaunchers.get(k);
+          if (list) list.push({ key, host });
+          else this.hostLaunchers.set(k, [{ key, host }]);
+        }
+    }
+    return this.hostLaunchers.get(kernel) ?? [];
+  }
+
   /** Adds a file's kernels and (C/C++/CUDA) launch wrappers; Triton host code records every operation, so only its kernels are kept. */
   add(facts: FileFacts, path?: string): void {
+    this.hostLaunchers = undefined;
     const defined: FunctionFacts[] = [];
     if (facts.language !== 'triton') {
       for (const f of exportedFunctions(facts)) this.exported.add(baseName(f.name));

@@ -54,20 +54,12 @@ export function launchCalls(ctx: FixContext, name: string): readonly { call: Cal
 
 /** The project's host functions in other files that launch the kernel named `name`. */
 export function launchersElsewhere(ctx: FixContext, name: string): readonly FunctionFacts[] {
-  const index = ctx.perFile('launchers in other files', () => {
-    const mine = new Set(ctx.file.functions.map((f) => f.name));
-    const byKernel = new Map<string, FunctionFacts[]>();
-    for (const [key, host] of ctx.file.project?.hosts ?? []) {
-      if (mine.has(key) || mine.has(host.name)) continue;
-      for (const k of new Set(host.calls.filter((c) => c.kind === 'launch').map((c) => baseName(c.name)))) {
-        const list = byKernel.get(k);
-        if (list) list.push(host);
-        else byKernel.set(k, [host]);
-      }
-    }
-    return byKernel;
+  // (the project's index, made once for all files, not a scan of every wrapper of the project per file)
+  const kernel = baseName(name);
+  return ctx.perFile(`launchers in other files of ${kernel}`, () => {
+    const mine = ctx.perFile('own function names', () => new Set(ctx.file.functions.map((f) => f.name)));
+    return (ctx.file.project?.launchersOf(kernel) ?? []).filter(({ key, host }) => !mine.has(key) && !mine.has(host.name)).map(({ host }) => host);
   });
-  return index.get(baseName(name)) ?? [];
 }
 
 /** A kernel launch in this file's host code, with its configuration. */
