@@ -14,6 +14,7 @@ import { launchesBesideSweeps, sweepsTwoAxes } from './sweep-siblings';
 import { Poly } from './affine';
 import { movedDerivation } from './facts/shift';
 import { lastTwo } from './bounded-memo';
+import { positionBefore } from './positions';
 import { calledOnlyForSetUp, carriesData, hasTimedRegion, insideTimedRegion, kernelBuffers, launchBuffers, setUpLaunch, type BufferUse } from './timed-region';
 
 interface Seen {
@@ -561,7 +562,13 @@ function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
   const out = new Set<CallFact>();
   for (const [c, g] of owner) {
     const loop = c.loops.at(-1);
-    if (loop === undefined || !loadingLoop(g.calls, loop)) continue;
+    // (or a function that reads a file and hands the device what it read, once per call: `load_weight(f, ...)`'s
+    // fread, upload and conversion, called for each tensor of a checkpoint)
+    if (loop === undefined) {
+      if (readsFileBefore(g.calls, c) && !bringsBack(g.calls)) out.add(c);
+      continue;
+    }
+    if (!loadingLoop(g.calls, loop)) continue;
     if (!carriesData([...owner].filter(([d, h]) => h === g && d.loops.includes(loop)).map(([d]) => d), use)) out.add(c);
   }
   return out;
@@ -573,10 +580,15 @@ function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
  */
 export function loadingLoop(calls: readonly CallFact[], loop: number): boolean {
   const inLoop = calls.filter((d) => d.loops.includes(loop));
-  // (a progress line on stderr is no output; `cudaMemcpyDefault` says nothing of the direction)
-  return inLoop.some((d) => d.kind === 'call' && /^(?:std::)?(?:fread|fscanf|fgets|getline)$|^\w+\.read$/.test(d.name)) &&
-    !inLoop.some((d) => (d.kind === 'copy' && d.args.some((a) => /DeviceToHost/.test(a))) || /^(?:std::)?fwrite$|\.(?:write|download)$/.test(d.name));
+  return inLoop.some(readsFile) && !bringsBack(inLoop);
 }
+const readsFile = (d: CallFact): boolean => d.kind === 'call' && /^(?:std::)?(?:fread|fscanf|fgets|getline)$|^\w+\.read$/.test(d.name);
+/** Results copied back or written out (a progress line on stderr is no output; `cudaMemcpyDefault` says nothing of the direction). */
+const bringsBack = (calls: readonly CallFact[]): boolean =>
+  calls.some((d) => (d.kind === 'copy' && d.args.some((a) => /DeviceToHost/.test(a))) || /^(?:std::)?fwrite$|\.(?:write|download)$/.test(d.name));
+/** A file read outside loops before launch `c`, in the same arm. */
+const readsFileBefore = (calls: readonly CallFact[], c: CallFact): boolean =>
+  calls.some((d) => readsFile(d) && !d.loops.length && positionBefore(d.range.start, c.range.start) && (d.scopes ?? []).every((x) => (c.scopes ?? []).includes(x)));
 
 /** Library calls that queue device work: cuBLAS, cuDNN, cuFFT, cuSPARSE. */
 const LIBRARY_CALL = /^(?:cublas|cudnn|cufft|cusparse)\w*$/;
