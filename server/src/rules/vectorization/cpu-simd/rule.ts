@@ -28,7 +28,7 @@ import { coversAllResidues } from '../../common/residues';
 import { untunedLoop } from '../../../core/timed-region';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import { neverTogether, type AccessFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
+import { neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { checkedByCaller, isExpectedOutput, untunedHosts } from '../../common/reference';
 import { constantTrip, fileConstants, mostTrips, windowLoop } from '../../common/file-constants';
@@ -91,6 +91,10 @@ interface SimdFile {
    * call each leaves where it is inlined, and the parameters (by position) its arguments read.
    */
   libmHelpers: ReadonlyMap<string, { call: string; reads: readonly number[] }>;
+  /** Functions of the file that run a matrix product (runsProduct). */
+  products: ReadonlySet<string>;
+  /** Functions every call of which in the file has a product called beside it, as often or less (calledBesideProducts). */
+  calledBesideProducts: ReadonlySet<string>;
 }
 
 interface Reason {
@@ -534,6 +538,9 @@ function check(fn: FunctionFacts, file: SimdFile): RuleFinding[] {
     if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
     if (l.offloaded) continue; // a directive runs it as GPU threads: no CPU SIMD lanes to fill
     if (callsRoutine(fn, l)) continue; // each step calls a routine that does the work (a dispatched micro-kernel)
+    // (a single loop, O(n), beside a call of an O(n^2) product that runs as often, or in a function whose every caller
+    // calls one: llama2's softmax, RMSNorm and SwiGLU beside the mat-vecs of the same forward, a fraction of its time)
+    if (besideProduct(fn, l, byId, file)) continue;
     const r = reasonFor(fn, l, file, walked);
     if (!r) continue;
     // the same cause in the other arm of an `if` (a weighted and an unweighted twin): one finding, both places
@@ -600,11 +607,73 @@ export const rule: Rule = {
       const reads = inner ? f.params.flatMap((p, i) => (inner.args.some((a) => new RegExp(`\\b${p.name}\\b`).test(a)) ? [i] : [])) : [];
       return inner && reads.length ? [[f.name, { call: inner.name, reads }] as const] : [];
     }));
-    const fileKey = keptKey(`${[...libmHelpers].map(([k, h]) => `${k}:${h.call}:${h.reads.join()}`).join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
-    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping, libmHelpers };
+    const plain = facts.functions.filter((f) => !f.isKernel && !f.isDevice);
+    const products = new Set(plain.filter(runsProduct).map((f) => f.name));
+    const besideCalls = calledBesideProducts(plain, products);
+    const fileKey = keptKey(`${[...products].join(',')}|${[...besideCalls].join(',')}|${[...libmHelpers].map(([k, h]) => `${k}:${h.call}:${h.reads.join()}`).join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
+    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping, libmHelpers, products, calledBesideProducts: besideCalls };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
+
+/**
+ * A matrix product: a loop nested in another that reads a matrix the two loops index together and sums over it with a
+ * second operand (`val += w[i * n + j] * x[j]`), or updates an element with it (`C[i][j] += a * B[k][j]`): O(n^2) work
+ * or more per call. (A 2-D scale, `row[t2] *= s`, reads no second operand.)
+ */
+function runsProduct(f: FunctionFacts): boolean {
+  return f.loops.some((l) => {
+    // (over a long dimension: a filter's taps, `k < 2 * radius + 1`, make a few FMAs per output, no more than a pass)
+    if (l.parent === null || windowLoop(l, f.loops) || filterBound(l.bound) || (l.trips ?? Infinity) <= 64) return false;
+    const outer = new Set(f.loops.filter((o) => o.depth < l.depth).map((o) => o.symbol));
+    const inner = f.accesses.filter((a) => a.loops[a.loops.length - 1] === l.id && a.indices.some((p) => p.dependsOn((x) => x === l.symbol)));
+    const matrix = (a: AccessFact) => a.indices.some((p) => p.dependsOn((x) => outer.has(x)));
+    const loads = inner.filter((a) => a.kind === 'load');
+    // (a window sliding with an outer loop, `src[y * w + x + i]`: a convolution's taps, as many as the filter is wide)
+    const slides = (a: AccessFact) => a.indices.some((p) => [...outer].some((o) => !(p.coefficient(o).isConstant && p.coefficient(o).constant === 0) && p.coefficient(o).equals(p.coefficient(l.symbol))));
+    if (inner.some(slides)) return false;
+    if (l.reductions?.length) return loads.length >= 2 && loads.some(matrix);
+    return inner.some((a) => a.kind === 'update' && matrix(a)) && loads.some(matrix);
+  });
+}
+
+/** The loops around `l`, outermost first (as a call's `loops`). */
+function loopsAround(l: LoopFact, byId: ReadonlyMap<number, LoopFact>): number[] {
+  const out: number[] = [];
+  for (let cur = l.parent === null ? undefined : byId.get(l.parent); cur; cur = cur.parent === null ? undefined : byId.get(cur.parent)) out.unshift(cur.id);
+  return out;
+}
+
+/** A call of one of the file's product functions (not a recursion). */
+const callsProduct = (c: CallFact, f: FunctionFacts, products: ReadonlySet<string>) => c.kind === 'call' && products.has(c.name) && c.name !== f.name;
+
+/** Loop `l` of `fn` runs beside a product: one called in the same loops, or (for a loop of no loop) beside every call of `fn`. */
+function besideProduct(fn: FunctionFacts, l: LoopFact, byId: ReadonlyMap<number, LoopFact>, file: SimdFile): boolean {
+  if (l.parent === null && file.calledBesideProducts.has(fn.name)) return true;
+  const around = loopsAround(l, byId).join();
+  return fn.calls.some((c) => callsProduct(c, fn, file.products) && c.loops.join() === around);
+}
+
+/** Loops over a model's attention heads (`h < p->n_heads`): a few dozen, whatever the sizes. */
+const HEADS = /(?:^|[._>])(?:n_?heads?|num_?heads?|nh|heads)$/i;
+
+/**
+ * Functions each call of which in the file has a product called in the same loops, or in loops around them that only
+ * add a loop over the heads or a few items (llama2's per-head softmax beside the layer's projections).
+ */
+function calledBesideProducts(functions: readonly FunctionFacts[], products: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  for (const f of functions) {
+    const sites = functions.flatMap((g) => (g === f ? [] : g.calls.filter((c) => c.kind === 'call' && c.name === f.name).map((c) => ({ g, c }))));
+    const fewMore = (g: FunctionFacts, a: readonly number[], b: readonly number[]) => a.length <= b.length && a.every((x, i) => x === b[i]) &&
+      b.slice(a.length).every((id) => {
+        const bound = g.loops.find((l) => l.id === id)?.bound?.trim() ?? '';
+        return HEADS.test(bound) || countsFewItems(bound);
+      });
+    if (sites.length && sites.every(({ g, c }) => g.calls.some((d) => callsProduct(d, g, products) && fewMore(g, d.loops, c.loops)))) out.add(f.name);
+  }
+  return out;
+}
 
 /**
  * The file's key (it names every function of the file), the last one's string while its text is the same: each
