@@ -67,6 +67,9 @@ export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
     const committed = innermost(commit) !== loop ? (left === 0 ? 1 : 0) : fn.calls.filter((c) => COMMIT.test(c.name) && innermost(c) === loop && !before(c.range, commit.range) && before(c.range, wait.range) &&
       !neverTogether(c.scopes, commit.scopes)).length;
     if (left === null || left >= committed) continue;
+    // (the other arm of an `if constexpr (kStage > 1)` waits for fewer than all, a pipeline: this arm is the one-stage
+    // build the template also offers, on purpose)
+    if (fn.calls.some((c) => WAIT.test(c.name) && c.loops.includes(loop) && neverTogether(c.scopes, wait.scopes) && (leftInFlight(c, fn) ?? 0) > 0)) continue;
     const compute = computeAt(loop);
     // (compute between the commit and the wait: the copies of the next tile overlap it, a pipeline)
     if (compute.some((r) => before(commit.range, r) && before(r, wait.range))) continue;
