@@ -505,9 +505,16 @@ export const rule: Rule = {
     // the last micro-batch's, still runs every step)
     // (nor where that loop allocates device memory, itself or through a helper, `dsts[i] = alloc_half(n)`: set-up, such as
     // loading a model's weights tensor by tensor)
+    // (nor a loop of a few constant trips, `for (j = 0; j < 5; j++) error_check(sizes[j])`: a check per size, not a
+    // steady loop whose iterations could overlap)
+    const { constants } = fileConstants(facts.lines);
+    const fewTrips = (f: FunctionFacts, loop: number) => {
+      const l = f.loops.find((x) => x.id === loop);
+      return !!l && (constantTrip(l, constants) ?? Infinity) <= FEW_ITERATIONS;
+    };
     const everyStep = (f: FunctionFacts, c: CallFact) => {
       const loop = c.loops[c.loops.length - 1];
-      return !c.rareIn?.includes(c.loops[0]) && !f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)));
+      return !c.rareIn?.includes(c.loops[0]) && !fewTrips(f, loop) && !f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)));
     };
     // (names the file's own loops call, whether they count or not: what another file's loop calls is then not asked)
     const calledInOwnLoops = new Set<string>();
@@ -530,7 +537,6 @@ export const rule: Rule = {
       iterated.set(name, site.caller);
       if (!loopSites.has(name)) loopSites.set(name, sites.map(({ caller, call }) => ({ h: caller, c: call })));
     }
-    const { constants } = fileConstants(facts.lines);
     const twins = serializedTwins(mine, hosts);
     const use = launchBuffers((name) => kernels.get(baseName(name)), (name) => hosts.get(name));
     // (the host memory the device fills, wherever in the file it is allocated)
