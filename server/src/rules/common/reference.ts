@@ -206,6 +206,8 @@ export const kernelLibrary = (qualified: string | undefined): boolean => !!quali
 const FUSED_LIBRARY_OP = /(?:^|\.)(?:scaled_dot_product_attention|flash_attn_\w*func|memory_efficient_attention)$/;
 /** The function a timer's first argument runs: `lambda: eager_attention(q, k, v)`, or `eager_attention` handed over. */
 const LAMBDA_CALL = /^lambda[^:]*:\s*([\w.]+)\s*\(/;
+/** Or bound to its arguments first: `partial(F.scaled_dot_product_attention, is_causal=True)`. */
+const PARTIAL_CALL = /^(?:functools\.)?partial\s*\(\s*([\w.]+)\s*[,)]/;
 const NAME = /^[\w.]+$/;
 
 /**
@@ -247,7 +249,7 @@ function timedBaselines(functions: readonly FunctionFacts[], launching: Readonly
       const ctor = g.calls.find((c) => c.form === 'call' && under(c) && (classes.has(c.name) || /^_*[A-Z]/.test(c.name.split('.').pop() ?? '')));
       return ctor ? { name: ctor.name, qualified: ctor.qualified } : { name };
     };
-    const runs = (t: CallFact): string => { const first = t.args[0]?.trim() ?? ''; return LAMBDA_CALL.exec(first)?.[1] ?? (NAME.test(first) ? first : ''); };
+    const runs = (t: CallFact): string => { const first = t.args[0]?.trim() ?? ''; return LAMBDA_CALL.exec(first)?.[1] ?? PARTIAL_CALL.exec(first)?.[1] ?? (NAME.test(first) ? first : ''); };
     // (a loop over the variants, `for name, fn in (("eager", ln_eager), ("triton", ln_triton)): do_bench(lambda: fn(x))`:
     // each function, or instance, its iterable names is a line)
     const variants = (name: string): Line[] => {
