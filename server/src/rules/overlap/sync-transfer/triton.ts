@@ -71,6 +71,8 @@ const TORCH_DEVICE_OP = /^(?:torch\.(?:matmul|mm|bmm|addmm|baddbmm|einsum)|(?:to
 const isBlocking = (c: CallFact) => c.kind === 'copy' || c.kind === 'sync';
 
 function describe(c: CallFact): string {
+  const via = (c as ReadBackCall).readsBack;
+  if (via) return `\`${c.name}(${c.args.join(', ').slice(0, 40)})\` (its \`${via}()\`)`;
   if (c.kind === 'sync') return `\`${c.qualified ?? c.name}()\``;
   const receiver = c.args[0] && c.args[0].length <= 40 ? c.args[0] : '';
   return `\`${receiver}${c.name}()\``;
@@ -199,8 +201,29 @@ function perElementFinding(host: FunctionFacts, c: CallFact, loop: LoopFact): Ru
   };
 }
 
+/** A call of a file's helper that reads its argument back (`to_python_float(loss)`, whose body is `return t.item()`), as a copy. */
+type ReadBackCall = CallFact & { readsBack?: string };
+
+/**
+ * Helpers of the file that bring a parameter's value to the host, outside any loop of their own (`def
+ * to_python_float(t): return t.item()`): by name, the read-back they make.
+ */
+function readBackHelpers(functions: readonly FunctionFacts[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of functions) {
+    if (f.isKernel || f.loops.length || !f.params.length) continue;
+    const read = f.calls.find((c) => c.kind === 'copy' && f.params.some((p) => p.name === c.argRoots[0]));
+    if (read) out.set(f.name, read.name);
+  }
+  return out;
+}
+
 export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
   const launchers = launchingFunctions(facts);
+  const readBacks = readBackHelpers(facts.functions);
+  // (a host's calls of those helpers read as the copies they make)
+  const withReadBacks = (h: FunctionFacts): FunctionFacts => !readBacks.size || !h.calls.some((c) => c.form === 'call' && readBacks.has(c.name)) ? h
+    : { ...h, calls: h.calls.map((c): ReadBackCall => (c.form === 'call' && readBacks.has(c.name) && c.name !== h.name ? { ...c, kind: 'copy', readsBack: readBacks.get(c.name) } : c)) };
   // (`torch.set_default_device("cuda")`: factories without `device=` make device tensors too)
   const defaultDevice = facts.functions.some((f) => f.calls.some((c) => /(?:^|\.)set_default_(?:device|tensor_type)$/.test(c.qualified ?? c.name)));
   // (a file that names a GPU somewhere: a `device=` other than the CPU, `.cuda()`, `.to("cuda")`, `torch.cuda.*`, a kernel;
@@ -209,5 +232,5 @@ export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
   const gpu = launchers.size > 0 || defaultDevice || facts.functions.some((f) => f.isKernel || f.calls.some((c) => onDevice(c) || c.name === '.cuda' ||
     ((c.qualified ?? c.name) === 'torch.device' && /^['"]cuda/.test(c.args[0]?.trim() ?? '')) ||
     /^torch\.cuda\./.test(c.qualified ?? c.name) || c.args.some((a) => GPU_TEXT.test(a))));
-  return facts.functions.filter((f) => !f.isKernel && !pythonOracles(facts.functions).has(f)).flatMap((h) => checkHost(h, launchers, defaultDevice, gpu));
+  return facts.functions.filter((f) => !f.isKernel && !pythonOracles(facts.functions).has(f)).flatMap((h) => checkHost(withReadBacks(h), launchers, defaultDevice, gpu));
 }
