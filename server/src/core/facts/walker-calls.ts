@@ -180,6 +180,15 @@ export abstract class CallWalker extends WalkerState {
     return plain && typeSpecialized(this.helpers, name) && !given.some((g) => typeof g === 'string') ? undefined : plain;
   }
 
+  /** Integers whose address a call's arguments hand over (`&numSMs`): unknown after the call. */
+  protected forgetAddressed(args: Node | null): void {
+    for (const a of args ? namedChildren(args) : []) {
+      const u = unparen(a);
+      const target = u?.type === 'pointer_expression' && field(u, 'operator')?.text === '&' ? unparen(field(u, 'argument')) : null;
+      if (target?.type === 'identifier' && this.env.get(target.text)?.kind === 'int') this.env.set(target.text, { kind: 'int', poly: Poly.unknown });
+    }
+  }
+
   /** The caller's variables a helper takes by non-const reference (`int& q_size`): unknown after the call. */
   protected forgetReferenceArgs(helper: Node, args: readonly Node[]): void {
     const def = helperFunction(helper);
@@ -305,6 +314,9 @@ export abstract class CallWalker extends WalkerState {
   }
 
   protected recordCall(n: Node): void {
+    // (`cudaDeviceGetAttribute(&numSMs, ...)`, `cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSM, ...)`: a callee handed
+    // an integer's address writes it, so the value it had, `int numSMs = 0;`, no longer holds)
+    if (!this.choosing) this.forgetAddressed(field(n, 'arguments'));
     let called = field(n, 'function');
     // (`(k<128, 8>)<<<grid, block>>>(...)`: parentheses that carry a template's commas through a launcher macro)
     while (called?.type === 'parenthesized_expression' && called.namedChildren.length === 1) called = called.namedChildren[0];
