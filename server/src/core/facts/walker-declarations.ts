@@ -125,7 +125,10 @@ export abstract class DeclarationWalker extends LoopWalker {
       // (or a pointer to a kernel, `auto kernel = &cuComputePartGradGammaBeta<T, U, V>;`, `auto k = &part_grad;`)
       const pointed = value?.type === 'pointer_expression' && field(value, 'operator')?.text === '&' ? field(value, 'argument') : null;
       const aliased = pointed ?? value;
-      if (!this.isKernel && (aliased?.type === 'template_function' || (pointed && aliased?.type === 'identifier')) && typeNode?.text === 'auto') this.kernelAliases.set(info.name, aliased!);
+      // (or through a function-pointer typedef, `softmax_forward_func kernel = &softmax_rows;`: a plain name declared with
+      // a function's address, no `*` of its own)
+      const viaTypedef = pointed?.type === 'identifier' && !info.pointer && typeNode?.type === 'type_identifier';
+      if (!this.isKernel && (((aliased?.type === 'template_function' || (pointed && aliased?.type === 'identifier')) && typeNode?.text === 'auto') || viaTypedef)) this.kernelAliases.set(info.name, aliased!);
       let pointee: PtrValue | null = null;
       let row: ReturnType<typeof rowAccessor> = null;
       let buffer: ReturnType<typeof hostBufferAt> = null;
