@@ -34,7 +34,7 @@ import { checkedByCaller, isExpectedOutput, untunedHosts } from '../../common/re
 import { constantTrip, fileConstants, mostTrips, windowLoop } from '../../common/file-constants';
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFacts, perFunction } from '../../common/memo';
-import { countsFewItems, walksClassScores } from '../../common/few-items';
+import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { checkCpu, minorWalk, transposePartner } from '../../memory/uncoalesced-access/cpu';
@@ -219,9 +219,8 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   const unrolledItems = l.bound !== null && fn.templateParams.includes(l.bound.trim()) && l.pragmas.some((p) => /^unroll\b/.test(p));
   // (a sum into the expected result a GPU's is checked against, `ref += h[i]`: the reference, summed once, in order on purpose)
   // (not a scan, whose running value the loop stores each step: no reduction clause vectorizes that)
-  // (or along a sample's row of class scores in a loss, `j < cols` beside `labels`)
-  const fewItems = countsFewItems(l.bound) || walksClassScores(fn, l);
-  const sums = fewItems || unrolledItems ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn, defaults) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM && !isExpectedOutput(r.variable) && !r.readInLoop);
+  const few = countsFewItems(l.bound);
+  const sums = few || unrolledItems ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn, defaults) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM && !isExpectedOutput(r.variable) && !r.readInLoop);
   // four or more accumulators (`c_00 += a_0 * b_0; c_01 += ...`) are a register tile: its parallelism is across them
   // (running extrema, the corners of a bounding box, are no tile)
   const tile = new Set(sums.filter((r) => !extremum(r)).map((r) => r.variable)).size >= 4;
@@ -230,7 +229,6 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // loads through loaded indices (`label_gain_[label[sorted_idx[j]]]`) or stores to them: gathers and
   // scatters keep the loop scalar whatever the sum's order, so the sum is not what to change
   const indirect = inLoop.some((a) => a.indices.some((p) => p.unknown));
-  const few = fewItems;
   // `entropy -= p * logf(p)`, `sum += powf(x[i], t)`: the libm call keeps the loop scalar under default flags
   // (glibc's vector math needs -ffast-math), so declaring the reduction would not vectorize it either
   const libmBound = fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && libmLeft(c, !!build.noMathErrno));
@@ -303,7 +301,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // a loop of a few constant iterations (`j < 2` over a 2x2 block) is unrolled, not vectorized: its own
   // accesses say nothing (a filter window's computed index below is about the loops around it)
   // (and so is a filter's, `j < kernel_w`: a few taps, whose strides the pixel loop around them decides)
-  const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP || fewItems || filterBound(l.bound);
+  const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP || countsFewItems(l.bound) || filterBound(l.bound);
   // a short constant stride (`rgb[3 * i + c]`, an array of structures)
   // every field of records of 8 or more is read (`w[8*k]` ... `w[8*k + 7]`): contiguous blocks, not interleaved fields
   // (three channels of a pixel, read whole, still want a structure of arrays; two fields are a cheap shuffle, below)
