@@ -93,8 +93,8 @@ interface SimdFile {
   libmHelpers: ReadonlyMap<string, { call: string; reads: readonly number[] }>;
   /** Functions of the file that run a matrix product (runsProduct). */
   products: ReadonlySet<string>;
-  /** Functions every call of which in the file has a product called beside it, as often or less (calledBesideProducts). */
-  calledBesideProducts: ReadonlySet<string>;
+  /** The file's call sites by callee (besideProduct). */
+  sites: Sites;
 }
 
 interface Reason {
@@ -538,7 +538,7 @@ function check(fn: FunctionFacts, file: SimdFile): RuleFinding[] {
     if (callsRoutine(fn, l)) continue; // each step calls a routine that does the work (a dispatched micro-kernel)
     // (a single loop, O(n), beside a call of an O(n^2) product that runs as often, or in a function whose every caller
     // calls one: llama2's softmax, RMSNorm and SwiGLU beside the mat-vecs of the same forward, a fraction of its time)
-    if (besideProduct(fn, l, byId, file)) continue;
+    if (besideProduct(fn, l, file)) continue;
     const r = reasonFor(fn, l, file, walked);
     if (!r) continue;
     // the same cause in the other arm of an `if` (a weighted and an unweighted twin): one finding, both places
@@ -605,11 +605,12 @@ export const rule: Rule = {
       const reads = inner ? f.params.flatMap((p, i) => (inner.args.some((a) => new RegExp(`\\b${p.name}\\b`).test(a)) ? [i] : [])) : [];
       return inner && reads.length ? [[f.name, { call: inner.name, reads }] as const] : [];
     }));
-    const plain = facts.functions.filter((f) => !f.isKernel && !f.isDevice);
-    const products = new Set(plain.filter(runsProduct).map((f) => f.name));
-    const besideCalls = calledBesideProducts(plain, products);
-    const fileKey = keptKey(`${[...products].join(',')}|${[...besideCalls].join(',')}|${[...libmHelpers].map(([k, h]) => `${k}:${h.call}:${h.reads.join()}`).join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
-    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping, libmHelpers, products, calledBesideProducts: besideCalls };
+    const products = new Set(facts.functions.filter((f) => !f.isKernel && !f.isDevice && runsProduct(f)).map((f) => f.name));
+    const sites = callSites(facts.functions);
+    // (what the calls of the file's looping functions and products pass, which besideProduct compares)
+    const passed = [...sites].filter(([name]) => products.has(name) || looping.has(name)).map(([name, at]) => `${name}:${at.map(({ c }) => `${c.args.join(',')}@${c.loops.join('.')}`).join(';')}`).join('|');
+    const fileKey = keptKey(`${[...products].join(',')}|${passed}|${[...libmHelpers].map(([k, h]) => `${k}:${h.call}:${h.reads.join()}`).join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
+    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping, libmHelpers, products, sites };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
@@ -635,42 +636,48 @@ function runsProduct(f: FunctionFacts): boolean {
   });
 }
 
-/** The loops around `l`, outermost first (as a call's `loops`). */
-function loopsAround(l: LoopFact, byId: ReadonlyMap<number, LoopFact>): number[] {
-  const out: number[] = [];
-  for (let cur = l.parent === null ? undefined : byId.get(l.parent); cur; cur = cur.parent === null ? undefined : byId.get(cur.parent)) out.unshift(cur.id);
+/** Call sites of the file's functions by callee name, with their callers (once per functions array). */
+type Sites = ReadonlyMap<string, readonly { g: FunctionFacts; c: CallFact }[]>;
+const sitesMemo = new WeakMap<readonly FunctionFacts[], Sites>();
+function callSites(functions: readonly FunctionFacts[]): Sites {
+  let out = sitesMemo.get(functions) as Map<string, { g: FunctionFacts; c: CallFact }[]> | undefined;
+  if (out) return out;
+  out = new Map();
+  for (const g of functions) for (const c of g.calls) if (c.kind === 'call') (out.get(c.name) ?? out.set(c.name, []).get(c.name)!).push({ g, c });
+  sitesMemo.set(functions, out);
   return out;
 }
-
-/** A call of one of the file's product functions (not a recursion). */
-const callsProduct = (c: CallFact, f: FunctionFacts, products: ReadonlySet<string>) => c.kind === 'call' && products.has(c.name) && c.name !== f.name;
-
-/** Loop `l` of `fn` runs beside a product: one called in the same loops, or (for a loop of no loop) beside every call of `fn`. */
-function besideProduct(fn: FunctionFacts, l: LoopFact, byId: ReadonlyMap<number, LoopFact>, file: SimdFile): boolean {
-  if (l.parent === null && file.calledBesideProducts.has(fn.name)) return true;
-  const around = loopsAround(l, byId).join();
-  return fn.calls.some((c) => callsProduct(c, fn, file.products) && c.loops.join() === around);
-}
-
-/** Loops over a model's attention heads (`h < p->n_heads`): a few dozen, whatever the sizes. */
-const HEADS = /(?:^|[._>])(?:n_?heads?|num_?heads?|nh|heads)$/i;
 
 /**
- * Functions each call of which in the file has a product called in the same loops, or in loops around them that only
- * add a loop over the heads or a few items (llama2's per-head softmax beside the layer's projections).
+ * A call `d` of a product over the loop's length `n` and another, run-time length (`matmul(hb, xb, w1, dim, hidden_dim)`
+ * beside a loop to `hidden_dim`): n times a whole dimension of work, beside the loop's n. (A 3x3 product, `matmul(R, a,
+ * b, 3)`, is no larger than the loop.)
  */
-function calledBesideProducts(functions: readonly FunctionFacts[], products: ReadonlySet<string>): Set<string> {
-  const out = new Set<string>();
-  for (const f of functions) {
-    const sites = functions.flatMap((g) => (g === f ? [] : g.calls.filter((c) => c.kind === 'call' && c.name === f.name).map((c) => ({ g, c }))));
-    const fewMore = (g: FunctionFacts, a: readonly number[], b: readonly number[]) => a.length <= b.length && a.every((x, i) => x === b[i]) &&
-      b.slice(a.length).every((id) => {
-        const bound = g.loops.find((l) => l.id === id)?.bound?.trim() ?? '';
-        return HEADS.test(bound) || countsFewItems(bound);
-      });
-    if (sites.length && sites.every(({ g, c }) => g.calls.some((d) => callsProduct(d, g, products) && fewMore(g, d.loops, c.loops)))) out.add(f.name);
-  }
-  return out;
+function productOver(d: CallFact, fn: FunctionFacts, products: ReadonlySet<string>, n: string): boolean {
+  if (d.kind !== 'call' || !products.has(d.name) || d.name === fn.name || d.rareIn?.length) return false;
+  const args = d.args.map((a) => a.replace(/\s+/g, ''));
+  return args.includes(n) && args.some((a) => a !== n && /^[A-Za-z_][\w.>-]*$/.test(a) && !/^(?:[A-Z_0-9]+)$/.test(a));
+}
+
+/**
+ * Loop `l` (a single loop of `fn`) runs beside a matrix product over its length: one `fn` calls in the same loops and
+ * arms, or one every caller of `fn` calls beside it, over the length it passes (a loop over the heads between: llama2's
+ * per-layer calls).
+ */
+function besideProduct(fn: FunctionFacts, l: LoopFact, file: SimdFile): boolean {
+  const n = l.bound?.replace(/\s+/g, '');
+  if (!n) return false;
+  const around = loopAndAncestors(fn, l).slice(1).reverse().map((x) => x.id).join();
+  if (fn.calls.some((d) => d.loops.join() === around && !neverTogether(d.scopes, l.scopes) && productOver(d, fn, file.products, n))) return true;
+  // (through the callers: the loop runs to a parameter, and each call passes what the product beside it runs over)
+  const at = l.parent === null ? fn.params.findIndex((p) => p.name === n) : -1;
+  const sites = at >= 0 ? file.sites.get(fn.name)?.filter(({ g }) => g !== fn) ?? [] : [];
+  const fewMore = (g: FunctionFacts, a: readonly number[], b: readonly number[]) => a.length <= b.length && a.every((x, i) => x === b[i]) &&
+    b.slice(a.length).every((id) => countsFewItems(g.loops.find((x) => x.id === id)?.bound));
+  return sites.length > 0 && sites.every(({ g, c }) => {
+    const passed = c.args[at]?.replace(/\s+/g, '');
+    return !!passed && g.calls.some((d) => fewMore(g, d.loops, c.loops) && !neverTogether(d.scopes, c.scopes) && productOver(d, g, file.products, passed));
+  });
 }
 
 /**
