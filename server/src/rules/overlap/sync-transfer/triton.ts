@@ -130,7 +130,12 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     // (and so is a read-back after that wait, `torch.cuda.synchronize()` then `loss.item()`: the device is idle by then)
     const direct = (c: CallFact) => c.loops[c.loops.length - 1] === loop.id;
     const timingWaits = timed ? inLoop.filter((c) => c.kind === 'sync' && direct(c) && !c.rareIn?.includes(loop.id)) : [];
-    const afterWait = (c: CallFact) => direct(c) && timingWaits.some((w) => positionBefore(w.range.start, c.range.start) && (w.scopes ?? []).every((x) => (c.scopes ?? []).includes(x)));
+    // (with no device work queued between them: an eval batch launched after the timed step waits again)
+    // (a model's call or a tensor method there may queue kernels: only clocks, prints and Python's builtins do not)
+    const queues = (d: CallFact) => isDeviceWork(d, launchers, deviceNames, gpu) || ((d.form === 'call' || d.form === 'method') && d.kind !== 'copy' && d.kind !== 'sync' &&
+      !PY_CLOCK.test(d.qualified ?? d.name) && !/^(?:print|len|str|int|float|round|format|min|max|abs|sum|range|enumerate|zip|isinstance|logging\.\w+|\w*log\w*)$/.test(d.qualified ?? d.name));
+    const queuedBetween = (w: CallFact, c: CallFact) => inLoop.some((d) => d !== c && positionBefore(w.range.start, d.range.start) && positionBefore(d.range.start, c.nameRange.start) && queues(d));
+    const afterWait = (c: CallFact) => direct(c) && timingWaits.some((w) => positionBefore(w.range.start, c.range.start) && (w.scopes ?? []).every((x) => (c.scopes ?? []).includes(x)) && !queuedBetween(w, c));
     const blocking = inLoop.filter((c) => isBlocking(c) && !c.rareIn?.includes(loop.id) && (defaultDevice || !hostTensorRead(host.calls, c)) && !(timed && c.kind === 'sync') && !afterWait(c));
     // (no GPU work queued in the loop, but `order[i].item()`: one element of a device tensor read back per iteration,
     // a round trip each where one copy of the tensor before the loop would do)
