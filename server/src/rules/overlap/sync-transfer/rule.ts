@@ -509,13 +509,16 @@ export const rule: Rule = {
     // (nor a loop of a few constant trips, `for (j = 0; j < 5; j++) error_check(sizes[j])`: a check per size, not a
     // steady loop whose iterations could overlap)
     const { constants } = fileConstants(facts.lines);
-    const fewTrips = (f: FunctionFacts, loop: number) => {
-      const l = f.loops.find((x) => x.id === loop);
-      return !!l && (constantTrip(l, constants) ?? Infinity) <= FEW_ITERATIONS;
+    // (the loop outermost in a function nothing in the file calls from a loop: eight layers of `infer` that a request
+    // loop calls are eight waits a request)
+    const loopCalled = new Set(mine.flatMap((f) => f.calls.filter((c) => c.kind === 'call' && c.loops.length).map(calleeName)));
+    const fewTrips = (f: FunctionFacts, c: CallFact) => {
+      const l = c.loops.length === 1 ? f.loops.find((x) => x.id === c.loops[0]) : undefined;
+      return !!l && (constantTrip(l, constants) ?? Infinity) <= FEW_ITERATIONS && !loopCalled.has(baseName(f.name).replace(/^.*::/, ''));
     };
     const everyStep = (f: FunctionFacts, c: CallFact) => {
       const loop = c.loops[c.loops.length - 1];
-      return !c.rareIn?.includes(c.loops[0]) && !fewTrips(f, loop) && !f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)));
+      return !c.rareIn?.includes(c.loops[0]) && !fewTrips(f, c) && !f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)));
     };
     // (names the file's own loops call, whether they count or not: what another file's loop calls is then not asked)
     const calledInOwnLoops = new Set<string>();
