@@ -437,7 +437,7 @@ function fileLaunches(functions: readonly FunctionFacts[], instantiations: reado
     calls, hosts, kernelUse, instantiated, launches, owner, packed, baselines: pickedBaselines(functions), setUp: withCalled(setUpLaunches(functions, owner)),
     rarelyCalled: withCalled(rarelyCalledLaunches(callSites, owner)), callSites, overloaded: overloadedKernels(functions), besideSweeps: withCalled(launchesBesideSweeps(owner, kernels)),
     onceBeside: withCalled(onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined), callSites, kernels)),
-    loading: withCalled(loadingLaunches(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined))),
+    loading: withCalled(loadingLaunches(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined), functions, callSites)),
   };
   for (const [c, w] of asCalledFrom) owner.set(c, owner.get(w)!);
   return lastLaunches.keep(made, made);
@@ -558,14 +558,21 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
  * conversion into `dst[t]`) and carry nothing from one step to the next: a model or a dataset being loaded, at the
  * disk's pace, once a run.
  */
-function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null): ReadonlySet<CallFact> {
+function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null, functions: readonly FunctionFacts[],
+  callSites: ReadonlyMap<string, readonly CallFact[]>): ReadonlySet<CallFact> {
   const out = new Set<CallFact>();
+  // (the loops of the function's callers: one that copies results back streams what each call reads, a video's frames)
+  const streamedBy = (g: FunctionFacts) => (callSites.get(baseName(g.name)) ?? []).some((site) => {
+    const caller = site.loops.length ? functions.find((f) => f.calls.includes(site)) : undefined;
+    return !!caller && bringsBack(caller.calls.filter((d) => d.loops.includes(site.loops[site.loops.length - 1])));
+  });
   for (const [c, g] of owner) {
     const loop = c.loops.at(-1);
     // (or a function that reads a file and hands the device what it read, once per call: `load_weight(f, ...)`'s
     // fread, upload and conversion, called for each tensor of a checkpoint)
     if (loop === undefined) {
-      if (readsFileBefore(g.calls, c) && !bringsBack(g.calls)) out.add(c);
+      // (and carries nothing from call to call: `y = a * x + y` over frames read one by one accumulates a result)
+      if (readsFileBefore(g.calls, c) && !bringsBack(g.calls) && !streamedBy(g) && !carriesData(g.calls.filter((d) => d.kind === 'launch'), use)) out.add(c);
       continue;
     }
     if (!loadingLoop(g.calls, loop)) continue;
