@@ -13,6 +13,7 @@ import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/mod
 import { programAxes, isTlDot as isDot } from '../../common/program-axes';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
+import { RESULT_CHECK } from '../../../core/facts/triton/host';
 import { gemmLoop } from '../../common/gemm-shape';
 
 export const TF32_NUMERICS =
@@ -38,18 +39,20 @@ const GEMM_NAME = /(?:^|_)(?:mm|bmm|addmm|baddbmm|matmul|gemm|sgemm|hgemm)(?:_|$
 /** A cast to another value's type (`b_o.to(p_o.dtype.element_ty)`, `x.to(b_k.dtype)`): the kernel runs on whatever type it is given, 16-bit inputs included. */
 const castsToGivenType = (c: CallFact) => c.name.endsWith('.to') && /\.dtype\b/.test(c.args[0] ?? '');
 
-/** Comparisons of results (`torch.testing.assert_close`, `torch.allclose`, NumPy's) that may take a tolerance. */
-const CLOSENESS = /(?:^|\.)(?:assert_close|allclose|assert_allclose|isclose)$/;
-
 /**
- * Kernels a host function launches and then checks with a tolerance TF32 cannot meet (`rtol=1e-5`: TF32 rounds each
- * product to about 1e-3): the test asks for fp32 accuracy, so "ieee" is what the kernel must keep.
+ * Kernels a host function launches and then checks with a tolerance TF32 cannot meet (`rtol=1e-5, atol=1e-5`: TF32
+ * rounds each product to about 1e-3): the test asks for fp32 accuracy, so "ieee" is what the kernel must keep. Every
+ * tolerance the check gives must be that tight (`|a - b| <= atol + rtol * |b|` passes on the looser one).
  */
 function tightlyChecked(functions: readonly FunctionFacts[]): Set<string> {
   const out = new Set<string>();
   for (const host of functions) {
     if (host.isKernel) continue;
-    const tight = host.calls.some((c) => CLOSENESS.test(c.qualified ?? c.name) && (c.keywords ?? []).some((k) => (k.name === 'rtol' || k.name === 'atol') && Number(k.value.trim()) > 0 && Number(k.value.trim()) < 1e-3));
+    const tight = host.calls.some((c) => {
+      if (!RESULT_CHECK.test(c.qualified ?? c.name)) return false;
+      const given = (c.keywords ?? []).filter((k) => k.name === 'rtol' || k.name === 'atol').map((k) => Number(k.value.trim()));
+      return given.length > 0 && given.every((v) => Number.isFinite(v) && v >= 0 && v < 1e-3);
+    });
     if (tight) for (const c of host.calls) if (c.kind === 'launch') out.add(c.name);
   }
   return out;
