@@ -180,9 +180,14 @@ export abstract class CallWalker extends WalkerState {
     return plain && typeSpecialized(this.helpers, name) && !given.some((g) => typeof g === 'string') ? undefined : plain;
   }
 
-  /** Integers whose address a call's arguments hand over (`&numSMs`): unknown after the call. */
-  protected forgetAddressed(args: Node | null): void {
-    for (const a of args ? namedChildren(args) : []) {
+  /**
+   * Integers whose address a call's arguments hand over (`&numSMs`): unknown after the call. Not those a call only reads
+   * (`fwrite(&n, ...)`, `cudaMemcpyToSymbol(c_n, &n, ...)`, a copy's source): a copy writes its first argument only.
+   */
+  protected forgetAddressed(callee: string, args: Node | null): void {
+    if (READS_ITS_ARGUMENTS.test(callee)) return;
+    const all = args ? namedChildren(args) : [];
+    for (const a of WRITES_ITS_FIRST.test(callee) ? all.slice(0, 1) : all) {
       const u = unparen(a);
       const target = u?.type === 'pointer_expression' && field(u, 'operator')?.text === '&' ? unparen(field(u, 'argument')) : null;
       if (target?.type === 'identifier' && this.env.get(target.text)?.kind === 'int') this.env.set(target.text, { kind: 'int', poly: Poly.unknown });
@@ -316,7 +321,7 @@ export abstract class CallWalker extends WalkerState {
   protected recordCall(n: Node): void {
     // (`cudaDeviceGetAttribute(&numSMs, ...)`, `cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSM, ...)`: a callee handed
     // an integer's address writes it, so the value it had, `int numSMs = 0;`, no longer holds)
-    if (!this.choosing) this.forgetAddressed(field(n, 'arguments'));
+    if (!this.choosing) this.forgetAddressed(field(n, 'function')?.text ?? '', field(n, 'arguments'));
     let called = field(n, 'function');
     // (`(k<128, 8>)<<<grid, block>>>(...)`: parentheses that carry a template's commas through a launcher macro)
     while (called?.type === 'parenthesized_expression' && called.namedChildren.length === 1) called = called.namedChildren[0];
@@ -478,6 +483,11 @@ export abstract class CallWalker extends WalkerState {
     this.calls.push(fact);
   }
 }
+
+/** Calls that only read what their arguments point at. */
+const READS_ITS_ARGUMENTS = /^(?:std::)?(?:fwrite|write|send|printf|fprintf|cudaMemcpyToSymbol(?:Async)?|MPI_(?:Send|Isend|Ssend))$/;
+/** Copies: the destination, their first argument, is the one written. */
+const WRITES_ITS_FIRST = /^(?:std::)?(?:memcpy|memmove|cudaMemcpy(?:Async|FromSymbol(?:Async)?|2D(?:Async)?)?)$/;
 
 /** Names the function around `n` assigns (`batch = batch * seq_len`, `rows *= 2`, `n++`), read once per function. */
 function assignedNames(n: Node): ReadonlySet<string> {
