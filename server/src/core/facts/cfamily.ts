@@ -443,7 +443,7 @@ class FunctionWalker extends DeclarationWalker {
             } else if (v?.kind === 'ptr' && op === '=') {
               const p = this.evalPtr(right);
               if (p) this.env.set(left.text, { kind: 'ptr', ...p });
-            } else if (!v && op === '=' && right) this.allocatedLater(left.text, right);
+            } else if (!v && op === '=' && right) this.pointedLater(left.text, right);
           }
           if (op !== '=' && left && !['subscript_expression', 'pointer_expression'].includes(left.type)) this.arithmetic += this.opsWeight;
           return true;

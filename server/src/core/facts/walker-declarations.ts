@@ -249,8 +249,11 @@ export abstract class DeclarationWalker extends LoopWalker {
     }
   }
 
-  /** `float *J; ... J = (float *)malloc(...)` (C89 style): a buffer of its own, as if allocated where it was declared. */
-  protected allocatedLater(name: string, value: Node): void {
+  /**
+   * A pointer declared without a value and given one later (C89 style): `J = (float *)malloc(...)`, a buffer of its own as
+   * if allocated where it was declared, or `rA = &rv[l * NPB]`, a place in another buffer.
+   */
+  protected pointedLater(name: string, value: Node): void {
     const type = this.unsetPointers.get(name);
     if (type === undefined) return;
     if (!this.isKernel && ownHostBuffer(value)) {
@@ -260,7 +263,9 @@ export abstract class DeclarationWalker extends LoopWalker {
       return;
     }
     // `rA = &rv[l * NPB];` of a pointer declared at the top of the function (C89 style): where it points from here on,
-    // as the declaration with that value would say
+    // as the declaration with that value would say (not in an arm: `if (flip) row = ...; else row = ...;` points at one
+    // of two places, which the walk reads as an unknown offset, a gather)
+    if (this.branches.length) return;
     const p = this.evalPtr(value);
     if (!p) return;
     const retyped = p.elemType === null ? { ...p, elemType: type, vector: VECTOR_TYPES.has(type) } : p.elemType !== type ? this.recast(p, type) : p;
