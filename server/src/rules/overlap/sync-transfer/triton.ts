@@ -9,7 +9,7 @@
 // reference functions, and in loops over a literal list of test cases or settings
 // (`for size in [1024, 65536]`): a few iterations that each check a result, not a steady state.
 import { detail } from '../../common/detail';
-import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import { exclusiveArms, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { pythonOracles } from '../../common/reference';
 import { positionBefore } from '../../../core/positions';
@@ -217,7 +217,10 @@ function readBackHelpers(functions: readonly FunctionFacts[]): Map<string, strin
   const out = new Map<string, string>();
   for (const f of functions) {
     if (f.isKernel || f.loops.length || !f.params.length) continue;
-    const read = f.calls.find((c) => c.kind === 'copy' && f.params.some((p) => p.name === c.argRoots[0]));
+    // (on every path through it: unconditional, or in an arm of an if/else whose other arm does something else,
+    // `if hasattr(t, 'item'): return t.item() else: return t[0]`; not under a guard of its own, `if step % 100 == 0:`)
+    const everyCall = (c: CallFact) => (c.scopes ?? []).every((arm) => f.calls.some((d) => (d.scopes ?? []).some((other) => exclusiveArms(arm, other))));
+    const read = f.calls.find((c) => c.kind === 'copy' && everyCall(c) && f.params.some((p) => p.name === c.argRoots[0]));
     if (read) out.set(f.name, read.name);
   }
   return out;
