@@ -245,6 +245,15 @@ function drawnAtRandom(calls: readonly CallFact[], name: string): boolean {
   return sets.length > 0 && sets.every((d) => d.assignedTo!.length === 1 && RANDOM_FILL.test(d.args[0]?.trim() ?? ''));
 }
 
+/** The result of call `i` is assigned to a name the function returns, in a function with no loop (made once, handed on). */
+function returnedAsData(calls: readonly CallFact[], i: number): boolean {
+  if (calls.some((d) => d.loops.length)) return false;
+  let at: number | undefined = i;
+  while (at !== undefined && calls[at].form !== 'assign') at = calls[at].parent;
+  const names = at !== undefined ? calls[at].assignedTo ?? [] : [];
+  return names.length === 1 && calls.some((d) => d.form === 'return' && d.argRoots.includes(names[0]));
+}
+
 function producerOf(calls: CallFact[], i: number, known: Known): Producer | null {
   const { kernels, helpers } = known;
   const c = calls[i];
@@ -272,8 +281,9 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
     if (helper.param !== null) return null;
   }
   else if ((c.form === 'call' && TORCH_MATMULS.has(c.qualified ?? c.name)) || (c.form === 'method' && MATMUL_METHODS.has(c.name)) || (c.form === 'operator' && c.name === '@')) {
-    // (a product of random tensors the function just drew, `y = x @ w + noise`: test data made up once, not a workload)
-    if (c.form !== 'method' && c.argRoots.slice(0, 2).every((r) => !!r && drawnAtRandom(calls, r))) return null;
+    // (a product of random tensors the function just drew, returned as data, `y = x @ w + noise; return x, y`: a target
+    // made up once, not a workload; a benchmark that draws its inputs and runs the product is the workload)
+    if (c.form !== 'method' && c.argRoots.slice(0, 2).every((r) => !!r && drawnAtRandom(calls, r)) && returnedAsData(calls, i)) return null;
     // (with a bias, `F.linear(x, w, b)`, the bias is in the GEMM; what reads its output after it is still a pass)
     if (c.qualified === 'torch.nn.functional.linear') shown = '`F.linear`';
     else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
