@@ -80,6 +80,12 @@ const FEW_ITERATIONS = 8;
 const MANY_LAUNCHES = 16;
 /** An inner loop over a run's batches or steps (`b < num_batches`, `step < steps_per_epoch`), by its names. */
 const BATCH_LOOP = /batch|step|iter|sample|^\s*n_?b\b|\bn_?b\s*$/i;
+/** A host function that copies a result back and then reads it in a loop of its own (compares it, a check). */
+function checksCopiedResult(f: FunctionFacts): boolean {
+  return f.calls.some((c) => c.kind === 'copy' && c.args.some((a) => /DeviceToHost/.test(a)) && !!c.argRoots[0] &&
+    f.accesses.some((a) => a.kind === 'load' && a.array === c.argRoots[0] && a.loops.length > 0 && positionBefore(c.range.start, a.range.start)));
+}
+
 /** One step spread over parts (layers, devices, streams, heads, chunks; gradient accumulation's micro-steps): as many launches as parts, each step. */
 const FAN_OUT_LOOP = /layer|gpu|dev|stream|head|chunk|part|shard|rank|accum|micro/i;
 
@@ -512,9 +518,12 @@ export const rule: Rule = {
     // (the loop outermost in a function nothing in the file calls from a loop: eight layers of `infer` that a request
     // loop calls are eight waits a request)
     const loopCalled = new Set(mine.flatMap((f) => f.calls.filter((c) => c.kind === 'call' && c.loops.length).map(calleeName)));
+    // (and the helper checks what it copied back, a host loop over the result after the copy: a verification; a few
+    // operators each copying on its own stream, `ls_operator[i].async_operation(...)`, are the fan-out to overlap)
     const fewTrips = (f: FunctionFacts, c: CallFact) => {
       const l = c.loops.length === 1 ? f.loops.find((x) => x.id === c.loops[0]) : undefined;
-      return !!l && (constantTrip(l, constants) ?? Infinity) <= FEW_ITERATIONS && !loopCalled.has(baseName(f.name).replace(/^.*::/, ''));
+      const helper = hosts.get(calleeName(c));
+      return !!l && !!helper && checksCopiedResult(helper) && (constantTrip(l, constants) ?? Infinity) <= FEW_ITERATIONS && !loopCalled.has(baseName(f.name).replace(/^.*::/, ''));
     };
     const everyStep = (f: FunctionFacts, c: CallFact) => {
       const loop = c.loops[c.loops.length - 1];
