@@ -147,6 +147,20 @@ const HALF = /^(?:const\s+)?(?:half2?|__half2?|__nv_bfloat162?|nv_bfloat162?|at:
 /** bf16 spellings: a product of an fp16 and a bf16 operand is no one tensor-core input type. */
 const BF16 = /bfloat16|BFloat16/;
 
+/** A literal tolerance tighter than TF32's rounding of each product (about 1e-3): `1.0e-6f`, `1e-5`. */
+function tightTolerance(arg: string): boolean {
+  const m = /^(\d+(?:\.\d*)?(?:[eE]-?\d+)?)[fF]?$/.exec(arg.trim());
+  const v = m ? Number(m[1]) : NaN;
+  return v > 0 && v < 1e-3;
+}
+
+/** The GEMM's result is copied back (its source one of the call's buffers) and a later call checks it with a tight tolerance. */
+function checkedTightly(fn: FunctionFacts, g: CallFact): boolean {
+  const buffers = new Set(g.argRoots.filter((r): r is string => !!r));
+  const copies = fn.calls.filter((c) => c.kind === 'copy' && before(g, c) && c.args.some((a) => /DeviceToHost/.test(a)) && !!c.argRoots[1] && buffers.has(c.argRoots[1]));
+  return copies.some((copy) => fn.calls.some((c) => before(copy, c) && c.argRoots.includes(copy.argRoots[0]) && c.args.some(tightTolerance)));
+}
+
 /** The operand types a CUDA-core GEMM loop is read in, and what moving it to tensor cores means for each. */
 const PRECISIONS = [
   {
@@ -186,7 +200,9 @@ function checkHost(fn: FunctionFacts, handleSetUp: boolean, torchHandle: boolean
   const gemms = fn.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy' && fp32Gemm(c) && !torchs(c));
   const modes = fn.calls.filter((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''));
   // (nor one the file also makes with a FAST_TF32 / FAST_16BF compute type: the twin a switch picks, the reference)
-  const plain = gemms.filter((g) => !modes.some((m) => before(m, g)) && !fastTwins.has(twinKey(g)));
+  // (nor one whose result the function copies back and checks at a tolerance TF32 cannot meet, `l2Close(ref, hC, n,
+  // 1.0e-6f)`: the check asks for fp32 accuracy)
+  const plain = gemms.filter((g) => !modes.some((m) => before(m, g)) && !fastTwins.has(twinKey(g)) && !checkedTightly(fn, g));
   if (!plain.length) return [];
   const first = plain[0];
   return [{
