@@ -14,6 +14,7 @@ import { countsSequences } from '../../../core/facts/sequence-bound';
 import { FLOAT_TYPES } from '../../../core/facts/ctypes';
 import { FLAG_NAME, SAMPLES, SECTOR_BYTES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
+import { prePasses } from '../../common/products';
 import { laneSizes, uniformsIn } from './sizes';
 import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
@@ -682,9 +683,11 @@ export const rule: Rule = {
     const bindings = templateBindings(facts);
     const alternatives = templateAlternatives(facts);
     const strides = tensorStrideParams(facts);
+    // (a host pre-pass beside a deeper product its callers run as often, a transpose before the multiply: O(n^2) of O(n^3))
+    const pre = prePasses(facts.functions);
     return facts.functions.flatMap((fn) => {
       // (and a kernel kept as the oracle a tuned one is checked against, `hgemmReferenceKernel`, as the other rules leave it)
-      if (untuned.has(fn.name) || (fn.isKernel && isReferenceOracle(fn.name))) return [];
+      if (untuned.has(fn.name) || pre.has(fn.name) || (fn.isKernel && isReferenceOracle(fn.name))) return [];
       const alts = fn.isKernel ? alternatives.get(fn.name) : undefined;
       if (alts) return sweepCached(fn, alts, strides.get(fn.name));
       // (blocks one thread wide: the lanes run along threadIdx.y, seen as x)

@@ -37,6 +37,7 @@ import { perFacts, perFunction } from '../../common/memo';
 import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
+import { runsProduct } from '../../common/products';
 import { checkCpu, minorWalk, transposePartner } from '../../memory/uncoalesced-access/cpu';
 import { Poly, atomDef } from '../../../core/affine';
 import { byHand, calledInLoops, declaredElsewhere, INLINE_CALL, LIBM_CALL, libmLeft, OPAQUE_CALL } from './calls';
@@ -614,27 +615,6 @@ export const rule: Rule = {
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
-
-/**
- * A matrix product: a loop nested in another that reads a matrix the two loops index together and sums over it with a
- * second operand (`val += w[i * n + j] * x[j]`), or updates an element with it (`C[i][j] += a * B[k][j]`): O(n^2) work
- * or more per call. (A 2-D scale, `row[t2] *= s`, reads no second operand.)
- */
-function runsProduct(f: FunctionFacts): boolean {
-  return f.loops.some((l) => {
-    // (over a long dimension: a filter's taps, `k < 2 * radius + 1`, make a few FMAs per output, no more than a pass)
-    if (l.parent === null || windowLoop(l, f.loops) || filterBound(l.bound) || (l.trips ?? Infinity) <= 64) return false;
-    const outer = new Set(f.loops.filter((o) => o.depth < l.depth).map((o) => o.symbol));
-    const inner = f.accesses.filter((a) => a.loops[a.loops.length - 1] === l.id && a.indices.some((p) => p.dependsOn((x) => x === l.symbol)));
-    const matrix = (a: AccessFact) => a.indices.some((p) => p.dependsOn((x) => outer.has(x)));
-    const loads = inner.filter((a) => a.kind === 'load');
-    // (a window sliding with an outer loop, `src[y * w + x + i]`: a convolution's taps, as many as the filter is wide)
-    const slides = (a: AccessFact) => a.indices.some((p) => [...outer].some((o) => !(p.coefficient(o).isConstant && p.coefficient(o).constant === 0) && p.coefficient(o).equals(p.coefficient(l.symbol))));
-    if (inner.some(slides)) return false;
-    if (l.reductions?.length) return loads.length >= 2 && loads.some(matrix);
-    return inner.some((a) => a.kind === 'update' && matrix(a)) && loads.some(matrix);
-  });
-}
 
 /** Call sites of the file's functions by callee name, with their callers (once per functions array). */
 type Sites = ReadonlyMap<string, readonly { g: FunctionFacts; c: CallFact }[]>;
