@@ -361,22 +361,53 @@ export function remainderArm(cond: Node, evaluate: (n: Node | null) => Poly): 'c
  * its own flag off the first time through: what it holds runs once (a master-weights copy on the first update).
  */
 export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly string[]): boolean {
-  const e = conditionExpression(cond);
+  let e = conditionExpression(cond);
   if (!e || !consequence) return false;
+  // (the flag and more, `if (init_state && master != NULL)`: the arm runs at most when the flag does)
+  while (e.type === 'binary_expression' && field(e, 'operator')?.text === '&&') e = unparen(field(e, 'left'))!;
+  if (!e) return false;
   const negated = e.type === 'unary_expression' && children(e)[0]?.text === '!';
   const flag = negated ? namedChildren(e)[0] : e;
   if (!flag || !/^(?:identifier|field_expression)$/.test(flag.type)) return false;
   const off = negated ? /^(?:true|1)$/ : /^(?:false|0)$/;
-  const body = consequence.type === 'compound_statement' ? namedChildren(consequence) : [consequence];
-  const turnsOff = body.some((s) => {
+  const turnsOffIn = (stmts: readonly Node[], name: string) => stmts.some((s) => {
     const a = s.type === 'expression_statement' ? namedChildren(s)[0] : null;
-    return a?.type === 'assignment_expression' && children(a)[1]?.text === '=' && field(a, 'left')?.text === flag.text && off.test(field(a, 'right')?.text.trim() ?? '');
+    return a?.type === 'assignment_expression' && children(a)[1]?.text === '=' && field(a, 'left')?.text === name && off.test(field(a, 'right')?.text.trim() ?? '');
   });
-  if (!turnsOff) return false;
+  const body = consequence.type === 'compound_statement' ? namedChildren(consequence) : [consequence];
+  // (or a local copy of a member flag the function turns off before the arm, llm.c's `bool init_state =
+  // model->init_state; if (init_state) { model->init_state = false; }`, then `if (init_state && ...) { ... }`)
+  const member = !turnsOffIn(body, flag.text) && flag.type === 'identifier' ? memberCopied(cond, flag.text, turnsOffIn) : null;
+  if (!turnsOffIn(body, flag.text) && !member) return false;
+  const name = member ?? flag.text;
   // (and nothing turns it back on: a statement anywhere in the file setting it again, a dirty flag the step loop
   // re-arms, a caller's `init_state = true;`; nor is it declared in a loop around the `if`, on again each iteration)
   for (let up = cond.parent; up; up = up.parent) if (LOOP_STATEMENT.has(up.type) && up.type !== 'function_definition' && declares(up, flag.text)) return false;
-  return !flagAssignments(lines).has(`${flag.text}=${negated ? 'off' : 'on'}`);
+  return !flagAssignments(lines).has(`${name}=${negated ? 'off' : 'on'}`);
+}
+
+/**
+ * The member `local` was copied from (`bool init_state = model->init_state;`) when the function turns that member off
+ * before the `if` of `cond`, unconditionally or under `if (local)`; else null.
+ */
+function memberCopied(cond: Node, local: string, turnsOff: (stmts: readonly Node[], name: string) => boolean): string | null {
+  let fn: Node | null = cond;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  const body = fn ? field(fn, 'body') : null;
+  if (!body) return null;
+  const stmts = namedChildren(body).filter((s) => s.endIndex <= cond.startIndex);
+  let member: string | null = null;
+  for (const s of stmts) {
+    if (s.type !== 'declaration') continue;
+    for (const d of namedChildren(s)) {
+      const value = d.type === 'init_declarator' ? unparen(field(d, 'value')) : null;
+      if (field(d, 'declarator')?.text === local && value?.type === 'field_expression') member = value.text;
+    }
+  }
+  if (!member) return null;
+  const armed = (s: Node) => s.type === 'if_statement' && conditionExpression(field(s, 'condition'))?.text === local;
+  const armBody = (s: Node) => { const c = field(s, 'consequence'); return c ? (c.type === 'compound_statement' ? namedChildren(c) : [c]) : []; };
+  return turnsOff(stmts, member) || stmts.some((s) => armed(s) && turnsOff(armBody(s), member!)) ? member : null;
 }
 
 /**
