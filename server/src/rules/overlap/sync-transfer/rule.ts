@@ -126,9 +126,8 @@ export function blockingKind(c: CallFact): 'copy' | 'sync' | null {
   if (hostScalarResult(c) !== null) return 'sync';
   if (c.kind !== 'sync') return null;
   if (DEVICE_SYNC.test(c.name)) return 'sync';
-  // one stream of an array (`streams[s]`): a pipeline waiting before it reuses that slot's buffers (the same stream
-  // every time, `streams[0]`, is one stream)
-  if (c.name === 'cudaStreamSynchronize') return /\[/.test(c.args[0] ?? '') && !/\[\s*\d+\s*\]\s*$/.test(c.args[0] ?? '') ? null : 'sync';
+  // one stream of an array (`streams[s]`): a pipeline waiting before it reuses that slot's buffers
+  if (c.name === 'cudaStreamSynchronize') return /\[/.test(c.args[0] ?? '') ? null : 'sync';
   return null; // cudaEventSynchronize: timing
 }
 
