@@ -364,7 +364,7 @@ export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly
   let e = conditionExpression(cond);
   if (!e || !consequence) return false;
   // (the flag and more, `if (init_state && master != NULL)`: the arm runs at most when the flag does)
-  while (e.type === 'binary_expression' && field(e, 'operator')?.text === '&&') e = unparen(field(e, 'left'))!;
+  while (e && e.type === 'binary_expression' && field(e, 'operator')?.text === '&&') e = unparen(field(e, 'left'));
   if (!e) return false;
   const negated = e.type === 'unary_expression' && children(e)[0]?.text === '!';
   const flag = negated ? namedChildren(e)[0] : e;
@@ -377,13 +377,17 @@ export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly
   const body = consequence.type === 'compound_statement' ? namedChildren(consequence) : [consequence];
   // (or a local copy of a member flag the function turns off before the arm, llm.c's `bool init_state =
   // model->init_state; if (init_state) { model->init_state = false; }`, then `if (init_state && ...) { ... }`)
-  const member = !turnsOffIn(body, flag.text) && flag.type === 'identifier' ? memberCopied(cond, flag.text, turnsOffIn) : null;
-  if (!turnsOffIn(body, flag.text) && !member) return false;
-  const name = member ?? flag.text;
+  const inArm = turnsOffIn(body, flag.text);
+  const member = !inArm && flag.type === 'identifier' ? memberCopied(cond, flag.text, turnsOffIn) : null;
+  if (!inArm && !member) return false;
   // (and nothing turns it back on: a statement anywhere in the file setting it again, a dirty flag the step loop
   // re-arms, a caller's `init_state = true;`; nor is it declared in a loop around the `if`, on again each iteration)
   for (let up = cond.parent; up; up = up.parent) if (LOOP_STATEMENT.has(up.type) && up.type !== 'function_definition' && declares(up, flag.text)) return false;
-  return !flagAssignments(lines).has(`${name}=${negated ? 'off' : 'on'}`);
+  const on = negated ? 'off' : 'on';
+  if (!member) return !flagAssignments(lines).has(`${flag.text}=${on}`);
+  // (a member is set again through any object, `model->init_state = true;` in another function: by its field's name)
+  const fieldName = member.replace(/^.*(?:\.|->)/, '');
+  return ![...flagAssignments(lines)].some((k) => k === `${fieldName}=${on}` || k.endsWith(`.${fieldName}=${on}`) || k.endsWith(`->${fieldName}=${on}`));
 }
 
 /**

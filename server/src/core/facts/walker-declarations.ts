@@ -263,9 +263,9 @@ export abstract class DeclarationWalker extends LoopWalker {
       return;
     }
     // `rA = &rv[l * NPB];` of a pointer declared at the top of the function (C89 style): where it points from here on,
-    // as the declaration with that value would say (not in an arm: `if (flip) row = ...; else row = ...;` points at one
-    // of two places, which the walk reads as an unknown offset, a gather)
-    if (this.branches.length) return;
+    // as the declaration with that value would say (not where another arm of the same `if` points it elsewhere, `if (flip)
+    // row = ...; else row = ...;`: one of two places, which the walk reads as an unknown offset, a gather)
+    if (assignedInOtherArm(value, name)) return;
     const p = this.evalPtr(value);
     if (!p) return;
     const retyped = p.elemType === null ? { ...p, elemType: type, vector: VECTOR_TYPES.has(type) } : p.elemType !== type ? this.recast(p, type) : p;
@@ -327,4 +327,18 @@ function rowType(typeText: string): string | null {
     else if (ch === '>') depth--;
   }
   return null;
+}
+
+/** Whether the `if` whose arm holds `value` assigns `name` in its other arm too (`if (flip) row = a; else row = b;`). */
+function assignedInOtherArm(value: Node, name: string): boolean {
+  let arm: Node = value;
+  for (let up = value.parent; up; arm = up, up = up.parent) {
+    if (up.type === 'function_definition') return false;
+    if (up.type !== 'if_statement') continue;
+    const consequence = field(up, 'consequence');
+    const other = arm === consequence ? field(up, 'alternative') : consequence;
+    const assigns = new RegExp(`(?<![\\w.>])${name}\\s*=(?!=)`);
+    if (other && assigns.test(other.text)) return true;
+  }
+  return false;
 }

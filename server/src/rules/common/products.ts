@@ -34,11 +34,18 @@ export function productLoop(f: FunctionFacts): LoopFact | undefined {
 export const runsProduct = (f: FunctionFacts): boolean => productLoop(f) !== undefined;
 
 /**
- * Host functions whose loop nests are shallower than a product each of their callers runs as often (a 2-deep transpose,
- * `transposeInto(B, BT)`, before the 3-deep multiply over the same matrices in the caller, or a call of a function that
- * runs one, in the same loops): an O(n^2) pre-pass beside O(n^3) work, not where the time goes.
+ * Host functions whose loop nests are shallower than a product each of their callers runs next over what they wrote (a
+ * 2-deep transpose, `transposeInto(B, BT)`, called outside the 3-deep multiply over `BT`, or before a call of a function
+ * that runs one, in the same loops): an O(n^2) pre-pass beside O(n^3) work, not where the time goes.
  */
-export function prePasses(functions: readonly FunctionFacts[]): Set<string> {
+export function prePasses(functions: readonly FunctionFacts[]): ReadonlySet<string> {
+  let out = prePassMemo.get(functions);
+  if (!out) prePassMemo.set(functions, (out = findPrePasses(functions)));
+  return out;
+}
+const prePassMemo = new WeakMap<readonly FunctionFacts[], ReadonlySet<string>>();
+
+function findPrePasses(functions: readonly FunctionFacts[]): Set<string> {
   const hosts = functions.filter((f) => !f.isKernel && !f.isDevice);
   const depth = (f: FunctionFacts) => Math.max(-1, ...f.loops.map((l) => l.depth));
   const products = new Map(hosts.flatMap((f) => {
@@ -57,7 +64,10 @@ export function prePasses(functions: readonly FunctionFacts[]): Set<string> {
       const made = new Set(written.map((i) => c.argRoots[i]).filter((r): r is string => !!r));
       if (!made.size) return false;
       const own = products.get(g.name);
-      if (own && own.loop.depth > d && prefix(c.loops, loopAndAncestors(g, own.loop).reverse().map((l) => l.id)) &&
+      // (outside every loop of the product's nest, the loops whose variables its accesses index by: a transpose redone on
+      // each `i` of the multiply is n times O(n^2), as much as the product)
+      const nest = own ? loopAndAncestors(g, own.loop).filter((l) => g.accesses.some((a) => a.loops.includes(own.loop.id) && a.indices.some((p) => p.dependsOn((x) => x === l.symbol)))) : [];
+      if (own && own.loop.depth > d && prefix(c.loops, loopAndAncestors(g, own.loop).reverse().map((l) => l.id)) && !nest.some((l) => c.loops.includes(l.id)) &&
         g.accesses.some((a) => a.kind === 'load' && a.loops.includes(own.loop.id) && made.has(rootOf(a.array)) && positionBefore(c.range.start, a.range.start))) return true;
       return g.calls.some((e) => e.kind === 'call' && e.name !== f.name && e.loops.join() === c.loops.join() && (products.get(e.name)?.loop.depth ?? -1) > d &&
         positionBefore(c.range.start, e.range.start) && e.argRoots.some((r) => !!r && made.has(r)));

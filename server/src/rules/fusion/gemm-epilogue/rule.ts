@@ -66,8 +66,8 @@ function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, 
     const readAt = k.accesses.filter((a) => a.kind !== 'store' && at.some((i) => a.array === k.params[i].name)).map((a) => a.indices.join(','));
     const storedAt = k.accesses.filter((a) => a.kind !== 'load' && a.space === 'global').map((a) => a.indices.join(','));
     // (and one that reads a neighbour's element, `C[j - 1]` beside its stores at `C[j .. j + 3]`, needs another thread's result)
-    // (or that combines elements a run-time distance apart, RoPE's `k[i]` with `k[i + head_size / 2]`: a tile of the GEMM
-    // holds one or the other; a vector's neighbours, `x[4 * i + 1]`, or an interleaved pair, `x[2 * i + 1]`, lie in one tile)
+    // (or that combines elements far apart, RoPE's `k[i]` with `k[i + head_size / 2]` or `+ 64`: a tile of the GEMM holds
+    // one or the other; a vector's neighbours, `x[4 * i + 1]`, or an interleaved pair, `x[2 * i + 1]`, lie in one tile)
     // (in one iteration: two loops over a row read it at their own steps)
     const readForms = k.accesses.filter((a) => a.kind !== 'store' && a.indices.length === 1 && at.some((i) => a.array === k.params[i].name));
     const farApart = readForms.some((x, n) => readForms.slice(n + 1).some((y) => {
@@ -75,7 +75,7 @@ function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, 
       // (a run-time distance that is no multiple of the block: a thread's two elements `blockDim.x` apart, an unrolled
       // pointwise pass, each stored back where it was read, lie in tiles of their own)
       const d = x.indices[0].sub(y.indices[0]);
-      return !d.unknown && !d.isConstant && !d.dependsOn((v) => /^(?:blockDim|gridDim)\./.test(v));
+      return !d.unknown && (d.isConstant ? Math.abs(d.constant) >= 16 : !d.dependsOn((v) => /^(?:blockDim|gridDim)\./.test(v)));
     }));
     const permutes = (readAt.length > 0 && storedAt.length > 0 && readAt.some((r) => !storedAt.includes(r))) || farApart;
     // a reduction over the output's rows first (a softmax's max and sum, one lane sweeping the row `for (t < len)`):

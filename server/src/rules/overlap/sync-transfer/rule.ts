@@ -517,12 +517,13 @@ export const rule: Rule = {
     // (the loop outermost in a function nothing in the file calls from a loop: eight layers of `infer` that a request
     // loop calls are eight waits a request)
     const loopCalled = new Set(mine.flatMap((f) => f.calls.filter((c) => c.kind === 'call' && c.loops.length).map(calleeName)));
-    // (and the helper checks what it copied back, a host loop over the result after the copy: a verification; a few
-    // operators each copying on its own stream, `ls_operator[i].async_operation(...)`, are the fan-out to overlap)
+    // (and the helper reads what it copied back in a loop of its own, as a check does; a few operators or devices each
+    // copying on their own, `ls_operator[i].async_operation(...)`, `for (dev ...)`, are the fan-out to overlap)
     const fewTrips = (f: FunctionFacts, c: CallFact) => {
       const l = c.loops.length === 1 ? f.loops.find((x) => x.id === c.loops[0]) : undefined;
       const helper = hosts.get(calleeName(c));
-      return !!l && !!helper && checksCopiedResult(helper) && (constantTrip(l, constants) ?? Infinity) <= FEW_ITERATIONS && !loopCalled.has(baseName(f.name).replace(/^.*::/, ''));
+      return !!l && !!helper && checksCopiedResult(helper) && !FAN_OUT_LOOP.test(`${l.variable ?? ''} ${l.bound ?? ''}`) &&
+        (constantTrip(l, constants) ?? Infinity) <= FEW_ITERATIONS && !loopCalled.has(baseName(f.name).replace(/^.*::/, ''));
     };
     const everyStep = (f: FunctionFacts, c: CallFact) => {
       const loop = c.loops[c.loops.length - 1];

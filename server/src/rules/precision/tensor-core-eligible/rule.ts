@@ -154,11 +154,14 @@ function tightTolerance(arg: string): boolean {
   return v > 0 && v < 1e-3;
 }
 
+/** A function that compares results (`sdkCompareL2fe`, `l2Close`, `check_result`, `verify`), not one that updates them. */
+const CHECKER = /compare|check|verif|valid|close|equal|match|assert|diff/i;
+
 /** The GEMM's result is copied back (its source one of the call's buffers) and a later call checks it with a tight tolerance. */
 function checkedTightly(fn: FunctionFacts, g: CallFact): boolean {
   const buffers = new Set(g.argRoots.filter((r): r is string => !!r));
   const copies = fn.calls.filter((c) => c.kind === 'copy' && before(g, c) && c.args.some((a) => /DeviceToHost/.test(a)) && !!c.argRoots[1] && buffers.has(c.argRoots[1]));
-  return copies.some((copy) => fn.calls.some((c) => before(copy, c) && c.argRoots.includes(copy.argRoots[0]) && c.args.some(tightTolerance)));
+  return copies.some((copy) => fn.calls.some((c) => before(copy, c) && CHECKER.test(c.name) && c.argRoots.includes(copy.argRoots[0]) && c.args.some(tightTolerance)));
 }
 
 /** The operand types a CUDA-core GEMM loop is read in, and what moving it to tensor cores means for each. */
