@@ -6,6 +6,7 @@ import { windowLoop } from './file-constants';
 import { filterBound } from './filter-taps';
 import { loopAndAncestors } from './blocked-twin';
 import { positionBefore } from '../../core/positions';
+import { perFacts } from './memo';
 
 /** The variable an access's array is reached through: `BT` of `BT.data`, `p` of `p->x`. */
 const rootOf = (array: string): string => array.split(/\.|->|\[/)[0].trim();
@@ -13,10 +14,10 @@ const rootOf = (array: string): string => array.split(/\.|->|\[/)[0].trim();
 /**
  * The loop of a matrix product: nested in another, it reads a matrix the two loops index together and sums over it
  * with a second operand (`val += w[i * n + j] * x[j]`), or updates an element with it (`C[i][j] += a * B[k][j]`).
- * (A 2-D scale, `row[t2] *= s`, reads no second operand.)
+ * (A 2-D scale, `row[t2] *= s`, reads no second operand.) Once per facts object: every check of a file asks.
  */
-export function productLoop(f: FunctionFacts): LoopFact | undefined {
-  return f.loops.find((l) => {
+export const productLoop = perFacts((f: FunctionFacts): LoopFact | undefined =>
+  f.loops.find((l) => {
     // (over a long dimension: a filter's taps, `k < 2 * radius + 1`, make a few FMAs per output, no more than a pass)
     if (l.parent === null || windowLoop(l, f.loops) || filterBound(l.bound) || (l.trips ?? Infinity) <= 64) return false;
     const outer = new Set(f.loops.filter((o) => o.depth < l.depth).map((o) => o.symbol));
@@ -28,8 +29,8 @@ export function productLoop(f: FunctionFacts): LoopFact | undefined {
     if (inner.some(slides)) return false;
     if (l.reductions?.length) return loads.length >= 2 && loads.some(matrix);
     return inner.some((a) => a.kind === 'update' && matrix(a)) && loads.some(matrix);
-  });
-}
+  }),
+);
 
 export const runsProduct = (f: FunctionFacts): boolean => productLoop(f) !== undefined;
 
