@@ -7,7 +7,7 @@
 import { pickedBaselines } from './baselines';
 import { hostInstances, knownType, launchInstances } from './host-instances';
 import { sequenceGrid } from './facts/sequence-bound';
-import { neverTogether, type AccessFact, type CallFact, type FunctionFacts, type LoopFact } from './facts/model';
+import { copiesToHost, neverTogether, type AccessFact, type CallFact, type FunctionFacts, type LoopFact } from './facts/model';
 import { baseType, elementBits, VECTOR_TYPES } from './facts/ctypes';
 import { asCalled, baseName, callSitesOf } from './project';
 import { launchesBesideSweeps, sweepsTwoAxes } from './sweep-siblings';
@@ -592,7 +592,7 @@ export function loadingLoop(calls: readonly CallFact[], loop: number): boolean {
 const readsFile = (d: CallFact): boolean => d.kind === 'call' && /^(?:std::)?(?:fread|fscanf|fgets|getline)$|^\w+\.read$/.test(d.name);
 /** Results copied back or written out (a progress line on stderr is no output; `cudaMemcpyDefault` says nothing of the direction). */
 const bringsBack = (calls: readonly CallFact[]): boolean =>
-  calls.some((d) => (d.kind === 'copy' && d.args.some((a) => /DeviceToHost/.test(a))) || /^(?:std::)?fwrite$|\.(?:write|download)$/.test(d.name));
+  calls.some((d) => copiesToHost(d) || /^(?:std::)?fwrite$|\.(?:write|download)$/.test(d.name));
 /** A file read outside loops before launch `c`, in the same arm. */
 const readsFileBefore = (calls: readonly CallFact[], c: CallFact): boolean =>
   calls.some((d) => readsFile(d) && !d.loops.length && positionBefore(d.range.start, c.range.start) && (d.scopes ?? []).every((x) => (c.scopes ?? []).includes(x)));

@@ -465,6 +465,9 @@ export const branchId = (statement: number, arm: number): number => statement * 
 /** Are two branch ids arms of the same conditional (at most one of them runs)? */
 export const exclusiveArms = (a: number, b: number): boolean => a !== b && Math.floor(a / ARMS) === Math.floor(b / ARMS);
 /** Code under branches `a` and under branches `b` (each outermost first) never runs in one pass: they sit in arms of one conditional. */
+/** A copy to the host (`cudaMemcpy(h, d, n, cudaMemcpyDeviceToHost)`, an async one too): results brought back. */
+export const copiesToHost = (c: CallFact): boolean => c.kind === 'copy' && c.args.some((a) => /DeviceToHost/.test(a));
+
 export const neverTogether = (a: readonly number[] = [], b: readonly number[] = []): boolean => a.some((x) => b.some((y) => exclusiveArms(x, y)));
 
 /** `left op right` of template parameters, and whether the access is in the arm where it holds. */

@@ -18,7 +18,7 @@
 // handled by triton.ts.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import { copiesToHost, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
 import { positionBefore } from '../../../core/positions';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
@@ -82,7 +82,7 @@ const MANY_LAUNCHES = 16;
 const BATCH_LOOP = /batch|step|iter|sample|^\s*n_?b\b|\bn_?b\s*$/i;
 /** A host function that copies a result back and then reads it in a loop of its own (compares it, a check). */
 function checksCopiedResult(f: FunctionFacts): boolean {
-  return f.calls.some((c) => c.kind === 'copy' && c.args.some((a) => /DeviceToHost/.test(a)) && !!c.argRoots[0] &&
+  return f.calls.some((c) => copiesToHost(c) && !!c.argRoots[0] &&
     f.accesses.some((a) => a.kind === 'load' && a.array === c.argRoots[0] && a.loops.length > 0 && positionBefore(c.range.start, a.range.start)));
 }
 
@@ -479,7 +479,7 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   // value the host computes from them each step, a decode loop sampling the next token on the host and leaving on
   // `if (next == EOS) break`: the next launch needs that value, so the copy cannot leave the loop; what can move is
   // the host's decision, to the device)
-  const readsBack = (c: CallFact) => blockingKind(c) === 'copy' && /DeviceToHost/.test(c.args.join());
+  const readsBack = (c: CallFact) => blockingKind(c) === 'copy' && copiesToHost(c);
   if (blocking.every(readsBack) && stopsOnHostValue(callerFacts, name)) return [decidedOnHost(host, blocking[0], caller)];
   // (nor one that brings back the count the helper's next launch is sized by, `num_rendered` in a Gaussian
   // rasterizer: the launch cannot be queued before the value exists, as when the same lines sit in the loop)

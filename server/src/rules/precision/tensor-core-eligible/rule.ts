@@ -17,7 +17,7 @@
 // TF32 rounds the inputs to a 10-bit mantissa (fp32 accumulation): every finding says so.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import { neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
+import { copiesToHost, neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle } from '../../common/reference';
 import { perFacts, perFunction } from '../../common/memo';
@@ -160,7 +160,7 @@ const CHECKER = /compare|check|verif|valid|close|equal|match|assert|diff/i;
 /** The GEMM's result is copied back (its source one of the call's buffers) and a later call checks it with a tight tolerance. */
 function checkedTightly(fn: FunctionFacts, g: CallFact): boolean {
   const buffers = new Set(g.argRoots.filter((r): r is string => !!r));
-  const copies = fn.calls.filter((c) => c.kind === 'copy' && before(g, c) && c.args.some((a) => /DeviceToHost/.test(a)) && !!c.argRoots[1] && buffers.has(c.argRoots[1]));
+  const copies = fn.calls.filter((c) => copiesToHost(c) && before(g, c) && !!c.argRoots[1] && buffers.has(c.argRoots[1]));
   return copies.some((copy) => fn.calls.some((c) => before(copy, c) && CHECKER.test(c.name) && c.argRoots.includes(copy.argRoots[0]) && c.args.some(tightTolerance)));
 }
 

@@ -1,6 +1,6 @@
 // The shapes of an innermost loop's accesses cpu-simd tells apart: float data, a sum kept in memory,
 // strided and interleaved walks, and the enclosing loop that walks the contiguous index.
-import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
+import { copiesToHost, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import { windowLoop } from '../../common/file-constants';
 
 const FLOAT_TYPE = /^(?:float|double|long double|float_t|double_t|real|real_t|Real|Dtype|scalar_t)$/;
@@ -123,7 +123,7 @@ export function sumsReadBack(fn: FunctionFacts, l: LoopFact, loads: readonly Acc
   // in that loop as well: a PageRank's residual over the ranks each iteration brings back)
   const buffer = (t: string) => t.replace(/\s+/g, '').replace(/^&(.*)\[0\]$/, '$1').replace(/\.data\(\)$/, '');
   const sameSteps = (c: { loops: readonly number[] }) => c.loops.join() === (l.parent === null ? '' : fnLoopsAround(fn, l).join());
-  const filled = new Set(fn.calls.filter((c) => c.kind === 'copy' && /DeviceToHost/.test(c.args.join()) && c.range.start.line < l.headerRange.start.line && sameSteps(c)).map((c) => buffer(c.args[0] ?? '')));
+  const filled = new Set(fn.calls.filter((c) => copiesToHost(c) && c.range.start.line < l.headerRange.start.line && sameSteps(c)).map((c) => buffer(c.args[0] ?? '')));
   // (and the buffer swapped with it, `h_prev.swap(h_rank)`: the last step's copy)
   for (const c of fn.calls) {
     const swap = /^(?:std::)?swap$/.test(c.name) ? c.args.map(buffer) : /^(\w+)\.swap$/.exec(c.name) ? [c.name.replace(/\.swap$/, ''), buffer(c.args[0] ?? '')] : null;
