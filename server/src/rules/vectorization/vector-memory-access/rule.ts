@@ -408,7 +408,10 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   const bits = streamed.map((a) => (a.elemBits === null && fn.templateParams.includes(a.elemType ?? '') ? 32 : judgedBits(a)));
   if (bits.some((b) => b === null || b > 32 || !POWER_OF_TWO_BITS.has(b))) return [];
   const width = 128 / Math.max(...(bits as number[]));
-  const sizes = new Set(compileTimeSizes(fn));
+  // (and the row length the threads walk, `t2 < T`: a row offset by whole rows, `(T - 1 - blockIdx.x) * T`, starts where
+  // a row does, aligned as the row-length assumption says)
+  const rowLengths = streamed.flatMap((a) => loopsAround(a, fn).filter(spreadsOverThreads).map((l) => l.bound?.trim() ?? '')).filter((b) => /^\w+$/.test(b));
+  const sizes = new Set([...compileTimeSizes(fn), ...rowLengths]);
   if (!streamed.every((a) => vectorizable(a, width, sizes))) return [];
   if (streamed.some((a) => oddPitch(fn, a, width))) return [];
   if (loadBytes(fn, streamed, (a) => judgedBits(a) ?? 16) >= ENOUGH_LOAD_BYTES) return [];
