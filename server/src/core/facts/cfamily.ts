@@ -463,7 +463,7 @@ class FunctionWalker extends DeclarationWalker {
           if (op === '+' || op === '-' || op === '*' || op === '/') {
             this.arithmetic += this.opsWeight;
             if (this.isKernel) this.noteHalfOperator(c, op);
-            if (op === '-' && this.isKernel) this.noteDifference(c);
+            if ((op === '-' || op === '+') && this.isKernel) this.noteAddends(c);
           }
           else if (op === '<<') this.noteStreamOutput(c);
           return true;
@@ -621,7 +621,7 @@ export function functionFacts(
     usesVectorTypes: w.usesVectorTypes,
     ...(w.opaqueBufferCalls.size ? { opaqueBufferCalls: [...w.opaqueBufferCalls] } : {}),
     ...(w.halfOperators.length ? { halfOperators: w.halfOperators } : {}),
-    ...(w.differences.length ? { differences: w.differences } : {}),
+    ...(w.addends.length ? { addends: w.addends } : {}),
     arithmetic: w.arithmetic + [...w.selectedArithmetic.values()].reduce((a, b) => a + b, 0),
     // (a kernel's work in a `__device__` helper's loop, a dot product's k loop, classes it as written inline would; a
     // helper's walk over layout metadata every lane reads alike, `dims[k]` of `is_contiguous(...)`, is no such work)

@@ -321,11 +321,12 @@ export interface FunctionFacts {
    */
   halfOperators?: CallFact[];
   /**
-   * A kernel's differences of two array elements (`features[p + j * n] - clusters[i * d + j]`, or of locals loaded from
-   * them): where each operand was read. The terms of a distance: two operands a loop reads to subtract are no matrix
-   * product's (a choice: ‖x‖² + ‖c‖² − 2x·c is a GEMM rewrite some libraries make, a restructure rather than a fix).
+   * A kernel's sums and differences of two array elements (`features[p + j * n] - clusters[i * d + j]`, `r_x[ii] + r_b[ii]`,
+   * or of locals loaded from them): where each operand was read. Two operands a loop reads to add or subtract (a distance's
+   * terms, a bias add) are no matrix product's (a choice: ‖x‖² + ‖c‖² − 2x·c is a GEMM rewrite some libraries make, a
+   * restructure rather than a fix).
    */
-  differences?: [Range, Range][];
+  addends?: [Range, Range][];
   kernelClass: KernelClass;
   /** Triton, a kernel of class 'other': elementwise on its output, with operands read at other positions (a bias at `b + offs % N`, an outer product's vectors). */
   broadcastOperands?: true;

@@ -53,9 +53,9 @@ export abstract class WalkerState extends Evaluator {
   readonly calleeVersions = new Map<string, string>();
   /** Functions this one hands a global buffer to that it could not read (device code). */
   readonly opaqueBufferCalls = new Set<string>();
-  /** A kernel's differences of two array elements (FunctionFacts.differences). */
-  readonly differences: [Range, Range][] = [];
-  /** Where a local was last loaded from an element (`const float f = features[..]`): the operands noteDifference follows. */
+  /** A kernel's sums and differences of two array elements (FunctionFacts.addends). */
+  readonly addends: [Range, Range][] = [];
+  /** Where a local was last loaded from an element (`const float f = features[..]`): the operands noteAddends follows. */
   private readonly loadedInto = new Map<string, Range>();
   /** A kernel's `+ - * /` on 16-bit float operands (FunctionFacts.halfOperators). */
   readonly halfOperators: CallFact[] = [];
@@ -375,10 +375,11 @@ export abstract class WalkerState extends Evaluator {
   }
 
   /**
-   * `features[p + j * n] - clusters[i * d + j]`: two elements subtracted (a distance's term, no product's operands), also
-   * through locals loaded from them (`const float f = features[..], c = clusters[..]; diff = f - c;`): where each was read.
+   * `features[p + j * n] - clusters[i * d + j]`, `r_x[ii] + r_b[ii]`: two elements added or subtracted (a distance's term,
+   * a bias add: no product's operands), also through locals loaded from them (`const float f = features[..], c =
+   * clusters[..]; diff = f - c;`): where each was read.
    */
-  protected noteDifference(n: Node): void {
+  protected noteAddends(n: Node): void {
     const element = (e: Node | null): Range | null => {
       const x = unparen(e);
       if (x?.type === 'subscript_expression' || (x?.type === 'pointer_expression' && field(x, 'operator')?.text === '*')) return nodeRange(x);
@@ -386,7 +387,7 @@ export abstract class WalkerState extends Evaluator {
     };
     const left = element(field(n, 'left'));
     const right = left ? element(field(n, 'right')) : null;
-    if (left && right) this.differences.push([left, right]);
+    if (left && right) this.addends.push([left, right]);
   }
 
   /** `std::cout << x << y`: output, recorded (at its innermost `<<`, the one the stream starts) as a call named after the stream, like printf. */

@@ -131,9 +131,10 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         // sums: a thread's own values, no two operands of a product)
         if (a.array === b.array && a.space === 'local') continue;
         if (staging(a) && staging(b)) continue;
-        // two elements subtracted, `features[..] - clusters[..]`, then squared: a distance's terms, no operands of a product
+        // two elements subtracted, `features[..] - clusters[..]`, then squared (a distance's terms), or added (`r_x[ii] +
+        // r_b[ii]`, a bias add): no operands of a product
         const operandOf = (d: [Range, Range], x: AccessFact) => rangeHolds(d[0], x.range.start) || rangeHolds(d[1], x.range.start);
-        if ((fn.differences ?? []).some((d) => operandOf(d, a) && operandOf(d, b))) continue;
+        if ((fn.addends ?? []).some((d) => operandOf(d, a) && operandOf(d, b))) continue;
         // a product that updates one of its own operands (`shadow[tx][i] -= shadow[tx][j] * shadow[j][i]`, an LU panel or a
         // triangular solve): each step reads what the last one wrote, no independent tiles for an MMA
         if (fn.accesses.some((u) => u.kind === 'update' && (u.array === a.array || u.array === b.array) && u.loops.includes(loop.id) && u.range.start.line === a.range.start.line)) continue;
