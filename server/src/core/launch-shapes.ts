@@ -263,13 +263,18 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
   // `config.dim`, `vocab_size`: a few thousand elements, at most a few hundred thousand)
   // (a 1-D kernel whose threads each touch one element: a 2-D grid or a loop per thread over tokens is a batch of them)
   // (every count checked so: RoPE's `i < dim` then `if (i < kv_dim)` for the keys)
-  const counted = (f.indexBounds ?? (f.indexBound ? [f.indexBound] : [])).map((b) => f.params.findIndex((p) => p.name === b));
+  // (or a few times one, `i >= kv_dim * 2` of a thread per pair: the count that parameter makes)
+  const paramAt = (b: string) => f.params.findIndex((p) => p.name === b);
+  const counted = f.indexBounds?.map(paramAt) ?? (!f.indexBound ? [] : [paramAt(f.indexBound) >= 0 ? paramAt(f.indexBound) : fewTimesParam(f, f.indexBoundValue)]);
   // (and blocks that split the elements, not pick a token: `blockIdx.x` times `blockDim.x` or a literal, not `t * dim`
   // of a block per token over a prefill's T tokens)
   // (a literal block size, `blockIdx.x * 256 + threadIdx.x`, splits the elements too: only a run-time row length picks a row)
   const blockPicksRow = (a: AccessFact) => a.space === 'global' && a.indices.some((p) => [...p.terms.keys()].some((k) => k.split('*').includes('blockIdx.x') && !k.split('*').includes('blockDim.x')) &&
     !p.coefficient('blockIdx.x').isConstant);
-  const flat = !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))) || (a.space === 'global' && (a.loops.length > 0 || !!a.helperLoops?.length)) || blockPicksRow(a));
+  // (a loop whose variable indexes no element, RoPE's `for (v = 0; v < rotn; v++)` picking the query or the key
+  // buffer, walks nothing: the thread's elements stay its own few)
+  const walks = (id: number) => { const l = f.loops.find((x) => x.id === id); return !l || f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => s === l.symbol))); };
+  const flat = !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))) || (a.space === 'global' && (a.loops.some(walks) || !!a.helperLoops?.length)) || blockPicksRow(a));
   if (counted.length && counted.every((i) => i >= 0) && flat && seen.launches.every((c) => counted.every((i) => argumentTexts(c, i, fl).every((a) => MODEL_DIMENSION.test(a))))) return true;
   // (most launches pass no constant: nothing to read in the kernel then)
   if (!seen.launches.every((c) => c.argValues)) return false;
@@ -284,6 +289,14 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
   if (!at.length || at.some((i) => i < 0)) return false;
   // (each thread's own loop over a row, `for (i = lane; i < C; i += 32)` under `if (row >= N) return`, moves C elements per row)
   return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) * perThreadLoops(f, c) <= SMALL_PROBLEM);
+}
+
+/** The parameter a count is a few times (`2·kv_dim`: `kv_dim`'s index), or -1. */
+function fewTimesParam(f: FunctionFacts, count: Poly | undefined): number {
+  const symbols = count && !count.unknown && !count.hasAtoms ? [...count.symbols()] : [];
+  if (symbols.length !== 1 || count!.terms.size !== 1) return -1;
+  const times = count!.coefficient(symbols[0]);
+  return times.isConstant && times.constant >= 1 && times.constant <= 8 ? f.params.findIndex((p) => p.name === symbols[0] && !p.pointer) : -1;
 }
 
 /**
