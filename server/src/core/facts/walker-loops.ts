@@ -110,7 +110,14 @@ export abstract class LoopWalker extends CallWalker {
           const left = unparen(field(cond, 'left'));
           const run = left?.type === 'binary_expression' && field(left, 'operator')?.text === '+' && field(left, 'left')?.text === variable ? field(left, 'right') : null;
           const right = unparen(field(cond, 'right'));
-          if (run && right) {
+          // `i * ILP < n` of a thread moving ILP elements a step: the variable against the bound over the scale, `i < n / ILP`
+          const scale = left?.type === 'binary_expression' && field(left, 'operator')?.text === '*' ? this.scaleOf(left, variable) : null;
+          if (scale !== null && right && /^[\w.]+$/.test(right.text)) {
+            fact.bound = `${right.text}/${scale}`;
+            const bound = this.eval(right).scale(1 / scale);
+            if (!bound.unknown) fact.limit = bound;
+            if (field(cond, 'operator')?.text === '<=') fact.inclusive = true;
+          } else if (run && right) {
             fact.bound = `${right.text} - ${/^[\w.]+$/.test(run.text) ? run.text : `(${run.text})`}`;
             if (field(cond, 'operator')?.text === '<=') fact.inclusive = true;
             const bound = this.eval(right).sub(this.eval(run));
@@ -210,6 +217,14 @@ export abstract class LoopWalker extends CallWalker {
   }
 
   /** A CSR row's start (`rowptr[row]`) when the loop's bound is the next row's (`rowptr[row + 1]`): a 'segment' atom over the row. */
+  /** `i * ILP` or `4 * i`: the constant the loop variable is scaled by (an integer above 1), or null. */
+  private scaleOf(product: Node, variable: string): number | null {
+    const [l, r] = [unparen(field(product, 'left')), unparen(field(product, 'right'))];
+    const other = l?.text === variable ? r : r?.text === variable ? l : null;
+    const v = other ? this.eval(other) : null;
+    return v?.isConstant && Number.isInteger(v.constant) && v.constant > 1 ? v.constant : null;
+  }
+
   private segmentStart(start: Node, bound: Node | null): Poly | null {
     const first = this.offsetLoad(start);
     const last = first ? this.offsetLoad(bound) : null;
