@@ -157,6 +157,8 @@ const PASS_THROUGH = new Set([
 const CHECK_CALLS = new Set(['print', 'allclose', 'isclose', 'equal', 'float', 'int', 'bool', 'pprint']);
 /** A project's own checker, named as one (`check_close(name, out, expected)`, `verify_output`, `compare_results`, `assert_same`). */
 const CHECKER_NAME = /^(?:[cC]heck|[vV]erify|[cC]ompare|[vV]alidate|[aA]ssert|[eE]xpect)(?:_|[A-Z]|$)|_(?:close|allclose|equal)$/;
+/** A test runner handed the expected value (`run_test(expected, kernel, a, b, label)`). */
+const TEST_RUNNER = /^(?:run|do)_?tests?$/i;
 const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
 
 export const lastName = (c: CallFact) => ((c.qualified ?? c.name).split('.').pop() ?? '').replace(/^\./, '');
@@ -202,6 +204,13 @@ export function feedsHostCheck(calls: CallFact[], topIndex: number): boolean {
     const c = calls[p];
     if (isHostCheck(c, reduced)) return true;
     if (c.form === 'assign' && (c.assignedTo ?? []).some(isExpectedOutput)) return true;
+    // (or bound to a name that is first handed to a checker or a test runner: `naive = matmul(a, b).to(torch.float16)`,
+    // then `run_test(naive, kernel, a, b, label)`, the persistent-matmul tutorial's validate())
+    if (c.form === 'assign' && c.name === '=' && !reduced && (c.assignedTo ?? []).length === 1) {
+      const use = firstUse(calls, p, c.assignedTo![0]);
+      const u = use ? calls[use.index] : undefined;
+      return u?.form === 'call' && (CHECKER_NAME.test(lastName(u)) || TEST_RUNNER.test(lastName(u)) || /^assert/.test(lastName(u)) || /allclose$/.test(lastName(u)));
+    }
     if (isReduction(c)) reduced = true;
     else if (c.form === 'assign' && c.name === '=' && reduced && (c.assignedTo ?? []).length === 1) {
       // a reduced value (a scalar) bound to a name: look at what first reads it
