@@ -507,3 +507,35 @@ test('a CUDA chain whose intermediate the host reads afterwards saves a read and
   assert.match(kept?.message ?? '', /an extra read and launch \(`d_sq` is read later: still written\)/, kept?.message);
   assert.match(dropped?.message ?? '', /an extra write, read and launch$/, dropped?.message);
 });
+
+test('an eager run counts as passes over the tensor only the steps on whole tensors, not those on a row statistic', async () => {
+  const engine = await Engine.create();
+  const source = [
+    'import torch',
+    'import triton',
+    'import triton.language as tl',
+    '',
+    '@triton.jit',
+    'def copy_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):',
+    '    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)',
+    '    tl.store(y_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)',
+    '',
+    'def rms_norm_forward(hidden_states, weight, eps: float):',
+    '    input_dtype = hidden_states.dtype',
+    '    hidden_states = hidden_states.to(torch.float32)',
+    '    variance = hidden_states.pow(2).mean(-1, keepdim=True)',
+    '    hidden_states = hidden_states * torch.rsqrt(variance + eps)',
+    '    return weight * hidden_states.to(input_dtype)',
+    '',
+    'def scale_shift_forward(x, w, b):',
+    '    return (torch.sigmoid(x * w + b) * 2.0).to(torch.float16)',
+    '',
+  ].join('\n');
+  const found = engine.analyzeText('/w/norms.py', source).findings.filter((f) => f.rule === 'fusion/elementwise-chain');
+  const norm = found.find((f) => f.function === 'rms_norm_forward');
+  assert.ok(norm, found.map((f) => f.message).join('\n'));
+  assert.match(norm.message, /^5 eager PyTorch elementwise operations in a row .*: a kernel each, 3 over the whole tensor$/);
+  const scale = found.find((f) => f.function === 'scale_shift_forward');
+  assert.ok(scale, found.map((f) => f.message).join('\n'));
+  assert.match(scale.message, /: a kernel and a pass over the tensor each$/);
+});

@@ -105,12 +105,15 @@ export function eagerChains(host: FunctionFacts): RuleFinding[] {
   if (run.every((k) => offPath(calls[k]))) return [];
   const first = calls[run[0]];
   const steps = run.slice(0, 6).map((k) => stepName(calls[k], 0));
+  // (steps on a reduced statistic, `variance + eps` and `rsqrt` of a row's mean square, launch a kernel but move a column)
+  const passes = run.filter((k) => whole.has(k)).length;
+  const cost = passes === run.length ? 'a kernel and a pass over the tensor each' : `a kernel each, ${passes} over the whole tensor`;
   return [{
     range: first.range,
     function: host.name,
     confidence: 'heuristic',
     assumptions: ['assumes the operands are whole tensors (not Python numbers or a few per-row statistics), so each operation is a pass over memory'],
-    message: `${run.length} eager PyTorch elementwise operations in a row (${listWords(steps)}${run.length > 6 ? ', ...' : ''}): a kernel and a pass over the tensor each`,
+    message: `${run.length} eager PyTorch elementwise operations in a row (${listWords(steps)}${run.length > 6 ? ', ...' : ''}): ${cost}`,
     detail: detail(
       `Each of these operations takes the result of the one before and runs as its own kernel in eager mode, writing an intermediate tensor the next one reads back.`,
       `Fuse them into one kernel that keeps each value in registers: a Triton kernel beside the ones in this file, or \`torch.compile\` on \`${host.name}\`.`,
