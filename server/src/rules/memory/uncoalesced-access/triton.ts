@@ -239,6 +239,28 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
   return out;
 }
 
+/** A launch with what its host function knows of the tensors and sizes it passes. */
+function launchIn(call: CallFact, host: FunctionFacts): Launch {
+  const unpacked = unpackedShapes(host);
+  return { call, unpacked, ranks: hostRanks(host, unpacked), restrided: hostRestrided(host), innerSizes: hostInnerSizes(host) };
+}
+
+/**
+ * A launch that passes its host's parameters on (`scan_kernel[grid](inp, out, B, C)` in `scan_then_fan(inp, out, A, B, C)`):
+ * the launch each call of that wrapper in the file makes, its arguments put in, seen from the caller that knows the
+ * tensors (`K = inp.numel() // M // N`); the launch as written, from its host, where the file does not call the wrapper.
+ */
+function asWrapperCalled(call: CallFact, host: FunctionFacts, hosts: readonly FunctionFacts[]): [CallFact, FunctionFacts][] {
+  const params = host.params.map((p) => p.name);
+  if (!call.args.some((a) => params.includes(a.trim()))) return [[call, host]];
+  const sites = hosts.flatMap((g) => g.calls.filter((c) => c.form === 'call' && c.name === host.name && c.args.length === params.length).map((c) => [c, g] as const));
+  if (!sites.length) return [[call, host]];
+  return sites.map(([site, caller]) => {
+    const arg = (a: string) => { const i = params.indexOf(a.trim()); return i >= 0 ? site.args[i] : a; };
+    return [{ ...call, args: call.args.map(arg), keywords: call.keywords?.map((kw) => ({ ...kw, value: arg(kw.value) })) }, caller];
+  });
+}
+
 export function tritonUncoalesced(facts: FileFacts): RuleFinding[] {
   const hosts = facts.functions.filter((f) => !f.isKernel);
   const out: RuleFinding[] = [];
@@ -246,12 +268,7 @@ export function tritonUncoalesced(facts: FileFacts): RuleFinding[] {
     if (!k.isKernel || isReferenceOracle(k.name)) continue;
     const launches = hosts.flatMap((h) => {
       const calls = h.calls.filter((c) => c.kind === 'launch' && c.name === k.name);
-      if (!calls.length) return [];
-      const unpacked = unpackedShapes(h);
-      const ranks = hostRanks(h, unpacked);
-      const restrided = hostRestrided(h);
-      const innerSizes = hostInnerSizes(h);
-      return calls.map((call) => ({ call, unpacked, ranks, restrided, innerSizes }));
+      return calls.flatMap((call) => asWrapperCalled(call, h, hosts).map(([made, by]) => launchIn(made, by)));
     });
     out.push(...checkKernel(k, launches));
   }
