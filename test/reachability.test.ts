@@ -159,6 +159,32 @@ test('a library\'s qualified name (`at::Tensor`, `wmma::row_major`) is no use of
   assert.ok(where('scale_kernel').length > 0);
 });
 
+test('a variable another file declares (`float accum = 0.0f; accum += y[i];`) is no use of a host function `accum()`: the file stays new code', () => {
+  const lib = `${SCALE('scale_kernel')}void accum(float *out, const float *x, int n) {
+  scale_kernel<<<(n + 255) / 256, 256>>>(out, out, 2.0f, n);
+}
+int generate(float *out, const float *x, int n) {
+  for (int s = 0; s < 10; s++) {
+    scale_kernel<<<(n + 255) / 256, 256>>>(out, x, 0.5f, n);
+    accum(out, x, n);
+  }
+  return 0;
+}
+`;
+  const { where, unreached } = check({
+    'lib.cu': lib,
+    'other.cpp': 'float row_sum(const float *y, int n) {\n  float accum = 0.0f;\n  for (int i = 0; i < n; i++) accum += y[i];\n  return accum;\n}\n',
+  });
+  assert.deepEqual(unreached, []);
+  assert.deepEqual(where('generate'), ['fusion/elementwise-chain']);
+  // (a call of the host function in a file that also has such a variable still counts: the file uses the library)
+  const calling = check({
+    'lib.cu': lib,
+    'other.cpp': 'void accum(float *out, const float *x, int n);\nvoid run(float *out, const float *x, int n) {\n  float total = 0.0f;\n  accum(out, x, n);\n}\nfloat row_sum(const float *y, int n) {\n  float accum = 0.0f;\n  for (int i = 0; i < n; i++) accum += y[i];\n  return accum;\n}\n',
+  });
+  assert.deepEqual(calling.unreached, ['generate']);
+});
+
 test('a file checked alone has no project: nothing is judged unreached', () => {
   const root = mkdtempSync(join(tmpdir(), 'ka-reach-'));
   writeFileSync(join(root, 'k.cu'), KERNELS);

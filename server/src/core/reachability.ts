@@ -38,8 +38,13 @@ export function emptyNameUses(): NameUses {
   return { cUses: new Map(), pyUses: new Map(), defined: new Map(), pasted: { prefixes: new Set(), suffixes: new Set() }, declaredInHeaders: new Set(), mains: 0 };
 }
 
-interface Use { name: string; offset: number; inString?: boolean }
-interface Scan { uses: Use[]; defs: Set<string>; prototypes?: Set<string> }
+/** A name where it is used; `called` when a call or a template's arguments follow it (`f(`, `k<<<`, `f<T>(`). */
+interface Use { name: string; offset: number; inString?: boolean; called?: boolean }
+/** `vars`: names the text declares as variables (`float accum = 0.0f;`), whose other uses there are the variable's. */
+interface Scan { uses: Use[]; defs: Set<string>; prototypes?: Set<string>; vars?: Set<string> }
+
+/** A use of the file's own function or variable of that name, not of another file's function (`accum += y[i]` after `float accum`). */
+const ownName = (scan: Scan, u: Use): boolean => !u.inString && (scan.defs.has(u.name) || (!u.called && !!scan.vars?.has(u.name)));
 
 /** A name followed by `(` after one of these is called, not declared (`return f(x)`, `else g()`). */
 const CALLING_WORDS = new Set([
@@ -60,7 +65,8 @@ export function addNameUses(into: NameUses, text: string, python: boolean, heade
   for (const u of scan.uses) {
     // a use in a file that defines the name is of that file's own function: a tutorial's lessons each define and
     // launch their own `transposeNaive`, and one lesson's launch does not run another's
-    if (!u.inString && scan.defs.has(u.name)) continue;
+    // (and a use of a variable the file declares, `float accum` in one file beside a host function `accum()` in another)
+    if (ownName(scan, u)) continue;
     // a name in code counts for functions of the file's own language, a name in a string for those of the other
     const counts = python === !u.inString ? into.pyUses : into.cUses;
     counts.set(u.name, (counts.get(u.name) ?? 0) + 1);
@@ -81,6 +87,7 @@ function scanC(text: string, pasted?: NameUses['pasted']): Scan {
   const out: Use[] = [];
   const defs = new Set<string>();
   const prototypes = new Set<string>();
+  const vars = new Set<string>();
   // a declared name waits for its parameter list to close: a body after it makes it a definition
   const pending: { name: string; depth: number }[] = [];
   const end = text.length;
@@ -128,7 +135,8 @@ function scanC(text: string, pasted?: NameUses['pasted']): Scan {
         next === '::' || (prev?.text === '::' && prev2?.kind === 'ident' && LIBRARY_NAMESPACES.has(prev2.text));
       if (declared) {
         if (next === '(') pending.push({ name: s, depth: parenOwner.length });
-      } else if (!member) out.push({ name: s, offset: start });
+        else if (next === '=' || next === ';' || next === ',') vars.add(s);
+      } else if (!member) out.push({ name: s, offset: start, ...(next === '(' || next.startsWith('<') ? { called: true } : {}) });
     }
     if (s === '(') parenOwner.push(prev?.kind === 'ident' ? prev.text : null);
     if (s === ')') {
@@ -143,7 +151,7 @@ function scanC(text: string, pasted?: NameUses['pasted']): Scan {
     prev2 = prev;
     prev = { kind: t.kind, text: s };
   }
-  return { uses: out, defs, prototypes };
+  return { uses: out, defs, prototypes, vars };
 }
 
 /** After a declaration's parameters: `{` (past `const`, `noexcept`, `override`), or a constructor's `:`. */
@@ -306,10 +314,11 @@ export function unreachedFunctions(facts: FileFacts, text: string, project: Name
   const dead = new Set<FunctionFacts>();
   const fns = facts.functions.filter((f) => !f.name.startsWith('('));
   if (!fns.length) return dead;
-  const { uses, defs } = scanUses(text, python);
+  const { uses, defs, vars } = scanUses(text, python);
   const here = new Map<string, number>();
   // as the project counted them (a name this file defines: its uses here were not)
-  for (const u of uses) if (!u.inString && !defs.has(u.name)) here.set(u.name, (here.get(u.name) ?? 0) + 1);
+  const scan = { uses, defs, vars };
+  for (const u of uses) if (!u.inString && !ownName(scan, u)) here.set(u.name, (here.get(u.name) ?? 0) + 1);
   const short = (f: FunctionFacts) => f.name.replace(/<.*$/s, '');
   const counts = python ? project.pyUses : project.cUses;
   const elsewhere = (f: FunctionFacts) => (counts.get(short(f)) ?? 0) - (here.get(short(f)) ?? 0) > 0;
