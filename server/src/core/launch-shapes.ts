@@ -12,7 +12,7 @@ import { baseType, elementBits, VECTOR_TYPES } from './facts/ctypes';
 import { asCalled, baseName, callSitesOf } from './project';
 import { launchesBesideSweeps, sweepsTwoAxes } from './sweep-siblings';
 import { Poly } from './affine';
-import { movedDerivation } from './facts/shift';
+import { keptAcrossMoves, movedDerivation } from './facts/shift';
 import { lastTwo } from './bounded-memo';
 import { positionBefore } from './positions';
 import { calledOnlyForSetUp, carriesData, hasTimedRegion, insideTimedRegion, kernelBuffers, launchBuffers, setUpLaunch, type BufferUse } from './timed-region';
@@ -458,7 +458,8 @@ function fileLaunches(functions: readonly FunctionFacts[], instantiations: reado
 
 /** A kernel's name and how it uses each pointer parameter (`r`, `w`, `rw`), kept per facts object. */
 function buffersOf(k: FunctionFacts): string {
-  let out = bufferText.get(k);
+  // (the text holds no position: a copy moved by whole lines has its original's)
+  let out = keptAcrossMoves(bufferText, k);
   if (out === undefined) {
     const { reads, writes } = kernelBuffers(k);
     const use = (p: string) => `${reads.has(p) ? 'r' : ''}${writes.has(p) ? 'w' : ''}`;

@@ -2,11 +2,13 @@
 // elimination's pivot-column kernel (Rodinia gaussian's `Fan1`, O(n) elements a step) launched beside the
 // trailing update (`Fan2`, an O(n²) grid over the same matrix). Rules weigh the column kernel by that company.
 import type { CallFact, FunctionFacts } from './facts/model';
+import { keptAcrossMoves } from './facts/shift';
 import { baseName } from './project';
 
 /** A kernel whose global accesses span a 2-D grid: indexed by both the x and the y thread or block index. */
 export function sweepsTwoAxes(k: FunctionFacts): boolean {
-  let known = twoAxes.get(k);
+  // (a copy moved by whole lines sweeps as its original did: an Enter above a kernel moves it)
+  let known = keptAcrossMoves(twoAxes, k);
   if (known === undefined) {
     const along = (axis: string) => (s: string) => s === `threadIdx.${axis}` || s === `blockIdx.${axis}`;
     known = k.accesses.some((a) => a.space === 'global' && a.indices.some((i) => i.dependsOn(along('x')) && i.dependsOn(along('y'))));

@@ -7,6 +7,7 @@
 // The GPU rules leave alone the launches a driver makes once outside its timed region as set-up or checks
 // (setUpLaunch), by what each launch reads and writes.
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
+import { keptAcrossMoves } from './facts/shift';
 import type { Range } from './types';
 
 /** Clock reads: POSIX, OpenMP, MPI, `std::chrono::…::now()` (named `now`), and the usual benchmark helpers (the OLCF series' `dtime_usec`, STREAM's `mysecond`). */
@@ -134,9 +135,9 @@ export function bufferUse(d: CallFact, kernel: FunctionFacts | undefined): Buffe
   return { reads, writes };
 }
 
-/** The arrays a kernel reads and writes, by the names it gives them (kept per facts object). */
+/** The arrays a kernel reads and writes, by the names it gives them (kept per facts object, and for its moved copies: names hold no position). */
 export function kernelBuffers(kernel: FunctionFacts): BufferUse {
-  let u = ownBuffers.get(kernel);
+  let u = keptAcrossMoves(ownBuffers, kernel);
   if (u) return u;
   const reads = new Set<string>();
   const writes = new Set<string>();
