@@ -124,6 +124,12 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
   const noMainLoop = !fn.loops.some((l) => runtimeLoop(l, known));
   // (a `__device__` helper's own loops around the access count: its k-loop runs the access many times)
   const once = (a: AccessFact) => noMainLoop && a.loops.length === 0 && !a.helperLoops?.length;
+  // a thread's one access beside a loop that streams global memory with no shared access in it (a column sum's
+  // `for (row = warp; row < rows; row += 32) partial += dout[...]`, then `tile[lane][warp] = partial`): its replays,
+  // once a warp, sit next to a run-time count of global loads a thread; at any number of ways a sliver of the kernel
+  const streams = fn.loops.some((l) => runtimeLoop(l, known) && accesses.some((g) => g.space === 'global' && g.kind !== 'store' && g.loops.includes(l.id)) &&
+    !accesses.some((x) => x.space === 'shared' && x.loops.includes(l.id)));
+  const besideStream = (a: AccessFact) => streams && a.loops.length === 0 && !a.helperLoops?.length;
   const loopContext = { loops: fn.loops, bindings, params: new Set(fn.params.map((p) => p.name)) };
   // (every launch's block one warp, `dim3 block(32)`)
   const oneWarpBlocks = !!fn.warpBlocks;
@@ -144,6 +150,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       // loop, a GEMM's epilogue): a few replays there are a small share of the kernel's time; 8 ways or more
       // (an epilogue's accumulators staged with a row stride of 128 words) still are not; nor is a tile's store once per
       // step of the main loop, beside the loop that then reads the tile over and over; nor one in a kernel without a main loop
+      .filter((h) => !besideStream(h.a))
       .filter((h) => h.c.ways >= COLD_WAYS || !(once(h.a) || hot.outside(h.a, 'any') || hot.staging(h.a) || passThrough(s.name, accesses, oneWarpBlocks) || filledBeforeReads(h.a, accesses)))
       // a filter window's size (`k_size = 2 * ceil(support) + 1`, `ksize` of a blur) is odd by construction: rows of
       // it fall on every bank, so a conflict that rests on its being a multiple of 32 never happens
