@@ -397,6 +397,12 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // (rows every launch makes a count of experts or heads long, `ii < num_cols` with num_experts: a load or two per thread)
   const fewRows = streamed.every((a) => loopsAround(a, fn).some((l) => spreadsOverThreads(l) && !!l.bound && !!fn.fewCounts?.includes(l.bound.trim())));
   if (fewRows) return [];
+  // (each step of the row walk runs a loop of its own over a run-time count that loads from global memory, the O(T) sum
+  // per element of a softmax backward, `for (t2 = 0; t2 <= t; t2++) r += a[t2] * (ind - a[t3]) * da[t2]`: the step's
+  // scalar accesses are a sliver of its work, and the inner loop's own are a warp's broadcasts)
+  const stepLoops = (l: LoopFact) => fn.loops.some((c) => c.parent === l.id && c.trips === undefined &&
+    fn.accesses.some((g) => g.space === 'global' && g.kind === 'load' && g.loops.includes(c.id)));
+  if (streamed.every((a) => loopsAround(a, fn).some((l) => spreadsOverThreads(l) && stepLoops(l)))) return [];
   // (a stream of stores whose values are gathered as it goes, a pooling backward's `bottom_diff[index] = g` after a
   // window loop over `top_diff`, is bound by the gathers: only a fill from values read once, a mask, is a store stream)
   // (loads inside the stores' own loops, each lane its own: not a row's broadcast, `scale[row]`)
