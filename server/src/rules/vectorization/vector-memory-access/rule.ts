@@ -372,7 +372,9 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
       (a.loops.length > 0 && fn.accesses.some((g) => g.space === 'global' && g.kind === 'load' && g.loops.join() === a.loops.join() && sameForAll(g)));
     return uses.length > 0 && uses.every((a) => a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(rowOfThreads) && filledFromGlobal(a));
   };
-  const tiles = fn.shared.filter((t) => t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name)));
+  // (an array the kernel never reads or writes, apex's `SharedMemory<U>::getPointer()` taken and left unused, holds nothing)
+  const used = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name);
+  const tiles = fn.shared.filter((t) => used(t.name) && (t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name))));
   if (streamed.length === 0 || tiles.length > 0) return [];
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
   // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`); the loop may be a `__device__` helper's
