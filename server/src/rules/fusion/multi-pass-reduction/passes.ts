@@ -36,6 +36,8 @@ export interface Pass {
   writes: boolean;
   /** The pass's loop, where it is one of the kernel's own. */
   loop?: number;
+  /** A helper's block sweep over a row every launch makes too long for L1 (longBlockSweep): the helper's loop. */
+  blockSweep?: LoopFact;
 }
 
 /** Two passes that can both run in one thread: not in different arms of one if/else (a full block and its remainder). */
@@ -76,7 +78,10 @@ const LONG_ROW = 32768;
  * `for (i = lane; i < V; i += 32)`, with C = V = 50257).
  */
 export const longBlockSweep = (l: LoopFact, values?: Readonly<Record<string, number>>): boolean =>
-  (l.blockStride || warpStride(l)) && l.bound !== null && (values?.[l.bound.trim()] ?? 0) >= LONG_ROW;
+  (l.blockStride || warpStride(l)) && sweepLength(l, values) >= LONG_ROW;
+/** The elements a loop runs to at every launch: its bound's value, or its limit's (a helper's `n`, bound to the kernel's `classes`); 0 unknown. */
+export const sweepLength = (l: LoopFact, values?: Readonly<Record<string, number>>): number =>
+  l.bound === null ? 0 : values?.[l.bound.trim()] ?? values?.[l.limit?.toString() ?? ''] ?? 0;
 /** `for (i = lane; i < n; i += 32)`: a warp's lanes stepping over a row together. */
 const warpStride = (l: LoopFact): boolean => !l.gridStride && !!l.step && l.step.isConstant && l.step.constant === 32 && !!l.init && !l.init.unknown && dependsOnLane(l.init);
 
@@ -220,6 +225,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     let context: string;
     let scopes: readonly number[] = [];
     let helper: string | undefined;
+    let blockSweep: LoopFact | undefined;
     if (at >= 0) {
       const loop = byId.get(a.loops[at])!;
       // the warp reads each step as one row segment (`x[r * wide + d]`, `d = idx % headDim`): a cooperative sweep, coalesced
@@ -232,11 +238,14 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
       range = loop.headerRange;
       scopes = loop.scopes ?? [];
       context = a.loops.slice(0, at).join(',');
-    } else if (!triton && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s))) && !laneConsecutive(idx) && !a.loops.some((id) => sharedOut(byId.get(id)))) {
+    } else if (!triton && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s))) && !a.loops.some((id) => sharedOut(byId.get(id))) &&
+      // (a block's sweep in the helper, `for (i = threadIdx.x; i < n; i += blockDim.x)`, only over a row every launch makes
+      // too long for L1, `n` bound to the kernel's `classes` of 50,257: as a kernel's own loop would be)
+      (!laneConsecutive(idx) || (blockSweep = a.helperLoops?.find((l) => longBlockSweep(l, fn.launchValues) && idx.dependsOn((s) => s === l.symbol))))) {
       // an inlined `__device__` helper's loop over the row (a loop symbol outside the kernel's loops),
       // unless the block shares it out (`for (idx = tid; idx < N; idx += BLOCK_SIZE)`: consecutive lanes, consecutive elements)
       // the helper's accesses sit at its call; each of its own loops over the row is a pass (`softmax_device`'s max, sum and divide)
-      const sweep = a.helperLoops?.find((l) => privateLoop(l, false) && idx.dependsOn((s) => s === l.symbol));
+      const sweep = a.helperLoops?.find((l) => privateLoop(l, false, fn.launchValues) && idx.dependsOn((s) => s === l.symbol));
       key = `H${a.range.start.line}:${a.range.start.column}:${sweep?.id ?? ''}`;
       range = a.range;
       scopes = a.scopes ?? [];
@@ -250,7 +259,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     const loopId = at >= 0 ? a.loops[at] : undefined;
     const writes = loopId !== undefined && (accesses.some((s) => s.kind !== 'load' && s.loops.includes(loopId)) ||
       fn.calls.some((c) => /(?:^|\.)(?:store|atomic_\w+)$/.test(c.qualified ?? c.name) && c.loops.includes(loopId)));
-    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes, writes, ...(loopId !== undefined ? { loop: loopId } : {}), ...(helper ? { helper } : {}) }, loads: new Set(), touched: new Set() }));
+    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes, writes, ...(loopId !== undefined ? { loop: loopId } : {}), ...(helper ? { helper } : {}), ...(blockSweep ? { blockSweep } : {}) }, loads: new Set(), touched: new Set() }));
     const data = `${a.array}[${canonical(idx, a.lanes)}]`;
     entry.touched.add(data);
     if (a.kind !== 'store') entry.loads.add(data);

@@ -32,7 +32,7 @@ import { perFunction, perHost } from '../../common/memo';
 import { positionBefore } from '../../../core/positions';
 import { bind, launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
-import { longBlockSweep, rowPasses } from './passes';
+import { longBlockSweep, sweepLength, rowPasses } from './passes';
 import { gridWidePartials, mergesRowPartials } from './grid-wide';
 import { isTlDot } from '../../common/program-axes';
 import { oneBlockLoops } from './one-block-rows';
@@ -67,9 +67,9 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
     const lines = helper ? `in ${code(helper)}, line ${passes[0].line + 1}` : `lines ${list(passes.map((p) => String(p.line + 1)))}`;
     const n = passes.length;
     // a block's cooperative sweeps over a row every launch makes too long for L1 (llm.c's vocabulary softmax)
-    const sweeps = passes.map((p) => fn.loops.find((l) => l.id === p.loop)).filter((l): l is NonNullable<typeof l> => !!l && longBlockSweep(l, fn.launchValues));
+    const sweeps = passes.map((p) => p.blockSweep ?? fn.loops.find((l) => l.id === p.loop)).filter((l): l is NonNullable<typeof l> => !!l && longBlockSweep(l, fn.launchValues));
     if (!triton && sweeps.length === n) {
-      const length = fn.launchValues![sweeps[0].bound!.trim()];
+      const length = sweepLength(sweeps[0], fn.launchValues);
       hit.push({
         range: passes[1].range,
         function: fn.name,
