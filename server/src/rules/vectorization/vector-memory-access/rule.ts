@@ -7,7 +7,7 @@ import type { Rule } from '../../../core/rule';
 import { tritonVector } from './triton';
 import { fixVectorAccess } from './fix';
 import { checkNarrowRecords } from './narrow-records';
-import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
+import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact, type SharedArrayFact } from '../../../core/facts/model';
 import { overBlocks, uniformPrologues } from '../../../core/facts/classify';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, bindSymbols, isVarying, loneSymbol, symbolKind } from '../../../core/affine';
@@ -332,6 +332,15 @@ function spreadsOverThreads(l: LoopFact): boolean {
  * thread-spread loop one scalar per thread per step: 4 consecutive elements per step, as
  * one 16-byte access, move the same bytes in a quarter of the instructions.
  */
+/** An extent written as threads over a warp's 32 (`NUM_THREADS / WARP_SIZE`, `blockDim.x / 32`): one entry a warp. */
+const PER_WARP = /\/\s*(?:WARP_SIZE|WARPSIZE|kWarpSize|warpSize|WARP|32)\s*\)?\s*$/;
+
+/**
+ * A shared array that may hold a tile: an extent over 32 or unknown; an extent written as a count per warp
+ * (`shared[NUM_THREADS / WARP_SIZE]`) is at most 32 whatever the block, the warps' partials.
+ */
+const tileSized = (t: SharedArrayFact): boolean => t.dims.some((d, i) => (d === null && !PER_WARP.test(t.dimTexts[i] ?? '')) || (d !== null && d > 32));
+
 function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFinding[] {
   // kernels staging through shared memory (tiled transposes) lay their global side out for the tile; a grid-stride
   // sum's tree scratch (`smem[tid] = sum` after the loop) is filled from registers, and its stream is the whole
@@ -374,7 +383,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   };
   // (an array the kernel never reads or writes, apex's `SharedMemory<U>::getPointer()` taken and left unused, holds nothing)
   const used = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name);
-  const tiles = fn.shared.filter((t) => used(t.name) && (t.dims.length > 1 || (t.dims.some((d) => d === null || d > 32) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name))));
+  const tiles = fn.shared.filter((t) => used(t.name) && (t.dims.length > 1 || (tileSized(t) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name))));
   if (streamed.length === 0 || tiles.length > 0) return [];
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
   // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`); the loop may be a `__device__` helper's
@@ -498,7 +507,7 @@ function gridSum(fn: FunctionFacts): boolean {
  */
 function oneElementPerThread(fn: FunctionFacts, streamed: readonly AccessFact[]): boolean {
   const [first] = streamed;
-  const tile = fn.shared.some((s) => s.dims.some((d) => d === null || d > 32));
+  const tile = fn.shared.some(tileSized);
   // (and rows of 128 threads or more, each row start 16-byte aligned: a warp's 32-element row is one warp instruction
   // either way, and a 197-element row, ViT's, starts misaligned three rows in four)
   const pitch = first?.indices[0]?.coefficient('blockIdx.x');
