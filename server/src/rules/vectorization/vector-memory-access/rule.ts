@@ -160,7 +160,11 @@ function vectorizable(a: AccessFact, width: number, counts: ReadonlySet<string> 
     // (`r * nq * np`, a batch index times a plane size, is a pitch too: only a lone `offset` is not)
     // (`y = x[i + numel]` with `i < numel`: the second half of a [2, numel] input, a row the count itself pitches)
     const parts = key.split('*');
-    if (parts.length === 1 && symbolKind(parts[0]) === 'uniform' && !counts.has(parts[0])) return false;
+    // (half of a size that pitches the index, NeoX RoPE's `x[base + i + head_dim / 2]` beside `base = ... * head_dim`:
+    // the second half of each row, aligned as the row is)
+    const halfPitch = /^\(?(\w+)\s*\/\s*2\)?$/.exec(parts[0])?.[1];
+    const pitches = !!halfPitch && [...idx.terms.keys()].some((k) => k !== key && k.split('*').includes(halfPitch));
+    if (parts.length === 1 && symbolKind(parts[0]) === 'uniform' && !counts.has(parts[0]) && !pitches) return false;
     // (a row pitch the code states, `blockIdx.x * 197`, is no multiple of the width: three rows in four start misaligned)
     const pitch = idx.terms.get(key);
     if (/^blockIdx\.[xyz]$/.test(key) && typeof pitch === 'number' && Math.abs(pitch) > 1 && pitch % width !== 0) return false;
