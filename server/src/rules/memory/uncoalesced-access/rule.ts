@@ -456,7 +456,10 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
       const record = chunkedStream(a, globals, fn.loops) ? [] : recordLoops;
       // (a store's record is written whole by its stores: loads of the other fields fill no hole)
       const covered = residuesCovered(a, stride.constant, a.kind === 'load' ? globals : globals.filter((g) => g.kind !== 'load'), record);
-      const mostly = covered >= 2 && covered * 2 >= stride.constant && (a.kind === 'load' || stride.constant * bytes <= 16);
+      // (a record whose fields the kernel reads whole and writes at least half of, nbody's `p[i].x += p[i].vx * dt` for
+      // x, y and z: its sectors are fetched whole for the reads, and the writes land in them)
+      const readWhole = a.kind !== 'load' && residuesCovered(a, stride.constant, globals.filter((g) => g.kind !== 'store'), record) === stride.constant;
+      const mostly = covered >= 2 && covered * 2 >= stride.constant && (a.kind === 'load' || stride.constant * bytes <= 16 || readWhole);
       if (covered === stride.constant || mostly) continue;
     }
     if (stride.constant === null && siblingsFillSectors(a, bytes, globals, blockX, recordLoops)) continue; // irregular lanes, whole sectors together
