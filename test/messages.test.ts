@@ -539,3 +539,14 @@ test('an eager run counts as passes over the tensor only the steps on whole tens
   assert.ok(scale, found.map((f) => f.message).join('\n'));
   assert.match(scale.message, /: a kernel and a pass over the tensor each$/);
 });
+
+test('an unfused attention backward is named as one: dO·Vᵀ, the softmax backward and dQ / dK, not the forward\'s QKᵀ and P·V', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/fusion/attention/fixtures/backward_alias.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'fusion/attention');
+  assert.match(f.message, /^unfused attention backward: dO·Vᵀ in `datt`, the softmax backward and dQ \/ dK/);
+  assert.doesNotMatch(f.message + f.detail, /QKᵀ|P·V/);
+  const forward = readFileSync(path, 'utf8').replace('void attention_backward(', 'void attention_step(');
+  const [g] = engine.analyzeText(path, forward).findings.filter((x) => x.rule === 'fusion/attention');
+  assert.match(g.message, /^unfused attention: scores QKᵀ in `datt`/);
+});

@@ -231,3 +231,21 @@ export function valueFlow(at: Node, kind: 'load' | 'store'): Node | null {
   }
   return null;
 }
+
+/** Names the function around `n` assigns (`batch = batch * seq_len`, `rows *= 2`, `n++`), read once per function. */
+export function assignedNames(n: Node): ReadonlySet<string> {
+  let fn: Node | null = n;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  if (!fn) return NO_NAMES;
+  const known = assignedMemo.get(fn);
+  if (known) return known;
+  const out = new Set<string>();
+  walk(fn, (c) => {
+    const target = c.type === 'assignment_expression' ? field(c, 'left') : c.type === 'update_expression' ? field(c, 'argument') : null;
+    if (target?.type === 'identifier') out.add(target.text);
+  });
+  assignedMemo.set(fn, out);
+  return out;
+}
+const assignedMemo = new WeakMap<Node, ReadonlySet<string>>();
+const NO_NAMES: ReadonlySet<string> = new Set();

@@ -10,7 +10,7 @@ import { LIBRARY_KERNELS, MATH_CALLS } from './library';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type { HostHelper } from './host-inline';
 import { branchId, type AccessFact, type CallFact, type CallKind, type LoopFact, type MemorySpace, type ParamFact } from './model';
-import { functionDeclarator, paramFacts } from './c-syntax';
+import { assignedNames, functionDeclarator, paramFacts } from './c-syntax';
 import { HELPER_LOOP_RANGE, MAX_OPS_WEIGHT, WalkerState } from './walker-state';
 
 const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize)$/;
@@ -489,23 +489,6 @@ const READS_ITS_ARGUMENTS = /^(?:std::)?(?:fwrite|write|send|printf|fprintf|cuda
 /** Copies: the destination, their first argument, is the one written. */
 const WRITES_ITS_FIRST = /^(?:std::)?(?:memcpy|memmove|cudaMemcpy(?:Async|FromSymbol(?:Async)?|2D(?:Async)?)?)$/;
 
-/** Names the function around `n` assigns (`batch = batch * seq_len`, `rows *= 2`, `n++`), read once per function. */
-function assignedNames(n: Node): ReadonlySet<string> {
-  let fn: Node | null = n;
-  while (fn && fn.type !== 'function_definition') fn = fn.parent;
-  if (!fn) return NO_NAMES;
-  const known = assignedMemo.get(fn);
-  if (known) return known;
-  const out = new Set<string>();
-  walk(fn, (c) => {
-    const target = c.type === 'assignment_expression' ? field(c, 'left') : c.type === 'update_expression' ? field(c, 'argument') : null;
-    if (target?.type === 'identifier') out.add(target.text);
-  });
-  assignedMemo.set(fn, out);
-  return out;
-}
-const assignedMemo = new WeakMap<Node, ReadonlySet<string>>();
-const NO_NAMES: ReadonlySet<string> = new Set();
 
 /**
  * A 16-bit fragment's tile in shared memory as the warp reads it (the `ldmatrix` a 16x16 `load_matrix_sync` compiles

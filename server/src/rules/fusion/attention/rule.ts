@@ -165,6 +165,8 @@ function together(a: CallFact, b: CallFact): boolean {
 }
 
 const shown = (c: CallFact) => `\`${c.via ?? c.name}\``;
+/** A backward pass by its function's name (`attention_backward`, `attn_bwd`, `flash_attn_grad`). */
+const BACKWARD = /(?:^|_)(?:backward|bwd|grad)(?:_|$)|Backward|Bwd/;
 
 /**
  * A cuBLAS scores GEMM whose m or n is 1 or a beam width (`cur_step + 1, 1, head_dim`):
@@ -203,16 +205,27 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
         const said = out.some((f) => sameRange(f.range, qk.call.nameRange)) || reported.some((r) => neverTogether(r.call.scopes, qk.call.scopes) && r.writes.has(scores));
         if (softmax && !inOneCall && !said && !notTxT(qk.call) && !qk.matrixVector && [...s.reads].some((r) => r === probs || tainted.has(r))) {
           reported.push(qk);
+          // (in a backward pass the first product is dO·Vᵀ, the softmax step its backward, and the last the dQ / dK products)
+          const backward = BACKWARD.test(host.name);
           out.push({
             range: qk.call.nameRange,
             function: host.name,
             confidence: 'likely',
-            assumptions: [`assumes nothing else needs the probabilities \`${probs}\` (a backward pass that reads them can recompute them, as flash attention does)`],
-            message: `unfused attention: scores QKᵀ in \`${scores}\`, softmax and P·V through global memory, T×T matrices written and read back`,
-            detail: detail(
-              `${shown(qk.call)} writes the scores QKᵀ to \`${scores}\`, ${shown(softmax.call)} softmaxes them into \`${probs}\`, and ${shown(s.call)} multiplies them by V.`,
-              'A fused flash-style kernel (online softmax over key tiles, scores kept on chip) never materializes the T×T matrices.',
-            ),
+            assumptions: [backward
+              ? "assumes the forward's probabilities can be recomputed from Q, K and the saved row statistics, as a flash backward does"
+              : `assumes nothing else needs the probabilities \`${probs}\` (a backward pass that reads them can recompute them, as flash attention does)`],
+            message: backward
+              ? `unfused attention backward: dO·Vᵀ in \`${scores}\`, the softmax backward and dQ / dK through global memory, T×T matrices written and read back`
+              : `unfused attention: scores QKᵀ in \`${scores}\`, softmax and P·V through global memory, T×T matrices written and read back`,
+            detail: backward
+              ? detail(
+                  `${shown(qk.call)} writes dO·Vᵀ to \`${scores}\`, ${shown(softmax.call)} turns it into the scores' gradient, and ${shown(s.call)} multiplies that T×T matrix into dQ or dK.`,
+                  'A fused flash-style backward (probabilities recomputed per key tile from Q, K and the row statistics, their gradient kept on chip) never materializes the T×T matrices.',
+                )
+              : detail(
+                  `${shown(qk.call)} writes the scores QKᵀ to \`${scores}\`, ${shown(softmax.call)} softmaxes them into \`${probs}\`, and ${shown(s.call)} multiplies them by V.`,
+                  'A fused flash-style kernel (online softmax over key tiles, scores kept on chip) never materializes the T×T matrices.',
+                ),
             benefit: ATTENTION_BENEFIT,
             related: [
               { range: softmax.call.nameRange, message: `softmax over \`${scores}\`` },
