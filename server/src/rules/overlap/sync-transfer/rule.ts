@@ -373,7 +373,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // scratch of a loop that allocates and frees it every time, which is no set-up. Not where the iteration also copies:
     // a harness setting up, running and checking one case per iteration, `for (c < count) { cudaMalloc; cudaMemcpy; ...`)
     const frees = inLoop.some((c) => blockingKind(c) === 'copy') ? [] : inLoop.filter((c) => freesScratch(c, inLoop, work) && !rare(c));
-    const blocking = inLoop.filter((c) => ((blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c) && !pipelined(c, inLoop, work)) || frees.includes(c)) && !rare(c));
+    const blocking = inLoop.filter((c) => ((blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c) && !pipelined(c, inLoop, work, host, loop)) || frees.includes(c)) && !rare(c));
     if (!work.length || !blocking.length) continue;
     // (a loop that reads a file each step and uploads what it read, its launches carrying nothing from step to step: a
     // checkpoint loaded tensor by tensor, at the disk's pace, once a run)
@@ -423,15 +423,17 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
 
 /**
  * A wait that keeps a one-deep pipeline (a decode loop's `cudaStreamSynchronize(s); cudaGraphLaunch(step, s);` then the
- * host prints the token the wait made ready): it comes before all of the iteration's device work, the next step's work
- * is queued right after it, and the host's own part of the iteration runs after that work, while the GPU computes.
- * The GPU idles only for one launch's latency.
+ * host reads the token the wait made ready, `shared->tokens[pos]`): it comes before all of the iteration's device
+ * work, the next step's work is queued right after it, and after that work the host reads memory the device wrote,
+ * with no copy queued in the iteration. The wait is needed, and the GPU idles only for one launch's latency. (A wait
+ * before a solver's step with nothing but a swap, an error check or a print after it is no pipeline: it is redundant.)
  */
-function pipelined(c: CallFact, inLoop: readonly CallFact[], work: readonly CallFact[]): boolean {
+function pipelined(c: CallFact, inLoop: readonly CallFact[], work: readonly CallFact[], host: FunctionFacts, loop: LoopFact): boolean {
   const at = inLoop.indexOf(c);
   if (c.kind !== 'sync' || c.scopes?.length || !work.length || !work.includes(inLoop[at + 1]) || !work.every((w) => inLoop.indexOf(w) > at)) return false;
-  const after = inLoop.slice(inLoop.indexOf(work[work.length - 1]) + 1);
-  return after.some((d) => blockingKind(d) === null && !/^cu/.test(calleeName(d)));
+  if (inLoop.some((d) => d.kind === 'copy')) return false;
+  const last = work[work.length - 1];
+  return host.accesses.some((a) => a.kind === 'load' && a.space === 'host' && !a.onStack && a.loops.includes(loop.id) && positionBefore(last.range.end, a.range.start));
 }
 
 /** The calls made in a loop, by callee, with the function making each: read once per file. */
