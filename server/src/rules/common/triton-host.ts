@@ -157,8 +157,11 @@ const PASS_THROUGH = new Set([
 const CHECK_CALLS = new Set(['print', 'allclose', 'isclose', 'equal', 'float', 'int', 'bool', 'pprint']);
 /** A project's own checker, named as one (`check_close(name, out, expected)`, `verify_output`, `compare_results`, `assert_same`). */
 const CHECKER_NAME = /^(?:[cC]heck|[vV]erify|[cC]ompare|[vV]alidate|[aA]ssert|[eE]xpect)(?:_|[A-Z]|$)|_(?:close|allclose|equal)$/;
-/** A test runner handed the expected value (`run_test(expected, kernel, a, b, label)`). */
-const TEST_RUNNER = /^(?:run|do)_?tests?$/i;
+/**
+ * A test runner or a comparison handed the expected value (`run_test(expected, kernel, a, b, label)`,
+ * `check_close(name, out, expected)`); not a one-value sanity check (`check_numerics(x)`, `assert_finite(y)`).
+ */
+const COMPARES_EXPECTED = /^(?:run|do)_?tests?$|close|equal|compare|same/i;
 const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
 
 export const lastName = (c: CallFact) => ((c.qualified ?? c.name).split('.').pop() ?? '').replace(/^\./, '');
@@ -204,13 +207,9 @@ export function feedsHostCheck(calls: CallFact[], topIndex: number): boolean {
     const c = calls[p];
     if (isHostCheck(c, reduced)) return true;
     if (c.form === 'assign' && (c.assignedTo ?? []).some(isExpectedOutput)) return true;
-    // (or bound to a name that is first handed to a checker or a test runner: `naive = matmul(a, b).to(torch.float16)`,
+    // (or bound to a name that is only ever handed to a test runner or a comparison: `naive = matmul(a, b).to(torch.float16)`,
     // then `run_test(naive, kernel, a, b, label)`, the persistent-matmul tutorial's validate())
-    if (c.form === 'assign' && c.name === '=' && !reduced && (c.assignedTo ?? []).length === 1) {
-      const use = firstUse(calls, p, c.assignedTo![0]);
-      const u = use ? calls[use.index] : undefined;
-      return u?.form === 'call' && (CHECKER_NAME.test(lastName(u)) || TEST_RUNNER.test(lastName(u)) || /^assert/.test(lastName(u)) || /allclose$/.test(lastName(u)));
-    }
+    if (c.form === 'assign' && c.name === '=' && !reduced && (c.assignedTo ?? []).length === 1) return onlyCompared(calls, p, c.assignedTo![0]);
     if (isReduction(c)) reduced = true;
     else if (c.form === 'assign' && c.name === '=' && reduced && (c.assignedTo ?? []).length === 1) {
       // a reduced value (a scalar) bound to a name: look at what first reads it
@@ -225,6 +224,13 @@ export function feedsHostCheck(calls: CallFact[], topIndex: number): boolean {
     idx = p;
   }
   return false;
+}
+
+/** Every read of `name` after `calls[from]` hands it to a test runner or a comparison (and there is one). */
+function onlyCompared(calls: CallFact[], from: number, name: string): boolean {
+  const names = new Set([name]);
+  const reads = calls.slice(from + 1).filter((c) => readsAny(c, names));
+  return reads.length > 0 && reads.every((c) => c.form === 'call' && COMPARES_EXPECTED.test(lastName(c)));
 }
 
 /** A matmul on the way to the check (`ref = gelu(x @ w1 + b1) @ w2 + b2`, then `assert_close(out, ref)`): the expected side still. */
