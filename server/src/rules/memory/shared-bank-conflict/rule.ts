@@ -124,12 +124,17 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
   const noMainLoop = !fn.loops.some((l) => runtimeLoop(l, known));
   // (a `__device__` helper's own loops around the access count: its k-loop runs the access many times)
   const once = (a: AccessFact) => noMainLoop && a.loops.length === 0 && !a.helperLoops?.length;
-  // a thread's one access beside a loop that streams global memory with no shared access in it (a column sum's
+  // a thread's one store of a value it made in a loop that streams global memory (a column sum's
   // `for (row = warp; row < rows; row += 32) partial += dout[...]`, then `tile[lane][warp] = partial`): its replays,
-  // once a warp, sit next to a run-time count of global loads a thread; at any number of ways a sliver of the kernel
-  const streams = fn.loops.some((l) => runtimeLoop(l, known) && accesses.some((g) => g.space === 'global' && g.kind !== 'store' && g.loops.includes(l.id)) &&
+  // once a warp, sit next to a run-time count of global loads a thread; at any number of ways a sliver of the kernel.
+  // The loop is every thread's (not under a one-lane guard), its loads differ between lanes, it touches no shared
+  // memory, and the store takes no global value of its own (a staged tile's fill, `tile[y][x] = in[...]`, is none)
+  const laneStream = (g: AccessFact) => g.space === 'global' && g.kind !== 'store' && !g.singleLane && !g.activeLanes &&
+    g.indices.some((p) => p.dependsOn((s) => s.startsWith('threadIdx.')));
+  const streams = fn.loops.some((l) => runtimeLoop(l, known) && accesses.some((g) => laneStream(g) && g.loops.includes(l.id)) &&
     !accesses.some((x) => x.space === 'shared' && x.loops.includes(l.id)));
-  const besideStream = (a: AccessFact) => streams && a.loops.length === 0 && !a.helperLoops?.length;
+  const besideStream = (a: AccessFact) => streams && a.kind === 'store' && !a.singleLane && a.loops.length === 0 && !a.helperLoops?.length &&
+    !accesses.some((g) => g.space === 'global' && g.kind === 'load' && g.range.start.line === a.range.start.line);
   const loopContext = { loops: fn.loops, bindings, params: new Set(fn.params.map((p) => p.name)) };
   // (every launch's block one warp, `dim3 block(32)`)
   const oneWarpBlocks = !!fn.warpBlocks;
