@@ -271,9 +271,15 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
   // (a literal block size, `blockIdx.x * 256 + threadIdx.x`, splits the elements too: only a run-time row length picks a row)
   const blockPicksRow = (a: AccessFact) => a.space === 'global' && a.indices.some((p) => [...p.terms.keys()].some((k) => k.split('*').includes('blockIdx.x') && !k.split('*').includes('blockDim.x')) &&
     !p.coefficient('blockIdx.x').isConstant);
-  // (a loop whose variable indexes no element, RoPE's `for (v = 0; v < rotn; v++)` picking the query or the key
-  // buffer, walks nothing: the thread's elements stay its own few)
-  const walks = (id: number) => { const l = f.loops.find((x) => x.id === id); return !l || f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => s === l.symbol))); };
+  // (a loop of a few steps whose variable indexes no element, RoPE's `for (v = 0; v < rotn; v++)` picking the query or
+  // the key buffer, walks nothing: the thread's elements stay its own few. Not one a pointer or offset moves through,
+  // `q += kv_dim` a token, nor one to a count the launch passes, `t < T`)
+  const walks = (id: number) => {
+    const l = f.loops.find((x) => x.id === id);
+    if (!l || (l.trips === undefined && (l.bound === null || f.params.some((p) => p.name === l.bound!.trim())))) return true;
+    if (l.trips !== undefined && l.trips > 4) return true;
+    return f.accesses.some((a) => a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol || s.endsWith("'"))));
+  };
   const flat = !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))) || (a.space === 'global' && (a.loops.some(walks) || !!a.helperLoops?.length)) || blockPicksRow(a));
   if (counted.length && counted.every((i) => i >= 0) && flat && seen.launches.every((c) => counted.every((i) => argumentTexts(c, i, fl).every((a) => MODEL_DIMENSION.test(a))))) return true;
   // (most launches pass no constant: nothing to read in the kernel then)
@@ -296,7 +302,9 @@ function fewTimesParam(f: FunctionFacts, count: Poly | undefined): number {
   const symbols = count && !count.unknown && !count.hasAtoms ? [...count.symbols()] : [];
   if (symbols.length !== 1 || count!.terms.size !== 1) return -1;
   const times = count!.coefficient(symbols[0]);
-  return times.isConstant && times.constant >= 1 && times.constant <= 8 ? f.params.findIndex((p) => p.name === symbols[0] && !p.pointer) : -1;
+  // (a vocabulary is up to ~150K entries: once, not a few times, stays a token's vector)
+  const most = /vocab/i.test(symbols[0]) ? 1 : 4;
+  return times.isConstant && times.constant >= 1 && times.constant <= most ? f.params.findIndex((p) => p.name === symbols[0] && !p.pointer) : -1;
 }
 
 /**
