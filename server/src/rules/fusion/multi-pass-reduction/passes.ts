@@ -238,7 +238,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
       range = loop.headerRange;
       scopes = loop.scopes ?? [];
       context = a.loops.slice(0, at).join(',');
-    } else if (!triton && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s))) && !a.loops.some((id) => sharedOut(byId.get(id))) &&
+    } else if (!triton && !!a.helperLoops?.length && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s))) && !a.loops.some((id) => sharedOut(byId.get(id))) &&
       // (a block's sweep in the helper, `for (i = threadIdx.x; i < n; i += blockDim.x)`, only over a row every launch makes
       // too long for L1, `n` bound to the kernel's `classes` of 50,257: as a kernel's own loop would be)
       (!laneConsecutive(idx) || (blockSweep = a.helperLoops?.find((l) => longBlockSweep(l, fn.launchValues) && idx.dependsOn((s) => s === l.symbol))))) {
