@@ -13,7 +13,7 @@ import type { RuleFinding } from '../../../core/types';
 import { Poly, bindSymbols, isVarying, loneSymbol, symbolKind } from '../../../core/affine';
 import { lanesModuloRuntime, mentionsGridDim, steppedBy, oddPitch, rowOfThreads } from './rows';
 import { isReferenceOracle } from '../../common/reference';
-import { SAMPLES, laneValues } from '../../../core/lanes';
+import { SAMPLES, laneValues, variesAcrossLanes } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
 import { loopsAround } from '../../common/hot-loops';
 import { convShape } from '../../common/conv-shape';
@@ -412,11 +412,14 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // (rows every launch makes a count of experts or heads long, `ii < num_cols` with num_experts: a load or two per thread)
   const fewRows = streamed.every((a) => loopsAround(a, fn).some((l) => spreadsOverThreads(l) && !!l.bound && !!fn.fewCounts?.includes(l.bound.trim())));
   if (fewRows) return [];
-  // (each step of the row walk runs a loop of its own over a run-time count that loads from global memory, the O(T) sum
-  // per element of a softmax backward, `for (t2 = 0; t2 <= t; t2++) r += a[t2] * (ind - a[t3]) * da[t2]`: the step's
-  // scalar accesses are a sliver of its work, and the inner loop's own are a warp's broadcasts)
-  const stepLoops = (l: LoopFact) => fn.loops.some((c) => c.parent === l.id && c.trips === undefined &&
-    fn.accesses.some((g) => g.space === 'global' && g.kind === 'load' && g.loops.includes(c.id)));
+  // (each step of the row walk runs a loop of its own over the same row, loading what every lane loads alike: the O(T)
+  // sum per element of a softmax backward, `for (t2 = 0; t2 <= t; t2++) r += a[t2] * (ind - a[t3]) * da[t2]` in the
+  // `t3 <= t` walk: the step's scalar accesses are a sliver of its work. Not a column sum's inner loop, `acc +=
+  // dout[r * C + c]`, whose loads are the lanes' own stream)
+  const uniformLoad = (g: AccessFact, l: LoopFact) => g.space === 'global' && g.kind === 'load' && g.indices.length === 1 && !g.indices[0].unknown &&
+    variesAcrossLanes(g.indices[0]) === false && !g.indices[0].dependsOn((s) => s === l.symbol);
+  const stepLoops = (l: LoopFact) => fn.loops.some((c) => c.parent === l.id && c.trips === undefined && !!c.bound && c.bound.trim() === l.bound?.trim() &&
+    fn.accesses.some((g) => g.loops.includes(c.id) && uniformLoad(g, l)));
   if (streamed.every((a) => loopsAround(a, fn).some((l) => spreadsOverThreads(l) && stepLoops(l)))) return [];
   // (a stream of stores whose values are gathered as it goes, a pooling backward's `bottom_diff[index] = g` after a
   // window loop over `top_diff`, is bound by the gathers: only a fill from values read once, a mask, is a store stream)
