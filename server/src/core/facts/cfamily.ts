@@ -34,6 +34,8 @@ const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 
 /** A value parsed from the command line: `atoi(argv[2])`, `std::stoi(argv[i])`, `strtol(argv[1], NULL, 10)`. */
 const COMMAND_LINE_VALUE = /^\s*(?:std::)?(?:atoi|atol|atoll|stoi|stol|stoul|strtol|strtoul)\s*\(\s*argv\s*\[/;
 /** What only device code reads: a thread's coordinates, a block barrier. */
+/** Fused multiply-adds, whose first two arguments are a product's operands. */
+const FMA_CALL = /^(?:std::)?(?:fmaf?|__fmaf?_r[nzud]|__fma_r[nzud])$/;
 const GPU_BUILTINS = /\bthreadIdx\s*\.\s*[xyz]\b|\b__syncthreads\s*\(/;
 
 /** The arm that the statements after `if (c) { ...; return; }` in the same block form. */
@@ -355,6 +357,10 @@ class FunctionWalker extends DeclarationWalker {
           for (const idx of this.indexNodes(c)) this.expressions(idx);
           return false;
         case 'call_expression': {
+          if (this.isKernel && FMA_CALL.test(field(c, 'function')?.text ?? '')) {
+            const [x, y] = namedChildren(field(c, 'arguments') ?? c);
+            this.noteFactors(x ?? null, y ?? null);
+          }
           // `img.at<float>(y, x)` (OpenCV), `m.at(i, j)` of a matrix class: element (y, x) of the object's buffer
           const element = this.isKernel ? null : elementAt(c, this.elementAccessors, (name) => this.localTypes.get(name)?.type ?? this.params.get(name)?.type);
           if (element && this.stableObject(element.object)) {
@@ -464,6 +470,7 @@ class FunctionWalker extends DeclarationWalker {
             this.arithmetic += this.opsWeight;
             if (this.isKernel) this.noteHalfOperator(c, op);
             if ((op === '-' || op === '+') && this.isKernel) this.noteAddends(c);
+            else if (op === '*' && this.isKernel) this.noteFactors(field(c, 'left'), field(c, 'right'));
           }
           else if (op === '<<') this.noteStreamOutput(c);
           return true;
@@ -622,6 +629,7 @@ export function functionFacts(
     ...(w.opaqueBufferCalls.size ? { opaqueBufferCalls: [...w.opaqueBufferCalls] } : {}),
     ...(w.halfOperators.length ? { halfOperators: w.halfOperators } : {}),
     ...(w.addends.length ? { addends: w.addends } : {}),
+    ...(w.factors.length ? { factors: w.factors } : {}),
     arithmetic: w.arithmetic + [...w.selectedArithmetic.values()].reduce((a, b) => a + b, 0),
     // (a kernel's work in a `__device__` helper's loop, a dot product's k loop, classes it as written inline would; a
     // helper's walk over layout metadata every lane reads alike, `dims[k]` of `is_contiguous(...)`, is no such work)

@@ -322,11 +322,13 @@ export interface FunctionFacts {
   halfOperators?: CallFact[];
   /**
    * A kernel's sums and differences of two array elements (`features[p + j * n] - clusters[i * d + j]`, `r_x[ii] + r_b[ii]`,
-   * or of locals loaded from them): where each operand was read. Two operands a loop reads to add or subtract (a distance's
-   * terms, a bias add) are no matrix product's (a choice: ‖x‖² + ‖c‖² − 2x·c is a GEMM rewrite some libraries make, a
-   * restructure rather than a fix).
+   * or of locals loaded from them): where each operand was read. Two operands a loop reads only to add or subtract (a
+   * distance's terms, a bias add), never multiplying them (`factors`), are no matrix product's (a choice: ‖x‖² + ‖c‖² −
+   * 2x·c is a GEMM rewrite some libraries make, a restructure rather than a fix).
    */
   addends?: [Range, Range][];
+  /** A kernel's products of two array elements or of locals loaded from them (`a * b`, `fmaf(a, b, acc)`): where each was read. */
+  factors?: [Range, Range][];
   kernelClass: KernelClass;
   /** Triton, a kernel of class 'other': elementwise on its output, with operands read at other positions (a bias at `b + offs % N`, an outer product's vectors). */
   broadcastOperands?: true;

@@ -55,6 +55,8 @@ export abstract class WalkerState extends Evaluator {
   readonly opaqueBufferCalls = new Set<string>();
   /** A kernel's sums and differences of two array elements (FunctionFacts.addends). */
   readonly addends: [Range, Range][] = [];
+  /** A kernel's products of two array elements (FunctionFacts.factors). */
+  readonly factors: [Range, Range][] = [];
   /** Where a local was last loaded from an element (`const float f = features[..]`): the operands noteAddends follows. */
   private readonly loadedInto = new Map<string, Range>();
   /** A kernel's `+ - * /` on 16-bit float operands (FunctionFacts.halfOperators). */
@@ -380,14 +382,23 @@ export abstract class WalkerState extends Evaluator {
    * clusters[..]; diff = f - c;`): where each was read.
    */
   protected noteAddends(n: Node): void {
+    this.notePair(field(n, 'left'), field(n, 'right'), this.addends);
+  }
+
+  /** `a * b`, `fmaf(a, b, acc)` of two elements, or of locals loaded from them: a product's operands (FunctionFacts.factors). */
+  protected noteFactors(left: Node | null, right: Node | null): void {
+    this.notePair(left, right, this.factors);
+  }
+
+  private notePair(l: Node | null, r: Node | null, into: [Range, Range][]): void {
     const element = (e: Node | null): Range | null => {
       const x = unparen(e);
       if (x?.type === 'subscript_expression' || (x?.type === 'pointer_expression' && field(x, 'operator')?.text === '*')) return nodeRange(x);
       return x?.type === 'identifier' ? this.loadedInto.get(x.text) ?? null : null;
     };
-    const left = element(field(n, 'left'));
-    const right = left ? element(field(n, 'right')) : null;
-    if (left && right) this.addends.push([left, right]);
+    const left = element(l);
+    const right = left ? element(r) : null;
+    if (left && right) into.push([left, right]);
   }
 
   /** `std::cout << x << y`: output, recorded (at its innermost `<<`, the one the stream starts) as a call named after the stream, like printf. */

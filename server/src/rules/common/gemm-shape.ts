@@ -132,9 +132,10 @@ export function gemmLoop(fn: FunctionFacts, isOperand: (a: AccessFact) => boolea
         if (a.array === b.array && a.space === 'local') continue;
         if (staging(a) && staging(b)) continue;
         // two elements subtracted, `features[..] - clusters[..]`, then squared (a distance's terms), or added (`r_x[ii] +
-        // r_b[ii]`, a bias add): no operands of a product
+        // r_b[ii]`, a bias add), and never multiplied together: no operands of a product
         const operandOf = (d: [Range, Range], x: AccessFact) => rangeHolds(d[0], x.range.start) || rangeHolds(d[1], x.range.start);
-        if ((fn.addends ?? []).some((d) => operandOf(d, a) && operandOf(d, b))) continue;
+        const pair = (d: [Range, Range]) => operandOf(d, a) && operandOf(d, b);
+        if ((fn.addends ?? []).some(pair) && !(fn.factors ?? []).some(pair)) continue;
         // a product that updates one of its own operands (`shadow[tx][i] -= shadow[tx][j] * shadow[j][i]`, an LU panel or a
         // triangular solve): each step reads what the last one wrote, no independent tiles for an MMA
         if (fn.accesses.some((u) => u.kind === 'update' && (u.array === a.array || u.array === b.array) && u.loops.includes(loop.id) && u.range.start.line === a.range.start.line)) continue;
