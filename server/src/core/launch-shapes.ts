@@ -255,7 +255,8 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
   // (threads count the elements only when each thread touches a few: a loop per thread, 128 loads in reduce7, moves more)
   if (unchecked && f.accesses.some((a) => a.loops.length)) return seen.launches.every((c) => blocksWalkFixedExtents(f, c));
   // (or a grid sized by a batch's sequences, `div_up(local_batch_size, 512)`: facts/sequence-bound.ts)
-  if (unchecked) return seen.launches.every((c) => sequenceGrid(c.grid) || (c.gridBlocks !== undefined && (c.blockDims ?? []).length > 0 && c.blockDims!.every((d) => d !== null) &&
+  // (or a block per head of one token, `<<<n_heads, head_dim / 2>>>` of a decode step's RoPE: a token's vector)
+  if (unchecked) return seen.launches.every((c) => sequenceGrid(c.grid) || oneTokenHeads(c) || (c.gridBlocks !== undefined && (c.blockDims ?? []).length > 0 && c.blockDims!.every((d) => d !== null) &&
     c.gridBlocks * c.blockDims!.reduce<number>((n, d) => n * d!, 1) <= SMALL_PROBLEM));
   // (a count the file fixes, `while (tid < N)` with `#define N (33 * 1024)`: the same at every launch)
   if (f.indexBoundValue?.isConstant && !f.indexBounds?.length) return f.indexBoundValue.constant <= SMALL_PROBLEM;
@@ -295,6 +296,15 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
   if (!at.length || at.some((i) => i < 0)) return false;
   // (each thread's own loop over a row, `for (i = lane; i < C; i += 32)` under `if (row >= N) return`, moves C elements per row)
   return seen.launches.every((c) => at.reduce((n, i) => n * (c.argValues?.[i] ?? Infinity), 1) * perThreadLoops(f, c) <= SMALL_PROBLEM);
+}
+
+/** A head count (`n_heads`, `p->n_kv_heads`, `num_heads`) and a head's size (`head_dim`, `head_size / 2`). */
+const HEAD_COUNT = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:n_?(?:kv_?)?heads?|num_?(?:kv_?)?heads|heads|n_head)$/;
+const HEAD_SIZE = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:head_?(?:size|dim)|hs|HS|HEAD_?(?:SIZE|DIM))(?:\/2)?$/;
+
+/** A launch of a block per head over one token (`<<<n_heads, head_dim / 2>>>`): grid and block a head count and a head's size. */
+function oneTokenHeads(c: CallFact): boolean {
+  return HEAD_COUNT.test((c.grid ?? '').replace(/[()]/g, '')) && HEAD_SIZE.test((c.block ?? '').replace(/[()]/g, ''));
 }
 
 /** The parameter a count is a few times (`2·kv_dim`: `kv_dim`'s index), or -1. */
