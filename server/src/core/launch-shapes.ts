@@ -265,8 +265,7 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
   // (a 1-D kernel whose threads each touch one element: a 2-D grid or a loop per thread over tokens is a batch of them)
   // (every count checked so: RoPE's `i < dim` then `if (i < kv_dim)` for the keys)
   // (or a few times one, `i >= kv_dim * 2` of a thread per pair: the count that parameter makes)
-  const paramAt = (b: string) => f.params.findIndex((p) => p.name === b);
-  const counted = f.indexBounds?.map(paramAt) ?? (!f.indexBound ? [] : [paramAt(f.indexBound) >= 0 ? paramAt(f.indexBound) : fewTimesParam(f, f.indexBoundValue)]);
+  const counted = countedParams(f);
   // (and blocks that split the elements, not pick a token: `blockIdx.x` times `blockDim.x` or a literal, not `t * dim`
   // of a block per token over a prefill's T tokens)
   // (a literal block size, `blockIdx.x * 256 + threadIdx.x`, splits the elements too: only a run-time row length picks a row)
@@ -305,6 +304,15 @@ const HEAD_SIZE = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:head_?(?:size|dim)|hs|HS|HEAD_?
 /** A launch of a block per head over one token (`<<<n_heads, head_dim / 2>>>`): grid and block a head count and a head's size. */
 function oneTokenHeads(c: CallFact): boolean {
   return HEAD_COUNT.test((c.grid ?? '').replace(/[()]/g, '')) && HEAD_SIZE.test((c.block ?? '').replace(/[()]/g, ''));
+}
+
+/** The parameters a kernel's thread index is checked against: each bound's, or the one a lone bound is a few times. */
+function countedParams(f: FunctionFacts): number[] {
+  const paramAt = (b: string) => f.params.findIndex((p) => p.name === b);
+  if (f.indexBounds) return f.indexBounds.map(paramAt);
+  if (!f.indexBound) return [];
+  const direct = paramAt(f.indexBound);
+  return [direct >= 0 ? direct : fewTimesParam(f, f.indexBoundValue)];
 }
 
 /** The parameter a count is a few times (`2·kv_dim`: `kv_dim`'s index), or -1. */

@@ -117,6 +117,7 @@ export abstract class LoopWalker extends CallWalker {
             const bound = this.eval(right).scale(1 / scale);
             if (!bound.unknown) fact.limit = bound;
             if (field(cond, 'operator')?.text === '<=') fact.inclusive = true;
+            fact.trips = tripCount(initPoly, step, bound, fact.inclusive === true) ?? undefined;
           } else if (run && right) {
             fact.bound = `${right.text} - ${/^[\w.]+$/.test(run.text) ? run.text : `(${run.text})`}`;
             if (field(cond, 'operator')?.text === '<=') fact.inclusive = true;
@@ -140,7 +141,8 @@ export abstract class LoopWalker extends CallWalker {
         // (a parameter, or a product of them and constants: `n`, `33 * 1024` of a `#define N`)
         if (fact.gridStride && fact.bound && /^[\w\s*/()]+$/.test(fact.bound) && this.indexBound === null) {
           this.indexBound = fact.bound.replace(/\s+/g, '');
-          this.indexBoundValue = this.eval(unparen(field(cond!, 'right')));
+          // (in the bound's own units: `n/4` of `i * 4 < n` is a quarter of `n`)
+          this.indexBoundValue = fact.limit ?? this.eval(unparen(field(cond!, 'right')));
         }
         restoreVar = [variable, this.env.get(variable)];
         const value = initPoly && step ? initPoly.add(Poly.sym(fact.symbol).mul(step)) : Poly.sym(fact.symbol);
@@ -216,7 +218,6 @@ export abstract class LoopWalker extends CallWalker {
     this.loopStack.pop();
   }
 
-  /** A CSR row's start (`rowptr[row]`) when the loop's bound is the next row's (`rowptr[row + 1]`): a 'segment' atom over the row. */
   /** `i * ILP` or `4 * i`: the constant the loop variable is scaled by (an integer above 1), or null. */
   private scaleOf(product: Node, variable: string): number | null {
     const [l, r] = [unparen(field(product, 'left')), unparen(field(product, 'right'))];
@@ -225,6 +226,7 @@ export abstract class LoopWalker extends CallWalker {
     return v?.isConstant && Number.isInteger(v.constant) && v.constant > 1 ? v.constant : null;
   }
 
+  /** A CSR row's start (`rowptr[row]`) when the loop's bound is the next row's (`rowptr[row + 1]`): a 'segment' atom over the row. */
   private segmentStart(start: Node, bound: Node | null): Poly | null {
     const first = this.offsetLoad(start);
     const last = first ? this.offsetLoad(bound) : null;

@@ -112,7 +112,9 @@ export function eagerChains(host: FunctionFacts): RuleFinding[] {
     range: first.range,
     function: host.name,
     confidence: 'heuristic',
-    assumptions: ['assumes the operands are whole tensors (not Python numbers or a few per-row statistics), so each operation is a pass over memory'],
+    assumptions: [passes === run.length
+      ? 'assumes the operands are whole tensors (not Python numbers or a few per-row statistics), so each operation is a pass over memory'
+      : 'assumes the operations on whole tensors are passes over memory; those on per-row statistics cost a launch each'],
     message: `${run.length} eager PyTorch elementwise operations in a row (${listWords(steps)}${run.length > 6 ? ', ...' : ''}): ${cost}`,
     detail: detail(
       `Each of these operations takes the result of the one before and runs as its own kernel in eager mode, writing an intermediate tensor the next one reads back.`,

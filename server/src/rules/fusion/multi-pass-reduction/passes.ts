@@ -225,7 +225,9 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     let context: string;
     let scopes: readonly number[] = [];
     let helper: string | undefined;
-    let blockSweep: LoopFact | undefined;
+    // (a block's sweep in a helper, `for (i = threadIdx.x; i < n; i += blockDim.x)`, over a row every launch makes too
+    // long for L1, `n` bound to the kernel's `classes` of 50,257: a pass as a kernel's own loop would be)
+    const blockSweep = at < 0 && laneConsecutive(idx) ? a.helperLoops?.find((l) => longBlockSweep(l, fn.launchValues) && idx.dependsOn((s) => s === l.symbol)) : undefined;
     if (at >= 0) {
       const loop = byId.get(a.loops[at])!;
       // the warp reads each step as one row segment (`x[r * wide + d]`, `d = idx % headDim`): a cooperative sweep, coalesced
@@ -239,9 +241,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
       scopes = loop.scopes ?? [];
       context = a.loops.slice(0, at).join(',');
     } else if (!triton && !!a.helperLoops?.length && idx.dependsOn((s) => s.startsWith('#loop') && (a.loops.length === 0 || !symbols.has(s))) && !a.loops.some((id) => sharedOut(byId.get(id))) &&
-      // (a block's sweep in the helper, `for (i = threadIdx.x; i < n; i += blockDim.x)`, only over a row every launch makes
-      // too long for L1, `n` bound to the kernel's `classes` of 50,257: as a kernel's own loop would be)
-      (!laneConsecutive(idx) || (blockSweep = a.helperLoops?.find((l) => longBlockSweep(l, fn.launchValues) && idx.dependsOn((s) => s === l.symbol))))) {
+      (!laneConsecutive(idx) || blockSweep)) {
       // an inlined `__device__` helper's loop over the row (a loop symbol outside the kernel's loops),
       // unless the block shares it out (`for (idx = tid; idx < N; idx += BLOCK_SIZE)`: consecutive lanes, consecutive elements)
       // the helper's accesses sit at its call; each of its own loops over the row is a pass (`softmax_device`'s max, sum and divide)

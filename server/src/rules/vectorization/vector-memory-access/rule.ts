@@ -331,13 +331,8 @@ function spreadsOverThreads(l: LoopFact): boolean {
   return l.step.dependsOn((s) => s.startsWith('blockDim.')) || (l.step.isConstant ? l.step.constant % 32 === 0 : [...l.step.symbols()].every((s) => symbolKind(s) === 'uniform'));
 }
 
-/**
- * A row or grid reduction (softmax, norms, sums, gemv) that streams its input through a
- * thread-spread loop one scalar per thread per step: 4 consecutive elements per step, as
- * one 16-byte access, move the same bytes in a quarter of the instructions.
- */
-/** An extent written as threads over a warp's 32 (`NUM_THREADS / WARP_SIZE`, `blockDim.x / 32`): one entry a warp. */
-const PER_WARP = /\/\s*(?:WARP_SIZE|WARPSIZE|kWarpSize|warpSize|WARP|32)\s*\)?\s*$/;
+/** An extent written as a block's threads over a warp's 32 (`NUM_THREADS / WARP_SIZE`, `BLOCK_SIZE / 32`): one entry a warp. */
+const PER_WARP = /(?:THREAD|BLOCK|thread|block|Thread|Block)\w*(?:\.x)?\s*\)?\s*\/\s*\(?\s*(?:WARP_SIZE|WARPSIZE|kWarpSize|warpSize|WARP|32)\s*\)?\s*$/;
 
 /**
  * A shared array that may hold a tile: an extent over 32 or unknown; an extent written as a count per warp
@@ -345,6 +340,11 @@ const PER_WARP = /\/\s*(?:WARP_SIZE|WARPSIZE|kWarpSize|warpSize|WARP|32)\s*\)?\s
  */
 const tileSized = (t: SharedArrayFact): boolean => t.dims.some((d, i) => (d === null && !PER_WARP.test(t.dimTexts[i] ?? '')) || (d !== null && d > 32));
 
+/**
+ * A row or grid reduction (softmax, norms, sums, gemv) that streams its input through a
+ * thread-spread loop one scalar per thread per step: 4 consecutive elements per step, as
+ * one 16-byte access, move the same bytes in a quarter of the instructions.
+ */
 function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFinding[] {
   // kernels staging through shared memory (tiled transposes) lay their global side out for the tile; a grid-stride
   // sum's tree scratch (`smem[tid] = sum` after the loop) is filled from registers, and its stream is the whole
