@@ -540,6 +540,9 @@ function check(fn: FunctionFacts, file: SimdFile): RuleFinding[] {
     // (a single loop, O(n), beside a call of an O(n^2) product that runs as often, or in a function whose every caller
     // calls one: llama2's softmax, RMSNorm and SwiGLU beside the mat-vecs of the same forward, a fraction of its time)
     if (besideProduct(fn, l, file)) continue;
+    // (a loop over the items a launch of the same function gives a block each, `i < plan->optionCount` beside
+    // `mc<<<plan->optionCount, 256>>>`: a few operations an item on the host beside a block's work an item)
+    if (blockPerItem(fn, l)) continue;
     const r = reasonFor(fn, l, file, walked);
     if (!r) continue;
     // the same cause in the other arm of an `if` (a weighted and an unweighted twin): one finding, both places
@@ -644,6 +647,14 @@ function productOver(d: CallFact, fn: FunctionFacts, products: ReadonlySet<strin
  * arms, or one every caller of `fn` calls beside it, over the length it passes (a loop over the heads between: llama2's
  * per-layer calls).
  */
+/** A loop to the count a launch of the function's gives as its grid, a block an item (`<<<n, 256>>>` beside `i < n`). */
+function blockPerItem(fn: FunctionFacts, l: LoopFact): boolean {
+  const bound = l.bound?.replace(/\s+/g, '');
+  return !!bound && l.step?.isConstant === true && l.step.constant === 1 &&
+    fn.calls.some((c) => c.kind === 'launch' && c.grid === bound && !!c.blockDims?.length && c.blockDims.every((d) => d !== null) &&
+      c.blockDims.reduce<number>((n, d) => n * d!, 1) >= 32);
+}
+
 function besideProduct(fn: FunctionFacts, l: LoopFact, file: SimdFile): boolean {
   const n = l.bound?.replace(/\s+/g, '');
   if (!n) return false;
