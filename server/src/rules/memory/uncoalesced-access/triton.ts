@@ -253,7 +253,9 @@ function launchIn(call: CallFact, host: FunctionFacts): Launch {
 function asWrapperCalled(call: CallFact, host: FunctionFacts, hosts: readonly FunctionFacts[]): [CallFact, FunctionFacts][] {
   const params = host.params.map((p) => p.name);
   if (!call.args.some((a) => params.includes(a.trim()))) return [[call, host]];
-  const sites = hosts.flatMap((g) => g.calls.filter((c) => c.form === 'call' && c.name === host.name && c.args.length === params.length).map((c) => [c, g] as const));
+  // (not the wrapper's own recursive call, `scan_then_fan(partial_sum, partial_sum, A, part_num, C)` for the partial sums:
+  // it hands on the sizes its first caller gave, `C` as `C`)
+  const sites = hosts.flatMap((g) => (g === host ? [] : g.calls.filter((c) => c.form === 'call' && c.name === host.name && c.args.length === params.length).map((c) => [c, g] as const)));
   if (!sites.length) return [[call, host]];
   return sites.map(([site, caller]) => {
     const arg = (a: string) => { const i = params.indexOf(a.trim()); return i >= 0 ? site.args[i] : a; };
