@@ -331,7 +331,10 @@ function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], p
     if (c.loops.join() !== next.loops.join()) return;
     // (or after a dispatch whose arms each run a GEMM into the same output, `if small: out = mm(x, w, 16) else:
     // out = mm(x, w, 128)`, then `out += bias`: the pass runs after whichever GEMM ran)
-    const dispatched = !neverTogether(c.scopes, next.scopes) && !!p.output && calls.some((d, j) => j !== i && neverTogether(c.scopes, d.scopes) && producerOf(calls, j, known)?.output === p.output);
+    // (or after a branch whose other arm sets the same output some other way, `out = fp8_gemm(...)` beside `out =
+    // torch.matmul(X, W.t())`, then `out = out + bias`: on this arm's path the pass is the matmul's epilogue)
+    const dispatched = !neverTogether(c.scopes, next.scopes) && !!p.output && calls.some((d, j) => j !== i && neverTogether(c.scopes, d.scopes) &&
+      (producerOf(calls, j, known)?.output === p.output || (d.form === 'assign' && (d.assignedTo ?? []).includes(p.output))));
     if (inner.join() !== (c.scopes ?? []).join() && !dispatched) return;
     const conditional = (next.scopes ?? []).length > (c.scopes ?? []).length;
     // through views of the same elements to the op that computes on them
