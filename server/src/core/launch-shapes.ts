@@ -475,7 +475,7 @@ function fileLaunches(functions: readonly FunctionFacts[], instantiations: reado
   const made = {
     calls, hosts, kernelUse, instantiated, launches, owner, packed, baselines: pickedBaselines(functions), setUp: withCalled(setUpLaunches(functions, owner)),
     rarelyCalled: withCalled(rarelyCalledLaunches(callSites, owner)), callSites, overloaded: overloadedKernels(functions), besideSweeps: withCalled(launchesBesideSweeps(owner, kernels)),
-    onceBeside: withCalled(onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined), callSites, kernels)),
+    onceBeside: withCalled(onceBesideLoops(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined), hosts, callSites, kernels)),
     loading: withCalled(loadingLaunches(owner, launchBuffers((name) => kernels.get(baseName(name)), () => undefined), functions, callSites)),
   };
   for (const [c, w] of asCalledFrom) owner.set(c, owner.get(w)!);
@@ -538,7 +538,7 @@ const FEW_STEPS = 16;
  * before an iteration loop and the conversion after it (Rodinia srad's `extract` and `compress` around `niter` steps
  * of five kernels), a few of the run's hundreds of launches. (A launch in a lambda runs where the lambda is called.)
  */
-function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null, callSites?: ReadonlyMap<string, readonly CallFact[]>,
+function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: CallFact) => BufferUse | null, hosts: readonly FunctionFacts[], callSites?: ReadonlyMap<string, readonly CallFact[]>,
   kernels: ReadonlyMap<string, FunctionFacts> = new Map()): ReadonlySet<CallFact> {
   const out = new Set<CallFact>();
   const byHost = new Map<FunctionFacts, CallFact[]>();
@@ -585,11 +585,19 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
   // (or in a set-up function of its own, `allocateMemory` launching the layout conversion `invert_mapping` once, which the
   // file calls in no loop, on a buffer the launches of the file's other functions work on: Rodinia kmeans, whose steps
   // `kmeansCuda` runs are looped over by another file)
-  const setUpHosts = [...byHost].filter(([g]) => SET_UP_HOST.test(baseName(g.name)) && !(callSites?.get(baseName(g.name)) ?? []).some((d) => d.loops.length > 0));
+  // (also a helper only such a function calls, outside loops: `init_weights` calling `upload_weights(w, f, n)` a tensor at a time)
+  const sitesOf = (g: FunctionFacts) => callSites?.get(baseName(g.name)) ?? [];
+  const callers = (d: CallFact) => hosts.filter((h) => h.calls.includes(d));
+  const setUpHosts = [...byHost].filter(([g]) => !sitesOf(g).some((d) => d.loops.length > 0) &&
+    (SET_UP_HOST.test(baseName(g.name)) || (sitesOf(g).length > 0 && sitesOf(g).every((d) => callers(d).some((h) => SET_UP_HOST.test(baseName(h.name)))))));
   if (setUpHosts.length) {
     // (what the other launches pass, read or not: a kernel reading its points through a texture bound to `feature_d`)
     const others = new Set([...byHost].filter(([g]) => !setUpHosts.some(([h]) => h === g)).flatMap(([, calls]) => calls.flatMap((c) => c.argRoots.filter((r): r is string => r !== null))));
-    for (const [, calls] of setUpHosts) for (const c of calls) if (!c.inLambda && !c.loops.length && buffers(c).some((b) => others.has(b) || steppedBuffers.has(b))) out.add(c);
+    // (or on what the function just uploaded, `cudaMemcpy(scratch, ptr, ..., cudaMemcpyHostToDevice)` then the conversion
+    // of `scratch` into the weights: data coming in at load time)
+    const uploaded = (g: FunctionFacts, c: CallFact) => g.calls.some((d) => d.kind === 'copy' && d.args.some((a) => a.includes('HostToDevice')) &&
+      positionBefore(d.range.start, c.range.start) && !!d.argRoots[0] && !!use(c)?.reads.has(d.argRoots[0]));
+    for (const [g, calls] of setUpHosts) for (const c of calls) if (!c.inLambda && !c.loops.length && (buffers(c).some((b) => others.has(b) || steppedBuffers.has(b)) || uploaded(g, c))) out.add(c);
   }
   return out;
 }
