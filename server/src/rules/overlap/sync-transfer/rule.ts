@@ -296,8 +296,11 @@ function deviceWork(calls: readonly CallFact[], launchers: ReadonlySet<string>):
 const shown = (c: CallFact) => (c.via && c.kind !== 'launch' ? `\`${c.via}\` (its \`${c.name}\`)` : `\`${c.name}\``);
 
 function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: string, loop: LoopFact | null): RuleFinding {
-  // (a sync or copy beside the free speaks first: dropping the free alone would leave it waiting)
-  const first = blocking.find((c) => c.name !== 'cudaFree') ?? blocking[0];
+  // (a sync or copy beside the free speaks first: dropping the free alone would leave it waiting; and one every pass
+  // takes before one under a condition of the pass, `cudaDeviceSynchronize()` after every micro-step rather than the
+  // loss read back on its last)
+  const unfreed = blocking.filter((c) => c.name !== 'cudaFree');
+  const first = unfreed.find((c) => !c.scopes?.length) ?? unfreed[0] ?? blocking[0];
   const copies = blocking.some((c) => blockingKind(c) === 'copy');
   const launch = body.work[0];
   const what = blockingKind(first) === 'copy' ? `The synchronous ${shown(first)}` : shown(first);
