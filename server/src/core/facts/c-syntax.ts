@@ -249,3 +249,27 @@ export function assignedNames(n: Node): ReadonlySet<string> {
 }
 const assignedMemo = new WeakMap<Node, ReadonlySet<string>>();
 const NO_NAMES: ReadonlySet<string> = new Set();
+
+/**
+ * Names the function around `n` may point elsewhere besides assigning them: their address handed on (`cudaMalloc(&p, ...)`)
+ * or swapped (`std::swap(cur, next)`).
+ */
+export function repointedNames(n: Node): ReadonlySet<string> {
+  let fn: Node | null = n;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  if (!fn) return NO_NAMES;
+  const known = repointedMemo.get(fn);
+  if (known) return known;
+  const out = new Set(assignedNames(n));
+  walk(fn, (c) => {
+    const arg = c.type === 'pointer_expression' && field(c, 'operator')?.text === '&' ? field(c, 'argument') : null;
+    if (arg?.type === 'identifier') out.add(arg.text);
+    if (c.type === 'call_expression' && /^(?:std::)?swap$/.test(field(c, 'function')?.text ?? '')) {
+      for (const a of namedChildren(field(c, 'arguments') ?? c)) if (a.type === 'identifier') out.add(a.text);
+    }
+  });
+  repointedMemo.set(fn, out);
+  return out;
+}
+const repointedMemo = new WeakMap<Node, ReadonlySet<string>>();
+

@@ -33,9 +33,9 @@ const IDENTIFIER = /^[A-Za-z_]\w*$/;
 const LOOP_TYPES = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop']);
 /** A value parsed from the command line: `atoi(argv[2])`, `std::stoi(argv[i])`, `strtol(argv[1], NULL, 10)`. */
 const COMMAND_LINE_VALUE = /^\s*(?:std::)?(?:atoi|atol|atoll|stoi|stol|stoul|strtol|strtoul)\s*\(\s*argv\s*\[/;
-/** What only device code reads: a thread's coordinates, a block barrier. */
 /** Fused multiply-adds, whose first two arguments are a product's operands. */
-const FMA_CALL = /^(?:std::)?(?:fmaf?|__fmaf?_r[nzud]|__fma_r[nzud])$/;
+const FMA_CALL = /^(?:std::)?(?:fmaf?|__fmaf_r[nzud]|__fma_r[nzud])$/;
+/** What only device code reads: a thread's coordinates, a block barrier. */
 const GPU_BUILTINS = /\bthreadIdx\s*\.\s*[xyz]\b|\b__syncthreads\s*\(/;
 
 /** The arm that the statements after `if (c) { ...; return; }` in the same block form. */

@@ -10,7 +10,7 @@ import { unparen, type PtrValue } from './evaluate';
 import { Poly } from '../affine';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import type { MemorySpace } from './model';
-import { assignedNames, emptyBraces, identifiersOf, initializerValue, randomDraws, rootName, uniformOrNull } from './c-syntax';
+import { emptyBraces, repointedNames, identifiersOf, initializerValue, randomDraws, rootName, uniformOrNull } from './c-syntax';
 import { LoopWalker } from './walker-loops';
 import { conversionCallee, getterObject, sharedAccessorArray } from './shared-accessors';
 
@@ -28,7 +28,6 @@ function ownHostBuffer(value: Node): boolean {
   return v?.type === 'new_expression' || (v?.type === 'call_expression' && /^(?:std::)?(?:malloc|calloc|aligned_alloc|_mm_malloc|memalign)$/.test(field(v, 'function')?.text ?? ''));
 }
 
-/** A tensor's whole storage under casts, `static_cast<void*>(scores.data_ptr())` (not an offset into it, `ws.data_ptr() + n`). */
 /** `datt`, `(const float*)datt`: a pointer's name alone, through casts; else null. */
 function plainPointer(value: Node): string | null {
   let v: Node | null = unparen(value);
@@ -36,6 +35,7 @@ function plainPointer(value: Node): string | null {
   return v?.type === 'identifier' ? v.text : null;
 }
 
+/** A tensor's whole storage under casts, `static_cast<void*>(scores.data_ptr())` (not an offset into it, `ws.data_ptr() + n`). */
 function wholeStorage(value: Node): boolean {
   let v: Node | null = unparen(value);
   while (v?.type === 'cast_expression') v = unparen(field(v, 'value'));
@@ -188,7 +188,7 @@ export abstract class DeclarationWalker extends LoopWalker {
         // (or another name for a pointer, llm.c's `const floatX* dpreatt = datt;` after an in-place pass, where the
         // function points neither name elsewhere: a swap of ping-pong buffers makes the names trade buffers)
         else if (member && plainPointer(value!) === member && (this.params.get(member)?.pointer || this.env.get(member)?.kind === 'ptr') &&
-          !assignedNames(n).has(member) && !assignedNames(n).has(info.name)) this.memberAliases.set(info.name, this.memberAliases.get(member) ?? member);
+          !repointedNames(n).has(member) && !repointedNames(n).has(info.name)) this.memberAliases.set(info.name, this.memberAliases.get(member) ?? member);
         else this.memberAliases.delete(info.name);
         if (info.rows) {
           this.pointerToArray(info.name, type, info.rows, value);
