@@ -161,7 +161,7 @@ const CHECKER_NAME = /^(?:[cC]heck|[vV]erify|[cC]ompare|[vV]alidate|[aA]ssert|[e
  * A test runner or a comparison handed the expected value (`run_test(expected, kernel, a, b, label)`,
  * `check_close(name, out, expected)`); not a one-value sanity check (`check_numerics(x)`, `assert_finite(y)`).
  */
-const COMPARES_EXPECTED = /^(?:run|do)_?tests?$|close|equal|compare|same/i;
+const COMPARES_EXPECTED = /^(?:run|do)_?tests?$|(?:^|_)(?:all)?close$|(?:^|_)equal$|^compare(?:_|$)|(?:^|_)same$/i;
 const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
 
 export const lastName = (c: CallFact) => ((c.qualified ?? c.name).split('.').pop() ?? '').replace(/^\./, '');

@@ -181,6 +181,8 @@ function returnsResultOf(f: FunctionFacts, gemm: (c: CallFact) => boolean): bool
   });
 }
 /** Methods that reshape a result without computing on it. */
+/** A value computed by a call (`torch.ops.fbgemm.f8f8bf16_blockwise(X, w, s)`), not a lookup or a name (`cache[key]`, `x`). */
+const CALL_VALUE = /^\s*[A-Za-z_][\w.]*\s*\(/;
 const RESHAPE = /^\.(?:view|reshape|contiguous|flatten|unflatten|transpose|permute|squeeze|unsqueeze|view_as|reshape_as)$/;
 
 /** An activation module: an entry of transformers' table (`ACT2FN[...]`, `get_activation(...)`) or one of torch.nn's, all elementwise. */
@@ -334,7 +336,7 @@ function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], p
     // (or after a branch whose other arm sets the same output some other way, `out = fp8_gemm(...)` beside `out =
     // torch.matmul(X, W.t())`, then `out = out + bias`: on this arm's path the pass is the matmul's epilogue)
     const dispatched = !neverTogether(c.scopes, next.scopes) && !!p.output && calls.some((d, j) => j !== i && neverTogether(c.scopes, d.scopes) &&
-      (producerOf(calls, j, known)?.output === p.output || (d.form === 'assign' && (d.assignedTo ?? []).includes(p.output))));
+      (producerOf(calls, j, known)?.output === p.output || (d.form === 'assign' && (d.assignedTo ?? []).includes(p.output) && CALL_VALUE.test(d.args[0] ?? ''))));
     if (inner.join() !== (c.scopes ?? []).join() && !dispatched) return;
     const conditional = (next.scopes ?? []).length > (c.scopes ?? []).length;
     // through views of the same elements to the op that computes on them

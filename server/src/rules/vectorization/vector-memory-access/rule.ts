@@ -331,8 +331,8 @@ function spreadsOverThreads(l: LoopFact): boolean {
   return l.step.dependsOn((s) => s.startsWith('blockDim.')) || (l.step.isConstant ? l.step.constant % 32 === 0 : [...l.step.symbols()].every((s) => symbolKind(s) === 'uniform'));
 }
 
-/** An extent written as a block's threads over a warp's 32 (`NUM_THREADS / WARP_SIZE`, `BLOCK_SIZE / 32`): one entry a warp. */
-const PER_WARP = /(?:THREAD|BLOCK|thread|block|Thread|Block)\w*(?:\.x)?\s*\)?\s*\/\s*\(?\s*(?:WARP_SIZE|WARPSIZE|kWarpSize|warpSize|WARP|32)\s*\)?\s*$/;
+/** An extent written as a count over a warp's 32 (`NUM_THREADS / WARP_SIZE`, `TPB / 32`): one entry a warp, or a word a warp's worth. */
+const PER_WARP = /^\(?\s*[A-Za-z_]\w*(?:\.x)?\s*\/\s*\(?\s*(?:WARP_SIZE|WARPSIZE|kWarpSize|warpSize|WARP|32)\s*\)?\s*$/;
 
 /**
  * A shared array that may hold a tile: an extent over 32 or unknown; an extent written as a count per warp
@@ -418,7 +418,9 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // dout[r * C + c]`, whose loads are the lanes' own stream)
   const uniformLoad = (g: AccessFact, l: LoopFact) => g.space === 'global' && g.kind === 'load' && g.indices.length === 1 && !g.indices[0].unknown &&
     variesAcrossLanes(g.indices[0]) === false && !g.indices[0].dependsOn((s) => s === l.symbol);
-  const stepLoops = (l: LoopFact) => fn.loops.some((c) => c.parent === l.id && c.trips === undefined && !!c.bound && c.bound.trim() === l.bound?.trim() &&
+  // (the same end however written, `t2 <= t` or `t2 < t + 1`)
+  const end = (x: LoopFact) => (x.limit && !x.limit.unknown ? x.limit.add(Poly.const(x.inclusive ? 1 : 0)).toString() : x.bound?.trim());
+  const stepLoops = (l: LoopFact) => fn.loops.some((c) => c.parent === l.id && c.trips === undefined && !!c.bound && end(c) === end(l) &&
     fn.accesses.some((g) => g.loops.includes(c.id) && uniformLoad(g, l)));
   if (streamed.every((a) => loopsAround(a, fn).some((l) => spreadsOverThreads(l) && stepLoops(l)))) return [];
   // (a stream of stores whose values are gathered as it goes, a pooling backward's `bottom_diff[index] = g` after a
