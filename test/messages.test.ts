@@ -545,7 +545,20 @@ test('an unfused attention backward is named as one: dO·Vᵀ, the softmax backw
   const path = join(ROOT, 'server/src/rules/fusion/attention/fixtures/backward_alias.cu');
   const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'fusion/attention');
   assert.match(f.message, /^unfused attention backward: dO·Vᵀ in `datt`, the softmax backward and dQ \/ dK/);
-  assert.doesNotMatch(f.message + f.detail, /QKᵀ|P·V/);
+  assert.doesNotMatch(f.message + f.detail + (f.related ?? []).map((r) => r.message).join(' '), /QKᵀ|P·V/);
+  // (a backward that recomputes the forward's scores and softmax under checkpointing materializes the forward's chain)
+  const recomputed = [
+    '#include <cublas_v2.h>',
+    '__global__ void softmax_rows(float* p, const float* s, int T) { int r = blockIdx.x; for (int i = threadIdx.x; i < T; i += blockDim.x) p[r * T + i] = expf(s[r * T + i]); }',
+    'void attention_backward(cublasHandle_t h, float* S, float* P, float* dv, const float* q, const float* k, const float* dout, int BNH, int T, int HS) {',
+    '  const float one = 1.f, zero = 0.f;',
+    '  cublasSgemmStridedBatched(h, CUBLAS_OP_T, CUBLAS_OP_N, T, T, HS, &one, k, HS, T * HS, q, HS, T * HS, &zero, S, T, T * T, BNH);',
+    '  softmax_rows<<<T * BNH, 256>>>(P, S, T);',
+    '  cublasSgemmStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_T, HS, T, T, &one, dout, HS, T * HS, P, T, T * T, &zero, dv, HS, T * HS, BNH);',
+    '}',
+  ].join('\n');
+  const [r] = engine.analyzeText('/w/recompute.cu', recomputed).findings.filter((x) => x.rule === 'fusion/attention');
+  assert.match(r.message, /^unfused attention: scores QKᵀ in `S`/);
   const forward = readFileSync(path, 'utf8').replace('void attention_backward(', 'void attention_step(');
   const [g] = engine.analyzeText(path, forward).findings.filter((x) => x.rule === 'fusion/attention');
   assert.match(g.message, /^unfused attention: scores QKᵀ in `datt`/);

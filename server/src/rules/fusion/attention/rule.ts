@@ -205,8 +205,10 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
         const said = out.some((f) => sameRange(f.range, qk.call.nameRange)) || reported.some((r) => neverTogether(r.call.scopes, qk.call.scopes) && r.writes.has(scores));
         if (softmax && !inOneCall && !said && !notTxT(qk.call) && !qk.matrixVector && [...s.reads].some((r) => r === probs || tainted.has(r))) {
           reported.push(qk);
-          // (in a backward pass the first product is dO·Vᵀ, the softmax step its backward, and the last the dQ / dK products)
-          const backward = BACKWARD.test(host.name);
+          // (in a backward pass the first product is dO·Vᵀ, the softmax step its backward, and the last the dQ / dK products;
+          // a softmax backward reads the saved probabilities besides the chain's buffer, a forward's softmax, recomputed
+          // under checkpointing too, only the scores)
+          const backward = BACKWARD.test(host.name) && [...softmax.reads].some((r) => !tainted.has(r));
           out.push({
             range: qk.call.nameRange,
             function: host.name,
@@ -227,10 +229,15 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
                   'A fused flash-style kernel (online softmax over key tiles, scores kept on chip) never materializes the T×T matrices.',
                 ),
             benefit: ATTENTION_BENEFIT,
-            related: [
-              { range: softmax.call.nameRange, message: `softmax over \`${scores}\`` },
-              { range: s.call.nameRange, message: `P·V reads \`${probs}\`` },
-            ],
+            related: backward
+              ? [
+                  { range: softmax.call.nameRange, message: `the softmax backward over \`${scores}\`` },
+                  { range: s.call.nameRange, message: `dQ / dK read \`${probs}\`` },
+                ]
+              : [
+                  { range: softmax.call.nameRange, message: `softmax over \`${scores}\`` },
+                  { range: s.call.nameRange, message: `P·V reads \`${probs}\`` },
+                ],
           });
         }
         break; // the scores went into another GEMM: the chain ends here either way
