@@ -28,6 +28,7 @@ import { coversAllResidues } from '../../common/residues';
 import { untunedLoop } from '../../../core/timed-region';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
+import { baseName } from '../../../core/project';
 import { neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { checkedByCaller, isExpectedOutput, untunedHosts } from '../../common/reference';
@@ -96,6 +97,8 @@ interface SimdFile {
   products: ReadonlySet<string>;
   /** The file's call sites by callee (besideProduct). */
   sites: Sites;
+  /** Kernels of the file whose threads each run a loop of their own over a run-time or long count (blockPerItem). */
+  loopingKernels: ReadonlySet<string>;
 }
 
 interface Reason {
@@ -542,7 +545,7 @@ function check(fn: FunctionFacts, file: SimdFile): RuleFinding[] {
     if (besideProduct(fn, l, file)) continue;
     // (a loop over the items a launch of the same function gives a block each, `i < plan->optionCount` beside
     // `mc<<<plan->optionCount, 256>>>`: a few operations an item on the host beside a block's work an item)
-    if (blockPerItem(fn, l)) continue;
+    if (blockPerItem(fn, l, file)) continue;
     const r = reasonFor(fn, l, file, walked);
     if (!r) continue;
     // the same cause in the other arm of an `if` (a weighted and an unweighted twin): one finding, both places
@@ -614,7 +617,8 @@ export const rule: Rule = {
     // (what the calls of the file's looping functions and products pass, which besideProduct compares)
     const passed = [...sites].filter(([name]) => products.has(name) || looping.has(name)).map(([name, at]) => `${name}:${at.map(({ c }) => `${c.args.join(',')}@${c.loops.join('.')}`).join(';')}`).join('|');
     const fileKey = keptKey(`${[...products].join(',')}|${passed}|${[...libmHelpers].map(([k, h]) => `${k}:${h.call}:${h.reads.join()}`).join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
-    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping, libmHelpers, products, sites };
+    const loopingKernels = new Set(facts.functions.filter((f) => f.isKernel && f.loops.some((l) => l.trips === undefined || l.trips >= 64)).map((f) => baseName(f.name)));
+    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping, libmHelpers, products, sites, loopingKernels };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
@@ -647,12 +651,15 @@ function productOver(d: CallFact, fn: FunctionFacts, products: ReadonlySet<strin
  * arms, or one every caller of `fn` calls beside it, over the length it passes (a loop over the heads between: llama2's
  * per-layer calls).
  */
-/** A loop to the count a launch of the function's gives as its grid, a block an item (`<<<n, 256>>>` beside `i < n`). */
-function blockPerItem(fn: FunctionFacts, l: LoopFact): boolean {
+/**
+ * A loop to the count a launch of the function's gives as its grid, a block an item whose threads each loop over
+ * the item's own work (`<<<n, 256>>>` beside `i < n`, the kernel's `for (p = tid; p < pathN; p += blockDim.x)`).
+ */
+function blockPerItem(fn: FunctionFacts, l: LoopFact, file: SimdFile): boolean {
   const bound = l.bound?.replace(/\s+/g, '');
   return !!bound && l.step?.isConstant === true && l.step.constant === 1 &&
-    fn.calls.some((c) => c.kind === 'launch' && c.grid === bound && !!c.blockDims?.length && c.blockDims.every((d) => d !== null) &&
-      c.blockDims.reduce<number>((n, d) => n * d!, 1) >= 32);
+    fn.calls.some((c) => c.kind === 'launch' && c.grid === bound && file.loopingKernels.has(baseName(c.name)) && !!c.blockDims?.length &&
+      c.blockDims.every((d) => d !== null) && c.blockDims.reduce<number>((n, d) => n * d!, 1) >= 32);
 }
 
 function besideProduct(fn: FunctionFacts, l: LoopFact, file: SimdFile): boolean {
