@@ -315,3 +315,18 @@ test('a constant edited where the facts do not show it (a struct member a launch
   assert.ok(narrow && !narrow.some((f) => f.rule === 'memory/shared-bank-conflict'), 'a 4-wide tile does not (and the edit was compared with a fresh analysis)');
   open.od.dropTree();
 });
+
+test('an edit of a launch wrapper\'s call (the block it hands on) resolves the launches through it again', async () => {
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const name = 'launch_wrapper_params.cu';
+  const text = readFileSync(join(__dirname, '../../server/src/rules/memory/uncoalesced-access/fixtures', name), 'utf8');
+  const open = openFile(engine, fresh, name, text)!;
+  const line = text.split('\n').findIndex((l) => l.includes('time_kernel(halve_cols,'));
+  const character = text.split('\n')[line].indexOf('block,') + 2;
+  // `block` -> `bock`: the wrapper's block is no longer the (1, 32) of main, and halve_cols' lanes run along x again
+  const after = open.edit({ range: { start: { line, character }, end: { line, character: character + 1 } }, text: '' }, 2);
+  assert.ok(after, 'the edited text parses to the same tree fresh');
+  assert.ok(after.some((f) => f.function === 'halve_cols' && f.rule === 'memory/uncoalesced-access'));
+  open.od.dropTree();
+});

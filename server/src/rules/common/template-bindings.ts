@@ -95,7 +95,9 @@ type Launch = { call: CallFact; forwarded: boolean };
 /** The launches these functions make, by the kernel's base name (one of the last two again while its launch facts are the same: an edit inside a kernel). */
 function launchIndex(functions: readonly FunctionFacts[], explicit: readonly CallFact[] = []): ReadonlyMap<string, Launch[]> {
   // (a launcher's instantiations too: `run_tile<128, 8>(...)`, `template void run_tile<128, 8>(...);` say what its forwarded launch runs with)
-  const calls = [...functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' || c.templateValues)), ...explicit];
+  // (and the calls of launch wrappers, whose arguments say what a launch through a parameter runs, `time_kernel(halve_cols,
+  // grid, block, ...)`: an edit of those arguments resolves the launches again)
+  const calls = [...functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' || c.templateValues || (c.kind === 'call' && c.args.length > 0))), ...explicit];
   const kept = lastIndexes.find((last) => last.length === calls.length && last.every((c, i) => c === calls[i]));
   if (kept) return kept;
   const out = new Map<string, Launch[]>();
