@@ -232,35 +232,36 @@ export function valueFlow(at: Node, kind: 'load' | 'store'): Node | null {
   return null;
 }
 
-/** Names the function around `n` assigns (`batch = batch * seq_len`, `rows *= 2`, `n++`), read once per function. */
-export function assignedNames(n: Node): ReadonlySet<string> {
-  let fn: Node | null = n;
-  while (fn && fn.type !== 'function_definition') fn = fn.parent;
-  if (!fn) return NO_NAMES;
-  const known = assignedMemo.get(fn);
-  if (known) return known;
+/** `collect(fn)` for the function definition around `n`, read once per function (no names outside one). */
+function perEnclosingFunction(collect: (fn: Node) => ReadonlySet<string>): (n: Node) => ReadonlySet<string> {
+  const memo = new WeakMap<Node, ReadonlySet<string>>();
+  return (n) => {
+    let fn: Node | null = n;
+    while (fn && fn.type !== 'function_definition') fn = fn.parent;
+    if (!fn) return NO_NAMES;
+    let known = memo.get(fn);
+    if (!known) memo.set(fn, (known = collect(fn)));
+    return known;
+  };
+}
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** Names the function around `n` assigns (`batch = batch * seq_len`, `rows *= 2`, `n++`). */
+export const assignedNames = perEnclosingFunction((fn) => {
   const out = new Set<string>();
   walk(fn, (c) => {
     const target = c.type === 'assignment_expression' ? field(c, 'left') : c.type === 'update_expression' ? field(c, 'argument') : null;
     if (target?.type === 'identifier') out.add(target.text);
   });
-  assignedMemo.set(fn, out);
   return out;
-}
-const assignedMemo = new WeakMap<Node, ReadonlySet<string>>();
-const NO_NAMES: ReadonlySet<string> = new Set();
+});
 
 /**
- * Names the function around `n` may point elsewhere besides assigning them: their address handed on (`cudaMalloc(&p, ...)`)
- * or swapped (`std::swap(cur, next)`).
+ * Names the function around `n` may point elsewhere: assigned, their address handed on (`cudaMalloc(&p, ...)`), or
+ * swapped (`std::swap(cur, next)`).
  */
-export function repointedNames(n: Node): ReadonlySet<string> {
-  let fn: Node | null = n;
-  while (fn && fn.type !== 'function_definition') fn = fn.parent;
-  if (!fn) return NO_NAMES;
-  const known = repointedMemo.get(fn);
-  if (known) return known;
-  const out = new Set(assignedNames(n));
+export const repointedNames = perEnclosingFunction((fn) => {
+  const out = new Set(assignedNames(fn));
   walk(fn, (c) => {
     const arg = c.type === 'pointer_expression' && field(c, 'operator')?.text === '&' ? field(c, 'argument') : null;
     if (arg?.type === 'identifier') out.add(arg.text);
@@ -268,8 +269,6 @@ export function repointedNames(n: Node): ReadonlySet<string> {
       for (const a of namedChildren(field(c, 'arguments') ?? c)) if (a.type === 'identifier') out.add(a.text);
     }
   });
-  repointedMemo.set(fn, out);
   return out;
-}
-const repointedMemo = new WeakMap<Node, ReadonlySet<string>>();
+});
 
