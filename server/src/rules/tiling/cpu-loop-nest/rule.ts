@@ -83,7 +83,18 @@ class Nest {
 
   /** Loops that make the nest deep: known loop kinds with a large or unknown trip count, not a filter window. */
   counts(l: LoopFact): boolean {
-    return l.kind !== 'range' && !this.small(l) && !this.filterLoop(l) && !this.converges(l);
+    return l.kind !== 'range' && (!this.small(l) || this.batchLoop(l)) && !this.filterLoop(l) && !this.converges(l);
+  }
+
+  /**
+   * Small outer loops whose trips multiply past a small loop's (`b < B` and `t < T` at B = 4, T = 64: 256 rows)
+   * re-read what is inside them as often as one large loop: the innermost of them counts for them all.
+   */
+  batchLoop(l: LoopFact): boolean {
+    const outer = this.chain(l).filter((c) => this.loops.includes(c));
+    if (!outer.every((c) => c.kind === 'for' && this.small(c) && this.trip(c) !== null)) return false;
+    if (outer.reduce((n, c) => n * (this.trip(c) as number), 1) <= SMALL_TRIP) return false;
+    return this.loops.some((inner) => inner.parent === l.id && !this.small(inner));
   }
 
   /**
