@@ -88,6 +88,9 @@ class FunctionWalker extends DeclarationWalker {
       case 'declaration':
         if (!n.hasError) this.declaration(n);
         return;
+      case 'type_definition':
+        this.localTypedef(n);
+        return;
       case 'do_statement': {
         // `do { ... } while (0)`, a statement macro's body: it runs once, no loop
         const test = field(n, 'condition');

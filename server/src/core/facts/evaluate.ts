@@ -185,6 +185,11 @@ export class Evaluator {
   protected readonly assigned = new Map<number, Poly>();
   /** The function's template parameters (`T` of `template <typename T>`): a type among them is an element type. */
   templateParams: ReadonlySet<string> = new Set();
+  /**
+   * Types the function names with a `typedef` of its own whose size it spells as a pack of its elements (apex's
+   * `typedef typename std::aligned_storage<ILP * sizeof(T), ILP * alignof(T)>::type LT;` in `load_store`).
+   */
+  protected readonly localPacks = new Set<string>();
   /** Matrix classes' element accessors by method name (`m.at(i, j)`): see preprocess/accessors.ts. */
   elementAccessors: ReadonlyMap<string, ElementAccessor> = new Map();
   env = new Map<string, Value>();
@@ -677,6 +682,8 @@ export class Evaluator {
     if (atBase && (p.elemType === null || baseType(p.elemType) === 'void' || (newBits === null && this.templateParams.has(elem)))) {
       return { ...p, elemType: elem, vector: VECTOR_TYPES.has(elem) || (newBits === null && !this.templateParams.has(elem) && /[<:]/.test(elem)) };
     }
+    // a buffer's start viewed as the function's own packs (`((LT*)dst)[d]`): indexed in packs, each one wide access
+    if (atBase && this.localPacks.has(elem)) return { ...p, elemType: elem, vector: true };
     let offset = p.offset;
     if (oldBits && newBits && oldBits !== newBits) {
       const ratio = newBits / oldBits;

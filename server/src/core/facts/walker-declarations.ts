@@ -87,6 +87,12 @@ export abstract class DeclarationWalker extends LoopWalker {
     return row ? containerElementOf(row, this.aliases) : null;
   }
 
+  /** `typedef typename std::aligned_storage<ILP * sizeof(T), ...>::type LT;`: LT is a pack of elements (Evaluator.localPacks). */
+  protected localTypedef(n: Node): void {
+    if (!/\baligned_storage\s*<[^,>]*\bsizeof\s*\(/.test(field(n, 'type')?.text ?? '')) return;
+    for (const c of namedChildren(n)) if (c.type === 'type_identifier') this.localPacks.add(c.text);
+  }
+
   protected declaration(n: Node): void {
     const typeNode = field(n, 'type');
     const container = containerElementOf(typeNode?.text ?? '', this.aliases);

@@ -112,7 +112,8 @@ export abstract class LoopWalker extends CallWalker {
           const right = unparen(field(cond, 'right'));
           // `i * ILP < n` of a thread moving ILP elements a step: the variable against the bound over the scale, `i < n / ILP`
           const scale = left?.type === 'binary_expression' && field(left, 'operator')?.text === '*' ? this.scaleOf(left, variable) : null;
-          if (scale !== null && right && /^[\w.]+$/.test(right.text)) {
+          // (`tid * ILP < features * batch_size`: a product of names is divided as written)
+          if (scale !== null && right && /^[\w.]+(?:\s*\*\s*[\w.]+)*$/.test(right.text)) {
             fact.bound = `${right.text}/${scale}`;
             const bound = this.eval(right).scale(1 / scale);
             if (!bound.unknown) fact.limit = bound;

@@ -392,7 +392,7 @@ export abstract class WalkerState extends Evaluator {
 
   private notePair(l: Node | null, r: Node | null, into: [Range, Range][]): void {
     const element = (e: Node | null): Range | null => {
-      const x = unparen(e);
+      const x = uncast(e);
       if (x?.type === 'subscript_expression' || (x?.type === 'pointer_expression' && field(x, 'operator')?.text === '*')) return nodeRange(x);
       return x?.type === 'identifier' ? this.loadedInto.get(x.text) ?? null : null;
     };
@@ -627,6 +627,16 @@ export abstract class WalkerState extends Evaluator {
     if (a.type === 'subscript_expression') return a.text.replace(/\s+/g, '');
     const r = rootName(a);
     return r === null ? null : this.memberAliases.get(r) ?? r;
+  }
+}
+
+/** `static_cast<float>(r_x[ii])`, `(float)x[i]`: the operand of its casts, without parentheses. */
+function uncast(e: Node | null): Node | null {
+  let x = unparen(e);
+  for (;;) {
+    if (x?.type === 'cast_expression') x = unparen(field(x, 'value'));
+    else if (x?.type === 'call_expression' && field(x, 'function')?.type === 'template_function' && /_cast$/.test(field(field(x, 'function')!, 'name')?.text ?? '') && namedChildren(field(x, 'arguments') ?? x).length === 1) x = unparen(namedChildren(field(x, 'arguments')!)[0]);
+    else return x;
   }
 }
 
