@@ -27,8 +27,8 @@ const NAIVE = /^(?:naive|ref|reference|eager|torch|pytorch)_|_(?:naive|ref|refer
 /** A PyTorch function or a tensor method (`torch.rsqrt(...)`, `x.float()`): tensors, not Python numbers. */
 const onTensors = (c: CallFact) => c.form === 'method' || (c.form === 'call' && (c.qualified ?? c.name).startsWith('torch.'));
 
-/** An elementwise step, a cast to a dtype held in a variable too (`out.to(x_dtype)`). */
-const step = (c: CallFact) => isElementwise(c) || (c.form === 'method' && c.name === '.to' && c.args.length === 2 && /dtype$/i.test(c.args[1].trim()));
+/** An elementwise step, a cast to a dtype held in a variable too (`out.to(x_dtype)`), or to another tensor's (`out.type_as(x)`). */
+const step = (c: CallFact) => isElementwise(c) || (c.form === 'method' && ((c.name === '.to' && c.args.length === 2 && /dtype$/i.test(c.args[1].trim())) || (c.name === '.type_as' && c.args.length === 2)));
 
 /**
  * The operation that takes `calls[i]`'s result next: its parent in the expression, else the first reader of the

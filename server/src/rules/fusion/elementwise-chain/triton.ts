@@ -383,6 +383,26 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   };
 }
 
+/**
+ * A module's constructor (`__init__`) and the functions of the file only it calls (`precompute_freqs_cis`, called to
+ * fill a buffer): they run once, when the model is built, so their eager steps (a RoPE table from `torch.arange`) cost nothing.
+ */
+function moduleSetUp(functions: readonly FunctionFacts[]): Set<FunctionFacts> {
+  const out = new Set(functions.filter((f) => f.name === '__init__'));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const f of functions) {
+      if (out.has(f) || f.isKernel || f.className) continue;
+      const callers = functions.filter((g) => g !== f && g.calls.some((c) => c.kind === 'call' && c.form === 'call' && c.name === f.name));
+      if (callers.length && callers.every((g) => out.has(g))) {
+        out.add(f);
+        grew = true;
+      }
+    }
+  }
+  return out;
+}
+
 export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
   // (and the kernels of the launch helpers this module imports from another, `from .ops import mul, silu`, or kernels
@@ -394,6 +414,7 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   const helpers = launchHelpers(facts, kernels);
   const names = new Set(facts.functions.map((f) => f.name));
+  const setUp = moduleSetUp(facts.functions);
   for (const host of facts.functions) {
     // a test oracle, or a baseline named as the unfused twin of a fused one (`swiglu_unfused`, or `swiglu_two_kernels`
     // beside `swiglu_fused`), is kept unfused on purpose
@@ -403,6 +424,7 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
       out.push(...launched);
       // eager PyTorch runs (eager.ts) the launch chains above do not already take in
       const near = (f: RuleFinding, g: RuleFinding) => Math.abs(f.range.start.line - g.range.start.line) <= 2;
+      if (setUp.has(host)) continue;
       out.push(...eagerChains(host).filter((e) => !launched.some((f) => near(e, f) || (f.related ?? []).some((r) => near(e, { ...f, range: r.range })))));
     } catch {
       // facts we cannot follow: no finding
