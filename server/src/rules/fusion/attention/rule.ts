@@ -21,6 +21,7 @@ import { CLASSIFIER_TARGETS, readsDenseTargets } from '../../common/loss';
 import { sameRange } from '../../common/fix-syntax';
 import { bind, paramUse } from '../../common/launch-flow';
 import { tritonAttention, ATTENTION_BENEFIT } from './torch';
+import { isSoftmax as isTorchSoftmax } from '../../common/attention-chain';
 import { pythonOracles } from '../../common/reference';
 
 /** cuBLAS / cuBLASLt GEMMs: argument positions of A, B and the output. */
@@ -127,6 +128,12 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
       out.push({ call, kind: 'gemm', reads, writes });
       continue;
     }
+    // (a PyTorch softmax between two Triton GEMM kernels, `p = torch.softmax(s, dim=-1)`: the probabilities it binds)
+    const holder = call.parent !== undefined && host.calls.includes(call) ? host.calls[call.parent] : undefined;
+    if (call.kind !== 'launch' && isTorchSoftmax(call) && holder?.form === 'assign' && call.argRoots[0]) {
+      out.push({ call, kind: 'softmax', reads: new Set([call.argRoots[0]]), writes: new Set(holder.assignedTo ?? []) });
+      continue;
+    }
     if (call.kind !== 'launch') continue;
     const k = kernels.get(baseName(call.name));
     const bound = k && bind(k, call);
@@ -203,7 +210,9 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
         // (a wrapper's alternative GEMMs for one call, one per element type: one finding)
         // (nor the other arm's GEMM of an if/else, `if (padded) qk_padded<<<>>>(..., S) else qk<<<>>>(..., S)`: one chain)
         const said = out.some((f) => sameRange(f.range, qk.call.nameRange)) || reported.some((r) => neverTogether(r.call.scopes, qk.call.scopes) && r.writes.has(scores));
-        if (softmax && !inOneCall && !said && !notTxT(qk.call) && !qk.matrixVector && [...s.reads].some((r) => r === probs || tainted.has(r))) {
+        // (a Python host that returns the scores or probabilities, `return o, p`: the caller asked for the attention weights)
+        const returned = host.calls.some((c) => c.form === 'return' && c.argRoots.some((r) => r !== null && (r === probs || r === scores)));
+        if (softmax && !inOneCall && !said && !returned && !notTxT(qk.call) && !qk.matrixVector && [...s.reads].some((r) => r === probs || tainted.has(r))) {
           reported.push(qk);
           // (in a backward pass the first product is dO·Vᵀ, the softmax step its backward, and the last the dQ / dK products;
           // a softmax backward reads the saved probabilities besides the chain's buffer, a forward's softmax, recomputed
@@ -271,7 +280,8 @@ export const rule: Rule = {
       if (f.isKernel || f.isDevice) continue;
       // (Triton host code: the eager chains are torch.ts's; here, three launches of the file's kernels, `qk_kernel[grid]`,
       // `softmax_kernel[grid]`, `pv_kernel[grid]`, through global memory, as in CUDA; not in a test's or a benchmark's reference)
-      if (triton && (f.calls.filter((c) => c.kind === 'launch').length < 3 || pythonOracles(facts.functions).has(f))) continue;
+      // (or two launches around a PyTorch softmax)
+      if (triton && (f.calls.filter((c) => c.kind === 'launch' || isTorchSoftmax(c)).length < 3 || pythonOracles(facts.functions).has(f))) continue;
       if (f.calls.length < 3) continue; // a wrapper call may stand for several launches, but three steps need three calls
       tables ??= visibleCallables(facts);
       out.push(...hostCached(f, tables));
