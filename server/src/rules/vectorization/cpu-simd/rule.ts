@@ -262,6 +262,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (one cause, one finding: a sum whose loop walks a column memory/uncoalesced-access reports is that finding's; SIMD
   // over this loop would gather the column, and the interchange it advises leaves a unit-stride loop with no sum inside)
   if ((scalar || memory) && inLoop.some((a) => walked.has(at(a.range)))) return null;
+  // (every element the sum reads a row or more from the last, `low += wm[j * stride + c]`: a cache line a step, which
+  // the column walk costs whatever the adds do; no SIMD to gain, the layout or a loop outside is the fix)
+  const moving = loads.filter((a) => a.indices.some((p) => p.dependsOn((x) => x === l.symbol)));
+  const columnOnly = (scalar || memory) && moving.length > 0 && moving.every((a) => !shortStride(a, l) && stridedAccess(l, [a]) === a);
+  if (columnOnly) return null;
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
   if (scalar && extremum(scalar)) {
     return {
