@@ -235,7 +235,9 @@ export abstract class DeclarationWalker extends LoopWalker {
           const member = offsets.length && unparen(source)?.type === 'field_expression' && source.text.length <= 80 ? source.text.replace(/\s+/g, '') : null;
           this.env.set(info.name, { kind: 'ptr', base: member ?? info.name, offset: at, elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else this.env.delete(info.name);
-        if (!value && type && type !== 'void') this.unsetPointers.set(info.name, type);
+        // (a null pointer, `int4 *A_lane_ptr = nullptr;`, points nowhere yet: set later, as one declared with no value)
+        const pointsNowhere = !value || /^(?:nullptr|NULL|0)$/.test(unparen(value)?.text ?? '');
+        if (pointsNowhere && type && type !== 'void') this.unsetPointers.set(info.name, type);
         else this.unsetPointers.delete(info.name);
         const address = value ? unparen(value) : null;
         const ofStruct = !this.isKernel && !VECTOR_TYPES.has(type) && address?.type === 'pointer_expression' && field(address, 'operator')?.text === '&' && unparen(field(address, 'argument'))?.type === 'field_expression';
