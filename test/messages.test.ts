@@ -564,3 +564,44 @@ test('an unfused attention backward is named as one: dO·Vᵀ, the softmax backw
   const [g] = engine.analyzeText(path, forward).findings.filter((x) => x.rule === 'fusion/attention');
   assert.match(g.message, /^unfused attention: scores QKᵀ in `datt`/);
 });
+
+test('a conflict under every launch of a template kernel names the fewest ways and the most another launch gives', async () => {
+  const engine = await Engine.create();
+  // (BN = 128 for the sizes every benchmark runs, BN = 64 for the small fallback: 16 lanes 8 words apart, 4-way; 8 lanes, 2-way)
+  const code = `template <const int BM, const int BN, const int BK, const int TM, const int TN>
+__global__ void extraCol(int M, int N, int K, const float *A, const float *B, float *C) {
+  const int extraCols = 5;
+  __shared__ float As[BM * BK];
+  __shared__ float Bs[BK * (BN + extraCols)];
+  const int threadCol = threadIdx.x % (BN / TN), threadRow = threadIdx.x / (BN / TN);
+  float acc[TM * TN] = {0.0f};
+  for (int bk = 0; bk < K; bk += BK) {
+    for (int i = threadIdx.x; i < BM * BK; i += blockDim.x)
+      As[(i % BK) * BM + i / BK] = A[(blockIdx.y * BM + i / BK) * K + bk + i % BK];
+    for (int i = threadIdx.x; i < BK * BN; i += blockDim.x)
+      Bs[(i / BN) * (BN + extraCols) + i % BN] = B[(bk + i / BN) * N + blockIdx.x * BN + i % BN];
+    __syncthreads();
+    for (int d = 0; d < BK; ++d) {
+      float regM[TM], regN[TN];
+      for (int i = 0; i < TM; ++i) regM[i] = As[d * BM + threadRow * TM + i];
+      for (int i = 0; i < TN; ++i) regN[i] = Bs[d * (BN + extraCols) + threadCol * TN + i];
+      for (int m = 0; m < TM; ++m)
+        for (int n = 0; n < TN; ++n) acc[m * TN + n] += regM[m] * regN[n];
+    }
+    __syncthreads();
+  }
+  for (int m = 0; m < TM; ++m)
+    for (int n = 0; n < TN; ++n)
+      C[(blockIdx.y * BM + threadRow * TM + m) * N + blockIdx.x * BN + threadCol * TN + n] = acc[m * TN + n];
+}
+void run(int M, int N, int K, const float *A, const float *B, float *C) {
+  if (M >= 128 && N >= 128) {
+    extraCol<128, 128, 8, 8, 8><<<dim3(N / 128, M / 128), 256>>>(M, N, K, A, B, C);
+  } else {
+    extraCol<64, 64, 8, 8, 8><<<dim3(N / 64, M / 64), 64>>>(M, N, K, A, B, C);
+  }
+}
+`;
+  const [f] = engine.analyzeText('extra_col.cu', code).findings.filter((x) => x.rule === 'memory/shared-bank-conflict' && x.message.includes('Bs['));
+  assert.match(f.message, /: 2-way bank conflict, replayed 2 times per warp \(4-way under another launch's template values\)$/);
+});

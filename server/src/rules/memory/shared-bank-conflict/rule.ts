@@ -279,12 +279,17 @@ function bySubBuffer<H extends { a: AccessFact }>(hits: readonly H[], array: str
 
 /**
  * A kernel its launches instantiate with different template values (a tuner's sweep): a conflict on an array under
- * every one of them, reported as under the one with the fewest ways.
+ * every one of them, reported as under the one with the fewest ways, and the most ways another launch gives said too.
  */
 function leastOver(each: readonly Conflict[][]): RuleFinding[] {
   return each[0]
     .filter((x) => each.every((e) => e.some((y) => y.array === x.array)))
-    .map((x) => each.map((e) => e.find((y) => y.array === x.array)!).reduce((m, y) => (y.ways < m.ways ? y : m)).finding);
+    .map((x) => {
+      const all = each.map((e) => e.find((y) => y.array === x.array)!);
+      const least = all.reduce((m, y) => (y.ways < m.ways ? y : m));
+      const most = all.reduce((m, y) => (y.ways > m.ways ? y : m));
+      return most.ways > least.ways ? { ...least.finding, message: `${least.finding.message} (${most.ways}-way under another launch's template values)` } : least.finding;
+    });
 }
 
 /** One function at a time (an edit re-checks only what it changed), with its launches' template arguments. */
