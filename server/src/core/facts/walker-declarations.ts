@@ -87,6 +87,13 @@ export abstract class DeclarationWalker extends LoopWalker {
     return row ? containerElementOf(row, this.aliases) : null;
   }
 
+  /** `BT(m, p)` of `Mat BT(m, p);`: every "parameter" is a name the function holds a value in (a local or a parameter). */
+  private constructedFromValues(declarator: Node): boolean {
+    const args = namedChildren(field(declarator, 'parameters') ?? declarator);
+    return args.length > 0 && args.every((a) => a.type === 'parameter_declaration' && namedChildren(a).length === 1 &&
+      (this.localTypes.has(a.text) || this.params.has(a.text)));
+  }
+
   /** `typedef typename std::aligned_storage<ILP * sizeof(T), ...>::type LT;`: LT is a pack of elements (Evaluator.localPacks). */
   protected localTypedef(n: Node): void {
     if (!/\baligned_storage\s*<[^,>]*\bsizeof\s*\(/.test(field(n, 'type')?.text ?? '')) return;
@@ -111,7 +118,9 @@ export abstract class DeclarationWalker extends LoopWalker {
     }
     for (const child of children(n)) {
       // `std::vector<double> bt(n * n);` reads as a function declaration (C++'s most vexing parse): a container of its own
-      const vexing = container !== null && child.type === 'function_declarator' && field(child, 'declarator')?.type === 'identifier';
+      // (so does `Mat BT(m, p);`, an object of a class built from the function's own values: `m` and `p` name no types)
+      const vexing = child.type === 'function_declarator' && field(child, 'declarator')?.type === 'identifier' &&
+        (container !== null || (!this.isKernel && typeNode?.type === 'type_identifier' && this.constructedFromValues(child)));
       const d = vexing ? field(child, 'declarator')! : child;
       // (`void (*kernel)(float*, float*, int, int);`: a function pointer declared without a value, assigned later)
       const pointerToFunction = !this.isKernel && d.type === 'function_declarator' && /^\(\s*\*\s*\w+\s*\)$/.test(field(d, 'declarator')?.text ?? '');
