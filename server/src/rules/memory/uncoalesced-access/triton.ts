@@ -105,9 +105,17 @@ function unpackedShapes(host: FunctionFacts): Map<string, string[]> {
   return out;
 }
 
-/** Tensor ranks a host function shows: shapes it creates, and `a, b = x.shape` unpacking. */
+/**
+ * Tensor ranks a host function shows: shapes it creates, and `a, b = x.shape` unpacking; else at least as many as an
+ * extent it reads (`x.shape[1]`, `x.size(1)`: two or more).
+ */
 function hostRanks(host: FunctionFacts, unpacked: ReadonlyMap<string, string[]>): Map<string, number> {
   const out = new Map<string, number>();
+  for (const c of host.calls) {
+    for (const a of c.args) {
+      for (const m of a.matchAll(/\b([A-Za-z_]\w*)\.(?:shape\[|size\()\s*([1-9])\s*[\])]/g)) out.set(m[1], Math.max(out.get(m[1]) ?? 0, Number(m[2]) + 1));
+    }
+  }
   for (const [name, shape] of hostShapes(host)) if (shape.rank !== null && !shape.scalar) out.set(name, shape.rank);
   for (const [tensor, extents] of unpacked) out.set(tensor, extents.length);
   return out;
