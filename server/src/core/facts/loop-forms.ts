@@ -385,9 +385,30 @@ export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly
   for (let up = cond.parent; up; up = up.parent) if (LOOP_STATEMENT.has(up.type) && up.type !== 'function_definition' && declares(up, flag.text)) return false;
   const on = negated ? 'off' : 'on';
   if (!member) return !flagAssignments(lines).has(`${flag.text}=${on}`);
-  // (a member is set again through any object, `model->init_state = true;` in another function: by its field's name)
+  // (a member is set again through any object, `model->init_state = true;` in another function: by its field's name;
+  // not by the function that builds the object, llm.c's `gpt2_init_common`, which sets it once before any step)
   const fieldName = member.replace(/^.*(?:\.|->)/, '');
-  return ![...flagAssignments(lines)].some((k) => k === `${fieldName}=${on}` || k.endsWith(`.${fieldName}=${on}`) || k.endsWith(`->${fieldName}=${on}`));
+  const rearms = (k: string) => k === `${fieldName}=${on}` || k.endsWith(`.${fieldName}=${on}`) || k.endsWith(`->${fieldName}=${on}`);
+  return ![...flagAssignments(lines)].some(rearms) || !outsideSetUp(lines, rearms);
+}
+
+/** A function that makes or loads an object (`gpt2_init_common`, `build_model`, `load_state`): it runs before the steps. */
+const SET_UP_FUNCTION = /(?:^|_)(?:init\w*|create|build|alloc\w*|setup|set_up|load\w*|construct\w*|new)(?:_|$)|^(?:init|create|build|alloc|setup|load|make)[A-Z]/i;
+/** A function definition's first line, at the start of the line: `void gpt2_init_common(GPT2 *model) {` (its body may follow on it). */
+const DEFINITION_LINE = /^(?!(?:if|for|while|switch|return|else|do)\b)[A-Za-z_][\w:<>,*&\s]*?\b([A-Za-z_]\w*)\s*\((?:[^;]*$|[^;{}]*\)\s*\{)/;
+
+/** Is a flag assignment `rearms` accepts made in a function that does not set the object up (by the name of the function around it)? */
+function outsideSetUp(lines: readonly string[], rearms: (key: string) => boolean): boolean {
+  let fn = '';
+  for (const line of lines) {
+    const d = DEFINITION_LINE.exec(line);
+    if (d) fn = d[1];
+    if (!FLAG_STATEMENT.test(line)) continue;
+    for (const m of line.matchAll(FLAG_STATEMENTS)) {
+      if (rearms(`${m[1]}=${/^(?:true|1)$/.test(m[2]) ? 'on' : 'off'}`) && !SET_UP_FUNCTION.test(fn)) return true;
+    }
+  }
+  return false;
 }
 
 /**
