@@ -175,6 +175,16 @@ ${SOURCE}`;
     assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '/* float_control(precise, off) is not used:\n   the sums stay exact */\nint x;\n'), DEFAULT_BUILD);
   });
 
+  test("the file's own build line in a comment counts where no build file names a level", () => {
+    const file = '/*\nCompile example:\ngcc -Ofast -fopenmp matmul_forward.c -o matmul_forward\n*/\n' + 'float dot(const float *a, int n);\n';
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, file), { fastMath: true, noMathErrno: true });
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// gcc -O3 -fopenmp dot.c -o dot\nfloat dot(const float *a, int n);\n'), DEFAULT_BUILD);
+    // (a build file that names its level says how it is built; a flag outside any compile line is no build line)
+    const stated = { fastMath: false, noMathErrno: false, statedByBuild: true };
+    assert.deepEqual(withSourcePragmas(stated, file), stated);
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// -Ofast breaks the GELU here\nfloat dot(const float *a, int n);\n'), DEFAULT_BUILD);
+  });
+
   test('a region the source takes out of fast math says the rest of the file is built with it', () => {
     const rest = 'float mean(const float *x, int n) { float s = 0; for (int i = 0; i < n; i++) s += x[i]; return s / n; }\n';
     const region = '#pragma float_control(precise, on, push)\nvoid gelu_backward(float *d, int n) { }\n#pragma float_control(pop)\n';

@@ -122,8 +122,15 @@ function codeOutsidePreciseRegions(code: string): boolean {
   return /\)\s*(?:const\s*)?\{/.test(outside);
 }
 
-/** A line naming none of the words SOURCE_FAST_MATH starts at. */
-const asksNothing = (line: string): boolean => !line.includes('optimize') && !line.includes('float_control') && !line.includes('reassociate');
+/**
+ * The file's own build line in a comment, `gcc -Ofast -fopenmp matmul_forward.c -o matmul_forward` (llm.c's dev/cpu
+ * files): how its author compiles it, where no build file says. A line that starts with the compiler and names a source.
+ */
+const COMMENTED_BUILD = /^\s*(?:\/\/|\/\*|\*)?\s*(?:\$\s*)?(?:[A-Za-z ]+:\s*)?(?:gcc|g\+\+|clang\+\+|clang|cc|icc|icpx|icx)(?=[^\n]*\s-(?:Ofast|ffast-math)\b)(?=[^\n]*\b[\w-]+\.(?:c|cc|cpp|cxx)\b)\s[^\n]*$/m;
+
+/** A line naming none of the words SOURCE_FAST_MATH and COMMENTED_BUILD start at. */
+const asksNothing = (line: string): boolean =>
+  !line.includes('optimize') && !line.includes('float_control') && !line.includes('reassociate') && !line.includes('Ofast') && !line.includes('fast-math');
 /** (kept across edits of lines that name none of them) */
 const mayAskIn = lineScan(asksNothing, (lines) => !lines.every(asksNothing));
 
@@ -131,7 +138,9 @@ const mayAskIn = lineScan(asksNothing, (lines) => !lines.every(asksNothing));
 export function withSourcePragmas(flags: BuildFlags, text: string, lines?: readonly string[]): BuildFlags {
   // (runs on every edit: a plain search for the words first, the regex over the file only where one is)
   const mayAsk = lines ? mayAskIn(lines) : !asksNothing(text);
-  if (flags.fastMath || !mayAsk || (!SOURCE_FAST_MATH.test(text) && !SOURCE_FAST_MATH_EXCEPT.test(text))) return flags;
+  if (flags.fastMath || !mayAsk) return flags;
+  if (!flags.statedByBuild && COMMENTED_BUILD.test(text)) return { fastMath: true, noMathErrno: true };
+  if (!SOURCE_FAST_MATH.test(text) && !SOURCE_FAST_MATH_EXCEPT.test(text)) return flags;
   // (a pragma quoted in a comment, `// compile with #pragma GCC optimize("Ofast")`, asks nothing)
   const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
   // (the rest of a file that takes one region out of fast math is built with it, -Ofast or -ffast-math: errno goes too;
