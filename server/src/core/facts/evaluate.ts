@@ -665,6 +665,28 @@ export class Evaluator {
   }
 
   /** A cast to another element type rescales the offset (in elements of the new type). */
+  /**
+   * `index * n + (i * 32 + lane) * 8` cast to 8-element packs: each term a whole number of packs, or a row of `n` elements
+   * (an integer parameter, the row's length) as `n / 8` packs, where the row is a warp's own; else null.
+   */
+  private perRowTerms(offset: Poly, ratio: number): Poly | null {
+    if (offset.unknown) return null;
+    let out = Poly.const(0);
+    for (const [mono, c] of offset.terms) {
+      const term = new Poly(new Map([[mono, c]]));
+      const exact = term.divExact(ratio);
+      if (exact) {
+        out = out.add(exact);
+        continue;
+      }
+      const row = mono.split('*').find((x) => { const q = this.params.get(x); return !!q && !q.pointer; });
+      // (the row the same for a warp's lanes, a warp per row: lanes spread over rows, a tile's, read whole rows apart)
+      if (!row || term.dependsOn((x) => x === 'threadIdx.x' || ['lane', 'loop', 'derived'].includes(symbolKind(x)))) return null;
+      out = out.add(term.substitute(row, atom('/', [Poly.sym(row), Poly.const(ratio)])));
+    }
+    return out;
+  }
+
   recast(p: PtrValue, typeText: string): PtrValue {
     // (`float (*)[2][T][T]`, a pointer to an array: its element is the array's; a cast to a flat pointer, `(float*)tile`,
     // indexes elements, not rows)
@@ -695,7 +717,7 @@ export class Evaluator {
       const common = offset.commonSize();
       const byPack = common && PACK_COUNT.test(common) ? offset.divideByCommonSize() : undefined;
       const perRow = common && !byPack ? offset.substitute(common, atom('/', [Poly.sym(common), Poly.const(ratio)])) : undefined;
-      const scaled = newBits > oldBits ? offset.divExact(ratio) ?? byPack ?? perRow ?? inUnits(offset) : offset.scale(oldBits / newBits);
+      const scaled = newBits > oldBits ? offset.divExact(ratio) ?? byPack ?? perRow ?? this.perRowTerms(offset, ratio) ?? inUnits(offset) : offset.scale(oldBits / newBits);
       offset = scaled ?? Poly.unknown;
     } else if (atBase && newBits === null && this.isRecord(elem)) {
       // a flat buffer viewed as the file's records (`(const Gaussian*)flat`): indexed in records from its start

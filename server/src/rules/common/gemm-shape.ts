@@ -274,9 +274,12 @@ export function isGemvShaped(k: FunctionFacts): boolean {
 }
 const gemvCache = new WeakMap<FunctionFacts, boolean>();
 
+/** An atom of warp-uniform values, a row's length in packs (`n / 8` of a row read as uint4): a size, not an index. */
+const uniformAtom = (s: string) => s.startsWith('#op') && !Poly.sym(s).dependsOn((x) => !x.startsWith('#op') && isVarying(x));
+
 function gemvLoop(k: FunctionFacts): boolean {
-  const varying = (a: AccessFact) => new Set([...a.indices[0].symbols()].filter(isVarying));
-  const plain = (a: AccessFact) => a.space === 'global' && a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].hasAtoms;
+  const varying = (a: AccessFact) => new Set([...a.indices[0].symbols()].filter((s) => isVarying(s) && !uniformAtom(s)));
+  const plain = (a: AccessFact) => a.space === 'global' && a.indices.length === 1 && !a.indices[0].unknown && [...a.indices[0].symbols()].every((s) => !s.startsWith('#op') || uniformAtom(s));
   for (const l of k.loops) {
     const loads = k.accesses.filter((a) => plain(a) && a.kind === 'load' && a.loops.includes(l.id) && varying(a).has(l.symbol));
     // (a plain store or update: split-K partial sums added with `atomicAdd(&y[row], sum)` are not the row's result yet)
