@@ -65,6 +65,9 @@ const LABELS = /label|target|^(?:y|gt|truth)$/i;
  * different global operands, `q[i] * k[i]` may come from one buffer, and stores only after the loop).
  */
 function isGemm(k: FunctionFacts): boolean {
+  // (a softmax by its name is one whatever its loops look like: a backward's row dot product, `att[t2] * datt[t2]`, is
+  // the softmax backward's reduction, not a product of two matrices)
+  if (/softmax/i.test(k.name) && !/gemm|matmul/i.test(k.name)) return false;
   if (k.kernelClass === 'gemm') return true;
   if (isSoftmax(k)) return false;
   const stores = k.accesses.filter((a) => a.space === 'global' && a.kind !== 'load');
