@@ -410,6 +410,48 @@ void transformer(Config* p, half* x, half* xb, half* big, int n) {
   rmSync(root, { recursive: true, force: true });
 });
 
+test('a header whose own launch wrappers a driver that launches nothing calls with one token\'s sizes: its kernels are launch-bound there', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ka-wrapper-includers-'));
+  // (the kernels and their wrappers in a .cuh; the .cu calls the wrappers in its token and layer loops)
+  const header = `#pragma once
+#include <cuda_fp16.h>
+__global__ void element_wise_add_kernel(half* dest, half* src, int size) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < size) dest[i] = (half)((float)dest[i] + (float)src[i]);
+}
+__global__ void scale_kernel(half* a, float s, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) a[i] = (half)((float)a[i] * s);
+}
+void accum(half* a, half* b, int size) { element_wise_add_kernel<<<(size + 255) / 256, 256>>>(a, b, size); }
+void scale(half* a, float s, int n) { scale_kernel<<<(n + 255) / 256, 256>>>(a, s, n); }
+`;
+  const main = `#include "kernels.cuh"
+typedef struct { int dim; int hidden_dim; int n_layers; } Config;
+void run(half* big, int n) { scale(big, 0.5f, n); }
+int main() {
+  Config p = {4096, 11008, 32};
+  half *x, *xb;
+  for (int pos = 0; pos < 256; pos++)
+    for (int l = 0; l < p.n_layers; l++) accum(x, xb, p.dim);
+  return 0;
+}
+`;
+  writeFileSync(join(root, 'kernels.cuh'), header);
+  writeFileSync(join(root, 'main.cu'), main);
+  const vectorFindings = (e: Engine) => e.analyzeText(join(root, 'kernels.cuh'), header).findings.filter((f) => f.rule === 'vectorization/vector-memory-access').map((f) => f.function);
+  const alone = await Engine.create(['cuda']);
+  alone.setWorkspace([root]);
+  assert.deepEqual(vectorFindings(alone).sort(), ['element_wise_add_kernel', 'scale_kernel'], 'read alone, nothing says how large the launches are');
+  // (the CLI's pass: the header launches and is indexed; the driver launches nothing and is read for what it calls)
+  const folder = await Engine.create(['cuda']);
+  folder.setWorkspace([root]);
+  folder.indexText(join(root, 'kernels.cuh'), header);
+  folder.indexText(join(root, 'main.cu'), main, DEFAULT_CONFIG, true);
+  assert.deepEqual(vectorFindings(folder), ['scale_kernel'], 'in the folder, `accum` runs over one token (`p.dim`); the scale over a run-time count');
+  rmSync(root, { recursive: true, force: true });
+});
+
 test('a GEMM kernel defined alone in an included header (SGEMM_CUDA\'s kernels/N_*.cuh): the bias pass after its launch is its epilogue', async () => {
   const root = mkdtempSync(join(tmpdir(), 'ka-kernel-header-'));
   // a header that defines the kernel and launches nothing

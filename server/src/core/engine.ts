@@ -147,6 +147,8 @@ export class Engine {
   /** Kernels and launch wrappers of the project's other files (null: this file alone). */
   project: ProjectIndex | null = null;
   /** Facts computed while indexing, by path, until the file is analysed; the first files keep their trees too. */
+  /** Files indexed only for their loops (they launch nothing) already noted as includers of their headers. */
+  private readonly driverPaths = new Set<string>();
   private readonly indexed = new Map<string, { text: string; facts: FileFacts; read?: FunctionFacts[]; tree?: Tree; loopsOnly?: boolean }>();
   /** Characters of the indexed files whose trees are kept (the second pass writes fixes from them, parsing none again). */
   private keptTreeChars = 0;
@@ -197,6 +199,10 @@ export class Engine {
         }
         this.indexedPaths.add(resolve(path));
         this.indexHeaders(project, facts.includedHeaders ?? []);
+      } else if (!this.indexedPaths.has(resolve(path)) && !this.driverPaths.has(resolve(path))) {
+        // (a driver calling a header's launch wrappers, `accum(x, xb, p.dim)`: the sizes the header's kernels run at)
+        this.driverPaths.add(resolve(path));
+        project.addIncluder(facts);
       }
       // (a test's, a benchmark's or a reference's loops are its own: they say nothing of how the program runs)
       if (!isHarnessPath(path, this.workspaceRoots) && !this.isNotTuned(path)) project.addLoopCalls(facts);

@@ -885,7 +885,14 @@ function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): 
 export function withIncluderLaunches(functions: FunctionFacts[], hosts: readonly FunctionFacts[], instantiations: readonly CallFact[] = []): FunctionFacts[] {
   if (!hosts.length) return functions;
   const launchedHere = new Set(functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch').map((c) => baseName(c.name))));
-  const orphan = (f: FunctionFacts) => f.isKernel && !launchedHere.has(baseName(f.name));
+  // (or launched here only by wrappers the includers call and nothing here does, `void accum(half* a, half* b, int size)`
+  // of a header, called with the model's sizes by the .cu that includes it: its launches' values are there)
+  const called = (fs: readonly FunctionFacts[]) => new Set(fs.flatMap((f) => f.calls.filter((c) => c.kind === 'call').map((c) => baseName(c.name))));
+  const calledHere = called(functions);
+  const calledThere = called(hosts);
+  const wrappedForIncluders = (k: FunctionFacts) => functions.every((w) => !w.calls.some((c) => c.kind === 'launch' && baseName(c.name) === baseName(k.name)) ||
+    (!w.isKernel && !calledHere.has(baseName(w.name)) && calledThere.has(baseName(w.name))));
+  const orphan = (f: FunctionFacts) => f.isKernel && (!launchedHere.has(baseName(f.name)) || wrappedForIncluders(f));
   if (!functions.some(orphan)) return functions;
   const shaped = withLaunchShapes([...functions, ...hosts], instantiations);
   return functions.map((f, i) => (orphan(f) ? shaped[i] : f));

@@ -185,10 +185,13 @@ export class ProjectIndex {
    */
   readonly includers = new Map<string, FunctionFacts[]>();
 
-  /** Notes a launching file's host functions as those that run the kernels of the headers it includes. */
+  /**
+   * Notes a launching file's host functions as those that run the kernels of the headers it includes (also through the
+   * headers' own launch wrappers: `accum(x, xb, p.dim)` of a .cu that launches nothing itself).
+   */
   addIncluder(facts: FileFacts): void {
     const hosts = facts.functions.filter((f) => !f.isKernel && !f.isDevice);
-    if (facts.language === 'triton' || !hosts.some((f) => f.calls.some((c) => c.kind === 'launch'))) return;
+    if (facts.language === 'triton' || !facts.includedHeaders?.length || !hosts.some((f) => f.calls.some((c) => c.kind === 'launch' || c.kind === 'call'))) return;
     for (const h of facts.includedHeaders ?? []) {
       const list = this.includers.get(h);
       if (list) list.push(...hosts); else this.includers.set(h, [...hosts]);
