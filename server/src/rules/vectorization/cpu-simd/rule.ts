@@ -677,10 +677,14 @@ function besideProduct(fn: FunctionFacts, l: LoopFact, file: SimdFile): boolean 
   const sites = at >= 0 ? file.sites.get(fn.name)?.filter(({ g }) => g !== fn) ?? [] : [];
   const fewMore = (g: FunctionFacts, a: readonly number[], b: readonly number[]) => a.length <= b.length && a.every((x, i) => x === b[i]) &&
     b.slice(a.length).every((id) => countsFewItems(g.loops.find((x) => x.id === id)?.bound));
-  return sites.length > 0 && sites.every(({ g, c }) => {
+  const beside = (g: FunctionFacts, c: CallFact) => {
     const passed = c.args[at]?.replace(/\s+/g, '');
     return !!passed && g.calls.some((d) => fewMore(g, d.loops, c.loops) && !neverTogether(d.scopes, c.scopes) && productOver(d, g, file.products, passed));
-  });
+  };
+  // (a call in no loop of a caller whose loop makes the same call beside a product, llama2's final `rmsnorm` after the
+  // layer loop: once a token, beside the layers' calls)
+  const onceBesideLooped = (g: FunctionFacts, c: CallFact) => c.loops.length === 0 && sites.some((t) => t.g === g && t.c.loops.length > 0 && beside(t.g, t.c));
+  return sites.length > 0 && sites.every(({ g, c }) => beside(g, c) || onceBesideLooped(g, c));
 }
 
 /**
