@@ -605,3 +605,50 @@ void run(int M, int N, int K, const float *A, const float *B, float *C) {
   const [f] = engine.analyzeText('extra_col.cu', code).findings.filter((x) => x.rule === 'memory/shared-bank-conflict' && x.message.includes('Bs['));
   assert.match(f.message, /: 2-way bank conflict, replayed 2 times per warp \(4-way under another launch's template values\)$/);
 });
+
+test('a Triton pass that only writes a scratch row is named as the write the other passes read back, not as one of them', async () => {
+  const engine = await Engine.create();
+  const code = `import triton
+import triton.language as tl
+
+
+@triton.jit
+def flashatt_kernel_naive(q_ptr, k_ptr, v_ptr, s_ptr, z_ptr, N0, T, B0: tl.constexpr, B1: tl.constexpr):
+    pid = tl.program_id(0)
+    off_i = pid * B0 + tl.arange(0, B0)
+    mask_i = off_i < N0
+    q = tl.load(q_ptr + off_i, mask=mask_i)
+    # scores to global scratch s[N0, T]
+    for id_j in tl.range(0, T, B1):
+        off_j = id_j + tl.arange(0, B1)
+        mask_j = off_j < T
+        k = tl.load(k_ptr + off_j, mask=mask_j)
+        s = q[:, None] * k[None, :]
+        tl.store(s_ptr + off_i[:, None] * T + off_j[None, :], s, mask=mask_i[:, None] & mask_j[None, :])
+    s_max = tl.full((B0,), -float("inf"), dtype=tl.float32)
+    for id_j in tl.range(0, T, B1):
+        off_j = id_j + tl.arange(0, B1)
+        mask_ij = mask_i[:, None] & (off_j < T)[None, :]
+        s = tl.load(s_ptr + off_i[:, None] * T + off_j[None, :], mask=mask_ij, other=-float("inf"))
+        s_max = tl.maximum(s_max, tl.max(s, axis=1))
+    denom = tl.zeros((B0,), dtype=tl.float32)
+    for id_j in tl.range(0, T, B1):
+        off_j = id_j + tl.arange(0, B1)
+        mask_ij = mask_i[:, None] & (off_j < T)[None, :]
+        s = tl.load(s_ptr + off_i[:, None] * T + off_j[None, :], mask=mask_ij, other=-float("inf"))
+        denom += tl.sum(tl.exp(s - s_max[:, None]), axis=1)
+    z = tl.zeros((B0,), dtype=tl.float32)
+    for id_j in tl.range(0, T, B1):
+        off_j = id_j + tl.arange(0, B1)
+        mask_j = off_j < T
+        mask_ij = mask_i[:, None] & mask_j[None, :]
+        s = tl.load(s_ptr + off_i[:, None] * T + off_j[None, :], mask=mask_ij, other=-float("inf"))
+        v = tl.load(v_ptr + off_j, mask=mask_j, other=0.0)
+        z += tl.sum(tl.exp(s - s_max[:, None]) / denom[:, None] * v[None, :], axis=1)
+    tl.store(z_ptr + off_i, z, mask=mask_i)
+    return
+
+`;
+  const [f] = engine.analyzeText('flash_naive.py', code).findings.filter((x) => x.rule === 'fusion/multi-pass-reduction');
+  assert.match(f.message, /^this loop reads back the row of `s_ptr` that line 12 wrote: 3 passes over it from global memory \(lines 19, 25 and 31\)$/);
+});

@@ -34,6 +34,8 @@ export interface Pass {
   helper?: string;
   /** The pass stores row data (the output sweep), besides reading. */
   writes: boolean;
+  /** The pass only writes the row the others read (scores put in a scratch row, then read back). */
+  producer?: boolean;
   /** The pass's loop, where it is one of the kernel's own. */
   loop?: number;
   /** A helper's block sweep over a row every launch makes too long for L1 (longBlockSweep): the helper's loop. */
@@ -274,6 +276,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     const produced = (e: (typeof entries)[number]) => [...e.touched].filter((d) => !e.loads.has(d) && entries.some((o) => o !== e && o.loads.has(d)));
     const readers = entries.filter((e) => shared(e).length > 0 || produced(e).length > 0);
     for (const e of readers) for (const d of [...shared(e), ...produced(e)]) e.pass.arrays.add(d.slice(0, d.indexOf('[')));
+    for (const e of readers) if (produced(e).length > 0 && shared(e).length === 0) e.pass.producer = true;
     const passes = runTogether(readers.map((e) => e.pass).sort((x, y) => x.line - y.line));
     if (passes.length > best.length) best = passes;
   }

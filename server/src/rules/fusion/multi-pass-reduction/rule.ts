@@ -92,7 +92,9 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
       assumptions: triton
         ? ['assumes the row is wider than one block (else load it once and keep it in registers)', 'assumes the rows are long enough that re-reads miss L1']
         : ['assumes the rows are long enough that the re-reads are not all L1 hits'],
-      message: triton
+      message: triton && !helper && passes[0].producer && !passes.slice(1).some((p) => p.producer)
+        ? `this loop reads back the row of ${list(arrays)} that line ${passes[0].line + 1} wrote: ${n - 1} passes over it from global memory (lines ${list(passes.slice(1).map((p) => String(p.line + 1)))})`
+        : triton
         ? `this loop re-reads the row of ${list(arrays)}: ${n} passes over it from global memory (${lines})`
         : `each thread sweeps its own row of ${list(arrays)} ${n} times from global memory, uncoalesced (${lines})`,
       detail: triton
