@@ -104,40 +104,60 @@ function isPosition(v: Record<string, unknown>): v is Position & Record<string, 
  * some text quotes a line number.
  */
 export function movedByLayout<T>(value: T, map: LayoutMap): T | null {
+  if (quotesALine(value)) return null;
   let failed = false;
+  const isStill = (x: unknown) => x === null || typeof x !== 'object' || still.has(x);
   const move = (v: unknown): unknown => {
-    if (failed) return v;
-    if (typeof v === 'string') {
-      if (QUOTES_A_LINE.test(v)) failed = true;
-      return v;
-    }
-    if (v === null || typeof v !== 'object') return v;
-    if (Array.isArray(v)) {
-      let copy: unknown[] | null = null;
-      for (let i = 0; i < v.length; i++) {
-        const m = move(v[i]);
-        if (copy) copy.push(m);
-        else if (m !== v[i]) (copy = v.slice(0, i)).push(m);
-      }
-      return copy ?? v;
-    }
-    if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+    if (failed || isStill(v)) return v;
     const o = v as Record<string, unknown>;
+    if (!Array.isArray(o) && Object.getPrototypeOf(o) !== Object.prototype) {
+      still.add(o); // (a class instance: shared, it holds no position)
+      return o;
+    }
     if (isPosition(o)) {
       const p = movedPosition(map, o);
       if (!p) failed = true;
       return p ?? o;
     }
-    let copy: Record<string, unknown> | null = null;
-    for (const k in o) {
-      const m = move(o[k]);
-      if (m !== o[k]) (copy ??= { ...o })[k] = m;
+    let copy: Record<string, unknown> | unknown[] | null = null;
+    let holds = false;
+    if (Array.isArray(o)) {
+      for (let i = 0; i < o.length; i++) {
+        const m = move(o[i]);
+        if (copy) (copy as unknown[]).push(m);
+        else if (m !== o[i]) (copy = o.slice(0, i)).push(m);
+        holds ||= !isStill(o[i]);
+      }
+    } else {
+      for (const k in o) {
+        const m = move(o[k]);
+        if (m !== o[k]) ((copy ??= { ...o }) as Record<string, unknown>)[k] = m;
+        holds ||= !isStill(o[k]);
+      }
     }
+    // (a finding's citations, shared by every finding of its rule, are walked once)
+    if (!holds && !failed) still.add(o);
     return copy ?? o;
   };
   const out = move(value) as T;
   return failed ? null : out;
 }
+/** Objects that hold no position: what a move leaves as it is. */
+const still = new WeakSet<object>();
+
+/** Whether some text in plain data quotes a line number, kept per object (findings are kept across analyses and moved again). */
+function quotesALine(v: unknown): boolean {
+  if (typeof v === 'string') return QUOTES_A_LINE.test(v);
+  if (v === null || typeof v !== 'object' || (!Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype)) return false;
+  let q = quoting.get(v);
+  if (q === undefined) {
+    q = false;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if ((q = quotesALine(x))) break;
+    quoting.set(v, q);
+  }
+  return q;
+}
+const quoting = new WeakMap<object, boolean>();
 
 /**
  * The findings of `before` moved to `text` (its `lines`, parsed as `tree`), when the edit
