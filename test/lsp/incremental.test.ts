@@ -155,6 +155,88 @@ test('edits inside one function of a file of many kernels, launches and hosts: t
   assert.ok(compared > 20, `compared ${compared} versions`);
 });
 
+/**
+ * Rounds of an Enter at a line's start followed by edits elsewhere, published as the server does (findings moved by
+ * a layout edit, those of an edit after one, or derived), each compared with a fresh analysis; how many were compared,
+ * and how many of those were read as if the Enter were not there.
+ */
+function editsAfterEnters(engine: Engine, fresh: Engine, name: string, text: string, R: () => number, rounds: number): { compared: number; read: number } {
+  const path = `/open/${name}`;
+  const language = detectLanguage(path, text);
+  if (!language) return { compared: 0, read: 0 };
+  const od = new OpenDocument(TextDocument.create(`file://${path}`, 'x', 1, text), language);
+  const analyse = (tree: Parameters<Engine['analyzeTree']>[1], t: string) => engine.analyzeTree(language, tree, t, DEFAULT_CONFIG, od.cache, undefined, path);
+  const publish = () => {
+    const tree = od.reparse(engine.parsers);
+    const moved = od.findingsMovedByLayout(tree) ?? od.findingsBeforeLayoutEdits(tree, engine.parsers, analyse);
+    const findings = moved?.findings ?? analyse(tree, od.text);
+    od.published = { version: od.version, text: od.text, findings, lines: od.cache.lines!.lines, ...(moved ? { movedFrom: moved.from } : {}) };
+    od.needsFull = false;
+    return { findings, moved: !!moved };
+  };
+  publish();
+  let version = 1;
+  let compared = 0;
+  let read = 0;
+  for (let k = 0; k < rounds; k++) {
+    const lines = od.text.split('\n');
+    const bodies = lines.map((l, i) => (/^\s+\S/.test(l) ? i : -1)).filter((i) => i >= 0);
+    if (!bodies.length) break;
+    const pick = () => bodies[Math.floor(R() * bodies.length)];
+    const enter = pick();
+    od.applyChanges([{ range: { start: { line: enter, character: 0 }, end: { line: enter, character: 0 } }, text: '\n' }], ++version);
+    publish(); // (moved, unless the line lies in a comment, or the text does not parse there)
+    for (let e = 0; e < 2; e++) {
+      let line = pick();
+      if (line >= enter) line++;
+      const now = od.text.split('\n');
+      if (line >= now.length) continue;
+      const character = now[line].search(/\S/) + Math.floor(R() * (now[line].trim().length + 1));
+      const deletes = R() < 0.4 && character < now[line].length;
+      od.applyChanges([deletes
+        ? { range: { start: { line, character }, end: { line, character: character + 1 } }, text: '' }
+        : { range: { start: { line, character }, end: { line, character } }, text: PIECES[Math.floor(R() * PIECES.length)] }], ++version);
+      const seen = publish();
+      // (the file-level line scans kept across edits are module-wide: the fresh analysis reads every line again)
+      forgetLineScans();
+      const tree = fresh.parsers.parse(grammarFor(language), od.text);
+      const sameTree = tree.rootNode.toString() === od.tree!.rootNode.toString();
+      const expected = fresh.analyzeTree(language, tree, od.text, DEFAULT_CONFIG, undefined, undefined, path);
+      tree.delete();
+      if (!sameTree) continue;
+      assert.equal(shown(seen.findings), shown(expected), `${name} after an Enter at line ${enter} and an edit at ${line}:${character}`);
+      compared++;
+      if (seen.moved) read++;
+    }
+    // every third round the Enter deleted (a layout edit again, unless an edit above moved it)
+    if (k % 3 === 2) {
+      od.applyChanges([{ range: { start: { line: enter, character: 0 }, end: { line: enter + 1, character: 0 } }, text: '' }], ++version);
+      publish();
+    }
+  }
+  od.dropTree();
+  return { compared, read };
+}
+
+test('an edit right after an Enter, away from it: read as if the Enter were not there, its findings moved, as a fresh analysis places them', async () => {
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const R = rng(53);
+  const generated = editsAfterEnters(engine, fresh, 'after-enter.cu', generateCuda(800, 5).text, R, 40);
+  assert.ok(generated.compared > 50, `compared ${generated.compared} versions`);
+  assert.ok(generated.read > 30, `${generated.read} edits were read without the Enter`);
+  // and realistic files of every language
+  let compared = 0;
+  let read = 0;
+  for (const file of corpusFiles()) {
+    const r = editsAfterEnters(engine, fresh, file.name, file.text, R, 2);
+    compared += r.compared;
+    read += r.read;
+  }
+  assert.ok(compared > 100, `compared ${compared} versions of the corpus`);
+  assert.ok(read > 50, `${read} edits of the corpus were read without the Enter`);
+});
+
 test('an edit of a struct that hands out shared memory (SharedMemory<T>) reads the kernels using it again, as a fresh analysis does', async () => {
   // (a kernel's facts depend on the struct, lines away from the kernel: an edit there must reach them)
   const engine = await Engine.create();

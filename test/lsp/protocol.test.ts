@@ -110,6 +110,33 @@ test('a blank line typed or a line re-indented moves the diagnostics with their 
   assert.match(String(changed?.message), /A\[row \* N \+ k \+ 0\]/);
 });
 
+test('an edit right after an Enter, below it: the diagnostics of a fresh analysis of the text, moved with the Enter', async () => {
+  const u = pathToFileURL(join(ws, 'after-enter.cu')).href;
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: u, languageId: 'cuda-cpp', version: 1, text: MATMUL + TRANSPOSE } });
+  assert.ok(codes((await client.diagnostics(u)).diagnostics).includes('memory/uncoalesced-access'));
+  // Enter in matmul's body
+  let p = client.nextDiagnostics(u, 2);
+  await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri: u, version: 2 }, contentChanges: [{ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }, text: '\n' }] });
+  await p;
+  // transpose's store made coalesced, lines below the Enter
+  const line = MATMUL.split('\n').length + 3;
+  const col = (MATMUL + TRANSPOSE).split('\n')[line - 1].indexOf('x * rows + y');
+  p = client.nextDiagnostics(u, 3);
+  await client.conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri: u, version: 3 },
+    contentChanges: [{ range: { start: { line, character: col }, end: { line, character: col + 'x * rows + y'.length } }, text: 'y * rows + x' }],
+  });
+  const seen = (await p).diagnostics;
+  assert.ok(!codes(seen).includes('memory/uncoalesced-access'), JSON.stringify(codes(seen)));
+  // the same text opened afresh
+  const rows = (MATMUL + TRANSPOSE).replace('out[x * rows + y]', 'out[y * rows + x]').split('\n');
+  const text = [...rows.slice(0, 3), '', ...rows.slice(3)].join('\n');
+  const v = pathToFileURL(join(ws, 'after-enter-fresh.cu')).href;
+  const fresh = client.diagnostics(v);
+  await client.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: v, languageId: 'cuda-cpp', version: 1, text } });
+  assert.equal(JSON.stringify(seen).replaceAll(u, v), JSON.stringify((await fresh).diagnostics));
+});
+
 test('hover on a finding shows the citation card; elsewhere nothing, builtins a note', async () => {
   const hover = (await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 5, character: 14 } })) as Hover | null;
   assert.ok(hover, 'hover expected');

@@ -160,15 +160,41 @@ function quotesALine(v: unknown): boolean {
 const quoting = new WeakMap<object, boolean>();
 
 /**
- * The findings of `before` moved to `text` (its `lines`, parsed as `tree`), when the edit
- * between them is layout only; else null. A file with suppression comments is analysed
- * again (a blank line typed under `disable-next-line` moves what it suppresses).
+ * How `before` became `lines` (the text `text`, parsed as `tree`) when the edit between them is
+ * layout only and findings can be moved across it; else null. A file with suppression comments
+ * is analysed again (a blank line typed under `disable-next-line` moves what it suppresses).
  */
+export function layoutEdit(before: readonly string[], lines: readonly string[], text: string, tree: Tree, python: boolean): LayoutMap | null {
+  if (mayBeSuppressed(text)) return null;
+  const map = layoutMap(before, lines, python);
+  return map && changedBetweenTokens(tree, map) ? map : null;
+}
+
+/** The findings of `before` moved to `text` (its `lines`, parsed as `tree`), when the edit between them is layout only (layoutEdit); else null. */
 export function findingsAfterLayoutEdit<F>(
   before: { lines: readonly string[]; findings: F[] }, lines: readonly string[], text: string, tree: Tree, python: boolean,
 ): F[] | null {
-  if (mayBeSuppressed(text)) return null;
-  const map = layoutMap(before.lines, lines, python);
-  if (!map || !changedBetweenTokens(tree, map)) return null;
-  return movedByLayout(before.findings, map);
+  const map = layoutEdit(before.lines, lines, text, tree, python);
+  return map && movedByLayout(before.findings, map);
+}
+
+/**
+ * The lines as they would read without the layout edits that made `moved` of `base`: `lines` (a
+ * later version of `moved`) with the rows those edits changed (`rows`, here) as `base` has them
+ * (`restored`). Null when an edit since `moved` touched those rows. Analysed, that text has the
+ * findings of `lines` before the layout edits: an edit typed right after an Enter is read where
+ * the functions below the Enter were, as a facts cache holds them.
+ */
+export function withoutLayoutEdits(base: readonly string[], moved: readonly string[], lines: readonly string[], python: boolean): { lines: string[]; rows: { from: number; to: number }; restored: string[] } | null {
+  const map = layoutMap(base, moved, python);
+  if (!map) return null;
+  const edit = changedLines(moved, lines);
+  if (edit.head === edit.beforeEnd && edit.head === edit.afterEnd) return null;
+  // the layout edits' rows, below an edit above them moved by the lines it added
+  const { from, to } = map.newRows;
+  const shift = edit.beforeEnd <= from ? edit.afterEnd - edit.beforeEnd : edit.head >= to ? 0 : null;
+  if (shift === null) return null;
+  const restored = base.slice(map.head, map.tailFrom);
+  const rows = { from: from + shift, to: to + shift };
+  return { lines: lines.slice(0, rows.from).concat(restored, lines.slice(rows.to)), rows, restored };
 }

@@ -103,11 +103,11 @@ export class Parsers {
   }
 
   /**
-   * Parses `text`; `oldTree` (already edited with tree.edit) makes it incremental.
+   * Parses `text`; `oldTree` (already edited with tree.edit) makes it incremental (`lines`: see startParse).
    * Throws ParseTimeout when the grammar takes longer than `timeoutMs`.
    */
-  parse(grammar: GrammarName, text: string, oldTree?: Tree | null, timeoutMs = 2000): Tree {
-    const p = this.startParse(grammar, text, oldTree, timeoutMs);
+  parse(grammar: GrammarName, text: string, oldTree?: Tree | null, timeoutMs = 2000, lines?: readonly string[]): Tree {
+    const p = this.startParse(grammar, text, oldTree, timeoutMs, lines);
     const tree = p.step(Infinity); // a slice as long as the time limit
     if (tree) return tree;
     p.cancel();

@@ -10,7 +10,7 @@ import { grammarFor, rewrittenFromLineStart, type Parsers, type SlicedParse } fr
 import type { FileFacts, FunctionFacts } from '../core/facts/model';
 import type { FixOutcome } from '../core/fix';
 import type { Finding, SourceLanguage } from '../core/types';
-import { findingsAfterLayoutEdit } from '../core/layout-edit';
+import { layoutEdit, movedByLayout, withoutLayoutEdits, type LayoutMap } from '../core/layout-edit';
 
 /** A line defining a function-like macro (`#define NAME(`). */
 const FUNCTION_MACRO = /^[ \t]*#[ \t]*define[ \t]+\w+\(/m;
@@ -66,6 +66,27 @@ export interface Published {
   facts?: FileFacts;
   /** The text's lines (a layout edit is found by comparing them with the current ones). */
   lines?: readonly string[];
+  /** The text the findings were derived for, when they were moved from there by layout edits since. */
+  movedFrom?: AnalysedText;
+}
+
+/** A text and its lines. */
+export interface AnalysedText {
+  text: string;
+  lines: readonly string[];
+}
+
+/** Findings moved by layout edits, and the text they were derived for (Published.movedFrom). */
+export interface MovedFindings {
+  findings: Finding[];
+  from: AnalysedText;
+}
+
+/** Characters from the start of row `from` to the start of row `to`. */
+function charsOf(lines: readonly string[], from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n += lines[i].length + 1;
+  return n;
 }
 
 /** Where a change's range lies, as TextDocument.update reads it: ordered, clamped to the document and to each line's end. */
@@ -143,6 +164,7 @@ export class OpenDocument {
   /** Applies LSP changes, editing the old tree so the next parse is incremental. */
   applyChanges(changes: TextDocumentContentChangeEvent[], version: number): void {
     this.cancelParse(); // of the old text, and it may hold `tree`, which is edited here
+    this.dropUnmoved();
     for (const raw of changes) {
       const change = { ...raw, text: lineEndsAsNewline(raw.text) };
       if ('range' in change && this.tree) {
@@ -250,6 +272,7 @@ export class OpenDocument {
     if (this.published) {
       delete this.published.facts;
       delete this.published.lines;
+      delete this.published.movedFrom;
     }
     // its next findings are new objects (made from new facts): the diagnostics kept for these, and their encoded bytes, go too
     this.diagnostics = new WeakMap();
@@ -266,16 +289,91 @@ export class OpenDocument {
    * published changed only the layout (core/layout-edit.ts) and `tree` is the current one;
    * else null, and the document is analysed the usual way.
    */
-  findingsMovedByLayout(tree: Tree): Finding[] | null {
+  findingsMovedByLayout(tree: Tree): MovedFindings | null {
     const p = this.published;
     const lines = this.cache.lines?.text === this.text ? this.cache.lines.lines : null;
     if (this.needsFull || !p?.lines || !lines || p.text === this.text) return null;
-    return findingsAfterLayoutEdit({ lines: p.lines, findings: p.findings }, lines, this.text, tree, this.language === 'triton');
+    const map = layoutEdit(p.lines, lines, this.text, tree, this.language === 'triton');
+    const findings = map && movedByLayout(p.findings, map);
+    return findings && { findings, from: p.movedFrom ?? { text: p.text, lines: p.lines } };
+  }
+
+  /**
+   * The findings of an edit made after layout edits (a character typed right after an Enter, away
+   * from it) when the published findings were moved by them: the current text as it would read
+   * without those layout edits, analysed (`analyse`, on its tree) and moved by them. Its functions
+   * lie where the facts cache holds them, so only the edited one is read again, where analysing the
+   * current text would first move every function below the Enter in the cache (the idle catch-up
+   * after a layout edit does that). Null when the edit touched the layout edits' lines, or the text
+   * without them would not move as the current one reads: the document is analysed the usual way.
+   */
+  findingsBeforeLayoutEdits(tree: Tree, parsers: Parsers, analyse: (tree: Tree, text: string) => Finding[]): MovedFindings | null {
+    const u = this.unmoved?.version === this.version ? this.unmoved : this.textBeforeLayoutEdits(tree, parsers);
+    if (!u) return null;
+    // (the analysis reads the lines kept with the cache: those of the text it analyses, for the while)
+    const kept = this.cache.lines;
+    this.cache.lines = { text: u.text, lines: u.lines };
+    let findings: Finding[] | null;
+    try {
+      findings = movedByLayout(analyse(u.tree, u.text), u.map);
+    } finally {
+      this.cache.lines = kept;
+    }
+    // (kept while its analysis goes on over slices: the next one goes on from its file context)
+    this.dropUnmoved();
+    return findings && { findings, from: { text: u.text, lines: u.lines } };
+  }
+
+  /** The current text without the layout edits the published findings were moved by, and its tree (findingsBeforeLayoutEdits). */
+  private unmoved: { version: number; text: string; lines: string[]; tree: Tree; map: LayoutMap } | null = null;
+
+  private textBeforeLayoutEdits(tree: Tree, parsers: Parsers): OpenDocument['unmoved'] {
+    this.dropUnmoved();
+    const p = this.published;
+    const lines = this.cache.lines?.text === this.text ? this.cache.lines.lines : null;
+    if (this.needsFull || !p?.movedFrom || !p.lines || !lines || !this.language) return null;
+    const python = this.language === 'triton';
+    const before = withoutLayoutEdits(p.movedFrom.lines, p.lines, lines, python);
+    // (rows up to the end of the text: the last one has no line end, which the tree edit below counts)
+    if (!before || before.rows.to >= lines.length) return null;
+    // (a function-like macro's definition decides how the grammar reads the lines that use it: see applyChanges)
+    if (lines.slice(before.rows.from, before.rows.to).concat(before.restored).some((l) => FUNCTION_MACRO.test(l))) return null;
+    const map = layoutEdit(before.lines, lines, this.text, tree, python);
+    if (!map) return null;
+    const text = before.lines.join('\n');
+    // its tree: the current one with the rows as they were, re-parsed
+    const { from, to } = before.rows;
+    const startIndex = charsOf(lines, 0, from);
+    const edited = tree.copy();
+    try {
+      edited.edit(new Edit({
+        startIndex,
+        oldEndIndex: startIndex + charsOf(lines, from, to),
+        newEndIndex: startIndex + charsOf(before.restored, 0, before.restored.length),
+        startPosition: { row: from, column: 0 },
+        oldEndPosition: { row: to, column: 0 },
+        newEndPosition: { row: from + before.restored.length, column: 0 },
+      }));
+      this.unmoved = { version: this.version, text, lines: before.lines, tree: parsers.parse(grammarFor(this.language), text, edited, undefined, before.lines), map };
+    } catch {
+      return null; // a ParseTimeout
+    } finally {
+      edited.delete();
+    }
+    return this.unmoved;
+  }
+
+  private dropUnmoved(): void {
+    if (!this.unmoved) return;
+    if (this.cache.context?.tree === this.unmoved.tree) this.cache.context = null;
+    this.unmoved.tree.delete();
+    this.unmoved = null;
   }
 
   /** Frees the tree and any parse under way (which may be re-parsing from the tree). */
   dropTree(): void {
     this.cancelParse();
+    this.dropUnmoved();
     this.tree?.delete();
     this.tree = null;
     this.parsedVersion = -1;

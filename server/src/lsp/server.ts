@@ -28,7 +28,7 @@ import { ParseTimeout, detectLanguage, grammarFor, type GrammarName } from '../c
 import { RULE_IDS, isRuleId } from '../core/ruleIds';
 import type { Finding } from '../core/types';
 import type { FileFacts } from '../core/facts/model';
-import { ONE_GO_CHARS, OpenDocument, SliceExpired, type Published } from './documents';
+import { ONE_GO_CHARS, OpenDocument, SliceExpired, type AnalysedText, type Published } from './documents';
 import { stdioTransport } from './wire';
 import type { FixOutcome } from '../core/fix';
 import { DISABLE_IN_WORKSPACE, FIX_ALL, SOURCE, codeActions, fixAllAction, disableRuleEdit, explainMarkdown, hoverMarkdown, isFindingRef, knowledgeMarkdown, skippedDiagnostic, toDiagnostic, diagnosticSupport, FULL_SUPPORT, type DiagnosticSupport, type ExplainedFinding, type FindingRef } from './convert';
@@ -161,12 +161,13 @@ export async function startServer(connection: Connection = createConnection(Prop
     grammarLoads.set(grammar, p);
   };
 
-  const publish = (od: OpenDocument, findings: Finding[], diagnostics: Diagnostic[], facts?: FileFacts) => {
+  /** `movedFrom`: the findings were moved by layout edits from that text's (Published.movedFrom). */
+  const publish = (od: OpenDocument, findings: Finding[], diagnostics: Diagnostic[], facts?: FileFacts, movedFrom?: AnalysedText) => {
     const { uri } = od.doc;
     const v = od.version;
     if (od.published && od.published.version > v) return; // never over a newer version
     const lines = od.cache.lines?.text === od.text ? { lines: od.cache.lines.lines } : {};
-    od.published = { version: v, text: od.text, findings, ...(facts ? { facts } : {}), ...lines };
+    od.published = { version: v, text: od.text, findings, ...(facts ? { facts } : {}), ...lines, ...(movedFrom ? { movedFrom } : {}) };
     if (!withTrees.has(od)) od.releaseFacts(); // its tree was given up while it was analysed: so are its facts, now it is done
     const w = od.work;
     connection.tracer.log(`analysed ${uriToPath(uri)} (version ${v}) in ${w.ms.toFixed(1)} ms${w.slices > 1 ? ` over ${w.slices} slices` : ''}: ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
@@ -202,30 +203,36 @@ export async function startServer(connection: Connection = createConnection(Prop
           const tree = od.parseSlice(engine.parsers, SLICE_MS, traceParse(od));
           if (!tree) throw new SliceExpired(); // a long (first) parse goes on in the next slice
           keepTree(od);
-          const moved = od.findingsMovedByLayout(tree);
-          if (moved) {
-            // a layout edit: the published findings, moved; the facts catch up once the typing pauses
-            od.work.ms += performance.now() - started;
-            od.work.slices++;
-            publish(od, moved, moved.map((f) => toDiagnostic(f, od.doc.uri, engine.knowledge, shown)));
-            catchUpLater(od);
-            return 'done';
-          }
+          const language = od.language;
+          // a layout edit: the published findings, moved
+          let moved = od.findingsMovedByLayout(tree);
           // the analysis has what is left of the slice, and at least half a slice after a parse that
           // took most of it (documents opened together drop each other's trees and parse again)
           od.cache.startSlice(Math.max(SLICE_MS / 2, SLICE_MS - (performance.now() - started)));
           try {
-            findings = engine.analyzeTree(od.language, tree, od.text, config, od.cache, undefined, path);
-            derived = true;
-            facts = engine.lastAnalysisFacts ?? undefined;
+            // (or an edit after one, read as if the layout edit had not been made, its findings moved by it)
+            moved ??= od.findingsBeforeLayoutEdits(tree, engine.parsers, (t, text) => engine.analyzeTree(language, t, text, config, od.cache, undefined, path));
+            if (!moved) {
+              findings = engine.analyzeTree(language, tree, od.text, config, od.cache, undefined, path);
+              derived = true;
+              facts = engine.lastAnalysisFacts ?? undefined;
+            }
           } finally {
             od.cache.endSlice();
           }
-          diagnostics = findings.map((f) => {
+          diagnostics = (moved?.findings ?? findings).map((f) => {
             let d = od.diagnostics.get(f);
             if (!d) od.diagnostics.set(f, (d = toDiagnostic(f, od.doc.uri, engine.knowledge, shown)));
             return d;
           });
+          if (moved) {
+            // the facts catch up once the typing pauses
+            od.work.ms += performance.now() - started;
+            od.work.slices++;
+            publish(od, moved.findings, diagnostics, undefined, moved.from);
+            catchUpLater(od);
+            return 'done';
+          }
         }
       }
     } catch (e) {
