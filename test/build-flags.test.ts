@@ -183,6 +183,11 @@ ${SOURCE}`;
     const stated = { fastMath: false, noMathErrno: false, statedByBuild: true };
     assert.deepEqual(withSourcePragmas(stated, file), stated);
     assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// -Ofast breaks the GELU here\nfloat dot(const float *a, int n);\n'), DEFAULT_BUILD);
+    // (a command of this file by its name; not one said not to use, nor prose after the command, nor another file's)
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, file, undefined, 'matmul_forward.c'), { fastMath: true, noMathErrno: true });
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, file, undefined, 'attention.c'), DEFAULT_BUILD);
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '/*\n * Do not build with: gcc -ffast-math dot.c\n */\n', undefined, 'dot.c'), DEFAULT_BUILD);
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// Build: gcc -O3 -fopenmp sum.c -o sum   (never -Ofast: the checks need exact order)\n', undefined, 'sum.c'), DEFAULT_BUILD);
   });
 
   test('a region the source takes out of fast math says the rest of the file is built with it', () => {

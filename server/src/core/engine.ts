@@ -25,7 +25,7 @@ import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { fullFp32Matmuls, tritonFunctions } from './facts/triton';
 import type { CallFact, FileFacts, FunctionFacts } from './facts/model';
 import type { FileResult, Finding, Fix, RuleFinding, SourceLanguage } from './types';
-import { extname, isAbsolute, resolve } from 'node:path';
+import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { ProjectIndex, baseName, exportedDeclarations } from './project';
 import { HeaderIndex } from './header-index';
 import { withIncluderLaunches, withLaunchShapes } from './launch-shapes';
@@ -640,7 +640,7 @@ export class Engine {
       }
     }
     cache?.sweep(lines.length);
-    const build = language === 'triton' ? DEFAULT_BUILD : withSourcePragmas(buildFlagsFor(path, this.preprocess), text, lines);
+    const build = language === 'triton' ? DEFAULT_BUILD : withSourcePragmas(buildFlagsFor(path, this.preprocess), text, lines, path ? basename(path) : undefined);
     const kernelsOnly = isTestPath(path, this.workspaceRoots) || isScalarFallbackPath(path, this.workspaceRoots);
     const notTuned = isNotTunedPath(path, this.workspaceRoots) || (language === 'cpp' && isRuntimeKernelSource(text)) ||
       (language === 'triton' && isPythonTestPath(path, this.workspaceRoots));

@@ -126,7 +126,22 @@ function codeOutsidePreciseRegions(code: string): boolean {
  * The file's own build line in a comment, `gcc -Ofast -fopenmp matmul_forward.c -o matmul_forward` (llm.c's dev/cpu
  * files): how its author compiles it, where no build file says. A line that starts with the compiler and names a source.
  */
-const COMMENTED_BUILD = /^\s*(?:\/\/|\/\*|\*)?\s*(?:\$\s*)?(?:[A-Za-z ]+:\s*)?(?:gcc|g\+\+|clang\+\+|clang|cc|icc|icpx|icx)(?=[^\n]*\s-(?:Ofast|ffast-math)\b)(?=[^\n]*\b[\w-]+\.(?:c|cc|cpp|cxx)\b)\s[^\n]*$/m;
+const COMMENTED_BUILD = /^\s*(?:\/\/|\/\*|\*)?\s*(?:\$\s*)?(?:([A-Za-z' ]+):\s*)?((?:gcc|g\+\+|clang\+\+|clang|cc|icc|icpx|icx)\s[^\n]*)$/gm;
+/** A label that says not to build so (`Do not build with:`, `never:`). */
+const NEGATED = /\b(?:not|never|don't|avoid|without)\b/i;
+
+/** Whether a commented compile command builds `file` (by its name; any source where the name is not known) with fast math. */
+function commentedFastBuild(text: string, file?: string): boolean {
+  for (const m of text.matchAll(COMMENTED_BUILD)) {
+    if (m[1] && NEGATED.test(m[1])) continue;
+    // (the command ends where prose starts: a parenthesis, a semicolon or a run of spaces)
+    const command = m[2].split(/\s{2,}|[(;]|\*\//)[0];
+    const sources = command.match(/[\w./-]+\.(?:c|cc|cpp|cxx)\b/g) ?? [];
+    if (!sources.length || (file && !sources.some((x) => x.split('/').pop() === file))) continue;
+    if (/(?:^|\s)-(?:Ofast|ffast-math)\b/.test(command)) return true;
+  }
+  return false;
+}
 
 /** A line naming none of the words SOURCE_FAST_MATH and COMMENTED_BUILD start at. */
 const asksNothing = (line: string): boolean =>
@@ -134,12 +149,12 @@ const asksNothing = (line: string): boolean =>
 /** (kept across edits of lines that name none of them) */
 const mayAskIn = lineScan(asksNothing, (lines) => !lines.every(asksNothing));
 
-/** The build's flags, with fast math where the file's source asks for it; `lines`, the text's, when the caller has them. */
-export function withSourcePragmas(flags: BuildFlags, text: string, lines?: readonly string[]): BuildFlags {
+/** The build's flags, with fast math where the file's source asks for it; `lines`, the text's, when the caller has them; `file`, its name. */
+export function withSourcePragmas(flags: BuildFlags, text: string, lines?: readonly string[], file?: string): BuildFlags {
   // (runs on every edit: a plain search for the words first, the regex over the file only where one is)
   const mayAsk = lines ? mayAskIn(lines) : !asksNothing(text);
   if (flags.fastMath || !mayAsk) return flags;
-  if (!flags.statedByBuild && COMMENTED_BUILD.test(text)) return { fastMath: true, noMathErrno: true };
+  if (!flags.statedByBuild && commentedFastBuild(text, file)) return { fastMath: true, noMathErrno: true };
   if (!SOURCE_FAST_MATH.test(text) && !SOURCE_FAST_MATH_EXCEPT.test(text)) return flags;
   // (a pragma quoted in a comment, `// compile with #pragma GCC optimize("Ofast")`, asks nothing)
   const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');

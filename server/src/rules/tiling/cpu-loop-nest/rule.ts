@@ -25,6 +25,8 @@ import { Poly } from '../../../core/affine';
 
 /** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
 const SMALL_TRIP = 64;
+/** Small outer loops whose trips multiply to this many rows or more re-read what is inside them as a large loop would. */
+const BATCH_ROWS = 128;
 /** Names of a tile or block size: `bs`, `BS`, `TILE`, `block_size`, `nb`, or a number. */
 const TILE_SIZE = '[1-9]\\d+|[4-9]|[A-Za-z_]*(?:bs|BS|[Tt]ile|TILE|[Bb]lock|BLOCK|nb|NB)[A-Za-z_0-9]*|[bB]';
 /** Re-read data of a known size at or below this stays in L2 on current CPUs (256 KiB to 2 MiB): nothing to block. */
@@ -93,7 +95,10 @@ class Nest {
   batchLoop(l: LoopFact): boolean {
     const outer = this.chain(l).filter((c) => this.loops.includes(c));
     if (!outer.every((c) => c.kind === 'for' && this.small(c) && this.trip(c) !== null)) return false;
-    if (outer.reduce((n, c) => n * (this.trip(c) as number), 1) <= SMALL_TRIP) return false;
+    if (outer.reduce((n, c) => n * (this.trip(c) as number), 1) < BATCH_ROWS) return false;
+    // (the rows of a batch: some array the nest reads moves with none of them, the weight every row re-reads; not a
+    // convolution's output and input channels, each of which some operand moves with)
+    if (!this.accesses.some((a) => a.kind === 'load' && outer.every((c) => !this.dependsOn(a, c)))) return false;
     return this.loops.some((inner) => inner.parent === l.id && !this.small(inner));
   }
 
