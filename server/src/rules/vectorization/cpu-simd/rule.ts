@@ -264,8 +264,16 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   if ((scalar || memory) && inLoop.some((a) => walked.has(at(a.range)))) return null;
   // (every element the sum reads a row or more from the last, `low += wm[j * stride + c]`: a cache line a step, which
   // the column walk costs whatever the adds do; no SIMD to gain, the layout or a loop outside is the fix)
+  // (a stride of 16 elements or more, or a run-time one that is no increment a BLAS caller may pass as 1, `incx`; not a
+  // 2-D array's column, whose rows may be a few elements, `img[i][0]` of RGBA pixels)
   const moving = loads.filter((a) => a.indices.some((p) => p.dependsOn((x) => x === l.symbol)));
-  const columnOnly = (scalar || memory) && moving.length > 0 && moving.every((a) => !shortStride(a, l) && stridedAccess(l, [a]) === a);
+  const rowApart = (a: AccessFact) => {
+    if (a.indices.length !== 1 || a.indices[0].unknown) return false;
+    const c = a.indices[0].coefficient(l.symbol);
+    if (c.isConstant) return Math.abs(c.constant) >= 16;
+    return !c.unknown && ![...c.symbols()].some((x) => /^inc|inc$/i.test(x));
+  };
+  const columnOnly = (scalar || memory) && moving.length > 0 && moving.every(rowApart);
   if (columnOnly) return null;
   const walk = strided ? ` It also reads \`${oneLine(strided.text)}\` ${stride(strided, l)} apart per step, which only gathers could vectorize.` : '';
   if (scalar && extremum(scalar)) {
@@ -681,9 +689,11 @@ function besideProduct(fn: FunctionFacts, l: LoopFact, file: SimdFile): boolean 
     const passed = c.args[at]?.replace(/\s+/g, '');
     return !!passed && g.calls.some((d) => fewMore(g, d.loops, c.loops) && !neverTogether(d.scopes, c.scopes) && productOver(d, g, file.products, passed));
   };
-  // (a call in no loop of a caller whose loop makes the same call beside a product, llama2's final `rmsnorm` after the
-  // layer loop: once a token, beside the layers' calls)
-  const onceBesideLooped = (g: FunctionFacts, c: CallFact) => c.loops.length === 0 && sites.some((t) => t.g === g && t.c.loops.length > 0 && beside(t.g, t.c));
+  // (a call in no loop of a caller whose loop makes the same call over the same length beside a product, llama2's final
+  // `rmsnorm` after the layer loop: once a token, beside the layers' calls)
+  const length = (c: CallFact) => c.args[at]?.replace(/\s+/g, '');
+  const onceBesideLooped = (g: FunctionFacts, c: CallFact) =>
+    c.loops.length === 0 && sites.some((t) => t.g === g && t.c.loops.length > 0 && length(t.c) === length(c) && beside(t.g, t.c));
   return sites.length > 0 && sites.every(({ g, c }) => beside(g, c) || onceBesideLooped(g, c));
 }
 
