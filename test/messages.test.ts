@@ -651,4 +651,6 @@ def flashatt_kernel_naive(q_ptr, k_ptr, v_ptr, s_ptr, z_ptr, N0, T, B0: tl.const
 `;
   const [f] = engine.analyzeText('flash_naive.py', code).findings.filter((x) => x.rule === 'fusion/multi-pass-reduction');
   assert.match(f.message, /^this loop reads back the row of `s_ptr` that line 12 wrote: 3 passes over it from global memory \(lines 19, 25 and 31\)$/);
+  assert.match(f.detail ?? '', /writes the row of `s_ptr` to global memory \(line 12\) and reads it back 3 times/);
+  assert.equal(f.related?.[0]?.message, 'writes the row of `s_ptr`');
 });

@@ -215,7 +215,10 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
         const said = out.some((f) => sameRange(f.range, qk.call.nameRange)) || reported.some((r) => neverTogether(r.call.scopes, qk.call.scopes) && r.writes.has(scores));
         // (a Python host that returns the scores or probabilities, `return o, p`: the caller asked for the attention weights)
         const returned = host.calls.some((c) => c.form === 'return' && c.argRoots.some((r) => r !== null && (r === probs || r === scores)));
-        if (softmax && !inOneCall && !said && !returned && !notTxT(qk.call) && !qk.matrixVector && [...s.reads].some((r) => r === probs || tainted.has(r))) {
+        // (after a PyTorch softmax, whose step has no kernel to tell it from a classifier's, P must be the product's left
+        // operand, P·V; a weight gradient takes it on the right, `x^T @ (p - y)`)
+        const leftOperand = softmax?.call.kind === 'launch' || s.call.argRoots[0] === probs;
+        if (softmax && !inOneCall && !said && !returned && leftOperand && !notTxT(qk.call) && !qk.matrixVector && [...s.reads].some((r) => r === probs || tainted.has(r))) {
           reported.push(qk);
           // (in a backward pass the first product is dO·Vᵀ, the softmax step its backward, and the last the dQ / dK products;
           // a softmax backward reads the saved probabilities besides the chain's buffer, a forward's softmax, recomputed

@@ -388,7 +388,9 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
  * fill a buffer): they run once, when the model is built, so their eager steps (a RoPE table from `torch.arange`) cost nothing.
  */
 function moduleSetUp(functions: readonly FunctionFacts[]): Set<FunctionFacts> {
-  const out = new Set(functions.filter((f) => f.name === '__init__'));
+  // (not the constructor of a class a step builds anew, `g = Gate(x, w, b)` in `forward`: that one runs every step)
+  const builtInSteps = new Set(functions.filter((g) => g.name !== '__init__').flatMap((g) => g.calls.filter((c) => c.kind === 'call' && c.form === 'call').map((c) => c.name)));
+  const out = new Set(functions.filter((f) => f.name === '__init__' && !builtInSteps.has(f.className ?? '')));
   for (let grew = true; grew; ) {
     grew = false;
     for (const f of functions) {

@@ -85,6 +85,8 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
       });
       return hit;
     }
+    // (a Triton kernel that writes a scratch row once and reads it back: the write is no re-read)
+    const written = triton && !helper && passes[0].producer && !passes.slice(1).some((p) => p.producer);
     hit.push({
       range: passes[1].range,
       function: fn.name,
@@ -92,14 +94,16 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
       assumptions: triton
         ? ['assumes the row is wider than one block (else load it once and keep it in registers)', 'assumes the rows are long enough that re-reads miss L1']
         : ['assumes the rows are long enough that the re-reads are not all L1 hits'],
-      message: triton && !helper && passes[0].producer && !passes.slice(1).some((p) => p.producer)
-        ? `this loop reads back the row of ${list(arrays)} that line ${passes[0].line + 1} wrote: ${n - 1} passes over it from global memory (lines ${list(passes.slice(1).map((p) => String(p.line + 1)))})`
+      message: written
+        ? `this loop reads back the row of ${list(arrays)} that line ${passes[0].line + 1} wrote: ${n - 1} pass${n - 1 === 1 ? '' : 'es'} over it from global memory (lines ${list(passes.slice(1).map((p) => String(p.line + 1)))})`
         : triton
         ? `this loop re-reads the row of ${list(arrays)}: ${n} passes over it from global memory (${lines})`
         : `each thread sweeps its own row of ${list(arrays)} ${n} times from global memory, uncoalesced (${lines})`,
       detail: triton
         ? detail(
-            `This loop re-reads the row of ${list(arrays)} that another loop already swept: the kernel makes ${n} passes over it.`,
+            written
+              ? `The kernel writes the row of ${list(arrays)} to global memory (line ${passes[0].line + 1}) and reads it back ${n - 1 === 1 ? 'once' : `${n - 1} times`}.`
+              : `This loop re-reads the row of ${list(arrays)} that another loop already swept: the kernel makes ${n} passes over it.`,
             `Merge the statistics loops (online softmax: running max with the sum rescaled by exp(m_old - m_new); Welford, or sum and sum of squares, for mean and variance; a running (value, index) pair for an argmax) so the row is read ${target}.`,
           )
         : detail(
@@ -107,7 +111,7 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
             'Merge the statistics loops (online max/sum or Welford) and give each row a warp or block that keeps it in registers or shared memory.',
           ),
       benefit: IN_KERNEL_BENEFIT,
-      related: passes.filter((_, i) => i !== 1).map((p) => ({ range: p.range, message: `pass over ${list([...p.arrays].map(code))}` })),
+      related: passes.filter((_, i) => i !== 1).map((p, i) => ({ range: p.range, message: `${written && i === 0 ? 'writes the row of' : 'pass over'} ${list([...p.arrays].map(code))}` })),
     });
   }
   return hit;
