@@ -22,8 +22,15 @@ export function declaredElsewhere(declared: readonly string[], defined: Readonly
 }
 /** Calls compilers inline or vectorize themselves: min / max / abs, casts, and the usual element accessors. */
 export const INLINE_CALL = /^(?:std::)?(?:min|max|fmin|fminf|fmax|fmaxf|abs|fabs|fabsf|floor|floorf|ceil|ceilf|round|roundf|rint|rintf|copysign|copysignf|fma|fmaf|static_cast|reinterpret_cast|const_cast|size|data|at|operator\[\]|get|real|imag|conj|norm)$/;
-/** `std::pow(2, 12)`: every argument a literal, folded at compile time (no call is left in the loop). */
-const constantCall = (c: { args: readonly string[] }) => c.args.length > 0 && c.args.every((a) => /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*\s*$/.test(a));
+/**
+ * `std::pow(2, 12)`, `sqrtf(2.0f / M_PI)`: every argument literals and named constants (`M_PI`, `#define`d capitals), folded
+ * at compile time (no call is left in the loop).
+ */
+const NUMBER = /(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*/g;
+const constantCall = (c: { args: readonly string[] }) => c.args.length > 0 && c.args.every((a) => {
+  const rest = a.replace(/\b[A-Z_][A-Z0-9_]*\b/g, '1').replace(NUMBER, '0');
+  return rest.includes('0') && /^[\s0+\-*/()]*$/.test(rest);
+});
 /** `pow(d, 2)`, `powf(x, 2.0f)`: compilers turn a square into `d * d` under default flags (no call is left in the loop). */
 const squareCall = (c: { name: string; args: readonly string[] }) => /^(?:std::)?powf?$/.test(c.name) && c.args.length === 2 && /^\s*2(?:\.0*)?[fF]?\s*$/.test(c.args[1]);
 /** A libm call the compiler leaves in the loop under default flags. */
