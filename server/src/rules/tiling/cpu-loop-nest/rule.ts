@@ -22,6 +22,7 @@ import type { AccessFact, CallFact, FileFacts, FunctionFacts, LoopFact } from '.
 import type { RelatedLocation, RuleFinding } from '../../../core/types';
 import { positionBefore, rangeHolds } from '../../../core/positions';
 import { Poly } from '../../../core/affine';
+import { fixedArrayBytes } from '../../common/fixed-extent';
 
 /** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
 const SMALL_TRIP = 64;
@@ -386,8 +387,13 @@ class Nest {
     return false;
   }
 
-  /** All swept loops have constant trip counts and what they sweep of the array fits in L2 (a 128×128 matmul). */
+  /**
+   * All swept loops have constant trip counts and what they sweep of the array fits in L2 (a 128×128 matmul); or the
+   * whole array, by the extents its parameter declares (PolyBench's `double C4[NP][NP]`, 200 KB), fits.
+   */
   fitsInL2(a: AccessFact, sweeps: LoopFact[]): boolean {
+    const declared = fixedArrayBytes(a, this.fn);
+    if (declared !== null && declared <= L2_BYTES) return true;
     let bytes = (a.elemBits ?? 32) / 8;
     for (const l of sweeps) {
       const t = this.trip(l);
