@@ -654,3 +654,34 @@ def flashatt_kernel_naive(q_ptr, k_ptr, v_ptr, s_ptr, z_ptr, N0, T, B0: tl.const
   assert.match(f.detail ?? '', /writes the row of `s_ptr` to global memory \(line 12\) and reads it back 3 times/);
   assert.equal(f.related?.[0]?.message, 'writes the row of `s_ptr`');
 });
+
+test('an eager run counts a softmax, a broadcast and a product of whole tensors as whole-tensor passes', async () => {
+  const engine = await Engine.create();
+  const code = `import torch
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def jsd_kernel(x_ptr, n, BLOCK: tl.constexpr):
+    pass
+
+
+def jsd_grad_chunk(prob, logits, temperature, dtype):
+    g = (prob - torch.softmax(logits, dim=-1) * prob.sum(dim=-1, keepdim=True).broadcast_to(prob.shape)) / temperature
+    g = g.to(dtype)
+    return g
+
+
+def float_first(h, w, s):
+    logits = h @ w.t()
+    logits = logits.float()
+    logits = logits / s
+    logits = torch.tanh(logits)
+    logits = logits * s
+    return logits
+`;
+  const found = engine.analyzeText('jsd.py', code).findings.filter((x) => x.rule === 'fusion/elementwise-chain');
+  assert.equal(found.length, 2);
+  for (const f of found) assert.match(f.message, /: a kernel and a pass over the tensor each$/);
+});

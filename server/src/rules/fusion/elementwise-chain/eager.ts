@@ -63,7 +63,12 @@ function inPlaceTarget(calls: readonly CallFact[], i: number, depth = 0): string
 }
 
 /** Views and copies that keep a tensor's size (not only views: `.clone()`, `.permute()`): what they return is as big as what they read. */
-const SIZE_KEEPING = new Set(['.view', '.reshape', '.contiguous', '.transpose', '.permute', '.flatten', '.squeeze', '.unsqueeze', '.expand', '.clone', '.detach']);
+const SIZE_KEEPING = new Set(['.view', '.reshape', '.contiguous', '.transpose', '.permute', '.flatten', '.squeeze', '.unsqueeze', '.expand', '.clone', '.detach', '.broadcast_to', '.expand_as']);
+/**
+ * A view, copy or row-wise op (`torch.softmax(logits, dim=-1)`) whose result is as big as the tensor it reads, or a
+ * product of whole tensors (`h @ w.t()`, a layer's activations): no reduced statistic.
+ */
+const keepsSize = (c: CallFact) => SIZE_KEEPING.has(c.name) || /(?:^|\.)(?:log_)?softmax$|^@$|(?:^|\.)(?:matmul|mm|bmm|linear)$/.test(c.name);
 const SCALAR_TYPE = /^(?:float|int|bool|str|Optional\[(?:float|int|bool)\])$/;
 
 /**
@@ -75,9 +80,9 @@ function wholeTensors(host: FunctionFacts): Set<number> {
   const names = new Set(host.params.filter((p) => !SCALAR_TYPE.test(p.type.trim()) && p.name !== 'self' && p.name !== 'ctx').map((p) => p.name));
   const whole = new Set<number>();
   host.calls.forEach((c, i) => {
-    if (c.argRoots.some((r) => r !== null && names.has(r)) && (step(c) || SIZE_KEEPING.has(c.name) || c.form === 'assign')) whole.add(i);
+    if (c.argRoots.some((r) => r !== null && names.has(r)) && (step(c) || keepsSize(c) || c.form === 'assign')) whole.add(i);
     if (whole.has(i)) {
-      if (c.parent !== undefined && (step(host.calls[c.parent]) || SIZE_KEEPING.has(host.calls[c.parent].name) || host.calls[c.parent].form === 'assign')) whole.add(c.parent);
+      if (c.parent !== undefined && (step(host.calls[c.parent]) || keepsSize(host.calls[c.parent]) || host.calls[c.parent].form === 'assign')) whole.add(c.parent);
       for (const n of c.assignedTo ?? []) names.add(n);
     }
   });
