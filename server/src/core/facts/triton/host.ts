@@ -182,6 +182,10 @@ export class HostWalker {
       if (right?.type === 'call' && compact(field(right, 'function')?.text ?? '') === 'range') {
         const pos = argumentNodes(right).positional;
         fact.bound = (pos.length === 1 ? pos[0] : pos[1])?.text ?? null;
+        // (`range(8)`, `range(2, 10, 2)` of literals: its trip count)
+        const [start, stop, step] = (pos.length === 1 ? ['0', pos[0].text] : pos.map((x) => x.text)).map((t) => (/^\d+$/.test(t ?? '') ? Number(t) : NaN));
+        const by = step ?? 1;
+        if (Number.isFinite(start) && Number.isFinite(stop) && Number.isFinite(by) && by > 0) fact.trips = Math.max(0, Math.ceil((stop - start) / by));
       }
       this.loopStack.push(id);
       if (left) this.loopTargets.set(id, this.targetNames(left));
