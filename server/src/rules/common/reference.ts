@@ -26,6 +26,19 @@ export const isReferenceOracle: (functionName: string) => boolean = boundedMemo(
 // (a host function named as the unfused baseline of a fused twin, which the fusion rules leave alone)
 export { isUnfusedBaseline } from '../../core/baselines';
 
+/**
+ * A plain PyTorch version kept beside the kernels to compare them with (`naive_gdn_gate`, `ref_rmsnorm`,
+ * `swiglu_backward_eager`, `matmul_lora_naive`): eager on purpose, for every fusion rule alike.
+ */
+const EAGER_VERSION = /^(?:naive|ref|reference|eager|torch|pytorch)_|_(?:naive|ref|reference|eager|torch|pytorch)$/i;
+export const isEagerVersion = (name: string): boolean => EAGER_VERSION.test(name);
+/**
+ * Of those, one named naive or a reference (`matmul_lora_naive`, `ref_linear`): kept to compare with. (An `_eager` twin of
+ * a compiled function, `linear_gelu_eager`, is the path that runs uncompiled: the GEMM rules still read it.)
+ */
+const NAIVE_VERSION = /^(?:naive|ref|reference)_|_(?:naive|ref|reference)$/i;
+export const isNaiveVersion = (name: string): boolean => NAIVE_VERSION.test(name);
+
 /** A test function by name (pytest's `test_bwd_correctness`, `testSoftmax`; C's `test_gpu_accuracy` driver): it builds data and checks results. */
 export const isTestName = (functionName: string): boolean => /^test(?:_|[A-Z]|$)/.test(functionName);
 

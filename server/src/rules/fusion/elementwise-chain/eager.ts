@@ -12,7 +12,7 @@ import { detail } from '../../common/detail';
 import type { CallFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { feedsHostCheck, firstUse, isElementwise, listWords, sameContext, stepName } from '../../common/triton-host';
-import { kernelOffPath } from '../../common/reference';
+import { isEagerVersion, kernelOffPath } from '../../common/reference';
 
 /**
  * The fewest eager operations a run must have to be worth a kernel of its own: shorter runs are mostly set-up (a
@@ -20,9 +20,6 @@ import { kernelOffPath } from '../../common/reference';
  */
 const MIN_STEPS = 4;
 
-/** A plain PyTorch version kept beside the kernels to compare them with (`naive_gdn_gate`, `ref_rmsnorm`): eager on purpose. */
-// (or ending so, `swiglu_backward_eager`: in a file of kernels, the plain PyTorch form of one of them, a CPU fallback or an oracle)
-const NAIVE = /^(?:naive|ref|reference|eager|torch|pytorch)_|_(?:naive|ref|reference|eager|torch|pytorch)$/i;
 
 /** A PyTorch function or a tensor method (`torch.rsqrt(...)`, `x.float()`): tensors, not Python numbers. */
 const onTensors = (c: CallFact) => c.form === 'method' || (c.form === 'call' && (c.qualified ?? c.name).startsWith('torch.'));
@@ -91,7 +88,7 @@ function wholeTensors(host: FunctionFacts): Set<number> {
 
 /** The longest run of eager elementwise operations in the host function (one finding a function: the runs of one computation overlap). */
 export function eagerChains(host: FunctionFacts): RuleFinding[] {
-  if (NAIVE.test(host.name)) return [];
+  if (isEagerVersion(host.name)) return [];
   const calls = host.calls;
   const whole = wholeTensors(host);
   const taken = new Set<number>();

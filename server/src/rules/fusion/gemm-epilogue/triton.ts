@@ -11,7 +11,7 @@ import { detail } from '../../common/detail';
 import { neverTogether } from '../../../core/facts/model';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { compiledHosts, isUnfusedBaseline, kernelLibrary, pythonOracles } from '../../common/reference';
+import { compiledHosts, isNaiveVersion, isUnfusedBaseline, kernelLibrary, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { attentionChain, isDecodeStep } from '../../common/attention-chain';
 import { VIEWS, autogradApply, bindArguments, feedsHostCheck, firstUse, importedHelpers, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
@@ -416,7 +416,7 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
     // (a Python `*_unfused` host is a lesson's or a benchmark's baseline, as for elementwise-chain's Triton hosts)
     if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host) ||
       // (or a method of a class so named, `GemsSwiGLUUnfused.forward`)
-      isUnfusedBaseline(host.name) || isUnfusedBaseline(host.className ?? '')) continue;
+      isUnfusedBaseline(host.name) || isUnfusedBaseline(host.className ?? '') || isNaiveVersion(host.name)) continue;
     try {
       out.push(...checkHost(host, known, facts.lines, passes));
     } catch {
