@@ -685,3 +685,11 @@ def float_first(h, w, s):
   assert.equal(found.length, 2);
   for (const f of found) assert.match(f.message, /: a kernel and a pass over the tensor each$/);
 });
+
+test("a column walk through a matrix class's accessor names the row it strides, not the analysis' own symbol", async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/tiling/cpu-loop-nest/fixtures/matrix_class_accessors.cpp');
+  const f = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.find((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f?.message ?? '', /strides a row of `B` per step/);
+  assert.doesNotMatch(f?.message ?? '', /_pitch\(/);
+});

@@ -15,5 +15,8 @@ const QUOTED_SIZE = 40;
 export function elementsText(size: { isConstant: boolean; constant: number; toString(): string }): string {
   if (size.isConstant) return `${Math.abs(size.constant)} elements`;
   const text = size.toString();
+  // (the run-time distance between an object's rows, facts/object-rows.ts: said as what it is)
+  const pitch = /^(row|channel)_pitch\((.+)\)$/.exec(text);
+  if (pitch) return `a ${pitch[1]} of \`${pitch[2]}\``;
   return text.length <= QUOTED_SIZE ? `\`${text}\` elements` : 'a symbolic product of sizes, many elements';
 }
