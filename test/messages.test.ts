@@ -693,3 +693,10 @@ test("a column walk through a matrix class's accessor names the row it strides, 
   assert.match(f?.message ?? '', /strides a row of `B` per step/);
   assert.doesNotMatch(f?.message ?? '', /_pitch\(/);
 });
+
+test('a nest over arrays whose parameters declare their extents says their size, not that it is unknown', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/tiling/cpu-loop-nest/fixtures/declared_extent_fits.c');
+  const f = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.find((x) => x.rule === 'tiling/cpu-loop-nest');
+  assert.match(f?.assumptions[0] ?? '', /sweep a 2-D block of `W`, an array declared 30\.5 MiB; assumes the block does not fit in a 256 KiB L2/);
+});

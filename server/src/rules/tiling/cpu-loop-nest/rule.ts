@@ -593,6 +593,8 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   }
   const mainSweeps = list(blockLoops.map(name));
   const swept = sweptSize(nest, blockLoops, main[0].access);
+  // (the re-read array's whole size where its parameter declares its extents, `double A[N][N]`, and the loops' trips are not known)
+  const declared = swept ? null : fixedArrayBytes(main[0].access, fn);
   return {
     range: nest.root.headerRange,
     message,
@@ -602,6 +604,8 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
     assumptions: [
       swept
         ? `between two re-reads, the ${mainSweeps} loops sweep a ${swept.extents} block of ${arr} (${swept.size}), ${swept.fits}`
+        : declared !== null
+        ? `between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}, an array declared ${declared >= 1 << 20 ? `${+(declared / (1 << 20)).toFixed(1)} MiB` : `${+(declared / 1024).toFixed(1)} KiB`}; assumes the block does not fit in a ${L2_BYTES / 1024} KiB L2`
         : `assumes the ${timeLoop ? 'grids' : blockLoops.length === 2 ? 'matrices' : 'arrays'} do not fit in L2 (their sizes are not known here): between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}`,
       'assumes the compiler does not block the nest itself (GCC and Clang do not by default; Polly or GCC `-floop-block` can)',
     ],
