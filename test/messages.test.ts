@@ -292,7 +292,7 @@ test('a halo column picked from a padded grid (`nx + 2` per row) is advised on i
   assert.doesNotMatch(f.detail ?? '', /Map threadIdx\.x to the contiguous/);
 });
 
-test('a nest whose sizes are known states the block its loops sweep; with run-time sizes it says they are assumed', async () => {
+test('a nest whose sizes are known states the block its loops sweep; with run-time sizes it gives the declared size or says they are assumed', async () => {
   const engine = await Engine.create();
   const gemm = (bound: string) => [
     '#define N 1024',
@@ -304,7 +304,10 @@ test('a nest whose sizes are known states the block its loops sweep; with run-ti
   ].join('\n');
   const nest = (text: string) => engine.analyzeText('/tmp/gemm.c', text).findings.find((x) => x.rule === 'tiling/cpu-loop-nest')!;
   assert.match(nest(gemm('N')).assumptions?.[0] ?? '', /sweep a 1024×1024 block of `B` \(8 MiB\), more than L2 holds/);
-  assert.match(nest(gemm('n')).assumptions?.[0] ?? '', /sizes are not known here/);
+  // (run-time bounds over arrays the parameters declare: their declared size; over plain pointers: unknown)
+  assert.match(nest(gemm('n')).assumptions?.[0] ?? '', /sweep a 2-D block of `B`, an array declared 8 MiB; assumes the block does not fit in a 256 KiB L2/);
+  const pointers = gemm('n').replace('double C[N][N], double A[N][N], double B[N][N]', 'double* C, double* A, double* B').replace('C[i][j] += A[i][k] * B[k][j]', 'C[i * n + j] += A[i * n + k] * B[k * n + j]');
+  assert.match(nest(pointers).assumptions?.[0] ?? '', /sizes are not known here/);
 });
 
 test("a shared-memory accessor struct names its primary template's array, not a later specialization's", async () => {
