@@ -248,6 +248,8 @@ export class Evaluator {
         const arg = this.eval(field(n, 'argument'));
         if (op === '-') return arg.scale(-1);
         if (op === '+') return arg;
+        // (`~63`, a mask that rounds down to a multiple of 64: the constant -64)
+        if (op === '~' && arg.isConstant && Number.isInteger(arg.constant)) return Poly.const(~arg.constant);
         return this.opaqueIfUniformValues(n, [arg]); // `~~~t`: each level evaluated once, not twice
       }
       case 'binary_expression':
