@@ -24,13 +24,27 @@ function substitute(text: string, params: readonly string[], args: readonly stri
 export const methodName: (call: string) => string = boundedMemo((call) => /^(?:[A-Za-z_]\w*(?:->|\.))+([A-Za-z_]\w*)$/.exec(call)?.[1] ?? '', 10_000);
 
 /**
+ * A launcher the host takes as a parameter (`template <typename Launcher> void attention_backward(Launcher
+ * launch_softmax_bwd, ...)`, or a function pointer) where every call of the host in the file passes the same
+ * function of the file there (`attention_backward(launch_softmax_1, ...)`): that function.
+ */
+function passedIn(host: FunctionFacts, name: string, hosts: ReadonlyMap<string, FunctionFacts>): FunctionFacts | undefined {
+  const at = host.params.findIndex((p) => p.name === name);
+  if (at < 0) return undefined;
+  const passed = new Set<string>();
+  for (const g of hosts.values()) for (const d of g.calls) if (d.kind === 'call' && d.name === host.name && d.args[at] !== undefined) passed.add(d.args[at].trim().replace(/^&\s*/, ''));
+  const [only] = passed;
+  return passed.size === 1 && only !== host.name ? hosts.get(only) : undefined;
+}
+
+/**
  * The host function's calls with every call of a launch wrapper replaced by the
  * wrapper's own launches (bounded depth), each placed at the caller's call site.
  */
 export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, depth = 0): CallFact[] {
   const out: CallFact[] = [];
   for (const c of host.calls) {
-    const wrapper = c.kind === 'call' && depth < MAX_DEPTH ? hosts.get(c.name) ?? hosts.get(methodName(c.name)) : undefined;
+    const wrapper = c.kind === 'call' && depth < MAX_DEPTH ? hosts.get(c.name) ?? hosts.get(methodName(c.name)) ?? passedIn(host, c.name, hosts) : undefined;
     // (as many arguments as parameters, or fewer where the rest have default values: `gemm(out, inp, w)` of `pre_gelu = NULL`)
     const fits = !!wrapper && c.args.length <= wrapper.params.length && wrapper.params.slice(c.args.length).every((p) => p.optional);
     if (!wrapper || wrapper === host || !fits) {
