@@ -703,3 +703,60 @@ test('a nest over arrays whose parameters declare their extents says their size,
   const f = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.find((x) => x.rule === 'tiling/cpu-loop-nest');
   assert.match(f?.assumptions[0] ?? '', /sweep a 2-D block of `W`, an array declared 30\.5 MiB; assumes the block does not fit in a 256 KiB L2/);
 });
+
+test("a template kernel's conflict names the most ways another launch gives the same access, not another access of the array", async () => {
+  const engine = await Engine.create();
+  const code = `// WRONG repro (message): LeetCUDA split-KV epilogue. Two shared accesses:
+//  write O_red[warp][r0][c0], r0 = i*16 + lane/4, c0 = j*8 + 2*(lane%4):
+//        8-way for EVERY kHeadDim (4 banks x 8 rows; never more)
+//  read  O_red[w][row][col + c], row = tid/4, col = (tid%4)*(kHeadDim/4):
+//        8-way at 32, 16-way at 64, 32-way at 128 (the tool reports this read
+//        correctly when only the 64 or the 128 launch is kept)
+// With 32/64/128 all launched the tool prints one finding, on the WRITE:
+// "8-way ... (32-way under another launch's template values)" - the 32-way
+// belongs to the read, which then gets no finding of its own.
+#include <cuda_fp16.h>
+#define LDST128BITS(v) (reinterpret_cast<float4*>(&(v))[0])
+template<const int kHeadDim>
+__global__ void epilogue_kernel(const float* R, half* O) {
+  constexpr int kNumThreads = 128, Br = 32;
+  __shared__ float red_sum[4][Br];
+  __shared__ float O_red[4][Br][kHeadDim];
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < kHeadDim / 8; ++j) {
+      int r0 = i * 16 + lane / 4, c0 = j * 8 + (lane % 4) * 2;
+      O_red[warp][r0][c0]         = R[j * 128 + tid];
+      O_red[warp][r0][c0 + 1]     = R[j * 128 + tid + 1];
+      O_red[warp][r0 + 8][c0]     = R[j * 128 + tid + 2];
+      O_red[warp][r0 + 8][c0 + 1] = R[j * 128 + tid + 3];
+    }
+  if (lane < Br) red_sum[warp][lane] = R[tid];
+  __syncthreads();
+  {
+    const int row = tid / (kNumThreads / Br);
+    const int col = (tid % (kNumThreads / Br)) * (kHeadDim / (kNumThreads / Br));
+    const float inv_l = __frcp_rn(red_sum[0][row] + red_sum[1][row] + red_sum[2][row] + red_sum[3][row]);
+    half out[kHeadDim / (kNumThreads / Br)];
+    #pragma unroll
+    for (int c = 0; c < kHeadDim / (kNumThreads / Br); ++c) {
+      float acc = 0.0f;
+      #pragma unroll
+      for (int w = 0; w < 4; ++w) acc += O_red[w][row][col + c];
+      out[c] = __float2half_rn(acc * inv_l);
+    }
+    #pragma unroll
+    for (int c = 0; c < kHeadDim / (kNumThreads / Br); c += 8)
+      LDST128BITS(O[(blockIdx.x * Br + row) * kHeadDim + col + c]) = LDST128BITS(out[c]);
+  }
+}
+void launch(const float* r, half* o) {
+  epilogue_kernel<32><<<64, 128>>>(r, o);
+  epilogue_kernel<64><<<64, 128>>>(r, o);
+  epilogue_kernel<128><<<64, 128>>>(r, o);
+}
+`;
+  const found = engine.analyzeText('split_kv.cu', code).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.ok(found.length > 0);
+  for (const f of found) assert.doesNotMatch(f.message, /32-way under another launch/);
+});

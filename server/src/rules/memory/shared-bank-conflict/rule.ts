@@ -287,7 +287,9 @@ function leastOver(each: readonly Conflict[][]): RuleFinding[] {
     .map((x) => {
       const all = each.map((e) => e.find((y) => y.array === x.array)!);
       const least = all.reduce((m, y) => (y.ways < m.ways ? y : m));
-      const most = all.reduce((m, y) => (y.ways > m.ways ? y : m));
+      // (the same access under the other launches: another launch's finding on the array may be another access's)
+      const same = all.filter((y) => y.finding.range.start.line === least.finding.range.start.line && y.finding.range.start.column === least.finding.range.start.column);
+      const most = same.reduce((m, y) => (y.ways > m.ways ? y : m));
       return most.ways > least.ways ? { ...least.finding, message: `${least.finding.message} (${most.ways}-way under another launch's template values)` } : least.finding;
     });
 }
