@@ -188,6 +188,13 @@ ${SOURCE}`;
     assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, file, undefined, 'attention.c'), DEFAULT_BUILD);
     assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '/*\n * Do not build with: gcc -ffast-math dot.c\n */\n', undefined, 'dot.c'), DEFAULT_BUILD);
     assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// Build: gcc -O3 -fopenmp sum.c -o sum   (never -Ofast: the checks need exact order)\n', undefined, 'sum.c'), DEFAULT_BUILD);
+    // (doubled spaces, a `$(...)`, a wide gap before the source, a label that is no negation, a header's includer)
+    const fast = { fastMath: true, noMathErrno: true };
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// gcc  -Ofast  dot.c -o dot\n', undefined, 'dot.c'), fast);
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// gcc -Ofast $(pkg-config --cflags blas) dot.c\n', undefined, 'dot.c'), fast);
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// gcc -Ofast -fopenmp -o dot   dot.c\n', undefined, 'dot.c'), fast);
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// Build without BLAS: gcc -Ofast dot.c\n', undefined, 'dot.c'), fast);
+    assert.deepEqual(withSourcePragmas(DEFAULT_BUILD, '// gcc -Ofast main.c -o app\n', undefined, 'vecmath.h'), fast);
   });
 
   test('a region the source takes out of fast math says the rest of the file is built with it', () => {

@@ -249,7 +249,7 @@ export class Evaluator {
         if (op === '-') return arg.scale(-1);
         if (op === '+') return arg;
         // (`~63`, a mask that rounds down to a multiple of 64: the constant -64)
-        if (op === '~' && arg.isConstant && Number.isInteger(arg.constant)) return Poly.const(~arg.constant);
+        if (op === '~' && arg.isConstant && Number.isInteger(arg.constant) && arg.constant > 0 && arg.constant < 2 ** 30) return Poly.const(~arg.constant);
         return this.opaqueIfUniformValues(n, [arg]); // `~~~t`: each level evaluated once, not twice
       }
       case 'binary_expression':

@@ -392,17 +392,17 @@ export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly
   return ![...flagAssignments(lines)].some(rearms) || !outsideSetUp(lines, rearms);
 }
 
-/** A function that makes an object (`gpt2_init_common`, `build_model`): it runs before the steps (not `load_batch`, which a step calls). */
-const SET_UP_FUNCTION = /(?:^|_)(?:init\w*|create|build|alloc\w*|setup|set_up|construct\w*|new)(?:_|$)|^(?:init|create|build|alloc|setup|make)[A-Z]/i;
-/** A function definition's first line: `void gpt2_init_common(GPT2 *model) {`, or a method's, `  void on_epoch_end() { recast = true; }` (its body may follow on it). */
-const DEFINITION_LINE = /^\s*(?!(?:if|for|while|switch|return|else|do)\b)[A-Za-z_][\w:<>,*&\s]*?\b([A-Za-z_]\w*)\s*\((?:[^;]*$|[^;{}]*\)\s*(?:const\s*)?\{)/;
+/** A function that makes or loads an object (`gpt2_init_common`, `build_model`, `load_checkpoint`): it runs before the steps (not `load_batch`, which a step calls). */
+const SET_UP_FUNCTION = /(?:^|_)(?:init\w*|create|build|alloc\w*|setup|set_up|construct\w*|new|load_(?:checkpoint|state|model|weights|params\w*))(?:_|$)|^(?:init|create|build|alloc|setup|make|load(?=Checkpoint|State|Model|Weights))[A-Z]/i;
+/** A function definition's first line: `void gpt2_init_common(GPT2 *model) {`, or an indented method's with its brace, `  void on_epoch_end() { recast = true; }`. */
+const DEFINITION_LINE = /^(?!(?:if|for|while|switch|return|else|do)\b)[A-Za-z_][\w:<>,*&\s]*?\b([A-Za-z_]\w*)\s*\((?:[^;]*$|[^;{}]*\)\s*(?:const\s*)?\{)|^\s+(?!(?:if|for|while|switch|return|else|do)\b)[A-Za-z_][\w:<>,*&\s]*?\b([A-Za-z_]\w*)\s*\([^;{}]*\)\s*(?:const\s*)?\{/;
 
 /** Is a flag assignment `rearms` accepts made in a function that does not set the object up (by the name of the function around it)? */
 function outsideSetUp(lines: readonly string[], rearms: (key: string) => boolean): boolean {
   let fn = '';
   for (const line of lines) {
     const d = DEFINITION_LINE.exec(line);
-    if (d) fn = d[1];
+    if (d) fn = d[1] ?? d[2];
     if (!FLAG_STATEMENT.test(line)) continue;
     for (const m of line.matchAll(FLAG_STATEMENTS)) {
       if (rearms(`${m[1]}=${/^(?:true|1)$/.test(m[2]) ? 'on' : 'off'}`) && !SET_UP_FUNCTION.test(fn)) return true;

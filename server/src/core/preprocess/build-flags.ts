@@ -128,16 +128,19 @@ function codeOutsidePreciseRegions(code: string): boolean {
  */
 const COMMENTED_BUILD = /^\s*(?:\/\/|\/\*|\*)?\s*(?:\$\s*)?(?:([A-Za-z' ]+):\s*)?((?:gcc|g\+\+|clang\+\+|clang|cc|icc|icpx|icx)\s[^\n]*)$/gm;
 /** A label that says not to build so (`Do not build with:`, `never:`). */
-const NEGATED = /\b(?:not|never|don't|avoid|without)\b/i;
+const NEGATED = /\b(?:not|never|don't|avoid)\b/i;
 
 /** Whether a commented compile command builds `file` (by its name; any source where the name is not known) with fast math. */
 function commentedFastBuild(text: string, file?: string): boolean {
   for (const m of text.matchAll(COMMENTED_BUILD)) {
     if (m[1] && NEGATED.test(m[1])) continue;
-    // (the command ends where prose starts: a parenthesis, a semicolon or a run of spaces)
-    const command = m[2].split(/\s{2,}|[(;]|\*\//)[0];
+    // (the command ends where prose starts: a parenthesis after a space that opens words, a semicolon, a comment's end,
+    // or a wide gap before text; `$(pkg-config ...)` and doubled spaces between flags are part of it)
+    const command = m[2].split(/\s\((?=[A-Za-z][a-z]+\s)|;|\*\/|\s{3,}(?=\(|[A-Za-z]+\s)/)[0];
     const sources = command.match(/[\w./-]+\.(?:c|cc|cpp|cxx)\b/g) ?? [];
-    if (!sources.length || (file && !sources.some((x) => x.split('/').pop() === file))) continue;
+    // (a header's comment builds the source that includes it)
+    const header = !!file && /\.(?:h|hh|hpp|hxx|cuh)$/.test(file);
+    if (!sources.length || (file && !header && !sources.some((x) => x.split('/').pop() === file))) continue;
     if (/(?:^|\s)-(?:Ofast|ffast-math)\b/.test(command)) return true;
   }
   return false;

@@ -16,7 +16,7 @@ export function elementsText(size: { isConstant: boolean; constant: number; toSt
   if (size.isConstant) return `${Math.abs(size.constant)} elements`;
   const text = size.toString();
   // (the run-time distance between an object's rows, facts/object-rows.ts: said as what it is)
-  const pitch = /^(row|channel)_pitch\((.+)\)$/.exec(text);
-  if (pitch) return `a ${pitch[1]} of \`${pitch[2]}\``;
+  const pitch = /^(-?)(?:(\d+)\*)?(row|channel)_pitch\(([^()]+)\)$/.exec(text);
+  if (pitch) return pitch[2] ? `${pitch[2]} ${pitch[3]}s of \`${pitch[4]}\`` : `a ${pitch[3]} of \`${pitch[4]}\``;
   return text.length <= QUOTED_SIZE ? `\`${text}\` elements` : 'a symbolic product of sizes, many elements';
 }

@@ -215,9 +215,10 @@ function checkHost(host: FunctionFacts, all: Step[]): RuleFinding[] {
         const said = out.some((f) => sameRange(f.range, qk.call.nameRange)) || reported.some((r) => neverTogether(r.call.scopes, qk.call.scopes) && r.writes.has(scores));
         // (a Python host that returns the scores or probabilities, `return o, p`: the caller asked for the attention weights)
         const returned = host.calls.some((c) => c.form === 'return' && c.argRoots.some((r) => r !== null && (r === probs || r === scores)));
-        // (after a PyTorch softmax, whose step has no kernel to tell it from a classifier's, P must be the product's left
-        // operand, P·V; a weight gradient takes it on the right, `x^T @ (p - y)`)
-        const leftOperand = softmax?.call.kind === 'launch' || s.call.argRoots[0] === probs;
+        // (after a PyTorch softmax, whose step has no kernel to tell it from a classifier's: a product of P with a transposed
+        // input, `xt = x.t().contiguous()` for the weight gradient x^T @ (p - y), is a classifier's backward, not P·V)
+        const transposed = new Set(host.calls.filter((c) => c.form === 'assign' && /\.(?:t\(\)|T\b|mT\b|transpose\()/.test(c.args[0] ?? '')).flatMap((c) => c.assignedTo ?? []));
+        const leftOperand = softmax?.call.kind === 'launch' || !s.call.argRoots.some((r) => r !== null && transposed.has(r));
         if (softmax && !inOneCall && !said && !returned && leftOperand && !notTxT(qk.call) && !qk.matrixVector && [...s.reads].some((r) => r === probs || tainted.has(r))) {
           reported.push(qk);
           // (in a backward pass the first product is dO·Vᵀ, the softmax step its backward, and the last the dQ / dK products;

@@ -61,11 +61,8 @@ function inPlaceTarget(calls: readonly CallFact[], i: number, depth = 0): string
 
 /** Views and copies that keep a tensor's size (not only views: `.clone()`, `.permute()`): what they return is as big as what they read. */
 const SIZE_KEEPING = new Set(['.view', '.reshape', '.contiguous', '.transpose', '.permute', '.flatten', '.squeeze', '.unsqueeze', '.expand', '.clone', '.detach', '.broadcast_to', '.expand_as']);
-/**
- * A view, copy or row-wise op (`torch.softmax(logits, dim=-1)`) whose result is as big as the tensor it reads, or a
- * product of whole tensors (`h @ w.t()`, a layer's activations): no reduced statistic.
- */
-const keepsSize = (c: CallFact) => SIZE_KEEPING.has(c.name) || /(?:^|\.)(?:log_)?softmax$|^@$|(?:^|\.)(?:matmul|mm|bmm|linear)$/.test(c.name);
+/** A view, copy or row-wise op (`torch.softmax(logits, dim=-1)`) whose result is as big as the tensor it reads. */
+const keepsSize = (c: CallFact) => SIZE_KEEPING.has(c.name) || /(?:^|\.)(?:log_)?softmax$/.test(c.name);
 const SCALAR_TYPE = /^(?:float|int|bool|str|Optional\[(?:float|int|bool)\])$/;
 
 /**

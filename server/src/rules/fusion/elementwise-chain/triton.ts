@@ -389,7 +389,9 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
  */
 function moduleSetUp(functions: readonly FunctionFacts[]): Set<FunctionFacts> {
   // (not the constructor of a class a step builds anew, `g = Gate(x, w, b)` in `forward`: that one runs every step)
-  const builtInSteps = new Set(functions.filter((g) => g.name !== '__init__').flatMap((g) => g.calls.filter((c) => c.kind === 'call' && c.form === 'call').map((c) => c.name)));
+  // (built in a loop, or by a forward or step method: not by `main` or a builder that runs once)
+  const stepping = (g: FunctionFacts) => /^(?:forward|__call__|step|train_step|training_step)$/.test(g.name);
+  const builtInSteps = new Set(functions.filter((g) => g.name !== '__init__').flatMap((g) => g.calls.filter((c) => c.kind === 'call' && c.form === 'call' && (c.loops.length > 0 || stepping(g))).map((c) => c.name)));
   const out = new Set(functions.filter((f) => f.name === '__init__' && !builtInSteps.has(f.className ?? '')));
   for (let grew = true; grew; ) {
     grew = false;

@@ -18,6 +18,14 @@ const BENEFIT =
   'the host keeps queuing work while the GPU runs instead of waiting for it every iteration (not measured for PyTorch host syncs; the CUDA case measured on an H200, pageable synchronous cudaMemcpy per chunk -> pinned + cudaMemcpyAsync on 4 streams, was 11.3 -> 94.3 GB/s, 8.33x)';
 /** Iterations of a loop of trials (`for trial in range(8)`): too few for the idle GPU to matter. */
 const FEW_TRIALS = 8;
+/** Module code or a function named for a check, test, demo or benchmark: where a few trials are checks. */
+const CHECKING_HOST = /^<module>$|check|test|verify|validat|demo|bench|compare|^main$/i;
+/** The literal trips of a loop times those of the loops around it (Infinity where one is not a literal). */
+function trialsAround(host: FunctionFacts, loop: LoopFact): number {
+  let n = 1;
+  for (let l: LoopFact | undefined = loop; l; l = l.parent === null ? undefined : host.loops.find((x) => x.id === l!.parent)) n *= l.trips ?? Infinity;
+  return n;
+}
 /** Methods that put a tensor on the device or run device work. */
 const DEVICE_METHODS = new Set(['.cuda', '.backward']);
 
@@ -120,8 +128,9 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     return c.form === 'call' && DEVICE_FACTORY.test(c.qualified ?? c.name) && onDevice(c) && holder?.form === 'assign' ? holder.assignedTo ?? [] : [];
   }));
   for (const loop of [...host.loops].sort((a, b) => a.depth - b.depth)) {
-    // (a literal list of cases, or a few literal trials, `for trial in range(8)`: checks, not a steady state)
-    if (loop.literalItems !== undefined || (loop.trips ?? Infinity) <= FEW_TRIALS) continue;
+    // (a literal list of cases, or a few literal trials of a demo or check, `for trial in range(8)` in no loop with more
+    // trials around it: checks, not a steady state; not a helper's micro-steps a training loop calls per batch)
+    if (loop.literalItems !== undefined || (CHECKING_HOST.test(host.name) && trialsAround(host, loop) <= FEW_TRIALS)) continue;
     const inLoop = host.calls.filter((c) => c.loops.includes(loop.id));
     // (or a PyTorch GEMM or convolution whose iteration brings a result to the host with `.cpu()` or waits on the device:
     // those say the tensors live on the GPU, where the op is a cuBLAS or cuDNN launch)

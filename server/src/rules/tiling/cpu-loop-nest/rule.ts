@@ -99,7 +99,7 @@ class Nest {
     if (outer.reduce((n, c) => n * (this.trip(c) as number), 1) < BATCH_ROWS) return false;
     // (the rows of a batch: some array the nest reads moves with none of them, the weight every row re-reads; not a
     // convolution's output and input channels, each of which some operand moves with)
-    if (!this.accesses.some((a) => a.kind === 'load' && outer.every((c) => !this.dependsOn(a, c)))) return false;
+    if (!this.accesses.some((a) => a.kind !== 'store' && outer.every((c) => !this.dependsOn(a, c)))) return false;
     return this.loops.some((inner) => inner.parent === l.id && !this.small(inner));
   }
 
@@ -605,7 +605,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
       swept
         ? `between two re-reads, the ${mainSweeps} loops sweep a ${swept.extents} block of ${arr} (${swept.size}), ${swept.fits}`
         : declared !== null
-        ? `between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}, an array declared ${declared >= 1 << 20 ? `${+(declared / (1 << 20)).toFixed(1)} MiB` : `${+(declared / 1024).toFixed(1)} KiB`}; assumes the block does not fit in a ${L2_BYTES / 1024} KiB L2`
+        ? `between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}, an array declared ${declared >= 1 << 20 ? `${+(declared / (1 << 20)).toFixed(1)} MiB` : `${+(declared / 1024).toFixed(1)} KiB`}; assumes the block does not fit in a ${L2_BYTES / 1024} KiB L2${declared <= SERVER_L2_BYTES ? ' (a 1-2 MiB server L2 may hold it: then blocking gains less)' : ''}`
         : `assumes the ${timeLoop ? 'grids' : blockLoops.length === 2 ? 'matrices' : 'arrays'} do not fit in L2 (their sizes are not known here): between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}`,
       'assumes the compiler does not block the nest itself (GCC and Clang do not by default; Polly or GCC `-floop-block` can)',
     ],

@@ -32,7 +32,7 @@ import { baseName } from '../../../core/project';
 import { neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { checkedByCaller, isExpectedOutput, untunedHosts } from '../../common/reference';
-import { constantTrip, fileConstants, mostTrips, windowLoop } from '../../common/file-constants';
+import { constantTrip, constantValue, fileConstants, mostTrips, windowLoop } from '../../common/file-constants';
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFacts, perFunction } from '../../common/memo';
 import { countsFewItems } from '../../common/few-items';
@@ -264,11 +264,18 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   if ((scalar || memory) && inLoop.some((a) => walked.has(at(a.range)))) return null;
   // (every element the sum reads a row or more from the last, `low += wm[j * stride + c]`: a cache line a step, which
   // the column walk costs whatever the adds do; no SIMD to gain, the layout or a loop outside is the fix)
-  // (a stride of 16 elements or more, or a run-time one that is no increment a BLAS caller may pass as 1, `incx`; not a
-  // 2-D array's column, whose rows may be a few elements, `img[i][0]` of RGBA pixels)
+  // (a stride of 16 elements or more, or a run-time one that is no increment a BLAS caller may pass as 1, `incx`; a 2-D
+  // array's column where its declaration gives rows of 16 or more, not `img[i][0]` of `float (*img)[4]` RGBA pixels)
   const moving = loads.filter((a) => a.indices.some((p) => p.dependsOn((x) => x === l.symbol)));
   const rowApart = (a: AccessFact) => {
-    if (a.indices.length !== 1 || a.indices[0].unknown) return false;
+    // (a 2-D array's column: rows of a length the declaration gives, 16 or more, or rows of pointers, `double**`)
+    if (a.indices.length > 1) {
+      if (a.indices.some((p) => p.unknown) || a.indices[a.indices.length - 1].dependsOn((x) => x === l.symbol) || !a.indices.slice(0, -1).some((p) => p.dependsOn((x) => x === l.symbol))) return false;
+      const param = fn.params.find((p) => p.name === a.array);
+      const row = param?.dimValues?.at(-1) ?? constantValue(param?.dimTexts?.at(-1) ?? null, constants);
+      return row !== null && row >= 16;
+    }
+    if (a.indices[0].unknown) return false;
     const c = a.indices[0].coefficient(l.symbol);
     if (c.isConstant) return Math.abs(c.constant) >= 16;
     return !c.unknown && ![...c.symbols()].some((x) => /^inc|inc$/i.test(x));
