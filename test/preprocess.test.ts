@@ -774,7 +774,7 @@ void column_sums(Matrix& A, Matrix& out, std::size_t n) {
     writeFileSync(path, text);
     engine.setWorkspace([dir]);
     const found = engine.analyzeText(path, text).findings.filter((f) => f.rule === 'memory/uncoalesced-access');
-    assert.deepEqual(found.map((f) => f.message), ['`A.at(i, j)`: the innermost `i` loop strides `row_pitch(A)` elements per step, a new cache line per step']);
+    assert.deepEqual(found.map((f) => f.message), ['`A.at(i, j)`: the innermost `i` loop strides a row of `A` per step, a new cache line per step']);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -28,7 +28,7 @@ export const methodName: (call: string) => string = boundedMemo((call) => /^(?:[
  * launch_softmax_bwd, ...)`, or a function pointer) where every call of the host in the file passes the same
  * function of the file there (`attention_backward(launch_softmax_1, ...)`): that function.
  */
-function passedIn(host: FunctionFacts, name: string, hosts: ReadonlyMap<string, FunctionFacts>): FunctionFacts | undefined {
+export function passedIn(host: FunctionFacts, name: string, hosts: ReadonlyMap<string, FunctionFacts>): FunctionFacts | undefined {
   const at = host.params.findIndex((p) => p.name === name);
   if (at < 0) return undefined;
   const passed = new Set<string>();

@@ -8,7 +8,7 @@ import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import type { Callables } from '../../core/project';
 import type { RuleFinding } from '../../core/types';
 import { linesOf, movedFindings, movedFrom } from '../../core/facts/shift';
-import { methodName } from '../../core/facts/wrappers';
+import { methodName, passedIn } from '../../core/facts/wrappers';
 
 /**
  * `derive(fn)` remembered per facts object: what a file rule gathers from every function (the arrays
@@ -64,13 +64,15 @@ function callees(host: FunctionFacts, c: Callables): (FunctionFacts | null)[] {
 
 function resolveCallees(host: FunctionFacts, c: Callables): (FunctionFacts | null)[] {
   // (a wrapper class's method called through an object, `w->Gemm(...)`, as callsThroughWrappers follows it)
-  const resolve = (x: CallFact) => c.kernels.get(x.name) ?? c.hosts.get(x.name) ?? c.hosts.get(methodName(x.name)) ?? null;
+  // (and a launcher the function takes as a parameter, the one its callers pass: `launch_softmax_bwd(...)`)
+  const resolve = (x: CallFact, owner: FunctionFacts) =>
+    c.kernels.get(x.name) ?? c.hosts.get(x.name) ?? c.hosts.get(methodName(x.name)) ?? (x.kind === 'call' ? passedIn(owner, x.name, c.hosts) : undefined) ?? null;
   const out: (FunctionFacts | null)[] = [];
   for (const call of host.calls) {
     if (call.kind === 'sync' || call.kind === 'copy') continue;
-    const d = resolve(call);
+    const d = resolve(call, host);
     out.push(d);
-    if (d && !d.isKernel && d !== host) for (const inner of d.calls) if (inner.kind !== 'sync' && inner.kind !== 'copy') out.push(resolve(inner)); // wrappers, two deep
+    if (d && !d.isKernel && d !== host) for (const inner of d.calls) if (inner.kind !== 'sync' && inner.kind !== 'copy') out.push(resolve(inner, d)); // wrappers, two deep
   }
   return out;
 }
