@@ -404,9 +404,7 @@ function outsideSetUp(lines: readonly string[], rearms: (key: string) => boolean
     const d = DEFINITION_LINE.exec(line);
     if (d) fn = d[1] ?? d[2];
     if (!FLAG_STATEMENT.test(line)) continue;
-    for (const m of line.matchAll(FLAG_STATEMENTS)) {
-      if (rearms(`${m[1]}=${/^(?:true|1)$/.test(m[2]) ? 'on' : 'off'}`) && !SET_UP_FUNCTION.test(fn)) return true;
-    }
+    for (const m of line.matchAll(FLAG_STATEMENTS)) if (rearms(flagKey(m)) && !SET_UP_FUNCTION.test(fn)) return true;
   }
   return false;
 }
@@ -441,11 +439,13 @@ function memberCopied(cond: Node, local: string, turnsOff: (stmts: readonly Node
  */
 export const flagAssignments = lineScan((line) => !FLAG_STATEMENT.test(line), (lines) => {
   const out = new Set<string>();
-  for (const line of lines) for (const m of line.matchAll(FLAG_STATEMENTS)) out.add(`${m[1]}=${/^(?:true|1)$/.test(m[2]) ? 'on' : 'off'}`);
+  for (const line of lines) for (const m of line.matchAll(FLAG_STATEMENTS)) out.add(flagKey(m));
   return out;
 });
 const FLAG_STATEMENT = /(?:^|[;{}])\s*[A-Za-z_][\w.>-]*\s*=\s*(?:true|false|[01])\s*;/;
 const FLAG_STATEMENTS = /(?:^|[;{}])\s*([A-Za-z_][\w.>-]*)\s*=\s*(true|false|[01])\s*;/g;
+/** `name=on` or `name=off` of a FLAG_STATEMENTS match. */
+const flagKey = (m: RegExpMatchArray): string => `${m[1]}=${/^(?:true|1)$/.test(m[2]) ? 'on' : 'off'}`;
 
 /** A declaration of `name` directly in a loop's body (`for (...) { bool first = true; ...`). */
 function declares(loop: Node, name: string): boolean {

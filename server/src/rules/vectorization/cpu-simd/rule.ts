@@ -263,12 +263,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // over this loop would gather the column, and the interchange it advises leaves a unit-stride loop with no sum inside)
   if ((scalar || memory) && inLoop.some((a) => walked.has(at(a.range)))) return null;
   // (every element the sum reads a row or more from the last, `low += wm[j * stride + c]`: a cache line a step, which
-  // the column walk costs whatever the adds do; no SIMD to gain, the layout or a loop outside is the fix)
-  // (a stride of 16 elements or more, or a run-time one that is no increment a BLAS caller may pass as 1, `incx`; a 2-D
-  // array's column where its declaration gives rows of 16 or more, not `img[i][0]` of `float (*img)[4]` RGBA pixels)
+  // the column walk costs whatever the adds do; no SIMD to gain, the layout or a loop outside is the fix. A row is a
+  // stride of 16 elements or more, a run-time one that is no increment a BLAS caller may pass as 1, `incx`, or a 2-D
+  // array's row where its declaration makes it 16 or more: not `img[i][0]` of `float (*img)[4]` RGBA pixels)
   const moving = loads.filter((a) => a.indices.some((p) => p.dependsOn((x) => x === l.symbol)));
   const rowApart = (a: AccessFact) => {
-    // (a 2-D array's column: rows of a length the declaration gives, 16 or more, or rows of pointers, `double**`)
     if (a.indices.length > 1) {
       if (a.indices.some((p) => p.unknown) || a.indices[a.indices.length - 1].dependsOn((x) => x === l.symbol) || !a.indices.slice(0, -1).some((p) => p.dependsOn((x) => x === l.symbol))) return false;
       const param = fn.params.find((p) => p.name === a.array);
