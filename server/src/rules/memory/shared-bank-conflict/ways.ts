@@ -279,9 +279,9 @@ function waysAt(a: AccessFact, s: SharedArrayFact, bits: number | null, blockX?:
   const nested = a.indices.length >= 2 && a.indices.length === s.dims.length && columns !== null && middle.every((d) => d !== null);
   const rowIndex = nested ? a.indices.slice(1, -1).reduce((r, p, k) => r.scale(middle[k]!).add(p), a.indices[0]) : null;
   const flat = a.indices.length === 1 ? a.indices[0] : rowIndex ? rowIndex.scale(columns!).add(a.indices[a.indices.length - 1]) : null;
-  // (4-byte elements only: an fp16 tile's rows of 8 halves, read as LDS.64, still conflict across a warp's two rows,
-  // 2 wavefronts a load in Nsight Compute)
-  const merged = ctx && bits === 32 && !a.vector && flat ? mergedAccess(flat, a, ctx) : null;
+  // (4-byte accesses only, a float or a `half2` pack, LeetCUDA's `HALF2(s_b[k][tx * 8 + n])` over n: an fp16 tile's
+  // scalar halves, read as LDS.64, still conflict across a warp's two rows, 2 wavefronts a load in Nsight Compute)
+  const merged = ctx && bits === 32 && flat ? mergedAccess(flat, a, ctx) : null;
   if (merged) {
     const degrees = perSample(laneFunction(merged.base), merged.words);
     if (degrees.some((d) => d === null)) return null;
