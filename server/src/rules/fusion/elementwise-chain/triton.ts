@@ -27,6 +27,14 @@ const BENEFIT_MEASURED =
 /** An elementwise kernel, or one elementwise on its output that also reads an operand broadcast (`b + offs % N`). */
 const chainable = (k: FunctionFacts): boolean => k.kernelClass === 'elementwise' || !!k.broadcastOperands;
 
+/**
+ * A mask kept from the output (`mask = out != 0` after a dropout kernel, `keep = r > p` after a rand kernel): one more
+ * pass over it, where the kernel had the comparison in registers and could store it beside the output.
+ */
+const keptMask = (calls: readonly CallFact[], c: CallFact): boolean =>
+  c.form === 'operator' && COMPARISONS.has(c.name) && c.parent !== undefined && calls[c.parent]?.form === 'assign';
+const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
+
 /** A load at the position the kernel stores to: each program reads back the elements it writes (in a kernel that also reads operands broadcast, not every load is). */
 function readAtOutput(k: FunctionFacts, load: AccessFact): boolean {
   if (k.kernelClass === 'elementwise') return true;
@@ -277,7 +285,7 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   let at = use.index;
   while (calls[at].form === 'method' && VIEWS.has(calls[at].name) && calls[at].parent !== undefined && sameContext(first, calls[calls[at].parent!])) at = calls[at].parent!;
   const next = calls[at];
-  if (!isElementwise(next)) return null;
+  if (!isElementwise(next) && !keptMask(calls, next)) return null;
   const chain: CallFact[] = [next];
   let top = next;
   let topIndex = at;
