@@ -218,6 +218,8 @@ export interface CallFact {
   args: string[];
   /** The buffer each argument names (identifier under casts, &, + offset), else null. */
   argRoots: (string | null)[];
+  /** The buffers a conditional argument may name, each arm's (`training ? dropped : probs`), by argument index. */
+  argChoices?: Record<number, string[]>;
   loops: number[];
   /** For launches: the <<<grid, block, ...>>> texts, whitespace removed. */
   grid?: string;

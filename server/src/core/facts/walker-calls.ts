@@ -412,6 +412,8 @@ export abstract class CallWalker extends WalkerState {
       kind, name, range: nodeRange(n), nameRange: nodeRange(nameNode),
       args: args.map((a) => capped(a.text)), argRoots: args.map((a) => this.root(a)), loops: [...this.loopStack], scopes: [...this.branches],
     };
+    const arms = this.argChoices(args);
+    if (arms) fact.argChoices = arms;
     if (this.rareLoops.length) fact.rareIn = [...this.rareLoops];
     if (this.onceDepth > 0) fact.once = true;
     if (!this.isKernel && inLambda(n)) fact.inLambda = true;
@@ -481,6 +483,18 @@ export abstract class CallWalker extends WalkerState {
       if (strides.length) fact.tensorStrideArgs = strides;
     }
     this.calls.push(fact);
+  }
+
+  /** The buffers each conditional argument may name (`training ? dropped : probs`), both arms, by argument index. */
+  protected argChoices(args: readonly Node[]): Record<number, string[]> | undefined {
+    let out: Record<number, string[]> | undefined;
+    args.forEach((a, i) => {
+      const u = unparen(a);
+      if (u?.type !== 'conditional_expression') return;
+      const arms = [field(u, 'consequence'), field(u, 'alternative')].map((x) => (x ? this.root(x) : null)).filter((r): r is string => r !== null);
+      if (arms.length) (out ??= {})[i] = arms;
+    });
+    return out;
   }
 }
 

@@ -86,6 +86,7 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
           if (j >= 0) return !given(j) || c.argRoots[j] === null ? null : `${plain ?? c.argRoots[j]}${member![2]}`;
           return r !== null && own.has(r) ? `${wrapper.name}::${r}` : r;
         }),
+        ...choicesThrough(l, params, c),
         grid: l.grid && substitute(l.grid, params, c.args),
         block: l.block && substitute(l.block, params, c.args),
         loops: c.loops,
@@ -100,4 +101,15 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
     }
   }
   return out;
+}
+
+/** A wrapper's argument that is its parameter: the caller's conditional argument there, both arms (`training ? dropped : probs`). */
+function choicesThrough(l: CallFact, params: readonly string[], c: CallFact): Pick<CallFact, 'argChoices'> {
+  let out: Record<number, string[]> | undefined;
+  l.argRoots.forEach((r, k) => {
+    const i = r === null ? -1 : params.indexOf(r);
+    const arms = i >= 0 ? c.argChoices?.[i] : l.argChoices?.[k];
+    if (arms) (out ??= {})[k] = arms;
+  });
+  return out ? { argChoices: out } : {};
 }

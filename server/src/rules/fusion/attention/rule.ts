@@ -126,7 +126,8 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
     const gemm = call.kind === 'call' || call.kind === 'launch' ? GEMMS.find(([re]) => re.test(call.name)) : undefined;
     if (gemm) {
       const root = (i: number) => call.argRoots[i] ?? null;
-      const reads = new Set([root(gemm[1]), root(gemm[2])].filter((r): r is string => !!r));
+      // (an operand picked by a flag, `is_training ? dropout_results : softmax_results`, reads either)
+      const reads = new Set([root(gemm[1]), root(gemm[2]), ...(call.argChoices?.[gemm[1]] ?? []), ...(call.argChoices?.[gemm[2]] ?? [])].filter((r): r is string => !!r));
       const writes = new Set([root(gemm[3])].filter((r): r is string => !!r));
       out.push({ call, kind: 'gemm', reads, writes });
       continue;
