@@ -23,7 +23,7 @@ import { atomDef, dependsOnLane, loneSymbol, type Poly } from '../../../core/aff
 import { stagedLoops, type StagedLoop } from './staged';
 import { registerBlocked } from '../../tiling/register-blocking/rule';
 import { tritonMultiStage } from './triton';
-import { waitedAtOnce } from './waited-at-once';
+import { waitedAtOnce, wideCopy } from './waited-at-once';
 import { fix } from './fix';
 import { perFunction } from '../../common/memo';
 import { elementBits } from '../../../core/facts/ctypes';
@@ -114,10 +114,10 @@ function tileProductFromShared(fn: FunctionFacts, s: StagedLoop): boolean {
     s.reads.some((q) => q.array !== r.array && nested(around(q), around(r)) && around(q).length > around(r).indexOf(s.loop.id) + 1));
 }
 
-function checkCuda(fn: FunctionFacts, oneWarpBlocks: boolean): RuleFinding[] {
+function checkCuda(fn: FunctionFacts, oneWarpBlocks: boolean, wideCopiers: readonly string[] = []): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   // (asynchronous copies already: unless each is waited for as soon as it is committed)
-  if (fn.calls.some((c) => ASYNC.test(c.name))) return waitedAtOnce(fn);
+  if (fn.calls.some((c) => ASYNC.test(c.name))) return waitedAtOnce(fn, wideCopiers);
   const out: RuleFinding[] = [];
   for (const s of stagedLoops(fn)) {
     if (!s.copiesOnly || s.streams) continue;
@@ -177,7 +177,7 @@ function checkCuda(fn: FunctionFacts, oneWarpBlocks: boolean): RuleFinding[] {
 }
 
 /** Findings per function facts: an edit re-runs the check only on functions whose facts changed (or moves them). */
-const cached = perFunction(checkCuda, (oneWarpBlocks) => String(oneWarpBlocks));
+const cached = perFunction(checkCuda, (oneWarpBlocks, wideCopiers = []) => `${oneWarpBlocks}|${wideCopiers.join()}`);
 
 /** Static shared memory a block of this kernel holds (Infinity with `extern` or unsized arrays). */
 function sharedBytes(fn: FunctionFacts): number {
@@ -200,6 +200,8 @@ export const rule: Rule = {
   check(facts: FileFacts) {
     if (facts.otherAccelerator) return []; // `cp.async` and Triton's num_stages pipelining are NVIDIA's; other backends pipeline their own way
     if (facts.language === 'triton') return tritonMultiStage(facts);
-    return facts.functions.flatMap((fn) => cached(fn, !!fn.warpBlocks));
+    // (the file's `__device__` helpers that issue 16-byte `cp.async` copies, cuda_hgemm's `loadTile`: their callers copy wide)
+    const copiers = facts.functions.filter((f) => !f.isKernel && f.calls.some(wideCopy)).map((f) => f.name);
+    return facts.functions.flatMap((fn) => cached(fn, !!fn.warpBlocks, copiers.filter((name) => fn.calls.some((c) => c.name === name))));
   },
 };

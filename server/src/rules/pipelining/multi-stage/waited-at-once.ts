@@ -17,7 +17,7 @@ const MMA = /(?:^|_)(?:mma\w*|wmma\w*)$|mma_sync$/i;
 
 /** A 16-byte asynchronous copy: PTX `cp.async.cg` (16 bytes only), or a copy call whose size is 16 bytes. */
 const WIDE_SIZE = /^(?:16|sizeof\(\s*(?:float4|u?int4|double2|uint4|int4|half8|longlong2)\s*\))$/;
-const wideCopy = (c: CallFact) => (c.name === 'cp_async' && c.args[0] === '16') || (/memcpy_async$/.test(c.name) && WIDE_SIZE.test((c.args[2] ?? '').trim()));
+export const wideCopy = (c: CallFact): boolean => (c.name === 'cp_async' && c.args[0] === '16') || (/memcpy_async$/.test(c.name) && WIDE_SIZE.test((c.args[2] ?? '').trim()));
 
 const before = (a: Range, b: Range) => positionBefore(a.start, b.start);
 const innermost = (c: { loops: readonly number[] }) => (c.loops.length ? c.loops[c.loops.length - 1] : null);
@@ -37,7 +37,8 @@ const leftInFlight = (c: CallFact, fn: FunctionFacts): number | null => {
 const waitText = (c: CallFact, left: number) =>
   /consumer_wait$/.test(c.name) ? `${c.name}()` : c.name === 'pipeline_consumer_wait_prior' ? `cuda::pipeline_consumer_wait_prior<${left}>` : /pipeline/.test(c.name) ? `__pipeline_wait_prior(${left})` : `wait_group ${left}`;
 
-export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
+/** `wideCopiers`: the file's helpers the kernel calls that issue 16-byte copies (`loadTile(s, A, k0, K)` around `cp.async.cg`). */
+export function waitedAtOnce(fn: FunctionFacts, wideCopiers: readonly string[] = []): RuleFinding[] {
   const out: RuleFinding[] = [];
   const computeAt = (loop: number): Range[] => [
     ...fn.calls.filter((c) => MMA.test(c.name) && c.loops.includes(loop)).map((c) => c.range),
@@ -76,7 +77,7 @@ export function waitedAtOnce(fn: FunctionFacts): RuleFinding[] {
     // (a loop that only copies: nothing to overlap within it)
     if (!compute.some((r) => before(wait.range, r))) continue;
     // (4-byte copies into one output per thread: a second stage measured 1.02x; tensor-core tiles or 16-byte copies first)
-    if (!fn.calls.some((c) => c.loops.includes(loop) && (MMA.test(c.name) || wideCopy(c)))) continue;
+    if (!fn.calls.some((c) => c.loops.includes(loop) && (MMA.test(c.name) || wideCopy(c) || wideCopiers.includes(c.name)))) continue;
     reported.add(wait);
     const l = fn.loops.find((x) => x.id === loop);
     const variable = l?.variable ? `\`${l.variable}\` loop` : 'loop';
