@@ -621,6 +621,9 @@ function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
     if (loop === undefined) {
       // (and carries nothing from call to call: `y = a * x + y` over frames read one by one accumulates a result)
       if (readsFileBefore(g.calls, c) && !bringsBack(g.calls) && !streamedBy(g) && !carriesData(g.calls.filter((d) => d.kind === 'launch'), use)) out.add(c);
+      // (or one called, at every site, in its caller's loop that reads the file: `load_weights` reading each tensor and
+      // calling `upload_fp16`, which uploads and converts it)
+      else if (!bringsBack(g.calls) && calledToLoad(g, functions, callSites) && !carriesData(g.calls.filter((d) => d.kind === 'launch'), use)) out.add(c);
       continue;
     }
     if (!loadingLoop(g.calls, loop)) continue;
@@ -628,6 +631,15 @@ function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
   }
   return out;
 }
+/** Every call of `g` in the file sits in a loop of its caller that reads a file each step and brings nothing back. */
+function calledToLoad(g: FunctionFacts, functions: readonly FunctionFacts[], callSites: ReadonlyMap<string, readonly CallFact[]>): boolean {
+  const sites = callSites.get(baseName(g.name)) ?? [];
+  return sites.length > 0 && sites.every((site) => {
+    const caller = site.loops.length ? functions.find((f) => f.calls.includes(site)) : undefined;
+    return !!caller && site.loops.some((id) => loadingLoop(caller.calls, id));
+  });
+}
+
 /**
  * A loop that reads a file each step and brings nothing back to the host: what it uploads stays on the device (a
  * checkpoint's tensors). One that copies results back or writes them out (`fread`, upload, kernel, download,

@@ -485,6 +485,9 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
     return !!next && !hostWork && blockingKind(next) !== null && sameArms(c, next) && next.loops.join() === c.loops.join();
   };
   if (endsWithWait && sites.length && sites.every(blockedAfter)) return [];
+  // (nor one called, at every site, in a loop that reads a file each step and brings nothing back: a checkpoint's tensors
+  // uploaded one by one, `load_weights` reading each and calling `upload_fp16`, at the disk's pace, once a run)
+  if (sites.length && sites.every(({ h, c }) => c.loops.some((id) => loadingLoop(h.calls, id)))) return [];
   // (a helper that reduces to one scalar it brings back, `double rr = reduce(...)`, called in a loop that may leave
   // early: the value its caller decides on, as the same copy written in the loop would be)
   const exitingLoops = new Set(callerFacts.loops.filter((l) => l.exits).map((l) => l.id));
