@@ -35,6 +35,7 @@ import { visibleCallables, type Callables } from '../../../core/project';
 import { longBlockSweep, sweepLength, rowPasses } from './passes';
 import { gridWidePartials, mergesRowPartials } from './grid-wide';
 import { isTlDot } from '../../common/program-axes';
+import { gemmLoop } from '../../common/gemm-shape';
 import { oneBlockLoops } from './one-block-rows';
 import { NO_BINDINGS, bindingsKey, boundAccesses, templateBindings, type Bindings } from '../../common/template-bindings';
 import { timesItsLaunches } from '../../../core/timed-region';
@@ -45,6 +46,9 @@ const KERNELS_BENEFIT =
 const IN_KERNEL_BENEFIT =
   'small when the row stays in cache: on an H200, softmax 32768x4096 fp32 block per row went 89% -> 85% -> 96% of copy bandwidth for 3 read passes -> online (2) -> row read once ' +
   '(0.96x / 1.08x), layernorm 3 passes -> once 1.07x; it pays when rows outgrow L1/L2';
+
+/** Tensor-core instructions: `wmma::mma_sync`, `mma_sync`, PTX `mma.sync` wrappers. */
+const MMA_CALL = /(?:^|_|::)w?mma(?:_sync)?$|^mma_/;
 
 /** More launches than this behind one call make it a stage of the program (a forward pass), not a step of one operation. */
 const STAGE_LAUNCHES = 4;
@@ -260,7 +264,9 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         if (mergesRowPartials(first, second, buffer, stats)) continue;
         // the consumer is a matrix multiply (`tl.dot` over tiles: flash attention's backward reading `do` with `delta`):
         // it loads the buffer tile by tile for its own products, and no online form folds the statistic into it
-        if (second.kernel.calls.some(isTlDot)) continue;
+        // (in CUDA, a kernel with a GEMM-shaped loop or tensor-core instructions: FlashAttention-2's backward after its
+        // `D = rowsum(dO * O)` preprocess)
+        if (second.kernel.calls.some((c) => isTlDot(c) || MMA_CALL.test(c.name)) || gemmLoop(second.kernel, () => true) !== null) continue;
         const passes = launches.slice(i).filter((l) => together(first, l) && l.reads.has(buffer));
         // a row split over several blocks whose statistics the first kernel merges with atomics (an online max and
         // sum combined by `atomicCAS`): two reads are the minimum, the merge needing a grid-wide barrier
