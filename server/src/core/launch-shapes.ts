@@ -530,6 +530,8 @@ function zeroCopyLaunches(f: FunctionFacts, seen: Seen | undefined, owner: Reado
   });
 }
 
+/** A loop over a model's layers or heads (`l < n_layers`, `h < p->n_heads`): the stages of one step, not steps. */
+const STAGE_LOOP = /layer|head/i;
 /** A loop of this many steps or fewer is a warm-up's or a handful of variants', not an iteration loop. */
 const FEW_STEPS = 16;
 
@@ -549,7 +551,9 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
     // steps over the same data: launches in a loop of many steps (not a warm-up's few) passing nothing the loop moves
     // (not a chunk, image or layer a step), which carry data from one step to the next: one reads what one writes (a
     // benchmark's repetitions of the same work, `threshold(img, mask)` 20 times, carry none)
-    const manySteps = (id: number) => (g.loops.find((l) => l.id === id)?.trips ?? Infinity) > FEW_STEPS;
+    // (a loop over a model's layers or heads is one step's stages: the classifier launched after `l < n_layers` runs as
+    // often as the layers do, once a forward pass)
+    const manySteps = (id: number) => { const l = g.loops.find((x) => x.id === id); return (l?.trips ?? Infinity) > FEW_STEPS && !STAGE_LOOP.test(`${l?.variable ?? ''} ${l?.bound ?? ''}`); };
     const inLoops = calls.filter((c) => c.loops.length > 0 && !c.inLambda && !c.loopArgs && manySteps(c.loops[c.loops.length - 1]));
     const stepped = inLoops.filter((c) => carriesData(inLoops.filter((d) => d.loops.at(-1) === c.loops.at(-1)), use));
     if (!stepped.length) continue;
