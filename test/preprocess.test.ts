@@ -331,6 +331,15 @@ describe('buildView', () => {
     assert.equal(v.constants.has('VEC'), false, 'two values the file gives itself are still two');
   });
 
+  test('a dataset switch the header sets for a build that names none (PolyBench): its sizes are that build\'s', () => {
+    const v = view('#if !defined(MINI_DATASET) && !defined(LARGE_DATASET)\n# define LARGE_DATASET\n#endif\n' +
+      '#if !defined(NP)\n# ifdef MINI_DATASET\n#  define NP 12\n# endif\n# ifdef LARGE_DATASET\n#  define NP 160\n# endif\n#endif\n' +
+      '#ifdef WIDE\n#define VEC 8\n#else\n#define VEC 4\n#endif\n');
+    assert.equal(v.constants.get('NP'), 160, 'LARGE_DATASET is what a build without -D flags compiles');
+    assert.deepEqual(v.alternatives.get('NP')?.map(d => d.body), ['12', '160'], 'the alternatives are all kept');
+    assert.equal(v.constants.has('VEC'), false, 'an #else arm of a flag nothing defines is still one of two values');
+  });
+
   test('decided conditionals: #if 0/1, known macros, #elif, include guards, #undef', () => {
     const v = view('#ifndef GUARD_H\n#define GUARD_H\n#define TILE 32\n#if 0\n#define DEAD 1\n#elif 1\n#define LIVE 1\n#else\n#define DEAD2 1\n#endif\n' +
       '#if TILE == 32\ntypedef float T32;\n#else\ntypedef double T32;\n#endif\n#ifdef TILE\n#define HAS_TILE 1\n#endif\n' +

@@ -63,7 +63,7 @@ const toTri = (v: number | null): Tri => (v === null ? 0.5 : v ? 1 : 0);
 
 interface MState { defs: MacroDef[]; sure: boolean; undef: boolean }
 /** A region's activity, and (`d...`) its activity in a build that passes no `-D` flags: a name nothing defines is undefined there. */
-interface Frame { parent: Tri; taken: Tri; active: Tri; dParent: Tri; dTaken: Tri; dActive: Tri }
+interface Frame { parent: Tri; taken: Tri; active: Tri; dParent: Tri; dTaken: Tri; dActive: Tri; switched?: boolean }
 
 /**
  * Headers of the CUDA toolkit, its libraries and the C library, by name, quoted or not (`"cuda.h"`, `"cuComplex.h"`,
@@ -175,6 +175,10 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
   const dDefined = new Map<string, Tri>();
   const dMacros = new Map<string, MacroDef>();
   const dTypedefs = new Map<string, string>();
+  // names the file defines only for a build that names none of its options (`#if !defined(MINI_DATASET) && ...` then
+  // `#define LARGE_DATASET`: PolyBench's default dataset), and the macros defined under a test of one of them
+  const defaultSwitches = new Set<string>();
+  const dSwitched = new Set<string>();
   const consts = new Map<string, number>(); // NaN = conflicting values
   const accessors = new Map<string, ElementAccessor | null>(); // null = two shapes under one name
   const headers: string[] = [];
@@ -276,7 +280,10 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
           }
           const parent = cur();
           const dParent = dCur();
-          stack.push({ parent, taken: c, active: Math.min(parent, c), dParent, dTaken: dc, dActive: Math.min(dParent, dc) });
+          // (decided for the default build by a name the file defines for it alone: `#ifdef LARGE_DATASET`)
+          const tests = ev.k === 'if' ? (ev.expr ?? '').match(/[A-Za-z_]\w*/g) ?? [] : [ev.name];
+          const switched = !!stack.at(-1)?.switched || (c === 0.5 && dc === 1 && tests.some((n) => defaultSwitches.has(n)));
+          stack.push({ parent, taken: c, active: Math.min(parent, c), dParent, dTaken: dc, dActive: Math.min(dParent, dc), switched });
           break;
         }
         case 'elif': {
@@ -303,6 +310,8 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
           const da = dCur();
           if (ev.k === 'define') {
             define(ev.def, a);
+            if (a === 0.5 && da === 1 && !ev.def.body.trim()) defaultSwitches.add(ev.def.name);
+            if (a === 0.5 && da === 1 && stack.at(-1)?.switched) dSwitched.add(ev.def.name);
             dDefined.set(ev.def.name, Math.max(dDefined.get(ev.def.name) ?? 0, da));
             if (da === 1) dMacros.set(ev.def.name, ev.def);
             else if (da === 0.5) dMacros.delete(ev.def.name);
@@ -347,11 +356,11 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     // from tick(): scanning, reading headers, evaluating #if), as when a count limit is hit
     cut = e instanceof BudgetExceeded;
   }
-  const view = { ...finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs }, accessors, mathMode), missing };
+  const view = { ...finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs, switched: dSwitched }, accessors, mathMode), missing };
   return cut ? { ...view, cut } : view;
 }
 
-function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string> }, found: Map<string, ElementAccessor | null>, tensorMathMode: boolean): Omit<PreprocessorView, 'missing'> {
+function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string>; switched: ReadonlySet<string> }, found: Map<string, ElementAccessor | null>, tensorMathMode: boolean): Omit<PreprocessorView, 'missing'> {
   const macros = new Map<string, MacroDef>();
   const alternatives = new Map<string, MacroDef[]>();
   // an alternative that is a bare name nothing the view sees defines: `#ifdef WG_A / #define TS WG_A / #else /
@@ -411,6 +420,15 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
     if (!st.defs.length || st.defs.some(d => d.params !== null || !d.body)) continue;
     const vals = known(st).map(d => evalIntExpr(d.body, res));
     if (vals.every(v => v !== null && v === vals[0])) constants.set(name, vals[0]!);
+  }
+  // a size the build without -D flags picks among numeric alternatives by a switch the file sets for that build itself
+  // (PolyBench's `NP`: 160 under the `LARGE_DATASET` its header defines when no dataset is named), as defaultTypes does
+  // for types; not an `#else` arm's value (`#ifdef WIDE / VEC 8 / #else / VEC 4`: two values the file gives itself)
+  for (const [name, st] of states) {
+    if (constants.has(name) || !byDefault.switched.has(name) || st.defs.length < 2 || st.defs.some(d => d.params !== null || !d.body)) continue;
+    const d = byDefault.macros.get(name);
+    const v = d && d.params === null && known(st).every(x => evalIntExpr(x.body, res) !== null) ? evalIntExpr(d.body, res) : null;
+    if (v !== null) constants.set(name, v);
   }
   const ser: string[] = [];
   for (const [n, d] of macros) ser.push(`M${n}(${d.params?.join(',') ?? '-'}${d.variadic ? '...' : ''})=${d.body}`);
