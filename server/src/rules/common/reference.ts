@@ -388,6 +388,8 @@ const ERROR_METRIC = /^(?:(?:calc(?:ulate)?|compute|get)_?)?(?:accuracy|r?mse|ma
  * output, outside the computation.
  */
 const FILE_IO = /^(?:std::)?(?:fopen|fdopen|fprintf|fwrite|fputs|fread|fscanf|fgets|fclose)$|^\w+\.(?:open|close|is_open)$/;
+/** Such a call, not a message on the terminal (`fprintf(stderr, "error: ...")`, Rodinia's drivers on a failed malloc). */
+const fileIo = (c: CallFact): boolean => FILE_IO.test(c.name) && !(/^(?:std::)?(?:fprintf|fputs)$/.test(c.name) && c.args.some((a) => /^\s*(?:stderr|stdout)\s*$/.test(a)));
 /** A CPU version kept to check the GPU's output against, by name (`sgemm_gold`, `verify_result`, `compare_output`). */
 const CHECK_NAME = /(?:^|_)gold(?:_|$)|^(?:verify|validate|compare)/i;
 /** The CPU twin of a GPU kernel, in a file with kernels: `sgemm_naive_cpu`, `gemvCPU`, `cpu_gemm`, `sumArraysOnHost`, `matmul_host`. */
@@ -482,7 +484,7 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
   const io = new Set<string>();
   for (const name of hosts.keys()) {
     const reads = isReferenceOracle(name) || isResultCheck(name) || CHECK_NAME.test(name) || isTestName(name) || hasSimdTwin(name, names);
-    if (reads || hosts.get(name)!.calls.some((c) => FILE_IO.test(c.name))) {
+    if (reads || hosts.get(name)!.calls.some(fileIo)) {
       out.add(name);
       if (!reads) io.add(name);
       continue;
