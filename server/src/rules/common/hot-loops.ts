@@ -179,3 +179,17 @@ export function outputsAtLaunch(fn: FunctionFacts): number | undefined {
   const values = bounds.map((b) => fn.launchValues?.[b.trim()]);
   return values.length > 0 && values.every((v) => v !== undefined) ? values.reduce<number>((n, v) => n * v!, 1) : undefined;
 }
+
+/** A loop over a run's iterations or time steps, by its names (`iter < niter`, `t < steps`, `epoch`). */
+const ITERATION_LOOP = /iter|step|epoch|time|^\s*t\s*$/i;
+
+/**
+ * `main` of a CPU program that computes in it: no GPU code in the file, and a loop over iterations around a loop nest
+ * (Rodinia's OpenMP srad: `for (iter < niter)` around the image's row and column loops). Elsewhere `main` sets data up,
+ * launches and checks, and the CPU rules leave it alone.
+ */
+export function computesInMain(fn: FunctionFacts, functions: readonly FunctionFacts[]): boolean {
+  if (fn.name !== 'main' || functions.some((f) => f.isKernel || f.calls.some((c) => c.kind === 'launch'))) return false;
+  return fn.loops.some((l) => l.parent === null && l.trips === undefined && (ITERATION_LOOP.test(l.variable ?? '') || ITERATION_LOOP.test(l.bound ?? '')) &&
+    fn.loops.some((m) => m.depth >= 2 && m.trips === undefined && fn.loops.some((p) => p.id === m.parent && p.parent === l.id)));
+}

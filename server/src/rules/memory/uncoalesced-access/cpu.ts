@@ -146,9 +146,10 @@ function everyAccessContiguous(fn: FunctionFacts, inner: LoopFact): LoopFact | u
   }));
 }
 
-export function checkCpu(fn: FunctionFacts): RuleFinding[] {
-  // a program's `main` sets data up and prints it (cpu-simd leaves it alone too)
-  if (fn.isKernel || fn.isDevice || fn.name === 'main' || isReferenceOracle(fn.name) || PACKING.test(fn.name)) return [];
+/** `mainComputes`: `main` is where a CPU program iterates (computesInMain). */
+export function checkCpu(fn: FunctionFacts, mainComputes = false): RuleFinding[] {
+  // a program's `main` sets data up and prints it (cpu-simd leaves it alone too), unless it is where the program computes
+  if (fn.isKernel || fn.isDevice || (fn.name === 'main' && !mainComputes) || isReferenceOracle(fn.name) || PACKING.test(fn.name)) return [];
   const out: RuleFinding[] = [];
   // loops that walk the same way under the same outer loop (a normalization's mean, variance and output passes): one cause, one finding
   const byCause = new Map<string, { finding: RuleFinding; more: number }>();

@@ -20,7 +20,7 @@ import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
 import { isReferenceOracle, untunedHosts } from '../../common/reference';
 import { fixUncoalesced } from './fix';
-import { boundByLaunches, loopsAround, mainLoops, tripsAtLaunch } from '../../common/hot-loops';
+import { boundByLaunches, computesInMain, loopsAround, mainLoops, tripsAtLaunch } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
 import { declamped } from '../../common/clamps';
 import { MAX_RECORD, residuesCovered, siblingsFillSectors } from '../../common/residues';
@@ -654,8 +654,8 @@ function quotient(c: Poly, pitch: Poly): Poly | null {
 
 /** CUDA kernels and C/C++ loop nests one function at a time (an edit re-checks only what it changed). */
 const checkCached = perFunction(
-  (fn: FunctionFacts, bindings: Bindings, strides?: ReadonlySet<string>) => (fn.isKernel || fn.isDevice ? check(fn, bindings, undefined, strides) : checkCpu(fn)),
-  (bindings, strides) => `${bindingsKey(bindings)}|${[...(strides ?? [])].join()}`,
+  (fn: FunctionFacts, bindings: Bindings, strides?: ReadonlySet<string>, mainComputes = false) => (fn.isKernel || fn.isDevice ? check(fn, bindings, undefined, strides) : checkCpu(fn, mainComputes)),
+  (bindings, strides, mainComputes = false) => `${bindingsKey(bindings)}|${[...(strides ?? [])].join()}|${mainComputes}`,
 );
 
 const at = (x: { range: RuleFinding['range'] }) => `${x.range.start.line}:${x.range.start.column}`;
@@ -700,7 +700,7 @@ export const rule: Rule = {
       // (blocks one thread wide: the lanes run along threadIdx.y, seen as x)
       const along = fn.isKernel ? warpAlongX(fn) : fn;
       const bound = bindings.get(fn.name) ?? NO_BINDINGS;
-      return checkCached(along, along === fn ? bound : bindingsAlongX(bound), strides.get(fn.name));
+      return checkCached(along, along === fn ? bound : bindingsAlongX(bound), strides.get(fn.name), computesInMain(fn, facts.functions));
     });
   },
   // CUDA kernels: swap the thread roles, or stage a transpose through a padded tile (fix.ts)

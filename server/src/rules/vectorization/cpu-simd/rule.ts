@@ -36,7 +36,7 @@ import { constantTrip, constantValue, fileConstants, mostTrips, windowLoop } fro
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFacts, perFunction } from '../../common/memo';
 import { countsFewItems } from '../../common/few-items';
-import { callsRoutine } from '../../common/hot-loops';
+import { callsRoutine, computesInMain } from '../../common/hot-loops';
 import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { runsProduct } from '../../common/products';
 import { checkCpu, minorWalk, transposePartner } from '../../memory/uncoalesced-access/cpu';
@@ -80,6 +80,8 @@ interface SimdFile {
   elsewhere: ReadonlySet<string>;
   /** The type a build without -D flags gives each alias with `#if` alternatives. */
   defaults: ReadonlyMap<string, string>;
+  /** `main` is where the program iterates (computesInMain): its loops are work. */
+  mainComputes: boolean;
   /** Functions the file calls, and in no loop, directly or through their callers (`strelDisk(disk, 5)` before the frame loop). */
   outsideLoops: ReadonlySet<string>;
   /** Host functions of the file that launch kernels or copy to or from the device (`gain(...)`: upload, launch, copy back). */
@@ -538,7 +540,7 @@ const at = (r: { start: { line: number; column: number } }): string => `${r.star
 
 /** One finding per innermost loop of a CPU function that will not vectorize well, loops with one cause sharing it. */
 function check(fn: FunctionFacts, file: SimdFile): RuleFinding[] {
-  if (fn.isKernel || fn.isDevice || fn.name === 'main' || file.references.has(fn.name)) return [];
+  if (fn.isKernel || fn.isDevice || (fn.name === 'main' && !file.mainComputes) || file.references.has(fn.name)) return [];
   if (byHand(fn)) return [];
   const byId = new Map(fn.loops.map((l) => [l.id, l]));
   const simd = (l: LoopFact) => l.pragmas.some((p) => SIMD_PRAGMA.test(p));
@@ -635,9 +637,10 @@ export const rule: Rule = {
     const sites = callSites(facts.functions);
     // (what the calls of the file's looping functions and products pass, which besideProduct compares)
     const passed = [...sites].filter(([name]) => products.has(name) || looping.has(name)).map(([name, at]) => `${name}:${at.map(({ c }) => `${c.args.join(',')}@${c.loops.join('.')}`).join(';')}`).join('|');
-    const fileKey = keptKey(`${[...products].join(',')}|${passed}|${[...libmHelpers].map(([k, h]) => `${k}:${h.call}:${h.reads.join()}`).join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
+    const mainComputes = facts.functions.some((f) => computesInMain(f, facts.functions));
+    const fileKey = keptKey(`${mainComputes}|${[...products].join(',')}|${passed}|${[...libmHelpers].map(([k, h]) => `${k}:${h.call}:${h.reads.join()}`).join(';')}|${[...looping].join(',')}|${refs}|${key}|${build.fastMath}${build.noMathErrno}${build.finiteMath ?? false}|${names}|${hotKey}|${[...elsewhere].join(',')}|${defaultsKey}|${[...outsideLoops].join(',')}|${[...deviceWork].join(',')}|${[...readAsConstant].join(',')}|${[...readOtherwise].join(',')}`);
     const loopingKernels = new Set(facts.functions.filter((f) => f.isKernel && f.loops.some((l) => l.trips === undefined || l.trips >= 64)).map((f) => baseName(f.name)));
-    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, outsideLoops, deviceWork, constantSymbols, looping, libmHelpers, products, sites, loopingKernels };
+    const file: SimdFile = { references, constants, build, local, hot, elsewhere, defaults, mainComputes, outsideLoops, deviceWork, constantSymbols, looping, libmHelpers, products, sites, loopingKernels };
     return hosts.flatMap((fn) => checkCached(fn, file, fileKey));
   },
 };
