@@ -1,7 +1,7 @@
 // Syntax helpers of the C/C++ walk (cfamily.ts): declarators, parameters, arms of an `if`,
 // and how the values of two arms join.
 import type { SyntaxNode as Node } from '../mirror';
-import { Poly, isVarying } from '../affine';
+import { Poly, atomDef, isVarying } from '../affine';
 import { children, field, namedChildren, walk } from '../syntax';
 import { baseType, containerElementOf, declaratorName, tableElement, tensorAccessor, type TypeAliases } from './ctypes';
 import type { MacroDef } from './file-scope';
@@ -62,6 +62,23 @@ export function tripCount(init: Poly | null, step: Poly | null, bound: Poly, inc
   if (distance.unknown || !distance.isConstant) return null;
   const span = distance.constant + (inclusive ? 1 : 0);
   return span > 0 ? Math.ceil(span / s) : 0;
+}
+
+/**
+ * Trips of a loop bounded by the smaller of two ends, one a fixed distance from the start: `i = blk * L; i < b_end`
+ * with `b_end = (blk + 1) * L > n ? n : (blk + 1) * L` (Rodinia cfd's blocks of `block_length`) runs at most L times.
+ */
+export function cappedTrips(init: Poly | null, step: Poly | null, bound: Poly, inclusive: boolean): number | null {
+  if (!init || init.unknown || bound.unknown || !step?.isConstant || bound.terms.size !== 1) return null;
+  const [[sym, coefficient]] = [...bound.terms];
+  const d = coefficient === 1 ? atomDef(sym) : undefined;
+  if (!d) return null;
+  // (`min(a, b)`, or `a > b ? b : a` / `a < b ? a : b` written out)
+  const [l, r, then, otherwise] = d.args;
+  const ends = d.op === 'min' ? d.args
+    : d.op === '?:' && ((/^>=?$/.test(d.cmp ?? '') && then?.equals(r) && otherwise?.equals(l)) || (/^<=?$/.test(d.cmp ?? '') && then?.equals(l) && otherwise?.equals(r))) ? [l, r] : [];
+  const trips = ends.map((e) => tripCount(init, step, e, inclusive)).filter((t): t is number => t !== null);
+  return trips.length ? Math.min(...trips) : null;
 }
 
 /** `beam_size == 2`, `2 == beam_size`, `p.mode == MODE_A`: the variable and the value it is tested against. */

@@ -11,7 +11,7 @@ import { unparen, type Value } from './evaluate';
 import { Poly, atom } from '../affine';
 import { field, namedChildren, nodeRange } from '../syntax';
 import type { LoopFact } from './model';
-import { emptyBraces, initializerValue, tripCount } from './c-syntax';
+import { cappedTrips, emptyBraces, initializerValue, tripCount } from './c-syntax';
 import { CallWalker } from './walker-calls';
 import { MAX_OPS_WEIGHT } from './walker-state';
 
@@ -102,7 +102,7 @@ export abstract class LoopWalker extends CallWalker {
           if (cmp === '<=' || cmp === '>=') fact.inclusive = true;
           const bound = this.eval(unparen(field(cond, 'right')));
           if (!bound.unknown) fact.limit = bound;
-          if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? remainderTrips(initPoly, step, bound, cmp === '<=');
+          if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? remainderTrips(initPoly, step, bound, cmp === '<=') ?? cappedTrips(initPoly, step, bound, cmp === '<=') ?? undefined;
           // a countdown (`i = NDim - 1; i >= 0; i--`) runs as many times
           else if ((cmp === '>' || cmp === '>=') && step?.isConstant && step.constant < 0) fact.trips = tripCount(bound, step.scale(-1), initPoly ?? Poly.unknown, cmp === '>=') ?? undefined;
         } else if (cond?.type === 'binary_expression' && ['<', '<='].includes(field(cond, 'operator')?.text ?? '')) {
