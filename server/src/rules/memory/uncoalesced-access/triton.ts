@@ -247,10 +247,20 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
   return out;
 }
 
-/** A launch with what its host function knows of the tensors and sizes it passes. */
-function launchIn(call: CallFact, host: FunctionFacts): Launch {
+/**
+ * A launch with what its host function knows of the tensors and sizes it passes; for a wrapper's launch seen from a
+ * caller, also what the wrapper knows of its parameters, under the caller's names (`n_rows, n_cols = x.shape` in
+ * `transpose(x)` called as `transpose(m)`: `m`'s extents).
+ */
+function launchIn(call: CallFact, host: FunctionFacts, wrapper?: { host: FunctionFacts; named: (param: string) => string }): Launch {
   const unpacked = unpackedShapes(host);
-  return { call, unpacked, ranks: hostRanks(host, unpacked), restrided: hostRestrided(host), innerSizes: hostInnerSizes(host) };
+  const ranks = hostRanks(host, unpacked);
+  if (wrapper) {
+    const own = unpackedShapes(wrapper.host);
+    for (const [tensor, extents] of own) if (!unpacked.has(wrapper.named(tensor))) unpacked.set(wrapper.named(tensor), extents);
+    for (const [tensor, rank] of hostRanks(wrapper.host, own)) if (!ranks.has(wrapper.named(tensor))) ranks.set(wrapper.named(tensor), rank);
+  }
+  return { call, unpacked, ranks, restrided: hostRestrided(host), innerSizes: hostInnerSizes(host) };
 }
 
 /**
@@ -258,16 +268,18 @@ function launchIn(call: CallFact, host: FunctionFacts): Launch {
  * the launch each call of that wrapper in the file makes, its arguments put in, seen from the caller that knows the
  * tensors (`K = inp.numel() // M // N`); the launch as written, from its host, where the file does not call the wrapper.
  */
-function asWrapperCalled(call: CallFact, host: FunctionFacts, hosts: readonly FunctionFacts[]): [CallFact, FunctionFacts][] {
+function asWrapperCalled(call: CallFact, host: FunctionFacts, hosts: readonly FunctionFacts[]): Launch[] {
   const params = host.params.map((p) => p.name);
-  if (!call.args.some((a) => params.includes(a.trim()))) return [[call, host]];
+  if (!call.args.some((a) => params.includes(a.trim()))) return [launchIn(call, host)];
   // (not the wrapper's own recursive call, `scan_then_fan(partial_sum, partial_sum, A, part_num, C)` for the partial sums:
   // it hands on the sizes its first caller gave, `C` as `C`)
   const sites = hosts.flatMap((g) => (g === host ? [] : g.calls.filter((c) => c.form === 'call' && c.name === host.name && c.args.length === params.length).map((c) => [c, g] as const)));
-  if (!sites.length) return [[call, host]];
+  if (!sites.length) return [launchIn(call, host)];
   return sites.map(([site, caller]) => {
     const arg = (a: string) => { const i = params.indexOf(a.trim()); return i >= 0 ? site.args[i] : a; };
-    return [{ ...call, args: call.args.map(arg), keywords: call.keywords?.map((kw) => ({ ...kw, value: arg(kw.value) })) }, caller];
+    // (and the buffers the arguments name, the caller's: `m` where the wrapper passes its `x`)
+    const root = (r: string | null, k: number) => { const i = params.indexOf(call.args[k]?.trim() ?? ''); return i >= 0 ? site.argRoots[i] ?? null : r; };
+    return launchIn({ ...call, args: call.args.map(arg), argRoots: call.argRoots.map(root), keywords: call.keywords?.map((kw) => ({ ...kw, value: arg(kw.value) })) }, caller, { host, named: (p) => arg(p).trim() });
   });
 }
 
@@ -278,7 +290,7 @@ export function tritonUncoalesced(facts: FileFacts): RuleFinding[] {
     if (!k.isKernel || isReferenceOracle(k.name)) continue;
     const launches = hosts.flatMap((h) => {
       const calls = h.calls.filter((c) => c.kind === 'launch' && c.name === k.name);
-      return calls.flatMap((call) => asWrapperCalled(call, h, hosts).map(([made, by]) => launchIn(made, by)));
+      return calls.flatMap((call) => asWrapperCalled(call, h, hosts));
     });
     out.push(...checkKernel(k, launches));
   }
