@@ -47,6 +47,14 @@ const IN_KERNEL_BENEFIT =
   'small when the row stays in cache: on an H200, softmax 32768x4096 fp32 block per row went 89% -> 85% -> 96% of copy bandwidth for 3 read passes -> online (2) -> row read once ' +
   '(0.96x / 1.08x), layernorm 3 passes -> once 1.07x; it pays when rows outgrow L1/L2';
 
+/**
+ * A kernel that reduces: so classified, or one whose threads each fold their share of a row into a register over a
+ * block- or grid-stride loop (`m = fmaxf(m, xr[i])` over `i += blockDim.x`) and combine the values through a helper
+ * of the file (`bmax(m, sm)`, shuffles the kernel's own facts do not show).
+ */
+const reducesRows = (k: FunctionFacts): boolean => k.kernelClass === 'reduction' || k.loops.some((l) => (l.blockStride || l.gridStride) &&
+  !!l.reductions?.some((r) => r.variable !== l.variable) && k.accesses.some((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id)));
+
 /** Tensor-core instructions: `wmma::mma_sync`, `mma_sync`, PTX `mma.sync` wrappers. */
 const MMA_CALL = /(?:^|_|::)w?mma(?:_sync)?$|^mma_/;
 
@@ -205,7 +213,7 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
   const stage = (l: Launch) => runTogether(perSite.get(l.call.range) ?? []) > STAGE_LAUNCHES;
   const stagesApart = (a: Launch, b: Launch) => a.call.range !== b.call.range && (stage(a) || stage(b));
   launches.forEach((first, i) => {
-    if (first.kernel.kernelClass !== 'reduction') return;
+    if (!reducesRows(first.kernel)) return;
     // a scan's first pass (`tl.cumsum`, or rewriting the buffer with its prefix sums) writes block totals that the
     // next pass adds back: scan-then-propagate, not statistics then normalize
     if (first.kernel.calls.some((c) => /(?:^|\.)(?:cumsum|cumprod|associative_scan)$/.test(c.name))) return;
@@ -271,7 +279,7 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         // a row split over several blocks whose statistics the first kernel merges with atomics (an online max and
         // sum combined by `atomicCAS`): two reads are the minimum, the merge needing a grid-wide barrier
         if (passes.length === 2 && mergesAcrossBlocks(first.kernel)) continue;
-        const statsKernels = passes.filter((l) => l.kernel.kernelClass === 'reduction' && l.swept.has(buffer) && [...l.perRow].some((w) => w !== buffer)).length;
+        const statsKernels = passes.filter((l) => reducesRows(l.kernel) && l.swept.has(buffer) && [...l.perRow].some((w) => w !== buffer)).length;
         reported.add(buffer);
         out.push({
           range: second.call.nameRange,
