@@ -762,3 +762,13 @@ void launch(const float* r, half* o) {
   assert.ok(found.length > 0);
   for (const f of found) assert.doesNotMatch(f.message, /32-way under another launch/);
 });
+
+test('an intermediate the next replay or loop step reads is still written: the fused steps save its read back, not its write', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/fusion/elementwise-chain/fixtures/steps_read_next_time.cu');
+  const chains = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'fusion/elementwise-chain');
+  const said = (fn: string) => chains.filter((f) => f.function === fn).map((f) => f.message);
+  assert.equal(said('replayed').length, 2);
+  for (const m of [...said('replayed'), ...said('looped')]) assert.match(m, /is read later: still written/, m);
+  assert.deepEqual(said('once').map((m) => /extra write, read and launch/.test(m)), [true]);
+});

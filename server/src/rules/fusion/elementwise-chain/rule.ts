@@ -232,7 +232,12 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     // `cudaFree` drops it; a copy from it, a launch that loads it, or any call we cannot see into may read it)
     const readsIt = (c: CallFact) => c.kind === 'copy' ? c.argRoots[0] !== buffer : c.kind === 'launch' ? !!use(c)?.reads.has(buffer!) : !OVERWRITES_OR_FREES.test(c.name);
     const next = calls.find((c) => c !== second && c.kind !== 'sync' && positionBefore(second.range.end, c.range.start) && !neverTogether(c.scopes, second.scopes) && c.argRoots.includes(buffer!));
-    const readLater = !!next && readsIt(next);
+    // (or read again when the steps repeat: by a launch before the pair in the loop around it, or in a stream capture a
+    // graph replays, `y = a * x + y` of the next step reading the `y` this step left)
+    const replayed = host.calls.some((c) => c.name === 'cudaStreamBeginCapture' && positionBefore(c.range.start, first.range.start)) && host.calls.some((c) => /^cudaGraphLaunch$/.test(c.name) && c.loops.length > 0);
+    const repeats = (c: CallFact) => (first.loops.length > 0 && c.loops.includes(first.loops[first.loops.length - 1])) || (replayed && c.loops.length === first.loops.length);
+    const readNextStep = !next && calls.some((c) => c.kind === 'launch' && positionBefore(c.range.start, first.range.start) && repeats(c) && !!use(c)?.reads.has(buffer!));
+    const readLater = (!!next && readsIt(next)) || readNextStep;
     // a wrapper that launches one of two kernels (`if (logistic) k1<<<...>>> else k2<<<...>>>`) is one call: one finding
     const at = second.nameRange.start;
     if (out.some((f) => f.range.start.line === at.line && f.range.start.column === at.column)) continue;
