@@ -8,6 +8,8 @@ export interface Lexed { kind: Kind; end: number }
 const PUNCT3 = new Set(['>>=', '<<=', '<=>', '...', '->*']);
 const PUNCT2 = new Set(['::', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '##', '.*']);
 const STRING_PREFIX = new Set(['L', 'u', 'U', 'u8', 'R', 'LR', 'uR', 'UR', 'u8R']);
+/** The second characters of PUNCT2 and PUNCT3: after any other character a punctuator is one character long. */
+const PUNCT_SECOND = new Set([...PUNCT2, ...PUNCT3].map((p) => p.charCodeAt(1)));
 
 export function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36 || c >= 128;
@@ -128,6 +130,8 @@ export function lexToken(text: string, pos: number, end: number, noDirective = f
   }
   if (c === 34) return { kind: 'string', end: skipQuoted(text, pos + 1, end, 34) };
   if (c === 39) return { kind: 'char', end: skipQuoted(text, pos + 1, end, 39) };
+  // (most punctuators are one character, `(`, `;`, `,`: no slice of the text to look them up)
+  if (pos + 1 >= end || !PUNCT_SECOND.has(text.charCodeAt(pos + 1))) return { kind: 'punct', end: pos + 1 };
   if (pos + 3 <= end && PUNCT3.has(text.slice(pos, pos + 3))) return { kind: 'punct', end: pos + 3 };
   if (pos + 2 <= end && PUNCT2.has(text.slice(pos, pos + 2))) return { kind: 'punct', end: pos + 2 };
   return { kind: 'punct', end: pos + 1 };
