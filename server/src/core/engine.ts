@@ -84,6 +84,8 @@ export function crAsNewline(text: string): string {
 
 /** Fixes without repeats (the same title and edits). */
 function uniqueFixes(fixes: Fix[]): Fix[] {
+  // (a repeat has an earlier fix's title: where no two titles are the same, no edits need comparing)
+  if (new Set(fixes.map((x) => x.title)).size === fixes.length) return fixes;
   const seen = new Set<string>();
   return fixes.filter((x) => {
     const key = JSON.stringify([x.title, x.edits]);
