@@ -367,7 +367,7 @@ function throughHelper(c: CallFact, host: FunctionFacts, hosts: ReadonlyMap<stri
   return inner ? { ...inner, range: c.range, nameRange: c.nameRange, loops: c.loops, scopes: c.scopes, rareIn: c.rareIn, via: c.name } : c;
 }
 
-function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, FunctionFacts>, constants: ReadonlyMap<string, number>, use: (d: CallFact) => BufferUse | null, loopSites: LoopSites, fills: readonly CallFact[] = []): RuleFinding[] {
+function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, FunctionFacts>, constants: ReadonlyMap<string, number>, use: (d: CallFact) => BufferUse | null, loopSites: LoopSitesOf, fills: readonly CallFact[] = []): RuleFinding[] {
   const calls = callsThroughWrappers(host, hosts).map((c) => throughHelper(c, host, hosts));
   // a loop with device work and a blocking call in the same iteration; the outermost such loop speaks for its nest
   // (each such nest of the function: a driver's warm-up loop and its epoch loop are two)
@@ -456,6 +456,8 @@ function pipelined(c: CallFact, inLoop: readonly CallFact[], work: readonly Call
 
 /** The calls made in a loop, by callee, with the function making each: read once per file. */
 type LoopSites = Map<string, { h: FunctionFacts; c: CallFact }[]>;
+/** The calls in a loop of one callee (undefined: none), the project's hosts read only when first asked. */
+type LoopSitesOf = (name: string) => { h: FunctionFacts; c: CallFact }[] | undefined;
 function loopSitesOf(hosts: ReadonlyMap<string, FunctionFacts>): LoopSites {
   const out = new Map<string, { h: FunctionFacts; c: CallFact }[]>();
   for (const h of new Set(hosts.values())) {
@@ -470,7 +472,7 @@ function loopSitesOf(hosts: ReadonlyMap<string, FunctionFacts>): LoopSites {
 }
 
 /** The whole body of `host` runs once per iteration of a caller's loop elsewhere in the file: its top-level waits. */
-function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, FunctionFacts>, loopSites: LoopSites, constants: ReadonlyMap<string, number>): RuleFinding[] {
+function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, FunctionFacts>, loopSites: LoopSitesOf, constants: ReadonlyMap<string, number>): RuleFinding[] {
   const callerFacts = iterated.get(baseName(host.name).replace(/^.*::/, ''));
   if (callerFacts === undefined) return [];
   const caller = callerFacts.name;
@@ -493,7 +495,7 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   const endsWithWait = blocking.every((b) => (b.kind === 'sync' || frees.includes(b)) && !after(b));
   // (at every call in a loop, in every function of the file: `train` calling it alone keeps the wait's cost; and with no
   // host loop between, which the wait keeps from overlapping the kernel)
-  const sites = loopSites.get(name) ?? [];
+  const sites = loopSites(name) ?? [];
   const blockedAfter = ({ h, c }: { h: FunctionFacts; c: CallFact }) => {
     const next = h.calls.filter((d) => positionBefore(c.range.end, d.range.start)).reduce<CallFact | undefined>((a, d) => (!a || positionBefore(d.range.start, a.range.start) ? d : a), undefined);
     const hostWork = !!next && h.loops.some((l) => positionBefore(c.range.end, l.range.start) && positionBefore(l.range.end, next.range.start));
@@ -577,7 +579,11 @@ export const rule: Rule = {
         if (!iterated.has(calleeName(c)) && everyStep(f, c)) iterated.set(calleeName(c), f);
       }
     }
-    const loopSites = loopSitesOf(hosts);
+    // (the loops of every host the file sees, the project's too, read only when a helper called in a loop gets that far:
+    // read for every file, they were a pass over the whole project per file)
+    let inHosts: LoopSites | undefined;
+    const inOtherFiles: LoopSites = new Map();
+    const loopSites: LoopSitesOf = (name) => (inHosts ??= loopSitesOf(hosts)).get(name) ?? inOtherFiles.get(name);
     // (and a loop of another file of the project calling one of this file's: a driver's convergence loop calling
     // `kmeansCuda` once a step, the copies and the launch in here)
     for (const f of mine) {
@@ -587,7 +593,7 @@ export const rule: Rule = {
       const site = sites.find(({ caller, call }) => everyStep(caller, call));
       if (!site) continue;
       iterated.set(name, site.caller);
-      if (!loopSites.has(name)) loopSites.set(name, sites.map(({ caller, call }) => ({ h: caller, c: call })));
+      if (!inOtherFiles.has(name)) inOtherFiles.set(name, sites.map(({ caller, call }) => ({ h: caller, c: call })));
     }
     const twins = serializedTwins(mine, hosts);
     const use = launchBuffers((name) => kernels.get(baseName(name)), (name) => hosts.get(name));
