@@ -277,7 +277,9 @@ export const rule: Rule = {
     const fp32 = fp32Handles(facts.functions);
     const onFp32Handles = (f: FunctionFacts) => fp32.size > 0 && f.calls.some(fp32Gemm) && f.calls.filter(fp32Gemm).every((c) => fp32.has((c.args[0] ?? '').replace(/\s+/g, '')));
     // `..._f32f32f32` beside `..._tf32tf32f32`, `gemm_fp32` beside `gemm_tf32`: the TF32 kernel exists, a flag picks it
-    const names = new Set([...facts.functions.map((f) => f.name), ...(facts.project?.kernels.keys() ?? [])]);
+    // (the project's kernels looked up, not copied: a copy was a pass over the whole project per file)
+    const own = new Set(facts.functions.map((f) => f.name));
+    const named = (name: string) => own.has(name) || !!facts.project?.kernels.has(name);
     // (or a flag picks it: `if (allow_tf32) sgemm_wmma<<<...>>>(); else sgemm_fp32<<<...>>>();`, every launch of the fp32
     // kernel in an arm whose other arm launches a kernel that runs on tensor cores)
     const tensorKernels = new Set(facts.functions.filter((f) => f.isKernel && f.calls.some((c) => TENSOR_CORE_CALL.test(c.name))).map((f) => f.name));
@@ -289,7 +291,7 @@ export const rule: Rule = {
     // (or a TF32 tensor-core kernel of the same op, `sgemm_wmma_m16n16k8_tf32_kernel` beside `sgemm_naive_f32_kernel`: the
     // file's kernels are its variants, each bound on its own for the caller to pick)
     const tf32Ops = new Set([...tensorKernels].filter((k) => /tf32/i.test(k)).map(opOf).filter((x) => x !== ''));
-    const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && names.has(twin)) ||
+    const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && named(twin)) ||
       (tf32Ops.size > 0 && tf32Ops.has(opOf(name))) || pickedAgainstTensorCores(name);
     const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
     // the cuBLAS calls of the file that ask for TF32 or bf16 tensor cores (`CUBLAS_COMPUTE_32F_FAST_TF32`, a runner's
