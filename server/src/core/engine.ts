@@ -544,6 +544,7 @@ export class Engine {
     const fileDeadline = budgetClock() + this.limits.fileMs;
     let fileConstantsSeen: ReadonlyMap<string, number> = new Map();
     let defaultTypes: ReadonlyMap<string, string> = new Map();
+    let defaultConstants: ReadonlyMap<string, number> = new Map();
     let tensorMathMode = false;
     let project = this.project;
     let includedHeaders: readonly string[] = [];
@@ -560,6 +561,7 @@ export class Engine {
       const { top, spans, pre, grammar, globals, constants, macros, records, helpers, hostHelpers: hosts, globalsKey, partial } = this.fileContext(language, tree, source, path, fileDeadline, cache);
       fileConstantsSeen = constants;
       defaultTypes = pre.view.defaultTypes;
+      defaultConstants = pre.view.defaultConstants;
       tensorMathMode = pre.view.tensorMathMode;
       includedHeaders = pre.view.headers;
       if (this.project) this.indexHeaders(this.project, includedHeaders);
@@ -660,7 +662,7 @@ export class Engine {
       language, functions: language === 'triton' ? functions : this.shaped(functions, lines, path, instantiations), lines, skipped,
       ...(project ? { project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
       ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(sycl ? { sycl } : {}), ...(fullFp32 ? { fullFp32Matmuls: true } : {}), ...(instantiations.length ? { instantiations } : {}),
-      ...(defaultTypes.size ? { defaultTypes } : {}), ...(tensorMathMode ? { tensorMathMode } : {}), ...(includedHeaders.length ? { includedHeaders } : {}),
+      ...(defaultTypes.size ? { defaultTypes } : {}), ...(defaultConstants.size ? { defaultConstants } : {}), ...(tensorMathMode ? { tensorMathMode } : {}), ...(includedHeaders.length ? { includedHeaders } : {}),
     };
   }
 

@@ -460,6 +460,8 @@ export interface FileFacts {
   sycl?: boolean;
   /** C/C++: aliases with `#if` alternatives, and the type a build without `-D` flags gives each (preprocess/view.ts). */
   defaultTypes?: ReadonlyMap<string, string>;
+  /** C/C++: sizes a build without `-D` flags picks by a dataset switch the file sets for it (PolyBench's `NP` = 160 under `LARGE_DATASET`). */
+  defaultConstants?: ReadonlyMap<string, number>;
   /** C/C++: a header the file includes sets up a cuBLAS handle's math mode (preprocess/scan.ts): its GEMMs' math is decided there. */
   tensorMathMode?: boolean;
 }

@@ -29,6 +29,8 @@ export interface PreprocessorView {
    */
   defaultTypes: Map<string, string>;
   constants: Map<string, number>;
+  /** Sizes a build that passes no `-D` flags picks by a dataset switch the file sets for it (PolyBench's `NP` = 160 under `LARGE_DATASET`). */
+  defaultConstants: Map<string, number>;
   /** Element accessors of matrix classes by method name (`m.at(i, j)` as `data_[i * cols_ + j]`): see accessors.ts. */
   accessors: Map<string, ElementAccessor>;
   /** A header the file includes sets up a cuBLAS handle's math mode (scan.ts, setsTensorMathMode): its GEMMs' math is decided there. */
@@ -423,12 +425,14 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
   }
   // a size the build without -D flags picks among numeric alternatives by a switch the file sets for that build itself
   // (PolyBench's `NP`: 160 under the `LARGE_DATASET` its header defines when no dataset is named), as defaultTypes does
-  // for types; not an `#else` arm's value (`#ifdef WIDE / VEC 8 / #else / VEC 4`: two values the file gives itself)
+  // for types; not an `#else` arm's value (`#ifdef WIDE / VEC 8 / #else / VEC 4`: two values the file gives itself).
+  // Kept apart from the constants: the dataset is a choice of the build, which a rule may read as the likely one
+  const defaultConstants = new Map<string, number>();
   for (const [name, st] of states) {
     if (constants.has(name) || !byDefault.switched.has(name) || st.defs.length < 2 || st.defs.some(d => d.params !== null || !d.body)) continue;
     const d = byDefault.macros.get(name);
     const v = d && d.params === null && known(st).every(x => evalIntExpr(x.body, res) !== null) ? evalIntExpr(d.body, res) : null;
-    if (v !== null) constants.set(name, v);
+    if (v !== null) defaultConstants.set(name, v);
   }
   const ser: string[] = [];
   for (const [n, d] of macros) ser.push(`M${n}(${d.params?.join(',') ?? '-'}${d.variadic ? '...' : ''})=${d.body}`);
@@ -436,10 +440,11 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
   for (const [n, ts] of typeAliases) ser.push(`T${n}=${ts.join('|')}`);
   for (const [n, t] of defaultTypes) ser.push(`D${n}=${t}`);
   for (const [n, v] of constants) ser.push(`C${n}=${v}`);
+  for (const [n, v] of defaultConstants) ser.push(`B${n}=${v}`);
   const accessors = new Map<string, ElementAccessor>();
   for (const [n, a] of found) if (a) { accessors.set(n, a); ser.push(`E${n}=${a.type}${a.columnMajor ? ':col' : ''}`); }
   for (const h of headers) ser.push(`H${h}`);
   if (tensorMathMode) ser.push('Ptensor-math-mode');
   const joined = ser.join('\n');
-  return { macros, alternatives, typeAliases, defaultTypes, constants, accessors, tensorMathMode, headers, key: joined.length + ':' + digest(joined) };
+  return { macros, alternatives, typeAliases, defaultTypes, constants, defaultConstants, accessors, tensorMathMode, headers, key: joined.length + ':' + digest(joined) };
 }

@@ -11,9 +11,10 @@ export const FIXED_SMALL_BYTES = 64 * 1024;
  * The bytes of the array `a` goes through, when every one of its extents is a literal or a named constant; else null. (C does not check a
  * parameter's first extent, but code that writes one, `float weight[1][4][4]`, keeps to it.)
  */
-export function fixedArrayBytes(a: AccessFact, fn: FunctionFacts): number | null {
+export function fixedArrayBytes(a: AccessFact, fn: FunctionFacts, defaults?: ReadonlyMap<string, number>): number | null {
   const p = fn.params.find((x) => x.name === a.array);
-  const dims = p?.dimValues ?? p?.dimTexts ?? (p?.extentText ? [p.extentText] : undefined);
+  // (with `defaults`, a dataset size a build without -D flags picks: `C4[NP][NP]` at PolyBench's default NP)
+  const dims = (p?.dimValues ?? p?.dimTexts ?? (p?.extentText ? [p.extentText] : undefined))?.map((d) => defaults?.get(String(d).trim()) ?? d);
   if (!p || !dims?.length || !dims.every((d) => /^\d+$/.test(String(d).trim())) || a.elemBits === null) return null;
   return dims.reduce<number>((n, d) => n * Number(d), 1) * (a.elemBits / 8);
 }

@@ -66,6 +66,8 @@ class Nest {
     private readonly small: (l: LoopFact) => boolean,
     readonly trip: (l: LoopFact) => number | null,
     private readonly lines: readonly string[],
+    /** Dataset sizes a build without -D flags picks (PolyBench's default `NP`): the declared extents' likely values. */
+    readonly defaults?: Constants,
   ) {
     // with the loops of helpers called inside the nest (`for i, for j: AddDot(k, ...)` loops over p)
     const whole = withInlined(fn);
@@ -392,7 +394,7 @@ class Nest {
    * whole array, by the extents its parameter declares (PolyBench's `double C4[NP][NP]`, 200 KB), fits.
    */
   fitsInL2(a: AccessFact, sweeps: LoopFact[]): boolean {
-    const declared = fixedArrayBytes(a, this.fn);
+    const declared = fixedArrayBytes(a, this.fn, this.defaults);
     if (declared !== null && declared <= L2_BYTES) return true;
     let bytes = (a.elemBits ?? 32) / 8;
     for (const l of sweeps) {
@@ -594,7 +596,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   const mainSweeps = list(blockLoops.map(name));
   const swept = sweptSize(nest, blockLoops, main[0].access);
   // (the re-read array's whole size where its parameter declares its extents, `double A[N][N]`, and the loops' trips are not known)
-  const declared = swept ? null : fixedArrayBytes(main[0].access, fn);
+  const declared = swept ? null : fixedArrayBytes(main[0].access, fn, nest.defaults);
   return {
     range: nest.root.headerRange,
     message,
@@ -619,7 +621,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
 
 /** Reference implementations kept to check an optimized kernel against: nobody should block those. */
 
-function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]): RuleFinding[] {
+function check(fn: FunctionFacts, constants: Constants, lines: readonly string[], defaults?: Constants): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || isReferenceOracle(fn.name)) return [];
   const trip = (l: LoopFact) => constantTrip(l, constants);
   const small = (l: LoopFact) => {
@@ -641,8 +643,8 @@ function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]
     // (a nest an OpenACC, OpenMP target or HMPP directive offloads runs as GPU threads: no CPU cache to block for)
     if (root.offloaded) continue;
     // the plain arm beside a blocked one (`if (nb >= n || !tiling) {...} else {tiled}`): the code blocks already
-    if (hasBlockedTwin(fn, root, (other) => new Nest(other, fn, small, trip, lines).blocked())) continue;
-    const f = checkNest(new Nest(root, fn, small, trip, lines), fn);
+    if (hasBlockedTwin(fn, root, (other) => new Nest(other, fn, small, trip, lines, defaults).blocked())) continue;
+    const f = checkNest(new Nest(root, fn, small, trip, lines, defaults), fn);
     if (f) out.push(f);
   }
   return out;
@@ -662,12 +664,14 @@ export const rule: Rule = {
     const tiled = tiledCallees(facts.functions);
     const nests = deep.filter((fn) => !tiled.has(fn.name));
     const { constants, key } = fileConstants(facts.lines);
-    return nests.flatMap((fn) => checkCached(fn, constants, facts.lines, key));
+    const defaults = facts.defaultConstants;
+    const defaultsKey = [...(defaults ?? [])].map(([n, v]) => `${n}=${v}`).join(',');
+    return nests.flatMap((fn) => checkCached(fn, constants, facts.lines, `${key}|${defaultsKey}`, defaults));
   },
 };
 
 /** A nest's findings read only its own facts and lines, and the file's constants. */
 const checkCached = perFunction(
-  (fn: FunctionFacts, constants: Constants, lines: readonly string[], _key: string) => check(fn, constants, lines),
+  (fn: FunctionFacts, constants: Constants, lines: readonly string[], _key: string, defaults?: Constants) => check(fn, constants, lines, defaults),
   (_c, _l, key) => key,
 );
