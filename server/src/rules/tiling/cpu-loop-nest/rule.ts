@@ -673,5 +673,5 @@ export const rule: Rule = {
 /** A nest's findings read only its own facts and lines, and the file's constants. */
 const checkCached = perFunction(
   (fn: FunctionFacts, constants: Constants, lines: readonly string[], _key: string, defaults?: Constants) => check(fn, constants, lines, defaults),
-  (_c, _l, key) => key,
+  (_c: Constants, _l: readonly string[], key: string, _defaults?: Constants) => key,
 );
