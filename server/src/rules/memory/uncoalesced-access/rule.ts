@@ -654,8 +654,8 @@ function quotient(c: Poly, pitch: Poly): Poly | null {
 
 /** CUDA kernels and C/C++ loop nests one function at a time (an edit re-checks only what it changed). */
 const checkCached = perFunction(
-  (fn: FunctionFacts, bindings: Bindings, strides?: ReadonlySet<string>, mainComputes = false) => (fn.isKernel || fn.isDevice ? check(fn, bindings, undefined, strides) : checkCpu(fn, mainComputes)),
-  (bindings: Bindings, strides?: ReadonlySet<string>, mainComputes = false) => `${bindingsKey(bindings)}|${[...(strides ?? [])].join()}|${mainComputes}`,
+  (fn: FunctionFacts, bindings: Bindings, strides?: ReadonlySet<string>, mainComputes?: boolean) => (fn.isKernel || fn.isDevice ? check(fn, bindings, undefined, strides) : checkCpu(fn, !!mainComputes)),
+  (bindings: Bindings, strides?: ReadonlySet<string>, mainComputes?: boolean) => `${bindingsKey(bindings)}|${[...(strides ?? [])].join()}|${!!mainComputes}`,
 );
 
 const at = (x: { range: RuleFinding['range'] }) => `${x.range.start.line}:${x.range.start.column}`;
