@@ -510,13 +510,15 @@ const WRITES_ITS_FIRST = /^(?:std::)?(?:memcpy|memmove|cudaMemcpy(?:Async|FromSy
  * 16-byte units, from the tile's start; null for other element widths, a global tile, or a stride not in 16 bytes.
  */
 function fragmentRows(p: PtrValue, ldm: Poly | null, bits: number | null): Poly | null {
-  if (p.space !== 'shared' || bits !== 16 || !ldm?.isConstant || ldm.constant % 8 !== 0) return null;
+  // (a leading dimension the kernel's template argument sets, `LD` of `wmma_b<144>`: the launches bind it)
+  const symbolic = !!ldm && !ldm.unknown && !ldm.isConstant && ldm.terms.size === 1 && [...ldm.terms][0][1] === 1 && /^[A-Za-z_]\w*$/.test([...ldm.terms][0][0]);
+  if (p.space !== 'shared' || bits !== 16 || !ldm || (!symbolic && (!ldm.isConstant || ldm.constant % 8 !== 0))) return null;
   const start = p.offset.divExact(8);
   if (!start) return null;
   const lane = Poly.sym('threadIdx.x');
   const row = atom('%', [lane, Poly.const(16)]);
   const half = atom('%', [atom('/', [lane, Poly.const(16)]), Poly.const(2)]);
-  return start.add(row.scale(ldm.constant / 8)).add(half);
+  return start.add(symbolic ? row.mul(ldm.scale(1 / 8)) : row.scale(ldm.constant / 8)).add(half);
 }
 
 /**
