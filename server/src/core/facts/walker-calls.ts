@@ -510,8 +510,8 @@ const WRITES_ITS_FIRST = /^(?:std::)?(?:memcpy|memmove|cudaMemcpy(?:Async|FromSy
  * 16-byte units, from the tile's start; null for other element widths, a global tile, or a stride not in 16 bytes.
  */
 function fragmentRows(p: PtrValue, ldm: Poly | null, bits: number | null): Poly | null {
-  // (a leading dimension the kernel's template argument sets, `LD` of `wmma_b<144>`: the launches bind it)
-  const symbolic = !!ldm && !ldm.unknown && !ldm.isConstant && ldm.terms.size === 1 && [...ldm.terms][0][1] === 1 && /^[A-Za-z_]\w*$/.test([...ldm.terms][0][0]);
+  // (a leading dimension the kernel's template arguments set, `LD` of `wmma_b<144>` or `BN + B_PAD`: the launches bind them)
+  const symbolic = !!ldm && !ldm.unknown && !ldm.isConstant && !ldm.hasAtoms && [...ldm.terms.keys()].every((k) => k === '' || /^[A-Za-z_]\w*$/.test(k));
   if (p.space !== 'shared' || bits !== 16 || !ldm || (!symbolic && (!ldm.isConstant || ldm.constant % 8 !== 0))) return null;
   const start = p.offset.divExact(8);
   if (!start) return null;
