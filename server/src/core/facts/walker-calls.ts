@@ -229,6 +229,12 @@ export abstract class CallWalker extends WalkerState {
       const arg = given[i] ?? p.default;
       if (!p.name || !arg || arg.type === 'type_descriptor') return;
       const value = arg.type === 'true' ? Poly.const(1) : arg.type === 'false' ? Poly.const(0) : this.eval(arg);
+      // (an expression of the caller's own compile-time values, `BK + A_PAD` of a kernel templated on A_PAD: bound to it,
+      // so the launches that bind A_PAD bind this too)
+      if (!value.isConstant && given[i] && !value.unknown && !value.hasAtoms && [...value.symbols()].every((s) => this.templateParams.has(s))) {
+        inner.env.set(p.name, { kind: 'int', poly: value });
+        return;
+      }
       if (!value.isConstant) {
         // (kept as its name, so that the values computed from it say so: `nb_per_cpy = alignment == 0 ? nbytes : ...`)
         if (given[i]) {
