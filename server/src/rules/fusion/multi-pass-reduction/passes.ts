@@ -40,6 +40,8 @@ export interface Pass {
   loop?: number;
   /** A helper's block sweep over a row every launch makes too long for L1 (longBlockSweep): the helper's loop. */
   blockSweep?: LoopFact;
+  /** The bits of the row's elements, as its first access reads them. */
+  bits: number;
 }
 
 /** Two passes that can both run in one thread: not in different arms of one if/else (a full block and its remainder). */
@@ -70,19 +72,19 @@ const smallTrip = (l: LoopFact, values?: Readonly<Record<string, number>>) => (l
 const calleeOf = (text: string): string | undefined => /^\s*([A-Za-z_]\w*)\s*\(/.exec(text)?.[1];
 
 /**
- * Elements from which a row a block sweeps cooperatively no longer stays on chip between its sweeps: 16K fp32 elements
- * are 64 KB, shared with the other blocks resident on the SM. Measured on an H100 (a block per row, 256 threads, 2^28
- * floats): a layernorm's three sweeps against one stats sweep ran 0.86x at 4,096 columns (the row stays in L1), 1.31x
- * at 16,384 and 1.35x at 131,072.
+ * Bytes from which a row a block sweeps cooperatively no longer stays on chip between its sweeps, shared with the other
+ * blocks resident on the SM. Measured on an H100 (a block per row, 256 threads, 2^28 elements): a layernorm's one stats
+ * sweep against three sweeps ran 1.00x at 16 KB rows (4,096 floats, 8,192 halves: the row stays in L1), 1.31x at 32 KB
+ * of floats and 1.24x at 32 KB of halves, 1.35x at 512 KB.
  */
-const LONG_ROW = 16384;
+const LONG_ROW_BYTES = 32 * 1024;
 
 /**
  * A block's or a warp's cooperative sweep over a row every launch makes long (`for (i = tid; i < C; i += blockDim.x)`,
  * `for (i = lane; i < V; i += 32)`, with C = V = 50257).
  */
-export const longBlockSweep = (l: LoopFact, values?: Readonly<Record<string, number>>): boolean =>
-  (l.blockStride || warpStride(l)) && sweepLength(l, values) >= LONG_ROW;
+export const longBlockSweep = (l: LoopFact, values?: Readonly<Record<string, number>>, bits = 32): boolean =>
+  (l.blockStride || warpStride(l)) && (sweepLength(l, values) * bits) / 8 >= LONG_ROW_BYTES;
 /** The elements a loop runs to at every launch: its bound's value, or its limit's (a helper's `n`, bound to the kernel's `classes`); 0 unknown. */
 export const sweepLength = (l: LoopFact, values?: Readonly<Record<string, number>>): number =>
   l.bound === null ? 0 : values?.[l.bound.trim()] ?? values?.[l.limit?.toString() ?? ''] ?? 0;
@@ -90,9 +92,9 @@ export const sweepLength = (l: LoopFact, values?: Readonly<Record<string, number
 const warpStride = (l: LoopFact): boolean => !l.gridStride && !!l.step && l.step.isConstant && l.step.constant === 32 && !!l.init && !l.init.unknown && dependsOnLane(l.init);
 
 /** A loop every thread (or program) runs in full: its start and step do not involve the thread index. */
-function privateLoop(l: LoopFact, triton: boolean, values?: Readonly<Record<string, number>>): boolean {
+function privateLoop(l: LoopFact, triton: boolean, values?: Readonly<Record<string, number>>, bits?: number): boolean {
   // (or a block's sweep over a row too long to stay in L1 between sweeps: each sweep reads it from L2 or DRAM again)
-  if (!triton && longBlockSweep(l, values)) return true;
+  if (!triton && longBlockSweep(l, values, bits)) return true;
   if (l.gridStride || l.blockStride || smallTrip(l, values)) return false;
   if (triton) return true;
   if (!l.init || !l.step || l.init.unknown || l.step.unknown) return false;
@@ -218,11 +220,13 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     if (a.space !== 'global' || a.indices.length !== 1 || a.indices[0].unknown) continue;
     const idx = a.indices[0];
     if (!ownRow(idx)) continue;
+    // (the row's bytes decide whether it stays on chip: a 16-bit row of as many elements is half as long)
+    const bits = a.elemBits ?? 32;
     // the sweep is the outermost private loop the index moves with: a loop around it that the index
     // ignores repeats the sweep (a bisection's iterations, a benchmark's repeats) and is its context
     const at = a.loops.findIndex((id) => {
       const l = byId.get(id);
-      return l !== undefined && privateLoop(l, triton, fn.launchValues) && idx.dependsOn((s) => s === l.symbol);
+      return l !== undefined && privateLoop(l, triton, fn.launchValues, bits) && idx.dependsOn((s) => s === l.symbol);
     });
     let key: string;
     let range: Range;
@@ -231,12 +235,12 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     let helper: string | undefined;
     // (a block's sweep in a helper, `for (i = threadIdx.x; i < n; i += blockDim.x)`, over a row every launch makes too
     // long for L1, `n` bound to the kernel's `classes` of 50,257: a pass as a kernel's own loop would be)
-    const blockSweep = at < 0 && laneConsecutive(idx) ? a.helperLoops?.find((l) => longBlockSweep(l, fn.launchValues) && idx.dependsOn((s) => s === l.symbol)) : undefined;
+    const blockSweep = at < 0 && laneConsecutive(idx) ? a.helperLoops?.find((l) => longBlockSweep(l, fn.launchValues, bits) && idx.dependsOn((s) => s === l.symbol)) : undefined;
     if (at >= 0) {
       const loop = byId.get(a.loops[at])!;
       // the warp reads each step as one row segment (`x[r * wide + d]`, `d = idx % headDim`): a cooperative sweep, coalesced
       // (whose re-reads L1 serves, unless the row is too long for it)
-      if (!triton && laneConsecutive(idx) && !longBlockSweep(loop, fn.launchValues)) continue;
+      if (!triton && laneConsecutive(idx) && !longBlockSweep(loop, fn.launchValues, bits)) continue;
       // the index must move with this loop or one inside it
       const inner = new Set(a.loops.slice(at).map((id) => byId.get(id)?.symbol));
       if (!idx.dependsOn((s) => inner.has(s))) continue;
@@ -249,7 +253,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
       // an inlined `__device__` helper's loop over the row (a loop symbol outside the kernel's loops),
       // unless the block shares it out (`for (idx = tid; idx < N; idx += BLOCK_SIZE)`: consecutive lanes, consecutive elements)
       // the helper's accesses sit at its call; each of its own loops over the row is a pass (`softmax_device`'s max, sum and divide)
-      const sweep = a.helperLoops?.find((l) => privateLoop(l, false, fn.launchValues) && idx.dependsOn((s) => s === l.symbol));
+      const sweep = a.helperLoops?.find((l) => privateLoop(l, false, fn.launchValues, bits) && idx.dependsOn((s) => s === l.symbol));
       key = `H${a.range.start.line}:${a.range.start.column}:${sweep?.id ?? ''}`;
       range = a.range;
       scopes = a.scopes ?? [];
@@ -263,7 +267,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     const loopId = at >= 0 ? a.loops[at] : undefined;
     const writes = loopId !== undefined && (accesses.some((s) => s.kind !== 'load' && s.loops.includes(loopId)) ||
       fn.calls.some((c) => /(?:^|\.)(?:store|atomic_\w+)$/.test(c.qualified ?? c.name) && c.loops.includes(loopId)));
-    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes, writes, ...(loopId !== undefined ? { loop: loopId } : {}), ...(helper ? { helper } : {}), ...(blockSweep ? { blockSweep } : {}) }, loads: new Set(), touched: new Set() }));
+    if (!entry) group.set(key, (entry = { pass: { range, line: range.start.line, arrays: new Set(), scopes, writes, bits, ...(loopId !== undefined ? { loop: loopId } : {}), ...(helper ? { helper } : {}), ...(blockSweep ? { blockSweep } : {}) }, loads: new Set(), touched: new Set() }));
     const data = `${a.array}[${canonical(idx, a.lanes)}]`;
     entry.touched.add(data);
     if (a.kind !== 'store') entry.loads.add(data);

@@ -79,7 +79,7 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
     const lines = helper ? `in ${code(helper)}, line ${passes[0].line + 1}` : `lines ${list(passes.map((p) => String(p.line + 1)))}`;
     const n = passes.length;
     // a block's cooperative sweeps over a row every launch makes too long for L1 (llm.c's vocabulary softmax)
-    const sweeps = passes.map((p) => p.blockSweep ?? fn.loops.find((l) => l.id === p.loop)).filter((l): l is NonNullable<typeof l> => !!l && longBlockSweep(l, fn.launchValues));
+    const sweeps = passes.map((p) => ({ p, l: p.blockSweep ?? fn.loops.find((l) => l.id === p.loop) })).filter((x) => !!x.l && longBlockSweep(x.l, fn.launchValues, x.p.bits)).map((x) => x.l!);
     if (!triton && sweeps.length === n) {
       const length = sweepLength(sweeps[0], fn.launchValues);
       hit.push({
