@@ -635,12 +635,18 @@ function loadingLaunches(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
   }
   return out;
 }
-/** Every call of `g` in the file sits in a loop of its caller that reads a file each step and brings nothing back. */
-function calledToLoad(g: FunctionFacts, functions: readonly FunctionFacts[], callSites: ReadonlyMap<string, readonly CallFact[]>): boolean {
+/**
+ * Every call of `g` in the file sits in a loop of its caller that reads a file each step, brings nothing back and
+ * runs no other device work (a checkpoint's tensors read and uploaded one by one; not a training loop reading its
+ * batches from a file, whose step also trains).
+ */
+export function calledToLoad(g: FunctionFacts, functions: readonly FunctionFacts[], callSites: ReadonlyMap<string, readonly CallFact[]> = callSitesOf(functions)): boolean {
   const sites = callSites.get(baseName(g.name)) ?? [];
+  const launching = new Set(functions.filter((f) => f.calls.some((c) => c.kind === 'launch')).map((f) => baseName(f.name)));
   return sites.length > 0 && sites.every((site) => {
     const caller = site.loops.length ? functions.find((f) => f.calls.includes(site)) : undefined;
-    return !!caller && site.loops.some((id) => loadingLoop(caller.calls, id));
+    const otherWork = (id: number) => caller!.calls.some((d) => d !== site && d.loops.includes(id) && (d.kind === 'launch' || launching.has(baseName(d.name))));
+    return !!caller && site.loops.some((id) => loadingLoop(caller.calls, id) && !otherWork(id));
   });
 }
 

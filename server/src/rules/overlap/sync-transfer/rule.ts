@@ -30,7 +30,7 @@ import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
 import { TIMER_CLASS, carriesData, hasTimedRegion, insideTimedRegion, launchBuffers, ordersStreams, type BufferUse } from '../../../core/timed-region';
 import { boundedMemo } from '../../../core/bounded-memo';
-import { loadingLoop } from '../../../core/launch-shapes';
+import { calledToLoad, loadingLoop } from '../../../core/launch-shapes';
 
 export const BENEFIT_COPY =
   'on an H200, 16 chunks of 64 MB moved with pageable synchronous cudaMemcpy and one kernel per chunk reached 11.3 GB/s effective; with pinned buffers and cudaMemcpyAsync on 4 streams, 94.3 GB/s (8.33x)';
@@ -507,7 +507,7 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   if (endsWithWait && queuedLaunches(host, work, constants) >= MANY_LAUNCHES) return [];
   // (nor one called, at every site, in a loop that reads a file each step and brings nothing back: a checkpoint's tensors
   // uploaded one by one, `load_weights` reading each and calling `upload_fp16`, at the disk's pace, once a run)
-  if (sites.length && sites.every(({ h, c }) => c.loops.some((id) => loadingLoop(h.calls, id)))) return [];
+  if (calledToLoad(host, [...hosts.values()])) return [];
   // (a helper that reduces to one scalar it brings back, `double rr = reduce(...)`, called in a loop that may leave
   // early: the value its caller decides on, as the same copy written in the loop would be)
   const exitingLoops = new Set(callerFacts.loops.filter((l) => l.exits).map((l) => l.id));
