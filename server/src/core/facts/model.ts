@@ -59,6 +59,8 @@ export interface LoopFact {
   inclusive?: boolean;
   /** The number of iterations, when the step is a constant and the bound a constant distance past the start (C/C++). */
   trips?: number;
+  /** At most this many iterations, where the bound is the smaller of two ends and one is a fixed distance from the start. */
+  maxTrips?: number;
   /** The bound as evaluated: `y < y1` with `y1 = (oy + 1) * S`; Triton's `range(0, i_i)` with `i_i = i_c % NC` -> `i_c % NC`. */
   limit?: Poly;
   /** A `return`, `goto` or (not inside a `switch`) `break` inside leaves the loop early (C/C++). */

@@ -102,7 +102,9 @@ export abstract class LoopWalker extends CallWalker {
           if (cmp === '<=' || cmp === '>=') fact.inclusive = true;
           const bound = this.eval(unparen(field(cond, 'right')));
           if (!bound.unknown) fact.limit = bound;
-          if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? remainderTrips(initPoly, step, bound, cmp === '<=') ?? cappedTrips(initPoly, step, bound, cmp === '<=') ?? undefined;
+          if (cmp === '<' || cmp === '<=') fact.trips = tripCount(initPoly, step, bound, cmp === '<=') ?? remainderTrips(initPoly, step, bound, cmp === '<=');
+          const capped = fact.trips === undefined && (cmp === '<' || cmp === '<=') ? cappedTrips(initPoly, step, bound, cmp === '<=') : null;
+          if (capped !== null) fact.maxTrips = capped;
           // a countdown (`i = NDim - 1; i >= 0; i--`) runs as many times
           else if ((cmp === '>' || cmp === '>=') && step?.isConstant && step.constant < 0) fact.trips = tripCount(bound, step.scale(-1), initPoly ?? Poly.unknown, cmp === '>=') ?? undefined;
         } else if (cond?.type === 'binary_expression' && ['<', '<='].includes(field(cond, 'operator')?.text ?? '')) {

@@ -82,6 +82,7 @@ export function constantTrip(l: LoopFact, constants: ReadonlyMap<string, number>
 export function mostTrips(l: LoopFact, loops: readonly LoopFact[], constants: ReadonlyMap<string, number> = NO_CONSTANTS): number | null {
   const exact = constantTrip(l, constants);
   if (exact !== null) return exact;
+  if (l.maxTrips !== undefined) return l.maxTrips;
   if (l.kind !== 'for' || !l.init || l.init.unknown || !l.step?.isConstant || l.step.constant !== 1) return null;
   const enclosing: LoopFact[] = [];
   for (let p = l.parent; p !== null; p = loops[p]?.parent ?? null) if (loops[p]) enclosing.push(loops[p]);

@@ -326,7 +326,8 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // a loop of a few constant iterations (`j < 2` over a 2x2 block) is unrolled, not vectorized: its own
   // accesses say nothing (a filter window's computed index below is about the loops around it)
   // (and so is a filter's, `j < kernel_w`: a few taps, whose strides the pixel loop around them decides)
-  const tiny = (constantTrip(l, constants) ?? Infinity) <= TINY_TRIP || countsFewItems(l.bound) || filterBound(l.bound);
+  // (or one whose bound caps it at a few, `i < min((blk + 1) * block_length, nelr)` with blocks of 1)
+  const tiny = (constantTrip(l, constants) ?? l.maxTrips ?? Infinity) <= TINY_TRIP || countsFewItems(l.bound) || filterBound(l.bound);
   // a short constant stride (`rgb[3 * i + c]`, an array of structures)
   // every field of records of 8 or more is read (`w[8*k]` ... `w[8*k + 7]`): contiguous blocks, not interleaved fields
   // (three channels of a pixel, read whole, still want a structure of arrays; two fields are a cheap shuffle, below)
