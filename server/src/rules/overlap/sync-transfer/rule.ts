@@ -86,21 +86,6 @@ function checksCopiedResult(f: FunctionFacts): boolean {
     f.accesses.some((a) => a.kind === 'load' && a.array === c.argRoots[0] && a.loops.length > 0 && positionBefore(c.range.start, a.range.start)));
 }
 
-/**
- * The launches one call of a host function queues: each launch once per trip of the loops around it (a loop over a
- * run-time count, its layers or its batches, as many as MANY_LAUNCHES; one over streams or devices as a few).
- */
-function queuedLaunches(host: FunctionFacts, work: readonly CallFact[], constants: ReadonlyMap<string, number>): number {
-  const byId = new Map(host.loops.map((l) => [l.id, l]));
-  const trips = (id: number) => {
-    const l = byId.get(id);
-    if (!l) return 1;
-    const n = constantTrip(l, constants);
-    return n ?? (/stream|gpu|dev|rank|shard/i.test(`${l.variable ?? ''} ${l.bound ?? ''}`) ? 2 : MANY_LAUNCHES);
-  };
-  return work.filter((c) => c.kind === 'launch').reduce((sum, c) => sum + c.loops.reduce((m, id) => m * trips(id), 1), 0);
-}
-
 /** One step spread over parts (layers, devices, streams, heads, chunks; gradient accumulation's micro-steps): as many launches as parts, each step. */
 const FAN_OUT_LOOP = /layer|gpu|dev|stream|head|chunk|part|shard|rank|accum|micro/i;
 
@@ -436,7 +421,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     said.push(loop.id);
   }
   // (and the function's own top-level waits, where a caller runs it in a loop: a second nest, with its own fix)
-  return [...out, ...calledInLoop(host, calls, hosts, launchers, iterated, loopSites, constants)];
+  return [...out, ...calledInLoop(host, calls, hosts, launchers, iterated, loopSites)];
 }
 
 /**
@@ -472,7 +457,7 @@ function loopSitesOf(hosts: ReadonlyMap<string, FunctionFacts>): LoopSites {
 }
 
 /** The whole body of `host` runs once per iteration of a caller's loop elsewhere in the file: its top-level waits. */
-function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, FunctionFacts>, loopSites: LoopSitesOf, constants: ReadonlyMap<string, number>): RuleFinding[] {
+function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap<string, FunctionFacts>, launchers: ReadonlySet<string>, iterated: Map<string, FunctionFacts>, loopSites: LoopSitesOf): RuleFinding[] {
   const callerFacts = iterated.get(baseName(host.name).replace(/^.*::/, ''));
   if (callerFacts === undefined) return [];
   const caller = callerFacts.name;
@@ -502,9 +487,6 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
     return !!next && !hostWork && blockingKind(next) !== null && sameArms(c, next) && next.loops.join() === c.loops.join();
   };
   if (endsWithWait && sites.length && sites.every(blockedAfter)) return [];
-  // (nor a wait that drains a deep queue: a forward pass's loop over its layers, dozens of launches a call, then one
-  // `cudaDeviceSynchronize()`; the GPU idles one launch latency a call, a sliver of a step's time)
-  if (endsWithWait && queuedLaunches(host, work, constants) >= MANY_LAUNCHES) return [];
   // (nor one called, at every site, in a loop that reads a file each step and brings nothing back: a checkpoint's tensors
   // uploaded one by one, `load_weights` reading each and calling `upload_fp16`, at the disk's pace, once a run)
   if (calledToLoad(host, [...hosts.values()])) return [];
