@@ -28,12 +28,31 @@ const BENEFIT_MEASURED =
 const chainable = (k: FunctionFacts): boolean => k.kernelClass === 'elementwise' || !!k.broadcastOperands;
 
 /**
- * A mask kept from the output (`mask = out != 0` after a dropout kernel, `keep = r > p` after a rand kernel): one more
- * pass over it, where the kernel had the comparison in registers and could store it beside the output.
+ * A mask kept from the output (`mask = out != 0` after a dropout kernel, `keep = r > p` after a rand kernel, cast or not,
+ * or returned as it is): one more pass over it, where the kernel had the comparison in registers and could store it
+ * beside the output. Not a check's (`nans = out != out; if nans.any(): raise`, a count printed): kept only where a later
+ * step uses it as a tensor (returns it, hands it to a launch, computes with it).
  */
-const keptMask = (calls: readonly CallFact[], c: CallFact): boolean =>
-  c.form === 'operator' && COMPARISONS.has(c.name) && c.parent !== undefined && calls[c.parent]?.form === 'assign';
+function keptMask(calls: readonly CallFact[], at: number): boolean {
+  const c = calls[at];
+  const compares = (c.form === 'operator' && COMPARISONS.has(c.name)) || (c.form === 'method' && COMPARING_METHODS.test(c.name)) ||
+    (c.form === 'call' && COMPARING_CALLS.test(c.qualified ?? c.name));
+  if (!compares) return false;
+  // (through a cast of the mask, `(out != 0).to(torch.uint8)`)
+  let top = at;
+  while (calls[top].parent !== undefined && calls[calls[top].parent!].form === 'method' && MASK_CASTS.test(calls[calls[top].parent!].name)) top = calls[top].parent!;
+  const holder = calls[top].parent !== undefined ? calls[calls[top].parent!] : undefined;
+  if (holder?.form === 'return') return true;
+  if (holder?.form !== 'assign' || !holder.assignedTo?.length) return false;
+  const names = new Set(holder.assignedTo);
+  return calls.some((u, k) => k > calls.indexOf(holder) && u.argRoots.some((r) => r !== null && names.has(r)) &&
+    (u.form === 'return' || u.kind === 'launch' || (u.form === 'operator' && ARITHMETIC_OPS.has(u.name)) || isElementwise(u)));
+}
 const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
+const COMPARING_METHODS = /^\.(?:ne|eq|gt|ge|lt|le)$/;
+const COMPARING_CALLS = /^torch\.(?:ne|eq|gt|ge|lt|le|greater|less|not_equal)$/;
+const MASK_CASTS = /^\.(?:to|float|half|bool|byte|int|long|type_as)$/;
+const ARITHMETIC_OPS = new Set(['*', '/', '+', '-', '&', '|']);
 
 /** A load at the position the kernel stores to: each program reads back the elements it writes (in a kernel that also reads operands broadcast, not every load is). */
 function readAtOutput(k: FunctionFacts, load: AccessFact): boolean {
@@ -285,7 +304,7 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   let at = use.index;
   while (calls[at].form === 'method' && VIEWS.has(calls[at].name) && calls[at].parent !== undefined && sameContext(first, calls[calls[at].parent!])) at = calls[at].parent!;
   const next = calls[at];
-  if (!isElementwise(next) && !keptMask(calls, next)) return null;
+  if (!isElementwise(next) && !keptMask(calls, at)) return null;
   const chain: CallFact[] = [next];
   let top = next;
   let topIndex = at;
