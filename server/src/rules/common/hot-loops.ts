@@ -180,6 +180,8 @@ export function outputsAtLaunch(fn: FunctionFacts): number | undefined {
   return values.length > 0 && values.every((v) => v !== undefined) ? values.reduce<number>((n, v) => n * v!, 1) : undefined;
 }
 
+/** Iterations from which a time loop in `main` is the program's run, not a few trial repetitions. */
+const MANY_ITERATIONS = 8;
 /** A loop over a run's iterations or time steps, by its names (`iter < niter`, `t < steps`, `epoch`). */
 const ITERATION_LOOP = /iter|step|epoch|time|^\s*t\s*$/i;
 
@@ -190,6 +192,8 @@ const ITERATION_LOOP = /iter|step|epoch|time|^\s*t\s*$/i;
  */
 export function computesInMain(fn: FunctionFacts, functions: readonly FunctionFacts[]): boolean {
   if (fn.name !== 'main' || functions.some((f) => f.isKernel || f.calls.some((c) => c.kind === 'launch'))) return false;
-  return fn.loops.some((l) => l.parent === null && l.trips === undefined && (ITERATION_LOOP.test(l.variable ?? '') || ITERATION_LOOP.test(l.bound ?? '')) &&
-    fn.loops.some((m) => m.depth >= 2 && m.trips === undefined && fn.loops.some((p) => p.id === m.parent && p.parent === l.id)));
+  // (counts of a run-time size or of a few dozen or more, `#define NITER 100` and a 2048-wide grid too)
+  const long = (l: LoopFact, least: number) => l.trips === undefined || l.trips >= least;
+  return fn.loops.some((l) => l.parent === null && long(l, MANY_ITERATIONS) && (ITERATION_LOOP.test(l.variable ?? '') || ITERATION_LOOP.test(l.bound ?? '')) &&
+    fn.loops.some((m) => m.depth >= 2 && long(m, 64) && fn.loops.some((p) => p.id === m.parent && p.parent === l.id)));
 }
