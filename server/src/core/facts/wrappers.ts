@@ -103,13 +103,22 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
   return out;
 }
 
-/** A wrapper's argument that is its parameter: the caller's conditional argument there, both arms (`training ? dropped : probs`). */
+/**
+ * The conditional arguments of a wrapper's launch, as the caller names them: a wrapper's parameter passed on is the
+ * caller's conditional argument there, both arms (`training ? dropped : probs`); a wrapper's own conditional
+ * (`train ? p_drop : p_soft`) names its parameters, each the caller's buffer at that place.
+ */
 function choicesThrough(l: CallFact, params: readonly string[], c: CallFact): Pick<CallFact, 'argChoices'> {
   let out: Record<number, string[]> | undefined;
+  const callers = (name: string): string[] => {
+    const i = params.indexOf(name);
+    if (i < 0) return [name];
+    return c.argChoices?.[i] ?? (c.argRoots[i] ? [c.argRoots[i]!] : []);
+  };
   l.argRoots.forEach((r, k) => {
     const i = r === null ? -1 : params.indexOf(r);
-    const arms = i >= 0 ? c.argChoices?.[i] : l.argChoices?.[k];
-    if (arms) (out ??= {})[k] = arms;
+    const arms = i >= 0 ? c.argChoices?.[i] : l.argChoices?.[k]?.flatMap(callers);
+    if (arms?.length) (out ??= {})[k] = arms;
   });
   return out ? { argChoices: out } : {};
 }
