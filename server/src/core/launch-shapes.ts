@@ -530,8 +530,15 @@ function zeroCopyLaunches(f: FunctionFacts, seen: Seen | undefined, owner: Reado
   });
 }
 
-/** A loop over a model's layers or heads (`l < n_layers`, `h < p->n_heads`): the stages of one step, not steps. */
-const STAGE_LOOP = /layer|head/i;
+/**
+ * A loop over a model's layers or heads (`l < n_layers`, `h < p->n_heads`, `layer < numLayers`): the stages of one step,
+ * not steps. By whole words of its names (not `steps_ahead`), and not where a word names steps too.
+ */
+function stageLoop(l: LoopFact | undefined): boolean {
+  const words = `${l?.variable ?? ''} ${l?.bound ?? ''}`.split(/[^A-Za-z]+|(?<=[a-z])(?=[A-Z])/).map((w) => w.toLowerCase());
+  return words.some((w) => STAGE_WORDS.has(w)) && !words.some((w) => /^(?:steps?|iters?|iterations?|epochs?)$/.test(w));
+}
+const STAGE_WORDS = new Set(['layer', 'layers', 'nlayer', 'nlayers', 'head', 'heads', 'nhead', 'nheads']);
 /** A loop of this many steps or fewer is a warm-up's or a handful of variants', not an iteration loop. */
 const FEW_STEPS = 16;
 
@@ -553,7 +560,10 @@ function onceBesideLoops(owner: ReadonlyMap<CallFact, FunctionFacts>, use: (d: C
     // benchmark's repetitions of the same work, `threshold(img, mask)` 20 times, carry none)
     // (a loop over a model's layers or heads is one step's stages: the classifier launched after `l < n_layers` runs as
     // often as the layers do, once a forward pass)
-    const manySteps = (id: number) => { const l = g.loops.find((x) => x.id === id); return (l?.trips ?? Infinity) > FEW_STEPS && !STAGE_LOOP.test(`${l?.variable ?? ''} ${l?.bound ?? ''}`); };
+    const manySteps = (id: number) => {
+      const l = g.loops.find((x) => x.id === id);
+      return (l?.trips ?? Infinity) > FEW_STEPS && !stageLoop(l);
+    };
     const inLoops = calls.filter((c) => c.loops.length > 0 && !c.inLambda && !c.loopArgs && manySteps(c.loops[c.loops.length - 1]));
     const stepped = inLoops.filter((c) => carriesData(inLoops.filter((d) => d.loops.at(-1) === c.loops.at(-1)), use));
     if (!stepped.length) continue;
