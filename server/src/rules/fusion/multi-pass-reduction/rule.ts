@@ -53,7 +53,9 @@ const IN_KERNEL_BENEFIT =
  * of the file (`bmax(m, sm)`, shuffles the kernel's own facts do not show).
  */
 const reducesRows = (k: FunctionFacts): boolean => k.kernelClass === 'reduction' || k.loops.some((l) => (l.blockStride || l.gridStride) &&
-  !!l.reductions?.some((r) => r.variable !== l.variable) && k.accesses.some((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id)));
+  k.accesses.some((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id)) &&
+  // (and the folded value handed on after the loop, to a helper or a shuffle: `m = bmax(m, sm)`)
+  !!l.reductions?.some((r) => r.variable !== l.variable && k.calls.some((c) => positionBefore(l.range.end, c.range.start) && c.args.some((a) => new RegExp(`\\b${r.variable}\\b`).test(a)))));
 
 /** Tensor-core instructions: `wmma::mma_sync`, `mma_sync`, PTX `mma.sync` wrappers. */
 const MMA_CALL = /(?:^|_|::)w?mma(?:_sync)?$|^mma_/;
