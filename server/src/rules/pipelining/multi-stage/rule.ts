@@ -201,7 +201,12 @@ export const rule: Rule = {
     if (facts.otherAccelerator) return []; // `cp.async` and Triton's num_stages pipelining are NVIDIA's; other backends pipeline their own way
     if (facts.language === 'triton') return tritonMultiStage(facts);
     // (the file's `__device__` helpers that issue 16-byte `cp.async` copies, cuda_hgemm's `loadTile`: their callers copy wide)
-    const copiers = facts.functions.filter((f) => !f.isKernel && f.calls.some(wideCopy)).map((f) => f.name);
-    return facts.functions.flatMap((fn) => cached(fn, !!fn.warpBlocks, copiers.filter((name) => fn.calls.some((c) => c.name === name))));
+    // (through helpers that call such a helper, `load_tiles` calling `load_tile_16`)
+    const copiers = new Set(facts.functions.filter((f) => !f.isKernel && f.calls.some(wideCopy)).map((f) => f.name));
+    for (let grew = copiers.size > 0; grew;) {
+      grew = false;
+      for (const f of facts.functions) if (!f.isKernel && !copiers.has(f.name) && f.calls.some((c) => copiers.has(c.name))) copiers.add(f.name), (grew = true);
+    }
+    return facts.functions.flatMap((fn) => cached(fn, !!fn.warpBlocks, [...copiers].filter((name) => fn.calls.some((c) => c.name === name))));
   },
 };
