@@ -339,6 +339,9 @@ describe('buildView', () => {
     assert.equal(v.constants.has('NP'), false, 'a build may name another dataset: NP is no constant');
     assert.deepEqual(v.alternatives.get('NP')?.map(d => d.body), ['12', '160'], 'the alternatives are all kept');
     assert.equal(v.constants.has('VEC') || v.defaultConstants.has('VEC'), false, 'an #else arm of a flag nothing defines is still one of two values');
+    const chain = view('#if !defined(MINI_DATASET) && !defined(LARGE_DATASET)\n# define LARGE_DATASET 1\n#endif\n' +
+      '#if defined(MINI_DATASET)\n# define NP 12\n#elif defined(LARGE_DATASET)\n# define NP 160\n#endif\n');
+    assert.equal(chain.defaultConstants.get('NP'), 160, 'an #elif chain, and a switch defined as 1');
   });
 
   test('decided conditionals: #if 0/1, known macros, #elif, include guards, #undef', () => {

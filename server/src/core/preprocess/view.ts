@@ -296,6 +296,8 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
           f.active = Math.min(f.parent, 1 - f.taken, c);
           f.taken = Math.max(f.taken, c);
           const dc = c === 0.5 ? toTri(evalIntExpr(ev.expr, dResolver)) : c;
+          // (`#elif defined(LARGE_DATASET)` of a dataset chain: the arm the default build takes by the file's switch)
+          f.switched = !!stack.at(-2)?.switched || (c === 0.5 && dc === 1 && (ev.expr.match(/[A-Za-z_]\w*/g) ?? []).some((n) => defaultSwitches.has(n)));
           f.dActive = Math.min(f.dParent, 1 - f.dTaken, dc);
           f.dTaken = Math.max(f.dTaken, dc);
           break;
@@ -312,7 +314,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
           const da = dCur();
           if (ev.k === 'define') {
             define(ev.def, a);
-            if (a === 0.5 && da === 1 && !ev.def.body.trim()) defaultSwitches.add(ev.def.name);
+            if (a === 0.5 && da === 1 && ev.def.params === null) defaultSwitches.add(ev.def.name);
             if (a === 0.5 && da === 1 && stack.at(-1)?.switched) dSwitched.add(ev.def.name);
             dDefined.set(ev.def.name, Math.max(dDefined.get(ev.def.name) ?? 0, da));
             if (da === 1) dMacros.set(ev.def.name, ev.def);
