@@ -697,7 +697,11 @@ export class Evaluator {
     // `(void*)(&tile[k] + off)` handed to PTX or a copy: an address, still counted in the elements it was taken in
     if (elem === 'void' && p.elemType && baseType(p.elemType) !== 'void') return p;
     if (VECTOR_TYPES.has(elem)) this.usesVectorTypes = true;
-    const oldBits = elementBits(p.elemType, this.aliases);
+    // (an alias an undecided `#if` makes one of several types, cast to a pack of one of them: `floatX*` as
+    // `__nv_bfloat162*` is the bf16 build's, the only one where that cast means pairs of its elements)
+    const packed = PACKED_SCALAR[elem];
+    const arms = p.elemType ? this.aliases?.get(baseType(p.elemType)) : undefined;
+    const oldBits = packed && arms && arms.length > 1 && arms.some((t) => PACKED_SCALAR_NAMES[packed].includes(baseType(t))) ? elementBits(packed) : elementBits(p.elemType, this.aliases);
     const newBits = elementBits(elem, this.aliases);
     // an untyped base (`const void* x`, a `Params` member) cast to its elements' type (`(const T*)p.x`): what it
     // holds, indexed from there in those elements (a templated struct, `Pack<T, 4>`, may still be wide)
@@ -874,3 +878,7 @@ function warpUniform(p: Poly): boolean {
     return d.args.every(warpUniform);
   });
 }
+
+/** 16-bit packs and the scalar they pair (what an undecided alias must be for a cast to them to read its elements in pairs). */
+const PACKED_SCALAR: Record<string, string> = { __nv_bfloat162: '__nv_bfloat16', nv_bfloat162: '__nv_bfloat16', __half2: '__half', half2: '__half' };
+const PACKED_SCALAR_NAMES: Record<string, readonly string[]> = { __nv_bfloat16: ['__nv_bfloat16', 'nv_bfloat16'], __half: ['__half', 'half'] };
