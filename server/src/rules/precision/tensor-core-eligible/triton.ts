@@ -12,7 +12,7 @@ import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { programAxes, isTlDot as isDot } from '../../common/program-axes';
 import type { RuleFinding } from '../../../core/types';
-import { isReferenceOracle } from '../../common/reference';
+import { isEagerVersion, isReferenceOracle } from '../../common/reference';
 import { RESULT_CHECK } from '../../../core/facts/triton/host';
 import { gemmLoop } from '../../common/gemm-shape';
 
@@ -123,5 +123,10 @@ function checkKernel(fn: FunctionFacts, fullFp32: boolean): RuleFinding[] {
 
 export function tritonTensorCore(facts: FileFacts): RuleFinding[] {
   const checked = tightlyChecked(facts.functions);
+  // (and a kernel every launch of which is in a host named as the reference, `matmul_reference_fp32`: the exact fp32
+  // baseline the mixed-precision kernels are validated against)
+  const launchers = new Map<string, FunctionFacts[]>();
+  for (const h of facts.functions) if (!h.isKernel) for (const c of h.calls) if (c.kind === 'launch') launchers.set(c.name, [...(launchers.get(c.name) ?? []), h]);
+  for (const [kernel, hosts] of launchers) if (hosts.every((h) => isReferenceOracle(h.name) || isEagerVersion(h.name))) checked.add(kernel);
   return facts.functions.flatMap((fn) => checkKernel(fn, !!facts.fullFp32Matmuls || checked.has(fn.name)));
 }
