@@ -24,8 +24,12 @@ const MIN_STEPS = 4;
 /** A PyTorch function or a tensor method (`torch.rsqrt(...)`, `x.float()`): tensors, not Python numbers. */
 const onTensors = (c: CallFact) => c.form === 'method' || (c.form === 'call' && (c.qualified ?? c.name).startsWith('torch.'));
 
-/** An elementwise step, a cast to a dtype held in a variable too (`out.to(x_dtype)`), or to another tensor's (`out.type_as(x)`). */
-const step = (c: CallFact) => isElementwise(c) || (c.form === 'method' && ((c.name === '.to' && c.args.length === 2 && /dtype$/i.test(c.args[1].trim())) || (c.name === '.type_as' && c.args.length === 2)));
+/**
+ * An elementwise step, a cast to a dtype held in a variable too (`out.to(x_dtype)`), or to another tensor's
+ * (`out.type_as(x)`), or a copy into a tensor of the input's type (`X.copy_(XX)`, Unsloth's decode RMSNorm casting back).
+ */
+const step = (c: CallFact) => isElementwise(c) || (c.form === 'method' && ((c.name === '.to' && c.args.length === 2 && /dtype$/i.test(c.args[1].trim())) ||
+  (c.name === '.type_as' && c.args.length === 2) || (c.name === '.copy_' && c.args.length === 2)));
 
 /**
  * The operation that takes `calls[i]`'s result next: its parent in the expression, else the first reader of the
