@@ -191,10 +191,10 @@ function vectorType(type: string, bits: number, width: number): string {
 function chunkOf(a: AccessFact, fn: FunctionFacts, all: AccessFact[]): number | null {
   if (a.indices.length !== 1 || a.vector || a.kind === 'atomic' || a.singleLane) return null;
   const idx = a.indices[0];
-  if (idx.unknown || idx.hasAtoms) return null;
-  const c = idx.coefficient(TID);
-  if (!c.isConstant || c.constant < 2 || c.constant > 16) return null;
-  const k = c.constant;
+  if (idx.unknown) return null;
+  // (the lanes `k` elements apart, by their coefficient, or through a lane index, `lane * 4` with `lane = threadIdx.x % 32`)
+  const k = idx.hasAtoms ? laneStride(idx) : idx.coefficient(TID).isConstant ? idx.coefficient(TID).constant : null;
+  if (k === null || k < 2 || k > 16) return null;
   const bits = a.elemBits ?? 32;
   if (k * bits > 128 || 128 % (k * bits) !== 0) return null;
   const run = loopsAround(a, fn).find((l) => !l.gridStride && l.init?.isConstant && l.init.constant === 0 && l.bound === String(k) && idx.coefficient(l.symbol).isConstant && idx.coefficient(l.symbol).constant === 1);
@@ -205,6 +205,21 @@ function chunkOf(a: AccessFact, fn: FunctionFacts, all: AccessFact[]): number | 
       .map((b) => ((b.indices[0].constant % k) + k) % k),
   );
   return residues.size === k ? k : null;
+}
+
+/** The distance between consecutive lanes' elements when it is one constant in every sample (`lane * 4`, `lane = threadIdx.x % 32`). */
+function laneStride(idx: Poly): number | null {
+  let k: number | null = null;
+  for (const sample of SAMPLES) {
+    const v = laneValues(idx, sample);
+    if (!v) return null;
+    for (let i = 1; i < v.length; i++) {
+      const d = v[i] - v[i - 1];
+      if (k === null) k = d;
+      else if (d !== k) return null;
+    }
+  }
+  return k;
 }
 
 /** A kernel whose threads each walk a small contiguous chunk element by element: one vector access per chunk instead. */
@@ -253,7 +268,8 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
     perStep.set(step, (perStep.get(step) ?? 0) + ((held ? 1 : c.k * unrolled) * (narrowest(c.a) ?? 32)) / 8);
   }
   if (Math.max(0, ...perStep.values()) >= ENOUGH_LOAD_BYTES) return [];
-  const first = chunked[0];
+  // (named at the chunk in the most loops: the K rows the thread walks, not its query read once)
+  const first = chunked.reduce((m, c) => (c.a.loops.length > m.a.loops.length ? c : m));
   const bits = narrowest(first.a) ?? 32;
   const bytes = (first.k * bits) / 8;
   // (said for the build it is about: `T` as `__nv_bfloat16`, where as `float` the chunk is a whole 16-byte access)
