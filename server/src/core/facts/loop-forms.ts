@@ -67,6 +67,8 @@ export function rareIterationLoops(cond: Node, enclosing: readonly LoopFact[], c
   }
   // a flag named for the last step (`int last_step = step == train_num_batches;`): true on one iteration
   if (e?.type === 'identifier' && LAST_STEP_FLAG.test(e.text)) return enclosing.filter((l) => l.variable && (l.trips ?? Infinity) > FEW_TRIPS).map((l) => l.id);
+  // a debugging switch (`if (verbose)`, `if (args.debug)`): its arm runs in a run that asks for it, not in the one timed
+  if (e && (e.type === 'identifier' || e.type === 'field_expression') && DEBUG_FLAG.test(e.text.replace(/^.*(?:\.|->)/, ''))) return enclosing.filter((l) => (l.trips ?? Infinity) > FEW_TRIPS).map((l) => l.id);
   if (!e || e.type !== 'binary_expression' || field(e, 'operator')?.text !== '==') return [];
   const sides = [field(e, 'left'), field(e, 'right')].map((x) => unparen(x));
   const out: number[] = [];
@@ -128,6 +130,8 @@ export function stepCounters(body: Node | null): string[] {
 }
 
 /** A flag set on the last step of a loop (`last_step`, `is_last_iter`, `final_epoch`). */
+/** A switch for debugging output (`verbose`, `debug`, `DEBUG_MODE`, `dbg`): off in the runs that matter. */
+const DEBUG_FLAG = /^(?:verbose|debug|dbg|debug_?mode|is_?debug|do_?debug|trace|print_?debug)$/i;
 const LAST_STEP_FLAG = /^(?:is_?)?(?:last|final)_?(?:step|iter|iteration|epoch|batch)$/i;
 
 /** Trips of a loop whose iterations are a handful of variants or settings rather than steps. */
