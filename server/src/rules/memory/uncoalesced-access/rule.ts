@@ -14,6 +14,7 @@ import { countsSequences } from '../../../core/facts/sequence-bound';
 import { FLOAT_TYPES } from '../../../core/facts/ctypes';
 import { FLAG_NAME, SAMPLES, SECTOR_BYTES, laneValues, sectorCounts, type SectorCount } from '../../../core/lanes';
 import { checkCpu } from './cpu';
+import { OPEN_PACK } from '../shared-bank-conflict/ways';
 import { prePasses } from '../../common/products';
 import { laneSizes, uniformsIn } from './sizes';
 import { tritonUncoalesced } from './triton';
@@ -324,6 +325,10 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   // before the clocks start is a sliver of the run)
   if (fn.isKernel && fn.rarelyLaunched) return [];
   const out = new AlikeFindings();
+  // (a 16-byte pack's element count the build leaves open, `x128::size` of `Packed128<floatX>`: judged at 4, the fp32
+  // build's, whose lanes are the fewer sectors apart; a thread's run over the pack, `k < x128::size`, counted the same)
+  const packs = new Map([...new Set(fn.accesses.flatMap((a) => a.indices.flatMap((p) => [...p.symbols()])))].filter((x) => OPEN_PACK.test(x) && !bindings.has(x)).map((x) => [x, 4] as const));
+  if (packs.size) bindings = new Map([...bindings, ...packs]);
   const accesses = boundAccesses(fn, bindings);
   const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
   const blockX = warpRowWidth(fn, bindings);
@@ -331,7 +336,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   // short loops that may walk a thread's record, its own and its helpers'
   // (a loop over the block's extent every launch fixes, `k < blockDim.y` with blocks of (32, 4), is as short as a literal one)
   const launchTrips = (l: LoopFact): LoopFact => {
-    const v = l.trips === undefined && l.bound && /^blockDim\.[xyz]$/.test(l.bound.trim()) ? bindings.get(l.bound.trim()) : undefined;
+    const v = l.trips === undefined && l.bound && (/^blockDim\.[xyz]$/.test(l.bound.trim()) || packs.has(l.bound.trim())) ? bindings.get(l.bound.trim()) : undefined;
     const step = l.step?.isConstant ? l.step.constant : 0;
     return v !== undefined && l.kind === 'for' && l.init?.isConstant && step > 0 ? { ...l, trips: Math.max(0, Math.ceil((v - l.init.constant) / step)) } : l;
   };
