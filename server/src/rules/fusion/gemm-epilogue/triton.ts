@@ -289,12 +289,14 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
     // (with a bias, `F.linear(x, w, b)`, the bias is in the GEMM; what reads its output after it is still a pass)
     if (c.qualified === 'torch.nn.functional.linear') shown = '`F.linear`';
     else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
-  } else if (c.form === 'method' && c.args[0]?.trim() === 'self' && known.isLayer(c.name.slice(1))) {
+  } else if (c.form === 'method' && (c.args[0]?.trim() === 'self' || (c.name === '.lm_head' && /^[A-Za-z_][\w.]*$/.test(c.args[0]?.trim() ?? ''))) && known.isLayer(c.name.slice(1))) {
+    // (also a causal LM's vocabulary projection through the model, `model.lm_head(h)` in a trainer's loss)
     // `self.lm_head(h)` with `self.lm_head = nn.Linear(...)`: the layer's cuBLAS GEMM; or one of the file's GEMM
     // modules (`self.inter = TritonLinear(h, i)`), whose forward launches the file's kernel
     const module = known.layers.modules.get(`${known.owner}.${c.name.slice(1)}`);
     if (module?.runs === 'kernel') return withOutput(calls, i, `\`self${c.name}\` (a \`${module.name}\`, whose \`forward\` launches a GEMM kernel)`, { torch: false });
-    shown = module ? `\`self${c.name}\` (a \`${module.name}\`, whose \`forward\` is a PyTorch matmul)` : `\`self${c.name}\` (an \`nn.Linear\`)`;
+    const receiver = c.args[0]?.trim() ?? 'self';
+    shown = module ? `\`self${c.name}\` (a \`${module.name}\`, whose \`forward\` is a PyTorch matmul)` : `\`${receiver}${c.name}\` (an \`nn.Linear\`)`;
   } else if (c.form === 'call' && c.qualified !== undefined && c.qualified !== c.name && libraryMatmul(c.qualified)) {
     const library = c.qualified.slice(0, c.qualified.lastIndexOf('.'));
     shown = `\`${c.name}\` (from \`${library}\`)`;
