@@ -539,6 +539,7 @@ function stageLoop(l: LoopFact | undefined): boolean {
   return words.some((w) => STAGE_WORDS.has(w)) && !words.some((w) => /^(?:steps?|iters?|iterations?|epochs?)$/.test(w));
 }
 const STAGE_WORDS = new Set(['layer', 'layers', 'nlayer', 'nlayers', 'head', 'heads', 'nhead', 'nheads']);
+
 /** A loop of this many steps or fewer is a warm-up's or a handful of variants', not an iteration loop. */
 const FEW_STEPS = 16;
 
@@ -655,8 +656,9 @@ export function calledToLoad(g: FunctionFacts, functions: readonly FunctionFacts
   const launching = new Set(functions.filter((f) => f.calls.some((c) => c.kind === 'launch')).map((f) => baseName(f.name)));
   return sites.length > 0 && sites.every((site) => {
     const caller = site.loops.length ? functions.find((f) => f.calls.includes(site)) : undefined;
-    const otherWork = (id: number) => caller!.calls.some((d) => d !== site && d.loops.includes(id) && (d.kind === 'launch' || launching.has(baseName(d.name))));
-    return !!caller && site.loops.some((id) => loadingLoop(caller.calls, id) && !otherWork(id));
+    if (!caller) return false;
+    const otherWork = (id: number) => caller.calls.some((d) => d !== site && d.loops.includes(id) && (d.kind === 'launch' || launching.has(baseName(d.name))));
+    return site.loops.some((id) => loadingLoop(caller.calls, id) && !otherWork(id));
   });
 }
 

@@ -23,7 +23,7 @@
 // (the first pass rewrites the buffer or calls `tl.cumsum`; the second adds block totals back).
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { AccessFact, CallFact, FileFacts, FunctionFacts, LoopFact } from '../../../core/facts/model';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { isReferenceOracle, isUnfusedBaseline } from '../../common/reference';
@@ -52,10 +52,13 @@ const IN_KERNEL_BENEFIT =
  * block- or grid-stride loop (`m = fmaxf(m, xr[i])` over `i += blockDim.x`) and combine the values through a helper
  * of the file (`bmax(m, sm)`, shuffles the kernel's own facts do not show).
  */
-const reducesRows = (k: FunctionFacts): boolean => k.kernelClass === 'reduction' || k.loops.some((l) => (l.blockStride || l.gridStride) &&
-  k.accesses.some((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id)) &&
-  // (and the folded value handed on after the loop, to a helper or a shuffle: `m = bmax(m, sm)`)
-  !!l.reductions?.some((r) => r.variable !== l.variable && k.calls.some((c) => positionBefore(l.range.end, c.range.start) && c.args.some((a) => new RegExp(`\\b${r.variable}\\b`).test(a)))));
+function reducesRows(k: FunctionFacts): boolean {
+  if (k.kernelClass === 'reduction') return true;
+  const readsGlobal = (l: LoopFact) => k.accesses.some((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id));
+  // (the folded value handed on after the loop, to a helper or a shuffle: `m = bmax(m, sm)`)
+  const handedOn = (l: LoopFact, name: string) => k.calls.some((c) => positionBefore(l.range.end, c.range.start) && c.args.some((a) => new RegExp(`\\b${name}\\b`).test(a)));
+  return k.loops.some((l) => (l.blockStride || l.gridStride) && readsGlobal(l) && !!l.reductions?.some((r) => r.variable !== l.variable && handedOn(l, r.variable)));
+}
 
 /** Tensor-core instructions: `wmma::mma_sync`, `mma_sync`, PTX `mma.sync` wrappers. */
 const MMA_CALL = /(?:^|_|::)w?mma(?:_sync)?$|^mma_/;
