@@ -344,7 +344,8 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   const recordLoops = [...new Map([...fn.loops, ...globals.flatMap((g) => g.helperLoops ?? [])].map((l) => [l.symbol, l])).values()].map(launchTrips);
   // a kernel that reads nothing from global memory fills its output from indices and constants:
   // set-up (`A[i*order + j] = i` before the timed loop), run once
-  if (fn.isKernel && !accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update'))) return [];
+  // (reads through a texture, `tex2D<float>(tex, x, y)`, are reads: boxFilter's row pass writes what it filtered)
+  if (fn.isKernel && !accesses.some((a) => a.space === 'global' && (a.kind === 'load' || a.kind === 'update')) && !fn.calls.some((c) => TEXTURE_READ.test(c.name))) return [];
   // a loss over dense targets (`target[b * classes + c]` beside `predict[...]`, a thread per sample): once a training
   // step over the network's output, a small buffer beside what every layer streams
   if (fn.isKernel && readsDenseTargets(fn)) return [];
@@ -656,6 +657,9 @@ function quotient(c: Poly, pitch: Poly): Poly | null {
   }
   return q.terms.size > 0 && c.equals(pitch.mul(q)) ? q : null;
 }
+
+/** Texture and surface fetches (`tex2D<float>(tex, x, y)`, `tex1Dfetch`, `surf2Dread`): reads the accesses do not list. */
+const TEXTURE_READ = /^(?:tex(?:1D|2D|3D|1Dfetch|1DLayered|2DLayered|Cubemap)(?:Lod|Grad)?|surf(?:1D|2D|3D)read)$/;
 
 /** CUDA kernels and C/C++ loop nests one function at a time (an edit re-checks only what it changed). */
 const checkCached = perFunction(
