@@ -147,6 +147,21 @@ export function laneValues(p: Poly, sample: Sample, laneSymbol = 'threadIdx.x'):
   return out;
 }
 
+/** The distance between consecutive lanes' elements when it is one constant in every sample (`lane * 4`, `lane = threadIdx.x % 32`). */
+export function constantLaneStride(idx: Poly): number | null {
+  let k: number | null = null;
+  for (const sample of SAMPLES) {
+    const v = laneValues(idx, sample);
+    if (!v) return null;
+    for (let i = 1; i < v.length; i++) {
+      const d = v[i] - v[i - 1];
+      if (k === null) k = d;
+      else if (d !== k) return null;
+    }
+  }
+  return k;
+}
+
 /** Does the form differ between lanes (under the first sample)? */
 export function variesAcrossLanes(p: Poly, laneSymbol = 'threadIdx.x'): boolean | null {
   const v = laneValues(p, SAMPLES[0], laneSymbol);

@@ -162,7 +162,8 @@ const CHECKER_NAME = /^(?:[cC]heck|[vV]erify|[cC]ompare|[vV]alidate|[aA]ssert|[e
  * `check_close(name, out, expected)`); not a one-value sanity check (`check_numerics(x)`, `assert_finite(y)`).
  */
 const COMPARES_EXPECTED = /^(?:run|do)_?tests?$|(?:^|_)(?:all)?close$|(?:^|_)equal$|^compare(?:_|$)|(?:^|_)same$/i;
-const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
+/** Python's comparison operators. */
+export const COMPARISONS: ReadonlySet<string> = new Set(['<', '>', '<=', '>=', '==', '!=']);
 
 export const lastName = (c: CallFact) => ((c.qualified ?? c.name).split('.').pop() ?? '').replace(/^\./, '');
 

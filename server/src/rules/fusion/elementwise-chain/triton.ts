@@ -17,7 +17,7 @@ import type { Range, RuleFinding } from '../../../core/types';
 import { compiledHosts, pythonOracles, isUnfusedBaseline } from '../../common/reference';
 import { hasFusedTwin } from '../../../core/baselines';
 import {
-  IN_PLACE_ARITHMETIC, VIEWS, bindArguments, feedsHostCheck, firstUse, hostShapes, importedHelpers, isElementwise, laterUse, launchHelpers, listWords, loadedBuffers, nestedContext, plainBuffer, sameContext, stepName, storedParams, textOf, type LaunchHelper, type Shape,
+  COMPARISONS, IN_PLACE_ARITHMETIC, VIEWS, bindArguments, feedsHostCheck, firstUse, hostShapes, importedHelpers, isElementwise, laterUse, launchHelpers, listWords, loadedBuffers, nestedContext, plainBuffer, sameContext, stepName, storedParams, textOf, type LaunchHelper, type Shape,
 } from '../../common/triton-host';
 
 const BENEFIT_MEASURED =
@@ -48,7 +48,6 @@ function keptMask(calls: readonly CallFact[], at: number): boolean {
   return calls.some((u, k) => k > calls.indexOf(holder) && u.argRoots.some((r) => r !== null && names.has(r)) &&
     (u.form === 'return' || u.kind === 'launch' || (u.form === 'operator' && ARITHMETIC_OPS.has(u.name)) || isElementwise(u)));
 }
-const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
 const COMPARING_METHODS = /^\.(?:ne|eq|gt|ge|lt|le)$/;
 const COMPARING_CALLS = /^torch\.(?:ne|eq|gt|ge|lt|le|greater|less|not_equal)$/;
 const MASK_CASTS = /^\.(?:to|float|half|bool|byte|int|long|type_as)$/;

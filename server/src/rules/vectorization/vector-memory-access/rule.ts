@@ -13,7 +13,7 @@ import type { RuleFinding } from '../../../core/types';
 import { Poly, bindSymbols, isVarying, loneSymbol, symbolKind } from '../../../core/affine';
 import { lanesModuloRuntime, mentionsGridDim, steppedBy, oddPitch, rowOfThreads } from './rows';
 import { isReferenceOracle } from '../../common/reference';
-import { SAMPLES, laneValues, variesAcrossLanes } from '../../../core/lanes';
+import { SAMPLES, constantLaneStride, laneValues, variesAcrossLanes } from '../../../core/lanes';
 import { MATH_CALLS } from '../../../core/facts/library';
 import { loopsAround } from '../../common/hot-loops';
 import { convShape } from '../../common/conv-shape';
@@ -193,7 +193,7 @@ function chunkOf(a: AccessFact, fn: FunctionFacts, all: AccessFact[]): number | 
   const idx = a.indices[0];
   if (idx.unknown) return null;
   // (the lanes `k` elements apart, by their coefficient, or through a lane index, `lane * 4` with `lane = threadIdx.x % 32`)
-  const k = idx.hasAtoms ? laneStride(idx) : idx.coefficient(TID).isConstant ? idx.coefficient(TID).constant : null;
+  const k = idx.hasAtoms ? constantLaneStride(idx) : idx.coefficient(TID).isConstant ? idx.coefficient(TID).constant : null;
   if (k === null || k < 2 || k > 16) return null;
   const bits = a.elemBits ?? 32;
   if (k * bits > 128 || 128 % (k * bits) !== 0) return null;
@@ -205,21 +205,6 @@ function chunkOf(a: AccessFact, fn: FunctionFacts, all: AccessFact[]): number | 
       .map((b) => ((b.indices[0].constant % k) + k) % k),
   );
   return residues.size === k ? k : null;
-}
-
-/** The distance between consecutive lanes' elements when it is one constant in every sample (`lane * 4`, `lane = threadIdx.x % 32`). */
-function laneStride(idx: Poly): number | null {
-  let k: number | null = null;
-  for (const sample of SAMPLES) {
-    const v = laneValues(idx, sample);
-    if (!v) return null;
-    for (let i = 1; i < v.length; i++) {
-      const d = v[i] - v[i - 1];
-      if (k === null) k = d;
-      else if (d !== k) return null;
-    }
-  }
-  return k;
 }
 
 /** A kernel whose threads each walk a small contiguous chunk element by element: one vector access per chunk instead. */
