@@ -13,7 +13,7 @@
 // in reference oracles.
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
-import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
@@ -42,6 +42,8 @@ function sequential(a: CallFact, b: CallFact): boolean {
   const split = s1.findIndex((x, i) => s2[i] !== x);
   return !(split >= 0 && split < s2.length && exclusiveArms(s1[split], s2[split]));
 }
+
+const GRID_INDICES = ['threadIdx.x', 'threadIdx.y', 'threadIdx.z', 'blockIdx.x', 'blockIdx.y', 'blockIdx.z'];
 
 /** Calls that never touch the output's contents. */
 const HARMLESS = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|cublasSetStream\w*|cublasSetMathMode|printf|fprintf|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk)$/;
@@ -77,7 +79,13 @@ function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, 
       const d = x.indices[0].sub(y.indices[0]);
       return !d.unknown && (d.isConstant ? Math.abs(d.constant) >= 16 : !d.dependsOn((v) => /^(?:blockDim|gridDim)\./.test(v)));
     }));
-    const permutes = (readAt.length > 0 && storedAt.length > 0 && readAt.some((r) => !storedAt.includes(r))) || farApart;
+    // (or that hands each element of the output to many threads, an outer product's `W[i * out + j] -= x[i] * delta[j]`
+    // over a [in, out] grid: the stores span thread indices the output's reads do not, so no one tile holds its pass)
+    const stores = k.accesses.filter((a) => a.kind !== 'load' && a.space === 'global');
+    const uses = (forms: AccessFact[], v: string) => forms.some((a) => a.indices.some((p) => !p.unknown && p.dependsOn((x) => x === v)));
+    const broadcast = readForms.length > 0 && readForms.every((a) => !a.indices[0].unknown) &&
+      GRID_INDICES.some((v) => uses(stores, v) && !uses(readForms, v));
+    const permutes = (readAt.length > 0 && storedAt.length > 0 && readAt.some((r) => !storedAt.includes(r))) || farApart || broadcast;
     // a reduction over the output's rows first (a softmax's max and sum, one lane sweeping the row `for (t < len)`):
     // no value of the row is final until the sweep is done, so no store of the producer can apply it
     // (a loop that reads the row and stores each element back where it read it, a per-row bias, is no such sweep)
