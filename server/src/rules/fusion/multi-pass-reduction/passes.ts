@@ -87,7 +87,14 @@ export const longBlockSweep = (l: LoopFact, values?: Readonly<Record<string, num
   (l.blockStride || warpStride(l)) && (sweepLength(l, values) * bits) / 8 >= LONG_ROW_BYTES;
 /** The elements a loop runs to at every launch: its bound's value, or its limit's (a helper's `n`, bound to the kernel's `classes`); 0 unknown. */
 export const sweepLength = (l: LoopFact, values?: Readonly<Record<string, number>>): number =>
-  l.bound === null ? 0 : values?.[l.bound.trim()] ?? values?.[l.limit?.toString() ?? ''] ?? 0;
+  l.bound === null ? 0 : values?.[l.bound.trim()] ?? values?.[l.limit?.toString() ?? ''] ?? (vocabularyRow(l) ? ASSUMED_VOCABULARY : 0);
+/**
+ * A row named as a language model's vocabulary (`V`, `vocab_size`) that no launch sizes: 32,000 entries or more
+ * (Llama's 32,000, GPT-2's 50,257), a cross-entropy's or a sampler's logits row.
+ */
+export const ASSUMED_VOCABULARY = 32000;
+const VOCABULARY = /^(?:V|Vp|n_vocab|vocab|vocab_size|padded_vocab_size|vocab_len)$/;
+export const vocabularyRow = (l: LoopFact): boolean => l.bound !== null && (VOCABULARY.test(l.bound.trim()) || VOCABULARY.test(l.limit?.toString() ?? ''));
 /** `for (i = lane; i < n; i += 32)`: a warp's lanes stepping over a row together. */
 const warpStride = (l: LoopFact): boolean => !l.gridStride && !!l.step && l.step.isConstant && l.step.constant === 32 && !!l.init && !l.init.unknown && dependsOnLane(l.init);
 
@@ -164,7 +171,8 @@ const FOLDABLE = /(?:^|\.)(?:load|arange|to|float|int|where|zeros|full|exp2?|max
  * absolute deviation (`fabsf(x - mean)`) or a count of the elements above the mean has no exact one-pass form.
  */
 function onePassForm(fn: FunctionFacts, second: Pass): boolean {
-  const loop = fn.loops.find((l) => l.id === second.loop);
+  // (or a helper's block sweep, `rowSumExp(x, V, m)`: its loop's sums, the calls in it are the helper's)
+  const loop = second.blockSweep ?? fn.loops.find((l) => l.id === second.loop);
   const sums = loop?.reductions ?? [];
   const calls = fn.calls.filter((c) => c.kind === 'call' && second.loop !== undefined && c.loops.includes(second.loop));
   return sums.length > 0 && sums.every((r) => (/^(?:float|double|half|__half)$/.test(r.type) || fn.templateParams.includes(r.type)) && r.op === '+=') && calls.every((c) => /^(?:__)?expf?$/.test(c.name) || toFloat(c));

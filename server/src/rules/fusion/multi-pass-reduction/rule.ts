@@ -32,7 +32,7 @@ import { perFunction, perHost } from '../../common/memo';
 import { positionBefore } from '../../../core/positions';
 import { bind, launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
-import { longBlockSweep, sweepLength, rowPasses } from './passes';
+import { longBlockSweep, sweepLength, rowPasses, vocabularyRow } from './passes';
 import { gridWidePartials, mergesRowPartials } from './grid-wide';
 import { isTlDot } from '../../common/program-axes';
 import { gemmLoop } from '../../common/gemm-shape';
@@ -87,14 +87,20 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
     const sweeps = passes.map((p) => ({ p, l: p.blockSweep ?? fn.loops.find((l) => l.id === p.loop) })).filter((x) => !!x.l && longBlockSweep(x.l, fn.launchValues, x.p.bits)).map((x) => x.l!);
     if (!triton && sweeps.length === n) {
       const length = sweepLength(sweeps[0], fn.launchValues);
+      // (a vocabulary no launch sizes: its least usual length, said as such)
+      const assumed = fn.launchValues?.[sweeps[0].bound?.trim() ?? ''] === undefined && vocabularyRow(sweeps[0]);
+      const elements = `${assumed ? 'at least ' : ''}${length.toLocaleString('en-US')} elements`;
       hit.push({
         range: passes[1].range,
         function: fn.name,
         confidence: 'likely',
-        assumptions: [`assumes several blocks share an SM: a row of ${length.toLocaleString('en-US')} elements does not stay in L1 between the sweeps`],
-        message: `the ${sweeps.every((l) => l.blockStride) ? 'block' : 'warp'} sweeps its row of ${list(arrays)} ${n} times from global memory, ${length.toLocaleString('en-US')} elements each (${lines})`,
+        assumptions: [
+          ...(assumed ? [`assumes \`${sweeps[0].bound!.trim()}\` is a language model's vocabulary, ${length.toLocaleString('en-US')} entries or more (no launch here gives its size)`] : []),
+          `assumes several blocks share an SM: a row of ${length.toLocaleString('en-US')} elements does not stay in L1 between the sweeps`,
+        ],
+        message: `the ${sweeps.every((l) => l.blockStride) ? 'block' : 'warp'} sweeps its row of ${list(arrays)} ${n} times from global memory, ${elements} each (${lines})`,
         detail: detail(
-          `Each ${sweeps.every((l) => l.blockStride) ? 'block' : 'warp'} reads its row of ${list(arrays)} ${n} times, and a row of ${length.toLocaleString('en-US')} elements is too long to stay in L1 between the sweeps: each reads it from L2 or DRAM again.`,
+          `Each ${sweeps.every((l) => l.blockStride) ? 'block' : 'warp'} reads its row of ${list(arrays)} ${n} times, and a row of ${elements} is too long to stay in L1 between the sweeps: each reads it from L2 or DRAM again.`,
           `Merge the statistics sweeps (online max with the sum rescaled by exp(m_old - m_new); Welford for mean and variance) so the row is read ${passes.some((p) => p.writes) ? 'twice: once for the statistics, once for the output' : 'once'}.`,
         ),
         benefit: IN_KERNEL_BENEFIT,
