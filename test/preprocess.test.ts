@@ -344,6 +344,14 @@ describe('buildView', () => {
     assert.equal(chain.defaultConstants.get('NP'), 160, 'an #elif chain, and a switch defined as 1');
   });
 
+  test('a selector of one of its arguments an undecided #ifdef defines (POLYBENCH_C99_SELECT): the build without -D flags picks', () => {
+    const v = view('#ifdef POLYBENCH_USE_C99_PROTO\n# define POLYBENCH_C99_SELECT(x,y) y\n#else\n# define POLYBENCH_C99_SELECT(x,y) x\n#endif\n' +
+      '#ifdef FAST\n# define PICK(a,b) (a)\n#else\n# define PICK(a,b) (a + b)\n#endif\n');
+    assert.equal(v.defaultSelectors.get('POLYBENCH_C99_SELECT')?.body, 'x', 'the #else arm, the fixed extent');
+    assert.deepEqual(v.alternatives.get('POLYBENCH_C99_SELECT')?.map(d => d.body), ['y', 'x'], 'the alternatives are all kept');
+    assert.equal(v.defaultSelectors.has('PICK'), false, 'an arm that computes is no selector');
+  });
+
   test('decided conditionals: #if 0/1, known macros, #elif, include guards, #undef', () => {
     const v = view('#ifndef GUARD_H\n#define GUARD_H\n#define TILE 32\n#if 0\n#define DEAD 1\n#elif 1\n#define LIVE 1\n#else\n#define DEAD2 1\n#endif\n' +
       '#if TILE == 32\ntypedef float T32;\n#else\ntypedef double T32;\n#endif\n#ifdef TILE\n#define HAS_TILE 1\n#endif\n' +

@@ -132,8 +132,11 @@ export function preprocessFile(
     return depth < 4 && defs.length > 0 && defs.every((d) => d.params === null &&
       (QUALIFIER_BODY.test(d.body.trim()) || d.body.trim().split(/\s+/).every((w) => QUALIFIER_BODY.test(w) || (w !== name && /^[A-Z_][A-Z0-9_]*$/.test(w) && qualifies(w, depth + 1)))));
   };
+  // (nor a selector of one of its arguments, `POLYBENCH_C99_SELECT(NP, np)`: read as the build without -D flags takes it,
+  // the fixed extent, so that the array's declared size is there to read; that size may still be one of several)
   for (const [name, defs] of view.alternatives) {
     if (qualifies(name) || loadsItsArgument(defs)) table.set(name, defs[0]);
+    else if (view.defaultSelectors.has(name)) table.set(name, view.defaultSelectors.get(name)!);
     else table.delete(name);
   }
   // PolyBench's timer statements are nothing, or the timer's calls under -DPOLYBENCH_TIME: read as the timed build

@@ -31,6 +31,12 @@ export interface PreprocessorView {
   constants: Map<string, number>;
   /** Sizes a build that passes no `-D` flags picks by a dataset switch the file sets for it (PolyBench's `NP` = 160 under `LARGE_DATASET`). */
   defaultConstants: Map<string, number>;
+  /**
+   * A function-like macro an undecided `#ifdef` defines as one argument or another (PolyBench's `POLYBENCH_C99_SELECT(x, y)`:
+   * `y`, the run-time extent, under `-DPOLYBENCH_USE_C99_PROTO`; `x`, the fixed one, otherwise): the definition a build
+   * that passes no `-D` flags takes.
+   */
+  defaultSelectors: Map<string, MacroDef>;
   /** Element accessors of matrix classes by method name (`m.at(i, j)` as `data_[i * cols_ + j]`): see accessors.ts. */
   accessors: Map<string, ElementAccessor>;
   /** A header the file includes sets up a cuBLAS handle's math mode (scan.ts, setsTensorMathMode): its GEMMs' math is decided there. */
@@ -436,7 +442,14 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
     const v = d && d.params === null && known(st).every(x => evalIntExpr(x.body, res) !== null) ? evalIntExpr(d.body, res) : null;
     if (v !== null) defaultConstants.set(name, v);
   }
+  const defaultSelectors = new Map<string, MacroDef>();
+  const selects = (d: MacroDef) => d.params !== null && !d.variadic && d.params.includes(d.body.replace(/^\((.*)\)$/s, '$1').trim());
+  for (const [name, defs] of alternatives) {
+    const d = byDefault.macros.get(name);
+    if (d && defs.some((x) => sameDef(x, d)) && defs.every(selects)) defaultSelectors.set(name, d);
+  }
   const ser: string[] = [];
+  for (const [n, d] of defaultSelectors) ser.push(`S${n}=${d.body}`);
   for (const [n, d] of macros) ser.push(`M${n}(${d.params?.join(',') ?? '-'}${d.variadic ? '...' : ''})=${d.body}`);
   for (const [n, ds] of alternatives) ser.push(`A${n}=${ds.map(d => `(${d.params?.join(',') ?? '-'})${d.body}`).join('\u0001')}`);
   for (const [n, ts] of typeAliases) ser.push(`T${n}=${ts.join('|')}`);
@@ -448,5 +461,5 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
   for (const h of headers) ser.push(`H${h}`);
   if (tensorMathMode) ser.push('Ptensor-math-mode');
   const joined = ser.join('\n');
-  return { macros, alternatives, typeAliases, defaultTypes, constants, defaultConstants, accessors, tensorMathMode, headers, key: joined.length + ':' + digest(joined) };
+  return { macros, alternatives, typeAliases, defaultTypes, constants, defaultConstants, defaultSelectors, accessors, tensorMathMode, headers, key: joined.length + ':' + digest(joined) };
 }
