@@ -167,6 +167,44 @@ def swiglu(gate, up):
   assert.deepEqual(chains(py), []);
 });
 
+test('a Triton kernel imported from another module and launched here: the elementwise op after it re-reads its output', async () => {
+  const kernel = `import triton
+import triton.language as tl
+
+
+@triton.jit
+def silu_kernel(X, Y, N, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    m = offs < N
+    x = tl.load(X + offs, mask=m).to(tl.float32)
+    tl.store(Y + offs, x / (1.0 + tl.exp(-x)), mask=m)
+`;
+  const host = `import torch
+import triton
+from kern import silu_kernel
+
+
+def swiglu(gate, up):
+    act = torch.empty_like(gate)
+    n = gate.numel()
+    silu_kernel[(triton.cdiv(n, 1024),)](gate, act, n, BLOCK=1024)
+    return act * up
+
+
+def silu_total(gate):
+    act = torch.empty_like(gate)
+    n = gate.numel()
+    silu_kernel[(triton.cdiv(n, 1024),)](gate, act, n, BLOCK=1024)
+    return act.sum()
+`;
+  const chains = (e: Engine) => e.analyzeText('/tmp/ka-index/ximport/host.py', host).findings.filter((f) => f.rule === 'fusion/elementwise-chain').map((f) => f.range.start.line);
+  const py = await Engine.create(['python']);
+  assert.deepEqual(chains(py), [], 'alone, what `silu_kernel` writes is unknown');
+  py.indexText('/tmp/ka-index/ximport/kern.py', kernel);
+  py.indexText('/tmp/ka-index/ximport/host.py', host);
+  assert.deepEqual(chains(py), [9], '`act * up` is a second pass; a sum of it is a reduction, no elementwise op');
+});
+
 test('an imported launch helper launches the kernel of its own module, though every one-op module names its kernel `_kernel`', async () => {
   const module = (helper: string, store: string, ret: string) => `import torch
 import triton

@@ -436,8 +436,12 @@ function moduleSetUp(functions: readonly FunctionFacts[]): Set<FunctionFacts> {
 export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   const kernels = new Map(facts.functions.filter((f) => f.isKernel).map((f) => [f.name, f]));
   // (and the kernels of the launch helpers this module imports from another, `from .ops import mul, silu`, or kernels
-  // it imports and launches itself, `_jsd_kernel[grid](...)`)
+  // it imports and launches itself, `_jsd_kernel[grid](...)`: the project's Triton kernel of that name)
   const imported = importedHelpers(facts);
+  for (const f of facts.functions) for (const c of f.calls) {
+    const k = c.kind === 'launch' && !kernels.has(c.name) ? facts.project?.kernels.get(c.name) : undefined;
+    if (k?.decorators) kernels.set(c.name, k);
+  }
   // (a launch of a name a kernel goes by: the project's, or one named as kernels are; `self.blocks[i](x)` is a module call)
   const kernelLaunch = (c: CallFact) => c.kind === 'launch' && (!!facts.project?.kernels.has(c.name) || /^_|kernel/i.test(c.name));
   if (kernels.size === 0 && !imported.some((h) => h.kernel) && !facts.functions.some((f) => f.calls.some(kernelLaunch))) return [];
