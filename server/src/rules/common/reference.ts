@@ -9,7 +9,9 @@ import { positionBefore, rangeHolds } from '../../core/positions';
 import { boundedMemo } from '../../core/bounded-memo';
 import { RESULT_CHECK } from '../../core/facts/triton/host';
 /** Names of expected-result code: `gemm_ref`, `reference_softmax`, `goldenOut`, the CUDA samples' `computeGold`. */
-const REFERENCE = /(?:^|_)(?:ref|reference|gold|golden|oracle|REF|REFERENCE|GOLD|GOLDEN|ORACLE)(?:_|$)|Reference|Gold(?![a-z])|Golden|Oracle|Ref$|_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
+const REFERENCE = /(?:^|_)(?:ref|reference|gold|golden|oracle|REF|REFERENCE|GOLD|GOLDEN|ORACLE)(?:_|$)|Reference|Gold(?![a-z])|Golden|Oracle|Ref$/;
+/** Named as the PyTorch version (`ff_pytorch`, `torch_softmax`): the eager side, unless it launches a kernel itself. */
+const TORCH_VERSION = /_(?:pytorch|torch)$|^(?:pytorch|torch)_/;
 
 /** A test framework's test body (`TEST(Gemm, Small) { ... }` reads as a function named TEST): test code, not a target. */
 const TEST_BODY = /^(?:TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P|BOOST_AUTO_TEST_CASE|BOOST_FIXTURE_TEST_CASE|TEST_CASE|SCENARIO)$/;
@@ -21,7 +23,7 @@ const SCALAR_TWIN = /(?:^|_)(?:fallback|non_?avx\d*|non_?simd|no_?simd|non_?neon
 const WARM_UP = /^warm_?up(?:_|[A-Z]|$)/i;
 
 export const isReferenceOracle: (functionName: string) => boolean = boundedMemo((functionName) =>
-  REFERENCE.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName) || WARM_UP.test(functionName), 10_000);
+  REFERENCE.test(functionName) || TORCH_VERSION.test(functionName) || TEST_BODY.test(functionName) || SCALAR_TWIN.test(functionName) || WARM_UP.test(functionName), 10_000);
 
 // (a host function named as the unfused baseline of a fused twin, which the fusion rules leave alone)
 export { isUnfusedBaseline } from '../../core/baselines';
@@ -50,8 +52,9 @@ const PYTHON_COMPARE = RESULT_CHECK;
  * `naive_chunk_gla`, a puzzle book's `flashatt_spec`), or a function that returns or asserts a comparison of results (`torch.allclose(out, ref)`):
  * its eager math is the expected side (or one calling `torch.testing.assert_close(out, ref)`). (A CUDA `naive_matmul` kernel is the code to improve: this reads Python host functions only.)
  */
+// (`linear_gelu_torch` launching a Triton GEMM is the PyTorch-hosted path of the kernel, not the eager side)
 export const isPythonOracle = (fn: FunctionFacts): boolean =>
-  isTestName(fn.name) || isReferenceOracle(fn.name) || (/^naive(?:_|[A-Z])|_spec$/.test(fn.name) && !launchesKernels(fn)) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && ((ASSERTS.test(c.name) && !fn.loops.length) || checkedResult(fn.calls, c, fn.loops.length > 0)));
+  isTestName(fn.name) || (isReferenceOracle(fn.name) && !(TORCH_VERSION.test(fn.name) && !REFERENCE.test(fn.name) && launchesKernels(fn))) || (/^naive(?:_|[A-Z])|_spec$/.test(fn.name) && !launchesKernels(fn)) || fn.calls.some((c) => PYTHON_COMPARE.test(c.name) && ((ASSERTS.test(c.name) && !fn.loops.length) || checkedResult(fn.calls, c, fn.loops.length > 0)));
 
 /**
  * A class kept as the expected side a fused kernel is checked against, by a name that says so at its end
