@@ -109,14 +109,16 @@ function matrixVector(k: FunctionFacts): boolean {
 
 /**
  * A kernel that computes its scores itself: a loop over two global operands of which one also moves with another loop
- * (`q[i] * k[t * hs + i]`, the key `t` of a loop around it) and the other not (the query row).
+ * (`q[i] * k[t * hs + i]`, the key `t` of a loop around it) and the other not (the query row). Or that applies its
+ * probabilities itself: a loop over a row it keeps in shared memory and a global operand that also moves with another
+ * loop (a decode step's `sc[t] * v[t * kv_dim + d]`, P·V with the scores on chip).
  */
 function scoresMadeHere(k: FunctionFacts): boolean {
   return k.loops.some((l) => {
-    const operands = k.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));
+    const operands = k.accesses.filter((a) => a.kind === 'load' && (a.space === 'global' || a.space === 'shared') && a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol)));
     const others = new Set(k.loops.filter((m) => m.id !== l.id).map((m) => m.symbol));
     const outer = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => others.has(s)));
-    return operands.some((a) => !outer(a) && operands.some((b) => b.array !== a.array && outer(b)));
+    return operands.some((a) => !outer(a) && operands.some((b) => b.space === 'global' && (a.space === 'global' || a.indices.length === 1) && b.array !== a.array && outer(b)));
   });
 }
 
