@@ -142,7 +142,8 @@ function deviceFilled(test: string, calls: readonly CallFact[]): boolean {
   const names = new Set(test.match(/[A-Za-z_]\w*/g) ?? []);
   // (not an upload: `cudaMemcpyToSymbol(c_params, &params, ...)` reads the host's value, the device fills nothing)
   return calls.some((d) => DEVICE_FILLS.test(d.name) && !d.args.some((a) => /HostToDevice/.test(a)) && d.args.some((a) => {
-    const v = /^(?:\(\s*void\s*\*+\s*\)\s*)?&\s*([A-Za-z_]\w*)$/.exec(a.trim())?.[1];
+    // (a member too, `&s->shared_data` of a run state, read as `s->shared_data->tokens[pos]`: its last name)
+    const v = /^(?:\(\s*void\s*\*+\s*\)\s*)?&\s*(?:[A-Za-z_]\w*\s*(?:->|\.)\s*)*([A-Za-z_]\w*)$/.exec(a.trim())?.[1];
     return v !== undefined && names.has(v);
   }));
 }
