@@ -78,13 +78,19 @@ const calleeOf = (text: string): string | undefined => /^\s*([A-Za-z_]\w*)\s*\(/
  * of floats and 1.24x at 32 KB of halves, 1.35x at 512 KB.
  */
 const LONG_ROW_BYTES = 32 * 1024;
+/**
+ * The same for a row a warp sweeps alone: an SM holds up to 64 warps' rows at once. Measured on an H100 (a warp per
+ * row, 2^26 floats, bench/gpu/chunks/warp_rows.cu): one stats sweep against three ran 1.03x at 3 KB rows, 1.12x at
+ * 4 KB, 1.25-1.28x from 8 KB to 32 KB.
+ */
+const LONG_WARP_ROW_BYTES = 8 * 1024;
 
 /**
  * A block's or a warp's cooperative sweep over a row every launch makes long (`for (i = tid; i < C; i += blockDim.x)`,
  * `for (i = lane; i < V; i += 32)`, with C = V = 50257).
  */
 export const longBlockSweep = (l: LoopFact, values?: Readonly<Record<string, number>>, bits = 32): boolean =>
-  (l.blockStride || warpStride(l)) && (sweepLength(l, values) * bits) / 8 >= LONG_ROW_BYTES;
+  (l.blockStride || warpStride(l)) && (sweepLength(l, values) * bits) / 8 >= (l.blockStride ? LONG_ROW_BYTES : LONG_WARP_ROW_BYTES);
 /** The elements a loop runs to at every launch: its bound's value, or its limit's (a helper's `n`, bound to the kernel's `classes`); 0 unknown. */
 export const sweepLength = (l: LoopFact, values?: Readonly<Record<string, number>>): number =>
   l.bound === null ? 0 : values?.[l.bound.trim()] ?? values?.[l.limit?.toString() ?? ''] ?? (vocabularyRow(l) ? ASSUMED_VOCABULARY : 0);

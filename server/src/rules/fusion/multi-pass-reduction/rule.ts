@@ -96,7 +96,9 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
         confidence: 'likely',
         assumptions: [
           ...(assumed ? [`assumes \`${sweeps[0].bound!.trim()}\` is a language model's vocabulary, ${length.toLocaleString('en-US')} entries or more (no launch here gives its size)`] : []),
-          `assumes several blocks share an SM: a row of ${length.toLocaleString('en-US')} elements does not stay in L1 between the sweeps`,
+          sweeps.every((l) => l.blockStride)
+            ? `assumes several blocks share an SM: a row of ${length.toLocaleString('en-US')} elements does not stay in L1 between the sweeps`
+            : `assumes tens of warps share an SM, each sweeping its own row: rows of ${length.toLocaleString('en-US')} elements do not stay in L1 between the sweeps`,
         ],
         message: `the ${sweeps.every((l) => l.blockStride) ? 'block' : 'warp'} sweeps its row of ${list(arrays)} ${n} times from global memory, ${elements} each (${lines})`,
         detail: detail(
