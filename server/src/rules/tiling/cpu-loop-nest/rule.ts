@@ -26,6 +26,8 @@ import { fixedArrayBytes } from '../../common/fixed-extent';
 
 /** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
 const SMALL_TRIP = 64;
+/** Steps of a time loop from which its sweeps are worth blocking across, however few next to SMALL_TRIP. */
+const TIME_STEPS = 16;
 /** Small outer loops whose trips multiply to this many rows or more re-read what is inside them as a large loop would. */
 const BATCH_ROWS = 128;
 /** Names of a tile or block size: `bs`, `BS`, `TILE`, `block_size`, `nb`, or a number. */
@@ -88,7 +90,16 @@ class Nest {
 
   /** Loops that make the nest deep: known loop kinds with a large or unknown trip count, not a filter window. */
   counts(l: LoopFact): boolean {
-    return l.kind !== 'range' && (!this.small(l) || this.batchLoop(l)) && !this.filterLoop(l) && !this.converges(l);
+    return l.kind !== 'range' && (!this.small(l) || this.batchLoop(l) || this.manySteps(l)) && !this.filterLoop(l) && !this.converges(l);
+  }
+
+  /**
+   * A time loop of a few dozen steps (PolyBench-ACC's `t < tsteps`, 20 at every call): however small its count, each
+   * step sweeps the whole grids again, which temporal blocking turns into reuse.
+   */
+  manySteps(l: LoopFact): boolean {
+    const t = this.trip(l);
+    return t !== null && t >= TIME_STEPS && this.isTimeLoop(l);
   }
 
   /**
