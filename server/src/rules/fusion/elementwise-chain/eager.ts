@@ -68,6 +68,8 @@ const SIZE_KEEPING = new Set(['.view', '.reshape', '.contiguous', '.transpose', 
 /** A view, copy or row-wise op (`torch.softmax(logits, dim=-1)`) whose result is as big as the tensor it reads. */
 const keepsSize = (c: CallFact) => SIZE_KEEPING.has(c.name) || /(?:^|\.)(?:log_)?softmax$/.test(c.name);
 const SCALAR_TYPE = /^(?:float|int|bool|str|Optional\[(?:float|int|bool)\])$/;
+/** An unannotated parameter named as a size, a hyperparameter or a placement (`seq_len`, `head_dim`, `base`, `device`): no tensor. */
+const SCALAR_NAME = /(?:^|_)(?:len|length|dim|size|count|steps|base|theta|eps|device|dtype)$|^(?:n|num|max|min)_\w+$|^(?:n|N|seqlen|headdim)$/;
 
 /**
  * The operations whose result is as big as an input tensor: they read a tensor parameter (`x: torch.Tensor`, or one
@@ -75,7 +77,7 @@ const SCALAR_TYPE = /^(?:float|int|bool|str|Optional\[(?:float|int|bool)\])$/;
  * these works on scalars or reduced statistics (`clamp(max_norm / (norm + 1e-6))`): no pass over memory to save.
  */
 function wholeTensors(host: FunctionFacts): Set<number> {
-  const names = new Set(host.params.filter((p) => !SCALAR_TYPE.test(p.type.trim()) && p.name !== 'self' && p.name !== 'ctx').map((p) => p.name));
+  const names = new Set(host.params.filter((p) => !SCALAR_TYPE.test(p.type.trim()) && !(p.type.trim() === '' && SCALAR_NAME.test(p.name)) && p.name !== 'self' && p.name !== 'ctx').map((p) => p.name));
   const whole = new Set<number>();
   host.calls.forEach((c, i) => {
     if (c.argRoots.some((r) => r !== null && names.has(r)) && (step(c) || keepsSize(c) || c.form === 'assign')) whole.add(i);
