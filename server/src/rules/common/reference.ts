@@ -59,11 +59,11 @@ export const isPythonOracle = (fn: FunctionFacts): boolean =>
 /**
  * A class kept as the expected side a fused kernel is checked against, by a name that says so at its end
  * (`GemmaMLPReference`, `LlamaMLPRef`), or, beside the file's own kernels, at its start or as a baseline
- * (`TorchLMHeadCE`, `EagerRMSNorm`, `NaiveAttention`, `MLPBaseline`). Elsewhere those are models' names
+ * (`TorchLMHeadCE`, `EagerRMSNorm`, `NaiveAttention`, `MLPBaseline`, `RMSNormTorch`). Elsewhere those are models' names
  * (`ReferenceEncoder`, `ViTBaseline`, `TorchMLP`, `SupervisedBaseline`).
  */
 const referenceClass = (name: string, besideKernels: boolean): boolean =>
-  /(?:Reference|Ref)$/.test(name) || (besideKernels && (/(?:Baseline|Eager|Naive)$/.test(name) || /^(?:Torch|PyTorch|Eager|Naive|Baseline)(?=[A-Z])/.test(name)));
+  /(?:Reference|Ref)$/.test(name) || (besideKernels && (/(?:Baseline|Eager|Naive|Torch)$/.test(name) || /^(?:Torch|PyTorch|Eager|Naive|Baseline)(?=[A-Z])/.test(name)));
 
 /** A `naive_attention` that launches Triton kernels (`qk_kernel[grid](...)`) is a naive implementation to improve, not the eager oracle. */
 const launchesKernels = (fn: FunctionFacts): boolean => fn.calls.some((c) => c.kind === 'launch');
