@@ -35,6 +35,10 @@ const GEMMS: [RegExp, number, number, number][] = [
   [/^cublasLtMatmul$/, 3, 5, 10],
 ];
 
+/** A PyTorch GEMM in Triton host code: `a @ b`, `torch.matmul(a, b)` (also `bmm`, `mm`), `a.matmul(b)`. */
+const isTorchGemm = (c: CallFact): boolean =>
+  (c.form === 'operator' && c.name === '@') || /^torch\.(?:matmul|bmm|mm)$/.test(c.qualified ?? c.name) || (c.form === 'method' && /^\.(?:matmul|bmm|mm)$/.test(c.name));
+
 /** One step of the host function: what it reads and writes, and what kind of step it is. */
 interface Step {
   call: CallFact;
@@ -138,6 +142,12 @@ function steps(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>,
     const holder = call.parent !== undefined && host.calls.includes(call) ? host.calls[call.parent] : undefined;
     if (call.kind !== 'launch' && isTorchSoftmax(call) && holder?.form === 'assign' && call.argRoots[0]) {
       out.push({ call, kind: 'softmax', reads: new Set([call.argRoots[0]]), writes: new Set(holder.assignedTo ?? []) });
+      continue;
+    }
+    // (and a PyTorch GEMM after two Triton kernels, `torch.matmul(P, v)` of the probabilities a softmax kernel wrote)
+    if (call.kind !== 'launch' && isTorchGemm(call)) {
+      const reads = new Set(call.argRoots.slice(0, 2).filter((r): r is string => !!r));
+      out.push({ call, kind: 'gemm', reads, writes: new Set(holder?.form === 'assign' ? holder.assignedTo ?? [] : []) });
       continue;
     }
     if (call.kind !== 'launch') continue;
@@ -291,7 +301,7 @@ export const rule: Rule = {
       // (Triton host code: the eager chains are torch.ts's; here, three launches of the file's kernels, `qk_kernel[grid]`,
       // `softmax_kernel[grid]`, `pv_kernel[grid]`, through global memory, as in CUDA; not in a test's or a benchmark's reference)
       // (or two launches around a PyTorch softmax)
-      if (triton && (f.calls.filter((c) => c.kind === 'launch' || isTorchSoftmax(c)).length < 3 || pythonOracles(facts.functions).has(f))) continue;
+      if (triton && (f.calls.filter((c) => c.kind === 'launch' || isTorchSoftmax(c) || isTorchGemm(c)).length < 3 || pythonOracles(facts.functions).has(f))) continue;
       if (f.calls.length < 3) continue; // a wrapper call may stand for several launches, but three steps need three calls
       tables ??= visibleCallables(facts);
       out.push(...hostCached(f, tables));
