@@ -11,7 +11,8 @@
 import { detail } from '../../common/detail';
 import type { CallFact, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { feedsHostCheck, firstUse, isElementwise, listWords, sameContext, stepName } from '../../common/triton-host';
+import { feedsHostCheck, listWords, stepName } from '../../common/triton-host';
+import { nextStep, onTensors, step } from '../../common/eager-steps';
 import { isEagerVersion, kernelOffPath } from '../../common/reference';
 
 /**
@@ -20,48 +21,6 @@ import { isEagerVersion, kernelOffPath } from '../../common/reference';
  */
 const MIN_STEPS = 4;
 
-
-/** A PyTorch function or a tensor method (`torch.rsqrt(...)`, `x.float()`): tensors, not Python numbers. */
-const onTensors = (c: CallFact) => c.form === 'method' || (c.form === 'call' && (c.qualified ?? c.name).startsWith('torch.'));
-
-/**
- * An elementwise step, a cast to a dtype held in a variable too (`out.to(x_dtype)`), or to another tensor's
- * (`out.type_as(x)`), or a copy into a tensor of the input's type (`X.copy_(XX)`, Unsloth's decode RMSNorm casting back).
- */
-const step = (c: CallFact) => isElementwise(c) || (c.form === 'method' && ((c.name === '.to' && c.args.length === 2 && /dtype$/i.test(c.args[1].trim())) ||
-  (c.name === '.type_as' && c.args.length === 2) || (c.name === '.copy_' && c.args.length === 2)));
-
-/**
- * The operation that takes `calls[i]`'s result next: its parent in the expression, else the first reader of the
- * name it is bound to. (An intermediate read again later, `rsigma` saved for backward, is one more output of the
- * fused kernel: the run goes on.)
- */
-function nextStep(calls: CallFact[], i: number): number | null {
-  const c = calls[i];
-  const byName = (from: number, name: string): number | null => {
-    const use = firstUse(calls, from, name);
-    return use && step(calls[use.index]) && sameContext(c, calls[use.index]) ? use.index : null;
-  };
-  // (an in-place step, `m.mul_(b1).add_(g)` as a statement, leaves its result in the tensor it was called on)
-  if (c.parent === undefined) {
-    if ((c.assignedTo ?? []).length === 1) return byName(i, c.assignedTo![0]);
-    const target = inPlaceTarget(calls, i);
-    return target ? byName(i, target) : null;
-  }
-  const p = calls[c.parent];
-  if (step(p)) return sameContext(c, p) ? c.parent : null;
-  return p.form === 'assign' && p.name === '=' && (p.assignedTo ?? []).length === 1 ? byName(c.parent, p.assignedTo![0]) : null;
-}
-
-/** The tensor an in-place step writes: `m` of `m.add_(g)`, and of `m.mul_(b1).add_(g)` (its receiver is in-place on `m`). */
-function inPlaceTarget(calls: readonly CallFact[], i: number, depth = 0): string | null {
-  const c = calls[i];
-  if (c.form !== 'method' || !c.name.endsWith('_') || depth > 8) return null;
-  if (c.argRoots[0] && c.args[0] === c.argRoots[0]) return c.argRoots[0];
-  // (the receiver is the operation this call's expression starts with)
-  const receiver = calls.findIndex((r, j) => j < i && r.parent === i && r.range.start.line === c.range.start.line && r.range.start.column === c.range.start.column);
-  return receiver >= 0 ? inPlaceTarget(calls, receiver, depth + 1) : null;
-}
 
 /** Views and copies that keep a tensor's size (not only views: `.clone()`, `.permute()`): what they return is as big as what they read. */
 const SIZE_KEEPING = new Set(['.view', '.reshape', '.contiguous', '.transpose', '.permute', '.flatten', '.squeeze', '.unsqueeze', '.expand', '.clone', '.detach', '.broadcast_to', '.expand_as']);

@@ -14,6 +14,7 @@ import type { RuleFinding } from '../../../core/types';
 import { compiledHosts, isNaiveVersion, isUnfusedBaseline, kernelLibrary, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { attentionChain, isDecodeStep } from '../../common/attention-chain';
+import { nextStep } from '../../common/eager-steps';
 import { VIEWS, autogradApply, bindArguments, feedsHostCheck, firstUse, importedHelpers, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
 
 /** What epilogue fusion measured (GPU-FACTS.md). */
@@ -378,6 +379,10 @@ function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], p
     // epilogue's.)
     if (chain?.scoresAt === i && (chain.fallback || !isDecodeStep(host.name))) return;
     const name = /^[A-Za-z_]\w*$/.test(p.output) ? `\`${p.output}\`` : 'its output';
+    // (an eager op and the eager steps that take it on, `logits.float()`, `* (1 / cap)`, `tanh`, `* cap`: one epilogue)
+    let after = 0;
+    if (next.kind !== 'launch') for (let n = nextStep(calls, at); n !== null && after < 16; n = nextStep(calls, n)) after++;
+    const shown = after ? `${pass.length > 40 ? opName(op) : pass} and the ${after} elementwise op${after > 1 ? 's' : ''} after it: separate passes` : `${pass.length > 40 ? opName(op) : pass}: a separate pass`;
     reported.add(p.use);
     out.push({
       range: next.kind === 'launch' ? next.nameRange : op.range,
@@ -388,7 +393,7 @@ function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], p
         ...(conditional ? ['the pass runs under its own condition: the kernel takes it as a flag (a `tl.constexpr` or a nullable pointer)'] : []),
       ],
       // the op's own text can be a long expression: the range already points at it
-      message: `${pass.length > 40 ? opName(op) : pass}: a separate pass over the output of the ${p.inductor || p.torch ? 'cuBLAS ' : ''}GEMM ${p.shown.replace(/ \(launching [^)]*\)$/, '')}, an extra write and read`,
+      message: `${shown} over the output of the ${p.inductor || p.torch ? 'cuBLAS ' : ''}GEMM ${p.shown.replace(/ \(launching [^)]*\)$/, '')}, ${after ? 'a write and a read each' : 'an extra write and read'}`,
       detail: detail(
         `${pass} is a separate elementwise pass over the output of the ${p.inductor || p.torch ? 'cuBLAS ' : ''}GEMM ${p.shown}${p.inductor ? ' in this TorchInductor code' : ''}.`,
         p.inductor
