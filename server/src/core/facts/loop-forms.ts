@@ -130,8 +130,11 @@ export function stepCounters(body: Node | null): string[] {
 }
 
 /** A flag set on the last step of a loop (`last_step`, `is_last_iter`, `final_epoch`). */
-/** A switch for debugging output (`verbose`, `debug`, `DEBUG_MODE`, `dbg`): off in the runs that matter. */
-const DEBUG_FLAG = /^(?:verbose|debug|dbg|debug_?mode|is_?debug|do_?debug|trace|print_?debug)$/i;
+/**
+ * A switch for debugging or logging output (`verbose`, `debug`, `DEBUG_MODE`, `dbg`, `log_every_chunk`): off in the runs
+ * that matter.
+ */
+export const DEBUG_FLAG = /^(?:verbose|debug|dbg|debug_?mode|is_?debug|do_?debug|trace|print_?debug|log_every_\w+)$/i;
 const LAST_STEP_FLAG = /^(?:is_?)?(?:last|final)_?(?:step|iter|iteration|epoch|batch)$/i;
 
 /** Trips of a loop whose iterations are a handful of variants or settings rather than steps. */

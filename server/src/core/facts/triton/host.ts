@@ -5,6 +5,7 @@ import { tick } from '../../budget';
 import type { Range } from '../../types';
 import { branchId, type CallFact, type CallKind, type FunctionFacts, type LoopFact, type ParamFact } from '../model';
 import { launchedKernel } from './wrapped-launch';
+import { DEBUG_FLAG } from '../loop-forms';
 import { isApplyEntry, renamedTo, compact, children, namedChildren, resolveName, isModulePath, unparen, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 
 export const COPY_METHODS = new Set(['cpu', 'item', 'tolist', 'numpy']);
@@ -68,6 +69,8 @@ export class HostWalker {
    */
   private everyFewIterations(cond: Node | null): number[] {
     const text = compact(cond?.text ?? '');
+    // (or under a debugging or logging switch, `if log_every_chunk:`, `if self.verbose:`: in every loop around it)
+    if (/^[A-Za-z_][\w.]*$/.test(text) && DEBUG_FLAG.test(text.replace(/^.*\./, ''))) return [...this.loopStack];
     const m = /^(?:not\(?|\()?\(?([A-Za-z_]\w*)(?:\+1)?\)?%\(?([A-Za-z_][\w.]*|\d+)\)?\)?(?:==0)?$/.exec(text);
     if (!m || (!text.startsWith('not') && !text.endsWith('==0'))) return [];
     if (/^\d+$/.test(m[2]) && Number(m[2]) <= 4) return [];

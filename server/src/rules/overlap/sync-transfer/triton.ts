@@ -134,8 +134,10 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     const inLoop = host.calls.filter((c) => c.loops.includes(loop.id));
     // (or a PyTorch GEMM or convolution whose iteration brings a result to the host with `.cpu()` or waits on the device:
     // those say the tensors live on the GPU, where the op is a cuBLAS or cuDNN launch)
-    const toHost = gpu && inLoop.some((c) => (c.kind === 'copy' && /^\.(?:cpu|to)$/.test(c.name)) || c.kind === 'sync');
-    const work = inLoop.find((c) => isDeviceWork(c, launchers, deviceNames, gpu) || (toHost && c.form === 'call' && TORCH_DEVICE_OP.test(c.qualified ?? c.name)));
+    // (or reads back a tensor the function made on the device, `loss_acc.item()` of `torch.zeros((), device=x.device)`)
+    const toHost = gpu && inLoop.some((c) => (c.kind === 'copy' && (/^\.(?:cpu|to)$/.test(c.name) || (c.name === '.item' && deviceNames.has(c.argRoots[0] ?? '')))) || c.kind === 'sync');
+    const torchOp = (c: CallFact) => (c.form === 'call' && TORCH_DEVICE_OP.test(c.qualified ?? c.name)) || (c.form === 'operator' && c.name === '@');
+    const work = inLoop.find((c) => isDeviceWork(c, launchers, deviceNames, gpu) || (toHost && torchOp(c)));
     // (not a read-back under `if step % log_every == 0:`: a log line every so many steps, the usual way to keep the loop ahead)
     // (nor a `torch.cuda.synchronize()` in a loop that reads a clock: a benchmark timing each step, the wait is the measurement)
     const timed = inLoop.some((c) => PY_CLOCK.test(c.qualified ?? c.name));
