@@ -10,7 +10,7 @@ import { detail } from '../../common/detail';
 import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { FUSED_ATTENTION, attentionChain, isDecodeStep, isSoftmax } from '../../common/attention-chain';
 import type { RuleFinding } from '../../../core/types';
-import { pythonOracles } from '../../common/reference';
+import { isUnfusedBaseline, pythonOracles } from '../../common/reference';
 
 export const ATTENTION_BENEFIT =
   'on an H200, bf16 B=8 H=16 T=2048 D=64: eager attention (scores materialized, softmax, P·V) 2.299 ms -> fused flash (SDPA) 0.480 ms non-causal (4.79x); causal 4.561 -> 0.286 ms (15.9x)';
@@ -65,7 +65,8 @@ export function tritonAttention(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const f of facts.functions) {
     // (a decode step, `decode_step_eager(q, k_cache, v_cache)`: one query token, its scores a row per head, not T×T)
-    if (f.isKernel || pythonOracles(facts.functions).has(f) || isDecodeStep(f.name) || !f.calls.some(isSoftmax)) continue;
+    // (nor one named as the unfused baseline, `unfused_standard_attn`, benchmarked beside SDPA and the file's kernel)
+    if (f.isKernel || pythonOracles(facts.functions).has(f) || isDecodeStep(f.name) || isUnfusedBaseline(f.name) || !f.calls.some(isSoftmax)) continue;
     // (nor the eager one of two definitions of a name, the other fused: unsloth's `if not HAS_FLEX_ATTENTION: def
     // slow_attention_softcapping(...)` (eager) `else: def slow_attention_softcapping(...)` (flex_attention))
     // (the fused one defined after it: the name a module binds last is the one that runs where both are defined)
