@@ -72,8 +72,12 @@ export function waitedAtOnce(fn: FunctionFacts, wideCopiers: readonly string[] =
     // build the template also offers, on purpose)
     if (fn.calls.some((c) => WAIT.test(c.name) && c.loops.includes(loop) && neverTogether(c.scopes, wait.scopes) && (leftInFlight(c, fn) ?? 0) > 0)) continue;
     const compute = computeAt(loop);
-    // (compute between the commit and the wait: the copies of the next tile overlap it, a pipeline)
-    if (compute.some((r) => before(commit.range, r) && before(r, wait.range))) continue;
+    // (compute between the commit and the wait: the copies of the next tile overlap it, a pipeline; or a loop of the
+    // step's own work there, a flash kernel's online softmax on its registers while the V tile lands)
+    // (not one that issues more copies, the next operand's tile before a wait for both)
+    const copies = (id: number) => fn.calls.some((c) => c.loops.includes(id) && (c.name === 'cp_async' || /memcpy_async$/.test(c.name) || wideCopiers.includes(c.name)));
+    const stepLoops = fn.loops.filter((x) => x.parent === loop && before(commit.range, x.range) && before(x.range, wait.range) && !copies(x.id)).map((x) => x.range);
+    if ([...compute, ...stepLoops].some((r) => before(commit.range, r) && before(r, wait.range))) continue;
     // (a loop that only copies: nothing to overlap within it)
     if (!compute.some((r) => before(wait.range, r))) continue;
     // (4-byte copies into one output per thread: a second stage measured 1.02x; tensor-core tiles or 16-byte copies first)
