@@ -516,8 +516,9 @@ const WRITES_ITS_FIRST = /^(?:std::)?(?:memcpy|memmove|cudaMemcpy(?:Async|FromSy
  * 16-byte units, from the tile's start; null for other element widths, a global tile, or a stride not in 16 bytes.
  */
 function fragmentRows(p: PtrValue, ldm: Poly | null, bits: number | null): Poly | null {
-  // (a leading dimension the kernel's template arguments set, `LD` of `wmma_b<144>` or `BN + B_PAD`: the launches bind them)
-  const symbolic = !!ldm && !ldm.unknown && !ldm.isConstant && !ldm.hasAtoms && [...ldm.terms.keys()].every((k) => k === '' || /^[A-Za-z_]\w*$/.test(k));
+  // (a leading dimension the kernel's template arguments set, `LD` of `wmma_b<144>` or `BN + B_PAD`: the launches bind them;
+  // also a product of them, a local `constexpr int BN = WMMA_N * WMMA_TILE_N * WARP_TILE_N`)
+  const symbolic = !!ldm && !ldm.unknown && !ldm.isConstant && !ldm.hasAtoms && [...ldm.terms.keys()].every((k) => k === '' || /^[A-Za-z_]\w*(?:\*[A-Za-z_]\w*)*$/.test(k));
   if (p.space !== 'shared' || bits !== 16 || !ldm || (!symbolic && (!ldm.isConstant || ldm.constant % 8 !== 0))) return null;
   const start = p.offset.divExact(8);
   if (!start) return null;
