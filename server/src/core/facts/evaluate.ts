@@ -683,7 +683,7 @@ export class Evaluator {
       }
       const row = mono.split('*').find((x) => { const q = this.params.get(x); return !!q && !q.pointer; });
       // (the row the same for a warp's lanes, a warp per row: lanes spread over rows, a tile's, read whole rows apart)
-      if (!row || term.dependsOn((x) => x === 'threadIdx.x' || ['lane', 'loop', 'derived'].includes(symbolKind(x)))) return null;
+      if (!row || term.dependsOn((x) => x === 'threadIdx.x' || ['lane', 'derived'].includes(symbolKind(x)))) return null;
       out = out.add(term.substitute(row, atom('/', [Poly.sym(row), Poly.const(ratio)])));
     }
     return out;
