@@ -576,6 +576,11 @@ export class Evaluator {
         // subscripted, its one argument is the pointer
         const typeLike = fn?.type === 'parenthesized_expression' && namedChildren(fn).length === 1 && namedChildren(fn)[0].type === 'identifier';
         if (typeLike && args.length === 1) return this.evalPtr(args[0]);
+        // a container's storage, `BT.data()` of a `std::vector<float>`: the container indexed from its start
+        if (fn?.type === 'field_expression' && field(fn, 'field')?.text === 'data' && args.length === 0) {
+          const obj = unparen(field(fn, 'argument'));
+          if (obj?.type === 'identifier') return this.evalPtr(obj);
+        }
         const helperName = fn?.type === 'template_function' ? field(fn, 'name')?.text : fn?.type === 'identifier' ? fn.text : undefined;
         return helperName ? this.helperPointer(n, helperName, args) : null;
       }
