@@ -495,12 +495,13 @@ test('a Triton chain whose intermediate the function returns saves a read and a 
   assert.match(dropped?.message ?? '', /an extra write, read and launch$/, dropped?.message);
 });
 
-test('an eager epilogue after a GEMM names the elementwise steps that follow its first op (a soft-cap is four passes, one finding)', async () => {
+test('an eager epilogue after a GEMM counts the elementwise passes of its run (a soft-cap is four, GELU\'s tanh form nine), one finding', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/fusion/gemm-epilogue/fixtures/softcap_after_matmul.py');
   const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule.startsWith('fusion/'));
-  assert.deepEqual(found.map((f) => f.rule), ['fusion/gemm-epilogue'], 'no second finding for the same run');
-  assert.match(found[0].message, /^`logits\.float\(\)` and the 3 elementwise ops after it: separate passes over the output of the cuBLAS GEMM `torch\.matmul`, a write and a read each$/, found[0].message);
+  assert.deepEqual(found.map((f) => f.rule), ['fusion/gemm-epilogue', 'fusion/gemm-epilogue'], 'no second finding for the same run');
+  assert.match(found[1].message, /^`0\.5 \* h` and 8 more elementwise ops: separate passes over the output of the cuBLAS GEMM `self\.fc1`/, found[1].message);
+  assert.match(found[0].message, /^`logits\.float\(\)` and 3 more elementwise ops: separate passes over the output of the cuBLAS GEMM `torch\.matmul`, a write and a read each$/, found[0].message);
 });
 
 test('a column walk inside a tile whose point loops can be interchanged is advised to swap the point loops and keep the blocking', async () => {

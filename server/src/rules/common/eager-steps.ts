@@ -46,3 +46,42 @@ function inPlaceTarget(calls: readonly CallFact[], i: number, depth = 0): string
   return receiver >= 0 ? inPlaceTarget(calls, receiver, depth + 1) : null;
 }
 
+
+/**
+ * How many elementwise passes over `name` the run starting at `calls[i]` makes after that first op: the steps of its
+ * expression that read `name` or a step that does (GELU's tanh form, `0.5 * h * (1 + tanh(c * (h + k * h * h * h)))`,
+ * is nine passes over h), then those of each step that takes the result on by the name it is bound to.
+ */
+export function passesAfter(calls: CallFact[], i: number, name: string): number {
+  const counted = new Set<number>([i]);
+  const reads = new Map<number, boolean>();
+  // (a step whose operands are `name` or a step that reads it: a bias's own `b * 2` reads the output not at all)
+  const readsName = (k: number): boolean => {
+    let v = reads.get(k);
+    if (v === undefined) {
+      reads.set(k, false);
+      v = calls[k].argRoots.includes(name) || calls.some((c, j) => c.parent === k && step(c) && readsName(j));
+      reads.set(k, v);
+    }
+    return v;
+  };
+  const statement = (top: number) => {
+    calls.forEach((c, k) => {
+      for (let p: number | undefined = k; p !== undefined && step(calls[p]); p = calls[p].parent) {
+        if (p === top) {
+          if (step(c) && readsName(k)) counted.add(k);
+          break;
+        }
+      }
+    });
+  };
+  let top = i;
+  while (calls[top].parent !== undefined && step(calls[calls[top].parent!]) && sameContext(calls[top], calls[calls[top].parent!])) top = calls[top].parent!;
+  statement(top);
+  for (let n = nextStep(calls, top), guard = 0; n !== null && !counted.has(n) && guard < 16; n = nextStep(calls, n), guard++) {
+    counted.add(n);
+    name = calls[n].assignedTo?.[0] ?? name;
+    statement(n);
+  }
+  return counted.size - 1;
+}

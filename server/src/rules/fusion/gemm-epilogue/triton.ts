@@ -14,7 +14,7 @@ import type { RuleFinding } from '../../../core/types';
 import { compiledHosts, isNaiveVersion, isUnfusedBaseline, kernelLibrary, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
 import { attentionChain, isDecodeStep } from '../../common/attention-chain';
-import { nextStep } from '../../common/eager-steps';
+import { passesAfter } from '../../common/eager-steps';
 import { VIEWS, autogradApply, bindArguments, feedsHostCheck, firstUse, importedHelpers, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
 
 /** What epilogue fusion measured (GPU-FACTS.md). */
@@ -380,9 +380,8 @@ function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], p
     if (chain?.scoresAt === i && (chain.fallback || !isDecodeStep(host.name))) return;
     const name = /^[A-Za-z_]\w*$/.test(p.output) ? `\`${p.output}\`` : 'its output';
     // (an eager op and the eager steps that take it on, `logits.float()`, `* (1 / cap)`, `tanh`, `* cap`: one epilogue)
-    let after = 0;
-    if (next.kind !== 'launch') for (let n = nextStep(calls, at); n !== null && after < 16; n = nextStep(calls, n)) after++;
-    const shown = after ? `${pass.length > 40 ? opName(op) : pass} and the ${after} elementwise op${after > 1 ? 's' : ''} after it: separate passes` : `${pass.length > 40 ? opName(op) : pass}: a separate pass`;
+    const after = next.kind !== 'launch' && /^[A-Za-z_]\w*$/.test(p.output) ? passesAfter(calls, at, p.output) : 0;
+    const shown = after ? `${pass.length > 40 ? opName(op) : pass} and ${after} more elementwise op${after > 1 ? 's' : ''}: separate passes` : `${pass.length > 40 ? opName(op) : pass}: a separate pass`;
     reported.add(p.use);
     out.push({
       range: next.kind === 'launch' ? next.nameRange : op.range,
