@@ -338,6 +338,10 @@ export function compiledHosts(functions: readonly FunctionFacts[]): ReadonlySet<
   }
   const roots = new Set(work);
   const out = new Set<FunctionFacts>();
+  // (and a class's methods named in a call's arguments, `Base.chunk_forward(xx, w, b)` in a lambda handed to
+  // `torch.func.grad_and_value`, or `partial(Base._compute_loss, ...)`: they run inside the compiled function too)
+  const methods = (c: CallFact) => [...c.args.join(' ').matchAll(/\b([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*[(,)]/g)]
+    .flatMap((m) => functions.filter((f) => !f.isKernel && f.className === m[1] && f.name === m[2]));
   while (work.length) {
     const f = work.pop()!;
     if (out.has(f)) continue;
@@ -347,6 +351,7 @@ export function compiledHosts(functions: readonly FunctionFacts[]): ReadonlySet<
         const g = name ? byName.get(partials.get(name) ?? name) : undefined;
         if (g && !out.has(g)) work.push(g);
       }
+      for (const g of methods(c)) if (!out.has(g)) work.push(g);
     }
   }
   // (a helper the program also calls outside them runs eagerly there, and so does what it calls)

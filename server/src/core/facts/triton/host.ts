@@ -467,14 +467,15 @@ function hostShape(name: string, range: Range, nameRange: Range, params: ParamFa
 }
 
 /**
- * The module's own statements (scripts, `if __name__ == '__main__':`), when they launch kernels, or compare
- * results (`torch.allclose(ref_out, tri_out)`: what they compare against is the file's oracle).
+ * The module's own statements (scripts, `if __name__ == '__main__':`), when they launch kernels, compare
+ * results (`torch.allclose(ref_out, tri_out)`: what they compare against is the file's oracle), or compile functions.
  */
 export function moduleFacts(root: Node, aliases: Map<string, string>, lines: string[]): FunctionFacts | null {
   for (const c of namedChildren(root)) if (c.hasError && !SKIP_STATEMENTS.has(c.type)) return null;
   const w = new HostWalker(aliases, lines);
   w.block(root);
-  if (!w.calls.some((c) => c.kind === 'launch' || RESULT_CHECK.test(c.name))) return null;
+  // (or compile the file's functions, `linear_bias = torch.compile(linear_bias)`: which of them run compiled)
+  if (!w.calls.some((c) => c.kind === 'launch' || RESULT_CHECK.test(c.name) || (c.qualified ?? c.name) === 'torch.compile')) return null;
   const start = { line: 0, column: 0 };
   return {
     ...hostShape('<module>', nodeRange(root), { start, end: start }, [], w),
