@@ -35,6 +35,9 @@ const libraryMatmul = (qualified: string): boolean => kernelLibrary(qualified) &
 function gemmOutput(launch: CallFact, kernels: Map<string, FunctionFacts>): string | null {
   const k = kernels.get(launch.name);
   if (!k || !isGemmShaped(k)) return null;
+  // (a split-K GEMM adds each split's partial sums into its output, `tl.atomic_add(c_ptrs, acc)`: the output is whole
+  // only once every split has added, so no split's store can apply an activation)
+  if (k.calls.some((c) => /(?:^|\.)atomic_add$/.test(c.qualified ?? c.name))) return null;
   const bound = bindArguments(k, launch);
   if (!bound) return null;
   const outs = storedParams(k).map((p) => plainBuffer(bound.get(p)));
