@@ -13,7 +13,7 @@
 import { detail } from '../../common/detail';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { displaySymbol } from '../../../core/affine';
+import { Poly, displaySymbol } from '../../../core/affine';
 import { isReferenceOracle } from '../../common/reference';
 import { bindArguments, hostShapes, plainBuffer } from '../../common/triton-host';
 
@@ -202,6 +202,19 @@ function scaleBesideTiles(a: AccessFact, k: FunctionFacts): boolean {
   return dot && k.accesses.some((t) => t.kind === 'load' && t.loops.includes(inner) && (t.lanes?.length ?? 0) >= 2);
 }
 
+/**
+ * A lane's own run of `stride` consecutive elements, moved by as many accesses side by side (`base + 0` .. `base + 3`
+ * with `base = i * 4`): together they fill every sector they touch, a chunk a vector access would move at once.
+ */
+function wholeChunk(a: AccessFact, k: FunctionFacts, stride: Poly): boolean {
+  if (!stride.isConstant || Math.abs(stride.constant) > 16) return false;
+  const n = Math.abs(stride.constant);
+  const form = a.indices[0].sub(Poly.const(a.indices[0].constant)).toString();
+  const residues = new Set(k.accesses.filter((b) => b.array === a.array && b.kind === a.kind && b.indices.length === 1 && !b.indices[0].unknown &&
+    b.indices[0].sub(Poly.const(b.indices[0].constant)).toString() === form).map((b) => ((b.indices[0].constant % n) + n) % n));
+  return residues.size === n;
+}
+
 function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
   const out: RuleFinding[] = [];
   const reported = new Set<string>();
@@ -225,7 +238,7 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       else if (syms.length === 1 && c.toString() === syms[0] && GRID_SIZE.test(syms[0])) stride = { shown: `\`${syms[0]}\` elements (the number of programs)`, launch: null, grid: true };
     }
     const key = `${a.array}|${a.kind}`;
-    if (!stride || reported.has(key) || anotherAxisMayBeContiguous(a, k, launches) || scaleBesideTiles(a, k)) continue;
+    if (!stride || reported.has(key) || anotherAxisMayBeContiguous(a, k, launches) || scaleBesideTiles(a, k) || wholeChunk(a, k, c)) continue;
     reported.add(key);
     const axis = displaySymbol(lane);
     out.push({
@@ -235,9 +248,9 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       assumptions: stride.inner ? ['assumes the tensor is contiguous and the reduced axis is not its last (the elements after it are 8 or more)']
         : stride.launch ? [`assumes the tensor passed here is laid out row-major, as the sizes or strides the launch in this file passes for it say`]
         : stride.grid ? ['assumes the grid has 8 or more programs along that axis'] : [],
-      message: `\`${a.array}\` ${a.kind === 'load' ? 'load' : 'store'}: lanes along \`${axis}\` are ${stride.shown.replace(/ \(.*\)$/, '')} apart, one memory sector per lane`,
+      message: `\`${a.array}\` ${a.kind === 'load' ? 'load' : 'store'}: lanes along \`${axis}\` are ${stride.shown.replace(/ \(.*\)$/, '')} apart, ${c.isConstant && Math.abs(c.constant) < 8 ? `${Math.abs(c.constant)}× the sectors of a contiguous walk` : 'one memory sector per lane'}`,
       detail: detail(
-        `The block's last axis \`${axis}\` is its contiguous one, but it walks \`${a.array}\` ${stride.shown} apart, so each lane ${a.kind === 'load' ? 'reads' : 'writes'} its own sector.`,
+        `The block's last axis \`${axis}\` is its contiguous one, but it walks \`${a.array}\` ${stride.shown} apart, so ${c.isConstant && Math.abs(c.constant) < 8 ? `a warp's request spans ${Math.abs(c.constant)}× the sectors it uses` : `each lane ${a.kind === 'load' ? 'reads' : 'writes'} its own sector`}.`,
         `Lay the block's last axis along the tensor's contiguous dimension (a 2-D block \`[BLOCK_M, BLOCK_N]\` with the unit-stride offsets in \`[None, :]\`), or have each program walk a strip of adjacent columns.`,
       ),
       benefit: 'memory transactions for this access drop by up to the stride (8x for 32-bit elements); on an H200, moving threadIdx.x to the contiguous dimension of a naive 4096³ SGEMM measured 5.31x',
