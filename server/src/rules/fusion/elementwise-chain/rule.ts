@@ -18,7 +18,7 @@ import { isUnfusedBaseline } from '../../common/reference';
 import { gemmOf } from '../../common/gemm-shape';
 import { visibleCallables } from '../../../core/project';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
-import { positionBefore } from '../../../core/positions';
+import { positionBefore, rangeHolds } from '../../../core/positions';
 import { calledOnlyForSetUp, hasTimedRegion, launchBuffers, setUpLaunch } from '../../../core/timed-region';
 
 
@@ -215,7 +215,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     // nothing in between may use the intermediate: a copy, a library call, a host access
     if (first.range === second.range) continue; // two launches inside one wrapper call: the wrapper's own business
     // (what sits in another arm of the branch the second launch is in never runs before it)
-    const between = calls.filter((c) => c !== first && c !== second && positionBefore(first.range.end, c.range.start) && positionBefore(c.range.start, second.range.start) && !neverTogether(c.scopes, second.scopes));
+    // (not the error check wrapped around the second, `checkCudaErrors(cublasSaxpy(...))`: it only tests its status)
+    const between = calls.filter((c) => c !== first && c !== second && positionBefore(first.range.end, c.range.start) && positionBefore(c.range.start, second.range.start) && !neverTogether(c.scopes, second.scopes) &&
+      !(HARMLESS_CALL.test(c.name) && rangeHolds(c.range, second.range.start)));
     // anything else in between may use the intermediate through a name we cannot follow
     // (`thrust::reduce(y.begin(), y.end())` on the vector behind the raw pointer)
     const mentions = new RegExp(`\\b${buffer.replace(/[^\w]/g, '\\$&')}\\b`);
