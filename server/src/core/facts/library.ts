@@ -52,10 +52,13 @@ const GEMMS: FunctionFacts[] = [
   routine('cublasGemmStridedBatchedEx', [...GEMM_HEAD, 'A', 'Atype', 'lda', 'strideA', 'B', 'Btype', 'ldb', 'strideB', 'beta', 'C', 'Ctype', 'ldc', 'strideC', 'batchCount', 'computeType', 'algo'], ['A', 'B'], ['C'], 'float', 'gemm'),
   routine('cublasLtMatmul', ['lightHandle', 'computeDesc', 'alpha', 'A', 'Adesc', 'B', 'Bdesc', 'beta', 'C', 'Cdesc', 'D', 'Ddesc', 'algo', 'workspace', 'workspaceSize', 'stream'], ['A', 'B', 'C'], ['D'], 'float', 'gemm'),
 ];
+/** cuBLAS matrix-vector products: A and x read, y written (a decoder's projections, one token at a time). */
+export const GEMVS: FunctionFacts[] = (['S', 'D'] as const).map((p) =>
+  routine(`cublas${p}gemv`, ['handle', 'trans', 'm', 'n', 'alpha', 'A', 'lda', 'x', 'incx', 'beta', 'y', 'incy'], ['A', 'x'], ['y'], p === 'S' ? 'float' : 'double', 'other'));
 /**
  * The routines above by name, with their `_v2` names and their hipBLAS twins: ROCm ports
  * (`#define cublasSgemm hipblasSgemm` in darknet, ggml) read as the same launches.
  */
 export const LIBRARY_KERNELS: ReadonlyMap<string, FunctionFacts> = new Map(
-  [...LEVEL1, ...GEMMS].flatMap((k) => [k.name, `${k.name}_v2`, k.name.replace(/^cublas/, 'hipblas')].map((n) => [n, k] as const)),
+  [...LEVEL1, ...GEMMS, ...GEMVS].flatMap((k) => [k.name, `${k.name}_v2`, k.name.replace(/^cublas/, 'hipblas')].map((n) => [n, k] as const)),
 );

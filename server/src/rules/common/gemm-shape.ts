@@ -10,7 +10,7 @@
 // 3x3 or 5x5 filter however its index is clamped; implicit GEMM is another story).
 import { Poly, atomDef, isVarying, reaches, symbolKind } from '../../core/affine';
 import type { AccessFact, CallFact, FunctionFacts, LoopFact } from '../../core/facts/model';
-import { LIBRARY_KERNELS } from '../../core/facts/library';
+import { GEMVS, LIBRARY_KERNELS } from '../../core/facts/library';
 import { keptAcrossMoves } from '../../core/facts/shift';
 import { rangeHolds } from '../../core/positions';
 import { withHelperLoops } from './helper-loops';
@@ -320,8 +320,10 @@ export function gemmOf(c: CallFact, kernels: ReadonlyMap<string, FunctionFacts>,
   if (c.kind === 'launch') {
     const k = kernels.get(c.name);
     if (!k || k.params.length !== c.args.length) return null;
-    const gemm = LIBRARY_KERNELS.get(c.name) === k ? k.kernelClass === 'gemm' : isGemmShaped(k);
-    const matVec = !gemm && isGemvShaped(k);
+    const library = LIBRARY_KERNELS.get(c.name) === k;
+    const gemm = library ? k.kernelClass === 'gemm' : isGemmShaped(k);
+    // (cuBLAS's own mat-vec, `cublasSgemv`, whose `y` a residual add or an activation then reads)
+    const matVec = !gemm && (library ? GEMVS.includes(k) : isGemvShaped(k));
     if (!gemm && !matVec) return null;
     const outs = k.params.flatMap((p, i) => (k.accesses.some((a) => a.array === p.name && a.kind !== 'load') ? [i] : [])).map((i) => c.argRoots[i]).filter((r): r is string => r !== null);
     return outs.length === 1 ? { call: c, output: outs[0], guessed: false, ...(matVec ? { matVec: true as const } : {}) } : null;
