@@ -148,17 +148,17 @@ export class SyntaxNode {
 /** Characters from which a subtree's scans are kept (a file, not a statement). */
 const LARGE_SUBTREE = 20_000;
 
-const namedCache = new WeakMap<Language, Map<number, boolean>>();
+const namedCache = new WeakMap<Language, { byId: boolean[]; error: boolean }>();
 /** The type id of an ERROR node (tree-sitter's builtin error symbol, -1 as 16 bits). */
 const ERROR_TYPE_ID = 0xffff;
 
-/** Which node types are named, for every type of the language and ERROR (asked once). */
-function namedTypes(lang: Language): Map<number, boolean> {
+/** Which node types are named, for every type of the language (an array: asked for every node copied) and ERROR (asked once). */
+function namedTypes(lang: Language): { byId: boolean[]; error: boolean } {
   let named = namedCache.get(lang);
   if (!named) {
-    named = new Map();
-    for (let id = 0; id < lang.nodeTypeCount; id++) named.set(id, lang.nodeTypeIsNamed(id));
-    named.set(ERROR_TYPE_ID, lang.nodeTypeIsNamed(ERROR_TYPE_ID));
+    const byId: boolean[] = [];
+    for (let id = 0; id < lang.nodeTypeCount; id++) byId.push(lang.nodeTypeIsNamed(id));
+    named = { byId, error: lang.nodeTypeIsNamed(ERROR_TYPE_ID) };
     namedCache.set(lang, named);
   }
   return named;
@@ -268,7 +268,7 @@ function rawWalk(cursor: TreeCursor, b: NonNullable<typeof binding>): Walk | nul
 /** Copies the subtree under `node` (one cursor walk). */
 export function mirror(node: TSNode, source: SourceText): SyntaxNode {
   const lang = node.tree.language;
-  const named = namedTypes(lang);
+  const { byId: named, error: errorNamed } = namedTypes(lang);
   const types = lang.types;
   const fields = lang.fields;
   const cursor = node.walk();
@@ -276,7 +276,7 @@ export function mirror(node: TSNode, source: SourceText): SyntaxNode {
   try {
     const make = (fieldName: string | null): SyntaxNode => {
       const typeId = walk.typeId();
-      const isNamed = named.get(typeId) ?? false;
+      const isNamed = typeId === ERROR_TYPE_ID ? errorNamed : named[typeId] ?? false;
       const start = walk.start();
       const type = types[typeId] ?? 'ERROR';
       // An anonymous node is a literal token whose text is its type: when the source
