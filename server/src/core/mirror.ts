@@ -288,21 +288,28 @@ export function mirror(node: TSNode, source: SourceText): SyntaxNode {
     const root = make(null);
     let parent = root; // the node whose children the cursor is visiting
     if (!walk.firstChild()) return root;
+    // each open node's children gather in a list reused at its depth and are copied at their exact length once
+    // complete (a list grown by push keeps room for 16 more: most of the copy's memory)
+    const gathering: SyntaxNode[][] = [[]];
+    let depth = 0;
     for (;;) {
       const fieldId = walk.fieldId();
       const n = make(fieldId ? (fields[fieldId] ?? null) : null);
       n.parent = parent;
       if (n.isBroken) for (let p: SyntaxNode | null = parent; p && !p.errorBelow; p = p.parent) p.errorBelow = true;
-      if (parent.children === NO_CHILDREN) parent.children = [n];
-      else parent.children.push(n);
+      gathering[depth].push(n);
       if (n.isNamed && walk.firstChild()) {
         parent = n;
+        if (++depth === gathering.length) gathering.push([]);
         continue;
       }
       while (!walk.nextSibling()) {
         walk.parent();
+        parent.children = gathering[depth].slice();
+        gathering[depth].length = 0;
         if (parent === root) return root;
         parent = parent.parent!;
+        depth--;
       }
     }
   } finally {
