@@ -155,7 +155,9 @@ export class Poly {
   static readonly unknown = new Poly(new Map(), true);
 
   get isConstant(): boolean {
-    return !this.unknown && [...this.terms.keys()].every((k) => k === '');
+    if (this.unknown) return false;
+    for (const k of this.terms.keys()) if (k !== '') return false;
+    return true;
   }
   get constant(): number {
     return this.terms.get('') ?? 0;
@@ -167,7 +169,8 @@ export class Poly {
   symbols(): ReadonlySet<string> {
     if (this.symbolSet) return this.symbolSet;
     const out = new Set<string>();
-    for (const key of this.terms.keys()) if (key) for (const s of key.split('*')) out.add(s);
+    // (most monomials are one symbol: no split)
+    for (const key of this.terms.keys()) if (key.includes('*')) for (const s of key.split('*')) out.add(s); else if (key) out.add(key);
     return (this.symbolSet = out);
   }
   /** Does the form depend on a symbol matching `pred`, directly or through an atom's operands? */
@@ -277,6 +280,11 @@ export class Poly {
     for (const [k, v] of this.terms) {
       // (a monomial whose text does not hold the name has no such part: no split)
       if (!k || !k.includes(sym)) continue;
+      // (the symbol alone: its coefficient is the constant, with no split; a name holding `*` is split as any monomial)
+      if (k === sym && !sym.includes('*')) {
+        m.set('', (m.get('') ?? 0) + v);
+        continue;
+      }
       const rest: string[] = [];
       let count = 0;
       for (const p of k.split('*')) if (p === sym) count++; else rest.push(p);
