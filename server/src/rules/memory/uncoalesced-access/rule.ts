@@ -327,7 +327,8 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   const out = new AlikeFindings();
   // (a 16-byte pack's element count the build leaves open, `x128::size` of `Packed128<floatX>`: judged at 4, the fp32
   // build's, whose lanes are the fewer sectors apart; a thread's run over the pack, `k < x128::size`, counted the same)
-  const packs = new Map([...new Set(fn.accesses.flatMap((a) => a.indices.flatMap((p) => [...p.symbols()])))].filter((x) => OPEN_PACK.test(x) && !bindings.has(x)).map((x) => [x, 4] as const));
+  const packs = new Map<string, number>();
+  for (const a of fn.accesses) for (const p of a.indices) for (const x of p.symbols()) if (!packs.has(x) && OPEN_PACK.test(x) && !bindings.has(x)) packs.set(x, 4);
   if (packs.size) bindings = new Map([...bindings, ...packs]);
   const accesses = boundAccesses(fn, bindings);
   const globals = accesses.filter((a) => a.space === 'global' && a.indices.length === 1);
