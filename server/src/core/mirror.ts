@@ -148,20 +148,41 @@ export class SyntaxNode {
 /** Characters from which a subtree's scans are kept (a file, not a statement). */
 const LARGE_SUBTREE = 20_000;
 
-const namedCache = new WeakMap<Language, { byId: boolean[]; error: boolean }>();
+/** What a copy reads of a language for every node, by type or field id (asked once per language). */
+interface LanguageTables {
+  /** Whether each type is named; `errorNamed` for ERROR. */
+  named: boolean[];
+  errorNamed: boolean;
+  /**
+   * Type and field names as internalized strings: the grammar's are made at run time, and the analysis compares them
+   * with literals (`n.type === 'identifier'`) millions of times, which for an internalized pair is one pointer test.
+   */
+  types: (string | undefined)[];
+  fields: (string | null | undefined)[];
+}
+const tablesCache = new WeakMap<Language, LanguageTables>();
 /** The type id of an ERROR node (tree-sitter's builtin error symbol, -1 as 16 bits). */
 const ERROR_TYPE_ID = 0xffff;
 
-/** Which node types are named, for every type of the language (an array: asked for every node copied) and ERROR (asked once). */
-function namedTypes(lang: Language): { byId: boolean[]; error: boolean } {
-  let named = namedCache.get(lang);
-  if (!named) {
-    const byId: boolean[] = [];
-    for (let id = 0; id < lang.nodeTypeCount; id++) byId.push(lang.nodeTypeIsNamed(id));
-    named = { byId, error: lang.nodeTypeIsNamed(ERROR_TYPE_ID) };
-    namedCache.set(lang, named);
+function languageTables(lang: Language): LanguageTables {
+  let tables = tablesCache.get(lang);
+  if (!tables) {
+    const named: boolean[] = [];
+    for (let id = 0; id < lang.nodeTypeCount; id++) named.push(lang.nodeTypeIsNamed(id));
+    tables = {
+      named,
+      errorNamed: lang.nodeTypeIsNamed(ERROR_TYPE_ID),
+      types: Array.from(lang.types, (t) => (typeof t === 'string' ? internalized(t) : t)),
+      fields: Array.from(lang.fields, (f) => (typeof f === 'string' ? internalized(f) : f)),
+    };
+    tablesCache.set(lang, tables);
   }
-  return named;
+  return tables;
+}
+
+/** The internalized copy of a string (V8 internalizes property names); an index-like name stays as it is. */
+function internalized(s: string): string {
+  return /^\d+$/.test(s) ? s : Object.keys({ [s]: 0 })[0];
 }
 
 /**
@@ -268,9 +289,7 @@ function rawWalk(cursor: TreeCursor, b: NonNullable<typeof binding>): Walk | nul
 /** Copies the subtree under `node` (one cursor walk). */
 export function mirror(node: TSNode, source: SourceText): SyntaxNode {
   const lang = node.tree.language;
-  const { byId: named, error: errorNamed } = namedTypes(lang);
-  const types = lang.types;
-  const fields = lang.fields;
+  const { named, errorNamed, types, fields } = languageTables(lang);
   const cursor = node.walk();
   const walk = (fastCopy && binding && rawWalk(cursor, binding)) || publicWalk(cursor);
   try {
