@@ -13,6 +13,17 @@ const MAX_CHANGED = 64;
  * the region between the equal lines at both ends.
  */
 export function changedLines(before: readonly string[], after: readonly string[]): { head: number; beforeEnd: number; afterEnd: number } {
+  // the scans of one analysis compare the same two versions: compared once (the lines of a version never change; lines
+  // split anew from an equal text are equal strings that are not the same, each compared character by character)
+  const last = lastCompared;
+  if (last && last.before === before && last.after === after) return last.changed;
+  const changed = compared(before, after);
+  lastCompared = { before, after, changed };
+  return changed;
+}
+let lastCompared: { before: readonly string[]; after: readonly string[]; changed: ReturnType<typeof changedLines> } | null = null;
+
+function compared(before: readonly string[], after: readonly string[]): { head: number; beforeEnd: number; afterEnd: number } {
   const n = Math.min(before.length, after.length);
   let head = 0;
   while (head < n && before[head] === after[head]) head++;
