@@ -504,6 +504,40 @@ test('an eager epilogue after a GEMM counts the elementwise passes of its run (a
   assert.match(found[0].message, /^`logits\.float\(\)` and 3 more elementwise ops: separate passes over the output of the cuBLAS GEMM `torch\.matmul`, a write and a read each$/, found[0].message);
 });
 
+test('a kernel made by rebinding its function (`f = triton.jit(f)`) is one kernel: its findings come once, under the name it is launched by', async () => {
+  const engine = await Engine.create();
+  const body = (fn: string, bind: string) => `import triton
+import triton.language as tl
+
+
+def ${fn}(X, N, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    X += row * N
+    acc = tl.zeros([BLOCK], dtype=tl.float32)
+    for off in range(0, N, BLOCK):
+        cols = off + tl.arange(0, BLOCK)
+        acc += tl.load(X + cols, mask=cols < N, other=0.).to(tl.float32)
+    mean = tl.sum(acc, axis=0) / N
+    acc = tl.zeros([BLOCK], dtype=tl.float32)
+    for off in range(0, N, BLOCK):
+        cols = off + tl.arange(0, BLOCK)
+        x = tl.where(cols < N, tl.load(X + cols, mask=cols < N, other=0.).to(tl.float32) - mean, 0.)
+        acc += x * x
+    rstd = 1 / tl.sqrt(tl.sum(acc, axis=0) / N + 1e-5)
+    for off in range(0, N, BLOCK):
+        cols = off + tl.arange(0, BLOCK)
+        x = tl.load(X + cols, mask=cols < N, other=0.).to(tl.float32)
+        tl.store(X + cols, (x - mean) * rstd, mask=cols < N)
+
+
+${bind}
+`;
+  for (const [fn, bind, name] of [['ln_stats', 'ln_stats = triton.jit(ln_stats)', 'ln_stats'], ['_ln_body', 'ln_kernel = triton.jit(_ln_body)', 'ln_kernel']]) {
+    const found = engine.analyzeText(`/w/${fn}.py`, body(fn, bind)).findings.filter((f) => f.rule === 'fusion/multi-pass-reduction');
+    assert.deepEqual(found.map((f) => f.function), [name], bind);
+  }
+});
+
 test('a column walk inside a tile whose point loops can be interchanged is advised to swap the point loops and keep the blocking', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/blocked_point_loops.c');

@@ -84,8 +84,9 @@ export function tritonFunctions(root: Node, lines: string[], guard: Guard = ungu
       });
       const owner = outer.parent?.type === 'block' && outer.parent.parent?.type === 'class_definition' ? field(outer.parent.parent, 'name')?.text : undefined;
       if (f && owner) f.className = owner;
-      if (f && alias !== undefined) out.push({ ...f, name: alias }); // launched as `silu_kernel[grid](...)`
-      if (f) out.push(f);
+      // (launched as `silu_kernel[grid](...)`: the kernel goes by the assigned name only, the plain function is not
+      // launchable, and one fact per body keeps its findings single, `f = triton.jit(f)` too)
+      if (f) out.push(alias !== undefined ? { ...f, name: alias } : f);
     } catch {
       // too deep or too strange to model: unknown means silence
     }
