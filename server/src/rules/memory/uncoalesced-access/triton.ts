@@ -202,6 +202,17 @@ function scaleBesideTiles(a: AccessFact, k: FunctionFacts): boolean {
   return dot && k.accesses.some((t) => t.kind === 'load' && t.loops.includes(inner) && (t.lanes?.length ?? 0) >= 2);
 }
 
+/** The integer every launch in the file binds `param` to (`N=4096`), with the first such launch; null where one binds anything else. */
+function literalAtLaunches(k: FunctionFacts, param: string, launches: Launch[]): { value: number; launch: CallFact } | null {
+  let seen: { value: number; launch: CallFact } | null = null;
+  for (const { call } of launches) {
+    const text = bindArguments(k, call)?.get(param)?.text.trim() ?? '';
+    if (!/^\d+$/.test(text) || (seen && seen.value !== Number(text))) return null;
+    seen ??= { value: Number(text), launch: call };
+  }
+  return seen;
+}
+
 /**
  * A lane's own run of `stride` consecutive elements, moved by as many accesses side by side (`base + 0` .. `base + 3`
  * with `base = i * 4`): together they fill every sector they touch, a chunk a vector access would move at once.
@@ -233,7 +244,10 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
     } else {
       const syms = [...c.symbols()];
       const param = syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && !p.constexpr) ? syms[0] : null;
+      // (a `tl.constexpr` every launch sets to the same number, `N=4096`: that many elements)
+      const constexpr = syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && p.constexpr) ? literalAtLaunches(k, syms[0], launches) : null;
       if (param && launches.length) stride = leadingStride(k, param, launches) ?? rowLength(k, param, a.array, launches) ?? innerSize(k, param, a.array, launches);
+      else if (constexpr !== null && constexpr.value >= MIN_STRIDE) stride = { shown: `${constexpr.value} elements (\`${syms[0]}\` at the launch)`, launch: constexpr.launch };
       // (a cyclic split, `pid + tl.arange(0, BLOCK) * tl.num_programs(0)`: lanes a whole grid of programs apart)
       else if (syms.length === 1 && c.toString() === syms[0] && GRID_SIZE.test(syms[0])) stride = { shown: `\`${syms[0]}\` elements (the number of programs)`, launch: null, grid: true };
     }
