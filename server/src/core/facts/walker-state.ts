@@ -4,7 +4,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { COMPARE, NO_NAMES, ofNames } from './loop-forms';
 import { fieldAccess, type RecordLayouts } from './records';
-import { VECTOR_TYPES, baseType, type TypeAliases } from './ctypes';
+import { FLOAT_TYPES, VECTOR_TYPES, baseType, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
 import { Poly, constantText, loneSymbol } from '../affine';
@@ -590,6 +590,8 @@ export abstract class WalkerState extends Evaluator {
     if (declared) fact.declaredUnder = declared;
     const alternatives = target.elemType ? this.aliases.get(target.elemType) : undefined;
     if (alternatives && alternatives.length > 1) fact.elemAlternatives = [...alternatives];
+    // (a plain alias of one floating-point type, `typedef float real`, `using f16_t = __half`: the type itself)
+    else if (alternatives?.length === 1 && FLOAT_TYPES.has(alternatives[0])) fact.elemType = alternatives[0];
     this.accesses.push(fact);
   }
 
