@@ -11,7 +11,7 @@ import { keptAcrossMoves } from './facts/shift';
 import type { Range } from './types';
 
 /** Clock reads: POSIX, OpenMP, MPI, `std::chrono::…::now()` (named `now`), and the usual benchmark helpers (the OLCF series' `dtime_usec`, STREAM's `mysecond`). */
-const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|clock_gettime|now|dclock|bli_clock|get_time|getTime|cpuSecond|walltime|wall_time|timer_start|timer_stop|tic|toc|sdkStartTimer|sdkStopTimer|cudaEventRecord|hipEventRecord|polybench_timer_start|polybench_timer_stop|startTimer|stopTimer|start_timer|stop_timer|dtime(?:_[um]?sec)?|mysecond|get_?wall_?time|getWallTime)$/;
+const CLOCK = /^(?:wtime|prk_wtime|omp_get_wtime|MPI_Wtime|clock|gettimeofday|clock_gettime|now|now_?(?:ms|us|ns|sec|seconds)|my_?time|time_?(?:ms|us|ns)|current_?time(?:_?ms)?|get_?[tT]ime\w*|seconds|what_time_is_it_now|cudaEventElapsedTime|dclock|bli_clock|get_time|getTime|cpuSecond|walltime|wall_time|timer_start|timer_stop|tic|toc|sdkStartTimer|sdkStopTimer|cudaEventRecord|hipEventRecord|polybench_timer_start|polybench_timer_stop|startTimer|stopTimer|start_timer|stop_timer|dtime(?:_[um]?sec)?|mysecond|get_?wall_?time|getWallTime)$/;
 
 /** A timer object or class by name (`Timer::Stop`, `cpu_timer.start()`, `stopwatch`). */
 export const TIMER_CLASS = /timer|clock|stopwatch/i;
@@ -61,14 +61,15 @@ const TIMER_HELPER = /^(?:stopwatch|timer|watch)_?(?:start|stop|begin|end)$|^(?:
  * A clock read of `fn`. An event recorded for another stream to wait on (`cudaEventRecord(ready, copy_stream)` then
  * `cudaStreamWaitEvent`), in a function that never asks for an elapsed time, orders work: it measures nothing.
  */
-function isClockRead(c: FunctionFacts['calls'][number], fn: FunctionFacts): boolean {
+export function isClockRead(c: FunctionFacts['calls'][number], fn: FunctionFacts): boolean {
   if (EVENT_RECORD.test(c.name)) return !ordersStreams(fn);
   // (or a method of a timer object, `timer.Start()`, `gpu_timer->Stop()`)
   const member = /^(\w+)(?:\.|->)(\w+)$/.exec(c.name);
   const timerMethod = (scope: string, name: string) => TIMER_CLASS.test(scope) && /^(?:[Ss]tart|[Ss]top|[Rr]eset|[Ee]lapsed)/.test(name);
   // (`timer.reset()` on a `std::unique_ptr<GpuTimer>` is the smart pointer's own method: `timer->Start()` is the timer's)
   if (member && member[0].includes('.') && SMART_POINTER.test(c.scope ?? '')) return false;
-  return CLOCK.test(c.name) || TIMER_HELPER.test(c.name) || timerMethod(c.scope ?? '', c.name) || (!!member && (timerMethod(member[1], member[2]) || timerMethod(c.scope ?? '', member[2])));
+  // (a clock by its last name too, `std::chrono::steady_clock::now()`)
+  return CLOCK.test(c.name) || CLOCK.test(c.name.replace(/^.*::/, '')) || TIMER_HELPER.test(c.name) || timerMethod(c.scope ?? '', c.name) || (!!member && (timerMethod(member[1], member[2]) || timerMethod(c.scope ?? '', member[2])));
 }
 const SMART_POINTER = /\b(?:unique|shared)_ptr\s*</;
 /** `fn` records events for streams to wait on (`cudaStreamWaitEvent`) and never reads an elapsed time from them. */

@@ -28,7 +28,7 @@ import { isReferenceOracle } from '../../common/reference';
 import { constantTrip, fileConstants } from '../../common/file-constants';
 import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
-import { TIMER_CLASS, carriesData, hasTimedRegion, insideTimedRegion, launchBuffers, ordersStreams, type BufferUse } from '../../../core/timed-region';
+import { TIMER_CLASS, carriesData, hasTimedRegion, insideTimedRegion, isClockRead, launchBuffers, type BufferUse } from '../../../core/timed-region';
 import { boundedMemo } from '../../../core/bounded-memo';
 import { calledToLoad, loadingLoop } from '../../../core/launch-shapes';
 
@@ -69,11 +69,8 @@ const freesScratch = (c: CallFact, body: readonly CallFact[], work: readonly Cal
   body.some((a) => DEVICE_ALLOCATION.test(a.name) && a.argRoots[0] === c.argRoots[0] && positionBefore(a.range.start, c.range.start)) &&
   work.some((w) => positionBefore(w.range.start, c.range.start) && sameArms(w, c));
 
-/** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`). */
-const TIMING = /^(?:now|clock|clock_gettime|gettimeofday|omp_get_wtime|MPI_Wtime|get_?[tT]ime\w*|cpuSecond|seconds|wtime|what_time_is_it_now|cudaEventRecord|cudaEventElapsedTime)$/;
-// (an event recorded for another stream to wait on orders work, in a function that reads no elapsed time: timed-region.ts)
-const isTiming = (c: CallFact, fn: FunctionFacts): boolean =>
-  (TIMING.test(calleeName(c)) && !(calleeName(c) === 'cudaEventRecord' && ordersStreams(fn))) || TIMER_CLASS.test(c.name) || TIMER_CLASS.test(c.scope ?? '');
+/** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`): timed-region.ts's, and timer objects. */
+const isTiming = (c: CallFact, fn: FunctionFacts): boolean => isClockRead(c, fn) || TIMER_CLASS.test(c.name) || TIMER_CLASS.test(c.scope ?? '');
 /** Iterations of a warm-up loop (`for (i = 0; i < 3; i++)`): too few for the idle GPU to matter. */
 const FEW_ITERATIONS = 8;
 /** Launches an inner loop queues between two waits of the loop around it, from which on the wait is amortized. */
