@@ -490,7 +490,9 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   if (calledToLoad(host, [...hosts.values()])) return [];
   // (a helper that reduces to one scalar it brings back, `double rr = reduce(...)`, called in a loop that may leave
   // early: the value its caller decides on, as the same copy written in the loop would be)
-  const exitingLoops = new Set(callerFacts.loops.filter((l) => l.exits).map((l) => l.id));
+  // (or one that runs while a flag holds, `do { changed = relax_step(...); } while (changed);`: a convergence loop)
+  const flagLoop = (l: LoopFact) => !l.variable && /^\s*!?\s*\(?\s*[A-Za-z_]\w*\s*\)?\s*(?:[!=]=\s*(?:0|1|true|false))?\s*$/.test(l.condition ?? '');
+  const exitingLoops = new Set(callerFacts.loops.filter((l) => l.exits || flagLoop(l)).map((l) => l.id));
   const calledWhereLoopsExit = callerFacts.calls.some((c) => calleeName(c) === name && c.loops.some((id) => exitingLoops.has(id)));
   if (calledWhereLoopsExit && blocking.every((c) => blockingKind(c) === 'copy' && oneValue(c) !== null)) return [];
   // (nor one that ends waiting for the value it returns, which the caller's loop leaves on: `int next = sample_argmax(...)`
