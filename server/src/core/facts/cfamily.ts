@@ -420,6 +420,11 @@ class FunctionWalker extends DeclarationWalker {
           const chosen = right?.type === 'pointer_expression' && field(right, 'operator')?.text === '&' ? field(right, 'argument') : right;
           if (choices && (chosen?.type === 'identifier' || chosen?.type === 'template_function') && !choices.some((k) => k.text === chosen.text)) choices.push(chosen);
           if (left?.type === 'identifier' && this.loopStack.length) this.noteReduction(left.text, op, right, c);
+          // (a pointer pointed at another's buffer in a loop, `A = B;` of `tmp = A; A = B; B = tmp;`: buffers trading places)
+          if (left?.type === 'identifier' && right?.type === 'identifier' && op === '=' && this.loopStack.length && this.env.get(left.text)?.kind === 'ptr' && this.env.get(right.text)?.kind === 'ptr') {
+            const l = this.loops.find((x) => x.id === this.loopStack[this.loopStack.length - 1]);
+            if (l) (l.repoints ??= []).push([left.text, right.text]);
+          }
           if (left?.type === 'identifier') {
             this.memberAliases.delete(left.text);
             this.loadedOffsets.delete(left.text);

@@ -65,6 +65,8 @@ export interface LoopFact {
   limit?: Poly;
   /** A `return`, `goto` or (not inside a `switch`) `break` inside leaves the loop early (C/C++). */
   exits?: boolean;
+  /** Pointers the body points at another's buffer, `[target, source]` of `A = B` (a ping-pong swap through a temporary), C/C++. */
+  repoints?: [string, string][];
   /** The conditions of the `if (...) break;` that leave it (`sum <= tol`), as written, at most a line each (C/C++). */
   exitTests?: string[];
   /** What the locals those tests read were set to before them in the loop's body (`next` of `int next = shared->tokens[pos + 1];`), as written, and where. */

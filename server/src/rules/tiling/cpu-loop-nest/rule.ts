@@ -427,7 +427,7 @@ class Nest {
 
   /**
    * Does one pass of the loop read what an earlier pass wrote: an array both written and read
-   * inside it, or buffers swapped with `std::swap`? A benchmark repetition loop around a
+   * inside it, or buffers swapped (`std::swap`, or through a temporary)? A benchmark repetition loop around a
    * kernel that reads `in` and writes `out` does not, and is not worth temporal blocking.
    */
   carriesData(l: LoopFact): boolean {
@@ -435,6 +435,8 @@ class Nest {
     const written = new Set(inside.filter((a) => a.kind !== 'load').map((a) => a.array));
     if (inside.some((a) => a.kind !== 'store' && written.has(a.array))) return true;
     const arrays = new Set(inside.map((a) => a.array));
+    // (or a temporary's three assignments, `tmp = A; A = B; B = tmp;`: one of the arrays pointed at the other's buffer)
+    if (l.repoints?.some(([to, from]) => arrays.has(to) && arrays.has(from))) return true;
     return this.fn.calls.some((c) => c.loops.includes(l.id) && c.name === 'swap' && c.argRoots.filter((r) => r && arrays.has(r)).length >= 2);
   }
 }
