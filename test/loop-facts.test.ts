@@ -105,3 +105,23 @@ test('a loop over a local list counted with sizeof (`sizeof(block_sizes) / sizeo
   // (a pointer's sizeof is no count of anything)
   assert.equal(f.loops.find((l) => l.variable === 'm')?.trips, undefined);
 });
+
+test('a pragma between unbraced nested loops (`for i / for j / #pragma unroll / for k`) leaves the innermost loop inside the one above it', () => {
+  const [f] = kernels(`__global__ void tile(const float* a, float* out, int n) {
+  float acc = 0.f;
+  for (int t = 0; t < n; t++) {
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++)
+#pragma unroll
+        for (int k = 0; k < 4; k++)
+          acc += a[((t * 4 + i) * 4 + j) * 4 + k];
+  }
+  out[threadIdx.x] = acc;
+}
+`);
+  const byVar = new Map(f.loops.map((l) => [l.variable, l]));
+  assert.equal(byVar.get('k')!.parent, byVar.get('j')!.id, 'k is inside j');
+  assert.equal(byVar.get('j')!.parent, byVar.get('i')!.id, 'j is inside i');
+  assert.deepEqual(byVar.get('k')!.pragmas, ['unroll']);
+  assert.equal(f.accesses.find((a) => a.array === 'a')!.loops.length, 4, 'the read is under all four loops');
+});

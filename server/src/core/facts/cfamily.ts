@@ -66,7 +66,7 @@ class FunctionWalker extends DeclarationWalker {
           // `for (...)\n#pragma unroll\n for (...)` without braces: the grammar ends the outer
           // loop at the pragma (an empty body) and makes the inner loop its sibling; re-attach it.
           // (three deep, `for k / #pragma / for m / #pragma / for n`: each loop's body is the next, chained)
-          const detached = LOOP_TYPES.has(c.type) && field(c, 'body')?.text.trim() === '' ? detachedBody(items, i + 1) : null;
+          const detached = LOOP_TYPES.has(c.type) ? nestedDetachedBody(c, items, i + 1) : null;
           if (detached) {
             this.loop(c, detached);
             i = detached.end;
@@ -691,6 +691,18 @@ export interface DetachedBody {
   inner?: DetachedBody;
   /** The index of the last item it takes. */
   end: number;
+}
+
+/**
+ * The detached body of loop `c`, or of the innermost of the unbraced loops nested in it (`for i / for j / #pragma omp
+ * simd / for k`: the grammar ends `for j` at the pragma), carried down through the loops between as their bodies.
+ */
+function nestedDetachedBody(c: Node, items: readonly Node[], j: number): DetachedBody | null {
+  const body = field(c, 'body');
+  if (body?.text.trim() === '') return detachedBody(items, j);
+  if (!body || !LOOP_TYPES.has(body.type)) return null;
+  const inner = nestedDetachedBody(body, items, j);
+  return inner ? { body, pragmas: [], inner, end: inner.end } : null;
 }
 
 function detachedBody(items: readonly Node[], j: number): DetachedBody | null {
