@@ -558,7 +558,9 @@ function check(fn: FunctionFacts, file: SimdFile): RuleFinding[] {
   const exclusive = (a: LoopFact, b: LoopFact) => neverTogether(a.scopes, b.scopes);
   for (const l of fn.loops) {
     // innermost: no loops inside but a stencil's taps, which are unrolled (the loop around them is the one to vectorize)
-    if (l.kind !== 'for' || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
+    // (a counted `while (j < n) { ...; j++; }` is a for loop written out: a variable, a bound and a unit step)
+    const counted = l.kind === 'for' || (l.kind === 'while' && !!l.variable && l.bound !== null && !!l.step?.isConstant && l.step.constant === 1);
+    if (!counted || windowLoop(l, fn.loops) || fn.loops.some((c) => c.parent === l.id && !windowLoop(c, fn.loops)) || underSimd(l)) continue;
     if (untunedLoop(fn, l)) continue; // a benchmark's set-up or its check of the results
     if (l.offloaded) continue; // a directive runs it as GPU threads: no CPU SIMD lanes to fill
     if (callsRoutine(fn, l)) continue; // each step calls a routine that does the work (a dispatched micro-kernel)
