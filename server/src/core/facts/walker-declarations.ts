@@ -116,11 +116,21 @@ export abstract class DeclarationWalker extends LoopWalker {
         if (name && this.dim3dims.delete(name)) for (const axis of ['x', 'y', 'z']) this.env.delete(`${name}.${axis}`);
       }
     }
+    // (a container of rows, `std::vector<std::vector<double>>` or an alias of it: the rows' element)
+    const typeText = typeNode?.text ?? '';
+    const rowsType = container === null && !this.isKernel ? rowType(this.aliases.get(typeText.trim())?.length === 1 ? this.aliases.get(typeText.trim())![0] : typeText) : null;
+    const rowElement = rowsType ? containerElementOf(rowsType, this.aliases) : null;
     for (const child of children(n)) {
       // `std::vector<double> bt(n * n);` reads as a function declaration (C++'s most vexing parse): a container of its own
       // (so does `Mat BT(m, p);`, an object of a class built from the function's own values: `m` and `p` name no types)
       const vexing = child.type === 'function_declarator' && field(child, 'declarator')?.type === 'identifier' &&
-        (container !== null || (!this.isKernel && typeNode?.type === 'type_identifier' && this.constructedFromValues(child)));
+        (container !== null || rowElement !== null || (!this.isKernel && typeNode?.type === 'type_identifier' && this.constructedFromValues(child)));
+      // (`matrix BT(n, std::vector<double>(n));`: rows of their own, indexed `BT[j][k]`)
+      if (vexing && rowElement !== null) {
+        const name = field(child, 'declarator')!.text;
+        this.env.set(name, { kind: 'ptr', base: name, offset: Poly.const(0), elemType: rowElement, space: 'host', vector: false, dims: [null, null] });
+        continue;
+      }
       const d = vexing ? field(child, 'declarator')! : child;
       // (`void (*kernel)(float*, float*, int, int);`: a function pointer declared without a value, assigned later)
       const pointerToFunction = !this.isKernel && d.type === 'function_declarator' && /^\(\s*\*\s*\w+\s*\)$/.test(field(d, 'declarator')?.text ?? '');
