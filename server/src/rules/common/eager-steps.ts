@@ -48,11 +48,11 @@ function inPlaceTarget(calls: readonly CallFact[], i: number, depth = 0): string
 
 
 /**
- * How many elementwise passes over `name` the run starting at `calls[i]` makes after that first op: the steps of its
+ * The elementwise passes over `name` the run starting at `calls[i]` makes after that first op, by index: the steps of its
  * expression that read `name` or a step that does (GELU's tanh form, `0.5 * h * (1 + tanh(c * (h + k * h * h * h)))`,
  * is nine passes over h), then those of each step that takes the result on by the name it is bound to.
  */
-export function passesAfter(calls: CallFact[], i: number, name: string): number {
+export function passesAfter(calls: CallFact[], i: number, name: string): number[] {
   const counted = new Set<number>([i]);
   const reads = new Map<number, boolean>();
   // (a step whose operands are `name` or a step that reads it: a bias's own `b * 2` reads the output not at all)
@@ -83,5 +83,6 @@ export function passesAfter(calls: CallFact[], i: number, name: string): number 
     name = calls[n].assignedTo?.[0] ?? name;
     statement(n);
   }
-  return counted.size - 1;
+  counted.delete(i);
+  return [...counted];
 }

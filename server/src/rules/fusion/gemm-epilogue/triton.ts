@@ -383,9 +383,12 @@ function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], p
     if (chain?.scoresAt === i && (chain.fallback || !isDecodeStep(host.name))) return;
     const name = /^[A-Za-z_]\w*$/.test(p.output) ? `\`${p.output}\`` : 'its output';
     // (an eager op and the eager steps that take it on, `logits.float()`, `* (1 / cap)`, `tanh`, `* cap`: one epilogue)
-    const after = next.kind !== 'launch' && /^[A-Za-z_]\w*$/.test(p.output) ? passesAfter(calls, at, p.output) : 0;
+    const run = next.kind !== 'launch' && /^[A-Za-z_]\w*$/.test(p.output) ? passesAfter(calls, at, p.output) : [];
+    const after = run.length;
     const shown = after ? `${pass.length > 40 ? opName(op) : pass} and ${after} more elementwise op${after > 1 ? 's' : ''}: separate passes` : `${pass.length > 40 ? opName(op) : pass}: a separate pass`;
     reported.add(p.use);
+    // (the run's later ops are this finding's too: `silu(e) * g` reads the second GEMM's `g` in the same run)
+    for (const k of run) reported.add(k);
     out.push({
       range: next.kind === 'launch' ? next.nameRange : op.range,
       function: fn,
