@@ -122,6 +122,21 @@ interface FileKnown {
   kernels: Map<string, FunctionFacts>;
   helpers: Map<string, GemmHelper>;
   layers: LayerAttributes;
+  /** The file's one-line PyTorch GEMM helpers (`def linear(X, W): return torch.matmul(X, W.t())`), by name. */
+  torchGemms: ReadonlySet<string>;
+}
+
+/** Functions whose one statement returns a PyTorch matmul of their arguments (`return X @ W.t()`, `return F.linear(x, w)`). */
+function torchGemmHelpers(functions: readonly FunctionFacts[]): Set<string> {
+  const out = new Set<string>();
+  for (const h of functions) {
+    if (h.isKernel || h.className || h.name === '<module>') continue;
+    const r = h.calls.findIndex((c) => c.form === 'return');
+    const gemm = r >= 0 ? h.calls.find((c) => c.parent === r && isTorchMatmul(c)) : undefined;
+    // (nothing else but views of the operands: `.t()`, `.transpose(...)`)
+    if (gemm && h.calls.every((c) => c === gemm || c.form === 'return' || (c.form === 'method' && (VIEWS.has(c.name) || /^\.(?:t|T|mT|transpose|permute)$/.test(c.name))))) out.add(h.name);
+  }
+  return out;
 }
 
 /** What the file knows, read for one host function: its class's layer attributes. */
@@ -286,7 +301,10 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
     }
     if (helper.param !== null) return null;
   }
-  else if ((c.form === 'call' && TORCH_MATMULS.has(c.qualified ?? c.name)) || (c.form === 'method' && MATMUL_METHODS.has(c.name)) || (c.form === 'operator' && c.name === '@')) {
+  else if (c.form === 'call' && known.torchGemms.has(c.name)) {
+    // (one of the file's one-line helpers around a PyTorch matmul, `e = linear(X, gateW)`)
+    return withOutput(calls, i, `\`${c.name}\` (a PyTorch matmul)`, { torch: true });
+  } else if ((c.form === 'call' && TORCH_MATMULS.has(c.qualified ?? c.name)) || (c.form === 'method' && MATMUL_METHODS.has(c.name)) || (c.form === 'operator' && c.name === '@')) {
     // (a product of random tensors the function just drew, returned as data, `y = x @ w + noise; return x, y`: a target
     // made up once, not a workload; a benchmark that draws its inputs and runs the product is the workload)
     if (c.form !== 'method' && c.argRoots.slice(0, 2).every((r) => !!r && drawnAtRandom(calls, r)) && returnedAsData(calls, i)) return null;
@@ -422,7 +440,7 @@ export function tritonGemmEpilogue(facts: FileFacts): RuleFinding[] {
   for (const [name, k] of facts.project?.kernels ?? []) if (k.decorators && !kernels.has(name)) kernels.set(name, k);
   const helpers = gemmHelpers(facts, kernels);
   const passes = launchHelpers(facts, kernels);
-  const known: FileKnown = { kernels, helpers, layers: layerAttributes(facts.functions, gemmModules(facts.functions, helpers)) };
+  const known: FileKnown = { kernels, helpers, layers: layerAttributes(facts.functions, gemmModules(facts.functions, helpers)), torchGemms: torchGemmHelpers(facts.functions) };
   const out: RuleFinding[] = [];
   for (const host of facts.functions) {
     // (a Python `*_unfused` host is a lesson's or a benchmark's baseline, as for elementwise-chain's Triton hosts)
