@@ -543,7 +543,9 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   if (wide.length && fn.accesses.every((a) => a.space !== 'global' || a.vector || otherArm(a))) return [];
   // a buffer every launch passes at a run-time offset (`acc + offset`): 16-byte accesses need an alignment check and a
   // scalar head first, a restructure the kernel's callers decide
-  if (fn.offsetBuffers?.some((name) => fn.accesses.some((a) => a.space === 'global' && a.array === name))) return [];
+  // (one the kernel streams: a per-block total it adds to with one lane's atomic, `atomicAdd(sums2, ...)` of `d_sums + 1`,
+  // needs no alignment)
+  if (fn.offsetBuffers?.some((name) => fn.accesses.some((a) => a.space === 'global' && a.array === name && !a.singleLane && a.kind !== 'atomic'))) return [];
   // a thread per sequence of a batch (`if (gidx < batch_size * beam_width)`): a few hundred elements, launch-bound
   // (a word the whole grid reads alike, a no-op flag `noop[0]`, is no stream of its own)
   const globalsOf = fn.accesses.filter((a) => a.space === 'global' && !(a.indices.length === 1 && !a.indices[0].unknown && !a.indices[0].dependsOn(isVarying)));
