@@ -27,7 +27,8 @@ function isMatmul(c: CallFact): boolean {
   return (c.form === 'call' || c.form === 'method') && MATMUL.has(lastName(c));
 }
 export const isSoftmax = (c: CallFact) => (c.form === 'call' || c.form === 'method') && lastName(c) === 'softmax';
-const isTranspose = (c: CallFact) => (c.form === 'method' || c.form === 'attribute' || c.form === 'call') && TRANSPOSE.has(lastName(c));
+/** A transpose of a tensor (`k.transpose(-2, -1)`, `w.t()`, `x.mT`, `torch.permute(...)`). */
+export const isTranspose = (c: CallFact) => (c.form === 'method' || c.form === 'attribute' || c.form === 'call') && TRANSPOSE.has(lastName(c));
 
 /** `einsum('bhqd,bhkd->bhqk', q, k)`: both operands' last axes are contracted (QKᵀ). */
 function einsumScores(c: CallFact): boolean {

@@ -13,7 +13,7 @@ import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/mod
 import type { RuleFinding } from '../../../core/types';
 import { compiledHosts, isNaiveVersion, isUnfusedBaseline, kernelLibrary, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
-import { attentionChain, isDecodeStep } from '../../common/attention-chain';
+import { attentionChain, isDecodeStep, isTranspose } from '../../common/attention-chain';
 import { passesAfter } from '../../common/eager-steps';
 import { VIEWS, autogradApply, bindArguments, feedsHostCheck, firstUse, importedHelpers, isElementwise, launchHelpers, plainBuffer, storedParams, textOf, type LaunchHelper } from '../../common/triton-host';
 
@@ -134,7 +134,7 @@ function torchGemmHelpers(functions: readonly FunctionFacts[]): Set<string> {
     const r = h.calls.findIndex((c) => c.form === 'return');
     const gemm = r >= 0 ? h.calls.find((c) => c.parent === r && isTorchMatmul(c)) : undefined;
     // (nothing else but views of the operands: `.t()`, `.transpose(...)`)
-    if (gemm && h.calls.every((c) => c === gemm || c.form === 'return' || (c.form === 'method' && (VIEWS.has(c.name) || /^\.(?:t|T|mT|transpose|permute)$/.test(c.name))))) out.add(h.name);
+    if (gemm && h.calls.every((c) => c === gemm || c.form === 'return' || (c.form === 'method' && VIEWS.has(c.name)) || isTranspose(c))) out.add(h.name);
   }
   return out;
 }
