@@ -19,7 +19,7 @@ import { deviceHelpers, deviceWords, splitHead } from './facts/device-helpers';
 import { sharedAccessorsKey } from './facts/shared-accessors';
 import { flagAssignments } from './facts/loop-forms';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
-import { recordLayouts, recordsKey, type RecordLayouts } from './facts/records';
+import { memberElements, recordLayouts, recordsKey, type FileRecords } from './facts/records';
 import { fileSwitches } from './facts/file-switches';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { fullFp32Matmuls, tritonFunctions } from './facts/triton';
@@ -411,7 +411,7 @@ export class Engine {
   }
 
   /** File-scope facts by the text of the file's declarations (and its preprocessor view). */
-  private readonly fileScopes = new Map<string, { globals: FileArray[]; constants: Map<string, number>; macros: Map<string, MacroDef>; records: RecordLayouts }>();
+  private readonly fileScopes = new Map<string, { globals: FileArray[]; constants: Map<string, number>; macros: Map<string, MacroDef>; records: FileRecords }>();
   /** Long cache keys (everything a function's facts depend on outside it) as short ids. */
   private readonly keyIds = new Map<string, string>();
   private nextKeyId = 0;
@@ -494,7 +494,7 @@ export class Engine {
         globals: fileArrays(fileScope),
         constants: new Map([...pre.view.constants, ...fileConstants(fileScope)]),
         macros: fileMacros(fileScope, (body) => this.parseMacroBody(grammar, body)),
-        records: recordLayouts(fileScope, pre.view.typeAliases),
+        records: { layouts: recordLayouts(fileScope, pre.view.typeAliases), members: memberElements(fileScope) },
       };
       if (this.fileScopes.size > 32) this.fileScopes.clear();
       this.fileScopes.set(scopeText, scope);

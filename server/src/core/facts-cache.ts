@@ -8,7 +8,7 @@ import type { ProjectIndex } from './project';
 import type { SyntaxNode } from './mirror';
 import type { HostHelpers } from './facts/host-inline';
 import type { FileArray, MacroDef } from './facts/file-scope';
-import type { RecordLayouts } from './facts/records';
+import type { FileRecords } from './facts/records';
 import type { FilePreprocessing } from './facts/shadow';
 import { movedFacts } from './facts/shift';
 
@@ -30,7 +30,7 @@ export interface FileContext {
   globals: FileArray[];
   constants: Map<string, number>;
   macros: Map<string, MacroDef>;
-  records: RecordLayouts;
+  records: FileRecords;
   helpers: Map<string, SyntaxNode>;
   /** Host functions with loops, inlined where another function's loop calls them. */
   hostHelpers: HostHelpers;

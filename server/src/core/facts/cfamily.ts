@@ -10,7 +10,7 @@ import { elementAt, rowPitch } from './object-rows';
 import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops, conditionExpression, oneShotArm } from './loop-forms';
-import type { RecordLayouts } from './records';
+import { NO_RECORDS, type FileRecords } from './records';
 import type { ElementAccessor } from '../preprocess/accessors';
 import { elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
 import { rowsOf, unparen, type Value } from './evaluate';
@@ -583,7 +583,7 @@ export function functionFacts(
   hostHelpers?: HostHelpers,
   /** Qualifiers a macro split off the definition (`__global__ void LAUNCH_BOUNDS(T, B) name(...)`): see splitHead. */
   splitOff = '',
-  records: RecordLayouts = new Map(),
+  records: FileRecords = NO_RECORDS,
   /** Matrix classes' element accessors by method name (see preprocess/accessors.ts). */
   accessors: ReadonlyMap<string, ElementAccessor> = new Map(),
   /** An alias's type in the build without -D flags (preprocess view's defaultTypes). */

@@ -202,6 +202,8 @@ export class Evaluator {
   protected memberSpace: MemorySpace | null = null;
   /** Host pointers to a struct of the caller's (`RunState* s = &t->state;`): their members are buffers, as a pointer parameter's are. */
   protected readonly structPointers = new Set<string>();
+  /** Element types of the file's structs' pointer members (records.ts memberElements): what `p.A[i]` reads. */
+  protected memberElements: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map();
 
   constructor(
     protected readonly macros: ReadonlyMap<string, MacroDef>,
@@ -599,7 +601,10 @@ export class Evaluator {
         const objectType = obj?.type === 'identifier' && this.memberSpace === 'host' ? this.localObjectType(obj.text) : undefined;
         const ofLocal = !!objectType && elementBits(objectType, this.aliases) === null && !/^(auto|const auto)$/.test(objectType);
         if (!this.memberSpace || !(ofParam || ofPtrParam || ofThis || ofLocal) || n.text.length > 80) return null;
-        return { base: n.text, offset: Poly.const(0), elemType: null, space: this.memberSpace, vector: false };
+        // (`p.A` of a `GemmParams p` whose `const float* A` the file declares: floats)
+        const holder = unparen(field(n, 'argument')) === obj && obj?.type === 'identifier' ? objectType ?? this.params.get(obj.text)?.type : undefined;
+        const elemType = holder ? this.memberElements.get(baseType(holder))?.get(field(n, 'field')?.text ?? '') ?? null : null;
+        return { base: n.text, offset: Poly.const(0), elemType, space: this.memberSpace, vector: !!elemType && VECTOR_TYPES.has(elemType) };
       }
       case 'conditional_expression': {
         // `warp < 4 ? A + off_a : B + off_b` (warps split by role, copying A's chunk or B's): one of two buffers of one space

@@ -4,7 +4,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { children, field, namedChildren } from '../syntax';
 import { Poly } from '../affine';
-import { baseType, elementBits, VECTOR_TYPES, type TypeAliases } from './ctypes';
+import { baseType, declaratorName, elementBits, VECTOR_TYPES, type TypeAliases } from './ctypes';
 import type { AccessFact } from './model';
 
 export interface RecordField {
@@ -88,9 +88,51 @@ export function recordLayouts(declarations: readonly Node[], aliases: TypeAliase
   return out;
 }
 
+/** Element types of structs' pointer members by struct and member name (`struct Params { const float* A; }`: Params.A is float). */
+export type MemberElements = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/** What the facts read of the file's structs: layouts of the plain ones, and what their pointer members point at. */
+export interface FileRecords {
+  layouts: RecordLayouts;
+  members: MemberElements;
+}
+
+export const NO_RECORDS: FileRecords = { layouts: new Map(), members: new Map() };
+
+/**
+ * The pointer members of the structs and classes declared at file scope, with their element
+ * types: a kernel's `Params p` then reads `p.A[i]` as the floats it holds (one pointer level;
+ * `T** rows` and array members are left out: neither is a buffer of T the member names).
+ */
+export function memberElements(declarations: readonly Node[]): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const d of declarations) {
+    const spec = d.type === 'struct_specifier' || d.type === 'class_specifier' ? d : d.type === 'type_definition' ? field(d, 'type') : null;
+    const body = spec && (spec.type === 'struct_specifier' || spec.type === 'class_specifier') ? field(spec, 'body') : null;
+    if (!spec || !body) continue;
+    const members = new Map<string, string>();
+    for (const decl of namedChildren(body)) {
+      if (decl.type !== 'field_declaration') continue;
+      const type = field(decl, 'type')?.text;
+      if (!type) continue;
+      for (const c of children(decl)) {
+        if (c.type !== 'pointer_declarator' || field(c, 'declarator')?.type === 'pointer_declarator') continue;
+        const info = declaratorName(c);
+        if (info?.pointer && !info.arrayDims.length && !info.rows) members.set(info.name, baseType(type));
+      }
+    }
+    if (!members.size) continue;
+    const name = field(spec, 'name')?.text;
+    if (name) out.set(name, members);
+    if (d.type === 'type_definition') for (const t of children(d)) if (t.type === 'type_identifier' && t !== spec) out.set(t.text, members);
+  }
+  return out;
+}
+
 /** A key naming the layouts, for the caches of the facts that read them. */
-export function recordsKey(records: RecordLayouts): string {
-  return [...records].map(([n, r]) => `${n}:${r.bytes}:${[...r.fields].map(([f, x]) => `${f}@${x.offset}`).join('/')}`).join(',');
+export function recordsKey(records: FileRecords): string {
+  return [...records.layouts].map(([n, r]) => `${n}:${r.bytes}:${[...r.fields].map(([f, x]) => `${f}@${x.offset}`).join('/')}`).join(',') +
+    '|' + [...records.members].map(([n, m]) => `${n}:${[...m].map(([f, t]) => `${f}=${t}`).join('/')}`).join(',');
 }
 
 /**

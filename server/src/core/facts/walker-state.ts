@@ -3,7 +3,7 @@
 // an access is recorded with them.
 import type { SyntaxNode as Node } from '../mirror';
 import { COMPARE, NO_NAMES, ofNames } from './loop-forms';
-import { fieldAccess, type RecordLayouts } from './records';
+import { fieldAccess, NO_RECORDS, type FileRecords } from './records';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, type TypeAliases } from './ctypes';
 import { Evaluator, capped, unparen, type Value } from './evaluate';
 import type { FileArray, MacroDef } from './file-scope';
@@ -195,9 +195,10 @@ export abstract class WalkerState extends Evaluator {
     protected readonly depth = 0,
     aliases: TypeAliases = new Map(),
     /** The file's plain structs: a field of an array of them is an access at its offset. */
-    protected readonly records: RecordLayouts = new Map(),
+    protected readonly records: FileRecords = NO_RECORDS,
   ) {
     super(macros, aliases);
+    this.memberElements = records.members;
     this.memberSpace = paramSpace;
     for (const [name, value] of constants) this.env.set(name, { kind: 'int', poly: Poly.const(value) });
     for (const g of fileArrays) {
@@ -493,14 +494,14 @@ export abstract class WalkerState extends Evaluator {
   }
 
   protected override isRecord(type: string): boolean {
-    return this.records.has(baseType(type));
+    return this.records.layouts.has(baseType(type));
   }
 
   protected recordAccess(n: Node, kind?: AccessFact['kind']): void {
     const target = this.accessTarget(n);
     if (!target) return;
     // `data[i].g` of an array of structs: the field, at its offset in the record
-    const member = this.records.size ? fieldAccess(n, target, this.records, this.aliases) : null;
+    const member = this.records.layouts.size ? fieldAccess(n, target, this.records.layouts, this.aliases) : null;
     if (member) return this.pushAccess(member.target, member.at, kind ?? this.accessKind(n));
     this.pushAccess(target, n, kind ?? this.accessKind(n));
   }
