@@ -49,6 +49,7 @@ export function markLoopCarried(
   const pointers = new Map<string, Poly[]>();
   const assignedPointers = new Set<string>();
   const stepped: string[] = [];
+  const inBody = new Set<string>();
   const visit = (c: Node, pointersOnly: boolean) => {
     let target: Node | null = null;
     let op = '';
@@ -70,6 +71,7 @@ export function markLoopCarried(
       const steps = pointers.get(target.text) ?? [];
       steps.push(down ? by.scale(-1) : by);
       pointers.set(target.text, steps);
+      if (!pointersOnly) inBody.add(target.text);
     } else if (kind === 'ptr') assignedPointers.add(target.text);
     if (kind !== 'int') return;
     assignments.push({ name: target.text, op, right: c.type === 'assignment_expression' ? field(c, 'right') : null, statement: c.parent?.type === 'expression_statement' && c.parent.parent === body });
@@ -82,7 +84,8 @@ export function markLoopCarried(
   for (const [n, steps] of pointers) {
     const v = env.get(n);
     if (assignedPointers.has(n) || v?.kind !== 'ptr' || v.rows) continue;
-    const iteration = Poly.sym(`#loop${id}:${n}'`);
+    // (stepped by the header alone beside a counted variable, `++i, ++a, b += N`: once a pass, as the variable is)
+    const iteration = Poly.sym(loopVar && !inBody.has(n) ? `#loop${id}:${loopVar}` : `#loop${id}:${n}'`);
     const one = steps.length === 1 && !steps[0].unknown && !dependsOnLane(steps[0]) ? steps[0] : null;
     env.set(n, { ...v, offset: v.offset.add(one ? one.mul(iteration) : iteration) });
     stepped.push(n);

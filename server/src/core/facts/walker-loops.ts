@@ -7,8 +7,8 @@ import { sequenceGuard } from './sequence-bound';
 import type { DetachedBody } from './cfamily';
 import { commaParts, firstLanesLoop, remainderTrips, stepCounters, steppedName, whileAsFor } from './loop-forms';
 import { declaratorName } from './ctypes';
-import { unparen, type Value } from './evaluate';
-import { Poly, atom } from '../affine';
+import { unparen, type PtrValue, type Value } from './evaluate';
+import { Poly, atom, loneSymbol } from '../affine';
 import { field, namedChildren, nodeRange } from '../syntax';
 import type { LoopFact } from './model';
 import { cappedTrips, emptyBraces, initializerValue, tripCount } from './c-syntax';
@@ -83,12 +83,19 @@ export abstract class LoopWalker extends CallWalker {
           if (now.poly.unknown) fact.tail = true;
         }
       }
+      // `for (const float* p = x; p != x + C; ++p)`, `for (; p < inp + n; p += stride)`: a pointer stepped through a buffer
+      const walked = update ? this.walkedPointer(init, update) : null;
+      if (walked) {
+        variable = walked.name;
+        this.pointerLoop(fact, walked, cond, update!);
+        restoreVar = [variable, walked.before];
+      }
       // `for (e = rowptr[row]; e < rowptr[row + 1]; ++e)`: the thread walks its own row of a CSR structure
       const startNode = init?.type === 'declaration' ? initializerValue(namedChildren(init).find((c) => c.type === 'init_declarator') ?? init) : init?.type === 'assignment_expression' ? field(init, 'right') : null;
       if (variable && this.isKernel && (initPoly === null || initPoly.unknown) && startNode && cond?.type === 'binary_expression' && field(cond, 'left')?.text === variable) {
         initPoly = this.segmentStart(startNode, field(cond, 'right')) ?? initPoly;
       }
-      if (variable) {
+      if (variable && !walked) {
         const step = update ? this.stepOf(update, variable) : null;
         fact.variable = variable;
         fact.symbol = `#loop${id}:${variable}`;
@@ -201,7 +208,8 @@ export abstract class LoopWalker extends CallWalker {
       else this.env.delete(restoreVar[0]);
     } else if (restoreVar) {
       // `for (; l < n; l += 4 * nthreads)` on an outer variable: after the loop `l` is wherever it stopped
-      this.env.set(restoreVar[0], { kind: 'int', poly: Poly.unknown });
+      const before = restoreVar[1];
+      this.env.set(restoreVar[0], before?.kind === 'ptr' ? { ...before, offset: Poly.unknown } : { kind: 'int', poly: Poly.unknown });
     }
     this.forgetCarried([...carried, ...companions]);
   }
@@ -261,6 +269,57 @@ export abstract class LoopWalker extends CallWalker {
     if (saved) this.env.set(l.variable, saved);
     else this.env.delete(l.variable);
     this.forgetCarried(carried);
+  }
+
+  /**
+   * The pointer a `for` loop steps (`const float* p = x`, `p = row`, or one already set: `for (; p < end; p += s)`),
+   * where it starts, and what the name held before the loop; null when the stepped name is no pointer the walk knows.
+   */
+  private walkedPointer(init: Node | null, update: Node): { name: string; start: PtrValue; before: Value | undefined } | null {
+    const name = steppedName(update);
+    if (!name) return null;
+    let start: PtrValue | null = null;
+    if (!init) {
+      const now = this.env.get(name);
+      start = now?.kind === 'ptr' && !now.offset.unknown ? now : null;
+    } else if (init.type === 'declaration') {
+      const d = namedChildren(init).find((c) => c.type === 'init_declarator');
+      const info = d ? declaratorName(d) : null;
+      if (info?.name === name && info.pointer) start = this.evalPtr(initializerValue(d!));
+    } else if (init.type === 'assignment_expression' && field(init, 'left')?.text === name && field(init, 'operator')?.text === '=') {
+      start = this.evalPtr(field(init, 'right'));
+    }
+    return start && !start.offset.unknown ? { name, start, before: this.env.get(name) } : null;
+  }
+
+  /**
+   * A pointer-walk loop as the counted loop it is: its variable counts the elements walked from where the pointer
+   * starts (0, `step` a pass) to where the test (`p < x + C`, `p != end`) stops it; the pointer itself moves with it.
+   * Whether it is a grid- or block-stride loop is read from where the pointer starts.
+   */
+  private pointerLoop(fact: LoopFact, walked: { name: string; start: PtrValue }, cond: Node | null, update: Node): void {
+    const step = this.stepOf(update, walked.name);
+    fact.variable = walked.name;
+    fact.symbol = `#loop${fact.id}:${walked.name}`;
+    fact.init = Poly.const(0);
+    fact.step = step;
+    const op = cond?.type === 'binary_expression' ? field(cond, 'operator')?.text : undefined;
+    const end = op && ['<', '<=', '!='].includes(op) && field(cond!, 'left')?.text === walked.name ? this.evalPtr(field(cond!, 'right')) : null;
+    const span = end && end.base === walked.start.base ? end.offset.sub(walked.start.offset) : null;
+    if (span && !span.unknown) {
+      // (the row's length where it is one name or number, `C` of `p != x + C`; else the end as written)
+      const simple = span.isConstant || loneSymbol(span) !== null;
+      fact.bound = simple ? span.toString() : unparen(field(cond!, 'right'))?.text ?? null;
+      fact.limit = span;
+      if (op === '<=') fact.inclusive = true;
+      fact.trips = tripCount(Poly.const(0), step, span, op === '<=') ?? undefined;
+    }
+    const names = (dim: string) => (sym: string) => sym.startsWith(dim) || (/[^\w.]/.test(sym) && sym.includes(dim));
+    const fromThread = walked.start.offset.dependsOn((s) => s.startsWith('threadIdx.'));
+    fact.gridStride = fromThread && !!step && step.dependsOn(names('gridDim.'));
+    fact.blockStride = !fact.gridStride && fromThread && !!step && step.dependsOn(names('blockDim.'));
+    const moved = step ? Poly.sym(fact.symbol).mul(step) : Poly.unknown;
+    this.env.set(walked.name, { kind: 'ptr', ...walked.start, offset: walked.start.offset.add(moved) });
   }
 
   /** `i++`, `i += s`, `i = i + s`: the per-iteration step of the loop variable. */
