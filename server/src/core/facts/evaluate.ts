@@ -402,6 +402,25 @@ export class Evaluator {
     return this.combine(op, this.eval(l), this.eval(r), n);
   }
 
+  /**
+   * `(inp) + idx * T`, a hygienic macro's row pointer, reads to the grammar as `((inp) +idx) * T`, a cast of `+idx`
+   * to a type named `inp`. Where `inp` is a pointer, it is the pointer it looks like: `inp` moved by the product,
+   * the sign binding to the factors the cast's operand starts (`n` is the cast, or a product with it leftmost).
+   */
+  private castPointer(n: Node): PtrValue | null {
+    let cast: Node | null = n;
+    while (cast?.type === 'binary_expression' && ['*', '/', '%'].includes(field(cast, 'operator')?.text ?? '')) cast = field(cast, 'left');
+    if (cast?.type !== 'cast_expression') return null;
+    const name = field(cast, 'type')?.text.trim() ?? '';
+    const value = field(cast, 'value');
+    const sign = value?.type === 'unary_expression' ? field(value, 'operator')?.text : undefined;
+    const p = /^[A-Za-z_]\w*$/.test(name) && (sign === '+' || sign === '-') ? this.env.get(name) : undefined;
+    if (p?.kind !== 'ptr') return null;
+    const rest = (m: Node): Poly => m === cast ? this.eval(field(value!, 'argument')) : this.combine(field(m, 'operator')!.text, rest(field(m, 'left')!), this.eval(field(m, 'right')), m);
+    const off = this.elementsOf(p, rest(n));
+    return off ? { ...p, offset: sign === '+' ? p.offset.add(off) : p.offset.sub(off) } : null;
+  }
+
   /** The variable a misread cast names as its type (`i` in `(i) + x`). */
   private castOperand(n: Node): Poly | null {
     const name = field(n, 'type')?.text.trim() ?? '';
@@ -551,6 +570,7 @@ export class Evaluator {
         return this.evalPtr(namedChildren(n)[0] ?? null);
       case 'binary_expression': {
         const op = field(n, 'operator')?.text;
+        if (op === '*' || op === '/' || op === '%') return this.castPointer(n);
         if (op !== '+' && op !== '-') return null;
         const lp = this.evalPtr(field(n, 'left'));
         if (lp) {
@@ -562,6 +582,8 @@ export class Evaluator {
         return rp && off ? { ...rp, offset: rp.offset.add(off) } : null;
       }
       case 'cast_expression': {
+        const misread = this.castPointer(n);
+        if (misread) return misread;
         const t = field(n, 'type');
         const inner = this.evalPtr(field(n, 'value')) ?? (t ? this.tablePointer(field(n, 'value'), t.text) : null);
         return inner && t ? this.recast(inner, t.text) : inner;
