@@ -19,7 +19,7 @@ import { Poly, dependsOnLane, isVarying } from '../affine';
 import { children, field, namedChildren, nodeRange, walk } from '../syntax';
 import { tick } from '../budget';
 import type { HostHelpers } from './host-inline';
-import { branchId, type FunctionFacts, type MemorySpace } from './model';
+import { branchId, type FunctionFacts, type MemorySpace, type ParamFact } from './model';
 import { endsInExit, endsInReturn, equalityTest, functionDeclarator, identifiersOf, joinValues, paramFacts } from './c-syntax';
 import { flattenHelperLoops } from './helper-loops';
 import { classify } from './classify';
@@ -286,6 +286,7 @@ class FunctionWalker extends DeclarationWalker {
           const l = this.loops.find((x) => x.id === id);
           if (l) l.exits = true;
         }
+        if (n.type === 'return_statement' && !this.isKernel) this.returned.push(unparen(namedChildren(n)[0] ?? null)?.text ?? '');
         this.expressions(n);
         return;
       default:
@@ -648,7 +649,14 @@ export function functionFacts(
     launchBounds,
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),
+    ...(returnsParam(w.returned, params) ? { returnsParam: w.returned[0] } : {}),
+    ...(w.resultAliases.size ? { resultAliases: Object.fromEntries(w.resultAliases) } : {}),
   };
+}
+
+/** Every `return` hands back the same pointer parameter, unmoved (`return out;` of a launch wrapper). */
+function returnsParam(returned: readonly string[], params: readonly ParamFact[]): boolean {
+  return returned.length > 0 && returned.every((r) => r === returned[0]) && !!params.find((p) => p.name === returned[0])?.pointer;
 }
 
 /** `n > 0`, `n < cols - 1`, `0 != n`: a comparison of the variable `name` with what does not mention it. */

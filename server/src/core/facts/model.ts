@@ -397,6 +397,10 @@ export interface FunctionFacts {
    * and for configs built some other way (a helper's call, a list that is appended to).
    */
   autotuneConfigs?: (AutotuneConfigs | null)[];
+  /** A host function whose every `return` hands back this pointer parameter (`return out;`). */
+  returnsParam?: string;
+  /** Host pointers set from a call's result (`float* y = matmul_forward(out, ...)`), by name: the callee and its arguments' roots. */
+  resultAliases?: Record<string, { call: string; roots: (string | null)[] }>;
   /** C/C++ host code: the file's helpers with loops called inside this function's loops, as seen at each call (core/facts/host-inline.ts). */
   inlined?: InlinedCall[];
   /** The file's functions this one's loops call (through its helpers too), with a key naming their text when read: a cached function is stale when one changed. */

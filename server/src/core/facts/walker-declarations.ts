@@ -215,6 +215,11 @@ export abstract class DeclarationWalker extends LoopWalker {
         else if (member && plainPointer(value!) === member && (this.params.get(member)?.pointer || this.env.get(member)?.kind === 'ptr') &&
           !repointedNames(n).has(member) && !repointedNames(n).has(info.name)) this.memberAliases.set(info.name, this.memberAliases.get(member) ?? member);
         else this.memberAliases.delete(info.name);
+        // (a call's result, `float* y = matmul_forward(out, ...)`: the callee may hand back one of its arguments)
+        const fn = !this.isKernel && value?.type === 'call_expression' ? field(value, 'function') : null;
+        if (fn?.type === 'identifier' && !repointedNames(n).has(info.name)) {
+          this.resultAliases.set(info.name, { call: fn.text, roots: namedChildren(field(value!, 'arguments') ?? value!).map((a) => this.root(a)) });
+        } else this.resultAliases.delete(info.name);
         if (info.rows) {
           this.pointerToArray(info.name, type, info.rows, value);
           continue;

@@ -76,6 +76,10 @@ export abstract class WalkerState extends Evaluator {
   protected pendingPragmas: string[] = [];
   /** Host pointers declared as another name for a struct member (`float *c = l.output_gpu;`): calls through them name the member. */
   protected memberAliases = new Map<string, string>();
+  /** Host pointers set from a call's result (`float* y = matmul_forward(out, ...)`): the callee and its arguments' roots. */
+  readonly resultAliases = new Map<string, { call: string; roots: (string | null)[] }>();
+  /** What a host function's `return` statements return, as written (`out` of `return out;`). */
+  readonly returned: string[] = [];
   /** Buffers the function declares, by name: the loops around each declaration (`AccessFact.declaredUnder`). */
   protected readonly declaredIn = new Map<string, number[]>();
   /** Scalar locals by name: declared type and loop depth of the declaration (for `LoopFact.reductions`). */

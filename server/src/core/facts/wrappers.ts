@@ -38,12 +38,30 @@ export function passedIn(host: FunctionFacts, name: string, hosts: ReadonlyMap<s
 }
 
 /**
+ * The host's calls with each pointer set from a wrapper's result (`float* y = matmul_forward(out, ...)` of a
+ * wrapper that ends `return out;`) named as the argument the wrapper hands back: the caller's `out`.
+ */
+function returnedBuffers(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>): readonly CallFact[] {
+  const aliases = host.resultAliases;
+  if (!aliases) return host.calls;
+  const named = new Map<string, string>();
+  for (const [local, { call, roots }] of Object.entries(aliases)) {
+    const callee = hosts.get(call);
+    const at = callee?.returnsParam ? callee.params.findIndex((p) => p.name === callee.returnsParam) : -1;
+    const root = at >= 0 ? roots[at] : null;
+    if (root) named.set(local, root);
+  }
+  if (!named.size) return host.calls;
+  return host.calls.map((c) => (c.argRoots.some((r) => r !== null && named.has(r)) ? { ...c, argRoots: c.argRoots.map((r) => (r !== null ? named.get(r) ?? r : r)) } : c));
+}
+
+/**
  * The host function's calls with every call of a launch wrapper replaced by the
  * wrapper's own launches (bounded depth), each placed at the caller's call site.
  */
 export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, depth = 0): CallFact[] {
   const out: CallFact[] = [];
-  for (const c of host.calls) {
+  for (const c of returnedBuffers(host, hosts)) {
     const wrapper = c.kind === 'call' && depth < MAX_DEPTH ? hosts.get(c.name) ?? hosts.get(methodName(c.name)) ?? passedIn(host, c.name, hosts) : undefined;
     // (as many arguments as parameters, or fewer where the rest have default values: `gemm(out, inp, w)` of `pre_gelu = NULL`)
     const fits = !!wrapper && c.args.length <= wrapper.params.length && wrapper.params.slice(c.args.length).every((p) => p.optional);
