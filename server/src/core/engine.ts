@@ -594,7 +594,11 @@ export class Engine {
             const fn = this.readFunction(def, source, pre, grammar);
             if (fn && nestingDepth(fn) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
             // statements the grammar could not read are left out; the rest of the function counts
-            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, splitHead(def), records, pre.view.accessors, pre.view.defaultTypes) : null;
+            const made = fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, splitHead(def), records, pre.view.accessors, pre.view.defaultTypes) : null;
+            // (a method defined in its class: the copy read has no parents, the file's tree does)
+            const owner = made && !made.isKernel && !made.isDevice && !made.className ? top.classes.get(def) : undefined;
+            if (owner) made!.className = owner;
+            return made;
           });
           f = typeof result === 'string' ? null : result;
           if (typeof result === 'string') reason = result;

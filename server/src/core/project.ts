@@ -232,6 +232,8 @@ export class ProjectIndex {
       } else if (facts.language !== 'triton' && !f.isDevice && ownCalls(f) <= MAX_WRAPPER_CALLS && f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
         defined.push(f);
         if (wins(this.hosts.get(name))) this.hosts.set(name, f);
+        // (and as its class's: two classes' `forward` methods, called through objects of each, are two functions)
+        if (f.className) this.hosts.set(`${f.className}::${name}`, f);
       }
     }
     if (path && defined.length) this.byFile.set(path, defined);
@@ -333,18 +335,27 @@ export function visibleCallables(facts: FileFacts): Callables {
   return known;
 }
 
+/** A host function by its name, and a method by its class's too (two classes' `forward` methods are two functions: see hostCallee). */
+function setHost(hosts: Map<string, FunctionFacts>, f: FunctionFacts): void {
+  hosts.set(baseName(f.name), f);
+  if (f.className) hosts.set(`${f.className}::${baseName(f.name)}`, f);
+}
+
 function callables(facts: FileFacts): Callables {
   const kernels = new Map<string, FunctionFacts>(LIBRARY_KERNELS);
   const hosts = new Map<string, FunctionFacts>();
   for (const [k, f] of facts.project?.kernels ?? []) kernels.set(k, f);
   for (const [k, f] of facts.project?.hosts ?? []) hosts.set(k, f);
   // (those of the headers this file includes over another program's of the same name)
-  for (const h of facts.includedHeaders ?? []) for (const f of facts.project?.byFile.get(h) ?? []) (f.isKernel ? kernels : hosts).set(baseName(f.name), f);
+  for (const h of facts.includedHeaders ?? []) for (const f of facts.project?.byFile.get(h) ?? []) {
+    if (f.isKernel) kernels.set(baseName(f.name), f);
+    else setHost(hosts, f);
+  }
   const mine: FunctionFacts[] = [];
   for (const f of facts.functions) {
     if (f.isKernel) kernels.set(baseName(f.name), f);
     else if (!f.isDevice) {
-      hosts.set(baseName(f.name), f);
+      setHost(hosts, f);
       mine.push(f);
     }
   }

@@ -650,8 +650,14 @@ export function functionFacts(
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),
     ...(returnsParam(w.returned, params) ? { returnsParam: w.returned[0] } : {}),
+    ...(!isKernel && !isDevice && qualifierClass(nameNode) ? { className: qualifierClass(nameNode)! } : {}),
     ...(w.resultAliases.size ? { resultAliases: Object.fromEntries(w.resultAliases) } : {}),
   };
+}
+
+/** The class of a method defined out of line, `Residual` of `void Residual::forward(...)` (one defined in its class: see enclosingClass). */
+function qualifierClass(nameNode: Node): string | null {
+  return nameNode.type === 'qualified_identifier' ? field(nameNode, 'scope')?.text.replace(/<[\s\S]*$/, '').replace(/^.*::/, '') || null : null;
 }
 
 /** Every `return` hands back the same pointer parameter, unmoved (`return out;` of a launch wrapper). */

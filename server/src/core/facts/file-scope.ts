@@ -43,17 +43,20 @@ const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_spe
  * declarations, found without entering any function body: run on the real tree, it
  * touches few nodes, so an edit costs little before the cache decides what to re-derive.
  */
-export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwitches): { functions: N[]; declarations: N[]; unread: N[] } {
+export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwitches): { functions: N[]; declarations: N[]; unread: N[]; classes: Map<N, string> } {
   const functions: N[] = [];
+  // (the struct or class each method defined in one is in: `Residual` of `struct Residual { void forward(...) {...} }`)
+  const classes = new Map<N, string>();
   const declarations: N[] = []; // file-scope declarations and #defines
   const unread: N[] = []; // braces at file scope holding what reads as a function (a syntax error before them swallowed it)
   // each node with its parent's type: a web-tree-sitter Node's `parent` searches down from the root every time
-  const stack: [N, string | null][] = [[root, root.parent?.type ?? null]];
+  const stack: [N, string | null, string | null][] = [[root, root.parent?.type ?? null, null]];
   while (stack.length) {
-    const [n, parentType] = stack.pop()!;
+    const [n, parentType, owner] = stack.pop()!;
     const type = n.type; // (a call into WASM on a web-tree-sitter Node)
     if (type === 'function_definition') {
       functions.push(n);
+      if (owner) classes.set(n, owner);
       continue;
     }
     const fileScope = parentType !== null && FILE_SCOPE.has(parentType);
@@ -69,9 +72,10 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
     if (fileScope && STRAY_STATEMENT.has(type) && holdsFunctionHead(n.text)) unread.push(n);
     if (SCAN_STOP.has(type)) continue;
     const kids = liveChildren(n, switches); // not into `#if 0`, nor a branch the file's own switches rule out (children of n all)
-    for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], type]);
+    const inside = type === 'struct_specifier' || type === 'class_specifier' ? n.childForFieldName('name')?.text ?? null : owner;
+    for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], type, inside]);
   }
-  return { functions, declarations, unread };
+  return { functions, declarations, unread, classes };
 }
 
 /** Statements, which C and C++ allow only inside functions: at file scope, what a syntax error before them left. */

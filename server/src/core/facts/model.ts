@@ -389,7 +389,7 @@ export interface FunctionFacts {
   offsetBuffers?: string[];
   /** Triton: decorator texts (`triton.jit`, `triton.autotune(configs=[...], key=[...])`). */
   decorators?: string[];
-  /** Python: the class a method is defined in (`self.fc1` names that class's attribute). */
+  /** The class a method is defined in (Python: `self.fc1` names that class's attribute; C++: `Residual::forward`). */
   className?: string;
   /**
    * Triton: for each decorator (same order as `decorators`), the configs of a `@triton.autotune` read from the syntax

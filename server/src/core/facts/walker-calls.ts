@@ -428,7 +428,8 @@ export abstract class CallWalker extends WalkerState {
     if (kind === 'launch' && !this.isKernel && args.some((a) => this.movesWithLoops(a))) fact.loopArgs = true;
     // (a method of a local object names the object's declared type, `GpuTimer t; t.Start()`)
     const receiver = fn.type === 'field_expression' ? field(fn, 'argument') : null;
-    const scope = fn.type === 'qualified_identifier' ? field(fn, 'scope')?.text : receiver?.type === 'identifier' ? this.localTypes.get(receiver.text)?.type : undefined;
+    // (or of a parameter, `Linear& fc` of `fc.forward(...)`)
+    const scope = fn.type === 'qualified_identifier' ? field(fn, 'scope')?.text : receiver?.type === 'identifier' ? this.localTypes.get(receiver.text)?.type ?? this.params.get(receiver.text)?.type : undefined;
     if (scope) fact.scope = scope;
     if (mayBeOwn && args.length) {
       const values = args.map((a) => { const v = this.eval(a); return v.isConstant ? v.constant : null; });

@@ -24,6 +24,16 @@ function substitute(text: string, params: readonly string[], args: readonly stri
 export const methodName: (call: string) => string = boundedMemo((call) => /^(?:[A-Za-z_]\w*(?:->|\.))+([A-Za-z_]\w*)$/.exec(call)?.[1] ?? '', 10_000);
 
 /**
+ * The host function a call names: by its name, or a method through an object (`res.forward`) by the object's class
+ * where the call knows it (two classes' `forward` methods are two functions), else by the method's name.
+ */
+export function hostCallee(c: CallFact, hosts: ReadonlyMap<string, FunctionFacts>): FunctionFacts | undefined {
+  const method = methodName(c.name);
+  const owner = c.scope && method ? c.scope.replace(/\b(?:const|volatile|struct|class)\b|[&*\s]/g, '').replace(/<[\s\S]*$/, '').replace(/^.*::/, '') : '';
+  return (owner ? hosts.get(`${owner}::${method}`) : undefined) ?? hosts.get(c.name) ?? hosts.get(method);
+}
+
+/**
  * A launcher the host takes as a parameter (`template <typename Launcher> void attention_backward(Launcher
  * launch_softmax_bwd, ...)`, or a function pointer) where every call of the host in the file passes the same
  * function of the file there (`attention_backward(launch_softmax_1, ...)`): that function.
@@ -62,7 +72,7 @@ function returnedBuffers(host: FunctionFacts, hosts: ReadonlyMap<string, Functio
 export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts>, depth = 0): CallFact[] {
   const out: CallFact[] = [];
   for (const c of returnedBuffers(host, hosts)) {
-    const wrapper = c.kind === 'call' && depth < MAX_DEPTH ? hosts.get(c.name) ?? hosts.get(methodName(c.name)) ?? passedIn(host, c.name, hosts) : undefined;
+    const wrapper = c.kind === 'call' && depth < MAX_DEPTH ? hostCallee(c, hosts) ?? passedIn(host, c.name, hosts) : undefined;
     // (as many arguments as parameters, or fewer where the rest have default values: `gemm(out, inp, w)` of `pre_gelu = NULL`)
     const fits = !!wrapper && c.args.length <= wrapper.params.length && wrapper.params.slice(c.args.length).every((p) => p.optional);
     if (!wrapper || wrapper === host || !fits) {

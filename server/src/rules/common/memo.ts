@@ -8,7 +8,7 @@ import type { CallFact, FunctionFacts } from '../../core/facts/model';
 import type { Callables } from '../../core/project';
 import type { RuleFinding } from '../../core/types';
 import { linesOf, movedFindings, movedFrom } from '../../core/facts/shift';
-import { methodName, passedIn } from '../../core/facts/wrappers';
+import { hostCallee, passedIn } from '../../core/facts/wrappers';
 
 /**
  * `derive(fn)` remembered per facts object: what a file rule gathers from every function (the arrays
@@ -66,7 +66,7 @@ function resolveCallees(host: FunctionFacts, c: Callables): (FunctionFacts | nul
   // (a wrapper class's method called through an object, `w->Gemm(...)`, as callsThroughWrappers follows it)
   // (and a launcher the function takes as a parameter, the one its callers pass: `launch_softmax_bwd(...)`)
   const resolve = (x: CallFact, owner: FunctionFacts) =>
-    c.kernels.get(x.name) ?? c.hosts.get(x.name) ?? c.hosts.get(methodName(x.name)) ?? (x.kind === 'call' ? passedIn(owner, x.name, c.hosts) : undefined) ?? null;
+    c.kernels.get(x.name) ?? hostCallee(x, c.hosts) ?? (x.kind === 'call' ? passedIn(owner, x.name, c.hosts) : undefined) ?? null;
   const out: (FunctionFacts | null)[] = [];
   for (const call of host.calls) {
     if (call.kind === 'sync' || call.kind === 'copy') continue;
