@@ -71,7 +71,8 @@ export function markLoopCarried(
       const steps = pointers.get(target.text) ?? [];
       steps.push(down ? by.scale(-1) : by);
       pointers.set(target.text, steps);
-      if (!pointersOnly) inBody.add(target.text);
+      // (a step the body takes once every pass, `p += cols;` as a statement of its own, counts passes as the header's would)
+      if (!pointersOnly && !(c.parent?.type === 'expression_statement' && c.parent.parent === body)) inBody.add(target.text);
     } else if (kind === 'ptr') assignedPointers.add(target.text);
     if (kind !== 'int') return;
     assignments.push({ name: target.text, op, right: c.type === 'assignment_expression' ? field(c, 'right') : null, statement: c.parent?.type === 'expression_statement' && c.parent.parent === body });
@@ -84,8 +85,9 @@ export function markLoopCarried(
   for (const [n, steps] of pointers) {
     const v = env.get(n);
     if (assignedPointers.has(n) || v?.kind !== 'ptr' || v.rows) continue;
-    // (stepped by the header alone beside a counted variable, `++i, ++a, b += N`: once a pass, as the variable is)
-    const iteration = Poly.sym(loopVar && !inBody.has(n) ? `#loop${id}:${loopVar}` : `#loop${id}:${n}'`);
+    // (stepped once a pass beside a counted variable, by the header, `++i, ++a, b += N`, or by a statement of the body,
+    // `s += *p; p += cols;`: as the variable is)
+    const iteration = Poly.sym(loopVar && steps.length === 1 && !inBody.has(n) ? `#loop${id}:${loopVar}` : `#loop${id}:${n}'`);
     const one = steps.length === 1 && !steps[0].unknown && !dependsOnLane(steps[0]) ? steps[0] : null;
     env.set(n, { ...v, offset: v.offset.add(one ? one.mul(iteration) : iteration) });
     stepped.push(n);
