@@ -181,6 +181,17 @@ class Nest {
         if (this.walksWithin(inner, outer, step)) return true;
       }
     }
+    // a tile loop counting tiles (PLUTO's `t2 <= floord(n - 1, 32)`) whose point loop spans the tile it names:
+    // `for (t5 = 32 * t2; t5 <= min(n - 1, 32 * t2 + 31); t5++)`
+    for (const outer of this.loops) {
+      if (!outer.variable || !outer.step?.isConstant || outer.step.constant !== 1) continue;
+      const name = new RegExp(`\\b${outer.variable}\\b`);
+      for (const inner of this.loops) {
+        if (inner === outer || !inner.init || !inner.bound || !name.test(inner.bound) || !this.chain(inner).includes(outer)) continue;
+        const c = inner.init.coefficient(outer.symbol);
+        if (c.isConstant && c.constant >= TILE_STEP) return true;
+      }
+    }
     // a tile handed to a helper: a loop stepping by a cache tile (`p += kc`) around a call whose loops are inlined here
     return this.loops.some((l) => l.id >= HOST_LOOP_IDS && this.chain(l).some((o) => o.id < HOST_LOOP_IDS && tileStride(o)));
   }
