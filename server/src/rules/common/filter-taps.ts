@@ -19,7 +19,8 @@ export function filterLoop(l: LoopFact, loops: readonly LoopFact[], accesses: re
   // (the bound is the size alone: `i + window <= n`, a row walk up to `n - window`, is no window)
   if (!l.variable || !l.bound) return false;
   if (filterBound(l.bound)) return true;
-  if (!/^\(?\s*(R|S|K)\s*\)?$/.test(l.bound.trim())) return false;
+  // (or a struct's member of those names, `cp->S`)
+  if (!/^\(?\s*(?:[A-Za-z_]\w*\s*(?:\.|->)\s*)?(R|S|K)\s*\)?$/.test(l.bound.trim())) return false;
   return accesses.some((a) =>
     a.indices.some((p) => {
       const c = p.coefficient(l.symbol);
