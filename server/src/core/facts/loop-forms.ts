@@ -21,7 +21,7 @@ export function steppedName(update: Node): string | null {
 }
 
 /**
- * A `while` loop that steps its tested variable as its body's last statement
+ * A `while` loop that steps its tested variable in the steps that end its body
  * (`while (i < n) { ...; i += blockDim.x * gridDim.x; }`, the grid-stride form of many
  * tutorials): the condition and that step, read as `for (; i < n; i += ...)` reads them.
  */
@@ -31,9 +31,15 @@ export function whileAsFor(n: Node): { cond: Node; update: Node } | null {
   const tested = cond?.type === 'binary_expression' ? unparen(field(cond, 'left')) : null;
   const body = field(n, 'body');
   if (!cond || tested?.type !== 'identifier' || body?.type !== 'compound_statement') return null;
-  const last = namedChildren(body).filter((c) => c.type !== 'comment').at(-1);
-  const update = last?.type === 'expression_statement' ? namedChildren(last)[0] : null;
-  return update && steppedName(update) === tested.text ? { cond, update } : null;
+  // (among the steps that end the body, `++x; ++y;` of a two-pointer walk)
+  const items = namedChildren(body).filter((c) => c.type !== 'comment');
+  for (let i = items.length - 1; i >= 0; i--) {
+    const update = items[i].type === 'expression_statement' ? namedChildren(items[i])[0] : null;
+    const name = update ? steppedName(update) : null;
+    if (!update || !name || !/^(?:update_expression|assignment_expression)$/.test(update.type)) return null;
+    if (name === tested.text) return { cond, update };
+  }
+  return null;
 }
 
 /** A condition without its clause and parentheses (`x % 100 == 0` of `if ((x % 100 == 0))`). */
