@@ -504,6 +504,25 @@ test('an eager epilogue after a GEMM counts the elementwise passes of its run (a
   assert.match(found[0].message, /^`logits\.float\(\)` and 3 more elementwise ops: separate passes over the output of the cuBLAS GEMM `torch\.matmul`, a write and a read each$/, found[0].message);
 });
 
+test('an eager op on a GEMM\'s result itself (`h = torch.matmul(x, w) + b`) starts the same run as one on its name', async () => {
+  const engine = await Engine.create();
+  const src = (first: string) => `import torch
+from torch.nn import functional as F
+
+
+def mlp_forward(x, w_fc, b_fc, w_proj):
+${first}
+    h = F.gelu(h, approximate="tanh")
+    return torch.matmul(h, w_proj)
+`;
+  const named = engine.analyzeText('/tmp/named.py', src('    h = torch.matmul(x, w_fc)\n    h = h + b_fc')).findings.filter((f) => f.rule === 'fusion/gemm-epilogue');
+  const inline = engine.analyzeText('/tmp/inline.py', src('    h = torch.matmul(x, w_fc) + b_fc')).findings.filter((f) => f.rule === 'fusion/gemm-epilogue');
+  assert.equal(named.length, 1);
+  assert.equal(inline.length, 1);
+  assert.match(named[0].message, /^`h \+ b_fc` and 1 more elementwise op: separate passes/, named[0].message);
+  assert.match(inline[0].message, /^`torch\.matmul\(x, w_fc\) \+ b_fc` and 1 more elementwise op: separate passes/, inline[0].message);
+});
+
 test('a kernel made by rebinding its function (`f = triton.jit(f)`) is one kernel: its findings come once, under the name it is launched by', async () => {
   const engine = await Engine.create();
   const body = (fn: string, bind: string) => `import triton

@@ -22,7 +22,8 @@ export const BENEFIT =
   'saves a full write and read of the GEMM output and a launch; on an H200, a bf16 8192×3072×768 cublasLt GEMM followed by a separate bias+GELU kernel ran at 51% of bf16 peak, and at 71% with the bias and GELU in the GEMM epilogue (CUBLASLT_EPILOGUE_GELU_BIAS, 1.39x)';
 
 /** PyTorch matmuls (their result is the GEMM output). */
-const TORCH_MATMULS = new Set(['torch.matmul', 'torch.mm', 'torch.bmm', 'torch.nn.functional.linear']);
+// (`torch.addmm` / `torch.baddbmm` fold a bias in, as `F.linear` with a bias does: what reads their output after is still a pass)
+const TORCH_MATMULS = new Set(['torch.matmul', 'torch.mm', 'torch.bmm', 'torch.nn.functional.linear', 'torch.addmm', 'torch.baddbmm']);
 const MATMUL_METHODS = new Set(['.matmul', '.mm', '.bmm']);
 /**
  * A kernel library's matmul imported by name (`from flag_gems.ops import mm`, `from flag_gems.ops.addmm import addmm`):
@@ -176,7 +177,7 @@ function gemmModules(functions: readonly FunctionFacts[], helpers: ReadonlyMap<s
 type GemmModule = 'kernel' | 'torch';
 
 const isTorchMatmul = (c: CallFact): boolean =>
-  (c.form === 'call' && (TORCH_MATMULS.has(c.qualified ?? c.name) || c.qualified === 'torch.addmm')) || (c.form === 'method' && MATMUL_METHODS.has(c.name)) || (c.form === 'operator' && c.name === '@');
+  (c.form === 'call' && TORCH_MATMULS.has(c.qualified ?? c.name)) || (c.form === 'method' && MATMUL_METHODS.has(c.name)) || (c.form === 'operator' && c.name === '@');
 
 /**
  * A function one of whose returns gives a GEMM's output (a helper's call, `gemm`): the call itself, reshaped
@@ -327,6 +328,14 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
   return withOutput(calls, i, shown, { torch: !helper, layerMethod: c.form === 'method' && LAYER_ATTRIBUTE.test(c.args[0] ?? '') });
 }
 
+/** The one name the statement of call `k` binds its value to (`h` of `h = torch.matmul(x, w) + b`), if any. */
+function boundName(calls: readonly CallFact[], k: number): string | null {
+  for (let p: number | undefined = k; p !== undefined; p = calls[p].parent) {
+    if (calls[p].form === 'assign') return calls[p].name === '=' && calls[p].assignedTo?.length === 1 ? calls[p].assignedTo![0] : null;
+  }
+  return null;
+}
+
 /** The producer at `i` with where its result is first read: directly (`matmul(a, b) * s`), or bound to a name first (`c = matmul(a, b)`). */
 function withOutput(calls: CallFact[], i: number, shown: string, how: Pick<Producer, 'torch' | 'layerMethod' | 'library'>): Producer | null {
   const c = calls[i];
@@ -401,7 +410,9 @@ function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], p
     if (chain?.scoresAt === i && (chain.fallback || !isDecodeStep(host.name))) return;
     const name = /^[A-Za-z_]\w*$/.test(p.output) ? `\`${p.output}\`` : 'its output';
     // (an eager op and the eager steps that take it on, `logits.float()`, `* (1 / cap)`, `tanh`, `* cap`: one epilogue)
-    const run = next.kind !== 'launch' && /^[A-Za-z_]\w*$/.test(p.output) ? passesAfter(calls, at, p.output) : [];
+    // (an op on the GEMM's result itself, `h = torch.matmul(x, w) + b`, goes on through the name it is bound to)
+    const runName = /^[A-Za-z_]\w*$/.test(p.output) ? p.output : boundName(calls, at);
+    const run = next.kind !== 'launch' && runName ? passesAfter(calls, at, runName) : [];
     const after = run.length;
     const shown = after ? `${pass.length > 40 ? opName(op) : pass} and ${after} more elementwise op${after > 1 ? 's' : ''}: separate passes` : `${pass.length > 40 ? opName(op) : pass}: a separate pass`;
     reported.add(p.use);
