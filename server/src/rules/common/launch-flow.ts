@@ -124,9 +124,9 @@ export function bind(k: FunctionFacts, call: CallFact): Map<string, string | nul
   return out;
 }
 
-/** The host function's launches (through launch wrappers in C/CUDA), in source order, with the buffers bound. */
-export function launchesOf(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>, triton: boolean): Launch[] {
-  const calls = triton ? host.calls : callsThroughWrappers(host, hosts);
+/** The host function's launches (through launch wrappers: C/CUDA functions, Python helpers), in source order, with the buffers bound. */
+export function launchesOf(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): Launch[] {
+  const calls = callsThroughWrappers(host, hosts);
   const out: Launch[] = [];
   for (const call of calls) {
     if (call.kind !== 'launch') continue;

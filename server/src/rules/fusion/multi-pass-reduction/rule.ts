@@ -318,13 +318,10 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
 
 // an edit re-checks only the functions it changed (and the hosts whose kernels it changed)
 const kernelCached = perFunction(checkKernel, (triton, bindings, oneBlock) => `${triton}|${bindingsKey(bindings)}|${(oneBlock ?? []).join()}`);
-const hostOf = (triton: boolean) =>
-  perHost((f, t) => {
-    const launches = launchesOf(f, t.kernels, t.hosts, triton);
-    return launches.length >= 1 ? checkHost(f, launches, t.hosts) : [];
-  });
-const hostCuda = hostOf(false);
-const hostTriton = hostOf(true);
+const hostCached = perHost((f, t) => {
+  const launches = launchesOf(f, t.kernels, t.hosts);
+  return launches.length >= 1 ? checkHost(f, launches, t.hosts) : [];
+});
 
 export const rule: Rule = {
   id: 'fusion/multi-pass-reduction',
@@ -342,7 +339,7 @@ export const rule: Rule = {
       else if (!f.isDevice && !isReferenceOracle(f.name) && !isUnfusedBaseline(f.name) && !hasFusedTwin(f.name, (hostNames ??= new Set(facts.functions.map((g) => g.name)))) &&
         f.calls.some((c) => c.kind === 'launch' || c.kind === 'call')) {
         tables ??= visibleCallables(facts);
-        out.push(...(triton ? hostTriton : hostCuda)(f, tables));
+        out.push(...hostCached(f, tables));
       }
     }
     return out;
