@@ -188,14 +188,20 @@ function onePassForm(fn: FunctionFacts, second: Pass): boolean {
 const toFloat = (c: CallFact): boolean =>
   /^(?:__half2float|__bfloat162float|__low2float|__high2float|float)$/.test(c.name) || (c.name === 'static_cast' && c.templateArgs?.[0]?.trim() === 'float');
 
-/** The index with loop symbols renamed (and Triton lanes named by their axis), so the same element in two passes compares equal. */
+/**
+ * The index with loop symbols renamed (and Triton lanes named by their axis), so the same element in two passes compares
+ * equal; a sweep's constant start goes too (llama2.c's max from `x[0]`, then `for (i = 1; ...)`: the same row).
+ */
 function canonical(p: Poly, lanes: readonly (string | null)[] = []): string {
   let out = p;
+  let swept = false;
   for (const s of p.symbols()) {
-    if (s.startsWith('#loop')) out = out.substitute(s, Poly.sym('#loop'));
-    else if (s.startsWith('#lane')) out = out.substitute(s, Poly.sym(`#axis${lanes.indexOf(s)}`));
+    if (s.startsWith('#loop')) {
+      out = out.substitute(s, Poly.sym('#loop'));
+      swept = true;
+    } else if (s.startsWith('#lane')) out = out.substitute(s, Poly.sym(`#axis${lanes.indexOf(s)}`));
   }
-  return out.toString();
+  return (swept && !out.unknown ? out.sub(Poly.const(out.constant)) : out).toString();
 }
 
 /**
