@@ -139,7 +139,9 @@ export abstract class LoopWalker extends CallWalker {
         // (a step kept as text, `(blockDim.x * gridDim.x) / 32` warps in the grid, names its dimensions inside it)
         const names = (dim: string) => (sym: string) => sym.startsWith(dim) || (/[^\w.]/.test(sym) && sym.includes(dim));
         fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn(names('gridDim.'));
-        fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn(names('blockDim.'));
+        // (or by a template parameter the launches set to the block's size, `k += NUM_THREADS` of `template <int NUM_THREADS>`)
+        const byTemplate = !!step && loneSymbol(step) !== null && this.templateParams.has(loneSymbol(step)!);
+        fact.blockStride = !fact.gridStride && !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && (step.dependsOn(names('blockDim.')) || byTemplate);
         // the thread's own contiguous share of the range, `idx = N * pos / size; idx < N * (pos + 1) / size; ++idx`:
         // each element is one thread's, as in a grid-stride loop, handed out in chunks
         const chunk = this.isKernel && !fact.gridStride && !fact.blockStride && step?.isConstant && step.constant === 1 && startNode && fact.bound !== null &&

@@ -137,7 +137,7 @@ function compileTimeSizes(fn: FunctionFacts): string[] {
 }
 
 /** Can this access become one lane of a `width`-wide vector access? */
-function vectorizable(a: AccessFact, width: number, counts: ReadonlySet<string> = new Set()): boolean {
+function vectorizable(a: AccessFact, width: number, counts: ReadonlySet<string> = new Set(), values?: Readonly<Record<string, number>>): boolean {
   if (a.indices.length !== 1 || a.vector || a.kind === 'atomic') return false;
   const idx = a.indices[0];
   if (idx.unknown) return false;
@@ -168,6 +168,11 @@ function vectorizable(a: AccessFact, width: number, counts: ReadonlySet<string> 
     // (a row pitch the code states, `blockIdx.x * 197`, is no multiple of the width: three rows in four start misaligned)
     const pitch = idx.terms.get(key);
     if (/^blockIdx\.[xyz]$/.test(key) && typeof pitch === 'number' && Math.abs(pitch) > 1 && pitch % width !== 0) return false;
+    // (or one every launch sets, `V * blockIdx.x` with V = 50,257: the same)
+    const sizes = parts.filter((x) => !/^blockIdx\.[xyz]$/.test(x));
+    const launched = parts.length > sizes.length && sizes.length > 0 && typeof pitch === 'number' && sizes.every((x) => values?.[x] !== undefined) ?
+      sizes.reduce((n, x) => n * values![x], pitch) : null;
+    if (launched !== null && Math.abs(launched) > 1 && launched % width !== 0) return false;
   }
   return true;
 }
@@ -439,7 +444,7 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // a row does, aligned as the row-length assumption says)
   const rowLengths = streamed.flatMap((a) => loopsAround(a, fn).filter(spreadsOverThreads).map((l) => l.bound?.trim() ?? '')).filter((b) => /^\w+$/.test(b));
   const sizes = new Set([...compileTimeSizes(fn), ...rowLengths]);
-  if (!streamed.every((a) => vectorizable(a, width, sizes))) return [];
+  if (!streamed.every((a) => vectorizable(a, width, sizes, fn.launchValues))) return [];
   if (streamed.some((a) => oddPitch(fn, a, width))) return [];
   if (loadBytes(fn, streamed, (a) => judgedBits(a) ?? 16) >= ENOUGH_LOAD_BYTES) return [];
   // (the loop handing the row's elements to the threads, before one of blocks stepping over rows around it)
@@ -634,7 +639,7 @@ function check(kernel: FunctionFacts): RuleFinding[] {
   // (and with the values every launch passes: `src[(i / dims) * stride + i % dims]` with dims = 3 reads runs of 3)
   const values = new Map(Object.entries(fn.launchValues ?? {}));
   const launched = (a: AccessFact): AccessFact => (values.size && a.indices.some((p) => p.hasAtoms) ? { ...a, indices: a.indices.map((p) => bindSymbols(p, values)) } : a);
-  if (!globals.every((a) => vectorizable(a, width, counts) && vectorizable(usual(a), width, counts) && vectorizable(launched(a), width, counts))) {
+  if (!globals.every((a) => vectorizable(a, width, counts, fn.launchValues) && vectorizable(usual(a), width, counts, fn.launchValues) && vectorizable(launched(a), width, counts, fn.launchValues))) {
     const chunks = checkChunks(fn, globals);
     return chunks.length ? chunks : checkNarrowRecords(fn, globals);
   }
