@@ -80,6 +80,9 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
   // (the functions that launch the file's kernels, which the baselines and the fallbacks are told apart from)
   const launching = launchingHosts(functions);
   const eager = new Set(functions.filter((f) => !f.isKernel && !launching.has(f.name)).map((f) => f.name));
+  // (the file's classes, and those whose methods launch nothing: an eager module)
+  const classes = new Set(functions.flatMap((f) => (f.className ? [f.className] : [])));
+  const eagerClasses = new Set([...classes].filter((k) => functions.every((f) => f.className !== k || !launching.has(f.name))));
   for (const g of functions) {
     const checks = g.calls.filter((c) => PYTHON_COMPARE.test(c.name));
     const compared = new Set(checks.flatMap((c) => c.argRoots.filter((r): r is string => r !== null)));
@@ -94,15 +97,28 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
     });
     // (or, of two results compared, the one the file's eager code computes against the other a kernel computes, a
     // function launching one or an extension's op: `allclose(minimal_result, manual_result)`)
+    // (a side written as the call itself, `allclose(minimal_result, manual_attn(q, k, v))`; an instance of one of the file's
+    // modules stands for its class's `forward`, `manual_attn = ManualAttn()`)
+    const instances = new Map<string, string>();
+    g.calls.forEach((c) => {
+      const held = c.form === 'call' && c.parent !== undefined ? g.calls[c.parent] : undefined;
+      if (held?.form === 'assign' && held.assignedTo?.length === 1 && classes.has(c.name)) instances.set(held.assignedTo[0], c.name);
+    });
+    const eagerSide = (x: CallFact) => eager.has(x.name) || (instances.has(x.name) && eagerClasses.has(instances.get(x.name)!));
     for (const c of checks) {
-      const sides = c.argRoots.slice(0, 2).map((r) => (r ? source.get(r) : undefined));
+      const at = g.calls.indexOf(c);
+      const inline = (k: number) => g.calls.find((d) => d.parent === at && (d.form === 'call' || d.form === 'method') && c.args[k]?.trim().startsWith(d.name));
+      const sides = c.argRoots.slice(0, 2).map((r, k) => (r ? source.get(r) : undefined) ?? inline(k));
       if (sides.length !== 2 || !sides[0] || !sides[1]) continue;
       // (an extension's entry, `minimal_attn.forward(q, k, v)` of a module `load(...)` built, or a Function's `apply`)
       const kernelSide = (x: CallFact) => launching.has(x.name) || (x.form === 'method' && /^\.(?:forward|apply)$/.test(x.name)) ||
         (x.form === 'call' && !eager.has(x.name) && x.name.includes('.') && !/^(?:torch|F|np|numpy|math)\./.test(x.name));
       const [a, b] = sides as CallFact[];
-      if (eager.has(a.name) && kernelSide(b)) referenced.add(a.name);
-      if (eager.has(b.name) && kernelSide(a)) referenced.add(b.name);
+      for (const [x, y] of [[a, b], [b, a]]) {
+        if (!eagerSide(x) || !kernelSide(y)) continue;
+        referenced.add(x.name);
+        if (instances.has(x.name)) referenced.add(instances.get(x.name)!);
+      }
     }
   }
   const baselines = timedBaselines(functions, launching);
@@ -111,7 +127,7 @@ export function pythonOracles(functions: readonly FunctionFacts[]): ReadonlySet<
   // (and module code that launches nothing, kept for what it compares: a self-check script)
   const selfCheck = (f: FunctionFacts) => f.name === '<module>' && !f.calls.some((c) => c.kind === 'launch');
   const hasKernels = functions.some((f) => f.isKernel);
-  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || selfCheck(f) || referenced.has(f.name) || baselines.has(f.name) || (!!f.className && (baselines.has(f.className) || referenceClass(f.className, hasKernels))) || drivers.has(f) || fallbacks.has(f.name))));
+  const out = new Set(functions.filter((f) => !f.isKernel && (isPythonOracle(f) || selfCheck(f) || referenced.has(f.name) || baselines.has(f.name) || (!!f.className && (baselines.has(f.className) || referenced.has(f.className) || referenceClass(f.className, hasKernels))) || drivers.has(f) || fallbacks.has(f.name))));
   oraclesOf.set(functions, out);
   return out;
 }
