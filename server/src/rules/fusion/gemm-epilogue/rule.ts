@@ -18,7 +18,7 @@ import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { visibleCallables } from '../../../core/project';
-import { isReferenceOracle } from '../../common/reference';
+import { isReferenceOracle, isUnfusedBaseline } from '../../common/reference';
 import { perHost } from '../../common/memo';
 import { gemmOf } from '../../common/gemm-shape';
 import { BENEFIT, tritonGemmEpilogue } from './triton';
@@ -270,6 +270,7 @@ export const rule: Rule = {
   check(facts: FileFacts) {
     if (facts.language === 'triton') return tritonGemmEpilogue(facts);
     const callables = visibleCallables(facts);
-    return callables.mine.filter((h) => !isReferenceOracle(h.name)).flatMap((h) => hostCached(h, callables));
+    // (nor a host named as the unfused baseline of a fused twin, `mlpForwardUnfused` beside `mlpForwardFused`)
+    return callables.mine.filter((h) => !isReferenceOracle(h.name) && !isUnfusedBaseline(h.name)).flatMap((h) => hostCached(h, callables));
   },
 };
