@@ -652,6 +652,7 @@ export function functionFacts(
     ...(returnsParam(w.returned, params) ? { returnsParam: w.returned[0] } : {}),
     ...(!isKernel && !isDevice && qualifierClass(nameNode) ? { className: qualifierClass(nameNode)! } : {}),
     ...(w.resultAliases.size ? { resultAliases: Object.fromEntries(w.resultAliases) } : {}),
+    ...(w.expectedAliases.size ? { expectedAliases: [...w.expectedAliases] } : {}),
   };
 }
 

@@ -401,6 +401,8 @@ export interface FunctionFacts {
   returnsParam?: string;
   /** Host pointers set from a call's result (`float* y = matmul_forward(out, ...)`), by name: the callee and its arguments' roots. */
   resultAliases?: Record<string, { call: string; roots: (string | null)[] }>;
+  /** Host buffers the function keeps under an expected output's name (`h_C` of `float* h_C_ref = h_C;`). */
+  expectedAliases?: string[];
   /** C/C++ host code: the file's helpers with loops called inside this function's loops, as seen at each call (core/facts/host-inline.ts). */
   inlined?: InlinedCall[];
   /** The file's functions this one's loops call (through its helpers too), with a key naming their text when read: a cached function is stale when one changed. */

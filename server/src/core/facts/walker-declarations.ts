@@ -13,6 +13,7 @@ import type { MemorySpace } from './model';
 import { emptyBraces, repointedNames, identifiersOf, initializerValue, randomDraws, rootName, uniformOrNull } from './c-syntax';
 import { LoopWalker } from './walker-loops';
 import { conversionCallee, getterObject, sharedAccessorArray } from './shared-accessors';
+import { EXPECTED_OUTPUT } from '../test-code';
 
 /** A host pointer's initial value that names a buffer the walk cannot trace: an allocation, a call's result, a struct member. */
 function hostBufferSource(value: Node): boolean {
@@ -215,6 +216,8 @@ export abstract class DeclarationWalker extends LoopWalker {
         else if (member && plainPointer(value!) === member && (this.params.get(member)?.pointer || this.env.get(member)?.kind === 'ptr') &&
           !repointedNames(n).has(member) && !repointedNames(n).has(info.name)) this.memberAliases.set(info.name, this.memberAliases.get(member) ?? member);
         else this.memberAliases.delete(info.name);
+        // (a buffer kept under an expected output's name, `float* h_C_ref = h_C;` before `h_C` is pointed at the GPU's result)
+        if (!this.isKernel && EXPECTED_OUTPUT.test(info.name) && unparen(value)?.type === 'identifier') this.expectedAliases.add(unparen(value)!.text);
         // (a call's result, `float* y = matmul_forward(out, ...)`: the callee may hand back one of its arguments)
         const fn = !this.isKernel && value?.type === 'call_expression' ? field(value, 'function') : null;
         if (fn?.type === 'identifier' && !repointedNames(n).has(info.name)) {

@@ -78,6 +78,8 @@ export abstract class WalkerState extends Evaluator {
   protected memberAliases = new Map<string, string>();
   /** Host pointers set from a call's result (`float* y = matmul_forward(out, ...)`): the callee and its arguments' roots. */
   readonly resultAliases = new Map<string, { call: string; roots: (string | null)[] }>();
+  /** Host buffers kept under an expected output's name (`h_C` of `float* h_C_ref = h_C;`). */
+  readonly expectedAliases = new Set<string>();
   /** What a host function's `return` statements return, as written (`out` of `return out;`). */
   readonly returned: string[] = [];
   /** Buffers the function declares, by name: the loops around each declaration (`AccessFact.declaredUnder`). */

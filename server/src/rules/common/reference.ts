@@ -502,7 +502,8 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
     for (const call of caller.calls) if (hosts.has(call.name) && call.name !== caller.name) (sites.get(call.name) ?? sites.set(call.name, []).get(call.name)!).push({ caller, call });
   const names = new Set(functions.map((f) => f.name));
   const byName = new Map(functions.map((f) => [f.name, f]));
-  const fillsExpected = (s: { call: CallFact }) => s.call.argRoots.some((r) => r !== null && isExpectedOutput(r));
+  // (or a buffer the caller then keeps under such a name, `float *h_C_ref = h_C;`)
+  const fillsExpected = (s: { caller: FunctionFacts; call: CallFact }) => s.call.argRoots.some((r) => r !== null && (isExpectedOutput(r) || !!s.caller.expectedAliases?.includes(r)));
   // (a function that reads or writes files: its own loops load or dump data, but what it calls may be the work,
   // `generate()` printing tokens per second around `forward()`)
   const io = new Set<string>();
