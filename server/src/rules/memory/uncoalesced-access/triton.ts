@@ -218,6 +218,14 @@ function literalAtLaunches(k: FunctionFacts, param: string, launches: Launch[]):
  * with `base = i * 4`): together they fill every sector they touch, a chunk a vector access would move at once.
  */
 function wholeChunk(a: AccessFact, k: FunctionFacts, stride: Poly): boolean {
+  // (or one access in a loop over the lane's chunk, `for i in range(PER_LANE)` of `lane * PER_LANE + i`)
+  const overChunk = a.loops.some((id) => {
+    const l = k.loops.find((x) => x.id === id);
+    const by = l ? a.indices[0].coefficient(l.symbol) : null;
+    if (!l || !by?.isConstant || by.constant !== 1 || !l.init?.isConstant || l.init.constant !== 0 || !l.step?.isConstant || l.step.constant !== 1) return false;
+    return stride.isConstant ? l.trips === Math.abs(stride.constant) : l.bound?.trim() === stride.toString();
+  });
+  if (overChunk) return true;
   if (!stride.isConstant || Math.abs(stride.constant) > 16) return false;
   const n = Math.abs(stride.constant);
   const form = a.indices[0].sub(Poly.const(a.indices[0].constant)).toString();
@@ -239,6 +247,8 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
     if (!lane) continue;
     const c = a.indices[0].coefficient(lane);
     let stride: Stride | null = null;
+    // (the stride as a number, where the code or every launch gives one: below 8 elements, lanes share sectors)
+    let amount = c.isConstant ? Math.abs(c.constant) : null;
     if (c.isConstant) {
       if (Math.abs(c.constant) >= MIN_STRIDE) stride = { shown: `${Math.abs(c.constant)} elements`, launch: null };
     } else {
@@ -247,7 +257,10 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       // (a `tl.constexpr` every launch sets to the same number, `N=4096`: that many elements)
       const constexpr = syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && p.constexpr) ? literalAtLaunches(k, syms[0], launches) : null;
       if (param && launches.length) stride = leadingStride(k, param, launches) ?? rowLength(k, param, a.array, launches) ?? innerSize(k, param, a.array, launches);
-      else if (constexpr !== null && constexpr.value >= MIN_STRIDE) stride = { shown: `${constexpr.value} elements (\`${syms[0]}\` at the launch)`, launch: constexpr.launch };
+      else if (constexpr !== null && constexpr.value >= MIN_STRIDE) {
+        stride = { shown: `${constexpr.value} elements (\`${syms[0]}\` at the launch)`, launch: constexpr.launch };
+        amount = Math.abs(constexpr.value);
+      }
       // (a cyclic split, `pid + tl.arange(0, BLOCK) * tl.num_programs(0)`: lanes a whole grid of programs apart)
       else if (syms.length === 1 && c.toString() === syms[0] && GRID_SIZE.test(syms[0])) stride = { shown: `\`${syms[0]}\` elements (the number of programs)`, launch: null, grid: true };
     }
@@ -262,9 +275,9 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       assumptions: stride.inner ? ['assumes the tensor is contiguous and the reduced axis is not its last (the elements after it are 8 or more)']
         : stride.launch ? [`assumes the tensor passed here is laid out row-major, as the sizes or strides the launch in this file passes for it say`]
         : stride.grid ? ['assumes the grid has 8 or more programs along that axis'] : [],
-      message: `\`${a.array}\` ${a.kind === 'load' ? 'load' : 'store'}: lanes along \`${axis}\` are ${stride.shown.replace(/ \(.*\)$/, '')} apart, ${c.isConstant && Math.abs(c.constant) < 8 ? `${Math.abs(c.constant)}× the sectors of a contiguous walk` : 'one memory sector per lane'}`,
+      message: `\`${a.array}\` ${a.kind === 'load' ? 'load' : 'store'}: lanes along \`${axis}\` are ${stride.shown.replace(/ \(.*\)$/, '')} apart, ${amount !== null && amount < 8 ? `${amount}× the sectors of a contiguous walk` : 'one memory sector per lane'}`,
       detail: detail(
-        `The block's last axis \`${axis}\` is its contiguous one, but it walks \`${a.array}\` ${stride.shown} apart, so ${c.isConstant && Math.abs(c.constant) < 8 ? `a warp's request spans ${Math.abs(c.constant)}× the sectors it uses` : `each lane ${a.kind === 'load' ? 'reads' : 'writes'} its own sector`}.`,
+        `The block's last axis \`${axis}\` is its contiguous one, but it walks \`${a.array}\` ${stride.shown} apart, so ${amount !== null && amount < 8 ? `a warp's request spans ${amount}× the sectors it uses` : `each lane ${a.kind === 'load' ? 'reads' : 'writes'} its own sector`}.`,
         `Lay the block's last axis along the tensor's contiguous dimension (a 2-D block \`[BLOCK_M, BLOCK_N]\` with the unit-stride offsets in \`[None, :]\`), or have each program walk a strip of adjacent columns.`,
       ),
       benefit: 'memory transactions for this access drop by up to the stride (8x for 32-bit elements); on an H200, moving threadIdx.x to the contiguous dimension of a naive 4096³ SGEMM measured 5.31x',
