@@ -127,17 +127,34 @@ interface FileKnown {
   torchGemms: ReadonlySet<string>;
 }
 
-/** Functions whose one statement returns a PyTorch matmul of their arguments (`return X @ W.t()`, `return F.linear(x, w)`). */
+/**
+ * Functions that return a PyTorch matmul of their arguments: in one statement (`return X @ W.t()`, `return F.linear(x, w)`),
+ * or through the name it is bound to (`out = torch.matmul(X, W.t()); return out`), which only more products add into
+ * (a LoRA update, `out.addmm_(XA, B.t())` under `if A is not None`).
+ */
 function torchGemmHelpers(functions: readonly FunctionFacts[]): Set<string> {
   const out = new Set<string>();
   for (const h of functions) {
     if (h.isKernel || h.className || h.name === '<module>') continue;
-    const r = h.calls.findIndex((c) => c.form === 'return');
+    const returns = h.calls.filter((c) => c.form === 'return');
+    const r = returns.length === 1 ? h.calls.indexOf(returns[0]) : -1;
     const gemm = r >= 0 ? h.calls.find((c) => c.parent === r && isTorchMatmul(c)) : undefined;
     // (nothing else but views of the operands: `.t()`, `.transpose(...)`)
-    if (gemm && h.calls.every((c) => c === gemm || c.form === 'return' || (c.form === 'method' && VIEWS.has(c.name)) || isTranspose(c))) out.add(h.name);
+    const view = (c: CallFact) => (c.form === 'method' && VIEWS.has(c.name)) || isTranspose(c);
+    if (gemm && h.calls.every((c) => c === gemm || c.form === 'return' || view(c))) out.add(h.name);
+    else if (r >= 0 && boundGemm(h, returns[0].args.length === 1 ? returns[0].argRoots[0] : null, view)) out.add(h.name);
   }
   return out;
+}
+
+/** The name a helper returns holds a PyTorch matmul: bound to one once, then only products added into it in place. */
+function boundGemm(h: FunctionFacts, name: string | null, view: (c: CallFact) => boolean): boolean {
+  if (!name || h.calls.some((c) => c.kind === 'launch')) return false;
+  const binds = h.calls.map((c, i) => [c, i] as const).filter(([c]) => c.form === 'assign' && c.assignedTo?.includes(name));
+  const first = binds.length === 1 && binds[0][0].name === '=' ? binds[0][1] : -1;
+  if (first < 0 || !h.calls.some((c) => c.parent === first && isTorchMatmul(c))) return false;
+  // (what else touches it: an in-place product, `out.addmm_(...)`, `out.baddbmm_(...)`, or the return)
+  return h.calls.every((c) => !c.argRoots.includes(name) || c.form === 'return' || view(c) || (c.form === 'method' && /^\.(?:addmm_|baddbmm_|addmv_)$/.test(c.name)));
 }
 
 /** What the file knows, read for one host function: its class's layer attributes. */
