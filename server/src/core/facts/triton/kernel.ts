@@ -3,7 +3,7 @@ import type { SyntaxNode as Node } from '../../mirror';
 import { Poly, isVarying } from '../../affine';
 import { field, nodeRange, walk } from '../../syntax';
 import { tick } from '../../budget';
-import { branchId, type AccessFact, type CallFact, type FunctionFacts, type KernelClass, type LoopFact, type ParamFact } from '../model';
+import { branchId, type AccessFact, type CallFact, type CompileTimeGuard, type FunctionFacts, type KernelClass, type LoopFact, type ParamFact } from '../model';
 import { compact, children, namedChildren, resolveName, tlFunction, isModulePath, unparen, plainName, argRoot, argumentNodes, keywordFacts, headerRange, paramFacts } from './common';
 import { loopReads, twoOperands } from '../classify';
 
@@ -508,7 +508,23 @@ export class KernelWalker {
     this.accesses.push({
       array: p.base, space: 'global', kind, indices: [p.offset], elemType: null, elemBits: null,
       range: nodeRange(n), text: n.text, loops: [...this.loopStack], vector: false, lanes, masked,
+      ...(this.guards.length ? { compileTimeGuards: [...this.guards] } : {}),
     });
+  }
+
+  /** The tests of `tl.constexpr` parameters around the statement walked (`if SPLIT_K == 1:`), each with the arm taken. */
+  private readonly guards: CompileTimeGuard[] = [];
+
+  /** `SPLIT_K == 1`: a comparison of a constexpr parameter with a number, as a guard; null for any other test. */
+  private constexprTest(cond: Node | null): Omit<CompileTimeGuard, 'holds'> | null {
+    const c = cond?.type === 'parenthesized_expression' ? namedChildren(cond)[0] ?? null : cond;
+    const op = c?.type === 'comparison_operator' ? children(c).find((x) => !x.isNamed)?.text : undefined;
+    const [l, r] = c ? namedChildren(c) : [];
+    if (!op || !l || !r || namedChildren(c!).length !== 2 || !['==', '!=', '<', '<=', '>', '>='].includes(op)) return null;
+    const named = (x: Node) => x.type === 'identifier' && !!this.params.get(x.text)?.constexpr;
+    const number = (x: Node) => x.type === 'integer' && /^\d+$/.test(x.text);
+    if (!named(l) || !number(r)) return null;
+    return { left: Poly.sym(l.text), op: op as CompileTimeGuard['op'], right: Poly.const(Number(r.text)) };
   }
 
   // ---- statements ----------------------------------------------------------------
@@ -547,12 +563,21 @@ export class KernelWalker {
           this.branches.pop();
         };
         this.eval(field(n, 'condition'));
+        // (a test of a constexpr parameter, `if SPLIT_K == 1:`: each launch's value picks the arm that is compiled)
+        const test = this.constexprTest(field(n, 'condition'));
+        const alts = children(n).filter((c) => c.type === 'elif_clause' || c.type === 'else_clause');
+        if (test) this.guards.push({ ...test, holds: true });
         inArm(field(n, 'consequence'));
-        for (const alt of children(n).filter((c) => c.type === 'elif_clause' || c.type === 'else_clause')) {
+        if (test) this.guards.pop();
+        for (const alt of alts) {
           if (alt.type === 'elif_clause') {
             this.eval(field(alt, 'condition'));
             inArm(field(alt, 'consequence'));
-          } else inArm(field(alt, 'body'));
+          } else {
+            if (test && alts.length === 1) this.guards.push({ ...test, holds: false });
+            inArm(field(alt, 'body'));
+            if (test && alts.length === 1) this.guards.pop();
+          }
         }
         return;
       }

@@ -9,7 +9,7 @@
 // (`(c - ref).abs().max()`) and in reference oracles.
 import { detail } from '../../common/detail';
 import { neverTogether } from '../../../core/facts/model';
-import type { CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
+import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
 import { compiledHosts, isNaiveVersion, isUnfusedBaseline, kernelLibrary, pythonOracles } from '../../common/reference';
 import { isGemmShaped } from '../../common/gemm-shape';
@@ -38,11 +38,24 @@ function gemmOutput(launch: CallFact, kernels: Map<string, FunctionFacts>): stri
   if (!k || !isGemmShaped(k)) return null;
   // (a split-K GEMM adds each split's partial sums into its output, `tl.atomic_add(c_ptrs, acc)`: the output is whole
   // only once every split has added, so no split's store can apply an activation)
-  if (k.calls.some((c) => /(?:^|\.)atomic_add$/.test(c.qualified ?? c.name))) return null;
+  // (unless every launch here compiles the arm that stores instead, `SPLIT_K=1` of `if SPLIT_K == 1: tl.store(...)`)
+  const atomics = k.accesses.filter((a) => a.kind === 'atomic');
+  if (k.calls.some((c) => /(?:^|\.)atomic_add$/.test(c.qualified ?? c.name)) && (!atomics.length || atomics.some((a) => compiledAt(a, launch)))) return null;
   const bound = bindArguments(k, launch);
   if (!bound) return null;
   const outs = storedParams(k).map((p) => plainBuffer(bound.get(p)));
   return outs.length === 1 ? outs[0] : null;
+}
+
+/** Whether the launch compiles the arm an access is in: each constexpr test around it (`if SPLIT_K == 1:`) against the launch's literal, if it passes one. */
+function compiledAt(a: AccessFact, launch: CallFact): boolean {
+  return (a.compileTimeGuards ?? []).every((g) => {
+    const value = Number((launch.keywords ?? []).find((k) => k.name === g.left.toString())?.value.trim());
+    if (!Number.isInteger(value) || !g.right.isConstant) return true;
+    const r = g.right.constant;
+    const holds = { '==': value === r, '!=': value !== r, '<': value < r, '<=': value <= r, '>': value > r, '>=': value >= r }[g.op];
+    return holds === g.holds;
+  });
 }
 
 /** A host helper that launches one GEMM kernel: it returns the tensor it wrote (`return c`), or writes into its parameter `param`. */
