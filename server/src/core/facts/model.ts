@@ -30,6 +30,8 @@ export interface ParamFact {
   aliasOf?: readonly string[];
   /** C++: it has a default value (`float* pre_gelu = NULL`): a call may leave it out. */
   optional?: boolean;
+  /** Python: the default value as written (`1` of `num_stages=1`), at most 40 characters. */
+  defaultValue?: string;
 }
 
 export interface LoopFact {

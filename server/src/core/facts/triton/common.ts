@@ -178,6 +178,7 @@ export function paramFacts(def: Node): ParamFact[] {
   for (const p of namedChildren(list)) {
     let name: string | null = null;
     let type = '';
+    let defaultValue: string | undefined;
     switch (p.type) {
       case 'identifier':
         name = p.text;
@@ -188,15 +189,17 @@ export function paramFacts(def: Node): ParamFact[] {
         break;
       case 'default_parameter':
         name = field(p, 'name')?.text ?? null;
+        defaultValue = field(p, 'value')?.text;
         break;
       case 'typed_default_parameter':
         name = field(p, 'name')?.text ?? null;
         type = field(p, 'type')?.text ?? '';
+        defaultValue = field(p, 'value')?.text;
         break;
     }
     if (!name) continue;
     const constexpr = /\bconstexpr\b/.test(type);
-    out.push({ name, type: compact(type), pointer: false, isConst: false, restrict: false, constexpr });
+    out.push({ name, type: compact(type), pointer: false, isConst: false, restrict: false, constexpr, ...(defaultValue !== undefined && defaultValue.length <= 40 ? { optional: true, defaultValue } : {}) });
   }
   return out;
 }

@@ -49,12 +49,27 @@ function autotuneStages(decorator: string, read: AutotuneConfigs | null | undefi
   });
 }
 
-/** The values `text` can have at a launch in `host`: a literal, or a local bound only to literals (`num_stages = 1`; every assignment counts). */
-function valuesOf(text: string, host: FunctionFacts): (number | null)[] {
+/**
+ * The values `text` can have at a launch in `host`: a literal, a local bound only to literals (`num_stages = 1`; every
+ * assignment counts), or a parameter of the host's with a default (`def matmul(a, b, num_stages=1)`): the default, and
+ * what the file's calls of the host pass for it.
+ */
+function valuesOf(text: string, host: FunctionFacts, hosts: readonly FunctionFacts[]): (number | null)[] {
   const value = literal(text);
   if (value !== null || !/^[A-Za-z_]\w*$/.test(text.trim())) return [value];
   const name = text.trim();
-  if (host.params.some((p) => p.name === name)) return [null];
+  const param = host.params.findIndex((p) => p.name === name);
+  if (param >= 0) {
+    const given = host.params[param].defaultValue;
+    if (given === undefined) return [null];
+    const passed = hosts.flatMap((h) => h.calls.filter((c) => c.form === 'call' && c.name === host.name)).flatMap((c) => {
+      const kw = (c.keywords ?? []).find((x) => x.name === name);
+      if (kw) return [literal(kw.value)];
+      if (c.args.some((a) => a.startsWith('*'))) return [null];
+      return c.args.length > param ? [literal(c.args[param])] : [];
+    });
+    return [literal(given), ...passed];
+  }
   const bound = host.calls.filter((c) => c.form === 'assign' && c.assignedTo?.includes(name));
   // `num_stages = 1 if small else 2` and tuple unpacking are not single literals: unknown
   return bound.length && bound.every((c) => c.name === '=' && c.assignedTo!.length === 1) ? bound.map((c) => literal(c.args[0] ?? '')) : [null];
@@ -78,7 +93,7 @@ function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
       if (c.kind !== 'launch' || c.name !== k.name) continue;
       const kw = (c.keywords ?? []).find((x) => x.name === 'num_stages');
       // `**config`: the options may be in there (a positional `*strides` fills the kernel's parameters only)
-      if (kw) out.values.push(...valuesOf(kw.value, h));
+      if (kw) out.values.push(...valuesOf(kw.value, h, hosts));
       else if (c.args.some((a) => a.startsWith('**'))) out.values.push(null);
       else if (!autotune.length) out.values.push(DEFAULT_STAGES); // under autotune the configs decide
       out.sites.push({ range: c.nameRange, message: kw ? `launched with \`num_stages=${kw.value}\`` : 'launched here' });
@@ -158,7 +173,7 @@ function tileScale(dimension: string, block: string, k: FunctionFacts, facts: Fi
       const bound = bindArguments(k, c);
       const d = bound?.get(dimension)?.text;
       if (!d) continue;
-      const values = valuesOf(d, h); // `K=64`, or a local bound only to literals
+      const values = valuesOf(d, h, facts.functions.filter((f) => !f.isKernel)); // `K=64`, or a local bound only to literals
       if (values.every((v) => v !== null && v <= HEAD_SCALE)) return true;
       const b = bound!.get(block)?.text;
       if (!b) continue;
