@@ -106,6 +106,9 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   // (a butterfly of shuffles: in a loop, or unrolled; one shuffle alone exchanges neighbours)
   const shuffles = w.calls.filter((c) => SHUFFLE.test(c.name));
   if (isKernel && (w.calls.some((c) => REDUCE_HELPER.test(c.name)) || shuffles.some((c) => c.loops.length > 0) || shuffles.length >= 3)) return 'reduction';
+  // tensor-core MMAs in a loop (`mma.sync` PTX through a macro, `HMMA16816(...)`): a GEMM's k loop, whatever its
+  // operands' addresses read as (the registers' loads through `(uint32_t*)&A[...]` casts often do not)
+  if (isKernel && w.calls.some((c) => c.name === 'mma_asm' && c.loops.length > 0)) return 'gemm';
   // GEMM-like: a loop where two different arrays are read with the loop symbol in their index and multiplied
   for (const l of innerLoops) {
     if (stagedLoops.has(l.id)) continue;

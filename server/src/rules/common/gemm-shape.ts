@@ -255,7 +255,9 @@ export function isGemmShaped(k: FunctionFacts): boolean {
     // (a register-tiled one too, `r_c[m][n] = fma(a[m], b[n], r_c[m][n])` over fragments refilled from `__shared__` tiles)
     // (and one whose FMAs are in a `__device__` helper it calls a tile at a time, SGEMM warptiling's `processFromSmem`)
     const shaped = (f: FunctionFacts) => gemmLoop(f, () => true) !== null || outerProductLoop(f, () => true) !== null || registerTileLoop(f, () => true) !== null;
-    hit = k.decorators ? k.kernelClass === 'gemm' : k.kernelClass === 'gemm' && (shaped(k) || (withHelperLoops(k) !== k && shaped(withHelperLoops(k))));
+    // (or tensor-core MMAs in PTX in a loop, `HMMA16816(...)`: the k loop of a GEMM)
+    const ptxMma = (f: FunctionFacts) => f.calls.some((c) => c.name === 'mma_asm' && c.loops.length > 0);
+    hit = k.decorators ? k.kernelClass === 'gemm' : k.kernelClass === 'gemm' && (shaped(k) || ptxMma(k) || (withHelperLoops(k) !== k && shaped(withHelperLoops(k))));
     gemmCache.set(k, hit);
   }
   return hit;
