@@ -16,7 +16,8 @@ const WAIT = /^(?:cp_?async_?wait_?(?:group|all)|__pipeline_wait_prior|pipeline_
 const MMA = /(?:^|_)(?:mma\w*|wmma\w*)$|mma_sync$/i;
 
 /** A 16-byte asynchronous copy: PTX `cp.async.cg` (16 bytes only), or a copy call whose size is 16 bytes. */
-const WIDE_SIZE = /^(?:16|sizeof\(\s*(?:float4|u?int4|double2|uint4|int4|half8|longlong2)\s*\))$/;
+// (or the size wrapped in its alignment, `cuda::aligned_size_t<16>(16)`)
+const WIDE_SIZE = /^(?:16|sizeof\(\s*(?:float4|u?int4|double2|uint4|int4|half8|longlong2)\s*\)|(?:cuda::)?aligned_size_t<\s*16\s*>\s*\(\s*(?:16|sizeof\(\s*(?:float4|u?int4|double2|uint4|int4)\s*\))\s*\))$/;
 export const wideCopy = (c: CallFact): boolean => (c.name === 'cp_async' && c.args[0] === '16') || (/memcpy_async$/.test(c.name) && WIDE_SIZE.test((c.args[2] ?? '').trim()));
 
 const before = (a: Range, b: Range) => positionBefore(a.start, b.start);
