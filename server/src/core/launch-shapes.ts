@@ -241,7 +241,7 @@ function packFamily(type: string): string | null {
  * (bench/gpu/sizes, results/2026-12-01), `y = 2*x` takes about 4 µs per back-to-back launch from 2^12 to
  * 2^19 elements whether scalar or float4; float4 first wins at 2^20 (1.34×), then 1.5-1.9×.
  */
-const SMALL_PROBLEM = 1 << 19;
+export const SMALL_PROBLEM = 1 << 19;
 /** A transformer's model dimension as a config field or variable: one token's vector (Llama-2-7B: 4,096 and 11,008; vocabularies up to ~150K). */
 const MODEL_DIMENSION = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:dim|hidden_dim|n_embd|hidden_size|d_model|vocab_size|n_vocab|head_size|head_dim|kv_dim|intermediate_size|ffn_dim)$/;
 

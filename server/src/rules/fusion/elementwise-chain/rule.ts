@@ -20,6 +20,7 @@ import { visibleCallables } from '../../../core/project';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import { positionBefore, rangeHolds } from '../../../core/positions';
 import { calledOnlyForSetUp, hasTimedRegion, launchBuffers, setUpLaunch } from '../../../core/timed-region';
+import { SMALL_PROBLEM } from '../../../core/launch-shapes';
 
 
 /** Per kernel: which pointer parameters it writes and reads, and the index forms of each. Kept with the (cached) facts. */
@@ -128,6 +129,13 @@ const OVERWRITES_OR_FREES = /^(?:cudaMemset\w*|cudaFree\w*|free|memset)$/;
 /** A container's or tensor's accessor (`bottom.size()` in a loop's condition, `top[0]->cpu_diff()`): it reads a size or a pointer, it runs nothing. */
 const ACCESSOR_CALL = /(\.|->)(size|count|numel|length|shape|dim|num_axes|(mutable_)?(cpu|gpu)_(data|diff)|data|type)$/;
 
+/** A launch that passes a constant of at most SMALL_PROBLEM for the count a one-element-a-thread kernel checks its index against. */
+function smallLaunch(k: FunctionFacts, launch: CallFact): boolean {
+  const at = k.indexBound ? k.params.findIndex((p) => p.name === k.indexBound) : -1;
+  const n = at >= 0 ? launch.argValues?.[at] : undefined;
+  return typeof n === 'number' && n <= SMALL_PROBLEM && !k.accesses.some((a) => a.space === 'global' && a.loops.length > 0);
+}
+
 function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFacts>, hosts: ReadonlyMap<string, FunctionFacts>): RuleFinding[] {
   const out: RuleFinding[] = [];
   const calls = callsThroughWrappers(host, hosts);
@@ -146,6 +154,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     const k2 = kernels.get(second.name);
     // (a consumer that is no elementwise kernel takes a fill, which reads nothing: `fill(out, 0)`, then `out[i] += ...`)
     if (!k1 || !k2 || (k1.kernelClass !== 'elementwise' && !foldsPerThread(k1)) || (k2.kernelClass !== 'elementwise' && !(kernelBuffers(k1).read.length === 0 && accumulates(k2)))) continue;
+    // (the pair over a count this launch fixes small, `sgd_update<<<>>>(b, db, lr, OUT)` with OUT = 4,096: launch-bound,
+    // so fusing saves a launch and no memory time, as the technique says of tiny arrays)
+    if (smallLaunch(k2, second)) continue;
     // the same launch again (a warm-up, then the timed repetitions): a benchmark, not a chain of steps
     if (first.name === second.name && sameTexts(first.args, second.args)) continue;
     // launches on two streams, ordered by an event (`cudaStreamWaitEvent`): the split is the code's design, for overlap
