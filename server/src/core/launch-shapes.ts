@@ -489,8 +489,9 @@ function buffersOf(k: FunctionFacts): string {
   if (out === undefined) {
     const { reads, writes } = kernelBuffers(k);
     const use = (p: string) => `${reads.has(p) ? 'r' : ''}${writes.has(p) ? 'w' : ''}`;
-    // (and whether it sweeps two axes, which the launches beside it hang on)
-    bufferText.set(k, (out = `${k.name}(${k.params.map((p) => (p.pointer ? use(p.name) : '')).join(',')})${sweepsTwoAxes(k) ? '2d' : ''}`));
+    // (and whether it sweeps two axes, which the launches beside it hang on; and its template parameters and parameter
+    // types, which a template host's launches bind it by: an edit of its `template <...>` head reads them again)
+    bufferText.set(k, (out = `${k.name}<${k.templateParams.join(',')}>(${k.params.map((p) => `${p.type}${p.pointer ? '*' + use(p.name) : ''}`).join(',')})${sweepsTwoAxes(k) ? '2d' : ''}`));
   }
   return out;
 }
