@@ -486,15 +486,17 @@ export class Engine {
     const pre = withBudget(this.limits.fileMs, fileDeadline, () => preprocessFile(path ? resolve(path) : '', text, this.preprocess, spans, source.lines), 'fileBudgetMs');
     const grammar = grammarFor(language);
     // file-scope arrays, constants and macros change rarely: read again only when their text did
-    const scopeText = top.declarations.map((d) => text.slice(d.startIndex, d.endIndex)).join('\u0000') + '\u0001' + pre.key;
+    const scopeText = top.declarations.map((d) => text.slice(d.startIndex, d.endIndex)).join('\u0000') + '\u0001' + pre.key +
+      '\u0001' + top.classFields.map(([owner, d]) => `${owner}:${text.slice(d.startIndex, d.endIndex)}`).join('\u0000');
     let scope = this.fileScopes.get(scopeText);
     if (!scope) {
-      const fileScope = top.declarations.map((d) => mirror(d, new SourceText(text)));
+      const whole = new SourceText(text);
+      const fileScope = top.declarations.map((d) => mirror(d, whole));
       scope = {
         globals: fileArrays(fileScope),
         constants: new Map([...pre.view.constants, ...fileConstants(fileScope)]),
         macros: fileMacros(fileScope, (body) => this.parseMacroBody(grammar, body)),
-        records: { layouts: recordLayouts(fileScope, pre.view.typeAliases), members: memberElements(fileScope) },
+        records: { layouts: recordLayouts(fileScope, pre.view.typeAliases), members: memberElements(fileScope, top.classFields.map(([owner, d]) => [owner, mirror(d, whole)])) },
       };
       if (this.fileScopes.size > 32) this.fileScopes.clear();
       this.fileScopes.set(scopeText, scope);
@@ -594,11 +596,8 @@ export class Engine {
             const fn = this.readFunction(def, source, pre, grammar);
             if (fn && nestingDepth(fn) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
             // statements the grammar could not read are left out; the rest of the function counts
-            const made = fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, splitHead(def), records, pre.view.accessors, pre.view.defaultTypes) : null;
             // (a method defined in its class: the copy read has no parents, the file's tree does)
-            const owner = made && !made.isKernel && !made.isDevice && !made.className ? top.classes.get(def) : undefined;
-            if (owner) made!.className = owner;
-            return made;
+            return fn ? functionFacts(fn, lines, globals, constants, macros, helpers, pre.view.typeAliases, hosts, splitHead(def), records, pre.view.accessors, pre.view.defaultTypes, top.classes.get(def)) : null;
           });
           f = typeof result === 'string' ? null : result;
           if (typeof result === 'string') reason = result;

@@ -589,6 +589,8 @@ export function functionFacts(
   accessors: ReadonlyMap<string, ElementAccessor> = new Map(),
   /** An alias's type in the build without -D flags (preprocess view's defaultTypes). */
   defaultTypes: ReadonlyMap<string, string> = new Map(),
+  /** The struct or class the definition is in (`struct Residual { void forward(...) {...} }`), from the file's tree. */
+  enclosingClass?: string,
 ): FunctionFacts | null {
   const declarator = field(def, 'declarator');
   // a conversion operator (`operator T *()` of the samples' `SharedMemory<T>`): named by its text, no parameters
@@ -611,6 +613,8 @@ export function functionFacts(
   // (tests of them alone are decided at each launch of a kernel)
   if (templateParams.length) w.templateParams = new Set(templateParams);
   w.elementAccessors = accessors;
+  const owner = isKernel || isDevice ? null : enclosingClass ?? qualifierClass(nameNode);
+  w.ownerClass = owner;
   if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);
   // (the default build's type of an alias an `#if` leaves open: what a count leads with)
@@ -650,7 +654,7 @@ export function functionFacts(
     ...(w.inlined.length ? { inlined: w.inlined } : {}),
     ...(w.calleeVersions.size ? { calleeVersions: [...w.calleeVersions] } : {}),
     ...(returnsParam(w.returned, params) ? { returnsParam: w.returned[0] } : {}),
-    ...(!isKernel && !isDevice && qualifierClass(nameNode) ? { className: qualifierClass(nameNode)! } : {}),
+    ...(owner ? { className: owner } : {}),
     ...(w.resultAliases.size ? { resultAliases: Object.fromEntries(w.resultAliases) } : {}),
     ...(w.expectedAliases.size ? { expectedAliases: [...w.expectedAliases] } : {}),
   };

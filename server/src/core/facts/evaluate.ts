@@ -204,6 +204,8 @@ export class Evaluator {
   protected readonly structPointers = new Set<string>();
   /** Element types of the file's structs' pointer members (records.ts memberElements): what `p.A[i]` reads. */
   protected memberElements: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map();
+  /** The class a host method is defined in (`Vec` of `double Vec::sum()`): its members are names in its body. */
+  ownerClass: string | null = null;
 
   constructor(
     protected readonly macros: ReadonlyMap<string, MacroDef>,
@@ -564,6 +566,9 @@ export class Evaluator {
     switch (n.type) {
       case 'identifier': {
         const v = this.env.get(n.text);
+        // (a host method's data member, `data[i]` in `double Vec::sum()`: its class's buffer, as `this->data` is)
+        const member = !v && this.ownerClass && this.memberSpace === 'host' && !this.params.has(n.text) ? this.memberElements.get(this.ownerClass)?.get(n.text) : undefined;
+        if (member) return { base: n.text, offset: Poly.const(0), elemType: member, space: 'host', vector: VECTOR_TYPES.has(member) };
         return v?.kind === 'ptr' ? v : null;
       }
       case 'parenthesized_expression':
@@ -624,7 +629,7 @@ export class Evaluator {
         const ofLocal = !!objectType && elementBits(objectType, this.aliases) === null && !/^(auto|const auto)$/.test(objectType);
         if (!this.memberSpace || !(ofParam || ofPtrParam || ofThis || ofLocal) || n.text.length > 80) return null;
         // (`p.A` of a `GemmParams p` whose `const float* A` the file declares: floats)
-        const holder = unparen(field(n, 'argument')) === obj && obj?.type === 'identifier' ? objectType ?? this.params.get(obj.text)?.type : undefined;
+        const holder = unparen(field(n, 'argument')) !== obj ? undefined : obj?.type === 'identifier' ? objectType ?? this.params.get(obj.text)?.type : ofThis ? this.ownerClass ?? undefined : undefined;
         const elemType = holder ? this.memberElements.get(baseType(holder))?.get(field(n, 'field')?.text ?? '') ?? null : null;
         return { base: n.text, offset: Poly.const(0), elemType, space: this.memberSpace, vector: !!elemType && VECTOR_TYPES.has(elemType) };
       }

@@ -43,10 +43,12 @@ const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_spe
  * declarations, found without entering any function body: run on the real tree, it
  * touches few nodes, so an edit costs little before the cache decides what to re-derive.
  */
-export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwitches): { functions: N[]; declarations: N[]; unread: N[]; classes: Map<N, string> } {
+export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwitches): { functions: N[]; declarations: N[]; unread: N[]; classes: Map<N, string>; classFields: [string, N][] } {
   const functions: N[] = [];
   // (the struct or class each method defined in one is in: `Residual` of `struct Residual { void forward(...) {...} }`)
   const classes = new Map<N, string>();
+  // (and the data members those classes declare, `double* data;`, by class: what `data[i]` in a method reads)
+  const classFields: [string, N][] = [];
   const declarations: N[] = []; // file-scope declarations and #defines
   const unread: N[] = []; // braces at file scope holding what reads as a function (a syntax error before them swallowed it)
   // each node with its parent's type: a web-tree-sitter Node's `parent` searches down from the root every time
@@ -59,6 +61,7 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
       if (owner) classes.set(n, owner);
       continue;
     }
+    if (type === 'field_declaration' && owner && parentType === 'field_declaration_list') classFields.push([owner, n]);
     const fileScope = parentType !== null && FILE_SCOPE.has(parentType);
     if ((type === 'declaration' || type === 'preproc_def' || type === 'preproc_function_def') && fileScope) {
       declarations.push(n);
@@ -75,7 +78,7 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
     const inside = type === 'struct_specifier' || type === 'class_specifier' ? n.childForFieldName('name')?.text ?? null : owner;
     for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], type, inside]);
   }
-  return { functions, declarations, unread, classes };
+  return { functions, declarations, unread, classes, classFields };
 }
 
 /** Statements, which C and C++ allow only inside functions: at file scope, what a syntax error before them left. */

@@ -104,29 +104,37 @@ export const NO_RECORDS: FileRecords = { layouts: new Map(), members: new Map() 
  * types: a kernel's `Params p` then reads `p.A[i]` as the floats it holds (one pointer level;
  * `T** rows` and array members are left out: neither is a buffer of T the member names).
  */
-export function memberElements(declarations: readonly Node[]): Map<string, Map<string, string>> {
+export function memberElements(declarations: readonly Node[], classFields: readonly [string, Node][] = []): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
+  // (a class's, with methods: its data members, read in its methods as `data[i]` or `this->data[i]`)
+  for (const [owner, decl] of classFields) {
+    const members = out.get(owner) ?? new Map<string, string>();
+    pointerMembers(decl, members);
+    if (members.size) out.set(owner, members);
+  }
   for (const d of declarations) {
     const spec = d.type === 'struct_specifier' || d.type === 'class_specifier' ? d : d.type === 'type_definition' ? field(d, 'type') : null;
     const body = spec && (spec.type === 'struct_specifier' || spec.type === 'class_specifier') ? field(spec, 'body') : null;
     if (!spec || !body) continue;
     const members = new Map<string, string>();
-    for (const decl of namedChildren(body)) {
-      if (decl.type !== 'field_declaration') continue;
-      const type = field(decl, 'type')?.text;
-      if (!type) continue;
-      for (const c of children(decl)) {
-        if (c.type !== 'pointer_declarator' || field(c, 'declarator')?.type === 'pointer_declarator') continue;
-        const info = declaratorName(c);
-        if (info?.pointer && !info.arrayDims.length && !info.rows) members.set(info.name, baseType(type));
-      }
-    }
+    for (const decl of namedChildren(body)) if (decl.type === 'field_declaration') pointerMembers(decl, members);
     if (!members.size) continue;
     const name = field(spec, 'name')?.text;
     if (name) out.set(name, members);
     if (d.type === 'type_definition') for (const t of children(d)) if (t.type === 'type_identifier' && t !== spec) out.set(t.text, members);
   }
   return out;
+}
+
+/** The one-level pointer members a field declaration declares (`const float* A, *B;`), with their element type. */
+function pointerMembers(decl: Node, into: Map<string, string>): void {
+  const type = field(decl, 'type')?.text;
+  if (!type) return;
+  for (const c of children(decl)) {
+    if (c.type !== 'pointer_declarator' || field(c, 'declarator')?.type === 'pointer_declarator') continue;
+    const info = declaratorName(c);
+    if (info?.pointer && !info.arrayDims.length && !info.rows) into.set(info.name, baseType(type));
+  }
 }
 
 /** A key naming the layouts, for the caches of the facts that read them. */
