@@ -33,7 +33,8 @@ function indexOrder(index: string, i: string, j: string): boolean | null {
 
 /** `Matrix::operator()` for a call operator inside `class Matrix {`; null when no class opens before it. */
 function enclosingClass(text: string, at: number): string | null {
-  const before = text.slice(Math.max(0, at - 20000), at);
+  // (comments blanked: `// simple class for row-major matrices` names no class)
+  const before = text.slice(Math.max(0, at - 20000), at).replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
   let name: string | null = null;
   for (const m of before.matchAll(/\b(?:class|struct)\s+(?:alignas\s*\([^()]*\)\s*)?([A-Za-z_]\w*)[^;{}()]*\{/g)) name = m[1];
   return name ? `${name}::operator()` : null;
