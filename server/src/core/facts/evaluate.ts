@@ -654,9 +654,10 @@ export class Evaluator {
       }
       case 'subscript_expression': {
         // a row of a 2-D or 3-D shared array (`float* As_cur = As[stage]` of `__shared__ float As[2][BM * BK]`): its start
+        // (or of a host array whose extents the declaration gives, `bk = B[k]` of `double B[N][N]`)
         const dims = this.declaredDims(n);
         const target = dims ? this.accessTarget(n) : null;
-        if (!dims || !target || target.space !== 'shared' || target.indices.length >= dims.length) return null;
+        if (!dims || !target || (target.space !== 'shared' && !knownExtents(dims, target.space)) || target.indices.length >= dims.length) return null;
         const offset = flatOffset(target.indices, dims);
         return offset ? { base: target.array, offset, elemType: target.elemType, space: target.space, vector: target.vector } : null;
       }
@@ -666,7 +667,9 @@ export class Evaluator {
         const target = arg ? this.accessTarget(arg) : null;
         if (!target) return null;
         // an element or row of a 2-D or 3-D shared array (`FETCH_FLOAT4(Bs[stage][k][tx * 4])`): its flat offset
-        const dims = target.space === 'shared' && arg?.type === 'subscript_expression' ? this.declaredDims(arg) : undefined;
+        // (or of a host array whose extents the declaration gives, `&B[k][0]` of `double B[N][N]`)
+        const declared = arg?.type === 'subscript_expression' ? this.declaredDims(arg) : undefined;
+        const dims = declared && (target.space === 'shared' || knownExtents(declared, target.space)) ? declared : undefined;
         const offset = dims ? flatOffset(target.indices, dims) : target.indices.length === 1 ? target.indices[0] : null;
         if (!offset) return null;
         return { base: target.array, offset, elemType: target.elemType, space: target.space, vector: target.vector };
@@ -873,6 +876,9 @@ export class Evaluator {
     }
   }
 }
+
+/** A host array's extents after the first, all known (`double B[N][N]` with `#define N 1024`): rows a pointer can walk. */
+const knownExtents = (dims: readonly (Poly | null)[], space: MemorySpace): boolean => space === 'host' && dims.length >= 2 && dims.slice(1).every((d) => !!d && !d.unknown);
 
 /** The object a cooperative-groups method is called on: a grid, a thread block, or neither (a tile: not modelled). */
 function groupKind(obj: Node | null): 'grid' | 'block' | null {
