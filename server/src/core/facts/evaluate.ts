@@ -236,7 +236,7 @@ export class Evaluator {
           return Poly.sym(`${arg.text}.${f.text}`);
         }
         // cooperative groups: `block.thread_index().x`, `block.group_index().y`, `block.group_dim().x`
-        const cg = arg && f && /^[xyz]$/.test(f.text) ? cooperativeIndex(arg) : null;
+        const cg = arg && f && /^[xyz]$/.test(f.text) ? cooperativeIndex(arg, (name) => this.localObjectType(name)) : null;
         if (cg && f) return Poly.sym(`${cg}.${f.text}`);
         // an extent of a local `dim3` with constant extents (`block.x` of `dim3 block(1024)`)
         const extent = arg?.type === 'identifier' && f && /^[xyz]$/.test(f.text) ? this.env.get(`${arg.text}.${f.text}`) : undefined;
@@ -272,7 +272,7 @@ export class Evaluator {
         const macro = this.macroFor(n);
         if (macro) return this.expand(n, macro, (body) => this.eval(body), Poly.unknown);
         // cooperative groups: `cg::this_grid().thread_rank()` is the global thread index, a block's the thread's place in it
-        const rank = args.length === 0 ? threadRank(fn) ?? this.tileQuery(fn, n) : null;
+        const rank = args.length === 0 ? threadRank(fn, (name) => this.localObjectType(name)) ?? this.tileQuery(fn, n) : null;
         if (rank) return rank;
         // (`std::min<uint64_t>(a, b)`, `cuda::std::max(...)`: the same min and max)
         const name = fn?.text.replace(/^(?:::)?(?:(?:std|cuda|thrust)::)*/, '').replace(/\s*<[^<>]*>$/, '');
@@ -881,26 +881,28 @@ export class Evaluator {
 const knownExtents = (dims: readonly (Poly | null)[], space: MemorySpace): boolean => space === 'host' && dims.length >= 2 && dims.slice(1).every((d) => !!d && !d.unknown);
 
 /** The object a cooperative-groups method is called on: a grid, a thread block, or neither (a tile: not modelled). */
-function groupKind(obj: Node | null): 'grid' | 'block' | null {
+function groupKind(obj: Node | null, typeOf: (name: string) => string | undefined = () => undefined): 'grid' | 'block' | null {
   const t = obj?.text.replace(/\s+/g, '') ?? '';
-  if (/(?:^|::)this_grid\(\)$|^(?:grid|g)$/.test(t)) return 'grid';
-  if (/(?:^|::)this_thread_block\(\)$|^(?:block|cta|tb|thread_block)$/.test(t)) return 'block';
+  // (or a name declared as one, `cg::thread_block blk = cg::this_thread_block();`)
+  const declared = obj?.type === 'identifier' ? typeOf(obj.text)?.replace(/\s+/g, '') ?? '' : '';
+  if (/(?:^|::)this_grid\(\)$|^(?:grid|g)$/.test(t) || /(?:^|::)grid_group$/.test(declared)) return 'grid';
+  if (/(?:^|::)this_thread_block\(\)$|^(?:block|cta|tb|thread_block)$/.test(t) || /(?:^|::)thread_block$/.test(declared)) return 'block';
   return null;
 }
 
 /** `block.thread_index()` -> threadIdx, `block.group_index()` -> blockIdx, `block.group_dim()` / `dim_threads()` -> blockDim. */
-function cooperativeIndex(call: Node): string | null {
+function cooperativeIndex(call: Node, typeOf?: (name: string) => string | undefined): string | null {
   if (call.type !== 'call_expression') return null;
   const fn = field(call, 'function');
-  if (fn?.type !== 'field_expression' || groupKind(field(fn, 'argument')) !== 'block') return null;
+  if (fn?.type !== 'field_expression' || groupKind(field(fn, 'argument'), typeOf) !== 'block') return null;
   const method = field(fn, 'field')?.text;
   return method === 'thread_index' ? 'threadIdx' : method === 'group_index' ? 'blockIdx' : method === 'group_dim' || method === 'dim_threads' ? 'blockDim' : null;
 }
 
 /** `grid.thread_rank()`: blockIdx.x * blockDim.x + threadIdx.x (a 1-D launch); `block.thread_rank()`: threadIdx.x (a 1-D block). */
-function threadRank(fn: Node | null): Poly | null {
+function threadRank(fn: Node | null, typeOf?: (name: string) => string | undefined): Poly | null {
   if (fn?.type !== 'field_expression' || field(fn, 'field')?.text !== 'thread_rank') return null;
-  const kind = groupKind(field(fn, 'argument'));
+  const kind = groupKind(field(fn, 'argument'), typeOf);
   const tid = Poly.sym('threadIdx.x');
   if (kind === 'block') return tid;
   if (kind === 'grid') return Poly.sym('blockIdx.x').mul(Poly.sym('blockDim.x')).add(tid);
