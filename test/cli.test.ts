@@ -777,6 +777,32 @@ describe('kernel-advisor CLI', { concurrency: 2 }, () => {
     const alone = await kaJson(['--rule', 'fusion/elementwise-chain', 'layer.cpp'], dir);
     assert.deepEqual(alone.report.findings, []);
   });
+  test('kernels defined in a file that launches none are seen where another file declares and launches them', async () => {
+    const kernels = [
+      '__global__ void matmul(const float* A, const float* B, float* C, int M, int N, int K) {',
+      '  int row = blockIdx.y * blockDim.y + threadIdx.y, col = blockIdx.x * blockDim.x + threadIdx.x;',
+      '  if (row < M && col < N) { float s = 0; for (int k = 0; k < K; ++k) s += A[row * K + k] * B[k * N + col]; C[row * N + col] = s; }',
+      '}',
+      '__global__ void add_bias(float* X, const float* b, int rows, int cols) {',
+      '  int i = blockIdx.x * blockDim.x + threadIdx.x;',
+      '  if (i < rows * cols) X[i] += b[i % cols];',
+      '}',
+      '',
+    ].join('\n');
+    const train = [
+      '__global__ void matmul(const float* A, const float* B, float* C, int M, int N, int K);',
+      '__global__ void add_bias(float* X, const float* b, int rows, int cols);',
+      'void forward(const float* x, const float* w, const float* b, float* h, int M, int N, int K) {',
+      '  matmul<<<dim3(N / 16, M / 16), dim3(16, 16)>>>(x, w, h, M, N, K);',
+      '  add_bias<<<(M * N + 255) / 256, 256>>>(h, b, M, N);',
+      '}',
+      '',
+    ].join('\n');
+    const dir = project({ 'kernels.cu': kernels, 'train.cu': train });
+    const folder = await kaJson(['--rule', 'fusion/gemm-epilogue', '.'], dir);
+    assert.equal(folder.run.code, 0, folder.run.stderr);
+    assert.deepEqual(folder.report.findings.map((f) => `${f.file.replace(/^\.\//, '')}:${f.range.start.line} ${f.function}`), ['train.cu:5 forward']);
+  });
 });
 
 describe('the command line waits for complete results', () => {
