@@ -166,8 +166,9 @@ function smallConstantTrip(loop: LoopFact, fn: FunctionFacts): boolean {
   // filter's taps the launches fix, inside a loop over channels or rows, may be one axis of a larger window)
   const trips = loop.parent === null ? tripsAtLaunch(loop, fn) : undefined;
   if (trips !== undefined) return trips <= MAX_SMALL_TRIPS;
-  // `#pragma unroll` over a template parameter: a compile-time item loop (a thread's few outputs), not a k dimension
-  if (loop.bound && fn.templateParams.includes(loop.bound.trim()) && loop.pragmas.some((p) => /^unroll\b/.test(p))) return true;
+  // `#pragma unroll` over a template parameter from 0: a compile-time item loop (a thread's few outputs), not a k dimension
+  // (not a filter window from -R to R, `dy <= R`, whose taps neighbouring threads share)
+  if (loop.bound && fn.templateParams.includes(loop.bound.trim()) && loop.pragmas.some((p) => /^unroll\b/.test(p)) && loop.init?.isConstant && loop.init.constant === 0) return true;
   const bound = loop.bound !== null && /^\d+$/.test(loop.bound.trim()) ? Number(loop.bound) : null;
   return bound !== null && bound <= 16 && !!loop.init?.isConstant;
 }
