@@ -523,6 +523,14 @@ ${first}
   assert.match(inline[0].message, /^`torch\.matmul\(x, w_fc\) \+ b_fc` and 1 more elementwise op: separate passes/, inline[0].message);
 });
 
+test('a `__device__` body run through a template function-pointer parameter takes the launch\'s block width: 16-wide blocks, a 16-way conflict', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/template_body_block_width.cu');
+  const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.equal(found.length, 1);
+  assert.match(found[0].message, /16-way bank conflict, replayed 16 times per warp/, found[0].message);
+});
+
 test('a kernel made by rebinding its function (`f = triton.jit(f)`) is one kernel: its findings come once, under the name it is launched by', async () => {
   const engine = await Engine.create();
   const body = (fn: string, bind: string) => `import triton

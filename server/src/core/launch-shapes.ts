@@ -771,6 +771,24 @@ function asKernel(f: FunctionFacts): FunctionFacts {
 }
 const promoted = new WeakMap<FunctionFacts, FunctionFacts>();
 
+/** The block's x extent every launch naming `fn` as a template argument gives (`trimul_global<matmul_tri><<<g, dim3(16, 16)>>>`): 16; null when they differ or none says. */
+function templateLaunchX(fn: string, calls: readonly CallFact[]): number | null {
+  const xs = new Set(calls.filter((c) => (c.templateArgs ?? []).some((t) => t.trim().replace(/^&\s*/, '') === fn)).map((c) => c.blockX ?? null));
+  const [x] = xs;
+  return xs.size === 1 && x !== null && x > 0 && x < 32 && 32 % x === 0 ? x : null;
+}
+
+/** A promoted function with the block width its launches give, the same object for the same width. */
+function withBlockX(f: FunctionFacts, x: number | null): FunctionFacts {
+  if (x === null) return f;
+  const hit = widened.get(f);
+  if (hit?.blockDimX === x) return hit;
+  const out = { ...f, blockDimX: x };
+  widened.set(f, out);
+  return out;
+}
+const widened = new WeakMap<FunctionFacts, FunctionFacts>();
+
 /** Each kernel with what its file's launches fix about it; the same object while nothing changed, so rule results stay cached. */
 export function withLaunchShapes(functions: FunctionFacts[], instantiations: readonly CallFact[] = []): FunctionFacts[] {
   const fl = fileLaunches(functions, instantiations);
@@ -793,7 +811,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   // kernel calls its function parameter): the kernel's body is theirs, read as kernels
   const viaTemplate = new Set(fl.calls.flatMap((c) => c.templateArgs ?? []).map((t) => t.trim().replace(/^&\s*/, '')));
   return functions.map((f) => {
-    if (!f.isKernel) return f.isDevice && viaTemplate.has(f.name) ? asKernel(f) : f;
+    if (!f.isKernel) return f.isDevice && viaTemplate.has(f.name) ? withBlockX(asKernel(f), templateLaunchX(f.name, fl.calls)) : f;
     const shape = launchShape(f, fl, instantiated);
     const { seen, singleBlock, subWarp, warpBlocks, types, small, offsets, values, baseline, fewCounts, rare, besideSweep, zeroCopy } = shape;
     let x = shape.x;
