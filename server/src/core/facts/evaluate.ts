@@ -258,6 +258,13 @@ export class Evaluator {
       }
       case 'binary_expression':
         return this.evalBinary(n);
+      case 'update_expression': {
+        // `row[i++]` reads at `i` (the step comes after); `row[++i]` one further
+        const arg = field(n, 'argument');
+        const v = this.eval(arg);
+        if (arg && n.text.trimStart().startsWith(arg.text)) return v;
+        return v.add(Poly.const(n.text.includes('++') ? 1 : -1));
+      }
       case 'subscript_expression':
       case 'pointer_expression': {
         // a loaded value used as an index: uniform only if the load's index is (the token of a row, `inp[idx / C]`)
