@@ -85,6 +85,10 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   const broadcastSlots = (name: string) => sharedUses(name).length > 0 && sharedUses(name).every((a) =>
     a.indices.every((p) => !p.unknown && !p.dependsOn(isVarying)) && (a.kind === 'load' || a.singleLane));
   const tiles = w.shared.filter((t) => !broadcastSlots(t.name));
+  // (of which a warp's partial sums, `__shared__ float warpSums[8]`, 32 words or fewer, are no tile of the data: an
+  // elementwise kernel that reduces in the block keeps them, as a reduction helper does)
+  const partials = (t: (typeof w.shared)[number]) => t.dims.length > 0 && t.dims.every((d) => d !== null) && t.dims.reduce<number>((n, d) => n * d!, 1) <= 32;
+  const dataTiles = tiles.filter((t) => !partials(t));
   const loopSyms = new Set(innerLoops.map((l) => l.symbol));
   const dependsOnLoop = (a: AccessFact) => a.indices.some((p) => p.dependsOn((s) => s.startsWith('#loop') && (loopSyms.has(s) || [...loopSyms].some((ls) => s.startsWith(ls.split(':')[0] + ':')))));
   // ILP staging (`for (ii = 0; ii < ILP; ii++) r[ii] = X[tid + ii * blockDim.x * gridDim.x]`): a few constant trips,
@@ -128,7 +132,7 @@ export function classify(w: WalkedFunction, isKernel: boolean): KernelClass {
   // a loop to a runtime count (`k <= terms`) is a computation of its own
   const runtimeTrip = (l: LoopFact) => l.bound !== null && w.paramNames.has(l.bound.trim());
   const memoryLoops = innerLoops.filter((l) => runtimeTrip(l) || (!stagedLoops.has(l.id) && global.some((a) => a.loops.includes(l.id))));
-  if (isKernel && global.length > 0 && memoryLoops.length === 0 && tiles.length === 0) {
+  if (isKernel && global.length > 0 && memoryLoops.length === 0 && dataTiles.length === 0) {
     // stencil: the same array read at several constant offsets
     const byArray = new Map<string, Set<string>>();
     const fields = new Map<string, { key: string; unit: Poly; offsets: number[] }>();
