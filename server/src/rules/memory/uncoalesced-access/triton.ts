@@ -256,7 +256,9 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       const param = syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && !p.constexpr) ? syms[0] : null;
       // (a `tl.constexpr` every launch sets to the same number, `N=4096`: that many elements)
       const constexpr = syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && p.constexpr) ? literalAtLaunches(k, syms[0], launches) : null;
-      if (param && launches.length) stride = leadingStride(k, param, launches) ?? rowLength(k, param, a.array, launches) ?? innerSize(k, param, a.array, launches);
+      // (a constexpr the launches pass as a size, `N=x.shape[1]`, is read as the parameter it would be)
+      const sized = param ?? (constexpr === null && syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && p.constexpr) ? syms[0] : null);
+      if (sized && launches.length) stride = leadingStride(k, sized, launches) ?? rowLength(k, sized, a.array, launches) ?? innerSize(k, sized, a.array, launches);
       else if (constexpr !== null && constexpr.value >= MIN_STRIDE) {
         stride = { shown: `${constexpr.value} elements (\`${syms[0]}\` at the launch)`, launch: constexpr.launch };
         amount = Math.abs(constexpr.value);
