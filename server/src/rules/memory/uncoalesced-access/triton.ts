@@ -98,10 +98,22 @@ function unpackedShapes(host: FunctionFacts): Map<string, string[]> {
     const items = shape.key?.startsWith('(') && shape.rank !== null && shape.rank >= 2 ? shape.key.slice(1, -1).split(',') : null;
     if (items?.length === shape.rank && items.every((t) => /^[A-Za-z_]\w*$/.test(t))) out.set(name, items);
   }
+  // (`m, n = x.shape` or `x.size()`; or one extent at a time, `m = x.shape[0]` and `n = x.shape[1]`, of a tensor whose
+  // further extents the function never reads)
+  const single = new Map<string, string[]>();
+  const deeper = new Set<string>();
   for (const c of host.calls) {
-    const m = c.form === 'assign' && (c.assignedTo ?? []).length >= 2 ? /^([A-Za-z_]\w*)\.shape$/.exec(c.args[0]?.replace(/\s+/g, '') ?? '') : null;
+    const text = c.args[0]?.replace(/\s+/g, '') ?? '';
+    const m = c.form === 'assign' && (c.assignedTo ?? []).length >= 2 ? /^([A-Za-z_]\w*)\.(?:shape|size\(\))$/.exec(text) : null;
     if (m && !c.args[0].includes('*')) out.set(m[1], c.assignedTo!);
+    const one = c.form === 'assign' && c.name === '=' && (c.assignedTo ?? []).length === 1 ? /^([A-Za-z_]\w*)\.(?:shape\[(\d)\]|size\((\d)\))$/.exec(text) : null;
+    if (one) {
+      const at = Number(one[2] ?? one[3]);
+      if (at >= 2) deeper.add(one[1]);
+      else (single.get(one[1]) ?? single.set(one[1], []).get(one[1])!)[at] = c.assignedTo![0];
+    }
   }
+  for (const [tensor, extents] of single) if (!out.has(tensor) && !deeper.has(tensor) && extents[0] && extents[1]) out.set(tensor, extents);
   return out;
 }
 
