@@ -15,6 +15,9 @@ import { cappedTrips, emptyBraces, initializerValue, tripCount } from './c-synta
 import { CallWalker } from './walker-calls';
 import { MAX_OPS_WEIGHT } from './walker-state';
 
+/** A symbol of a launch dimension (`gridDim.x`), or a step kept as text that names one inside it (`(blockDim.x * gridDim.x) / 32`). */
+const names = (dim: string) => (sym: string): boolean => sym.startsWith(dim) || (/[^\w.]/.test(sym) && sym.includes(dim));
+
 export abstract class LoopWalker extends CallWalker {
   protected loop(n: Node, detached?: DetachedBody): void {
     const id = this.nextLoopId++;
@@ -136,8 +139,6 @@ export abstract class LoopWalker extends CallWalker {
             fact.trips = tripCount(initPoly, step, bound, fact.inclusive === true) ?? undefined;
           }
         }
-        // (a step kept as text, `(blockDim.x * gridDim.x) / 32` warps in the grid, names its dimensions inside it)
-        const names = (dim: string) => (sym: string) => sym.startsWith(dim) || (/[^\w.]/.test(sym) && sym.includes(dim));
         fact.gridStride = !!initPoly && initPoly.dependsOn((s) => s.startsWith('threadIdx.')) && !!step && step.dependsOn(names('gridDim.'));
         // (or by a template parameter the launches set to the block's size, `k += NUM_THREADS` of `template <int NUM_THREADS>`)
         const byTemplate = !!step && loneSymbol(step) !== null && this.templateParams.has(loneSymbol(step)!);
@@ -316,7 +317,6 @@ export abstract class LoopWalker extends CallWalker {
       if (op === '<=') fact.inclusive = true;
       fact.trips = tripCount(Poly.const(0), step, span, op === '<=') ?? undefined;
     }
-    const names = (dim: string) => (sym: string) => sym.startsWith(dim) || (/[^\w.]/.test(sym) && sym.includes(dim));
     const fromThread = walked.start.offset.dependsOn((s) => s.startsWith('threadIdx.'));
     fact.gridStride = fromThread && !!step && step.dependsOn(names('gridDim.'));
     fact.blockStride = !fact.gridStride && fromThread && !!step && step.dependsOn(names('blockDim.'));
