@@ -49,7 +49,8 @@ export function markLoopCarried(
   const pointers = new Map<string, Poly[]>();
   const assignedPointers = new Set<string>();
   const stepped: string[] = [];
-  const inBody = new Set<string>();
+  // (pointers stepped in a branch or a nested loop of the body: not once a pass)
+  const unevenly = new Set<string>();
   const visit = (c: Node, pointersOnly: boolean) => {
     let target: Node | null = null;
     let op = '';
@@ -72,7 +73,7 @@ export function markLoopCarried(
       steps.push(down ? by.scale(-1) : by);
       pointers.set(target.text, steps);
       // (a step the body takes once every pass, `p += cols;` as a statement of its own, counts passes as the header's would)
-      if (!pointersOnly && !(c.parent?.type === 'expression_statement' && c.parent.parent === body)) inBody.add(target.text);
+      if (!pointersOnly && !(c.parent?.type === 'expression_statement' && c.parent.parent === body)) unevenly.add(target.text);
     } else if (kind === 'ptr') assignedPointers.add(target.text);
     if (kind !== 'int') return;
     assignments.push({ name: target.text, op, right: c.type === 'assignment_expression' ? field(c, 'right') : null, statement: c.parent?.type === 'expression_statement' && c.parent.parent === body });
@@ -87,7 +88,7 @@ export function markLoopCarried(
     if (assignedPointers.has(n) || v?.kind !== 'ptr' || v.rows) continue;
     // (stepped once a pass beside a counted variable, by the header, `++i, ++a, b += N`, or by a statement of the body,
     // `s += *p; p += cols;`: as the variable is)
-    const iteration = Poly.sym(loopVar && steps.length === 1 && !inBody.has(n) ? `#loop${id}:${loopVar}` : `#loop${id}:${n}'`);
+    const iteration = Poly.sym(loopVar && steps.length === 1 && !unevenly.has(n) ? `#loop${id}:${loopVar}` : `#loop${id}:${n}'`);
     const one = steps.length === 1 && !steps[0].unknown && !dependsOnLane(steps[0]) ? steps[0] : null;
     env.set(n, { ...v, offset: v.offset.add(one ? one.mul(iteration) : iteration) });
     stepped.push(n);
