@@ -246,6 +246,9 @@ function wholeChunk(a: AccessFact, k: FunctionFacts, stride: Poly): boolean {
   return residues.size === n;
 }
 
+/** A head count (`H`, `HQ`, `NH`, `num_heads`). */
+const HEAD_COUNT = /^(?:H|H[QKV]|HKV|NH|n_?heads|num_(?:q_|kv_)?heads)$/;
+
 function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
   const out: RuleFinding[] = [];
   const reported = new Set<string>();
@@ -268,8 +271,9 @@ function checkKernel(k: FunctionFacts, launches: Launch[]): RuleFinding[] {
       const param = syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && !p.constexpr) ? syms[0] : null;
       // (a `tl.constexpr` every launch sets to the same number, `N=4096`: that many elements)
       const constexpr = syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && p.constexpr) ? literalAtLaunches(k, syms[0], launches) : null;
-      // (a constexpr the launches pass as a size, `N=x.shape[1]`, is read as the parameter it would be)
-      const sized = param ?? (constexpr === null && syms.length === 1 && c.toString() === syms[0] && k.params.some((p) => p.name === syms[0] && p.constexpr) ? syms[0] : null);
+      // (a constexpr the launches pass as a size, `N=x.shape[1]`, is read as the parameter it would be; not a head count,
+      // `H` of a `[B, T, H]` gate read a head at a time: one scalar a head beside the heads' vectors)
+      const sized = param ?? (constexpr === null && syms.length === 1 && c.toString() === syms[0] && !HEAD_COUNT.test(syms[0]) && k.params.some((p) => p.name === syms[0] && p.constexpr) ? syms[0] : null);
       if (sized && launches.length) stride = leadingStride(k, sized, launches) ?? rowLength(k, sized, a.array, launches) ?? innerSize(k, sized, a.array, launches);
       else if (constexpr !== null && constexpr.value >= MIN_STRIDE) {
         stride = { shown: `${constexpr.value} elements (\`${syms[0]}\` at the launch)`, launch: constexpr.launch };
