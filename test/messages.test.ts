@@ -531,6 +531,34 @@ test('a `__device__` body run through a template function-pointer parameter take
   assert.match(found[0].message, /16-way bank conflict, replayed 16 times per warp/, found[0].message);
 });
 
+test('a swept block of an element type an `#if` leaves open (PolyBench\'s `DATA_TYPE`, int or double) is sized by the narrower type, and said to be at least that', async () => {
+  const engine = await Engine.create();
+  const src = [
+    '#if !defined(DATA_TYPE_IS_INT) && !defined(DATA_TYPE_IS_DOUBLE)',
+    '#  define DATA_TYPE_IS_INT',
+    '#endif',
+    '#ifdef DATA_TYPE_IS_INT',
+    '#  define DATA_TYPE int',
+    '#endif',
+    '#ifdef DATA_TYPE_IS_DOUBLE',
+    '#  define DATA_TYPE double',
+    '#endif',
+    '#define N 2800',
+    'static DATA_TYPE path[N][N];',
+    'void kernel_floyd_warshall(int n) {',
+    '  for (int k = 0; k < n; k++)',
+    '    for (int i = 0; i < n; i++)',
+    '      for (int j = 0; j < n; j++)',
+    '        path[i][j] = path[i][j] < path[i][k] + path[k][j] ? path[i][j] : path[i][k] + path[k][j];',
+    '}',
+    'int main(void) { kernel_floyd_warshall(N); return path[1][2]; }',
+    '',
+  ].join('\n');
+  const found = engine.analyzeText('/tmp/floyd.c', src).findings.filter((f) => f.rule === 'tiling/cpu-loop-nest');
+  assert.equal(found.length, 1);
+  assert.match(found[0].assumptions.join(' '), /2800×2800 block of `path` \(at least 29\.9 MiB\)/, found[0].assumptions.join(' '));
+});
+
 test('a kernel made by rebinding its function (`f = triton.jit(f)`) is one kernel: its findings come once, under the name it is launched by', async () => {
   const engine = await Engine.create();
   const body = (fn: string, bind: string) => `import triton

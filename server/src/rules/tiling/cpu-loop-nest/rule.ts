@@ -23,6 +23,7 @@ import type { RelatedLocation, RuleFinding } from '../../../core/types';
 import { positionBefore, rangeHolds } from '../../../core/positions';
 import { Poly } from '../../../core/affine';
 import { fixedArrayBytes } from '../../common/fixed-extent';
+import { elementBits } from '../../../core/facts/ctypes';
 
 /** A loop with a constant trip count at or below this is "small" (channels, 3x3 windows, an unrolled tile). */
 const SMALL_TRIP = 64;
@@ -521,10 +522,16 @@ const SERVER_L2_BYTES = 2 << 20;
 function sweptSize(nest: Nest, loops: readonly LoopFact[], a: AccessFact): { extents: string; size: string; fits: string } | null {
   const trips = loops.map((l) => nest.trip(l));
   if (trips.some((t) => t === null)) return null;
-  const bytes = (trips as number[]).reduce((n, t) => n * t, (a.elemBits ?? 32) / 8);
+  // (an element type an `#if` leaves open, `int` or `double` for PolyBench's `DATA_TYPE`: the block is at least the
+  // narrower one's size, and said so)
+  const widths = (a.elemAlternatives ?? []).map((t) => elementBits(t, new Map())).filter((b): b is number => b !== null);
+  const narrowest = widths.length === (a.elemAlternatives ?? []).length && widths.length > 1 ? Math.min(...widths) : null;
+  const bits = narrowest ?? a.elemBits ?? 32;
+  const bytes = (trips as number[]).reduce((n, t) => n * t, bits / 8);
+  const atLeast = narrowest !== null && narrowest !== Math.max(...widths) ? 'at least ' : '';
   return {
     extents: trips.join('×'),
-    size: bytes >= 1 << 20 ? `${+(bytes / (1 << 20)).toFixed(1)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`,
+    size: atLeast + (bytes >= 1 << 20 ? `${+(bytes / (1 << 20)).toFixed(1)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`),
     fits: bytes > SERVER_L2_BYTES ? 'more than L2 holds' : `more than a ${L2_BYTES / 1024} KiB L2 holds (a 1-2 MiB server L2 may hold it: then blocking gains less)`,
   };
 }
