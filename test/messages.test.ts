@@ -559,6 +559,29 @@ test('a swept block of an element type an `#if` leaves open (PolyBench\'s `DATA_
   assert.match(found[0].assumptions.join(' '), /2800×2800 block of `path` \(at least 29\.9 MiB\)/, found[0].assumptions.join(' '));
 });
 
+test('blocks of 16 threads and no threadIdx.y make a warp of those 16 threads, not two rows of them', async () => {
+  const engine = await Engine.create();
+  const src = [
+    '__global__ void k(const float* in, float* out, int d) {',
+    '  extern __shared__ float tile[];',
+    '  int tx = threadIdx.x;',
+    '  for (int x = 0; x < d; x++) tile[tx * d + x] = in[blockIdx.x * 16 * d + tx * d + x];',
+    '  __syncthreads();',
+    '  float s = 0.f;',
+    '  for (int x = 0; x < d; x++) s += tile[tx * d + x];',
+    '  out[blockIdx.x * 16 + tx] = s;',
+    '}',
+    'void launch(const float* in, float* out, int n, int d) { k<<<n / 16, 16, 16 * d * 4>>>(in, out, d); }',
+    '',
+  ].join('\n');
+  const found = engine.analyzeText('/tmp/halfwarp.cu', src).findings;
+  const bank = found.find((f) => f.rule === 'memory/shared-bank-conflict');
+  const walk = found.find((f) => f.rule === 'memory/uncoalesced-access');
+  assert.match(bank?.assumptions[0] ?? '', /a warp of 16 threads \(blocks of 16 threads at every launch\)$/, bank?.assumptions[0]);
+  assert.match(bank?.message ?? '', /16-way bank conflict/);
+  assert.equal(walk?.assumptions[0], 'a warp is 16 threads (blocks of 16 threads at every launch)');
+});
+
 test('a kernel made by rebinding its function (`f = triton.jit(f)`) is one kernel: its findings come once, under the name it is launched by', async () => {
   const engine = await Engine.create();
   const body = (fn: string, bind: string) => `import triton

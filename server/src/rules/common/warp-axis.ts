@@ -14,6 +14,15 @@ function swapped(p: Poly): Poly {
   return out;
 }
 
+/**
+ * A warp of a launch's narrow blocks, `blockX` threads wide: rows of them, or, where every block holds at most a warp
+ * and the kernel reads no `threadIdx.y` (`<<<n / 16, 16>>>`), the block's `blockX` threads alone.
+ */
+export function narrowWarp(fn: FunctionFacts, blockX: number, rowsNote: string): string {
+  const flat = !!fn.warpBlocks && !fn.accesses.some((a) => a.indices.some((p) => !p.unknown && p.dependsOn((s) => s === 'threadIdx.y')));
+  return flat ? `${blockX} threads (blocks of ${blockX} threads at every launch)` : `${32 / blockX} rows of ${blockX} threads${rowsNote}`;
+}
+
 /** The assumption a finding on such a kernel rests on. */
 export const ALONG_Y = 'every launch makes blocks one thread wide (blockDim.x = 1): a warp is 32 consecutive threadIdx.y';
 

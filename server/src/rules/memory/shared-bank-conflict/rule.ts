@@ -15,6 +15,7 @@ import { perFunction } from '../../common/memo';
 import { constantValue } from '../../common/file-constants';
 import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlternatives, templateBindings, type BoundAccess, type Bindings } from '../../common/template-bindings';
 import { warpRows } from './tile-width';
+import { narrowWarp } from '../../common/warp-axis';
 
 
 /** A convolution's or resampler's window size (`k_size`, `h_ksize`, `kernel_size`, `filterSize`): an odd count of taps. */
@@ -179,7 +180,7 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
         : blockX && fromTile
         ? `a warp of ${32 / blockX} rows of ${blockX} threads (no launch here gives blockDim.x; the threads of a 2-D block each touch their own cell of a \`__shared__\` tile ${blockX} wide along \`threadIdx.x\`, so it is at most ${blockX})`
         : blockX
-        ? `a warp of ${32 / blockX} rows of ${blockX} threads (blockDim.x is ${blockX} at every launch)`
+        ? `a warp of ${narrowWarp(fn, blockX, ` (blockDim.x is ${blockX} at every launch)`)}`
         : 'a warp of 32 consecutive threadIdx.x';
       const assumptions = [`assumes 4-byte shared-memory banks (every NVIDIA GPU since Kepler in its default mode) and ${warp}`];
       if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are multiples' : 'is a multiple'} of 32 (a power of two such as 64)`);

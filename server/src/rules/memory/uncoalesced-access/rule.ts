@@ -6,7 +6,7 @@ import { onlySmallFixedArrays } from '../../common/fixed-extent';
 import { detail, elementsText } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import type { AccessFact, FunctionFacts, LoopFact } from '../../../core/facts/model';
-import { ALONG_Y, bindingsAlongX, turned, warpAlongX } from '../../common/warp-axis';
+import { ALONG_Y, bindingsAlongX, narrowWarp, turned, warpAlongX } from '../../common/warp-axis';
 import { NO_BINDINGS, bindingsKey, boundAccesses, boundAssumption, templateAlternatives, templateBindings, tensorStrideParams, warpRowWidth, type Bindings } from '../../common/template-bindings';
 import type { RuleFinding } from '../../../core/types';
 import { Poly, SEGMENT_SPREAD, atomDef, bindSymbols, displaySymbol, symbolKind, type AtomDef } from '../../../core/affine';
@@ -504,7 +504,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
       // (a launch's narrow block: the lanes were laid out as its rows)
       // (the launches may be another file's, one that includes this header: not said where; nor twice, where the bound
       // template values already give the block)
-      : blockX ? `a warp is ${32 / blockX} rows of ${blockX} threads${/`blockDim\.x`/.test(a.boundAt ?? '') ? '' : ` (blockDim.x is ${blockX} at every launch)`}`
+      : blockX ? `a warp is ${narrowWarp(fn, blockX, /`blockDim\.x`/.test(a.boundAt ?? '') ? '' : ` (blockDim.x is ${blockX} at every launch)`)}`
       : 'assumes blockDim.x spans at least a warp, so a warp is 32 consecutive threadIdx.x values'];
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     const narrowed = narrowing([a], fn.templateParams);
