@@ -715,6 +715,16 @@ function warpAlongY(fn: FunctionFacts): boolean {
 /** A count of a model's experts, attention heads, classes or beams (`num_experts`, `params.n_heads`): a few hundred at most. */
 const FEW = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:n_?|num_?|number_of_)?(?:experts?|heads?|classes|labels|beams?)(?:_per_\w+)?$/i;
 
+/** A count named as a language model's vocabulary (`V`, `vocab_size`, `config.vocab_size`). */
+export const VOCABULARY = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:V|Vp|n_vocab|vocab|vocab_size|padded_vocab_size|vocab_len)$/;
+
+/** Integer parameters named as a vocabulary that every launch passes a count of another name for (`V` given `T`). */
+function notVocabularyParams(f: FunctionFacts, seen: Seen | undefined, fl: FileLaunches): string[] {
+  if (!seen?.launches.length) return [];
+  return f.params.filter((p, i) => !p.pointer && VOCABULARY.test(p.name) &&
+    seen.launches.every((c) => argumentTexts(c, i, fl).every((a) => a !== '' && !/^\d+$/.test(a) && !VOCABULARY.test(a)))).map((p) => p.name);
+}
+
 /** Integer parameters every launch passes a count FEW names for. */
 function fewCountParams(f: FunctionFacts, seen: Seen | undefined): string[] {
   if (!seen?.launches.length) return [];
@@ -729,6 +739,12 @@ function launchValues(f: FunctionFacts, seen: Seen | undefined): Record<string, 
     const v = seen.launches[0].argValues?.[i];
     if (v === null || v === undefined || !seen.launches.every((c) => c.argValues?.[i] === v)) return;
     (out ??= {})[p.name] = v;
+  });
+  // (and the integer template arguments every launch gives, `scale<4><<<...>>>` for `template <int ILP>`)
+  f.templateParams.forEach((name, i) => {
+    const v = seen.launches[0].templateValues?.[i];
+    if (v === null || v === undefined || !seen.launches.every((c) => c.templateValues?.[i] === v)) return;
+    (out ??= {})[name] = v;
   });
   return out;
 }
@@ -813,14 +829,14 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   return functions.map((f) => {
     if (!f.isKernel) return f.isDevice && viaTemplate.has(f.name) ? withBlockX(asKernel(f), templateLaunchX(f.name, fl.calls)) : f;
     const shape = launchShape(f, fl, instantiated);
-    const { seen, singleBlock, subWarp, warpBlocks, types, small, offsets, values, baseline, fewCounts, rare, besideSweep, zeroCopy } = shape;
+    const { seen, singleBlock, subWarp, warpBlocks, types, small, offsets, values, baseline, fewCounts, notVocabulary, rare, besideSweep, zeroCopy } = shape;
     let x = shape.x;
     // launched from elsewhere (a Rust or Python host) with blocks of (1, 32): its row walk says so
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const vectorLaunch = shape.vectorLaunch ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f);
-    if (x === null && !singleBlock && !warpBlocks && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !rare && !besideSweep && !zeroCopy) return f;
+    if (x === null && !singleBlock && !warpBlocks && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !notVocabulary.length && !rare && !besideSweep && !zeroCopy) return f;
     const key = shapeKey(shape, x, vectorLaunch);
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
@@ -839,6 +855,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
       ...(values ? { launchValues: values } : {}),
       ...(baseline ? { baselineLaunch: baseline } : {}),
       ...(fewCounts.length ? { fewCounts } : {}),
+      ...(notVocabulary.length ? { notVocabulary } : {}),
       ...(rare ? { rarelyLaunched: rare } : {}),
       ...(besideSweep ? { besideSweep } : {}),
       ...(zeroCopy ? { zeroCopy } : {}),
@@ -866,6 +883,8 @@ interface LaunchShape {
   baseline: boolean;
   /** integer parameters every launch passes a count of experts, heads or classes for */
   fewCounts: string[];
+  /** integer parameters named as a vocabulary that every launch passes a count of another name for */
+  notVocabulary: string[];
   /** every launch runs only every so many steps of a loop around it (`if (t % 100 == 0)`), once outside a benchmark's timed region, or once beside a loop launching the steps */
   rare: boolean;
   /** every launch shares a host loop step with a 2-D sweep over one of its buffers */
@@ -909,6 +928,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     values: launchValues(f, seen),
     baseline: !!seen?.launches.length && seen.launches.every((c) => fl.baselines.has(baseName(owner.get(c)?.name ?? ''))),
     fewCounts: fewCountParams(f, seen),
+    notVocabulary: notVocabularyParams(f, seen, fl),
     // (every so many steps, directly or through a wrapper, or only outside a benchmark's timed region: set-up and checks)
     rare: !!seen?.launches.length && seen.launches.every((c) => !!c.rareIn?.length || !!c.once || fl.setUp.has(c) || fl.rarelyCalled.has(c) || fl.onceBeside.has(c) || fl.loading.has(c)),
     besideSweep: !!seen?.launches.length && seen.launches.every((c) => fl.besideSweeps.has(c)),
@@ -924,8 +944,8 @@ const shapes = new WeakMap<FileLaunches, WeakMap<FunctionFacts, { instantiated: 
 function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): string {
   const k = shape.key;
   if (k && k.x === x && k.vectorLaunch === vectorLaunch) return k.text;
-  const { singleBlock, subWarp, warpBlocks, small, offsets, types, values, baseline, fewCounts, rare, besideSweep, zeroCopy } = shape;
-  const text = `${x}|${singleBlock}|${subWarp}|${warpBlocks}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${rare}|${besideSweep}|${zeroCopy}`;
+  const { singleBlock, subWarp, warpBlocks, small, offsets, types, values, baseline, fewCounts, notVocabulary, rare, besideSweep, zeroCopy } = shape;
+  const text = `${x}|${singleBlock}|${subWarp}|${warpBlocks}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${notVocabulary.join()}|${rare}|${besideSweep}|${zeroCopy}`;
   shape.key = { x, vectorLaunch, text };
   return text;
 }

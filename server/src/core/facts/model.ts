@@ -366,6 +366,8 @@ export interface FunctionFacts {
   launchValues?: Readonly<Record<string, number>>;
   /** Integer parameters every launch passes a count of experts, heads, classes or beams for (`num_experts`): a few hundred at most. */
   fewCounts?: readonly string[];
+  /** Integer parameters named as a vocabulary (`V`) that every launch passes a count of another name for (`T`): no vocabulary. */
+  notVocabulary?: readonly string[];
   /**
    * Every launch in the file runs only every so many steps of a loop around it (`if (t % 100 == 0) monitor<<<...>>>`),
    * outside a benchmark's timed region, or once beside a loop of the same host function that launches the steps.

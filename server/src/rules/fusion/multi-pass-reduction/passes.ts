@@ -22,6 +22,7 @@ import { laneValues, SAMPLES } from '../../../core/lanes';
 import { neverTogether, type AccessFact, type CallFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { Range } from '../../../core/types';
 import { positionBefore } from '../../../core/positions';
+import { VOCABULARY } from '../../../core/launch-shapes';
 
 export interface Pass {
   /** Where the pass is: its loop header, or the helper call's access. */
@@ -89,26 +90,29 @@ const LONG_WARP_ROW_BYTES = 8 * 1024;
  * A block's or a warp's cooperative sweep over a row every launch makes long (`for (i = tid; i < C; i += blockDim.x)`,
  * `for (i = lane; i < V; i += 32)`, with C = V = 50257).
  */
-export const longBlockSweep = (l: LoopFact, values?: Readonly<Record<string, number>>, bits = 32): boolean =>
-  (l.blockStride || warpStride(l)) && (sweepLength(l, values) * bits) / 8 >= (l.blockStride ? LONG_ROW_BYTES : LONG_WARP_ROW_BYTES);
+export const longBlockSweep = (l: LoopFact, launched: Launched, bits = 32): boolean =>
+  (l.blockStride || warpStride(l)) && (sweepLength(l, launched) * bits) / 8 >= (l.blockStride ? LONG_ROW_BYTES : LONG_WARP_ROW_BYTES);
 /** The elements a loop runs to at every launch: its bound's value, or its limit's (a helper's `n`, bound to the kernel's `classes`); 0 unknown. */
-export const sweepLength = (l: LoopFact, values?: Readonly<Record<string, number>>): number =>
-  l.bound === null ? 0 : values?.[l.bound.trim()] ?? values?.[l.limit?.toString() ?? ''] ?? (vocabularyRow(l) ? ASSUMED_VOCABULARY : 0);
+export const sweepLength = (l: LoopFact, launched: Launched): number =>
+  l.bound === null ? 0 : launched.launchValues?.[l.bound.trim()] ?? launched.launchValues?.[l.limit?.toString() ?? ''] ?? (vocabularyRow(l, launched) ? ASSUMED_VOCABULARY : 0);
+/** What a kernel's launches fix about its row lengths: the values they pass, and the counts they name otherwise. */
+type Launched = Pick<FunctionFacts, 'launchValues' | 'notVocabulary'>;
 /**
  * A row named as a language model's vocabulary (`V`, `vocab_size`) that no launch sizes: 32,000 entries or more
  * (Llama's 32,000, GPT-2's 50,257), a cross-entropy's or a sampler's logits row.
  */
 export const ASSUMED_VOCABULARY = 32000;
-const VOCABULARY = /^(?:V|Vp|n_vocab|vocab|vocab_size|padded_vocab_size|vocab_len)$/;
-export const vocabularyRow = (l: LoopFact): boolean => l.bound !== null && (VOCABULARY.test(l.bound.trim()) || VOCABULARY.test(l.limit?.toString() ?? ''));
+/** (not one every launch sizes by another name, `V` given `T`: launch-shapes' notVocabulary) */
+export const vocabularyRow = (l: LoopFact, launched: Launched): boolean => l.bound !== null && !launched.notVocabulary?.includes(l.bound.trim()) &&
+  (VOCABULARY.test(l.bound.trim()) || VOCABULARY.test(l.limit?.toString() ?? ''));
 /** `for (i = lane; i < n; i += 32)`: a warp's lanes stepping over a row together. */
 const warpStride = (l: LoopFact): boolean => !l.gridStride && !!l.step && l.step.isConstant && l.step.constant === 32 && !!l.init && !l.init.unknown && dependsOnLane(l.init);
 
 /** A loop every thread (or program) runs in full: its start and step do not involve the thread index. */
-function privateLoop(l: LoopFact, triton: boolean, values?: Readonly<Record<string, number>>, bits?: number): boolean {
+function privateLoop(l: LoopFact, triton: boolean, launched: Launched, bits?: number): boolean {
   // (or a block's sweep over a row too long to stay in L1 between sweeps: each sweep reads it from L2 or DRAM again)
-  if (!triton && longBlockSweep(l, values, bits)) return true;
-  if (l.gridStride || l.blockStride || smallTrip(l, values)) return false;
+  if (!triton && longBlockSweep(l, launched, bits)) return true;
+  if (l.gridStride || l.blockStride || smallTrip(l, launched.launchValues)) return false;
   if (triton) return true;
   if (!l.init || !l.step || l.init.unknown || l.step.unknown) return false;
   return !dependsOnLane(l.init) && !dependsOnLane(l.step) && !l.step.dependsOn((s) => s.startsWith('blockDim.'));
@@ -246,7 +250,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     // ignores repeats the sweep (a bisection's iterations, a benchmark's repeats) and is its context
     const at = a.loops.findIndex((id) => {
       const l = byId.get(id);
-      return l !== undefined && privateLoop(l, triton, fn.launchValues, bits) && idx.dependsOn((s) => s === l.symbol);
+      return l !== undefined && privateLoop(l, triton, fn, bits) && idx.dependsOn((s) => s === l.symbol);
     });
     let key: string;
     let range: Range;
@@ -255,12 +259,12 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
     let helper: string | undefined;
     // (a block's sweep in a helper, `for (i = threadIdx.x; i < n; i += blockDim.x)`, over a row every launch makes too
     // long for L1, `n` bound to the kernel's `classes` of 50,257: a pass as a kernel's own loop would be)
-    const blockSweep = at < 0 && laneConsecutive(idx) ? a.helperLoops?.find((l) => longBlockSweep(l, fn.launchValues, bits) && idx.dependsOn((s) => s === l.symbol)) : undefined;
+    const blockSweep = at < 0 && laneConsecutive(idx) ? a.helperLoops?.find((l) => longBlockSweep(l, fn, bits) && idx.dependsOn((s) => s === l.symbol)) : undefined;
     if (at >= 0) {
       const loop = byId.get(a.loops[at])!;
       // the warp reads each step as one row segment (`x[r * wide + d]`, `d = idx % headDim`): a cooperative sweep, coalesced
       // (whose re-reads L1 serves, unless the row is too long for it)
-      if (!triton && laneConsecutive(idx) && !longBlockSweep(loop, fn.launchValues, bits)) continue;
+      if (!triton && laneConsecutive(idx) && !longBlockSweep(loop, fn, bits)) continue;
       // the index must move with this loop or one inside it
       const inner = new Set(a.loops.slice(at).map((id) => byId.get(id)?.symbol));
       if (!idx.dependsOn((s) => inner.has(s))) continue;
@@ -273,7 +277,7 @@ export function rowPasses(fn: FunctionFacts, accesses: readonly AccessFact[] = f
       // an inlined `__device__` helper's loop over the row (a loop symbol outside the kernel's loops),
       // unless the block shares it out (`for (idx = tid; idx < N; idx += BLOCK_SIZE)`: consecutive lanes, consecutive elements)
       // the helper's accesses sit at its call; each of its own loops over the row is a pass (`softmax_device`'s max, sum and divide)
-      const sweep = a.helperLoops?.find((l) => privateLoop(l, false, fn.launchValues, bits) && idx.dependsOn((s) => s === l.symbol));
+      const sweep = a.helperLoops?.find((l) => privateLoop(l, false, fn, bits) && idx.dependsOn((s) => s === l.symbol));
       key = `H${a.range.start.line}:${a.range.start.column}:${sweep?.id ?? ''}`;
       range = a.range;
       scopes = a.scopes ?? [];

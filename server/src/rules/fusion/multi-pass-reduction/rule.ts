@@ -84,11 +84,11 @@ function checkKernel(fn: FunctionFacts, triton: boolean, bindings: Bindings, one
     const lines = helper ? `in ${code(helper)}, line ${passes[0].line + 1}` : `lines ${list(passes.map((p) => String(p.line + 1)))}`;
     const n = passes.length;
     // a block's cooperative sweeps over a row every launch makes too long for L1 (llm.c's vocabulary softmax)
-    const sweeps = passes.map((p) => ({ p, l: p.blockSweep ?? fn.loops.find((l) => l.id === p.loop) })).filter((x) => !!x.l && longBlockSweep(x.l, fn.launchValues, x.p.bits)).map((x) => x.l!);
+    const sweeps = passes.map((p) => ({ p, l: p.blockSweep ?? fn.loops.find((l) => l.id === p.loop) })).filter((x) => !!x.l && longBlockSweep(x.l, fn, x.p.bits)).map((x) => x.l!);
     if (!triton && sweeps.length === n) {
-      const length = sweepLength(sweeps[0], fn.launchValues);
+      const length = sweepLength(sweeps[0], fn);
       // (a vocabulary no launch sizes: its least usual length, said as such)
-      const assumed = fn.launchValues?.[sweeps[0].bound?.trim() ?? ''] === undefined && vocabularyRow(sweeps[0]);
+      const assumed = fn.launchValues?.[sweeps[0].bound?.trim() ?? ''] === undefined && vocabularyRow(sweeps[0], fn);
       const elements = `${assumed ? 'at least ' : ''}${length.toLocaleString('en-US')} elements`;
       hit.push({
         range: passes[1].range,

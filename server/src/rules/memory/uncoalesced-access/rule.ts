@@ -360,7 +360,8 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
   // each walking a few elements (its loops short at every launch, 10 classes): a few KB in all, whatever the layout
   // (every bound the thread indices are checked against, `b < batch && i < in`: the grid's threads are their product)
   const bounds = fn.indexBounds ?? (fn.indexBound ? [fn.indexBound] : []);
-  const values = bounds.map((b) => fn.launchValues?.[b]);
+  // (not a template argument: `threadIdx.x < R` with R = 64 checks a block's lanes, not the grid's threads)
+  const values = bounds.map((b) => (fn.templateParams.includes(b) ? undefined : fn.launchValues?.[b]));
   const threads = values.length && values.every((v) => v !== undefined) ? values.reduce((m, v) => m! * v!, 1) : undefined;
   // (the loops that move global memory: a block's tree reduction over `__shared__` partials moves none)
   const fewSteps = fn.loops.filter((l) => globals.some((a) => a.loops.includes(l.id))).every((l) => !l.gridStride && (tripsAtLaunch(l, fn) ?? Infinity) <= FEW_STEPS);

@@ -22,6 +22,7 @@ import { countsFewItems } from '../../common/few-items';
 import { elementBits } from '../../../core/facts/ctypes';
 import { judgedBits, narrowestBits, narrowing } from '../../common/element-width';
 import { ALONG_Y, turned, warpAlongX } from '../../common/warp-axis';
+import { constantTrip } from '../../common/file-constants';
 
 const TID = 'threadIdx.x';
 /**
@@ -97,7 +98,9 @@ function loadBytesPerStep(fn: FunctionFacts, accesses: readonly AccessFact[], bi
     // (kept rolled or left early, the loads wait; ones that do not move with the loop are loaded once)
     const rolled = !inner || inner.exits || inner.pragmas.some((x) => /\bunroll\s*\(?\s*1\s*\)?\s*$/.test(x));
     const moving = step.filter((a) => a.kind !== 'store' && a.indices.some((p) => p.dependsOn((x) => x === inner?.symbol)));
-    const unrolled = !rolled && inner.trips && inner.trips > 1 && inner.trips <= MAX_UNROLLED_TRIPS && stores.length === 0 && moving.length ? inner.trips : 1;
+    // (a count a template argument sets, `ii < ILP` launched as `<4>`, is as constant)
+    const trips = inner ? constantTrip(inner, new Map(Object.entries(fn.launchValues ?? {}))) : null;
+    const unrolled = !rolled && trips && trips > 1 && trips <= MAX_UNROLLED_TRIPS && stores.length === 0 && moving.length ? trips : 1;
     out.set(key, bytes * unrolled);
   }
   return out;
