@@ -188,6 +188,37 @@ function tileScale(dimension: string, block: string, k: FunctionFacts, facts: Fi
   return false;
 }
 
+/** Trips at most which a K-loop has no steady state for a second stage to overlap. */
+const FEW_TRIPS = 4;
+
+/**
+ * Every launch of the file gives the loop at most FEW_TRIPS trips: `tl.range(0, MID, B_MID)` launched with MID = 32
+ * and B_MID = 16 (a puzzle's check). Only a bound and a step each a parameter or a literal, the start a literal.
+ */
+function fewTripsAtLaunches(loop: LoopFact, k: FunctionFacts, facts: FileFacts): boolean {
+  const bound = (loop.bound ?? '').trim();
+  const step = loop.step?.toString().replace(/\s+/g, '') ?? '1';
+  if (!/^\w+$/.test(bound) || !/^\w+$/.test(step) || !loop.init?.isConstant) return false;
+  const hosts = facts.functions.filter((f) => !f.isKernel);
+  let launches = 0;
+  for (const h of hosts)
+    for (const c of h.calls) {
+      if (c.kind !== 'launch' || c.name !== k.name) continue;
+      launches++;
+      const args = bindArguments(k, c);
+      // (each value a local or a host parameter may take: the longest bound, the shortest step)
+      const values = (t: string) => {
+        const given = literal(t) ?? args?.get(t)?.text;
+        const vs = typeof given === 'number' ? [given] : given ? valuesOf(given, h, hosts) : [null];
+        return vs.every((v): v is number => v !== null) ? vs : null;
+      };
+      const [bs, ss] = [values(bound), values(step)];
+      const [b, s] = [bs && Math.max(...bs), ss && Math.min(...ss)];
+      if (b === null || s === null || s <= 0 || Math.ceil((b - loop.init.constant) / s) > FEW_TRIPS) return false;
+    }
+  return launches > 0;
+}
+
 export function tritonMultiStage(facts: FileFacts): RuleFinding[] {
   const out: RuleFinding[] = [];
   for (const k of facts.functions) {
@@ -195,7 +226,7 @@ export function tritonMultiStage(facts: FileFacts): RuleFinding[] {
     const innermost = (c: CallFact) => k.loops.find((l) => l.id === c.loops[c.loops.length - 1]);
     const dot = k.calls.find((c) => isDot(c) && c.loops.length > 0 && !fixedTrips(innermost(c)!, k, facts));
     const loop = dot && innermost(dot);
-    if (!dot || !loop) continue;
+    if (!dot || !loop || fewTripsAtLaunches(loop, k, facts)) continue;
     // `tl.range(..., num_stages=3)`: the loop's own setting wins over the kernel's (Triton 3.2+); one we cannot read counts as set
     const own = loop.pragmas.map((p) => /^num_stages=(.*)$/.exec(p)?.[1]).find((v) => v !== undefined);
     const s: Stages = own !== undefined ? { values: [literal(own)], sites: [{ range: loop.headerRange, message: `\`num_stages=${own}\` on the loop itself` }] } : stagesOf(k, facts);
