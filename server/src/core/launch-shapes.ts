@@ -252,6 +252,17 @@ const MODEL_DIMENSION = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:dim|hidden_dim|n_embd|hid
 function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunches): boolean {
   if (!seen?.launches.length) return false;
   const unchecked = !f.indexBound && !f.indexBounds?.length;
+  // (a loop of a few steps whose variable indexes no element, RoPE's `for (v = 0; v < rotn; v++)` picking the query or
+  // the key buffer, walks nothing: the thread's elements stay its own few. Not one a pointer or offset moves through,
+  // `q += kv_dim` a token, nor one to a count the launch passes, `t < T`)
+  const walks = (id: number) => {
+    const l = f.loops.find((x) => x.id === id);
+    if (!l || (l.trips === undefined && (l.bound === null || f.params.some((p) => p.name === l.bound!.trim())))) return true;
+    if (l.trips !== undefined && l.trips > 4) return true;
+    return f.accesses.some((a) => a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol || s.endsWith("'"))));
+  };
+  // (a grid of one token's vector, `divUp(dim / 2, 256)` of a decode step's RoPE, whose threads walk no more than their pair)
+  if (unchecked && seen.launches.every((c) => tokenGrid(c.grid)) && !f.accesses.some((a) => a.space === 'global' && (a.loops.some(walks) || !!a.helperLoops?.length))) return true;
   // (threads count the elements only when each thread touches a few: a loop per thread, 128 loads in reduce7, moves more)
   if (unchecked && f.accesses.some((a) => a.loops.length)) return seen.launches.every((c) => blocksWalkFixedExtents(f, c));
   // (or a grid sized by a batch's sequences, `div_up(local_batch_size, 512)`: facts/sequence-bound.ts)
@@ -271,15 +282,6 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
   // (a literal block size, `blockIdx.x * 256 + threadIdx.x`, splits the elements too: only a run-time row length picks a row)
   const blockPicksRow = (a: AccessFact) => a.space === 'global' && a.indices.some((p) => [...p.terms.keys()].some((k) => k.split('*').includes('blockIdx.x') && !k.split('*').includes('blockDim.x')) &&
     !p.coefficient('blockIdx.x').isConstant);
-  // (a loop of a few steps whose variable indexes no element, RoPE's `for (v = 0; v < rotn; v++)` picking the query or
-  // the key buffer, walks nothing: the thread's elements stay its own few. Not one a pointer or offset moves through,
-  // `q += kv_dim` a token, nor one to a count the launch passes, `t < T`)
-  const walks = (id: number) => {
-    const l = f.loops.find((x) => x.id === id);
-    if (!l || (l.trips === undefined && (l.bound === null || f.params.some((p) => p.name === l.bound!.trim())))) return true;
-    if (l.trips !== undefined && l.trips > 4) return true;
-    return f.accesses.some((a) => a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol || s.endsWith("'"))));
-  };
   const flat = !f.accesses.some((a) => a.indices.some((p) => p.dependsOn((s) => /^(?:threadIdx|blockIdx)\.[yz]$/.test(s))) || (a.space === 'global' && (a.loops.some(walks) || !!a.helperLoops?.length)) || blockPicksRow(a));
   if (counted.length && counted.every((i) => i >= 0) && flat && seen.launches.every((c) => counted.every((i) => argumentTexts(c, i, fl).every((a) => MODEL_DIMENSION.test(a))))) return true;
   // (most launches pass no constant: nothing to read in the kernel then)
@@ -304,6 +306,13 @@ const HEAD_SIZE = /^(?:[A-Za-z_]\w*(?:->|\.))?(?:head_?(?:size|dim)|hs|HS|HEAD_?
 /** A launch of a block per head over one token (`<<<n_heads, head_dim / 2>>>`): grid and block a head count and a head's size. */
 function oneTokenHeads(c: CallFact): boolean {
   return HEAD_COUNT.test((c.grid ?? '').replace(/[()]/g, '')) && HEAD_SIZE.test((c.block ?? '').replace(/[()]/g, ''));
+}
+
+/** A grid of blocks over one token's vector: `divUp(dim / 2, 256)`, `(hidden_dim + 255) / 256`, `p->dim / 64`. */
+function tokenGrid(grid: string | undefined): boolean {
+  const g = (grid ?? '').replace(/\s+/g, '');
+  const count = /^\w+\((.+),[\w.]+\)$/.exec(g)?.[1] ?? /^\((.+)\+[\w.]+-1\)\/[\w.]+$/.exec(g)?.[1] ?? /^(.+)\/[\w.]+$/.exec(g)?.[1];
+  return !!count && MODEL_DIMENSION.test(count.replace(/^\((.*)\)$/, '$1').replace(/(?:\/|\*)2$/, ''));
 }
 
 /** The parameters a kernel's thread index is checked against: each bound's, or the one a lone bound is a few times. */
