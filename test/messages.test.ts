@@ -894,3 +894,11 @@ test('an intermediate the next replay or loop step reads is still written: the f
   // (run once, `y` is still the caller's buffer: written too, as the fix keeps it)
   assert.deepEqual(said('once').map((m) => /extra read and launch \(`y` is the caller's: still written\)/.test(m)), [true]);
 });
+
+test('an #if-chosen element type is counted at the build without -D flags (floatX: bf16, 2 bytes), and said so', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/uncoalesced-access/fixtures/default_build_type.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f.message, /768 elements \(1536 bytes\) apart: 32 sectors per warp instead of 2$/);
+  assert.ok(f.assumptions.some((a) => /counts `floatX` as `__nv_bfloat16`, the build without -D flags/.test(a)), f.assumptions.join('\n'));
+});

@@ -12,6 +12,15 @@ export function judgedBits(a: AccessFact): number | null {
   return fits.length ? Math.max(...fits) : a.elemBits;
 }
 
+/**
+ * The width of the build without -D flags where the file says which arm that is (llm.c's `floatX`: `__nv_bfloat16`
+ * unless ENABLE_FP32), else judgedBits: the build a user compiles first, whose strides and sectors a finding counts.
+ */
+export function defaultBuildBits(a: AccessFact): number | null {
+  const bits = a.elemDefault && a.elemAlternatives ? elementBits(a.elemDefault) : null;
+  return bits ?? judgedBits(a);
+}
+
 /** The first access judged narrower than its widest alternative: the types chosen, the wider ones, and where the choice comes from. */
 export function narrowing(accesses: readonly AccessFact[], templateParams: readonly string[]): { access: AccessFact; chosen: string[]; wide: string[]; why: string } | null {
   const access = accesses.find((a) => a.elemBits !== null && judgedBits(a) !== a.elemBits);

@@ -25,7 +25,7 @@ import { boundByLaunches, computesInMain, loopsAround, mainLoops, tripsAtLaunch 
 import { AlikeFindings } from '../../common/alike';
 import { declamped } from '../../common/clamps';
 import { MAX_RECORD, residuesCovered, siblingsFillSectors } from '../../common/residues';
-import { judgedBits, narrowing } from '../../common/element-width';
+import { defaultBuildBits, narrowing } from '../../common/element-width';
 import { convShape, namesConvWindow } from '../../common/conv-shape';
 import { readsDenseTargets } from '../../common/loss';
 
@@ -415,7 +415,8 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     }
     const assumedWidth = a.elemBits === null;
     // (`T` built as `float` and `double`, `real` under an undecided `#if`: judged at the 32-bit build, and said so)
-    const bytes = (judgedBits(a) ?? 32) / 8;
+    // (llm.c's `floatX`, bf16 in the build without -D flags: counted at that build, and said so)
+    const bytes = (defaultBuildBits(a) ?? 32) / 8;
     const counts = sectorCounts(index, bytes, TID, blockX, a.activeLanes);
     // within 2x of ideal under some sizes, or 2 sectors at most (a half-warp broadcast in 16x16 blocks): not worth a warning
     const worthIt = (ks: SectorCount[] | null) => !!ks && ks.every((k) => k.sectors >= 2 * k.minimum && k.sectors > 2);
@@ -510,6 +511,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     if (sizes.length) assumptions.push(`assumes ${sizes.map((x) => `\`${x}\``).join(', ')} ${sizes.length > 1 ? 'are' : 'is'} at least 32 at run time`);
     const narrowed = narrowing([a], fn.templateParams);
     if (narrowed) assumptions.push(`assumes \`${a.elemType}\` is \`${narrowed.chosen.join('` or `')}\` (${narrowed.why})`);
+    else if (bytes * 8 !== a.elemBits && a.elemDefault) assumptions.push(`counts \`${a.elemType}\` as \`${a.elemDefault}\`, the build without -D flags (an undecided \`#if\` makes it ${a.elemAlternatives!.map((t) => `\`${t}\``).join(' or ')})`);
     if (assumedWidth) assumptions.push(`assumes \`${a.elemType ?? 'the element'}\` is 32 bits wide`);
     if (row) assumptions.push(`assumes the rows hold ${SEGMENT_SPREAD} or more elements on average (a sparse matrix's rows usually hold tens)`);
     const bound = boundAssumption(a, fn.name, bindings);
