@@ -255,12 +255,18 @@ function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
   // a loop leaving on a signal handler's flag, `if (g_stop) break;`, decides nothing from the copy)
   const computesAfter = (c: CallFact, id: number) => caller.calls.some((d) => d !== c && d.kind === 'call' && d.loops.includes(id) && d.args.length > 0 &&
     positionBefore(c.range.start, d.range.start) && !/^(?:cuda|cublas|printf|fprintf|std::)/.test(d.name));
+  // (or a `do` loop's condition on the value the call returns, `do { delta = kmeansCuda(...); } while (delta > threshold)`)
+  const call = callOf(callee);
   return caller.calls.some((c) => calleeName(c) === callee && c.loops.some((id) => {
     const l = loops.get(id);
+    if (l?.kind === 'do' && (l.exitSources ?? []).some((v) => call.test(v.text))) return true;
     const exitOnValue = (l?.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l!.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w)));
     return exitOnValue && computesAfter(c, id);
   }));
 }
+
+/** A call of `callee` as written (`kmeansCuda(...)`, `ns::sample (...)`). */
+const callOf = (callee: string): RegExp => new RegExp(`^(?:[\\w:]+::)?${callee.replace(/[^\w]/g, '\\$&')}\\s*\\(`);
 
 /**
  * A loop of `caller` leaves on a local set from a call of `callee` that hands it memory the device writes for the host
@@ -268,7 +274,7 @@ function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
  * error code or a host counter.
  */
 function leavesOnResult(caller: FunctionFacts, callee: string): boolean {
-  const call = new RegExp(`^(?:[\\w:]+::)?${callee.replace(/[^\w]/g, '\\$&')}\\s*\\(`);
+  const call = callOf(callee);
   return caller.loops.some((l) => l.exits && (l.exitSources ?? []).some((v) => call.test(v.text) && deviceFilled(v.text.slice(v.text.indexOf('(')), caller.calls)));
 }
 
@@ -468,7 +474,10 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   const drains = calls.some((b) => b.loops.length === 0 && !(b.scopes ?? []).length && DEVICE_SYNC.test(b.name) && !after(b));
   // (a helper that allocates its scratch and frees it on every call: each `cudaFree` after its launches waits for them)
   const frees = perCallScratch(host) ? calls.filter((c) => c.loops.length === 0 && !(c.scopes ?? []).length && freesScratch(c, calls, work)) : [];
-  const blocking = calls.filter((c) => (blockingKind(c) !== null && c.loops.length === 0 &&
+  // (a device sync right before a blocking copy back adds no wait of its own: the copy waits for the same work)
+  const next = (b: CallFact) => calls.find((c) => positionBefore(b.range.end, c.range.start));
+  const beforeCopyBack = (b: CallFact) => b.kind === 'sync' && DEVICE_SYNC.test(b.name) && !(b.scopes ?? []).length && !!next(b) && blockingKind(next(b)!) === 'copy' && copiesToHost(next(b)!);
+  const blocking = calls.filter((c) => (blockingKind(c) !== null && c.loops.length === 0 && !beforeCopyBack(c) &&
     !(drains && blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c))) || frees.includes(c));
   if (!work.length || !blocking.length || calls.some((c) => (isAllocation(c) && !perCallScratch(host)) || isTiming(c, host))) return [];
   // (nor a wait that only ends the helper where each call in a loop is followed at once by a blocking call of the caller,
@@ -502,8 +511,11 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   // value the host computes from them each step, a decode loop sampling the next token on the host and leaving on
   // `if (next == EOS) break`: the next launch needs that value, so the copy cannot leave the loop; what can move is
   // the host's decision, to the device)
+  // (and uploads what the host decided before any of the helper's work: Rodinia's `kmeansCuda` sending the new centres)
   const readsBack = (c: CallFact) => blockingKind(c) === 'copy' && copiesToHost(c);
-  if (blocking.every(readsBack) && stopsOnHostValue(callerFacts, name)) return [decidedOnHost(host, blocking[0], caller)];
+  const sendsDecision = (c: CallFact) => blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c);
+  const back = blocking.find(readsBack);
+  if (back && blocking.every((c) => readsBack(c) || sendsDecision(c)) && stopsOnHostValue(callerFacts, name)) return [decidedOnHost(host, back, caller)];
   // (nor one that brings back the count the helper's next launch is sized by, `num_rendered` in a Gaussian
   // rasterizer: the launch cannot be queued before the value exists, as when the same lines sit in the loop)
   const sizesLaunch = (c: CallFact) => {
