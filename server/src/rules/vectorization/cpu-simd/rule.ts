@@ -146,6 +146,13 @@ function besideDeeperNest(fn: FunctionFacts, l: LoopFact, loads: readonly Access
     return moves.every((p) => starts.some((m) => p.coefficient(outer.symbol).equals(p.coefficient(m.symbol))));
   });
   if (loads.some((a) => fn.accesses.some((r) => r.array === a.array && !r.loops.includes(l.id) && sized(r) > sized(a) && rereads(r)))) return true;
+  // (or short constant loops whose product rereads the elements many times: a 5x5 filter's gradient, `d_conv[f][y][x]`
+  // under `ky` and `kx`, beside the bias gradient's sum of the same `d_conv`: 25 times its work)
+  // (loops the sum shares, a time loop around both nests, repeat both alike)
+  const trips = (id: number) => byId.get(id)?.trips ?? Infinity;
+  const repeats = (r: AccessFact, a: AccessFact) => r.loops.filter((id) => !a.loops.includes(id) && !r.indices.some((p) => p.dependsOn((x) => x === byId.get(id)?.symbol)))
+    .reduce((n, id) => n * trips(id), 1);
+  if (loads.some((a) => fn.accesses.some((r) => r.array === a.array && !r.loops.includes(l.id) && Number.isFinite(repeats(r, a)) && repeats(r, a) > SHORT_SUM))) return true;
   // (or a sibling nest over the same range with a long loop inside it, `x < N` around `y < K` beside the sum's `x < N`:
   // a particle filter's likelihoods beside the sum of its weights, K times the work of the sum)
   const bound = l.bound?.replace(/\s+/g, '');
