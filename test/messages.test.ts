@@ -902,3 +902,60 @@ test('an #if-chosen element type is counted at the build without -D flags (float
   assert.match(f.message, /768 elements \(1536 bytes\) apart: 32 sectors per warp instead of 2$/);
   assert.ok(f.assumptions.some((a) => /counts `floatX` as `__nv_bfloat16`, the build without -D flags/.test(a)), f.assumptions.join('\n'));
 });
+
+test('a declared array of an #if-open element type (PolyBench DATA_TYPE: int, float or double) is sized as at least the narrowest', async () => {
+  const engine = await Engine.create();
+  const code = `# if !defined(MINI_DATASET) && !defined(SMALL_DATASET) && !defined(MEDIUM_DATASET) && !defined(LARGE_DATASET) && !defined(EXTRALARGE_DATASET)
+#  define LARGE_DATASET
+# endif
+# ifdef LARGE_DATASET
+#  define N 2800
+# endif
+# ifdef EXTRALARGE_DATASET
+#  define N 5600
+# endif
+# define _PB_N POLYBENCH_LOOP_BOUND(N,n)
+# define POLYBENCH_LOOP_BOUND(x,y) y
+
+/* Default data type */
+# if !defined(DATA_TYPE_IS_INT) && !defined(DATA_TYPE_IS_FLOAT) && !defined(DATA_TYPE_IS_DOUBLE)
+#  define DATA_TYPE_IS_INT
+# endif
+
+#ifdef DATA_TYPE_IS_INT
+#  define DATA_TYPE int
+#  define DATA_PRINTF_MODIFIER "%d "
+#endif
+
+#ifdef DATA_TYPE_IS_FLOAT
+#  define DATA_TYPE float
+#  define DATA_PRINTF_MODIFIER "%0.2f "
+#endif
+
+#ifdef DATA_TYPE_IS_DOUBLE
+#  define DATA_TYPE double
+#  define DATA_PRINTF_MODIFIER "%0.2lf "
+#endif
+
+#define POLYBENCH_2D(var, dim1, dim2, ddim1, ddim2) var[dim1][dim2]
+
+static
+void kernel_floyd_warshall(int n,
+			   DATA_TYPE POLYBENCH_2D(path,N,N,n,n))
+{
+  int i, j, k;
+
+#pragma scop
+  for (k = 0; k < _PB_N; k++)
+    {
+      for(i = 0; i < _PB_N; i++)
+	for (j = 0; j < _PB_N; j++)
+	  path[i][j] = path[i][j] < path[i][k] + path[k][j] ?
+	    path[i][j] : path[i][k] + path[k][j];
+    }
+#pragma endscop
+}
+`;
+  const [f] = engine.analyzeText('floyd.c', code).findings.filter((x) => x.rule === 'tiling/cpu-loop-nest');
+  assert.ok(f.assumptions.some((a) => /an array declared at least 29\.9 MiB;/.test(a)), f.assumptions.join('\n'));
+});

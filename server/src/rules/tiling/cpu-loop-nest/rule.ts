@@ -516,22 +516,28 @@ function tiledCallees(functions: readonly FunctionFacts[]): Set<string> {
 const SERVER_L2_BYTES = 2 << 20;
 
 /**
+ * The element width a size is counted at: an element type an `#if` leaves open, `int` or `double` for PolyBench's
+ * `DATA_TYPE`, counts as the narrower one, and the size is said as at least that.
+ */
+function sizingBits(a: AccessFact): { bits: number; atLeast: string } {
+  const widths = (a.elemAlternatives ?? []).map((t) => elementBits(t, new Map())).filter((b): b is number => b !== null);
+  const narrowest = widths.length === (a.elemAlternatives ?? []).length && widths.length > 1 ? Math.min(...widths) : null;
+  return { bits: narrowest ?? a.elemBits ?? 32, atLeast: narrowest !== null && narrowest !== Math.max(...widths) ? 'at least ' : '' };
+}
+const sizeText = (bytes: number) => (bytes >= 1 << 20 ? `${+(bytes / (1 << 20)).toFixed(1)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`);
+
+/**
  * The block the sweeping loops cover when their trip counts are known (1024×1024, 8 MiB, more than L2 holds), else null.
  * (Only blocks past L2_BYTES get here: one that a server core's larger L2 may hold says so.)
  */
 function sweptSize(nest: Nest, loops: readonly LoopFact[], a: AccessFact): { extents: string; size: string; fits: string } | null {
   const trips = loops.map((l) => nest.trip(l));
   if (trips.some((t) => t === null)) return null;
-  // (an element type an `#if` leaves open, `int` or `double` for PolyBench's `DATA_TYPE`: the block is at least the
-  // narrower one's size, and said so)
-  const widths = (a.elemAlternatives ?? []).map((t) => elementBits(t, new Map())).filter((b): b is number => b !== null);
-  const narrowest = widths.length === (a.elemAlternatives ?? []).length && widths.length > 1 ? Math.min(...widths) : null;
-  const bits = narrowest ?? a.elemBits ?? 32;
+  const { bits, atLeast } = sizingBits(a);
   const bytes = (trips as number[]).reduce((n, t) => n * t, bits / 8);
-  const atLeast = narrowest !== null && narrowest !== Math.max(...widths) ? 'at least ' : '';
   return {
     extents: trips.join('×'),
-    size: atLeast + (bytes >= 1 << 20 ? `${+(bytes / (1 << 20)).toFixed(1)} MiB` : `${+(bytes / 1024).toFixed(1)} KiB`),
+    size: atLeast + sizeText(bytes),
     fits: bytes > SERVER_L2_BYTES ? 'more than L2 holds' : `more than a ${L2_BYTES / 1024} KiB L2 holds (a 1-2 MiB server L2 may hold it: then blocking gains less)`,
   };
 }
@@ -627,7 +633,8 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   const mainSweeps = list(blockLoops.map(name));
   const swept = sweptSize(nest, blockLoops, main[0].access);
   // (the re-read array's whole size where its parameter declares its extents, `double A[N][N]`, and the loops' trips are not known)
-  const declared = swept ? null : fixedArrayBytes(main[0].access, fn, nest.defaults);
+  const sizing = sizingBits(main[0].access);
+  const declared = swept ? null : fixedArrayBytes({ ...main[0].access, elemBits: sizing.bits }, fn, nest.defaults);
   return {
     range: nest.root.headerRange,
     message,
@@ -638,7 +645,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
       swept
         ? `between two re-reads, the ${mainSweeps} loops sweep a ${swept.extents} block of ${arr} (${swept.size}), ${swept.fits}`
         : declared !== null
-        ? `between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}, an array declared ${declared >= 1 << 20 ? `${+(declared / (1 << 20)).toFixed(1)} MiB` : `${+(declared / 1024).toFixed(1)} KiB`}; assumes the block does not fit in a ${L2_BYTES / 1024} KiB L2${declared <= SERVER_L2_BYTES ? ' (a 1-2 MiB server L2 may hold it: then blocking gains less)' : ''}`
+        ? `between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}, an array declared ${sizing.atLeast}${sizeText(declared)}; assumes the block does not fit in a ${L2_BYTES / 1024} KiB L2${declared <= SERVER_L2_BYTES ? ' (a 1-2 MiB server L2 may hold it: then blocking gains less)' : ''}`
         : `assumes the ${timeLoop ? 'grids' : blockLoops.length === 2 ? 'matrices' : 'arrays'} do not fit in L2 (their sizes are not known here): between two re-reads, the ${mainSweeps} loops sweep a ${blockLoops.length}-D block of ${arr}`,
       'assumes the compiler does not block the nest itself (GCC and Clang do not by default; Polly or GCC `-floop-block` can)',
     ],
