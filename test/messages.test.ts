@@ -959,3 +959,10 @@ void kernel_floyd_warshall(int n,
   const [f] = engine.analyzeText('floyd.c', code).findings.filter((x) => x.rule === 'tiling/cpu-loop-nest');
   assert.ok(f.assumptions.some((a) => /an array declared at least 29\.9 MiB;/.test(a)), f.assumptions.join('\n'));
 });
+
+test('a template type set several hosts up (runTest<float> -> benchmarkReduce<T> -> reduce<T> -> reduce1<T>) sizes the shared words', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/template_host_chain.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.match(f.message, /2- to 8-way bank conflict as `s` changes \(8-way at `s` = 4\)/);
+});

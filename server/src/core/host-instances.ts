@@ -26,25 +26,44 @@ export function hostInstances(functions: readonly FunctionFacts[], instantiation
   if (!hosts.size) return out;
   // (the calls of the file's functions, and its explicit instantiations: `template void reduce<float>(...);`)
   const sites = [...functions.flatMap((g) => g.calls.map((c) => ({ c, g: g as FunctionFacts | null }))), ...instantiations.map((c) => ({ c, g: null }))];
-  for (const { c, g } of sites) {
-    const host = c.kind === 'call' ? hosts.get(baseName(c.name)) : undefined;
-    if (!host || host === g) continue;
-    const types = new Map<string, string>();
-    host.templateParams.forEach((name, i) => {
-      const t = knownType(c.templateArgs?.[i]) ?? (g ? deduced(host, name, c, g) : null);
-      if (t) types.set(name, t);
-    });
-    if (types.size) (out.get(host) ?? out.set(host, []).get(host)!).push(types);
+  // (a few levels of template hosts, cuda-samples' `runTest<float>` calling `benchmarkReduce<T>` calling `reduce<T>`:
+  // a call inside a host's instance names that instance's types)
+  const keys = new Map<FunctionFacts, Set<string>>();
+  for (let depth = 0; depth < MAX_HOST_DEPTH; depth++) {
+    let grew = false;
+    for (const { c, g } of sites) {
+      const host = c.kind === 'call' ? hosts.get(baseName(c.name)) : undefined;
+      if (!host || host === g) continue;
+      for (const from of (g && out.get(g)) || [NO_INSTANCE]) {
+        const types = new Map<string, string>();
+        host.templateParams.forEach((name, i) => {
+          const written = c.templateArgs?.[i]?.trim();
+          const t = knownType(written) ?? (written ? from.get(written) : undefined) ?? (g ? deduced(host, name, c, g, from) : null);
+          if (t) types.set(name, t);
+        });
+        const key = [...types].join();
+        const seen = keys.get(host) ?? keys.set(host, new Set()).get(host)!;
+        if (!types.size || seen.has(key)) continue;
+        seen.add(key);
+        (out.get(host) ?? out.set(host, []).get(host)!).push(types);
+        grew = true;
+      }
+    }
+    if (!grew) break;
   }
   return out;
 }
+/** Template hosts calling template hosts followed this many levels deep. */
+const MAX_HOST_DEPTH = 4;
+const NO_INSTANCE: Instance = new Map();
 
 /** `name` deduced from a pointer argument: the host's `const T* input` given the caller's `const half* in`. */
-function deduced(host: FunctionFacts, name: string, call: CallFact, caller: FunctionFacts): string | null {
+function deduced(host: FunctionFacts, name: string, call: CallFact, caller: FunctionFacts, from: Instance): string | null {
   const at = host.params.findIndex((p) => p.pointer && baseType(p.type) === name);
   if (at < 0 || call.args.length !== host.params.length) return null;
   const given = caller.params.find((p) => p.pointer && p.name === call.args[at].trim());
-  return given ? knownType(given.type) : null;
+  // (the caller's own `T* d_in` in one of its instances: that instance's `T`)
+  return given ? knownType(given.type) ?? from.get(baseType(given.type)) ?? null : null;
 }
 
 /**
