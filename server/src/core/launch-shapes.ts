@@ -24,6 +24,8 @@ interface Seen {
   subWarp: boolean;
   /** every launch's block is at most one warp (`<<<grid, 32>>>`), its extents known */
   warpBlocks: boolean;
+  /** the threads of a block at every launch, when they are the same known count (else null) */
+  threads: Set<number | null>;
   launches: CallFact[];
   /** Per template parameter: the types the launches give it (a non-type argument adds null). */
   types: (Set<string | null>)[];
@@ -52,7 +54,7 @@ function collect(functions: readonly FunctionFacts[], instantiations: readonly C
   return out;
 }
 
-const emptySeen = (): Seen => ({ xs: new Set(), oneBlock: true, subWarp: true, warpBlocks: true, launches: [], types: [] });
+const emptySeen = (): Seen => ({ xs: new Set(), oneBlock: true, subWarp: true, warpBlocks: true, threads: new Set(), launches: [], types: [] });
 
 /** One launch, its types read from the instances of its template host where it has them. */
 function addLaunch(seen: Seen, c: CallFact, instances: readonly CallFact[] = []): void {
@@ -62,8 +64,15 @@ function addLaunch(seen: Seen, c: CallFact, instances: readonly CallFact[] = [])
   const threads = c.blockDims?.length && c.blockDims.every((d) => d !== null) ? c.blockDims.reduce<number>((n, d) => n * d!, 1) : null;
   seen.subWarp &&= c.gridBlocks === 1 && threads !== null && threads < 32;
   seen.warpBlocks &&= threads !== null && threads <= 32;
+  seen.threads.add(threads);
   if (instances.length) for (const made of instances) addTypes(seen, made);
   else addTypes(seen, c);
+}
+
+/** The threads of every launch's blocks when that is one known count below a warp (`dim3(4, 4)`: 16), else null. */
+function warpThreadsOf(seen: Seen | undefined): number | null {
+  const [only] = seen?.launches.length && seen.threads.size === 1 ? [...seen.threads] : [null];
+  return only !== null && only < 32 ? only : null;
 }
 
 /** Kernel names the file defines with different numbers of parameters. */
@@ -838,14 +847,14 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   return functions.map((f) => {
     if (!f.isKernel) return f.isDevice && viaTemplate.has(f.name) ? withBlockX(asKernel(f), templateLaunchX(f.name, fl.calls)) : f;
     const shape = launchShape(f, fl, instantiated);
-    const { seen, singleBlock, subWarp, warpBlocks, types, small, offsets, values, baseline, fewCounts, notVocabulary, rare, besideSweep, zeroCopy } = shape;
+    const { seen, singleBlock, subWarp, warpBlocks, warpThreads, types, small, offsets, values, baseline, fewCounts, notVocabulary, rare, besideSweep, zeroCopy } = shape;
     let x = shape.x;
     // launched from elsewhere (a Rust or Python host) with blocks of (1, 32): its row walk says so
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const vectorLaunch = shape.vectorLaunch ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
       (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f);
-    if (x === null && !singleBlock && !warpBlocks && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !notVocabulary.length && !rare && !besideSweep && !zeroCopy) return f;
+    if (x === null && !singleBlock && !warpBlocks && warpThreads === null && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !notVocabulary.length && !rare && !besideSweep && !zeroCopy) return f;
     const key = shapeKey(shape, x, vectorLaunch);
     const hit = shaped.get(f);
     if (hit && hit.key === key) return hit.facts;
@@ -858,6 +867,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
       ...(singleBlock ? { singleBlock } : {}),
       ...(subWarp ? { subWarp } : {}),
       ...(warpBlocks ? { warpBlocks } : {}),
+      ...(warpThreads !== null ? { warpThreads } : {}),
       ...(small ? { smallProblem: small } : {}),
       ...(vectorLaunch ? { vectorLaunch } : {}),
       ...(offsets.length ? { offsetBuffers: offsets } : {}),
@@ -882,6 +892,8 @@ interface LaunchShape {
   singleBlock: boolean;
   subWarp: boolean;
   warpBlocks: boolean;
+  /** the threads of every launch's blocks, the same count below a warp (a warp is then that many lanes), else null */
+  warpThreads: number | null;
   types: Map<string, string[]> | null;
   small: boolean;
   /** launched on vector casts, beside a packed twin, or only where a size is not a multiple of the vector width */
@@ -926,6 +938,7 @@ function launchShape(f: FunctionFacts, fl: FileLaunches, instantiated: ReadonlyM
     singleBlock: seen?.oneBlock ?? false,
     subWarp: seen?.subWarp ?? false,
     warpBlocks: !!seen?.launches.length && seen.warpBlocks,
+    warpThreads: warpThreadsOf(seen),
     types,
     small: smallProblem(f, fromHosts, fl),
     vectorLaunch: (f.templateParams.length > 0 && !!seen?.launches.some((c) => c.args.some((a) => VECTOR_CAST.test(a)))) || packedTwin(seen, f.name, packed, owner, f) ||
@@ -953,8 +966,8 @@ const shapes = new WeakMap<FileLaunches, WeakMap<FunctionFacts, { instantiated: 
 function shapeKey(shape: LaunchShape, x: number | null, vectorLaunch: boolean): string {
   const k = shape.key;
   if (k && k.x === x && k.vectorLaunch === vectorLaunch) return k.text;
-  const { singleBlock, subWarp, warpBlocks, small, offsets, types, values, baseline, fewCounts, notVocabulary, rare, besideSweep, zeroCopy } = shape;
-  const text = `${x}|${singleBlock}|${subWarp}|${warpBlocks}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${notVocabulary.join()}|${rare}|${besideSweep}|${zeroCopy}`;
+  const { singleBlock, subWarp, warpBlocks, warpThreads, small, offsets, types, values, baseline, fewCounts, notVocabulary, rare, besideSweep, zeroCopy } = shape;
+  const text = `${x}|${singleBlock}|${subWarp}|${warpBlocks}|${warpThreads}|${small}|${vectorLaunch}|${offsets.join()}|${types ? [...types].join() : ''}|${values ? JSON.stringify(values) : ''}|${baseline}|${fewCounts.join()}|${notVocabulary.join()}|${rare}|${besideSweep}|${zeroCopy}`;
   shape.key = { x, vectorLaunch, text };
   return text;
 }

@@ -355,6 +355,8 @@ export interface FunctionFacts {
   subWarp?: boolean;
   /** Every launch of this kernel in the file runs blocks of at most one warp (`<<<grid, 32>>>`): no other warp shares a block's `__shared__` tiles (set per file). */
   warpBlocks?: boolean;
+  /** Every launch of this kernel in the file runs blocks of this many threads, fewer than a warp (`dim3(4, 4)`): a warp is one block (set per file). */
+  warpThreads?: number;
   /** Every launch of this kernel in the file passes a small constant (at most 2^19, launch-bound on an H200) for the count its thread index is checked against, or starts at most that many threads: a demo size (set per file). */
   smallProblem?: boolean;
   /**

@@ -20,7 +20,11 @@ function swapped(p: Poly): Poly {
  */
 export function narrowWarp(fn: FunctionFacts, blockX: number, rowsNote: string): string {
   const flat = !!fn.warpBlocks && !fn.accesses.some((a) => a.indices.some((p) => !p.unknown && p.dependsOn((s) => s === 'threadIdx.y')));
-  return flat ? `${blockX} threads (blocks of ${blockX} threads at every launch)` : `${32 / blockX} rows of ${blockX} threads${rowsNote}`;
+  if (flat) return `${blockX} threads (blocks of ${blockX} threads at every launch)`;
+  // (2-D blocks smaller than a warp, `dim3(4, 4)`: the block's rows alone)
+  const threads = fn.warpThreads;
+  if (threads && threads % blockX === 0) return `${threads / blockX} rows of ${blockX} threads (blocks of ${threads} threads at every launch)`;
+  return `${32 / blockX} rows of ${blockX} threads${rowsNote}`;
 }
 
 /** The assumption a finding on such a kernel rests on. */

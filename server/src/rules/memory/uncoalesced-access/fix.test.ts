@@ -133,6 +133,8 @@ test('no swap where the launch cannot follow: outside the file, 1-D blocks, bloc
   refused(kernel, /launched outside this file/);
   refused(`${kernel}void run(float* m, int rows, int cols) { k<<<dim3(rows / 256, cols), 256>>>(m, rows, cols); }\n`, /one-dimensional blocks/);
   refused(`${kernel}void run(float* m, int rows, int cols) { k<<<dim3(rows / 256, cols), dim3(256, 1)>>>(m, rows, cols); }\n`, /256 x 1: with x and y swapped a warp would still span 1 element/);
+  // (Rodinia's 4x4 blocks: a warp is one block, whose rows stay 4 long however x and y are assigned)
+  refused(`${kernel}void run(float* m, int rows, int cols) { k<<<dim3(rows / 4, cols / 4), dim3(4, 4)>>>(m, rows, cols); }\n`, /4×4 blocks, a warp of 16 threads: swapped, a warp still reads rows of 4/);
 });
 
 test('no swap where it trades one strided access for another: the other operand of a GEMM', () => {

@@ -92,6 +92,9 @@ function swapFix(ctx: FixContext, fn: FunctionFacts, body: SyntaxNode, access: A
   }
   if (!coalesced(swapXY(index)))
     return { reason: `threadIdx.y does not walk \`${access.text}\` one element at a time either, so swapping the thread roles would not make it contiguous` };
+  // (a warp of 2-D blocks smaller than one, `dim3(4, 4)`: swapped, its rows are as short as its columns were)
+  if (fn.warpThreads !== undefined && fn.blockDimX !== undefined && fn.warpThreads / fn.blockDimX === fn.blockDimX)
+    return { reason: `every launch of \`${fn.name}\` makes ${fn.blockDimX}×${fn.blockDimX} blocks, a warp of ${fn.warpThreads} threads: swapped, a warp still reads rows of ${fn.blockDimX}; make the blocks 32 threads wide along the contiguous index first` };
   const warp = WARP_LEVEL.exec(text);
   if (warp) return { reason: `\`${fn.name}\` uses \`${warp[1]}\`, which depends on which threads share a warp` };
   const atomicOp = ATOMIC.exec(text);

@@ -417,7 +417,9 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // (`T` built as `float` and `double`, `real` under an undecided `#if`: judged at the 32-bit build, and said so)
     // (llm.c's `floatX`, bf16 in the build without -D flags: counted at that build, and said so)
     const bytes = (defaultBuildBits(a) ?? 32) / 8;
-    const counts = sectorCounts(index, bytes, TID, blockX, a.activeLanes);
+    // (a warp of blocks smaller than one, `dim3(4, 4)`: the block's 16 threads)
+    const lanes = a.activeLanes ?? fn.warpThreads;
+    const counts = sectorCounts(index, bytes, TID, blockX, lanes);
     // within 2x of ideal under some sizes, or 2 sectors at most (a half-warp broadcast in 16x16 blocks): not worth a warning
     const worthIt = (ks: SectorCount[] | null) => !!ks && ks.every((k) => k.sectors >= 2 * k.minimum && k.sectors > 2);
     if (!counts || !worthIt(counts)) continue;
@@ -429,7 +431,7 @@ function check(fn: FunctionFacts, bindings: Bindings, sectors?: Map<string, numb
     // row: with its usual values (stride 1, pad 1, a 3-wide window) col2im's and pooling's lanes walk one element apart
     // and a layout's per-axis strides read from an array (`src_s[3]` of `src_s[0..3]`): the innermost is 1 when contiguous
     const usual = new Map([...(shape ??= convShape(fn)), ...innermostStrides((axes ??= strideAxes(fn)), index)]);
-    if (usual.size && !worthIt(sectorCounts(bindSymbols(index, usual), bytes, TID, blockX, a.activeLanes))) continue;
+    if (usual.size && !worthIt(sectorCounts(bindSymbols(index, usual), bytes, TID, blockX, lanes))) continue;
     // (and a thread's own filter slice, `w[i*ksize*ksize + y*ksize + x]` over `x, y < ksize`: 9 weights read whole)
     if (shape.size && windowWalkedWhole(a, globals, recordLoops, shape)) continue;
     // `Y[OFFY + i*INCY]`: a strided BLAS vector is the caller's choice, and 1 in practice
