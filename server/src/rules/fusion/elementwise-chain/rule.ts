@@ -219,7 +219,10 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     // passes over a GEMM's output right after the GEMM are its epilogue (fusion/gemm-epilogue says so, once)
     const writer = [...calls.slice(0, calls.indexOf(first))].reverse().find((c) => c.kind !== 'sync' && c.argRoots.includes(buffer!));
     // (one GEMM in the same loops: a GEMM per slice in a loop, `gemm(..., c + i * n)` per image, leaves a whole-buffer pass that is no epilogue)
-    if (writer && writer.loops.join() === first.loops.join() && gemmOf(writer, kernels, hosts)?.output === buffer) continue;
+    // (unless the second pass also reads a later GEMM's output, llama2's `silu(hb) * hb2` after the GEMVs of hb and hb2:
+    // the first GEMM's epilogue cannot take it, and the two passes fuse with each other)
+    const laterGemm = () => kernelBuffers(k2).read.some((j) => calls.slice(calls.indexOf(writer!) + 1, calls.indexOf(second)).some((c) => c !== first && gemmOf(c, kernels, hosts)?.output === second.argRoots[j]));
+    if (writer && writer.loops.join() === first.loops.join() && gemmOf(writer, kernels, hosts)?.output === buffer && !laterGemm()) continue;
     const b1 = extent?.text ?? guessed![0];
     // same index space: both bounds-check the thread index against the same argument
     const sameShape = first.grid === second.grid && first.block === second.block;
