@@ -149,9 +149,11 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
       return;
     }
     const held = returnedTensor(calls, c, helpers.get(c.name)!);
-    if (!held) return;
-    const { buffer } = held;
-    const use = firstUse(calls, held.assign, buffer);
+    // (or the helper's result taken straight by an elementwise op, `return silu_mul(a, b) + r`: the call is the tensor)
+    const inline = !held && !helpers.get(c.name)!.tuple && c.parent !== undefined && isElementwise(calls[c.parent]) ? textOf(lines, c.range) : null;
+    if (!held && !inline) return;
+    const buffer = held?.buffer ?? inline!;
+    const use = held ? firstUse(calls, held.assign, buffer) : { index: c.parent!, names: new Set([buffer]) };
     // (as after a launch: the op may sit in a branch inside the call's, `if ctx.reduction == "batchmean": d = d / n`)
     if (!use || reported.has(use.index) || !nestedContext(c, calls[use.index])) return;
     const inputs = new Set(c.argRoots.filter((r): r is string => r !== null));
