@@ -966,3 +966,27 @@ test('a template type set several hosts up (runTest<float> -> benchmarkReduce<T>
   const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
   assert.match(f.message, /2- to 8-way bank conflict as `s` changes \(8-way at `s` = 4\)/);
 });
+
+test('a GEMM epilogue message quotes the pass as written (F.gelu(h)) and counts an always-run op after a conditional bias', async () => {
+  const engine = await Engine.create();
+  const code = `import torch
+import torch.nn.functional as F
+
+
+def mlp_up_linear(x, w, b):
+    h = F.linear(x, w, b)
+    return F.gelu(h)
+
+
+def linear_maybe_bias(x, w, bias):
+    y = torch.matmul(x, w)
+    if bias is not None:
+        y = y + bias
+    y = F.gelu(y)
+    return y
+`;
+  const found = engine.analyzeText('mlp.py', code).findings.filter((x) => x.rule === 'fusion/gemm-epilogue');
+  const said = (fn: string) => found.find((f) => f.function === fn)?.message ?? '';
+  assert.match(said('mlp_up_linear'), /^`F\.gelu\(h\)`: a separate pass over the output of the cuBLAS GEMM `F\.linear`/);
+  assert.match(said('linear_maybe_bias'), /^`y \+ bias` and 1 more elementwise op: separate passes/);
+});

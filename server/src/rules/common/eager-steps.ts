@@ -2,7 +2,7 @@
 // takes the one before it, in one expression or through the name it is bound to. Read by fusion/elementwise-chain's
 // eager runs and by fusion/gemm-epilogue, which counts the run after a GEMM's output.
 import type { CallFact } from '../../core/facts/model';
-import { firstUse, isElementwise, sameContext } from './triton-host';
+import { firstUse, isElementwise, nestedContext, sameContext } from './triton-host';
 
 /** A PyTorch function or a tensor method (`torch.rsqrt(...)`, `x.float()`): tensors, not Python numbers. */
 export const onTensors = (c: CallFact) => c.form === 'method' || (c.form === 'call' && (c.qualified ?? c.name).startsWith('torch.'));
@@ -23,7 +23,8 @@ export function nextStep(calls: CallFact[], i: number): number | null {
   const c = calls[i];
   const byName = (from: number, name: string): number | null => {
     const use = firstUse(calls, from, name);
-    return use && step(calls[use.index]) && sameContext(c, calls[use.index]) ? use.index : null;
+    // (or one after the branch the step is in: `if bias is not None: y = y + bias` then `y = F.gelu(y)` always)
+    return use && step(calls[use.index]) && (sameContext(c, calls[use.index]) || nestedContext(calls[use.index], c)) ? use.index : null;
   };
   // (an in-place step, `m.mul_(b1).add_(g)` as a statement, leaves its result in the tensor it was called on)
   if (c.parent === undefined) {

@@ -421,8 +421,8 @@ function checkHost(host: FunctionFacts, fileKnown: FileKnown, lines: string[], p
       const local = helper?.kernelFacts;
       // (nor a norm named for its fused add, `fused_add_rmsnorm`: it sums across the row before it stores)
       if (/norm/i.test(lastName(op)) || (local && local.kernelClass !== 'elementwise' && !local.broadcastOperands)) return;
-      // (a relative import's name, `.swiglu.swiglu_fg_kernel`, without its leading dots)
-      pass = `\`${(op.qualified ?? op.name).replace(/^\.+/, '')}\``;
+      // (as written on the line, `F.gelu(h)`, not its resolved import `torch.nn.functional.gelu`)
+      pass = `\`${textOf(lines, op.range)}\``;
     } else if (op.form === 'method' && op.args[0]?.trim() === 'self' && known.isActivation(op.name.slice(1))) {
       // `self.act_fn(h)` with `self.act_fn = ACT2FN[config.hidden_act]`: an elementwise activation module
       pass = `\`self${op.name}\``;
@@ -511,7 +511,7 @@ function elementwiseHelper(op: CallFact, output: string, passes: Map<string, Lau
 function opName(op: CallFact): string {
   if (op.form === 'method') return `\`${op.name}()\``;
   if (op.form === 'operator') return `the \`${op.name}\``;
-  return op.form === 'call' ? `\`${op.qualified ?? op.name}(...)\`` : 'this elementwise op';
+  return op.form === 'call' ? `\`${op.name}(...)\`` : 'this elementwise op';
 }
 
 /**
