@@ -40,6 +40,8 @@ const MAX_OPS_PER_ACCESS = 24;
  * kernel is already near the bandwidth.
  */
 const ENOUGH_LOAD_BYTES = 16;
+/** Elements below which a block's row gains nothing from 16-byte loads: on an H100, 256 floats 1.02x, 512 1.28x (bench/gpu/chunks/narrow_streams.cu). */
+const SHORT_BLOCK_ROW = 512;
 /** Elements from which a row is long for a vector rewrite: on an H200 a block per row of 1024 floats ran 2.05x faster with float4. */
 const LONG_ROW = 1024;
 /** Element widths a wider type packs whole: 1, 2 and 4 bytes. */
@@ -205,7 +207,8 @@ function chunkOf(a: AccessFact, fn: FunctionFacts, all: AccessFact[]): number | 
   if (k === null || k < 2 || k > 16) return null;
   const bits = a.elemBits ?? 32;
   if (k * bits > 128 || 128 % (k * bits) !== 0) return null;
-  const run = loopsAround(a, fn).find((l) => !l.gridStride && l.init?.isConstant && l.init.constant === 0 && l.bound === String(k) && idx.coefficient(l.symbol).isConstant && idx.coefficient(l.symbol).constant === 1);
+  // (a loop of k steps over the chunk, also one counted in narrower elements, `for (k = 0; k < 8; k += 2)` over `half2` pieces)
+  const run = loopsAround(a, fn).find((l) => !l.gridStride && l.init?.isConstant && l.init.constant === 0 && (l.bound === String(k) || l.trips === k) && idx.coefficient(l.symbol).isConstant && idx.coefficient(l.symbol).constant === 1);
   if (run) return idx.constant % k === 0 ? k : null;
   const shape = idx.sub(Poly.const(idx.constant)).toString();
   const residues = new Set(
@@ -251,8 +254,10 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
   // (at the narrowest type a template's launches build: a chunk of 4 that fills 16 bytes as `float` fills 8 as `bf16`)
   const narrowest = (a: AccessFact) => narrowestBits(a, fn.templateParams);
   const perStep = loadBytesPerStep(fn, [...chunked.filter((c) => sideBySide(c)).map((c) => c.a), ...rest], narrowest);
+  let waits = false;
   for (const c of inLoop) {
     const held = globals.some((st) => st.kind !== 'load' && st.loops.join() === c.a.loops.join() && !restrict(st) && !restrict(c.a));
+    waits ||= held;
     const step = c.a.loops.join();
     // (a small constant loop around the run, a 2x2 window's rows, is unrolled too: its runs are in flight together)
     const runLoop = (l: LoopFact) => { const co = c.a.indices[0].coefficient(l.symbol); return co.isConstant && co.constant === 1; };
@@ -277,6 +282,9 @@ function checkChunks(fn: FunctionFacts, globals: AccessFact[]): RuleFinding[] {
     assumptions: [
       ...(narrowed.length ? [`assumes the \`${narrowed.join('` / `')}\` build of \`${first.a.elemType}\` matters (its launches also build ${first.a.elemAlternatives!.filter((t) => !narrowed.includes(t)).map((t) => `\`${t}\``).join(' / ')}, whose chunk fills a 16-byte access)`] : []),
       `assumes the buffers are ${bytes}-byte aligned (cudaMalloc returns 256-byte aligned memory)`,
+      // (measured on an H100, bench/gpu/chunks/half_chunks.cu: 8 halves a thread as four `half2` pieces, each pair's loads
+      // after the last store, 1.63x slower than one `uint4`; the same pieces with `__restrict__`, or all loads first, as fast)
+      ...(waits ? ['the stores between the pieces may alias the loads (no `__restrict__`), so each piece is loaded only after the last one is stored: on an H100, 8 halves a thread moved so ran 1.63x slower than as one `uint4` (with `__restrict__` or all loads first, as fast)'] : []),
     ],
     message: `${names}: each thread moves ${first.k} consecutive ${bits}-bit elements${build} one at a time, ${first.k}× the sectors per request`,
     detail: detail(
@@ -396,7 +404,17 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   };
   // (an array the kernel never reads or writes, apex's `SharedMemory<U>::getPointer()` taken and left unused, holds nothing)
   const used = (name: string) => fn.accesses.some((a) => a.space === 'shared' && a.array === name);
-  const tiles = fn.shared.filter((t) => used(t.name) && (t.dims.length > 1 || (tileSized(t) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name))));
+  // (nor a block's reduction scratch that no step of the stream touches, `part[t] = s` after the row loop, then the tree:
+  // measured on an H100, a block per row of 512 to 16,384 floats scaled by its sum ran 1.10-1.35x faster with float4
+  // whatever combined the partials (bench/gpu/chunks/narrow_streams.cu); rows every launch makes shorter are left alone)
+  const streamLoops = new Set(streamed.flatMap((a) => a.loops));
+  const besideStream = (name: string) => fn.accesses.every((a) => a.space !== 'shared' || a.array !== name || !a.loops.some((id) => streamLoops.has(id)));
+  const shortRows = streamed.some((a) => a.loops.some((id) => {
+    const bound = fn.loops.find((l) => l.id === id)?.bound?.trim();
+    return !!bound && (fn.launchValues?.[bound] ?? Infinity) < SHORT_BLOCK_ROW;
+  }));
+  const scratch = (name: string) => besideStream(name) && !shortRows;
+  const tiles = fn.shared.filter((t) => used(t.name) && (t.dims.length > 1 || (tileSized(t) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name) && !scratch(t.name))));
   if (streamed.length === 0 || tiles.length > 0) return [];
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
   // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`); the loop may be a `__device__` helper's
