@@ -262,7 +262,7 @@ class Nest {
         const sweeps = loops.slice(i + 1).filter((inner) => this.counts(inner) && this.dependsOn(a, inner));
         if (sweeps.length === 0 || this.fitsInL2(a, sweeps)) continue;
         if (this.isTimeLoop(l)) {
-          if (!timeReuse && this.carriesData(l)) timeReuse = { access: a, loop: l, sweeps };
+          if (!timeReuse && this.carriesData(l) && !this.contracted(l)) timeReuse = { access: a, loop: l, sweeps };
           continue;
         }
         out.push({ access: a, loop: l, sweeps });
@@ -435,6 +435,20 @@ class Nest {
     const stepSource = (a: AccessFact) => a.kind === 'load' && a.indices.length === 1 && !a.indices[0].dependsOn((s) => s.startsWith('#loop') && !ofLoop(l)(s));
     if (v === undefined) this.time.set(l.id, (v = !this.accesses.some((a) => a.loops.includes(l.id) && this.dependsOn(a, l) && !stepSource(a))));
     return v;
+  }
+
+  /**
+   * Is an array the time loop `l` writes summed over a whole dimension inside it (a layer's forward pass, `in2[j] +=
+   * out1[i] * w1[i][j]` over `i`, in a per-sample SGD loop that then updates `w1`)? Each pass then needs all of the
+   * last pass's array before any of its own work: no skewing or blocking of `l` reuses its arrays, unlike a stencil's
+   * neighbours.
+   */
+  contracted(l: LoopFact): boolean {
+    const inner = this.loops.filter((m) => m !== l && this.chain(m).includes(l));
+    const written = new Set(this.accesses.filter((a) => a.kind !== 'load' && a.loops.includes(l.id)).map((a) => a.array));
+    // (into an array, `in2[j] += ...` not moving with `i`, or into a scalar, `sum += w2[i][j] * theta3[j]` over `j`)
+    return this.accesses.some((r) => r.kind === 'load' && written.has(r.array) && r.loops.includes(l.id) && inner.some((m) => r.loops.includes(m.id) && this.dependsOn(r, m) &&
+      (!!m.reductions?.length || this.accesses.some((u) => u.kind === 'update' && u.array !== r.array && u.loops.join() === r.loops.join() && !this.dependsOn(u, m)))));
   }
 
   /**
