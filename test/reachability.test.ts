@@ -185,6 +185,14 @@ int generate(float *out, const float *x, int n) {
   assert.deepEqual(calling.unreached, ['generate']);
 });
 
+test('a variable built with a template type (`std::vector<double> sum(n);`) is no call of another file\'s `sum()`: that file stays new code', () => {
+  const lib = 'double sum(const double *a, int n) {\n  double s = 0.0;\n  for (int i = 0; i < n; i++) s += a[i];\n  return s;\n}\ndouble dot(const double *a, const double *b, int n) {\n  double s = 0.0;\n  for (int i = 0; i < n; i++) s += a[i] * b[i];\n  return s;\n}\n';
+  const app = '#include <vector>\nint main() {\n  std::vector<double> sum(16);\n  std::vector<std::vector<float>> grid(4, std::vector<float>(4));\n  sum[0] = 1.0;\n  return (int)sum[0];\n}\n';
+  const { where, unreached } = check({ 'vec_ops.cpp': lib, 'app.cpp': app });
+  assert.deepEqual(unreached, []);
+  assert.deepEqual(where('dot'), ['vectorization/cpu-simd']);
+});
+
 test('a file checked alone has no project: nothing is judged unreached', () => {
   const root = mkdtempSync(join(tmpdir(), 'ka-reach-'));
   writeFileSync(join(root, 'k.cu'), KERNELS);

@@ -51,6 +51,8 @@ const CALLING_WORDS = new Set([
   'return', 'else', 'do', 'case', 'throw', 'new', 'delete', 'co_return', 'co_yield', 'co_await', 'goto', 'sizeof', 'decltype',
   'await', 'yield', 'and', 'or', 'not', 'in', 'is', 'if', 'elif', 'while', 'lambda', 'assert', 'print', 'from', 'import', 'as', 'with', 'for',
 ]);
+/** A statement that starts with a template type, up to the name after it: `std::vector<double> ` of `std::vector<double> sum(n);`. */
+const TEMPLATE_TYPE_BEFORE = /(?:^|[;{}])\s*(?:(?:const|static|constexpr|thread_local)\s+)*[A-Za-z_][\w:]*\s*<[^;{}()<>]*(?:<[^;{}()<>]*>[^;{}()<>]*)*>\s*[*&]*\s*$/;
 /** The only words after which `(...)` and then a name start a definition: `__global__ void __launch_bounds__(256) k(...)`, `LAUNCH_BOUNDS(T, B) k(...)`. */
 const DECLARING_CALL = /^(?:__launch_bounds__|__attribute__|[A-Z][A-Z0-9_]*)$/;
 
@@ -128,7 +130,9 @@ function scanC(text: string, pasted?: NameUses['pasted']): Scan {
       const typeBefore = (x: typeof prev) => x?.kind === 'ident' && !CALLING_WORDS.has(x.text);
       // after a type (`void k(`, `float *mean_gpu;` in a struct) the name is declared, not used
       const declared = typeBefore(prev) || ((prev?.text === '*' || prev?.text === '&') && typeBefore(prev2)) ||
-        (next === '(' && prev?.text === ')' && lastClosedOwner !== null && DECLARING_CALL.test(lastClosedOwner));
+        (next === '(' && prev?.text === ')' && lastClosedOwner !== null && DECLARING_CALL.test(lastClosedOwner)) ||
+        // (after a template type that starts the statement, `std::vector<double> sum(n);`: a variable built, no call)
+        ((prev?.text === '>' || prev?.text === '>>') && TEMPLATE_TYPE_BEFORE.test(text.slice(Math.max(0, start - 200), start)));
       // a field (`l.mean_gpu`) or an array (`pack_b[8]`) is no function of that name; a member call (`deriv->CompObjfAndDeriv(`) may be a method's
       const member = ((prev?.text === '.' || prev?.text === '->') && next !== '(') || next === '[' || next === '.' || next === '->' ||
         // a qualifier (`at::`), or a library's own name (`wmma::row_major`, `std::max`): no function of the project
