@@ -338,7 +338,8 @@ export function ofNames(p: Poly, names: ReadonlySet<string>, depth = 0): boolean
 const VECTOR_WIDTHS = new Set([2, 4, 8, 16]);
 
 /**
- * The arm of an `if` that runs when a size is not a multiple of a vector width: the `else` of
+ * The arm of an `if` that runs when a size is not a multiple of a vector width (or when the vector path could not be
+ * set up, the `else` of `status == cudaSuccess`): the `else` of
  * `if (n % 4 == 0)` or `if ((n & 3) == 0)` (alone or in a conjunction: `n % 4 == 0 && aligned(p)`), or the body of
  * `if (n % 4 != 0)` and `if (n % 4)`. A kernel launched there is the scalar fallback of a vector path (a sibling kernel, a
  * run-time-compiled one). 'consequence', 'alternative' or null.
@@ -363,6 +364,9 @@ export function remainderArm(cond: Node, evaluate: (n: Node | null) => Poly): 'c
   if (op === '&&') return remainderArm(field(e, 'left')!, evaluate) === 'alternative' || remainderArm(field(e, 'right')!, evaluate) === 'alternative' ? 'alternative' : null;
   if (op !== '==' && op !== '!=') return null;
   const [l, r] = [field(e, 'left'), field(e, 'right')];
+  // (or the `else` of `status == cudaSuccess` after asking for the vector path's shared memory, llm.c's layernorm: the
+  // scalar kernel runs where the wide one could not be launched)
+  if (r?.text === 'cudaSuccess' || l?.text === 'cudaSuccess') return op === '==' ? 'alternative' : 'consequence';
   const tested = byWidth(l) && r?.text === '0' ? true : byWidth(r) && l?.text === '0';
   if (!tested) return null;
   return op === '==' ? 'alternative' : 'consequence';
