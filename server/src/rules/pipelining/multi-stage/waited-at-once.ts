@@ -29,7 +29,10 @@ const leftInFlight = (c: CallFact, fn: FunctionFacts): number | null => {
   if (/consumer_wait$/.test(c.name)) {
     const loop = innermost(c);
     const l = fn.loops.find((x) => x.id === loop);
-    return l && !fn.calls.some((d) => COMMIT.test(d.name) && !d.loops.includes(l.id) && before(d.range, l.range)) ? 0 : null;
+    // (nor where a loop inside it commits the stages, running ahead of the one consumed: cuda-samples'
+    // `MatrixMulAsyncCopyMultiStage`, whose producer loop keeps up to 4 stages committed, waits for the oldest only)
+    const runsAhead = !!l && fn.calls.some((d) => COMMIT.test(d.name) && d.loops.includes(l.id) && innermost(d) !== l.id && fn.loops.some((x) => x.id === innermost(d) && x.trips === undefined));
+    return l && !runsAhead && !fn.calls.some((d) => COMMIT.test(d.name) && !d.loops.includes(l.id) && before(d.range, l.range)) ? 0 : null;
   }
   const n = (c.name === 'pipeline_consumer_wait_prior' ? c.templateArgs?.[0] : c.args[0])?.trim() ?? '';
   return /all$/i.test(c.name) ? 0 : /^\d+$/.test(n) ? Number(n) : null;
