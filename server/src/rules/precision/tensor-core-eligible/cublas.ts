@@ -2,7 +2,7 @@
 // them and the fixer that switches them to TF32: the fp32 GEMM calls (`cublasSgemm`, or
 // `cublasGemmEx` on CUDA_R_32F operands with fp32 compute) and the math modes that
 // already allow tensor cores.
-import type { CallFact } from '../../../core/facts/model';
+import type { CallFact, FunctionFacts } from '../../../core/facts/model';
 
 const SGEMM = /^cublasSgemm(_v2|Batched|StridedBatched)?$/;
 export const GEMM_EX = /^cublasGemm(Ex|BatchedEx|StridedBatchedEx)$/;
@@ -16,4 +16,16 @@ export function fp32Gemm(c: CallFact): boolean {
   const compute = c.args[c.args.length - 2].trim();
   const types = c.args.filter((a) => /^CUDA_R_\w+$/.test(a.trim()));
   return /^(CUBLAS_COMPUTE_32F|CUDA_R_32F)$/.test(compute) && types.length >= 2 && types.slice(0, 2).every((t) => t.trim() === 'CUDA_R_32F');
+}
+
+/**
+ * `cublasLtMatmul` in a function that describes it with fp32 compute (`cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F,
+ * CUDA_R_32F)`) on fp32 layouts only (`cublasLtMatrixLayoutCreate(&a, CUDA_R_32F, ...)`): the same CUDA-core GEMM.
+ */
+export function fp32LtGemm(c: CallFact, fn: FunctionFacts): boolean {
+  if (c.name !== 'cublasLtMatmul') return false;
+  const descs = fn.calls.filter((d) => d.name === 'cublasLtMatmulDescCreate');
+  const layouts = fn.calls.filter((d) => d.name === 'cublasLtMatrixLayoutCreate');
+  return descs.length > 0 && descs.every((d) => (d.args[1] ?? '').trim() === 'CUBLAS_COMPUTE_32F') &&
+    layouts.length > 0 && layouts.every((d) => (d.args[1] ?? '').trim() === 'CUDA_R_32F');
 }

@@ -25,7 +25,7 @@ import { gemmLoop, outerProductLoop, registerTileLoop, type GemmLoop } from '../
 import { isHelperLoop, withHelperLoops } from '../../common/helper-loops';
 import { handsOutWork, outputsAtLaunch, tripsAtEveryLaunch, tripsAtLaunch } from '../../common/hot-loops';
 import { TF32_NUMERICS, tritonTensorCore } from './triton';
-import { TENSOR_MODE, fp32Gemm } from './cublas';
+import { TENSOR_MODE, fp32Gemm, fp32LtGemm } from './cublas';
 import { picksTensorMode } from '../../../core/preprocess/scan';
 import { insideTimedRegion } from '../../../core/timed-region';
 import { opOf } from '../../../core/baselines';
@@ -200,7 +200,7 @@ function checkHost(fn: FunctionFacts, handleSetUp: boolean, torchHandle: boolean
   const ownMode = (g: CallFact) => fn.calls.some((m) => m.name === 'cublasSetMathMode' && handle(m) === handle(g) && !TENSOR_MODE.test(m.args[1] ?? '') && before(m, g));
   const torchs = (g: CallFact) => !created(handle(g)) && !ownMode(g) &&
     (fn.calls.some(TORCH_HANDLE) || (torchHandle && fn.params.some((p) => p.name === handle(g))));
-  const gemms = fn.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy' && fp32Gemm(c) && !torchs(c));
+  const gemms = fn.calls.filter((c) => c.kind !== 'sync' && c.kind !== 'copy' && (fp32Gemm(c) || fp32LtGemm(c, fn)) && !torchs(c));
   const modes = fn.calls.filter((c) => c.name === 'cublasSetMathMode' && TENSOR_MODE.test(c.args[1] ?? ''));
   // (nor one the file also makes with a FAST_TF32 / FAST_16BF compute type: the twin a switch picks, the reference)
   // (nor one whose result the function copies back and checks at a tolerance TF32 cannot meet, `l2Close(ref, hC, n,
@@ -208,15 +208,21 @@ function checkHost(fn: FunctionFacts, handleSetUp: boolean, torchHandle: boolean
   const plain = gemms.filter((g) => !modes.some((m) => before(m, g)) && !fastTwins.has(twinKey(g)) && !checkedTightly(fn, g));
   if (!plain.length) return [];
   const first = plain[0];
+  // (cuBLASLt has no math mode: its operation descriptor's compute type decides)
+  const lt = first.name === 'cublasLtMatmul';
   return [{
     range: first.nameRange,
     function: fn.name,
     confidence: 'likely',
-    assumptions: [TF32_NUMERICS, 'assumes no other code sets a tensor-op math mode on this handle before the call'],
-    message: `\`${first.name}\`: fp32 GEMM on CUDA cores, the handle's default math mode leaves tensor cores idle`,
+    assumptions: [TF32_NUMERICS, lt ? 'assumes the descriptor is not switched to another compute type between its creation and the call' : 'assumes no other code sets a tensor-op math mode on this handle before the call'],
+    message: lt
+      ? `\`${first.name}\`: fp32 GEMM described with CUBLAS_COMPUTE_32F runs on CUDA cores: tensor cores idle`
+      : `\`${first.name}\`: fp32 GEMM on CUDA cores, the handle's default math mode leaves tensor cores idle`,
     detail: detail(
-      `\`${first.name}\` multiplies fp32 matrices, and no TF32 tensor-op math mode is set on its handle.`,
-      'Set `cublasSetMathMode(handle, CUBLAS_TF32_TENSOR_OP_MATH)` once where the handle is created (or pass CUBLAS_COMPUTE_32F_FAST_TF32 to cublasGemmEx) to run it as TF32 with fp32 accumulation.',
+      lt ? `\`${first.name}\` multiplies fp32 matrices with an operation descriptor created for CUBLAS_COMPUTE_32F.` : `\`${first.name}\` multiplies fp32 matrices, and no TF32 tensor-op math mode is set on its handle.`,
+      lt
+        ? 'Create the descriptor with CUBLAS_COMPUTE_32F_FAST_TF32 (`cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F_FAST_TF32, CUDA_R_32F)`) to run it as TF32 with fp32 accumulation.'
+        : 'Set `cublasSetMathMode(handle, CUBLAS_TF32_TENSOR_OP_MATH)` once where the handle is created (or pass CUBLAS_COMPUTE_32F_FAST_TF32 to cublasGemmEx) to run it as TF32 with fp32 accumulation.',
     ),
     benefit: BENEFIT_CUBLAS,
     related: plain.slice(1, 6).map((c) => ({ range: c.nameRange, message: `\`${c.name}\` here too` })),
