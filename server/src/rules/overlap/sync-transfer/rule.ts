@@ -71,6 +71,20 @@ const freesScratch = (c: CallFact, body: readonly CallFact[], work: readonly Cal
 
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`): timed-region.ts's, and timer objects. */
 const isTiming = (c: CallFact, fn: FunctionFacts): boolean => isClockRead(c, fn) || TIMER_CLASS.test(c.name) || TIMER_CLASS.test(c.scope ?? '');
+
+/** A call that hands the loop's next batch to the program: `dataloader_next_batch(&loader)`, `next_batch(...)`, `load_batch(...)`. */
+const NEXT_BATCH = /(?:^|_|\.)(?:next_?batch|load_?batch|get_?batch|dataloader\w*)$|^(?:next|load)_(?:batch|sample)s?\b/i;
+
+/**
+ * A loop whose steps each work on their own data (a training loop timing its steps with `clock_gettime`: `gpt2_forward(&model,
+ * batches[step], ...)`, `dataloader_next_batch(&loader)` then the step, `gpt2_update(..., step + 1)`): the program's own
+ * run, whose waits cost it, not a benchmark's repetitions of one measurement.
+ */
+function feedsSteps(f: FunctionFacts, loop: LoopFact): boolean {
+  const inLoop = f.calls.filter((c) => c.loops.includes(loop.id) && c.kind === 'call' && !isTiming(c, f) && !/printf$|^std::|^cuda/.test(c.name));
+  const mentions = loop.variable ? new RegExp(`(?<![\\w.])${loop.variable}(?!\\w)`) : null;
+  return inLoop.some((c) => NEXT_BATCH.test(c.name) || (!!mentions && c.args.some((a) => mentions.test(a))));
+}
 /** Iterations of a warm-up loop (`for (i = 0; i < 3; i++)`): too few for the idle GPU to matter. */
 const FEW_ITERATIONS = 8;
 /** Launches an inner loop queues between two waits of the loop around it, from which on the wait is amortized. */
@@ -380,7 +394,10 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // scratch of a loop that allocates and frees it every time, which is no set-up. Not where the iteration also copies:
     // a harness setting up, running and checking one case per iteration, `for (c < count) { cudaMalloc; cudaMemcpy; ...`)
     const frees = inLoop.some((c) => blockingKind(c) === 'copy') ? [] : inLoop.filter((c) => freesScratch(c, inLoop, work) && !rare(c));
-    const blocking = inLoop.filter((c) => ((blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c) && !pipelined(c, inLoop, work, host, loop)) || frees.includes(c)) && !rare(c));
+    // (a device sync right before a clock read is the timing's own wait: `cudaDeviceSynchronize(); clock_gettime(...)`)
+    const after = (c: CallFact): CallFact | undefined => inLoop[inLoop.indexOf(c) + 1];
+    const timesStep = (c: CallFact) => c.kind === 'sync' && !!after(c) && isTiming(after(c)!, host);
+    const blocking = inLoop.filter((c) => ((blockingKind(c) !== null && !deciding.includes(c) && !beforeDeciding(c) && !pipelined(c, inLoop, work, host, loop) && !timesStep(c)) || frees.includes(c)) && !rare(c));
     if (!work.length || !blocking.length) continue;
     // (a loop that reads a file each step and uploads what it read, its launches carrying nothing from step to step: a
     // checkpoint loaded tensor by tensor, at the disk's pace, once a run)
@@ -402,7 +419,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // what the next upload sends: a particle filter's frames, each resampled on the host, stage timers printed along the way)
     const uploaded = new Set(inLoop.filter((c) => c.kind === 'copy' && c.args.some((a) => a.includes('HostToDevice'))).map((c) => c.argRoots[1]).filter((r): r is string => !!r));
     const hostWork = host.accesses.some((a) => a.kind !== 'load' && uploaded.has(a.array) && a.loops.some((id) => byId.has(id) && inside(byId.get(id)!, loop.id)));
-    if (inLoop.some((c) => (allocates(c, hosts) && !frees.length) || (isTiming(c, host) && !hostWork))) continue;
+    if (inLoop.some((c) => (allocates(c, hosts) && !frees.length) || (isTiming(c, host) && !hostWork && !feedsSteps(host, loop)))) continue;
     // the serialized reference of a function that also runs the same kernels on streams with asynchronous copies
     // (cuda-samples' simpleStreams times a "non-streamed" loop, then the streamed one): the baseline it measures against
     if (streamedTwin(host, loop, work)) continue;
@@ -562,7 +579,8 @@ export const rule: Rule = {
     };
     const everyStep = (f: FunctionFacts, c: CallFact) => {
       const loop = c.loops[c.loops.length - 1];
-      return !c.rareIn?.includes(c.loops[0]) && !fewTrips(f, c) && !f.calls.some((t) => t.loops.includes(loop) && (isTiming(t, f) || allocates(t, hosts)));
+      const l = f.loops.find((x) => x.id === loop);
+      return !c.rareIn?.includes(c.loops[0]) && !fewTrips(f, c) && !f.calls.some((t) => t.loops.includes(loop) && ((isTiming(t, f) && !(l && feedsSteps(f, l))) || allocates(t, hosts)));
     };
     // (names the file's own loops call, whether they count or not: what another file's loop calls is then not asked)
     const calledInOwnLoops = new Set<string>();
