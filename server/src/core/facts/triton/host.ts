@@ -521,6 +521,10 @@ function sameFirstReturned(v: Node | null): Node | null {
  * name of the other): that kernel. Two different kernels (`_mm_bias if fused else _mm`) are no one launch: null.
  */
 function pickedName(v: Node, aliases: ReadonlyMap<string, string>): string | null {
+  // (a compiled handle, `kernel = softmax_kernel.warmup(...)` of the fused-softmax tutorial: `kernel[grid](...)` launches it)
+  const fn = v.type === 'call' ? field(v, 'function') : null;
+  const object = fn?.type === 'attribute' && field(fn, 'attribute')?.text === 'warmup' ? field(fn, 'object') : null;
+  if (object?.type === 'identifier') return renamedTo(object.text, aliases);
   if (v.type !== 'conditional_expression') return null;
   const [a, , b] = namedChildren(v);
   if (a?.type !== 'identifier' || b?.type !== 'identifier') return null;
