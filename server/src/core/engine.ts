@@ -15,7 +15,7 @@ import { functionFacts } from './facts/cfamily';
 import { hostHelpers, inlinedStale } from './facts/host-inline';
 import { movedFindings, movedFrom } from './facts/shift';
 import { FactsCache, spansOf, type FileContext } from './facts-cache';
-import { deviceHelpers, deviceWords, splitHead } from './facts/device-helpers';
+import { deviceHelpers, deviceWords, indexFunctions, splitHead } from './facts/device-helpers';
 import { sharedAccessorsKey } from './facts/shared-accessors';
 import { flagAssignments } from './facts/loop-forms';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
@@ -505,7 +505,8 @@ export class Engine {
     // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
     const words = deviceWords(pre.view);
     const fromHeaders = this.headerHelpers(pre, grammarFor(language), fileDeadline, words);
-    const helpers = new Map([...fromHeaders.helpers, ...deviceHelpers(top.functions, source, spans, words, words.length > 1 ? (d) => this.expanded(d, source, pre, grammar) : undefined)]);
+    // (and the file's host index functions, `idx(r, c, ld)`, which host subscripts read through)
+    const helpers = new Map([...indexFunctions(top.functions, source, spans), ...fromHeaders.helpers, ...deviceHelpers(top.functions, source, spans, words, words.length > 1 ? (d) => this.expanded(d, source, pre, grammar) : undefined)]);
     const globalsKey = this.internKey(pre.key + ';' +
       [...helpers.keys()].join(',') + ':' + [...helpers.values()].reduce((h, d) => (h * 31 + d.endIndex - d.startIndex) | 0, 0) + ';' +
       globals.map((g) => `${g.name}:${g.elemType}:${g.space}`).join(',') +

@@ -152,3 +152,30 @@ export function typeSpecialized(helpers: ReadonlyMap<string, SyntaxNode>, name: 
   return names.has(name);
 }
 const specializedNames = new WeakMap<ReadonlyMap<string, SyntaxNode>, Set<string>>();
+
+/**
+ * The file's host index functions (`static inline int idx(int r, int c, int ld) { return r * ld + c; }`): a host function
+ * of integer parameters that returns one integer expression. Host code's subscripts read through them as a kernel's
+ * read through a device helper (`B[idx(k, j, nj)]` is `B[k * nj + j]`). Marked so the host walk asks only these.
+ */
+export const hostIndexFunctions = new WeakSet<SyntaxNode>();
+const INTEGER = /^(?:(?:static|inline|const|constexpr|unsigned|signed|long|short|int|size_t|std::size_t|ptrdiff_t|u?int(?:32|64)_t)\s*)+$/;
+
+export function indexFunctions(defs: readonly Tree['rootNode'][], source: SourceText, spans: readonly Span[] = spansOf(defs)): Map<string, SyntaxNode> {
+  const out = new Map<string, SyntaxNode>();
+  for (let i = 0; i < defs.length; i++) {
+    const { startIndex, endIndex } = spans[i];
+    // (short ones only: an index function is a line or two)
+    if (endIndex - startIndex > 400 || defs[i].type !== 'function_definition') continue;
+    const text = source.text.slice(startIndex, endIndex);
+    const m = /^([\w\s:]+?)\b(\w+)\s*\(([^()]*)\)\s*\{\s*return\b[^;{}]*;\s*\}$/.exec(text.trim());
+    if (!m || /__(?:device|global)__/.test(m[1]) || !INTEGER.test(m[1].trim())) continue;
+    const params = m[3].split(',').map((p) => p.trim()).filter((p) => p && p !== 'void');
+    if (!params.length || !params.every((p) => INTEGER.test(p.replace(/\s*\w+$/, '').trim()))) continue;
+    const copy = mirror(defs[i], source);
+    if (copy.hasError) continue;
+    hostIndexFunctions.add(copy);
+    out.set(m[2], copy);
+  }
+  return out;
+}

@@ -2,7 +2,7 @@
 // and stores through intrinsics, and `__device__` / host helpers inlined at their call sites.
 import type { SyntaxNode as Node } from '../mirror';
 import { helperFunction, templateParameters } from './templates';
-import { specializationOf, typeSpecialized } from './device-helpers';
+import { hostIndexFunctions, specializationOf, typeSpecialized } from './device-helpers';
 import { elementBits } from './ctypes';
 import { capped, unparen, type PtrValue } from './evaluate';
 import { Poly, atom } from '../affine';
@@ -148,7 +148,9 @@ export abstract class CallWalker extends WalkerState {
     call: Node, name: string, args: readonly Node[], returned: (def: Node) => { before: Node[]; value: Node } | null, pointerParams: boolean,
   ): { inner: CallWalker; value: Node } | null {
     const fn = field(call, 'function');
-    const helper = this.isKernel && this.depth < MAX_HELPER_DEPTH ? this.helperOf(fn?.type === 'template_function' ? fn : null, name) : undefined;
+    const found = this.depth < MAX_HELPER_DEPTH ? this.helperOf(fn?.type === 'template_function' ? fn : null, name) : undefined;
+    // (host code reads through the file's index functions only)
+    const helper = found && (this.isKernel || hostIndexFunctions.has(found)) ? found : undefined;
     const def = helper ? helperFunction(helper) : null;
     const body = def ? returned(def) : null;
     const fdecl = def ? functionDeclarator(field(def, 'declarator')) : null;

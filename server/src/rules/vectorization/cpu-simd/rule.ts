@@ -443,7 +443,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   }
   // a filter window (`dx = -1 .. 1`) reading through a clamped or looked-up index
   const window = (constantTrip(l, constants) ?? Infinity) <= 8;
-  const gather = window && !tile && (l.reductions ?? []).some((r) => !extremum(r)) ? loads.find((a) => a.elemBits !== null && a.indices.some((p) => p.unknown)) : undefined;
+  // (an index function of the file read through, `clampi(x + dx, 0, w - 1)` as its `?:`: computed all the same)
+  const computed = (p: Poly) => p.unknown || (p.hasAtoms && [...p.symbols()].some((s) => s.startsWith('#op') && Poly.sym(s).dependsOn((x) => x === l.symbol)));
+  const gather = window && !tile && (l.reductions ?? []).some((r) => !extremum(r)) ? loads.find((a) => a.elemBits !== null && a.indices.some(computed)) : undefined;
   if (gather) {
     return {
       message: `the ${v} loop sums loads through a computed index (\`${oneLine(gather.text)}\`): not provably consecutive, scalar`,
