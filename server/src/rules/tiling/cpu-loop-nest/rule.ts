@@ -463,6 +463,10 @@ class Nest {
     const arrays = new Set(inside.map((a) => a.array));
     // (or a temporary's three assignments, `tmp = A; A = B; B = tmp;`: one of the arrays pointed at the other's buffer)
     if (l.repoints?.some(([to, from]) => arrays.has(to) && arrays.has(from))) return true;
+    // (or a swap of local pointers the accesses were read through, `double *src = A, *dst = B;` then `tmp = src; src = dst;
+    // dst = tmp;`: the accesses name the buffers, A and B, the swap the pointers; a pass that writes one and reads the other)
+    const swapped = (l.repoints ?? []).some(([to, from]) => (l.repoints ?? []).some(([t2]) => t2 === from) && to !== from);
+    if (swapped && inside.some((a) => a.kind !== 'load') && inside.some((a) => a.kind === 'load' && !written.has(a.array))) return true;
     return this.fn.calls.some((c) => c.loops.includes(l.id) && c.name === 'swap' && c.argRoots.filter((r) => r && arrays.has(r)).length >= 2);
   }
 }
