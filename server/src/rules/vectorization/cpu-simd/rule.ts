@@ -152,7 +152,11 @@ function besideDeeperNest(fn: FunctionFacts, l: LoopFact, loads: readonly Access
   const trips = (id: number) => byId.get(id)?.trips ?? Infinity;
   const repeats = (r: AccessFact, a: AccessFact) => r.loops.filter((id) => !a.loops.includes(id) && !r.indices.some((p) => p.dependsOn((x) => x === byId.get(id)?.symbol)))
     .reduce((n, id) => n * trips(id), 1);
-  if (loads.some((a) => fn.accesses.some((r) => r.array === a.array && !r.loops.includes(l.id) && Number.isFinite(repeats(r, a)) && repeats(r, a) > SHORT_SUM))) return true;
+  // (of the array the sum walks, not a broadcast operand or its accumulator, `tmp[i]` beside atax's second nest)
+  const walked = (a: AccessFact) => a.indices.some((p) => p.dependsOn((x) => x === l.symbol));
+  // (a read that walks the array itself, its index known: `flat[p++] = ...` filling it is no re-read)
+  const rewalks = (r: AccessFact) => r.kind === 'load' && !r.indices.some((p) => p.unknown) && r.loops.some((id) => r.indices.some((p) => p.dependsOn((x) => x === byId.get(id)?.symbol)));
+  if (loads.some((a) => walked(a) && fn.accesses.some((r) => r.array === a.array && !r.loops.includes(l.id) && rewalks(r) && Number.isFinite(repeats(r, a)) && repeats(r, a) > SHORT_SUM))) return true;
   // (or a sibling nest over the same range with a long loop inside it, `x < N` around `y < K` beside the sum's `x < N`:
   // a particle filter's likelihoods beside the sum of its weights, K times the work of the sum)
   const bound = l.bound?.replace(/\s+/g, '');
