@@ -185,6 +185,9 @@ export abstract class DeclarationWalker extends LoopWalker {
         this.env.set(info.name, { kind: 'ptr', base: sample.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch('row', sample.object)), elemType: rowElem, space: 'host', vector: VECTOR_TYPES.has(rowElem) });
       } else if (container && !info.pointer) {
         this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: type, space: this.isKernel ? 'local' : 'host', vector: VECTOR_TYPES.has(type) });
+      } else if (rowElement !== null && !info.pointer && !info.arrayDims.length && field(d, 'declarator')?.type !== 'reference_declarator') {
+        // (rows of its own built by a call or a copy, `Matrix BT = createMatrix(n, n);`: indexed `BT[j][k]`, as the vexing form is)
+        this.env.set(info.name, { kind: 'ptr', base: info.name, offset: Poly.const(0), elemType: rowElement, space: 'host', vector: false, dims: [null, null] });
       } else if (info.arrayDims.length) {
         const dims = info.arrayDims.map((s) => {
           const v = s.type === 'array_declarator' ? Poly.unknown : this.eval(s);
