@@ -9,6 +9,7 @@ import { Poly, atom, atomDef, constantAtom, isVarying, loneSymbol, symbolKind, t
 import { field, namedChildren } from '../syntax';
 import { tick } from '../budget';
 import { VECTOR_TYPES, baseType, elementBits, type TypeAliases } from './ctypes';
+import { ROWS_MEMBER } from './records';
 import type { MacroDef } from './file-scope';
 import type { AccessFact, MemorySpace, ParamFact } from './model';
 
@@ -575,6 +576,8 @@ export class Evaluator {
         const v = this.env.get(n.text);
         // (a host method's data member, `data[i]` in `double Vec::sum()`: its class's buffer, as `this->data` is)
         const member = !v && this.ownerClass && this.memberSpace === 'host' && !this.params.has(n.text) ? this.memberElements.get(this.ownerClass)?.get(n.text) : undefined;
+        // (a table of rows, `std::vector<std::vector<float>> W`, indexed `W[o][i]`)
+        if (member?.startsWith(ROWS_MEMBER)) return { base: n.text, offset: Poly.const(0), elemType: member.slice(ROWS_MEMBER.length), space: 'host', vector: false, dims: [null, null] };
         if (member) return { base: n.text, offset: Poly.const(0), elemType: member, space: 'host', vector: VECTOR_TYPES.has(member) };
         return v?.kind === 'ptr' ? v : null;
       }
@@ -637,7 +640,9 @@ export class Evaluator {
         if (!this.memberSpace || !(ofParam || ofPtrParam || ofThis || ofLocal) || n.text.length > 80) return null;
         // (`p.A` of a `GemmParams p` whose `const float* A` the file declares: floats)
         const holder = unparen(field(n, 'argument')) !== obj ? undefined : obj?.type === 'identifier' ? objectType ?? this.params.get(obj.text)?.type : ofThis ? this.ownerClass ?? undefined : undefined;
-        const elemType = holder ? this.memberElements.get(baseType(holder))?.get(field(n, 'field')?.text ?? '') ?? null : null;
+        const declared = holder ? this.memberElements.get(baseType(holder))?.get(field(n, 'field')?.text ?? '') ?? null : null;
+        if (declared?.startsWith(ROWS_MEMBER)) return { base: n.text, offset: Poly.const(0), elemType: declared.slice(ROWS_MEMBER.length), space: this.memberSpace, vector: false, dims: [null, null] };
+        const elemType = declared;
         return { base: n.text, offset: Poly.const(0), elemType, space: this.memberSpace, vector: !!elemType && VECTOR_TYPES.has(elemType) };
       }
       case 'conditional_expression': {

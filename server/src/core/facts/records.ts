@@ -4,7 +4,7 @@
 import type { SyntaxNode as Node } from '../mirror';
 import { children, field, namedChildren } from '../syntax';
 import { Poly } from '../affine';
-import { baseType, declaratorName, elementBits, VECTOR_TYPES, type TypeAliases } from './ctypes';
+import { baseType, containerElement, declaratorName, elementBits, tableElement, VECTOR_TYPES, type TypeAliases } from './ctypes';
 import type { AccessFact } from './model';
 
 export interface RecordField {
@@ -126,10 +126,22 @@ export function memberElements(declarations: readonly Node[], classFields: reado
   return out;
 }
 
-/** The one-level pointer members a field declaration declares (`const float* A, *B;`), with their element type. */
+/** A member that is a table of rows (`std::vector<std::vector<float>> W;`), as memberElements records its element. */
+export const ROWS_MEMBER = 'rows:';
+
+/**
+ * The one-level pointer members a field declaration declares (`const float* A, *B;`), with their element type; and
+ * its container members (`std::vector<float> dx;`, the element; `std::vector<std::vector<float>> W;`, rows of it).
+ */
 function pointerMembers(decl: Node, into: Map<string, string>): void {
   const type = field(decl, 'type')?.text;
   if (!type) return;
+  const rows = tableElement(type);
+  const element = rows ? null : containerElement(type);
+  if (rows || element) {
+    for (const c of children(decl)) if (c.type === 'field_identifier') into.set(c.text, rows ? ROWS_MEMBER + rows : element!);
+    return;
+  }
   for (const c of children(decl)) {
     if (c.type !== 'pointer_declarator' || field(c, 'declarator')?.type === 'pointer_declarator') continue;
     const info = declaratorName(c);
