@@ -262,6 +262,9 @@ export abstract class CallWalker extends WalkerState {
       // (nor the caller's own template type handed to a specialization's `const __half*`: its launches say what it is)
       const templateType = cast && !!ptr.elemType && elementBits(ptr.elemType, this.aliases) === null && !ptr.vector;
       if (ptr) inner.env.set(p.name, { kind: 'ptr', ...(cast && !templateType ? inner.recast(ptr, p.type) : ptr) });
+      // (a shared-memory address handed as an integer, `ldmatrix_x4(RA, a_addr)` with `a_addr = __cvta_generic_to_shared(&A_smem[...])`:
+      // the helper's PTX reads where it points, as the same asm written in the caller does)
+      else if (!p.pointer && args[i] && unparen(args[i])?.type === 'identifier' && this.env.get(unparen(args[i])!.text)?.kind === 'ptr') inner.env.set(p.name, this.env.get(unparen(args[i])!.text)!);
       else if (!p.pointer) inner.env.set(p.name, { kind: 'int', poly: this.eval(args[i]) });
     });
   }
