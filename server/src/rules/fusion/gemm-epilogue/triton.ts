@@ -103,7 +103,10 @@ function gemmHelpers(facts: FileFacts, kernels: Map<string, FunctionFacts>): Map
     // (or `out = triton_mm(x, w)` then `return out`, the name set once, by that call)
     const named = r >= 0 && !inner && returns[0].args.length === 1 && returns[0].args[0].trim() === returns[0].argRoots[0] ? returns[0].argRoots[0] : null;
     const sets = named ? h.calls.flatMap((c, i) => (c.form === 'assign' && (c.assignedTo ?? []).includes(named) ? [i] : [])) : [];
-    if (sets.length === 1 && h.calls[sets[0]].assignedTo!.length === 1) inner = h.calls.find((c) => c.parent === sets[0] && helperOf(c)?.param === null);
+    // (and then only its own epilogue ops on it, `if bias is not None: out = out + bias`, reported in the helper: the
+    // caller's next pass over what it returns is another one)
+    const epilogueStep = (i: number) => h.calls[i].assignedTo?.length === 1 && h.calls.some((c) => c.parent === i && isElementwise(c) && c.argRoots.includes(named));
+    if (sets.length >= 1 && h.calls[sets[0]].assignedTo!.length === 1 && sets.slice(1).every(epilogueStep)) inner = h.calls.find((c) => c.parent === sets[0] && helperOf(c)?.param === null);
     if (!inner || returns[0].args.length !== 1) continue;
     out.set(apply ?? h.name, { kernel: helperOf(inner)!.kernel, param: null });
   }
