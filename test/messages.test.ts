@@ -990,3 +990,33 @@ def linear_maybe_bias(x, w, bias):
   assert.match(said('mlp_up_linear'), /^`F\.gelu\(h\)`: a separate pass over the output of the cuBLAS GEMM `F\.linear`/);
   assert.match(said('linear_maybe_bias'), /^`y \+ bias` and 1 more elementwise op: separate passes/);
 });
+
+test('a GEMM epilogue pass into a new buffer, of an output the caller hands in, saves its read: the message says it is still written', async () => {
+  const engine = await Engine.create();
+  const code = `#include <cublas_v2.h>
+#include <cuda_runtime.h>
+__global__ void bias_relu_out(float* act, const float* pre, const float* bias, int M, int N) {
+  int idx = blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx < M * N) act[idx] = fmaxf(pre[idx] + bias[idx % N], 0.f);
+}
+__global__ void bias_relu_inplace(float* y, const float* bias, int M, int N) {
+  int idx = blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx < M * N) y[idx] = fmaxf(y[idx] + bias[idx % N], 0.f);
+}
+void linear_relu_keep(cublasHandle_t h, float* act, float* pre, const float* inp, const float* w,
+                      const float* bias, int M, int N, int K) {
+  const float one = 1.f, zero = 0.f;
+  cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, w, K, inp, K, &zero, pre, N);
+  bias_relu_out<<<(M * N + 255) / 256, 256>>>(act, pre, bias, M, N);
+}
+void linear_relu_inplace(cublasHandle_t h, float* y, const float* inp, const float* w,
+                         const float* bias, int M, int N, int K) {
+  const float one = 1.f, zero = 0.f;
+  cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, w, K, inp, K, &zero, y, N);
+  bias_relu_inplace<<<(M * N + 255) / 256, 256>>>(y, bias, M, N);
+}
+`;
+  const said = engine.analyzeText('linear.cu', code).findings.filter((x) => x.rule === 'fusion/gemm-epilogue').map((f) => f.message);
+  assert.deepEqual(said.map((m) => /an extra read \(`pre` is the caller's: still written\)$/.test(m)), [true, false]);
+  assert.match(said[1], /over `y` from the GEMM `cublasSgemm`: an extra write and read$/);
+});

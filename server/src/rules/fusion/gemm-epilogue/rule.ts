@@ -233,6 +233,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       if (kernels.get(next.name)?.params.length && written(kernels.get(next.name)!).every((j) => next.argRoots[j] !== g.output)) {
         assumptions.push(`the pass writes a new buffer: if \`${g.output}\` itself is needed later (for a backward pass), the epilogue can store both`);
       }
+      // (a pass into a new buffer, `act = relu(pre + b)`, of a GEMM output the caller hands in, kept for a backward pass:
+      // the fused epilogue still writes it, and saves its read)
+      const keptOutput = pass !== 'rank-1' && outputs.length > 0 && (host.params.some((p) => p.pointer && p.name === g.output) || /[.>]/.test(g.output));
       out.push({
         range: next.nameRange,
         function: host.name,
@@ -240,7 +243,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
         assumptions,
         message: later.length
           ? `${[next, ...later].map((l) => `\`${l.via ?? l.name}\``).join(', ').replace(/, ([^,]*)$/, ' and $1')} are ${later.length + 1} separate passes over \`${g.output}\` from the ${op} \`${g.call.via ?? g.call.name}\`: an extra write and read each`
-          : `\`${next.via ?? next.name}\` ${pass === 'rank-1' ? 'adds a bias as a second GEMM' : 'is a separate pass'} over \`${g.output}\` from the ${op} \`${g.call.via ?? g.call.name}\`: an extra write and read`,
+          : `\`${next.via ?? next.name}\` ${pass === 'rank-1' ? 'adds a bias as a second GEMM' : 'is a separate pass'} over \`${g.output}\` from the ${op} \`${g.call.via ?? g.call.name}\`: ${keptOutput ? `an extra read (\`${g.output}\` is the caller's: still written)` : 'an extra write and read'}`,
         detail: detail(
           `${shown(next)} ${what} right after the ${op} ${shown(g.call)} wrote it.`,
           g.matVec
