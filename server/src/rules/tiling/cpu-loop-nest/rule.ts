@@ -265,6 +265,9 @@ class Nest {
           if (!timeReuse && this.carriesData(l) && !this.contracted(l)) timeReuse = { access: a, loop: l, sweeps };
           continue;
         }
+        // (an array each pass rewrites after summing over it, per-sample SGD's weights under the sample loop: the next pass
+        // needs all of it first, as in a time loop)
+        if (this.accesses.some((w) => w.kind !== 'load' && w.array === a.array && w.loops.includes(l.id)) && this.contracted(l)) continue;
         out.push({ access: a, loop: l, sweeps });
         found = true;
       }
@@ -438,17 +441,19 @@ class Nest {
   }
 
   /**
-   * Is an array the time loop `l` writes summed over a whole dimension inside it (a layer's forward pass, `in2[j] +=
+   * Is an array the loop `l` rewrites whole on each pass summed over a whole dimension inside it (a layer's forward pass, `in2[j] +=
    * out1[i] * w1[i][j]` over `i`, in a per-sample SGD loop that then updates `w1`)? Each pass then needs all of the
    * last pass's array before any of its own work: no skewing or blocking of `l` reuses its arrays, unlike a stencil's
    * neighbours.
    */
   contracted(l: LoopFact): boolean {
     const inner = this.loops.filter((m) => m !== l && this.chain(m).includes(l));
-    const written = new Set(this.accesses.filter((a) => a.kind !== 'load' && a.loops.includes(l.id)).map((a) => a.array));
+    // (rewritten whole by each pass, its index not moving with `l`: an LU's pass writes its own row of what the next
+    // ones sum over, a triangle a blocked LU reuses)
+    const written = new Set(this.accesses.filter((a) => a.kind !== 'load' && a.loops.includes(l.id) && !this.dependsOn(a, l)).map((a) => a.array));
     // (into an array, `in2[j] += ...` not moving with `i`, or into a scalar, `sum += w2[i][j] * theta3[j]` over `j`)
     return this.accesses.some((r) => r.kind === 'load' && written.has(r.array) && r.loops.includes(l.id) && inner.some((m) => r.loops.includes(m.id) && this.dependsOn(r, m) &&
-      (!!m.reductions?.length || this.accesses.some((u) => u.kind === 'update' && u.array !== r.array && u.loops.join() === r.loops.join() && !this.dependsOn(u, m)))));
+      ((m.reductions ?? []).some((red) => red.variable !== m.variable) || this.accesses.some((u) => u.kind === 'update' && u.array !== r.array && u.loops.join() === r.loops.join() && !this.dependsOn(u, m)))));
   }
 
   /**
