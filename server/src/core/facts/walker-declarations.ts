@@ -130,6 +130,8 @@ export abstract class DeclarationWalker extends LoopWalker {
       if (vexing && rowElement !== null) {
         const name = field(child, 'declarator')!.text;
         this.env.set(name, { kind: 'ptr', base: name, offset: Poly.const(0), elemType: rowElement, space: 'host', vector: false, dims: [null, null] });
+        // (declared at this depth: a row of it taken in a loop, `const vector<double>& b = BT[j]`, is that row of BT)
+        this.localTypes.set(name, { type: typeText, depth: this.loopStack.length });
         continue;
       }
       const d = vexing ? field(child, 'declarator')! : child;
