@@ -9,7 +9,7 @@ import { dispatchedTypes } from './aten-dispatch';
 import { elementAt, rowPitch } from './object-rows';
 import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
-import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops, conditionExpression, oneShotArm } from './loop-forms';
+import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops, conditionExpression, oneShotArm, lastStepArm } from './loop-forms';
 import { NO_RECORDS, type FileRecords } from './records';
 import type { ElementAccessor } from '../preprocess/accessors';
 import { elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
@@ -148,7 +148,8 @@ class FunctionWalker extends DeclarationWalker {
         const tail = cond ? chunkTailArm(cond, (x) => this.eval(x), enclosing) : null;
         this.rareLoops.push(...rare);
         // (`if (init_state) { init_state = false; ... }`: its arm runs once)
-        const once = !!cond && oneShotArm(cond, field(n, 'consequence'), this.lines);
+        // (or, in a function with no loop around it, the last of its caller's steps: `if (last_step)`, `if (i == n - 1)`)
+        const once = !!cond && (oneShotArm(cond, field(n, 'consequence'), this.lines) || (!enclosing.length && !this.isKernel && lastStepArm(flag?.test ?? cond)));
         if (once) this.onceDepth++;
         if (tail === 'consequence') this.chunkTailDepth++;
         const remainder = cond ? remainderArm(cond, (x) => this.eval(x)) : null;

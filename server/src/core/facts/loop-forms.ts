@@ -143,6 +143,18 @@ export function stepCounters(body: Node | null): string[] {
 export const DEBUG_FLAG = /^(?:verbose|debug|dbg|debug_?mode|is_?debug|do_?debug|trace|print_?debug|log_every_\w+)$/i;
 const LAST_STEP_FLAG = /^(?:is_?)?(?:last|final)_?(?:step|iter|iteration|epoch|batch)$/i;
 
+/**
+ * A test for the last of a caller's steps, outside any loop of its own (a helper's `if (last_step)` with
+ * `bool last_step = micro_step == grad_accum_steps - 1;`, or the comparison itself): its arm runs on one call of many.
+ */
+export function lastStepArm(cond: Node): boolean {
+  const e = conditionExpression(cond);
+  if (e?.type === 'identifier') return LAST_STEP_FLAG.test(e.text);
+  if (e?.type !== 'binary_expression' || field(e, 'operator')?.text !== '==') return false;
+  const minusOne = (x: Node | null) => { const u = unparen(x); return u?.type === 'binary_expression' && field(u, 'operator')?.text === '-' && field(u, 'right')?.text === '1'; };
+  return minusOne(field(e, 'left')) || minusOne(field(e, 'right'));
+}
+
 /** Trips of a loop whose iterations are a handful of variants or settings rather than steps. */
 const FEW_TRIPS = 16;
 

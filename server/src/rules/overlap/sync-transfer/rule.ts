@@ -494,7 +494,8 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   // (a device sync right before a blocking copy back adds no wait of its own: the copy waits for the same work)
   const next = (b: CallFact) => calls.find((c) => positionBefore(b.range.end, c.range.start));
   const beforeCopyBack = (b: CallFact) => b.kind === 'sync' && DEVICE_SYNC.test(b.name) && !(b.scopes ?? []).length && !!next(b) && blockingKind(next(b)!) === 'copy' && copiesToHost(next(b)!);
-  const blocking = calls.filter((c) => (blockingKind(c) !== null && c.loops.length === 0 && !beforeCopyBack(c) &&
+  // (nor one in an arm that runs on one call of many, `if (last_step)`: once an optimizer step, not every micro step)
+  const blocking = calls.filter((c) => (blockingKind(c) !== null && c.loops.length === 0 && !beforeCopyBack(c) && !c.once &&
     !(drains && blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c))) || frees.includes(c));
   if (!work.length || !blocking.length || calls.some((c) => (isAllocation(c) && !perCallScratch(host)) || isTiming(c, host))) return [];
   // (nor a wait that only ends the helper where each call in a loop is followed at once by a blocking call of the caller,
