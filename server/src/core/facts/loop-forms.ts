@@ -9,6 +9,7 @@ import { Poly, atomDef, loneSymbol } from '../affine';
 import { unparen } from './evaluate';
 import { children, field, namedChildren, walk } from '../syntax';
 import { lineScan } from '../line-scans';
+import { identifiersOf } from './c-syntax';
 
 /** Statements that loop (and the function, where a walk up stops). */
 const LOOP_STATEMENT = new Set(['for_statement', 'while_statement', 'do_statement', 'for_range_loop', 'function_definition']);
@@ -37,6 +38,9 @@ export function whileAsFor(n: Node): { cond: Node; update: Node } | null {
     const update = items[i].type === 'expression_statement' ? namedChildren(items[i])[0] : null;
     const name = update ? steppedName(update) : null;
     if (!update || !name || !/^(?:update_expression|assignment_expression)$/.test(update.type)) return null;
+    // (a step moves the variable from where it is, `i += s`, `i = i + s`; `error = sqrtf(l2)` sets it anew: no count)
+    const plain = update.type === 'assignment_expression' && field(update, 'operator')?.text === '=';
+    if (name === tested.text && plain && !identifiersOf(field(update, 'right')!).includes(name)) return null;
     if (name === tested.text) return { cond, update };
   }
   return null;

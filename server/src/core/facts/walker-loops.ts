@@ -178,8 +178,9 @@ export abstract class LoopWalker extends CallWalker {
       const cond = field(n, 'condition');
       if (cond) this.inLoop(id, () => this.expressions(cond));
       if (cond && cond.endIndex - cond.startIndex <= 120) fact.condition ??= cond.text;
-      // (`do { delta = kmeansCuda(...); ... } while (delta > threshold)`: where the condition's locals get their values)
-      if (kind === 'do' && cond && fact.condition && bodyNode) fact.exitSources = conditionSources(bodyNode, fact.condition);
+      // (`do { delta = kmeansCuda(...); ... } while (delta > threshold)`, `while (error > tol) { ...; error = sqrtf(l2); }`:
+      // where the condition's locals get their values)
+      if ((kind === 'do' || kind === 'while') && cond && fact.condition && bodyNode) fact.exitSources = conditionSources(bodyNode, fact.condition);
     }
     const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x), (g) => (fact.geometric ??= []).push(g), kind === 'for' ? field(n, 'update') : null);
     // `for (i = tid; i < batch_size * beam_width; i += stride)`: a thread per sequence
@@ -396,7 +397,7 @@ const within = (a: LoopFact['range'], b: LoopFact['range']) =>
   (a.start.line > b.start.line || (a.start.line === b.start.line && a.start.column >= b.start.column)) &&
   (a.end.line < b.end.line || (a.end.line === b.end.line && a.end.column <= b.end.column));
 
-/** The values a `do` loop's body sets the locals of its condition to, at its top level (`delta = kmeansCuda(...)`), as written. */
+/** The values a `do` or `while` loop's body sets the locals of its condition to, at its top level (`delta = kmeansCuda(...)`), as written. */
 function conditionSources(body: Node, condition: string): { text: string; at: { line: number; column: number } }[] {
   const words = new Set(condition.match(/[A-Za-z_]\w*/g) ?? []);
   const out: { text: string; at: { line: number; column: number } }[] = [];

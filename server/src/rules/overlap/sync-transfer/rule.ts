@@ -199,7 +199,9 @@ function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[], c
   const v = oneValue(c) ?? hostScalarResult(c);
   if (v === null) return false;
   const mentions = (text: string | null | undefined) => names(v, text);
-  return !!loop.exits || mentions(loop.bound) || mentions(loop.condition) || inLoop.some((l) => sizes(v, l));
+  // (or through a local the condition tests, set from it after the copy: `error = sqrtf(l2)` of `while (error > tol)`)
+  const setFrom = (loop.exitSources ?? []).some((x) => mentions(x.text) && positionBefore(c.range.start, x.at));
+  return !!loop.exits || mentions(loop.bound) || mentions(loop.condition) || setFrom || inLoop.some((l) => sizes(v, l));
 }
 
 /** A timed `loop` beside another loop of `host` that launches a kernel of `work` on a stream and copies asynchronously: its serialized twin. */
