@@ -1020,3 +1020,52 @@ void linear_relu_inplace(cublasHandle_t h, float* y, const float* inp, const flo
   assert.deepEqual(said.map((m) => /an extra read \(`pre` is the caller's: still written\)$/.test(m)), [true, false]);
   assert.match(said[1], /over `y` from the GEMM `cublasSgemm`: an extra write and read$/);
 });
+
+test('a loop that leaves on a flag named for its last step decides nothing from the copy: the plain per-step wording', async () => {
+  const engine = await Engine.create();
+  const code = `#include <cstdio>
+#include <cuda_runtime.h>
+
+__global__ void logits_kernel(float* logits, const int* inp, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) logits[i] = (float)inp[i % 7];
+}
+__global__ void loss_kernel(float* losses, const float* logits, const int* targets, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) losses[i] = -logf(logits[i] + (float)targets[i]);
+}
+struct Model { float* losses; float* logits; int* inputs; int* targets; float* cpu_losses; float mean_loss; int n; };
+
+void forward(Model* m, const int* targets) {
+    logits_kernel<<<(m->n + 255) / 256, 256>>>(m->logits, m->inputs, m->n);
+    if (targets != NULL) {
+        loss_kernel<<<(m->n + 255) / 256, 256>>>(m->losses, m->logits, m->targets, m->n);
+        cudaMemcpy(m->cpu_losses, m->losses, m->n * sizeof(float), cudaMemcpyDeviceToHost);
+        float mean_loss = 0.0f;
+        for (int i = 0; i < m->n; i++) { mean_loss += m->cpu_losses[i]; }
+        m->mean_loss = mean_loss / m->n;
+    }
+}
+
+void train(Model* m, const int* targets, float* cpu_logits, int train_steps, int sample_every, int genT) {
+    for (int step = 0; step <= train_steps; step++) {
+        int last_step = step == train_steps;
+        if (step > 0 && step % sample_every == 0) {
+            for (int t = 1; t < genT; t++) {
+                forward(m, NULL);
+                cudaMemcpy(cpu_logits, m->logits, m->n * sizeof(float), cudaMemcpyDeviceToHost);
+                int next = 0;
+                for (int v = 1; v < m->n; v++) if (cpu_logits[v] > cpu_logits[next]) next = v;
+                printf("%d ", next);
+            }
+        }
+        if (last_step) { break; }
+        forward(m, targets);
+        printf("step %d: train loss %f\\n", step, m->mean_loss);
+    }
+}
+`;
+  const [f] = engine.analyzeText('train.cu', code).findings.filter((x) => x.rule === 'overlap/sync-transfer');
+  assert.match(f.message, /blocks the host each iteration \(`forward` is called in a loop of `train`\)/);
+  assert.doesNotMatch(f.message, /decides its next step on the host/);
+});

@@ -145,7 +145,7 @@ export function stepCounters(body: Node | null): string[] {
  * that matter.
  */
 export const DEBUG_FLAG = /^(?:verbose|debug|dbg|debug_?mode|is_?debug|do_?debug|trace|print_?debug|log_every_\w+)$/i;
-const LAST_STEP_FLAG = /^(?:is_?)?(?:last|final)_?(?:step|iter|iteration|epoch|batch)$/i;
+export const LAST_STEP_FLAG = /^(?:is_?)?(?:last|final)_?(?:step|iter|iteration|epoch|batch)$/i;
 
 /**
  * A test for the last of a caller's steps, outside any loop of its own (a helper's `if (last_step)` with

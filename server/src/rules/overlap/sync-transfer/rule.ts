@@ -16,6 +16,7 @@
 // measurement) and on loops of a few constant iterations (warm-up runs).
 // Python host code (Triton/PyTorch: `.item()`, `.cpu()`, `torch.cuda.synchronize()`) is
 // handled by triton.ts.
+import { LAST_STEP_FLAG } from '../../../core/facts/loop-forms';
 import { detail } from '../../common/detail';
 import type { Rule } from '../../../core/rule';
 import { copiesToHost, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
@@ -276,7 +277,8 @@ function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
   return caller.calls.some((c) => calleeName(c) === callee && c.loops.some((id) => {
     const l = loops.get(id);
     if (l?.kind === 'do' && (l.exitSources ?? []).some((v) => call.test(v.text))) return true;
-    const exitOnValue = (l?.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l!.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w)));
+    // (not a flag named for the last step, `int last_step = step == train_steps; if (last_step) break;`: the step counter)
+    const exitOnValue = (l?.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l!.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w) && !LAST_STEP_FLAG.test(w)));
     return exitOnValue && computesAfter(c, id);
   }));
 }
