@@ -10,7 +10,7 @@ import { checkNarrowRecords } from './narrow-records';
 import { neverTogether, type AccessFact, type FunctionFacts, type LoopFact, type SharedArrayFact } from '../../../core/facts/model';
 import { overBlocks, uniformPrologues } from '../../../core/facts/classify';
 import type { RuleFinding } from '../../../core/types';
-import { Poly, bindSymbols, isVarying, loneSymbol, symbolKind } from '../../../core/affine';
+import { Poly, atomDef, bindSymbols, isVarying, loneSymbol, symbolKind } from '../../../core/affine';
 import { lanesModuloRuntime, mentionsGridDim, steppedBy, oddPitch, rowOfThreads } from './rows';
 import { isReferenceOracle } from '../../common/reference';
 import { SAMPLES, constantLaneStride, laneValues, variesAcrossLanes } from '../../../core/lanes';
@@ -124,6 +124,9 @@ function accessRuns(fn: FunctionFacts, accesses: readonly AccessFact[]): number 
 function rowScalar(a: AccessFact): boolean {
   const idx = a.indices.length === 1 ? a.indices[0] : null;
   if (!idx || idx.unknown || !idx.hasAtoms) return false;
+  // (not a clamp at the row's end, `x[min(C - 1, i + u * blockDim.x)]`: the lanes read their own elements inside the row,
+  // whatever small row a sample takes, where the clamp pins them)
+  if ([...idx.symbols()].some((s) => { const d = atomDef(s); return !!d && (d.op === 'min' || d.op === 'max') && d.args.some((x) => x.dependsOn((y) => y === TID)); })) return false;
   return SAMPLES.every((s) => {
     const v = laneValues(idx, s);
     return v !== null && new Set(v).size <= 2;
