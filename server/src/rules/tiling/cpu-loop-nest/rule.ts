@@ -450,7 +450,9 @@ class Nest {
     const inner = this.loops.filter((m) => m !== l && this.chain(m).includes(l));
     // (rewritten whole by each pass, its index not moving with `l`: an LU's pass writes its own row of what the next
     // ones sum over, a triangle a blocked LU reuses)
-    const written = new Set(this.accesses.filter((a) => a.kind !== 'load' && a.loops.includes(l.id) && !this.dependsOn(a, l)).map((a) => a.array));
+    // (nor a trailing part, `A[i][j]` for `j = k + 1 ..` of Gram-Schmidt: its loops must start where the pass does not move them)
+    const fromStart = (a: AccessFact) => a.loops.every((id) => { const m = this.byId.get(id); return !m || m === l || !m.init || !m.init.dependsOn((x) => x === l.symbol); });
+    const written = new Set(this.accesses.filter((a) => a.kind !== 'load' && a.loops.includes(l.id) && !this.dependsOn(a, l) && fromStart(a)).map((a) => a.array));
     // (into an array, `in2[j] += ...` not moving with `i`, or into a scalar, `sum += w2[i][j] * theta3[j]` over `j`)
     return this.accesses.some((r) => r.kind === 'load' && written.has(r.array) && r.loops.includes(l.id) && inner.some((m) => r.loops.includes(m.id) && this.dependsOn(r, m) &&
       ((m.reductions ?? []).some((red) => red.variable !== m.variable) || this.accesses.some((u) => u.kind === 'update' && u.array !== r.array && u.loops.join() === r.loops.join() && !this.dependsOn(u, m)))));
