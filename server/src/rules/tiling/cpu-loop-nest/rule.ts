@@ -447,6 +447,13 @@ class Nest {
    * neighbours.
    */
   contracted(l: LoopFact): boolean {
+    let v = this.contractions.get(l.id);
+    if (v === undefined) this.contractions.set(l.id, (v = this.findContraction(l)));
+    return v;
+  }
+  private readonly contractions = new Map<number, boolean>();
+
+  private findContraction(l: LoopFact): boolean {
     const inner = this.loops.filter((m) => m !== l && this.chain(m).includes(l));
     // (rewritten whole by each pass, its index not moving with `l`: an LU's pass writes its own row of what the next
     // ones sum over, a triangle a blocked LU reuses)
