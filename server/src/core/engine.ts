@@ -496,7 +496,7 @@ export class Engine {
         globals: fileArrays(fileScope),
         constants: new Map([...pre.view.constants, ...fileConstants(fileScope)]),
         macros: fileMacros(fileScope, (body) => this.parseMacroBody(grammar, body)),
-        records: { layouts: recordLayouts(fileScope, pre.view.typeAliases), members: memberElements(fileScope, top.classFields.map(([owner, d]) => [owner, mirror(d, whole)])) },
+        records: { layouts: recordLayouts(fileScope, pre.view.typeAliases), members: memberElements(fileScope, top.classFields.map(([owner, d]) => [owner, mirror(d, whole)])), sharedStructs: pre.view.sharedStructs },
       };
       if (this.fileScopes.size > 32) this.fileScopes.clear();
       this.fileScopes.set(scopeText, scope);

@@ -95,6 +95,8 @@ export type MemberElements = ReadonlyMap<string, ReadonlyMap<string, string>>;
 export interface FileRecords {
   layouts: RecordLayouts;
   members: MemberElements;
+  /** Structs of the included headers that hand out the block's dynamic shared memory (`SharedMemory<T>`), with their arrays (preprocess/shared-structs.ts). */
+  sharedStructs?: ReadonlyMap<string, string>;
 }
 
 export const NO_RECORDS: FileRecords = { layouts: new Map(), members: new Map() };
@@ -152,7 +154,8 @@ function pointerMembers(decl: Node, into: Map<string, string>): void {
 /** A key naming the layouts, for the caches of the facts that read them. */
 export function recordsKey(records: FileRecords): string {
   return [...records.layouts].map(([n, r]) => `${n}:${r.bytes}:${[...r.fields].map(([f, x]) => `${f}@${x.offset}`).join('/')}`).join(',') +
-    '|' + [...records.members].map(([n, m]) => `${n}:${[...m].map(([f, t]) => `${f}=${t}`).join('/')}`).join(',');
+    '|' + [...records.members].map(([n, m]) => `${n}:${[...m].map(([f, t]) => `${f}=${t}`).join('/')}`).join(',') +
+    '|' + [...(records.sharedStructs ?? [])].map(([n, a]) => `${n}=${a}`).join(',');
 }
 
 /**

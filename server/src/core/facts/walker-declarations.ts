@@ -236,7 +236,7 @@ export abstract class DeclarationWalker extends LoopWalker {
         // (or its getter, `U* buf = shared.getPointer()` with `SharedMemory<U> shared;`)
         const getter = this.isKernel ? getterObject(value) : null;
         const converted = !this.isKernel ? null : getter ? this.localTypes.get(getter)?.type.replace(/<[\s\S]*$/, '').trim() ?? null : conversionCallee(value);
-        const smem = converted ? sharedAccessorArray(this.lines, converted) : null;
+        const smem = converted ? sharedAccessorArray(this.lines, converted) ?? this.records.sharedStructs?.get(converted) ?? null : null;
         if (smem) {
           this.env.set(info.name, { kind: 'ptr', base: smem, offset: Poly.const(0), elemType: type, space: 'shared', vector: VECTOR_TYPES.has(type) });
           if (!this.shared.some((s) => s.name === smem)) this.shared.push({ name: smem, elemType: type, dims: [null], dimRanges: [null], dimTexts: [null], range: nodeRange(n) });

@@ -5,6 +5,7 @@ import { lexToken, type Kind } from './lex';
 import { tick } from '../budget';
 import type { MacroDef } from './macros';
 import { scanAccessors, scanRowClasses, type ElementAccessor } from './accessors';
+import { sharedStructsIn } from './shared-structs';
 
 export type Event =
   | { k: 'define'; def: MacroDef }
@@ -18,6 +19,7 @@ export type Event =
   | { k: 'typedef'; name: string; type: string }
   | { k: 'const'; name: string; expr: string }
   | { k: 'accessor'; name: string; accessor: ElementAccessor }
+  | { k: 'sharedStruct'; name: string; array: string }
   /** The text creates a cuBLAS handle and sets a tensor-op math mode on it, or one it picks at run time (`setup_main()`). */
   | { k: 'tensorMathMode' };
 
@@ -223,6 +225,7 @@ export function scanText(text: string): Event[] {
   }
   for (const [name, accessor] of scanAccessors(text)) out.push({ k: 'accessor', name, accessor });
   for (const [name, type] of scanRowClasses(text)) out.push({ k: 'typedef', name, type });
+  if (text.includes('__shared__')) for (const [name, array] of sharedStructsIn(text.split('\n'))) out.push({ k: 'sharedStruct', name, array });
   if (setsTensorMathMode(text)) out.push({ k: 'tensorMathMode' });
   return out;
 }

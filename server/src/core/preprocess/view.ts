@@ -39,6 +39,8 @@ export interface PreprocessorView {
   defaultSelectors: Map<string, MacroDef>;
   /** Element accessors of matrix classes by method name (`m.at(i, j)` as `data_[i * cols_ + j]`): see accessors.ts. */
   accessors: Map<string, ElementAccessor>;
+  /** Structs handing out the block's dynamic shared memory (`SharedMemory<T>`), with the `extern __shared__` array each returns: see shared-structs.ts. */
+  sharedStructs: Map<string, string>;
   /** A header the file includes sets up a cuBLAS handle's math mode (scan.ts, setsTensorMathMode): its GEMMs' math is decided there. */
   tensorMathMode: boolean;
   headers: string[];
@@ -189,6 +191,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
   const dSwitched = new Set<string>();
   const consts = new Map<string, number>(); // NaN = conflicting values
   const accessors = new Map<string, ElementAccessor | null>(); // null = two shapes under one name
+  const sharedStructs = new Map<string, string>();
   const headers: string[] = [];
   const missing: string[] = [];
   let mathMode = false;
@@ -337,6 +340,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
           } else if (ev.k === 'const') addConst(ev.name, evalIntExpr(ev.expr, resolver(false)));
           // (a header's: the file's own set-up functions are in its facts)
           else if (ev.k === 'tensorMathMode') mathMode ||= depth > 0;
+          else if (ev.k === 'sharedStruct') { if (!sharedStructs.has(ev.name)) sharedStructs.set(ev.name, ev.array); }
           else if (ev.k === 'accessor') {
             const had = accessors.get(ev.name);
             accessors.set(ev.name, had === undefined || (had && had.type === ev.accessor.type && had.columnMajor === ev.accessor.columnMajor) ? ev.accessor : null);
@@ -366,11 +370,11 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     // from tick(): scanning, reading headers, evaluating #if), as when a count limit is hit
     cut = e instanceof BudgetExceeded;
   }
-  const view = { ...finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs, switched: dSwitched }, accessors, mathMode), missing };
+  const view = { ...finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs, switched: dSwitched }, accessors, sharedStructs, mathMode), missing };
   return cut ? { ...view, cut } : view;
 }
 
-function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string>; switched: ReadonlySet<string> }, found: Map<string, ElementAccessor | null>, tensorMathMode: boolean): Omit<PreprocessorView, 'missing'> {
+function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string>; switched: ReadonlySet<string> }, found: Map<string, ElementAccessor | null>, sharedStructs: Map<string, string>, tensorMathMode: boolean): Omit<PreprocessorView, 'missing'> {
   const macros = new Map<string, MacroDef>();
   const alternatives = new Map<string, MacroDef[]>();
   // an alternative that is a bare name nothing the view sees defines: `#ifdef WG_A / #define TS WG_A / #else /
@@ -458,8 +462,9 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
   for (const [n, v] of defaultConstants) ser.push(`B${n}=${v}`);
   const accessors = new Map<string, ElementAccessor>();
   for (const [n, a] of found) if (a) { accessors.set(n, a); ser.push(`E${n}=${a.type}${a.columnMajor ? ':col' : ''}`); }
+  for (const [n, a] of sharedStructs) ser.push(`X${n}=${a}`);
   for (const h of headers) ser.push(`H${h}`);
   if (tensorMathMode) ser.push('Ptensor-math-mode');
   const joined = ser.join('\n');
-  return { macros, alternatives, typeAliases, defaultTypes, constants, defaultConstants, defaultSelectors, accessors, tensorMathMode, headers, key: joined.length + ':' + digest(joined) };
+  return { macros, alternatives, typeAliases, defaultTypes, constants, defaultConstants, defaultSelectors, accessors, sharedStructs, tensorMathMode, headers, key: joined.length + ':' + digest(joined) };
 }
