@@ -1069,3 +1069,11 @@ void train(Model* m, const int* targets, float* cpu_logits, int train_steps, int
   assert.match(f.message, /blocks the host each iteration \(`forward` is called in a loop of `train`\)/);
   assert.doesNotMatch(f.message, /decides its next step on the host/);
 });
+
+test('a row walk in two loops spreading the threads names the lanes\' own loop (`offset` from threadIdx.x), not the one over threadIdx.y', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/fusion/multi-pass-reduction/fixtures/channel_stats_two_extents.cu');
+  const findings = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'vectorization/vector-memory-access' && x.function === 'channel_welford');
+  assert.equal(findings.length, 1);
+  assert.match(findings[0].message, /per step of the `offset` loop/);
+});

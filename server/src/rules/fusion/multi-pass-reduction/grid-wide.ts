@@ -50,3 +50,24 @@ export function mergesRowPartials(first: Launch, second: Launch, buffer: string,
   const statLoads = paramsOf(second, stats).flatMap((p) => k.accesses.filter((a) => a.array === p && a.kind === 'load'));
   return statLoads.length > 0 && statLoads.every((a) => [...walks(a)].some((s) => !bufferSyms.has(s)));
 }
+
+/** A loop whose bound is known only at run time (`b < bs`, not `u < 4` or a constant trip count). */
+const runTimeLoop = (l: FunctionFacts['loops'][number]): boolean =>
+  l.trips === undefined && l.maxTrips === undefined && !!l.bound && !/^\s*\d+[uUlL]*\s*$/.test(l.bound) && !l.tail;
+
+/**
+ * Each block sweeps its row in two nested loops over run-time extents, both moving the index (BatchNorm's channel:
+ * `for (b = ty; b < bs; ...) for (off = tx; off < ss; ...) x[off + c * ss + b * ss * fs]`, N x H*W values a
+ * channel): a row of two run-time extents is far more than a block holds on chip, so the pass that normalizes it
+ * reads it again from global memory whether or not one kernel does both. Two reads are the minimum.
+ */
+export function sweptInTwoExtents(first: Launch, buffer: string): boolean {
+  const k = first.kernel;
+  const byId = new Map(k.loops.map((l) => [l.id, l] as const));
+  const loads = paramsOf(first, buffer).flatMap((p) => k.accesses.filter((a) => a.space === 'global' && a.array === p && a.kind !== 'store'));
+  return loads.length > 0 && loads.every((a) => {
+    const moving = a.loops.map((id) => byId.get(id)).filter((l): l is NonNullable<typeof l> =>
+      !!l && runTimeLoop(l) && a.indices.some((p) => !p.unknown && [...p.symbols()].includes(l.symbol)));
+    return moving.length >= 2;
+  });
+}

@@ -33,7 +33,7 @@ import { positionBefore } from '../../../core/positions';
 import { bind, launchesOf, type Launch } from '../../common/launch-flow';
 import { visibleCallables, type Callables } from '../../../core/project';
 import { longBlockSweep, sweepLength, rowPasses, vocabularyRow } from './passes';
-import { gridWidePartials, mergesRowPartials } from './grid-wide';
+import { gridWidePartials, mergesRowPartials, sweptInTwoExtents } from './grid-wide';
 import { isTlDot } from '../../common/program-axes';
 import { gemmLoop } from '../../common/gemm-shape';
 import { oneBlockLoops } from './one-block-rows';
@@ -283,6 +283,8 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         if (gridWidePartials(first, buffer, stats)) continue;
         // (or each row split over several programs, whose partials the consumer merges: the same barrier, per row)
         if (mergesRowPartials(first, second, buffer, stats)) continue;
+        // (or each block's row spans two run-time extents, BatchNorm's N x H*W channel: more than a block holds)
+        if (sweptInTwoExtents(first, buffer)) continue;
         // the consumer is a matrix multiply (`tl.dot` over tiles: flash attention's backward reading `do` with `delta`):
         // it loads the buffer tile by tile for its own products, and no online form folds the statistic into it
         // (in CUDA, a kernel with a GEMM-shaped loop or tensor-core instructions: FlashAttention-2's backward after its

@@ -472,8 +472,11 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   if (streamed.some((a) => oddPitch(fn, a, width))) return [];
   if (loadBytes(fn, streamed, (a) => judgedBits(a) ?? 16) >= ENOUGH_LOAD_BYTES) return [];
   // (the loop handing the row's elements to the threads, before one of blocks stepping over rows around it)
+  // (the lanes' own loop where two spread the threads, `offset = threadIdx.x` inside `batch_id = threadIdx.y`)
   const around = loopsAround(streamed[0], fn);
-  const loop = around.find(spreadsOverThreads) ?? around.find((l) => streamed[0].indices[0].dependsOn((s) => s === l.symbol));
+  const spread = around.filter(spreadsOverThreads);
+  const loop = spread.find((l) => !!l.init && !l.init.unknown && l.init.dependsOn((s) => s === 'threadIdx.x')) ?? spread[0] ??
+    around.find((l) => streamed[0].indices[0].dependsOn((s) => s === l.symbol));
   if (!loop) return [];
   // a thread per column walking down the rows (a column scan, `data[y * w + x]` for y < h), with every launch
   // giving a few thousand columns: 16-byte accesses would leave a quarter of those threads, already too few to
