@@ -263,6 +263,8 @@ export interface CallFact {
   qualified?: string;
   /** Host launches: an argument a loop around the launch moves (`cols + b * spatial * k`, a local `y_n = y + n * M * N`): a step takes its own chunk. */
   loopArgs?: boolean;
+  /** A call of one of the file's host functions in a loop: the arguments (by position) a loop around it moves (`&A(i, p)` under `p += kc`). */
+  movingArgs?: number[];
   /** C++: in a lambda's body in a host function (`auto forces = [&]() { ... }`): it runs where the lambda is called, not where it is written. */
   inLambda?: boolean;
   /** C++: the scope a qualified callee is named in (`Timer` of `Timer::Start()`; `name` is then `Start`), or the declared type of the local object a method is called on (`GpuTimer` of `t.Start()`). */

@@ -431,6 +431,11 @@ export abstract class CallWalker extends WalkerState {
     if (this.singleLaneDepth > 0 && this.isKernel) fact.singleLane = true;
     if (kind === 'launch' && this.remainderDepth > 0) fact.remainderArm = true;
     if (kind === 'launch' && !this.isKernel && args.some((a) => this.movesWithLoops(a))) fact.loopArgs = true;
+    // (a call of the file's host function in a loop: the arguments each step moves, `&A(i, p)` under `p += kc` a tile, `W` passed whole none)
+    if (kind === 'call' && mayBeOwn && this.loopStack.length) {
+      const moving = args.flatMap((a, i) => (this.movesWithLoops(a) ? [i] : []));
+      if (moving.length) fact.movingArgs = moving;
+    }
     // (a method of a local object names the object's declared type, `GpuTimer t; t.Start()`)
     const receiver = fn.type === 'field_expression' ? field(fn, 'argument') : null;
     // (or of a parameter, `Linear& fc` of `fc.forward(...)`)

@@ -531,17 +531,38 @@ function tileHint(bits: number | null, type: string | null): string {
 /** A loop stepping by a cache tile (`i += mc`, `p += 128`): what it calls works on one tile. */
 const tileStride = (l: LoopFact) => !!l.step && !l.step.unknown && (l.step.isConstant ? Math.abs(l.step.constant) >= TILE_HANDOFF_STEP : true);
 
-/** Functions every call of which in the file sits in a tile loop (`InnerKernel(ib, n, pb, &A(i, p), ...)` under `p += kc`): blocked by their callers. */
-function tiledCallees(functions: readonly FunctionFacts[]): Set<string> {
-  const inTile = new Map<string, boolean>();
+/**
+ * Functions every call of which in the file sits in a tile loop (`InnerKernel(ib, n, pb, &A(i, p), ...)` under `p += kc`):
+ * blocked by their callers. `whole`: the callers hand over tile coordinates (a moving integer argument) or the callee is
+ * not the file's, so all of its arrays count as tiled; else only the array parameters a call's step moves do. A mini-batch
+ * loop handing each batch to a dense layer, `dense_forward(xb, W, ...)` under `s += BATCH`, tiles the samples, never `W`.
+ */
+function tiledCallees(functions: readonly FunctionFacts[]): Map<string, { whole: boolean; params: Set<string> }> {
+  const byName = new Map(functions.map((f) => [f.name, f] as const));
+  const inTile = new Map<string, { whole: boolean; params: Set<string> } | null>();
   for (const fn of functions) {
     for (const c of fn.calls) {
       if (c.kind !== 'call') continue;
-      const tiled = c.loops.some((id) => { const l = fn.loops[id]; return !!l && tileStride(l); });
-      inTile.set(c.name, (inTile.get(c.name) ?? true) && tiled);
+      const tiles = c.loops.map((id) => fn.loops[id]).filter((l): l is LoopFact => !!l && tileStride(l));
+      const had = inTile.get(c.name);
+      if (!tiles.length || had === null) {
+        inTile.set(c.name, null);
+        continue;
+      }
+      const callee = byName.get(c.name);
+      const entry = had ?? { whole: !callee, params: new Set<string>() };
+      const vars = tiles.flatMap((l) => (l.variable ? [l.variable] : []));
+      const moves = (i: number) => !!c.movingArgs?.includes(i) || vars.some((v) => new RegExp(`\\b${v}\\b`).test(c.args[i] ?? ''));
+      callee?.params.forEach((p, i) => {
+        if (!moves(i)) return;
+        if (p.pointer || p.rank) entry.params.add(p.name);
+        else entry.whole = true;
+      });
+      if (callee && callee.params.length < c.args.length) entry.whole = true;
+      inTile.set(c.name, entry);
     }
   }
-  return new Set([...inTile].filter(([, t]) => t).map(([n]) => n));
+  return new Map([...inTile].flatMap(([n, t]) => (t ? [[n, t] as const] : [])));
 }
 
 /** A server core's L2 (1 to 2 MiB): a swept block past this misses there too. */
@@ -577,7 +598,8 @@ function sweptSize(nest: Nest, loops: readonly LoopFact[], a: AccessFact): { ext
 /** Two-letter tile variable for a loop variable: `k` -> `kk`, `ic` -> `ic0`. */
 const tileVar = (v: string) => (v.length === 1 ? v + v : `${v}0`);
 
-function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
+/** `tiledByCaller`: array parameters the callers' tile loops hand over a tile at a time (not re-read whole here). */
+function checkNest(nest: Nest, fn: FunctionFacts, tiledByCaller: ReadonlySet<string> = new Set()): RuleFinding | null {
   if (nest.depth() < 3) return null;
   if (nest.accesses.length === 0) return null;
   // an index we could not model (indirect, clamped, computed by a call): say nothing about the nest
@@ -586,7 +608,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
   const reuses = nest.reuses();
   // the re-read data must span two or more large dimensions to outgrow a cache;
   // the re-read arrays, those read (not only written) and swept over the most loops first
-  let primary = groups(reuses.filter((r) => r.sweeps.length >= 2)).sort(
+  let primary = groups(reuses.filter((r) => r.sweeps.length >= 2 && !tiledByCaller.has(r.access.array))).sort(
     (a, b) => Number(b[0].access.kind === 'load') - Number(a[0].access.kind === 'load') || b[0].sweeps.length - a[0].sweeps.length,
   );
   if (primary.length === 0) return null;
@@ -691,7 +713,7 @@ function checkNest(nest: Nest, fn: FunctionFacts): RuleFinding | null {
 
 /** Reference implementations kept to check an optimized kernel against: nobody should block those. */
 
-function check(fn: FunctionFacts, constants: Constants, lines: readonly string[], defaults?: Constants): RuleFinding[] {
+function check(fn: FunctionFacts, constants: Constants, lines: readonly string[], defaults?: Constants, tiledByCaller: ReadonlySet<string> = new Set()): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || isReferenceOracle(fn.name)) return [];
   const trip = (l: LoopFact) => constantTrip(l, constants);
   const small = (l: LoopFact) => {
@@ -714,7 +736,7 @@ function check(fn: FunctionFacts, constants: Constants, lines: readonly string[]
     if (root.offloaded) continue;
     // the plain arm beside a blocked one (`if (nb >= n || !tiling) {...} else {tiled}`): the code blocks already
     if (hasBlockedTwin(fn, root, (other) => new Nest(other, fn, small, trip, lines, defaults).blocked())) continue;
-    const f = checkNest(new Nest(root, fn, small, trip, lines, defaults), fn);
+    const f = checkNest(new Nest(root, fn, small, trip, lines, defaults), fn, tiledByCaller);
     if (f) out.push(f);
   }
   return out;
@@ -732,16 +754,19 @@ export const rule: Rule = {
     const deep = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && withInlined(fn).loops.some((l) => l.depth >= 2));
     if (deep.length === 0) return [];
     const tiled = tiledCallees(facts.functions);
-    const nests = deep.filter((fn) => !tiled.has(fn.name));
+    const nests = deep.filter((fn) => !tiled.get(fn.name)?.whole);
     const { constants, key } = fileConstants(facts.lines);
     const defaults = facts.defaultConstants;
     const defaultsKey = [...(defaults ?? [])].map(([n, v]) => `${n}=${v}`).join(',');
-    return nests.flatMap((fn) => checkCached(fn, constants, facts.lines, `${key}|${defaultsKey}`, defaults));
+    return nests.flatMap((fn) => {
+      const byCaller = [...(tiled.get(fn.name)?.params ?? [])].sort();
+      return checkCached(fn, constants, facts.lines, `${key}|${defaultsKey}|${byCaller.join(',')}`, defaults, new Set(byCaller));
+    });
   },
 };
 
 /** A nest's findings read only its own facts and lines, and the file's constants. */
 const checkCached = perFunction(
-  (fn: FunctionFacts, constants: Constants, lines: readonly string[], _key: string, defaults?: Constants) => check(fn, constants, lines, defaults),
-  (_c: Constants, _l: readonly string[], key: string, _defaults?: Constants) => key,
+  (fn: FunctionFacts, constants: Constants, lines: readonly string[], _key: string, defaults?: Constants, tiledByCaller?: ReadonlySet<string>) => check(fn, constants, lines, defaults, tiledByCaller),
+  (_c: Constants, _l: readonly string[], key: string, _defaults?: Constants, _tiled?: ReadonlySet<string>) => key,
 );
