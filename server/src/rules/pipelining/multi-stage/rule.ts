@@ -184,8 +184,10 @@ function sharedBytes(fn: FunctionFacts): number {
   let total = 0;
   for (const s of fn.shared) {
     const bits = elementBits(s.elemType);
-    if (bits === null || s.dims.length === 0 || s.dims.some((d) => d === null)) return Infinity;
-    total += (s.dims as number[]).reduce((m, d) => m * d, bits / 8);
+    // (an extent a template parameter names takes the value every launch gives it, `MMA_M` of `kernel<16, 8, 16>`)
+    const dims = s.dims.map((d, i) => d ?? fn.launchValues?.[s.dimTexts?.[i]?.trim() ?? ''] ?? null);
+    if (bits === null || dims.length === 0 || dims.some((d) => d === null)) return Infinity;
+    total += (dims as number[]).reduce((m, d) => m * d, bits / 8);
   }
   return total;
 }
