@@ -132,6 +132,12 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     // trials around it: checks, not a steady state; not a helper's micro-steps a training loop calls per batch)
     if (loop.literalItems !== undefined || (CHECKING_HOST.test(host.name) && trialsAround(host, loop) <= FEW_TRIALS)) continue;
     const inLoop = host.calls.filter((c) => c.loops.includes(loop.id));
+    // (nor a sweep over configurations, each iteration making its inputs on the device anew at the sizes the loop's own
+    // variables give, `for M, N in shapes: x = torch.randn(M, N, device="cuda")`: a harness setting up one case at a time,
+    // as the CUDA half leaves loops that allocate each iteration)
+    const targets = host.calls.find((c) => c.form === 'assign' && c.name === 'for' && c.loops.at(-1) === loop.id)?.assignedTo ?? (loop.variable ? [loop.variable] : []);
+    const mentionsTarget = (a: string) => targets.some((t) => new RegExp(`(?<![\\w.])${t}(?!\\w)`).test(a));
+    if (inLoop.some((c) => c.form === 'call' && DEVICE_FACTORY.test(c.qualified ?? c.name) && onDevice(c) && c.args.some(mentionsTarget))) continue;
     // (or a PyTorch GEMM or convolution whose iteration brings a result to the host with `.cpu()` or waits on the device:
     // those say the tensors live on the GPU, where the op is a cuBLAS or cuDNN launch)
     // (or reads back a tensor the function made on the device, `loss_acc.item()` of `torch.zeros((), device=x.device)`)
