@@ -1,12 +1,29 @@
 // Versions of one kernel a caller picks between: llm.c's dev files launch `kernel1` (plain) or `kernel2` (16-byte
-// loads) by `kernel_num`, in the arms of one `if` or `switch`, or through one launcher each
+// loads, or cuBLAS on tensor cores) by `kernel_num`, in the arms of one `if` or `switch`, or through one launcher each
 // (`switch (kernel_num) { case 1: gelu_forward1(...); break; case 2: gelu_forward2(...); }`). The plain version is
-// the baseline the vector one improves on: its scalar accesses are written on purpose.
+// the baseline the other improves on: what it leaves undone is written already.
 import { neverTogether, type CallFact, type FunctionFacts } from './facts/model';
 import { baseName } from './project';
 
+/**
+ * Every launch of kernel `name` sits in one arm of a choice whose other arm makes a call `twin` accepts, in the same
+ * function or, where the launch is all a launcher of its own does, in the arms of each function calling that launcher;
+ * a call of a launcher counts by the calls the launcher makes.
+ */
+export function launchedBeside(functions: readonly FunctionFacts[], name: string, twin: (c: CallFact) => boolean): boolean {
+  const hosts = new Map(functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => [f.name, f]));
+  const runsTwin = (c: CallFact) => twin(c) || (c.kind === 'call' && !!hosts.get(c.name)?.calls.some(twin));
+  const besideTwin = (host: FunctionFacts, call: CallFact) => !!call.scopes?.length &&
+    host.calls.some((m) => m !== call && neverTogether(call.scopes, m.scopes) && runsTwin(m));
+  const launchesIn = (h: FunctionFacts) => h.calls.filter((c) => c.kind === 'launch');
+  const callers = (launcher: string) => functions.flatMap((d) => d.calls.filter((c) => c.kind === 'call' && c.name === launcher).map((c) => ({ d, c })));
+  const sites = functions.flatMap((h) => (h.isKernel ? [] : launchesIn(h).filter((c) => baseName(c.name) === name).map((c) => ({ h, c }))));
+  return sites.length > 0 && sites.every(({ h, c }) => besideTwin(h, c) ||
+    (!c.scopes?.length && launchesIn(h).length === 1 && callers(h.name).length > 0 && callers(h.name).every(({ d, c: at }) => besideTwin(d, at))));
+}
+
 /** Two kernel names of one family: a shared stem of at least 6 characters and half the shorter name (`gelu_forward_kernel1`, `..._kernel2`). */
-function sameFamily(a: string, b: string): boolean {
+export function sameFamily(a: string, b: string): boolean {
   let n = 0;
   while (n < a.length && n < b.length && a[n] === b[n]) n++;
   return a !== b && n >= 6 && n * 2 >= Math.min(a.length, b.length);
@@ -21,39 +38,21 @@ function families(k: FunctionFacts): Set<string> {
 }
 
 /**
- * The scalar kernels of the file every launch of which sits in one arm of a choice whose other arm launches a version
- * of the same family that moves vectors itself (`*reinterpret_cast<const float4*>(inp + i)`, llm.c's `load128cs`).
+ * The scalar kernels of the file launched only beside a version of the same family that moves vectors itself
+ * (`*reinterpret_cast<const float4*>(inp + i)`, llm.c's `load128cs`), of the same elements (an fp16 `half2` kernel beside
+ * a bf16 one is a dtype switch, and nothing packs the bf16).
  */
 export function scalarVersions(functions: readonly FunctionFacts[]): Set<FunctionFacts> {
   const kernels = new Map(functions.filter((f) => f.isKernel).map((f) => [baseName(f.name), f]));
   const vectorNames = [...kernels].filter(([, k]) => movesVectors(k)).map(([n]) => n);
   const out = new Set<FunctionFacts>();
   if (!vectorNames.length) return out;
-  const hosts = new Map(functions.filter((f) => !f.isKernel && !f.isDevice).map((f) => [f.name, f]));
-  const launchesIn = (h: FunctionFacts) => h.calls.filter((c) => c.kind === 'launch');
-  // the vector kernels a call runs: a launch of one, or a call of a launcher that launches one
-  const vectorRun = (c: CallFact): string[] => {
-    if (c.kind === 'launch') return vectorNames.includes(baseName(c.name)) ? [baseName(c.name)] : [];
-    const w = c.kind === 'call' ? hosts.get(c.name) : undefined;
-    return w ? launchesIn(w).map((l) => baseName(l.name)).filter((n) => vectorNames.includes(n)) : [];
-  };
-  // `call`, made in `host`, sits in an arm whose other arm runs a vector version of `name`
-  // (of the same elements: an fp16 `half2` kernel beside a bf16 one is a dtype switch, and nothing packs the bf16)
-  const sameElements = (a: string, b: string) => {
-    const fa = families(kernels.get(a)!), fb = families(kernels.get(b)!);
-    return fa.size > 0 && [...fa].every((f) => fb.has(f));
-  };
-  const besideTwin = (host: FunctionFacts, call: CallFact, name: string) => !!call.scopes?.length &&
-    host.calls.some((m) => m !== call && neverTogether(call.scopes, m.scopes) && vectorRun(m).some((v) => sameFamily(name, v) && sameElements(name, v)));
-  const callers = (name: string) => functions.flatMap((d) => d.calls.filter((c) => c.kind === 'call' && c.name === name).map((c) => ({ d, c })));
   for (const [name, k] of kernels) {
     if (movesVectors(k)) continue;
-    const sites = functions.flatMap((h) => (h.isKernel ? [] : launchesIn(h).filter((c) => baseName(c.name) === name).map((c) => ({ h, c }))));
-    if (!sites.length) continue;
-    const twinned = sites.every(({ h, c }) => besideTwin(h, c, name) ||
-      // (through a launcher of its own, `gelu_forward1`, that a dispatcher calls in one arm)
-      (!c.scopes?.length && launchesIn(h).length === 1 && callers(h.name).length > 0 && callers(h.name).every(({ d, c: at }) => besideTwin(d, at, name))));
-    if (twinned) out.add(k);
+    const mine = families(k);
+    const twin = (c: CallFact) => c.kind === 'launch' && vectorNames.includes(baseName(c.name)) && sameFamily(name, baseName(c.name)) &&
+      mine.size > 0 && [...mine].every((f) => families(kernels.get(baseName(c.name))!).has(f));
+    if (launchedBeside(functions, name, twin)) out.add(k);
   }
   return out;
 }
