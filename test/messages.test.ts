@@ -1077,3 +1077,32 @@ test('a row walk in two loops spreading the threads names the lanes\' own loop (
   assert.equal(findings.length, 1);
   assert.match(findings[0].message, /per step of the `offset` loop/);
 });
+
+test('an fp16 GEMM loop of packed `__hfma2` is said to do two FMAs an instruction, not one at a time', async () => {
+  const engine = await Engine.create();
+  const code = `#include <cuda_fp16.h>
+#define HALF2(value) (reinterpret_cast<half2*>(&(value))[0])
+__global__ void hgemm_pack(half* a, half* b, half* c, int M, int N, int K) {
+  __shared__ half s_a[128][8];
+  __shared__ half s_b[8][128];
+  int tx = threadIdx.x, ty = threadIdx.y;
+  half r_c[8][8];
+  for (int bk = 0; bk < K / 8; ++bk) {
+    s_a[ty * 8 + tx / 2][tx % 2 * 4] = a[(blockIdx.y * 128 + ty * 8 + tx / 2) * K + bk * 8 + tx % 2 * 4];
+    s_b[ty][tx * 8] = b[(bk * 8 + ty) * N + blockIdx.x * 128 + tx * 8];
+    __syncthreads();
+    for (int k = 0; k < 8; k++)
+      for (int m = 0; m < 8; m++)
+        for (int n = 0; n < 8; n += 2)
+          HALF2(r_c[m][n]) = __hfma2(__half2half2(s_a[ty * 8 + m][k]), HALF2(s_b[k][tx * 8 + n]), HALF2(r_c[m][n]));
+    __syncthreads();
+  }
+  for (int m = 0; m < 8; ++m)
+    for (int n = 0; n < 8; ++n) c[(blockIdx.y * 128 + ty * 8 + m) * N + blockIdx.x * 128 + tx * 8 + n] = r_c[m][n];
+}
+`;
+  const [f] = engine.analyzeText('hgemm.cu', code).findings.filter((x) => x.rule === 'precision/tensor-core-eligible');
+  assert.ok(f, 'the fp16 CUDA-core GEMM is reported');
+  assert.match(f.message, /two FMAs an instruction/);
+  assert.doesNotMatch(f.message, /one FMA at a time/);
+});

@@ -69,13 +69,16 @@ function checkKernel(fn: FunctionFacts): RuleFinding[] {
     if (precision.name !== 'fp32' && BF16.test(elementOf(fn, g.a) ?? '') !== BF16.test(elementOf(fn, g.b) ?? '')) continue;
     const name = precision.name === 'fp32' ? 'fp32' : BF16.test(elementOf(fn, g.a) ?? '') ? 'bf16' : 'fp16';
     const an = name === 'bf16' ? 'a' : 'an';
+    // (packed 16-bit FMAs in the loop, LeetCUDA's `__hfma2` HGEMM: two a CUDA-core instruction, still no tensor core)
+    const packed = name !== 'fp32' && fn.calls.some((c) => c.loops.includes(g.loop.id) && /^__h(?:fma|mul|add)2(?:_rn|_sat)?$/.test(c.name));
+    const pace = packed ? 'two FMAs an instruction (`half2`)' : 'one FMA at a time';
     return [{
       range: g.loop.headerRange,
       function: fn.name,
       confidence: 'likely',
       assumptions: [...precision.assumptions, 'assumes the matrices are large enough to fill 16x8x8 tensor-core tiles (tens of rows and columns or more)'],
-      message: `this ${v} is ${an} ${name} matrix multiply, one FMA at a time on CUDA cores: tensor cores idle`,
-      detail: detail(`This ${v} multiplies ${name} \`${said(g.a)}\` by \`${said(g.b)}\`${g.through ? ` (in \`${g.through}\`)` : ''} one FMA at a time: it is a matrix multiply, ${precision.how}`, precision.advice),
+      message: `this ${v} is ${an} ${name} matrix multiply, ${pace} on CUDA cores: tensor cores idle`,
+      detail: detail(`This ${v} multiplies ${name} \`${said(g.a)}\` by \`${said(g.b)}\`${g.through ? ` (in \`${g.through}\`)` : ''} ${pace}: it is a matrix multiply, ${precision.how}`, precision.advice),
       benefit: precision.benefit,
       related: [
         { range: g.a.range, message: `\`${said(g.a)}\`: one ${name} operand` },
