@@ -17,6 +17,7 @@ import { movedFindings, movedFrom } from './facts/shift';
 import { FactsCache, spansOf, type FileContext } from './facts-cache';
 import { deviceHelpers, deviceWords, indexFunctions, splitHead } from './facts/device-helpers';
 import { sharedAccessorsKey } from './facts/shared-accessors';
+import { externHandles } from './facts/extern-handles';
 import { flagAssignments } from './facts/loop-forms';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
 import { memberElements, recordLayouts, recordsKey, type FileRecords } from './facts/records';
@@ -656,6 +657,7 @@ export class Engine {
     // (and what the local headers it includes declare: a prototype in kmeans.h of a function kmeans_clustering.c defines)
     const declaredOnly = language === 'triton' ? [] : [...new Set([...declaredNames(lines), ...includedHeaders.flatMap((h) => headerDeclarations(this.preprocess.reader.read(h) ?? ''))])];
     const sycl = language !== 'triton' && isSyclSource(lines);
+    const handles = language === 'triton' ? [] : externHandles(lines);
     const fullFp32 = language === 'triton' && fullFp32Matmuls(text);
     const instantiations = language === 'triton' ? [] : explicitInstantiations(text, fileConstantsSeen, lines);
     for (const f of functions) {
@@ -665,7 +667,7 @@ export class Engine {
     return {
       language, functions: language === 'triton' ? functions : this.shaped(functions, lines, path, instantiations), lines, skipped,
       ...(project ? { project } : {}), ...(build !== DEFAULT_BUILD ? { build } : {}), ...(kernelsOnly ? { kernelsOnly } : {}),
-      ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(sycl ? { sycl } : {}), ...(fullFp32 ? { fullFp32Matmuls: true } : {}), ...(instantiations.length ? { instantiations } : {}),
+      ...(notTuned ? { notTuned } : {}), ...(otherAccelerator ? { otherAccelerator } : {}), ...(declaredOnly.length ? { declaredOnly } : {}), ...(handles.length ? { externHandles: handles } : {}), ...(sycl ? { sycl } : {}), ...(fullFp32 ? { fullFp32Matmuls: true } : {}), ...(instantiations.length ? { instantiations } : {}),
       ...(defaultTypes.size ? { defaultTypes } : {}), ...(defaultConstants.size ? { defaultConstants } : {}), ...(tensorMathMode ? { tensorMathMode } : {}), ...(includedHeaders.length ? { includedHeaders } : {}),
     };
   }

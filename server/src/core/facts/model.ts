@@ -467,6 +467,8 @@ export interface FileFacts {
   otherAccelerator?: string;
   /** C/C++: names the file declares without defining them, prototypes and random-number objects (facts/declared-only.ts). */
   declaredOnly?: string[];
+  /** C/C++: cuBLAS handles the file declares `extern` (`extern cublasHandle_t cublas_handle;`), set up in another file (facts/extern-handles.ts). */
+  externHandles?: string[];
   /** C/C++: the headers the file includes, as the preprocessor view found them (absolute paths). */
   includedHeaders?: readonly string[];
   /**

@@ -285,7 +285,11 @@ export const rule: Rule = {
     );
     // handles made for fp32 on purpose (by the handle's name, or the getter that makes it): their GEMMs are the baseline's
     const fp32 = fp32Handles(facts.functions);
-    const onFp32Handles = (f: FunctionFacts) => fp32.size > 0 && f.calls.some(fp32Gemm) && f.calls.filter(fp32Gemm).every((c) => fp32.has((c.args[0] ?? '').replace(/\s+/g, '')));
+    // (and handles declared `extern`, `extern cublasHandle_t cublas_handle;` in a layer header: another file, a trainer's
+    // `main()`, creates them and sets their math mode)
+    const elsewhere = new Set(facts.externHandles ?? []);
+    const onFp32Handles = (f: FunctionFacts) => (fp32.size > 0 || elsewhere.size > 0) && f.calls.some(fp32Gemm) &&
+      f.calls.filter(fp32Gemm).every((c) => { const h = (c.args[0] ?? '').replace(/\s+/g, ''); return fp32.has(h) || elsewhere.has(h); });
     // `..._f32f32f32` beside `..._tf32tf32f32`, `gemm_fp32` beside `gemm_tf32`: the TF32 kernel exists, a flag picks it
     // (the project's kernels looked up, not copied: a copy was a pass over the whole project per file)
     const own = new Set(facts.functions.map((f) => f.name));
