@@ -1106,3 +1106,11 @@ __global__ void hgemm_pack(half* a, half* b, half* c, int M, int N, int K) {
   assert.match(f.message, /two FMAs an instruction/);
   assert.doesNotMatch(f.message, /one FMA at a time/);
 });
+
+test('kmeans with constant-memory centres and a cast delta is said to decide its next step on the host', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/overlap/sync-transfer/fixtures/kmeans_constant_centres.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'overlap/sync-transfer');
+  assert.ok(f);
+  assert.match(f.message, /decides its next step on the host/);
+});

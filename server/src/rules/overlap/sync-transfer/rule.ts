@@ -283,8 +283,8 @@ function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
   }));
 }
 
-/** A call of `callee` as written (`kmeansCuda(...)`, `ns::sample (...)`). */
-const callOf = (callee: string): RegExp => new RegExp(`^(?:[\\w:]+::)?${callee.replace(/[^\w]/g, '\\$&')}\\s*\\(`);
+/** A call of `callee` as written (`kmeansCuda(...)`, `ns::sample (...)`), under a cast too (`(float)kmeansCuda(...)`). */
+const callOf = (callee: string): RegExp => new RegExp(`^(?:\\(\\s*[\\w\\s*]+\\)\\s*|static_cast\\s*<[^<>]+>\\s*\\(\\s*)?(?:[\\w:]+::)?${callee.replace(/[^\w]/g, '\\$&')}\\s*\\(`);
 
 /**
  * A loop of `caller` leaves on a local set from a call of `callee` that hands it memory the device writes for the host
@@ -535,7 +535,9 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   // the host's decision, to the device)
   // (and uploads what the host decided before any of the helper's work: Rodinia's `kmeansCuda` sending the new centres)
   const readsBack = (c: CallFact) => blockingKind(c) === 'copy' && copiesToHost(c);
-  const sendsDecision = (c: CallFact) => blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c);
+  // (or into `__constant__` memory, `cudaMemcpyToSymbol(c_clusters, ...)`, host to device unless it says otherwise)
+  const sendsDecision = (c: CallFact) => blockingKind(c) === 'copy' && !before(c) &&
+    (/HostToDevice/.test(c.args.join()) || (/^cudaMemcpyToSymbol$/.test(c.name) && !/DeviceToDevice/.test(c.args.join())));
   const back = blocking.find(readsBack);
   if (back && blocking.every((c) => readsBack(c) || sendsDecision(c)) && stopsOnHostValue(callerFacts, name)) return [decidedOnHost(host, back, caller)];
   // (nor one that brings back the count the helper's next launch is sized by, `num_rendered` in a Gaussian
