@@ -22,11 +22,10 @@ export function launchedBeside(functions: readonly FunctionFacts[], name: string
     (!c.scopes?.length && launchesIn(h).length === 1 && callers(h.name).length > 0 && callers(h.name).every(({ d, c: at }) => besideTwin(d, at))));
 }
 
-/** Two kernel names of one family: a shared stem of at least 6 characters and half the shorter name (`gelu_forward_kernel1`, `..._kernel2`). */
+/** Two numbered versions of one kernel: names that differ only in their trailing number (`gelu_forward_kernel1`, `..._kernel2`; `reduce0`, `reduce3`). */
 export function sameFamily(a: string, b: string): boolean {
-  let n = 0;
-  while (n < a.length && n < b.length && a[n] === b[n]) n++;
-  return a !== b && n >= 6 && n * 2 >= Math.min(a.length, b.length);
+  const version = /\d+$/;
+  return a !== b && version.test(a) && version.test(b) && a.replace(version, '') === b.replace(version, '');
 }
 
 const movesVectors = (k: FunctionFacts) => k.accesses.some((a) => a.space === 'global' && a.vector);

@@ -283,14 +283,16 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         if (gridWidePartials(first, buffer, stats)) continue;
         // (or each row split over several programs, whose partials the consumer merges: the same barrier, per row)
         if (mergesRowPartials(first, second, buffer, stats)) continue;
-        // (or each block's row spans two run-time extents, BatchNorm's N x H*W channel: more than a block holds)
-        if (sweptInTwoExtents(first, buffer)) continue;
         // the consumer is a matrix multiply (`tl.dot` over tiles: flash attention's backward reading `do` with `delta`):
         // it loads the buffer tile by tile for its own products, and no online form folds the statistic into it
         // (in CUDA, a kernel with a GEMM-shaped loop or tensor-core instructions: FlashAttention-2's backward after its
         // `D = rowsum(dO * O)` preprocess)
         if (second.kernel.calls.some((c) => isTlDot(c) || MMA_CALL.test(c.name)) || gemmLoop(second.kernel, () => true) !== null) continue;
         const passes = launches.slice(i).filter((l) => together(first, l) && l.reads.has(buffer));
+        // (two passes where each block's row spans two run-time extents, BatchNorm's N x H*W channel, more than a block
+        // holds: the normalize pass reads it again whatever kernel does it; a mean, then a variance pass, then the
+        // normalize, darknet's three, is one pass too many still)
+        if (passes.length === 2 && sweptInTwoExtents(first, buffer)) continue;
         // a row split over several blocks whose statistics the first kernel merges with atomics (an online max and
         // sum combined by `atomicCAS`): two reads are the minimum, the merge needing a grid-wide barrier
         if (passes.length === 2 && mergesAcrossBlocks(first.kernel)) continue;
