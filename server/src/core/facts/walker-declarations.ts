@@ -296,6 +296,9 @@ export abstract class DeclarationWalker extends LoopWalker {
       // pass of the loops around
       const own = this.env.get(info.name);
       if (own?.kind === 'ptr' && own.base === info.name) this.declaredIn.set(info.name, [...this.loopStack]);
+      // (or a name for an element picked in the loops around, `Layer& L = net[l];`: another object, and its members other
+      // buffers, on each pass)
+      else if (element && !this.isKernel && this.loopStack.length && value.type === 'subscript_expression') this.declaredIn.set(info.name, [...this.loopStack]);
       else this.declaredIn.delete(info.name);
     }
   }
