@@ -281,7 +281,9 @@ const uniformAtom = (s: string) => s.startsWith('#op') && !Poly.sym(s).dependsOn
 
 function gemvLoop(k: FunctionFacts): boolean {
   const varying = (a: AccessFact) => new Set([...a.indices[0].symbols()].filter((s) => isVarying(s) && !uniformAtom(s)));
-  const plain = (a: AccessFact) => a.space === 'global' && a.indices.length === 1 && !a.indices[0].unknown && [...a.indices[0].symbols()].every((s) => !s.startsWith('#op') || uniformAtom(s));
+  // (an atom of the thread index, `threadIdx.x / 32` for a warp's row and `threadIdx.x % 32` for its lane, is a lane's place)
+  const laneAtom = (s: string) => s.startsWith('#op') && Poly.sym(s).dependsOn((x) => x === 'threadIdx.x') && !Poly.sym(s).dependsOn((x) => x.startsWith('#loop') || x.startsWith('blockIdx'));
+  const plain = (a: AccessFact) => a.space === 'global' && a.indices.length === 1 && !a.indices[0].unknown && [...a.indices[0].symbols()].every((s) => !s.startsWith('#op') || uniformAtom(s) || laneAtom(s));
   for (const l of k.loops) {
     const loads = k.accesses.filter((a) => plain(a) && a.kind === 'load' && a.loops.includes(l.id) && varying(a).has(l.symbol));
     // (a plain store or update: split-K partial sums added with `atomicAdd(&y[row], sum)` are not the row's result yet)
