@@ -290,9 +290,10 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         if (second.kernel.calls.some((c) => isTlDot(c) || MMA_CALL.test(c.name)) || gemmLoop(second.kernel, () => true) !== null) continue;
         const passes = launches.slice(i).filter((l) => together(first, l) && l.reads.has(buffer));
         // (two passes where each block's row spans two run-time extents, BatchNorm's N x H*W channel, more than a block
-        // holds: the normalize pass reads it again whatever kernel does it; a mean, then a variance pass, then the
-        // normalize, darknet's three, is one pass too many still)
-        if (passes.length === 2 && sweptInTwoExtents(first, buffer)) continue;
+        // holds: the normalize pass reads it again whatever kernel does it; a mean, then a variance pass (then the
+        // normalize, darknet's three) is one pass too many still)
+        // (the second only normalizing: a variance kernel after a mean kernel, reducing again, is a pass one read saves)
+        if (passes.length === 2 && !reducesRows(second.kernel) && sweptInTwoExtents(first, buffer)) continue;
         // a row split over several blocks whose statistics the first kernel merges with atomics (an online max and
         // sum combined by `atomicCAS`): two reads are the minimum, the merge needing a grid-wide barrier
         if (passes.length === 2 && mergesAcrossBlocks(first.kernel)) continue;

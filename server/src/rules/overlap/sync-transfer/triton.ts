@@ -54,6 +54,8 @@ function launchingFunctions(facts: FileFacts): Set<string> {
 
 /** `torch.arange(n, device=x.device)`, `torch.zeros(..., device="cuda")`: a tensor made (and filled) on the device. */
 const DEVICE_FACTORY = /^torch\.(?:arange|zeros|ones|empty|full|tensor|linspace|rand\w*)(?:_like)?$/;
+/** Factories given a shape (`torch.randn(M, N, device=...)`, `torch.empty(...)`): not `arange` or `tensor`, given values. */
+const SHAPED_FACTORY = /^torch\.(?:zeros|ones|empty|full|rand\w*)$/;
 const onDevice = (c: CallFact) => (c.keywords ?? []).some((k) => k.name === 'device' && !/^['"]cpu['"]$/.test(k.value.trim()));
 
 /** `x.to("cuda")`, `x.to(device)`, `x.to(DEVICE, non_blocking=True)`: a copy to the GPU (a dtype or `"cpu"` is not). */
@@ -135,9 +137,15 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
     // (nor a sweep over configurations, each iteration making its inputs on the device anew at the sizes the loop's own
     // variables give, `for M, N in shapes: x = torch.randn(M, N, device="cuda")`: a harness setting up one case at a time,
     // as the CUDA half leaves loops that allocate each iteration)
-    const targets = host.calls.find((c) => c.form === 'assign' && c.name === 'for' && c.loops.at(-1) === loop.id)?.assignedTo ?? (loop.variable ? [loop.variable] : []);
+    // (over a collection of cases, not `range(...)` of steps: a decode loop's `torch.arange(0, t, device=...)` grows with
+    // its step, and a sampler's `torch.full((B,), i, ...)` fills with it)
+    const header = host.calls.find((c) => c.form === 'assign' && c.name === 'for' && c.loops.at(-1) === loop.id);
+    const overCases = !!header && !/^(?:\w+\.)*(?:range|trange|tqdm|enumerate\(\s*range)\b/.test((header.args[0] ?? '').trim());
+    const targets = header?.assignedTo ?? [];
     const mentionsTarget = (a: string) => targets.some((t) => new RegExp(`(?<![\\w.])${t}(?!\\w)`).test(a));
-    if (inLoop.some((c) => c.form === 'call' && DEVICE_FACTORY.test(c.qualified ?? c.name) && onDevice(c) && c.args.some(mentionsTarget))) continue;
+    // (the shape a factory is given: its positional arguments, the first alone of `torch.full(size, value)`)
+    const shapeArgs = (c: CallFact) => (/(?:^|\.)full$/.test(c.qualified ?? c.name) ? c.args.slice(0, 1) : c.args);
+    if (overCases && inLoop.some((c) => c.form === 'call' && SHAPED_FACTORY.test(c.qualified ?? c.name) && onDevice(c) && shapeArgs(c).some(mentionsTarget))) continue;
     // (or a PyTorch GEMM or convolution whose iteration brings a result to the host with `.cpu()` or waits on the device:
     // those say the tensors live on the GPU, where the op is a cuBLAS or cuDNN launch)
     // (or reads back a tensor the function made on the device, `loss_acc.item()` of `torch.zeros((), device=x.device)`)

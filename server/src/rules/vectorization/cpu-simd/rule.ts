@@ -414,10 +414,11 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (a call on the loop's own values: `expf(beta)` the same every step is hoisted by hand, no vector math library needed)
   const libmSum = !stores.length && repeated && summing && !tile && !indirect;
   const onLoopValues = (c: { args: readonly string[] }) => !libmSum || (!!l.variable && c.args.some((x) => new RegExp(`\\b${l.variable}\\b`).test(x)));
-  // (and never a call on the function's scalar parameters alone, `sqrt(float_n)` of PolyBench's correlation: the
-  // compiler hoists it out of the loop, which then vectorizes)
+  // (and never a `sqrt` or `tanh` on the function's scalar parameters alone, `sqrt(float_n)` of PolyBench's correlation:
+  // gcc hoists it out of the loop, which then vectorizes; `expf(-decay * epoch)`, `log`, `pow` may set errno and stay
+  // in the loop, checked with gcc 12 -O3 -fopt-info-vec)
   const scalarParams = new Set(fn.params.filter((p) => !p.pointer && !p.rank && !p.extentText).map((p) => p.name));
-  const onParamsAlone = (c: { args: readonly string[] }) => c.args.length > 0 && c.args.every((x) => !/[[\]()]|->|\./.test(x) &&
+  const onParamsAlone = (c: { name: string; args: readonly string[] }) => /^(?:sqrt|tanh)f?$/.test(c.name) && c.args.length > 0 && c.args.every((x) => !/[[\]()]|->|\./.test(x) &&
     (x.match(/[A-Za-z_]\w*/g) ?? []).every((id) => scalarParams.has(id)));
   const libm = ((stores.length && constantStride) || libmSum) && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
     ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && onLoopValues(c) && !onParamsAlone(c) &&
