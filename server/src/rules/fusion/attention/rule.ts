@@ -304,7 +304,11 @@ export const rule: Rule = {
       if (triton && (f.calls.filter((c) => c.kind === 'launch' || isTorchSoftmax(c) || isTorchGemm(c)).length < 3 || pythonOracles(facts.functions).has(f))) continue;
       if (f.calls.length < 3) continue; // a wrapper call may stand for several launches, but three steps need three calls
       tables ??= visibleCallables(facts);
-      out.push(...hostCached(f, tables));
+      // (one chain a finding: an eager chain whose softmax is a launch wrapper, `softmax(scores)` of another file, is
+      // seen both as eager ops and as launches; the first word of it stands)
+      const at = (r: RuleFinding) => `${r.range.start.line}:${r.range.start.column}`;
+      const seen = new Set(out.map(at));
+      out.push(...hostCached(f, tables).filter((r) => !seen.has(at(r))));
     }
     return out;
   },
