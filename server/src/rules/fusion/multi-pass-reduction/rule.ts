@@ -293,7 +293,7 @@ function checkHost(host: FunctionFacts, launches: Launch[], hosts: ReadonlyMap<s
         // holds: the normalize pass reads it again whatever kernel does it; a mean, then a variance pass (then the
         // normalize, darknet's three) is one pass too many still)
         // (the second only normalizing: a variance kernel after a mean kernel, reducing again, is a pass one read saves)
-        if (passes.length === 2 && !reducesRows(second.kernel) && sweptInTwoExtents(first, buffer)) continue;
+        if (passes.length === 2 && !second.kernel.loops.some((l) => !!l.reductions?.length) && sweptInTwoExtents(first, buffer)) continue;
         // a row split over several blocks whose statistics the first kernel merges with atomics (an online max and
         // sum combined by `atomicCAS`): two reads are the minimum, the merge needing a grid-wide barrier
         if (passes.length === 2 && mergesAcrossBlocks(first.kernel)) continue;
