@@ -340,7 +340,8 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
           } else if (ev.k === 'const') addConst(ev.name, evalIntExpr(ev.expr, resolver(false)));
           // (a header's: the file's own set-up functions are in its facts)
           else if (ev.k === 'tensorMathMode') mathMode ||= depth > 0;
-          else if (ev.k === 'sharedStruct') { if (!sharedStructs.has(ev.name)) sharedStructs.set(ev.name, ev.array); }
+          // (a header's: the file's own are read from its lines, facts/shared-accessors.ts)
+          else if (ev.k === 'sharedStruct') { if (depth > 0 && !sharedStructs.has(ev.name)) sharedStructs.set(ev.name, ev.array); }
           else if (ev.k === 'accessor') {
             const had = accessors.get(ev.name);
             accessors.set(ev.name, had === undefined || (had && had.type === ev.accessor.type && had.columnMajor === ev.accessor.columnMajor) ? ev.accessor : null);
