@@ -1114,3 +1114,11 @@ test('kmeans with constant-memory centres and a cast delta is said to decide its
   assert.ok(f);
   assert.match(f.message, /decides its next step on the host/);
 });
+
+test('a decode loop of fixed steps that hands the sampled token on (`token = next;`) is said to decide its next step on the host', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/overlap/sync-transfer/fixtures/decode_fixed_steps.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'overlap/sync-transfer');
+  assert.ok(f);
+  assert.match(f.message, /decides its next step on the host/);
+});

@@ -73,6 +73,8 @@ export interface LoopFact {
   exitTests?: string[];
   /** What the locals those tests read were set to before them in the loop's body (`next` of `int next = shared->tokens[pos + 1];`), as written, and where. */
   exitSources?: { text: string; at: Position }[];
+  /** Host code: locals the body's own statements set from another local (`token = next;`), what one step hands to the next. */
+  handsOn?: string[];
   range: Range;
   /** The loop header (`for (...)`) on its first line: where loop findings point. */
   headerRange: Range;

@@ -182,6 +182,11 @@ export abstract class LoopWalker extends CallWalker {
       // where the condition's locals get their values)
       if ((kind === 'do' || kind === 'while') && cond && fact.condition && bodyNode) fact.exitSources = conditionSources(bodyNode, fact.condition);
     }
+    // (host code: the names its body hands from one step to the next, `token = next;` of a decode loop)
+    if (!this.isKernel && bodyNode) {
+      const handed = handedOn(bodyNode);
+      if (handed.length) fact.handsOn = handed;
+    }
     const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x), (g) => (fact.geometric ??= []).push(g), kind === 'for' ? field(n, 'update') : null);
     // `for (i = tid; i < batch_size * beam_width; i += stride)`: a thread per sequence
     const loopCond = kind === 'for' || kind === 'while' ? field(n, 'condition') : null;
@@ -398,6 +403,18 @@ const within = (a: LoopFact['range'], b: LoopFact['range']) =>
   (a.end.line < b.end.line || (a.end.line === b.end.line && a.end.column <= b.end.column));
 
 /** The values a `do` or `while` loop's body sets the locals of its condition to, at its top level (`delta = kmeansCuda(...)`), as written. */
+/** Locals a loop body's own statements set from another local (`token = next;`): what one step hands to the next. */
+function handedOn(body: Node): string[] {
+  const out: string[] = [];
+  for (const s of body.type === 'compound_statement' ? namedChildren(body) : []) {
+    const e = s.type === 'expression_statement' ? namedChildren(s)[0] : null;
+    if (e?.type !== 'assignment_expression' || field(e, 'operator')?.text !== '=') continue;
+    const [name, value] = [field(e, 'left'), field(e, 'right')];
+    if (name?.type === 'identifier' && value?.type === 'identifier' && !out.includes(name.text)) out.push(name.text);
+  }
+  return out;
+}
+
 function conditionSources(body: Node, condition: string): { text: string; at: { line: number; column: number } }[] {
   const words = new Set(condition.match(/[A-Za-z_]\w*/g) ?? []);
   const out: { text: string; at: { line: number; column: number } }[] = [];

@@ -277,6 +277,9 @@ function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
   return caller.calls.some((c) => calleeName(c) === callee && c.loops.some((id) => {
     const l = loops.get(id);
     if (l?.kind === 'do' && (l.exitSources ?? []).some((v) => call.test(v.text))) return true;
+    // (or the call takes a local the step hands on from what the host computed after it, `token = next;` after
+    // `next = sample(logits, ...)`: a decode loop of a fixed number of steps, with no end-of-sequence test)
+    if (l?.handsOn?.length && c.args.some((a) => l.handsOn!.includes(a.trim())) && computesAfter(c, id)) return true;
     // (not a flag named for the last step, `int last_step = step == train_steps; if (last_step) break;`: the step counter)
     const exitOnValue = (l?.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l!.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w) && !LAST_STEP_FLAG.test(w)));
     return exitOnValue && computesAfter(c, id);
