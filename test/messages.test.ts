@@ -1122,3 +1122,12 @@ test('a decode loop of fixed steps that hands the sampled token on (`token = nex
   assert.ok(f);
   assert.match(f.message, /decides its next step on the host/);
 });
+
+test('a decode loop copying the logits back in its own body is said to decide its next step on the host', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/overlap/sync-transfer/fixtures/decode_inline_copy.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'overlap/sync-transfer');
+  assert.ok(f);
+  assert.match(f.message, /brings `logits_cpu` back every step of `generate`'s loop, which decides its next step on the host/);
+  assert.match(f.detail ?? '', /`generate` copies `logits_cpu` back in a loop/);
+});

@@ -254,7 +254,7 @@ function decidedOnHost(host: FunctionFacts, copy: CallFact, caller: string): Rul
     assumptions: ['assumes the host reduces the whole buffer to the value it decides on (sampling or an argmax over logits)'],
     message: `The synchronous \`${copy.name}\` brings ${buffer} back every step of \`${caller}\`'s loop, which decides its next step on the host: the GPU idles while the host computes`,
     detail: detail(
-      `\`${caller}\` calls \`${host.name}\` in a loop that leaves on a value the host computes from ${buffer} (the next token of a decode loop). The copy cannot leave the loop, since the next launch needs that value, but the GPU waits for the whole buffer to cross and for the host's work on it.`,
+      `${caller === host.name ? `\`${caller}\` copies ${buffer} back in a loop` : `\`${caller}\` calls \`${host.name}\` in a loop`} that decides its next step on a value the host computes from ${buffer} (the next token of a decode loop). The copy cannot leave the loop, since the next launch needs that value, but the GPU waits for the whole buffer to cross and for the host's work on it.`,
       'Make the decision on the device (an argmax or sampling kernel after the last launch) and copy back only its result, a few bytes, into pinned memory; or keep it on the device as the next launch\'s input.',
     ),
     benefit: 'shrinks the per-step copy from the whole buffer to one value and takes the host\'s pass over it off the critical path; the wait for the step itself remains (not measured here)',
@@ -266,24 +266,29 @@ function decidedOnHost(host: FunctionFacts, copy: CallFact, caller: string): Rul
  * `next` a local): not on its own counter, a bound the caller was given, or an error code.
  */
 function stopsOnHostValue(caller: FunctionFacts, callee: string): boolean {
-  const given = new Set(caller.params.map((p) => p.name));
-  const loops = new Map(caller.loops.map((l) => [l.id, l]));
-  // (and the host computes on what came back in the same step, a call after the helper's: `next = argmax(logits, n)`;
-  // a loop leaving on a signal handler's flag, `if (g_stop) break;`, decides nothing from the copy)
-  const computesAfter = (c: CallFact, id: number) => caller.calls.some((d) => d !== c && d.kind === 'call' && d.loops.includes(id) && d.args.length > 0 &&
-    positionBefore(c.range.start, d.range.start) && !/^(?:cuda|cublas|printf|fprintf|std::)/.test(d.name));
   // (or a `do` loop's condition on the value the call returns, `do { delta = kmeansCuda(...); } while (delta > threshold)`)
   const call = callOf(callee);
   return caller.calls.some((c) => calleeName(c) === callee && c.loops.some((id) => {
-    const l = loops.get(id);
-    if (l?.kind === 'do' && (l.exitSources ?? []).some((v) => call.test(v.text))) return true;
-    // (or the call takes a local the step hands on from what the host computed after it, `token = next;` after
-    // `next = sample(logits, ...)`: a decode loop of a fixed number of steps, with no end-of-sequence test)
-    if (l?.handsOn?.length && c.args.some((a) => l.handsOn!.includes(a.trim())) && computesAfter(c, id)) return true;
-    // (not a flag named for the last step, `int last_step = step == train_steps; if (last_step) break;`: the step counter)
-    const exitOnValue = (l?.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l!.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w) && !LAST_STEP_FLAG.test(w)));
-    return exitOnValue && computesAfter(c, id);
+    const l = caller.loops.find((x) => x.id === id);
+    return !!l && ((l.kind === 'do' && (l.exitSources ?? []).some((v) => call.test(v.text))) || decidesAfter(caller, l, c, c.args));
   }));
+}
+
+/**
+ * Loop `l` of `caller` decides its next step on what the host computes after `c` in the same step (a call after it:
+ * `next = argmax(logits, n)`; a loop leaving on a signal handler's flag, `if (g_stop) break;`, decides nothing from the
+ * copy): it leaves on a local the host set (`if (next == 1) break;`), or the step's work takes one the body hands on
+ * (`token = next;`, a decode loop of a fixed number of steps with no end-of-sequence test; `stepArgs` the arguments
+ * the step's work takes).
+ */
+function decidesAfter(caller: FunctionFacts, l: LoopFact, c: CallFact, stepArgs: readonly string[]): boolean {
+  const computesAfter = caller.calls.some((d) => d !== c && d.kind === 'call' && d.loops.includes(l.id) && d.args.length > 0 &&
+    positionBefore(c.range.start, d.range.start) && !/^(?:cuda|cublas|printf|fprintf|std::)/.test(d.name));
+  if (!computesAfter) return false;
+  if (l.handsOn?.length && stepArgs.some((a) => l.handsOn!.includes(a.trim()))) return true;
+  // (not a flag named for the last step, `int last_step = step == train_steps; if (last_step) break;`: the step counter)
+  const given = new Set(caller.params.map((p) => p.name));
+  return (l.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w) && !LAST_STEP_FLAG.test(w)));
 }
 
 /** A call of `callee` as written (`kmeansCuda(...)`, `ns::sample (...)`), under a cast too (`(float)kmeansCuda(...)`). */
@@ -443,6 +448,14 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
       if (l.depth <= named.depth) continue;
       const mine = calls.filter((c) => c.loops.includes(l.id));
       if (mine.length && mine.every((c) => c.loops.includes(loop.id)) && deviceWork(mine, launchers).length && mine.some((c) => blockingKind(c) !== null && !rare(c))) named = l;
+    }
+    // (the copy back the loop decides its next step on, written in the loop itself: a decode loop sampling the next token
+    // on the host, as when a helper makes the copy)
+    const back = blocking.find((c) => blockingKind(c) === 'copy' && copiesToHost(c));
+    if (back && blocking.every((c) => blockingKind(c) === 'copy' && copiesToHost(c)) && decidesAfter(host, loop, back, work.flatMap((w) => w.args))) {
+      out.push(decidedOnHost(host, back, host.name));
+      said.push(loop.id);
+      continue;
     }
     const v = named.variable ? ` over \`${named.variable}\`` : '';
     out.push(finding(host, { calls: inLoop, work }, blocking, `of the loop${v}`, loop));
