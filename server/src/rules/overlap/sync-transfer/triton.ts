@@ -101,7 +101,9 @@ function decidesExit(calls: readonly CallFact[], c: CallFact): boolean {
   if (!name) return false;
   // (a `while` test reads it before the assignment, each iteration: any read of the name counts)
   const uses = calls.filter((d) => d !== assign && d.argRoots.includes(name));
-  return uses.length > 0 && uses.every((d) => d.exitTest);
+  // (every use a test of the exit; or a test of the loop's own condition that also sizes the next launch, `while
+  // n_frontier > 0:` with `kernel[(n_frontier,)]` of a BFS: the next step cannot be queued before the value exists)
+  return uses.length > 0 && (uses.every((d) => d.exitTest) || (uses.some((d) => d.exitTest) && uses.some((d) => d.kind === 'launch')));
 }
 
 /**
