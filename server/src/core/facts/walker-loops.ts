@@ -9,7 +9,7 @@ import { commaParts, firstLanesLoop, remainderTrips, stepCounters, steppedName, 
 import { declaratorName } from './ctypes';
 import { unparen, type PtrValue, type Value } from './evaluate';
 import { Poly, atom, loneSymbol } from '../affine';
-import { field, namedChildren, nodeRange } from '../syntax';
+import { field, namedChildren, nodeRange, walk } from '../syntax';
 import type { LoopFact } from './model';
 import { cappedTrips, emptyBraces, initializerValue, tripCount } from './c-syntax';
 import { CallWalker } from './walker-calls';
@@ -403,14 +403,22 @@ const within = (a: LoopFact['range'], b: LoopFact['range']) =>
   (a.end.line < b.end.line || (a.end.line === b.end.line && a.end.column <= b.end.column));
 
 /** The values a `do` or `while` loop's body sets the locals of its condition to, at its top level (`delta = kmeansCuda(...)`), as written. */
-/** Locals a loop body's own statements set from another local (`token = next;`): what one step hands to the next. */
+/**
+ * Locals a loop body's own statements set from another local that the body sets from a call (`token = next;` after
+ * `next = sample(...)`): what one step hands to the next. (A pointer swap, `d_u = d_unew`, hands on no value of a call.)
+ */
 function handedOn(body: Node): string[] {
+  const fromCall = new Set<string>();
+  walk(body, (c) => {
+    const [name, value] = c.type === 'assignment_expression' ? [field(c, 'left'), field(c, 'right')] : c.type === 'init_declarator' ? [field(c, 'declarator'), field(c, 'value')] : [null, null];
+    if (name?.type === 'identifier' && value?.type === 'call_expression') fromCall.add(name.text);
+  });
   const out: string[] = [];
   for (const s of body.type === 'compound_statement' ? namedChildren(body) : []) {
     const e = s.type === 'expression_statement' ? namedChildren(s)[0] : null;
     if (e?.type !== 'assignment_expression' || field(e, 'operator')?.text !== '=') continue;
     const [name, value] = [field(e, 'left'), field(e, 'right')];
-    if (name?.type === 'identifier' && value?.type === 'identifier' && !out.includes(name.text)) out.push(name.text);
+    if (name?.type === 'identifier' && value?.type === 'identifier' && fromCall.has(value.text) && !out.includes(name.text)) out.push(name.text);
   }
   return out;
 }
