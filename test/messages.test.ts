@@ -1131,3 +1131,12 @@ test('a decode loop copying the logits back in its own body is said to decide it
   assert.match(f.message, /brings `logits_cpu` back every step of `generate`'s loop, which decides its next step on the host/);
   assert.match(f.detail ?? '', /`generate` copies `logits_cpu` back in a loop/);
 });
+
+test('a loop that swaps its grids and copies back only to print a residual gets the plain per-step wording', async () => {
+  const engine = await Engine.create();
+  const path = join(ROOT, 'server/src/rules/overlap/sync-transfer/fixtures/logged_residual_swap.cu');
+  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'overlap/sync-transfer');
+  assert.ok(f);
+  assert.match(f.message, /blocks the host each iteration/);
+  assert.doesNotMatch(f.message, /decides its next step on the host/);
+});
