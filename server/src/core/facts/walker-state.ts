@@ -530,6 +530,11 @@ export abstract class WalkerState extends Evaluator {
       const name = d.type === 'init_declarator' ? field(d, 'declarator')?.text : null;
       if (!name) continue;
       const v = field(d, 'value');
+      // (a helper's result, `dim3 block = SoftMax_getBlockSize(ILP, dim_size)`, has extents of its own: none known here)
+      if (v?.type === 'call_expression' && field(v, 'function')?.text !== 'dim3') {
+        this.noteDims(name, [null, null, null]);
+        continue;
+      }
       const args = v ? namedChildren(v.type === 'call_expression' ? field(v, 'arguments') ?? v : v) : [];
       const dims = args.map((a) => { const x = this.eval(a); return x.isConstant ? x.constant : null; });
       this.noteDims(name, dims);
