@@ -399,6 +399,17 @@ export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly
   // (the flag and more, `if (init_state && master != NULL)`: the arm runs at most when the flag does)
   while (e && e.type === 'binary_expression' && field(e, 'operator')?.text === '&&') e = unparen(field(e, 'left'));
   if (!e) return false;
+  // (or a latch, `if (start == 0) { start = clock(); }` of llama2.c's generate loop: the arm gives what it tests a call's
+  // value, once, and no statement of the file sets it back to 0)
+  if (e.type === 'binary_expression' && field(e, 'operator')?.text === '==' && /^(?:0|NULL|nullptr)$/.test(field(e, 'right')?.text ?? '') && field(e, 'left')?.type === 'identifier') {
+    const latch = field(e, 'left')!.text;
+    const stmts = consequence.type === 'compound_statement' ? namedChildren(consequence) : [consequence];
+    const sets = stmts.some((st) => {
+      const a = st.type === 'expression_statement' ? namedChildren(st)[0] : null;
+      return a?.type === 'assignment_expression' && children(a)[1]?.text === '=' && field(a, 'left')?.text === latch && field(a, 'right')?.type === 'call_expression';
+    });
+    return sets && !flagAssignments(lines).has(`${latch}=off`);
+  }
   const negated = e.type === 'unary_expression' && children(e)[0]?.text === '!';
   const flag = negated ? namedChildren(e)[0] : e;
   if (!flag || !/^(?:identifier|field_expression)$/.test(flag.type)) return false;

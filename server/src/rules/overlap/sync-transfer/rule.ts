@@ -431,7 +431,8 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // what the next upload sends: a particle filter's frames, each resampled on the host, stage timers printed along the way)
     const uploaded = new Set(inLoop.filter((c) => c.kind === 'copy' && c.args.some((a) => a.includes('HostToDevice'))).map((c) => c.argRoots[1]).filter((r): r is string => !!r));
     const hostWork = host.accesses.some((a) => a.kind !== 'load' && uploaded.has(a.array) && a.loops.some((id) => byId.has(id) && inside(byId.get(id)!, loop.id)));
-    if (inLoop.some((c) => (allocates(c, hosts) && !frees.length) || (isTiming(c, host) && !hostWork && !feedsSteps(host, loop)))) continue;
+    // (not a clock read once, `if (start == 0) { start = clock(); }`: the loop's whole run is timed, not its steps)
+    if (inLoop.some((c) => (allocates(c, hosts) && !frees.length) || (isTiming(c, host) && !c.once && !hostWork && !feedsSteps(host, loop)))) continue;
     // the serialized reference of a function that also runs the same kernels on streams with asynchronous copies
     // (cuda-samples' simpleStreams times a "non-streamed" loop, then the streamed one): the baseline it measures against
     if (streamedTwin(host, loop, work)) continue;
@@ -603,7 +604,7 @@ export const rule: Rule = {
     const everyStep = (f: FunctionFacts, c: CallFact) => {
       const loop = c.loops[c.loops.length - 1];
       const l = f.loops.find((x) => x.id === loop);
-      return !c.rareIn?.includes(c.loops[0]) && !fewTrips(f, c) && !f.calls.some((t) => t.loops.includes(loop) && ((isTiming(t, f) && !(l && feedsSteps(f, l))) || allocates(t, hosts)));
+      return !c.rareIn?.includes(c.loops[0]) && !fewTrips(f, c) && !f.calls.some((t) => t.loops.includes(loop) && ((isTiming(t, f) && !t.once && !(l && feedsSteps(f, l))) || allocates(t, hosts)));
     };
     // (names the file's own loops call, whether they count or not: what another file's loop calls is then not asked)
     const calledInOwnLoops = new Set<string>();
