@@ -715,6 +715,10 @@ function checkNest(nest: Nest, fn: FunctionFacts, tiledByCaller: ReadonlySet<str
 
 function check(fn: FunctionFacts, constants: Constants, lines: readonly string[], defaults?: Constants, tiledByCaller: ReadonlySet<string> = new Set()): RuleFinding[] {
   if (fn.isKernel || fn.isDevice || isReferenceOracle(fn.name)) return [];
+  // (a parameter hides a constant of the same name another function declares: `int T`, a sequence length, is not the
+  // `const int T = 32` of a tiled matmul beside it)
+  const params = new Set(fn.params.map((p) => p.name));
+  if ([...params].some((p) => constants.has(p))) constants = new Map([...constants].filter(([name]) => !params.has(name)));
   const trip = (l: LoopFact) => constantTrip(l, constants);
   const small = (l: LoopFact) => {
     const t = trip(l);
