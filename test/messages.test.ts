@@ -1115,12 +1115,14 @@ test('kmeans with constant-memory centres and a cast delta is said to decide its
   assert.match(f.message, /decides its next step on the host/);
 });
 
-test('a decode loop of fixed steps that hands the sampled token on (`token = next;`) is said to decide its next step on the host', async () => {
+test('a decode loop of fixed steps that hands the sampled token on (`token = next;`, or `tokens[pos + 1] = sample(...)`) is said to decide its next step on the host', async () => {
   const engine = await Engine.create();
-  const path = join(ROOT, 'server/src/rules/overlap/sync-transfer/fixtures/decode_fixed_steps.cu');
-  const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'overlap/sync-transfer');
-  assert.ok(f);
-  assert.match(f.message, /decides its next step on the host/);
+  for (const name of ['decode_fixed_steps.cu', 'decode_token_array.cu']) {
+    const path = join(ROOT, 'server/src/rules/overlap/sync-transfer/fixtures', name);
+    const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'overlap/sync-transfer');
+    assert.ok(f, name);
+    assert.match(f.message, /decides its next step on the host/, name);
+  }
 });
 
 test('a decode loop copying the logits back in its own body is said to decide its next step on the host', async () => {

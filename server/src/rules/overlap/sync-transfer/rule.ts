@@ -286,6 +286,9 @@ function decidesAfter(caller: FunctionFacts, l: LoopFact, c: CallFact, stepArgs:
     positionBefore(c.range.start, d.range.start) && !/^(?:cuda|cublas|printf|fprintf|std::)/.test(d.name));
   if (!computesAfter) return false;
   if (l.handsOn?.length && stepArgs.some((a) => l.handsOn!.includes(a.trim()))) return true;
+  // (or an element of an array the step writes after the call, `forward(..., tokens[pos])` with `tokens[pos + 1] = sample(...)`)
+  const storedAfter = new Set(caller.accesses.filter((a) => a.kind !== 'load' && a.loops.includes(l.id) && positionBefore(c.range.start, a.range.start)).map((a) => a.array));
+  if (stepArgs.some((a) => { const m = /^([A-Za-z_]\w*)\s*\[/.exec(a.trim()); return !!m && storedAfter.has(m[1]); })) return true;
   // (not a flag named for the last step, `int last_step = step == train_steps; if (last_step) break;`: the step counter)
   const given = new Set(caller.params.map((p) => p.name));
   return (l.exitTests ?? []).some((t) => (t.match(/[A-Za-z_]\w*/g) ?? []).some((w) => w !== l.variable && !given.has(w) && !/err|status|cuda/i.test(w) && !/^[A-Z_\d]+$/.test(w) && !LAST_STEP_FLAG.test(w)));
