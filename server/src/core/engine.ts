@@ -20,7 +20,7 @@ import { sharedAccessorsKey } from './facts/shared-accessors';
 import { externHandles } from './facts/extern-handles';
 import { flagAssignments } from './facts/loop-forms';
 import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
-import { memberElements, recordLayouts, recordsKey, type FileRecords } from './facts/records';
+import { headerMemberElements, memberElements, recordLayouts, recordsKey, withHeaderMembers, type FileRecords } from './facts/records';
 import { fileSwitches } from './facts/file-switches';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
 import { fullFp32Matmuls, tritonFunctions } from './facts/triton';
@@ -497,7 +497,7 @@ export class Engine {
         globals: fileArrays(fileScope),
         constants: new Map([...pre.view.constants, ...fileConstants(fileScope)]),
         macros: fileMacros(fileScope, (body) => this.parseMacroBody(grammar, body)),
-        records: { layouts: recordLayouts(fileScope, pre.view.typeAliases), members: memberElements(fileScope, top.classFields.map(([owner, d]) => [owner, mirror(d, whole)])), sharedStructs: pre.view.sharedStructs },
+        records: { layouts: recordLayouts(fileScope, pre.view.typeAliases), members: withHeaderMembers(memberElements(fileScope, top.classFields.map(([owner, d]) => [owner, mirror(d, whole)])), headerMemberElements(pre.view.classMembers, pre.view.typeAliases)), sharedStructs: pre.view.sharedStructs },
       };
       if (this.fileScopes.size > 32) this.fileScopes.clear();
       this.fileScopes.set(scopeText, scope);

@@ -128,6 +128,34 @@ export function memberElements(declarations: readonly Node[], classFields: reado
   return out;
 }
 
+/**
+ * The members of the included headers' classes (their types as written, preprocess/class-members.ts) as memberElements
+ * records them: a table of rows, a container's element, a pointer's element.
+ */
+export function headerMemberElements(classes: ReadonlyMap<string, ReadonlyMap<string, string>>, aliases?: TypeAliases): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const [owner, fields] of classes) {
+    const members = new Map<string, string>();
+    for (const [name, type] of fields) {
+      const rows = tableElement(type, aliases);
+      const element = rows ? null : containerElement(type);
+      if (rows) members.set(name, ROWS_MEMBER + rows);
+      else if (element) members.set(name, element);
+      else if (type.endsWith('*') && !type.slice(0, -1).includes('*')) members.set(name, baseType(type.slice(0, -1)));
+    }
+    if (members.size) out.set(owner, members);
+  }
+  return out;
+}
+
+/** The file's own members, and those of the headers' classes it does not declare itself (its own win). */
+export function withHeaderMembers(own: Map<string, Map<string, string>>, headers: ReadonlyMap<string, Map<string, string>>): Map<string, Map<string, string>> {
+  if (!headers.size) return own;
+  const out = new Map(own);
+  for (const [owner, members] of headers) if (!out.has(owner)) out.set(owner, members);
+  return out;
+}
+
 /** A member that is a table of rows (`std::vector<std::vector<float>> W;`), as memberElements records its element. */
 export const ROWS_MEMBER = 'rows:';
 

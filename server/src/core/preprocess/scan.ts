@@ -6,6 +6,7 @@ import { tick } from '../budget';
 import type { MacroDef } from './macros';
 import { scanAccessors, scanRowClasses, type ElementAccessor } from './accessors';
 import { sharedStructsIn } from './shared-structs';
+import { scanClassMembers } from './class-members';
 
 export type Event =
   | { k: 'define'; def: MacroDef }
@@ -20,6 +21,7 @@ export type Event =
   | { k: 'const'; name: string; expr: string }
   | { k: 'accessor'; name: string; accessor: ElementAccessor }
   | { k: 'sharedStruct'; name: string; array: string }
+  | { k: 'member'; owner: string; name: string; type: string }
   /** The text creates a cuBLAS handle and sets a tensor-op math mode on it, or one it picks at run time (`setup_main()`). */
   | { k: 'tensorMathMode' };
 
@@ -226,6 +228,7 @@ export function scanText(text: string): Event[] {
   for (const [name, accessor] of scanAccessors(text)) out.push({ k: 'accessor', name, accessor });
   for (const [name, type] of scanRowClasses(text)) out.push({ k: 'typedef', name, type });
   if (text.includes('__shared__')) for (const [name, array] of sharedStructsIn(text.split('\n'))) out.push({ k: 'sharedStruct', name, array });
+  for (const [owner, members] of scanClassMembers(text)) for (const [name, type] of members) out.push({ k: 'member', owner, name, type });
   if (setsTensorMathMode(text)) out.push({ k: 'tensorMathMode' });
   return out;
 }

@@ -41,6 +41,8 @@ export interface PreprocessorView {
   accessors: Map<string, ElementAccessor>;
   /** Structs handing out the block's dynamic shared memory (`SharedMemory<T>`), with the `extern __shared__` array each returns: see shared-structs.ts. */
   sharedStructs: Map<string, string>;
+  /** The data members of the headers' classes (`weights` of `class Layer`), by class, their types as written: see class-members.ts. */
+  classMembers: Map<string, Map<string, string>>;
   /** A header the file includes sets up a cuBLAS handle's math mode (scan.ts, setsTensorMathMode): its GEMMs' math is decided there. */
   tensorMathMode: boolean;
   headers: string[];
@@ -192,6 +194,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
   const consts = new Map<string, number>(); // NaN = conflicting values
   const accessors = new Map<string, ElementAccessor | null>(); // null = two shapes under one name
   const sharedStructs = new Map<string, string>();
+  const classMembers = new Map<string, Map<string, string>>();
   const headers: string[] = [];
   const missing: string[] = [];
   let mathMode = false;
@@ -341,6 +344,7 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
           // (a header's: the file's own set-up functions are in its facts)
           else if (ev.k === 'tensorMathMode') mathMode ||= depth > 0;
           // (a header's: the file's own are read from its lines, facts/shared-accessors.ts)
+          else if (ev.k === 'member') { if (depth > 0) { const m = classMembers.get(ev.owner) ?? classMembers.set(ev.owner, new Map()).get(ev.owner)!; if (!m.has(ev.name)) m.set(ev.name, ev.type); } }
           else if (ev.k === 'sharedStruct') { if (depth > 0 && !sharedStructs.has(ev.name)) sharedStructs.set(ev.name, ev.array); }
           else if (ev.k === 'accessor') {
             const had = accessors.get(ev.name);
@@ -371,11 +375,11 @@ export function buildView(file: string, text: string, options: ViewOptions): Pre
     // from tick(): scanning, reading headers, evaluating #if), as when a count limit is hit
     cut = e instanceof BudgetExceeded;
   }
-  const view = { ...finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs, switched: dSwitched }, accessors, sharedStructs, mathMode), missing };
+  const view = { ...finish(macros, typedefs, consts, headers, { macros: dMacros, typedefs: dTypedefs, switched: dSwitched }, accessors, sharedStructs, classMembers, mathMode), missing };
   return cut ? { ...view, cut } : view;
 }
 
-function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string>; switched: ReadonlySet<string> }, found: Map<string, ElementAccessor | null>, sharedStructs: Map<string, string>, tensorMathMode: boolean): Omit<PreprocessorView, 'missing'> {
+function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, consts: Map<string, number>, headers: string[], byDefault: { macros: Map<string, MacroDef>; typedefs: Map<string, string>; switched: ReadonlySet<string> }, found: Map<string, ElementAccessor | null>, sharedStructs: Map<string, string>, classMembers: Map<string, Map<string, string>>, tensorMathMode: boolean): Omit<PreprocessorView, 'missing'> {
   const macros = new Map<string, MacroDef>();
   const alternatives = new Map<string, MacroDef[]>();
   // an alternative that is a bare name nothing the view sees defines: `#ifdef WG_A / #define TS WG_A / #else /
@@ -464,8 +468,9 @@ function finish(states: Map<string, MState>, typedefs: Map<string, string[]>, co
   const accessors = new Map<string, ElementAccessor>();
   for (const [n, a] of found) if (a) { accessors.set(n, a); ser.push(`E${n}=${a.type}${a.columnMajor ? ':col' : ''}`); }
   for (const [n, a] of sharedStructs) ser.push(`X${n}=${a}`);
+  for (const [c, ms] of classMembers) for (const [n, t] of ms) ser.push(`K${c}.${n}=${t}`);
   for (const h of headers) ser.push(`H${h}`);
   if (tensorMathMode) ser.push('Ptensor-math-mode');
   const joined = ser.join('\n');
-  return { macros, alternatives, typeAliases, defaultTypes, constants, defaultConstants, defaultSelectors, accessors, sharedStructs, tensorMathMode, headers, key: joined.length + ':' + digest(joined) };
+  return { macros, alternatives, typeAliases, defaultTypes, constants, defaultConstants, defaultSelectors, accessors, sharedStructs, classMembers, tensorMathMode, headers, key: joined.length + ':' + digest(joined) };
 }
