@@ -271,11 +271,6 @@ function smallProblem(f: FunctionFacts, seen: Seen | undefined, fl?: FileLaunche
     if (l.trips !== undefined && l.trips > 4) return true;
     return f.accesses.some((a) => a.loops.includes(l.id) && a.indices.some((p) => p.dependsOn((s) => s === l.symbol || s.endsWith("'"))));
   };
-  // (a block per head of one token's scores, `softmax_kernel<<<p->n_heads, 256>>>(att, pos, seq_len)` of a decode step:
-  // each block walks its head's row of at most seq_len scores, no loop around it: n_heads rows a launch)
-  // (a row's length, `n`, `pos + 1`: not a product of extents, `T * seq_len` of a prefill's whole sequence per head)
-  const rowLoop = (id: number) => { const l = f.loops.find((x) => x.id === id); return !!l?.bound && /^[\w.>-]+(?:\s*\+\s*1)?$/.test(l.bound.trim()); };
-  if (seen.launches.every((c) => HEAD_COUNT.test((c.grid ?? '').replace(/[()\s]/g, ''))) && f.accesses.every((a) => a.space !== 'global' || (a.loops.length <= 1 && a.loops.every(rowLoop) && !a.helperLoops?.length))) return true;
   // (a grid of one token's vector, `divUp(dim / 2, 256)` of a decode step's RoPE, whose threads walk no more than their pair)
   if (unchecked && seen.launches.every((c) => tokenGrid(c.grid)) && !f.accesses.some((a) => a.space === 'global' && (a.loops.some(walks) || !!a.helperLoops?.length))) return true;
   // (threads count the elements only when each thread touches a few: a loop per thread, 128 loads in reduce7, moves more)
