@@ -176,7 +176,9 @@ export abstract class DeclarationWalker extends LoopWalker {
       const bound = element ? this.accesses.slice(before).find((a) => a.range.start.line === value.startPosition.row && a.range.start.column === value.startPosition.column) : undefined;
       if (bound) this.elementRefs.set(info.name, bound);
       else this.elementRefs.delete(info.name);
-      if (!container && !info.pointer && !info.arrayDims.length) this.localTypes.set(info.name, { type, depth: this.loopStack.length });
+      // (`auto g = cg::this_thread_block();`: the group's type, as if declared `cg::thread_block g`)
+      const group = type === 'auto' && value ? /(?:^|::)(this_thread_block|this_grid)\s*\(\s*\)$/.exec(value.text.replace(/\s+/g, ''))?.[1] : undefined;
+      if (!container && !info.pointer && !info.arrayDims.length) this.localTypes.set(info.name, { type: group === 'this_grid' ? 'cg::grid_group' : group ? 'cg::thread_block' : type, depth: this.loopStack.length });
       else this.localTypes.delete(info.name);
       // `const std::vector<float>& in = X[s];` (or `const auto& in = X[s];` of a vector of vectors): row `s` of the
       // container of rows `X` (a sample of a batch), not a buffer of its own
