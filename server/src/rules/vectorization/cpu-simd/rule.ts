@@ -197,7 +197,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // a call the compiler cannot see through (`getNormallyDistributedRandomNumber()`, `std::swap` on two
   // elements, a getter from another file) keeps the loop scalar whatever else it does: our advice would not change that
   // (and so does a function another file defines, or a random-number object's draw, `dist(gen)`)
-  if (fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && !local.has(c.name) && (elsewhere.has(c.name) || (OPAQUE_CALL.test(c.name) && !INLINE_CALL.test(c.name.replace(/^.*(?:\.|->|::)/, '')))))) return null;
+  // (a method of a class the file defines, `W.cols()` of its `Matrix`, is seen and inlined as the file's functions are)
+  const method = (c: CallFact) => c.name.replace(/^.*(?:\.|->|::)/, '');
+  if (fn.calls.some((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && !local.has(c.name) && !(c.scope && local.has(method(c))) && (elsewhere.has(c.name) || (OPAQUE_CALL.test(c.name) && !INLINE_CALL.test(method(c)))))) return null;
   const v = l.variable ? `\`${l.variable}\`` : 'inner';
   const inLoop = accessesIn(fn, l);
   // a loop filling a table the function then copies to `__constant__` memory (a symbol the file's kernels read as
