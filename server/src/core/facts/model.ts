@@ -75,6 +75,8 @@ export interface LoopFact {
   exitSources?: { text: string; at: Position }[];
   /** Host code: locals the body's own statements set from another local (`token = next;`), what one step hands to the next. */
   handsOn?: string[];
+  /** Host code: the function's parameters the body assigns (`t = x[i] * x[i] + 1`). */
+  assignsParams?: string[];
   range: Range;
   /** The loop header (`for (...)`) on its first line: where loop findings point. */
   headerRange: Range;

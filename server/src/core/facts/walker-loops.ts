@@ -186,6 +186,14 @@ export abstract class LoopWalker extends CallWalker {
     if (!this.isKernel && bodyNode) {
       const handed = handedOn(bodyNode);
       if (handed.length) fact.handsOn = handed;
+      // (and the function's parameters it assigns, `t = x[i] * x[i] + 1` of a scalar `t`: no longer the caller's value)
+      const params = new Set(this.params.keys());
+      const assigned = new Set<string>();
+      walk(bodyNode, (c) => {
+        const target = c.type === 'assignment_expression' ? field(c, 'left') : c.type === 'update_expression' ? field(c, 'argument') : null;
+        if (target?.type === 'identifier' && params.has(target.text)) assigned.add(target.text);
+      });
+      if (assigned.size) fact.assignsParams = [...assigned];
     }
     const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x), (g) => (fact.geometric ??= []).push(g), kind === 'for' ? field(n, 'update') : null);
     // `for (i = tid; i < batch_size * beam_width; i += stride)`: a thread per sequence

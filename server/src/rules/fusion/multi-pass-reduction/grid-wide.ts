@@ -65,6 +65,8 @@ export function sweptInTwoExtents(first: Launch, buffer: string): boolean {
   const k = first.kernel;
   const byId = new Map(k.loops.map((l) => [l.id, l] as const));
   const loads = paramsOf(first, buffer).flatMap((p) => k.accesses.filter((a) => a.space === 'global' && a.array === p && a.kind !== 'store'));
+  // (in one sweep: a mean loop then a variance loop over the channel in the same kernel is two reads already)
+  if (new Set(loads.map((a) => a.loops.at(-1))).size !== 1) return false;
   return loads.length > 0 && loads.every((a) => {
     const moving = a.loops.map((id) => byId.get(id)).filter((l): l is NonNullable<typeof l> =>
       !!l && runTimeLoop(l) && a.indices.some((p) => !p.unknown && [...p.symbols()].includes(l.symbol)));

@@ -96,7 +96,9 @@ function describe(c: CallFact): string {
  */
 function decidesExit(calls: readonly CallFact[], c: CallFact): boolean {
   if (c.exitTest) return true;
-  const assign = c.parent !== undefined ? calls[c.parent] : undefined;
+  // (through a conversion, `n = int(count.item())`)
+  let assign = c.parent !== undefined ? calls[c.parent] : undefined;
+  while (assign && assign.form === 'call' && /^(?:int|float|bool)$/.test(assign.name) && assign.parent !== undefined) assign = calls[assign.parent];
   const name = assign?.form === 'assign' && assign.assignedTo?.length === 1 ? assign.assignedTo[0] : null;
   if (!name) return false;
   // (a `while` test reads it before the assignment, each iteration: any read of the name counts)

@@ -419,9 +419,10 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (and never a `sqrt` or `tanh` on the function's scalar parameters alone, `sqrt(float_n)` of PolyBench's correlation:
   // gcc hoists it out of the loop, which then vectorizes; `expf(-decay * epoch)`, `log`, `pow` may set errno and stay
   // in the loop, checked with gcc 12 -O3 -fopt-info-vec)
-  const scalarParams = new Set(fn.params.filter((p) => !p.pointer && !p.rank && !p.extentText).map((p) => p.name));
-  const onParamsAlone = (c: { name: string; args: readonly string[] }) => /^(?:sqrt|tanh)f?$/.test(c.name) && c.args.length > 0 && c.args.every((x) => !/[[\]()]|->|\./.test(x) &&
-    (x.match(/[A-Za-z_]\w*/g) ?? []).every((id) => scalarParams.has(id)));
+  const scalarParams = new Set(fn.params.filter((p) => !p.pointer && !p.rank && !p.extentText && !l.assignsParams?.includes(p.name)).map((p) => p.name));
+  const literalsOut = (x: string) => x.replace(/(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*/g, ' ');
+  const onParamsAlone = (c: { name: string; args: readonly string[] }) => /^(?:sqrt|tanh)f?$/.test(c.name) && c.args.length > 0 &&
+    c.args.map(literalsOut).every((x) => !/[[\]()]|->|\./.test(x) && (x.match(/[A-Za-z_]\w*/g) ?? []).every((id) => scalarParams.has(id)));
   const libm = ((stores.length && constantStride) || libmSum) && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
     ? fn.calls.find((c) => c.kind === 'call' && c.loops[c.loops.length - 1] === l.id && onLoopValues(c) && !onParamsAlone(c) &&
       // (a helper on the loop's own values: `he_init(r, fan_in)` the same every step is hoisted once inlined)
