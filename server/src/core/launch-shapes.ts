@@ -14,7 +14,6 @@ import { launchesBesideSweeps, sweepsTwoAxes } from './sweep-siblings';
 import { Poly } from './affine';
 import { keptAcrossMoves, movedDerivation } from './facts/shift';
 import { lastTwo } from './bounded-memo';
-import { scalarVersions } from './kernel-versions';
 import { positionBefore } from './positions';
 import { calledOnlyForSetUp, carriesData, hasTimedRegion, insideTimedRegion, kernelBuffers, launchBuffers, setUpLaunch, type BufferUse } from './timed-region';
 
@@ -842,8 +841,6 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
   // overloads of one kernel chosen at compile time (`enable_if_t<(W > 0)>` vs `<(W == 0)>`), one of which moves
   // vectors: the scalar one is the fallback for what the vector one cannot take (misaligned rows, fp32)
   const overloadFallbacks = scalarOverloads(functions);
-  // plain versions launched beside a vector version of the same kernel (llm.c's `kernel_num` choice)
-  const plainVersions = scalarVersions(functions);
   // `__device__` functions a launch names as a template argument (`trimul_global<matmul_tri_naive><<<...>>>`, whose
   // kernel calls its function parameter): the kernel's body is theirs, read as kernels
   const viaTemplate = new Set(fl.calls.flatMap((c) => c.templateArgs ?? []).map((t) => t.trim().replace(/^&\s*/, '')));
@@ -856,7 +853,7 @@ export function withLaunchShapes(functions: FunctionFacts[], instantiations: rea
     if (x === null && !seen && (warpAlongY(f) || f.calls.some((c) => c.kind === 'call' && helpers.has(c.name) && warpAlongY(helpers.get(c.name)!)))) x = 1;
     const vectorLaunch = shape.vectorLaunch ||
       (SCALAR_PATH.test(f.name) && packedTwin(seen, f.name, vectorArms, owner)) ||
-      (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f) || plainVersions.has(f);
+      (f.templateParams.length > 0 && f.name === baseName(f.name) && halfSpecialized.has(f.name)) || overloadFallbacks.has(f);
     if (x === null && !singleBlock && !warpBlocks && warpThreads === null && !types && !small && !vectorLaunch && !offsets.length && !values && !baseline && !fewCounts.length && !notVocabulary.length && !rare && !besideSweep && !zeroCopy) return f;
     const key = shapeKey(shape, x, vectorLaunch);
     const hit = shaped.get(f);

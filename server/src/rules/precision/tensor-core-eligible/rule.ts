@@ -16,7 +16,6 @@
 //    GEMM done as elementwise products and `tl.sum` without any `tl.dot`.
 // TF32 rounds the inputs to a 10-bit mantissa (fp32 accumulation): every finding says so.
 import { detail } from '../../common/detail';
-import { launchedBeside } from '../../../core/kernel-versions';
 import type { Rule } from '../../../core/rule';
 import { copiesToHost, neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
@@ -302,15 +301,11 @@ export const rule: Rule = {
       const mine = launches.filter((c) => c.name === name);
       return mine.length > 0 && mine.every((c) => launches.some((o) => tensorKernels.has(o.name) && neverTogether(o.scopes, c.scopes)));
     };
-    // (or a cuBLAS GEMM of the same op, llm.c's `matmul_forward_kernel1` picked by `kernel_num` against `cublasSgemm`
-    // through its launcher: the library version, whose own math mode is checked at its call)
-    const cublasGemm = (c: CallFact) => /^cublas(?:Lt)?\w*[Gg]emm\w*$/.test(c.name);
-    const pickedAgainstCublas = (name: string) => facts.functions.some((f) => f.calls.some(cublasGemm)) && launchedBeside(facts.functions, name, cublasGemm);
     // (or a TF32 tensor-core kernel of the same op, `sgemm_wmma_m16n16k8_tf32_kernel` beside `sgemm_naive_f32_kernel`: the
     // file's kernels are its variants, each bound on its own for the caller to pick)
     const tf32Ops = new Set([...tensorKernels].filter((k) => /tf32/i.test(k)).map(opOf).filter((x) => x !== ''));
     const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && named(twin)) ||
-      (tf32Ops.size > 0 && tf32Ops.has(opOf(name))) || pickedAgainstTensorCores(name) || pickedAgainstCublas(name);
+      (tf32Ops.size > 0 && tf32Ops.has(opOf(name))) || pickedAgainstTensorCores(name);
     const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
     // the cuBLAS calls of the file that ask for TF32 or bf16 tensor cores (`CUBLAS_COMPUTE_32F_FAST_TF32`, a runner's
     // kernel 13 beside its fp32 kernel 0): the same call in fp32 is the twin a switch picks, the reference
