@@ -252,7 +252,8 @@ function decidedOnHost(host: FunctionFacts, copy: CallFact, caller: string): Rul
     function: host.name,
     confidence: 'likely',
     assumptions: ['assumes the host reduces the whole buffer to the value it decides on (sampling or an argmax over logits)'],
-    message: `The synchronous \`${copy.name}\` brings ${buffer} back every step of \`${caller}\`'s loop, which decides its next step on the host: the GPU idles while the host computes`,
+    // (one line of at most 150 characters: the GPU's idle time while the host computes is the detail's)
+    message: `\`${copy.name}\` brings ${buffer} back every step of \`${caller}\`'s loop, which decides its next step on the host: the GPU waits`,
     detail: detail(
       `${caller === host.name ? `\`${caller}\` copies ${buffer} back in a loop` : `\`${caller}\` calls \`${host.name}\` in a loop`} that decides its next step on a value the host computes from ${buffer} (the next token of a decode loop). The copy cannot leave the loop, since the next launch needs that value, but the GPU waits for the whole buffer to cross and for the host's work on it.`,
       'Make the decision on the device (an argmax or sampling kernel after the last launch) and copy back only its result, a few bytes, into pinned memory; or keep it on the device as the next launch\'s input.',
