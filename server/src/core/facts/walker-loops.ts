@@ -182,18 +182,12 @@ export abstract class LoopWalker extends CallWalker {
       // where the condition's locals get their values)
       if ((kind === 'do' || kind === 'while') && cond && fact.condition && bodyNode) fact.exitSources = conditionSources(bodyNode, fact.condition);
     }
-    // (host code: the names its body hands from one step to the next, `token = next;` of a decode loop)
+    // (host code: the names its body hands from one step to the next, `token = next;` of a decode loop, and the
+    // function's parameters it assigns, `t = x[i] * x[i] + 1` of a scalar `t`: no longer the caller's value)
     if (!this.isKernel && bodyNode) {
-      const handed = handedOn(bodyNode);
-      if (handed.length) fact.handsOn = handed;
-      // (and the function's parameters it assigns, `t = x[i] * x[i] + 1` of a scalar `t`: no longer the caller's value)
-      const params = new Set(this.params.keys());
-      const assigned = new Set<string>();
-      walk(bodyNode, (c) => {
-        const target = c.type === 'assignment_expression' ? field(c, 'left') : c.type === 'update_expression' ? field(c, 'argument') : null;
-        if (target?.type === 'identifier' && params.has(target.text)) assigned.add(target.text);
-      });
-      if (assigned.size) fact.assignsParams = [...assigned];
+      const { handsOn, assignsParams } = hostBodyWrites(bodyNode, this.params);
+      if (handsOn.length) fact.handsOn = handsOn;
+      if (assignsParams.length) fact.assignsParams = assignsParams;
     }
     const carried = markLoopCarried(bodyNode, id, fact.variable, this.env, (x) => this.eval(x), (g) => (fact.geometric ??= []).push(g), kind === 'for' ? field(n, 'update') : null);
     // `for (i = tid; i < batch_size * beam_width; i += stride)`: a thread per sequence
@@ -410,27 +404,31 @@ const within = (a: LoopFact['range'], b: LoopFact['range']) =>
   (a.start.line > b.start.line || (a.start.line === b.start.line && a.start.column >= b.start.column)) &&
   (a.end.line < b.end.line || (a.end.line === b.end.line && a.end.column <= b.end.column));
 
-/** The values a `do` or `while` loop's body sets the locals of its condition to, at its top level (`delta = kmeansCuda(...)`), as written. */
 /**
- * Locals a loop body's own statements set from another local that the body sets from a call (`token = next;` after
- * `next = sample(...)`): what one step hands to the next. (A pointer swap, `d_u = d_unew`, hands on no value of a call.)
+ * What a host loop's body writes, in one walk: the locals its own statements set from another local that the body sets
+ * from a call (`token = next;` after `next = sample(...)`: what one step hands to the next; a pointer swap, `d_u = d_unew`,
+ * hands on no value of a call), and the function's parameters it assigns anywhere.
  */
-function handedOn(body: Node): string[] {
+function hostBodyWrites(body: Node, params: ReadonlyMap<string, unknown>): { handsOn: string[]; assignsParams: string[] } {
   const fromCall = new Set<string>();
+  const assigned = new Set<string>();
   walk(body, (c) => {
     const [name, value] = c.type === 'assignment_expression' ? [field(c, 'left'), field(c, 'right')] : c.type === 'init_declarator' ? [field(c, 'declarator'), field(c, 'value')] : [null, null];
     if (name?.type === 'identifier' && value?.type === 'call_expression') fromCall.add(name.text);
+    const target = c.type === 'assignment_expression' ? name : c.type === 'update_expression' ? field(c, 'argument') : null;
+    if (target?.type === 'identifier' && params.has(target.text)) assigned.add(target.text);
   });
-  const out: string[] = [];
-  for (const s of body.type === 'compound_statement' ? namedChildren(body) : []) {
-    const e = s.type === 'expression_statement' ? namedChildren(s)[0] : null;
+  const handsOn: string[] = [];
+  for (const st of body.type === 'compound_statement' ? namedChildren(body) : []) {
+    const e = st.type === 'expression_statement' ? namedChildren(st)[0] : null;
     if (e?.type !== 'assignment_expression' || field(e, 'operator')?.text !== '=') continue;
     const [name, value] = [field(e, 'left'), field(e, 'right')];
-    if (name?.type === 'identifier' && value?.type === 'identifier' && fromCall.has(value.text) && !out.includes(name.text)) out.push(name.text);
+    if (name?.type === 'identifier' && value?.type === 'identifier' && fromCall.has(value.text) && !handsOn.includes(name.text)) handsOn.push(name.text);
   }
-  return out;
+  return { handsOn, assignsParams: [...assigned] };
 }
 
+/** The values a `do` or `while` loop's body sets the locals of its condition to, at its top level (`delta = kmeansCuda(...)`), as written. */
 function conditionSources(body: Node, condition: string): { text: string; at: { line: number; column: number } }[] {
   const words = new Set(condition.match(/[A-Za-z_]\w*/g) ?? []);
   const out: { text: string; at: { line: number; column: number } }[] = [];

@@ -23,7 +23,8 @@ export function declaredElsewhere(declared: readonly string[], defined: Readonly
 /** Calls compilers inline or vectorize themselves: min / max / abs, casts, and the usual element accessors. */
 export const INLINE_CALL = /^(?:std::)?(?:min|max|fmin|fminf|fmax|fmaxf|abs|fabs|fabsf|floor|floorf|ceil|ceilf|round|roundf|rint|rintf|copysign|copysignf|fma|fmaf|static_cast|reinterpret_cast|const_cast|size|data|at|operator\[\]|get|real|imag|conj|norm)$/;
 /** `std::pow(2, 12)`, `sqrtf(2.0f / M_PI)`: every argument literals and math.h's constants, folded at compile time (no call is left in the loop). */
-const NUMBER = /(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*/g;
+/** A numeric literal of C (`1.0f`, `2e-3`, `16u`). */
+export const NUMBER = /(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*/g;
 const constantCall = (c: { args: readonly string[] }) => c.args.length > 0 && c.args.every((a) => {
   // (math.h's and float.h's constants, `M_PI`, `FLT_EPSILON`: not any capital name, which may be a variable, `T` or `G`)
   const rest = a.replace(/\b(?:M_[A-Z0-9_]+|(?:FLT|DBL|LDBL)_[A-Z_]+)\b/g, '1').replace(NUMBER, '0');

@@ -41,7 +41,7 @@ import { loopAndAncestors, pointLoopOf } from '../../common/blocked-twin';
 import { runsProduct } from '../../common/products';
 import { checkCpu, minorWalk, transposePartner } from '../../memory/uncoalesced-access/cpu';
 import { Poly, atomDef } from '../../../core/affine';
-import { byHand, calledInLoops, declaredElsewhere, INLINE_CALL, LIBM_CALL, libmLeft, OPAQUE_CALL } from './calls';
+import { byHand, calledInLoops, declaredElsewhere, INLINE_CALL, LIBM_CALL, libmLeft, OPAQUE_CALL, NUMBER } from './calls';
 import { accessesIn, aliasAssumptions, contiguousOuter, isFloat, memoryReduction, shortStride, stride, stridedAccess, sumsReadBack } from './loop-shapes';
 
 /** A pragma that vectorizes (or asserts independence for) the loop it precedes. */
@@ -420,7 +420,7 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // gcc hoists it out of the loop, which then vectorizes; `expf(-decay * epoch)`, `log`, `pow` may set errno and stay
   // in the loop, checked with gcc 12 -O3 -fopt-info-vec)
   const scalarParams = new Set(fn.params.filter((p) => !p.pointer && !p.rank && !p.extentText && !l.assignsParams?.includes(p.name)).map((p) => p.name));
-  const literalsOut = (x: string) => x.replace(/(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*/g, ' ');
+  const literalsOut = (x: string) => x.replace(NUMBER, ' ');
   const onParamsAlone = (c: { name: string; args: readonly string[] }) => /^(?:sqrt|tanh)f?$/.test(c.name) && c.args.length > 0 &&
     c.args.map(literalsOut).every((x) => !/[[\]()]|->|\./.test(x) && (x.match(/[A-Za-z_]\w*/g) ?? []).every((id) => scalarParams.has(id)));
   const libm = ((stores.length && constantStride) || libmSum) && !tiny && (constantTrip(l, constants) ?? Infinity) > SHORT_SUM && !build.fastMath && !coefficientTable(fn, l, inLoop, stores, file.outsideLoops.has(fn.name))
