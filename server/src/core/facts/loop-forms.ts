@@ -369,7 +369,9 @@ export function remainderArm(cond: Node, evaluate: (n: Node | null) => Poly): 'c
     while (x && x.type === 'parenthesized_expression') x = namedChildren(x)[0] ?? null;
     // (`n % 4`, or `n & 3`: the low bits of a multiple of 4)
     const operator = x?.type === 'binary_expression' ? field(x, 'operator')?.text : undefined;
-    const right = x ? Number(field(x, 'right')?.text) : NaN;
+    // (the width a literal or a constant, `B*T % LOOP_UNROLL` with `const int LOOP_UNROLL = 8`)
+    const width = x ? evaluate(field(x, 'right')) : null;
+    const right = width && !width.unknown && width.isConstant ? width.constant : NaN;
     if (!x || !(operator === '%' ? VECTOR_WIDTHS.has(right) : operator === '&' && VECTOR_WIDTHS.has(right + 1))) return false;
     const size = evaluate(field(x, 'left'));
     return !size.unknown && !size.isConstant && !size.dependsOn((sym) => sym.startsWith('#') || sym.includes('Idx.'));

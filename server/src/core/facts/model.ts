@@ -294,7 +294,10 @@ export interface CallFact {
   scopes?: number[];
   /** A launch made inside the host function called here (a launch wrapper such as `gelu_forward`). */
   via?: string;
-  /** A launch in the arm that runs when a size is not a multiple of a vector width (the `else` of `if (n % 4 == 0)`): a scalar fallback. */
+  /**
+   * A launch or call in the arm that runs when a size is not a multiple of a vector width or an unroll factor (the `else` of
+   * `if (n % 4 == 0)`, the body of `if (B*T % LOOP_UNROLL != 0)`): a scalar or naive fallback.
+   */
   remainderArm?: boolean;
   /** Loops (ids) in which the call runs only on some iterations: under `if (i == n - 1)`, `if (step % 100 == 0)` on the loop's variable. */
   rareIn?: number[];

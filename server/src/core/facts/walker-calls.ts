@@ -429,7 +429,7 @@ export abstract class CallWalker extends WalkerState {
     if (this.onceDepth > 0) fact.once = true;
     if (!this.isKernel && inLambda(n)) fact.inLambda = true;
     if (this.singleLaneDepth > 0 && this.isKernel) fact.singleLane = true;
-    if (kind === 'launch' && this.remainderDepth > 0) fact.remainderArm = true;
+    if ((kind === 'launch' || kind === 'call') && this.remainderDepth > 0) fact.remainderArm = true;
     if (kind === 'launch' && !this.isKernel && args.some((a) => this.movesWithLoops(a))) fact.loopArgs = true;
     // (a call of the file's host function in a loop: the arguments each step moves, `&A(i, p)` under `p += kc` a tile, `W` passed whole none)
     if (kind === 'call' && mayBeOwn && this.loopStack.length) {

@@ -529,7 +529,9 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
       // (filling an expected output, unless it is also the work a loop repeats on plain outputs: `matmul_ikj(n, A, B, ref)`
       // once, then `matmul_ikj(n, A, B, C)` each repetition)
       (at.some(fillsExpected) && !at.some((s) => s.call.loops.length > 0 && !fillsExpected(s))) ||
-      (at.length > 0 && at.every((s) => outsideTimedRegion(s.caller, s.call)));
+      (at.length > 0 && at.every((s) => outsideTimedRegion(s.caller, s.call))) ||
+      // (or the fallback for shapes the tuned path cannot take, llm.c's `if (B*T % LOOP_UNROLL != 0) { matmul_forward_naive(...); return; }`)
+      (at.length > 0 && at.every((s) => !!s.call.remainderArm));
     if (reference) out.add(name);
   }
   // a helper only references call (`compute_reference` -> `transpose_on_cpu`) computes the expected result too
