@@ -329,6 +329,9 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   );
   // test and check code (`(out - ref).abs().max().item()`): not a step of the computation
   if (feedsHostCheck(calls, topIndex)) return null;
+  // an op on a row reduction's output (`losses * mask`, `m * scale`: one value a program, beside the rows the kernel
+  // streamed): it moves a row's worth in every row's length, so fusing it saves a launch, not a pass over memory
+  if (p.reduces) return null;
   // a one-element result (`total = torch.zeros(1)` that blocks `tl.atomic_add` into): the op costs a launch, not a pass over memory
   if (isOneElement(shapes.get(buffer))) return null;
   const others = [...new Set(chain.flatMap((c) => c.argRoots).filter((r): r is string => r !== null && !use.names.has(r)))];
