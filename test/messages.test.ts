@@ -197,7 +197,7 @@ test('shared-memory atomics in an unrolled loop are one word each: lanes 16 word
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/shared_atomic_rows.cu');
   const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
-  assert.match(f.message, /16-way bank conflict, replayed 16 times per warp$/);
+  assert.match(f.message, /16-way bank conflict, 16 passes per warp instead of 1$/);
 });
 
 test('a recurrence inside one pass of the reuse loop is no dependence that loop carries: plain blocking is advised, not a blocked-LU restructure', async () => {
@@ -421,7 +421,7 @@ test('the other arm of `if (tid < 16)` runs on the later 16 lanes: their row wal
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/split_warp_arms.cu');
   const [f] = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
-  assert.match(f.message, /: 8-way bank conflict, replayed 8 times per warp$/);
+  assert.match(f.message, /: 8-way bank conflict, 8 passes per warp instead of 1$/);
 });
 
 test('a kernel launched through a function pointer a switch assigns takes that launch`s 16x16 blocks: 16 sectors per warp, not 32', async () => {
@@ -528,7 +528,7 @@ test('a `__device__` body run through a template function-pointer parameter take
   const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/template_body_block_width.cu');
   const found = engine.analyzeText(path, readFileSync(path, 'utf8')).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
   assert.equal(found.length, 1);
-  assert.match(found[0].message, /16-way bank conflict, replayed 16 times per warp/, found[0].message);
+  assert.match(found[0].message, /16-way bank conflict, 16 passes per warp instead of 1/, found[0].message);
 });
 
 test('a swept block of an element type an `#if` leaves open (PolyBench\'s `DATA_TYPE`, int or double) is sized by the narrower type, and said to be at least that', async () => {
@@ -727,7 +727,7 @@ void run(int M, int N, int K, const float *A, const float *B, float *C) {
 }
 `;
   const [f] = engine.analyzeText('extra_col.cu', code).findings.filter((x) => x.rule === 'memory/shared-bank-conflict' && x.message.includes('Bs['));
-  assert.match(f.message, /: 2-way bank conflict, replayed 2 times per warp \(4-way under another launch's template values\)$/);
+  assert.match(f.message, /: 2-way bank conflict, 2 passes per warp instead of 1 \(4-way under another launch's template values\)$/);
 });
 
 test('a Triton pass that only writes a scratch row is named as the write the other passes read back, not as one of them', async () => {

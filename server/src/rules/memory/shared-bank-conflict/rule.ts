@@ -220,14 +220,14 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
           ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict in its ${wide * 4}-byte${first.c.merged ? ' merged' : ''} accesses, ${phases * worst.c.ways} passes per warp instead of ${phases}`
           : sweep && sweep.least < sweep.most
           ? `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${sweep.least}- to ${sweep.most}-way bank conflict as \`${sweep.variable}\` changes (${sweep.most}-way at \`${sweep.variable}\` = ${sweep.at})`
-          : `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict, replayed ${worst.c.ways} times per warp`,
+          : `\`${first.a.text}\` ${verb} \`__shared__ ${s.name}${shape}\`: ${worst.c.ways}-way bank conflict, ${worst.c.ways} passes per warp instead of 1`,
         detail: detail(
           wide
             ? (first.c.merged ? `The unrolled loop's consecutive 4-byte ${verb === 'reads' ? 'loads' : 'stores'} are merged by the compiler into ${wide * 4}-byte ones. ` : '') +
               `${wide * 4}-byte accesses are served ${wide === 4 ? 'a quarter-warp (8 lanes)' : 'a half-warp (16 lanes)'} at a time, ${phases} passes per warp when conflict-free${phases < wide ? ` (${taking} lanes take part)` : ''}; here one bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` in a ${wide === 4 ? 'quarter' : 'half'}-warp, so it takes ${phases * worst.c.ways}.`
             : sweep && sweep.least < sweep.most
-            ? `${sweep.grows ? `Each pass doubles \`${sweep.variable}\`, which spreads` : `Each pass of the \`${sweep.variable}\` loop spreads`} the lanes further apart: one bank serves ${sweep.least} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp at the first pass and ${sweep.most} at \`${sweep.variable}\` = ${sweep.at}, so the access is replayed up to ${sweep.most} times.`
-            : `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access is replayed ${worst.c.ways} times.`,
+            ? `${sweep.grows ? `Each pass doubles \`${sweep.variable}\`, which spreads` : `Each pass of the \`${sweep.variable}\` loop spreads`} the lanes further apart: one bank serves ${sweep.least} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp at the first pass and ${sweep.most} at \`${sweep.variable}\` = ${sweep.at}, so the access takes up to ${sweep.most} passes instead of 1.`
+            : `One bank serves ${worst.c.ways} different words of \`__shared__ ${s.elemType} ${s.name}${shape}\` for a warp, so the access takes ${worst.c.ways} passes instead of 1.`,
           wide
             ? `Lay the lanes out so that the ${wide === 4 ? '8 lanes of a quarter-warp' : '16 lanes of a half-warp'} touch consecutive ${wide * 4}-byte chunks, or swizzle the chunk index${first.a.kind === 'load' && wide === 4 ? ' (for a register-blocked GEMM\'s fragments: a thread\'s 8 columns read as two `float4` 64 columns apart rather than side by side, as warp-tiled SGEMMs do)' : ''}. A pad of one word would misalign the wide accesses.`
             : sweep && s.dims.length === 1 && scan
