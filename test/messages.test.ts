@@ -85,6 +85,23 @@ test('lanes a symbolic row apart are said to be that far apart, also when warp-u
   assert.match(f.message, /reads with threads `dims` elements apart/);
 });
 
+test('a thread per float4 scattering its four elements down columns says the lanes are four columns apart (`(idx * 4) % col`)', async () => {
+  const engine = await Engine.create();
+  const code = `__global__ void transpose_f32x4_col2row(float *x, float *y, const int row, const int col) {
+  int idx = blockIdx.x * blockDim.x + threadIdx.x;
+  int global_col = (idx * 4) % col;
+  int global_row = (idx * 4) / col;
+  if (global_row < row && global_col + 3 < col) {
+    float4 v = reinterpret_cast<float4 *>(x)[idx];
+    y[global_col * row + global_row] = v.x;
+    y[(global_col + 1) * row + global_row] = v.y;
+  }
+}
+`;
+  const [f] = engine.analyzeText('transpose_col2row.cu', code).findings.filter((x) => x.rule === 'memory/uncoalesced-access');
+  assert.match(f.message, /writes with threads `4\*row` elements apart/);
+});
+
 test('lane groups are said to be a row apart by the quotient that splits the warp (lane / 4), not by a warp-uniform one (warp / 4)', async () => {
   const engine = await Engine.create();
   const code = `__global__ void fragment_store(const float* __restrict__ acc, float* out, int ld) {

@@ -200,9 +200,11 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
     const d = atomDef(sym);
     if (!d || !d.args.some((p) => p.dependsOn((t) => t === TID))) continue;
     // the atom that steps with the lane (`idx % T`), not one that is the same across the warp (`idx / (T*T)`)
+    // (by one a lane, `idx % T`, or by a few, `(idx * 4) % col` of a thread per float4: the distance is the step times its coefficient)
     const v = laneValues(Poly.sym(sym), SAMPLES[0]);
-    if (!v || v.filter((x, i) => i > 0 && x - v[i - 1] === 1).length < 16) continue;
-    const k = index.coefficient(sym);
+    const step = v && v.length > 1 ? v[1] - v[0] : 0;
+    if (!v || step <= 0 || v.filter((x, i) => i > 0 && x - v[i - 1] === step).length < 16) continue;
+    const k = index.coefficient(sym).scale(step);
     if (k.unknown || k.terms.size === 0 || k.dependsOn((t) => t === TID)) continue;
     // its coefficient is the lanes' distance only when the rest of the index is the same across the warp: in
     // `(tid / 2) * K + tid % 2` (two lanes per row) the pairs sit a row apart, however the pair's own lanes step
