@@ -213,6 +213,7 @@ export function movedFindingsByLayout<T extends object>(findings: readonly T[], 
     shiftedTo.set(from.root, { delta, copy });
     // (the same text as the finding's, whose lines were found unquoted above)
     quoting.set(copy, false);
+    held.set(copy, { min: lines.min + map.tailDelta, max: lines.max + map.tailDelta });
     out.push(copy);
   }
   return out;
