@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { Engine } from '../server/src/core/engine';
 import { detectLanguage, grammarFor } from '../server/src/core/parser';
-import { changedBetweenTokens, findingsAfterLayoutEdit, layoutMap, movedPosition } from '../server/src/core/layout-edit';
+import { changedBetweenTokens, findingsAfterLayoutEdit, layoutMap, movedByLayout, movedFindingsByLayout, movedPosition } from '../server/src/core/layout-edit';
 import type { Finding } from '../server/src/core/types';
 
 const root = join(__dirname, '..');
@@ -118,4 +118,27 @@ test('a blank line inside a comment or a string is no layout edit', async () => 
   } finally {
     t2.delete();
   }
+});
+
+test('findings moved whole by an Enter and back are the same objects each time, and read as movedByLayout moves them', () => {
+  const lines = ['void a() {', '  x[0] = 1;', '}', '', 'void b() {', '  y[0] = 2;', '}'];
+  const at = (line: number) => ({ start: { line, column: 2 }, end: { line, column: 6 } });
+  const above = { range: at(1), message: 'above', related: [] };
+  const below = { range: at(5), message: 'below', related: [{ range: at(4), message: 'its head' }] };
+  const across = { range: at(5), message: 'across', related: [{ range: at(1), message: 'a caller' }] };
+  const findings = [above, below, across];
+  const enter = layoutMap(lines, [...lines.slice(0, 3), '', ...lines.slice(3)], false)!;
+  const back = layoutMap([...lines.slice(0, 3), '', ...lines.slice(3)], lines, false)!;
+  const once = movedFindingsByLayout(findings, enter)!;
+  assert.deepEqual(once, movedByLayout(findings, enter));
+  assert.equal(once[0], above);
+  assert.notEqual(once[1], below);
+  // moved again to the same lines (the edit after the Enter), and back (Backspace): the same objects
+  assert.equal(movedFindingsByLayout(findings, enter)![1], once[1]);
+  const undone = movedFindingsByLayout(once, back)!;
+  assert.deepEqual(undone, findings);
+  assert.equal(undone[1], below);
+  assert.equal(movedFindingsByLayout(undone, enter)![1], once[1]);
+  // a line quoted in a message: not moved
+  assert.equal(movedFindingsByLayout([{ ...below, message: 'see line 5' }], enter), null);
 });

@@ -412,3 +412,24 @@ test('an edit of a launch wrapper\'s call (the block it hands on) resolves the l
   assert.ok(after.some((f) => f.function === 'halve_cols' && f.rule === 'memory/uncoalesced-access'));
   open.od.dropTree();
 });
+
+test('a character typed in code and deleted again: the function gets back the facts object it had, and the findings are a fresh analysis`s', async () => {
+  const engine = await Engine.create();
+  const fresh = await Engine.create();
+  const { text } = generateCuda(400, 3);
+  const open = openFile(engine, fresh, 'undo.cu', text)!;
+  const lines = text.split('\n');
+  const code = lines.findIndex((l) => l.includes('const int i ='));
+  assert.ok(code > 0, 'the generated file has an elementwise kernel');
+  const fnOf = () => engine.lastAnalysisFacts!.functions.find((f) => f.range.start.line <= code && f.range.end.line >= code)!;
+  const before = fnOf();
+  const at = { line: code, character: lines[code].indexOf('const int i') + 'const int i'.length };
+  for (let v = 2; v < 8; v += 2) {
+    assert.ok(open.edit({ range: { start: at, end: at }, text: 'z' }, v), 'the trees agree');
+    const typed = fnOf();
+    assert.notEqual(typed, before, 'a code edit gives new facts');
+    assert.ok(open.edit({ range: { start: at, end: { line: at.line, character: at.character + 1 } }, text: '' }, v + 1), 'the trees agree');
+    assert.equal(fnOf(), before, 'deleted again: the facts it had');
+  }
+  open.od.dropTree();
+});

@@ -762,7 +762,13 @@ export class Engine {
     const lines = cache?.lines?.text === text ? cache.lines.lines : text.split('\n');
     const facts = this.facts(language, tree, lines, cache, text, path);
     // the previous version's facts, when this one's are the same but for the text (the file rules' results hold)
-    if (c && c.generation === this.generation && c.project === this.project && sameRuleInput(facts, c.facts)) this.sameInput.set(facts, this.sameInput.get(c.facts) ?? c.facts);
+    // (or the version's before it, when the edit undid the last one)
+    for (const o of [c, cache?.earlierComplete]) {
+      if (o && o.generation === this.generation && o.project === this.project && sameRuleInput(facts, o.facts)) {
+        this.sameInput.set(facts, this.sameInput.get(o.facts) ?? o.facts);
+        break;
+      }
+    }
     // not when the file's budget cut it short: the next analysis goes on with what is left
     if (cache && !facts.skipped?.some((x) => x.reason === FILE_BUDGET_SPENT || x.reason === HEADERS_CUT)) cache.complete = { text, generation: this.generation, project: this.project, facts };
     return facts;

@@ -12,6 +12,14 @@ import type { FileRecords } from './facts/records';
 import type { FilePreprocessing } from './facts/shadow';
 import { movedFacts } from './facts/shift';
 
+/** A function's cached facts (or why it has none) and the text they were derived from. */
+interface Entry {
+  text: string;
+  facts: FunctionFacts | null;
+  reason?: string;
+  timedOut?: { tries: number; version: number };
+}
+
 /** A stretch of the text, by index. */
 export interface Span {
   startIndex: number;
@@ -39,6 +47,14 @@ export interface FileContext {
   partial: boolean;
 }
 
+/** A text's facts, complete, and what they were derived under. */
+export interface CompleteFacts {
+  text: string;
+  generation: number;
+  project: ProjectIndex | null;
+  facts: FileFacts;
+}
+
 /** Analyses of later versions of a text that try a function again after it ran over its time budget. */
 const TIME_RETRIES = 2;
 
@@ -54,7 +70,24 @@ export class FactsCache {
    * of its tree, and its complete facts for a text.
    */
   context: { tree: Tree; text: string; path: string; generation: number; made: FileContext } | null = null;
-  complete: { text: string; generation: number; project: ProjectIndex | null; facts: FileFacts } | null = null;
+  get complete(): CompleteFacts | null {
+    return this.latest;
+  }
+  /** Setting it keeps the one it replaces, of another text, as `earlier`; null forgets both. */
+  set complete(value: CompleteFacts | null) {
+    if (!value) this.earlier = null;
+    else if (this.latest && this.latest.text !== value.text) this.earlier = this.latest;
+    this.latest = value;
+  }
+  /**
+   * The complete facts of the text before (a character typed and then deleted, an undo: the file rules'
+   * results of the text it returns to are those kept for its facts).
+   */
+  get earlierComplete(): CompleteFacts | null {
+    return this.earlier;
+  }
+  private latest: CompleteFacts | null = null;
+  private earlier: CompleteFacts | null = null;
   /**
    * The lines of a text, when whoever holds the document keeps them across edits (an edit
    * replaces a few; the others stay the same strings, which later comparisons see at once).
@@ -69,11 +102,23 @@ export class FactsCache {
   private kept: { text: string; lines: string[] } | null = null;
   /** Counts the versions of the text the holder kept: one analysis per version, however many slices it takes. */
   private version = 0;
-  private entries = new Map<string, { text: string; facts: FunctionFacts | null; reason?: string; timedOut?: { tries: number; version: number } }>();
+  private entries = new Map<string, Entry>();
+  /**
+   * The entry an edit replaced, by position, while the function stays where it was: a character typed and
+   * deleted again (a typo, an undo) finds the facts the function had, the same object, whose rules' results are kept.
+   */
+  private replaced = new Map<string, Entry>();
   private used = new Set<string>();
   get(where: string, text: string): FunctionFacts | null | undefined {
-    const e = this.entries.get(where);
-    if (!e || e.text !== text) return undefined;
+    let e = this.entries.get(where);
+    if (e && e.text !== text) {
+      const r = this.replaced.get(where);
+      if (r?.text !== text) return undefined;
+      if (e.facts && !e.timedOut) this.replaced.set(where, e);
+      else this.replaced.delete(where);
+      this.entries.set(where, (e = r));
+    }
+    if (!e) return undefined;
     // over its time budget: tried again by the analyses of the next versions of the text (the first analyses of a
     // fresh server also pay for compiling the analyser), then left skipped until the function itself changes
     if (e.timedOut && e.timedOut.tries <= TIME_RETRIES && e.timedOut.version !== this.version) return undefined;
@@ -88,6 +133,8 @@ export class FactsCache {
   set(where: string, text: string, facts: FunctionFacts | null, reason?: string, timedOut = false): void {
     const before = this.entries.get(where);
     const tries = timedOut ? (before?.text === text ? (before.timedOut?.tries ?? 0) + 1 : 1) : undefined;
+    // (facts derived in full only: one over its time budget is tried again as usual)
+    if (before && before.text !== text && before.facts && !before.timedOut) this.replaced.set(where, before);
     // a flat copy of the text, not a view of the document
     this.entries.set(where, { text: before?.text === text ? before.text : (' ' + text).slice(1), facts, reason, ...(tries !== undefined ? { timedOut: { tries, version: this.version } } : {}) });
     this.used.add(where);
@@ -132,6 +179,7 @@ export class FactsCache {
   sweep(lines = -1): void {
     this.sweptLines = lines;
     for (const k of this.entries.keys()) if (!this.used.has(k)) this.entries.delete(k);
+    for (const k of this.replaced.keys()) if (!this.used.has(k)) this.replaced.delete(k);
     this.used.clear();
     this.byText = null;
     this.taken.clear();
@@ -142,6 +190,7 @@ export class FactsCache {
   /** Forgets everything but the lines: the next analysis derives every function's facts again. */
   clear(): void {
     this.entries.clear();
+    this.replaced.clear();
     this.used.clear();
     this.byText = null;
     this.taken.clear();

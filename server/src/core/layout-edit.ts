@@ -145,6 +145,80 @@ export function movedByLayout<T>(value: T, map: LayoutMap): T | null {
 /** Objects that hold no position: what a move leaves as it is. */
 const still = new WeakSet<object>();
 
+/** The first and last line of the positions in plain data (as movedByLayout finds them), kept per object; null: none. */
+function linesHeld(v: object): { min: number; max: number } | null {
+  let hit = held.get(v);
+  if (hit !== undefined) return hit;
+  hit = null;
+  const add = (x: unknown) => {
+    if (x === null || typeof x !== 'object') return;
+    const h = linesHeld(x);
+    if (h) hit = hit ? { min: Math.min(hit.min, h.min), max: Math.max(hit.max, h.max) } : h;
+  };
+  if (Array.isArray(v)) for (const x of v) add(x);
+  else if (Object.getPrototypeOf(v) === Object.prototype) {
+    const o = v as Record<string, unknown>;
+    if (isPosition(o)) hit = { min: o.line, max: o.line };
+    else for (const k in o) add(o[k]);
+  }
+  held.set(v, hit);
+  return hit;
+}
+const held = new WeakMap<object, { min: number; max: number } | null>();
+
+/** A finding moved whole by lines (movedFindingsByLayout): the finding it was moved from, and by how many lines in all. */
+const shiftedFrom = new WeakMap<object, { root: object; delta: number }>();
+/** The last copy made of a finding moved whole, by how many lines. */
+const shiftedTo = new WeakMap<object, { delta: number; copy: object }>();
+
+/**
+ * movedByLayout of a list of findings, where a finding that lies wholly below the edit is the
+ * same object each time it is moved to the same lines: an Enter, the character typed after it
+ * (findingsBeforeLayoutEdits) and the Backspace that undoes it hand back the copies of the last
+ * move, or the finding itself, whose diagnostics and encoded bytes the server keeps per object.
+ */
+export function movedFindingsByLayout<T extends object>(findings: readonly T[], map: LayoutMap): T[] | null {
+  if (quotesALine(findings)) return null;
+  const out: T[] = [];
+  for (const f of findings) {
+    const lines = linesHeld(f);
+    if (!lines || lines.max < map.head) {
+      out.push(f); // (above the edit: movedByLayout leaves it as it is)
+      continue;
+    }
+    if (lines.min < map.tailFrom) {
+      const m = movedByLayout(f, map);
+      if (!m) return null;
+      out.push(m);
+      continue;
+    }
+    if (!map.tailDelta) {
+      out.push(f);
+      continue;
+    }
+    // every position `tailDelta` lines further: the finding it was first moved from, by the lines in all
+    const from = shiftedFrom.get(f) ?? { root: f, delta: 0 };
+    const delta = from.delta + map.tailDelta;
+    if (delta === 0) {
+      out.push(from.root as T);
+      continue;
+    }
+    const last = shiftedTo.get(from.root);
+    if (last?.delta === delta) {
+      out.push(last.copy as T);
+      continue;
+    }
+    const copy = movedByLayout(f, map)!; // (no position of it lies on a removed line)
+    shiftedFrom.set(copy, { root: from.root, delta });
+    shiftedTo.set(from.root, { delta, copy });
+    // (the same text as the finding's, whose lines were found unquoted above)
+    quoting.set(copy, false);
+    held.set(copy, { min: lines.min + map.tailDelta, max: lines.max + map.tailDelta });
+    out.push(copy);
+  }
+  return out;
+}
+
 /** Whether some text in plain data quotes a line number, kept per object (findings are kept across analyses and moved again). */
 function quotesALine(v: unknown): boolean {
   if (typeof v === 'string') return QUOTES_A_LINE.test(v);

@@ -10,7 +10,7 @@ import { grammarFor, rewrittenFromLineStart, type Parsers, type SlicedParse } fr
 import type { FileFacts, FunctionFacts } from '../core/facts/model';
 import type { FixOutcome } from '../core/fix';
 import type { Finding, SourceLanguage } from '../core/types';
-import { layoutEdit, movedByLayout, withoutLayoutEdits, type LayoutMap } from '../core/layout-edit';
+import { layoutEdit, movedFindingsByLayout, withoutLayoutEdits, type LayoutMap } from '../core/layout-edit';
 
 /** A line defining a function-like macro (`#define NAME(`). */
 const FUNCTION_MACRO = /^[ \t]*#[ \t]*define[ \t]+\w+\(/m;
@@ -294,7 +294,7 @@ export class OpenDocument {
     const lines = this.cache.lines?.text === this.text ? this.cache.lines.lines : null;
     if (this.needsFull || !p?.lines || !lines || p.text === this.text) return null;
     const map = layoutEdit(p.lines, lines, this.text, tree, this.language === 'triton');
-    const findings = map && movedByLayout(p.findings, map);
+    const findings = map && movedFindingsByLayout(p.findings, map);
     return findings && { findings, from: p.movedFrom ?? { text: p.text, lines: p.lines } };
   }
 
@@ -315,7 +315,7 @@ export class OpenDocument {
     this.cache.lines = { text: u.text, lines: u.lines };
     let findings: Finding[] | null;
     try {
-      findings = movedByLayout(analyse(u.tree, u.text), u.map);
+      findings = movedFindingsByLayout(analyse(u.tree, u.text), u.map);
     } finally {
       this.cache.lines = kept;
     }
