@@ -7,6 +7,7 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import { changedLines } from './line-scans';
 import { mayBeSuppressed } from './suppress';
+import { declaresAnything } from './facts/declared-only';
 import type { Position } from './types';
 
 /** Lines changed beyond which an edit is analysed the usual way (a paste, a reformat). */
@@ -48,6 +49,8 @@ export function layoutMap(before: readonly string[], after: readonly string[], p
     if (j >= newEnd) return null;
     const same = python ? before[i] === after[j] : before[i].trim() === after[j].trim();
     if (!same || continued(after, j)) return null;
+    // (a declaration re-indented: its indentation tells a prototype at file level from an object a body builds)
+    if (indentOf(after[j]) !== indentOf(before[i]) && declaresAnything(before[i])) return null;
     moved.set(i, [j, indentOf(after[j]) - indentOf(before[i])]);
     j++;
   }

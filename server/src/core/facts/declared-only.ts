@@ -30,6 +30,9 @@ export const headerDeclarations: (text: string) => string[] = boundedMemo((text)
   return [...out];
 }, 256);
 
+/** A line read as a declaration, whose indentation tells a prototype at file level from an object built in a body. */
+export const declaresAnything = (line: string): boolean => declaredOn(line.trimStart()) !== null;
+
 /** The name a line declares, or null. */
 function declaredOn(line: string): string | null {
   if (!line.includes('(') || !line.includes(';')) return null;
