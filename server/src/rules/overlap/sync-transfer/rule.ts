@@ -226,7 +226,7 @@ function averagedOver(host: FunctionFacts, loop: LoopFact): boolean {
 
 /**
  * Host functions a driver times against a streamed twin (`process_sync` and `process_streams` between the clock reads
- * of `main`, the twin launching the same kernel on a stream with asynchronous copies): the serialized baseline, as
+ * of `main`, or each timing itself, the twin launching the same kernel on a stream with asynchronous copies): the serialized baseline, as
  * streamedTwin finds it when both loops sit in one function.
  */
 function serializedTwins(mine: readonly FunctionFacts[], hosts: ReadonlyMap<string, FunctionFacts>): ReadonlySet<string> {
@@ -234,7 +234,8 @@ function serializedTwins(mine: readonly FunctionFacts[], hosts: ReadonlyMap<stri
   const kernelsOf = (f: FunctionFacts | undefined) => new Set((f?.calls ?? []).filter((c) => c.kind === 'launch').map((c) => c.name));
   const streamed = (f: FunctionFacts | undefined) => !!f && f.calls.some((c) => c.kind === 'launch' && !!c.stream && c.stream !== '0') && f.calls.some((c) => c.kind === 'copy' && /Async$/.test(c.name));
   for (const driver of mine) {
-    const timed = driver.calls.filter((c) => c.kind === 'call' && hosts.has(calleeName(c)) && insideTimedRegion(driver, c)).map((c) => hosts.get(calleeName(c))!);
+    // (timed by the driver's clock reads, or each by its own: `run_serial` and `run_streams` recording events around their loops)
+    const timed = driver.calls.filter((c) => c.kind === 'call' && hosts.has(calleeName(c)) && (insideTimedRegion(driver, c) || hasTimedRegion(hosts.get(calleeName(c))!))).map((c) => hosts.get(calleeName(c))!);
     const twins = timed.filter(streamed);
     for (const f of timed) {
       const own = kernelsOf(f);
