@@ -238,6 +238,11 @@ function perElementFinding(host: FunctionFacts, c: CallFact, loop: LoopFact): Ru
   };
 }
 
+/** Python's conversions of a one-element tensor to a host number: each is an `.item()`. */
+const PY_CONVERSION = /^(?:float|int|bool)$/;
+/** A name the host runs `.backward()` on: a loss, a tensor on the device. */
+const isLoss = (h: FunctionFacts, name: string): boolean => /^\w+$/.test(name) && h.calls.some((d) => d.form === 'method' && d.name === '.backward' && d.argRoots[0] === name);
+
 /** A call of a file's helper that reads its argument back (`to_python_float(loss)`, whose body is `return t.item()`), as a copy. */
 type ReadBackCall = CallFact & { readsBack?: string };
 
@@ -261,9 +266,12 @@ function readBackHelpers(functions: readonly FunctionFacts[]): Map<string, strin
 export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
   const launchers = launchingFunctions(facts);
   const readBacks = readBackHelpers(facts.functions);
-  // (a host's calls of those helpers read as the copies they make)
-  const withReadBacks = (h: FunctionFacts): FunctionFacts => !readBacks.size || !h.calls.some((c) => c.form === 'call' && readBacks.has(c.name)) ? h
-    : { ...h, calls: h.calls.map((c): ReadBackCall => (c.form === 'call' && readBacks.has(c.name) && c.name !== h.name ? { ...c, kind: 'copy', readsBack: readBacks.get(c.name) } : c)) };
+  // (a host's calls of those helpers read as the copies they make; so does Python's own conversion of a loss the host
+  // runs the backward of, `total += float(loss)`, which is `loss.item()`)
+  const readBackOf = (h: FunctionFacts, c: CallFact): string | undefined => c.form !== 'call' || c.name === h.name ? undefined
+    : readBacks.get(c.name) ?? (PY_CONVERSION.test(c.name) && c.args.length === 1 && isLoss(h, c.args[0].trim()) ? '.item' : undefined);
+  const withReadBacks = (h: FunctionFacts): FunctionFacts => !h.calls.some((c) => readBackOf(h, c)) ? h
+    : { ...h, calls: h.calls.map((c): ReadBackCall => { const via = readBackOf(h, c); return via ? { ...c, kind: 'copy', readsBack: via } : c; }) };
   // (`torch.set_default_device("cuda")`: factories without `device=` make device tensors too)
   const defaultDevice = facts.functions.some((f) => f.calls.some((c) => /(?:^|\.)set_default_(?:device|tensor_type)$/.test(c.qualified ?? c.name)));
   // (a file that names a GPU somewhere: a `device=` other than the CPU, `.cuda()`, `.to("cuda")`, `torch.cuda.*`, a kernel;
