@@ -25,7 +25,7 @@ import { positionBefore } from '../../../core/positions';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { DEVICE_ALLOCATION } from '../../../core/facts/library';
 import { baseName, visibleCallables } from '../../../core/project';
-import { isReferenceOracle } from '../../common/reference';
+import { isReferenceOracle, isResultCheck } from '../../common/reference';
 import { constantTrip, fileConstants } from '../../common/file-constants';
 import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
@@ -82,7 +82,8 @@ const NEXT_BATCH = /(?:^|_|\.)(?:next_?batch|load_?batch|get_?batch|dataloader\w
  * run, whose waits cost it, not a benchmark's repetitions of one measurement.
  */
 function feedsSteps(f: FunctionFacts, loop: LoopFact): boolean {
-  const inLoop = f.calls.filter((c) => c.loops.includes(loop.id) && c.kind === 'call' && !isTiming(c, f) && !/printf$|^std::|^cuda/.test(c.name));
+  // (not the check of a step's result, `validateSortedKeys(h_Out, h_In, N / arrayLength, arrayLength, ...)` of a sweep over sizes)
+  const inLoop = f.calls.filter((c) => c.loops.includes(loop.id) && c.kind === 'call' && !isTiming(c, f) && !/printf$|^std::|^cuda/.test(c.name) && !isResultCheck(c.name));
   const mentions = loop.variable ? new RegExp(`(?<![\\w.])${loop.variable}(?!\\w)`) : null;
   return inLoop.some((c) => NEXT_BATCH.test(c.name) || (!!mentions && c.args.some((a) => mentions.test(a))));
 }
