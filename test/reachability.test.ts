@@ -393,3 +393,28 @@ int main() { return 0; }
   assert.deepEqual(waits.map((f) => `${f.function}:${f.range.start.line}`), ['assign_step:10']);
   assert.match(waits[0].message, /called in a loop of `cluster`/);
 });
+
+test('a CPU check compiled out by default (`#define CPU_DEBUG 0`, its call under `#if CPU_DEBUG`) is not reached; switched on, it is', () => {
+  const program = (value: string) => `#ifndef CPU_DEBUG
+#define CPU_DEBUG ${value}
+#endif
+void matMultiplyOnHost(const float *A, const float *B, float *C, int n) {
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) {
+      float s = 0;
+      for (int k = 0; k < n; k++) s += A[i * n + k] * B[k * n + j];
+      C[i * n + j] = s;
+    }
+}
+int main() {
+  float *A = 0, *B = 0, *C = 0;
+#if CPU_DEBUG
+  matMultiplyOnHost(A, B, C, 4096);
+#endif
+  return 0;
+}
+`;
+  const other = 'int other(int a) { return a + 1; }\n';
+  assert.deepEqual(check({ 'gemm.cu': program('0'), 'other.c': other }).unreached, ['matMultiplyOnHost']);
+  assert.deepEqual(check({ 'gemm.cu': program('1'), 'other.c': other }).unreached, []);
+});

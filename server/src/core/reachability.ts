@@ -195,15 +195,23 @@ function stringUses(s: string, offset: number, out: Use[]): void {
   for (const m of s.matchAll(/[A-Za-z_]\w*/g)) out.push({ name: m[0], offset: offset + m.index!, inString: true });
 }
 
-/** The text with `#if 0` ... `#endif` (or `#else`) blanked, lines kept. */
+/**
+ * The text with `#if 0` ... `#endif` (or `#else`) blanked, lines kept; also `#if CPU_DEBUG` where the file's only
+ * definition of the switch is `#define CPU_DEBUG 0` (cuda-samples' CPU check, compiled out by default).
+ */
 function blankIfZero(text: string): string {
-  if (!/^[ \t]*#[ \t]*if[ \t]+0\b/m.test(text)) return text;
+  if (!/^[ \t]*#[ \t]*if[ \t]+\w/m.test(text)) return text;
+  const definitions = [...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]*(.*)$/gm)];
+  const zero = new Set(definitions.filter((m) => m[2].trim() === '0').map((m) => m[1]));
+  for (const m of definitions) if (m[2].trim() !== '0') zero.delete(m[1]);
+  const off = (l: string) => { const m = /^[ \t]*#[ \t]*if[ \t]+(\w+)[ \t]*(?:\/[/*].*)?$/.exec(l); return !!m && (m[1] === '0' || zero.has(m[1])); };
   const lines = text.split('\n');
+  if (!lines.some(off)) return text;
   let depth = 0;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
     if (depth === 0) {
-      if (/^[ \t]*#[ \t]*if[ \t]+0\b/.test(l)) { depth = 1; lines[i] = ''; }
+      if (off(l)) { depth = 1; lines[i] = ''; }
       continue;
     }
     if (/^[ \t]*#[ \t]*if/.test(l)) depth++;
