@@ -102,6 +102,22 @@ test('a thread per float4 scattering its four elements down columns says the lan
   assert.match(f.message, /writes with threads `4\*row` elements apart/);
 });
 
+test('a conflict on a tile of doubles counts its passes a half-warp at a time: 32 passes instead of 2', async () => {
+  const engine = await Engine.create();
+  const code = `__global__ void transpose_double(const double *in, double *out, int n) {
+  __shared__ double tile[32][32];
+  int x = blockIdx.x * 32 + threadIdx.x, y = blockIdx.y * 32 + threadIdx.y;
+  for (int j = 0; j < 32; j += 8) tile[threadIdx.y + j][threadIdx.x] = in[(y + j) * n + x];
+  __syncthreads();
+  x = blockIdx.y * 32 + threadIdx.x; y = blockIdx.x * 32 + threadIdx.y;
+  for (int j = 0; j < 32; j += 8) out[(y + j) * n + x] = tile[threadIdx.x][threadIdx.y + j];
+}
+void run(const double *in, double *out, int n) { transpose_double<<<dim3(n / 32, n / 32), dim3(32, 8)>>>(in, out, n); }
+`;
+  const [f] = engine.analyzeText('transpose_double.cu', code).findings.filter((x) => x.rule === 'memory/shared-bank-conflict');
+  assert.match(f.message, /16-way bank conflict in its 8-byte accesses, 32 passes per warp instead of 2$/);
+});
+
 test('lane groups are said to be a row apart by the quotient that splits the warp (lane / 4), not by a warp-uniform one (warp / 4)', async () => {
   const engine = await Engine.create();
   const code = `__global__ void fragment_store(const float* __restrict__ acc, float* out, int ld) {

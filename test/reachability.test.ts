@@ -394,7 +394,7 @@ int main() { return 0; }
   assert.match(waits[0].message, /called in a loop of `cluster`/);
 });
 
-test('a CPU check compiled out by default (`#define CPU_DEBUG 0`, its call under `#if CPU_DEBUG`) is not reached; switched on, it is', () => {
+test('a CPU check compiled out by default (`#define CPU_DEBUG 0`, its call under `#if CPU_DEBUG`) is not reached; switched on, or a build option of another name, it is', () => {
   const program = (value: string) => `#ifndef CPU_DEBUG
 #define CPU_DEBUG ${value}
 #endif
@@ -417,4 +417,6 @@ int main() {
   const other = 'int other(int a) { return a + 1; }\n';
   assert.deepEqual(check({ 'gemm.cu': program('0'), 'other.c': other }).unreached, ['matMultiplyOnHost']);
   assert.deepEqual(check({ 'gemm.cu': program('1'), 'other.c': other }).unreached, []);
+  // (a build option of another name, `USE_CPU_BACKEND`, is one the build may turn on: its backend counts)
+  assert.deepEqual(check({ 'gemm.cu': program('0').replace(/CPU_DEBUG/g, 'USE_CPU_BACKEND'), 'other.c': other }).unreached, []);
 });

@@ -195,15 +195,20 @@ function stringUses(s: string, offset: number, out: Use[]): void {
   for (const m of s.matchAll(/[A-Za-z_]\w*/g)) out.push({ name: m[0], offset: offset + m.index!, inString: true });
 }
 
+/** A switch named for debugging or checking (`CPU_DEBUG`, `VERIFY`, `CHECK_RESULTS`): off by default, its code a check. */
+const DEBUG_SWITCH = /DEBUG|VERIF|VALIDAT|CHECK|TEST/i;
+
 /**
  * The text with `#if 0` ... `#endif` (or `#else`) blanked, lines kept; also `#if CPU_DEBUG` where the file's only
- * definition of the switch is `#define CPU_DEBUG 0` (cuda-samples' CPU check, compiled out by default).
+ * definition of a debug switch is `#define CPU_DEBUG 0` (cuda-samples' CPU check, compiled out by default). A knob of
+ * another name, `#define USE_CPU_BACKEND 0`, is a build option the build may turn on: its code counts.
  */
 function blankIfZero(text: string): string {
   if (!/^[ \t]*#[ \t]*if[ \t]+\w/m.test(text)) return text;
   const definitions = [...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]*(.*)$/gm)];
-  const zero = new Set(definitions.filter((m) => m[2].trim() === '0').map((m) => m[1]));
-  for (const m of definitions) if (m[2].trim() !== '0') zero.delete(m[1]);
+  const value = (m: RegExpMatchArray) => m[2].replace(/\/\/.*$|\/\*.*?\*\//g, '').trim();
+  const zero = new Set(definitions.filter((m) => value(m) === '0' && DEBUG_SWITCH.test(m[1])).map((m) => m[1]));
+  for (const m of definitions) if (value(m) !== '0') zero.delete(m[1]);
   const off = (l: string) => { const m = /^[ \t]*#[ \t]*if[ \t]+(\w+)[ \t]*(?:\/[/*].*)?$/.exec(l); return !!m && (m[1] === '0' || zero.has(m[1])); };
   const lines = text.split('\n');
   if (!lines.some(off)) return text;

@@ -277,6 +277,11 @@ export function hostShapes(host: FunctionFacts): Map<string, Shape> {
   for (const p of host.params) if (/^(float|int|bool|complex)$/.test(p.type)) out.set(p.name, { rank: 0, key: null, scalar: true });
   const seen = new Set<string>();
   calls.forEach((a, ai) => {
+    // (the sizes a tensor's shape unpacks into, `n_rows, n_cols = logits.shape`: integers)
+    if (a.form === 'assign' && a.name === '=' && (a.assignedTo ?? []).length > 1 && /\.(?:shape|size\(\))$/.test(a.args[0]?.trim() ?? '')) {
+      for (const t of a.assignedTo!) out.set(t, { rank: 0, key: null, scalar: true });
+      return;
+    }
     if (a.form !== 'assign' || a.name !== '=' || (a.assignedTo ?? []).length !== 1) return;
     const target = a.assignedTo![0];
     let shape: Shape | null = null;
@@ -302,6 +307,10 @@ export function hostShapes(host: FunctionFacts): Map<string, Shape> {
           if (like) shape = get(like[1]);
           else if (items) shape = { rank: items.length, key: `(${items.map((t) => t.replace(/\s+/g, '')).join(',')})`, scalar: false };
         }
+      } else if (r?.form === 'subscript' && r.argRoots[0] && r.args.length === 2 && /^[^,\[\]]*:[^,\[\]]*$/.test(r.args[1].trim())) {
+        // a slice along the first axis, `loss_1d[start:end]`: as many axes as the tensor it cuts
+        const whole = get(r.argRoots[0]);
+        if (whole && whole.rank !== null) shape = { rank: whole.rank, key: null, scalar: false };
       } else if (r?.form === 'method') {
         if (['.item', '.numel', '.dim', '.element_size', '.nelement'].includes(r.name)) shape = { rank: 0, key: null, scalar: true };
         else if (SAME_SHAPE_METHODS.has(r.name) && r.argRoots[0]) shape = get(r.argRoots[0]);
@@ -422,6 +431,8 @@ export interface LaunchHelper {
    * kernel wrote, which the caller unpacks (`h, _, _ = layer_norm(x)`). Absent for a helper returning the tensor alone.
    */
   tuple?: { length: number; written: number[] };
+  /** The shape of the tensor it returns, where the helper makes it (`torch.empty((M, 1), ...)`). */
+  shape?: Shape;
 }
 
 /**
@@ -458,7 +469,10 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     // (an autograd.Function's forward under `Cls.apply` only, its arguments after `ctx`: every Function's method is a `forward`)
     const apply = autogradApply(h);
     if (apply) out.set(apply, { kernel: k.name, kernelFacts: k, reads: new Set([...reads].filter((i) => i > 0).map((i) => i - 1)), ...(tuple ? { tuple } : {}) });
-    else out.set(h.name, { kernel: k.name, kernelFacts: k, reads, ...(tuple ? { tuple } : {}) });
+    else {
+      const shape = !tuple && root !== null ? hostShapes(h).get(root) : undefined;
+      out.set(h.name, { kernel: k.name, kernelFacts: k, reads, ...(tuple ? { tuple } : {}), ...(shape && shape.rank !== null ? { shape } : {}) });
+    }
   }
   // (a `@pointwise_dynamic` function is its own launcher: `silu(x)` runs the generated kernel over every argument and
   // returns a new tensor)

@@ -158,7 +158,7 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
     if (!use || reported.has(use.index) || !nestedContext(c, calls[use.index])) return;
     const inputs = new Set(c.argRoots.filter((r): r is string => r !== null));
     const related = [{ range: c.nameRange, message: `\`${c.name}\` launches \`${kernel}\`, which writes the tensor it returns` }];
-    const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: c, kernel, buffer, use, inputs, reduces: reducesBlocks(helpers.get(c.name)!.kernelFacts), related });
+    const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: c, kernel, buffer, use, inputs, reduces: reducesBlocks(helpers.get(c.name)!.kernelFacts), shape: helpers.get(c.name)!.shape, related });
     if (f) out.push(f);
   });
   return out;
@@ -265,12 +265,18 @@ interface Producer {
   inputs: Set<string>;
   /** The kernel writes one value per program from blocks it loads (a row's mean): its inputs are larger than its output. */
   reduces: boolean;
+  /** The buffer's shape where a launch helper made it (the caller sees only its name). */
+  shape?: Shape;
   related: { range: Range; message: string }[];
 }
 
 /** Every store is one element per program (`tl.store(Mean + row, tl.sum(acc))`) and some load a block: a reduction's output. */
 const reducesBlocks = (k: FunctionFacts): boolean =>
   k.accesses.some((a) => a.kind === 'load' && (a.lanes?.length ?? 0) > 0) && k.accesses.every((a) => a.kind !== 'store' || a.lanes?.length === 0);
+
+/** A shape of one axis that is not a literal 1 (`(n_rows)`, `(M, 1)`): a value a row. */
+const rowVector = (sh: Shape | undefined): boolean => !!sh && !sh.scalar && sh.rank !== null &&
+  (sh.rank === 1 || (sh.key !== null && sh.key.startsWith('(') && sh.key.slice(1, -1).split(',').filter((d) => d !== '1').length === 1));
 
 /** A dtype cast (`y.to(dtype)`, `y.half()`, `y.float()`): a copy in another type. */
 const isCast = (c: CallFact): boolean => c.form === 'method' && ['.to', '.half', '.float', '.bfloat16', '.double'].includes(c.name);
@@ -330,8 +336,10 @@ function torchOpsAfter(ctx: HostContext, p: Producer): RuleFinding | null {
   // test and check code (`(out - ref).abs().max().item()`): not a step of the computation
   if (feedsHostCheck(calls, topIndex)) return null;
   // an op on a row reduction's output (`losses * mask`, `m * scale`: one value a program, beside the rows the kernel
-  // streamed): it moves a row's worth in every row's length, so fusing it saves a launch, not a pass over memory
-  if (p.reduces) return null;
+  // streamed): it moves a row's worth in every row's length, so fusing it saves a launch, not a pass over memory.
+  // Known as such by its shape, one axis (`torch.empty(n_rows)`, `(M, 1)`): a program per element of an (M, N) output,
+  // each reducing a row of K, leaves a full-size result whose passes count
+  if (p.reduces && rowVector(p.shape ?? shapes.get(buffer))) return null;
   // a one-element result (`total = torch.zeros(1)` that blocks `tl.atomic_add` into): the op costs a launch, not a pass over memory
   if (isOneElement(shapes.get(buffer))) return null;
   const others = [...new Set(chain.flatMap((c) => c.argRoots).filter((r): r is string => r !== null && !use.names.has(r)))];

@@ -206,7 +206,8 @@ function check(fn: FunctionFacts, bindings: Bindings): Conflict[] {
       const padded = columns !== null && pad > 0;
       const shape = s.dims.map((d) => `[${d ?? ''}]`).join('');
       // a wide access (or 4-byte ones the compiler merges) is served a half- or quarter-warp at a time: 2 or 4 passes even without a conflict
-      const wide = first.a.vector && (first.a.elemBits === 64 || first.a.elemBits === 128) ? first.a.elemBits / 32 : first.c.merged ?? 0;
+      // (an 8-byte element, a `double` read as such, is served a half-warp at a time too)
+      const wide = (first.a.vector || bits === 64) && (first.a.elemBits === 64 || first.a.elemBits === 128) ? first.a.elemBits / 32 : first.c.merged ?? 0;
       // (the passes a conflict-free warp takes: fewer where only the first lanes take part, `ldmatrix.x2`'s 16)
       const taking = Math.min(first.a.activeLanes ?? 32, 32) - (first.a.laneFrom ?? 0);
       const phases = wide ? Math.max(1, Math.ceil(taking / (32 / wide))) : 0;

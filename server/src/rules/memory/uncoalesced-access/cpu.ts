@@ -14,7 +14,6 @@ import { mostTrips, windowLoop } from '../../common/file-constants';
 import { untunedLoop } from '../../../core/timed-region';
 import { countsFewItems } from '../../common/few-items';
 import { callsRoutine } from '../../common/hot-loops';
-import { passOverReadBack } from '../../common/read-back';
 import { hasBlockedTwin, loopAndAncestors, pointLoopOf, tiledNest } from '../../common/blocked-twin';
 import { atomDef, type Poly } from '../../../core/affine';
 
@@ -186,9 +185,7 @@ export function checkCpu(fn: FunctionFacts, mainComputes = false): RuleFinding[]
       .filter((w): w is Walk => w !== null)
       // the loop moving along the rows is a tile's (`j < BLK` under `jj += BLK`): a blocked transpose, whose rows stay
       // cached across the tile's few columns
-      .filter((w) => pointSwap || !isPointLoop(w.outer))
-      // (a pass over results the function just copied back from the GPU, the partial sums of its kernel: bookkeeping)
-      .filter((w) => !passOverReadBack(fn, w.access));
+      .filter((w) => pointSwap || !isPointLoop(w.outer));
     if (!walks.length) continue;
     const w = walks[0];
     // every row the walk visits, whole, fits in L1 (`double B[40][40]` under `k < 40`): the lines stay cached across the outer loop

@@ -25,7 +25,7 @@ import { positionBefore } from '../../../core/positions';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
 import { DEVICE_ALLOCATION } from '../../../core/facts/library';
 import { baseName, visibleCallables } from '../../../core/project';
-import { isReferenceOracle, isResultCheck } from '../../common/reference';
+import { isReferenceOracle } from '../../common/reference';
 import { constantTrip, fileConstants } from '../../common/file-constants';
 import { tritonSyncTransfer } from './triton';
 import { fix } from './fix';
@@ -73,6 +73,9 @@ const freesScratch = (c: CallFact, body: readonly CallFact[], work: readonly Cal
 /** Host clocks and timing events (`get_time()`, `std::chrono::steady_clock::now()`, `cudaEventRecord`): timed-region.ts's, and timer objects. */
 const isTiming = (c: CallFact, fn: FunctionFacts): boolean => isClockRead(c, fn) || TIMER_CLASS.test(c.name) || TIMER_CLASS.test(c.scope ?? '');
 
+/** A validation of a result against the expected one (`validateSortedKeys`, `verify_result`, `compareResults`). */
+const VALIDATION = /^(?:sdk)?(?:[Vv]alidate|[Vv]erify|[Cc]ompare)(?:[A-Z_]|$)|_(?:validate|verify)(?:_|$)/;
+
 /** A call that hands the loop's next batch to the program: `dataloader_next_batch(&loader)`, `next_batch(...)`, `load_batch(...)`. */
 const NEXT_BATCH = /(?:^|_|\.)(?:next_?batch|load_?batch|get_?batch|dataloader\w*)$|^(?:next|load)_(?:batch|sample)s?\b/i;
 
@@ -82,8 +85,9 @@ const NEXT_BATCH = /(?:^|_|\.)(?:next_?batch|load_?batch|get_?batch|dataloader\w
  * run, whose waits cost it, not a benchmark's repetitions of one measurement.
  */
 function feedsSteps(f: FunctionFacts, loop: LoopFact): boolean {
-  // (not the check of a step's result, `validateSortedKeys(h_Out, h_In, N / arrayLength, arrayLength, ...)` of a sweep over sizes)
-  const inLoop = f.calls.filter((c) => c.loops.includes(loop.id) && c.kind === 'call' && !isTiming(c, f) && !/printf$|^std::|^cuda/.test(c.name) && !isResultCheck(c.name));
+  // (not the validation of a size's result, `validateSortedKeys(h_Out, h_In, N / arrayLength, arrayLength, ...)` of a
+  // sweep over sizes; a `check_loss(loss, step)` or `check_converged(...)` of a run's own steps still feeds them)
+  const inLoop = f.calls.filter((c) => c.loops.includes(loop.id) && c.kind === 'call' && !isTiming(c, f) && !/printf$|^std::|^cuda/.test(c.name) && !VALIDATION.test(c.name));
   const mentions = loop.variable ? new RegExp(`(?<![\\w.])${loop.variable}(?!\\w)`) : null;
   return inLoop.some((c) => NEXT_BATCH.test(c.name) || (!!mentions && c.args.some((a) => mentions.test(a))));
 }

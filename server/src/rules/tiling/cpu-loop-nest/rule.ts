@@ -758,9 +758,7 @@ export const rule: Rule = {
     const deep = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && withInlined(fn).loops.some((l) => l.depth >= 2));
     if (deep.length === 0) return [];
     const tiled = tiledCallees(facts.functions);
-    // (nor a function that calls itself, a cache-oblivious or Strassen recursion: its nest is the base case over a block
-    // the recursion has already cut down, `if (size <= 64) { ... return; }`, so the recursion is the blocking)
-    const nests = deep.filter((fn) => !tiled.get(fn.name)?.whole && !fn.calls.some((c) => c.kind === 'call' && c.name === fn.name));
+    const nests = deep.filter((fn) => !tiled.get(fn.name)?.whole);
     const { constants, key } = fileConstants(facts.lines);
     const defaults = facts.defaultConstants;
     const defaultsKey = [...(defaults ?? [])].map(([n, v]) => `${n}=${v}`).join(',');
