@@ -897,8 +897,12 @@ function groupKind(obj: Node | null, typeOf: (name: string) => string | undefine
   const t = obj?.text.replace(/\s+/g, '') ?? '';
   // (or a name declared as one, `cg::thread_block blk = cg::this_thread_block();`)
   const declared = obj?.type === 'identifier' ? typeOf(obj.text)?.replace(/\s+/g, '') ?? '' : '';
-  if (/(?:^|::)this_grid\(\)$|^(?:grid|g)$/.test(t) || /(?:^|::)grid_group$/.test(declared)) return 'grid';
-  if (/(?:^|::)this_thread_block\(\)$|^(?:block|cta|tb|thread_block)$/.test(t) || /(?:^|::)thread_block$/.test(declared)) return 'block';
+  if (/(?:^|::)this_grid\(\)$/.test(t) || /(?:^|::)grid_group$/.test(declared)) return 'grid';
+  if (/(?:^|::)this_thread_block\(\)$/.test(t) || /(?:^|::)thread_block$/.test(declared)) return 'block';
+  // (by its name only where its type is not known: a `thread_group g` parameter may be a block or a tile of 16)
+  if (declared && declared !== 'auto') return null;
+  if (/^grid$/.test(t)) return 'grid';
+  if (/^(?:block|cta|tb|thread_block)$/.test(t)) return 'block';
   return null;
 }
 
