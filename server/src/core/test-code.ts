@@ -108,7 +108,7 @@ function pathBelowRoot(file: string, roots: readonly string[]): string[] | null 
 }
 
 /** A name that holds expected results: `C_ref`, `ref`, `gold`, `expected`, `out_cpu`, `hostRef`, `h_C_cpu`. */
-export const EXPECTED_OUTPUT = /(?:^|_)(?:ref|gold|golden|expected|cpu|truth)(?:_|$)|(?:Ref|Gold|Expected|CPU|Cpu)$|^(?:expected|groundtruth|groudtruth)/i;
+export const EXPECTED_OUTPUT = /(?:^|_)(?:ref|reference|gold|golden|expected|cpu|truth)(?:_|$)|(?:Ref|Gold|Expected|CPU|Cpu)$|^(?:expected|groundtruth|groudtruth)/i;
 
 /** Calls whose argument list is flat or one level deep (`f(a, b[i], g(c))`), for the scan below. */
 const CALL = /\b([A-Za-z_]\w*)\s*\(((?:[^()]|\([^()]*\)){0,600}?)\)/g;

@@ -239,7 +239,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (a sum into the expected result a GPU's is checked against, `ref += h[i]`: the reference, summed once, in order on purpose)
   // (not a scan, whose running value the loop stores each step: no reduction clause vectorizes that)
   const few = countsFewItems(l.bound);
-  const sums = few || unrolledItems ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn, defaults) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM && !isExpectedOutput(r.variable) && !r.readInLoop);
+  // (nor a sum comparing a result with the expected one, `tmp = reference[i] - h_C[i]; diff += tmp * tmp`: the check, once)
+  const checksExpected = l.parent === null && loads.some((a) => isExpectedOutput(a.array));
+  const sums = few || unrolledItems || checksExpected ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn, defaults) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM && !isExpectedOutput(r.variable) && !r.readInLoop);
   // four or more accumulators (`c_00 += a_0 * b_0; c_01 += ...`) are a register tile: its parallelism is across them
   // (running extrema, the corners of a bounding box, are no tile)
   const tile = new Set(sums.filter((r) => !extremum(r)).map((r) => r.variable)).size >= 4;
