@@ -166,8 +166,10 @@ export function indexFunctions(defs: readonly Tree['rootNode'][], source: Source
   for (let i = 0; i < defs.length; i++) {
     const { startIndex, endIndex } = spans[i];
     // (short ones only: an index function is a line or two)
-    if (endIndex - startIndex > 400 || defs[i].type !== 'function_definition') continue;
+    if (endIndex - startIndex > 400) continue;
     const text = source.text.slice(startIndex, endIndex);
+    // (a body without `return` cannot match, and most do not: the regex and the node's type, a call into WASM, are skipped)
+    if (!text.includes('return') || defs[i].type !== 'function_definition') continue;
     const m = /^([\w\s:]+?)\b(\w+)\s*\(([^()]*)\)\s*\{\s*return\b[^;{}]*;\s*\}$/.exec(text.trim());
     if (!m || /__(?:device|global)__/.test(m[1]) || !INTEGER.test(m[1].trim())) continue;
     const params = m[3].split(',').map((p) => p.trim()).filter((p) => p && p !== 'void');

@@ -6,7 +6,7 @@ import { neverTogether, type CallFact, type FunctionFacts } from '../../core/fac
 import { hasTimedRegion, insideTimedRegion, outsideTimedRegion } from '../../core/timed-region';
 import { EXPECTED_OUTPUT } from '../../core/test-code';
 import { positionBefore, rangeHolds } from '../../core/positions';
-import { boundedMemo } from '../../core/bounded-memo';
+import { boundedMemo, lastTwo } from '../../core/bounded-memo';
 import { RESULT_CHECK } from '../../core/facts/triton/host';
 /** Names of expected-result code: `gemm_ref`, `reference_softmax`, `goldenOut`, the CUDA samples' `computeGold`. */
 const REFERENCE = /(?:^|_)(?:ref|reference|gold|golden|oracle|REF|REFERENCE|GOLD|GOLDEN|ORACLE)(?:_|$)|Reference|Gold(?![a-z])|Golden|Oracle|Ref$/;
@@ -492,6 +492,13 @@ const hasSimdTwin = (name: string, names: ReadonlySet<string>): boolean => SIMD_
 export function untunedHosts(functions: readonly FunctionFacts[], project?: { references: ReadonlySet<string> }): ReadonlySet<string> {
   const known = untunedMemo.get(functions);
   if (known) return known;
+  // a new array of the same facts objects (an edit in a comment: the rules that read the lines run again): the same answer
+  const references = project?.references.size ?? 0;
+  const same = untunedKept.find((k) => k.project === project && k.references === references && k.functions.length === functions.length && k.functions.every((f, i) => f === functions[i]));
+  if (same) {
+    untunedMemo.set(functions, same);
+    return same;
+  }
   const out = new Set(calledOnlyFromTests(functions));
   // called with an expected-results argument in another file of the project (a test driver's `C_ref`)
   for (const f of functions) if (project?.references.has(f.name)) out.add(f.name);
@@ -546,8 +553,10 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
     }
   }
   untunedMemo.set(functions, out);
-  return out;
+  return untunedKept.keep({ functions, project, references }, out);
 }
+/** The last two answers by the facts they were read from (bounded: two arrays of the file's facts). */
+const untunedKept = lastTwo<{ functions: readonly FunctionFacts[]; project: object | undefined; references: number }, ReadonlySet<string>>();
 
 /** `call` sits in a lambda written as an argument of a call to a function of the file that reads a clock around its work. */
 function timedThroughLambda(caller: FunctionFacts, call: CallFact, byName: ReadonlyMap<string, FunctionFacts>): boolean {

@@ -8,6 +8,7 @@ import { COMPARE } from '../../core/facts/loop-forms';
 import { baseName, resolvedLaunches } from '../../core/project';
 import { constantTrip, constantValue, fileConstants } from './file-constants';
 import { lastTwo } from '../../core/bounded-memo';
+import { perFacts } from './memo';
 
 /** Template parameters bound to integers at every launch of the kernel in its file: `D` of `attn<64><<<...>>>`. */
 export type Bindings = ReadonlyMap<string, number>;
@@ -97,7 +98,9 @@ function launchIndex(functions: readonly FunctionFacts[], explicit: readonly Cal
   // (a launcher's instantiations too: `run_tile<128, 8>(...)`, `template void run_tile<128, 8>(...);` say what its forwarded launch runs with)
   // (and the calls of launch wrappers, whose arguments say what a launch through a parameter runs, `time_kernel(halve_cols,
   // grid, block, ...)`: an edit of those arguments resolves the launches again)
-  const calls = [...functions.flatMap((f) => f.calls.filter((c) => c.kind === 'launch' || c.templateValues || (c.kind === 'call' && c.args.length > 0))), ...explicit];
+  const calls: CallFact[] = [];
+  for (const f of functions) for (const c of indexedCalls(f)) calls.push(c);
+  for (const c of explicit) calls.push(c);
   const kept = lastIndexes.find((last) => last.length === calls.length && last.every((c, i) => c === calls[i]));
   if (kept) return kept;
   const out = new Map<string, Launch[]>();
@@ -110,6 +113,8 @@ function launchIndex(functions: readonly FunctionFacts[], explicit: readonly Cal
   return lastIndexes.keep(calls, out);
 }
 const lastIndexes = lastTwo<CallFact[], ReadonlyMap<string, Launch[]>>();
+/** A function's calls that launchIndex compares, per facts object (on every edit the other functions' are the same). */
+const indexedCalls = perFacts((f: FunctionFacts) => f.calls.filter((c) => c.kind === 'launch' || c.templateValues || (c.kind === 'call' && c.args.length > 0)));
 /** Each kernel's launches and what they bound, at its last analysis. */
 const previous = new WeakMap<FunctionFacts, { launches: CallFact[]; bound: Bindings | undefined }>();
 const keys = new WeakMap<Bindings, string>();

@@ -648,8 +648,13 @@ export const rule: Rule = {
     const deviceWork = new Set(facts.functions.filter((f) => !f.isKernel && f.calls.some((c) => c.kind === 'launch' || c.kind === 'copy')).map((f) => f.name));
     // (and, for a symbol no function of the file reads, one its headers declare: `__constant__` beside the kernels in a
     // `.cuh`; a `__device__` array the file's kernels read is global memory, no table of 64 KB)
-    const readAsConstant = new Set(facts.functions.flatMap((f) => deviceArrays(f).constant));
-    const readOtherwise = new Set(facts.functions.flatMap((f) => deviceArrays(f).other));
+    const readAsConstant = new Set<string>();
+    const readOtherwise = new Set<string>();
+    for (const f of facts.functions) {
+      const { constant, other } = deviceArrays(f);
+      for (const a of constant) readAsConstant.add(a);
+      for (const a of other) readOtherwise.add(a);
+    }
     const constantSymbols = { has: (name: string) => readAsConstant.has(name) || !readOtherwise.has(name) };
     const looping = new Set(facts.functions.filter((f) => !f.isKernel && !f.isDevice && f.loops.length > 0).map((f) => f.name));
     // (math only: a random draw's `rand_r(seed)` beside its `sqrtf`, a state the calls carry, is what keeps that loop scalar)
@@ -742,11 +747,14 @@ const keptKey = (key: string): string => (key === lastKey ? lastKey : (lastKey =
 
 const NO_DEFAULTS: ReadonlyMap<string, string> = new Map();
 
-/** The arrays a kernel or device function reads from constant memory, and the others it reads. */
+/**
+ * The arrays a kernel or device function reads from constant memory, and the others it reads, each once in the order
+ * first read (the file's sets of them are made again on every edit: each function's repeats are dropped once).
+ */
 const deviceArrays = perFacts((f: FunctionFacts) => {
-  const constant: string[] = [];
-  const other: string[] = [];
-  if (f.isKernel || f.isDevice) for (const a of f.accesses) (a.space === 'constant' ? constant : other).push(a.array);
+  const constant = new Set<string>();
+  const other = new Set<string>();
+  if (f.isKernel || f.isDevice) for (const a of f.accesses) (a.space === 'constant' ? constant : other).add(a.array);
   return { constant, other };
 });
 
