@@ -419,4 +419,6 @@ int main() {
   assert.deepEqual(check({ 'gemm.cu': program('1'), 'other.c': other }).unreached, []);
   // (a build option of another name, `USE_CPU_BACKEND`, is one the build may turn on: its backend counts)
   assert.deepEqual(check({ 'gemm.cu': program('0').replace(/CPU_DEBUG/g, 'USE_CPU_BACKEND'), 'other.c': other }).unreached, []);
+  // (a debug word inside another one, `USE_FASTEST_PATH`, `ACTIVATION_CHECKPOINTING`, names no debug switch)
+  assert.deepEqual(check({ 'gemm.cu': program('0').replace(/CPU_DEBUG/g, 'USE_FASTEST_PATH'), 'other.c': other }).unreached, []);
 });

@@ -195,8 +195,11 @@ function stringUses(s: string, offset: number, out: Use[]): void {
   for (const m of s.matchAll(/[A-Za-z_]\w*/g)) out.push({ name: m[0], offset: offset + m.index!, inString: true });
 }
 
-/** A switch named for debugging or checking (`CPU_DEBUG`, `VERIFY`, `CHECK_RESULTS`): off by default, its code a check. */
-const DEBUG_SWITCH = /DEBUG|VERIF|VALIDAT|CHECK|TEST/i;
+/**
+ * A switch named for debugging or checking (`CPU_DEBUG`, `VERIFY`, `CHECK_RESULTS`), by a whole word of its name (not
+ * `USE_FASTEST_PATH` or `ACTIVATION_CHECKPOINTING`): off by default, its code a check.
+ */
+const DEBUG_SWITCH = /(?:^|_)(?:DEBUG|VERIFY|VALIDATE|VALIDATION|CHECK|CHECKS|TEST|TESTS|TESTING)(?:_|$)/i;
 
 /**
  * The text with `#if 0` ... `#endif` (or `#else`) blanked, lines kept; also `#if CPU_DEBUG` where the file's only

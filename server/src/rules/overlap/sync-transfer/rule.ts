@@ -237,8 +237,11 @@ function averagedOver(host: FunctionFacts, loop: LoopFact): boolean {
 function serializedTwins(mine: readonly FunctionFacts[], hosts: ReadonlyMap<string, FunctionFacts>): ReadonlySet<string> {
   const out = new Set<string>();
   const kernelsOf = (f: FunctionFacts | undefined) => new Set((f?.calls ?? []).filter((c) => c.kind === 'launch').map((c) => c.name));
-  // (in a loop of more than a warm-up's few steps: two launches on two streams to wake the GPU are no twin)
-  const manySteps = (f: FunctionFacts, c: CallFact) => c.loops.some((id) => (f.loops.find((l) => l.id === id)?.trips ?? Infinity) > FEW_ITERATIONS);
+  // (in a loop over the streams, or of more than a warm-up's few steps: two launches on two streams to wake the GPU are no twin)
+  const manySteps = (f: FunctionFacts, c: CallFact) => c.loops.some((id) => {
+    const l = f.loops.find((x) => x.id === id);
+    return (l?.trips ?? Infinity) > FEW_ITERATIONS || /stream/i.test(`${l?.variable ?? ''} ${l?.bound ?? ''}`);
+  });
   const streamed = (f: FunctionFacts | undefined) => !!f && f.calls.some((c) => c.kind === 'launch' && !!c.stream && c.stream !== '0' && manySteps(f, c)) && f.calls.some((c) => c.kind === 'copy' && /Async$/.test(c.name));
   for (const driver of mine) {
     // (timed by the driver's clock reads, or each by its own: `run_serial` and `run_streams` recording events around their loops)

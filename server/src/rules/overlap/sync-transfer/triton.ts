@@ -168,10 +168,12 @@ function checkHost(host: FunctionFacts, launchers: ReadonlySet<string>, defaultD
       !PY_CLOCK.test(d.qualified ?? d.name) && !/^(?:print|len|str|int|float|round|format|min|max|abs|sum|range|enumerate|zip|isinstance|logging\.\w+|\w*log\w*)$/.test(d.qualified ?? d.name));
     const queuedBetween = (w: CallFact, c: CallFact) => inLoop.some((d) => d !== c && positionBefore(w.range.start, d.range.start) && positionBefore(d.range.start, c.nameRange.start) && queues(d));
     const afterWait = (c: CallFact) => direct(c) && timingWaits.some((w) => positionBefore(w.range.start, c.range.start) && (w.scopes ?? []).every((x) => (c.scopes ?? []).includes(x)) && !queuedBetween(w, c));
-    // (rare in this loop or in one inside it: `if step % log_every == 0:` in the batch loop an epoch loop wraps)
+    // (rare in this loop, or in one inside it whose guard holds the call itself: `if step % log_every == 0:` in the batch
+    // loop an epoch loop wraps; not a validation loop under that guard, `for vx, vy in val_loader: ... .item()`, whose
+    // every batch waits each time the guard lets it run)
     const byId = new Map(host.loops.map((l) => [l.id, l]));
     const within = (id: number): boolean => id === loop.id || (byId.get(id)?.parent != null && within(byId.get(id)!.parent!));
-    const rare = (c: CallFact) => !!c.rareIn?.some(within);
+    const rare = (c: CallFact) => !!c.rareIn?.some((id) => id === loop.id || (within(id) && c.loops.at(-1) === id));
     const blocking = inLoop.filter((c) => isBlocking(c) && !rare(c) && (defaultDevice || !hostTensorRead(host.calls, c)) && !(timed && c.kind === 'sync') && !afterWait(c));
     // (no GPU work queued in the loop, but `order[i].item()`: one element of a device tensor read back per iteration,
     // a round trip each where one copy of the tensor before the loop would do)

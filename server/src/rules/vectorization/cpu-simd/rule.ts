@@ -240,7 +240,9 @@ function reasonFor(fn: FunctionFacts, l: LoopFact, file: SimdFile, walked: Reado
   // (not a scan, whose running value the loop stores each step: no reduction clause vectorizes that)
   const few = countsFewItems(l.bound);
   // (nor a sum comparing a result with the expected one, `tmp = reference[i] - h_C[i]; diff += tmp * tmp`: the check, once)
-  const checksExpected = l.parent === null && loads.some((a) => isExpectedOutput(a.array));
+  // (in a function that drives the GPU, launching or copying: a motion search's SSD over its `ref` frame is the work)
+  const drivesDevice = fn.calls.some((c) => c.kind === 'launch' || c.kind === 'copy' || /^cu(?:LaunchKernel|Memcpy\w*)$/.test(c.name));
+  const checksExpected = l.parent === null && drivesDevice && loads.some((a) => isExpectedOutput(a.array));
   const sums = few || unrolledItems || checksExpected ? [] : (l.reductions ?? []).filter((r) => isFloat(r.type, fn, defaults) && (length(r.declaredDepth) ?? Infinity) > SHORT_SUM && !isExpectedOutput(r.variable) && !r.readInLoop);
   // four or more accumulators (`c_00 += a_0 * b_0; c_01 += ...`) are a register tile: its parallelism is across them
   // (running extrema, the corners of a bounding box, are no tile)
