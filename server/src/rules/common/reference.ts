@@ -489,12 +489,16 @@ const SIMD_SUFFIXES = ['_simd', '_sse', '_sse2', '_sse4', '_avx', '_avx2', '_avx
 /** The plain function is the scalar fallback when the file also defines it with a SIMD suffix: the machines that matter take that one. */
 const hasSimdTwin = (name: string, names: ReadonlySet<string>): boolean => SIMD_SUFFIXES.some((s) => names.has(name + s));
 
-export function untunedHosts(functions: readonly FunctionFacts[], project?: { references: ReadonlySet<string> }): ReadonlySet<string> {
+/**
+ * `gpuIncluded`: the file includes a CUDA source of its own (Rodinia hotspot3D's `#include "opt1.cu"`, the kernel and its
+ * launcher there): a GPU program, whose CPU twins are references as where the kernel sits in the file.
+ */
+export function untunedHosts(functions: readonly FunctionFacts[], project?: { references: ReadonlySet<string> }, gpuIncluded = false): ReadonlySet<string> {
   const known = untunedMemo.get(functions);
   if (known) return known;
   // a new array of the same facts objects (an edit in a comment: the rules that read the lines run again): the same answer
   const references = project?.references.size ?? 0;
-  const same = untunedKept.find((k) => k.project === project && k.references === references && k.functions.length === functions.length && k.functions.every((f, i) => f === functions[i]));
+  const same = untunedKept.find((k) => k.project === project && k.references === references && k.gpuIncluded === gpuIncluded && k.functions.length === functions.length && k.functions.every((f, i) => f === functions[i]));
   if (same) {
     untunedMemo.set(functions, same);
     return same;
@@ -502,7 +506,7 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
   const out = new Set(calledOnlyFromTests(functions));
   // called with an expected-results argument in another file of the project (a test driver's `C_ref`)
   for (const f of functions) if (project?.references.has(f.name)) out.add(f.name);
-  const gpuFile = functions.some((f) => f.isKernel || f.calls.some((c) => c.kind === 'launch'));
+  const gpuFile = gpuIncluded || functions.some((f) => f.isKernel || f.calls.some((c) => c.kind === 'launch'));
   const hosts = new Map(functions.filter((f) => !f.isKernel && !f.isDevice && f.name !== 'main' && !f.calls.some((c) => c.kind === 'launch')).map((f) => [f.name, f]));
   const sites = new Map<string, { caller: FunctionFacts; call: CallFact }[]>();
   for (const caller of functions)
@@ -553,10 +557,13 @@ export function untunedHosts(functions: readonly FunctionFacts[], project?: { re
     }
   }
   untunedMemo.set(functions, out);
-  return untunedKept.keep({ functions, project, references }, out);
+  return untunedKept.keep({ functions, project, references, gpuIncluded }, out);
 }
 /** The last two answers by the facts they were read from (bounded: two arrays of the file's facts). */
-const untunedKept = lastTwo<{ functions: readonly FunctionFacts[]; project: object | undefined; references: number }, ReadonlySet<string>>();
+const untunedKept = lastTwo<{ functions: readonly FunctionFacts[]; project: object | undefined; references: number; gpuIncluded: boolean }, ReadonlySet<string>>();
+
+/** The file includes a CUDA source of its own (`#include "opt1.cu"`): a GPU program even where its kernels are there. */
+export const includesCudaSource = (facts: { includedHeaders?: readonly string[] }): boolean => !!facts.includedHeaders?.some((h) => /\.cuh?$/.test(h));
 
 /** `call` sits in a lambda written as an argument of a call to a function of the file that reads a clock around its work. */
 function timedThroughLambda(caller: FunctionFacts, call: CallFact, byName: ReadonlyMap<string, FunctionFacts>): boolean {

@@ -19,7 +19,7 @@ import { prePasses } from '../../common/products';
 import { laneSizes, uniformsIn } from './sizes';
 import { tritonUncoalesced } from './triton';
 import { perFunction } from '../../common/memo';
-import { isReferenceOracle, untunedHosts } from '../../common/reference';
+import { isReferenceOracle, untunedHosts, includesCudaSource } from '../../common/reference';
 import { fixUncoalesced } from './fix';
 import { boundByLaunches, computesInMain, loopsAround, mainLoops, tripsAtLaunch } from '../../common/hot-loops';
 import { AlikeFindings } from '../../common/alike';
@@ -703,7 +703,7 @@ export const rule: Rule = {
   // Triton reads the launches in the file (what a stride parameter is bound to)
   check: (facts) => {
     if (facts.language === 'triton') return tritonUncoalesced(facts);
-    const untuned = untunedHosts(facts.functions, facts.project); // references, a test's expected results, set-up: CPU code nobody tunes
+    const untuned = untunedHosts(facts.functions, facts.project, includesCudaSource(facts)); // references, a test's expected results, set-up: CPU code nobody tunes
     const bindings = templateBindings(facts);
     const alternatives = templateAlternatives(facts);
     const strides = tensorStrideParams(facts);

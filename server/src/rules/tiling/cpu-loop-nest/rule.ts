@@ -12,7 +12,7 @@
 import { filterLoop } from '../../common/filter-taps';
 import { hasBlockedTwin } from '../../common/blocked-twin';
 import { detail } from '../../common/detail';
-import { isReferenceOracle, untunedHosts } from '../../common/reference';
+import { isReferenceOracle, untunedHosts, includesCudaSource } from '../../common/reference';
 import { repetitionLoop, untunedLoop } from '../../../core/timed-region';
 import { constantTrip, constantValue, fileConstants } from '../../common/file-constants';
 import { perFunction } from '../../common/memo';
@@ -754,7 +754,7 @@ export const rule: Rule = {
   readsLines: true,
   check: (facts: FileFacts) => {
     // host code with a loop nest at least 3 deep; the file's constants are read only then
-    const untuned = untunedHosts(facts.functions, facts.project);
+    const untuned = untunedHosts(facts.functions, facts.project, includesCudaSource(facts));
     const deep = facts.functions.filter((fn) => !fn.isKernel && !fn.isDevice && !untuned.has(fn.name) && withInlined(fn).loops.some((l) => l.depth >= 2));
     if (deep.length === 0) return [];
     const tiled = tiledCallees(facts.functions);

@@ -31,7 +31,7 @@ import type { Rule } from '../../../core/rule';
 import { baseName } from '../../../core/project';
 import { neverTogether, type AccessFact, type CallFact, type FileFacts, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { checkedByCaller, isExpectedOutput, untunedHosts } from '../../common/reference';
+import { checkedByCaller, isExpectedOutput, untunedHosts, includesCudaSource } from '../../common/reference';
 import { constantTrip, constantValue, fileConstants, mostTrips, windowLoop } from '../../common/file-constants';
 import { DEFAULT_BUILD, type BuildFlags } from '../../../core/preprocess';
 import { perFacts, perFunction } from '../../common/memo';
@@ -632,7 +632,7 @@ export const rule: Rule = {
     if (facts.sycl) return [];
     // the plain `#else` twin of a function the file also writes with intrinsics (`#ifdef __SSE__ ... #else ...`): the fallback
     const twins = facts.functions.filter(byHand).map((f) => f.name);
-    const references = new Set([...untunedHosts(facts.functions, facts.project), ...checkedByCaller(facts.functions), ...twins]);
+    const references = new Set([...untunedHosts(facts.functions, facts.project, includesCudaSource(facts)), ...checkedByCaller(facts.functions), ...twins]);
     const { constants, key } = fileConstants(facts.lines);
     const refs = [...references].join(',');
     const build = facts.build ?? DEFAULT_BUILD;
