@@ -2,7 +2,6 @@
 // strided and interleaved walks, and the enclosing loop that walks the contiguous index.
 import { copiesToHost, type AccessFact, type FunctionFacts, type LoopFact } from '../../../core/facts/model';
 import { windowLoop } from '../../common/file-constants';
-import { copiedBuffer } from '../../common/read-back';
 
 const FLOAT_TYPE = /^(?:float|double|long double|float_t|double_t|real|real_t|Real|Dtype|scalar_t)$/;
 
@@ -122,7 +121,7 @@ export function sumsReadBack(fn: FunctionFacts, l: LoopFact, loads: readonly Acc
   if (!loads.length || fn.loops.some((x) => x.parent === l.id)) return false;
   // (into a vector's storage, `h_rank.data()` or `&h_rank[0]`, too; and in a loop around, per step, when the copy is
   // in that loop as well: a PageRank's residual over the ranks each iteration brings back)
-  const buffer = copiedBuffer;
+  const buffer = (t: string) => t.replace(/\s+/g, '').replace(/^&(.*)\[0\]$/, '$1').replace(/\.data\(\)$/, '');
   const sameSteps = (c: { loops: readonly number[] }) => c.loops.join() === (l.parent === null ? '' : fnLoopsAround(fn, l).join());
   const filled = new Set(fn.calls.filter((c) => copiesToHost(c) && c.range.start.line < l.headerRange.start.line && sameSteps(c)).map((c) => buffer(c.args[0] ?? '')));
   // (and the buffer swapped with it, `h_prev.swap(h_rank)`: the last step's copy)
