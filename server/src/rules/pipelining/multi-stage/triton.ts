@@ -138,7 +138,7 @@ function fixedTrips(loop: LoopFact | undefined, k: FunctionFacts, facts: FileFac
  * `range(0, K, BK)`. Not a dimension that is itself a block extent of the kernel (`tl.arange(0, BLOCK_DMODEL)`):
  * a loop over the blocks of one tile is short.
  */
-function blockedDimension(loop: LoopFact, constexprs: Set<string>, k: FunctionFacts): { dimension: string; block: string } | null {
+function blockedDimension(loop: LoopFact, constexprs: Set<string>, k: FunctionFacts, anyDimension = false): { dimension: string; block: string } | null {
   const bound = (loop.bound ?? '').replace(/\s+/g, '');
   const step = loop.step?.toString().replace(/\s+/g, '') ?? '1';
   const divided = /^(?:(?:tl|triton)\.)?cdiv\(([A-Za-z_]\w*),(.+)\)$/.exec(bound) ?? /^([A-Za-z_]\w*)\/\/(.+)$/.exec(bound);
@@ -147,7 +147,7 @@ function blockedDimension(loop: LoopFact, constexprs: Set<string>, k: FunctionFa
   if (divided && step === '1') [dimension, block] = [divided[1], divided[2].replace(/^\((.*)\)$/, '$1')];
   else if (/^[A-Za-z_]\w*$/.test(bound) && constexprs.has(step)) [dimension, block] = [bound, step];
   else return null;
-  if (!constexprs.has(dimension)) return null;
+  if (!anyDimension && !constexprs.has(dimension)) return null;
   const extent = k.calls.some((c) => /(^|\.)arange$/.test(c.qualified ?? c.name) && c.args[1]?.trim() === dimension);
   return extent ? null : { dimension, block };
 }
@@ -188,6 +188,37 @@ function tileScale(dimension: string, block: string, k: FunctionFacts, facts: Fi
   return false;
 }
 
+/** `next_power_of_2(d)` or `max(16, triton.next_power_of_2(d))`: a block at least `d` long. */
+const COVERING_BLOCK = /^(?:max\(\w+,)?(?:triton\.)?next_power_of_2\(([\w.]+)\)\)?$/;
+
+/**
+ * Every launch of the file sizes the loop's block to cover the dimension it walks: `range(tl.cdiv(RANK, BLOCK_K))`
+ * launched with `BLOCK_K = max(16, triton.next_power_of_2(rank))` and `rank` for RANK (a LoRA rank). The loop runs
+ * once; there is no next block to load. A block capped below the dimension (`min(64, ...)`) is not this.
+ */
+function oneTripAtLaunches(loop: LoopFact, k: FunctionFacts, facts: FileFacts): boolean {
+  const walked = blockedDimension(loop, new Set(k.params.filter((p) => p.constexpr).map((p) => p.name)), k, true);
+  if (!walked || !loop.init?.isConstant || loop.init.constant !== 0) return false;
+  let launches = 0;
+  for (const h of facts.functions) {
+    if (h.isKernel) continue;
+    for (const c of h.calls) {
+      if (c.kind !== 'launch' || c.name !== k.name) continue;
+      launches++;
+      const args = bindArguments(k, c);
+      const dimension = args?.get(walked.dimension)?.text.replace(/\s+/g, '');
+      const block = args?.get(walked.block)?.text.replace(/\s+/g, '');
+      if (!dimension || !block) return false;
+      // the block as passed, or each value the local it passes is assigned
+      const sizes = /^[A-Za-z_]\w*$/.test(block) && !h.params.some((p) => p.name === block)
+        ? h.calls.filter((x) => x.form === 'assign' && x.assignedTo?.includes(block)).map((x) => (x.args[0] ?? '').replace(/\s+/g, ''))
+        : [block];
+      if (!sizes.length || !sizes.every((t) => COVERING_BLOCK.exec(t)?.[1] === dimension)) return false;
+    }
+  }
+  return launches > 0;
+}
+
 /** Trips at most which a K-loop has no steady state for a second stage to overlap. */
 const FEW_TRIPS = 4;
 
@@ -226,7 +257,7 @@ export function tritonMultiStage(facts: FileFacts): RuleFinding[] {
     const innermost = (c: CallFact) => k.loops.find((l) => l.id === c.loops[c.loops.length - 1]);
     const dot = k.calls.find((c) => isDot(c) && c.loops.length > 0 && !fixedTrips(innermost(c)!, k, facts));
     const loop = dot && innermost(dot);
-    if (!dot || !loop || fewTripsAtLaunches(loop, k, facts)) continue;
+    if (!dot || !loop || fewTripsAtLaunches(loop, k, facts) || oneTripAtLaunches(loop, k, facts)) continue;
     // `tl.range(..., num_stages=3)`: the loop's own setting wins over the kernel's (Triton 3.2+); one we cannot read counts as set
     const own = loop.pragmas.map((p) => /^num_stages=(.*)$/.exec(p)?.[1]).find((v) => v !== undefined);
     const s: Stages = own !== undefined ? { values: [literal(own)], sites: [{ range: loop.headerRange, message: `\`num_stages=${own}\` on the loop itself` }] } : stagesOf(k, facts);
