@@ -556,6 +556,24 @@ ${first}
   assert.match(inline[0].message, /^`torch\.matmul\(x, w_fc\) \+ b_fc` and 1 more elementwise op: separate passes/, inline[0].message);
 });
 
+test('a GEMM is named as the code spells it: `F.linear` through the alias, the full `torch.nn.functional.linear` when written out', async () => {
+  const engine = await Engine.create();
+  const src = (call: string) => `import torch
+import torch.nn.functional as F
+
+
+def proj_gelu(x, w, b):
+    h = ${call}(x, w, b)
+    return F.gelu(h)
+`;
+  const named = (call: string) => engine.analyzeText('/tmp/linear.py', src(call)).findings.filter((f) => f.rule === 'fusion/gemm-epilogue');
+  const [alias, full] = [named('F.linear'), named('torch.nn.functional.linear')];
+  assert.equal(alias.length, 1);
+  assert.equal(full.length, 1);
+  assert.match(alias[0].message, /the cuBLAS GEMM `F\.linear`/, alias[0].message);
+  assert.match(full[0].message, /the cuBLAS GEMM `torch\.nn\.functional\.linear`/, full[0].message);
+});
+
 test('a `__device__` body run through a template function-pointer parameter takes the launch\'s block width: 16-wide blocks, a 16-way conflict', async () => {
   const engine = await Engine.create();
   const path = join(ROOT, 'server/src/rules/memory/shared-bank-conflict/fixtures/template_body_block_width.cu');

@@ -343,7 +343,8 @@ function producerOf(calls: CallFact[], i: number, known: Known): Producer | null
     // made up once, not a workload; a benchmark that draws its inputs and runs the product is the workload)
     if (c.form !== 'method' && c.argRoots.slice(0, 2).every((r) => !!r && drawnAtRandom(calls, r)) && returnedAsData(calls, i)) return null;
     // (with a bias, `F.linear(x, w, b)`, the bias is in the GEMM; what reads its output after it is still a pass)
-    if (c.qualified === 'torch.nn.functional.linear') shown = '`F.linear`';
+    // (`F.linear` as the code usually writes it; a call spelled out in full is named as written)
+    if (c.qualified === 'torch.nn.functional.linear' && c.name !== c.qualified) shown = '`F.linear`';
     else shown = c.form === 'operator' ? '`@`' : `\`${c.form === 'method' ? c.name.slice(1) : c.qualified ?? c.name}\``;
   } else if (c.form === 'method' && (c.args[0]?.trim() === 'self' || (c.name === '.lm_head' && /^[A-Za-z_][\w.]*$/.test(c.args[0]?.trim() ?? ''))) && known.isLayer(c.name.slice(1))) {
     // (also a causal LM's vocabulary projection through the model, `model.lm_head(h)` in a trainer's loss)
