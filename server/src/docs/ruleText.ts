@@ -118,6 +118,7 @@ void forward(const float* x, float* y, int n) {
       'outputs that go first to another GEMM, a reduction, a softmax (a kernel combining values across threads) or the host;',
       'passes that write elsewhere than they read (a head split, a permute): an epilogue cannot move elements;',
       'plain copies and reference oracles;',
+      'a PyTorch GEMM fed the last position of each sequence (`self.lm_head(h[:, -1, :]) / temperature` in a decode step): a matrix-vector product whose output is a few rows beside the weight it reads, so the pass after it costs a launch, not traffic;',
       'Python functions under `@torch.compile`: Inductor decides the epilogue fusion there;',
       'a layer object\'s own GEMM method (`layer_weight.gate_up_proj.mm(x)`, whose backend may be cuBLAS or a quantized kernel) followed by the project\'s one fused activation kernel (`silu_and_mul_fwd`);',
       'code under `#if CUDART_VERSION < 11000` (a toolkit nobody builds with; the live branch often fuses the bias with a cublasLt epilogue).',

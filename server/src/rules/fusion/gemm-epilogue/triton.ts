@@ -309,9 +309,22 @@ function returnedAsData(calls: readonly CallFact[], i: number): boolean {
   return names.length === 1 && calls.some((d) => d.form === 'return' && d.argRoots.includes(names[0]));
 }
 
+/** `h[:, -1, :]`, `x[:, [-1], :]`, `h[:, -1]`: the last position of each sequence, one token a row (a decode step). */
+const LAST_POSITION = /\[\s*:\s*,\s*(?:-1|\[\s*-1\s*\])\s*(?:,\s*:\s*)?\]$/;
+
+/**
+ * A PyTorch GEMM fed one token per sequence (`self.lm_head(h[:, -1, :])` in a decode step) is a matrix-vector product: its
+ * output is a few rows beside the weight it reads, so a pass over it costs a launch, not traffic.
+ */
+function decodeShaped(c: CallFact): boolean {
+  const activation = c.form === 'method' ? c.args[1] : c.args[0];
+  return LAST_POSITION.test(activation?.trim() ?? '');
+}
+
 function producerOf(calls: CallFact[], i: number, known: Known): Producer | null {
   const { kernels, helpers } = known;
   const c = calls[i];
+  if (c.kind !== 'launch' && decodeShaped(c)) return null;
   let shown: string;
   // TorchInductor's output code: `extern_kernels.mm(a, b, out=buf2)` is a cuBLAS GEMM into buf2
   if (c.form === 'call' && /(^|\.)extern_kernels\.(mm|bmm|addmm|baddbmm)$/.test(c.qualified ?? c.name)) {
@@ -514,6 +527,12 @@ function elementwiseHelper(op: CallFact, output: string, passes: Map<string, Lau
 /** A long elementwise expression named by its operation: `` `.half()` ``, `` the `+` ``. */
 function opName(op: CallFact): string {
   if (op.form === 'method') return `\`${op.name}()\``;
+  // (with its short operand: the `/ temperature`, the `* scale`)
+  if (op.form === 'operator' && op.args.length === 2) {
+    const [a, b] = op.args.map((x) => x.trim());
+    if (b.length <= 30) return `the \`${op.name} ${b}\``;
+    if (a.length <= 30) return `the \`${a} ${op.name}\``;
+  }
   if (op.form === 'operator') return `the \`${op.name}\``;
   return op.form === 'call' ? `\`${op.name}(...)\`` : 'this elementwise op';
 }
