@@ -25,6 +25,7 @@ import { flattenHelperLoops } from './helper-loops';
 import { classify } from './classify';
 import { markOffloaded } from './offload';
 import { asmCalls, asmOperand } from './inline-asm';
+import { firstWarpTest } from './warp-guards';
 import { DeclarationWalker } from './walker-declarations';
 
 /** A C identifier: a template parameter's name, not what a half-typed declaration leaves (`*igned`). */
@@ -57,6 +58,7 @@ class FunctionWalker extends DeclarationWalker {
         const outer = this.dispatch;
         // an early return (`if (lane != 0) return;`, `if (gidx >= batch_size) return;`) holds for the rest of its block only
         const outerSingle = this.singleLaneDepth;
+        const outerFirstWarp = this.firstWarpDepth;
         const outerSequence = this.perSequenceAt;
         this.dispatch = null;
         let pushed = 0; // `if (done) { ...; return; }`: the statements after it are the other arm
@@ -82,6 +84,7 @@ class FunctionWalker extends DeclarationWalker {
         for (; pushed > 0; pushed--) this.branches.pop();
         this.dispatch = outer;
         this.singleLaneDepth = outerSingle;
+        this.firstWarpDepth = outerFirstWarp;
         this.perSequenceAt = outerSequence;
         return;
       }
@@ -131,6 +134,8 @@ class FunctionWalker extends DeclarationWalker {
         const arm = chained ? chained.values.size : 0;
         this.dispatch = test ? { variable: test.variable, stmt, values: new Set([...(chained?.values ?? []), test.value]) } : null;
         if (single === '==') this.singleLaneDepth++;
+        const firstWarp = cond ? firstWarpTest(cond, (x) => this.eval(x)) : null;
+        if (firstWarp === '==') this.firstWarpDepth++;
         const outer = this.activeLanes;
         const outerFirst = this.firstThreads;
         const few = cond ? this.firstThreadsCondition(cond) : null;
@@ -186,6 +191,7 @@ class FunctionWalker extends DeclarationWalker {
         this.firstThreads = outerFirst;
         this.laneLimit = outerLimit;
         if (single === '==') this.singleLaneDepth--;
+        if (firstWarp === '==') this.firstWarpDepth--;
         if (tail === 'alternative') this.chunkTailDepth++;
         if (remainder === 'alternative') this.remainderDepth++;
         // each arm starts from the values before the `if`; after it, a variable the arms leave different is either
@@ -212,6 +218,7 @@ class FunctionWalker extends DeclarationWalker {
         if (this.returningIf !== null) this.dispatch = null;
         // `if (lane != 0) return;`: what follows runs on one lane
         if (single === '!=' && /^\{?\s*return\b/.test(field(n, 'consequence')?.text ?? '')) this.singleLaneDepth++;
+        if (firstWarp === '!=' && /^\{?\s*return\b/.test(field(n, 'consequence')?.text ?? '')) this.firstWarpDepth++;
         // `if (gidx >= batch_size * beam_width) return;`: what follows runs on a thread per sequence
         if (cond && endsInReturn(field(n, 'consequence')) && !field(n, 'alternative') && sequenceExit(cond, (x) => this.eval(x))) this.perSequenceAt ??= this.loopStack.length;
         return;

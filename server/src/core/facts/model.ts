@@ -178,6 +178,8 @@ export interface AccessFact {
    * NUM_BINS = 20): that many lanes of the first warp make the request (2 to 31).
    */
   activeLanes?: number;
+  /** Under a guard that leaves only the block's first warp running (`if (warp == 0)`, `if (threadIdx.x < 32)`): no other warp makes it. */
+  firstWarp?: boolean;
   /**
    * In the other arm of such a guard (`if (tid < 16) ... else { idx = tid - 16; ... }`, a 32-thread block split in
    * halves): the first warp's lanes from this one on make the request.

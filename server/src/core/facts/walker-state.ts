@@ -91,6 +91,8 @@ export abstract class WalkerState extends Evaluator {
   }
   /** > 0 while walking code that at most one lane of a warp runs (`if (threadIdx.x == 0)`). */
   protected singleLaneDepth = 0;
+  /** Inside guards that leave only the block's first warp running (facts/warp-guards.ts). */
+  protected firstWarpDepth = 0;
   /** The block's first threads that a guard around here leaves active (`if (tid < 20)`), or null for all. */
   protected activeLanes: number | null = null;
   /** In the other arm of a first-threads guard: the first lane that takes part (AccessFact.laneFrom). */
@@ -590,6 +592,7 @@ export abstract class WalkerState extends Evaluator {
     if (this.chunkTailDepth > 0) fact.chunkTail = true;
     if (this.borderTestDepth > 0) fact.borderTest = true;
     if (this.activeLanes !== null) fact.activeLanes = this.activeLanes;
+    if (this.firstWarpDepth > 0) fact.firstWarp = true;
     if (this.laneFrom !== null) fact.laneFrom = this.laneFrom;
     else if (this.firstThreads !== null) fact.firstThreads = this.firstThreads;
     if (this.laneLimit) fact.laneLimit = this.laneLimit;

@@ -50,7 +50,7 @@ function spansBlocks(m: Poly): boolean {
 }
 
 /** Why neighbouring threads re-read what this access reads, or null. */
-function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: readonly string[] = []): string | null {
+function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: readonly string[] = [], warpBlocks = false): string | null {
   const written = a.indices[0];
   if (written.unknown || !written.dependsOn((s) => s === loop.symbol)) return null;
   // `weight[k]`, `bias[i]`: a vector every thread walks in step is an L1 broadcast, not a tile
@@ -70,6 +70,8 @@ function reuse(a: AccessFact, loop: LoopFact, usedAxes: string[], tileSizes: rea
     // the same for a warp's lanes and another row for each warp, is one broadcast request per warp: nothing re-read)
     const shared = sharedAcrossBlock(idx, 256, tileSizes);
     if (shared === 'lanes') return null;
+    // (only one warp of the block runs it, `if (warp == 0)`, or blocks are one warp each: no other warp reads it again)
+    if (shared === 'warps' && (a.firstWarp || warpBlocks)) return null;
     if (shared === 'warps') {
       // (a warp's lanes on distinct elements, a row segment: a per-channel `bias[(i / step) % C]` is a broadcast the cache
       // serves; and warps along threadIdx.x: with a threadIdx.y axis, `tid % 32` may be the whole of a (32, 4) block's x)
@@ -217,7 +219,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     if (reported.has(loop.id)) continue;
     const reads = fn.accesses.filter((a) => a.space === 'global' && a.kind === 'load' && a.indices.length === 1 && a.loops.includes(loop.id) && a.indices[0].dependsOn((s) => s === loop.symbol));
     if (reads.length === 0) continue;
-    const judged = reads.map((a) => ({ a, why: reuse(a, loop, usedAxes, fn.templateParams) }));
+    const judged = reads.map((a) => ({ a, why: reuse(a, loop, usedAxes, fn.templateParams, fn.warpBlocks) }));
     // `for (j = 0; j < 4; ++j)`: nothing to amortise a tile over, unless it is one axis of a larger window, or its
     // step reads several neighbours that other threads read too (a radius-4 3-D stencil's `in[idx ± i]`,
     // `in[idx ± i * stride_y]`, `in[idx ± i * stride_z]`: 24 taps)
