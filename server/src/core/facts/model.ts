@@ -236,6 +236,8 @@ export interface CallFact {
   /** For launches: the <<<grid, block, ...>>> texts, whitespace removed. */
   grid?: string;
   block?: string;
+  /** For 1-D launches: the threads they start over the launching function's parameters (`<<<CEIL_DIV(N, 256), 256>>>` -> `N`; facts/launch-threads.ts). */
+  threads?: string;
   /** For launches: the stream argument (`<<<g, b, 0, s1>>>` -> `s1`), whitespace removed; absent for the default stream. */
   stream?: string;
   /** The launch's blockDim.x, when it is a constant (`dim3 block(1, 256)` -> 1). */

@@ -1,5 +1,6 @@
 // Calls in a C/C++ walk (cfamily.ts): launches, syncs and copies recorded as call facts, loads
 // and stores through intrinsics, and `__device__` / host helpers inlined at their call sites.
+import { launchThreads } from './launch-threads';
 import type { SyntaxNode as Node } from '../mirror';
 import { helperFunction, templateParameters } from './templates';
 import { hostIndexFunctions, specializationOf, typeSpecialized } from './device-helpers';
@@ -495,6 +496,8 @@ export abstract class CallWalker extends WalkerState {
       const asPassed = (s: string) => this.params.get(s)?.pointer === false && !assigned.has(s);
       const forms = polys.map((v) => (!v.isConstant && !v.unknown && !v.hasAtoms && [...v.symbols()].every(asPassed) ? v : null));
       if (forms.some((v) => v !== null)) fact.argForms = forms;
+      const threads = cfg[0] && cfg[1] && dims.length <= 1 ? launchThreads(this.eval(cfg[0]), this.eval(cfg[1]), asPassed) : null;
+      if (threads) fact.threads = threads;
       // `t.stride(0)`, or a local set to it: a tensor's stride, the caller's layout
       const strides = polys.flatMap((v, i) => (v.terms.size === 1 && TENSOR_STRIDE.test(v.toString()) ? [i] : []));
       if (strides.length) fact.tensorStrideArgs = strides;

@@ -117,6 +117,7 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
         ...choicesThrough(l, params, c),
         grid: l.grid && substitute(l.grid, params, c.args),
         block: l.block && substitute(l.block, params, c.args),
+        ...(l.threads ? { threads: substitute(l.threads, params, c.args) } : {}),
         loops: c.loops,
         // (where the call runs: in the caller's loops, under its `% N` guards, perhaps in a lambda called elsewhere)
         rareIn: c.rareIn,

@@ -3,6 +3,7 @@
 // float4 packs, are the same 32·n bits; `BT * OC` with OC = `4 * C` is `4*BT*C`. Two
 // launches chain over the same elements when these agree.
 import type { CallFact, FunctionFacts } from '../../../core/facts/model';
+import type { Poly } from '../../../core/affine';
 
 /** A product of opaque factors times a rational constant, in a normal form. */
 interface Product {
@@ -63,8 +64,26 @@ export interface Extent {
   fixed?: true;
 }
 
+/** Every global access of `param` is at the thread's global index itself (`i = blockIdx.x * blockDim.x + threadIdx.x`), once, in no loop. */
+function atThreadIndex(k: FunctionFacts, param: string): boolean {
+  const own = k.accesses.filter((a) => a.array === param && a.space === 'global');
+  const global = (p: Poly) => p.terms.size === 2 && p.terms.get('threadIdx.x') === 1 && p.terms.get('blockDim.x*blockIdx.x') === 1;
+  return own.length > 0 && own.every((a) => a.loops.length === 0 && a.indices.length === 1 && !a.indices[0].unknown && global(a.indices[0]));
+}
+
+/**
+ * A kernel with no bounds check (llm.c's, whose launchers assert the size is a multiple of the block) covers one
+ * element of `param` a thread: the launch's threads (`<<<N / 256, 256>>>` -> N; facts/launch-threads.ts).
+ */
+function unguardedExtent(k: FunctionFacts, launch: CallFact, param: string): Extent | null {
+  if (!launch.threads || !atThreadIndex(k, param)) return null;
+  const size = product(launch.threads);
+  const bits = elementBits(k, param);
+  return { key: key(size), bitsKey: bits === null ? null : key(multiply(size, { factors: [], num: bits, den: 1 })), text: launch.threads };
+}
+
 export function launchExtent(k: FunctionFacts, launch: CallFact, param: string): Extent | null {
-  if (!k.indexBound) return null;
+  if (!k.indexBound) return unguardedExtent(k, launch, param);
   // a file-scope constant (`N` of `#define N (1 << 26)`, `const int N = 1024;`): its value, whatever the launch passes
   const value = k.indexBoundValue?.isConstant && k.indexBoundValue.constant > 0 ? k.indexBoundValue.constant : null;
   const isParam = (f: string) => k.params.some((p) => p.name === f);
