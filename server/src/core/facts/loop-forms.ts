@@ -395,6 +395,12 @@ export function remainderArm(cond: Node, evaluate: (n: Node | null) => Poly): 'c
  * A one-shot guard: `if (init_state) { init_state = false; ... }` (or `if (!done) { done = true; ... }`), whose arm turns
  * its own flag off the first time through: what it holds runs once (a master-weights copy on the first update).
  */
+/** The arm allocates device memory into `pointer` (`cudaMalloc((void**)&p, n)`, `cudaMallocManaged(&p, n)`). */
+function allocatesInArm(arm: Node, pointer: string): boolean {
+  const name = pointer.replace(/\s+/g, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`\\bcudaMalloc\\w*\\(\\s*(?:\\(\\s*void\\s*\\*\\s*\\*\\s*\\)\\s*)?&\\s*${name}\\s*,`).test(arm.text.replace(/\s*(->|\.)\s*/g, '$1'));
+}
+
 export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly string[]): boolean {
   let e = conditionExpression(cond);
   if (!e || !consequence) return false;
@@ -413,6 +419,10 @@ export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly
     return sets && !flagAssignments(lines).has(`${latch}=off`);
   }
   const negated = e.type === 'unary_expression' && children(e)[0]?.text === '!';
+  // (or a lazy allocation, `if (model->acts_memory == NULL) { cudaMalloc(&model->acts_memory, ...); }`, `if (!ws) ...`:
+  // the arm allocates the pointer it tests, which stays set after the first call)
+  const tested = negated ? namedChildren(e)[0] : e.type === 'binary_expression' && field(e, 'operator')?.text === '==' && /^(?:0|NULL|nullptr)$/.test(field(e, 'right')?.text ?? '') ? field(e, 'left') : null;
+  if (tested && /^(?:identifier|field_expression)$/.test(tested.type) && allocatesInArm(consequence, tested.text)) return true;
   const flag = negated ? namedChildren(e)[0] : e;
   if (!flag || !/^(?:identifier|field_expression)$/.test(flag.type)) return false;
   const off = negated ? /^(?:true|1)$/ : /^(?:false|0)$/;

@@ -533,7 +533,8 @@ function calledInLoop(host: FunctionFacts, calls: CallFact[], hosts: ReadonlyMap
   // (nor one in an arm that runs on one call of many, `if (last_step)`: once an optimizer step, not every micro step)
   const blocking = calls.filter((c) => (blockingKind(c) !== null && c.loops.length === 0 && !beforeCopyBack(c) && !c.once &&
     !(drains && blockingKind(c) === 'copy' && /HostToDevice/.test(c.args.join()) && !before(c))) || frees.includes(c));
-  if (!work.length || !blocking.length || calls.some((c) => (isAllocation(c) && !perCallScratch(host)) || isTiming(c, host))) return [];
+  // (a set-up function allocates: not a lazy allocation on the first call only, `if (model->acts_memory == NULL) cudaMalloc(...)`)
+  if (!work.length || !blocking.length || calls.some((c) => (isAllocation(c) && !c.once && !perCallScratch(host)) || isTiming(c, host))) return [];
   // (nor a wait that only ends the helper where each call in a loop is followed at once by a blocking call of the caller,
   // `forward(d_x, d_y); cudaMemcpy(h_y, d_y, ...)`: the copy waits for the same work, and the caller's loop has its own finding)
   const name = baseName(host.name).replace(/^.*::/, '');
