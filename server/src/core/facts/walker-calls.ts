@@ -317,7 +317,8 @@ export abstract class CallWalker extends WalkerState {
     }
     const m = /\b(ldmatrix|ld\.shared|st\.shared)([\w.]*)\s[^;]*?\[\s*%(\d+)\s*\]/.exec(code);
     const at = m ? [...outs, ...ins][Number(m[3])] : null;
-    const p = at ? this.evalPtr(at) : null;
+    // (the address made in place, `[%4]` of `"r"(__cvta_generic_to_shared(&s_a[row][col]))`, as a local made of it reads)
+    const p = at ? this.sharedAddress(at) ?? this.sharedAddressSum(at) ?? this.evalPtr(at) : null;
     if (!m || !at || p?.space !== 'shared') return;
     const width = m[1] === 'ldmatrix' || /\.v4\b/.test(m[2]) ? 'uint4' : /\.v2\b/.test(m[2]) ? 'uint2' : 'unsigned';
     const wide = this.recast(p, width);
