@@ -396,7 +396,13 @@ class FunctionWalker extends DeclarationWalker {
         case 'gnu_asm_expression': {
           // inline PTX (`asm volatile("mma.sync.aligned.m16n8k8...")`, `cp.async.wait_group %0`): calls the rules read
           const code = field(c, 'assembly_code')?.text ?? '';
-          for (const a of asmCalls(code, (i) => asmOperand(c, i))) {
+          // (an operand that is a name with a known value, the `N` of a `cp_async_wait<N>` helper's "n"(N): that value)
+          const operand = (i: number) => {
+            const t = asmOperand(c, i);
+            const v = t && /^[A-Za-z_]\w*$/.test(t) ? this.env.get(t) : undefined;
+            return v?.kind === 'int' && v.poly.isConstant ? String(v.poly.constant) : t;
+          };
+          for (const a of asmCalls(code, operand)) {
             this.calls.push({ kind: 'call', name: a.name, range: nodeRange(c), nameRange: nodeRange(c), args: a.args, argRoots: a.args.map(() => null), loops: [...this.loopStack], scopes: [...this.branches] });
           }
           if (this.isKernel) this.asmAccesses(c, code);

@@ -14,6 +14,9 @@ import { branchId, type AccessFact, type CallFact, type CallKind, type LoopFact,
 import { assignedNames, functionDeclarator, paramFacts } from './c-syntax';
 import { HELPER_LOOP_RANGE, MAX_OPS_WEIGHT, WalkerState } from './walker-state';
 
+/** Calls inline PTX stands for (facts/inline-asm.ts) that a `__device__` helper wrapping it makes at each call. */
+const ASM_STEPS = new Set(['mma_asm', 'cp_async', 'cp_async_commit_group', 'cp_async_wait_group']);
+
 const SYNC_CALLS = /^(cudaDeviceSynchronize|cudaStreamSynchronize|cudaEventSynchronize|cudaThreadSynchronize)$/;
 const COPY_CALLS = /^(cudaMemcpy|cudaMemcpyAsync|cudaMemcpy2D|cudaMemcpy2DAsync|cudaMemcpyToSymbol|cudaMemcpyFromSymbol|cudaMemcpyPeer|cudaMemset|cudaMemsetAsync|cudaMemPrefetchAsync)$/;
 /** Calls of the CUDA runtime and libraries, the C library and C++ streams: never one of the file's own functions. */
@@ -98,6 +101,8 @@ export abstract class CallWalker extends WalkerState {
     this.bindParams(inner, params, args);
     inner.statement(body);
     this.nextBranch = inner.nextBranch;
+    // the PTX steps a helper wraps (`cp_async_commit()` around `cp.async.commit_group`, `cp_async_wait<0>()`): made at this call
+    for (const c of inner.calls) if (ASM_STEPS.has(c.name)) this.calls.push({ ...c, range: nodeRange(call), nameRange: nodeRange(call), loops: [...this.loopStack], scopes: [...this.branches] });
     // the helper's arithmetic is the caller's thread's, once per call (a polygon IoU before one store)
     this.arithmetic += Math.min(inner.arithmetic * this.opsWeight, MAX_OPS_WEIGHT);
     if (inner.usesVectorTypes) this.usesVectorTypes = true;
