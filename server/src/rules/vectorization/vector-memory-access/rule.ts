@@ -356,9 +356,9 @@ const PER_WARP = /^\(?\s*[A-Za-z_]\w*(?:\.x)?\s*\/\s*\(?\s*(?:WARP_SIZE|WARPSIZE
 
 /**
  * A shared array that may hold a tile: an extent over 32 or unknown; an extent written as a count per warp
- * (`shared[NUM_THREADS / WARP_SIZE]`) is at most 32 whatever the block, the warps' partials.
+ * (`shared[NUM_THREADS / WARP_SIZE]`, or a local set to it, `shared[WARP_NUM]`) is at most 32 whatever the block, the warps' partials.
  */
-const tileSized = (t: SharedArrayFact): boolean => t.dims.some((d, i) => (d === null && !PER_WARP.test(t.dimTexts[i] ?? '')) || (d !== null && d > 32));
+const tileSized = (t: SharedArrayFact): boolean => t.dims.some((d, i) => (d === null && !PER_WARP.test(t.dimTexts[i] ?? '') && !PER_WARP.test(t.dimForms?.[i] ?? '')) || (d !== null && d > 32));
 
 /**
  * A row or grid reduction (softmax, norms, sums, gemv) that streams its input through a
@@ -417,7 +417,8 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
     return !!bound && (fn.launchValues?.[bound] ?? Infinity) < SHORT_BLOCK_ROW;
   }));
   const scratch = (name: string) => besideStream(name) && !shortRows;
-  const tiles = fn.shared.filter((t) => used(t.name) && (t.dims.length > 1 || (tileSized(t) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name) && !scratch(t.name))));
+  // (a 2-D scratch too, `part[32][33]` of a warp per row taking its partials after the row loop: no tile of the stream)
+  const tiles = fn.shared.filter((t) => used(t.name) && ((t.dims.length > 1 && !scratch(t.name)) || (tileSized(t) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name) && !scratch(t.name))));
   if (streamed.length === 0 || tiles.length > 0) return [];
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
   // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`); the loop may be a `__device__` helper's
