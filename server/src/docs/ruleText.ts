@@ -257,6 +257,7 @@ __global__ void softmax_rows(const float* logits, float* probs, int rows, int co
       'kernels that stage their operands through `__shared__` memory;',
       'per-thread loops without reuse across threads;',
       'a row the lanes of one warp walk under a guard that leaves only that warp running (`if (warp == 0)`, `if (warp_id != 0) return;`, `if (threadIdx.x < 32)`), or in blocks of one warp: a decode step\'s softmax that no other warp reads again;',
+      'a head\'s query vector every warp of the block walks alike (`q[i]` for `i < head_size`, decode attention\'s scores): a few hundred bytes L1 serves (staging it measured 1.01×);',
       'loops of a few constant steps (16 or fewer) with nothing else to amortise a tile over: a 1-D stencil of radius 3 (7 taps) is served by L1; one whose every step reads neighbours on each side along each thread axis (a radius-4 2-D or 3-D stencil, 16 taps or more) is reported;',
       'small vectors every thread walks in step (`weight[k]`, `bias[c]`): an L1 broadcast, nothing to tile; so are a normalization\'s per-channel parameters reached through a remainder of the thread index (`gamma[c]` with `c = (ng % G) * cpg + i / HW` in a thread-per-group GroupNorm, or walked over the group\'s channels, `gamma[g * cpg + i]` over `i < cpg` with `cpg = C / G`, channels-last): a few KB the whole grid reads from L1;',
       'flat indices taken apart with `/` and `%` whose quotient tells threads a period apart (`(blk * ratio + r) * D + d` with `blk = idx / D`, `d = idx % D`): they read different rows;',
