@@ -5,13 +5,19 @@
 import type { CallFact, FunctionFacts } from '../../../core/facts/model';
 
 const SGEMM = /^cublasSgemm(_v2|Batched|StridedBatched)?$/;
+const SGEMM_EX = /^cublasSgemmEx(_64)?$/;
 export const GEMM_EX = /^cublasGemm(Ex|BatchedEx|StridedBatchedEx)$/;
 export const TENSOR_MODE = /CUBLAS_TF32_TENSOR_OP_MATH|CUBLAS_TENSOR_OP_MATH/;
 
-/** fp32 inputs and fp32 compute on the CUDA cores: `cublasSgemm`, or `cublasGemmEx` with CUDA_R_32F operands and CUBLAS_COMPUTE_32F. */
+/** fp32 inputs and fp32 compute on the CUDA cores: `cublasSgemm`, `cublasSgemmEx` on CUDA_R_32F, or `cublasGemmEx` with CUDA_R_32F operands and CUBLAS_COMPUTE_32F. */
 export function fp32Gemm(c: CallFact): boolean {
   // the legacy cublas.h API (`cublasSgemm('t', 'n', ...)`, no handle) has no math mode to set: porting it comes first
   if (SGEMM.test(c.name)) return !/^'.'$/.test(c.args[0]?.trim() ?? '');
+  // (`cublasSgemmEx` with CUDA_R_32F A, B and C: the same SGEMM, typed; with fp16 or bf16 inputs it is a mixed GEMM)
+  if (SGEMM_EX.test(c.name)) {
+    const types = c.args.filter((a) => /^CUDA_R_\w+$/.test(a.trim()));
+    return types.length === 3 && types.every((t) => t.trim() === 'CUDA_R_32F');
+  }
   if (!GEMM_EX.test(c.name) || c.args.length < 8) return false;
   const compute = c.args[c.args.length - 2].trim();
   const types = c.args.filter((a) => /^CUDA_R_\w+$/.test(a.trim()));
