@@ -258,7 +258,10 @@ function layerAttributes(functions: readonly FunctionFacts[], gemmClasses: Reado
       // (or one of the file's own GEMM modules, `self.inter = TritonLinear(h, i)`)
       const module = one ? /^(\w+)\s*\(/.exec(value)?.[1] : undefined;
       if (module && gemmClasses.has(module)) modules.set(`${f.className ?? ''}.${attr}`, { name: module, runs: gemmClasses.get(module)! });
-      add(one && ((isLinear && /^(?:torch\.)?(?:nn\.)?Linear\s*\(/.test(value)) || (!!module && gemmClasses.has(module))) ? linear : one && ACTIVATION_MODULE.test(value) ? activation : other, f.className ?? '', attr);
+      // (or a class the constructor takes with an activation as its default, timm's `act_layer=nn.GELU` then `act_layer()`)
+      const given = module ? f.params.find((p) => p.name === module)?.defaultValue?.trim() : undefined;
+      const activates = ACTIVATION_MODULE.test(value) || (!!given && ACTIVATION_MODULE.test(`${given}(`));
+      add(one && ((isLinear && /^(?:torch\.)?(?:nn\.)?Linear\s*\(/.test(value)) || (!!module && gemmClasses.has(module))) ? linear : one && activates ? activation : other, f.className ?? '', attr);
     }
   }
   return { linear, activation, other, modules };
