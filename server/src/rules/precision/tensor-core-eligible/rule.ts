@@ -323,6 +323,14 @@ export const rule: Rule = {
       const sites = callers.get(f.name) ?? [];
       return sites.length > 0 && sites.every((s) => BASELINE_DRIVER.test(s.driver.name)) && sites.some((s) => insideTimedRegion(s.driver, s.call));
     };
-    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || benchmarked(f) || onFp32Handles(f), torchHandle, fastTwins)));
+    // (or one arm of a runner's dispatch among implementations, `case 0: runCublasFP32(...); case 1: sgemm_naive<<<>>>(...);
+    // case 2: ...`: the library baseline the hand-written kernels are timed and checked against)
+    const runnerBaseline = (f: FunctionFacts) => {
+      if (!f.calls.some(fp32Gemm)) return false;
+      const sites = facts.functions.flatMap((d) => d.calls.filter((c) => c.kind === 'call' && c.name === f.name).map((call) => ({ d, call })));
+      return sites.length > 0 && sites.every(({ d, call }) => !!call.scopes?.length &&
+        new Set(d.calls.filter((c) => c.kind === 'launch' && neverTogether(c.scopes, call.scopes)).map((c) => c.name)).size >= 2);
+    };
+    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || benchmarked(f) || onFp32Handles(f) || runnerBaseline(f), torchHandle, fastTwins)));
   },
 };
