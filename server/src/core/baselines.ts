@@ -51,10 +51,10 @@ const VARIANT = /^(\w+?)_(?:two_kernels|\d+_kernels|naive|eager|torch|simple|sep
 const fusedTwinName = (name: string): string => name.replace(/(^|_)(?:un|non_?)fused/, '$1fused').replace(/(?:Un|Non)[Ff]used/, 'Fused');
 
 /**
- * The op a kernel's name says, without the words for how it is written (`sgemm_naive_f32_kernel` and
- * `sgemm_wmma_m16n16k8_tf32_kernel`: `sgemm`; `kernel_attn_scores_f32`: `attn_scores`).
+ * The op a kernel's name says, without the words for how it is written (`sgemm_naive_f32_kernel`,
+ * `sgemm_t_8x8_sliced_k_f32x4_bcf_dbuf_kernel` and `sgemm_wmma_m16n16k8_tf32_kernel`: `sgemm`; `kernel_attn_scores_f32`: `attn_scores`).
  */
 export function opOf(name: string): string {
   return name.split('_').filter((w) => w && !HOW_WRITTEN.test(w)).join('_');
 }
-const HOW_WRITTEN = /^(?:kernel|cuda|gpu|device|naive|simple|tiled|tile|shared|smem|wmma|mma|tensor|core|tc|f16|fp16|bf16|f32|fp32|tf32|f64|fp64|m\d+n\d+k\d+|v\d+|t|x\d+|\d+x\d+|\d+|pack|packed|async|block|warp|reg|regs|vec\d*|f32x\d+|f16x\d+)$/i;
+const HOW_WRITTEN = /^(?:kernel|cuda|gpu|device|naive|simple|tiled|tile|shared|smem|wmma|mma|tensor|core|tc|f16|fp16|bf16|f32|fp32|tf32|f64|fp64|m\d+n\d+k\d+|v\d+|t|x\d+|\d+x\d+|\d+|pack|packed|async|block|warp|reg|regs|vec\d*|f32x\d+|f16x\d+|prefetch|dbuf|bcf|sliced|k|stages?|dsmem|swizzle|nopipe|pipe|mma\d+x\d+|warp\d+x\d+|double|buffer(?:ed)?)$/i;
