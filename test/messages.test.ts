@@ -556,6 +556,29 @@ ${first}
   assert.match(inline[0].message, /^`torch\.matmul\(x, w_fc\) \+ b_fc` and 1 more elementwise op: separate passes/, inline[0].message);
 });
 
+test('fp16 data streamed beside fp32 tables is counted at its own width: 4x for the floats, 8x for the halves', async () => {
+  const engine = await Engine.create();
+  const src = `#include <cuda_fp16.h>
+__global__ void rope_f16(const long* __restrict__ positions, half* __restrict__ q, const float* __restrict__ cache, int heads, int hs) {
+  const long pos = positions[blockIdx.x];
+  const float* cos_ptr = cache + pos * hs;
+  const float* sin_ptr = cos_ptr + hs / 2;
+  for (int i = threadIdx.x; i < heads * (hs / 2); i += blockDim.x) {
+    const int rot = i % (hs / 2);
+    half* qh = q + (size_t)blockIdx.x * heads * hs + (i / (hs / 2)) * hs;
+    const float c = cos_ptr[rot], s = sin_ptr[rot];
+    const float x1 = __half2float(qh[rot]), x2 = __half2float(qh[rot + hs / 2]);
+    qh[rot] = __float2half(x1 * c - x2 * s);
+    qh[rot + hs / 2] = __float2half(x2 * c + x1 * s);
+  }
+}
+void rope(const long* p, half* q, const float* cache, int tokens, int heads, int hs) { rope_f16<<<tokens, 512>>>(p, q, cache, heads, hs); }
+`;
+  const found = engine.analyzeText('/tmp/rope.cu', src).findings.filter((f) => f.rule === 'vectorization/vector-memory-access');
+  assert.equal(found.length, 1);
+  assert.match(found[0].message, /4× the memory instructions of 16-byte ones \(8× for the `half` data\)/, found[0].message);
+});
+
 test('a GEMM is named as the code spells it: `F.linear` through the alias, the full `torch.nn.functional.linear` when written out', async () => {
   const engine = await Engine.create();
   const src = (call: string) => `import torch

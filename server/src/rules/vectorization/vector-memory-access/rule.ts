@@ -684,6 +684,8 @@ function check(kernel: FunctionFacts): RuleFinding[] {
     .join(' and ');
   const carriers = [...byType].map(([t, b]) => (byType.size > 1 ? `${vectorType(t, b, width)} for the ${t} data` : vectorType(t, b, width))).join(', ');
   const verb = (a: AccessFact) => (a.kind === 'load' ? 'reads' : a.kind === 'store' ? 'writes' : 'updates');
+  // (16-bit data beside 32-bit, fp16 `q` with an fp32 cos/sin cache: eight of them fill a 16-byte access)
+  const narrowData = [...byType].filter(([, b]) => b === 16).map(([t]) => t);
   const once = (xs: AccessFact[]) => xs.filter((a, k) => xs.findIndex((b) => b.text === a.text) === k);
   const listed = [...once(globals.filter((a) => a.kind === 'load')).slice(0, 3), ...once(globals.filter((a) => a.kind !== 'load')).slice(0, 2)];
   return [{
@@ -700,7 +702,7 @@ function check(kernel: FunctionFacts): RuleFinding[] {
     ],
     // (a template type counted as 32-bit: its usual 16-bit builds, fp16 and bf16, move twice as many per 16 bytes)
     // (and an `#if`'s 16-bit arm, llm.c's `floatX` built as bf16 by default: phrased for both builds)
-    message: `\`${fn.name}\`: one ${[...byType.keys()].map((t) => `${pairTypes.has(t) ? '4-byte' : 'scalar'} \`${t}\``).join(' / ')} per access, ${defaultBuildCount(width, globals) ?? `${width}× the memory instructions of 16-byte ones${templated && width === 4 ? ` (8× for a 16-bit \`${globals.find(isTemplateType)!.elemType}\`)` : halfArms.length && width === 4 ? ` (8× as ${halfArms.map((t) => `\`${t}\``).join(' or ')})` : ''}`}`,
+    message: `\`${fn.name}\`: one ${[...byType.keys()].map((t) => `${pairTypes.has(t) ? '4-byte' : 'scalar'} \`${t}\``).join(' / ')} per access, ${defaultBuildCount(width, globals) ?? `${width}× the memory instructions of 16-byte ones${templated && width === 4 ? ` (8× for a 16-bit \`${globals.find(isTemplateType)!.elemType}\`)` : halfArms.length && width === 4 ? ` (8× as ${halfArms.map((t) => `\`${t}\``).join(' or ')})` : narrowData.length && width === 4 ? ` (8× for the ${narrowData.map((t) => `\`${t}\``).join(' and ')} data)` : ''}`}`,
     detail: detail(
       `\`${fn.name}\` is a memory-bound ${fn.kernelClass === 'elementwise' || gridSum(fn) ? 'elementwise kernel' : 'kernel, one element a thread,'} moving ${packed ? `one 4-byte ${[...byType.keys()].map((t) => `\`${t}\``).join(' / ')} (two 16-bit values)` : `one scalar ${kinds} element`} per access (${listed.map((a) => `${verb(a)} \`${a.text}\``).join(', ')}).`,
       templated || alternatives.size
