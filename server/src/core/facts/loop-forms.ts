@@ -395,6 +395,15 @@ export function remainderArm(cond: Node, evaluate: (n: Node | null) => Poly): 'c
  * A one-shot guard: `if (init_state) { init_state = false; ... }` (or `if (!done) { done = true; ... }`), whose arm turns
  * its own flag off the first time through: what it holds runs once (a master-weights copy on the first update).
  */
+/** The pointer a test finds null: `p == NULL` (`nullptr`, `0`), `NULL == p`, `!p`. */
+function nullTested(e: Node): Node | null {
+  if (e.type === 'unary_expression' && children(e)[0]?.text === '!') return namedChildren(e)[0] ?? null;
+  if (e.type !== 'binary_expression' || field(e, 'operator')?.text !== '==') return null;
+  const [l, r] = [field(e, 'left'), field(e, 'right')];
+  const none = (n: Node | null) => /^(?:0|NULL|nullptr)$/.test(n?.text ?? '');
+  return none(r) ? l : none(l) ? r : null;
+}
+
 /** The arm allocates device memory into `pointer` (`cudaMalloc((void**)&p, n)`, `cudaMallocManaged(&p, n)`). */
 function allocatesInArm(arm: Node, pointer: string): boolean {
   const name = pointer.replace(/\s+/g, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -407,6 +416,10 @@ export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly
   // (the flag and more, `if (init_state && master != NULL)`: the arm runs at most when the flag does)
   while (e && e.type === 'binary_expression' && field(e, 'operator')?.text === '&&') e = unparen(field(e, 'left'));
   if (!e) return false;
+  // (a lazy allocation, `if (model->acts_memory == NULL) { cudaMalloc(&model->acts_memory, ...); }`, `if (!ws) ...`,
+  // `if (NULL == buf)`: the arm allocates the pointer it tests, which stays set after the first call)
+  const tested = nullTested(e);
+  if (tested && /^(?:identifier|field_expression)$/.test(tested.type) && allocatesInArm(consequence, tested.text)) return true;
   // (or a latch, `if (start == 0) { start = clock(); }` of llama2.c's generate loop: the arm gives what it tests a call's
   // value, once, and no statement of the file sets it back to 0)
   if (e.type === 'binary_expression' && field(e, 'operator')?.text === '==' && /^(?:0|NULL|nullptr)$/.test(field(e, 'right')?.text ?? '') && field(e, 'left')?.type === 'identifier') {
@@ -419,10 +432,6 @@ export function oneShotArm(cond: Node, consequence: Node | null, lines: readonly
     return sets && !flagAssignments(lines).has(`${latch}=off`);
   }
   const negated = e.type === 'unary_expression' && children(e)[0]?.text === '!';
-  // (or a lazy allocation, `if (model->acts_memory == NULL) { cudaMalloc(&model->acts_memory, ...); }`, `if (!ws) ...`:
-  // the arm allocates the pointer it tests, which stays set after the first call)
-  const tested = negated ? namedChildren(e)[0] : e.type === 'binary_expression' && field(e, 'operator')?.text === '==' && /^(?:0|NULL|nullptr)$/.test(field(e, 'right')?.text ?? '') ? field(e, 'left') : null;
-  if (tested && /^(?:identifier|field_expression)$/.test(tested.type) && allocatesInArm(consequence, tested.text)) return true;
   const flag = negated ? namedChildren(e)[0] : e;
   if (!flag || !/^(?:identifier|field_expression)$/.test(flag.type)) return false;
   const off = negated ? /^(?:true|1)$/ : /^(?:false|0)$/;

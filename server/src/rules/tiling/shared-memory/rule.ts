@@ -30,8 +30,8 @@ const PERIODIC = 'threads a whole period apart (`%` of the thread index) read th
 /** The same with a period of a block or more (a feature map `H * W`, a sequence `T`): the readers sit in different blocks. */
 const PERIODIC_ACROSS_BLOCKS = 'threads a whole period apart (`%` of the thread index, in other blocks) read the same elements';
 
-/** A loop bound naming an attention head's size (`head_size`, `head_dim`, `HEAD_DIM`, `hs`): 64 to 256 elements. */
-const HEAD_SIZE = /^(?:(?:p|cfg|config|params?|this)(?:\.|->))?(?:head_?(?:size|dim)|hs|d_?head|HEAD_?(?:SIZE|DIM))$/i;
+/** A loop bound naming an attention head's size (`head_size`, `head_dim`, `HEAD_DIM`): 64 to 256 elements. */
+const HEAD_SIZE = /^(?:(?:p|cfg|config|params?|this)(?:\.|->))?(?:head_?(?:size|dim)|d_?head|HEAD_?(?:SIZE|DIM))$/i;
 
 /** A name for the size of a feature map or a sequence: hundreds of elements or more, as a rule. */
 const WIDE_EXTENT = /^(?:[a-z]*_?hw|hw_?[a-z]*|[a-z_]*(?:spatial|area|plane|pixels?|seq(?:_?len)?|length)[a-z_]*|T|L)$/i;
@@ -163,9 +163,19 @@ const threadDependent = (p: Poly): boolean =>
  * rows from L2, where a shared tile would load each once a block (3.18x measured on an H100 for attention's K and V).
  */
 function uniformMatrix(a: AccessFact, fn: FunctionFacts): boolean {
-  const moving = loopsAround(a, fn).filter((l) => a.indices[0].dependsOn((x) => x === l.symbol));
-  return moving.length >= 2 && moving.some((l) => l.trips === undefined && !!l.bound && !/^\d+$/.test(l.bound.trim()));
+  return matrixLoop(a, fn) !== null;
 }
+/** The outer loop of such a walk (over the rows: the one to report at), or null. */
+function matrixLoop(a: AccessFact, fn: FunctionFacts): LoopFact | null {
+  const moving = loopsAround(a, fn).filter((l) => a.indices[0].dependsOn((x) => x === l.symbol));
+  // (rows of a matrix, a head's 64 elements and up, not the few steps of a vector walk unrolled by hand, `t = t0 + u`)
+  const long = (l: LoopFact, least: number) => (l.trips === undefined ? !!l.bound && !/^\d+$/.test(l.bound.trim()) : l.trips >= least);
+  const [outer, ...inner] = moving;
+  return !!outer && inner.length > 0 && long(outer, MATRIX_ROWS) && inner.some((l) => long(l, MATRIX_ROW)) ? outer : null;
+}
+/** Rows and row length from which a walk is a matrix (a sequence of 64 positions of 16 elements: 4 KB) rather than a vector. */
+const MATRIX_ROWS = 64;
+const MATRIX_ROW = 16;
 
 function besideInnerStream(a: AccessFact, fn: FunctionFacts, loop: LoopFact): boolean {
   const own = new Set(loopsAround(a, fn).map((l) => l.symbol));
@@ -271,7 +281,7 @@ function check(fn: FunctionFacts): RuleFinding[] {
     // (and a 1-D window of many taps, a separable convolution's 17-tap row or column pass: each element is read by as
     // many threads, more than L1 absorbs, where a 3- to 7-tap filter's neighbours hit in it)
     const wide = slides && (trips ?? 0) >= WIDE_WINDOW;
-    if (reused.length < 2 && !window2d && !wide && !reused.some((r) => r.why === ACROSS_WARPS)) continue;
+    if (reused.length < 2 && !window2d && !wide && !reused.some((r) => r.why === ACROSS_WARPS || matrixLoop(r.a, fn) === loop)) continue;
     for (let p = loop.parent; p !== null; p = fn.loops[p]?.parent ?? null) reported.add(p);
     reported.add(loop.id);
     const first = reused[0];
