@@ -284,6 +284,8 @@ export class Evaluator {
         if (rank) return rank;
         // (`std::min<uint64_t>(a, b)`, `cuda::std::max(...)`: the same min and max)
         const name = fn?.text.replace(/^(?:::)?(?:(?:std|cuda|thrust)::)*/, '').replace(/\s*<[^<>]*>$/, '');
+        // (`__mul24(a, b)`, `__umul24`: the 24-bit multiply old SDK code indexes with, `IMUL(blockDim.x, blockIdx.x)`: a product)
+        if (args.length === 2 && (name === '__mul24' || name === '__umul24')) return this.eval(args[0]).mul(this.eval(args[1]));
         if (args.length === 2 && (name === 'min' || name === 'max' || name === 'umin' || name === 'umax')) {
           const [a, b] = args.map((x) => this.eval(x));
           if ([a, b].some((p) => !p.unknown && p.dependsOn(isVarying))) return atom(name.endsWith('min') ? 'min' : 'max', [a, b]);
