@@ -9,12 +9,20 @@ const PRODUCT = /^(?:[A-Za-z_]\w*|\d+)(?:\*(?:[A-Za-z_]\w*|\d+))*$/;
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
-/** The count a grid divides and the divisor: `(N + 255) / 256` and `N / 256` -> [N, 256]; a bare product -> [it, 1]. */
-function quotient(text: string): [string, number] | null {
+/**
+ * The count a grid divides and the divisor: `(N + 255) / 256` and `N / 256` -> [N, 256]; a bare product -> [it, 1].
+ * A divisor that is the block as written (`(N + block_size - 1) / block_size` of a `block_size`-thread block) is the
+ * block's own count.
+ */
+function quotient(text: string, blockText: string, block: number): [string, number] | null {
   const up = /^\((.+)\+(\d+)(-1)?\)\/(\d+)$/.exec(text);
   if (up && Number(up[2]) - (up[3] ? 1 : 0) === Number(up[4]) - 1) return [up[1], Number(up[4])];
+  const named = /^\((.+)\+\(?([A-Za-z_]\w*)\)?-1\)\/\(?([A-Za-z_]\w*)\)?$/.exec(text);
+  if (named && named[2] === named[3] && named[3] === blockText) return [named[1], block];
   const down = /^\(?([^()]+?)\)?\/(\d+)$/.exec(text);
   if (down) return [down[1], Number(down[2])];
+  const byBlock = /^\(?([^()]+?)\)?\/\(?([A-Za-z_]\w*)\)?$/.exec(text);
+  if (byBlock && byBlock[2] === blockText) return [byBlock[1], block];
   return /[/()]/.test(text) ? null : [text, 1];
 }
 
@@ -23,9 +31,9 @@ function quotient(text: string): [string, number] | null {
  * is, a product of parameters or its quotient by a number; the block a number. `asPassed` tells the names that are
  * the function's parameters as called (a wrapper's call puts its caller's arguments in).
  */
-export function launchThreads(grid: Poly, block: Poly, asPassed: (name: string) => boolean): string | null {
+export function launchThreads(grid: Poly, block: Poly, blockText: string, asPassed: (name: string) => boolean): string | null {
   if (grid.unknown || !block.isConstant || block.constant <= 0) return null;
-  const q = quotient(String(grid).replace(/\s+/g, '').replace(/×/g, '*'));
+  const q = quotient(String(grid).replace(/\s+/g, '').replace(/×/g, '*'), blockText.replace(/\s+/g, ''), block.constant);
   if (!q || !PRODUCT.test(q[0])) return null;
   const factors = q[0].split('*');
   const names = factors.filter((f) => !/^\d+$/.test(f));

@@ -502,7 +502,7 @@ export abstract class CallWalker extends WalkerState {
       const asPassed = (s: string) => this.params.get(s)?.pointer === false && !assigned.has(s);
       const forms = polys.map((v) => (!v.isConstant && !v.unknown && !v.hasAtoms && [...v.symbols()].every(asPassed) ? v : null));
       if (forms.some((v) => v !== null)) fact.argForms = forms;
-      const threads = cfg[0] && cfg[1] && dims.length <= 1 ? launchThreads(this.eval(cfg[0]), this.eval(cfg[1]), asPassed) : null;
+      const threads = cfg[0] && cfg[1] && dims.length <= 1 ? launchThreads(this.eval(cfg[0]), this.eval(cfg[1]), cfg[1].text, asPassed) : null;
       if (threads) fact.threads = threads;
       // `t.stride(0)`, or a local set to it: a tensor's stride, the caller's layout
       const strides = polys.flatMap((v, i) => (v.terms.size === 1 && TENSOR_STRIDE.test(v.toString()) ? [i] : []));
