@@ -312,22 +312,31 @@ function returnedAsData(calls: readonly CallFact[], i: number): boolean {
   return names.length === 1 && calls.some((d) => d.form === 'return' && d.argRoots.includes(names[0]));
 }
 
-/** `h[:, -1, :]`, `x[:, [-1], :]`, `h[:, -1]`: the last position of each sequence, one token a row (a decode step). */
-const LAST_POSITION = /\[\s*:\s*,\s*(?:-1|\[\s*-1\s*\])\s*(?:,\s*:\s*)?\]$/;
+/**
+ * `h[:, -1, :]`, `x[:, [-1], :]`, `h[:, -1:, :]`, `h[..., -1, :]`, also through a call (`self.ln_f(h[:, -1, :])`): the
+ * last position of each sequence, one token a row (a decode step). Not `x[:, -1]`, which may pick a stack's last layer.
+ */
+const LAST_POSITION = /\[\s*(?::|\.\.\.)\s*,\s*(?:-1:?|\[\s*-1\s*\])\s*,\s*:\s*\](?:\s*\))*$/;
 
 /**
- * A PyTorch GEMM fed one token per sequence (`self.lm_head(h[:, -1, :])` in a decode step) is a matrix-vector product: its
- * output is a few rows beside the weight it reads, so a pass over it costs a launch, not traffic.
+ * A PyTorch GEMM fed one token per sequence (`self.lm_head(h[:, -1, :])` in a decode step, or a local last set to
+ * such a slice, `h = h[:, -1, :]`) is a matrix-vector product: its output is a few rows beside the weight it reads,
+ * so a pass over it costs a launch, not traffic.
  */
-function decodeShaped(c: CallFact): boolean {
-  const activation = c.form === 'method' ? c.args[1] : c.args[0];
-  return LAST_POSITION.test(activation?.trim() ?? '');
+function decodeShaped(c: CallFact, calls: readonly CallFact[]): boolean {
+  const activation = (c.form === 'method' ? c.args[1] : c.args[0])?.trim() ?? '';
+  if (LAST_POSITION.test(activation)) return true;
+  if (!/^[A-Za-z_]\w*$/.test(activation)) return false;
+  // (the last value it was given before the call, `h = self.ln_f(...)` then `h = h[:, -1, :]`)
+  const before = (d: CallFact) => d.range.start.line < c.range.start.line || (d.range.start.line === c.range.start.line && d.range.start.column < c.range.start.column);
+  const set = calls.filter((d) => d.form === 'assign' && d.name === '=' && d.assignedTo?.length === 1 && d.assignedTo[0] === activation && before(d)).at(-1);
+  return !!set && LAST_POSITION.test(set.args[0]?.trim() ?? '');
 }
 
 function producerOf(calls: CallFact[], i: number, known: Known): Producer | null {
   const { kernels, helpers } = known;
   const c = calls[i];
-  if (c.kind !== 'launch' && decodeShaped(c)) return null;
+  if (c.kind !== 'launch' && decodeShaped(c, calls)) return null;
   let shown: string;
   // TorchInductor's output code: `extern_kernels.mm(a, b, out=buf2)` is a cuBLAS GEMM into buf2
   if (c.form === 'call' && /(^|\.)extern_kernels\.(mm|bmm|addmm|baddbmm)$/.test(c.qualified ?? c.name)) {
@@ -532,9 +541,11 @@ function opName(op: CallFact): string {
   if (op.form === 'method') return `\`${op.name}()\``;
   // (with its short operand: the `/ temperature`, the `* scale`)
   if (op.form === 'operator' && op.args.length === 2) {
+    // (a name or a number: not the GEMM's own call, `+ self.proj(x)`)
     const [a, b] = op.args.map((x) => x.trim());
-    if (b.length <= 30) return `the \`${op.name} ${b}\``;
-    if (a.length <= 30) return `the \`${a} ${op.name}\``;
+    const short = (t: string) => t.length <= 30 && /^[\w.]+$/.test(t);
+    if (short(b)) return `the \`${op.name} ${b}\``;
+    if (short(a)) return `the \`${a} ${op.name}\``;
   }
   if (op.form === 'operator') return `the \`${op.name}\``;
   return op.form === 'call' ? `\`${op.name}(...)\`` : 'this elementwise op';
