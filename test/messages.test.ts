@@ -556,6 +556,23 @@ ${first}
   assert.match(inline[0].message, /^`torch\.matmul\(x, w_fc\) \+ b_fc` and 1 more elementwise op: separate passes/, inline[0].message);
 });
 
+test('a border select whose arms step alike with the lane gives the step as written (`grid_cols`), not a sampled size', async () => {
+  const engine = await Engine.create();
+  const src = `__global__ void step(const float* src, float* dst, int grid_cols, int grid_rows, float k) {
+  int r = blockIdx.x * blockDim.x + threadIdx.x;
+  int c = blockIdx.y * blockDim.y + threadIdx.y;
+  if (r >= grid_rows || c >= grid_cols) return;
+  int idx = r * grid_cols + c;
+  int s = (r == grid_rows - 1) ? idx : idx + grid_cols;
+  dst[idx] = src[s] * k;
+}
+void run(const float* a, float* b, int rows, int cols) { step<<<dim3((rows + 15) / 16, (cols + 15) / 16), dim3(16, 16)>>>(a, b, cols, rows, 0.5f); }
+`;
+  const found = engine.analyzeText('/tmp/border.cu', src).findings.filter((f) => f.rule === 'memory/uncoalesced-access');
+  assert.equal(found.length, 2);
+  for (const f of found) assert.match(f.message, /threads `grid_cols` elements apart/, f.message);
+});
+
 test('fp16 data streamed beside fp32 tables is counted at its own width: 4x for the floats, 8x for the halves', async () => {
   const engine = await Engine.create();
   const src = `#include <cuda_fp16.h>

@@ -193,6 +193,10 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
     if (c.isConstant) return { text: `${Math.abs(c.constant)} elements (${Math.abs(c.constant) * bytes} bytes)`, term: threadTerm(c), constant: Math.abs(c.constant) };
     return { text: elementsText(c), term: threadTerm(c), constant: null, by: c.toString() };
   }
+  // (a border select whose arms step alike with the lane, `r == rows - 1 ? idx : idx + cols` with `idx = r * cols + c`:
+  // that step, as written, not its value under a sample's sizes)
+  const arms = selectStep(index);
+  if (arms) return { text: elementsText(arms), term: threadTerm(arms), constant: null, by: arms.toString() };
   const stride = counts[0].stride;
   if (stride !== null && counts.every((k) => k.stride === stride)) return { text: `${Math.abs(stride)} elements (${Math.abs(stride) * bytes} bytes)`, term: null, constant: Math.abs(stride) };
   // `((x + shift) % W) * H`: the atom moves with the lane, its coefficient is the distance
@@ -219,6 +223,17 @@ function describeStride(index: Poly, counts: SectorCount[], bytes: number): { te
     return { text: elementsText(k), term: null, constant: null, by: k.toString(), atom: sym };
   }
   return { text: 'irregular distances', term: null, constant: null };
+}
+
+/** The lane's step, symbolic, shared by both arms of the one `?:` an index is (plus what the lanes share), else null. */
+function selectStep(index: Poly): Poly | null {
+  const atoms = [...index.symbols()].filter((s) => atomDef(s)?.op === '?:');
+  if (atoms.length !== 1 || index.coefficient(TID).terms.size > 0) return null;
+  const coefficient = index.coefficient(atoms[0]);
+  const [, , a, b] = atomDef(atoms[0])!.args;
+  if (!a || !b || !coefficient.isConstant || coefficient.constant !== 1 || laneAtom(a) || laneAtom(b)) return null;
+  const [ca, cb] = [a.coefficient(TID), b.coefficient(TID)];
+  return !ca.unknown && ca.terms.size > 0 && !ca.isConstant && ca.equals(cb) ? ca : null;
 }
 
 /** The CSR row start (`rowptr[row]`, a 'segment' atom) an index walks from, when it differs per lane. */
