@@ -521,7 +521,7 @@ export class Engine {
       // (and the statements that set flags, which say whether a guard runs once: `stale = true;` in a caller)
       ';' + [...flagAssignments(source.lines ?? text.split('\n'))].join(','));
     const partial = !!pre.view.cut || fromHeaders.partial;
-    const hostHelpersOf = hostHelpers(text, spans, (i) => this.readFunction(top.functions[i], source, pre, grammar), (i) => top.functions[i].startPosition.row);
+    const hostHelpersOf = hostHelpers(text, spans, (i) => this.readFunction(top.functions[i], source, pre, grammar, top.templates.get(top.functions[i])), (i) => top.functions[i].startPosition.row);
     const made: FileContext = { top, spans, pre, grammar, globals, constants, macros, records, helpers, hostHelpers: hostHelpersOf, globalsKey, partial };
     if (cache && !partial) cache.context = { tree, text, path, generation: this.generation, made };
     return made;
@@ -533,9 +533,10 @@ export class Engine {
     return expandedFunction(def, source, pre, (t) => this.parsers.parse(grammar, t, null, 200));
   }
 
-  private readFunction(def: Tree['rootNode'], source: SourceText, pre: FilePreprocessing, grammar: GrammarName): SyntaxNode | null {
-    // a template's parameters sit on its template_declaration: copy from there
-    const outer = def.parent?.type === 'template_declaration' ? def.parent : def;
+  private readFunction(def: Tree['rootNode'], source: SourceText, pre: FilePreprocessing, grammar: GrammarName, template: Tree['rootNode'] | undefined): SyntaxNode | null {
+    // a template's parameters sit on its template_declaration: copy from there (found by topLevelItems: a
+    // web-tree-sitter Node's `parent` searches down from the root, a cost per function that grows with the file)
+    const outer = template ?? def;
     const copy = expandedFunction(outer, source, pre, (t) => this.parsers.parse(grammar, t, null, 200)) ?? mirror(outer, source);
     return copy.type === 'function_definition' ? copy : copy.namedChildren.find((c) => c.type === 'function_definition') ?? null;
   }
@@ -595,7 +596,7 @@ export class Engine {
         if (f === undefined) {
           const before = cache?.previous(where);
           const result = this.bounded(fileDeadline, () => {
-            const fn = this.readFunction(def, source, pre, grammar);
+            const fn = this.readFunction(def, source, pre, grammar, top.templates.get(def));
             if (fn && nestingDepth(fn) > MAX_NESTING) throw new BudgetExceeded(TOO_DEEP);
             // statements the grammar could not read are left out; the rest of the function counts
             // (a method defined in its class: the copy read has no parents, the file's tree does)

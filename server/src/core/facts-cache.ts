@@ -30,7 +30,7 @@ export const spansOf = (nodes: readonly Tree['rootNode'][]): Span[] => nodes.map
 
 /** What the facts of a C-family file's functions read outside them (Engine.fileContext). */
 export interface FileContext {
-  top: { functions: Tree['rootNode'][]; declarations: Tree['rootNode'][]; unread: Tree['rootNode'][]; classes: Map<Tree['rootNode'], string>; classFields: [string, Tree['rootNode']][] };
+  top: { functions: Tree['rootNode'][]; declarations: Tree['rootNode'][]; unread: Tree['rootNode'][]; classes: Map<Tree['rootNode'], string>; classFields: [string, Tree['rootNode']][]; templates: Map<Tree['rootNode'], Tree['rootNode']> };
   /** Where each of `top.functions` lies, read once: each end asked of the tree is a call into WASM. */
   spans: Span[];
   pre: FilePreprocessing;

@@ -43,8 +43,10 @@ const FILE_SCOPE = new Set(['translation_unit', 'declaration_list', 'linkage_spe
  * declarations, found without entering any function body: run on the real tree, it
  * touches few nodes, so an edit costs little before the cache decides what to re-derive.
  */
-export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwitches): { functions: N[]; declarations: N[]; unread: N[]; classes: Map<N, string>; classFields: [string, N][] } {
+export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwitches): { functions: N[]; declarations: N[]; unread: N[]; classes: Map<N, string>; classFields: [string, N][]; templates: Map<N, N> } {
   const functions: N[] = [];
+  // (the template_declaration each templated function is in: its parameters are read from there)
+  const templates = new Map<N, N>();
   // (the struct or class each method defined in one is in: `Residual` of `struct Residual { void forward(...) {...} }`)
   const classes = new Map<N, string>();
   // (and the data members those classes declare, `double* data;`, by class: what `data[i]` in a method reads)
@@ -52,13 +54,14 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
   const declarations: N[] = []; // file-scope declarations and #defines
   const unread: N[] = []; // braces at file scope holding what reads as a function (a syntax error before them swallowed it)
   // each node with its parent's type: a web-tree-sitter Node's `parent` searches down from the root every time
-  const stack: [N, string | null, string | null][] = [[root, root.parent?.type ?? null, null]];
+  const stack: [N, string | null, string | null, N | null][] = [[root, root.parent?.type ?? null, null, null]];
   while (stack.length) {
-    const [n, parentType, owner] = stack.pop()!;
+    const [n, parentType, owner, parent] = stack.pop()!;
     const type = n.type; // (a call into WASM on a web-tree-sitter Node)
     if (type === 'function_definition') {
       functions.push(n);
       if (owner) classes.set(n, owner);
+      if (parentType === 'template_declaration' && parent) templates.set(n, parent);
       continue;
     }
     if (type === 'field_declaration' && owner && parentType === 'field_declaration_list') classFields.push([owner, n]);
@@ -76,9 +79,9 @@ export function topLevelItems<N extends TreeNode<N>>(root: N, switches?: FileSwi
     if (SCAN_STOP.has(type)) continue;
     const kids = liveChildren(n, switches); // not into `#if 0`, nor a branch the file's own switches rule out (children of n all)
     const inside = type === 'struct_specifier' || type === 'class_specifier' ? n.childForFieldName('name')?.text ?? null : owner;
-    for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], type, inside]);
+    for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], type, inside, n]);
   }
-  return { functions, declarations, unread, classes, classFields };
+  return { functions, declarations, unread, classes, classFields, templates };
 }
 
 /** Statements, which C and C++ allow only inside functions: at file scope, what a syntax error before them left. */

@@ -360,7 +360,9 @@ export function fuse(launches: CallFact[], host: FunctionFacts, ctx: FixContext,
   const base = (n: string) => n.replace(/(_kernel|Kernel|_k)$/, '') || n;
   const fusedName = (() => {
     const want = `${stages.map((s) => base(s.kernel.facts.name)).join('_')}_fused`;
-    const used = (n: string) => ctx.file.functions.some((f) => f.name === n) || new RegExp(`\\b${n}\\b`).test(text);
+    // (the file's words, gathered once: a search of the whole text for every fused chain grows with the file)
+    const words = ctx.perFile('words of the text', () => new Set(text.match(/\b[A-Za-z_]\w*/g)));
+    const used = (n: string) => ctx.file.functions.some((f) => f.name === n) || (/^[A-Za-z_]\w*$/.test(n) ? words.has(n) : new RegExp(`\\b${n}\\b`).test(text));
     if (!used(want)) return want;
     for (let i = 2; ; i++) if (!used(`${want}${i}`)) return `${want}${i}`;
   })();
