@@ -19,7 +19,7 @@ import { deviceHelpers, deviceWords, indexFunctions, splitHead } from './facts/d
 import { sharedAccessorsKey } from './facts/shared-accessors';
 import { externHandles } from './facts/extern-handles';
 import { flagAssignments } from './facts/loop-forms';
-import { fileArrays, fileConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
+import { fileArrays, fileConstants, classConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
 import { headerMemberElements, memberElements, recordLayouts, recordsKey, withHeaderMembers, type FileRecords } from './facts/records';
 import { fileSwitches } from './facts/file-switches';
 import { SourceText, mirror, type SyntaxNode } from './mirror';
@@ -495,7 +495,7 @@ export class Engine {
       const fileScope = top.declarations.map((d) => mirror(d, whole));
       scope = {
         globals: fileArrays(fileScope),
-        constants: new Map([...pre.view.constants, ...fileConstants(fileScope)]),
+        constants: new Map([...pre.view.constants, ...fileConstants(fileScope), ...classConstants(top.classFields.map(([owner, d]) => [owner, mirror(d, whole)]))]),
         macros: fileMacros(fileScope, (body) => this.parseMacroBody(grammar, body)),
         records: { layouts: recordLayouts(fileScope, pre.view.typeAliases), members: withHeaderMembers(memberElements(fileScope, top.classFields.map(([owner, d]) => [owner, mirror(d, whole)])), headerMemberElements(pre.view.classMembers, pre.view.typeAliases)), sharedStructs: pre.view.sharedStructs },
       };

@@ -629,6 +629,7 @@ export function functionFacts(
   w.elementAccessors = accessors;
   const owner = isKernel || isDevice ? null : enclosingClass ?? qualifierClass(nameNode);
   w.ownerClass = owner;
+  if (owner) w.useClassConstants(owner);
   if (!isKernel && !isDevice) w.hostHelpers = hostHelpers;
   w.statement(body);
   // (the default build's type of an alias an `#if` leaves open: what a count leads with)

@@ -170,18 +170,29 @@ export function fileConstants(declarations: Node[]): Map<string, number> {
         next = v + 1;
       }
     } else {
-      // a plain struct's (or union's) `static constexpr int kVec = 4;`: `P::kVec` is 4
-      const record = c.type === 'type_definition' ? field(c, 'type') : c;
-      const name = record?.type === 'struct_specifier' || record?.type === 'union_specifier' ? field(record, 'name')?.text : undefined;
-      for (const f of name ? namedChildren(field(record!, 'body') ?? record!) : []) {
-        if (f.type !== 'field_declaration' || !/^\s*static\s+(constexpr|const)\b/.test(f.text)) continue;
-        const m = /\b(\w+)\s*=\s*([^;]+);?\s*$/.exec(f.text);
-        const v = m ? literal(m[2]) : null;
-        if (m && v !== null) set(`${name}::${m[1]}`, v);
-      }
+      // a plain struct's (or union's, or class's) `static constexpr int kVec = 4;`: `P::kVec` is 4
+      const record = c.type === 'type_definition' || c.type === 'declaration' ? field(c, 'type') : c;
+      const name = record?.type === 'struct_specifier' || record?.type === 'union_specifier' || record?.type === 'class_specifier' ? field(record, 'name')?.text : undefined;
+      for (const f of name ? namedChildren(field(record!, 'body') ?? record!) : []) for (const [member, v] of staticConstants(f)) set(`${name}::${member}`, v);
     }
   }
   for (const name of differing) out.delete(name);
+  return out;
+}
+
+/** A data member's `static constexpr int kVec = 4;` (each declarator: `static const int batch = 64, classes = 10;`). */
+function staticConstants(f: Node): [string, number][] {
+  if (f.type !== 'field_declaration' || !/^\s*static\s+(constexpr|const)\b/.test(f.text)) return [];
+  return f.text.replace(/;\s*$/, '').split(',').flatMap((part) => {
+    const m = /\b(\w+)\s*=\s*\(?\s*(-?\d+)[uUlL]*\s*\)?\s*$/.exec(part);
+    return m ? [[m[1], Number(m[2])] as [string, number]] : [];
+  });
+}
+
+/** The static integer constants of the file's classes with methods (`Softmax::classes`), from their data members. */
+export function classConstants(fields: readonly [string, Node][]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [owner, f] of fields) for (const [member, v] of staticConstants(f)) out.set(`${owner}::${member}`, v);
   return out;
 }
 

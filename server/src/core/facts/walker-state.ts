@@ -255,6 +255,15 @@ export abstract class WalkerState extends Evaluator {
     return !index.unknown && index.dependsOn((s) => s.startsWith('threadIdx.')) ? { array: target.array, index, text: capped(v.text.replace(/\s+/g, '')) } : null;
   }
 
+  /** A method's class constants by their bare names (`classes` of `static const int classes = 10;` in `class Softmax`). */
+  useClassConstants(owner: string): void {
+    const prefix = `${owner}::`;
+    for (const [name, value] of this.constants) {
+      const bare = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+      if (bare && !this.params.has(bare)) this.env.set(bare, { kind: 'int', poly: Poly.const(value) });
+    }
+  }
+
   /** Walks one statement (cfamily.ts). */
   abstract statement(n: Node): void;
   /** Records the accesses and calls inside an expression and applies its assignments (cfamily.ts). */

@@ -158,11 +158,12 @@ function besideDeeperNest(fn: FunctionFacts, l: LoopFact, loads: readonly Access
   const rewalks = (r: AccessFact) => r.kind === 'load' && !r.indices.some((p) => p.unknown) && r.loops.some((id) => r.indices.some((p) => p.dependsOn((x) => x === byId.get(id)?.symbol)));
   // (many times more than the sum's own nest reads them: two mat-vecs of one vector, `x[i] += A[i][j] * y[j]` and
   // `w[i] += B[i][j] * y[j]`, each read y n times, and neither is a sliver of the other)
-  const own = (a: AccessFact) => {
-    const n = a.loops.filter((id) => id !== l.id && !a.indices.some((p) => p.dependsOn((x) => x === byId.get(id)?.symbol))).reduce((n, id) => n * trips(id), 1);
+  // (loops both nests share, a batch loop around them, repeat both alike: left out of both counts)
+  const own = (a: AccessFact, r: AccessFact) => {
+    const n = a.loops.filter((id) => id !== l.id && !r.loops.includes(id) && !a.indices.some((p) => p.dependsOn((x) => x === byId.get(id)?.symbol))).reduce((n, id) => n * trips(id), 1);
     return Number.isFinite(n) ? n : 1;
   };
-  if (loads.some((a) => walked(a) && fn.accesses.some((r) => r.array === a.array && !r.loops.includes(l.id) && rewalks(r) && Number.isFinite(repeats(r, a)) && repeats(r, a) > SHORT_SUM * own(a)))) return true;
+  if (loads.some((a) => walked(a) && fn.accesses.some((r) => r.array === a.array && !r.loops.includes(l.id) && rewalks(r) && Number.isFinite(repeats(r, a)) && repeats(r, a) > SHORT_SUM * own(a, r)))) return true;
   // (or a sibling nest over the same range with a long loop inside it, `x < N` around `y < K` beside the sum's `x < N`:
   // a particle filter's likelihoods beside the sum of its weights, K times the work of the sum)
   const bound = l.bound?.replace(/\s+/g, '');
