@@ -352,7 +352,10 @@ function spreadsOverThreads(l: LoopFact): boolean {
 }
 
 /** An extent written as a count over a warp's 32 (`NUM_THREADS / WARP_SIZE`, `TPB / 32`): one entry a warp, or a word a warp's worth. */
-const PER_WARP = /^\(?\s*[A-Za-z_]\w*(?:\.x)?\s*\/\s*\(?\s*(?:WARP_SIZE|WARPSIZE|kWarpSize|warpSize|WARP|32)\s*\)?\s*$/;
+const WARP_WIDTH = '(?:WARP_SIZE|WARPSIZE|kWarpSize|warpSize|WARP|32)';
+/** `NUM_THREADS / WARP_SIZE`, `NUM_THREADS >> 5`, `(NUM_THREADS + WARP_SIZE - 1) / WARP_SIZE`: a count per warp. */
+const PER_WARP = new RegExp(`^\\(?\\s*[A-Za-z_]\\w*(?:\\.x)?\\s*(?:\\/\\s*\\(?\\s*${WARP_WIDTH}\\s*\\)?|>>\\s*5)\\s*$|` +
+  `^\\(\\s*[A-Za-z_]\\w*(?:\\.x)?\\s*\\+\\s*(?:${WARP_WIDTH}\\s*-\\s*1|31)\\s*\\)\\s*\\/\\s*${WARP_WIDTH}\\s*$`);
 
 /**
  * A shared array that may hold a tile: an extent over 32 or unknown; an extent written as a count per warp
