@@ -102,6 +102,7 @@ export abstract class CallWalker extends WalkerState {
     inner.statement(body);
     this.nextBranch = inner.nextBranch;
     // the PTX steps a helper wraps (`cp_async_commit()` around `cp.async.commit_group`, `cp_async_wait<0>()`): made at this call
+    // (in the helper's order, all at the call: one that commits and then waits commits first)
     for (const c of inner.calls) if (ASM_STEPS.has(c.name)) this.calls.push({ ...c, range: nodeRange(call), nameRange: nodeRange(call), loops: [...this.loopStack], scopes: [...this.branches] });
     // the helper's arithmetic is the caller's thread's, once per call (a polygon IoU before one store)
     this.arithmetic += Math.min(inner.arithmetic * this.opsWeight, MAX_OPS_WEIGHT);

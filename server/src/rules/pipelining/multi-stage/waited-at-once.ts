@@ -43,6 +43,8 @@ const waitText = (c: CallFact, left: number) =>
 
 /** `wideCopiers`: the file's helpers the kernel calls that issue 16-byte copies (`loadTile(s, A, k0, K)` around `cp.async.cg`). */
 export function waitedAtOnce(fn: FunctionFacts, wideCopiers: readonly string[] = []): RuleFinding[] {
+  // (steps of one helper call, `cp_async_commit_and_wait_all()`: at the same place, in the helper's order)
+  const sameStepsAfter = (a: CallFact, b: CallFact) => !positionBefore(b.range.start, a.range.start) && !positionBefore(a.range.start, b.range.start) && fn.calls.indexOf(a) < fn.calls.indexOf(b);
   const out: RuleFinding[] = [];
   const computeAt = (loop: number): Range[] => [
     ...fn.calls.filter((c) => MMA.test(c.name) && c.loops.includes(loop)).map((c) => c.range),
@@ -56,7 +58,7 @@ export function waitedAtOnce(fn: FunctionFacts, wideCopiers: readonly string[] =
     // (an outer loop's wait only where the commit's own loop waits for nothing: in a pipelined k loop that waits at its top
     // and commits at its bottom, the wait after the loop is its drain, not this commit's)
     const ownLoopWaits = fn.calls.some((c) => WAIT.test(c.name) && innermost(c) === innermost(commit));
-    const wait = fn.calls.filter((c) => WAIT.test(c.name) && innermost(c) !== null && (ownLoopWaits ? innermost(c) === innermost(commit) : commit.loops.includes(innermost(c)!)) && before(commit.range, c.range))
+    const wait = fn.calls.filter((c) => WAIT.test(c.name) && innermost(c) !== null && (ownLoopWaits ? innermost(c) === innermost(commit) : commit.loops.includes(innermost(c)!)) && (before(commit.range, c.range) || sameStepsAfter(commit, c)))
       .sort((a, b) => (before(a.range, b.range) ? -1 : 1))[0];
     if (!wait || reported.has(wait)) continue;
     const loop = innermost(wait)!;
@@ -69,7 +71,7 @@ export function waitedAtOnce(fn: FunctionFacts, wideCopiers: readonly string[] =
     const left = leftInFlight(wait, fn);
     // (commits in the other arm of an if/else never run with this one: one group, whichever arm commits it; a commit in
     // an inner loop commits as many groups as that loop runs: only a wait for all of them is known to wait for this one)
-    const committed = innermost(commit) !== loop ? (left === 0 ? 1 : 0) : fn.calls.filter((c) => COMMIT.test(c.name) && innermost(c) === loop && !before(c.range, commit.range) && before(c.range, wait.range) &&
+    const committed = innermost(commit) !== loop ? (left === 0 ? 1 : 0) : fn.calls.filter((c) => COMMIT.test(c.name) && innermost(c) === loop && !before(c.range, commit.range) && (before(c.range, wait.range) || sameStepsAfter(c, wait)) &&
       !neverTogether(c.scopes, commit.scopes)).length;
     if (left === null || left >= committed) continue;
     // (the other arm of an `if constexpr (kStage > 1)` waits for fewer than all, a pipeline: this arm is the one-stage
