@@ -15,6 +15,7 @@ import type { RuleFinding } from '../../../core/types';
 import { isEagerVersion, isReferenceOracle } from '../../common/reference';
 import { RESULT_CHECK } from '../../../core/facts/triton/host';
 import { gemmLoop } from '../../common/gemm-shape';
+import { bindArguments } from '../../common/triton-host';
 
 export const TF32_NUMERICS =
   'TF32 rounds the multiplied inputs to a 10-bit mantissa (fp32 accumulation, about 1e-3 relative error per product); assumes the result tolerates that, otherwise use bf16/fp16 inputs with a check, or a 3xTF32 split';
@@ -22,9 +23,33 @@ const BENEFIT_DOT = 'on an H200, tl.dot on fp32 4096^3 with input_precision="iee
 const BENEFIT_NO_DOT =
   'tensor cores only run through tl.dot: on an H200, tl.dot on fp32 4096^3 measured 1.93x (B row-major) to 14.4x (B K-major) faster as "tf32" than as "ieee" (CUDA-core FMAs), and per-output products are slower than "ieee" tl.dot';
 
-/** "ieee" precision or TF32 switched off, as literals. */
-function ieee(c: CallFact): boolean {
-  return (c.keywords ?? []).some((k) => (k.name === 'input_precision' && /^['"]ieee['"]$/.test(k.value.trim())) || (k.name === 'allow_tf32' && k.value.trim() === 'False'));
+/** "ieee" precision or TF32 switched off, as literals, or through a constexpr every launch of the file sets so (`allow_tf32=ALLOW_TF32`). */
+function ieee(c: CallFact, passed: (param: string) => string[]): boolean {
+  const off = (name: string, value: string) => (name === 'input_precision' && /^['"]ieee['"]$/.test(value)) || (name === 'allow_tf32' && value === 'False');
+  return (c.keywords ?? []).some((k) => {
+    const v = k.value.trim();
+    if (off(k.name, v)) return true;
+    const given = /^[A-Za-z_]\w*$/.test(v) ? passed(v) : [];
+    return given.length > 0 && given.every((g) => off(k.name, g.trim()));
+  });
+}
+
+/** The texts the file's launches of `k` pass for a parameter (none where a launch leaves it out or cannot be read). */
+function launchedValues(k: FunctionFacts, functions: readonly FunctionFacts[]): (param: string) => string[] {
+  return (param) => {
+    if (!k.params.some((p) => p.name === param && p.constexpr)) return [];
+    const out: string[] = [];
+    for (const h of functions) {
+      if (h.isKernel) continue;
+      for (const c of h.calls) {
+        if (c.kind !== 'launch' || c.name !== k.name) continue;
+        const v = bindArguments(k, c)?.get(param)?.text;
+        if (v === undefined) return [];
+        out.push(v);
+      }
+    }
+    return out;
+  };
 }
 
 /** How the code turns TF32 off, as written (`allow_tf32=False`, `input_precision="ieee"`). */
@@ -58,10 +83,11 @@ function tightlyChecked(functions: readonly FunctionFacts[]): Set<string> {
   return out;
 }
 
-function checkKernel(fn: FunctionFacts, fullFp32: boolean): RuleFinding[] {
+function checkKernel(fn: FunctionFacts, fullFp32: boolean, functions: readonly FunctionFacts[]): RuleFinding[] {
   if (!fn.isKernel || isReferenceOracle(fn.name)) return [];
   const dots = fn.calls.filter(isDot);
-  const exact = dots.filter(ieee);
+  const passed = launchedValues(fn, functions);
+  const exact = dots.filter((c) => ieee(c, passed));
   // (in a program that runs PyTorch's own matmuls in full fp32 too, TF32 off: the precision it is compared at, on purpose)
   if (exact.length && fullFp32) return [];
   if (exact.length) {
@@ -128,5 +154,5 @@ export function tritonTensorCore(facts: FileFacts): RuleFinding[] {
   const launchers = new Map<string, FunctionFacts[]>();
   for (const h of facts.functions) if (!h.isKernel) for (const c of h.calls) if (c.kind === 'launch') launchers.set(c.name, [...(launchers.get(c.name) ?? []), h]);
   for (const [kernel, hosts] of launchers) if (hosts.every((h) => isReferenceOracle(h.name) || isEagerVersion(h.name))) checked.add(kernel);
-  return facts.functions.flatMap((fn) => checkKernel(fn, !!facts.fullFp32Matmuls || checked.has(fn.name)));
+  return facts.functions.flatMap((fn) => checkKernel(fn, !!facts.fullFp32Matmuls || checked.has(fn.name), facts.functions));
 }
