@@ -10,6 +10,9 @@ export function oneBlockLoops(k: FunctionFacts, facts: FileFacts): number[] {
   const params = new Set(k.params.map((p) => p.name));
   const rowLoops = k.loops.filter((l) => !!l.bound && params.has(l.bound.trim()) && !!l.step && !l.step.unknown && l.step.terms.size === 1 && l.step.constant === 0 && params.has([...l.step.terms.keys()][0]));
   if (!rowLoops.length) return [];
+  // (or the kernel's own heuristics size it so, `@triton.heuristics({"BLOCK_SIZE": lambda args: next_power_of_2(args["N"])})`)
+  const heuristic = rowLoops.filter((l) => rowSizedByHeuristics(k, [...l.step!.terms.keys()][0], l.bound!.trim()));
+  if (heuristic.length) return heuristic.map((l) => l.id);
   const launches = facts.functions.flatMap((h) => (h.isKernel ? [] : h.calls.filter((c) => c.kind === 'launch' && c.name === k.name).map((c) => ({ h, c }))));
   if (!launches.length) return [];
   return rowLoops.filter((l) => launches.every(({ h, c }) => {
@@ -38,4 +41,11 @@ function refusesLonger(h: FunctionFacts, n: string, b: string): boolean {
   return h.calls.some((c, i) =>
     ((is(c, '>', n, b) || is(c, '<', b, n)) && h.calls.slice(i + 1, i + 4).some((d) => d.name === 'raise')) ||
     ((is(c, '<=', n, b) || is(c, '>=', b, n)) && c.parent !== undefined && h.calls[c.parent]?.name === 'assert'));
+}
+
+/** A `@triton.heuristics` entry that sets `block` to the next power of two of the row argument `n`. */
+function rowSizedByHeuristics(k: FunctionFacts, block: string, n: string): boolean {
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const entry = new RegExp(`["']${esc(block)}["']\\s*:\\s*lambda\\s*(\\w+)\\s*:\\s*(?:triton\\.)?next_power_of_2\\(\\s*\\1\\[\\s*["']${esc(n)}["']\\s*\\]\\s*\\)\\s*[,}]`);
+  return (k.decorators ?? []).some((d) => /(^|\.)heuristics\(/.test(d) && entry.test(d));
 }
