@@ -246,8 +246,11 @@ function perElementFinding(host: FunctionFacts, c: CallFact, loop: LoopFact): Ru
 
 /** Python's conversions of a one-element tensor to a host number: each is an `.item()`. */
 const PY_CONVERSION = /^(?:float|int|bool)$/;
-/** A name the host runs `.backward()` on: a loss, a tensor on the device. */
-const isLoss = (h: FunctionFacts, name: string): boolean => /^\w+$/.test(name) && h.calls.some((d) => d.form === 'method' && d.name === '.backward' && d.argRoots[0] === name);
+/** A name the host runs `.backward()` on, or sets to a reduction of tensors: a loss, a tensor on the device. */
+const isLoss = (h: FunctionFacts, name: string): boolean => /^\w+$/.test(name) && (h.calls.some((d) => d.form === 'method' && d.name === '.backward' && d.argRoots[0] === name) ||
+  h.calls.some((d) => d.form === 'assign' && d.name === '=' && d.assignedTo?.length === 1 && d.assignedTo[0] === name && TENSOR_REDUCTION.test(d.args[0]?.trim() ?? '')));
+/** A loss or a statistic reduced on the tensors (`((pred - y) ** 2).mean()`, `F.cross_entropy(logits, y)`, `criterion(out, y)`): a 0-d device tensor. */
+const TENSOR_REDUCTION = /\.(?:mean|sum|norm)\(\s*\)$|^(?:F|torch\.nn\.functional|nn\.functional)\.\w*(?:loss|entropy)\w*\(|^(?:self\.)?(?:criterion|loss_fn|loss_func)\(/;
 
 /** A call of a file's helper that reads its argument back (`to_python_float(loss)`, whose body is `return t.item()`), as a copy. */
 type ReadBackCall = CallFact & { readsBack?: string };
