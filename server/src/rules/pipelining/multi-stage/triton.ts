@@ -5,7 +5,7 @@
 // Quiet when `num_stages` is left unset: Triton's default is 3 (measured on Triton 3.6 /
 // H200: a launch without `num_stages` compiles with 3 stages and runs at the 3-stage speed).
 // Quiet also when any launch or config sets 2 or more, or a value we cannot read (a
-// variable, a `**config` spread, configs built elsewhere), and when the file never
+// variable, a `**config` spread of a dict we cannot see, configs built elsewhere), and when the file never
 // launches the kernel and does not autotune it (it is launched elsewhere). Autotune configs
 // are read in the decorator, in a module-level list it names (facts/triton/configs.ts), or
 // from the `Config` calls of a helper of the file it calls.
@@ -75,6 +75,32 @@ function valuesOf(text: string, host: FunctionFacts, hosts: readonly FunctionFac
   return bound.length && bound.every((c) => c.name === '=' && c.assignedTo!.length === 1) ? bound.map((c) => literal(c.args[0] ?? '')) : [null];
 }
 
+/** `num_stages` in a dict or `dict(...)` literal's text, a number; undefined where the text sets none, null where unreadable. */
+function stagesInLiteral(text: string): number | null | undefined {
+  if (!/^(?:\{[^]*\}|dict\([^]*\))$/.test(text)) return null;
+  const m = /["']num_stages["']\s*:\s*([^,}]+)|\bnum_stages\s*=\s*([^,)]+)/.exec(text);
+  return m ? literal(m[1] ?? m[2]) : undefined;
+}
+
+/**
+ * The stage count a launch's `**config` spread compiles with: a local set once to a dict literal (`meta =
+ * dict(..., num_stages=1)`), or to a call of one of the file's functions that returns one (`get_default_config()`);
+ * one that sets none gives the default; null where it cannot be read.
+ */
+function spreadStages(name: string, host: FunctionFacts, hosts: readonly FunctionFacts[]): number | null {
+  const sets = host.calls.filter((c) => c.form === 'assign' && c.assignedTo?.length === 1 && c.assignedTo[0] === name);
+  if (sets.length !== 1 || sets[0].name !== '=') return null;
+  let text = sets[0].args[0]?.trim() ?? '';
+  const helper = /^([A-Za-z_]\w*)\(\s*\)$/.exec(text)?.[1];
+  if (helper) {
+    const returns = hosts.find((f) => f.name === helper)?.calls.filter((c) => c.form === 'return') ?? [];
+    if (returns.length !== 1) return null;
+    text = returns[0].args[0]?.trim() ?? '';
+  }
+  const v = stagesInLiteral(text);
+  return v === undefined ? DEFAULT_STAGES : v;
+}
+
 function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
   const out: Stages = { values: [], sites: [] };
   const hosts = facts.functions.filter((f) => !f.isKernel);
@@ -93,8 +119,9 @@ function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
       if (c.kind !== 'launch' || c.name !== k.name) continue;
       const kw = (c.keywords ?? []).find((x) => x.name === 'num_stages');
       // `**config`: the options may be in there (a positional `*strides` fills the kernel's parameters only)
+      const spread = c.args.find((a) => a.startsWith('**'));
       if (kw) out.values.push(...valuesOf(kw.value, h, hosts));
-      else if (c.args.some((a) => a.startsWith('**'))) out.values.push(null);
+      else if (spread) out.values.push(spreadStages(spread.slice(2).trim(), h, hosts));
       else if (!autotune.length) out.values.push(DEFAULT_STAGES); // under autotune the configs decide
       out.sites.push({ range: c.nameRange, message: kw ? `launched with \`num_stages=${kw.value}\`` : 'launched here' });
     }
