@@ -556,6 +556,26 @@ ${first}
   assert.match(inline[0].message, /^`torch\.matmul\(x, w_fc\) \+ b_fc` and 1 more elementwise op: separate passes/, inline[0].message);
 });
 
+test('a loop that syncs the device right before its blocking copy back names the copy, which waits for the same work', async () => {
+  const engine = await Engine.create();
+  const src = `__global__ void step(float* J, int n) { int i = blockIdx.x * blockDim.x + threadIdx.x; if (i < n) J[i] = J[i] * 0.5f + 1.0f; }
+void run(float* J, float* J_cuda, int n, int niter, float* q) {
+  for (int iter = 0; iter < niter; iter++) {
+    float sum = 0.f;
+    for (int k = 0; k < n; k++) sum += J[k];
+    q[iter] = sum;
+    step<<<(n + 255) / 256, 256>>>(J_cuda, n);
+    cudaDeviceSynchronize();
+    cudaMemcpy(J, J_cuda, sizeof(float) * n, cudaMemcpyDeviceToHost);
+  }
+}
+`;
+  const found = engine.analyzeText('/tmp/srad.cu', src).findings.filter((f) => f.rule === 'overlap/sync-transfer');
+  assert.equal(found.length, 1);
+  assert.match(found[0].message, /^The synchronous `cudaMemcpy` blocks the host each iteration/, found[0].message);
+  assert.equal(found[0].range.start.line, 8);
+});
+
 test('a border select whose arms step alike with the lane gives the step as written (`grid_cols`), not a sampled size', async () => {
   const engine = await Engine.create();
   const src = `__global__ void step(const float* src, float* dst, int grid_cols, int grid_rows, float k) {

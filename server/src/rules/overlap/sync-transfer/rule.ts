@@ -344,7 +344,9 @@ function finding(host: FunctionFacts, body: Body, blocking: CallFact[], where: s
   // (a sync or copy beside the free speaks first: dropping the free alone would leave it waiting; and one every pass
   // takes before one under a condition of the pass, `cudaDeviceSynchronize()` after every micro-step rather than the
   // loss read back on its last)
-  const unfreed = blocking.filter((c) => c.name !== 'cudaFree');
+  // (not a device sync right before a blocking copy: the copy waits for the same work, and is what to name)
+  const beforeCopy = (c: CallFact) => c.kind === 'sync' && blockingKind(blocking[blocking.indexOf(c) + 1] ?? c) === 'copy';
+  const unfreed = blocking.filter((c) => c.name !== 'cudaFree' && !beforeCopy(c));
   const first = unfreed.find((c) => !c.scopes?.length) ?? unfreed[0] ?? blocking[0];
   const copies = blocking.some((c) => blockingKind(c) === 'copy');
   const launch = body.work[0];
