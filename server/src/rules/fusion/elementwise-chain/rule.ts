@@ -21,6 +21,7 @@ import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import { positionBefore, rangeHolds } from '../../../core/positions';
 import { calledOnlyForSetUp, hasTimedRegion, launchBuffers, setUpLaunch } from '../../../core/timed-region';
 import { SMALL_PROBLEM } from '../../../core/launch-shapes';
+import { opOf } from '../../../core/baselines';
 
 
 /** Per kernel: which pointer parameters it writes and reads, and the index forms of each. Kept with the (cached) facts. */
@@ -129,6 +130,14 @@ const OVERWRITES_OR_FREES = /^(?:cudaMemset\w*|cudaFree\w*|free|memset)$/;
 /** A container's or tensor's accessor (`bottom.size()` in a loop's condition, `top[0]->cpu_diff()`): it reads a size or a pointer, it runs nothing. */
 const ACCESSOR_CALL = /(\.|->)(size|count|numel|length|shape|dim|num_axes|(mutable_)?(cpu|gpu)_(data|diff)|data|type)$/;
 
+/** A kernel's op without the digits or words that tell its versions apart (`haxpy2`, `reduce6`, `scale_v2`: `haxpy`, `reduce`, `scale`). */
+const variantOf = (name: string): string => opOf(name).replace(/\d+$/, '');
+/** Both launches pass the same buffers (by root name, in any order). */
+const sameBuffers = (a: CallFact, b: CallFact): boolean => {
+  const roots = (c: CallFact) => [...new Set(c.argRoots.filter((r): r is string => !!r))].sort().join();
+  return roots(a) !== '' && roots(a) === roots(b);
+};
+
 /** A launch that passes a constant of at most SMALL_PROBLEM for the count a one-element-a-thread kernel checks its index against. */
 function smallLaunch(k: FunctionFacts, launch: CallFact): boolean {
   const at = k.indexBound ? k.params.findIndex((p) => p.name === k.indexBound) : -1;
@@ -159,6 +168,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
     if (smallLaunch(k2, second)) continue;
     // the same launch again (a warm-up, then the timed repetitions): a benchmark, not a chain of steps
     if (first.name === second.name && sameTexts(first.args, second.args)) continue;
+    // (or two versions of one kernel on the same buffers, `haxpy` then `haxpy2` over `(x, y)` as half and half2: a
+    // comparison of the versions, not two steps)
+    if (first.name !== second.name && variantOf(first.name) === variantOf(second.name) && sameBuffers(first, second)) continue;
     // launches on two streams, ordered by an event (`cudaStreamWaitEvent`): the split is the code's design, for overlap
     // (a wrapper's stream is its own parameter's name, which says nothing of the caller's streams)
     if (!first.via && !second.via && first.stream !== second.stream) continue;
