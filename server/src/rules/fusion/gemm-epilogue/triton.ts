@@ -326,6 +326,9 @@ const LAST_POSITION = /\[\s*(?::|\.\.\.)\s*,\s*(?:-1:?|\[\s*-1\s*\])\s*,\s*:\s*\
 function decodeShaped(c: CallFact, calls: readonly CallFact[]): boolean {
   const activation = (c.form === 'method' ? c.args[1] : c.args[0])?.trim() ?? '';
   if (LAST_POSITION.test(activation)) return true;
+  // (`x[:, -1]` too, of hidden states: not of a stack of layers, `all_layers = torch.stack(...)`, whose `[:, -1]` is a layer)
+  const short = /^([A-Za-z_]\w*)\[\s*:\s*,\s*-1\s*\](?:\s*\))*$/.exec(activation)?.[1];
+  if (short && !/layers?|stack/i.test(short) && !calls.some((d) => d.form === 'assign' && d.assignedTo?.includes(short) && /^torch\.(?:stack|cat)\(/.test(d.args[0]?.trim() ?? ''))) return true;
   if (!/^[A-Za-z_]\w*$/.test(activation)) return false;
   // (the last value it was given before the call, `h = self.ln_f(...)` then `h = h[:, -1, :]`)
   const before = (d: CallFact) => d.range.start.line < c.range.start.line || (d.range.start.line === c.range.start.line && d.range.start.column < c.range.start.column);

@@ -90,6 +90,8 @@ function stagesInLiteral(text: string): number | null | undefined {
 function spreadStages(name: string, host: FunctionFacts, hosts: readonly FunctionFacts[]): number | null {
   const sets = host.calls.filter((c) => c.form === 'assign' && c.assignedTo?.length === 1 && c.assignedTo[0] === name);
   if (sets.length !== 1 || sets[0].name !== '=') return null;
+  // (changed after it is made, `config["num_stages"] = 4` under a capability check, `config.update(...)`: unknown)
+  if (host.calls.some((c) => (c.form === 'store' && c.args[0]?.trim() === name) || (c.form === 'method' && /^\.(?:update|setdefault|pop)$/.test(c.name) && c.args[0]?.trim() === name))) return null;
   let text = sets[0].args[0]?.trim() ?? '';
   const helper = /^([A-Za-z_]\w*)\(\s*\)$/.exec(text)?.[1];
   if (helper) {
