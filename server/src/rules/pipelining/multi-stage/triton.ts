@@ -87,20 +87,20 @@ function stagesInLiteral(text: string): number | null | undefined {
  * dict(..., num_stages=1)`), or to a call of one of the file's functions that returns one (`get_default_config()`);
  * one that sets none gives the default; null where it cannot be read.
  */
-function spreadStages(name: string, host: FunctionFacts, hosts: readonly FunctionFacts[]): number | null {
+function spreadStages(name: string, host: FunctionFacts, hosts: readonly FunctionFacts[]): (number | null)[] {
   const sets = host.calls.filter((c) => c.form === 'assign' && c.assignedTo?.length === 1 && c.assignedTo[0] === name);
-  if (sets.length !== 1 || sets[0].name !== '=') return null;
+  if (sets.length !== 1 || sets[0].name !== '=') return [null];
   // (changed after it is made, `config["num_stages"] = 4` under a capability check, `config.update(...)`: unknown)
-  if (host.calls.some((c) => (c.form === 'store' && c.args[0]?.trim() === name) || (c.form === 'method' && /^\.(?:update|setdefault|pop)$/.test(c.name) && c.args[0]?.trim() === name))) return null;
-  let text = sets[0].args[0]?.trim() ?? '';
-  const helper = /^([A-Za-z_]\w*)\(\s*\)$/.exec(text)?.[1];
-  if (helper) {
-    const returns = hosts.find((f) => f.name === helper)?.calls.filter((c) => c.form === 'return') ?? [];
-    if (returns.length !== 1) return null;
-    text = returns[0].args[0]?.trim() ?? '';
-  }
-  const v = stagesInLiteral(text);
-  return v === undefined ? DEFAULT_STAGES : v;
+  if (host.calls.some((c) => (c.form === 'store' && c.args[0]?.trim() === name) || (c.form === 'method' && /^\.(?:update|setdefault|pop)$/.test(c.name) && c.args[0]?.trim() === name))) return [null];
+  const text = sets[0].args[0]?.trim() ?? '';
+  // (a helper's every returned dict, `get_default_config(M, N, K)` picking one by the shape)
+  const helper = /^([A-Za-z_]\w*)\([^()]*\)$/.exec(text)?.[1];
+  const texts = helper ? (hosts.find((f) => f.name === helper)?.calls.filter((c) => c.form === 'return').map((c) => c.args[0]?.trim() ?? '') ?? []) : [text];
+  if (!texts.length) return [null];
+  return texts.map((t) => {
+    const v = stagesInLiteral(t);
+    return v === undefined ? DEFAULT_STAGES : v;
+  });
 }
 
 function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
@@ -123,7 +123,7 @@ function stagesOf(k: FunctionFacts, facts: FileFacts): Stages {
       // `**config`: the options may be in there (a positional `*strides` fills the kernel's parameters only)
       const spread = c.args.find((a) => a.startsWith('**'));
       if (kw) out.values.push(...valuesOf(kw.value, h, hosts));
-      else if (spread) out.values.push(spreadStages(spread.slice(2).trim(), h, hosts));
+      else if (spread) out.values.push(...spreadStages(spread.slice(2).trim(), h, hosts));
       else if (!autotune.length) out.values.push(DEFAULT_STAGES); // under autotune the configs decide
       out.sites.push({ range: c.nameRange, message: kw ? `launched with \`num_stages=${kw.value}\`` : 'launched here' });
     }
