@@ -382,7 +382,8 @@ export class KernelWalker {
     if (method !== null) {
       const recv = this.eval(field(fn, 'object'), hint);
       evalRest();
-      if (method === 'to' && recv.kind === 'int') result = recv;
+      // (`stride.to(tl.int64)`, a parameter widened against overflow: the same value)
+      if (method === 'to' && (recv.kind === 'int' || recv.kind === 'param')) result = recv;
       else if (REDUCTIONS.has(method)) {
         if (!this.silent) this.reductions++;
         result = DATA;
@@ -489,7 +490,7 @@ export class KernelWalker {
         evalRest(positional);
         if (tl && mathName(tl)) this.count(8);
         else if (qualified.startsWith('libdevice.') || qualified.includes('.libdevice.')) this.count(8);
-        if (tl === 'cast' && parts[0]?.kind === 'int') result = parts[0];
+        if (tl === 'cast' && (parts[0]?.kind === 'int' || parts[0]?.kind === 'param')) result = parts[0];
         else if (tl && ['minimum', 'maximum', 'where'].includes(tl) && parts.every((p) => p.kind !== 'data' && this.isUniform(p))) result = this.opaque(n, parts);
         else result = { kind: 'data', uniform: parts.every((p) => this.isUniform(p)) };
       }
