@@ -114,13 +114,18 @@ function decidesExit(calls: readonly CallFact[], c: CallFact): boolean {
  */
 function hostTensorRead(calls: readonly CallFact[], c: CallFact): boolean {
   if (c.kind !== 'copy' || c.form !== 'method' || !c.args[0]) return false;
-  // (`torch.zeros_like(x)` takes `x`'s device: not a host tensor)
-  const madeOnHost = (d: CallFact, text: string) => d.form === 'call' && DEVICE_FACTORY.test(d.qualified ?? d.name) && !/_like$/.test(d.qualified ?? d.name) && !onDevice(d) && text.trim().startsWith(`${d.qualified ?? d.name}(`);
   const at = calls.indexOf(c);
   if (calls.some((d) => d.parent === at && madeOnHost(d, c.args[0]))) return true;
   const root = c.argRoots[0];
-  if (!root || c.args[0].trim() !== root) return false;
-  const sets = calls.filter((a) => a.form === 'assign' && a.assignedTo?.includes(root));
+  return !!root && c.args[0].trim() === root && setOnHost(calls, root);
+}
+
+/** A factory call with no `device=` that the text starts with (`torch.tensor(...)`); `torch.zeros_like(x)` takes `x`'s device. */
+const madeOnHost = (d: CallFact, text: string) => d.form === 'call' && DEVICE_FACTORY.test(d.qualified ?? d.name) && !/_like$/.test(d.qualified ?? d.name) && !onDevice(d) && text.trim().startsWith(`${d.qualified ?? d.name}(`);
+
+/** A name only ever set to a tensor the host makes itself. */
+function setOnHost(calls: readonly CallFact[], name: string): boolean {
+  const sets = calls.filter((a) => a.form === 'assign' && a.assignedTo?.includes(name));
   return sets.length > 0 && sets.every((a) => a.assignedTo!.length === 1 && calls.some((d) => d.parent === calls.indexOf(a) && madeOnHost(d, a.args[0] ?? '')));
 }
 
@@ -248,7 +253,12 @@ function perElementFinding(host: FunctionFacts, c: CallFact, loop: LoopFact): Ru
 const PY_CONVERSION = /^(?:float|int|bool)$/;
 /** A name the host runs `.backward()` on, or sets to a reduction of tensors: a loss, a tensor on the device. */
 const isLoss = (h: FunctionFacts, name: string): boolean => /^\w+$/.test(name) && (h.calls.some((d) => d.form === 'method' && d.name === '.backward' && d.argRoots[0] === name) ||
-  h.calls.some((d) => d.form === 'assign' && d.name === '=' && d.assignedTo?.length === 1 && d.assignedTo[0] === name && TENSOR_REDUCTION.test(d.args[0]?.trim() ?? '')));
+  // (not of a tensor the host made itself, `ref = torch.tensor(values)`: a CPU reduction)
+  h.calls.some((d) => d.form === 'assign' && d.name === '=' && d.assignedTo?.length === 1 && d.assignedTo[0] === name && deviceReduction(h, d.args[0]?.trim() ?? '')));
+/** A reduction of tensors written in place (`float(F.cross_entropy(logits, y))`), of no tensor the host made itself. */
+const deviceReduction = (h: FunctionFacts, text: string): boolean =>
+  TENSOR_REDUCTION.test(text) && !(text.match(/[A-Za-z_]\w*/g) ?? []).some((w) => setOnHost(h.calls, w));
+
 /** A loss or a statistic reduced on the tensors (`((pred - y) ** 2).mean()`, `F.cross_entropy(logits, y)`, `criterion(out, y)`): a 0-d device tensor. */
 const TENSOR_REDUCTION = /\.(?:mean|sum|norm)\(\s*\)$|^(?:F|torch\.nn\.functional|nn\.functional)\.\w*(?:loss|entropy)\w*\(|^(?:self\.)?(?:criterion|loss_fn|loss_func)\(/;
 
@@ -278,7 +288,7 @@ export function tritonSyncTransfer(facts: FileFacts): RuleFinding[] {
   // (a host's calls of those helpers read as the copies they make; so does Python's own conversion of a loss the host
   // runs the backward of, `total += float(loss)`, which is `loss.item()`)
   const readBackOf = (h: FunctionFacts, c: CallFact): string | undefined => c.form !== 'call' || c.name === h.name ? undefined
-    : readBacks.get(c.name) ?? (PY_CONVERSION.test(c.name) && c.args.length === 1 && isLoss(h, c.args[0].trim()) ? '.item' : undefined);
+    : readBacks.get(c.name) ?? (PY_CONVERSION.test(c.name) && c.args.length === 1 && (isLoss(h, c.args[0].trim()) || deviceReduction(h, c.args[0].trim())) ? '.item' : undefined);
   const withReadBacks = (h: FunctionFacts): FunctionFacts => !h.calls.some((c) => readBackOf(h, c)) ? h
     : { ...h, calls: h.calls.map((c): ReadBackCall => { const via = readBackOf(h, c); return via ? { ...c, kind: 'copy', readsBack: via } : c; }) };
   // (`torch.set_default_device("cuda")`: factories without `device=` make device tensors too)
