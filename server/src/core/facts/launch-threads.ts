@@ -9,6 +9,15 @@ const PRODUCT = /^(?:[A-Za-z_]\w*|\d+)(?:\*(?:[A-Za-z_]\w*|\d+))*$/;
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
+/** The count of `(N + b - 1) / b` or `N / b` blocks of `b` threads (`b` the block as written, a name): N; else null. */
+function ownBlocks(text: string, blockText: string): string | null {
+  if (!/^[A-Za-z_]\w*$/.test(blockText)) return null;
+  const named = /^\((.+)\+\(?([A-Za-z_]\w*)\)?-1\)\/\(?([A-Za-z_]\w*)\)?$/.exec(text);
+  if (named && named[2] === blockText && named[3] === blockText) return named[1];
+  const byBlock = /^\(?([^()]+?)\)?\/\(?([A-Za-z_]\w*)\)?$/.exec(text);
+  return byBlock && byBlock[2] === blockText ? byBlock[1] : null;
+}
+
 /**
  * The count a grid divides and the divisor: `(N + 255) / 256` and `N / 256` -> [N, 256]; a bare product -> [it, 1].
  * A divisor that is the block as written (`(N + block_size - 1) / block_size` of a `block_size`-thread block) is the
@@ -32,8 +41,13 @@ function quotient(text: string, blockText: string, block: number): [string, numb
  * the function's parameters as called (a wrapper's call puts its caller's arguments in).
  */
 export function launchThreads(grid: Poly, block: Poly, blockText: string, asPassed: (name: string) => boolean): string | null {
-  if (grid.unknown || !block.isConstant || block.constant <= 0) return null;
-  const q = quotient(String(grid).replace(/\s+/g, '').replace(/×/g, '*'), blockText.replace(/\s+/g, ''), block.constant);
+  if (grid.unknown) return null;
+  const text = String(grid).replace(/\s+/g, '').replace(/×/g, '*');
+  // (a round-up over the block as written, whatever its value, `CEIL_DIV(N, block_size)` of a wrapper's `block_size`)
+  const own = ownBlocks(text, blockText.replace(/\s+/g, ''));
+  if (own !== null) return PRODUCT.test(own) && own.split('*').filter((f) => !/^\d+$/.test(f)).every(asPassed) ? own : null;
+  if (!block.isConstant || block.constant <= 0) return null;
+  const q = quotient(text, blockText.replace(/\s+/g, ''), block.constant);
   if (!q || !PRODUCT.test(q[0])) return null;
   const factors = q[0].split('*');
   const names = factors.filter((f) => !/^\d+$/.test(f));

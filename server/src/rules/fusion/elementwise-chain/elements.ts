@@ -138,3 +138,12 @@ export function readsPast(producer: Extent, consumer: Extent): boolean {
   };
   return producer.bitsKey !== null && consumer.bitsKey !== null && names(producer) === names(consumer) && multiple(consumer) > multiple(producer);
 }
+
+/**
+ * Two counts of the same names by different factors (`N` and `N/2` threads, `n` and `2*n` elements): certainly not
+ * the same elements, where two different names may well be one count.
+ */
+export function otherMultiple(a: Extent, b: Extent): boolean {
+  const names = (key: string) => key.slice(key.indexOf('*') + 1);
+  return a.key !== b.key && names(a.key) === names(b.key) && (a.bitsKey === null || b.bitsKey === null || a.bitsKey !== b.bitsKey);
+}

@@ -11,7 +11,7 @@ import type { RuleFinding } from '../../../core/types';
 import { Poly, recomposeDivMod } from '../../../core/affine';
 import { tritonElementwiseChain } from './triton';
 import { callsThroughWrappers } from '../../../core/facts/wrappers';
-import { launchExtent, readsPast, sameExtent, symbolic, type Extent } from './elements';
+import { launchExtent, otherMultiple, readsPast, sameExtent, symbolic, type Extent } from './elements';
 import { perHost } from '../../common/memo';
 import { keptAcrossMoves } from '../../../core/facts/shift';
 import { isUnfusedBaseline } from '../../common/reference';
@@ -218,7 +218,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
         buffer = b;
         extent = e1;
         guessed = null;
-      } else if (e1 && e2 && !extent && symbolic(e1) && symbolic(e2) && !readsPast(e1, e2) && !(hostParam(e1.text) && hostParam(e2.text))) {
+      } else if (e1 && e2 && !extent && symbolic(e1) && symbolic(e2) && !readsPast(e1, e2) && !(hostParam(e1.text) && hostParam(e2.text)) && !otherMultiple(e1, e2)) {
         // two names for what is usually one count (`size` and `l.outputs*l.batch`): a guess, said as such
         buffer = b;
         guessed = [e1.text, e2.text];
