@@ -32,6 +32,9 @@ import { opOf } from '../../../core/baselines';
 import { fix } from './fix';
 import { positionBefore } from '../../../core/positions';
 
+/** A dispatcher's parameter that numbers the implementations it runs (`kernel_num`, `algo`, `impl`, `version`). */
+const IMPLEMENTATION_NUMBER = /^(?:kernel_?(?:num|number|id|idx|index|type)?|algo(?:rithm)?|impl(?:ementation)?|version|variant|method|which)$/i;
+
 const BENEFIT_CUBLAS = 'on an H200, cublasSgemm 4096^3 ran at 50.9 TFLOP/s in fp32 and at 409 TFLOP/s with the TF32 math mode (8.03x)';
 const BENEFIT_KERNEL =
   'on an H200, the fp32 ceiling on CUDA cores (cuBLAS SGEMM 4096^3) is 50.9 TFLOP/s and TF32 tensor cores reach 409 TFLOP/s (8.03x); the best hand-written fp32 SGEMM measured (register-blocked) reached 71% of the fp32 figure';
@@ -325,11 +328,15 @@ export const rule: Rule = {
     };
     // (or one arm of a runner's dispatch among implementations, `case 0: runCublasFP32(...); case 1: sgemm_naive<<<>>>(...);
     // case 2: ...`: the library baseline the hand-written kernels are timed and checked against)
+    // (the dispatcher picks by an implementation number, `run_kernel(int kernel_num, ...)`, not by the shape: a production
+    // `matmul` choosing a small-M kernel, a split-K one or cuBLAS runs cuBLAS for every large product; the other arms
+    // launch kernels themselves or through the file's `run_sgemm_naive(...)` wrappers)
+    const launchesKernels = (name: string) => facts.functions.some((g) => g.name === name && !g.isKernel && g.calls.some((c) => c.kind === 'launch'));
     const runnerBaseline = (f: FunctionFacts) => {
       if (!f.calls.some(fp32Gemm)) return false;
       const sites = facts.functions.flatMap((d) => d.calls.filter((c) => c.kind === 'call' && c.name === f.name).map((call) => ({ d, call })));
-      return sites.length > 0 && sites.every(({ d, call }) => !!call.scopes?.length &&
-        new Set(d.calls.filter((c) => c.kind === 'launch' && neverTogether(c.scopes, call.scopes)).map((c) => c.name)).size >= 2);
+      return sites.length > 0 && sites.every(({ d, call }) => !!call.scopes?.length && d.params.some((p) => IMPLEMENTATION_NUMBER.test(p.name)) &&
+        new Set(d.calls.filter((c) => (c.kind === 'launch' || (c.kind === 'call' && c.name !== f.name && launchesKernels(c.name))) && neverTogether(c.scopes, call.scopes)).map((c) => c.name)).size >= 2);
     };
     return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || benchmarked(f) || onFp32Handles(f) || runnerBaseline(f), torchHandle, fastTwins)));
   },
