@@ -423,6 +423,10 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // (a 2-D scratch too, `part[32][33]` of a warp per row taking its partials after the row loop: no tile of the stream)
   const tiles = fn.shared.filter((t) => used(t.name) && ((t.dims.length > 1 && !scratch(t.name)) || (tileSized(t) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name) && !scratch(t.name))));
   if (streamed.length === 0 || tiles.length > 0) return [];
+  // (a block's reduction over rows every launch makes short, a head's 128 floats before the warp partials: 1.02x measured
+  // with float4 at 256 floats a row, whatever combines the partials)
+  // (a row in one loop: a channel swept over N images of short planes, `n < N` around `i < HW`, is long)
+  if (shortRows && streamed.every((a) => a.loops.length === 1) && fn.shared.some((t) => used(t.name))) return [];
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
   // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`); the loop may be a `__device__` helper's
   // (`row_mul(out, in, d, blockIdx.x)` walking the row), seen where the kernel calls it
