@@ -21,7 +21,7 @@ export function declaredElsewhere(declared: readonly string[], defined: Readonly
   return new Set(declared.filter((name) => !defined.has(name) && !LIBM_CALL.test(name) && !INLINE_CALL.test(name)));
 }
 /** Calls compilers inline or vectorize themselves: min / max / abs, casts, and the usual element accessors. */
-export const INLINE_CALL = /^(?:std::)?(?:min|max|fmin|fminf|fmax|fmaxf|abs|fabs|fabsf|floor|floorf|ceil|ceilf|round|roundf|rint|rintf|copysign|copysignf|fma|fmaf|static_cast|reinterpret_cast|const_cast|size|data|at|operator\[\]|get|real|imag|conj|norm)$/;
+export const INLINE_CALL = /^(?:std::)?(?:min|max|fmin|fminf|fmax|fmaxf|abs|fabs|fabsf|floor|floorf|ceil|ceilf|round|roundf|rint|rintf|copysign|copysignf|fma|fmaf|static_cast|reinterpret_cast|const_cast|size|data|at|operator\[\]|get|real|imag|conj|norm|rows|cols|columns|width|height|length|numel|stride|n_?rows|n_?cols|num_?rows|num_?cols)$/;
 /** `std::pow(2, 12)`, `sqrtf(2.0f / M_PI)`: every argument literals and math.h's constants, folded at compile time (no call is left in the loop). */
 /** A numeric literal of C (`1.0f`, `2e-3`, `16u`). */
 export const NUMBER = /(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[fFlLuU]*/g;
