@@ -167,6 +167,8 @@ function uniformMatrix(a: AccessFact, fn: FunctionFacts): boolean {
 }
 /** The outer loop of such a walk (over the rows: the one to report at), or null. */
 function matrixLoop(a: AccessFact, fn: FunctionFacts): LoopFact | null {
+  // (the same element for every thread of the block: a thread's own window, a pooling's `delta[out_index]`, is no such walk)
+  if (!blockUniform(a)) return null;
   const moving = loopsAround(a, fn).filter((l) => a.indices[0].dependsOn((x) => x === l.symbol));
   // (rows of a matrix, a head's 64 elements and up, not the few steps of a vector walk unrolled by hand, `t = t0 + u`)
   const long = (l: LoopFact, least: number) => (l.trips === undefined ? !!l.bound && !/^\d+$/.test(l.bound.trim()) : l.trips >= least);
