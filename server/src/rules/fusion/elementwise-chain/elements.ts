@@ -145,5 +145,6 @@ export function readsPast(producer: Extent, consumer: Extent): boolean {
  */
 export function otherMultiple(a: Extent, b: Extent): boolean {
   const names = (key: string) => key.slice(key.indexOf('*') + 1);
-  return a.key !== b.key && names(a.key) === names(b.key) && (a.bitsKey === null || b.bitsKey === null || a.bitsKey !== b.bitsKey);
+  // (in bits, where both widths are known: `n` floats and `n / 4` packs of a struct of unknown width may be one buffer)
+  return a.key !== b.key && names(a.key) === names(b.key) && a.bitsKey !== null && b.bitsKey !== null && a.bitsKey !== b.bitsKey;
 }
