@@ -426,7 +426,8 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // (a block's reduction over rows every launch makes short, a head's 128 floats before the warp partials: 1.02x measured
   // with float4 at 256 floats a row, whatever combines the partials)
   // (a row in one loop: a channel swept over N images of short planes, `n < N` around `i < HW`, is long)
-  if (shortRows && streamed.every((a) => a.loops.length === 1) && fn.shared.some((t) => used(t.name))) return [];
+  // (the row spread over the block's threads, `i = tid; i < head_dim; i += BLOCK`: not a thread's few loads of a grid-wide sum)
+  if (shortRows && streamed.every((a) => a.loops.length === 1 && loopsAround(a, fn).every(spreadsOverThreads)) && fn.shared.some((t) => used(t.name))) return [];
   // each step of the loop moves the warp to new elements: a thread-spread loop, a warp-wide step
   // (`k = w * 32 + lane`), or a row pitch (`(y + j) * cols + x`); the loop may be a `__device__` helper's
   // (`row_mul(out, in, d, blockIdx.x)` walking the row), seen where the kernel calls it
