@@ -162,6 +162,13 @@ function fixedTrips(loop: LoopFact | undefined, k: FunctionFacts, facts: FileFac
   return !walked || tileScale(walked.dimension, walked.block, k, facts);
 }
 
+/** A launch argument as passed, or each value the host's local it passes is assigned (`BLOCK_K = max(16, ...)`). */
+function givenValues(arg: string, h: FunctionFacts): string[] {
+  return /^[A-Za-z_]\w*$/.test(arg) && !h.params.some((p) => p.name === arg)
+    ? h.calls.filter((x) => x.form === 'assign' && x.assignedTo?.includes(arg)).map((x) => x.args[0] ?? '')
+    : [arg];
+}
+
 /**
  * The constexpr dimension a loop walks in blocks and the block: `range(tl.cdiv(K, BK))`, `range(K // BK)`,
  * `range(0, K, BK)`. Not a dimension that is itself a block extent of the kernel (`tl.arange(0, BLOCK_DMODEL)`):
@@ -206,10 +213,7 @@ function tileScale(dimension: string, block: string, k: FunctionFacts, facts: Fi
       if (values.every((v) => v !== null && v <= HEAD_SCALE)) return true;
       const b = bound!.get(block)?.text;
       if (!b) continue;
-      // the block as passed, or each value the local it passes is assigned
-      const sizes = /^[A-Za-z_]\w*$/.test(b) && !h.params.some((p) => p.name === b)
-        ? h.calls.filter((x) => x.form === 'assign' && x.assignedTo?.includes(b)).map((x) => x.args[0] ?? '')
-        : [b];
+      const sizes = givenValues(b, h);
       const mentions = new RegExp(`(^|[^\\w.])${d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w])`);
       if (sizes.length && sizes.every((t) => mentions.test(t.replace(/\s+/g, '')))) return true;
     }
@@ -238,10 +242,7 @@ function oneTripAtLaunches(loop: LoopFact, k: FunctionFacts, facts: FileFacts): 
       const dimension = args?.get(walked.dimension)?.text.replace(/\s+/g, '');
       const block = args?.get(walked.block)?.text.replace(/\s+/g, '');
       if (!dimension || !block) return false;
-      // the block as passed, or each value the local it passes is assigned
-      const sizes = /^[A-Za-z_]\w*$/.test(block) && !h.params.some((p) => p.name === block)
-        ? h.calls.filter((x) => x.form === 'assign' && x.assignedTo?.includes(block)).map((x) => (x.args[0] ?? '').replace(/\s+/g, ''))
-        : [block];
+      const sizes = givenValues(block, h).map((t) => t.replace(/\s+/g, ''));
       if (!sizes.length || !sizes.every((t) => COVERING_BLOCK.exec(t)?.[1] === dimension)) return false;
     }
   }
