@@ -30,6 +30,9 @@ function isWarpIndex(p: Poly): boolean {
 const isWarpWidth = (limit: Poly, inclusive: boolean) =>
   (limit.isConstant && limit.constant + (inclusive ? 1 : 0) === WARP) || (!inclusive && loneSymbol(limit) === 'warpSize');
 
+/** A comparison written either way round: `tid < 32` or `32 > tid`. */
+const FLIPPED: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '==': '==', '!=': '!=' };
+
 /**
  * '==' when the condition holds for one warp's threads only (`tid < 32`, `warp == 0`, either side of `&&`),
  * '!=' when it holds for every thread but those (`tid >= 32`, `warp != 0`, `warp > 0`), else null.
@@ -42,10 +45,10 @@ export function firstWarpTest(cond: Node, evaluate: (n: Node | null) => Poly): '
     const sides = [field(c, 'left'), field(c, 'right')].map((s) => (s ? firstWarpTest(s, evaluate) : null));
     return sides.includes('==') ? '==' : null;
   }
+  if (!(op in FLIPPED)) return null; // before evaluating: most conditions are no comparison of a thread index
   const [left, right] = [evaluate(field(c, 'left')), evaluate(field(c, 'right'))];
   if (left.unknown || right.unknown) return null;
-  // written either way round: `tid < 32` or `32 > tid`
-  const flipped: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '==': '==', '!=': '!=' };
+  const flipped = FLIPPED;
   const [subject, limit, test] = isThreadIndex(left) || isWarpIndex(left) ? [left, right, op] : [right, left, flipped[op]];
   if (!test) return null;
   if (isThreadIndex(subject)) {
