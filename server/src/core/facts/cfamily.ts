@@ -6,7 +6,6 @@ import { liveChildren } from './dead-branches';
 import { fileSwitches } from './file-switches';
 import { lambdaLoop } from './lambda-loops';
 import { dispatchedTypes } from './aten-dispatch';
-import { elementAt, rowPitch } from './object-rows';
 import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
 import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops, conditionExpression, oneShotArm, lastStepArm } from './loop-forms';
@@ -362,6 +361,12 @@ class FunctionWalker extends DeclarationWalker {
               for (const idx of this.indexNodes(target)) this.expressions(idx);
               return false;
             }
+            const element = this.addressedElement(c);
+            if (element) {
+              this.expressions(element.row);
+              this.expressions(element.column);
+              return false;
+            }
             return true;
           }
           this.recordAccess(c);
@@ -374,9 +379,9 @@ class FunctionWalker extends DeclarationWalker {
             this.noteFactors(x ?? null, y ?? null);
           }
           // `img.at<float>(y, x)` (OpenCV), `m.at(i, j)` of a matrix class: element (y, x) of the object's buffer
-          const element = this.isKernel ? null : elementAt(c, this.elementAccessors, (name) => this.localTypes.get(name)?.type ?? this.params.get(name)?.type);
-          if (element && this.stableObject(element.object)) {
-            const index = this.eval(element.row).mul(rowPitch('row', element.object)).add(this.eval(element.column));
+          const element = this.elementCall(c);
+          if (element) {
+            const index = this.elementIndex(element);
             this.pushAccess({ array: element.object, space: 'host', indices: [index], elemType: element.type, elemBits: elementBits(element.type, this.aliases), vector: false }, c, this.accessKind(c));
             this.expressions(element.row);
             this.expressions(element.column);

@@ -55,8 +55,8 @@ export function elementAt(call: Node, accessors: ReadonlyMap<string, ElementAcce
   return { object: object!, type: accessor!.type, row: args[accessor!.columnMajor ? 1 : 0], column: args[accessor!.columnMajor ? 0 : 1] };
 }
 
-/** `const Matrix&`, `ns::Matrix *` -> `Matrix`. */
-const className = (type: string): string => type.replace(/\b(?:const|volatile)\b|[&*\s]/g, '').replace(/^.*::/, '');
+/** `const Matrix&`, `ns::Matrix *`, `const Matrix<float>&` -> `Matrix`. */
+const className = (type: string): string => type.replace(/\b(?:const|volatile)\b|[&*\s]|<.*>/g, '').replace(/^.*::/, '');
 
 /** The run-time distance between two rows of the object (`row_pitch(img)`, `channel_pitch(blob)`). */
 export const rowPitch = (method: string, object: string): Poly => Poly.sym(`${method}_pitch(${object})`);

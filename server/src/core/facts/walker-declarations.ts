@@ -4,7 +4,7 @@
 // image object, a buffer of its own (`new float[n]`, `malloc`), a record linked from a parameter,
 // a `dim3` launch shape, or an integer's value as an index form.
 import type { SyntaxNode as Node } from '../mirror';
-import { containerRow, rowAccessor, rowPitch } from './object-rows';
+import { containerRow, elementAt, rowAccessor, rowPitch } from './object-rows';
 import { FLOAT_TYPES, VECTOR_TYPES, baseType, containerElementOf, declaratorName, elementBits, type TypeAliases } from './ctypes';
 import { unparen, type PtrValue } from './evaluate';
 import { Poly } from '../affine';
@@ -78,6 +78,25 @@ function stackResident(decl: Node, type: string, dims: readonly (number | null)[
 
 export abstract class DeclarationWalker extends LoopWalker {
   /** `auto& in = X[s]` with `X` a parameter holding a container of containers: the rows' element type; else null. */
+  /** `m.at(i, j)`, `A(i, k)` of a matrix class, `img.at<float>(y, x)` in host code: the element of the object's buffer; else null. */
+  protected elementCall(call: Node): ReturnType<typeof elementAt> {
+    if (this.isKernel || call.type !== 'call_expression') return null;
+    const element = elementAt(call, this.elementAccessors, (name) => this.localTypes.get(name)?.type ?? this.params.get(name)?.type);
+    return element && this.stableObject(element.object) ? element : null;
+  }
+
+  /** `&A(i, 0)`: the element whose address it is; else null. */
+  protected addressedElement(value: Node): ReturnType<typeof elementAt> {
+    const v = unparen(value);
+    const target = v?.type === 'pointer_expression' && field(v, 'operator')?.text === '&' ? unparen(field(v, 'argument')) : null;
+    return target ? this.elementCall(target) : null;
+  }
+
+  /** The element's place in its object's buffer: rows a run-time pitch apart. */
+  protected elementIndex(element: NonNullable<ReturnType<typeof elementAt>>): Poly {
+    return this.eval(element.row).mul(rowPitch('row', element.object)).add(this.eval(element.column));
+  }
+
   private autoRowElement(typeText: string, d: Node, object: string): string | null {
     if (baseType(typeText) !== 'auto' || field(d, 'declarator')?.type !== 'reference_declarator') return null;
     const param = this.params.get(object);
@@ -167,6 +186,7 @@ export abstract class DeclarationWalker extends LoopWalker {
       let pointee: PtrValue | null = null;
       let row: ReturnType<typeof rowAccessor> = null;
       let buffer: ReturnType<typeof hostBufferAt> = null;
+      let addressed: ReturnType<typeof elementAt> = null;
       // `float4& out = out4[idx];`: a name for the element; read here unless something is assigned through it
       const element = value && field(d, 'declarator')?.type === 'reference_declarator' && (value.type === 'subscript_expression' || (value.type === 'pointer_expression' && field(value, 'operator')?.text === '*'));
       const before = this.accesses.length;
@@ -254,6 +274,9 @@ export abstract class DeclarationWalker extends LoopWalker {
           // `const float* r = img.ptr<float>(y)`: row `y` of the object's buffer, rows a run-time pitch apart
           const at = this.eval(row.index);
           this.env.set(info.name, { kind: 'ptr', base: row.object, offset: at.unknown ? Poly.unknown : at.mul(rowPitch(row.method, row.object)), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
+        } else if (value && (addressed = this.addressedElement(value))) {
+          // `const float* a = &A(i, 0);` of a matrix class: row `i` of the object's buffer
+          this.env.set(info.name, { kind: 'ptr', base: addressed.object, offset: this.elementIndex(addressed), elemType: type, space: 'host', vector: VECTOR_TYPES.has(type) });
         } else if (!this.isKernel && value && (buffer = hostBufferAt(value))) {
           // `double* d = new double[n]`, `(float*)malloc(...)`, `t.data_ptr<float>()`, `in.values` of a struct, `acts[l]` of
           // an array of pointers: a buffer of its own
