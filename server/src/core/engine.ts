@@ -19,6 +19,7 @@ import { deviceHelpers, deviceWords, indexFunctions, splitHead } from './facts/d
 import { sharedAccessorsKey } from './facts/shared-accessors';
 import { externHandles } from './facts/extern-handles';
 import { flagAssignments } from './facts/loop-forms';
+import { constructedMembers } from './facts/member-values';
 import { fileArrays, fileConstants, classConstants, fileMacros, topLevelItems, type FileArray, type MacroDef } from './facts/file-scope';
 import { headerMemberElements, memberElements, recordLayouts, recordsKey, withHeaderMembers, type FileRecords } from './facts/records';
 import { fileSwitches } from './facts/file-switches';
@@ -502,7 +503,10 @@ export class Engine {
       if (this.fileScopes.size > 32) this.fileScopes.clear();
       this.fileScopes.set(scopeText, scope);
     }
-    const { globals, constants, macros, records } = scope;
+    const { globals, macros, records } = scope;
+    // (and the sizes the objects the file builds give their classes' members: facts/member-values.ts)
+    const members = constructedMembers(text, top.functions, top.classes, top.classFields, scope.constants);
+    const constants = members.size ? new Map([...scope.constants, ...members]) : scope.constants;
     // the file's own helpers win over same-named ones from its headers (`load128cs` in cuda_utils.cuh)
     const words = deviceWords(pre.view);
     const fromHeaders = this.headerHelpers(pre, grammarFor(language), fileDeadline, words);
