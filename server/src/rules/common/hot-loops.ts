@@ -98,7 +98,10 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
           const synced = fn.syncthreads.some((r) => rangeHolds(m.range, r.start));
           return !synced && inLoop.some((b) => b.space === 'shared' && b.kind === 'load') && inLoop.every((b) => b.space !== 'shared' || b.kind === 'load');
         }
-        return accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && b.loops.includes(id));
+        // (a global access beside a loop that copies its tiles asynchronously, `__pipeline_memcpy_async`, `cp.async`:
+        // those copies are the loop's global traffic, made by calls rather than subscripts)
+        return accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && b.loops.includes(id)) ||
+          (a.space === 'global' && fn.calls.some((c) => c.loops.includes(id) && ASYNC_COPY.test(c.name)));
       })),
     // a shared-memory store that fills a tile once per step of a main loop, beside the loop nested in that step
     // which reads the same tile over and over (a tiled GEMM's staging store, next to its k-slice loop)
@@ -114,6 +117,9 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
     },
   };
 }
+
+/** Copies from global to shared memory that run asynchronously: the CUDA pipeline primitives, `cuda::memcpy_async`, PTX `cp.async`. */
+const ASYNC_COPY = /^(?:__pipeline_memcpy_async|(?:cuda::|cooperative_groups::|cg::)?memcpy_async|cp_async)$/;
 
 /** A loop that hands each thread (grid-stride) or each block (`x = blockIdx.x; x += gridDim.x`) its next unit of work. */
 export const handsOutWork = (l: LoopFact | undefined): boolean =>
