@@ -16,7 +16,7 @@ import type { Rule } from '../../../core/rule';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import { exclusiveArms, neverTogether } from '../../../core/facts/model';
 import type { RuleFinding } from '../../../core/types';
-import { callsThroughWrappers } from '../../../core/facts/wrappers';
+import { callsThroughWrappers, hostCallee } from '../../../core/facts/wrappers';
 import { visibleCallables } from '../../../core/project';
 import { isReferenceOracle, isUnfusedBaseline } from '../../common/reference';
 import { perHost } from '../../common/memo';
@@ -144,6 +144,11 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
   const out: RuleFinding[] = [];
   const calls = callsThroughWrappers(host, hosts);
   const reported = new Set<CallFact>();
+  // the wrapper a launch was made through, as its call site names it (`net.backward()`: the method `MLP::backward`)
+  const wrapperAt = (x: CallFact) => {
+    const site = host.calls.find((h) => h.range === x.range && h.kind === 'call');
+    return (site && hostCallee(site, hosts)) ?? (x.via ? hosts.get(x.via) : undefined);
+  };
   calls.forEach((c, i) => {
     const g = gemmOf(c, kernels, hosts);
     if (!g) return;
@@ -178,7 +183,7 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       // C in place, `gelu_inplace(hidden)` before the down projection, is still the epilogue)
       const nextKernel = next.kind === 'launch' ? kernels.get(next.name) : undefined;
       const rewritesOutput = !!nextKernel && written(nextKernel).some((j) => next.argRoots[j] === g.output);
-      const stage = !!next.via && next.via !== g.call.via && !rewritesOutput && runsGemm(hosts.get(next.via), kernels, hosts);
+      const stage = !!next.via && next.via !== g.call.via && !rewritesOutput && runsGemm(wrapperAt(next), kernels, hosts);
       // (a wrapper whose arms are alternatives judged by all of them: llm.c's `fused_residual_forward5` runs a fused
       // residual + layernorm kernel, a row reduction no epilogue takes, and falls back to two launches only when it
       // cannot get its shared memory)
