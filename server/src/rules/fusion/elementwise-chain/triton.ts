@@ -12,6 +12,7 @@
 // outgrows the kernel's output); an operand of unknown shape is assumed to match or broadcast.
 import { detail } from '../../common/detail';
 import { eagerChains } from './eager';
+import { torchOpsBefore } from './prologue';
 import type { AccessFact, CallFact, FileFacts, FunctionFacts } from '../../../core/facts/model';
 import type { Range, RuleFinding } from '../../../core/types';
 import { compiledHosts, pythonOracles, isUnfusedBaseline } from '../../common/reference';
@@ -161,6 +162,8 @@ function checkHost(host: FunctionFacts, kernels: Map<string, FunctionFacts>, lin
     const f = torchOpsAfter({ host, calls, lines, shapes, reported }, { call: c, kernel, buffer, use, inputs, reduces: reducesBlocks(helpers.get(c.name)!.kernelFacts), shape: helpers.get(c.name)!.shape, related });
     if (f) out.push(f);
   });
+  // (c) a PyTorch elementwise op made just for a helper that loads it (prologue.ts)
+  out.push(...torchOpsBefore(calls, lines, helpers, fn, reported));
   return out;
 }
 
