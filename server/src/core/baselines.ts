@@ -57,4 +57,4 @@ const fusedTwinName = (name: string): string => name.replace(/(^|_)(?:un|non_?)f
 export function opOf(name: string): string {
   return name.split('_').filter((w) => w && !HOW_WRITTEN.test(w)).join('_');
 }
-const HOW_WRITTEN = /^(?:kernel|cuda|gpu|device|naive|simple|tiled|tile|shared|smem|wmma|mma|tensor|core|tc|f16|fp16|bf16|f32|fp32|tf32|f64|fp64|m\d+n\d+k\d+|v\d+|t|x\d+|\d+x\d+|\d+|pack|packed|async|block|warp|reg|regs|vec\d*|f32x\d+|f16x\d+|prefetch|dbuf|bcf|sliced|k|stages?|dsmem|swizzle|nopipe|pipe|mma\d+x\d+|warp\d+x\d+|double|buffer(?:ed)?)$/i;
+const HOW_WRITTEN = /^(?:kernel|cuda|gpu|device|naive|simple|simt|tiled|tile|shared|smem|wmma|mma|tensor|core|tc|f16|fp16|bf16|f32|fp32|tf32|f64|fp64|m\d+n\d+k\d+|v\d+|t|x\d+|\d+x\d+|\d+|pack|packed|async|block|warp|reg|regs|vec\d*|f32x\d+|f16x\d+|prefetch|dbuf|bcf|sliced|k|stages?|dsmem|swizzle|nopipe|pipe|mma\d+x\d+|warp\d+x\d+|double|buffer(?:ed)?)$/i;

@@ -307,12 +307,11 @@ export const rule: Rule = {
     // (or a TF32 tensor-core kernel of the same op, `sgemm_wmma_m16n16k8_tf32_kernel` beside `sgemm_naive_f32_kernel`: the
     // file's kernels are its variants, each bound on its own for the caller to pick)
     const tf32Ops = new Set([...tensorKernels].filter((k) => /tf32/i.test(k)).map(opOf).filter((x) => x !== ''));
-    // (or a tensor-core kernel of the same op in any precision that a host launches beside it, `wmma_gemm` on half
-    // then `simple_gemm_fp32` timed against it: a lesson's or a benchmark's CUDA-core comparison)
-    const sameOp = (name: string) => opOf(name).replace(/^[shd](?=gem[mv])/, '');
-    const comparedWithTensorCores = (name: string) => tensorKernels.size > 0 && facts.functions.some((h) => !h.isKernel &&
-      h.calls.some((c) => c.kind === 'launch' && c.name === name) &&
-      h.calls.some((c) => c.kind === 'launch' && tensorKernels.has(c.name) && sameOp(c.name) !== '' && sameOp(c.name) === sameOp(name)));
+    // (or a tensor-core kernel of the same op in any precision, `hgemm_wmma_kernel` on half beside `hgemm_simt_kernel`,
+    // `wmma_gemm` beside `simple_gemm_fp32`: a lesson's or a benchmark's ladder, whose CUDA-core rungs are the comparison)
+    const sameOp = (name: string) => opOf(name).replace(/^[shd](?=gem[mv](?:_|$))/, '');
+    const tensorOps = new Set([...tensorKernels].map(sameOp).filter((x) => x !== ''));
+    const comparedWithTensorCores = (name: string) => tensorOps.has(sameOp(name));
     const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && named(twin)) ||
       (tf32Ops.size > 0 && tf32Ops.has(opOf(name))) || pickedAgainstTensorCores(name) || comparedWithTensorCores(name);
     const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
