@@ -125,6 +125,17 @@ function warmUp(host: FunctionFacts, inLoop: readonly CallFact[], loop: LoopFact
   return !uploadsChunk || !copies.some((c) => named(c, 'DeviceToHost'));
 }
 
+/**
+ * A sweep over problem sizes, `for (n = 1; n <= maxN; n *= 2)`: each iteration is one test case at its size, its copies
+ * and launches sized by the loop's variable, checked on the host before the next: cases in turn, not one run's steps.
+ */
+function sizeSweep(loop: LoopFact, inLoop: readonly CallFact[]): boolean {
+  if (!loop.variable || !loop.factor || (loop.factor < 2 && loop.factor > 0.5)) return false;
+  const mentions = new RegExp(`(?<![\\w.])${loop.variable}(?!\\w)`);
+  const sized = (c: CallFact) => c.args.some((a) => mentions.test(a));
+  return inLoop.some((c) => c.kind === 'copy' && sized(c)) && inLoop.some((c) => c.kind === 'launch' && sized(c));
+}
+
 /** The callee name without an object or namespace (`ops[i].run` -> `run`, `Op::run` -> `run`). */
 const calleeName = (c: CallFact): string => bareName(c.name);
 const bareName = boundedMemo((name) => baseName(name).replace(/^.*(?:\.|->|::)/, ''), 10_000);
@@ -453,6 +464,7 @@ function checkHost(host: FunctionFacts, hosts: ReadonlyMap<string, FunctionFacts
     // the serialized reference of a function that also runs the same kernels on streams with asynchronous copies
     // (cuda-samples' simpleStreams times a "non-streamed" loop, then the streamed one): the baseline it measures against
     if (streamedTwin(host, loop, work)) continue;
+    if (sizeSweep(loop, inLoop)) continue;
     if ((constantTrip(loop, constants) ?? Infinity) <= FEW_ITERATIONS && warmUp(host, inLoop, loop)) continue;
     // a benchmark's repetitions between its clock reads: the same launches on the same input, nothing carried from one
     // step to the next and nothing copied (Rodinia huffman's `for (i < NT) { encode<<<>>>(...); cudaThreadSynchronize(); }`
