@@ -206,12 +206,14 @@ function decidesLoop(c: CallFact, loop: LoopFact, inLoop: readonly CallFact[], c
   // with no value read back, an error check's `return`, needs no wait.)
   if (c.kind === 'sync') {
     const scalarBack = (d: CallFact) => d.kind === 'copy' && blockingKind(d) === null && /Async$/.test(d.name) && /DeviceToHost/.test(d.args.join()) && oneScalarSize(d.args[2]) && positionBefore(d.range.start, c.range.start);
-    if (!loop.exits || inLoop.some((d) => blockingKind(d) === 'copy')) return false;
+    // (the loop's own condition too, `do { ...; cudaDeviceSynchronize(); } while (*changed)` on a managed flag)
+    const tested = [...(loop.exitTests ?? []), ...(loop.kind !== 'for' && loop.condition ? [loop.condition] : [])];
+    if ((!loop.exits && !tested.length) || inLoop.some((d) => blockingKind(d) === 'copy')) return false;
     // (or a host scalar the device fills without a copy call in the loop: a graph's memcpy node writing into `&sum`,
     // managed or mapped memory, which the loop's `if (sum <= tol) break;` reads after the wait)
     // (also through a local the test reads, set after the wait: `int next = shared->tokens[pos + 1]; if (next == EOS) break;`)
     const afterWait = (loop.exitSources ?? []).filter((x) => positionBefore(c.range.start, x.at)).map((x) => x.text);
-    return inLoop.some(scalarBack) || [...(loop.exitTests ?? []), ...afterWait].some((t) => deviceFilled(t, calls));
+    return (!!loop.exits && inLoop.some(scalarBack)) || [...tested, ...afterWait].some((t) => deviceFilled(t, calls));
   }
   const v = oneValue(c) ?? hostScalarResult(c);
   if (v === null) return false;
