@@ -121,7 +121,11 @@ export function fileArrays(declarations: Node[]): FileArray[] {
     const space: MemorySpace = /__shared__/.test(head) ? 'shared' : /__constant__/.test(head) ? 'constant' : /__device__|__managed__/.test(head) ? 'global' : 'host';
     for (const d of children(c)) {
       const info = declaratorName(d);
-      if (info && (info.arrayDims.length > 0 || (container && !info.pointer))) {
+      // (or a host buffer kept in a file-scope pointer, Rodinia's `float *a, *b, *m;` filled in `main`: `a[i]` in a
+      // function reads it as it reads a parameter's)
+      const hostPointer = !!info && space === 'host' && !container && info.pointer && !info.rows && !info.arrayDims.length &&
+        /^\*\s*[A-Za-z_]\w*\s*(?:=\s*(?:NULL|nullptr|0)\s*)?$/.test(d.text) && !/\b(?:extern|typedef)\b/.test(head) && !/[(*]/.test(typeText);
+      if (info && (info.arrayDims.length > 0 || (container && !info.pointer) || hostPointer)) {
         out.push({ name: info.name, elemType, space, ...(info.arrayDims.length > 1 ? { dimTexts: info.arrayDims.map((x) => x.text) } : {}) });
       }
     }
