@@ -423,6 +423,11 @@ function checkStridedRows(fn: FunctionFacts, streamed: AccessFact[]): RuleFindin
   // (a 2-D scratch too, `part[32][33]` of a warp per row taking its partials after the row loop: no tile of the stream)
   const tiles = fn.shared.filter((t) => used(t.name) && ((t.dims.length > 1 && !scratch(t.name)) || (tileSized(t) && (!(wholeInput || longRows) || filledInStream(t.name)) && !rowCache(t.name) && !broadcastCache(t.name) && !scratch(t.name))));
   if (streamed.length === 0 || tiles.length > 0) return [];
+  // (a group of a constant few elements a warp, `for (i = lane; i < 64; i += 32)`: two loads a lane, which one 16-byte
+  // load would make with half the warp idle; a Q8_0 quantizer's group of 64)
+  const fewLoads = (l: LoopFact | undefined) => !!l?.limit && !l.limit.unknown && l.limit.isConstant && !!l.step && !l.step.unknown && l.step.isConstant &&
+    l.step.constant >= 32 && l.limit.constant / l.step.constant <= 2;
+  if (streamed.every((a) => a.loops.length > 0 && a.loops.every((id) => fewLoads(fn.loops.find((l) => l.id === id))))) return [];
   // (a block's reduction over rows every launch makes short, a head's 128 floats before the warp partials: 1.02x measured
   // with float4 at 256 floats a row, whatever combines the partials)
   // (a row in one loop: a channel swept over N images of short planes, `n < N` around `i < HW`, is long)
