@@ -460,15 +460,21 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   }
   // (a launch of a name a kernel goes by: the project's, or one named as kernels are; `self.blocks[i](x)` is a module call)
   const kernelLaunch = (c: CallFact) => c.kind === 'launch' && (!!facts.project?.kernels.has(c.name) || /^_|kernel/i.test(c.name));
-  if (kernels.size === 0 && !imported.some((h) => h.kernel) && !facts.functions.some((f) => f.calls.some(kernelLaunch))) return [];
+  // (a plain PyTorch module, no kernel of its own: only its eager chains, `0.5 * x * (1.0 + torch.tanh(...))`)
+  const eagerOnly = kernels.size === 0 && !imported.some((h) => h.kernel) && !facts.functions.some((f) => f.calls.some(kernelLaunch));
   const out: RuleFinding[] = [];
-  const helpers = launchHelpers(facts, kernels);
+  const helpers = eagerOnly ? new Map<string, LaunchHelper>() : launchHelpers(facts, kernels);
   const names = new Set(facts.functions.map((f) => f.name));
   const setUp = moduleSetUp(facts.functions);
   for (const host of facts.functions) {
     // a test oracle, or a baseline named as the unfused twin of a fused one (`swiglu_unfused`, or `swiglu_two_kernels`
     // beside `swiglu_fused`), is kept unfused on purpose
     if (host.isKernel || pythonOracles(facts.functions).has(host) || compiledHosts(facts.functions).has(host) || isUnfusedBaseline(host.name) || isUnfusedBaseline(host.className ?? '') || hasFusedTwin(host.name, names)) continue;
+    if (eagerOnly) {
+      // (not beside a GEMM of its own, `logits = q @ k.T` then a softcap: the GEMM's epilogue or the attention is the advice there)
+      if (!setUp.has(host) && !host.calls.some(eagerGemm)) out.push(...eagerChains(host));
+      continue;
+    }
     try {
       const launched = checkHost(host, kernels, facts.lines, helpers);
       out.push(...launched);
@@ -482,6 +488,10 @@ export function tritonElementwiseChain(facts: FileFacts): RuleFinding[] {
   }
   return out;
 }
+
+/** A PyTorch matrix product: `a @ b`, `torch.matmul`, `F.linear`, `torch.bmm`, `torch.einsum`, `x.mm(w)`. */
+const eagerGemm = (c: CallFact): boolean => (c.form === 'operator' && c.name === '@') ||
+  /(?:^|\.)(?:matmul|mm|bmm|baddbmm|addmm|addbmm|einsum|linear|scaled_dot_product_attention)$/.test(c.qualified ?? c.name);
 
 /** A tensor of one element (`torch.zeros(1)`, `torch.empty(())`, `torch.zeros((1,))`). */
 function isOneElement(shape: Shape | undefined): boolean {
