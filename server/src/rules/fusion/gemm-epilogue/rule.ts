@@ -200,6 +200,9 @@ function checkHost(host: FunctionFacts, kernels: ReadonlyMap<string, FunctionFac
       // that uses that buffer runs under a guard: the fallback for when the fused path is off (llm.c's matmul_backward)
       const site = host.calls.find((h) => h.range === g.call.range) ?? g.call;
       if (arm !== undefined && site.args.some((a) => { const b = chosenOrNull(a); return b !== null && next.argRoots.includes(b); })) return;
+      // (also where a wrapper makes that choice: `matmul_backward(dinp, ..., pre_gelu, gelu_fusion)` hands the GEMM's
+      // wrapper the buffer the guarded pass reads, which no operand of the GEMM itself is: its epilogue's input)
+      if (arm !== undefined && site !== g.call && site.argRoots.some((r) => r !== null && r !== g.output && next.argRoots.includes(r) && !g.call.argRoots.includes(r))) return;
       // the pass writes a buffer that a call between the GEMM and it uses (an SGD step writing `W` after a dgrad that
       // reads `W`): applied in the GEMM's epilogue, the write would come before that use (a later launch of the same
       // wrapper call, `backward(...)` running the wgrad GEMM then the dgrad one, comes between too)
