@@ -66,3 +66,54 @@ test('an eager attention chain through another file\'s softmax launcher is repor
   assert.equal(attention.length, 1, attention.map((f) => f.message).join('\n'));
   assert.equal(attention[0].function, 'sdpa_math');
 });
+
+const POINTWISE_OPS = `import torch
+import triton
+import triton.language as tl
+
+from .codegen import pointwise_dynamic
+
+
+@pointwise_dynamic(promotion_methods=[(0, 1, "DEFAULT")])
+@triton.jit
+def mul_func(x, y):
+    return x * y
+
+
+@pointwise_dynamic(promotion_methods=[(0, "DEFAULT")])
+@triton.jit
+def gelu_tanh(x):
+    return 0.5 * x * (1 + tl.math.tanh(x * 0.79788456 * (1 + 0.044715 * x * x)))
+
+
+def mul(A, B):
+    return mul_func(A, B)
+
+
+def gelu(A):
+    return gelu_tanh(A)
+`;
+
+const COMPOSITE = `import torch
+
+from .pointwise import gelu, mul
+
+
+def gelu_and_mul(a, b):
+    return mul(gelu(a), b)
+
+
+def gelu_then_sum(a):
+    return torch.sum(gelu(a))
+`;
+
+test('an op module\'s functions over generated pointwise kernels chain where another module composes them', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ka-pointwise-'));
+  writeFileSync(join(root, 'pointwise.py'), POINTWISE_OPS);
+  writeFileSync(join(root, 'composite.py'), COMPOSITE);
+  const fresh = new Engine(engine.parsers, engine.knowledge);
+  fresh.setWorkspace([root]);
+  const report = runCheck(fresh, [root], DEFAULT_CONFIG);
+  const chains = report.findings.filter((f) => f.rule === 'fusion/elementwise-chain' && f.file.endsWith('composite.py'));
+  assert.deepEqual(chains.map((f) => f.function), ['gelu_and_mul'], chains.map((f) => f.message).join('\n'));
+});

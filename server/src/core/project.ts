@@ -7,6 +7,7 @@ import type { CallFact, FileFacts, FunctionFacts } from './facts/model';
 import { LIBRARY_KERNELS } from './facts/library';
 import { emptyNameUses, type NameUses } from './reachability';
 import { boundedMemo } from './bounded-memo';
+import { isPointwiseDecorator } from './facts/triton/kernel';
 
 /**
  * `caffe_gpu_powx<float>` -> `caffe_gpu_powx`: calls name the template, definitions its specializations. (Asked for
@@ -246,6 +247,13 @@ export class ProjectIndex {
         const kernel = facts.functions.find((k) => k.isKernel && k.name === launches[0].name) ?? null;
         this.pythonHelpers.set(f.name, this.pythonHelpers.has(f.name) ? null : { helper: f, kernel });
       }
+      // (and a function returning what a generated pointwise kernel of its module makes, FlagGems' `def mul(A, B):
+      // return mul_func(A, B)` over a `@pointwise_dynamic` kernel: each call launches it)
+      for (const f of facts.functions) {
+        if (f.isKernel || this.pythonHelpers.has(f.name)) continue;
+        const kernel = pointwiseReturned(f, facts.functions);
+        if (kernel) this.pythonHelpers.set(f.name, { helper: f, kernel });
+      }
       return;
     }
     for (const launch of resolvedLaunches(facts.functions, facts.instantiations)) {
@@ -380,4 +388,12 @@ export function exportedDeclarations(lines: readonly string[]): string[] {
     if (m && (inBlock || /\bextern\s+"C"\s+[^{]/.test(l))) out.push(m[1]);
   }
   return out;
+}
+
+/** The `@pointwise_dynamic` kernel of `functions` whose call `f` returns as it is (`return mul_func(A, B)`), else null. */
+export function pointwiseReturned(f: FunctionFacts, functions: readonly FunctionFacts[]): FunctionFacts | null {
+  const r = f.calls.findIndex((c) => c.form === 'return');
+  const call = r >= 0 ? f.calls.find((c) => c.parent === r && c.form === 'call') : undefined;
+  if (!call || !f.calls[r].args[0]?.trim().startsWith(`${call.name}(`)) return null;
+  return functions.find((k) => k.isKernel && k.name === call.name && !!k.decorators?.some(isPointwiseDecorator)) ?? null;
 }

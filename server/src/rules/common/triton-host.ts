@@ -445,6 +445,12 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
   const own = facts.functions.map((helper) => ({ helper, kernel: kernels.get(helper.calls.find((c) => c.kind === 'launch')?.name ?? '') }));
   for (const { helper: h, kernel: k } of [...own, ...importedHelpers(facts)]) {
     if (h.isKernel) continue;
+    // (another module's `def mul(A, B): return mul_func(A, B)` over its `@pointwise_dynamic` kernel: the parameters it passes are read)
+    if (k?.decorators?.some(isPointwiseDecorator) && !h.calls.some((c) => c.kind === 'launch') && !out.has(h.name)) {
+      const call = h.calls.find((c) => c.form === 'call' && c.name === k.name);
+      if (call) out.set(h.name, { kernel: k.name, kernelFacts: k, reads: new Set(h.params.flatMap((p, i) => (call.argRoots.includes(p.name) ? [i] : []))) });
+      continue;
+    }
     const launches = h.calls.filter((c) => c.kind === 'launch');
     if (launches.length !== 1) continue;
     const bound = k && k.kernelClass !== 'gemm' ? bindArguments(k, launches[0]) : null;
