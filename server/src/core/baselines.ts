@@ -25,7 +25,9 @@ export function pickedBaselines(functions: readonly FunctionFacts[]): ReadonlySe
   if (!functions.some((f) => !f.isKernel && isUnfusedBaseline(f.name))) return out;
   // (or one whose fused twin the file defines beside it, `run_unfused` and `run_fused`: a comparison the file makes)
   const hosts = new Set(functions.filter((f) => !f.isKernel).map((f) => baseName(f.name)));
-  for (const f of functions) if (!f.isKernel && isUnfusedBaseline(f.name) && hosts.has(fusedTwinName(baseName(f.name)))) out.add(baseName(f.name));
+  // (the twin's name may go on, `linear_relu_fused_epilogue` beside `linear_relu_unfused`)
+  const twinOf = (name: string) => { const twin = fusedTwinName(name); return [...hosts].some((h) => h === twin || h.startsWith(`${twin}_`)); };
+  for (const f of functions) if (!f.isKernel && isUnfusedBaseline(f.name) && twinOf(baseName(f.name))) out.add(baseName(f.name));
   for (const g of functions) {
     for (const c of g.calls) {
       if (c.kind !== 'call' || !isUnfusedBaseline(c.name)) continue;
