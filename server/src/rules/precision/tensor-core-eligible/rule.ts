@@ -343,6 +343,10 @@ export const rule: Rule = {
       return sites.length > 0 && sites.every(({ d, call }) => !!call.scopes?.length && d.params.some((p) => IMPLEMENTATION_NUMBER.test(p.name)) &&
         new Set(d.calls.filter((c) => (c.kind === 'launch' || (c.kind === 'call' && c.name !== f.name && launchesKernels(c.name))) && neverTogether(c.scopes, call.scopes)).map((c) => c.name)).size >= 2);
     };
-    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || benchmarked(f) || onFp32Handles(f) || runnerBaseline(f), torchHandle, fastTwins)));
+    // (or timed in a function of its own, `time_sgemm` between a timer's start and stop, in a file that also times a
+    // tensor-core GEMM, `cublasHgemm` or a FAST_TF32 compute type: the fp32 rate of a precision comparison)
+    const tensorCoreLibrary = facts.functions.some((f) => f.calls.some((c) => /^cublasHgemm|^cublasLtMatmul$/.test(c.name) || c.args.some((a) => FAST_COMPUTE.test(a) || /\bCUDA_R_16[FB]F?\b|\bCUBLAS_COMPUTE_16F\b/.test(a))));
+    const timedComparison = (f: FunctionFacts) => tensorCoreLibrary && f.calls.some((c) => fp32Gemm(c) && insideTimedRegion(f, c));
+    return facts.functions.flatMap((f) => (f.isKernel ? (hasTf32Twin(f.name) ? [] : kernelCached(f)) : hostCached(f, handleSetUp || benchmarked(f) || onFp32Handles(f) || runnerBaseline(f) || timedComparison(f), torchHandle, fastTwins)));
   },
 };
