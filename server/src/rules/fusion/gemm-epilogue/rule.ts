@@ -46,7 +46,8 @@ function sequential(a: CallFact, b: CallFact): boolean {
 const GRID_INDICES = ['threadIdx.x', 'threadIdx.y', 'threadIdx.z', 'blockIdx.x', 'blockIdx.y', 'blockIdx.z'];
 
 /** Calls that never touch the output's contents. */
-const HARMLESS = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|cublasSetStream\w*|cublasSetMathMode|printf|fprintf|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk)$/;
+// (and a tensor's shape and pointer reads in PyTorch C++, `torch::empty_like(y)`, `y.size(0)`, `y.data_ptr<float>()`: no data)
+const HARMLESS = /^(cudaGetLastError|cudaPeekAtLastError|cudaEvent\w+|cudaStreamWaitEvent|cublasSetStream\w*|cublasSetMathMode|printf|fprintf|assert|\w*[Cc]heck\w*|\w*CHECK\w*|gpuErrchk|(?:torch::|at::)?(?:empty_like|empty_strided)|\w+\.(?:size|sizes|stride|strides|numel|dim|options|device|scalar_type|dtype|is_contiguous|data_ptr(?:<\w+>)?))$/;
 
 /** The pass that applies an epilogue to `output`, when the launch is one: an elementwise kernel reading it, or a rank-1 GEMM accumulating into it. */
 function epiloguePass(l: CallFact, output: string, kernels: ReadonlyMap<string, FunctionFacts>): string | null {
