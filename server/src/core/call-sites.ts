@@ -54,6 +54,11 @@ export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly st
           return call.argValues?.[i] ?? bound.get(caller)?.get(call.args[i].trim()) ?? null;
         });
         if (values[0] !== null && values.every((v) => v === values[0])) out.set(p.name, values[0]);
+        // (or at most a small size at every call, a recursion's leaf under `if (n <= LEAF)`: as many trips as that, at most)
+        else {
+          const caps = mine.map(({ call }, k) => values[k] ?? call.argCaps?.[i] ?? null);
+          if (caps.every((c) => c !== null && c <= LEAF_CAP)) out.set(p.name, Math.max(...(caps as number[])));
+        }
       });
       bound.set(f, out);
     }
@@ -88,6 +93,8 @@ export function withCallSiteTrips(functions: FunctionFacts[], lines: readonly st
     return facts;
   });
 }
+/** The largest size cap taken as a leaf's trip count (a Strassen cutoff of 64 or 128: blocks that stay in cache). */
+const LEAF_CAP = 256;
 const tripped = new WeakMap<FunctionFacts, { key: string; facts: FunctionFacts }>();
 
 /** A launch argument's form (`128·batch`) with the parameters every call fixes put in, when that leaves a constant. */

@@ -8,7 +8,7 @@ import { lambdaLoop } from './lambda-loops';
 import { dispatchedTypes } from './aten-dispatch';
 import { templateParameters } from './templates';
 import { sequenceExit, sequenceGuard } from './sequence-bound';
-import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops, conditionExpression, oneShotArm, lastStepArm } from './loop-forms';
+import { chunkTailArm, remainderArm, constexprArm, rareIterationLoops, conditionExpression, oneShotArm, lastStepArm, sizeCapsOf } from './loop-forms';
 import { NO_RECORDS, type FileRecords } from './records';
 import type { ElementAccessor } from '../preprocess/accessors';
 import { elementBits, misparsedArrayPointer, type TypeAliases } from './ctypes';
@@ -158,6 +158,8 @@ class FunctionWalker extends DeclarationWalker {
         if (tail === 'consequence') this.chunkTailDepth++;
         const remainder = cond ? remainderArm(cond, (x) => this.eval(x)) : null;
         if (remainder === 'consequence') this.remainderDepth++;
+        const caps = cond ? sizeCapsOf(cond, (x) => this.eval(x)) : [];
+        this.sizeCaps.push(...caps);
         // `if (n > 0) m = min(m, src[n - 1]);` in the loop over `n`: a border test on the innermost loop's variable
         const border = !!cond && !!enclosing.length && loopVariableTest(cond, enclosing[enclosing.length - 1].variable);
         if (border) this.borderTestDepth++;
@@ -184,6 +186,7 @@ class FunctionWalker extends DeclarationWalker {
         this.perSequenceAt = outerPerSequence;
         if (tail === 'consequence') this.chunkTailDepth--;
         if (remainder === 'consequence') this.remainderDepth--;
+        this.sizeCaps.length -= caps.length;
         this.rareLoops.length -= rare.length;
         if (once) this.onceDepth--;
         this.activeLanes = outer;

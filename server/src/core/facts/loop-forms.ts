@@ -518,3 +518,19 @@ function declares(loop: Node, name: string): boolean {
   return !!body && namedChildren(body).some((s) => s.type === 'declaration' && new RegExp(`(?<![\\w.])${name}\\s*=`).test(s.text));
 }
 
+/**
+ * `if (n <= LEAF)`, `if (n < 64 && m < 64)`: the names the condition bounds above by a constant, and the most each can be
+ * in its consequence (a recursion's leaf size, Strassen's cutoff).
+ */
+export function sizeCapsOf(cond: Node, evaluate: (n: Node | null) => Poly): { name: string; max: number }[] {
+  const e = unparen(cond.type === 'condition_clause' ? namedChildren(cond)[0] ?? null : cond);
+  if (e?.type !== 'binary_expression') return [];
+  const op = field(e, 'operator')?.text ?? '';
+  if (op === '&&') return [field(e, 'left'), field(e, 'right')].flatMap((x) => (x ? sizeCapsOf(x, evaluate) : []));
+  const [left, right] = [unparen(field(e, 'left')), unparen(field(e, 'right'))];
+  const limit = (x: Node | null) => { const v = evaluate(x); return !v.unknown && v.isConstant ? v.constant : null; };
+  // `n <= C`, `n < C`, or written the other way round, `C >= n`
+  const [name, bound, strict] = left?.type === 'identifier' && (op === '<=' || op === '<') ? [left.text, limit(right), op === '<'] :
+    right?.type === 'identifier' && (op === '>=' || op === '>') ? [right.text, limit(left), op === '>'] : [null, null, false];
+  return name && bound !== null ? [{ name, max: strict ? bound - 1 : bound }] : [];
+}

@@ -254,6 +254,8 @@ export interface CallFact {
   templateArgs?: string[];
   /** A launch's, or a call's of one of the file's own host functions, arguments that are constants where it is made (`k<<<g, b>>>(d, 1024)`, `int n = 1 << 10; ...(d, n)`), else null. */
   argValues?: (number | null)[];
+  /** The most an argument can be where the call sits (`if (n <= LEAF) leaf(A, B, C, n);` with LEAF 64: 64), by argument. */
+  argCaps?: (number | null)[];
   /** The same for a call of a function the file does not define: the project's calls of it fix its parameters (ProjectIndex.callConstants). */
   foreignArgValues?: (number | null)[];
   /** A call's of one of the file's own host functions, the extents of its `dim3` arguments (`dim3 block(16, 16)` -> [16, 16]), else null: a launch wrapper's block. */

@@ -438,6 +438,10 @@ export abstract class CallWalker extends WalkerState {
     if (!this.isKernel && inLambda(n)) fact.inLambda = true;
     if (this.singleLaneDepth > 0 && this.isKernel) fact.singleLane = true;
     if ((kind === 'launch' || kind === 'call') && this.remainderDepth > 0) fact.remainderArm = true;
+    if (kind === 'call' && this.sizeCaps.length) {
+      const caps = args.map((a) => Math.min(...this.sizeCaps.filter((c) => c.name === a.text.trim()).map((c) => c.max)));
+      if (caps.some(Number.isFinite)) fact.argCaps = caps.map((c) => (Number.isFinite(c) ? c : null));
+    }
     if (kind === 'launch' && !this.isKernel && args.some((a) => this.movesWithLoops(a))) fact.loopArgs = true;
     // (a call of the file's host function in a loop: the arguments each step moves, `&A(i, p)` under `p += kc` a tile, `W` passed whole none)
     if (kind === 'call' && mayBeOwn && this.loopStack.length) {

@@ -122,6 +122,8 @@ export abstract class WalkerState extends Evaluator {
   protected borderTestDepth = 0;
   /** Inside the arm of an `if` that runs when a size is not a multiple of a vector width (`else` of `n % 4 == 0`). */
   protected remainderDepth = 0;
+  /** Names the `if` arms around bound above (`if (n <= LEAF)`: n ≤ 64): a call's size argument there is at most that. */
+  protected sizeCaps: { name: string; max: number }[] = [];
   /** References bound to one element (`float4& out = out4[idx]`), by name: the access recorded where each was bound. */
   protected readonly elementRefs = new Map<string, AccessFact>();
   /** Local arrays of one dimension by name, and how many elements each has (`int block_sizes[] = {32, 64}`: 2). */
