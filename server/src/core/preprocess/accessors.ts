@@ -11,7 +11,8 @@
 export interface ElementAccessor { type: string; columnMajor: boolean }
 
 // `) [const] [noexcept] [override] { return [this->]member[ index ]; }`: the body, anchored on its end
-const BODY = /\)\s*(?:const\s*)?(?:noexcept\s*)?(?:override\s*)?\{\s*return\s+(?:this\s*->\s*)?([A-Za-z_]\w*)\s*(?:\.\s*data\s*\(\s*\)\s*)?\[([^\[\]{};]{1,120})\]\s*;\s*\}/g;
+// (or a table of rows, `return data_[i][j];` of a `std::vector<std::vector<float>>`: the second subscript is the column)
+const BODY = /\)\s*(?:const\s*)?(?:noexcept\s*)?(?:override\s*)?\{\s*return\s+(?:this\s*->\s*)?([A-Za-z_]\w*)\s*(?:\.\s*data\s*\(\s*\)\s*)?\[([^\[\]{};]{1,120})\](?:\s*\[\s*([A-Za-z_]\w*)\s*\])?\s*;\s*\}/g;
 // the head before that `)`: `[qualifiers] Type [&] name(Type i, Type j` (template arguments without nesting)
 const HEAD = /(?:^|[\s;{}:])((?:[A-Za-z_][\w:]*(?:\s*<[^<>;{}()]*>)?\s+)*?)([A-Za-z_][\w:]*(?:\s*<[^<>;{}()]*>)?)\s*(&?)\s*((?:[A-Za-z_]\w*\s*::\s*)?(?:operator\s*\(\s*\)|[A-Za-z_]\w*))\s*\(\s*(?:const\s+)?[A-Za-z_][\w:]*(?:\s+[A-Za-z_]\w*)?\s+([A-Za-z_]\w*)\s*,\s*(?:const\s+)?[A-Za-z_][\w:]*(?:\s+[A-Za-z_]\w*)?\s+([A-Za-z_]\w*)\s*$/;
 const QUALIFIERS = new Set(['inline', 'constexpr', 'static', 'virtual', 'const', 'volatile', '__host__', '__device__', '__forceinline__', 'explicit']);
@@ -51,7 +52,8 @@ export function scanAccessors(text: string): Map<string, ElementAccessor> {
     const [, quals, type, , name, i, j] = head;
     if (NOT_TYPES.has(type) || NOT_TYPES.has(name) || QUALIFIERS.has(type) || i === j) continue;
     if (quals.split(/\s+/).some((q) => q && !QUALIFIERS.has(q) && !/^[A-Za-z_][\w:]*$/.test(q))) continue;
-    const order = indexOrder(m[2], i, j);
+    // (`data_[i][j]`: rows apart by a row's length, as `data_[i * cols_ + j]`; `data_[j][i]` column-major)
+    const order = m[3] !== undefined ? (m[2].trim() === i && m[3] === j ? false : m[2].trim() === j && m[3] === i ? true : null) : indexOrder(m[2], i, j);
     if (order === null) continue;
     // (defined outside its class: `double& Matrix::at(...)`, `double& Matrix::operator()(...)`)
     const [owner, method] = name.includes('::') ? name.split(/\s*::\s*/) : [null, name];
