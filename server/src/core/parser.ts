@@ -128,7 +128,7 @@ export class Parsers {
   startParse(grammar: GrammarName, source: string, oldTree?: Tree | null, timeoutMs = 2000, lines?: readonly string[]): SlicedParse {
     const text = grammar === 'python' || (lines && !mayRewrite(lines))
       ? source
-      : withStatementMacroTypes(withoutDefiningInvocations(withoutDeclaratorAttributes(withAlignas(withoutExportMacros(withoutTrailingDefineSpace(source))))));
+      : withoutStatementInvocations(withoutDefiningInvocations(withoutDeclaratorAttributes(withAlignas(withoutExportMacros(withoutTrailingDefineSpace(source))))));
     const shared = this.parsers.get(grammar);
     if (!shared) throw new Error(`the ${grammar} grammar is not loaded`);
     let own: Parser | null = null; // holds the unfinished parse between slices
@@ -189,11 +189,11 @@ export interface SlicedParse {
   readonly spentMs: number;
 }
 
-/** Whether any line has what withoutExportMacros, withAlignas, withoutDeclaratorAttributes, withStatementMacroTypes or withoutTrailingDefineSpace looks for (asked again only of the lines an edit changed). */
+/** Whether any line has what withoutExportMacros, withAlignas, withoutDeclaratorAttributes, withoutStatementInvocations or withoutTrailingDefineSpace looks for (asked again only of the lines an edit changed). */
 const rewritable = (line: string) =>
   line.includes('class ') || line.includes('struct ') || line.includes('__align__') || line.includes('__attribute__') || (line.includes('define') && EMPTY_DEFINE_LINE.test(line)) ||
-  INVOCATION_START.test(line) || (STATEMENT_INVOCATION_START.test(line) && !/;\s*$/.test(line) && /\b(?:float|double|int|char|short|long|unsigned|signed|bool|void)\b/.test(line));
-/** An indented line that starts a macro invocation (withStatementMacroTypes: one with no `;` and a type keyword). */
+  INVOCATION_START.test(line) || (STATEMENT_INVOCATION_START.test(line) && !/;\s*$/.test(line));
+/** An indented line that starts a macro invocation with no `;` at its end (withoutStatementInvocations). */
 const STATEMENT_INVOCATION_START = /^[ \t]+[A-Z][A-Z0-9]*_[A-Z0-9_]*\s*\(/;
 const mayRewrite = lineScan((line) => !rewritable(line), (lines) => lines.some(rewritable));
 
@@ -253,20 +253,19 @@ export function withoutDeclaratorAttributes(text: string): string {
 }
 
 /**
- * `  LAUNCH_SCALE_KERNEL(scale_kernel, 1, float)` as a function's last statement, with no `;` (the macro's body ends in
- * one): a type keyword among the arguments makes the grammar read a declaration whose recovery swallows the closing
- * brace and the next function (LeetCUDA's bindings end so). The grammar gets the keyword capitalised, an identifier of
- * the same length (`Float`), as `half` already is; the facts read the invocation through its expansion of the file's text.
+ * `  LAUNCH_SCALE_KERNEL(scale_kernel, 1, float)` as a statement of a function's body with no `;` after it (the macro's
+ * body ends in one, or is a braced block): the grammar reads a declaration whose recovery can swallow the closing brace
+ * and the next function, or, alone in a body, turns the whole function into a declaration (LeetCUDA's bindings end
+ * so). The grammar gets the invocation as spaces; the facts read the function through its macros (facts/shadow.ts),
+ * from the file's own text, the launch included.
  */
-const STATEMENT_INVOCATION = /^([ \t]+)([A-Z][A-Z0-9]*_[A-Z0-9_]*)(\s*\((?:[^(){};\n]|\([^(){};\n]*\))*\))(?=[ \t]*\r?\n)/gm;
-const TYPE_KEYWORD = /\b(float|double|int|char|short|long|unsigned|signed|bool|void)\b/g;
-export function withStatementMacroTypes(text: string): string {
+const STATEMENT_INVOCATION = /^([ \t]+)([A-Z][A-Z0-9]*_[A-Z0-9_]*)\s*\((?:[^(){};]|\((?:[^(){};]|\([^(){};]*\))*\)){0,600}\)(?=[ \t]*\r?\n[ \t]*[^\s;])/gm;
+export function withoutStatementInvocations(text: string): string {
   if (!text.includes('#') || !/^[ \t]+[A-Z][A-Z0-9]*_/m.test(text)) return text;
   const statements = new Set([...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(((?:[^)\n]|\\\r?\n)*)\)((?:[^\n]*\\\r?\n)*[^\n]*)/gm)]
-    .filter((m) => m[3].replace(/\\\r?\n/g, ' ').trim().endsWith(';')).map((m) => m[1]));
+    .filter((m) => { const body = m[3].replace(/\\\r?\n/g, ' ').trim(); return body.endsWith(';') || (body.startsWith('{') && body.endsWith('}')); }).map((m) => m[1]));
   if (!statements.size) return text;
-  return text.replace(STATEMENT_INVOCATION, (m, indent: string, name: string, args: string) =>
-    statements.has(name) && TYPE_KEYWORD.test(args) ? indent + name + args.replace(TYPE_KEYWORD, (k) => k[0].toUpperCase() + k.slice(1)) : m);
+  return text.replace(STATEMENT_INVOCATION, (m, _indent: string, name: string) => (statements.has(name) && m.split('\n').length <= MAX_INVOCATION_LINES ? m.replace(/[^\n]/g, ' ') : m));
 }
 
 /**
