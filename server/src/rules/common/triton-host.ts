@@ -471,7 +471,10 @@ export function launchHelpers(facts: FileFacts, kernels: Map<string, FunctionFac
     if (!tuple && (root === null || !written.has(root))) continue;
     // (the helper's own parameters the kernel loads, passed on unchanged: `k[grid](x, y, out, n)` for `def add(x, y)`)
     const loaded = loadedBuffers(k, bound);
-    const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) ? [i] : [])));
+    // (or through a view of one, `x2 = x.reshape(-1, x.shape[-1])` handed to the kernel: the same elements)
+    const viewOf = (name: string) => h.calls.some((c) => c.form === 'assign' && c.name === '=' && c.assignedTo?.length === 1 && loaded.has(c.assignedTo[0]) &&
+      new RegExp(`^${name}\\.(?:view|view_as|reshape|contiguous|flatten)\\(`).test((c.args[0] ?? '').trim()));
+    const reads = new Set(h.params.flatMap((p, i) => (loaded.has(p.name) || viewOf(p.name) ? [i] : [])));
     // (an autograd.Function's forward under `Cls.apply` only, its arguments after `ctx`: every Function's method is a `forward`)
     const apply = autogradApply(h);
     if (apply) out.set(apply, { kernel: k.name, kernelFacts: k, reads: new Set([...reads].filter((i) => i > 0).map((i) => i - 1)), ...(tuple ? { tuple } : {}) });
