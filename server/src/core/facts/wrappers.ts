@@ -85,6 +85,8 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
       continue;
     }
     const params = wrapper.params.map((p) => p.name);
+    // (the object a method is called on, `fc1` of `fc1.forward(x)`, `net->layer` of `net->layer.run()`)
+    const receiver = /^([A-Za-z_][\w.>-]*?)\s*(?:\.|->)\s*[A-Za-z_]\w*$/.exec(c.name)?.[1]?.replace(/->/g, '.') ?? null;
     // (a parameter the call leaves to its default, `float* pre_gelu = NULL`, names no buffer of the caller's)
     const given = (i: number) => i < c.args.length;
     // buffers the wrapper allocates itself are its own, whatever the caller's are named
@@ -112,7 +114,9 @@ export function callsThroughWrappers(host: FunctionFacts, hosts: ReadonlyMap<str
           const addressed = j >= 0 && given(j) && member![2].startsWith('->') ? /^&\s*([A-Za-z_][\w.]*(?:->[A-Za-z_][\w.]*)*)$/.exec(c.args[j].trim())?.[1] : undefined;
           if (addressed) return `${addressed}.${member![2].slice(2)}`;
           if (j >= 0) return !given(j) || c.argRoots[j] === null ? null : `${plain ?? c.argRoots[j]}${member![2]}`;
-          return r !== null && own.has(r) ? `${wrapper.name}::${r}` : r;
+          if (r !== null && own.has(r)) return `${wrapper.name}::${r}`;
+          // (a method's data member, `y` of `Linear::forward` called as `fc1.forward(x)`: the caller's `fc1.y`)
+          return r !== null && receiver && wrapper.className && /^[A-Za-z_]\w*$/.test(r) && !params.includes(r) ? `${receiver}.${r}` : r;
         }),
         ...choicesThrough(l, params, c),
         grid: l.grid && substitute(l.grid, params, c.args),
