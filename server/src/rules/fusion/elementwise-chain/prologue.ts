@@ -25,7 +25,14 @@ function producedFor(calls: CallFact[], lines: string[], c: CallFact, ci: number
   for (let j = ci - 1; j >= 0 && set < 0; j--) if (calls[j].form === 'assign' && (calls[j].assignedTo ?? []).includes(root)) set = j;
   if (set < 0 || calls[set].name !== '=' || calls[set].assignedTo!.length !== 1 || !sameContext(calls[set], c)) return null;
   const value = calls.findIndex((x) => x.parent === set && squash(textOf(lines, x.range)) === squash(calls[set].args[0] ?? ''));
-  if (value < 0 || !pure(value) || firstUse(calls, set, root)?.index !== ci || laterUse(calls, ci, new Set([root]))) return null;
+  if (value < 0 || !pure(value)) return null;
+  // (read through another name too, `residual = h` before the norm and `residual + out` after it: still written)
+  const use = firstUse(calls, set, root);
+  if (use?.index !== ci || laterUse(calls, ci, use.names)) return null;
+  // (a sum carried round a loop, `h = h + a` each step: the next step reads it again, unless the call's result takes
+  // the name, `h = rms_norm(h, w)`)
+  const rebound = c.parent !== undefined && calls[c.parent].form === 'assign' && !!calls[c.parent].assignedTo?.includes(root);
+  if (calls[set].loops.length && calls[value].argRoots.includes(root) && !rebound) return null;
   return { op: value, local: root };
 }
 
