@@ -100,8 +100,10 @@ export function mainLoops(fn: FunctionFacts, accesses: readonly AccessFact[], kn
         }
         // (a global access beside a loop that copies its tiles asynchronously, `__pipeline_memcpy_async`, `cp.async`:
         // those copies are the loop's global traffic, made by calls rather than subscripts)
+        // (a loop that works on the tiles it copies, reading shared memory: not one that only fills a lookup table)
         return accesses.some((b) => b !== a && (beside === 'any' || b.space === a.space) && b.loops.includes(id)) ||
-          (a.space === 'global' && fn.calls.some((c) => c.loops.includes(id) && ASYNC_COPY.test(c.name)));
+          (a.space === 'global' && fn.calls.some((c) => c.loops.includes(id) && ASYNC_COPY.test(c.name)) &&
+            accesses.some((b) => b.space === 'shared' && b.kind === 'load' && (b.loops.includes(id) || fn.loops.some((l) => l.parent === id && b.loops.includes(l.id)))));
       })),
     // a shared-memory store that fills a tile once per step of a main loop, beside the loop nested in that step
     // which reads the same tile over and over (a tiled GEMM's staging store, next to its k-slice loop)

@@ -46,6 +46,8 @@ const BENEFIT_HALF =
 const TENSOR_CORE_CALL = /(^|::|\.)(mma_sync|load_matrix_sync|store_matrix_sync|fill_fragment|wmma\w*|wgmma\w*|mma\w*|ldmatrix\w*|__hmma\w*)$/;
 const FP32 = (t: string | null) => t === 'float' || t === 'const float';
 /** A program's entry or a test / benchmark driver (`main`, `test_cublas`, `benchmark_sgemm`). */
+/** A word that names how a ladder's kernel is written. */
+const RUNG_WORD = /(?:^|_)(?:naive|simple|simt|tiled?|smem|shared|basic|baseline|v\d+)(?:_|$)/i;
 const BASELINE_DRIVER = /^(?:main|test\w*|\w+_test|bench\w*|\w*_bench(?:mark)?)$/i;
 
 function checkKernel(fn: FunctionFacts): RuleFinding[] {
@@ -311,7 +313,9 @@ export const rule: Rule = {
     // `wmma_gemm` beside `simple_gemm_fp32`: a lesson's or a benchmark's ladder, whose CUDA-core rungs are the comparison)
     const sameOp = (name: string) => opOf(name).replace(/^[shd](?=gem[mv](?:_|$))/, '');
     const tensorOps = new Set([...tensorKernels].map(sameOp).filter((x) => x !== ''));
-    const comparedWithTensorCores = (name: string) => tensorOps.has(sameOp(name));
+    // (a rung named for how it is written, `_naive`, `_simt`, `simple_`, `_tiled`: not a production path picked by dtype,
+    // `linear_fp32_kernel` beside `linear_fp16_wmma_kernel`, whose fp32 callers have no tensor-core path)
+    const comparedWithTensorCores = (name: string) => RUNG_WORD.test(name) && tensorOps.has(sameOp(name));
     const hasTf32Twin = (name: string) => [name.replace(/fp32/g, 'tf32'), name.replace(/f32f32f32/g, 'tf32tf32f32')].some((twin) => twin !== name && named(twin)) ||
       (tf32Ops.size > 0 && tf32Ops.has(opOf(name))) || pickedAgainstTensorCores(name) || comparedWithTensorCores(name);
     const torchHandle = facts.functions.some((f) => f.calls.some(TORCH_HANDLE));
