@@ -49,7 +49,7 @@ function constructorOf(def: Node, owner: string): Constructor | null {
   }
   // (`this->n = batch * features;` or `n = ...;`, statements of the body's own level)
   const body = def.childForFieldName('body')?.text ?? '';
-  for (const m of body.matchAll(/[{;]\s*(?:this\s*->\s*)?([A-Za-z_]\w*)\s*=(?!=)\s*([^;{}]+);/g)) sets.set(m[1], m[2]);
+  for (const m of body.matchAll(/(?<=[{;])\s*(?:this\s*->\s*)?([A-Za-z_]\w*)\s*=(?!=)\s*([^;{}]+);/g)) sets.set(m[1], m[2]);
   return { params, sets };
 }
 
@@ -81,6 +81,15 @@ function constructions(text: string, owner: string): string[][] | null {
   // `Dense d(784, 128);`, `Dense d{784, 128};`, `new Dense(784, 128)`, `make_unique<Dense>(784, 128)`, `Dense(784, 128)` as a value
   const built = new RegExp(`(?:\\b${o}\\s+[A-Za-z_]\\w*\\s*(?:\\(([^;{}()]*(?:\\([^;{}()]*\\)[^;{}()]*)*)\\)|\\{([^;{}]*)\\})\\s*[;,]|\\bnew\\s+${o}\\s*\\(([^;{}()]*(?:\\([^;{}()]*\\)[^;{}()]*)*)\\)|make_(?:unique|shared)\\s*<\\s*${o}\\s*>\\s*\\(([^;{}()]*(?:\\([^;{}()]*\\)[^;{}()]*)*)\\))`, 'g');
   for (const m of text.matchAll(built)) out.push(splitArgs(m[1] ?? m[2] ?? m[3] ?? m[4] ?? ''));
+  // (a temporary or a copy-initialization, `auto loss = CrossEntropy(10000, 10)`, `return Dense(n, m)`, and a derived
+  // class's constructor handing its base sizes, `WideGELU(int t) : GELU(t, 4096)`)
+  const temporary = new RegExp(`(?:[=(,:]|\\breturn)\\s*${o}\\s*(?:\\(([^;{}()]*(?:\\([^;{}()]*\\)[^;{}()]*)*)\\)|\\{([^;{}]*)\\})`, 'g');
+  // (not the constructor's own head after `public:`, `ReLU(int batch, int features)`: its arguments are declarations)
+  const declares = (a: string) => /^(?:const\s+)?[A-Za-z_][\w:<>]*(?:\s*[*&]+\s*|\s+)[A-Za-z_]\w*(?:\s*=.*)?$/.test(a);
+  for (const m of text.matchAll(temporary)) {
+    const args = splitArgs(m[1] ?? m[2] ?? '');
+    if (!args.length || !args.every(declares)) out.push(args);
+  }
   // objects built where their arguments are not read: a default-built one, or through a container of them
   if (new RegExp(`\\b${o}\\s+[A-Za-z_]\\w*\\s*(?:\\[[^\\]]*\\]\\s*)?;|<\\s*${o}\\s*\\*?\\s*>\\s*[A-Za-z_]\\w*\\s*[;({]`).test(text)) return null;
   return out;
@@ -126,8 +135,10 @@ export function constructedMembers(text: string, functions: readonly Node[], cla
     }
     for (const [member, v] of values) {
       // (a method that changes it, `n = new_n;`, `resize(...)` setting it: its value then is not the built one)
-      const changed = new RegExp(`(?:^|[^.\\w>])${member}\\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)|(?:\\+\\+|--)\\s*${member}\\b|\\b${member}\\s*(?:\\+\\+|--)|&\\s*${member}\\b`);
-      if (v !== null && !methods.some((m) => changed.test(m.childForFieldName('body')?.text ?? ''))) out.set(`${owner}::${member}`, v);
+      const changed = new RegExp(`(?:^|[^.\\w>]|\\bthis\\s*->\\s*)${member}\\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)|(?:\\+\\+|--)\\s*${member}\\b|\\b${member}\\s*(?:\\+\\+|--)|&\\s*${member}\\b`);
+      // (or code outside the class sets it through an object, `layer.rows = 8192`, `p->rows = n`, `scanf("%d", &cfg.rows)`)
+      const setOutside = new RegExp(`(?<!\\bthis\\s*)(?:\\.|->)\\s*${member}\\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)|&\\s*[A-Za-z_][\\w.>-]*(?:\\.|->)\\s*${member}\\b`).test(code);
+      if (v !== null && !setOutside && !methods.some((m) => changed.test(m.childForFieldName('body')?.text ?? ''))) out.set(`${owner}::${member}`, v);
     }
   }
   return out;
